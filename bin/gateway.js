@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The gateway is TypeScript run directly: tsx compiles each module once as it loads.
+import { register } from 'tsx/esm/api'
+
+register()
+await import('../core/cli.ts')

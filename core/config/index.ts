@@ -1,0 +1,39 @@
+/** Read, interpolate and validate a gateway.yaml, loading the third-party plugins it lists. */
+import path from 'node:path'
+import { ConfigError, type ConfigIssue } from './issues.ts'
+import { parseConfigText, readConfigFile, type LoadedConfig, type ParsedConfig } from './load.ts'
+import { validateConfig } from './validate.ts'
+import { importManifests, resolvePluginModule } from '../plugins/loader.ts'
+import type { PluginRegistry } from '../plugins/registry.ts'
+
+export type ConfigSource = { file: string } | { text: string; label: string; dir: string }
+
+export interface ConfigLoad {
+  readonly loaded: LoadedConfig
+  readonly registry: PluginRegistry
+  readonly configDir: string
+}
+
+export async function loadConfig(source: ConfigSource, builtins: PluginRegistry, env: NodeJS.ProcessEnv = process.env): Promise<ConfigLoad> {
+  const parsed: ParsedConfig = 'file' in source ? await readConfigFile(source.file, env) : parseConfigText(source.text, source.label, env)
+  const configDir = 'file' in source ? path.dirname(path.resolve(source.file)) : source.dir
+  const { loaded, registry } = await validateConfig(parsed, async (config) => {
+    const registry = builtins.extend()
+    const issues: ConfigIssue[] = []
+    for (const [i, spec] of (config.plugins ?? []).entries()) {
+      try {
+        const file = resolvePluginModule(spec, configDir)
+        for (const manifest of await importManifests(file)) registry.register(manifest, spec)
+      } catch (err) {
+        issues.push(parsed.issue(['plugins', i], `cannot load plugin '${spec}': ${(err as Error).message}`))
+      }
+    }
+    if (issues.length) throw new ConfigError(issues)
+    return registry
+  })
+  return { loaded, registry, configDir }
+}
+
+export { ConfigError, formatIssue, type ConfigIssue } from './issues.ts'
+export type { LoadedConfig } from './load.ts'
+export type { GatewayConfig } from './types.ts'

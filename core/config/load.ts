@@ -1,0 +1,132 @@
+/**
+ * Load gateway.yaml: parse with `yaml` (keeping positions), interpolate `${VAR}` and
+ * `${VAR:-default}` from the environment, and return the plain config with a locator that maps a
+ * config path back to its line and column.
+ */
+import { readFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml'
+import { ConfigError, dottedPath, type ConfigIssue } from './issues.ts'
+import type { GatewayConfig } from './types.ts'
+
+export type ConfigPath = readonly (string | number)[]
+
+export interface ParsedConfig {
+  /** The file it came from (or a label for in-memory text). */
+  readonly source: string
+  /** The interpolated config, not yet validated. */
+  readonly data: unknown
+  /** sha256 of the interpolated config, short: the config version shown on /health. */
+  readonly hash: string
+  /** Line and column (1-based) of the node at `path`, or of its nearest existing parent. */
+  locate(path: ConfigPath, atKey?: boolean): { line: number; col: number }
+  /** A ConfigIssue for `path`. */
+  issue(path: ConfigPath, message: string, atKey?: boolean): ConfigIssue
+}
+
+/** A validated config. */
+export interface LoadedConfig extends ParsedConfig {
+  readonly config: GatewayConfig
+}
+
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
+const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/
+
+export async function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ParsedConfig> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message
+    throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `cannot read config: ${reason}` }])
+  }
+  return parseConfigText(text, file, env)
+}
+
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): ParsedConfig {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const position = (offset: number): { line: number; col: number } => {
+    const p = lineCounter.linePos(offset)
+    return { line: p.line, col: p.col }
+  }
+
+  const issues: ConfigIssue[] = []
+  for (const e of doc.errors) {
+    const { line, col } = position(e.pos[0])
+    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` })
+  }
+  if (issues.length) throw new ConfigError(issues)
+
+  interpolate(doc, env, (node, message) => {
+    const { line, col } = position(node.range?.[0] ?? 0)
+    issues.push({ file: source, line, col, path: '', message })
+  })
+  if (issues.length) throw new ConfigError(issues)
+
+  const data: unknown = doc.toJS() ?? {}
+  const hash = createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 12)
+
+  const locate = (path: ConfigPath, atKey = false): { line: number; col: number } => {
+    const node = findNode(doc, path, atKey)
+    return position(node?.range?.[0] ?? 0)
+  }
+  return {
+    source,
+    data,
+    hash,
+    locate,
+    issue: (path, message, atKey) => ({ file: source, ...locate(path, atKey), path: dottedPath(path), message }),
+  }
+}
+
+/** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. */
+function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, message: string) => void): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return
+      const original = node.value
+      let missing = false
+      const result = original.replace(VAR, (_m, name: string, fallback: string | undefined) => {
+        const value = env[name]
+        if (value !== undefined && value !== '') return value
+        if (fallback !== undefined) return fallback
+        missing = true
+        fail(node, `environment variable ${name} is not set (write \${${name}:-default} to give a default)`)
+        return ''
+      })
+      if (missing) return
+      // An unquoted scalar that was entirely a variable takes the type its value reads as,
+      // so `port: ${PORT:-8080}` is a number and `enabled: ${FLAG:-false}` a boolean.
+      const whole = node.type === 'PLAIN' && /^\$\{[^}]+\}$/.test(original)
+      if (whole && NUMBER.test(result)) node.value = Number(result)
+      else if (whole && (result === 'true' || result === 'false')) node.value = result === 'true'
+      else node.value = result
+    },
+  })
+}
+
+/** The YAML node at `path` (the key node when `atKey`), or the nearest parent that exists. */
+function findNode(doc: Document, path: ConfigPath, atKey: boolean): Node | undefined {
+  let current: unknown = doc.contents
+  let found: Node | undefined = doc.contents ?? undefined
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i]
+    const last = i === path.length - 1
+    if (isMap(current)) {
+      const pair = current.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part))
+      if (!pair) return found
+      if (last && atKey) return pair.key as Node
+      current = pair.value
+      found = (pair.value as Node | null) ?? (pair.key as Node)
+    } else if (isSeq(current) && typeof part === 'number') {
+      const item = current.items[part]
+      if (!item) return found
+      current = item
+      found = item as Node
+    } else {
+      return found
+    }
+  }
+  return found
+}

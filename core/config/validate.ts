@@ -1,0 +1,202 @@
+/**
+ * Validate a parsed config: the core schema (schemas/gateway.schema.json), then each plugin block
+ * against its plugin's own configSchema, then references between sections. Every problem is
+ * reported at once, each with its file, line, column and dotted path.
+ */
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
+import { ConfigError, type ConfigIssue } from './issues.ts'
+import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
+import { pluginSlots, SLOT_SHAPES } from './slots.ts'
+import type { GatewayConfig } from './types.ts'
+import type { PluginRegistry } from '../plugins/registry.ts'
+import type { JsonSchema, PluginKind, PluginManifest } from '../plugins/types.ts'
+
+// ajv and ajv-formats are CommonJS; under NodeNext their default export sits on `.default`.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default
+
+export const CORE_SCHEMA: JsonSchema = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../schemas/gateway.schema.json', import.meta.url)), 'utf8'),
+) as JsonSchema
+
+function newAjv(useDefaults: boolean): InstanceType<typeof Ajv2020> {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, useDefaults })
+  addFormats(ajv)
+  return ajv
+}
+
+const coreAjv = newAjv(false)
+const validateCore = coreAjv.compile(CORE_SCHEMA)
+const pluginAjv = newAjv(true)
+const pluginValidators = new WeakMap<PluginManifest, ValidateFunction>()
+
+function pluginValidator(manifest: PluginManifest): ValidateFunction {
+  let validate = pluginValidators.get(manifest)
+  if (!validate) {
+    validate = pluginAjv.compile(manifest.configSchema)
+    pluginValidators.set(manifest, validate)
+  }
+  return validate
+}
+
+/**
+ * Validate, or throw a ConfigError listing every problem. `pluginsFor` gives the registry to check
+ * plugin blocks against (built-ins plus the config's own `plugins:`), once the core shape is valid.
+ */
+export async function validateConfig(
+  parsed: ParsedConfig,
+  pluginsFor: (config: GatewayConfig) => Promise<PluginRegistry>,
+): Promise<{ loaded: LoadedConfig; registry: PluginRegistry }> {
+  const issues: ConfigIssue[] = []
+  if (typeof parsed.data !== 'object' || parsed.data === null || Array.isArray(parsed.data)) {
+    throw new ConfigError([parsed.issue([], 'the config must be a YAML mapping (key: value)')])
+  }
+  if (!validateCore(parsed.data)) {
+    issues.push(...ajvIssues(parsed, [], validateCore.errors ?? []))
+    throw new ConfigError(issues)
+  }
+  const config = parsed.data as GatewayConfig
+  const registry = await pluginsFor(config)
+
+  for (const slot of pluginSlots(config)) {
+    const registered = registry.get(slot.kind, slot.plugin)
+    if (!registered) {
+      const known = registry.names(slot.kind)
+      issues.push(parsed.issue([...slot.path, 'plugin'], `unknown ${slot.kind} plugin '${slot.plugin}'; known: ${known.join(', ') || 'none'}`))
+      continue
+    }
+    const validate = pluginValidator(registered.manifest)
+    if (!validate(slot.block)) issues.push(...ajvIssues(parsed, slot.path, validate.errors ?? []))
+  }
+
+  issues.push(...crossReferenceIssues(parsed, config))
+  if (issues.length) throw new ConfigError(issues)
+  return { loaded: { ...parsed, config }, registry }
+}
+
+function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const providers = new Set(Object.keys(config.providers ?? {}))
+  const seen = new Map<string, number>()
+  ;(config.routes ?? []).forEach((route, i) => {
+    const first = seen.get(route.model)
+    if (first !== undefined) issues.push(parsed.issue(['routes', i, 'model'], `route '${route.model}' is already defined at routes[${first}]`))
+    else seen.set(route.model, i)
+    route.targets.forEach((target, j) => {
+      if (!providers.has(target.provider)) {
+        issues.push(parsed.issue(['routes', i, 'targets', j, 'provider'], `no provider named '${target.provider}' under providers: (have: ${[...providers].join(', ') || 'none'})`))
+      }
+    })
+  })
+  return issues
+}
+
+function ajvIssues(parsed: ParsedConfig, prefix: ConfigPath, errors: ErrorObject[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const seen = new Set<string>()
+  for (const error of errors) {
+    // if/then and anyOf wrappers repeat what their branches say.
+    if (error.keyword === 'if' || error.keyword === 'anyOf' || error.keyword === 'oneOf') continue
+    const path = [...prefix, ...pointerToPath(error.instancePath)]
+    let issue: ConfigIssue
+    if (error.keyword === 'additionalProperties') {
+      const key = String((error.params as { additionalProperty: string }).additionalProperty)
+      const allowed = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties as JsonSchema | undefined) ?? {})
+      const hint = closest(key, allowed)
+      issue = parsed.issue([...path, key], `unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`, true)
+    } else if (error.keyword === 'required') {
+      const key = String((error.params as { missingProperty: string }).missingProperty)
+      issue = parsed.issue(path, `missing required key '${key}'`)
+    } else if (error.keyword === 'enum') {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues
+      issue = parsed.issue(path, `must be one of: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`)
+    } else if (error.keyword === 'const') {
+      issue = parsed.issue(path, `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`)
+    } else {
+      issue = parsed.issue(path, error.message ?? 'is invalid')
+    }
+    const id = `${issue.path}|${issue.message}`
+    if (!seen.has(id)) {
+      seen.add(id)
+      issues.push(issue)
+    }
+  }
+  return issues
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (!pointer) return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
+}
+
+/** The allowed key within edit distance 2 of a typo, if any. */
+function closest(key: string, allowed: string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = 3
+  for (const candidate of allowed) {
+    const d = editDistance(key, candidate)
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = tmp
+    }
+  }
+  return row[b.length]
+}
+
+/**
+ * The full JSON Schema: the core schema with each plugin slot narrowed to the registered plugins
+ * of its kind and their own config keys, so editors complete and check gateway.yaml.
+ */
+export function mergedSchema(registry: PluginRegistry): JsonSchema {
+  const schema = structuredClone(CORE_SCHEMA) as JsonSchema & { $defs: Record<string, JsonSchema>; properties: Record<string, JsonSchema> }
+  const kindDef = (kind: PluginKind, named: boolean): string => {
+    const id = `${kind}Plugin`
+    const names = registry.names(kind)
+    schema.$defs[id] = {
+      type: 'object',
+      ...(named ? {} : { required: ['plugin'] }),
+      properties: { plugin: { enum: names } },
+      allOf: names.map((name) => {
+        const manifest = registry.get(kind, name)!.manifest
+        const own = manifest.configSchema as JsonSchema & { properties?: JsonSchema }
+        return {
+          if: { properties: { plugin: { const: name } } },
+          then: { ...own, properties: { plugin: { const: name }, ...(own.properties ?? {}) } },
+        }
+      }),
+    }
+    return `#/$defs/${id}`
+  }
+  for (const { kind, at, shape } of SLOT_SHAPES) {
+    const ref = { $ref: kindDef(kind, shape === 'named-map') }
+    let node: JsonSchema = schema
+    for (const key of at.slice(0, -1)) node = (node.properties as Record<string, JsonSchema>)[key]
+    const props = node.properties as Record<string, JsonSchema>
+    const leaf = at[at.length - 1]
+    if (shape === 'one') props[leaf] = ref
+    else if (shape === 'list') props[leaf] = { ...props[leaf], items: ref }
+    else props[leaf] = { ...props[leaf], additionalProperties: ref }
+  }
+  return schema
+}

@@ -1,0 +1,124 @@
+/**
+ * Errors are values: a machine-readable code, an HTTP status, the field at fault.
+ * They are made here and mapped to the wire format in one place (core/http/errors.ts).
+ */
+
+/** OpenAI's error `type` values, which OpenAI clients switch on. */
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'insufficient_quota'
+  | 'api_error'
+  | 'timeout_error'
+  | 'upstream_error'
+  | 'service_unavailable'
+
+export interface GatewayErrorOptions {
+  status: number
+  code: string
+  type?: ErrorType
+  /** The request field (or config path) at fault. */
+  param?: string | null
+  /** Extra response headers, e.g. `retry-after`. */
+  headers?: Record<string, string>
+  /** Extra details for the management API envelope. */
+  details?: unknown
+  /** Whether the routing layer may try again or elsewhere (upstream errors). */
+  retryable?: boolean
+  cause?: unknown
+}
+
+const TYPE_BY_STATUS: Record<number, ErrorType> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'insufficient_quota',
+  403: 'permission_error',
+  404: 'not_found_error',
+  408: 'timeout_error',
+  413: 'invalid_request_error',
+  415: 'invalid_request_error',
+  422: 'invalid_request_error',
+  429: 'rate_limit_error',
+  502: 'upstream_error',
+  503: 'service_unavailable',
+  504: 'timeout_error',
+}
+
+export class GatewayError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly type: ErrorType
+  readonly param: string | null
+  readonly headers: Record<string, string> | undefined
+  readonly details: unknown
+  readonly retryable: boolean
+
+  constructor(message: string, options: GatewayErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'GatewayError'
+    this.status = options.status
+    this.code = options.code
+    this.type = options.type ?? TYPE_BY_STATUS[options.status] ?? (options.status >= 500 ? 'api_error' : 'invalid_request_error')
+    this.param = options.param ?? null
+    this.headers = options.headers
+    this.details = options.details
+    this.retryable = options.retryable ?? false
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code = 'invalid_request'): GatewayError =>
+  new GatewayError(message, { status: 400, code, param })
+
+export const notFound = (message: string, code = 'not_found', param: string | null = null): GatewayError =>
+  new GatewayError(message, { status: 404, code, param })
+
+export const unauthorized = (message = 'Missing or invalid credentials.', code = 'invalid_api_key'): GatewayError =>
+  new GatewayError(message, { status: 401, code })
+
+export const forbidden = (message: string, code = 'forbidden'): GatewayError =>
+  new GatewayError(message, { status: 403, code })
+
+/** Upstream status codes the routing layer may retry or fall back on. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500
+}
+
+/**
+ * An error from (or on the way to) an upstream provider, in the gateway's terms.
+ * 4xx keep their status (the client's request was at fault); a dead upstream is 502; a timeout 504.
+ */
+export function upstreamError(
+  status: number | undefined,
+  message: string,
+  options: { retryAfter?: string | null; provider?: string; cause?: unknown; param?: string | null; kind?: 'timeout' | 'connection' } = {},
+): GatewayError {
+  const prefix = options.provider ? `${options.provider}: ` : ''
+  if (options.kind === 'timeout') {
+    return new GatewayError(`${prefix}upstream timed out${message ? `: ${message}` : ''}`, {
+      status: 504, code: 'upstream_timeout', retryable: true, cause: options.cause,
+    })
+  }
+  if (options.kind === 'connection' || status === undefined) {
+    return new GatewayError(`${prefix}upstream unreachable${message ? `: ${message}` : ''}`, {
+      status: 502, code: 'upstream_unreachable', retryable: true, cause: options.cause,
+    })
+  }
+  const headers = options.retryAfter ? { 'retry-after': options.retryAfter } : undefined
+  const CODE_BY_STATUS: Record<number, string> = {
+    400: 'upstream_bad_request', 401: 'upstream_authentication', 403: 'upstream_permission',
+    404: 'upstream_not_found', 413: 'upstream_payload_too_large', 422: 'upstream_unprocessable', 429: 'upstream_rate_limited',
+  }
+  // 5xx from upstream is reported as 502 (bad gateway) except 503/504 which keep their meaning.
+  const mapped = status >= 500 ? (status === 503 || status === 504 ? status : 502) : status
+  return new GatewayError(`${prefix}${message}`, {
+    status: mapped,
+    code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'upstream_error' : 'upstream_client_error'),
+    param: options.param ?? null,
+    headers,
+    retryable: isRetryableStatus(status),
+    cause: options.cause,
+  })
+}

@@ -1,0 +1,100 @@
+/**
+ * The Koa app: request id, snapshot pinning, error mapping, access log, and the kernel's routes.
+ * Service plugins' routes come from the pinned snapshot, so they hot-reload with it.
+ */
+import { randomUUID } from 'node:crypto'
+import Koa from 'koa'
+import Router from '@koa/router'
+import type { Logger } from '../logger.ts'
+import type { ReloadController } from '../runtime/controller.ts'
+import type { Snapshot } from '../runtime/snapshot.ts'
+import { notFound } from '../errors.ts'
+import { respondWithError } from './errors.ts'
+import { chatCompletions, embeddings, getModel, listModels } from '../pipeline/handlers.ts'
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export function createApp(controller: ReloadController, logger: Logger): Koa {
+  const app = new Koa()
+  app.proxy = true
+  app.silent = true
+
+  app.use(async (ctx, next) => {
+    const incoming = ctx.get('x-request-id')
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    ctx.state.requestId = requestId
+    ctx.set('x-request-id', requestId)
+    const snapshot = controller.current
+    snapshot.enter()
+    ctx.state.snapshot = snapshot
+    const started = performance.now()
+    // 'close' fires once the response is finished or the connection dropped: streams included.
+    ctx.res.once('close', () => {
+      snapshot.leave()
+      const status = ctx.res.writableFinished ? ctx.res.statusCode : 499
+      const streamError = ctx.state.streamError as { code?: string } | undefined
+      logger.info({ reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started), ...(streamError ? { error: streamError.code } : {}) }, 'request')
+    })
+    try {
+      await next()
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) throw notFound(`No route for ${ctx.method} ${ctx.path}.`, 'unknown_url')
+    } catch (err) {
+      const error = respondWithError(ctx, err)
+      if (error.status >= 500 && error.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error')
+      else if (error.status >= 500) logger.warn({ reqId: requestId, code: error.code, msg: error.message }, 'upstream error')
+    }
+  })
+
+  const router = new Router()
+  router.get('/health', (ctx) => { ctx.body = health(controller) })
+  router.get('/ready', async (ctx) => {
+    const { ready, backends } = await readiness(ctx.state.snapshot as Snapshot)
+    ctx.status = ready ? 200 : 503
+    ctx.body = { status: ready ? 'ready' : 'not_ready', backends }
+  })
+  router.post('/v1/chat/completions', chatCompletions)
+  router.post('/v1/embeddings', embeddings)
+  router.get('/v1/models', listModels)
+  router.get('/v1/models/:id', getModel)
+  router.all(/^\/api\/v1(?:\/|$)/, (ctx, next) => (ctx.state.snapshot as Snapshot).serviceRoutes(ctx as never, next))
+  app.use(router.routes())
+  app.use(router.allowedMethods())
+  return app
+}
+
+function health(controller: ReloadController): Record<string, unknown> {
+  const snapshot = controller.current
+  const lastError = controller.lastError
+  return {
+    status: lastError ? 'degraded' : 'ok',
+    config: {
+      version: snapshot.version,
+      loaded_at: snapshot.loadedAt.toISOString(),
+      source: snapshot.source,
+      last_error: lastError ? { at: lastError.at.toISOString(), message: lastError.message, issues: lastError.issues } : null,
+      restart_required: controller.restartRequired,
+      reloads: controller.reloadCounts,
+    },
+  }
+}
+
+const READY_TIMEOUT_MS = 2000
+
+async function readiness(snapshot: Snapshot): Promise<{ ready: boolean; backends: Record<string, string> }> {
+  const backends: Record<string, string> = {}
+  await Promise.all(snapshot.backends().map(async ([name, instance]) => {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        Promise.resolve(instance.ready?.()),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer within 2 s')), READY_TIMEOUT_MS) }),
+      ])
+      backends[name] = 'ok'
+    } catch (err) {
+      backends[name] = `down: ${(err as Error).message}`
+    } finally {
+      clearTimeout(timer)
+    }
+  }))
+  return { ready: Object.values(backends).every((s) => s === 'ok'), backends }
+}

@@ -1,0 +1,19 @@
+/**
+ * Server-sent events, written straight to the socket: each chunk is forwarded as it arrives
+ * (no buffering), and back-pressure from a slow client pauses the upstream read.
+ */
+import type { ServerResponse } from 'node:http'
+import { once } from 'node:events'
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+}
+
+/** Write one SSE frame; waits for drain when the socket's buffer is full. */
+export async function writeEvent(res: ServerResponse, data: string, event?: string): Promise<void> {
+  const frame = event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`
+  if (!res.write(frame) && !res.destroyed) await Promise.race([once(res, 'drain'), once(res, 'close')])
+}

@@ -1,0 +1,214 @@
+/**
+ * The plugin contract. A third-party author reads this file first.
+ *
+ * A plugin is a manifest (`definePlugin`) with a dotted id `<kind>.<name>`, a JSON Schema for its
+ * block in gateway.yaml, and `setup(ctx, config)` returning an instance of its kind's interface.
+ * `dispose()` is called when the last runtime snapshot using the instance is retired.
+ */
+import type { DependencyContainer } from 'tsyringe'
+import type { Logger } from 'pino'
+import type Router from '@koa/router'
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../api/types.ts'
+
+export type PluginKind = 'provider' | 'auth' | 'limiter' | 'cache' | 'store' | 'queue' | 'service' | 'telemetry'
+
+/** A JSON Schema object (draft 2020-12 subset that ajv understands). */
+export type JsonSchema = Record<string, unknown>
+
+/** A typed capability token: `ctx.get(Store)` returns a `Store`. */
+export interface Token<T> {
+  readonly key: symbol
+  readonly description: string
+  /** Phantom field: carries T for type inference, never set. */
+  readonly __type?: T
+}
+export function token<T>(description: string): Token<T> {
+  return { key: Symbol.for(`gateway:${description}`), description }
+}
+
+/** What every instance may implement. */
+export interface Lifecycle {
+  /** Release what setup took (connections, timers). Called once, when no snapshot uses it any more. */
+  dispose?(): Promise<void> | void
+  /** Throw when the backend does not answer; used by `GET /ready`. */
+  ready?(): Promise<void> | void
+}
+
+/** What a plugin's setup receives. */
+export interface PluginContext {
+  /** The plugin id, e.g. `provider.openai`. */
+  readonly id: string
+  /** The instance name in gateway.yaml (e.g. the key under `providers:`), or the plugin name. */
+  readonly name: string
+  /** A child logger tagged with the plugin id; secrets are redacted by the kernel. */
+  readonly logger: Logger
+  /** The snapshot's child container (tsyringe). Register by explicit tokens, never by reflected types. */
+  readonly container: DependencyContainer
+  /** The directory of the config file, to resolve relative paths against. */
+  readonly configDir: string
+  /** A capability set up before this plugin (Store, Queue, Limiter, Cache); throws if absent. */
+  get<T>(capability: Token<T>): T
+  /** Like get, but undefined when the capability is not configured. */
+  tryGet<T>(capability: Token<T>): T | undefined
+}
+
+export interface PluginManifest<Config = Record<string, unknown>, Instance = unknown> {
+  /** `<kind>.<name>`, unique; `name` is what gateway.yaml writes after `plugin:`. */
+  readonly id: string
+  readonly kind: PluginKind
+  /** One sentence for `gateway schema` and the docs. */
+  readonly description?: string
+  /** JSON Schema of this plugin's block (without the `plugin` key, which the kernel owns). */
+  readonly configSchema: JsonSchema
+  setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
+}
+
+/** Identity for typing a manifest; the kernel checks the id/kind shape at registration. */
+export function definePlugin<Config = Record<string, unknown>, Instance = unknown>(
+  manifest: PluginManifest<Config, Instance>,
+): PluginManifest<Config, Instance> {
+  return manifest
+}
+
+// ---------------------------------------------------------------------------------------------
+// provider
+
+/** Per-call context the kernel hands a provider. */
+export interface ProviderCall {
+  /** Aborted when the client goes away or the attempt times out: pass it to the SDK. */
+  readonly signal: AbortSignal
+  readonly requestId: string
+  /** Extra upstream headers for this call (route/target overrides). */
+  readonly headers?: Readonly<Record<string, string>>
+  /**
+   * Report a request parameter this provider cannot honour. In a `strict` route this throws a
+   * 400 naming the parameter; otherwise the parameter is dropped and the client sees an
+   * `x-gateway-warning` header. Never mistranslate silently.
+   */
+  unsupported(param: string, message?: string): void
+}
+
+export interface Provider extends Lifecycle {
+  /** Chat completion; resolves to an async iterable of chunks when `req.stream` is true. */
+  chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult>
+  /** Embeddings, for providers that have them. */
+  embed?(req: EmbeddingRequest, call: ProviderCall): Promise<EmbeddingResponse>
+  /** The upstream's model list, for discovery and `gateway models`. */
+  listModels?(signal?: AbortSignal): Promise<ModelInfo[]>
+}
+
+// ---------------------------------------------------------------------------------------------
+// auth
+
+/** Who is calling. Every stage after authentication sees this. */
+export interface Principal {
+  readonly userId: string
+  readonly role: string
+  readonly department?: string
+  readonly keyId?: string
+  readonly name?: string
+  readonly email?: string
+  /** Extra per-key restrictions (allowed models/routes), when the credential carries them. */
+  readonly allowedModels?: readonly string[]
+  /** The strategy that authenticated the request, e.g. `auth.api-key`. */
+  readonly strategy: string
+}
+
+/** The parts of a request an auth strategy may look at. Header names are lower-case. */
+export interface AuthRequest {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly method: string
+  readonly path: string
+}
+
+export interface AuthStrategy extends Lifecycle {
+  /**
+   * Return the principal, or `null` to decline (the credential is not this strategy's kind, so
+   * the next strategy is tried). Throw a 401 GatewayError for a credential of this kind that is bad.
+   */
+  authenticate(req: AuthRequest): Promise<Principal | null>
+}
+
+// ---------------------------------------------------------------------------------------------
+// limiter, cache, store, queue
+
+export interface LimitRule {
+  /** How many units (requests or tokens) per window. */
+  readonly limit: number
+  readonly windowMs: number
+}
+export interface LimitDecision {
+  readonly allowed: boolean
+  readonly limit: number
+  readonly remaining: number
+  /** Milliseconds until the window has fully refilled. */
+  readonly resetMs: number
+  /** When refused, milliseconds until a request of this cost would be admitted. */
+  readonly retryAfterMs: number
+}
+export interface Limiter extends Lifecycle {
+  /** Take `cost` units from the bucket `key` under `rule`, atomically. */
+  take(key: string, cost: number, rule: LimitRule): Promise<LimitDecision>
+  /** Give back units taken by an estimate that turned out too high. */
+  refund(key: string, cost: number, rule: LimitRule): Promise<void>
+}
+
+export interface Cache extends Lifecycle {
+  get(fingerprint: string): Promise<unknown | undefined>
+  set(fingerprint: string, value: unknown, ttlSeconds: number): Promise<void>
+}
+
+/** Parameterised SQL; both store plugins speak PostgreSQL's dialect. */
+export interface SqlClient {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>
+}
+export interface Store extends Lifecycle {
+  readonly sql: SqlClient
+  /** Run `fn` in one transaction on one connection. */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
+  /** Whether the pgvector extension is available. */
+  readonly vector: boolean
+}
+
+export interface QueueMessage<T = unknown> {
+  readonly topic: string
+  readonly body: T
+  readonly attempts: number
+}
+export interface Queue extends Lifecycle {
+  publish<T>(topic: string, body: T): Promise<void>
+  /** Start consuming; the handler's rejection requeues (bounded). Returns a function that stops it. */
+  consume<T>(topic: string, handler: (msg: QueueMessage<T>) => Promise<void>): Promise<() => Promise<void>>
+}
+
+// ---------------------------------------------------------------------------------------------
+// service, telemetry
+
+/** A management-API feature mounted under `/api/v1/<name>`. */
+export interface Service extends Lifecycle {
+  /** Add routes to a router already prefixed with `/api/v1/<name>`. */
+  mount?(router: Router): void
+}
+
+export interface Telemetry extends Lifecycle {}
+
+/** The instance interface for each kind. */
+export interface InstanceByKind {
+  provider: Provider
+  auth: AuthStrategy
+  limiter: Limiter
+  cache: Cache
+  store: Store
+  queue: Queue
+  service: Service
+  telemetry: Telemetry
+}
+
+/**
+ * Capability tokens, named like their interfaces so a plugin writes `ctx.get(Store)`.
+ * (A TypeScript value and a type may share a name; the value is the token.)
+ */
+export const Store: Token<Store> = token<Store>('Store')
+export const Queue: Token<Queue> = token<Queue>('Queue')
+export const Limiter: Token<Limiter> = token<Limiter>('Limiter')
+export const Cache: Token<Cache> = token<Cache>('Cache')

@@ -1,0 +1,164 @@
+/**
+ * The reload controller owns the current snapshot. A reload (file change, SIGHUP, admin API)
+ * builds a new snapshot beside the old one, and only when it is whole swaps one reference; the old
+ * snapshot is retired and releases its instances after its last request. A config that fails at
+ * any step is rejected whole: the old one keeps serving and the failure is kept for /health.
+ */
+import path from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import chokidar, { type FSWatcher } from 'chokidar'
+import { ConfigError, loadConfig, type ConfigSource, type ConfigIssue } from '../config/index.ts'
+import type { PluginRegistry } from '../plugins/registry.ts'
+import type { Logger } from '../logger.ts'
+import { InstancePool } from './instances.ts'
+import { buildSnapshot, type Snapshot } from './snapshot.ts'
+
+export interface ReloadFailure {
+  readonly at: Date
+  readonly message: string
+  readonly issues: readonly ConfigIssue[]
+}
+
+export type ReloadOutcome = { status: 'reloaded'; version: string } | { status: 'unchanged'; version: string } | { status: 'failed'; error: ReloadFailure }
+
+export interface ReloadControllerOptions {
+  source: ConfigSource
+  builtins: PluginRegistry
+  logger: Logger
+  env?: NodeJS.ProcessEnv
+  /** Debounce for file events, ms. */
+  debounceMs?: number
+}
+
+/** Settings read once at start; a change to them is reported, not applied. */
+const RESTART_ONLY = ['port', 'host'] as const
+
+export class ReloadController {
+  readonly #options: ReloadControllerOptions
+  readonly #logger: Logger
+  readonly #pool: InstancePool
+  #current: Snapshot | undefined
+  #lastError: ReloadFailure | null = null
+  #restartRequired: string[] = []
+  #watcher: FSWatcher | undefined
+  #debounce: NodeJS.Timeout | undefined
+  /** Reloads run one at a time; a request for one while another runs is folded into a single rerun. */
+  #running: Promise<ReloadOutcome> | undefined
+  #rerun: Promise<ReloadOutcome> | undefined
+  #fileDigest: string | undefined
+  #reloads = { ok: 0, failed: 0 }
+
+  constructor(options: ReloadControllerOptions) {
+    this.#options = options
+    this.#logger = options.logger
+    this.#pool = new InstancePool(options.logger)
+  }
+
+  /** Load the initial config; throws (ConfigError) if it is not usable. */
+  async start(): Promise<Snapshot> {
+    const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
+    this.#current = await buildSnapshot(load, this.#pool, this.#logger)
+    this.#fileDigest = await this.#digest()
+    this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
+    return this.#current
+  }
+
+  get current(): Snapshot {
+    if (!this.#current) throw new Error('ReloadController.start() has not completed')
+    return this.#current
+  }
+
+  get lastError(): ReloadFailure | null {
+    return this.#lastError
+  }
+
+  get restartRequired(): readonly string[] {
+    return this.#restartRequired
+  }
+
+  get reloadCounts(): { ok: number; failed: number } {
+    return { ...this.#reloads }
+  }
+
+  /** Reload now. Concurrent calls share one pending rerun, so the last file state always wins. */
+  reload(reason: string, force = true): Promise<ReloadOutcome> {
+    if (!this.#running) {
+      this.#running = this.#reload(reason, force).finally(() => { this.#running = undefined })
+      return this.#running
+    }
+    this.#rerun ??= this.#running.then(() => {
+      this.#rerun = undefined
+      return this.reload(reason, force)
+    })
+    return this.#rerun
+  }
+
+  async #reload(reason: string, force: boolean): Promise<ReloadOutcome> {
+    const old = this.current
+    try {
+      const digest = await this.#digest()
+      if (!force && digest !== undefined && digest === this.#fileDigest) return { status: 'unchanged', version: old.version }
+      const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
+      this.#fileDigest = digest
+      if (load.loaded.hash === old.version && !this.#lastError) return { status: 'unchanged', version: old.version }
+      const next = await buildSnapshot(load, this.#pool, this.#logger)
+      this.#current = next
+      this.#lastError = null
+      this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startServer(k)).map((k) => `server.${k}`)
+      if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')
+      this.#reloads.ok++
+      this.#logger.info({ reason, version: next.version, previous: old.version }, 'config reloaded')
+      void old.retire()
+      return { status: 'reloaded', version: next.version }
+    } catch (err) {
+      const issues = err instanceof ConfigError ? err.issues : []
+      this.#lastError = { at: new Date(), message: (err as Error).message, issues }
+      this.#reloads.failed++
+      this.#logger.error({ reason, error: this.#lastError.message }, 'config reload rejected; the previous config keeps serving')
+      return { status: 'failed', error: this.#lastError }
+    }
+  }
+
+  #startValues: Partial<Record<(typeof RESTART_ONLY)[number], unknown>> | undefined
+  #startServer(key: (typeof RESTART_ONLY)[number]): unknown {
+    this.#startValues ??= Object.fromEntries(RESTART_ONLY.map((k) => [k, this.current.config.server?.[k]]))
+    return this.#startValues[key]
+  }
+
+  /** sha256 of the file as it is now: file events that do not change it are ignored. */
+  async #digest(): Promise<string | undefined> {
+    if (!('file' in this.#options.source)) return undefined
+    try {
+      return createHash('sha256').update(await readFile(this.#options.source.file)).digest('hex')
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * Watch the config file's folder, not only the file: an editor's rename-on-save and a Kubernetes
+   * ConfigMap's `..data` symlink swap replace the file rather than write it.
+   */
+  watch(): void {
+    if (!('file' in this.#options.source) || this.#watcher) return
+    const file = path.resolve(this.#options.source.file)
+    this.#startValues ??= Object.fromEntries(RESTART_ONLY.map((k) => [k, this.current.config.server?.[k]]))
+    this.#watcher = chokidar.watch(path.dirname(file), { ignoreInitial: true, depth: 0, followSymlinks: false })
+    const onEvent = (): void => {
+      clearTimeout(this.#debounce)
+      this.#debounce = setTimeout(() => void this.reload('file change', false), this.#options.debounceMs ?? 100)
+    }
+    this.#watcher.on('all', onEvent)
+    this.#watcher.on('error', (err) => this.#logger.error({ err: (err as Error).message }, 'config watcher error'))
+  }
+
+  /** Stop watching, retire the current snapshot and wait for its instances to be released. */
+  async close(): Promise<void> {
+    clearTimeout(this.#debounce)
+    await this.#watcher?.close()
+    this.#watcher = undefined
+    await this.#running?.catch(() => undefined)
+    await this.#current?.retire()
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Plugin instances, shared between snapshots. An instance whose plugin, name, config block and
+ * capability dependencies did not change is carried over to the next snapshot instead of being
+ * rebuilt (connections and caches survive a reload); it is disposed when no snapshot holds it.
+ */
+import { createHash } from 'node:crypto'
+import type { Logger } from '../logger.ts'
+import type { Lifecycle } from '../plugins/types.ts'
+
+interface Entry {
+  readonly instance: Lifecycle
+  refs: number
+  readonly id: string
+}
+
+export class InstancePool {
+  readonly #entries = new Map<string, Entry>()
+  readonly #logger: Logger
+
+  constructor(logger: Logger) {
+    this.#logger = logger
+  }
+
+  static key(id: string, name: string, block: unknown, deps: string): string {
+    const digest = createHash('sha256').update(stableJson(block)).update('\0').update(deps).digest('hex').slice(0, 16)
+    return `${id}|${name}|${digest}`
+  }
+
+  /** Take a reference to the live instance under `key`, if there is one. */
+  reuse(key: string): Lifecycle | undefined {
+    const entry = this.#entries.get(key)
+    if (!entry) return undefined
+    entry.refs++
+    return entry.instance
+  }
+
+  add(key: string, id: string, instance: Lifecycle): void {
+    this.#entries.set(key, { instance, refs: 1, id })
+  }
+
+  /** Drop one reference to each key; instances nobody holds any more are disposed. */
+  async release(keys: Iterable<string>): Promise<void> {
+    const disposals: Promise<void>[] = []
+    // Dispose in reverse set-up order so users go before the capabilities they use.
+    for (const key of [...keys].reverse()) {
+      const entry = this.#entries.get(key)
+      if (!entry || --entry.refs > 0) continue
+      this.#entries.delete(key)
+      disposals.push(this.#dispose(entry))
+    }
+    await Promise.all(disposals)
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  async #dispose(entry: Entry): Promise<void> {
+    try {
+      await entry.instance.dispose?.()
+    } catch (err) {
+      this.#logger.error({ plugin: entry.id, err: (err as Error).message }, 'plugin dispose failed')
+    }
+  }
+}
+
+/** JSON with object keys sorted, so equal configs hash equal whatever their key order. */
+export function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
+  const keys = Object.keys(value).sort()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`
+}

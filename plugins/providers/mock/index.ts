@@ -1,0 +1,125 @@
+/**
+ * provider.mock: a deterministic provider that answers without any network. It echoes the last
+ * user message, can stream, has configurable latency, and can be told to fail, so the default
+ * config works offline and tests have a provider. It uses the same contract as every provider.
+ */
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/types.ts'
+import { upstreamError } from '../../../core/errors.ts'
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../core/api/types.ts'
+
+export interface MockConfig {
+  latency_ms: number
+  chunk_delay_ms: number
+  reply?: string
+  models: string[]
+  embedding_dimensions: number
+  fail_status?: number
+}
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    latency_ms: { type: 'integer', minimum: 0, default: 0, description: 'Delay before answering (and before the first chunk).' },
+    chunk_delay_ms: { type: 'integer', minimum: 0, default: 0, description: 'Delay between streamed chunks.' },
+    reply: { type: 'string', description: 'A fixed reply; by default the last user message is echoed as "echo: <text>".' },
+    models: { type: 'array', items: { type: 'string' }, default: ['mock-1'], description: 'What listModels reports.' },
+    embedding_dimensions: { type: 'integer', minimum: 1, maximum: 4096, default: 16 },
+    fail_status: { type: 'integer', minimum: 400, maximum: 599, description: 'Fail every call with this upstream status (for testing fallbacks).' },
+  },
+}
+
+/** The mock reports one token per whitespace-separated word: it stands in for an upstream's own count. */
+const countWords = (text: string): number => (text.match(/\S+/g) ?? []).length
+
+function messageText(content: unknown): string {
+  if (typeof content === 'string') return content
+  if (Array.isArray(content)) return content.map((p: { type?: string; text?: string }) => (p.type === 'text' ? p.text ?? '' : '')).join(' ')
+  return ''
+}
+
+export function createMockProvider(config: MockConfig, name: string): Provider {
+  const created = () => Math.floor(Date.now() / 1000)
+  const fail = (): void => {
+    if (config.fail_status) throw upstreamError(config.fail_status, `mock failure (fail_status ${config.fail_status})`, { provider: name, retryAfter: config.fail_status === 429 ? '1' : null })
+  }
+  const answer = (req: ChatRequest): { text: string; usage: Usage } => {
+    const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')
+    const text = config.reply ?? `echo: ${messageText(lastUser?.content)}`
+    const prompt = req.messages.reduce((n, m) => n + countWords(messageText(m.content)), 0)
+    const completion = countWords(text)
+    return { text, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } }
+  }
+
+  async function* stream(req: ChatRequest, call: ProviderCall, id: string): AsyncGenerator<ChatChunk> {
+    const { text, usage } = answer(req)
+    const base = { id, object: 'chat.completion.chunk' as const, created: created(), model: req.model }
+    const includeUsage = req.stream_options?.include_usage === true
+    yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }] }
+    const words = text.split(/(?<=\s)/)
+    for (const word of words) {
+      if (config.chunk_delay_ms) await sleep(config.chunk_delay_ms, undefined, { signal: call.signal })
+      yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null, logprobs: null }] }
+    }
+    yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop', logprobs: null }] }
+    if (includeUsage) yield { ...base, choices: [], usage }
+  }
+
+  return {
+    async chat(req, call) {
+      if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
+      fail()
+      const id = `chatcmpl-mock-${call.requestId}`
+      if (req.stream) return stream(req, call, id)
+      const { text, usage } = answer(req)
+      const response: ChatResponse = {
+        id,
+        object: 'chat.completion',
+        created: created(),
+        model: req.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
+        usage,
+      }
+      return response
+    },
+
+    async embed(req: EmbeddingRequest, call: ProviderCall): Promise<EmbeddingResponse> {
+      if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
+      fail()
+      const inputs = Array.isArray(req.input) ? req.input : [req.input]
+      const data = inputs.map((input, index) => {
+        const vector = embedDeterministic(typeof input === 'string' ? input : JSON.stringify(input), req.dimensions ?? config.embedding_dimensions)
+        const embedding = req.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector
+        return { object: 'embedding' as const, index, embedding: embedding as number[] }
+      })
+      const tokens = inputs.reduce<number>((n, i) => n + (typeof i === 'string' ? countWords(i) : (i as unknown[]).length), 0)
+      return { object: 'list', data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }
+    },
+
+    async listModels(): Promise<ModelInfo[]> {
+      return config.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'mock' }))
+    },
+  }
+}
+
+/** A unit vector derived from the text's hash: same text, same vector. */
+function embedDeterministic(text: string, dimensions: number): number[] {
+  const values: number[] = []
+  let block = createHash('sha256').update(text).digest()
+  while (values.length < dimensions) {
+    for (let i = 0; i + 1 < block.length && values.length < dimensions; i += 2) values.push(block.readInt16BE(i) / 32768)
+    block = createHash('sha256').update(block).digest()
+  }
+  const norm = Math.hypot(...values) || 1
+  return values.map((v) => v / norm)
+}
+
+export default definePlugin<MockConfig, Provider>({
+  id: 'provider.mock',
+  kind: 'provider',
+  description: 'Deterministic offline provider: echoes, streams, fails on demand.',
+  configSchema,
+  setup: (ctx, config) => createMockProvider(config, ctx.name),
+})
