@@ -1,7 +1,8 @@
 /**
  * gateway start | validate | schema
  *
- *   gateway start [--config FILE] [--port N]     (GATEWAY_CONFIG, PORT from the environment)
+ *   gateway start [--config FILE] [--port N] [--no-watch]   (GATEWAY_CONFIG, PORT from the environment;
+ *                                                           SIGHUP reloads, SIGTERM drains and stops)
  *   gateway validate FILE...                     exit 0 if every file is valid; errors as FILE:LINE:COL path: message
  *   gateway schema [--config FILE]               the JSON Schema: core + every plugin (and the config's own plugins)
  */
@@ -14,7 +15,7 @@ import { builtinRegistry } from './plugins/loader.ts'
 import type { PluginRegistry } from './plugins/registry.ts'
 
 const USAGE = `usage:
-  gateway start [--config FILE] [--port N]
+  gateway start [--config FILE] [--port N] [--no-watch]
   gateway validate FILE...
   gateway schema [--config FILE]`
 
@@ -38,7 +39,7 @@ function configFile(value: string | undefined): string {
 }
 
 async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' } } })
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'no-watch': { type: 'boolean' } } })
   const portText = values.port ?? process.env.PORT
   const port = portText === undefined ? undefined : Number(portText)
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
@@ -47,7 +48,7 @@ async function start(args: string[]): Promise<number> {
   }
   let gateway
   try {
-    gateway = await startGateway({ source: { file: configFile(values.config) }, port })
+    gateway = await startGateway({ source: { file: configFile(values.config) }, port, watch: !values['no-watch'] })
   } catch (err) {
     if (err instanceof ConfigError) console.error(err.issues.map(formatIssue).join('\n'))
     else console.error(`cannot start: ${(err as Error).message}`)

@@ -52,9 +52,12 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   }
 
   const issues: ConfigIssue[] = []
+  const lines = text.split('\n')
   for (const e of doc.errors) {
     const { line, col } = position(e.pos[0])
-    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` })
+    // `{ port: ${PORT} }` is a YAML error: in a flow mapping, braces end the plain scalar.
+    const hint = /\{[^}]*\$\{/.test(lines[line - 1] ?? '') ? ' (a ${VAR} inside a { } mapping must be quoted: quote it, "${VAR}", or use block style)' : ''
+    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}${hint}` })
   }
   if (issues.length) throw new ConfigError(issues)
 

@@ -70,11 +70,19 @@ export async function validateConfig(
     }
     const validate = pluginValidator(registered.manifest)
     if (!validate(slot.block)) issues.push(...ajvIssues(parsed, slot.path, validate.errors ?? []))
+    // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
+    else Object.assign(blockAt(config, slot.path), slot.block)
   }
 
   issues.push(...crossReferenceIssues(parsed, config))
   if (issues.length) throw new ConfigError(issues)
   return { loaded: { ...parsed, config }, registry }
+}
+
+function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknown> {
+  let node: unknown = config
+  for (const key of path) node = (node as Record<string | number, unknown>)[key]
+  return node as Record<string, unknown>
 }
 
 function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts'
+import { builtinRegistry } from '../../core/plugins/loader.ts'
+
+async function load(text: string, env: NodeJS.ProcessEnv = {}) {
+  return loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, await builtinRegistry(), env)
+}
+
+async function issues(text: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
+  try {
+    await load(text, env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map(formatIssue)
+    throw err
+  }
+  throw new Error('expected the config to be rejected')
+}
+
+const BASE = `version: 1
+providers:
+  mock: { plugin: mock }
+routes:
+  - model: mock
+    targets: [ { provider: mock } ]
+`
+
+describe('config loading', () => {
+  it('accepts the shipped default config', async () => {
+    const { loaded } = await loadConfig({ file: 'gateway.yaml' }, await builtinRegistry(), {})
+    expect(loaded.config.routes?.map((r) => r.model)).toContain('mock')
+  })
+
+  it('rejects an unknown key, naming its line, column and path, and suggests the near miss', async () => {
+    const text = `version: 1
+server:
+  port: 8080
+  bodylimit: 1mb
+`
+    expect(await issues(text)).toEqual([`gw.yaml:4:3 server.bodylimit: unknown key 'bodylimit' (did you mean 'body_limit'?)`])
+  })
+
+  it('reports every problem at once, each at its own line', async () => {
+    const text = `version: 1
+providers:
+  mock: { plugin: mock, latency_ms: -5 }
+routes:
+  - model: mock
+    strategy: roundrobin
+    targets: [ { provider: nowhere } ]
+`
+    const found = await issues(text)
+    expect(found).toContain(`gw.yaml:6:15 routes[0].strategy: must be one of: "single", "fallback"`)
+    // Plugin-block and cross-reference checks run once the core shape is valid.
+    const fixed = await issues(text.replace('roundrobin', 'fallback'))
+    expect(fixed).toEqual([
+      'gw.yaml:3:37 providers.mock.latency_ms: must be >= 0',
+      `gw.yaml:7:28 routes[0].targets[0].provider: no provider named 'nowhere' under providers: (have: mock)`,
+    ])
+  })
+
+  it('validates a plugin block against its own schema, unknown keys included', async () => {
+    const found = await issues(BASE.replace('{ plugin: mock }', '{ plugin: mock, latncy_ms: 5 }'))
+    expect(found).toEqual([`gw.yaml:3:25 providers.mock.latncy_ms: unknown key 'latncy_ms' (did you mean 'latency_ms'?)`])
+  })
+
+  it('names an unknown plugin and lists the known ones', async () => {
+    const found = await issues(BASE.replace('{ plugin: mock }', '{ plugin: mokc }'))
+    expect(found[0]).toMatch(/^gw\.yaml:3:19 providers\.mock\.plugin: unknown provider plugin 'mokc'; known: .*mock/)
+  })
+
+  it('reports YAML syntax errors with their line', async () => {
+    const found = await issues('version: 1\nroutes:\n  - model: [unclosed\n')
+    expect(found).toHaveLength(1)
+    expect(found[0]).toMatch(/^gw\.yaml:\d+:\d+ \(root\): YAML syntax: /)
+  })
+
+  it('rejects a duplicate key', async () => {
+    const found = await issues('version: 1\nversion: 1\n')
+    expect(found[0]).toMatch(/^gw\.yaml:2:1 \(root\): YAML syntax: .*[Uu]nique/)
+  })
+
+  it('requires version 1', async () => {
+    expect(await issues('server: {}\n')).toEqual([`gw.yaml:1:1 (root): missing required key 'version'`])
+    expect(await issues('version: 2\n')).toEqual(['gw.yaml:1:10 version: must be 1'])
+  })
+
+  it('rejects a route defined twice', async () => {
+    const text = BASE + `  - model: mock\n    targets: [ { provider: mock } ]\n`
+    expect(await issues(text)).toEqual([`gw.yaml:7:12 routes[1].model: route 'mock' is already defined at routes[0]`])
+  })
+})
+
+describe('environment interpolation', () => {
+  it('replaces ${VAR} inside strings and ${VAR:-default} when unset', async () => {
+    const text = BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "hello ${WHO}, from ${PLACE:-nowhere}" }')
+    const { loaded } = await load(text, { WHO: 'world' })
+    expect(loaded.config.providers?.mock.reply).toBe('hello world, from nowhere')
+  })
+
+  it('gives an unquoted scalar that is only a variable the type its value reads as', async () => {
+    const text = `version: 1\nserver:\n  port: \${PORT:-8080}\n  shutdown_timeout_ms: \${GRACE}\n`
+    const { loaded } = await load(text, { GRACE: '2500' })
+    expect(loaded.config.server).toEqual({ port: 8080, shutdown_timeout_ms: 2500 })
+  })
+
+  it('explains that a variable inside a { } flow mapping must be quoted', async () => {
+    const found = await issues(`version: 1\nserver: { port: \${PORT:-8080} }\n`)
+    expect(found[0]).toMatch(/^gw\.yaml:2:\d+ \(root\): YAML syntax: .*quote it/)
+  })
+
+  it('keeps a quoted variable a string', async () => {
+    const found = await issues(`version: 1\nserver: { port: "\${PORT:-8080}" }\n`)
+    expect(found).toEqual(['gw.yaml:2:17 server.port: must be integer'])
+  })
+
+  it('names a missing variable that has no default, at its line', async () => {
+    const text = BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "${SECRET_REPLY}" }')
+    expect(await issues(text)).toEqual([
+      'gw.yaml:3:32 (root): environment variable SECRET_REPLY is not set (write ${SECRET_REPLY:-default} to give a default)',
+    ])
+  })
+
+  it('does not put the values of variables in the version hash it reports', async () => {
+    const a = await load(BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "${R}" }'), { R: 'one' })
+    const b = await load(BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "${R}" }'), { R: 'two' })
+    expect(a.loaded.hash).toMatch(/^[0-9a-f]{12}$/)
+    expect(a.loaded.hash).not.toBe(b.loaded.hash) // a secret rotation is a new version
+    expect(a.loaded.hash).not.toContain('one')
+  })
+})
+
+describe('third-party plugins', () => {
+  it('loads a plugin from a folder listed under plugins:, relative to the config file', async () => {
+    const text = `version: 1\nplugins: [ ./test/fixtures/plugins/acme ]\nproviders:\n  a: { plugin: acme, greeting: hi }\n`
+    const { registry, loaded } = await load(text)
+    expect(registry.get('provider', 'acme')?.origin).toBe('./test/fixtures/plugins/acme')
+    expect(loaded.config.providers?.a.greeting).toBe('hi')
+  })
+
+  it('validates a third-party block against that plugin\'s schema', async () => {
+    const text = `version: 1\nplugins: [ ./test/fixtures/plugins/acme ]\nproviders:\n  a: { plugin: acme }\n`
+    expect(await issues(text)).toEqual([`gw.yaml:4:6 providers.a: missing required key 'greeting'`])
+  })
+
+  it('names a plugin that cannot be loaded, at its entry', async () => {
+    const found = await issues(`version: 1\nplugins:\n  - ./test/fixtures/plugins/broken\n  - ./no/such/folder\n  - no-such-package-xyz\n`)
+    expect(found).toHaveLength(3)
+    expect(found[0]).toMatch(/^gw\.yaml:3:5 plugins\[0\]: cannot load plugin '\.\/test\/fixtures\/plugins\/broken': .*must export default a plugin manifest/)
+    expect(found[1]).toMatch(/^gw\.yaml:4:5 plugins\[1\]: cannot load plugin '\.\/no\/such\/folder': no such file or folder/)
+    expect(found[2]).toMatch(/^gw\.yaml:5:5 plugins\[2\]: cannot load plugin 'no-such-package-xyz'/)
+  })
+})
