@@ -29,6 +29,8 @@ export interface ReloadControllerOptions {
   env?: NodeJS.ProcessEnv
   /** Debounce for file events, ms. */
   debounceMs?: number
+  /** How often the file's digest is checked in case a file event was missed, ms. */
+  pollMs?: number
 }
 
 /** Settings read once at start; a change to them is reported, not applied. */
@@ -47,6 +49,9 @@ export class ReloadController {
   #running: Promise<ReloadOutcome> | undefined
   #rerun: Promise<ReloadOutcome> | undefined
   #fileDigest: string | undefined
+  /** Digest of the last file content that failed, so it is not retried until it changes. */
+  #failedDigest: string | undefined
+  #poll: NodeJS.Timeout | undefined
   #reloads = { ok: 0, failed: 0 }
 
   constructor(options: ReloadControllerOptions) {
@@ -96,9 +101,12 @@ export class ReloadController {
 
   async #reload(reason: string, force: boolean): Promise<ReloadOutcome> {
     const old = this.current
+    let digest: string | undefined
     try {
-      const digest = await this.#digest()
-      if (!force && digest !== undefined && digest === this.#fileDigest) return { status: 'unchanged', version: old.version }
+      digest = await this.#digest()
+      if (!force && digest !== undefined && (digest === this.#fileDigest || digest === this.#failedDigest)) {
+        return { status: 'unchanged', version: old.version }
+      }
       const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
       this.#fileDigest = digest
       if (load.loaded.hash === old.version && !this.#lastError) return { status: 'unchanged', version: old.version }
@@ -114,6 +122,7 @@ export class ReloadController {
     } catch (err) {
       const issues = err instanceof ConfigError ? err.issues : []
       this.#lastError = { at: new Date(), message: (err as Error).message, issues }
+      this.#failedDigest = digest
       this.#reloads.failed++
       this.#logger.error({ reason, error: this.#lastError.message }, 'config reload rejected; the previous config keeps serving')
       return { status: 'failed', error: this.#lastError }
@@ -151,11 +160,14 @@ export class ReloadController {
     }
     this.#watcher.on('all', onEvent)
     this.#watcher.on('error', (err) => this.#logger.error({ err: (err as Error).message }, 'config watcher error'))
+    // A safety net for file events the OS drops under load: compare the file's digest now and then.
+    this.#poll = setInterval(() => void this.reload('poll', false), this.#options.pollMs ?? 1000).unref()
   }
 
   /** Stop watching, retire the current snapshot and wait for its instances to be released. */
   async close(): Promise<void> {
     clearTimeout(this.#debounce)
+    clearInterval(this.#poll)
     await this.#watcher?.close()
     this.#watcher = undefined
     await this.#running?.catch(() => undefined)
