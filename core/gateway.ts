@@ -68,13 +68,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     closing ??= (async () => {
       const limit = controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      // Keep-alive connections become idle as their last response ends: close each one then.
       server.closeIdleConnections()
+      const sweep = setInterval(() => server.closeIdleConnections(), 50)
       const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), limit).unref())
       if ((await Promise.race([closed.then(() => 'done' as const), deadline])) === 'timeout') {
         logger.warn({ inflight: controller.current.inflight }, 'shutdown timeout: closing remaining connections')
         server.closeAllConnections()
         await closed
       }
+      clearInterval(sweep)
       await controller.close()
       logger.info('gateway stopped')
       logger.flush()

@@ -144,8 +144,10 @@ function pointerToPath(pointer: string): (string | number)[] {
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
 }
 
-/** The allowed key within edit distance 2 of a typo, if any. */
+/** The allowed key a typo most likely meant: one it is a prefix of, or one within edit distance 2. */
 function closest(key: string, allowed: string[]): string | undefined {
+  const extended = allowed.find((candidate) => candidate.startsWith(key) && key.length >= 3)
+  if (extended) return extended
   let best: string | undefined
   let bestDistance = 3
   for (const candidate of allowed) {

@@ -1,0 +1,116 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli, startCli } from '../helpers/cli.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+let dir: string
+beforeAll(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'gw-cli-')) })
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+const GOOD = `version: 1
+providers:
+  mock: { plugin: mock, latency_ms: 400 }
+routes:
+  - model: mock
+    targets: [ { provider: mock } ]
+`
+
+describe('gateway validate', () => {
+  it('exits 0 for valid files', async () => {
+    const file = path.join(dir, 'good.yaml')
+    await writeFile(file, GOOD)
+    const res = await runCli(['validate', file, 'gateway.yaml'])
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain(`${file}: ok`)
+  })
+
+  it('exits 1 and prints every error as FILE:LINE:COL path: message', async () => {
+    const bad = path.join(dir, 'bad.yaml')
+    await writeFile(bad, GOOD.replace('latency_ms: 400', 'latency: 400').replace('version: 1', 'version: 1\nservr: {}'))
+    const good = path.join(dir, 'good.yaml')
+    await writeFile(good, GOOD)
+    const res = await runCli(['validate', good, bad])
+    expect(res.code).toBe(1)
+    expect(res.stdout.trim().split('\n')).toEqual([
+      `${good}: ok`,
+      `${bad}:2:1 servr: unknown key 'servr' (did you mean 'server'?)`,
+    ])
+    const afterCore = path.join(dir, 'bad2.yaml')
+    await writeFile(afterCore, GOOD.replace('latency_ms: 400', 'latency: 400'))
+    const res2 = await runCli(['validate', afterCore])
+    expect(res2.code).toBe(1)
+    expect(res2.stdout.trim()).toBe(`${afterCore}:3:25 providers.mock.latency: unknown key 'latency' (did you mean 'latency_ms'?)`)
+  })
+
+  it('exits 1 for a missing file', async () => {
+    const res = await runCli(['validate', path.join(dir, 'nope.yaml')])
+    expect(res.code).toBe(1)
+    expect(res.stdout).toMatch(/nope\.yaml:1:1 \(root\): cannot read config: file not found/)
+  })
+})
+
+describe('gateway schema', () => {
+  it('prints the core schema merged with every plugin\'s own', async () => {
+    const res = await runCli(['schema'])
+    expect(res.code).toBe(0)
+    const schema = JSON.parse(res.stdout)
+    expect(schema.properties.providers.additionalProperties).toEqual({ $ref: '#/$defs/providerPlugin' })
+    const provider = schema.$defs.providerPlugin
+    expect(provider.properties.plugin.enum).toContain('mock')
+    const mock = provider.allOf.find((b: { if: { properties: { plugin: { const: string } } } }) => b.if.properties.plugin.const === 'mock')
+    expect(Object.keys(mock.then.properties)).toEqual(expect.arrayContaining(['plugin', 'latency_ms', 'reply']))
+  })
+
+  it('includes the third-party plugins a config lists', async () => {
+    const file = path.join(dir, 'third.yaml')
+    await writeFile(file, `version: 1\nplugins: [ ${path.resolve('test/fixtures/plugins/acme')} ]\n`)
+    const schema = JSON.parse((await runCli(['schema', '--config', file])).stdout)
+    expect(schema.$defs.providerPlugin.properties.plugin.enum).toContain('acme')
+  })
+})
+
+describe('gateway start', () => {
+  it('reloads on SIGHUP (with the file watcher off)', async () => {
+    const file = path.join(dir, 'hup.yaml')
+    await writeFile(file, GOOD)
+    const gw = await startCli(['--config', file, '--port', '0', '--no-watch'])
+    try {
+      await writeFile(file, GOOD + `  - model: after-hup\n    targets: [ { provider: mock } ]\n`)
+      await new Promise((r) => setTimeout(r, 1500))
+      const ids = async () => ((await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id)
+      expect(await ids()).toEqual(['mock'])
+      gw.child.kill('SIGHUP')
+      await waitFor(async () => (await ids()).includes('after-hup'), 3000)
+    } finally {
+      gw.child.kill('SIGTERM')
+      await gw.exited
+    }
+  })
+
+  it('drains on SIGTERM: stops accepting, finishes the in-flight request, exits 0', async () => {
+    const file = path.join(dir, 'term.yaml')
+    await writeFile(file, GOOD)
+    const gw = await startCli(['--config', file, '--port', '0'], { PORT: '1' /* --port wins over PORT */ })
+    const inflight = fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'slow' }] }),
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    gw.child.kill('SIGTERM')
+    const res = await inflight
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content).toBe('echo: slow')
+    expect(await gw.exited).toBe(0)
+    await expect(fetch(`${gw.url}/health`)).rejects.toThrow()
+    expect(gw.output()).toContain('gateway stopped')
+  })
+
+  it('refuses to start on a bad config with the errors and exit code 1', async () => {
+    const file = path.join(dir, 'startbad.yaml')
+    await writeFile(file, 'version: 1\nroutes: 5\n')
+    const res = await runCli(['start', '--config', file, '--port', '0'])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`${file}:2:9 routes: must be array`)
+  })
+})
