@@ -14,10 +14,21 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
     {
       level,
       base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
+  )
+}
+
+/**
+ * The per-request access log: the same output, without the redaction pass, because its fields are
+ * fixed and hold no secrets (method, path, status, timings, ids). It is written once per request,
+ * so skipping redaction is worth it.
+ */
+export function accessLogger(logger: Logger): Logger {
+  return pino(
+    { level: logger.level, base: undefined, formatters: { level: (label) => ({ level: label }) } },
+    (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym],
   )
 }

@@ -5,17 +5,19 @@
 import { randomUUID } from 'node:crypto'
 import Koa from 'koa'
 import Router from '@koa/router'
-import type { Logger } from '../logger.ts'
+import { accessLogger, type Logger } from '../logger.ts'
 import type { ReloadController } from '../runtime/controller.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { notFound } from '../errors.ts'
 import { respondWithError } from './errors.ts'
 import { chatCompletions, embeddings, getModel, listModels } from '../pipeline/handlers.ts'
+import { anthropicMessages } from '../pipeline/messages.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 export function createApp(controller: ReloadController, logger: Logger): Koa {
   const app = new Koa()
+  const access = accessLogger(logger)
   app.proxy = true
   app.silent = true
 
@@ -33,7 +35,7 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
       snapshot.leave()
       const status = ctx.res.writableFinished ? ctx.res.statusCode : 499
       const streamError = ctx.state.streamError as { code?: string } | undefined
-      logger.info({ reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started), ...(streamError ? { error: streamError.code } : {}) }, 'request')
+      access.info({ reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started), ...(streamError ? { error: streamError.code } : {}) }, 'request')
     })
     try {
       await next()
@@ -54,6 +56,7 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
   })
   router.post('/v1/chat/completions', chatCompletions)
   router.post('/v1/embeddings', embeddings)
+  router.post('/v1/messages', anthropicMessages)
   router.get('/v1/models', listModels)
   router.get('/v1/models/:id', getModel)
   router.all(/^\/api\/v1(?:\/|$)/, (ctx, next) => (ctx.state.snapshot as Snapshot).serviceRoutes(ctx as never, next))
