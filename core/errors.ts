@@ -28,6 +28,8 @@ export interface GatewayErrorOptions {
   details?: unknown
   /** Whether the routing layer may try again or elsewhere (upstream errors). */
   retryable?: boolean
+  /** The status the upstream answered with, when it did (the gateway may report another). */
+  upstreamStatus?: number
   cause?: unknown
 }
 
@@ -55,6 +57,7 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string> | undefined
   readonly details: unknown
   readonly retryable: boolean
+  readonly upstreamStatus: number | undefined
 
   constructor(message: string, options: GatewayErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -66,6 +69,7 @@ export class GatewayError extends Error {
     this.headers = options.headers
     this.details = options.details
     this.retryable = options.retryable ?? false
+    this.upstreamStatus = options.upstreamStatus
   }
 }
 
@@ -119,6 +123,7 @@ export function upstreamError(
     param: options.param ?? null,
     headers,
     retryable: isRetryableStatus(status),
+    upstreamStatus: status,
     cause: options.cause,
   })
 }

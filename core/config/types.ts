@@ -5,18 +5,55 @@ export interface PluginBlock {
   [key: string]: unknown
 }
 
+export type RetryOn = '429' | '5xx' | 'timeout' | 'connection' | string | number
+
+export interface RetryConfig {
+  attempts?: number
+  backoff_ms?: number
+  max_backoff_ms?: number
+  on?: RetryOn[]
+}
+
+export interface CircuitConfig {
+  failures?: number
+  window_s?: number
+  cooldown_s?: number
+}
+
+export type Matchable = string | string[]
+
+export interface WhenConfig {
+  departments?: string[]
+  roles?: string[]
+  users?: string[]
+  headers?: Record<string, Matchable>
+  metadata?: Record<string, Matchable>
+  feature?: string
+}
+
 export interface TargetConfig {
   provider: string
   model?: string
   weight?: number
+  timeout_ms?: number
+  first_token_timeout_ms?: number
+  retry?: RetryConfig
+  circuit?: CircuitConfig
+  params?: Record<string, unknown>
+  headers?: Record<string, string>
 }
 
 export interface RouteConfig {
   model: string
+  aliases?: string[]
   description?: string
-  strategy?: 'single' | 'fallback'
+  strategy?: 'single' | 'fallback' | 'loadbalance' | 'least-latency'
   targets: TargetConfig[]
   timeout_ms?: number
+  first_token_timeout_ms?: number
+  retry?: RetryConfig
+  circuit?: CircuitConfig
+  when?: WhenConfig
   strict?: boolean
 }
 

@@ -88,11 +88,15 @@ function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknow
 function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const providers = new Set(Object.keys(config.providers ?? {}))
-  const seen = new Map<string, number>()
+  // A name answered by a route without conditions makes every later route for that name unreachable.
+  const unconditional = new Map<string, number>()
   ;(config.routes ?? []).forEach((route, i) => {
-    const first = seen.get(route.model)
-    if (first !== undefined) issues.push(parsed.issue(['routes', i, 'model'], `route '${route.model}' is already defined at routes[${first}]`))
-    else seen.set(route.model, i)
+    for (const [k, name] of [route.model, ...(route.aliases ?? [])].entries()) {
+      const first = unconditional.get(name)
+      const at = k === 0 ? ['routes', i, 'model'] : ['routes', i, 'aliases', k - 1]
+      if (first !== undefined) issues.push(parsed.issue(at, `unreachable: routes[${first}] already answers '${name}' unconditionally`))
+      else if (!route.when) unconditional.set(name, i)
+    }
     route.targets.forEach((target, j) => {
       if (!providers.has(target.provider)) {
         issues.push(parsed.issue(['routes', i, 'targets', j, 'provider'], `no provider named '${target.provider}' under providers: (have: ${[...providers].join(', ') || 'none'})`))

@@ -1,9 +1,11 @@
 /**
  * The one place errors become wire format: the OpenAI error shape on /v1 (and everywhere outside
- * /api/v1), the envelope on /api/v1. No stack traces, no internal messages reach a client.
+ * /api/v1), Anthropic's on its /v1/messages, the envelope on /api/v1. No stack traces, no
+ * internal messages reach a client.
  */
 import type Koa from 'koa'
 import { GatewayError } from '../errors.ts'
+import { anthropicErrorBody } from '../api/anthropic-inbound.ts'
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; code: string; param: string | null }
@@ -47,6 +49,9 @@ export function respondWithError(ctx: Koa.Context, err: unknown): GatewayError {
   const error = toGatewayError(err)
   ctx.status = error.status
   if (error.headers) ctx.set(error.headers)
-  ctx.body = ctx.path.startsWith('/api/v1') ? envelopeError(error, String(ctx.state.requestId)) : openAIErrorBody(error)
+  const requestId = String(ctx.state.requestId)
+  ctx.body = ctx.path.startsWith('/api/v1')
+    ? envelopeError(error, requestId)
+    : ctx.path.startsWith('/v1/messages') ? anthropicErrorBody(error, requestId) : openAIErrorBody(error)
   return error
 }

@@ -14,6 +14,8 @@ export interface Exchange {
   readonly startedAt: number
   principal: Principal | undefined
   route: CompiledRoute | undefined
+  /** The model name the client asked for (passed upstream when a target names no model). */
+  requestedModel: string | undefined
   /** Upstream attempts made so far. */
   attempts: number
   /** The target that answered (provider instance name and upstream model). */
@@ -37,6 +39,7 @@ export function newExchange(ctx: Koa.Context): Exchange {
     startedAt: performance.now(),
     principal: undefined,
     route: undefined,
+    requestedModel: undefined,
     attempts: 0,
     provider: undefined,
     upstreamModel: undefined,

@@ -1,11 +1,11 @@
 /**
  * The request pipeline's stages, each a small function with one job. The order is fixed in one
  * place, the handlers in core/pipeline/handlers.ts:
- *   authenticate → authorize → resolve route → (limits, cache: later issues) → call targets → respond
+ *   authenticate → authorize → resolve route → (limits, cache: later issues) → call targets (route-call.ts) → respond
  */
-import { GatewayError, badRequest, unauthorized, upstreamError } from '../errors.ts'
-import type { Principal, ProviderCall } from '../plugins/types.ts'
-import type { CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
+import { GatewayError, badRequest, unauthorized } from '../errors.ts'
+import type { Principal } from '../plugins/types.ts'
+import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Exchange } from './exchange.ts'
 
 const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'user', strategy: 'none' })
@@ -22,52 +22,23 @@ export async function authenticate(x: Exchange): Promise<Principal> {
   throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key>.', 'missing_credentials')
 }
 
-/** The route a client's `model` names. */
-export function resolveRoute(x: Exchange, model: unknown): CompiledRoute {
+/** The route a client's `model` names: the first whose `when` conditions hold for this request. */
+export function resolveRoute(x: Exchange, model: unknown, metadata?: Readonly<Record<string, unknown>> | null): CompiledRoute {
   if (typeof model !== 'string' || model.length === 0) throw badRequest('`model` is required: a route name from /v1/models.', 'model', 'missing_model')
-  const route = x.snapshot.routes.resolve(model)
-  if (!route) {
+  const resolved = x.snapshot.routes.resolve(model, { principal: x.principal, headers: x.ctx.headers, metadata })
+  if (!resolved) {
     throw new GatewayError(`The model '${model}' does not exist or you do not have access to it.`, { status: 404, code: 'model_not_found', param: 'model' })
   }
-  return (x.route = route)
+  x.requestedModel = model
+  return (x.route = resolved.route)
 }
 
-/**
- * Call the route's targets by its strategy: `single` tries one; `fallback` tries each in order
- * while the failure is retryable. Each attempt gets the route's timeout and the client's abort.
- */
-export async function callTargets<T>(x: Exchange, invoke: (target: CompiledTarget, call: ProviderCall) => Promise<T>): Promise<T> {
-  const route = x.route!
-  const candidates = route.strategy === 'single' ? route.targets.slice(0, 1) : route.targets
-  let lastError: GatewayError | undefined
-  for (const target of candidates) {
-    x.attempts++
-    x.provider = target.provider
-    x.upstreamModel = target.model
-    const signal = route.timeoutMs ? AbortSignal.any([x.signal, AbortSignal.timeout(route.timeoutMs)]) : x.signal
-    const call: ProviderCall = {
-      signal,
-      requestId: x.requestId,
-      unsupported(param, message) {
-        const text = `${target.provider} does not support '${param}'${message ? `: ${message}` : ''}`
-        if (route.strict) throw badRequest(`${text} (route '${route.name}' is strict).`, param, 'unsupported_parameter')
-        x.warnings.push(`dropped '${param}': ${text}`)
-      },
-    }
-    try {
-      return await invoke(target, call)
-    } catch (err) {
-      lastError = asUpstreamError(err, signal, x.signal, target.provider)
-      if (x.signal.aborted || !lastError.retryable) throw lastError
-    }
-  }
-  throw lastError!
-}
-
-/** Whatever a provider threw, as a GatewayError: timeouts are 504, anything unknown 502. */
-function asUpstreamError(err: unknown, attemptSignal: AbortSignal, clientSignal: AbortSignal, provider: string): GatewayError {
-  if (err instanceof GatewayError) return err
-  if (clientSignal.aborted) return new GatewayError('The client closed the connection.', { status: 499, code: 'client_closed_request' })
-  if (attemptSignal.aborted) return upstreamError(undefined, '', { kind: 'timeout', provider, cause: err })
-  return upstreamError(undefined, (err as Error)?.message ?? String(err), { kind: 'connection', provider, cause: err })
+/** Tell the client what happened: which route, provider and model answered, after how many attempts. */
+export function setGatewayHeaders(x: Exchange): void {
+  const { ctx } = x
+  if (x.route) ctx.set('x-gateway-route', x.route.name)
+  if (x.provider) ctx.set('x-gateway-provider', x.provider)
+  if (x.upstreamModel) ctx.set('x-gateway-model', x.upstreamModel)
+  ctx.set('x-gateway-attempts', String(x.attempts))
+  if (x.warnings.length) ctx.set('x-gateway-warning', x.warnings.join('; '))
 }

@@ -9,6 +9,7 @@ import type { DependencyContainer } from 'tsyringe'
 import type { Logger } from 'pino'
 import type Router from '@koa/router'
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../api/types.ts'
+import type { Repositories } from '../data/types.ts'
 
 export type PluginKind = 'provider' | 'auth' | 'limiter' | 'cache' | 'store' | 'queue' | 'service' | 'telemetry'
 
@@ -158,16 +159,29 @@ export interface Cache extends Lifecycle {
   set(fingerprint: string, value: unknown, ttlSeconds: number): Promise<void>
 }
 
-/** Parameterised SQL; both store plugins speak PostgreSQL's dialect. */
+/** SQL in PostgreSQL's dialect; both store plugins speak it. */
 export interface SqlClient {
+  /** One statement; values go in `params` ($1, $2...), never into the text. */
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>
+  /** Several statements without parameters (a migration file). */
+  exec(script: string): Promise<void>
 }
-export interface Store extends Lifecycle {
+
+/** The typed repositories (core/data/types.ts) and raw SQL, on the store's pool or in one transaction. */
+export interface StoreSession extends Repositories {
   readonly sql: SqlClient
-  /** Run `fn` in one transaction on one connection. */
-  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
-  /** Whether the pgvector extension is available. */
+}
+
+export interface Store extends Lifecycle, StoreSession {
+  /** `postgres` or `embedded`. */
+  readonly backend: string
+  /** Whether pgvector is installed and rag_chunks has its `embedding` column. */
   readonly vector: boolean
+  /**
+   * Run `fn` in one transaction on one connection: commit when it resolves, roll back when it throws.
+   * Inside `fn` use `tx` only: the embedded store has a single connection, so the store itself waits.
+   */
+  transaction<T>(fn: (tx: StoreSession) => Promise<T>): Promise<T>
 }
 
 export interface QueueMessage<T = unknown> {

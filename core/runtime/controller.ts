@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, type ConfigSource, type ConfigIssue } from '..
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
+import { HealthRegistry } from './health.ts'
 import { buildSnapshot, type Snapshot } from './snapshot.ts'
 
 export interface ReloadFailure {
@@ -40,6 +41,8 @@ export class ReloadController {
   readonly #options: ReloadControllerOptions
   readonly #logger: Logger
   readonly #pool: InstancePool
+  /** Target health (circuit breakers, latency) outlives snapshots: a reload forgets nothing. */
+  readonly health = new HealthRegistry()
   #current: Snapshot | undefined
   #lastError: ReloadFailure | null = null
   #restartRequired: string[] = []
@@ -63,7 +66,7 @@ export class ReloadController {
   /** Load the initial config; throws (ConfigError) if it is not usable. */
   async start(): Promise<Snapshot> {
     const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
-    this.#current = await buildSnapshot(load, this.#pool, this.#logger)
+    this.#current = await buildSnapshot(load, this.#pool, this.health, this.#logger)
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
     return this.#current
@@ -110,7 +113,7 @@ export class ReloadController {
       const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
       this.#fileDigest = digest
       if (load.loaded.hash === old.version && !this.#lastError) return { status: 'unchanged', version: old.version }
-      const next = await buildSnapshot(load, this.#pool, this.#logger)
+      const next = await buildSnapshot(load, this.#pool, this.health, this.#logger)
       this.#current = next
       this.#lastError = null
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startServer(k)).map((k) => `server.${k}`)

@@ -1,9 +1,23 @@
 /**
- * The route table, compiled once per snapshot: each route's targets resolved to their provider
- * instances, so a request does a single map lookup.
+ * The route table, compiled once per snapshot: names, aliases and globs, `when` conditions,
+ * strategies, and each target resolved to its provider instance and health. Resolving a request
+ * is a map lookup (cached for glob matches) plus a scan of that name's few candidate routes.
  */
-import type { RouteConfig } from '../config/types.ts'
-import type { Provider } from '../plugins/types.ts'
+import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
+import type { GatewayError } from '../errors.ts'
+import type { Principal, Provider } from '../plugins/types.ts'
+import { circuitSettings, type HealthRegistry, type TargetHealth } from './health.ts'
+
+export type Strategy = 'single' | 'fallback' | 'loadbalance' | 'least-latency'
+
+export interface CompiledRetry {
+  /** Retries of the same target after the first try. */
+  readonly attempts: number
+  readonly backoffMs: number
+  readonly maxBackoffMs: number
+  /** Whether this failure is one the config says to retry. */
+  readonly on: (error: GatewayError) => boolean
+}
 
 export interface CompiledTarget {
   /** The provider instance name (key under `providers:`). */
@@ -12,42 +26,194 @@ export interface CompiledTarget {
   /** The upstream model; undefined means "the model the client asked for". */
   readonly model: string | undefined
   readonly weight: number
+  readonly timeoutMs: number | undefined
+  readonly firstTokenTimeoutMs: number | undefined
+  readonly retry: CompiledRetry
+  /** Default request parameters, applied where the client did not set them. */
+  readonly params: Readonly<Record<string, unknown>> | undefined
+  readonly headers: Readonly<Record<string, string>> | undefined
+  readonly health: TargetHealth
 }
 
 export interface CompiledRoute {
   readonly name: string
-  readonly strategy: 'single' | 'fallback'
+  readonly index: number
+  readonly strategy: Strategy
   readonly targets: readonly CompiledTarget[]
-  readonly timeoutMs: number | undefined
   readonly strict: boolean
+  /** Undefined when the route has no conditions. */
+  readonly when: ((facts: RouteFacts) => boolean) | undefined
+  /** Whether `when` looks only at who is calling (so /v1/models can list the route). */
+  readonly whenIsAboutCaller: boolean
 }
 
+/** What `when` conditions look at. */
+export interface RouteFacts {
+  readonly principal: Principal | undefined
+  /** Lower-case request header names. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly metadata: Readonly<Record<string, unknown>> | null | undefined
+}
+
+export interface ResolvedRoute {
+  readonly route: CompiledRoute
+  /** The name the client asked for (a glob route passes it through). */
+  readonly requested: string
+}
+
+const DEFAULT_RETRY_ON: readonly RetryOn[] = ['429', '5xx', 'timeout', 'connection']
+const CANDIDATE_CACHE_LIMIT = 1024
+
 export class RouteTable {
-  readonly #byName = new Map<string, CompiledRoute>()
+  readonly #routes: CompiledRoute[] = []
+  /** Exact names and aliases → routes in config order. */
+  readonly #exact = new Map<string, CompiledRoute[]>()
+  readonly #globs: { pattern: RegExp; route: CompiledRoute }[] = []
+  /** Name → candidate routes, for names matched by globs (bounded). */
+  readonly #candidates = new Map<string, CompiledRoute[]>()
+  readonly #listed: { name: string; route: CompiledRoute }[] = []
 
-  constructor(routes: readonly RouteConfig[], providers: ReadonlyMap<string, Provider>) {
-    for (const route of routes) {
-      const targets = route.targets.map((t) => {
-        const instance = providers.get(t.provider)
-        if (!instance) throw new Error(`route ${route.model}: no provider '${t.provider}'`)
-        return { provider: t.provider, instance, model: t.model, weight: t.weight ?? 1 }
-      })
-      this.#byName.set(route.model, {
-        name: route.model,
-        strategy: route.strategy ?? (targets.length > 1 ? 'fallback' : 'single'),
-        targets,
-        timeoutMs: route.timeout_ms,
-        strict: route.strict ?? false,
-      })
+  constructor(routes: readonly RouteConfig[], providers: ReadonlyMap<string, Provider>, health: HealthRegistry, features: Readonly<Record<string, boolean>>) {
+    routes.forEach((config, index) => {
+      // A route behind a feature flag that is off does not exist in this snapshot.
+      if (config.when?.feature !== undefined && features[config.when.feature] !== true) return
+      const route = compileRoute(config, index, providers, health)
+      this.#routes.push(route)
+      for (const name of [config.model, ...(config.aliases ?? [])]) {
+        if (isGlob(name)) {
+          this.#globs.push({ pattern: globToRegExp(name), route })
+        } else {
+          const list = this.#exact.get(name) ?? []
+          list.push(route)
+          this.#exact.set(name, list)
+          this.#listed.push({ name, route })
+        }
+      }
+    })
+  }
+
+  /** The first route for `model` whose conditions hold, or undefined. */
+  resolve(model: string, facts: RouteFacts): ResolvedRoute | undefined {
+    for (const route of this.#candidatesFor(model)) {
+      if (!route.when || route.when(facts)) return { route, requested: model }
     }
+    return undefined
   }
 
-  resolve(model: string): CompiledRoute | undefined {
-    return this.#byName.get(model)
+  /** Names a caller may ask for (exact names and aliases whose caller conditions hold), in config order. */
+  names(principal?: Principal): string[] {
+    const facts: RouteFacts = { principal, headers: {}, metadata: undefined }
+    const seen = new Set<string>()
+    for (const { name, route } of this.#listed) {
+      if (seen.has(name)) continue
+      if (!route.when || (route.whenIsAboutCaller && route.when(facts))) seen.add(name)
+    }
+    return [...seen]
   }
 
-  /** Every route name, in config order. */
-  names(): string[] {
-    return [...this.#byName.keys()]
+  all(): readonly CompiledRoute[] {
+    return this.#routes
   }
+
+  #candidatesFor(model: string): CompiledRoute[] {
+    const cached = this.#candidates.get(model)
+    if (cached) return cached
+    const exact = this.#exact.get(model)
+    if (this.#globs.length === 0) return exact ?? []
+    const matched = this.#globs.filter((g) => g.pattern.test(model)).map((g) => g.route)
+    const list = [...(exact ?? []), ...matched].sort((a, b) => a.index - b.index)
+    if (this.#candidates.size >= CANDIDATE_CACHE_LIMIT) this.#candidates.clear()
+    this.#candidates.set(model, list)
+    return list
+  }
+}
+
+function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap<string, Provider>, health: HealthRegistry): CompiledRoute {
+  const routeCircuit = circuitSettings(config.circuit)
+  const targets = config.targets.map((t) => compileTarget(t, config, providers, health, routeCircuit))
+  return {
+    name: config.model,
+    index,
+    strategy: config.strategy ?? (targets.length > 1 ? 'fallback' : 'single'),
+    targets,
+    strict: config.strict ?? false,
+    when: config.when ? compileWhen(config.when) : undefined,
+    whenIsAboutCaller: !config.when?.headers && !config.when?.metadata,
+  }
+}
+
+function compileTarget(t: TargetConfig, route: RouteConfig, providers: ReadonlyMap<string, Provider>, health: HealthRegistry, routeCircuit: ReturnType<typeof circuitSettings>): CompiledTarget {
+  const instance = providers.get(t.provider)
+  if (!instance) throw new Error(`route ${route.model}: no provider '${t.provider}'`)
+  return {
+    provider: t.provider,
+    instance,
+    model: t.model,
+    weight: t.weight ?? 1,
+    timeoutMs: t.timeout_ms ?? route.timeout_ms,
+    firstTokenTimeoutMs: t.first_token_timeout_ms ?? route.first_token_timeout_ms,
+    retry: compileRetry(t.retry ?? route.retry),
+    params: t.params,
+    headers: t.headers,
+    health: health.get(t.provider, t.model, circuitSettings(t.circuit, routeCircuit)),
+  }
+}
+
+function compileRetry(config: RetryConfig | undefined): CompiledRetry {
+  const on = new Set((config?.on ?? DEFAULT_RETRY_ON).map(String))
+  return {
+    attempts: config?.attempts ?? 0,
+    backoffMs: config?.backoff_ms ?? 200,
+    maxBackoffMs: config?.max_backoff_ms ?? 5000,
+    on: (error) => {
+      if (error.code === 'upstream_timeout') return on.has('timeout')
+      if (error.code === 'upstream_unreachable') return on.has('connection')
+      const status = error.upstreamStatus ?? error.status
+      if (on.has(String(status))) return true
+      if (status === 429) return on.has('429')
+      return status >= 500 && on.has('5xx')
+    },
+  }
+}
+
+function compileWhen(when: WhenConfig): (facts: RouteFacts) => boolean {
+  const checks: ((facts: RouteFacts) => boolean)[] = []
+  if (when.departments) {
+    const set = new Set(when.departments)
+    checks.push((f) => f.principal?.department !== undefined && set.has(f.principal.department))
+  }
+  if (when.roles) {
+    const set = new Set(when.roles)
+    checks.push((f) => f.principal !== undefined && set.has(f.principal.role))
+  }
+  if (when.users) {
+    const set = new Set(when.users)
+    checks.push((f) => f.principal !== undefined && set.has(f.principal.userId))
+  }
+  for (const [name, allowed] of Object.entries(when.headers ?? {})) {
+    const key = name.toLowerCase()
+    const set = valueSet(allowed)
+    checks.push((f) => {
+      const value = f.headers[key]
+      return typeof value === 'string' ? set.has(value) : Array.isArray(value) && value.some((v) => set.has(v))
+    })
+  }
+  for (const [name, allowed] of Object.entries(when.metadata ?? {})) {
+    const set = valueSet(allowed)
+    checks.push((f) => {
+      const value = f.metadata?.[name]
+      return typeof value === 'string' && set.has(value)
+    })
+  }
+  // `feature` was settled when the table was built.
+  return (facts) => checks.every((check) => check(facts))
+}
+
+const valueSet = (m: Matchable): Set<string> => new Set(Array.isArray(m) ? m : [m])
+
+export const isGlob = (name: string): boolean => /[*?]/.test(name)
+
+function globToRegExp(glob: string): RegExp {
+  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  return new RegExp(`^${source}$`)
 }

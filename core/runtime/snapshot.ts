@@ -13,6 +13,7 @@ import { ConfigError } from '../config/issues.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
 import { RouteTable } from './routes.ts'
+import type { HealthRegistry } from './health.ts'
 import {
   Cache, Limiter, Queue, Store,
   type AuthStrategy, type InstanceByKind, type Lifecycle, type PluginContext, type Provider, type Service, type Token,
@@ -63,6 +64,7 @@ export class Snapshot {
     instances: Map<string, { kind: keyof InstanceByKind; id: string; instance: Lifecycle }>
     keys: string[]
     pool: InstancePool
+    health: HealthRegistry
   }) {
     const { load, instances } = parts
     this.version = load.loaded.hash
@@ -78,13 +80,13 @@ export class Snapshot {
       [...instances].filter(([, v]) => v.kind === kind).map(([name, v]) => [name, v.instance as InstanceByKind[K], v.id])
 
     this.providers = new Map(ofKind('provider').map(([name, p]) => [name, p]))
-    this.routes = new RouteTable(this.config.routes ?? [], this.providers)
+    this.features = Object.freeze({ ...(this.config.features ?? {}) })
+    this.routes = new RouteTable(this.config.routes ?? [], this.providers, parts.health, this.features)
     this.auth = ofKind('auth').map(([, strategy, id]) => ({ id, strategy }))
     this.store = ofKind('store')[0]?.[1]
     this.queue = ofKind('queue')[0]?.[1]
     this.limiter = ofKind('limiter')[0]?.[1]
     this.cache = ofKind('cache')[0]?.[1]
-    this.features = Object.freeze({ ...(this.config.features ?? {}) })
     this.bodyLimit = parseBytes(this.config.server?.body_limit) ?? DEFAULT_BODY_LIMIT
 
     const router = new Router({ prefix: '/api/v1' })
@@ -131,7 +133,7 @@ export class Snapshot {
  * Build a snapshot: set up every plugin in slot order, reusing unchanged instances from the pool.
  * Any failure releases what was taken and throws a ConfigError naming the plugin.
  */
-export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, logger: Logger): Promise<Snapshot> {
+export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, health: HealthRegistry, logger: Logger): Promise<Snapshot> {
   const container = rootContainer.createChildContainer()
   const instances = new Map<string, { kind: keyof InstanceByKind; id: string; instance: Lifecycle }>()
   const keys: string[] = []
@@ -156,7 +158,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, logger
       }
       instances.set(slot.kind === 'provider' || slot.kind === 'service' ? slot.name : `${slot.kind}:${slot.name}`, { kind: slot.kind, id: manifest.id, instance })
     }
-    return new Snapshot({ load, container, instances, keys, pool })
+    return new Snapshot({ load, container, instances, keys, pool, health })
   } catch (err) {
     await pool.release(keys)
     throw err

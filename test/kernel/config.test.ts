@@ -49,7 +49,7 @@ routes:
     targets: [ { provider: nowhere } ]
 `
     const found = await issues(text)
-    expect(found).toContain(`gw.yaml:6:15 routes[0].strategy: must be one of: "single", "fallback"`)
+    expect(found).toContain(`gw.yaml:6:15 routes[0].strategy: must be one of: "single", "fallback", "loadbalance", "least-latency"`)
     // Plugin-block and cross-reference checks run once the core shape is valid.
     const fixed = await issues(text.replace('roundrobin', 'fallback'))
     expect(fixed).toEqual([
@@ -84,9 +84,12 @@ routes:
     expect(await issues('version: 2\n')).toEqual(['gw.yaml:1:10 version: must be 1'])
   })
 
-  it('rejects a route defined twice', async () => {
+  it('rejects a route that can never match because an earlier one without conditions takes its name', async () => {
     const text = BASE + `  - model: mock\n    targets: [ { provider: mock } ]\n`
-    expect(await issues(text)).toEqual([`gw.yaml:7:12 routes[1].model: route 'mock' is already defined at routes[0]`])
+    expect(await issues(text)).toEqual([`gw.yaml:7:12 routes[1].model: unreachable: routes[0] already answers 'mock' unconditionally`])
+    // With a condition on the first, the second is its fallback: fine.
+    const conditional = BASE.replace('targets: [ { provider: mock } ]', 'when: { roles: [admin] }\n    targets: [ { provider: mock } ]') + `  - model: mock\n    targets: [ { provider: mock } ]\n`
+    await load(conditional)
   })
 })
 

@@ -1,0 +1,209 @@
+/**
+ * Calling a route's targets: the strategy orders them, the circuit breaker skips open ones, each
+ * attempt gets its timeouts and the client's abort, retryable failures are retried on the same
+ * target (exponential backoff with jitter, honouring retry-after) and then fall back to the next.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { ChatStream } from '../api/types.ts'
+import { GatewayError, badRequest, upstreamError } from '../errors.ts'
+import type { ProviderCall } from '../plugins/types.ts'
+import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
+import type { Exchange } from './exchange.ts'
+
+/** One try of one target. */
+export interface Attempt {
+  readonly call: ProviderCall
+  /** Wrap a stream so its first chunk is read within the attempt (timeouts and fallback still apply). */
+  prime(stream: ChatStream): Promise<ChatStream>
+}
+
+/** Share of exploration for least-latency: how often a target other than the fastest goes first. */
+const EXPLORE = 0.1
+
+export async function callTargets<T>(x: Exchange, invoke: (target: CompiledTarget, attempt: Attempt) => Promise<T>): Promise<T> {
+  const route = x.route!
+  let lastError: GatewayError | undefined
+  let tried = false
+  for (const target of orderTargets(route)) {
+    if (!target.health.tryAcquire()) continue
+    tried = true
+    for (let retry = 0; ; retry++) {
+      x.attempts++
+      x.provider = target.provider
+      x.upstreamModel = target.model ?? x.requestedModel
+      const attempt = new AttemptRun(x, target, route)
+      const started = performance.now()
+      try {
+        const result = await invoke(target, attempt)
+        target.health.success(performance.now() - started)
+        attempt.settleIfNotStreaming(result)
+        return result
+      } catch (err) {
+        attempt.settle()
+        const error = attempt.classify(err)
+        if (x.signal.aborted || !error.retryable) {
+          target.health.release()
+          throw error
+        }
+        target.health.failure()
+        lastError = error
+        const delay = retry < target.retry.attempts && target.retry.on(error) ? backoffMs(target.retry, retry, error) : undefined
+        if (delay === undefined) break
+        await sleep(delay, undefined, { signal: x.signal }).catch(() => undefined)
+        if (x.signal.aborted) throw clientClosed()
+        if (!target.health.tryAcquire()) break
+      }
+    }
+    if (route.strategy === 'single') break
+  }
+  if (!tried) throw circuitOpen(route)
+  throw lastError!
+}
+
+/** The order to try targets in, by the route's strategy. */
+export function orderTargets(route: CompiledRoute): readonly CompiledTarget[] {
+  const targets = route.targets
+  switch (route.strategy) {
+    case 'single':
+    case 'fallback':
+      return targets
+    case 'loadbalance':
+      return weightedShuffle(targets)
+    case 'least-latency': {
+      // Unmeasured targets first (so each gets measured), then by moving-average latency.
+      const sorted = [...targets].sort((a, b) => (a.health.latencyMs ?? -1) - (b.health.latencyMs ?? -1))
+      if (sorted.length > 1 && Math.random() < EXPLORE) {
+        const i = 1 + Math.floor(Math.random() * (sorted.length - 1))
+        ;[sorted[0], sorted[i]] = [sorted[i], sorted[0]]
+      }
+      return sorted
+    }
+  }
+}
+
+/** Weighted random order without replacement: the first pick follows the weights exactly. */
+function weightedShuffle(targets: readonly CompiledTarget[]): CompiledTarget[] {
+  if (targets.length === 1) return [targets[0]]
+  const pool = [...targets]
+  const out: CompiledTarget[] = []
+  while (pool.length) {
+    let total = 0
+    for (const t of pool) total += t.weight
+    let r = Math.random() * total
+    let i = 0
+    while (i < pool.length - 1 && (r -= pool[i].weight) >= 0) i++
+    out.push(pool.splice(i, 1)[0])
+  }
+  return out
+}
+
+/**
+ * How long to wait before retry number `retry` (0-based): exponential from backoff_ms, capped,
+ * with jitter (between half and all of it). An upstream retry-after wins if it is longer; one
+ * longer than max_backoff_ms means "not here": undefined, so the caller moves to the next target.
+ */
+export function backoffMs(policy: CompiledRetry, retry: number, error: GatewayError): number | undefined {
+  const exponential = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** retry)
+  const jittered = exponential / 2 + Math.random() * (exponential / 2)
+  const retryAfter = parseRetryAfter(error.headers?.['retry-after'])
+  if (retryAfter === undefined) return jittered
+  if (retryAfter > policy.maxBackoffMs) return undefined
+  return Math.max(jittered, retryAfter)
+}
+
+/** `retry-after` in seconds or as an HTTP date, in milliseconds. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+function circuitOpen(route: CompiledRoute): GatewayError {
+  const waitMs = Math.min(...route.targets.map((t) => t.health.retryInMs()))
+  return new GatewayError(`Every target of route '${route.name}' is failing (circuit open); try again in ${Math.ceil(waitMs / 1000)} s.`, {
+    status: 503, code: 'circuit_open', headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+  })
+}
+
+const clientClosed = (): GatewayError => new GatewayError('The client closed the connection.', { status: 499, code: 'client_closed_request' })
+
+/** The signal, timers and error classification of one attempt. */
+class AttemptRun implements Attempt {
+  readonly call: ProviderCall
+  readonly #x: Exchange
+  readonly #target: CompiledTarget
+  readonly #controller = new AbortController()
+  #timer: NodeJS.Timeout | undefined
+  #firstTokenTimer: NodeJS.Timeout | undefined
+  #timedOut: string | undefined
+  readonly #onClientAbort = (): void => this.#controller.abort(this.#x.signal.reason)
+
+  constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute) {
+    this.#x = x
+    this.#target = target
+    if (x.signal.aborted) this.#controller.abort(x.signal.reason)
+    else x.signal.addEventListener('abort', this.#onClientAbort, { once: true })
+    if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
+    const call: ProviderCall = {
+      signal: this.#controller.signal,
+      requestId: x.requestId,
+      headers: target.headers,
+      unsupported(param, message) {
+        const text = `${target.provider} does not support '${param}'${message ? `: ${message}` : ''}`
+        if (route.strict) throw badRequest(`${text} (route '${route.name}' is strict).`, param, 'unsupported_parameter')
+        x.warnings.push(`dropped '${param}': ${text}`)
+      },
+    }
+    this.call = call
+  }
+
+  async prime(stream: ChatStream): Promise<ChatStream> {
+    const ms = this.#target.firstTokenTimeoutMs
+    if (ms) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${ms} ms`), ms)
+    const iterator = stream[Symbol.asyncIterator]()
+    const first = await iterator.next()
+    clearTimeout(this.#firstTokenTimer)
+    const run = this
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          if (first.done) return
+          yield first.value
+          for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
+        } catch (err) {
+          throw run.classify(err)
+        } finally {
+          run.settle()
+          // Stop the upstream if the client stopped reading early.
+          void iterator.return?.()
+        }
+      },
+    }
+  }
+
+  /** Non-streaming results are complete: stop the timers now. Streams stop them when they end. */
+  settleIfNotStreaming(result: unknown): void {
+    if (!(typeof result === 'object' && result !== null && Symbol.asyncIterator in result)) this.settle()
+  }
+
+  settle(): void {
+    clearTimeout(this.#timer)
+    clearTimeout(this.#firstTokenTimer)
+    this.#x.signal.removeEventListener('abort', this.#onClientAbort)
+  }
+
+  /** Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures 502. */
+  classify(err: unknown): GatewayError {
+    if (this.#x.signal.aborted) return clientClosed()
+    if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
+    if (err instanceof GatewayError) return err
+    return upstreamError(undefined, (err as Error)?.message ?? String(err), { kind: 'connection', provider: this.#target.provider, cause: err })
+  }
+
+  #timeout(reason: string): void {
+    this.#timedOut = reason
+    this.#controller.abort(new Error(reason))
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The Anthropic SDK's errors, in the gateway's terms. The upstream's own message is kept (it never
+ * carries the key); 429 keeps `retry-after`; 529 "overloaded" is a retryable 503.
+ */
+import type * as AnthropicSdk from '@anthropic-ai/sdk'
+import { GatewayError, upstreamError } from '../../../core/errors.ts'
+
+/** The SDK's error classes; the SDK is imported lazily, so they arrive with it. */
+export type SdkErrors = Pick<typeof AnthropicSdk, 'AnthropicError' | 'APIError' | 'APIUserAbortError' | 'APIConnectionError' | 'APIConnectionTimeoutError'>
+
+/** Anthropic's status for "overloaded": capacity, not the caller's fault. */
+const OVERLOADED = 529
+
+/** A stream's `error` event has no HTTP status; its error type says what it would have been. */
+const STATUS_BY_ERROR_TYPE: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: OVERLOADED,
+}
+
+/**
+ * Map what the SDK threw. An abort is returned unchanged: only the kernel knows whether the client
+ * left or the route's timeout fired.
+ */
+export function fromSdkError(err: unknown, sdk: SdkErrors, provider: string): unknown {
+  if (err instanceof GatewayError || err instanceof sdk.APIUserAbortError) return err
+  if (err instanceof sdk.APIConnectionTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
+  if (err instanceof sdk.APIConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
+  if (err instanceof sdk.APIError) {
+    const status = err.status ?? (err.type ? STATUS_BY_ERROR_TYPE[err.type] : undefined) ?? 502
+    const message = err.apiMessage ?? err.message
+    const retryAfter = err.headers?.get('retry-after') ?? null
+    if (status === OVERLOADED) {
+      return new GatewayError(`${provider}: ${message}`, {
+        status: 503, code: 'upstream_overloaded', retryable: true, cause: err, headers: retryAfter ? { 'retry-after': retryAfter } : undefined,
+      })
+    }
+    return upstreamError(status, message, { retryAfter, provider, cause: err })
+  }
+  // The SDK refusing a request before sending it (e.g. a setting it cannot use).
+  if (err instanceof sdk.AnthropicError) return new GatewayError(`${provider}: ${err.message}`, { status: 502, code: 'upstream_client_error', cause: err })
+  return err
+}

@@ -1,0 +1,69 @@
+/** Anthropic Message → unified chat completion: content, tool calls, finish reason, usage. */
+import type { Message, MessageDeltaUsage, StopReason, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages'
+import type { ChatResponse, ChatToolCall, Usage } from '../../../core/api/types.ts'
+
+export type FinishReason = ChatResponse['choices'][number]['finish_reason']
+
+const FINISH_REASON: Readonly<Record<StopReason, FinishReason>> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  // A server-tool loop paused: the turn ended without a client tool call.
+  pause_turn: 'stop',
+  tool_use: 'tool_calls',
+  max_tokens: 'length',
+  model_context_window_exceeded: 'length',
+  refusal: 'content_filter',
+}
+
+export function toFinishReason(reason: StopReason | null | undefined): FinishReason {
+  return (reason && FINISH_REASON[reason]) || 'stop'
+}
+
+/** The usage counters that the message and its stream deltas both carry. */
+export type UsageCounts = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens'> &
+  Partial<Pick<MessageDeltaUsage, 'output_tokens_details'>>
+
+/**
+ * Anthropic counts cache reads and cache writes apart from `input_tokens`; OpenAI's
+ * `prompt_tokens` is every prompt token, with the cached ones detailed.
+ */
+export function toUsage(usage: UsageCounts): Usage {
+  const cached = usage.cache_read_input_tokens ?? 0
+  const prompt = usage.input_tokens + cached + (usage.cache_creation_input_tokens ?? 0)
+  const thinking = usage.output_tokens_details?.thinking_tokens
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: usage.output_tokens,
+    total_tokens: prompt + usage.output_tokens,
+    prompt_tokens_details: { cached_tokens: cached },
+    ...(thinking !== undefined ? { completion_tokens_details: { reasoning_tokens: thinking } } : {}),
+  }
+}
+
+export function toChatCompletion(message: Message): ChatResponse {
+  let text = ''
+  const toolCalls: ChatToolCall[] = []
+  for (const block of message.content) {
+    if (block.type === 'text') text += block.text
+    else if (block.type === 'tool_use') toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } })
+    // Thinking and server-tool blocks have no place in OpenAI's message shape.
+  }
+  return {
+    id: message.id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: message.model,
+    choices: [{
+      index: 0,
+      message: {
+        role: 'assistant',
+        content: text || (toolCalls.length ? null : ''),
+        refusal: null,
+        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+      },
+      finish_reason: toFinishReason(message.stop_reason),
+      logprobs: null,
+    }],
+    usage: toUsage(message.usage),
+  }
+}

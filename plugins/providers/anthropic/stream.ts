@@ -1,0 +1,102 @@
+/**
+ * Anthropic's stream events → unified chat chunks, as they arrive.
+ *
+ *   message_start        → a chunk with the assistant role (and the prompt usage, kept for the end)
+ *   content_block_start  → for tool_use: a tool-call chunk with its id and name
+ *   content_block_delta  → text_delta: content; input_json_delta: a piece of the tool arguments
+ *   message_delta        → the stop reason and the final usage, kept for the end
+ *   message_stop         → the finish chunk, then (stream_options.include_usage) the usage chunk
+ *
+ * Thinking, signature and citation deltas have no place in OpenAI's chunk shape and are skipped.
+ */
+import type { RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages'
+import { upstreamError } from '../../../core/errors.ts'
+import type { ChatChunk } from '../../../core/api/types.ts'
+import { toFinishReason, toUsage, type UsageCounts } from './response.ts'
+
+type Delta = ChatChunk['choices'][number]['delta']
+
+export interface ChunkStreamOptions {
+  readonly includeUsage: boolean
+  /** The call's signal: the SDK ends a stream quietly when it is aborted, so the end is checked against it. */
+  readonly signal: AbortSignal
+  readonly provider: string
+  /** Maps what the SDK throws mid-stream. */
+  readonly mapError: (err: unknown) => unknown
+}
+
+export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>, options: ChunkStreamOptions): AsyncGenerator<ChatChunk> {
+  const created = Math.floor(Date.now() / 1000)
+  let id = ''
+  let model = ''
+  let usage: UsageCounts = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: null, cache_creation_input_tokens: null }
+  let stopReason: StopReason | null = null
+  let stopped = false
+  let yielded = false
+  /** Anthropic numbers every content block; OpenAI numbers tool calls only. */
+  const toolIndexByBlock = new Map<number, number>()
+
+  const chunk = (delta: Delta, finishReason: ChatChunk['choices'][number]['finish_reason'] = null): ChatChunk => {
+    yielded = true
+    return { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] }
+  }
+
+  try {
+    for await (const event of events) {
+      switch (event.type) {
+        case 'message_start':
+          ({ id, model } = event.message)
+          usage = event.message.usage
+          yield chunk({ role: 'assistant', content: '' })
+          break
+        case 'content_block_start': {
+          const block = event.content_block
+          if (block.type === 'tool_use') {
+            const index = toolIndexByBlock.size
+            toolIndexByBlock.set(event.index, index)
+            yield chunk({ tool_calls: [{ index, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })
+          } else if (block.type === 'text' && block.text) {
+            yield chunk({ content: block.text })
+          }
+          break
+        }
+        case 'content_block_delta': {
+          const delta = event.delta
+          if (delta.type === 'text_delta') {
+            if (delta.text) yield chunk({ content: delta.text })
+          } else if (delta.type === 'input_json_delta') {
+            const index = toolIndexByBlock.get(event.index)
+            if (index !== undefined && delta.partial_json) yield chunk({ tool_calls: [{ index, function: { arguments: delta.partial_json } }] })
+          }
+          break
+        }
+        case 'message_delta':
+          stopReason = event.delta.stop_reason ?? stopReason
+          // Deltas carry cumulative totals; a counter that does not apply is left out (null).
+          usage = {
+            input_tokens: event.usage.input_tokens ?? usage.input_tokens,
+            output_tokens: event.usage.output_tokens,
+            cache_read_input_tokens: event.usage.cache_read_input_tokens ?? usage.cache_read_input_tokens,
+            cache_creation_input_tokens: event.usage.cache_creation_input_tokens ?? usage.cache_creation_input_tokens,
+            output_tokens_details: event.usage.output_tokens_details ?? usage.output_tokens_details,
+          }
+          break
+        case 'message_stop':
+          stopped = true
+          yield chunk({}, toFinishReason(stopReason))
+          if (options.includeUsage) yield { id, object: 'chat.completion.chunk', created, model, choices: [], usage: toUsage(usage) }
+          break
+      }
+    }
+  } catch (err) {
+    throw options.mapError(err)
+  }
+  if (stopped) return
+  if (options.signal.aborted) {
+    // Before the first chunk the kernel can still tell a timeout from a client that left;
+    // after it, the stream must end with an error the client can read.
+    if (!yielded) throw options.signal.reason ?? new Error('aborted')
+    throw upstreamError(undefined, 'the stream was cut off', { kind: 'timeout', provider: options.provider })
+  }
+  throw upstreamError(undefined, 'the stream ended before message_stop', { kind: 'connection', provider: options.provider })
+}
