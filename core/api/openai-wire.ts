@@ -13,6 +13,9 @@
  * It knows no SDK by name: a plugin hands over a small transport (three functions around its SDK
  * client) and the SDK's error classes, so the openai SDK and groq-sdk share one code path.
  */
+import http from 'node:http'
+import https from 'node:https'
+import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import { GatewayError, upstreamError } from '../errors.ts'
 import type { JsonSchema, Provider, ProviderCall } from '../plugins/types.ts'
@@ -52,6 +55,13 @@ export interface SdkClientOptions {
   defaultHeaders: Record<string, string | null>
   logger: SdkLogger
   logLevel: 'warn'
+  fetch: typeof fetch
+}
+
+/** An SDK client's options, and what releases the connections they hold (the provider's dispose). */
+export interface SdkClientSetup {
+  readonly options: SdkClientOptions
+  readonly close: () => void
 }
 
 type SdkLogFn = (message: string, ...rest: unknown[]) => void
@@ -67,8 +77,9 @@ export function sdkClientOptions(
   config: ConnectionConfig,
   defaults: { baseURL: string; headers?: Record<string, string | null> },
   logger: Logger,
-): SdkClientOptions {
-  return {
+): SdkClientSetup {
+  const transport = keepAliveFetch()
+  const options: SdkClientOptions = {
     // The SDKs refuse to start without a key; servers that need none (Ollama, vLLM) get a placeholder,
     // and the caller removes the Authorization header it would produce.
     apiKey: config.api_key ?? 'none',
@@ -78,6 +89,46 @@ export function sdkClientOptions(
     defaultHeaders: { ...defaults.headers, ...config.headers },
     logger: sdkLogger(logger),
     logLevel: 'warn',
+    fetch: transport.fetch,
+  }
+  return { options, close: transport.close }
+}
+
+/**
+ * A `fetch` for the SDKs over node:http(s) with this provider's own keep-alive pool. Node's
+ * built-in fetch (undici) costs about 1.1 ms of CPU per call here, against 0.4 ms for node:http
+ * behind this adapter (measured with the bench upstream; the SDK adds 0.3 ms either way), and the
+ * gateway makes one call per request. The SDKs send these endpoints' bodies as strings; anything
+ * else (a multipart upload) goes to the built-in fetch.
+ */
+export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
+  const agents: Record<string, http.Agent> = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
+  const send = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const body = init?.body
+    const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined
+    const agent = url && agents[url.protocol]
+    if (!url || !agent || (body != null && typeof body !== 'string')) return fetch(input, init)
+    const headers: Record<string, string> = {}
+    new Headers(init?.headers).forEach((value, name) => { headers[name] = value })
+    // Built-in fetch decompresses; this adapter does not, so it never asks for compression.
+    delete headers['accept-encoding']
+    return new Promise<Response>((resolve, reject) => {
+      const transport = url.protocol === 'https:' ? https : http
+      const req = transport.request(url, { method: init?.method ?? 'GET', headers, agent, signal: init?.signal ?? undefined }, (res) => {
+        const responseHeaders = new Headers()
+        for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1])
+        const status = res.statusCode ?? 502
+        const empty = status === 204 || status === 304 || req.method === 'HEAD'
+        if (empty) res.resume()
+        resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: responseHeaders }))
+      })
+      req.on('error', reject)
+      req.end(body ?? undefined)
+    })
+  }
+  return {
+    fetch: send as typeof fetch,
+    close: () => { for (const agent of Object.values(agents)) agent.destroy() },
   }
 }
 
@@ -138,6 +189,8 @@ export interface OpenAIWireOptions {
   readonly usageOf?: (chunk: ChatChunk) => Usage | null | undefined
   /** `owned_by` for model entries that carry none. */
   readonly modelOwner: string
+  /** Release what the SDK client holds (its connection pool); becomes the provider's dispose. */
+  readonly dispose?: () => void
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,6 +199,7 @@ export interface OpenAIWireOptions {
 export function createOpenAIWireProvider(transport: OpenAIWireTransport, options: OpenAIWireOptions): Provider {
   const failure = (err: unknown, signal: AbortSignal | undefined): GatewayError => toGatewayError(err, signal, options)
   const provider: Provider = {
+    dispose: options.dispose,
     async chat(req, call) {
       const body = prepareChat(req, call, options)
       let result: ChatResponse | ChatStream

@@ -10,6 +10,7 @@ import type { ReloadController } from '../runtime/controller.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { notFound } from '../errors.ts'
 import { respondWithError } from './errors.ts'
+import { adminRoutes } from '../pipeline/admin.ts'
 import { chatCompletions, embeddings, getModel, listModels } from '../pipeline/handlers.ts'
 import { anthropicMessages } from '../pipeline/messages.ts'
 
@@ -59,6 +60,7 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
   router.post('/v1/messages', anthropicMessages)
   router.get('/v1/models', listModels)
   router.get('/v1/models/:id', getModel)
+  router.get('/api/v1/admin/routes', adminRoutes)
   router.all(/^\/api\/v1(?:\/|$)/, (ctx, next) => (ctx.state.snapshot as Snapshot).serviceRoutes(ctx as never, next))
   app.use(router.routes())
   app.use(router.allowedMethods())

@@ -16,6 +16,8 @@ export interface Exchange {
   route: CompiledRoute | undefined
   /** The model name the client asked for (passed upstream when a target names no model). */
   requestedModel: string | undefined
+  /** Whether the client asked for a stream. */
+  streaming: boolean
   /** Upstream attempts made so far. */
   attempts: number
   /** The target that answered (provider instance name and upstream model). */
@@ -40,6 +42,7 @@ export function newExchange(ctx: Koa.Context): Exchange {
     principal: undefined,
     route: undefined,
     requestedModel: undefined,
+    streaming: false,
     attempts: 0,
     provider: undefined,
     upstreamModel: undefined,

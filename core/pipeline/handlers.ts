@@ -28,6 +28,7 @@ export async function chatCompletions(ctx: Koa.Context): Promise<void> {
 export async function runChat(x: Exchange, body: ChatRequest): Promise<ChatResult> {
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
   resolveRoute(x, body.model, body.metadata)
+  x.streaming = body.stream === true
   return callTargets(x, async (target, attempt) => {
     const result = await target.instance.chat(forTarget(body, target, x.requestedModel!), attempt.call)
     return isChatStream(result) ? attempt.prime(result) : result

@@ -31,7 +31,7 @@ export async function callTargets<T>(x: Exchange, invoke: (target: CompiledTarge
       x.attempts++
       x.provider = target.provider
       x.upstreamModel = target.model ?? x.requestedModel
-      const attempt = new AttemptRun(x, target, route)
+      const attempt = new AttemptRun(x, target, route, x.streaming)
       const started = performance.now()
       try {
         const result = await invoke(target, attempt)
@@ -140,12 +140,15 @@ class AttemptRun implements Attempt {
   #timedOut: string | undefined
   readonly #onClientAbort = (): void => this.#controller.abort(this.#x.signal.reason)
 
-  constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute) {
+  constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute, streaming: boolean) {
     this.#x = x
     this.#target = target
     if (x.signal.aborted) this.#controller.abort(x.signal.reason)
     else x.signal.addEventListener('abort', this.#onClientAbort, { once: true })
     if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
+    // The first-token clock starts with the call: a provider may read ahead before returning its stream.
+    const firstToken = streaming ? target.firstTokenTimeoutMs : undefined
+    if (firstToken) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${firstToken} ms`), firstToken)
     const call: ProviderCall = {
       signal: this.#controller.signal,
       requestId: x.requestId,
@@ -160,8 +163,6 @@ class AttemptRun implements Attempt {
   }
 
   async prime(stream: ChatStream): Promise<ChatStream> {
-    const ms = this.#target.firstTokenTimeoutMs
-    if (ms) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${ms} ms`), ms)
     const iterator = stream[Symbol.asyncIterator]()
     const first = await iterator.next()
     clearTimeout(this.#firstTokenTimer)

@@ -3,12 +3,16 @@
  * place, the handlers in core/pipeline/handlers.ts:
  *   authenticate → authorize → resolve route → (limits, cache: later issues) → call targets (route-call.ts) → respond
  */
-import { GatewayError, badRequest, unauthorized } from '../errors.ts'
+import { GatewayError, badRequest, forbidden, unauthorized } from '../errors.ts'
 import type { Principal } from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Exchange } from './exchange.ts'
 
-const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'user', strategy: 'none' })
+/**
+ * With no `auth:` strategies configured the gateway is open: every caller is this anonymous admin
+ * (the startup log warns). Configure auth before exposing the gateway.
+ */
+const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'admin', strategy: 'none' })
 
 /** Who is calling: the first strategy that recognises the credential; anonymous when none are configured. */
 export async function authenticate(x: Exchange): Promise<Principal> {
@@ -19,7 +23,12 @@ export async function authenticate(x: Exchange): Promise<Principal> {
     const principal = await strategy.authenticate(req)
     if (principal) return (x.principal = principal)
   }
-  throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key>.', 'missing_credentials')
+  throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key> (or x-api-key).', 'missing_credentials')
+}
+
+/** Admin-only endpoints. (The roles table of the identity issue refines this into permissions.) */
+export function requireAdmin(x: Exchange): void {
+  if (x.principal?.role !== 'admin') throw forbidden('This endpoint is for admins.', 'admin_only')
 }
 
 /** The route a client's `model` names: the first whose `when` conditions hold for this request. */
