@@ -1,0 +1,173 @@
+/**
+ * Versioned SQL migrations: core/data/migrations/NNNN_name.sql, applied in order, each in its own
+ * transaction, recorded in `schema_migrations` in the store's schema.
+ *
+ * Safe when several gateways start at once: each migration is applied under a transaction-scoped
+ * advisory lock (per schema) and re-checked once the lock is held, so exactly one process applies
+ * it and the others find it done. The same runner serves both stores; on PGlite the lock is simply
+ * uncontended.
+ *
+ * A migration whose header says `-- requires extension: <name>` is applied only where the
+ * database offers that extension. Otherwise it stays pending, a log line says what is off, and it
+ * is tried again at the next start: installing the extension later is enough.
+ */
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Logger } from '../logger.ts'
+import type { SqlClient } from '../plugins/types.ts'
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url))
+
+export interface Migration {
+  /** `0006` */
+  readonly version: string
+  /** `0006_rag_embeddings` */
+  readonly id: string
+  readonly sql: string
+  readonly checksum: string
+  /** Set for a migration that needs a PostgreSQL extension (see the file's header). */
+  readonly requires?: { readonly extension: string; readonly level: 'warn' | 'info'; readonly withoutIt: string }
+}
+
+export interface MigrationReport {
+  /** Migrations this run applied. */
+  readonly applied: string[]
+  /** Migrations left for later because their extension is missing (or could not be installed). */
+  readonly pending: { readonly id: string; readonly extension: string; readonly reason: string }[]
+}
+
+/** What the runner needs from a store backend. */
+export interface MigrationTarget {
+  readonly sql: SqlClient
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
+}
+
+const FILE_NAME = /^(\d{4})_[a-z0-9_]+\.sql$/
+const REQUIRES = /^--\s*requires extension:\s*([a-z0-9_]+)\s*$/m
+const IF_MISSING = /^--\s*if missing \((warn|info)\):\s*(.+?)\s*$/m
+
+const CURRENT_SCHEMA = `SELECT current_schema() AS schema,
+  to_regclass(quote_ident(current_schema()) || '.schema_migrations') IS NOT NULL AS recorded`
+const APPLIED = 'SELECT version, checksum FROM schema_migrations'
+const AVAILABLE_EXTENSIONS = 'SELECT name FROM pg_available_extensions WHERE name = ANY($1::text[])'
+// Per schema, so gateways on different schemas of one database do not wait for each other.
+const LOCK = `SELECT pg_advisory_xact_lock(hashtextextended('ai-gateway:migrations:' || current_schema(), 0))`
+// Migrations may legitimately run longer than the pool's statement timeout (a hypertable conversion).
+const NO_TIMEOUT = 'SET LOCAL statement_timeout = 0'
+const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version     text        PRIMARY KEY,
+  name        text        NOT NULL,
+  checksum    text        NOT NULL,
+  applied_at  timestamptz NOT NULL DEFAULT now(),
+  duration_ms integer     NOT NULL
+)`
+const IS_APPLIED = 'SELECT 1 FROM schema_migrations WHERE version = $1'
+const RECORD = 'INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)'
+
+const loaded = new Map<string, readonly Migration[]>()
+
+/** The migrations in `dir`, in order; read once per process (they ship with the code). */
+export function loadMigrations(dir: string = MIGRATIONS_DIR): readonly Migration[] {
+  let migrations = loaded.get(dir)
+  if (migrations) return migrations
+  const seen = new Set<string>()
+  migrations = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((file) => {
+    const match = FILE_NAME.exec(file)
+    if (!match) throw new Error(`migration file ${file} must be named NNNN_lower_case_name.sql`)
+    const version = match[1]
+    if (seen.has(version)) throw new Error(`two migrations share the version ${version}`)
+    seen.add(version)
+    const sql = readFileSync(path.join(dir, file), 'utf8').replace(/\r\n/g, '\n')
+    const extension = REQUIRES.exec(sql)?.[1]
+    const missing = IF_MISSING.exec(sql)
+    return {
+      version,
+      id: file.slice(0, -'.sql'.length),
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+      requires: extension
+        ? { extension, level: (missing?.[1] ?? 'warn') as 'warn' | 'info', withoutIt: missing?.[2] ?? `the features of ${file} are off` }
+        : undefined,
+    }
+  })
+  loaded.set(dir, migrations)
+  return migrations
+}
+
+/** Bring the store's schema up to date. Fails (naming the migration) if a required one fails. */
+export async function migrate(target: MigrationTarget, logger: Logger, migrations: readonly Migration[] = loadMigrations()): Promise<MigrationReport> {
+  const { schema, applied } = await readLedger(target.sql)
+  for (const m of migrations) {
+    const checksum = applied.get(m.version)
+    if (checksum !== undefined && checksum !== m.checksum) {
+      logger.warn({ migration: m.id }, 'migration file changed after it was applied; the change is not applied again (add a new migration instead)')
+    }
+  }
+  const todo = migrations.filter((m) => !applied.has(m.version))
+  const report: MigrationReport = { applied: [], pending: [] }
+  if (todo.length === 0) return report
+
+  const wanted = [...new Set(todo.flatMap((m) => (m.requires ? [m.requires.extension] : [])))]
+  const available = wanted.length
+    ? new Set((await target.sql.query<{ name: string }>(AVAILABLE_EXTENSIONS, [wanted])).rows.map((r) => r.name))
+    : new Set<string>()
+
+  for (const m of todo) {
+    if (m.requires && !available.has(m.requires.extension)) {
+      leavePending(m, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
+      continue
+    }
+    const started = performance.now()
+    try {
+      const appliedNow = await target.transaction(async (tx) => {
+        await tx.query(NO_TIMEOUT)
+        await tx.query(LOCK)
+        await tx.exec(CREATE_LEDGER)
+        // Another gateway may have applied it while this one waited for the lock.
+        if ((await tx.query(IS_APPLIED, [m.version])).rowCount > 0) return false
+        await tx.exec(m.sql)
+        await tx.query(RECORD, [m.version, m.id, m.checksum, Math.round(performance.now() - started)])
+        return true
+      })
+      if (appliedNow) {
+        report.applied.push(m.id)
+        logger.info({ migration: m.id, schema, ms: Math.round(performance.now() - started) }, 'applied migration')
+      }
+    } catch (err) {
+      const reason = (err as Error).message
+      // An extension can be offered yet not installable (privileges, shared_preload_libraries):
+      // the gateway runs without it rather than not at all.
+      if (m.requires) leavePending(m, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
+      else throw new Error(`migration ${m.id} failed: ${reason}`, { cause: err })
+    }
+  }
+  return report
+}
+
+function leavePending(m: Migration, reason: string, report: MigrationReport, logger: Logger): void {
+  const requires = m.requires!
+  report.pending.push({ id: m.id, extension: requires.extension, reason })
+  logger[requires.level](
+    { migration: m.id, extension: requires.extension },
+    `migration ${m.id} is pending: ${reason}. ${requires.withoutIt}. It is applied at the next start once the extension can be installed.`,
+  )
+}
+
+async function readLedger(sql: SqlClient): Promise<{ schema: string; applied: Map<string, string> }> {
+  const { rows } = await sql.query<{ schema: string | null; recorded: boolean }>(CURRENT_SCHEMA)
+  const schema = rows[0]?.schema
+  if (!schema) throw new Error('no schema to create tables in: none of the schemas on the search_path exists')
+  const applied = new Map<string, string>()
+  if (!rows[0].recorded) return { schema, applied }
+  try {
+    for (const row of (await sql.query<{ version: string; checksum: string }>(APPLIED)).rows) applied.set(row.version, row.checksum)
+  } catch (err) {
+    if ((err as { code?: string }).code === '42703') {
+      throw new Error(`schema "${schema}" has a schema_migrations table made by another tool; give the gateway a schema of its own (store.schema)`, { cause: err })
+    }
+    throw err
+  }
+  return { schema, applied }
+}

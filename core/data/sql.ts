@@ -1,0 +1,64 @@
+/** Small helpers the repositories share: id checks, paging, numbers, and database errors as GatewayErrors. */
+import { GatewayError } from '../errors.ts'
+import type { Page } from './types.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Ids are UUIDs; anything else cannot name a row, so lookups answer "not found" without a query. */
+export const isUuid = (id: string): boolean => UUID.test(id)
+
+const DEFAULT_LIMIT = 100
+const MAX_LIMIT = 1000
+
+/** LIMIT and OFFSET values, clamped: a page is never unbounded. */
+export function pageOf(page: Page | undefined): [limit: number, offset: number] {
+  const limit = Math.min(Math.max(Math.trunc(page?.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT)
+  const offset = Math.max(Math.trunc(page?.offset ?? 0), 0)
+  return [limit, offset]
+}
+
+/** bigint and numeric arrive as strings from `pg` and as numbers from PGlite; both become numbers. */
+export const toNumber = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value))
+export const toNumberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value))
+
+/** JSON for a jsonb parameter; both drivers pass a string through unchanged. */
+export const jsonParam = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value))
+
+interface DatabaseError {
+  code?: string
+  table?: string
+  column?: string
+  constraint?: string
+  detail?: string
+}
+
+/**
+ * Turn constraint violations into 4xx GatewayErrors that name the field at fault; anything else is
+ * rethrown as is. The database's detail text is never copied into the message: it can hold values.
+ */
+export function rethrowAsGatewayError(err: unknown): never {
+  const fields = (err ?? {}) as DatabaseError
+  const column = columnAtFault(fields)
+  switch (fields.code) {
+    case '23505':
+      throw new GatewayError(`A record with this ${column ?? 'value'} already exists.`, { status: 409, code: 'conflict', param: column, cause: err })
+    case '23503':
+      throw new GatewayError(`${column ?? 'A reference'} does not name an existing record.`, { status: 400, code: 'invalid_reference', param: column, cause: err })
+    case '23514':
+    case '23502':
+      throw new GatewayError(`Invalid value for ${column ?? 'a field'}.`, { status: 400, code: 'invalid_value', param: column, cause: err })
+    case '22P02':
+      throw new GatewayError('A value has the wrong format (ids are UUIDs).', { status: 400, code: 'invalid_value', cause: err })
+    default:
+      throw err
+  }
+}
+
+/** The column named by the error, its `Key (column)=` detail, or its constraint's default name (`<table>_<column>_check`). */
+function columnAtFault({ column, detail, constraint, table }: DatabaseError): string | null {
+  if (column) return column
+  const key = /^Key \(([^)]+)\)=/.exec(detail ?? '')?.[1]
+  if (key) return key
+  if (constraint && table && constraint.startsWith(`${table}_`)) return constraint.slice(table.length + 1).replace(/_(check|fkey|key)$/, '')
+  return null
+}

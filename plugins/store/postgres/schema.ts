@@ -1,0 +1,27 @@
+/** store.postgres: its block in gateway.yaml. */
+export interface PostgresStoreConfig {
+  url: string
+  pool_size: number
+  statement_timeout_ms: number
+  connect_timeout_ms: number
+  schema?: string
+}
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: {
+      type: 'string', minLength: 1,
+      description: 'Connection string, e.g. ${DATABASE_URL} (postgres://user:password@host:5432/db?sslmode=require). Keep the password in the environment.',
+    },
+    pool_size: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Most connections open at once.' },
+    statement_timeout_ms: { type: 'integer', minimum: 0, default: 30000, description: 'Server-side limit on one statement (0: none). Migrations are exempt.' },
+    connect_timeout_ms: { type: 'integer', minimum: 100, default: 5000, description: 'How long to wait for a new connection before failing.' },
+    schema: {
+      type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$',
+      description: 'Keep the gateway\'s tables in this schema (created if missing); by default the database\'s search_path decides (usually public).',
+    },
+  },
+} as const
