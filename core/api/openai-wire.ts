@@ -11,7 +11,8 @@
  *    dead upstream 502, timeout 504, retryable classified by core/errors.ts.
  *
  * It knows no SDK by name: a plugin hands over a small transport (three functions around its SDK
- * client) and the SDK's error classes, so the openai SDK and groq-sdk share one code path.
+ * client) and the SDK's error classes, so the openai SDK and groq-sdk share one code path. The SDK
+ * clients it configures send over node:http with a keep-alive pool per provider (keepAliveFetch).
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -120,7 +121,13 @@ export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
         const status = res.statusCode ?? 502
         const empty = status === 204 || status === 304 || req.method === 'HEAD'
         if (empty) res.resume()
-        resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: responseHeaders }))
+        try {
+          resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: responseHeaders }))
+        } catch (err) {
+          // A status a Response cannot carry (1xx): a broken upstream, reported as a connection failure.
+          res.destroy()
+          reject(err)
+        }
       })
       req.on('error', reject)
       req.end(body ?? undefined)

@@ -57,6 +57,27 @@ export interface RouteConfig {
   strict?: boolean
 }
 
+/** Over which records a role's permissions reach: the caller's own, their department's, or all. */
+export type DataScope = 'own_data' | 'department_data' | 'all_data'
+
+export interface RoleConfig {
+  description?: string
+  /** Permission names (`chat`, `manage_keys`, ...); `*` grants every permission. */
+  permissions: string[]
+  scope: DataScope
+}
+
+export interface DepartmentConfig {
+  description?: string
+  /** Models/routes the department may use (globs); absent means every route. */
+  models?: string[]
+  /** A model name the department's members ask for → the route they get instead. */
+  route_overrides?: Record<string, string>
+  /** For the limits plugins. */
+  limits?: { requests_per_minute?: number; tokens_per_minute?: number; requests_per_day?: number; tokens_per_day?: number }
+  budget?: { usd_per_day?: number; usd_per_month?: number }
+}
+
 export interface GatewayConfig {
   version: 1
   server?: { port?: number; host?: string; body_limit?: string | number; shutdown_timeout_ms?: number }
@@ -72,4 +93,7 @@ export interface GatewayConfig {
   services?: Record<string, Partial<PluginBlock>>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>
+  /** RBAC: merged over the built-in user, department_admin and admin roles. */
+  roles?: Record<string, RoleConfig>
+  departments?: Record<string, DepartmentConfig>
 }

@@ -9,10 +9,13 @@ import type { CompiledTarget } from '../runtime/routes.ts'
 import { newExchange, type Exchange } from './exchange.ts'
 import { callTargets } from './route-call.ts'
 import { authenticate, resolveRoute, setGatewayHeaders } from './stages.ts'
+import { requirePermission, visibleModels } from './authorize.ts'
+import { Permission } from '../runtime/access.ts'
 
 export async function chatCompletions(ctx: Koa.Context): Promise<void> {
   const x = newExchange(ctx)
   await authenticate(x)
+  requirePermission(x, Permission.chat)
   const body = requireObject<ChatRequest>(await readJson(ctx, x.snapshot.bodyLimit))
   const result = await runChat(x, body)
   setGatewayHeaders(x)
@@ -45,6 +48,7 @@ function forTarget<T extends { model: string }>(body: T, target: CompiledTarget,
 export async function embeddings(ctx: Koa.Context): Promise<void> {
   const x = newExchange(ctx)
   await authenticate(x)
+  requirePermission(x, Permission.chat)
   const body = requireObject<EmbeddingRequest>(await readJson(ctx, x.snapshot.bodyLimit))
   if (body.input === undefined || body.input === null) throw badRequest('`input` is required.', 'input', 'missing_input')
   const route = resolveRoute(x, body.model)
@@ -60,14 +64,16 @@ const MODEL_CREATED = Math.floor(Date.now() / 1000)
 export async function listModels(ctx: Koa.Context): Promise<void> {
   const x = newExchange(ctx)
   await authenticate(x)
-  ctx.body = { object: 'list', data: x.snapshot.routes.names(x.principal).map(modelEntry) }
+  requirePermission(x, Permission.chat)
+  ctx.body = { object: 'list', data: visibleModels(x, x.snapshot.routes.names(x.principal)).map(modelEntry) }
 }
 
 export async function getModel(ctx: Koa.Context): Promise<void> {
   const x = newExchange(ctx)
   await authenticate(x)
+  requirePermission(x, Permission.chat)
   const id = String(ctx.params.id)
-  if (!x.snapshot.routes.names(x.principal).includes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+  if (!visibleModels(x, x.snapshot.routes.names(x.principal)).includes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
   ctx.body = modelEntry(id)
 }
 

@@ -12,10 +12,13 @@ import { readJson } from '../http/body.ts'
 import { newExchange } from './exchange.ts'
 import { requireObject, runChat, streamSse, type SseFrame } from './handlers.ts'
 import { authenticate, setGatewayHeaders } from './stages.ts'
+import { requirePermission } from './authorize.ts'
+import { Permission } from '../runtime/access.ts'
 
 export async function anthropicMessages(ctx: Koa.Context): Promise<void> {
   const x = newExchange(ctx)
   await authenticate(x)
+  requirePermission(x, Permission.chat)
   const { request, warnings } = fromAnthropicRequest(requireObject<AnthropicMessagesRequest>(await readJson(ctx, x.snapshot.bodyLimit)))
   x.warnings.push(...warnings)
   const result = await runChat(x, request)

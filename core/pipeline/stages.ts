@@ -3,9 +3,11 @@
  * place, the handlers in core/pipeline/handlers.ts:
  *   authenticate → authorize → resolve route → (limits, cache: later issues) → call targets (route-call.ts) → respond
  */
-import { GatewayError, badRequest, forbidden, unauthorized } from '../errors.ts'
+import { GatewayError, badRequest, unauthorized } from '../errors.ts'
 import type { Principal } from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
+import { Permission } from '../runtime/access.ts'
+import { authorizeModel, requirePermission } from './authorize.ts'
 import type { Exchange } from './exchange.ts'
 
 /**
@@ -26,19 +28,24 @@ export async function authenticate(x: Exchange): Promise<Principal> {
   throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key> (or x-api-key).', 'missing_credentials')
 }
 
-/** Admin-only endpoints. (The roles table of the identity issue refines this into permissions.) */
+/** Gateway admin endpoints (/api/v1/admin): the `manage_gateway` permission (admins have it through `*`). */
 export function requireAdmin(x: Exchange): void {
-  if (x.principal?.role !== 'admin') throw forbidden('This endpoint is for admins.', 'admin_only')
+  requirePermission(x, Permission.manageGateway)
 }
 
-/** The route a client's `model` names: the first whose `when` conditions hold for this request. */
+/**
+ * The route a client's `model` names (or the caller's department overrides it with): the first
+ * whose `when` conditions hold for this request, and one the caller's department and key may use.
+ */
 export function resolveRoute(x: Exchange, model: unknown, metadata?: Readonly<Record<string, unknown>> | null): CompiledRoute {
   if (typeof model !== 'string' || model.length === 0) throw badRequest('`model` is required: a route name from /v1/models.', 'model', 'missing_model')
-  const resolved = x.snapshot.routes.resolve(model, { principal: x.principal, headers: x.ctx.headers, metadata })
+  const routed = x.snapshot.access.routeFor(x.principal, model)
+  const resolved = x.snapshot.routes.resolve(routed, { principal: x.principal, headers: x.ctx.headers, metadata })
   if (!resolved) {
     throw new GatewayError(`The model '${model}' does not exist or you do not have access to it.`, { status: 404, code: 'model_not_found', param: 'model' })
   }
-  x.requestedModel = model
+  authorizeModel(x, model, resolved.route)
+  x.requestedModel = routed
   return (x.route = resolved.route)
 }
 

@@ -156,7 +156,8 @@ export class ReloadController {
     if (!('file' in this.#options.source) || this.#watcher) return
     const file = path.resolve(this.#options.source.file)
     this.#startValues ??= Object.fromEntries(RESTART_ONLY.map((k) => [k, this.current.config.server?.[k]]))
-    this.#watcher = chokidar.watch(path.dirname(file), { ignoreInitial: true, depth: 0, followSymlinks: false })
+    // atomic: false — every event counts; we compare file digests ourselves, so editor temp files cost nothing.
+    this.#watcher = chokidar.watch(path.dirname(file), { ignoreInitial: true, depth: 0, followSymlinks: false, atomic: false })
     const onEvent = (): void => {
       clearTimeout(this.#debounce)
       this.#debounce = setTimeout(() => void this.reload('file change', false), this.#options.debounceMs ?? 100)

@@ -13,6 +13,7 @@ import { ConfigError } from '../config/issues.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
 import { RouteTable } from './routes.ts'
+import { AccessTables } from './access.ts'
 import type { HealthRegistry } from './health.ts'
 import {
   Cache, Limiter, Queue, Store,
@@ -20,7 +21,8 @@ import {
 } from '../plugins/types.ts'
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
-const SETUP_TIMEOUT_MS = 30_000
+/** Generous: a first start of the embedded database on a busy machine takes seconds. */
+const SETUP_TIMEOUT_MS = 60_000
 
 /** Capability kinds, each registered in the container under its token for `ctx.get(...)`. */
 const CAPABILITY_TOKENS: Partial<Record<keyof InstanceByKind, Token<unknown>>> = {
@@ -41,6 +43,8 @@ export class Snapshot {
   readonly container: DependencyContainer
   readonly providers: ReadonlyMap<string, Provider>
   readonly routes: RouteTable
+  /** Roles and departments, compiled: who may do what, and use which models. */
+  readonly access: AccessTables
   readonly auth: readonly AuthEntry[]
   readonly store: InstanceByKind['store'] | undefined
   readonly queue: InstanceByKind['queue'] | undefined
@@ -83,6 +87,7 @@ export class Snapshot {
     this.features = Object.freeze({ ...(this.config.features ?? {}) })
     this.routes = new RouteTable(this.config.routes ?? [], this.providers, parts.health, this.features)
     this.auth = ofKind('auth').map(([, strategy, id]) => ({ id, strategy }))
+    this.access = new AccessTables(this.config)
     this.store = ofKind('store')[0]?.[1]
     this.queue = ofKind('queue')[0]?.[1]
     this.limiter = ofKind('limiter')[0]?.[1]
@@ -182,11 +187,16 @@ async function setupPlugin(slot: PluginSlot, load: ConfigLoad, container: Depend
     },
   }
   let timer: NodeJS.Timeout | undefined
+  const setup = Promise.resolve().then(() => manifest.setup(ctx, slot.block))
   try {
     const instance = await Promise.race([
-      Promise.resolve().then(() => manifest.setup(ctx, slot.block)),
+      setup,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`setup did not finish within ${SETUP_TIMEOUT_MS} ms`)), SETUP_TIMEOUT_MS)
+        timer = setTimeout(() => {
+          // A setup that finishes after we gave up must still release what it took.
+          setup.then((late) => (late as Lifecycle | undefined)?.dispose?.(), () => undefined)
+          reject(new Error(`setup did not finish within ${SETUP_TIMEOUT_MS} ms`))
+        }, SETUP_TIMEOUT_MS)
       }),
     ])
     if (typeof instance !== 'object' || instance === null) throw new Error('setup must return an instance object')

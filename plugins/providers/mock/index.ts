@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/types.ts'
 import { upstreamError } from '../../../core/errors.ts'
+import { encodeEmbedding } from '../../../core/api/provider-kit.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../core/api/types.ts'
 
 export interface MockConfig {
@@ -91,7 +92,7 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       const inputs = Array.isArray(req.input) ? req.input : [req.input]
       const data = inputs.map((input, index) => {
         const vector = embedDeterministic(typeof input === 'string' ? input : JSON.stringify(input), req.dimensions ?? config.embedding_dimensions)
-        const embedding = req.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector
+        const embedding = encodeEmbedding(vector, req.encoding_format)
         return { object: 'embedding' as const, index, embedding: embedding as number[] }
       })
       const tokens = inputs.reduce<number>((n, i) => n + (typeof i === 'string' ? countWords(i) : (i as unknown[]).length), 0)

@@ -1,0 +1,216 @@
+/**
+ * Access tables, compiled once per snapshot from `roles:` and `departments:`: what each role may do
+ * and over which records, and which models each department may use. The decisions here are pure
+ * values; core/pipeline/authorize.ts turns a refusal into a GatewayError. A reload builds new
+ * tables, so a change to a role or a department applies to the next request.
+ */
+import type { DataScope, DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
+import type { Principal, Store } from '../plugins/types.ts'
+
+export type { DataScope }
+
+/** Permissions the kernel and the built-in identity services check. Service plugins may check their own. */
+export const Permission = {
+  /** Use `/v1`: chat completions, messages, embeddings, the model list. */
+  chat: 'chat',
+  /** `/api/v1/admin`: the running config, routes and their health. */
+  manageGateway: 'manage_gateway',
+  /** `/api/v1/keys`, within the role's data scope. */
+  manageKeys: 'manage_keys',
+  viewUsers: 'view_users',
+  manageUsers: 'manage_users',
+} as const
+
+/** The roles every gateway has unless gateway.yaml redefines them (as in the seed design). */
+export const BUILTIN_ROLES: Readonly<Record<string, RoleConfig>> = Object.freeze({
+  user: { permissions: ['chat', 'manage_keys', 'view_assistants', 'view_analytics'], scope: 'own_data' },
+  department_admin: {
+    permissions: ['chat', 'manage_keys', 'view_users', 'manage_users', 'view_assistants', 'manage_assistants', 'view_analytics'],
+    scope: 'department_data',
+  },
+  admin: { permissions: ['*'], scope: 'all_data' },
+})
+
+const SCOPE_RANK: Readonly<Record<DataScope, number>> = { own_data: 0, department_data: 1, all_data: 2 }
+
+export class Role {
+  readonly name: string
+  readonly scope: DataScope
+  readonly permissions: ReadonlySet<string>
+  /** Holds `*`: every permission, including ones plugins define later. */
+  readonly all: boolean
+
+  constructor(name: string, config: RoleConfig) {
+    this.name = name
+    this.scope = config.scope
+    this.permissions = new Set(config.permissions)
+    this.all = this.permissions.has('*')
+  }
+
+  can(permission: string): boolean {
+    return this.all || this.permissions.has(permission)
+  }
+
+  /** Whether a holder of this role may hand `other` out: it grants nothing this role lacks, over no wider data. */
+  covers(other: Role): boolean {
+    if (this.all) return true
+    if (other.all || SCOPE_RANK[other.scope] > SCOPE_RANK[this.scope]) return false
+    for (const permission of other.permissions) if (!this.permissions.has(permission)) return false
+    return true
+  }
+}
+
+/** What the anonymous caller of a gateway without auth gets: everything. */
+const UNRESTRICTED = new Role('admin', { permissions: ['*'], scope: 'all_data' })
+
+/** A list of model names and `*`/`?` globs, compiled for matching. */
+export class ModelScope {
+  readonly #exact: ReadonlySet<string>
+  readonly #globs: readonly RegExp[]
+
+  constructor(patterns: readonly string[]) {
+    this.#exact = new Set(patterns.filter((p) => !isGlob(p)))
+    this.#globs = patterns.filter(isGlob).map(globToRegExp)
+  }
+
+  matches(name: string): boolean {
+    return this.#exact.has(name) || this.#globs.some((g) => g.test(name))
+  }
+}
+
+// A cached principal carries the same allowedModels array on every request: compile it once.
+const keyScopes = new WeakMap<readonly string[], ModelScope>()
+function keyScope(patterns: readonly string[]): ModelScope {
+  let scope = keyScopes.get(patterns)
+  if (!scope) keyScopes.set(patterns, (scope = new ModelScope(patterns)))
+  return scope
+}
+
+export interface Department {
+  readonly name: string
+  /** Undefined: the department may use every route. */
+  readonly models: ModelScope | undefined
+  readonly routeOverrides: ReadonlyMap<string, string>
+  readonly config: Readonly<DepartmentConfig>
+}
+
+/** Why a principal may not use a model (see AccessTables.modelDenial). */
+export type ModelDenial =
+  | { readonly reason: 'department'; readonly department: string }
+  | { readonly reason: 'unknown_department'; readonly department: string }
+  | { readonly reason: 'key' }
+
+export class AccessTables {
+  /** False when no auth strategy is configured: the anonymous caller may do everything. */
+  readonly enforced: boolean
+  readonly #roles = new Map<string, Role>()
+  readonly #departments = new Map<string, Department>()
+
+  constructor(config: GatewayConfig) {
+    this.enforced = (config.auth?.strategies?.length ?? 0) > 0
+    for (const [name, role] of Object.entries({ ...BUILTIN_ROLES, ...(config.roles ?? {}) })) this.#roles.set(name, new Role(name, role))
+    for (const [name, dept] of Object.entries(config.departments ?? {})) {
+      this.#departments.set(name, {
+        name,
+        models: dept.models ? new ModelScope(dept.models) : undefined,
+        routeOverrides: new Map(Object.entries(dept.route_overrides ?? {})),
+        config: dept,
+      })
+    }
+  }
+
+  /** The principal's role; undefined for a role gateway.yaml does not define (which may do nothing). */
+  roleOf(principal: Principal | undefined): Role | undefined {
+    if (!this.enforced) return UNRESTRICTED
+    return principal ? this.#roles.get(principal.role) : undefined
+  }
+
+  role(name: string): Role | undefined {
+    return this.#roles.get(name)
+  }
+
+  roleNames(): string[] {
+    return [...this.#roles.keys()]
+  }
+
+  can(principal: Principal | undefined, permission: string): boolean {
+    return this.roleOf(principal)?.can(permission) ?? false
+  }
+
+  department(name: string): Department | undefined {
+    return this.#departments.get(name)
+  }
+
+  /** Whether `name` may be given to a user or key: any name while no departments are listed. */
+  isDepartment(name: string): boolean {
+    return this.#departments.size === 0 || this.#departments.has(name)
+  }
+
+  /** The model a principal's department sends this name to (its `route_overrides`), or the name itself. */
+  routeFor(principal: Principal | undefined, model: string): string {
+    const dept = principal?.department
+    if (dept === undefined || this.#departments.size === 0) return model
+    return this.#departments.get(dept)?.routeOverrides.get(model) ?? model
+  }
+
+  /**
+   * Undefined when the principal may use the model it asked for by `requested` (answered by the
+   * route `routeName`, which may differ for an alias or an override); else why not. Either name
+   * matching a department's or a key's list is enough.
+   */
+  modelDenial(principal: Principal | undefined, requested: string, routeName: string = requested): ModelDenial | undefined {
+    if (!principal || !this.enforced) return undefined
+    const deptName = principal.department
+    if (deptName !== undefined && this.#departments.size > 0) {
+      const dept = this.#departments.get(deptName)
+      if (!dept) return { reason: 'unknown_department', department: deptName }
+      if (dept.models && !dept.models.matches(requested) && !dept.models.matches(routeName)) return { reason: 'department', department: deptName }
+    }
+    if (principal.allowedModels) {
+      const scope = keyScope(principal.allowedModels)
+      if (!scope.matches(requested) && !scope.matches(routeName)) return { reason: 'key' }
+    }
+    return undefined
+  }
+}
+
+export const isGlob = (pattern: string): boolean => /[*?]/.test(pattern)
+
+export function globToRegExp(glob: string): RegExp {
+  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  return new RegExp(`^${source}$`)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity events: how the management API tells the auth strategies' caches that a key or a user
+// changed. They travel with the Store the strategies and the services share (the store is the
+// system of record for keys and users), so two gateways in one process never hear each other.
+// Across processes, caches rely on their short TTL.
+
+export type IdentityEvent =
+  | { readonly type: 'key-changed'; readonly keyId: string }
+  | { readonly type: 'user-changed'; readonly userId: string }
+
+export interface IdentityEvents {
+  emit(event: IdentityEvent): void
+  /** Returns the function that unsubscribes. */
+  subscribe(listener: (event: IdentityEvent) => void): () => void
+}
+
+const channels = new WeakMap<Store, IdentityEvents>()
+
+export function identityEvents(store: Store): IdentityEvents {
+  let channel = channels.get(store)
+  if (!channel) {
+    const listeners = new Set<(event: IdentityEvent) => void>()
+    channel = {
+      emit: (event) => { for (const listener of listeners) listener(event) },
+      subscribe: (listener) => {
+        listeners.add(listener)
+        return () => { listeners.delete(listener) }
+      },
+    }
+    channels.set(store, channel)
+  }
+  return channel
+}

@@ -1,0 +1,58 @@
+/**
+ * What the Gemini SDK throws, as GatewayErrors.
+ *
+ * The SDK's ApiError carries the HTTP status and, as its message, the response body: Google's
+ * error JSON `{ error: { code, message, status, details } }`. Its message is kept; a 429's
+ * RetryInfo detail (`retryDelay: "12s"`) becomes `retry-after`, since the SDK does not expose
+ * response headers. The SDK is duck-typed here, not imported: it is loaded lazily, in setup.
+ */
+import { GatewayError, upstreamError } from '../../../core/errors.ts'
+
+interface GoogleErrorBody {
+  error?: {
+    message?: unknown
+    details?: Array<{ '@type'?: unknown; retryDelay?: unknown }>
+  }
+}
+
+const MAX_MESSAGE = 1000
+
+function isApiError(err: unknown): err is Error & { status: number } {
+  return err instanceof Error && err.name === 'ApiError' && typeof (err as { status?: unknown }).status === 'number'
+}
+
+/** Google's error message and retry delay out of the SDK's message (the body, maybe after a prefix). */
+export function parseGoogleError(text: string): { message: string; retryAfter?: string } {
+  const start = text.indexOf('{')
+  let body: GoogleErrorBody | undefined
+  if (start >= 0) {
+    try { body = JSON.parse(text.slice(start)) as GoogleErrorBody } catch { /* not JSON: keep the text */ }
+  }
+  const message = typeof body?.error?.message === 'string' && body.error.message ? body.error.message : text.slice(0, MAX_MESSAGE)
+  const retryInfo = body?.error?.details?.find((d) => typeof d['@type'] === 'string' && d['@type'].endsWith('google.rpc.RetryInfo'))
+  const delay = typeof retryInfo?.retryDelay === 'string' ? Number.parseFloat(retryInfo.retryDelay) : Number.NaN
+  return { message, retryAfter: Number.isFinite(delay) ? String(Math.max(0, Math.ceil(delay))) : undefined }
+}
+
+function describeConnectionFailure(err: Error): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause
+  const detail = typeof cause?.message === 'string' ? cause.message : typeof cause?.code === 'string' ? cause.code : ''
+  return detail ? `${err.message}: ${detail}` : err.message
+}
+
+/**
+ * `err` as a GatewayError, or unchanged when the caller's signal ended the call (the kernel tells
+ * a client that went away from a route timeout).
+ */
+export function toGatewayError(err: unknown, provider: string, deadlineExpired: boolean): unknown {
+  if (err instanceof GatewayError) return err
+  if (deadlineExpired) return upstreamError(undefined, '', { kind: 'timeout', provider, cause: err })
+  if (isApiError(err)) {
+    const { message, retryAfter } = parseGoogleError(err.message)
+    return upstreamError(err.status, message, { provider, retryAfter: err.status === 429 ? retryAfter : undefined, cause: err })
+  }
+  if (err instanceof Error && err.name === 'AbortError') return err
+  if (err instanceof TypeError) return upstreamError(undefined, describeConnectionFailure(err), { kind: 'connection', provider, cause: err })
+  const message = err instanceof Error ? err.message : String(err)
+  return upstreamError(502, `unexpected answer: ${message.slice(0, MAX_MESSAGE)}`, { provider, cause: err })
+}

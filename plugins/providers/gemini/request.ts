@@ -1,0 +1,266 @@
+/**
+ * A unified (OpenAI-shaped) chat request as Gemini's generateContent parameters.
+ *
+ * Scalar parameters are a table (PARAMS, UNSUPPORTED); messages, tools and the output format are
+ * reshaped in code, because Gemini's shapes differ: the system prompt travels apart from the
+ * history (`systemInstruction`), the assistant is the `model` role, a tool result is a
+ * `functionResponse` part that must name its function, and same-role turns are merged.
+ */
+import type {
+  Content, FunctionCallingConfigMode, FunctionDeclaration, GenerateContentConfig, Part, ThinkingConfig, ThinkingLevel, Tool, ToolConfig,
+} from '@google/genai'
+import type { ChatContentPart, ChatMessage, ChatRequest } from '../../../core/api/types.ts'
+import { badRequest } from '../../../core/errors.ts'
+import type { ProviderCall } from '../../../core/plugins/types.ts'
+import { audioPart, filePart, imagePart } from './media.ts'
+import { sdkEnum } from './sdk-enum.ts'
+import { callRefOf } from './tool-ids.ts'
+
+export interface GeminiChatParams {
+  contents: Content[]
+  config: GenerateContentConfig
+}
+
+/** OpenAI parameters that map one-to-one onto the generation config (later rules win). */
+const PARAMS: ReadonlyArray<{ from: string; to: keyof GenerateContentConfig; convert?: (value: unknown) => unknown }> = [
+  { from: 'temperature', to: 'temperature' },
+  { from: 'top_p', to: 'topP' },
+  { from: 'max_tokens', to: 'maxOutputTokens' },
+  { from: 'max_completion_tokens', to: 'maxOutputTokens' },
+  { from: 'stop', to: 'stopSequences', convert: (value) => (typeof value === 'string' ? [value] : value) },
+  { from: 'seed', to: 'seed' },
+  { from: 'n', to: 'candidateCount' },
+  { from: 'presence_penalty', to: 'presencePenalty' },
+  { from: 'frequency_penalty', to: 'frequencyPenalty' },
+]
+
+/** OpenAI parameters Gemini cannot honour; `applies` says when a value asks for more than the default. */
+const UNSUPPORTED: Readonly<Record<string, { reason: string; applies?: (value: unknown) => boolean }>> = {
+  logit_bias: { reason: 'Gemini has no token biasing' },
+  logprobs: { reason: 'log probabilities are not translated for Gemini', applies: (value) => value === true },
+  top_logprobs: { reason: 'log probabilities are not translated for Gemini' },
+  user: { reason: 'Gemini has no end-user field' },
+  safety_identifier: { reason: 'Gemini has no end-user field' },
+  metadata: { reason: 'Gemini\'s generateContent takes no request metadata' },
+  store: { reason: 'Gemini does not store completions', applies: (value) => value === true },
+  prediction: { reason: 'Gemini has no predicted outputs' },
+  service_tier: { reason: 'Gemini has no service tiers', applies: (value) => value !== 'auto' && value !== 'default' },
+  verbosity: { reason: 'Gemini has no verbosity control' },
+  web_search_options: { reason: 'web search is a Gemini tool (google_search) the unified API does not expose' },
+  audio: { reason: 'audio output is not translated for Gemini' },
+  modalities: { reason: 'only text output is translated for Gemini', applies: (value) => Array.isArray(value) && value.some((m) => m !== 'text') },
+  prompt_cache_key: { reason: 'Gemini caches by explicit cachedContent, not by key' },
+  prompt_cache_retention: { reason: 'Gemini caches by explicit cachedContent' },
+  parallel_tool_calls: { reason: 'Gemini cannot be told to call one function at a time', applies: (value) => value === false },
+  functions: { reason: 'the deprecated `functions` are not translated: use `tools`' },
+  function_call: { reason: 'the deprecated `function_call` is not translated: use `tool_choice`' },
+}
+
+/** OpenAI reasoning effort as Gemini thinking: a level on Gemini 3, a zero budget to turn it off. */
+const THINKING_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
+  none: { thinkingBudget: 0 },
+  minimal: { thinkingLevel: sdkEnum<ThinkingLevel>('MINIMAL') },
+  low: { thinkingLevel: sdkEnum<ThinkingLevel>('LOW') },
+  medium: { thinkingLevel: sdkEnum<ThinkingLevel>('MEDIUM') },
+  high: { thinkingLevel: sdkEnum<ThinkingLevel>('HIGH') },
+}
+
+const present = (value: unknown): boolean => value !== undefined && value !== null
+
+export function toGeminiRequest(req: ChatRequest, call: ProviderCall): GeminiChatParams {
+  const fields = req as unknown as Readonly<Record<string, unknown>>
+  const config: GenerateContentConfig = {
+    // No callable tools are ever passed, and continuation hops would be retries inside an attempt:
+    // the gateway owns both.
+    automaticFunctionCalling: { disable: true },
+    automaticContinuation: false,
+  }
+  const target = config as Record<string, unknown>
+  for (const { from, to, convert } of PARAMS) {
+    const value = fields[from]
+    if (present(value)) target[to] = convert ? convert(value) : value
+  }
+  for (const [param, { reason, applies }] of Object.entries(UNSUPPORTED)) {
+    const value = fields[param]
+    if (present(value) && (applies?.(value) ?? true)) call.unsupported(param, reason)
+  }
+  if (present(req.reasoning_effort)) {
+    const thinking = THINKING_BY_EFFORT[req.reasoning_effort!]
+    if (thinking) config.thinkingConfig = thinking
+    else call.unsupported('reasoning_effort', `Gemini has no '${req.reasoning_effort}' thinking level`)
+  }
+  applyResponseFormat(req, config)
+  const tools = functionDeclarations(req, call)
+  if (tools) config.tools = tools
+  const toolConfig = functionCallingConfig(req, call)
+  if (toolConfig) config.toolConfig = toolConfig
+
+  const { contents, system } = translateMessages(req.messages, call)
+  if (system.length) config.systemInstruction = { parts: system }
+  if (contents.length === 0) throw badRequest('Gemini needs at least one user or assistant message besides the system prompt.', 'messages', 'invalid_messages')
+  return { contents, config }
+}
+
+function applyResponseFormat(req: ChatRequest, config: GenerateContentConfig): void {
+  const format = req.response_format
+  if (!format || format.type === 'text') return
+  config.responseMimeType = 'application/json'
+  // `responseJsonSchema` takes JSON Schema as is (unlike `responseSchema`, an OpenAPI subset).
+  if (format.type === 'json_schema' && format.json_schema.schema) config.responseJsonSchema = format.json_schema.schema
+}
+
+function functionDeclarations(req: ChatRequest, call: ProviderCall): Tool[] | undefined {
+  if (!req.tools?.length) return undefined
+  const declarations: FunctionDeclaration[] = []
+  req.tools.forEach((tool, i) => {
+    if (tool.type !== 'function') return call.unsupported(`tools[${i}]`, `Gemini has no '${tool.type}' tools`)
+    const { name, description, parameters, strict } = tool.function
+    if (strict) call.unsupported(`tools[${i}].function.strict`, 'Gemini does not promise strict schema adherence for function arguments')
+    // `parametersJsonSchema` takes the JSON Schema OpenAI clients send, unconverted.
+    declarations.push({ name, description, ...(parameters ? { parametersJsonSchema: parameters } : {}) })
+  })
+  return declarations.length ? [{ functionDeclarations: declarations }] : undefined
+}
+
+const MODE_BY_CHOICE: Readonly<Record<string, string>> = { none: 'NONE', auto: 'AUTO', required: 'ANY' }
+
+function functionCallingConfig(req: ChatRequest, call: ProviderCall): ToolConfig | undefined {
+  const choice = req.tool_choice
+  if (!choice) return undefined
+  const mode = (value: string) => sdkEnum<FunctionCallingConfigMode>(value)
+  if (typeof choice === 'string') return { functionCallingConfig: { mode: mode(MODE_BY_CHOICE[choice] ?? 'AUTO') } }
+  if (choice.type === 'function') return { functionCallingConfig: { mode: mode('ANY'), allowedFunctionNames: [choice.function.name] } }
+  if (choice.type === 'allowed_tools') {
+    const names = choice.allowed_tools.tools
+      .map((tool) => (tool as { function?: { name?: unknown } }).function?.name)
+      .filter((name): name is string => typeof name === 'string')
+    // VALIDATED: the model may answer in text or call one of the named functions; ANY: it must call one.
+    return { functionCallingConfig: { mode: mode(choice.allowed_tools.mode === 'required' ? 'ANY' : 'VALIDATED'), allowedFunctionNames: names } }
+  }
+  call.unsupported('tool_choice', `Gemini has no '${choice.type}' tool choice`)
+  return undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// messages
+
+type AssistantMessage = Extract<ChatMessage, { role: 'assistant' }>
+type ToolMessage = Extract<ChatMessage, { role: 'tool' }>
+
+function translateMessages(messages: ChatMessage[], call: ProviderCall): { contents: Content[]; system: Part[] } {
+  const system: Part[] = []
+  const contents: Content[] = []
+  /** Function names by tool call id: a Gemini function response must name its function. */
+  const functionNames = new Map<string, string>()
+  let namesReported = false
+  const append = (role: 'user' | 'model', parts: Part[]): void => {
+    if (parts.length === 0) return
+    const last = contents.at(-1)
+    if (last?.role === role) last.parts!.push(...parts)
+    else contents.push({ role, parts })
+  }
+  messages.forEach((message, i) => {
+    const param = `messages[${i}]`
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        // Gemini has one system instruction, apart from the turns: every system message joins it.
+        system.push(...textParts(message.content))
+        break
+      case 'user':
+        append('user', typeof message.content === 'string' ? textParts(message.content) : userParts(message.content, `${param}.content`, call))
+        break
+      case 'assistant':
+        append('model', assistantParts(message, param, functionNames, call))
+        break
+      case 'tool':
+        append('user', [functionResponsePart(message, param, functionNames)])
+        break
+      default:
+        throw badRequest(`${param}.role '${message.role}' is not supported for Gemini: use 'tool' messages for tool results.`, `${param}.role`, 'invalid_messages')
+    }
+    if ('name' in message && message.name && !namesReported) {
+      namesReported = true
+      call.unsupported(`${param}.name`, 'Gemini has no participant names')
+    }
+  })
+  return { contents, system }
+}
+
+function textParts(content: string | ReadonlyArray<{ type: string; text?: string; refusal?: string }> | null | undefined): Part[] {
+  if (typeof content === 'string') return content ? [{ text: content }] : []
+  const parts: Part[] = []
+  for (const part of content ?? []) {
+    const text = part.type === 'refusal' ? part.refusal : part.text
+    if (text) parts.push({ text })
+  }
+  return parts
+}
+
+function userParts(content: readonly ChatContentPart[], param: string, call: ProviderCall): Part[] {
+  const parts: Part[] = []
+  content.forEach((part, j) => {
+    const at = `${param}[${j}]`
+    let translated: Part | undefined
+    switch (part.type) {
+      case 'text': translated = part.text ? { text: part.text } : undefined; break
+      case 'image_url': translated = imagePart(part, at, call); break
+      case 'input_audio': translated = audioPart(part); break
+      case 'file': translated = filePart(part, at, call); break
+      default: call.unsupported(at, `Gemini has no '${(part as { type: string }).type}' content parts`)
+    }
+    if (translated) parts.push(translated)
+  })
+  return parts
+}
+
+function assistantParts(message: AssistantMessage, param: string, functionNames: Map<string, string>, call: ProviderCall): Part[] {
+  const parts = textParts(message.content)
+  if (message.audio) call.unsupported(`${param}.audio`, 'Gemini cannot be sent earlier audio answers')
+  message.tool_calls?.forEach((toolCall, j) => {
+    const at = `${param}.tool_calls[${j}]`
+    if (toolCall.type !== 'function') return call.unsupported(at, `Gemini has no '${toolCall.type}' tool calls`)
+    functionNames.set(toolCall.id, toolCall.function.name)
+    const { id, thoughtSignature } = callRefOf(toolCall.id)
+    const args = parseArguments(toolCall.function.arguments, `${at}.function.arguments`)
+    parts.push({ functionCall: { name: toolCall.function.name, args, ...(id ? { id } : {}) }, ...(thoughtSignature ? { thoughtSignature } : {}) })
+  })
+  return parts
+}
+
+/** Gemini takes arguments as a JSON object, not OpenAI's JSON text. */
+function parseArguments(text: string, param: string): Record<string, unknown> {
+  if (!text.trim()) return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw badRequest(`${param} is not valid JSON.`, param, 'invalid_tool_arguments')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(`${param} must be a JSON object.`, param, 'invalid_tool_arguments')
+  return value as Record<string, unknown>
+}
+
+function functionResponsePart(message: ToolMessage, param: string, functionNames: Map<string, string>): Part {
+  const name = functionNames.get(message.tool_call_id)
+  if (!name) {
+    throw badRequest(
+      `${param}.tool_call_id '${message.tool_call_id}' matches no tool call of an earlier assistant message; Gemini needs the function's name.`,
+      `${param}.tool_call_id`, 'invalid_tool_call_id',
+    )
+  }
+  const text = typeof message.content === 'string' ? message.content : message.content.map((part) => part.text).join('')
+  const { id } = callRefOf(message.tool_call_id)
+  // Gemini wants an object; the result goes under `output`, structured when it is a JSON object or array.
+  return { functionResponse: { name, response: { output: structuredOrText(text) }, ...(id ? { id } : {}) } }
+}
+
+function structuredOrText(text: string): unknown {
+  const first = text.trimStart()[0]
+  if (first !== '{' && first !== '[') return text
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}

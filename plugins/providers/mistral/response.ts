@@ -1,0 +1,75 @@
+/**
+ * A Mistral chat completion in the unified (OpenAI) shape. The SDK hands it over camelCased;
+ * content may be a string or a list of chunks (text, and `thinking` from reasoning models, which
+ * is the model's notes, not its answer); finish reasons and usage are mapped.
+ */
+import type { ChatCompletionResponse, ContentChunk, ToolCall, UsageInfo } from '@mistralai/mistralai/models/components'
+import type { ChatResponse, ChatToolCall, Usage } from '../../../core/api/types.ts'
+import { upstreamError } from '../../../core/errors.ts'
+
+export type FinishReason = ChatResponse['choices'][number]['finish_reason']
+type FunctionToolCall = Extract<ChatToolCall, { type: 'function' }>
+
+const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
+  stop: 'stop',
+  length: 'length',
+  model_length: 'length',
+  tool_calls: 'tool_calls',
+}
+
+/** Mistral's finish reason in OpenAI's terms; `error` means the generation failed, and is thrown. */
+export function finishReason(reason: string, provider: string): FinishReason {
+  if (reason === 'error') throw upstreamError(502, 'the model stopped with an error', { provider })
+  return FINISH_REASONS[reason] ?? 'stop'
+}
+
+export function textOf(content: string | ContentChunk[] | null | undefined): string {
+  if (typeof content === 'string') return content
+  let text = ''
+  for (const chunk of content ?? []) if (chunk.type === 'text' && 'text' in chunk) text += chunk.text
+  return text
+}
+
+export function toolCallOf(call: ToolCall, fallbackId: string): FunctionToolCall {
+  const args = call.function.arguments
+  return {
+    id: call.id ?? fallbackId,
+    type: 'function',
+    function: { name: call.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args) },
+  }
+}
+
+/** Mistral's usage; a prompt cache hit comes as `prompt_tokens_details.cached_tokens`, outside the SDK's typed fields. */
+export function usageOf(usage: UsageInfo | undefined): Usage {
+  const prompt = usage?.promptTokens ?? 0
+  const completion = usage?.completionTokens ?? 0
+  const mapped: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage?.totalTokens ?? prompt + completion }
+  const details = usage?.['prompt_tokens_details'] as { cached_tokens?: unknown } | undefined
+  if (typeof details?.cached_tokens === 'number' && details.cached_tokens > 0) mapped.prompt_tokens_details = { cached_tokens: details.cached_tokens }
+  return mapped
+}
+
+export function toChatResponse(response: ChatCompletionResponse, provider: string): ChatResponse {
+  return {
+    id: response.id,
+    object: 'chat.completion',
+    created: response.created,
+    model: response.model,
+    choices: response.choices.map((choice) => {
+      const toolCalls = (choice.message?.toolCalls ?? []).map((call, n) => toolCallOf(call, `${response.id}-${choice.index}-${n}`))
+      const text = textOf(choice.message?.content)
+      return {
+        index: choice.index,
+        message: {
+          role: 'assistant' as const,
+          content: text || (toolCalls.length ? null : ''),
+          refusal: null,
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        },
+        finish_reason: finishReason(choice.finishReason, provider),
+        logprobs: null,
+      }
+    }),
+    usage: usageOf(response.usage),
+  }
+}

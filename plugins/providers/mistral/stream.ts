@@ -1,0 +1,50 @@
+/**
+ * Mistral's chat stream (SSE `data:` chunks, then `[DONE]`) as OpenAI chunks, forwarded as they
+ * arrive. Mistral has no `stream_options`: it puts the usage on its last chunk, so the gateway
+ * takes it off there and, when the client asked for `include_usage`, sends it in a final chunk
+ * with no choices, as OpenAI does. Tool calls are numbered per choice across chunks.
+ */
+import type { CompletionEvent, UsageInfo } from '@mistralai/mistralai/models/components'
+import type { ChatChunk } from '../../../core/api/types.ts'
+import { finishReason, textOf, toolCallOf, usageOf } from './response.ts'
+
+type ChunkChoice = ChatChunk['choices'][number]
+
+export interface StreamContext {
+  includeUsage: boolean
+  provider: string
+}
+
+export async function* toChatChunks(events: AsyncIterable<CompletionEvent>, context: StreamContext, mapError: (err: unknown) => unknown): AsyncGenerator<ChatChunk> {
+  /** Per choice: the OpenAI index of each tool call id seen so far. */
+  const toolIndexes = new Map<number, Map<string, number>>()
+  let usage: UsageInfo | undefined
+  let last: Pick<ChatChunk, 'id' | 'created' | 'model'> | undefined
+  try {
+    for await (const { data } of events) {
+      if (data.usage) usage = data.usage
+      last = { id: data.id, created: data.created ?? Math.floor(Date.now() / 1000), model: data.model }
+      const choices = data.choices.map((choice): ChunkChoice => {
+        const delta: ChunkChoice['delta'] = {}
+        if (choice.delta.role === 'assistant') delta.role = 'assistant'
+        const text = textOf(choice.delta.content)
+        if (text || choice.delta.content === '') delta.content = text
+        if (choice.delta.toolCalls?.length) {
+          let indexes = toolIndexes.get(choice.index)
+          if (!indexes) toolIndexes.set(choice.index, (indexes = new Map()))
+          delta.tool_calls = choice.delta.toolCalls.map((call) => {
+            const key = call.id ?? `#${call.index ?? 0}`
+            let index = indexes!.get(key)
+            if (index === undefined) indexes!.set(key, (index = indexes!.size))
+            return { index, ...toolCallOf(call, `${data.id}-${choice.index}-${index}`) }
+          })
+        }
+        return { index: choice.index, delta, finish_reason: choice.finishReason ? finishReason(choice.finishReason, context.provider) : null, logprobs: null }
+      })
+      yield { id: data.id, object: 'chat.completion.chunk', created: last.created, model: data.model, choices }
+    }
+  } catch (err) {
+    throw mapError(err)
+  }
+  if (context.includeUsage && last) yield { ...last, object: 'chat.completion.chunk', choices: [], usage: usageOf(usage) }
+}

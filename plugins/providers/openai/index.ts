@@ -1,0 +1,53 @@
+/**
+ * provider.openai: OpenAI's API through the official `openai` SDK. The unified API is OpenAI's wire
+ * format, so requests and responses pass through; core/api/openai-wire.ts does the rest (streams,
+ * usage, errors). One SDK client per instance, reused across requests and config reloads.
+ */
+import { definePlugin, type Provider } from '../../../core/plugins/types.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../../../core/api/openai-wire.ts'
+
+export interface OpenAIConfig extends ConnectionConfig {
+  api_key: string
+  organization?: string
+  project?: string
+}
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1'
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['api_key'],
+  properties: {
+    ...CONNECTION_PROPERTIES,
+    base_url: { ...CONNECTION_PROPERTIES.base_url, default: OPENAI_BASE_URL },
+    organization: { type: 'string', minLength: 1, description: 'Sent as OpenAI-Organization.' },
+    project: { type: 'string', minLength: 1, description: 'Sent as OpenAI-Project.' },
+  },
+}
+
+export default definePlugin<OpenAIConfig, Provider>({
+  id: 'provider.openai',
+  kind: 'provider',
+  description: 'OpenAI (chat, streaming, tools, vision, JSON modes, embeddings) through the official openai SDK.',
+  configSchema,
+  async setup(ctx, config) {
+    // Imported here so a gateway that configures no OpenAI provider never loads the SDK.
+    const { default: OpenAI } = await import('openai')
+    const sdk = sdkClientOptions(config, { baseURL: OPENAI_BASE_URL }, ctx.logger)
+    const client = new OpenAI({
+      ...sdk.options,
+      // Explicit, so the SDK does not pick OPENAI_ORG_ID / OPENAI_PROJECT_ID up from the environment.
+      organization: config.organization ?? null,
+      project: config.project ?? null,
+    })
+    return createOpenAIWireProvider(
+      {
+        chat: (body, options) => client.chat.completions.create(body, options),
+        embed: (body, options) => client.embeddings.create(body, options),
+        models: async (options) => (await client.models.list(options)).data,
+      },
+      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openai', dispose: sdk.close },
+    )
+  },
+})

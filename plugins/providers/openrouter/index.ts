@@ -1,0 +1,60 @@
+/**
+ * provider.openrouter: OpenRouter's OpenAI-compatible API through the official openai SDK, with
+ * OpenRouter's app-attribution headers. Model names are OpenRouter's (`openai/gpt-4o-mini`).
+ * OpenRouter's quirks are handled by core/api/openai-wire.ts: keep-alive comments (the SDK's SSE
+ * parser skips them), the usage chunk it always sends (forwarded only when asked for), errors sent
+ * as a 200 body or mid-stream with the status in `error.code`, and model entries without `owned_by`.
+ */
+import { definePlugin, type Provider } from '../../../core/plugins/types.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../../../core/api/openai-wire.ts'
+
+export interface OpenRouterConfig extends ConnectionConfig {
+  api_key: string
+  site_url?: string
+  app_name?: string
+}
+
+export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1'
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['api_key'],
+  properties: {
+    ...CONNECTION_PROPERTIES,
+    base_url: { ...CONNECTION_PROPERTIES.base_url, default: OPENROUTER_BASE_URL },
+    site_url: { type: 'string', format: 'uri', description: 'Your app\'s URL, sent as HTTP-Referer (OpenRouter app attribution).' },
+    app_name: { type: 'string', minLength: 1, description: 'Your app\'s name, sent as X-Title and X-OpenRouter-Title (OpenRouter app attribution).' },
+  },
+}
+
+/** OpenRouter's attribution headers: X-OpenRouter-Title is the current name, X-Title the one older deployments read. */
+function attributionHeaders(config: OpenRouterConfig): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (config.site_url) headers['HTTP-Referer'] = config.site_url
+  if (config.app_name) {
+    headers['X-Title'] = config.app_name
+    headers['X-OpenRouter-Title'] = config.app_name
+  }
+  return headers
+}
+
+export default definePlugin<OpenRouterConfig, Provider>({
+  id: 'provider.openrouter',
+  kind: 'provider',
+  description: 'OpenRouter (hundreds of models behind one OpenAI-compatible API) through the official openai SDK.',
+  configSchema,
+  async setup(ctx, config) {
+    const { default: OpenAI } = await import('openai')
+    const sdk = sdkClientOptions(config, { baseURL: OPENROUTER_BASE_URL, headers: attributionHeaders(config) }, ctx.logger)
+    const client = new OpenAI({ ...sdk.options, organization: null, project: null })
+    return createOpenAIWireProvider(
+      {
+        chat: (body, options) => client.chat.completions.create(body, options),
+        embed: (body, options) => client.embeddings.create(body, options),
+        models: async (options) => (await client.models.list(options)).data,
+      },
+      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', dispose: sdk.close },
+    )
+  },
+})
