@@ -82,7 +82,7 @@ describe('hot reload', () => {
     const { value } = await waitFor(async () => { const h = await health(gw!); return h.config.last_error ? h : undefined }, 2000)
     expect(value!.status).toBe("degraded")
     expect(value!.config.version).toBe(before)
-    expect(value!.config.last_error!.message).toBe(`${file}:2:1 bogus: unknown key 'bogus' (allowed: version, server, logging, plugins, providers, routes, auth, limits, cache, store, queue, services, telemetry, features)`)
+    expect(value!.config.last_error!.message).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:2:1 bogus: unknown key 'bogus' \\(allowed: version, server, .*routes.*\\)$`))
     expect((await chat(gw, 'mock')).status).toBe(200)
     expect((await chat(gw, 'new-route')).status).toBe(404)
 
