@@ -20,6 +20,8 @@ export interface GatewayOptions {
   /** Watch the config file for changes (default true for file sources). */
   watch?: boolean
   debounceMs?: number
+  /** Usage writer tuning (tests shorten the flush interval). */
+  usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }
 }
 
 export interface RunningGateway {
@@ -42,6 +44,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     env: options.env,
     debounceMs: options.debounceMs,
+    usage: options.usage,
   })
   const snapshot = await controller.start()
   if (snapshot.auth.length === 0) logger.warn('no auth strategies configured: every request is served as the anonymous user')

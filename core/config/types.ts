@@ -93,6 +93,8 @@ export interface GatewayConfig {
   services?: Record<string, Partial<PluginBlock>>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>
+  /** USD per 1M tokens by model, on top of config/models.json. */
+  pricing?: Record<string, { input: number; output: number; cached_input?: number }>
   /** RBAC: merged over the built-in user, department_admin and admin roles. */
   roles?: Record<string, RoleConfig>
   departments?: Record<string, DepartmentConfig>

@@ -13,6 +13,7 @@ import { pluginSlots, SLOT_SHAPES } from './slots.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginKind, PluginManifest } from '../plugins/types.ts'
+import { BUILTIN_ROLES, globToRegExp, isGlob } from '../runtime/access.ts'
 
 // ajv and ajv-formats are CommonJS; under NodeNext their default export sits on `.default`.
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
@@ -101,6 +102,43 @@ function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): Conf
       if (!providers.has(target.provider)) {
         issues.push(parsed.issue(['routes', i, 'targets', j, 'provider'], `no provider named '${target.provider}' under providers: (have: ${[...providers].join(', ') || 'none'})`))
       }
+    })
+  })
+  issues.push(...accessIssues(parsed, config))
+  return issues
+}
+
+/**
+ * roles: and departments: against the routes: a department's models and overrides must name
+ * something a route answers, and `when` may only name departments and roles that exist.
+ */
+function accessIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const names = (config.routes ?? []).flatMap((route) => [route.model, ...(route.aliases ?? [])])
+  const exact = new Set(names.filter((n) => !isGlob(n)))
+  const routeGlobs = names.filter(isGlob).map(globToRegExp)
+  const routable = (name: string): boolean => exact.has(name) || routeGlobs.some((g) => g.test(name))
+  // A glob is useful when it matches a route's name, or a name a glob route answers (tried with its wildcards filled in).
+  const globUseful = (glob: string): boolean => {
+    const pattern = globToRegExp(glob)
+    return [...exact].some((n) => pattern.test(n)) || [glob.replace(/\*/g, '').replace(/\?/g, 'x'), glob.replace(/[*?]/g, 'x')].some(routable)
+  }
+  for (const [dept, entry] of Object.entries(config.departments ?? {})) {
+    entry.models?.forEach((model, i) => {
+      if (isGlob(model) ? !globUseful(model) : !routable(model)) issues.push(parsed.issue(['departments', dept, 'models', i], `no route answers '${model}'`))
+    })
+    for (const [asked, route] of Object.entries(entry.route_overrides ?? {})) {
+      if (isGlob(route) || !routable(route)) issues.push(parsed.issue(['departments', dept, 'route_overrides', asked], `no route named '${route}' (an override names one route, without globs)`))
+    }
+  }
+  const departments = Object.keys(config.departments ?? {})
+  const roles = new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
+  ;(config.routes ?? []).forEach((route, i) => {
+    route.when?.departments?.forEach((dept, j) => {
+      if (departments.length > 0 && !departments.includes(dept)) issues.push(parsed.issue(['routes', i, 'when', 'departments', j], `no department '${dept}' under departments: (have: ${departments.join(', ')})`))
+    })
+    route.when?.roles?.forEach((role, j) => {
+      if (!roles.has(role)) issues.push(parsed.issue(['routes', i, 'when', 'roles', j], `no role '${role}' (built in or under roles:; have: ${[...roles].join(', ')})`))
     })
   })
   return issues

@@ -55,6 +55,11 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
     ctx.status = ready ? 200 : 503
     ctx.body = { status: ready ? 'ready' : 'not_ready', backends }
   })
+  router.get('/metrics', async (ctx) => {
+    const { registry } = controller.services.metrics
+    ctx.type = registry.contentType
+    ctx.body = await registry.metrics()
+  })
   router.post('/v1/chat/completions', chatCompletions)
   router.post('/v1/embeddings', embeddings)
   router.post('/v1/messages', anthropicMessages)

@@ -47,6 +47,7 @@ export function envelope<T>(data: T, requestId: string, message = 'ok', meta: Re
 /** Write `err` as the response for this request, in the shape its path calls for. */
 export function respondWithError(ctx: Koa.Context, err: unknown): GatewayError {
   const error = toGatewayError(err)
+  ctx.state.error = error
   ctx.status = error.status
   if (error.headers) ctx.set(error.headers)
   const requestId = String(ctx.state.requestId)

@@ -14,12 +14,13 @@ import { Permission } from '../runtime/access.ts'
 
 export async function chatCompletions(ctx: Koa.Context): Promise<void> {
   const x = newExchange(ctx)
+  x.kind = 'chat'
   await authenticate(x)
   requirePermission(x, Permission.chat)
   const body = requireObject<ChatRequest>(await readJson(ctx, x.snapshot.bodyLimit))
   const result = await runChat(x, body)
   setGatewayHeaders(x)
-  if (isChatStream(result)) await streamSse(x, openAIFrames(result), (error) => ({ data: JSON.stringify(openAIErrorBody(error)) }))
+  if (isChatStream(result)) await streamSse(x, openAIFrames(x, result), (error) => ({ data: JSON.stringify(openAIErrorBody(error)) }))
   else ctx.body = result
 }
 
@@ -32,10 +33,35 @@ export async function runChat(x: Exchange, body: ChatRequest): Promise<ChatResul
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
   resolveRoute(x, body.model, body.metadata)
   x.streaming = body.stream === true
-  return callTargets(x, async (target, attempt) => {
-    const result = await target.instance.chat(forTarget(body, target, x.requestedModel!), attempt.call)
+  x.request = body
+  // Usage is always asked for upstream, so every stream is accounted for; the client gets the
+  // usage chunk only if it asked (see openAIFrames).
+  const request = x.streaming ? withUsage(body, x) : body
+  const result = await callTargets(x, async (target, attempt) => {
+    const result = await target.instance.chat(forTarget(request, target, x.requestedModel!), attempt.call)
     return isChatStream(result) ? attempt.prime(result) : result
   })
+  x.ttftMs = performance.now() - x.startedAt
+  if (isChatStream(result)) return observe(x, result)
+  x.usage = result.usage
+  return result
+}
+
+function withUsage(body: ChatRequest, x: Exchange): ChatRequest {
+  x.clientWantsUsage = body.stream_options?.include_usage === true
+  if (x.clientWantsUsage) return body
+  return { ...body, stream_options: { ...body.stream_options, include_usage: true } } as ChatRequest
+}
+
+/** Pass a stream through, noting its usage and text (for a tokenizer count if it ends without usage). */
+async function* observe(x: Exchange, stream: ChatStream): ChatStream {
+  for await (const chunk of stream) {
+    if (chunk.usage) x.usage = chunk.usage
+    const delta = chunk.choices[0]?.delta
+    if (delta?.content) x.completionParts.push(delta.content)
+    if (delta?.tool_calls) for (const call of delta.tool_calls) if (call.function?.arguments) x.completionParts.push(call.function.arguments)
+    yield chunk
+  }
 }
 
 /** The request as a target gets it: its model, and its default parameters where the client set none. */
@@ -47,15 +73,18 @@ function forTarget<T extends { model: string }>(body: T, target: CompiledTarget,
 
 export async function embeddings(ctx: Koa.Context): Promise<void> {
   const x = newExchange(ctx)
+  x.kind = 'embeddings'
   await authenticate(x)
   requirePermission(x, Permission.chat)
   const body = requireObject<EmbeddingRequest>(await readJson(ctx, x.snapshot.bodyLimit))
   if (body.input === undefined || body.input === null) throw badRequest('`input` is required.', 'input', 'missing_input')
   const route = resolveRoute(x, body.model)
-  ctx.body = await callTargets(x, (target, attempt) => {
+  const result = await callTargets(x, (target, attempt) => {
     if (!target.instance.embed) throw badRequest(`Route '${route.name}' goes to ${target.provider}, which has no embeddings.`, 'model', 'embeddings_unsupported')
     return target.instance.embed(forTarget(body, target, x.requestedModel!), attempt.call)
   })
+  x.usage = { prompt_tokens: result.usage?.prompt_tokens ?? 0, completion_tokens: 0, total_tokens: result.usage?.total_tokens ?? 0 }
+  ctx.body = result
   setGatewayHeaders(x)
 }
 
@@ -120,7 +149,11 @@ export async function streamSse(x: Exchange, frames: AsyncIterable<SseFrame>, er
 }
 
 /** OpenAI's stream framing: one `data:` per chunk, then `data: [DONE]`. */
-async function* openAIFrames(stream: ChatStream): AsyncIterable<SseFrame> {
-  for await (const chunk of stream) yield { data: JSON.stringify(chunk) }
+async function* openAIFrames(x: Exchange, stream: ChatStream): AsyncIterable<SseFrame> {
+  for await (const chunk of stream) {
+    // The usage-only final chunk goes to clients that asked for it.
+    if (!x.clientWantsUsage && chunk.usage && chunk.choices.length === 0) continue
+    yield { data: JSON.stringify(chunk) }
+  }
   yield { data: '[DONE]' }
 }

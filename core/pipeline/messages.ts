@@ -17,6 +17,7 @@ import { Permission } from '../runtime/access.ts'
 
 export async function anthropicMessages(ctx: Koa.Context): Promise<void> {
   const x = newExchange(ctx)
+  x.kind = 'chat'
   await authenticate(x)
   requirePermission(x, Permission.chat)
   const { request, warnings } = fromAnthropicRequest(requireObject<AnthropicMessagesRequest>(await readJson(ctx, x.snapshot.bodyLimit)))

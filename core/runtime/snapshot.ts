@@ -14,7 +14,8 @@ import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
 import { RouteTable } from './routes.ts'
 import { AccessTables } from './access.ts'
-import type { HealthRegistry } from './health.ts'
+import type { GatewayServices } from './services.ts'
+import { PriceTable } from '../usage/pricing.ts'
 import {
   Cache, Limiter, Queue, Store,
   type AuthStrategy, type InstanceByKind, type Lifecycle, type PluginContext, type Provider, type Service, type Token,
@@ -54,6 +55,10 @@ export class Snapshot {
   readonly serviceRoutes: Router.Middleware
   readonly features: Readonly<Record<string, boolean>>
   readonly bodyLimit: number
+  /** Health, metrics and the usage writer: shared by every snapshot of this gateway. */
+  readonly services: GatewayServices
+  /** Model prices: the shipped catalog with gateway.yaml `pricing:` on top. */
+  readonly prices: PriceTable
 
   readonly #pool: InstancePool
   readonly #keys: readonly string[]
@@ -68,7 +73,7 @@ export class Snapshot {
     instances: Map<string, { kind: keyof InstanceByKind; id: string; instance: Lifecycle }>
     keys: string[]
     pool: InstancePool
-    health: HealthRegistry
+    services: GatewayServices
   }) {
     const { load, instances } = parts
     this.version = load.loaded.hash
@@ -85,7 +90,9 @@ export class Snapshot {
 
     this.providers = new Map(ofKind('provider').map(([name, p]) => [name, p]))
     this.features = Object.freeze({ ...(this.config.features ?? {}) })
-    this.routes = new RouteTable(this.config.routes ?? [], this.providers, parts.health, this.features)
+    this.routes = new RouteTable(this.config.routes ?? [], this.providers, parts.services.health, this.features)
+    this.services = parts.services
+    this.prices = new PriceTable(this.config.pricing)
     this.auth = ofKind('auth').map(([, strategy, id]) => ({ id, strategy }))
     this.access = new AccessTables(this.config)
     this.store = ofKind('store')[0]?.[1]
@@ -138,7 +145,7 @@ export class Snapshot {
  * Build a snapshot: set up every plugin in slot order, reusing unchanged instances from the pool.
  * Any failure releases what was taken and throws a ConfigError naming the plugin.
  */
-export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, health: HealthRegistry, logger: Logger): Promise<Snapshot> {
+export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, services: GatewayServices, logger: Logger): Promise<Snapshot> {
   const container = rootContainer.createChildContainer()
   const instances = new Map<string, { kind: keyof InstanceByKind; id: string; instance: Lifecycle }>()
   const keys: string[] = []
@@ -163,7 +170,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, health
       }
       instances.set(slot.kind === 'provider' || slot.kind === 'service' ? slot.name : `${slot.kind}:${slot.name}`, { kind: slot.kind, id: manifest.id, instance })
     }
-    return new Snapshot({ load, container, instances, keys, pool, health })
+    return new Snapshot({ load, container, instances, keys, pool, services })
   } catch (err) {
     await pool.release(keys)
     throw err

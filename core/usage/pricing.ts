@@ -1,0 +1,80 @@
+/**
+ * Prices per model, from the shipped catalog (config/models.json) with overrides from
+ * gateway.yaml `pricing:`, and the cost of a request's usage in USD.
+ */
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+/** USD per 1M tokens. */
+export interface ModelPrice {
+  readonly input: number
+  readonly output: number
+  /** Cached prompt tokens (prompt_tokens_details.cached_tokens); defaults to `input`. */
+  readonly cached_input?: number
+}
+
+export interface CatalogEntry extends ModelPrice {
+  readonly provider: string
+  /** Output-token limit, for providers that require max_tokens. */
+  readonly max_output_tokens?: number
+}
+
+interface Catalog {
+  readonly as_of: string
+  readonly sources: Record<string, string>
+  readonly models: Record<string, CatalogEntry>
+}
+
+export const MODEL_CATALOG: Catalog = JSON.parse(readFileSync(fileURLToPath(new URL('../../config/models.json', import.meta.url)), 'utf8')) as Catalog
+
+export interface TokenCounts {
+  readonly prompt: number
+  readonly completion: number
+  /** Of the prompt tokens, how many were read from the provider's prompt cache. */
+  readonly cached: number
+}
+
+export class PriceTable {
+  readonly #prices = new Map<string, ModelPrice>()
+  /** Model name → price (or null), after dated-version and provider-prefix matching. */
+  readonly #resolved = new Map<string, ModelPrice | null>()
+
+  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
+    for (const [name, entry] of Object.entries(MODEL_CATALOG.models)) this.#prices.set(name, entry)
+    for (const [name, entry] of Object.entries(overrides)) this.#prices.set(name, entry)
+  }
+
+  /**
+   * The price of `model`: an exact entry, else the longest catalog name it starts with
+   * (`gpt-4o-2024-08-06` → `gpt-4o`), after dropping a `provider/` prefix (OpenRouter style).
+   */
+  price(model: string | undefined): ModelPrice | undefined {
+    if (!model) return undefined
+    let found = this.#resolved.get(model)
+    if (found === undefined) {
+      found = this.#lookup(model) ?? this.#lookup(model.slice(model.lastIndexOf('/') + 1)) ?? null
+      if (this.#resolved.size > 10_000) this.#resolved.clear()
+      this.#resolved.set(model, found)
+    }
+    return found ?? undefined
+  }
+
+  /** Cost in USD; 0 for a model without a price (and the caller may log that). */
+  cost(model: string | undefined, tokens: TokenCounts): number {
+    const price = this.price(model)
+    if (!price) return 0
+    const cached = Math.min(tokens.cached, tokens.prompt)
+    const uncached = tokens.prompt - cached
+    return (uncached * price.input + cached * (price.cached_input ?? price.input) + tokens.completion * price.output) / 1_000_000
+  }
+
+  #lookup(model: string): ModelPrice | undefined {
+    const exact = this.#prices.get(model)
+    if (exact) return exact
+    let best: string | undefined
+    for (const name of this.#prices.keys()) {
+      if (model.startsWith(name) && /^[-@:.]/.test(model.slice(name.length)) && (!best || name.length > best.length)) best = name
+    }
+    return best ? this.#prices.get(best) : undefined
+  }
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
+import { postJson, type RunningGateway } from '../helpers/gateway.ts'
+import { PRICE, storedEvents, usageGateway, user } from './helpers.ts'
+
+/** Each caller's requests and the usage the upstream reports for each (prompt, completion). */
+const PLAN: { who: Record<string, string>; prompt: number; completion: number; fail?: boolean }[] = [
+  { who: user('alice', 'user', 'research'), prompt: 100, completion: 10 },
+  { who: user('alice', 'user', 'research'), prompt: 300, completion: 30 },
+  { who: user('bob', 'user', 'research'), prompt: 1000, completion: 100 },
+  { who: user('carol', 'user', 'sales'), prompt: 50, completion: 5 },
+  { who: user('carol', 'user', 'sales'), prompt: 0, completion: 0, fail: true },
+]
+const cost = (p: number, c: number) => (p * PRICE.input + c * PRICE.output) / 1e6
+
+describe('analytics over recorded usage, scoped by role', () => {
+  let up: MockUpstream
+  let gw: RunningGateway
+  let cleanup: () => Promise<void>
+  const get = async (path: string, who: Record<string, string>) => {
+    const res = await fetch(`${gw.url}/api/v1/analytics/${path}`, { headers: who })
+    return { status: res.status, body: await res.json() }
+  }
+
+  beforeAll(async () => {
+    let i = 0
+    up = await startUpstream((_req, res) => {
+      const step = PLAN[i++]
+      if (step.fail) return sendJson(res, 503, { error: { message: 'busy' } })
+      sendJson(res, 200, {
+        id: 'x', object: 'chat.completion', created: 1, model: 'priced-model',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }],
+        usage: { prompt_tokens: step.prompt, completion_tokens: step.completion, total_tokens: step.prompt + step.completion },
+      })
+    })
+    ;({ gw, cleanup } = await usageGateway(up.url))
+    for (const step of PLAN) await postJson(`${gw.url}/v1/chat/completions`, { model: 'r', messages: [{ role: 'user', content: 'x' }] }, step.who)
+    await storedEvents(gw, PLAN.length)
+  })
+  afterAll(async () => { await cleanup(); await up.close() })
+
+  it('an admin sees everyone, grouped by user, with sums computed by hand', async () => {
+    const res = await get('usage?group_by=user', user('root', 'admin'))
+    expect(res.status).toBe(200)
+    expect(res.body.success).toBe(true)
+    const byUser = Object.fromEntries(res.body.data.map((r: { group: string }) => [r.group, r]))
+    expect(byUser.alice).toMatchObject({ requests: 2, errors: 0, prompt_tokens: 400, completion_tokens: 40, total_tokens: 440 })
+    expect(byUser.alice.cost_usd).toBeCloseTo(cost(400, 40), 10)
+    expect(byUser.bob).toMatchObject({ requests: 1, prompt_tokens: 1000, completion_tokens: 100 })
+    expect(byUser.carol).toMatchObject({ requests: 2, errors: 1, error_rate: 0.5, prompt_tokens: 50 })
+    expect(res.body.meta.scope).toBe('all_data')
+  })
+
+  it('groups by department and by day', async () => {
+    const res = await get('usage?group_by=department&interval=day', user('root', 'admin'))
+    const research = res.body.data.find((r: { group: string }) => r.group === 'research')
+    expect(research).toMatchObject({ requests: 3, prompt_tokens: 1400, completion_tokens: 140 })
+    expect(research.bucket).toBe(new Date(new Date().toISOString().slice(0, 10)).toISOString())
+  })
+
+  it('a user sees only their own usage', async () => {
+    const res = await get('usage', user('alice', 'user', 'research'))
+    expect(res.body.data).toHaveLength(1)
+    expect(res.body.data[0]).toMatchObject({ requests: 2, prompt_tokens: 400 })
+    expect(res.body.meta.scope).toBe('own_data')
+    // A user cannot widen the scope with filters.
+    const widened = await get('usage?user_id=bob&department=sales', user('alice', 'user', 'research'))
+    expect(widened.body.data[0]).toMatchObject({ requests: 2, prompt_tokens: 400 })
+  })
+
+  it('a department admin sees their department', async () => {
+    const res = await get('usage?group_by=user', user('dana', 'department_admin', 'research'))
+    expect(res.body.data.map((r: { group: string }) => r.group).sort()).toEqual(['alice', 'bob'])
+  })
+
+  it('costs: the total and per-model rows', async () => {
+    const res = await get('costs', user('root', 'admin'))
+    const total = cost(400, 40) + cost(1000, 100) + cost(50, 5)
+    expect(res.body.data.total_cost_usd).toBeCloseTo(total, 10)
+    expect(res.body.data.rows).toEqual([expect.objectContaining({ group: 'priced-model', requests: 5 })])
+  })
+
+  it('rejects bad parameters with the field at fault, in the envelope', async () => {
+    const bad = await get('usage?group_by=color', user('root', 'admin'))
+    expect(bad.status).toBe(400)
+    expect(bad.body).toMatchObject({ success: false, error: 'invalid_group_by' })
+    expect((await get('usage?from=yesterday', user('root', 'admin'))).body.error).toBe('invalid_date')
+    expect((await get('usage?from=2026-02-01&to=2026-01-01', user('root', 'admin'))).body.error).toBe('invalid_range')
+    expect((await fetch(`${gw.url}/api/v1/analytics/usage`)).status).toBe(401)
+  })
+})

@@ -1,0 +1,55 @@
+/** Usage suites: a gateway on a PostgreSQL schema of its own, and an upstream with known usage. */
+import path from 'node:path'
+import { dropSchema, DATABASE_URL, uniqueSchema } from '../store/helpers.ts'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import type { UsageEventRecord } from '../../core/data/types.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+export const HEADER_AUTH = path.resolve('test/fixtures/plugins/header-auth')
+
+/** USD per 1M tokens for the upstream model the suites use. */
+export const PRICE = { input: 2, output: 8, cached_input: 0.5 }
+
+export function usageConfig(upstreamUrl: string, url: string, schema: string, extra = ''): string {
+  return `version: 1
+plugins: [ ${HEADER_AUTH} ]
+auth:
+  strategies: [ { plugin: header } ]
+store: { plugin: postgres, url: "${url}", schema: ${schema} }
+services:
+  analytics: {}
+pricing:
+  priced-model: { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }
+providers:
+  a: { plugin: openai, api_key: sk-test, base_url: "${upstreamUrl}/v1" }
+routes:
+  - model: r
+    targets: [ { provider: a, model: priced-model } ]
+${extra}`
+}
+
+export async function usageGateway(upstreamUrl: string, options: { url?: string; extra?: string; flushIntervalMs?: number } = {}): Promise<{ gw: RunningGateway; schema: string; cleanup: () => Promise<void> }> {
+  const schema = uniqueSchema('usage')
+  const gw = await startTestGateway(usageConfig(upstreamUrl, options.url ?? DATABASE_URL, schema, options.extra), { usage: { flushIntervalMs: options.flushIntervalMs ?? 50 } })
+  return {
+    gw,
+    schema,
+    cleanup: async () => {
+      await gw.close()
+      if (!options.url) await dropSchema(schema)
+    },
+  }
+}
+
+/** The usage events stored so far (waits until `count` are there). */
+export async function storedEvents(gw: RunningGateway, count: number, timeoutMs = 5000): Promise<UsageEventRecord[]> {
+  const store = gw.controller.current.store!
+  const scope = { from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 3600_000), limit: 1000 }
+  const { value } = await waitFor(async () => {
+    const rows = await store.usage.list(scope)
+    return rows.length >= count ? rows : undefined
+  }, timeoutMs, 25)
+  return value!
+}
+
+export const user = (id: string, role = 'user', dept?: string): Record<string, string> => ({ 'x-test-user': id, 'x-test-role': role, ...(dept ? { 'x-test-dept': dept } : {}) })
