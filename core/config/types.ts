@@ -55,6 +55,8 @@ export interface RouteConfig {
   circuit?: CircuitConfig
   when?: WhenConfig
   strict?: boolean
+  /** Response caching for this route: true caches every request (not only temperature 0), false none. */
+  cache?: boolean | { ttl_s?: number }
 }
 
 /** Over which records a role's permissions reach: the caller's own, their department's, or all. */
@@ -86,8 +88,8 @@ export interface GatewayConfig {
   providers?: Record<string, PluginBlock>
   routes?: RouteConfig[]
   auth?: { strategies?: PluginBlock[] }
-  limits?: { backend?: PluginBlock }
-  cache?: PluginBlock
+  limits?: LimitsConfig
+  cache?: CacheConfig
   store?: PluginBlock
   queue?: PluginBlock
   services?: Record<string, Partial<PluginBlock>>
@@ -98,4 +100,64 @@ export interface GatewayConfig {
   /** RBAC: merged over the built-in user, department_admin and admin roles. */
   roles?: Record<string, RoleConfig>
   departments?: Record<string, DepartmentConfig>
+}
+
+// ---------------------------------------------------------------------------------------------
+// limits, budgets, cache (core/runtime/policies.ts compiles them)
+
+/** Whose bucket a limit counts in. */
+export type LimitScope = 'key' | 'user' | 'department' | 'thread' | 'organization' | 'route'
+export type BudgetScope = 'key' | 'user' | 'department' | 'organization'
+export type BackendFailure = 'open' | 'closed'
+
+/** To whom a policy or budget applies; all given conditions must hold (globs for routes). */
+export interface LimitWhen {
+  departments?: string[]
+  roles?: string[]
+  users?: string[]
+  keys?: string[]
+  routes?: string[]
+}
+
+export interface RateLimits {
+  requests_per_second?: number
+  requests_per_minute?: number
+  requests_per_hour?: number
+  requests_per_day?: number
+  tokens_per_minute?: number
+  tokens_per_day?: number
+}
+
+export interface LimitPolicyConfig extends RateLimits {
+  scope: LimitScope
+  when?: LimitWhen
+  on_backend_failure?: BackendFailure
+}
+
+export interface BudgetConfig {
+  scope: BudgetScope
+  when?: LimitWhen
+  usd_per_day?: number
+  usd_per_month?: number
+  /** Fractions of the budget at which an alert is logged and counted (default: limits.budget_alerts). */
+  alert_at?: number[]
+}
+
+export interface LimitsConfig {
+  backend?: PluginBlock
+  /** What a policy does when the backend does not answer: admit (open) or refuse with 503 (closed). */
+  on_backend_failure?: BackendFailure
+  policies?: LimitPolicyConfig[]
+  budgets?: BudgetConfig[]
+  /** The status a request over budget gets: 402 (default) or 429. */
+  budget_status?: 402 | 429
+  budget_alerts?: number[]
+  /** How long spend read from the store is trusted before it is read again. */
+  budget_refresh_s?: number
+}
+
+export interface CacheConfig extends PluginBlock {
+  ttl_s?: number
+  scope?: 'department' | 'user' | 'key' | 'global'
+  lookup_timeout_ms?: number
 }

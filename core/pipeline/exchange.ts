@@ -5,6 +5,7 @@ import type { Principal } from '../plugins/types.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import { finishExchange } from '../usage/record.ts'
+import { SpanKind, tracer, type Span } from '../tracing.ts'
 
 /** Which API endpoint an exchange serves; exchanges with a kind yield a usage event. */
 export type ExchangeKind = 'chat' | 'embeddings'
@@ -56,6 +57,8 @@ export interface Exchange {
   cacheHit: boolean
   /** Run once when the response has ended and usage is final (token-limit corrections, budgets). */
   readonly onEnd: ((x: Exchange, outcome: ExchangeOutcome) => void)[]
+  /** The request's trace span (a no-op unless a tracer provider is registered). */
+  readonly span: Span
 }
 
 export function newExchange(ctx: Koa.Context): Exchange {
@@ -82,11 +85,14 @@ export function newExchange(ctx: Koa.Context): Exchange {
     ttftMs: undefined,
     cacheHit: false,
     onEnd: [],
+    span: tracer().startSpan('gateway.request', { kind: SpanKind.SERVER }),
   }
+  if (x.span.isRecording()) x.span.setAttributes({ 'http.request.method': ctx.method, 'url.path': ctx.path, 'gateway.request_id': x.requestId })
   ctx.res.once('close', () => {
     // 'close' before the response finished means the client went away: stop the upstream work.
     if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'))
     if (x.kind) void finishExchange(x)
+    else x.span.end()
   })
   return x
 }

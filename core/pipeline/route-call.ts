@@ -9,6 +9,7 @@ import { GatewayError, badRequest, upstreamError } from '../errors.ts'
 import type { ProviderCall } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import type { Exchange } from './exchange.ts'
+import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
 
 /** One try of one target. */
 export interface Attempt {
@@ -39,8 +40,8 @@ export async function callTargets<T>(x: Exchange, invoke: (target: CompiledTarge
         attempt.settleIfNotStreaming(result)
         return result
       } catch (err) {
-        attempt.settle()
         const error = attempt.classify(err)
+        attempt.settle()
         if (x.signal.aborted || !error.retryable) {
           target.health.release()
           throw error
@@ -138,13 +139,20 @@ class AttemptRun implements Attempt {
   #timer: NodeJS.Timeout | undefined
   #firstTokenTimer: NodeJS.Timeout | undefined
   #timedOut: string | undefined
+  #settled = false
   readonly #onClientAbort = (): void => this.#controller.abort(this.#x.signal.reason)
+  /** The upstream call's span (GenAI conventions: `chat {model}`, kind CLIENT). */
+  readonly #span: Span | undefined
 
   constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute, streaming: boolean) {
     this.#x = x
     this.#target = target
     if (x.signal.aborted) this.#controller.abort(x.signal.reason)
     else x.signal.addEventListener('abort', this.#onClientAbort, { once: true })
+    const model = target.model ?? x.requestedModel ?? ''
+    this.#span = x.span.isRecording()
+      ? childSpan(x.span, `${x.kind === 'embeddings' ? 'embeddings' : 'chat'} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
+      : undefined
     if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
     // The first-token clock starts with the call: a provider may read ahead before returning its stream.
     const firstToken = streaming ? target.firstTokenTimeoutMs : undefined
@@ -190,6 +198,9 @@ class AttemptRun implements Attempt {
   }
 
   settle(): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.#span?.end()
     clearTimeout(this.#timer)
     clearTimeout(this.#firstTokenTimer)
     this.#x.signal.removeEventListener('abort', this.#onClientAbort)
@@ -197,6 +208,12 @@ class AttemptRun implements Attempt {
 
   /** Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures 502. */
   classify(err: unknown): GatewayError {
+    const error = this.#classify(err)
+    if (this.#span) failSpan(this.#span, error)
+    return error
+  }
+
+  #classify(err: unknown): GatewayError {
     if (this.#x.signal.aborted) return clientClosed()
     if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
     if (err instanceof GatewayError) return err

@@ -4,6 +4,7 @@
  *   authenticate → authorize → resolve route → (limits, cache: later issues) → call targets (route-call.ts) → respond
  */
 import { GatewayError, badRequest, unauthorized } from '../errors.ts'
+import { inSpan } from '../tracing.ts'
 import type { Principal } from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import { Permission } from '../runtime/access.ts'
@@ -20,12 +21,14 @@ const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'admin',
 export async function authenticate(x: Exchange): Promise<Principal> {
   const strategies = x.snapshot.auth
   if (strategies.length === 0) return (x.principal = ANONYMOUS)
-  const req = { headers: x.ctx.headers, method: x.ctx.method, path: x.ctx.path }
-  for (const { strategy } of strategies) {
-    const principal = await strategy.authenticate(req)
-    if (principal) return (x.principal = principal)
-  }
-  throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key> (or x-api-key).', 'missing_credentials')
+  return inSpan(x.span, 'gateway.authenticate', async () => {
+    const req = { headers: x.ctx.headers, method: x.ctx.method, path: x.ctx.path }
+    for (const { strategy } of strategies) {
+      const principal = await strategy.authenticate(req)
+      if (principal) return (x.principal = principal)
+    }
+    throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key> (or x-api-key).', 'missing_credentials')
+  })
 }
 
 /** Gateway admin endpoints (/api/v1/admin): the `manage_gateway` permission (admins have it through `*`). */
@@ -46,6 +49,7 @@ export function resolveRoute(x: Exchange, model: unknown, metadata?: Readonly<Re
   }
   authorizeModel(x, model, resolved.route)
   x.requestedModel = routed
+  if (x.span.isRecording()) x.span.setAttributes({ 'gen_ai.request.model': model, 'gateway.route': resolved.route.name })
   return (x.route = resolved.route)
 }
 

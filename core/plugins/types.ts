@@ -8,7 +8,7 @@
 import type { DependencyContainer } from 'tsyringe'
 import type { Logger } from 'pino'
 import type Router from '@koa/router'
-import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../api/types.ts'
+import type { ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../api/types.ts'
 import type { Repositories } from '../data/types.ts'
 
 export type PluginKind = 'provider' | 'auth' | 'limiter' | 'cache' | 'store' | 'queue' | 'service' | 'telemetry'
@@ -133,31 +133,84 @@ export interface AuthStrategy extends Lifecycle {
 // ---------------------------------------------------------------------------------------------
 // limiter, cache, store, queue
 
-export interface LimitRule {
-  /** How many units (requests or tokens) per window. */
+/**
+ * One rate-limit bucket: `cost` units drawn from `limit` units per `windowMs`, kept under `key`.
+ * Buckets follow GCRA: a whole window's worth may be used at once, then units come back evenly
+ * (one every `windowMs / limit`), so a bucket is one number per key and needs no window resets.
+ */
+export interface LimitBucket {
+  readonly key: string
   readonly limit: number
   readonly windowMs: number
+  readonly cost: number
 }
+
 export interface LimitDecision {
   readonly allowed: boolean
   readonly limit: number
+  /** Units left after this take (or, when refused, before it). */
   readonly remaining: number
-  /** Milliseconds until the window has fully refilled. */
+  /** Milliseconds until the bucket is full again. */
   readonly resetMs: number
-  /** When refused, milliseconds until a request of this cost would be admitted. */
+  /** When refused, milliseconds until the same cost would be admitted; 0 when allowed. */
   readonly retryAfterMs: number
 }
+
+/** A rate limiter backend (`limits.backend`): counts, nothing else; the kernel decides what to count. */
 export interface Limiter extends Lifecycle {
-  /** Take `cost` units from the bucket `key` under `rule`, atomically. */
-  take(key: string, cost: number, rule: LimitRule): Promise<LimitDecision>
-  /** Give back units taken by an estimate that turned out too high. */
-  refund(key: string, cost: number, rule: LimitRule): Promise<void>
+  /**
+   * Take each bucket's cost atomically, all or none: if one bucket refuses, nothing is taken. A
+   * shared backend does this in one round trip. Returns one decision per bucket, in order.
+   */
+  take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]>
+  /**
+   * Correct buckets after the fact (an estimate against the actual usage): a positive cost is
+   * taken even past the limit (it was already spent), a negative one is given back.
+   */
+  adjust(buckets: readonly LimitBucket[]): Promise<void>
 }
 
-export interface Cache extends Lifecycle {
-  get(fingerprint: string): Promise<unknown | undefined>
-  set(fingerprint: string, value: unknown, ttlSeconds: number): Promise<void>
+/** What a cache is asked about: one chat request, canonicalised by the kernel. */
+export interface CacheKey {
+  /**
+   * The request's exact identity: a hash of its canonical form (tenant, route and its targets,
+   * messages, tools, every parameter that changes the answer), never of the raw body bytes.
+   */
+  readonly fingerprint: string
+  /**
+   * The same without the messages: a semantic cache compares prompts only between requests with
+   * the same context (so answers never cross tenants, routes, tools or parameters).
+   */
+  readonly context: string
+  /** The request, for caches that look at its content. */
+  readonly request: ChatRequest
+  /** The conversation as one text, as it is embedded. */
+  readonly prompt: string
+  /** The prompt's embedding through the cache's `embeddingRoute`; computed once per request. */
+  embedding(): Promise<readonly number[]>
 }
+
+/** A response cache (`cache:`). Its config block also holds the kernel's options (CACHE_OPTIONS_SCHEMA). */
+export interface Cache extends Lifecycle {
+  /** A route of this gateway that embeds text, for caches that compare embeddings; the kernel checks it at load. */
+  readonly embeddingRoute?: string
+  /** A stored answer for this request, or undefined. A backend that fails should throw (the kernel counts it a miss). */
+  get(key: CacheKey): Promise<ChatResponse | undefined>
+  set(key: CacheKey, answer: ChatResponse, ttlSeconds: number): Promise<void>
+}
+
+/**
+ * The `cache:` options the kernel reads (how long, whose answers, how long to wait); every cache
+ * plugin's configSchema spreads these into its `properties` so one block holds both.
+ */
+export const CACHE_OPTIONS_SCHEMA: Readonly<Record<string, JsonSchema>> = Object.freeze({
+  ttl_s: { type: 'integer', minimum: 1, default: 600, description: 'How long an answer is kept, in seconds (a route\'s `cache: { ttl_s }` overrides it).' },
+  scope: {
+    enum: ['department', 'user', 'key', 'global'], default: 'department',
+    description: 'Whose answers a request may get: its department\'s (callers without one: their own), its user\'s, its key\'s, or everyone\'s.',
+  },
+  lookup_timeout_ms: { type: 'integer', minimum: 1, default: 1000, description: 'A lookup slower than this counts as a miss (the request goes upstream).' },
+})
 
 /** SQL in PostgreSQL's dialect; both store plugins speak it. */
 export interface SqlClient {

@@ -156,7 +156,7 @@ export class AccessTables {
   /**
    * Undefined when the principal may use the model it asked for by `requested` (answered by the
    * route `routeName`, which may differ for an alias or an override); else why not. Either name
-   * matching a department's or a key's list is enough.
+   * matching a department's or a key's list is enough, and a department allows the names it overrides.
    */
   modelDenial(principal: Principal | undefined, requested: string, routeName: string = requested): ModelDenial | undefined {
     if (!principal || !this.enforced) return undefined
@@ -164,7 +164,9 @@ export class AccessTables {
     if (deptName !== undefined && this.#departments.size > 0) {
       const dept = this.#departments.get(deptName)
       if (!dept) return { reason: 'unknown_department', department: deptName }
-      if (dept.models && !dept.models.matches(requested) && !dept.models.matches(routeName)) return { reason: 'department', department: deptName }
+      // A name the department overrides is one its admins chose to offer.
+      const allowed = !dept.models || dept.routeOverrides.has(requested) || dept.models.matches(requested) || dept.models.matches(routeName)
+      if (!allowed) return { reason: 'department', department: deptName }
     }
     if (principal.allowedModels) {
       const scope = keyScope(principal.allowedModels)

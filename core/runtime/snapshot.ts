@@ -16,6 +16,7 @@ import { RouteTable } from './routes.ts'
 import { AccessTables } from './access.ts'
 import type { GatewayServices } from './services.ts'
 import { PriceTable } from '../usage/pricing.ts'
+import { GatewayPolicies } from './policies.ts'
 import {
   Cache, Limiter, Queue, Store,
   type AuthStrategy, type InstanceByKind, type Lifecycle, type PluginContext, type Provider, type Service, type Token,
@@ -59,6 +60,8 @@ export class Snapshot {
   readonly services: GatewayServices
   /** Model prices: the shipped catalog with gateway.yaml `pricing:` on top. */
   readonly prices: PriceTable
+  /** Rate-limit policies, budgets and cache settings, compiled. */
+  readonly policies: GatewayPolicies
 
   readonly #pool: InstancePool
   readonly #keys: readonly string[]
@@ -74,6 +77,7 @@ export class Snapshot {
     keys: string[]
     pool: InstancePool
     services: GatewayServices
+    logger: Logger
   }) {
     const { load, instances } = parts
     this.version = load.loaded.hash
@@ -99,6 +103,7 @@ export class Snapshot {
     this.queue = ofKind('queue')[0]?.[1]
     this.limiter = ofKind('limiter')[0]?.[1]
     this.cache = ofKind('cache')[0]?.[1]
+    this.policies = new GatewayPolicies({ load, routes: this.routes, hasLimiter: this.limiter !== undefined, cache: this.cache, services: this.services, logger: parts.logger })
     this.bodyLimit = parseBytes(this.config.server?.body_limit) ?? DEFAULT_BODY_LIMIT
 
     const router = new Router({ prefix: '/api/v1' })
@@ -170,7 +175,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, servic
       }
       instances.set(slot.kind === 'provider' || slot.kind === 'service' ? slot.name : `${slot.kind}:${slot.name}`, { kind: slot.kind, id: manifest.id, instance })
     }
-    return new Snapshot({ load, container, instances, keys, pool, services })
+    return new Snapshot({ load, container, instances, keys, pool, services, logger })
   } catch (err) {
     await pool.release(keys)
     throw err

@@ -6,6 +6,7 @@
 import type { Exchange, ExchangeOutcome } from '../pipeline/exchange.ts'
 import type { GatewayError } from '../errors.ts'
 import { countPromptTokens, countText } from './tokens.ts'
+import { failSpan } from '../tracing.ts'
 
 export async function finishExchange(x: Exchange): Promise<void> {
   const { ctx, snapshot } = x
@@ -65,6 +66,21 @@ export async function finishExchange(x: Exchange): Promise<void> {
     ttftMs: x.ttftMs === undefined ? null : Math.round(x.ttftMs),
     streamed: x.streaming,
   })
+  if (x.span.isRecording()) {
+    x.span.setAttributes({
+      'gen_ai.operation.name': x.kind === 'embeddings' ? 'embeddings' : 'chat',
+      'gen_ai.system': x.provider ?? '',
+      'gen_ai.response.model': x.upstreamModel ?? '',
+      'gen_ai.usage.input_tokens': prompt,
+      'gen_ai.usage.output_tokens': completion,
+      'http.response.status_code': status,
+      'gateway.attempts': x.attempts,
+      'gateway.cache_hit': x.cacheHit,
+      'gateway.cost_usd': costUsd,
+    })
+    if (status >= 400) failSpan(x.span, error ?? { message: `status ${status}`, code: errorType ?? undefined })
+  }
+  x.span.end()
   for (const hook of x.onEnd) {
     try {
       hook(x, outcome)
