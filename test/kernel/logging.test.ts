@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import type { DestinationStream } from 'pino'
+import { startGateway } from '../../core/gateway.ts'
+import { createLogger } from '../../core/logger.ts'
+import { postJson } from '../helpers/gateway.ts'
+
+const SECRET = 'sk-live-DO-NOT-LOG-4242'
+
+describe('structured logs', () => {
+  it('write one JSON line per request with its id, and never a secret', async () => {
+    const lines: string[] = []
+    const destination: DestinationStream = { write: (line: string) => { lines.push(line) } }
+    const gw = await startGateway({
+      source: { label: 'log.yaml', dir: process.cwd(), text: `version: 1
+providers:
+  dead: { plugin: openai, api_key: "${SECRET}", base_url: "http://127.0.0.1:9/v1" }
+  mock: { plugin: mock }
+routes:
+  - { model: dead, targets: [ { provider: dead } ] }
+  - { model: mock, targets: [ { provider: mock } ] }
+` },
+      port: 0, host: '127.0.0.1', watch: false, logger: createLogger('debug', destination),
+    })
+    try {
+      await postJson(`${gw.url}/v1/chat/completions`, { model: 'mock', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': 'log-req-1', authorization: `Bearer ${SECRET}` })
+      const failed = await postJson(`${gw.url}/v1/chat/completions`, { model: 'dead', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': 'log-req-2' })
+      expect(failed.status).toBe(502)
+      expect(JSON.stringify(failed.body)).not.toContain(SECRET)
+      await new Promise((r) => setTimeout(r, 50))
+    } finally {
+      await gw.close()
+    }
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    const access = parsed.filter((l) => l.msg === 'request')
+    expect(access.map((l) => [l.reqId, l.status])).toEqual([['log-req-1', 200], ['log-req-2', 502]])
+    expect(access[0]).toMatchObject({ level: 'info', method: 'POST', path: '/v1/chat/completions', ms: expect.any(Number) })
+    expect(lines.join('\n')).not.toContain(SECRET)
+  })
+
+  it('redacts secret-looking fields wherever they are logged', () => {
+    const lines: string[] = []
+    const logger = createLogger('info', { write: (l: string) => { lines.push(l) } })
+    logger.info({ api_key: SECRET, provider: { api_key: SECRET, headers: { authorization: `Bearer ${SECRET}` } } }, 'config')
+    expect(lines[0]).not.toContain(SECRET)
+    expect(JSON.parse(lines[0]).api_key).toBe('[redacted]')
+  })
+})
