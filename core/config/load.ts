@@ -18,6 +18,8 @@ export interface ParsedConfig {
   readonly data: unknown
   /** sha256 of the interpolated config, short: the config version shown on /health. */
   readonly hash: string
+  /** Optional providers left out because a variable they need is not set, with the reason. */
+  readonly disabledProviders: ReadonlyMap<string, string>
   /** Line and column (1-based) of the node at `path`, or of its nearest existing parent. */
   locate(path: ConfigPath, atKey?: boolean): { line: number; col: number }
   /** A ConfigIssue for `path`. */
@@ -61,13 +63,27 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   }
   if (issues.length) throw new ConfigError(issues)
 
-  interpolate(doc, env, (node, message) => {
+  const missing: { keys: string[]; issue: ConfigIssue; variable: string }[] = []
+  interpolate(doc, env, (node, keys, variable, message) => {
     const { line, col } = position(node.range?.[0] ?? 0)
-    issues.push({ file: source, line, col, path: '', message })
+    missing.push({ keys, variable, issue: { file: source, line, col, path: '', message } })
   })
-  if (issues.length) throw new ConfigError(issues)
+  const data = (doc.toJS() ?? {}) as { providers?: Record<string, { optional?: unknown } | null> }
 
-  const data: unknown = doc.toJS() ?? {}
+  // A provider marked `optional: true` whose variables are not set is left out, not an error:
+  // the shipped config lists every provider, and those with a key in the environment work.
+  const disabled = new Map<string, string>()
+  for (const m of missing) {
+    const name = m.keys[0] === 'providers' ? m.keys[1] : undefined
+    if (name !== undefined && data.providers?.[name]?.optional === true) {
+      if (!disabled.has(name)) disabled.set(name, `${m.variable} is not set`)
+    } else {
+      issues.push(m.issue)
+    }
+  }
+  if (issues.length) throw new ConfigError(issues)
+  for (const name of disabled.keys()) delete data.providers![name]
+
   const hash = createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 12)
 
   const locate = (path: ConfigPath, atKey = false): { line: number; col: number } => {
@@ -78,15 +94,16 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     source,
     data,
     hash,
+    disabledProviders: disabled,
     locate,
     issue: (path, message, atKey) => ({ file: source, ...locate(path, atKey), path: dottedPath(path), message }),
   }
 }
 
 /** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. */
-function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, message: string) => void): void {
+function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, keys: string[], variable: string, message: string) => void): void {
   visit(doc, {
-    Scalar(_key, node) {
+    Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return
       const original = node.value
       let missing = false
@@ -95,7 +112,8 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, m
         if (value !== undefined && value !== '') return value
         if (fallback !== undefined) return fallback
         missing = true
-        fail(node, `environment variable ${name} is not set (write \${${name}:-default} to give a default)`)
+        const keys = ancestors.filter(isPair).map((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key))
+        fail(node, keys, name, `environment variable ${name} is not set (write \${${name}:-default} to give a default)`)
         return ''
       })
       if (missing) return

@@ -54,7 +54,8 @@ export function pluginSlots(config: GatewayConfig): PluginSlot[] {
       for (const [name, raw] of Object.entries(value as Record<string, Record<string, unknown> | null>)) {
         const block = raw ?? {}
         const plugin = shape === 'named-map' ? String(block.plugin ?? name) : String(block.plugin)
-        slots.push({ kind, path: [...at, name], name, plugin, block: without(block, 'plugin') })
+        // `optional` is the kernel's too (see core/config/load.ts), not the plugin's.
+        slots.push({ kind, path: [...at, name], name, plugin, block: without(without(block, 'plugin'), 'optional') })
       }
     }
   }

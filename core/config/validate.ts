@@ -99,7 +99,7 @@ function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): Conf
       else if (!route.when) unconditional.set(name, i)
     }
     route.targets.forEach((target, j) => {
-      if (!providers.has(target.provider)) {
+      if (!providers.has(target.provider) && !parsed.disabledProviders.has(target.provider)) {
         issues.push(parsed.issue(['routes', i, 'targets', j, 'provider'], `no provider named '${target.provider}' under providers: (have: ${[...providers].join(', ') || 'none'})`))
       }
     })

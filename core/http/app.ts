@@ -83,6 +83,8 @@ function health(controller: ReloadController): Record<string, unknown> {
       source: snapshot.source,
       last_error: lastError ? { at: lastError.at.toISOString(), message: lastError.message, issues: lastError.issues } : null,
       restart_required: controller.restartRequired,
+      providers_disabled: Object.fromEntries(snapshot.disabledProviders),
+      routes_unavailable: snapshot.routes.unavailable,
       reloads: controller.reloadCounts,
     },
   }

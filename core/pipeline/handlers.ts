@@ -10,6 +10,8 @@ import { newExchange, type Exchange } from './exchange.ts'
 import { callTargets } from './route-call.ts'
 import { authenticate, resolveRoute, setGatewayHeaders } from './stages.ts'
 import { requirePermission, visibleModels } from './authorize.ts'
+import { enforceLimits, estimateChat, estimateEmbeddings } from './limits.ts'
+import { keepAnswer, lookupCache, planCache } from './cache.ts'
 import { Permission } from '../runtime/access.ts'
 
 export async function chatCompletions(ctx: Koa.Context): Promise<void> {
@@ -34,17 +36,21 @@ export async function runChat(x: Exchange, body: ChatRequest): Promise<ChatResul
   resolveRoute(x, body.model, body.metadata)
   x.streaming = body.stream === true
   x.request = body
+  await enforceLimits(x, estimateChat(body), body.metadata)
   // Usage is always asked for upstream, so every stream is accounted for; the client gets the
   // usage chunk only if it asked (see openAIFrames).
   const request = x.streaming ? withUsage(body, x) : body
+  const cache = planCache(x, body)
+  const cached = cache && (await lookupCache(x, cache))
+  if (cached) return cached
   const result = await callTargets(x, async (target, attempt) => {
     const result = await target.instance.chat(forTarget(request, target, x.requestedModel!), attempt.call)
     return isChatStream(result) ? attempt.prime(result) : result
   })
   x.ttftMs = performance.now() - x.startedAt
-  if (isChatStream(result)) return observe(x, result)
+  if (isChatStream(result)) return keepAnswer(x, cache, observe(x, result))
   x.usage = result.usage
-  return result
+  return keepAnswer(x, cache, result)
 }
 
 function withUsage(body: ChatRequest, x: Exchange): ChatRequest {
@@ -79,6 +85,7 @@ export async function embeddings(ctx: Koa.Context): Promise<void> {
   const body = requireObject<EmbeddingRequest>(await readJson(ctx, x.snapshot.bodyLimit))
   if (body.input === undefined || body.input === null) throw badRequest('`input` is required.', 'input', 'missing_input')
   const route = resolveRoute(x, body.model)
+  await enforceLimits(x, estimateEmbeddings(body))
   const result = await callTargets(x, (target, attempt) => {
     if (!target.instance.embed) throw badRequest(`Route '${route.name}' goes to ${target.provider}, which has no embeddings.`, 'model', 'embeddings_unsupported')
     return target.instance.embed(forTarget(body, target, x.requestedModel!), attempt.call)

@@ -412,6 +412,7 @@ export class BudgetLedger {
         void this.#read(entry, budget, store, now)
       }
     }
+    if (process.env.DBG) console.log('spent', budget.key, entry.stored, entry.accrued, entry.readAt, now)
     return entry.stored + entry.accrued
   }
 

@@ -72,12 +72,19 @@ export class RouteTable {
   /** Name → candidate routes, for names matched by globs (bounded). */
   readonly #candidates = new Map<string, CompiledRoute[]>()
   readonly #listed: { name: string; route: CompiledRoute }[] = []
+  /** Routes not served because none of their providers is configured (optional providers left out). */
+  readonly unavailable: string[] = []
 
   constructor(routes: readonly RouteConfig[], providers: ReadonlyMap<string, Provider>, health: HealthRegistry, features: Readonly<Record<string, boolean>>) {
     routes.forEach((config, index) => {
       // A route behind a feature flag that is off does not exist in this snapshot.
       if (config.when?.feature !== undefined && features[config.when.feature] !== true) return
       const route = compileRoute(config, index, providers, health)
+      // Every target's provider was left out (optional, unset key): the route is not served.
+      if (route.targets.length === 0) {
+        this.unavailable.push(config.model)
+        return
+      }
       this.#routes.push(route)
       for (const name of [config.model, ...(config.aliases ?? [])]) {
         if (isGlob(name)) {
@@ -130,7 +137,8 @@ export class RouteTable {
 
 function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap<string, Provider>, health: HealthRegistry): CompiledRoute {
   const routeCircuit = circuitSettings(config.circuit)
-  const targets = config.targets.map((t) => compileTarget(t, config, providers, health, routeCircuit))
+  // Targets on a provider that was left out (optional, its key unset) are skipped.
+  const targets = config.targets.filter((t) => providers.has(t.provider)).map((t) => compileTarget(t, config, providers, health, routeCircuit))
   return {
     name: config.model,
     index,

@@ -60,6 +60,8 @@ export class Snapshot {
   readonly services: GatewayServices
   /** Model prices: the shipped catalog with gateway.yaml `pricing:` on top. */
   readonly prices: PriceTable
+  /** Optional providers left out because their environment variables are not set. */
+  readonly disabledProviders: ReadonlyMap<string, string>
   /** Rate-limit policies, budgets and cache settings, compiled. */
   readonly policies: GatewayPolicies
 
@@ -96,6 +98,7 @@ export class Snapshot {
     this.features = Object.freeze({ ...(this.config.features ?? {}) })
     this.routes = new RouteTable(this.config.routes ?? [], this.providers, parts.services.health, this.features)
     this.services = parts.services
+    this.disabledProviders = load.loaded.disabledProviders
     this.prices = new PriceTable(this.config.pricing)
     this.auth = ofKind('auth').map(([, strategy, id]) => ({ id, strategy }))
     this.access = new AccessTables(this.config)

@@ -153,3 +153,38 @@ describe('third-party plugins', () => {
     expect(found[2]).toMatch(/^gw\.yaml:5:5 plugins\[2\]: cannot load plugin 'no-such-package-xyz'/)
   })
 })
+
+describe('optional providers', () => {
+  const text = `version: 1
+providers:
+  mock: { plugin: mock }
+  paid: { plugin: openai, api_key: "\${PAID_KEY}", optional: true }
+routes:
+  - { model: both, strategy: fallback, targets: [ { provider: paid }, { provider: mock } ] }
+  - { model: paid-only, targets: [ { provider: paid } ] }
+`
+  it('are left out, with the reason, when a variable they use is not set', async () => {
+    const { loaded } = await load(text, {})
+    expect(Object.keys(loaded.config.providers!)).toEqual(['mock'])
+    expect([...loaded.disabledProviders]).toEqual([['paid', 'PAID_KEY is not set']])
+  })
+
+  it('are used when their variables are set', async () => {
+    const { loaded } = await load(text, { PAID_KEY: 'sk-1' })
+    expect(Object.keys(loaded.config.providers!)).toEqual(['mock', 'paid'])
+    expect(loaded.disabledProviders.size).toBe(0)
+  })
+
+  it('without `optional`, a missing variable is still an error', async () => {
+    expect(await issues(text.replace(', optional: true', ''), {})).toEqual([
+      'gw.yaml:4:36 (root): environment variable PAID_KEY is not set (write ${PAID_KEY:-default} to give a default)',
+    ])
+  })
+
+  it('the shipped config starts with no keys at all, and uses a provider whose key is set', async () => {
+    const none = await loadConfig({ file: 'gateway.yaml' }, await builtinRegistry(), {})
+    expect(Object.keys(none.loaded.config.providers!)).toEqual(['mock'])
+    const withKey = await loadConfig({ file: 'gateway.yaml' }, await builtinRegistry(), { ANTHROPIC_API_KEY: 'sk-ant-test' })
+    expect(Object.keys(withKey.loaded.config.providers!)).toEqual(['mock', 'anthropic'])
+  })
+})

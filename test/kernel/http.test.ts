@@ -117,3 +117,29 @@ routes:
     }
   })
 })
+
+describe('routes over optional providers', () => {
+  it('skip left-out targets, drop routes with none, and say so on /health and /v1/models', async () => {
+    const gw = await startTestGateway(`version: 1
+providers:
+  mock: { plugin: mock }
+  paid: { plugin: openai, api_key: "\${PAID_KEY_NOT_SET}", optional: true }
+routes:
+  - { model: both, strategy: fallback, targets: [ { provider: paid }, { provider: mock } ] }
+  - { model: paid-only, targets: [ { provider: paid } ] }
+`, { env: {} })
+    try {
+      const ok = await postJson(`${gw.url}/v1/chat/completions`, { model: 'both', messages: [{ role: 'user', content: 'hi' }] })
+      expect(ok.status).toBe(200)
+      expect(ok.headers.get('x-gateway-provider')).toBe('mock')
+      expect((await postJson(`${gw.url}/v1/chat/completions`, { model: 'paid-only', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(404)
+      const models = (await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string }[] }
+      expect(models.data.map((m) => m.id)).toEqual(['both'])
+      const health = await (await fetch(`${gw.url}/health`)).json()
+      expect(health.config.providers_disabled).toEqual({ paid: 'PAID_KEY_NOT_SET is not set' })
+      expect(health.config.routes_unavailable).toEqual(['paid-only'])
+    } finally {
+      await gw.close()
+    }
+  })
+})
