@@ -6,6 +6,8 @@
  *   gateway validate FILE...                     exit 0 if every file is valid; errors as FILE:LINE:COL path: message
  *   gateway schema [--config FILE]               the JSON Schema: core + every plugin (and the config's own plugins)
  */
+import cluster from 'node:cluster'
+import os from 'node:os'
 import { parseArgs } from 'node:util'
 import path from 'node:path'
 import { startGateway } from './gateway.ts'
@@ -15,7 +17,7 @@ import { builtinRegistry } from './plugins/loader.ts'
 import type { PluginRegistry } from './plugins/registry.ts'
 
 const USAGE = `usage:
-  gateway start [--config FILE] [--port N] [--no-watch]
+  gateway start [--config FILE] [--port N] [--no-watch] [--workers N|auto]
   gateway validate FILE...
   gateway schema [--config FILE]`
 
@@ -39,22 +41,35 @@ function configFile(value: string | undefined): string {
 }
 
 async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'no-watch': { type: 'boolean' } } })
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'no-watch': { type: 'boolean' }, workers: { type: 'string', short: 'w' } },
+  })
   const portText = values.port ?? process.env.PORT
   const port = portText === undefined ? undefined : Number(portText)
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     console.error(`invalid port '${portText}'`)
     return 1
   }
+  const workersText = values.workers ?? process.env.GATEWAY_WORKERS
+  const workers = workersText === undefined ? 1 : workersText === 'auto' ? os.availableParallelism() : Number(workersText)
+  if (!Number.isInteger(workers) || workers < 1) {
+    console.error(`invalid --workers '${workersText}': a whole number, or auto (one per core)`)
+    return 1
+  }
+  const file = configFile(values.config)
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, file)
+
   let gateway
   try {
-    gateway = await startGateway({ source: { file: configFile(values.config) }, port, watch: !values['no-watch'] })
+    gateway = await startGateway({ source: { file }, port, watch: !values['no-watch'] })
   } catch (err) {
     if (err instanceof ConfigError) console.error(err.issues.map(formatIssue).join('\n'))
     else console.error(`cannot start: ${(err as Error).message}`)
     return 1
   }
-  console.error(`gateway listening on ${gateway.url} (config ${gateway.controller.current.version})`)
+  if (cluster.isWorker) process.send?.({ type: 'listening', url: gateway.url })
+  else console.error(`gateway listening on ${gateway.url} (config ${gateway.controller.current.version})`)
   process.on('SIGHUP', () => void gateway.controller.reload('SIGHUP'))
   const stop = (signal: string): void => {
     gateway.logger.info({ signal }, 'shutting down')
@@ -63,6 +78,54 @@ async function start(args: string[]): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
   return new Promise<number>(() => undefined) // runs until a signal
+}
+
+/**
+ * `--workers N`: one gateway process per worker (node:cluster), sharing the listening port. The
+ * primary checks the config once, restarts a worker that dies, forwards SIGHUP (reload) and
+ * SIGTERM (drain and stop) to every worker, and exits when they have.
+ */
+async function runPrimary(workers: number, file: string): Promise<number> {
+  try {
+    const { loaded } = await loadConfig({ file }, await builtinRegistry())
+    if (loaded.config.store?.plugin === 'embedded') {
+      console.error(`${file}: the embedded store belongs to one process; with --workers use store: { plugin: postgres, url: \${DATABASE_URL} }`)
+      return 1
+    }
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.issues.map(formatIssue).join('\n') : (err as Error).message)
+    return 1
+  }
+  let stopping = false
+  let listening = 0
+  const fork = (): void => {
+    const worker = cluster.fork()
+    worker.on('message', (message: { type?: string; url?: string }) => {
+      if (message?.type === 'listening' && ++listening === workers) console.error(`gateway listening on ${message.url} (${workers} workers)`)
+    })
+  }
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return
+    console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`)
+    setTimeout(fork, 1000).unref()
+  })
+  for (let i = 0; i < workers; i++) fork()
+  const each = (signal: NodeJS.Signals): void => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal) }
+  process.on('SIGHUP', () => each('SIGHUP'))
+  return new Promise<number>((resolve) => {
+    const stop = (): void => {
+      stopping = true
+      each('SIGTERM')
+      const check = setInterval(() => {
+        if (Object.keys(cluster.workers ?? {}).length === 0) {
+          clearInterval(check)
+          resolve(0)
+        }
+      }, 50)
+    }
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+  })
 }
 
 async function validate(files: string[]): Promise<number> {

@@ -77,6 +77,7 @@ function health(controller: ReloadController): Record<string, unknown> {
   const lastError = controller.lastError
   return {
     status: lastError ? 'degraded' : 'ok',
+    pid: process.pid,
     config: {
       version: snapshot.version,
       loaded_at: snapshot.loadedAt.toISOString(),

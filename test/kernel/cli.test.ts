@@ -114,3 +114,32 @@ describe('gateway start', () => {
     expect(res.stderr).toContain(`${file}:2:9 routes: must be array`)
   })
 })
+
+describe('gateway start --workers', () => {
+  it('serves from several processes on one port, and stops them all on SIGTERM', async () => {
+    const file = path.join(dir, 'workers.yaml')
+    await writeFile(file, GOOD.replace('latency_ms: 400', 'latency_ms: 0'))
+    const gw = await startCli(['--config', file, '--port', '0', '--workers', '2'])
+    try {
+      const pids = new Set<number>()
+      for (let i = 0; i < 40 && pids.size < 2; i++) {
+        const batch = await Promise.all(Array.from({ length: 8 }, async () => ((await (await fetch(`${gw.url}/health`)).json()) as { pid: number }).pid))
+        batch.forEach((p) => pids.add(p))
+      }
+      expect(pids.size).toBe(2)
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }) })
+      expect(res.status).toBe(200)
+    } finally {
+      gw.child.kill('SIGTERM')
+    }
+    expect(await gw.exited).toBe(0)
+  })
+
+  it('refuses the embedded store, which belongs to one process', async () => {
+    const file = path.join(dir, 'workers-embedded.yaml')
+    await writeFile(file, GOOD + 'store: { plugin: embedded, memory: true }\n')
+    const res = await runCli(['start', '--config', file, '--port', '0', '--workers', '2'])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain('the embedded store belongs to one process')
+  })
+})
