@@ -1,6 +1,8 @@
 /** Shared set-up for the routing suites: OpenAI-shaped mock upstreams that fail on demand. */
 import http from 'node:http'
+import { afterEach } from 'vitest'
 import { sendJson, sendSse, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
+import { startTestGateway, postJson, type RunningGateway } from '../helpers/gateway.ts'
 
 export const completion = (content: string, model = 'up-model') => ({
   id: 'chatcmpl-up', object: 'chat.completion', created: 1, model,
@@ -71,3 +73,25 @@ export async function closedPort(): Promise<string> {
 }
 
 export const ask = { model: 'r', messages: [{ role: 'user', content: 'hi' }] }
+
+/**
+ * Per-test gateways and upstreams, closed after each test. Call once at the top of a test file.
+ */
+export function routingFixtures() {
+  const cleanup: (() => Promise<void>)[] = []
+  afterEach(async () => { while (cleanup.length) await cleanup.pop()!() })
+  return {
+    cleanup,
+    async gateway(yaml: string): Promise<RunningGateway> {
+      const gw = await startTestGateway(`version: 1\n${yaml}`)
+      cleanup.push(() => gw.close())
+      return gw
+    },
+    async upstream(...args: Parameters<typeof scriptedUpstream>) {
+      const u = await scriptedUpstream(...args)
+      cleanup.push(() => u.close())
+      return u
+    },
+    chat: (gw: RunningGateway, body: object = ask, headers: Record<string, string> = {}) => postJson(`${gw.url}/v1/chat/completions`, body, headers),
+  }
+}

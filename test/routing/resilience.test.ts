@@ -5,22 +5,9 @@ import os from 'node:os'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { startTestGateway, postJson, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { ask, provider, scriptedUpstream } from './helpers.ts'
+import { ask, provider, routingFixtures } from './helpers.ts'
 
-const cleanup: (() => Promise<void>)[] = []
-afterEach(async () => { while (cleanup.length) await cleanup.pop()!() })
-
-async function gateway(yaml: string): Promise<RunningGateway> {
-  const gw = await startTestGateway(`version: 1\n${yaml}`)
-  cleanup.push(() => gw.close())
-  return gw
-}
-async function upstream(...args: Parameters<typeof scriptedUpstream>) {
-  const u = await scriptedUpstream(...args)
-  cleanup.push(() => u.close())
-  return u
-}
-const chat = (gw: RunningGateway, body: object = ask, headers: Record<string, string> = {}) => postJson(`${gw.url}/v1/chat/completions`, body, headers)
+const { cleanup, gateway, upstream, chat } = routingFixtures()
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i])
 
 describe('retries', () => {
@@ -101,7 +88,7 @@ describe('timeouts', () => {
 
   it('a per-target timeout overrides the route\'s', async () => {
     const a = await upstream('a', [{ ok: 'slowish', delayMs: 300 }])
-    const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: r\n    timeout_ms: 100\n    targets: [ { provider: a, timeout_ms: 2000 } ]\n`)
+    const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: r\n    timeout_ms: 100\n    targets: [ { provider: a, timeout_ms: 10000 } ]\n`)
     expect((await chat(gw)).status).toBe(200)
   })
 })

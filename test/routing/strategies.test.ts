@@ -1,22 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { startTestGateway, postJson, type RunningGateway } from '../helpers/gateway.ts'
-import { ask, closedPort, provider, scriptedUpstream } from './helpers.ts'
+import { ask, closedPort, provider, routingFixtures } from './helpers.ts'
 
-const cleanup: (() => Promise<void>)[] = []
-afterEach(async () => { while (cleanup.length) await cleanup.pop()!() })
-
-async function gateway(yaml: string): Promise<RunningGateway> {
-  const gw = await startTestGateway(`version: 1\n${yaml}`)
-  cleanup.push(() => gw.close())
-  return gw
-}
-async function upstream(...args: Parameters<typeof scriptedUpstream>) {
-  const u = await scriptedUpstream(...args)
-  cleanup.push(() => u.close())
-  return u
-}
-const chat = (gw: RunningGateway, body: object = ask, headers: Record<string, string> = {}) => postJson(`${gw.url}/v1/chat/completions`, body, headers)
+const { cleanup, gateway, upstream, chat } = routingFixtures()
 
 describe('fallback', () => {
   it('tries targets in order and answers from the first that succeeds, saying so in headers', async () => {
