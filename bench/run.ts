@@ -13,6 +13,7 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -37,10 +38,11 @@ function spawnServer(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {})
 
 const CHAT = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 
-async function load(name: string, url: string, body = CHAT): Promise<{ name: string; rps: number; p50: number; p99: number; errors: number }> {
+async function load(name: string, url: string, body = CHAT, extraHeaders: Record<string, string> = {}): Promise<{ name: string; rps: number; p50: number; p99: number; errors: number }> {
+  const headers = { 'content-type': 'application/json', ...extraHeaders }
   // Warm up (JIT, connection pools), then measure.
-  await autocannon({ url, connections: CONNECTIONS, duration: 2, method: 'POST', headers: { 'content-type': 'application/json' }, body })
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  await autocannon({ url, connections: CONNECTIONS, duration: 2, method: 'POST', headers, body })
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, method: 'POST', headers, body })
   return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts }
 }
 
@@ -87,6 +89,10 @@ ${hasOpenAI ? `  upstream: { plugin: openai, api_key: bench, base_url: "http://1
     targets: [ { provider: ${hasOpenAI ? 'upstream' : 'mock'}, model: bench-model } ]
   - model: bench-mock
     targets: [ { provider: mock } ]
+  - model: bench-cached
+    cache: true
+    targets: [ { provider: ${hasOpenAI ? 'upstream' : 'mock'}, model: bench-model } ]
+cache: { plugin: memory }
 `)
   const gateway = await spawnServer(['bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/)
   const url = (port: number) => `http://127.0.0.1:${port}/v1/chat/completions`
@@ -97,17 +103,94 @@ ${hasOpenAI ? `  upstream: { plugin: openai, api_key: bench, base_url: "http://1
     await load('bare node proxy', url(bare.port)),
     await load('gateway', url(gateway.port)),
     await load('gateway, mock plugin (no upstream)', url(gateway.port), CHAT.replace('"bench"', '"bench-mock"')),
+    // Every request after the first is a cache hit (the route opts in with `cache: true`).
+    await load('gateway, cache hit', url(gateway.port), CHAT.replace('"bench"', '"bench-cached"')),
   ]
   console.log('target                                  req/s     p50 ms   p99 ms   errors')
   for (const r of rows) console.log(`${r.name.padEnd(38)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(1).padStart(9)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(8)}`)
   const [, b, g] = rows
   console.log(`\ngateway / bare proxy: throughput ${(g.rps / b.rps * 100).toFixed(1)}%, p99 ${(g.p99 / b.p99).toFixed(2)}x (aim: >= 80%, <= 1.5x)`)
+  const hit = rows[4]
+  console.log(`cache hit / gateway calling the upstream: throughput ${(hit.rps / g.rps).toFixed(2)}x, p50 ${hit.p50.toFixed(1)} vs ${g.p50.toFixed(1)} ms (aim: a hit is faster)`)
 
   const streams = [await ttfb('upstream (floor)', upstream.port), await ttfb('bare node proxy', bare.port), await ttfb('gateway', gateway.port)]
   console.log('\nstreaming time to first byte (sequential)   p50 ms   p99 ms')
   for (const s of streams) console.log(`${s.name.padEnd(42)} ${s.p50.toFixed(2).padStart(8)} ${s.p99.toFixed(2).padStart(8)}`)
   console.log(`gateway TTFB overhead vs bare proxy: p50 +${(streams[2].p50 - streams[1].p50).toFixed(2)} ms, p99 +${(streams[2].p99 - streams[1].p99).toFixed(2)} ms`)
   console.log(`\ngateway peak RSS: ${peakRssMb(gateway.child.pid)} MB`)
+
+  if (process.env.BENCH_AUTH !== '0') await authRows(dir, upstream.port, hasOpenAI)
+}
+
+/**
+ * The mock route behind authentication, in gateways of their own (auth applies to a whole gateway): a virtual API key from the store (looked up once, then cached), and a JWT checked
+ * against a local issuer's JWKS, both with the verified-token cache (the default) and verifying
+ * every request (cache_ttl_s: 0). Skip with BENCH_AUTH=0.
+ */
+async function authRows(dir: string, upstreamPort: number, hasOpenAI: boolean): Promise<void> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256')
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }
+  const jwks = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })) })
+  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve))
+  const issuer = `http://127.0.0.1:${(jwks.address() as { port: number }).port}`
+  const adminKey = 'bench-admin-key-0123456789abcdef'
+  const gatewayWith = async (name: string, auth: string, extra = ''): Promise<number> => {
+    const file = path.join(dir, `${name}.yaml`)
+    await writeFile(file, `version: 1
+${extra}providers:
+  mock: { plugin: mock }
+${hasOpenAI ? `  upstream: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstreamPort}/v1" }\n` : ''}routes:
+  - model: bench
+    targets: [ { provider: ${hasOpenAI ? 'upstream' : 'mock'}, model: bench-model } ]
+  - model: bench-mock
+    targets: [ { provider: mock } ]
+${auth ? `auth:\n  strategies:\n${auth}` : ''}`)
+    return (await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/)).port
+  }
+  const url = (port: number) => `http://127.0.0.1:${port}/v1/chat/completions`
+
+  const open = await gatewayWith('no-auth', '')
+  const keyed = await gatewayWith('api-key', `    - { plugin: api-key, keys: [ { key: ${adminKey}, user: bench, role: admin } ] }\n`,
+    `store: { plugin: embedded, path: ${JSON.stringify(path.join(dir, 'data'))}, vector: false }\nservices: { keys: {} }\n`)
+  const created = await fetch(`http://127.0.0.1:${keyed}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
+  const virtualKey = ((await created.json()) as { data: { key: string } }).data.key
+  const jwtBlock = (ttl: number) => `    - { plugin: jwt, issuer: ${issuer}, audience: bench, jwks_uri: "${issuer}/keys", cache_ttl_s: ${ttl} }\n`
+  const jwtCached = await gatewayWith('jwt', jwtBlock(60))
+  const jwtEvery = await gatewayWith('jwt-verify', jwtBlock(0))
+  const token = await new SignJWT({ sub: 'bench-user' }).setProtectedHeader({ alg: 'RS256', kid: 'bench' }).setIssuer(issuer).setAudience('bench').setIssuedAt().setExpirationTime('1h').sign(privateKey)
+
+  // On the mock route, where the gateway's own work is most of the cost, so auth's share shows most.
+  // The variants run interleaved in short rounds and each reports its median: these machines drift,
+  // and drift then hits every variant alike. Each variant is a fresh gateway process, set up alike.
+  const mock = CHAT.replace('"bench"', '"bench-mock"')
+  const variants = [
+    { name: 'gateway, mock plugin, no auth', url: url(open), headers: {} },
+    { name: '  + api-key (virtual key, cached)', url: url(keyed), headers: { authorization: `Bearer ${virtualKey}` } },
+    { name: '  + jwt (token cache, default)', url: url(jwtCached), headers: { authorization: `Bearer ${token}` } },
+    { name: '  + jwt (verify every request)', url: url(jwtEvery), headers: { authorization: `Bearer ${token}` } },
+  ]
+  const run = (v: (typeof variants)[number], duration: number) =>
+    autocannon({ url: v.url, connections: CONNECTIONS, duration, method: 'POST', headers: { 'content-type': 'application/json', ...v.headers }, body: mock })
+  for (const v of variants) await run(v, 2)
+  const rounds = Number(process.env.BENCH_AUTH_ROUNDS ?? 5)
+  const slice = Math.max(2, Math.round(DURATION / 2))
+  const samples = variants.map(() => [] as { rps: number; p99: number; errors: number }[])
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, v] of variants.entries()) {
+      const r = await run(v, slice)
+      samples[i].push({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts })
+    }
+  }
+  jwks.close()
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+  const base = median(samples[0].map((x) => x.rps))
+  console.log(`\nwith authentication (mock route; median of ${rounds} interleaved ${slice} s rounds)  req/s   p99 ms   errors   vs no auth`)
+  variants.forEach((v, i) => {
+    const rps = median(samples[i].map((x) => x.rps))
+    const errors = samples[i].reduce((n, x) => n + x.errors, 0)
+    console.log(`${v.name.padEnd(52)} ${rps.toFixed(0).padStart(7)} ${median(samples[i].map((x) => x.p99)).toFixed(1).padStart(8)} ${String(errors).padStart(8)} ${(rps / base * 100).toFixed(1).padStart(10)}%`)
+  })
+  console.log('(aim: api-key >= 95% of no-auth throughput, jwt with a cached JWKS >= 85%)')
 }
 
 main()

@@ -55,17 +55,21 @@ export async function enforceLimits(x: Exchange, estimate: () => Promise<TokenEs
 /** Prompt tokens of a chat request (a real tokenizer) and the most its answer may use. */
 export function estimateChat(body: ChatRequest): () => Promise<TokenEstimate> {
   return async () => {
-    const bound = body.max_completion_tokens ?? body.max_tokens ?? 0
-    return { prompt: await countPromptTokens(body), completion: bound * (body.n ?? 1) }
+    const bound = positive(body.max_completion_tokens) ?? positive(body.max_tokens) ?? 0
+    // An estimate that cannot be made is corrected by the actual usage afterwards.
+    const prompt = await countPromptTokens(body).catch(() => 0)
+    return { prompt, completion: bound * (positive(body.n) ?? 1) }
   }
 }
+
+const positive = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined)
 
 /** Tokens of an embeddings request's text inputs (token-id inputs count as given). */
 export function estimateEmbeddings(body: EmbeddingRequest): () => Promise<TokenEstimate> {
   return async () => {
     const inputs: unknown[] = Array.isArray(body.input) ? body.input : [body.input]
     let prompt = 0
-    for (const input of inputs) prompt += typeof input === 'string' ? await countText(input) : Array.isArray(input) ? input.length : 0
+    for (const input of inputs) prompt += typeof input === 'string' ? await countText(input).catch(() => 0) : Array.isArray(input) ? input.length : 0
     return { prompt, completion: 0 }
   }
 }
@@ -177,8 +181,8 @@ async function checkBudgets(x: Exchange, policies: GatewayPolicies, budgets: rea
   const model = route.targets[0]?.model ?? x.requestedModel
   const estimatedUsd = x.snapshot.prices.cost(model, { prompt: tokens.prompt, completion: tokens.completion, cached: 0 })
   const spent = await Promise.all(budgets.map((b) => policies.ledger.spent(b, x.snapshot.store, policies.budgetRefreshMs, now)))
-  budgets.forEach((budget, i) => {
-    if (spent[i] < budget.usd && spent[i] + estimatedUsd <= budget.usd) return
+  for (const [i, budget] of budgets.entries()) {
+    if (spent[i] < budget.usd && spent[i] + estimatedUsd <= budget.usd) continue
     policies.metrics.limiterRejections.inc({ scope: budget.scope, kind: 'budget' })
     const whose = budget.scope === 'organization' ? 'The organization\'s' : budget.scope === 'key' ? 'This API key\'s' : budget.scope === 'user' ? 'Your' : `Your department's (${budget.subject})`
     const state = spent[i] >= budget.usd ? `is used up ($${usd(spent[i])} spent)` : `would be exceeded: $${usd(spent[i])} spent and this request may cost up to $${usd(estimatedUsd)}`
@@ -186,7 +190,7 @@ async function checkBudgets(x: Exchange, policies: GatewayPolicies, budgets: rea
       `${whose} budget of $${usd(budget.usd)} per ${budget.period} ${state}. It resets at ${new Date(endOfPeriod(budget.period, now)).toISOString()}.`,
       { status: policies.budgetStatus, code: 'budget_exceeded', type: 'insufficient_quota', headers: { 'x-should-retry': 'false' } },
     )
-  })
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

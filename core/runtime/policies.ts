@@ -151,28 +151,14 @@ export class GatewayPolicies {
     this.budgetRefreshMs = (limits.budget_refresh_s ?? DEFAULT_BUDGET_REFRESH_S) * 1000
     const alerts = [...(limits.budget_alerts ?? DEFAULT_ALERTS)].sort((a, b) => a - b)
 
-    const policies: CompiledPolicy[] = []
-    ;(limits.policies ?? []).forEach((policy, i) => {
-      checkWhen(config, policy.when, ['limits', 'policies', i, 'when'], issue)
-      policies.push(compilePolicy(policy, this.#defaultFailure))
-    })
-    const budgets: CompiledBudget[] = []
-    ;(limits.budgets ?? []).forEach((budget, i) => {
-      checkWhen(config, budget.when, ['limits', 'budgets', i, 'when'], issue)
-      if (budget.usd_per_day === undefined && budget.usd_per_month === undefined) issue(['limits', 'budgets', i], 'a budget needs usd_per_day or usd_per_month')
-      budgets.push(compileBudget(budget, alerts))
-    })
+    limitConfigIssues(config, issue)
+    const policies = (limits.policies ?? []).map((policy) => compilePolicy(policy, this.#defaultFailure))
+    const budgets = (limits.budgets ?? []).map((budget) => compileBudget(budget, alerts))
     for (const [name, dept] of Object.entries(config.departments ?? {})) {
       const only: LimitWhen = { departments: [name] }
       if (dept.limits && Object.keys(dept.limits).length) policies.push(compilePolicy({ scope: 'department', when: only, ...dept.limits }, this.#defaultFailure))
       if (dept.budget && (dept.budget.usd_per_day !== undefined || dept.budget.usd_per_month !== undefined)) {
         budgets.push(compileBudget({ scope: 'department', when: only, ...dept.budget }, alerts))
-      }
-    }
-    if (!parts.hasLimiter) {
-      if (limits.policies?.length) issue(['limits', 'policies'], 'rate limit policies need a limiter: add limits.backend (e.g. { plugin: memory }, or { plugin: redis, url: ... } for several gateways)')
-      for (const [name, dept] of Object.entries(config.departments ?? {})) {
-        if (dept.limits && Object.keys(dept.limits).length) issue(['departments', name, 'limits'], 'department limits need a limiter: add limits.backend (e.g. { plugin: memory })')
       }
     }
     this.#policies = policies
@@ -241,8 +227,8 @@ export class GatewayPolicies {
       for (const [field] of RATES) if (typeof limits[field] === 'number' && limits[field]! > 0) rates[field] = limits[field]
       table = {
         policy: Object.keys(rates).length ? compilePolicy({ scope: 'key', ...rates }, this.#defaultFailure) : undefined,
-        budget: limits.budget_usd_per_day !== undefined || limits.budget_usd_per_month !== undefined
-          ? compileBudget({ scope: 'key', usd_per_day: limits.budget_usd_per_day, usd_per_month: limits.budget_usd_per_month }, DEFAULT_ALERTS)
+        budget: typeof limits.budget_usd_per_day === 'number' || typeof limits.budget_usd_per_month === 'number'
+          ? compileBudget({ scope: 'key', usd_per_day: numberOrUndefined(limits.budget_usd_per_day), usd_per_month: numberOrUndefined(limits.budget_usd_per_month) }, DEFAULT_ALERTS)
           : undefined,
       }
       this.#keyTables.set(limits, table)
@@ -250,6 +236,8 @@ export class GatewayPolicies {
     return table
   }
 }
+
+const numberOrUndefined = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined)
 
 /** A virtual key's principal carries `limits` (see plugins/auth/api-key); other principals none. */
 function keyLimitsOf(principal: Principal | undefined): KeyLimits | undefined {
@@ -326,7 +314,28 @@ function compileWhen(when: LimitWhen | undefined): (facts: LimitFacts) => boolea
   return (facts) => tests.every((test) => test(facts))
 }
 
-function checkWhen(config: GatewayConfig, when: LimitWhen | undefined, path: (string | number)[], issue: (path: (string | number)[], message: string) => void): void {
+type IssueAt = (path: (string | number)[], message: string) => void
+
+/**
+ * What is wrong in `limits:` and the departments' limits, judged from the config alone (the
+ * snapshot reports it; `gateway validate` can too): policies without a limiter, budgets without
+ * an amount, `when` naming departments that do not exist.
+ */
+export function limitConfigIssues(config: GatewayConfig, issue: IssueAt): void {
+  const limits = config.limits ?? {}
+  const hasLimiter = limits.backend !== undefined
+  if (!hasLimiter && limits.policies?.length) issue(['limits', 'policies'], 'rate limit policies need a limiter: add limits.backend (e.g. { plugin: memory }, or { plugin: redis, url: ... } for several gateways)')
+  ;(limits.policies ?? []).forEach((policy, i) => checkWhen(config, policy.when, ['limits', 'policies', i, 'when'], issue))
+  ;(limits.budgets ?? []).forEach((budget, i) => {
+    checkWhen(config, budget.when, ['limits', 'budgets', i, 'when'], issue)
+    if (budget.usd_per_day === undefined && budget.usd_per_month === undefined) issue(['limits', 'budgets', i], 'a budget needs usd_per_day or usd_per_month')
+  })
+  for (const [name, dept] of Object.entries(config.departments ?? {})) {
+    if (!hasLimiter && dept.limits && Object.keys(dept.limits).length) issue(['departments', name, 'limits'], 'department limits need a limiter: add limits.backend (e.g. { plugin: memory })')
+  }
+}
+
+function checkWhen(config: GatewayConfig, when: LimitWhen | undefined, path: (string | number)[], issue: IssueAt): void {
   const departments = Object.keys(config.departments ?? {})
   if (!when?.departments || departments.length === 0) return
   when.departments.forEach((dept, i) => {
@@ -352,7 +361,7 @@ function compileCacheSettings(cache: CacheConfig | undefined, routes: readonly R
   }
 }
 
-function checkEmbeddingRoute(name: string, routes: RouteTable, issue: (path: (string | number)[], message: string) => void): void {
+function checkEmbeddingRoute(name: string, routes: RouteTable, issue: IssueAt): void {
   const resolved = routes.resolve(name, { principal: undefined, headers: {}, metadata: undefined })
   if (!resolved) issue(['cache', 'embedding_route'], `no route answers '${name}' (the semantic cache embeds prompts through it; add it under routes:)`)
   else if (!resolved.route.targets.some((t) => typeof t.instance.embed === 'function')) {
@@ -412,7 +421,6 @@ export class BudgetLedger {
         void this.#read(entry, budget, store, now)
       }
     }
-    if (process.env.DBG) console.log('spent', budget.key, entry.stored, entry.accrued, entry.readAt, now)
     return entry.stored + entry.accrued
   }
 

@@ -41,12 +41,13 @@ describe('the embedded store in a directory', () => {
     expect(existsSync(path.join(dir, LOCK_FILE))).toBe(false)
   }, 60_000)
 
-  it('reopened with pgvector, applies only the pending migration and still has the data written before', async () => {
+  it('reopened with pgvector, applies only the pending (vector) migrations and still has the data written before', async () => {
     const { logger, lines } = capturingLogger()
     store = await openEmbeddedStore({ dir, vector: true }, logger)
-    expect(store.migrations.applied).toEqual(['0006_rag_embeddings'])
+    const vectorMigrations = ['0006_rag_embeddings', '0008_semantic_cache']
+    expect(store.migrations.applied).toEqual(vectorMigrations)
     expect(store.vector).toBe(true)
-    expect(lines.filter((l) => l.msg === 'applied migration').map((l) => l.migration)).toEqual(['0006_rag_embeddings'])
+    expect(lines.filter((l) => l.msg === 'applied migration').map((l) => l.migration)).toEqual(vectorMigrations)
 
     expect(await store.users.findBySubject('persisted')).toMatchObject({ email: 'p@example.com' })
     const [event] = await store.usage.list({ from: new Date('2025-05-05T00:00:00Z'), to: new Date('2025-05-06T00:00:00Z') })

@@ -1,0 +1,113 @@
+/**
+ * limiter.redis: rate-limit buckets in Redis, shared by every gateway process and replica. A check
+ * is one EVALSHA of a Lua script (gcra.lua) that reads and updates all of a request's buckets
+ * atomically on Redis's clock, so processes sharing Redis together admit exactly the limit.
+ *
+ * Every command is bounded by `timeout_ms`, and commands are not queued while disconnected: when
+ * Redis is down a check fails at once and the kernel applies each policy's on_backend_failure.
+ * The client reconnects on its own (backing off up to 2 s); outages and recoveries are logged once.
+ */
+import { readFileSync } from 'node:fs'
+import { createClient, defineScript, type CommandParser } from 'redis'
+import type { Logger } from 'pino'
+import { definePlugin, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/types.ts'
+import { configSchema, type RedisLimiterConfig } from './schema.ts'
+
+const GCRA = defineScript({
+  SCRIPT: readFileSync(new URL('./gcra.lua', import.meta.url), 'utf8'),
+  parseCommand(parser: CommandParser, keys: string[], args: string[]) {
+    parser.pushKeysLength(keys)
+    parser.push(...args)
+  },
+  transformReply: (reply: unknown) => reply as number[],
+})
+
+const MAX_RECONNECT_DELAY_MS = 2000
+
+function connect(config: RedisLimiterConfig, logger: Logger) {
+  const client = createClient({
+    url: config.url,
+    socket: {
+      connectTimeout: config.connect_timeout_ms,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), MAX_RECONNECT_DELAY_MS),
+    },
+    disableOfflineQueue: true,
+    commandOptions: { timeout: config.timeout_ms },
+    scripts: { gcra: GCRA },
+  })
+  let down = false
+  // An 'error' listener is required (node-redis emits one per failed reconnect); log each outage once.
+  client.on('error', (err: Error) => {
+    if (down) return
+    down = true
+    logger.error({ err: err.message }, 'Redis is unreachable: rate-limit checks fail until it is back (reconnecting)')
+  })
+  client.on('ready', () => {
+    if (down) logger.info('Redis is reachable again')
+    down = false
+  })
+  return client
+}
+
+type RedisLimiterClient = ReturnType<typeof connect>
+
+function argsOf(mode: 'take' | 'adjust', buckets: readonly LimitBucket[]): { keys: string[]; args: string[] } {
+  const keys: string[] = new Array(buckets.length)
+  const args: string[] = [mode]
+  buckets.forEach((b, i) => {
+    keys[i] = b.key
+    args.push(String(b.windowMs), String(b.limit), String(b.cost))
+  })
+  return { keys, args }
+}
+
+export class RedisLimiter implements Limiter {
+  readonly #client: RedisLimiterClient
+  readonly #prefix: string
+
+  constructor(client: RedisLimiterClient, prefix: string) {
+    this.#client = client
+    this.#prefix = prefix
+  }
+
+  async take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]> {
+    const { keys, args } = argsOf('take', buckets)
+    const reply = await this.#client.gcra(keys.map((k) => this.#prefix + k), args)
+    return buckets.map((b, i) => ({
+      allowed: Number(reply[4 * i]) === 1,
+      limit: b.limit,
+      remaining: Number(reply[4 * i + 1]),
+      resetMs: Number(reply[4 * i + 2]),
+      retryAfterMs: Number(reply[4 * i + 3]),
+    }))
+  }
+
+  async adjust(buckets: readonly LimitBucket[]): Promise<void> {
+    const { keys, args } = argsOf('adjust', buckets)
+    await this.#client.gcra(keys.map((k) => this.#prefix + k), args)
+  }
+
+  async ready(): Promise<void> {
+    if (!this.#client.isReady) throw new Error('not connected to Redis')
+    await this.#client.ping()
+  }
+
+  dispose(): void {
+    this.#client.destroy()
+  }
+}
+
+export default definePlugin<RedisLimiterConfig, Limiter>({
+  id: 'limiter.redis',
+  kind: 'limiter',
+  description: 'Rate-limit buckets in Redis (GCRA in one Lua script): shared by every gateway process.',
+  configSchema,
+  async setup(ctx, config) {
+    const client = connect(config, ctx.logger)
+    // Start even if Redis is down (policies then fail open or closed); it is /ready's business to say so.
+    const connected = client.connect().then(() => true, () => false)
+    const inTime = await Promise.race([connected, new Promise<false>((resolve) => setTimeout(() => resolve(false), config.connect_timeout_ms).unref())])
+    if (!inTime) ctx.logger.warn('Redis did not answer at start: rate-limit checks fail (open or closed, per policy) until it does')
+    return new RedisLimiter(client, config.key_prefix)
+  },
+})

@@ -1,0 +1,129 @@
+/**
+ * cache.semantic on the embedded store (PGlite + pgvector): prompts embedded through an
+ * embeddings route of the gateway (provider.openai against an upstream whose vectors the test
+ * chooses), a hit above the similarity threshold and a miss below it, an exact repeat found
+ * without embedding, tenants kept apart; and clear errors at load time when pgvector, the store
+ * or the embeddings route is missing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { bearer, chat } from '../limits/helpers.ts'
+import { DATABASE_URL, POSTGRES_ENABLED, dropSchema, uniqueSchema } from '../store/helpers.ts'
+import { startOpenAIUpstream, type OpenAIUpstream } from './helpers.ts'
+
+const ALICE = bearer('alice-key-0123456789abcdef')
+const CAROL = bearer('carol-key-0123456789abcdef')
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const ask = (content: string) => ({ model: 'gpt', temperature: 0, messages: [{ role: 'user', content }] })
+
+/** The test's embedding model: cosine similarity to "capital of France" is 1, 0.95, 0.6, 0. */
+function embed(text: string): number[] {
+  if (text.includes('capital of France')) return [1, 0, 0]
+  if (text.includes("France's capital")) return [0.95, Math.sqrt(1 - 0.95 ** 2), 0]
+  if (text.includes('French cuisine')) return [0.6, 0.8, 0]
+  return [0, 0, 1]
+}
+
+function config(upstream: OpenAIUpstream, store: string, cache = '{ plugin: semantic, embedding_route: embedder, threshold: 0.9 }'): string {
+  return `version: 1
+store: ${store}
+providers:
+  up: { plugin: openai, api_key: test-key, base_url: "${upstream.url}/v1" }
+routes:
+  - model: gpt
+    targets: [ { provider: up, model: gpt-4o-mini } ]
+  - model: embedder
+    targets: [ { provider: up, model: text-embedding-3-small } ]
+auth:
+  strategies:
+    - plugin: api-key
+      keys:
+        - { key: alice-key-0123456789abcdef, user: alice, department: research }
+        - { key: carol-key-0123456789abcdef, user: carol, department: sales }
+departments: { research: {}, sales: {} }
+cache: ${cache}
+`
+}
+
+describe('cache.semantic on the embedded store', () => {
+  let upstream: OpenAIUpstream
+  let gw: RunningGateway
+  beforeAll(async () => {
+    upstream = await startOpenAIUpstream({ embed })
+    gw = await startTestGateway(config(upstream, '{ plugin: embedded, memory: true }'))
+  }, 60_000)
+  afterAll(async () => {
+    await gw?.close()
+    await upstream?.close()
+  })
+
+  it('misses a new prompt, embeds it once through the embeddings route, and finds an exact repeat without embedding', async () => {
+    const miss = await chat(gw, ask('What is the capital of France?'), ALICE)
+    expect(miss.headers.get('x-gateway-cache')).toBe('miss')
+    await sleep(100)
+    // The lookup's embedding is reused to store the answer: one call to the route.
+    expect(upstream.embeddings()).toHaveLength(1)
+    expect(upstream.embeddings()[0].body).toMatchObject({ model: 'text-embedding-3-small', input: 'user: What is the capital of France?' })
+    const repeat = await chat(gw, ask('What is the capital of France?'), ALICE)
+    expect(repeat.headers.get('x-gateway-cache')).toBe('hit')
+    expect(repeat.body.choices[0].message.content).toBe(miss.body.choices[0].message.content)
+    expect(upstream.embeddings()).toHaveLength(1)
+  })
+
+  it('serves the answer of a similar prompt above the threshold (0.95 >= 0.9)', async () => {
+    const similar = await chat(gw, ask("Tell me France's capital"), ALICE)
+    expect(similar.headers.get('x-gateway-cache')).toBe('hit')
+    expect(similar.body.choices[0].message.content).toBe('answer #1: What is the capital of France?')
+    expect(upstream.chats()).toHaveLength(1)
+  })
+
+  it('misses a related prompt below the threshold (0.6 < 0.9)', async () => {
+    const related = await chat(gw, ask('Describe French cuisine'), ALICE)
+    expect(related.headers.get('x-gateway-cache')).toBe('miss')
+    expect(related.body.choices[0].message.content).toBe('answer #2: Describe French cuisine')
+  })
+
+  it('never serves another department\'s answer, however similar', async () => {
+    const carol = await chat(gw, ask('What is the capital of France?'), CAROL)
+    expect(carol.headers.get('x-gateway-cache')).toBe('miss')
+    expect(carol.body.choices[0].message.content).toMatch(/^answer #3/)
+  })
+
+  it('never serves an answer given with other parameters', async () => {
+    const res = await chat(gw, { ...ask('What is the capital of France?'), max_tokens: 5 }, ALICE)
+    expect(res.headers.get('x-gateway-cache')).toBe('miss')
+  })
+})
+
+describe('cache.semantic load-time errors', () => {
+  let upstream: OpenAIUpstream
+  beforeAll(async () => { upstream = await startOpenAIUpstream({ embed }) })
+  afterAll(() => upstream.close())
+
+  const failure = (yaml: string) => startTestGateway(yaml).then(async (gw) => { await gw.close(); return undefined }, (e: Error) => e.message)
+
+  it('names the missing extension when the store has no pgvector (embedded without vector)', async () => {
+    const message = await failure(config(upstream, '{ plugin: embedded, memory: true, vector: false }'))
+    expect(message).toMatch(/test\.yaml:\d+:\d+ cache: plugin cache\.semantic failed to set up: cache\.semantic needs the PostgreSQL extension 'vector' \(pgvector\)/)
+  }, 60_000)
+
+  it.skipIf(!POSTGRES_ENABLED)('names the missing extension on a PostgreSQL server without pgvector', async () => {
+    const schema = uniqueSchema('semantic')
+    try {
+      const message = await failure(config(upstream, `{ plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }`))
+      expect(message).toContain("cache.semantic needs the PostgreSQL extension 'vector' (pgvector), which this postgres database does not have")
+    } finally {
+      await dropSchema(schema)
+    }
+  }, 60_000)
+
+  it('says a store is needed when there is none', async () => {
+    const yaml = config(upstream, '{ plugin: embedded, memory: true }').replace(/^store: .*\n/m, '')
+    expect(await failure(yaml)).toContain('cache.semantic keeps its vectors in the store: add `store:`')
+  })
+
+  it('names the embeddings route when no route answers it', async () => {
+    const message = await failure(config(upstream, '{ plugin: embedded, memory: true }', '{ plugin: semantic, embedding_route: embeder }'))
+    expect(message).toMatch(/cache\.embedding_route: no route answers 'embeder'/)
+  }, 60_000)
+})
