@@ -10,6 +10,7 @@ import addFormatsModule from 'ajv-formats'
 import { ConfigError, type ConfigIssue } from './issues.ts'
 import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
 import { pluginSlots, SLOT_SHAPES } from './slots.ts'
+import { limitConfigIssues } from '../runtime/policies.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginKind, PluginManifest } from '../plugins/types.ts'
@@ -76,6 +77,7 @@ export async function validateConfig(
   }
 
   issues.push(...crossReferenceIssues(parsed, config))
+  limitConfigIssues(config, (path, message) => issues.push(parsed.issue(path, message)))
   if (issues.length) throw new ConfigError(issues)
   return { loaded: { ...parsed, config }, registry }
 }

@@ -1,7 +1,8 @@
 /**
  * The request pipeline's stages, each a small function with one job. The order is fixed in one
  * place, the handlers in core/pipeline/handlers.ts:
- *   authenticate → authorize → resolve route → (limits, cache: later issues) → call targets (route-call.ts) → respond
+ *   authenticate → authorize → resolve route → limits and budgets (limits.ts) → cache (cache.ts)
+ *   → call targets (route-call.ts) → respond → account (core/usage/record.ts)
  */
 import { GatewayError, badRequest, unauthorized } from '../errors.ts'
 import { inSpan } from '../tracing.ts'

@@ -111,6 +111,8 @@ export interface Principal {
   readonly email?: string
   /** Extra per-key restrictions (allowed models/routes), when the credential carries them. */
   readonly allowedModels?: readonly string[]
+  /** Per-credential limits and budget (a virtual key's `limits`), e.g. `{ requests_per_minute: 60 }`. */
+  readonly limits?: Readonly<Record<string, number>>
   /** The strategy that authenticated the request, e.g. `auth.api-key`. */
   readonly strategy: string
 }

@@ -162,8 +162,9 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, servic
     for (const slot of pluginSlots(load.loaded.config)) {
       const registered = load.registry.get(slot.kind, slot.plugin)!
       const { manifest } = registered
-      // Plugins that use capabilities are rebuilt when a capability they could use was.
-      const deps = CAPABILITY_TOKENS[slot.kind] ? '' : capabilityKeys.join(',')
+      // A plugin is rebuilt when a capability set up before it (one it could use) was: a semantic
+      // cache follows its store, a service its store and queue.
+      const deps = capabilityKeys.join(',')
       const key = InstancePool.key(manifest.id, slot.name, slot.block, deps)
       let instance = pool.reuse(key)
       if (!instance) {
