@@ -120,13 +120,30 @@ export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
         for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1])
         const status = res.statusCode ?? 502
         const empty = status === 204 || status === 304 || req.method === 'HEAD'
-        if (empty) res.resume()
-        try {
-          resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: responseHeaders }))
-        } catch (err) {
-          // A status a Response cannot carry (1xx): a broken upstream, reported as a connection failure.
-          res.destroy()
-          reject(err)
+        const respond = (body: BodyInit | null): void => {
+          try {
+            resolve(new Response(body, { status, statusText: res.statusMessage, headers: responseHeaders }))
+          } catch (err) {
+            // A status a Response cannot carry (1xx): a broken upstream, reported as a connection failure.
+            res.destroy()
+            reject(err)
+          }
+        }
+        if (empty) {
+          res.resume()
+          respond(null)
+        } else if (res.headers['content-type']?.startsWith('text/event-stream')) {
+          // A stream is relayed chunk by chunk as it arrives.
+          respond(Readable.toWeb(res) as ReadableStream<Uint8Array>)
+        } else {
+          // A whole JSON answer is read first: a buffer body is far cheaper than a web stream.
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.on('end', () => {
+            const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+            respond(new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength) as Uint8Array<ArrayBuffer>)
+          })
+          res.on('error', reject)
         }
       })
       req.on('error', reject)
