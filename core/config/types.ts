@@ -75,8 +75,8 @@ export interface DepartmentConfig {
   models?: string[]
   /** A model name the department's members ask for → the route they get instead. */
   route_overrides?: Record<string, string>
-  /** For the limits plugins. */
-  limits?: { requests_per_minute?: number; tokens_per_minute?: number; requests_per_day?: number; tokens_per_day?: number }
+  /** Enforced by the limits stage, per department. */
+  limits?: RateLimits
   budget?: { usd_per_day?: number; usd_per_month?: number }
 }
 

@@ -1,0 +1,96 @@
+/**
+ * Keys defined in gateway.yaml. A presented key's sha256 is compared with every configured key's
+ * with timingSafeEqual, without stopping at a match: the time taken says nothing about how much
+ * of a key was right, nor which key matched.
+ *
+ * With a store, the key's user is recorded in `users` (as `config:<user>`) the first time the key
+ * is used, so its principal carries a user id the management API can own records by. A store that
+ * is down never locks the bootstrap keys out: they then act with the plain user name.
+ */
+import { timingSafeEqual } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { UserRepository } from '../../../core/data/types.ts'
+import type { Principal } from '../../../core/plugins/types.ts'
+import { digestBytes, sha256Hex } from './hash.ts'
+import type { ConfigKey } from './schema.ts'
+
+const STRATEGY = 'auth.api-key'
+/** After a failed attempt to record the user, wait this long before the next. */
+const RETRY_MS = 30_000
+
+interface Entry {
+  readonly hash: Buffer
+  readonly subject: string
+  principal: Principal
+  /** Whether `principal.userId` is the stored user's id. */
+  recorded: boolean
+  retryAt: number
+  pending: Promise<Principal> | undefined
+}
+
+export class ConfigKeys {
+  readonly #entries: Entry[]
+  readonly #users: UserRepository | undefined
+  readonly #logger: Logger
+
+  constructor(keys: readonly ConfigKey[], users: UserRepository | undefined, logger: Logger) {
+    this.#users = users
+    this.#logger = logger
+    const seen = new Map<string, number>()
+    this.#entries = keys.map((k, i) => {
+      const hex = sha256Hex(k.key)
+      const repeated = seen.get(hex)
+      if (repeated !== undefined) throw new Error(`keys[${i}] is the same key as keys[${repeated}]`)
+      seen.set(hex, i)
+      return {
+        hash: digestBytes(hex),
+        subject: `config:${k.user}`,
+        principal: Object.freeze({
+          userId: k.user,
+          role: k.role,
+          strategy: STRATEGY,
+          keyId: `config:${k.name ?? k.user}`,
+          name: k.user,
+          ...(k.department !== undefined ? { department: k.department } : {}),
+          ...(k.allowed_models ? { allowedModels: Object.freeze([...k.allowed_models]) } : {}),
+        }),
+        recorded: users === undefined,
+        retryAt: 0,
+        pending: undefined,
+      }
+    })
+  }
+
+  get size(): number {
+    return this.#entries.length
+  }
+
+  /**
+   * The principal of the configured key with this sha256 (hex), or undefined. Constant time in the
+   * key. Synchronous once the user is recorded, so the hot path makes no promise of its own.
+   */
+  match(hex: string): Principal | Promise<Principal> | undefined {
+    const hash = digestBytes(hex)
+    let found: Entry | undefined
+    for (const entry of this.#entries) {
+      if (timingSafeEqual(entry.hash, hash) && !found) found = entry
+    }
+    if (!found) return undefined
+    if (found.recorded || Date.now() < found.retryAt) return found.principal
+    found.pending ??= this.#record(found).finally(() => { found.pending = undefined })
+    return found.pending
+  }
+
+  async #record(entry: Entry): Promise<Principal> {
+    const p = entry.principal
+    try {
+      const user = await this.#users!.upsertBySubject({ externalSubject: entry.subject, name: p.name, role: p.role, department: p.department ?? null })
+      entry.principal = Object.freeze({ ...p, userId: user.id })
+      entry.recorded = true
+    } catch (err) {
+      entry.retryAt = Date.now() + RETRY_MS
+      this.#logger.warn({ key: p.keyId, err: (err as Error).message }, 'could not record a config key\'s user in the store; using the user name for now')
+    }
+    return entry.principal
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * auth.api-key: API keys, from gateway.yaml (bootstrap and service keys, values from the
+ * environment) and from the store (virtual keys made with /api/v1/keys). A key is presented as
+ * `Authorization: Bearer <key>` or `x-api-key: <key>`; only its sha256 is ever compared or looked up.
+ */
+import { definePlugin, Store, type AuthStrategy, type Principal } from '../../../core/plugins/types.ts'
+import { unauthorized } from '../../../core/errors.ts'
+import { identityEvents } from '../../../core/runtime/access.ts'
+import { ConfigKeys } from './config-keys.ts'
+import { presentedKey } from './credential.ts'
+import { sha256Hex } from './hash.ts'
+import { configSchema, type ApiKeyConfig } from './schema.ts'
+import { VirtualKeys } from './virtual-keys.ts'
+
+export default definePlugin<ApiKeyConfig, AuthStrategy>({
+  id: 'auth.api-key',
+  kind: 'auth',
+  description: 'API keys: from gateway.yaml (env vars) and virtual keys kept hashed in the store.',
+  configSchema,
+  setup(ctx, config) {
+    const store = ctx.tryGet(Store)
+    const useStore = config.virtual_keys ?? store !== undefined
+    if (useStore && !store) throw new Error('virtual_keys needs a store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
+    if (!useStore && config.keys.length === 0) throw new Error('no keys to accept: list keys: (e.g. { key: ${ADMIN_KEY}, user: admin, role: admin }) or configure a store for virtual keys')
+
+    const configKeys = new ConfigKeys(config.keys, store?.users, ctx.logger)
+    const virtualKeys = useStore ? new VirtualKeys(store!, { ttlMs: config.cache_ttl_s * 1000, max: config.cache_size }, ctx.logger) : undefined
+    const unsubscribe = virtualKeys ? identityEvents(store!).subscribe((event) => virtualKeys.forget(event)) : undefined
+
+    return {
+      async authenticate(req): Promise<Principal | null> {
+        const key = presentedKey(req.headers)
+        if (key === undefined) return null
+        const hash = sha256Hex(key)
+        const configured = configKeys.size > 0 ? configKeys.match(hash) : undefined
+        if (configured) return configured
+        if (!virtualKeys) throw unauthorized('Invalid API key.', 'invalid_api_key')
+        return virtualKeys.authenticate(hash)
+      },
+      dispose() {
+        unsubscribe?.()
+        virtualKeys?.clear()
+      },
+    }
+  },
+})

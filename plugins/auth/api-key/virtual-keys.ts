@@ -1,0 +1,115 @@
+/**
+ * Virtual keys: the ones the management API makes and the store keeps (hashed). A lookup is one
+ * index probe by hash, cached in memory for `cache_ttl_s` (unknown and revoked keys too, so a
+ * client retrying with a bad key does not cost a query per request). The management API's
+ * identity events drop a revoked key, or a changed user's keys, from the cache at once; other
+ * processes see the change when their entry expires.
+ */
+import { LRUCache } from 'lru-cache'
+import type { Logger } from 'pino'
+import { GatewayError, unauthorized } from '../../../core/errors.ts'
+import type { ApiKeyRecord, JsonObject } from '../../../core/data/types.ts'
+import type { Principal, Store } from '../../../core/plugins/types.ts'
+import type { IdentityEvent } from '../../../core/runtime/access.ts'
+
+const STRATEGY = 'auth.api-key'
+/** The store writes last_used_at at most once a minute; asking more often would only cost a query. */
+const TOUCH_EVERY_MS = 60_000
+
+type Lookup =
+  | { readonly status: 'active'; readonly principal: Principal; readonly expiresAt: number | null; touchedAt: number }
+  | { readonly status: 'revoked'; readonly keyId: string; readonly userId: string | null }
+  | { readonly status: 'unknown' }
+
+const UNKNOWN: Lookup = Object.freeze({ status: 'unknown' })
+
+export class VirtualKeys {
+  readonly #store: Store
+  readonly #logger: Logger
+  readonly #cache: LRUCache<string, Lookup>
+
+  constructor(store: Store, options: { ttlMs: number; max: number }, logger: Logger) {
+    this.#store = store
+    this.#logger = logger
+    this.#cache = new LRUCache<string, Lookup>({
+      max: options.max,
+      ttl: options.ttlMs,
+      // Concurrent requests with the same uncached key share one query.
+      fetchMethod: (hash) => this.#load(hash),
+    })
+  }
+
+  /**
+   * The principal of the key with this hash (sha256, hex); a 401 for an unknown, revoked or expired
+   * key. A cached key is answered synchronously: the hot path makes no promise of its own.
+   */
+  authenticate(hash: string): Principal | Promise<Principal> {
+    const cached = this.#cache.get(hash)
+    return cached ? this.#check(cached) : this.#fetch(hash).then((lookup) => this.#check(lookup))
+  }
+
+  #check(lookup: Lookup): Principal {
+    if (lookup.status === 'unknown') throw unauthorized('Invalid API key.', 'invalid_api_key')
+    if (lookup.status === 'revoked') throw unauthorized('This API key has been revoked.', 'key_revoked')
+    const now = Date.now()
+    if (lookup.expiresAt !== null && now >= lookup.expiresAt) {
+      throw unauthorized(`This API key expired at ${new Date(lookup.expiresAt).toISOString()}.`, 'key_expired')
+    }
+    if (now - lookup.touchedAt >= TOUCH_EVERY_MS) {
+      lookup.touchedAt = now
+      const keyId = lookup.principal.keyId!
+      this.#store.apiKeys.touchLastUsed(keyId).catch((err: Error) => this.#logger.debug({ keyId, err: err.message }, 'could not record a key\'s last use'))
+    }
+    return lookup.principal
+  }
+
+  /** Drop what an identity event made stale. */
+  forget(event: IdentityEvent): void {
+    for (const [hash, lookup] of this.#cache.entries()) {
+      const ids = lookup.status === 'active' ? { keyId: lookup.principal.keyId, userId: lookup.principal.userId }
+        : lookup.status === 'revoked' ? { keyId: lookup.keyId, userId: lookup.userId } : undefined
+      if (ids && (event.type === 'key-changed' ? ids.keyId === event.keyId : ids.userId === event.userId)) this.#cache.delete(hash)
+    }
+  }
+
+  clear(): void {
+    this.#cache.clear()
+  }
+
+  async #fetch(hash: string): Promise<Lookup> {
+    try {
+      return (await this.#cache.fetch(hash)) ?? UNKNOWN
+    } catch (err) {
+      if (err instanceof GatewayError) throw err
+      this.#logger.error({ err: (err as Error).message }, 'API key lookup failed')
+      throw new GatewayError('API keys cannot be checked right now; try again shortly.', { status: 503, code: 'auth_unavailable', cause: err })
+    }
+  }
+
+  async #load(hash: string): Promise<Lookup> {
+    const record = await this.#store.apiKeys.findByHash(hash)
+    if (!record) return UNKNOWN
+    if (record.revokedAt) return { status: 'revoked', keyId: record.id, userId: record.userId }
+    return { status: 'active', principal: principalOf(record), expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
+  }
+}
+
+function principalOf(record: ApiKeyRecord): Principal {
+  const limits = numbersOf(record.limits)
+  return Object.freeze({
+    // A key without an owner (a service key) acts as itself.
+    userId: record.userId ?? `key:${record.id}`,
+    role: record.role,
+    keyId: record.id,
+    strategy: STRATEGY,
+    ...(limits ? { limits } : {}),
+    ...(record.department !== null ? { department: record.department } : {}),
+    ...(record.allowedModels ? { allowedModels: Object.freeze([...record.allowedModels]) } : {}),
+  })
+}
+
+/** The key's limits and budget (the keys service stores numbers only), or undefined when it has none. */
+function numbersOf(limits: JsonObject): Readonly<Record<string, number>> | undefined {
+  const entries = Object.entries(limits).filter((e): e is [string, number] => typeof e[1] === 'number')
+  return entries.length ? Object.freeze(Object.fromEntries(entries)) : undefined
+}

@@ -1,0 +1,78 @@
+/**
+ * From a token's identity to the principal. Without a store the claims are the whole story (role
+ * `user` when the token names none). With a store the user is recorded on first sight (upserted by
+ * subject): what the token says wins and is written, what it does not say (a role or department an
+ * admin set with /api/v1/users) comes from the stored user. Results are cached per identity, so a
+ * user's steady stream of requests costs no writes.
+ */
+import { LRUCache } from 'lru-cache'
+import { GatewayError } from '../../../core/errors.ts'
+import type { UserRepository } from '../../../core/data/types.ts'
+import type { Principal } from '../../../core/plugins/types.ts'
+import type { ClaimIdentity } from './claims.ts'
+
+const STRATEGY = 'auth.jwt'
+const DEFAULT_ROLE = 'user'
+
+export class JwtPrincipals {
+  readonly #users: UserRepository | undefined
+  readonly #cache: LRUCache<string, Principal, ClaimIdentity>
+
+  constructor(users: UserRepository | undefined, options: { ttlMs: number; max: number }) {
+    this.#users = users
+    this.#cache = new LRUCache<string, Principal, ClaimIdentity>({
+      max: options.max,
+      ttl: Math.max(options.ttlMs, 1000),
+      fetchMethod: (_key, _stale, { context }) => this.#record(context),
+    })
+  }
+
+  async principalOf(identity: ClaimIdentity): Promise<Principal> {
+    if (!this.#users) return fromClaims(identity)
+    const key = JSON.stringify([identity.subject, identity.role, identity.department, identity.name, identity.email])
+    try {
+      return (await this.#cache.fetch(key, { context: identity }))!
+    } catch (err) {
+      if (err instanceof GatewayError && err.status < 500) throw err
+      throw new GatewayError('Users cannot be recorded right now; try again shortly.', { status: 503, code: 'auth_unavailable', cause: err })
+    }
+  }
+
+  /** Forget what is cached for a user whose role or department was changed. */
+  forgetUser(userId: string): void {
+    for (const [key, principal] of this.#cache.entries()) if (principal.userId === userId) this.#cache.delete(key)
+  }
+
+  clear(): void {
+    this.#cache.clear()
+  }
+
+  async #record(identity: ClaimIdentity): Promise<Principal> {
+    const user = await this.#users!.upsertBySubject({
+      externalSubject: identity.subject,
+      ...(identity.name !== undefined ? { name: identity.name } : {}),
+      ...(identity.email !== undefined ? { email: identity.email } : {}),
+      ...(identity.role !== undefined ? { role: identity.role } : {}),
+      ...(identity.department !== undefined ? { department: identity.department } : {}),
+    })
+    return Object.freeze({
+      userId: user.id,
+      role: user.role,
+      strategy: STRATEGY,
+      ...(user.department !== null ? { department: user.department } : {}),
+      ...(user.name !== null ? { name: user.name } : {}),
+      ...(user.email !== null ? { email: user.email } : {}),
+    })
+  }
+}
+
+function fromClaims(identity: ClaimIdentity): Principal {
+  return Object.freeze({
+    userId: identity.subject,
+    role: identity.role ?? DEFAULT_ROLE,
+    strategy: STRATEGY,
+    ...(identity.department !== undefined ? { department: identity.department } : {}),
+    ...(identity.name !== undefined ? { name: identity.name } : {}),
+    ...(identity.email !== undefined ? { email: identity.email } : {}),
+  })
+}

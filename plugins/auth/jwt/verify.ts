@@ -1,0 +1,84 @@
+/**
+ * Token verification with jose: the signature against the issuer's JWKS (fetched, cached, and
+ * refetched when a token names a key it does not have: rotation), then iss, aud, exp, nbf and
+ * the algorithm allow-list. Each way a token can be bad becomes a 401 with its own code; a JWKS
+ * that cannot be fetched is the gateway's problem, a 503.
+ */
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
+import { GatewayError, unauthorized } from '../../../core/errors.ts'
+import { ASYMMETRIC_ALGORITHMS, type JwtConfig } from './schema.ts'
+
+export interface TokenVerifier {
+  verify(token: string): Promise<JWTPayload>
+}
+
+/** Where tokens come from and who they are for, from the config or from `entra:`. */
+export interface IssuerSettings {
+  readonly issuer: string | string[]
+  readonly audience: string | string[]
+  readonly jwksUri: string
+  readonly algorithms: readonly string[]
+}
+
+export function issuerSettings(config: JwtConfig): IssuerSettings {
+  const entra = config.entra
+  const authority = entra?.authority.replace(/\/+$/, '')
+  const issuer = config.issuer ?? (entra ? `${authority}/${entra.tenant_id}/v2.0` : undefined)
+  const audience = config.audience ?? entra?.client_id
+  const jwksUri = config.jwks_uri ?? (entra ? `${authority}/${entra.tenant_id}/discovery/v2.0/keys` : undefined)
+  if (issuer === undefined || audience === undefined || jwksUri === undefined) {
+    throw new Error('jwt needs issuer, audience and jwks_uri (or entra: { tenant_id, client_id })')
+  }
+  // Entra ID signs with RS256 only.
+  const algorithms = config.algorithms ?? (entra ? ['RS256'] : [...ASYMMETRIC_ALGORITHMS])
+  return { issuer, audience, jwksUri, algorithms }
+}
+
+export function tokenVerifier(config: JwtConfig, settings: IssuerSettings): TokenVerifier {
+  const jwks = createRemoteJWKSet(new URL(settings.jwksUri), {
+    cooldownDuration: config.jwks_cooldown_s * 1000,
+    cacheMaxAge: config.jwks_cache_max_age_s * 1000,
+    timeoutDuration: config.jwks_timeout_ms,
+  })
+  const options: JWTVerifyOptions = {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    algorithms: [...settings.algorithms],
+    clockTolerance: config.clock_tolerance_s,
+    requiredClaims: ['exp'],
+    ...(config.max_token_age_s !== undefined ? { maxTokenAge: config.max_token_age_s } : {}),
+  }
+  return {
+    async verify(token) {
+      try {
+        return (await jwtVerify(token, jwks, options)).payload
+      } catch (err) {
+        throw tokenError(err)
+      }
+    },
+  }
+}
+
+/** A jose failure as the client should see it. Messages name what was wrong, never the token. */
+export function tokenError(err: unknown): GatewayError {
+  if (err instanceof errors.JWTExpired) return unauthorized('The token has expired.', 'token_expired')
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    switch (err.claim) {
+      case 'nbf': return unauthorized('The token is not valid yet (nbf).', 'token_not_yet_valid')
+      case 'iss': return unauthorized('The token was not issued by the expected issuer.', 'invalid_issuer')
+      case 'aud': return unauthorized('The token is not meant for this gateway (aud).', 'invalid_audience')
+      case 'iat': return unauthorized('The token is too old (iat).', 'token_too_old')
+      default: return unauthorized(`The token's '${err.claim}' claim is missing or invalid.`, 'invalid_token')
+    }
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
+    return unauthorized('The token\'s signature algorithm is not accepted.', 'algorithm_not_allowed')
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return unauthorized('The token\'s signature is invalid.', 'invalid_signature')
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return unauthorized('The token is signed with a key the issuer does not publish.', 'unknown_signing_key')
+  }
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return unauthorized('The token is malformed.', 'malformed_token')
+  // The JWKS could not be fetched or read (timeout, non-200, not JSON, network): not the client's fault.
+  return new GatewayError('Tokens cannot be verified right now: the issuer\'s signing keys are unavailable.', { status: 503, code: 'auth_unavailable', cause: err })
+}

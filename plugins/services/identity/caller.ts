@@ -1,0 +1,30 @@
+/** Who is calling a management endpoint, with their role's reach (core/pipeline/authorize.ts). */
+import type Koa from 'koa'
+import { callerOf, type Caller } from '../../../core/pipeline/authorize.ts'
+import { newExchange } from '../../../core/pipeline/exchange.ts'
+import { authenticate } from '../../../core/pipeline/stages.ts'
+import { Store, type PluginContext, type Principal } from '../../../core/plugins/types.ts'
+import type { Role } from '../../../core/runtime/access.ts'
+
+export type { Caller }
+
+/** Authenticate the request and require `permission` of the caller's role (401/403 otherwise). */
+export async function callerFor(ctx: Koa.Context, permission: string): Promise<Caller> {
+  const x = newExchange(ctx)
+  await authenticate(x)
+  return callerOf(x, permission)
+}
+
+/** The store, or a load-time error that says what to add. */
+export function requireStore(ctx: PluginContext, what: string): Store {
+  const store = ctx.tryGet(Store)
+  if (!store) throw new Error(`${what} are kept in the store: add \`store:\` to gateway.yaml (e.g. store: { plugin: embedded })`)
+  return store
+}
+
+/** Who is calling, whatever their permissions (for `GET /api/v1/users/me`). */
+export async function principalFor(ctx: Koa.Context): Promise<{ principal: Principal; role: Role | undefined; requestId: string }> {
+  const x = newExchange(ctx)
+  const principal = await authenticate(x)
+  return { principal, role: x.snapshot.access.roleOf(principal), requestId: x.requestId }
+}

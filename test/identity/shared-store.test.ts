@@ -1,0 +1,45 @@
+/**
+ * Two gateways on one PostgreSQL, as two processes (or replicas) would be: a revoke applies at once
+ * in the gateway that made it, and in the other within its cache TTL (there is no cross-process
+ * invalidation; the short TTL bounds how long a revoked key keeps working elsewhere).
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { DATABASE_URL, POSTGRES_ENABLED, dropSchema, uniqueSchema } from '../store/helpers.ts'
+import { ADMIN, apiKeyStrategy, bearer, call, chat, config, createKey } from './helpers.ts'
+
+describe.runIf(POSTGRES_ENABLED)('virtual keys across two gateways sharing PostgreSQL', () => {
+  const schema = uniqueSchema('identity')
+  let a: RunningGateway
+  let b: RunningGateway
+  beforeAll(async () => {
+    const yaml = config({
+      store: `store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }\n`,
+      auth: apiKeyStrategy('', '      cache_ttl_s: 1\n'),
+      extra: 'services: { keys: {} }\n',
+    })
+    a = await startTestGateway(yaml)
+    b = await startTestGateway(yaml)
+  }, 60_000)
+  afterAll(async () => {
+    await a?.close()
+    await b?.close()
+    await dropSchema(schema)
+  })
+
+  it('accepts a key made on one gateway on the other', async () => {
+    const { key } = await createKey(a, { role: 'user' })
+    expect((await chat(b, bearer(key))).status).toBe(200)
+  })
+
+  it('refuses a revoked key at once where it was revoked, and on the other gateway once its cache entry expires', async () => {
+    const { key, id } = await createKey(a, { role: 'user' })
+    expect((await chat(a, bearer(key))).status).toBe(200)
+    expect((await chat(b, bearer(key))).status).toBe(200)
+    expect((await call(a, 'DELETE', `/api/v1/keys/${id}`, { headers: ADMIN })).status).toBe(200)
+    expect((await chat(a, bearer(key))).body.error.code).toBe('key_revoked')
+    await sleep(1100)
+    expect((await chat(b, bearer(key))).body.error.code).toBe('key_revoked')
+  })
+})
