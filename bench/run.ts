@@ -120,6 +120,7 @@ cache: { plugin: memory }
   console.log(`\ngateway peak RSS: ${peakRssMb(gateway.child.pid)} MB`)
 
   if (process.env.BENCH_AUTH !== '0') await authRows(dir, upstream.port, hasOpenAI)
+  if (process.env.BENCH_ROUTING !== '0') await routingAndUsageRows(dir, upstream.port)
 }
 
 /**
@@ -201,6 +202,68 @@ ${auth ? `auth:\n  strategies:\n${auth}` : ''}`)
     console.log(`${v.name.padEnd(72)} ${rps[i].toFixed(0).padStart(6)} ${vs(rps[i], rps[v.baseline])} ${cpu[i].toFixed(0).padStart(12)} ${vs(cpu[i], cpu[v.baseline])} ${String(errors).padStart(8)}`)
   })
   console.log('(aim: api-key within 5% of its baseline, jwt with a cached JWKS within 15%; CPU "vs base" is the cost ratio, 105% = 5% more work)')
+}
+
+/** CPU time (user + system) a process has used so far, in ms: steadier than req/s on a busy machine. */
+function cpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, in 10 ms clock ticks
+}
+
+/**
+ * Routing and usage accounting, through the openai plugin to the mock upstream, each variant in a
+ * gateway process of its own, run in interleaved rounds (medians): a single-target route, a
+ * 3-target fallback route answered by its first target, the same with the first target refusing
+ * connections (one fallback per request), and the single route with usage written to PostgreSQL
+ * (skipped when DATABASE_URL does not answer). Also the gateway's CPU per request. BENCH_ROUTING=0 skips.
+ */
+async function routingAndUsageRows(dir: string, upstreamPort: number): Promise<void> {
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}/v1`
+  const deadUrl = 'http://127.0.0.1:9/v1'
+  const gatewayWith = async (name: string, yaml: string) => {
+    const file = path.join(dir, `${name}.yaml`)
+    await writeFile(file, `version: 1\n${yaml}`)
+    const { child, port } = await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/)
+    return { pid: child.pid, url: `http://127.0.0.1:${port}/v1/chat/completions` }
+  }
+  const providers = `providers:\n  up1: { plugin: openai, api_key: b, base_url: "${upstreamUrl}" }\n  up2: { plugin: openai, api_key: b, base_url: "${upstreamUrl}" }\n  up3: { plugin: openai, api_key: b, base_url: "${upstreamUrl}" }\n  dead: { plugin: openai, api_key: b, base_url: "${deadUrl}" }\n`
+  const route = (targets: string) => `routes:\n  - model: bench\n    strategy: fallback\n    circuit: { failures: 1000000, window_s: 1 }\n    targets: [ ${targets} ]\n`
+  const variants: { name: string; pid: number | undefined; url: string }[] = [
+    { name: 'single target', ...(await gatewayWith('single', providers + route('{ provider: up1, model: bench-model }'))) },
+    { name: '3-target fallback, first answers', ...(await gatewayWith('fallback3', providers + route('{ provider: up1, model: bench-model }, { provider: up2, model: bench-model }, { provider: up3, model: bench-model }'))) },
+    { name: '3-target fallback, first refuses', ...(await gatewayWith('fallback3-dead', providers + route('{ provider: dead, model: bench-model }, { provider: up2, model: bench-model }, { provider: up3, model: bench-model }'))) },
+  ]
+  const database = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const pgUp = await import('pg').then(async ({ default: pg }) => {
+    const client = new pg.Client({ connectionString: database, connectionTimeoutMillis: 2000 })
+    try { await client.connect(); await client.end(); return true } catch { return false }
+  })
+  const schema = `bench_usage_${process.pid}`
+  if (pgUp) variants.push({ name: 'single target + usage to PostgreSQL', ...(await gatewayWith('usage', `store: { plugin: postgres, url: "${database}", schema: ${schema} }\n` + providers + route('{ provider: up1, model: bench-model }'))) })
+
+  const rounds = Number(process.env.BENCH_ROUTING_ROUNDS ?? 3)
+  const slice = Math.max(2, Math.round(DURATION / 2))
+  const samples = variants.map(() => [] as { rps: number; p50: number; p99: number; errors: number; cpu: number }[])
+  for (const v of variants) await autocannon({ url: v.url, connections: CONNECTIONS, duration: 2, method: 'POST', headers: { 'content-type': 'application/json' }, body: CHAT })
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, v] of variants.entries()) {
+      const cpu0 = cpuMs(v.pid)
+      const r = await autocannon({ url: v.url, connections: CONNECTIONS, duration: slice, method: 'POST', headers: { 'content-type': 'application/json' }, body: CHAT })
+      samples[i].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, cpu: (cpuMs(v.pid) - cpu0) / Math.max(1, r.requests.total) })
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  console.log('\nrouting and usage (openai plugin -> upstream)  req/s   p50 ms   p99 ms   errors   CPU ms/req')
+  const rows = variants.map((v, i) => ({ name: v.name, rps: median(samples[i].map((x) => x.rps)), p50: median(samples[i].map((x) => x.p50)), p99: median(samples[i].map((x) => x.p99)), errors: samples[i].reduce((n, x) => n + x.errors, 0), cpu: median(samples[i].map((x) => x.cpu)) }))
+  for (const r of rows) console.log(`${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(8)} ${r.cpu.toFixed(3).padStart(11)}`)
+  const [single, , , usage] = rows
+  if (usage) console.log(`usage accounting to PostgreSQL moves p99 by ${(((usage.p99 - single.p99) / single.p99) * 100).toFixed(1)}% (aim: within 10%)`)
+  if (pgUp) {
+    const { default: pg } = await import('pg')
+    const client = new pg.Client(database)
+    await client.connect()
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end())
+  }
 }
 
 main()
