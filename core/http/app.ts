@@ -11,6 +11,8 @@ import type { Snapshot } from '../runtime/snapshot.ts'
 import { notFound } from '../errors.ts'
 import { respondWithError } from './errors.ts'
 import { adminRoutes } from '../pipeline/admin.ts'
+import { newExchange } from '../pipeline/exchange.ts'
+import { authenticate } from '../pipeline/stages.ts'
 import { chatCompletions, embeddings, getModel, listModels } from '../pipeline/handlers.ts'
 import { anthropicMessages } from '../pipeline/messages.ts'
 
@@ -66,7 +68,13 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
   router.get('/v1/models', listModels)
   router.get('/v1/models/:id', getModel)
   router.get('/api/v1/admin/routes', adminRoutes)
-  router.all(/^\/api\/v1(?:\/|$)/, (ctx, next) => (ctx.state.snapshot as Snapshot).serviceRoutes(ctx as never, next))
+  // Service plugins get authenticated requests only: a service cannot forget to check.
+  router.all(/^\/api\/v1(?:\/|$)/, async (ctx, next) => {
+    const x = newExchange(ctx)
+    await authenticate(x)
+    ctx.state.exchange = x
+    return (ctx.state.snapshot as Snapshot).serviceRoutes(ctx as never, next)
+  })
   app.use(router.routes())
   app.use(router.allowedMethods())
   return app

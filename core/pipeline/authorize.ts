@@ -9,7 +9,9 @@ import { GatewayError, forbidden } from '../errors.ts'
 import type { Principal } from '../plugins/types.ts'
 import type { AccessTables, DataScope, ModelDenial, Role } from '../runtime/access.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
-import type { Exchange } from './exchange.ts'
+import type Koa from 'koa'
+import { newExchange, type Exchange } from './exchange.ts'
+import { authenticate } from './stages.ts'
 
 /** The caller's role, if it has `permission`; else a 403. */
 export function requirePermission(x: Exchange, permission: string): Role {
@@ -98,4 +100,22 @@ export function requireReach(caller: Caller, owner: Owner, what: string): void {
     const reach = caller.scope === 'department_data' ? `your department's ${what}s` : `your own ${what}s`
     throw forbidden(`You may only manage ${reach}.`, 'out_of_scope')
   }
+}
+
+/**
+ * The exchange of a management-API request: the kernel authenticated it before the service's
+ * route ran (core/http/app.ts); a route mounted elsewhere authenticates here.
+ */
+export async function exchangeOf(ctx: Koa.Context): Promise<Exchange> {
+  const existing = ctx.state.exchange as Exchange | undefined
+  if (existing?.principal) return existing
+  const x = newExchange(ctx)
+  await authenticate(x)
+  ctx.state.exchange = x
+  return x
+}
+
+/** The caller of a service endpoint that needs `permission` (401/403 otherwise). */
+export async function callerFor(ctx: Koa.Context, permission: string): Promise<Caller> {
+  return callerOf(await exchangeOf(ctx), permission)
 }

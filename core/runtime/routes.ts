@@ -196,7 +196,12 @@ function compileWhen(when: WhenConfig): (facts: RouteFacts) => boolean {
   }
   if (when.users) {
     const set = new Set(when.users)
-    checks.push((f) => f.principal !== undefined && set.has(f.principal.userId))
+    // A user is named by id, or by the name or email the identity provider gave (ids are UUIDs
+    // once users are kept in the store, which config authors do not know).
+    checks.push((f) => {
+      const p = f.principal
+      return p !== undefined && (set.has(p.userId) || (p.name !== undefined && set.has(p.name)) || (p.email !== undefined && set.has(p.email)))
+    })
   }
   for (const [name, allowed] of Object.entries(when.headers ?? {})) {
     const key = name.toLowerCase()

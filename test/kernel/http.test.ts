@@ -143,3 +143,24 @@ routes:
     }
   })
 })
+
+describe('service plugins', () => {
+  it('are mounted under /api/v1/<name> and only ever see authenticated requests', async () => {
+    const gw = await startTestGateway(`version: 1
+plugins: [ ${process.cwd()}/test/fixtures/plugins/echo-service, ${process.cwd()}/test/fixtures/plugins/header-auth ]
+auth:
+  strategies: [ { plugin: header } ]
+services:
+  echo: {}
+`)
+    try {
+      const anonymous = await fetch(`${gw.url}/api/v1/echo/whoami`)
+      expect(anonymous.status).toBe(401)
+      expect((await anonymous.json()).success).toBe(false)
+      const known = await fetch(`${gw.url}/api/v1/echo/whoami`, { headers: { 'x-test-user': 'zoe' } })
+      expect(await known.json()).toEqual({ user: 'zoe' })
+    } finally {
+      await gw.close()
+    }
+  })
+})

@@ -11,9 +11,7 @@ import type Koa from 'koa'
 import type { UsageAggregate, UsageGroupBy, UsageInterval, UsageQuery } from '../../../core/data/types.ts'
 import { badRequest } from '../../../core/errors.ts'
 import { envelope } from '../../../core/http/errors.ts'
-import { callerOf, type Caller } from '../../../core/pipeline/authorize.ts'
-import { newExchange } from '../../../core/pipeline/exchange.ts'
-import { authenticate } from '../../../core/pipeline/stages.ts'
+import { callerFor, type Caller } from '../../../core/pipeline/authorize.ts'
 import { definePlugin, Store, type Service } from '../../../core/plugins/types.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']
@@ -86,11 +84,7 @@ function row(a: UsageAggregate): Record<string, unknown> {
   }
 }
 
-async function caller(ctx: Koa.Context): Promise<Caller> {
-  const x = newExchange(ctx)
-  await authenticate(x)
-  return callerOf(x, VIEW_ANALYTICS)
-}
+const caller = (ctx: Koa.Context): Promise<Caller> => callerFor(ctx, VIEW_ANALYTICS)
 
 export function analyticsService(store: Store, config: AnalyticsConfig): Service {
   return {

@@ -1,19 +1,12 @@
 /** Who is calling a management endpoint, with their role's reach (core/pipeline/authorize.ts). */
 import type Koa from 'koa'
-import { callerOf, type Caller } from '../../../core/pipeline/authorize.ts'
-import { newExchange } from '../../../core/pipeline/exchange.ts'
-import { authenticate } from '../../../core/pipeline/stages.ts'
+import { callerFor, exchangeOf, type Caller } from '../../../core/pipeline/authorize.ts'
 import { Store, type PluginContext, type Principal } from '../../../core/plugins/types.ts'
 import type { Role } from '../../../core/runtime/access.ts'
 
 export type { Caller }
 
-/** Authenticate the request and require `permission` of the caller's role (401/403 otherwise). */
-export async function callerFor(ctx: Koa.Context, permission: string): Promise<Caller> {
-  const x = newExchange(ctx)
-  await authenticate(x)
-  return callerOf(x, permission)
-}
+export { callerFor }
 
 /** The store, or a load-time error that says what to add. */
 export function requireStore(ctx: PluginContext, what: string): Store {
@@ -24,7 +17,7 @@ export function requireStore(ctx: PluginContext, what: string): Store {
 
 /** Who is calling, whatever their permissions (for `GET /api/v1/users/me`). */
 export async function principalFor(ctx: Koa.Context): Promise<{ principal: Principal; role: Role | undefined; requestId: string }> {
-  const x = newExchange(ctx)
-  const principal = await authenticate(x)
+  const x = await exchangeOf(ctx)
+  const principal = x.principal!
   return { principal, role: x.snapshot.access.roleOf(principal), requestId: x.requestId }
 }
