@@ -94,6 +94,14 @@ export interface ApiKeyRepository {
   revoke(id: string): Promise<boolean>
   /** Record a use; writes at most once a minute per key, so a busy key does not cost a write per request. */
   touchLastUsed(id: string, at?: Date): Promise<void>
+  /** Make the key expire at `at` unless it already expires sooner (a rotated key's grace period). */
+  expireBy(id: string, at: Date): Promise<void>
+  /** The roles the user's live keys carry. */
+  activeRolesOfUser(userId: string): Promise<string[]>
+  /** Give the user's live keys with one of `roles` the role `role` instead (a user's role was lowered). */
+  replaceUserKeyRoles(userId: string, roles: readonly string[], role: string): Promise<void>
+  /** Move all the user's keys to `department` (keys follow their owner). */
+  setUserKeysDepartment(userId: string, department: string | null): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------

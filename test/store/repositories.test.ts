@@ -133,6 +133,35 @@ for (const target of storeTargets('repos')) {
         expect(await store.apiKeys.list({ userId: 'not-a-uuid' })).toEqual([])
       })
 
+      it('shortens an expiry, never lengthens it (rotation grace)', async () => {
+        const k = newApiKey()
+        const key = await store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix, expiresAt: new Date('2031-01-01T00:00:00Z') })
+        await store.apiKeys.expireBy(key.id, new Date('2030-01-01T00:00:00Z'))
+        expect((await store.apiKeys.get(key.id))?.expiresAt).toEqual(new Date('2030-01-01T00:00:00Z'))
+        await store.apiKeys.expireBy(key.id, new Date('2032-01-01T00:00:00Z'))
+        expect((await store.apiKeys.get(key.id))?.expiresAt).toEqual(new Date('2030-01-01T00:00:00Z'))
+      })
+
+      it('moves a user\'s keys with the user, and lowers their roles with the user\'s', async () => {
+        const owner = await store.users.upsertBySubject({ externalSubject: 'keys|mover', department: 'a' })
+        const make = async (role: string) => {
+          const k = newApiKey()
+          return store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: owner.id, department: 'a', role })
+        }
+        const admin = await make('admin')
+        const user = await make('user')
+        const revoked = await make('admin')
+        await store.apiKeys.revoke(revoked.id)
+        expect((await store.apiKeys.activeRolesOfUser(owner.id)).sort()).toEqual(['admin', 'user'])
+        await store.apiKeys.replaceUserKeyRoles(owner.id, ['admin'], 'user')
+        expect((await store.apiKeys.get(admin.id))?.role).toBe('user')
+        expect((await store.apiKeys.get(revoked.id))?.role).toBe('admin') // revoked keys are left alone
+        await store.apiKeys.setUserKeysDepartment(owner.id, 'b')
+        expect((await store.apiKeys.list({ userId: owner.id, includeRevoked: true })).map((k) => k.department)).toEqual(['b', 'b', 'b'])
+        expect((await store.apiKeys.get(user.id))?.department).toBe('b')
+        expect(await store.apiKeys.activeRolesOfUser('not-a-uuid')).toEqual([])
+      })
+
       it('records last use at most once a minute', async () => {
         const k = newApiKey()
         const key = await store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix })

@@ -29,6 +29,10 @@ const LIST = `SELECT ${COLUMNS} FROM api_keys
   WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR department = $2) AND ($3 OR revoked_at IS NULL)
   ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`
 const REVOKE = 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL'
+const EXPIRE_BY = 'UPDATE api_keys SET expires_at = $2 WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)'
+const USER_KEY_ROLES = 'SELECT DISTINCT role FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL'
+const SET_USER_KEY_ROLES = 'UPDATE api_keys SET role = $2 WHERE user_id = $1 AND revoked_at IS NULL AND role = ANY($3)'
+const SET_USER_KEY_DEPARTMENT = 'UPDATE api_keys SET department = $2 WHERE user_id = $1'
 // Skipping writes within a minute of the last one keeps a hot key from costing a row update per request.
 const TOUCH = `UPDATE api_keys SET last_used_at = $2
   WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '60 seconds')`
@@ -75,6 +79,19 @@ export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
     },
     async touchLastUsed(id, at = new Date()) {
       if (isUuid(id)) await db.query(TOUCH, [id, at])
+    },
+    async expireBy(id, at) {
+      if (isUuid(id)) await db.query(EXPIRE_BY, [id, at])
+    },
+    async activeRolesOfUser(userId) {
+      if (!isUuid(userId)) return []
+      return (await db.query<{ role: string }>(USER_KEY_ROLES, [userId])).rows.map((r) => r.role)
+    },
+    async replaceUserKeyRoles(userId, roles, role) {
+      if (isUuid(userId) && roles.length) await db.query(SET_USER_KEY_ROLES, [userId, role, [...roles]])
+    },
+    async setUserKeysDepartment(userId, department) {
+      if (isUuid(userId)) await db.query(SET_USER_KEY_DEPARTMENT, [userId, department])
     },
   }
 }

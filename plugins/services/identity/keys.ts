@@ -131,7 +131,7 @@ export function keysService(store: Store, config: KeysConfig): Service {
         allowedModels: old.allowedModels, limits: old.limits, expiresAt: old.expiresAt,
       })
       if (grace === 0) await tx.apiKeys.revoke(old.id)
-      else await tx.sql.query(EXPIRE_SOONER, [old.id, new Date(Date.now() + grace * 1000)])
+      else await tx.apiKeys.expireBy(old.id, new Date(Date.now() + grace * 1000))
       return created
     })
     events.emit({ type: 'key-changed', keyId: old.id })
@@ -151,8 +151,6 @@ export function keysService(store: Store, config: KeysConfig): Service {
 }
 
 // Only ever brings an expiry forward.
-const EXPIRE_SOONER = 'UPDATE api_keys SET expires_at = $2 WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)'
-
 /** The role must exist, be one the caller may hand out, and (for a user's key) not exceed the user's role. */
 function requireGrantable(caller: Caller, role: string, owner: UserRecord | undefined): void {
   const granted = caller.access.role(role)

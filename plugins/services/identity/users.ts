@@ -18,9 +18,6 @@ import { bodyOf, nullableString, optionalString, pageOf, queryString } from './i
 import { usersConfigSchema, type UsersConfig } from './schema.ts'
 import { userView } from './views.ts'
 
-const KEY_ROLES = 'SELECT DISTINCT role FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL'
-const LOWER_KEY_ROLES = 'UPDATE api_keys SET role = $2 WHERE user_id = $1 AND revoked_at IS NULL AND role = ANY($3)'
-const MOVE_KEYS = 'UPDATE api_keys SET department = $2 WHERE user_id = $1'
 
 export function usersService(store: Store): Service {
   const events = identityEvents(store)
@@ -90,7 +87,7 @@ export function usersService(store: Store): Service {
       }
       if (department !== undefined) {
         updated = (await tx.users.setDepartment(target.id, department)) ?? updated
-        await tx.sql.query(MOVE_KEYS, [target.id, department])
+        await tx.apiKeys.setUserKeysDepartment(target.id, department)
       }
       return updated
     })
@@ -120,12 +117,11 @@ function grantableRole(caller: Caller, role: string, current: string): Role {
 
 /** Keys may not hold more than their owner: those whose role the new one does not cover get the new one. */
 async function lowerKeyRoles(tx: StoreSession, userId: string, role: Role, caller: Caller): Promise<void> {
-  const { rows } = await tx.sql.query<{ role: string }>(KEY_ROLES, [userId])
-  const over = rows.map((r) => r.role).filter((name) => {
+  const over = (await tx.apiKeys.activeRolesOfUser(userId)).filter((name) => {
     const keyRole = caller.access.role(name)
     return !keyRole || !role.covers(keyRole)
   })
-  if (over.length) await tx.sql.query(LOWER_KEY_ROLES, [userId, role.name, over])
+  await tx.apiKeys.replaceUserKeyRoles(userId, over, role.name)
 }
 
 export default definePlugin<UsersConfig, Service>({
