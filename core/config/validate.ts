@@ -14,7 +14,8 @@ import { limitConfigIssues } from '../runtime/policies.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginKind, PluginManifest } from '../plugins/types.ts'
-import { BUILTIN_ROLES, globToRegExp, isGlob } from '../runtime/access.ts'
+import { BUILTIN_ROLES } from '../runtime/access.ts'
+import { NamePatterns, globToRegExp, isGlob } from '../runtime/glob.ts'
 
 // ajv and ajv-formats are CommonJS; under NodeNext their default export sits on `.default`.
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
@@ -117,13 +118,12 @@ function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): Conf
 function accessIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const names = (config.routes ?? []).flatMap((route) => [route.model, ...(route.aliases ?? [])])
-  const exact = new Set(names.filter((n) => !isGlob(n)))
-  const routeGlobs = names.filter(isGlob).map(globToRegExp)
-  const routable = (name: string): boolean => exact.has(name) || routeGlobs.some((g) => g.test(name))
+  const routeNames = new NamePatterns(names)
+  const routable = (name: string): boolean => routeNames.matches(name)
   // A glob is useful when it matches a route's name, or a name a glob route answers (tried with its wildcards filled in).
   const globUseful = (glob: string): boolean => {
     const pattern = globToRegExp(glob)
-    return [...exact].some((n) => pattern.test(n)) || [glob.replace(/\*/g, '').replace(/\?/g, 'x'), glob.replace(/[*?]/g, 'x')].some(routable)
+    return [...routeNames.exact].some((n) => pattern.test(n)) || [glob.replace(/\*/g, '').replace(/\?/g, 'x'), glob.replace(/[*?]/g, 'x')].some(routable)
   }
   for (const [dept, entry] of Object.entries(config.departments ?? {})) {
     entry.models?.forEach((model, i) => {

@@ -4,7 +4,7 @@
  * target (exponential backoff with jitter, honouring retry-after) and then fall back to the next.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ChatStream } from '../api/types.ts'
+import { isChatStream, type ChatResult, type ChatStream } from '../api/types.ts'
 import { GatewayError, badRequest, upstreamError } from '../errors.ts'
 import type { ProviderCall } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
@@ -194,7 +194,7 @@ class AttemptRun implements Attempt {
 
   /** Non-streaming results are complete: stop the timers now. Streams stop them when they end. */
   settleIfNotStreaming(result: unknown): void {
-    if (!(typeof result === 'object' && result !== null && Symbol.asyncIterator in result)) this.settle()
+    if (result == null || !isChatStream(result as ChatResult)) this.settle()
   }
 
   settle(): void {

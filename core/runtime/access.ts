@@ -4,6 +4,7 @@
  * values; core/pipeline/authorize.ts turns a refusal into a GatewayError. A reload builds new
  * tables, so a change to a role or a department applies to the next request.
  */
+import { NamePatterns } from './glob.ts'
 import type { DataScope, DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
 import type { Principal, Store } from '../plugins/types.ts'
 
@@ -64,19 +65,7 @@ export class Role {
 const UNRESTRICTED = new Role('admin', { permissions: ['*'], scope: 'all_data' })
 
 /** A list of model names and `*`/`?` globs, compiled for matching. */
-export class ModelScope {
-  readonly #exact: ReadonlySet<string>
-  readonly #globs: readonly RegExp[]
-
-  constructor(patterns: readonly string[]) {
-    this.#exact = new Set(patterns.filter((p) => !isGlob(p)))
-    this.#globs = patterns.filter(isGlob).map(globToRegExp)
-  }
-
-  matches(name: string): boolean {
-    return this.#exact.has(name) || this.#globs.some((g) => g.test(name))
-  }
-}
+export class ModelScope extends NamePatterns {}
 
 // A cached principal carries the same allowedModels array on every request: compile it once.
 const keyScopes = new WeakMap<readonly string[], ModelScope>()
@@ -176,12 +165,6 @@ export class AccessTables {
   }
 }
 
-export const isGlob = (pattern: string): boolean => /[*?]/.test(pattern)
-
-export function globToRegExp(glob: string): RegExp {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${source}$`)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Identity events: how the management API tells the auth strategies' caches that a key or a user

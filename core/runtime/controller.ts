@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto'
 import chokidar, { type FSWatcher } from 'chokidar'
 import { ConfigError, loadConfig, type ConfigSource, type ConfigIssue } from '../config/index.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
+import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
 import { HealthRegistry } from './health.ts'
@@ -57,6 +58,8 @@ export class ReloadController {
   #running: Promise<ReloadOutcome> | undefined
   #rerun: Promise<ReloadOutcome> | undefined
   #fileDigest: string | undefined
+  /** The server settings the process started with (the listen address cannot change live). */
+  #startedWith: NonNullable<GatewayConfig['server']> = {}
   /** Digest of the last file content that failed, so it is not retried until it changes. */
   #failedDigest: string | undefined
   #poll: NodeJS.Timeout | undefined
@@ -80,6 +83,7 @@ export class ReloadController {
   async start(): Promise<Snapshot> {
     const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
     this.#current = await buildSnapshot(load, this.#pool, this.services, this.#logger)
+    this.#startedWith = { ...this.#current.config.server }
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
     return this.#current
@@ -129,7 +133,7 @@ export class ReloadController {
       const next = await buildSnapshot(load, this.#pool, this.services, this.#logger)
       this.#current = next
       this.#lastError = null
-      this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startServer(k)).map((k) => `server.${k}`)
+      this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')
       this.#reloads.ok++
       this.services.metrics.reloads.inc({ result: 'ok' })
@@ -147,11 +151,6 @@ export class ReloadController {
     }
   }
 
-  #startValues: Partial<Record<(typeof RESTART_ONLY)[number], unknown>> | undefined
-  #startServer(key: (typeof RESTART_ONLY)[number]): unknown {
-    this.#startValues ??= Object.fromEntries(RESTART_ONLY.map((k) => [k, this.current.config.server?.[k]]))
-    return this.#startValues[key]
-  }
 
   /** sha256 of the file as it is now: file events that do not change it are ignored. */
   async #digest(): Promise<string | undefined> {
@@ -170,7 +169,6 @@ export class ReloadController {
   watch(): void {
     if (!('file' in this.#options.source) || this.#watcher) return
     const file = path.resolve(this.#options.source.file)
-    this.#startValues ??= Object.fromEntries(RESTART_ONLY.map((k) => [k, this.current.config.server?.[k]]))
     // atomic: false — every event counts; we compare file digests ourselves, so editor temp files cost nothing.
     this.#watcher = chokidar.watch(path.dirname(file), { ignoreInitial: true, depth: 0, followSymlinks: false, atomic: false })
     const onEvent = (): void => {

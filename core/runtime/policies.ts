@@ -18,7 +18,7 @@ import type {
 import type { Logger } from '../logger.ts'
 import type { GatewayMetrics } from '../metrics.ts'
 import type { Cache, Principal, Store } from '../plugins/types.ts'
-import { globToRegExp, isGlob } from './access.ts'
+import { NamePatterns } from './glob.ts'
 import type { RouteTable } from './routes.ts'
 import type { GatewayServices } from './services.ts'
 
@@ -151,7 +151,7 @@ export class GatewayPolicies {
     this.budgetRefreshMs = (limits.budget_refresh_s ?? DEFAULT_BUDGET_REFRESH_S) * 1000
     const alerts = [...(limits.budget_alerts ?? DEFAULT_ALERTS)].sort((a, b) => a - b)
 
-    limitConfigIssues(config, issue)
+    // limitConfigIssues already ran when the config was validated (core/config/validate.ts).
     const policies = (limits.policies ?? []).map((policy) => compilePolicy(policy, this.#defaultFailure))
     const budgets = (limits.budgets ?? []).map((budget) => compileBudget(budget, alerts))
     for (const [name, dept] of Object.entries(config.departments ?? {})) {
@@ -307,9 +307,8 @@ function compileWhen(when: LimitWhen | undefined): (facts: LimitFacts) => boolea
   inSet(when.users, (f) => f.principal?.userId)
   inSet(when.keys, (f) => f.principal?.keyId)
   if (when.routes?.length) {
-    const exact = new Set(when.routes.filter((r) => !isGlob(r)))
-    const globs = when.routes.filter(isGlob).map(globToRegExp)
-    tests.push((f) => exact.has(f.route) || globs.some((g) => g.test(f.route)))
+    const routes = new NamePatterns(when.routes)
+    tests.push((f) => routes.matches(f.route))
   }
   return (facts) => tests.every((test) => test(facts))
 }

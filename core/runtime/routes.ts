@@ -4,6 +4,7 @@
  * is a map lookup (cached for glob matches) plus a scan of that name's few candidate routes.
  */
 import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
+import { globToRegExp, isGlob } from './glob.ts'
 import type { GatewayError } from '../errors.ts'
 import type { Principal, Provider } from '../plugins/types.ts'
 import { circuitSettings, type HealthRegistry, type TargetHealth } from './health.ts'
@@ -224,9 +225,3 @@ function compileWhen(when: WhenConfig): (facts: RouteFacts) => boolean {
 
 const valueSet = (m: Matchable): Set<string> => new Set(Array.isArray(m) ? m : [m])
 
-export const isGlob = (name: string): boolean => /[*?]/.test(name)
-
-function globToRegExp(glob: string): RegExp {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${source}$`)
-}
