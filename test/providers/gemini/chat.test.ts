@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { postJson, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
+import { providerSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { sendJson } from '../../helpers/upstream.ts'
 import { API_KEY, MODEL, gatewayConfig, generatePath, generateResponse, startGeminiUpstream } from './gemini-upstream.ts'
@@ -9,15 +10,7 @@ describe('gemini: chat completions through generateContent', () => {
   let upstream: Awaited<ReturnType<typeof startGeminiUpstream>>
   let gw: RunningGateway
   let client: OpenAI
-  beforeAll(async () => {
-    upstream = await startGeminiUpstream()
-    gw = await startTestGateway(gatewayConfig(upstream.url))
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
-  })
-  afterAll(async () => {
-    await gw.close()
-    await upstream.close()
-  })
+  providerSuite(startGeminiUpstream, gatewayConfig, (suite) => ({ upstream, gw, client } = suite))
   beforeEach(() => {
     upstream.requests.length = 0
     upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([{ text: 'Bonjour !' }])))

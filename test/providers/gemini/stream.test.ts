@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
-import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
+import type { RunningGateway } from '../../helpers/gateway.ts'
+import { providerSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { MODEL, gatewayConfig, sendGeminiStream, startGeminiUpstream, streamPath } from './gemini-upstream.ts'
 
@@ -15,15 +16,7 @@ describe('gemini: streamed chat completions through streamGenerateContent', () =
   let upstream: Awaited<ReturnType<typeof startGeminiUpstream>>
   let gw: RunningGateway
   let client: OpenAI
-  beforeAll(async () => {
-    upstream = await startGeminiUpstream()
-    gw = await startTestGateway(gatewayConfig(upstream.url))
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
-  })
-  afterAll(async () => {
-    await gw.close()
-    await upstream.close()
-  })
+  providerSuite(startGeminiUpstream, gatewayConfig, (suite) => ({ upstream, gw, client } = suite))
   beforeEach(() => {
     upstream.requests.length = 0
     upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, EVENTS))

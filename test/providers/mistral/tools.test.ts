@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions'
-import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
+import type { RunningGateway } from '../../helpers/gateway.ts'
+import { providerSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { sendJson } from '../../helpers/upstream.ts'
 import { CHAT_PATH, completion, gatewayConfig, sendMistralStream, startMistralUpstream, streamChunk } from './mistral-upstream.ts'
@@ -17,15 +18,7 @@ describe('mistral: tools and tool calls', () => {
   let upstream: Awaited<ReturnType<typeof startMistralUpstream>>
   let gw: RunningGateway
   let client: OpenAI
-  beforeAll(async () => {
-    upstream = await startMistralUpstream()
-    gw = await startTestGateway(gatewayConfig(upstream.url))
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
-  })
-  afterAll(async () => {
-    await gw.close()
-    await upstream.close()
-  })
+  providerSuite(startMistralUpstream, gatewayConfig, (suite) => ({ upstream, gw, client } = suite))
   beforeEach(() => {
     upstream.requests.length = 0
     upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, completion(
