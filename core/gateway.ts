@@ -20,6 +20,8 @@ export interface GatewayOptions {
   /** Watch the config file for changes (default true for file sources). */
   watch?: boolean
   debounceMs?: number
+  /** How often the config file's digest is checked in case a file event was missed (ms). */
+  pollMs?: number
   /** Usage writer tuning (tests shorten the flush interval). */
   usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }
 }
@@ -44,6 +46,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     env: options.env,
     debounceMs: options.debounceMs,
+    pollMs: options.pollMs,
     usage: options.usage,
   })
   const snapshot = await controller.start()
@@ -62,7 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     server.listen(port, host, () => { server.off('error', reject); resolve() })
   })
   const bound = (server.address() as AddressInfo).port
-  if (options.watch ?? 'file' in options.source) controller.watch()
+  if (options.watch ?? 'file' in options.source) await controller.watch()
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
   logger.info({ port: bound, host, version: snapshot.version }, 'gateway listening')
 

@@ -166,17 +166,21 @@ export class ReloadController {
    * Watch the config file's folder, not only the file: an editor's rename-on-save and a Kubernetes
    * ConfigMap's `..data` symlink swap replace the file rather than write it.
    */
-  watch(): void {
+  async watch(): Promise<void> {
     if (!('file' in this.#options.source) || this.#watcher) return
     const file = path.resolve(this.#options.source.file)
     // atomic: false — every event counts; we compare file digests ourselves, so editor temp files cost nothing.
     this.#watcher = chokidar.watch(path.dirname(file), { ignoreInitial: true, depth: 0, followSymlinks: false, atomic: false })
+    const debounce = this.#options.debounceMs ?? 100
     const onEvent = (): void => {
       clearTimeout(this.#debounce)
-      this.#debounce = setTimeout(() => void this.reload('file change', false), this.#options.debounceMs ?? 100)
+      this.#debounce = setTimeout(() => void this.reload('file change', false), debounce)
     }
     this.#watcher.on('all', onEvent)
     this.#watcher.on('error', (err) => this.#logger.error({ err: (err as Error).message }, 'config watcher error'))
+    // Until its first scan is done the watcher reports nothing: a change made right after start
+    // would wait for the poll below.
+    await new Promise<void>((resolve) => this.#watcher!.once('ready', () => resolve()))
     // A safety net for file events the OS drops under load: compare the file's digest now and then.
     this.#poll = setInterval(() => void this.reload('poll', false), this.#options.pollMs ?? 1000).unref()
   }

@@ -10,7 +10,7 @@ export const testLogger = () => createLogger(process.env.TEST_LOG_LEVEL ?? 'sile
 
 export async function startTestGateway(
   config: string | { file: string },
-  options: { env?: NodeJS.ProcessEnv; dir?: string; watch?: boolean; debounceMs?: number; usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number } } = {},
+  options: { env?: NodeJS.ProcessEnv; dir?: string; watch?: boolean; debounceMs?: number; pollMs?: number; usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number } } = {},
 ): Promise<RunningGateway> {
   const source = typeof config === 'string' ? { text: config, label: 'test.yaml', dir: options.dir ?? os.tmpdir() } : config
   return startGateway({
@@ -21,6 +21,7 @@ export async function startTestGateway(
     logger: testLogger(),
     watch: options.watch ?? false,
     debounceMs: options.debounceMs ?? 50,
+    pollMs: options.pollMs,
     usage: options.usage ?? { flushIntervalMs: 50 },
   })
 }

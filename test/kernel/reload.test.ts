@@ -39,9 +39,12 @@ describe('hot reload', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  // These three use a poll interval far past their deadline: only the watcher's events can pass them.
+  const EVENTS_ONLY = { watch: true, pollMs: 600_000 }
+
   it('serves a route added by editing the file in place within 1 s', async () => {
     await writeFile(file, config(['mock']))
-    gw = await startTestGateway({ file }, { watch: true })
+    gw = await startTestGateway({ file }, EVENTS_ONLY)
     expect((await chat(gw, 'mock-2')).status).toBe(404)
     await writeFile(file, config(['mock', 'mock-2']))
     const { ms } = await waitFor(async () => (await chat(gw!, 'mock-2')).status === 200, 1000)
@@ -50,7 +53,7 @@ describe('hot reload', () => {
 
   it('sees an editor\'s rename-over-the-file save', async () => {
     await writeFile(file, config(['mock']))
-    gw = await startTestGateway({ file }, { watch: true })
+    gw = await startTestGateway({ file }, EVENTS_ONLY)
     const tmp = path.join(dir, '.gateway.yaml.swp')
     await writeFile(tmp, config(['mock', 'renamed']))
     await rename(tmp, file)
@@ -63,7 +66,7 @@ describe('hot reload', () => {
     await writeFile(path.join(v1, 'gateway.yaml'), config(['mock']))
     await symlink('..2026_01_01_v1', path.join(dir, '..data'))
     await symlink('..data/gateway.yaml', file)
-    gw = await startTestGateway({ file }, { watch: true })
+    gw = await startTestGateway({ file }, EVENTS_ONLY)
     expect((await chat(gw, 'swapped')).status).toBe(404)
 
     const v2 = path.join(dir, '..2026_01_02_v2')
