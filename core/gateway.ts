@@ -22,8 +22,6 @@ export interface GatewayOptions {
   debounceMs?: number
   /** How often the config file's digest is checked in case a file event was missed (ms). */
   pollMs?: number
-  /** Usage writer tuning (tests shorten the flush interval). */
-  usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }
 }
 
 export interface RunningGateway {
@@ -47,7 +45,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     env: options.env,
     debounceMs: options.debounceMs,
     pollMs: options.pollMs,
-    usage: options.usage,
   })
   const snapshot = await controller.start()
   if (snapshot.auth.length === 0) logger.warn('no auth strategies configured: every request is served as the anonymous user')

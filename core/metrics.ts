@@ -1,13 +1,16 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway (so gateways in one process, as in
- * tests, do not mix). Label values come from the config (route and provider names), so
- * cardinality stays bounded.
+ * tests, do not mix). The kernel's own are fields here; plugins make theirs through `ctx.metrics`
+ * (get-or-create by name, so a plugin rebuilt on reload keeps counting on the same series).
+ * Label values come from the config (route and provider names), so cardinality stays bounded.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { MetricLabels, Metrics } from './plugins/types.ts'
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+const STAGE_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]
 
-export class GatewayMetrics {
+export class GatewayMetrics implements Metrics {
   readonly registry = new Registry()
   readonly requests = new Counter({ name: 'gateway_requests_total', help: 'API requests by route, provider and status.', labelNames: ['route', 'provider', 'status'], registers: [this.registry] })
   readonly latency = new Histogram({ name: 'gateway_request_duration_seconds', help: 'Request latency, to the end of the response.', labelNames: ['route', 'provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
@@ -15,19 +18,41 @@ export class GatewayMetrics {
   readonly tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by route, provider and kind (prompt, completion, cached).', labelNames: ['route', 'provider', 'kind'], registers: [this.registry] })
   readonly cost = new Counter({ name: 'gateway_cost_usd_total', help: 'Provider cost in USD.', labelNames: ['route', 'provider'], registers: [this.registry] })
   readonly cacheHits = new Counter({ name: 'gateway_cache_hits_total', help: 'Responses served from the cache.', labelNames: ['route'], registers: [this.registry] })
-  readonly limiterRejections = new Counter({ name: 'gateway_limiter_rejections_total', help: 'Requests refused by a rate limit or budget.', labelNames: ['scope', 'kind'], registers: [this.registry] })
-  readonly limiterBackendFailures = new Counter({ name: 'gateway_limiter_backend_failures_total', help: 'Limit checks the limiter backend did not answer, by what the policy did (open: admitted, closed: refused).', labelNames: ['outcome'], registers: [this.registry] })
-  readonly limiterBackendUp = new Gauge({ name: 'gateway_limiter_backend_up', help: '1 while the limiter backend answers, 0 after a failed check until one succeeds.', registers: [this.registry] })
-  readonly budgetAlerts = new Counter({ name: 'gateway_budget_alerts_total', help: 'Budget thresholds crossed, by scope, period and threshold.', labelNames: ['scope', 'period', 'threshold'], registers: [this.registry] })
-  readonly cacheLookups = new Counter({ name: 'gateway_cache_lookups_total', help: 'Chat requests by cache result: hit, miss, or bypass (not cacheable or the client said no-cache).', labelNames: ['route', 'result'], registers: [this.registry] })
-  readonly cacheErrors = new Counter({ name: 'gateway_cache_errors_total', help: 'Cache operations that failed or timed out (a failed lookup is served as a miss).', labelNames: ['op'], registers: [this.registry] })
   readonly circuit = new Gauge({ name: 'gateway_circuit_state', help: 'Circuit breaker per target: 0 closed, 1 half-open, 2 open.', labelNames: ['target'], registers: [this.registry] })
   readonly reloads = new Counter({ name: 'gateway_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'], registers: [this.registry] })
-  readonly usageBuffer = new Gauge({ name: 'gateway_usage_buffer_depth', help: 'Usage events waiting to be written.', registers: [this.registry] })
-  readonly usageDropped = new Counter({ name: 'gateway_usage_events_dropped_total', help: 'Usage events dropped because the buffer was full.', registers: [this.registry] })
-  readonly usageWriteFailures = new Counter({ name: 'gateway_usage_write_failures_total', help: 'Failed usage batch writes (retried).', registers: [this.registry] })
+  readonly #stage = new Histogram({ name: 'gateway_stage_duration_seconds', help: 'Time in each pipeline step and stage plugin.', labelNames: ['stage'], buckets: STAGE_BUCKETS, registers: [this.registry] })
+  readonly #stageSeries = new Map<string, { observe(value: number): void }>()
+  readonly #made = new Map<string, Counter | Gauge | Histogram>()
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_process_' })
+  }
+
+  /** One sample of a step's duration (the labelled series is looked up once per step name). */
+  stageDuration(stage: string, seconds: number): void {
+    let series = this.#stageSeries.get(stage)
+    if (!series) this.#stageSeries.set(stage, (series = this.#stage.labels(stage)))
+    series.observe(seconds)
+  }
+
+  counter(name: string, help: string, labelNames: readonly string[] = []): { inc(labels?: MetricLabels, value?: number): void } {
+    const metric = this.#make(name, () => new Counter({ name, help, labelNames: [...labelNames], registers: [this.registry] })) as Counter
+    return { inc: (labels, value = 1) => (labels ? metric.inc(labels, value) : metric.inc(value)) }
+  }
+
+  gauge(name: string, help: string, labelNames: readonly string[] = []): { set(value: number, labels?: MetricLabels): void } {
+    const metric = this.#make(name, () => new Gauge({ name, help, labelNames: [...labelNames], registers: [this.registry] })) as Gauge
+    return { set: (value, labels) => (labels ? metric.set(labels, value) : metric.set(value)) }
+  }
+
+  histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = LATENCY_BUCKETS): { observe(value: number, labels?: MetricLabels): void } {
+    const metric = this.#make(name, () => new Histogram({ name, help, labelNames: [...labelNames], buckets: [...buckets], registers: [this.registry] })) as Histogram
+    return { observe: (value, labels) => (labels ? metric.observe(labels, value) : metric.observe(value)) }
+  }
+
+  #make(name: string, create: () => Counter | Gauge | Histogram): Counter | Gauge | Histogram {
+    let metric = this.#made.get(name)
+    if (!metric) this.#made.set(name, (metric = create()))
+    return metric
   }
 }

@@ -1,6 +1,11 @@
 /**
  * Where plugins plug into gateway.yaml. One table drives validation of each plugin block, the
- * merged JSON Schema, and the order plugins are set up in (capabilities before their users).
+ * merged JSON Schema, and the order plugins are set up in.
+ *
+ * Some built-in plugins are implied rather than named: the stages behind `limits:` and `cache:`,
+ * the `openai` and `anthropic` surfaces, and the plugins that keep identity and usage data when a
+ * store is configured. They are plugins like any other (found in the registry by name); the
+ * table below only says when a config wants them and which part of it is their block.
  */
 import type { PluginKind } from '../plugins/types.ts'
 import type { ConfigPath } from './load.ts'
@@ -10,54 +15,116 @@ export interface PluginSlot {
   readonly kind: PluginKind
   /** Path of the block in the config. */
   readonly path: ConfigPath
-  /** Instance name: the key under `providers:`/`services:`, else the plugin name. */
+  /** Instance name: the key under `providers:`/`services:`/`stages:`/`surfaces:`, else the plugin name. */
   readonly name: string
   /** The plugin's name within its kind (`plugin:`). */
   readonly plugin: string
-  /** The block without the kernel-owned `plugin` key: what the plugin's configSchema validates. */
+  /** The block without the kernel-owned keys: what the plugin's configSchema validates. */
   readonly block: Record<string, unknown>
+  /** Kernel-owned keys of stage blocks: the routes (globs) a stage applies to. */
+  readonly routes?: readonly string[]
+  /** Kernel-owned: a stage's priority over its plugin's own. */
+  readonly priority?: number
+  /** Built in and not named by the config (see IMPLIED_SLOTS). */
+  readonly implied?: boolean
 }
 
 type SlotShape = { kind: PluginKind; at: readonly string[]; shape: 'one' | 'map' | 'list' | 'named-map' }
 
-/** In set-up order. */
+/** Named in the config; in set-up order when nothing else decides it (see orderSlots). */
 export const SLOT_SHAPES: readonly SlotShape[] = [
   { kind: 'telemetry', at: ['telemetry'], shape: 'named-map' },
   { kind: 'store', at: ['store'], shape: 'one' },
   { kind: 'queue', at: ['queue'], shape: 'one' },
   { kind: 'limiter', at: ['limits', 'backend'], shape: 'one' },
   { kind: 'cache', at: ['cache'], shape: 'one' },
+  { kind: 'service', at: ['services'], shape: 'named-map' },
   { kind: 'provider', at: ['providers'], shape: 'map' },
   { kind: 'auth', at: ['auth', 'strategies'], shape: 'list' },
-  { kind: 'service', at: ['services'], shape: 'named-map' },
+  { kind: 'stage', at: ['stages'], shape: 'named-map' },
+  { kind: 'surface', at: ['surfaces'], shape: 'named-map' },
 ]
 
-function without(block: Record<string, unknown>, key: string): Record<string, unknown> {
-  const { [key]: _omit, ...rest } = block
-  return rest
+interface ImpliedSlot {
+  readonly kind: PluginKind
+  readonly name: string
+  /** Where its block is (validated against its schema there), or undefined for an empty block. */
+  readonly at?: readonly string[]
+  /** Keys of that block that belong to another slot (`limits.backend` is the limiter's). */
+  readonly omit?: readonly string[]
+  /** More of the config the plugin needs, added to its block. */
+  readonly extra?: (config: GatewayConfig) => Record<string, unknown>
+  readonly when: (config: GatewayConfig) => boolean
+}
+
+/** Built-in plugins a config wants without naming them. Named blocks of the same kind and name win. */
+export const IMPLIED_SLOTS: readonly ImpliedSlot[] = [
+  { kind: 'service', name: 'identity', when: (c) => c.store !== undefined },
+  { kind: 'stage', name: 'usage', at: ['usage'], when: (c) => c.store !== undefined },
+  { kind: 'stage', name: 'limits', at: ['limits'], omit: ['backend'], extra: departmentLimits, when: () => true },
+  { kind: 'stage', name: 'cache', at: ['cache'], omit: ['plugin'], when: (c) => c.cache !== undefined },
+  { kind: 'surface', name: 'openai', when: () => true },
+  { kind: 'surface', name: 'anthropic', when: () => true },
+]
+
+/** The departments' limits and budgets, which the limits stage enforces. */
+function departmentLimits(config: GatewayConfig): Record<string, unknown> {
+  const departments: Record<string, unknown> = {}
+  for (const [name, dept] of Object.entries(config.departments ?? {})) {
+    if (dept.limits || dept.budget) departments[name] = { limits: dept.limits, budget: dept.budget }
+  }
+  return Object.keys(departments).length ? { departments } : {}
+}
+
+/** Keys of a block the kernel reads itself (never passed to the plugin). */
+const KERNEL_KEYS = ['plugin', 'optional', 'routes', 'priority', 'enabled']
+
+function pluginBlock(block: Record<string, unknown>, omit: readonly string[] = KERNEL_KEYS): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(block)) if (!omit.includes(key)) out[key] = value
+  return out
+}
+
+function at(config: GatewayConfig, path: readonly string[]): unknown {
+  let value: unknown = config
+  for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key]
+  return value
 }
 
 export function pluginSlots(config: GatewayConfig): PluginSlot[] {
   const slots: PluginSlot[] = []
-  for (const { kind, at, shape } of SLOT_SHAPES) {
-    let value: unknown = config
-    for (const key of at) value = (value as Record<string, unknown> | undefined)?.[key]
+  for (const { kind, at: path, shape } of SLOT_SHAPES) {
+    const value = at(config, path)
     if (value === undefined || value === null) continue
     if (shape === 'one') {
       const block = value as Record<string, unknown>
-      slots.push({ kind, path: at, name: String(block.plugin), plugin: String(block.plugin), block: without(block, 'plugin') })
+      slots.push({ kind, path, name: String(block.plugin), plugin: String(block.plugin), block: pluginBlock(block) })
     } else if (shape === 'list') {
       ;(value as Record<string, unknown>[]).forEach((block, i) => {
-        slots.push({ kind, path: [...at, i], name: `${String(block.plugin)}#${i}`, plugin: String(block.plugin), block: without(block, 'plugin') })
+        slots.push({ kind, path: [...path, i], name: `${String(block.plugin)}#${i}`, plugin: String(block.plugin), block: pluginBlock(block) })
       })
     } else {
       for (const [name, raw] of Object.entries(value as Record<string, Record<string, unknown> | null>)) {
         const block = raw ?? {}
+        if (block.enabled === false) continue
         const plugin = shape === 'named-map' ? String(block.plugin ?? name) : String(block.plugin)
-        // `optional` is the kernel's too (see core/config/load.ts), not the plugin's.
-        slots.push({ kind, path: [...at, name], name, plugin, block: without(without(block, 'plugin'), 'optional') })
+        slots.push({
+          kind, path: [...path, name], name, plugin, block: pluginBlock(block),
+          routes: Array.isArray(block.routes) ? (block.routes as string[]) : undefined,
+          priority: typeof block.priority === 'number' ? block.priority : undefined,
+        })
       }
     }
+  }
+  for (const implied of IMPLIED_SLOTS) {
+    if (!implied.when(config)) continue
+    if (slots.some((s) => s.kind === implied.kind && s.name === implied.name)) continue
+    // `surfaces: { anthropic: { enabled: false } }` turns an implied one off.
+    const named = at(config, [`${implied.kind}s`, implied.name]) as Record<string, unknown> | undefined
+    if (named?.enabled === false) continue
+    const raw = implied.at ? at(config, implied.at) : undefined
+    const block = { ...(typeof raw === 'object' && raw !== null ? pluginBlock(raw as Record<string, unknown>, implied.omit ?? []) : {}), ...implied.extra?.(config) }
+    slots.push({ kind: implied.kind, path: implied.at ?? [], name: implied.name, plugin: implied.name, block, implied: true })
   }
   return slots
 }

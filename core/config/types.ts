@@ -57,6 +57,8 @@ export interface RouteConfig {
   strict?: boolean
   /** Response caching for this route: true caches every request (not only temperature 0), false none. */
   cache?: boolean | { ttl_s?: number }
+  /** Per-route stage settings: `false` turns a stage off on this route; an object is the stage's own setting. */
+  stages?: Record<string, false | Record<string, unknown>>
 }
 
 /** Over which records a role's permissions reach: the caller's own, their department's, or all. */
@@ -93,6 +95,9 @@ export interface GatewayConfig {
   store?: PluginBlock
   queue?: PluginBlock
   services?: Record<string, Partial<PluginBlock>>
+  stages?: Record<string, Partial<PluginBlock> & { routes?: string[]; priority?: number; enabled?: boolean }>
+  surfaces?: Record<string, Partial<PluginBlock> & { enabled?: boolean }>
+  usage?: Record<string, unknown>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>
   /** USD per 1M tokens by model, on top of config/models.json. */

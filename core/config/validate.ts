@@ -10,7 +10,7 @@ import addFormatsModule from 'ajv-formats'
 import { ConfigError, type ConfigIssue } from './issues.ts'
 import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
 import { pluginSlots, SLOT_SHAPES } from './slots.ts'
-import { limitConfigIssues } from '../runtime/policies.ts'
+import { limitConfigIssues } from './limits-check.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginKind, PluginManifest } from '../plugins/types.ts'
@@ -74,7 +74,7 @@ export async function validateConfig(
     const validate = pluginValidator(registered.manifest)
     if (!validate(slot.block)) issues.push(...ajvIssues(parsed, slot.path, validate.errors ?? []))
     // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
-    else Object.assign(blockAt(config, slot.path), slot.block)
+    else if (!slot.implied) Object.assign(blockAt(config, slot.path), slot.block)
   }
 
   issues.push(...crossReferenceIssues(parsed, config))

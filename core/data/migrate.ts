@@ -1,6 +1,8 @@
 /**
- * Versioned SQL migrations: core/data/migrations/NNNN_name.sql, applied in order, each in its own
- * transaction, recorded in `schema_migrations` in the store's schema.
+ * Versioned SQL migrations, one folder per plugin that keeps data (NNNN_name.sql files, applied in
+ * order, each in its own transaction), recorded in `schema_migrations` in the store's schema as
+ * `<owner>/<NNNN>`. A file whose header says `-- was: NNNN` counts as applied where an earlier
+ * release recorded that bare version (when all migrations lived in the kernel).
  *
  * Safe when several gateways start at once: each migration is applied under a transaction-scoped
  * advisory lock (per schema) and re-checked once the lock is held, so exactly one process applies
@@ -14,11 +16,8 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Logger } from '../logger.ts'
-import type { SqlClient } from '../plugins/types.ts'
-
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url))
+import type { MigrationReport, SqlClient } from '../plugins/types.ts'
 
 export interface Migration {
   /** `0006` */
@@ -29,13 +28,8 @@ export interface Migration {
   readonly checksum: string
   /** Set for a migration that needs a PostgreSQL extension (see the file's header). */
   readonly requires?: { readonly extension: string; readonly level: 'warn' | 'info'; readonly withoutIt: string }
-}
-
-export interface MigrationReport {
-  /** Migrations this run applied. */
-  readonly applied: string[]
-  /** Migrations left for later because their extension is missing (or could not be installed). */
-  readonly pending: { readonly id: string; readonly extension: string; readonly reason: string }[]
+  /** The bare version an earlier release recorded this migration under. */
+  readonly was?: string
 }
 
 /** What the runner needs from a store backend. */
@@ -47,6 +41,7 @@ export interface MigrationTarget {
 const FILE_NAME = /^(\d{4})_[a-z0-9_]+\.sql$/
 const REQUIRES = /^--\s*requires extension:\s*([a-z0-9_]+)\s*$/m
 const IF_MISSING = /^--\s*if missing \((warn|info)\):\s*(.+?)\s*$/m
+const WAS = /^--\s*was:\s*(\d{4})\s*$/m
 
 const CURRENT_SCHEMA = `SELECT current_schema() AS schema,
   to_regclass(quote_ident(current_schema()) || '.schema_migrations') IS NOT NULL AS recorded`
@@ -69,7 +64,7 @@ const RECORD = 'INSERT INTO schema_migrations (version, name, checksum, duration
 const loaded = new Map<string, readonly Migration[]>()
 
 /** The migrations in `dir`, in order; read once per process (they ship with the code). */
-export function loadMigrations(dir: string = MIGRATIONS_DIR): readonly Migration[] {
+export function loadMigrations(dir: string): readonly Migration[] {
   let migrations = loaded.get(dir)
   if (migrations) return migrations
   const seen = new Set<string>()
@@ -87,6 +82,7 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): readonly Migration
       id: file.slice(0, -'.sql'.length),
       sql,
       checksum: createHash('sha256').update(sql).digest('hex'),
+      was: WAS.exec(sql)?.[1],
       requires: extension
         ? { extension, level: (missing?.[1] ?? 'warn') as 'warn' | 'info', withoutIt: missing?.[2] ?? `the features of ${file} are off` }
         : undefined,
@@ -97,16 +93,17 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): readonly Migration
 }
 
 /** Bring the store's schema up to date. Fails (naming the migration) if a required one fails. */
-export async function migrate(target: MigrationTarget, logger: Logger, migrations: readonly Migration[] = loadMigrations()): Promise<MigrationReport> {
+export async function migrate(target: MigrationTarget, logger: Logger, owner: string, migrations: readonly Migration[]): Promise<MigrationReport> {
   const { schema, applied } = await readLedger(target.sql)
+  const versionOf = (m: Migration): string => `${owner}/${m.version}`
   for (const m of migrations) {
-    const checksum = applied.get(m.version)
+    const checksum = applied.get(versionOf(m))
     if (checksum !== undefined && checksum !== m.checksum) {
-      logger.warn({ migration: m.id }, 'migration file changed after it was applied; the change is not applied again (add a new migration instead)')
+      logger.warn({ migration: `${owner}/${m.id}` }, 'migration file changed after it was applied; the change is not applied again (add a new migration instead)')
     }
   }
-  const todo = migrations.filter((m) => !applied.has(m.version))
-  const report: MigrationReport = { applied: [], pending: [] }
+  const todo = migrations.filter((m) => !applied.has(versionOf(m)) && !(m.was !== undefined && applied.has(m.was)))
+  const report = { applied: [] as string[], pending: [] as { id: string; extension: string; reason: string }[] }
   if (todo.length === 0) return report
 
   const wanted = [...new Set(todo.flatMap((m) => (m.requires ? [m.requires.extension] : [])))]
@@ -126,14 +123,14 @@ export async function migrate(target: MigrationTarget, logger: Logger, migration
         await tx.query(LOCK)
         await tx.exec(CREATE_LEDGER)
         // Another gateway may have applied it while this one waited for the lock.
-        if ((await tx.query(IS_APPLIED, [m.version])).rowCount > 0) return false
+        if ((await tx.query(IS_APPLIED, [versionOf(m)])).rowCount > 0) return false
         await tx.exec(m.sql)
-        await tx.query(RECORD, [m.version, m.id, m.checksum, Math.round(performance.now() - started)])
+        await tx.query(RECORD, [versionOf(m), `${owner}/${m.id}`, m.checksum, Math.round(performance.now() - started)])
         return true
       })
       if (appliedNow) {
-        report.applied.push(m.id)
-        logger.info({ migration: m.id, schema, ms: Math.round(performance.now() - started) }, 'applied migration')
+        report.applied.push(`${owner}/${m.id}`)
+        logger.info({ migration: `${owner}/${m.id}`, schema, ms: Math.round(performance.now() - started) }, 'applied migration')
       }
     } catch (err) {
       const reason = (err as Error).message
@@ -146,7 +143,7 @@ export async function migrate(target: MigrationTarget, logger: Logger, migration
   return report
 }
 
-function leavePending(m: Migration, reason: string, report: MigrationReport, logger: Logger): void {
+function leavePending(m: Migration, reason: string, report: { pending: { id: string; extension: string; reason: string }[] }, logger: Logger): void {
   const requires = m.requires!
   report.pending.push({ id: m.id, extension: requires.extension, reason })
   logger[requires.level](

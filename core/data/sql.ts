@@ -1,6 +1,6 @@
 /** Small helpers the repositories share: id checks, paging, numbers, and database errors as GatewayErrors. */
 import { GatewayError } from '../errors.ts'
-import type { Page } from './types.ts'
+import type { Page } from '../plugins/capabilities.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

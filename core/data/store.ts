@@ -1,11 +1,10 @@
 /**
- * A Store from a SQL backend: migrate, then expose the repositories on the pool and per
- * transaction. The two store plugins differ only in the backend they pass here.
+ * A Store from a SQL backend: the pool, transactions, and migrations that each plugin registers
+ * for its own tables. The two store plugins differ only in the backend they pass here.
  */
 import type { Logger } from '../logger.ts'
-import type { SqlClient, Store } from '../plugins/types.ts'
-import { migrate, type Migration, type MigrationReport } from './migrate.ts'
-import { repositories } from './repositories/index.ts'
+import type { MigrationReport, MigrationSet, SqlClient, Store } from '../plugins/types.ts'
+import { loadMigrations, migrate } from './migrate.ts'
 
 /** What a store plugin provides: a connection (or pool) speaking PostgreSQL. */
 export interface SqlBackend {
@@ -20,34 +19,23 @@ export interface SqlBackend {
 }
 
 export interface OpenedStore extends Store {
-  /** What the migration run at open did and left pending. */
-  readonly migrations: MigrationReport
   ready(): Promise<void>
   dispose(): Promise<void>
 }
 
-const EMBEDDING_COLUMN = `SELECT EXISTS (
-  SELECT 1 FROM information_schema.columns
-  WHERE table_schema = current_schema() AND table_name = 'rag_chunks' AND column_name = 'embedding'
-) AS present`
+const EXTENSION = `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = $1) AS available`
 
-/** Migrate and wrap `backend`; on failure the backend is closed and the error names what failed. */
-export async function openStore(backend: SqlBackend, logger: Logger, migrations?: readonly Migration[]): Promise<OpenedStore> {
-  try {
-    const report = await migrate(backend, logger, migrations)
-    const { rows } = await backend.sql.query<{ present: boolean }>(EMBEDDING_COLUMN)
-    return {
-      backend: backend.kind,
-      vector: rows[0]?.present === true,
-      migrations: report,
-      sql: backend.sql,
-      ...repositories(backend.sql),
-      transaction: (fn) => backend.transaction((tx) => fn({ sql: tx, ...repositories(tx) })),
-      ready: () => backend.ping(),
-      dispose: () => backend.close(),
-    }
-  } catch (err) {
-    await backend.close().catch(() => undefined)
-    throw err
+export function openStore(backend: SqlBackend, logger: Logger): OpenedStore {
+  return {
+    backend: backend.kind,
+    sql: backend.sql,
+    transaction: (fn) => backend.transaction(fn),
+    migrate: (set: MigrationSet): Promise<MigrationReport> => migrate(backend, logger, set.owner, loadMigrations(set.dir)),
+    async hasExtension(name) {
+      const { rows } = await backend.sql.query<{ available: boolean }>(EXTENSION, [name])
+      return rows[0]?.available === true
+    },
+    ready: () => backend.ping(),
+    dispose: () => backend.close(),
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The Koa app: request id, snapshot pinning, error mapping, access log, and the kernel's routes.
- * Service plugins' routes come from the pinned snapshot, so they hot-reload with it.
+ * The Koa app: request id, snapshot pinning, error mapping, access log, the kernel's routes
+ * (/health, /ready, /metrics, /api/v1/admin), and the pinned snapshot's surfaces and services, so
+ * they hot-reload with it.
  */
 import { randomUUID } from 'node:crypto'
 import Koa from 'koa'
@@ -8,13 +9,9 @@ import Router from '@koa/router'
 import { accessLogger, type Logger } from '../logger.ts'
 import type { ReloadController } from '../runtime/controller.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
-import { notFound } from '../errors.ts'
+import { GatewayError, notFound } from '../errors.ts'
 import { respondWithError } from './errors.ts'
-import { adminRoutes } from '../pipeline/admin.ts'
-import { newExchange } from '../pipeline/exchange.ts'
-import { authenticate } from '../pipeline/stages.ts'
-import { chatCompletions, embeddings, getModel, listModels } from '../pipeline/handlers.ts'
-import { anthropicMessages } from '../pipeline/messages.ts'
+import { snapshotRouter } from './routes.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -23,6 +20,8 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
   const access = accessLogger(logger)
   app.proxy = true
   app.silent = true
+  // Each snapshot's routes are built once, on its first request.
+  const routers = new WeakMap<Snapshot, Router.Middleware>()
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id')
@@ -42,7 +41,11 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
     })
     try {
       await next()
-      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) throw notFound(`No route for ${ctx.method} ${ctx.path}.`, 'unknown_url')
+      if (ctx.respond !== false && ctx.body == null) {
+        if (ctx.status === 404) throw notFound(`No route for ${ctx.method} ${ctx.path}.`, 'unknown_url')
+        if (ctx.status === 405) throw new GatewayError(`${ctx.method} is not allowed on ${ctx.path}; use ${ctx.response.get('allow')}.`, { status: 405, code: 'method_not_allowed', type: 'invalid_request_error' })
+        if (ctx.status === 501) throw new GatewayError(`${ctx.method} is not implemented.`, { status: 501, code: 'not_implemented' })
+      }
     } catch (err) {
       const error = respondWithError(ctx, err)
       if (error.status >= 500 && error.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error')
@@ -50,33 +53,25 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
     }
   })
 
-  const router = new Router()
-  router.get('/health', (ctx) => { ctx.body = health(controller) })
-  router.get('/ready', async (ctx) => {
+  const kernel = new Router()
+  kernel.get('/health', (ctx) => { ctx.body = health(controller) })
+  kernel.get('/ready', async (ctx) => {
     const { ready, backends } = await readiness(ctx.state.snapshot as Snapshot)
     ctx.status = ready ? 200 : 503
     ctx.body = { status: ready ? 'ready' : 'not_ready', backends }
   })
-  router.get('/metrics', async (ctx) => {
-    const { registry } = controller.services.metrics
+  kernel.get('/metrics', async (ctx) => {
+    const { registry } = controller.shared.metrics
     ctx.type = registry.contentType
     ctx.body = await registry.metrics()
   })
-  router.post('/v1/chat/completions', chatCompletions)
-  router.post('/v1/embeddings', embeddings)
-  router.post('/v1/messages', anthropicMessages)
-  router.get('/v1/models', listModels)
-  router.get('/v1/models/:id', getModel)
-  router.get('/api/v1/admin/routes', adminRoutes)
-  // Service plugins get authenticated requests only: a service cannot forget to check.
-  router.all(/^\/api\/v1(?:\/|$)/, async (ctx, next) => {
-    const x = newExchange(ctx)
-    await authenticate(x)
-    ctx.state.exchange = x
-    return (ctx.state.snapshot as Snapshot).serviceRoutes(ctx as never, next)
+  app.use(kernel.routes())
+  app.use((ctx, next) => {
+    const snapshot = ctx.state.snapshot as Snapshot
+    let routes = routers.get(snapshot)
+    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot)))
+    return routes(ctx as never, next)
   })
-  app.use(router.routes())
-  app.use(router.allowedMethods())
   return app
 }
 

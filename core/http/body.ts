@@ -1,7 +1,16 @@
-/** Read a JSON request body within the snapshot's size limit. */
+/**
+ * Reading request bodies within the snapshot's limits: JSON (nesting depth bounded before it is
+ * parsed, so a hostile body cannot overflow a stack anywhere after), and multipart uploads
+ * (busboy: fields and files, the whole request within the body limit).
+ */
 import type Koa from 'koa'
 import getRawBody from 'raw-body'
+import busboy from 'busboy'
 import { GatewayError, badRequest } from '../errors.ts'
+import type { UploadedFile } from '../plugins/types.ts'
+
+/** Deeper JSON than this is refused: no API the gateway serves nests anywhere near it. */
+export const MAX_JSON_DEPTH = 64
 
 export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {
   // The body is read as JSON whatever the Content-Type says (curl -d sends form-urlencoded):
@@ -16,11 +25,74 @@ export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown
     throw new GatewayError('Could not read the request body.', { status: 400, code: 'invalid_body', cause: err })
   }
   if (text.length === 0) throw badRequest('The request body is empty; send a JSON object.', null, 'invalid_json')
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, null, 'invalid_json')
   try {
     return JSON.parse(text)
   } catch (err) {
     throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json')
   }
+}
+
+/** The deepest nesting of arrays and objects in JSON text, in one pass without recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92 /* \ */) i++
+      else if (c === 34 /* " */) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) max = depth
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--
+  }
+  return max
+}
+
+/** A multipart/form-data request: its text fields and its files, all within `limit` bytes. */
+export async function readMultipart(ctx: Koa.Context, limit: number): Promise<{ fields: Record<string, string>; files: UploadedFile[] }> {
+  const type = ctx.get('content-type')
+  if (!/^multipart\/form-data/i.test(type)) throw new GatewayError('Send the upload as multipart/form-data.', { status: 415, code: 'unsupported_media_type' })
+  const declared = ctx.request.length
+  if (declared !== undefined && declared > limit) throw tooLarge(limit)
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {}
+    const files: UploadedFile[] = []
+    let total = 0
+    let failed = false
+    const fail = (error: GatewayError): void => {
+      if (failed) return
+      failed = true
+      ctx.req.unpipe()
+      ctx.req.resume()
+      reject(error)
+    }
+    let parser: busboy.Busboy
+    try {
+      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, fieldSize: 1024 * 1024 } })
+    } catch (err) {
+      reject(badRequest(`The multipart body cannot be read: ${(err as Error).message}`, null, 'invalid_multipart'))
+      return
+    }
+    parser.on('field', (name, value) => { fields[name] = value })
+    parser.on('file', (field, stream, info) => {
+      const chunks: Buffer[] = []
+      stream.on('data', (chunk: Buffer) => {
+        total += chunk.length
+        if (total > limit) fail(tooLarge(limit))
+        else chunks.push(chunk)
+      })
+      stream.on('limit', () => fail(tooLarge(limit)))
+      stream.on('end', () => {
+        if (!failed) files.push({ field, filename: info.filename ?? 'upload', contentType: info.mimeType ?? 'application/octet-stream', data: Buffer.concat(chunks) })
+      })
+    })
+    parser.on('error', (err: Error) => fail(badRequest(`The multipart body cannot be read: ${err.message}`, null, 'invalid_multipart')))
+    parser.on('close', () => { if (!failed) resolve({ fields, files }) })
+    ctx.req.pipe(parser)
+  })
 }
 
 function tooLarge(limit: number): GatewayError {

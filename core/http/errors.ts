@@ -1,11 +1,14 @@
 /**
- * The one place errors become wire format: the OpenAI error shape on /v1 (and everywhere outside
- * /api/v1), Anthropic's on its /v1/messages, the envelope on /api/v1. No stack traces, no
+ * The one place errors become wire format. A route says how its errors are written (its surface's
+ * `errorBody`, OpenAI's shape by default, the envelope on /api/v1); a request that matched no
+ * route gets the envelope under /api/v1 and OpenAI's shape elsewhere. No stack traces, no
  * internal messages reach a client.
  */
 import type Koa from 'koa'
-import { GatewayError } from '../errors.ts'
-import { anthropicErrorBody } from '../api/anthropic-inbound.ts'
+import { toGatewayError, type GatewayError } from '../errors.ts'
+
+/** Writes an error as a route's wire does. */
+export type ErrorBody = (error: GatewayError, requestId: string) => unknown
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; code: string; param: string | null }
@@ -20,39 +23,24 @@ export interface Envelope<T = unknown> {
   meta: Record<string, unknown>
 }
 
-/** Anything thrown, as a GatewayError fit to show a client. */
-export function toGatewayError(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err
-  const e = err as { status?: number; expose?: boolean; message?: string; type?: string }
-  // Errors from Koa/raw-body carry a status and say whether their message is safe to show.
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    if (e.type === 'entity.too.large') return new GatewayError('Request body is larger than the configured limit (server.body_limit).', { status: 413, code: 'request_too_large' })
-    return new GatewayError(e.expose && e.message ? e.message : 'Bad request.', { status: e.status, code: 'invalid_request' })
-  }
-  return new GatewayError('Internal gateway error.', { status: 500, code: 'internal_error', type: 'api_error' })
-}
+export const openAIErrorBody: ErrorBody = (error): OpenAIErrorBody => ({ error: { message: error.message, type: error.type, code: error.code, param: error.param } })
 
-export function openAIErrorBody(error: GatewayError): OpenAIErrorBody {
-  return { error: { message: error.message, type: error.type, code: error.code, param: error.param } }
-}
+/** The management API's envelope, as in the seed design. */
+export const ENVELOPE: ErrorBody = (error, requestId): Envelope => ({
+  success: false, data: null, message: error.message, error: error.code, details: error.details ?? null, meta: { request_id: requestId },
+})
 
-export function envelopeError(error: GatewayError, requestId: string): Envelope {
-  return { success: false, data: null, message: error.message, error: error.code, details: error.details ?? null, meta: { request_id: requestId } }
-}
-
-export function envelope<T>(data: T, requestId: string, message = 'ok', meta: Record<string, unknown> = {}): Envelope<T> {
+export function envelope<T>(data: T, requestId: string, message = 'ok', meta: Readonly<Record<string, unknown>> = {}): Envelope<T> {
   return { success: true, data, message, error: null, details: null, meta: { request_id: requestId, ...meta } }
 }
 
-/** Write `err` as the response for this request, in the shape its path calls for. */
+/** Write `err` as the response for this request, in the shape its route calls for. */
 export function respondWithError(ctx: Koa.Context, err: unknown): GatewayError {
   const error = toGatewayError(err)
   ctx.state.error = error
   ctx.status = error.status
   if (error.headers) ctx.set(error.headers)
-  const requestId = String(ctx.state.requestId)
-  ctx.body = ctx.path.startsWith('/api/v1')
-    ? envelopeError(error, requestId)
-    : ctx.path.startsWith('/v1/messages') ? anthropicErrorBody(error, requestId) : openAIErrorBody(error)
+  const write = (ctx.state.errorBody as ErrorBody | undefined) ?? (ctx.path.startsWith('/api/v1') ? ENVELOPE : openAIErrorBody)
+  ctx.body = write(error, String(ctx.state.requestId))
   return error
 }

@@ -1,98 +1,164 @@
-/** The state of one API request as it moves through the pipeline's stages. */
-import type Koa from 'koa'
-import type { ChatRequest, Usage } from '../api/types.ts'
-import type { Principal } from '../plugins/types.ts'
-import type { Snapshot } from '../runtime/snapshot.ts'
+/**
+ * One model call moving through the pipeline: what the steps fill in as they run (who, which
+ * route, what came back) and what stages see of it (StageExchange). An HTTP request on a surface
+ * makes one; a call a service or stage makes through `x.gateway` makes a child one.
+ */
+import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../api/types.ts'
+import type {
+  GatewayCalls, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
+} from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
-import { finishExchange } from '../usage/record.ts'
-import { SpanKind, tracer, type Span } from '../tracing.ts'
+import type { Snapshot } from '../runtime/snapshot.ts'
+import { estimateTokens } from '../usage/estimate.ts'
+import type { Span } from '../tracing.ts'
+import type { GatewayError } from '../errors.ts'
+import type { RequestScope } from './scope.ts'
 
-/** Which API endpoint an exchange serves; exchanges with a kind yield a usage event. */
-export type ExchangeKind = 'chat' | 'embeddings'
+type Headers = Readonly<Record<string, string | string[] | undefined>>
+type ChunkObserver = readonly [onChunk: (chunk: ChatChunk) => void, onEnd: ((complete: boolean) => void) | undefined]
 
-/** How an exchange ended, for the hooks that run then. */
-export interface ExchangeOutcome {
-  readonly status: number
-  readonly errorType: string | null
-  readonly latencyMs: number
-  readonly promptTokens: number
-  readonly completionTokens: number
-  readonly cachedTokens: number
-  readonly costUsd: number
+export interface ExchangeInit {
+  readonly snapshot: Snapshot
+  readonly requestId: string
+  readonly operation: Operation
+  readonly signal: AbortSignal
+  readonly span: Span
+  readonly headers?: Headers
+  readonly method?: string
+  readonly path?: string
+  readonly principal?: Principal
+  readonly parentId?: string
+  readonly thread?: string
+  /** Where response headers go (an HTTP response); calls services make have none. */
+  readonly setHeader?: (name: string, value: string) => void
+  /** Makes the `gateway` a stage calls through (child calls of this exchange). */
+  readonly calls: (x: Exchange) => GatewayCalls
 }
 
-export interface Exchange {
-  readonly requestId: string
-  /** The snapshot this request pinned on arrival; used to the end. */
+export class Exchange implements StageExchange, RequestScope {
   readonly snapshot: Snapshot
-  readonly ctx: Koa.Context
-  /** Aborted when the client goes away: passed through to the upstream call. */
+  readonly requestId: string
+  readonly method: string
+  readonly path: string
+  readonly operation: Operation
   readonly signal: AbortSignal
-  readonly startedAt: number
-  kind: ExchangeKind | undefined
+  readonly span: Span
+  readonly headers: Headers
+  readonly parentId: string | undefined
+  readonly startedAt = performance.now()
+  readonly #setHeader: ((name: string, value: string) => void) | undefined
+  readonly #makeCalls: (x: Exchange) => GatewayCalls
+
   principal: Principal | undefined
-  route: CompiledRoute | undefined
-  /** The model name the client asked for (passed upstream when a target names no model). */
-  requestedModel: string | undefined
-  /** Whether the client asked for a stream. */
-  streaming: boolean
+  thread: string | undefined
+  /** Set by the route step. */
+  compiledRoute: CompiledRoute | undefined
+  requestedModel = ''
+  #request: ChatRequest | EmbeddingRequest | undefined
+  #estimate: TokenEstimate | undefined
+  /** A stage replaced the request: the surface's original body no longer says what is sent. */
+  replaced = false
+  /** A stage needs the answer in the unified shape: no same-wire passthrough. */
+  translationRequired = false
+  /** The surface's wire body and wire name, for same-wire passthrough. */
+  wire: { readonly name: string; readonly body: Record<string, unknown> } | undefined
+  streaming = false
   /** Whether the client asked for the final usage chunk (the gateway always asks upstream). */
-  clientWantsUsage: boolean
-  /** Upstream attempts made so far. */
-  attempts: number
-  /** The target that answered (provider instance name and upstream model). */
+  clientWantsUsage = false
+  /** The stages that apply to this exchange, by phase, in priority order (set by the route step). */
+  stages: readonly { readonly name: string; readonly stage: Stage }[] = []
+
+  attempts = 0
   provider: string | undefined
   upstreamModel: string | undefined
-  /** Parameters dropped because the target cannot honour them (sent as x-gateway-warning). */
-  readonly warnings: string[]
-  /** The chat request, kept to count prompt tokens if the provider reports none. */
-  request: ChatRequest | undefined
-  /** Usage as the provider reported it. */
+  readonly warnings: string[] = []
+  /** What the call step (or a stage) answered. */
+  result: ChatResult | EmbeddingResponse | NativeResult | undefined
   usage: Usage | undefined
   /** Streamed text, to count completion tokens if a stream ends without usage. */
-  readonly completionParts: string[]
-  /** Milliseconds to the first chunk (streams) or the whole answer. */
+  readonly completionParts: string[] = []
   ttftMs: number | undefined
-  /** Answered from the gateway's cache (no provider cost). */
-  cacheHit: boolean
-  /** Run once when the response has ended and usage is final (token-limit corrections, budgets). */
-  readonly onEnd: ((x: Exchange, outcome: ExchangeOutcome) => void)[]
-  /** The request's trace span (a no-op unless a tracer provider is registered). */
-  readonly span: Span
-}
+  cacheHit = false
+  /** How it failed, if it did (a stream may fail after its first byte). */
+  error: GatewayError | undefined
+  /** HTTP status of the answer; 499 when the client went away first. */
+  status = 200
+  #observers: ChunkObserver[] = []
+  #gateway: GatewayCalls | undefined
 
-export function newExchange(ctx: Koa.Context): Exchange {
-  const controller = new AbortController()
-  const x: Exchange = {
-    requestId: ctx.state.requestId as string,
-    snapshot: ctx.state.snapshot as Snapshot,
-    ctx,
-    signal: controller.signal,
-    startedAt: performance.now(),
-    kind: undefined,
-    principal: undefined,
-    route: undefined,
-    requestedModel: undefined,
-    streaming: false,
-    clientWantsUsage: false,
-    attempts: 0,
-    provider: undefined,
-    upstreamModel: undefined,
-    warnings: [],
-    request: undefined,
-    usage: undefined,
-    completionParts: [],
-    ttftMs: undefined,
-    cacheHit: false,
-    onEnd: [],
-    span: tracer().startSpan('gateway.request', { kind: SpanKind.SERVER }),
+  constructor(init: ExchangeInit) {
+    this.snapshot = init.snapshot
+    this.requestId = init.requestId
+    this.operation = init.operation
+    this.signal = init.signal
+    this.span = init.span
+    this.headers = init.headers ?? {}
+    this.method = init.method ?? 'POST'
+    this.path = init.path ?? ''
+    this.principal = init.principal
+    this.parentId = init.parentId
+    this.thread = init.thread
+    this.#setHeader = init.setHeader
+    this.#makeCalls = init.calls
   }
-  if (x.span.isRecording()) x.span.setAttributes({ 'http.request.method': ctx.method, 'url.path': ctx.path, 'gateway.request_id': x.requestId })
-  ctx.res.once('close', () => {
-    // 'close' before the response finished means the client went away: stop the upstream work.
-    if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'))
-    if (x.kind) void finishExchange(x)
-    else x.span.end()
-  })
-  return x
+
+  get route(): RouteInfo | undefined {
+    return this.compiledRoute?.info
+  }
+
+  get request(): ChatRequest | EmbeddingRequest {
+    if (!this.#request) throw new Error('the request is not decoded yet')
+    return this.#request
+  }
+
+  /** The request as a chat request (the operation says it is one). */
+  get chatRequest(): ChatRequest {
+    return this.request as ChatRequest
+  }
+
+  /** Set by the decode step (or a service's call). */
+  setRequest(request: ChatRequest | EmbeddingRequest): void {
+    this.#request = request
+    this.#estimate = undefined
+  }
+
+  replace(request: ChatRequest | EmbeddingRequest): void {
+    this.setRequest(request)
+    this.replaced = true
+  }
+
+  requireTranslation(): void {
+    this.translationRequired = true
+  }
+
+  get estimate(): TokenEstimate {
+    return (this.#estimate ??= estimateTokens(this.operation, this.request))
+  }
+
+  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number {
+    return this.snapshot.prices.cost(model, { prompt: tokens.prompt, completion: tokens.completion, cached: tokens.cached ?? 0 })
+  }
+
+  setHeader(name: string, value: string): void {
+    this.#setHeader?.(name, value)
+  }
+
+  markCacheHit(answer: ChatResponse): void {
+    this.cacheHit = true
+    this.usage = answer.usage
+    this.upstreamModel = answer.model
+    this.ttftMs = performance.now() - this.startedAt
+  }
+
+  observe(onChunk: (chunk: ChatChunk) => void, onEnd?: (complete: boolean) => void): void {
+    this.#observers.push([onChunk, onEnd])
+  }
+
+  get observers(): readonly ChunkObserver[] {
+    return this.#observers
+  }
+
+  get gateway(): GatewayCalls {
+    return (this.#gateway ??= this.#makeCalls(this))
+  }
 }

@@ -13,6 +13,8 @@ import type { PluginKind, PluginManifest } from './types.ts'
 /** The folder under plugins/ that holds each kind's built-in plugins. */
 export const KIND_FOLDERS: Readonly<Record<string, PluginKind>> = {
   providers: 'provider',
+  surfaces: 'surface',
+  stages: 'stage',
   auth: 'auth',
   limits: 'limiter',
   cache: 'cache',

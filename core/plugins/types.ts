@@ -1,19 +1,19 @@
 /**
- * The plugin contract. A third-party author reads this file first.
+ * The plugin contract. A third-party author reads this file first (through `ai-gateway/plugin`).
  *
  * A plugin is a manifest (`definePlugin`) with a dotted id `<kind>.<name>`, a JSON Schema for its
  * block in gateway.yaml, and `setup(ctx, config)` returning an instance of its kind's interface.
  * `dispose()` is called when the last runtime snapshot using the instance is retired.
  */
-import type { DependencyContainer } from 'tsyringe'
 import type { Logger } from 'pino'
-import type Router from '@koa/router'
-import type { ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../api/types.ts'
-import type { Repositories } from '../data/types.ts'
+import type {
+  ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage,
+} from '../api/types.ts'
+import type { GatewayError } from '../errors.ts'
 
-export type PluginKind = 'provider' | 'auth' | 'limiter' | 'cache' | 'store' | 'queue' | 'service' | 'telemetry'
+export type PluginKind = 'provider' | 'surface' | 'stage' | 'auth' | 'limiter' | 'cache' | 'store' | 'queue' | 'service' | 'telemetry'
 
-/** A JSON Schema object (draft 2020-12 subset that ajv understands). */
+/** A JSON Schema object (draft 2020-12, as ajv understands it). */
 export type JsonSchema = Record<string, unknown>
 
 /** A typed capability token: `ctx.get(Store)` returns a `Store`. */
@@ -33,6 +33,18 @@ export interface Lifecycle {
   dispose?(): Promise<void> | void
   /** Throw when the backend does not answer; used by `GET /ready`. */
   ready?(): Promise<void> | void
+  /**
+   * Refuse a config that cannot work, once its routes are compiled (a route this plugin names is
+   * missing, or cannot embed): throw an Error saying what to change (with `path`, the key of this
+   * plugin's block at fault, e.g. `['embedding_route']`); the config is rejected whole.
+   */
+  check?(routes: RouteLookup): void
+}
+
+/** The routes of a config, for `check`. */
+export interface RouteLookup {
+  /** The route that answers `model` for a caller with no department or conditions, if any. */
+  resolve(model: string): RouteInfo | undefined
 }
 
 /** What a plugin's setup receives. */
@@ -43,14 +55,32 @@ export interface PluginContext {
   readonly name: string
   /** A child logger tagged with the plugin id; secrets are redacted by the kernel. */
   readonly logger: Logger
-  /** The snapshot's child container (tsyringe). Register by explicit tokens, never by reflected types. */
-  readonly container: DependencyContainer
   /** The directory of the config file, to resolve relative paths against. */
   readonly configDir: string
-  /** A capability set up before this plugin (Store, Queue, Limiter, Cache); throws if absent. */
+  /** Feature flags of this config (`features:`). */
+  readonly features: Readonly<Record<string, boolean>>
+  /** A capability set up before this plugin (list it in the manifest's `uses`); throws if absent. */
   get<T>(capability: Token<T>): T
   /** Like get, but undefined when the capability is not configured. */
   tryGet<T>(capability: Token<T>): T | undefined
+  /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
+  provide<T>(capability: Token<T>, value: T): void
+  /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
+  readonly metrics: Metrics
+  /**
+   * State that outlives this instance: one value per gateway and `key` (a budget ledger, counters),
+   * made by `create` the first time and kept across reloads until the gateway stops.
+   */
+  keep<T extends object>(key: string, create: () => T): T
+}
+
+export type MetricLabels = Readonly<Record<string, string | number>>
+
+/** Metrics a plugin adds to /metrics (prom-client underneath). Label values must come from config, not requests. */
+export interface Metrics {
+  counter(name: string, help: string, labelNames?: readonly string[]): { inc(labels?: MetricLabels, value?: number): void }
+  gauge(name: string, help: string, labelNames?: readonly string[]): { set(value: number, labels?: MetricLabels): void }
+  histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): { observe(value: number, labels?: MetricLabels): void }
 }
 
 export interface PluginManifest<Config = Record<string, unknown>, Instance = unknown> {
@@ -61,6 +91,10 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   readonly description?: string
   /** JSON Schema of this plugin's block (without the `plugin` key, which the kernel owns). */
   readonly configSchema: JsonSchema
+  /** Capabilities this plugin may ask for: whoever provides them is set up first (and a change to them rebuilds this one). */
+  readonly uses?: readonly Token<unknown>[]
+  /** Capabilities this plugin offers through `ctx.provide`. */
+  readonly provides?: readonly Token<unknown>[]
   setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
 }
 
@@ -69,6 +103,63 @@ export function definePlugin<Config = Record<string, unknown>, Instance = unknow
   manifest: PluginManifest<Config, Instance>,
 ): PluginManifest<Config, Instance> {
   return manifest
+}
+
+// ---------------------------------------------------------------------------------------------
+// who is calling
+
+/** Who is calling. Every stage after authentication sees this. */
+export interface Principal {
+  readonly userId: string
+  readonly role: string
+  readonly department?: string
+  readonly keyId?: string
+  readonly name?: string
+  readonly email?: string
+  /** Extra per-key restrictions (allowed models/routes), when the credential carries them. */
+  readonly allowedModels?: readonly string[]
+  /** Per-credential limits and budget (a virtual key's `limits`), e.g. `{ requests_per_minute: 60 }`. */
+  readonly limits?: Readonly<Record<string, number>>
+  /** The strategy that authenticated the request, e.g. `auth.api-key`. */
+  readonly strategy: string
+}
+
+/** Over which records a role's permissions reach. */
+export type DataScope = 'own_data' | 'department_data' | 'all_data'
+
+/** Whose a record is, for a data-scope check. */
+export interface Owner {
+  readonly userId: string | null
+  readonly department: string | null
+}
+
+/** The caller of a route, with its role's reach. */
+export interface Caller {
+  readonly principal: Principal
+  readonly role: { readonly name: string; readonly scope: DataScope; readonly permissions: readonly string[]; can(permission: string): boolean }
+  /** The role's scope, narrowed to own_data for a department-scoped caller without a department. */
+  readonly scope: DataScope
+  /** Whether a record owned by `owner` is within the caller's data scope. */
+  reaches(owner: Owner): boolean
+  /** 403 `out_of_scope` unless the record is within reach; the message says nothing about the record. */
+  requireReach(owner: Owner, what: string): void
+  /** Whether the caller may give `role` (a name) to a user or a key: defined, and no more than its own role. */
+  mayGrant(role: string): boolean
+}
+
+/** The parts of a request an auth strategy may look at. Header names are lower-case. */
+export interface AuthRequest {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly method: string
+  readonly path: string
+}
+
+export interface AuthStrategy extends Lifecycle {
+  /**
+   * Return the principal, or `null` to decline (the credential is not this strategy's kind, so
+   * the next strategy is tried). Throw a 401 error for a credential of this kind that is bad.
+   */
+  authenticate(req: AuthRequest): Promise<Principal | null>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,56 +180,342 @@ export interface ProviderCall {
   unsupported(param: string, message?: string): void
 }
 
+/**
+ * A request in the wire format of the surface it came in on, for a provider that speaks that
+ * wire natively: passed through with only `model` set to the target's, nothing translated.
+ */
+export interface NativeResult {
+  /** A whole response body, in the surface's wire format. */
+  readonly body?: unknown
+  /** Or a stream of server-sent events, in the surface's wire format. */
+  readonly events?: AsyncIterable<SseFrame>
+  /** The usage, once the body or the stream has been read (for accounting). */
+  usage(): Usage | undefined
+  /** The upstream model that answered, when the wire says. */
+  model(): string | undefined
+}
+
 export interface Provider extends Lifecycle {
   /** Chat completion; resolves to an async iterable of chunks when `req.stream` is true. */
   chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult>
   /** Embeddings, for providers that have them. */
   embed?(req: EmbeddingRequest, call: ProviderCall): Promise<EmbeddingResponse>
-  /** The upstream's model list, for discovery and `gateway models`. */
+  /** The upstream's model list, for discovery. */
   listModels?(signal?: AbortSignal): Promise<ModelInfo[]>
-}
-
-// ---------------------------------------------------------------------------------------------
-// auth
-
-/** Who is calling. Every stage after authentication sees this. */
-export interface Principal {
-  readonly userId: string
-  readonly role: string
-  readonly department?: string
-  readonly keyId?: string
-  readonly name?: string
-  readonly email?: string
-  /** Extra per-key restrictions (allowed models/routes), when the credential carries them. */
-  readonly allowedModels?: readonly string[]
-  /** Per-credential limits and budget (a virtual key's `limits`), e.g. `{ requests_per_minute: 60 }`. */
-  readonly limits?: Readonly<Record<string, number>>
-  /** The strategy that authenticated the request, e.g. `auth.api-key`. */
-  readonly strategy: string
-}
-
-/** The parts of a request an auth strategy may look at. Header names are lower-case. */
-export interface AuthRequest {
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>
-  readonly method: string
-  readonly path: string
-}
-
-export interface AuthStrategy extends Lifecycle {
   /**
-   * Return the principal, or `null` to decline (the credential is not this strategy's kind, so
-   * the next strategy is tried). Throw a 401 GatewayError for a credential of this kind that is bad.
+   * Wire formats this provider speaks natively, by surface wire name (`anthropic-messages`): a
+   * request that came in on that surface is passed through untranslated (every field kept).
    */
-  authenticate(req: AuthRequest): Promise<Principal | null>
+  readonly native?: Readonly<Record<string, (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>>>
 }
 
 // ---------------------------------------------------------------------------------------------
-// limiter, cache, store, queue
+// the pipeline, as stages and services see it
+
+/** What a pipeline run calls upstream. */
+export type Operation = 'chat' | 'embeddings'
+
+export interface TargetInfo {
+  /** The provider instance name (key under `providers:`). */
+  readonly provider: string
+  /** The upstream model; undefined means "the model the client asked for". */
+  readonly model: string | undefined
+  /** Whether its provider makes embeddings. */
+  readonly embeddings: boolean
+}
+
+export interface RouteInfo {
+  readonly name: string
+  readonly targets: readonly TargetInfo[]
+  /** A hash of the route's targets and parameters: changes when what answers changes. */
+  readonly signature: string
+  /** The route's block in gateway.yaml: a stage reads its per-route settings here (`cache: true`, `stages: { name: {...} }`). */
+  readonly settings: Readonly<Record<string, unknown>>
+}
+
+/** A cheap token estimate made before the call: prompt bytes / 4, plus the most the answer may use. */
+export interface TokenEstimate {
+  readonly prompt: number
+  /** max_tokens × n; 0 when the client set no bound. */
+  readonly completion: number
+}
+
+/** How an exchange ended, for the `log` phase. */
+export interface ExchangeOutcome {
+  readonly status: number
+  readonly errorType: string | null
+  readonly latencyMs: number
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly cachedTokens: number
+  readonly costUsd: number
+  readonly cacheHit: boolean
+  /** The target that answered. */
+  readonly provider: string | null
+  readonly model: string | null
+  readonly attempts: number
+  readonly ttftMs: number | null
+  readonly streamed: boolean
+}
+
+/** One model call moving through the pipeline, as stages see it. */
+export interface StageExchange {
+  readonly requestId: string
+  readonly operation: Operation
+  readonly principal: Principal | undefined
+  /** The route answering it: always set in the access and response phases; undefined in `log` for a request refused before routing. */
+  readonly route: RouteInfo | undefined
+  /** The name the client asked for (after department overrides); '' before routing. */
+  readonly requestedModel: string
+  readonly streaming: boolean
+  /** Lower-case request headers ({} for calls a service makes). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** The chat thread the request belongs to (x-thread-id, metadata.thread_id, or the service's thread). */
+  readonly thread: string | undefined
+  /** Set for calls the gateway makes on behalf of another request (a cache's embeddings): its request id. */
+  readonly parentId: string | undefined
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal
+  /** The answer must be in the unified shape (no same-wire passthrough): a stage that reads or keeps answers calls this in `access`. */
+  requireTranslation(): void
+  /** The unified request; `replace` it to transform it (a stage after sees the new one). */
+  readonly request: ChatRequest | EmbeddingRequest
+  replace(request: ChatRequest | EmbeddingRequest): void
+  /** Cheap and bounded: never a tokenizer on the event loop. */
+  readonly estimate: TokenEstimate
+  /** USD for these token counts at `model`'s price (the catalog and gateway.yaml `pricing:`); 0 when unpriced. */
+  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number
+  /** A response header for the client (x-ratelimit-*, x-gateway-cache). */
+  setHeader(name: string, value: string): void
+  /** Mark the answer as served from a cache: no provider cost, and `x-gateway-cache: hit`. */
+  markCacheHit(answer: ChatResponse): void
+  /** See each chunk of a streamed answer as it passes (cheap; called in the stream's one loop). */
+  observe(onChunk: (chunk: ChatChunk) => void, onEnd?: (complete: boolean) => void): void
+  /** Calls through this gateway's pipeline on behalf of this exchange (accounted as child requests). */
+  readonly gateway: GatewayCalls
+}
+
+export type StagePhase = 'access' | 'response' | 'log'
+
+/**
+ * A request stage, in phases (as Kong's plugins): `access` after the route is known (refuse by
+ * throwing, transform with `x.replace`, or answer instead of the targets by returning a response),
+ * `response` with the answer before it is encoded (inspect, replace, observe a stream), `log` after
+ * the response has ended. Within a phase, higher `priority` runs first.
+ */
+export interface Stage extends Lifecycle {
+  /** Higher runs first; built-ins: limits 1000, budgets 900, cache 100. Default 500. */
+  readonly priority?: number
+  /** The operations it applies to (default: chat only). */
+  readonly operations?: readonly Operation[]
+  access?(x: StageExchange): void | ChatResult | Promise<void | ChatResult>
+  response?(x: StageExchange, result: ChatResult | EmbeddingResponse): void | ChatResult | Promise<void | ChatResult>
+  /** Must not throw; the response has gone. */
+  log?(x: StageExchange, outcome: ExchangeOutcome): void
+}
+
+/** Options for a pipeline call a service makes. */
+export interface CallOptions {
+  /** Aborts the call (the client of the service went away). */
+  readonly signal?: AbortSignal
+  /** The chat thread the call belongs to (the `thread` limit scope). */
+  readonly thread?: string
+}
+
+/** A pipeline call in flight: the result, and the outcome once the response has ended and been accounted. */
+export interface Call<T> {
+  readonly result: T
+  /** Settles when the answer has been consumed (a stream to its end) and accounted. */
+  readonly done: Promise<ExchangeOutcome>
+  /** Which route, provider and model answered. */
+  readonly route: string
+  readonly provider: string | undefined
+  readonly model: string | undefined
+}
+
+/** The gateway's own pipeline, as a caller: route, stages, targets, accounting. */
+export interface GatewayCalls {
+  chat(request: ChatRequest, options?: CallOptions): Promise<Call<ChatResult>>
+  embed(request: EmbeddingRequest, options?: CallOptions): Promise<Call<EmbeddingResponse>>
+  /** Route names the caller may ask for (what /v1/models lists). */
+  models(): string[]
+  /** Whether a route answers `model` for the caller (after its department's overrides), without calling it. */
+  routes(model: string): RouteInfo | undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP routes: surfaces and services
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** One server-sent event. */
+export interface SseFrame {
+  readonly data: string
+  readonly event?: string
+}
+
+/** An uploaded file of a multipart request. */
+export interface UploadedFile {
+  readonly field: string
+  readonly filename: string
+  readonly contentType: string
+  readonly data: Buffer
+}
+
+/** What a route handler gets: the authenticated caller and validated input. */
+export interface RouteRequest<Body = unknown, Query = Record<string, unknown>, Params = Record<string, string>> {
+  readonly caller: Caller
+  readonly body: Body
+  readonly query: Query
+  readonly params: Params
+  /** Multipart routes: the uploaded files (the other fields are in `body`). */
+  readonly files: readonly UploadedFile[]
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly requestId: string
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal
+  /** The pipeline, as this caller. */
+  readonly gateway: GatewayCalls
+  /** Roles and departments of this config. */
+  readonly access: AccessView
+}
+
+export interface AccessView {
+  /** Whether `name` may be given to a user or a key: any name while no departments are listed. */
+  isDepartment(name: string): boolean
+  roleNames(): string[]
+  hasRole(name: string): boolean
+  /** Whether a holder of role `holder` may hold everything `other` grants (both defined); false otherwise. */
+  roleCovers(holder: string, other: string): boolean
+  /** Whether `name` matches one of `patterns` (model names and `*`/`?` globs). */
+  matchesModel(patterns: readonly string[], name: string): boolean
+}
+
+/** A reply other than plain JSON data; make one with `reply`, `sse` or `raw`. */
+export type Reply = JsonReply | SseReply | RawReply
+
+const REPLY = Symbol.for('ai-gateway.reply')
+
+export interface JsonReply {
+  readonly [REPLY]: 'json'
+  readonly data: unknown
+  readonly status?: number
+  readonly headers?: Readonly<Record<string, string>>
+  /** Envelope routes: `message` and extra `meta`. */
+  readonly message?: string
+  readonly meta?: Readonly<Record<string, unknown>>
+}
+export interface SseReply {
+  readonly [REPLY]: 'sse'
+  readonly frames: AsyncIterable<SseFrame>
+  /** The frame that reports an error after the stream started. */
+  readonly errorFrame: (error: GatewayError) => SseFrame
+  readonly headers?: Readonly<Record<string, string>>
+}
+export interface RawReply {
+  readonly [REPLY]: 'raw'
+  readonly body: Buffer | string | AsyncIterable<Uint8Array>
+  readonly contentType: string
+  readonly status?: number
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+export function reply(data: unknown, options: Omit<JsonReply, typeof REPLY | 'data'> = {}): JsonReply {
+  return { [REPLY]: 'json', data, ...options }
+}
+export function sse(frames: AsyncIterable<SseFrame>, errorFrame: (error: GatewayError) => SseFrame, headers?: Readonly<Record<string, string>>): SseReply {
+  return { [REPLY]: 'sse', frames, errorFrame, headers }
+}
+export function raw(body: RawReply['body'], contentType: string, options: { status?: number; headers?: Readonly<Record<string, string>> } = {}): RawReply {
+  return { [REPLY]: 'raw', body, contentType, ...options }
+}
+export function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null && REPLY in value
+}
+/** Which kind of reply a handler's answer is; undefined for plain data. */
+export function replyKind(value: unknown): Reply[typeof REPLY] | undefined {
+  return isReply(value) ? value[REPLY] : undefined
+}
+
+/**
+ * An HTTP route. The kernel authenticates the caller, checks `permission`, validates `body`,
+ * `query` and `params` against their schemas (400 naming the field), and maps errors to the
+ * route's error shape; the handler gets typed input and returns data (or a Reply).
+ */
+export interface RouteSpec<Body = any, Query = any, Params = any> {
+  readonly method: HttpMethod
+  /** koa-router syntax (`/threads/:id`): absolute under /v1 for a surface, relative to /api/v1/<name> for a service. */
+  readonly path: string
+  /** One line for the OpenAPI document. */
+  readonly summary: string
+  /** The permission the caller's role needs; `null`: any authenticated caller. */
+  readonly permission: string | null
+  /** JSON Schema of the JSON body, or `multipart` for uploads (fields in `body`, files in `files`). */
+  readonly body?: JsonSchema | 'multipart'
+  readonly query?: JsonSchema
+  readonly params?: JsonSchema
+  /** JSON Schema of the data answered, for the OpenAPI document. */
+  readonly response?: JsonSchema
+  /** Status of a successful answer (default 200). */
+  readonly status?: number
+  handle(req: RouteRequest<Body, Query, Params>): unknown | Promise<unknown>
+}
+
+/** A management-API feature mounted under `/api/v1/<name>`; answers in the envelope. */
+export interface Service extends Lifecycle {
+  readonly routes?: readonly RouteSpec[]
+}
+
+/** A decoded model request. */
+export interface Decoded<T extends ChatRequest | EmbeddingRequest = ChatRequest | EmbeddingRequest> {
+  readonly request: T
+  /** Fields dropped in translation, for the `x-gateway-warning` header. */
+  readonly warnings?: readonly string[]
+  /** The thread the request belongs to (the `thread` limit scope). */
+  readonly thread?: string
+}
+
+/** Turns a streamed answer into the surface's frames, chunk by chunk (one loop, no generators). */
+export interface StreamEncoder {
+  chunk(chunk: ChatChunk): readonly SseFrame[]
+  /** After the last chunk (complete or not): the closing frames. */
+  end(complete: boolean): readonly SseFrame[] | Promise<readonly SseFrame[]>
+  error(error: GatewayError): SseFrame
+}
+
+/**
+ * An endpoint that calls a model: the kernel runs the pipeline between `decode` and `encode`
+ * (authenticate → authorize → decode → route → access → call → response → encode → log).
+ */
+export interface ModelEndpoint<Wire = any> {
+  readonly method: 'POST'
+  readonly path: string
+  readonly summary: string
+  readonly operation: Operation
+  /** Default `chat`. */
+  readonly permission?: string
+  /** The wire format, for same-wire passthrough to providers that speak it (`Provider.native`). */
+  readonly wire?: string
+  decode(body: Wire, req: RouteRequest<Wire>): Decoded | Promise<Decoded>
+  /** A whole answer as the wire's body. */
+  encode(result: ChatResponse | EmbeddingResponse, req: RouteRequest<Wire>, x: StageExchange): unknown
+  /** A streamed answer. */
+  streamEncoder?(req: RouteRequest<Wire>, x: StageExchange): StreamEncoder
+}
+
+/** A wire format clients speak (OpenAI chat, Anthropic messages, Responses...): its routes under /v1. */
+export interface Surface extends Lifecycle {
+  readonly endpoints: readonly (ModelEndpoint | RouteSpec)[]
+  /** An error as this wire writes it (default: OpenAI's `{ error: { message, type, code, param } }`). */
+  errorBody?(error: GatewayError, requestId: string): unknown
+}
+
+// ---------------------------------------------------------------------------------------------
+// limiter, cache, store, queue, telemetry
 
 /**
  * One rate-limit bucket: `cost` units drawn from `limit` units per `windowMs`, kept under `key`.
- * Buckets follow GCRA: a whole window's worth may be used at once, then units come back evenly
- * (one every `windowMs / limit`), so a bucket is one number per key and needs no window resets.
+ * Buckets follow GCRA: a whole window's worth may be used at once, then units come back evenly.
  */
 export interface LimitBucket {
   readonly key: string
@@ -158,52 +535,30 @@ export interface LimitDecision {
   readonly retryAfterMs: number
 }
 
-/** A rate limiter backend (`limits.backend`): counts, nothing else; the kernel decides what to count. */
+/** A rate limiter backend (`limits.backend`): counts, nothing else; the limits stage decides what to count. */
 export interface Limiter extends Lifecycle {
-  /**
-   * Take each bucket's cost atomically, all or none: if one bucket refuses, nothing is taken. A
-   * shared backend does this in one round trip. Returns one decision per bucket, in order.
-   */
+  /** Take each bucket's cost atomically, all or none; one decision per bucket, in order. */
   take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]>
-  /**
-   * Correct buckets after the fact (an estimate against the actual usage): a positive cost is
-   * taken even past the limit (it was already spent), a negative one is given back.
-   */
+  /** Correct buckets after the fact: a positive cost is taken even past the limit, a negative one given back. */
   adjust(buckets: readonly LimitBucket[]): Promise<void>
 }
 
-/** What a cache is asked about: one chat request, canonicalised by the kernel. */
+/** What a cache is asked about: one chat request, canonicalised by the cache stage. */
 export interface CacheKey {
-  /**
-   * The request's exact identity: a hash of its canonical form (tenant, route and its targets,
-   * messages, tools, every parameter that changes the answer), never of the raw body bytes.
-   */
+  /** A hash of the request's canonical form (tenant, route and its targets, messages, tools, parameters). */
   readonly fingerprint: string
-  /**
-   * The same without the messages: a semantic cache compares prompts only between requests with
-   * the same context (so answers never cross tenants, routes, tools or parameters).
-   */
+  /** The same without the messages: a semantic cache compares prompts only within one context. */
   readonly context: string
-  /** The request, for caches that look at its content. */
   readonly request: ChatRequest
   /** The conversation as one text, as it is embedded. */
   readonly prompt: string
-  /** The prompt's embedding through the cache's `embeddingRoute`; computed once per request. */
+  /** The prompt's embedding through the cache's `embeddingRoute` (a child request of this one); computed once. */
   embedding(): Promise<readonly number[]>
 }
 
-/** A response cache (`cache:`). Its config block also holds the kernel's options (CACHE_OPTIONS_SCHEMA). */
-export interface Cache extends Lifecycle {
-  /** A route of this gateway that embeds text, for caches that compare embeddings; the kernel checks it at load. */
-  readonly embeddingRoute?: string
-  /** A stored answer for this request, or undefined. A backend that fails should throw (the kernel counts it a miss). */
-  get(key: CacheKey): Promise<ChatResponse | undefined>
-  set(key: CacheKey, answer: ChatResponse, ttlSeconds: number): Promise<void>
-}
-
 /**
- * The `cache:` options the kernel reads (how long, whose answers, how long to wait); every cache
- * plugin's configSchema spreads these into its `properties` so one block holds both.
+ * The `cache:` block holds the cache stage's options beside the backend's own: every cache
+ * backend's configSchema spreads these into its `properties`, so one block validates as one.
  */
 export const CACHE_OPTIONS_SCHEMA: Readonly<Record<string, JsonSchema>> = Object.freeze({
   ttl_s: { type: 'integer', minimum: 1, default: 600, description: 'How long an answer is kept, in seconds (a route\'s `cache: { ttl_s }` overrides it).' },
@@ -214,6 +569,15 @@ export const CACHE_OPTIONS_SCHEMA: Readonly<Record<string, JsonSchema>> = Object
   lookup_timeout_ms: { type: 'integer', minimum: 1, default: 1000, description: 'A lookup slower than this counts as a miss (the request goes upstream).' },
 })
 
+/** A response cache backend (`cache:`). */
+export interface Cache extends Lifecycle {
+  /** A route of this gateway that embeds text, for caches that compare embeddings. */
+  readonly embeddingRoute?: string
+  /** A stored answer for this request, or undefined. A backend that fails should throw (counted a miss). */
+  get(key: CacheKey): Promise<ChatResponse | undefined>
+  set(key: CacheKey, answer: ChatResponse, ttlSeconds: number): Promise<void>
+}
+
 /** SQL in PostgreSQL's dialect; both store plugins speak it. */
 export interface SqlClient {
   /** One statement; values go in `params` ($1, $2...), never into the text. */
@@ -222,41 +586,44 @@ export interface SqlClient {
   exec(script: string): Promise<void>
 }
 
-/** The typed repositories (core/data/types.ts) and raw SQL, on the store's pool or in one transaction. */
-export interface StoreSession extends Repositories {
-  readonly sql: SqlClient
+/** A plugin's migrations: a folder of NNNN_name.sql files, applied in order. */
+export interface MigrationSet {
+  /** Who owns the tables (recorded with each migration): `usage`, `identity`, `rag`... */
+  readonly owner: string
+  /** A folder of `NNNN_lower_case_name.sql` files. */
+  readonly dir: string
 }
 
-export interface Store extends Lifecycle, StoreSession {
+export interface MigrationReport {
+  readonly applied: readonly string[]
+  /** Migrations left for later because their extension is missing. */
+  readonly pending: readonly { readonly id: string; readonly extension: string; readonly reason: string }[]
+}
+
+export interface Store extends Lifecycle {
   /** `postgres` or `embedded`. */
   readonly backend: string
-  /** Whether pgvector is installed and rag_chunks has its `embedding` column. */
-  readonly vector: boolean
-  /**
-   * Run `fn` in one transaction on one connection: commit when it resolves, roll back when it throws.
-   * Inside `fn` use `tx` only: the embedded store has a single connection, so the store itself waits.
-   */
-  transaction<T>(fn: (tx: StoreSession) => Promise<T>): Promise<T>
+  readonly sql: SqlClient
+  /** Run `fn` in one transaction on one connection: commit when it resolves, roll back when it throws. */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
+  /** Bring a plugin's tables up to date (safe when several gateways start at once). */
+  migrate(migrations: MigrationSet): Promise<MigrationReport>
+  /** Whether the database offers (or has) this extension, e.g. `vector`. */
+  hasExtension(name: string): Promise<boolean>
 }
 
 export interface QueueMessage<T = unknown> {
   readonly topic: string
   readonly body: T
+  /** Deliveries so far, this one included. */
   readonly attempts: number
+  /** The publisher's id for the message (dedupes a redelivery). */
+  readonly id: string
 }
 export interface Queue extends Lifecycle {
-  publish<T>(topic: string, body: T): Promise<void>
-  /** Start consuming; the handler's rejection requeues (bounded). Returns a function that stops it. */
-  consume<T>(topic: string, handler: (msg: QueueMessage<T>) => Promise<void>): Promise<() => Promise<void>>
-}
-
-// ---------------------------------------------------------------------------------------------
-// service, telemetry
-
-/** A management-API feature mounted under `/api/v1/<name>`. */
-export interface Service extends Lifecycle {
-  /** Add routes to a router already prefixed with `/api/v1/<name>`. */
-  mount?(router: Router): void
+  publish<T>(topic: string, body: T, options?: { id?: string; delayMs?: number }): Promise<void>
+  /** Start consuming; the handler's rejection retries (bounded, then dead-letters). Returns a function that stops it. */
+  consume<T>(topic: string, handler: (msg: QueueMessage<T>) => Promise<void>, options?: { prefetch?: number }): Promise<() => Promise<void>>
 }
 
 export interface Telemetry extends Lifecycle {}
@@ -264,6 +631,8 @@ export interface Telemetry extends Lifecycle {}
 /** The instance interface for each kind. */
 export interface InstanceByKind {
   provider: Provider
+  surface: Surface
+  stage: Stage
   auth: AuthStrategy
   limiter: Limiter
   cache: Cache

@@ -6,7 +6,7 @@
  */
 import { NamePatterns } from './glob.ts'
 import type { DataScope, DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
-import type { Principal, Store } from '../plugins/types.ts'
+import type { AccessView, Principal } from '../plugins/types.ts'
 
 export type { DataScope }
 
@@ -37,26 +37,28 @@ const SCOPE_RANK: Readonly<Record<DataScope, number>> = { own_data: 0, departmen
 export class Role {
   readonly name: string
   readonly scope: DataScope
-  readonly permissions: ReadonlySet<string>
+  readonly permissions: readonly string[]
+  readonly #permissions: ReadonlySet<string>
   /** Holds `*`: every permission, including ones plugins define later. */
   readonly all: boolean
 
   constructor(name: string, config: RoleConfig) {
     this.name = name
     this.scope = config.scope
-    this.permissions = new Set(config.permissions)
-    this.all = this.permissions.has('*')
+    this.#permissions = new Set(config.permissions)
+    this.permissions = this.#permissions.has('*') ? ['*'] : [...this.#permissions]
+    this.all = this.#permissions.has('*')
   }
 
   can(permission: string): boolean {
-    return this.all || this.permissions.has(permission)
+    return this.all || this.#permissions.has(permission)
   }
 
   /** Whether a holder of this role may hand `other` out: it grants nothing this role lacks, over no wider data. */
   covers(other: Role): boolean {
     if (this.all) return true
     if (other.all || SCOPE_RANK[other.scope] > SCOPE_RANK[this.scope]) return false
-    for (const permission of other.permissions) if (!this.permissions.has(permission)) return false
+    for (const permission of other.permissions) if (!this.#permissions.has(permission)) return false
     return true
   }
 }
@@ -67,13 +69,6 @@ const UNRESTRICTED = new Role('admin', { permissions: ['*'], scope: 'all_data' }
 /** A list of model names and `*`/`?` globs, compiled for matching. */
 export class ModelScope extends NamePatterns {}
 
-// A cached principal carries the same allowedModels array on every request: compile it once.
-const keyScopes = new WeakMap<readonly string[], ModelScope>()
-function keyScope(patterns: readonly string[]): ModelScope {
-  let scope = keyScopes.get(patterns)
-  if (!scope) keyScopes.set(patterns, (scope = new ModelScope(patterns)))
-  return scope
-}
 
 export interface Department {
   readonly name: string
@@ -94,6 +89,20 @@ export class AccessTables {
   readonly enforced: boolean
   readonly #roles = new Map<string, Role>()
   readonly #departments = new Map<string, Department>()
+  /** A cached principal carries the same allowedModels array on every request: compile it once. */
+  readonly #scopes = new WeakMap<readonly string[], ModelScope>()
+  /** What route handlers see of these tables. */
+  readonly view: AccessView = {
+    isDepartment: (name) => this.isDepartment(name),
+    roleNames: () => this.roleNames(),
+    hasRole: (name) => this.#roles.has(name),
+    roleCovers: (holder, other) => {
+      const a = this.#roles.get(holder)
+      const b = this.#roles.get(other)
+      return a !== undefined && b !== undefined && a.covers(b)
+    },
+    matchesModel: (patterns, name) => this.#scope(patterns).matches(name),
+  }
 
   constructor(config: GatewayConfig) {
     this.enforced = (config.auth?.strategies?.length ?? 0) > 0
@@ -158,44 +167,15 @@ export class AccessTables {
       if (!allowed) return { reason: 'department', department: deptName }
     }
     if (principal.allowedModels) {
-      const scope = keyScope(principal.allowedModels)
+      const scope = this.#scope(principal.allowedModels)
       if (!scope.matches(requested) && !scope.matches(routeName)) return { reason: 'key' }
     }
     return undefined
   }
-}
 
-
-// ---------------------------------------------------------------------------------------------
-// Identity events: how the management API tells the auth strategies' caches that a key or a user
-// changed. They travel with the Store the strategies and the services share (the store is the
-// system of record for keys and users), so two gateways in one process never hear each other.
-// Across processes, caches rely on their short TTL.
-
-export type IdentityEvent =
-  | { readonly type: 'key-changed'; readonly keyId: string }
-  | { readonly type: 'user-changed'; readonly userId: string }
-
-export interface IdentityEvents {
-  emit(event: IdentityEvent): void
-  /** Returns the function that unsubscribes. */
-  subscribe(listener: (event: IdentityEvent) => void): () => void
-}
-
-const channels = new WeakMap<Store, IdentityEvents>()
-
-export function identityEvents(store: Store): IdentityEvents {
-  let channel = channels.get(store)
-  if (!channel) {
-    const listeners = new Set<(event: IdentityEvent) => void>()
-    channel = {
-      emit: (event) => { for (const listener of listeners) listener(event) },
-      subscribe: (listener) => {
-        listeners.add(listener)
-        return () => { listeners.delete(listener) }
-      },
-    }
-    channels.set(store, channel)
+  #scope(patterns: readonly string[]): ModelScope {
+    let scope = this.#scopes.get(patterns)
+    if (!scope) this.#scopes.set(patterns, (scope = new ModelScope(patterns)))
+    return scope
   }
-  return channel
 }

@@ -14,10 +14,12 @@ import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
 import { HealthRegistry } from './health.ts'
+import 'reflect-metadata'
+import { container as rootContainer } from 'tsyringe'
 import { GatewayMetrics } from '../metrics.ts'
-import { UsageWriter } from '../usage/writer.ts'
 import type { GatewayServices } from './services.ts'
-import { buildSnapshot, type Snapshot } from './snapshot.ts'
+import type { Snapshot } from './snapshot.ts'
+import { buildSnapshot } from './build.ts'
 
 export interface ReloadFailure {
   readonly at: Date
@@ -36,8 +38,6 @@ export interface ReloadControllerOptions {
   debounceMs?: number
   /** How often the file's digest is checked in case a file event was missed, ms. */
   pollMs?: number
-  /** Usage writer tuning (tests shorten the flush interval). */
-  usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }
 }
 
 /** Settings read once at start; a change to them is reported, not applied. */
@@ -47,8 +47,8 @@ export class ReloadController {
   readonly #options: ReloadControllerOptions
   readonly #logger: Logger
   readonly #pool: InstancePool
-  /** Target health, metrics and the usage writer outlive snapshots: a reload forgets nothing. */
-  readonly services: GatewayServices
+  /** Target health, metrics and what plugins keep outlive snapshots: a reload forgets nothing. */
+  readonly shared: GatewayServices
   #current: Snapshot | undefined
   #lastError: ReloadFailure | null = null
   #restartRequired: string[] = []
@@ -72,17 +72,13 @@ export class ReloadController {
     const metrics = new GatewayMetrics()
     const health = new HealthRegistry()
     health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
-    this.services = {
-      health,
-      metrics,
-      usage: new UsageWriter({ store: () => this.#current?.store, logger: options.logger, metrics, ...options.usage }),
-    }
+    this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map() }
   }
 
   /** Load the initial config; throws (ConfigError) if it is not usable. */
   async start(): Promise<Snapshot> {
     const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
-    this.#current = await buildSnapshot(load, this.#pool, this.services, this.#logger)
+    this.#current = await buildSnapshot(load, this.#pool, this.shared, this.#logger)
     this.#startedWith = { ...this.#current.config.server }
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
@@ -130,13 +126,13 @@ export class ReloadController {
       const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
       this.#fileDigest = digest
       if (load.loaded.hash === old.version && !this.#lastError) return { status: 'unchanged', version: old.version }
-      const next = await buildSnapshot(load, this.#pool, this.services, this.#logger)
+      const next = await buildSnapshot(load, this.#pool, this.shared, this.#logger)
       this.#current = next
       this.#lastError = null
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')
       this.#reloads.ok++
-      this.services.metrics.reloads.inc({ result: 'ok' })
+      this.shared.metrics.reloads.inc({ result: 'ok' })
       this.#logger.info({ reason, version: next.version, previous: old.version }, 'config reloaded')
       void old.retire()
       return { status: 'reloaded', version: next.version }
@@ -145,7 +141,7 @@ export class ReloadController {
       this.#lastError = { at: new Date(), message: (err as Error).message, issues }
       this.#failedDigest = digest
       this.#reloads.failed++
-      this.services.metrics.reloads.inc({ result: 'failed' })
+      this.shared.metrics.reloads.inc({ result: 'failed' })
       this.#logger.error({ reason, error: this.#lastError.message }, 'config reload rejected; the previous config keeps serving')
       return { status: 'failed', error: this.#lastError }
     }
@@ -192,8 +188,8 @@ export class ReloadController {
     await this.#watcher?.close()
     this.#watcher = undefined
     await this.#running?.catch(() => undefined)
-    // Usage is written while the store is still open.
-    await this.services.usage.close()
     await this.#current?.retire()
+    // What plugins kept across reloads is released last, once no instance uses it.
+    for (const kept of this.shared.kept.values()) await (kept as { dispose?: () => unknown }).dispose?.()
   }
 }

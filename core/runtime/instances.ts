@@ -6,9 +6,12 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from '../logger.ts'
 import type { Lifecycle } from '../plugins/types.ts'
+import { canonicalJson } from './canonical.ts'
 
 interface Entry {
   readonly instance: Lifecycle
+  /** The capabilities it provided at setup, registered again when it is carried over. */
+  readonly provided: ReadonlyMap<symbol, unknown>
   refs: number
   readonly id: string
 }
@@ -22,7 +25,7 @@ export class InstancePool {
   }
 
   static key(id: string, name: string, block: unknown, deps: string): string {
-    const digest = createHash('sha256').update(stableJson(block)).update('\0').update(deps).digest('hex').slice(0, 16)
+    const digest = createHash('sha256').update(canonicalJson(block)).update('\0').update(deps).digest('hex').slice(0, 16)
     return `${id}|${name}|${digest}`
   }
 
@@ -34,8 +37,13 @@ export class InstancePool {
     return entry.instance
   }
 
-  add(key: string, id: string, instance: Lifecycle): void {
-    this.#entries.set(key, { instance, refs: 1, id })
+  add(key: string, id: string, instance: Lifecycle, provided: ReadonlyMap<symbol, unknown> = new Map()): void {
+    this.#entries.set(key, { instance, provided: new Map(provided), refs: 1, id })
+  }
+
+  /** What the instance under `key` provided when it was set up. */
+  provided(key: string): ReadonlyMap<symbol, unknown> {
+    return this.#entries.get(key)?.provided ?? new Map()
   }
 
   /** Drop one reference to each key; instances nobody holds any more are disposed. */
@@ -62,12 +70,4 @@ export class InstancePool {
       this.#logger.error({ plugin: entry.id, err: (err as Error).message }, 'plugin dispose failed')
     }
   }
-}
-
-/** JSON with object keys sorted, so equal configs hash equal whatever their key order. */
-export function stableJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
-  const keys = Object.keys(value).sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`
 }

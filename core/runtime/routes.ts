@@ -6,7 +6,8 @@
 import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
 import { globToRegExp, isGlob } from './glob.ts'
 import type { GatewayError } from '../errors.ts'
-import type { Principal, Provider } from '../plugins/types.ts'
+import { createHash } from 'node:crypto'
+import type { Principal, Provider, RouteInfo } from '../plugins/types.ts'
 import { circuitSettings, type HealthRegistry, type TargetHealth } from './health.ts'
 
 export type Strategy = 'single' | 'fallback' | 'loadbalance' | 'least-latency'
@@ -46,6 +47,10 @@ export interface CompiledRoute {
   readonly when: ((facts: RouteFacts) => boolean) | undefined
   /** Whether `when` looks only at who is calling (so /v1/models can list the route). */
   readonly whenIsAboutCaller: boolean
+  /** What stages see of it. */
+  readonly info: RouteInfo
+  /** Stages this route turns off (`stages: { name: false }`). */
+  readonly stagesOff: ReadonlySet<string>
 }
 
 /** What `when` conditions look at. */
@@ -140,6 +145,7 @@ function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap
   const routeCircuit = circuitSettings(config.circuit)
   // Targets on a provider that was left out (optional, its key unset) are skipped.
   const targets = config.targets.filter((t) => providers.has(t.provider)).map((t) => compileTarget(t, config, providers, health, routeCircuit))
+  const signature = createHash('sha256').update(JSON.stringify(config.targets.map((t) => [t.provider, t.model ?? null, t.params ?? null]))).digest('base64url').slice(0, 16)
   return {
     name: config.model,
     index,
@@ -148,6 +154,13 @@ function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap
     strict: config.strict ?? false,
     when: config.when ? compileWhen(config.when) : undefined,
     whenIsAboutCaller: !config.when?.headers && !config.when?.metadata,
+    info: Object.freeze({
+      name: config.model,
+      targets: targets.map((t) => ({ provider: t.provider, model: t.model, embeddings: typeof t.instance.embed === 'function' })),
+      signature,
+      settings: config as unknown as Readonly<Record<string, unknown>>,
+    }),
+    stagesOff: new Set(Object.entries(config.stages ?? {}).filter(([, v]) => v === false).map(([k]) => k)),
   }
 }
 

@@ -1,10 +1,13 @@
-/** What a gateway keeps across snapshots: target health, metrics, the usage writer. */
+/** What a gateway keeps across snapshots: target health, metrics, and the state plugins `keep`. */
+import type { DependencyContainer } from 'tsyringe'
 import type { GatewayMetrics } from '../metrics.ts'
-import type { UsageWriter } from '../usage/writer.ts'
 import type { HealthRegistry } from './health.ts'
 
 export interface GatewayServices {
   readonly health: HealthRegistry
   readonly metrics: GatewayMetrics
-  readonly usage: UsageWriter
+  /** The gateway's container: each snapshot's is a child of it. */
+  readonly container: DependencyContainer
+  /** What plugins keep across reloads (`ctx.keep`), by plugin id and key. */
+  readonly kept: Map<string, object>
 }

@@ -1,70 +1,80 @@
 /**
  * A runtime snapshot: one validated config made live. It holds the plugin instances, the compiled
- * route table, the service router and flags, and never changes. Each request pins the snapshot
- * current when it arrived; a retired snapshot releases its instances after its last request.
+ * route table, the access tables and the stages per route, and never changes. Each request pins
+ * the snapshot current when it arrived; a retired snapshot releases its instances after its last
+ * request.
  */
 import 'reflect-metadata'
-import { container as rootContainer, type DependencyContainer } from 'tsyringe'
-import Router from '@koa/router'
+import type { DependencyContainer } from 'tsyringe'
 import type { ConfigLoad } from '../config/index.ts'
 import type { GatewayConfig } from '../config/types.ts'
-import { pluginSlots, type PluginSlot } from '../config/slots.ts'
-import { ConfigError } from '../config/issues.ts'
 import type { Logger } from '../logger.ts'
-import { InstancePool } from './instances.ts'
-import { RouteTable } from './routes.ts'
-import { AccessTables } from './access.ts'
-import type { GatewayServices } from './services.ts'
-import { PriceTable } from '../usage/pricing.ts'
-import { GatewayPolicies } from './policies.ts'
-import {
-  Cache, Limiter, Queue, Store,
-  type AuthStrategy, type InstanceByKind, type Lifecycle, type PluginContext, type Provider, type Service, type Token,
+import type {
+  AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, Service, Stage, Surface,
 } from '../plugins/types.ts'
+import { AccessTables } from './access.ts'
+import { NamePatterns } from './glob.ts'
+import type { GatewayServices } from './services.ts'
+import { RouteTable, type CompiledRoute } from './routes.ts'
+import { PriceTable } from '../usage/pricing.ts'
+import type { InstancePool } from './instances.ts'
+import type { PluginSlot } from '../config/slots.ts'
 
-const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
-/** Generous: a first start of the embedded database on a busy machine takes seconds. */
-const SETUP_TIMEOUT_MS = 60_000
-
-/** Capability kinds, each registered in the container under its token for `ctx.get(...)`. */
-const CAPABILITY_TOKENS: Partial<Record<keyof InstanceByKind, Token<unknown>>> = {
-  store: Store, queue: Queue, limiter: Limiter, cache: Cache,
+/** A plugin instance of a snapshot: the slot it fills, its plugin id and its key in the instance pool. */
+export interface BuiltInstance {
+  readonly slot: PluginSlot
+  readonly id: string
+  readonly key: string
+  readonly instance: Lifecycle
 }
 
-export interface AuthEntry {
-  readonly id: string
-  readonly strategy: AuthStrategy
+const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+/** Stages run in this priority when their plugin says nothing. */
+const DEFAULT_STAGE_PRIORITY = 500
+const DEFAULT_OPERATIONS: readonly Operation[] = ['chat']
+
+export interface NamedStage {
+  readonly name: string
+  readonly stage: Stage
+}
+
+interface StageEntry extends NamedStage {
+  readonly priority: number
+  readonly operations: readonly Operation[]
+  /** The routes it applies to; undefined: every route. */
+  readonly routes: NamePatterns | undefined
 }
 
 export class Snapshot {
   readonly version: string
-  readonly loadedAt: Date
+  readonly loadedAt = new Date()
   readonly source: string
   readonly config: GatewayConfig
   readonly configDir: string
   readonly container: DependencyContainer
+  readonly logger: Logger
   readonly providers: ReadonlyMap<string, Provider>
   readonly routes: RouteTable
   /** Roles and departments, compiled: who may do what, and use which models. */
   readonly access: AccessTables
-  readonly auth: readonly AuthEntry[]
+  readonly auth: readonly { readonly id: string; readonly strategy: AuthStrategy }[]
   readonly store: InstanceByKind['store'] | undefined
   readonly queue: InstanceByKind['queue'] | undefined
   readonly limiter: InstanceByKind['limiter'] | undefined
   readonly cache: InstanceByKind['cache'] | undefined
-  /** Routes of the service plugins, mounted under /api/v1/<name>. */
-  readonly serviceRoutes: Router.Middleware
+  readonly surfaces: readonly { readonly name: string; readonly surface: Surface }[]
+  readonly services: readonly { readonly name: string; readonly service: Service }[]
   readonly features: Readonly<Record<string, boolean>>
   readonly bodyLimit: number
-  /** Health, metrics and the usage writer: shared by every snapshot of this gateway. */
-  readonly services: GatewayServices
+  /** Target health, metrics and plugins' kept state: shared by every snapshot of this gateway. */
+  readonly shared: GatewayServices
   /** Model prices: the shipped catalog with gateway.yaml `pricing:` on top. */
   readonly prices: PriceTable
   /** Optional providers left out because their environment variables are not set. */
   readonly disabledProviders: ReadonlyMap<string, string>
-  /** Rate-limit policies, budgets and cache settings, compiled. */
-  readonly policies: GatewayPolicies
 
+  readonly #stages: readonly StageEntry[]
+  readonly #stagesByRoute = new Map<string, readonly NamedStage[]>()
   readonly #pool: InstancePool
   readonly #keys: readonly string[]
   #inflight = 0
@@ -75,47 +85,75 @@ export class Snapshot {
   constructor(parts: {
     load: ConfigLoad
     container: DependencyContainer
-    instances: Map<string, { kind: keyof InstanceByKind; id: string; instance: Lifecycle }>
-    keys: string[]
+    instances: readonly BuiltInstance[]
     pool: InstancePool
-    services: GatewayServices
+    shared: GatewayServices
     logger: Logger
   }) {
     const { load, instances } = parts
     this.version = load.loaded.hash
-    this.loadedAt = new Date()
     this.source = load.loaded.source
     this.config = load.loaded.config
     this.configDir = load.configDir
     this.container = parts.container
+    this.logger = parts.logger
     this.#pool = parts.pool
-    this.#keys = parts.keys
+    this.#keys = instances.map((i) => i.key)
 
-    const ofKind = <K extends keyof InstanceByKind>(kind: K): [string, InstanceByKind[K], string][] =>
-      [...instances].filter(([, v]) => v.kind === kind).map(([name, v]) => [name, v.instance as InstanceByKind[K], v.id])
+    const ofKind = <K extends keyof InstanceByKind>(kind: K): (BuiltInstance & { instance: InstanceByKind[K] })[] =>
+      instances.filter((i) => i.slot.kind === kind) as (BuiltInstance & { instance: InstanceByKind[K] })[]
 
-    this.providers = new Map(ofKind('provider').map(([name, p]) => [name, p]))
+    this.shared = parts.shared
+    this.providers = new Map(ofKind('provider').map((i) => [i.slot.name, i.instance]))
     this.features = Object.freeze({ ...(this.config.features ?? {}) })
-    this.routes = new RouteTable(this.config.routes ?? [], this.providers, parts.services.health, this.features)
-    this.services = parts.services
+    this.routes = new RouteTable(this.config.routes ?? [], this.providers, parts.shared.health, this.features)
     this.disabledProviders = load.loaded.disabledProviders
     this.prices = new PriceTable(this.config.pricing)
-    this.auth = ofKind('auth').map(([, strategy, id]) => ({ id, strategy }))
+    this.auth = ofKind('auth').map((i) => ({ id: i.id, strategy: i.instance }))
     this.access = new AccessTables(this.config)
-    this.store = ofKind('store')[0]?.[1]
-    this.queue = ofKind('queue')[0]?.[1]
-    this.limiter = ofKind('limiter')[0]?.[1]
-    this.cache = ofKind('cache')[0]?.[1]
-    this.policies = new GatewayPolicies({ load, routes: this.routes, hasLimiter: this.limiter !== undefined, cache: this.cache, services: this.services, logger: parts.logger })
+    this.store = ofKind('store')[0]?.instance
+    this.queue = ofKind('queue')[0]?.instance
+    this.limiter = ofKind('limiter')[0]?.instance
+    this.cache = ofKind('cache')[0]?.instance
+    this.surfaces = ofKind('surface').map((i) => ({ name: i.slot.name, surface: i.instance }))
+    this.services = ofKind('service').map((i) => ({ name: i.slot.name, service: i.instance }))
     this.bodyLimit = parseBytes(this.config.server?.body_limit) ?? DEFAULT_BODY_LIMIT
+    this.#stages = ofKind('stage')
+      .map((i) => ({
+        name: i.slot.name,
+        stage: i.instance,
+        priority: i.slot.priority ?? i.instance.priority ?? DEFAULT_STAGE_PRIORITY,
+        operations: i.instance.operations ?? DEFAULT_OPERATIONS,
+        routes: i.slot.routes ? new NamePatterns(i.slot.routes) : undefined,
+      }))
+      .sort((a, b) => b.priority - a.priority)
+  }
 
-    const router = new Router({ prefix: '/api/v1' })
-    for (const [name, service] of ofKind('service')) {
-      const sub = new Router({ prefix: `/${name}` })
-      ;(service as Service).mount?.(sub)
-      router.use(sub.routes(), sub.allowedMethods())
+  /**
+   * The stages that run for a call of `operation` on `route`, highest priority first: those whose
+   * `routes:` match the route's name, less those the route turns off (`stages: { name: false }`).
+   * Without a route (a request refused before routing), the stages that apply everywhere.
+   */
+  stagesFor(route: CompiledRoute | undefined, operation: Operation): readonly NamedStage[] {
+    const key = `${route?.index ?? -1}:${operation}`
+    let list = this.#stagesByRoute.get(key)
+    if (!list) {
+      const off = route?.stagesOff
+      list = this.#stages.filter((s) =>
+        s.operations.includes(operation)
+        && (route ? s.routes === undefined || s.routes.matches(route.name) : s.routes === undefined)
+        && !off?.has(s.name))
+      this.#stagesByRoute.set(key, list)
     }
-    this.serviceRoutes = router.routes()
+    return list
+  }
+
+  /** Of the route names a caller could ask for, those its department and key allow (for /v1/models). */
+  visibleModels(principal: Principal | undefined, headers: Readonly<Record<string, string | string[] | undefined>>): string[] {
+    const names = this.routes.names(principal)
+    if (!this.access.enforced) return names
+    const facts = { principal, headers, metadata: undefined }
+    return names.filter((name) => !this.access.modelDenial(principal, name, this.routes.resolve(name, facts)?.route.name ?? name))
   }
 
   /** Backends whose health decides readiness. */
@@ -146,81 +184,6 @@ export class Snapshot {
     // The container is not disposed: an instance carried over to a newer snapshot may still use it.
     this.#released = idle.then(() => this.#pool.release(this.#keys))
     return this.#released
-  }
-}
-
-/**
- * Build a snapshot: set up every plugin in slot order, reusing unchanged instances from the pool.
- * Any failure releases what was taken and throws a ConfigError naming the plugin.
- */
-export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, services: GatewayServices, logger: Logger): Promise<Snapshot> {
-  const container = rootContainer.createChildContainer()
-  const instances = new Map<string, { kind: keyof InstanceByKind; id: string; instance: Lifecycle }>()
-  const keys: string[] = []
-  const capabilityKeys: string[] = []
-  try {
-    for (const slot of pluginSlots(load.loaded.config)) {
-      const registered = load.registry.get(slot.kind, slot.plugin)!
-      const { manifest } = registered
-      // A plugin is rebuilt when a capability set up before it (one it could use) was: a semantic
-      // cache follows its store, a service its store and queue.
-      const deps = capabilityKeys.join(',')
-      const key = InstancePool.key(manifest.id, slot.name, slot.block, deps)
-      let instance = pool.reuse(key)
-      if (!instance) {
-        instance = await setupPlugin(slot, load, container, logger)
-        pool.add(key, manifest.id, instance)
-      }
-      keys.push(key)
-      const capability = CAPABILITY_TOKENS[slot.kind]
-      if (capability) {
-        container.register(capability.key, { useValue: instance })
-        capabilityKeys.push(key)
-      }
-      instances.set(slot.kind === 'provider' || slot.kind === 'service' ? slot.name : `${slot.kind}:${slot.name}`, { kind: slot.kind, id: manifest.id, instance })
-    }
-    return new Snapshot({ load, container, instances, keys, pool, services, logger })
-  } catch (err) {
-    await pool.release(keys)
-    throw err
-  }
-}
-
-async function setupPlugin(slot: PluginSlot, load: ConfigLoad, container: DependencyContainer, logger: Logger): Promise<Lifecycle> {
-  const { manifest } = load.registry.get(slot.kind, slot.plugin)!
-  const ctx: PluginContext = {
-    id: manifest.id,
-    name: slot.name,
-    logger: logger.child({ plugin: manifest.id, instance: slot.name }),
-    container,
-    configDir: load.configDir,
-    get<T>(capability: Token<T>): T {
-      if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
-      return container.resolve<T>(capability.key)
-    },
-    tryGet<T>(capability: Token<T>): T | undefined {
-      return container.isRegistered(capability.key) ? container.resolve<T>(capability.key) : undefined
-    },
-  }
-  let timer: NodeJS.Timeout | undefined
-  const setup = Promise.resolve().then(() => manifest.setup(ctx, slot.block))
-  try {
-    const instance = await Promise.race([
-      setup,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // A setup that finishes after we gave up must still release what it took.
-          setup.then((late) => (late as Lifecycle | undefined)?.dispose?.(), () => undefined)
-          reject(new Error(`setup did not finish within ${SETUP_TIMEOUT_MS} ms`))
-        }, SETUP_TIMEOUT_MS)
-      }),
-    ])
-    if (typeof instance !== 'object' || instance === null) throw new Error('setup must return an instance object')
-    return instance as Lifecycle
-  } catch (err) {
-    throw new ConfigError([load.loaded.issue(slot.path, `plugin ${manifest.id} failed to set up: ${(err as Error).message}`)])
-  } finally {
-    clearTimeout(timer)
   }
 }
 

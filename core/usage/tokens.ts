@@ -21,7 +21,7 @@ function getEncoder(): Promise<Tiktoken> {
 const TOKENS_PER_MESSAGE = 3
 const TOKENS_PER_REPLY = 3
 
-export async function countText(text: string): Promise<number> {
+export async function countTokens(text: string): Promise<number> {
   if (!text) return 0
   return (await getEncoder()).encode(text).length
 }

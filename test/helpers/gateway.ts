@@ -12,7 +12,7 @@ export async function startTestGateway(
   config: string | { file: string },
   options: { env?: NodeJS.ProcessEnv; dir?: string; watch?: boolean; debounceMs?: number; pollMs?: number; usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number } } = {},
 ): Promise<RunningGateway> {
-  const source = typeof config === 'string' ? { text: config, label: 'test.yaml', dir: options.dir ?? os.tmpdir() } : config
+  const source = typeof config === 'string' ? { text: withUsage(config, options.usage ?? { flushIntervalMs: 50 }), label: 'test.yaml', dir: options.dir ?? os.tmpdir() } : config
   return startGateway({
     source,
     port: 0,
@@ -22,8 +22,18 @@ export async function startTestGateway(
     watch: options.watch ?? false,
     debounceMs: options.debounceMs ?? 50,
     pollMs: options.pollMs,
-    usage: options.usage ?? { flushIntervalMs: 50 },
   })
+}
+
+/** Tests write usage events sooner than the default second: a `usage:` block unless the config has one. */
+function withUsage(yaml: string, usage: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }): string {
+  if (/^usage:/m.test(yaml)) return yaml
+  const fields = [
+    usage.batchSize !== undefined ? `batch_size: ${usage.batchSize}` : '',
+    usage.flushIntervalMs !== undefined ? `flush_interval_ms: ${usage.flushIntervalMs}` : '',
+    usage.maxBuffer !== undefined ? `max_buffer: ${usage.maxBuffer}` : '',
+  ].filter(Boolean)
+  return fields.length ? `${yaml.replace(/\n*$/, '\n')}usage: { ${fields.join(', ')} }\n` : yaml
 }
 
 /** POST JSON and return status, headers and parsed body. */

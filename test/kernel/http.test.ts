@@ -64,9 +64,11 @@ describe('HTTP surface', () => {
     expect(await api.json()).toEqual({ success: false, data: null, message: 'No route for GET /api/v1/nothing.', error: 'unknown_url', details: null, meta: { request_id: 'r1' } })
   })
 
-  it('answers a wrong method with 405', async () => {
+  it('answers a wrong method with 405 in the OpenAI error shape, saying which methods are allowed', async () => {
     const res = await fetch(url('/v1/chat/completions'))
     expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('POST')
+    expect(await res.json()).toMatchObject({ error: { code: 'method_not_allowed', type: 'invalid_request_error' } })
   })
 
   it('reports health with the config version, and readiness when no backends are configured', async () => {
@@ -158,7 +160,7 @@ services:
       expect(anonymous.status).toBe(401)
       expect((await anonymous.json()).success).toBe(false)
       const known = await fetch(`${gw.url}/api/v1/echo/whoami`, { headers: { 'x-test-user': 'zoe' } })
-      expect(await known.json()).toEqual({ user: 'zoe' })
+      expect((await known.json()).data).toEqual({ user: 'zoe' })
     } finally {
       await gw.close()
     }

@@ -9,8 +9,8 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { UserRepository } from '../../../core/data/types.ts'
-import type { Principal } from '../../../core/plugins/types.ts'
+import type { UserRepository } from '../../../core/plugins/api.ts'
+import type { Principal } from '../../../core/plugins/api.ts'
 import { digestBytes, sha256Hex } from './hash.ts'
 import type { ConfigKey } from './schema.ts'
 

@@ -3,9 +3,8 @@
  * environment) and from the store (virtual keys made with /api/v1/keys). A key is presented as
  * `Authorization: Bearer <key>` or `x-api-key: <key>`; only its sha256 is ever compared or looked up.
  */
-import { definePlugin, Store, type AuthStrategy, type Principal } from '../../../core/plugins/types.ts'
-import { unauthorized } from '../../../core/errors.ts'
-import { identityEvents } from '../../../core/runtime/access.ts'
+import { Identity, definePlugin, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { unauthorized } from '../../../core/plugins/api.ts'
 import { ConfigKeys } from './config-keys.ts'
 import { presentedKey } from './credential.ts'
 import { sha256Hex } from './hash.ts'
@@ -17,15 +16,16 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
   kind: 'auth',
   description: 'API keys: from gateway.yaml (env vars) and virtual keys kept hashed in the store.',
   configSchema,
+  uses: [Identity],
   setup(ctx, config) {
-    const store = ctx.tryGet(Store)
-    const useStore = config.virtual_keys ?? store !== undefined
-    if (useStore && !store) throw new Error('virtual_keys needs a store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
+    const identity = ctx.tryGet(Identity)
+    const useStore = config.virtual_keys ?? identity !== undefined
+    if (useStore && !identity) throw new Error('virtual_keys needs a store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
     if (!useStore && config.keys.length === 0) throw new Error('no keys to accept: list keys: (e.g. { key: ${ADMIN_KEY}, user: admin, role: admin }) or configure a store for virtual keys')
 
-    const configKeys = new ConfigKeys(config.keys, store?.users, ctx.logger)
-    const virtualKeys = useStore ? new VirtualKeys(store!, { ttlMs: config.cache_ttl_s * 1000, max: config.cache_size }, ctx.logger) : undefined
-    const unsubscribe = virtualKeys ? identityEvents(store!).subscribe((event) => virtualKeys.forget(event)) : undefined
+    const configKeys = new ConfigKeys(config.keys, identity?.users, ctx.logger)
+    const virtualKeys = useStore ? new VirtualKeys(identity!.apiKeys, { ttlMs: config.cache_ttl_s * 1000, max: config.cache_size }, ctx.logger) : undefined
+    const unsubscribe = virtualKeys ? identity!.events.subscribe((event) => virtualKeys.forget(event)) : undefined
 
     return {
       async authenticate(req): Promise<Principal | null> {

@@ -7,10 +7,10 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
-import { GatewayError, unauthorized } from '../../../core/errors.ts'
-import type { ApiKeyRecord, JsonObject } from '../../../core/data/types.ts'
-import type { Principal, Store } from '../../../core/plugins/types.ts'
-import type { IdentityEvent } from '../../../core/runtime/access.ts'
+import { GatewayError, unauthorized } from '../../../core/plugins/api.ts'
+import type { ApiKeyRecord, JsonObject } from '../../../core/plugins/api.ts'
+import type { ApiKeyRepository, Principal } from '../../../core/plugins/api.ts'
+import type { IdentityEvent } from '../../../core/plugins/api.ts'
 
 const STRATEGY = 'auth.api-key'
 /** The store writes last_used_at at most once a minute; asking more often would only cost a query. */
@@ -24,12 +24,12 @@ type Lookup =
 const UNKNOWN: Lookup = Object.freeze({ status: 'unknown' })
 
 export class VirtualKeys {
-  readonly #store: Store
+  readonly #keys: ApiKeyRepository
   readonly #logger: Logger
   readonly #cache: LRUCache<string, Lookup>
 
-  constructor(store: Store, options: { ttlMs: number; max: number }, logger: Logger) {
-    this.#store = store
+  constructor(keys: ApiKeyRepository, options: { ttlMs: number; max: number }, logger: Logger) {
+    this.#keys = keys
     this.#logger = logger
     this.#cache = new LRUCache<string, Lookup>({
       max: options.max,
@@ -58,7 +58,7 @@ export class VirtualKeys {
     if (now - lookup.touchedAt >= TOUCH_EVERY_MS) {
       lookup.touchedAt = now
       const keyId = lookup.principal.keyId!
-      this.#store.apiKeys.touchLastUsed(keyId).catch((err: Error) => this.#logger.debug({ keyId, err: err.message }, 'could not record a key\'s last use'))
+      this.#keys.touchLastUsed(keyId).catch((err: Error) => this.#logger.debug({ keyId, err: err.message }, 'could not record a key\'s last use'))
     }
     return lookup.principal
   }
@@ -87,7 +87,7 @@ export class VirtualKeys {
   }
 
   async #load(hash: string): Promise<Lookup> {
-    const record = await this.#store.apiKeys.findByHash(hash)
+    const record = await this.#keys.findByHash(hash)
     if (!record) return UNKNOWN
     if (record.revokedAt) return { status: 'revoked', keyId: record.id, userId: record.userId }
     return { status: 'active', principal: principalOf(record), expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }

@@ -4,9 +4,8 @@
  * passes, whichever is first, so a client's steady stream of requests costs one verification.
  */
 import { LRUCache } from 'lru-cache'
-import { definePlugin, Store, type AuthRequest, type AuthStrategy, type Principal } from '../../../core/plugins/types.ts'
-import { unauthorized } from '../../../core/errors.ts'
-import { identityEvents } from '../../../core/runtime/access.ts'
+import { Identity, definePlugin, type AuthRequest, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { unauthorized } from '../../../core/plugins/api.ts'
 import { claimMapping, identityOf } from './claims.ts'
 import { JwtPrincipals } from './principals.ts'
 import { configSchema, type JwtConfig } from './schema.ts'
@@ -36,17 +35,18 @@ export default definePlugin<JwtConfig, AuthStrategy>({
   kind: 'auth',
   description: 'Bearer JWTs from an OIDC issuer (e.g. Microsoft Entra ID), verified against its JWKS.',
   configSchema,
+  uses: [Identity],
   setup(ctx, config) {
     const settings = issuerSettings(config)
     const verifier = tokenVerifier(config, settings)
     const mapping = claimMapping(config)
-    const store = ctx.tryGet(Store)
+    const identity = ctx.tryGet(Identity)
     const ttlMs = config.cache_ttl_s * 1000
-    const principals = new JwtPrincipals(store?.users, { ttlMs, max: config.cache_size })
+    const principals = new JwtPrincipals(identity?.users, { ttlMs, max: config.cache_size })
     // Keyed by the whole token (any part alone could be forged around); bounded by total token size too.
     const verified = ttlMs > 0 ? new LRUCache<string, VerifiedToken>({ max: config.cache_size, maxSize: VERIFIED_CACHE_BYTES, sizeCalculation: (_v, token) => token.length, ttl: ttlMs }) : undefined
-    const unsubscribe = store
-      ? identityEvents(store).subscribe((event) => {
+    const unsubscribe = identity
+      ? identity.events.subscribe((event) => {
         if (event.type !== 'user-changed') return
         principals.forgetUser(event.userId)
         for (const [token, entry] of verified?.entries() ?? []) if (entry.principal.userId === event.userId) verified!.delete(token)

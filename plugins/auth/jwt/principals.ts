@@ -6,9 +6,9 @@
  * user's steady stream of requests costs no writes.
  */
 import { LRUCache } from 'lru-cache'
-import { GatewayError } from '../../../core/errors.ts'
-import type { UserRepository } from '../../../core/data/types.ts'
-import type { Principal } from '../../../core/plugins/types.ts'
+import { GatewayError } from '../../../core/plugins/api.ts'
+import type { UserRepository } from '../../../core/plugins/api.ts'
+import type { Principal } from '../../../core/plugins/api.ts'
 import type { ClaimIdentity } from './claims.ts'
 
 const STRATEGY = 'auth.jwt'

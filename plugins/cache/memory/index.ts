@@ -4,8 +4,8 @@
  * each keep their own (use cache.redis to share).
  */
 import { LRUCache } from 'lru-cache'
-import type { ChatResponse } from '../../../core/api/types.ts'
-import { CACHE_OPTIONS_SCHEMA, definePlugin, type Cache } from '../../../core/plugins/types.ts'
+import type { ChatResponse } from '../../../core/plugins/api.ts'
+import { CACHE_OPTIONS_SCHEMA, definePlugin, type Cache } from '../../../core/plugins/api.ts'
 
 export interface MemoryCacheConfig {
   max_bytes: number

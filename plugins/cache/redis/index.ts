@@ -4,8 +4,8 @@
  * `timeout_ms` and none is queued while Redis is down, so an outage costs a miss, never a wait.
  */
 import { createClient } from 'redis'
-import type { ChatResponse } from '../../../core/api/types.ts'
-import { CACHE_OPTIONS_SCHEMA, definePlugin, type Cache } from '../../../core/plugins/types.ts'
+import type { ChatResponse } from '../../../core/plugins/api.ts'
+import { CACHE_OPTIONS_SCHEMA, definePlugin, type Cache } from '../../../core/plugins/api.ts'
 
 export interface RedisCacheConfig {
   url: string

@@ -6,8 +6,8 @@
  * embedding anything. Needs a store with pgvector: the embedded store, or PostgreSQL with the
  * `vector` extension (a clear error at load time otherwise).
  */
-import type { ChatResponse } from '../../../core/api/types.ts'
-import { CACHE_OPTIONS_SCHEMA, Store, definePlugin, type Cache, type SqlClient } from '../../../core/plugins/types.ts'
+import { fileURLToPath } from 'node:url'
+import { CACHE_OPTIONS_SCHEMA, Store, definePlugin, type Cache, type ChatResponse, type SqlClient } from '../../../core/plugins/api.ts'
 
 export interface SemanticCacheConfig {
   embedding_route: string
@@ -25,7 +25,7 @@ const configSchema = {
   },
 } as const
 
-const TABLE_EXISTS = `SELECT to_regclass(quote_ident(current_schema()) || '.semantic_cache') IS NOT NULL AS present`
+const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
 const EXACT = `SELECT response FROM semantic_cache
   WHERE fingerprint = $1 AND context = $2 AND expires_at > now() ORDER BY id DESC LIMIT 1`
 // Only vectors of the query's dimension are comparable (the route's model may change over time).
@@ -42,19 +42,18 @@ export default definePlugin<SemanticCacheConfig, Cache>({
   kind: 'cache',
   description: 'Chat answers found by prompt similarity (embeddings through a route, nearest neighbour in pgvector).',
   configSchema,
+  uses: [Store],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     if (!store) throw new Error('cache.semantic keeps its vectors in the store: add `store:` (e.g. { plugin: embedded }, or postgres with the pgvector extension)')
-    if (!store.vector) {
+    const { pending } = await store.migrate({ owner: 'semantic-cache', dir: MIGRATIONS })
+    if (pending.length) {
       throw new Error(
         `cache.semantic needs the PostgreSQL extension 'vector' (pgvector), which this ${store.backend} database does not have: ` +
         'install pgvector on the server (its migration is applied at the next start), or use store: { plugin: embedded }',
       )
     }
     const sql: SqlClient = store.sql
-    const { rows } = await sql.query<{ present: boolean }>(TABLE_EXISTS)
-    if (!rows[0]?.present) throw new Error('cache.semantic: the semantic_cache table is missing (migration 0008_semantic_cache is pending; see the store\'s log)')
-
     let lastPurge = 0
     const purge = (): void => {
       const now = Date.now()

@@ -7,7 +7,7 @@
  *
  * The Redis limiter runs the same arithmetic in Lua (plugins/limits/redis/gcra.lua).
  */
-import type { LimitDecision } from '../../../core/plugins/types.ts'
+import type { LimitDecision } from '../../../core/plugins/api.ts'
 
 /** Floating-point slack, in ms, so that exactly `limit` takes fit in a window. */
 const EPSILON_MS = 0.01

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { createClient, defineScript, type CommandParser } from 'redis'
 import type { Logger } from 'pino'
-import { definePlugin, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/types.ts'
+import { definePlugin, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/api.ts'
 import { configSchema, type RedisLimiterConfig } from './schema.ts'
 
 const GCRA = defineScript({

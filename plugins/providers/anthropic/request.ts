@@ -17,9 +17,9 @@ import type {
   Tool,
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages'
-import { badRequest } from '../../../core/errors.ts'
-import type { ProviderCall } from '../../../core/plugins/types.ts'
-import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../core/api/types.ts'
+import { badRequest } from '../../../core/plugins/api.ts'
+import type { ProviderCall } from '../../../core/plugins/api.ts'
+import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../core/plugins/api.ts'
 import { defaultMaxTokens } from './models.ts'
 
 /**

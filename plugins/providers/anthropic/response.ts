@@ -1,6 +1,6 @@
 /** Anthropic Message → unified chat completion: content, tool calls, finish reason, usage. */
 import type { Message, MessageDeltaUsage, StopReason, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages'
-import type { ChatResponse, ChatToolCall, Usage } from '../../../core/api/types.ts'
+import type { ChatResponse, ChatToolCall, Usage } from '../../../core/plugins/api.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 

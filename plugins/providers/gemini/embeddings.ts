@@ -1,8 +1,8 @@
 /** Embedding requests and answers between the unified (OpenAI) shape and Gemini's batchEmbedContents. */
 import type { EmbedContentResponse } from '@google/genai'
-import type { EmbeddingRequest, EmbeddingResponse } from '../../../core/api/types.ts'
-import { upstreamError } from '../../../core/errors.ts'
-import { encodeEmbedding } from '../../../core/api/provider-kit.ts'
+import type { EmbeddingRequest, EmbeddingResponse } from '../../../core/plugins/api.ts'
+import { upstreamError } from '../../../core/plugins/api.ts'
+import { encodeEmbedding } from '../kit/provider-kit.ts'
 
 export function toEmbeddingResponse(response: EmbedContentResponse, req: EmbeddingRequest, expected: number, provider: string): EmbeddingResponse {
   const embeddings = response.embeddings ?? []

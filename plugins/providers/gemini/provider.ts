@@ -1,8 +1,8 @@
 /** The Gemini provider: the unified API over one @google/genai client (the Gemini Developer API). */
 import type { GoogleGenAI, HttpOptions } from '@google/genai'
-import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../core/api/types.ts'
-import type { Provider, ProviderCall } from '../../../core/plugins/types.ts'
-import { Deadline, embeddingTexts } from '../../../core/api/provider-kit.ts'
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../core/plugins/api.ts'
+import type { Provider, ProviderCall } from '../../../core/plugins/api.ts'
+import { Deadline, embeddingTexts } from '../kit/provider-kit.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'
 import { toGeminiRequest } from './request.ts'

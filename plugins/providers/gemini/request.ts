@@ -9,9 +9,9 @@
 import type {
   Content, FunctionCallingConfigMode, FunctionDeclaration, GenerateContentConfig, Part, ThinkingConfig, ThinkingLevel, Tool, ToolConfig,
 } from '@google/genai'
-import type { ChatContentPart, ChatMessage, ChatRequest } from '../../../core/api/types.ts'
-import { badRequest } from '../../../core/errors.ts'
-import type { ProviderCall } from '../../../core/plugins/types.ts'
+import type { ChatContentPart, ChatMessage, ChatRequest } from '../../../core/plugins/api.ts'
+import { badRequest } from '../../../core/plugins/api.ts'
+import type { ProviderCall } from '../../../core/plugins/api.ts'
 import { audioPart, filePart, imagePart } from './media.ts'
 import { sdkEnum } from './sdk-enum.ts'
 import { callRefOf } from './tool-ids.ts'

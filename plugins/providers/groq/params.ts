@@ -4,7 +4,7 @@
  * groq-sdk's CompletionCreateParams (penalties, store and metadata "not yet supported"; its own
  * reasoning_effort and service_tier values; no stream_options).
  */
-import type { ParamRules } from '../../../core/api/openai-wire.ts'
+import type { ParamRules } from '../kit/openai-wire.ts'
 
 const isNonEmptyObject = (v: unknown): boolean => typeof v === 'object' && v !== null && Object.keys(v).length > 0
 const NOT_YET = 'accepted by Groq but not yet supported by any of its models'

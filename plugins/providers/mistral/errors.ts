@@ -10,7 +10,7 @@
  * (ConnectionError, RequestTimeoutError, RequestAbortedError) are told apart by name: the SDK is
  * loaded lazily, so its classes are not imported here.
  */
-import { GatewayError, badRequest, upstreamError } from '../../../core/errors.ts'
+import { GatewayError, badRequest, upstreamError } from '../../../core/plugins/api.ts'
 
 const MAX_MESSAGE = 1000
 

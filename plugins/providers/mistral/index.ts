@@ -3,7 +3,7 @@
  * Chat (streaming too), tools, images, JSON mode and embeddings, translated to and from the
  * unified OpenAI shape.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/types.ts'
+import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
 import { createMistralProvider } from './provider.ts'
 import { configSchema, DEFAULT_TIMEOUT_MS, type MistralConfig } from './schema.ts'
 

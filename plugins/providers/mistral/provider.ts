@@ -1,8 +1,8 @@
 /** The Mistral provider: the unified API over one @mistralai/mistralai client. */
 import type { Mistral } from '@mistralai/mistralai'
-import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../core/api/types.ts'
-import type { Provider, ProviderCall } from '../../../core/plugins/types.ts'
-import { Deadline, embeddingTexts } from '../../../core/api/provider-kit.ts'
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../core/plugins/api.ts'
+import type { Provider, ProviderCall } from '../../../core/plugins/api.ts'
+import { Deadline, embeddingTexts } from '../kit/provider-kit.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'
 import { toMistralRequest } from './request.ts'

@@ -4,8 +4,8 @@
  * is the model's notes, not its answer); finish reasons and usage are mapped.
  */
 import type { ChatCompletionResponse, ContentChunk, ToolCall, UsageInfo } from '@mistralai/mistralai/models/components'
-import type { ChatResponse, ChatToolCall, Usage } from '../../../core/api/types.ts'
-import { upstreamError } from '../../../core/errors.ts'
+import type { ChatResponse, ChatToolCall, Usage } from '../../../core/plugins/api.ts'
+import { upstreamError } from '../../../core/plugins/api.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 type FunctionToolCall = Extract<ChatToolCall, { type: 'function' }>

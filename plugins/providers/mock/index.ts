@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/types.ts'
-import { upstreamError } from '../../../core/errors.ts'
-import { encodeEmbedding } from '../../../core/api/provider-kit.ts'
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../core/api/types.ts'
+import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
+import { upstreamError } from '../../../core/plugins/api.ts'
+import { encodeEmbedding } from '../kit/provider-kit.ts'
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../core/plugins/api.ts'
 
 export interface MockConfig {
   latency_ms: number

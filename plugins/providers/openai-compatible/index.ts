@@ -5,8 +5,8 @@
  * (`/openai/deployments/{deployment}/...`), sends `api-version` as a query parameter and the key
  * as an `api-key` header. The deployment is the route target's model unless `deployment` pins one.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/types.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig, type OpenAIWireTransport } from '../../../core/api/openai-wire.ts'
+import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig, type OpenAIWireTransport } from '../kit/openai-wire.ts'
 
 export interface OpenAICompatibleConfig extends ConnectionConfig {
   base_url: string

@@ -3,8 +3,8 @@
  * format, so requests and responses pass through; core/api/openai-wire.ts does the rest (streams,
  * usage, errors). One SDK client per instance, reused across requests and config reloads.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/types.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../../../core/api/openai-wire.ts'
+import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../kit/openai-wire.ts'
 
 export interface OpenAIConfig extends ConnectionConfig {
   api_key: string

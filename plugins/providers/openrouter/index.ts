@@ -5,8 +5,8 @@
  * parser skips them), the usage chunk it always sends (forwarded only when asked for), errors sent
  * as a 200 body or mid-stream with the status in `error.code`, and model entries without `owned_by`.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/types.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../../../core/api/openai-wire.ts'
+import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../kit/openai-wire.ts'
 
 export interface OpenRouterConfig extends ConnectionConfig {
   api_key: string

@@ -6,13 +6,10 @@
  *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  */
-import type Router from '@koa/router'
-import type Koa from 'koa'
-import type { UsageAggregate, UsageGroupBy, UsageInterval, UsageQuery } from '../../../core/data/types.ts'
-import { badRequest } from '../../../core/errors.ts'
-import { envelope } from '../../../core/http/errors.ts'
-import { callerFor, type Caller } from '../../../core/pipeline/authorize.ts'
-import { definePlugin, Store, type Service } from '../../../core/plugins/types.ts'
+import {
+  UsageLog, badRequest, definePlugin, reply,
+  type Caller, type RouteSpec, type Service, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery,
+} from '../../../core/plugins/api.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']
 const INTERVALS: readonly UsageInterval[] = ['hour', 'day']
@@ -32,16 +29,32 @@ const configSchema = {
   },
 }
 
-function query(ctx: Koa.Context, config: AnalyticsConfig, caller: Caller): UsageQuery {
-  const q = ctx.query
-  const one = (name: string): string | undefined => {
-    const v = q[name]
-    if (Array.isArray(v)) throw badRequest(`\`${name}\` may be given once.`, name)
-    return v === undefined || v === '' ? undefined : v
-  }
-  const date = (name: string, fallback: Date): Date => {
-    const text = one(name)
-    if (text === undefined) return fallback
+interface AnalyticsQuery {
+  from?: string
+  to?: string
+  group_by?: UsageGroupBy
+  interval?: UsageInterval
+  user_id?: string
+  department?: string
+}
+
+const QUERY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    from: { type: 'string', description: 'ISO 8601 date or time (default: `default_range_days` before `to`).' },
+    to: { type: 'string', description: 'ISO 8601 date or time (default: now).' },
+    group_by: { enum: GROUPS },
+    interval: { enum: INTERVALS },
+    user_id: { type: 'string', minLength: 1, description: 'Admins and department admins: one user.' },
+    department: { type: 'string', minLength: 1, description: 'Admins: one department.' },
+  },
+}
+
+function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): UsageQuery {
+  const date = (name: 'from' | 'to', fallback: Date): Date => {
+    const text = q[name]
+    if (text === undefined || text === '') return fallback
     const d = new Date(text)
     if (Number.isNaN(d.getTime())) throw badRequest(`\`${name}\` must be an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T12:00:00Z.`, name, 'invalid_date')
     return d
@@ -50,10 +63,7 @@ function query(ctx: Koa.Context, config: AnalyticsConfig, caller: Caller): Usage
   const from = date('from', new Date(to.getTime() - config.default_range_days * DAY_MS))
   if (from >= to) throw badRequest('`from` must be before `to`.', 'from', 'invalid_range')
   if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw badRequest('The range may be at most 366 days.', 'from', 'invalid_range')
-  const groupBy = one('group_by') as UsageGroupBy | undefined
-  if (groupBy !== undefined && !GROUPS.includes(groupBy)) throw badRequest(`\`group_by\` must be one of ${GROUPS.join(', ')}.`, 'group_by', 'invalid_group_by')
-  const interval = one('interval') as UsageInterval | undefined
-  if (interval !== undefined && !INTERVALS.includes(interval)) throw badRequest(`\`interval\` must be one of ${INTERVALS.join(', ')}.`, 'interval', 'invalid_interval')
+  const { group_by: groupBy, interval } = q
 
   // The caller's data scope decides the filter; an admin may narrow it with user_id / department.
   const { principal } = caller
@@ -61,9 +71,9 @@ function query(ctx: Koa.Context, config: AnalyticsConfig, caller: Caller): Usage
     case 'own_data':
       return { from, to, groupBy, interval, userId: principal.userId }
     case 'department_data':
-      return { from, to, groupBy, interval, department: principal.department, userId: one('user_id') }
+      return { from, to, groupBy, interval, department: principal.department, userId: q.user_id }
     case 'all_data':
-      return { from, to, groupBy, interval, department: one('department'), userId: one('user_id') }
+      return { from, to, groupBy, interval, department: q.department, userId: q.user_id }
   }
 }
 
@@ -84,34 +94,31 @@ function row(a: UsageAggregate): Record<string, unknown> {
   }
 }
 
-const caller = (ctx: Koa.Context): Promise<Caller> => callerFor(ctx, VIEW_ANALYTICS)
-
-export function analyticsService(store: Store, config: AnalyticsConfig): Service {
-  return {
-    mount(router: Router) {
-      router.get('/usage', async (ctx) => {
-        const who = await caller(ctx)
-        const q = query(ctx, config, who)
-        const rows = await store.usage.aggregate(q)
-        ctx.body = envelope(rows.map(row), who.requestId, 'ok', { from: q.from.toISOString(), to: q.to.toISOString(), group_by: q.groupBy ?? null, interval: q.interval ?? null, scope: who.scope })
-      })
-      router.get('/costs', async (ctx) => {
-        const who = await caller(ctx)
-        const q = query(ctx, config, who)
-        const rows = await store.usage.aggregate({ ...q, groupBy: q.groupBy ?? 'model' })
-        const total = rows.reduce((sum, r) => sum + r.costUsd, 0)
-        ctx.body = envelope(
-          {
-            total_cost_usd: Math.round(total * 1e10) / 1e10,
-            rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens })),
-          },
-          who.requestId,
-          'ok',
-          { from: q.from.toISOString(), to: q.to.toISOString(), group_by: q.groupBy ?? 'model', interval: q.interval ?? null, scope: who.scope },
-        )
-      })
+export function analyticsService(log: UsageLog, config: AnalyticsConfig): Service {
+  const usage: RouteSpec<unknown, AnalyticsQuery> = {
+    method: 'GET', path: '/usage', summary: 'Requests, errors, tokens, cost and latency per group and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA,
+    async handle({ caller, query: q }) {
+      const scoped = query(q, config, caller)
+      const rows = await log.aggregate(scoped)
+      return reply(rows.map(row), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? null, interval: scoped.interval ?? null, scope: caller.scope } })
     },
   }
+  const costs: RouteSpec<unknown, AnalyticsQuery> = {
+    method: 'GET', path: '/costs', summary: 'Total cost and cost per group (model by default) and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA,
+    async handle({ caller, query: q }) {
+      const scoped = query(q, config, caller)
+      const rows = await log.aggregate({ ...scoped, groupBy: scoped.groupBy ?? 'model' })
+      const total = rows.reduce((sum, r) => sum + r.costUsd, 0)
+      return reply(
+        {
+          total_cost_usd: Math.round(total * 1e10) / 1e10,
+          rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens })),
+        },
+        { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? 'model', interval: scoped.interval ?? null, scope: caller.scope } },
+      )
+    },
+  }
+  return { routes: [usage, costs] }
 }
 
 export default definePlugin<AnalyticsConfig, Service>({
@@ -119,9 +126,10 @@ export default definePlugin<AnalyticsConfig, Service>({
   kind: 'service',
   description: 'Usage and cost analytics over the recorded usage events, scoped by role.',
   configSchema,
+  uses: [UsageLog],
   setup(ctx, config) {
-    const store = ctx.tryGet(Store)
-    if (!store) throw new Error('analytics reads the usage events in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
-    return analyticsService(store, config)
+    const log = ctx.tryGet(UsageLog)
+    if (!log) throw new Error('analytics reads the usage events in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
+    return analyticsService(log, config)
   },
 })

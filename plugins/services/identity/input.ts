@@ -1,25 +1,11 @@
 /**
- * Reading management-API input: a JSON body with known fields only, and list queries. Every
- * problem is a 400 naming the field, so a typo never passes silently.
+ * Checks on management-API input beyond what the routes' JSON Schemas say (the kernel has already
+ * refused unknown fields and wrong types): lengths, future dates, lists of names. Every problem is
+ * a 400 naming the field.
  */
-import type Koa from 'koa'
-import { badRequest } from '../../../core/errors.ts'
-import { readJson } from '../../../core/http/body.ts'
-import type { Page } from '../../../core/data/types.ts'
-import type { Snapshot } from '../../../core/runtime/snapshot.ts'
+import { badRequest, type JsonSchema } from '../../../core/plugins/api.ts'
 
 export type Body = Readonly<Record<string, unknown>>
-
-/** The request's JSON object, refusing fields the endpoint does not know. An empty body is `{}` when `optional`. */
-export async function bodyOf(ctx: Koa.Context, allowed: readonly string[], optional = false): Promise<Body> {
-  if (optional && !ctx.request.length && !ctx.get('transfer-encoding')) return {}
-  const body = await readJson(ctx, (ctx.state.snapshot as Snapshot).bodyLimit)
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body must be a JSON object.', null, 'invalid_body')
-  for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) throw badRequest(`Unknown field '${key}' (allowed: ${allowed.join(', ')}).`, key, 'unknown_parameter')
-  }
-  return body as Body
-}
 
 export function optionalString(body: Body, key: string, maxLength = 200): string | undefined {
   const value = body[key]
@@ -52,50 +38,20 @@ export function optionalFutureDate(body: Body, key: string): Date | undefined {
   return date
 }
 
-export function optionalInteger(body: Body, key: string, min: number, max: number): number | undefined {
-  const value = body[key]
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw badRequest(`'${key}' must be an integer from ${min} to ${max}.`, key)
-  return value
+/** `?limit=&offset=` of a list endpoint, as a query schema's properties. */
+export const PAGE_QUERY: Readonly<Record<string, JsonSchema>> = {
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'At most this many records.' },
+  offset: { type: 'integer', minimum: 0, default: 0, description: 'Skip this many records.' },
 }
 
-/** A flat object of non-negative numbers with known names (per-key limits and budget). */
-export function optionalNumbers(body: Body, key: string, names: readonly string[]): Record<string, number> | undefined {
-  const value = body[key]
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest(`'${key}' must be an object (${names.join(', ')}).`, key)
-  for (const [name, n] of Object.entries(value)) {
-    if (!names.includes(name)) throw badRequest(`Unknown field '${key}.${name}' (allowed: ${names.join(', ')}).`, `${key}.${name}`, 'unknown_parameter')
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw badRequest(`'${key}.${name}' must be a non-negative number.`, `${key}.${name}`)
-  }
-  return value as Record<string, number>
+export interface PageQuery {
+  readonly limit: number
+  readonly offset: number
 }
 
-/** `?limit=&offset=` of a list endpoint. */
-export function pageOf(ctx: Koa.Context): Required<Page> {
-  const limit = queryInteger(ctx, 'limit', 1, 1000) ?? 100
-  const offset = queryInteger(ctx, 'offset', 0, Number.MAX_SAFE_INTEGER) ?? 0
-  return { limit, offset }
+/** The JSON Schema of an object with these properties and no others. */
+export function objectSchema(properties: Record<string, JsonSchema>, required: readonly string[] = []): JsonSchema {
+  return { type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) }
 }
 
-export function queryString(ctx: Koa.Context, key: string): string | undefined {
-  const value = ctx.query[key]
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || value.length === 0) throw badRequest(`Query parameter '${key}' must be given once, with a value.`, key)
-  return value
-}
-
-export function queryBoolean(ctx: Koa.Context, key: string): boolean {
-  const value = queryString(ctx, key)
-  if (value === undefined || value === 'false') return false
-  if (value === 'true') return true
-  throw badRequest(`Query parameter '${key}' must be true or false.`, key)
-}
-
-function queryInteger(ctx: Koa.Context, key: string, min: number, max: number): number | undefined {
-  const value = queryString(ctx, key)
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) throw badRequest(`Query parameter '${key}' must be an integer from ${min} to ${max}.`, key)
-  return n
-}
+export const ID_PARAMS = objectSchema({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])

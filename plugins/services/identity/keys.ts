@@ -4,37 +4,47 @@
  * data scope: own keys (user), the department's keys (department_admin), all keys (admin). A key
  * never carries more than its creator's role, its owner's role, or its creator key's models.
  */
-import type Router from '@koa/router'
-import type Koa from 'koa'
-import { newApiKey } from '../../../core/data/keys.ts'
-import type { ApiKeyRecord, UserRecord } from '../../../core/data/types.ts'
-import { GatewayError, badRequest, forbidden, notFound } from '../../../core/errors.ts'
-import { envelope } from '../../../core/http/errors.ts'
-import { requireReach, type Owner } from '../../../core/pipeline/authorize.ts'
-import { ModelScope, Permission, identityEvents } from '../../../core/runtime/access.ts'
-import { definePlugin, type Service, type Store } from '../../../core/plugins/types.ts'
-import { callerFor, requireStore, type Caller } from './caller.ts'
 import {
-  bodyOf, nullableString, optionalFutureDate, optionalInteger, optionalNumbers, optionalString, optionalStringList, pageOf, queryBoolean, queryString,
-} from './input.ts'
+  GatewayError, Identity, NamePatterns, badRequest, definePlugin, forbidden, notFound, reply,
+  type AccessView, type ApiKeyRecord, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service, type UserRecord,
+} from '../../../core/plugins/api.ts'
+import { newApiKey } from './data/keys.ts'
+import { ID_PARAMS, PAGE_QUERY, objectSchema, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'
 import { keysConfigSchema, type KeysConfig } from './schema.ts'
 import { keyStatus, keyView } from './views.ts'
 
-const CREATE_FIELDS = ['name', 'user_id', 'department', 'role', 'allowed_models', 'limits', 'expires_at'] as const
+const MANAGE_KEYS = 'manage_keys'
 /** Per-key limits and budget, stored for the limits stage. */
 const LIMIT_FIELDS = ['requests_per_second', 'requests_per_minute', 'requests_per_hour', 'requests_per_day', 'tokens_per_minute', 'tokens_per_day', 'budget_usd_per_day', 'budget_usd_per_month'] as const
 const MAX_GRACE_S = 7 * 24 * 3600
 const DAY_MS = 24 * 3600 * 1000
 const SHOWN_ONCE = 'Store this key now: it is not shown again.'
 
-export function keysService(store: Store, config: KeysConfig): Service {
-  const events = identityEvents(store)
+const nameList = { type: ['array', 'null'], items: { type: 'string' } }
+const CREATE_BODY = objectSchema({
+  name: { type: 'string', description: 'A label shown in lists (1–100 characters).' },
+  user_id: { type: ['string', 'null'], description: 'The owner (default: the caller; null: a service key).' },
+  department: { type: 'string' },
+  role: { type: 'string', description: 'Default: the owner\'s role.' },
+  allowed_models: { ...nameList, description: 'Models/routes the key may use (globs); absent: whatever its role allows.' },
+  limits: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    properties: Object.fromEntries(LIMIT_FIELDS.map((f) => [f, { type: 'number', minimum: 0 }])),
+  },
+  expires_at: { type: ['string', 'null'], description: 'RFC 3339, in the future.' },
+})
+const ROTATE_BODY = objectSchema({ grace_s: { type: 'integer', minimum: 0, maximum: MAX_GRACE_S, description: 'How long the old key keeps working.' } })
+const LIST_QUERY = objectSchema({ ...PAGE_QUERY, user_id: { type: 'string', minLength: 1 }, department: { type: 'string', minLength: 1 }, include_revoked: { type: 'boolean', default: false } })
+
+export function keysService(identity: Identity, config: KeysConfig): Service {
+  const { apiKeys, users, events } = identity
 
   /** The key `id`, if the caller's scope reaches it (404 / 403 otherwise). */
   async function reachableKey(caller: Caller, id: string): Promise<ApiKeyRecord> {
-    const key = await store.apiKeys.get(id)
+    const key = await apiKeys.get(id)
     if (!key) throw notFound('No such key.', 'key_not_found', 'id')
-    requireReach(caller, key, 'key')
+    caller.requireReach(key, 'key')
     return key
   }
 
@@ -46,118 +56,113 @@ export function keysService(store: Store, config: KeysConfig): Service {
     return asked ?? latest
   }
 
-  async function create(ctx: Koa.Context): Promise<void> {
-    const caller = await callerFor(ctx, Permission.manageKeys)
-    const body = await bodyOf(ctx, CREATE_FIELDS)
-    const name = optionalString(body, 'name', 100)
-    const askedUser = nullableString(body, 'user_id', 64)
-    const askedDepartment = optionalString(body, 'department', 64)
-    const askedRole = optionalString(body, 'role', 64)
-    const askedModels = optionalStringList(body, 'allowed_models')
-    const limits = optionalNumbers(body, 'limits', LIMIT_FIELDS)
-    const expiresAt = expiryOf(optionalFutureDate(body, 'expires_at'))
+  const create: RouteSpec<Body> = {
+    method: 'POST', path: '/', summary: 'Create a key (its secret is in this answer only).', permission: MANAGE_KEYS, body: CREATE_BODY, status: 201,
+    async handle({ caller, body, access }) {
+      const name = optionalString(body, 'name', 100)
+      const askedUser = nullableString(body, 'user_id', 64)
+      const askedDepartment = optionalString(body, 'department', 64)
+      const askedRole = optionalString(body, 'role', 64)
+      const askedModels = optionalStringList(body, 'allowed_models')
+      const limits = (body.limits ?? undefined) as Record<string, number> | undefined
+      const expiresAt = expiryOf(optionalFutureDate(body, 'expires_at'))
 
-    // Whose key: the caller's own by default, a named user's, or nobody's (user_id: null, a service key).
-    const owner = askedUser === undefined ? await store.users.get(caller.principal.userId) : askedUser === null ? undefined : await store.users.get(askedUser)
-    if (askedUser && !owner) throw notFound('No such user.', 'user_not_found', 'user_id')
-    if (owner && askedDepartment !== undefined && askedDepartment !== owner.department) {
-      throw badRequest('A key owned by a user is in the user\'s department; leave out `department`.', 'department', 'department_mismatch')
-    }
-    const department = owner ? owner.department : askedDepartment ?? caller.principal.department ?? null
-    if (department !== null && !caller.access.isDepartment(department)) throw badRequest(`No department '${department}' in gateway.yaml.`, 'department', 'unknown_department')
-    const scoped: Owner = { userId: owner?.id ?? null, department }
-    requireReach(caller, scoped, 'key')
+      // Whose key: the caller's own by default, a named user's, or nobody's (user_id: null, a service key).
+      const owner = askedUser === undefined ? await users.get(caller.principal.userId) : askedUser === null ? undefined : await users.get(askedUser)
+      if (askedUser && !owner) throw notFound('No such user.', 'user_not_found', 'user_id')
+      if (owner && askedDepartment !== undefined && askedDepartment !== owner.department) {
+        throw badRequest('A key owned by a user is in the user\'s department; leave out `department`.', 'department', 'department_mismatch')
+      }
+      const department = owner ? owner.department : askedDepartment ?? caller.principal.department ?? null
+      if (department !== null && !access.isDepartment(department)) throw badRequest(`No department '${department}' in gateway.yaml.`, 'department', 'unknown_department')
+      const scoped: Owner = { userId: owner?.id ?? null, department }
+      caller.requireReach(scoped, 'key')
 
-    const role = askedRole ?? owner?.role ?? 'user'
-    requireGrantable(caller, role, owner)
-    const allowedModels = cappedModels(caller, askedModels)
+      const role = askedRole ?? owner?.role ?? 'user'
+      requireGrantable(caller, access, role, owner)
+      const allowedModels = cappedModels(caller, askedModels)
 
-    const secret = newApiKey(config.key_prefix)
-    const key = await store.apiKeys.create({
-      keyHash: secret.hash, prefix: secret.prefix, name: name ?? null, userId: owner?.id ?? null, department, role, allowedModels, limits, expiresAt,
-    })
-    ctx.status = 201
-    ctx.body = envelope({ ...keyView(key), key: secret.key }, caller.requestId, SHOWN_ONCE)
+      const secret = newApiKey(config.key_prefix)
+      const key = await apiKeys.create({
+        keyHash: secret.hash, prefix: secret.prefix, name: name ?? null, userId: owner?.id ?? null, department, role, allowedModels, limits, expiresAt,
+      })
+      return reply({ ...keyView(key), key: secret.key }, { message: SHOWN_ONCE })
+    },
   }
 
-  async function list(ctx: Koa.Context): Promise<void> {
-    const caller = await callerFor(ctx, Permission.manageKeys)
-    const page = pageOf(ctx)
-    let userId = queryString(ctx, 'user_id')
-    let department = queryString(ctx, 'department')
-    // Narrow the filter to the caller's scope; asking outside it is refused, not silently narrowed.
-    if (caller.scope === 'own_data') {
-      if (userId !== undefined && userId !== caller.principal.userId) throw forbidden('You may only list your own keys.', 'out_of_scope')
-      userId = caller.principal.userId
-    } else if (caller.scope === 'department_data') {
-      if (department !== undefined && department !== caller.principal.department) throw forbidden('You may only list your department\'s keys.', 'out_of_scope')
-      department = caller.principal.department
-    }
-    const keys = await store.apiKeys.list({ userId, department, includeRevoked: queryBoolean(ctx, 'include_revoked'), ...page })
-    ctx.body = envelope(keys.map(keyView), caller.requestId, 'ok', { ...page, count: keys.length })
+  const list: RouteSpec<unknown, PageQuery & { user_id?: string; department?: string; include_revoked: boolean }> = {
+    method: 'GET', path: '/', summary: 'Keys within the caller\'s scope, newest first.', permission: MANAGE_KEYS, query: LIST_QUERY,
+    async handle({ caller, query }) {
+      let userId = query.user_id
+      let department = query.department
+      // Narrow the filter to the caller's scope; asking outside it is refused, not silently narrowed.
+      if (caller.scope === 'own_data') {
+        if (userId !== undefined && userId !== caller.principal.userId) throw forbidden('You may only list your own keys.', 'out_of_scope')
+        userId = caller.principal.userId
+      } else if (caller.scope === 'department_data') {
+        if (department !== undefined && department !== caller.principal.department) throw forbidden('You may only list your department\'s keys.', 'out_of_scope')
+        department = caller.principal.department
+      }
+      const page = { limit: query.limit, offset: query.offset }
+      const keys = await apiKeys.list({ userId, department, includeRevoked: query.include_revoked, ...page })
+      return reply(keys.map(keyView), { meta: { ...page, count: keys.length } })
+    },
   }
 
-  async function get(ctx: Koa.Context): Promise<void> {
-    const caller = await callerFor(ctx, Permission.manageKeys)
-    ctx.body = envelope(keyView(await reachableKey(caller, String(ctx.params.id))), caller.requestId)
+  const get: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'GET', path: '/:id', summary: 'One key.', permission: MANAGE_KEYS, params: ID_PARAMS,
+    handle: async ({ caller, params }) => keyView(await reachableKey(caller, params.id)),
   }
 
-  async function revoke(ctx: Koa.Context): Promise<void> {
-    const caller = await callerFor(ctx, Permission.manageKeys)
-    const key = await reachableKey(caller, String(ctx.params.id))
-    const revoked = await store.apiKeys.revoke(key.id)
-    events.emit({ type: 'key-changed', keyId: key.id })
-    const now = (await store.apiKeys.get(key.id)) ?? key
-    ctx.body = envelope(keyView(now), caller.requestId, revoked ? 'revoked' : 'already revoked')
+  const revoke: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'DELETE', path: '/:id', summary: 'Revoke a key (at once in this process, within the auth cache TTL elsewhere).', permission: MANAGE_KEYS, params: ID_PARAMS,
+    async handle({ caller, params }) {
+      const key = await reachableKey(caller, params.id)
+      const revoked = await apiKeys.revoke(key.id)
+      events.emit({ type: 'key-changed', keyId: key.id })
+      const now = (await apiKeys.get(key.id)) ?? key
+      return reply(keyView(now), { message: revoked ? 'revoked' : 'already revoked' })
+    },
   }
 
   /**
    * A new secret with the same settings. The old key is revoked now, or with `grace_s` it keeps
    * working that long (never longer than it would have), so clients can switch without an outage.
    */
-  async function rotate(ctx: Koa.Context): Promise<void> {
-    const caller = await callerFor(ctx, Permission.manageKeys)
-    const grace = optionalInteger(await bodyOf(ctx, ['grace_s'], true), 'grace_s', 0, MAX_GRACE_S) ?? 0
-    const old = await reachableKey(caller, String(ctx.params.id))
-    if (keyStatus(old) !== 'active') throw new GatewayError(`This key is ${keyStatus(old)}; create a new one instead.`, { status: 409, code: 'key_not_active', param: 'id' })
-    requireGrantable(caller, old.role, undefined)
-    // A key limited to some models must not obtain a fresh secret for a key that is not.
-    if (caller.principal.allowedModels && old.allowedModels === null) throw forbidden('Your key may not rotate a key that has no model limits.', 'models_not_grantable')
-    if (old.allowedModels) cappedModels(caller, old.allowedModels)
-    const secret = newApiKey(config.key_prefix)
-    const key = await store.transaction(async (tx) => {
-      const created = await tx.apiKeys.create({
-        keyHash: secret.hash, prefix: secret.prefix, name: old.name, userId: old.userId, department: old.department, role: old.role,
-        allowedModels: old.allowedModels, limits: old.limits, expiresAt: old.expiresAt,
+  const rotate: RouteSpec<{ grace_s?: number }, unknown, { id: string }> = {
+    method: 'POST', path: '/:id/rotate', summary: 'A new secret with the same settings; the old key revoked (or expiring after grace_s).', permission: MANAGE_KEYS,
+    body: ROTATE_BODY, params: ID_PARAMS, status: 201,
+    async handle({ caller, body, params, access }: RouteRequest<{ grace_s?: number }, unknown, { id: string }>) {
+      const grace = body?.grace_s ?? 0
+      const old = await reachableKey(caller, params.id)
+      if (keyStatus(old) !== 'active') throw new GatewayError(`This key is ${keyStatus(old)}; create a new one instead.`, { status: 409, code: 'key_not_active', param: 'id' })
+      requireGrantable(caller, access, old.role, undefined)
+      // A key limited to some models must not obtain a fresh secret for a key that is not.
+      if (caller.principal.allowedModels && old.allowedModels === null) throw forbidden('Your key may not rotate a key that has no model limits.', 'models_not_grantable')
+      if (old.allowedModels) cappedModels(caller, old.allowedModels)
+      const secret = newApiKey(config.key_prefix)
+      const key = await identity.transaction(async (tx) => {
+        const created = await tx.apiKeys.create({
+          keyHash: secret.hash, prefix: secret.prefix, name: old.name, userId: old.userId, department: old.department, role: old.role,
+          allowedModels: old.allowedModels, limits: old.limits, expiresAt: old.expiresAt,
+        })
+        if (grace === 0) await tx.apiKeys.revoke(old.id)
+        else await tx.apiKeys.expireBy(old.id, new Date(Date.now() + grace * 1000))
+        return created
       })
-      if (grace === 0) await tx.apiKeys.revoke(old.id)
-      else await tx.apiKeys.expireBy(old.id, new Date(Date.now() + grace * 1000))
-      return created
-    })
-    events.emit({ type: 'key-changed', keyId: old.id })
-    ctx.status = 201
-    ctx.body = envelope({ ...keyView(key), key: secret.key, replaces: old.id }, caller.requestId, SHOWN_ONCE)
-  }
-
-  return {
-    mount(router: Router) {
-      router.post('/', create)
-      router.get('/', list)
-      router.get('/:id', get)
-      router.delete('/:id', revoke)
-      router.post('/:id/rotate', rotate)
+      events.emit({ type: 'key-changed', keyId: old.id })
+      return reply({ ...keyView(key), key: secret.key, replaces: old.id }, { message: SHOWN_ONCE })
     },
   }
+
+  return { routes: [create, list, get, revoke, rotate] }
 }
 
-// Only ever brings an expiry forward.
 /** The role must exist, be one the caller may hand out, and (for a user's key) not exceed the user's role. */
-function requireGrantable(caller: Caller, role: string, owner: UserRecord | undefined): void {
-  const granted = caller.access.role(role)
-  if (!granted) throw badRequest(`No role '${role}' (have: ${caller.access.roleNames().join(', ')}).`, 'role', 'unknown_role')
+function requireGrantable(caller: Caller, access: AccessView, role: string, owner: UserRecord | undefined): void {
+  if (!access.hasRole(role)) throw badRequest(`No role '${role}' (have: ${access.roleNames().join(', ')}).`, 'role', 'unknown_role')
   if (!caller.mayGrant(role)) throw forbidden(`Your role '${caller.role.name}' may not give out the role '${role}'.`, 'role_not_grantable')
-  const ownerRole = owner && caller.access.role(owner.role)
-  if (owner && !ownerRole?.covers(granted)) throw badRequest(`The key's role '${role}' would exceed its owner's role.`, 'role', 'role_exceeds_owner')
+  if (owner && !access.roleCovers(owner.role, role)) throw badRequest(`The key's role '${role}' would exceed its owner's role.`, 'role', 'role_exceeds_owner')
 }
 
 /**
@@ -168,7 +173,7 @@ function cappedModels(caller: Caller, asked: string[] | undefined): readonly str
   const cap = caller.principal.allowedModels
   if (!cap) return asked ?? null
   if (!asked) return cap
-  const scope = new ModelScope(cap)
+  const scope = new NamePatterns(cap)
   const outside = asked.find((m) => !scope.matches(m))
   if (outside !== undefined) throw forbidden(`Your key may not give access to '${outside}'.`, 'models_not_grantable')
   return asked
@@ -179,5 +184,10 @@ export default definePlugin<KeysConfig, Service>({
   kind: 'service',
   description: 'Virtual API keys: create (shown once), list, revoke, rotate, within the caller\'s data scope.',
   configSchema: keysConfigSchema,
-  setup: (ctx, config) => keysService(requireStore(ctx, 'keys'), config),
+  uses: [Identity],
+  setup(ctx, config) {
+    const identity = ctx.tryGet(Identity)
+    if (!identity) throw new Error('keys are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
+    return keysService(identity, config)
+  },
 })

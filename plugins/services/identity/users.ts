@@ -6,122 +6,117 @@
  * A user's keys follow the user: a new department moves them, and a lower role lowers every key
  * whose role the user no longer covers. Identity events drop the auth caches' stale entries.
  */
-import type Router from '@koa/router'
-import type Koa from 'koa'
-import { badRequest, forbidden, notFound } from '../../../core/errors.ts'
-import { envelope } from '../../../core/http/errors.ts'
-import { requireReach } from '../../../core/pipeline/authorize.ts'
-import { Permission, identityEvents, type Role } from '../../../core/runtime/access.ts'
-import { definePlugin, type Service, type Store, type StoreSession } from '../../../core/plugins/types.ts'
-import { callerFor, principalFor, requireStore, type Caller } from './caller.ts'
-import { bodyOf, nullableString, optionalString, pageOf, queryString } from './input.ts'
+import {
+  Identity, badRequest, definePlugin, forbidden, notFound, reply,
+  type AccessView, type ApiKeyRepository, type Caller, type RouteSpec, type Service,
+} from '../../../core/plugins/api.ts'
+import { ID_PARAMS, PAGE_QUERY, nullableString, objectSchema, optionalString, type Body, type PageQuery } from './input.ts'
 import { usersConfigSchema, type UsersConfig } from './schema.ts'
 import { userView } from './views.ts'
 
+const VIEW_USERS = 'view_users'
+const MANAGE_USERS = 'manage_users'
 
-export function usersService(store: Store): Service {
-  const events = identityEvents(store)
+export function usersService(identity: Identity): Service {
+  const { users, events } = identity
 
-  async function me(ctx: Koa.Context): Promise<void> {
-    const { principal, role, requestId } = await principalFor(ctx)
-    const user = (await store.users.get(principal.userId)) ?? null
-    ctx.body = envelope({
-      user_id: principal.userId,
-      role: principal.role,
-      department: principal.department ?? null,
-      key_id: principal.keyId ?? null,
-      strategy: principal.strategy,
-      allowed_models: principal.allowedModels ?? null,
-      permissions: role ? (role.all ? ['*'] : [...role.permissions]) : [],
-      scope: role?.scope ?? null,
-      user: user && userView(user),
-    }, requestId)
-  }
-
-  async function list(ctx: Koa.Context): Promise<void> {
-    const caller = await callerFor(ctx, Permission.viewUsers)
-    const page = pageOf(ctx)
-    let department = queryString(ctx, 'department')
-    const role = queryString(ctx, 'role')
-    if (caller.scope === 'own_data') {
-      const self = await store.users.get(caller.principal.userId)
-      const users = self && (role === undefined || self.role === role) && (department === undefined || self.department === department) ? [self] : []
-      ctx.body = envelope(users.map(userView), caller.requestId, 'ok', { ...page, count: users.length })
-      return
-    }
-    if (caller.scope === 'department_data') {
-      if (department !== undefined && department !== caller.principal.department) throw forbidden('You may only list your department\'s users.', 'out_of_scope')
-      department = caller.principal.department
-    }
-    const users = await store.users.list({ department, role, ...page })
-    ctx.body = envelope(users.map(userView), caller.requestId, 'ok', { ...page, count: users.length })
-  }
-
-  async function get(ctx: Koa.Context): Promise<void> {
-    const caller = await callerFor(ctx, Permission.viewUsers)
-    const user = await store.users.get(String(ctx.params.id))
-    if (!user) throw notFound('No such user.', 'user_not_found', 'id')
-    requireReach(caller, { userId: user.id, department: user.department }, 'user')
-    ctx.body = envelope(userView(user), caller.requestId)
-  }
-
-  async function update(ctx: Koa.Context): Promise<void> {
-    const caller = await callerFor(ctx, Permission.manageUsers)
-    const body = await bodyOf(ctx, ['role', 'department'])
-    const role = optionalString(body, 'role', 64)
-    const department = nullableString(body, 'department', 64)
-    if (role === undefined && department === undefined) throw badRequest('Nothing to change: give `role` and/or `department`.', null, 'empty_update')
-    const target = await store.users.get(String(ctx.params.id))
-    if (!target) throw notFound('No such user.', 'user_not_found', 'id')
-    requireReach(caller, { userId: target.id, department: target.department }, 'user')
-    const newRole = role === undefined ? undefined : grantableRole(caller, role, target.role)
-    if (department !== undefined) {
-      if (department !== null && !caller.access.isDepartment(department)) throw badRequest(`No department '${department}' in gateway.yaml.`, 'department', 'unknown_department')
-      if (!caller.reaches({ userId: null, department })) throw forbidden('You may only move users into your own department.', 'out_of_scope')
-    }
-    const user = await store.transaction(async (tx) => {
-      let updated = target
-      if (newRole) {
-        updated = (await tx.users.setRole(target.id, newRole.name)) ?? updated
-        await lowerKeyRoles(tx, target.id, newRole, caller)
+  const me: RouteSpec = {
+    method: 'GET', path: '/me', summary: 'Who the gateway thinks the caller is: user, role, department, permissions.', permission: null,
+    async handle({ caller }) {
+      const { principal, role } = caller
+      const user = (await users.get(principal.userId)) ?? null
+      return {
+        user_id: principal.userId,
+        role: principal.role,
+        department: principal.department ?? null,
+        key_id: principal.keyId ?? null,
+        strategy: principal.strategy,
+        allowed_models: principal.allowedModels ?? null,
+        permissions: [...role.permissions],
+        scope: role.scope,
+        user: user && userView(user),
       }
-      if (department !== undefined) {
-        updated = (await tx.users.setDepartment(target.id, department)) ?? updated
-        await tx.apiKeys.setUserKeysDepartment(target.id, department)
-      }
-      return updated
-    })
-    events.emit({ type: 'user-changed', userId: target.id })
-    ctx.body = envelope(userView(user), caller.requestId, 'updated')
-  }
-
-  return {
-    mount(router: Router) {
-      router.get('/me', me)
-      router.get('/', list)
-      router.get('/:id', get)
-      router.patch('/:id', update)
     },
   }
+
+  const list: RouteSpec<unknown, PageQuery & { department?: string; role?: string }> = {
+    method: 'GET', path: '/', summary: 'Users within the caller\'s scope.', permission: VIEW_USERS,
+    query: objectSchema({ ...PAGE_QUERY, department: { type: 'string', minLength: 1 }, role: { type: 'string', minLength: 1 } }),
+    async handle({ caller, query }) {
+      const page = { limit: query.limit, offset: query.offset }
+      let department = query.department
+      const role = query.role
+      if (caller.scope === 'own_data') {
+        const self = await users.get(caller.principal.userId)
+        const found = self && (role === undefined || self.role === role) && (department === undefined || self.department === department) ? [self] : []
+        return reply(found.map(userView), { meta: { ...page, count: found.length } })
+      }
+      if (caller.scope === 'department_data') {
+        if (department !== undefined && department !== caller.principal.department) throw forbidden('You may only list your department\'s users.', 'out_of_scope')
+        department = caller.principal.department
+      }
+      const found = await users.list({ department, role, ...page })
+      return reply(found.map(userView), { meta: { ...page, count: found.length } })
+    },
+  }
+
+  const get: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'GET', path: '/:id', summary: 'One user.', permission: VIEW_USERS, params: ID_PARAMS,
+    async handle({ caller, params }) {
+      const user = await users.get(params.id)
+      if (!user) throw notFound('No such user.', 'user_not_found', 'id')
+      caller.requireReach({ userId: user.id, department: user.department }, 'user')
+      return userView(user)
+    },
+  }
+
+  const update: RouteSpec<Body, unknown, { id: string }> = {
+    method: 'PATCH', path: '/:id', summary: 'Set a user\'s role and/or department (their keys follow).', permission: MANAGE_USERS, params: ID_PARAMS,
+    body: objectSchema({ role: { type: 'string' }, department: { type: ['string', 'null'] } }),
+    async handle({ caller, body, params, access }) {
+      const role = optionalString(body, 'role', 64)
+      const department = nullableString(body, 'department', 64)
+      if (role === undefined && department === undefined) throw badRequest('Nothing to change: give `role` and/or `department`.', null, 'empty_update')
+      const target = await users.get(params.id)
+      if (!target) throw notFound('No such user.', 'user_not_found', 'id')
+      caller.requireReach({ userId: target.id, department: target.department }, 'user')
+      if (role !== undefined) requireGrantableRole(caller, access, role, target.role)
+      if (department !== undefined) {
+        if (department !== null && !access.isDepartment(department)) throw badRequest(`No department '${department}' in gateway.yaml.`, 'department', 'unknown_department')
+        if (!caller.reaches({ userId: null, department })) throw forbidden('You may only move users into your own department.', 'out_of_scope')
+      }
+      const user = await identity.transaction(async (tx) => {
+        let updated = target
+        if (role !== undefined) {
+          updated = (await tx.users.setRole(target.id, role)) ?? updated
+          await lowerKeyRoles(tx.apiKeys, access, target.id, role)
+        }
+        if (department !== undefined) {
+          updated = (await tx.users.setDepartment(target.id, department)) ?? updated
+          await tx.apiKeys.setUserKeysDepartment(target.id, department)
+        }
+        return updated
+      })
+      events.emit({ type: 'user-changed', userId: target.id })
+      return reply(userView(user), { message: 'updated' })
+    },
+  }
+
+  return { routes: [me, list, get, update] }
 }
 
-/** The new role, if it exists and the caller may give it to a user who now holds `current`. */
-function grantableRole(caller: Caller, role: string, current: string): Role {
-  const granted = caller.access.role(role)
-  if (!granted) throw badRequest(`No role '${role}' (have: ${caller.access.roleNames().join(', ')}).`, 'role', 'unknown_role')
+/** The new role must exist and be one the caller may give to a user who now holds `current`. */
+function requireGrantableRole(caller: Caller, access: AccessView, role: string, current: string): void {
+  if (!access.hasRole(role)) throw badRequest(`No role '${role}' (have: ${access.roleNames().join(', ')}).`, 'role', 'unknown_role')
   if (!caller.mayGrant(role)) throw forbidden(`Your role '${caller.role.name}' may not give out the role '${role}'.`, 'role_not_grantable')
   // Nor may it change someone who holds more than it could give (a department_admin demoting an admin).
-  if (caller.access.role(current) && !caller.mayGrant(current)) throw forbidden(`Your role '${caller.role.name}' may not change this user's role.`, 'role_not_grantable')
-  return granted
+  if (access.hasRole(current) && !caller.mayGrant(current)) throw forbidden(`Your role '${caller.role.name}' may not change this user's role.`, 'role_not_grantable')
 }
 
 /** Keys may not hold more than their owner: those whose role the new one does not cover get the new one. */
-async function lowerKeyRoles(tx: StoreSession, userId: string, role: Role, caller: Caller): Promise<void> {
-  const over = (await tx.apiKeys.activeRolesOfUser(userId)).filter((name) => {
-    const keyRole = caller.access.role(name)
-    return !keyRole || !role.covers(keyRole)
-  })
-  await tx.apiKeys.replaceUserKeyRoles(userId, over, role.name)
+async function lowerKeyRoles(apiKeys: ApiKeyRepository, access: AccessView, userId: string, role: string): Promise<void> {
+  const over = (await apiKeys.activeRolesOfUser(userId)).filter((name) => !access.roleCovers(role, name))
+  await apiKeys.replaceUserKeyRoles(userId, over, role)
 }
 
 export default definePlugin<UsersConfig, Service>({
@@ -129,5 +124,10 @@ export default definePlugin<UsersConfig, Service>({
   kind: 'service',
   description: 'Users: list, read, set role and department, within the caller\'s data scope; GET /me.',
   configSchema: usersConfigSchema,
-  setup: (ctx) => usersService(requireStore(ctx, 'users')),
+  uses: [Identity],
+  setup(ctx) {
+    const identity = ctx.tryGet(Identity)
+    if (!identity) throw new Error('users are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
+    return usersService(identity)
+  },
 })

@@ -10,9 +10,9 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { mkdirSync } from 'node:fs'
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
-import type { Logger } from '../../../core/logger.ts'
-import type { SqlClient } from '../../../core/plugins/types.ts'
-import type { SqlBackend } from '../../../core/data/store.ts'
+import type { Logger } from '../../../core/plugins/api.ts'
+import type { SqlClient } from '../../../core/plugins/api.ts'
+import type { SqlBackend } from '../../../core/plugins/api.ts'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts'
 
 interface SharedDatabase {

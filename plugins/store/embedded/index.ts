@@ -4,8 +4,8 @@
  * store.postgres. One process per directory (a lock file enforces it).
  */
 import path from 'node:path'
-import { definePlugin, type Store } from '../../../core/plugins/types.ts'
-import { openStore } from '../../../core/data/store.ts'
+import { definePlugin, type Store } from '../../../core/plugins/api.ts'
+import { openStore } from '../../../core/plugins/api.ts'
 import { createEmbeddedBackend } from './backend.ts'
 import { configSchema, type EmbeddedStoreConfig } from './schema.ts'
 

@@ -3,9 +3,9 @@
  * start-up parameters, so every pooled connection has them without an extra round trip.
  */
 import pg from 'pg'
-import type { Logger } from '../../../core/logger.ts'
-import type { SqlClient } from '../../../core/plugins/types.ts'
-import type { SqlBackend } from '../../../core/data/store.ts'
+import type { Logger } from '../../../core/plugins/api.ts'
+import type { SqlClient } from '../../../core/plugins/api.ts'
+import type { SqlBackend } from '../../../core/plugins/api.ts'
 import type { PostgresStoreConfig } from './schema.ts'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>

@@ -4,8 +4,8 @@
  * fast when the database cannot be reached, so a gateway never serves on an unmigrated store and a
  * reload to an unreachable database is rejected while the old config keeps serving.
  */
-import { definePlugin, type Store } from '../../../core/plugins/types.ts'
-import { openStore } from '../../../core/data/store.ts'
+import { definePlugin, type Store } from '../../../core/plugins/api.ts'
+import { openStore } from '../../../core/plugins/api.ts'
 import { createPostgresBackend } from './backend.ts'
 import { configSchema, type PostgresStoreConfig } from './schema.ts'
 

@@ -6,7 +6,7 @@
  *     otel: { endpoint: http://collector:4318/v1/traces, service_name: ai-gateway, sample_ratio: 1 }
  */
 import { trace } from '@opentelemetry/api'
-import { definePlugin, type Telemetry } from '../../../core/plugins/types.ts'
+import { definePlugin, type Telemetry } from '../../../core/plugins/api.ts'
 
 interface OtelConfig {
   endpoint: string

@@ -1,0 +1,155 @@
+/**
+ * The HTTP routes of a snapshot: every surface's endpoints under /v1 and every service's routes
+ * under /api/v1/<name>. The kernel does for each what a route must never forget: authenticate,
+ * check the permission, read and validate the input (400 naming the field), run the handler (or
+ * the pipeline, for a model endpoint), and write the answer or the error in the route's shape.
+ */
+import type Koa from 'koa'
+import Router from '@koa/router'
+import { replyKind, type JsonReply, type ModelEndpoint, type RawReply, type RouteRequest, type RouteSpec, type SseReply } from '../plugins/types.ts'
+import { GatewayError } from '../errors.ts'
+import type { Snapshot } from '../runtime/snapshot.ts'
+import type { Role } from '../runtime/access.ts'
+import { authenticate, authorize, callerOf } from '../pipeline/identity.ts'
+import { inStep, serveModel } from '../pipeline/pipeline.ts'
+import { Exchange } from '../pipeline/exchange.ts'
+import { childCalls, gatewayCalls } from '../pipeline/calls.ts'
+import type { RequestScope } from '../pipeline/scope.ts'
+import { writeStream } from '../pipeline/wire.ts'
+import { SpanKind, tracer } from '../tracing.ts'
+import { readJson, readMultipart } from './body.ts'
+import { ENVELOPE, envelope, openAIErrorBody, type ErrorBody } from './errors.ts'
+import { validator } from './validate.ts'
+import { adminService } from './admin.ts'
+
+/** The router for a snapshot's surfaces and services. */
+export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
+  const router = new Router()
+  for (const { surface } of snapshot.surfaces) {
+    for (const endpoint of surface.endpoints) {
+      const method = endpoint.method.toLowerCase() as 'get'
+      const errors = surface.errorBody?.bind(surface) ?? openAIErrorBody
+      if (isModelEndpoint(endpoint)) router[method](endpoint.path, (ctx) => serveModelEndpoint(ctx, errors, endpoint))
+      else router[method](endpoint.path, (ctx) => serveRoute(ctx, endpoint, errors))
+    }
+  }
+  for (const { name, service } of [{ name: 'admin', service: adminService(snapshot) }, ...snapshot.services]) {
+    for (const route of service.routes ?? []) {
+      router[route.method.toLowerCase() as 'get'](`/api/v1/${name}${route.path === '/' ? '' : route.path}`, (ctx) => serveRoute(ctx, route, ENVELOPE))
+    }
+  }
+  // A path that exists with another method: 405 and `Allow` (the app turns it into the route's error shape).
+  const allowed = router.allowedMethods()
+  const routes = router.routes()
+  return (ctx, next) => routes(ctx, () => allowed(ctx, next))
+}
+
+export const isModelEndpoint = (e: ModelEndpoint | RouteSpec): e is ModelEndpoint => 'operation' in e
+
+async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint: ModelEndpoint): Promise<void> {
+  ctx.state.errorBody = errors
+  const snapshot = ctx.state.snapshot as Snapshot
+  const x = new Exchange({
+    snapshot,
+    requestId: ctx.state.requestId as string,
+    operation: endpoint.operation,
+    signal: clientSignal(ctx),
+    span: requestSpan(ctx),
+    headers: ctx.headers,
+    method: ctx.method,
+    path: ctx.path,
+    setHeader: (name, value) => ctx.set(name, value),
+    calls: childCalls,
+  })
+  try {
+    await serveModel(ctx, x, endpoint, async (role) => ({ ...(await baseRequest(ctx, x, role)), body: await readJson(ctx, snapshot.bodyLimit) }))
+  } finally {
+    x.span.end()
+  }
+}
+
+async function serveRoute(ctx: Koa.Context, route: RouteSpec, errors: ErrorBody): Promise<void> {
+  ctx.state.errorBody = errors
+  const snapshot = ctx.state.snapshot as Snapshot
+  const scope: RequestScope = { snapshot, requestId: ctx.state.requestId as string, span: requestSpan(ctx), headers: ctx.headers, method: ctx.method, path: ctx.path, principal: undefined }
+  try {
+    await inStep(scope, 'authenticate', () => authenticate(scope))
+    const role = await inStep(scope, 'authorize', () => authorize(scope, route.permission))
+    const req = await inStep(scope, 'validate', () => readRequest(ctx, scope, role, route))
+    const out = await inStep(scope, 'handle', () => route.handle(req))
+    await writeReply(ctx, scope, out, errors === ENVELOPE, route.status ?? 200)
+  } finally {
+    scope.span.end()
+  }
+}
+
+function requestSpan(ctx: Koa.Context) {
+  const span = tracer().startSpan('gateway.request', { kind: SpanKind.SERVER })
+  if (span.isRecording()) span.setAttributes({ 'http.request.method': ctx.method, 'url.path': ctx.path, 'gateway.request_id': ctx.state.requestId as string })
+  return span
+}
+
+/** Aborted when the client goes away before its response has been written. */
+function clientSignal(ctx: Koa.Context): AbortSignal {
+  const controller = new AbortController()
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'))
+  })
+  return controller.signal
+}
+
+/** What every handler gets besides its input. */
+async function baseRequest(ctx: Koa.Context, scope: RequestScope, role: Role): Promise<Omit<RouteRequest, 'body' | 'query' | 'params' | 'files'> & { query: Record<string, unknown>; params: Record<string, string>; files: [] }> {
+  const { snapshot } = scope
+  const signal = clientSignal(ctx)
+  return {
+    caller: callerOf(scope, role),
+    query: ctx.query as Record<string, unknown>,
+    params: (ctx.params ?? {}) as Record<string, string>,
+    files: [],
+    headers: ctx.headers,
+    requestId: scope.requestId,
+    signal,
+    gateway: gatewayCalls(snapshot, scope.principal, { signal, parentSpan: scope.span }),
+    access: snapshot.access.view,
+  }
+}
+
+async function readRequest(ctx: Koa.Context, scope: RequestScope, role: Role, route: RouteSpec): Promise<RouteRequest> {
+  const base = await baseRequest(ctx, scope, role)
+  const query = route.query ? validator(route.query, true).check({ ...ctx.query }, 'query') : base.query
+  const params = route.params ? validator(route.params, true).check({ ...base.params }, 'path') : base.params
+  if (route.body === 'multipart') {
+    const { fields, files } = await readMultipart(ctx, scope.snapshot.bodyLimit)
+    return { ...base, query, params, body: fields, files }
+  }
+  if (route.body === undefined) return { ...base, query, params, body: undefined }
+  const body = validator(route.body, false).check(await readJson(ctx, scope.snapshot.bodyLimit), 'body')
+  return { ...base, query, params, body }
+}
+
+/** The handler's answer: data in the route's shape (the envelope on /api/v1), or a Reply. */
+async function writeReply(ctx: Koa.Context, scope: RequestScope, out: unknown, inEnvelope: boolean, status: number): Promise<void> {
+  const kind = replyKind(out)
+  if (kind === 'sse') {
+    const reply = out as SseReply
+    if (reply.headers) ctx.set(reply.headers as Record<string, string>)
+    await writeStream(ctx, { frames: reply.frames, errorFrame: reply.errorFrame }, { status: 200, error: undefined })
+    return
+  }
+  if (kind === 'raw') {
+    const reply = out as RawReply
+    if (reply.headers) ctx.set(reply.headers as Record<string, string>)
+    ctx.status = reply.status ?? status
+    ctx.type = reply.contentType
+    ctx.body = reply.body
+    return
+  }
+  const json = kind === 'json' ? (out as JsonReply) : undefined
+  const data = json ? json.data : out
+  if (json?.headers) ctx.set(json.headers as Record<string, string>)
+  ctx.status = json?.status ?? status
+  if (ctx.status === 204) return
+  if (data === undefined && !inEnvelope) throw new GatewayError('The handler returned no data.', { status: 500, code: 'internal_error' })
+  ctx.body = inEnvelope ? envelope(data ?? null, scope.requestId, json?.message, json?.meta) : data
+}

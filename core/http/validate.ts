@@ -1,0 +1,68 @@
+/**
+ * Validating a route's input against its JSON Schemas (ajv): the first problem becomes a 400 that
+ * names the field (`param`) in the client's terms (`messages[0].role`, `query.page`). Query and
+ * path values arrive as text and are coerced to the schema's types; defaults are filled in.
+ */
+import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
+import { badRequest, type GatewayError } from '../errors.ts'
+import type { JsonSchema } from '../plugins/types.ts'
+
+// ajv and ajv-formats are CommonJS; under NodeNext their default export sits on `.default`.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default
+
+export interface InputValidator {
+  /** `value` if it is valid (with defaults and coercions applied), else throws a 400. */
+  check<T>(value: T, where: 'body' | 'query' | 'path'): T
+}
+
+const newAjv = (coerce: boolean) => {
+  const ajv = new Ajv2020({ allErrors: false, strict: false, useDefaults: true, coerceTypes: coerce ? 'array' : false })
+  addFormats(ajv)
+  return ajv
+}
+// Compiled once per schema object: plugins' schemas are constants that outlive reloads.
+const compilers = { text: newAjv(true), json: newAjv(false) }
+const compiled = { text: new WeakMap<JsonSchema, ValidateFunction>(), json: new WeakMap<JsonSchema, ValidateFunction>() }
+
+export function validator(schema: JsonSchema, fromText: boolean): InputValidator {
+  const kind = fromText ? 'text' : 'json'
+  let validate = compiled[kind].get(schema)
+  if (!validate) compiled[kind].set(schema, (validate = compilers[kind].compile(schema)))
+  const fn = validate
+  return {
+    check(value, where) {
+      if (fn(value)) return value
+      throw inputError(fn.errors?.[0], where)
+    },
+  }
+}
+
+function inputError(error: ErrorObject | undefined, where: 'body' | 'query' | 'path'): GatewayError {
+  if (!error) return badRequest(`Invalid ${where}.`)
+  let param = pointerToParam(error.instancePath)
+  let message = error.message ?? 'is invalid'
+  if (error.keyword === 'required') {
+    const missing = String((error.params as { missingProperty: string }).missingProperty)
+    param = param ? `${param}.${missing}` : missing
+    message = 'is required'
+  } else if (error.keyword === 'additionalProperties') {
+    const extra = String((error.params as { additionalProperty: string }).additionalProperty)
+    param = param ? `${param}.${extra}` : extra
+    message = 'is not a known field'
+  } else if (error.keyword === 'enum') {
+    message = `must be one of: ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+  }
+  const named = where === 'body' ? param : `${where}.${param}`
+  return badRequest(`${named || where} ${message}.`, named || null, 'invalid_value')
+}
+
+/** `/messages/0/role` → `messages[0].role`. */
+function pointerToParam(pointer: string): string {
+  let out = ''
+  for (const part of pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    out += /^\d+$/.test(part) ? `[${part}]` : out ? `.${part}` : part
+  }
+  return out
+}

@@ -1,0 +1,82 @@
+/**
+ * The `account` step, once the answer has gone (or failed): final token counts (the provider's,
+ * or a bounded tokenizer count off the event loop when a stream ended without usage), cost,
+ * metrics, the request span's attributes, and the `log` phase of the stage plugins (usage
+ * events, token-limit corrections, budget settlement). The client never waits for it.
+ */
+import { isChatStream, type ChatRequest } from '../api/types.ts'
+import type { ExchangeOutcome } from '../plugins/types.ts'
+import { countPromptTokens, countTokens } from '../usage/tokens.ts'
+import { failSpan } from '../tracing.ts'
+import { isNative } from './call-targets.ts'
+import type { Exchange } from './exchange.ts'
+
+export async function account(x: Exchange): Promise<ExchangeOutcome> {
+  const result = x.result
+  if (result && isNative(result)) {
+    x.usage ??= result.usage()
+    x.upstreamModel = result.model() ?? x.upstreamModel
+  }
+  const error = x.error
+  const status = error ? error.status : x.signal.aborted ? 499 : x.status
+  const errorType = error?.code ?? (status === 499 ? 'client_closed_request' : status >= 400 ? 'error' : null)
+
+  let prompt = x.usage?.prompt_tokens ?? 0
+  let completion = x.usage?.completion_tokens ?? 0
+  const cached = x.usage?.prompt_tokens_details?.cached_tokens ?? 0
+  // A stream that started but ended without usage (aborted, cut, or a provider that sends none)
+  // was still billed upstream: count it with a real tokenizer (bounded, off the event loop).
+  const streamedWithoutUsage = !x.usage && x.ttftMs !== undefined && !x.cacheHit && x.operation === 'chat' && (result === undefined || isChatStream(result as never) || isNative(result))
+  if (streamedWithoutUsage) {
+    try {
+      prompt = await countPromptTokens(x.request as ChatRequest)
+      completion = await countTokens(x.completionParts.join(''))
+    } catch {
+      // The tokenizer failed: record the event with zero tokens rather than lose it.
+    }
+  }
+  const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached })
+  const latencyMs = performance.now() - x.startedAt
+  const outcome: ExchangeOutcome = {
+    status, errorType, latencyMs, promptTokens: prompt, completionTokens: completion, cachedTokens: cached, costUsd,
+    cacheHit: x.cacheHit, provider: x.provider ?? null, model: x.upstreamModel ?? null, attempts: x.attempts,
+    ttftMs: x.ttftMs === undefined ? null : Math.round(x.ttftMs), streamed: x.streaming,
+  }
+
+  const { metrics } = x.snapshot.shared
+  const route = x.compiledRoute?.name ?? ''
+  const provider = x.provider ?? ''
+  metrics.requests.inc({ route, provider, status })
+  metrics.latency.observe({ route, provider }, latencyMs / 1000)
+  if (x.streaming && x.ttftMs !== undefined) metrics.ttft.observe({ route, provider }, x.ttftMs / 1000)
+  if (prompt) metrics.tokens.inc({ route, provider, kind: 'prompt' }, prompt)
+  if (completion) metrics.tokens.inc({ route, provider, kind: 'completion' }, completion)
+  if (cached) metrics.tokens.inc({ route, provider, kind: 'cached' }, cached)
+  if (costUsd) metrics.cost.inc({ route, provider }, costUsd)
+  if (x.cacheHit) metrics.cacheHits.inc({ route })
+
+  if (x.span.isRecording()) {
+    x.span.setAttributes({
+      'gen_ai.operation.name': x.operation,
+      'gen_ai.system': provider,
+      'gen_ai.response.model': x.upstreamModel ?? '',
+      'gen_ai.usage.input_tokens': prompt,
+      'gen_ai.usage.output_tokens': completion,
+      'http.response.status_code': status,
+      'gateway.attempts': x.attempts,
+      'gateway.cache_hit': x.cacheHit,
+      'gateway.cost_usd': costUsd,
+    })
+    if (status >= 400) failSpan(x.span, error ?? { message: `status ${status}`, code: errorType ?? undefined })
+  }
+  // An exchange refused before its route (401, 400) is logged by the stages that apply everywhere.
+  for (const { stage } of x.compiledRoute ? x.stages : x.snapshot.stagesFor(undefined, x.operation)) {
+    try {
+      stage.log?.(x, outcome)
+    } catch (err) {
+      // A stage's failure must not lose the others'.
+      x.snapshot.logger.warn({ err: (err as Error).message }, 'a stage failed in the log phase')
+    }
+  }
+  return outcome
+}

@@ -1,0 +1,305 @@
+/**
+ * The `call` step: the route's targets, in the order its strategy gives; the circuit breaker skips
+ * open ones; each attempt gets its timeouts and the client's abort; retryable failures are retried
+ * on the same target (exponential backoff with jitter, honouring retry-after), then fall back to
+ * the next. A stream comes back with its first chunk already read, inside the attempt, so a
+ * stream that fails before its first byte can still fall back.
+ *
+ * Same-wire passthrough: a request that came in on a surface whose wire a target's provider speaks
+ * natively (`Provider.native`) is sent in that wire untranslated, unless a stage changed the
+ * request or needs the unified answer.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
+import { GatewayError, badRequest, upstreamError } from '../errors.ts'
+import type { NativeResult, ProviderCall } from '../plugins/types.ts'
+import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
+import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
+import type { Exchange } from './exchange.ts'
+
+export type CallResult = ChatResult | EmbeddingResponse | NativeResult
+
+/** Share of exploration for least-latency: how often a target other than the fastest goes first. */
+const EXPLORE = 0.1
+
+export function isNative(result: unknown): result is NativeResult {
+  return typeof result === 'object' && result !== null && typeof (result as NativeResult).usage === 'function' && typeof (result as NativeResult).model === 'function'
+}
+
+export async function callTargets(x: Exchange): Promise<CallResult> {
+  const route = x.compiledRoute!
+  // Usage is always asked for upstream, so every stream is accounted for; the client gets the
+  // usage chunk only if it asked (see forEachChunk).
+  const chat = x.operation === 'chat' ? withUsage(x.chatRequest, x) : undefined
+  let lastError: GatewayError | undefined
+  let tried = false
+  for (const target of orderTargets(route)) {
+    if (!target.health.tryAcquire()) continue
+    tried = true
+    for (let retry = 0; ; retry++) {
+      x.attempts++
+      x.provider = target.provider
+      x.upstreamModel = target.model ?? x.requestedModel
+      const attempt = new Attempt(x, target, route)
+      const started = performance.now()
+      try {
+        const result = await invoke(x, target, attempt, chat)
+        target.health.success(performance.now() - started)
+        if (!x.streaming) attempt.settle()
+        x.ttftMs = performance.now() - x.startedAt
+        return result
+      } catch (err) {
+        const error = attempt.classify(err)
+        attempt.settle()
+        if (x.signal.aborted || !error.retryable) {
+          target.health.release()
+          throw error
+        }
+        target.health.failure()
+        lastError = error
+        const delay = retry < target.retry.attempts && target.retry.on(error) ? backoffMs(target.retry, retry, error) : undefined
+        if (delay === undefined) break
+        await sleep(delay, undefined, { signal: x.signal }).catch(() => undefined)
+        if (x.signal.aborted) throw clientClosed()
+        if (!target.health.tryAcquire()) break
+      }
+    }
+    if (route.strategy === 'single') break
+  }
+  if (!tried) throw circuitOpen(route)
+  throw lastError!
+}
+
+/** One attempt on one target: natively, as a chat, or as embeddings. */
+async function invoke(x: Exchange, target: CompiledTarget, attempt: Attempt, chat: ChatRequest | undefined): Promise<CallResult> {
+  const { instance } = target
+  const model = target.model ?? x.requestedModel
+  const native = x.wire && !x.replaced && !x.translationRequired ? instance.native?.[x.wire.name] : undefined
+  if (native) {
+    const result = await native(forTarget(x.wire!.body, target, model), attempt.call)
+    if (!result.events) return result
+    const events = await attempt.prime(result.events)
+    return { events, usage: () => result.usage(), model: () => result.model() }
+  }
+  if (chat) {
+    const result = await instance.chat(forTarget(chat, target, model), attempt.call)
+    if (isChatStream(result)) return attempt.prime(result)
+    x.usage = result.usage
+    return result
+  }
+  if (!instance.embed) throw badRequest(`Route '${x.compiledRoute!.name}' goes to ${target.provider}, which has no embeddings.`, 'model', 'embeddings_unsupported')
+  const result = await instance.embed(forTarget(x.request as EmbeddingRequest, target, model), attempt.call)
+  x.usage = { prompt_tokens: result.usage?.prompt_tokens ?? 0, completion_tokens: 0, total_tokens: result.usage?.total_tokens ?? 0 }
+  return result
+}
+
+function withUsage(body: ChatRequest, x: Exchange): ChatRequest {
+  if (!x.streaming || x.clientWantsUsage) return body
+  return { ...body, stream_options: { ...body.stream_options, include_usage: true } } as ChatRequest
+}
+
+/** The request as a target gets it: its model, and its default parameters where the client set none. */
+function forTarget<T extends object>(body: T, target: CompiledTarget, model: string): T {
+  if (!target.params) return (body as { model?: string }).model === model ? body : { ...body, model }
+  return { ...target.params, ...body, model } as T
+}
+
+/** The order to try targets in, by the route's strategy. */
+export function orderTargets(route: CompiledRoute): readonly CompiledTarget[] {
+  const targets = route.targets
+  switch (route.strategy) {
+    case 'single':
+    case 'fallback':
+      return targets
+    case 'loadbalance':
+      return weightedShuffle(targets)
+    case 'least-latency': {
+      // Unmeasured targets first (so each gets measured), then by moving-average latency.
+      const sorted = [...targets].sort((a, b) => (a.health.latencyMs ?? -1) - (b.health.latencyMs ?? -1))
+      if (sorted.length > 1 && Math.random() < EXPLORE) {
+        const i = 1 + Math.floor(Math.random() * (sorted.length - 1))
+        ;[sorted[0], sorted[i]] = [sorted[i], sorted[0]]
+      }
+      return sorted
+    }
+  }
+}
+
+/** Weighted random order without replacement: the first pick follows the weights exactly. */
+function weightedShuffle(targets: readonly CompiledTarget[]): CompiledTarget[] {
+  if (targets.length === 1) return [targets[0]]
+  const pool = [...targets]
+  const out: CompiledTarget[] = []
+  while (pool.length) {
+    let total = 0
+    for (const t of pool) total += t.weight
+    let r = Math.random() * total
+    let i = 0
+    while (i < pool.length - 1 && (r -= pool[i].weight) >= 0) i++
+    out.push(pool.splice(i, 1)[0])
+  }
+  return out
+}
+
+/**
+ * How long to wait before retry number `retry` (0-based): exponential from backoff_ms, capped,
+ * with jitter (between half and all of it). An upstream retry-after wins if it is longer; one
+ * longer than max_backoff_ms means "not here": undefined, so the caller moves to the next target.
+ */
+export function backoffMs(policy: CompiledRetry, retry: number, error: GatewayError): number | undefined {
+  const exponential = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** retry)
+  const jittered = exponential / 2 + Math.random() * (exponential / 2)
+  const retryAfter = parseRetryAfter(error.headers?.['retry-after'])
+  if (retryAfter === undefined) return jittered
+  if (retryAfter > policy.maxBackoffMs) return undefined
+  return Math.max(jittered, retryAfter)
+}
+
+/** `retry-after` in seconds or as an HTTP date, in milliseconds. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+function circuitOpen(route: CompiledRoute): GatewayError {
+  const waitMs = Math.min(...route.targets.map((t) => t.health.retryInMs()))
+  return new GatewayError(`Every target of route '${route.name}' is failing (circuit open); try again in ${Math.ceil(waitMs / 1000)} s.`, {
+    status: 503, code: 'circuit_open', headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+  })
+}
+
+const clientClosed = (): GatewayError => new GatewayError('The client closed the connection.', { status: 499, code: 'client_closed_request' })
+
+/** The signal, timers, span and error classification of one try of one target. */
+class Attempt {
+  readonly call: ProviderCall
+  readonly #x: Exchange
+  readonly #target: CompiledTarget
+  readonly #controller = new AbortController()
+  #timer: NodeJS.Timeout | undefined
+  #firstTokenTimer: NodeJS.Timeout | undefined
+  #timedOut: string | undefined
+  #settled = false
+  readonly #onClientAbort = (): void => this.#controller.abort(this.#x.signal.reason)
+  /** The upstream call's span (GenAI conventions: `chat {model}`, kind CLIENT). */
+  readonly #span: Span | undefined
+
+  constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute) {
+    this.#x = x
+    this.#target = target
+    if (x.signal.aborted) this.#controller.abort(x.signal.reason)
+    else x.signal.addEventListener('abort', this.#onClientAbort, { once: true })
+    const model = target.model ?? x.requestedModel
+    this.#span = x.span.isRecording()
+      ? childSpan(x.span, `${x.operation === 'embeddings' ? 'embeddings' : 'chat'} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
+      : undefined
+    if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
+    // The first-token clock starts with the call: a provider may read ahead before returning its stream.
+    const firstToken = x.streaming ? target.firstTokenTimeoutMs : undefined
+    if (firstToken) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${firstToken} ms`), firstToken)
+    this.call = {
+      signal: this.#controller.signal,
+      requestId: x.requestId,
+      headers: target.headers,
+      unsupported(param, message) {
+        const text = `${target.provider} does not support '${param}'${message ? `: ${message}` : ''}`
+        if (route.strict) throw badRequest(`${text} (route '${route.name}' is strict).`, param, 'unsupported_parameter')
+        x.warnings.push(`dropped '${param}': ${text}`)
+      },
+    }
+  }
+
+  /** Read a stream's first item within the attempt; the rest is read by the pump, still under this attempt's timers. */
+  async prime<T>(stream: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+    const iterator = stream[Symbol.asyncIterator]()
+    const first = await iterator.next()
+    clearTimeout(this.#firstTokenTimer)
+    return new PrimedStream(iterator, first, this)
+  }
+
+  settle(): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.#span?.end()
+    clearTimeout(this.#timer)
+    clearTimeout(this.#firstTokenTimer)
+    this.#x.signal.removeEventListener('abort', this.#onClientAbort)
+  }
+
+  /** Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures 502. */
+  classify(err: unknown): GatewayError {
+    const error = this.#classify(err)
+    if (this.#span) failSpan(this.#span, error)
+    return error
+  }
+
+  #classify(err: unknown): GatewayError {
+    if (this.#x.signal.aborted) return clientClosed()
+    if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
+    if (err instanceof GatewayError) return err
+    return upstreamError(undefined, (err as Error)?.message ?? String(err), { kind: 'connection', provider: this.#target.provider, cause: err })
+  }
+
+  #timeout(reason: string): void {
+    this.#timedOut = reason
+    this.#controller.abort(new Error(reason))
+  }
+}
+
+/**
+ * A stream whose first item was read inside its attempt: iterated once (by the pump), its errors
+ * classified as the attempt's, its timers settled when it ends, and the upstream stopped if the
+ * reader stops early. A plain iterator object, not a generator: nothing is queued between the
+ * provider and the pump.
+ */
+class PrimedStream<T> implements AsyncIterable<T>, AsyncIterator<T> {
+  #first: IteratorResult<T> | undefined
+  readonly #iterator: AsyncIterator<T>
+  readonly #attempt: Attempt
+  #done = false
+
+  constructor(iterator: AsyncIterator<T>, first: IteratorResult<T>, attempt: Attempt) {
+    this.#iterator = iterator
+    this.#first = first
+    this.#attempt = attempt
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this
+  }
+
+  async next(): Promise<IteratorResult<T>> {
+    if (this.#done) return { done: true, value: undefined }
+    let result: IteratorResult<T>
+    if (this.#first) {
+      result = this.#first
+      this.#first = undefined
+    } else {
+      try {
+        result = await this.#iterator.next()
+      } catch (err) {
+        this.#finish()
+        throw this.#attempt.classify(err)
+      }
+    }
+    if (result.done) this.#finish()
+    return result
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    if (!this.#done) {
+      this.#finish()
+      // Stop the upstream: the reader stopped early.
+      void this.#iterator.return?.()
+    }
+    return { done: true, value: undefined }
+  }
+
+  #finish(): void {
+    this.#done = true
+    this.#attempt.settle()
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The pipeline as a caller: what services and stages get as `gateway` (GatewayCalls). A call is a
+ * model request of its own (its own request id, usage event and spans) made as an authenticated
+ * caller: it runs the pipeline from `route` to `response`, and is accounted once its answer has
+ * been consumed. A call on behalf of another request (a cache's embeddings) names it as parent.
+ */
+import { randomUUID } from 'node:crypto'
+import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
+import { toGatewayError } from '../errors.ts'
+import type { Call, CallOptions, ExchangeOutcome, GatewayCalls, Operation, Principal, RouteInfo } from '../plugins/types.ts'
+import type { Snapshot } from '../runtime/snapshot.ts'
+import { childSpan, SpanKind, tracer, type Span } from '../tracing.ts'
+import { account } from './account.ts'
+import { Exchange } from './exchange.ts'
+import { inStep, MODEL_STEPS, runSteps } from './pipeline.ts'
+import { ObservedStream } from './wire.ts'
+
+export interface CallerDefaults {
+  readonly parentId?: string
+  /** The span the calls' spans belong under (the request that makes them). */
+  readonly parentSpan?: Span
+  readonly signal?: AbortSignal
+  readonly thread?: string
+}
+
+export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefined, defaults: CallerDefaults = {}): GatewayCalls {
+  const start = (operation: Operation, request: ChatRequest | EmbeddingRequest, options: CallOptions): Exchange => {
+    const signals = [options.signal, defaults.signal].filter((s): s is AbortSignal => s !== undefined)
+    const x = new Exchange({
+      snapshot,
+      requestId: randomUUID(),
+      operation,
+      signal: signals.length === 0 ? new AbortController().signal : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
+      span: defaults.parentSpan?.isRecording() ? childSpan(defaults.parentSpan, 'gateway.call') : tracer().startSpan('gateway.call', { kind: SpanKind.INTERNAL }),
+      principal,
+      parentId: defaults.parentId,
+      thread: options.thread ?? defaults.thread,
+      calls: childCalls,
+    })
+    x.setRequest(request)
+    if (operation === 'chat') x.streaming = (request as ChatRequest).stream === true
+    return x
+  }
+  return {
+    chat: (request, options = {}) => run<ChatResult>(start('chat', request, options)),
+    embed: (request, options = {}) => run<EmbeddingResponse>(start('embeddings', request, options)),
+    models: () => snapshot.visibleModels(principal, {}),
+    routes(model: string): RouteInfo | undefined {
+      const routed = snapshot.access.routeFor(principal, model)
+      const resolved = snapshot.routes.resolve(routed, { principal, headers: {}, metadata: undefined })
+      if (!resolved || snapshot.access.modelDenial(principal, model, resolved.route.name)) return undefined
+      return resolved.route.info
+    },
+  }
+}
+
+/** What a stage of `x` calls through: calls on behalf of `x`, as its caller. */
+export function childCalls(x: Exchange): GatewayCalls {
+  return gatewayCalls(x.snapshot, x.principal, { parentId: x.requestId, parentSpan: x.span, signal: x.signal, thread: x.thread })
+}
+
+async function run<T extends ChatResult | EmbeddingResponse>(x: Exchange): Promise<Call<T>> {
+  let settle!: (outcome: ExchangeOutcome) => void
+  const done = new Promise<ExchangeOutcome>((resolve) => { settle = resolve })
+  const finish = (): void => {
+    void inStep(x, 'account', () => account(x)).then(settle, () => settle(failedOutcome(x))).finally(() => x.span.end())
+  }
+  try {
+    await runSteps(x, MODEL_STEPS)
+  } catch (err) {
+    x.error = toGatewayError(err)
+    finish()
+    throw x.error
+  }
+  let result = x.result as T
+  if (isChatStream(result as ChatResult)) {
+    result = new ObservedStream(x, result as AsyncIterable<never>, finish) as unknown as T
+  } else {
+    finish()
+  }
+  return { result, done, route: x.compiledRoute!.name, provider: x.provider, model: x.upstreamModel }
+}
+
+function failedOutcome(x: Exchange): ExchangeOutcome {
+  return {
+    status: x.error?.status ?? 500, errorType: x.error?.code ?? 'error', latencyMs: performance.now() - x.startedAt, promptTokens: 0, completionTokens: 0,
+    cachedTokens: 0, costUsd: 0, cacheHit: false, provider: x.provider ?? null, model: x.upstreamModel ?? null, attempts: x.attempts, ttftMs: null, streamed: x.streaming,
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The first two steps of every request: who is calling (the first auth strategy that recognises
+ * the credential) and whether their role has the permission the route needs. Refusals are 401s
+ * and 403s that name the caller's own role, never anything about other records.
+ */
+import { forbidden, unauthorized } from '../errors.ts'
+import type { Caller, DataScope, Principal } from '../plugins/types.ts'
+import type { Role } from '../runtime/access.ts'
+import type { RequestScope } from './scope.ts'
+
+/**
+ * With no `auth:` strategies configured the gateway is open: every caller is this anonymous admin
+ * (the startup log warns). Configure auth before exposing the gateway.
+ */
+export const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'admin', strategy: 'none' })
+
+export async function authenticate(r: RequestScope): Promise<Principal> {
+  if (r.principal) return r.principal
+  const strategies = r.snapshot.auth
+  if (strategies.length === 0) return (r.principal = ANONYMOUS)
+  const req = { headers: r.headers, method: r.method, path: r.path }
+  for (const { strategy } of strategies) {
+    const principal = await strategy.authenticate(req)
+    if (principal) return (r.principal = principal)
+  }
+  throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key> (or x-api-key).', 'missing_credentials')
+}
+
+/** The caller's role, if it has `permission` (null: any authenticated caller); else a 403. */
+export function authorize(r: RequestScope, permission: string | null): Role {
+  const role = r.snapshot.access.roleOf(r.principal)
+  if (!role) throw forbidden(`Your role '${r.principal?.role ?? ''}' is not defined on this gateway; ask an admin.`, 'unknown_role')
+  if (permission !== null && !role.can(permission)) throw forbidden(`Your role '${role.name}' does not have the '${permission}' permission.`, 'permission_denied')
+  return role
+}
+
+/** The caller of a route, with its role's reach over records. */
+export function callerOf(r: RequestScope, role: Role): Caller {
+  const principal = r.principal!
+  const { access } = r.snapshot
+  const scope: DataScope = role.scope === 'department_data' && principal.department === undefined ? 'own_data' : role.scope
+  const reaches = (owner: { userId: string | null; department: string | null }): boolean => {
+    if (scope === 'all_data') return true
+    if (owner.userId !== null && owner.userId === principal.userId) return true
+    return scope === 'department_data' && owner.department !== null && owner.department === principal.department
+  }
+  return {
+    principal,
+    role,
+    scope,
+    reaches,
+    requireReach(owner, what) {
+      if (reaches(owner)) return
+      const reach = scope === 'department_data' ? `your department's ${what}s` : `your own ${what}s`
+      throw forbidden(`You may only manage ${reach}.`, 'out_of_scope')
+    },
+    mayGrant(name) {
+      const granted = access.role(name)
+      return granted !== undefined && role.covers(granted)
+    },
+  }
+}

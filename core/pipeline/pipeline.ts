@@ -1,0 +1,147 @@
+/**
+ * The request pipeline, declared once. Every model call runs these steps, in this order:
+ *
+ *   authenticate → authorize → decode → route → access → call → response → encode → account
+ *
+ * An HTTP request on a surface's model endpoint runs them all; a call a service or a stage makes
+ * through `gateway.chat()` / `gateway.embed()` is already authenticated and decoded, so it runs
+ * from `route` to `response` and hands the answer back instead of encoding it. `access`,
+ * `response` and `account` run the stage plugins of their phase (limits, budgets, the cache,
+ * guardrails, usage) in priority order. Every step is a span (`gateway.<step>`, each stage plugin
+ * `gateway.stage.<name>` inside its phase) and a sample of gateway_stage_duration_seconds{stage}.
+ *
+ * A plain route (a service's, or a surface's CRUD endpoint) runs authenticate → authorize →
+ * validate → handle.
+ */
+import type Koa from 'koa'
+import type { ChatResponse, ChatResult, ChatStream, EmbeddingResponse } from '../api/types.ts'
+import { isChatStream } from '../api/types.ts'
+import { GatewayError, toGatewayError } from '../errors.ts'
+import type { ModelEndpoint, RouteRequest, StreamEncoder } from '../plugins/types.ts'
+import { childSpan, failSpan } from '../tracing.ts'
+import { authenticate, authorize } from './identity.ts'
+import { decode, writeJson, writeStream } from './wire.ts'
+import { resolveRoute } from './route.ts'
+import { callTargets, isNative } from './call-targets.ts'
+import { account } from './account.ts'
+import type { Exchange } from './exchange.ts'
+import type { RequestScope } from './scope.ts'
+import type { Role } from '../runtime/access.ts'
+
+/** One step: its name (span and metric label) and what it does. */
+export interface Step {
+  readonly name: string
+  run(x: Exchange): void | Promise<void>
+}
+
+/** The steps of a model call from `route` on: shared by HTTP surfaces and calls services make. */
+export const MODEL_STEPS: readonly Step[] = [
+  { name: 'route', run: resolveRoute },
+  { name: 'access', run: accessPhase },
+  { name: 'call', run: callUnlessAnswered },
+  { name: 'response', run: responsePhase },
+]
+
+/** Run `fn` as the step `name` of `x`: a span and a duration sample. */
+export async function inStep<T>(x: RequestScope, name: string, fn: () => T | Promise<T>): Promise<T> {
+  const started = performance.now()
+  const span = x.span.isRecording() ? childSpan(x.span, `gateway.${name}`) : undefined
+  try {
+    return await fn()
+  } catch (err) {
+    if (span) failSpan(span, err)
+    throw err
+  } finally {
+    span?.end()
+    x.snapshot.shared.metrics.stageDuration(name, (performance.now() - started) / 1000)
+  }
+}
+
+export async function runSteps(x: Exchange, steps: readonly Step[]): Promise<void> {
+  for (const step of steps) await inStep(x, step.name, () => step.run(x))
+}
+
+/**
+ * An HTTP request on a surface's model endpoint: the whole pipeline, the answer written to the
+ * client (a JSON body or a stream), then `account`. Errors are written in the surface's shape.
+ */
+export async function serveModel(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, read: (role: Role) => Promise<RouteRequest>): Promise<void> {
+  try {
+    await inStep(x, 'authenticate', () => authenticate(x))
+    const role = await inStep(x, 'authorize', () => authorize(x, endpoint.permission ?? 'chat'))
+    const request = await inStep(x, 'decode', async () => {
+      const request = await read(role)
+      await decode(ctx, x, endpoint, request)
+      return request
+    })
+    await runSteps(x, MODEL_STEPS)
+    await inStep(x, 'encode', () => encode(ctx, x, endpoint, request))
+  } catch (err) {
+    x.error = toGatewayError(err)
+    throw x.error
+  } finally {
+    // The answer (or the error, written by the app's error mapping) is on its way: account now.
+    await inStep(x, 'account', () => account(x))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the phases that run stage plugins
+
+async function accessPhase(x: Exchange): Promise<void> {
+  for (const { name, stage } of x.stages) {
+    if (!stage.access) continue
+    const answer = await inStep(x, `stage.${name}`, () => stage.access!(x))
+    if (answer) {
+      // A stage answered (a cache hit): later stages of this phase and the targets are skipped.
+      x.result = answer
+      return
+    }
+  }
+}
+
+async function callUnlessAnswered(x: Exchange): Promise<void> {
+  if (x.result === undefined) x.result = await callTargets(x)
+}
+
+async function responsePhase(x: Exchange): Promise<void> {
+  let result = x.result
+  // An answer passed through in the surface's own wire is not in the unified shape stages read.
+  if (result === undefined || isNative(result)) return
+  for (const { name, stage } of x.stages) {
+    if (!stage.response) continue
+    const current: ChatResult | EmbeddingResponse = result
+    const replaced: ChatResult | void = await inStep(x, `stage.${name}`, () => stage.response!(x, current))
+    if (replaced) result = replaced
+  }
+  x.result = result
+}
+
+/** The answer in the surface's wire format, written to the client. */
+async function encode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, req: RouteRequest): Promise<void> {
+  setGatewayHeaders(ctx, x)
+  const result = x.result
+  if (result === undefined) throw new GatewayError('No answer was produced.', { status: 500, code: 'internal_error' })
+  if (isNative(result)) {
+    const encoder = result.events ? endpoint.streamEncoder?.(req, x) : undefined
+    if (result.events) await writeStream(ctx, { frames: result.events, errorFrame: encoder && ((error) => encoder.error(error)) }, x)
+    else writeJson(ctx, x, result.body)
+    return
+  }
+  if (x.operation === 'chat' && isChatStream(result as ChatResult)) {
+    const encoder: StreamEncoder | undefined = endpoint.streamEncoder?.(req, x)
+    if (!encoder) throw new GatewayError('This endpoint cannot stream.', { status: 400, code: 'stream_unsupported', param: 'stream' })
+    await writeStream(ctx, { stream: result as ChatStream, encoder, x }, x)
+    return
+  }
+  writeJson(ctx, x, await endpoint.encode(result as ChatResponse | EmbeddingResponse, req, x))
+}
+
+/** Tell the client what happened: which route, provider and model answered, after how many attempts. */
+export function setGatewayHeaders(ctx: Koa.Context, x: Exchange): void {
+  if (x.compiledRoute) ctx.set('x-gateway-route', x.compiledRoute.name)
+  if (x.provider) ctx.set('x-gateway-provider', x.provider)
+  if (x.upstreamModel) ctx.set('x-gateway-model', x.upstreamModel)
+  ctx.set('x-gateway-attempts', String(x.attempts))
+  if (x.warnings.length) ctx.set('x-gateway-warning', x.warnings.join('; '))
+}

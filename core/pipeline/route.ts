@@ -1,0 +1,36 @@
+/**
+ * The `route` step: the route a client's `model` names (or the caller's department overrides it
+ * with), the first whose `when` conditions hold for this request, and one the caller's department
+ * and key may use; then the stages that apply to it.
+ */
+import { GatewayError, badRequest } from '../errors.ts'
+import type { ModelDenial } from '../runtime/access.ts'
+import type { Exchange } from './exchange.ts'
+
+export function resolveRoute(x: Exchange): void {
+  const model = (x.request as { model?: unknown }).model
+  if (typeof model !== 'string' || model.length === 0) throw badRequest('`model` is required: a route name from /v1/models.', 'model', 'missing_model')
+  const { access, routes } = x.snapshot
+  const routed = access.routeFor(x.principal, model)
+  const metadata = (x.request as { metadata?: Readonly<Record<string, unknown>> | null }).metadata
+  const resolved = routes.resolve(routed, { principal: x.principal, headers: x.headers, metadata })
+  if (!resolved) throw new GatewayError(`The model '${model}' does not exist or you do not have access to it.`, { status: 404, code: 'model_not_found', param: 'model' })
+  const denial = access.modelDenial(x.principal, model, resolved.route.name)
+  if (denial) throw modelForbidden(model, denial)
+  x.compiledRoute = resolved.route
+  x.requestedModel = routed
+  x.stages = x.snapshot.stagesFor(resolved.route, x.operation)
+  if (x.span.isRecording()) x.span.setAttributes({ 'gen_ai.request.model': model, 'gateway.route': resolved.route.name })
+}
+
+function modelForbidden(model: string, denial: ModelDenial): GatewayError {
+  const param = 'model'
+  switch (denial.reason) {
+    case 'key':
+      return new GatewayError(`This API key may not use the model '${model}'; GET /v1/models lists the models it may use.`, { status: 403, code: 'model_not_allowed', param })
+    case 'department':
+      return new GatewayError(`Your department (${denial.department}) may not use the model '${model}'; GET /v1/models lists the models you may use.`, { status: 403, code: 'model_not_allowed', param })
+    case 'unknown_department':
+      return new GatewayError(`Your department (${denial.department}) is not configured on this gateway, so it may use no model; ask an admin.`, { status: 403, code: 'department_not_configured', param })
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The surface ends of the pipeline: `decode` (the body, read and parsed within the limits, turned
+ * into the unified request by the surface) and the writers of `encode` (a JSON body, or a stream
+ * pumped chunk by chunk: one loop that runs the observers and the surface's encoder per chunk and
+ * writes its frames, with no generator between the provider and the socket).
+ */
+import type Koa from 'koa'
+import type { ChatChunk, ChatRequest, ChatStream } from '../api/types.ts'
+import { toGatewayError, type GatewayError } from '../errors.ts'
+import type { ModelEndpoint, RouteRequest, SseFrame, StreamEncoder } from '../plugins/types.ts'
+import { SSE_HEADERS, writeEvent } from '../http/sse.ts'
+import type { Exchange } from './exchange.ts'
+
+const THREAD_HEADER = 'x-thread-id'
+
+export async function decode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, req: RouteRequest): Promise<void> {
+  const decoded = await endpoint.decode(req.body, req)
+  x.setRequest(decoded.request)
+  if (decoded.warnings?.length) x.warnings.push(...decoded.warnings)
+  if (endpoint.wire) x.wire = { name: endpoint.wire, body: req.body as Record<string, unknown> }
+  if (x.operation === 'chat') {
+    const chat = decoded.request as ChatRequest
+    x.streaming = chat.stream === true
+    x.clientWantsUsage = chat.stream_options?.include_usage === true
+  }
+  x.thread = decoded.thread ?? threadOf(ctx.get(THREAD_HEADER), (decoded.request as ChatRequest).metadata)
+}
+
+function threadOf(header: string, metadata: Readonly<Record<string, unknown>> | null | undefined): string | undefined {
+  if (header) return header
+  const fromBody = metadata?.thread_id
+  return typeof fromBody === 'string' && fromBody.length > 0 ? fromBody : undefined
+}
+
+/** A whole JSON answer, written straight to the socket (no body sniffing). */
+export function writeJson(ctx: Koa.Context, x: Exchange, body: unknown): void {
+  const text = JSON.stringify(body)
+  ctx.respond = false
+  const res = ctx.res
+  if (res.destroyed) return
+  res.writeHead(200, { ...(ctx.response.headers as Record<string, string>), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+  x.status = 200
+}
+
+/** What a stream is made of: an exchange's unified chunks with the surface's encoder, or frames already in the wire format. */
+export type StreamSource =
+  | { readonly stream: ChatStream; readonly encoder: StreamEncoder; readonly x: Exchange }
+  | { readonly frames: AsyncIterable<SseFrame>; readonly errorFrame?: (error: GatewayError) => SseFrame; readonly encoder?: undefined }
+
+/** How a stream ended, for accounting. */
+export interface StreamOutcome {
+  error: GatewayError | undefined
+  status: number
+}
+
+/**
+ * Pump a stream to the client as server-sent events. After the first byte the status is sent, so
+ * a failure mid-stream is an error frame (which the clients' SDKs raise), then the stream ends.
+ */
+export async function writeStream(ctx: Koa.Context, source: StreamSource, outcome: StreamOutcome): Promise<void> {
+  ctx.respond = false
+  const res = ctx.res
+  res.writeHead(200, { ...(ctx.response.headers as Record<string, string>), ...SSE_HEADERS })
+  const write = async (frames: readonly SseFrame[]): Promise<void> => {
+    for (const frame of frames) if (!res.destroyed) await writeEvent(res, frame.data, frame.event)
+  }
+  let complete = false
+  try {
+    if (source.encoder) {
+      const { encoder } = source
+      complete = await forEachChunk(source.x, source.stream, (chunk) => write(encoder.chunk(chunk)))
+      await write(await encoder.end(complete))
+    } else {
+      for await (const frame of source.frames) {
+        if (res.destroyed) break
+        await writeEvent(res, frame.data, frame.event)
+      }
+      complete = !res.destroyed
+    }
+  } catch (err) {
+    const error = toGatewayError(err)
+    outcome.error = error
+    if (!res.destroyed) {
+      const frame = source.encoder ? source.encoder.error(error) : source.errorFrame?.(error)
+      if (frame) await writeEvent(res, frame.data, frame.event)
+    }
+  } finally {
+    res.end()
+  }
+  if (!complete && !outcome.error && res.destroyed) outcome.status = 499
+}
+
+/**
+ * The one loop over a streamed answer: per chunk, the kernel notes usage and text (to count
+ * tokens if the stream ends without usage), the stages' observers run, then `deliver`. Returns
+ * whether the stream ended normally; the observers' end hooks run either way.
+ */
+export async function forEachChunk(x: Exchange, stream: ChatStream, deliver: (chunk: ChatChunk) => void | Promise<void>): Promise<boolean> {
+  const observed = new ObservedStream(x, stream)
+  for await (const chunk of observed) await deliver(chunk)
+  return observed.complete
+}
+
+/**
+ * A streamed answer as its reader sees it: each chunk noted by the kernel and shown to the stages'
+ * observers as it passes, the usage-only final chunk kept from readers that did not ask for it, and
+ * the observers' end hooks run once when it ends (normally, by an error, or by the reader stopping).
+ * A plain iterator object: nothing is queued between the provider and the reader.
+ */
+export class ObservedStream implements AsyncIterable<ChatChunk>, AsyncIterator<ChatChunk> {
+  readonly #x: Exchange
+  readonly #iterator: AsyncIterator<ChatChunk>
+  readonly #onEnd: ((complete: boolean) => void) | undefined
+  #ended = false
+  complete = false
+
+  constructor(x: Exchange, stream: ChatStream, onEnd?: (complete: boolean) => void) {
+    this.#x = x
+    this.#iterator = stream[Symbol.asyncIterator]()
+    this.#onEnd = onEnd
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ChatChunk> {
+    return this
+  }
+
+  async next(): Promise<IteratorResult<ChatChunk>> {
+    const x = this.#x
+    for (;;) {
+      if (this.#ended) return { done: true, value: undefined }
+      if (x.signal.aborted) return this.return()
+      let item: IteratorResult<ChatChunk>
+      try {
+        item = await this.#iterator.next()
+      } catch (err) {
+        x.error ??= toGatewayError(err)
+        this.#end(false)
+        throw err
+      }
+      if (item.done) {
+        this.#end(!x.signal.aborted)
+        return item
+      }
+      const chunk = item.value
+      noteChunk(x, chunk)
+      for (const [onChunk] of x.observers) onChunk(chunk)
+      // The usage-only final chunk goes to readers that asked for it (the gateway always asks upstream).
+      if (!x.clientWantsUsage && chunk.usage && chunk.choices.length === 0) continue
+      return item
+    }
+  }
+
+  async return(): Promise<IteratorResult<ChatChunk>> {
+    if (!this.#ended) {
+      this.#end(false)
+      await this.#iterator.return?.()
+    }
+    return { done: true, value: undefined }
+  }
+
+  #end(complete: boolean): void {
+    this.#ended = true
+    this.complete = complete
+    for (const [, onEnd] of this.#x.observers) onEnd?.(complete)
+    this.#onEnd?.(complete)
+  }
+}
+
+function noteChunk(x: Exchange, chunk: ChatChunk): void {
+  if (chunk.usage) x.usage = chunk.usage
+  const delta = chunk.choices[0]?.delta
+  if (!delta) return
+  if (delta.content) x.completionParts.push(delta.content)
+  if (delta.tool_calls) for (const call of delta.tool_calls) if (call.function?.arguments) x.completionParts.push(call.function.arguments)
+}

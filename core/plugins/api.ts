@@ -1,0 +1,21 @@
+/**
+ * The published plugin API: `import { definePlugin, ... } from 'ai-gateway/plugin'`. Everything a
+ * plugin may use of the kernel is here: the contract (each kind's interface, the context, the
+ * capability tokens), the errors (recognised by shape: status, code, param, retryable), the
+ * unified request and response types, and a few utilities every plugin would otherwise write again.
+ * Built-in plugins import this module and nothing else of core/.
+ */
+export * from './types.ts'
+export * from './capabilities.ts'
+export {
+  GatewayError, badRequest, conflict, forbidden, isRetryableStatus, notFound, toGatewayError, unauthorized, upstreamError,
+  type ErrorType, type GatewayErrorOptions,
+} from '../errors.ts'
+export * from '../api/types.ts'
+export { countPromptTokens, countTokens } from '../usage/tokens.ts'
+export { canonicalJson } from '../runtime/canonical.ts'
+export { NamePatterns } from '../runtime/glob.ts'
+export { withDeadline } from '../runtime/deadline.ts'
+export { isUuid, jsonParam, pageOf, rethrowAsGatewayError, toNumber, toNumberOrNull } from '../data/sql.ts'
+export { openStore, type SqlBackend } from '../data/store.ts'
+export type { Logger } from 'pino'

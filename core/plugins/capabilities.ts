@@ -1,0 +1,215 @@
+/**
+ * Capabilities the kernel names because its own concepts rest on them: who the users and keys
+ * are (`Identity`, provided by the identity plugin whenever a store is configured, used by the
+ * auth strategies and the keys/users services), and the record of every model call
+ * (`UsageLog`, provided by the usage stage, read by budgets and analytics). The plugins that
+ * provide them own their tables; these are the interfaces they promise.
+ */
+import { token, type Token } from './types.ts'
+
+/** A JSON object as stored in a jsonb column. */
+export type JsonObject = { readonly [key: string]: unknown }
+
+export interface Page {
+  /** At most this many records (default 100, at most 1000). */
+  readonly limit?: number
+  readonly offset?: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// users
+
+export interface UserRecord {
+  readonly id: string
+  /** The identity provider's subject (OIDC `sub`) or the user name a config key names. */
+  readonly externalSubject: string
+  readonly email: string | null
+  readonly name: string | null
+  readonly role: string
+  readonly department: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+  readonly lastSeenAt: Date | null
+}
+
+export interface UserUpsert {
+  readonly externalSubject: string
+  /** Fields left undefined keep their stored value (or the default on insert: role `user`). */
+  readonly email?: string | null
+  readonly name?: string | null
+  readonly role?: string
+  readonly department?: string | null
+}
+
+export interface UserRepository {
+  /** Create or update by external subject and mark the user seen now. */
+  upsertBySubject(input: UserUpsert): Promise<UserRecord>
+  get(id: string): Promise<UserRecord | undefined>
+  findBySubject(externalSubject: string): Promise<UserRecord | undefined>
+  list(filter?: { readonly department?: string; readonly role?: string } & Page): Promise<UserRecord[]>
+  setRole(id: string, role: string): Promise<UserRecord | undefined>
+  setDepartment(id: string, department: string | null): Promise<UserRecord | undefined>
+}
+
+// ---------------------------------------------------------------------------------------------
+// api keys
+
+export interface ApiKeyRecord {
+  readonly id: string
+  /** The visible start of the key (e.g. `gw-3fA9c1`), shown in lists; the key itself is never stored. */
+  readonly prefix: string
+  readonly name: string | null
+  /** The owning user (users.id), or null for a service key. */
+  readonly userId: string | null
+  readonly department: string | null
+  readonly role: string
+  /** Models/routes this key may use; null means whatever its role allows. */
+  readonly allowedModels: string[] | null
+  /** Per-key limits and budget, e.g. `{ requests_per_minute: 60, budget_usd_per_month: 50 }`. */
+  readonly limits: JsonObject
+  readonly createdAt: Date
+  readonly expiresAt: Date | null
+  readonly revokedAt: Date | null
+  readonly lastUsedAt: Date | null
+}
+
+export interface ApiKeyCreate {
+  /** sha256 of the key, hex (see `hashApiKey` in core/data/keys.ts). */
+  readonly keyHash: string
+  readonly prefix: string
+  readonly name?: string | null
+  readonly userId?: string | null
+  readonly department?: string | null
+  readonly role?: string
+  readonly allowedModels?: readonly string[] | null
+  readonly limits?: JsonObject
+  readonly expiresAt?: Date | null
+}
+
+export interface ApiKeyRepository {
+  create(input: ApiKeyCreate): Promise<ApiKeyRecord>
+  /** Revoked and expired keys are returned too, so the caller can say why a key is refused. */
+  findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>
+  get(id: string): Promise<ApiKeyRecord | undefined>
+  /** Newest first; revoked keys only when asked for. */
+  list(filter?: { readonly userId?: string; readonly department?: string; readonly includeRevoked?: boolean } & Page): Promise<ApiKeyRecord[]>
+  /** False when there was no such key or it was already revoked. */
+  revoke(id: string): Promise<boolean>
+  /** Record a use; writes at most once a minute per key, so a busy key does not cost a write per request. */
+  touchLastUsed(id: string, at?: Date): Promise<void>
+  /** Make the key expire at `at` unless it already expires sooner (a rotated key's grace period). */
+  expireBy(id: string, at: Date): Promise<void>
+  /** The roles the user's live keys carry. */
+  activeRolesOfUser(userId: string): Promise<string[]>
+  /** Give the user's live keys with one of `roles` the role `role` instead (a user's role was lowered). */
+  replaceUserKeyRoles(userId: string, roles: readonly string[], role: string): Promise<void>
+  /** Move all the user's keys to `department` (keys follow their owner). */
+  setUserKeysDepartment(userId: string, department: string | null): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------
+// usage events
+
+/** One `/v1` request, as the usage writer records it. */
+export interface UsageEvent {
+  readonly time: Date
+  readonly requestId: string
+  readonly userId?: string | null
+  readonly keyId?: string | null
+  readonly department?: string | null
+  /** The route the client asked for (the `model` it sent). */
+  readonly route?: string | null
+  readonly provider?: string | null
+  /** The model the upstream was asked for. */
+  readonly model?: string | null
+  /** The HTTP status the client got. */
+  readonly status: number
+  /** The error's code or type when the request failed. */
+  readonly errorType?: string | null
+  readonly attempts?: number
+  readonly cacheHit?: boolean
+  readonly promptTokens?: number
+  readonly completionTokens?: number
+  readonly cachedTokens?: number
+  readonly costUsd?: number
+  readonly latencyMs: number
+  readonly ttftMs?: number | null
+  readonly streamed?: boolean
+}
+
+export interface UsageEventRecord extends Required<UsageEvent> {
+  readonly id: number
+}
+
+export type UsageGroupBy = 'user' | 'department' | 'model' | 'provider' | 'route' | 'key'
+export type UsageInterval = 'hour' | 'day'
+
+/** A time range [from, to) and the scope an RBAC check allows. */
+export interface UsageScope {
+  readonly from: Date
+  readonly to: Date
+  readonly userId?: string
+  readonly department?: string
+  readonly keyId?: string
+}
+
+export interface UsageQuery extends UsageScope {
+  readonly groupBy?: UsageGroupBy
+  /** Buckets aligned to UTC hours or days. */
+  readonly interval?: UsageInterval
+}
+
+export interface UsageAggregate {
+  /** The bucket's start when an interval was asked for, else null. */
+  readonly bucket: Date | null
+  /** The group's value (a user id, a model...) when grouped, else null; null also for events without one. */
+  readonly group: string | null
+  readonly requests: number
+  /** Requests answered with status >= 400. */
+  readonly errors: number
+  readonly errorRate: number
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly cachedTokens: number
+  readonly totalTokens: number
+  readonly costUsd: number
+  /** Interpolated (percentile_cont), to the microsecond. */
+  readonly latencyP50Ms: number
+  readonly latencyP95Ms: number
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// identity events: how the management API tells the auth strategies' caches that a key or a user changed
+
+export type IdentityEvent =
+  | { readonly type: 'key-changed'; readonly keyId: string }
+  | { readonly type: 'user-changed'; readonly userId: string }
+
+export interface IdentityEvents {
+  emit(event: IdentityEvent): void
+  /** Returns the function that unsubscribes. */
+  subscribe(listener: (event: IdentityEvent) => void): () => void
+}
+
+/** Users and API keys, and the events that tell caches they changed. */
+export interface Identity {
+  readonly users: UserRepository
+  readonly apiKeys: ApiKeyRepository
+  readonly events: IdentityEvents
+  /** Both repositories in one transaction: committed when `fn` resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: { readonly users: UserRepository; readonly apiKeys: ApiKeyRepository }) => Promise<T>): Promise<T>
+}
+
+/** The usage events: written by the usage stage, read by budgets and analytics. */
+export interface UsageLog {
+  /** Requests, tokens, cost, error rate and latency percentiles per group and bucket, ordered by bucket then group. */
+  aggregate(query: UsageQuery): Promise<UsageAggregate[]>
+  /** Total cost in USD in the scope (for budgets), from the events written so far. */
+  totalCostUsd(scope: UsageScope): Promise<number>
+  /** The events in the scope, oldest first. */
+  list(scope: UsageScope & Page): Promise<UsageEventRecord[]>
+}
+
+export const Identity: Token<Identity> = token<Identity>('Identity')
+export const UsageLog: Token<UsageLog> = token<UsageLog>('UsageLog')

@@ -1,0 +1,157 @@
+/**
+ * Building a snapshot: every plugin slot of the config set up in dependency order (a plugin after
+ * those that provide the capabilities it `uses`; kind order otherwise), reusing unchanged instances
+ * from the pool. Capabilities live in the snapshot's tsyringe child container, registered by
+ * token. Any failure releases what was taken and throws a ConfigError naming the plugin.
+ */
+import type { DependencyContainer } from 'tsyringe'
+import type { ConfigLoad } from '../config/index.ts'
+import { ConfigError } from '../config/issues.ts'
+import { pluginSlots, type PluginSlot } from '../config/slots.ts'
+import type { Logger } from '../logger.ts'
+import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Token } from '../plugins/types.ts'
+import { InstancePool } from './instances.ts'
+import type { GatewayServices } from './services.ts'
+import { Snapshot, type BuiltInstance } from './snapshot.ts'
+
+/** Generous: a first start of the embedded database on a busy machine takes seconds. */
+const SETUP_TIMEOUT_MS = 60_000
+
+/** The capability each backend kind provides by being configured. */
+const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: Queue, limiter: Limiter, cache: Cache }
+
+interface PlannedSlot {
+  readonly slot: PluginSlot
+  readonly manifest: PluginManifest
+  readonly provides: readonly symbol[]
+  readonly uses: readonly symbol[]
+}
+
+export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared: GatewayServices, logger: Logger): Promise<Snapshot> {
+  const container = shared.container.createChildContainer()
+  const built: BuiltInstance[] = []
+  const keyByCapability = new Map<symbol, string>()
+  try {
+    for (const planned of orderSlots(load)) {
+      const { slot, manifest } = planned
+      // A plugin is rebuilt when one whose capability it uses was: a semantic cache follows its store.
+      const deps = planned.uses.map((u) => keyByCapability.get(u) ?? '').join(',')
+      const key = InstancePool.key(manifest.id, slot.name, slot.block, deps)
+      let instance = pool.reuse(key)
+      const provided = new Map<symbol, unknown>()
+      if (instance) {
+        for (const [token, value] of pool.provided(key)) provided.set(token, value)
+      } else {
+        instance = await setupPlugin(planned, load, container, shared, logger, provided)
+        pool.add(key, manifest.id, instance, provided)
+      }
+      const own = KIND_PROVIDES[slot.kind]
+      if (own) provided.set(own.key, instance)
+      for (const [token, value] of provided) {
+        container.register(token, { useValue: value })
+        keyByCapability.set(token, key)
+      }
+      built.push({ slot, id: manifest.id, key, instance })
+    }
+    const snapshot = new Snapshot({ load, container, instances: built, pool, shared, logger })
+    checkInstances(snapshot, built, load)
+    return snapshot
+  } catch (err) {
+    await pool.release(built.map((b) => b.key))
+    throw err
+  }
+}
+
+/** Each instance's own check of the compiled config (Caddy's Validate). */
+function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], load: ConfigLoad): void {
+  const routes = { resolve: (model: string) => snapshot.routes.resolve(model, { principal: undefined, headers: {}, metadata: undefined })?.route.info }
+  const issues = []
+  for (const { instance, slot, id } of built) {
+    try {
+      instance.check?.(routes)
+    } catch (err) {
+      const at = (err as { path?: unknown }).path
+      if (Array.isArray(at)) issues.push(load.loaded.issue([...slot.path, ...(at as (string | number)[])], (err as Error).message))
+      else issues.push(load.loaded.issue(slot.path, `plugin ${id}: ${(err as Error).message}`))
+    }
+  }
+  if (issues.length) throw new ConfigError(issues)
+}
+
+/**
+ * The slots in set-up order: kind order (SLOT_SHAPES), except that a slot goes after every slot
+ * providing a capability it uses. A cycle is a config error naming the plugins in it.
+ */
+function orderSlots(load: ConfigLoad): PlannedSlot[] {
+  const pending: PlannedSlot[] = pluginSlots(load.loaded.config).map((slot) => {
+    const { manifest } = load.registry.get(slot.kind, slot.plugin)!
+    const own = KIND_PROVIDES[slot.kind]
+    return {
+      slot,
+      manifest,
+      provides: [...(own ? [own.key] : []), ...(manifest.provides ?? []).map((t) => t.key)],
+      uses: (manifest.uses ?? []).map((t) => t.key),
+    }
+  })
+  const ordered: PlannedSlot[] = []
+  while (pending.length) {
+    const next = pending.findIndex((p) => p.uses.every((u) => !pending.some((q) => q !== p && q.provides.includes(u))))
+    if (next < 0) {
+      const names = pending.map((p) => p.manifest.id).join(', ')
+      throw new ConfigError([load.loaded.issue([], `plugins use each other's capabilities in a cycle: ${names}`)])
+    }
+    ordered.push(pending.splice(next, 1)[0])
+  }
+  return ordered
+}
+
+async function setupPlugin(
+  planned: PlannedSlot, load: ConfigLoad, container: DependencyContainer, shared: GatewayServices, logger: Logger, provided: Map<symbol, unknown>,
+): Promise<Lifecycle> {
+  const { slot, manifest } = planned
+  const ctx: PluginContext = {
+    id: manifest.id,
+    name: slot.name,
+    logger: logger.child({ plugin: manifest.id, instance: slot.name }),
+    configDir: load.configDir,
+    features: Object.freeze({ ...(load.loaded.config.features ?? {}) }),
+    metrics: shared.metrics,
+    get<T>(capability: Token<T>): T {
+      if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
+      return container.resolve<T>(capability.key)
+    },
+    tryGet<T>(capability: Token<T>): T | undefined {
+      return container.isRegistered(capability.key) ? container.resolve<T>(capability.key) : undefined
+    },
+    provide<T>(capability: Token<T>, value: T): void {
+      if (!planned.provides.includes(capability.key)) throw new Error(`provides ${capability.description} without listing it in its manifest's \`provides\``)
+      provided.set(capability.key, value)
+    },
+    keep<T extends object>(key: string, create: () => T): T {
+      const id = `${manifest.id}:${slot.name}:${key}`
+      let value = shared.kept.get(id) as T | undefined
+      if (!value) shared.kept.set(id, (value = create()))
+      return value
+    },
+  }
+  let timer: NodeJS.Timeout | undefined
+  const setup = Promise.resolve().then(() => manifest.setup(ctx, slot.block))
+  try {
+    const instance = await Promise.race([
+      setup,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // A setup that finishes after we gave up must still release what it took.
+          setup.then((late) => (late as Lifecycle | undefined)?.dispose?.(), () => undefined)
+          reject(new Error(`setup did not finish within ${SETUP_TIMEOUT_MS} ms`))
+        }, SETUP_TIMEOUT_MS)
+      }),
+    ])
+    if (typeof instance !== 'object' || instance === null) throw new Error('setup must return an instance object')
+    return instance as Lifecycle
+  } catch (err) {
+    throw new ConfigError([load.loaded.issue(slot.path, `plugin ${manifest.id} failed to set up: ${(err as Error).message}`)])
+  } finally {
+    clearTimeout(timer)
+  }
+}

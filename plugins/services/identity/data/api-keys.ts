@@ -1,0 +1,95 @@
+import { isUuid, jsonParam, pageOf, rethrowAsGatewayError, type SqlClient, type ApiKeyCreate, type ApiKeyRecord, type ApiKeyRepository, type JsonObject } from '../../../../core/plugins/api.ts'
+
+interface ApiKeyRow {
+  id: string
+  prefix: string
+  name: string | null
+  user_id: string | null
+  department: string | null
+  role: string
+  allowed_models: string[] | null
+  limits: JsonObject
+  created_at: Date
+  expires_at: Date | null
+  revoked_at: Date | null
+  last_used_at: Date | null
+}
+
+// The hash is written and matched, never read back: a record has no use for it.
+const COLUMNS = 'id, prefix, name, user_id, department, role, allowed_models, limits, created_at, expires_at, revoked_at, last_used_at'
+
+const CREATE = `INSERT INTO api_keys (key_hash, prefix, name, user_id, department, role, allowed_models, limits, expires_at)
+  VALUES ($1, $2, $3, $4, $5, COALESCE($6, 'user'), $7, COALESCE($8::jsonb, '{}'::jsonb), $9)
+  RETURNING ${COLUMNS}`
+const BY_HASH = `SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`
+const GET = `SELECT ${COLUMNS} FROM api_keys WHERE id = $1`
+const LIST = `SELECT ${COLUMNS} FROM api_keys
+  WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR department = $2) AND ($3 OR revoked_at IS NULL)
+  ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`
+const REVOKE = 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL'
+const EXPIRE_BY = 'UPDATE api_keys SET expires_at = $2 WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)'
+const USER_KEY_ROLES = 'SELECT DISTINCT role FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL'
+const SET_USER_KEY_ROLES = 'UPDATE api_keys SET role = $2 WHERE user_id = $1 AND revoked_at IS NULL AND role = ANY($3)'
+const SET_USER_KEY_DEPARTMENT = 'UPDATE api_keys SET department = $2 WHERE user_id = $1'
+// Skipping writes within a minute of the last one keeps a hot key from costing a row update per request.
+const TOUCH = `UPDATE api_keys SET last_used_at = $2
+  WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '60 seconds')`
+
+const toRecord = (r: ApiKeyRow): ApiKeyRecord => ({
+  id: r.id,
+  prefix: r.prefix,
+  name: r.name,
+  userId: r.user_id,
+  department: r.department,
+  role: r.role,
+  allowedModels: r.allowed_models,
+  limits: r.limits,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+  lastUsedAt: r.last_used_at,
+})
+
+export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
+  const one = async (text: string, params: unknown[]): Promise<ApiKeyRecord | undefined> => {
+    const { rows } = await db.query<ApiKeyRow>(text, params).catch(rethrowAsGatewayError)
+    return rows[0] && toRecord(rows[0])
+  }
+  return {
+    async create(input: ApiKeyCreate) {
+      const key = await one(CREATE, [
+        input.keyHash, input.prefix, input.name ?? null, input.userId ?? null, input.department ?? null, input.role ?? null,
+        input.allowedModels ? [...input.allowedModels] : null, jsonParam(input.limits), input.expiresAt ?? null,
+      ])
+      return key!
+    },
+    findByHash: (keyHash) => one(BY_HASH, [keyHash]),
+    get: (id) => (isUuid(id) ? one(GET, [id]) : Promise.resolve(undefined)),
+    async list(filter = {}) {
+      if (filter.userId !== undefined && !isUuid(filter.userId)) return []
+      const [limit, offset] = pageOf(filter)
+      const { rows } = await db.query<ApiKeyRow>(LIST, [filter.userId ?? null, filter.department ?? null, filter.includeRevoked ?? false, limit, offset])
+      return rows.map(toRecord)
+    },
+    async revoke(id) {
+      if (!isUuid(id)) return false
+      return (await db.query(REVOKE, [id])).rowCount > 0
+    },
+    async touchLastUsed(id, at = new Date()) {
+      if (isUuid(id)) await db.query(TOUCH, [id, at])
+    },
+    async expireBy(id, at) {
+      if (isUuid(id)) await db.query(EXPIRE_BY, [id, at])
+    },
+    async activeRolesOfUser(userId) {
+      if (!isUuid(userId)) return []
+      return (await db.query<{ role: string }>(USER_KEY_ROLES, [userId])).rows.map((r) => r.role)
+    },
+    async replaceUserKeyRoles(userId, roles, role) {
+      if (isUuid(userId) && roles.length) await db.query(SET_USER_KEY_ROLES, [userId, role, [...roles]])
+    },
+    async setUserKeysDepartment(userId, department) {
+      if (isUuid(userId)) await db.query(SET_USER_KEY_DEPARTMENT, [userId, department])
+    },
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * stage.cache: answers repeated chat requests from the cache backend (`cache:`, the Cache
+ * capability) without calling the provider. In the access phase it decides whether a request may
+ * use the cache and looks it up (a hit is replayed as the client asked: a completion, or a stream
+ * of chunks); in the response phase it keeps the answer that came back (a stream is assembled
+ * into a completion first, and kept only if it ended normally). Every chat response says
+ * `x-gateway-cache: hit | miss | bypass`.
+ *
+ * Cacheable by default: deterministic requests (temperature 0); a route's `cache: true` opts
+ * every request in, `cache: false` out. `Cache-Control: no-store` bypasses the cache both ways;
+ * `no-cache` skips the lookup but keeps the fresh answer. Answers are partitioned by tenant
+ * (`cache.scope`, the caller's department by default). A semantic backend's embeddings go
+ * through the gateway's own embeddings route, as child requests (routed, limited, accounted).
+ */
+import {
+  CACHE_OPTIONS_SCHEMA, Cache, definePlugin, isChatStream, withDeadline,
+  type CacheKey, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange,
+} from '../../../core/plugins/api.ts'
+import { StreamedAnswer, replay } from './assemble.ts'
+import { cacheKeyOf, type CacheScope } from './key.ts'
+
+interface CacheStageConfig {
+  ttl_s: number
+  scope: CacheScope
+  lookup_timeout_ms: number
+}
+
+type CacheResult = 'hit' | 'miss' | 'bypass'
+
+interface CachePlan {
+  readonly key: CacheKey
+  readonly ttlS: number
+}
+
+export const CACHE_HEADER = 'x-gateway-cache'
+/** Saving an answer must not hold anything up for long; a slower backend loses that answer. */
+const SET_TIMEOUT_MS = 5000
+/** Failures are logged at most once a minute per operation (a dead backend must not flood the log). */
+const LOG_EVERY_MS = 60_000
+
+export default definePlugin<CacheStageConfig, Stage>({
+  id: 'stage.cache',
+  kind: 'stage',
+  description: 'Response caching on the cache backend: lookups before the call, answers kept after it.',
+  configSchema: { type: 'object', properties: { ...CACHE_OPTIONS_SCHEMA } },
+  uses: [Cache],
+  setup(ctx, config) {
+    const cache = ctx.get(Cache)
+    const lookups = ctx.metrics.counter('gateway_cache_lookups_total', 'Chat requests by cache result: hit, miss, or bypass (not cacheable or the client said no-cache).', ['route', 'result'])
+    const errors = ctx.metrics.counter('gateway_cache_errors_total', 'Cache operations that failed or timed out (a failed lookup is served as a miss).', ['op'])
+    const lastLogged = new Map<string, number>()
+    const plans = new WeakMap<StageExchange, CachePlan>()
+
+    const report = (x: StageExchange, result: CacheResult): void => {
+      x.setHeader(CACHE_HEADER, result)
+      lookups.inc({ route: x.route?.name ?? '', result })
+    }
+    const failed = (op: 'get' | 'set', err: Error): void => {
+      errors.inc({ op })
+      const now = Date.now()
+      if ((lastLogged.get(op) ?? 0) + LOG_EVERY_MS > now) return
+      lastLogged.set(op, now)
+      ctx.logger.warn({ op, err: err.message }, op === 'get' ? 'cache lookup failed: served as a miss' : 'cache set failed')
+    }
+    const save = (plan: CachePlan, answer: ChatResponse): void => {
+      withDeadline(cache.set(plan.key, answer, plan.ttlS), SET_TIMEOUT_MS).catch((err: Error) => failed('set', err))
+    }
+
+    return {
+      priority: 100,
+      check(routes) {
+        const name = cache.embeddingRoute
+        if (name === undefined) return
+        const route = routes.resolve(name)
+        if (!route) throw Object.assign(new Error(`no route answers '${name}' (the semantic cache embeds prompts through it; add it under routes:)`), { path: ['embedding_route'] })
+        if (!route.targets.some((t) => t.embeddings)) throw Object.assign(new Error(`route '${name}' has no target whose provider makes embeddings`), { path: ['embedding_route'] })
+      },
+      async access(x): Promise<ChatResult | void> {
+        const body = x.request as ChatRequest
+        const setting = x.route!.settings.cache as boolean | { ttl_s?: number } | undefined
+        const cacheControl = String(x.headers['cache-control'] ?? '').toLowerCase()
+        const cacheable = setting !== false && (setting !== undefined || body.temperature === 0) && !cacheControl.includes('no-store')
+        if (!cacheable) return report(x, 'bypass')
+        // The answer is read and kept in the unified shape: no same-wire passthrough for it.
+        x.requireTranslation()
+        const ttlS = typeof setting === 'object' && setting.ttl_s !== undefined ? setting.ttl_s : config.ttl_s
+        const embeddingRoute = cache.embeddingRoute
+        const key = cacheKeyOf(x, body, config.scope, async (text) => {
+          const call = await x.gateway.embed({ model: embeddingRoute!, input: text })
+          const vector = call.result.data[0]?.embedding
+          if (!Array.isArray(vector) || vector.length === 0) throw new Error(`route '${embeddingRoute}' returned no embedding`)
+          return vector
+        })
+        plans.set(x, { key, ttlS })
+        if (cacheControl.includes('no-cache')) return report(x, 'bypass')
+        let answer: ChatResponse | undefined
+        try {
+          answer = await withDeadline(cache.get(key), config.lookup_timeout_ms)
+        } catch (err) {
+          failed('get', err as Error)
+        }
+        if (!answer) return report(x, 'miss')
+        report(x, 'hit')
+        plans.delete(x)
+        x.markCacheHit(answer)
+        const id = `chatcmpl-cache-${x.requestId}`
+        const created = Math.floor(Date.now() / 1000)
+        return x.streaming ? replay(answer, id, created) : { ...answer, id, created }
+      },
+      response(x, result) {
+        const plan = plans.get(x)
+        if (!plan) return
+        if (!isChatStream(result as ChatResult)) {
+          save(plan, result as ChatResponse)
+          return
+        }
+        const assembled = new StreamedAnswer()
+        x.observe((chunk) => assembled.add(chunk), (complete) => {
+          const answer = complete ? assembled.completion() : undefined
+          if (answer) save(plan, answer)
+        })
+      },
+    }
+  },
+})

@@ -1,0 +1,62 @@
+/**
+ * The cache key of a chat request: a fingerprint of its canonical form (tenant, route and its
+ * targets, messages, tools, every parameter that changes the answer; key order, `user`,
+ * `metadata` and `stream_options` do not matter), and the same without the messages (the context
+ * a semantic cache compares prompts within).
+ */
+import { createHash } from 'node:crypto'
+import { canonicalJson, type CacheKey, type ChatRequest, type Principal, type StageExchange } from '../../../core/plugins/api.ts'
+
+export type CacheScope = 'department' | 'user' | 'key' | 'global'
+
+/**
+ * Parameters that do not change the answer, left out of the fingerprint. Everything else counts,
+ * so a parameter the gateway does not know yet can never make two different requests collide.
+ */
+const NOT_IN_FINGERPRINT: ReadonlySet<string> = new Set([
+  'model', 'messages', 'stream', 'stream_options', 'user', 'metadata', 'store', 'service_tier', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention',
+])
+
+export function cacheKeyOf(x: StageExchange, body: ChatRequest, scope: CacheScope, embed: (text: string) => Promise<readonly number[]>): CacheKey {
+  const params: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(body)) if (!NOT_IN_FINGERPRINT.has(name)) params[name] = value
+  const route = x.route!
+  const context = sha256(canonicalJson({ tenant: tenantOf(x.principal, scope), route: route.name, model: x.requestedModel, targets: route.signature, params }))
+  const fingerprint = sha256(`${context}\n${canonicalJson(body.messages)}`)
+  let prompt: string | undefined
+  let embedding: Promise<readonly number[]> | undefined
+  return {
+    fingerprint,
+    context,
+    request: body,
+    get prompt() {
+      return (prompt ??= promptText(body))
+    },
+    embedding() {
+      embedding ??= embed(this.prompt)
+      return embedding
+    },
+  }
+}
+
+/** Whose answers a request may share; a caller without a department keeps to its own. */
+function tenantOf(p: Principal | undefined, scope: CacheScope): string {
+  switch (scope) {
+    case 'global': return '*'
+    case 'department': return p?.department !== undefined ? `department:${p.department}` : `user:${p?.userId ?? ''}`
+    case 'user': return `user:${p?.userId ?? ''}`
+    case 'key': return p?.keyId !== undefined ? `key:${p.keyId}` : `user:${p?.userId ?? ''}`
+  }
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url')
+
+/** The conversation as one text, one `role: text` line per message: what a semantic cache embeds. */
+export function promptText(body: ChatRequest): string {
+  return body.messages.map((m) => {
+    const content = (m as { content?: unknown }).content
+    const text = typeof content === 'string' ? content
+      : Array.isArray(content) ? content.map((p: { type?: string; text?: string }) => (p.type === 'text' ? p.text ?? '' : '')).join(' ') : ''
+    return `${m.role}: ${text}`
+  }).join('\n')
+}

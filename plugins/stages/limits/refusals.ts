@@ -1,0 +1,112 @@
+/**
+ * Talking to the limiter backend and to the client: the guard that bounds every check and
+ * remembers whether the backend answers (one log line when it goes, one when it returns), and the
+ * refusals, OpenAI-shaped 429s with `retry-after` and the `x-ratelimit-*` headers OpenAI's
+ * clients read (sent on admitted requests too).
+ */
+import { GatewayError, withDeadline, type LimitBucket, type LimitDecision, type Limiter, type Logger, type Metrics } from '../../../core/plugins/api.ts'
+import type { AppliedLimit } from './rates.ts'
+
+/** A limiter that does not answer within this is treated as down (its plugin should time out sooner). */
+const LIMITER_GUARD_MS = 1000
+
+const SCOPE_LABELS: Record<AppliedLimit['scope'], string> = {
+  key: 'this API key', user: 'your user', department: 'your department', thread: 'this thread', organization: 'the organization', route: 'this model',
+}
+
+/** One per gateway (kept across reloads): whether the limiter answered its last check. */
+export class LimiterGuard {
+  #state: 'up' | 'down' | undefined
+  #limiter: Limiter | undefined
+  #logger: Logger | undefined
+  #failures: { inc(labels: Readonly<Record<string, string>>): void } | undefined
+  #up: { set(value: number): void } | undefined
+
+  configure(limiter: Limiter, logger: Logger, metrics: Metrics): void {
+    if (limiter !== this.#limiter) this.#state = undefined
+    this.#limiter = limiter
+    this.#logger = logger
+    this.#failures = metrics.counter('gateway_limiter_backend_failures_total', 'Limit checks the limiter backend did not answer, by what the policy did (open: admitted, closed: refused).', ['outcome'])
+    this.#up = metrics.gauge('gateway_limiter_backend_up', '1 while the limiter backend answers, 0 after a failed check until one succeeds.')
+    if (this.#state === undefined) this.#up.set(1)
+  }
+
+  /** The decisions, or undefined when the backend failed and every policy admits on failure. */
+  async take(buckets: readonly LimitBucket[], limits: readonly AppliedLimit[]): Promise<LimitDecision[] | undefined> {
+    let decisions: LimitDecision[]
+    try {
+      decisions = await withDeadline(this.#limiter!.take(buckets), LIMITER_GUARD_MS)
+    } catch (err) {
+      this.#failed(limits, err as Error)
+      return undefined
+    }
+    if (this.#state !== 'up') {
+      if (this.#state === 'down') this.#logger?.info('limiter backend answers again: rate limits are enforced')
+      this.#state = 'up'
+      this.#up?.set(1)
+    }
+    return decisions
+  }
+
+  #failed(limits: readonly AppliedLimit[], err: Error): void {
+    const closed = limits.filter((l) => l.failClosed)
+    this.#failures?.inc({ outcome: closed.length ? 'closed' : 'open' })
+    this.#up?.set(0)
+    if (this.#state !== 'down') {
+      this.#state = 'down'
+      this.#logger?.error({ err: err.message }, 'limiter backend is not answering: policies with on_backend_failure: open admit requests, closed ones refuse them, until it answers again')
+    }
+    if (closed.length) {
+      throw new GatewayError(`Rate limits cannot be checked right now (${SCOPE_LABELS[closed[0].scope]} limit); try again shortly.`, {
+        status: 503, code: 'rate_limiter_unavailable', headers: { 'retry-after': '1' },
+      })
+    }
+  }
+}
+
+/** Per unit, the bucket closest to its limit: what OpenAI's `x-ratelimit-*` headers describe. */
+export function rateLimitHeaders(limits: readonly AppliedLimit[], decisions: readonly LimitDecision[]): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const unit of ['requests', 'tokens'] as const) {
+    let tightest: LimitDecision | undefined
+    decisions.forEach((d, i) => {
+      if (limits[i].unit === unit && (!tightest || d.remaining < tightest.remaining)) tightest = d
+    })
+    if (!tightest) continue
+    headers[`x-ratelimit-limit-${unit}`] = String(tightest.limit)
+    headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, tightest.remaining))
+    headers[`x-ratelimit-reset-${unit}`] = formatDuration(tightest.resetMs)
+  }
+  return headers
+}
+
+export function rateLimited(limit: AppliedLimit, decision: LimitDecision, headers: Record<string, string>): GatewayError {
+  const seconds = decision.retryAfterMs / 1000
+  return new GatewayError(
+    `Rate limit reached for ${limit.unit} per ${limit.window} (${SCOPE_LABELS[limit.scope]}): limit ${limit.limit}, remaining ${decision.remaining}. Try again in ${formatDuration(decision.retryAfterMs)}.`,
+    {
+      status: 429,
+      code: 'rate_limit_exceeded',
+      headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil(seconds))), 'retry-after-ms': String(Math.ceil(decision.retryAfterMs)) },
+    },
+  )
+}
+
+export function tooLargeForLimit(limit: AppliedLimit, tokens: number): GatewayError {
+  return new GatewayError(
+    `Request too large for the ${limit.scope} limit of ${limit.limit} ${limit.unit} per ${limit.window}: it needs about ${tokens} (prompt plus max_tokens). Shorten the prompt or lower max_tokens.`,
+    { status: 429, code: 'rate_limit_exceeded', headers: { 'x-should-retry': 'false' } },
+  )
+}
+
+/** A duration as OpenAI writes its reset headers: `250ms`, `1s`, `1.5s`, `6m0s`, `1h2m3s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`
+  const totalSeconds = Math.ceil(ms) / 1000
+  const hours = Math.floor(totalSeconds / 3600)
+  const minutes = Math.floor((totalSeconds % 3600) / 60)
+  const seconds = Math.round((totalSeconds % 60) * 1000) / 1000
+  if (hours) return `${hours}h${minutes}m${Math.floor(seconds)}s`
+  if (minutes) return `${minutes}m${Math.floor(seconds)}s`
+  return `${seconds}s`
+}

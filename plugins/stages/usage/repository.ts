@@ -1,0 +1,216 @@
+/** The usage_events table: batched inserts, and the reads behind budgets and analytics. */
+import {
+  badRequest, pageOf, toNumber,
+  type Page, type SqlClient, type UsageAggregate, type UsageEvent, type UsageEventRecord, type UsageGroupBy, type UsageInterval, type UsageLog, type UsageQuery, type UsageScope,
+} from '../../../core/plugins/api.ts'
+
+export interface UsageEventRepository extends UsageLog {
+  /**
+   * Write a batch in one statement; returns how many rows were new. An event already stored is
+   * skipped, so a batch retried after an ambiguous failure is not counted twice.
+   */
+  insertBatch(events: readonly UsageEvent[]): Promise<number>
+}
+
+/**
+ * A whole batch is one INSERT ... SELECT FROM unnest(arrays): one statement and 19 parameters
+ * whatever the batch size, so there is no parameter-count ceiling and the plan is the same each time.
+ */
+const INSERT_BATCH = `INSERT INTO usage_events (
+    occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
+    attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed)
+  SELECT * FROM unnest(
+    $1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[],
+    $11::int[], $12::bool[], $13::int[], $14::int[], $15::int[], $16::numeric[], $17::int[], $18::int[], $19::bool[])
+  ON CONFLICT (request_id, occurred_at) DO NOTHING`
+
+/** The dimensions a caller may group by, and their columns: identifiers come from here, never from input. */
+const GROUP_COLUMNS: Readonly<Record<UsageGroupBy, string>> = {
+  user: 'user_id', department: 'department', model: 'model', provider: 'provider', route: 'route', key: 'key_id',
+}
+const INTERVALS: ReadonlySet<UsageInterval> = new Set(['hour', 'day'])
+
+/** Optional scope filters, each an indexed column. */
+const SCOPE_COLUMNS = [['userId', 'user_id'], ['department', 'department'], ['keyId', 'key_id']] as const
+
+const MEASURES = `count(*) AS requests,
+  count(*) FILTER (WHERE status >= 400) AS errors,
+  coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
+  coalesce(sum(completion_tokens), 0) AS completion_tokens,
+  coalesce(sum(cached_tokens), 0) AS cached_tokens,
+  coalesce(sum(cost_usd), 0) AS cost_usd,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50_ms,
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS latency_p95_ms`
+
+const EVENT_COLUMNS = `id, occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
+  attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed`
+
+interface AggregateRow {
+  bucket: Date | null
+  group_key: string | null
+  requests: number | string
+  errors: number | string
+  prompt_tokens: number | string
+  completion_tokens: number | string
+  cached_tokens: number | string
+  cost_usd: number | string
+  latency_p50_ms: number | null
+  latency_p95_ms: number | null
+}
+
+interface EventRow {
+  id: number | string
+  occurred_at: Date
+  request_id: string
+  user_id: string | null
+  key_id: string | null
+  department: string | null
+  route: string | null
+  provider: string | null
+  model: string | null
+  status: number
+  error_type: string | null
+  attempts: number
+  cache_hit: boolean
+  prompt_tokens: number
+  completion_tokens: number
+  cached_tokens: number
+  cost_usd: string | number
+  latency_ms: number
+  ttft_ms: number | null
+  streamed: boolean
+}
+
+export function usageRepository(db: SqlClient): UsageEventRepository {
+  return {
+    async insertBatch(events) {
+      if (events.length === 0) return 0
+      const { rowCount } = await db.query(INSERT_BATCH, toColumns(events))
+      return rowCount
+    },
+
+    async aggregate(query: UsageQuery) {
+      const params: unknown[] = []
+      const bucket = query.interval === undefined ? 'NULL::timestamptz' : `date_trunc(${bind(params, checkInterval(query.interval))}, occurred_at, 'UTC')`
+      const group = query.groupBy === undefined ? 'NULL::text' : checkGroupBy(query.groupBy)
+      const where = scopeFilter(query, params)
+      const { rows } = await db.query<AggregateRow>(
+        `SELECT ${bucket} AS bucket, ${group} AS group_key, ${MEASURES} FROM usage_events WHERE ${where} GROUP BY 1, 2 ORDER BY 1, 2`,
+        params,
+      )
+      return rows.map(toAggregate)
+    },
+
+    async totalCostUsd(scope) {
+      const params: unknown[] = []
+      const where = scopeFilter(scope, params)
+      const { rows } = await db.query<{ cost_usd: string | number }>(`SELECT coalesce(sum(cost_usd), 0) AS cost_usd FROM usage_events WHERE ${where}`, params)
+      return toNumber(rows[0]?.cost_usd)
+    },
+
+    async list(scope) {
+      const params: unknown[] = []
+      const where = scopeFilter(scope, params)
+      const [limit, offset] = pageOf(scope)
+      const { rows } = await db.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM usage_events WHERE ${where} ORDER BY occurred_at, id LIMIT ${bind(params, limit)} OFFSET ${bind(params, offset)}`,
+        params,
+      )
+      return rows.map(toEventRecord)
+    },
+  }
+}
+
+/** Add a parameter and return its placeholder. */
+function bind(params: unknown[], value: unknown): string {
+  params.push(value)
+  return `$${params.length}`
+}
+
+function scopeFilter(scope: UsageScope, params: unknown[]): string {
+  if (!(scope.from instanceof Date) || Number.isNaN(scope.from.getTime())) throw badRequest('`from` must be a valid time.', 'from')
+  if (!(scope.to instanceof Date) || Number.isNaN(scope.to.getTime())) throw badRequest('`to` must be a valid time.', 'to')
+  if (scope.from >= scope.to) throw badRequest('`from` must be before `to`.', 'from')
+  const conditions = [`occurred_at >= ${bind(params, scope.from)}`, `occurred_at < ${bind(params, scope.to)}`]
+  for (const [field, column] of SCOPE_COLUMNS) {
+    const value = scope[field]
+    if (value !== undefined) conditions.push(`${column} = ${bind(params, value)}`)
+  }
+  return conditions.join(' AND ')
+}
+
+function checkGroupBy(groupBy: UsageGroupBy): string {
+  const column = Object.hasOwn(GROUP_COLUMNS, groupBy) ? GROUP_COLUMNS[groupBy] : undefined
+  if (!column) throw badRequest(`group_by must be one of ${Object.keys(GROUP_COLUMNS).join(', ')}.`, 'group_by')
+  return column
+}
+
+function checkInterval(interval: UsageInterval): UsageInterval {
+  if (!INTERVALS.has(interval)) throw badRequest(`interval must be one of ${[...INTERVALS].join(', ')}.`, 'interval')
+  return interval
+}
+
+/** Events as 19 column arrays; a bad event fails the batch before the database sees it, naming the event. */
+function toColumns(events: readonly UsageEvent[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 19 }, () => new Array<unknown>(events.length))
+  events.forEach((e, i) => {
+    if (!(e.time instanceof Date) || Number.isNaN(e.time.getTime())) throw badRequest(`usage event ${i} has no valid time.`, `events[${i}].time`, 'invalid_usage_event')
+    if (typeof e.requestId !== 'string' || e.requestId === '') throw badRequest(`usage event ${i} has no request id.`, `events[${i}].requestId`, 'invalid_usage_event')
+    if (!Number.isInteger(e.status)) throw badRequest(`usage event ${i} has no HTTP status.`, `events[${i}].status`, 'invalid_usage_event')
+    if (!Number.isFinite(e.latencyMs) || e.latencyMs < 0) throw badRequest(`usage event ${i} has no valid latency.`, `events[${i}].latencyMs`, 'invalid_usage_event')
+    const row = [
+      e.time, e.requestId, e.userId ?? null, e.keyId ?? null, e.department ?? null, e.route ?? null, e.provider ?? null, e.model ?? null,
+      e.status, e.errorType ?? null, e.attempts ?? 1, e.cacheHit ?? false, e.promptTokens ?? 0, e.completionTokens ?? 0,
+      e.cachedTokens ?? 0, e.costUsd ?? 0, Math.round(e.latencyMs), e.ttftMs == null ? null : Math.round(e.ttftMs), e.streamed ?? false,
+    ]
+    for (let c = 0; c < row.length; c++) columns[c][i] = row[c]
+  })
+  return columns
+}
+
+/** percentile_cont interpolates in floating point (2299.999999999999); a microsecond is precise enough. */
+const toMilliseconds = (value: unknown): number => Math.round(toNumber(value) * 1000) / 1000
+
+function toAggregate(r: AggregateRow): UsageAggregate {
+  const requests = toNumber(r.requests)
+  const errors = toNumber(r.errors)
+  const promptTokens = toNumber(r.prompt_tokens)
+  const completionTokens = toNumber(r.completion_tokens)
+  return {
+    bucket: r.bucket,
+    group: r.group_key,
+    requests,
+    errors,
+    errorRate: requests === 0 ? 0 : errors / requests,
+    promptTokens,
+    completionTokens,
+    cachedTokens: toNumber(r.cached_tokens),
+    totalTokens: promptTokens + completionTokens,
+    costUsd: toNumber(r.cost_usd),
+    latencyP50Ms: toMilliseconds(r.latency_p50_ms),
+    latencyP95Ms: toMilliseconds(r.latency_p95_ms),
+  }
+}
+
+const toEventRecord = (r: EventRow): UsageEventRecord => ({
+  id: Number(r.id),
+  time: r.occurred_at,
+  requestId: r.request_id,
+  userId: r.user_id,
+  keyId: r.key_id,
+  department: r.department,
+  route: r.route,
+  provider: r.provider,
+  model: r.model,
+  status: r.status,
+  errorType: r.error_type,
+  attempts: r.attempts,
+  cacheHit: r.cache_hit,
+  promptTokens: r.prompt_tokens,
+  completionTokens: r.completion_tokens,
+  cachedTokens: r.cached_tokens,
+  costUsd: Number(r.cost_usd),
+  latencyMs: r.latency_ms,
+  ttftMs: r.ttft_ms,
+  streamed: r.streamed,
+})

@@ -1,0 +1,31 @@
+/**
+ * surface.anthropic: `POST /v1/messages`, Anthropic's Messages API, so Claude-native clients (the
+ * Anthropic SDK, Claude Code) can use any route. A route whose target speaks this wire natively
+ * (provider.anthropic) gets the request as it came, every field kept (`cache_control`, `thinking`,
+ * server tools); any other target gets it translated to the unified API and back, and what cannot
+ * be carried is refused (400) or dropped with an `x-gateway-warning`. Errors are Anthropic's shape.
+ */
+import { definePlugin, type ChatResponse, type ModelEndpoint, type Surface } from '../../../core/plugins/api.ts'
+import { AnthropicEventEncoder, anthropicErrorBody, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
+
+/** The wire name providers that speak it natively list in `Provider.native`. */
+export const ANTHROPIC_MESSAGES = 'anthropic-messages'
+
+const messages: ModelEndpoint<AnthropicMessagesRequest> = {
+  method: 'POST',
+  path: '/v1/messages',
+  summary: 'Create a message (Anthropic Messages API).',
+  operation: 'chat',
+  wire: ANTHROPIC_MESSAGES,
+  decode: (body) => fromAnthropicRequest(body),
+  encode: (result) => toAnthropicMessage(result as ChatResponse),
+  streamEncoder: (req) => new AnthropicEventEncoder(req.requestId),
+}
+
+export default definePlugin<Record<string, never>, Surface>({
+  id: 'surface.anthropic',
+  kind: 'surface',
+  description: 'Anthropic-compatible /v1/messages (translated for any route; passed through to Anthropic targets).',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  setup: () => ({ endpoints: [messages], errorBody: anthropicErrorBody }),
+})

@@ -1,0 +1,78 @@
+/**
+ * surface.openai: OpenAI's API as clients' SDKs speak it. The unified API *is* this wire format,
+ * so decoding checks the body's shape and encoding passes the answer through; a stream is one
+ * `data:` frame per chunk, then `data: [DONE]`.
+ *
+ *   POST /v1/chat/completions   POST /v1/embeddings   GET /v1/models   GET /v1/models/{id}
+ */
+import {
+  badRequest, definePlugin, notFound,
+  type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
+} from '../../../core/plugins/api.ts'
+import { openAIErrorFrame, requireObject } from './wire.ts'
+
+const chatCompletions: ModelEndpoint<ChatRequest> = {
+  method: 'POST',
+  path: '/v1/chat/completions',
+  summary: 'Create a chat completion.',
+  operation: 'chat',
+  wire: 'openai-chat',
+  decode(body) {
+    const request = requireObject<ChatRequest>(body)
+    if (!Array.isArray(request.messages) || request.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
+    return { request }
+  },
+  encode: (result) => result,
+  streamEncoder: () => chunkFrames,
+}
+
+/** OpenAI's stream framing: one `data:` per chunk, then `data: [DONE]` when it ended normally. */
+const chunkFrames: StreamEncoder = {
+  chunk: (chunk): SseFrame[] => [{ data: JSON.stringify(chunk) }],
+  end: (complete) => (complete ? [{ data: '[DONE]' }] : []),
+  error: openAIErrorFrame,
+}
+
+const embeddings: ModelEndpoint<EmbeddingRequest> = {
+  method: 'POST',
+  path: '/v1/embeddings',
+  summary: 'Create embeddings.',
+  operation: 'embeddings',
+  decode(body) {
+    const request = requireObject<EmbeddingRequest>(body)
+    if (request.input === undefined || request.input === null) throw badRequest('`input` is required.', 'input', 'missing_input')
+    return { request }
+  },
+  encode: (result) => result,
+}
+
+const MODEL_CREATED = Math.floor(Date.now() / 1000)
+const modelEntry = (id: string) => ({ id, object: 'model' as const, created: MODEL_CREATED, owned_by: 'gateway' })
+
+const listModels: RouteSpec = {
+  method: 'GET',
+  path: '/v1/models',
+  summary: 'The models (routes) the caller may use.',
+  permission: 'chat',
+  handle: (req) => ({ object: 'list', data: req.gateway.models().map(modelEntry) }),
+}
+
+const getModel: RouteSpec<unknown, unknown, { id: string }> = {
+  method: 'GET',
+  path: '/v1/models/:id',
+  summary: 'One model (route) the caller may use.',
+  permission: 'chat',
+  handle(req) {
+    const id = req.params.id
+    if (!req.gateway.models().includes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+    return modelEntry(id)
+  },
+}
+
+export default definePlugin<Record<string, never>, Surface>({
+  id: 'surface.openai',
+  kind: 'surface',
+  description: 'OpenAI-compatible chat completions, embeddings and models.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  setup: () => ({ endpoints: [chatCompletions, embeddings, listModels, getModel] }),
+})
