@@ -12,7 +12,8 @@ import type { UploadedFile } from '../plugins/types.ts'
 /** Deeper JSON than this is refused: no API the gateway serves nests anywhere near it. */
 export const MAX_JSON_DEPTH = 64
 
-export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {
+/** `empty`: what an empty body reads as (a route whose fields are all optional); without it an empty body is a 400. */
+export async function readJson(ctx: Koa.Context, limit: number, empty?: unknown): Promise<unknown> {
   // The body is read as JSON whatever the Content-Type says (curl -d sends form-urlencoded):
   // what matters is whether it parses.
   const declared = ctx.request.length
@@ -24,7 +25,10 @@ export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown
     if ((err as { type?: string }).type === 'entity.too.large') throw tooLarge(limit)
     throw new GatewayError('Could not read the request body.', { status: 400, code: 'invalid_body', cause: err })
   }
-  if (text.length === 0) throw badRequest('The request body is empty; send a JSON object.', null, 'invalid_json')
+  if (text.length === 0) {
+    if (empty !== undefined) return empty
+    throw badRequest('The request body is empty; send a JSON object.', null, 'invalid_json')
+  }
   if (jsonDepth(text) > MAX_JSON_DEPTH) throw badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, null, 'invalid_json')
   try {
     return JSON.parse(text)

@@ -124,7 +124,7 @@ async function readRequest(ctx: Koa.Context, scope: RequestScope, role: Role, ro
     return { ...base, query, params, body: fields, files }
   }
   if (route.body === undefined) return { ...base, query, params, body: undefined }
-  const body = validator(route.body, false).check(await readJson(ctx, scope.snapshot.bodyLimit), 'body')
+  const body = validator(route.body, false).check(await readJson(ctx, scope.snapshot.bodyLimit, {}), 'body')
   return { ...base, query, params, body }
 }
 

@@ -18,7 +18,7 @@ export interface InputValidator {
 }
 
 const newAjv = (coerce: boolean) => {
-  const ajv = new Ajv2020({ allErrors: false, strict: false, useDefaults: true, coerceTypes: coerce ? 'array' : false })
+  const ajv = new Ajv2020({ allErrors: false, strict: false, verbose: true, useDefaults: true, coerceTypes: coerce ? 'array' : false })
   addFormats(ajv)
   return ajv
 }
@@ -39,23 +39,33 @@ export function validator(schema: JsonSchema, fromText: boolean): InputValidator
   }
 }
 
+/**
+ * The first problem, in the client's terms. A schema may name the code of its own errors with
+ * `x-error-code` (`{ enum: [...], 'x-error-code': 'invalid_group_by' }`); otherwise an unknown
+ * field is `unknown_parameter` and anything else `invalid_value`.
+ */
 function inputError(error: ErrorObject | undefined, where: 'body' | 'query' | 'path'): GatewayError {
   if (!error) return badRequest(`Invalid ${where}.`)
-  let param = pointerToParam(error.instancePath)
+  const at = pointerToParam(error.instancePath)
+  const name = (param: string): string => (where === 'body' ? param : `${where}.${param}`)
+  if (error.keyword === 'additionalProperties') {
+    const extra = String((error.params as { additionalProperty: string }).additionalProperty)
+    const param = name(at ? `${at}.${extra}` : extra)
+    const allowed = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties as JsonSchema | undefined) ?? {})
+    return badRequest(`Unknown field '${param}'${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}.`, param, 'unknown_parameter')
+  }
+  let param = at
   let message = error.message ?? 'is invalid'
   if (error.keyword === 'required') {
     const missing = String((error.params as { missingProperty: string }).missingProperty)
-    param = param ? `${param}.${missing}` : missing
+    param = at ? `${at}.${missing}` : missing
     message = 'is required'
-  } else if (error.keyword === 'additionalProperties') {
-    const extra = String((error.params as { additionalProperty: string }).additionalProperty)
-    param = param ? `${param}.${extra}` : extra
-    message = 'is not a known field'
   } else if (error.keyword === 'enum') {
     message = `must be one of: ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
   }
-  const named = where === 'body' ? param : `${where}.${param}`
-  return badRequest(`${named || where} ${message}.`, named || null, 'invalid_value')
+  const code = (error.parentSchema as { 'x-error-code'?: unknown } | undefined)?.['x-error-code']
+  const named = param ? name(param) : ''
+  return badRequest(`${named || where} ${message}.`, named || null, typeof code === 'string' ? code : 'invalid_value')
 }
 
 /** `/messages/0/role` → `messages[0].role`. */

@@ -46,17 +46,18 @@ export class InstancePool {
     return this.#entries.get(key)?.provided ?? new Map()
   }
 
-  /** Drop one reference to each key; instances nobody holds any more are disposed. */
+  /**
+   * Drop one reference to each key; instances nobody holds any more are disposed, one after the
+   * other in reverse set-up order, so a plugin finishes (a usage writer's last flush) before the
+   * capabilities it uses (the store) go.
+   */
   async release(keys: Iterable<string>): Promise<void> {
-    const disposals: Promise<void>[] = []
-    // Dispose in reverse set-up order so users go before the capabilities they use.
     for (const key of [...keys].reverse()) {
       const entry = this.#entries.get(key)
       if (!entry || --entry.refs > 0) continue
       this.#entries.delete(key)
-      disposals.push(this.#dispose(entry))
+      await this.#dispose(entry)
     }
-    await Promise.all(disposals)
   }
 
   get size(): number {

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ChatResponse } from '../../core/api/types.ts'
 import type { CacheKey } from '../../core/plugins/types.ts'
 import memoryCache from '../../plugins/cache/memory/index.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { UsageLog } from '../../core/plugins/api.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { bearer, chat, metric, setupPlugin } from '../limits/helpers.ts'
@@ -83,9 +84,9 @@ describe('cache.memory: hit, miss, bypass', () => {
   })
 
   it('records a hit in usage with zero provider cost, and counts it in the cache metrics', async () => {
-    const store = gw.controller.current.store!
+    const log = capability(gw, UsageLog)
     const events = await waitFor(async () => {
-      const list = await store.usage.list({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) })
+      const list = await log.list({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) })
       return list.length >= 2 ? list : undefined
     })
     const [miss, hit] = events.value!

@@ -5,7 +5,7 @@
  * from a table the test controls (base64 float32 when the SDK asks for it, as it does by default).
  */
 import type http from 'node:http'
-import { encodeEmbedding } from '../../core/api/provider-kit.ts'
+import { encodeEmbedding } from '../../plugins/providers/kit/provider-kit.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 
 export interface OpenAIUpstream extends MockUpstream {

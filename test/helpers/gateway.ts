@@ -2,6 +2,7 @@
 import os from 'node:os'
 import { startGateway, type RunningGateway } from '../../core/gateway.ts'
 import { createLogger } from '../../core/logger.ts'
+import type { Token } from '../../core/plugins/api.ts'
 
 export type { RunningGateway }
 
@@ -34,6 +35,11 @@ function withUsage(yaml: string, usage: { batchSize?: number; flushIntervalMs?: 
     usage.maxBuffer !== undefined ? `max_buffer: ${usage.maxBuffer}` : '',
   ].filter(Boolean)
   return fields.length ? `${yaml.replace(/\n*$/, '\n')}usage: { ${fields.join(', ')} }\n` : yaml
+}
+
+/** A capability of the gateway's current snapshot (a plugin's repository, the usage log...). */
+export function capability<T>(gw: RunningGateway, token: Token<T>): T {
+  return gw.controller.current.container.resolve<T>(token.key)
 }
 
 /** POST JSON and return status, headers and parsed body. */

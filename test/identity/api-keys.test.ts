@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { Identity } from '../../core/plugins/api.ts'
 import { ADMIN, ADMIN_KEY, apiKeyStrategy, bearer, call, chat, config, createKey, modelIds } from './helpers.ts'
 
 const USER_KEY = 'test-user-key-abcdef0123456789'
@@ -144,8 +145,7 @@ describe('virtual keys in the store', () => {
 
   it('serves repeated requests from the cache: one store lookup for many requests', async () => {
     const { key } = await createKey(gw, { name: 'cached', role: 'user' })
-    const store = gw.controller.current.store!
-    const lookups = vi.spyOn(store.apiKeys, 'findByHash')
+    const lookups = vi.spyOn(capability(gw, Identity).apiKeys, 'findByHash')
     try {
       await Promise.all(Array.from({ length: 10 }, () => chat(gw, bearer(key))))
       for (let i = 0; i < 10; i++) expect((await chat(gw, bearer(key))).status).toBe(200)
@@ -222,8 +222,7 @@ describe('virtual keys in the store', () => {
 
   it('records the key\'s last use without a write per request', async () => {
     const { key, id } = await createKey(gw, { role: 'user' })
-    const store = gw.controller.current.store!
-    const touches = vi.spyOn(store.apiKeys, 'touchLastUsed')
+    const touches = vi.spyOn(capability(gw, Identity).apiKeys, 'touchLastUsed')
     try {
       for (let i = 0; i < 5; i++) await chat(gw, bearer(key))
       expect(touches).toHaveBeenCalledTimes(1)

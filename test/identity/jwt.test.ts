@@ -1,7 +1,8 @@
 import { SignJWT } from 'jose'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { Identity } from '../../core/plugins/api.ts'
 import { issuerSettings } from '../../plugins/auth/jwt/verify.ts'
 import type { JwtConfig } from '../../plugins/auth/jwt/schema.ts'
 import { ADMIN, apiKeyStrategy, bearer, call, chat, config, signingKey, sign, startIssuer, unsignedToken, type Issuer, type SigningKey, type TokenOptions } from './helpers.ts'
@@ -202,7 +203,7 @@ departments:
     const patched = await call(gw, 'PATCH', `/api/v1/users/${userId}`, { headers: ADMIN, body: { role: 'department_admin', department: 'research' } })
     expect(patched.status).toBe(200)
 
-    const upserts = vi.spyOn(gw.controller.current.store!.users, 'upsertBySubject')
+    const upserts = vi.spyOn(capability(gw, Identity).users, 'upsertBySubject')
     try {
       // A fresh token for the same user: the admin's change is seen (the cache was told), one write.
       const again = await call(gw, 'GET', '/api/v1/users/me', { headers: bearer(await entraToken({ oid })) })

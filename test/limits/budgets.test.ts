@@ -9,9 +9,11 @@
  */
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newApiKey } from '../../core/data/keys.ts'
+import { newApiKey } from '../../plugins/services/identity/data/keys.ts'
+import { usageRepository } from '../../plugins/stages/usage/repository.ts'
+import { Identity } from '../../core/plugins/api.ts'
 import { startGateway } from '../../core/gateway.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { bearer, capturingLogger, chat, metric } from './helpers.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -46,8 +48,9 @@ describe('a budget without a store (this process\'s own spend)', () => {
       source: { text: `version: 1\n${PRICED}limits:
   budgets:
     - { scope: user, usd_per_day: 0.1, alert_at: [0.5, 0.9] }
+usage: { flush_interval_ms: 50 }
 `, label: 'test.yaml', dir: process.cwd() },
-      port: 0, host: '127.0.0.1', logger, watch: false, usage: { flushIntervalMs: 50 },
+      port: 0, host: '127.0.0.1', logger, watch: false,
     })
   })
   afterAll(() => gw.close())
@@ -146,8 +149,7 @@ limits:
   afterAll(() => gw.close())
 
   it('refuses at once when the store already records the day\'s budget as spent', async () => {
-    const store = gw.controller.current.store!
-    await store.usage.insertBatch([
+    await usageRepository(gw.controller.current.store!.sql).insertBatch([
       { time: new Date(), requestId: 'earlier-1', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.2 },
       { time: new Date(), requestId: 'earlier-2', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.06 },
     ])
@@ -172,9 +174,8 @@ limits:
   })
 
   it('enforces a virtual key\'s own limits and budget (api_keys.limits)', async () => {
-    const store = gw.controller.current.store!
     const secret = newApiKey()
-    await store.apiKeys.create({ keyHash: secret.hash, prefix: secret.prefix, role: 'user', department: 'finance', limits: { requests_per_minute: 2, budget_usd_per_day: 0.05 } })
+    await capability(gw, Identity).apiKeys.create({ keyHash: secret.hash, prefix: secret.prefix, role: 'user', department: 'finance', limits: { requests_per_minute: 2, budget_usd_per_day: 0.05 } })
     const first = await chat(gw, {}, bearer(secret.key))
     expect(first.status).toBe(200)
     expect(first.headers.get('x-ratelimit-limit-requests')).toBe('2')

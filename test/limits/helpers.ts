@@ -11,8 +11,9 @@ import net from 'node:net'
 import { createClient } from 'redis'
 import type { DestinationStream } from 'pino'
 import { createLogger, type Logger } from '../../core/logger.ts'
-import type { PluginContext, PluginManifest, Token } from '../../core/plugins/types.ts'
+import type { PluginManifest } from '../../core/plugins/types.ts'
 import type { RunningGateway } from '../helpers/gateway.ts'
+import { testPluginContext } from '../helpers/plugin-context.ts'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const IS_CI = process.env.CI === 'true'
@@ -125,21 +126,7 @@ export function capturingLogger(level = 'debug'): { logger: Logger; lines: { lev
 
 /** Set a plugin up outside a gateway (capabilities are looked up in `capabilities`). */
 export async function setupPlugin<C, I>(manifest: PluginManifest<C, I>, config: C, capabilities: Map<symbol, unknown> = new Map(), logger?: Logger): Promise<I> {
-  const ctx: PluginContext = {
-    id: manifest.id,
-    name: manifest.id.split('.')[1],
-    logger: logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-    container: undefined as never,
-    configDir: process.cwd(),
-    get<T>(capability: Token<T>): T {
-      if (!capabilities.has(capability.key)) throw new Error(`needs ${capability.description}`)
-      return capabilities.get(capability.key) as T
-    },
-    tryGet<T>(capability: Token<T>): T | undefined {
-      return capabilities.get(capability.key) as T | undefined
-    },
-  }
-  return manifest.setup(ctx, config)
+  return manifest.setup(testPluginContext({ id: manifest.id, logger, capabilities }), config)
 }
 
 export interface Answer {

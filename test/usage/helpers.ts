@@ -1,8 +1,8 @@
 /** Usage suites: a gateway on a PostgreSQL schema of its own, and an upstream with known usage. */
 import path from 'node:path'
 import { dropSchema, DATABASE_URL, uniqueSchema } from '../store/helpers.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import type { UsageEventRecord } from '../../core/data/types.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { UsageLog, type UsageEventRecord } from '../../core/plugins/api.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 export const HEADER_AUTH = path.resolve('test/fixtures/plugins/header-auth')
@@ -43,10 +43,10 @@ export async function usageGateway(upstreamUrl: string, options: { url?: string;
 
 /** The usage events stored so far (waits until `count` are there). */
 export async function storedEvents(gw: RunningGateway, count: number, timeoutMs = 5000): Promise<UsageEventRecord[]> {
-  const store = gw.controller.current.store!
+  const log = capability(gw, UsageLog)
   const scope = { from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 3600_000), limit: 1000 }
   const { value } = await waitFor(async () => {
-    const rows = await store.usage.list(scope)
+    const rows = await log.list(scope)
     return rows.length >= count ? rows : undefined
   }, timeoutMs, 25)
   return value!

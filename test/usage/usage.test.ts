@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { postJson } from '../helpers/gateway.ts'
-import { countPromptTokens, countText } from '../../core/usage/tokens.ts'
+import { countPromptTokens, countTokens } from '../../core/usage/tokens.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { PRICE, storedEvents, usageGateway, user } from './helpers.ts'
 
@@ -92,7 +92,7 @@ describe('one usage event per /v1 request, matching what the client saw', () => 
     for await (const _ of await client.chat.completions.create({ ...ask, stream: true })) { /* drain */ }
     const [event] = await storedEvents(gw, 1)
     expect(event.promptTokens).toBe(await countPromptTokens(ask as never))
-    expect(event.completionTokens).toBe(await countText(words.join('')))
+    expect(event.completionTokens).toBe(await countTokens(words.join('')))
     expect(event.costUsd).toBeCloseTo((event.promptTokens * PRICE.input + event.completionTokens * PRICE.output) / 1e6, 10)
   })
 
@@ -111,8 +111,8 @@ describe('one usage event per /v1 request, matching what the client saw', () => 
     expect(event.status).toBe(499)
     expect(event.errorType).toBe('client_closed_request')
     expect(event.promptTokens).toBe(await countPromptTokens(ask as never))
-    expect(event.completionTokens).toBeGreaterThanOrEqual(await countText(seen))
-    expect(event.completionTokens).toBeLessThan(await countText(words.join('')))
+    expect(event.completionTokens).toBeGreaterThanOrEqual(await countTokens(seen))
+    expect(event.completionTokens).toBeLessThan(await countTokens(words.join('')))
   })
 
   it('embeddings are recorded with their prompt tokens', async () => {

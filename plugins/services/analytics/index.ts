@@ -44,8 +44,8 @@ const QUERY_SCHEMA = {
   properties: {
     from: { type: 'string', description: 'ISO 8601 date or time (default: `default_range_days` before `to`).' },
     to: { type: 'string', description: 'ISO 8601 date or time (default: now).' },
-    group_by: { enum: GROUPS },
-    interval: { enum: INTERVALS },
+    group_by: { enum: GROUPS, 'x-error-code': 'invalid_group_by' },
+    interval: { enum: INTERVALS, 'x-error-code': 'invalid_interval' },
     user_id: { type: 'string', minLength: 1, description: 'Admins and department admins: one user.' },
     department: { type: 'string', minLength: 1, description: 'Admins: one department.' },
   },

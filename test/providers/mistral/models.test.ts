@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import mistral from '../../../plugins/providers/mistral/index.ts'
-import type { PluginContext, Provider } from '../../../core/plugins/types.ts'
-import { testLogger } from '../../helpers/gateway.ts'
+import type { Provider } from '../../../core/plugins/types.ts'
+import { testPluginContext } from '../../helpers/plugin-context.ts'
 import { sendJson } from '../../helpers/upstream.ts'
 import { API_KEY, startMistralUpstream } from './mistral-upstream.ts'
 
-/** Just enough of a plugin context for a provider, which asks for no capabilities. */
-const context = (name: string): PluginContext => ({
-  id: 'provider.mistral', name, logger: testLogger(), container: undefined as never, configDir: '.',
-  get() { throw new Error('no capabilities in this test') },
-  tryGet: () => undefined,
-})
+const context = (name: string) => testPluginContext({ id: 'provider.mistral', name })
 
 describe('mistral: the upstream model list', () => {
   let upstream: Awaited<ReturnType<typeof startMistralUpstream>>
