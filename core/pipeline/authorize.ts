@@ -21,9 +21,9 @@ export function requirePermission(x: Exchange, permission: string): Role {
   return role
 }
 
-/** The model a request asked for, answered by `route`, must be in the caller's department and key scope. */
-export function authorizeModel(x: Exchange, requested: string, route: CompiledRoute): void {
-  const denial = x.snapshot.access.modelDenial(x.principal, requested, route.name)
+/** The model a request asked for, routed as `routed` and answered by `route`, must be in the caller's department and key scope. */
+export function authorizeModel(x: Exchange, requested: string, routed: string, route: CompiledRoute): void {
+  const denial = x.snapshot.access.modelDenial(x.principal, requested, route.name, routed)
   if (denial) throw modelForbidden(requested, denial)
 }
 

@@ -6,6 +6,7 @@
  */
 import { GatewayError, badRequest, unauthorized } from '../errors.ts'
 import { inSpan } from '../tracing.ts'
+import { unsafeModelName } from '../api/model-names.ts'
 import type { Principal } from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import { Permission } from '../runtime/access.ts'
@@ -43,12 +44,15 @@ export function requireAdmin(x: Exchange): void {
  */
 export function resolveRoute(x: Exchange, model: unknown, metadata?: Readonly<Record<string, unknown>> | null): CompiledRoute {
   if (typeof model !== 'string' || model.length === 0) throw badRequest('`model` is required: a route name from /v1/models.', 'model', 'missing_model')
+  // A glob route passes the name on, and some providers put it in a URL (core/api/model-names.ts).
+  const unsafe = unsafeModelName(model)
+  if (unsafe) throw badRequest(`This model name cannot be used: ${unsafe}.`, 'model', 'invalid_model')
   const routed = x.snapshot.access.routeFor(x.principal, model)
   const resolved = x.snapshot.routes.resolve(routed, { principal: x.principal, headers: x.ctx.headers, metadata })
   if (!resolved) {
     throw new GatewayError(`The model '${model}' does not exist or you do not have access to it.`, { status: 404, code: 'model_not_found', param: 'model' })
   }
-  authorizeModel(x, model, resolved.route)
+  authorizeModel(x, model, routed, resolved.route)
   x.requestedModel = routed
   if (x.span.isRecording()) x.span.setAttributes({ 'gen_ai.request.model': model, 'gateway.route': resolved.route.name })
   return (x.route = resolved.route)

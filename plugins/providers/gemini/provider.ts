@@ -3,6 +3,7 @@ import type { GoogleGenAI, HttpOptions } from '@google/genai'
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../core/api/types.ts'
 import type { Provider, ProviderCall } from '../../../core/plugins/types.ts'
 import { Deadline, embeddingTexts } from '../../../core/api/provider-kit.ts'
+import { pathSegments } from '../../../core/api/model-names.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'
 import { toGeminiRequest } from './request.ts'
@@ -29,7 +30,8 @@ export function createGeminiProvider(client: GoogleGenAI, options: GeminiProvide
     const deadline = new Deadline(call.signal, timeoutMs)
     config.abortSignal = deadline.signal
     config.httpOptions = httpOptionsFor(call)
-    const params = { model: req.model, contents, config }
+    // The SDK puts the model into the URL as it is (`models/{model}:generateContent`): escaped here.
+    const params = { model: pathSegments(req.model), contents, config }
     const context: AnswerContext = { id: `chatcmpl-${call.requestId}`, created: nowSeconds(), model: req.model, requestId: call.requestId }
     const mapError = (err: unknown): unknown => toGatewayError(err, name, deadline.expired)
     try {
@@ -53,7 +55,7 @@ export function createGeminiProvider(client: GoogleGenAI, options: GeminiProvide
     const deadline = new Deadline(call.signal, timeoutMs)
     try {
       const response = await client.models.embedContent({
-        model: req.model,
+        model: pathSegments(req.model),
         // One Content per text: one embedding each (a list of bare strings would be one multi-part input).
         contents: texts.map((text) => ({ parts: [{ text }] })),
         config: { abortSignal: deadline.signal, outputDimensionality: req.dimensions, httpOptions: httpOptionsFor(call) },
