@@ -1,7 +1,8 @@
-/** Read a JSON request body within the snapshot's size limit. */
+/** Read a JSON request body within the snapshot's size limit and the nesting limit (core/api/json-depth.ts). */
 import type Koa from 'koa'
 import getRawBody from 'raw-body'
 import { GatewayError, badRequest } from '../errors.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../api/json-depth.ts'
 
 export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {
   // The body is read as JSON whatever the Content-Type says (curl -d sends form-urlencoded):
@@ -16,6 +17,7 @@ export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown
     throw new GatewayError('Could not read the request body.', { status: 400, code: 'invalid_body', cause: err })
   }
   if (text.length === 0) throw badRequest('The request body is empty; send a JSON object.', null, 'invalid_json')
+  if (jsonDepthExceeds(text)) throw badRequest(`The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep, the limit.`, null, 'invalid_json')
   try {
     return JSON.parse(text)
   } catch (err) {

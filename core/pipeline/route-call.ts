@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatResult, type ChatStream } from '../api/types.ts'
-import { GatewayError, badRequest, upstreamError } from '../errors.ts'
+import { GatewayError, badRequest, requestNotSent, upstreamError } from '../errors.ts'
 import type { ProviderCall } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import type { Exchange } from './exchange.ts'
@@ -140,6 +140,8 @@ class AttemptRun implements Attempt {
   #firstTokenTimer: NodeJS.Timeout | undefined
   #timedOut: string | undefined
   #settled = false
+  /** A stream's first chunk has arrived: the upstream has the request. */
+  #answered = false
   readonly #onClientAbort = (): void => this.#controller.abort(this.#x.signal.reason)
   /** The upstream call's span (GenAI conventions: `chat {model}`, kind CLIENT). */
   readonly #span: Span | undefined
@@ -173,6 +175,7 @@ class AttemptRun implements Attempt {
   async prime(stream: ChatStream): Promise<ChatStream> {
     const iterator = stream[Symbol.asyncIterator]()
     const first = await iterator.next()
+    this.#answered = true
     clearTimeout(this.#firstTokenTimer)
     const run = this
     return {
@@ -206,7 +209,11 @@ class AttemptRun implements Attempt {
     this.#x.signal.removeEventListener('abort', this.#onClientAbort)
   }
 
-  /** Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures 502. */
+  /**
+   * Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures
+   * 502. Only a retryable error counts against the target's breaker (callTargets): a request that
+   * was never sent (`request_not_sent`, a 400) says nothing about the upstream.
+   */
   classify(err: unknown): GatewayError {
     const error = this.#classify(err)
     if (this.#span) failSpan(this.#span, error)
@@ -217,6 +224,9 @@ class AttemptRun implements Attempt {
     if (this.#x.signal.aborted) return clientClosed()
     if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
     if (err instanceof GatewayError) return err
+    // A provider that let one through: a stack overflow while it built the request (an over-deep
+    // value) is not the upstream failing, and its message is an internal.
+    if (err instanceof RangeError && !this.#answered) return requestNotSent(this.#target.provider, err)
     return upstreamError(undefined, (err as Error)?.message ?? String(err), { kind: 'connection', provider: this.#target.provider, cause: err })
   }
 

@@ -42,7 +42,7 @@ export function createGeminiProvider(client: GoogleGenAI, options: GeminiProvide
       const response = await client.models.generateContent(params)
       return toChatResponse(response, context)
     } catch (err) {
-      throw mapError(err)
+      throw toGatewayError(err, name, deadline.expired, 'call')
     } finally {
       // Whole answer read, stream started, or failed: the wait is over either way.
       deadline.settle()
@@ -62,7 +62,7 @@ export function createGeminiProvider(client: GoogleGenAI, options: GeminiProvide
       })
       return toEmbeddingResponse(response, req, texts.length, name)
     } catch (err) {
-      throw toGatewayError(err, name, deadline.expired)
+      throw toGatewayError(err, name, deadline.expired, 'call')
     } finally {
       deadline.settle()
     }
