@@ -1,9 +1,9 @@
 /**
  * The limits stage, after the route is resolved and authorized: budgets first (spend so far plus
  * this request's estimated cost), then every applicable rate-limit bucket in one atomic take
- * (one round trip to a shared limiter). Tokens are estimated before the call (a real tokenizer
- * on the prompt, plus max_tokens) and corrected with the actual usage when the exchange ends;
- * the exchange's cost accrues to its budgets then.
+ * (one round trip to a shared limiter). Tokens are estimated before the call (ceil(bytes / 4) of
+ * the prompt, plus max_tokens × n: cheap and bounded, core/usage/tokens.ts) and corrected with
+ * the actual usage when the exchange ends; the exchange's cost accrues to its budgets then.
  *
  * Refusals are OpenAI-shaped 429s with `retry-after` and the `x-ratelimit-*` headers OpenAI's
  * clients read (also sent on admitted requests); a budget refusal is 402 (or 429) `budget_exceeded`.
@@ -12,7 +12,7 @@ import type { ChatRequest, EmbeddingRequest } from '../api/types.ts'
 import { GatewayError } from '../errors.ts'
 import type { LimitBucket, LimitDecision, Limiter } from '../plugins/types.ts'
 import { endOfPeriod, type AppliedBudget, type AppliedLimit, type GatewayPolicies, type LimitFacts } from '../runtime/policies.ts'
-import { countPromptTokens, countText } from '../usage/tokens.ts'
+import { estimatePromptTokens, estimateTextTokens } from '../usage/tokens.ts'
 import type { Exchange } from './exchange.ts'
 
 /** A token estimate made before the call. */
@@ -27,7 +27,7 @@ const LIMITER_GUARD_MS = 1000
 const THREAD_HEADER = 'x-thread-id'
 
 /** Check budgets and rate limits for `x`; throws the refusal, or arranges the corrections at the end of the exchange. */
-export async function enforceLimits(x: Exchange, estimate: () => Promise<TokenEstimate>, metadata?: Readonly<Record<string, unknown>> | null): Promise<void> {
+export async function enforceLimits(x: Exchange, estimate: () => TokenEstimate, metadata?: Readonly<Record<string, unknown>> | null): Promise<void> {
   const policies = x.snapshot.policies
   if (!policies.active) return
   const facts: LimitFacts = { principal: x.principal, route: x.route!.name, thread: threadOf(x, metadata) }
@@ -35,7 +35,7 @@ export async function enforceLimits(x: Exchange, estimate: () => Promise<TokenEs
   const budgets = policies.budgetsFor(facts)
   if (limits.length === 0 && budgets.length === 0) return
 
-  const tokens = budgets.length > 0 || limits.some((l) => l.unit === 'tokens') ? await estimate() : { prompt: 0, completion: 0 }
+  const tokens = budgets.length > 0 || limits.some((l) => l.unit === 'tokens') ? estimate() : { prompt: 0, completion: 0 }
   const estimated = tokens.prompt + tokens.completion
   if (budgets.length) await checkBudgets(x, policies, budgets, tokens)
   const taken = limits.length ? await takeLimits(x, policies, limits, estimated) : false
@@ -52,24 +52,24 @@ export async function enforceLimits(x: Exchange, estimate: () => Promise<TokenEs
   })
 }
 
-/** Prompt tokens of a chat request (a real tokenizer) and the most its answer may use. */
-export function estimateChat(body: ChatRequest): () => Promise<TokenEstimate> {
-  return async () => {
+/** A chat request's estimated prompt tokens and the most its answer may use. */
+export function estimateChat(body: ChatRequest): () => TokenEstimate {
+  return () => {
     const bound = positive(body.max_completion_tokens) ?? positive(body.max_tokens) ?? 0
-    // An estimate that cannot be made is corrected by the actual usage afterwards.
-    const prompt = await countPromptTokens(body).catch(() => 0)
-    return { prompt, completion: bound * (positive(body.n) ?? 1) }
+    return { prompt: estimatePromptTokens(body), completion: bound * (positive(body.n) ?? 1) }
   }
 }
 
 const positive = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined)
 
-/** Tokens of an embeddings request's text inputs (token-id inputs count as given). */
-export function estimateEmbeddings(body: EmbeddingRequest): () => Promise<TokenEstimate> {
-  return async () => {
-    const inputs: unknown[] = Array.isArray(body.input) ? body.input : [body.input]
+/** Estimated tokens of an embeddings request's inputs (token-id inputs count as given). */
+export function estimateEmbeddings(body: EmbeddingRequest): () => TokenEstimate {
+  return () => {
+    const input: unknown = body.input
+    // One token array is one input; a list of strings or token arrays is several.
+    const inputs: unknown[] = Array.isArray(input) && !input.every((i) => typeof i === 'number') ? input : [input]
     let prompt = 0
-    for (const input of inputs) prompt += typeof input === 'string' ? await countText(input).catch(() => 0) : Array.isArray(input) ? input.length : 0
+    for (const item of inputs) prompt += typeof item === 'string' ? estimateTextTokens(item) : Array.isArray(item) ? item.length : 0
     return { prompt, completion: 0 }
   }
 }

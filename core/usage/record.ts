@@ -19,14 +19,10 @@ export async function finishExchange(x: Exchange): Promise<void> {
   let completion = x.usage?.completion_tokens ?? 0
   const cached = x.usage?.prompt_tokens_details?.cached_tokens ?? 0
   // A stream that started but ended without usage (aborted, cut, or a provider that sends none)
-  // was still billed upstream: count it with a real tokenizer.
+  // was still billed upstream: count it with a real tokenizer (bounded, in the token worker; an
+  // estimate if the worker cannot answer).
   if (!x.usage && x.ttftMs !== undefined && x.request && !x.cacheHit) {
-    try {
-      prompt = await countPromptTokens(x.request)
-      completion = await countText(x.completionParts.join(''))
-    } catch {
-      // The tokenizer failed to load: record the event with zero tokens rather than lose it.
-    }
+    ;[prompt, completion] = await Promise.all([countPromptTokens(x.request), countText(x.completionParts.join(''))])
   }
   const costUsd = x.cacheHit ? 0 : snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached })
   const latencyMs = performance.now() - x.startedAt
