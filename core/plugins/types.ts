@@ -89,6 +89,13 @@ export interface ProviderCall {
   unsupported(param: string, message?: string): void
 }
 
+/**
+ * A provider's failures decide what the kernel does next: an upstream failure (`upstreamError` in
+ * core/errors.ts) may be retried and counts toward the target's circuit breaker; a request that
+ * never reached the upstream (it failed to serialise, the SDK refused it: `requestNotSent`) is the
+ * caller's 400 and counts toward nothing. `req.model` may be a client's name passed through by a
+ * glob route: escape it (`pathSegment` in core/api/model-names.ts) wherever it goes into a URL.
+ */
 export interface Provider extends Lifecycle {
   /** Chat completion; resolves to an async iterable of chunks when `req.stream` is true. */
   chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult>
