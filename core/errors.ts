@@ -85,6 +85,23 @@ export const unauthorized = (message = 'Missing or invalid credentials.', code =
 export const forbidden = (message: string, code = 'forbidden'): GatewayError =>
   new GatewayError(message, { status: 403, code })
 
+/** JS engine errors: their messages ("Maximum call stack size exceeded") are internals, never shown to a client. */
+const ENGINE_ERRORS: readonly (new (...args: never[]) => Error)[] = [RangeError, TypeError, ReferenceError, SyntaxError, URIError, EvalError]
+
+/**
+ * A request a provider could not send: it failed while being built (serialised, or refused by the
+ * provider's SDK), so nothing reached the upstream. That is the caller's request at fault, not the
+ * upstream: a 400, never retried, never counted by a circuit breaker. The SDK's own refusal is
+ * quoted; an engine error (a stack overflow on a deeply nested value) is described, not quoted.
+ */
+export function requestNotSent(provider: string, cause: unknown): GatewayError {
+  const engine = ENGINE_ERRORS.some((E) => cause instanceof E)
+  const reason = cause instanceof RangeError ? 'it is nested too deeply or too large to serialise'
+    : !engine && cause instanceof Error && cause.message ? cause.message.slice(0, 500)
+    : 'it could not be built'
+  return new GatewayError(`${provider} could not send this request: ${reason}.`, { status: 400, code: 'request_not_sent', cause })
+}
+
 /** Upstream status codes the routing layer may retry or fall back on. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500

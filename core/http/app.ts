@@ -20,8 +20,8 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
   const access = accessLogger(logger)
   app.proxy = true
   app.silent = true
-  // Each snapshot's routes are built once, on its first request.
-  const routers = new WeakMap<Snapshot, Router.Middleware>()
+  // Each snapshot's routes are built once: the first one's now, a reloaded one's on its first request.
+  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current)]])
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id')

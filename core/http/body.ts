@@ -1,16 +1,14 @@
 /**
  * Reading request bodies within the snapshot's limits: JSON (nesting depth bounded before it is
- * parsed, so a hostile body cannot overflow a stack anywhere after), and multipart uploads
- * (busboy: fields and files, the whole request within the body limit).
+ * parsed, core/api/json-depth.ts, so a hostile body cannot overflow a stack anywhere after), and
+ * multipart uploads (busboy: fields and files, the whole request within the body limit).
  */
 import type Koa from 'koa'
 import getRawBody from 'raw-body'
 import busboy from 'busboy'
 import { GatewayError, badRequest } from '../errors.ts'
 import type { UploadedFile } from '../plugins/types.ts'
-
-/** Deeper JSON than this is refused: no API the gateway serves nests anywhere near it. */
-export const MAX_JSON_DEPTH = 64
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../api/json-depth.ts'
 
 /** `empty`: what an empty body reads as (a route whose fields are all optional); without it an empty body is a 400. */
 export async function readJson(ctx: Koa.Context, limit: number, empty?: unknown): Promise<unknown> {
@@ -29,30 +27,12 @@ export async function readJson(ctx: Koa.Context, limit: number, empty?: unknown)
     if (empty !== undefined) return empty
     throw badRequest('The request body is empty; send a JSON object.', null, 'invalid_json')
   }
-  if (jsonDepth(text) > MAX_JSON_DEPTH) throw badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, null, 'invalid_json')
+  if (jsonDepthExceeds(text)) throw badRequest(`The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep, the limit.`, null, 'invalid_json')
   try {
     return JSON.parse(text)
   } catch (err) {
     throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json')
   }
-}
-
-/** The deepest nesting of arrays and objects in JSON text, in one pass without recursion. */
-export function jsonDepth(text: string): number {
-  let depth = 0
-  let max = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92 /* \ */) i++
-      else if (c === 34 /* " */) inString = false
-    } else if (c === 34) inString = true
-    else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > max) max = depth
-    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--
-  }
-  return max
 }
 
 /** A multipart/form-data request: its text fields and its files, all within `limit` bytes. */

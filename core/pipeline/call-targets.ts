@@ -11,7 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
-import { GatewayError, badRequest, upstreamError } from '../errors.ts'
+import { GatewayError, badRequest, requestNotSent, upstreamError } from '../errors.ts'
 import type { NativeResult, ProviderCall } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
@@ -183,6 +183,8 @@ class Attempt {
   #firstTokenTimer: NodeJS.Timeout | undefined
   #timedOut: string | undefined
   #settled = false
+  /** A stream's first chunk has arrived: the upstream has the request. */
+  #answered = false
   readonly #onClientAbort = (): void => this.#controller.abort(this.#x.signal.reason)
   /** The upstream call's span (GenAI conventions: `chat {model}`, kind CLIENT). */
   readonly #span: Span | undefined
@@ -216,6 +218,7 @@ class Attempt {
   async prime<T>(stream: AsyncIterable<T>): Promise<AsyncIterable<T>> {
     const iterator = stream[Symbol.asyncIterator]()
     const first = await iterator.next()
+    this.#answered = true
     clearTimeout(this.#firstTokenTimer)
     return new PrimedStream(iterator, first, this)
   }
@@ -229,7 +232,11 @@ class Attempt {
     this.#x.signal.removeEventListener('abort', this.#onClientAbort)
   }
 
-  /** Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures 502. */
+  /**
+   * Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures
+   * 502. Only a retryable error counts against the target's breaker (callTargets): a request that
+   * was never sent (`request_not_sent`, a 400) says nothing about the upstream.
+   */
   classify(err: unknown): GatewayError {
     const error = this.#classify(err)
     if (this.#span) failSpan(this.#span, error)
@@ -240,6 +247,9 @@ class Attempt {
     if (this.#x.signal.aborted) return clientClosed()
     if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
     if (err instanceof GatewayError) return err
+    // A provider that let one through: a stack overflow while it built the request (an over-deep
+    // value) is not the upstream failing, and its message is an internal.
+    if (err instanceof RangeError && !this.#answered) return requestNotSent(this.#target.provider, err)
     return upstreamError(undefined, (err as Error)?.message ?? String(err), { kind: 'connection', provider: this.#target.provider, cause: err })
   }
 

@@ -48,7 +48,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
     routes(model: string): RouteInfo | undefined {
       const routed = snapshot.access.routeFor(principal, model)
       const resolved = snapshot.routes.resolve(routed, { principal, headers: {}, metadata: undefined })
-      if (!resolved || snapshot.access.modelDenial(principal, model, resolved.route.name)) return undefined
+      if (!resolved || snapshot.access.modelDenial(principal, model, resolved.route.name, routed)) return undefined
       return resolved.route.info
     },
   }

@@ -9,7 +9,7 @@ import type {
 } from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
-import { estimateTokens } from '../usage/estimate.ts'
+import { estimateTokens } from '../usage/tokens.ts'
 import type { Span } from '../tracing.ts'
 import type { GatewayError } from '../errors.ts'
 import type { RequestScope } from './scope.ts'

@@ -5,17 +5,21 @@
  */
 import { GatewayError, badRequest } from '../errors.ts'
 import type { ModelDenial } from '../runtime/access.ts'
+import { unsafeModelName } from '../api/model-names.ts'
 import type { Exchange } from './exchange.ts'
 
 export function resolveRoute(x: Exchange): void {
   const model = (x.request as { model?: unknown }).model
   if (typeof model !== 'string' || model.length === 0) throw badRequest('`model` is required: a route name from /v1/models.', 'model', 'missing_model')
+  // A glob route passes the name on, and some providers put it in a URL (core/api/model-names.ts).
+  const unsafe = unsafeModelName(model)
+  if (unsafe) throw badRequest(`This model name cannot be used: ${unsafe}.`, 'model', 'invalid_model')
   const { access, routes } = x.snapshot
   const routed = access.routeFor(x.principal, model)
   const metadata = (x.request as { metadata?: Readonly<Record<string, unknown>> | null }).metadata
   const resolved = routes.resolve(routed, { principal: x.principal, headers: x.headers, metadata })
   if (!resolved) throw new GatewayError(`The model '${model}' does not exist or you do not have access to it.`, { status: 404, code: 'model_not_found', param: 'model' })
-  const denial = access.modelDenial(x.principal, model, resolved.route.name)
+  const denial = access.modelDenial(x.principal, model, resolved.route.name, routed)
   if (denial) throw modelForbidden(model, denial)
   x.compiledRoute = resolved.route
   x.requestedModel = routed

@@ -8,10 +8,12 @@
 export * from './types.ts'
 export * from './capabilities.ts'
 export {
-  GatewayError, badRequest, conflict, forbidden, isRetryableStatus, notFound, toGatewayError, unauthorized, upstreamError,
+  GatewayError, badRequest, conflict, forbidden, isRetryableStatus, notFound, requestNotSent, toGatewayError, unauthorized, upstreamError,
   type ErrorType, type GatewayErrorOptions,
 } from '../errors.ts'
 export * from '../api/types.ts'
+export { pathSegment, pathSegments } from '../api/model-names.ts'
+export { MAX_JSON_DEPTH, jsonDepthExceeds } from '../api/json-depth.ts'
 export { countPromptTokens, countTokens } from '../usage/tokens.ts'
 export { canonicalJson } from '../runtime/canonical.ts'
 export { NamePatterns } from '../runtime/glob.ts'

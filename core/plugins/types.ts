@@ -195,6 +195,12 @@ export interface NativeResult {
   model(): string | undefined
 }
 
+/**
+ * A provider's failures decide what the kernel does next: an upstream failure (`upstreamError`)
+ * may be retried and counts toward the target's circuit breaker; a request that never reached the upstream (it failed to serialise, the SDK refused it: `requestNotSent`) is the
+ * caller's 400 and counts toward nothing. `req.model` may be a client's name passed through by a
+ * glob route: escape it (`pathSegment`) wherever it goes into a URL.
+ */
 export interface Provider extends Lifecycle {
   /** Chat completion; resolves to an async iterable of chunks when `req.stream` is true. */
   chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult>

@@ -4,7 +4,7 @@
  * values; core/pipeline/authorize.ts turns a refusal into a GatewayError. A reload builds new
  * tables, so a change to a role or a department applies to the next request.
  */
-import { NamePatterns } from './glob.ts'
+import { isGlob, NamePatterns } from './glob.ts'
 import type { DataScope, DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
 import type { AccessView, Principal } from '../plugins/types.ts'
 
@@ -152,23 +152,29 @@ export class AccessTables {
   }
 
   /**
-   * Undefined when the principal may use the model it asked for by `requested` (answered by the
-   * route `routeName`, which may differ for an alias or an override); else why not. Either name
-   * matching a department's or a key's list is enough, and a department allows the names it overrides.
+   * Undefined when the principal may use the model it asked for by `requested`, `routed` as (its
+   * department's override) and answered by the route `routeName` (which differs for an alias or an
+   * override); else why not. Any of these names matching a department's or a key's list is enough,
+   * and a department allows the names it overrides. A glob route's name is a pattern, not a name:
+   * it is never matched (read literally, the route `az-*` would pass a scope of `az-?`), so a glob
+   * route is allowed only by the exact names the request goes by, the one it passes upstream.
    */
-  modelDenial(principal: Principal | undefined, requested: string, routeName: string = requested): ModelDenial | undefined {
+  modelDenial(principal: Principal | undefined, requested: string, routeName: string = requested, routed: string = requested): ModelDenial | undefined {
     if (!principal || !this.enforced) return undefined
+    const names = [requested]
+    if (routed !== requested) names.push(routed)
+    if (!isGlob(routeName) && !names.includes(routeName)) names.push(routeName)
     const deptName = principal.department
     if (deptName !== undefined && this.#departments.size > 0) {
       const dept = this.#departments.get(deptName)
       if (!dept) return { reason: 'unknown_department', department: deptName }
       // A name the department overrides is one its admins chose to offer.
-      const allowed = !dept.models || dept.routeOverrides.has(requested) || dept.models.matches(requested) || dept.models.matches(routeName)
+      const allowed = !dept.models || dept.routeOverrides.has(requested) || names.some((name) => dept.models!.matches(name))
       if (!allowed) return { reason: 'department', department: deptName }
     }
     if (principal.allowedModels) {
       const scope = this.#scope(principal.allowedModels)
-      if (!scope.matches(requested) && !scope.matches(routeName)) return { reason: 'key' }
+      if (!names.some((name) => scope.matches(name))) return { reason: 'key' }
     }
     return undefined
   }

@@ -3,7 +3,7 @@
  * carries the key); 429 keeps `retry-after`; 529 "overloaded" is a retryable 503.
  */
 import type * as AnthropicSdk from '@anthropic-ai/sdk'
-import { GatewayError, upstreamError } from '../../../core/plugins/api.ts'
+import { GatewayError, requestNotSent, upstreamError } from '../../../core/plugins/api.ts'
 
 /** The SDK's error classes; the SDK is imported lazily, so they arrive with it. */
 export type SdkErrors = Pick<typeof AnthropicSdk, 'AnthropicError' | 'APIError' | 'APIUserAbortError' | 'APIConnectionError' | 'APIConnectionTimeoutError'>
@@ -27,9 +27,10 @@ const STATUS_BY_ERROR_TYPE: Readonly<Record<string, number>> = {
 
 /**
  * Map what the SDK threw. An abort is returned unchanged: only the kernel knows whether the client
- * left or the route's timeout fired.
+ * left or the route's timeout fired. `stage` says where it was thrown: `call` before an answer was
+ * read (the SDK building and sending the request), `answer` while reading one.
  */
-export function fromSdkError(err: unknown, sdk: SdkErrors, provider: string): unknown {
+export function fromSdkError(err: unknown, sdk: SdkErrors, provider: string, stage: 'call' | 'answer' = 'answer'): unknown {
   if (err instanceof GatewayError || err instanceof sdk.APIUserAbortError) return err
   if (err instanceof sdk.APIConnectionTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
   if (err instanceof sdk.APIConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
@@ -44,7 +45,9 @@ export function fromSdkError(err: unknown, sdk: SdkErrors, provider: string): un
     }
     return upstreamError(status, message, { retryAfter, provider, cause: err })
   }
-  // The SDK refusing a request before sending it (e.g. a setting it cannot use).
-  if (err instanceof sdk.AnthropicError) return new GatewayError(`${provider}: ${err.message}`, { status: 502, code: 'upstream_client_error', cause: err })
+  // Before an answer, the SDK's own base error is its refusal of a request it will not send (a
+  // setting it cannot use), and a RangeError is serialising an over-deep value: nothing was sent.
+  if (stage === 'call' && (err instanceof sdk.AnthropicError || err instanceof RangeError)) return requestNotSent(provider, err)
+  if (err instanceof sdk.AnthropicError) return new GatewayError(`${provider}: ${err.message}`, { status: 502, code: 'upstream_error', cause: err })
   return err
 }

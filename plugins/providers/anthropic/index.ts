@@ -32,7 +32,7 @@ export function createAnthropicProvider(client: Anthropic, sdk: SdkErrors, confi
         const events = await client.messages.create({ ...body, stream: true }, options)
         return toChatChunks(events, { includeUsage: req.stream_options?.include_usage === true, signal: call.signal, provider: name, mapError })
       } catch (err) {
-        throw mapError(err)
+        throw fromSdkError(err, sdk, name, 'call')
       }
     },
 

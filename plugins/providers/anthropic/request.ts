@@ -21,6 +21,7 @@ import { badRequest } from '../../../core/plugins/api.ts'
 import type { ProviderCall } from '../../../core/plugins/api.ts'
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../core/plugins/api.ts'
 import { defaultMaxTokens } from './models.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../core/plugins/api.ts'
 
 /**
  * The request body. `temperature` and `top_p` are not in the SDK's types because API version
@@ -281,6 +282,7 @@ function assistantBlocks(message: Extract<ChatMessage, { role: 'assistant' }>, a
 /** Tool-call arguments are a JSON string in OpenAI's shape and an object in Anthropic's. */
 function parseArguments(text: string, at: string): Record<string, unknown> {
   if (!text.trim()) return {}
+  if (jsonDepthExceeds(text)) throw badRequest(`Tool call arguments nest more than ${MAX_JSON_DEPTH} levels deep.`, at, 'invalid_tool_arguments')
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -6,7 +6,7 @@
  * RetryInfo detail (`retryDelay: "12s"`) becomes `retry-after`, since the SDK does not expose
  * response headers. The SDK is duck-typed here, not imported: it is loaded lazily, in setup.
  */
-import { GatewayError, upstreamError } from '../../../core/plugins/api.ts'
+import { GatewayError, requestNotSent, upstreamError } from '../../../core/plugins/api.ts'
 
 interface GoogleErrorBody {
   error?: {
@@ -42,9 +42,10 @@ function describeConnectionFailure(err: Error): string {
 
 /**
  * `err` as a GatewayError, or unchanged when the caller's signal ended the call (the kernel tells
- * a client that went away from a route timeout).
+ * a client that went away from a route timeout). `stage` says where it was thrown: `call` before
+ * an answer was read (the SDK building and sending the request), `answer` while reading one.
  */
-export function toGatewayError(err: unknown, provider: string, deadlineExpired: boolean): unknown {
+export function toGatewayError(err: unknown, provider: string, deadlineExpired: boolean, stage: 'call' | 'answer' = 'answer'): unknown {
   if (err instanceof GatewayError) return err
   if (deadlineExpired) return upstreamError(undefined, '', { kind: 'timeout', provider, cause: err })
   if (isApiError(err)) {
@@ -53,6 +54,10 @@ export function toGatewayError(err: unknown, provider: string, deadlineExpired: 
   }
   if (err instanceof Error && err.name === 'AbortError') return err
   if (err instanceof TypeError) return upstreamError(undefined, describeConnectionFailure(err), { kind: 'connection', provider, cause: err })
+  // Before an answer, the SDK throws a plain Error only to refuse a request it will not send
+  // ("invalid model parameter", "contents are required"), and serialising an over-deep value
+  // overflows the stack (RangeError): nothing reached the upstream.
+  if (stage === 'call' && (err instanceof RangeError || (err instanceof Error && err.constructor === Error))) return requestNotSent(provider, err)
   const message = err instanceof Error ? err.message : String(err)
   return upstreamError(502, `unexpected answer: ${message.slice(0, MAX_MESSAGE)}`, { provider, cause: err })
 }

@@ -1,7 +1,6 @@
 /** The Gemini provider: the unified API over one @google/genai client (the Gemini Developer API). */
 import type { GoogleGenAI, HttpOptions } from '@google/genai'
-import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../core/plugins/api.ts'
-import type { Provider, ProviderCall } from '../../../core/plugins/api.ts'
+import { pathSegments, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type ModelInfo, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
 import { Deadline, embeddingTexts } from '../kit/provider-kit.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'
@@ -29,7 +28,8 @@ export function createGeminiProvider(client: GoogleGenAI, options: GeminiProvide
     const deadline = new Deadline(call.signal, timeoutMs)
     config.abortSignal = deadline.signal
     config.httpOptions = httpOptionsFor(call)
-    const params = { model: req.model, contents, config }
+    // The SDK puts the model into the URL as it is (`models/{model}:generateContent`): escaped here.
+    const params = { model: pathSegments(req.model), contents, config }
     const context: AnswerContext = { id: `chatcmpl-${call.requestId}`, created: nowSeconds(), model: req.model, requestId: call.requestId }
     const mapError = (err: unknown): unknown => toGatewayError(err, name, deadline.expired)
     try {
@@ -40,7 +40,7 @@ export function createGeminiProvider(client: GoogleGenAI, options: GeminiProvide
       const response = await client.models.generateContent(params)
       return toChatResponse(response, context)
     } catch (err) {
-      throw mapError(err)
+      throw toGatewayError(err, name, deadline.expired, 'call')
     } finally {
       // Whole answer read, stream started, or failed: the wait is over either way.
       deadline.settle()
@@ -53,14 +53,14 @@ export function createGeminiProvider(client: GoogleGenAI, options: GeminiProvide
     const deadline = new Deadline(call.signal, timeoutMs)
     try {
       const response = await client.models.embedContent({
-        model: req.model,
+        model: pathSegments(req.model),
         // One Content per text: one embedding each (a list of bare strings would be one multi-part input).
         contents: texts.map((text) => ({ parts: [{ text }] })),
         config: { abortSignal: deadline.signal, outputDimensionality: req.dimensions, httpOptions: httpOptionsFor(call) },
       })
       return toEmbeddingResponse(response, req, texts.length, name)
     } catch (err) {
-      throw toGatewayError(err, name, deadline.expired)
+      throw toGatewayError(err, name, deadline.expired, 'call')
     } finally {
       deadline.settle()
     }

@@ -15,6 +15,7 @@ import type { ProviderCall } from '../../../core/plugins/api.ts'
 import { audioPart, filePart, imagePart } from './media.ts'
 import { sdkEnum } from './sdk-enum.ts'
 import { callRefOf } from './tool-ids.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../core/plugins/api.ts'
 
 export interface GeminiChatParams {
   contents: Content[]
@@ -231,6 +232,7 @@ function assistantParts(message: AssistantMessage, param: string, functionNames:
 /** Gemini takes arguments as a JSON object, not OpenAI's JSON text. */
 function parseArguments(text: string, param: string): Record<string, unknown> {
   if (!text.trim()) return {}
+  if (jsonDepthExceeds(text)) throw badRequest(`${param} nests more than ${MAX_JSON_DEPTH} levels deep.`, param, 'invalid_tool_arguments')
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -257,7 +259,8 @@ function functionResponsePart(message: ToolMessage, param: string, functionNames
 
 function structuredOrText(text: string): unknown {
   const first = text.trimStart()[0]
-  if (first !== '{' && first !== '[') return text
+  // Too deep to be sent as structure (the SDK's serialiser would overflow): sent as the text it is.
+  if ((first !== '{' && first !== '[') || jsonDepthExceeds(text)) return text
   try {
     return JSON.parse(text)
   } catch {

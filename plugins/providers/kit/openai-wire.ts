@@ -8,7 +8,8 @@
  *  - conforming responses to OpenAI's published schema where compatible servers stray from it,
  *  - mapping the SDK's errors (APIError, APIConnectionError, APIConnectionTimeoutError,
  *    APIUserAbortError) to GatewayErrors: upstream message kept, `retry-after` kept on 429,
- *    dead upstream 502, timeout 504, retryable classified by core/errors.ts.
+ *    dead upstream 502, timeout 504, retryable classified by the published errors; a request that failed
+ *    before it was sent (not serialisable, refused by the SDK) is the caller's 400 `request_not_sent`.
  *
  * It knows no SDK by name: a plugin hands over a small transport (three functions around its SDK
  * client) and the SDK's error classes, so the openai SDK and groq-sdk share one code path. The SDK
@@ -19,7 +20,7 @@ import https from 'node:https'
 import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import {
-  GatewayError, isChatStream, upstreamError,
+  GatewayError, isChatStream, requestNotSent, upstreamError,
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type Provider, type ProviderCall, type Usage,
 } from '../../../core/plugins/api.ts'
@@ -220,7 +221,8 @@ export interface OpenAIWireOptions {
 // the provider
 
 export function createOpenAIWireProvider(transport: OpenAIWireTransport, options: OpenAIWireOptions): Provider {
-  const failure = (err: unknown, signal: AbortSignal | undefined): GatewayError => toGatewayError(err, signal, options)
+  /** A failure of the call itself: the request was being sent and no answer had been read yet. */
+  const failure = (err: unknown, signal: AbortSignal | undefined): GatewayError => toGatewayError(err, signal, options, 'call')
   const provider: Provider = {
     dispose: options.dispose,
     async chat(req, call) {
@@ -254,7 +256,7 @@ export function createOpenAIWireProvider(transport: OpenAIWireTransport, options
       try {
         return (await models({ signal })).map((entry) => toModelInfo(entry, options.modelOwner))
       } catch (err) {
-        throw failure(err, signal)
+        throw toGatewayError(err, signal, options)
       }
     }
   }
@@ -386,8 +388,11 @@ interface SdkApiError extends Error {
   readonly error?: unknown
 }
 
-/** Anything an SDK call threw, as a GatewayError in the gateway's terms. */
-export function toGatewayError(err: unknown, signal: AbortSignal | undefined, options: OpenAIWireOptions): GatewayError {
+/**
+ * Anything an SDK call threw, as a GatewayError in the gateway's terms. `stage` says where: `call`
+ * while the request was being sent (before an answer was read), `answer` while reading one.
+ */
+export function toGatewayError(err: unknown, signal: AbortSignal | undefined, options: OpenAIWireOptions, stage: 'call' | 'answer' = 'answer'): GatewayError {
   if (err instanceof GatewayError) return err
   const { errors, provider } = options
   if (err instanceof errors.APIUserAbortError || (signal?.aborted && isAbort(err))) return abortedError(signal, provider, err)
@@ -402,6 +407,10 @@ export function toGatewayError(err: unknown, signal: AbortSignal | undefined, op
     return errorFromBody(e.error, e, e.message, options)
   }
   if (signal?.aborted) return abortedError(signal, provider, err)
+  // The SDK wraps every failure of the HTTP exchange in its own classes (above), and an answer that
+  // is not JSON is a SyntaxError. Anything else thrown during the call came from building the
+  // request (serialising it, the SDK refusing it): nothing reached the upstream.
+  if (stage === 'call' && !(err instanceof SyntaxError)) return requestNotSent(provider, err)
   // A body cut off mid-read (socket reset), or a frame that is not JSON: the upstream failed us.
   return upstreamError(undefined, redact((err as Error)?.message ?? String(err), options), { kind: 'connection', provider, cause: err })
 }

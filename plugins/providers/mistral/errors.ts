@@ -10,7 +10,7 @@
  * (ConnectionError, RequestTimeoutError, RequestAbortedError) are told apart by name: the SDK is
  * loaded lazily, so its classes are not imported here.
  */
-import { GatewayError, badRequest, upstreamError } from '../../../core/plugins/api.ts'
+import { GatewayError, badRequest, requestNotSent, upstreamError } from '../../../core/plugins/api.ts'
 
 const MAX_MESSAGE = 1000
 
@@ -61,9 +61,10 @@ function causeMessage(err: Error): string {
 
 /**
  * `err` as a GatewayError, or unchanged when the caller's signal ended the call (the kernel tells
- * a client that went away from a route timeout).
+ * a client that went away from a route timeout). `stage` says where it was thrown: `call` before
+ * an answer was read (the SDK building and sending the request), `answer` while reading one.
  */
-export function toGatewayError(err: unknown, provider: string, deadlineExpired: boolean): unknown {
+export function toGatewayError(err: unknown, provider: string, deadlineExpired: boolean, stage: 'call' | 'answer' = 'answer'): unknown {
   if (err instanceof GatewayError) return err
   if (deadlineExpired) return upstreamError(undefined, '', { kind: 'timeout', provider, cause: err })
   if (isHttpError(err)) {
@@ -84,8 +85,10 @@ export function toGatewayError(err: unknown, provider: string, deadlineExpired: 
       return upstreamError(undefined, causeMessage(err), { kind: 'connection', provider, cause: err })
     case 'SDKValidationError':
       // The SDK checks a request against Mistral's schema before sending it.
-      return badRequest(`${provider}: the request does not fit Mistral's API: ${err.message.slice(0, MAX_MESSAGE)}`, null, 'invalid_request')
+      return requestNotSent(provider, new Error(`it does not fit Mistral's API: ${err.message.slice(0, MAX_MESSAGE)}`))
     default:
+      // Serialising an over-deep value before sending overflows the stack: nothing was sent.
+      if (stage === 'call' && err instanceof RangeError) return requestNotSent(provider, err)
       if (err instanceof TypeError) return upstreamError(undefined, causeMessage(err), { kind: 'connection', provider, cause: err })
       return upstreamError(502, `unexpected answer: ${err.message.slice(0, MAX_MESSAGE)}`, { provider, cause: err })
   }

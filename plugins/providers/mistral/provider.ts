@@ -41,7 +41,7 @@ export function createMistralProvider(client: Mistral, options: MistralProviderO
       }
       return toChatResponse(await client.chat.complete(request, requestOptions(call, deadline)), name)
     } catch (err) {
-      throw mapError(err)
+      throw toGatewayError(err, name, deadline.expired, 'call')
     } finally {
       // Whole answer read, stream started, or failed: the wait is over either way.
       deadline.settle()
@@ -59,7 +59,7 @@ export function createMistralProvider(client: Mistral, options: MistralProviderO
       )
       return toEmbeddingResponse(response, req)
     } catch (err) {
-      throw toGatewayError(err, name, deadline.expired)
+      throw toGatewayError(err, name, deadline.expired, 'call')
     } finally {
       deadline.settle()
     }

@@ -5,7 +5,8 @@
  * (`/openai/deployments/{deployment}/...`), sends `api-version` as a query parameter and the key
  * as an `api-key` header. The deployment is the route target's model unless `deployment` pins one.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import type { AzureOpenAI } from 'openai'
+import { definePlugin, pathSegment, type ChatResponse, type ChatStream, type EmbeddingResponse, type Provider } from '../../../core/plugins/api.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig, type OpenAIWireTransport } from '../kit/openai-wire.ts'
 
 export interface OpenAICompatibleConfig extends ConnectionConfig {
@@ -45,13 +46,16 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
       ctx.logger,
     )
     const { baseURL, ...common } = sdk.options
-    const client = config.api_version
-      ? new AzureOpenAI({ ...common, endpoint: baseURL, apiVersion: config.api_version, deployment: config.deployment })
-      : new OpenAI({ ...common, baseURL, organization: null, project: null })
-    const transport: OpenAIWireTransport = {
-      chat: (body, options) => client.chat.completions.create(body, options),
-      embed: (body, options) => client.embeddings.create(body, options),
-      models: async (options) => (await client.models.list(options)).data,
+    let transport: OpenAIWireTransport
+    if (config.api_version) {
+      transport = azureTransport(new AzureOpenAI({ ...common, endpoint: baseURL, apiVersion: config.api_version }), config.deployment)
+    } else {
+      const client = new OpenAI({ ...common, baseURL, organization: null, project: null })
+      transport = {
+        chat: (body, options) => client.chat.completions.create(body, options),
+        embed: (body, options) => client.embeddings.create(body, options),
+        models: async (options) => (await client.models.list(options)).data,
+      }
     }
     return createOpenAIWireProvider(transport, {
       provider: ctx.name,
@@ -62,3 +66,18 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
     })
   },
 })
+
+/**
+ * Azure's calls, each to its deployment's path. The SDK's AzureOpenAI would put the body's model
+ * into the path as it is, so `az-x/../gpt-4-32k` became another deployment: the path is built here
+ * with the deployment as one escaped segment, and sent through the client's public `post` (a path
+ * the SDK does not rewrite), exactly as `chat.completions.create` and `embeddings.create` send theirs.
+ */
+function azureTransport(client: AzureOpenAI, pinned: string | undefined): OpenAIWireTransport {
+  const path = (model: string, endpoint: string): string => `/deployments/${pathSegment(pinned ?? model)}/${endpoint}`
+  return {
+    chat: (body, options) => client.post<ChatResponse | ChatStream>(path(body.model, 'chat/completions'), { body, ...options, stream: body.stream ?? false }),
+    embed: (body, options) => client.post<EmbeddingResponse>(path(body.model, 'embeddings'), { body, ...options }),
+    models: async (options) => (await client.models.list(options)).data,
+  }
+}

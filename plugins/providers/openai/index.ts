@@ -1,6 +1,6 @@
 /**
  * provider.openai: OpenAI's API through the official `openai` SDK. The unified API is OpenAI's wire
- * format, so requests and responses pass through; core/api/openai-wire.ts does the rest (streams,
+ * format, so requests and responses pass through; plugins/providers/kit/openai-wire.ts does the rest (streams,
  * usage, errors). One SDK client per instance, reused across requests and config reloads.
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'

@@ -1,7 +1,7 @@
 /**
  * provider.openrouter: OpenRouter's OpenAI-compatible API through the official openai SDK, with
  * OpenRouter's app-attribution headers. Model names are OpenRouter's (`openai/gpt-4o-mini`).
- * OpenRouter's quirks are handled by core/api/openai-wire.ts: keep-alive comments (the SDK's SSE
+ * OpenRouter's quirks are handled by plugins/providers/kit/openai-wire.ts: keep-alive comments (the SDK's SSE
  * parser skips them), the usage chunk it always sends (forwarded only when asked for), errors sent
  * as a 200 body or mid-stream with the status in `error.code`, and model entries without `owned_by`.
  */

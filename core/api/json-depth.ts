@@ -1,0 +1,51 @@
+/**
+ * How deeply JSON from a client may nest. Parsing a deep value is cheap for V8, but everything
+ * after it recurses: the SDKs' JSON.stringify overflows the stack at a few thousand levels, so one
+ * body nested 6,000 deep failed at the provider and looked like an upstream failure. The limit is
+ * checked on the text, before parsing, in one pass without recursion (so the check itself cannot
+ * overflow) that stops at the first level past it.
+ */
+
+/** No request the gateway serves needs more (tool schemas nest a dozen levels at most). */
+export const MAX_JSON_DEPTH = 64
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACE = 0x7d
+const CLOSE_BRACKET = 0x5d
+
+/**
+ * Whether the JSON text `text` nests objects and arrays more than `limit` levels deep. Strings are
+ * skipped with indexOf, so a long prompt costs a few native scans, not a loop over its characters.
+ * Text that is not JSON gives some answer; the parser that follows reports it.
+ */
+export function jsonDepthExceeds(text: string, limit: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE) {
+      i = endOfString(text, i)
+      if (i < 0) return false
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > limit) return true
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--
+    }
+  }
+  return false
+}
+
+/** The index of the quote that closes the string opened at `start`, or -1 when it is not closed. */
+function endOfString(text: string, start: number): number {
+  let end = start
+  for (;;) {
+    end = text.indexOf('"', end + 1)
+    if (end < 0) return -1
+    // Escaped when an odd number of backslashes precede it.
+    let backslashes = 0
+    while (text.charCodeAt(end - 1 - backslashes) === BACKSLASH) backslashes++
+    if (backslashes % 2 === 0) return end
+  }
+}

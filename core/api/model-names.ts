@@ -1,0 +1,48 @@
+/**
+ * Model names on their way into an upstream URL. A client's `model` reaches a URL when a route
+ * passes the requested name through (a glob route, or a target without `model`) to a provider that
+ * puts the model in the path: Azure OpenAI's `/openai/deployments/{deployment}/...`, Gemini's
+ * `models/{model}:generateContent`. Unescaped, `az-cheap/../gpt-4-32k` is another deployment,
+ * `x?api-version=1#` rewrites the query: the name that was authorized is not the one called.
+ *
+ * Two defences, both needed: the kernel refuses such names before routing (`unsafeModelName`), and
+ * every provider encodes the name as a path segment (`pathSegment`), so an upstream that decodes
+ * `%2F` still sees one segment that names no other resource.
+ */
+
+/** Longer names are refused before routing: no provider's model name comes near this. */
+export const MAX_MODEL_NAME_LENGTH = 256
+
+// C0 and C1 control characters, and lone surrogates (not valid UTF-8, so not encodable in a URL).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]|\p{Cs}/u
+// A `.` or `..` path segment, with `/` or `\` as the separator (some servers treat both alike).
+const DOT_SEGMENT = /(?:^|[/\\])\.{1,2}(?:[/\\]|$)/
+// WHATWG URLs decode `%2e` in dot segments; servers may decode `%2f` and `%5c` before routing.
+const ENCODED_DOT = /%2e/gi
+const ENCODED_SEPARATOR = /%2f|%5c/gi
+
+/**
+ * Why `name` may not be sent to an upstream (a phrase for an error message), or undefined when it
+ * may: control characters, `?` or `#`, or a `.`/`..` path segment, also when percent-encoded.
+ */
+export function unsafeModelName(name: string): string | undefined {
+  if (name.length > MAX_MODEL_NAME_LENGTH) return `it is longer than ${MAX_MODEL_NAME_LENGTH} characters`
+  if (CONTROL.test(name)) return 'it contains control characters'
+  if (name.includes('?') || name.includes('#')) return 'it contains `?` or `#`'
+  const decoded = name.replace(ENCODED_DOT, '.').replace(ENCODED_SEPARATOR, '/')
+  if (DOT_SEGMENT.test(decoded)) return 'it contains a `.` or `..` path segment'
+  return undefined
+}
+
+/** `name` as one URL path segment: every `/`, `?`, `#`, `%` and space escaped. */
+export function pathSegment(name: string): string {
+  return encodeURIComponent(name)
+}
+
+/**
+ * `name` as a URL path of its own segments, for upstreams whose model names are resource paths
+ * (Gemini's `tunedModels/x`): each segment escaped, the `/` between them kept.
+ */
+export function pathSegments(name: string): string {
+  return name.split('/').map(pathSegment).join('/')
+}
