@@ -81,6 +81,7 @@ async function invoke(x: Exchange, target: CompiledTarget, attempt: Attempt, cha
     const events = await attempt.prime(result.events)
     return { events, usage: () => result.usage(), model: () => result.model() }
   }
+  x.translated()
   if (chat) {
     const result = await instance.chat(forTarget(chat, target, model), attempt.call)
     if (isChatStream(result)) return attempt.prime(result)
@@ -195,8 +196,9 @@ class Attempt {
     if (x.signal.aborted) this.#controller.abort(x.signal.reason)
     else x.signal.addEventListener('abort', this.#onClientAbort, { once: true })
     const model = target.model ?? x.requestedModel
-    this.#span = x.span.isRecording()
-      ? childSpan(x.span, `${x.operation === 'embeddings' ? 'embeddings' : 'chat'} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
+    const parent = x.activeSpan ?? x.span
+    this.#span = parent.isRecording()
+      ? childSpan(parent, `${x.operation === 'embeddings' ? 'embeddings' : 'chat'} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
       : undefined
     if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
     // The first-token clock starts with the call: a provider may read ahead before returning its stream.

@@ -43,6 +43,7 @@ export class Exchange implements StageExchange, RequestScope {
   readonly operation: Operation
   readonly signal: AbortSignal
   readonly span: Span
+  activeSpan: Span | undefined
   readonly headers: Headers
   readonly parentId: string | undefined
   readonly startedAt = performance.now()
@@ -60,6 +61,8 @@ export class Exchange implements StageExchange, RequestScope {
   replaced = false
   /** A stage needs the answer in the unified shape: no same-wire passthrough. */
   translationRequired = false
+  /** What translating the surface's request to the unified one lost (see Decoded): applied when a target gets it translated. */
+  translation: { readonly warnings: readonly string[]; readonly error: GatewayError | undefined } | undefined
   /** The surface's wire body and wire name, for same-wire passthrough. */
   wire: { readonly name: string; readonly body: Record<string, unknown> } | undefined
   streaming = false
@@ -129,6 +132,15 @@ export class Exchange implements StageExchange, RequestScope {
 
   requireTranslation(): void {
     this.translationRequired = true
+  }
+
+  /** The call goes out translated: fail if the request cannot be, else say what translation dropped. */
+  translated(): void {
+    const translation = this.translation
+    if (!translation) return
+    this.translation = undefined
+    if (translation.error) throw translation.error
+    this.warnings.push(...translation.warnings)
   }
 
   get estimate(): TokenEstimate {

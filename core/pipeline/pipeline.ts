@@ -45,14 +45,19 @@ export const MODEL_STEPS: readonly Step[] = [
 /** Run `fn` as the step `name` of `x`: a span and a duration sample. */
 export async function inStep<T>(x: RequestScope, name: string, fn: () => T | Promise<T>): Promise<T> {
   const started = performance.now()
-  const span = x.span.isRecording() ? childSpan(x.span, `gateway.${name}`) : undefined
+  const parent = x.activeSpan ?? x.span
+  const span = parent.isRecording() ? childSpan(parent, `gateway.${name}`) : undefined
+  if (span) x.activeSpan = span
   try {
     return await fn()
   } catch (err) {
     if (span) failSpan(span, err)
     throw err
   } finally {
-    span?.end()
+    if (span) {
+      span.end()
+      x.activeSpan = parent === x.span ? undefined : parent
+    }
     x.snapshot.shared.metrics.stageDuration(name, (performance.now() - started) / 1000)
   }
 }

@@ -8,6 +8,8 @@ export interface RequestScope {
   readonly requestId: string
   /** The request's span; each step is a child of it. */
   readonly span: Span
+  /** The step running now (its span), for what happens inside it: a stage's span, an upstream call's. */
+  activeSpan?: Span
   /** Lower-case request headers ({} for calls a service makes). */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   readonly method: string

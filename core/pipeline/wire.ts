@@ -16,7 +16,7 @@ const THREAD_HEADER = 'x-thread-id'
 export async function decode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, req: RouteRequest): Promise<void> {
   const decoded = await endpoint.decode(req.body, req)
   x.setRequest(decoded.request)
-  if (decoded.warnings?.length) x.warnings.push(...decoded.warnings)
+  x.translation = { warnings: decoded.warnings ?? [], error: decoded.untranslatable }
   if (endpoint.wire) x.wire = { name: endpoint.wire, body: req.body as Record<string, unknown> }
   if (x.operation === 'chat') {
     const chat = decoded.request as ChatRequest

@@ -475,8 +475,13 @@ export interface Service extends Lifecycle {
 /** A decoded model request. */
 export interface Decoded<T extends ChatRequest | EmbeddingRequest = ChatRequest | EmbeddingRequest> {
   readonly request: T
-  /** Fields dropped in translation, for the `x-gateway-warning` header. */
+  /** What translating it to the unified API dropped, for `x-gateway-warning` (none when a target takes the wire as it came). */
   readonly warnings?: readonly string[]
+  /**
+   * Why it cannot be translated (a server tool only the wire's own provider runs): the request
+   * fails with this unless a target takes the wire as it came (same-wire passthrough).
+   */
+  readonly untranslatable?: GatewayError
   /** The thread the request belongs to (the `thread` limit scope). */
   readonly thread?: string
 }

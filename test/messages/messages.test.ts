@@ -157,9 +157,10 @@ routes:
         ],
       })
       expect(second.content).toEqual([{ type: 'text', text: '21°C and sunny.', citations: null }])
+      // Passed through as the client sent it: the assistant turn is the first answer's content.
       expect(upstream.requests.at(-1)!.body.messages).toEqual([
         { role: 'user', content: 'Weather in Paris?' },
-        { role: 'assistant', content: [{ type: 'text', text: 'Checking.' }, { type: 'tool_use', id: 'toolu_01A', name: 'get_weather', input: { city: 'Paris' } }] },
+        { role: 'assistant', content: JSON.parse(JSON.stringify(first.content)) },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01A', content: '21°C, sunny' }] },
       ])
     })
@@ -228,12 +229,41 @@ routes:
       expect(err.apiMessage).toBe('claude: Too many requests')
     })
 
-    it('refuses Anthropic server tools, which only Anthropic can run, with a 400 naming the tool', async () => {
-      const err = await client.messages.create({
-        model: 'claude', max_tokens: 10, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }],
-      }).catch((e) => e)
-      expect(err).toBeInstanceOf(Anthropic.BadRequestError)
-      expect(err.apiMessage).toContain('web_search_20250305')
+    it('passes the request through untranslated: cache_control breakpoints, thinking and server tools reach Anthropic as sent', async () => {
+      upstream.handle((_req, res) => sendMessage(res, message([text('Cached.')], { usage: usage({ input_tokens: 3, cache_creation_input_tokens: 1200, output_tokens: 1 }) })))
+      const request = {
+        model: 'claude', max_tokens: 2000,
+        system: [{ type: 'text' as const, text: 'A long, stable system prompt.', cache_control: { type: 'ephemeral' as const } }],
+        thinking: { type: 'enabled' as const, budget_tokens: 1024 },
+        tools: [{ type: 'web_search_20250305' as const, name: 'web_search' as const }, { ...WEATHER_TOOL, cache_control: { type: 'ephemeral' as const } }],
+        messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Hello', cache_control: { type: 'ephemeral' as const, ttl: '1h' as const } }] }],
+      }
+      const { data, response } = await client.messages.create(request).withResponse()
+      expect(data.content).toEqual([{ type: 'text', text: 'Cached.', citations: null }])
+      expect(data.usage).toMatchObject({ cache_creation_input_tokens: 1200 })
+      expect(upstream.requests.at(-1)!.body).toEqual({ ...request, model: MODEL })
+      // Nothing was dropped, so nothing is warned about.
+      expect(response.headers.get('x-gateway-warning')).toBeNull()
+      expect(response.headers.get('x-gateway-provider')).toBe('claude')
     })
+
+    it('streams a passed-through answer event by event, as Anthropic sent it, and accounts its usage', async () => {
+      upstream.handle((_req, res) => sendStream(res, streamEvents({ text: ['Hel', 'lo'], inputTokens: 11, outputTokens: 2 })))
+      const stream = client.messages.stream({ model: 'claude', max_tokens: 50, system: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral' } }], messages: [{ role: 'user', content: 'hi' }] })
+      const final = await stream.finalMessage()
+      expect(final.content).toEqual([{ type: 'text', text: 'Hello', citations: null }])
+      expect(final.usage).toMatchObject({ input_tokens: 11, output_tokens: 2 })
+      expect(upstream.requests.at(-1)!.body.system).toEqual([{ type: 'text', text: 'x', cache_control: { type: 'ephemeral' } }])
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
+      expect(metrics).toMatch(/gateway_tokens_total\{route="claude",provider="claude",kind="completion"\} \d+/)
+    })
+  })
+
+  it('refuses Anthropic server tools on a route whose target is not Anthropic, with a 400 naming the tool', async () => {
+    const err = await client.messages.create({
+      model: 'mock', max_tokens: 10, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }],
+    }).catch((e) => e)
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError)
+    expect(err.apiMessage).toContain('web_search_20250305')
   })
 })

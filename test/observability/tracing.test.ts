@@ -37,9 +37,49 @@ routes:
     const upstream = spans.find((s) => s.name === 'chat mock-1')!
     expect(upstream.kind).toBe(3) // CLIENT
     expect(upstream.traceId).toBe(request.traceId)
-    expect(upstream.parentSpanId).toBe(request.spanId)
+    // Inside the call step.
+    expect(upstream.parentSpanId).toBe(spans.find((s) => s.name === 'gateway.call')!.spanId)
     expect(attrs(upstream)).toMatchObject({ 'gen_ai.system': 'mock', 'gen_ai.request.model': 'mock-1' })
     expect(collector.requests[0].headers['content-type']).toContain('application/json')
+  })
+
+  it('exports one span per pipeline step and per stage plugin, in the declared order, under the request span', async () => {
+    const spans: OtlpSpan[] = []
+    const collector = await startUpstream((req, res) => {
+      for (const rs of req.body.resourceSpans ?? []) for (const ss of rs.scopeSpans) spans.push(...ss.spans)
+      sendJson(res, 200, {})
+    })
+    cleanup.push(() => collector.close())
+    const gw = await startTestGateway(`version: 1
+telemetry:
+  otel: { endpoint: "${collector.url}/v1/traces", flush_interval_ms: 50 }
+providers:
+  mock: { plugin: mock }
+routes:
+  - model: m
+    targets: [ { provider: mock, model: mock-1 } ]
+limits:
+  backend: { plugin: memory }
+  policies: [ { scope: user, requests_per_minute: 100 } ]
+cache: { plugin: memory }
+`)
+    cleanup.push(() => gw.close())
+    expect((await postJson(`${gw.url}/v1/chat/completions`, { model: 'm', temperature: 0, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200)
+    await waitFor(() => spans.some((s) => s.name === 'gateway.account'), 5000)
+    const request = spans.find((s) => s.name === 'gateway.request')!
+    const steps = ['authenticate', 'authorize', 'decode', 'route', 'access', 'call', 'response', 'encode', 'account']
+    const byName = (name: string) => spans.filter((s) => s.traceId === request.traceId && s.name === name)
+    for (const step of steps) {
+      expect(byName(`gateway.${step}`), step).toHaveLength(1)
+      expect(byName(`gateway.${step}`)[0].parentSpanId, step).toBe(request.spanId)
+    }
+    // The stage plugins of a phase run inside it, highest priority first.
+    const access = byName('gateway.access')[0]
+    const inAccess = spans.filter((s) => s.parentSpanId === access.spanId).map((s) => s.name)
+    expect(inAccess).toEqual(['gateway.stage.limits', 'gateway.stage.cache'])
+    const started = (s: OtlpSpan) => BigInt((s as unknown as { startTimeUnixNano: string }).startTimeUnixNano)
+    const order = steps.map((step) => started(byName(`gateway.${step}`)[0]))
+    expect([...order].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(order)
   })
 
   it('costs nothing when off: no provider registered, spans are not recording', async () => {

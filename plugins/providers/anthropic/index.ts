@@ -12,6 +12,7 @@ import { fromSdkError, type SdkErrors } from './errors.ts'
 import { toAnthropicRequest, type RequestOptions } from './request.ts'
 import { toChatCompletion } from './response.ts'
 import { toChatChunks } from './stream.ts'
+import { ANTHROPIC_MESSAGES, passthroughMessages } from './native.ts'
 
 /** The API version before 2026-10-21 removed `temperature` and `top_p`. */
 const SAMPLING_VERSIONS = new Set(['2023-01-01', '2023-06-01'])
@@ -21,9 +22,12 @@ export function createAnthropicProvider(client: Anthropic, sdk: SdkErrors, confi
     samplingParams: config.anthropic_version !== undefined && SAMPLING_VERSIONS.has(config.anthropic_version),
     defaultMaxTokens: config.default_max_tokens,
   }
-  const mapError = (err: unknown): unknown => fromSdkError(err, sdk, name)
+  const mapError = (err: unknown, stage: 'call' | 'answer' = 'answer'): unknown => fromSdkError(err, sdk, name, stage)
 
   return {
+    // /v1/messages to an Anthropic target: the client's request as it came (native.ts).
+    native: { [ANTHROPIC_MESSAGES]: (body, call) => passthroughMessages(client, body, call, mapError, name) },
+
     async chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
       const body = toAnthropicRequest(req, call, requestOptions)
       const options = { signal: call.signal, ...(call.headers ? { headers: call.headers } : {}) }

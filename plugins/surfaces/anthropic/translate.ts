@@ -45,6 +45,8 @@ export interface InboundRequest {
   readonly request: ChatRequest
   /** What was dropped, for the `x-gateway-warning` header. */
   readonly warnings: string[]
+  /** Content only Anthropic's API can take (server tools, blocks the unified API has no part for): the request fails with this if it must be translated. */
+  readonly untranslatable?: GatewayError
 }
 
 type FinishReason = ChatResponse['choices'][number]['finish_reason']
@@ -64,7 +66,11 @@ const TRANSLATED_FIELDS = new Set([
 const EFFORT: Readonly<Record<string, ReasoningEffort>> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh' }
 
 export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body must be a JSON object.', null, 'invalid_body')
   const warnings: string[] = []
+  // What the unified API cannot carry is left out of the translation and kept as the reason it
+  // cannot be translated: an Anthropic target gets the request as it came, any other refuses it.
+  const lost: GatewayError[] = []
   for (const field of Object.keys(body)) {
     if (TRANSLATED_FIELDS.has(field) || (body as unknown as Record<string, unknown>)[field] == null) continue
     if (field === 'thinking' && body.thinking?.type === 'disabled') continue
@@ -78,7 +84,7 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
   if (body.system !== undefined && body.system !== null) messages.push({ role: 'system', content: systemContent(body.system, 'system') })
   let droppedThinking = false
   body.messages.forEach((message, i) => {
-    droppedThinking = appendMessage(messages, message, `messages[${i}]`) || droppedThinking
+    droppedThinking = appendMessage(messages, message, `messages[${i}]`, lost) || droppedThinking
   })
   // Reasoning from earlier turns is the model's own and cannot be replayed to another provider.
   if (droppedThinking) warnings.push('dropped thinking blocks from earlier assistant turns')
@@ -90,7 +96,10 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
   if (typeof body.temperature === 'number') request.temperature = body.temperature
   if (typeof body.top_p === 'number') request.top_p = body.top_p
   if (body.tools != null && !Array.isArray(body.tools)) throw badRequest('`tools` must be an array.', 'tools', 'invalid_tools')
-  if (body.tools?.length) request.tools = body.tools.map((tool, i) => fromAnthropicTool(tool, `tools[${i}]`))
+  if (body.tools?.length) {
+    const tools = body.tools.flatMap((tool, i) => fromAnthropicTool(tool, `tools[${i}]`, lost))
+    if (tools.length) request.tools = tools
+  }
   if (body.tool_choice != null && typeof body.tool_choice !== 'object') throw badRequest('`tool_choice` must be an object.', 'tool_choice', 'invalid_tool_choice')
   if (body.tool_choice) Object.assign(request, fromToolChoice(body.tool_choice))
   const { format, effort } = body.output_config ?? {}
@@ -99,7 +108,7 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
     if (EFFORT[effort]) request.reasoning_effort = EFFORT[effort]
     else warnings.push(`dropped 'output_config.effort': that level has no equivalent in the unified API`)
   }
-  return { request, warnings }
+  return { request, warnings, untranslatable: lost[0] }
 }
 
 function systemContent(system: string | TextBlockParam[], at: string): string | ChatCompletionContentPartText[] {
@@ -112,7 +121,7 @@ function systemContent(system: string | TextBlockParam[], at: string): string | 
 }
 
 /** Append one Anthropic turn as unified messages; returns whether thinking blocks were dropped. */
-function appendMessage(out: ChatMessage[], message: MessageParam, at: string): boolean {
+function appendMessage(out: ChatMessage[], message: MessageParam, at: string, lost: GatewayError[]): boolean {
   if (typeof message !== 'object' || message === null) throw badRequest('Each message must be an object.', at, 'invalid_messages')
   const content = message.content
   if (typeof content !== 'string' && !Array.isArray(content)) throw badRequest('`content` must be a string or an array of content blocks.', `${at}.content`, 'invalid_content')
@@ -121,10 +130,10 @@ function appendMessage(out: ChatMessage[], message: MessageParam, at: string): b
       out.push({ role: 'system', content: systemContent(message.content, `${at}.content`) })
       return false
     case 'user':
-      appendUserTurn(out, content, `${at}.content`)
+      appendUserTurn(out, content, `${at}.content`, lost)
       return false
     case 'assistant':
-      return appendAssistantTurn(out, content, `${at}.content`)
+      return appendAssistantTurn(out, content, `${at}.content`, lost)
     default:
       throw badRequest(`Unknown role '${String((message as { role?: unknown }).role)}': use user, assistant or system.`, `${at}.role`, 'invalid_role')
   }
@@ -134,7 +143,7 @@ function appendMessage(out: ChatMessage[], message: MessageParam, at: string): b
  * A user turn becomes its tool results as `tool` messages (which must follow the assistant's tool
  * calls directly), then one user message with everything else.
  */
-function appendUserTurn(out: ChatMessage[], content: string | ContentBlockParam[], at: string): void {
+function appendUserTurn(out: ChatMessage[], content: string | ContentBlockParam[], at: string, lost: GatewayError[]): void {
   if (typeof content === 'string') {
     out.push({ role: 'user', content })
     return
@@ -148,40 +157,43 @@ function appendUserTurn(out: ChatMessage[], content: string | ContentBlockParam[
       results.forEach((inner, k) => {
         if (inner.type === 'text') texts.push(inner.text)
         // OpenAI tool messages carry text only: an image a tool returned goes to the user message after them.
-        else parts.push(userPart(inner, `${where}.content[${k}]`))
+        else parts.push(...userPart(inner, `${where}.content[${k}]`, lost))
       })
       const text = texts.join('\n')
       out.push({ role: 'tool', tool_call_id: block.tool_use_id, content: block.is_error ? `Error: ${text}` : text })
     } else {
-      parts.push(userPart(block, where))
+      parts.push(...userPart(block, where, lost))
     }
   })
   if (parts.length) out.push({ role: 'user', content: parts })
 }
 
-function userPart(block: UserBlock, at: string): ChatContentPart {
+/** The unified part of a user block: none (and a note in `lost`) for a block the unified API has no part for. */
+function userPart(block: UserBlock, at: string, lost: GatewayError[]): ChatContentPart[] {
   switch (block?.type) {
     case 'text':
-      return { type: 'text', text: block.text }
+      return [{ type: 'text', text: block.text }]
     case 'image': {
       const source = block.source
-      if (source.type === 'base64') return { type: 'image_url', image_url: { url: `data:${source.media_type};base64,${source.data}` } }
-      if (source.type === 'url') return { type: 'image_url', image_url: { url: source.url } }
+      if (source.type === 'base64') return [{ type: 'image_url', image_url: { url: `data:${source.media_type};base64,${source.data}` } }]
+      if (source.type === 'url') return [{ type: 'image_url', image_url: { url: source.url } }]
       break
     }
     case 'document': {
       const source = block.source
-      if (source.type === 'base64') return { type: 'file', file: { file_data: `data:${source.media_type};base64,${source.data}`, filename: block.title ?? 'document.pdf' } }
-      if (source.type === 'text') return { type: 'text', text: source.data }
+      if (source.type === 'base64') return [{ type: 'file', file: { file_data: `data:${source.media_type};base64,${source.data}`, filename: block.title ?? 'document.pdf' } }]
+      if (source.type === 'text') return [{ type: 'text', text: source.data }]
       break
     }
   }
+  if (typeof block !== 'object' || block === null) throw badRequest('Each content block must be an object.', at, 'invalid_content')
   const source = (block as { source?: { type?: string } })?.source?.type
-  throw badRequest(`Content of type '${block?.type}'${source ? ` with a '${source}' source` : ''} cannot be sent through the unified API.`, at, 'unsupported_content')
+  lost.push(badRequest(`Content of type '${block?.type}'${source ? ` with a '${source}' source` : ''} cannot be sent through the unified API.`, at, 'unsupported_content'))
+  return []
 }
 
 /** Returns whether thinking blocks were dropped. */
-function appendAssistantTurn(out: ChatMessage[], content: string | ContentBlockParam[], at: string): boolean {
+function appendAssistantTurn(out: ChatMessage[], content: string | ContentBlockParam[], at: string, lost: GatewayError[]): boolean {
   if (typeof content === 'string') {
     out.push({ role: 'assistant', content })
     return false
@@ -202,7 +214,7 @@ function appendAssistantTurn(out: ChatMessage[], content: string | ContentBlockP
         droppedThinking = true
         return
       default:
-        throw badRequest(`Assistant content of type '${block?.type}' cannot be sent through the unified API.`, `${at}[${j}]`, 'unsupported_content')
+        lost.push(badRequest(`Assistant content of type '${block?.type}' cannot be sent through the unified API.`, `${at}[${j}]`, 'unsupported_content'))
     }
   })
   const message: ChatCompletionAssistantMessageParam = { role: 'assistant', content: text || null }
@@ -211,14 +223,15 @@ function appendAssistantTurn(out: ChatMessage[], content: string | ContentBlockP
   return droppedThinking
 }
 
-function fromAnthropicTool(tool: ToolUnion, at: string): ChatTool {
+function fromAnthropicTool(tool: ToolUnion, at: string, lost: GatewayError[]): ChatTool[] {
   if (typeof tool !== 'object' || tool === null) throw badRequest('Each tool must be an object.', at, 'invalid_tools')
   // Client tools have no type (or 'custom'); typed ones are Anthropic's server tools, which only Anthropic can run.
   if ('type' in tool && tool.type && tool.type !== 'custom') {
-    throw badRequest(`Server tool '${tool.type}' runs inside Anthropic's API and cannot be routed through the unified API.`, `${at}.type`, 'unsupported_tool')
+    lost.push(badRequest(`Server tool '${tool.type}' runs inside Anthropic's API and cannot be routed through the unified API.`, `${at}.type`, 'unsupported_tool'))
+    return []
   }
   const { name, description, input_schema: parameters, strict } = tool as Extract<ToolUnion, { input_schema: unknown }>
-  return { type: 'function', function: { name, parameters: parameters as Record<string, unknown>, ...(description ? { description } : {}), ...(strict ? { strict } : {}) } }
+  return [{ type: 'function', function: { name, parameters: parameters as Record<string, unknown>, ...(description ? { description } : {}), ...(strict ? { strict } : {}) } }]
 }
 
 function fromToolChoice(choice: ToolChoice): Pick<ChatRequest, 'tool_choice' | 'parallel_tool_calls'> {

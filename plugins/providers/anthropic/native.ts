@@ -1,0 +1,80 @@
+/**
+ * Same-wire passthrough: a request that came in on Anthropic's own Messages API (surface.anthropic)
+ * goes to Anthropic as it came, only `model` set to the target's, so everything the unified API
+ * cannot carry survives (`cache_control` breakpoints, `thinking`, server tools, citations). The
+ * answer goes back as Anthropic sent it; its usage is read on the way for accounting.
+ */
+import type Anthropic from '@anthropic-ai/sdk'
+import type { MessageCreateParamsNonStreaming, MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
+import { upstreamError, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
+import { toUsage, type UsageCounts } from './response.ts'
+
+/** The wire name surface.anthropic declares for /v1/messages. */
+export const ANTHROPIC_MESSAGES = 'anthropic-messages'
+
+export async function passthroughMessages(client: Anthropic, body: Record<string, unknown>, call: ProviderCall, mapError: (err: unknown, stage?: 'call' | 'answer') => unknown, provider: string): Promise<NativeResult> {
+  const options = { signal: call.signal, ...(call.headers ? { headers: call.headers } : {}) }
+  try {
+    if (body.stream !== true) {
+      const message = await client.messages.create(body as unknown as MessageCreateParamsNonStreaming, options)
+      return { body: message, usage: () => toUsage(message.usage), model: () => message.model }
+    }
+    const events = await client.messages.create(body as unknown as MessageCreateParamsStreaming, options)
+    return new EventRelay(events, call.signal, (err) => mapError(err), provider)
+  } catch (err) {
+    throw mapError(err, 'call')
+  }
+}
+
+/** Anthropic's stream events relayed as they arrive, noting the usage they carry. */
+class EventRelay implements NativeResult {
+  #usage: UsageCounts | undefined
+  #model: string | undefined
+  readonly events: AsyncIterable<SseFrame>
+
+  constructor(source: AsyncIterable<RawMessageStreamEvent>, signal: AbortSignal, mapError: (err: unknown) => unknown, provider: string) {
+    const relay = this
+    this.events = {
+      async *[Symbol.asyncIterator]() {
+        let stopped = false
+        try {
+          for await (const event of source) {
+            relay.#note(event)
+            if (event.type === 'message_stop') stopped = true
+            yield { event: event.type, data: JSON.stringify(event) }
+          }
+        } catch (err) {
+          throw mapError(err)
+        }
+        // The SDK ends a stream quietly when it is aborted: a cut-short stream must not look complete.
+        if (!stopped && !signal.aborted) throw upstreamError(undefined, 'the stream ended before message_stop', { kind: 'connection', provider })
+      },
+    }
+  }
+
+  usage(): Usage | undefined {
+    return this.#usage && toUsage(this.#usage)
+  }
+
+  model(): string | undefined {
+    return this.#model
+  }
+
+  #note(event: RawMessageStreamEvent): void {
+    if (event.type === 'message_start') {
+      this.#model = event.message.model
+      this.#usage = event.message.usage
+    } else if (event.type === 'message_delta' && this.#usage) {
+      // Deltas carry cumulative totals; a counter that does not apply is left out (null).
+      const u = event.usage
+      this.#usage = {
+        input_tokens: u.input_tokens ?? this.#usage.input_tokens,
+        output_tokens: u.output_tokens,
+        cache_read_input_tokens: u.cache_read_input_tokens ?? this.#usage.cache_read_input_tokens,
+        cache_creation_input_tokens: u.cache_creation_input_tokens ?? this.#usage.cache_creation_input_tokens,
+        output_tokens_details: u.output_tokens_details ?? this.#usage.output_tokens_details,
+      }
+    }
+  }
+}
+
