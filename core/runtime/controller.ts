@@ -14,6 +14,7 @@ import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
 import { HealthRegistry } from './health.ts'
+import { LimiterHealthRegistry } from './limiter-health.ts'
 import { GatewayMetrics } from '../metrics.ts'
 import { UsageWriter } from '../usage/writer.ts'
 import type { GatewayServices } from './services.ts'
@@ -72,8 +73,16 @@ export class ReloadController {
     const metrics = new GatewayMetrics()
     const health = new HealthRegistry()
     health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
+    const limiterHealth = new LimiterHealthRegistry()
+    // The limiter's gauge is read at scrape time, and only exists while a limiter is configured.
+    metrics.limiterBackend = () => {
+      const snapshot = this.#current
+      if (!snapshot?.limiter) return undefined
+      return { backend: snapshot.config.limits?.backend?.plugin ?? 'limiter', state: limiterHealth.get(snapshot.limiter).state }
+    }
     this.services = {
       health,
+      limiterHealth,
       metrics,
       usage: new UsageWriter({ store: () => this.#current?.store, logger: options.logger, metrics, ...options.usage }),
     }
