@@ -103,6 +103,7 @@ limits:
     expect(normal.headers.get('x-ratelimit-remaining-requests')).not.toBeNull()
 
     proxy.hang()
+    const heldBefore = proxy.heldWrites
     const results: { model: string; status: number; ms: number }[] = []
     const started = performance.now()
     while (performance.now() - started < 2500) {
@@ -111,13 +112,16 @@ limits:
     const elapsed = performance.now() - started
 
     for (const r of results) expect(r.status).toBe(r.model === 'open' ? 200 : 503)
-    // Only the first failure and one probe per cool-down wait for timeout_ms (100 ms); none waits for the kernel's 1 s guard.
-    const slow = results.filter((r) => r.ms >= 80)
-    expect(slow.length).toBeGreaterThanOrEqual(1)
-    expect(slow.length).toBeLessThanOrEqual(Math.ceil(elapsed / cooldownMs) + 1)
-    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(600)
-    // Many requests in 2.5 s: the hang costs throughput nothing like a timeout per request would.
-    expect(results.length).toBeGreaterThan(40)
+    // Redis was asked by the first failing check and then once per cool-down, not by every request.
+    const probes = proxy.heldWrites - heldBefore
+    expect(probes).toBeGreaterThanOrEqual(1)
+    expect(probes).toBeLessThanOrEqual(Math.ceil(elapsed / cooldownMs) + 1)
+    // None waited for the kernel's 1 s guard; most did not wait at all (the few that asked Redis waited timeout_ms).
+    const times = results.map((r) => r.ms).sort((a, b) => a - b)
+    expect(times.at(-1)!).toBeLessThan(900)
+    expect(times[Math.floor(times.length / 2)]).toBeLessThan(100)
+    // Many requests in 2.5 s: a timeout per request would have allowed two or three.
+    expect(results.length).toBeGreaterThan(20)
     expect(lines.filter((l) => l.msg.startsWith('limiter backend is not answering'))).toHaveLength(1)
     expect(await metric(gw, 'gateway_limiter_backend_up', { backend: 'redis' })).toBe(0)
     expect(await metric(gw, 'gateway_limiter_backend_failures_total', { outcome: 'closed' })).toBe(results.filter((r) => r.model === 'closed').length)

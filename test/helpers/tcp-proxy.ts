@@ -12,20 +12,24 @@ export interface TcpProxy {
   readonly port: number
   hang(): void
   release(): void
+  /** Writes from clients that arrived while hung (each a command the service would have got). */
+  readonly heldWrites: number
   close(): Promise<void>
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let hung = false
+  let heldWrites = 0
   const flushers = new Set<() => void>()
   const sockets = new Set<net.Socket>()
 
   /** Forward `from` to `to`, holding bytes back while the proxy hangs. */
-  const forward = (from: net.Socket, to: net.Socket): (() => void) => {
+  const forward = (from: net.Socket, to: net.Socket, fromClient: boolean): (() => void) => {
     const held: Buffer[] = []
     from.on('data', (chunk: Buffer) => {
-      if (hung) held.push(chunk)
-      else to.write(chunk)
+      if (!hung) return void to.write(chunk)
+      held.push(chunk)
+      if (fromClient) heldWrites++
     })
     from.on('end', () => to.end())
     return () => { for (const chunk of held.splice(0)) to.write(chunk) }
@@ -38,8 +42,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       s.on('error', () => { client.destroy(); upstream.destroy() })
       s.on('close', () => sockets.delete(s))
     }
-    const flushUp = forward(client, upstream)
-    const flushDown = forward(upstream, client)
+    const flushUp = forward(client, upstream, true)
+    const flushDown = forward(upstream, client, false)
     const flush = (): void => { flushUp(); flushDown() }
     flushers.add(flush)
     client.on('close', () => flushers.delete(flush))
@@ -49,6 +53,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   return {
     host: '127.0.0.1',
     port,
+    get heldWrites() { return heldWrites },
     hang: () => { hung = true },
     release: () => {
       hung = false
