@@ -5,9 +5,9 @@
  * runs to its end first.
  */
 import http from 'node:http'
-import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { startTestGateway } from '../helpers/gateway.ts'
+import { connectRaw, parseResponse } from '../helpers/raw-http.ts'
 
 const CONFIG = `version: 1
 providers:
@@ -82,12 +82,8 @@ describe('draining on close', () => {
 
   it('serves a request that was still arriving when the drain began, with Connection: close', async () => {
     const gw = await startTestGateway(CONFIG)
-    const socket = net.connect(gw.port, '127.0.0.1')
+    const { socket, received, closed } = await connectRaw(gw.port)
     try {
-      await new Promise<void>((resolve) => socket.once('connect', resolve))
-      let text = ''
-      socket.on('data', (d: Buffer) => { text += d.toString('utf8') })
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
       const payload = JSON.stringify(ask('slow'))
       socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n')
       await new Promise((r) => setTimeout(r, 50))
@@ -96,9 +92,10 @@ describe('draining on close', () => {
       socket.write(`Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`)
       await closed
       await closing
-      expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
-      expect(text.toLowerCase()).toContain('\r\nconnection: close\r\n')
-      expect(text).toContain('echo: one two')
+      const answer = parseResponse(received())
+      expect(answer.status).toBe(200)
+      expect(answer.headers.connection).toBe('close')
+      expect(answer.body.choices[0].message.content).toBe('echo: one two three four five six')
     } finally {
       socket.destroy()
       await gw.close()
@@ -107,27 +104,23 @@ describe('draining on close', () => {
 
   it('serves, rather than resets, the next request a busy keep-alive client sends just after the drain began', async () => {
     const gw = await startTestGateway(CONFIG)
-    const socket = net.connect(gw.port, '127.0.0.1')
+    const { socket, received, reset, closed } = await connectRaw(gw.port)
     try {
-      await new Promise<void>((resolve) => socket.once('connect', resolve))
-      let text = ''
-      socket.on('data', (d: Buffer) => { text += d.toString('utf8') })
-      let reset = false
-      socket.on('error', () => { reset = true })
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
       const request = `GET /health HTTP/1.1\r\nHost: x\r\n\r\n`
       socket.write(request)
       await new Promise((r) => setTimeout(r, 30))
-      expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+      expect(parseResponse(received()).status).toBe(200)
       // The connection is idle now; the drain begins and, a moment later, the client's next request arrives.
+      const first = received().length
       const closing = gw.close()
       await new Promise((r) => setTimeout(r, 20))
       socket.write(request)
       await closed
       await closing
-      expect(reset).toBe(false)
-      expect(text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2)
-      expect(text.toLowerCase().split('http/1.1 200 ok')[2]).toContain('connection: close')
+      expect(reset()).toBe(false)
+      const second = parseResponse(received().slice(first))
+      expect(second.status).toBe(200)
+      expect(second.headers.connection).toBe('close')
     } finally {
       socket.destroy()
       await gw.close()

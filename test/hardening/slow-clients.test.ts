@@ -5,50 +5,12 @@
  * closes. Responses are not bounded by those timeouts (a long stream runs to its end), and a client
  * refused with 401 does not keep its connection.
  */
-import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { connectRaw as connect, dribble, parseResponse } from '../helpers/raw-http.ts'
 
 const HEADERS_TIMEOUT_MS = 400
 const REQUEST_TIMEOUT_MS = 800
-
-/** A raw connection: what it received, and when the server closed it. */
-interface RawClient {
-  readonly socket: net.Socket
-  readonly received: () => string
-  readonly closed: Promise<number>
-}
-
-async function connect(port: number): Promise<RawClient> {
-  const socket = net.connect(port, '127.0.0.1')
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
-  const started = performance.now()
-  let text = ''
-  socket.on('data', (d: Buffer) => { text += d.toString('utf8') })
-  socket.on('error', () => undefined)
-  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now() - started)))
-  return { socket, received: () => text, closed }
-}
-
-/** Write `text` one byte every `everyMs` until the socket closes. */
-function dribble(socket: net.Socket, text: string, everyMs: number): void {
-  let i = 0
-  const timer = setInterval(() => {
-    if (socket.destroyed || i >= text.length) return clearInterval(timer)
-    socket.write(text[i++])
-  }, everyMs)
-  socket.once('close', () => clearInterval(timer))
-}
-
-function parseResponse(raw: string): { status: number; headers: Record<string, string>; body: any } {
-  const [head, ...rest] = raw.split('\r\n\r\n')
-  const [statusLine, ...lines] = head.split('\r\n')
-  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]))
-  const text = rest.join('\r\n\r\n')
-  let body: unknown = text
-  try { body = JSON.parse(text) } catch { /* not JSON */ }
-  return { status: Number(statusLine.split(' ')[1]), headers, body }
-}
 
 const CHAT = JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hello' }] })
 
