@@ -4,6 +4,7 @@
  * cardinality stays bounded.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { LimiterState } from './runtime/limiter-health.ts'
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 
@@ -17,7 +18,19 @@ export class GatewayMetrics {
   readonly cacheHits = new Counter({ name: 'gateway_cache_hits_total', help: 'Responses served from the cache.', labelNames: ['route'], registers: [this.registry] })
   readonly limiterRejections = new Counter({ name: 'gateway_limiter_rejections_total', help: 'Requests refused by a rate limit or budget.', labelNames: ['scope', 'kind'], registers: [this.registry] })
   readonly limiterBackendFailures = new Counter({ name: 'gateway_limiter_backend_failures_total', help: 'Limit checks the limiter backend did not answer, by what the policy did (open: admitted, closed: refused).', labelNames: ['outcome'], registers: [this.registry] })
-  readonly limiterBackendUp = new Gauge({ name: 'gateway_limiter_backend_up', help: '1 while the limiter backend answers, 0 after a failed check until one succeeds.', registers: [this.registry] })
+  /** The configured limiter backend and whether it answers (set by the reload controller); undefined: none configured. */
+  limiterBackend: () => { backend: string; state: LimiterState } | undefined = () => undefined
+  readonly limiterBackendUp = new Gauge({
+    name: 'gateway_limiter_backend_up',
+    help: '1 while the limiter backend answers, 0 after a failed check until one succeeds; absent when no limiter is configured.',
+    labelNames: ['backend'],
+    registers: [this.registry],
+    collect: () => {
+      this.limiterBackendUp.reset()
+      const limiter = this.limiterBackend()
+      if (limiter) this.limiterBackendUp.set({ backend: limiter.backend }, limiter.state === 'down' ? 0 : 1)
+    },
+  })
   readonly budgetAlerts = new Counter({ name: 'gateway_budget_alerts_total', help: 'Budget thresholds crossed, by scope, period and threshold.', labelNames: ['scope', 'period', 'threshold'], registers: [this.registry] })
   readonly cacheLookups = new Counter({ name: 'gateway_cache_lookups_total', help: 'Chat requests by cache result: hit, miss, or bypass (not cacheable or the client said no-cache).', labelNames: ['route', 'result'], registers: [this.registry] })
   readonly cacheErrors = new Counter({ name: 'gateway_cache_errors_total', help: 'Cache operations that failed or timed out (a failed lookup is served as a miss).', labelNames: ['op'], registers: [this.registry] })

@@ -20,6 +20,7 @@ import https from 'node:https'
 import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import { GatewayError, requestNotSent, upstreamError } from '../errors.ts'
+import { redactSecrets } from '../secrets.ts'
 import type { JsonSchema, Provider, ProviderCall } from '../plugins/types.ts'
 import {
   isChatStream,
@@ -463,11 +464,9 @@ function connectionMessage(err: Error): string {
   return err.message
 }
 
-/** Upstream messages are kept, but an upstream that echoes our key back must not leak it to clients. */
+/** Upstream messages are kept, but an upstream that echoes our key back (whole or masked) must not leak it to clients. */
 function redact(message: string, options: OpenAIWireOptions): string {
-  let out = message
-  for (const secret of options.secrets ?? []) if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[redacted]')
-  return out
+  return redactSecrets(message, options.secrets ?? [])
 }
 
 const MAX_MESSAGE = 1000

@@ -44,15 +44,21 @@ export function envelope<T>(data: T, requestId: string, message = 'ok', meta: Re
   return { success: true, data, message, error: null, details: null, meta: { request_id: requestId, ...meta } }
 }
 
+/** `error` as the body a request to `path` gets: the envelope on /api/v1, Anthropic's shape on /v1/messages, else OpenAI's. */
+export function errorBodyFor(path: string, error: GatewayError, requestId: string): object {
+  if (path.startsWith('/api/v1')) return envelopeError(error, requestId)
+  if (path.startsWith('/v1/messages')) return anthropicErrorBody(error, requestId)
+  return openAIErrorBody(error)
+}
+
 /** Write `err` as the response for this request, in the shape its path calls for. */
 export function respondWithError(ctx: Koa.Context, err: unknown): GatewayError {
   const error = toGatewayError(err)
   ctx.state.error = error
   ctx.status = error.status
   if (error.headers) ctx.set(error.headers)
-  const requestId = String(ctx.state.requestId)
-  ctx.body = ctx.path.startsWith('/api/v1')
-    ? envelopeError(error, requestId)
-    : ctx.path.startsWith('/v1/messages') ? anthropicErrorBody(error, requestId) : openAIErrorBody(error)
+  // A client without valid credentials does not keep the connection (a slow one would hold it).
+  if (error.status === 401) ctx.set('connection', 'close')
+  ctx.body = errorBodyFor(ctx.path, error, String(ctx.state.requestId))
   return error
 }

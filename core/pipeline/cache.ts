@@ -15,7 +15,7 @@ import { isChatStream } from '../api/types.ts'
 import type { Cache, CacheKey, ProviderCall } from '../plugins/types.ts'
 import type { CacheSettings } from '../runtime/policies.ts'
 import type { Exchange } from './exchange.ts'
-import { withDeadline } from './limits.ts'
+import { withDeadline } from '../deadline.ts'
 
 export type CacheResult = 'hit' | 'miss' | 'bypass'
 

@@ -1,5 +1,6 @@
 /** The unified API's handlers: each runs the pipeline's stages in order for one endpoint. */
 import type Koa from 'koa'
+import { checkChatRequest } from '../api/chat-request.ts'
 import { isChatStream, type ChatRequest, type ChatResult, type ChatStream, type EmbeddingRequest } from '../api/types.ts'
 import { badRequest, notFound, type GatewayError } from '../errors.ts'
 import { readJson } from '../http/body.ts'
@@ -20,6 +21,7 @@ export async function chatCompletions(ctx: Koa.Context): Promise<void> {
   await authenticate(x)
   requirePermission(x, Permission.chat)
   const body = requireObject<ChatRequest>(await readJson(ctx, x.snapshot.bodyLimit))
+  checkChatRequest(body)
   const result = await runChat(x, body)
   setGatewayHeaders(x)
   if (isChatStream(result)) await streamSse(x, openAIFrames(x, result), (error) => ({ data: JSON.stringify(openAIErrorBody(error)) }))

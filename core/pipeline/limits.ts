@@ -9,8 +9,9 @@
  * clients read (also sent on admitted requests); a budget refusal is 402 (or 429) `budget_exceeded`.
  */
 import type { ChatRequest, EmbeddingRequest } from '../api/types.ts'
+import { withDeadline } from '../deadline.ts'
 import { GatewayError } from '../errors.ts'
-import type { LimitBucket, LimitDecision, Limiter } from '../plugins/types.ts'
+import type { LimitBucket, LimitDecision } from '../plugins/types.ts'
 import { endOfPeriod, type AppliedBudget, type AppliedLimit, type GatewayPolicies, type LimitFacts } from '../runtime/policies.ts'
 import { estimatePromptTokens, estimateTextTokens } from '../usage/tokens.ts'
 import type { Exchange } from './exchange.ts'
@@ -22,7 +23,7 @@ export interface TokenEstimate {
   readonly completion: number
 }
 
-/** A limiter that does not answer within this is treated as down (its plugin should time out sooner). */
+/** A limiter that does not answer within this is treated as down (its plugin should time out sooner: limiter.redis's timeout_ms). */
 const LIMITER_GUARD_MS = 1000
 const THREAD_HEADER = 'x-thread-id'
 
@@ -100,14 +101,23 @@ async function takeLimits(x: Exchange, policies: GatewayPolicies, limits: readon
     )
   }
 
+  const health = x.snapshot.services.limiterHealth.get(limiter)
+  // While the backend is down, requests do not wait for it: only one probe after each cool-down.
+  if (!health.tryAcquire()) {
+    applyBackendFailure(policies, limits)
+    return false
+  }
   let decisions: LimitDecision[]
   try {
     decisions = await withDeadline(limiter.take(buckets), LIMITER_GUARD_MS)
   } catch (err) {
-    backendFailed(x, policies, limiter, limits, err as Error)
+    if (health.failed(policies.limiterCooldownMs)) {
+      policies.logger.error({ err: (err as Error).message, retry_in_ms: policies.limiterCooldownMs }, 'limiter backend is not answering: policies with on_backend_failure: open admit requests, closed ones refuse them, until it answers again')
+    }
+    applyBackendFailure(policies, limits)
     return false
   }
-  backendAnswered(policies, limiter)
+  if (health.answered()) policies.logger.info('limiter backend answers again: rate limits are enforced')
 
   const headers = rateLimitHeaders(limits, decisions)
   const refused = decisions.map((d, i) => [d, limits[i]] as const).filter(([d]) => !d.allowed)
@@ -145,31 +155,15 @@ function rateLimitHeaders(limits: readonly AppliedLimit[], decisions: readonly L
   return headers
 }
 
-/** Whether each limiter instance answered its last check (it outlives reloads when its config does not change). */
-const backendStates = new WeakMap<Limiter, 'up' | 'down'>()
-
-function backendFailed(x: Exchange, policies: GatewayPolicies, limiter: Limiter, limits: readonly AppliedLimit[], err: Error): void {
+/** The limiter did not check this request: each applicable policy's on_backend_failure decides (open admits, closed refuses). */
+function applyBackendFailure(policies: GatewayPolicies, limits: readonly AppliedLimit[]): void {
   const closed = limits.filter((l) => l.failClosed)
-  const outcome = closed.length ? 'closed' : 'open'
-  policies.metrics.limiterBackendFailures.inc({ outcome })
-  policies.metrics.limiterBackendUp.set(0)
-  if (backendStates.get(limiter) !== 'down') {
-    backendStates.set(limiter, 'down')
-    policies.logger.error({ err: err.message }, 'limiter backend is not answering: policies with on_backend_failure: open admit requests, closed ones refuse them, until it answers again')
-  }
+  policies.metrics.limiterBackendFailures.inc({ outcome: closed.length ? 'closed' : 'open' })
   if (closed.length) {
     throw new GatewayError(`Rate limits cannot be checked right now (${scopeLabel(closed[0].scope)} limit); try again shortly.`, {
       status: 503, code: 'rate_limiter_unavailable', headers: { 'retry-after': '1' },
     })
   }
-}
-
-function backendAnswered(policies: GatewayPolicies, limiter: Limiter): void {
-  const state = backendStates.get(limiter)
-  if (state === 'up') return
-  if (state === 'down') policies.logger.info('limiter backend answers again: rate limits are enforced')
-  backendStates.set(limiter, 'up')
-  policies.metrics.limiterBackendUp.set(1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,13 +206,4 @@ export function formatDuration(ms: number): string {
   if (hours) return `${hours}h${minutes}m${Math.floor(seconds)}s`
   if (minutes) return `${minutes}m${Math.floor(seconds)}s`
   return `${seconds}s`
-}
-
-/** `promise`, or a rejection after `ms`: a stage never waits on a backend without bound. */
-export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }

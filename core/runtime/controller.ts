@@ -14,6 +14,7 @@ import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
 import { HealthRegistry } from './health.ts'
+import { LimiterHealthRegistry } from './limiter-health.ts'
 import { GatewayMetrics } from '../metrics.ts'
 import { UsageWriter } from '../usage/writer.ts'
 import type { GatewayServices } from './services.ts'
@@ -64,6 +65,7 @@ export class ReloadController {
   #failedDigest: string | undefined
   #poll: NodeJS.Timeout | undefined
   #reloads = { ok: 0, failed: 0 }
+  readonly #snapshotListeners: ((snapshot: Snapshot) => void)[] = []
 
   constructor(options: ReloadControllerOptions) {
     this.#options = options
@@ -72,8 +74,16 @@ export class ReloadController {
     const metrics = new GatewayMetrics()
     const health = new HealthRegistry()
     health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
+    const limiterHealth = new LimiterHealthRegistry()
+    // The limiter's gauge is read at scrape time, and only exists while a limiter is configured.
+    metrics.limiterBackend = () => {
+      const snapshot = this.#current
+      if (!snapshot?.limiter) return undefined
+      return { backend: snapshot.config.limits?.backend?.plugin ?? 'limiter', state: limiterHealth.get(snapshot.limiter).state }
+    }
     this.services = {
       health,
+      limiterHealth,
       metrics,
       usage: new UsageWriter({ store: () => this.#current?.store, logger: options.logger, metrics, ...options.usage }),
     }
@@ -87,6 +97,12 @@ export class ReloadController {
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
     return this.#current
+  }
+
+  /** Call `listener` with each snapshot as it becomes current: the current one now, then each reload's. */
+  onSnapshot(listener: (snapshot: Snapshot) => void): void {
+    this.#snapshotListeners.push(listener)
+    if (this.#current) listener(this.#current)
   }
 
   get current(): Snapshot {
@@ -132,6 +148,7 @@ export class ReloadController {
       if (load.loaded.hash === old.version && !this.#lastError) return { status: 'unchanged', version: old.version }
       const next = await buildSnapshot(load, this.#pool, this.services, this.#logger)
       this.#current = next
+      for (const listener of this.#snapshotListeners) listener(next)
       this.#lastError = null
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')

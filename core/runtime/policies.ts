@@ -86,6 +86,8 @@ const RATES: readonly (readonly [keyof RateLimits, LimitUnit, string, number])[]
 
 const DEFAULT_ALERTS: readonly number[] = [0.8, 1]
 const DEFAULT_BUDGET_REFRESH_S = 10
+/** How long a limiter backend that failed a check is left alone before one request probes it. */
+const DEFAULT_LIMITER_COOLDOWN_MS = 2000
 const DEFAULT_CACHE_TTL_S = 600
 const DEFAULT_LOOKUP_TIMEOUT_MS = 1000
 /** Thread ids come from clients: a longer one is hashed so a bucket key stays short. */
@@ -122,6 +124,8 @@ interface KeyLimits extends RateLimits {
 export class GatewayPolicies {
   readonly budgetStatus: 402 | 429
   readonly budgetRefreshMs: number
+  /** After a failed check, how long the limiter backend is not asked. */
+  readonly limiterCooldownMs: number
   readonly cache: CacheSettings
   readonly ledger: BudgetLedger
   readonly logger: Logger
@@ -149,6 +153,7 @@ export class GatewayPolicies {
     this.#defaultFailure = limits.on_backend_failure ?? 'open'
     this.budgetStatus = limits.budget_status ?? 402
     this.budgetRefreshMs = (limits.budget_refresh_s ?? DEFAULT_BUDGET_REFRESH_S) * 1000
+    this.limiterCooldownMs = limits.backend_cooldown_ms ?? DEFAULT_LIMITER_COOLDOWN_MS
     const alerts = [...(limits.budget_alerts ?? DEFAULT_ALERTS)].sort((a, b) => a - b)
 
     // limitConfigIssues already ran when the config was validated (core/config/validate.ts).
