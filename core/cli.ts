@@ -62,7 +62,7 @@ async function start(args: string[]): Promise<number> {
 
   let gateway
   try {
-    gateway = await startGateway({ source: { file }, port, watch: !values['no-watch'] })
+    gateway = await startGateway({ source: { file }, port, watch: !values['no-watch'], logLevel: process.env.LOG_LEVEL || undefined })
   } catch (err) {
     if (err instanceof ConfigError) console.error(err.issues.map(formatIssue).join('\n'))
     else console.error(`cannot start: ${(err as Error).message}`)

@@ -109,7 +109,8 @@ export function isRetryableStatus(status: number): boolean {
 
 /**
  * An error from (or on the way to) an upstream provider, in the gateway's terms.
- * 4xx keep their status (the client's request was at fault); a dead upstream is 502; a timeout 504.
+ * 4xx keep their status (the client's request was at fault), except 401/403, which refuse the
+ * gateway's own credentials (502 upstream_auth_failed); a dead upstream is 502; a timeout 504.
  */
 export function upstreamError(
   status: number | undefined,
@@ -127,9 +128,17 @@ export function upstreamError(
       status: 502, code: 'upstream_unreachable', retryable: true, cause: options.cause,
     })
   }
+  // The credentials the upstream refused are the gateway's own: a client told 401 or 403 would think
+  // its own key is wrong. Not retryable, as before: retrying the same credentials cannot help.
+  if (status === 401 || status === 403) {
+    return new GatewayError(
+      `${prefix}the provider refused the gateway's credentials (upstream ${status}${message ? `: ${message}` : ''}). This is the gateway's provider configuration, not the key you sent; tell the gateway's operators.`,
+      { status: 502, code: 'upstream_auth_failed', upstreamStatus: status, cause: options.cause },
+    )
+  }
   const headers = options.retryAfter ? { 'retry-after': options.retryAfter } : undefined
   const CODE_BY_STATUS: Record<number, string> = {
-    400: 'upstream_bad_request', 401: 'upstream_authentication', 403: 'upstream_permission',
+    400: 'upstream_bad_request',
     404: 'upstream_not_found', 413: 'upstream_payload_too_large', 422: 'upstream_unprocessable', 429: 'upstream_rate_limited',
   }
   // 5xx from upstream is reported as 502 (bad gateway) except 503/504 which keep their meaning.

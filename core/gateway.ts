@@ -2,10 +2,12 @@
  * Start and stop a gateway: load the config, build the first snapshot, listen, watch for
  * changes. Used by the CLI and by tests (which run gateways in-process).
  */
-import http from 'node:http'
+import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './http/app.ts'
-import { createLogger, type Logger } from './logger.ts'
+import { createGatewayServer, serverSettings } from './http/server.ts'
+import { errorWriterFor } from './http/errors.ts'
+import { createLogger, LogLevelControl, type Logger } from './logger.ts'
 import { builtinRegistry } from './plugins/loader.ts'
 import { ReloadController } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
@@ -17,6 +19,8 @@ export interface GatewayOptions {
   host?: string
   env?: NodeJS.ProcessEnv
   logger?: Logger
+  /** A log level that overrides gateway.yaml's logging.level (the CLI passes LOG_LEVEL). */
+  logLevel?: string
   /** Watch the config file for changes (default true for file sources). */
   watch?: boolean
   debounceMs?: number
@@ -37,7 +41,7 @@ export interface RunningGateway {
 const DEFAULT_SHUTDOWN_MS = 10_000
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const logger = options.logger ?? createLogger()
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const controller = new ReloadController({
     source: options.source,
     builtins: await builtinRegistry(),
@@ -50,11 +54,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (snapshot.auth.length === 0) logger.warn('no auth strategies configured: every request is served as the anonymous user')
 
   const app = createApp(controller, logger)
-  const server = http.createServer(app.callback())
-  // Keep-alive longer than typical load balancers' idle timeouts, so they close first.
-  server.keepAliveTimeout = 65_000
-  server.headersTimeout = 66_000
-  server.requestTimeout = 0
+  const gatewayServer = createGatewayServer(app.callback(), serverSettings(snapshot.config.server), logger, (path) => errorWriterFor(path, controller.current.surfaces))
+  const { server } = gatewayServer
+  // Server timeouts, the header limit and the log level follow the config on every reload.
+  const logLevel = new LogLevelControl(logger, options.logLevel)
+  controller.onSnapshot((current) => {
+    gatewayServer.apply(serverSettings(current.config.server))
+    logLevel.apply(current.config.logging?.level)
+  })
   const port = options.port ?? snapshot.config.server?.port ?? 8080
   const host = options.host ?? snapshot.config.server?.host ?? '0.0.0.0'
   await new Promise<void>((resolve, reject) => {
@@ -70,17 +77,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const limit = controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      // Keep-alive connections become idle as their last response ends: close each one then.
-      server.closeIdleConnections()
-      const sweep = setInterval(() => server.closeIdleConnections(), 50)
+      // Responses in flight tell their keep-alive clients that the connection closes (so none sends
+      // another request on a socket about to go), and each connection closes as its response ends.
+      const closed = gatewayServer.drain()
       const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), limit).unref())
       if ((await Promise.race([closed.then(() => 'done' as const), deadline])) === 'timeout') {
         logger.warn({ inflight: controller.current.inflight }, 'shutdown timeout: closing remaining connections')
         server.closeAllConnections()
         await closed
       }
-      clearInterval(sweep)
       await controller.close()
       logger.info('gateway stopped')
       logger.flush()

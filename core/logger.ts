@@ -27,8 +27,37 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
  * so skipping redaction is worth it.
  */
 export function accessLogger(logger: Logger): Logger {
-  return pino(
+  const access = pino(
     { level: logger.level, base: undefined, formatters: { level: (label) => ({ level: label }) } },
     (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym],
   )
+  // It follows the gateway logger's level (logging.level changes on reload); children follow it by themselves.
+  logger.on('level-change', (level, _value, _previous, _previousValue, changed) => {
+    if (changed === logger) access.level = level
+  })
+  return access
+}
+
+/**
+ * gateway.yaml's `logging.level`, applied at start and on every reload. A level fixed by the
+ * operator (LOG_LEVEL, through the CLI) wins; a config without `logging.level` leaves the logger at
+ * the level it was created with.
+ */
+export class LogLevelControl {
+  readonly #logger: Logger
+  readonly #fixed: string | undefined
+  readonly #initial: string
+
+  constructor(logger: Logger, fixed: string | undefined) {
+    this.#logger = logger
+    this.#fixed = fixed
+    this.#initial = logger.level
+  }
+
+  apply(configured: string | undefined): void {
+    const level = this.#fixed ?? configured ?? this.#initial
+    if (this.#logger.level === level) return
+    this.#logger.level = level
+    this.#logger.info({ level }, 'log level set from logging.level')
+  }
 }

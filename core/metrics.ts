@@ -40,9 +40,9 @@ export class GatewayMetrics implements Metrics {
     return { inc: (labels, value = 1) => (labels ? metric.inc(labels, value) : metric.inc(value)) }
   }
 
-  gauge(name: string, help: string, labelNames: readonly string[] = []): { set(value: number, labels?: MetricLabels): void } {
+  gauge(name: string, help: string, labelNames: readonly string[] = []): { set(value: number, labels?: MetricLabels): void; reset(): void } {
     const metric = this.#make(name, () => new Gauge({ name, help, labelNames: [...labelNames], registers: [this.registry] })) as Gauge
-    return { set: (value, labels) => (labels ? metric.set(labels, value) : metric.set(value)) }
+    return { set: (value, labels) => (labels ? metric.set(labels, value) : metric.set(value)), reset: () => metric.reset() }
   }
 
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = LATENCY_BUCKETS): { observe(value: number, labels?: MetricLabels): void } {

@@ -67,13 +67,14 @@ export const IMPLIED_SLOTS: readonly ImpliedSlot[] = [
   { kind: 'surface', name: 'anthropic', when: () => true },
 ]
 
-/** The departments' limits and budgets, which the limits stage enforces. */
+/** The departments' limits and budgets, which the limits stage enforces, and the limiter's name (for its metric). */
 function departmentLimits(config: GatewayConfig): Record<string, unknown> {
   const departments: Record<string, unknown> = {}
   for (const [name, dept] of Object.entries(config.departments ?? {})) {
     if (dept.limits || dept.budget) departments[name] = { limits: dept.limits, budget: dept.budget }
   }
-  return Object.keys(departments).length ? { departments } : {}
+  const limiter = config.limits?.backend?.plugin
+  return { ...(Object.keys(departments).length ? { departments } : {}), ...(limiter ? { limiter } : {}) }
 }
 
 /** Keys of a block the kernel reads itself (never passed to the plugin). */

@@ -82,10 +82,25 @@ export interface DepartmentConfig {
   budget?: { usd_per_day?: number; usd_per_month?: number }
 }
 
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export interface ServerConfig {
+  port?: number
+  host?: string
+  body_limit?: string | number
+  shutdown_timeout_ms?: number
+  /** How long a client may take to send a request's headers. */
+  headers_timeout_ms?: number
+  /** How long a client may take to send a whole request, headers and body. */
+  request_timeout_ms?: number
+  /** The largest request head (request line and headers) accepted, in bytes. */
+  max_header_bytes?: number
+}
+
 export interface GatewayConfig {
   version: 1
-  server?: { port?: number; host?: string; body_limit?: string | number; shutdown_timeout_ms?: number }
-  logging?: { level?: string }
+  server?: ServerConfig
+  logging?: { level?: LogLevel }
   plugins?: string[]
   providers?: Record<string, PluginBlock>
   routes?: RouteConfig[]
@@ -152,6 +167,8 @@ export interface LimitsConfig {
   backend?: PluginBlock
   /** What a policy does when the backend does not answer: admit (open) or refuse with 503 (closed). */
   on_backend_failure?: BackendFailure
+  /** After a failed check, how long the backend is not asked (every request gets on_backend_failure at once). */
+  backend_cooldown_ms?: number
   policies?: LimitPolicyConfig[]
   budgets?: BudgetConfig[]
   /** The status a request over budget gets: 402 (default) or 429. */

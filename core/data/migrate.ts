@@ -20,9 +20,9 @@ import type { Logger } from '../logger.ts'
 import type { MigrationReport, SqlClient } from '../plugins/types.ts'
 
 export interface Migration {
-  /** `0006` */
+  /** `0001` (recorded as `<owner>/0001`) */
   readonly version: string
-  /** `0006_rag_embeddings` */
+  /** `0001_semantic_cache` */
   readonly id: string
   readonly sql: string
   readonly checksum: string
@@ -58,7 +58,7 @@ const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at  timestamptz NOT NULL DEFAULT now(),
   duration_ms integer     NOT NULL
 )`
-const IS_APPLIED = 'SELECT 1 FROM schema_migrations WHERE version = $1'
+const IS_APPLIED = 'SELECT 1 FROM schema_migrations WHERE version = ANY($1::text[])'
 const RECORD = 'INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)'
 
 const loaded = new Map<string, readonly Migration[]>()
@@ -96,13 +96,16 @@ export function loadMigrations(dir: string): readonly Migration[] {
 export async function migrate(target: MigrationTarget, logger: Logger, owner: string, migrations: readonly Migration[]): Promise<MigrationReport> {
   const { schema, applied } = await readLedger(target.sql)
   const versionOf = (m: Migration): string => `${owner}/${m.version}`
+  // The versions that mean "applied": this owner's, or the bare one an earlier release recorded.
+  const versionsOf = (m: Migration): string[] => (m.was === undefined ? [versionOf(m)] : [versionOf(m), m.was])
+  const nameOf = (m: Migration): string => `${owner}/${m.id}`
   for (const m of migrations) {
     const checksum = applied.get(versionOf(m))
     if (checksum !== undefined && checksum !== m.checksum) {
-      logger.warn({ migration: `${owner}/${m.id}` }, 'migration file changed after it was applied; the change is not applied again (add a new migration instead)')
+      logger.warn({ migration: nameOf(m) }, 'migration file changed after it was applied; the change is not applied again (add a new migration instead)')
     }
   }
-  const todo = migrations.filter((m) => !applied.has(versionOf(m)) && !(m.was !== undefined && applied.has(m.was)))
+  const todo = migrations.filter((m) => !versionsOf(m).some((v) => applied.has(v)))
   const report = { applied: [] as string[], pending: [] as { id: string; extension: string; reason: string }[] }
   if (todo.length === 0) return report
 
@@ -113,7 +116,7 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
 
   for (const m of todo) {
     if (m.requires && !available.has(m.requires.extension)) {
-      leavePending(m, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
+      leavePending(nameOf(m), m.requires, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
       continue
     }
     const started = performance.now()
@@ -122,33 +125,35 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
         await tx.query(NO_TIMEOUT)
         await tx.query(LOCK)
         await tx.exec(CREATE_LEDGER)
-        // Another gateway may have applied it while this one waited for the lock.
-        if ((await tx.query(IS_APPLIED, [versionOf(m)])).rowCount > 0) return false
+        // Another gateway (of this release or an earlier one) may have applied it while this one waited for the lock.
+        if ((await tx.query(IS_APPLIED, [versionsOf(m)])).rowCount > 0) return false
         await tx.exec(m.sql)
-        await tx.query(RECORD, [versionOf(m), `${owner}/${m.id}`, m.checksum, Math.round(performance.now() - started)])
+        await tx.query(RECORD, [versionOf(m), nameOf(m), m.checksum, Math.round(performance.now() - started)])
         return true
       })
       if (appliedNow) {
-        report.applied.push(`${owner}/${m.id}`)
-        logger.info({ migration: `${owner}/${m.id}`, schema, ms: Math.round(performance.now() - started) }, 'applied migration')
+        report.applied.push(nameOf(m))
+        logger.info({ migration: nameOf(m), schema, ms: Math.round(performance.now() - started) }, 'applied migration')
       }
     } catch (err) {
       const reason = (err as Error).message
       // An extension can be offered yet not installable (privileges, shared_preload_libraries):
       // the gateway runs without it rather than not at all.
-      if (m.requires) leavePending(m, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
-      else throw new Error(`migration ${m.id} failed: ${reason}`, { cause: err })
+      if (m.requires) leavePending(nameOf(m), m.requires, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
+      else throw new Error(`migration ${nameOf(m)} failed: ${reason}`, { cause: err })
     }
   }
   return report
 }
 
-function leavePending(m: Migration, reason: string, report: { pending: { id: string; extension: string; reason: string }[] }, logger: Logger): void {
-  const requires = m.requires!
-  report.pending.push({ id: m.id, extension: requires.extension, reason })
+function leavePending(
+  name: string, requires: NonNullable<Migration['requires']>, reason: string,
+  report: { pending: { id: string; extension: string; reason: string }[] }, logger: Logger,
+): void {
+  report.pending.push({ id: name, extension: requires.extension, reason })
   logger[requires.level](
-    { migration: m.id, extension: requires.extension },
-    `migration ${m.id} is pending: ${reason}. ${requires.withoutIt}. It is applied at the next start once the extension can be installed.`,
+    { migration: name, extension: requires.extension },
+    `migration ${name} is pending: ${reason}. ${requires.withoutIt}. It is applied at the next start once the extension can be installed.`,
   )
 }
 

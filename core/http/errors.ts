@@ -6,6 +6,7 @@
  */
 import type Koa from 'koa'
 import { toGatewayError, type GatewayError } from '../errors.ts'
+import type { Surface } from '../plugins/types.ts'
 
 /** Writes an error as a route's wire does. */
 export type ErrorBody = (error: GatewayError, requestId: string) => unknown
@@ -34,13 +35,29 @@ export function envelope<T>(data: T, requestId: string, message = 'ok', meta: Re
   return { success: true, data, message, error: null, details: null, meta: { request_id: requestId, ...meta } }
 }
 
+/**
+ * How errors are written on `path` when no route took the request (an unknown URL, a request
+ * refused before it reached the app): the envelope on /api/v1, the shape of the surface whose
+ * endpoint the path names, else OpenAI's.
+ */
+export function errorWriterFor(path: string, surfaces: readonly { readonly surface: Surface }[] = []): ErrorBody {
+  if (path.startsWith('/api/v1')) return ENVELOPE
+  for (const { surface } of surfaces) {
+    if (!surface.errorBody) continue
+    // `/v1/responses/:id` names every path under `/v1/responses/`.
+    if (surface.endpoints.some((e) => path === e.path || path.startsWith(e.path.split('/:')[0] + '/'))) return surface.errorBody.bind(surface)
+  }
+  return openAIErrorBody
+}
+
 /** Write `err` as the response for this request, in the shape its route calls for. */
 export function respondWithError(ctx: Koa.Context, err: unknown): GatewayError {
   const error = toGatewayError(err)
   ctx.state.error = error
   ctx.status = error.status
   if (error.headers) ctx.set(error.headers)
-  const write = (ctx.state.errorBody as ErrorBody | undefined) ?? (ctx.path.startsWith('/api/v1') ? ENVELOPE : openAIErrorBody)
-  ctx.body = write(error, String(ctx.state.requestId))
+  // A client without valid credentials does not keep the connection (a slow one would hold it).
+  if (error.status === 401) ctx.set('connection', 'close')
+  ctx.body = ((ctx.state.errorBody as ErrorBody | undefined) ?? errorWriterFor(ctx.path, (ctx.state.snapshot as { surfaces?: readonly { surface: Surface }[] } | undefined)?.surfaces))(error, String(ctx.state.requestId))
   return error
 }

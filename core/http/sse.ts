@@ -5,10 +5,10 @@
 import type { ServerResponse } from 'node:http'
 import { once } from 'node:events'
 
+/** No `connection` header: Node sets it (keep-alive, or close while the server drains). */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
-  connection: 'keep-alive',
   'x-accel-buffering': 'no',
 }
 

@@ -16,6 +16,7 @@ import type { NativeResult, ProviderCall } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
 import type { Exchange } from './exchange.ts'
+import { redactError, secretsOf } from '../secrets.ts'
 
 export type CallResult = ChatResult | EmbeddingResponse | NativeResult
 
@@ -237,10 +238,11 @@ class Attempt {
   /**
    * Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures
    * 502. Only a retryable error counts against the target's breaker (callTargets): a request that
-   * was never sent (`request_not_sent`, a 400) says nothing about the upstream.
+   * was never sent (`request_not_sent`, a 400) says nothing about the upstream. Its message never
+   * carries the provider's credentials, whole or masked, whatever the plugin did.
    */
   classify(err: unknown): GatewayError {
-    const error = this.#classify(err)
+    const error = redactError(this.#classify(err), secretsOf(this.#x.snapshot.config.providers?.[this.#target.provider]))
     if (this.#span) failSpan(this.#span, error)
     return error
   }

@@ -79,7 +79,7 @@ export type MetricLabels = Readonly<Record<string, string | number>>
 /** Metrics a plugin adds to /metrics (prom-client underneath). Label values must come from config, not requests. */
 export interface Metrics {
   counter(name: string, help: string, labelNames?: readonly string[]): { inc(labels?: MetricLabels, value?: number): void }
-  gauge(name: string, help: string, labelNames?: readonly string[]): { set(value: number, labels?: MetricLabels): void }
+  gauge(name: string, help: string, labelNames?: readonly string[]): { set(value: number, labels?: MetricLabels): void; reset(): void }
   histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): { observe(value: number, labels?: MetricLabels): void }
 }
 

@@ -64,6 +64,7 @@ export class ReloadController {
   #failedDigest: string | undefined
   #poll: NodeJS.Timeout | undefined
   #reloads = { ok: 0, failed: 0 }
+  readonly #snapshotListeners: ((snapshot: Snapshot) => void)[] = []
 
   constructor(options: ReloadControllerOptions) {
     this.#options = options
@@ -83,6 +84,12 @@ export class ReloadController {
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
     return this.#current
+  }
+
+  /** Call `listener` with each snapshot as it becomes current: the current one now, then each reload's. */
+  onSnapshot(listener: (snapshot: Snapshot) => void): void {
+    this.#snapshotListeners.push(listener)
+    if (this.#current) listener(this.#current)
   }
 
   get current(): Snapshot {
@@ -128,6 +135,7 @@ export class ReloadController {
       if (load.loaded.hash === old.version && !this.#lastError) return { status: 'unchanged', version: old.version }
       const next = await buildSnapshot(load, this.#pool, this.shared, this.#logger)
       this.#current = next
+      for (const listener of this.#snapshotListeners) listener(next)
       this.#lastError = null
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')

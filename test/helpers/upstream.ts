@@ -75,3 +75,8 @@ export async function sendSse(
   }
   res.end()
 }
+
+/** The message a client gets when an upstream refuses the gateway's own credentials (401/403): a 502 upstream_auth_failed. */
+export function credentialsRefused(provider: string, status: 401 | 403, upstreamMessage: string): string {
+  return `${provider}: the provider refused the gateway's credentials (upstream ${status}: ${upstreamMessage}). This is the gateway's provider configuration, not the key you sent; tell the gateway's operators.`
+}

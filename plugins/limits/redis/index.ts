@@ -3,14 +3,17 @@
  * is one EVALSHA of a Lua script (gcra.lua) that reads and updates all of a request's buckets
  * atomically on Redis's clock, so processes sharing Redis together admit exactly the limit.
  *
- * Every command is bounded by `timeout_ms`, and commands are not queued while disconnected: when
- * Redis is down a check fails at once and the kernel applies each policy's on_backend_failure.
+ * Every call is bounded by `timeout_ms` here, around the command: node-redis's own command timeout
+ * stops once the command is written to the socket, so a Redis that accepts and then hangs would
+ * otherwise hold each check until the kernel's guard. Commands are not queued while disconnected:
+ * when Redis is down a check fails at once. Either way the kernel applies each policy's
+ * on_backend_failure and leaves the backend alone for limits.backend_cooldown_ms before probing it.
  * The client reconnects on its own (backing off up to 2 s); outages and recoveries are logged once.
  */
 import { readFileSync } from 'node:fs'
 import { createClient, defineScript, type CommandParser } from 'redis'
 import type { Logger } from 'pino'
-import { definePlugin, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/api.ts'
+import { definePlugin, withDeadline, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/api.ts'
 import { configSchema, type RedisLimiterConfig } from './schema.ts'
 
 const GCRA = defineScript({
@@ -64,15 +67,22 @@ function argsOf(mode: 'take' | 'adjust', buckets: readonly LimitBucket[]): { key
 export class RedisLimiter implements Limiter {
   readonly #client: RedisLimiterClient
   readonly #prefix: string
+  readonly #timeoutMs: number
 
-  constructor(client: RedisLimiterClient, prefix: string) {
+  constructor(client: RedisLimiterClient, prefix: string, timeoutMs: number) {
     this.#client = client
     this.#prefix = prefix
+    this.#timeoutMs = timeoutMs
+  }
+
+  /** A call to Redis, or a rejection once timeout_ms has passed (a late reply is then ignored). */
+  #bounded<T>(call: Promise<T>): Promise<T> {
+    return withDeadline(call, this.#timeoutMs, `Redis did not answer within ${this.#timeoutMs} ms (timeout_ms)`)
   }
 
   async take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]> {
     const { keys, args } = argsOf('take', buckets)
-    const reply = await this.#client.gcra(keys.map((k) => this.#prefix + k), args)
+    const reply = await this.#bounded(this.#client.gcra(keys.map((k) => this.#prefix + k), args))
     return buckets.map((b, i) => ({
       allowed: Number(reply[4 * i]) === 1,
       limit: b.limit,
@@ -84,12 +94,12 @@ export class RedisLimiter implements Limiter {
 
   async adjust(buckets: readonly LimitBucket[]): Promise<void> {
     const { keys, args } = argsOf('adjust', buckets)
-    await this.#client.gcra(keys.map((k) => this.#prefix + k), args)
+    await this.#bounded(this.#client.gcra(keys.map((k) => this.#prefix + k), args))
   }
 
   async ready(): Promise<void> {
     if (!this.#client.isReady) throw new Error('not connected to Redis')
-    await this.#client.ping()
+    await this.#bounded(this.#client.ping())
   }
 
   dispose(): void {
@@ -108,6 +118,6 @@ export default definePlugin<RedisLimiterConfig, Limiter>({
     const connected = client.connect().then(() => true, () => false)
     const inTime = await Promise.race([connected, new Promise<false>((resolve) => setTimeout(() => resolve(false), config.connect_timeout_ms).unref())])
     if (!inTime) ctx.logger.warn('Redis did not answer at start: rate-limit checks fail (open or closed, per policy) until it does')
-    return new RedisLimiter(client, config.key_prefix)
+    return new RedisLimiter(client, config.key_prefix, config.timeout_ms)
   },
 })

@@ -20,7 +20,7 @@ import https from 'node:https'
 import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import {
-  GatewayError, isChatStream, requestNotSent, upstreamError,
+  GatewayError, isChatStream, redactSecrets, requestNotSent, upstreamError,
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type Provider, type ProviderCall, type Usage,
 } from '../../../core/plugins/api.ts'
@@ -462,11 +462,9 @@ function connectionMessage(err: Error): string {
   return err.message
 }
 
-/** Upstream messages are kept, but an upstream that echoes our key back must not leak it to clients. */
+/** Upstream messages are kept, but an upstream that echoes our key back (whole or masked) must not leak it to clients. */
 function redact(message: string, options: OpenAIWireOptions): string {
-  let out = message
-  for (const secret of options.secrets ?? []) if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[redacted]')
-  return out
+  return redactSecrets(message, options.secrets ?? [])
 }
 
 const MAX_MESSAGE = 1000

@@ -20,7 +20,7 @@ import { budgetExceeded, budgetsFor, compileBudget, type AppliedBudget, type Bud
 import type { LimitFacts, LimitWhen, RateLimits } from './facts.ts'
 import { BudgetLedger } from './ledger.ts'
 import { RATES, bucket, compilePolicy, limitsFor, type AppliedLimit, type BackendFailure, type CompiledPolicy, type LimitPolicyConfig } from './rates.ts'
-import { LimiterGuard, rateLimitHeaders, rateLimited, tooLargeForLimit } from './refusals.ts'
+import { LimiterGuard, limiterGauge, rateLimitHeaders, rateLimited, tooLargeForLimit } from './refusals.ts'
 
 export interface LimitsConfig {
   policies?: LimitPolicyConfig[]
@@ -29,6 +29,9 @@ export interface LimitsConfig {
   budget_status?: 402 | 429
   budget_alerts?: number[]
   budget_refresh_s?: number
+  backend_cooldown_ms?: number
+  /** The limiter backend's plugin name (from `limits.backend`, passed in by the kernel), for the metric's label. */
+  limiter?: string
   /** The departments' limits and budgets (from `departments:`, passed in by the kernel). */
   departments?: Record<string, { limits?: RateLimits; budget?: { usd_per_day?: number; usd_per_month?: number } }>
 }
@@ -41,6 +44,8 @@ interface KeyLimits extends RateLimits {
 
 const DEFAULT_ALERTS: readonly number[] = [0.8, 1]
 const DEFAULT_BUDGET_REFRESH_S = 10
+/** How long a limiter backend that failed a check is left alone before one request probes it. */
+const DEFAULT_COOLDOWN_MS = 2000
 
 export default definePlugin<LimitsConfig, Stage>({
   id: 'stage.limits',
@@ -73,7 +78,8 @@ export default definePlugin<LimitsConfig, Stage>({
     const ledger = ctx.keep('ledger', () => new BudgetLedger())
     ledger.configure(ctx.logger, metrics.alerts)
     const guard = limiter ? ctx.keep('guard', () => new LimiterGuard()) : undefined
-    guard?.configure(limiter!, ctx.logger, ctx.metrics)
+    if (guard) guard.configure(limiter!, config.limiter ?? 'limiter', config.backend_cooldown_ms ?? DEFAULT_COOLDOWN_MS, ctx.logger, ctx.metrics)
+    else limiterGauge(ctx.metrics).reset()
 
     // Per-key tables, compiled once per limits object (a cached principal carries the same one).
     const keyTables = new WeakMap<object, { policy?: CompiledPolicy; budget?: CompiledBudget }>()

@@ -14,54 +14,88 @@ const SCOPE_LABELS: Record<AppliedLimit['scope'], string> = {
   key: 'this API key', user: 'your user', department: 'your department', thread: 'this thread', organization: 'the organization', route: 'this model',
 }
 
-/** One per gateway (kept across reloads): whether the limiter answered its last check. */
+/**
+ * One per gateway (kept across reloads): whether the limiter backend answers, and a breaker in
+ * front of it. A backend that failed a check (an error, or no answer in time) is not asked again
+ * for a cool-down (`limits.backend_cooldown_ms`): every request in that time gets its policies'
+ * on_backend_failure at once, instead of each waiting for the backend's timeout while it hangs.
+ * After the cool-down one request probes it; its answer closes the breaker, its failure starts
+ * another cool-down. One log line when it goes, one when it returns.
+ */
 export class LimiterGuard {
-  #state: 'up' | 'down' | undefined
+  #state: 'unknown' | 'up' | 'down' = 'unknown'
+  #retryAt = 0
+  #probing = false
   #limiter: Limiter | undefined
+  #backend = 'limiter'
+  #cooldownMs = 2000
   #logger: Logger | undefined
   #failures: { inc(labels: Readonly<Record<string, string>>): void } | undefined
-  #up: { set(value: number): void } | undefined
+  #up: { set(value: number, labels?: Readonly<Record<string, string>>): void; reset(): void } | undefined
 
-  configure(limiter: Limiter, logger: Logger, metrics: Metrics): void {
-    if (limiter !== this.#limiter) this.#state = undefined
+  configure(limiter: Limiter, backend: string, cooldownMs: number, logger: Logger, metrics: Metrics): void {
+    if (limiter !== this.#limiter) {
+      this.#state = 'unknown'
+      this.#probing = false
+    }
     this.#limiter = limiter
+    this.#backend = backend
+    this.#cooldownMs = cooldownMs
     this.#logger = logger
     this.#failures = metrics.counter('gateway_limiter_backend_failures_total', 'Limit checks the limiter backend did not answer, by what the policy did (open: admitted, closed: refused).', ['outcome'])
-    this.#up = metrics.gauge('gateway_limiter_backend_up', '1 while the limiter backend answers, 0 after a failed check until one succeeds.')
-    if (this.#state === undefined) this.#up.set(1)
+    this.#up = limiterGauge(metrics)
+    this.#up.reset()
+    this.#up.set(this.#state === 'down' ? 0 : 1, { backend })
   }
 
-  /** The decisions, or undefined when the backend failed and every policy admits on failure. */
+  /** The decisions, or undefined when the backend is not answering and every policy admits on failure. */
   async take(buckets: readonly LimitBucket[], limits: readonly AppliedLimit[]): Promise<LimitDecision[] | undefined> {
+    if (!this.#tryAcquire()) return this.#failure(limits)
     let decisions: LimitDecision[]
     try {
       decisions = await withDeadline(this.#limiter!.take(buckets), LIMITER_GUARD_MS)
     } catch (err) {
-      this.#failed(limits, err as Error)
-      return undefined
+      const wasDown = this.#state === 'down'
+      this.#state = 'down'
+      this.#probing = false
+      this.#retryAt = Date.now() + this.#cooldownMs
+      this.#up?.set(0, { backend: this.#backend })
+      if (!wasDown) this.#logger?.error({ err: (err as Error).message, retry_in_ms: this.#cooldownMs }, 'limiter backend is not answering: policies with on_backend_failure: open admit requests, closed ones refuse them, until it answers again')
+      return this.#failure(limits)
     }
     if (this.#state !== 'up') {
       if (this.#state === 'down') this.#logger?.info('limiter backend answers again: rate limits are enforced')
       this.#state = 'up'
-      this.#up?.set(1)
+      this.#up?.set(1, { backend: this.#backend })
     }
+    this.#probing = false
     return decisions
   }
 
-  #failed(limits: readonly AppliedLimit[], err: Error): void {
+  /** May a check go to the backend now? While it is down, only one probe after each cool-down. */
+  #tryAcquire(): boolean {
+    if (this.#state !== 'down') return true
+    if (this.#probing || Date.now() < this.#retryAt) return false
+    this.#probing = true
+    return true
+  }
+
+  /** The limiter did not check this request: each applicable policy's on_backend_failure decides (open admits, closed refuses). */
+  #failure(limits: readonly AppliedLimit[]): undefined {
     const closed = limits.filter((l) => l.failClosed)
     this.#failures?.inc({ outcome: closed.length ? 'closed' : 'open' })
-    this.#up?.set(0)
-    if (this.#state !== 'down') {
-      this.#state = 'down'
-      this.#logger?.error({ err: err.message }, 'limiter backend is not answering: policies with on_backend_failure: open admit requests, closed ones refuse them, until it answers again')
-    }
     if (closed.length) {
       throw new GatewayError(`Rate limits cannot be checked right now (${SCOPE_LABELS[closed[0].scope]} limit); try again shortly.`, {
         status: 503, code: 'rate_limiter_unavailable', headers: { 'retry-after': '1' },
       })
     }
+    return undefined
   }
+}
+
+/** `gateway_limiter_backend_up{backend}`: present only while a limiter is configured. */
+export function limiterGauge(metrics: Metrics): { set(value: number, labels?: Readonly<Record<string, string>>): void; reset(): void } {
+  return metrics.gauge('gateway_limiter_backend_up', '1 while the limiter backend answers, 0 after a failed check until one succeeds; absent when no limiter is configured.', ['backend'])
 }
 
 /** Per unit, the bucket closest to its limit: what OpenAI's `x-ratelimit-*` headers describe. */

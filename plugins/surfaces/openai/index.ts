@@ -9,6 +9,7 @@ import {
   badRequest, definePlugin, notFound,
   type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
 } from '../../../core/plugins/api.ts'
+import { checkChatRequest } from './chat-request.ts'
 import { openAIErrorFrame, requireObject } from './wire.ts'
 
 const chatCompletions: ModelEndpoint<ChatRequest> = {
@@ -20,6 +21,7 @@ const chatCompletions: ModelEndpoint<ChatRequest> = {
   decode(body) {
     const request = requireObject<ChatRequest>(body)
     if (!Array.isArray(request.messages) || request.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
+    checkChatRequest(request)
     return { request }
   },
   encode: (result) => result,

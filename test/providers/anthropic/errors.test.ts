@@ -5,7 +5,7 @@ import OpenAI from 'openai'
 import type { ErrorType } from '@anthropic-ai/sdk/resources/shared'
 import { startTestGateway, postJson, type RunningGateway } from '../../helpers/gateway.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
-import { startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
+import { credentialsRefused, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
 import { message, MODEL, sendError, sendMessage, text } from './anthropic-upstream.ts'
 import { API_KEY, startAnthropicFixture, type AnthropicFixture } from './setup.ts'
 
@@ -18,8 +18,6 @@ describe('anthropic provider: upstream errors in OpenAI\'s error shape', () => {
 
   it.each([
     [400, 'invalid_request_error', 400, 'upstream_bad_request'],
-    [401, 'authentication_error', 401, 'upstream_authentication'],
-    [403, 'permission_error', 403, 'upstream_permission'],
     [404, 'not_found_error', 404, 'upstream_not_found'],
     [413, 'request_too_large', 413, 'upstream_payload_too_large'],
     [500, 'api_error', 502, 'upstream_error'],
@@ -31,6 +29,17 @@ describe('anthropic provider: upstream errors in OpenAI\'s error shape', () => {
     expect(res.body.error.code).toBe(code)
     expect(res.body.error.message).toBe(`claude: upstream says ${type}`)
     expect(res.body.error.message).not.toContain(API_KEY)
+  })
+
+  it.each([
+    [401, 'authentication_error'],
+    [403, 'permission_error'],
+  ] as const)('an upstream %i %s (the gateway\'s own key refused) becomes a 502 upstream_auth_failed that keeps the upstream message', async (status, type) => {
+    f.upstream.handle((_req, res) => sendError(res, status, type as ErrorType, `upstream says ${type}`))
+    const res = await postJson(`${f.gateway.url}/v1/chat/completions`, ASK)
+    expect(res.status).toBe(502)
+    expectOpenAISchema('ErrorResponse', res.body)
+    expect(res.body.error).toMatchObject({ type: 'upstream_error', code: 'upstream_auth_failed', message: credentialsRefused('claude', status, `upstream says ${type}`) })
   })
 
   it('a 429 keeps its retry-after header for the client', async () => {

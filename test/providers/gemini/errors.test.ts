@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import OpenAI from 'openai'
 import { postJson, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
-import { sendJson } from '../../helpers/upstream.ts'
+import { credentialsRefused, sendJson } from '../../helpers/upstream.ts'
 import { gatewayConfig, generatePath, generateResponse, googleError, sendGeminiStream, startGeminiUpstream, streamPath } from './gemini-upstream.ts'
 
 const CHAT = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }
@@ -12,8 +12,6 @@ const CHAT = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }
 /** Google's status names for the HTTP codes, as the API writes them in `error.status`. */
 const CASES = [
   { upstream: 400, status: 'INVALID_ARGUMENT', message: 'Invalid JSON payload received. Unknown name "foo".', expected: 400, type: 'invalid_request_error', code: 'upstream_bad_request' },
-  { upstream: 401, status: 'UNAUTHENTICATED', message: 'Request had invalid authentication credentials.', expected: 401, type: 'authentication_error', code: 'upstream_authentication' },
-  { upstream: 403, status: 'PERMISSION_DENIED', message: 'Method doesn\'t allow unregistered callers.', expected: 403, type: 'permission_error', code: 'upstream_permission' },
   { upstream: 404, status: 'NOT_FOUND', message: 'models/gemini-9 is not found for API version v1beta.', expected: 404, type: 'not_found_error', code: 'upstream_not_found' },
   { upstream: 500, status: 'INTERNAL', message: 'An internal error has occurred.', expected: 502, type: 'upstream_error', code: 'upstream_error' },
   { upstream: 503, status: 'UNAVAILABLE', message: 'The model is overloaded. Please try again later.', expected: 503, type: 'service_unavailable', code: 'upstream_error' },
@@ -31,6 +29,17 @@ describe('gemini: upstream errors in OpenAI\'s error shape', () => {
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
   })
   afterEach(() => gw.close())
+
+  // The gateway's own credentials refused: a 502 that says so, not the client's 401/403.
+  it.each([
+    { upstream: 401, status: 'UNAUTHENTICATED', message: 'Request had invalid authentication credentials.' },
+    { upstream: 403, status: 'PERMISSION_DENIED', message: 'Method doesn\'t allow unregistered callers.' },
+  ] as const)('a Gemini $upstream ($status) becomes a 502 upstream_auth_failed, keeping Google\'s message', async ({ upstream: code, status, message }) => {
+    upstream.route(generatePath(), (_req, res) => sendJson(res, code, googleError(code, status, message)))
+    const res = await postJson(`${gw.url}/v1/chat/completions`, CHAT)
+    expect(res.status).toBe(502)
+    expect(res.body.error).toEqual({ message: credentialsRefused('gemini', code, message), type: 'upstream_error', code: 'upstream_auth_failed', param: null })
+  })
 
   it.each(CASES)('a Gemini $upstream ($status) becomes a $expected $type, keeping Google\'s message', async ({ upstream: code, status, message, expected, type, code: errorCode }) => {
     upstream.route(generatePath(), (_req, res) => sendJson(res, code, googleError(code, status, message)))
@@ -55,8 +64,8 @@ describe('gemini: upstream errors in OpenAI\'s error shape', () => {
   it('a stream that fails before its first event answers with the error status, not a 200 stream', async () => {
     upstream.route(streamPath(), (_req, res) => sendJson(res, 401, googleError(401, 'UNAUTHENTICATED', 'API key not valid. Please pass a valid API key.')))
     const res = await postJson(`${gw.url}/v1/chat/completions`, { ...CHAT, stream: true })
-    expect(res.status).toBe(401)
-    expect(res.body.error.message).toBe('gemini: API key not valid. Please pass a valid API key.')
+    expect(res.status).toBe(502)
+    expect(res.body.error.message).toBe(credentialsRefused('gemini', 401, 'API key not valid. Please pass a valid API key.'))
   })
 
   it('an upstream slower than timeout_ms is a 504', async () => {

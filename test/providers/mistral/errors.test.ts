@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import OpenAI from 'openai'
 import { postJson, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
-import { sendJson } from '../../helpers/upstream.ts'
+import { credentialsRefused, sendJson } from '../../helpers/upstream.ts'
 import { CHAT_PATH, EMBEDDINGS_PATH, completion, gatewayConfig, mistralError, sendMistralStream, startMistralUpstream, streamChunk } from './mistral-upstream.ts'
 
 const CHAT = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }
@@ -12,8 +12,6 @@ const CHAT = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }
 /** Bodies in the shapes Mistral answers with. */
 const CASES = [
   { upstream: 400, body: mistralError('Tool call id was call_1 but must be a-z, A-Z, 0-9, with a length of 9.', 'invalid_request_message_order', '3230'), message: 'Tool call id was call_1 but must be a-z, A-Z, 0-9, with a length of 9.', expected: 400, type: 'invalid_request_error', code: 'upstream_bad_request' },
-  { upstream: 401, body: { detail: 'Unauthorized' }, message: 'Unauthorized', expected: 401, type: 'authentication_error', code: 'upstream_authentication' },
-  { upstream: 403, body: { message: 'Forbidden: your workspace cannot use this model', request_id: 'req-1' }, message: 'Forbidden: your workspace cannot use this model', expected: 403, type: 'permission_error', code: 'upstream_permission' },
   { upstream: 404, body: mistralError('Invalid model: mistral-unknown', 'invalid_model', '1500'), message: 'Invalid model: mistral-unknown', expected: 404, type: 'not_found_error', code: 'upstream_not_found' },
   { upstream: 500, body: mistralError('Internal server error', 'internal_server_error'), message: 'Internal server error', expected: 502, type: 'upstream_error', code: 'upstream_error' },
   { upstream: 503, body: mistralError('Service unavailable.', 'service_unavailable'), message: 'Service unavailable.', expected: 503, type: 'service_unavailable', code: 'upstream_error' },
@@ -31,6 +29,17 @@ describe('mistral: upstream errors in OpenAI\'s error shape', () => {
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
   })
   afterEach(() => gw.close())
+
+  // The gateway's own credentials refused: a 502 that says so, not the client's 401/403.
+  it.each([
+    { upstream: 401, body: { detail: 'Unauthorized' }, message: 'Unauthorized' },
+    { upstream: 403, body: { message: 'Forbidden: your workspace cannot use this model', request_id: 'req-1' }, message: 'Forbidden: your workspace cannot use this model' },
+  ] as const)('a Mistral $upstream becomes a 502 upstream_auth_failed, keeping Mistral\'s message', async ({ upstream: status, body, message }) => {
+    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, status, body))
+    const res = await postJson(`${gw.url}/v1/chat/completions`, CHAT)
+    expect(res.status).toBe(502)
+    expect(res.body.error).toEqual({ message: credentialsRefused('mistral', status, message), type: 'upstream_error', code: 'upstream_auth_failed', param: null })
+  })
 
   it.each(CASES)('a Mistral $upstream becomes a $expected $type, keeping Mistral\'s message', async ({ upstream: status, body, message, expected, type, code }) => {
     upstream.route(CHAT_PATH, (_req, res) => sendJson(res, status, body))
@@ -62,8 +71,8 @@ describe('mistral: upstream errors in OpenAI\'s error shape', () => {
   it('embeddings errors are mapped the same way', async () => {
     upstream.route(EMBEDDINGS_PATH, (_req, res) => sendJson(res, 401, { detail: 'Unauthorized' }))
     const res = await postJson(`${gw.url}/v1/embeddings`, { model: 'embed', input: 'x' })
-    expect(res.status).toBe(401)
-    expect(res.body.error.message).toBe('mistral: Unauthorized')
+    expect(res.status).toBe(502)
+    expect(res.body.error.message).toBe(credentialsRefused('mistral', 401, 'Unauthorized'))
   })
 
   it('a stream that fails before its first chunk answers with the error status', async () => {

@@ -307,8 +307,9 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     describe('upstream errors come back in OpenAI\'s error shape, with the upstream\'s message', () => {
       const cases: Array<{ upstream: number; gateway: number; type: string }> = [
         { upstream: 400, gateway: 400, type: 'invalid_request_error' },
-        { upstream: 401, gateway: 401, type: 'authentication_error' },
-        { upstream: 403, gateway: 403, type: 'permission_error' },
+        // The gateway's own credentials refused: a 502 that says so, not the client's 401/403.
+        { upstream: 401, gateway: 502, type: 'upstream_error' },
+        { upstream: 403, gateway: 502, type: 'upstream_error' },
         { upstream: 404, gateway: 404, type: 'not_found_error' },
         { upstream: 413, gateway: 413, type: 'invalid_request_error' },
         { upstream: 429, gateway: 429, type: 'rate_limit_error' },
@@ -335,7 +336,8 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     it('never echoes the provider key back in an error message', async () => {
       upstream.handle((_req, res) => sendJson(res, 401, dialect.errorBody(401, `Incorrect API key provided: ${TEST_API_KEY}.`)))
       const err = (await chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
-      expect(err.status).toBe(401)
+      expect(err.status).toBe(502)
+      expect(err.error).toMatchObject({ code: 'upstream_auth_failed' })
       expect(err.message).not.toContain(TEST_API_KEY)
       expect(err.message).toContain('[redacted]')
     })
