@@ -2,14 +2,17 @@
  * Store fixtures: the same suite runs against the embedded store (in memory) and a real
  * PostgreSQL (DATABASE_URL, a fresh schema per run, dropped afterwards). Without PostgreSQL the
  * postgres suites are skipped locally, but when CI=true they run and fail.
+ *
+ * A store opens empty: each plugin migrates its own tables (store.migrate({ owner, dir })), so the
+ * suites apply the owners they test, from the plugins' own folders.
  */
 import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import type { DestinationStream } from 'pino'
 import pg from 'pg'
 import { createLogger, type Logger } from '../../core/logger.ts'
 import { openStore, type OpenedStore } from '../../core/data/store.ts'
-import { migrate, type MigrationReport } from '../../core/data/migrate.ts'
-import type { Store } from '../../core/plugins/types.ts'
+import type { MigrationReport, MigrationSet, Store } from '../../core/plugins/types.ts'
 import { createEmbeddedBackend } from '../../plugins/store/embedded/backend.ts'
 import { createPostgresBackend } from '../../plugins/store/postgres/backend.ts'
 
@@ -69,24 +72,35 @@ export async function openEmbeddedStore(options: { dir?: string; vector?: boolea
   return openStore(await createEmbeddedBackend({ dir: options.dir, vector: options.vector ?? true }, logger), logger)
 }
 
-/** Run the migrations again on an open store, as a second start would. */
-export function migrateAgain(store: Store, logger: Logger = silentLogger): Promise<MigrationReport> {
-  return migrate({ sql: store.sql, transaction: (fn) => store.transaction((tx) => fn(tx.sql)) }, logger)
+const folder = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url))
+
+/** The plugins that keep data, with the migration folders they register at setup. */
+export const IDENTITY_MIGRATIONS: MigrationSet = { owner: 'identity', dir: folder('../../plugins/services/identity/data/migrations/') }
+export const USAGE_MIGRATIONS: MigrationSet = { owner: 'usage', dir: folder('../../plugins/stages/usage/migrations/') }
+export const SEMANTIC_CACHE_MIGRATIONS: MigrationSet = { owner: 'semantic-cache', dir: folder('../../plugins/cache/semantic/migrations/') }
+export const PLUGIN_MIGRATIONS = [IDENTITY_MIGRATIONS, USAGE_MIGRATIONS, SEMANTIC_CACHE_MIGRATIONS] as const
+
+/** Migrate the given owners one after the other, as the plugins' setups do at a start; the report of each. */
+export async function migrateOwners(store: Store, sets: readonly MigrationSet[] = PLUGIN_MIGRATIONS): Promise<Map<string, MigrationReport>> {
+  const reports = new Map<string, MigrationReport>()
+  for (const set of sets) reports.set(set.owner, await store.migrate(set))
+  return reports
 }
 
 /** One store under test: how to open it, whether it runs here, how to clean up after it. */
 export interface StoreTarget {
   readonly name: 'embedded' | 'postgres'
   readonly enabled: boolean
-  open(): Promise<OpenedStore>
+  open(logger?: Logger): Promise<OpenedStore>
   cleanup(): Promise<void>
 }
 
+/** The embedded store (in memory) and PostgreSQL (one schema no other run uses, per call of this). */
 export function storeTargets(label: string): StoreTarget[] {
   const schema = uniqueSchema(label)
   return [
-    { name: 'embedded', enabled: true, open: () => openEmbeddedStore(), cleanup: async () => undefined },
-    { name: 'postgres', enabled: POSTGRES_ENABLED, open: () => openPostgresStore(schema), cleanup: () => dropSchema(schema) },
+    { name: 'embedded', enabled: true, open: (logger) => openEmbeddedStore({}, logger), cleanup: async () => undefined },
+    { name: 'postgres', enabled: POSTGRES_ENABLED, open: (logger) => openPostgresStore(schema, logger), cleanup: () => dropSchema(schema) },
   ]
 }
 

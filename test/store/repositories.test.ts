@@ -1,13 +1,17 @@
 /**
- * The repositories' contract, run unchanged against the embedded store and a real PostgreSQL:
- * the same SQL must mean the same thing on both.
+ * The data plugins' repositories, run unchanged against the embedded store and a real PostgreSQL
+ * (the same SQL must mean the same thing on both), on tables their owners' migrations made:
+ * identity's users and API keys, the usage stage's events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GatewayError } from '../../core/errors.ts'
-import { hashApiKey, newApiKey } from '../../core/data/keys.ts'
 import type { OpenedStore } from '../../core/data/store.ts'
-import type { UsageEvent } from '../../core/data/types.ts'
-import { storeTargets } from './helpers.ts'
+import type { ApiKeyRepository, UsageEvent, UserRepository } from '../../core/plugins/api.ts'
+import { apiKeyRepository } from '../../plugins/services/identity/data/api-keys.ts'
+import { hashApiKey, newApiKey } from '../../plugins/services/identity/data/keys.ts'
+import { userRepository } from '../../plugins/services/identity/data/users.ts'
+import { usageRepository, type UsageEventRepository } from '../../plugins/stages/usage/repository.ts'
+import { IDENTITY_MIGRATIONS, migrateOwners, storeTargets, USAGE_MIGRATIONS } from './helpers.ts'
 
 /** Resolve to the GatewayError a promise rejects with. */
 async function gatewayError(promise: Promise<unknown>): Promise<GatewayError> {
@@ -45,7 +49,16 @@ const RANGE = { from: new Date(DAY1), to: new Date(DAY2 + 24 * HOUR) }
 for (const target of storeTargets('repos')) {
   describe.runIf(target.enabled)(`the ${target.name} store`, () => {
     let store: OpenedStore
-    beforeAll(async () => { store = await target.open() }, 60_000)
+    let users: UserRepository
+    let apiKeys: ApiKeyRepository
+    let usage: UsageEventRepository
+    beforeAll(async () => {
+      store = await target.open()
+      await migrateOwners(store, [IDENTITY_MIGRATIONS, USAGE_MIGRATIONS])
+      users = userRepository(store.sql)
+      apiKeys = apiKeyRepository(store.sql)
+      usage = usageRepository(store.sql)
+    }, 60_000)
     afterAll(async () => {
       await store?.dispose()
       await target.cleanup()
@@ -53,50 +66,50 @@ for (const target of storeTargets('repos')) {
 
     describe('users', () => {
       it('upserts by external subject, keeping the fields an update does not name', async () => {
-        const created = await store.users.upsertBySubject({ externalSubject: 'oidc|alice', email: 'alice@example.com', name: 'Alice', department: 'research' })
+        const created = await users.upsertBySubject({ externalSubject: 'oidc|alice', email: 'alice@example.com', name: 'Alice', department: 'research' })
         expect(created).toMatchObject({ externalSubject: 'oidc|alice', email: 'alice@example.com', name: 'Alice', role: 'user', department: 'research' })
         expect(created.lastSeenAt).toBeInstanceOf(Date)
 
-        const promoted = await store.users.upsertBySubject({ externalSubject: 'oidc|alice', role: 'department_admin' })
+        const promoted = await users.upsertBySubject({ externalSubject: 'oidc|alice', role: 'department_admin' })
         expect(promoted).toMatchObject({ id: created.id, email: 'alice@example.com', name: 'Alice', role: 'department_admin', department: 'research' })
         expect(promoted.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime())
 
-        const unchanged = await store.users.upsertBySubject({ externalSubject: 'oidc|alice', role: 'department_admin' })
+        const unchanged = await users.upsertBySubject({ externalSubject: 'oidc|alice', role: 'department_admin' })
         expect(unchanged.updatedAt).toEqual(promoted.updatedAt)
 
-        const cleared = await store.users.upsertBySubject({ externalSubject: 'oidc|alice', department: null })
+        const cleared = await users.upsertBySubject({ externalSubject: 'oidc|alice', department: null })
         expect(cleared.department).toBeNull()
-        expect(await store.users.findBySubject('oidc|alice')).toEqual(cleared)
+        expect(await users.findBySubject('oidc|alice')).toEqual(cleared)
       })
 
       it('gets by id, and finds nothing for an unknown or malformed id', async () => {
-        const user = await store.users.upsertBySubject({ externalSubject: 'oidc|getme' })
-        expect(await store.users.get(user.id)).toEqual(user)
-        expect(await store.users.get('00000000-0000-0000-0000-000000000000')).toBeUndefined()
-        expect(await store.users.get('not-a-uuid')).toBeUndefined()
+        const user = await users.upsertBySubject({ externalSubject: 'oidc|getme' })
+        expect(await users.get(user.id)).toEqual(user)
+        expect(await users.get('00000000-0000-0000-0000-000000000000')).toBeUndefined()
+        expect(await users.get('not-a-uuid')).toBeUndefined()
       })
 
       it('sets role and department, and lists by them', async () => {
-        const u1 = await store.users.upsertBySubject({ externalSubject: 'list|1', department: 'ops' })
-        const u2 = await store.users.upsertBySubject({ externalSubject: 'list|2', department: 'ops' })
-        await store.users.upsertBySubject({ externalSubject: 'list|3', department: 'finance' })
-        expect((await store.users.setRole(u2.id, 'admin'))?.role).toBe('admin')
-        expect((await store.users.list({ department: 'ops' })).map((u) => u.id)).toEqual([u1.id, u2.id])
-        expect((await store.users.list({ department: 'ops', role: 'admin' })).map((u) => u.id)).toEqual([u2.id])
-        expect((await store.users.setDepartment(u1.id, 'finance'))?.department).toBe('finance')
-        expect((await store.users.list({ department: 'ops' })).map((u) => u.id)).toEqual([u2.id])
-        expect(await store.users.list({ department: 'ops', limit: 1, offset: 1 })).toEqual([])
-        expect(await store.users.setRole('00000000-0000-0000-0000-000000000000', 'admin')).toBeUndefined()
+        const u1 = await users.upsertBySubject({ externalSubject: 'list|1', department: 'ops' })
+        const u2 = await users.upsertBySubject({ externalSubject: 'list|2', department: 'ops' })
+        await users.upsertBySubject({ externalSubject: 'list|3', department: 'finance' })
+        expect((await users.setRole(u2.id, 'admin'))?.role).toBe('admin')
+        expect((await users.list({ department: 'ops' })).map((u) => u.id)).toEqual([u1.id, u2.id])
+        expect((await users.list({ department: 'ops', role: 'admin' })).map((u) => u.id)).toEqual([u2.id])
+        expect((await users.setDepartment(u1.id, 'finance'))?.department).toBe('finance')
+        expect((await users.list({ department: 'ops' })).map((u) => u.id)).toEqual([u2.id])
+        expect(await users.list({ department: 'ops', limit: 1, offset: 1 })).toEqual([])
+        expect(await users.setRole('00000000-0000-0000-0000-000000000000', 'admin')).toBeUndefined()
       })
     })
 
     describe('API keys', () => {
       it('creates a key from its hash and prefix, finds it by hash, and never returns the hash', async () => {
-        const owner = await store.users.upsertBySubject({ externalSubject: 'keys|owner', department: 'research' })
+        const owner = await users.upsertBySubject({ externalSubject: 'keys|owner', department: 'research' })
         const secret = newApiKey()
         expect(secret.key.startsWith(secret.prefix)).toBe(true)
         const expiresAt = new Date(Date.now() + 86_400_000)
-        const created = await store.apiKeys.create({
+        const created = await apiKeys.create({
           keyHash: secret.hash, prefix: secret.prefix, name: 'ci', userId: owner.id, department: 'research', role: 'user',
           allowedModels: ['chat-default', 'claude-*'], limits: { requests_per_minute: 60, budget_usd_per_month: 50 }, expiresAt,
         })
@@ -106,82 +119,82 @@ for (const target of storeTargets('repos')) {
           expiresAt, revokedAt: null, lastUsedAt: null,
         })
         expect(Object.values(created)).not.toContain(secret.hash)
-        expect(await store.apiKeys.findByHash(hashApiKey(secret.key))).toEqual(created)
-        expect(await store.apiKeys.findByHash(hashApiKey(`${secret.key}x`))).toBeUndefined()
-        expect(await store.apiKeys.get(created.id)).toEqual(created)
+        expect(await apiKeys.findByHash(hashApiKey(secret.key))).toEqual(created)
+        expect(await apiKeys.findByHash(hashApiKey(`${secret.key}x`))).toBeUndefined()
+        expect(await apiKeys.get(created.id)).toEqual(created)
       })
 
       it('lists by user and by department, newest first, hiding revoked keys unless asked', async () => {
-        const owner = await store.users.upsertBySubject({ externalSubject: 'keys|lister' })
+        const owner = await users.upsertBySubject({ externalSubject: 'keys|lister' })
         const make = async (department: string) => {
           const k = newApiKey()
-          const key = await store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: owner.id, department })
+          const key = await apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: owner.id, department })
           await new Promise((r) => setTimeout(r, 5))
           return key
         }
         const first = await make('dept-a')
         const second = await make('dept-a')
         const third = await make('dept-b')
-        expect((await store.apiKeys.list({ userId: owner.id })).map((k) => k.id)).toEqual([third.id, second.id, first.id])
-        expect((await store.apiKeys.list({ department: 'dept-a' })).map((k) => k.id)).toEqual([second.id, first.id])
+        expect((await apiKeys.list({ userId: owner.id })).map((k) => k.id)).toEqual([third.id, second.id, first.id])
+        expect((await apiKeys.list({ department: 'dept-a' })).map((k) => k.id)).toEqual([second.id, first.id])
 
-        expect(await store.apiKeys.revoke(second.id)).toBe(true)
-        expect(await store.apiKeys.revoke(second.id)).toBe(false)
-        expect((await store.apiKeys.list({ department: 'dept-a' })).map((k) => k.id)).toEqual([first.id])
-        expect((await store.apiKeys.list({ department: 'dept-a', includeRevoked: true })).map((k) => k.id)).toEqual([second.id, first.id])
-        expect((await store.apiKeys.get(second.id))?.revokedAt).toBeInstanceOf(Date)
-        expect(await store.apiKeys.list({ userId: 'not-a-uuid' })).toEqual([])
+        expect(await apiKeys.revoke(second.id)).toBe(true)
+        expect(await apiKeys.revoke(second.id)).toBe(false)
+        expect((await apiKeys.list({ department: 'dept-a' })).map((k) => k.id)).toEqual([first.id])
+        expect((await apiKeys.list({ department: 'dept-a', includeRevoked: true })).map((k) => k.id)).toEqual([second.id, first.id])
+        expect((await apiKeys.get(second.id))?.revokedAt).toBeInstanceOf(Date)
+        expect(await apiKeys.list({ userId: 'not-a-uuid' })).toEqual([])
       })
 
       it('shortens an expiry, never lengthens it (rotation grace)', async () => {
         const k = newApiKey()
-        const key = await store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix, expiresAt: new Date('2031-01-01T00:00:00Z') })
-        await store.apiKeys.expireBy(key.id, new Date('2030-01-01T00:00:00Z'))
-        expect((await store.apiKeys.get(key.id))?.expiresAt).toEqual(new Date('2030-01-01T00:00:00Z'))
-        await store.apiKeys.expireBy(key.id, new Date('2032-01-01T00:00:00Z'))
-        expect((await store.apiKeys.get(key.id))?.expiresAt).toEqual(new Date('2030-01-01T00:00:00Z'))
+        const key = await apiKeys.create({ keyHash: k.hash, prefix: k.prefix, expiresAt: new Date('2031-01-01T00:00:00Z') })
+        await apiKeys.expireBy(key.id, new Date('2030-01-01T00:00:00Z'))
+        expect((await apiKeys.get(key.id))?.expiresAt).toEqual(new Date('2030-01-01T00:00:00Z'))
+        await apiKeys.expireBy(key.id, new Date('2032-01-01T00:00:00Z'))
+        expect((await apiKeys.get(key.id))?.expiresAt).toEqual(new Date('2030-01-01T00:00:00Z'))
       })
 
       it('moves a user\'s keys with the user, and lowers their roles with the user\'s', async () => {
-        const owner = await store.users.upsertBySubject({ externalSubject: 'keys|mover', department: 'a' })
+        const owner = await users.upsertBySubject({ externalSubject: 'keys|mover', department: 'a' })
         const make = async (role: string) => {
           const k = newApiKey()
-          return store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: owner.id, department: 'a', role })
+          return apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: owner.id, department: 'a', role })
         }
         const admin = await make('admin')
         const user = await make('user')
         const revoked = await make('admin')
-        await store.apiKeys.revoke(revoked.id)
-        expect((await store.apiKeys.activeRolesOfUser(owner.id)).sort()).toEqual(['admin', 'user'])
-        await store.apiKeys.replaceUserKeyRoles(owner.id, ['admin'], 'user')
-        expect((await store.apiKeys.get(admin.id))?.role).toBe('user')
-        expect((await store.apiKeys.get(revoked.id))?.role).toBe('admin') // revoked keys are left alone
-        await store.apiKeys.setUserKeysDepartment(owner.id, 'b')
-        expect((await store.apiKeys.list({ userId: owner.id, includeRevoked: true })).map((k) => k.department)).toEqual(['b', 'b', 'b'])
-        expect((await store.apiKeys.get(user.id))?.department).toBe('b')
-        expect(await store.apiKeys.activeRolesOfUser('not-a-uuid')).toEqual([])
+        await apiKeys.revoke(revoked.id)
+        expect((await apiKeys.activeRolesOfUser(owner.id)).sort()).toEqual(['admin', 'user'])
+        await apiKeys.replaceUserKeyRoles(owner.id, ['admin'], 'user')
+        expect((await apiKeys.get(admin.id))?.role).toBe('user')
+        expect((await apiKeys.get(revoked.id))?.role).toBe('admin') // revoked keys are left alone
+        await apiKeys.setUserKeysDepartment(owner.id, 'b')
+        expect((await apiKeys.list({ userId: owner.id, includeRevoked: true })).map((k) => k.department)).toEqual(['b', 'b', 'b'])
+        expect((await apiKeys.get(user.id))?.department).toBe('b')
+        expect(await apiKeys.activeRolesOfUser('not-a-uuid')).toEqual([])
       })
 
       it('records last use at most once a minute', async () => {
         const k = newApiKey()
-        const key = await store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix })
+        const key = await apiKeys.create({ keyHash: k.hash, prefix: k.prefix })
         const t0 = new Date('2030-01-01T00:00:00Z')
-        await store.apiKeys.touchLastUsed(key.id, t0)
-        expect((await store.apiKeys.get(key.id))?.lastUsedAt).toEqual(t0)
-        await store.apiKeys.touchLastUsed(key.id, new Date(t0.getTime() + 30_000))
-        expect((await store.apiKeys.get(key.id))?.lastUsedAt).toEqual(t0)
+        await apiKeys.touchLastUsed(key.id, t0)
+        expect((await apiKeys.get(key.id))?.lastUsedAt).toEqual(t0)
+        await apiKeys.touchLastUsed(key.id, new Date(t0.getTime() + 30_000))
+        expect((await apiKeys.get(key.id))?.lastUsedAt).toEqual(t0)
         const later = new Date(t0.getTime() + 61_000)
-        await store.apiKeys.touchLastUsed(key.id, later)
-        expect((await store.apiKeys.get(key.id))?.lastUsedAt).toEqual(later)
+        await apiKeys.touchLastUsed(key.id, later)
+        expect((await apiKeys.get(key.id))?.lastUsedAt).toEqual(later)
       })
 
       it('refuses an unknown owner with a 400 naming user_id, and a duplicate hash with a 409', async () => {
         const k = newApiKey()
-        const unknownOwner = await gatewayError(store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: '00000000-0000-0000-0000-000000000000' }))
+        const unknownOwner = await gatewayError(apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: '00000000-0000-0000-0000-000000000000' }))
         expect(unknownOwner).toMatchObject({ status: 400, code: 'invalid_reference', param: 'user_id' })
 
-        await store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix })
-        const duplicate = await gatewayError(store.apiKeys.create({ keyHash: k.hash, prefix: k.prefix }))
+        await apiKeys.create({ keyHash: k.hash, prefix: k.prefix })
+        const duplicate = await gatewayError(apiKeys.create({ keyHash: k.hash, prefix: k.prefix }))
         expect(duplicate).toMatchObject({ status: 409, code: 'conflict', param: 'key_hash' })
         expect(duplicate.message).not.toContain(k.hash)
       })
@@ -189,24 +202,24 @@ for (const target of storeTargets('repos')) {
 
     describe('usage events', () => {
       beforeAll(async () => {
-        expect(await store.usage.insertBatch(usageFixture('agg'))).toBe(8)
+        expect(await usage.insertBatch(usageFixture('agg'))).toBe(8)
       })
 
       it('writes a batch in one statement and skips events already stored', async () => {
         const events = Array.from({ length: 250 }, (_, i): UsageEvent => ({
           time: new Date(Date.parse('2024-06-01T00:00:00Z') + i * 1000), requestId: `bulk-${i}`, status: 200, latencyMs: i,
         }))
-        expect(await store.usage.insertBatch(events)).toBe(250)
-        expect(await store.usage.insertBatch(events.slice(0, 10))).toBe(0)
+        expect(await usage.insertBatch(events)).toBe(250)
+        expect(await usage.insertBatch(events.slice(0, 10))).toBe(0)
         const extra: UsageEvent = { time: new Date('2024-06-02T00:00:00Z'), requestId: 'bulk-extra', status: 200, latencyMs: 1 }
-        expect(await store.usage.insertBatch([events[0], extra])).toBe(1)
-        expect(await store.usage.insertBatch([])).toBe(0)
-        const stored = await store.usage.list({ from: new Date('2024-06-01T00:00:00Z'), to: new Date('2024-06-03T00:00:00Z'), limit: 1000 })
+        expect(await usage.insertBatch([events[0], extra])).toBe(1)
+        expect(await usage.insertBatch([])).toBe(0)
+        const stored = await usage.list({ from: new Date('2024-06-01T00:00:00Z'), to: new Date('2024-06-03T00:00:00Z'), limit: 1000 })
         expect(stored).toHaveLength(251)
       })
 
       it('stores every field of an event as written', async () => {
-        const [first, second] = await store.usage.list({ ...RANGE, limit: 2 })
+        const [first, second] = await usage.list({ ...RANGE, limit: 2 })
         expect(first).toMatchObject({
           requestId: 'agg-1', userId: 'alice', keyId: 'k1', department: 'research', route: 'chat', provider: 'openai', model: 'gpt-4o',
           status: 200, errorType: null, attempts: 1, cacheHit: false, promptTokens: 10, completionTokens: 20, cachedTokens: 0,
@@ -219,13 +232,13 @@ for (const target of storeTargets('repos')) {
       it('rejects an event without a request id before writing any of its batch', async () => {
         const good: UsageEvent = { time: new Date('2024-07-01T00:00:00Z'), requestId: 'valid-1', status: 200, latencyMs: 1 }
         const bad = { time: new Date('2024-07-01T00:00:00Z'), status: 200, latencyMs: 1 } as unknown as UsageEvent
-        const err = await gatewayError(store.usage.insertBatch([good, bad]))
+        const err = await gatewayError(usage.insertBatch([good, bad]))
         expect(err).toMatchObject({ status: 400, code: 'invalid_usage_event', param: 'events[1].requestId' })
-        expect(await store.usage.list({ from: new Date('2024-07-01T00:00:00Z'), to: new Date('2024-07-02T00:00:00Z') })).toEqual([])
+        expect(await usage.list({ from: new Date('2024-07-01T00:00:00Z'), to: new Date('2024-07-02T00:00:00Z') })).toEqual([])
       })
 
       it('aggregates by model per UTC day: requests, tokens, cost, error rate, p50/p95 latency', async () => {
-        const rows = await store.usage.aggregate({ ...RANGE, groupBy: 'model', interval: 'day' })
+        const rows = await usage.aggregate({ ...RANGE, groupBy: 'model', interval: 'day' })
         expect(rows.map((r) => [r.bucket?.toISOString(), r.group])).toEqual([
           ['2025-03-01T00:00:00.000Z', 'claude'],
           ['2025-03-01T00:00:00.000Z', 'gpt-4o'],
@@ -245,169 +258,101 @@ for (const target of storeTargets('repos')) {
       })
 
       it('aggregates over the whole range by user, department, provider, route and key', async () => {
-        const byUser = await store.usage.aggregate({ ...RANGE, groupBy: 'user' })
+        const byUser = await usage.aggregate({ ...RANGE, groupBy: 'user' })
         expect(byUser.map((r) => [r.group, r.requests, r.costUsd])).toEqual([
           ['alice', 4, 0.032], ['bob', 1, 0], ['carol', 2, 0.375], [null, 1, 0],
         ])
         expect(byUser.every((r) => r.bucket === null)).toBe(true)
 
-        const byDepartment = await store.usage.aggregate({ ...RANGE, groupBy: 'department' })
+        const byDepartment = await usage.aggregate({ ...RANGE, groupBy: 'department' })
         expect(byDepartment.map((r) => [r.group, r.requests, r.errors, r.totalTokens])).toEqual([
           ['research', 6, 1, 510], ['sales', 1, 1, 0], [null, 1, 0, 2],
         ])
-        const byProvider = await store.usage.aggregate({ ...RANGE, groupBy: 'provider' })
+        const byProvider = await usage.aggregate({ ...RANGE, groupBy: 'provider' })
         expect(byProvider.map((r) => [r.group, r.requests])).toEqual([['anthropic', 3], ['mock', 1], ['openai', 4]])
-        const byRoute = await store.usage.aggregate({ ...RANGE, groupBy: 'route' })
+        const byRoute = await usage.aggregate({ ...RANGE, groupBy: 'route' })
         expect(byRoute.map((r) => [r.group, r.requests])).toEqual([['chat', 4], ['fast', 3], ['mock', 1]])
-        const byKey = await store.usage.aggregate({ ...RANGE, groupBy: 'key' })
+        const byKey = await usage.aggregate({ ...RANGE, groupBy: 'key' })
         expect(byKey.map((r) => [r.group, r.requests])).toEqual([['k1', 2], ['k2', 1], [null, 5]])
 
-        const [total] = await store.usage.aggregate(RANGE)
+        const [total] = await usage.aggregate(RANGE)
         // latencies sorted: 10 50 100 200 300 400 1000 3000 -> p50 = (200 + 300) / 2; p95 = 1000 + 0.65 * 2000.
         expect(total).toMatchObject({ requests: 8, errors: 2, errorRate: 0.25, promptTokens: 196, completionTokens: 316, costUsd: 0.407, latencyP50Ms: 250, latencyP95Ms: 2300 })
       })
 
       it('buckets by UTC hour', async () => {
-        const rows = await store.usage.aggregate({ from: new Date(DAY1), to: new Date(DAY2), interval: 'hour' })
+        const rows = await usage.aggregate({ from: new Date(DAY1), to: new Date(DAY2), interval: 'hour' })
         expect(rows.map((r) => [r.bucket?.toISOString(), r.requests])).toEqual([
           ['2025-03-01T01:00:00.000Z', 2], ['2025-03-01T02:00:00.000Z', 1], ['2025-03-01T05:00:00.000Z', 1],
         ])
       })
 
       it('scopes to one user or one department, as RBAC asks', async () => {
-        const own = await store.usage.aggregate({ ...RANGE, userId: 'alice', groupBy: 'model' })
+        const own = await usage.aggregate({ ...RANGE, userId: 'alice', groupBy: 'model' })
         expect(own.map((r) => [r.group, r.requests])).toEqual([['gpt-4o', 4]])
-        const department = await store.usage.aggregate({ ...RANGE, department: 'research', groupBy: 'user' })
+        const department = await usage.aggregate({ ...RANGE, department: 'research', groupBy: 'user' })
         expect(department.map((r) => [r.group, r.requests])).toEqual([['alice', 4], ['carol', 2]])
-        expect(await store.usage.aggregate({ ...RANGE, department: 'nobody' })).toEqual([])
+        expect(await usage.aggregate({ ...RANGE, department: 'nobody' })).toEqual([])
       })
 
       it('sums cost in a scope for budgets, to the cent and beyond', async () => {
-        expect(await store.usage.totalCostUsd(RANGE)).toBeCloseTo(0.407, 10)
-        expect(await store.usage.totalCostUsd({ ...RANGE, department: 'research' })).toBeCloseTo(0.407, 10)
-        expect(await store.usage.totalCostUsd({ ...RANGE, keyId: 'k1' })).toBeCloseTo(0.0305, 10)
-        expect(await store.usage.totalCostUsd({ from: new Date(DAY2), to: RANGE.to, userId: 'alice' })).toBeCloseTo(0.0015, 10)
-        expect(await store.usage.totalCostUsd({ from: new Date(0), to: new Date(1), userId: 'alice' })).toBe(0)
+        expect(await usage.totalCostUsd(RANGE)).toBeCloseTo(0.407, 10)
+        expect(await usage.totalCostUsd({ ...RANGE, department: 'research' })).toBeCloseTo(0.407, 10)
+        expect(await usage.totalCostUsd({ ...RANGE, keyId: 'k1' })).toBeCloseTo(0.0305, 10)
+        expect(await usage.totalCostUsd({ from: new Date(DAY2), to: RANGE.to, userId: 'alice' })).toBeCloseTo(0.0015, 10)
+        expect(await usage.totalCostUsd({ from: new Date(0), to: new Date(1), userId: 'alice' })).toBe(0)
       })
 
       it('refuses an unknown group_by or interval and an empty range with a 400 naming the parameter', async () => {
-        expect(await gatewayError(store.usage.aggregate({ ...RANGE, groupBy: 'user_id; DROP TABLE users' as never }))).toMatchObject({ status: 400, param: 'group_by' })
-        expect(await gatewayError(store.usage.aggregate({ ...RANGE, interval: 'week' as never }))).toMatchObject({ status: 400, param: 'interval' })
-        expect(await gatewayError(store.usage.aggregate({ from: RANGE.to, to: RANGE.from }))).toMatchObject({ status: 400, param: 'from' })
-        expect(await gatewayError(store.usage.totalCostUsd({ from: new Date('nope'), to: RANGE.to }))).toMatchObject({ status: 400, param: 'from' })
-      })
-    })
-
-    describe('assistants', () => {
-      it('creates, reads, patches and deletes an assistant', async () => {
-        const owner = await store.users.upsertBySubject({ externalSubject: 'asst|owner', department: 'research' })
-        const created = await store.assistants.create({ name: 'Helper', model: 'chat-default', instructions: 'Be brief.', ownerUserId: owner.id, department: 'research', settings: { temperature: 0.2 } })
-        expect(created).toMatchObject({ name: 'Helper', model: 'chat-default', instructions: 'Be brief.', description: null, visibility: 'private', settings: { temperature: 0.2 } })
-        expect(await store.assistants.get(created.id)).toEqual(created)
-
-        const patched = await store.assistants.update(created.id, { description: 'Answers briefly', visibility: 'department', settings: { temperature: 0 } })
-        expect(patched).toMatchObject({ name: 'Helper', description: 'Answers briefly', visibility: 'department', settings: { temperature: 0 } })
-        expect(patched!.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime())
-        expect(await store.assistants.update('00000000-0000-0000-0000-000000000000', { name: 'x' })).toBeUndefined()
-
-        expect(await store.assistants.delete(created.id)).toBe(true)
-        expect(await store.assistants.delete(created.id)).toBe(false)
-        expect(await store.assistants.get(created.id)).toBeUndefined()
-      })
-
-      it('lists what a user may see: their own, their department\'s shared ones, public ones', async () => {
-        const me = await store.users.upsertBySubject({ externalSubject: 'asst|me', department: 'vis-dept' })
-        const other = await store.users.upsertBySubject({ externalSubject: 'asst|other', department: 'vis-dept' })
-        const mine = await store.assistants.create({ name: 'mine', model: 'm', ownerUserId: me.id, department: 'vis-dept' })
-        const shared = await store.assistants.create({ name: 'shared', model: 'm', ownerUserId: other.id, department: 'vis-dept', visibility: 'department' })
-        await store.assistants.create({ name: 'private-other', model: 'm', ownerUserId: other.id, department: 'vis-dept' })
-        await store.assistants.create({ name: 'other-dept', model: 'm', ownerUserId: other.id, department: 'elsewhere', visibility: 'department' })
-        const open = await store.assistants.create({ name: 'public', model: 'm', visibility: 'public' })
-
-        const visible = await store.assistants.list({ visibleTo: { userId: me.id, department: 'vis-dept' }, limit: 1000 })
-        const names = visible.map((a) => a.name)
-        expect(names).toEqual(expect.arrayContaining([mine.name, shared.name, open.name]))
-        expect(names).not.toContain('private-other')
-        expect(names).not.toContain('other-dept')
-        // Rows created in the same microsecond have no defined order between them.
-        expect((await store.assistants.list({ ownerUserId: other.id })).map((a) => a.name).sort()).toEqual(['other-dept', 'private-other', 'shared'])
-      })
-
-      it('refuses an unknown visibility with a 400 naming it', async () => {
-        const err = await gatewayError(store.assistants.create({ name: 'x', model: 'm', visibility: 'everyone' as never }))
-        expect(err).toMatchObject({ status: 400, code: 'invalid_value', param: 'visibility' })
-      })
-    })
-
-    describe('chat threads and messages', () => {
-      it('appends messages in order and moves the thread to the top of its user\'s list', async () => {
-        const user = await store.users.upsertBySubject({ externalSubject: 'chat|user' })
-        const older = await store.threads.create({ userId: user.id, title: 'older' })
-        const thread = await store.threads.create({ userId: user.id, title: 'Trip', model: 'chat-default', metadata: { pinned: true } })
-        await store.messages.append(thread.id, { role: 'system', content: 'Be brief.' })
-        await store.messages.append(thread.id, { role: 'user', content: [{ type: 'text', text: 'Hi' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] })
-        await new Promise((r) => setTimeout(r, 5))
-        await store.messages.append(older.id, { role: 'user', content: 'bump' })
-        const reply = await store.messages.append(thread.id, {
-          role: 'assistant', content: null, toolCalls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }],
-          model: 'gpt-4o', promptTokens: 12, completionTokens: 3,
-        })
-        expect(reply).toMatchObject({ threadId: thread.id, role: 'assistant', content: null, model: 'gpt-4o', promptTokens: 12, completionTokens: 3 })
-
-        const messages = await store.messages.list(thread.id)
-        expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant'])
-        expect(messages[1].content).toEqual([{ type: 'text', text: 'Hi' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }])
-        expect(messages[2].toolCalls).toEqual([{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }])
-
-        expect((await store.threads.listByUser(user.id)).map((t) => t.title)).toEqual(['Trip', 'older'])
-        expect((await store.threads.get(thread.id))?.metadata).toEqual({ pinned: true })
-      })
-
-      it('renames a thread, clears its title, and deletes it with its messages', async () => {
-        const user = await store.users.upsertBySubject({ externalSubject: 'chat|deleter' })
-        const thread = await store.threads.create({ userId: user.id })
-        await store.messages.append(thread.id, { role: 'user', content: 'hello' })
-        expect((await store.threads.update(thread.id, { title: 'Named' }))?.title).toBe('Named')
-        expect((await store.threads.update(thread.id, { metadata: { a: 1 } }))).toMatchObject({ title: 'Named', metadata: { a: 1 } })
-        expect((await store.threads.update(thread.id, { title: null }))?.title).toBeNull()
-        expect(await store.threads.delete(thread.id)).toBe(true)
-        expect(await store.messages.list(thread.id)).toEqual([])
-        expect(await store.threads.get(thread.id)).toBeUndefined()
-      })
-
-      it('refuses a message for a thread that does not exist with a 400 naming thread_id', async () => {
-        const err = await gatewayError(store.messages.append('00000000-0000-0000-0000-000000000000', { role: 'user', content: 'x' }))
-        expect(err).toMatchObject({ status: 400, code: 'invalid_reference', param: 'thread_id' })
+        expect(await gatewayError(usage.aggregate({ ...RANGE, groupBy: 'user_id; DROP TABLE users' as never }))).toMatchObject({ status: 400, param: 'group_by' })
+        expect(await gatewayError(usage.aggregate({ ...RANGE, interval: 'week' as never }))).toMatchObject({ status: 400, param: 'interval' })
+        expect(await gatewayError(usage.aggregate({ from: RANGE.to, to: RANGE.from }))).toMatchObject({ status: 400, param: 'from' })
+        expect(await gatewayError(usage.totalCostUsd({ from: new Date('nope'), to: RANGE.to }))).toMatchObject({ status: 400, param: 'from' })
       })
     })
 
     describe('transactions', () => {
-      it('commits what the callback did when it resolves', async () => {
-        const id = await store.transaction(async (tx) => {
-          const user = await tx.users.upsertBySubject({ externalSubject: 'tx|commit' })
-          await tx.threads.create({ userId: user.id, title: 'in tx' })
-          return user.id
+      it('commits what the callback did through repositories bound to `tx` when it resolves', async () => {
+        const k = newApiKey()
+        const { userId, keyId } = await store.transaction(async (tx) => {
+          const user = await userRepository(tx).upsertBySubject({ externalSubject: 'tx|commit' })
+          const key = await apiKeyRepository(tx).create({ keyHash: k.hash, prefix: k.prefix, userId: user.id })
+          return { userId: user.id, keyId: key.id }
         })
-        expect((await store.threads.listByUser(id)).map((t) => t.title)).toEqual(['in tx'])
+        expect((await apiKeys.list({ userId })).map((key) => key.id)).toEqual([keyId])
       })
 
       it('rolls everything back when the callback throws', async () => {
+        const k = newApiKey()
         await expect(store.transaction(async (tx) => {
-          await tx.users.upsertBySubject({ externalSubject: 'tx|rollback' })
-          await tx.sql.query('SELECT 1')
+          const user = await userRepository(tx).upsertBySubject({ externalSubject: 'tx|rollback' })
+          await apiKeyRepository(tx).create({ keyHash: k.hash, prefix: k.prefix, userId: user.id })
+          await tx.query('SELECT 1')
           throw new Error('changed my mind')
         })).rejects.toThrow('changed my mind')
-        expect(await store.users.findBySubject('tx|rollback')).toBeUndefined()
+        expect(await users.findBySubject('tx|rollback')).toBeUndefined()
+        expect(await apiKeys.findByHash(k.hash)).toBeUndefined()
+      })
+
+      it('rolls back a statement that failed in the database, and the store stays usable', async () => {
+        const err = await gatewayError(store.transaction(async (tx) => {
+          await userRepository(tx).upsertBySubject({ externalSubject: 'tx|bad-reference' })
+          const k = newApiKey()
+          return apiKeyRepository(tx).create({ keyHash: k.hash, prefix: k.prefix, userId: '00000000-0000-0000-0000-000000000000' })
+        }))
+        expect(err).toMatchObject({ status: 400, param: 'user_id' })
+        expect(await users.findBySubject('tx|bad-reference')).toBeUndefined()
+        expect(await users.upsertBySubject({ externalSubject: 'tx|after-failure' })).toMatchObject({ externalSubject: 'tx|after-failure' })
       })
 
       it('keeps concurrent transactions apart', async () => {
         const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.transaction(async (tx) => {
-          await tx.users.upsertBySubject({ externalSubject: `tx|parallel-${i}` })
+          await userRepository(tx).upsertBySubject({ externalSubject: `tx|parallel-${i}` })
           if (i === 2) throw new Error('only this one fails')
           return i
         }).catch((e: Error) => e.message)))
         expect(results).toEqual([0, 1, 'only this one fails', 3, 4])
-        const stored = await Promise.all(results.map((_, i) => store.users.findBySubject(`tx|parallel-${i}`)))
+        const stored = await Promise.all(results.map((_, i) => users.findBySubject(`tx|parallel-${i}`)))
         expect(stored.map((u) => u !== undefined)).toEqual([true, true, false, true, true])
       })
     })
