@@ -160,25 +160,31 @@ export function upstreamError(
  * string `code`, with optional `param`, `type`, `retryable` and `headers`.
  */
 export function toGatewayError(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err
-  const e = err as { status?: unknown; code?: unknown; message?: unknown; param?: unknown; type?: unknown; retryable?: unknown; headers?: unknown; expose?: boolean }
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status <= 599 && typeof e.code === 'string' && e.code) {
-    return new GatewayError(typeof e.message === 'string' && e.message ? e.message : e.code, {
-      status: e.status,
-      code: e.code,
-      param: typeof e.param === 'string' ? e.param : null,
-      type: typeof e.type === 'string' ? (e.type as ErrorType) : undefined,
-      retryable: e.retryable === true,
-      headers: isStringRecord(e.headers) ? e.headers : undefined,
-      cause: err,
-    })
-  }
+  const shaped = fromShape(err)
+  if (shaped) return shaped
+  const e = err as { status?: unknown; message?: unknown; expose?: boolean }
   // Errors from Koa/raw-body carry a status and say whether their message is safe to show.
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     if ((e as { type?: string }).type === 'entity.too.large') return new GatewayError('Request body is larger than the configured limit (server.body_limit).', { status: 413, code: 'request_too_large' })
     return new GatewayError(e.expose && typeof e.message === 'string' && e.message ? e.message : 'Bad request.', { status: e.status, code: 'invalid_request' })
   }
   return new GatewayError('Internal gateway error.', { status: 500, code: 'internal_error', type: 'api_error', cause: err })
+}
+
+/** `err` as a GatewayError when it has the shape of one (a numeric `status` 400-599 and a string `code`), else undefined. */
+export function fromShape(err: unknown): GatewayError | undefined {
+  if (err instanceof GatewayError) return err
+  const e = err as { status?: unknown; code?: unknown; message?: unknown; param?: unknown; type?: unknown; retryable?: unknown; headers?: unknown }
+  if (!(typeof e?.status === 'number' && e.status >= 400 && e.status <= 599 && typeof e.code === 'string' && e.code)) return undefined
+  return new GatewayError(typeof e.message === 'string' && e.message ? e.message : e.code, {
+    status: e.status,
+    code: e.code,
+    param: typeof e.param === 'string' ? e.param : null,
+    type: typeof e.type === 'string' ? (e.type as ErrorType) : undefined,
+    retryable: e.retryable === true,
+    headers: isStringRecord(e.headers) ? e.headers : undefined,
+    cause: err,
+  })
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {

@@ -62,7 +62,7 @@ export const IMPLIED_SLOTS: readonly ImpliedSlot[] = [
   { kind: 'service', name: 'identity', when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'usage', at: ['usage'], when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'limits', at: ['limits'], omit: ['backend'], extra: departmentLimits, when: () => true },
-  { kind: 'stage', name: 'cache', at: ['cache'], omit: ['plugin'], when: (c) => c.cache !== undefined },
+  { kind: 'stage', name: 'cache', at: ['cache'], omit: ['plugin'], when: () => true },
   { kind: 'surface', name: 'openai', when: () => true },
   { kind: 'surface', name: 'anthropic', when: () => true },
 ]

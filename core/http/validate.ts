@@ -18,7 +18,7 @@ export interface InputValidator {
 }
 
 const newAjv = (coerce: boolean) => {
-  const ajv = new Ajv2020({ allErrors: false, strict: false, verbose: true, useDefaults: true, coerceTypes: coerce ? 'array' : false })
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, useDefaults: true, coerceTypes: coerce ? 'array' : false })
   addFormats(ajv)
   return ajv
 }
@@ -34,7 +34,8 @@ export function validator(schema: JsonSchema, fromText: boolean): InputValidator
   return {
     check(value, where) {
       if (fn(value)) return value
-      throw inputError(fn.errors?.[0], where)
+      // An unknown field is named first: it is the likeliest cause of everything else (a typo).
+      throw inputError(fn.errors?.find((e) => e.keyword === 'additionalProperties') ?? fn.errors?.[0], where)
     },
   }
 }

@@ -11,7 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
-import { GatewayError, badRequest, requestNotSent, upstreamError } from '../errors.ts'
+import { GatewayError, badRequest, fromShape, requestNotSent, upstreamError } from '../errors.ts'
 import type { NativeResult, ProviderCall } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
@@ -250,7 +250,8 @@ class Attempt {
   #classify(err: unknown): GatewayError {
     if (this.#x.signal.aborted) return clientClosed()
     if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
-    if (err instanceof GatewayError) return err
+    const shaped = fromShape(err)
+    if (shaped) return shaped
     // A provider that let one through: a stack overflow while it built the request (an over-deep
     // value) is not the upstream failing, and its message is an internal.
     if (err instanceof RangeError && !this.#answered) return requestNotSent(this.#target.provider, err)

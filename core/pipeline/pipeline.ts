@@ -83,6 +83,8 @@ export async function serveModel(ctx: Koa.Context, x: Exchange, endpoint: ModelE
     await inStep(x, 'encode', () => encode(ctx, x, endpoint, request))
   } catch (err) {
     x.error = toGatewayError(err)
+    // A failed request says what happened too: which route, which provider, how many attempts.
+    if (x.compiledRoute) setGatewayHeaders(ctx, x)
     throw x.error
   } finally {
     // The answer (or the error, written by the app's error mapping) is on its way: account now.

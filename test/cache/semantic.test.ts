@@ -6,7 +6,9 @@
  * or the embeddings route is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { UsageLog } from '../../core/plugins/api.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { bearer, chat } from '../limits/helpers.ts'
 import { DATABASE_URL, POSTGRES_ENABLED, dropSchema, uniqueSchema } from '../store/helpers.ts'
 import { startOpenAIUpstream, type OpenAIUpstream } from './helpers.ts'
@@ -92,6 +94,19 @@ describe('cache.semantic on the embedded store', () => {
   it('never serves an answer given with other parameters', async () => {
     const res = await chat(gw, { ...ask('What is the capital of France?'), max_tokens: 5 }, ALICE)
     expect(res.headers.get('x-gateway-cache')).toBe('miss')
+  })
+
+  it('accounts the cache\'s own embedding calls: each is a usage event of its own, on the embeddings route, for the caller', async () => {
+    const log = capability(gw, UsageLog)
+    const { value: events } = await waitFor(async () => {
+      const rows = await log.list({ from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000) })
+      return rows.filter((r) => r.route === 'embedder').length >= 2 ? rows : undefined
+    })
+    const embeddings = events!.filter((r) => r.route === 'embedder')
+    expect(embeddings.length).toBe(upstream.embeddings().length)
+    const chatByAlice = events!.find((r) => r.route === 'gpt' && r.department === 'research')!
+    expect(embeddings[0]).toMatchObject({ userId: chatByAlice.userId, department: 'research', provider: 'up', model: 'text-embedding-3-small', status: 200 })
+    expect(embeddings[0].promptTokens).toBeGreaterThan(0)
   })
 })
 

@@ -45,7 +45,10 @@ export default definePlugin<CacheStageConfig, Stage>({
   configSchema: { type: 'object', properties: { ...CACHE_OPTIONS_SCHEMA } },
   uses: [Cache],
   setup(ctx, config) {
-    const cache = ctx.get(Cache)
+    const backend = ctx.tryGet(Cache)
+    // Without a cache backend every chat response still says so.
+    if (!backend) return { priority: 100, access: (x) => x.setHeader(CACHE_HEADER, 'bypass') }
+    const cache = backend
     const lookups = ctx.metrics.counter('gateway_cache_lookups_total', 'Chat requests by cache result: hit, miss, or bypass (not cacheable or the client said no-cache).', ['route', 'result'])
     const errors = ctx.metrics.counter('gateway_cache_errors_total', 'Cache operations that failed or timed out (a failed lookup is served as a miss).', ['op'])
     const lastLogged = new Map<string, number>()

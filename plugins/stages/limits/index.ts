@@ -13,7 +13,7 @@
  * spend, not requests: its parent request was counted already.
  */
 import {
-  Limiter, UsageLog, definePlugin,
+  Identity, Limiter, UsageLog, definePlugin,
   type ExchangeOutcome, type LimitDecision, type Principal, type Stage, type StageExchange,
 } from '../../../core/plugins/api.ts'
 import { budgetExceeded, budgetsFor, compileBudget, type AppliedBudget, type BudgetConfig, type CompiledBudget } from './budgets.ts'
@@ -53,10 +53,12 @@ export default definePlugin<LimitsConfig, Stage>({
   description: 'Rate limits (GCRA buckets on the limiter backend) and budgets (USD per day/month) before the call; corrections after it.',
   // The core schema validates `limits:` and `departments:`; this block is assembled from them.
   configSchema: { type: 'object' },
-  uses: [Limiter, UsageLog],
+  uses: [Limiter, UsageLog, Identity],
   setup(ctx, config) {
     const limiter = ctx.tryGet(Limiter)
     const usageLog = ctx.tryGet(UsageLog)
+    // Virtual keys (kept by the identity plugin) may carry limits and budgets of their own.
+    const keysMayLimit = ctx.tryGet(Identity) !== undefined
     const defaultFailure = config.on_backend_failure ?? 'open'
     const alerts = [...(config.budget_alerts ?? DEFAULT_ALERTS)].sort((a, b) => a - b)
     const budgetStatus = config.budget_status ?? 402
@@ -70,6 +72,10 @@ export default definePlugin<LimitsConfig, Stage>({
       if (dept.budget && (dept.budget.usd_per_day !== undefined || dept.budget.usd_per_month !== undefined)) budgets.push(compileBudget({ scope: 'department', when: only, ...dept.budget }, alerts))
     }
 
+    if (!limiter) limiterGauge(ctx.metrics).reset()
+    // Nothing could ever limit a request: no hooks, so the stage costs nothing per request.
+    if (policies.length === 0 && budgets.length === 0 && !limiter && !keysMayLimit) return { priority: 1000 }
+
     const metrics = {
       rejections: ctx.metrics.counter('gateway_limiter_rejections_total', 'Requests refused by a rate limit or budget.', ['scope', 'kind']),
       alerts: ctx.metrics.counter('gateway_budget_alerts_total', 'Budget thresholds crossed, by scope, period and threshold.', ['scope', 'period', 'threshold']),
@@ -78,8 +84,7 @@ export default definePlugin<LimitsConfig, Stage>({
     const ledger = ctx.keep('ledger', () => new BudgetLedger())
     ledger.configure(ctx.logger, metrics.alerts)
     const guard = limiter ? ctx.keep('guard', () => new LimiterGuard()) : undefined
-    if (guard) guard.configure(limiter!, config.limiter ?? 'limiter', config.backend_cooldown_ms ?? DEFAULT_COOLDOWN_MS, ctx.logger, ctx.metrics)
-    else limiterGauge(ctx.metrics).reset()
+    guard?.configure(limiter!, config.limiter ?? 'limiter', config.backend_cooldown_ms ?? DEFAULT_COOLDOWN_MS, ctx.logger, ctx.metrics)
 
     // Per-key tables, compiled once per limits object (a cached principal carries the same one).
     const keyTables = new WeakMap<object, { policy?: CompiledPolicy; budget?: CompiledBudget }>()
