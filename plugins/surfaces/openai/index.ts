@@ -20,8 +20,8 @@ const chatCompletions: ModelEndpoint<ChatRequest> = {
   wire: 'openai-chat',
   decode(body) {
     const request = requireObject<ChatRequest>(body)
-    if (!Array.isArray(request.messages) || request.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
     checkChatRequest(request)
+    if (!Array.isArray(request.messages) || request.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
     return { request }
   },
   encode: (result) => result,
