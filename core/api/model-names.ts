@@ -1,8 +1,8 @@
 /**
  * Model names on their way into an upstream URL. A client's `model` reaches a URL when a route
  * passes the requested name through (a glob route, or a target without `model`) to a provider that
- * puts the model in the path: Azure OpenAI's `/openai/deployments/{deployment}/...`, Gemini's
- * `models/{model}:generateContent`. Unescaped, `az-cheap/../gpt-4-32k` is another deployment,
+ * puts the model in the path (`/openai/deployments/{deployment}/...`,
+ * `models/{model}:generateContent`). Unescaped, `az-cheap/../gpt-4-32k` is another deployment,
  * `x?api-version=1#` rewrites the query: the name that was authorized is not the one called.
  *
  * Two defences, both needed: the kernel refuses such names before routing (`unsafeModelName`), and
@@ -41,7 +41,7 @@ export function pathSegment(name: string): string {
 
 /**
  * `name` as a URL path of its own segments, for upstreams whose model names are resource paths
- * (Gemini's `tunedModels/x`): each segment escaped, the `/` between them kept.
+ * (`tunedModels/x`): each segment escaped, the `/` between them kept.
  */
 export function pathSegments(name: string): string {
   return name.split('/').map(pathSegment).join('/')

@@ -3,7 +3,7 @@
  * merged JSON Schema, and the order plugins are set up in.
  *
  * Some built-in plugins are implied rather than named: the stages behind `limits:` and `cache:`,
- * the `openai` and `anthropic` surfaces, and the plugins that keep identity and usage data when a
+ * the built-in surfaces (their manifests say `enabledByDefault`), and the plugins that keep identity and usage data when a
  * store is configured. They are plugins like any other (found in the registry by name); the
  * table below only says when a config wants them and which part of it is their block.
  */
@@ -59,12 +59,11 @@ interface ImpliedSlot {
 
 /** Built-in plugins a config wants without naming them. Named blocks of the same kind and name win. */
 export const IMPLIED_SLOTS: readonly ImpliedSlot[] = [
+  { kind: 'service', name: 'tokenizer', when: () => true },
   { kind: 'service', name: 'identity', when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'usage', at: ['usage'], when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'limits', at: ['limits'], omit: ['backend'], extra: departmentLimits, when: () => true },
   { kind: 'stage', name: 'cache', at: ['cache'], omit: ['plugin'], when: () => true },
-  { kind: 'surface', name: 'openai', when: () => true },
-  { kind: 'surface', name: 'anthropic', when: () => true },
 ]
 
 /** The departments' limits and budgets, which the limits stage enforces, and the limiter's name (for its metric). */
@@ -92,7 +91,13 @@ function at(config: GatewayConfig, path: readonly string[]): unknown {
   return value
 }
 
-export function pluginSlots(config: GatewayConfig): PluginSlot[] {
+/** A plugin every gateway has unless the config turns it off (its manifest's `enabledByDefault`). */
+export interface DefaultPlugin {
+  readonly kind: PluginKind
+  readonly name: string
+}
+
+export function pluginSlots(config: GatewayConfig, defaults: readonly DefaultPlugin[] = []): PluginSlot[] {
   const slots: PluginSlot[] = []
   for (const { kind, at: path, shape } of SLOT_SHAPES) {
     const value = at(config, path)
@@ -117,10 +122,10 @@ export function pluginSlots(config: GatewayConfig): PluginSlot[] {
       }
     }
   }
-  for (const implied of IMPLIED_SLOTS) {
+  for (const implied of [...IMPLIED_SLOTS, ...defaults.map((d) => ({ ...d, when: () => true }) as ImpliedSlot)]) {
     if (!implied.when(config)) continue
     if (slots.some((s) => s.kind === implied.kind && s.name === implied.name)) continue
-    // `surfaces: { anthropic: { enabled: false } }` turns an implied one off.
+    // `surfaces: { <name>: { enabled: false } }` turns an implied one off.
     const named = at(config, [`${implied.kind}s`, implied.name]) as Record<string, unknown> | undefined
     if (named?.enabled === false) continue
     const raw = implied.at ? at(config, implied.at) : undefined

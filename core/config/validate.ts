@@ -9,11 +9,11 @@ import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist
 import addFormatsModule from 'ajv-formats'
 import { ConfigError, type ConfigIssue } from './issues.ts'
 import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
-import { pluginSlots, SLOT_SHAPES } from './slots.ts'
+import { pluginSlots } from './slots.ts'
 import { limitConfigIssues } from './limits-check.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
-import type { JsonSchema, PluginKind, PluginManifest } from '../plugins/types.ts'
+import type { JsonSchema, PluginManifest } from '../plugins/types.ts'
 import { BUILTIN_ROLES } from '../runtime/access.ts'
 import { NamePatterns, globToRegExp, isGlob } from '../runtime/glob.ts'
 
@@ -64,7 +64,7 @@ export async function validateConfig(
   const config = parsed.data as GatewayConfig
   const registry = await pluginsFor(config)
 
-  for (const slot of pluginSlots(config)) {
+  for (const slot of pluginSlots(config, registry.enabledByDefault())) {
     const registered = registry.get(slot.kind, slot.plugin)
     if (!registered) {
       const known = registry.names(slot.kind)
@@ -216,41 +216,4 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]
-}
-
-/**
- * The full JSON Schema: the core schema with each plugin slot narrowed to the registered plugins
- * of its kind and their own config keys, so editors complete and check gateway.yaml.
- */
-export function mergedSchema(registry: PluginRegistry): JsonSchema {
-  const schema = structuredClone(CORE_SCHEMA) as JsonSchema & { $defs: Record<string, JsonSchema>; properties: Record<string, JsonSchema> }
-  const kindDef = (kind: PluginKind, named: boolean): string => {
-    const id = `${kind}Plugin`
-    const names = registry.names(kind)
-    schema.$defs[id] = {
-      type: 'object',
-      ...(named ? {} : { required: ['plugin'] }),
-      properties: { plugin: { enum: names } },
-      allOf: names.map((name) => {
-        const manifest = registry.get(kind, name)!.manifest
-        const own = manifest.configSchema as JsonSchema & { properties?: JsonSchema }
-        return {
-          if: { properties: { plugin: { const: name } } },
-          then: { ...own, properties: { plugin: { const: name }, ...(own.properties ?? {}) } },
-        }
-      }),
-    }
-    return `#/$defs/${id}`
-  }
-  for (const { kind, at, shape } of SLOT_SHAPES) {
-    const ref = { $ref: kindDef(kind, shape === 'named-map') }
-    let node: JsonSchema = schema
-    for (const key of at.slice(0, -1)) node = (node.properties as Record<string, JsonSchema>)[key]
-    const props = node.properties as Record<string, JsonSchema>
-    const leaf = at[at.length - 1]
-    if (shape === 'one') props[leaf] = ref
-    else if (shape === 'list') props[leaf] = { ...props[leaf], items: ref }
-    else props[leaf] = { ...props[leaf], additionalProperties: ref }
-  }
-  return schema
 }

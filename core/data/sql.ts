@@ -1,6 +1,12 @@
 /** Small helpers the repositories share: id checks, paging, numbers, and database errors as GatewayErrors. */
 import { GatewayError } from '../errors.ts'
-import type { Page } from '../plugins/capabilities.ts'
+
+/** A window of a list. */
+export interface Page {
+  /** At most this many records (default 100, at most 1000). */
+  readonly limit?: number
+  readonly offset?: number
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

@@ -6,7 +6,7 @@
  */
 import { isChatStream, type ChatRequest } from '../api/types.ts'
 import type { ExchangeOutcome } from '../plugins/types.ts'
-import { countPromptTokens, countTokens } from '../usage/tokens.ts'
+import { estimatePromptTokens, estimateTextTokens } from '../usage/tokens.ts'
 import { failSpan } from '../tracing.ts'
 import { isNative } from './call-targets.ts'
 import type { Exchange } from './exchange.ts'
@@ -28,12 +28,12 @@ export async function account(x: Exchange): Promise<ExchangeOutcome> {
   // was still billed upstream: count it with a real tokenizer (bounded, off the event loop).
   const streamedWithoutUsage = !x.usage && x.ttftMs !== undefined && !x.cacheHit && x.operation === 'chat' && (result === undefined || isChatStream(result as never) || isNative(result))
   if (streamedWithoutUsage) {
-    try {
-      prompt = await countPromptTokens(x.request as ChatRequest)
-      completion = await countTokens(x.completionParts.join(''))
-    } catch {
-      // The tokenizer failed: record the event with zero tokens rather than lose it.
-    }
+    const request = x.request as ChatRequest
+    const text = x.completionParts.join('')
+    const tokenizer = x.snapshot.tokenizer
+    ;[prompt, completion] = tokenizer
+      ? await Promise.all([tokenizer.countChat(request), tokenizer.count(text)])
+      : [estimatePromptTokens(request), estimateTextTokens(text)]
   }
   const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached })
   const latencyMs = performance.now() - x.startedAt

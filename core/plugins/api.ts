@@ -6,7 +6,6 @@
  * Built-in plugins import this module and nothing else of core/.
  */
 export * from './types.ts'
-export * from './capabilities.ts'
 export {
   GatewayError, badRequest, conflict, forbidden, isRetryableStatus, notFound, requestNotSent, toGatewayError, unauthorized, upstreamError,
   type ErrorType, type GatewayErrorOptions,
@@ -14,11 +13,10 @@ export {
 export * from '../api/types.ts'
 export { pathSegment, pathSegments } from '../api/model-names.ts'
 export { MAX_JSON_DEPTH, jsonDepthExceeds } from '../api/json-depth.ts'
-export { countPromptTokens, countTokens } from '../usage/tokens.ts'
+export { estimateTextTokens, estimateTexts, promptTexts } from '../usage/tokens.ts'
 export { canonicalJson } from '../runtime/canonical.ts'
 export { NamePatterns } from '../runtime/glob.ts'
 export { withDeadline } from '../deadline.ts'
 export { redactSecrets } from '../secrets.ts'
-export { isUuid, jsonParam, pageOf, rethrowAsGatewayError, toNumber, toNumberOrNull } from '../data/sql.ts'
-export { openStore, type SqlBackend } from '../data/store.ts'
+export { isUuid, jsonParam, pageOf, rethrowAsGatewayError, toNumber, toNumberOrNull, type Page } from '../data/sql.ts'
 export type { Logger } from 'pino'

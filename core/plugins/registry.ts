@@ -46,6 +46,11 @@ export class PluginRegistry {
     return [...this.#byId.keys()].filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length)).sort()
   }
 
+  /** The plugins every gateway has unless its config turns them off. */
+  enabledByDefault(): { kind: PluginKind; name: string }[] {
+    return this.all().filter((p) => p.manifest.enabledByDefault).map((p) => ({ kind: p.manifest.kind, name: p.manifest.id.slice(p.manifest.kind.length + 1) }))
+  }
+
   all(): RegisteredPlugin[] {
     return [...this.#byId.values()]
   }

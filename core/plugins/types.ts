@@ -95,6 +95,11 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   readonly uses?: readonly Token<unknown>[]
   /** Capabilities this plugin offers through `ctx.provide`. */
   readonly provides?: readonly Token<unknown>[]
+  /**
+   * A built-in surface or stage every gateway has unless its config turns it off
+   * (`surfaces: { <name>: { enabled: false } }`); it takes no config.
+   */
+  readonly enabledByDefault?: boolean
   setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
 }
 
@@ -209,7 +214,7 @@ export interface Provider extends Lifecycle {
   /** The upstream's model list, for discovery. */
   listModels?(signal?: AbortSignal): Promise<ModelInfo[]>
   /**
-   * Wire formats this provider speaks natively, by surface wire name (`anthropic-messages`): a
+   * Wire formats this provider speaks natively, by the wire name a surface declares: a
    * request that came in on that surface is passed through untranslated (every field kept).
    */
   readonly native?: Readonly<Record<string, (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>>>
@@ -514,7 +519,7 @@ export interface ModelEndpoint<Wire = any> {
   streamEncoder?(req: RouteRequest<Wire>, x: StageExchange): StreamEncoder
 }
 
-/** A wire format clients speak (OpenAI chat, Anthropic messages, Responses...): its routes under /v1. */
+/** A wire format clients speak (a chat API, a messages API, Responses...): its routes under /v1. */
 export interface Surface extends Lifecycle {
   readonly endpoints: readonly (ModelEndpoint | RouteSpec)[]
   /** An error as this wire writes it (default: OpenAI's `{ error: { message, type, code, param } }`). */
@@ -661,3 +666,11 @@ export const Store: Token<Store> = token<Store>('Store')
 export const Queue: Token<Queue> = token<Queue>('Queue')
 export const Limiter: Token<Limiter> = token<Limiter>('Limiter')
 export const Cache: Token<Cache> = token<Cache>('Cache')
+
+/** Counts tokens with a real tokenizer, bounded and off the event loop (service.tokenizer provides it). */
+export interface Tokenizer {
+  count(text: string): Promise<number>
+  /** A chat request's prompt: its messages' text, names and tool calls, its tools, and the format's overhead. */
+  countChat(request: ChatRequest): Promise<number>
+}
+export const Tokenizer: Token<Tokenizer> = token<Tokenizer>('Tokenizer')

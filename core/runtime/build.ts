@@ -83,7 +83,7 @@ function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], loa
  * providing a capability it uses. A cycle is a config error naming the plugins in it.
  */
 function orderSlots(load: ConfigLoad): PlannedSlot[] {
-  const pending: PlannedSlot[] = pluginSlots(load.loaded.config).map((slot) => {
+  const pending: PlannedSlot[] = pluginSlots(load.loaded.config, load.registry.enabledByDefault()).map((slot) => {
     const { manifest } = load.registry.get(slot.kind, slot.plugin)!
     const own = KIND_PROVIDES[slot.kind]
     return {

@@ -10,8 +10,9 @@ import type { ConfigLoad } from '../config/index.ts'
 import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import type {
-  AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, Service, Stage, Surface,
+  AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, Service, Stage, Surface, Tokenizer,
 } from '../plugins/types.ts'
+import { Tokenizer as TokenizerToken } from '../plugins/types.ts'
 import { AccessTables } from './access.ts'
 import { NamePatterns } from './glob.ts'
 import type { GatewayServices } from './services.ts'
@@ -72,6 +73,8 @@ export class Snapshot {
   readonly prices: PriceTable
   /** Optional providers left out because their environment variables are not set. */
   readonly disabledProviders: ReadonlyMap<string, string>
+  /** Counts tokens a provider did not report (service.tokenizer); undefined when none is set up. */
+  readonly tokenizer: Tokenizer | undefined
 
   readonly #stages: readonly StageEntry[]
   readonly #stagesByRoute = new Map<string, readonly NamedStage[]>()
@@ -118,6 +121,7 @@ export class Snapshot {
     this.surfaces = ofKind('surface').map((i) => ({ name: i.slot.name, surface: i.instance }))
     this.services = ofKind('service').map((i) => ({ name: i.slot.name, service: i.instance }))
     this.bodyLimit = parseBytes(this.config.server?.body_limit) ?? DEFAULT_BODY_LIMIT
+    this.tokenizer = parts.container.isRegistered(TokenizerToken.key) ? parts.container.resolve<Tokenizer>(TokenizerToken.key) : undefined
     this.#stages = ofKind('stage')
       .map((i) => ({
         name: i.slot.name,

@@ -46,7 +46,7 @@ export class PriceTable {
 
   /**
    * The price of `model`: an exact entry, else the longest catalog name it starts with
-   * (`gpt-4o-2024-08-06` → `gpt-4o`), after dropping a `provider/` prefix (OpenRouter style).
+   * (`gpt-4o-2024-08-06` → `gpt-4o`), after dropping a `provider/` prefix (as aggregators name models).
    */
   price(model: string | undefined): ModelPrice | undefined {
     if (!model) return undefined

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { UsageLog } from '../../core/plugins/api.ts'
+import { UsageLog } from '../../plugins/contracts/capabilities.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { bearer, chat } from '../limits/helpers.ts'
 import { DATABASE_URL, POSTGRES_ENABLED, dropSchema, uniqueSchema } from '../store/helpers.ts'
@@ -100,7 +100,7 @@ describe('cache.semantic on the embedded store', () => {
     const log = capability(gw, UsageLog)
     const { value: events } = await waitFor(async () => {
       const rows = await log.list({ from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000) })
-      return rows.filter((r) => r.route === 'embedder').length >= 2 ? rows : undefined
+      return rows.filter((r) => r.route === 'embedder').length === upstream.embeddings().length ? rows : undefined
     })
     const embeddings = events!.filter((r) => r.route === 'embedder')
     expect(embeddings.length).toBe(upstream.embeddings().length)

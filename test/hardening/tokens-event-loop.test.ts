@@ -7,8 +7,14 @@
  * requests keep their p99 under 50 ms while 1 MB prompts without a single space go through.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { countPromptTokens, countTokens, estimatePromptTokens, MAX_EXACT_CHARS } from '../../core/usage/tokens.ts'
+import { estimatePromptTokens } from '../../core/usage/tokens.ts'
+import { MAX_EXACT_CHARS, WorkerTokenizer } from '../../plugins/services/tokenizer/counter.ts'
+
 import { postJson, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+
+const tokenizer = new WorkerTokenizer()
+const countTokens = (text: string) => tokenizer.count(text)
+const countPromptTokens = tokenizer.countChat.bind(tokenizer)
 
 const MB = 1 << 20
 const NO_SPACES = 'a'.repeat(MB)

@@ -3,7 +3,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { Identity } from '../../core/plugins/api.ts'
+import { Identity } from '../../plugins/contracts/capabilities.ts'
 import { ADMIN, ADMIN_KEY, apiKeyStrategy, bearer, call, chat, config, createKey, modelIds } from './helpers.ts'
 
 const USER_KEY = 'test-user-key-abcdef0123456789'

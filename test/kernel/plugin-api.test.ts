@@ -7,7 +7,7 @@ import path from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capability, postJson, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { UsageLog } from '../../core/plugins/api.ts'
+import { UsageLog } from '../../plugins/contracts/capabilities.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const FIXTURES = path.resolve('test/fixtures/published-api')

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GatewayError } from '../../core/errors.ts'
-import type { OpenedStore } from '../../core/data/store.ts'
-import type { ApiKeyRepository, UsageEvent, UserRepository } from '../../core/plugins/api.ts'
+import type { OpenedStore } from '../../plugins/store/kit/store.ts'
+import type { ApiKeyRepository, UsageEvent, UserRepository } from '../../plugins/contracts/capabilities.ts'
 import { apiKeyRepository } from '../../plugins/services/identity/data/api-keys.ts'
 import { hashApiKey, newApiKey } from '../../plugins/services/identity/data/keys.ts'
 import { userRepository } from '../../plugins/services/identity/data/users.ts'

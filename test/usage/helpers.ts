@@ -2,7 +2,7 @@
 import path from 'node:path'
 import { dropSchema, DATABASE_URL, uniqueSchema } from '../store/helpers.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { UsageLog, type UsageEventRecord } from '../../core/plugins/api.ts'
+import { UsageLog, type UsageEventRecord } from '../../plugins/contracts/capabilities.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 export const HEADER_AUTH = path.resolve('test/fixtures/plugins/header-auth')

@@ -2,9 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { postJson } from '../helpers/gateway.ts'
-import { countPromptTokens, countTokens } from '../../core/usage/tokens.ts'
+import { WorkerTokenizer } from '../../plugins/services/tokenizer/counter.ts'
+
 import { waitFor } from '../helpers/wait.ts'
 import { PRICE, storedEvents, usageGateway, user } from './helpers.ts'
+
+const tokenizer = new WorkerTokenizer()
+const countTokens = (text: string) => tokenizer.count(text)
+const countPromptTokens = tokenizer.countChat.bind(tokenizer)
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => { while (cleanup.length) await cleanup.pop()!() })

@@ -3,7 +3,8 @@
  * environment) and from the store (virtual keys made with /api/v1/keys). A key is presented as
  * `Authorization: Bearer <key>` or `x-api-key: <key>`; only its sha256 is ever compared or looked up.
  */
-import { Identity, definePlugin, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { definePlugin, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { Identity } from '../../contracts/capabilities.ts'
 import { unauthorized } from '../../../core/plugins/api.ts'
 import { ConfigKeys } from './config-keys.ts'
 import { presentedKey } from './credential.ts'

@@ -8,9 +8,10 @@
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
 import { GatewayError, unauthorized } from '../../../core/plugins/api.ts'
-import type { ApiKeyRecord, JsonObject } from '../../../core/plugins/api.ts'
-import type { ApiKeyRepository, Principal } from '../../../core/plugins/api.ts'
-import type { IdentityEvent } from '../../../core/plugins/api.ts'
+import type { ApiKeyRecord, JsonObject } from '../../contracts/capabilities.ts'
+import type { Principal } from '../../../core/plugins/api.ts'
+import type { ApiKeyRepository } from '../../contracts/capabilities.ts'
+import type { IdentityEvent } from '../../contracts/capabilities.ts'
 
 const STRATEGY = 'auth.api-key'
 /** The store writes last_used_at at most once a minute; asking more often would only cost a query. */

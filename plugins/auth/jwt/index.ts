@@ -4,7 +4,8 @@
  * passes, whichever is first, so a client's steady stream of requests costs one verification.
  */
 import { LRUCache } from 'lru-cache'
-import { Identity, definePlugin, type AuthRequest, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { definePlugin, type AuthRequest, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { Identity } from '../../contracts/capabilities.ts'
 import { unauthorized } from '../../../core/plugins/api.ts'
 import { claimMapping, identityOf } from './claims.ts'
 import { JwtPrincipals } from './principals.ts'

@@ -7,7 +7,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../../../core/plugins/api.ts'
-import type { UserRepository } from '../../../core/plugins/api.ts'
+import type { UserRepository } from '../../contracts/capabilities.ts'
 import type { Principal } from '../../../core/plugins/api.ts'
 import type { ClaimIdentity } from './claims.ts'
 

@@ -6,10 +6,8 @@
  *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  */
-import {
-  UsageLog, badRequest, definePlugin, reply,
-  type Caller, type RouteSpec, type Service, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery,
-} from '../../../core/plugins/api.ts'
+import { badRequest, definePlugin, reply, type Caller, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']
 const INTERVALS: readonly UsageInterval[] = ['hour', 'day']

@@ -1,5 +1,5 @@
 /** Records as the management API shows them: snake_case, and never a key's secret or hash. */
-import type { ApiKeyRecord, UserRecord } from '../../../core/plugins/api.ts'
+import type { ApiKeyRecord, UserRecord } from '../../contracts/capabilities.ts'
 
 export type KeyStatus = 'active' | 'revoked' | 'expired'
 

@@ -12,10 +12,8 @@
  * A call the gateway makes on behalf of another request (a cache's embeddings) draws tokens and
  * spend, not requests: its parent request was counted already.
  */
-import {
-  Identity, Limiter, UsageLog, definePlugin,
-  type ExchangeOutcome, type LimitDecision, type Principal, type Stage, type StageExchange,
-} from '../../../core/plugins/api.ts'
+import { Limiter, definePlugin, type ExchangeOutcome, type LimitDecision, type Principal, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { Identity, UsageLog } from '../../contracts/capabilities.ts'
 import { budgetExceeded, budgetsFor, compileBudget, type AppliedBudget, type BudgetConfig, type CompiledBudget } from './budgets.ts'
 import type { LimitFacts, LimitWhen, RateLimits } from './facts.ts'
 import { BudgetLedger } from './ledger.ts'

@@ -5,7 +5,8 @@
  * spend is all there is (it starts from zero at each start). One ledger per gateway: it outlives
  * reloads (the stage keeps it with `ctx.keep`).
  */
-import type { Logger, UsageLog } from '../../../core/plugins/api.ts'
+import type { Logger } from '../../../core/plugins/api.ts'
+import type { UsageLog } from '../../contracts/capabilities.ts'
 import { endOfPeriod, startOfPeriod, type AppliedBudget } from './budgets.ts'
 
 /** Alerts a ledger raises, counted on /metrics. */

@@ -5,7 +5,8 @@
  * UsageLog capability (spend for budgets, aggregates for analytics). Implied whenever a store is
  * configured; tuned under `usage:` in gateway.yaml.
  */
-import { Store, UsageLog, definePlugin, type Stage, type UsageEvent } from '../../../core/plugins/api.ts'
+import { Store, definePlugin, type Stage } from '../../../core/plugins/api.ts'
+import { UsageLog, type UsageEvent } from '../../contracts/capabilities.ts'
 import { fileURLToPath } from 'node:url'
 import { usageRepository } from './repository.ts'
 import { UsageWriter, usageMetrics } from './writer.ts'

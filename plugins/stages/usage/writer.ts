@@ -5,7 +5,8 @@
  * failed write keeps its batch and retries with backoff, without blocking requests. close()
  * flushes what is left.
  */
-import type { Logger, Metrics, UsageEvent } from '../../../core/plugins/api.ts'
+import type { Logger, Metrics } from '../../../core/plugins/api.ts'
+import type { UsageEvent } from '../../contracts/capabilities.ts'
 import type { UsageEventRepository } from './repository.ts'
 
 export interface UsageWriterOptions {

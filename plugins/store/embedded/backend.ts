@@ -12,7 +12,7 @@ import { PGlite, type Results, type Transaction } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 import type { Logger } from '../../../core/plugins/api.ts'
 import type { SqlClient } from '../../../core/plugins/api.ts'
-import type { SqlBackend } from '../../../core/plugins/api.ts'
+import type { SqlBackend } from '../kit/store.ts'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts'
 
 interface SharedDatabase {

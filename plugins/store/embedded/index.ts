@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import { definePlugin, type Store } from '../../../core/plugins/api.ts'
-import { openStore } from '../../../core/plugins/api.ts'
+import { openStore } from '../kit/store.ts'
 import { createEmbeddedBackend } from './backend.ts'
 import { configSchema, type EmbeddedStoreConfig } from './schema.ts'
 

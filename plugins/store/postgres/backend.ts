@@ -5,7 +5,7 @@
 import pg from 'pg'
 import type { Logger } from '../../../core/plugins/api.ts'
 import type { SqlClient } from '../../../core/plugins/api.ts'
-import type { SqlBackend } from '../../../core/plugins/api.ts'
+import type { SqlBackend } from '../kit/store.ts'
 import type { PostgresStoreConfig } from './schema.ts'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>

@@ -5,7 +5,7 @@
  * reload to an unreachable database is rejected while the old config keeps serving.
  */
 import { definePlugin, type Store } from '../../../core/plugins/api.ts'
-import { openStore } from '../../../core/plugins/api.ts'
+import { openStore } from '../kit/store.ts'
 import { createPostgresBackend } from './backend.ts'
 import { configSchema, type PostgresStoreConfig } from './schema.ts'
 

@@ -25,6 +25,7 @@ const messages: ModelEndpoint<AnthropicMessagesRequest> = {
 export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.anthropic',
   kind: 'surface',
+  enabledByDefault: true,
   description: 'Anthropic-compatible /v1/messages (translated for any route; passed through to Anthropic targets).',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   setup: () => ({ endpoints: [messages], errorBody: anthropicErrorBody }),

@@ -74,6 +74,7 @@ const getModel: RouteSpec<unknown, unknown, { id: string }> = {
 export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.openai',
   kind: 'surface',
+  enabledByDefault: true,
   description: 'OpenAI-compatible chat completions, embeddings and models.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   setup: () => ({ endpoints: [chatCompletions, embeddings, listModels, getModel] }),

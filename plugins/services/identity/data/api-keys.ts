@@ -1,4 +1,5 @@
-import { isUuid, jsonParam, pageOf, rethrowAsGatewayError, type SqlClient, type ApiKeyCreate, type ApiKeyRecord, type ApiKeyRepository, type JsonObject } from '../../../../core/plugins/api.ts'
+import { isUuid, jsonParam, pageOf, rethrowAsGatewayError, type SqlClient } from '../../../../core/plugins/api.ts'
+import { type ApiKeyCreate, type ApiKeyRecord, type ApiKeyRepository, type JsonObject } from '../../../contracts/capabilities.ts'
 
 interface ApiKeyRow {
   id: string

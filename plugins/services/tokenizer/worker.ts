@@ -1,7 +1,7 @@
 /**
  * The token worker: a worker thread that owns the tokenizer (its rank table takes ~0.4 s to load
  * and ~30 MB) and counts texts off the event loop. Messages in: `{ id, texts }`; out:
- * `{ id, tokens }` (the sum over the texts) or `{ id, error }`. Started by core/usage/tokens.ts.
+ * `{ id, tokens }` (the sum over the texts) or `{ id, error }`. Started by counter.ts.
  */
 import { parentPort } from 'node:worker_threads'
 import { Tiktoken } from 'js-tiktoken/lite'

@@ -1,20 +1,17 @@
 /**
- * Capabilities the kernel names because its own concepts rest on them: who the users and keys
- * are (`Identity`, provided by the identity plugin whenever a store is configured, used by the
- * auth strategies and the keys/users services), and the record of every model call
+ * Capabilities the built-in plugins offer each other (the kernel uses neither): who the users and
+ * keys are (`Identity`, provided by the identity plugin whenever a store is configured, used by
+ * the auth strategies and the keys/users services), and the record of every model call
  * (`UsageLog`, provided by the usage stage, read by budgets and analytics). The plugins that
- * provide them own their tables; these are the interfaces they promise.
+ * provide them own their tables; these are the interfaces they promise, and a third-party plugin
+ * may use or provide them the same way.
  */
-import { token, type Token } from './types.ts'
+import { token, type Page, type Token } from '../../core/plugins/api.ts'
+
+export type { Page }
 
 /** A JSON object as stored in a jsonb column. */
 export type JsonObject = { readonly [key: string]: unknown }
-
-export interface Page {
-  /** At most this many records (default 100, at most 1000). */
-  readonly limit?: number
-  readonly offset?: number
-}
 
 // ---------------------------------------------------------------------------------------------
 // users

@@ -1,6 +1,6 @@
 // The token worker's entry: a worker thread does not inherit the main thread's TypeScript loader
-// (tsx), so it registers its own before loading core/usage/token-worker.ts.
+// (tsx), so it registers its own before loading worker.ts.
 import { register } from 'tsx/esm/api'
 
 register()
-await import('./token-worker.ts')
+await import('./worker.ts')

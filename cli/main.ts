@@ -10,11 +10,11 @@ import cluster from 'node:cluster'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import path from 'node:path'
-import { startGateway } from './gateway.ts'
-import { ConfigError, formatIssue, loadConfig } from './config/index.ts'
-import { mergedSchema } from './config/validate.ts'
-import { builtinRegistry } from './plugins/loader.ts'
-import type { PluginRegistry } from './plugins/registry.ts'
+import { startGateway } from '../core/gateway.ts'
+import { ConfigError, formatIssue, loadConfig } from '../core/config/index.ts'
+import { mergedSchema } from './schema.ts'
+import { builtinRegistry } from '../core/plugins/loader.ts'
+import type { PluginRegistry } from '../core/plugins/registry.ts'
 
 const USAGE = `usage:
   gateway start [--config FILE] [--port N] [--no-watch] [--workers N|auto]
