@@ -26,6 +26,8 @@ export interface GatewayOptions {
   debounceMs?: number
   /** How often the config file's digest is checked in case a file event was missed (ms). */
   pollMs?: number
+  /** Whether this process runs queued jobs (default true; `gateway start --no-jobs` serves HTTP only). */
+  runsJobs?: boolean
 }
 
 export interface RunningGateway {
@@ -49,6 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     env: options.env,
     debounceMs: options.debounceMs,
     pollMs: options.pollMs,
+    runsJobs: options.runsJobs,
   })
   const snapshot = await controller.start()
   if (snapshot.auth.length === 0) logger.warn('no auth strategies configured: every request is served as the anonymous user')

@@ -10,7 +10,7 @@ import { replyKind, type JsonReply, type ModelEndpoint, type RawReply, type Rout
 import { GatewayError } from '../errors.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import type { Role } from '../runtime/access.ts'
-import { authenticate, authorize, callerOf } from '../pipeline/identity.ts'
+import { NOBODY, authenticate, authorize, callerOf } from '../pipeline/identity.ts'
 import { inStep, serveModel } from '../pipeline/pipeline.ts'
 import { Exchange } from '../pipeline/exchange.ts'
 import { childCalls, gatewayCalls } from '../pipeline/calls.ts'
@@ -37,6 +37,10 @@ export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
     for (const route of service.routes ?? []) {
       router[route.method.toLowerCase() as 'get'](`/api/v1/${name}${route.path === '/' ? '' : route.path}`, (ctx) => serveRoute(ctx, route, ENVELOPE))
     }
+  }
+  // Pages last: a surface's or a service's route wins over a page's pattern.
+  for (const { service } of snapshot.services) {
+    for (const page of service.pages ?? []) router[page.method.toLowerCase() as 'get'](page.path, (ctx) => serveRoute(ctx, page, openAIErrorBody, false))
   }
   // A path that exists with another method: 405 and `Allow` (the app turns it into the route's error shape).
   const allowed = router.allowedMethods()
@@ -68,16 +72,23 @@ async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint:
   }
 }
 
-async function serveRoute(ctx: Koa.Context, route: RouteSpec, errors: ErrorBody): Promise<void> {
+async function serveRoute(ctx: Koa.Context, route: RouteSpec, errors: ErrorBody, inEnvelope = errors === ENVELOPE): Promise<void> {
   ctx.state.errorBody = errors
   const snapshot = ctx.state.snapshot as Snapshot
   const scope: RequestScope = { snapshot, requestId: ctx.state.requestId as string, span: requestSpan(ctx), headers: ctx.headers, method: ctx.method, path: ctx.path, principal: undefined }
   try {
-    await inStep(scope, 'authenticate', () => authenticate(scope))
-    const role = await inStep(scope, 'authorize', () => authorize(scope, route.permission))
+    let role: Role
+    if (route.public) {
+      // Nobody in particular: no credentials read, no permission held.
+      scope.principal = NOBODY
+      role = snapshot.access.nobody
+    } else {
+      await inStep(scope, 'authenticate', () => authenticate(scope))
+      role = await inStep(scope, 'authorize', () => authorize(scope, route.permission))
+    }
     const req = await inStep(scope, 'validate', () => readRequest(ctx, scope, role, route))
     const out = await inStep(scope, 'handle', () => route.handle(req))
-    await writeReply(ctx, scope, out, errors === ENVELOPE, route.status ?? 200)
+    await writeReply(ctx, scope, out, inEnvelope, route.status ?? 200)
   } finally {
     scope.span.end()
   }

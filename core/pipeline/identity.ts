@@ -14,6 +14,9 @@ import type { RequestScope } from './scope.ts'
  */
 export const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'admin', strategy: 'none' })
 
+/** The caller of a public route (a static page): no credentials were read, and it may do nothing. */
+export const NOBODY: Principal = Object.freeze({ userId: 'nobody', role: 'nobody', strategy: 'none' })
+
 export async function authenticate(r: RequestScope): Promise<Principal> {
   if (r.principal) return r.principal
   const strategies = r.snapshot.auth

@@ -28,14 +28,16 @@ import type { Exchange } from './exchange.ts'
 import type { RequestScope } from './scope.ts'
 import type { Role } from '../runtime/access.ts'
 
-/** One step: its name (span and metric label) and what it does. */
+/** One step: its name (span and metric label), what it does, and when it has nothing to do. */
 export interface Step {
   readonly name: string
   run(x: Exchange): void | Promise<void>
+  skip?(x: Exchange): boolean
 }
 
-/** The steps of a model call from `route` on: shared by HTTP surfaces and calls services make. */
+/** The steps of a model call after `decode`: shared by HTTP surfaces and calls services make. */
 export const MODEL_STEPS: readonly Step[] = [
+  { name: 'request', run: requestPhase, skip: (x) => !x.snapshot.requestStages(x.operation).length },
   { name: 'route', run: resolveRoute },
   { name: 'access', run: accessPhase },
   { name: 'call', run: callUnlessAnswered },
@@ -63,7 +65,7 @@ export async function inStep<T>(x: RequestScope, name: string, fn: () => T | Pro
 }
 
 export async function runSteps(x: Exchange, steps: readonly Step[]): Promise<void> {
-  for (const step of steps) await inStep(x, step.name, () => step.run(x))
+  for (const step of steps) if (!step.skip?.(x)) await inStep(x, step.name, () => step.run(x))
 }
 
 /**
@@ -94,6 +96,11 @@ export async function serveModel(ctx: Koa.Context, x: Exchange, endpoint: ModelE
 
 // ---------------------------------------------------------------------------------------------
 // the phases that run stage plugins
+
+/** Stages that rewrite the request before it is routed (only those that apply to every route). */
+async function requestPhase(x: Exchange): Promise<void> {
+  for (const { name, stage } of x.snapshot.requestStages(x.operation)) await inStep(x, `stage.${name}`, () => stage.request!(x))
+}
 
 async function accessPhase(x: Exchange): Promise<void> {
   for (const { name, stage } of x.stages) {

@@ -59,6 +59,8 @@ export interface PluginContext {
   readonly configDir: string
   /** Feature flags of this config (`features:`). */
   readonly features: Readonly<Record<string, boolean>>
+  /** Whether this process runs queued jobs: start queue consumers only when it does (`gateway worker`, or `gateway start` unless told not to). */
+  readonly runsJobs: boolean
   /** A capability set up before this plugin (list it in the manifest's `uses`); throws if absent. */
   get<T>(capability: Token<T>): T
   /** Like get, but undefined when the capability is not configured. */
@@ -306,19 +308,23 @@ export interface StageExchange {
   readonly gateway: GatewayCalls
 }
 
-export type StagePhase = 'access' | 'response' | 'log'
+export type StagePhase = 'request' | 'access' | 'response' | 'log'
 
 /**
- * A request stage, in phases (as Kong's plugins): `access` after the route is known (refuse by
- * throwing, transform with `x.replace`, or answer instead of the targets by returning a response),
- * `response` with the answer before it is encoded (inspect, replace, observe a stream), `log` after
- * the response has ended. Within a phase, higher `priority` runs first.
+ * A request stage, in phases (as Kong's plugins): `request` before routing (rewrite the request,
+ * `model` included: only stages without `routes:` run here, the route is not known yet), `access`
+ * after the route is known (refuse by throwing, transform with `x.replace`, or answer instead of
+ * the targets by returning a response), `response` with the answer before it is encoded (inspect,
+ * replace, observe a stream), `log` after the response has ended. Within a phase, higher
+ * `priority` runs first.
  */
 export interface Stage extends Lifecycle {
-  /** Higher runs first; built-ins: limits 1000, budgets 900, cache 100. Default 500. */
+  /** Higher runs first; built-ins: limits 1000, cache 100, usage 0. Default 500. */
   readonly priority?: number
   /** The operations it applies to (default: chat only). */
   readonly operations?: readonly Operation[]
+  /** `x.route` is undefined here. */
+  request?(x: StageExchange): void | Promise<void>
   access?(x: StageExchange): void | ChatResult | Promise<void | ChatResult>
   response?(x: StageExchange, result: ChatResult | EmbeddingResponse): void | ChatResult | Promise<void | ChatResult>
   /** Must not throw; the response has gone. */
@@ -469,12 +475,22 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly response?: JsonSchema
   /** Status of a successful answer (default 200). */
   readonly status?: number
+  /**
+   * Served without authentication (static pages, documentation, a sign-in callback): `caller` is
+   * the anonymous principal with no permissions, and `permission` must be null.
+   */
+  readonly public?: boolean
   handle(req: RouteRequest<Body, Query, Params>): unknown | Promise<unknown>
 }
 
 /** A management-API feature mounted under `/api/v1/<name>`; answers in the envelope. */
 export interface Service extends Lifecycle {
   readonly routes?: readonly RouteSpec[]
+  /**
+   * Routes at absolute paths outside /api/v1 (a web console at `/`, documentation at `/docs`),
+   * answered as they are (no envelope). They never shadow the kernel's or a surface's routes.
+   */
+  readonly pages?: readonly RouteSpec[]
 }
 
 /** A decoded model request. */

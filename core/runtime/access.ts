@@ -91,6 +91,8 @@ export class AccessTables {
   readonly #departments = new Map<string, Department>()
   /** A cached principal carries the same allowedModels array on every request: compile it once. */
   readonly #scopes = new WeakMap<readonly string[], ModelScope>()
+  /** The role of a public route's caller: no permissions, its own data only. */
+  readonly nobody = new Role('nobody', { permissions: [], scope: 'own_data' })
   /** What route handlers see of these tables. */
   readonly view: AccessView = {
     isDepartment: (name) => this.isDepartment(name),

@@ -9,7 +9,7 @@ import type { ConfigLoad } from '../config/index.ts'
 import { ConfigError } from '../config/issues.ts'
 import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import type { Logger } from '../logger.ts'
-import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Token } from '../plugins/types.ts'
+import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Service, type Token } from '../plugins/types.ts'
 import { InstancePool } from './instances.ts'
 import type { GatewayServices } from './services.ts'
 import { Snapshot, type BuiltInstance } from './snapshot.ts'
@@ -68,6 +68,7 @@ function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], loa
   const issues = []
   for (const { instance, slot, id } of built) {
     try {
+      if (slot.kind === 'service') checkPages(instance as Service)
       instance.check?.(routes)
     } catch (err) {
       const at = (err as { path?: unknown }).path
@@ -76,6 +77,16 @@ function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], loa
     }
   }
   if (issues.length) throw new ConfigError(issues)
+}
+
+/** A service's pages live outside the gateway's own API paths, and only public ones need no permission. */
+function checkPages(service: Service): void {
+  for (const page of service.pages ?? []) {
+    if (/^\/(v1|api\/v1)(\/|$)/.test(page.path)) throw new Error(`its page ${page.path} is under /v1 or /api/v1, which belong to surfaces and services`)
+  }
+  for (const route of [...(service.routes ?? []), ...(service.pages ?? [])]) {
+    if (route.public && route.permission !== null) throw new Error(`its public route ${route.path} asks for the permission '${route.permission}', which nobody has without credentials`)
+  }
 }
 
 /**
@@ -116,6 +127,7 @@ async function setupPlugin(
     configDir: load.configDir,
     features: Object.freeze({ ...(load.loaded.config.features ?? {}) }),
     metrics: shared.metrics,
+    runsJobs: shared.runsJobs,
     get<T>(capability: Token<T>): T {
       if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)

@@ -38,6 +38,8 @@ export interface ReloadControllerOptions {
   debounceMs?: number
   /** How often the file's digest is checked in case a file event was missed, ms. */
   pollMs?: number
+  /** Whether this process runs queued jobs (default true). */
+  runsJobs?: boolean
 }
 
 /** Settings read once at start; a change to them is reported, not applied. */
@@ -73,7 +75,7 @@ export class ReloadController {
     const metrics = new GatewayMetrics()
     const health = new HealthRegistry()
     health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
-    this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map() }
+    this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true }
   }
 
   /** Load the initial config; throws (ConfigError) if it is not usable. */

@@ -10,4 +10,6 @@ export interface GatewayServices {
   readonly container: DependencyContainer
   /** What plugins keep across reloads (`ctx.keep`), by plugin id and key. */
   readonly kept: Map<string, object>
+  /** Whether this process runs queued jobs (PluginContext.runsJobs). */
+  readonly runsJobs: boolean
 }

@@ -78,6 +78,7 @@ export class Snapshot {
 
   readonly #stages: readonly StageEntry[]
   readonly #stagesByRoute = new Map<string, readonly NamedStage[]>()
+  readonly #requestStages = new Map<Operation, readonly NamedStage[]>()
   readonly #pool: InstancePool
   readonly #keys: readonly string[]
   #inflight = 0
@@ -149,6 +150,13 @@ export class Snapshot {
         && !off?.has(s.name))
       this.#stagesByRoute.set(key, list)
     }
+    return list
+  }
+
+  /** The stages with a `request` hook that apply to every route: they run before routing. */
+  requestStages(operation: Operation): readonly NamedStage[] {
+    let list = this.#requestStages.get(operation)
+    if (!list) this.#requestStages.set(operation, (list = this.stagesFor(undefined, operation).filter((s) => s.stage.request !== undefined)))
     return list
   }
 

@@ -12,6 +12,7 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     configDir: process.cwd(),
     features: {},
+    runsJobs: true,
     metrics: new GatewayMetrics(),
     get<T>(capability: Token<T>): T {
       if (!capabilities.has(capability.key)) throw new Error(`needs ${capability.description}`)

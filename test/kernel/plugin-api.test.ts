@@ -17,7 +17,7 @@ describe('third-party plugins on the published API', () => {
   let gw: RunningGateway
   beforeAll(async () => {
     gw = await startTestGateway(`version: 1
-plugins: [ ./echo-provider, ./header-auth, ./redact-stage, ./notes-service ]
+plugins: [ ./echo-provider, ./header-auth, ./redact-stage, ./rename-stage, ./notes-service ]
 store: { plugin: embedded, memory: true }
 providers:
   echo: { plugin: echo-ts, prefix: heard }
@@ -32,6 +32,7 @@ auth:
   strategies: [ { plugin: header-ts } ]
 stages:
   redact: { plugin: redact-ts, forbidden: [ "launch codes" ], routes: [ "echo" ] }
+  rename: { plugin: rename-ts, names: { echo-legacy: echo } }
 services:
   notes: { plugin: notes-ts, summary_model: echo }
 `, { dir: FIXTURES })
@@ -78,6 +79,19 @@ services:
     // Its log phase saw the earlier requests' outcomes.
     const next = await postJson(`${gw.url}/v1/chat/completions`, { model: 'echo', messages: [{ role: 'user', content: 'x' }] }, as('ann'))
     expect(Number(next.headers.get('x-outcomes-so-far'))).toBeGreaterThanOrEqual(2)
+  })
+
+  it('lets a stage rewrite the request before routing (the request phase)', async () => {
+    const legacy = await postJson(`${gw.url}/v1/chat/completions`, { model: 'echo-legacy', messages: [{ role: 'user', content: 'hi' }] }, as('ann'))
+    expect(legacy.status).toBe(200)
+    expect(legacy.headers.get('x-gateway-route')).toBe('echo')
+  })
+
+  it('serves a service\'s public page outside /api/v1 without credentials, as it is', async () => {
+    const page = await fetch(`${gw.url}/notes-help`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toContain('text/plain')
+    expect(await page.text()).toBe('Notes help (you are nobody).')
   })
 
   it('mounts the service with its own table, validates its input, scopes its records, and calls the pipeline', async () => {
