@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from './http/app.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { builtinRegistry } from './plugins/loader.ts'
-import { ReloadController } from './runtime/controller.ts'
+import { ReloadController, type UsageOptions } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
 
 export interface GatewayOptions {
@@ -22,8 +22,8 @@ export interface GatewayOptions {
   debounceMs?: number
   /** How often the config file's digest is checked in case a file event was missed (ms). */
   pollMs?: number
-  /** Usage writer tuning (tests shorten the flush interval). */
-  usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }
+  /** Usage writer tuning (tests shorten the flush interval and give each gateway its own journal). */
+  usage?: UsageOptions
 }
 
 export interface RunningGateway {

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
 import { HealthRegistry } from './health.ts'
 import { GatewayMetrics } from '../metrics.ts'
-import { UsageWriter } from '../usage/writer.ts'
+import { UsageWriter, type UsageWriterTuning } from '../usage/writer.ts'
 import type { GatewayServices } from './services.ts'
 import { buildSnapshot, type Snapshot } from './snapshot.ts'
 
@@ -36,12 +36,19 @@ export interface ReloadControllerOptions {
   debounceMs?: number
   /** How often the file's digest is checked in case a file event was missed, ms. */
   pollMs?: number
-  /** Usage writer tuning (tests shorten the flush interval). */
-  usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }
+  /** Usage writer tuning (tests shorten the flush interval and give each gateway its own journal). */
+  usage?: UsageOptions
+}
+
+export interface UsageOptions extends UsageWriterTuning {
+  /** The usage journal's directory, instead of gateway.yaml's `usage.journal_dir`. */
+  journalDir?: string
 }
 
 /** Settings read once at start; a change to them is reported, not applied. */
 const RESTART_ONLY = ['port', 'host'] as const
+const DEFAULT_JOURNAL_DIR = './data/usage-journal'
+const DEFAULT_JOURNAL_MAX_MB = 1024
 
 export class ReloadController {
   readonly #options: ReloadControllerOptions
@@ -60,6 +67,8 @@ export class ReloadController {
   #fileDigest: string | undefined
   /** The server settings the process started with (the listen address cannot change live). */
   #startedWith: NonNullable<GatewayConfig['server']> = {}
+  /** The usage settings the process started with (the journal is opened once). */
+  #startedUsage = ''
   /** Digest of the last file content that failed, so it is not retried until it changes. */
   #failedDigest: string | undefined
   #poll: NodeJS.Timeout | undefined
@@ -72,17 +81,31 @@ export class ReloadController {
     const metrics = new GatewayMetrics()
     const health = new HealthRegistry()
     health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
+    const { journalDir: _journalDir, ...tuning } = options.usage ?? {}
     this.services = {
       health,
       metrics,
-      usage: new UsageWriter({ store: () => this.#current?.store, logger: options.logger, metrics, ...options.usage }),
+      usage: new UsageWriter({ store: () => this.#current?.store, logger: options.logger, metrics, ...tuning }),
     }
   }
 
   /** Load the initial config; throws (ConfigError) if it is not usable. */
   async start(): Promise<Snapshot> {
     const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
-    this.#current = await buildSnapshot(load, this.#pool, this.services, this.#logger)
+    const usage = load.loaded.config.usage
+    // Before the store opens: a journal left by the previous run is replayed as soon as it answers.
+    await this.services.usage.openJournal({
+      dir: this.#options.usage?.journalDir ?? path.resolve(load.configDir, usage?.journal_dir ?? DEFAULT_JOURNAL_DIR),
+      maxBytes: (usage?.journal_max_mb ?? DEFAULT_JOURNAL_MAX_MB) * 1024 * 1024,
+    })
+    this.#startedUsage = JSON.stringify(usage ?? {})
+    try {
+      this.#current = await buildSnapshot(load, this.#pool, this.services, this.#logger)
+    } catch (err) {
+      // Hand the journal (and what it took over) to the next process.
+      await this.services.usage.close(0)
+      throw err
+    }
     this.#startedWith = { ...this.#current.config.server }
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
@@ -134,6 +157,7 @@ export class ReloadController {
       this.#current = next
       this.#lastError = null
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
+      if (JSON.stringify(next.config.usage ?? {}) !== this.#startedUsage) this.#restartRequired.push('usage')
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')
       this.#reloads.ok++
       this.services.metrics.reloads.inc({ result: 'ok' })

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { readdir, rm } from 'node:fs/promises'
 import pg from 'pg'
 import { sendJson, startUpstream } from '../helpers/upstream.ts'
 import { postJson } from '../helpers/gateway.ts'
 import { startPrivatePostgres } from '../helpers/pg-server.ts'
 import { dropSchema, uniqueSchema, DATABASE_URL } from '../store/helpers.ts'
-import { startTestGateway } from '../helpers/gateway.ts'
+import { freshJournalDir, startTestGateway } from '../helpers/gateway.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { usageConfig, user } from './helpers.ts'
 
 const cleanup: (() => Promise<void>)[] = []
@@ -72,16 +74,22 @@ describe('usage survives a database outage', () => {
     expect(await countRows(DATABASE_URL, schema)).toBe(7)
   })
 
-  it('bounds the buffer: past it, events are dropped and counted, never blocking requests', async () => {
+  it('bounds memory: past the buffer, events spill to the journal without blocking requests, and all reach the store', async () => {
     const up = await okUpstream()
     const schema = uniqueSchema('bound')
     cleanup.push(() => dropSchema(schema))
-    const gw = await startTestGateway(usageConfig(up.url, DATABASE_URL, schema), { usage: { flushIntervalMs: 600_000, batchSize: 1000, maxBuffer: 5 } })
-    cleanup.push(() => gw.close())
+    const journalDir = freshJournalDir()
+    cleanup.push(() => rm(journalDir, { recursive: true, force: true }))
+    const gw = await startTestGateway(usageConfig(up.url, DATABASE_URL, schema), { usage: { flushIntervalMs: 600_000, batchSize: 1000, maxBuffer: 5, journalDir } })
     for (let i = 0; i < 8; i++) expect((await postJson(`${gw.url}/v1/chat/completions`, ask, user('u'))).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 50))
-    expect(gw.controller.services.usage.pending).toBe(5)
+    await waitFor(() => gw.controller.services.usage.pending === 8)
+    expect(gw.controller.services.usage.buffered).toBeLessThanOrEqual(5)
     const metrics = await (await fetch(`${gw.url}/metrics`)).text()
-    expect(metrics).toMatch(/gateway_usage_events_dropped_total 3/)
+    expect(metrics).toMatch(/gateway_usage_events_spilled_total 5/)
+    expect(metrics).toMatch(/gateway_usage_journal_events 5/)
+    expect(metrics).toMatch(/gateway_usage_events_dropped_total 0/)
+    await gw.close()
+    expect(await countRows(DATABASE_URL, schema)).toBe(8)
+    expect(await readdir(journalDir)).toEqual([])
   })
 })
