@@ -32,7 +32,11 @@ export interface RunningGateway {
   readonly controller: ReloadController
   readonly server: http.Server
   readonly logger: Logger
-  /** Stop accepting, let in-flight requests finish (bounded), dispose plugins. */
+  /**
+   * Stop accepting, let in-flight requests finish, write the last usage events, dispose plugins:
+   * all within server.shutdown_timeout_ms (each later step gets at least a second). Usage the
+   * store did not take by then is journaled.
+   */
   close(): Promise<void>
 }
 
@@ -73,6 +77,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const limit = controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS
+      const stopBy = Date.now() + limit
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       // Keep-alive connections become idle as their last response ends: close each one then.
       server.closeIdleConnections()
@@ -84,7 +89,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         await closed
       }
       clearInterval(sweep)
-      await controller.close()
+      // What is left of the budget: a store that does not answer must not hold the process.
+      await controller.close(stopBy - Date.now())
       logger.info('gateway stopped')
       logger.flush()
     })()

@@ -48,6 +48,20 @@ export interface UsageOptions extends UsageWriterTuning {
 /** Settings read once at start; a change to them is reported, not applied. */
 const RESTART_ONLY = ['port', 'host'] as const
 const DEFAULT_JOURNAL_DIR = './data/usage-journal'
+const DEFAULT_SHUTDOWN_MS = 10_000
+/** Each shutdown step gets at least this long, even when in-flight requests used the whole budget. */
+const MIN_SHUTDOWN_STEP_MS = 1000
+
+/** Wait for `work`, at most `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms) })
+  try {
+    return await Promise.race([work.then(() => 'done' as const), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 const DEFAULT_JOURNAL_MAX_MB = 1024
 
 export class ReloadController {
@@ -209,15 +223,26 @@ export class ReloadController {
     this.#poll = setInterval(() => void this.reload('poll', false), this.#options.pollMs ?? 1000).unref()
   }
 
-  /** Stop watching, retire the current snapshot and wait for its instances to be released. */
-  async close(): Promise<void> {
+  /**
+   * Stop watching, write the last usage events, retire the current snapshot and wait for its
+   * instances to be released — each step bounded by what is left of `timeoutMs`, and given at
+   * least MIN_SHUTDOWN_STEP_MS: usage the store did not take is journaled, and plugins that do
+   * not close in time (a pool waiting on a hung server) are left to the process's exit.
+   */
+  async close(timeoutMs = DEFAULT_SHUTDOWN_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const left = (): number => Math.max(MIN_SHUTDOWN_STEP_MS, deadline - Date.now())
     clearTimeout(this.#debounce)
     clearInterval(this.#poll)
     await this.#watcher?.close()
     this.#watcher = undefined
-    await this.#running?.catch(() => undefined)
+    if (this.#running && await within(this.#running.catch(() => undefined), left()) === 'timeout') {
+      this.#logger.warn('shutdown: a config reload still running was abandoned')
+    }
     // Usage is written while the store is still open.
-    await this.services.usage.close()
-    await this.#current?.retire()
+    await this.services.usage.close(left())
+    if (this.#current && await within(this.#current.retire(), left()) === 'timeout') {
+      this.#logger.warn({ inflight: this.#current.inflight }, 'shutdown: plugins did not close in time (a backend that does not answer?); exiting without waiting')
+    }
   }
 }
