@@ -93,7 +93,7 @@ export interface GatewayConfig {
   store?: PluginBlock
   queue?: PluginBlock
   /** The usage journal (core/usage/journal.ts); read at start. */
-  usage?: { journal_dir?: string; journal_max_mb?: number }
+  usage?: { buffer_events?: number; journal_dir?: string; journal_max_mb?: number }
   services?: Record<string, Partial<PluginBlock>>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>

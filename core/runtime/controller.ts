@@ -108,9 +108,12 @@ export class ReloadController {
     const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
     const usage = load.loaded.config.usage
     // Before the store opens: a journal left by the previous run is replayed as soon as it answers.
-    await this.services.usage.openJournal({
-      dir: this.#options.usage?.journalDir ?? path.resolve(load.configDir, usage?.journal_dir ?? DEFAULT_JOURNAL_DIR),
-      maxBytes: (usage?.journal_max_mb ?? DEFAULT_JOURNAL_MAX_MB) * 1024 * 1024,
+    await this.services.usage.start({
+      journal: {
+        dir: this.#options.usage?.journalDir ?? path.resolve(load.configDir, usage?.journal_dir ?? DEFAULT_JOURNAL_DIR),
+        maxBytes: (usage?.journal_max_mb ?? DEFAULT_JOURNAL_MAX_MB) * 1024 * 1024,
+      },
+      bufferEvents: usage?.buffer_events,
     })
     this.#startedUsage = JSON.stringify(usage ?? {})
     try {

@@ -35,9 +35,11 @@ export interface UsageWriterTuning {
   maxBackoffMs?: number
 }
 
-export interface UsageJournalSettings {
-  readonly dir: string
-  readonly maxBytes: number
+/** What gateway.yaml's `usage:` block sets, read once at start. */
+export interface UsageSettings {
+  readonly journal: { readonly dir: string; readonly maxBytes: number }
+  /** Events held in memory before they spill (unless the writer was built with maxBuffer). */
+  readonly bufferEvents?: number
 }
 
 const FIRST_RETRY_DELAY_MS = 250
@@ -51,6 +53,7 @@ interface Batch {
 
 export class UsageWriter {
   readonly #options: Required<Omit<UsageWriterOptions, 'store' | 'logger' | 'metrics'>> & Pick<UsageWriterOptions, 'store' | 'logger' | 'metrics'>
+  readonly #maxBufferGiven: boolean
   #buffer: UsageEvent[] = []
   #journal: UsageJournal | undefined
   /** Spills run one after another, in order; `#spilling` events are on their way to disk. */
@@ -70,20 +73,23 @@ export class UsageWriter {
 
   constructor(options: UsageWriterOptions) {
     this.#options = { batchSize: 500, flushIntervalMs: 1000, maxBuffer: 50_000, maxBackoffMs: 2000, ...options }
+    this.#maxBufferGiven = options.maxBuffer !== undefined
     this.#timer = setInterval(() => void this.flush(), this.#options.flushIntervalMs).unref()
   }
 
   /**
-   * Spill to (and replay from) a journal in `settings.dir`. Segments left by a run that is gone
-   * are taken over and written once the store answers.
+   * Apply gateway.yaml's settings and open the journal: spill to (and replay from)
+   * `settings.journal.dir`. Segments left by a run that is gone are taken over and written once
+   * the store answers.
    */
-  async openJournal(settings: UsageJournalSettings): Promise<void> {
+  async start(settings: UsageSettings): Promise<void> {
+    if (settings.bufferEvents !== undefined && !this.#maxBufferGiven) this.#options.maxBuffer = settings.bufferEvents
     if (this.#journal) return
     try {
-      this.#journal = await UsageJournal.open({ ...settings, logger: this.#options.logger })
+      this.#journal = await UsageJournal.open({ ...settings.journal, logger: this.#options.logger })
     } catch (err) {
       // The gateway still serves; only a long outage at full load would cost events.
-      this.#options.logger.error({ dir: settings.dir, err: (err as Error).message }, 'usage journal cannot be opened: usage events beyond the memory buffer are dropped during a store outage')
+      this.#options.logger.error({ dir: settings.journal.dir, err: (err as Error).message }, 'usage journal cannot be opened: usage events beyond the memory buffer are dropped during a store outage')
     }
     this.#updateGauges()
   }

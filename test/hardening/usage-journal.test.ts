@@ -154,7 +154,7 @@ describe('the usage journal', () => {
     const metrics = new GatewayMetrics()
     const { store } = failingStore()
     const writer = new UsageWriter({ store: () => store, logger, metrics, maxBuffer: 10, flushIntervalMs: 600_000 })
-    await writer.openJournal({ dir, maxBytes: 4000 })
+    await writer.start({ journal: { dir, maxBytes: 4000 } })
     for (let i = 0; i < 60; i++) writer.record(event(i))
     await waitFor(() => writer.pending < 60)
     const dropped = (await metrics.usageDropped.get()).values[0].value
