@@ -115,6 +115,10 @@ export class ReloadController {
       },
       bufferEvents: usage?.buffer_events,
     })
+    if (load.loaded.config.store && !this.services.usage.journaling) {
+      // Said at start, not in the middle of an outage.
+      this.#logger.error({ dir: this.#options.usage?.journalDir ?? usage?.journal_dir ?? DEFAULT_JOURNAL_DIR }, 'the usage journal cannot be written: during a long store outage, usage events beyond the memory buffer will be lost (set usage.journal_dir to a writable directory)')
+    }
     this.#startedUsage = JSON.stringify(usage ?? {})
     try {
       this.#current = await buildSnapshot(load, this.#pool, this.services, this.#logger)

@@ -61,6 +61,7 @@ export class UsageJournal {
   #bytes = 0
   #events = 0
   #created = false
+  #writable = true
 
   private constructor(options: UsageJournalOptions) {
     this.dir = options.dir
@@ -75,6 +76,11 @@ export class UsageJournal {
     await journal.#claimOrphans()
     await journal.#checkWritable()
     return journal
+  }
+
+  /** Whether the directory (or the nearest folder that exists on its path) could be written at open. */
+  get writable(): boolean {
+    return this.#writable
   }
 
   /** Segments waiting to be replayed, oldest first. */
@@ -200,7 +206,7 @@ export class UsageJournal {
     if (claimed) this.#logger.info({ dir: this.dir, segments: claimed, events: this.#events }, 'usage journal: events left by an earlier run are replayed once the store answers')
   }
 
-  /** Say at start, not in the middle of an outage, that the journal cannot be written. */
+  /** Known at start, not in the middle of an outage: whether the journal can be written. */
   async #checkWritable(): Promise<void> {
     let dir = this.dir
     for (;;) {
@@ -213,7 +219,7 @@ export class UsageJournal {
         dir = parent
       }
     }
-    this.#logger.error({ dir: this.dir }, 'usage journal: the directory cannot be written; during a long store outage, usage events beyond the memory buffer will be lost (set usage.journal_dir)')
+    this.#writable = false
   }
 
   async #syncDirectory(): Promise<void> {

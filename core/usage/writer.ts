@@ -27,7 +27,14 @@ export interface UsageWriterOptions extends UsageWriterTuning {
 }
 
 export interface UsageWriterTuning {
+  /** Events per batch; a flush starts as soon as this many wait. */
   batchSize?: number
+  /**
+   * Events per batch while catching up (replaying the journal, or memory holding several
+   * batches): under load the gateway's event loop adds a delay to every batch, so fewer, larger
+   * batches are what lets the writer overtake the incoming rate.
+   */
+  catchUpBatchSize?: number
   flushIntervalMs?: number
   /** Events held in memory before they spill to the journal. */
   maxBuffer?: number
@@ -72,7 +79,7 @@ export class UsageWriter {
   #warnedFull = false
 
   constructor(options: UsageWriterOptions) {
-    this.#options = { batchSize: 500, flushIntervalMs: 1000, maxBuffer: 50_000, maxBackoffMs: 2000, ...options }
+    this.#options = { batchSize: 500, catchUpBatchSize: 5000, flushIntervalMs: 1000, maxBuffer: 50_000, maxBackoffMs: 2000, ...options }
     this.#maxBufferGiven = options.maxBuffer !== undefined
     this.#timer = setInterval(() => void this.flush(), this.#options.flushIntervalMs).unref()
   }
@@ -111,6 +118,11 @@ export class UsageWriter {
   /** Events not yet in the store: in memory, on their way to the journal, and in the journal. */
   get pending(): number {
     return this.#buffer.length + this.#spilling + (this.#journal?.events ?? 0)
+  }
+
+  /** Whether events can spill to disk: a journal is open and its directory can be written. */
+  get journaling(): boolean {
+    return this.#journal?.writable ?? false
   }
 
   /** Events in memory only. */
@@ -169,7 +181,7 @@ export class UsageWriter {
         this.#replay = { segment, events: await journal.read(segment), offset: 0 }
       }
       const replay = this.#replay
-      const events = replay.events.slice(replay.offset, replay.offset + this.#options.batchSize)
+      const events = replay.events.slice(replay.offset, replay.offset + this.#options.catchUpBatchSize)
       return {
         events,
         acknowledge: async () => {
@@ -188,7 +200,8 @@ export class UsageWriter {
     }
     if (this.#buffer.length === 0) return undefined
     const taken = this.#buffer
-    const events = taken.slice(0, this.#options.batchSize)
+    const size = taken.length > 2 * this.#options.batchSize ? this.#options.catchUpBatchSize : this.#options.batchSize
+    const events = taken.slice(0, size)
     return {
       events,
       // If the buffer spilled meanwhile, these events are in the journal too; replaying them is a no-op.
