@@ -1,11 +1,11 @@
 /**
  * Usage soak: does a store outage at full load lose usage events?
  *
- *   node --import tsx bench/soak-usage.ts [--minutes 10] [--outage-s 60] [--mode blackhole|cut] [--connections 50]
+ *   node --import tsx bench/soak-usage.ts [--minutes 10] [--outage-s 60] [--mode blackhole|cut] [--connections 50] [--rate N]
  *
  * A gateway (its own process, the CLI) on PostgreSQL (DATABASE_URL, a schema of its own) through
- * a TCP proxy this script owns; load from autocannon (in this process) at full rate on the mock
- * provider. At 40% of the run the proxy is cut for the outage (`blackhole`: connections accepted,
+ * a TCP proxy this script owns; load from autocannon (in this process) on the mock provider, at
+ * full rate (what the machine can serve) or at `--rate` requests per second. At 40% of the run the proxy is cut for the outage (`blackhole`: connections accepted,
  * never answered; `cut`: every connection reset), then restored. After the load, the script waits
  * for the gateway to catch up, stops it (SIGTERM), and compares the usage rows with the requests
  * served. The shared PostgreSQL itself is never touched. Prints the figures, then one JSON line.
@@ -17,7 +17,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import autocannon from 'autocannon'
-import pg from 'pg'
+import { sqlOnce, usageRowCounts } from '../test/helpers/sql-once.ts'
 import { startTcpProxy, type ProxyMode } from '../test/helpers/tcp-proxy.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -29,6 +29,8 @@ export interface SoakOptions {
   readonly outageS: number
   readonly mode: Exclude<ProxyMode, 'open'>
   readonly connections: number
+  /** Requests per second in all; undefined: as fast as the gateway answers. */
+  readonly rate?: number
   /** gateway.yaml usage.buffer_events (a short run needs a small buffer to spill at all). */
   readonly bufferEvents?: number
   /** How long to wait, after the load, for every event to reach the store (default 300). */
@@ -97,17 +99,6 @@ async function scrape(url: string): Promise<Map<string, number>> {
   return values
 }
 
-async function countRows(schema: string): Promise<{ rows: number; distinct: number }> {
-  const client = new pg.Client(DATABASE_URL)
-  await client.connect()
-  try {
-    const { rows } = await client.query(`SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM "${schema}".usage_events`)
-    return { rows: Number(rows[0].n), distinct: Number(rows[0].d) }
-  } finally {
-    await client.end()
-  }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
@@ -164,9 +155,9 @@ routes: [ { model: mock, targets: [ { provider: mock } ] } ]
       log('store restored')
     })()
 
-    log(`load: ${options.connections} connections for ${options.durationS} s`)
+    log(`load: ${options.connections} connections for ${options.durationS} s${options.rate ? ` at ${options.rate} req/s` : ', full rate'}`)
     const load = await autocannon({
-      url: `${gw.url}/v1/chat/completions`, connections: options.connections, duration: options.durationS, method: 'POST',
+      url: `${gw.url}/v1/chat/completions`, connections: options.connections, duration: options.durationS, method: 'POST', overallRate: options.rate,
       headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'Count me.' }] }),
     })
     await outage
@@ -179,7 +170,7 @@ routes: [ { model: mock, targets: [ { provider: mock } ] } ]
     let drainedAt: number | undefined
     const drainDeadline = performance.now() + (options.drainTimeoutS ?? 300) * 1000
     while (performance.now() < drainDeadline) {
-      if ((await countRows(schema)).rows >= gatewayRequests) {
+      if ((await usageRowCounts(DATABASE_URL, schema)).rows >= gatewayRequests) {
         drainedAt = performance.now()
         break
       }
@@ -193,12 +184,12 @@ routes: [ { model: mock, targets: [ { provider: mock } ] } ]
     gw.child.kill('SIGTERM')
     const exitCode = await gw.exited
     const shutdownS = (performance.now() - stopping) / 1000
-    const { rows, distinct } = await countRows(schema)
+    const { rows, eventIds } = await usageRowCounts(DATABASE_URL, schema)
     return {
       responses,
       gatewayRequests,
       rows,
-      distinctEventIds: distinct,
+      distinctEventIds: eventIds,
       lost: gatewayRequests - rows,
       dropped: final.get('gateway_usage_events_dropped_total') ?? 0,
       rps: Math.round(load.requests.average),
@@ -220,20 +211,18 @@ routes: [ { model: mock, targets: [ { provider: mock } ] } ]
     gateway?.child.kill('SIGKILL')
     await proxy.close()
     await rm(dir, { recursive: true, force: true })
-    const client = new pg.Client(DATABASE_URL)
-    await client.connect()
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-    await client.end()
+    await sqlOnce(DATABASE_URL, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
   }
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { minutes: { type: 'string', default: '10' }, 'outage-s': { type: 'string', default: '60' }, mode: { type: 'string', default: 'blackhole' }, connections: { type: 'string', default: '50' } },
+    options: { minutes: { type: 'string', default: '10' }, 'outage-s': { type: 'string', default: '60' }, mode: { type: 'string', default: 'blackhole' }, connections: { type: 'string', default: '50' }, rate: { type: 'string' } },
   })
   const mode = values.mode === 'cut' ? 'cut' : 'blackhole'
   const result = await runSoak({
     durationS: Math.round(Number(values.minutes) * 60), outageS: Number(values['outage-s']), mode, connections: Number(values.connections),
+    rate: values.rate === undefined ? undefined : Number(values.rate),
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   })
   const rows: [string, string | number | null][] = [

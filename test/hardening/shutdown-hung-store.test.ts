@@ -7,11 +7,11 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createPostgresBackend } from '../../plugins/store/postgres/backend.ts'
 import { startCli } from '../helpers/cli.ts'
 import { startTestGateway } from '../helpers/gateway.ts'
+import { usageRowCounts } from '../helpers/sql-once.ts'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { DATABASE_URL, dropSchema, POSTGRES_DEFAULTS, POSTGRES_ENABLED, silentLogger, uniqueSchema } from '../store/helpers.ts'
@@ -35,16 +35,7 @@ async function settledWithin(work: Promise<unknown>, ms: number): Promise<'resol
   return outcome
 }
 
-async function countRows(schema: string): Promise<{ rows: number; requestIds: number }> {
-  const client = new pg.Client(DATABASE_URL)
-  await client.connect()
-  try {
-    const { rows } = await client.query(`SELECT count(*) AS n, count(DISTINCT request_id) AS d FROM "${schema}".usage_events`)
-    return { rows: Number(rows[0].n), requestIds: Number(rows[0].d) }
-  } finally {
-    await client.end()
-  }
-}
+const countRows = (schema: string) => usageRowCounts(DATABASE_URL, schema)
 
 describe.runIf(POSTGRES_ENABLED)('a PostgreSQL that accepts and never answers', () => {
   it('fails every store query within query_timeout_ms, and the pool recovers once it answers', async () => {
@@ -108,7 +99,7 @@ routes: [ { model: mock, targets: [ { provider: mock } ] } ]
     const next = await startTestGateway({ file }, { usage: { flushIntervalMs: 50, journalDir: path.join(dir, 'journal') } })
     cleanup.push(() => next.close())
     await waitFor(async () => (await countRows(schema)).rows >= 23, 10_000, 100)
-    expect(await countRows(schema)).toEqual({ rows: 23, requestIds: 23 })
+    expect(await countRows(schema)).toEqual({ rows: 23, eventIds: 23, requestIds: 23 })
     await waitFor(async () => (await readdir(path.join(dir, 'journal'))).length === 0)
   }, 60_000)
 })

@@ -10,22 +10,15 @@ import type { OpenedStore } from '../../core/data/store.ts'
 import { createEmbeddedBackend } from '../../plugins/store/embedded/backend.ts'
 import type { UsageEvent } from '../../core/data/types.ts'
 import { postJson } from '../helpers/gateway.ts'
-import { sendJson, startUpstream } from '../helpers/upstream.ts'
 import { silentLogger, storeTargets } from '../store/helpers.ts'
-import { storedEvents, usageGateway, user } from '../usage/helpers.ts'
+import { okUpstream, storedEvents, usageGateway, user } from '../usage/helpers.ts'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => { while (cleanup.length) await cleanup.pop()!() })
 
-const completion = {
-  id: 'c1', object: 'chat.completion', created: 1, model: 'priced-model',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }],
-  usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 },
-}
-
 describe('requests that reuse one x-request-id', () => {
   it('are each counted, with the client\'s id kept on every event', async () => {
-    const up = await startUpstream((_req, res) => sendJson(res, 200, completion))
+    const up = await okUpstream()
     cleanup.push(() => up.close())
     const { gw, cleanup: stop } = await usageGateway(up.url)
     cleanup.push(stop)

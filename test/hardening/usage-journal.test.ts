@@ -5,9 +5,9 @@
  */
 import { spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { UsageEvent } from '../../core/data/types.ts'
 import { GatewayMetrics } from '../../core/metrics.ts'
@@ -15,20 +15,14 @@ import type { Store } from '../../core/plugins/types.ts'
 import { UsageJournal } from '../../core/usage/journal.ts'
 import { UsageWriter } from '../../core/usage/writer.ts'
 import { freshJournalDir, postJson, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { sqlOnce } from '../helpers/sql-once.ts'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts'
-import { sendJson, startUpstream } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { capturingLogger, DATABASE_URL, dropSchema, POSTGRES_ENABLED, silentLogger, uniqueSchema } from '../store/helpers.ts'
-import { usageConfig, user } from '../usage/helpers.ts'
+import { okUpstream, usageConfig, user } from '../usage/helpers.ts'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => { while (cleanup.length) await cleanup.pop()!() })
-
-const completion = {
-  id: 'c1', object: 'chat.completion', created: 1, model: 'priced-model',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }],
-  usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 },
-}
 
 /** A PostgreSQL schema reached through a proxy the test can cut, a journal directory, an upstream. */
 async function outageFixture(): Promise<{ proxy: TcpProxy; schema: string; journalDir: string; config: string }> {
@@ -36,7 +30,7 @@ async function outageFixture(): Promise<{ proxy: TcpProxy; schema: string; journ
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
   const schema = uniqueSchema('journal')
   const journalDir = freshJournalDir()
-  const up = await startUpstream((_req, res) => sendJson(res, 200, completion))
+  const up = await okUpstream()
   cleanup.push(() => up.close(), () => proxy.close(), () => dropSchema(schema), () => rm(journalDir, { recursive: true, force: true }))
   return { proxy, schema, journalDir, config: usageConfig(up.url, proxy.via(DATABASE_URL), schema) }
 }
@@ -50,13 +44,7 @@ async function send(gw: RunningGateway, ids: string[]): Promise<void> {
 
 /** Request ids in the order the rows were inserted. */
 async function storedRequestIds(schema: string): Promise<string[]> {
-  const client = new pg.Client(DATABASE_URL)
-  await client.connect()
-  try {
-    return (await client.query<{ request_id: string }>(`SELECT request_id FROM "${schema}".usage_events ORDER BY id`)).rows.map((r) => r.request_id)
-  } finally {
-    await client.end()
-  }
+  return (await sqlOnce<{ request_id: string }>(DATABASE_URL, `SELECT request_id FROM "${schema}".usage_events ORDER BY id`)).map((r) => r.request_id)
 }
 
 const ids = (prefix: string, from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `${prefix}-${String(from + i).padStart(4, '0')}`)
@@ -163,6 +151,19 @@ describe('the usage journal', () => {
     expect(lines.find((l) => l.msg === 'usage journal full: dropping usage events')).toMatchObject({ level: 'error', journal: dir })
     expect((await metrics.usageJournalBytes.get()).values[0].value).toBeLessThanOrEqual(4000)
     await writer.close(0)
+  })
+
+  it('is set up at start: a change to the usage block is reported as needing a restart', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-usage-restart-'))
+    cleanup.push(() => rm(dir, { recursive: true, force: true }))
+    const file = path.join(dir, 'gateway.yaml')
+    await writeFile(file, 'version: 1\nusage: { buffer_events: 100 }\n')
+    const gw = await startTestGateway({ file })
+    cleanup.push(() => gw.close())
+    expect(gw.controller.restartRequired).toEqual([])
+    await writeFile(file, 'version: 1\nusage: { buffer_events: 200 }\n')
+    expect((await gw.controller.reload('test')).status).toBe('reloaded')
+    expect(gw.controller.restartRequired).toEqual(['usage'])
   })
 
   it('caps the retry backoff, so it catches up soon after a long outage', async () => {
