@@ -8,7 +8,7 @@ import { createApp } from './http/app.ts'
 import { createGatewayServer, serverSettings } from './http/server.ts'
 import { createLogger, LogLevelControl, type Logger } from './logger.ts'
 import { builtinRegistry } from './plugins/loader.ts'
-import { ReloadController } from './runtime/controller.ts'
+import { ReloadController, type UsageOptions } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
 
 export interface GatewayOptions {
@@ -25,8 +25,8 @@ export interface GatewayOptions {
   debounceMs?: number
   /** How often the config file's digest is checked in case a file event was missed (ms). */
   pollMs?: number
-  /** Usage writer tuning (tests shorten the flush interval). */
-  usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }
+  /** Usage writer tuning (tests shorten the flush interval and give each gateway its own journal). */
+  usage?: UsageOptions
 }
 
 export interface RunningGateway {
@@ -35,7 +35,11 @@ export interface RunningGateway {
   readonly controller: ReloadController
   readonly server: http.Server
   readonly logger: Logger
-  /** Stop accepting, let in-flight requests finish (bounded), dispose plugins. */
+  /**
+   * Stop accepting, let in-flight requests finish, write the last usage events, dispose plugins:
+   * all within server.shutdown_timeout_ms (each later step gets at least a second). Usage the
+   * store did not take by then is journaled.
+   */
   close(): Promise<void>
 }
 
@@ -79,6 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const limit = controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS
+      const stopBy = Date.now() + limit
       // Responses in flight tell their keep-alive clients that the connection closes (so none sends
       // another request on a socket about to go), and each connection closes as its response ends.
       const closed = gatewayServer.drain()
@@ -88,7 +93,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         server.closeAllConnections()
         await closed
       }
-      await controller.close()
+      // What is left of the budget: a store that does not answer must not hold the process.
+      await controller.close(stopBy - Date.now())
       logger.info('gateway stopped')
       logger.flush()
     })()

@@ -36,8 +36,12 @@ export class GatewayMetrics {
   readonly cacheErrors = new Counter({ name: 'gateway_cache_errors_total', help: 'Cache operations that failed or timed out (a failed lookup is served as a miss).', labelNames: ['op'], registers: [this.registry] })
   readonly circuit = new Gauge({ name: 'gateway_circuit_state', help: 'Circuit breaker per target: 0 closed, 1 half-open, 2 open.', labelNames: ['target'], registers: [this.registry] })
   readonly reloads = new Counter({ name: 'gateway_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'], registers: [this.registry] })
-  readonly usageBuffer = new Gauge({ name: 'gateway_usage_buffer_depth', help: 'Usage events waiting to be written.', registers: [this.registry] })
-  readonly usageDropped = new Counter({ name: 'gateway_usage_events_dropped_total', help: 'Usage events dropped because the buffer was full.', registers: [this.registry] })
+  readonly usageBuffer = new Gauge({ name: 'gateway_usage_buffer_depth', help: 'Usage events waiting in memory to be written.', registers: [this.registry] })
+  readonly usageDropped = new Counter({ name: 'gateway_usage_events_dropped_total', help: 'Usage events lost: the buffer was full with no journal, or the journal was full or could not be written. Should stay 0.', registers: [this.registry] })
+  readonly usageSpilled = new Counter({ name: 'gateway_usage_events_spilled_total', help: 'Usage events moved from the full memory buffer (or at shutdown) to the journal on disk.', registers: [this.registry] })
+  readonly usageReplayed = new Counter({ name: 'gateway_usage_events_replayed_total', help: 'Usage events written to the store from the journal.', registers: [this.registry] })
+  readonly usageJournalEvents = new Gauge({ name: 'gateway_usage_journal_events', help: 'Usage events in the journal on disk, waiting to be written.', registers: [this.registry] })
+  readonly usageJournalBytes = new Gauge({ name: 'gateway_usage_journal_bytes', help: 'Size of the usage journal on disk.', registers: [this.registry] })
   readonly usageWriteFailures = new Counter({ name: 'gateway_usage_write_failures_total', help: 'Failed usage batch writes (retried).', registers: [this.registry] })
 
   constructor() {

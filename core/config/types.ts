@@ -107,6 +107,8 @@ export interface GatewayConfig {
   cache?: CacheConfig
   store?: PluginBlock
   queue?: PluginBlock
+  /** The usage journal (core/usage/journal.ts); read at start. */
+  usage?: { buffer_events?: number; journal_dir?: string; journal_max_mb?: number }
   services?: Record<string, Partial<PluginBlock>>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>

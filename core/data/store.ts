@@ -12,8 +12,11 @@ export interface SqlBackend {
   /** `postgres` or `embedded`. */
   readonly kind: string
   readonly sql: SqlClient
-  /** One transaction on one connection; commit when `fn` resolves, roll back when it throws. */
-  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
+  /**
+   * One transaction on one connection; commit when `fn` resolves, roll back when it throws.
+   * `unbounded`: no client-side query timeout (migrations may legitimately run long).
+   */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>, options?: { readonly unbounded?: boolean }): Promise<T>
   /** Throw when the database does not answer. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -34,7 +37,7 @@ const EMBEDDING_COLUMN = `SELECT EXISTS (
 /** Migrate and wrap `backend`; on failure the backend is closed and the error names what failed. */
 export async function openStore(backend: SqlBackend, logger: Logger, migrations?: readonly Migration[]): Promise<OpenedStore> {
   try {
-    const report = await migrate(backend, logger, migrations)
+    const report = await migrate({ sql: backend.sql, transaction: (fn) => backend.transaction(fn, { unbounded: true }) }, logger, migrations)
     const { rows } = await backend.sql.query<{ present: boolean }>(EMBEDDING_COLUMN)
     return {
       backend: backend.kind,

@@ -109,7 +109,13 @@ export interface ApiKeyRepository {
 
 /** One `/v1` request, as the usage writer records it. */
 export interface UsageEvent {
+  /**
+   * The event's own id (a UUID the gateway makes when it records the event): writing the event
+   * twice stores it once.
+   */
+  readonly eventId: string
   readonly time: Date
+  /** The request id the client sent (x-request-id) or the gateway made: metadata, not unique. */
   readonly requestId: string
   readonly userId?: string | null
   readonly keyId?: string | null
@@ -178,7 +184,8 @@ export interface UsageAggregate {
 export interface UsageEventRepository {
   /**
    * Write a batch in one statement; returns how many rows were new. An event already stored (same
-   * request id and time) is skipped, so a batch retried after an ambiguous failure is not counted twice.
+   * event id) is skipped, so a batch retried after an ambiguous failure, or replayed from the usage
+   * journal, is not counted twice.
    */
   insertBatch(events: readonly UsageEvent[]): Promise<number>
   /** Requests, tokens, cost, error rate and latency percentiles per group and bucket, ordered by bucket then group. */

@@ -16,7 +16,7 @@ import { InstancePool } from './instances.ts'
 import { HealthRegistry } from './health.ts'
 import { LimiterHealthRegistry } from './limiter-health.ts'
 import { GatewayMetrics } from '../metrics.ts'
-import { UsageWriter } from '../usage/writer.ts'
+import { UsageWriter, type UsageWriterTuning } from '../usage/writer.ts'
 import type { GatewayServices } from './services.ts'
 import { buildSnapshot, type Snapshot } from './snapshot.ts'
 
@@ -37,12 +37,33 @@ export interface ReloadControllerOptions {
   debounceMs?: number
   /** How often the file's digest is checked in case a file event was missed, ms. */
   pollMs?: number
-  /** Usage writer tuning (tests shorten the flush interval). */
-  usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number }
+  /** Usage writer tuning (tests shorten the flush interval and give each gateway its own journal). */
+  usage?: UsageOptions
+}
+
+export interface UsageOptions extends UsageWriterTuning {
+  /** The usage journal's directory, instead of gateway.yaml's `usage.journal_dir`. */
+  journalDir?: string
 }
 
 /** Settings read once at start; a change to them is reported, not applied. */
 const RESTART_ONLY = ['port', 'host'] as const
+const DEFAULT_JOURNAL_DIR = './data/usage-journal'
+const DEFAULT_SHUTDOWN_MS = 10_000
+/** Each shutdown step gets at least this long, even when in-flight requests used the whole budget. */
+const MIN_SHUTDOWN_STEP_MS = 1000
+
+/** Wait for `work`, at most `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms) })
+  try {
+    return await Promise.race([work.then(() => 'done' as const), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+const DEFAULT_JOURNAL_MAX_MB = 1024
 
 export class ReloadController {
   readonly #options: ReloadControllerOptions
@@ -61,6 +82,8 @@ export class ReloadController {
   #fileDigest: string | undefined
   /** The server settings the process started with (the listen address cannot change live). */
   #startedWith: NonNullable<GatewayConfig['server']> = {}
+  /** The usage settings the process started with (the journal is opened once). */
+  #startedUsage = ''
   /** Digest of the last file content that failed, so it is not retried until it changes. */
   #failedDigest: string | undefined
   #poll: NodeJS.Timeout | undefined
@@ -81,18 +104,39 @@ export class ReloadController {
       if (!snapshot?.limiter) return undefined
       return { backend: snapshot.config.limits?.backend?.plugin ?? 'limiter', state: limiterHealth.get(snapshot.limiter).state }
     }
+    const { journalDir: _journalDir, ...tuning } = options.usage ?? {}
     this.services = {
       health,
       limiterHealth,
       metrics,
-      usage: new UsageWriter({ store: () => this.#current?.store, logger: options.logger, metrics, ...options.usage }),
+      usage: new UsageWriter({ store: () => this.#current?.store, logger: options.logger, metrics, ...tuning }),
     }
   }
 
   /** Load the initial config; throws (ConfigError) if it is not usable. */
   async start(): Promise<Snapshot> {
     const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
-    this.#current = await buildSnapshot(load, this.#pool, this.services, this.#logger)
+    const usage = load.loaded.config.usage
+    // Before the store opens: a journal left by the previous run is replayed as soon as it answers.
+    await this.services.usage.start({
+      journal: {
+        dir: this.#options.usage?.journalDir ?? path.resolve(load.configDir, usage?.journal_dir ?? DEFAULT_JOURNAL_DIR),
+        maxBytes: (usage?.journal_max_mb ?? DEFAULT_JOURNAL_MAX_MB) * 1024 * 1024,
+      },
+      bufferEvents: usage?.buffer_events,
+    })
+    if (load.loaded.config.store && !this.services.usage.journaling) {
+      // Said at start, not in the middle of an outage.
+      this.#logger.error({ dir: this.#options.usage?.journalDir ?? usage?.journal_dir ?? DEFAULT_JOURNAL_DIR }, 'the usage journal cannot be written: during a long store outage, usage events beyond the memory buffer will be lost (set usage.journal_dir to a writable directory)')
+    }
+    this.#startedUsage = JSON.stringify(usage ?? {})
+    try {
+      this.#current = await buildSnapshot(load, this.#pool, this.services, this.#logger)
+    } catch (err) {
+      // Hand the journal (and what it took over) to the next process.
+      await this.services.usage.close(0)
+      throw err
+    }
     this.#startedWith = { ...this.#current.config.server }
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
@@ -151,6 +195,7 @@ export class ReloadController {
       for (const listener of this.#snapshotListeners) listener(next)
       this.#lastError = null
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
+      if (JSON.stringify(next.config.usage ?? {}) !== this.#startedUsage) this.#restartRequired.push('usage')
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')
       this.#reloads.ok++
       this.services.metrics.reloads.inc({ result: 'ok' })
@@ -202,15 +247,26 @@ export class ReloadController {
     this.#poll = setInterval(() => void this.reload('poll', false), this.#options.pollMs ?? 1000).unref()
   }
 
-  /** Stop watching, retire the current snapshot and wait for its instances to be released. */
-  async close(): Promise<void> {
+  /**
+   * Stop watching, write the last usage events, retire the current snapshot and wait for its
+   * instances to be released — each step bounded by what is left of `timeoutMs`, and given at
+   * least MIN_SHUTDOWN_STEP_MS: usage the store did not take is journaled, and plugins that do
+   * not close in time (a pool waiting on a hung server) are left to the process's exit.
+   */
+  async close(timeoutMs = DEFAULT_SHUTDOWN_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const left = (): number => Math.max(MIN_SHUTDOWN_STEP_MS, deadline - Date.now())
     clearTimeout(this.#debounce)
     clearInterval(this.#poll)
     await this.#watcher?.close()
     this.#watcher = undefined
-    await this.#running?.catch(() => undefined)
+    if (this.#running && await within(this.#running.catch(() => undefined), left()) === 'timeout') {
+      this.#logger.warn('shutdown: a config reload still running was abandoned')
+    }
     // Usage is written while the store is still open.
-    await this.services.usage.close()
-    await this.#current?.retire()
+    await this.services.usage.close(left())
+    if (this.#current && await within(this.#current.retire(), left()) === 'timeout') {
+      this.#logger.warn({ inflight: this.#current.inflight }, 'shutdown: plugins did not close in time (a backend that does not answer?); exiting without waiting')
+    }
   }
 }

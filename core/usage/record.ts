@@ -3,6 +3,7 @@
  * stream ended without usage), cost, metrics, one usage event, and the exchange's end hooks.
  * Runs after the response has gone, so the client never waits for it.
  */
+import { randomUUID } from 'node:crypto'
 import type { Exchange, ExchangeOutcome } from '../pipeline/exchange.ts'
 import type { GatewayError } from '../errors.ts'
 import { countPromptTokens, countText } from './tokens.ts'
@@ -42,6 +43,8 @@ export async function finishExchange(x: Exchange): Promise<void> {
 
   const principal = x.principal
   usage.record({
+    // The event's identity: the client's x-request-id may be reused, so it is only metadata.
+    eventId: randomUUID(),
     time: new Date(Date.now() - latencyMs),
     requestId: x.requestId,
     userId: principal?.userId ?? null,

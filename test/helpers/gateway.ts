@@ -1,16 +1,25 @@
 /** Run a gateway in-process for a test, on a free port, from YAML text or a file. */
+import { randomBytes } from 'node:crypto'
 import os from 'node:os'
+import path from 'node:path'
 import { startGateway, type RunningGateway } from '../../core/gateway.ts'
 import { createLogger } from '../../core/logger.ts'
+import type { UsageOptions } from '../../core/runtime/controller.ts'
 
 export type { RunningGateway }
 
 /** Logs are silent in tests; set TEST_LOG_LEVEL=debug to see them. */
 export const testLogger = () => createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')
 
+/**
+ * A usage journal directory of the gateway's own (created only if events spill): gateways of
+ * other tests never replay its events into their store.
+ */
+export const freshJournalDir = (): string => path.join(os.tmpdir(), `gw-usage-journal-${process.pid}-${randomBytes(4).toString('hex')}`)
+
 export async function startTestGateway(
   config: string | { file: string },
-  options: { env?: NodeJS.ProcessEnv; dir?: string; watch?: boolean; debounceMs?: number; pollMs?: number; usage?: { batchSize?: number; flushIntervalMs?: number; maxBuffer?: number } } = {},
+  options: { env?: NodeJS.ProcessEnv; dir?: string; watch?: boolean; debounceMs?: number; pollMs?: number; usage?: UsageOptions } = {},
 ): Promise<RunningGateway> {
   const source = typeof config === 'string' ? { text: config, label: 'test.yaml', dir: options.dir ?? os.tmpdir() } : config
   return startGateway({
@@ -22,7 +31,7 @@ export async function startTestGateway(
     watch: options.watch ?? false,
     debounceMs: options.debounceMs ?? 50,
     pollMs: options.pollMs,
-    usage: options.usage ?? { flushIntervalMs: 50 },
+    usage: { journalDir: freshJournalDir(), ...(options.usage ?? { flushIntervalMs: 50 }) },
   })
 }
 

@@ -7,6 +7,7 @@
  * Prices: the mock's answer to "hello gateway" is 3 completion tokens; at $10,000 per 1M output
  * tokens (and nothing for input) each answer costs $0.03.
  */
+import { randomUUID } from 'node:crypto'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newApiKey } from '../../core/data/keys.ts'
@@ -148,8 +149,8 @@ limits:
   it('refuses at once when the store already records the day\'s budget as spent', async () => {
     const store = gw.controller.current.store!
     await store.usage.insertBatch([
-      { time: new Date(), requestId: 'earlier-1', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.2 },
-      { time: new Date(), requestId: 'earlier-2', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.06 },
+      { eventId: randomUUID(), time: new Date(), requestId: 'earlier-1', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.2 },
+      { eventId: randomUUID(), time: new Date(), requestId: 'earlier-2', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.06 },
     ])
     const refused = await chat(gw, {}, bearer('dana-key-0123456789abcdef'))
     expect(refused.status).toBe(402)

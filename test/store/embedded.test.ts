@@ -2,6 +2,7 @@
  * What only the embedded store has: a database in a directory that survives a restart, pgvector
  * loaded in-process, one process per directory, and a single connection.
  */
+import { randomUUID } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,7 +34,7 @@ describe('the embedded store in a directory', () => {
       expect(existsSync(path.join(dir, LOCK_FILE))).toBe(true)
 
       const user = await first.users.upsertBySubject({ externalSubject: 'persisted', email: 'p@example.com' })
-      await first.usage.insertBatch([{ time: new Date('2025-05-05T05:05:05Z'), requestId: 'persisted-1', status: 200, latencyMs: 42, costUsd: 0.5 }])
+      await first.usage.insertBatch([{ eventId: randomUUID(), time: new Date('2025-05-05T05:05:05Z'), requestId: 'persisted-1', status: 200, latencyMs: 42, costUsd: 0.5 }])
       expect(user.id).toBeTruthy()
     } finally {
       await first.dispose()

@@ -2,6 +2,7 @@
  * Migrations: applied once, in order, idempotent, safe when several gateways start at once, and
  * optional ones (needing an extension) left pending with a clear log line rather than failing.
  */
+import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -61,7 +62,7 @@ for (const target of targets) {
       const line = lines.find((l) => l.migration === '0007_usage_events_hypertable')
       expect(line).toMatchObject({ level: 'info', extension: 'timescaledb' })
       expect(line?.msg).toContain('usage_events stays a plain table')
-      await store.usage.insertBatch([{ time: new Date('2025-01-01T00:00:00Z'), requestId: 'plain-table', status: 200, latencyMs: 5 }])
+      await store.usage.insertBatch([{ eventId: randomUUID(), time: new Date('2025-01-01T00:00:00Z'), requestId: 'plain-table', status: 200, latencyMs: 5 }])
       expect(await store.usage.aggregate({ from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') })).toHaveLength(1)
     })
 
