@@ -36,7 +36,11 @@ export interface RunningGateway {
   readonly controller: ReloadController
   readonly server: http.Server
   readonly logger: Logger
-  /** Stop accepting, let in-flight requests finish (bounded), dispose plugins. */
+  /**
+   * Stop accepting, let in-flight requests finish, write the last usage events, dispose plugins:
+   * all within server.shutdown_timeout_ms (each later step gets at least a second). Usage the
+   * store did not take by then is journaled.
+   */
   close(): Promise<void>
 }
 
@@ -80,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const limit = controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS
+      const stopBy = Date.now() + limit
       // Responses in flight tell their keep-alive clients that the connection closes (so none sends
       // another request on a socket about to go), and each connection closes as its response ends.
       const closed = gatewayServer.drain()
@@ -89,7 +94,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         server.closeAllConnections()
         await closed
       }
-      await controller.close()
+      // What is left of the budget: a store that does not answer must not hold the process.
+      await controller.close(stopBy - Date.now())
       logger.info('gateway stopped')
       logger.flush()
     })()

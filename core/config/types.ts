@@ -112,6 +112,7 @@ export interface GatewayConfig {
   services?: Record<string, Partial<PluginBlock>>
   stages?: Record<string, Partial<PluginBlock> & { routes?: string[]; priority?: number; enabled?: boolean }>
   surfaces?: Record<string, Partial<PluginBlock> & { enabled?: boolean }>
+  /** The usage stage's block (plugins/stages/usage); its journal is opened once, at start. */
   usage?: Record<string, unknown>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>

@@ -83,6 +83,13 @@ export async function validateConfig(
   return { loaded: { ...parsed, config }, registry }
 }
 
+/** `block` with its plugin's schema defaults filled in (it was validated when the config was loaded). */
+export function withDefaults(manifest: PluginManifest, block: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(block)
+  pluginValidator(manifest)(copy)
+  return copy
+}
+
 function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknown> {
   let node: unknown = config
   for (const key of path) node = (node as Record<string | number, unknown>)[key]

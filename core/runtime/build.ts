@@ -8,6 +8,7 @@ import type { DependencyContainer } from 'tsyringe'
 import type { ConfigLoad } from '../config/index.ts'
 import { ConfigError } from '../config/issues.ts'
 import { pluginSlots, type PluginSlot } from '../config/slots.ts'
+import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
 import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Service, type Token } from '../plugins/types.ts'
 import { InstancePool } from './instances.ts'
@@ -94,8 +95,10 @@ function checkPages(service: Service): void {
  * providing a capability it uses. A cycle is a config error naming the plugins in it.
  */
 function orderSlots(load: ConfigLoad): PlannedSlot[] {
-  const pending: PlannedSlot[] = pluginSlots(load.loaded.config, load.registry.enabledByDefault()).map((slot) => {
-    const { manifest } = load.registry.get(slot.kind, slot.plugin)!
+  const pending: PlannedSlot[] = pluginSlots(load.loaded.config, load.registry.enabledByDefault()).map((found) => {
+    const { manifest } = load.registry.get(found.kind, found.plugin)!
+    // A built-in the config does not name gets its schema's defaults here (a named block has them already).
+    const slot = found.implied ? { ...found, block: withDefaults(manifest, found.block) } : found
     const own = KIND_PROVIDES[slot.kind]
     return {
       slot,

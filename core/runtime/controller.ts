@@ -44,6 +44,20 @@ export interface ReloadControllerOptions {
 
 /** Settings read once at start; a change to them is reported, not applied. */
 const RESTART_ONLY = ['port', 'host'] as const
+const DEFAULT_SHUTDOWN_MS = 10_000
+/** Each shutdown step gets at least this long, even when in-flight requests used the whole budget. */
+const MIN_SHUTDOWN_STEP_MS = 1000
+
+/** Wait for `work`, at most `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms) })
+  try {
+    return await Promise.race([work.then(() => 'done' as const), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 export class ReloadController {
   readonly #options: ReloadControllerOptions
@@ -62,6 +76,8 @@ export class ReloadController {
   #fileDigest: string | undefined
   /** The server settings the process started with (the listen address cannot change live). */
   #startedWith: NonNullable<GatewayConfig['server']> = {}
+  /** The usage settings the process started with (the journal is opened once). */
+  #startedUsage = ''
   /** Digest of the last file content that failed, so it is not retried until it changes. */
   #failedDigest: string | undefined
   #poll: NodeJS.Timeout | undefined
@@ -81,7 +97,14 @@ export class ReloadController {
   /** Load the initial config; throws (ConfigError) if it is not usable. */
   async start(): Promise<Snapshot> {
     const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
-    this.#current = await buildSnapshot(load, this.#pool, this.shared, this.#logger)
+    try {
+      this.#current = await buildSnapshot(load, this.#pool, this.shared, this.#logger)
+    } catch (err) {
+      // What a plugin took at start (a usage journal left by the last run) goes to the next process.
+      await this.#disposeKept(() => 0)
+      throw err
+    }
+    this.#startedUsage = JSON.stringify(this.#current.config.usage ?? {})
     this.#startedWith = { ...this.#current.config.server }
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
@@ -140,6 +163,7 @@ export class ReloadController {
       for (const listener of this.#snapshotListeners) listener(next)
       this.#lastError = null
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
+      if (JSON.stringify(next.config.usage ?? {}) !== this.#startedUsage) this.#restartRequired.push('usage')
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')
       this.#reloads.ok++
       this.shared.metrics.reloads.inc({ result: 'ok' })
@@ -191,15 +215,36 @@ export class ReloadController {
     this.#poll = setInterval(() => void this.reload('poll', false), this.#options.pollMs ?? 1000).unref()
   }
 
-  /** Stop watching, retire the current snapshot and wait for its instances to be released. */
-  async close(): Promise<void> {
+  /**
+   * Stop watching, write the last usage events, retire the current snapshot and wait for its
+   * instances to be released — each step bounded by what is left of `timeoutMs`, and given at
+   * least MIN_SHUTDOWN_STEP_MS: usage the store did not take is journaled, and plugins that do
+   * not close in time (a pool waiting on a hung server) are left to the process's exit.
+   */
+  async close(timeoutMs = DEFAULT_SHUTDOWN_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const left = (): number => Math.max(MIN_SHUTDOWN_STEP_MS, deadline - Date.now())
     clearTimeout(this.#debounce)
     clearInterval(this.#poll)
     await this.#watcher?.close()
     this.#watcher = undefined
-    await this.#running?.catch(() => undefined)
-    await this.#current?.retire()
-    // What plugins kept across reloads is released last, once no instance uses it.
-    for (const kept of this.shared.kept.values()) await (kept as { dispose?: () => unknown }).dispose?.()
+    if (this.#running && await within(this.#running.catch(() => undefined), left()) === 'timeout') {
+      this.#logger.warn('shutdown: a config reload still running was abandoned')
+    }
+    // What plugins kept across reloads goes first (a usage writer's last events, written while the
+    // store is still open; what it cannot write in time is journaled), then the instances.
+    await this.#disposeKept(left)
+    if (this.#current && await within(this.#current.retire(), left()) === 'timeout') {
+      this.#logger.warn({ inflight: this.#current.inflight }, 'shutdown: plugins did not close in time (a backend that does not answer?); exiting without waiting')
+    }
+  }
+
+  /** Release what plugins kept across reloads, each within what `left()` says is left of the shutdown. */
+  async #disposeKept(left: () => number): Promise<void> {
+    for (const kept of this.shared.kept.values()) {
+      const dispose = (kept as { dispose?: (timeoutMs: number) => unknown }).dispose
+      if (dispose) await within(Promise.resolve(dispose.call(kept, left())), left())
+    }
+    this.shared.kept.clear()
   }
 }

@@ -109,7 +109,13 @@ export interface ApiKeyRepository {
 
 /** One `/v1` request, as the usage writer records it. */
 export interface UsageEvent {
+  /**
+   * The event's own id (a UUID the gateway makes when it records the event): writing the event
+   * twice stores it once.
+   */
+  readonly eventId: string
   readonly time: Date
+  /** The request id the client sent (x-request-id) or the gateway made: metadata, not unique. */
   readonly requestId: string
   readonly userId?: string | null
   readonly keyId?: string | null

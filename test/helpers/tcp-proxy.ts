@@ -1,67 +1,133 @@
 /**
- * A TCP proxy a test owns, between the gateway and a shared service, to stage outages without
- * touching the service: `hang()` keeps every connection open and accepts new ones but forwards
- * nothing (bytes wait in the proxy, as in a stalled server or a black-holed network), `release()`
- * forwards what waited and everything after it.
+ * A TCP proxy a test (or a bench script) owns, between the gateway and a shared service, to make
+ * an outage without touching the service:
+ *  - `cut()` refuses (every connection is reset);
+ *  - `blackhole()` accepts and never answers (a hung server, a dropped network path); connections
+ *    black-holed are reset on `restore()`, as after a healed partition the server no longer knows them;
+ *  - `hang()` keeps every connection and holds what either side sends (a stalled server), and
+ *    `release()` forwards what waited and everything after it;
+ *  - `restore()` forwards again.
  */
 import net from 'node:net'
 
+export type ProxyMode = 'open' | 'cut' | 'blackhole' | 'hang'
+
 export interface TcpProxy {
-  /** host:port to connect to instead of the service. */
   readonly host: string
   readonly port: number
+  readonly mode: ProxyMode
+  /** `url` with its host and port replaced by the proxy's. */
+  via(url: string): string
+  cut(): void
+  blackhole(): void
   hang(): void
+  /** End a hang: forward what was held. */
   release(): void
+  restore(): void
   /** Writes from clients that arrived while hung (each a command the service would have got). */
   readonly heldWrites: number
   close(): Promise<void>
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  let hung = false
-  let heldWrites = 0
-  const flushers = new Set<() => void>()
-  const sockets = new Set<net.Socket>()
+interface Link {
+  readonly client: net.Socket
+  upstream?: net.Socket
+  /** Bytes held while hung, per direction. */
+  readonly held: { up: Buffer[]; down: Buffer[] }
+}
 
-  /** Forward `from` to `to`, holding bytes back while the proxy hangs. */
-  const forward = (from: net.Socket, to: net.Socket, fromClient: boolean): (() => void) => {
-    const held: Buffer[] = []
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  let mode: ProxyMode = 'open'
+  let heldWrites = 0
+  const links = new Set<Link>()
+
+  const swallow = (link: Link): void => {
+    link.upstream?.destroy()
+    link.upstream = undefined
+    // Read and drop what the client sends; never answer.
+    link.client.removeAllListeners('data')
+    link.client.on('data', () => undefined)
+    link.client.resume()
+  }
+
+  /** Forward each chunk, or hold it while hung. */
+  const relay = (link: Link, from: net.Socket, to: () => net.Socket | undefined, held: Buffer[], fromClient: boolean): void => {
     from.on('data', (chunk: Buffer) => {
-      if (!hung) return void to.write(chunk)
-      held.push(chunk)
-      if (fromClient) heldWrites++
+      if (mode === 'hang') {
+        held.push(chunk)
+        if (fromClient) heldWrites++
+      } else if (mode === 'open') to()?.write(chunk)
     })
-    from.on('end', () => to.end())
-    return () => { for (const chunk of held.splice(0)) to.write(chunk) }
+    from.on('end', () => to()?.end())
   }
 
   const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host)
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('error', () => { client.destroy(); upstream.destroy() })
-      s.on('close', () => sockets.delete(s))
-    }
-    const flushUp = forward(client, upstream, true)
-    const flushDown = forward(upstream, client, false)
-    const flush = (): void => { flushUp(); flushDown() }
-    flushers.add(flush)
-    client.on('close', () => flushers.delete(flush))
+    const link: Link = { client, held: { up: [], down: [] } }
+    links.add(link)
+    client.on('error', () => undefined)
+    client.on('close', () => {
+      links.delete(link)
+      link.upstream?.destroy()
+    })
+    if (mode === 'cut') return void client.resetAndDestroy()
+    if (mode === 'blackhole') return swallow(link)
+    const upstream = net.connect(target)
+    link.upstream = upstream
+    upstream.on('error', () => client.destroy())
+    upstream.on('close', () => { if (link.upstream === upstream) client.destroy() })
+    relay(link, client, () => link.upstream, link.held.up, true)
+    relay(link, upstream, () => link.client, link.held.down, false)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as net.AddressInfo
+
+  const resetAll = (): void => {
+    for (const link of links) {
+      link.upstream?.destroy()
+      link.client.resetAndDestroy()
+    }
+    links.clear()
+  }
+
+  const release = (): void => {
+    mode = 'open'
+    for (const link of links) {
+      for (const chunk of link.held.up.splice(0)) link.upstream?.write(chunk)
+      for (const chunk of link.held.down.splice(0)) link.client.write(chunk)
+    }
+  }
+
   return {
     host: '127.0.0.1',
     port,
+    get mode() { return mode },
     get heldWrites() { return heldWrites },
-    hang: () => { hung = true },
-    release: () => {
-      hung = false
-      for (const flush of flushers) flush()
+    via(url: string) {
+      const u = new URL(url)
+      u.hostname = '127.0.0.1'
+      u.port = String(port)
+      return u.toString()
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy()
-      server.close(() => resolve())
-    }),
+    cut() {
+      mode = 'cut'
+      resetAll()
+    },
+    blackhole() {
+      mode = 'blackhole'
+      for (const link of links) swallow(link)
+    },
+    hang() {
+      mode = 'hang'
+    },
+    release,
+    restore() {
+      if (mode === 'blackhole') resetAll()
+      if (mode === 'hang') release()
+      mode = 'open'
+    },
+    async close() {
+      resetAll()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
   }
 }

@@ -7,6 +7,7 @@
  * Prices: the mock's answer to "hello gateway" is 3 completion tokens; at $10,000 per 1M output
  * tokens (and nothing for input) each answer costs $0.03.
  */
+import { randomUUID } from 'node:crypto'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newApiKey } from '../../plugins/services/identity/data/keys.ts'
@@ -150,8 +151,8 @@ limits:
 
   it('refuses at once when the store already records the day\'s budget as spent', async () => {
     await usageRepository(gw.controller.current.store!.sql).insertBatch([
-      { time: new Date(), requestId: 'earlier-1', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.2 },
-      { time: new Date(), requestId: 'earlier-2', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.06 },
+      { eventId: randomUUID(), time: new Date(), requestId: 'earlier-1', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.2 },
+      { eventId: randomUUID(), time: new Date(), requestId: 'earlier-2', department: 'ops', status: 200, latencyMs: 10, costUsd: 0.06 },
     ])
     const refused = await chat(gw, {}, bearer('dana-key-0123456789abcdef'))
     expect(refused.status).toBe(402)

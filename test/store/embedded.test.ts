@@ -3,6 +3,7 @@
  * loaded in-process (or not: then the vector migrations wait for it), one process per directory,
  * and a single connection.
  */
+import { randomUUID } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -40,7 +41,7 @@ describe('the embedded store in a directory', () => {
       expect(existsSync(path.join(dir, LOCK_FILE))).toBe(true)
 
       const user = await userRepository(first.sql).upsertBySubject({ externalSubject: 'persisted', email: 'p@example.com' })
-      await usageRepository(first.sql).insertBatch([{ time: new Date('2025-05-05T05:05:05Z'), requestId: 'persisted-1', status: 200, latencyMs: 42, costUsd: 0.5 }])
+      await usageRepository(first.sql).insertBatch([{ eventId: randomUUID(), time: new Date('2025-05-05T05:05:05Z'), requestId: 'persisted-1', status: 200, latencyMs: 42, costUsd: 0.5 }])
       expect(user.id).toBeTruthy()
     } finally {
       await first.dispose()

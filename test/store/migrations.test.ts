@@ -4,7 +4,7 @@
  * extension) left pending with a clear log line rather than failing, and a schema an earlier
  * release migrated (bare versions) taken over without applying anything twice.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -88,7 +88,7 @@ for (const target of storeTargets('migrate')) {
       expect(line).toMatchObject({ level: 'info', extension: 'timescaledb' })
       expect(line?.msg).toContain('usage_events stays a plain table')
       const usage = usageRepository(store.sql)
-      await usage.insertBatch([{ time: new Date('2025-01-01T00:00:00Z'), requestId: 'plain-table', status: 200, latencyMs: 5 }])
+      await usage.insertBatch([{ eventId: randomUUID(), time: new Date('2025-01-01T00:00:00Z'), requestId: 'plain-table', status: 200, latencyMs: 5 }])
       expect(await usage.aggregate({ from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') })).toHaveLength(1)
     })
 

@@ -3,6 +3,7 @@
  * (the same SQL must mean the same thing on both), on tables their owners' migrations made:
  * identity's users and API keys, the usage stage's events.
  */
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GatewayError } from '../../core/errors.ts'
 import type { OpenedStore } from '../../plugins/store/kit/store.ts'
@@ -31,7 +32,7 @@ const DAY2 = Date.parse('2025-03-02T00:00:00Z')
  */
 function usageFixture(prefix: string): UsageEvent[] {
   const e = (n: number, at: number, fields: Partial<UsageEvent>): UsageEvent => ({
-    time: new Date(at), requestId: `${prefix}-${n}`, status: 200, latencyMs: 100, ...fields,
+    eventId: randomUUID(), time: new Date(at), requestId: `${prefix}-${n}`, status: 200, latencyMs: 100, ...fields,
   })
   return [
     e(1, DAY1 + 1 * HOUR, { userId: 'alice', department: 'research', route: 'chat', provider: 'openai', model: 'gpt-4o', promptTokens: 10, completionTokens: 20, costUsd: 0.0105, latencyMs: 100, keyId: 'k1' }),
@@ -207,11 +208,11 @@ for (const target of storeTargets('repos')) {
 
       it('writes a batch in one statement and skips events already stored', async () => {
         const events = Array.from({ length: 250 }, (_, i): UsageEvent => ({
-          time: new Date(Date.parse('2024-06-01T00:00:00Z') + i * 1000), requestId: `bulk-${i}`, status: 200, latencyMs: i,
+          eventId: randomUUID(), time: new Date(Date.parse('2024-06-01T00:00:00Z') + i * 1000), requestId: `bulk-${i}`, status: 200, latencyMs: i,
         }))
         expect(await usage.insertBatch(events)).toBe(250)
         expect(await usage.insertBatch(events.slice(0, 10))).toBe(0)
-        const extra: UsageEvent = { time: new Date('2024-06-02T00:00:00Z'), requestId: 'bulk-extra', status: 200, latencyMs: 1 }
+        const extra: UsageEvent = { eventId: randomUUID(), time: new Date('2024-06-02T00:00:00Z'), requestId: 'bulk-extra', status: 200, latencyMs: 1 }
         expect(await usage.insertBatch([events[0], extra])).toBe(1)
         expect(await usage.insertBatch([])).toBe(0)
         const stored = await usage.list({ from: new Date('2024-06-01T00:00:00Z'), to: new Date('2024-06-03T00:00:00Z'), limit: 1000 })
@@ -230,8 +231,8 @@ for (const target of storeTargets('repos')) {
       })
 
       it('rejects an event without a request id before writing any of its batch', async () => {
-        const good: UsageEvent = { time: new Date('2024-07-01T00:00:00Z'), requestId: 'valid-1', status: 200, latencyMs: 1 }
-        const bad = { time: new Date('2024-07-01T00:00:00Z'), status: 200, latencyMs: 1 } as unknown as UsageEvent
+        const good: UsageEvent = { eventId: randomUUID(), time: new Date('2024-07-01T00:00:00Z'), requestId: 'valid-1', status: 200, latencyMs: 1 }
+        const bad = { eventId: randomUUID(), time: new Date('2024-07-01T00:00:00Z'), status: 200, latencyMs: 1 } as unknown as UsageEvent
         const err = await gatewayError(usage.insertBatch([good, bad]))
         expect(err).toMatchObject({ status: 400, code: 'invalid_usage_event', param: 'events[1].requestId' })
         expect(await usage.list({ from: new Date('2024-07-01T00:00:00Z'), to: new Date('2024-07-02T00:00:00Z') })).toEqual([])

@@ -1,35 +1,24 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import pg from 'pg'
-import { sendJson, startUpstream } from '../helpers/upstream.ts'
+import { readdir, rm } from 'node:fs/promises'
 import { postJson } from '../helpers/gateway.ts'
 import { startPrivatePostgres } from '../helpers/pg-server.ts'
 import { dropSchema, uniqueSchema, DATABASE_URL } from '../store/helpers.ts'
-import { startTestGateway } from '../helpers/gateway.ts'
-import { usageConfig, user } from './helpers.ts'
+import { freshJournalDir, startTestGateway, usageWriterOf } from '../helpers/gateway.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { usageRowCounts } from '../helpers/sql-once.ts'
+import { okUpstream, usageConfig, user } from './helpers.ts'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => { while (cleanup.length) await cleanup.pop()!() })
 
-async function okUpstream() {
-  const up = await startUpstream((_req, res) => sendJson(res, 200, {
-    id: 'x', object: 'chat.completion', created: 1, model: 'priced-model',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }],
-    usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 },
-  }))
+async function upstream() {
+  const up = await okUpstream()
   cleanup.push(() => up.close())
   return up
 }
 const ask = { model: 'r', messages: [{ role: 'user', content: 'x' }] }
 
-async function countRows(url: string, schema: string): Promise<number> {
-  const client = new pg.Client(url)
-  await client.connect()
-  try {
-    return Number((await client.query(`SELECT count(*) AS n, count(DISTINCT request_id) AS d FROM "${schema}".usage_events`)).rows[0].n)
-  } finally {
-    await client.end()
-  }
-}
+const countRows = async (url: string, schema: string): Promise<number> => (await usageRowCounts(url, schema)).rows
 
 /** Usage events waiting to be written, from /metrics. */
 async function bufferDepth(url: string): Promise<number> {
@@ -41,7 +30,7 @@ describe('usage survives a database outage', () => {
   it('keeps serving while PostgreSQL is stopped, and writes every event once it is back', async () => {
     const server = await startPrivatePostgres()
     cleanup.push(() => server.destroy())
-    const up = await okUpstream()
+    const up = await upstream()
     const schema = uniqueSchema('outage')
     const gw = await startTestGateway(usageConfig(up.url, server.url, schema), { usage: { flushIntervalMs: 50, batchSize: 10 } })
     cleanup.push(() => gw.close())
@@ -59,15 +48,11 @@ describe('usage survives a database outage', () => {
     let rows = 0
     while (Date.now() < deadline && (rows = await countRows(server.url, schema).catch(() => 0)) < 50) await new Promise((r) => setTimeout(r, 200))
     expect(rows).toBe(50)
-    const client = new pg.Client(server.url)
-    await client.connect()
-    const distinct = Number((await client.query(`SELECT count(DISTINCT request_id) AS d FROM "${schema}".usage_events`)).rows[0].d)
-    await client.end()
-    expect(distinct).toBe(50)
+    expect((await usageRowCounts(server.url, schema)).requestIds).toBe(50)
   }, 90_000)
 
   it('flushes what is queued when the gateway shuts down', async () => {
-    const up = await okUpstream()
+    const up = await upstream()
     const schema = uniqueSchema('shutdown')
     cleanup.push(() => dropSchema(schema))
     const gw = await startTestGateway(usageConfig(up.url, DATABASE_URL, schema), { usage: { flushIntervalMs: 600_000, batchSize: 1000 } })
@@ -78,16 +63,22 @@ describe('usage survives a database outage', () => {
     expect(await countRows(DATABASE_URL, schema)).toBe(7)
   })
 
-  it('bounds the buffer: past it, events are dropped and counted, never blocking requests', async () => {
-    const up = await okUpstream()
+  it('bounds memory: past the buffer, events spill to the journal without blocking requests, and all reach the store', async () => {
+    const up = await upstream()
     const schema = uniqueSchema('bound')
     cleanup.push(() => dropSchema(schema))
-    const gw = await startTestGateway(usageConfig(up.url, DATABASE_URL, schema), { usage: { flushIntervalMs: 600_000, batchSize: 1000, maxBuffer: 5 } })
-    cleanup.push(() => gw.close())
+    const journalDir = freshJournalDir()
+    cleanup.push(() => rm(journalDir, { recursive: true, force: true }))
+    const gw = await startTestGateway(usageConfig(up.url, DATABASE_URL, schema), { usage: { flushIntervalMs: 600_000, batchSize: 1000, maxBuffer: 5, journalDir } })
     for (let i = 0; i < 8; i++) expect((await postJson(`${gw.url}/v1/chat/completions`, ask, user('u'))).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 50))
-    expect(await bufferDepth(gw.url)).toBe(5)
+    await waitFor(() => usageWriterOf(gw).pending === 8)
+    expect(usageWriterOf(gw).buffered).toBeLessThanOrEqual(5)
     const metrics = await (await fetch(`${gw.url}/metrics`)).text()
-    expect(metrics).toMatch(/gateway_usage_events_dropped_total 3/)
+    expect(metrics).toMatch(/gateway_usage_events_spilled_total 5/)
+    expect(metrics).toMatch(/gateway_usage_journal_events 5/)
+    expect(metrics).toMatch(/gateway_usage_events_dropped_total 0/)
+    await gw.close()
+    expect(await countRows(DATABASE_URL, schema)).toBe(8)
+    expect(await readdir(journalDir)).toEqual([])
   })
 })

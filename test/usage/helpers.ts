@@ -4,8 +4,19 @@ import { dropSchema, DATABASE_URL, uniqueSchema } from '../store/helpers.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { UsageLog, type UsageEventRecord } from '../../plugins/contracts/capabilities.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 
 export const HEADER_AUTH = path.resolve('test/fixtures/plugins/header-auth')
+
+/** A chat completion of the priced model with 10 + 1 tokens: what `okUpstream` answers. */
+export const pricedCompletion = {
+  id: 'x', object: 'chat.completion', created: 1, model: 'priced-model',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }],
+  usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 },
+}
+
+/** An upstream that answers every chat request with `pricedCompletion`. */
+export const okUpstream = (): Promise<MockUpstream> => startUpstream((_req, res) => sendJson(res, 200, pricedCompletion))
 
 /** USD per 1M tokens for the upstream model the suites use. */
 export const PRICE = { input: 2, output: 8, cached_input: 0.5 }

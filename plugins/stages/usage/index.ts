@@ -4,32 +4,56 @@
  * off the request path to the store's usage_events table, which this plugin owns. It provides the
  * UsageLog capability (spend for budgets, aggregates for analytics). Implied whenever a store is
  * configured; tuned under `usage:` in gateway.yaml.
+ *
+ * The writer is one per gateway and outlives reloads (a reload that changes the store points it
+ * at the new one): its memory buffer and its journal (events a store outage could not take,
+ * written back oldest first once it answers) are never lost to a config change. At shutdown it
+ * writes what is left within the time it is given and journals the rest for the next start.
  */
+import { randomUUID } from 'node:crypto'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, type Stage } from '../../../core/plugins/api.ts'
 import { UsageLog, type UsageEvent } from '../../contracts/capabilities.ts'
-import { fileURLToPath } from 'node:url'
-import { usageRepository } from './repository.ts'
+import { usageRepository, type UsageEventRepository } from './repository.ts'
 import { UsageWriter, usageMetrics } from './writer.ts'
 
 export interface UsageConfig {
   batch_size: number
+  catch_up_batch_size: number
   flush_interval_ms: number
-  max_buffer: number
+  buffer_events: number
+  max_backoff_ms: number
+  journal_dir: string
+  journal_max_mb: number
 }
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
 
+/** The writer and where it writes now; kept per gateway. */
+interface WriterState {
+  repository: UsageEventRepository | undefined
+  readonly writer: UsageWriter
+  started: boolean
+  /** Called by the kernel at shutdown with the time left: write what can be, journal the rest. */
+  dispose(timeoutMs?: number): Promise<void>
+}
+
 export default definePlugin<UsageConfig, Stage>({
   id: 'stage.usage',
   kind: 'stage',
-  description: 'Usage events for every model call, batched into the store; the usage log budgets and analytics read.',
+  description: 'Usage events for every model call, batched into the store (journaled on disk while it is down); the usage log budgets and analytics read.',
   configSchema: {
     type: 'object',
     additionalProperties: false,
     properties: {
       batch_size: { type: 'integer', minimum: 1, maximum: 10_000, default: 500, description: 'Events per INSERT.' },
+      catch_up_batch_size: { type: 'integer', minimum: 1, maximum: 50_000, default: 5000, description: 'Events per INSERT while catching up after an outage.' },
       flush_interval_ms: { type: 'integer', minimum: 10, default: 1000, description: 'How often queued events are written.' },
-      max_buffer: { type: 'integer', minimum: 1, default: 50_000, description: 'Events held in memory while the store does not answer.' },
+      buffer_events: { type: 'integer', minimum: 1, default: 50_000, description: 'Events held in memory before they spill to the journal (about 1.3 kB each).' },
+      max_backoff_ms: { type: 'integer', minimum: 10, default: 2000, description: 'The longest wait between two writes while the store fails.' },
+      journal_dir: { type: 'string', minLength: 1, default: './data/usage-journal', description: 'Where events wait on disk while the store is down (relative to gateway.yaml). Needs a restart to change.' },
+      journal_max_mb: { type: 'integer', minimum: 1, default: 1024, description: 'The journal\'s largest size; beyond it events are dropped (logged and counted).' },
     },
   },
   uses: [Store],
@@ -39,16 +63,41 @@ export default definePlugin<UsageConfig, Stage>({
     await store.migrate({ owner: 'usage', dir: MIGRATIONS })
     const repository = usageRepository(store.sql)
     ctx.provide(UsageLog, repository)
-    const writer = new UsageWriter({
-      repository, logger: ctx.logger, metrics: usageMetrics(ctx.metrics),
-      batchSize: config.batch_size, flushIntervalMs: config.flush_interval_ms, maxBuffer: config.max_buffer,
+    const state = ctx.keep<WriterState>('writer', () => {
+      const held: WriterState = {
+        repository: undefined,
+        writer: new UsageWriter({
+          store: () => held.repository,
+          logger: ctx.logger,
+          metrics: usageMetrics(ctx.metrics),
+          batchSize: config.batch_size,
+          catchUpBatchSize: config.catch_up_batch_size,
+          flushIntervalMs: config.flush_interval_ms,
+          maxBackoffMs: config.max_backoff_ms,
+        }),
+        started: false,
+        dispose: (timeoutMs) => held.writer.close(timeoutMs),
+      }
+      return held
     })
+    state.repository = repository
+    if (!state.started) {
+      state.started = true
+      // A journal left by the previous run is taken over and written now that the store answers.
+      await state.writer.start({
+        journal: { dir: path.resolve(ctx.configDir, config.journal_dir), maxBytes: config.journal_max_mb * 1024 * 1024 },
+        bufferEvents: config.buffer_events,
+      })
+      if (!state.writer.journaling) ctx.logger.error({ dir: config.journal_dir }, 'the usage journal cannot be written: during a long store outage, usage events beyond the memory buffer will be lost (set usage.journal_dir to a writable directory)')
+    }
+    const { writer } = state
     return {
       priority: 0,
       operations: ['chat', 'embeddings'],
       log(x, outcome) {
         const principal = x.principal
         const event: UsageEvent = {
+          eventId: randomUUID(),
           time: new Date(Date.now() - outcome.latencyMs),
           requestId: x.requestId,
           userId: principal?.userId ?? null,
@@ -71,7 +120,6 @@ export default definePlugin<UsageConfig, Stage>({
         }
         writer.record(event)
       },
-      dispose: () => writer.close(),
     }
   },
 })

@@ -11,16 +11,17 @@ export interface UsageEventRepository extends UsageLog {
 }
 
 /**
- * A whole batch is one INSERT ... SELECT FROM unnest(arrays): one statement and 19 parameters
+ * A whole batch is one INSERT ... SELECT FROM unnest(arrays): one statement and 20 parameters
  * whatever the batch size, so there is no parameter-count ceiling and the plan is the same each time.
+ * The event id decides what is already stored: a batch written again inserts nothing twice.
  */
 const INSERT_BATCH = `INSERT INTO usage_events (
-    occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
+    event_id, occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
     attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed)
   SELECT * FROM unnest(
-    $1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[],
-    $11::int[], $12::bool[], $13::int[], $14::int[], $15::int[], $16::numeric[], $17::int[], $18::int[], $19::bool[])
-  ON CONFLICT (request_id, occurred_at) DO NOTHING`
+    $1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[],
+    $11::text[], $12::int[], $13::bool[], $14::int[], $15::int[], $16::int[], $17::numeric[], $18::int[], $19::int[], $20::bool[])
+  ON CONFLICT (event_id, occurred_at) DO NOTHING`
 
 /** The dimensions a caller may group by, and their columns: identifiers come from here, never from input. */
 const GROUP_COLUMNS: Readonly<Record<UsageGroupBy, string>> = {
@@ -40,7 +41,7 @@ const MEASURES = `count(*) AS requests,
   percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50_ms,
   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS latency_p95_ms`
 
-const EVENT_COLUMNS = `id, occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
+const EVENT_COLUMNS = `id, event_id, occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
   attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed`
 
 interface AggregateRow {
@@ -58,6 +59,7 @@ interface AggregateRow {
 
 interface EventRow {
   id: number | string
+  event_id: string
   occurred_at: Date
   request_id: string
   user_id: string | null
@@ -148,16 +150,19 @@ function checkInterval(interval: UsageInterval): UsageInterval {
   return interval
 }
 
-/** Events as 19 column arrays; a bad event fails the batch before the database sees it, naming the event. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Events as 20 column arrays; a bad event fails the batch before the database sees it, naming the event. */
 function toColumns(events: readonly UsageEvent[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 19 }, () => new Array<unknown>(events.length))
+  const columns: unknown[][] = Array.from({ length: 20 }, () => new Array<unknown>(events.length))
   events.forEach((e, i) => {
+    if (typeof e.eventId !== 'string' || !UUID.test(e.eventId)) throw badRequest(`usage event ${i} has no event id (a UUID).`, `events[${i}].eventId`, 'invalid_usage_event')
     if (!(e.time instanceof Date) || Number.isNaN(e.time.getTime())) throw badRequest(`usage event ${i} has no valid time.`, `events[${i}].time`, 'invalid_usage_event')
     if (typeof e.requestId !== 'string' || e.requestId === '') throw badRequest(`usage event ${i} has no request id.`, `events[${i}].requestId`, 'invalid_usage_event')
     if (!Number.isInteger(e.status)) throw badRequest(`usage event ${i} has no HTTP status.`, `events[${i}].status`, 'invalid_usage_event')
     if (!Number.isFinite(e.latencyMs) || e.latencyMs < 0) throw badRequest(`usage event ${i} has no valid latency.`, `events[${i}].latencyMs`, 'invalid_usage_event')
     const row = [
-      e.time, e.requestId, e.userId ?? null, e.keyId ?? null, e.department ?? null, e.route ?? null, e.provider ?? null, e.model ?? null,
+      e.eventId, e.time, e.requestId, e.userId ?? null, e.keyId ?? null, e.department ?? null, e.route ?? null, e.provider ?? null, e.model ?? null,
       e.status, e.errorType ?? null, e.attempts ?? 1, e.cacheHit ?? false, e.promptTokens ?? 0, e.completionTokens ?? 0,
       e.cachedTokens ?? 0, e.costUsd ?? 0, Math.round(e.latencyMs), e.ttftMs == null ? null : Math.round(e.ttftMs), e.streamed ?? false,
     ]
@@ -192,6 +197,7 @@ function toAggregate(r: AggregateRow): UsageAggregate {
 
 const toEventRecord = (r: EventRow): UsageEventRecord => ({
   id: Number(r.id),
+  eventId: r.event_id,
   time: r.occurred_at,
   requestId: r.request_id,
   userId: r.user_id,

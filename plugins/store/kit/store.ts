@@ -11,8 +11,11 @@ export interface SqlBackend {
   /** `postgres` or `embedded`. */
   readonly kind: string
   readonly sql: SqlClient
-  /** One transaction on one connection; commit when `fn` resolves, roll back when it throws. */
-  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
+  /**
+   * One transaction on one connection; commit when `fn` resolves, roll back when it throws.
+   * `unbounded`: no client-side query timeout (migrations may legitimately run long).
+   */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>, options?: { readonly unbounded?: boolean }): Promise<T>
   /** Throw when the database does not answer. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -30,7 +33,7 @@ export function openStore(backend: SqlBackend, logger: Logger): OpenedStore {
     backend: backend.kind,
     sql: backend.sql,
     transaction: (fn) => backend.transaction(fn),
-    migrate: (set: MigrationSet): Promise<MigrationReport> => migrate(backend, logger, set.owner, loadMigrations(set.dir)),
+    migrate: (set: MigrationSet): Promise<MigrationReport> => migrate({ sql: backend.sql, transaction: (fn) => backend.transaction(fn, { unbounded: true }) }, logger, set.owner, loadMigrations(set.dir)),
     async hasExtension(name) {
       const { rows } = await backend.sql.query<{ available: boolean }>(EXTENSION, [name])
       return rows[0]?.available === true

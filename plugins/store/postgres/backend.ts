@@ -1,6 +1,11 @@
 /**
  * A `pg` pool as a SqlBackend. The schema, search_path and statement timeout are connection
  * start-up parameters, so every pooled connection has them without an extra round trip.
+ *
+ * Every query also has a client-side timeout (`query_timeout_ms`): a server that accepts
+ * connections and never answers (hung, or a network path that drops packets) would otherwise hold
+ * the caller forever, since the server-side statement_timeout needs a server that answers. A
+ * query that times out fails, and `pg` destroys its connection rather than reuse it.
  */
 import pg from 'pg'
 import type { Logger } from '../../../core/plugins/api.ts'
@@ -10,15 +15,22 @@ import type { PostgresStoreConfig } from './schema.ts'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 
-function sqlClient(db: Queryable): SqlClient {
+/** pg reads `query_timeout` per query; its type definitions do not list it. */
+type TimedQuery = pg.QueryConfig & { query_timeout?: number }
+
+/** `timeoutMs` 0: no client-side limit (migrations, which may legitimately run long). */
+function sqlClient(db: Queryable, timeoutMs: number): SqlClient {
+  const query_timeout = timeoutMs || undefined
   return {
     async query<Row>(text: string, params?: readonly unknown[]) {
-      const result = await db.query(text, params as unknown[] | undefined)
+      const config: TimedQuery = { text, values: params as unknown[] | undefined, query_timeout }
+      const result = await db.query(config)
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length }
     },
     async exec(script: string) {
       // Without parameters `pg` uses the simple protocol, which accepts several statements.
-      await db.query(script)
+      const config: TimedQuery = { text: script, query_timeout }
+      await db.query(config)
     },
   }
 }
@@ -48,29 +60,30 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
   // An idle connection that dies (server restart) emits here; without a listener it would crash the process.
   pool.on('error', (err) => logger.warn({ err: err.message, database: where }, 'an idle PostgreSQL connection failed; it is replaced on next use'))
 
-  const sql = sqlClient(pool)
+  const sql = sqlClient(pool, config.query_timeout_ms)
   let closing: Promise<void> | undefined
   const backend: SqlBackend = {
     kind: 'postgres',
     sql,
-    async transaction(fn) {
+    async transaction(fn, options) {
       const client = await pool.connect()
+      const tx = sqlClient(client, options?.unbounded ? 0 : config.query_timeout_ms)
       let broken: Error | undefined
       try {
-        await client.query('BEGIN')
-        const result = await fn(sqlClient(client))
-        await client.query('COMMIT')
+        await tx.query('BEGIN')
+        const result = await fn(tx)
+        await tx.query('COMMIT')
         return result
       } catch (err) {
         // A connection that cannot even roll back is destroyed rather than handed to the next caller.
-        await client.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError })
+        await tx.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError })
         throw err
       } finally {
         client.release(broken)
       }
     },
     async ping() {
-      await pool.query('SELECT 1')
+      await sql.query('SELECT 1')
     },
     close() {
       closing ??= pool.end()

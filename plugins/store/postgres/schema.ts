@@ -3,6 +3,7 @@ export interface PostgresStoreConfig {
   url: string
   pool_size: number
   statement_timeout_ms: number
+  query_timeout_ms: number
   connect_timeout_ms: number
   schema?: string
 }
@@ -18,6 +19,10 @@ export const configSchema = {
     },
     pool_size: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Most connections open at once.' },
     statement_timeout_ms: { type: 'integer', minimum: 0, default: 30000, description: 'Server-side limit on one statement (0: none). Migrations are exempt.' },
+    query_timeout_ms: {
+      type: 'integer', minimum: 0, default: 35000,
+      description: 'Client-side limit on one query, waiting for a hung server or connection included; the connection is then closed (0: none). Keep it above statement_timeout_ms so the server gives up first. Migrations are exempt.',
+    },
     connect_timeout_ms: { type: 'integer', minimum: 100, default: 5000, description: 'How long to wait for a new connection before failing.' },
     schema: {
       type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$',
