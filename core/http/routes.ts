@@ -6,7 +6,10 @@
  */
 import type Koa from 'koa'
 import Router from '@koa/router'
-import { replyKind, type JsonReply, type ModelEndpoint, type RawReply, type RouteRequest, type RouteSpec, type SseReply } from '../plugins/types.ts'
+import {
+  replyKind,
+  type AccessView, type Caller, type GatewayCalls, type JsonReply, type ModelEndpoint, type RawReply, type RouteRequest, type RouteSpec, type SseReply, type UploadedFile,
+} from '../plugins/types.ts'
 import { GatewayError } from '../errors.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import type { Role } from '../runtime/access.ts'
@@ -66,7 +69,7 @@ async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint:
     calls: childCalls,
   })
   try {
-    await serveModel(ctx, x, endpoint, async (role) => ({ ...(await baseRequest(ctx, x, role)), body: await readJson(ctx, snapshot.bodyLimit) }))
+    await serveModel(ctx, x, endpoint, async (role) => new HandlerRequest(x, role, x.signal, await readJson(ctx, snapshot.bodyLimit), ctx.query, (ctx.params ?? {}) as Record<string, string>, []))
   } finally {
     x.span.end()
   }
@@ -109,34 +112,45 @@ function clientSignal(ctx: Koa.Context): AbortSignal {
   return controller.signal
 }
 
-/** What every handler gets besides its input. */
-async function baseRequest(ctx: Koa.Context, scope: RequestScope, role: Role): Promise<Omit<RouteRequest, 'body' | 'query' | 'params' | 'files'> & { query: Record<string, unknown>; params: Record<string, string>; files: [] }> {
-  const { snapshot } = scope
-  const signal = clientSignal(ctx)
-  return {
-    caller: callerOf(scope, role),
-    query: ctx.query as Record<string, unknown>,
-    params: (ctx.params ?? {}) as Record<string, string>,
-    files: [],
-    headers: ctx.headers,
-    requestId: scope.requestId,
-    signal,
-    gateway: gatewayCalls(snapshot, scope.principal, { signal, parentSpan: scope.span }),
-    access: snapshot.access.view,
+/** What a handler gets: the caller, its input, and (made on first use) the pipeline as the caller. */
+class HandlerRequest implements RouteRequest {
+  readonly caller: Caller
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly requestId: string
+  readonly access: AccessView
+  #gateway: GatewayCalls | undefined
+
+  constructor(
+    readonly scope: RequestScope,
+    role: Role,
+    readonly signal: AbortSignal,
+    readonly body: unknown,
+    readonly query: Record<string, unknown>,
+    readonly params: Record<string, string>,
+    readonly files: readonly UploadedFile[],
+  ) {
+    this.caller = callerOf(scope, role)
+    this.headers = scope.headers
+    this.requestId = scope.requestId
+    this.access = scope.snapshot.access.view
+  }
+
+  get gateway(): GatewayCalls {
+    return (this.#gateway ??= gatewayCalls(this.scope.snapshot, this.scope.principal, { signal: this.signal, parentSpan: this.scope.span }))
   }
 }
 
 async function readRequest(ctx: Koa.Context, scope: RequestScope, role: Role, route: RouteSpec): Promise<RouteRequest> {
-  const base = await baseRequest(ctx, scope, role)
-  const query = route.query ? validator(route.query, true).check({ ...ctx.query }, 'query') : base.query
-  const params = route.params ? validator(route.params, true).check({ ...base.params }, 'path') : base.params
+  const rawParams = (ctx.params ?? {}) as Record<string, string>
+  const query = route.query ? validator(route.query, true).check({ ...ctx.query }, 'query') : (ctx.query as Record<string, unknown>)
+  const params = route.params ? validator(route.params, true).check({ ...rawParams }, 'path') : rawParams
+  const signal = clientSignal(ctx)
   if (route.body === 'multipart') {
     const { fields, files } = await readMultipart(ctx, scope.snapshot.bodyLimit)
-    return { ...base, query, params, body: fields, files }
+    return new HandlerRequest(scope, role, signal, fields, query, params, files)
   }
-  if (route.body === undefined) return { ...base, query, params, body: undefined }
-  const body = validator(route.body, false).check(await readJson(ctx, scope.snapshot.bodyLimit, {}), 'body')
-  return { ...base, query, params, body }
+  const body = route.body === undefined ? undefined : validator(route.body, false).check(await readJson(ctx, scope.snapshot.bodyLimit, {}), 'body')
+  return new HandlerRequest(scope, role, signal, body, query, params, [])
 }
 
 /** The handler's answer: data in the route's shape (the envelope on /api/v1), or a Reply. */

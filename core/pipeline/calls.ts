@@ -63,7 +63,7 @@ async function run<T extends ChatResult | EmbeddingResponse>(x: Exchange): Promi
   let settle!: (outcome: ExchangeOutcome) => void
   const done = new Promise<ExchangeOutcome>((resolve) => { settle = resolve })
   const finish = (): void => {
-    void inStep(x, 'account', () => account(x)).then(settle, () => settle(failedOutcome(x))).finally(() => x.span.end())
+    void Promise.resolve(inStep(x, 'account', () => account(x))).then(settle, () => settle(failedOutcome(x))).finally(() => x.span.end())
   }
   try {
     await runSteps(x, MODEL_STEPS)

@@ -8,7 +8,7 @@
  * from `route` to `response` and hands the answer back instead of encoding it. `access`,
  * `response` and `account` run the stage plugins of their phase (limits, budgets, the cache,
  * guardrails, usage) in priority order. Every step is a span (`gateway.<step>`, each stage plugin
- * `gateway.stage.<name>` inside its phase) and a sample of gateway_stage_duration_seconds{stage}.
+ * `gateway.stage.<name>` inside its phase) and time in gateway_stage_seconds_total{stage}.
  *
  * A plain route (a service's, or a surface's CRUD endpoint) runs authenticate → authorize →
  * validate → handle.
@@ -18,7 +18,7 @@ import type { ChatResponse, ChatResult, ChatStream, EmbeddingResponse } from '..
 import { isChatStream } from '../api/types.ts'
 import { GatewayError, toGatewayError } from '../errors.ts'
 import type { ModelEndpoint, RouteRequest, StreamEncoder } from '../plugins/types.ts'
-import { childSpan, failSpan } from '../tracing.ts'
+import { childSpan, failSpan, type Span } from '../tracing.ts'
 import { authenticate, authorize } from './identity.ts'
 import { decode, writeJson, writeStream } from './wire.ts'
 import { resolveRoute } from './route.ts'
@@ -45,23 +45,36 @@ export const MODEL_STEPS: readonly Step[] = [
 ]
 
 /** Run `fn` as the step `name` of `x`: a span and a duration sample. */
-export async function inStep<T>(x: RequestScope, name: string, fn: () => T | Promise<T>): Promise<T> {
+export function inStep<T>(x: RequestScope, name: string, fn: () => T | Promise<T>): T | Promise<T> {
   const started = performance.now()
   const parent = x.activeSpan ?? x.span
   const span = parent.isRecording() ? childSpan(parent, `gateway.${name}`) : undefined
   if (span) x.activeSpan = span
+  let result: T | Promise<T>
   try {
-    return await fn()
+    result = fn()
   } catch (err) {
-    if (span) failSpan(span, err)
+    endStep(x, name, started, parent, span, err)
     throw err
-  } finally {
-    if (span) {
-      span.end()
-      x.activeSpan = parent === x.span ? undefined : parent
-    }
-    x.snapshot.shared.metrics.stageDuration(name, (performance.now() - started) / 1000)
   }
+  // A step that finished synchronously costs no promise (and no closure).
+  if (!(result instanceof Promise)) {
+    endStep(x, name, started, parent, span)
+    return result
+  }
+  return result.then(
+    (value) => { endStep(x, name, started, parent, span); return value },
+    (err: unknown) => { endStep(x, name, started, parent, span, err); throw err },
+  )
+}
+
+function endStep(x: RequestScope, name: string, started: number, parent: Span, span: Span | undefined, err?: unknown): void {
+  if (span) {
+    if (err !== undefined) failSpan(span, err)
+    span.end()
+    x.activeSpan = parent === x.span ? undefined : parent
+  }
+  x.snapshot.shared.metrics.stageDuration(name, performance.now() - started)
 }
 
 export async function runSteps(x: Exchange, steps: readonly Step[]): Promise<void> {

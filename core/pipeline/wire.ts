@@ -34,12 +34,9 @@ function threadOf(header: string, metadata: Readonly<Record<string, unknown>> | 
 
 /** A whole JSON answer, written straight to the socket (no body sniffing). */
 export function writeJson(ctx: Koa.Context, x: Exchange, body: unknown): void {
-  const text = JSON.stringify(body)
-  ctx.respond = false
-  const res = ctx.res
-  if (res.destroyed) return
-  res.writeHead(200, { ...(ctx.response.headers as Record<string, string>), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
+  // Koa writes it (as text: the body is serialised once, here).
+  ctx.type = 'application/json; charset=utf-8'
+  ctx.body = JSON.stringify(body)
   x.status = 200
 }
 
