@@ -15,13 +15,24 @@ export interface SignInSetup {
 }
 
 /** The gateway's config: sessions first, then API keys; the issuer's roles and groups mapped like Entra's. */
-export function signInConfig(issuer: { url: string; clientId: string; clientSecret: string }, extra = ''): string {
+export interface ConfigParts {
+  /** YAML lines under providers: (indented two spaces). */
+  readonly providers?: string
+  /** YAML lines under routes:. */
+  readonly routes?: string
+  /** More YAML lines under services:. */
+  readonly services?: string
+}
+
+export function signInConfig(issuer: { url: string; clientId: string; clientSecret: string }, parts: ConfigParts = {}): string {
   return `version: 1
 store: { plugin: embedded, memory: true, vector: false }
 providers:
   mock: { plugin: mock }
+${parts.providers ?? ''}
 routes:
   - { model: mock, targets: [ { provider: mock } ] }
+${parts.routes ?? ''}
 auth:
   strategies:
     - plugin: session
@@ -47,15 +58,15 @@ services:
       label: Test IdP
       role_map: { Gateway.Admin: admin, Gateway.User: user }
       claims: { department: groups }
-${extra}`
+${parts.services ?? ''}`
 }
 
 /** An issuer and a gateway that trust each other (the issuer accepts the gateway's callback, and a test's own). */
-export async function startSignIn(extra = ''): Promise<SignInSetup> {
+export async function startSignIn(parts: ConfigParts = {}): Promise<SignInSetup> {
   let gatewayUrl = ''
   // The https one is the gateway behind a TLS-terminating proxy (X-Forwarded-Proto: https).
   const issuer = await startTestIssuer({ redirectUris: () => [`${gatewayUrl}/api/v1/auth/callback`, `${gatewayUrl.replace('http:', 'https:')}/api/v1/auth/callback`, TEST_REDIRECT] })
-  const gw = await startTestGateway(signInConfig(issuer, extra))
+  const gw = await startTestGateway(signInConfig(issuer, parts))
   gatewayUrl = gw.url
   return { gw, issuer, close: async () => { await gw.close(); await issuer.close() } }
 }

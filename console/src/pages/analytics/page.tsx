@@ -4,6 +4,7 @@
  * down (a department into its users, a user into their models). What a caller sees follows their
  * role's data scope: their own requests, their department's, or everyone's.
  */
+import { useQueryClient } from '@tanstack/react-query'
 import { BarChart3Icon, RefreshCwIcon, XIcon } from 'lucide-react'
 import { useState } from 'react'
 import type { UsageGroupBy, UsageRow } from '@/api/types'
@@ -52,6 +53,11 @@ export default function AnalyticsPage() {
   const [metric, setMetric] = useState<Metric>('requests')
   const [filter, setFilter] = useState<UsageFilter>({})
   const [now, setNow] = useState(() => Date.now())
+  const queryClient = useQueryClient()
+  const refresh = () => {
+    setNow(Date.now())
+    void queryClient.invalidateQueries({ queryKey: ['analytics'] })
+  }
 
   const window = windowOf(range, now)
   const totals = useTotals(window, filter)
@@ -79,7 +85,7 @@ export default function AnalyticsPage() {
                 {Object.keys(RANGES).map((r) => <TabsTrigger key={r} value={r}>{r}</TabsTrigger>)}
               </TabsList>
             </Tabs>
-            <Button variant="outline" size="icon" aria-label="Refresh" onClick={() => setNow(Date.now())} disabled={refreshing}>
+            <Button variant="outline" size="icon" aria-label="Refresh" onClick={refresh} disabled={refreshing}>
               <RefreshCwIcon className={refreshing ? 'animate-spin' : undefined} />
             </Button>
           </>

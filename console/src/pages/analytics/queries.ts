@@ -43,6 +43,8 @@ function useUsage(key: string, window: Window, filter: UsageFilter, groupBy: Usa
     queryFn: async ({ signal }) =>
       (await api<UsageRow[]>('/analytics/usage', { query: { from: window.from, to: window.to, group_by: groupBy, interval, ...filter }, signal })).data,
     placeholderData: keepPreviousData,
+    // New requests show up without a click; the Refresh button asks at once.
+    refetchInterval: 30_000,
   })
 }
 

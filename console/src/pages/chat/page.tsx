@@ -69,7 +69,9 @@ export default function ChatPage() {
   const bottom = useRef<HTMLDivElement>(null)
 
   const chosen = model ?? models.data?.[0]
-  useEffect(() => bottom.current?.scrollIntoView({ block: 'end' }), [turns])
+  useEffect(() => {
+    bottom.current?.scrollIntoView({ block: 'end' })
+  }, [turns])
 
   const update = (id: number, change: (t: Turn) => Turn) => setTurns((all) => all.map((t) => (t.id === id ? change(t) : t)))
 
