@@ -35,7 +35,7 @@ function Stat({ label, value, hint, loading }: { label: string; value: string; h
     <Card>
       <CardContent className="p-4 sm:p-5">
         <p className="text-xs font-medium text-muted-foreground">{label}</p>
-        {loading ? <Skeleton className="mt-2 h-7 w-20" /> : <p className="mt-1 text-2xl font-semibold tabular-nums" data-stat={label}>{value}</p>}
+        {loading ? <Skeleton className="mt-2 h-7 w-20" /> : <p className="mt-1 text-xl font-semibold tabular-nums sm:text-2xl" data-stat={label}>{value}</p>}
         {hint && !loading && <p className="mt-0.5 text-xs text-muted-foreground">{hint}</p>}
       </CardContent>
     </Card>

@@ -157,8 +157,8 @@ export default function ChatPage() {
         >
           <Textarea
             aria-label="Message"
-            placeholder="Message… (Enter to send, Shift+Enter for a new line)"
-            className="max-h-48 min-h-11 resize-none"
+            placeholder="Message…"
+            className="field-sizing-content max-h-48 min-h-11 resize-none"
             rows={1}
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
@@ -175,6 +175,7 @@ export default function ChatPage() {
             </Button>
           )}
         </form>
+        <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line</p>
       </div>
     </div>
   )
