@@ -40,7 +40,8 @@ export default defineConfig({
     emptyOutDir: true,
     // Source maps stay out of the served folder: the console is small and readable in dev mode.
     sourcemap: false,
-    chunkSizeWarningLimit: 400,
+    // Minified sizes; what counts is the compressed first load, which test/console/browser.test.ts keeps under 300 kB.
+    chunkSizeWarningLimit: 500,
   },
   server: {
     // `npm run dev -w console` beside a running gateway: the API calls go to it.

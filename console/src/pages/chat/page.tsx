@@ -6,7 +6,7 @@
  */
 import { useQuery } from '@tanstack/react-query'
 import { ArrowUpIcon, BotIcon, MessageSquarePlusIcon, SquareIcon, UserIcon } from 'lucide-react'
-import { Suspense, lazy, useEffect, useRef, useState, type KeyboardEvent } from 'react'
+import { Suspense, lazy, memo, useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import { openai } from '@/api/client'
 import type { ModelList } from '@/api/types'
 import { ErrorState } from '@/components/states'
@@ -35,7 +35,8 @@ function useModels() {
   return useQuery({ queryKey: ['models'], queryFn: async ({ signal }) => (await openai<ModelList>('/models', { signal })).data.map((m) => m.id) })
 }
 
-function Bubble({ turn }: { turn: Turn }) {
+// Memoised: while an answer streams, only its own bubble renders again.
+const Bubble = memo(function Bubble({ turn }: { turn: Turn }) {
   const mine = turn.role === 'user'
   return (
     <div className={cn('flex gap-3', mine && 'flex-row-reverse')} data-role={turn.role}>
@@ -56,7 +57,7 @@ function Bubble({ turn }: { turn: Turn }) {
       </div>
     </div>
   )
-}
+})
 
 const Dot = ({ delay = '0ms' }: { delay?: string }) => <span className="size-1.5 animate-bounce rounded-full bg-muted-foreground/60" style={{ animationDelay: delay }} />
 

@@ -79,6 +79,9 @@ export default function SignInPage() {
             </Alert>
           )}
           {options.isPending && <Skeleton className="h-10 w-full" />}
+          {options.data && !oidc && !options.data.api_key && (
+            <Alert><AlertDescription>No way to sign in is enabled on this gateway: ask an admin to configure services.auth.</AlertDescription></Alert>
+          )}
           {options.isError && <Alert variant="destructive"><AlertDescription>Sign-in options could not be loaded: {(options.error as Error).message}</AlertDescription></Alert>}
           {oidc && (
             <>
@@ -87,12 +90,14 @@ export default function SignInPage() {
                   <LogInIcon /> Sign in with {oidc.label}
                 </a>
               </Button>
-              <div className="flex items-center gap-3 text-xs text-muted-foreground">
-                <span className="h-px flex-1 bg-border" /> or with an API key <span className="h-px flex-1 bg-border" />
-              </div>
+              {options.data?.api_key && (
+                <div className="flex items-center gap-3 text-xs text-muted-foreground">
+                  <span className="h-px flex-1 bg-border" /> or with an API key <span className="h-px flex-1 bg-border" />
+                </div>
+              )}
             </>
           )}
-          {options.data && (
+          {options.data?.api_key && (
             <form onSubmit={signInWithKey} className="space-y-3">
               <div className="space-y-2">
                 <Label htmlFor="api-key">API key</Label>
