@@ -3,6 +3,7 @@
  * test OIDC issuer, and a cookie-keeping HTTP client that follows a sign-in's redirects between
  * the gateway and the issuer the way a browser does.
  */
+import * as oidc from 'openid-client'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { startTestIssuer, type TestIssuer } from '../helpers/oidc-issuer.ts'
 
@@ -143,4 +144,14 @@ export class CookieClient {
 export async function signIn(setup: SignInSetup, returnTo = '/', client = new CookieClient(), headers: Record<string, string> = {}): Promise<{ client: CookieClient; landedAt: string; hops: string[] }> {
   const { hops } = await client.follow(`${setup.gw.url}/api/v1/auth/login?return_to=${encodeURIComponent(returnTo)}`, { headers })
   return { client, landedAt: hops[hops.length - 1]!, hops }
+}
+
+/** An ID token for `issuer.account`, got by a client of the test's own (not the gateway) from the same issuer. */
+export async function idTokenFor(setup: SignInSetup): Promise<string> {
+  const config = await oidc.discovery(new URL(setup.issuer.url), setup.issuer.clientId, setup.issuer.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] })
+  const verifier = oidc.randomPKCECodeVerifier()
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: TEST_REDIRECT, scope: 'openid profile email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's1' })
+  const { stoppedAt } = await new CookieClient().follow(url.href, { stopAt: TEST_REDIRECT })
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(stoppedAt!), { pkceCodeVerifier: verifier, expectedState: 's1' })
+  return tokens.id_token!
 }

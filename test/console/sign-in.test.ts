@@ -5,11 +5,10 @@
  * resolves to (the same as the jwt strategy makes of the same person's ID token).
  */
 import { createHash } from 'node:crypto'
-import * as oidc from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '../../core/plugins/api.ts'
 import { capability, startTestGateway } from '../helpers/gateway.ts'
-import { ADMIN_KEY, CookieClient, TEST_REDIRECT, signIn, startSignIn, type SignInSetup } from './helpers.ts'
+import { ADMIN_KEY, CookieClient, idTokenFor, signIn, startSignIn, type SignInSetup } from './helpers.ts'
 
 const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` }
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
@@ -47,13 +46,7 @@ describe('OIDC sign-in', () => {
     const viaSession = (await client.request(`${setup.gw.url}/api/v1/auth/me`)).body.data
 
     // The same person's ID token, got by a client of our own from the same issuer.
-    const config = await oidc.discovery(new URL(setup.issuer.url), setup.issuer.clientId, setup.issuer.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] })
-    const verifier = oidc.randomPKCECodeVerifier()
-    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: TEST_REDIRECT, scope: 'openid profile email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's1' })
-    const { stoppedAt } = await new CookieClient().follow(url.href, { stopAt: TEST_REDIRECT })
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(stoppedAt!), { pkceCodeVerifier: verifier, expectedState: 's1' })
-    const viaToken = (await client.request(`${setup.gw.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${tokens.id_token}` } })).body.data
-
+    const viaToken = (await client.request(`${setup.gw.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${await idTokenFor(setup)}` } })).body.data
     expect(viaToken.strategy).toBe('auth.jwt')
     for (const field of ['user_id', 'role', 'department', 'name', 'email'] as const) expect(viaSession[field]).toBe(viaToken[field])
     expect(viaSession).toMatchObject({ role: 'admin', department: 'finance' })
@@ -239,6 +232,14 @@ describe('API-key sign-in', () => {
     expect((await client.request(`${setup.gw.url}/api/v1/admin/routes`)).status).toBe(200)
     const bad = await new CookieClient().request(`${setup.gw.url}/api/v1/auth/session`, { method: 'POST', headers: { authorization: 'Bearer not-a-key' } })
     expect(bad.status).toBe(401)
+  })
+
+  it('trades only API keys: a bearer token\'s person signs in through the issuer', async () => {
+    setup.issuer.account = { sub: 'oidc-erin', roles: ['Gateway.User'] }
+    const res = await new CookieClient().request(`${setup.gw.url}/api/v1/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${await idTokenFor(setup)}` } })
+    expect(res.status).toBe(400)
+    expect(res.body.error).toBe('api_key_required')
+    expect(res.headers.getSetCookie()).toEqual([])
   })
 
   it('leaves a request with its own credential to the other strategies, whatever cookie it holds', async () => {

@@ -143,6 +143,8 @@ export function authRoutes(deps: AuthDeps): Service {
       const { principal } = caller
       if (principal.strategy === 'none') throw badRequest('This gateway has no auth configured: everyone is already the anonymous admin.', null, 'auth_not_configured')
       if (principal.strategy === 'auth.session') throw badRequest('Send the API key as Authorization: Bearer <key>.', null, 'credential_required')
+      // A bearer token's person signs in through the issuer (GET /login), whose session follows their user.
+      if (principal.keyId === undefined) throw badRequest('Only an API key can be traded for a session; sign in through the identity provider instead.', null, 'api_key_required')
       const key = principal.keyId && deps.identity ? await deps.identity.apiKeys.get(principal.keyId).catch(() => undefined) : undefined
       const previous = readCookie(headers, SESSION_COOKIE)
       if (previous) await sessions.revoke(previous)
