@@ -48,8 +48,12 @@ const Bubble = memo(function Bubble({ turn }: { turn: Turn }) {
           <p className="whitespace-pre-wrap break-words">{turn.content}</p>
         ) : (
           <>
-            {turn.content ? <Suspense fallback={<PlainText text={turn.content} />}><Markdown text={turn.content} /></Suspense> : turn.streaming && <span className="inline-flex gap-1 py-2" aria-label="Waiting for the answer"><Dot /><Dot delay="150ms" /><Dot delay="300ms" /></span>}
-            {turn.streaming && turn.content && <span className="ml-0.5 inline-block h-4 w-1.5 animate-pulse rounded-sm bg-primary/60 align-middle" />}
+            {turn.content ? (
+              // While streaming, a caret follows the last line (index.css: .streaming).
+              <div className={turn.streaming ? 'streaming' : undefined}>
+                <Suspense fallback={<PlainText text={turn.content} />}><Markdown text={turn.content} /></Suspense>
+              </div>
+            ) : turn.streaming && <span className="inline-flex gap-1 py-2" aria-label="Waiting for the answer"><Dot /><Dot delay="150ms" /><Dot delay="300ms" /></span>}
             {turn.stopped && <p className="mt-1 text-xs text-muted-foreground">Stopped.</p>}
             {turn.error && <p className="mt-1 text-xs text-destructive">{turn.error}</p>}
           </>
