@@ -158,13 +158,13 @@ async function writeReply(ctx: Koa.Context, scope: RequestScope, out: unknown, i
   const kind = replyKind(out)
   if (kind === 'sse') {
     const reply = out as SseReply
-    if (reply.headers) ctx.set(reply.headers as Record<string, string>)
+    if (reply.headers) ctx.set(reply.headers as Record<string, string | string[]>)
     await writeStream(ctx, { frames: reply.frames, errorFrame: reply.errorFrame }, { status: 200, error: undefined })
     return
   }
   if (kind === 'raw') {
     const reply = out as RawReply
-    if (reply.headers) ctx.set(reply.headers as Record<string, string>)
+    if (reply.headers) ctx.set(reply.headers as Record<string, string | string[]>)
     ctx.status = reply.status ?? status
     ctx.type = reply.contentType
     ctx.body = reply.body
@@ -172,7 +172,7 @@ async function writeReply(ctx: Koa.Context, scope: RequestScope, out: unknown, i
   }
   const json = kind === 'json' ? (out as JsonReply) : undefined
   const data = json ? json.data : out
-  if (json?.headers) ctx.set(json.headers as Record<string, string>)
+  if (json?.headers) ctx.set(json.headers as Record<string, string | string[]>)
   ctx.status = json?.status ?? status
   if (ctx.status === 204) return
   if (data === undefined && !inEnvelope) throw new GatewayError('The handler returned no data.', { status: 500, code: 'internal_error' })

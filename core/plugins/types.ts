@@ -408,6 +408,9 @@ export interface AccessView {
   matchesModel(patterns: readonly string[], name: string): boolean
 }
 
+/** Response headers of a reply; a list gives a header several times (`set-cookie`). */
+export type ReplyHeaders = Readonly<Record<string, string | readonly string[]>>
+
 /** A reply other than plain JSON data; make one with `reply`, `sse` or `raw`. */
 export type Reply = JsonReply | SseReply | RawReply
 
@@ -417,7 +420,7 @@ export interface JsonReply {
   readonly [REPLY]: 'json'
   readonly data: unknown
   readonly status?: number
-  readonly headers?: Readonly<Record<string, string>>
+  readonly headers?: ReplyHeaders
   /** Envelope routes: `message` and extra `meta`. */
   readonly message?: string
   readonly meta?: Readonly<Record<string, unknown>>
@@ -427,23 +430,23 @@ export interface SseReply {
   readonly frames: AsyncIterable<SseFrame>
   /** The frame that reports an error after the stream started. */
   readonly errorFrame: (error: GatewayError) => SseFrame
-  readonly headers?: Readonly<Record<string, string>>
+  readonly headers?: ReplyHeaders
 }
 export interface RawReply {
   readonly [REPLY]: 'raw'
   readonly body: Buffer | string | AsyncIterable<Uint8Array>
   readonly contentType: string
   readonly status?: number
-  readonly headers?: Readonly<Record<string, string>>
+  readonly headers?: ReplyHeaders
 }
 
 export function reply(data: unknown, options: Omit<JsonReply, typeof REPLY | 'data'> = {}): JsonReply {
   return { [REPLY]: 'json', data, ...options }
 }
-export function sse(frames: AsyncIterable<SseFrame>, errorFrame: (error: GatewayError) => SseFrame, headers?: Readonly<Record<string, string>>): SseReply {
+export function sse(frames: AsyncIterable<SseFrame>, errorFrame: (error: GatewayError) => SseFrame, headers?: ReplyHeaders): SseReply {
   return { [REPLY]: 'sse', frames, errorFrame, headers }
 }
-export function raw(body: RawReply['body'], contentType: string, options: { status?: number; headers?: Readonly<Record<string, string>> } = {}): RawReply {
+export function raw(body: RawReply['body'], contentType: string, options: { status?: number; headers?: ReplyHeaders } = {}): RawReply {
   return { [REPLY]: 'raw', body, contentType, ...options }
 }
 export function isReply(value: unknown): value is Reply {

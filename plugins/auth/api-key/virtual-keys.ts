@@ -8,7 +8,7 @@
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
 import { GatewayError, unauthorized } from '../../../core/plugins/api.ts'
-import type { ApiKeyRecord, JsonObject } from '../../contracts/capabilities.ts'
+import { keyPrincipal } from '../../contracts/principals.ts'
 import type { Principal } from '../../../core/plugins/api.ts'
 import type { ApiKeyRepository } from '../../contracts/capabilities.ts'
 import type { IdentityEvent } from '../../contracts/capabilities.ts'
@@ -91,26 +91,6 @@ export class VirtualKeys {
     const record = await this.#keys.findByHash(hash)
     if (!record) return UNKNOWN
     if (record.revokedAt) return { status: 'revoked', keyId: record.id, userId: record.userId }
-    return { status: 'active', principal: principalOf(record), expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
+    return { status: 'active', principal: keyPrincipal(record, STRATEGY), expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
   }
-}
-
-function principalOf(record: ApiKeyRecord): Principal {
-  const limits = numbersOf(record.limits)
-  return Object.freeze({
-    // A key without an owner (a service key) acts as itself.
-    userId: record.userId ?? `key:${record.id}`,
-    role: record.role,
-    keyId: record.id,
-    strategy: STRATEGY,
-    ...(limits ? { limits } : {}),
-    ...(record.department !== null ? { department: record.department } : {}),
-    ...(record.allowedModels ? { allowedModels: Object.freeze([...record.allowedModels]) } : {}),
-  })
-}
-
-/** The key's limits and budget (the keys service stores numbers only), or undefined when it has none. */
-function numbersOf(limits: JsonObject): Readonly<Record<string, number>> | undefined {
-  const entries = Object.entries(limits).filter((e): e is [string, number] => typeof e[1] === 'number')
-  return entries.length ? Object.freeze(Object.fromEntries(entries)) : undefined
 }

@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache'
 import { definePlugin, type AuthRequest, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { unauthorized } from '../../../core/plugins/api.ts'
-import { claimMapping, identityOf } from './claims.ts'
+import { claimMapping, identityOf } from '../../contracts/claims.ts'
 import { JwtPrincipals } from './principals.ts'
 import { configSchema, type JwtConfig } from './schema.ts'
 import { issuerSettings, tokenVerifier } from './verify.ts'
@@ -40,7 +40,7 @@ export default definePlugin<JwtConfig, AuthStrategy>({
   setup(ctx, config) {
     const settings = issuerSettings(config)
     const verifier = tokenVerifier(config, settings)
-    const mapping = claimMapping(config)
+    const mapping = claimMapping(config, config.entra !== undefined)
     const identity = ctx.tryGet(Identity)
     const ttlMs = config.cache_ttl_s * 1000
     const principals = new JwtPrincipals(identity?.users, { ttlMs, max: config.cache_size })

@@ -9,7 +9,8 @@ import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../../../core/plugins/api.ts'
 import type { UserRepository } from '../../contracts/capabilities.ts'
 import type { Principal } from '../../../core/plugins/api.ts'
-import type { ClaimIdentity } from './claims.ts'
+import { recordUser, type ClaimIdentity } from '../../contracts/claims.ts'
+import { userPrincipal } from '../../contracts/principals.ts'
 
 const STRATEGY = 'auth.jwt'
 const DEFAULT_ROLE = 'user'
@@ -48,21 +49,7 @@ export class JwtPrincipals {
   }
 
   async #record(identity: ClaimIdentity): Promise<Principal> {
-    const user = await this.#users!.upsertBySubject({
-      externalSubject: identity.subject,
-      ...(identity.name !== undefined ? { name: identity.name } : {}),
-      ...(identity.email !== undefined ? { email: identity.email } : {}),
-      ...(identity.role !== undefined ? { role: identity.role } : {}),
-      ...(identity.department !== undefined ? { department: identity.department } : {}),
-    })
-    return Object.freeze({
-      userId: user.id,
-      role: user.role,
-      strategy: STRATEGY,
-      ...(user.department !== null ? { department: user.department } : {}),
-      ...(user.name !== null ? { name: user.name } : {}),
-      ...(user.email !== null ? { email: user.email } : {}),
-    })
+    return userPrincipal(await recordUser(this.#users!, identity), STRATEGY)
   }
 }
 

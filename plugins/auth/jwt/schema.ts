@@ -1,15 +1,5 @@
 /** auth.jwt: its block in gateway.yaml. */
-
-/** A claim name, or several tried in order (the first present wins). A dotted path reaches a nested claim. */
-export type ClaimNames = string | string[]
-
-export interface ClaimsConfig {
-  subject?: ClaimNames
-  name?: ClaimNames
-  email?: ClaimNames
-  role?: ClaimNames
-  department?: ClaimNames
-}
+import { CLAIM_MAPPING_SCHEMA, type ClaimMappingConfig } from '../../contracts/claims.ts'
 
 export interface EntraConfig {
   tenant_id: string
@@ -17,7 +7,7 @@ export interface EntraConfig {
   authority: string
 }
 
-export interface JwtConfig {
+export interface JwtConfig extends ClaimMappingConfig {
   issuer?: string | string[]
   audience?: string | string[]
   jwks_uri?: string
@@ -28,9 +18,6 @@ export interface JwtConfig {
   jwks_cooldown_s: number
   jwks_cache_max_age_s: number
   jwks_timeout_ms: number
-  claims?: ClaimsConfig
-  role_map?: Record<string, string>
-  department_map?: Record<string, string>
   cache_ttl_s: number
   cache_size: number
 }
@@ -74,26 +61,7 @@ export const configSchema = {
     jwks_cooldown_s: { type: 'number', minimum: 0, default: 30, description: 'A token signed by an unknown key refetches the JWKS (key rotation), at most once per this many seconds.' },
     jwks_cache_max_age_s: { type: 'number', exclusiveMinimum: 0, default: 600, description: 'Refetch the JWKS when it is older than this.' },
     jwks_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
-    claims: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'Which claims make the principal. Defaults: subject sub, name name, email email, role roles (entra: subject oid, email email/preferred_username, department groups when department_map is set).',
-      properties: {
-        subject: stringOrList('The user\'s stable id.'),
-        name: stringOrList('Display name.'),
-        email: stringOrList('Email.'),
-        role: stringOrList('Role (a string or a list of strings).'),
-        department: stringOrList('Department (a string or a list of strings).'),
-      },
-    },
-    role_map: {
-      type: 'object', additionalProperties: { type: 'string', minLength: 1 },
-      description: 'Claim value → role. With several values in the token, the first entry here that the token has wins. Absent: the claim value is the role.',
-    },
-    department_map: {
-      type: 'object', additionalProperties: { type: 'string', minLength: 1 },
-      description: 'Claim value (e.g. an Entra group id) → department; the first entry the token has wins. Absent: the claim value is the department.',
-    },
+    ...CLAIM_MAPPING_SCHEMA,
     cache_ttl_s: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified token (never past its exp) and a recorded user are reused. 0: verify every request.' },
     cache_size: { type: 'integer', minimum: 1, default: 10000 },
   },

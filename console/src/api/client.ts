@@ -1,0 +1,137 @@
+/**
+ * A thin typed client of the gateway's public APIs: the management API under /api/v1 (answers in
+ * the envelope `{ success, data, message, error, details, meta }`) and the OpenAI-shaped /v1.
+ *
+ * The types it returns are written by hand in ./types.ts for now. Once the gateway publishes its
+ * OpenAPI document (GET /api/v1/openapi.json), they are to be generated from it (openapi-typescript),
+ * so that a renamed field breaks the console's build instead of a page at run time.
+ *
+ * The console signs in with a session cookie (HttpOnly, so this code never sees it); every
+ * state-changing call carries the session's CSRF token in `x-csrf-token`.
+ */
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly param: string | null
+  readonly requestId: string | null
+
+  constructor(message: string, status: number, code: string, param: string | null = null, requestId: string | null = null) {
+    super(message)
+    this.status = status
+    this.code = code
+    this.param = param
+    this.requestId = requestId
+  }
+
+  /** The feature's service is not enabled on this gateway (no route answers the path). */
+  get notEnabled(): boolean {
+    return this.status === 404 && this.code === 'unknown_url'
+  }
+}
+
+let csrfToken: string | undefined
+/** Set from /api/v1/auth/me once signed in; cleared at sign-out. */
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token
+}
+
+/** Told when a call answers 401: the session ended (expired, signed out elsewhere). */
+let onUnauthorized: (() => void) | undefined
+export function whenUnauthorized(listener: () => void): void {
+  onUnauthorized = listener
+}
+
+export type Query = Record<string, string | number | boolean | null | undefined>
+
+export interface CallOptions {
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  readonly body?: unknown
+  readonly query?: Query
+  readonly signal?: AbortSignal
+  readonly headers?: Record<string, string>
+}
+
+export interface Enveloped<T> {
+  readonly data: T
+  readonly message: string
+  readonly meta: Record<string, unknown>
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export function requestHeaders(method: string, extra: Record<string, string> = {}, json = false): Headers {
+  const headers = new Headers(extra)
+  if (json) headers.set('content-type', 'application/json')
+  if (!SAFE_METHODS.has(method) && csrfToken) headers.set('x-csrf-token', csrfToken)
+  return headers
+}
+
+export function withQuery(path: string, query: Query | undefined): string {
+  if (!query) return path
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
+  const text = params.toString()
+  return text ? `${path}?${text}` : path
+}
+
+async function send(path: string, options: CallOptions): Promise<Response> {
+  const method = options.method ?? 'GET'
+  const hasBody = options.body !== undefined
+  return fetch(withQuery(path, options.query), {
+    method,
+    headers: requestHeaders(method, options.headers, hasBody),
+    body: hasBody ? JSON.stringify(options.body) : undefined,
+    credentials: 'same-origin',
+    signal: options.signal,
+  })
+}
+
+/** The error a failed response carries, in either of the gateway's shapes. */
+export async function errorOf(res: Response): Promise<ApiError> {
+  const requestId = res.headers.get('x-request-id')
+  let body: unknown
+  try {
+    body = await res.json()
+  } catch {
+    return new ApiError(`${res.status} ${res.statusText}`, res.status, 'http_error', null, requestId)
+  }
+  const b = body as { message?: string; error?: unknown; details?: { param?: string } | null }
+  if (b && typeof b.error === 'object' && b.error !== null) {
+    const e = b.error as { message?: string; code?: string; param?: string | null }
+    return new ApiError(e.message ?? res.statusText, res.status, e.code ?? 'error', e.param ?? null, requestId)
+  }
+  return new ApiError(b?.message ?? res.statusText, res.status, typeof b?.error === 'string' ? b.error : 'error', b?.details?.param ?? null, requestId)
+}
+
+async function checked(res: Response): Promise<Response> {
+  if (res.ok) return res
+  const error = await errorOf(res)
+  if (res.status === 401) onUnauthorized?.()
+  throw error
+}
+
+/** A management-API call: the envelope's data, message and meta. */
+export async function api<T>(path: string, options: CallOptions = {}): Promise<Enveloped<T>> {
+  const res = await checked(await send(`/api/v1${path}`, options))
+  if (res.status === 204) return { data: undefined as T, message: 'ok', meta: {} }
+  const body = (await res.json()) as { data: T; message: string; meta: Record<string, unknown> }
+  return { data: body.data, message: body.message, meta: body.meta ?? {} }
+}
+
+/** A call to the OpenAI-shaped API under /v1: its body as is. */
+export async function openai<T>(path: string, options: CallOptions = {}): Promise<T> {
+  const res = await checked(await send(`/v1${path}`, options))
+  return (await res.json()) as T
+}
+
+/** A call outside both APIs (/health): its JSON body. */
+export async function plain<T>(path: string, options: CallOptions = {}): Promise<T> {
+  const res = await checked(await send(path, options))
+  return (await res.json()) as T
+}
+
+/** For streams: the raw response of a /v1 call, checked. */
+export async function openaiStream(path: string, options: CallOptions): Promise<Response> {
+  return checked(await send(`/v1${path}`, options))
+}

@@ -1,0 +1,125 @@
+/**
+ * What the gateway's APIs answer, as the console reads them. Written by hand from the services'
+ * route schemas until GET /api/v1/openapi.json exists; then generated (see client.ts).
+ */
+
+/** GET /api/v1/auth/me */
+export interface Me {
+  readonly user_id: string
+  readonly name: string | null
+  readonly email: string | null
+  readonly role: string
+  readonly department: string | null
+  readonly permissions: readonly string[]
+  readonly scope: 'own_data' | 'department_data' | 'all_data'
+  /** How the caller is signed in: `auth.session`, or `none` for the anonymous admin of a gateway without auth. */
+  readonly strategy: string
+  readonly anonymous: boolean
+  readonly session: { readonly expires_at: string; readonly csrf_token: string; readonly method: 'oidc' | 'api_key' } | null
+}
+
+/** GET /api/v1/auth/options */
+export interface SignInOptions {
+  readonly oidc: { readonly label: string } | null
+  readonly api_key: boolean
+}
+
+/** POST /api/v1/auth/logout */
+export interface SignedOut {
+  readonly redirect: string
+}
+
+/** GET /api/v1/analytics/usage */
+export interface UsageRow {
+  readonly bucket: string | null
+  readonly group: string | null
+  readonly requests: number
+  readonly errors: number
+  readonly error_rate: number
+  readonly prompt_tokens: number
+  readonly completion_tokens: number
+  readonly cached_tokens: number
+  readonly total_tokens: number
+  readonly cost_usd: number
+  readonly latency_p50_ms: number
+  readonly latency_p95_ms: number
+}
+export type UsageGroupBy = 'user' | 'department' | 'model' | 'provider' | 'route' | 'key'
+export type UsageInterval = 'hour' | 'day'
+
+/** /api/v1/keys */
+export interface ApiKey {
+  readonly id: string
+  readonly prefix: string
+  readonly name: string | null
+  readonly status: 'active' | 'revoked' | 'expired'
+  readonly user_id: string | null
+  readonly department: string | null
+  readonly role: string
+  readonly allowed_models: readonly string[] | null
+  readonly limits: Record<string, number>
+  readonly created_at: string
+  readonly expires_at: string | null
+  readonly revoked_at: string | null
+  readonly last_used_at: string | null
+}
+/** POST /api/v1/keys and /api/v1/keys/:id/rotate: the key's secret, this once. */
+export interface CreatedKey extends ApiKey {
+  readonly key: string
+  readonly replaces?: string
+}
+
+/** /api/v1/users */
+export interface User {
+  readonly id: string
+  readonly external_subject: string
+  readonly name: string | null
+  readonly email: string | null
+  readonly role: string
+  readonly department: string | null
+  readonly created_at: string
+  readonly updated_at: string
+  readonly last_seen_at: string | null
+}
+
+/** GET /api/v1/admin/routes */
+export interface RouteState {
+  readonly model: string
+  readonly strategy: string
+  readonly conditional: boolean
+  readonly targets: readonly {
+    readonly provider: string
+    readonly model: string | null
+    readonly weight: number
+    readonly timeout_ms: number | null
+    readonly retry: { readonly attempts: number; readonly backoff_ms: number; readonly max_backoff_ms: number }
+    readonly circuit: CircuitState
+  }[]
+}
+export interface CircuitState {
+  readonly state: 'closed' | 'open' | 'half-open'
+  readonly recent_failures: number
+  readonly retry_in_ms: number
+  readonly latency_ms: number | null
+}
+
+/** GET /health */
+export interface Health {
+  readonly status: 'ok' | 'degraded'
+  readonly pid: number
+  readonly config: {
+    readonly version: string
+    readonly loaded_at: string
+    readonly source: string
+    readonly last_error: { readonly at: string; readonly message: string; readonly issues?: readonly unknown[] } | null
+    readonly restart_required: readonly string[]
+    readonly providers_disabled: Record<string, string>
+    readonly routes_unavailable: readonly string[]
+    readonly reloads: { readonly ok: number; readonly failed: number }
+  }
+}
+
+/** GET /v1/models */
+export interface ModelList {
+  readonly data: readonly { readonly id: string; readonly owned_by?: string }[]
+}

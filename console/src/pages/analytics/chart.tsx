@@ -1,0 +1,95 @@
+/** Usage over time, one series per group (the largest five, the rest as "other"), with recharts. */
+import { Area, AreaChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import type { UsageRow } from '@/api/types'
+import { formatCount, formatMs, formatUsd } from '@/lib/format'
+
+export type Metric = 'requests' | 'total_tokens' | 'cost_usd' | 'latency_p95_ms'
+
+export const METRICS: Record<Metric, { label: string; format: (n: number) => string; additive: boolean }> = {
+  requests: { label: 'Requests', format: formatCount, additive: true },
+  total_tokens: { label: 'Tokens', format: formatCount, additive: true },
+  cost_usd: { label: 'Cost', format: formatUsd, additive: true },
+  latency_p95_ms: { label: 'Latency p95', format: formatMs, additive: false },
+}
+
+const COLORS = ['var(--chart-1)', 'var(--chart-2)', 'var(--chart-3)', 'var(--chart-4)', 'var(--chart-5)', 'var(--chart-6)']
+const TOP = 5
+const OTHER = 'other'
+
+interface Props {
+  readonly rows: readonly UsageRow[]
+  readonly buckets: readonly string[]
+  readonly metric: Metric
+  readonly hourly: boolean
+  readonly label: (group: string | null) => string
+}
+
+export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
+  const { format, additive } = METRICS[metric]
+  const totals = new Map<string, number>()
+  for (const r of rows) totals.set(label(r.group), (totals.get(label(r.group)) ?? 0) + (additive ? r[metric] : r.requests))
+  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g)
+  const shown = ranked.slice(0, TOP)
+  const hasOther = additive && ranked.length > TOP
+  const series = hasOther ? [...shown, OTHER] : shown
+
+  const byBucket = new Map<string, Record<string, number | string>>(buckets.map((b) => [b, { bucket: b }]))
+  for (const r of rows) {
+    const point = byBucket.get(r.bucket ?? '')
+    if (!point) continue
+    const name = label(r.group)
+    const key = shown.includes(name) ? name : hasOther ? OTHER : undefined
+    if (key === undefined) continue
+    point[key] = ((point[key] as number | undefined) ?? 0) + r[metric]
+  }
+  const data = [...byBucket.values()].map((p) => {
+    if (additive) for (const s of series) p[s] ??= 0
+    return p
+  })
+  const tick = (iso: string) => new Date(iso).toLocaleString(undefined, hourly ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric' })
+  const common = {
+    data,
+    margin: { top: 8, right: 8, left: 0, bottom: 0 },
+  }
+  const axes = (
+    <>
+      <CartesianGrid vertical={false} stroke="var(--border)" />
+      <XAxis dataKey="bucket" tickFormatter={tick} tickLine={false} axisLine={false} minTickGap={32} fontSize={12} stroke="var(--muted-foreground)" />
+      <YAxis tickFormatter={(n: number) => format(n)} tickLine={false} axisLine={false} width={64} fontSize={12} stroke="var(--muted-foreground)" />
+      <Tooltip
+        labelFormatter={(iso) => new Date(String(iso)).toLocaleString(undefined, hourly ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' })}
+        formatter={(value) => format(Number(value))}
+        contentStyle={{ background: 'var(--popover)', border: '1px solid var(--border)', borderRadius: 8, fontSize: 12 }}
+      />
+    </>
+  )
+  return (
+    <div className="h-72 w-full" role="img" aria-label={`${METRICS[metric].label} over time`}>
+      <ResponsiveContainer width="100%" height="100%">
+        {additive ? (
+          <AreaChart {...common}>
+            {axes}
+            {series.map((s, i) => (
+              <Area key={s} type="monotone" dataKey={s} stackId="1" stroke={COLORS[i % COLORS.length]} fill={COLORS[i % COLORS.length]} fillOpacity={0.25} strokeWidth={2} isAnimationActive={false} />
+            ))}
+          </AreaChart>
+        ) : (
+          <LineChart {...common}>
+            {axes}
+            {series.map((s, i) => (
+              <Line key={s} type="monotone" dataKey={s} stroke={COLORS[i % COLORS.length]} strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
+            ))}
+          </LineChart>
+        )}
+      </ResponsiveContainer>
+      <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-muted-foreground">
+        {series.map((s, i) => (
+          <li key={s} className="flex items-center gap-1.5">
+            <span className="size-2.5 rounded-sm" style={{ background: COLORS[i % COLORS.length] }} />
+            {s}
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
+}

@@ -1,0 +1,190 @@
+/**
+ * Usage and cost over time (GET /api/v1/analytics/usage): totals, a chart per metric by
+ * department / user / model / provider / route / key, a time range picker, and a table to drill
+ * down (a department into its users, a user into their models). What a caller sees follows their
+ * role's data scope: their own requests, their department's, or everyone's.
+ */
+import { useQueryClient } from '@tanstack/react-query'
+import { BarChart3Icon, RefreshCwIcon, XIcon } from 'lucide-react'
+import { useState } from 'react'
+import type { UsageGroupBy, UsageRow } from '@/api/types'
+import { useSession } from '@/auth/session'
+import { PageHeader } from '@/components/page-header'
+import { PageBody } from '@/components/shell'
+import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { Badge } from '@/components/ui/badge'
+import { Button } from '@/components/ui/button'
+import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card'
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
+import { Skeleton } from '@/components/ui/skeleton'
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
+import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
+import { formatCount, formatMs, formatPercent, formatUsd } from '@/lib/format'
+import { METRICS, UsageChart, type Metric } from './chart'
+import { RANGES, bucketsOf, useBreakdown, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
+
+const GROUP_LABELS: Record<UsageGroupBy, string> = { department: 'Department', user: 'User', model: 'Model', provider: 'Provider', route: 'Route', key: 'Key' }
+/** A row of these opens the next level: a department's users, a user's models. */
+const DRILL: Partial<Record<UsageGroupBy, { filter: keyof UsageFilter; next: UsageGroupBy }>> = {
+  department: { filter: 'department', next: 'user' },
+  user: { filter: 'user_id', next: 'model' },
+}
+
+function Stat({ label, value, hint, loading }: { label: string; value: string; hint?: string; loading: boolean }) {
+  return (
+    <Card>
+      <CardContent className="p-4 sm:p-5">
+        <p className="text-xs font-medium text-muted-foreground">{label}</p>
+        {loading ? <Skeleton className="mt-2 h-7 w-20" /> : <p className="mt-1 text-xl font-semibold tabular-nums sm:text-2xl" data-stat={label}>{value}</p>}
+        {hint && !loading && <p className="mt-0.5 text-xs text-muted-foreground">{hint}</p>}
+      </CardContent>
+    </Card>
+  )
+}
+
+export default function AnalyticsPage() {
+  const { me, can } = useSession()
+  const groups: UsageGroupBy[] =
+    me.scope === 'all_data' ? ['model', 'provider', 'department', 'user', 'route', 'key']
+      : me.scope === 'department_data' ? ['model', 'provider', 'user', 'route', 'key']
+        : ['model', 'provider', 'route', 'key']
+  const [range, setRange] = useState<Range>('7d')
+  const [groupBy, setGroupBy] = useState<UsageGroupBy>('model')
+  const [metric, setMetric] = useState<Metric>('requests')
+  const [filter, setFilter] = useState<UsageFilter>({})
+  const [now, setNow] = useState(() => Date.now())
+  const queryClient = useQueryClient()
+  const refresh = () => {
+    setNow(Date.now())
+    void queryClient.invalidateQueries({ queryKey: ['analytics'] })
+  }
+
+  const window = windowOf(range, now)
+  const totals = useTotals(window, filter)
+  const series = useSeries(window, filter, groupBy)
+  const breakdown = useBreakdown(window, filter, groupBy)
+  const names = useUserNames(can('view_users'))
+  const label = (group: string | null): string => {
+    if (group === null) return groupBy === 'department' ? 'no department' : 'none'
+    return groupBy === 'user' ? names.data?.get(group) ?? group : group
+  }
+
+  const total: UsageRow | undefined = totals.data?.[0]
+  const refreshing = totals.isFetching || series.isFetching || breakdown.isFetching
+  const drill = DRILL[groupBy]
+
+  return (
+    <PageBody>
+      <PageHeader
+        title="Analytics"
+        description={me.scope === 'all_data' ? 'Every request through the gateway.' : me.scope === 'department_data' ? `Requests of the ${me.department} department.` : 'Your own requests.'}
+        actions={
+          <>
+            <Tabs value={range} onValueChange={(v) => setRange(v as Range)}>
+              <TabsList aria-label="Time range">
+                {Object.keys(RANGES).map((r) => <TabsTrigger key={r} value={r}>{r}</TabsTrigger>)}
+              </TabsList>
+            </Tabs>
+            <Button variant="outline" size="icon" aria-label="Refresh" onClick={refresh} disabled={refreshing}>
+              <RefreshCwIcon className={refreshing ? 'animate-spin' : undefined} />
+            </Button>
+          </>
+        }
+      />
+
+      {(filter.department || filter.user_id) && (
+        <div className="mb-4 flex flex-wrap items-center gap-2 text-sm">
+          <span className="text-muted-foreground">Showing</span>
+          {filter.department && <Badge variant="outline">department: {filter.department}</Badge>}
+          {filter.user_id && <Badge variant="outline">user: {names.data?.get(filter.user_id) ?? filter.user_id}</Badge>}
+          <Button variant="ghost" size="sm" onClick={() => { setFilter({}); setGroupBy('model') }}>
+            <XIcon /> Clear
+          </Button>
+        </div>
+      )}
+
+      {totals.isError ? (
+        <ErrorState error={totals.error} retry={() => void totals.refetch()} service="analytics" />
+      ) : (
+        <div className="space-y-6">
+          <div className="grid grid-cols-2 gap-3 lg:grid-cols-4">
+            <Stat label="Requests" value={formatCount(total?.requests ?? 0)} hint={total ? `${formatPercent(total.error_rate)} errors` : undefined} loading={totals.isPending} />
+            <Stat label="Tokens" value={formatCount(total?.total_tokens ?? 0)} hint={total ? `${formatCount(total.prompt_tokens)} in · ${formatCount(total.completion_tokens)} out` : undefined} loading={totals.isPending} />
+            <Stat label="Cost" value={formatUsd(total?.cost_usd ?? 0)} loading={totals.isPending} />
+            <Stat label="Latency p50 / p95" value={total && total.requests ? `${formatMs(total.latency_p50_ms)} / ${formatMs(total.latency_p95_ms)}` : '—'} loading={totals.isPending} />
+          </div>
+
+          <Card>
+            <CardHeader className="flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
+              <Tabs value={metric} onValueChange={(v) => setMetric(v as Metric)}>
+                <TabsList aria-label="Metric" className="max-w-full overflow-x-auto">
+                  {(Object.keys(METRICS) as Metric[]).map((m) => <TabsTrigger key={m} value={m}>{METRICS[m].label}</TabsTrigger>)}
+                </TabsList>
+              </Tabs>
+              <div className="flex items-center gap-2">
+                <span className="text-sm text-muted-foreground">by</span>
+                <Select value={groupBy} onValueChange={(v) => setGroupBy(v as UsageGroupBy)}>
+                  <SelectTrigger className="w-36" aria-label="Group by"><SelectValue /></SelectTrigger>
+                  <SelectContent>
+                    {groups.map((g) => <SelectItem key={g} value={g}>{GROUP_LABELS[g]}</SelectItem>)}
+                  </SelectContent>
+                </Select>
+              </div>
+            </CardHeader>
+            <CardContent>
+              {series.isPending && <Skeleton className="h-72 w-full" />}
+              {series.isError && <ErrorState error={series.error} retry={() => void series.refetch()} />}
+              {series.data && (total?.requests ?? 0) === 0 && (
+                <EmptyState icon={<BarChart3Icon />} title="No requests in this range">Requests through /v1 show up here within seconds.</EmptyState>
+              )}
+              {series.data && (total?.requests ?? 0) > 0 && (
+                <UsageChart rows={series.data} buckets={bucketsOf(window)} metric={metric} hourly={window.interval === 'hour'} label={label} />
+              )}
+            </CardContent>
+          </Card>
+
+          <Card className="overflow-hidden">
+            <CardHeader>
+              <CardTitle>By {GROUP_LABELS[groupBy].toLowerCase()}</CardTitle>
+              {drill && <p className="text-xs text-muted-foreground">Select a row to see its {GROUP_LABELS[drill.next].toLowerCase()}s.</p>}
+            </CardHeader>
+            {breakdown.isPending && <CardContent><LoadingRows rows={3} /></CardContent>}
+            {breakdown.isError && <CardContent><ErrorState error={breakdown.error} retry={() => void breakdown.refetch()} /></CardContent>}
+            {breakdown.data && breakdown.data.length === 0 && <CardContent><p className="py-6 text-center text-sm text-muted-foreground">Nothing in this range.</p></CardContent>}
+            {breakdown.data && breakdown.data.length > 0 && (
+              <Table>
+                <TableHeader>
+                  <TableRow>
+                    <TableHead>{GROUP_LABELS[groupBy]}</TableHead>
+                    <TableHead className="text-right">Requests</TableHead>
+                    <TableHead className="text-right">Errors</TableHead>
+                    <TableHead className="text-right">Tokens</TableHead>
+                    <TableHead className="text-right">Cost</TableHead>
+                    <TableHead className="hidden text-right sm:table-cell">p50</TableHead>
+                    <TableHead className="hidden text-right sm:table-cell">p95</TableHead>
+                  </TableRow>
+                </TableHeader>
+                <TableBody>
+                  {[...breakdown.data].sort((a, b) => b.requests - a.requests).map((row) => {
+                    const open = drill && row.group !== null ? () => { setFilter({ ...filter, [drill.filter]: row.group! }); setGroupBy(drill.next) } : undefined
+                    return (
+                      <TableRow key={row.group ?? ''} className={open ? 'cursor-pointer' : undefined} onClick={open} data-group={row.group ?? ''}>
+                        <TableCell className="max-w-64 truncate font-medium">{open ? <button type="button" className="hover:underline">{label(row.group)}</button> : label(row.group)}</TableCell>
+                        <TableCell className="text-right tabular-nums">{formatCount(row.requests)}</TableCell>
+                        <TableCell className="text-right tabular-nums">{row.errors ? <span className="text-destructive">{formatCount(row.errors)}</span> : 0}</TableCell>
+                        <TableCell className="text-right tabular-nums">{formatCount(row.total_tokens)}</TableCell>
+                        <TableCell className="text-right tabular-nums">{formatUsd(row.cost_usd)}</TableCell>
+                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatMs(row.latency_p50_ms)}</TableCell>
+                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatMs(row.latency_p95_ms)}</TableCell>
+                      </TableRow>
+                    )
+                  })}
+                </TableBody>
+              </Table>
+            )}
+          </Card>
+        </div>
+      )}
+    </PageBody>
+  )
+}

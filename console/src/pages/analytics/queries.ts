@@ -1,0 +1,64 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query'
+import { api } from '@/api/client'
+import type { UsageGroupBy, UsageInterval, UsageRow, User } from '@/api/types'
+
+export const RANGES = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30, '90d': 24 * 90 } as const
+export type Range = keyof typeof RANGES
+
+export interface UsageFilter {
+  readonly department?: string
+  readonly user_id?: string
+}
+
+export interface Window {
+  readonly from: string
+  readonly to: string
+  readonly interval: UsageInterval
+}
+
+const HOUR_MS = 3_600_000
+
+/** The range ending now (to the minute, so repeated renders share one cache entry), by hour up to two days, else by day. */
+export function windowOf(range: Range, now: number): Window {
+  const to = Math.ceil(now / 60_000) * 60_000
+  const hours = RANGES[range]
+  const interval: UsageInterval = hours <= 48 ? 'hour' : 'day'
+  // Whole buckets: the first one starts at its hour or day.
+  const step = interval === 'hour' ? HOUR_MS : 24 * HOUR_MS
+  const from = Math.floor((to - hours * HOUR_MS) / step) * step + step
+  return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), interval }
+}
+
+/** Every bucket start in the window, so buckets without requests show as zero. */
+export function bucketsOf(window: Window): string[] {
+  const step = window.interval === 'hour' ? HOUR_MS : 24 * HOUR_MS
+  const out: string[] = []
+  for (let t = new Date(window.from).getTime(); t < new Date(window.to).getTime(); t += step) out.push(new Date(t).toISOString())
+  return out
+}
+
+function useUsage(key: string, window: Window, filter: UsageFilter, groupBy: UsageGroupBy | undefined, interval: UsageInterval | undefined) {
+  return useQuery({
+    queryKey: ['analytics', key, window.from, window.to, filter, groupBy, interval],
+    queryFn: async ({ signal }) =>
+      (await api<UsageRow[]>('/analytics/usage', { query: { from: window.from, to: window.to, group_by: groupBy, interval, ...filter }, signal })).data,
+    placeholderData: keepPreviousData,
+    // New requests show up without a click; the Refresh button asks at once.
+    refetchInterval: 30_000,
+  })
+}
+
+export const useTotals = (window: Window, filter: UsageFilter) => useUsage('totals', window, filter, undefined, undefined)
+export const useSeries = (window: Window, filter: UsageFilter, groupBy: UsageGroupBy) => useUsage('series', window, filter, groupBy, window.interval)
+export const useBreakdown = (window: Window, filter: UsageFilter, groupBy: UsageGroupBy) => useUsage('breakdown', window, filter, groupBy, undefined)
+
+/** User names for user ids, when the caller may list users. */
+export function useUserNames(enabled: boolean) {
+  return useQuery({
+    queryKey: ['users'],
+    queryFn: async ({ signal }) => (await api<User[]>('/users', { query: { limit: 1000 }, signal })).data,
+    enabled,
+    select: (users) => new Map(users.map((u) => [u.id, u.name ?? u.email ?? u.external_subject])),
+    retry: false,
+  })
+}

@@ -1,0 +1,145 @@
+/**
+ * What the running config is doing, refreshed every few seconds: its version and reloads, the
+ * last reload error, providers left out (no key in the environment), and every route with its
+ * targets' circuit state and latency (GET /health, GET /api/v1/admin/routes).
+ */
+import { useQuery } from '@tanstack/react-query'
+import { CircleAlertIcon, RouteIcon } from 'lucide-react'
+import { api, plain } from '@/api/client'
+import type { Health, RouteState } from '@/api/types'
+import { PageHeader } from '@/components/page-header'
+import { PageBody } from '@/components/shell'
+import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { Alert, AlertDescription, AlertTitle } from '@/components/ui/alert'
+import { Badge } from '@/components/ui/badge'
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
+import { Skeleton } from '@/components/ui/skeleton'
+import { formatDateTime, formatMs } from '@/lib/format'
+
+const REFRESH_MS = 5000
+const CIRCUIT_BADGE = { closed: 'success', open: 'destructive', 'half-open': 'warning' } as const
+
+function useHealth() {
+  return useQuery({ queryKey: ['health'], queryFn: ({ signal }) => plain<Health>('/health', { signal }), refetchInterval: REFRESH_MS })
+}
+function useRoutes() {
+  return useQuery({ queryKey: ['admin', 'routes'], queryFn: async ({ signal }) => (await api<RouteState[]>('/admin/routes', { signal })).data, refetchInterval: REFRESH_MS })
+}
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs text-muted-foreground">{label}</dt>
+      <dd className="mt-0.5 truncate text-sm font-medium">{children}</dd>
+    </div>
+  )
+}
+
+function ConfigCard({ health }: { health: Health }) {
+  const { config } = health
+  const disabled = Object.entries(config.providers_disabled)
+  return (
+    <Card>
+      <CardHeader className="flex-row items-center justify-between">
+        <div>
+          <CardTitle>Configuration</CardTitle>
+          <CardDescription>{config.source}</CardDescription>
+        </div>
+        <Badge variant={health.status === 'ok' ? 'success' : 'warning'}>{health.status}</Badge>
+      </CardHeader>
+      <CardContent className="space-y-4">
+        <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4">
+          <Fact label="Version"><span className="font-mono">{config.version.slice(0, 12)}</span></Fact>
+          <Fact label="Loaded">{formatDateTime(config.loaded_at)}</Fact>
+          <Fact label="Reloads">{config.reloads.ok} ok · {config.reloads.failed} failed</Fact>
+          <Fact label="Process">pid {health.pid}</Fact>
+        </dl>
+        {config.last_error && (
+          <Alert variant="destructive">
+            <CircleAlertIcon />
+            <div>
+              <AlertTitle>The last reload failed ({formatDateTime(config.last_error.at)}); the previous config keeps serving</AlertTitle>
+              <AlertDescription className="mt-1 font-mono text-xs whitespace-pre-wrap">{config.last_error.message}</AlertDescription>
+            </div>
+          </Alert>
+        )}
+        {config.restart_required.length > 0 && (
+          <Alert variant="warning"><AlertDescription>Changed settings need a restart: {config.restart_required.join(', ')}</AlertDescription></Alert>
+        )}
+        {disabled.length > 0 && (
+          <div>
+            <p className="mb-2 text-xs text-muted-foreground">Providers left out</p>
+            <ul className="flex flex-wrap gap-2">
+              {disabled.map(([name, reason]) => (
+                <li key={name} title={reason}><Badge variant="secondary">{name}</Badge></li>
+              ))}
+            </ul>
+            {config.routes_unavailable.length > 0 && <p className="mt-2 text-xs text-muted-foreground">Routes without a target: {config.routes_unavailable.join(', ')}</p>}
+          </div>
+        )}
+      </CardContent>
+    </Card>
+  )
+}
+
+function RouteCard({ route }: { route: RouteState }) {
+  return (
+    <Card data-route={route.model}>
+      <CardHeader className="flex-row items-center justify-between gap-2">
+        <CardTitle className="truncate font-mono">{route.model}</CardTitle>
+        <div className="flex shrink-0 gap-1.5">
+          {route.conditional && <Badge variant="outline">conditional</Badge>}
+          <Badge variant="secondary">{route.strategy}</Badge>
+        </div>
+      </CardHeader>
+      <CardContent>
+        <ul className="divide-y">
+          {route.targets.map((t, i) => (
+            <li key={i} className="flex items-center justify-between gap-3 py-2 text-sm">
+              <span className="min-w-0 truncate">
+                <span className="font-medium">{t.provider}</span>
+                <span className="text-muted-foreground"> · {t.model ?? 'model as asked'}</span>
+              </span>
+              <span className="flex shrink-0 items-center gap-2 text-xs text-muted-foreground">
+                {t.circuit.latency_ms !== null && <span>{formatMs(t.circuit.latency_ms)}</span>}
+                <Badge variant={CIRCUIT_BADGE[t.circuit.state] ?? 'secondary'} title={t.circuit.state === 'open' ? `retry in ${formatMs(t.circuit.retry_in_ms)}` : `${t.circuit.recent_failures} recent failures`}>
+                  {t.circuit.state}
+                </Badge>
+              </span>
+            </li>
+          ))}
+        </ul>
+      </CardContent>
+    </Card>
+  )
+}
+
+export default function GatewayPage() {
+  const health = useHealth()
+  const routes = useRoutes()
+  return (
+    <PageBody>
+      <PageHeader
+        title="Gateway"
+        description="The running configuration and the state of every route. Refreshes every 5 seconds."
+        actions={<span className="flex items-center gap-2 text-xs text-muted-foreground"><span className="size-2 animate-pulse rounded-full bg-emerald-500" /> live</span>}
+      />
+      <div className="space-y-6">
+        {health.isPending && <Skeleton className="h-40 w-full rounded-xl" />}
+        {health.isError && <ErrorState error={health.error} retry={() => void health.refetch()} />}
+        {health.data && <ConfigCard health={health.data} />}
+        <section>
+          <h2 className="mb-3 text-sm font-semibold">Routes</h2>
+          {routes.isPending && <LoadingRows rows={4} />}
+          {routes.isError && <ErrorState error={routes.error} retry={() => void routes.refetch()} />}
+          {routes.data?.length === 0 && <EmptyState icon={<RouteIcon />} title="No routes">Add routes under <code className="font-mono text-xs">routes:</code> in gateway.yaml.</EmptyState>}
+          {routes.data && routes.data.length > 0 && (
+            <div className="grid gap-4 md:grid-cols-2">
+              {routes.data.map((route, i) => <RouteCard key={`${route.model}-${i}`} route={route} />)}
+            </div>
+          )}
+        </section>
+      </div>
+    </PageBody>
+  )
+}

@@ -1,0 +1,224 @@
+/**
+ * API keys within the caller's reach (their own, their department's, or all): create one (its
+ * secret is shown once, with a copy button), rotate it (a new secret, the old one revoked), revoke.
+ */
+import { KeyRoundIcon, MoreHorizontalIcon, PlusIcon, RotateCwIcon, TriangleAlertIcon, XCircleIcon } from 'lucide-react'
+import { useState, type FormEvent } from 'react'
+import type { ApiKey, CreatedKey } from '@/api/types'
+import { CopyButton } from '@/components/copy-button'
+import { PageHeader } from '@/components/page-header'
+import { PageBody } from '@/components/shell'
+import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { Alert, AlertDescription } from '@/components/ui/alert'
+import { Badge } from '@/components/ui/badge'
+import { Button } from '@/components/ui/button'
+import { Card } from '@/components/ui/card'
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
+import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuTrigger } from '@/components/ui/dropdown-menu'
+import { Input } from '@/components/ui/input'
+import { Label } from '@/components/ui/label'
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
+import { formatDateTime, formatRelative } from '@/lib/format'
+import { useCreateKey, useKeys, useRevokeKey, useRotateKey } from './queries'
+
+const STATUS_BADGE = { active: 'success', revoked: 'destructive', expired: 'secondary' } as const
+const EXPIRY_DAYS = { never: 0, '30': 30, '90': 90, '365': 365 } as const
+
+function CreateKeyDialog({ open, onOpenChange, onCreated }: { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (key: CreatedKey) => void }) {
+  const create = useCreateKey()
+  const [name, setName] = useState('')
+  const [models, setModels] = useState('')
+  const [expiry, setExpiry] = useState<keyof typeof EXPIRY_DAYS>('90')
+
+  async function submit(event: FormEvent) {
+    event.preventDefault()
+    const days = EXPIRY_DAYS[expiry]
+    const allowed = models.split(',').map((m) => m.trim()).filter(Boolean)
+    const key = await create.mutateAsync({
+      name: name.trim(),
+      ...(allowed.length ? { allowed_models: allowed } : {}),
+      ...(days ? { expires_at: new Date(Date.now() + days * 86_400_000).toISOString() } : {}),
+    })
+    setName('')
+    setModels('')
+    onCreated(key)
+  }
+
+  return (
+    <Dialog open={open} onOpenChange={(next) => { create.reset(); onOpenChange(next) }}>
+      <DialogContent>
+        <form onSubmit={submit} className="grid gap-4">
+          <DialogHeader>
+            <DialogTitle>New API key</DialogTitle>
+            <DialogDescription>It acts as you, with your role and department, limited by what you set here.</DialogDescription>
+          </DialogHeader>
+          <div className="grid gap-2">
+            <Label htmlFor="key-name">Name</Label>
+            <Input id="key-name" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. notebook, ci-pipeline" maxLength={100} required />
+          </div>
+          <div className="grid gap-2">
+            <Label htmlFor="key-models">Allowed models <span className="font-normal text-muted-foreground">(optional, comma-separated, globs allowed)</span></Label>
+            <Input id="key-models" value={models} onChange={(e) => setModels(e.target.value)} placeholder="all your role allows" />
+          </div>
+          <div className="grid gap-2">
+            <Label htmlFor="key-expiry">Expires</Label>
+            <Select value={expiry} onValueChange={(v) => setExpiry(v as keyof typeof EXPIRY_DAYS)}>
+              <SelectTrigger id="key-expiry"><SelectValue /></SelectTrigger>
+              <SelectContent>
+                <SelectItem value="30">in 30 days</SelectItem>
+                <SelectItem value="90">in 90 days</SelectItem>
+                <SelectItem value="365">in a year</SelectItem>
+                <SelectItem value="never">never</SelectItem>
+              </SelectContent>
+            </Select>
+          </div>
+          {create.isError && <Alert variant="destructive"><AlertDescription>{(create.error as Error).message}</AlertDescription></Alert>}
+          <DialogFooter>
+            <Button type="button" variant="outline" onClick={() => onOpenChange(false)}>Cancel</Button>
+            <Button type="submit" disabled={create.isPending || !name.trim()}>{create.isPending ? 'Creating…' : 'Create key'}</Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  )
+}
+
+/** The secret of a new or rotated key: shown here once, never again. */
+function SecretDialog({ secret, onClose }: { secret: CreatedKey | undefined; onClose: () => void }) {
+  return (
+    <Dialog open={secret !== undefined} onOpenChange={(open) => !open && onClose()}>
+      <DialogContent onInteractOutside={(e) => e.preventDefault()}>
+        <DialogHeader>
+          <DialogTitle>{secret?.replaces ? 'Key rotated' : 'Key created'}</DialogTitle>
+          <DialogDescription>Copy it now: the gateway keeps only a hash and cannot show it again.</DialogDescription>
+        </DialogHeader>
+        <div className="flex items-center gap-2">
+          <Input readOnly value={secret?.key ?? ''} className="font-mono text-xs" data-copy-source aria-label="New key" onFocus={(e) => e.target.select()} />
+          {secret && <CopyButton text={secret.key} />}
+        </div>
+        <Alert variant="warning">
+          <TriangleAlertIcon />
+          <AlertDescription>Anyone with this key can call the gateway as {secret?.name ?? 'this key'}. Keep it in a secret store, not in code.</AlertDescription>
+        </Alert>
+        <DialogFooter>
+          <Button onClick={onClose}>I have copied it</Button>
+        </DialogFooter>
+      </DialogContent>
+    </Dialog>
+  )
+}
+
+function ConfirmRevoke({ target, onClose }: { target: ApiKey | undefined; onClose: () => void }) {
+  const revoke = useRevokeKey()
+  return (
+    <Dialog open={target !== undefined} onOpenChange={(open) => { if (!open) { revoke.reset(); onClose() } }}>
+      <DialogContent>
+        <DialogHeader>
+          <DialogTitle>Revoke {target?.name ?? target?.prefix}?</DialogTitle>
+          <DialogDescription>Requests with this key are refused from now on. This cannot be undone.</DialogDescription>
+        </DialogHeader>
+        {revoke.isError && <Alert variant="destructive"><AlertDescription>{(revoke.error as Error).message}</AlertDescription></Alert>}
+        <DialogFooter>
+          <Button variant="outline" onClick={onClose}>Cancel</Button>
+          <Button variant="destructive" disabled={revoke.isPending} onClick={async () => { await revoke.mutateAsync(target!.id); onClose() }}>
+            {revoke.isPending ? 'Revoking…' : 'Revoke key'}
+          </Button>
+        </DialogFooter>
+      </DialogContent>
+    </Dialog>
+  )
+}
+
+export default function KeysPage() {
+  const [showRevoked, setShowRevoked] = useState(false)
+  const keys = useKeys(showRevoked)
+  const rotate = useRotateKey()
+  const [creating, setCreating] = useState(false)
+  const [secret, setSecret] = useState<CreatedKey>()
+  const [revoking, setRevoking] = useState<ApiKey>()
+
+  const newKey = (
+    <Button onClick={() => setCreating(true)}>
+      <PlusIcon /> New key
+    </Button>
+  )
+
+  return (
+    <PageBody>
+      <PageHeader
+        title="API keys"
+        description="Keys for scripts and applications: OpenAI's SDKs take them as their API key."
+        actions={
+          <>
+            <Button variant="outline" onClick={() => setShowRevoked((v) => !v)} aria-pressed={showRevoked}>
+              {showRevoked ? 'Hide revoked' : 'Show revoked'}
+            </Button>
+            {newKey}
+          </>
+        }
+      />
+      {rotate.isError && <Alert variant="destructive" className="mb-4"><AlertDescription>Rotation failed: {(rotate.error as Error).message}</AlertDescription></Alert>}
+      {keys.isPending && <LoadingRows rows={5} />}
+      {keys.isError && <ErrorState error={keys.error} retry={() => void keys.refetch()} service="keys" />}
+      {keys.data?.length === 0 && (
+        <EmptyState icon={<KeyRoundIcon />} title="No keys yet" action={newKey}>
+          Create a key to call the gateway from code: <code className="font-mono text-xs">base_url=…/v1</code> and the key as the API key.
+        </EmptyState>
+      )}
+      {keys.data && keys.data.length > 0 && (
+        <Card className="overflow-hidden">
+          <Table>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Name</TableHead>
+                <TableHead>Key</TableHead>
+                <TableHead>Status</TableHead>
+                <TableHead>Role</TableHead>
+                <TableHead className="hidden lg:table-cell">Department</TableHead>
+                <TableHead className="hidden md:table-cell">Last used</TableHead>
+                <TableHead className="hidden lg:table-cell">Expires</TableHead>
+                <TableHead className="w-10"><span className="sr-only">Actions</span></TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {keys.data.map((key) => (
+                <TableRow key={key.id} data-key-id={key.id}>
+                  <TableCell className="max-w-48 truncate font-medium">{key.name ?? '—'}</TableCell>
+                  <TableCell className="font-mono text-xs text-muted-foreground">{key.prefix}…</TableCell>
+                  <TableCell><Badge variant={STATUS_BADGE[key.status]}>{key.status}</Badge></TableCell>
+                  <TableCell>{key.role}</TableCell>
+                  <TableCell className="hidden lg:table-cell">{key.department ?? '—'}</TableCell>
+                  <TableCell className="hidden text-muted-foreground md:table-cell">{formatRelative(key.last_used_at)}</TableCell>
+                  <TableCell className="hidden text-muted-foreground lg:table-cell">{key.expires_at ? formatDateTime(key.expires_at) : 'never'}</TableCell>
+                  <TableCell>
+                    {key.status === 'active' && (
+                      <DropdownMenu>
+                        <DropdownMenuTrigger asChild>
+                          <Button variant="ghost" size="icon" aria-label={`Actions for ${key.name ?? key.prefix}`}>
+                            <MoreHorizontalIcon />
+                          </Button>
+                        </DropdownMenuTrigger>
+                        <DropdownMenuContent align="end">
+                          <DropdownMenuItem disabled={rotate.isPending} onSelect={async () => setSecret(await rotate.mutateAsync(key.id))}>
+                            <RotateCwIcon /> Rotate
+                          </DropdownMenuItem>
+                          <DropdownMenuItem className="text-destructive focus:text-destructive" onSelect={() => setRevoking(key)}>
+                            <XCircleIcon /> Revoke
+                          </DropdownMenuItem>
+                        </DropdownMenuContent>
+                      </DropdownMenu>
+                    )}
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Card>
+      )}
+      <CreateKeyDialog open={creating} onOpenChange={setCreating} onCreated={(key) => { setCreating(false); setSecret(key) }} />
+      <SecretDialog secret={secret} onClose={() => setSecret(undefined)} />
+      <ConfirmRevoke target={revoking} onClose={() => setRevoking(undefined)} />
+    </PageBody>
+  )
+}

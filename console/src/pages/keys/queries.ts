@@ -1,0 +1,25 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { api } from '@/api/client'
+import type { ApiKey, CreatedKey } from '@/api/types'
+
+export interface NewKey {
+  readonly name: string
+  readonly allowed_models?: readonly string[]
+  readonly expires_at?: string
+}
+
+export function useKeys(includeRevoked: boolean) {
+  return useQuery({
+    queryKey: ['keys', { includeRevoked }],
+    queryFn: async ({ signal }) => (await api<ApiKey[]>('/keys', { query: { include_revoked: includeRevoked, limit: 500 }, signal })).data,
+  })
+}
+
+function useKeyMutation<In, Out>(call: (input: In) => Promise<Out>) {
+  const queryClient = useQueryClient()
+  return useMutation({ mutationFn: call, onSuccess: () => queryClient.invalidateQueries({ queryKey: ['keys'] }) })
+}
+
+export const useCreateKey = () => useKeyMutation(async (input: NewKey) => (await api<CreatedKey>('/keys', { method: 'POST', body: input })).data)
+export const useRotateKey = () => useKeyMutation(async (id: string) => (await api<CreatedKey>(`/keys/${encodeURIComponent(id)}/rotate`, { method: 'POST', body: {} })).data)
+export const useRevokeKey = () => useKeyMutation(async (id: string) => (await api<ApiKey>(`/keys/${encodeURIComponent(id)}`, { method: 'DELETE' })).data)

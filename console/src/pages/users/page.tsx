@@ -1,0 +1,128 @@
+/**
+ * The people the gateway knows (recorded at their first request or sign-in), within the caller's
+ * reach; those who may manage users set a role or a department (the user's keys follow).
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { PencilIcon, UsersIcon } from 'lucide-react'
+import { useState, type FormEvent } from 'react'
+import { api } from '@/api/client'
+import type { User } from '@/api/types'
+import { Can } from '@/auth/session'
+import { PageHeader } from '@/components/page-header'
+import { PageBody } from '@/components/shell'
+import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { Alert, AlertDescription } from '@/components/ui/alert'
+import { Badge } from '@/components/ui/badge'
+import { Button } from '@/components/ui/button'
+import { Card } from '@/components/ui/card'
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
+import { Input } from '@/components/ui/input'
+import { Label } from '@/components/ui/label'
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
+import { formatRelative } from '@/lib/format'
+
+function useUsers() {
+  return useQuery({ queryKey: ['users'], queryFn: async ({ signal }) => (await api<User[]>('/users', { query: { limit: 1000 }, signal })).data })
+}
+
+function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: () => void }) {
+  const queryClient = useQueryClient()
+  const [role, setRole] = useState('')
+  const [department, setDepartment] = useState('')
+  const save = useMutation({
+    mutationFn: async (change: { role?: string; department?: string | null }) => (await api<User>(`/users/${encodeURIComponent(user!.id)}`, { method: 'PATCH', body: change })).data,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['users'] }),
+  })
+
+  function open(next: boolean) {
+    if (!next) {
+      save.reset()
+      onClose()
+    }
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault()
+    const change: { role?: string; department?: string | null } = {}
+    if (role.trim() && role.trim() !== user!.role) change.role = role.trim()
+    const dept = department.trim() || null
+    if (dept !== user!.department) change.department = dept
+    if (Object.keys(change).length) await save.mutateAsync(change)
+    onClose()
+  }
+
+  return (
+    <Dialog open={user !== undefined} onOpenChange={open}>
+      <DialogContent key={user?.id} onOpenAutoFocus={() => { setRole(user?.role ?? ''); setDepartment(user?.department ?? '') }}>
+        <form onSubmit={submit} className="grid gap-4">
+          <DialogHeader>
+            <DialogTitle>Edit {user?.name ?? user?.email ?? 'user'}</DialogTitle>
+            <DialogDescription>Their keys follow: a new department moves them, a lower role lowers them.</DialogDescription>
+          </DialogHeader>
+          <div className="grid gap-2">
+            <Label htmlFor="user-role">Role</Label>
+            <Input id="user-role" value={role} onChange={(e) => setRole(e.target.value)} placeholder="user, department_admin, admin…" />
+          </div>
+          <div className="grid gap-2">
+            <Label htmlFor="user-department">Department <span className="font-normal text-muted-foreground">(empty: none)</span></Label>
+            <Input id="user-department" value={department} onChange={(e) => setDepartment(e.target.value)} />
+          </div>
+          {save.isError && <Alert variant="destructive"><AlertDescription>{(save.error as Error).message}</AlertDescription></Alert>}
+          <DialogFooter>
+            <Button type="button" variant="outline" onClick={onClose}>Cancel</Button>
+            <Button type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save'}</Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  )
+}
+
+export default function UsersPage() {
+  const users = useUsers()
+  const [editing, setEditing] = useState<User>()
+  return (
+    <PageBody>
+      <PageHeader title="Users" description="Everyone who has signed in or called the gateway, with their role and department." />
+      {users.isPending && <LoadingRows rows={5} />}
+      {users.isError && <ErrorState error={users.error} retry={() => void users.refetch()} service="users" />}
+      {users.data?.length === 0 && <EmptyState icon={<UsersIcon />} title="No users yet">People appear here after their first sign-in or request.</EmptyState>}
+      {users.data && users.data.length > 0 && (
+        <Card className="overflow-hidden">
+          <Table>
+            <TableHeader>
+              <TableRow>
+                <TableHead>User</TableHead>
+                <TableHead>Role</TableHead>
+                <TableHead>Department</TableHead>
+                <TableHead className="hidden md:table-cell">Last seen</TableHead>
+                <Can permission="manage_users"><TableHead className="w-10"><span className="sr-only">Edit</span></TableHead></Can>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {users.data.map((user) => (
+                <TableRow key={user.id}>
+                  <TableCell>
+                    <div className="font-medium">{user.name ?? user.email ?? user.external_subject}</div>
+                    <div className="max-w-64 truncate text-xs text-muted-foreground">{user.email ?? user.external_subject}</div>
+                  </TableCell>
+                  <TableCell><Badge variant={user.role === 'admin' ? 'default' : 'secondary'}>{user.role}</Badge></TableCell>
+                  <TableCell>{user.department ?? <span className="text-muted-foreground">—</span>}</TableCell>
+                  <TableCell className="hidden text-muted-foreground md:table-cell">{formatRelative(user.last_seen_at)}</TableCell>
+                  <Can permission="manage_users">
+                    <TableCell>
+                      <Button variant="ghost" size="icon" aria-label={`Edit ${user.name ?? user.email ?? user.id}`} onClick={() => setEditing(user)}>
+                        <PencilIcon />
+                      </Button>
+                    </TableCell>
+                  </Can>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Card>
+      )}
+      <EditUserDialog user={editing} onClose={() => setEditing(undefined)} />
+    </PageBody>
+  )
+}

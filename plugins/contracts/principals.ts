@@ -1,0 +1,39 @@
+/**
+ * Principals from what the store records, one way for every plugin that makes them: a user (as a
+ * token or a console sign-in names them) and a virtual API key. A strategy passes its own id.
+ */
+import type { Principal } from '../../core/plugins/api.ts'
+import type { ApiKeyRecord, JsonObject, UserRecord } from './capabilities.ts'
+
+/** A recorded user: their role and department as the store has them now. */
+export function userPrincipal(user: UserRecord, strategy: string): Principal {
+  return Object.freeze({
+    userId: user.id,
+    role: user.role,
+    strategy,
+    ...(user.department !== null ? { department: user.department } : {}),
+    ...(user.name !== null ? { name: user.name } : {}),
+    ...(user.email !== null ? { email: user.email } : {}),
+  })
+}
+
+/** A virtual key: its owner (or itself, for a service key), role, department, models and limits. */
+export function keyPrincipal(record: ApiKeyRecord, strategy: string): Principal {
+  const limits = numbersOf(record.limits)
+  return Object.freeze({
+    // A key without an owner (a service key) acts as itself.
+    userId: record.userId ?? `key:${record.id}`,
+    role: record.role,
+    keyId: record.id,
+    strategy,
+    ...(limits ? { limits } : {}),
+    ...(record.department !== null ? { department: record.department } : {}),
+    ...(record.allowedModels ? { allowedModels: Object.freeze([...record.allowedModels]) } : {}),
+  })
+}
+
+/** The key's limits and budget (the keys service stores numbers only), or undefined when it has none. */
+function numbersOf(limits: JsonObject): Readonly<Record<string, number>> | undefined {
+  const entries = Object.entries(limits).filter((e): e is [string, number] => typeof e[1] === 'number')
+  return entries.length ? Object.freeze(Object.fromEntries(entries)) : undefined
+}

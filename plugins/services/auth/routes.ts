@@ -1,0 +1,181 @@
+/**
+ * The sign-in routes, under /api/v1/auth:
+ *
+ *   GET  /options    (public) how one may sign in here: the OIDC issuer's label, API keys
+ *   GET  /login      (public) start an OIDC sign-in: a redirect to the issuer
+ *   GET  /callback   (public) the issuer's answer: a session cookie and a redirect into the console
+ *   POST /session    trade the API key of this request for a session cookie
+ *   GET  /me         who the caller is, what their role may do, and the session's CSRF token
+ *   POST /logout     end the session (in the store: no process accepts it again)
+ *
+ * A redirect never leaves the gateway: `return_to` is kept only when it is a path on this origin,
+ * it is stored server-side with the login, and the callback reads no target from its URL.
+ */
+import { badRequest, notFound, raw, reply, type Caller, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import type { Logger } from '../../../core/plugins/api.ts'
+import type { Identity } from '../../contracts/capabilities.ts'
+import { identityOf, recordUser, type ClaimMapping } from '../../contracts/claims.ts'
+import { LOGIN_COOKIE, LOGIN_TTL_S, SESSION_COOKIE, clearCookie, isSecure, readCookie, setCookie } from './cookies.ts'
+import type { LoginStore } from './logins.ts'
+import type { OidcClient } from './oidc.ts'
+import type { AuthConfig } from './schema.ts'
+import { randomToken, type SessionStore } from './sessions.ts'
+
+export interface AuthDeps {
+  readonly config: AuthConfig
+  readonly sessions: SessionStore
+  readonly logins: LoginStore
+  readonly identity: Identity
+  readonly oidc: OidcClient | undefined
+  readonly mapping: ClaimMapping | undefined
+  readonly logger: Logger
+}
+
+const SIGN_IN_PAGE = '/sign-in'
+/** Errors an issuer may send back that are worth telling the person apart. */
+const ISSUER_ERRORS = new Set(['access_denied', 'consent_required', 'login_required', 'interaction_required'])
+
+/** A path on this origin to go to after sign-in; anything else (another origin, `//host`, `/\host`) is `/`. */
+export function safeReturnTo(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(value)) return '/'
+  const base = 'http://gateway.invalid'
+  const url = new URL(value, base)
+  if (url.origin !== base) return '/'
+  return `${url.pathname}${url.search}${url.hash}` || '/'
+}
+
+type Headers = RouteRequest['headers']
+const header = (headers: Headers, name: string): string | undefined => {
+  const value = headers[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+/** The console's origin: public_url, else what the request says (behind a proxy: X-Forwarded-Proto and Host). */
+function originOf(config: AuthConfig, headers: Headers): string {
+  if (config.public_url) return config.public_url.replace(/\/+$/, '')
+  const proto = header(headers, 'x-forwarded-proto')?.split(',')[0]?.trim() === 'https' ? 'https' : 'http'
+  return `${proto}://${header(headers, 'x-forwarded-host') ?? header(headers, 'host') ?? 'localhost'}`
+}
+
+function redirect(location: string, cookies: readonly string[] = []) {
+  return raw('', 'text/plain; charset=utf-8', { status: 302, headers: { location, 'cache-control': 'no-store', ...(cookies.length ? { 'set-cookie': cookies } : {}) } })
+}
+
+function meView(caller: Caller, session: { expiresAt: Date; csrfToken: string; method: string } | undefined) {
+  const { principal, role } = caller
+  return {
+    user_id: principal.userId,
+    name: principal.name ?? null,
+    email: principal.email ?? null,
+    role: principal.role,
+    department: principal.department ?? null,
+    key_id: principal.keyId ?? null,
+    permissions: [...role.permissions],
+    scope: caller.scope,
+    strategy: principal.strategy,
+    // No `auth:` at all: everyone is this admin, and the console says so.
+    anonymous: principal.strategy === 'none',
+    session: session ? { expires_at: session.expiresAt.toISOString(), csrf_token: session.csrfToken, method: session.method } : null,
+  }
+}
+
+export function authRoutes(deps: AuthDeps): Service {
+  const { config, sessions, logins, oidc, mapping, logger } = deps
+  const cookieOptions = (headers: Headers, maxAge: number) => ({ secure: isSecure(config, headers), sameSite: config.same_site, maxAge })
+  const signInError = (code: string) => `${SIGN_IN_PAGE}?error=${encodeURIComponent(code)}`
+
+  const options: RouteSpec = {
+    method: 'GET', path: '/options', summary: 'How one may sign in to the console here.', permission: null, public: true,
+    handle: () => ({ oidc: oidc ? { label: oidc.label } : null, api_key: config.api_key_sign_in }),
+  }
+
+  const login: RouteSpec<unknown, { return_to?: string }> = {
+    method: 'GET', path: '/login', summary: 'Start an OpenID Connect sign-in (a redirect to the issuer).', permission: null, public: true,
+    query: { type: 'object', properties: { return_to: { type: 'string', maxLength: 2000 } } },
+    async handle({ query, headers }) {
+      if (!oidc) throw notFound('No OpenID Connect issuer is configured here: sign in with an API key.', 'oidc_not_configured')
+      const redirectUri = config.oidc?.redirect_uri ?? `${originOf(config, headers)}/api/v1/auth/callback`
+      const started = await oidc.start(redirectUri)
+      const loginId = randomToken()
+      await logins.save(loginId, { state: started.state, nonce: started.nonce, codeVerifier: started.codeVerifier, redirectUri, returnTo: safeReturnTo(query.return_to) })
+      return redirect(started.url.href, [setCookie(LOGIN_COOKIE, loginId, { ...cookieOptions(headers, LOGIN_TTL_S), sameSite: 'lax' })])
+    },
+  }
+
+  const callback: RouteSpec<unknown, Record<string, string>> = {
+    method: 'GET', path: '/callback', summary: 'The issuer\'s answer to a sign-in: sets the session cookie.', permission: null, public: true,
+    async handle({ query, headers }) {
+      const secure = isSecure(config, headers)
+      const clearLogin = clearCookie(LOGIN_COOKIE, secure)
+      if (!oidc || !mapping) throw notFound('No OpenID Connect issuer is configured here.', 'oidc_not_configured')
+      const loginId = readCookie(headers, LOGIN_COOKIE)
+      const pending = loginId ? await logins.take(loginId) : undefined
+      // No login of this browser's (expired, used, or started elsewhere: a forged callback): start again.
+      if (!pending) return redirect(signInError('login_expired'), clearLogin)
+      if (typeof query.error === 'string') {
+        logger.info({ error: query.error }, 'the issuer refused a sign-in')
+        return redirect(signInError(ISSUER_ERRORS.has(query.error) ? 'access_denied' : 'login_failed'), clearLogin)
+      }
+      try {
+        const url = new URL(pending.redirectUri)
+        for (const [key, value] of Object.entries(query)) if (typeof value === 'string') url.searchParams.set(key, value)
+        const claims = await oidc.finish(url, pending)
+        const identity = identityOf(claims, mapping)
+        if (!identity) throw new Error(`the ID token has no subject (${mapping.subject.join(' or ')} claim)`)
+        const user = await recordUser(deps.identity.users, identity)
+        // A session the browser already had (someone else's, or planted) ends here: sign-in always makes a new one.
+        const previous = readCookie(headers, SESSION_COOKIE)
+        if (previous) await sessions.revoke(previous)
+        const { token } = await sessions.create({ method: 'oidc', principal: { userId: user.id, role: user.role, strategy: 'auth.session' }, userAgent: header(headers, 'user-agent') })
+        logger.info({ userId: user.id }, 'signed in')
+        return redirect(pending.returnTo, [setCookie(SESSION_COOKIE, token, cookieOptions(headers, config.session_ttl_s)), ...clearLogin])
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'a sign-in failed')
+        return redirect(signInError('login_failed'), clearLogin)
+      }
+    },
+  }
+
+  const session: RouteSpec = {
+    method: 'POST', path: '/session', summary: 'Trade the API key this request is made with for a console session.', permission: null, status: 201,
+    async handle({ caller, headers }) {
+      if (!config.api_key_sign_in) throw badRequest('Signing in with an API key is turned off here.', null, 'api_key_sign_in_disabled')
+      const { principal } = caller
+      if (principal.strategy === 'none') throw badRequest('This gateway has no auth configured: everyone is already the anonymous admin.', null, 'auth_not_configured')
+      if (principal.strategy === 'auth.session') throw badRequest('Send the API key as Authorization: Bearer <key>.', null, 'credential_required')
+      // A bearer token's person signs in through the issuer (GET /login), whose session follows their user.
+      if (principal.keyId === undefined) throw badRequest('Only an API key can be traded for a session; sign in through the identity provider instead.', null, 'api_key_required')
+      const key = principal.keyId && deps.identity ? await deps.identity.apiKeys.get(principal.keyId).catch(() => undefined) : undefined
+      const previous = readCookie(headers, SESSION_COOKIE)
+      if (previous) await sessions.revoke(previous)
+      const created = await sessions.create({ method: 'api_key', principal, userAgent: header(headers, 'user-agent'), notAfter: key?.expiresAt ?? undefined })
+      return reply(meView({ ...caller, principal: created.session.principal }, created.session), {
+        status: 201,
+        message: 'signed in',
+        headers: { 'set-cookie': setCookie(SESSION_COOKIE, created.token, cookieOptions(headers, config.session_ttl_s)), 'cache-control': 'no-store' },
+      })
+    },
+  }
+
+  const me: RouteSpec = {
+    method: 'GET', path: '/me', summary: 'Who the caller is, what their role may do, and their session\'s CSRF token.', permission: null,
+    async handle({ caller, headers }) {
+      const token = caller.principal.strategy === 'auth.session' ? readCookie(headers, SESSION_COOKIE) : undefined
+      const live = token ? await sessions.resolve(token) : undefined
+      return reply(meView(caller, live), { headers: { 'cache-control': 'no-store' } })
+    },
+  }
+
+  const logout: RouteSpec = {
+    method: 'POST', path: '/logout', summary: 'End the session: its cookie is no good anywhere from now on.', permission: null,
+    async handle({ caller, headers }) {
+      const token = readCookie(headers, SESSION_COOKIE)
+      const live = token && caller.principal.strategy === 'auth.session' ? await sessions.resolve(token) : undefined
+      if (token) await sessions.revoke(token)
+      const after = live?.method === 'oidc' && oidc ? await oidc.signOutUrl(`${originOf(config, headers)}/`).catch(() => undefined) : undefined
+      return reply({ redirect: after ?? SIGN_IN_PAGE }, { message: 'signed out', headers: { 'set-cookie': clearCookie(SESSION_COOKIE, isSecure(config, headers)), 'cache-control': 'no-store' } })
+    },
+  }
+
+  return { routes: [options, login, callback, session, me, logout] }
+}

@@ -1,0 +1,317 @@
+/**
+ * The console in a real browser (Debian's chromium through playwright-core), against a gateway
+ * with sign-in and a real OIDC issuer: sign-in both ways, chat streaming with stop and Markdown,
+ * analytics moving after requests, keys created and revoked, a non-admin who sees no admin page
+ * and gets 403s, the anonymous banner, phone width; first-load JavaScript and token-to-screen
+ * latency measured. Each flow leaves a screenshot in test-output/console/.
+ */
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LAPTOP, PHONE, SCREENSHOTS, ensureConsoleBuilt, launchBrowser, screenshot, skipWithoutChromium } from '../helpers/browser.ts'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { startUpstream, type MockUpstream } from '../helpers/upstream.ts'
+import { ADMIN_KEY, startSignIn, type SignInSetup } from './helpers.ts'
+
+const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` }
+/** Tokens the timed upstream sends, one every TOKEN_GAP_MS, so each one's arrival is its own event. */
+const TIMED_TOKENS = Array.from({ length: 8 }, (_, i) => `tok${i}x`)
+const TOKEN_GAP_MS = 150
+const figures: Record<string, unknown> = {}
+
+let setup: SignInSetup
+let upstream: MockUpstream
+let browser: Browser
+const sentAt = new Map<string, number>()
+
+beforeAll(async () => {
+  if (skipWithoutChromium) return
+  ensureConsoleBuilt()
+  upstream = await startUpstream(async (req, res) => {
+    if (req.path.endsWith('/models')) return void res.end(JSON.stringify({ data: [] }))
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    const frame = (delta: Record<string, unknown>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'timed-1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`
+    res.write(frame({ role: 'assistant', content: '' }))
+    for (const token of TIMED_TOKENS) {
+      await new Promise((r) => setTimeout(r, TOKEN_GAP_MS))
+      sentAt.set(token, Date.now())
+      res.write(frame({ content: `${token} ` }))
+    }
+    res.write(frame({}, 'stop'))
+    res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'timed-1', choices: [], usage: { prompt_tokens: 3, completion_tokens: 8, total_tokens: 11 } })}\n\n`)
+    res.end('data: [DONE]\n\n')
+  })
+  setup = await startSignIn({
+    providers: `  slow: { plugin: mock, chunk_delay_ms: 150, reply: "${Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ')}" }\n  timed: { plugin: openai-compatible, base_url: "${upstream.url}/v1", api_key: unused }`,
+    routes: '  - { model: slow, targets: [ { provider: slow } ] }\n  - { model: timed, targets: [ { provider: timed, model: timed-1 } ] }',
+    services: '  console: {}',
+  })
+  browser = await launchBrowser()
+}, 90_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await setup?.close()
+  await upstream?.close()
+  if (Object.keys(figures).length) await writeFile(path.join(SCREENSHOTS, 'figures.json'), JSON.stringify(figures, null, 2))
+})
+
+async function newPage(viewport = LAPTOP): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport })
+  context.setDefaultTimeout(10_000)
+  const page = await context.newPage()
+  page.on('pageerror', (err) => console.error('page error:', err.message, err.stack))
+  return { context, page }
+}
+
+async function signInWithIssuer(page: Page, account: SignInSetup['issuer']['account']): Promise<void> {
+  setup.issuer.account = account
+  await page.goto(setup.gw.url)
+  await page.getByRole('link', { name: /Sign in with Test IdP/ }).click()
+  await page.getByRole('navigation', { name: 'Main' }).waitFor()
+}
+
+async function signInWithKey(page: Page, key: string): Promise<void> {
+  await page.goto(setup.gw.url)
+  await page.getByLabel('API key').fill(key)
+  await page.getByRole('button', { name: /Sign in with key/ }).click()
+  // The account button is there at every width (the sidebar's navigation is not, on a phone).
+  await page.getByRole('button', { name: 'Account' }).waitFor()
+}
+
+/** Compressed bytes of JavaScript a fresh browser downloads to show `path`, and the files. */
+async function firstLoadJs(url: string, signedIn: (page: Page) => Promise<void>, ready: (page: Page) => Promise<unknown>): Promise<{ bytes: number; files: number }> {
+  const { context, page } = await newPage()
+  await signedIn(page)
+  const cookies = await context.cookies()
+  await context.close()
+  // A new context: an empty cache, as at a first visit (the session cookie carried over by hand).
+  const { context: fresh, page: first } = await newPage()
+  if (cookies.length) await fresh.addCookies(cookies)
+  let bytes = 0
+  let files = 0
+  first.on('requestfinished', async (request) => {
+    if (request.resourceType() !== 'script') return
+    const sizes = await request.sizes()
+    bytes += sizes.responseBodySize
+    files += 1
+  })
+  await first.goto(url)
+  await ready(first)
+  await first.waitForLoadState('networkidle')
+  await fresh.close()
+  return { bytes, files }
+}
+
+describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
+  it('signs in through the OIDC issuer and opens on the first page the role may use', async () => {
+    const { context, page } = await newPage()
+    await page.goto(setup.gw.url)
+    await page.getByRole('heading', { name: 'Sign in to AI Gateway' }).waitFor()
+    await screenshot(page, '01-sign-in')
+    await signInWithIssuer(page, { sub: 'browser-admin', name: 'Ada Admin', email: 'ada@example.com', roles: ['Gateway.Admin'] })
+    expect(new URL(page.url()).pathname).toBe('/chat')
+    const nav = page.getByRole('navigation', { name: 'Main' })
+    for (const label of ['Chat', 'Analytics', 'API keys', 'Users', 'Gateway']) await expect(nav.getByRole('link', { name: label }).isVisible()).resolves.toBe(true)
+    await expect(page.getByText('Ada Admin').isVisible()).resolves.toBe(true)
+    await screenshot(page, '02-signed-in-oidc')
+    await context.close()
+  })
+
+  it('signs in with an API key and signs out, after which the old session is refused', async () => {
+    const { context, page } = await newPage()
+    await page.goto(setup.gw.url)
+    await page.getByLabel('API key').fill('wrong-key')
+    await page.getByRole('button', { name: /Sign in with key/ }).click()
+    await page.getByText(/was not accepted/).waitFor()
+    await screenshot(page, '03-sign-in-key-refused')
+    await signInWithKey(page, ADMIN_KEY)
+    const [session] = (await context.cookies()).filter((c) => c.name === 'gw_session')
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' })
+    await page.getByRole('button', { name: 'Account' }).click()
+    await page.getByRole('menuitem', { name: 'Sign out' }).click()
+    await page.getByRole('heading', { name: 'Sign in to AI Gateway' }).waitFor()
+    const replay = await fetch(`${setup.gw.url}/api/v1/auth/me`, { headers: { cookie: `gw_session=${session!.value}` } })
+    expect(replay.status).toBe(401)
+    await context.close()
+  })
+
+  it('chats with streaming, Markdown and highlighted code, and stops a long answer', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/chat`)
+    await page.getByRole('combobox', { name: 'Model' }).waitFor()
+    await page.getByLabel('Message').fill('Show me\n\n```js\nconst answer = 42\n```')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('[data-role=assistant] .hljs-keyword').first().waitFor()
+    expect(await page.locator('[data-role=assistant]').innerText()).toContain('const answer = 42')
+    await screenshot(page, '04-chat-markdown')
+
+    // A long answer streams in word by word; Stop ends it half-way.
+    await page.getByRole('combobox', { name: 'Model' }).click()
+    await page.getByRole('option', { name: 'slow' }).click()
+    await page.getByLabel('Message').fill('Tell me a long story')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('[data-role=assistant]').last().getByText('word3').waitFor()
+    await screenshot(page, '05-chat-streaming')
+    await page.getByRole('button', { name: 'Stop' }).click()
+    await page.getByText('Stopped.').waitFor()
+    const text = await page.locator('[data-role=assistant]').last().innerText()
+    expect(text).toContain('word3')
+    expect(text).not.toContain('word59')
+    await context.close()
+  })
+
+  it('shows each streamed token within 50 ms of its arrival', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/chat`)
+    await page.getByRole('combobox', { name: 'Model' }).click()
+    await page.getByRole('option', { name: 'timed' }).click()
+    await page.evaluate((tokens) => {
+      const seen: Record<string, number> = {}
+      ;(window as unknown as { seen: typeof seen }).seen = seen
+      new MutationObserver(() => {
+        const text = document.querySelector('main')?.textContent ?? ''
+        for (const t of tokens) if (seen[t] === undefined && text.includes(t)) seen[t] = performance.timeOrigin + performance.now()
+      }).observe(document.body, { subtree: true, childList: true, characterData: true })
+    }, TIMED_TOKENS)
+    await page.getByLabel('Message').fill('Count')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.getByText(TIMED_TOKENS.at(-1)!).waitFor()
+    const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, number> }).seen)
+    // From the upstream's write (before the gateway even has it) to the text in the page.
+    const delays = TIMED_TOKENS.map((t) => seen[t]! - sentAt.get(t)!).sort((a, b) => a - b)
+    figures.token_to_screen_ms = { median: delays[Math.floor(delays.length / 2)], max: delays.at(-1), all: delays.map((d) => Math.round(d * 10) / 10) }
+    console.log('token to screen (ms):', figures.token_to_screen_ms)
+    expect(delays[Math.floor(delays.length / 2)]).toBeLessThan(50)
+    await context.close()
+  })
+
+  it('shows analytics moving after requests', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/analytics`)
+    const stat = page.locator('[data-stat=Requests]')
+    await stat.waitFor()
+    const before = Number((await stat.innerText()).replace(/\D/g, ''))
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${setup.gw.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: `analytics ${i}` }] }) })
+      expect(res.status).toBe(200)
+    }
+    await expect.poll(async () => {
+      await page.getByRole('button', { name: 'Refresh' }).click()
+      await page.waitForTimeout(200)
+      return Number((await stat.innerText()).replace(/\D/g, ''))
+    }, { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 3)
+    await page.getByRole('img', { name: /Requests over time/ }).waitFor()
+    await page.locator('[data-group=mock]').waitFor()
+    await screenshot(page, '06-analytics')
+    await context.close()
+  })
+
+  it('creates a key (shown once, with a copy button) and revokes it', async () => {
+    const { context, page } = await newPage()
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: setup.gw.url })
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/keys`)
+    await page.getByRole('button', { name: 'New key' }).first().click()
+    await page.getByLabel('Name').fill('notebook')
+    await screenshot(page, '07-keys-create')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const secret = await page.getByLabel('New key').inputValue()
+    expect(secret).toMatch(/^gw-/)
+    await page.getByRole('button', { name: 'Copy' }).click()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret)
+    await screenshot(page, '08-keys-secret')
+    await page.getByRole('button', { name: 'I have copied it' }).click()
+    // The key works, until it is revoked.
+    const models = () => fetch(`${setup.gw.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } }).then((r) => r.status)
+    expect(await models()).toBe(200)
+    await page.getByRole('button', { name: 'Actions for notebook' }).click()
+    await page.getByRole('menuitem', { name: 'Revoke' }).click()
+    await page.getByRole('button', { name: 'Revoke key' }).click()
+    await page.getByRole('button', { name: 'Revoke key' }).waitFor({ state: 'detached' })
+    await page.getByRole('button', { name: 'Show revoked' }).click()
+    await page.getByRole('row', { name: /notebook.*revoked/ }).waitFor()
+    expect(await models()).toBe(401)
+    await screenshot(page, '09-keys-list')
+    await context.close()
+  })
+
+  it('shows a user without admin rights no admin page or button, and the API refuses them anyway', async () => {
+    const { context, page } = await newPage()
+    await signInWithIssuer(page, { sub: 'browser-user', name: 'Uma User', email: 'uma@example.com', roles: ['Gateway.User'] })
+    const nav = page.getByRole('navigation', { name: 'Main' })
+    await expect(nav.getByRole('link', { name: 'Chat' }).isVisible()).resolves.toBe(true)
+    for (const hidden of ['Users', 'Gateway']) expect(await nav.getByRole('link', { name: hidden }).count()).toBe(0)
+    await page.goto(`${setup.gw.url}/gateway`)
+    await page.getByText('No such page').waitFor()
+    await screenshot(page, '10-non-admin-no-page')
+    const statuses = await page.evaluate(async () => Promise.all(['/api/v1/admin/routes', '/api/v1/users'].map((p) => fetch(p).then((r) => r.status))))
+    expect(statuses).toEqual([403, 403])
+    await context.close()
+  })
+
+  it('shows the gateway\'s routes and config, and the users', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/gateway`)
+    await page.locator('[data-route=slow]').waitFor()
+    await page.getByRole('heading', { name: 'Configuration' }).waitFor()
+    await screenshot(page, '11-gateway')
+    await page.goto(`${setup.gw.url}/users`)
+    await page.getByText('Ada Admin').waitFor()
+    await screenshot(page, '12-users')
+    await context.close()
+  })
+
+  it('is usable at phone width: the navigation opens from a menu', async () => {
+    const { context, page } = await newPage(PHONE)
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/analytics`)
+    await page.locator('[data-stat=Requests]').waitFor()
+    await screenshot(page, '13-phone-analytics')
+    await page.getByRole('button', { name: 'Open navigation' }).click()
+    await page.getByRole('dialog').getByRole('link', { name: 'API keys' }).click()
+    await page.getByRole('heading', { name: 'API keys' }).waitFor()
+    await screenshot(page, '14-phone-keys')
+    await page.goto(`${setup.gw.url}/chat`)
+    await page.getByLabel('Message').waitFor()
+    await screenshot(page, '15-phone-chat')
+    await context.close()
+  })
+
+  it('loads under 300 kB of compressed JavaScript at first', async () => {
+    const signedIn = (page: Page) => signInWithKey(page, ADMIN_KEY)
+    const chat = await firstLoadJs(`${setup.gw.url}/chat`, signedIn, (p) => p.getByLabel('Message').waitFor())
+    const analytics = await firstLoadJs(`${setup.gw.url}/analytics`, signedIn, (p) => p.locator('[data-stat=Requests]').waitFor())
+    const signIn = await firstLoadJs(`${setup.gw.url}/`, async () => undefined, (p) => p.getByLabel('API key').waitFor())
+    figures.first_load_js_bytes = { sign_in: signIn, chat, analytics }
+    console.log('first-load JavaScript (compressed bytes):', figures.first_load_js_bytes)
+    for (const load of [chat, analytics, signIn]) expect(load.bytes).toBeLessThan(300_000)
+  })
+})
+
+describe.skipIf(skipWithoutChromium)('the console without auth', () => {
+  let open: RunningGateway
+  beforeAll(async () => {
+    open = await startTestGateway('version: 1\nstore: { plugin: embedded, memory: true, vector: false }\nproviders: { mock: { plugin: mock } }\nroutes: [ { model: mock, targets: [ { provider: mock } ] } ]\nservices: { auth: {}, console: {}, keys: {}, analytics: {} }\n')
+  })
+  afterAll(async () => { await open?.close() })
+
+  it('opens as the anonymous admin, with a banner that says so', async () => {
+    const { context, page } = await newPage()
+    await page.goto(open.url)
+    await page.getByText('No sign-in configured').waitFor()
+    expect(new URL(page.url()).pathname).toBe('/chat')
+    await screenshot(page, '16-anonymous-banner')
+    // A service this gateway does not run says how to enable it.
+    await page.goto(`${open.url}/users`)
+    await page.getByText('Not enabled on this gateway').waitFor()
+    await screenshot(page, '17-not-enabled')
+    await context.close()
+  })
+})

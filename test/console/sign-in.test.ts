@@ -1,0 +1,268 @@
+/**
+ * Console sign-in (service.auth + auth.session) over HTTP, against a real OIDC issuer: the
+ * authorization code flow with PKCE, the session cookie's flags, CSRF, session fixation, open
+ * redirects, sign-out and expiry in the store, API-key sign-in, and the principal a session
+ * resolves to (the same as the jwt strategy makes of the same person's ID token).
+ */
+import { createHash } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Store } from '../../core/plugins/api.ts'
+import { capability, startTestGateway } from '../helpers/gateway.ts'
+import { ADMIN_KEY, CookieClient, idTokenFor, signIn, startSignIn, type SignInSetup } from './helpers.ts'
+
+const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` }
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
+const session = (client: CookieClient, setup: SignInSetup) => client.cookie(setup.gw.url, 'gw_session')
+
+let setup: SignInSetup
+beforeAll(async () => { setup = await startSignIn() })
+afterAll(async () => { await setup?.close() })
+
+async function csrfOf(client: CookieClient): Promise<string> {
+  const me = await client.request(`${setup.gw.url}/api/v1/auth/me`)
+  expect(me.status).toBe(200)
+  return me.body.data.session.csrf_token
+}
+
+describe('OIDC sign-in', () => {
+  it('signs in through the issuer with PKCE and lands on the page it started from, with the mapped role and department', async () => {
+    setup.issuer.account = { sub: 'oidc-alice', name: 'Alice', email: 'alice@example.com', roles: ['Gateway.User'], groups: ['research'] }
+    const { client, landedAt, hops } = await signIn(setup, '/analytics?range=7d')
+    const authorize = new URL(hops.find((h) => h.startsWith(`${setup.issuer.url}/auth`))!)
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256')
+    expect(authorize.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/)
+    expect(authorize.searchParams.get('state')).toBeTruthy()
+    expect(authorize.searchParams.get('nonce')).toBeTruthy()
+    expect(landedAt).toBe(`${setup.gw.url}/analytics?range=7d`)
+    const me = await client.request(`${setup.gw.url}/api/v1/auth/me`)
+    expect(me.body.data).toMatchObject({ name: 'Alice', email: 'alice@example.com', role: 'user', department: 'research', strategy: 'auth.session', anonymous: false })
+    expect(me.body.data.session).toMatchObject({ method: 'oidc' })
+    expect(me.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('resolves to the same principal as the jwt strategy makes of the same person\'s ID token', async () => {
+    setup.issuer.account = { sub: 'oidc-bob', name: 'Bob', email: 'bob@example.com', roles: ['Gateway.Admin'], groups: ['finance'] }
+    const { client } = await signIn(setup)
+    const viaSession = (await client.request(`${setup.gw.url}/api/v1/auth/me`)).body.data
+
+    // The same person's ID token, got by a client of our own from the same issuer.
+    const viaToken = (await client.request(`${setup.gw.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${await idTokenFor(setup)}` } })).body.data
+    expect(viaToken.strategy).toBe('auth.jwt')
+    for (const field of ['user_id', 'role', 'department', 'name', 'email'] as const) expect(viaSession[field]).toBe(viaToken[field])
+    expect(viaSession).toMatchObject({ role: 'admin', department: 'finance' })
+  })
+
+  it('takes an admin\'s role change at the session\'s next request', async () => {
+    setup.issuer.account = { sub: 'oidc-carol', name: 'Carol', roles: ['Gateway.User'] }
+    const { client } = await signIn(setup)
+    const me = (await client.request(`${setup.gw.url}/api/v1/auth/me`)).body.data
+    expect((await client.request(`${setup.gw.url}/api/v1/users`)).status).toBe(403)
+    const patched = await client.request(`${setup.gw.url}/api/v1/users/${me.user_id}`, { method: 'PATCH', headers: ADMIN, body: { role: 'department_admin', department: 'research' } })
+    expect(patched.status).toBe(200)
+    expect((await client.request(`${setup.gw.url}/api/v1/auth/me`)).body.data).toMatchObject({ role: 'department_admin', department: 'research' })
+  })
+
+  it('sends a refusal at the issuer back to the sign-in page without a session', async () => {
+    setup.issuer.refuseNext = 'access_denied'
+    const { client, landedAt } = await signIn(setup)
+    expect(landedAt).toBe(`${setup.gw.url}/sign-in?error=access_denied`)
+    expect(session(client, setup)).toBeUndefined()
+  })
+})
+
+describe('session cookie', () => {
+  it('is HttpOnly, SameSite=Lax, Path=/ and not Secure over plain http', async () => {
+    const { client } = await signIn(setup)
+    const line = client.setCookies.find((c) => c.startsWith('gw_session='))!
+    expect(line).toMatch(/HttpOnly/i)
+    expect(line).toMatch(/SameSite=Lax/i)
+    expect(line).toMatch(/Path=\//i)
+    expect(line).not.toMatch(/Secure/i)
+    expect(line).toMatch(/Max-Age=28800/i)
+  })
+
+  it('is Secure with the __Host- prefix when the request came over TLS', async () => {
+    // As behind a TLS-terminating proxy: the issuer sends the browser to https://…/callback, which the proxy forwards.
+    const client = new CookieClient()
+    const tls = { 'x-forwarded-proto': 'https' }
+    const start = await client.request(`${setup.gw.url}/api/v1/auth/login`, { headers: tls })
+    const httpsCallback = `${setup.gw.url.replace('http:', 'https:')}/api/v1/auth/callback`
+    const { stoppedAt } = await client.follow(start.headers.get('location')!, { stopAt: httpsCallback })
+    expect((await client.request(stoppedAt!.replace('https:', 'http:'), { headers: tls })).status).toBe(302)
+    expect(client.setCookies.find((c) => c.startsWith('__Host-gw_login='))).toMatch(/;\s*Secure/i)
+    const line = client.setCookies.find((c) => c.startsWith('__Host-gw_session='))!
+    expect(line).toBeDefined()
+    expect(line).toMatch(/;\s*Secure/i)
+    expect(line).toMatch(/HttpOnly/i)
+    expect(line).not.toMatch(/Domain=/i)
+    expect(client.setCookies.some((c) => c.startsWith('gw_session='))).toBe(false)
+    // And it works as a credential.
+    expect((await client.request(`${setup.gw.url}/api/v1/auth/me`, { headers: { 'x-forwarded-proto': 'https' } })).status).toBe(200)
+  })
+})
+
+describe('security', () => {
+  it('refuses a state-changing request without the session\'s CSRF token, or with another\'s', async () => {
+    setup.issuer.account = { sub: 'oidc-admin', roles: ['Gateway.Admin'] }
+    const { client } = await signIn(setup)
+    const other = await signIn(setup)
+    const url = `${setup.gw.url}/api/v1/keys`
+    const none = await client.request(url, { method: 'POST', body: { name: 'csrf' } })
+    expect(none.status).toBe(403)
+    expect(none.body.error).toBe('csrf_token_invalid')
+    const foreign = await client.request(url, { method: 'POST', body: { name: 'csrf' }, headers: { 'x-csrf-token': await csrfOf(other.client) } })
+    expect(foreign.status).toBe(403)
+    const chatWithout = await client.request(`${setup.gw.url}/v1/chat/completions`, { method: 'POST', body: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] } })
+    expect(chatWithout.status).toBe(403)
+    // Reads need no token; with the token, the same write goes through.
+    expect((await client.request(url)).status).toBe(200)
+    const ok = await client.request(url, { method: 'POST', body: { name: 'csrf' }, headers: { 'x-csrf-token': await csrfOf(client) } })
+    expect(ok.status).toBe(201)
+  })
+
+  it('never keeps a session id the browser had before signing in (session fixation)', async () => {
+    const victim = new CookieClient()
+    // A value an attacker planted, and a real session of the attacker's own.
+    victim.setCookie(setup.gw.url, 'gw_session', 'attacker-chosen-value')
+    const attacker = await signIn(setup)
+    const attackerSession = session(attacker.client, setup)!
+    victim.setCookie(setup.gw.url, 'gw_session', attackerSession)
+    await signIn(setup, '/', victim)
+    const fresh = session(victim, setup)!
+    expect(fresh).not.toBe(attackerSession)
+    expect(fresh).not.toBe('attacker-chosen-value')
+    expect(fresh).toMatch(/^[\w-]{43}$/)
+    // The planted session is over: the attacker cannot ride on the victim's sign-in.
+    expect((await attacker.client.request(`${setup.gw.url}/api/v1/auth/me`)).status).toBe(401)
+  })
+
+  it('redirects only within the gateway after sign-in (no open redirect through return_to or the callback)', async () => {
+    for (const evil of ['https://evil.example/x', '//evil.example/x', '/\\evil.example/x', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x=y']) {
+      const { landedAt } = await signIn(setup, evil)
+      expect(new URL(landedAt).origin).toBe(setup.gw.url)
+    }
+    // The callback reads no target of its own.
+    const client = new CookieClient()
+    const start = await client.request(`${setup.gw.url}/api/v1/auth/login?return_to=/keys`)
+    const issued = await client.follow(start.headers.get('location')!, { stopAt: `${setup.gw.url}/api/v1/auth/callback` })
+    const back = await client.request(`${issued.stoppedAt}&return_to=https://evil.example&redirect_uri=https://evil.example`)
+    expect(back.status).toBe(302)
+    expect(back.headers.get('location')).toBe('/keys')
+  })
+
+  it('refuses a callback the browser did not start, and a callback used twice', async () => {
+    const starter = new CookieClient()
+    const start = await starter.request(`${setup.gw.url}/api/v1/auth/login`)
+    const issued = await starter.follow(start.headers.get('location')!, { stopAt: `${setup.gw.url}/api/v1/auth/callback` })
+    // Another browser (an attacker forwarding their own code): no login cookie of its own.
+    const other = new CookieClient()
+    const forged = await other.request(issued.stoppedAt!)
+    expect(forged.headers.get('location')).toBe('/sign-in?error=login_expired')
+    expect(session(other, setup)).toBeUndefined()
+    const first = await starter.request(issued.stoppedAt!)
+    expect(first.headers.get('location')).toBe('/')
+    const loginCookie = starter.setCookies.find((c) => c.startsWith('gw_login='))!.split(';')[0]!
+    const replay = await fetch(issued.stoppedAt!, { redirect: 'manual', headers: { cookie: loginCookie } })
+    expect(replay.headers.get('location')).toBe('/sign-in?error=login_expired')
+  })
+
+  it('signs out in the store: the old cookie is refused afterwards, even if replayed', async () => {
+    const { client } = await signIn(setup)
+    const token = session(client, setup)!
+    const out = await client.request(`${setup.gw.url}/api/v1/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': await csrfOf(client) } })
+    expect(out.status).toBe(200)
+    expect(out.body.data.redirect).toBe('/sign-in')
+    expect(out.headers.getSetCookie().some((c) => /^gw_session=;/.test(c) && /Max-Age=0/i.test(c))).toBe(true)
+    const replayed = await fetch(`${setup.gw.url}/api/v1/auth/me`, { headers: { cookie: `gw_session=${token}` } })
+    expect(replayed.status).toBe(401)
+    expect((await replayed.json()).error).toBe('session_expired')
+    const { rows } = await capability(setup.gw, Store).sql.query('SELECT count(*)::int AS n FROM user_sessions WHERE token_hash = $1', [sha256(token)])
+    expect(rows[0]).toEqual({ n: 0 })
+  })
+
+  it('ends a session at its expiry and after its idle timeout', async () => {
+    const sql = capability(setup.gw, Store).sql
+    const expired = await signIn(setup)
+    const idle = await signIn(setup)
+    await sql.query('UPDATE user_sessions SET expires_at = now() - interval \'1 second\' WHERE token_hash = $1', [sha256(session(expired.client, setup)!)])
+    await sql.query('UPDATE user_sessions SET last_seen_at = now() - interval \'2 hours\' WHERE token_hash = $1', [sha256(session(idle.client, setup)!)])
+    expect((await expired.client.request(`${setup.gw.url}/api/v1/auth/me`)).status).toBe(401)
+    expect((await idle.client.request(`${setup.gw.url}/api/v1/auth/me`)).status).toBe(401)
+  })
+
+  it('stores only a hash of the session id', async () => {
+    const { client } = await signIn(setup)
+    const token = session(client, setup)!
+    const { rows } = await capability(setup.gw, Store).sql.query<{ n: number }>('SELECT count(*)::int AS n FROM user_sessions WHERE token_hash = $1', [token])
+    expect(rows[0]!.n).toBe(0)
+  })
+
+  it('gives a non-admin session no admin pages: 403 from the admin and user APIs', async () => {
+    setup.issuer.account = { sub: 'oidc-dave', roles: ['Gateway.User'] }
+    const { client } = await signIn(setup)
+    const me = (await client.request(`${setup.gw.url}/api/v1/auth/me`)).body.data
+    expect(me.permissions).not.toContain('manage_gateway')
+    for (const path of ['/api/v1/admin/routes', '/api/v1/users']) {
+      const res = await client.request(`${setup.gw.url}${path}`)
+      expect(res.status).toBe(403)
+      expect(res.body.error).toBe('permission_denied')
+    }
+  })
+})
+
+describe('API-key sign-in', () => {
+  it('trades a virtual key for a session that acts as the key, and ends when the key is revoked', async () => {
+    const created = await new CookieClient().request(`${setup.gw.url}/api/v1/keys`, { method: 'POST', headers: ADMIN, body: { name: 'console', role: 'user', user_id: null, allowed_models: ['mock'] } })
+    expect(created.status).toBe(201)
+    const client = new CookieClient()
+    const signedIn = await client.request(`${setup.gw.url}/api/v1/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${created.body.data.key}` } })
+    expect(signedIn.status).toBe(201)
+    expect(signedIn.body.data).toMatchObject({ role: 'user', key_id: created.body.data.id, strategy: 'auth.session', session: { method: 'api_key' } })
+    const me = await client.request(`${setup.gw.url}/api/v1/auth/me`)
+    expect(me.body.data).toMatchObject({ role: 'user', key_id: created.body.data.id })
+    const revoked = await new CookieClient().request(`${setup.gw.url}/api/v1/keys/${created.body.data.id}`, { method: 'DELETE', headers: ADMIN })
+    expect(revoked.status).toBe(200)
+    expect((await client.request(`${setup.gw.url}/api/v1/auth/me`)).status).toBe(401)
+  })
+
+  it('trades a config key for a session, and refuses a bad key', async () => {
+    const client = new CookieClient()
+    const ok = await client.request(`${setup.gw.url}/api/v1/auth/session`, { method: 'POST', headers: ADMIN })
+    expect(ok.status).toBe(201)
+    expect((await client.request(`${setup.gw.url}/api/v1/admin/routes`)).status).toBe(200)
+    const bad = await new CookieClient().request(`${setup.gw.url}/api/v1/auth/session`, { method: 'POST', headers: { authorization: 'Bearer not-a-key' } })
+    expect(bad.status).toBe(401)
+  })
+
+  it('trades only API keys: a bearer token\'s person signs in through the issuer', async () => {
+    setup.issuer.account = { sub: 'oidc-erin', roles: ['Gateway.User'] }
+    const res = await new CookieClient().request(`${setup.gw.url}/api/v1/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${await idTokenFor(setup)}` } })
+    expect(res.status).toBe(400)
+    expect(res.body.error).toBe('api_key_required')
+    expect(res.headers.getSetCookie()).toEqual([])
+  })
+
+  it('leaves a request with its own credential to the other strategies, whatever cookie it holds', async () => {
+    const { client } = await signIn(setup)
+    const res = await client.request(`${setup.gw.url}/api/v1/auth/me`, { headers: ADMIN })
+    expect(res.body.data.strategy).toBe('auth.api-key')
+  })
+})
+
+describe('without auth', () => {
+  it('opens as the anonymous admin and says so, and has nothing to sign in to', async () => {
+    const gw = await startTestGateway('version: 1\nstore: { plugin: embedded, memory: true, vector: false }\nproviders: { mock: { plugin: mock } }\nroutes: [ { model: mock, targets: [ { provider: mock } ] } ]\nservices: { auth: {} }\n')
+    try {
+      const me = await (await fetch(`${gw.url}/api/v1/auth/me`)).json()
+      expect(me.data).toMatchObject({ anonymous: true, role: 'admin', permissions: ['*'], session: null })
+      const options = await (await fetch(`${gw.url}/api/v1/auth/options`)).json()
+      expect(options.data).toEqual({ oidc: null, api_key: true })
+      const login = await fetch(`${gw.url}/api/v1/auth/login`, { redirect: 'manual' })
+      expect(login.status).toBe(404)
+      const trade = await fetch(`${gw.url}/api/v1/auth/session`, { method: 'POST' })
+      expect((await trade.json()).error).toBe('auth_not_configured')
+    } finally {
+      await gw.close()
+    }
+  })
+})
