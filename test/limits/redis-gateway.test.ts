@@ -47,12 +47,13 @@ limits:
   })
 
   it('together admit exactly the limit when 80 requests race through both', async () => {
+    // One request through each first, so both hold a live Redis connection before the race.
+    for (const g of gateways) expect((await chat(g.url, {})).status).toBe(200)
     const results = await Promise.all(Array.from({ length: 80 }, (_, i) => chat(gateways[i % 2].url, {}).then((r) => ({ via: i % 2, status: r.status }))))
-    const admitted = results.filter((r) => r.status === 200)
-    expect(admitted).toHaveLength(25)
-    expect(results.filter((r) => r.status === 429)).toHaveLength(55)
-    // Both processes admitted some: the count is shared, not per process.
-    expect(new Set(admitted.map((r) => r.via)).size).toBe(2)
+    // 23 left of 25. Counted per process, each would admit up to 24 of its 40 (47 in all), so an
+    // exact 23 is the proof the count is shared; which process wins the race is up to the scheduler.
+    expect(results.filter((r) => r.status === 200)).toHaveLength(23)
+    expect(results.filter((r) => r.status === 429)).toHaveLength(57)
   })
 })
 
