@@ -10,8 +10,8 @@ import { POSTGRES_ENABLED } from '../store/helpers.ts'
 describe.runIf(POSTGRES_ENABLED)('usage under load across a store outage', () => {
   it('loses no usage event when PostgreSQL hangs for 5 s in a 12 s run', async () => {
     // A small buffer, so this short outage spills to the journal as a long one does at full rate.
-    const result = await runSoak({ durationS: 12, outageS: 5, mode: 'blackhole', connections: 4, bufferEvents: 1000, drainTimeoutS: 30 })
-    expect(result.responses).toBeGreaterThan(1000)
+    const result = await runSoak({ durationS: 12, outageS: 5, mode: 'blackhole', connections: 4, bufferEvents: 100, drainTimeoutS: 30 })
+    expect(result.responses).toBeGreaterThan(300)
     expect(result.gatewayRequests).toBeGreaterThanOrEqual(result.responses)
     expect(result.spilled).toBeGreaterThan(0)
     expect(result.replayed).toBe(result.spilled)

@@ -29,6 +29,6 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
     void exited.then((code) => reject(new Error(`gateway exited with ${code} before listening:\n${output}`)))
-    setTimeout(() => reject(new Error(`gateway did not start in 20 s:\n${output}`)), 20_000).unref()
+    setTimeout(() => reject(new Error(`gateway did not start in 45 s:\n${output}`)), 45_000).unref()
   })
 }

@@ -133,7 +133,7 @@ describe('gateway start --workers', () => {
       gw.child.kill('SIGTERM')
     }
     expect(await gw.exited).toBe(0)
-  })
+  }, 60_000)
 
   it('refuses the embedded store, which belongs to one process', async () => {
     const file = path.join(dir, 'workers-embedded.yaml')
