@@ -4,37 +4,14 @@
  * cannot all see the same spend. A failed request, a refusal or a cache hit spends nothing; a
  * stream cancelled early costs what arrived.
  *
- * Prices: at $1 a token (pricing: { input: 1000000, output: 1000000 }), PROMPT is 7 tokens both
- * for the mock (7 words) and for the admission estimate (27 bytes / 4, rounded up), and the mock
- * answers FIVE (5 words): with max_tokens 5 each request reserves $12 and costs $12.
+ * Prices (budget-fixtures.ts): with max_tokens 5 each request reserves $12 and costs $12.
  */
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { PRICED_ROUTES, PROMPT } from './budget-fixtures.ts'
 import { bearer, chat } from './helpers.ts'
-
-export const PROMPT = 'aaa bbb ccc ddd eee fff ggg'
-export const FIVE = 'one two three four five'
-
-/** Providers, routes and prices every budget suite here uses. */
-export const PRICED_ROUTES = `providers:
-  mock: { plugin: mock, reply: "${FIVE}", latency_ms: 30 }
-  slow: { plugin: mock, reply: "w01 w02 w03 w04 w05 w06 w07 w08 w09 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20", chunk_delay_ms: 150 }
-  broken: { plugin: mock, fail_status: 502 }
-routes:
-  - model: mock
-    targets: [ { provider: mock, model: dear } ]
-  - model: slow
-    targets: [ { provider: slow, model: dear } ]
-  - model: broken
-    targets: [ { provider: broken, model: dear } ]
-  - model: cached
-    cache: true
-    targets: [ { provider: mock, model: dear } ]
-pricing:
-  dear: { input: 1000000, output: 1000000 }
-`
 
 const ask = (gw: RunningGateway | string, key: string, body: Record<string, unknown> = {}) =>
   chat(gw, { messages: [{ role: 'user', content: PROMPT }], max_tokens: 5, ...body }, bearer(key))
