@@ -16,7 +16,7 @@ import { startCli } from '../helpers/cli.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { PRICED_ROUTES, PROMPT } from './budget-fixtures.ts'
-import { REDIS_ENABLED, REDIS_URL, chat, deleteKeys, uniquePrefix } from './helpers.ts'
+import { REDIS_ENABLED, REDIS_URL, chat, deleteKeys, metric, uniquePrefix } from './helpers.ts'
 
 const ask = (gw: RunningGateway | string, body: Record<string, unknown> = {}) =>
   chat(gw, { messages: [{ role: 'user', content: PROMPT }], max_tokens: 5, ...body })
@@ -68,6 +68,13 @@ ${PRICED_ROUTES}limits:
     await waitFor(async () => (await committed(gateways[0].url)) === 96, 5_000, 50)
     expect(await committed(gateways[1].url)).toBe(96)
   }, 30_000)
+
+  it('raises the 80% alert once between them, not once per process', async () => {
+    const alerts = await Promise.all(gateways.map(async (g) => (await metric(g as unknown as RunningGateway, 'gateway_budget_alerts_total', { scope: 'organization', threshold: '0.8' })) ?? 0))
+    expect(alerts[0] + alerts[1]).toBe(1)
+    const full = await Promise.all(gateways.map(async (g) => (await metric(g as unknown as RunningGateway, 'gateway_budget_alerts_total', { scope: 'organization', threshold: '1' })) ?? 0))
+    expect(full[0] + full[1]).toBe(0)
+  })
 })
 
 describe.skipIf(!REDIS_ENABLED)('a gateway killed with a request in flight', () => {

@@ -143,8 +143,10 @@ export class BudgetLedger {
   }
 
   #entry(budget: AppliedBudget, now: number): LedgerEntry {
-    const periodStart = startOfPeriod(budget.period, now)
     let entry = this.#entries.get(budget.key)
+    // The common case, without date arithmetic: the entry of the current period.
+    if (entry && now >= entry.periodStart && now < entry.periodEnd) return entry
+    const periodStart = startOfPeriod(budget.period, now)
     if (!entry || entry.periodStart !== periodStart) {
       if (this.#entries.size >= MAX_LEDGER_ENTRIES) this.#prune(now)
       entry = { periodStart, periodEnd: endOfPeriod(budget.period, now), stored: 0, readAt: 0, accrued: 0, accruedDuringRead: 0, held: 0, reading: undefined, alerted: 0 }
