@@ -73,7 +73,8 @@ local function purge(h, z)
   if redis.call('ZCARD', z) == 0 then redis.call('HSET', h, 'held', '0') end
 end
 
-if mode == 'adjust' then
+-- Store each bucket's new TAT; a full bucket is no key at all.
+local function write_buckets()
   for i = 1, nb do
     local ttl = math.ceil(next_tats[i] - now)
     if ttl > 0 then
@@ -82,6 +83,10 @@ if mode == 'adjust' then
       redis.call('DEL', KEYS[i])
     end
   end
+end
+
+if mode == 'adjust' then
+  write_buckets()
   local id = ARGV[a]
   local spent_usd = ARGV[a + 1]
   local flat = {}
@@ -154,14 +159,7 @@ for j = 1, nbud do
 end
 
 if all_allowed then
-  for i = 1, nb do
-    local ttl = math.ceil(next_tats[i] - now)
-    if ttl > 0 then
-      redis.call('SET', KEYS[i], string.format('%.17g', next_tats[i]), 'PX', ttl)
-    else
-      redis.call('DEL', KEYS[i])
-    end
-  end
+  write_buckets()
   local amount = ARGV[a + 1]
   for j = 1, nbud do
     local h = KEYS[nb + 2 * j - 1]
