@@ -186,11 +186,12 @@ export default definePlugin<LimitsConfig, Stage>({
     }
 
     /**
-     * Buckets and budgets in one atomic step on a limiter that keeps budgets. Undefined when the
-     * limiter did not answer and every policy admits on failure: the budgets are then kept in
-     * this process until it answers again.
+     * Buckets and budgets in one atomic step on a limiter that keeps budgets. 'failed open' when
+     * the limiter did not answer and every policy admits on failure (the budgets are then kept in
+     * this process until it answers again); 'unseeded' when the ledger was emptied again while
+     * being seeded (nothing was taken: this process's ledger decides this once).
      */
-    async function admitShared(x: StageExchange, applied: readonly AppliedLimit[], spendFrom: readonly AppliedBudget[], tokens: number, estimate: CostEstimate, now: number): Promise<Admitted | undefined> {
+    async function admitShared(x: StageExchange, applied: readonly AppliedLimit[], spendFrom: readonly AppliedBudget[], tokens: number, estimate: CostEstimate, now: number): Promise<Admitted | 'failed open' | 'unseeded'> {
       const buckets = bucketsOf(applied, tokens)
       // Without a usage log there is nothing to seed from: an empty ledger starts at zero.
       const seed = usageLog ? undefined : 0
@@ -203,7 +204,8 @@ export default definePlugin<LimitsConfig, Stage>({
         reservation = { ...reservation, budgets: seeded }
         answer = await guard!.call((l) => l.admit!(buckets, reservation), applied)
       }
-      if (!answer || answer.budgets.some((b) => b.allowed === 'unseeded')) return undefined
+      if (!answer) return 'failed open'
+      if (answer.budgets.some((b) => b.allowed === 'unseeded')) return 'unseeded'
       const refused = answer.budgets.findIndex((b) => b.allowed === false)
       if (refused >= 0) refuseBudget(spendFrom[refused], answer.budgets[refused].committedUsd, estimate, now)
       if (applied.length) decideLimits(x, applied, answer.limits)
@@ -244,8 +246,9 @@ export default definePlugin<LimitsConfig, Stage>({
         }
         const estimate = estimateCost(x, defaultMaxTokens)
         const now = Date.now()
-        const entry = (limiter?.admit ? await admitShared(x, limits, spendFrom, tokens, estimate, now) : undefined)
-          ?? await admitLocal(x, limits, spendFrom, tokens, estimate, now)
+        const shared = limiter?.admit ? await admitShared(x, limits, spendFrom, tokens, estimate, now) : undefined
+        // A limiter that failed open has had its say on the rate limits: do not ask it again.
+        const entry = typeof shared === 'object' ? shared : await admitLocal(x, shared === 'failed open' ? [] : limits, spendFrom, tokens, estimate, now)
         admitted.set(x, entry)
       },
       log(x, outcome: ExchangeOutcome) {
