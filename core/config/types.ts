@@ -117,7 +117,7 @@ export interface GatewayConfig {
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>
   /** USD per 1M tokens by model, on top of config/models.json. */
-  pricing?: Record<string, { input: number; output: number; cached_input?: number }>
+  pricing?: Record<string, { input: number; output: number; cached_input?: number; max_output_tokens?: number }>
   /** RBAC: merged over the built-in user, department_admin and admin roles. */
   roles?: Record<string, RoleConfig>
   departments?: Record<string, DepartmentConfig>
@@ -177,6 +177,10 @@ export interface LimitsConfig {
   budget_alerts?: number[]
   /** How long spend read from the store is trusted before it is read again. */
   budget_refresh_s?: number
+  /** The output tokens a budget reserves for a request without max_tokens, when the catalog knows no cap for its model. */
+  budget_default_max_tokens?: number
+  /** How long a reservation is held at most (a gateway that died with requests in flight). */
+  budget_reservation_ttl_s?: number
 }
 
 export interface CacheConfig extends PluginBlock {

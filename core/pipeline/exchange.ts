@@ -151,6 +151,10 @@ export class Exchange implements StageExchange, RequestScope {
     return this.snapshot.prices.cost(model, { prompt: tokens.prompt, completion: tokens.completion, cached: tokens.cached ?? 0 })
   }
 
+  maxOutputTokens(model: string | undefined): number | undefined {
+    return this.snapshot.prices.price(model)?.max_output_tokens
+  }
+
   setHeader(name: string, value: string): void {
     this.#setHeader?.(name, value)
   }

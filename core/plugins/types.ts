@@ -298,6 +298,8 @@ export interface StageExchange {
   readonly estimate: TokenEstimate
   /** USD for these token counts at `model`'s price (the catalog and gateway.yaml `pricing:`); 0 when unpriced. */
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number
+  /** The most output tokens `model` may produce (the catalog's or gateway.yaml `pricing:` max_output_tokens), when known. */
+  maxOutputTokens(model: string | undefined): number | undefined
   /** A response header for the client (x-ratelimit-*, x-gateway-cache). */
   setHeader(name: string, value: string): void
   /** Mark the answer as served from a cache: no provider cost, and `x-gateway-cache: hit`. */
@@ -570,12 +572,60 @@ export interface LimitDecision {
   readonly retryAfterMs: number
 }
 
+/** A budget (USD per period) a request reserves its estimated cost from, as a limiter that keeps budgets sees it. */
+export interface BudgetHold {
+  /** The budget and its period (scope, subject, period and the period's start): one ledger entry. */
+  readonly key: string
+  /** The budget, in USD. */
+  readonly usd: number
+  /** When the period ends (epoch ms): the entry need not be kept past it. */
+  readonly until: number
+  /** Spend recorded this period before the ledger knew the budget (the usage log's), to seed an empty entry; undefined: not read. */
+  readonly seedUsd?: number
+  /** Ascending fractions of `usd` at which an alert is due. */
+  readonly alertAt: readonly number[]
+}
+
+/** A request's reservation: `usd` held from each budget until it is settled, or for `holdMs` at most. */
+export interface BudgetReservation {
+  readonly id: string
+  readonly usd: number
+  readonly holdMs: number
+  readonly budgets: readonly BudgetHold[]
+}
+
+/** A budget as an admission found it. */
+export interface BudgetStanding {
+  /** false: the reservation would exceed the budget; 'unseeded': the ledger does not know the budget (admit again with `seedUsd`). */
+  readonly allowed: boolean | 'unseeded'
+  /** Spend settled plus reserved by requests in flight, before this request. */
+  readonly committedUsd: number
+}
+
+/** A budget after a settlement. */
+export interface BudgetSettled {
+  readonly spentUsd: number
+  readonly alerts: readonly number[]
+}
+
 /** A rate limiter backend (`limits.backend`): counts, nothing else; the limits stage decides what to count. */
 export interface Limiter extends Lifecycle {
   /** Take each bucket's cost atomically, all or none; one decision per bucket, in order. */
   take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]>
   /** Correct buckets after the fact: a positive cost is taken even past the limit, a negative one given back. */
   adjust(buckets: readonly LimitBucket[]): Promise<void>
+  /**
+   * Optional, for a backend that keeps budgets shared by every process using it: take the buckets
+   * and reserve `reservation.usd` from every budget in one atomic step, all or none (a refusal
+   * takes nothing). Without it the limits stage keeps budgets in the process.
+   */
+  admit?(buckets: readonly LimitBucket[], reservation: BudgetReservation): Promise<{ limits: LimitDecision[]; budgets: BudgetStanding[] }>
+  /**
+   * Replace a reservation by what the request spent (0 releases it) and correct buckets (as
+   * `adjust`), in one step. Per budget: its spend so far and the alert thresholds this spend
+   * crossed (each reported once per period, across processes).
+   */
+  settle?(buckets: readonly LimitBucket[], reservation: BudgetReservation, spentUsd: number): Promise<BudgetSettled[]>
 }
 
 /** What a cache is asked about: one chat request, canonicalised by the cache stage. */

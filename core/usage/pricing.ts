@@ -11,12 +11,12 @@ export interface ModelPrice {
   readonly output: number
   /** Cached prompt tokens (prompt_tokens_details.cached_tokens); defaults to `input`. */
   readonly cached_input?: number
+  /** Output-token limit: what a request without max_tokens may cost at most (budget reservations), for providers that require max_tokens. */
+  readonly max_output_tokens?: number
 }
 
 export interface CatalogEntry extends ModelPrice {
   readonly provider: string
-  /** Output-token limit, for providers that require max_tokens. */
-  readonly max_output_tokens?: number
 }
 
 interface Catalog {

@@ -5,7 +5,8 @@
  * cached) plus what this process has spent since; without a store, this process's own spend.
  *
  * Prices: the mock's answer to "hello gateway" is 3 completion tokens; at $10,000 per 1M output
- * tokens (and nothing for input) each answer costs $0.03.
+ * tokens (and nothing for input) each answer costs $0.03. The model's max_output_tokens (3) is
+ * what a request without max_tokens reserves, so each one reserves exactly what it will cost.
  */
 import { randomUUID } from 'node:crypto'
 import OpenAI from 'openai'
@@ -29,7 +30,7 @@ routes:
   - model: free
     targets: [ { provider: mock, model: unpriced } ]
 pricing:
-  priced-1: { input: 0, output: 10000 }
+  priced-1: { input: 0, output: 10000, max_output_tokens: 3 }
 `
 
 async function spend(gw: RunningGateway, n: number, headers: Record<string, string> = {}): Promise<number[]> {
@@ -48,7 +49,7 @@ describe('a budget without a store (this process\'s own spend)', () => {
     gw = await startGateway({
       source: { text: `version: 1\n${PRICED}limits:
   budgets:
-    - { scope: user, usd_per_day: 0.1, alert_at: [0.5, 0.9] }
+    - { scope: user, usd_per_day: 0.1, alert_at: [0.5, 0.8] }
 usage: { flush_interval_ms: 50 }
 `, label: 'test.yaml', dir: process.cwd() },
       port: 0, host: '127.0.0.1', logger, watch: false,
@@ -56,20 +57,20 @@ usage: { flush_interval_ms: 50 }
   })
   afterAll(() => gw.close())
 
-  it('admits requests until the day\'s spend reaches the budget, then refuses with 402 budget_exceeded', async () => {
-    expect(await spend(gw, 4)).toEqual([200, 200, 200, 200])
+  it('admits requests while their reserved cost fits the day\'s budget, then refuses with 402 budget_exceeded', async () => {
+    expect(await spend(gw, 3)).toEqual([200, 200, 200])
     const refused = await chat(gw, {})
     expect(refused.status).toBe(402)
     expect(refused.body.error).toMatchObject({ code: 'budget_exceeded', type: 'insufficient_quota' })
-    expect(refused.body.error.message).toMatch(/Your budget of \$0\.1 per day is used up \(\$0\.12 spent\)\. It resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/)
+    expect(refused.body.error.message).toMatch(/Your budget of \$0\.1 per day would be exceeded: \$0\.09 spent or reserved by requests in flight, and this request may cost up to \$0\.03 \(set max_tokens to reserve less\)\. It resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/)
     expect(refused.headers.get('x-should-retry')).toBe('false')
   })
 
   it('raises each alert threshold once, as a log event and a metric', async () => {
     const alerts = lines.filter((l) => l.event === 'budget_alert')
-    expect(alerts.map((a) => a.threshold)).toEqual([0.5, 0.9])
+    expect(alerts.map((a) => a.threshold)).toEqual([0.5, 0.8])
     expect(alerts[0]).toMatchObject({ level: 'warn', scope: 'user', subject: 'anonymous', period: 'day', budget_usd: 0.1 })
-    expect(await metric(gw, 'gateway_budget_alerts_total', { scope: 'user', period: 'day', threshold: '0.9' })).toBe(1)
+    expect(await metric(gw, 'gateway_budget_alerts_total', { scope: 'user', period: 'day', threshold: '0.8' })).toBe(1)
     expect(await metric(gw, 'gateway_limiter_rejections_total', { scope: 'user', kind: 'budget' })).toBe(1)
   })
 
@@ -144,7 +145,7 @@ limits:
   backend: { plugin: memory }
   budget_refresh_s: 0.2
   budgets:
-    - { scope: user, when: { departments: [finance] }, usd_per_day: 0.1 }
+    - { scope: user, when: { departments: [finance] }, usd_per_day: 0.14 }
 `)
   }, 60_000)
   afterAll(() => gw.close())
@@ -156,7 +157,7 @@ limits:
     ])
     const refused = await chat(gw, {}, bearer('dana-key-0123456789abcdef'))
     expect(refused.status).toBe(402)
-    expect(refused.body.error.message).toContain('($0.26 spent)')
+    expect(refused.body.error.message).toContain('($0.26 spent or reserved')
   })
 
   it('does not count a request twice once its usage event is in the store', async () => {
@@ -166,17 +167,17 @@ limits:
     await sleep(300)
     expect((await chat(gw, { model: 'free' }, erin)).status).toBe(200)
     await sleep(150)
-    // $0.09 spent, whether counted from the store or in process; counted twice it would be $0.18.
+    // $0.09 spent, whether counted from the store or in process; counted twice it would be $0.18 (no room for $0.03 more).
     expect((await chat(gw, {}, erin)).status).toBe(200)
     await settle()
     const refused = await chat(gw, {}, erin)
     expect(refused.status).toBe(402)
-    expect(refused.body.error.message).toContain('($0.12 spent)')
+    expect(refused.body.error.message).toContain('$0.12 spent or reserved')
   })
 
   it('enforces a virtual key\'s own limits and budget (api_keys.limits)', async () => {
     const secret = newApiKey()
-    await capability(gw, Identity).apiKeys.create({ keyHash: secret.hash, prefix: secret.prefix, role: 'user', department: 'finance', limits: { requests_per_minute: 2, budget_usd_per_day: 0.05 } })
+    await capability(gw, Identity).apiKeys.create({ keyHash: secret.hash, prefix: secret.prefix, role: 'user', department: 'finance', limits: { requests_per_minute: 2, budget_usd_per_day: 0.06 } })
     const first = await chat(gw, {}, bearer(secret.key))
     expect(first.status).toBe(200)
     expect(first.headers.get('x-ratelimit-limit-requests')).toBe('2')
@@ -185,6 +186,6 @@ limits:
     await settle()
     const refused = await chat(gw, {}, bearer(secret.key))
     expect(refused.status).toBe(402)
-    expect(refused.body.error.message).toContain("This API key's budget of $0.05 per day is used up")
+    expect(refused.body.error.message).toContain("This API key's budget of $0.06 per day is used up")
   })
 })

@@ -5,7 +5,7 @@
  * it, the bucket would not need more than a whole window to refill. So a full window's worth may
  * be used at once, and then units come back evenly: no window edges to burst across.
  *
- * The Redis limiter runs the same arithmetic in Lua (plugins/limits/redis/gcra.lua).
+ * The Redis limiter runs the same arithmetic in Lua (plugins/limits/redis/limits.lua).
  */
 import type { LimitDecision } from '../../../core/plugins/api.ts'
 

@@ -1,7 +1,8 @@
 /**
- * limiter.redis: rate-limit buckets in Redis, shared by every gateway process and replica. A check
- * is one EVALSHA of a Lua script (gcra.lua) that reads and updates all of a request's buckets
- * atomically on Redis's clock, so processes sharing Redis together admit exactly the limit.
+ * limiter.redis: rate-limit buckets and budget reservations in Redis, shared by every gateway
+ * process and replica. An admission is one EVALSHA of a Lua script (limits.lua) that reads and
+ * updates all of a request's buckets and budgets atomically on Redis's clock, so processes sharing
+ * Redis together admit exactly the limit and spend exactly the budget; a settlement is another.
  *
  * Every call is bounded by `timeout_ms` here, around the command: node-redis's own command timeout
  * stops once the command is written to the socket, so a Redis that accepts and then hangs would
@@ -13,16 +14,16 @@
 import { readFileSync } from 'node:fs'
 import { createClient, defineScript, type CommandParser } from 'redis'
 import type { Logger } from 'pino'
-import { definePlugin, withDeadline, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/api.ts'
+import { definePlugin, withDeadline, type BudgetReservation, type BudgetSettled, type BudgetStanding, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/api.ts'
 import { configSchema, type RedisLimiterConfig } from './schema.ts'
 
-const GCRA = defineScript({
-  SCRIPT: readFileSync(new URL('./gcra.lua', import.meta.url), 'utf8'),
+const LIMITS = defineScript({
+  SCRIPT: readFileSync(new URL('./limits.lua', import.meta.url), 'utf8'),
   parseCommand(parser: CommandParser, keys: string[], args: string[]) {
     parser.pushKeysLength(keys)
     parser.push(...args)
   },
-  transformReply: (reply: unknown) => reply as number[],
+  transformReply: (reply: unknown) => reply as (number | string)[],
 })
 
 const MAX_RECONNECT_DELAY_MS = 2000
@@ -36,7 +37,7 @@ function connect(config: RedisLimiterConfig, logger: Logger) {
     },
     disableOfflineQueue: true,
     commandOptions: { timeout: config.timeout_ms },
-    scripts: { gcra: GCRA },
+    scripts: { limits: LIMITS },
   })
   let down = false
   // An 'error' listener is required (node-redis emits one per failed reconnect); log each outage once.
@@ -54,14 +55,19 @@ function connect(config: RedisLimiterConfig, logger: Logger) {
 
 type RedisLimiterClient = ReturnType<typeof connect>
 
-function argsOf(mode: 'take' | 'adjust', buckets: readonly LimitBucket[]): { keys: string[]; args: string[] } {
+/** The script's keys and arguments: the buckets, then (admission or settlement) the budgets. */
+function argsOf(mode: 'take' | 'adjust', buckets: readonly LimitBucket[], prefix: string): { keys: string[]; args: string[] } {
   const keys: string[] = new Array(buckets.length)
-  const args: string[] = [mode]
+  const args: string[] = [mode, String(buckets.length)]
   buckets.forEach((b, i) => {
-    keys[i] = b.key
+    keys[i] = prefix + b.key
     args.push(String(b.windowMs), String(b.limit), String(b.cost))
   })
   return { keys, args }
+}
+
+function budgetKeys(keys: string[], reservation: BudgetReservation, prefix: string): void {
+  for (const b of reservation.budgets) keys.push(`${prefix}${b.key}`, `${prefix}${b.key}:held`)
 }
 
 export class RedisLimiter implements Limiter {
@@ -81,20 +87,46 @@ export class RedisLimiter implements Limiter {
   }
 
   async take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]> {
-    const { keys, args } = argsOf('take', buckets)
-    const reply = await this.#bounded(this.#client.gcra(keys.map((k) => this.#prefix + k), args))
-    return buckets.map((b, i) => ({
-      allowed: Number(reply[4 * i]) === 1,
-      limit: b.limit,
-      remaining: Number(reply[4 * i + 1]),
-      resetMs: Number(reply[4 * i + 2]),
-      retryAfterMs: Number(reply[4 * i + 3]),
-    }))
+    const { keys, args } = argsOf('take', buckets, this.#prefix)
+    return decisionsOf(buckets, await this.#bounded(this.#client.limits(keys, args)))
   }
 
   async adjust(buckets: readonly LimitBucket[]): Promise<void> {
-    const { keys, args } = argsOf('adjust', buckets)
-    await this.#bounded(this.#client.gcra(keys.map((k) => this.#prefix + k), args))
+    const { keys, args } = argsOf('adjust', buckets, this.#prefix)
+    await this.#bounded(this.#client.limits(keys, args))
+  }
+
+  async admit(buckets: readonly LimitBucket[], reservation: BudgetReservation): Promise<{ limits: LimitDecision[]; budgets: BudgetStanding[] }> {
+    const { keys, args } = argsOf('take', buckets, this.#prefix)
+    budgetKeys(keys, reservation, this.#prefix)
+    args.push(reservation.id, String(reservation.usd), String(Math.ceil(reservation.holdMs)))
+    for (const b of reservation.budgets) args.push(String(b.usd), String(b.until), b.seedUsd === undefined ? '' : String(b.seedUsd))
+    const reply = await this.#bounded(this.#client.limits(keys, args))
+    const at = 4 * buckets.length
+    return {
+      limits: decisionsOf(buckets, reply),
+      budgets: reservation.budgets.map((_, j) => {
+        const allowed = Number(reply[at + 2 * j])
+        return { allowed: allowed === -1 ? 'unseeded' : allowed === 1, committedUsd: Number(reply[at + 2 * j + 1]) }
+      }),
+    }
+  }
+
+  async settle(buckets: readonly LimitBucket[], reservation: BudgetReservation, spentUsd: number): Promise<BudgetSettled[]> {
+    const { keys, args } = argsOf('adjust', buckets, this.#prefix)
+    budgetKeys(keys, reservation, this.#prefix)
+    args.push(reservation.id, String(spentUsd))
+    for (const b of reservation.budgets) args.push(String(b.usd), b.alertAt.join(','))
+    const reply = await this.#bounded(this.#client.limits(keys, args))
+    const settled: BudgetSettled[] = []
+    let at = 0
+    for (let j = 0; j < reservation.budgets.length; j++) {
+      const spent = Number(reply[at])
+      const n = Number(reply[at + 1])
+      settled.push({ spentUsd: spent, alerts: reply.slice(at + 2, at + 2 + n).map(Number) })
+      at += 2 + n
+    }
+    return settled
   }
 
   async ready(): Promise<void> {
@@ -107,10 +139,20 @@ export class RedisLimiter implements Limiter {
   }
 }
 
+function decisionsOf(buckets: readonly LimitBucket[], reply: readonly (number | string)[]): LimitDecision[] {
+  return buckets.map((b, i) => ({
+    allowed: Number(reply[4 * i]) === 1,
+    limit: b.limit,
+    remaining: Number(reply[4 * i + 1]),
+    resetMs: Number(reply[4 * i + 2]),
+    retryAfterMs: Number(reply[4 * i + 3]),
+  }))
+}
+
 export default definePlugin<RedisLimiterConfig, Limiter>({
   id: 'limiter.redis',
   kind: 'limiter',
-  description: 'Rate-limit buckets in Redis (GCRA in one Lua script): shared by every gateway process.',
+  description: 'Rate-limit buckets (GCRA) and budget reservations in Redis, one Lua script per admission: shared by every gateway process.',
   configSchema,
   async setup(ctx, config) {
     const client = connect(config, ctx.logger)

@@ -68,17 +68,23 @@ function budgetSubjectOf(scope: BudgetScope, p: Principal | undefined): string |
   }
 }
 
-/** The refusal for a budget that is used up, or that this request's estimate would exceed. */
-export function budgetExceeded(budget: AppliedBudget, spent: number, estimatedUsd: number, status: 402 | 429, now: number): GatewayError {
+/**
+ * The refusal for a budget that is used up, or that this request's reserved estimate would
+ * exceed. `committed` is what was spent plus what requests in flight have reserved.
+ */
+export function budgetExceeded(budget: AppliedBudget, committed: number, estimatedUsd: number, capped: boolean, status: 402 | 429, now: number): GatewayError {
   const whose = budget.scope === 'organization' ? 'The organization\'s' : budget.scope === 'key' ? 'This API key\'s' : budget.scope === 'user' ? 'Your' : `Your department's (${budget.subject})`
-  const state = spent >= budget.usd ? `is used up ($${usd(spent)} spent)` : `would be exceeded: $${usd(spent)} spent and this request may cost up to $${usd(estimatedUsd)}`
+  const hint = capped ? '' : ' (set max_tokens to reserve less)'
+  const state = committed >= budget.usd
+    ? `is used up ($${usd(committed)} spent or reserved by requests in flight)`
+    : `would be exceeded: $${usd(committed)} spent or reserved by requests in flight, and this request may cost up to $${usd(estimatedUsd)}${hint}`
   return new GatewayError(
     `${whose} budget of $${usd(budget.usd)} per ${budget.period} ${state}. It resets at ${new Date(endOfPeriod(budget.period, now)).toISOString()}.`,
     { status, code: 'budget_exceeded', type: 'insufficient_quota', headers: { 'x-should-retry': 'false' } },
   )
 }
 
-const usd = (n: number): string => (n >= 1 ? n.toFixed(2) : String(Math.round(n * 1e6) / 1e6))
+export const usd = (n: number): string => (n >= 1 ? n.toFixed(2) : String(Math.round(n * 1e6) / 1e6))
 
 /** Budgets run on UTC days and calendar months, like the usage analytics. */
 export function startOfPeriod(period: BudgetPeriod, now: number): number {

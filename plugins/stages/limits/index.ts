@@ -1,20 +1,26 @@
 /**
  * stage.limits: rate limits and budgets, in the access phase (before anything costly) and the log
- * phase (corrections once the actual usage is known). Configured by `limits:` (policies, budgets),
+ * phase (settlement once the actual usage is known). Configured by `limits:` (policies, budgets),
  * the departments' `limits` and `budget`, and each API key's own; counted by the limiter backend
  * (`limits.backend`, the Limiter capability) and, for spend, the usage log.
  *
- *   access: budgets first (spend so far plus this request's estimated cost), then every applicable
- *           rate-limit bucket in one atomic take (one round trip to a shared limiter). Tokens are a
- *           cheap estimate (prompt bytes / 4 + max_tokens), corrected with the actual usage later.
- *   log:    the token buckets corrected by actual − estimate; the cost accrued to the budgets.
+ *   access: every applicable rate-limit bucket taken, and the request's estimated cost reserved
+ *           from every budget it spends from, all or none. With a limiter that keeps budgets
+ *           (limiter.redis) that is one atomic step on it, shared by every process; otherwise the
+ *           budgets are reserved in this process (exact within it) around the bucket take.
+ *   log:    the reservation replaced by the actual cost (a failure, refusal or cache hit spends
+ *           nothing; a cancelled stream what arrived), the token buckets corrected by actual −
+ *           estimate: one step on a shared limiter.
  *
- * A call the gateway makes on behalf of another request (a cache's embeddings) draws tokens and
- * spend, not requests: its parent request was counted already.
+ * Tokens are a cheap estimate (prompt bytes / 4 + max_tokens). A call the gateway makes on
+ * behalf of another request (a cache's embeddings) draws tokens and spend, not requests: its
+ * parent request was counted already.
  */
-import { Limiter, definePlugin, type ExchangeOutcome, type LimitDecision, type Principal, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { randomBytes } from 'node:crypto'
+import { Limiter, definePlugin, type BudgetHold, type BudgetReservation, type BudgetStanding, type ExchangeOutcome, type LimitBucket, type LimitDecision, type Principal, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
 import { Identity, UsageLog } from '../../contracts/capabilities.ts'
-import { budgetExceeded, budgetsFor, compileBudget, type AppliedBudget, type BudgetConfig, type CompiledBudget } from './budgets.ts'
+import { budgetExceeded, budgetsFor, compileBudget, endOfPeriod, startOfPeriod, usd, type AppliedBudget, type BudgetConfig, type CompiledBudget } from './budgets.ts'
+import { estimateCost, type CostEstimate } from './estimate.ts'
 import type { LimitFacts, LimitWhen, RateLimits } from './facts.ts'
 import { BudgetLedger } from './ledger.ts'
 import { RATES, bucket, compilePolicy, limitsFor, type AppliedLimit, type BackendFailure, type CompiledPolicy, type LimitPolicyConfig } from './rates.ts'
@@ -27,6 +33,8 @@ export interface LimitsConfig {
   budget_status?: 402 | 429
   budget_alerts?: number[]
   budget_refresh_s?: number
+  budget_default_max_tokens?: number
+  budget_reservation_ttl_s?: number
   backend_cooldown_ms?: number
   /** The limiter backend's plugin name (from `limits.backend`, passed in by the kernel), for the metric's label. */
   limiter?: string
@@ -42,6 +50,10 @@ interface KeyLimits extends RateLimits {
 
 const DEFAULT_ALERTS: readonly number[] = [0.8, 1]
 const DEFAULT_BUDGET_REFRESH_S = 10
+const DEFAULT_MAX_TOKENS = 4096
+const DEFAULT_RESERVATION_TTL_S = 600
+/** The header an admitted request's answer carries: the least any of its budgets has left, in USD, after its reservation. */
+const REMAINING_HEADER = 'x-gateway-budget-remaining'
 /** How long a limiter backend that failed a check is left alone before one request probes it. */
 const DEFAULT_COOLDOWN_MS = 2000
 
@@ -61,6 +73,11 @@ export default definePlugin<LimitsConfig, Stage>({
     const alerts = [...(config.budget_alerts ?? DEFAULT_ALERTS)].sort((a, b) => a - b)
     const budgetStatus = config.budget_status ?? 402
     const refreshMs = (config.budget_refresh_s ?? DEFAULT_BUDGET_REFRESH_S) * 1000
+    const defaultMaxTokens = config.budget_default_max_tokens ?? DEFAULT_MAX_TOKENS
+    const holdMs = (config.budget_reservation_ttl_s ?? DEFAULT_RESERVATION_TTL_S) * 1000
+    // Reservation ids: unique across processes sharing a ledger (a client may reuse x-request-id).
+    const reservationPrefix = randomBytes(6).toString('base64url')
+    let reservations = 0
 
     const policies: CompiledPolicy[] = (config.policies ?? []).map((p) => compilePolicy(p, defaultFailure))
     const budgets: CompiledBudget[] = (config.budgets ?? []).map((b) => compileBudget(b, alerts))
@@ -120,43 +137,99 @@ export default definePlugin<LimitsConfig, Stage>({
       return { limits: limiter ? limits : [], budgets: budgetsFor(own?.budget ? [...budgets, own.budget] : budgets, facts) }
     }
 
-    /** What each exchange was admitted with, for the corrections in the log phase. */
-    const admitted = new WeakMap<StageExchange, { limits: AppliedLimit[]; budgets: AppliedBudget[]; tokens: number }>()
+    /** What each exchange was admitted with, for the settlement in the log phase. */
+    const admitted = new WeakMap<StageExchange, Admitted>()
 
-    async function checkBudgets(x: StageExchange, applied: readonly AppliedBudget[]): Promise<void> {
-      const now = Date.now()
-      const route = x.route!
-      const model = route.targets[0]?.model ?? x.requestedModel
-      const estimatedUsd = x.cost(model, x.estimate)
-      const spent = await Promise.all(applied.map((b) => ledger.spent(b, usageLog, refreshMs, now)))
-      for (const [i, budget] of applied.entries()) {
-        if (spent[i] < budget.usd && spent[i] + estimatedUsd <= budget.usd) continue
-        metrics.rejections.inc({ scope: budget.scope, kind: 'budget' })
-        throw budgetExceeded(budget, spent[i], estimatedUsd, budgetStatus, now)
-      }
+    const refuseBudget = (budget: AppliedBudget, committed: number, estimate: CostEstimate, now: number): never => {
+      metrics.rejections.inc({ scope: budget.scope, kind: 'budget' })
+      throw budgetExceeded(budget, committed, estimate.usd, estimate.bounded, budgetStatus, now)
     }
 
-    /** Take the request's buckets; true when the limiter counted them (false: it failed open). */
-    async function takeLimits(x: StageExchange, applied: readonly AppliedLimit[], tokens: number): Promise<boolean> {
+    /** The buckets a request takes; refuses one larger than a whole window of a token limit (it could never be admitted). */
+    function bucketsOf(applied: readonly AppliedLimit[], tokens: number): LimitBucket[] {
       const buckets = applied.map((l) => bucket(l, l.unit === 'requests' ? 1 : tokens))
-      // A request larger than a whole window of a token limit can never be admitted: say so, do not ask to retry.
       const tooLarge = applied.find((l, i) => buckets[i].cost > l.limit)
       if (tooLarge) {
         metrics.rejections.inc({ scope: tooLarge.scope, kind: tooLarge.unit })
         throw tooLargeForLimit(tooLarge, tokens)
       }
-      const decisions: LimitDecision[] | undefined = await guard!.take(buckets, applied)
-      if (!decisions) return false
+      return buckets
+    }
+
+    /** Send the rate-limit headers, or refuse with the bucket that would make the client wait longest. */
+    function decideLimits(x: StageExchange, applied: readonly AppliedLimit[], decisions: readonly LimitDecision[]): void {
       const headers = rateLimitHeaders(applied, decisions)
       const refused = decisions.map((d, i) => [d, applied[i]] as const).filter(([d]) => !d.allowed)
       if (refused.length === 0) {
         for (const [name, value] of Object.entries(headers)) x.setHeader(name, value)
-        return true
+        return
       }
       // Admitted only once every refusing bucket would admit it.
       const [decision, limit] = refused.reduce((a, b) => (b[0].retryAfterMs > a[0].retryAfterMs ? b : a))
       metrics.rejections.inc({ scope: limit.scope, kind: limit.unit })
       throw rateLimited(limit, decision, headers)
+    }
+
+    /** Take the request's buckets; true when the limiter counted them (false: it failed open). */
+    async function takeLimits(x: StageExchange, applied: readonly AppliedLimit[], tokens: number): Promise<boolean> {
+      const buckets = bucketsOf(applied, tokens)
+      const decisions = await guard!.take(buckets, applied)
+      if (!decisions) return false
+      decideLimits(x, applied, decisions)
+      return true
+    }
+
+    /** A budget as the shared ledger keys it: per period, so a new day or month starts a new entry. */
+    const holdOf = (budget: AppliedBudget, now: number, seedUsd?: number): BudgetHold => {
+      const start = startOfPeriod(budget.period, now)
+      return { key: `budget:${budget.key}:${start}`, usd: budget.usd, until: endOfPeriod(budget.period, now), seedUsd, alertAt: budget.alertAt }
+    }
+
+    /**
+     * Buckets and budgets in one atomic step on a limiter that keeps budgets. 'failed open' when
+     * the limiter did not answer and every policy admits on failure (the budgets are then kept in
+     * this process until it answers again); 'unseeded' when the ledger was emptied again while
+     * being seeded (nothing was taken: this process's ledger decides this once).
+     */
+    async function admitShared(x: StageExchange, applied: readonly AppliedLimit[], spendFrom: readonly AppliedBudget[], tokens: number, estimate: CostEstimate, now: number): Promise<Admitted | 'failed open' | 'unseeded'> {
+      const buckets = bucketsOf(applied, tokens)
+      // Without a usage log there is nothing to seed from: an empty ledger starts at zero.
+      const seed = usageLog ? undefined : 0
+      let reservation: BudgetReservation = { id: `${reservationPrefix}:${++reservations}`, usd: estimate.usd, holdMs, budgets: spendFrom.map((b) => holdOf(b, now, seed)) }
+      let answer = await guard!.call((l) => l.admit!(buckets, reservation), applied)
+      if (answer?.budgets.some((b) => b.allowed === 'unseeded')) {
+        // The ledger does not know these budgets (a new period, a restart, a flushed Redis): seed them from the usage events.
+        const seeded = await Promise.all(spendFrom.map(async (b, i) => answer!.budgets[i].allowed !== 'unseeded' ? reservation.budgets[i]
+          : holdOf(b, now, (await ledger.stored(b, usageLog!, now)) ?? ledger.known(b, now))))
+        reservation = { ...reservation, budgets: seeded }
+        answer = await guard!.call((l) => l.admit!(buckets, reservation), applied)
+      }
+      if (!answer) return 'failed open'
+      if (answer.budgets.some((b) => b.allowed === 'unseeded')) return 'unseeded'
+      const refused = answer.budgets.findIndex((b) => b.allowed === false)
+      if (refused >= 0) refuseBudget(spendFrom[refused], answer.budgets[refused].committedUsd, estimate, now)
+      if (applied.length) decideLimits(x, applied, answer.limits)
+      x.setHeader(REMAINING_HEADER, usd(Math.max(0, leastLeft(spendFrom, answer.budgets, estimate.usd))))
+      return { limits: [...applied], tokens, budgets: [...spendFrom], reservation, reservedUsd: estimate.usd }
+    }
+
+    /** Budgets reserved in this process (exact within it), around the bucket take. */
+    async function admitLocal(x: StageExchange, applied: readonly AppliedLimit[], spendFrom: readonly AppliedBudget[], tokens: number, estimate: CostEstimate, now: number): Promise<Admitted> {
+      const reading = ledger.prepare(spendFrom, usageLog, refreshMs, now)
+      if (reading) await reading
+      // The check and the reservation are one synchronous step: requests in flight together each see the others' reservations.
+      const { refused, remaining } = ledger.reserve(spendFrom, estimate.usd, now)
+      if (refused) refuseBudget(refused.budget, refused.committed, estimate, now)
+      let taken = false
+      try {
+        taken = applied.length ? await takeLimits(x, applied, tokens) : false
+      } catch (err) {
+        // A rate-limit refusal spends nothing.
+        ledger.settle(spendFrom, estimate.usd, 0, now)
+        throw err
+      }
+      x.setHeader(REMAINING_HEADER, usd(Math.max(0, remaining)))
+      return { limits: taken ? [...applied] : [], tokens, budgets: [...spendFrom], reservation: undefined, reservedUsd: estimate.usd }
     }
 
     return {
@@ -166,22 +239,59 @@ export default definePlugin<LimitsConfig, Stage>({
         const { limits, budgets: spendFrom } = applicable(x)
         if (limits.length === 0 && spendFrom.length === 0) return
         const tokens = x.estimate.prompt + x.estimate.completion
-        if (spendFrom.length) await checkBudgets(x, spendFrom)
-        const taken = limits.length ? await takeLimits(x, limits, tokens) : false
-        admitted.set(x, { limits: taken ? limits : [], budgets: spendFrom, tokens })
+        if (spendFrom.length === 0) {
+          const taken = await takeLimits(x, limits, tokens)
+          admitted.set(x, { limits: taken ? limits : [], tokens, budgets: [], reservation: undefined, reservedUsd: 0 })
+          return
+        }
+        const estimate = estimateCost(x, defaultMaxTokens)
+        const now = Date.now()
+        const shared = limiter?.admit ? await admitShared(x, limits, spendFrom, tokens, estimate, now) : undefined
+        // A limiter that failed open has had its say on the rate limits: do not ask it again.
+        const entry = typeof shared === 'object' ? shared : await admitLocal(x, shared === 'failed open' ? [] : limits, spendFrom, tokens, estimate, now)
+        admitted.set(x, entry)
       },
       log(x, outcome: ExchangeOutcome) {
         const entry = admitted.get(x)
         if (!entry) return
-        if (entry.budgets.length) ledger.accrue(entry.budgets, outcome.costUsd)
+        // A failed request spends nothing; a cache hit is free; a cancelled stream costs what arrived (the kernel counts it).
+        const spent = outcome.costUsd
         // Tokens a cache hit did not spend upstream are not held against the caller's token limits.
         const actual = outcome.cacheHit ? 0 : outcome.promptTokens + outcome.completionTokens
-        const tokenBuckets = entry.limits.filter((l) => l.unit === 'tokens')
-        if (tokenBuckets.length && actual !== entry.tokens) {
-          limiter!.adjust(tokenBuckets.map((l) => bucket(l, actual - entry.tokens))).catch((err: Error) => ctx.logger.debug({ err: err.message }, 'token limit correction failed'))
+        const tokenBuckets = actual === entry.tokens ? [] : entry.limits.filter((l) => l.unit === 'tokens').map((l) => bucket(l, actual - entry.tokens))
+        const reservation = entry.reservation
+        if (reservation) {
+          // One step on the shared ledger: the reservation replaced by the spend, the token buckets corrected.
+          limiter!.settle!(tokenBuckets, reservation, spent).then(
+            (settled) => settled.forEach((b, i) => ledger.announce(entry.budgets[i], b.alerts, b.spentUsd)),
+            // The reservation expires on its own (budget_reservation_ttl_s); the spend is in the usage events.
+            (err: Error) => ctx.logger.warn({ err: err.message }, 'budget settlement failed: the reservation expires on its own'),
+          )
+          return
+        }
+        if (entry.budgets.length) ledger.settle(entry.budgets, entry.reservedUsd, spent)
+        if (tokenBuckets.length) {
+          limiter!.adjust(tokenBuckets).catch((err: Error) => ctx.logger.debug({ err: err.message }, 'token limit correction failed'))
         }
       },
     }
   },
 })
 
+/** What an exchange was admitted with. */
+interface Admitted {
+  /** The buckets the limiter counted (for the token corrections). */
+  readonly limits: readonly AppliedLimit[]
+  readonly tokens: number
+  readonly budgets: readonly AppliedBudget[]
+  /** Held on the limiter's shared ledger; undefined: in this process's. */
+  readonly reservation: BudgetReservation | undefined
+  readonly reservedUsd: number
+}
+
+/** The least any budget has left once `reservedUsd` is reserved from each. */
+function leastLeft(budgets: readonly AppliedBudget[], standings: readonly BudgetStanding[], reservedUsd: number): number {
+  let least = Infinity
+  budgets.forEach((b, i) => { least = Math.min(least, b.usd - standings[i].committedUsd - reservedUsd) })
+  return least
+}

@@ -49,11 +49,16 @@ export class LimiterGuard {
   }
 
   /** The decisions, or undefined when the backend is not answering and every policy admits on failure. */
-  async take(buckets: readonly LimitBucket[], limits: readonly AppliedLimit[]): Promise<LimitDecision[] | undefined> {
+  take(buckets: readonly LimitBucket[], limits: readonly AppliedLimit[]): Promise<LimitDecision[] | undefined> {
+    return this.call((limiter) => limiter.take(buckets), limits)
+  }
+
+  /** `check` on the backend, or undefined when it is not answering and every policy in `limits` admits on failure. */
+  async call<T>(check: (limiter: Limiter) => Promise<T>, limits: readonly AppliedLimit[]): Promise<T | undefined> {
     if (!this.#tryAcquire()) return this.#failure(limits)
-    let decisions: LimitDecision[]
+    let decisions: T
     try {
-      decisions = await withDeadline(this.#limiter!.take(buckets), LIMITER_GUARD_MS)
+      decisions = await withDeadline(check(this.#limiter!), LIMITER_GUARD_MS)
     } catch (err) {
       const wasDown = this.#state === 'down'
       this.#state = 'down'
