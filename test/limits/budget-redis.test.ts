@@ -46,7 +46,7 @@ describe.skipIf(!REDIS_ENABLED)('a budget shared by two gateway processes throug
     const file = path.join(dir, 'gateway.yaml')
     await writeFile(file, `version: 1
 ${PRICED_ROUTES}limits:
-  backend: { plugin: redis, url: "${REDIS_URL}", key_prefix: "${prefix}", timeout_ms: 2000 }
+  backend: { plugin: redis, url: "${REDIS_URL}", key_prefix: "${prefix}", timeout_ms: 10000 }
   budgets:
     - { scope: organization, usd_per_day: 100 }
 `)
@@ -86,7 +86,7 @@ describe.skipIf(!REDIS_ENABLED)('a gateway killed with a request in flight', () 
     dir = await mkdtemp(path.join(os.tmpdir(), 'gw-budget-'))
     const config = `version: 1
 ${PRICED_ROUTES}limits:
-  backend: { plugin: redis, url: "${REDIS_URL}", key_prefix: "${prefix}", timeout_ms: 2000 }
+  backend: { plugin: redis, url: "${REDIS_URL}", key_prefix: "${prefix}", timeout_ms: 10000 }
   budget_reservation_ttl_s: 2
   budgets:
     - { scope: organization, usd_per_day: 100 }
@@ -125,7 +125,7 @@ describe.skipIf(!REDIS_ENABLED)('a ledger emptied in Redis', () => {
     gw = await startTestGateway(`version: 1
 store: { plugin: embedded, memory: true, vector: false }
 ${PRICED_ROUTES}limits:
-  backend: { plugin: redis, url: "${REDIS_URL}", key_prefix: "${prefix}", timeout_ms: 2000 }
+  backend: { plugin: redis, url: "${REDIS_URL}", key_prefix: "${prefix}", timeout_ms: 10000 }
   budgets:
     - { scope: organization, usd_per_day: 100 }
 `)
