@@ -53,7 +53,7 @@ export async function usageGateway(upstreamUrl: string, options: { url?: string;
 }
 
 /** The usage events stored so far (waits until `count` are there). */
-export async function storedEvents(gw: RunningGateway, count: number, timeoutMs = 5000): Promise<UsageEventRecord[]> {
+export async function storedEvents(gw: RunningGateway, count: number, timeoutMs = 20_000): Promise<UsageEventRecord[]> {
   const log = capability(gw, UsageLog)
   const scope = { from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 3600_000), limit: 1000 }
   const { value } = await waitFor(async () => {
