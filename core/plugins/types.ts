@@ -57,7 +57,7 @@ export interface PluginContext {
   readonly logger: Logger
   /** The directory of the config file, to resolve relative paths against. */
   readonly configDir: string
-  /** Feature flags of this config (`features:`). */
+  /** Feature flags (`features:`): of the config being built during setup, of the current config after (read them when working: they follow reloads). */
   readonly features: Readonly<Record<string, boolean>>
   /** Whether this process runs queued jobs: start queue consumers only when it does (`gateway worker`, or `gateway start` unless told not to). */
   readonly runsJobs: boolean
@@ -73,6 +73,11 @@ export interface PluginContext {
    * setup: the current config changes with reloads.
    */
   provider(name: string): Provider | undefined
+  /**
+   * Build a new snapshot from the same config, in this process (what a `RouteOverlay` offers
+   * changed). Returns at once; the rebuild runs off the request path like any reload.
+   */
+  rebuild(reason: string): void
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
   readonly metrics: Metrics
   /**
@@ -733,6 +738,22 @@ export const Store: Token<Store> = token<Store>('Store')
 export const Queue: Token<Queue> = token<Queue>('Queue')
 export const Limiter: Token<Limiter> = token<Limiter>('Limiter')
 export const Cache: Token<Cache> = token<Cache>('Cache')
+
+/**
+ * Routes a plugin adds to gateway.yaml's (deployed fine-tuned models): read each time a snapshot is
+ * built and placed after the config's routes (so the config wins a name both have). Each is a
+ * `routes:` entry plus `source`, shown by /api/v1/admin/routes. Call `ctx.rebuild` after a change.
+ */
+export interface RouteOverlay {
+  routes(): readonly OverlayRoute[]
+}
+export interface OverlayRoute {
+  readonly model: string
+  readonly targets: readonly { readonly provider: string; readonly model?: string }[]
+  /** Who added it, e.g. `deployed` */
+  readonly source: string
+}
+export const RouteOverlay: Token<RouteOverlay> = token<RouteOverlay>('RouteOverlay')
 
 /** Counts tokens with a real tokenizer, bounded and off the event loop (service.tokenizer provides it). */
 export interface Tokenizer {

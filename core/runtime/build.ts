@@ -123,15 +123,22 @@ async function setupPlugin(
   planned: PlannedSlot, load: ConfigLoad, container: DependencyContainer, shared: GatewayServices, logger: Logger, provided: Map<symbol, unknown>,
 ): Promise<Lifecycle> {
   const { slot, manifest } = planned
+  const ownFeatures = Object.freeze({ ...(load.loaded.config.features ?? {}) })
+  let settled = false
   const ctx: PluginContext = {
     id: manifest.id,
     name: slot.name,
     logger: logger.child({ plugin: manifest.id, instance: slot.name }),
     configDir: load.configDir,
-    features: Object.freeze({ ...(load.loaded.config.features ?? {}) }),
+    // The flags of the config being built during setup; after it, the current config's (an instance
+    // carried over by a reload that only flipped a flag still sees the flip).
+    get features() {
+      return (settled ? shared.features() : undefined) ?? ownFeatures
+    },
     metrics: shared.metrics,
     runsJobs: shared.runsJobs,
     provider: shared.provider,
+    rebuild: shared.rebuild,
     get<T>(capability: Token<T>): T {
       if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)
@@ -164,6 +171,7 @@ async function setupPlugin(
       }),
     ])
     if (typeof instance !== 'object' || instance === null) throw new Error('setup must return an instance object')
+    settled = true
     return instance as Lifecycle
   } catch (err) {
     throw new ConfigError([load.loaded.issue(slot.path, `plugin ${manifest.id} failed to set up: ${(err as Error).message}`)])

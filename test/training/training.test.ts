@@ -6,7 +6,10 @@
  */
 import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { writeFile, mkdtemp } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { capability, startTestGateway, withUsage, type RunningGateway } from '../helpers/gateway.ts'
 import { Files } from '../../plugins/contracts/files.ts'
 import { mockMistralTrainer, mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
 
@@ -37,11 +40,14 @@ describe('training: datasets and fine-tuning jobs', () => {
   let openaiUp: MockTrainer
   let mistralUp: MockTrainer
   let client: OpenAI
+  let configFile: string
+  let yaml: string
 
   beforeAll(async () => {
     openaiUp = await mockOpenAITrainer()
     mistralUp = await mockMistralTrainer()
-    gw = await startTestGateway(`version: 1
+    configFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'gw-training-')), 'gateway.yaml')
+    yaml = withUsage(`version: 1
 store: { plugin: embedded, memory: true, vector: false }
 queue: { plugin: memory, retry_delay_ms: 20, max_retry_delay_ms: 50 }
 providers:
@@ -53,7 +59,10 @@ routes:
 services:
   files: {}
   training: { poll_min_ms: 20, poll_max_ms: 60, lease_ms: 1000, sweep_ms: 200, max_example_tokens: 300 }
+features: { custom_models: false }
 `)
+    await writeFile(configFile, yaml)
+    gw = await startTestGateway({ file: configFile })
     client = new OpenAI({ apiKey: 'anything', baseURL: `${gw.url}/v1`, maxRetries: 0 })
   }, 120_000)
   afterAll(async () => {
@@ -172,5 +181,49 @@ services:
     const other = await client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants' })
     await expect(client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: other.id })).rejects.toMatchObject({ status: 400, param: 'training_file', code: 'invalid_file_purpose' })
     await expect(client.fineTuning.jobs.retrieve('ftjob-nope')).rejects.toMatchObject({ status: 404 })
+  })
+
+  it('deploys a succeeded job\'s model as a route at runtime (flag and admin gated), then removes it', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'deploy' })
+    const done = await waitFor(job.id, (s) => s === 'succeeded')
+    const deploy = () => fetch(`${gw.url}/api/v1/training/jobs/${job.id}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ route: 'support-bot' }) })
+
+    const off = await deploy()
+    expect(off.status).toBe(403)
+    expect(((await off.json()) as any).error).toBe('feature_disabled')
+
+    // Turning the flag on is a config change; the deployment itself is not.
+    await writeFile(configFile, yaml.replace('custom_models: false', 'custom_models: true'))
+    expect((await gw.controller.reload('test')).status).toBe('reloaded')
+    const before = gw.controller.current.version
+    const on = await deploy()
+    expect(on.status).toBe(201)
+    const deployed = ((await on.json()) as any).data
+    expect(deployed).toMatchObject({ route: 'support-bot', provider: 'openai', model: done.fine_tuned_model })
+    expect(deployed.yaml).toContain('model: "support-bot"')
+    expect(deployed.yaml).toContain(`model: "${done.fine_tuned_model}"`)
+
+    const end = Date.now() + 10_000
+    while (!(await client.models.list()).data.some((m) => m.id === 'support-bot')) {
+      if (Date.now() > end) throw new Error('the deployed route never appeared')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(gw.controller.current.version).toBe(before) // same config, new route table
+    const answer = await client.chat.completions.create({ model: 'support-bot', messages: [{ role: 'user', content: 'hi' }] })
+    expect(answer.choices[0].message.content).toBe(`answered by ${done.fine_tuned_model}`)
+    const routes = await (await fetch(`${gw.url}/api/v1/admin/routes`)).json() as any
+    expect(routes.data.find((r: { model: string }) => r.model === 'support-bot')).toMatchObject({ source: 'deployed', targets: [{ provider: 'openai', model: done.fine_tuned_model }] })
+    expect(routes.data.find((r: { model: string }) => r.model === 'gpt-4o-mini').source).toBe('config')
+    expect((await deploy()).status).toBe(409)
+
+    const removed = await fetch(`${gw.url}/api/v1/training/deployments/support-bot`, { method: 'DELETE' })
+    expect(removed.status).toBe(200)
+    const gone = Date.now() + 10_000
+    while ((await client.models.list()).data.some((m) => m.id === 'support-bot')) {
+      if (Date.now() > gone) throw new Error('the removed route is still served')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await expect(client.chat.completions.create({ model: 'support-bot', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 404 })
   })
 })

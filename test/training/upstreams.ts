@@ -67,6 +67,10 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
   return serve((req, res, body, state) => {
     if (req.headers.authorization !== 'Bearer sk-test') return json(res, 401, { error: { message: 'bad key', type: 'invalid_request_error', code: 'invalid_api_key' } })
     const url = new URL(req.url ?? '/', 'http://x')
+    if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
+      const b = JSON.parse(body.toString()) as { model: string }
+      return json(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', created: now(), model: b.model, choices: [{ index: 0, message: { role: 'assistant', content: `answered by ${b.model}` }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } })
+    }
     if (req.method === 'POST' && url.pathname === '/v1/files') {
       const id = `file-up${++n}`
       state.uploads.set(id, filePart(body))

@@ -13,11 +13,12 @@
  */
 import { fileURLToPath } from 'node:url'
 import {
-  Queue, Store, Tokenizer, badRequest, conflict, definePlugin, notFound, reply, token,
+  GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, conflict, definePlugin, forbidden, notFound, reply, token,
   type Caller, type GatewayCalls, type RouteSpec, type Service, type Surface,
 } from '../../../core/plugins/api.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
 import { checkDataset, splitLines } from './dataset.ts'
+import { deployments, yamlSnippet, type Deployment, type Deployments } from './deployments.ts'
 import { jobRepository, type Hyperparameters, type JobRecord, type JobRepository } from './jobs.ts'
 import { managedJob, openAIEvent, openAIJob } from './views.ts'
 import { TOPIC, queueStep, trainingWorker, type StepMessage, type WorkerSettings } from './worker.ts'
@@ -54,6 +55,10 @@ interface Training {
   config: TrainingConfig
   providerOf: (name: string) => { fineTune?: { cancel(id: string): Promise<void> } } | undefined
   logger: { warn(obj: object, msg: string): void }
+  deployed: Deployments
+  /** The current config's flags (read per request: a reload may flip one). */
+  features: () => Readonly<Record<string, boolean>>
+  rebuild: (reason: string) => void
 }
 const TrainingParts = token<Training>('TrainingParts')
 
@@ -216,6 +221,57 @@ function datasetRoutes(t: Training, tokenizer: Tokenizer): RouteSpec[] {
       },
     },
     ...jobRoutes(t, '/jobs', false),
+    ...deployRoutes(t),
+  ]
+}
+
+const ROUTE_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$', description: 'The model name clients will send.' }
+const deploymentView = (d: Deployment) => ({ route: d.route, job_id: d.jobId, provider: d.provider, model: d.model, created_by: d.createdBy, created_at: d.createdAt.toISOString(), yaml: yamlSnippet(d) })
+
+/** Deploying changes what every caller may route to: admins only, and only with `features.custom_models`. */
+function requireDeployer(t: Training, caller: Caller): void {
+  if (t.features().custom_models !== true) throw new GatewayError('Deploying fine-tuned models is off: set `features: { custom_models: true }` in gateway.yaml.', { status: 403, code: 'feature_disabled', param: 'custom_models' })
+  if (caller.role.name !== 'admin') throw forbidden('Only an admin may deploy or remove a model.', 'admin_only')
+}
+
+function deployRoutes(t: Training): RouteSpec[] {
+  return [
+    {
+      method: 'POST', path: '/jobs/:id/deploy', summary: 'Make a succeeded job\'s model routable under a route name (no gateway.yaml edit; every replica picks it up).', permission: PERMISSION,
+      params: ID_PARAMS, body: { type: 'object', additionalProperties: false, required: ['route'], properties: { route: ROUTE_NAME } }, status: 201,
+      async handle({ caller, params, body, gateway }) {
+        requireDeployer(t, caller)
+        const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
+        if (job.status !== 'succeeded' || !job.fineTunedModel) throw conflict(`The job is ${job.status}: only a succeeded job has a model to deploy.`, 'job_not_succeeded', 'id')
+        const route = (body as { route: string }).route
+        if (gateway.routes(route) && !t.deployed.list().some((d) => d.route === route)) throw conflict(`A route already answers '${route}'.`, 'route_exists', 'route')
+        let added: Deployment
+        try {
+          added = await t.deployed.add({ route, jobId: job.id, provider: job.provider, model: job.fineTunedModel, createdBy: caller.principal.userId })
+        } catch (err) {
+          if ((err as { exists?: boolean }).exists) throw conflict(`'${route}' is already deployed.`, 'route_exists', 'route')
+          throw err
+        }
+        await t.jobs.addEvent(job.id, { level: 'info', message: `Deployed as route ${route}.` })
+        t.rebuild(`deployed ${route}`)
+        return deploymentView(added)
+      },
+    },
+    {
+      method: 'GET', path: '/deployments', summary: 'Deployed fine-tuned models.', permission: PERMISSION,
+      handle: () => t.deployed.list().map(deploymentView),
+    },
+    {
+      method: 'DELETE', path: '/deployments/:route', summary: 'Stop routing a deployed model.', permission: PERMISSION,
+      params: { type: 'object', required: ['route'], properties: { route: { type: 'string', minLength: 1 } } },
+      async handle({ caller, params }) {
+        requireDeployer(t, caller)
+        const route = (params as { route: string }).route
+        if (!(await t.deployed.remove(route))) throw notFound(`No deployed route '${route}'.`, 'deployment_not_found', 'route')
+        t.rebuild(`removed ${route}`)
+        return { route, deleted: true }
+      },
+    },
   ]
 }
 
@@ -225,7 +281,7 @@ const service = definePlugin<TrainingConfig, Service>({
   description: 'Fine-tuning datasets (checked JSONL, stats, cost estimate) and jobs run by queue workers through providers\' fineTune.',
   configSchema,
   uses: [Store, Queue, Files, Tokenizer],
-  provides: [TrainingParts],
+  provides: [TrainingParts, RouteOverlay],
   async setup(ctx, config) {
     const store = ctx.get(Store)
     const queue = ctx.get(Queue)
@@ -233,8 +289,16 @@ const service = definePlugin<TrainingConfig, Service>({
     const tokenizer = ctx.get(Tokenizer)
     await store.migrate({ owner: 'training', dir: MIGRATIONS })
     const jobs = jobRepository(store.sql)
-    const parts: Training = { jobs, files, queue, config, providerOf: (name) => ctx.provider(name), logger: ctx.logger }
+    const deployed = deployments(store.sql)
+    await deployed.refresh()
+    ctx.provide(RouteOverlay, deployed)
+    const parts: Training = { jobs, files, queue, config, providerOf: (name) => ctx.provider(name), logger: ctx.logger, deployed, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason) }
     ctx.provide(TrainingParts, parts)
+    // Another replica's deploy or removal: seen here within sweep_ms, then this process rebuilds too.
+    const watcher = setInterval(() => {
+      deployed.refresh().then((changed) => { if (changed) ctx.rebuild('deployments changed') }, (err: Error) => ctx.logger.warn({ err: err.message }, 'reading deployments failed'))
+    }, config.sweep_ms)
+    watcher.unref()
     // Every fine-tune upload, on any surface, is checked before it is stored.
     const uncheck = files.checkPurpose(PURPOSE, async (upload) => {
       const { stats } = await checkDataset(upload.data, { tokenizer, model: (upload as { model?: string }).model, maxExampleTokens: config.max_example_tokens, epochs: config.default_epochs })
@@ -257,6 +321,7 @@ const service = definePlugin<TrainingConfig, Service>({
       async dispose() {
         uncheck()
         clearInterval(sweeper)
+        clearInterval(watcher)
         await stop?.()
       },
     }
