@@ -10,7 +10,7 @@ import { ConfigError } from '../config/issues.ts'
 import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
-import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Service, type Token } from '../plugins/types.ts'
+import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
 import { InstancePool } from './instances.ts'
 import type { GatewayServices } from './services.ts'
 import { Snapshot, type BuiltInstance } from './snapshot.ts'
@@ -43,7 +43,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared
       if (instance) {
         for (const [token, value] of pool.provided(key)) provided.set(token, value)
       } else {
-        instance = await setupPlugin(planned, load, container, shared, logger, provided)
+        instance = await setupPlugin(planned, load, container, shared, logger, provided, built)
         pool.add(key, manifest.id, instance, provided)
       }
       const own = KIND_PROVIDES[slot.kind]
@@ -120,7 +120,7 @@ function orderSlots(load: ConfigLoad): PlannedSlot[] {
 }
 
 async function setupPlugin(
-  planned: PlannedSlot, load: ConfigLoad, container: DependencyContainer, shared: GatewayServices, logger: Logger, provided: Map<symbol, unknown>,
+  planned: PlannedSlot, load: ConfigLoad, container: DependencyContainer, shared: GatewayServices, logger: Logger, provided: Map<symbol, unknown>, built: readonly BuiltInstance[],
 ): Promise<Lifecycle> {
   const { slot, manifest } = planned
   const ownFeatures = Object.freeze({ ...(load.loaded.config.features ?? {}) })
@@ -137,7 +137,8 @@ async function setupPlugin(
     },
     metrics: shared.metrics,
     runsJobs: shared.runsJobs,
-    provider: shared.provider,
+    // The current snapshot's, or (at the first start, before there is one) this build's.
+    provider: (name) => shared.provider(name) ?? (built.find((b) => b.slot.kind === 'provider' && b.slot.name === name)?.instance as Provider | undefined),
     rebuild: shared.rebuild,
     get<T>(capability: Token<T>): T {
       if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)

@@ -308,7 +308,7 @@ const service = definePlugin<TrainingConfig, Service>({
     let sweeper: NodeJS.Timeout | undefined
     if (ctx.runsJobs) {
       const worker = trainingWorker({ ctx, jobs, files, queue, settings: config, logger: ctx.logger })
-      stop = await queue.consume<StepMessage>(TOPIC, (msg) => worker.step(msg.body), { prefetch: config.prefetch })
+      stop = await queue.consume<StepMessage>(TOPIC, (msg) => worker.step(msg.body, msg.attempts), { prefetch: config.prefetch })
       const idle = config.poll_max_ms + config.lease_ms
       const sweep = () => worker.sweep(idle).catch((err: Error) => ctx.logger.warn({ err: err.message }, 'training sweep failed'))
       // At start, any job not stepped lately lost its step with the process that held it.

@@ -39,7 +39,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
     }
   }
 
-  async function step(msg: StepMessage): Promise<void> {
+  async function step(msg: StepMessage, attempts = 1): Promise<void> {
     const current = await jobs.get(msg.jobId)
     if (!current || TERMINAL.includes(current.status) || current.stepToken !== msg.token) return // done, or a stale step
     const job = await jobs.claim(msg.jobId, msg.token, settings.lease_ms)
@@ -51,6 +51,11 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
     const provider = ctx.provider(job.provider)
     const tuner = provider?.fineTune
     const next = newToken()
+    if (!tuner && attempts < 3) {
+      // At a first start the config's providers may still be setting up: try again shortly.
+      await jobs.finishStep(job.id, msg.token, {}, msg.token)
+      throw new Error(`provider '${job.provider}' not available yet`)
+    }
     if (!tuner) {
       await end(job, next, 'failed', `The provider '${job.provider}' ${provider ? 'does not fine-tune' : 'is not configured'}.`)
       return
