@@ -15,6 +15,8 @@ export function adminService(snapshot: Snapshot): Service {
         model: route.name,
         strategy: route.strategy,
         conditional: route.when !== undefined,
+        // `config` for gateway.yaml's routes; a plugin's overlay names itself (`deployed`).
+        source: typeof route.info.settings.source === 'string' ? route.info.settings.source : 'config',
         targets: route.targets.map((t) => ({
           provider: t.provider,
           model: t.model ?? null,

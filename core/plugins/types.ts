@@ -57,7 +57,7 @@ export interface PluginContext {
   readonly logger: Logger
   /** The directory of the config file, to resolve relative paths against. */
   readonly configDir: string
-  /** Feature flags of this config (`features:`). */
+  /** Feature flags (`features:`): of the config being built during setup, of the current config after (read them when working: they follow reloads). */
   readonly features: Readonly<Record<string, boolean>>
   /** Whether this process runs queued jobs: start queue consumers only when it does (`gateway worker`, or `gateway start` unless told not to). */
   readonly runsJobs: boolean
@@ -67,6 +67,17 @@ export interface PluginContext {
   tryGet<T>(capability: Token<T>): T | undefined
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void
+  /**
+   * A provider of the gateway's current config, by its name under `providers:` (for a service
+   * using a provider's optional capability, as training uses `fineTune`). Ask when working, not in
+   * setup: the current config changes with reloads.
+   */
+  provider(name: string): Provider | undefined
+  /**
+   * Build a new snapshot from the same config, in this process (what a `RouteOverlay` offers
+   * changed). Returns at once; the rebuild runs off the request path like any reload.
+   */
+  rebuild(reason: string): void
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
   readonly metrics: Metrics
   /**
@@ -220,6 +231,48 @@ export interface Provider extends Lifecycle {
    * request that came in on that surface is passed through untranslated (every field kept).
    */
   readonly native?: Readonly<Record<string, (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>>>
+  /** Fine-tuning on the provider's platform, for providers that offer it (the training service uses it). */
+  readonly fineTune?: FineTuner
+}
+
+/** Where a provider's fine-tuning job is. */
+export type FineTuneState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+export interface FineTuneRequest {
+  /** The provider's base model. */
+  readonly model: string
+  /** JSONL in the chat fine-tuning format. */
+  readonly training: { readonly filename: string; readonly data: Buffer }
+  readonly validation?: { readonly filename: string; readonly data: Buffer }
+  readonly hyperparameters: { readonly n_epochs?: number; readonly batch_size?: number; readonly learning_rate_multiplier?: number }
+  readonly suffix?: string
+}
+
+/** A message or a metrics point the provider reported (training/validation loss per step). */
+export interface FineTuneEvent {
+  /** The provider's id for it (stable across polls, so an event is recorded once). */
+  readonly id: string
+  /** Unix seconds. */
+  readonly createdAt: number
+  readonly level: 'info' | 'warn' | 'error'
+  readonly message: string
+  readonly metrics?: Readonly<Record<string, number>>
+}
+
+export interface FineTuneProgress {
+  readonly state: FineTuneState
+  readonly fineTunedModel: string | null
+  readonly error: string | null
+  readonly trainedTokens: number | null
+  /** The events the provider has (any order; already-seen ones are skipped by id). */
+  readonly events: readonly FineTuneEvent[]
+}
+
+export interface FineTuner {
+  /** Upload the files and start the job; resolves to the provider's job id. */
+  start(request: FineTuneRequest, signal?: AbortSignal): Promise<string>
+  progress(jobId: string, signal?: AbortSignal): Promise<FineTuneProgress>
+  cancel(jobId: string, signal?: AbortSignal): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -735,6 +788,22 @@ export const Store: Token<Store> = token<Store>('Store')
 export const Queue: Token<Queue> = token<Queue>('Queue')
 export const Limiter: Token<Limiter> = token<Limiter>('Limiter')
 export const Cache: Token<Cache> = token<Cache>('Cache')
+
+/**
+ * Routes a plugin adds to gateway.yaml's (deployed fine-tuned models): read each time a snapshot is
+ * built and placed after the config's routes (so the config wins a name both have). Each is a
+ * `routes:` entry plus `source`, shown by /api/v1/admin/routes. Call `ctx.rebuild` after a change.
+ */
+export interface RouteOverlay {
+  routes(): readonly OverlayRoute[]
+}
+export interface OverlayRoute {
+  readonly model: string
+  readonly targets: readonly { readonly provider: string; readonly model?: string }[]
+  /** Who added it, e.g. `deployed` */
+  readonly source: string
+}
+export const RouteOverlay: Token<RouteOverlay> = token<RouteOverlay>('RouteOverlay')
 
 /** Counts tokens with a real tokenizer, bounded and off the event loop (service.tokenizer provides it). */
 export interface Tokenizer {

@@ -10,7 +10,7 @@ import { ConfigError } from '../config/issues.ts'
 import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
-import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Service, type Token } from '../plugins/types.ts'
+import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
 import { InstancePool } from './instances.ts'
 import type { GatewayServices } from './services.ts'
 import { Snapshot, type BuiltInstance } from './snapshot.ts'
@@ -43,7 +43,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared
       if (instance) {
         for (const [token, value] of pool.provided(key)) provided.set(token, value)
       } else {
-        instance = await setupPlugin(planned, load, container, shared, logger, provided)
+        instance = await setupPlugin(planned, load, container, shared, logger, provided, built)
         pool.add(key, manifest.id, instance, provided)
       }
       const own = KIND_PROVIDES[slot.kind]
@@ -120,17 +120,26 @@ function orderSlots(load: ConfigLoad): PlannedSlot[] {
 }
 
 async function setupPlugin(
-  planned: PlannedSlot, load: ConfigLoad, container: DependencyContainer, shared: GatewayServices, logger: Logger, provided: Map<symbol, unknown>,
+  planned: PlannedSlot, load: ConfigLoad, container: DependencyContainer, shared: GatewayServices, logger: Logger, provided: Map<symbol, unknown>, built: readonly BuiltInstance[],
 ): Promise<Lifecycle> {
   const { slot, manifest } = planned
+  const ownFeatures = Object.freeze({ ...(load.loaded.config.features ?? {}) })
+  let settled = false
   const ctx: PluginContext = {
     id: manifest.id,
     name: slot.name,
     logger: logger.child({ plugin: manifest.id, instance: slot.name }),
     configDir: load.configDir,
-    features: Object.freeze({ ...(load.loaded.config.features ?? {}) }),
+    // The flags of the config being built during setup; after it, the current config's (an instance
+    // carried over by a reload that only flipped a flag still sees the flip).
+    get features() {
+      return (settled ? shared.features() : undefined) ?? ownFeatures
+    },
     metrics: shared.metrics,
     runsJobs: shared.runsJobs,
+    // The current snapshot's, or (at the first start, before there is one) this build's.
+    provider: (name) => shared.provider(name) ?? (built.find((b) => b.slot.kind === 'provider' && b.slot.name === name)?.instance as Provider | undefined),
+    rebuild: shared.rebuild,
     get<T>(capability: Token<T>): T {
       if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)
@@ -163,6 +172,7 @@ async function setupPlugin(
       }),
     ])
     if (typeof instance !== 'object' || instance === null) throw new Error('setup must return an instance object')
+    settled = true
     return instance as Lifecycle
   } catch (err) {
     throw new ConfigError([load.loaded.issue(slot.path, `plugin ${manifest.id} failed to set up: ${(err as Error).message}`)])

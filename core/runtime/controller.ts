@@ -91,7 +91,7 @@ export class ReloadController {
     const metrics = new GatewayMetrics()
     const health = new HealthRegistry()
     health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
-    this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true }
+    this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => void this.reload(reason, true, true), features: () => this.#current?.features }
   }
 
   /** Load the initial config; throws (ConfigError) if it is not usable. */
@@ -135,19 +135,20 @@ export class ReloadController {
   }
 
   /** Reload now. Concurrent calls share one pending rerun, so the last file state always wins. */
-  reload(reason: string, force = true): Promise<ReloadOutcome> {
+  reload(reason: string, force = true, rebuild = false): Promise<ReloadOutcome> {
     if (!this.#running) {
-      this.#running = this.#reload(reason, force).finally(() => { this.#running = undefined })
+      this.#running = this.#reload(reason, force, rebuild).finally(() => { this.#running = undefined })
       return this.#running
     }
     this.#rerun ??= this.#running.then(() => {
       this.#rerun = undefined
-      return this.reload(reason, force)
+      return this.reload(reason, force, rebuild)
     })
     return this.#rerun
   }
 
-  async #reload(reason: string, force: boolean): Promise<ReloadOutcome> {
+  /** `rebuild`: a new snapshot even when the config did not change (a plugin's route overlay did). */
+  async #reload(reason: string, force: boolean, rebuild: boolean): Promise<ReloadOutcome> {
     const old = this.current
     let digest: string | undefined
     try {
@@ -157,7 +158,7 @@ export class ReloadController {
       }
       const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
       this.#fileDigest = digest
-      if (load.loaded.hash === old.version && !this.#lastError) return { status: 'unchanged', version: old.version }
+      if (load.loaded.hash === old.version && !this.#lastError && !rebuild) return { status: 'unchanged', version: old.version }
       const next = await buildSnapshot(load, this.#pool, this.shared, this.#logger)
       this.#current = next
       for (const listener of this.#snapshotListeners) listener(next)

@@ -12,7 +12,8 @@ import type { Logger } from '../logger.ts'
 import type {
   AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, Service, Stage, Surface, Tokenizer,
 } from '../plugins/types.ts'
-import { Tokenizer as TokenizerToken } from '../plugins/types.ts'
+import { RouteOverlay, Tokenizer as TokenizerToken } from '../plugins/types.ts'
+import type { RouteConfig } from '../config/types.ts'
 import { AccessTables } from './access.ts'
 import { NamePatterns } from './glob.ts'
 import type { GatewayServices } from './services.ts'
@@ -110,7 +111,10 @@ export class Snapshot {
     this.shared = parts.shared
     this.providers = new Map(ofKind('provider').map((i) => [i.slot.name, i.instance]))
     this.features = Object.freeze({ ...(this.config.features ?? {}) })
-    this.routes = new RouteTable(this.config.routes ?? [], this.providers, parts.shared.health, this.features)
+    // Routes plugins add (deployed models) come after the config's, read now: a rebuild picks up their changes.
+    const overlay = parts.container.isRegistered(RouteOverlay.key) ? parts.container.resolve<RouteOverlay>(RouteOverlay.key).routes() : []
+    const overlaid = overlay.filter((r) => !(this.config.routes ?? []).some((c) => c.model === r.model)) as unknown as RouteConfig[]
+    this.routes = new RouteTable([...(this.config.routes ?? []), ...overlaid], this.providers, parts.shared.health, this.features)
     this.disabledProviders = load.loaded.disabledProviders
     this.prices = new PriceTable(this.config.pricing)
     this.auth = ofKind('auth').map((i) => ({ id: i.id, strategy: i.instance }))

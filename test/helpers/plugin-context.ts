@@ -13,6 +13,8 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     configDir: process.cwd(),
     features: {},
     runsJobs: true,
+    provider: () => undefined,
+    rebuild: () => undefined,
     metrics: new GatewayMetrics(),
     get<T>(capability: Token<T>): T {
       if (!capabilities.has(capability.key)) throw new Error(`needs ${capability.description}`)

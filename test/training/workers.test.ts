@@ -1,0 +1,87 @@
+/**
+ * Workers apart from the gateway, as deployed: a gateway with `runsJobs: false` (`gateway start
+ * --no-jobs`) takes the request, a worker (`gateway worker`) runs the job, sharing PostgreSQL (a
+ * schema of this run's own) and RabbitMQ (a queue prefix of its own). A worker stopped mid-job
+ * is replaced, and the job still ends once (restart recovery). Needs both services: skipped
+ * locally without them, failing when CI=true.
+ */
+import OpenAI, { toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startWorker, type RunningWorker } from '../../core/gateway.ts'
+import { startTestGateway, testLogger, withUsage, type RunningGateway } from '../helpers/gateway.ts'
+import { DATABASE_URL, POSTGRES_ENABLED, dropSchema, uniqueSchema } from '../store/helpers.ts'
+import { RABBITMQ_ENABLED, RABBITMQ_URL, deleteQueues, uniquePrefix } from '../queue/helpers.ts'
+import { mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
+
+const GOOD = `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`
+
+describe.runIf(POSTGRES_ENABLED && RABBITMQ_ENABLED)('training with separate workers (PostgreSQL + RabbitMQ)', () => {
+  const schema = uniqueSchema('training')
+  const prefix = uniquePrefix('training')
+  let upstream: MockTrainer
+  let gw: RunningGateway
+  const workers: RunningWorker[] = []
+  let yaml: string
+
+  beforeAll(async () => {
+    upstream = await mockOpenAITrainer()
+    yaml = withUsage(`version: 1
+store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }
+queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}", prefix: "${prefix}", retry_delay_ms: 50, max_retry_delay_ms: 100, stop_grace_ms: 200 }
+providers:
+  openai: { plugin: openai, api_key: sk-test, base_url: "${upstream.url}/v1" }
+routes:
+  - { model: gpt-4o-mini, targets: [ { provider: openai } ] }
+services:
+  files: {}
+  training: { poll_min_ms: 100, poll_max_ms: 200, lease_ms: 1500, sweep_ms: 300 }
+`)
+    gw = await startTestGateway(yaml, { runsJobs: false })
+  }, 120_000)
+  afterAll(async () => {
+    for (const w of workers) await w.close()
+    await gw?.close()
+    await upstream?.close()
+    await dropSchema(schema)
+    await deleteQueues(prefix, ['training.jobs'], [100, 200, 1500, 50])
+  })
+
+  const worker = async () => {
+    const w = await startWorker({ source: { text: yaml, label: 'worker.yaml', dir: process.cwd() }, logger: testLogger(), watch: false })
+    workers.push(w)
+    return w
+  }
+
+  it('leaves the job to a worker, and a replacement worker finishes a job its predecessor held', async () => {
+    const client = new OpenAI({ apiKey: 'x', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'w' })
+    await new Promise((r) => setTimeout(r, 700))
+    // The gateway runs no jobs: nothing reached the provider.
+    expect((await client.fineTuning.jobs.retrieve(job.id)).status).toBe('validating_files')
+    expect(upstream.calls.filter((c) => c.includes('fine_tuning'))).toHaveLength(0)
+
+    const first = await worker()
+    const end = Date.now() + 20_000
+    while ((await client.fineTuning.jobs.retrieve(job.id)).status === 'validating_files') {
+      if (Date.now() > end) throw new Error('the worker never started the job')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    // The first worker goes away mid-job; another takes over from the job's state.
+    await first.close()
+    workers.splice(workers.indexOf(first), 1)
+    await worker()
+    let status = ''
+    while (!['succeeded', 'failed', 'cancelled'].includes(status)) {
+      if (Date.now() > end + 20_000) throw new Error(`the job is stuck in ${status}`)
+      status = (await client.fineTuning.jobs.retrieve(job.id)).status
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    if (status !== 'succeeded') console.log(JSON.stringify(await client.fineTuning.jobs.retrieve(job.id)), JSON.stringify((await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })).data.map((e) => e.message)))
+    expect(status).toBe('succeeded')
+    // Started upstream once: no worker repeated the start.
+    expect(upstream.calls.filter((c) => c === 'POST /v1/fine_tuning/jobs')).toHaveLength(1)
+    const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })
+    expect(events.data.filter((e) => e.message.startsWith('The job succeeded'))).toHaveLength(1)
+  })
+})
