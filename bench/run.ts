@@ -13,7 +13,9 @@
  * BENCH_CONNECTIONS (default 50), BENCH_WORKERS (N > 1 adds a --workers N row), BENCH_TTFB_N
  * (streamed requests per target, default 100), BENCH_AUTH=0 / BENCH_ROUTING=0 skip those tables,
  * DATABASE_URL (the full-pipeline row's PostgreSQL; skipped when it does not answer),
- * PORTKEY_GATEWAY (path to Portkey's build/start-server.js, if not under bench/peer).
+ * PORTKEY_GATEWAY (path to Portkey's build/start-server.js, if not under bench/peer),
+ * BENCH_COMPARE (another checkout of this gateway, e.g. an older commit: its no-auth row and TTFB
+ * run beside this one's, for before/after figures from one run).
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, writeFile } from 'node:fs/promises'
@@ -32,8 +34,8 @@ const ROOT = path.resolve(import.meta.dirname, '..')
 const GATEWAY_READY = /listening on http:\/\/[^:]+:(\d+)/
 const DATABASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
-const startGateway = (config: string, extra: string[] = []): Promise<Server> =>
-  spawnServer(['bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch', ...extra], GATEWAY_READY, { cwd: ROOT })
+const startGateway = (config: string, extra: string[] = [], root = ROOT): Promise<Server> =>
+  spawnServer(['bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch', ...extra], GATEWAY_READY, { cwd: root })
 const startScript = (script: string, ...args: string[]): Promise<Server> =>
   spawnServer(['--import', 'tsx', script, ...args], /listening (\d+)/, { cwd: ROOT })
 
@@ -71,17 +73,19 @@ const pct = (x: number): string => `${(x * 100).toFixed(0)}%`
 
 function printThroughput(targets: readonly Target[], samples: Sample[][], baseline: number): void {
   const base = samples[baseline]
-  console.log(`\n${'target'.padEnd(50)} ${'req/s'.padStart(7)} ${'vs bare'.padStart(8)} ${'(min-max)'.padStart(11)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'p99 vs'.padStart(7)} ${'CPU µs/req'.padStart(11)} ${'errors'.padStart(7)}`)
+  console.log(`\n${'target'.padEnd(50)} ${'req/s'.padStart(7)} ${'vs bare'.padStart(8)} ${'(min-max)'.padStart(11)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'p99 vs'.padStart(7)} ${'CPU µs/req'.padStart(11)} ${'CPU vs'.padStart(7)} ${'errors'.padStart(7)}`)
   targets.forEach((t, i) => {
     const s = samples[i]
     const ratios = s.map((x, r) => x.rps / base[r].rps)
     const p99s = s.map((x, r) => x.p99 / Math.max(0.1, base[r].p99))
+    const cpus = s.map((x, r) => x.cpuUs / Math.max(1, base[r].cpuUs))
     const errors = s.reduce((n, x) => n + x.errors, 0)
     const spread = `${pct(Math.min(...ratios))}-${pct(Math.max(...ratios))}`
-    console.log(`${t.name.padEnd(50)} ${median(s.map((x) => x.rps)).toFixed(0).padStart(7)} ${pct(median(ratios)).padStart(8)} ${spread.padStart(11)} ${median(s.map((x) => x.p50)).toFixed(1).padStart(7)} ${median(s.map((x) => x.p99)).toFixed(1).padStart(7)} ${(median(p99s).toFixed(2) + 'x').padStart(7)} ${median(s.map((x) => x.cpuUs)).toFixed(0).padStart(11)} ${String(errors).padStart(7)}`)
+    console.log(`${t.name.padEnd(50)} ${median(s.map((x) => x.rps)).toFixed(0).padStart(7)} ${pct(median(ratios)).padStart(8)} ${spread.padStart(11)} ${median(s.map((x) => x.p50)).toFixed(1).padStart(7)} ${median(s.map((x) => x.p99)).toFixed(1).padStart(7)} ${(median(p99s).toFixed(2) + 'x').padStart(7)} ${median(s.map((x) => x.cpuUs)).toFixed(0).padStart(11)} ${(median(cpus).toFixed(1) + 'x').padStart(7)} ${String(errors).padStart(7)}`)
   })
   const bareRps = base.map((x) => x.rps)
-  console.log(`(medians of ${ROUNDS} interleaved ${SLICE} s rounds at ${CONNECTIONS} connections; "vs bare" is the median of each round's ratio to the bare proxy in that round, min-max across rounds.`)
+  console.log(`(medians of ${ROUNDS} interleaved ${SLICE} s rounds at ${CONNECTIONS} connections; "vs bare", "p99 vs" and "CPU vs" are medians of each round's ratio to the bare proxy in that round, min-max across rounds for throughput.`)
+  console.log(' CPU µs/req is the server process tree\'s CPU time over the requests it answered; on a contended machine it inflates for every row alike, so read "CPU vs".')
   console.log(` noise: the bare proxy itself ranged ${Math.min(...bareRps).toFixed(0)}-${Math.max(...bareRps).toFixed(0)} req/s across rounds, ${pct(Math.max(...bareRps) / Math.min(...bareRps) - 1)} apart)`)
 }
 
@@ -185,6 +189,8 @@ ${provider}routes:
   }
   const workers = Number(process.env.BENCH_WORKERS ?? 1)
   const clustered = workers > 1 ? await startGateway(openConfig, ['--workers', String(workers)]) : undefined
+  const compareRoot = process.env.BENCH_COMPARE
+  const compared = compareRoot ? await startGateway(openConfig, [], path.resolve(compareRoot)) : undefined
 
   const load = os.loadavg()
   console.log(`bench ${new Date().toISOString()}: ${os.cpus().length} cores (${os.cpus()[0]?.model}), load average ${load.map((x) => x.toFixed(2)).join(' ')}, node ${process.version}`)
@@ -195,6 +201,7 @@ ${provider}routes:
   if (portkey) {
     targets.push({ name: 'Portkey gateway (peer)', url: chatUrl(portkey.port), pid: portkey.child.pid!, headers: { authorization: 'Bearer bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamBase } })
   }
+  if (compared) targets.push({ name: 'gateway at BENCH_COMPARE, no auth, single', url: chatUrl(compared.port), pid: compared.child.pid! })
   targets.push({ name: 'gateway, no auth, single route', url: chatUrl(gateway.port), pid: gateway.child.pid! })
   if (full) targets.push({ name: 'gateway, full (api-key, limits, usage to PG)', url: chatUrl(full.server.port), pid: full.server.child.pid!, headers: { authorization: `Bearer ${full.key}` } })
   targets.push(
@@ -220,6 +227,7 @@ ${provider}routes:
   const streamTargets = [
     { name: 'upstream (floor)', port: upstream.port },
     { name: 'bare node proxy', port: bare.port },
+    ...(compared ? [{ name: 'gateway at BENCH_COMPARE, no auth', port: compared.port }] : []),
     { name: 'gateway, no auth', port: gateway.port },
     ...(full ? [{ name: 'gateway, full pipeline', port: full.server.port, headers: { authorization: `Bearer ${full.key}` } }] : []),
   ]
