@@ -64,6 +64,11 @@ describe('the embedded store in a directory', () => {
     expect(event).toMatchObject({ requestId: 'persisted-1', latencyMs: 42, costUsd: 0.5 })
   }, 60_000)
 
+  it('keeps PostgreSQL\'s buffer pool at 16 MB, not 128 MB: it lives in WASM memory, which is never given back', async () => {
+    const { rows } = await store!.sql.query<{ shared_buffers: string }>('SHOW shared_buffers')
+    expect(rows[0].shared_buffers).toBe('16MB')
+  })
+
   it('finds nearest neighbours with ORDER BY embedding <=> $1', async () => {
     const db = store!.sql
     const entries: [string, number[]][] = [['north', [1, 0, 0]], ['east', [0, 1, 0]], ['north-by-east', [0.9, 0.2, 0]], ['up', [0, 0, 1]]]

@@ -5,8 +5,8 @@
  * the client asked for `stream_options.include_usage`.
  */
 import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../kit/openai-wire.ts'
-import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse, ChatStream, EmbeddingResponse, Usage } from '../../../core/plugins/api.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
+import type { ChatChunk, ChatMessage, ChatRequest, Usage } from '../../../core/plugins/api.ts'
 import { GROQ_SERVICE_TIERS, GROQ_UNSUPPORTED, GROQ_UNSUPPORTED_IN_EMBEDDINGS } from './params.ts'
 
 export interface GroqConfig extends ConnectionConfig {
@@ -54,15 +54,12 @@ export default definePlugin<GroqConfig, Provider>({
   configSchema,
   async setup(ctx, config) {
     const { default: Groq } = await import('groq-sdk')
-    const sdk = sdkClientOptions(config, { baseURL: GROQ_BASE_URL }, ctx.logger)
-    const client = new Groq(sdk.options)
-    type GroqChatParams = Parameters<typeof client.chat.completions.create>[0]
-    type GroqEmbeddingParams = Parameters<typeof client.embeddings.create>[0]
+    // groq-sdk's paths, below the API root.
+    const wire = openAIWireSetup(ctx, config, { baseURL: GROQ_BASE_URL, paths: { chat: '/openai/v1/chat/completions', embeddings: '/openai/v1/embeddings' } })
+    const client = new Groq(wire.sdk)
     return createOpenAIWireProvider(
       {
-        // The casts are the SDK boundary: groq-sdk declares the same wire shapes under its own names.
-        chat: async (body, options) => (await client.chat.completions.create(body as unknown as GroqChatParams, options)) as unknown as ChatResponse | ChatStream,
-        embed: async (body, options) => (await client.embeddings.create(body as unknown as GroqEmbeddingParams, options)) as unknown as EmbeddingResponse,
+        ...wire.calls,
         models: async (options) => (await client.models.list(options)).data,
       },
       {
@@ -74,7 +71,7 @@ export default definePlugin<GroqConfig, Provider>({
         prepare: toGroqRequest,
         usageOf: groqUsage,
         modelOwner: 'groq',
-        dispose: sdk.close,
+        dispose: wire.close,
       },
     )
   },

@@ -11,9 +11,11 @@
  *    dead upstream 502, timeout 504, retryable classified by the published errors; a request that failed
  *    before it was sent (not serialisable, refused by the SDK) is the caller's 400 `request_not_sent`.
  *
- * It knows no SDK by name: a plugin hands over a small transport (three functions around its SDK
- * client) and the SDK's error classes, so the openai SDK and groq-sdk share one code path. The SDK
- * clients it configures send over node:http with a keep-alive pool per provider (keepAliveFetch).
+ * It knows no SDK by name: a plugin hands over a small transport (three functions) and the SDK's
+ * error classes, so the openai SDK and groq-sdk share one code path. Chat and embeddings, the hot
+ * path, go through the kit's own pooled undici client (wire-client.ts, set up by
+ * `openAIWireSetup`); the SDK client serves the rest (model lists, Azure) and sends over node:http
+ * with a keep-alive pool per provider (keepAliveFetch).
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -22,8 +24,9 @@ import type { Logger } from 'pino'
 import {
   GatewayError, isChatStream, redactSecrets, requestNotSent, upstreamError,
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
-  type Provider, type ProviderCall, type Usage,
+  type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../core/plugins/api.ts'
+import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -153,6 +156,54 @@ export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
   return {
     fetch: send as typeof fetch,
     close: () => { for (const agent of Object.values(agents)) agent.destroy() },
+  }
+}
+
+/** Where an upstream takes chat and embeddings calls, below its base URL. */
+export interface WirePaths {
+  readonly chat: string
+  readonly embeddings: string
+}
+const OPENAI_PATHS: WirePaths = { chat: '/chat/completions', embeddings: '/embeddings' }
+
+/** What an OpenAI-wire plugin builds its provider from: SDK options, the hot-path calls, and what releases both. */
+export interface OpenAIWireSetup {
+  /** For the plugin's SDK client (model lists, and anything else off the hot path). */
+  readonly sdk: SdkClientOptions
+  /** Chat and embeddings over the kit's pooled client, in the transport's shape. */
+  readonly calls: Required<Pick<OpenAIWireTransport, 'chat' | 'embed'>>
+  readonly close: () => void
+}
+
+/**
+ * The SDK's options and the hot-path client for one provider instance, configured alike: the same
+ * base URL, key, default headers (a null removes one, as with the SDKs) and timeout. Retries of a
+ * reset keep-alive connection are counted in gateway_upstream_retries_total{provider,reason}.
+ */
+export function openAIWireSetup(
+  ctx: Pick<PluginContext, 'name' | 'logger' | 'metrics'>,
+  config: ConnectionConfig,
+  defaults: { baseURL: string; headers?: Record<string, string | null>; paths?: WirePaths },
+): OpenAIWireSetup {
+  const sdk = sdkClientOptions(config, defaults, ctx.logger)
+  const retries = ctx.metrics.counter('gateway_upstream_retries_total', 'Upstream calls sent again on a fresh connection after the pooled one was reset before any answer.', ['provider', 'reason'])
+  const client = new WireClient({
+    baseURL: sdk.options.baseURL,
+    headers: { authorization: `Bearer ${sdk.options.apiKey}`, ...sdk.options.defaultHeaders },
+    timeoutMs: config.timeout_ms,
+    onRetry: () => retries.inc({ provider: ctx.name, reason: 'connection_reset' }),
+  })
+  const paths = defaults.paths ?? OPENAI_PATHS
+  return {
+    sdk: sdk.options,
+    calls: {
+      chat: (body, options) => client.post(paths.chat, body, { ...options, stream: body.stream === true }) as Promise<ChatResponse | ChatStream>,
+      embed: (body, options) => client.post(paths.embeddings, body, options) as Promise<EmbeddingResponse>,
+    },
+    close: () => {
+      sdk.close()
+      void client.close()
+    },
   }
 }
 
@@ -396,15 +447,19 @@ export function toGatewayError(err: unknown, signal: AbortSignal | undefined, op
   if (err instanceof GatewayError) return err
   const { errors, provider } = options
   if (err instanceof errors.APIUserAbortError || (signal?.aborted && isAbort(err))) return abortedError(signal, provider, err)
-  if (err instanceof errors.APIConnectionTimeoutError) {
+  if (err instanceof errors.APIConnectionTimeoutError || err instanceof UpstreamTimeoutError) {
     return upstreamError(undefined, 'no response within timeout_ms', { kind: 'timeout', provider, cause: err })
   }
-  if (err instanceof errors.APIConnectionError) {
-    return upstreamError(undefined, redact(connectionMessage(err), options), { kind: 'connection', provider, cause: err })
+  if (err instanceof errors.APIConnectionError || err instanceof UpstreamConnectionError) {
+    const message = err instanceof UpstreamConnectionError ? err.message : connectionMessage(err)
+    return upstreamError(undefined, redact(message, options), { kind: 'connection', provider, cause: err })
+  }
+  if (err instanceof UpstreamStatusError) {
+    return errorFromBody(err.body, { status: err.status, retryAfter: err.retryAfter, cause: err }, err.message, options)
   }
   if (err instanceof errors.APIError) {
     const e = err as SdkApiError
-    return errorFromBody(e.error, e, e.message, options)
+    return errorFromBody(e.error, { status: e.status, retryAfter: e.headers?.get?.('retry-after') ?? null, cause: e }, e.message, options)
   }
   if (signal?.aborted) return abortedError(signal, provider, err)
   // The SDK wraps every failure of the HTTP exchange in its own classes (above), and an answer that
@@ -420,7 +475,7 @@ export function toGatewayError(err: unknown, signal: AbortSignal | undefined, op
  * inside a stream (or OpenRouter's 200-with-error) carry no HTTP status: OpenRouter puts it in
  * `error.code`; otherwise the upstream failed mid-answer, which is a bad gateway (502).
  */
-function errorFromBody(body: unknown, err: SdkApiError | undefined, fallback: string, options: OpenAIWireOptions): GatewayError {
+function errorFromBody(body: unknown, answer: { status?: number; retryAfter: string | null; cause: unknown } | undefined, fallback: string, options: OpenAIWireOptions): GatewayError {
   // The openai SDK keeps the body's `error` object; groq-sdk keeps the whole `{ error: {...} }` body.
   const detail = isRecord(body) && isRecord(body.error) ? body.error : body
   const fields = isRecord(detail) ? detail : {}
@@ -428,12 +483,12 @@ function errorFromBody(body: unknown, err: SdkApiError | undefined, fallback: st
     : typeof detail === 'string' && detail ? detail
     : fallback.replace(/^\d{3} /, '')
   const code = typeof fields.code === 'number' ? fields.code : Number(fields.code)
-  const status = err?.status ?? (code >= 400 && code <= 599 ? code : 502)
+  const status = answer?.status ?? (code >= 400 && code <= 599 ? code : 502)
   return upstreamError(status, redact(truncate(message), options), {
     provider: options.provider,
-    retryAfter: err?.headers?.get?.('retry-after') ?? null,
+    retryAfter: answer?.retryAfter ?? null,
     param: typeof fields.param === 'string' ? fields.param : null,
-    cause: err,
+    cause: answer?.cause,
   })
 }
 

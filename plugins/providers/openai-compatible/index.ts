@@ -7,7 +7,7 @@
  */
 import type { AzureOpenAI } from 'openai'
 import { definePlugin, pathSegment, type ChatResponse, type ChatStream, type EmbeddingResponse, type Provider } from '../../../core/plugins/api.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig, type OpenAIWireTransport } from '../kit/openai-wire.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type OpenAIWireTransport } from '../kit/openai-wire.ts'
 
 export interface OpenAICompatibleConfig extends ConnectionConfig {
   base_url: string
@@ -39,30 +39,26 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
   configSchema,
   async setup(ctx, config) {
     const { default: OpenAI, AzureOpenAI } = await import('openai')
-    const sdk = sdkClientOptions(
+    const wire = openAIWireSetup(
+      ctx,
       config,
       // Without a key, the SDK's placeholder Authorization header is removed (null) rather than sent.
       { baseURL: config.base_url, headers: config.api_key ? {} : { Authorization: null } },
-      ctx.logger,
     )
-    const { baseURL, ...common } = sdk.options
+    const { baseURL, ...common } = wire.sdk
     let transport: OpenAIWireTransport
     if (config.api_version) {
       transport = azureTransport(new AzureOpenAI({ ...common, endpoint: baseURL, apiVersion: config.api_version }), config.deployment)
     } else {
       const client = new OpenAI({ ...common, baseURL, organization: null, project: null })
-      transport = {
-        chat: (body, options) => client.chat.completions.create(body, options),
-        embed: (body, options) => client.embeddings.create(body, options),
-        models: async (options) => (await client.models.list(options)).data,
-      }
+      transport = { ...wire.calls, models: async (options) => (await client.models.list(options)).data }
     }
     return createOpenAIWireProvider(transport, {
       provider: ctx.name,
       errors: OpenAI,
       secrets: config.api_key ? [config.api_key] : [],
       modelOwner: config.api_version ? 'azure' : ctx.name,
-      dispose: sdk.close,
+      dispose: wire.close,
     })
   },
 })

@@ -1,11 +1,12 @@
 /**
- * provider.openai: OpenAI's API through the official `openai` SDK. The unified API is OpenAI's wire
- * format, so requests and responses pass through; plugins/providers/kit/openai-wire.ts does the rest (streams,
- * usage, errors). One SDK client per instance, reused across requests and config reloads.
+ * provider.openai: OpenAI's API. The unified API is OpenAI's wire format, so requests and responses
+ * pass through; plugins/providers/kit/openai-wire.ts does the rest (streams, usage, errors). Chat and
+ * embeddings go through the kit's pooled client, model lists through the official `openai` SDK.
+ * One of each per instance, reused across requests and config reloads.
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
 import { openAIFineTuner } from './fine-tune.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../kit/openai-wire.ts'
 
 export interface OpenAIConfig extends ConnectionConfig {
   api_key: string
@@ -35,20 +36,19 @@ export default definePlugin<OpenAIConfig, Provider>({
   async setup(ctx, config) {
     // Imported here so a gateway that configures no OpenAI provider never loads the SDK.
     const { default: OpenAI } = await import('openai')
-    const sdk = sdkClientOptions(config, { baseURL: OPENAI_BASE_URL }, ctx.logger)
+    const wire = openAIWireSetup(ctx, config, {
+      baseURL: OPENAI_BASE_URL,
+      headers: { ...(config.organization ? { 'OpenAI-Organization': config.organization } : {}), ...(config.project ? { 'OpenAI-Project': config.project } : {}) },
+    })
     const client = new OpenAI({
-      ...sdk.options,
+      ...wire.sdk,
       // Explicit, so the SDK does not pick OPENAI_ORG_ID / OPENAI_PROJECT_ID up from the environment.
       organization: config.organization ?? null,
       project: config.project ?? null,
     })
     const provider = createOpenAIWireProvider(
-      {
-        chat: (body, options) => client.chat.completions.create(body, options),
-        embed: (body, options) => client.embeddings.create(body, options),
-        models: async (options) => (await client.models.list(options)).data,
-      },
-      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openai', dispose: sdk.close },
+      { ...wire.calls, models: async (options) => (await client.models.list(options)).data },
+      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close },
     )
     return { ...provider, fineTune: openAIFineTuner(client) }
   },

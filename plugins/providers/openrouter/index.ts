@@ -1,12 +1,13 @@
 /**
- * provider.openrouter: OpenRouter's OpenAI-compatible API through the official openai SDK, with
+ * provider.openrouter: OpenRouter's OpenAI-compatible API (chat and embeddings through the kit's pooled
+ * client, model lists through the official openai SDK), with
  * OpenRouter's app-attribution headers. Model names are OpenRouter's (`openai/gpt-4o-mini`).
  * OpenRouter's quirks are handled by plugins/providers/kit/openai-wire.ts: keep-alive comments (the SDK's SSE
  * parser skips them), the usage chunk it always sends (forwarded only when asked for), errors sent
  * as a 200 body or mid-stream with the status in `error.code`, and model entries without `owned_by`.
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../kit/openai-wire.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
 
 export interface OpenRouterConfig extends ConnectionConfig {
   api_key: string
@@ -46,15 +47,11 @@ export default definePlugin<OpenRouterConfig, Provider>({
   configSchema,
   async setup(ctx, config) {
     const { default: OpenAI } = await import('openai')
-    const sdk = sdkClientOptions(config, { baseURL: OPENROUTER_BASE_URL, headers: attributionHeaders(config) }, ctx.logger)
-    const client = new OpenAI({ ...sdk.options, organization: null, project: null })
+    const wire = openAIWireSetup(ctx, config, { baseURL: OPENROUTER_BASE_URL, headers: attributionHeaders(config) })
+    const client = new OpenAI({ ...wire.sdk, organization: null, project: null })
     return createOpenAIWireProvider(
-      {
-        chat: (body, options) => client.chat.completions.create(body, options),
-        embed: (body, options) => client.embeddings.create(body, options),
-        models: async (options) => (await client.models.list(options)).data,
-      },
-      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', dispose: sdk.close },
+      { ...wire.calls, models: async (options) => (await client.models.list(options)).data },
+      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', dispose: wire.close },
     )
   },
 })

@@ -48,10 +48,23 @@ export interface EmbeddedLocation {
   /** An absolute directory, or undefined for an in-memory database. */
   readonly dir: string | undefined
   readonly vector: boolean
+  /** PostgreSQL's buffer pool inside the WASM heap, in MB (default DEFAULT_SHARED_BUFFERS_MB). */
+  readonly sharedBuffersMb?: number
 }
 
+/**
+ * PostgreSQL's default pool is 128 MB. Inside PGlite it lives in WASM linear memory, which grows
+ * as pages are touched and is never given back: under steady usage writes the pool fills and the
+ * gateway's RSS climbs by its whole size. The gateway's tables are written append-mostly and read
+ * in small pages, so 16 MB bounds the climb without slowing them measurably (bench/RESULTS.md).
+ */
+export const DEFAULT_SHARED_BUFFERS_MB = 16
+
 async function openDatabase(location: EmbeddedLocation): Promise<{ db: PGlite; release: () => Promise<void> }> {
-  const options = location.vector ? { extensions: { vector } } : {}
+  const options = {
+    ...(location.vector ? { extensions: { vector } } : {}),
+    postgresqlconf: [`shared_buffers = ${location.sharedBuffersMb ?? DEFAULT_SHARED_BUFFERS_MB}MB`],
+  }
   const { dir } = location
   if (!dir) {
     const db = await PGlite.create(options)

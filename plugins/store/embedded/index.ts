@@ -19,7 +19,7 @@ export default definePlugin<EmbeddedStoreConfig, Store>({
   async setup(ctx, config) {
     const inMemory = config.memory || config.path === IN_MEMORY
     const dir = inMemory ? undefined : path.resolve(ctx.configDir, config.path)
-    const backend = await createEmbeddedBackend({ dir, vector: config.vector }, ctx.logger)
+    const backend = await createEmbeddedBackend({ dir, vector: config.vector, sharedBuffersMb: config.shared_buffers_mb }, ctx.logger)
     return openStore(backend, ctx.logger)
   },
 })

@@ -1,0 +1,105 @@
+/**
+ * The bench's process handling: servers under test each run in a process of their own, their
+ * logs read only until they say they are ready and discarded after (a load generator that keeps
+ * and re-scans a gateway's log slows itself and skews every figure it takes), and their CPU time
+ * and memory read from /proc for the whole process tree (a gateway with --workers is several).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import net from 'node:net'
+
+export interface Server {
+  readonly child: ChildProcess
+  readonly port: number
+}
+
+const children: ChildProcess[] = []
+const READY_WINDOW = 4096
+
+/**
+ * Start `node ARGS` and resolve with the port its ready line names (`ready`'s first group, or
+ * `options.port` for a server told its port). Only
+ * the last few kB of output are kept while waiting; once ready, output is drained and dropped.
+ */
+export function spawnServer(args: string[], ready: RegExp, options: { cwd: string; env?: NodeJS.ProcessEnv; port?: number }): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    children.push(child)
+    let tail = ''
+    let done = false
+    const onData = (d: Buffer): void => {
+      if (done) return
+      tail = (tail + d.toString()).slice(-READY_WINDOW)
+      const m = ready.exec(tail)
+      if (!m) return
+      done = true
+      tail = ''
+      resolve({ child, port: options.port ?? Number(m[1]) })
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.on('exit', (code) => { if (!done) reject(new Error(`${args.join(' ')} exited ${code}: ${tail}`)) })
+  })
+}
+
+/** Stop every server this process started. */
+export function killAll(): void {
+  for (const c of children) c.kill('SIGKILL')
+}
+
+/** A port free right now on loopback, for servers that cannot be told to take port 0. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.on('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** The process and all its descendants (cluster workers, a Portkey server's children). */
+export function processTree(pid: number): number[] {
+  const pids = [pid]
+  for (let i = 0; i < pids.length; i++) {
+    let tasks: string[] = []
+    try { tasks = readdirSync(`/proc/${pids[i]}/task`) } catch { continue }
+    for (const task of tasks) {
+      try {
+        for (const child of readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').split(' ')) if (child.trim()) pids.push(Number(child))
+      } catch { /* the task ended */ }
+    }
+  }
+  return pids
+}
+
+const TICK_MS = 10 // USER_HZ is 100 on Linux
+
+/** CPU time (user + system) used so far by a process tree, in ms. */
+export function treeCpuMs(pid: number): number {
+  let ms = 0
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')
+      ms += (Number(fields[11]) + Number(fields[12])) * TICK_MS
+    } catch { /* ended */ }
+  }
+  return ms
+}
+
+/** Resident memory of a process tree now (VmRSS) and at its peak (VmHWM, summed), in MB. */
+export function treeRssMb(pid: number): { now: number; peak: number } {
+  let now = 0
+  let peak = 0
+  for (const p of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8')
+      now += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+      peak += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    } catch { /* ended */ }
+  }
+  return { now: Math.round(now / 1024), peak: Math.round(peak / 1024) }
+}
+
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]

@@ -1,0 +1,54 @@
+/**
+ * The provider call alone, in this process: provider.openai's chat() against the bench upstream
+ * (its own process), 10 calls in flight, CPU time per call from process.cpuUsage. With a second
+ * checkout (an older commit), its provider.openai runs in alternating blocks beside this one's,
+ * so both see the same machine: the fast path's saving without the rest of the gateway.
+ * Usage: node --import tsx bench/provider-call.ts [OTHER_CHECKOUT] [blocks] [calls per block]
+ */
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { PluginManifest, Provider, ProviderCall } from '../core/plugins/api.ts'
+import { testPluginContext } from '../test/helpers/plugin-context.ts'
+import { killAll, median, spawnServer } from './procs.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+const [other, blocksText = '10', callsText = '2000'] = process.argv.slice(2)
+const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
+const config = { api_key: 'bench', base_url: `http://127.0.0.1:${upstream.port}/v1`, timeout_ms: 60_000 }
+
+async function providerFrom(root: string): Promise<Provider> {
+  const { default: plugin } = (await import(pathToFileURL(path.join(root, 'plugins/providers/openai/index.ts')).href)) as { default: PluginManifest<typeof config, Provider> }
+  return plugin.setup(testPluginContext({ id: 'provider.openai', name: 'up' }), config)
+}
+
+const subjects = [{ name: 'this checkout', provider: await providerFrom(ROOT) }]
+if (other) subjects.push({ name: other, provider: await providerFrom(path.resolve(other)) })
+const request = { model: 'bench-model', messages: [{ role: 'user' as const, content: 'Say something about foxes.' }] }
+const call = (): ProviderCall => ({ signal: new AbortController().signal, requestId: 'bench', unsupported: () => {} })
+
+async function block(provider: Provider, calls: number): Promise<number> {
+  const cpu = process.cpuUsage()
+  let next = 0
+  await Promise.all(Array.from({ length: 10 }, async () => {
+    while (next++ < calls) await provider.chat(request, call())
+  }))
+  const used = process.cpuUsage(cpu)
+  return (used.user + used.system) / calls
+}
+
+const samples = subjects.map(() => [] as number[])
+for (let b = -1; b < Number(blocksText); b++) {
+  for (const [i, s] of subjects.entries()) {
+    const us = await block(s.provider, Number(callsText))
+    if (b >= 0) samples[i].push(us)
+  }
+}
+for (const [i, s] of subjects.entries()) {
+  console.log(`${s.name}: ${median(samples[i]).toFixed(0)} µs CPU per call (blocks: ${samples[i].map((x) => x.toFixed(0)).join(' ')})`)
+}
+if (subjects.length === 2) {
+  const ratios = samples[0].map((x, i) => x / samples[1][i])
+  console.log(`this / other, block by block: median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)})`)
+}
+for (const s of subjects) await s.provider.dispose?.()
+killAll()

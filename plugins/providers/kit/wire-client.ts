@@ -1,0 +1,208 @@
+/**
+ * The hot path to an OpenAI-wire upstream: a POST of the JSON body over a pooled keep-alive undici
+ * Agent, the answer read as bytes and parsed once (a stream parsed event by event as it arrives).
+ * Per call it builds no Request/Response/Headers objects and no AbortController, and formats no
+ * debug log: the SDK's fetch machinery cost about three quarters of the gateway's own CPU per
+ * request (issue 18's profile). The SDKs stay the source of the wire types and are still used for
+ * the calls off the hot path (model lists, Azure's dated API).
+ *
+ * Failures come out as the errors below (or the caller's abort reason), which openai-wire.ts
+ * maps to GatewayErrors exactly as it maps the SDKs' errors.
+ */
+import { Agent, type Dispatcher } from 'undici'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+
+/** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
+export class UpstreamStatusError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    /** The answer's body: parsed JSON when it was JSON, else its text. */
+    readonly body: unknown,
+    readonly retryAfter: string | null,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'UpstreamStatusError'
+  }
+}
+
+/** No answer (headers, or a whole JSON body) within the provider's timeout_ms. */
+export class UpstreamTimeoutError extends Error {
+  constructor(options: { cause: unknown }) {
+    super('Request timed out.', options)
+    this.name = 'UpstreamTimeoutError'
+  }
+}
+
+/** The connection failed (refused, reset, closed mid-answer); the message names the socket's code. */
+export class UpstreamConnectionError extends Error {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options)
+    this.name = 'UpstreamConnectionError'
+  }
+}
+
+export interface WireClientOptions {
+  /** The upstream's base URL; `paths` are appended to its path. */
+  readonly baseURL: string
+  /** Headers sent with every call (lower-cased here); a null value removes a default one. */
+  readonly headers: Readonly<Record<string, string | null>>
+  /** How long to wait for the answer's headers, and for a whole (non-streamed) body between bytes. */
+  readonly timeoutMs: number
+  /** Called when a call is sent again after its connection was reset before any answer. */
+  readonly onRetry?: () => void
+}
+
+export interface WireCallOptions {
+  readonly signal: AbortSignal
+  readonly headers?: Readonly<Record<string, string>>
+  /** Read the answer as server-sent events, each event's JSON yielded as it arrives. */
+  readonly stream?: boolean
+}
+
+/** Socket failures that mean "this connection died before answering", worth one more try on a fresh one. */
+const RESET_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
+export class WireClient {
+  readonly #agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 })
+  readonly #origin: string
+  readonly #prefix: string
+  readonly #headers: Record<string, string>
+  readonly #options: WireClientOptions
+
+  constructor(options: WireClientOptions) {
+    const base = new URL(options.baseURL)
+    this.#origin = base.origin
+    this.#prefix = base.pathname.replace(/\/+$/, '')
+    this.#headers = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'ai-gateway' }
+    for (const [name, value] of Object.entries(options.headers)) {
+      if (value === null) delete this.#headers[name.toLowerCase()]
+      else this.#headers[name.toLowerCase()] = value
+    }
+    this.#options = options
+  }
+
+  /**
+   * POST `body` as JSON to `path`. Resolves to the parsed answer, or for `stream` to an async
+   * iterable of the events' parsed data (ending at `[DONE]`). Throws UpstreamStatusError for a
+   * non-2xx answer, UpstreamTimeoutError, UpstreamConnectionError, the signal's reason when it
+   * aborted, or what serialising the body threw (nothing was sent then).
+   */
+  async post(path: string, body: unknown, call: WireCallOptions): Promise<unknown> {
+    const payload = JSON.stringify(body)
+    let headers = this.#headers
+    if (call.headers) {
+      headers = { ...headers }
+      for (const [name, value] of Object.entries(call.headers)) headers[name.toLowerCase()] = value
+    }
+    const request: Dispatcher.RequestOptions = {
+      origin: this.#origin, path: this.#prefix + path, method: 'POST', headers, body: payload, signal: call.signal,
+      headersTimeout: this.#options.timeoutMs,
+      // A stream may pause between events for as long as the model thinks; the route's timeout bounds it.
+      bodyTimeout: call.stream ? 0 : this.#options.timeoutMs,
+    }
+    let res: Dispatcher.ResponseData
+    try {
+      res = await this.#send(request, call.signal)
+    } catch (err) {
+      throw failure(err, call.signal)
+    }
+    try {
+      if (res.statusCode < 200 || res.statusCode > 299) throw await statusError(res)
+      if (call.stream) return events(res.body, call.signal)
+      if (res.statusCode === 204) {
+        await res.body.dump()
+        return {}
+      }
+      const text = await res.body.text()
+      return isJson(res.headers['content-type']) ? JSON.parse(text) : text
+    } catch (err) {
+      if (!res.body.destroyed) res.body.destroy()
+      throw failure(err, call.signal)
+    }
+  }
+
+  /**
+   * One send, and once more when the connection was reset before any answer arrived: a pooled
+   * keep-alive socket the upstream had just closed. Nothing has reached the client then, and a
+   * chat or embeddings call changes nothing upstream, so sending it again is safe.
+   */
+  async #send(request: Dispatcher.RequestOptions, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.#agent.request(request)
+    } catch (err) {
+      if (signal.aborted || !RESET_CODES.has(codeOf(err) ?? '')) throw err
+      this.#options.onRetry?.()
+      return this.#agent.request(request)
+    }
+  }
+
+  /** Close the pool's connections. */
+  close(): Promise<void> {
+    return this.#agent.close()
+  }
+}
+
+function isJson(contentType: string | string[] | undefined): boolean {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType
+  return value !== undefined && value.includes('json')
+}
+
+async function statusError(res: Dispatcher.ResponseData): Promise<UpstreamStatusError> {
+  const text = await res.body.text()
+  let body: unknown = text
+  if (text) {
+    try { body = JSON.parse(text) } catch { /* an HTML page or plain text: kept as text */ }
+  }
+  const retryAfter = res.headers['retry-after']
+  return new UpstreamStatusError(res.statusCode, body, (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null, text || 'status code (no body)')
+}
+
+/** The events' parsed data, as the SDKs yield them: `[DONE]` ends it, an event carrying `error` throws. */
+async function* events(body: Dispatcher.ResponseData['body'], signal: AbortSignal): AsyncGenerator<unknown> {
+  const pending: EventSourceMessage[] = []
+  const parser = createParser({ onEvent: (event) => pending.push(event) })
+  const decoder = new TextDecoder()
+  let done = false
+  try {
+    for await (const bytes of body) {
+      parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }))
+      for (let event = pending.shift(); event; event = pending.shift()) {
+        // After [DONE] the rest is read and ignored, so the connection goes back to the pool.
+        if (done) continue
+        if (event.data.startsWith('[DONE]')) {
+          done = true
+          continue
+        }
+        const data = JSON.parse(event.data) as { error?: unknown } | null
+        if (data?.error) throw new UpstreamStatusError(undefined, data, null, 'upstream sent an error mid-stream')
+        yield data
+      }
+    }
+  } catch (err) {
+    throw failure(err, signal)
+  } finally {
+    // Ended early (the client left, an error): the connection is not reused half-read.
+    if (!body.destroyed) body.destroy()
+  }
+}
+
+/** An undici/socket failure in the kit's terms; the caller's abort and our own errors pass as they are. */
+function failure(err: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted || err instanceof UpstreamStatusError || err instanceof UpstreamTimeoutError || err instanceof UpstreamConnectionError) return err
+  const code = codeOf(err)
+  if (code && TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError({ cause: err })
+  if (code) return new UpstreamConnectionError(`Connection error. (${code})`, { cause: err })
+  return err
+}
+
+/** The socket or undici error code, also inside an AggregateError (happy eyeballs) or a cause. */
+function codeOf(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 3; depth++) {
+    const code = (e as Error & { code?: unknown }).code
+    if (typeof code === 'string') return code
+    e = e instanceof AggregateError && e.errors.length ? e.errors[0] : e.cause
+  }
+  return undefined
+}
