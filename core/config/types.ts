@@ -97,10 +97,19 @@ export interface ServerConfig {
   max_header_bytes?: number
 }
 
+/** Cross-origin requests from browsers to /v1 and /api/v1. */
+export interface CorsConfig {
+  origins: string[]
+  headers?: string[]
+  credentials?: boolean
+  max_age_s?: number
+}
+
 export interface GatewayConfig {
   version: 1
   server?: ServerConfig
   logging?: { level?: LogLevel }
+  cors?: CorsConfig
   plugins?: string[]
   providers?: Record<string, PluginBlock>
   routes?: RouteConfig[]

@@ -12,6 +12,8 @@ import type { Snapshot } from '../runtime/snapshot.ts'
 import { GatewayError, notFound } from '../errors.ts'
 import { respondWithError } from './errors.ts'
 import { snapshotRouter } from './routes.ts'
+import { corsMiddleware } from './cors.ts'
+import type { Exchange } from '../pipeline/exchange.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -37,7 +39,12 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
       snapshot.leave()
       const status = ctx.res.writableFinished ? ctx.res.statusCode : 499
       const streamError = ctx.state.streamError as { code?: string } | undefined
-      access.info({ reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started), ...(streamError ? { error: streamError.code } : {}) }, 'request')
+      const exchange = ctx.state.exchange as Exchange | undefined
+      access.info({
+        reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started),
+        ...(exchange ? exchangeFields(exchange) : {}),
+        ...(streamError ? { error: streamError.code } : {}),
+      }, 'request')
     })
     try {
       await next()
@@ -49,9 +56,15 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
     } catch (err) {
       const error = respondWithError(ctx, err)
       if (error.status >= 500 && error.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error')
-      else if (error.status >= 500) logger.warn({ reqId: requestId, code: error.code, msg: error.message }, 'upstream error')
+      else if (error.status >= 500) {
+        // The cause goes in `error`: a second `msg` key would replace the line's own in JSON pipelines.
+        const exchange = ctx.state.exchange as Exchange | undefined
+        logger.warn({ reqId: requestId, status: error.status, code: error.code, error: error.message, ...(exchange ? exchangeFields(exchange) : {}) }, 'upstream error')
+      }
     }
   })
+
+  app.use(corsMiddleware())
 
   const kernel = new Router()
   kernel.get('/health', (ctx) => { ctx.body = health(controller) })
@@ -73,6 +86,20 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
     return routes(ctx as never, next)
   })
   return app
+}
+
+/** What a model request became, for its log lines: absent fields were not reached. */
+function exchangeFields(x: Exchange): Record<string, unknown> {
+  const usage = x.usage
+  return {
+    route: x.compiledRoute?.name,
+    model: x.requestedModel || undefined,
+    provider: x.provider,
+    upstream_model: x.upstreamModel,
+    attempts: x.attempts,
+    ...(x.cacheHit ? { cache: 'hit' } : {}),
+    ...(usage ? { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens } : {}),
+  }
 }
 
 function health(controller: ReloadController): Record<string, unknown> {

@@ -68,6 +68,8 @@ async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint:
     setHeader: (name, value) => ctx.set(name, value),
     calls: childCalls,
   })
+  // The access log names what the request became (route, provider, attempts, tokens).
+  ctx.state.exchange = x
   try {
     await serveModel(ctx, x, endpoint, async (role) => new HandlerRequest(x, role, x.signal, await readJson(ctx, snapshot.bodyLimit), ctx.query, (ctx.params ?? {}) as Record<string, string>, []))
   } finally {
