@@ -55,6 +55,8 @@ export interface RouteConfig {
   circuit?: CircuitConfig
   when?: WhenConfig
   strict?: boolean
+  /** Request fields outside OpenAI's chat API that reach the provider: a list, or true for any. */
+  extra_params?: boolean | string[]
   /** Response caching for this route: true caches every request (not only temperature 0), false none. */
   cache?: boolean | { ttl_s?: number }
   /** Per-route stage settings: `false` turns a stage off on this route; an object is the stage's own setting. */
