@@ -47,7 +47,7 @@ afterAll(async () => {
 })
 
 async function post(body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }, raw?: Buffer | string) {
-  const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers, body: raw ?? JSON.stringify(body) })
+  const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers, body: raw === undefined ? JSON.stringify(body) : typeof raw === 'string' ? raw : new Uint8Array(raw) })
   return { status: res.status, headers: res.headers, body: await res.json() as any }
 }
 
@@ -111,7 +111,7 @@ describe('strict input', () => {
     try {
       const big = gzipSync(JSON.stringify(chat({ user: 'x'.repeat(100_000) })))
       expect(big.length).toBeLessThan(2048)
-      const res = await fetch(`${small.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: big })
+      const res = await fetch(`${small.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: new Uint8Array(big) })
       expect(res.status).toBe(413)
     } finally { await small.close() }
   })
