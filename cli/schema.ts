@@ -47,7 +47,8 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
     for (const key of at.slice(0, -1)) node = (node.properties as Record<string, JsonSchema>)[key]
     const props = node.properties as Record<string, JsonSchema>
     const leaf = at[at.length - 1]
-    if (shape === 'one') props[leaf] = ref
+    // One plugin, or alternatives: the first whose variables are all set is used (core/config/load.ts).
+    if (shape === 'one') props[leaf] = { anyOf: [ref, { type: 'array', minItems: 1, items: ref, description: 'Alternatives: the first whose ${VAR}s are all set is used.' }] }
     else if (shape === 'list') props[leaf] = { ...props[leaf], items: ref }
     else props[leaf] = { ...props[leaf], additionalProperties: ref }
   }

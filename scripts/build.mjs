@@ -13,12 +13,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const dist = path.join(root, 'dist')
+// --out DIR: build elsewhere (the packaging test builds a clean copy of the image's layout).
+const outAt = process.argv.indexOf('--out')
+const dist = outAt > 0 ? path.resolve(process.argv[outAt + 1]) : path.join(root, 'dist')
 const started = Date.now()
 
 rmSync(dist, { recursive: true, force: true })
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' })
 if (result.status !== 0) process.exit(result.status ?? 1)
 
 // Run-time files that are not TypeScript, beside the compiled modules that read them.
@@ -39,5 +41,5 @@ for (const dir of ['schemas', 'config']) cpSync(path.join(root, dir), path.join(
 mkdirSync(path.join(dist, 'console'), { recursive: true })
 symlinkSync(path.join('..', '..', 'console', 'dist'), path.join(dist, 'console', 'dist'), 'dir')
 writeFileSync(path.join(dist, 'BUILD.json'), `${JSON.stringify({ built_at: new Date().toISOString() })}\n`)
-console.error(`built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s${existsSync(path.join(root, 'console', 'dist')) ? '' : ' (the console is not built: npm run build:console)'}`)
+console.error(`built ${path.relative(root, dist) || dist} in ${((Date.now() - started) / 1000).toFixed(1)} s${existsSync(path.join(root, 'console', 'dist')) ? '' : ' (the console is not built: npm run build:console)'}`)
 

@@ -6,11 +6,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 
-const SOURCE_DIRS = ['core', 'cli', 'plugins', 'schemas', 'config']
+// What dist/ is built from. Not the folders as a whole: an image's /app/config is its gateway.yaml.
+const SOURCES = ['core', 'cli', 'plugins', 'schemas/gateway.schema.json', 'config/models.json']
 
-/** The newest modification time (ms) of any file under `dir`, 0 when it does not exist. */
+/** The newest modification time (ms) of `dir` (a file, or any file under a folder), 0 when it does not exist. */
 function newest(dir) {
   if (!existsSync(dir)) return 0
+  if (!statSync(dir).isDirectory()) return statSync(dir).mtimeMs
   let latest = 0
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name)
@@ -26,6 +28,6 @@ export function compiledEntry(root, env = process.env) {
   const stamp = path.join(root, 'dist', 'BUILD.json')
   if (env.GATEWAY_TS === '1' || !existsSync(entry) || !existsSync(stamp)) return { entry: undefined, stale: false }
   const built = statSync(stamp).mtimeMs
-  const sourcesNewer = SOURCE_DIRS.some((dir) => newest(path.join(root, dir)) > built)
+  const sourcesNewer = SOURCES.some((dir) => newest(path.join(root, dir)) > built)
   return sourcesNewer ? { entry: undefined, stale: true } : { entry, stale: false }
 }

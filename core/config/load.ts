@@ -82,6 +82,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
 
   // A provider marked `optional: true` whose variables are not set is left out, not an error:
   // the shipped config lists every provider, and those with a key in the environment work.
+  chooseAlternatives(data as Record<string, unknown>, missing)
   const disabled = new Map<string, string>()
   const envIssues: ConfigIssue[] = []
   const unsetPaths = new Set<string>()
@@ -112,6 +113,33 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     allowMissingEnv: options.allowMissingEnv ?? false,
     locate,
     issue: (path, message, atKey) => ({ file: source, ...locate(path, atKey), path: dottedPath(path), message }),
+  }
+}
+
+/** The blocks that hold one plugin (store, queue, limiter, cache): each may list alternatives. */
+const ONE_PLUGIN_BLOCKS: readonly (readonly string[])[] = [['store'], ['queue'], ['limits', 'backend'], ['cache']]
+
+/**
+ * `store: [ { plugin: postgres, url: "${DATABASE_URL}" }, { plugin: embedded } ]`: the first
+ * alternative whose variables are all set is the block; the unset variables of the others are not
+ * errors. One config file then runs with the services its environment offers (the container's:
+ * PostgreSQL when DATABASE_URL is set, Redis when REDIS_URL is). When none qualifies, the last
+ * one's unset variables are reported.
+ */
+function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (string | number)[] }[]): void {
+  for (const at of ONE_PLUGIN_BLOCKS) {
+    const parent = at.slice(0, -1).reduce<Record<string, unknown> | undefined>((node, key) => node?.[key] as Record<string, unknown> | undefined, data)
+    const leaf = at[at.length - 1]
+    const value = parent?.[leaf]
+    if (!parent || !Array.isArray(value)) continue
+    const under = (m: { keys: (string | number)[] }, i: number): boolean => at.every((key, k) => m.keys[k] === key) && m.keys[at.length] === i
+    let chosen = value.findIndex((_, i) => !missing.some((m) => under(m, i)))
+    if (chosen === -1) chosen = value.length - 1
+    for (let i = missing.length - 1; i >= 0; i--) {
+      const m = missing[i]
+      if (at.every((key, k) => m.keys[k] === key) && typeof m.keys[at.length] === 'number' && m.keys[at.length] !== chosen) missing.splice(i, 1)
+    }
+    parent[leaf] = value[chosen]
   }
 }
 

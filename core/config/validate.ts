@@ -86,10 +86,10 @@ export async function validateConfig(
   return { loaded: { ...parsed, config }, registry }
 }
 
-/** With allowMissingEnv, a value read from an unset variable is unknown: its checks are skipped. */
+/** A value read from an unset variable is unknown: the unset variable is the problem, its other checks are noise. */
 function unlessUnknown(parsed: ParsedConfig, issues: ConfigIssue[]): ConfigIssue[] {
-  if (!parsed.allowMissingEnv || parsed.unsetPaths.size === 0) return issues
-  return issues.filter((issue) => !parsed.unsetPaths.has(issue.path))
+  if (parsed.unsetPaths.size === 0) return issues
+  return issues.filter((issue) => parsed.envIssues.includes(issue) || !parsed.unsetPaths.has(issue.path))
 }
 
 /** `block` with its plugin's schema defaults filled in (it was validated when the config was loaded). */
