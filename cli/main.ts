@@ -10,7 +10,7 @@ import cluster from 'node:cluster'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import path from 'node:path'
-import { startGateway } from '../core/gateway.ts'
+import { startGateway, type ClusterPeers, type WorkerConfigState } from '../core/gateway.ts'
 import { ConfigError, formatIssue, loadConfig } from '../core/config/index.ts'
 import { mergedSchema } from './schema.ts'
 import { configDiff, describeChanges } from './diff.ts'
@@ -136,7 +136,10 @@ async function start(args: string[]): Promise<number> {
 
   let gateway
   try {
-    gateway = await startGateway({ source: { file }, port, host: values.host ?? (process.env.GATEWAY_HOST || undefined), watch: !values['no-watch'], logLevel: process.env.LOG_LEVEL || undefined })
+    gateway = await startGateway({
+      source: { file }, port, host: values.host ?? (process.env.GATEWAY_HOST || undefined), watch: !values['no-watch'], logLevel: process.env.LOG_LEVEL || undefined,
+      cluster: cluster.isWorker ? workerPeers() : undefined,
+    })
   } catch (err) {
     if (err instanceof ConfigError) console.error(err.issues.map(formatIssue).join('\n'))
     else console.error(`cannot start: ${(err as Error).message}`)
@@ -172,13 +175,28 @@ async function runPrimary(workers: number, file: string): Promise<number> {
   }
   let stopping = false
   let listening = 0
+  // Every worker's config version, relayed to all of them so each one's /health shows the whole set.
+  const states = new Map<number, WorkerConfigState>()
+  const broadcast = (): void => {
+    const table = [...states.values()].sort((a, b) => a.pid - b.pid)
+    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send({ type: 'gateway:workers', workers: table })
+  }
   const fork = (): void => {
     const worker = cluster.fork()
-    worker.on('message', (message: { type?: string; url?: string }) => {
+    worker.on('message', (message: { type?: string; url?: string; state?: WorkerConfigState }) => {
       if (message?.type === 'listening' && ++listening === workers) console.error(`gateway listening on ${message.url} (${workers} workers)`)
+      if (message?.type === 'gateway:config' && message.state) {
+        states.set(message.state.pid, message.state)
+        broadcast()
+      }
+      // A reload asked of one worker (the admin API) is a SIGHUP to the others.
+      if (message?.type === 'gateway:reload') {
+        for (const w of Object.values(cluster.workers ?? {})) if (w && w !== worker) w.process.kill('SIGHUP')
+      }
     })
   }
   cluster.on('exit', (worker, code, signal) => {
+    if (worker.process.pid !== undefined && states.delete(worker.process.pid)) broadcast()
     if (stopping) return
     console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`)
     setTimeout(fork, 1000).unref()
@@ -200,6 +218,19 @@ async function runPrimary(workers: number, file: string): Promise<number> {
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)
   })
+}
+
+/** A worker's view of its peers: the table the primary broadcasts, and messages to it. */
+function workerPeers(): ClusterPeers {
+  let table: readonly WorkerConfigState[] = []
+  process.on('message', (message: { type?: string; workers?: WorkerConfigState[] }) => {
+    if (message?.type === 'gateway:workers' && Array.isArray(message.workers)) table = message.workers
+  })
+  return {
+    workers: () => table,
+    report: (state) => { process.send?.({ type: 'gateway:config', state }) },
+    reloadAll: () => { process.send?.({ type: 'gateway:reload' }) },
+  }
 }
 
 async function validate(args: string[]): Promise<number> {

@@ -28,6 +28,25 @@ export interface GatewayOptions {
   pollMs?: number
   /** Whether this process runs queued jobs (default true; `gateway start --no-jobs` serves HTTP only). */
   runsJobs?: boolean
+  /** One of several worker processes (`--workers N`): how to reach the others (the CLI's primary relays). */
+  cluster?: ClusterPeers
+}
+
+/** What a worker process knows of its peers: their config versions, and a reload of them all. */
+export interface ClusterPeers {
+  /** Every worker's pid, config version and last reload error, as the primary last reported them. */
+  workers(): readonly WorkerConfigState[]
+  /** Tell this worker's config state to the primary (on start and after every reload). */
+  report(state: WorkerConfigState): void
+  /** Reload every worker (the admin API's reload in one of them). */
+  reloadAll(reason: string): void
+}
+
+export interface WorkerConfigState {
+  readonly pid: number
+  readonly version: string
+  readonly loaded_at: string
+  readonly last_error: string | null
 }
 
 export interface RunningGateway {
@@ -62,7 +81,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (snapshot.config.store === undefined) logger.info('no store configured: virtual keys, users and usage are not kept (add store: to keep them)')
   if (open) logger.warn('no auth strategies configured: every caller is the anonymous admin (set auth: to require keys)')
 
-  const app = createApp(controller, logger)
+  const app = createApp(controller, logger, options.cluster)
+  if (options.cluster) {
+    const cluster = options.cluster
+    const report = (): void => cluster.report({ pid: process.pid, version: controller.current.version, loaded_at: controller.current.loadedAt.toISOString(), last_error: controller.lastError?.message ?? null })
+    report()
+    controller.onSnapshot(report)
+  }
   const gatewayServer = createGatewayServer(app.callback(), serverSettings(snapshot.config.server), logger, (path) => errorWriterFor(path, controller.current.surfaces))
   const { server } = gatewayServer
   // Server timeouts, the header limit and the log level follow the config on every reload.

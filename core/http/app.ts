@@ -14,16 +14,25 @@ import { respondWithError } from './errors.ts'
 import { snapshotRouter } from './routes.ts'
 import { corsMiddleware } from './cors.ts'
 import type { Exchange } from '../pipeline/exchange.ts'
+import type { AdminActions } from './admin.ts'
+import type { ClusterPeers } from '../gateway.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-export function createApp(controller: ReloadController, logger: Logger): Koa {
+export function createApp(controller: ReloadController, logger: Logger, cluster?: ClusterPeers): Koa {
   const app = new Koa()
   const access = accessLogger(logger)
   app.proxy = true
   app.silent = true
   // Each snapshot's routes are built once: the first one's now, a reloaded one's on its first request.
-  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current)]])
+  const actions: AdminActions = {
+    async reload() {
+      cluster?.reloadAll('admin API')
+      const outcome = await controller.reload('admin API')
+      return outcome.status === 'failed' ? { status: 'failed', message: outcome.error.message, issues: outcome.error.issues } : outcome
+    },
+  }
+  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current, actions)]])
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id')
@@ -67,7 +76,7 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
   app.use(corsMiddleware())
 
   const kernel = new Router()
-  kernel.get('/health', (ctx) => { ctx.body = health(controller) })
+  kernel.get('/health', (ctx) => { ctx.body = { ...health(controller), ...(cluster ? { workers: cluster.workers() } : {}) } })
   kernel.get('/ready', async (ctx) => {
     const { ready, backends } = await readiness(ctx.state.snapshot as Snapshot)
     ctx.status = ready ? 200 : 503
@@ -82,7 +91,7 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
   app.use((ctx, next) => {
     const snapshot = ctx.state.snapshot as Snapshot
     let routes = routers.get(snapshot)
-    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot)))
+    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot, actions)))
     return routes(ctx as never, next)
   })
   return app
