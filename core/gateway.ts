@@ -11,6 +11,9 @@ import { createLogger, LogLevelControl, type Logger } from './logger.ts'
 import { builtinRegistry } from './plugins/loader.ts'
 import { ReloadController } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
+import type { ClusterPeers } from './runtime/cluster.ts'
+
+export type { ClusterPeers, WorkerConfigState } from './runtime/cluster.ts'
 
 export interface GatewayOptions {
   source: ConfigSource
@@ -32,22 +35,6 @@ export interface GatewayOptions {
   cluster?: ClusterPeers
 }
 
-/** What a worker process knows of its peers: their config versions, and a reload of them all. */
-export interface ClusterPeers {
-  /** Every worker's pid, config version and last reload error, as the primary last reported them. */
-  workers(): readonly WorkerConfigState[]
-  /** Tell this worker's config state to the primary (on start and after every reload). */
-  report(state: WorkerConfigState): void
-  /** Reload every worker (the admin API's reload in one of them). */
-  reloadAll(reason: string): void
-}
-
-export interface WorkerConfigState {
-  readonly pid: number
-  readonly version: string
-  readonly loaded_at: string
-  readonly last_error: string | null
-}
 
 export interface RunningGateway {
   readonly url: string

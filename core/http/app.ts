@@ -15,7 +15,7 @@ import { snapshotRouter } from './routes.ts'
 import { corsMiddleware } from './cors.ts'
 import type { Exchange } from '../pipeline/exchange.ts'
 import type { AdminActions } from './admin.ts'
-import type { ClusterPeers } from '../gateway.ts'
+import type { ClusterPeers } from '../runtime/cluster.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
