@@ -1,5 +1,5 @@
 /**
- * gateway start | worker | validate | schema
+ * gateway start | worker | validate | schema | config diff   (gateway --help, gateway COMMAND --help)
  *
  *   gateway start [--config FILE] [--port N] [--no-watch] [--no-jobs]   (GATEWAY_CONFIG, PORT from the environment;
  *                                                           SIGHUP reloads, SIGTERM drains and stops;
@@ -12,54 +12,136 @@ import cluster from 'node:cluster'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import path from 'node:path'
-import { startGateway, startWorker } from '../core/gateway.ts'
+import { startGateway, startWorker, type ClusterPeers, type WorkerConfigState } from '../core/gateway.ts'
 import { ConfigError, formatIssue, loadConfig } from '../core/config/index.ts'
 import { mergedSchema } from './schema.ts'
+import { configDiff, describeChanges } from './diff.ts'
+import type { GatewayConfig } from '../core/config/types.ts'
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { builtinRegistry } from '../core/plugins/loader.ts'
 import type { PluginRegistry } from '../core/plugins/registry.ts'
 
-const USAGE = `usage:
-  gateway start [--config FILE] [--port N] [--no-watch] [--no-jobs] [--workers N|auto]
-  gateway worker [--config FILE] [--no-watch]
-  gateway validate FILE...
-  gateway schema [--config FILE]`
+/** Each command: its usage line, what it does, and its options (node:util parseArgs). */
+const COMMANDS = {
+  start: {
+    usage: 'gateway start [--config FILE] [--port N] [--host ADDR] [--no-watch] [--no-jobs] [--workers N|auto]',
+    about: 'Run the gateway. SIGHUP reloads the config, SIGTERM/SIGINT drain and stop.',
+    options: {
+      config: { type: 'string', short: 'c', about: 'the config file (default: $GATEWAY_CONFIG or ./gateway.yaml)' },
+      port: { type: 'string', short: 'p', about: 'listen port, overrides server.port (also $PORT)' },
+      host: { type: 'string', about: 'listen address, overrides server.host (also $GATEWAY_HOST); without auth the default is 127.0.0.1' },
+      'no-watch': { type: 'boolean', about: 'do not reload when the config file changes (SIGHUP still does)' },
+      'no-jobs': { type: 'boolean', about: 'serve HTTP only: queued jobs (ingestion, training) are left to `gateway worker` processes' },
+      workers: { type: 'string', short: 'w', about: 'gateway processes on one port: a number, or auto for one per core (also $GATEWAY_WORKERS)' },
+    },
+  },
+  worker: {
+    usage: 'gateway worker [--config FILE] [--no-watch]',
+    about: 'Run queue consumers only (ingestion, training), no HTTP: workers scale apart from the gateways. Needs a queue and a store other processes reach (rabbitmq, postgres).',
+    options: {
+      config: { type: 'string', short: 'c', about: 'the config file (default: $GATEWAY_CONFIG or ./gateway.yaml)' },
+      'no-watch': { type: 'boolean', about: 'do not reload when the config file changes (SIGHUP still does)' },
+    },
+  },
+  validate: {
+    usage: 'gateway validate [--allow-missing-env] [FILE...]',
+    about: 'Check config files: YAML, schema, plugin blocks, references (routes, roles). Prints every problem as FILE:LINE:COL path: message; exit 0 when all are valid, else 1.',
+    options: {
+      'allow-missing-env': { type: 'boolean', about: 'an unset ${VAR} is a warning, not an error (CI without secrets)' },
+    },
+  },
+  schema: {
+    usage: 'gateway schema [--config FILE]',
+    about: "Print the JSON Schema (2020-12) of gateway.yaml: the core, every plugin's block, and the config's own plugins.",
+    options: { config: { type: 'string', short: 'c', about: 'also include the plugins this config lists' } },
+  },
+  config: {
+    usage: 'gateway config diff [--json] OLD NEW',
+    about: 'What a rollout changes from OLD to NEW: routes and their targets, providers, departments, roles, limits, flags. Exit 0 when nothing changes, 1 when something does, 2 on an error. Unset variables are allowed (no secrets needed).',
+    options: { json: { type: 'boolean', about: 'print the changes as JSON' } },
+  },
+} as const satisfies Record<string, { usage: string; about: string; options: Record<string, { type: 'string' | 'boolean'; short?: string; about: string }> }>
+
+type CommandName = keyof typeof COMMANDS
+
+const USAGE = `usage:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n  gateway --version\n\n'gateway COMMAND --help' describes a command.`
+
+function commandHelp(name: CommandName): string {
+  const command = COMMANDS[name]
+  const options = Object.entries(command.options).map(([option, o]) => {
+    const spec = `${'short' in o ? `-${o.short}, ` : '    '}--${option}${o.type === 'string' ? ' VALUE' : ''}`
+    return `  ${spec.padEnd(28)} ${o.about}`
+  })
+  return `usage: ${command.usage}\n\n${command.about}\n\noptions:\n${[...options, `  ${'-h, --help'.padEnd(28)} this help`].join('\n')}`
+}
+
+/** A wrong command line: one clear line on stderr and exit code 2 (no stack trace). */
+class UsageError extends Error {}
+
+/** parseArgs with the command's options; unknown options and missing values are UsageErrors. */
+function parse(name: CommandName, args: string[], positionals = false): { values: Record<string, string | boolean | undefined>; positionals: string[] } | 'help' {
+  if (args.includes('--help') || args.includes('-h')) return 'help'
+  const options = Object.fromEntries(Object.entries(COMMANDS[name].options).map(([k, o]) => [k, { type: o.type, ...('short' in o ? { short: o.short } : {}) }]))
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true }) as { values: Record<string, string | boolean | undefined>; positionals: string[] }
+  } catch (err) {
+    throw new UsageError(`gateway ${name}: ${(err as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '')} ('gateway ${name} --help' lists the options)`)
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
-  switch (command) {
-    case 'start': return start(rest)
-    case 'worker': return worker(rest)
-    case 'validate': return validate(rest)
-    case 'schema': return schema(rest)
-    case undefined: case '-h': case '--help': case 'help':
-      console.log(USAGE)
-      return command === undefined ? 1 : 0
-    default:
-      console.error(`unknown command '${command}'\n${USAGE}`)
-      return 1
+  try {
+    switch (command) {
+      case 'start': return await start(rest)
+      case 'worker': return await worker(rest)
+      case 'validate': return await validate(rest)
+      case 'schema': return await schema(rest)
+      case 'config': return await config(rest)
+      case '-v': case '--version': case 'version':
+        console.log(version())
+        return 0
+      case '-h': case '--help': case 'help':
+        console.log(rest[0] && rest[0] in COMMANDS ? commandHelp(rest[0] as CommandName) : USAGE)
+        return 0
+      case undefined:
+        console.error(USAGE)
+        return 2
+      default:
+        throw new UsageError(`gateway: unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')}; 'gateway --help' for more)`)
+    }
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    console.error(err.message)
+    return 2
   }
 }
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL(PACKAGE_JSON, import.meta.url)), 'utf8')) as { name: string; version: string }
+  return `${pkg.name} ${pkg.version} (node ${process.versions.node})`
+}
+// cli/main.ts and dist/cli/main.js sit at different depths below package.json.
+const PACKAGE_JSON = existsSync(fileURLToPath(new URL('../package.json', import.meta.url))) ? '../package.json' : '../../package.json'
 
 function configFile(value: string | undefined): string {
   return path.resolve(value ?? process.env.GATEWAY_CONFIG ?? 'gateway.yaml')
 }
 
 async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, 'no-watch': { type: 'boolean' }, 'no-jobs': { type: 'boolean' }, workers: { type: 'string', short: 'w' } },
-  })
+  const parsed = parse('start', args)
+  if (parsed === 'help') return help('start')
+  const values = parsed.values as { config?: string; port?: string; host?: string; 'no-watch'?: boolean; 'no-jobs'?: boolean; workers?: string }
   const portText = values.port ?? process.env.PORT
   const port = portText === undefined ? undefined : Number(portText)
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    console.error(`invalid port '${portText}'`)
-    return 1
+    throw new UsageError(`gateway start: invalid port '${portText}' (0-65535)`)
   }
   const workersText = values.workers ?? process.env.GATEWAY_WORKERS
   const workers = workersText === undefined ? 1 : workersText === 'auto' ? os.availableParallelism() : Number(workersText)
   if (!Number.isInteger(workers) || workers < 1) {
-    console.error(`invalid --workers '${workersText}': a whole number, or auto (one per core)`)
-    return 1
+    throw new UsageError(`gateway start: invalid --workers '${workersText}': a whole number, or auto (one per core)`)
   }
   const file = configFile(values.config)
   const runsJobs = !values['no-jobs'] && process.env.GATEWAY_NO_JOBS !== '1'
@@ -67,7 +149,10 @@ async function start(args: string[]): Promise<number> {
 
   let gateway
   try {
-    gateway = await startGateway({ source: { file }, port, watch: !values['no-watch'], logLevel: process.env.LOG_LEVEL || undefined, runsJobs })
+    gateway = await startGateway({
+      source: { file }, port, host: values.host ?? (process.env.GATEWAY_HOST || undefined), watch: !values['no-watch'], logLevel: process.env.LOG_LEVEL || undefined, runsJobs,
+      cluster: cluster.isWorker ? workerPeers() : undefined,
+    })
   } catch (err) {
     if (err instanceof ConfigError) console.error(err.issues.map(formatIssue).join('\n'))
     else console.error(`cannot start: ${(err as Error).message}`)
@@ -103,13 +188,28 @@ async function runPrimary(workers: number, file: string, runsJobs: boolean): Pro
   }
   let stopping = false
   let listening = 0
+  // Every worker's config version, relayed to all of them so each one's /health shows the whole set.
+  const states = new Map<number, WorkerConfigState>()
+  const broadcast = (): void => {
+    const table = [...states.values()].sort((a, b) => a.pid - b.pid)
+    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send({ type: 'gateway:workers', workers: table })
+  }
   const fork = (): void => {
     const worker = cluster.fork(runsJobs ? {} : { GATEWAY_NO_JOBS: '1' })
-    worker.on('message', (message: { type?: string; url?: string }) => {
+    worker.on('message', (message: { type?: string; url?: string; state?: WorkerConfigState }) => {
       if (message?.type === 'listening' && ++listening === workers) console.error(`gateway listening on ${message.url} (${workers} workers)`)
+      if (message?.type === 'gateway:config' && message.state) {
+        states.set(message.state.pid, message.state)
+        broadcast()
+      }
+      // A reload asked of one worker (the admin API) is a SIGHUP to the others.
+      if (message?.type === 'gateway:reload') {
+        for (const w of Object.values(cluster.workers ?? {})) if (w && w !== worker) w.process.kill('SIGHUP')
+      }
     })
   }
   cluster.on('exit', (worker, code, signal) => {
+    if (worker.process.pid !== undefined && states.delete(worker.process.pid)) broadcast()
     if (stopping) return
     console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`)
     setTimeout(fork, 1000).unref()
@@ -138,7 +238,9 @@ async function runPrimary(workers: number, file: string, runsJobs: boolean): Pro
  * publish them, so the queue and the store must be ones other processes reach.
  */
 async function worker(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'no-watch': { type: 'boolean' } } })
+  const parsed = parse('worker', args)
+  if (parsed === 'help') return help('worker')
+  const values = parsed.values as { config?: string; 'no-watch'?: boolean }
   const file = configFile(values.config)
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
@@ -174,13 +276,31 @@ async function worker(args: string[]): Promise<number> {
   return new Promise<number>(() => undefined)
 }
 
-async function validate(files: string[]): Promise<number> {
-  if (files.length === 0) files = [configFile(undefined)]
+/** A worker's view of its peers: the table the primary broadcasts, and messages to it. */
+function workerPeers(): ClusterPeers {
+  let table: readonly WorkerConfigState[] = []
+  process.on('message', (message: { type?: string; workers?: WorkerConfigState[] }) => {
+    if (message?.type === 'gateway:workers' && Array.isArray(message.workers)) table = message.workers
+  })
+  return {
+    workers: () => table,
+    report: (state) => { process.send?.({ type: 'gateway:config', state }) },
+    reloadAll: () => { process.send?.({ type: 'gateway:reload' }) },
+  }
+}
+
+async function validate(args: string[]): Promise<number> {
+  const parsed = parse('validate', args, true)
+  if (parsed === 'help') return help('validate')
+  const allowMissingEnv = parsed.values['allow-missing-env'] === true
+  const files = parsed.positionals.length ? parsed.positionals : [configFile(undefined)]
   const builtins = await builtinRegistry()
   let failed = false
   for (const file of files) {
     try {
-      await loadConfig({ file }, builtins)
+      const { loaded } = await loadConfig({ file }, builtins, process.env, { allowMissingEnv })
+      // Unset variables, allowed: said as warnings, so CI shows what production must set.
+      for (const issue of allowMissingEnv ? loaded.envIssues : []) console.log(`${formatIssue(issue)} (warning)`)
       console.log(`${file}: ok`)
     } catch (err) {
       failed = true
@@ -191,8 +311,37 @@ async function validate(files: string[]): Promise<number> {
   return failed ? 1 : 0
 }
 
+async function config(args: string[]): Promise<number> {
+  const [sub, ...rest] = args
+  if (sub === undefined || sub === '--help' || sub === '-h') return help('config')
+  if (sub !== 'diff') throw new UsageError(`gateway config: unknown subcommand '${sub}' (have: diff)`)
+  const parsed = parse('config', rest, true)
+  if (parsed === 'help') return help('config')
+  if (parsed.positionals.length !== 2) throw new UsageError(`gateway config diff: give two files, OLD and NEW (got ${parsed.positionals.length})`)
+  const builtins = await builtinRegistry()
+  const configs: GatewayConfig[] = []
+  for (const file of parsed.positionals) {
+    try {
+      configs.push((await loadConfig({ file: path.resolve(file) }, builtins, process.env, { allowMissingEnv: true })).loaded.config)
+    } catch (err) {
+      console.error(err instanceof ConfigError ? err.issues.map(formatIssue).join('\n') : `${file}: ${(err as Error).message}`)
+      return 2
+    }
+  }
+  const changes = configDiff(configs[0], configs[1])
+  console.log(parsed.values.json ? JSON.stringify({ changed: changes.length > 0, changes }, null, 2) : describeChanges(changes))
+  return changes.length ? 1 : 0
+}
+
+function help(name: CommandName): number {
+  console.log(commandHelp(name))
+  return 0
+}
+
 async function schema(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } })
+  const parsed = parse('schema', args)
+  if (parsed === 'help') return help('schema')
+  const values = parsed.values as { config?: string }
   let registry: PluginRegistry = await builtinRegistry()
   if (values.config) {
     try {

@@ -8,11 +8,24 @@ import { SLOT_SHAPES } from '../core/config/slots.ts'
 import type { PluginRegistry } from '../core/plugins/registry.ts'
 import type { JsonSchema, PluginKind } from '../core/plugins/types.ts'
 
+/** Keys of a plugin block the kernel reads itself (core/config/slots.ts), beside the plugin's own. */
+const KERNEL_KEYS: Record<string, JsonSchema> = {
+  optional: { type: 'boolean', description: 'Leave this block out (instead of refusing the config) when a variable it uses is not set.' },
+  enabled: { type: 'boolean', description: 'false turns this plugin off.' },
+  routes: { type: 'array', items: { type: 'string' }, description: 'The routes (globs) a stage applies to.' },
+  priority: { type: 'integer', description: "A stage's place in its phase, over its plugin's own." },
+}
+
 export function mergedSchema(registry: PluginRegistry): JsonSchema {
   const schema = structuredClone(CORE_SCHEMA) as JsonSchema & { $defs: Record<string, JsonSchema>; properties: Record<string, JsonSchema> }
   const kindDef = (kind: PluginKind, named: boolean): string => {
     const id = `${kind}Plugin`
     const names = registry.names(kind)
+    // A kind with no plugin installed: no block is valid (and the schema stays valid: no `enum: []`, no `allOf: []`).
+    if (names.length === 0) {
+      schema.$defs[id] = { not: {}, description: `No ${kind} plugin is installed.` }
+      return `#/$defs/${id}`
+    }
     schema.$defs[id] = {
       type: 'object',
       ...(named ? {} : { required: ['plugin'] }),
@@ -22,7 +35,7 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
         const own = manifest.configSchema as JsonSchema & { properties?: JsonSchema }
         return {
           if: { properties: { plugin: { const: name } } },
-          then: { ...own, properties: { plugin: { const: name }, ...(own.properties ?? {}) } },
+          then: { ...own, properties: { plugin: { const: name }, ...KERNEL_KEYS, ...(own.properties ?? {}) } },
         }
       }),
     }
@@ -34,9 +47,45 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
     for (const key of at.slice(0, -1)) node = (node.properties as Record<string, JsonSchema>)[key]
     const props = node.properties as Record<string, JsonSchema>
     const leaf = at[at.length - 1]
-    if (shape === 'one') props[leaf] = ref
+    // One plugin, or alternatives: the first whose variables are all set is used (core/config/load.ts).
+    if (shape === 'one') props[leaf] = { anyOf: [ref, { type: 'array', minItems: 1, items: ref, description: 'Alternatives: the first whose ${VAR}s are all set is used.' }] }
     else if (shape === 'list') props[leaf] = { ...props[leaf], items: ref }
     else props[leaf] = { ...props[leaf], additionalProperties: ref }
   }
-  return schema
+  schema.$defs.envReference = {
+    type: 'string',
+    pattern: ENV_REFERENCE,
+    description: 'A value read from the environment when the config is loaded: ${VAR} or ${VAR:-default}.',
+  }
+  return acceptEnvReferences(schema) as JsonSchema
+}
+
+/** A whole value that is one `${VAR}` or `${VAR:-default}`. */
+const ENV_REFERENCE = '^\\$\\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\\}$'
+
+/** Keywords whose value is a schema, and those whose value is a list or a map of schemas. */
+const SUBSCHEMA = ['items', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames']
+const SUBSCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf', 'prefixItems']
+const SUBSCHEMA_MAPS = ['properties', '$defs', 'patternProperties']
+
+/**
+ * The config is checked after `${VAR}` is read, but an editor checks the file as written: wherever
+ * a value is a number, a boolean, or a string with a pattern or format, `${VAR}` is accepted too
+ * (`port: ${PORT:-8080}`). The gateway's own validation uses the schema without this.
+ */
+function acceptEnvReferences(node: unknown, key?: string): unknown {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return node
+  const schema: Record<string, unknown> = { ...(node as Record<string, unknown>) }
+  for (const k of SUBSCHEMA) if (k in schema) schema[k] = acceptEnvReferences(schema[k])
+  for (const k of SUBSCHEMA_LISTS) if (Array.isArray(schema[k])) schema[k] = (schema[k] as unknown[]).map((s) => acceptEnvReferences(s))
+  for (const k of SUBSCHEMA_MAPS) {
+    if (typeof schema[k] === 'object' && schema[k] !== null) {
+      schema[k] = Object.fromEntries(Object.entries(schema[k] as Record<string, unknown>).map(([name, s]) => [name, k === '$defs' && name === 'envReference' ? s : acceptEnvReferences(s, name)]))
+    }
+  }
+  const types = ([] as unknown[]).concat(schema.type ?? [])
+  const typed = types.some((t) => t === 'integer' || t === 'number' || t === 'boolean') || (types.includes('string') && ('pattern' in schema || 'format' in schema))
+  if (!typed || key === 'plugin') return schema
+  const { description, default: fallback, ...rest } = schema
+  return { ...(description === undefined ? {} : { description }), ...(fallback === undefined ? {} : { default: fallback }), anyOf: [rest, { $ref: '#/$defs/envReference' }] }
 }

@@ -11,6 +11,9 @@ import { createLogger, LogLevelControl, type Logger } from './logger.ts'
 import { builtinRegistry } from './plugins/loader.ts'
 import { ReloadController } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
+import type { ClusterPeers } from './runtime/cluster.ts'
+
+export type { ClusterPeers, WorkerConfigState } from './runtime/cluster.ts'
 
 export interface GatewayOptions {
   source: ConfigSource
@@ -28,7 +31,10 @@ export interface GatewayOptions {
   pollMs?: number
   /** Whether this process runs queued jobs (default true; `gateway start --no-jobs` serves HTTP only). */
   runsJobs?: boolean
+  /** One of several worker processes (`--workers N`): how to reach the others (the CLI's primary relays). */
+  cluster?: ClusterPeers
 }
+
 
 export interface RunningGateway {
   readonly url: string
@@ -58,9 +64,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     runsJobs: options.runsJobs,
   })
   const snapshot = await controller.start()
-  if (snapshot.auth.length === 0) logger.warn('no auth strategies configured: every request is served as the anonymous user')
+  const open = snapshot.auth.length === 0
+  if (snapshot.config.store === undefined) logger.info('no store configured: virtual keys, users and usage are not kept (add store: to keep them)')
+  if (open) logger.warn('no auth strategies configured: every caller is the anonymous admin (set auth: to require keys)')
 
-  const app = createApp(controller, logger)
+  const app = createApp(controller, logger, options.cluster)
+  if (options.cluster) {
+    const cluster = options.cluster
+    const report = (): void => cluster.report({ pid: process.pid, version: controller.current.version, loaded_at: controller.current.loadedAt.toISOString(), last_error: controller.lastError?.message ?? null })
+    report()
+    controller.onSnapshot(report)
+  }
   const gatewayServer = createGatewayServer(app.callback(), serverSettings(snapshot.config.server), logger, (path) => errorWriterFor(path, controller.current.surfaces))
   const { server } = gatewayServer
   // Server timeouts, the header limit and the log level follow the config on every reload.
@@ -70,7 +84,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logLevel.apply(current.config.logging?.level)
   })
   const port = options.port ?? snapshot.config.server?.port ?? 8080
-  const host = options.host ?? snapshot.config.server?.host ?? '0.0.0.0'
+  // Without auth every caller is an admin: listen on the loopback only, unless a host is chosen.
+  const host = options.host ?? snapshot.config.server?.host ?? (open ? '127.0.0.1' : '0.0.0.0')
+  if (open && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
+    logger.warn({ host }, 'listening beyond the loopback without auth: anyone who can reach this address is an admin')
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => { server.off('error', reject); resolve() })

@@ -14,6 +14,7 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
     {
       level,
       base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
@@ -28,7 +29,7 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
  */
 export function accessLogger(logger: Logger): Logger {
   const access = pino(
-    { level: logger.level, base: undefined, formatters: { level: (label) => ({ level: label }) } },
+    { level: logger.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
     (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym],
   )
   // It follows the gateway logger's level (logging.level changes on reload); children follow it by themselves.

@@ -1,7 +1,7 @@
 /** Read, interpolate and validate a gateway.yaml, loading the third-party plugins it lists. */
 import path from 'node:path'
 import { ConfigError, type ConfigIssue } from './issues.ts'
-import { parseConfigText, readConfigFile, type LoadedConfig, type ParsedConfig } from './load.ts'
+import { parseConfigText, readConfigFile, type LoadedConfig, type ParseOptions, type ParsedConfig } from './load.ts'
 import { validateConfig } from './validate.ts'
 import { importManifests, resolvePluginModule } from '../plugins/loader.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -14,8 +14,8 @@ export interface ConfigLoad {
   readonly configDir: string
 }
 
-export async function loadConfig(source: ConfigSource, builtins: PluginRegistry, env: NodeJS.ProcessEnv = process.env): Promise<ConfigLoad> {
-  const parsed: ParsedConfig = 'file' in source ? await readConfigFile(source.file, env) : parseConfigText(source.text, source.label, env)
+export async function loadConfig(source: ConfigSource, builtins: PluginRegistry, env: NodeJS.ProcessEnv = process.env, options: ParseOptions = {}): Promise<ConfigLoad> {
+  const parsed: ParsedConfig = 'file' in source ? await readConfigFile(source.file, env, options) : parseConfigText(source.text, source.label, env, options)
   const configDir = 'file' in source ? path.dirname(path.resolve(source.file)) : source.dir
   const { loaded, registry } = await validateConfig(parsed, async (config) => {
     const registry = builtins.extend()

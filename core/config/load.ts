@@ -20,6 +20,11 @@ export interface ParsedConfig {
   readonly hash: string
   /** Optional providers left out because a variable they need is not set, with the reason. */
   readonly disabledProviders: ReadonlyMap<string, string>
+  /** Unset variables, reported with the validation's issues (errors, or warnings with allowMissingEnv). */
+  readonly envIssues: readonly ConfigIssue[]
+  /** With allowMissingEnv: the dotted paths whose value is unknown (their schema checks are skipped). */
+  readonly unsetPaths: ReadonlySet<string>
+  readonly allowMissingEnv: boolean
   /** Line and column (1-based) of the node at `path`, or of its nearest existing parent. */
   locate(path: ConfigPath, atKey?: boolean): { line: number; col: number }
   /** A ConfigIssue for `path`. */
@@ -34,7 +39,12 @@ export interface LoadedConfig extends ParsedConfig {
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/
 
-export async function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ParsedConfig> {
+export interface ParseOptions {
+  /** CI without secrets: an unset variable is a warning and the checks that depend on its value are skipped. */
+  allowMissingEnv?: boolean
+}
+
+export async function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env, options: ParseOptions = {}): Promise<ParsedConfig> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -42,10 +52,10 @@ export async function readConfigFile(file: string, env: NodeJS.ProcessEnv = proc
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message
     throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `cannot read config: ${reason}` }])
   }
-  return parseConfigText(text, file, env)
+  return parseConfigText(text, file, env, options)
 }
 
-export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): ParsedConfig {
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env, options: ParseOptions = {}): ParsedConfig {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   const position = (offset: number): { line: number; col: number } => {
@@ -63,25 +73,28 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   }
   if (issues.length) throw new ConfigError(issues)
 
-  const missing: { keys: string[]; issue: ConfigIssue; variable: string }[] = []
+  const missing: { keys: (string | number)[]; issue: ConfigIssue; variable: string }[] = []
   interpolate(doc, env, (node, keys, variable, message) => {
     const { line, col } = position(node.range?.[0] ?? 0)
-    missing.push({ keys, variable, issue: { file: source, line, col, path: '', message } })
+    missing.push({ keys, variable, issue: { file: source, line, col, path: dottedPath(keys), message } })
   })
   const data = (doc.toJS() ?? {}) as { providers?: Record<string, { optional?: unknown } | null> }
 
   // A provider marked `optional: true` whose variables are not set is left out, not an error:
   // the shipped config lists every provider, and those with a key in the environment work.
+  chooseAlternatives(data as Record<string, unknown>, missing)
   const disabled = new Map<string, string>()
+  const envIssues: ConfigIssue[] = []
+  const unsetPaths = new Set<string>()
   for (const m of missing) {
-    const name = m.keys[0] === 'providers' ? m.keys[1] : undefined
+    const name = m.keys[0] === 'providers' ? String(m.keys[1]) : undefined
     if (name !== undefined && data.providers?.[name]?.optional === true) {
       if (!disabled.has(name)) disabled.set(name, `${m.variable} is not set`)
     } else {
-      issues.push(m.issue)
+      envIssues.push(m.issue)
+      unsetPaths.add(m.issue.path)
     }
   }
-  if (issues.length) throw new ConfigError(issues)
   for (const name of disabled.keys()) delete data.providers![name]
 
   const hash = createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 12)
@@ -95,13 +108,43 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     data,
     hash,
     disabledProviders: disabled,
+    envIssues,
+    unsetPaths,
+    allowMissingEnv: options.allowMissingEnv ?? false,
     locate,
     issue: (path, message, atKey) => ({ file: source, ...locate(path, atKey), path: dottedPath(path), message }),
   }
 }
 
+/** The blocks that hold one plugin (store, queue, limiter, cache): each may list alternatives. */
+const ONE_PLUGIN_BLOCKS: readonly (readonly string[])[] = [['store'], ['queue'], ['limits', 'backend'], ['cache']]
+
+/**
+ * `store: [ { plugin: postgres, url: "${DATABASE_URL}" }, { plugin: embedded } ]`: the first
+ * alternative whose variables are all set is the block; the unset variables of the others are not
+ * errors. One config file then runs with the services its environment offers (the container's:
+ * PostgreSQL when DATABASE_URL is set, Redis when REDIS_URL is). When none qualifies, the last
+ * one's unset variables are reported.
+ */
+function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (string | number)[] }[]): void {
+  for (const at of ONE_PLUGIN_BLOCKS) {
+    const parent = at.slice(0, -1).reduce<Record<string, unknown> | undefined>((node, key) => node?.[key] as Record<string, unknown> | undefined, data)
+    const leaf = at[at.length - 1]
+    const value = parent?.[leaf]
+    if (!parent || !Array.isArray(value)) continue
+    const under = (m: { keys: (string | number)[] }, i: number): boolean => at.every((key, k) => m.keys[k] === key) && m.keys[at.length] === i
+    let chosen = value.findIndex((_, i) => !missing.some((m) => under(m, i)))
+    if (chosen === -1) chosen = value.length - 1
+    for (let i = missing.length - 1; i >= 0; i--) {
+      const m = missing[i]
+      if (at.every((key, k) => m.keys[k] === key) && typeof m.keys[at.length] === 'number' && m.keys[at.length] !== chosen) missing.splice(i, 1)
+    }
+    parent[leaf] = value[chosen]
+  }
+}
+
 /** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. */
-function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, keys: string[], variable: string, message: string) => void): void {
+function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, keys: (string | number)[], variable: string, message: string) => void): void {
   visit(doc, {
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return
@@ -112,7 +155,7 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, k
         if (value !== undefined && value !== '') return value
         if (fallback !== undefined) return fallback
         missing = true
-        const keys = ancestors.filter(isPair).map((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key))
+        const keys = pathOf([...ancestors, node])
         fail(node, keys, name, `environment variable ${name} is not set (write \${${name}:-default} to give a default)`)
         return ''
       })
@@ -125,6 +168,16 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, k
       else node.value = result
     },
   })
+}
+
+/** The config path of the last of `chain` (a visitor's ancestors and node): map keys and list indices. */
+function pathOf(chain: readonly unknown[]): (string | number)[] {
+  const keys: (string | number)[] = []
+  chain.forEach((item, i) => {
+    if (isPair(item)) keys.push(String(isScalar(item.key) ? item.key.value : item.key))
+    else if (isSeq(item)) keys.push(item.items.indexOf(chain[i + 1] as never))
+  })
+  return keys
 }
 
 /** The YAML node at `path` (the key node when `atKey`), or the nearest parent that exists. */

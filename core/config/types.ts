@@ -55,6 +55,8 @@ export interface RouteConfig {
   circuit?: CircuitConfig
   when?: WhenConfig
   strict?: boolean
+  /** Request fields outside OpenAI's chat API that reach the provider: a list, or true for any. */
+  extra_params?: boolean | string[]
   /** Response caching for this route: true caches every request (not only temperature 0), false none. */
   cache?: boolean | { ttl_s?: number }
   /** Per-route stage settings: `false` turns a stage off on this route; an object is the stage's own setting. */
@@ -97,10 +99,19 @@ export interface ServerConfig {
   max_header_bytes?: number
 }
 
+/** Cross-origin requests from browsers to /v1 and /api/v1. */
+export interface CorsConfig {
+  origins: string[]
+  headers?: string[]
+  credentials?: boolean
+  max_age_s?: number
+}
+
 export interface GatewayConfig {
   version: 1
   server?: ServerConfig
   logging?: { level?: LogLevel }
+  cors?: CorsConfig
   plugins?: string[]
   providers?: Record<string, PluginBlock>
   routes?: RouteConfig[]

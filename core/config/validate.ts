@@ -11,6 +11,7 @@ import { ConfigError, type ConfigIssue } from './issues.ts'
 import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
 import { pluginSlots } from './slots.ts'
 import { limitConfigIssues } from './limits-check.ts'
+import { closest } from '../closest.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginManifest } from '../plugins/types.ts'
@@ -53,13 +54,14 @@ export async function validateConfig(
   parsed: ParsedConfig,
   pluginsFor: (config: GatewayConfig) => Promise<PluginRegistry>,
 ): Promise<{ loaded: LoadedConfig; registry: PluginRegistry }> {
-  const issues: ConfigIssue[] = []
+  // Every problem at once: unset variables (unless allowed), then the schema's and the references'.
+  const issues: ConfigIssue[] = parsed.allowMissingEnv ? [] : [...parsed.envIssues]
   if (typeof parsed.data !== 'object' || parsed.data === null || Array.isArray(parsed.data)) {
     throw new ConfigError([parsed.issue([], 'the config must be a YAML mapping (key: value)')])
   }
   if (!validateCore(parsed.data)) {
     issues.push(...ajvIssues(parsed, [], validateCore.errors ?? []))
-    throw new ConfigError(issues)
+    throw new ConfigError(unlessUnknown(parsed, issues))
   }
   const config = parsed.data as GatewayConfig
   const registry = await pluginsFor(config)
@@ -79,8 +81,15 @@ export async function validateConfig(
 
   issues.push(...crossReferenceIssues(parsed, config))
   limitConfigIssues(config, (path, message) => issues.push(parsed.issue(path, message)))
-  if (issues.length) throw new ConfigError(issues)
+  const remaining = unlessUnknown(parsed, issues)
+  if (remaining.length) throw new ConfigError(remaining)
   return { loaded: { ...parsed, config }, registry }
+}
+
+/** A value read from an unset variable is unknown: the unset variable is the problem, its other checks are noise. */
+function unlessUnknown(parsed: ParsedConfig, issues: ConfigIssue[]): ConfigIssue[] {
+  if (parsed.unsetPaths.size === 0) return issues
+  return issues.filter((issue) => parsed.envIssues.includes(issue) || !parsed.unsetPaths.has(issue.path))
 }
 
 /** `block` with its plugin's schema defaults filled in (it was validated when the config was loaded). */
@@ -96,9 +105,42 @@ function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknow
   return node as Record<string, unknown>
 }
 
+/**
+ * Auth strategies and sign-in services hand out roles (a key's `role`, a claim's `role_map`, a `default_role`): each must
+ * be a role the gateway knows, or every request with it would be a 403 at run time.
+ */
+function undefinedRoleIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
+  const known = new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
+  const issues: ConfigIssue[] = []
+  const check = (value: unknown, path: ConfigPath): void => {
+    if (typeof value === 'string' && !known.has(value)) {
+      issues.push(parsed.issue(path, `no role named '${value}' (have: ${[...known].join(', ')}); define it under roles:`))
+    }
+  }
+  const walk = (node: unknown, path: ConfigPath): void => {
+    if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]))
+    else if (typeof node === 'object' && node !== null) {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'claims') continue // claim names (`role: roles`), not roles
+        if (key === 'role' || key === 'default_role') check(value, [...path, key])
+        else if (key === 'role_map' && typeof value === 'object' && value !== null) for (const [claim, role] of Object.entries(value)) check(role, [...path, key, claim])
+        else walk(value, [...path, key])
+      }
+    }
+  }
+  ;(config.auth?.strategies ?? []).forEach((block, i) => walk(block, ['auth', 'strategies', i]))
+  // Sign-in services map claims to roles too (services.auth.oidc.role_map).
+  for (const [name, block] of Object.entries(config.services ?? {})) walk(block, ['services', name])
+  return issues
+}
+
 function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const providers = new Set(Object.keys(config.providers ?? {}))
+  issues.push(...undefinedRoleIssues(parsed, config))
+  if (config.cors?.credentials && config.cors.origins.includes('*')) {
+    issues.push(parsed.issue(['cors', 'origins'], "credentials: true needs the origins listed: a browser refuses '*' with credentials"))
+  }
   // A name answered by a route without conditions makes every later route for that name unreachable.
   const unconditional = new Map<string, number>()
   ;(config.routes ?? []).forEach((route, i) => {
@@ -195,32 +237,3 @@ function pointerToPath(pointer: string): (string | number)[] {
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
 }
 
-/** The allowed key a typo most likely meant: one it is a prefix of, or one within edit distance 2. */
-function closest(key: string, allowed: string[]): string | undefined {
-  const extended = allowed.find((candidate) => candidate.startsWith(key) && key.length >= 3)
-  if (extended) return extended
-  let best: string | undefined
-  let bestDistance = 3
-  for (const candidate of allowed) {
-    const d = editDistance(key, candidate)
-    if (d < bestDistance) {
-      best = candidate
-      bestDistance = d
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length]
-}

@@ -1,9 +1,16 @@
 /** The kernel's own management routes, under /api/v1/admin: what the running config is doing now. */
+import { GatewayError } from '../errors.ts'
 import { reply, type RouteSpec, type Service } from '../plugins/types.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 
+/** What the admin API may do to the gateway beyond reading a snapshot. */
+export interface AdminActions {
+  /** Reload the config now (every worker's, with --workers): the outcome of this process's reload. */
+  reload(): Promise<{ status: 'reloaded' | 'unchanged'; version: string } | { status: 'failed'; message: string; issues: readonly unknown[] }>
+}
+
 /** The admin routes of a snapshot (they read it, so each snapshot has its own). */
-export function adminService(snapshot: Snapshot): Service {
+export function adminService(snapshot: Snapshot, actions: AdminActions): Service {
   const routes: RouteSpec[] = [{
     method: 'GET',
     path: '/routes',
@@ -27,6 +34,18 @@ export function adminService(snapshot: Snapshot): Service {
         })),
       }))
       return reply(data, { meta: { config_version: snapshot.version } })
+    },
+  }, {
+    method: 'POST',
+    path: '/reload',
+    summary: 'Reload the config now, as SIGHUP does (every worker, with --workers); 422 with the issues when the new config is refused.',
+    permission: 'manage_gateway',
+    handle: async () => {
+      const outcome = await actions.reload()
+      if (outcome.status === 'failed') {
+        throw new GatewayError(`The config was not reloaded: ${outcome.message}`, { status: 422, code: 'config_invalid', details: outcome.issues })
+      }
+      return reply(outcome, { meta: { config_version: outcome.version } })
     },
   }]
   return { routes }

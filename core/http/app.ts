@@ -12,16 +12,27 @@ import type { Snapshot } from '../runtime/snapshot.ts'
 import { GatewayError, notFound } from '../errors.ts'
 import { respondWithError } from './errors.ts'
 import { snapshotRouter } from './routes.ts'
+import { corsMiddleware } from './cors.ts'
+import type { Exchange } from '../pipeline/exchange.ts'
+import type { AdminActions } from './admin.ts'
+import type { ClusterPeers } from '../runtime/cluster.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-export function createApp(controller: ReloadController, logger: Logger): Koa {
+export function createApp(controller: ReloadController, logger: Logger, cluster?: ClusterPeers): Koa {
   const app = new Koa()
   const access = accessLogger(logger)
   app.proxy = true
   app.silent = true
   // Each snapshot's routes are built once: the first one's now, a reloaded one's on its first request.
-  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current)]])
+  const actions: AdminActions = {
+    async reload() {
+      cluster?.reloadAll('admin API')
+      const outcome = await controller.reload('admin API')
+      return outcome.status === 'failed' ? { status: 'failed', message: outcome.error.message, issues: outcome.error.issues } : outcome
+    },
+  }
+  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current, actions)]])
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id')
@@ -37,7 +48,12 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
       snapshot.leave()
       const status = ctx.res.writableFinished ? ctx.res.statusCode : 499
       const streamError = ctx.state.streamError as { code?: string } | undefined
-      access.info({ reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started), ...(streamError ? { error: streamError.code } : {}) }, 'request')
+      const exchange = ctx.state.exchange as Exchange | undefined
+      access.info({
+        reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started),
+        ...(exchange ? exchangeFields(exchange) : {}),
+        ...(streamError ? { error: streamError.code } : {}),
+      }, 'request')
     })
     try {
       await next()
@@ -49,12 +65,18 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
     } catch (err) {
       const error = respondWithError(ctx, err)
       if (error.status >= 500 && error.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error')
-      else if (error.status >= 500) logger.warn({ reqId: requestId, code: error.code, msg: error.message }, 'upstream error')
+      else if (error.status >= 500) {
+        // The cause goes in `error`: a second `msg` key would replace the line's own in JSON pipelines.
+        const exchange = ctx.state.exchange as Exchange | undefined
+        logger.warn({ reqId: requestId, status: error.status, code: error.code, error: error.message, ...(exchange ? exchangeFields(exchange) : {}) }, 'upstream error')
+      }
     }
   })
 
+  app.use(corsMiddleware())
+
   const kernel = new Router()
-  kernel.get('/health', (ctx) => { ctx.body = health(controller) })
+  kernel.get('/health', (ctx) => { ctx.body = { ...health(controller), ...(cluster ? { workers: cluster.workers() } : {}) } })
   kernel.get('/ready', async (ctx) => {
     const { ready, backends } = await readiness(ctx.state.snapshot as Snapshot)
     ctx.status = ready ? 200 : 503
@@ -69,10 +91,24 @@ export function createApp(controller: ReloadController, logger: Logger): Koa {
   app.use((ctx, next) => {
     const snapshot = ctx.state.snapshot as Snapshot
     let routes = routers.get(snapshot)
-    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot)))
+    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot, actions)))
     return routes(ctx as never, next)
   })
   return app
+}
+
+/** What a model request became, for its log lines: absent fields were not reached. */
+function exchangeFields(x: Exchange): Record<string, unknown> {
+  const usage = x.usage
+  return {
+    route: x.compiledRoute?.name,
+    model: x.requestedModel || undefined,
+    provider: x.provider,
+    upstream_model: x.upstreamModel,
+    attempts: x.attempts,
+    ...(x.cacheHit ? { cache: 'hit' } : {}),
+    ...(usage ? { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens } : {}),
+  }
 }
 
 function health(controller: ReloadController): Record<string, unknown> {

@@ -3,6 +3,8 @@
  * parsed, core/api/json-depth.ts, so a hostile body cannot overflow a stack anywhere after), and
  * multipart uploads (busboy: fields and files, the whole request within the body limit).
  */
+import type { Transform } from 'node:stream'
+import zlib from 'node:zlib'
 import type Koa from 'koa'
 import getRawBody from 'raw-body'
 import busboy from 'busboy'
@@ -12,15 +14,30 @@ import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../api/json-depth.ts'
 
 /** `empty`: what an empty body reads as (a route whose fields are all optional); without it an empty body is a 400. */
 export async function readJson(ctx: Koa.Context, limit: number, empty?: unknown): Promise<unknown> {
-  // The body is read as JSON whatever the Content-Type says (curl -d sends form-urlencoded):
-  // what matters is whether it parses.
   const declared = ctx.request.length
+  // A body with a declared type must be JSON (absent is fine: `curl --data-binary` and empty POSTs).
+  const type = ctx.get('content-type')
+  if (type && declared !== 0 && !JSON_TYPE.test(type)) {
+    throw new GatewayError(`The request body must be JSON: send Content-Type: application/json (got '${type.split(';')[0].slice(0, 100)}').`, { status: 415, code: 'unsupported_media_type', param: 'content-type' })
+  }
+  // The limit applies to the compressed size as sent and to the decompressed size read (no zip bombs).
   if (declared !== undefined && declared > limit) throw tooLarge(limit)
+  const encoding = ctx.get('content-encoding').trim().toLowerCase() || 'identity'
+  const decoder = DECODERS[encoding]
+  if (!decoder) {
+    throw new GatewayError(`Content-Encoding '${encoding.slice(0, 40)}' is not supported; send the body as it is, or gzip, deflate or br.`, { status: 415, code: 'unsupported_content_encoding', param: 'content-encoding' })
+  }
   let text: string
   try {
-    text = await getRawBody(ctx.req, { limit, length: declared, encoding: 'utf8' })
+    text = decoder === 'identity'
+      ? await getRawBody(ctx.req, { limit, length: declared, encoding: 'utf8' })
+      : await getRawBody(ctx.req.pipe(decoder()), { limit, encoding: 'utf8' })
   } catch (err) {
     if ((err as { type?: string }).type === 'entity.too.large') throw tooLarge(limit)
+    if (decoder !== 'identity') {
+      ctx.req.resume()
+      throw badRequest(`The request body is not valid ${encoding} data (Content-Encoding: ${encoding}).`, 'content-encoding', 'invalid_content_encoding')
+    }
     throw new GatewayError('Could not read the request body.', { status: 400, code: 'invalid_body', cause: err })
   }
   if (text.length === 0) {
@@ -31,8 +48,21 @@ export async function readJson(ctx: Koa.Context, limit: number, empty?: unknown)
   try {
     return JSON.parse(text)
   } catch (err) {
-    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json')
+    // The parser quotes the text near the error: keep that out of a message when it is not readable text.
+    const message = (err as Error).message
+    throw badRequest(`The request body is not valid JSON${/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(message) ? ' (is it compressed without a Content-Encoding header?)' : `: ${message}`}`, null, 'invalid_json')
   }
+}
+
+/** application/json, and any `+json` type (application/merge-patch+json...). */
+const JSON_TYPE = /^\s*application\/([\w.-]+\+)?json\s*(;|$)/i
+
+const DECODERS: Record<string, 'identity' | (() => Transform)> = {
+  identity: 'identity',
+  gzip: () => zlib.createGunzip(),
+  'x-gzip': () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
 }
 
 /** A multipart/form-data request: its text fields and its files, all within `limit` bytes. */

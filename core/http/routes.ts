@@ -23,10 +23,10 @@ import { SpanKind, tracer } from '../tracing.ts'
 import { readJson, readMultipart } from './body.ts'
 import { ENVELOPE, envelope, openAIErrorBody, type ErrorBody } from './errors.ts'
 import { validator } from './validate.ts'
-import { adminService } from './admin.ts'
+import { adminService, type AdminActions } from './admin.ts'
 
 /** The router for a snapshot's surfaces and services. */
-export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
+export function snapshotRouter(snapshot: Snapshot, actions: AdminActions): Router.Middleware {
   const router = new Router()
   for (const { surface } of snapshot.surfaces) {
     for (const endpoint of surface.endpoints) {
@@ -36,7 +36,7 @@ export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
       else router[method](endpoint.path, (ctx) => serveRoute(ctx, endpoint, errors))
     }
   }
-  for (const { name, service } of [{ name: 'admin', service: adminService(snapshot) }, ...snapshot.services]) {
+  for (const { name, service } of [{ name: 'admin', service: adminService(snapshot, actions) }, ...snapshot.services]) {
     for (const route of service.routes ?? []) {
       router[route.method.toLowerCase() as 'get'](`/api/v1/${name}${route.path === '/' ? '' : route.path}`, (ctx) => serveRoute(ctx, route, ENVELOPE))
     }
@@ -68,6 +68,8 @@ async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint:
     setHeader: (name, value) => ctx.set(name, value),
     calls: childCalls,
   })
+  // The access log names what the request became (route, provider, attempts, tokens).
+  ctx.state.exchange = x
   try {
     await serveModel(ctx, x, endpoint, async (role) => new HandlerRequest(x, role, x.signal, await readJson(ctx, snapshot.bodyLimit), ctx.query, (ctx.params ?? {}) as Record<string, string>, []))
   } finally {

@@ -7,6 +7,8 @@ import { GatewayError, badRequest } from '../errors.ts'
 import type { ModelDenial } from '../runtime/access.ts'
 import { unsafeModelName } from '../api/model-names.ts'
 import type { Exchange } from './exchange.ts'
+import { CHAT_PARAMETERS, nearestParameter } from '../api/chat-params.ts'
+import type { CompiledRoute } from '../runtime/routes.ts'
 
 export function resolveRoute(x: Exchange): void {
   const model = (x.request as { model?: unknown }).model
@@ -18,13 +20,42 @@ export function resolveRoute(x: Exchange): void {
   const routed = access.routeFor(x.principal, model)
   const metadata = (x.request as { metadata?: Readonly<Record<string, unknown>> | null }).metadata
   const resolved = routes.resolve(routed, { principal: x.principal, headers: x.headers, metadata })
-  if (!resolved) throw new GatewayError(`The model '${model}' does not exist or you do not have access to it.`, { status: 404, code: 'model_not_found', param: 'model' })
+  if (!resolved) throw routes.unavailableFor(routed) ? notConfigured(x, model, routes.unavailableFor(routed)!) : new GatewayError(`The model '${model}' does not exist or you do not have access to it.`, { status: 404, code: 'model_not_found', param: 'model' })
   const denial = access.modelDenial(x.principal, model, resolved.route.name, routed)
   if (denial) throw modelForbidden(model, denial)
   x.compiledRoute = resolved.route
+  if (x.wire?.name === 'openai-chat') dropUnknownParameters(x, resolved.route)
   x.requestedModel = routed
   x.stages = x.snapshot.stagesFor(resolved.route, x.operation)
   if (x.span.isRecording()) x.span.setAttributes({ 'gen_ai.request.model': model, 'gateway.route': resolved.route.name })
+}
+
+/**
+ * A field outside OpenAI's chat API reaches the provider only on a route that lists it in
+ * `extra_params`; otherwise it is dropped with a warning (a strict route refuses it), so a typo
+ * such as `temperatur` is never silently ignored upstream.
+ */
+function dropUnknownParameters(x: Exchange, route: CompiledRoute): void {
+  if (route.extraParams === true) return
+  const request = x.request as unknown as Record<string, unknown>
+  for (const name of Object.keys(request)) {
+    if (CHAT_PARAMETERS.has(name) || (route.extraParams !== false && route.extraParams.has(name))) continue
+    const guess = nearestParameter(name)
+    const text = `'${name}' is not a chat completions parameter${guess ? ` (did you mean '${guess}'?)` : ''}`
+    if (route.strict) throw badRequest(`Unrecognized request argument supplied: ${text}; route '${route.name}' is strict.`, name, 'unknown_parameter')
+    delete request[name]
+    if (x.wire && x.wire.body !== request) delete x.wire.body[name]
+    x.warnings.push(`dropped ${text}`)
+  }
+}
+
+/** The route exists, but every provider it names was left out (optional, its key unset): say which and why. */
+function notConfigured(x: Exchange, model: string, unavailable: { route: string; providers: readonly string[] }): GatewayError {
+  const reasons = unavailable.providers.map((p) => `${p} (${x.snapshot.disabledProviders.get(p) ?? 'not configured'})`)
+  return new GatewayError(
+    `The model '${model}' is served by route '${unavailable.route}', but its provider is not configured on this gateway: ${reasons.join(', ')}. Set the variable and reload the gateway.`,
+    { status: 404, code: 'provider_not_configured', param: 'model' },
+  )
 }
 
 function modelForbidden(model: string, denial: ModelDenial): GatewayError {

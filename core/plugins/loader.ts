@@ -70,7 +70,20 @@ export function resolvePluginModule(spec: string, configDir: string): string {
   }
 }
 
+/**
+ * The compiled gateway (dist/) runs without a TypeScript loader; a third-party plugin written in
+ * TypeScript gets tsx registered when it is first imported (once per process).
+ */
+let typescriptLoader: Promise<void> | undefined
+function needsTypeScriptLoader(file: string): boolean {
+  return /\.[mc]?ts$/.test(file) && !/\.[mc]?ts$/.test(fileURLToPath(import.meta.url))
+}
+
 export async function importManifests(file: string): Promise<PluginManifest[]> {
+  if (needsTypeScriptLoader(file)) {
+    typescriptLoader ??= import('tsx/esm/api').then(({ register }) => { register() })
+    await typescriptLoader
+  }
   const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
   const exported = mod.default
   const list = Array.isArray(exported) ? exported : [exported]

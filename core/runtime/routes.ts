@@ -43,6 +43,8 @@ export interface CompiledRoute {
   readonly strategy: Strategy
   readonly targets: readonly CompiledTarget[]
   readonly strict: boolean
+  /** Which fields outside OpenAI's chat API pass on to providers (`extra_params`). */
+  readonly extraParams: boolean | ReadonlySet<string>
   /** Undefined when the route has no conditions. */
   readonly when: ((facts: RouteFacts) => boolean) | undefined
   /** Whether `when` looks only at who is calling (so /v1/models can list the route). */
@@ -80,6 +82,7 @@ export class RouteTable {
   readonly #listed: { name: string; route: CompiledRoute }[] = []
   /** Routes not served because none of their providers is configured (optional providers left out). */
   readonly unavailable: string[] = []
+  readonly #unavailable: { route: string; providers: string[]; matches: (model: string) => boolean }[] = []
 
   constructor(routes: readonly RouteConfig[], providers: ReadonlyMap<string, Provider>, health: HealthRegistry, features: Readonly<Record<string, boolean>>) {
     routes.forEach((config, index) => {
@@ -89,6 +92,8 @@ export class RouteTable {
       // Every target's provider was left out (optional, unset key): the route is not served.
       if (route.targets.length === 0) {
         this.unavailable.push(config.model)
+        const names = [config.model, ...(config.aliases ?? [])]
+        this.#unavailable.push({ route: config.model, providers: [...new Set(config.targets.map((t) => t.provider))], matches: (model) => names.some((n) => (isGlob(n) ? globToRegExp(n).test(model) : n === model)) })
         return
       }
       this.#routes.push(route)
@@ -103,6 +108,11 @@ export class RouteTable {
         }
       }
     })
+  }
+
+  /** The unserved route (its providers left out) that would have answered `model`, if one would. */
+  unavailableFor(model: string): { route: string; providers: readonly string[] } | undefined {
+    return this.#unavailable.find((u) => u.matches(model))
   }
 
   /** The first route for `model` whose conditions hold, or undefined. */
@@ -152,6 +162,7 @@ function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap
     strategy: config.strategy ?? (targets.length > 1 ? 'fallback' : 'single'),
     targets,
     strict: config.strict ?? false,
+    extraParams: Array.isArray(config.extra_params) ? new Set(config.extra_params) : config.extra_params ?? false,
     when: config.when ? compileWhen(config.when) : undefined,
     whenIsAboutCaller: !config.when?.headers && !config.when?.metadata,
     info: Object.freeze({

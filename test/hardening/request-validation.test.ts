@@ -26,6 +26,7 @@ providers:
   up: { plugin: openai, api_key: sk-test-key-123456, base_url: "${upstream.url}/v1" }
 routes:
   - model: gpt
+    extra_params: [top_k, repetition_penalty]
     targets: [ { provider: up, model: gpt-4o-mini } ]
 `)
   })
@@ -71,7 +72,7 @@ routes:
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('temperature')
   })
 
-  it('accepts nulls, valid values and the full message vocabulary, and passes unknown fields through', async () => {
+  it('accepts nulls, valid values and the full message vocabulary, and passes the fields its route lists in extra_params through', async () => {
     const before = upstream.requests.length
     const res = await send({
       messages: [

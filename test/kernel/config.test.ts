@@ -119,7 +119,7 @@ describe('environment interpolation', () => {
   it('names a missing variable that has no default, at its line', async () => {
     const text = BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "${SECRET_REPLY}" }')
     expect(await issues(text)).toEqual([
-      'gw.yaml:3:32 (root): environment variable SECRET_REPLY is not set (write ${SECRET_REPLY:-default} to give a default)',
+      'gw.yaml:3:32 providers.mock.reply: environment variable SECRET_REPLY is not set (write ${SECRET_REPLY:-default} to give a default)',
     ])
   })
 
@@ -177,7 +177,7 @@ routes:
 
   it('without `optional`, a missing variable is still an error', async () => {
     expect(await issues(text.replace(', optional: true', ''), {})).toEqual([
-      'gw.yaml:4:36 (root): environment variable PAID_KEY is not set (write ${PAID_KEY:-default} to give a default)',
+      'gw.yaml:4:36 providers.paid.api_key: environment variable PAID_KEY is not set (write ${PAID_KEY:-default} to give a default)',
     ])
   })
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
-import { postJson, type RunningGateway } from '../helpers/gateway.ts'
+import { capability, postJson, type RunningGateway } from '../helpers/gateway.ts'
+import { Identity } from '../../plugins/contracts/capabilities.ts'
 import { PRICE, storedEvents, usageGateway, user } from './helpers.ts'
 
 /** Each caller's requests and the usage the upstream reports for each (prompt, completion). */
@@ -49,6 +50,16 @@ describe('analytics over recorded usage, scoped by role', () => {
     expect(byUser.bob).toMatchObject({ requests: 1, prompt_tokens: 1000, completion_tokens: 100 })
     expect(byUser.carol).toMatchObject({ requests: 2, errors: 1, error_rate: 0.5, prompt_tokens: 50 })
     expect(res.body.meta.scope).toBe('all_data')
+  })
+
+  it('rows grouped by user name the person (display name and email) beside the id, within the scope', async () => {
+    await capability(gw, Identity).users.upsertBySubject({ externalSubject: 'alice', name: 'Alice Archer', email: 'alice@example.com' })
+    const res = await get('usage?group_by=user', user('root', 'admin'))
+    const alice = res.body.data.find((r: { group: string }) => r.group === 'alice')
+    expect(alice.user).toEqual({ id: 'alice', name: 'Alice Archer', email: 'alice@example.com' })
+    expect(res.body.data.find((r: { group: string }) => r.group === 'bob').user).toEqual({ id: 'bob', name: null, email: null })
+    const own = await get('usage?group_by=user', user('bob', 'user', 'research'))
+    expect(own.body.data.map((r: { user: { id: string } }) => r.user.id)).toEqual(['bob'])
   })
 
   it('groups by department and by day', async () => {

@@ -4,10 +4,11 @@
  * scope: their own requests (user), their department's (department_admin), everything (admin).
  *
  *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day
+ *     (grouped by user or key, each row also names it: `user: { id, name, email }`, `key: { id, name, prefix }`)
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  */
 import { badRequest, definePlugin, reply, type Caller, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
-import { UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
+import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']
 const INTERVALS: readonly UsageInterval[] = ['hour', 'day']
@@ -92,13 +93,36 @@ function row(a: UsageAggregate): Record<string, unknown> {
   }
 }
 
-export function analyticsService(log: UsageLog, config: AnalyticsConfig): Service {
+/**
+ * Rows grouped by user or key name who the id is: a user's display name and email, a key's name and
+ * prefix (null when the store does not know it: a config key's user). The rows are already within
+ * the caller's scope, so only people and keys the caller may see are named.
+ */
+async function named(rows: UsageAggregate[], groupBy: UsageGroupBy | undefined, identity: Identity | undefined): Promise<Record<string, unknown>[]> {
+  const out = rows.map(row)
+  if (!identity || (groupBy !== 'user' && groupBy !== 'key')) return out
+  const ids = [...new Set(rows.map((r) => r.group).filter((g): g is string => typeof g === 'string' && g.length > 0))]
+  const found = new Map<string, Record<string, unknown>>()
+  await Promise.all(ids.map(async (id) => {
+    if (groupBy === 'user') {
+      // Usage names the principal's user id: a stored user's id, or the subject a config key names.
+      const user = (await identity.users.get(id).catch(() => undefined)) ?? (await identity.users.findBySubject(id).catch(() => undefined))
+      found.set(id, { id, name: user?.name ?? null, email: user?.email ?? null })
+    } else {
+      const key = await identity.apiKeys.get(id).catch(() => undefined)
+      found.set(id, { id, name: key?.name ?? null, prefix: key?.prefix ?? null })
+    }
+  }))
+  return out.map((r) => ({ ...r, [groupBy]: typeof r.group === 'string' ? found.get(r.group) ?? null : null }))
+}
+
+export function analyticsService(log: UsageLog, config: AnalyticsConfig, identity?: Identity): Service {
   const usage: RouteSpec<unknown, AnalyticsQuery> = {
     method: 'GET', path: '/usage', summary: 'Requests, errors, tokens, cost and latency per group and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA,
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
       const rows = await log.aggregate(scoped)
-      return reply(rows.map(row), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? null, interval: scoped.interval ?? null, scope: caller.scope } })
+      return reply(await named(rows, scoped.groupBy, identity), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? null, interval: scoped.interval ?? null, scope: caller.scope } })
     },
   }
   const costs: RouteSpec<unknown, AnalyticsQuery> = {
@@ -124,10 +148,10 @@ export default definePlugin<AnalyticsConfig, Service>({
   kind: 'service',
   description: 'Usage and cost analytics over the recorded usage events, scoped by role.',
   configSchema,
-  uses: [UsageLog],
+  uses: [UsageLog, Identity],
   setup(ctx, config) {
     const log = ctx.tryGet(UsageLog)
     if (!log) throw new Error('analytics reads the usage events in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
-    return analyticsService(log, config)
+    return analyticsService(log, config, ctx.tryGet(Identity))
   },
 })

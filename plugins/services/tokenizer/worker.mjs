@@ -1,6 +1,13 @@
-// The token worker's entry: a worker thread does not inherit the main thread's TypeScript loader
-// (tsx), so it registers its own before loading worker.ts.
-import { register } from 'tsx/esm/api'
+// The token worker's entry. Compiled (dist/), worker.js sits beside this file; from the sources,
+// a worker thread does not inherit the main thread's TypeScript loader (tsx), so it registers its
+// own before loading worker.ts.
+import { existsSync } from 'node:fs'
 
-register()
-await import('./worker.ts')
+const compiled = new URL('./worker.js', import.meta.url)
+if (existsSync(compiled)) {
+  await import(compiled.href)
+} else {
+  const { register } = await import('tsx/esm/api')
+  register()
+  await import('./worker.ts')
+}

@@ -59,6 +59,13 @@ const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
   duration_ms integer     NOT NULL
 )`
 const IS_APPLIED = 'SELECT 1 FROM schema_migrations WHERE version = ANY($1::text[])'
+// Migrations left pending for a missing extension are said once per database, not at every start.
+const CREATE_SKIPPED = `CREATE TABLE IF NOT EXISTS schema_migrations_skipped (
+  version  text        PRIMARY KEY,
+  reason   text        NOT NULL,
+  noted_at timestamptz NOT NULL DEFAULT now()
+)`
+const NOTE_SKIPPED = 'INSERT INTO schema_migrations_skipped (version, reason) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING RETURNING version'
 const RECORD = 'INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)'
 
 const loaded = new Map<string, readonly Migration[]>()
@@ -116,7 +123,7 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
 
   for (const m of todo) {
     if (m.requires && !available.has(m.requires.extension)) {
-      leavePending(nameOf(m), m.requires, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
+      await leavePending(target.sql, versionOf(m), nameOf(m), m.requires, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
       continue
     }
     const started = performance.now()
@@ -139,21 +146,33 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
       const reason = (err as Error).message
       // An extension can be offered yet not installable (privileges, shared_preload_libraries):
       // the gateway runs without it rather than not at all.
-      if (m.requires) leavePending(nameOf(m), m.requires, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
+      if (m.requires) await leavePending(target.sql, versionOf(m), nameOf(m), m.requires, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
       else throw new Error(`migration ${nameOf(m)} failed: ${reason}`, { cause: err })
     }
   }
   return report
 }
 
-function leavePending(
-  name: string, requires: NonNullable<Migration['requires']>, reason: string,
+/**
+ * A migration that needs an extension the database lacks stays pending (it is applied at a later
+ * start once the extension can be installed). That is said once per database, with the reason;
+ * later starts say it at debug level only.
+ */
+async function leavePending(
+  sql: SqlClient, version: string, name: string, requires: NonNullable<Migration['requires']>, reason: string,
   report: { pending: { id: string; extension: string; reason: string }[] }, logger: Logger,
-): void {
+): Promise<void> {
   report.pending.push({ id: name, extension: requires.extension, reason })
-  logger[requires.level](
+  let first = true
+  try {
+    await sql.exec(CREATE_SKIPPED)
+    first = (await sql.query(NOTE_SKIPPED, [version, reason])).rowCount > 0
+  } catch {
+    // Noting it is a courtesy: say it again rather than fail the start.
+  }
+  logger[first ? requires.level : 'debug'](
     { migration: name, extension: requires.extension },
-    `migration ${name} is pending: ${reason}. ${requires.withoutIt}. It is applied at the next start once the extension can be installed.`,
+    `migration ${name} skipped: ${reason}. ${requires.withoutIt}. It is applied at the next start once the extension can be installed${first ? ' (said once per database)' : ''}.`,
   )
 }
 

@@ -83,6 +83,7 @@ providers:
   mistral: { plugin: mistral, api_key: ${API_KEY}, base_url: '${baseUrl}', timeout_ms: ${options.timeoutMs ?? 5000}${options.extra ?? ''} }
 routes:
   - model: chat
+    extra_params: [safe_prompt]
     targets: [ { provider: mistral, model: ${MODEL} } ]
   - model: chat-strict
     strict: true

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * `npm run build`: compile the gateway to dist/ with tsc (tsconfig.build.json) and put beside it
+ * what the compiled modules read at run time, at the same relative places as in the sources:
+ * SQL migrations, Lua scripts and worker entries next to their modules, schemas/ and config/ at
+ * dist/'s top, and console/dist as a link to the web console's build. bin/gateway.js runs dist/
+ * when it is newer than every source (scripts/compiled.mjs), so no TypeScript loader runs.
+ */
+import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+// --out DIR: build elsewhere (the packaging test builds a clean copy of the image's layout).
+const outAt = process.argv.indexOf('--out')
+const dist = outAt > 0 ? path.resolve(process.argv[outAt + 1]) : path.join(root, 'dist')
+const started = Date.now()
+
+rmSync(dist, { recursive: true, force: true })
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' })
+if (result.status !== 0) process.exit(result.status ?? 1)
+
+// Run-time files that are not TypeScript, beside the compiled modules that read them.
+const ASSET = /\.(sql|lua|mjs|json)$/
+function copyAssets(dir) {
+  for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+    const rel = path.join(dir, entry.name)
+    if (entry.isDirectory()) copyAssets(rel)
+    else if (ASSET.test(entry.name)) {
+      mkdirSync(path.join(dist, dir), { recursive: true })
+      cpSync(path.join(root, rel), path.join(dist, rel))
+    }
+  }
+}
+for (const dir of ['core', 'cli', 'plugins']) copyAssets(dir)
+for (const dir of ['schemas', 'config']) cpSync(path.join(root, dir), path.join(dist, dir), { recursive: true })
+// The console's build is made separately (npm run build:console); a relative link finds it.
+mkdirSync(path.join(dist, 'console'), { recursive: true })
+symlinkSync(path.join('..', '..', 'console', 'dist'), path.join(dist, 'console', 'dist'), 'dir')
+writeFileSync(path.join(dist, 'BUILD.json'), `${JSON.stringify({ built_at: new Date().toISOString() })}\n`)
+console.error(`built ${path.relative(root, dist) || dist} in ${((Date.now() - started) / 1000).toFixed(1)} s${existsSync(path.join(root, 'console', 'dist')) ? '' : ' (the console is not built: npm run build:console)'}`)
+

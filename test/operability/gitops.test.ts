@@ -1,0 +1,163 @@
+/**
+ * GitOps tooling: `gateway validate` reports every problem at once (unset variables, schema,
+ * references, undefined roles) and can run without secrets; the editor schema is a valid 2020-12
+ * schema that the shipped gateway.yaml passes as written; `gateway config diff`; the CLI's help,
+ * version and usage errors.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import Ajv2020Module from 'ajv/dist/2020.js'
+import { parse as parseYaml } from 'yaml'
+import { runCli } from '../helpers/cli.ts'
+import { mergedSchema } from '../../cli/schema.ts'
+import { configDiff } from '../../cli/diff.ts'
+import { builtinRegistry } from '../../core/plugins/loader.ts'
+import { loadConfig } from '../../core/config/index.ts'
+
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
+const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-gitops-'))
+const write = (name: string, text: string): string => {
+  const file = path.join(dir, name)
+  writeFileSync(file, text)
+  return file
+}
+
+const BROKEN = `version: 1
+server: { port: 8080, bodylimit: 10mb }
+providers:
+  openai: { plugin: openai, api_key: "\${C17_UNSET_KEY_A}" }
+  other: { plugin: openai, api_key: "\${C17_UNSET_KEY_B}" }
+routes:
+  - model: chat
+    targets: [ { provider: opnai } ]
+auth:
+  strategies:
+    - plugin: api-key
+      keys: [ { key: "\${C17_UNSET_ADMIN}", user: admin, role: wizard } ]
+`
+
+describe('gateway validate', () => {
+  it('reports every problem at once: unset variables, unknown keys, bad references and undefined roles', async () => {
+    const file = write('broken.yaml', BROKEN)
+    const { code, stdout } = await runCli(['validate', file])
+    expect(code).toBe(1)
+    const lines = stdout.trim().split('\n')
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.stringMatching(/broken\.yaml:4:\d+ providers\.openai\.api_key: environment variable C17_UNSET_KEY_A is not set/),
+      expect.stringMatching(/broken\.yaml:5:\d+ providers\.other\.api_key: environment variable C17_UNSET_KEY_B is not set/),
+      expect.stringMatching(/broken\.yaml:12:\d+ auth\.strategies\[0\]\.keys\[0\]\.key: environment variable C17_UNSET_ADMIN is not set/),
+      expect.stringMatching(/broken\.yaml:2:\d+ server\.bodylimit: unknown key 'bodylimit' \(did you mean 'body_limit'\?\)/),
+    ]))
+  })
+
+  it('--allow-missing-env: unset variables are warnings, and the rest is still checked (roles, references)', async () => {
+    const fixed = BROKEN.replace('bodylimit', 'body_limit')
+    const { code, stdout } = await runCli(['validate', '--allow-missing-env', write('ci.yaml', fixed)])
+    expect(code).toBe(1)
+    expect(stdout).toMatch(/ci\.yaml:8:\d+ routes\[0\]\.targets\[0\]\.provider: no provider named 'opnai'/)
+    expect(stdout).toMatch(/ci\.yaml:12:\d+ auth\.strategies\[0\]\.keys\[0\]\.role: no role named 'wizard'/)
+    expect(stdout).not.toMatch(/is not set/)
+    const good = fixed.replace('opnai', 'openai').replace('wizard', 'admin')
+    const ok = await runCli(['validate', '--allow-missing-env', write('ci-ok.yaml', good)])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toMatch(/ci-ok\.yaml:4:\d+ providers\.openai\.api_key: environment variable C17_UNSET_KEY_A is not set .*\(warning\)/)
+    expect(ok.stdout).toMatch(/ci-ok\.yaml: ok/)
+  })
+
+  it('a role defined under roles: is accepted', async () => {
+    const registry = await builtinRegistry()
+    const text = `version: 1
+roles: { analyst: { permissions: [chat], scope: own_data } }
+auth: { strategies: [ { plugin: api-key, keys: [ { key: sk-analyst-key-000000001, user: a, role: analyst } ] } ] }
+`
+    await expect(loadConfig({ text, label: 'roles.yaml', dir }, registry)).resolves.toBeDefined()
+    await expect(loadConfig({ text: text.replace('role: analyst', 'role: analyts'), label: 'roles.yaml', dir }, registry)).rejects.toThrow(/no role named 'analyts'/)
+  })
+})
+
+describe('the editor schema', () => {
+  it('passes the JSON Schema 2020-12 meta-schema, and accepts the shipped gateway.yaml as written (${VAR} values)', async () => {
+    const schema = mergedSchema(await builtinRegistry())
+    const ajv = new Ajv2020({ strict: false })
+    expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true)
+    expect(JSON.stringify(schema)).not.toMatch(/"(allOf|enum)":\[\]/)
+    const validate = ajv.compile(schema)
+    const shipped = parseYaml(readFileSync('gateway.yaml', 'utf8'))
+    expect(validate(shipped), JSON.stringify(validate.errors)).toBe(true)
+    // A typo is still caught, and a number that is neither a number nor a ${VAR} is refused.
+    expect(validate({ ...shipped, server: { port: 'eighty' } })).toBe(false)
+    expect(validate({ ...shipped, server: { port: '${PORT}' } })).toBe(true)
+  })
+
+  it('is the file the shipped gateway.yaml names (regenerate: npx gateway schema > schemas/editor.schema.json)', async () => {
+    expect(readFileSync('gateway.yaml', 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./schemas/editor.schema.json')
+    const file = JSON.parse(readFileSync('schemas/editor.schema.json', 'utf8'))
+    expect(file).toEqual(JSON.parse(JSON.stringify(mergedSchema(await builtinRegistry()))))
+  })
+})
+
+describe('gateway config diff', () => {
+  const OLD = `version: 1
+providers:
+  mock: { plugin: mock }
+  openai: { plugin: openai, api_key: "sk-old-secret-1111" }
+routes:
+  - { model: chat, targets: [ { provider: openai, model: gpt-4o-mini } ] }
+  - { model: mock, targets: [ { provider: mock } ] }
+departments: { research: { models: [chat] } }
+features: { beta: false }
+`
+  const NEW = `version: 1
+providers:
+  mock: { plugin: mock }
+  openai: { plugin: openai, api_key: "sk-new-secret-2222" }
+routes:
+  - { model: chat, strategy: fallback, targets: [ { provider: openai, model: gpt-4o-mini }, { provider: mock } ] }
+  - { model: cheap, targets: [ { provider: mock } ] }
+departments: { research: { models: [chat, cheap] } }
+logging: { level: debug }
+features: { beta: true }
+`
+
+  it('says what a rollout changes, in words (exit 1), never showing a secret; no change is exit 0', async () => {
+    const a = write('old.yaml', OLD)
+    const b = write('new.yaml', NEW)
+    const { code, stdout } = await runCli(['config', 'diff', a, b])
+    expect(code).toBe(1)
+    expect(stdout).toContain('routes chat: changed (target added: mock; strategy added: "fallback")')
+    expect(stdout).toContain('routes mock: removed')
+    expect(stdout).toContain('routes cheap: added (targets: mock)')
+    expect(stdout).toContain('providers openai: changed (api_key changed)')
+    expect(stdout).toContain('departments research: changed (models: ["chat"] → ["chat","cheap"])')
+    expect(stdout).toContain('features beta: changed (false → true)')
+    expect(stdout).toMatch(/logging logging: added/)
+    expect(stdout).not.toMatch(/sk-(old|new)-secret/)
+    const same = await runCli(['config', 'diff', a, a])
+    expect([same.code, same.stdout.trim()]).toEqual([0, 'no change'])
+  })
+
+  it('as JSON', async () => {
+    const registry = await builtinRegistry()
+    const load = async (text: string) => (await loadConfig({ text, label: 'x.yaml', dir }, registry)).loaded.config
+    const changes = configDiff(await load(OLD), await load(NEW))
+    expect(changes).toContainEqual({ section: 'routes', name: 'cheap', change: 'added', details: ['targets: mock'] })
+    expect(JSON.stringify(changes)).not.toMatch(/secret/)
+  })
+})
+
+describe('the CLI', () => {
+  it('--version, --help per command, and an unknown option as one clear line with exit code 2', async () => {
+    const version = await runCli(['--version'])
+    expect([version.code, version.stdout]).toEqual([0, expect.stringMatching(/^ai-gateway \d+\.\d+\.\d+/)])
+    const help = await runCli(['config', 'diff', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/usage: gateway config diff \[--json\] OLD NEW[\s\S]*Exit 0 when nothing changes/)
+    const bad = await runCli(['validate', '--bogus'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^gateway validate: Unknown option '--bogus'/)])
+    const none = await runCli([])
+    expect(none.code).toBe(2)
+  })
+})
