@@ -397,10 +397,20 @@ export interface RouteRequest<Body = unknown, Query = Record<string, unknown>, P
   readonly access: AccessView
 }
 
+export interface RoleView {
+  readonly name: string
+  readonly scope: DataScope
+  readonly permissions: readonly string[]
+}
+
 export interface AccessView {
   /** Whether `name` may be given to a user or a key: any name while no departments are listed. */
   isDepartment(name: string): boolean
   roleNames(): string[]
+  /** Every role with its scope and permissions (`*`: all), in gateway.yaml's order after the built-in ones. */
+  roles(): readonly RoleView[]
+  /** The departments gateway.yaml lists; empty when it lists none (then any name is a department). */
+  departmentNames(): string[]
   hasRole(name: string): boolean
   /** Whether a holder of role `holder` may hold everything `other` grants (both defined); false otherwise. */
   roleCovers(holder: string, other: string): boolean

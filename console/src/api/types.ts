@@ -123,3 +123,19 @@ export interface Health {
 export interface ModelList {
   readonly data: readonly { readonly id: string; readonly owned_by?: string }[]
 }
+
+/** GET /api/v1/users/roles */
+export interface RoleInfo {
+  readonly name: string
+  readonly scope: 'own_data' | 'department_data' | 'all_data'
+  readonly permissions: readonly string[]
+  /** Whether the caller may give this role to a user or a key. */
+  readonly grantable: boolean
+}
+
+/** GET /api/v1/users/departments (empty: gateway.yaml lists none, and any name is a department) */
+export interface DepartmentInfo {
+  readonly name: string
+  /** Whether the caller may move a user into it. */
+  readonly assignable: boolean
+}
