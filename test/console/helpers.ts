@@ -23,6 +23,10 @@ export interface ConfigParts {
   readonly routes?: string
   /** More YAML lines under services:. */
   readonly services?: string
+  /** More YAML lines under services.auth.oidc (indented six spaces). */
+  readonly oidc?: string
+  /** More YAML lines under services.auth (indented four spaces). */
+  readonly auth?: string
 }
 
 export function signInConfig(issuer: { url: string; clientId: string; clientSecret: string }, parts: ConfigParts = {}): string {
@@ -59,6 +63,8 @@ services:
       label: Test IdP
       role_map: { Gateway.Admin: admin, Gateway.User: user }
       claims: { department: groups }
+${parts.oidc ?? ''}
+${parts.auth ?? ''}
 ${parts.services ?? ''}`
 }
 
@@ -66,7 +72,10 @@ ${parts.services ?? ''}`
 export async function startSignIn(parts: ConfigParts = {}): Promise<SignInSetup> {
   let gatewayUrl = ''
   // The https one is the gateway behind a TLS-terminating proxy (X-Forwarded-Proto: https).
-  const issuer = await startTestIssuer({ redirectUris: () => [`${gatewayUrl}/api/v1/auth/callback`, `${gatewayUrl.replace('http:', 'https:')}/api/v1/auth/callback`, TEST_REDIRECT] })
+  const issuer = await startTestIssuer({
+    redirectUris: () => [`${gatewayUrl}/api/v1/auth/callback`, `${gatewayUrl.replace('http:', 'https:')}/api/v1/auth/callback`, TEST_REDIRECT],
+    postLogoutRedirectUris: () => [`${gatewayUrl}/`],
+  })
   const gw = await startTestGateway(signInConfig(issuer, parts))
   gatewayUrl = gw.url
   return { gw, issuer, close: async () => { await gw.close(); await issuer.close() } }
@@ -98,14 +107,14 @@ export class CookieClient {
     this.jar.get(host)!.set(name, value)
   }
 
-  async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Reply> {
+  async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown; form?: Record<string, string> } = {}): Promise<Reply> {
     const host = new URL(url).host
     const cookies = [...(this.jar.get(host) ?? new Map()).entries()].map(([k, v]) => `${k}=${v}`).join('; ')
     const res = await fetch(url, {
       method: init.method ?? 'GET',
       redirect: 'manual',
       headers: { ...(cookies ? { cookie: cookies } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.form ? new URLSearchParams(init.form) : init.body === undefined ? undefined : JSON.stringify(init.body),
     })
     for (const line of res.headers.getSetCookie()) {
       this.setCookies.push(line)
