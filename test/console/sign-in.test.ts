@@ -15,7 +15,8 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 const session = (client: CookieClient, setup: SignInSetup) => client.cookie(setup.gw.url, 'gw_session')
 
 let setup: SignInSetup
-beforeAll(async () => { setup = await startSignIn() })
+// A generous start: the embedded store's first start compiles PGlite, slow on a loaded machine.
+beforeAll(async () => { setup = await startSignIn() }, 90_000)
 afterAll(async () => { await setup?.close() })
 
 async function csrfOf(client: CookieClient): Promise<string> {
@@ -212,7 +213,7 @@ describe('security', () => {
 
 describe('sign_out_of_issuer', () => {
   let withIssuerSignOut: SignInSetup
-  beforeAll(async () => { withIssuerSignOut = await startSignIn({ oidc: '      sign_out_of_issuer: true' }) })
+  beforeAll(async () => { withIssuerSignOut = await startSignIn({ oidc: '      sign_out_of_issuer: true' }) }, 90_000)
   afterAll(async () => { await withIssuerSignOut?.close() })
 
   it('ends the session at the issuer too: the next sign-in asks the person again', async () => {

@@ -10,6 +10,22 @@
  * state-changing call carries the session's CSRF token in `x-csrf-token`.
  */
 
+/**
+ * The path the console is served under, from the page's <base href> (service.console writes it):
+ * `/`, or `/gateway/` behind a reverse proxy. Every URL of the gateway's this code makes starts here.
+ */
+export const BASE_PATH: string = new URL(document.baseURI).pathname.replace(/[^/]*$/, '')
+
+/** A gateway path (`/api/v1/...`, `/health`) as this page must request it. */
+export function gatewayUrl(path: string): string {
+  return `${BASE_PATH}${path.replace(/^\//, '')}`
+}
+
+/** A console route (`/keys`) from the address bar's path (`/gateway/keys`). */
+export function appPath(pathname: string): string {
+  return pathname.startsWith(BASE_PATH) ? `/${pathname.slice(BASE_PATH.length)}` : pathname
+}
+
 export class ApiError extends Error {
   readonly status: number
   readonly code: string
@@ -78,7 +94,7 @@ export function withQuery(path: string, query: Query | undefined): string {
 async function send(path: string, options: CallOptions): Promise<Response> {
   const method = options.method ?? 'GET'
   const hasBody = options.body !== undefined
-  return fetch(withQuery(path, options.query), {
+  return fetch(withQuery(gatewayUrl(path), options.query), {
     method,
     headers: requestHeaders(method, options.headers, hasBody),
     body: hasBody ? JSON.stringify(options.body) : undefined,
