@@ -46,7 +46,7 @@ beforeAll(async () => {
   setup = await startSignIn({
     providers: `  slow: { plugin: mock, chunk_delay_ms: 150, reply: "${Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ')}" }\n  timed: { plugin: openai-compatible, base_url: "${upstream.url}/v1", api_key: unused }`,
     routes: '  - { model: slow, targets: [ { provider: slow } ] }\n  - { model: timed, targets: [ { provider: timed, model: timed-1 } ] }',
-    services: '  console: {}',
+    services: '  console: {}\n  conversations: {}\n  chat: {}\n  assistants: {}',
   })
   browser = await launchBrowser()
 }, 90_000)
@@ -142,7 +142,7 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     const { context, page } = await newPage()
     await signInWithKey(page, ADMIN_KEY)
     await page.goto(`${setup.gw.url}/chat`)
-    await page.getByRole('combobox', { name: 'Model' }).waitFor()
+    await page.getByRole('combobox', { name: 'Model or assistant' }).waitFor()
     await page.getByLabel('Message').fill('Show me\n\n```js\nconst answer = 42\n```')
     await page.getByRole('button', { name: 'Send' }).click()
     await page.locator('[data-role=assistant] .hljs-keyword').first().waitFor()
@@ -150,7 +150,7 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await screenshot(page, '04-chat-markdown')
 
     // A long answer streams in word by word; Stop ends it half-way.
-    await page.getByRole('combobox', { name: 'Model' }).click()
+    await page.getByRole('combobox', { name: 'Model or assistant' }).click()
     await page.getByRole('option', { name: 'slow' }).click()
     await page.getByLabel('Message').fill('Tell me a long story')
     await page.getByRole('button', { name: 'Send' }).click()
@@ -168,7 +168,7 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     const { context, page } = await newPage()
     await signInWithKey(page, ADMIN_KEY)
     await page.goto(`${setup.gw.url}/chat`)
-    await page.getByRole('combobox', { name: 'Model' }).click()
+    await page.getByRole('combobox', { name: 'Model or assistant' }).click()
     await page.getByRole('option', { name: 'timed' }).click()
     await page.evaluate((tokens) => {
       const seen: Record<string, number> = {}
@@ -241,17 +241,93 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await context.close()
   })
 
+  it('keeps chats as threads: continued after a reload, renamed, deleted', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/chat`)
+    await page.getByRole('combobox', { name: 'Model or assistant' }).click()
+    await page.getByRole('option', { name: 'mock', exact: true }).click()
+    await page.getByLabel('Message').fill('first question')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor()
+    await page.waitForURL(/\/chat\/conv_/)
+    const threadUrl = page.url()
+    const threadId = threadUrl.split('/chat/')[1]!
+    await page.locator(`[data-thread-id="${threadId}"]`).waitFor()
+
+    // The thread is the gateway's: a reload shows it, and it goes on where it was.
+    await page.reload()
+    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor()
+    await page.getByLabel('Message').fill('second question')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('[data-role=assistant]').getByText('echo: second question').waitFor()
+    expect(await page.locator('[data-role=user]').count()).toBe(2)
+    const stored = await fetch(`${setup.gw.url}/api/v1/chat/threads/${threadId}`, { headers: ADMIN }).then((r) => r.json())
+    expect(stored.data.messages.map((m: { content: string }) => m.content)).toEqual(['first question', 'echo: first question', 'second question', 'echo: second question'])
+
+    const item = page.locator(`[data-thread-id="${threadId}"]`)
+    await item.getByRole('button', { name: 'Actions for New chat' }).click()
+    await page.getByRole('menuitem', { name: 'Rename' }).click()
+    await page.getByLabel('Title').fill('Trip plans')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByRole('heading', { name: 'Trip plans' }).waitFor()
+    await screenshot(page, '18-chat-threads')
+
+    await item.getByRole('button', { name: 'Actions for Trip plans' }).click()
+    await page.getByRole('menuitem', { name: 'Delete' }).click()
+    await page.getByRole('button', { name: 'Delete chat' }).click()
+    await page.locator(`[data-thread-id="${threadId}"]`).waitFor({ state: 'detached' })
+    expect(new URL(page.url()).pathname).toBe('/chat')
+    expect((await fetch(`${setup.gw.url}/api/v1/chat/threads/${threadId}`, { headers: ADMIN })).status).toBe(404)
+    await context.close()
+  })
+
+  it('creates an assistant and chats with it: its instructions reach the model', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/assistants`)
+    await page.getByText('No assistants yet').waitFor()
+    await page.getByRole('button', { name: 'New assistant' }).first().click()
+    await page.getByLabel('Name').fill('brief-bot')
+    await page.getByRole('combobox', { name: 'Model' }).click()
+    await page.getByRole('option', { name: 'timed', exact: true }).click()
+    await page.getByLabel('Instructions').fill('Always answer in one line.')
+    await page.getByRole('button', { name: 'Create assistant' }).click()
+    await page.locator('[data-assistant=brief-bot]').waitFor()
+    await screenshot(page, '19-assistants')
+
+    await page.getByRole('link', { name: 'Chat with brief-bot' }).click()
+    await expect.poll(() => page.getByRole('combobox', { name: 'Model or assistant' }).innerText()).toContain('brief-bot')
+    const before = upstream.requests.length
+    await page.getByLabel('Message').fill('Who are you?')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.getByText(TIMED_TOKENS.at(-1)!).waitFor()
+    const sent = upstream.requests.slice(before).at(-1)!.body as { messages: { role: string; content: string }[] }
+    expect(sent.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('Always answer in one line.') })
+    expect(sent.messages.at(-1)).toMatchObject({ role: 'user', content: 'Who are you?' })
+    await screenshot(page, '20-chat-with-assistant')
+    await context.close()
+  })
+
   it('shows a user without admin rights no admin page or button, and the API refuses them anyway', async () => {
     const { context, page } = await newPage()
     await signInWithIssuer(page, { sub: 'browser-user', name: 'Uma User', email: 'uma@example.com', roles: ['Gateway.User'] })
     const nav = page.getByRole('navigation', { name: 'Main' })
     await expect(nav.getByRole('link', { name: 'Chat' }).isVisible()).resolves.toBe(true)
     for (const hidden of ['Users', 'Gateway']) expect(await nav.getByRole('link', { name: hidden }).count()).toBe(0)
+    // Assistants: theirs to use, not to manage.
+    await nav.getByRole('link', { name: 'Assistants' }).click()
+    await page.getByRole('heading', { name: 'Assistants' }).waitFor()
+    await page.locator('[data-assistant], :text("No assistants yet")').first().waitFor()
+    expect(await page.getByRole('button', { name: 'New assistant' }).count()).toBe(0)
     await page.goto(`${setup.gw.url}/gateway`)
     await page.getByText('No such page').waitFor()
     await screenshot(page, '10-non-admin-no-page')
     const statuses = await page.evaluate(async () => Promise.all(['/api/v1/admin/routes', '/api/v1/users'].map((p) => fetch(p).then((r) => r.status))))
     expect(statuses).toEqual([403, 403])
+    const csrf = await page.evaluate(async () => (await (await fetch('/api/v1/auth/me')).json()).data.session.csrf_token as string)
+    const create = await page.evaluate(async (token) => (await fetch('/api/v1/assistants', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': token }, body: JSON.stringify({ name: 'sneaky', route: 'mock' }) })).status, csrf)
+    expect(create).toBe(403)
     await context.close()
   })
 

@@ -139,3 +139,66 @@ export interface DepartmentInfo {
   /** Whether the caller may move a user into it. */
   readonly assignable: boolean
 }
+
+/** /api/v1/chat/threads */
+export interface Thread {
+  readonly id: string
+  readonly title: string | null
+  readonly user_id: string
+  readonly department: string | null
+  readonly assistant_id: string | null
+  readonly metadata: Record<string, string>
+  readonly message_count: number
+  readonly created_at: string
+  readonly last_activity_at: string
+}
+
+/** A thread's message: text, a tool call, or a tool result. `status` is `incomplete` for an answer cut off. */
+export interface ThreadMessage {
+  readonly id: string
+  readonly type: 'message' | 'tool_call' | 'tool_result'
+  readonly role: 'user' | 'assistant' | 'system' | 'developer' | 'tool'
+  readonly content: string | null
+  readonly status: string
+  readonly tokens: number | null
+  readonly cost_usd: number | null
+  readonly created_at: string
+  readonly tool_call?: { readonly id: string; readonly name: string; readonly arguments: string }
+  /** Sources of a grounded answer (RAG), when the gateway sends them. */
+  readonly citations?: readonly Citation[]
+}
+
+export interface Citation {
+  readonly index?: number
+  readonly title?: string | null
+  readonly filename?: string | null
+  readonly document_id?: string | null
+  readonly collection_id?: string | null
+  readonly page?: number | null
+  readonly heading?: string | null
+  readonly text?: string | null
+  readonly score?: number | null
+}
+
+/** GET /api/v1/chat/threads/:id */
+export interface ThreadWithMessages extends Thread {
+  readonly messages: readonly ThreadMessage[]
+}
+
+/** /api/v1/assistants */
+export interface Assistant {
+  readonly id: string
+  readonly name: string
+  readonly description: string | null
+  readonly route: string
+  readonly instructions: string | null
+  readonly dept_scope: string | null
+  readonly created_by: string
+  readonly params: { readonly temperature?: number; readonly top_p?: number; readonly max_tokens?: number }
+  readonly tools: readonly { readonly type: 'function'; readonly function: { readonly name: string; readonly description?: string; readonly parameters?: Record<string, unknown> } }[]
+  readonly rag_collections: readonly string[]
+  readonly context_policy: { readonly strategy: 'truncate'; readonly max_context_tokens?: number }
+  readonly metadata: Record<string, string>
+  readonly created_at: string
+  readonly updated_at: string
+}
