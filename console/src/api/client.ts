@@ -93,11 +93,13 @@ export function withQuery(path: string, query: Query | undefined): string {
 
 async function send(path: string, options: CallOptions): Promise<Response> {
   const method = options.method ?? 'GET'
+  // A FormData body (an upload) goes as multipart, with the boundary the browser sets.
+  const form = options.body instanceof FormData
   const hasBody = options.body !== undefined
   return fetch(withQuery(gatewayUrl(path), options.query), {
     method,
-    headers: requestHeaders(method, options.headers, hasBody),
-    body: hasBody ? JSON.stringify(options.body) : undefined,
+    headers: requestHeaders(method, options.headers, hasBody && !form),
+    body: form ? (options.body as FormData) : hasBody ? JSON.stringify(options.body) : undefined,
     credentials: 'same-origin',
     signal: options.signal,
   })

@@ -202,3 +202,45 @@ export interface Assistant {
   readonly created_at: string
   readonly updated_at: string
 }
+
+/** /api/v1/rag/collections */
+export interface Collection {
+  readonly id: string
+  readonly name: string
+  readonly description: string | null
+  readonly owner_user_id: string
+  readonly department: string | null
+  readonly dept_scope: string | null
+  readonly embedding_route: string
+  readonly dimensions: number
+  readonly chunking: { readonly max_tokens: number; readonly overlap_tokens: number }
+  readonly documents: { readonly queued: number; readonly processing: number; readonly completed: number; readonly failed: number; readonly total: number }
+  readonly bytes: number
+  readonly created_at: string
+  readonly last_active_at: string | null
+}
+
+/** /api/v1/rag/collections/:id/documents */
+export interface RagDocument {
+  readonly id: string
+  readonly collection_id: string
+  readonly filename: string
+  readonly content_type: string
+  readonly kind: 'text' | 'markdown' | 'html' | 'pdf'
+  readonly bytes: number
+  readonly status: 'queued' | 'processing' | 'completed' | 'failed'
+  readonly error: { readonly code: string; readonly message: string } | null
+  readonly progress: { readonly chunks_done: number; readonly chunks_total: number | null }
+  readonly attempts: number
+  readonly created_at: string
+  readonly completed_at: string | null
+}
+
+/** POST /api/v1/rag/collections/:id/search */
+export interface SearchHit {
+  readonly score: number
+  readonly text: string
+  readonly document_id: string
+  readonly filename: string
+  readonly source: { readonly page: number | null; readonly heading: string | null }
+}
