@@ -57,6 +57,7 @@ export interface DocumentRecord {
   readonly chunksDone: number
   readonly chunksTotal: number | null
   readonly attempts: number
+  readonly chunking: ChunkingSettings
   readonly createdAt: Date
   readonly completedAt: Date | null
 }

@@ -32,6 +32,7 @@ export const documentView = (d: DocumentRecord) => ({
   error: d.error,
   progress: { chunks_done: d.chunksDone, chunks_total: d.chunksTotal },
   attempts: d.attempts,
+  chunking: { max_tokens: d.chunking.maxTokens, overlap_tokens: d.chunking.overlapTokens },
   created_at: d.createdAt.toISOString(),
   completed_at: d.completedAt?.toISOString() ?? null,
 })

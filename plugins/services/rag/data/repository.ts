@@ -20,7 +20,6 @@ export interface Uploader {
 /** A document with what its ingest needs. */
 export interface DocumentWork extends DocumentRecord {
   readonly sections: Section[]
-  readonly chunking: ChunkingSettings
   readonly uploader: Uploader
   readonly ingestId: string | null
 }
