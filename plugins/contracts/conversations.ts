@@ -1,0 +1,267 @@
+/**
+ * The Conversations capability (provided by service.conversations, which owns the assistants,
+ * chat_threads, chat_items and chat_responses tables): server-side chat threads, their items,
+ * stored responses, assistants, and the turn runner that carries one exchange through the
+ * gateway's pipeline. The management API (/api/v1/chat/threads, /api/v1/assistants) and the
+ * OpenAI surfaces (/v1/responses, /v1/conversations) are views over it; other plugins (RAG, the
+ * console) use it the same way.
+ *
+ * Items are kept in the Responses API's item shape (a message with content parts, a
+ * function_call, a function_call_output): one form, translated to chat messages when a turn runs.
+ */
+import { token, type ChatTool, type GatewayCalls, type Owner, type Token } from '../../core/plugins/api.ts'
+import type { JsonObject } from './capabilities.ts'
+
+// ---------------------------------------------------------------------------------------------
+// items
+
+export interface TextPart {
+  readonly type: 'input_text' | 'output_text'
+  readonly text: string
+  readonly annotations?: readonly unknown[]
+}
+
+/** What an item holds, without its id and status (kept beside it). */
+export type ItemContent =
+  | { readonly type: 'message'; readonly role: 'user' | 'assistant' | 'system' | 'developer'; readonly content: readonly TextPart[] }
+  | { readonly type: 'function_call'; readonly call_id: string; readonly name: string; readonly arguments: string }
+  | { readonly type: 'function_call_output'; readonly call_id: string; readonly output: string }
+
+export type ItemStatus = 'completed' | 'incomplete' | 'in_progress'
+
+export interface ItemRecord {
+  readonly id: string
+  /** Ascending with insertion: the order of a thread, and its cursor. */
+  readonly seq: number
+  readonly threadId: string | null
+  readonly responseId: string | null
+  /** `input`: sent by the client; `output`: produced by the model. */
+  readonly origin: 'input' | 'output'
+  readonly content: ItemContent
+  readonly status: ItemStatus
+  /** Tokens of the item's text (a real tokenizer's count), for fitting history into a window. */
+  readonly tokens: number
+  /** For a model's output: what its call cost, and the usage it reported. */
+  readonly costUsd: number | null
+  readonly usage: JsonObject | null
+  readonly createdAt: Date
+}
+
+export interface NewItem {
+  readonly content: ItemContent
+  readonly origin: 'input' | 'output'
+  readonly status?: ItemStatus
+  readonly costUsd?: number | null
+  readonly usage?: JsonObject | null
+}
+
+// ---------------------------------------------------------------------------------------------
+// threads (= conversations)
+
+export interface ThreadRecord extends Owner {
+  /** `conv_...`: the same id in /api/v1/chat/threads and /v1/conversations. */
+  readonly id: string
+  readonly userId: string
+  readonly department: string | null
+  readonly assistantId: string | null
+  readonly title: string | null
+  /** Up to 16 string pairs (OpenAI's metadata). */
+  readonly metadata: Readonly<Record<string, string>>
+  readonly itemCount: number
+  readonly createdAt: Date
+  readonly lastActivityAt: Date
+}
+
+export interface ThreadCreate {
+  readonly userId: string
+  readonly department: string | null
+  readonly assistantId?: string | null
+  readonly title?: string | null
+  readonly metadata?: Readonly<Record<string, string>>
+}
+
+/** One page of a cursor-paginated list. */
+export interface Slice<T> {
+  readonly data: T[]
+  readonly hasMore: boolean
+}
+
+export interface ItemListOptions {
+  readonly order: 'asc' | 'desc'
+  readonly limit: number
+  /** Items after this id in the order (the cursor). */
+  readonly after?: string
+}
+
+export interface Threads {
+  create(input: ThreadCreate, items?: readonly NewItem[]): Promise<{ thread: ThreadRecord; items: ItemRecord[] }>
+  get(id: string): Promise<ThreadRecord | undefined>
+  /** Newest activity first. */
+  list(filter: { readonly userId?: string; readonly department?: string; readonly limit: number; readonly offset: number }): Promise<{ threads: ThreadRecord[]; total: number }>
+  update(id: string, patch: { readonly title?: string | null; readonly metadata?: Readonly<Record<string, string>> }): Promise<ThreadRecord | undefined>
+  /** Deletes its items too; the responses made in it stay retrievable. */
+  delete(id: string): Promise<boolean>
+  /** Append items in order; the thread's last activity moves to now. */
+  append(threadId: string, items: readonly NewItem[]): Promise<ItemRecord[]>
+  items(threadId: string, options: ItemListOptions): Promise<Slice<ItemRecord>>
+  item(threadId: string, itemId: string): Promise<ItemRecord | undefined>
+  deleteItem(threadId: string, itemId: string): Promise<boolean>
+}
+
+// ---------------------------------------------------------------------------------------------
+// stored responses (/v1/responses)
+
+export interface ResponseRecord extends Owner {
+  readonly id: string
+  readonly userId: string
+  readonly department: string | null
+  readonly threadId: string | null
+  readonly previousResponseId: string | null
+  /** The Response object as it was answered. */
+  readonly body: JsonObject
+  readonly createdAt: Date
+}
+
+export interface Responses {
+  get(id: string): Promise<ResponseRecord | undefined>
+  delete(id: string): Promise<boolean>
+  /** The items the client sent with the response, in order. */
+  inputItems(id: string, options: ItemListOptions): Promise<Slice<ItemRecord>>
+}
+
+// ---------------------------------------------------------------------------------------------
+// assistants
+
+export interface ContextPolicy {
+  /** What happens to the oldest turns when the history does not fit: dropped (the only one so far). */
+  readonly strategy: 'truncate'
+  /** The window the history is fitted into; default: the service's `context_window_tokens`. */
+  readonly max_context_tokens?: number
+}
+
+export interface AssistantRecord extends Owner {
+  readonly id: string
+  readonly name: string
+  readonly description: string | null
+  /** The model name the gateway routes (a route or an alias). */
+  readonly route: string
+  readonly instructions: string | null
+  /** null: every department may use it. */
+  readonly department: string | null
+  readonly userId: string | null
+  /** Default parameters: temperature, top_p, max_tokens. */
+  readonly params: Readonly<{ temperature?: number; top_p?: number; max_tokens?: number }>
+  /** Function tools, in the chat-completions shape. */
+  readonly tools: readonly ChatTool[]
+  /** RAG collections searched for its answers (the RAG service reads them). */
+  readonly ragCollections: readonly string[]
+  readonly contextPolicy: ContextPolicy
+  readonly metadata: Readonly<Record<string, string>>
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+export type AssistantInput = Omit<AssistantRecord, 'id' | 'createdAt' | 'updatedAt'>
+
+export interface Assistants {
+  create(input: AssistantInput): Promise<AssistantRecord>
+  get(id: string): Promise<AssistantRecord | undefined>
+  /** The assistant a `model: assistant/<name>` means for a caller in `department`: its department's, else a global one. */
+  byName(name: string, department: string | null): Promise<AssistantRecord | undefined>
+  /** `departments`: those visible (null in the list: global ones); undefined: all. */
+  list(filter: { readonly departments?: readonly (string | null)[]; readonly limit: number; readonly offset: number }): Promise<{ assistants: AssistantRecord[]; total: number }>
+  update(id: string, patch: Partial<AssistantInput>): Promise<AssistantRecord | undefined>
+  delete(id: string): Promise<boolean>
+}
+
+// ---------------------------------------------------------------------------------------------
+// turns: one exchange with a model, through the pipeline
+
+/**
+ * A tool the gateway runs itself (the RAG service's `file_search`): given the tool's declaration
+ * and the turn's input, it adds context before the model is called. Registered by type.
+ */
+export interface ServerTool {
+  readonly type: string
+  prepare(declaration: JsonObject, turn: { readonly input: readonly ItemContent[]; readonly owner: Owner; readonly gateway: GatewayCalls; readonly signal: AbortSignal }): Promise<{
+    /** Text added to the system instructions for this turn. */
+    readonly instructions?: string
+    /** Items shown in the response's output before the model's (e.g. a `file_search_call`). */
+    readonly output?: readonly JsonObject[]
+  }>
+}
+
+export interface TurnInput {
+  readonly owner: { readonly userId: string; readonly department: string | null }
+  /** Continue this thread (its history is the context, the turn's items are appended to it). */
+  readonly threadId?: string
+  /** Or continue after this stored response (its chain is the context). */
+  readonly previousResponseId?: string
+  readonly assistant?: AssistantRecord
+  /** The model to ask (a route name); the assistant's route when absent. */
+  readonly model?: string
+  readonly instructions?: string | null
+  /** The new items: a user message, or the outputs of function calls. */
+  readonly input: readonly ItemContent[]
+  /** Function tools (added to the assistant's). */
+  readonly tools?: readonly ChatTool[]
+  /** Declarations of server-side tools (`file_search`...), run by their ServerTool. */
+  readonly serverTools?: readonly JsonObject[]
+  readonly toolChoice?: unknown
+  readonly parallelToolCalls?: boolean
+  readonly temperature?: number
+  readonly topP?: number
+  readonly maxOutputTokens?: number
+  readonly metadata?: Readonly<Record<string, string>>
+  /** Keep the response (retrievable, continuable). Items of a thread are kept either way. */
+  readonly store: boolean
+  readonly stream: boolean
+  readonly signal: AbortSignal
+  /** Extra fields echoed in the Response object (text format, truncation...). */
+  readonly echo?: JsonObject
+}
+
+/** What a streamed turn reports as it goes; the surfaces encode these in their wire format. */
+export type TurnEvent =
+  | { readonly type: 'item.added'; readonly index: number; readonly item: JsonObject }
+  | { readonly type: 'text.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
+  | { readonly type: 'arguments.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
+  | { readonly type: 'item.done'; readonly index: number; readonly item: JsonObject }
+
+export interface Turn {
+  /** The Response object's id (`resp_...`), known before the model answers. */
+  readonly id: string
+  readonly threadId: string | null
+  readonly createdAt: number
+  /** The Response object as it stands before the answer (status in_progress, no output). */
+  draft(): JsonObject
+  /** Streamed turns: the events, then `response()` settles. */
+  readonly events?: AsyncIterable<TurnEvent>
+  /** The finished Response object (status completed, incomplete or failed), once stored. */
+  response(): Promise<JsonObject>
+  /** The items stored for this turn (input, then output). */
+  items(): Promise<ItemRecord[]>
+}
+
+export interface Conversations {
+  readonly threads: Threads
+  readonly responses: Responses
+  readonly assistants: Assistants
+  /** Carry one exchange through `gateway` (the caller's pipeline) and store it. */
+  turn(input: TurnInput, gateway: GatewayCalls): Promise<Turn>
+  /** Server-side tools by type; a plugin registers its tool in setup and unregisters in dispose. */
+  registerTool(tool: ServerTool): () => void
+  /** The largest message (in characters) a turn accepts. */
+  readonly maxInputChars: number
+}
+
+export const Conversations: Token<Conversations> = token<Conversations>('Conversations')
+
+/** An item as the Responses and Conversations APIs show it. */
+export function itemView(id: string, content: ItemContent, status: ItemStatus): JsonObject {
+  if (content.type === 'message') {
+    const parts = content.content.map((p) => (p.type === 'output_text' ? { type: 'output_text', text: p.text, annotations: p.annotations ?? [], logprobs: [] } : { type: p.type, text: p.text }))
+    return { id, type: 'message', status, role: content.role, content: parts }
+  }
+  return { id, ...content, status }
+}

@@ -1,0 +1,150 @@
+/**
+ * service.assistants, mounted at /api/v1/assistants: assistants (a route, instructions, default
+ * parameters, function tools, RAG collections, a context policy) scoped to a department
+ * (`dept_scope`; none: every department). Admins manage all; department admins
+ * (`manage_assistants`) their department's; users (`view_assistants`) list and use those of their
+ * department and the global ones. Use one with `model: assistant/<name>` on /v1, or bind a thread.
+ */
+import {
+  badRequest, definePlugin, reply,
+  type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
+} from '../../../core/plugins/api.ts'
+import type { ChatTool } from '../../../core/plugins/api.ts'
+import { Conversations, type AssistantInput, type AssistantRecord } from '../../contracts/conversations.ts'
+import { seesAssistant, visibleAssistant } from './access.ts'
+import { METADATA_SCHEMA, PAGE_QUERY, assistantView, objectSchema, pageWindow, paginationMeta, type PageQuery } from './views.ts'
+
+type ChatFunctionTool = Extract<ChatTool, { type: 'function' }>
+
+const MANAGE = 'manage_assistants'
+const VIEW = 'view_assistants'
+const ID_PARAMS = objectSchema({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
+
+const FUNCTION_TOOL = objectSchema({
+  type: { const: 'function' },
+  function: objectSchema({
+    name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
+    description: { type: 'string', maxLength: 1024 },
+    parameters: { type: 'object' },
+    strict: { type: ['boolean', 'null'] },
+  }, ['name']),
+}, ['type', 'function'])
+
+const FIELDS = {
+  name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'Unique within its department; `model: assistant/<name>` uses it.' },
+  description: { type: ['string', 'null'], maxLength: 1000 },
+  route: { type: 'string', minLength: 1, maxLength: 200, description: 'The model name the gateway routes.' },
+  instructions: { type: ['string', 'null'], maxLength: 100000 },
+  dept_scope: { type: ['string', 'null'], minLength: 1, maxLength: 64, description: 'The department that may use it; null: every department (admins only). Default: the creator\'s department.' },
+  params: objectSchema({
+    temperature: { type: 'number', minimum: 0, maximum: 2 }, top_p: { type: 'number', minimum: 0, maximum: 1 }, max_tokens: { type: 'integer', minimum: 1 },
+  }),
+  tools: { type: 'array', maxItems: 128, items: FUNCTION_TOOL },
+  rag_collections: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 128 } },
+  context_policy: objectSchema({ strategy: { enum: ['truncate'] }, max_context_tokens: { type: 'integer', minimum: 256 } }),
+  metadata: METADATA_SCHEMA,
+}
+const CREATE_BODY = objectSchema(FIELDS, ['name', 'route'])
+const PATCH_BODY = objectSchema(FIELDS)
+
+interface AssistantBody {
+  name?: string
+  description?: string | null
+  route?: string
+  instructions?: string | null
+  dept_scope?: string | null
+  params?: AssistantRecord['params']
+  tools?: ChatFunctionTool[]
+  rag_collections?: string[]
+  context_policy?: { strategy?: 'truncate'; max_context_tokens?: number }
+  metadata?: Record<string, string>
+}
+
+/** The body as repository fields, checked against the config (route, department) and the caller's reach. */
+function fieldsOf(body: AssistantBody, caller: Caller, access: AccessView, gateway: GatewayCalls, current?: AssistantRecord): Partial<AssistantInput> {
+  if (body.route !== undefined && !gateway.routes(body.route)) throw badRequest(`No route answers '${body.route}' for you.`, 'route', 'unknown_route')
+  const department = body.dept_scope !== undefined ? body.dept_scope : current ? current.department : (caller.principal.department ?? null)
+  if (department !== null && !access.isDepartment(department)) throw badRequest(`No department '${department}' in gateway.yaml.`, 'dept_scope', 'unknown_department')
+  // A global assistant (no department) is every department's: only a caller who reaches all data makes one.
+  caller.requireReach({ userId: null, department }, 'assistant')
+  const names = new Set<string>()
+  for (const tool of body.tools ?? []) {
+    if (names.has(tool.function.name)) throw badRequest(`Two tools are named '${tool.function.name}'.`, 'tools', 'duplicate_tool')
+    names.add(tool.function.name)
+  }
+  const out: Partial<AssistantInput> = {
+    name: body.name, description: body.description, route: body.route, instructions: body.instructions, department, params: body.params, tools: body.tools,
+    ragCollections: body.rag_collections, metadata: body.metadata,
+    contextPolicy: body.context_policy ? { strategy: 'truncate', ...body.context_policy } : undefined,
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
+}
+
+export function assistantsService(conversations: Conversations): Service {
+  const { assistants } = conversations
+
+  /** An assistant the caller may change: visible (else 404), and in reach (else 403). */
+  async function manageable(caller: Caller, id: string): Promise<AssistantRecord> {
+    const assistant = await visibleAssistant(conversations, caller, id)
+    caller.requireReach({ userId: null, department: assistant.department }, 'assistant')
+    return assistant
+  }
+
+  const create: RouteSpec<AssistantBody> = {
+    method: 'POST', path: '/', summary: 'Create an assistant.', permission: MANAGE, body: CREATE_BODY, status: 201,
+    async handle({ caller, body, access, gateway }) {
+      const fields = fieldsOf(body, caller, access, gateway)
+      const created = await assistants.create({
+        name: body.name!, route: body.route!, description: null, instructions: null, params: {}, tools: [], ragCollections: [], contextPolicy: { strategy: 'truncate' },
+        metadata: {}, department: null, ...fields, userId: caller.principal.userId,
+      })
+      return assistantView(created)
+    },
+  }
+
+  const list: RouteSpec<unknown, PageQuery> = {
+    method: 'GET', path: '/', summary: 'The assistants the caller may use (their department\'s and the global ones; admins: all).', permission: VIEW, query: objectSchema(PAGE_QUERY),
+    async handle({ caller, query }) {
+      const departments = caller.scope === 'all_data' ? undefined : [caller.principal.department ?? null, null]
+      const { assistants: page, total } = await assistants.list({ departments, ...pageWindow(query) })
+      return reply(page.filter((a) => seesAssistant(caller, a)).map(assistantView), { meta: paginationMeta(query, total) })
+    },
+  }
+
+  const get: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'GET', path: '/:id', summary: 'One assistant.', permission: VIEW, params: ID_PARAMS,
+    handle: async ({ caller, params }) => assistantView(await visibleAssistant(conversations, caller, params.id)),
+  }
+
+  const update: RouteSpec<AssistantBody, unknown, { id: string }> = {
+    method: 'PATCH', path: '/:id', summary: 'Change an assistant.', permission: MANAGE, params: ID_PARAMS, body: PATCH_BODY,
+    async handle({ caller, params, body, access, gateway }) {
+      const current = await manageable(caller, params.id)
+      return assistantView((await assistants.update(current.id, fieldsOf(body, caller, access, gateway, current)))!)
+    },
+  }
+
+  const remove: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'DELETE', path: '/:id', summary: 'Delete an assistant (its threads stay, unbound).', permission: MANAGE, params: ID_PARAMS,
+    async handle({ caller, params }) {
+      const current = await manageable(caller, params.id)
+      await assistants.delete(current.id)
+      return reply({ id: current.id, deleted: true })
+    },
+  }
+
+  return { routes: [create, list, get, update, remove] }
+}
+
+export default definePlugin<Record<string, never>, Service>({
+  id: 'service.assistants',
+  kind: 'service',
+  description: 'Assistants (route, instructions, tools, defaults, context policy) scoped to departments.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  uses: [Conversations],
+  setup(ctx) {
+    const conversations = ctx.tryGet(Conversations)
+    if (!conversations) throw new Error('assistants need the conversations service: add `conversations: {}` under `services:` (and a `store:`)')
+    return assistantsService(conversations)
+  },
+})

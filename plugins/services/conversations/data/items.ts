@@ -1,0 +1,82 @@
+/** chat_items rows: the items of threads and responses, read newest first and in bounded pages. */
+import { estimateTextTokens, jsonParam, toNumber, toNumberOrNull, type SqlClient } from '../../../../core/plugins/api.ts'
+import type { ItemContent, ItemListOptions, ItemRecord, NewItem, Slice } from '../../../contracts/conversations.ts'
+import type { JsonObject } from '../../../contracts/capabilities.ts'
+import { newId } from './ids.ts'
+
+export interface ItemRow {
+  seq: number | string
+  id: string
+  thread_id: string | null
+  response_id: string | null
+  origin: 'input' | 'output'
+  content: ItemContent
+  status: ItemRecord['status']
+  tokens: number
+  cost_usd: number | string | null
+  usage: JsonObject | null
+  created_at: Date
+}
+
+export const ITEM_COLUMNS = 'seq, id, thread_id, response_id, origin, content, status, tokens, cost_usd, usage, created_at'
+
+export function itemOf(row: ItemRow): ItemRecord {
+  return {
+    id: row.id, seq: toNumber(row.seq), threadId: row.thread_id, responseId: row.response_id, origin: row.origin, content: row.content,
+    status: row.status, tokens: row.tokens, costUsd: toNumberOrNull(row.cost_usd), usage: row.usage, createdAt: row.created_at,
+  }
+}
+
+const PREFIX: Record<ItemContent['type'], string> = { message: 'msg', function_call: 'fc', function_call_output: 'fco' }
+
+/** An item's text, as a tokenizer counts it. */
+export function itemText(content: ItemContent): string {
+  switch (content.type) {
+    case 'message': return content.content.map((p) => p.text).join('\n')
+    case 'function_call': return `${content.name}(${content.arguments})`
+    case 'function_call_output': return content.output
+  }
+}
+
+export type CountTokens = (text: string) => Promise<number>
+
+/** A count without a tokenizer (bytes / 4), for a gateway that has none. */
+export const estimateTokens: CountTokens = async (text) => estimateTextTokens(text)
+
+/** A new item's id: the one it was streamed under, or a fresh one of its type's prefix. */
+export const itemIdOf = (item: NewItem & { id?: string }): string => item.id ?? newId(PREFIX[item.content.type])
+
+/** Insert items in order in one statement (unnest keeps their order in `seq`). */
+export async function insertItems(
+  sql: SqlClient, count: CountTokens, where: { threadId: string | null; responseId: string | null }, items: readonly (NewItem & { id?: string })[],
+): Promise<ItemRecord[]> {
+  if (items.length === 0) return []
+  const tokens = await Promise.all(items.map((i) => count(itemText(i.content))))
+  const { rows } = await sql.query<ItemRow>(
+    `INSERT INTO chat_items (id, thread_id, response_id, origin, content, status, tokens, cost_usd, usage)
+     SELECT id, thread_id, response_id, origin, content, status, tokens, cost_usd, usage FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::int[], $8::numeric[], $9::jsonb[]) WITH ORDINALITY
+       AS t(id, thread_id, response_id, origin, content, status, tokens, cost_usd, usage, n)
+     ORDER BY n
+     RETURNING ${ITEM_COLUMNS}`,
+    [
+      items.map(itemIdOf), items.map(() => where.threadId), items.map(() => where.responseId), items.map((i) => i.origin),
+      items.map((i) => jsonParam(i.content)), items.map((i) => i.status ?? 'completed'), tokens, items.map((i) => i.costUsd ?? null), items.map((i) => jsonParam(i.usage ?? null)),
+    ],
+  )
+  return rows.map(itemOf).sort((a, b) => a.seq - b.seq)
+}
+
+/** A page of items under `column = key`, after the cursor, in the order asked. */
+export async function listItems(sql: SqlClient, column: 'thread_id' | 'response_id', key: string, options: ItemListOptions, extra = ''): Promise<Slice<ItemRecord>> {
+  const params: unknown[] = [key, options.limit + 1]
+  let cursor = ''
+  if (options.after) {
+    params.push(options.after)
+    cursor = `AND seq ${options.order === 'asc' ? '>' : '<'} (SELECT seq FROM chat_items WHERE id = $3 AND ${column} = $1)`
+  }
+  const { rows } = await sql.query<ItemRow>(
+    `SELECT ${ITEM_COLUMNS} FROM chat_items WHERE ${column} = $1 ${extra} ${cursor} ORDER BY seq ${options.order === 'asc' ? 'ASC' : 'DESC'} LIMIT $2`,
+    params,
+  )
+  return { data: rows.slice(0, options.limit).map(itemOf), hasMore: rows.length > options.limit }
+}

@@ -1,0 +1,88 @@
+/** chat_responses rows (stored /v1/responses) and the writes that keep a turn: all of it or none. */
+import { jsonParam, type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import type { JsonObject } from '../../../contracts/capabilities.ts'
+import type { ItemRecord, NewItem, ResponseRecord, Responses } from '../../../contracts/conversations.ts'
+import { ITEM_COLUMNS, insertItems, itemOf, listItems, type CountTokens, type ItemRow } from './items.ts'
+
+interface ResponseRow {
+  id: string
+  user_id: string
+  department: string | null
+  thread_id: string | null
+  previous_response_id: string | null
+  body: JsonObject
+  created_at: Date
+}
+
+const COLUMNS = 'id, user_id, department, thread_id, previous_response_id, body, created_at'
+
+const responseOf = (r: ResponseRow): ResponseRecord => ({
+  id: r.id, userId: r.user_id, department: r.department, threadId: r.thread_id, previousResponseId: r.previous_response_id, body: r.body, createdAt: r.created_at,
+})
+
+export interface TurnRecord {
+  readonly responseId: string
+  readonly threadId: string | null
+  /** The response row, when the client asked to store it. */
+  readonly response?: Omit<ResponseRecord, 'createdAt' | 'id' | 'threadId'>
+  readonly items: readonly (NewItem & { id?: string })[]
+}
+
+export interface ResponseStore extends Responses {
+  /** A turn's response and items in one transaction. */
+  saveTurn(turn: TurnRecord): Promise<ItemRecord[]>
+  /** The newest `limit` items of a thread, newest first. */
+  threadHistory(threadId: string, limit: number): Promise<ItemRecord[]>
+  /** The newest `limit` items of a response and its stored ancestors, newest first. */
+  chainHistory(responseId: string, limit: number): Promise<ItemRecord[]>
+}
+
+export function responseRepository(store: Store, count: CountTokens): ResponseStore {
+  const { sql } = store
+  return {
+    async get(id) {
+      const { rows } = await sql.query<ResponseRow>(`SELECT ${COLUMNS} FROM chat_responses WHERE id = $1`, [id])
+      return rows[0] ? responseOf(rows[0]) : undefined
+    },
+    async delete(id) {
+      return store.transaction(async (tx) => {
+        const { rowCount } = await tx.query('DELETE FROM chat_responses WHERE id = $1', [id])
+        // Its items outside a thread go with it; a thread's items stay in the thread.
+        if (rowCount > 0) await tx.query('DELETE FROM chat_items WHERE response_id = $1 AND thread_id IS NULL', [id])
+        return rowCount > 0
+      })
+    },
+    inputItems: (id, options) => listItems(sql, 'response_id', id, options, `AND origin = 'input'`),
+    async saveTurn(turn) {
+      return store.transaction(async (tx: SqlClient) => {
+        if (turn.response) {
+          const r = turn.response
+          await tx.query(
+            `INSERT INTO chat_responses (id, user_id, department, thread_id, previous_response_id, body) VALUES ($1, $2, $3, $4, $5, $6)`,
+            [turn.responseId, r.userId, r.department, turn.threadId, r.previousResponseId, jsonParam(r.body)],
+          )
+        }
+        const stored = await insertItems(tx, count, { threadId: turn.threadId, responseId: turn.response ? turn.responseId : null }, turn.items)
+        if (turn.threadId) await tx.query('UPDATE chat_threads SET item_count = item_count + $2, last_activity_at = now() WHERE id = $1', [turn.threadId, stored.length])
+        return stored
+      })
+    },
+    async threadHistory(threadId, limit) {
+      const { rows } = await sql.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM chat_items WHERE thread_id = $1 ORDER BY seq DESC LIMIT $2`, [threadId, limit])
+      return rows.map(itemOf)
+    },
+    async chainHistory(responseId, limit) {
+      const { rows } = await sql.query<ItemRow>(
+        `WITH RECURSIVE chain(id, depth) AS (
+           SELECT id, 0 FROM chat_responses WHERE id = $1
+           UNION ALL
+           SELECT r.previous_response_id, c.depth + 1 FROM chain c JOIN chat_responses r ON r.id = c.id
+           WHERE r.previous_response_id IS NOT NULL AND c.depth < 10000
+         )
+         SELECT ${ITEM_COLUMNS} FROM chat_items WHERE response_id IN (SELECT id FROM chain) ORDER BY seq DESC LIMIT $2`,
+        [responseId, limit],
+      )
+      return rows.map(itemOf)
+    },
+  }
+}

@@ -1,0 +1,93 @@
+/** chat_threads rows (a thread is a /v1/conversations conversation) and their items. */
+import { jsonParam, toNumber, type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import type { NewItem, ThreadRecord, Threads } from '../../../contracts/conversations.ts'
+import { newId } from './ids.ts'
+import { ITEM_COLUMNS, insertItems, itemOf, listItems, type CountTokens, type ItemRow } from './items.ts'
+
+interface ThreadRow {
+  id: string
+  user_id: string
+  department: string | null
+  assistant_id: string | null
+  title: string | null
+  metadata: Record<string, string>
+  item_count: number
+  created_at: Date
+  last_activity_at: Date
+  total?: number | string
+}
+
+const COLUMNS = 'id, user_id, department, assistant_id, title, metadata, item_count, created_at, last_activity_at'
+
+const threadOf = (row: ThreadRow): ThreadRecord => ({
+  id: row.id, userId: row.user_id, department: row.department, assistantId: row.assistant_id, title: row.title, metadata: row.metadata ?? {},
+  itemCount: row.item_count, createdAt: row.created_at, lastActivityAt: row.last_activity_at,
+})
+
+export function threadRepository(store: Store, count: CountTokens): Threads {
+  const { sql } = store
+
+  async function appendIn(tx: SqlClient, threadId: string, items: readonly NewItem[], responseId: string | null = null) {
+    const stored = await insertItems(tx, count, { threadId, responseId }, items)
+    await tx.query('UPDATE chat_threads SET item_count = item_count + $2, last_activity_at = now() WHERE id = $1', [threadId, items.length])
+    return stored
+  }
+
+  return {
+    async create(input, items = []) {
+      return store.transaction(async (tx) => {
+        const { rows } = await tx.query<ThreadRow>(
+          `INSERT INTO chat_threads (id, user_id, department, assistant_id, title, metadata) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+          [newId('conv'), input.userId, input.department, input.assistantId ?? null, input.title ?? null, jsonParam(input.metadata ?? {})],
+        )
+        const thread = threadOf(rows[0])
+        const stored = await appendIn(tx, thread.id, items)
+        return { thread: { ...thread, itemCount: stored.length }, items: stored }
+      })
+    },
+    async get(id) {
+      const { rows } = await sql.query<ThreadRow>(`SELECT ${COLUMNS} FROM chat_threads WHERE id = $1`, [id])
+      return rows[0] ? threadOf(rows[0]) : undefined
+    },
+    async list({ userId, department, limit, offset }) {
+      const where: string[] = []
+      const params: unknown[] = []
+      if (userId !== undefined) where.push(`user_id = $${params.push(userId)}`)
+      if (department !== undefined) where.push(`department = $${params.push(department)}`)
+      const filter = where.length ? `WHERE ${where.join(' AND ')}` : ''
+      const { rows } = await sql.query<ThreadRow>(
+        `SELECT ${COLUMNS}, count(*) OVER () AS total FROM chat_threads ${filter} ORDER BY last_activity_at DESC, id LIMIT $${params.push(limit)} OFFSET $${params.push(offset)}`,
+        params,
+      )
+      let total = rows[0] ? toNumber(rows[0].total) : 0
+      if (rows.length === 0 && offset > 0) total = toNumber((await sql.query<{ n: number }>(`SELECT count(*) AS n FROM chat_threads ${filter}`, params.slice(0, -2))).rows[0].n)
+      return { threads: rows.map(threadOf), total }
+    },
+    async update(id, patch) {
+      const sets: string[] = []
+      const params: unknown[] = [id]
+      if (patch.title !== undefined) sets.push(`title = $${params.push(patch.title)}`)
+      if (patch.metadata !== undefined) sets.push(`metadata = $${params.push(jsonParam(patch.metadata))}`)
+      if (sets.length === 0) return this.get(id)
+      const { rows } = await sql.query<ThreadRow>(`UPDATE chat_threads SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`, params)
+      return rows[0] ? threadOf(rows[0]) : undefined
+    },
+    async delete(id) {
+      const { rowCount } = await sql.query('DELETE FROM chat_threads WHERE id = $1', [id])
+      return rowCount > 0
+    },
+    append: (threadId, items) => store.transaction((tx) => appendIn(tx, threadId, items)),
+    items: (threadId, options) => listItems(sql, 'thread_id', threadId, options),
+    async item(threadId, itemId) {
+      const { rows } = await sql.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM chat_items WHERE thread_id = $1 AND id = $2`, [threadId, itemId])
+      return rows[0] ? itemOf(rows[0]) : undefined
+    },
+    async deleteItem(threadId, itemId) {
+      return store.transaction(async (tx) => {
+        const { rowCount } = await tx.query('DELETE FROM chat_items WHERE thread_id = $1 AND id = $2', [threadId, itemId])
+        if (rowCount > 0) await tx.query('UPDATE chat_threads SET item_count = greatest(item_count - 1, 0) WHERE id = $1', [threadId])
+        return rowCount > 0
+      })
+    },
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Conversations: chat threads, their items, stored responses and assistants, in the store.
+ *
+ *   service.conversations   the tables (migrated at setup) and the Conversations capability; no routes
+ *   service.chat            /api/v1/chat/threads: threads and their messages (send, stream)
+ *   service.assistants      /api/v1/assistants: assistants, scoped to departments
+ *   stage.assistants        `model: assistant/<name>` on /v1/chat/completions: the assistant's route, instructions and tools
+ *
+ * The OpenAI surfaces over the same records (/v1/responses, /v1/conversations) are surface.responses.
+ */
+import { fileURLToPath } from 'node:url'
+import { Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Conversations, type ServerTool } from '../../contracts/conversations.ts'
+import assistantsService from './assistants-api.ts'
+import assistantStage from './assistant-stage.ts'
+import chatService from './threads-api.ts'
+import { assistantRepository } from './data/assistants.ts'
+import { estimateTokens } from './data/items.ts'
+import { responseRepository } from './data/responses.ts'
+import { threadRepository } from './data/threads.ts'
+import { conversationsConfigSchema, type ConversationsConfig } from './schema.ts'
+import { turnRunner } from './turn.ts'
+
+const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
+
+const conversations = definePlugin<ConversationsConfig, Service>({
+  id: 'service.conversations',
+  kind: 'service',
+  description: 'Chat threads, their items, stored responses and assistants in the store: the Conversations capability.',
+  configSchema: conversationsConfigSchema,
+  uses: [Store, Tokenizer],
+  provides: [Conversations],
+  async setup(ctx, config) {
+    const store = ctx.tryGet(Store)
+    if (!store) throw new Error('conversations are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
+    await store.migrate({ owner: 'conversations', dir: MIGRATIONS })
+    const tokenizer = ctx.tryGet(Tokenizer)
+    const count = tokenizer ? (text: string) => tokenizer.count(text) : estimateTokens
+    const threads = threadRepository(store, count)
+    const responses = responseRepository(store, count)
+    // Server tools outlive a reload of this plugin: the plugin that registered one unregisters it.
+    const tools = ctx.keep('server-tools', () => new Map<string, ServerTool>())
+    ctx.provide(Conversations, {
+      threads,
+      responses,
+      assistants: assistantRepository(store.sql),
+      maxInputChars: config.max_message_chars,
+      turn: turnRunner({
+        store: responses,
+        count,
+        tools,
+        settings: {
+          contextWindowTokens: config.context_window_tokens, maxHistoryItems: config.max_history_items, answerReserve: config.answer_reserve_tokens,
+          titleRoute: config.title_route, defaultRoute: config.default_route,
+        },
+        setTitle: async (id, title) => { await threads.update(id, { title }) },
+      }),
+      registerTool(tool) {
+        tools.set(tool.type, tool)
+        return () => { if (tools.get(tool.type) === tool) tools.delete(tool.type) }
+      },
+    })
+    return {}
+  },
+})
+
+export default [conversations, chatService, assistantsService, assistantStage]

@@ -1,0 +1,30 @@
+/** service.conversations' block in gateway.yaml: how turns fit history into a window, and their limits. */
+import type { JsonSchema } from '../../../core/plugins/api.ts'
+
+export interface ConversationsConfig {
+  context_window_tokens: number
+  answer_reserve_tokens: number
+  max_history_items: number
+  max_message_chars: number
+  default_route?: string
+  title_route?: string
+}
+
+export const conversationsConfigSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    context_window_tokens: {
+      type: 'integer', minimum: 256, default: 128000,
+      description: 'The context window a turn fits its history into, in tokens (an assistant\'s `context_policy.max_context_tokens` overrides it). The oldest turns are dropped first; the instructions never.',
+    },
+    answer_reserve_tokens: { type: 'integer', minimum: 1, default: 4096, description: 'Tokens kept free for the answer when the request sets no max_output_tokens.' },
+    max_history_items: {
+      type: 'integer', minimum: 1, maximum: 10000, default: 200,
+      description: 'At most this many of a thread\'s newest items are read for a turn: a turn costs the same in a thread of 10 items or of 100,000.',
+    },
+    max_message_chars: { type: 'integer', minimum: 1, default: 200000, description: 'The largest message a turn accepts, in characters (a larger one is a 400 `message_too_long`).' },
+    default_route: { type: 'string', minLength: 1, description: 'The model of a thread message that names none and whose thread has no assistant.' },
+    title_route: { type: 'string', minLength: 1, description: 'A (cheap) route that names a thread after its first exchange; off when absent.' },
+  },
+}

@@ -1,0 +1,169 @@
+/**
+ * service.chat, mounted at /api/v1/chat: the caller's chat threads and their messages. Sending a
+ * message runs a turn (history fitted to the window, the model called through the pipeline as the
+ * caller, the reply kept with its tokens and cost); `stream: true` answers with server-sent events.
+ *
+ *   POST/GET /threads   GET/PATCH/DELETE /threads/:id   GET/POST /threads/:id/messages
+ */
+import { badRequest, definePlugin, forbidden, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../core/plugins/api.ts'
+import { Conversations, type ItemContent, type Turn } from '../../contracts/conversations.ts'
+import { ownerOf, reachableThread, visibleAssistant } from './access.ts'
+import { METADATA_SCHEMA, PAGE_QUERY, messageView, objectSchema, pageWindow, paginationMeta, threadView, type PageQuery } from './views.ts'
+
+const CHAT = 'chat'
+const ID_PARAMS = objectSchema({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
+
+const CREATE_BODY = objectSchema({
+  title: { type: 'string', minLength: 1, maxLength: 200 },
+  assistant_id: { type: 'string', minLength: 1, maxLength: 64, description: 'Bind the thread to an assistant: its route, instructions and tools apply to every message.' },
+  metadata: METADATA_SCHEMA,
+})
+const LIST_QUERY = objectSchema({ ...PAGE_QUERY, user_id: { type: 'string', minLength: 1, description: 'Department admins and admins: another user\'s threads.' } })
+const PATCH_BODY = objectSchema({ title: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA_SCHEMA })
+const MESSAGES_QUERY = objectSchema({
+  limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+  order: { enum: ['asc', 'desc'], default: 'asc' },
+  after: { type: 'string', minLength: 1, maxLength: 64, description: 'The cursor: the id of the last message of the previous page.' },
+})
+const SEND_BODY = objectSchema({
+  content: { type: 'string', minLength: 1, description: 'The user\'s message.' },
+  tool_results: {
+    type: 'array', minItems: 1, maxItems: 64,
+    items: objectSchema({ call_id: { type: 'string', minLength: 1, maxLength: 128 }, output: { type: 'string' } }, ['call_id', 'output']),
+    description: 'Results of the tool calls of the last reply, instead of a message.',
+  },
+  model: { type: 'string', minLength: 1, description: 'Default: the thread\'s assistant\'s route, else the service\'s default_route.' },
+  instructions: { type: 'string', maxLength: 100000 },
+  temperature: { type: 'number', minimum: 0, maximum: 2 },
+  max_tokens: { type: 'integer', minimum: 1 },
+  stream: { type: 'boolean', default: false },
+})
+
+interface SendBody {
+  content?: string
+  tool_results?: { call_id: string; output: string }[]
+  model?: string
+  instructions?: string
+  temperature?: number
+  max_tokens?: number
+  stream: boolean
+}
+
+export function chatService(conversations: Conversations): Service {
+  const create: RouteSpec<{ title?: string; assistant_id?: string; metadata?: Record<string, string> }> = {
+    method: 'POST', path: '/threads', summary: 'Start a thread (optionally bound to an assistant).', permission: CHAT, body: CREATE_BODY, status: 201,
+    async handle({ caller, body }) {
+      const assistant = body.assistant_id ? await visibleAssistant(conversations, caller, body.assistant_id, 'assistant_id') : undefined
+      const { thread } = await conversations.threads.create({ ...ownerOf(caller), assistantId: assistant?.id ?? null, title: body.title ?? null, metadata: body.metadata })
+      return threadView(thread)
+    },
+  }
+
+  const list: RouteSpec<unknown, PageQuery & { user_id?: string }> = {
+    method: 'GET', path: '/threads', summary: 'The caller\'s threads, latest activity first.', permission: CHAT, query: LIST_QUERY,
+    async handle({ caller, query }) {
+      const userId = query.user_id ?? caller.principal.userId
+      // Another user's threads: only within the caller's scope, and for a department admin within the department.
+      let department: string | undefined
+      if (userId !== caller.principal.userId) {
+        if (caller.scope === 'own_data') throw forbidden('You may only list your own threads.', 'out_of_scope')
+        if (caller.scope === 'department_data') department = caller.principal.department
+      }
+      const { threads, total } = await conversations.threads.list({ userId, department, ...pageWindow(query) })
+      return reply(threads.map(threadView), { meta: paginationMeta(query, total) })
+    },
+  }
+
+  const get: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
+    method: 'GET', path: '/threads/:id', summary: 'A thread with its first page of messages.', permission: CHAT, params: ID_PARAMS, query: MESSAGES_QUERY,
+    async handle({ caller, params, query }) {
+      const thread = await reachableThread(conversations, caller, params.id)
+      const page = await conversations.threads.items(thread.id, query)
+      return reply({ ...threadView(thread), messages: page.data.map(messageView) }, { meta: { has_more: page.hasMore, next_cursor: page.hasMore ? page.data.at(-1)?.id ?? null : null } })
+    },
+  }
+
+  const messages: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
+    method: 'GET', path: '/threads/:id/messages', summary: 'A page of a thread\'s messages (cursor: `after`).', permission: CHAT, params: ID_PARAMS, query: MESSAGES_QUERY,
+    async handle({ caller, params, query }) {
+      const thread = await reachableThread(conversations, caller, params.id)
+      const page = await conversations.threads.items(thread.id, query)
+      return reply(page.data.map(messageView), { meta: { has_more: page.hasMore, next_cursor: page.hasMore ? page.data.at(-1)?.id ?? null : null } })
+    },
+  }
+
+  const rename: RouteSpec<{ title?: string | null; metadata?: Record<string, string> }, unknown, { id: string }> = {
+    method: 'PATCH', path: '/threads/:id', summary: 'Rename a thread or replace its metadata.', permission: CHAT, params: ID_PARAMS, body: PATCH_BODY,
+    async handle({ caller, params, body }) {
+      const thread = await reachableThread(conversations, caller, params.id)
+      return threadView((await conversations.threads.update(thread.id, body))!)
+    },
+  }
+
+  const remove: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'DELETE', path: '/threads/:id', summary: 'Delete a thread and its messages.', permission: CHAT, params: ID_PARAMS,
+    async handle({ caller, params }) {
+      const thread = await reachableThread(conversations, caller, params.id)
+      await conversations.threads.delete(thread.id)
+      return reply({ id: thread.id, deleted: true })
+    },
+  }
+
+  const send: RouteSpec<SendBody, unknown, { id: string }> = {
+    method: 'POST', path: '/threads/:id/messages', summary: 'Send a message (or tool results) and get the reply; `stream: true` streams it.', permission: CHAT,
+    params: ID_PARAMS, body: SEND_BODY,
+    async handle({ caller, params, body, gateway, signal }) {
+      const thread = await reachableThread(conversations, caller, params.id)
+      if ((body.content === undefined) === (body.tool_results === undefined)) throw badRequest('Send either `content` or `tool_results`.', 'content', 'invalid_message')
+      if (body.content !== undefined && body.content.length > conversations.maxInputChars) {
+        throw badRequest(`The message is longer than ${conversations.maxInputChars} characters.`, 'content', 'message_too_long')
+      }
+      const input: ItemContent[] = body.content !== undefined
+        ? [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: body.content }] }]
+        : body.tool_results!.map((r) => ({ type: 'function_call_output', call_id: r.call_id, output: r.output }))
+      const assistant = thread.assistantId ? await conversations.assistants.get(thread.assistantId) : undefined
+      const turn = await conversations.turn({
+        owner: ownerOf(caller), threadId: thread.id, assistant, model: body.model, instructions: body.instructions, input,
+        temperature: body.temperature, maxOutputTokens: body.max_tokens, store: false, stream: body.stream, signal,
+      }, gateway)
+      if (!turn.events) return reply(await turnSummary(turn), { status: 201 })
+      return sse(threadFrames(turn), errorFrame)
+    },
+  }
+
+  return { routes: [create, list, get, messages, rename, remove, send] }
+}
+
+/** What a finished turn answers: the kept messages (input then reply), its usage and cost. */
+async function turnSummary(turn: Turn): Promise<Record<string, unknown>> {
+  const response = await turn.response()
+  const items = await turn.items()
+  const output = items.filter((i) => i.origin === 'output')
+  return {
+    thread_id: turn.threadId, response_id: turn.id, status: response.status,
+    messages: items.map(messageView), reply: output.map(messageView), usage: response.usage, cost_usd: output.at(-1)?.costUsd ?? null,
+  }
+}
+
+async function* threadFrames(turn: Turn): AsyncGenerator<SseFrame> {
+  for await (const event of turn.events!) {
+    if (event.type === 'text.delta') yield { event: 'delta', data: JSON.stringify({ item_id: event.itemId, delta: event.delta }) }
+    else yield { event: event.type, data: JSON.stringify(event) }
+  }
+  yield { event: 'done', data: JSON.stringify(await turnSummary(turn)) }
+}
+
+const errorFrame = (error: GatewayError): SseFrame => ({ event: 'error', data: JSON.stringify({ error: { message: error.message, code: error.code ?? null, type: error.type } }) })
+
+export default definePlugin<Record<string, never>, Service>({
+  id: 'service.chat',
+  kind: 'service',
+  description: 'Chat threads and their messages (send, stream), over the Conversations capability.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  uses: [Conversations],
+  setup(ctx) {
+    const conversations = ctx.tryGet(Conversations)
+    if (!conversations) throw new Error('chat threads need the conversations service: add `conversations: {}` under `services:` (and a `store:`)')
+    return chatService(conversations)
+  },
+})

@@ -1,0 +1,39 @@
+/**
+ * Items (the Responses API's shape, as threads keep them) to chat-completions messages and back:
+ * what a turn sends through the pipeline, and what it keeps of the answer.
+ */
+import type { ChatMessage, ChatResponse, ChatToolCall } from '../../../core/plugins/api.ts'
+import type { ItemContent } from '../../contracts/conversations.ts'
+
+/** Chat messages for items in order: a function call joins the assistant message before it, its output is a `tool` message. */
+export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
+  const out: ChatMessage[] = []
+  for (const item of items) {
+    if (item.type === 'message') {
+      const text = item.content.map((p) => p.text).join('\n')
+      if (item.role === 'assistant') out.push({ role: 'assistant', content: text })
+      else if (item.role === 'user') out.push({ role: 'user', content: text })
+      else out.push({ role: 'system', content: text })
+    } else if (item.type === 'function_call') {
+      const call: ChatToolCall = { id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } }
+      const last = out.at(-1)
+      if (last?.role === 'assistant') (last as { tool_calls?: ChatToolCall[] }).tool_calls = [...(last.tool_calls ?? []), call]
+      else out.push({ role: 'assistant', content: null, tool_calls: [call] })
+    } else {
+      out.push({ role: 'tool', tool_call_id: item.call_id, content: item.output })
+    }
+  }
+  return out
+}
+
+/** The items a chat answer is: its text as an assistant message, then each tool call. */
+export function answerItems(response: ChatResponse): ItemContent[] {
+  const message = response.choices[0]?.message
+  const items: ItemContent[] = []
+  if (message?.content) items.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: message.content, annotations: [] }] })
+  for (const call of message?.tool_calls ?? []) {
+    if (call.type === 'function') items.push({ type: 'function_call', call_id: call.id, name: call.function.name, arguments: call.function.arguments })
+  }
+  return items
+}
+

@@ -1,0 +1,246 @@
+/**
+ * One turn of a conversation: read the history (newest first, bounded, never the whole thread),
+ * fit it to the window, call the model through the caller's pipeline (routing, limits with the
+ * thread as the `thread` scope, cache, usage), and keep the input and the answer, with tokens and
+ * cost. A streamed answer is kept when it ends, or as far as it got, marked incomplete, when the
+ * client or the provider breaks off. A turn refused before the model answers keeps nothing.
+ */
+import { setTimeout as delay } from 'node:timers/promises'
+import {
+  badRequest, isChatStream, toGatewayError,
+  type Call, type ChatChunk, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError,
+} from '../../../core/plugins/api.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type ServerTool, type Turn, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
+import { fitHistory, requireKnownCalls } from './context.ts'
+import { newId } from './data/ids.ts'
+import { itemText, type CountTokens } from './data/items.ts'
+import type { ResponseStore } from './data/responses.ts'
+import { answerItems, chatMessages } from './translate.ts'
+
+export interface TurnSettings {
+  readonly contextWindowTokens: number
+  readonly maxHistoryItems: number
+  /** Tokens kept for the answer when the request sets no max_output_tokens. */
+  readonly answerReserve: number
+  /** A cheap route that names a thread after its first exchange; undefined: off. */
+  readonly titleRoute?: string
+  /** The model of a turn that names none and has no assistant. */
+  readonly defaultRoute?: string
+}
+
+export interface TurnDeps {
+  readonly store: ResponseStore
+  readonly count: CountTokens
+  readonly tools: ReadonlyMap<string, ServerTool>
+  readonly settings: TurnSettings
+  /** Name a thread (auto title). */
+  readonly setTitle: (threadId: string, title: string) => Promise<void>
+}
+
+/** How long a finished answer's accounting is waited for before it is kept without its cost. */
+const ACCOUNTING_WAIT_MS = 5000
+
+interface OutputItem {
+  readonly id: string
+  content: ItemContent
+}
+
+export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayCalls) => Promise<Turn> {
+  const { store, count, settings } = deps
+
+  return async function turn(input, gateway) {
+    const id = newId('resp')
+    const createdAt = Math.floor(Date.now() / 1000)
+    const threadId = input.threadId ?? null
+    const model = input.model ?? input.assistant?.route ?? settings.defaultRoute
+    if (!model) throw badRequest('`model` is required.', 'model', 'missing_model')
+
+    const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
+      : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
+    requireKnownCalls([...newestFirst].reverse().map((i) => i.content), input.input)
+
+    const extraInstructions: string[] = []
+    const preOutput: JsonObject[] = []
+    for (const declaration of input.serverTools ?? []) {
+      const tool = deps.tools.get(String(declaration.type))
+      if (!tool) throw badRequest(`The tool type '${String(declaration.type)}' is not offered by this gateway.`, 'tools', 'unsupported_tool')
+      const prepared = await tool.prepare(declaration, { input: input.input, owner: input.owner, gateway, signal: input.signal })
+      if (prepared.instructions) extraInstructions.push(prepared.instructions)
+      preOutput.push(...(prepared.output ?? []))
+    }
+    const instructions = [input.assistant?.instructions, input.instructions, ...extraInstructions].filter((s): s is string => !!s).join('\n\n')
+    const maxOutput = input.maxOutputTokens ?? input.assistant?.params.max_tokens
+    const windowTokens = input.assistant?.contextPolicy.max_context_tokens ?? settings.contextWindowTokens
+    const fixed = (instructions ? await count(instructions) : 0) + (await Promise.all(input.input.map((i) => count(itemText(i))))).reduce((a, b) => a + b, 0)
+    const { items: history } = fitHistory(newestFirst, fixed, { tokens: windowTokens, reserve: Math.min(maxOutput ?? settings.answerReserve, Math.floor(windowTokens / 2)) })
+
+    const tools: ChatTool[] = [...(input.assistant?.tools ?? []), ...(input.tools ?? [])]
+    const params = input.assistant?.params ?? {}
+    const request = withoutUndefined({
+      model,
+      messages: [...(instructions ? [{ role: 'system' as const, content: instructions }] : []), ...chatMessages([...history.map((i) => i.content), ...input.input])],
+      tools: tools.length ? tools : undefined,
+      tool_choice: tools.length ? (input.toolChoice as ChatRequest['tool_choice']) : undefined,
+      parallel_tool_calls: tools.length ? input.parallelToolCalls : undefined,
+      temperature: input.temperature ?? params.temperature,
+      top_p: input.topP ?? params.top_p,
+      max_tokens: maxOutput,
+      stream: input.stream || undefined,
+      stream_options: input.stream ? { include_usage: true } : undefined,
+    }) as unknown as ChatRequest
+
+    const call = await gateway.chat(request, { signal: input.signal, thread: input.threadId })
+    let settle!: (body: JsonObject) => void
+    const finished = new Promise<JsonObject>((resolve) => { settle = resolve })
+    let storedItems: ItemRecord[] = []
+
+    /** Keep the turn: the Response object and the items, as far as the answer got. */
+    const persist = async (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> => {
+      const outcome = await Promise.race([call.done, delay(ACCOUNTING_WAIT_MS, undefined, { ref: false })])
+      const body = responseObject({ id, createdAt, input, model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, status))] })
+      const cost = outcome?.costUsd ?? null
+      const usage = (body.usage ?? null) as JsonObject | null
+      if (input.store || threadId) {
+        storedItems = await store.saveTurn({
+          responseId: id,
+          threadId,
+          response: input.store ? { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null, body } : undefined,
+          items: [
+            ...input.input.map((content) => ({ content, origin: 'input' as const })),
+            ...output.map((o, i) => ({ id: o.id, content: o.content, origin: 'output' as const, status, ...(i === output.length - 1 ? { costUsd: cost, usage } : {}) })),
+          ],
+        })
+        if (threadId && newestFirst.length === 0 && settings.titleRoute) void nameThread(gateway, threadId, input.input, output)
+      }
+      settle(body)
+      return body
+    }
+
+    const draft = () => responseObject({ id, createdAt, input, model, threadId, status: 'in_progress', reason: null, error: null, outcome: undefined, output: [] })
+    const base = { id, threadId, createdAt, draft, response: () => finished, items: async () => { await finished; return storedItems } }
+    if (!isChatStream(call.result)) {
+      const answer = call.result as ChatResponse
+      const output = answerItems(answer).map((content) => ({ id: newId(content.type === 'message' ? 'msg' : 'fc'), content }))
+      const length = answer.choices[0]?.finish_reason === 'length'
+      await persist(output, length ? 'incomplete' : 'completed', length ? 'max_output_tokens' : null, null)
+      return base
+    }
+    return { ...base, events: streamTurn(call as Call<ChatResult>, persist) }
+  }
+
+  async function nameThread(gateway: GatewayCalls, threadId: string, input: readonly ItemContent[], output: readonly OutputItem[]): Promise<void> {
+    try {
+      const exchange = [...input, ...output.map((o) => o.content)].map(itemText).join('\n').slice(0, 4000)
+      const call = await gateway.chat({
+        model: settings.titleRoute!, max_tokens: 20,
+        messages: [{ role: 'system', content: 'Name this conversation in at most six words. Answer with the title only, no quotes.' }, { role: 'user', content: exchange }],
+      }, { thread: threadId })
+      const text = (call.result as ChatResponse).choices[0]?.message.content?.trim().replace(/^["']|["']$/g, '')
+      if (text) await deps.setTitle(threadId, text.slice(0, 200))
+    } catch {
+      // A title is a nicety: a failed one leaves the thread untitled.
+    }
+  }
+}
+
+/**
+ * The answer's chunks as turn events (an item added, text and arguments as they come, the item
+ * done), kept when the stream ends or breaks off (then marked incomplete).
+ */
+async function* streamTurn(
+  call: Call<ChatResult>,
+  persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
+): AsyncGenerator<TurnEvent> {
+  const output: OutputItem[] = []
+  let text: { index: number; item: OutputItem; text: string } | undefined
+  const calls = new Map<number, { index: number; item: OutputItem; callId: string; name: string; args: string }>()
+  let finishReason: string | null = null
+  let ended = false
+  let failure: GatewayError | null = null
+  const snapshot = (): void => {
+    if (text) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [] }] }
+    for (const c of calls.values()) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
+  }
+  try {
+    for await (const chunk of call.result as AsyncIterable<ChatChunk>) {
+      const choice = chunk.choices[0]
+      if (!choice) continue
+      const delta = choice.delta
+      if (delta.content) {
+        if (!text) {
+          text = { index: output.length, item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '' }
+          output.push(text.item)
+          yield { type: 'item.added', index: text.index, item: { id: text.item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } }
+        }
+        text.text += delta.content
+        yield { type: 'text.delta', index: text.index, itemId: text.item.id, delta: delta.content }
+      }
+      for (const tc of delta.tool_calls ?? []) {
+        let c = calls.get(tc.index)
+        if (!c) {
+          c = { index: output.length, item: { id: newId('fc'), content: { type: 'function_call', call_id: '', name: '', arguments: '' } }, callId: tc.id ?? newId('call'), name: tc.function?.name ?? '', args: '' }
+          calls.set(tc.index, c)
+          output.push(c.item)
+          yield { type: 'item.added', index: c.index, item: { id: c.item.id, type: 'function_call', status: 'in_progress', call_id: c.callId, name: c.name, arguments: '' } }
+        }
+        if (tc.function?.arguments) {
+          c.args += tc.function.arguments
+          yield { type: 'arguments.delta', index: c.index, itemId: c.item.id, delta: tc.function.arguments }
+        }
+      }
+      if (choice.finish_reason) finishReason = choice.finish_reason
+    }
+    ended = true
+  } catch (err) {
+    failure = toGatewayError(err)
+    throw failure
+  } finally {
+    snapshot()
+    const status: ItemStatus = ended && finishReason !== 'length' ? 'completed' : 'incomplete'
+    const reason = !ended ? (failure ? null : 'interrupted') : finishReason === 'length' ? 'max_output_tokens' : null
+    await persist(output, status, reason, ended ? null : failure)
+  }
+  for (const item of output) yield { type: 'item.done', index: output.indexOf(item), item: itemView(item.id, item.content, 'completed') }
+}
+
+function responseObject(r: {
+  id: string; createdAt: number; input: TurnInput; model: string; threadId: string | null; status: string; reason: string | null
+  error: GatewayError | null; outcome: ExchangeOutcome | undefined; output: JsonObject[]
+}): JsonObject {
+  const { input, outcome } = r
+  return {
+    id: r.id,
+    object: 'response',
+    created_at: r.createdAt,
+    status: r.status,
+    error: r.error ? { code: 'server_error', message: r.error.message } : null,
+    incomplete_details: r.status === 'incomplete' ? { reason: r.reason ?? 'interrupted' } : null,
+    instructions: input.instructions ?? null,
+    max_output_tokens: input.maxOutputTokens ?? null,
+    model: r.model,
+    output: r.output,
+    parallel_tool_calls: input.parallelToolCalls ?? true,
+    previous_response_id: input.previousResponseId ?? null,
+    reasoning: { effort: null, summary: null },
+    store: input.store,
+    temperature: input.temperature ?? 1,
+    text: { format: { type: 'text' } },
+    tool_choice: input.toolChoice ?? 'auto',
+    tools: [],
+    top_p: input.topP ?? 1,
+    truncation: 'disabled',
+    // The schema has no null usage: it is absent until the answer is in.
+    ...(outcome ? { usage: {
+      input_tokens: outcome.promptTokens, input_tokens_details: { cached_tokens: outcome.cachedTokens, cache_write_tokens: 0 },
+      output_tokens: outcome.completionTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: outcome.promptTokens + outcome.completionTokens,
+    } } : {}),
+    metadata: input.metadata ?? {},
+    conversation: r.threadId ? { id: r.threadId } : null,
+    ...input.echo,
+  }
+}
+
+function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined))
+}

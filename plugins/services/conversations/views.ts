@@ -1,0 +1,52 @@
+/** How the management API shows threads, messages and assistants, and its page/per_page paging. */
+import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { AssistantRecord, ItemRecord, ThreadRecord } from '../../contracts/conversations.ts'
+import { itemText } from './data/items.ts'
+
+export const PAGE_QUERY: Readonly<Record<string, JsonSchema>> = {
+  page: { type: 'integer', minimum: 1, default: 1, description: 'The page, from 1.' },
+  per_page: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Records per page.' },
+}
+export interface PageQuery {
+  readonly page: number
+  readonly per_page: number
+}
+export const pageWindow = (q: PageQuery): { limit: number; offset: number } => ({ limit: q.per_page, offset: (q.page - 1) * q.per_page })
+export const paginationMeta = (q: PageQuery, total: number) => ({
+  pagination: { page: q.page, per_page: q.per_page, total, total_pages: Math.ceil(total / q.per_page) },
+})
+
+export function objectSchema(properties: Record<string, JsonSchema>, required: readonly string[] = []): JsonSchema {
+  return { type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) }
+}
+
+export const METADATA_SCHEMA: JsonSchema = {
+  type: 'object', maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 },
+  description: 'Up to 16 string pairs (keys up to 64 characters, values up to 512).',
+}
+
+export function threadView(t: ThreadRecord): Record<string, unknown> {
+  return {
+    id: t.id, title: t.title, user_id: t.userId, department: t.department, assistant_id: t.assistantId, metadata: t.metadata,
+    message_count: t.itemCount, created_at: t.createdAt.toISOString(), last_activity_at: t.lastActivityAt.toISOString(),
+  }
+}
+
+/** A thread's item as a message: a text message, a tool call, or a tool result. */
+export function messageView(item: ItemRecord): Record<string, unknown> {
+  const c = item.content
+  const common = { id: item.id, status: item.status, tokens: item.tokens, cost_usd: item.costUsd, usage: item.usage, created_at: item.createdAt.toISOString() }
+  switch (c.type) {
+    case 'message': return { ...common, type: 'message', role: c.role, content: itemText(c) }
+    case 'function_call': return { ...common, type: 'tool_call', role: 'assistant', content: null, tool_call: { id: c.call_id, name: c.name, arguments: c.arguments } }
+    case 'function_call_output': return { ...common, type: 'tool_result', role: 'tool', content: c.output, tool_call_id: c.call_id }
+  }
+}
+
+export function assistantView(a: AssistantRecord): Record<string, unknown> {
+  return {
+    id: a.id, name: a.name, description: a.description, route: a.route, instructions: a.instructions, dept_scope: a.department, created_by: a.userId,
+    params: a.params, tools: a.tools, rag_collections: a.ragCollections, context_policy: a.contextPolicy, metadata: a.metadata,
+    created_at: a.createdAt.toISOString(), updated_at: a.updatedAt.toISOString(),
+  }
+}
