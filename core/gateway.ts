@@ -103,3 +103,33 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   return { url: `http://${shownHost}:${bound}`, port: bound, controller, server, logger, close }
 }
+
+export interface RunningWorker {
+  readonly controller: ReloadController
+  readonly logger: Logger
+  /** Stop consuming (handlers in flight get the queue's grace period), dispose plugins. */
+  close(): Promise<void>
+}
+
+/**
+ * `gateway worker`: the same config and plugins, no HTTP server. Plugins start their queue
+ * consumers (PluginContext.runsJobs), so workers scale apart from the gateways that take requests.
+ */
+export async function startWorker(options: Omit<GatewayOptions, 'port' | 'host' | 'runsJobs'>): Promise<RunningWorker> {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
+  const controller = new ReloadController({
+    source: options.source, builtins: await builtinRegistry(), logger, env: options.env, debounceMs: options.debounceMs, pollMs: options.pollMs, runsJobs: true,
+  })
+  const snapshot = await controller.start()
+  if (options.watch ?? 'file' in options.source) await controller.watch()
+  logger.info({ version: snapshot.version }, 'worker running')
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= controller.close(controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS).then(() => {
+      logger.info('worker stopped')
+      logger.flush()
+    })
+    return closing
+  }
+  return { controller, logger, close }
+}

@@ -65,6 +65,12 @@ export interface PluginContext {
   get<T>(capability: Token<T>): T
   /** Like get, but undefined when the capability is not configured. */
   tryGet<T>(capability: Token<T>): T | undefined
+  /**
+   * The pipeline as `principal`, for work outside any request (a queued job embedding a user's
+   * document): each call runs on the config current when it is made, with its routes, limits,
+   * cache and usage accounting, exactly as if that principal had made it over HTTP.
+   */
+  callsAs(principal: Principal): GatewayCalls
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */

@@ -11,6 +11,7 @@ import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
 import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Service, type Token } from '../plugins/types.ts'
+import { backgroundCalls } from '../pipeline/calls.ts'
 import { InstancePool } from './instances.ts'
 import type { GatewayServices } from './services.ts'
 import { Snapshot, type BuiltInstance } from './snapshot.ts'
@@ -28,7 +29,8 @@ interface PlannedSlot {
   readonly uses: readonly symbol[]
 }
 
-export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared: GatewayServices, logger: Logger): Promise<Snapshot> {
+/** `current`: the snapshot serving when a plugin's background work calls the pipeline (PluginContext.callsAs). */
+export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared: GatewayServices, logger: Logger, current: () => Snapshot): Promise<Snapshot> {
   const container = shared.container.createChildContainer()
   const built: BuiltInstance[] = []
   const keyByCapability = new Map<symbol, string>()
@@ -43,7 +45,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared
       if (instance) {
         for (const [token, value] of pool.provided(key)) provided.set(token, value)
       } else {
-        instance = await setupPlugin(planned, load, container, shared, logger, provided)
+        instance = await setupPlugin(planned, load, container, shared, logger, provided, current)
         pool.add(key, manifest.id, instance, provided)
       }
       const own = KIND_PROVIDES[slot.kind]
@@ -121,6 +123,7 @@ function orderSlots(load: ConfigLoad): PlannedSlot[] {
 
 async function setupPlugin(
   planned: PlannedSlot, load: ConfigLoad, container: DependencyContainer, shared: GatewayServices, logger: Logger, provided: Map<symbol, unknown>,
+  current: () => Snapshot,
 ): Promise<Lifecycle> {
   const { slot, manifest } = planned
   const ctx: PluginContext = {
@@ -138,6 +141,7 @@ async function setupPlugin(
     tryGet<T>(capability: Token<T>): T | undefined {
       return container.isRegistered(capability.key) ? container.resolve<T>(capability.key) : undefined
     },
+    callsAs: (principal) => backgroundCalls(current, principal),
     provide<T>(capability: Token<T>, value: T): void {
       if (!planned.provides.includes(capability.key)) throw new Error(`provides ${capability.description} without listing it in its manifest's \`provides\``)
       provided.set(capability.key, value)

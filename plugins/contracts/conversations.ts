@@ -233,6 +233,8 @@ export interface Turn {
   readonly id: string
   readonly threadId: string | null
   readonly createdAt: number
+  /** The Response object as it stands before the answer (status in_progress, no output). */
+  draft(): JsonObject
   /** Streamed turns: the events, then `response()` settles. */
   readonly events?: AsyncIterable<TurnEvent>
   /** The finished Response object (status completed, incomplete or failed), once stored. */
@@ -254,3 +256,12 @@ export interface Conversations {
 }
 
 export const Conversations: Token<Conversations> = token<Conversations>('Conversations')
+
+/** An item as the Responses and Conversations APIs show it. */
+export function itemView(id: string, content: ItemContent, status: ItemStatus): JsonObject {
+  if (content.type === 'message') {
+    const parts = content.content.map((p) => (p.type === 'output_text' ? { type: 'output_text', text: p.text, annotations: p.annotations ?? [], logprobs: [] } : { type: p.type, text: p.text }))
+    return { id, type: 'message', status, role: content.role, content: parts }
+  }
+  return { id, ...content, status }
+}

@@ -66,7 +66,7 @@ export interface ConversationsFixture {
 
 export type StoreKind = 'embedded' | 'postgres'
 
-export async function startConversations(options: { store?: StoreKind; extra?: string; services?: string; upstreamDelayMs?: number; routes?: string; noSurface?: boolean } = {}): Promise<ConversationsFixture> {
+export async function startConversations(options: { store?: StoreKind; extra?: string; services?: string; upstreamDelayMs?: number; routes?: string; providers?: string; noSurface?: boolean } = {}): Promise<ConversationsFixture> {
   const upstream = await startUpstream(openAIUpstreamHandler({ delayMs: options.upstreamDelayMs }))
   const schema = options.store === 'postgres' ? uniqueSchema('conv') : undefined
   const store = schema ? `store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }` : 'store: { plugin: embedded, memory: true, vector: false }'
@@ -75,6 +75,7 @@ version: 1
 ${store}
 providers:
   up: { plugin: openai, api_key: sk-test, base_url: '${upstream.url}' }
+${options.providers ?? ''}
 routes:
   - { model: chat-a, targets: [ { provider: up, model: gpt-4o-mini } ] }
   - { model: chat-b, targets: [ { provider: up, model: gpt-4o } ] }

@@ -20,7 +20,7 @@ export const freshJournalDir = (): string => path.join(os.tmpdir(), `gw-usage-jo
 
 export async function startTestGateway(
   config: string | { file: string },
-  options: { env?: NodeJS.ProcessEnv; dir?: string; watch?: boolean; debounceMs?: number; pollMs?: number; usage?: UsageOptions } = {},
+  options: { env?: NodeJS.ProcessEnv; dir?: string; watch?: boolean; debounceMs?: number; pollMs?: number; usage?: UsageOptions; runsJobs?: boolean } = {},
 ): Promise<RunningGateway> {
   const source = typeof config === 'string' ? { text: withUsage(config, options.usage ?? { flushIntervalMs: 50 }), label: 'test.yaml', dir: options.dir ?? os.tmpdir() } : config
   return startGateway({
@@ -32,6 +32,7 @@ export async function startTestGateway(
     watch: options.watch ?? false,
     debounceMs: options.debounceMs ?? 50,
     pollMs: options.pollMs,
+    runsJobs: options.runsJobs,
   })
 }
 

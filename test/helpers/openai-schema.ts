@@ -17,7 +17,9 @@ ajv.addFormat('unixtime', true)
 ajv.addFormat('float', true)
 ajv.addSchema({ $id: 'openai', $defs: defs })
 
-type SchemaName = 'CreateChatCompletionResponse' | 'CreateChatCompletionStreamResponse' | 'CreateEmbeddingResponse' | 'ListModelsResponse' | 'Model' | 'ErrorResponse'
+type SchemaName =
+  | 'CreateChatCompletionResponse' | 'CreateChatCompletionStreamResponse' | 'CreateEmbeddingResponse' | 'ListModelsResponse' | 'Model' | 'ErrorResponse'
+  | 'Response' | 'ResponseStreamEvent' | 'ResponseItemList' | 'ConversationResource' | 'ConversationItem' | 'ConversationItemList' | 'DeletedConversationResource'
 
 /** Assert that `value` conforms to OpenAI's schema `name`; the failure lists every violation. */
 export function expectOpenAISchema(name: SchemaName, value: unknown): void {

@@ -3,8 +3,7 @@
  * what a turn sends through the pipeline, and what it keeps of the answer.
  */
 import type { ChatMessage, ChatResponse, ChatToolCall } from '../../../core/plugins/api.ts'
-import type { JsonObject } from '../../contracts/capabilities.ts'
-import type { ItemContent, ItemRecord, ItemStatus } from '../../contracts/conversations.ts'
+import type { ItemContent } from '../../contracts/conversations.ts'
 
 /** Chat messages for items in order: a function call joins the assistant message before it, its output is a `tool` message. */
 export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
@@ -38,13 +37,3 @@ export function answerItems(response: ChatResponse): ItemContent[] {
   return items
 }
 
-/** An item as the Responses and Conversations APIs show it. */
-export function itemView(id: string, content: ItemContent, status: ItemStatus): JsonObject {
-  if (content.type === 'message') {
-    const parts = content.content.map((p) => (p.type === 'output_text' ? { type: 'output_text', text: p.text, annotations: p.annotations ?? [], logprobs: [] } : { type: p.type, text: p.text }))
-    return { id, type: 'message', status, role: content.role, content: parts }
-  }
-  return { id, ...content, status }
-}
-
-export const recordView = (item: ItemRecord): JsonObject => itemView(item.id, item.content, item.status)

@@ -11,12 +11,12 @@ import {
   type Call, type ChatChunk, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError,
 } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import type { ItemContent, ItemRecord, ItemStatus, ServerTool, Turn, TurnEvent, TurnInput } from '../../contracts/conversations.ts'
+import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type ServerTool, type Turn, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import { fitHistory, requireKnownCalls } from './context.ts'
 import { newId } from './data/ids.ts'
 import { itemText, type CountTokens } from './data/items.ts'
 import type { ResponseStore } from './data/responses.ts'
-import { answerItems, chatMessages, itemView } from './translate.ts'
+import { answerItems, chatMessages } from './translate.ts'
 
 export interface TurnSettings {
   readonly contextWindowTokens: number
@@ -117,7 +117,8 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       return body
     }
 
-    const base = { id, threadId, createdAt, response: () => finished, items: async () => { await finished; return storedItems } }
+    const draft = () => responseObject({ id, createdAt, input, model, threadId, status: 'in_progress', reason: null, error: null, outcome: undefined, output: [] })
+    const base = { id, threadId, createdAt, draft, response: () => finished, items: async () => { await finished; return storedItems } }
     if (!isChatStream(call.result)) {
       const answer = call.result as ChatResponse
       const output = answerItems(answer).map((content) => ({ id: newId(content.type === 'message' ? 'msg' : 'fc'), content }))
@@ -229,11 +230,11 @@ function responseObject(r: {
     tools: [],
     top_p: input.topP ?? 1,
     truncation: 'disabled',
-    usage: outcome ? {
-      input_tokens: outcome.promptTokens, input_tokens_details: { cached_tokens: outcome.cachedTokens },
+    // The schema has no null usage: it is absent until the answer is in.
+    ...(outcome ? { usage: {
+      input_tokens: outcome.promptTokens, input_tokens_details: { cached_tokens: outcome.cachedTokens, cache_write_tokens: 0 },
       output_tokens: outcome.completionTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: outcome.promptTokens + outcome.completionTokens,
-    } : null,
-    user: null,
+    } } : {}),
     metadata: input.metadata ?? {},
     conversation: r.threadId ? { id: r.threadId } : null,
     ...input.echo,

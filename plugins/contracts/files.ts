@@ -1,0 +1,84 @@
+/**
+ * Files: uploaded documents and datasets, owned by a user and a department, each with a purpose
+ * (OpenAI's: `fine-tune`, `assistants`, `batch`, `user_data`, `vision`, `evals`). Provided by
+ * service.files (its own `files` table; `/api/v1/files` and OpenAI's `/v1/files`), used by the
+ * services that read what users upload (training datasets, RAG ingestion).
+ *
+ * Scoping is the caller's: a route asks `Files` for records, then checks `caller.requireReach`
+ * (or lists with `ownerFilter(caller)`), as for every other record.
+ */
+import { token, type Caller, type Owner, type Token } from '../../core/plugins/api.ts'
+import type { JsonObject } from './capabilities.ts'
+
+export const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'user_data', 'vision', 'evals'] as const
+export type FilePurpose = (typeof FILE_PURPOSES)[number]
+
+export interface StoredFile {
+  /** `file-` and 24 hex digits. */
+  readonly id: string
+  readonly filename: string
+  readonly purpose: string
+  readonly bytes: number
+  readonly contentType: string
+  readonly userId: string | null
+  readonly department: string | null
+  readonly createdAt: Date
+  /** What the purpose's check found (a dataset's stats), or {}. */
+  readonly metadata: JsonObject
+}
+
+export interface FileUpload {
+  readonly filename: string
+  readonly purpose: string
+  readonly contentType?: string
+  readonly data: Buffer
+  readonly owner: Owner
+}
+
+/**
+ * Run on every upload of one purpose before it is stored: throw a GatewayError (400, naming what
+ * is wrong) to refuse it, so nothing half-valid is kept; what it returns is stored as the file's
+ * metadata.
+ */
+export type PurposeCheck = (upload: FileUpload) => Promise<JsonObject | void>
+
+export interface FileListQuery {
+  readonly purpose?: string
+  readonly userId?: string
+  readonly department?: string
+  /** At most this many (default 100). */
+  readonly limit?: number
+  /** A file id: list those after it in `order`. */
+  readonly after?: string
+  /** By upload time; default `desc` (newest first). */
+  readonly order?: 'asc' | 'desc'
+}
+
+export interface Files {
+  /** Check (see `checkPurpose`) and store; throws the check's error when it refuses. */
+  put(upload: FileUpload): Promise<StoredFile>
+  get(id: string): Promise<StoredFile | undefined>
+  /** The file's bytes, or undefined when there is no such file. */
+  content(id: string): Promise<Buffer | undefined>
+  list(query?: FileListQuery): Promise<StoredFile[]>
+  /** False when there was no such file. */
+  delete(id: string): Promise<boolean>
+  /** Add a check for uploads of `purpose` (one per purpose: a later one replaces it); returns the function that removes it. */
+  checkPurpose(purpose: string, check: PurposeCheck): () => void
+}
+
+export const Files: Token<Files> = token<Files>('Files')
+
+/** The list filter a caller's data scope allows: their own files, their department's, or all. */
+export function ownerFilter(caller: Caller): Pick<FileListQuery, 'userId' | 'department'> {
+  switch (caller.scope) {
+    case 'own_data': return { userId: caller.principal.userId }
+    case 'department_data': return { department: caller.principal.department }
+    case 'all_data': return {}
+  }
+}
+
+/** Who owns what the caller uploads. */
+export function ownerOf(caller: Caller): Owner {
+  return { userId: caller.principal.userId, department: caller.principal.department ?? null }
+}

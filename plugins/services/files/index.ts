@@ -1,0 +1,156 @@
+/**
+ * Files: uploads with an owner, a department and a purpose, in the `files` table.
+ *
+ *   services: { files: { max_bytes: 104857600 } }
+ *
+ * - service.files provides the Files capability (training datasets and RAG read what users
+ *   upload) and mounts /api/v1/files (upload, list, get, content, delete) in the envelope.
+ * - surface.files is OpenAI's /v1/files over the same capability, so `client.files.create /
+ *   list / retrieve / content / delete` of the official SDKs work unchanged. It is on whenever
+ *   service.files is configured.
+ *
+ * Who sees a file is the caller's data scope: their own, their department's, or all.
+ */
+import { fileURLToPath } from 'node:url'
+import { Store, definePlugin, raw, reply, token, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
+import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type PurposeCheck } from '../../contracts/files.ts'
+import { fileRepository } from './repository.ts'
+import { managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
+
+const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
+/** Files are data the caller sends models: whoever may use /v1 may keep their own. */
+const PERMISSION = 'chat'
+
+type FilesConfig = UploadSettings
+/** The upload settings, from service.files to the /v1/files surface (this folder's own, not a shared capability). */
+const FilesSettings = token<UploadSettings>('FilesSettings')
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    max_bytes: { type: 'integer', minimum: 1, default: 100 * 1024 * 1024, description: 'The largest file accepted (the request must also fit `server.body_limit`).' },
+    purposes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: [...FILE_PURPOSES], description: 'The purposes an upload may name.' },
+  },
+}
+
+const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } }
+const LIST_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    purpose: { type: 'string', minLength: 1 },
+    limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
+    after: { type: 'string', minLength: 1, description: 'A file id: the files after it.' },
+    order: { enum: ['asc', 'desc'], default: 'desc' },
+  },
+}
+interface ListQuery { purpose?: string; limit: number; after?: string; order: 'asc' | 'desc' }
+
+/** The same five routes for both surfaces; `view` and `deleted` say how each answers. */
+function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI: boolean): RouteSpec[] {
+  const view = openAI ? openAIFile : managedFile
+  const root = base === '' ? '/' : base
+  return [
+    {
+      method: 'POST', path: root, summary: 'Upload a file (multipart: `file`, `purpose`).', permission: PERMISSION, body: 'multipart', status: openAI ? 200 : 201,
+      async handle({ caller, body, files: uploaded }) {
+        const { file, purpose } = uploadOf(body as Record<string, unknown>, uploaded, settings)
+        const stored = await files.put({ filename: file.filename, purpose, contentType: file.contentType, data: file.data, owner: ownerOf(caller) })
+        return view(stored)
+      },
+    } satisfies RouteSpec,
+    {
+      method: 'GET', path: root, summary: 'List the files the caller may see, newest first.', permission: PERMISSION, query: LIST_QUERY,
+      async handle({ caller, query }) {
+        const q = query as ListQuery
+        const found = await files.list({ ...ownerFilter(caller), purpose: q.purpose, after: q.after, order: q.order, limit: q.limit + 1 })
+        const page = found.slice(0, q.limit)
+        const hasMore = found.length > q.limit
+        if (openAI) return { object: 'list', data: page.map(view), first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: hasMore }
+        return reply(page.map(view), { meta: { has_more: hasMore, last_id: page.at(-1)?.id ?? null } })
+      },
+    } satisfies RouteSpec,
+    {
+      method: 'GET', path: `${base}/:id`, summary: 'One file\'s record.', permission: PERMISSION, params: ID_PARAMS,
+      async handle({ caller, params }) {
+        return view(await reachableFile(files, caller, (params as { id: string }).id))
+      },
+    } satisfies RouteSpec,
+    {
+      method: 'GET', path: `${base}/:id/content`, summary: 'The file\'s bytes.', permission: PERMISSION, params: ID_PARAMS,
+      async handle({ caller, params }) {
+        const file = await reachableFile(files, caller, (params as { id: string }).id)
+        const data = await files.content(file.id)
+        return raw(data ?? Buffer.alloc(0), file.contentType, { headers: { 'content-disposition': `attachment; filename="${file.filename.replace(/["\\\r\n]/g, '_')}"` } })
+      },
+    } satisfies RouteSpec,
+    {
+      method: 'DELETE', path: `${base}/:id`, summary: 'Delete a file.', permission: PERMISSION, params: ID_PARAMS,
+      async handle({ caller, params }) {
+        const file = await reachableFile(files, caller, (params as { id: string }).id)
+        await files.delete(file.id)
+        return openAI ? { id: file.id, object: 'file', deleted: true } : { id: file.id, deleted: true }
+      },
+    } satisfies RouteSpec,
+  ]
+}
+
+/** The Files capability over the repository, with the purpose checks run before anything is stored. */
+function filesOver(store: Store): Files {
+  const repo = fileRepository(store.sql)
+  const checks = new Map<string, PurposeCheck>()
+  return {
+    async put(upload) {
+      const metadata = (await checks.get(upload.purpose)?.(upload)) ?? {}
+      return repo.insert(upload, metadata)
+    },
+    get: (id) => repo.get(id),
+    content: (id) => repo.content(id),
+    list: (query = {}) => repo.list(query),
+    delete: (id) => repo.delete(id),
+    checkPurpose(purpose, check) {
+      checks.set(purpose, check)
+      return () => { if (checks.get(purpose) === check) checks.delete(purpose) }
+    },
+  }
+}
+
+interface FilesService extends Service {
+  readonly files: Files
+  readonly settings: UploadSettings
+}
+
+const service = definePlugin<FilesConfig, FilesService>({
+  id: 'service.files',
+  kind: 'service',
+  description: 'Uploaded files (owner, department, purpose) in the store: /api/v1/files, OpenAI\'s /v1/files, and the Files capability.',
+  configSchema,
+  uses: [Store],
+  provides: [Files, FilesSettings],
+  async setup(ctx, config) {
+    const store = ctx.get(Store)
+    await store.migrate({ owner: 'files', dir: MIGRATIONS })
+    const files = filesOver(store)
+    ctx.provide(Files, files)
+    ctx.provide(FilesSettings, config)
+    return { files, settings: config, routes: fileRoutes(files, config, '', false) }
+  },
+})
+
+const surface = definePlugin<Record<string, never>, Surface>({
+  id: 'surface.files',
+  kind: 'surface',
+  enabledByDefault: true,
+  description: 'OpenAI\'s /v1/files, when service.files is configured.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  uses: [Files, FilesSettings],
+  setup(ctx) {
+    const files = ctx.tryGet(Files)
+    const settings = ctx.tryGet(FilesSettings)
+    if (!files || !settings) return { endpoints: [] }
+    return { endpoints: fileRoutes(files, settings, '/v1/files', true) }
+  },
+})
+
+export default [service, surface]

@@ -1,0 +1,89 @@
+/** The `files` table (service.files owns it): rows in, StoredFile records out. */
+import { randomBytes } from 'node:crypto'
+import { jsonParam, type SqlClient } from '../../../core/plugins/api.ts'
+import type { FileListQuery, FileUpload, StoredFile } from '../../contracts/files.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+
+const COLUMNS = 'id, user_id, department, filename, purpose, content_type, bytes, metadata, created_at'
+const FILE_ID = /^file-[0-9a-f]{24}$/
+
+interface FileRow {
+  id: string
+  user_id: string | null
+  department: string | null
+  filename: string
+  purpose: string
+  content_type: string
+  bytes: number
+  metadata: JsonObject | string
+  created_at: Date | string
+}
+
+const toFile = (row: FileRow): StoredFile => ({
+  id: row.id,
+  userId: row.user_id,
+  department: row.department,
+  filename: row.filename,
+  purpose: row.purpose,
+  contentType: row.content_type,
+  bytes: Number(row.bytes),
+  metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as JsonObject) : row.metadata ?? {},
+  createdAt: new Date(row.created_at),
+})
+
+export const newFileId = (): string => `file-${randomBytes(12).toString('hex')}`
+
+export interface FileRepository {
+  insert(upload: FileUpload, metadata: JsonObject): Promise<StoredFile>
+  get(id: string): Promise<StoredFile | undefined>
+  content(id: string): Promise<Buffer | undefined>
+  list(query: FileListQuery): Promise<StoredFile[]>
+  delete(id: string): Promise<boolean>
+}
+
+export function fileRepository(sql: SqlClient): FileRepository {
+  return {
+    async insert(upload, metadata) {
+      const { rows } = await sql.query<FileRow>(
+        `INSERT INTO files (id, user_id, department, filename, purpose, content_type, bytes, content, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING ${COLUMNS}`,
+        [newFileId(), upload.owner.userId, upload.owner.department, upload.filename, upload.purpose, upload.contentType ?? 'application/octet-stream', upload.data.length, upload.data, jsonParam(metadata) ?? '{}'],
+      )
+      return toFile(rows[0])
+    },
+    async get(id) {
+      if (!FILE_ID.test(id)) return undefined
+      const { rows } = await sql.query<FileRow>(`SELECT ${COLUMNS} FROM files WHERE id = $1`, [id])
+      return rows[0] && toFile(rows[0])
+    },
+    async content(id) {
+      if (!FILE_ID.test(id)) return undefined
+      const { rows } = await sql.query<{ content: Uint8Array }>('SELECT content FROM files WHERE id = $1', [id])
+      return rows[0] && Buffer.from(rows[0].content)
+    },
+    async list(query) {
+      const where: string[] = []
+      const params: unknown[] = []
+      const add = (clause: string, value: unknown) => {
+        params.push(value)
+        where.push(clause.replace('?', `$${params.length}`))
+      }
+      if (query.purpose !== undefined) add('purpose = ?', query.purpose)
+      if (query.userId !== undefined) add('user_id = ?', query.userId)
+      if (query.department !== undefined) add('department IS NOT DISTINCT FROM ?', query.department ?? null)
+      const order = query.order === 'asc' ? 'ASC' : 'DESC'
+      if (query.after !== undefined) add(`seq ${order === 'ASC' ? '>' : '<'} (SELECT seq FROM files WHERE id = ?)`, query.after)
+      const limit = Math.min(Math.max(query.limit ?? 100, 1), 10_000)
+      const { rows } = await sql.query<FileRow>(
+        `SELECT ${COLUMNS} FROM files ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ${limit}`,
+        params,
+      )
+      return rows.map(toFile)
+    },
+    async delete(id) {
+      if (!FILE_ID.test(id)) return false
+      const { rowCount } = await sql.query('DELETE FROM files WHERE id = $1', [id])
+      return rowCount > 0
+    },
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * /v1/conversations: OpenAI's Conversations API over the chat threads (one record: a conversation
+ * id is a thread id of /api/v1/chat/threads). Create (with initial items), get, update metadata,
+ * delete; list, add, get and delete items. A conversation out of the caller's reach is a 404.
+ */
+import { notFound, type Caller, type RouteSpec } from '../../../core/plugins/api.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+import { itemView, type Conversations, type ItemRecord, type Slice, type ThreadRecord } from '../../contracts/conversations.ts'
+import { inputItems } from './input.ts'
+
+const CHAT = 'chat'
+const METADATA = { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } }
+const ID = { type: 'string', minLength: 1, maxLength: 128 }
+const CONVERSATION_PARAMS = { type: 'object', required: ['id'], properties: { id: ID } }
+const ITEM_PARAMS = { type: 'object', required: ['id', 'item_id'], properties: { id: ID, item_id: ID } }
+const LIST_QUERY = {
+  type: 'object',
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, order: { enum: ['asc', 'desc'], default: 'desc' }, after: ID, include: {} },
+}
+const MAX_ITEMS_PER_CALL = 20
+
+export async function reachableConversation(conversations: Conversations, caller: Caller, id: string, param = 'id'): Promise<ThreadRecord> {
+  const thread = /^conv_[0-9a-f]{32}$/.test(id) ? await conversations.threads.get(id) : undefined
+  if (!thread || !caller.reaches(thread)) throw notFound(`No conversation with id '${id}'.`, 'conversation_not_found', param)
+  return thread
+}
+
+const itemOut = (item: ItemRecord): JsonObject => itemView(item.id, item.content, item.status)
+
+/** OpenAI's list object for a page of items. */
+export const listOf = (page: Slice<ItemRecord>): JsonObject => ({
+  object: 'list', data: page.data.map(itemOut), first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.hasMore,
+})
+
+const conversationOut = (t: ThreadRecord): JsonObject => ({ id: t.id, object: 'conversation', created_at: Math.floor(t.createdAt.getTime() / 1000), metadata: t.metadata })
+
+export function conversationRoutes(conversations: Conversations): RouteSpec[] {
+  const reach = (caller: Caller, id: string) => reachableConversation(conversations, caller, id)
+  const items = (raw: unknown, param: string) => {
+    return inputItems(raw ?? [], param, conversations.maxInputChars).map((content) => ({ content, origin: 'input' as const }))
+  }
+
+  const create: RouteSpec<{ items?: unknown; metadata?: Record<string, string> | null }> = {
+    method: 'POST', path: '/v1/conversations', summary: 'Create a conversation, optionally with items.', permission: CHAT,
+    body: { type: 'object', properties: { items: { type: ['array', 'null'], maxItems: MAX_ITEMS_PER_CALL }, metadata: METADATA } },
+    async handle({ caller, body }) {
+      const { thread } = await conversations.threads.create(
+        { userId: caller.principal.userId, department: caller.principal.department ?? null, metadata: body.metadata ?? undefined },
+        items(body.items, 'items'),
+      )
+      return conversationOut(thread)
+    },
+  }
+  const get: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'GET', path: '/v1/conversations/:id', summary: 'A conversation.', permission: CHAT, params: CONVERSATION_PARAMS,
+    handle: async ({ caller, params }) => conversationOut(await reach(caller, params.id)),
+  }
+  const update: RouteSpec<{ metadata: Record<string, string> }, unknown, { id: string }> = {
+    method: 'POST', path: '/v1/conversations/:id', summary: 'Replace a conversation\'s metadata.', permission: CHAT, params: CONVERSATION_PARAMS,
+    body: { type: 'object', required: ['metadata'], properties: { metadata: METADATA } },
+    async handle({ caller, params, body }) {
+      const thread = await reach(caller, params.id)
+      return conversationOut((await conversations.threads.update(thread.id, { metadata: body.metadata ?? {} }))!)
+    },
+  }
+  const remove: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'DELETE', path: '/v1/conversations/:id', summary: 'Delete a conversation and its items.', permission: CHAT, params: CONVERSATION_PARAMS,
+    async handle({ caller, params }) {
+      const thread = await reach(caller, params.id)
+      await conversations.threads.delete(thread.id)
+      return { id: thread.id, object: 'conversation.deleted', deleted: true }
+    },
+  }
+  const listItems: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
+    method: 'GET', path: '/v1/conversations/:id/items', summary: 'A page of a conversation\'s items.', permission: CHAT, params: CONVERSATION_PARAMS, query: LIST_QUERY,
+    async handle({ caller, params, query }) {
+      const thread = await reach(caller, params.id)
+      return listOf(await conversations.threads.items(thread.id, query))
+    },
+  }
+  const addItems: RouteSpec<{ items: unknown }, unknown, { id: string }> = {
+    method: 'POST', path: '/v1/conversations/:id/items', summary: 'Add items to a conversation.', permission: CHAT, params: CONVERSATION_PARAMS,
+    body: { type: 'object', required: ['items'], properties: { items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS_PER_CALL } } },
+    async handle({ caller, params, body }) {
+      const thread = await reach(caller, params.id)
+      const added = await conversations.threads.append(thread.id, items(body.items, 'items'))
+      return listOf({ data: added, hasMore: false })
+    },
+  }
+  const getItem: RouteSpec<unknown, unknown, { id: string; item_id: string }> = {
+    method: 'GET', path: '/v1/conversations/:id/items/:item_id', summary: 'One item of a conversation.', permission: CHAT, params: ITEM_PARAMS,
+    async handle({ caller, params }) {
+      const thread = await reach(caller, params.id)
+      const item = await conversations.threads.item(thread.id, params.item_id)
+      if (!item) throw notFound(`No item with id '${params.item_id}' in this conversation.`, 'item_not_found', 'item_id')
+      return itemOut(item)
+    },
+  }
+  const deleteItem: RouteSpec<unknown, unknown, { id: string; item_id: string }> = {
+    method: 'DELETE', path: '/v1/conversations/:id/items/:item_id', summary: 'Delete an item; answers the conversation.', permission: CHAT, params: ITEM_PARAMS,
+    async handle({ caller, params }) {
+      const thread = await reach(caller, params.id)
+      if (!(await conversations.threads.deleteItem(thread.id, params.item_id))) throw notFound(`No item with id '${params.item_id}' in this conversation.`, 'item_not_found', 'item_id')
+      return conversationOut(thread)
+    },
+  }
+  return [create, get, update, remove, listItems, addItems, getItem, deleteItem]
+}

@@ -1,0 +1,54 @@
+/**
+ * A streamed turn as the Responses API's event stream: response.created and .in_progress, then per
+ * output item output_item.added, (content_part.added, output_text.delta..., output_text.done,
+ * content_part.done | function_call_arguments.delta..., .done), output_item.done, and finally
+ * response.completed (or .incomplete / .failed). Every event carries its sequence_number.
+ */
+import type { GatewayError, SseFrame } from '../../../core/plugins/api.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+import type { Turn } from '../../contracts/conversations.ts'
+
+const FINAL: Record<string, string> = { completed: 'response.completed', incomplete: 'response.incomplete', failed: 'response.failed' }
+
+export async function* responseEvents(turn: Turn): AsyncGenerator<SseFrame> {
+  let sequence = 0
+  const frame = (type: string, fields: JsonObject): SseFrame => ({ event: type, data: JSON.stringify({ type, ...fields, sequence_number: sequence++ }) })
+  const draft = turn.draft()
+  yield frame('response.created', { response: draft })
+  yield frame('response.in_progress', { response: draft })
+  const part = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] })
+  for await (const event of turn.events!) {
+    switch (event.type) {
+      case 'item.added':
+        yield frame('response.output_item.added', { output_index: event.index, item: event.item })
+        if (event.item.type === 'message') yield frame('response.content_part.added', { item_id: event.item.id, output_index: event.index, content_index: 0, part: part('') })
+        break
+      case 'text.delta':
+        yield frame('response.output_text.delta', { item_id: event.itemId, output_index: event.index, content_index: 0, delta: event.delta, logprobs: [] })
+        break
+      case 'arguments.delta':
+        yield frame('response.function_call_arguments.delta', { item_id: event.itemId, output_index: event.index, delta: event.delta })
+        break
+      case 'item.done': {
+        const item = event.item
+        if (item.type === 'message') {
+          const text = ((item.content as { text: string }[])[0]?.text) ?? ''
+          yield frame('response.output_text.done', { item_id: item.id, output_index: event.index, content_index: 0, text, logprobs: [] })
+          yield frame('response.content_part.done', { item_id: item.id, output_index: event.index, content_index: 0, part: part(text) })
+        } else if (item.type === 'function_call') {
+          yield frame('response.function_call_arguments.done', { item_id: item.id, output_index: event.index, name: item.name, arguments: item.arguments })
+        }
+        yield frame('response.output_item.done', { output_index: event.index, item })
+        break
+      }
+    }
+  }
+  const response = await turn.response()
+  yield frame(FINAL[String(response.status)] ?? 'response.completed', { response })
+}
+
+/** An error after the stream started, as the Responses stream writes it. */
+export const errorEvent = (error: GatewayError): SseFrame => ({
+  event: 'error',
+  data: JSON.stringify({ type: 'error', code: error.code ?? error.type, message: error.message, param: error.param ?? null, sequence_number: 0 }),
+})

@@ -1,0 +1,145 @@
+/**
+ * surface.responses: OpenAI's Responses and Conversations APIs, for every provider. A response is
+ * a turn of the Conversations capability: carried out through the caller's pipeline as a chat
+ * completion (route, limits, cache, usage), translated both ways, and kept (unless `store: false`)
+ * so `previous_response_id` continues it. A conversation is a chat thread of /api/v1/chat/threads.
+ *
+ *   POST /v1/responses   GET/DELETE /v1/responses/{id}   GET /v1/responses/{id}/input_items
+ *   /v1/conversations: create, get, update, delete; items list/create/get/delete
+ *
+ * Tools: `function` tools go to the model; any other type is a server tool the gateway runs (the
+ * RAG service's `file_search`), registered with `Conversations.registerTool`.
+ */
+import { badRequest, definePlugin, notFound, sse, type Caller, type RouteSpec, type Surface } from '../../../core/plugins/api.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
+import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'
+import { errorEvent, responseEvents } from './events.ts'
+import { chatToolChoice, inputItems, splitTools } from './input.ts'
+
+const CHAT = 'chat'
+const ASSISTANT_PREFIX = 'assistant/'
+const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } }
+const LIST_QUERY = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    order: { enum: ['asc', 'desc'], default: 'desc' },
+    after: { type: 'string', minLength: 1, maxLength: 128 },
+    include: {},
+  },
+}
+/** What the gateway checks of a create request; the rest is checked field by field in `handle`. */
+const CREATE_BODY = {
+  type: 'object',
+  required: ['model'],
+  properties: {
+    model: { type: 'string', minLength: 1 },
+    instructions: { type: ['string', 'null'] },
+    previous_response_id: { type: ['string', 'null'], minLength: 1 },
+    conversation: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }, { type: 'null' }] },
+    store: { type: ['boolean', 'null'] },
+    stream: { type: ['boolean', 'null'] },
+    background: { type: ['boolean', 'null'] },
+    temperature: { type: ['number', 'null'], minimum: 0, maximum: 2 },
+    top_p: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+    max_output_tokens: { type: ['integer', 'null'], minimum: 1 },
+    parallel_tool_calls: { type: ['boolean', 'null'] },
+    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } },
+    text: { type: ['object', 'null'] },
+    truncation: { enum: ['auto', 'disabled', null] },
+  },
+}
+
+type CreateBody = Record<string, unknown> & { model: string }
+
+export function responsesSurface(conversations: Conversations): Surface {
+  /** The assistant a `model: assistant/<name>` names, if the caller may use it. */
+  async function assistantOf(caller: Caller, model: string): Promise<AssistantRecord | undefined> {
+    if (!model.startsWith(ASSISTANT_PREFIX)) return undefined
+    const department = caller.principal.department ?? null
+    const assistant = await conversations.assistants.byName(model.slice(ASSISTANT_PREFIX.length), department)
+    if (!assistant) throw notFound(`The model '${model}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+    return assistant
+  }
+
+  async function reachableResponse(caller: Caller, id: string, param = 'id') {
+    const record = /^resp_[0-9a-f]{32}$/.test(id) ? await conversations.responses.get(id) : undefined
+    if (!record || !caller.reaches(record)) throw notFound(`No response with id '${id}'.`, 'response_not_found', param)
+    return record
+  }
+
+  const create: RouteSpec<CreateBody> = {
+    method: 'POST', path: '/v1/responses', summary: 'Create a model response (a turn), optionally continuing a response or a conversation.', permission: CHAT, body: CREATE_BODY,
+    async handle({ caller, body, gateway, signal }) {
+      if (body.background) throw badRequest('Background responses are not supported by this gateway.', 'background', 'unsupported_parameter')
+      const format = (body.text as { format?: { type?: string } } | null | undefined)?.format?.type
+      if (format !== undefined && format !== 'text') throw badRequest(`text.format '${format}' is not supported by this gateway's Responses API yet.`, 'text.format', 'unsupported_parameter')
+      const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation as { id?: string } | null | undefined)?.id
+      const previous = (body.previous_response_id as string | null | undefined) ?? undefined
+      if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
+      const thread = conversationId ? await reachableConversation(conversations, caller, conversationId, 'conversation') : undefined
+      if (previous) await reachableResponse(caller, previous, 'previous_response_id')
+      const assistant = await assistantOf(caller, body.model)
+      const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
+      if (input.length === 0) throw badRequest('`input` must hold at least one item.', 'input', 'invalid_input')
+      const { functions, server } = splitTools(body.tools)
+      const store = body.store !== false
+      const echo: JsonObject = {
+        model: body.model,
+        tools: (body.tools as unknown[] | undefined) ?? [],
+        text: (body.text as JsonObject | undefined) ?? { format: { type: 'text' } },
+        truncation: (body.truncation as string | undefined) ?? 'disabled',
+        ...(body.tool_choice !== undefined ? { tool_choice: body.tool_choice } : {}),
+      }
+      const turn = await conversations.turn({
+        owner: { userId: caller.principal.userId, department: caller.principal.department ?? null },
+        threadId: thread?.id, previousResponseId: previous, assistant, model: assistant ? undefined : body.model,
+        instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: server,
+        toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
+        temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
+        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
+        store, stream: body.stream === true, signal, echo,
+      }, gateway)
+      if (turn.events) return sse(responseEvents(turn), errorEvent)
+      return turn.response()
+    },
+  }
+
+  const get: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'GET', path: '/v1/responses/:id', summary: 'A stored response.', permission: CHAT, params: ID_PARAMS,
+    handle: async ({ caller, params }) => (await reachableResponse(caller, params.id)).body,
+  }
+
+  const remove: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'DELETE', path: '/v1/responses/:id', summary: 'Delete a stored response.', permission: CHAT, params: ID_PARAMS,
+    async handle({ caller, params }) {
+      const record = await reachableResponse(caller, params.id)
+      await conversations.responses.delete(record.id)
+      return { id: record.id, object: 'response.deleted', deleted: true }
+    },
+  }
+
+  const inputItemsRoute: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
+    method: 'GET', path: '/v1/responses/:id/input_items', summary: 'The items a stored response was given.', permission: CHAT, params: ID_PARAMS, query: LIST_QUERY,
+    async handle({ caller, params, query }) {
+      const record = await reachableResponse(caller, params.id)
+      return listOf(await conversations.responses.inputItems(record.id, query))
+    },
+  }
+
+  return { endpoints: [create, get, remove, inputItemsRoute, ...conversationRoutes(conversations)] }
+}
+
+export default definePlugin<Record<string, never>, Surface>({
+  id: 'surface.responses',
+  kind: 'surface',
+  description: 'OpenAI\'s Responses and Conversations APIs over the conversations service, for every provider.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  uses: [Conversations],
+  setup(ctx) {
+    const conversations = ctx.tryGet(Conversations)
+    if (!conversations) throw new Error('the Responses API keeps responses and conversations: add `conversations: {}` under `services:` (and a `store:`)')
+    return responsesSurface(conversations)
+  },
+})

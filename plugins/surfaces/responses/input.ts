@@ -1,0 +1,84 @@
+/**
+ * The Responses API's request fields in the shape a turn takes: input items (a string, messages
+ * with text parts, function calls and their outputs), tools (function tools become chat tools,
+ * others are server tools the gateway runs), and tool_choice. Anything the gateway cannot carry
+ * out is a 400 naming the field, never dropped silently.
+ */
+import { badRequest, type ChatTool } from '../../../core/plugins/api.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+import type { ItemContent, TextPart } from '../../contracts/conversations.ts'
+
+type Raw = Record<string, unknown>
+const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function textOf(content: unknown, param: string, role: string): TextPart[] {
+  const partType = role === 'assistant' ? 'output_text' : 'input_text'
+  if (typeof content === 'string') return [{ type: partType, text: content }]
+  if (!Array.isArray(content)) throw badRequest('`content` must be a string or a list of content parts.', param, 'invalid_content')
+  return content.map((part, i) => {
+    if (!isObject(part) || typeof part.type !== 'string') throw badRequest('A content part must be an object with a `type`.', `${param}[${i}]`, 'invalid_content')
+    if ((part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') return { type: partType, text: part.text }
+    throw badRequest(`Content parts of type '${part.type}' are not supported by this gateway's Responses API (text only).`, `${param}[${i}].type`, 'unsupported_content')
+  })
+}
+
+/** The client's `input` (or a conversation's `items`) as item contents. */
+export function inputItems(input: unknown, param: string, maxChars: number): ItemContent[] {
+  const list = typeof input === 'string' ? [{ role: 'user', content: input }] : input
+  if (!Array.isArray(list)) throw badRequest('`input` must be a string or a list of items.', param, 'invalid_input')
+  const items = list.map((raw, i): ItemContent => {
+    const at = `${param}[${i}]`
+    if (!isObject(raw)) throw badRequest('An item must be an object.', at, 'invalid_input')
+    const type = raw.type ?? 'message'
+    if (type === 'message') {
+      const role = raw.role
+      if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') throw badRequest('`role` must be user, assistant, system or developer.', `${at}.role`, 'invalid_role')
+      return { type: 'message', role, content: textOf(raw.content, `${at}.content`, role) }
+    }
+    if (type === 'function_call') {
+      if (typeof raw.call_id !== 'string' || typeof raw.name !== 'string' || typeof raw.arguments !== 'string') throw badRequest('A function_call needs `call_id`, `name` and `arguments` (strings).', at, 'invalid_input')
+      return { type: 'function_call', call_id: raw.call_id, name: raw.name, arguments: raw.arguments }
+    }
+    if (type === 'function_call_output') {
+      if (typeof raw.call_id !== 'string' || raw.call_id === '') throw badRequest('A function_call_output needs its `call_id`.', `${at}.call_id`, 'invalid_input')
+      const output = typeof raw.output === 'string' ? raw.output : Array.isArray(raw.output) ? textOf(raw.output, `${at}.output`, 'user').map((p) => p.text).join('\n') : undefined
+      if (output === undefined) throw badRequest('`output` must be a string.', `${at}.output`, 'invalid_input')
+      return { type: 'function_call_output', call_id: raw.call_id, output }
+    }
+    throw badRequest(`Items of type '${String(type)}' are not supported by this gateway.`, `${at}.type`, 'unsupported_item')
+  })
+  const chars = items.reduce((n, item) => n + (item.type === 'message' ? item.content.reduce((m, p) => m + p.text.length, 0) : item.type === 'function_call' ? item.arguments.length : item.output.length), 0)
+  if (chars > maxChars) throw badRequest(`The input is longer than ${maxChars} characters.`, param, 'message_too_long')
+  return items
+}
+
+/** Function tools as chat tools; any other type is a server tool's declaration. */
+export function splitTools(tools: unknown): { functions: ChatTool[]; server: JsonObject[] } {
+  if (tools === undefined || tools === null) return { functions: [], server: [] }
+  if (!Array.isArray(tools)) throw badRequest('`tools` must be a list.', 'tools', 'invalid_tools')
+  const functions: ChatTool[] = []
+  const server: JsonObject[] = []
+  tools.forEach((tool, i) => {
+    if (!isObject(tool) || typeof tool.type !== 'string') throw badRequest('A tool must be an object with a `type`.', `tools[${i}]`, 'invalid_tools')
+    if (tool.type !== 'function') { server.push(tool); return }
+    if (typeof tool.name !== 'string' || tool.name === '') throw badRequest('A function tool needs a `name`.', `tools[${i}].name`, 'invalid_tools')
+    functions.push({
+      type: 'function',
+      function: {
+        name: tool.name,
+        ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
+        ...(isObject(tool.parameters) ? { parameters: tool.parameters } : {}),
+        ...(typeof tool.strict === 'boolean' ? { strict: tool.strict } : {}),
+      },
+    })
+  })
+  return { functions, server }
+}
+
+/** `tool_choice` in the chat shape. */
+export function chatToolChoice(choice: unknown): unknown {
+  if (choice === undefined || choice === null) return undefined
+  if (choice === 'auto' || choice === 'none' || choice === 'required') return choice
+  if (isObject(choice) && choice.type === 'function' && typeof choice.name === 'string') return { type: 'function', function: { name: choice.name } }
+  throw badRequest('`tool_choice` must be auto, none, required or { type: function, name }.', 'tool_choice', 'invalid_tool_choice')
+}

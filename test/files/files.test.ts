@@ -1,0 +1,150 @@
+/**
+ * Files through the official openai SDK (`client.files.*`) and the management API: upload with a
+ * purpose, list with paging and a purpose filter, retrieve, content, delete; owner and department
+ * scoping; bad uploads refused with the field at fault; answers match OpenAI's OpenAPI document.
+ */
+import OpenAI, { toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { ADMIN, ADMIN_KEY, apiKeyStrategy, bearer, call, config } from '../identity/helpers.ts'
+import { Files } from '../../plugins/contracts/files.ts'
+
+const ALICE = 'files-alice-key-0123456789abcdef'
+const BOB = 'files-bob-key-0123456789abcdef01'
+const CAROL = 'files-carol-key-0123456789abcdef'
+const LEAD = 'files-lead-key-0123456789abcdef0'
+
+const CONFIG = config({
+  auth: apiKeyStrategy([
+    `        - { key: "${ALICE}", user: alice, role: user, department: research }\n`,
+    `        - { key: "${BOB}", user: bob, role: user, department: research }\n`,
+    `        - { key: "${CAROL}", user: carol, role: user, department: sales }\n`,
+    `        - { key: "${LEAD}", user: lead, role: department_admin, department: research }\n`,
+  ].join('')),
+  extra: 'services: { files: { max_bytes: 100000 } }\n',
+})
+
+describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
+  let gw: RunningGateway
+  const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+
+  beforeAll(async () => { gw = await startTestGateway(CONFIG) }, 120_000) // the embedded store's first start is slow on a busy machine
+  afterAll(async () => { await gw?.close() })
+
+  it('uploads, retrieves, lists, reads and deletes a file with client.files.*', async () => {
+    const alice = client(ALICE)
+    const text = '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n'
+    const created = await alice.files.create({ file: await toFile(Buffer.from(text), 'train.jsonl', { type: 'application/jsonl' }), purpose: 'user_data' })
+    expect(created).toMatchObject({ object: 'file', bytes: Buffer.byteLength(text), filename: 'train.jsonl', purpose: 'user_data', status: 'processed' })
+    expect(created.id).toMatch(/^file-[0-9a-f]{24}$/)
+    expect(Math.abs(created.created_at - Date.now() / 1000)).toBeLessThan(60)
+
+    expect(await alice.files.retrieve(created.id)).toEqual(created)
+    const content = await alice.files.content(created.id)
+    expect(await content.text()).toBe(text)
+
+    const listed = await alice.files.list()
+    expect(listed.data.map((f) => f.id)).toContain(created.id)
+
+    expect(await alice.files.delete(created.id)).toEqual({ id: created.id, object: 'file', deleted: true })
+    await expect(alice.files.retrieve(created.id)).rejects.toMatchObject({ status: 404 })
+  })
+
+  it('pages a list with after/limit (the SDK follows has_more) and filters by purpose', async () => {
+    const bob = client(BOB)
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      ids.push((await bob.files.create({ file: await toFile(Buffer.from(`file ${i}`), `f${i}.txt`), purpose: i % 2 ? 'assistants' : 'batch' })).id)
+    }
+    const first = await bob.files.list({ limit: 2 })
+    expect(first.data.map((f) => f.id)).toEqual([ids[4], ids[3]])
+    expect(first.hasNextPage()).toBe(true)
+    const all: string[] = []
+    for await (const f of bob.files.list({ limit: 2 })) all.push(f.id)
+    expect(all).toEqual([...ids].reverse())
+    const assistants = await bob.files.list({ purpose: 'assistants' })
+    expect(assistants.data.map((f) => f.id)).toEqual([ids[3], ids[1]])
+  })
+
+  it('keeps files within the owner\'s scope: others get 403, the department admin sees the department', async () => {
+    const carol = client(CAROL)
+    const mine = await carol.files.create({ file: await toFile(Buffer.from('secret'), 'c.txt'), purpose: 'assistants' })
+    await expect(client(ALICE).files.retrieve(mine.id)).rejects.toMatchObject({ status: 403, code: 'out_of_scope' })
+    await expect(client(ALICE).files.content(mine.id)).rejects.toMatchObject({ status: 403 })
+    await expect(client(ALICE).files.delete(mine.id)).rejects.toMatchObject({ status: 403 })
+    expect((await client(ALICE).files.list()).data.map((f) => f.id)).not.toContain(mine.id)
+
+    const bobs = (await client(BOB).files.list()).data.map((f) => f.id)
+    const lead = (await client(LEAD).files.list({ limit: 100 })).data.map((f) => f.id)
+    for (const id of bobs) expect(lead).toContain(id)
+    expect(lead).not.toContain(mine.id)
+    const admin = (await client(ADMIN_KEY).files.list({ limit: 100 })).data.map((f) => f.id)
+    expect(admin).toContain(mine.id)
+  })
+
+  it('refuses bad uploads with the field at fault, in OpenAI\'s error shape', async () => {
+    const alice = client(ALICE)
+    await expect(alice.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'nonsense' as 'assistants' })).rejects.toMatchObject({ status: 400, param: 'purpose', code: 'invalid_purpose' })
+    await expect(alice.files.create({ file: await toFile(Buffer.alloc(0), 'x.txt'), purpose: 'assistants' })).rejects.toMatchObject({ status: 400, param: 'file', code: 'empty_file' })
+    await expect(alice.files.create({ file: await toFile(Buffer.alloc(100_001, 97), 'big.txt'), purpose: 'assistants' })).rejects.toMatchObject({ status: 400, param: 'file', code: 'file_too_large' })
+    const form = new FormData()
+    form.set('file', new Blob(['x']), 'x.txt')
+    const res = await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: bearer(ALICE), body: form })
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toMatchObject({ param: 'purpose', code: 'missing_purpose' })
+    const noAuth = await fetch(`${gw.url}/v1/files`)
+    expect(noAuth.status).toBe(401)
+    await expect(alice.files.retrieve('file-000000000000000000000000')).rejects.toMatchObject({ status: 404 })
+    await expect(alice.files.retrieve('nonsense')).rejects.toMatchObject({ status: 404 })
+  })
+
+  it('serves the same files on /api/v1/files in the envelope, with owner and department', async () => {
+    const form = new FormData()
+    form.set('purpose', 'assistants')
+    form.set('file', new Blob(['hello envelope'], { type: 'text/plain' }), 'e.txt')
+    const res = await fetch(`${gw.url}/api/v1/files`, { method: 'POST', headers: bearer(ALICE), body: form })
+    expect(res.status).toBe(201)
+    const created = (await res.json()) as { success: boolean; data: Record<string, unknown> }
+    expect(created.success).toBe(true)
+    expect(created.data).toMatchObject({ filename: 'e.txt', purpose: 'assistants', bytes: 14, department: 'research', content_type: 'text/plain' })
+    const id = created.data.id as string
+    const got = await call(gw, 'GET', `/api/v1/files/${id}`, { headers: bearer(ALICE) })
+    expect(got.body.data.id).toBe(id)
+    const content = await fetch(`${gw.url}/api/v1/files/${id}/content`, { headers: bearer(ALICE) })
+    expect(await content.text()).toBe('hello envelope')
+    const list = await call(gw, 'GET', '/api/v1/files?purpose=assistants&limit=1', { headers: bearer(ALICE) })
+    expect(list.body.data).toHaveLength(1)
+    expect(list.body.meta).toMatchObject({ has_more: expect.any(Boolean) })
+    expect((await call(gw, 'GET', `/api/v1/files/${id}`, { headers: bearer(CAROL) })).status).toBe(403)
+    expect((await call(gw, 'DELETE', `/api/v1/files/${id}`, { headers: ADMIN })).status).toBe(200)
+    expect((await call(gw, 'GET', `/api/v1/files/${id}`, { headers: ADMIN })).status).toBe(404)
+  })
+
+  it('runs a purpose\'s check before storing: a refused upload stores nothing', async () => {
+    const files = capability(gw, Files)
+    const remove = files.checkPurpose('evals', async (upload) => {
+      if (!upload.data.toString().startsWith('ok')) throw Object.assign(new Error('Not an eval file.'), { status: 400, code: 'invalid_eval', param: 'file' })
+      return { checked: true }
+    })
+    try {
+      const before = (await files.list({ purpose: 'evals' })).length
+      await expect(client(ALICE).files.create({ file: await toFile(Buffer.from('bad'), 'e.jsonl'), purpose: 'evals' })).rejects.toMatchObject({ status: 400, code: 'invalid_eval' })
+      expect((await files.list({ purpose: 'evals' })).length).toBe(before)
+      const ok = await client(ALICE).files.create({ file: await toFile(Buffer.from('ok'), 'e.jsonl'), purpose: 'evals' })
+      expect((await files.get(ok.id))?.metadata).toEqual({ checked: true })
+    } finally {
+      remove()
+    }
+  })
+})
+
+describe('files: off unless configured', () => {
+  it('answers 404 on /v1/files without service.files', async () => {
+    const gw = await startTestGateway(config({ auth: apiKeyStrategy(), store: '' }))
+    try {
+      expect((await call(gw, 'GET', '/v1/files', { headers: ADMIN })).status).toBe(404)
+    } finally {
+      await gw.close()
+    }
+  })
+})

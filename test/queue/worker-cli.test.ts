@@ -1,0 +1,24 @@
+/** `gateway worker` refuses configs whose jobs it could never see, and says what to change. */
+import { writeFile, mkdtemp } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
+
+describe('gateway worker', () => {
+  it('refuses the in-process queue and the embedded store, naming the settings to use', async () => {
+    const { code, stderr } = await runCli(['worker', '--config', 'gateway.yaml'])
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/queue\.memory lives inside one process.*plugin: rabbitmq/)
+    expect(stderr).toMatch(/embedded store belongs to one process.*plugin: postgres/)
+  })
+
+  it('refuses a config without a queue', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-worker-'))
+    const file = path.join(dir, 'g.yaml')
+    await writeFile(file, 'version: 1\nproviders: { mock: { plugin: mock } }\nroutes: [ { model: m, targets: [ { provider: mock } ] } ]\n')
+    const { code, stderr } = await runCli(['worker', '--config', file])
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/no `queue:` is configured/)
+  })
+})
