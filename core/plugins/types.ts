@@ -73,6 +73,12 @@ export interface PluginContext {
   callsAs(principal: Principal): GatewayCalls
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void
+  /**
+   * A provider of the gateway's current config, by its name under `providers:` (for a service
+   * using a provider's optional capability, as training uses `fineTune`). Ask when working, not in
+   * setup: the current config changes with reloads.
+   */
+  provider(name: string): Provider | undefined
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
   readonly metrics: Metrics
   /**
@@ -226,6 +232,48 @@ export interface Provider extends Lifecycle {
    * request that came in on that surface is passed through untranslated (every field kept).
    */
   readonly native?: Readonly<Record<string, (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>>>
+  /** Fine-tuning on the provider's platform, for providers that offer it (the training service uses it). */
+  readonly fineTune?: FineTuner
+}
+
+/** Where a provider's fine-tuning job is. */
+export type FineTuneState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+
+export interface FineTuneRequest {
+  /** The provider's base model. */
+  readonly model: string
+  /** JSONL in the chat fine-tuning format. */
+  readonly training: { readonly filename: string; readonly data: Buffer }
+  readonly validation?: { readonly filename: string; readonly data: Buffer }
+  readonly hyperparameters: { readonly n_epochs?: number; readonly batch_size?: number; readonly learning_rate_multiplier?: number }
+  readonly suffix?: string
+}
+
+/** A message or a metrics point the provider reported (training/validation loss per step). */
+export interface FineTuneEvent {
+  /** The provider's id for it (stable across polls, so an event is recorded once). */
+  readonly id: string
+  /** Unix seconds. */
+  readonly createdAt: number
+  readonly level: 'info' | 'warn' | 'error'
+  readonly message: string
+  readonly metrics?: Readonly<Record<string, number>>
+}
+
+export interface FineTuneProgress {
+  readonly state: FineTuneState
+  readonly fineTunedModel: string | null
+  readonly error: string | null
+  readonly trainedTokens: number | null
+  /** The events the provider has (any order; already-seen ones are skipped by id). */
+  readonly events: readonly FineTuneEvent[]
+}
+
+export interface FineTuner {
+  /** Upload the files and start the job; resolves to the provider's job id. */
+  start(request: FineTuneRequest, signal?: AbortSignal): Promise<string>
+  progress(jobId: string, signal?: AbortSignal): Promise<FineTuneProgress>
+  cancel(jobId: string, signal?: AbortSignal): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -134,6 +134,7 @@ async function setupPlugin(
     features: Object.freeze({ ...(load.loaded.config.features ?? {}) }),
     metrics: shared.metrics,
     runsJobs: shared.runsJobs,
+    provider: shared.provider,
     get<T>(capability: Token<T>): T {
       if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)

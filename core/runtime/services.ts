@@ -2,6 +2,7 @@
 import type { DependencyContainer } from 'tsyringe'
 import type { GatewayMetrics } from '../metrics.ts'
 import type { HealthRegistry } from './health.ts'
+import type { Provider } from '../plugins/types.ts'
 
 export interface GatewayServices {
   readonly health: HealthRegistry
@@ -12,4 +13,6 @@ export interface GatewayServices {
   readonly kept: Map<string, object>
   /** Whether this process runs queued jobs (PluginContext.runsJobs). */
   readonly runsJobs: boolean
+  /** A provider instance of the gateway's current snapshot, by its name under `providers:`. */
+  readonly provider: (name: string) => Provider | undefined
 }

@@ -4,6 +4,7 @@
  * unified OpenAI shape.
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { mistralFineTuner } from './fine-tune.ts'
 import { createMistralProvider } from './provider.ts'
 import { configSchema, DEFAULT_TIMEOUT_MS, type MistralConfig } from './schema.ts'
 
@@ -28,11 +29,13 @@ export default definePlugin<MistralConfig, Provider>({
       retryConfig: { strategy: 'none' },
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     })
-    return createMistralProvider(client, {
+    const provider = createMistralProvider(client, {
       name: ctx.name,
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       headers: config.headers,
       safePrompt: config.safe_prompt ?? false,
     })
+    const fineTune = mistralFineTuner({ baseUrl: serverUrl(config.base_url) ?? 'https://api.mistral.ai', apiKey: config.api_key, headers: config.headers })
+    return { ...provider, fineTune }
   },
 })

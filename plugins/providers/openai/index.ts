@@ -4,6 +4,7 @@
  * usage, errors). One SDK client per instance, reused across requests and config reloads.
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { openAIFineTuner } from './fine-tune.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, sdkClientOptions, type ConnectionConfig } from '../kit/openai-wire.ts'
 
 export interface OpenAIConfig extends ConnectionConfig {
@@ -29,7 +30,7 @@ const configSchema = {
 export default definePlugin<OpenAIConfig, Provider>({
   id: 'provider.openai',
   kind: 'provider',
-  description: 'OpenAI (chat, streaming, tools, vision, JSON modes, embeddings) through the official openai SDK.',
+  description: 'OpenAI (chat, streaming, tools, vision, JSON modes, embeddings, fine-tuning) through the official openai SDK.',
   configSchema,
   async setup(ctx, config) {
     // Imported here so a gateway that configures no OpenAI provider never loads the SDK.
@@ -41,7 +42,7 @@ export default definePlugin<OpenAIConfig, Provider>({
       organization: config.organization ?? null,
       project: config.project ?? null,
     })
-    return createOpenAIWireProvider(
+    const provider = createOpenAIWireProvider(
       {
         chat: (body, options) => client.chat.completions.create(body, options),
         embed: (body, options) => client.embeddings.create(body, options),
@@ -49,5 +50,6 @@ export default definePlugin<OpenAIConfig, Provider>({
       },
       { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openai', dispose: sdk.close },
     )
+    return { ...provider, fineTune: openAIFineTuner(client) }
   },
 })

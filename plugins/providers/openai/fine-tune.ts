@@ -1,0 +1,62 @@
+/**
+ * OpenAI fine-tuning through the official SDK: upload the JSONL files (purpose `fine-tune`),
+ * create a supervised job, read it and its events (metrics events carry step and losses), cancel.
+ */
+import type OpenAI from 'openai'
+import { toFile } from 'openai'
+import type { FineTuneEvent, FineTuneState, FineTuner } from '../../../core/plugins/api.ts'
+
+const STATES: Readonly<Record<string, FineTuneState>> = {
+  validating_files: 'queued', queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
+}
+
+export function openAIFineTuner(client: OpenAI): FineTuner {
+  const upload = async (file: { filename: string; data: Buffer }, signal?: AbortSignal): Promise<string> =>
+    (await client.files.create({ file: await toFile(file.data, file.filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { signal })).id
+
+  return {
+    async start(request, signal) {
+      const trainingFile = await upload(request.training, signal)
+      const validationFile = request.validation ? await upload(request.validation, signal) : undefined
+      const { n_epochs, batch_size, learning_rate_multiplier } = request.hyperparameters
+      const job = await client.fineTuning.jobs.create({
+        model: request.model,
+        training_file: trainingFile,
+        ...(validationFile ? { validation_file: validationFile } : {}),
+        ...(request.suffix ? { suffix: request.suffix } : {}),
+        method: { type: 'supervised', supervised: { hyperparameters: { ...(n_epochs ? { n_epochs } : {}), ...(batch_size ? { batch_size } : {}), ...(learning_rate_multiplier ? { learning_rate_multiplier } : {}) } } },
+      }, { signal })
+      return job.id
+    },
+
+    async progress(jobId, signal) {
+      const job = await client.fineTuning.jobs.retrieve(jobId, { signal })
+      const page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100 }, { signal })
+      const events: FineTuneEvent[] = page.data.map((e) => ({
+        id: e.id,
+        createdAt: e.created_at,
+        level: e.level,
+        message: e.message,
+        ...(e.type === 'metrics' && e.data && typeof e.data === 'object' ? { metrics: numbers(e.data as Record<string, unknown>) } : {}),
+      }))
+      return {
+        state: STATES[job.status] ?? 'running',
+        fineTunedModel: job.fine_tuned_model ?? null,
+        error: job.error?.message ?? null,
+        trainedTokens: job.trained_tokens ?? null,
+        events,
+      }
+    },
+
+    async cancel(jobId, signal) {
+      await client.fineTuning.jobs.cancel(jobId, { signal })
+    },
+  }
+}
+
+/** The numeric fields of a metrics event (step, train_loss, valid_loss...). */
+export function numbers(data: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [key, value] of Object.entries(data)) if (typeof value === 'number' && Number.isFinite(value)) out[key] = value
+  return out
+}

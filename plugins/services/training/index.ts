@@ -1,0 +1,279 @@
+/**
+ * Training: fine-tuning datasets and jobs.
+ *
+ *   services: { files: {}, training: { default_epochs: 3 } }     # needs a store and a queue
+ *
+ * - Datasets are files with purpose `fine-tune`: every upload of that purpose (here or on
+ *   /v1/files) is checked line by line first (see dataset.ts) and refused whole with every
+ *   problem; a valid one carries its stats. `/api/v1/training/datasets` uploads one (optionally
+ *   split into train and validation files) and lists them.
+ * - Jobs (`/api/v1/training/jobs`, and OpenAI's `/v1/fine_tuning/jobs` through surface.fine-tuning)
+ *   are rows in training_jobs, moved by queued steps (worker.ts) through the provider's optional
+ *   `fineTune`: pending → queued → running → succeeded | failed | cancelled, with events.
+ */
+import { fileURLToPath } from 'node:url'
+import {
+  Queue, Store, Tokenizer, badRequest, conflict, definePlugin, notFound, reply, token,
+  type Caller, type GatewayCalls, type RouteSpec, type Service, type Surface,
+} from '../../../core/plugins/api.ts'
+import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
+import { checkDataset, splitLines } from './dataset.ts'
+import { jobRepository, type Hyperparameters, type JobRecord, type JobRepository } from './jobs.ts'
+import { managedJob, openAIEvent, openAIJob } from './views.ts'
+import { TOPIC, queueStep, trainingWorker, type StepMessage, type WorkerSettings } from './worker.ts'
+
+const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
+const PERMISSION = 'manage_training'
+const PURPOSE = 'fine-tune'
+
+interface TrainingConfig extends WorkerSettings {
+  default_epochs: number
+  max_example_tokens: number
+  prefetch: number
+}
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    default_epochs: { type: 'integer', minimum: 1, maximum: 50, default: 3, description: 'Epochs a cost estimate assumes when the job does not say.' },
+    max_example_tokens: { type: 'integer', minimum: 1, default: 65_536, description: 'The longest example when the base model\'s context window is not in the catalog.' },
+    poll_min_ms: { type: 'integer', minimum: 10, default: 5000, description: 'First wait between polls of a provider\'s job (again after each status change).' },
+    poll_max_ms: { type: 'integer', minimum: 10, default: 120_000, description: 'Longest wait between polls (the wait doubles while nothing changes).' },
+    lease_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How long a worker holds a job for one step; another worker may take it after.' },
+    sweep_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How often a worker looks for jobs whose queued step was lost (a restart of the in-process queue).' },
+    prefetch: { type: 'integer', minimum: 1, default: 4, description: 'Job steps one worker runs at once.' },
+  },
+}
+
+/** This folder's own: the service's parts, for surface.fine-tuning. */
+interface Training {
+  jobs: JobRepository
+  files: Files
+  queue: Queue
+  config: TrainingConfig
+  providerOf: (name: string) => { fineTune?: { cancel(id: string): Promise<void> } } | undefined
+  logger: { warn(obj: object, msg: string): void }
+}
+const TrainingParts = token<Training>('TrainingParts')
+
+const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } }
+
+async function reachableJob(jobs: JobRepository, caller: Caller, id: string): Promise<JobRecord> {
+  const job = await jobs.get(id)
+  if (!job) throw notFound(`No such fine-tuning job: ${id}`, 'job_not_found', 'id')
+  caller.requireReach(job, 'job')
+  return job
+}
+
+async function reachableDataset(files: Files, caller: Caller, id: string, param: string): Promise<StoredFile> {
+  const file = await files.get(id)
+  if (!file) throw notFound(`No such file: ${id}`, 'file_not_found', param)
+  caller.requireReach(file, 'file')
+  if (file.purpose !== PURPOSE) throw badRequest(`The file ${id} has purpose '${file.purpose}'; a training file needs purpose '${PURPOSE}'.`, param, 'invalid_file_purpose')
+  return file
+}
+
+/** Which provider trains `model`: the one named, or the first target of the route answering it whose provider fine-tunes. */
+function trainerOf(gateway: GatewayCalls, model: string, provider: string | undefined): { provider: string; model: string } {
+  if (provider) return { provider, model }
+  const route = gateway.routes(model)
+  if (!route) throw badRequest(`No route answers the model '${model}'; name a provider.`, 'model', 'model_not_found')
+  const target = route.targets[0]
+  return { provider: target.provider, model: target.model ?? model }
+}
+
+function hyperparametersOf(body: Record<string, unknown>): Hyperparameters {
+  const method = body.method as { supervised?: { hyperparameters?: Record<string, unknown> } } | undefined
+  const raw = (method?.supervised?.hyperparameters ?? body.hyperparameters ?? {}) as Record<string, unknown>
+  const out: Hyperparameters = {}
+  for (const key of ['n_epochs', 'batch_size', 'learning_rate_multiplier'] as const) {
+    const v = raw[key]
+    if (v === undefined || v === 'auto') continue
+    if (typeof v !== 'number' || !(v > 0) || (key !== 'learning_rate_multiplier' && !Number.isInteger(v))) throw badRequest(`\`hyperparameters.${key}\` must be 'auto' or a positive ${key === 'learning_rate_multiplier' ? 'number' : 'whole number'}.`, `hyperparameters.${key}`, 'invalid_hyperparameter')
+    out[key] = v
+  }
+  return out
+}
+
+const HYPER = { type: ['object', 'null'] }
+const CREATE_BODY = {
+  type: 'object',
+  required: ['model', 'training_file'],
+  properties: {
+    model: { type: 'string', minLength: 1, maxLength: 200 },
+    training_file: { type: 'string', minLength: 1 },
+    validation_file: { type: ['string', 'null'] },
+    provider: { type: 'string', minLength: 1, description: 'The provider instance that trains (default: the route answering `model`).' },
+    hyperparameters: HYPER,
+    method: { type: ['object', 'null'] },
+    suffix: { type: ['string', 'null'], maxLength: 64 },
+    seed: { type: ['integer', 'null'] },
+    integrations: { type: ['array', 'null'] },
+    metadata: { type: ['object', 'null'] },
+  },
+}
+
+function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
+  const view = openAI ? openAIJob : managedJob
+  return [
+    {
+      method: 'POST', path: base, summary: 'Create a fine-tuning job (queued for a worker).', permission: PERMISSION, body: CREATE_BODY, status: openAI ? 200 : 201,
+      async handle({ caller, body, gateway }) {
+        const b = body as Record<string, unknown>
+        const training = await reachableDataset(t.files, caller, b.training_file as string, 'training_file')
+        const validation = typeof b.validation_file === 'string' ? await reachableDataset(t.files, caller, b.validation_file, 'validation_file') : undefined
+        const trainer = trainerOf(gateway, b.model as string, b.provider as string | undefined)
+        const job = await t.jobs.create({
+          ...ownerOf(caller), provider: trainer.provider, model: trainer.model, trainingFile: training.id, validationFile: validation?.id ?? null,
+          hyperparameters: hyperparametersOf(b), suffix: typeof b.suffix === 'string' ? b.suffix : null,
+        })
+        await t.jobs.addEvent(job.id, { level: 'info', message: `Created fine-tuning job ${job.id} on ${trainer.provider} (${trainer.model}).` })
+        await queueStep(t.queue, job)
+        return view(job)
+      },
+    },
+    {
+      method: 'GET', path: base, summary: 'List fine-tuning jobs, newest first.', permission: PERMISSION,
+      query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 }, after: { type: 'string' }, status: { type: 'string' } } },
+      async handle({ caller, query }) {
+        const q = query as { limit: number; after?: string; status?: string }
+        const found = await t.jobs.list({ ...ownerFilter(caller), status: q.status, after: q.after, limit: q.limit + 1 })
+        const page = found.slice(0, q.limit).map(view)
+        return openAI ? { object: 'list', data: page, has_more: found.length > q.limit } : reply(page, { meta: { has_more: found.length > q.limit } })
+      },
+    },
+    {
+      method: 'GET', path: `${base}/:id`, summary: 'One fine-tuning job.', permission: PERMISSION, params: ID_PARAMS,
+      handle: async ({ caller, params }) => view(await reachableJob(t.jobs, caller, (params as { id: string }).id)),
+    },
+    {
+      method: 'POST', path: `${base}/:id/cancel`, summary: 'Cancel a job that has not ended.', permission: PERMISSION, params: ID_PARAMS,
+      async handle({ caller, params, requestId }) {
+        const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
+        const cancelled = await t.jobs.cancel(job.id)
+        if (!cancelled) throw conflict(`The job has already ${job.status}.`, 'job_finished', 'id')
+        await t.jobs.addEvent(job.id, { level: 'info', message: 'The job was cancelled.' })
+        if (cancelled.providerJobId) {
+          // The provider's job stops too; the worker stops polling a cancelled job.
+          const tuner = t.providerOf(cancelled.provider)?.fineTune
+          await tuner?.cancel(cancelled.providerJobId).catch((err: Error) => t.logger.warn({ job: job.id, requestId, err: err.message }, 'provider cancel failed'))
+        }
+        return view(cancelled)
+      },
+    },
+    {
+      method: 'GET', path: `${base}/:id/events`, summary: 'The job\'s events (status changes, provider messages, metrics), newest first.', permission: PERMISSION, params: ID_PARAMS,
+      query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 }, after: { type: 'string' } } },
+      async handle({ caller, params, query }) {
+        const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
+        const q = query as { limit: number; after?: string }
+        const found = await t.jobs.events(job.id, q.limit + 1, q.after)
+        const page = found.slice(0, q.limit).map(openAIEvent)
+        return openAI ? { object: 'list', data: page, has_more: found.length > q.limit } : reply(page, { meta: { has_more: found.length > q.limit } })
+      },
+    },
+  ]
+}
+
+function datasetRoutes(t: Training, tokenizer: Tokenizer): RouteSpec[] {
+  return [
+    {
+      method: 'POST', path: '/datasets', summary: 'Upload a JSONL chat dataset (multipart: file, model?, validation_split?), checked line by line.', permission: PERMISSION, body: 'multipart', status: 201,
+      async handle({ caller, body, files: uploaded }) {
+        const fields = body as Record<string, string | undefined>
+        const file = uploaded.find((f) => f.field === 'file')
+        if (!file) throw badRequest('Send the dataset in the `file` field.', 'file', 'missing_file')
+        const split = fields.validation_split === undefined ? undefined : Number(fields.validation_split)
+        if (split !== undefined && !(split > 0 && split < 1)) throw badRequest('`validation_split` must be a fraction between 0 and 1, e.g. 0.1.', 'validation_split', 'invalid_split')
+        const model = fields.model || undefined
+        const checked = await checkDataset(file.data, { tokenizer, model, maxExampleTokens: t.config.max_example_tokens, epochs: t.config.default_epochs })
+        const owner = ownerOf(caller)
+        const put = (name: string, lines: readonly string[], role: string) =>
+          t.files.put({ filename: name, purpose: PURPOSE, contentType: 'application/jsonl', data: Buffer.from(`${lines.join('\n')}\n`), owner, ...{ role, model } })
+        if (split === undefined) {
+          const stored = await put(file.filename, checked.lines, 'train')
+          return { id: stored.id, file_id: stored.id, validation_file_id: null, filename: stored.filename, stats: stored.metadata }
+        }
+        const parts = splitLines(checked.lines, split)
+        const train = await put(file.filename.replace(/(\.jsonl)?$/, '.train.jsonl'), parts.train, 'train')
+        const validation = await put(file.filename.replace(/(\.jsonl)?$/, '.validation.jsonl'), parts.validation, 'validation')
+        return { id: train.id, file_id: train.id, validation_file_id: validation.id, filename: train.filename, stats: train.metadata, validation_stats: validation.metadata }
+      },
+    },
+    {
+      method: 'GET', path: '/datasets', summary: 'The fine-tuning datasets the caller may see, newest first.', permission: PERMISSION,
+      async handle({ caller }) {
+        const list = await t.files.list({ ...ownerFilter(caller), purpose: PURPOSE, limit: 1000 })
+        return list.map((f) => ({ id: f.id, filename: f.filename, bytes: f.bytes, user_id: f.userId, department: f.department, created_at: f.createdAt.toISOString(), stats: f.metadata }))
+      },
+    },
+    {
+      method: 'GET', path: '/datasets/:id', summary: 'One dataset and its stats.', permission: PERMISSION, params: ID_PARAMS,
+      async handle({ caller, params }) {
+        const f = await reachableDataset(t.files, caller, (params as { id: string }).id, 'id')
+        return { id: f.id, filename: f.filename, bytes: f.bytes, user_id: f.userId, department: f.department, created_at: f.createdAt.toISOString(), stats: f.metadata }
+      },
+    },
+    ...jobRoutes(t, '/jobs', false),
+  ]
+}
+
+const service = definePlugin<TrainingConfig, Service>({
+  id: 'service.training',
+  kind: 'service',
+  description: 'Fine-tuning datasets (checked JSONL, stats, cost estimate) and jobs run by queue workers through providers\' fineTune.',
+  configSchema,
+  uses: [Store, Queue, Files, Tokenizer],
+  provides: [TrainingParts],
+  async setup(ctx, config) {
+    const store = ctx.get(Store)
+    const queue = ctx.get(Queue)
+    const files = ctx.get(Files)
+    const tokenizer = ctx.get(Tokenizer)
+    await store.migrate({ owner: 'training', dir: MIGRATIONS })
+    const jobs = jobRepository(store.sql)
+    const parts: Training = { jobs, files, queue, config, providerOf: (name) => ctx.provider(name), logger: ctx.logger }
+    ctx.provide(TrainingParts, parts)
+    // Every fine-tune upload, on any surface, is checked before it is stored.
+    const uncheck = files.checkPurpose(PURPOSE, async (upload) => {
+      const { stats } = await checkDataset(upload.data, { tokenizer, model: (upload as { model?: string }).model, maxExampleTokens: config.max_example_tokens, epochs: config.default_epochs })
+      return { ...stats, role: (upload as { role?: string }).role ?? 'train' }
+    })
+    let stop: (() => Promise<void>) | undefined
+    let sweeper: NodeJS.Timeout | undefined
+    if (ctx.runsJobs) {
+      const worker = trainingWorker({ ctx, jobs, files, queue, settings: config, logger: ctx.logger })
+      stop = await queue.consume<StepMessage>(TOPIC, (msg) => worker.step(msg.body), { prefetch: config.prefetch })
+      const idle = config.poll_max_ms + config.lease_ms
+      const sweep = () => worker.sweep(idle).catch((err: Error) => ctx.logger.warn({ err: err.message }, 'training sweep failed'))
+      // At start, any job not stepped lately lost its step with the process that held it.
+      void worker.sweep(0).catch((err: Error) => ctx.logger.warn({ err: err.message }, 'training sweep failed'))
+      sweeper = setInterval(sweep, config.sweep_ms)
+      sweeper.unref()
+    }
+    return {
+      routes: datasetRoutes(parts, tokenizer),
+      async dispose() {
+        uncheck()
+        clearInterval(sweeper)
+        await stop?.()
+      },
+    }
+  },
+})
+
+const surface = definePlugin<Record<string, never>, Surface>({
+  id: 'surface.fine-tuning',
+  kind: 'surface',
+  enabledByDefault: true,
+  description: 'OpenAI\'s /v1/fine_tuning/jobs, when service.training is configured.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  uses: [TrainingParts],
+  setup(ctx) {
+    const parts = ctx.tryGet(TrainingParts)
+    return { endpoints: parts ? jobRoutes(parts, '/v1/fine_tuning/jobs', true) : [] }
+  },
+})
+
+export default [service, surface]

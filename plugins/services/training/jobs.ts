@@ -1,0 +1,151 @@
+/** The training_jobs and training_job_events tables: rows in, records out. */
+import { randomBytes } from 'node:crypto'
+import { jsonParam, type SqlClient } from '../../../core/plugins/api.ts'
+
+export type JobStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled']
+
+export interface Hyperparameters { n_epochs?: number; batch_size?: number; learning_rate_multiplier?: number }
+
+export interface JobRecord {
+  readonly id: string
+  readonly userId: string | null
+  readonly department: string | null
+  readonly provider: string
+  readonly model: string
+  readonly trainingFile: string
+  readonly validationFile: string | null
+  readonly hyperparameters: Hyperparameters
+  readonly suffix: string | null
+  readonly status: JobStatus
+  readonly providerJobId: string | null
+  readonly fineTunedModel: string | null
+  readonly error: string | null
+  readonly trainedTokens: number | null
+  readonly stepToken: string
+  readonly pollDelayMs: number
+  readonly createdAt: Date
+  readonly finishedAt: Date | null
+}
+
+export interface EventRecord {
+  readonly id: string
+  readonly level: string
+  readonly message: string
+  readonly metrics: Record<string, number> | null
+  readonly createdAt: Date
+}
+
+const newId = (prefix: string) => `${prefix}-${randomBytes(12).toString('hex')}`
+export const newToken = () => randomBytes(8).toString('hex')
+
+const toJob = (r: Record<string, unknown>): JobRecord => ({
+  id: r.id as string,
+  userId: (r.user_id as string | null) ?? null,
+  department: (r.department as string | null) ?? null,
+  provider: r.provider as string,
+  model: r.model as string,
+  trainingFile: r.training_file as string,
+  validationFile: (r.validation_file as string | null) ?? null,
+  hyperparameters: (typeof r.hyperparameters === 'string' ? JSON.parse(r.hyperparameters) : r.hyperparameters) as Hyperparameters,
+  suffix: (r.suffix as string | null) ?? null,
+  status: r.status as JobStatus,
+  providerJobId: (r.provider_job_id as string | null) ?? null,
+  fineTunedModel: (r.fine_tuned_model as string | null) ?? null,
+  error: (r.error as string | null) ?? null,
+  trainedTokens: r.trained_tokens === null || r.trained_tokens === undefined ? null : Number(r.trained_tokens),
+  stepToken: r.step_token as string,
+  pollDelayMs: Number(r.poll_delay_ms),
+  createdAt: new Date(r.created_at as string),
+  finishedAt: r.finished_at ? new Date(r.finished_at as string) : null,
+})
+
+export interface JobFilter { userId?: string; department?: string; status?: string; limit: number; after?: string }
+
+export function jobRepository(sql: SqlClient) {
+  return {
+    async create(input: { userId: string | null; department: string | null; provider: string; model: string; trainingFile: string; validationFile: string | null; hyperparameters: Hyperparameters; suffix: string | null }): Promise<JobRecord> {
+      const { rows } = await sql.query(
+        `INSERT INTO training_jobs (id, user_id, department, provider, model, training_file, validation_file, hyperparameters, suffix, step_token)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10) RETURNING *`,
+        [newId('ftjob'), input.userId, input.department, input.provider, input.model, input.trainingFile, input.validationFile, jsonParam(input.hyperparameters), input.suffix, newToken()],
+      )
+      return toJob(rows[0])
+    },
+    async get(id: string): Promise<JobRecord | undefined> {
+      const { rows } = await sql.query('SELECT * FROM training_jobs WHERE id = $1', [id])
+      return rows[0] && toJob(rows[0])
+    },
+    async list(filter: JobFilter): Promise<JobRecord[]> {
+      const where: string[] = []
+      const params: unknown[] = []
+      const add = (clause: string, value: unknown) => { params.push(value); where.push(clause.replace('?', `$${params.length}`)) }
+      if (filter.userId !== undefined) add('user_id = ?', filter.userId)
+      if (filter.department !== undefined) add('department = ?', filter.department)
+      if (filter.status !== undefined) add('status = ?', filter.status)
+      if (filter.after !== undefined) add('seq < (SELECT seq FROM training_jobs WHERE id = ?)', filter.after)
+      const { rows } = await sql.query(`SELECT * FROM training_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${Math.min(Math.max(filter.limit, 1), 1000)}`, params)
+      return rows.map(toJob)
+    },
+    /** Take the job for one worker step: only with the step's token and no live lease elsewhere. */
+    async claim(id: string, token: string, leaseMs: number): Promise<JobRecord | undefined> {
+      const { rows } = await sql.query(
+        `UPDATE training_jobs SET lease_until = now() + ($3 || ' milliseconds')::interval
+         WHERE id = $1 AND step_token = $2 AND status IN ('pending', 'queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+         RETURNING *`,
+        [id, token, String(leaseMs)],
+      )
+      return rows[0] && toJob(rows[0])
+    },
+    /** End a step: new fields, a new token for the next step, the lease released. Not over a cancel that came meanwhile. */
+    async finishStep(id: string, token: string, fields: { status?: JobStatus; providerJobId?: string; fineTunedModel?: string | null; error?: string | null; trainedTokens?: number | null; pollDelayMs?: number }, nextToken: string): Promise<JobRecord | undefined> {
+      const terminal = fields.status !== undefined && TERMINAL.includes(fields.status)
+      const { rows } = await sql.query(
+        `UPDATE training_jobs SET
+           status = COALESCE($3, status), provider_job_id = COALESCE($4, provider_job_id), fine_tuned_model = COALESCE($5, fine_tuned_model),
+           error = COALESCE($6, error), trained_tokens = COALESCE($7, trained_tokens), poll_delay_ms = COALESCE($8, poll_delay_ms),
+           step_token = $9, lease_until = NULL, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
+         WHERE id = $1 AND step_token = $2 AND status IN ('pending', 'queued', 'running') RETURNING *`,
+        [id, token, fields.status ?? null, fields.providerJobId ?? null, fields.fineTunedModel ?? null, fields.error ?? null, fields.trainedTokens ?? null, fields.pollDelayMs ?? null, nextToken, terminal],
+      )
+      return rows[0] && toJob(rows[0])
+    },
+    /** Cancel a job that has not ended; undefined when it had. */
+    async cancel(id: string): Promise<JobRecord | undefined> {
+      const { rows } = await sql.query(
+        `UPDATE training_jobs SET status = 'cancelled', updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('pending', 'queued', 'running') RETURNING *`, [id],
+      )
+      return rows[0] && toJob(rows[0])
+    },
+    /** Jobs no worker holds and none has stepped for `idleMs`: their step message may be lost (a restart). */
+    async stalled(idleMs: number): Promise<JobRecord[]> {
+      const { rows } = await sql.query(
+        `SELECT * FROM training_jobs WHERE status IN ('pending', 'queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+         AND updated_at < now() - ($1 || ' milliseconds')::interval ORDER BY seq LIMIT 1000`, [String(idleMs)],
+      )
+      return rows.map(toJob)
+    },
+    async addEvent(jobId: string, event: { level: string; message: string; metrics?: Record<string, number> | null; providerEventId?: string; createdAt?: Date }): Promise<void> {
+      await sql.query(
+        `INSERT INTO training_job_events (id, job_id, provider_event_id, level, message, metrics, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, COALESCE($7, now())) ON CONFLICT (job_id, provider_event_id) DO NOTHING`,
+        [newId('ftevent'), jobId, event.providerEventId ?? null, event.level, event.message, jsonParam(event.metrics ?? null), event.createdAt ?? null],
+      )
+    },
+    /** Newest first, as OpenAI lists them. */
+    async events(jobId: string, limit: number, after?: string): Promise<EventRecord[]> {
+      const { rows } = await sql.query(
+        `SELECT id, level, message, metrics, created_at FROM training_job_events WHERE job_id = $1 ${after ? 'AND seq < (SELECT seq FROM training_job_events WHERE id = $2)' : ''}
+         ORDER BY seq DESC LIMIT ${Math.min(Math.max(limit, 1), 1000)}`,
+        after ? [jobId, after] : [jobId],
+      )
+      return rows.map((r) => ({
+        id: r.id as string, level: r.level as string, message: r.message as string,
+        metrics: (typeof r.metrics === 'string' ? JSON.parse(r.metrics) : r.metrics) as Record<string, number> | null,
+        createdAt: new Date(r.created_at as string),
+      }))
+    },
+  }
+}
+
+export type JobRepository = ReturnType<typeof jobRepository>

@@ -1,0 +1,109 @@
+/**
+ * The fine-tuning worker: a job moves in steps, each one queued message `{ jobId, token }`. A
+ * step starts the provider's job (uploading the dataset) or polls it once, records new events
+ * and status changes, then queues the next step after the poll delay (doubling up to the
+ * maximum while nothing changes). Two workers never run one job: a step runs only with the job's
+ * current token and a lease on its row; a redelivered older step is stale and dropped. A step
+ * message lost with a process (the memory queue at a restart) is found by the sweep and queued again.
+ */
+import type { FineTuneProgress, Logger, PluginContext, Queue } from '../../../core/plugins/api.ts'
+import type { Files } from '../../contracts/files.ts'
+import { TERMINAL, newToken, type JobRecord, type JobRepository, type JobStatus } from './jobs.ts'
+
+export const TOPIC = 'training.jobs'
+
+export interface StepMessage { readonly jobId: string; readonly token: string }
+
+export interface WorkerSettings {
+  readonly poll_min_ms: number
+  readonly poll_max_ms: number
+  readonly lease_ms: number
+  readonly sweep_ms: number
+}
+
+export function stepMessageId(job: Pick<JobRecord, 'id' | 'stepToken'>): string {
+  return `${job.id}:${job.stepToken}`
+}
+
+export async function queueStep(queue: Queue, job: Pick<JobRecord, 'id' | 'stepToken'>, delayMs = 0): Promise<void> {
+  await queue.publish<StepMessage>(TOPIC, { jobId: job.id, token: job.stepToken }, { id: stepMessageId(job), delayMs })
+}
+
+export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; files: Files; queue: Queue; settings: WorkerSettings; logger: Logger }) {
+  const { ctx, jobs, files, queue, settings, logger } = deps
+
+  async function record(job: JobRecord, progress: FineTuneProgress): Promise<void> {
+    const events = [...progress.events].sort((a, b) => a.createdAt - b.createdAt)
+    for (const e of events) {
+      await jobs.addEvent(job.id, { providerEventId: e.id, level: e.level, message: e.message, metrics: e.metrics ?? null, createdAt: new Date(e.createdAt * 1000) })
+    }
+  }
+
+  async function step(msg: StepMessage): Promise<void> {
+    const current = await jobs.get(msg.jobId)
+    if (!current || TERMINAL.includes(current.status) || current.stepToken !== msg.token) return // done, or a stale step
+    const job = await jobs.claim(msg.jobId, msg.token, settings.lease_ms)
+    if (!job) {
+      // Another worker holds it now: look again when its lease runs out (it may have died).
+      await queue.publish<StepMessage>(TOPIC, msg, { id: `${msg.jobId}:${msg.token}:retry-${Date.now()}`, delayMs: settings.lease_ms })
+      return
+    }
+    const provider = ctx.provider(job.provider)
+    const tuner = provider?.fineTune
+    const next = newToken()
+    if (!tuner) {
+      await end(job, next, 'failed', `The provider '${job.provider}' ${provider ? 'does not fine-tune' : 'is not configured'}.`)
+      return
+    }
+    try {
+      if (!job.providerJobId) {
+        const training = await files.content(job.trainingFile)
+        const validation = job.validationFile ? await files.content(job.validationFile) : undefined
+        if (!training) return void (await end(job, next, 'failed', `The training file ${job.trainingFile} is gone.`))
+        const providerJobId = await tuner.start({
+          model: job.model,
+          training: { filename: `${job.trainingFile}.jsonl`, data: training },
+          ...(validation ? { validation: { filename: `${job.validationFile}.jsonl`, data: validation } } : {}),
+          hyperparameters: job.hyperparameters,
+          ...(job.suffix ? { suffix: job.suffix } : {}),
+        })
+        await jobs.addEvent(job.id, { level: 'info', message: `Started on ${job.provider} as ${providerJobId}.` })
+        const saved = await jobs.finishStep(job.id, msg.token, { status: 'queued', providerJobId, pollDelayMs: settings.poll_min_ms }, next)
+        if (saved) await queueStep(queue, saved, settings.poll_min_ms)
+        else await tuner.cancel(providerJobId).catch(() => undefined) // cancelled meanwhile
+        return
+      }
+      const progress = await tuner.progress(job.providerJobId)
+      await record(job, progress)
+      const state: JobStatus = progress.state
+      if (TERMINAL.includes(state)) {
+        await end(job, next, state, progress.error, progress)
+        return
+      }
+      const changed = state !== job.status
+      if (changed) await jobs.addEvent(job.id, { level: 'info', message: `Status: ${state}.` })
+      const delay = changed ? settings.poll_min_ms : Math.min(settings.poll_max_ms, Math.max(settings.poll_min_ms, job.pollDelayMs * 2))
+      const saved = await jobs.finishStep(job.id, msg.token, { status: state, pollDelayMs: delay, trainedTokens: progress.trainedTokens }, next)
+      if (saved) await queueStep(queue, saved, delay)
+    } catch (err) {
+      // The provider failed this time: give the lease back and let the queue retry the same step.
+      await jobs.finishStep(job.id, msg.token, {}, msg.token).catch(() => undefined)
+      logger.warn({ job: job.id, err: (err as Error).message }, 'training step failed; the queue retries it')
+      throw err
+    }
+  }
+
+  async function end(job: JobRecord, token: string, status: JobStatus, error: string | null, progress?: FineTuneProgress): Promise<void> {
+    const saved = await jobs.finishStep(job.id, job.stepToken, { status, error, fineTunedModel: progress?.fineTunedModel ?? null, trainedTokens: progress?.trainedTokens ?? null }, token)
+    if (saved) await jobs.addEvent(job.id, { level: status === 'succeeded' ? 'info' : 'error', message: status === 'succeeded' ? `The job succeeded: ${progress?.fineTunedModel ?? 'no model name'}.` : `The job ${status}${error ? `: ${error}` : ''}.` })
+  }
+
+  /** Queue a step for jobs whose step message is gone (the process that held it stopped). */
+  async function sweep(idleMs: number): Promise<number> {
+    const stalled = await jobs.stalled(idleMs)
+    for (const job of stalled) await queueStep(queue, job)
+    return stalled.length
+  }
+
+  return { step, sweep }
+}

@@ -1,0 +1,138 @@
+/**
+ * Mock fine-tuning upstreams written from the providers' API references: OpenAI (files, jobs,
+ * events newest first, cancel; validating_files → running → succeeded) and Mistral (files, jobs
+ * with auto_start, job detail with events and checkpoints; QUEUED → RUNNING → SUCCESS). A job
+ * whose suffix is `fail` fails; `slow` stays running until cancelled.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface MockTrainer {
+  readonly url: string
+  readonly calls: string[]
+  /** Bytes of each uploaded file, by upstream file id. */
+  readonly uploads: Map<string, string>
+  readonly cancelled: string[]
+  close(): Promise<void>
+}
+
+interface Job { id: string; model: string; suffix?: string; polls: number; status: string; body: Record<string, unknown> }
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of req) chunks.push(c as Buffer)
+  return Buffer.concat(chunks)
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(body))
+}
+
+/** The JSONL of a multipart upload's `file` part. */
+function filePart(body: Buffer): string {
+  const text = body.toString('utf8')
+  const m = /filename="[^"]*"\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(text)
+  return m ? m[1] : ''
+}
+
+async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, state: { calls: string[]; uploads: Map<string, string>; cancelled: string[]; jobs: Map<string, Job> }) => void): Promise<MockTrainer> {
+  const state = { calls: [] as string[], uploads: new Map<string, string>(), cancelled: [] as string[], jobs: new Map<string, Job>() }
+  const server = http.createServer(async (req, res) => {
+    const body = await readBody(req)
+    state.calls.push(`${req.method} ${req.url}`)
+    handler(req, res, body, state)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, calls: state.calls, uploads: state.uploads, cancelled: state.cancelled, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }) }
+}
+
+const now = () => Math.floor(Date.now() / 1000)
+
+export function mockOpenAITrainer(): Promise<MockTrainer> {
+  let n = 0
+  const events = new Map<string, Record<string, unknown>[]>()
+  const view = (job: Job) => ({
+    object: 'fine_tuning.job', id: job.id, model: job.model, created_at: now(), finished_at: null, organization_id: 'org-x', result_files: [],
+    status: job.status, validation_file: job.body.validation_file ?? null, training_file: job.body.training_file, hyperparameters: { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 },
+    trained_tokens: job.status === 'succeeded' ? 1234 : null, seed: 1, fine_tuned_model: job.status === 'succeeded' ? `ft:${job.model}:org-x:${job.suffix ?? ''}:abc123` : null,
+    error: job.status === 'failed' ? { code: 'invalid_training_file', message: 'The training file was refused.', param: 'training_file' } : null,
+  })
+  const push = (job: Job, e: Record<string, unknown>) => {
+    const list = events.get(job.id) ?? []
+    list.unshift({ object: 'fine_tuning.job.event', id: `ftevent-${job.id}-${list.length}`, created_at: now(), level: 'info', type: 'message', data: {}, ...e })
+    events.set(job.id, list)
+  }
+  return serve((req, res, body, state) => {
+    if (req.headers.authorization !== 'Bearer sk-test') return json(res, 401, { error: { message: 'bad key', type: 'invalid_request_error', code: 'invalid_api_key' } })
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (req.method === 'POST' && url.pathname === '/v1/files') {
+      const id = `file-up${++n}`
+      state.uploads.set(id, filePart(body))
+      return json(res, 200, { id, object: 'file', bytes: body.length, created_at: now(), filename: 'train.jsonl', purpose: 'fine-tune', status: 'processed' })
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/fine_tuning/jobs') {
+      const b = JSON.parse(body.toString()) as Record<string, unknown>
+      const job: Job = { id: `ftjob-up${++n}`, model: b.model as string, suffix: b.suffix as string | undefined, polls: 0, status: 'validating_files', body: b }
+      state.jobs.set(job.id, job)
+      push(job, { message: 'Validating training file' })
+      return json(res, 200, view(job))
+    }
+    const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/events|\/cancel)?$/.exec(url.pathname)
+    const job = m && state.jobs.get(m[1])
+    if (!job) return json(res, 404, { error: { message: 'no such job', type: 'invalid_request_error', code: null } })
+    if (req.method === 'POST' && m[2] === '/cancel') {
+      job.status = 'cancelled'
+      state.cancelled.push(job.id)
+      return json(res, 200, view(job))
+    }
+    if (m[2] === '/events') return json(res, 200, { object: 'list', data: events.get(job.id) ?? [], has_more: false })
+    // Each read moves the job on.
+    if (!['cancelled', 'succeeded', 'failed'].includes(job.status)) {
+      job.polls++
+      if (job.suffix === 'fail' && job.polls >= 2) { job.status = 'failed'; push(job, { level: 'error', message: 'Training failed' }) }
+      else if (job.polls === 1) { job.status = 'running'; push(job, { message: 'Fine-tuning job started' }) }
+      else if (job.suffix !== 'slow' && job.polls <= 3) push(job, { type: 'metrics', message: `Step ${job.polls - 1}/2: training loss=${(1 / job.polls).toFixed(2)}`, data: { step: job.polls - 1, train_loss: 1 / job.polls, valid_loss: 1.1 / job.polls, total_steps: 2 } })
+      else if (job.suffix !== 'slow') { job.status = 'succeeded'; push(job, { message: 'The job has successfully completed' }) }
+    }
+    return json(res, 200, view(job))
+  })
+}
+
+export function mockMistralTrainer(): Promise<MockTrainer> {
+  let n = 0
+  return serve((req, res, body, state) => {
+    if (req.headers.authorization !== 'Bearer mk-test') return json(res, 401, { message: 'Unauthorized' })
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (req.method === 'POST' && url.pathname === '/v1/files') {
+      const id = `00000000-0000-0000-0000-00000000000${++n}`
+      state.uploads.set(id, filePart(body))
+      return json(res, 200, { id, object: 'file', bytes: body.length, created_at: now(), filename: 'train.jsonl', purpose: 'fine-tune', sample_type: 'instruct', source: 'upload' })
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/fine_tuning/jobs') {
+      const b = JSON.parse(body.toString()) as Record<string, unknown>
+      if (!Array.isArray(b.training_files) || b.auto_start !== true) return json(res, 422, { detail: [{ loc: ['body', 'training_files'], msg: 'required' }] })
+      const job: Job = { id: `mjob-${++n}`, model: b.model as string, suffix: b.suffix as string | undefined, polls: 0, status: 'QUEUED', body: b }
+      state.jobs.set(job.id, job)
+      return json(res, 200, { id: job.id, auto_start: true, model: job.model, status: job.status, created_at: now(), modified_at: now(), training_files: b.training_files, hyperparameters: b.hyperparameters, job_type: 'completion' })
+    }
+    const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/cancel)?$/.exec(url.pathname)
+    const job = m && state.jobs.get(m[1])
+    if (!job) return json(res, 404, { message: 'not found' })
+    if (req.method === 'POST' && m[2] === '/cancel') {
+      job.status = 'CANCELLED'
+      state.cancelled.push(job.id)
+    } else if (!['CANCELLED', 'SUCCESS', 'FAILED'].includes(job.status)) {
+      job.polls++
+      job.status = job.polls === 1 ? 'RUNNING' : job.polls >= 3 ? 'SUCCESS' : 'RUNNING'
+    }
+    const t = now()
+    const checkpoints = Array.from({ length: Math.min(job.polls, 2) }, (_, i) => ({ metrics: { train_loss: 0.9 - i * 0.2, valid_loss: 1 - i * 0.2, valid_mean_token_accuracy: 0.5 }, step_number: (i + 1) * 10, created_at: t }))
+    return json(res, 200, {
+      id: job.id, auto_start: true, model: job.model, status: job.status, created_at: t, modified_at: t, job_type: 'completion',
+      fine_tuned_model: job.status === 'SUCCESS' ? `ft:${job.model}:${job.suffix ?? 'x'}:mistral1` : null, trained_tokens: job.status === 'SUCCESS' ? 999 : null,
+      events: [{ name: 'status-updated', data: { status: 'RUNNING' }, created_at: t }], checkpoints,
+    })
+  })
+}
