@@ -14,6 +14,7 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { conversationRows } from './conversations.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -121,6 +122,7 @@ cache: { plugin: memory }
 
   if (process.env.BENCH_AUTH !== '0') await authRows(dir, upstream.port, hasOpenAI)
   if (process.env.BENCH_ROUTING !== '0') await routingAndUsageRows(dir, upstream.port)
+  if (process.env.BENCH_CONVERSATIONS !== '0') await conversationRows(dir, upstream.port, children)
 }
 
 /**
