@@ -24,6 +24,8 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     provide<T>(capability: Token<T>, value: T): void {
       capabilities.set(capability.key, value)
     },
+    // Outside a gateway there are no providers.
+    provider: () => undefined,
     callsAs(): never {
       throw new Error('a plugin set up outside a gateway has no pipeline to call')
     },
