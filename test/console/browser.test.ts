@@ -46,7 +46,9 @@ beforeAll(async () => {
   setup = await startSignIn({
     providers: `  slow: { plugin: mock, chunk_delay_ms: 150, reply: "${Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ')}" }\n  timed: { plugin: openai-compatible, base_url: "${upstream.url}/v1", api_key: unused }`,
     routes: '  - { model: slow, targets: [ { provider: slow } ] }\n  - { model: timed, targets: [ { provider: timed, model: timed-1 } ] }',
-    services: '  console: {}\n  conversations: {}\n  chat: {}\n  assistants: {}',
+    services: '  console: {}\n  conversations: {}\n  chat: {}\n  assistants: {}\n  rag: { embedding_route: mock }\n  files: {}\n  training: {}',
+    // pgvector, for the knowledge collections.
+    store: 'store: { plugin: embedded, memory: true }\nqueue: { plugin: memory }',
   })
   browser = await launchBrowser()
 }, 90_000)
@@ -186,7 +188,7 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     }, TIMED_TOKENS)
     await page.getByLabel('Message').fill('Count')
     await page.getByRole('button', { name: 'Send' }).click()
-    await expect.poll(() => page.locator('[data-role=assistant]').getByText(TIMED_TOKENS.at(-1)!).count()).toBe(2)
+    await expect.poll(() => page.locator('[data-role=assistant]').getByText(TIMED_TOKENS.at(-1)!).count(), { timeout: 10_000 }).toBe(2)
     const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, number> }).seen)
     // From the upstream's write (before the gateway even has it) to the text in the page.
     const delays = TIMED_TOKENS.map((t) => seen[t]! - sentAt.get(t)!).sort((a, b) => a - b)
@@ -312,6 +314,52 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     expect(sent.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('Always answer in one line.') })
     expect(sent.messages.at(-1)).toMatchObject({ role: 'user', content: 'Who are you?' })
     await screenshot(page, '20-chat-with-assistant')
+    await context.close()
+  })
+
+  it('uploads documents to a knowledge collection, sees them ingested (or why not), and searches them', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/knowledge`)
+    await page.getByText('No collections yet').waitFor()
+    await page.getByRole('button', { name: 'New collection' }).first().click()
+    await page.getByLabel('Name').fill('handbook')
+    await page.getByRole('button', { name: 'Create collection' }).click()
+    await page.locator('[data-collection=handbook]').waitFor()
+    await page.getByText('No documents yet').waitFor()
+    await page.getByLabel('Upload documents').setInputFiles({ name: 'holidays.md', mimeType: 'text/markdown', buffer: Buffer.from('# Holidays\n\nEveryone gets 30 days of paid holiday a year.\n\n# Expenses\n\nTrain tickets are refunded within a week.\n') })
+    await page.locator('[data-document="holidays.md"][data-status=completed]').waitFor({ timeout: 20_000 }).catch(async (err) => {
+      await screenshot(page, '21-knowledge-failed')
+      console.error('knowledge page:', await page.locator('main').innerText())
+      throw err
+    })
+    // A file the gateway cannot read says why: refused at upload, or failed at ingestion with a retry.
+    await page.getByLabel('Upload documents').setInputFiles({ name: 'broken.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 not really a pdf') })
+    await page.locator('[role=alert], [data-document="broken.pdf"][data-status=failed]').first().waitFor({ timeout: 20_000 })
+    await page.getByLabel('Search the collection').fill('paid holiday')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.locator('[data-hit]').first().waitFor()
+    expect(await page.locator('[data-hit]').first().innerText()).toContain('holidays.md')
+    await screenshot(page, '21-knowledge')
+    await context.close()
+  })
+
+  it('checks a training dataset line by line: a broken file lists its problems, a good one is listed with its stats', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/training`)
+    await page.getByText('No datasets yet').waitFor()
+    await page.getByText('No fine-tuning jobs yet').waitFor()
+    const good = JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }] })
+    await page.getByLabel('Upload a dataset').setInputFiles({ name: 'broken.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`${good}\n{not json\n${JSON.stringify({ messages: [{ role: 'user', content: 'no answer' }] })}\n`) })
+    await page.locator('[data-dataset-problems] [data-line="2"]').waitFor()
+    await page.locator('[data-dataset-problems] [data-line="3"]').waitFor()
+    expect(await page.locator('[data-dataset]').count()).toBe(0)
+    await screenshot(page, '22-training-problems')
+    await page.getByLabel('Upload a dataset').setInputFiles({ name: 'good.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`${good}\n${good}\n`) })
+    await page.locator('[data-dataset="good.jsonl"]').waitFor()
+    expect(await page.locator('[data-dataset="good.jsonl"]').innerText()).toMatch(/\b2\b/)
+    await screenshot(page, '23-training')
     await context.close()
   })
 

@@ -29,11 +29,13 @@ export interface ConfigParts {
   readonly oidc?: string
   /** More YAML lines under services.auth (indented four spaces). */
   readonly auth?: string
+  /** The store line (default: the embedded store in memory, without pgvector). */
+  readonly store?: string
 }
 
 export function signInConfig(issuer: { url: string; clientId: string; clientSecret: string }, parts: ConfigParts = {}): string {
   return `version: 1
-store: { plugin: embedded, memory: true, vector: false }
+${parts.store ?? 'store: { plugin: embedded, memory: true, vector: false }'}
 providers:
   mock: { plugin: mock }
 ${parts.providers ?? ''}

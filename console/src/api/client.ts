@@ -31,13 +31,16 @@ export class ApiError extends Error {
   readonly code: string
   readonly param: string | null
   readonly requestId: string | null
+  /** The envelope's `details` (e.g. a dataset's problems by line), when the API sends them. */
+  readonly details: Record<string, unknown> | null
 
-  constructor(message: string, status: number, code: string, param: string | null = null, requestId: string | null = null) {
+  constructor(message: string, status: number, code: string, param: string | null = null, requestId: string | null = null, details: Record<string, unknown> | null = null) {
     super(message)
     this.status = status
     this.code = code
     this.param = param
     this.requestId = requestId
+    this.details = details
   }
 
   /** The feature's service is not enabled on this gateway (no route answers the path). */
@@ -114,12 +117,12 @@ export async function errorOf(res: Response): Promise<ApiError> {
   } catch {
     return new ApiError(`${res.status} ${res.statusText}`, res.status, 'http_error', null, requestId)
   }
-  const b = body as { message?: string; error?: unknown; details?: { param?: string } | null }
+  const b = body as { message?: string; error?: unknown; details?: ({ param?: string } & Record<string, unknown>) | null }
   if (b && typeof b.error === 'object' && b.error !== null) {
     const e = b.error as { message?: string; code?: string; param?: string | null }
     return new ApiError(e.message ?? res.statusText, res.status, e.code ?? 'error', e.param ?? null, requestId)
   }
-  return new ApiError(b?.message ?? res.statusText, res.status, typeof b?.error === 'string' ? b.error : 'error', b?.details?.param ?? null, requestId)
+  return new ApiError(b?.message ?? res.statusText, res.status, typeof b?.error === 'string' ? b.error : 'error', b?.details?.param ?? null, requestId, b?.details ?? null)
 }
 
 async function checked(res: Response): Promise<Response> {

@@ -244,3 +244,39 @@ export interface SearchHit {
   readonly filename: string
   readonly source: { readonly page: number | null; readonly heading: string | null }
 }
+
+/** /api/v1/training/datasets */
+export interface Dataset {
+  readonly id: string
+  readonly filename: string
+  readonly bytes: number
+  readonly created_at: string
+  readonly stats: { readonly examples: number; readonly tokens: number; readonly max_example_tokens: number; readonly model: string | null; readonly epochs: number; readonly estimated_cost_usd: number | null }
+}
+/** A dataset's problem, in a 400 invalid_dataset's details. */
+export interface DatasetProblem {
+  readonly line: number
+  readonly code: string
+  readonly message: string
+}
+
+/** /api/v1/training/jobs */
+export interface TrainingJob {
+  readonly id: string
+  readonly status: 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'validating_files'
+  readonly provider: string
+  readonly model: string
+  readonly training_file: string
+  readonly fine_tuned_model: string | null
+  readonly error: { readonly message?: string } | null
+  readonly created_at: string
+  readonly finished_at: string | null
+}
+export interface TrainingEvent {
+  readonly id: string
+  readonly created_at: number
+  readonly level: string
+  readonly message: string
+  readonly type: 'message' | 'metrics'
+  readonly data: Record<string, number>
+}

@@ -99,7 +99,7 @@ function Documents({ collection }: { collection: Collection }) {
   const base = `/rag/collections/${encodeURIComponent(collection.id)}`
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: docsKey(collection.id) }), queryClient.invalidateQueries({ queryKey: COLLECTIONS })])
   const upload = useMutation({
-    mutationFn: async (files: FileList) => {
+    mutationFn: async (files: readonly File[]) => {
       const form = new FormData()
       for (const file of files) form.append('file', file, file.name)
       return (await api<RagDocument[]>(`${base}/documents`, { method: 'POST', body: form })).data
@@ -120,7 +120,8 @@ function Documents({ collection }: { collection: Collection }) {
           accept={ACCEPT}
           className="hidden"
           aria-label="Upload documents"
-          onChange={(e) => { if (e.target.files?.length) upload.mutate(e.target.files); e.target.value = '' }}
+          // Copied out first: clearing the input (to allow the same file again) empties its live FileList.
+          onChange={(e) => { const files = Array.from(e.target.files ?? []); e.target.value = ''; if (files.length) upload.mutate(files) }}
         />
         <Button variant="outline" onClick={() => fileInput.current?.click()} disabled={upload.isPending}>
           <FileUpIcon /> {upload.isPending ? 'Uploading…' : 'Upload'}
