@@ -257,7 +257,10 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await page.getByRole('option', { name: 'mock', exact: true }).click()
     await page.getByLabel('Message').fill('first question')
     await page.getByRole('button', { name: 'Send' }).click()
-    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor()
+    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor().catch(async (err) => {
+      console.error('chat page:', await page.locator('main').innerText())
+      throw err
+    })
     await page.waitForURL(/\/chat\/conv_/)
     const threadUrl = page.url()
     const threadId = threadUrl.split('/chat/')[1]!
