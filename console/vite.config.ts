@@ -33,6 +33,9 @@ function precompress(): Plugin {
 }
 
 export default defineConfig({
+  // Relative URLs, resolved against the page's <base href>, which service.console sets to the path the
+  // console is served under (`/`, or `/gateway/` behind a reverse proxy: services.auth.public_url).
+  base: './',
   plugins: [react(), tailwindcss(), precompress()],
   resolve: { alias: { '@': path.resolve(import.meta.dirname, 'src') } },
   build: {

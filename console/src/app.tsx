@@ -1,6 +1,7 @@
 /** The console: who is signed in decides between the sign-in page and the pages their role may use. */
 import { Suspense } from 'react'
-import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
+import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router'
+import { BASE_PATH } from '@/api/client'
 import { SessionProvider, useMe, useSession } from '@/auth/session'
 import { PageBody, Shell } from '@/components/shell'
 import { ErrorState, LoadingRows } from '@/components/states'
@@ -26,7 +27,7 @@ function NoPages() {
 function NotFound() {
   return (
     <PageBody>
-      <EmptyState title="No such page" action={<Button asChild variant="outline"><a href="/">Go to the start page</a></Button>}>
+      <EmptyState title="No such page" action={<Button asChild variant="outline"><Link to="/">Go to the start page</Link></Button>}>
         This page does not exist, or your role may not use it.
       </EmptyState>
     </PageBody>
@@ -78,7 +79,8 @@ function Gate() {
 
 export function App() {
   return (
-    <BrowserRouter>
+    // Behind a reverse proxy at /gateway/, the console's routes live under that prefix.
+    <BrowserRouter basename={BASE_PATH.replace(/\/$/, '') || undefined}>
       <Gate />
     </BrowserRouter>
   )

@@ -54,6 +54,32 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
   }
 }
 
+/**
+ * Calls made outside any request (a queued job) as `principal`: each runs on the snapshot current
+ * when it is made and holds it (as a request does) until the call has been accounted, so a reload
+ * meanwhile never disposes the provider under it.
+ */
+export function backgroundCalls(current: () => Snapshot, principal: Principal): GatewayCalls {
+  const pinned = async <T>(make: (calls: GatewayCalls) => Promise<Call<T>>): Promise<Call<T>> => {
+    const snapshot = current()
+    snapshot.enter()
+    try {
+      const call = await make(gatewayCalls(snapshot, principal))
+      void call.done.finally(() => snapshot.leave())
+      return call
+    } catch (err) {
+      snapshot.leave()
+      throw err
+    }
+  }
+  return {
+    chat: (request, options) => pinned((calls) => calls.chat(request, options)),
+    embed: (request, options) => pinned((calls) => calls.embed(request, options)),
+    models: () => gatewayCalls(current(), principal).models(),
+    routes: (model) => gatewayCalls(current(), principal).routes(model),
+  }
+}
+
 /** What a stage of `x` calls through: calls on behalf of `x`, as its caller. */
 export function childCalls(x: Exchange): GatewayCalls {
   return gatewayCalls(x.snapshot, x.principal, { parentId: x.requestId, parentSpan: x.span, signal: x.signal, thread: x.thread })

@@ -65,6 +65,12 @@ export interface PluginContext {
   get<T>(capability: Token<T>): T
   /** Like get, but undefined when the capability is not configured. */
   tryGet<T>(capability: Token<T>): T | undefined
+  /**
+   * The pipeline as `principal`, for work outside any request (a queued job embedding a user's
+   * document): each call runs on the config current when it is made, with its routes, limits,
+   * cache and usage accounting, exactly as if that principal had made it over HTTP.
+   */
+  callsAs(principal: Principal): GatewayCalls
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void
   /**
@@ -452,10 +458,20 @@ export interface RouteRequest<Body = unknown, Query = Record<string, unknown>, P
   readonly access: AccessView
 }
 
+export interface RoleView {
+  readonly name: string
+  readonly scope: DataScope
+  readonly permissions: readonly string[]
+}
+
 export interface AccessView {
   /** Whether `name` may be given to a user or a key: any name while no departments are listed. */
   isDepartment(name: string): boolean
   roleNames(): string[]
+  /** Every role with its scope and permissions (`*`: all), in gateway.yaml's order after the built-in ones. */
+  roles(): readonly RoleView[]
+  /** The departments gateway.yaml lists; empty when it lists none (then any name is a department). */
+  departmentNames(): string[]
   hasRole(name: string): boolean
   /** Whether a holder of role `holder` may hold everything `other` grants (both defined); false otherwise. */
   roleCovers(holder: string, other: string): boolean

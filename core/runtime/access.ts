@@ -97,6 +97,8 @@ export class AccessTables {
   readonly view: AccessView = {
     isDepartment: (name) => this.isDepartment(name),
     roleNames: () => this.roleNames(),
+    roles: () => [...this.#roles.values()].map(({ name, scope, permissions }) => ({ name, scope, permissions })),
+    departmentNames: () => [...this.#departments.keys()],
     hasRole: (name) => this.#roles.has(name),
     roleCovers: (holder, other) => {
       const a = this.#roles.get(holder)

@@ -11,6 +11,7 @@ import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
 import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
+import { backgroundCalls } from '../pipeline/calls.ts'
 import { InstancePool } from './instances.ts'
 import type { GatewayServices } from './services.ts'
 import { Snapshot, type BuiltInstance } from './snapshot.ts'
@@ -28,7 +29,8 @@ interface PlannedSlot {
   readonly uses: readonly symbol[]
 }
 
-export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared: GatewayServices, logger: Logger): Promise<Snapshot> {
+/** `current`: the snapshot serving when a plugin's background work calls the pipeline (PluginContext.callsAs). */
+export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared: GatewayServices, logger: Logger, current: () => Snapshot): Promise<Snapshot> {
   const container = shared.container.createChildContainer()
   const built: BuiltInstance[] = []
   const keyByCapability = new Map<symbol, string>()
@@ -43,7 +45,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared
       if (instance) {
         for (const [token, value] of pool.provided(key)) provided.set(token, value)
       } else {
-        instance = await setupPlugin(planned, load, container, shared, logger, provided, built)
+        instance = await setupPlugin(planned, load, container, shared, logger, provided, built, current)
         pool.add(key, manifest.id, instance, provided)
       }
       const own = KIND_PROVIDES[slot.kind]
@@ -121,6 +123,7 @@ function orderSlots(load: ConfigLoad): PlannedSlot[] {
 
 async function setupPlugin(
   planned: PlannedSlot, load: ConfigLoad, container: DependencyContainer, shared: GatewayServices, logger: Logger, provided: Map<symbol, unknown>, built: readonly BuiltInstance[],
+  current: () => Snapshot,
 ): Promise<Lifecycle> {
   const { slot, manifest } = planned
   const ownFeatures = Object.freeze({ ...(load.loaded.config.features ?? {}) })
@@ -140,6 +143,7 @@ async function setupPlugin(
     // The current snapshot's, or (at the first start, before there is one) this build's.
     provider: (name) => shared.provider(name) ?? (built.find((b) => b.slot.kind === 'provider' && b.slot.name === name)?.instance as Provider | undefined),
     rebuild: shared.rebuild,
+    callsAs: (principal) => backgroundCalls(current, principal),
     get<T>(capability: Token<T>): T {
       if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)

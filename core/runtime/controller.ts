@@ -98,7 +98,7 @@ export class ReloadController {
   async start(): Promise<Snapshot> {
     const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
     try {
-      this.#current = await buildSnapshot(load, this.#pool, this.shared, this.#logger)
+      this.#current = await buildSnapshot(load, this.#pool, this.shared, this.#logger, () => this.current)
     } catch (err) {
       // What a plugin took at start (a usage journal left by the last run) goes to the next process.
       await this.#disposeKept(() => 0)
@@ -159,7 +159,7 @@ export class ReloadController {
       const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
       this.#fileDigest = digest
       if (load.loaded.hash === old.version && !this.#lastError && !rebuild) return { status: 'unchanged', version: old.version }
-      const next = await buildSnapshot(load, this.#pool, this.shared, this.#logger)
+      const next = await buildSnapshot(load, this.#pool, this.shared, this.#logger, () => this.current)
       this.#current = next
       for (const listener of this.#snapshotListeners) listener(next)
       this.#lastError = null

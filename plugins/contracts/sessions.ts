@@ -20,6 +20,12 @@ export interface Sessions {
   tokenOf(headers: AuthRequest['headers']): string | undefined
   /** The live session of this cookie value, or undefined: unknown, expired, idle too long, signed out, or its key revoked. */
   resolve(token: string): Promise<LiveSession | undefined>
+  /**
+   * The URL people open the console at (service.auth's `public_url`), when configured: behind a
+   * reverse proxy at https://host/gateway/ its path is the prefix the console's pages and API calls
+   * go through (service.console writes it into the page as its <base href>).
+   */
+  readonly publicUrl?: URL
 }
 
 export const Sessions: Token<Sessions> = token<Sessions>('Sessions')

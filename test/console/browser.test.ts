@@ -46,7 +46,9 @@ beforeAll(async () => {
   setup = await startSignIn({
     providers: `  slow: { plugin: mock, chunk_delay_ms: 150, reply: "${Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ')}" }\n  timed: { plugin: openai-compatible, base_url: "${upstream.url}/v1", api_key: unused }`,
     routes: '  - { model: slow, targets: [ { provider: slow } ] }\n  - { model: timed, targets: [ { provider: timed, model: timed-1 } ] }',
-    services: '  console: {}',
+    services: '  console: {}\n  conversations: {}\n  chat: {}\n  assistants: {}\n  rag: { embedding_route: mock }\n  files: {}\n  training: {}',
+    // pgvector, for the knowledge collections.
+    store: 'store: { plugin: embedded, memory: true }\nqueue: { plugin: memory }',
   })
   browser = await launchBrowser()
 }, 90_000)
@@ -142,7 +144,7 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     const { context, page } = await newPage()
     await signInWithKey(page, ADMIN_KEY)
     await page.goto(`${setup.gw.url}/chat`)
-    await page.getByRole('combobox', { name: 'Model' }).waitFor()
+    await page.getByRole('combobox', { name: 'Model or assistant' }).waitFor()
     await page.getByLabel('Message').fill('Show me\n\n```js\nconst answer = 42\n```')
     await page.getByRole('button', { name: 'Send' }).click()
     await page.locator('[data-role=assistant] .hljs-keyword').first().waitFor()
@@ -150,7 +152,7 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await screenshot(page, '04-chat-markdown')
 
     // A long answer streams in word by word; Stop ends it half-way.
-    await page.getByRole('combobox', { name: 'Model' }).click()
+    await page.getByRole('combobox', { name: 'Model or assistant' }).click()
     await page.getByRole('option', { name: 'slow' }).click()
     await page.getByLabel('Message').fill('Tell me a long story')
     await page.getByRole('button', { name: 'Send' }).click()
@@ -168,19 +170,25 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     const { context, page } = await newPage()
     await signInWithKey(page, ADMIN_KEY)
     await page.goto(`${setup.gw.url}/chat`)
-    await page.getByRole('combobox', { name: 'Model' }).click()
+    await page.getByRole('combobox', { name: 'Model or assistant' }).click()
     await page.getByRole('option', { name: 'timed' }).click()
+    // The thread's first message also creates it and opens its page; measure a message in a thread, as most are.
+    await page.getByLabel('Message').fill('Warm up')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('[data-role=assistant]').getByText(TIMED_TOKENS.at(-1)!).waitFor()
+    await page.getByRole('button', { name: 'Send' }).waitFor()
     await page.evaluate((tokens) => {
       const seen: Record<string, number> = {}
       ;(window as unknown as { seen: typeof seen }).seen = seen
       new MutationObserver(() => {
         const text = document.querySelector('main')?.textContent ?? ''
-        for (const t of tokens) if (seen[t] === undefined && text.includes(t)) seen[t] = performance.timeOrigin + performance.now()
+        // Each token is on the page once already (the warm-up's answer): the second time is this answer's.
+        for (const t of tokens) if (seen[t] === undefined && text.split(t).length > 2) seen[t] = performance.timeOrigin + performance.now()
       }).observe(document.body, { subtree: true, childList: true, characterData: true })
     }, TIMED_TOKENS)
     await page.getByLabel('Message').fill('Count')
     await page.getByRole('button', { name: 'Send' }).click()
-    await page.getByText(TIMED_TOKENS.at(-1)!).waitFor()
+    await expect.poll(() => page.locator('[data-role=assistant]').getByText(TIMED_TOKENS.at(-1)!).count(), { timeout: 10_000 }).toBe(2)
     const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, number> }).seen)
     // From the upstream's write (before the gateway even has it) to the text in the page.
     const delays = TIMED_TOKENS.map((t) => seen[t]! - sentAt.get(t)!).sort((a, b) => a - b)
@@ -241,17 +249,142 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await context.close()
   })
 
+  it('keeps chats as threads: continued after a reload, renamed, deleted', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/chat`)
+    await page.getByRole('combobox', { name: 'Model or assistant' }).click()
+    await page.getByRole('option', { name: 'mock', exact: true }).click()
+    await page.getByLabel('Message').fill('first question')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor().catch(async (err) => {
+      console.error('chat page:', await page.locator('main').innerText())
+      throw err
+    })
+    await page.waitForURL(/\/chat\/conv_/)
+    const threadUrl = page.url()
+    const threadId = threadUrl.split('/chat/')[1]!
+    await page.locator(`[data-thread-id="${threadId}"]`).waitFor()
+
+    // The thread is the gateway's: a reload shows it, and it goes on where it was.
+    await page.reload()
+    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor()
+    await page.getByLabel('Message').fill('second question')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('[data-role=assistant]').getByText('echo: second question').waitFor()
+    expect(await page.locator('[data-role=user]').count()).toBe(2)
+    const stored = await fetch(`${setup.gw.url}/api/v1/chat/threads/${threadId}`, { headers: ADMIN }).then((r) => r.json())
+    expect(stored.data.messages.map((m: { content: string }) => m.content)).toEqual(['first question', 'echo: first question', 'second question', 'echo: second question'])
+
+    const item = page.locator(`[data-thread-id="${threadId}"]`)
+    await item.getByRole('button', { name: 'Actions for New chat' }).click()
+    await page.getByRole('menuitem', { name: 'Rename' }).click()
+    await page.getByLabel('Title').fill('Trip plans')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByRole('heading', { name: 'Trip plans' }).waitFor()
+    await screenshot(page, '18-chat-threads')
+
+    await item.getByRole('button', { name: 'Actions for Trip plans' }).click()
+    await page.getByRole('menuitem', { name: 'Delete' }).click()
+    await page.getByRole('button', { name: 'Delete chat' }).click()
+    await page.locator(`[data-thread-id="${threadId}"]`).waitFor({ state: 'detached' })
+    expect(new URL(page.url()).pathname).toBe('/chat')
+    expect((await fetch(`${setup.gw.url}/api/v1/chat/threads/${threadId}`, { headers: ADMIN })).status).toBe(404)
+    await context.close()
+  })
+
+  it('creates an assistant and chats with it: its instructions reach the model', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/assistants`)
+    await page.getByText('No assistants yet').waitFor()
+    await page.getByRole('button', { name: 'New assistant' }).first().click()
+    await page.getByLabel('Name').fill('brief-bot')
+    await page.getByRole('combobox', { name: 'Model' }).click()
+    await page.getByRole('option', { name: 'timed', exact: true }).click()
+    await page.getByLabel('Instructions').fill('Always answer in one line.')
+    await page.getByRole('button', { name: 'Create assistant' }).click()
+    await page.locator('[data-assistant=brief-bot]').waitFor()
+    await screenshot(page, '19-assistants')
+
+    await page.getByRole('link', { name: 'Chat with brief-bot' }).click()
+    await expect.poll(() => page.getByRole('combobox', { name: 'Model or assistant' }).innerText()).toContain('brief-bot')
+    const before = upstream.requests.length
+    await page.getByLabel('Message').fill('Who are you?')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.getByText(TIMED_TOKENS.at(-1)!).waitFor()
+    const sent = upstream.requests.slice(before).at(-1)!.body as { messages: { role: string; content: string }[] }
+    expect(sent.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('Always answer in one line.') })
+    expect(sent.messages.at(-1)).toMatchObject({ role: 'user', content: 'Who are you?' })
+    await screenshot(page, '20-chat-with-assistant')
+    await context.close()
+  })
+
+  it('uploads documents to a knowledge collection, sees them ingested (or why not), and searches them', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/knowledge`)
+    await page.getByText('No collections yet').waitFor()
+    await page.getByRole('button', { name: 'New collection' }).first().click()
+    await page.getByLabel('Name').fill('handbook')
+    await page.getByRole('button', { name: 'Create collection' }).click()
+    await page.locator('[data-collection=handbook]').waitFor()
+    await page.getByText('No documents yet').waitFor()
+    await page.getByLabel('Upload documents').setInputFiles({ name: 'holidays.md', mimeType: 'text/markdown', buffer: Buffer.from('# Holidays\n\nEveryone gets 30 days of paid holiday a year.\n\n# Expenses\n\nTrain tickets are refunded within a week.\n') })
+    await page.locator('[data-document="holidays.md"][data-status=completed]').waitFor({ timeout: 20_000 }).catch(async (err) => {
+      await screenshot(page, '21-knowledge-failed')
+      console.error('knowledge page:', await page.locator('main').innerText())
+      throw err
+    })
+    // A file the gateway cannot read says why: refused at upload, or failed at ingestion with a retry.
+    await page.getByLabel('Upload documents').setInputFiles({ name: 'broken.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 not really a pdf') })
+    await page.locator('[role=alert], [data-document="broken.pdf"][data-status=failed]').first().waitFor({ timeout: 20_000 })
+    await page.getByLabel('Search the collection').fill('paid holiday')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.locator('[data-hit]').first().waitFor()
+    expect(await page.locator('[data-hit]').first().innerText()).toContain('holidays.md')
+    await screenshot(page, '21-knowledge')
+    await context.close()
+  })
+
+  it('checks a training dataset line by line: a broken file lists its problems, a good one is listed with its stats', async () => {
+    const { context, page } = await newPage()
+    await signInWithKey(page, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/training`)
+    await page.getByText('No datasets yet').waitFor()
+    await page.getByText('No fine-tuning jobs yet').waitFor()
+    const good = JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }] })
+    await page.getByLabel('Upload a dataset').setInputFiles({ name: 'broken.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`${good}\n{not json\n${JSON.stringify({ messages: [{ role: 'user', content: 'no answer' }] })}\n`) })
+    await page.locator('[data-dataset-problems] [data-line="2"]').waitFor()
+    await page.locator('[data-dataset-problems] [data-line="3"]').waitFor()
+    expect(await page.locator('[data-dataset]').count()).toBe(0)
+    await screenshot(page, '22-training-problems')
+    await page.getByLabel('Upload a dataset').setInputFiles({ name: 'good.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`${good}\n${good}\n`) })
+    await page.locator('[data-dataset="good.jsonl"]').waitFor()
+    expect(await page.locator('[data-dataset="good.jsonl"]').innerText()).toMatch(/\b2\b/)
+    await screenshot(page, '23-training')
+    await context.close()
+  })
+
   it('shows a user without admin rights no admin page or button, and the API refuses them anyway', async () => {
     const { context, page } = await newPage()
     await signInWithIssuer(page, { sub: 'browser-user', name: 'Uma User', email: 'uma@example.com', roles: ['Gateway.User'] })
     const nav = page.getByRole('navigation', { name: 'Main' })
     await expect(nav.getByRole('link', { name: 'Chat' }).isVisible()).resolves.toBe(true)
     for (const hidden of ['Users', 'Gateway']) expect(await nav.getByRole('link', { name: hidden }).count()).toBe(0)
+    // Assistants: theirs to use, not to manage.
+    await nav.getByRole('link', { name: 'Assistants' }).click()
+    await page.getByRole('heading', { name: 'Assistants' }).waitFor()
+    await page.locator('[data-assistant], :text("No assistants yet")').first().waitFor()
+    expect(await page.getByRole('button', { name: 'New assistant' }).count()).toBe(0)
     await page.goto(`${setup.gw.url}/gateway`)
     await page.getByText('No such page').waitFor()
     await screenshot(page, '10-non-admin-no-page')
     const statuses = await page.evaluate(async () => Promise.all(['/api/v1/admin/routes', '/api/v1/users'].map((p) => fetch(p).then((r) => r.status))))
     expect(statuses).toEqual([403, 403])
+    const csrf = await page.evaluate(async () => (await (await fetch('/api/v1/auth/me')).json()).data.session.csrf_token as string)
+    const create = await page.evaluate(async (token) => (await fetch('/api/v1/assistants', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': token }, body: JSON.stringify({ name: 'sneaky', route: 'mock' }) })).status, csrf)
+    expect(create).toBe(403)
     await context.close()
   })
 

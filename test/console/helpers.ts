@@ -3,6 +3,8 @@
  * test OIDC issuer, and a cookie-keeping HTTP client that follows a sign-in's redirects between
  * the gateway and the issuer the way a browser does.
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import * as oidc from 'openid-client'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { startTestIssuer, type TestIssuer } from '../helpers/oidc-issuer.ts'
@@ -23,11 +25,17 @@ export interface ConfigParts {
   readonly routes?: string
   /** More YAML lines under services:. */
   readonly services?: string
+  /** More YAML lines under services.auth.oidc (indented six spaces). */
+  readonly oidc?: string
+  /** More YAML lines under services.auth (indented four spaces). */
+  readonly auth?: string
+  /** The store line (default: the embedded store in memory, without pgvector). */
+  readonly store?: string
 }
 
 export function signInConfig(issuer: { url: string; clientId: string; clientSecret: string }, parts: ConfigParts = {}): string {
   return `version: 1
-store: { plugin: embedded, memory: true, vector: false }
+${parts.store ?? 'store: { plugin: embedded, memory: true, vector: false }'}
 providers:
   mock: { plugin: mock }
 ${parts.providers ?? ''}
@@ -59,14 +67,19 @@ services:
       label: Test IdP
       role_map: { Gateway.Admin: admin, Gateway.User: user }
       claims: { department: groups }
+${parts.oidc ?? ''}
+${parts.auth ?? ''}
 ${parts.services ?? ''}`
 }
 
 /** An issuer and a gateway that trust each other (the issuer accepts the gateway's callback, and a test's own). */
-export async function startSignIn(parts: ConfigParts = {}): Promise<SignInSetup> {
+export async function startSignIn(parts: ConfigParts = {}, more: { redirectUris?: readonly string[]; postLogoutRedirectUris?: readonly string[] } = {}): Promise<SignInSetup> {
   let gatewayUrl = ''
   // The https one is the gateway behind a TLS-terminating proxy (X-Forwarded-Proto: https).
-  const issuer = await startTestIssuer({ redirectUris: () => [`${gatewayUrl}/api/v1/auth/callback`, `${gatewayUrl.replace('http:', 'https:')}/api/v1/auth/callback`, TEST_REDIRECT] })
+  const issuer = await startTestIssuer({
+    redirectUris: () => [`${gatewayUrl}/api/v1/auth/callback`, `${gatewayUrl.replace('http:', 'https:')}/api/v1/auth/callback`, TEST_REDIRECT, ...(more.redirectUris ?? [])],
+    postLogoutRedirectUris: () => [`${gatewayUrl}/`, ...(more.postLogoutRedirectUris ?? [])],
+  })
   const gw = await startTestGateway(signInConfig(issuer, parts))
   gatewayUrl = gw.url
   return { gw, issuer, close: async () => { await gw.close(); await issuer.close() } }
@@ -98,14 +111,14 @@ export class CookieClient {
     this.jar.get(host)!.set(name, value)
   }
 
-  async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Reply> {
+  async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown; form?: Record<string, string> } = {}): Promise<Reply> {
     const host = new URL(url).host
     const cookies = [...(this.jar.get(host) ?? new Map()).entries()].map(([k, v]) => `${k}=${v}`).join('; ')
     const res = await fetch(url, {
       method: init.method ?? 'GET',
       redirect: 'manual',
       headers: { ...(cookies ? { cookie: cookies } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.form ? new URLSearchParams(init.form) : init.body === undefined ? undefined : JSON.stringify(init.body),
     })
     for (const line of res.headers.getSetCookie()) {
       this.setCookies.push(line)
@@ -154,4 +167,42 @@ export async function idTokenFor(setup: SignInSetup): Promise<string> {
   const { stoppedAt } = await new CookieClient().follow(url.href, { stopAt: TEST_REDIRECT })
   const tokens = await oidc.authorizationCodeGrant(config, new URL(stoppedAt!), { pkceCodeVerifier: verifier, expectedState: 's1' })
   return tokens.id_token!
+}
+
+export interface PrefixProxy {
+  /** The proxy's origin; the gateway is at `${url}${prefix}/`. */
+  readonly url: string
+  /** Where requests go (set once the gateway runs). */
+  target: string
+  close(): Promise<void>
+}
+
+/**
+ * A reverse proxy that serves the gateway under a path prefix, as nginx's `location /gateway/ {
+ * proxy_pass http://gateway/; }` does: it strips the prefix, passes the rest on with X-Forwarded-*
+ * headers, streams the answer back, and rewrites nothing (the gateway must know its prefix).
+ */
+export async function startPrefixProxy(prefix: string): Promise<PrefixProxy> {
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/'
+    if (url === prefix) return void res.writeHead(301, { location: `${prefix}/` }).end()
+    if (!url.startsWith(`${prefix}/`)) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not behind the prefix')
+    const target = new URL(proxy.target)
+    const upstream = http.request({
+      host: target.hostname, port: target.port, method: req.method, path: url.slice(prefix.length),
+      headers: { ...req.headers, host: target.host, 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http', 'x-forwarded-prefix': prefix },
+    }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    upstream.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end())
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const proxy: PrefixProxy = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    target: '',
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+  }
+  return proxy
 }

@@ -15,7 +15,8 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 const session = (client: CookieClient, setup: SignInSetup) => client.cookie(setup.gw.url, 'gw_session')
 
 let setup: SignInSetup
-beforeAll(async () => { setup = await startSignIn() })
+// A generous start: the embedded store's first start compiles PGlite, slow on a loaded machine.
+beforeAll(async () => { setup = await startSignIn() }, 90_000)
 afterAll(async () => { await setup?.close() })
 
 async function csrfOf(client: CookieClient): Promise<string> {
@@ -207,6 +208,58 @@ describe('security', () => {
       expect(res.status).toBe(403)
       expect(res.body.error).toBe('permission_denied')
     }
+  })
+})
+
+describe('sign_out_of_issuer', () => {
+  let withIssuerSignOut: SignInSetup
+  beforeAll(async () => { withIssuerSignOut = await startSignIn({ oidc: '      sign_out_of_issuer: true' }) }, 90_000)
+  afterAll(async () => { await withIssuerSignOut?.close() })
+
+  it('ends the session at the issuer too: the next sign-in asks the person again', async () => {
+    const s = withIssuerSignOut
+    s.issuer.account = { sub: 'oidc-dora', name: 'Dora', roles: ['Gateway.User'] }
+    const { client } = await signIn(s)
+    const asked = s.issuer.interactions
+    // While the issuer's session lives, signing in again goes straight through.
+    await signIn(s, '/', client)
+    expect(s.issuer.interactions).toBe(asked)
+    const me = await client.request(`${s.gw.url}/api/v1/auth/me`)
+    const token = client.cookie(s.gw.url, 'gw_session')!
+
+    const out = await client.request(`${s.gw.url}/api/v1/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': me.body.data.session.csrf_token } })
+    expect(out.status).toBe(200)
+    const endSession = new URL(out.body.data.redirect)
+    expect(endSession.origin).toBe(s.issuer.url)
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${s.gw.url}/`)
+    expect(endSession.searchParams.get('client_id')).toBe(s.issuer.clientId)
+    // The gateway's session is gone at once, whatever the person does at the issuer.
+    expect((await fetch(`${s.gw.url}/api/v1/auth/me`, { headers: { cookie: `gw_session=${token}` } })).status).toBe(401)
+
+    // The browser goes to the issuer, which asks to confirm, then sends it back to the console.
+    const question = await client.request(endSession.href)
+    expect(question.status).toBe(200)
+    const html = String(question.body)
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!
+    const confirmed = await client.request(new URL(action, s.issuer.url).href, { method: 'POST', form: { xsrf, logout: 'yes' } })
+    expect(confirmed.headers.get('location')).toBe(`${s.gw.url}/`)
+
+    // The issuer's session ended: the next sign-in shows its sign-in screen again.
+    const again = await signIn(s, '/', client)
+    expect(s.issuer.interactions).toBe(asked + 1)
+    expect(again.landedAt).toBe(`${s.gw.url}/`)
+    expect((await client.request(`${s.gw.url}/api/v1/auth/me`)).body.data.name).toBe('Dora')
+  })
+
+  it('without it, sign-out ends only the gateway\'s session', async () => {
+    const { client } = await signIn(setup)
+    const me = await client.request(`${setup.gw.url}/api/v1/auth/me`)
+    const out = await client.request(`${setup.gw.url}/api/v1/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': me.body.data.session.csrf_token } })
+    expect(out.body.data.redirect).toBe('/sign-in')
+    const asked = setup.issuer.interactions
+    await signIn(setup, '/', client)
+    expect(setup.issuer.interactions).toBe(asked)
   })
 })
 

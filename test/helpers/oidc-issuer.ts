@@ -24,10 +24,19 @@ export interface TestIssuer {
   account: TestAccount
   /** Answer the next sign-in with this OAuth error (e.g. access_denied) instead. */
   refuseNext: string | undefined
+  /** How many times the sign-in screen was shown: a browser with a live session at the issuer skips it. */
+  interactions: number
   close(): Promise<void>
 }
 
-export async function startTestIssuer(options: { redirectUris: () => readonly string[]; account?: TestAccount }): Promise<TestIssuer> {
+export interface TestIssuerOptions {
+  readonly redirectUris: () => readonly string[]
+  /** Where the issuer may send people back after signing them out (RP-initiated logout). */
+  readonly postLogoutRedirectUris?: () => readonly string[]
+  readonly account?: TestAccount
+}
+
+export async function startTestIssuer(options: TestIssuerOptions): Promise<TestIssuer> {
   const server = http.createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -41,7 +50,7 @@ export async function startTestIssuer(options: { redirectUris: () => readonly st
       client_id: clientId,
       client_secret: clientSecret,
       redirect_uris: [...options.redirectUris()],
-      post_logout_redirect_uris: [],
+      post_logout_redirect_uris: [...(options.postLogoutRedirectUris?.() ?? [])],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -50,13 +59,16 @@ export async function startTestIssuer(options: { redirectUris: () => readonly st
     claims: { openid: ['sub'], profile: ['name', 'roles', 'groups'], email: ['email'] },
     // The ID token carries the profile claims, as Entra's does (no userinfo call needed).
     conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: false } },
     cookies: { keys: ['test-issuer-cookie-key'] },
     async findAccount(_ctx, sub): Promise<Account> {
       const account = accounts.get(sub) ?? { sub }
       return { accountId: sub, claims: async () => ({ ...account }) }
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // The sign-out question, as a plain form a test can read and submit (logout=yes signs out).
+    features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true, logoutSource: async (ctx, form) => {
+      ctx.body = `<!doctype html><title>Sign out</title>${form}<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>`
+    } } },
   })
 
   const issuer: TestIssuer = {
@@ -65,6 +77,7 @@ export async function startTestIssuer(options: { redirectUris: () => readonly st
     clientSecret,
     account: options.account ?? { sub: 'alice', name: 'Alice Example', email: 'alice@example.com', roles: ['Gateway.User'] },
     refuseNext: undefined,
+    interactions: 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 
@@ -76,6 +89,7 @@ export async function startTestIssuer(options: { redirectUris: () => readonly st
     if (!req.url?.startsWith('/interaction/')) return callback(req, res)
     try {
       const details = await provider.interactionDetails(req, res)
+      issuer.interactions += 1
       if (issuer.refuseNext) {
         const error = issuer.refuseNext
         issuer.refuseNext = undefined

@@ -13,6 +13,7 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     configDir: process.cwd(),
     features: {},
     runsJobs: true,
+    // Outside a gateway there are no providers.
     provider: () => undefined,
     rebuild: () => undefined,
     metrics: new GatewayMetrics(),
@@ -25,6 +26,9 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     },
     provide<T>(capability: Token<T>, value: T): void {
       capabilities.set(capability.key, value)
+    },
+    callsAs(): never {
+      throw new Error('a plugin set up outside a gateway has no pipeline to call')
     },
     keep<T extends object>(key: string, create: () => T): T {
       let value = kept.get(key) as T | undefined

@@ -127,6 +127,26 @@ describe('the RBAC matrix: role × endpoint × scope', () => {
       expectRefused(await call(gw, 'PATCH', `/api/v1/users/${ids.bob}`, { headers: as('rdAdmin'), body: { department: 'sales' } }), 403, 'out_of_scope')
     })
 
+    it('lists the roles and departments, with what the caller may give out (the console\'s pickers)', async () => {
+      const roles = async (who: Person) => {
+        const res = await call(gw, 'GET', '/api/v1/users/roles', { headers: as(who) })
+        expect(res.status, JSON.stringify(res.body)).toBe(200)
+        return Object.fromEntries((res.body.data as { name: string; grantable: boolean; scope: string; permissions: string[] }[]).map((r) => [r.name, r]))
+      }
+      const forAdmin = await roles('admin')
+      expect(Object.keys(forAdmin)).toEqual(expect.arrayContaining(['admin', 'department_admin', 'user', 'auditor']))
+      expect(forAdmin.auditor).toEqual({ name: 'auditor', scope: 'all_data', permissions: ['view_users'], grantable: true })
+      expect(Object.values(forAdmin).every((r) => r.grantable)).toBe(true)
+      const forRdAdmin = await roles('rdAdmin')
+      expect(forRdAdmin.admin!.grantable).toBe(false)
+      expect(forRdAdmin.auditor!.grantable).toBe(false)
+      expect(forRdAdmin.user!.grantable).toBe(true)
+      expect(forRdAdmin.department_admin!.grantable).toBe(true)
+      const depts = await call(gw, 'GET', '/api/v1/users/departments', { headers: as('rdAdmin') })
+      expect(depts.body.data).toEqual([{ name: 'research', assignable: true }, { name: 'sales', assignable: false }])
+      expectRefused(await call(gw, 'GET', '/api/v1/users/roles', { headers: as('alice') }), 403, 'permission_denied')
+    })
+
     it('refuses users and view-only roles on PATCH, and checks roles and departments exist', async () => {
       expectRefused(await call(gw, 'PATCH', `/api/v1/users/${ids.bob}`, { headers: as('alice'), body: { role: 'user' } }), 403, 'permission_denied')
       expectRefused(await call(gw, 'PATCH', `/api/v1/users/${ids.bob}`, { headers: as('auditor'), body: { role: 'user' } }), 403, 'permission_denied')

@@ -10,18 +10,37 @@
  * state-changing call carries the session's CSRF token in `x-csrf-token`.
  */
 
+/**
+ * The path the console is served under, from the page's <base href> (service.console writes it):
+ * `/`, or `/gateway/` behind a reverse proxy. Every URL of the gateway's this code makes starts here.
+ */
+export const BASE_PATH: string = new URL(document.baseURI).pathname.replace(/[^/]*$/, '')
+
+/** A gateway path (`/api/v1/...`, `/health`) as this page must request it. */
+export function gatewayUrl(path: string): string {
+  return `${BASE_PATH}${path.replace(/^\//, '')}`
+}
+
+/** A console route (`/keys`) from the address bar's path (`/gateway/keys`). */
+export function appPath(pathname: string): string {
+  return pathname.startsWith(BASE_PATH) ? `/${pathname.slice(BASE_PATH.length)}` : pathname
+}
+
 export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly param: string | null
   readonly requestId: string | null
+  /** The envelope's `details` (e.g. a dataset's problems by line), when the API sends them. */
+  readonly details: Record<string, unknown> | null
 
-  constructor(message: string, status: number, code: string, param: string | null = null, requestId: string | null = null) {
+  constructor(message: string, status: number, code: string, param: string | null = null, requestId: string | null = null, details: Record<string, unknown> | null = null) {
     super(message)
     this.status = status
     this.code = code
     this.param = param
     this.requestId = requestId
+    this.details = details
   }
 
   /** The feature's service is not enabled on this gateway (no route answers the path). */
@@ -77,11 +96,13 @@ export function withQuery(path: string, query: Query | undefined): string {
 
 async function send(path: string, options: CallOptions): Promise<Response> {
   const method = options.method ?? 'GET'
+  // A FormData body (an upload) goes as multipart, with the boundary the browser sets.
+  const form = options.body instanceof FormData
   const hasBody = options.body !== undefined
-  return fetch(withQuery(path, options.query), {
+  return fetch(withQuery(gatewayUrl(path), options.query), {
     method,
-    headers: requestHeaders(method, options.headers, hasBody),
-    body: hasBody ? JSON.stringify(options.body) : undefined,
+    headers: requestHeaders(method, options.headers, hasBody && !form),
+    body: form ? (options.body as FormData) : hasBody ? JSON.stringify(options.body) : undefined,
     credentials: 'same-origin',
     signal: options.signal,
   })
@@ -96,12 +117,12 @@ export async function errorOf(res: Response): Promise<ApiError> {
   } catch {
     return new ApiError(`${res.status} ${res.statusText}`, res.status, 'http_error', null, requestId)
   }
-  const b = body as { message?: string; error?: unknown; details?: { param?: string } | null }
+  const b = body as { message?: string; error?: unknown; details?: ({ param?: string } & Record<string, unknown>) | null }
   if (b && typeof b.error === 'object' && b.error !== null) {
     const e = b.error as { message?: string; code?: string; param?: string | null }
     return new ApiError(e.message ?? res.statusText, res.status, e.code ?? 'error', e.param ?? null, requestId)
   }
-  return new ApiError(b?.message ?? res.statusText, res.status, typeof b?.error === 'string' ? b.error : 'error', b?.details?.param ?? null, requestId)
+  return new ApiError(b?.message ?? res.statusText, res.status, typeof b?.error === 'string' ? b.error : 'error', b?.details?.param ?? null, requestId, b?.details ?? null)
 }
 
 async function checked(res: Response): Promise<Response> {

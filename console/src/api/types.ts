@@ -123,3 +123,160 @@ export interface Health {
 export interface ModelList {
   readonly data: readonly { readonly id: string; readonly owned_by?: string }[]
 }
+
+/** GET /api/v1/users/roles */
+export interface RoleInfo {
+  readonly name: string
+  readonly scope: 'own_data' | 'department_data' | 'all_data'
+  readonly permissions: readonly string[]
+  /** Whether the caller may give this role to a user or a key. */
+  readonly grantable: boolean
+}
+
+/** GET /api/v1/users/departments (empty: gateway.yaml lists none, and any name is a department) */
+export interface DepartmentInfo {
+  readonly name: string
+  /** Whether the caller may move a user into it. */
+  readonly assignable: boolean
+}
+
+/** /api/v1/chat/threads */
+export interface Thread {
+  readonly id: string
+  readonly title: string | null
+  readonly user_id: string
+  readonly department: string | null
+  readonly assistant_id: string | null
+  readonly metadata: Record<string, string>
+  readonly message_count: number
+  readonly created_at: string
+  readonly last_activity_at: string
+}
+
+/** A thread's message: text, a tool call, or a tool result. `status` is `incomplete` for an answer cut off. */
+export interface ThreadMessage {
+  readonly id: string
+  readonly type: 'message' | 'tool_call' | 'tool_result'
+  readonly role: 'user' | 'assistant' | 'system' | 'developer' | 'tool'
+  readonly content: string | null
+  readonly status: string
+  readonly tokens: number | null
+  readonly cost_usd: number | null
+  readonly created_at: string
+  readonly tool_call?: { readonly id: string; readonly name: string; readonly arguments: string }
+  /** Sources of a grounded answer (RAG), when the gateway sends them. */
+  readonly citations?: readonly Citation[]
+}
+
+export interface Citation {
+  readonly index?: number
+  readonly title?: string | null
+  readonly filename?: string | null
+  readonly document_id?: string | null
+  readonly collection_id?: string | null
+  readonly page?: number | null
+  readonly heading?: string | null
+  readonly text?: string | null
+  readonly score?: number | null
+}
+
+/** GET /api/v1/chat/threads/:id */
+export interface ThreadWithMessages extends Thread {
+  readonly messages: readonly ThreadMessage[]
+}
+
+/** /api/v1/assistants */
+export interface Assistant {
+  readonly id: string
+  readonly name: string
+  readonly description: string | null
+  readonly route: string
+  readonly instructions: string | null
+  readonly dept_scope: string | null
+  readonly created_by: string
+  readonly params: { readonly temperature?: number; readonly top_p?: number; readonly max_tokens?: number }
+  readonly tools: readonly { readonly type: 'function'; readonly function: { readonly name: string; readonly description?: string; readonly parameters?: Record<string, unknown> } }[]
+  readonly rag_collections: readonly string[]
+  readonly context_policy: { readonly strategy: 'truncate'; readonly max_context_tokens?: number }
+  readonly metadata: Record<string, string>
+  readonly created_at: string
+  readonly updated_at: string
+}
+
+/** /api/v1/rag/collections */
+export interface Collection {
+  readonly id: string
+  readonly name: string
+  readonly description: string | null
+  readonly owner_user_id: string
+  readonly department: string | null
+  readonly dept_scope: string | null
+  readonly embedding_route: string
+  readonly dimensions: number
+  readonly chunking: { readonly max_tokens: number; readonly overlap_tokens: number }
+  readonly documents: { readonly queued: number; readonly processing: number; readonly completed: number; readonly failed: number; readonly total: number }
+  readonly bytes: number
+  readonly created_at: string
+  readonly last_active_at: string | null
+}
+
+/** /api/v1/rag/collections/:id/documents */
+export interface RagDocument {
+  readonly id: string
+  readonly collection_id: string
+  readonly filename: string
+  readonly content_type: string
+  readonly kind: 'text' | 'markdown' | 'html' | 'pdf'
+  readonly bytes: number
+  readonly status: 'queued' | 'processing' | 'completed' | 'failed'
+  readonly error: { readonly code: string; readonly message: string } | null
+  readonly progress: { readonly chunks_done: number; readonly chunks_total: number | null }
+  readonly attempts: number
+  readonly created_at: string
+  readonly completed_at: string | null
+}
+
+/** POST /api/v1/rag/collections/:id/search */
+export interface SearchHit {
+  readonly score: number
+  readonly text: string
+  readonly document_id: string
+  readonly filename: string
+  readonly source: { readonly page: number | null; readonly heading: string | null }
+}
+
+/** /api/v1/training/datasets */
+export interface Dataset {
+  readonly id: string
+  readonly filename: string
+  readonly bytes: number
+  readonly created_at: string
+  readonly stats: { readonly examples: number; readonly tokens: number; readonly max_example_tokens: number; readonly model: string | null; readonly epochs: number; readonly estimated_cost_usd: number | null }
+}
+/** A dataset's problem, in a 400 invalid_dataset's details. */
+export interface DatasetProblem {
+  readonly line: number
+  readonly code: string
+  readonly message: string
+}
+
+/** /api/v1/training/jobs */
+export interface TrainingJob {
+  readonly id: string
+  readonly status: 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'validating_files'
+  readonly provider: string
+  readonly model: string
+  readonly training_file: string
+  readonly fine_tuned_model: string | null
+  readonly error: { readonly message?: string } | null
+  readonly created_at: string
+  readonly finished_at: string | null
+}
+export interface TrainingEvent {
+  readonly id: string
+  readonly created_at: number
+  readonly level: string
+  readonly message: string
+  readonly type: 'message' | 'metrics'
+  readonly data: Record<string, number>
+}

@@ -16,7 +16,7 @@ import { cn } from '@/lib/utils'
 function Logo() {
   return (
     <div className="flex items-center gap-2 px-2 font-semibold tracking-tight">
-      <img src="/favicon.svg" alt="" className="size-7" />
+      <img src="favicon.svg" alt="" className="size-7" />
       <span>AI Gateway</span>
     </div>
   )

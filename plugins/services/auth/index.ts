@@ -38,7 +38,11 @@ export default definePlugin<AuthConfig, Service>({
     await store.migrate({ owner: 'auth', dir: MIGRATIONS })
     const sessions = new SessionStore(store.sql, identity, { ttlS: config.session_ttl_s, idleS: config.idle_timeout_s, cacheTtlS: config.cache_ttl_s })
     const unsubscribe = identity.events.subscribe((event) => sessions.forget(event))
-    ctx.provide(Sessions, { tokenOf: (headers) => readCookie(headers, SESSION_COOKIE), resolve: (token) => sessions.resolve(token) })
+    ctx.provide(Sessions, {
+      tokenOf: (headers) => readCookie(headers, SESSION_COOKIE),
+      resolve: (token) => sessions.resolve(token),
+      ...(config.public_url ? { publicUrl: new URL(config.public_url) } : {}),
+    })
     if (oidc) ctx.logger.info({ issuer: oidc.issuer.href }, 'console sign-in with OpenID Connect')
     const service = authRoutes({
       config, sessions, identity, oidc, logger: ctx.logger,

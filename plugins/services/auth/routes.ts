@@ -31,7 +31,10 @@ export interface AuthDeps {
   readonly logger: Logger
 }
 
-const SIGN_IN_PAGE = '/sign-in'
+/** The path prefix the console lives under (public_url's path, e.g. `/gateway`), or '' at the root. */
+export function basePathOf(publicUrl: string | undefined): string {
+  return publicUrl ? new URL(publicUrl).pathname.replace(/\/+$/, '') : ''
+}
 /** Errors an issuer may send back that are worth telling the person apart. */
 const ISSUER_ERRORS = new Set(['access_denied', 'consent_required', 'login_required', 'interaction_required'])
 
@@ -81,8 +84,11 @@ function meView(caller: Caller, session: { expiresAt: Date; csrfToken: string; m
 
 export function authRoutes(deps: AuthDeps): Service {
   const { config, sessions, logins, oidc, mapping, logger } = deps
+  // Behind a reverse proxy at https://host/gateway/, every redirect into the console goes through the prefix.
+  const base = basePathOf(config.public_url)
+  const signInPage = `${base}/sign-in`
   const cookieOptions = (headers: Headers, maxAge: number) => ({ secure: isSecure(config, headers), sameSite: config.same_site, maxAge })
-  const signInError = (code: string) => `${SIGN_IN_PAGE}?error=${encodeURIComponent(code)}`
+  const signInError = (code: string) => `${signInPage}?error=${encodeURIComponent(code)}`
 
   const options: RouteSpec = {
     method: 'GET', path: '/options', summary: 'How one may sign in to the console here.', permission: null, public: true,
@@ -128,7 +134,7 @@ export function authRoutes(deps: AuthDeps): Service {
         if (previous) await sessions.revoke(previous)
         const { token } = await sessions.create({ method: 'oidc', principal: { userId: user.id, role: user.role, strategy: 'auth.session' }, userAgent: header(headers, 'user-agent') })
         logger.info({ userId: user.id }, 'signed in')
-        return redirect(pending.returnTo, [setCookie(SESSION_COOKIE, token, cookieOptions(headers, config.session_ttl_s)), ...clearLogin])
+        return redirect(`${base}${pending.returnTo}`, [setCookie(SESSION_COOKIE, token, cookieOptions(headers, config.session_ttl_s)), ...clearLogin])
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'a sign-in failed')
         return redirect(signInError('login_failed'), clearLogin)
@@ -173,7 +179,7 @@ export function authRoutes(deps: AuthDeps): Service {
       const live = token && caller.principal.strategy === 'auth.session' ? await sessions.resolve(token) : undefined
       if (token) await sessions.revoke(token)
       const after = live?.method === 'oidc' && oidc ? await oidc.signOutUrl(`${originOf(config, headers)}/`).catch(() => undefined) : undefined
-      return reply({ redirect: after ?? SIGN_IN_PAGE }, { message: 'signed out', headers: { 'set-cookie': clearCookie(SESSION_COOKIE, isSecure(config, headers)), 'cache-control': 'no-store' } })
+      return reply({ redirect: after ?? signInPage }, { message: 'signed out', headers: { 'set-cookie': clearCookie(SESSION_COOKIE, isSecure(config, headers)), 'cache-control': 'no-store' } })
     },
   }
 

@@ -56,7 +56,7 @@ export const configSchema = {
       },
     },
     api_key_sign_in: { type: 'boolean', default: true, description: 'Whether an API key (a config key or a virtual key) may be traded for a console session.' },
-    public_url: { type: 'string', format: 'uri', pattern: '^https?://', description: 'The URL people open the console at (e.g. https://ai.example.com): the redirect URI and Secure cookies follow from it.' },
+    public_url: { type: 'string', format: 'uri', pattern: '^https?://', description: 'The URL people open the console at (e.g. https://ai.example.com, or https://host/gateway behind a reverse proxy that strips that prefix): the redirect URI, the redirects into the console, the console\'s own paths and Secure cookies follow from it.' },
     session_ttl_s: { type: 'integer', minimum: 60, maximum: 30 * 24 * 3600, default: 8 * 3600, description: 'A session ends this long after sign-in, whatever happens.' },
     idle_timeout_s: { type: 'integer', minimum: 60, maximum: 30 * 24 * 3600, default: 3600, description: 'A session ends after this long without a request.' },
     cookie_secure: { enum: ['auto', 'always', 'never'], default: 'auto', description: 'Secure cookies: auto = when public_url is https, or the request came over TLS (X-Forwarded-Proto: https).' },

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { brotliCompressSync, gzipSync } from 'node:zlib'
 
 export interface Asset {
   readonly body: Buffer
@@ -41,16 +42,25 @@ export async function loadAssets(dir: string): Promise<Map<string, Asset> | unde
     const urlPath = '/' + path.relative(dir, file).split(path.sep).join('/')
     const body = await readFile(file)
     const sibling = async (ext: string) => (existsSync(file + ext) ? readFile(file + ext) : undefined)
-    assets.set(urlPath, {
-      body,
-      br: await sibling('.br'),
-      gzip: await sibling('.gz'),
-      contentType: TYPES[path.extname(entry.name).toLowerCase()] ?? 'application/octet-stream',
-      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
-      hashed: urlPath.startsWith('/assets/'),
-    })
+    assets.set(urlPath, assetOf(body, TYPES[path.extname(entry.name).toLowerCase()] ?? 'application/octet-stream', urlPath.startsWith('/assets/'), await sibling('.br'), await sibling('.gz')))
   }
   return assets
+}
+
+function assetOf(body: Buffer, contentType: string, hashed: boolean, br?: Buffer, gzip?: Buffer): Asset {
+  return { body, br, gzip, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, hashed }
+}
+
+/**
+ * The page with its <base href> set to `basePath` (`/`, or `/gateway/` behind a reverse proxy): the
+ * build's URLs are relative to it, and the console reads its API's and its routes' prefix from it.
+ */
+export function withBasePath(page: Asset, basePath: string): Asset {
+  const html = page.body.toString('utf8')
+  const rewritten = html.replace(/<base href="[^"]*"\s*\/?>/, `<base href="${basePath.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`)}" />`)
+  if (rewritten === html) return page
+  const body = Buffer.from(rewritten)
+  return assetOf(body, page.contentType, false, brotliCompressSync(body), gzipSync(body))
 }
 
 /** The encoding to send, from the client's Accept-Encoding: brotli, then gzip, then none. */

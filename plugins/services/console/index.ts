@@ -9,13 +9,16 @@
  *   content security policy that allows only the gateway's own origin.
  * - Brotli or gzip from the build's precompressed files, when the client accepts them.
  * - /v1 and /api paths are never answered here: an unknown API path stays a 404 in the API's shape.
+ * - Behind a reverse proxy that strips a prefix (services.auth.public_url https://host/gateway), the
+ *   page's <base href> says /gateway/: the build's URLs are relative, so they all go through it.
  *
  *   services: { console: {} }
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { definePlugin, notFound, raw, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
-import { loadAssets, pickEncoding, type Asset } from './assets.ts'
+import { Sessions } from '../../contracts/sessions.ts'
+import { loadAssets, pickEncoding, withBasePath, type Asset } from './assets.ts'
 
 interface ConsoleConfig {
   dir?: string
@@ -35,7 +38,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable'
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': [
     "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "connect-src 'self'",
-    "font-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
+    "font-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "form-action 'self'",
   ].join('; '),
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
@@ -90,11 +93,15 @@ export default definePlugin<ConsoleConfig, Service>({
   kind: 'service',
   description: 'The web console (a single-page app) at / on the gateway\'s port.',
   configSchema,
+  // Sign-in's public_url says where people open the console: its path is the prefix behind a reverse proxy.
+  uses: [Sessions],
   async setup(ctx, config) {
     const dir = config.dir ? path.resolve(ctx.configDir, config.dir) : BUILT_DIR
     const assets = await loadAssets(dir)
+    const basePath = `${ctx.tryGet(Sessions)?.publicUrl?.pathname.replace(/\/+$/, '') ?? ''}/`
+    if (assets) assets.set('/index.html', withBasePath(assets.get('/index.html')!, basePath))
     if (!assets) ctx.logger.warn({ dir }, 'the console is not built: run `npm run build:console` (npm ci does it); / says so until then')
-    else ctx.logger.info({ dir, files: assets.size }, 'console ready at /')
+    else ctx.logger.info({ dir, files: assets.size, basePath }, `console ready at ${basePath}`)
     return consoleService(assets)
   },
 })

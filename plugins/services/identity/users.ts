@@ -1,7 +1,8 @@
 /**
  * service.users, mounted at /api/v1/users: the people the gateway knows (recorded on first sight
  * by the auth strategies). List and read them within the caller's data scope, set a role or a
- * department; `GET /me` tells any caller who the gateway thinks they are.
+ * department; `GET /me` tells any caller who the gateway thinks they are; `GET /roles` and
+ * `GET /departments` list what may be given (the console's pickers).
  *
  * A user's keys follow the user: a new department moves them, and a lower role lowers every key
  * whose role the user no longer covers. Identity events drop the auth caches' stale entries.
@@ -58,6 +59,21 @@ export function usersService(identity: Identity): Service {
     },
   }
 
+  // Declared before /:id, so these names are never read as a user id.
+  const roles: RouteSpec = {
+    method: 'GET', path: '/roles', summary: 'The roles of this gateway (built-in and gateway.yaml\'s), and which of them the caller may give out.', permission: VIEW_USERS,
+    handle({ caller, access }) {
+      return access.roles().map((role) => ({ name: role.name, scope: role.scope, permissions: [...role.permissions], grantable: caller.mayGrant(role.name) }))
+    },
+  }
+
+  const departments: RouteSpec = {
+    method: 'GET', path: '/departments', summary: 'The departments gateway.yaml lists (empty: it lists none, and any name is a department), and which the caller may move users into.', permission: VIEW_USERS,
+    handle({ caller, access }) {
+      return access.departmentNames().map((name) => ({ name, assignable: caller.reaches({ userId: null, department: name }) }))
+    },
+  }
+
   const get: RouteSpec<unknown, unknown, { id: string }> = {
     method: 'GET', path: '/:id', summary: 'One user.', permission: VIEW_USERS, params: ID_PARAMS,
     async handle({ caller, params }) {
@@ -100,7 +116,7 @@ export function usersService(identity: Identity): Service {
     },
   }
 
-  return { routes: [me, list, get, update] }
+  return { routes: [me, roles, departments, list, get, update] }
 }
 
 /** The new role must exist and be one the caller may give to a user who now holds `current`. */

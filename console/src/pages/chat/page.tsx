@@ -1,103 +1,253 @@
 /**
- * Chat with any model the caller may use (GET /v1/models), through /v1/chat/completions: the
- * answer streams in as it arrives, Markdown with highlighted code, and Stop aborts the request
- * (the gateway aborts the upstream call). Threads, assistants and citations come with the
- * conversations API.
+ * Chat in stored threads (/api/v1/chat/threads): the caller's threads beside the conversation
+ * (behind a button on a phone); a new thread with a model or an assistant; answers streamed as
+ * they arrive, Markdown with highlighted code, sources of grounded answers, Stop (the gateway
+ * keeps what arrived, marked incomplete); rename and delete. A gateway without the conversations
+ * services gets the single-exchange chat over /v1/chat/completions instead.
  */
-import { useQuery } from '@tanstack/react-query'
-import { ArrowUpIcon, BotIcon, MessageSquarePlusIcon, SquareIcon, UserIcon } from 'lucide-react'
-import { Suspense, lazy, memo, useEffect, useRef, useState, type KeyboardEvent } from 'react'
-import { openai } from '@/api/client'
-import type { ModelList } from '@/api/types'
-import { ErrorState } from '@/components/states'
+import { useQueryClient } from '@tanstack/react-query'
+import { ArrowUpIcon, BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, SquareIcon, Trash2Icon } from 'lucide-react'
+import { Dialog as DialogPrimitive } from 'radix-ui'
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { useNavigate, useParams, useSearchParams } from 'react-router'
+import { ApiError } from '@/api/client'
+import type { Thread, ThreadMessage } from '@/api/types'
+import { useSession } from '@/auth/session'
+import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
-import { Textarea } from '@/components/ui/input'
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
+import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuTrigger } from '@/components/ui/dropdown-menu'
+import { Input, Textarea } from '@/components/ui/input'
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
 import { Skeleton } from '@/components/ui/skeleton'
+import { formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
-import { streamChat, type ChatMessage } from './stream'
+import { useAssistants } from '../assistants/queries'
+import { Bubble, type ChatTurn } from './bubble'
+import SingleTurnChat, { useModels } from './single'
+import { THREADS_KEY, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
 
-interface Turn extends ChatMessage {
-  readonly id: number
-  readonly streaming?: boolean
-  readonly error?: string
-  readonly stopped?: boolean
+const titleOf = (t: Pick<Thread, 'title'>) => t.title ?? 'New chat'
+
+function toTurn(m: ThreadMessage): ChatTurn {
+  return {
+    id: m.id,
+    role: m.role,
+    content: m.content ?? '',
+    tool: m.type === 'tool_call' && m.tool_call ? `${m.tool_call.name}(${m.tool_call.arguments})` : undefined,
+    stopped: m.status === 'incomplete',
+    citations: m.citations,
+  }
 }
 
-let nextId = 1
+/** What answers a thread: `assistant:<id>` or `model:<name>`. */
+type Pick_ = string
 
-// Markdown and highlighting load after the page: until they are here (a few ms), an answer shows as plain text.
-const Markdown = lazy(() => import('./markdown'))
-const PlainText = ({ text }: { text: string }) => <p className="whitespace-pre-wrap break-words">{text}</p>
+// Memoised, like the picker: while an answer streams, only its bubble renders again.
+const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active: string | undefined; onPick: () => void; onNew: () => void }) {
+  const threads = useThreads()
+  const navigate = useNavigate()
+  const rename = useRenameThread()
+  const remove = useDeleteThread()
+  const [renaming, setRenaming] = useState<Thread>()
+  const [deleting, setDeleting] = useState<Thread>()
+  const [title, setTitle] = useState('')
 
-function useModels() {
-  return useQuery({ queryKey: ['models'], queryFn: async ({ signal }) => (await openai<ModelList>('/models', { signal })).data.map((m) => m.id) })
-}
+  async function submitRename(event: FormEvent) {
+    event.preventDefault()
+    await rename.mutateAsync({ id: renaming!.id, title: title.trim() || null })
+    setRenaming(undefined)
+  }
 
-// Memoised: while an answer streams, only its own bubble renders again.
-const Bubble = memo(function Bubble({ turn }: { turn: Turn }) {
-  const mine = turn.role === 'user'
   return (
-    <div className={cn('flex gap-3', mine && 'flex-row-reverse')} data-role={turn.role}>
-      <div className={cn('mt-0.5 flex size-8 shrink-0 items-center justify-center rounded-full', mine ? 'bg-primary text-primary-foreground' : 'bg-muted text-muted-foreground')}>
-        {mine ? <UserIcon className="size-4" /> : <BotIcon className="size-4" />}
+    <div className="flex h-full min-h-0 flex-col gap-2">
+      <Button variant="outline" className="justify-start" onClick={onNew}>
+        <MessageSquarePlusIcon /> New chat
+      </Button>
+      <div className="min-h-0 flex-1 overflow-y-auto" aria-label="Threads" role="list">
+        {threads.isPending && <LoadingRows rows={5} />}
+        {threads.isError && <ErrorState error={threads.error} retry={() => void threads.refetch()} />}
+        {threads.data?.length === 0 && <p className="px-2 py-6 text-center text-sm text-muted-foreground">No chats yet: your conversations are kept here.</p>}
+        {threads.data?.map((t) => (
+          <div key={t.id} role="listitem" data-thread-id={t.id} className={cn('group flex items-center rounded-md hover:bg-accent', t.id === active && 'bg-accent')}>
+            <button
+              type="button"
+              className="min-w-0 flex-1 px-3 py-2 text-left"
+              aria-current={t.id === active ? 'page' : undefined}
+              onClick={() => { navigate(`/chat/${t.id}`); onPick() }}
+            >
+              <span className="block truncate text-sm font-medium">{titleOf(t)}</span>
+              <span className="block truncate text-xs text-muted-foreground">{formatRelative(t.last_activity_at)} · {t.message_count} messages</span>
+            </button>
+            <DropdownMenu>
+              <DropdownMenuTrigger asChild>
+                <Button variant="ghost" size="icon" className="mr-1 size-8 shrink-0" aria-label={`Actions for ${titleOf(t)}`}>
+                  <MoreHorizontalIcon />
+                </Button>
+              </DropdownMenuTrigger>
+              <DropdownMenuContent align="end">
+                <DropdownMenuItem onSelect={() => { setTitle(t.title ?? ''); setRenaming(t) }}><PencilIcon /> Rename</DropdownMenuItem>
+                <DropdownMenuItem className="text-destructive focus:text-destructive" onSelect={() => setDeleting(t)}><Trash2Icon /> Delete</DropdownMenuItem>
+              </DropdownMenuContent>
+            </DropdownMenu>
+          </div>
+        ))}
       </div>
-      <div className={cn('min-w-0 max-w-[85%] rounded-2xl px-4 py-2.5 text-sm', mine ? 'bg-primary text-primary-foreground' : 'border bg-card shadow-xs')}>
-        {mine ? (
-          <p className="whitespace-pre-wrap break-words">{turn.content}</p>
-        ) : (
-          <>
-            {turn.content ? (
-              // While streaming, a caret follows the last line (index.css: .streaming).
-              <div className={turn.streaming ? 'streaming' : undefined}>
-                <Suspense fallback={<PlainText text={turn.content} />}><Markdown text={turn.content} /></Suspense>
-              </div>
-            ) : turn.streaming && <span className="inline-flex gap-1 py-2" aria-label="Waiting for the answer"><Dot /><Dot delay="150ms" /><Dot delay="300ms" /></span>}
-            {turn.stopped && <p className="mt-1 text-xs text-muted-foreground">Stopped.</p>}
-            {turn.error && <p className="mt-1 text-xs text-destructive">{turn.error}</p>}
-          </>
-        )}
-      </div>
+
+      <Dialog open={renaming !== undefined} onOpenChange={(open) => { if (!open) { rename.reset(); setRenaming(undefined) } }}>
+        <DialogContent>
+          <form onSubmit={submitRename} className="grid gap-4">
+            <DialogHeader>
+              <DialogTitle>Rename chat</DialogTitle>
+              <DialogDescription>Empty: the gateway's own title.</DialogDescription>
+            </DialogHeader>
+            <Input aria-label="Title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} autoFocus />
+            {rename.isError && <Alert variant="destructive"><AlertDescription>{(rename.error as Error).message}</AlertDescription></Alert>}
+            <DialogFooter>
+              <Button type="button" variant="outline" onClick={() => setRenaming(undefined)}>Cancel</Button>
+              <Button type="submit" disabled={rename.isPending}>Save</Button>
+            </DialogFooter>
+          </form>
+        </DialogContent>
+      </Dialog>
+
+      <Dialog open={deleting !== undefined} onOpenChange={(open) => { if (!open) { remove.reset(); setDeleting(undefined) } }}>
+        <DialogContent>
+          <DialogHeader>
+            <DialogTitle>Delete “{deleting && titleOf(deleting)}”?</DialogTitle>
+            <DialogDescription>The chat and its messages are deleted from the gateway. This cannot be undone.</DialogDescription>
+          </DialogHeader>
+          {remove.isError && <Alert variant="destructive"><AlertDescription>{(remove.error as Error).message}</AlertDescription></Alert>}
+          <DialogFooter>
+            <Button variant="outline" onClick={() => setDeleting(undefined)}>Cancel</Button>
+            <Button
+              variant="destructive"
+              disabled={remove.isPending}
+              onClick={async () => {
+                await remove.mutateAsync(deleting!.id)
+                if (deleting!.id === active) navigate('/chat')
+                setDeleting(undefined)
+              }}
+            >
+              Delete chat
+            </Button>
+          </DialogFooter>
+        </DialogContent>
+      </Dialog>
     </div>
   )
 })
 
-const Dot = ({ delay = '0ms' }: { delay?: string }) => <span className="size-1.5 animate-bounce rounded-full bg-muted-foreground/60" style={{ animationDelay: delay }} />
-
-export default function ChatPage() {
+/** The model or assistant picker: assistants first (their instructions and tools apply), then models. */
+const Picker = memo(function Picker({ value, onChange, disabled }: { value: Pick_ | undefined; onChange: (v: Pick_) => void; disabled?: boolean }) {
+  const { can } = useSession()
   const models = useModels()
-  const [model, setModel] = useState<string>()
-  const [turns, setTurns] = useState<Turn[]>([])
+  const assistants = useAssistants(can('view_assistants'))
+  if (models.isPending) return <Skeleton className="h-9 w-44" />
+  const usable = assistants.data ?? []
+  return (
+    <Select value={value} onValueChange={onChange} disabled={disabled}>
+      <SelectTrigger className="w-44 sm:w-60" aria-label="Model or assistant">
+        <SelectValue placeholder="Model or assistant" />
+      </SelectTrigger>
+      <SelectContent>
+        {usable.map((a) => (
+          <SelectItem key={a.id} value={`assistant:${a.id}`}>
+            <BotIcon className="mr-1 inline size-3.5" />{a.name}
+          </SelectItem>
+        ))}
+        {models.data?.map((id) => (
+          <SelectItem key={id} value={`model:${id}`}>{id}</SelectItem>
+        ))}
+      </SelectContent>
+    </Select>
+  )
+})
+
+function ThreadsChat() {
+  // Routed as /chat/* : the rest of the path is the thread's id.
+  const threadId = useParams()['*'] || undefined
+  const [search] = useSearchParams()
+  const navigate = useNavigate()
+  const queryClient = useQueryClient()
+  const thread = useThread(threadId)
+  const models = useModels()
+  const create = useCreateThread()
+  const [picked, setPicked] = useState<Pick_>()
+  const [live, setLive] = useState<ChatTurn[]>([])
   const [draft, setDraft] = useState('')
   const [running, setRunning] = useState<AbortController>()
+  const [failure, setFailure] = useState<string>()
+  const [listOpen, setListOpen] = useState(false)
   const bottom = useRef<HTMLDivElement>(null)
 
-  const chosen = model ?? models.data?.[0]
+  // A new chat opened from the Assistants page: ?assistant=<id>.
+  const preset = search.get('assistant')
+  const current = thread.data
+  const bound = current?.assistant_id ? `assistant:${current.assistant_id}` : current?.metadata.model ? `model:${current.metadata.model}` : undefined
+  const choice = threadId ? picked ?? bound : picked ?? (preset ? `assistant:${preset}` : models.data?.[0] ? `model:${models.data[0]}` : undefined)
+
+  // The thread this page just made: opening it must not clear the exchange under way.
+  const madeHere = useRef<string>(undefined)
+  useEffect(() => {
+    setPicked(undefined)
+    setFailure(undefined)
+    if (threadId === undefined || threadId !== madeHere.current) setLive([])
+  }, [threadId])
   useEffect(() => {
     bottom.current?.scrollIntoView({ block: 'end' })
-  }, [turns])
+  }, [live, current?.messages.length, threadId])
 
-  const update = (id: number, change: (t: Turn) => Turn) => setTurns((all) => all.map((t) => (t.id === id ? change(t) : t)))
+  const updateLive = (id: string, change: (t: ChatTurn) => ChatTurn) => setLive((all) => all.map((t) => (t.id === id ? change(t) : t)))
 
   async function send() {
     const text = draft.trim()
-    if (!text || !chosen || running) return
-    const history: ChatMessage[] = [...turns.filter((t) => !t.error && t.content).map(({ role, content }) => ({ role, content })), { role: 'user', content: text }]
-    const answerId = nextId + 1
-    setTurns((all) => [...all, { id: nextId, role: 'user', content: text }, { id: answerId, role: 'assistant', content: '', streaming: true }])
-    nextId += 2
-    setDraft('')
+    if (!text || !choice || running) return
+    setFailure(undefined)
     const controller = new AbortController()
     setRunning(controller)
+    const [kind, value] = [choice.slice(0, choice.indexOf(':')), choice.slice(choice.indexOf(':') + 1)]
+    let id = threadId
     try {
-      await streamChat(chosen, history, { onDelta: (delta) => update(answerId, (t) => ({ ...t, content: t.content + delta })) }, controller.signal)
-      update(answerId, (t) => ({ ...t, streaming: false }))
+      // A stopped answer shown from the page: the gateway's copy (kept, marked incomplete) takes its place now.
+      if (id && live.length) {
+        await queryClient.refetchQueries({ queryKey: threadKey(id) })
+        setLive([])
+      }
+      if (!id) {
+        const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value } : { metadata: { model: value } })
+        id = made.id
+        madeHere.current = id
+        navigate(`/chat/${id}`, { replace: false })
+      }
     } catch (err) {
-      if (controller.signal.aborted) update(answerId, (t) => ({ ...t, streaming: false, stopped: true }))
-      else update(answerId, (t) => ({ ...t, streaming: false, error: (err as Error).message }))
+      setFailure((err as Error).message)
+      setRunning(undefined)
+      return
+    }
+    const answerId = `live-answer-${Date.now()}`
+    setLive([{ id: `live-user-${Date.now()}`, role: 'user', content: text }, { id: answerId, role: 'assistant', content: '', streaming: true }])
+    setDraft('')
+    const threadNow = id
+    try {
+      // A thread bound to an assistant answers with the assistant's route; otherwise the model picked.
+      const body = kind === 'model' && !(current?.assistant_id) ? { content: text, model: value } : { content: text }
+      const kept = await sendMessage(threadNow, body, (delta) => updateLive(answerId, (t) => ({ ...t, content: t.content + delta })), controller.signal)
+      // The kept messages replace the live ones in the same render: no flash.
+      queryClient.setQueryData<LoadedThread>(threadKey(threadNow), (now) => now && { ...now, messages: [...now.messages, ...kept.messages] })
+      setLive([])
+    } catch (err) {
+      if (controller.signal.aborted) {
+        // The gateway keeps what arrived, marked incomplete; until the next message the page shows its own copy.
+        updateLive(answerId, (t) => ({ ...t, streaming: false, stopped: true }))
+        void queryClient.invalidateQueries({ queryKey: threadKey(threadNow), refetchType: 'none' })
+      } else {
+        updateLive(answerId, (t) => ({ ...t, streaming: false, error: (err as Error).message }))
+      }
     } finally {
       setRunning(undefined)
+      void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
     }
   }
 
@@ -108,80 +258,103 @@ export default function ChatPage() {
     }
   }
 
+  const newChat = useCallback(() => {
+    setLive([])
+    navigate('/chat')
+    setListOpen(false)
+  }, [navigate])
+  const closeList = useCallback(() => setListOpen(false), [])
+  const notFound = thread.error instanceof ApiError && thread.error.status === 404
+  const stored = useMemo(() => current?.messages.map(toTurn) ?? [], [current?.messages])
+  const shown = [...stored, ...live]
+  const list = <ThreadList active={threadId} onPick={closeList} onNew={newChat} />
+
   return (
-    <div className="flex h-full flex-col">
-      <div className="flex items-center gap-2 border-b bg-card/60 px-4 py-2.5 sm:px-6">
-        <h1 className="mr-auto text-base font-semibold">Chat</h1>
-        {models.isPending ? (
-          <Skeleton className="h-9 w-44" />
-        ) : models.data && models.data.length > 0 ? (
-          <Select value={chosen} onValueChange={setModel} disabled={!!running}>
-            <SelectTrigger className="w-44 sm:w-56" aria-label="Model">
-              <SelectValue placeholder="Model" />
-            </SelectTrigger>
-            <SelectContent>
-              {models.data.map((id) => (
-                <SelectItem key={id} value={id}>{id}</SelectItem>
-              ))}
-            </SelectContent>
-          </Select>
-        ) : null}
-        <Button variant="outline" size="icon" aria-label="New chat" title="New chat" disabled={!!running || turns.length === 0} onClick={() => setTurns([])}>
-          <MessageSquarePlusIcon />
-        </Button>
-      </div>
-
-      <div className="min-h-0 flex-1 overflow-y-auto">
-        <div className="mx-auto flex max-w-3xl flex-col gap-5 px-4 py-6 sm:px-6">
-          {models.isError && <ErrorState error={models.error} retry={() => void models.refetch()} />}
-          {models.data?.length === 0 && (
-            <Alert variant="warning">
-              <AlertDescription>No model is available to you on this gateway: ask an admin to give your role or department a route.</AlertDescription>
-            </Alert>
+    <div className="flex h-full min-h-0">
+      <aside className="hidden w-64 shrink-0 border-r bg-card/40 p-3 lg:block">{list}</aside>
+      <div className="flex min-w-0 flex-1 flex-col">
+        <div className="flex items-center gap-2 border-b bg-card/60 px-4 py-2.5 sm:px-6">
+          <DialogPrimitive.Root open={listOpen} onOpenChange={setListOpen}>
+            <DialogPrimitive.Trigger asChild>
+              <Button variant="ghost" size="icon" className="lg:hidden" aria-label="Chats">
+                <HistoryIcon />
+              </Button>
+            </DialogPrimitive.Trigger>
+            <DialogPrimitive.Portal>
+              <DialogPrimitive.Overlay className="fixed inset-0 z-50 bg-black/40" />
+              <DialogPrimitive.Content className="fixed inset-y-0 left-0 z-50 flex w-80 max-w-[85vw] flex-col border-r bg-card p-3 shadow-lg">
+                <DialogPrimitive.Title className="px-1 pb-2 text-sm font-semibold">Chats</DialogPrimitive.Title>
+                <DialogPrimitive.Description className="sr-only">Your chats</DialogPrimitive.Description>
+                {list}
+              </DialogPrimitive.Content>
+            </DialogPrimitive.Portal>
+          </DialogPrimitive.Root>
+          <h1 className="mr-auto min-w-0 truncate text-base font-semibold">{threadId ? (current ? titleOf(current) : ' ') : 'New chat'}</h1>
+          {(!threadId || current) && (
+            <Picker value={choice} onChange={setPicked} disabled={!!running || !!current?.assistant_id} />
           )}
-          {turns.length === 0 && models.data && models.data.length > 0 && (
-            <div className="flex flex-col items-center gap-2 py-16 text-center text-muted-foreground">
-              <BotIcon className="size-8" />
-              <p className="text-sm">Ask anything. Answers stream from <span className="font-medium text-foreground">{chosen}</span> through the gateway.</p>
-            </div>
-          )}
-          {turns.map((turn) => (
-            <Bubble key={turn.id} turn={turn} />
-          ))}
-          <div ref={bottom} />
         </div>
-      </div>
 
-      <div className="border-t bg-card/60 px-4 py-3 sm:px-6">
-        <form
-          className="mx-auto flex max-w-3xl items-end gap-2"
-          onSubmit={(e) => {
-            e.preventDefault()
-            void send()
-          }}
-        >
-          <Textarea
-            aria-label="Message"
-            placeholder="Message…"
-            className="field-sizing-content max-h-48 min-h-11 resize-none"
-            rows={1}
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
-            onKeyDown={onKeyDown}
-            disabled={!chosen}
-          />
-          {running ? (
-            <Button type="button" variant="outline" size="icon" className="size-11" onClick={() => running.abort()} aria-label="Stop">
-              <SquareIcon className="fill-current" />
-            </Button>
-          ) : (
-            <Button type="submit" size="icon" className="size-11" disabled={!draft.trim() || !chosen} aria-label="Send">
-              <ArrowUpIcon />
-            </Button>
-          )}
-        </form>
-        <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line</p>
+        <div className="min-h-0 flex-1 overflow-y-auto">
+          <div className="mx-auto flex max-w-3xl flex-col gap-5 px-4 py-6 sm:px-6">
+            {threadId && thread.isPending && <LoadingRows rows={4} />}
+            {notFound && (
+              <EmptyState title="No such chat" action={<Button variant="outline" onClick={newChat}>Start a new chat</Button>}>
+                It was deleted, or it is not yours.
+              </EmptyState>
+            )}
+            {thread.isError && !notFound && <ErrorState error={thread.error} retry={() => void thread.refetch()} />}
+            {models.isError && <ErrorState error={models.error} retry={() => void models.refetch()} />}
+            {models.data?.length === 0 && (
+              <Alert variant="warning"><AlertDescription>No model is available to you on this gateway: ask an admin to give your role or department a route.</AlertDescription></Alert>
+            )}
+            {current?.earlier && (
+              <Button variant="ghost" size="sm" className="self-center" onClick={() => void loadEarlier(queryClient, current.id, current)}>Load earlier messages</Button>
+            )}
+            {shown.length === 0 && !thread.isPending && !notFound && choice && (
+              <div className="flex flex-col items-center gap-2 py-16 text-center text-muted-foreground">
+                <BotIcon className="size-8" />
+                <p className="text-sm">Ask anything. The chat is kept, so you can come back to it.</p>
+              </div>
+            )}
+            {shown.map((turn) => <Bubble key={turn.id} turn={turn} />)}
+            {failure && <Alert variant="destructive"><AlertDescription>{failure}</AlertDescription></Alert>}
+            <div ref={bottom} />
+          </div>
+        </div>
+
+        <div className="border-t bg-card/60 px-4 py-3 sm:px-6">
+          <form className="mx-auto flex max-w-3xl items-end gap-2" onSubmit={(e) => { e.preventDefault(); void send() }}>
+            <Textarea
+              aria-label="Message"
+              placeholder="Message…"
+              className="field-sizing-content max-h-48 min-h-11 resize-none"
+              rows={1}
+              value={draft}
+              onChange={(e) => setDraft(e.target.value)}
+              onKeyDown={onKeyDown}
+              disabled={!choice || notFound}
+            />
+            {running ? (
+              <Button type="button" variant="outline" size="icon" className="size-11" onClick={() => running.abort()} aria-label="Stop">
+                <SquareIcon className="fill-current" />
+              </Button>
+            ) : (
+              <Button type="submit" size="icon" className="size-11" disabled={!draft.trim() || !choice} aria-label="Send">
+                <ArrowUpIcon />
+              </Button>
+            )}
+          </form>
+          <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line</p>
+        </div>
       </div>
     </div>
   )
+}
+
+export default function ChatPage() {
+  const threads = useThreads()
+  // No conversations service on this gateway: chat without stored threads.
+  if (threads.error instanceof ApiError && threads.error.notEnabled) return <SingleTurnChat />
+  return <ThreadsChat />
 }

@@ -3,6 +3,7 @@
  * arrive, each delta handed on at once (a token is on screen in the same task it arrives in).
  */
 import { errorOf, openaiStream } from '@/api/client'
+import { readSse } from '@/api/sse'
 
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant'
@@ -22,33 +23,22 @@ export async function streamChat(model: string, messages: readonly ChatMessage[]
     signal,
   })
   if (!res.body) throw await errorOf(res)
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
-  let buffer = ''
   let answeredBy: string | null = res.headers.get('x-gateway-model')
   let finishReason: string | null = null
-  for (;;) {
-    const { value, done } = await reader.read()
-    if (done) break
-    buffer += value
-    let end: number
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const event = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n')
-      if (!data || data === '[DONE]') continue
-      const chunk = JSON.parse(data) as {
-        error?: { message: string; code?: string }
-        model?: string
-        choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]
-        usage?: { prompt_tokens: number; completion_tokens: number } | null
-      }
-      if (chunk.error) throw new Error(`${chunk.error.message}${chunk.error.code ? ` (${chunk.error.code})` : ''}`)
-      answeredBy ??= chunk.model ?? null
-      const choice = chunk.choices?.[0]
-      if (choice?.delta?.content) handlers.onDelta(choice.delta.content)
-      if (choice?.finish_reason) finishReason = choice.finish_reason
-      if (chunk.usage) handlers.onUsage?.(chunk.usage)
+  await readSse(res.body, ({ data }) => {
+    if (data === '[DONE]') return
+    const chunk = JSON.parse(data) as {
+      error?: { message: string; code?: string }
+      model?: string
+      choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]
+      usage?: { prompt_tokens: number; completion_tokens: number } | null
     }
-  }
+    if (chunk.error) throw new Error(`${chunk.error.message}${chunk.error.code ? ` (${chunk.error.code})` : ''}`)
+    answeredBy ??= chunk.model ?? null
+    const choice = chunk.choices?.[0]
+    if (choice?.delta?.content) handlers.onDelta(choice.delta.content)
+    if (choice?.finish_reason) finishReason = choice.finish_reason
+    if (chunk.usage) handlers.onUsage?.(chunk.usage)
+  })
   return { model: answeredBy, finishReason }
 }

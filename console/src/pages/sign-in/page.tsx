@@ -6,7 +6,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { KeyRoundIcon, LogInIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
-import { ApiError, api } from '@/api/client'
+import { ApiError, api, appPath, gatewayUrl } from '@/api/client'
 import type { Me, SignInOptions } from '@/api/types'
 import { ME_KEY } from '@/auth/session'
 import { Alert, AlertDescription } from '@/components/ui/alert'
@@ -27,9 +27,12 @@ function callbackError(): string | undefined {
   return code ? CALLBACK_ERRORS[code] ?? `Sign-in failed (${code}).` : undefined
 }
 
+/** The console page to open after sign-in: the one the person asked for (this page shows at any path until they sign in). */
 function returnTo(): string {
   const to = new URLSearchParams(window.location.search).get('return_to')
-  return to && to.startsWith('/') && !to.startsWith('//') ? to : '/'
+  if (to && to.startsWith('/') && !to.startsWith('//')) return to
+  const here = appPath(window.location.pathname)
+  return here === '/sign-in' ? '/' : `${here}${window.location.search}${window.location.hash}`
 }
 
 export default function SignInPage() {
@@ -54,7 +57,7 @@ export default function SignInPage() {
         throw err
       }
       setKey('')
-      window.history.replaceState(null, '', returnTo())
+      window.history.replaceState(null, '', gatewayUrl(returnTo()))
       await queryClient.invalidateQueries({ queryKey: ME_KEY })
     } catch (err) {
       setError(err instanceof ApiError && err.status === 401 ? 'That key was not accepted: it is unknown, revoked or expired.' : (err as Error).message)
@@ -68,7 +71,7 @@ export default function SignInPage() {
     <div className="flex min-h-full items-center justify-center bg-gradient-to-b from-primary/5 to-background p-4">
       <Card className="w-full max-w-sm">
         <CardHeader className="items-center pt-8 text-center">
-          <img src="/favicon.svg" alt="" className="mb-2 size-10" />
+          <img src="favicon.svg" alt="" className="mb-2 size-10" />
           <CardTitle className="text-xl">Sign in to AI Gateway</CardTitle>
           <CardDescription>Chat, keys and usage for your team.</CardDescription>
         </CardHeader>
@@ -86,7 +89,7 @@ export default function SignInPage() {
           {oidc && (
             <>
               <Button asChild size="lg" className="w-full">
-                <a href={`/api/v1/auth/login?return_to=${encodeURIComponent(returnTo())}`}>
+                <a href={`${gatewayUrl('/api/v1/auth/login')}?return_to=${encodeURIComponent(returnTo())}`}>
                   <LogInIcon /> Sign in with {oidc.label}
                 </a>
               </Button>

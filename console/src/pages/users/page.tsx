@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { PencilIcon, UsersIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
-import type { User } from '@/api/types'
+import type { DepartmentInfo, RoleInfo, User } from '@/api/types'
 import { Can } from '@/auth/session'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
@@ -18,6 +18,7 @@ import { Card } from '@/components/ui/card'
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { formatRelative } from '@/lib/format'
 
@@ -25,8 +26,24 @@ function useUsers() {
   return useQuery({ queryKey: ['users'], queryFn: async ({ signal }) => (await api<User[]>('/users', { query: { limit: 1000 }, signal })).data })
 }
 
+/** The roles and departments the pickers offer: this gateway's, from the API (never a list written here). */
+function useAccess() {
+  return useQuery({
+    queryKey: ['users', 'access'],
+    queryFn: async ({ signal }) => {
+      const [roles, departments] = await Promise.all([api<RoleInfo[]>('/users/roles', { signal }), api<DepartmentInfo[]>('/users/departments', { signal })])
+      return { roles: roles.data, departments: departments.data }
+    },
+    staleTime: 60_000,
+  })
+}
+
+const SCOPE_LABEL = { own_data: 'own data', department_data: 'department', all_data: 'everything' } as const
+const NO_DEPARTMENT = '__none__'
+
 function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: () => void }) {
   const queryClient = useQueryClient()
+  const access = useAccess()
   const [role, setRole] = useState('')
   const [department, setDepartment] = useState('')
   const save = useMutation({
@@ -44,33 +61,64 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
   async function submit(event: FormEvent) {
     event.preventDefault()
     const change: { role?: string; department?: string | null } = {}
-    if (role.trim() && role.trim() !== user!.role) change.role = role.trim()
-    const dept = department.trim() || null
+    if (role && role !== user!.role) change.role = role
+    const dept = department === NO_DEPARTMENT ? null : department.trim() || null
     if (dept !== user!.department) change.department = dept
     if (Object.keys(change).length) await save.mutateAsync(change)
     onClose()
   }
 
+  // Roles the caller may not give out are shown, disabled, so the list reads the same for everyone.
+  const roles = access.data?.roles ?? []
+  const departments = access.data?.departments ?? []
   return (
     <Dialog open={user !== undefined} onOpenChange={open}>
-      <DialogContent key={user?.id} onOpenAutoFocus={() => { setRole(user?.role ?? ''); setDepartment(user?.department ?? '') }}>
+      <DialogContent key={user?.id} onOpenAutoFocus={() => { setRole(user?.role ?? ''); setDepartment(user?.department ?? (departments.length ? NO_DEPARTMENT : '')) }}>
         <form onSubmit={submit} className="grid gap-4">
           <DialogHeader>
             <DialogTitle>Edit {user?.name ?? user?.email ?? 'user'}</DialogTitle>
             <DialogDescription>Their keys follow: a new department moves them, a lower role lowers them.</DialogDescription>
           </DialogHeader>
-          <div className="grid gap-2">
-            <Label htmlFor="user-role">Role</Label>
-            <Input id="user-role" value={role} onChange={(e) => setRole(e.target.value)} placeholder="user, department_admin, admin…" />
-          </div>
-          <div className="grid gap-2">
-            <Label htmlFor="user-department">Department <span className="font-normal text-muted-foreground">(empty: none)</span></Label>
-            <Input id="user-department" value={department} onChange={(e) => setDepartment(e.target.value)} />
-          </div>
+          {access.isPending && <LoadingRows rows={2} />}
+          {access.isError && <ErrorState error={access.error} retry={() => void access.refetch()} />}
+          {access.data && (
+            <>
+              <div className="grid gap-2">
+                <Label htmlFor="user-role">Role</Label>
+                <Select value={role} onValueChange={setRole}>
+                  <SelectTrigger id="user-role"><SelectValue placeholder="Role" /></SelectTrigger>
+                  <SelectContent>
+                    {roles.map((r) => (
+                      <SelectItem key={r.name} value={r.name} disabled={!r.grantable && r.name !== user?.role}>
+                        {r.name} <span className="text-xs text-muted-foreground">· {SCOPE_LABEL[r.scope]}</span>
+                      </SelectItem>
+                    ))}
+                  </SelectContent>
+                </Select>
+              </div>
+              <div className="grid gap-2">
+                <Label htmlFor="user-department">Department</Label>
+                {departments.length > 0 ? (
+                  <Select value={department} onValueChange={setDepartment}>
+                    <SelectTrigger id="user-department"><SelectValue placeholder="Department" /></SelectTrigger>
+                    <SelectContent>
+                      <SelectItem value={NO_DEPARTMENT}>none</SelectItem>
+                      {departments.map((d) => (
+                        <SelectItem key={d.name} value={d.name} disabled={!d.assignable}>{d.name}</SelectItem>
+                      ))}
+                    </SelectContent>
+                  </Select>
+                ) : (
+                  // gateway.yaml lists no departments: any name is one.
+                  <Input id="user-department" value={department} onChange={(e) => setDepartment(e.target.value)} placeholder="none" />
+                )}
+              </div>
+            </>
+          )}
           {save.isError && <Alert variant="destructive"><AlertDescription>{(save.error as Error).message}</AlertDescription></Alert>}
           <DialogFooter>
             <Button type="button" variant="outline" onClick={onClose}>Cancel</Button>
-            <Button type="submit" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save'}</Button>
+            <Button type="submit" disabled={save.isPending || !access.data}>{save.isPending ? 'Saving…' : 'Save'}</Button>
           </DialogFooter>
         </form>
       </DialogContent>

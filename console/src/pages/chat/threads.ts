@@ -1,0 +1,115 @@
+/**
+ * Stored chat threads (/api/v1/chat/threads): the list, one thread's messages (newest page first),
+ * rename, delete, and sending a message whose answer streams back as server-sent events
+ * (`delta`, then `done` with the kept messages, or `error`).
+ */
+import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
+import { api, errorOf, gatewayUrl, requestHeaders } from '@/api/client'
+import { readSse } from '@/api/sse'
+import type { Thread, ThreadMessage, ThreadWithMessages } from '@/api/types'
+
+export const THREADS_KEY = ['chat', 'threads'] as const
+export const threadKey = (id: string) => ['chat', 'thread', id] as const
+const PAGE = 50
+
+export function useThreads() {
+  return useQuery({
+    queryKey: THREADS_KEY,
+    queryFn: async ({ signal }) => (await api<Thread[]>('/chat/threads', { query: { per_page: 100 }, signal })).data,
+    retry: false,
+  })
+}
+
+export interface LoadedThread extends Thread {
+  /** Oldest first. */
+  readonly messages: readonly ThreadMessage[]
+  /** The cursor of the page before the first message shown, when there is one. */
+  readonly earlier: string | null
+}
+
+/** A thread with its newest messages (one page), oldest first. */
+export function useThread(id: string | undefined) {
+  return useQuery({
+    queryKey: threadKey(id ?? ''),
+    enabled: id !== undefined,
+    queryFn: async ({ signal }): Promise<LoadedThread> => {
+      const { data, meta } = await api<ThreadWithMessages>(`/chat/threads/${encodeURIComponent(id!)}`, { query: { order: 'desc', limit: PAGE }, signal })
+      return { ...data, messages: [...data.messages].reverse(), earlier: (meta.next_cursor as string | null | undefined) ?? null }
+    },
+  })
+}
+
+/** The page of messages before the oldest shown, put in front of them. */
+export async function loadEarlier(queryClient: QueryClient, id: string, thread: LoadedThread): Promise<void> {
+  if (!thread.earlier) return
+  const { data, meta } = await api<ThreadMessage[]>(`/chat/threads/${encodeURIComponent(id)}/messages`, { query: { order: 'desc', limit: PAGE, after: thread.earlier } })
+  queryClient.setQueryData<LoadedThread>(threadKey(id), (now) => now && { ...now, messages: [...[...data].reverse(), ...now.messages], earlier: (meta.next_cursor as string | null | undefined) ?? null })
+}
+
+export function useCreateThread() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: async (input: { assistant_id?: string; metadata?: Record<string, string> }) => (await api<Thread>('/chat/threads', { method: 'POST', body: input })).data,
+    onSuccess: (thread) => {
+      // Its (empty) messages are known: opening it costs no request.
+      queryClient.setQueryData<LoadedThread>(threadKey(thread.id), { ...thread, messages: [], earlier: null })
+      void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
+    },
+  })
+}
+
+export function useRenameThread() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: async ({ id, title }: { id: string; title: string | null }) => (await api<Thread>(`/chat/threads/${encodeURIComponent(id)}`, { method: 'PATCH', body: { title } })).data,
+    onSuccess: (thread) => {
+      queryClient.setQueryData<LoadedThread>(threadKey(thread.id), (now) => now && { ...now, title: thread.title })
+      void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
+    },
+  })
+}
+
+export function useDeleteThread() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: async (id: string) => (await api(`/chat/threads/${encodeURIComponent(id)}`, { method: 'DELETE' })).data,
+    onSuccess: (_, id) => {
+      queryClient.removeQueries({ queryKey: threadKey(id) })
+      void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
+    },
+  })
+}
+
+export interface SentTurn {
+  /** The messages kept: the user's, then the reply's. */
+  readonly messages: readonly ThreadMessage[]
+  readonly status: string
+}
+
+/** Send a message to a thread and stream the answer; resolves with what the gateway kept. */
+export async function sendMessage(
+  threadId: string,
+  body: { content: string; model?: string },
+  onDelta: (text: string) => void,
+  signal: AbortSignal,
+): Promise<SentTurn> {
+  const res = await fetch(gatewayUrl(`/api/v1/chat/threads/${encodeURIComponent(threadId)}/messages`), {
+    method: 'POST',
+    headers: requestHeaders('POST', { accept: 'text/event-stream' }, true),
+    body: JSON.stringify({ ...body, stream: true }),
+    credentials: 'same-origin',
+    signal,
+  })
+  if (!res.ok || !res.body) throw await errorOf(res)
+  let done: SentTurn | undefined
+  await readSse(res.body, ({ event, data }) => {
+    if (event === 'delta') onDelta((JSON.parse(data) as { delta: string }).delta)
+    else if (event === 'done') done = JSON.parse(data) as SentTurn
+    else if (event === 'error') {
+      const { error } = JSON.parse(data) as { error: { message: string; code?: string | null } }
+      throw new Error(`${error.message}${error.code ? ` (${error.code})` : ''}`)
+    }
+  })
+  if (!done) throw new Error('The answer ended before it was complete.')
+  return done
+}

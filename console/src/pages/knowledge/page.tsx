@@ -1,0 +1,256 @@
+/**
+ * Knowledge (/api/v1/rag/collections): collections of documents the gateway embeds for grounded
+ * answers. Create one, upload files (their ingestion progress refreshes while any is under way),
+ * see each document's status and why one failed (retry it), delete, and try a search.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { BookOpenIcon, FileUpIcon, PlusIcon, RotateCwIcon, SearchIcon, Trash2Icon } from 'lucide-react'
+import { useRef, useState, type FormEvent } from 'react'
+import { api } from '@/api/client'
+import type { Collection, RagDocument, SearchHit } from '@/api/types'
+import { useSession } from '@/auth/session'
+import { PageHeader } from '@/components/page-header'
+import { PageBody } from '@/components/shell'
+import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { Alert, AlertDescription } from '@/components/ui/alert'
+import { Badge } from '@/components/ui/badge'
+import { Button } from '@/components/ui/button'
+import { Card } from '@/components/ui/card'
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
+import { Input } from '@/components/ui/input'
+import { Label } from '@/components/ui/label'
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
+import { formatRelative } from '@/lib/format'
+import { cn } from '@/lib/utils'
+
+const COLLECTIONS = ['rag', 'collections'] as const
+const docsKey = (id: string) => ['rag', 'documents', id] as const
+const STATUS_BADGE = { completed: 'success', failed: 'destructive', processing: 'secondary', queued: 'outline' } as const
+const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,text/plain,text/markdown,text/html,application/pdf'
+
+function useCollections() {
+  return useQuery({ queryKey: COLLECTIONS, queryFn: async ({ signal }) => (await api<Collection[]>('/rag/collections', { signal })).data })
+}
+
+function useDocuments(id: string | undefined) {
+  return useQuery({
+    queryKey: docsKey(id ?? ''),
+    enabled: id !== undefined,
+    queryFn: async ({ signal }) => (await api<RagDocument[]>(`/rag/collections/${encodeURIComponent(id!)}/documents`, { signal })).data,
+    // While a document is being ingested, its progress refreshes every second.
+    refetchInterval: (query) => (query.state.data?.some((d) => d.status === 'queued' || d.status === 'processing') ? 1000 : false),
+  })
+}
+
+function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () => void; onMade: (c: Collection) => void }) {
+  const { me } = useSession()
+  const queryClient = useQueryClient()
+  const [name, setName] = useState('')
+  const [shared, setShared] = useState(true)
+  const create = useMutation({
+    mutationFn: async () => (await api<Collection>('/rag/collections', { method: 'POST', body: { name: name.trim(), ...(shared && me.department ? { dept_scope: me.department } : {}) } })).data,
+    onSuccess: (c) => { void queryClient.invalidateQueries({ queryKey: COLLECTIONS }); setName(''); onMade(c) },
+  })
+  return (
+    <Dialog open={open} onOpenChange={(next) => { if (!next) { create.reset(); onClose() } }}>
+      <DialogContent>
+        <form className="grid gap-4" onSubmit={(e) => { e.preventDefault(); create.mutate() }}>
+          <DialogHeader>
+            <DialogTitle>New collection</DialogTitle>
+            <DialogDescription>Documents you add are split, embedded through the gateway and searchable by assistants that use the collection.</DialogDescription>
+          </DialogHeader>
+          <div className="grid gap-2">
+            <Label htmlFor="collection-name">Name</Label>
+            <Input id="collection-name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} required />
+          </div>
+          {me.department && (
+            <label className="flex items-center gap-2 text-sm">
+              <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} /> Searchable by {me.department}
+            </label>
+          )}
+          {create.isError && <Alert variant="destructive"><AlertDescription>{(create.error as Error).message}</AlertDescription></Alert>}
+          <DialogFooter>
+            <Button type="button" variant="outline" onClick={onClose}>Cancel</Button>
+            <Button type="submit" disabled={create.isPending || !name.trim()}>Create collection</Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  )
+}
+
+function Progress({ doc }: { doc: RagDocument }) {
+  const { chunks_done: done, chunks_total: total } = doc.progress
+  if (doc.status === 'failed') return <span className="text-xs text-destructive">{doc.error?.message ?? 'failed'}</span>
+  if (doc.status === 'completed') return <span className="text-xs text-muted-foreground">{done} chunks</span>
+  const share = total ? Math.round((done / total) * 100) : 0
+  return (
+    <div className="flex items-center gap-2" aria-label={`Ingestion ${share}%`}>
+      <div className="h-1.5 w-24 overflow-hidden rounded-full bg-muted"><div className="h-full bg-primary transition-all" style={{ width: `${share}%` }} /></div>
+      <span className="text-xs text-muted-foreground">{total ? `${done}/${total}` : 'waiting'}</span>
+    </div>
+  )
+}
+
+function Documents({ collection }: { collection: Collection }) {
+  const queryClient = useQueryClient()
+  const docs = useDocuments(collection.id)
+  const fileInput = useRef<HTMLInputElement>(null)
+  const base = `/rag/collections/${encodeURIComponent(collection.id)}`
+  const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: docsKey(collection.id) }), queryClient.invalidateQueries({ queryKey: COLLECTIONS })])
+  const upload = useMutation({
+    mutationFn: async (files: readonly File[]) => {
+      const form = new FormData()
+      for (const file of files) form.append('file', file, file.name)
+      return (await api<RagDocument[]>(`${base}/documents`, { method: 'POST', body: form })).data
+    },
+    onSettled: refresh,
+  })
+  const retry = useMutation({ mutationFn: (id: string) => api(`${base}/documents/${encodeURIComponent(id)}/retry`, { method: 'POST' }), onSettled: refresh })
+  const remove = useMutation({ mutationFn: (id: string) => api(`${base}/documents/${encodeURIComponent(id)}`, { method: 'DELETE' }), onSettled: refresh })
+
+  return (
+    <section className="space-y-3">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <h2 className="font-semibold">Documents</h2>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          accept={ACCEPT}
+          className="hidden"
+          aria-label="Upload documents"
+          // Copied out first: clearing the input (to allow the same file again) empties its live FileList.
+          onChange={(e) => { const files = Array.from(e.target.files ?? []); e.target.value = ''; if (files.length) upload.mutate(files) }}
+        />
+        <Button variant="outline" onClick={() => fileInput.current?.click()} disabled={upload.isPending}>
+          <FileUpIcon /> {upload.isPending ? 'Uploading…' : 'Upload'}
+        </Button>
+      </div>
+      {upload.isError && <Alert variant="destructive"><AlertDescription>{(upload.error as Error).message}</AlertDescription></Alert>}
+      {docs.isPending && <LoadingRows rows={3} />}
+      {docs.isError && <ErrorState error={docs.error} retry={() => void docs.refetch()} />}
+      {docs.data?.length === 0 && <EmptyState icon={<FileUpIcon />} title="No documents yet">Upload text, Markdown, HTML or PDF files.</EmptyState>}
+      {docs.data && docs.data.length > 0 && (
+        <Card className="overflow-hidden">
+          <Table>
+            <TableHeader>
+              <TableRow>
+                <TableHead>File</TableHead>
+                <TableHead>Status</TableHead>
+                <TableHead className="hidden sm:table-cell">Progress</TableHead>
+                <TableHead className="w-20"><span className="sr-only">Actions</span></TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {docs.data.map((d) => (
+                <TableRow key={d.id} data-document={d.filename} data-status={d.status}>
+                  <TableCell className="max-w-56">
+                    <div className="truncate font-medium">{d.filename}</div>
+                    <div className="text-xs text-muted-foreground">{d.kind} · {formatRelative(d.created_at)}</div>
+                    <div className="sm:hidden"><Progress doc={d} /></div>
+                  </TableCell>
+                  <TableCell><Badge variant={STATUS_BADGE[d.status]}>{d.status === 'completed' ? 'ready' : d.status}</Badge></TableCell>
+                  <TableCell className="hidden sm:table-cell"><Progress doc={d} /></TableCell>
+                  <TableCell className="text-right">
+                    {d.status === 'failed' && (
+                      <Button variant="ghost" size="icon" aria-label={`Retry ${d.filename}`} onClick={() => retry.mutate(d.id)}><RotateCwIcon /></Button>
+                    )}
+                    <Button variant="ghost" size="icon" aria-label={`Delete ${d.filename}`} onClick={() => remove.mutate(d.id)}><Trash2Icon /></Button>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Card>
+      )}
+    </section>
+  )
+}
+
+function Search({ collection }: { collection: Collection }) {
+  const [query, setQuery] = useState('')
+  const search = useMutation({
+    mutationFn: async (q: string) => (await api<SearchHit[]>(`/rag/collections/${encodeURIComponent(collection.id)}/search`, { method: 'POST', body: { query: q, top_k: 5 } })).data,
+  })
+  function submit(event: FormEvent) {
+    event.preventDefault()
+    if (query.trim()) search.mutate(query.trim())
+  }
+  return (
+    <section className="space-y-3">
+      <h2 className="font-semibold">Search</h2>
+      <form onSubmit={submit} className="flex gap-2">
+        <Input aria-label="Search the collection" placeholder="Ask what the documents say…" value={query} onChange={(e) => setQuery(e.target.value)} />
+        <Button type="submit" variant="outline" disabled={search.isPending || !query.trim()}><SearchIcon /> Search</Button>
+      </form>
+      {search.isError && <Alert variant="destructive"><AlertDescription>{(search.error as Error).message}</AlertDescription></Alert>}
+      {search.data?.length === 0 && <p className="text-sm text-muted-foreground">Nothing found.</p>}
+      {search.data?.map((hit, i) => (
+        <Card key={i} className="p-3 text-sm" data-hit>
+          <div className="mb-1 flex items-center justify-between gap-2 text-xs text-muted-foreground">
+            <span className="truncate">{hit.filename}{hit.source.page != null && `, p. ${hit.source.page}`}{hit.source.heading && ` · ${hit.source.heading}`}</span>
+            <span className="font-mono">{hit.score.toFixed(3)}</span>
+          </div>
+          <p className="line-clamp-4 whitespace-pre-wrap">{hit.text}</p>
+        </Card>
+      ))}
+    </section>
+  )
+}
+
+export default function KnowledgePage() {
+  const collections = useCollections()
+  const queryClient = useQueryClient()
+  const [chosen, setChosen] = useState<string>()
+  const [creating, setCreating] = useState(false)
+  const remove = useMutation({
+    mutationFn: (id: string) => api(`/rag/collections/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    onSuccess: () => { setChosen(undefined); void queryClient.invalidateQueries({ queryKey: COLLECTIONS }) },
+  })
+  const current = collections.data?.find((c) => c.id === chosen) ?? collections.data?.[0]
+  const newButton = <Button onClick={() => setCreating(true)}><PlusIcon /> New collection</Button>
+
+  return (
+    <PageBody>
+      <PageHeader title="Knowledge" description="Documents assistants answer from, with the sources cited." actions={newButton} />
+      {collections.isPending && <LoadingRows rows={4} />}
+      {collections.isError && <ErrorState error={collections.error} retry={() => void collections.refetch()} service="rag" />}
+      {collections.data?.length === 0 && (
+        <EmptyState icon={<BookOpenIcon />} title="No collections yet" action={newButton}>A collection holds documents; attach it to an assistant to ground its answers.</EmptyState>
+      )}
+      {current && (
+        <div className="grid gap-6 lg:grid-cols-[16rem_1fr]">
+          <nav aria-label="Collections" className="flex gap-2 overflow-x-auto lg:flex-col lg:overflow-visible">
+            {collections.data!.map((c) => (
+              <button
+                key={c.id}
+                type="button"
+                data-collection={c.name}
+                onClick={() => setChosen(c.id)}
+                className={cn('shrink-0 rounded-md border px-3 py-2 text-left text-sm hover:bg-accent lg:w-full', c.id === current.id && 'border-primary bg-accent')}
+              >
+                <div className="truncate font-medium">{c.name}</div>
+                <div className="text-xs text-muted-foreground">{c.documents.completed}/{c.documents.total} ready{c.dept_scope ? ` · ${c.dept_scope}` : ''}</div>
+              </button>
+            ))}
+          </nav>
+          <div className="min-w-0 space-y-6">
+            <div className="flex flex-wrap items-start justify-between gap-2">
+              <div className="min-w-0">
+                <h2 className="truncate text-lg font-semibold">{current.name}</h2>
+                <p className="font-mono text-xs text-muted-foreground">{current.id} · {current.embedding_route} · {current.dimensions} dimensions</p>
+              </div>
+              <Button variant="ghost" size="sm" className="text-destructive" disabled={remove.isPending} onClick={() => { if (window.confirm(`Delete ${current.name} and its documents?`)) remove.mutate(current.id) }}>
+                <Trash2Icon /> Delete collection
+              </Button>
+            </div>
+            <Documents key={current.id} collection={current} />
+            <Search key={`s-${current.id}`} collection={current} />
+          </div>
+        </div>
+      )}
+      <NewCollection open={creating} onClose={() => setCreating(false)} onMade={(c) => { setCreating(false); setChosen(c.id) }} />
+    </PageBody>
+  )
+}

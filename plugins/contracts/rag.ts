@@ -1,0 +1,138 @@
+/**
+ * RAG collections (service.rag provides `Rag`): what other plugins use to search a caller's
+ * collections (the vector-stores surface, `file_search` in Responses, assistants with attached
+ * collections). Every method takes the caller: a collection outside its reach is "not found".
+ */
+import { token, type Caller, type GatewayCalls, type Page, type Token } from '../../core/plugins/api.ts'
+
+/** How documents are cut: sizes in tokens (estimated as 4 bytes per token). */
+export interface ChunkingSettings {
+  readonly maxTokens: number
+  readonly overlapTokens: number
+}
+
+export interface CollectionRecord {
+  readonly id: string
+  readonly name: string
+  readonly description: string | null
+  readonly ownerUserId: string | null
+  /** The owner's department: its department admins manage the collection. */
+  readonly department: string | null
+  /** Members of this department may search it (null: only the owner and admins). */
+  readonly deptScope: string | null
+  readonly embeddingRoute: string
+  readonly dimensions: number
+  readonly chunking: ChunkingSettings
+  readonly metadata: Readonly<Record<string, string>>
+  readonly createdAt: Date
+  readonly lastActiveAt: Date | null
+  /** Documents by status, and the bytes they hold. */
+  readonly counts: DocumentCounts
+  readonly bytes: number
+}
+
+export interface DocumentCounts {
+  readonly queued: number
+  readonly processing: number
+  readonly completed: number
+  readonly failed: number
+  readonly total: number
+}
+
+export type DocumentStatus = 'queued' | 'processing' | 'completed' | 'failed'
+
+export interface DocumentRecord {
+  readonly id: string
+  readonly collectionId: string
+  /** The /v1/files id it was attached from, if any. */
+  readonly fileId: string | null
+  readonly filename: string
+  readonly contentType: string
+  readonly kind: 'text' | 'markdown' | 'html' | 'pdf'
+  readonly bytes: number
+  readonly contentHash: string
+  readonly attributes: Readonly<Record<string, string | number | boolean>>
+  readonly status: DocumentStatus
+  readonly error: { readonly code: string; readonly message: string } | null
+  readonly chunksDone: number
+  readonly chunksTotal: number | null
+  readonly attempts: number
+  readonly chunking: ChunkingSettings
+  readonly createdAt: Date
+  readonly completedAt: Date | null
+}
+
+export interface NewCollection {
+  readonly name: string
+  readonly description?: string
+  /** Default: the service's `embedding_route`. */
+  readonly embeddingRoute?: string
+  /** Default: what the route answers (one probe call). */
+  readonly dimensions?: number
+  readonly deptScope?: string | null
+  readonly chunking?: Partial<ChunkingSettings>
+  readonly metadata?: Readonly<Record<string, string>>
+}
+
+export interface NewDocument {
+  readonly filename: string
+  readonly contentType: string
+  readonly data: Buffer
+  readonly fileId?: string
+  readonly attributes?: Readonly<Record<string, string | number | boolean>>
+  /** Per-document chunking (OpenAI's chunking_strategy on a file), else the collection's. */
+  readonly chunking?: Partial<ChunkingSettings>
+}
+
+/** OpenAI's attribute filters: a comparison, or `and` / `or` of filters. */
+export type SearchFilter =
+  | { readonly type: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'; readonly key: string; readonly value: string | number | boolean }
+  | { readonly type: 'in' | 'nin'; readonly key: string; readonly value: readonly (string | number)[] }
+  | { readonly type: 'and' | 'or'; readonly filters: readonly SearchFilter[] }
+
+export interface SearchOptions {
+  readonly topK?: number
+  readonly filters?: SearchFilter
+  /** Fuse vector and full-text ranks (reciprocal rank fusion). */
+  readonly hybrid?: boolean
+  /** Hits scoring below this are dropped. */
+  readonly scoreThreshold?: number
+  readonly signal?: AbortSignal
+}
+
+export interface SearchHit {
+  readonly collectionId: string
+  readonly documentId: string
+  readonly fileId: string | null
+  readonly filename: string
+  readonly attributes: Readonly<Record<string, string | number | boolean>>
+  readonly text: string
+  /** Cosine similarity (vector search) or the fused rank score (hybrid). */
+  readonly score: number
+  readonly page: number | null
+  readonly heading: string | null
+  readonly startOffset: number
+  readonly endOffset: number
+}
+
+export interface Rag {
+  createCollection(caller: Caller, gateway: GatewayCalls, input: NewCollection): Promise<CollectionRecord>
+  listCollections(caller: Caller, page?: Page): Promise<CollectionRecord[]>
+  /** A collection the caller may search; 404 otherwise. */
+  getCollection(caller: Caller, id: string): Promise<CollectionRecord>
+  updateCollection(caller: Caller, id: string, changes: { readonly name?: string; readonly metadata?: Readonly<Record<string, string>> }): Promise<CollectionRecord>
+  /** With its documents and chunks. */
+  deleteCollection(caller: Caller, id: string): Promise<void>
+  /** Checks and extracts the text now (a clear 4xx for bad input, nothing stored), embeds in the background. */
+  addDocument(caller: Caller, collectionId: string, doc: NewDocument): Promise<DocumentRecord>
+  listDocuments(caller: Caller, collectionId: string, filter?: Page & { readonly status?: DocumentStatus }): Promise<DocumentRecord[]>
+  /** By document id or by the /v1/files id it was attached from. */
+  getDocument(caller: Caller, collectionId: string, id: string): Promise<DocumentRecord>
+  deleteDocument(caller: Caller, collectionId: string, id: string): Promise<void>
+  /** A failed document, ingested again. */
+  retryDocument(caller: Caller, collectionId: string, id: string): Promise<DocumentRecord>
+  /** Top hits over the collections (each must be searchable by the caller), the query embedded as the caller. */
+  search(caller: Caller, gateway: GatewayCalls, collectionIds: readonly string[], query: string, options?: SearchOptions): Promise<SearchHit[]>
+}
+
+export const Rag: Token<Rag> = token<Rag>('Rag')

@@ -1,0 +1,180 @@
+/**
+ * The Rag capability: collections, documents and search with the scope rules. A collection is
+ * seen (listed, read, searched) by its owner, by the members of its `dept_scope`, by admins of
+ * its department and by callers with all_data; it is changed (documents added or deleted, the
+ * collection deleted) only by those whose data scope reaches it. One not seen is a 404.
+ */
+import { createHash } from 'node:crypto'
+import { GatewayError, badRequest, isUuid, notFound, type Caller, type GatewayCalls } from '../../../core/plugins/api.ts'
+import type { ChunkingSettings, CollectionRecord, DocumentRecord, NewCollection, NewDocument, Rag, SearchHit, SearchOptions } from '../../contracts/rag.ts'
+import type { RagRepository } from './data/repository.ts'
+import type { chunkSearch } from './data/search.ts'
+import { SUPPORTED, extractSections, kindOf } from './ingest/extract.ts'
+import type { IngestJobs } from './ingest/jobs.ts'
+import type { RagConfig } from './schema.ts'
+
+const PROBE_TEXT = 'dimension probe'
+
+export interface RagDeps {
+  readonly repo: RagRepository
+  readonly search: ReturnType<typeof chunkSearch>
+  readonly jobs: IngestJobs
+  readonly config: RagConfig
+}
+
+const seesCollection = (caller: Caller, c: CollectionRecord): boolean =>
+  caller.scope === 'all_data' ||
+  (c.ownerUserId !== null && c.ownerUserId === caller.principal.userId) ||
+  (c.deptScope !== null && c.deptScope === caller.principal.department) ||
+  caller.reaches({ userId: c.ownerUserId, department: c.department })
+
+export function ragCollections(deps: RagDeps): Rag {
+  const { repo, config } = deps
+
+  async function visible(caller: Caller, id: string): Promise<CollectionRecord> {
+    const found = isUuid(id) ? await repo.getCollection(id) : undefined
+    if (!found || !seesCollection(caller, found)) throw notFound(`No collection '${id}'.`, 'collection_not_found', 'id')
+    return found
+  }
+  async function manageable(caller: Caller, id: string): Promise<CollectionRecord> {
+    const c = await visible(caller, id)
+    caller.requireReach({ userId: c.ownerUserId, department: c.department }, 'collection')
+    return c
+  }
+  async function documentOf(caller: Caller, collectionId: string, id: string, write: boolean): Promise<DocumentRecord> {
+    const c = write ? await manageable(caller, collectionId) : await visible(caller, collectionId)
+    const doc = await repo.getDocument(c.id, id)
+    if (!doc) throw notFound(`No document '${id}' in collection '${collectionId}'.`, 'document_not_found', 'document_id')
+    return doc
+  }
+
+  function chunkingOf(asked: Partial<ChunkingSettings> | undefined, base: ChunkingSettings): ChunkingSettings {
+    const maxTokens = asked?.maxTokens ?? base.maxTokens
+    const overlapTokens = asked?.overlapTokens ?? Math.min(base.overlapTokens, Math.floor(maxTokens / 2))
+    if (overlapTokens > maxTokens / 2) throw badRequest(`The chunk overlap (${overlapTokens} tokens) may be at most half the chunk size (${maxTokens}).`, 'chunking.overlap_tokens', 'invalid_chunking')
+    return { maxTokens, overlapTokens }
+  }
+
+  /** Embed `texts` as the caller through the collection's route, checking the dimension. */
+  async function embedAs(gateway: GatewayCalls, route: string, texts: string[], dimensions: number | undefined, signal?: AbortSignal): Promise<number[][]> {
+    const call = await gateway.embed({ model: route, input: texts, encoding_format: 'float', ...(dimensions ? { dimensions } : {}) }, { signal })
+    return [...call.result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding as number[])
+  }
+
+  return {
+    async createCollection(caller, gateway, input: NewCollection) {
+      const route = input.embeddingRoute ?? config.embedding_route
+      if (!route) throw badRequest('Name the route that embeds this collection\'s documents (or set services.rag.embedding_route).', 'embedding_route', 'embedding_route_required')
+      const info = gateway.routes(route)
+      if (!info) throw badRequest(`No route '${route}' that you may use.`, 'embedding_route', 'unknown_route')
+      if (!info.targets.some((t) => t.embeddings)) throw badRequest(`The route '${route}' does not make embeddings (none of its providers embeds).`, 'embedding_route', 'route_cannot_embed')
+      const deptScope = input.deptScope ?? null
+      if (deptScope !== null) caller.requireReach({ userId: null, department: deptScope }, 'department collection')
+      // One call now finds the dimension (or proves the route gives the one asked for) and that the route works.
+      const [probe] = await embedAs(gateway, route, [PROBE_TEXT], input.dimensions)
+      if (!probe?.length) throw new GatewayError(`The route '${route}' answered no embedding.`, { status: 502, code: 'embedding_failed', param: 'embedding_route' })
+      if (input.dimensions !== undefined && probe.length !== input.dimensions) {
+        throw badRequest(`The route '${route}' gives ${probe.length}-dimension vectors, not ${input.dimensions}.`, 'dimensions', 'dimension_mismatch')
+      }
+      return repo.createCollection({
+        name: input.name,
+        description: input.description ?? null,
+        ownerUserId: caller.principal.userId,
+        department: caller.principal.department ?? deptScope,
+        deptScope,
+        embeddingRoute: route,
+        dimensions: probe.length,
+        askDimensions: input.dimensions !== undefined,
+        chunking: chunkingOf(input.chunking, { maxTokens: config.chunking.max_tokens, overlapTokens: config.chunking.overlap_tokens }),
+        metadata: { ...(input.metadata ?? {}) },
+      })
+    },
+
+    listCollections(caller, page) {
+      if (caller.scope === 'all_data') return repo.listCollections({ ...page })
+      const { userId, department } = caller.principal
+      return repo.listCollections({ ...page, visibleTo: { userId, department: department ?? null, departmentAdmin: caller.scope === 'department_data' } })
+    },
+
+    getCollection: visible,
+
+    async updateCollection(caller, id, changes) {
+      const c = await manageable(caller, id)
+      await repo.updateCollection(c.id, { name: changes.name, metadata: changes.metadata ? { ...changes.metadata } : undefined })
+      return (await repo.getCollection(c.id))!
+    },
+
+    async deleteCollection(caller, id) {
+      const c = await manageable(caller, id)
+      await repo.deleteCollection(c.id)
+    },
+
+    async addDocument(caller, collectionId, doc: NewDocument) {
+      const c = await manageable(caller, collectionId)
+      if (doc.data.length === 0) throw badRequest(`'${doc.filename}' is empty.`, 'file', 'empty_file')
+      if (doc.data.length > config.max_file_bytes) {
+        throw new GatewayError(`'${doc.filename}' is ${doc.data.length} bytes; the limit is ${config.max_file_bytes} (services.rag.max_file_bytes).`, { status: 413, code: 'file_too_large', param: 'file' })
+      }
+      const kind = kindOf(doc.filename, doc.contentType, doc.data)
+      if (!kind) throw badRequest(`'${doc.filename}' (${doc.contentType}) is not a supported file type: send ${SUPPORTED}.`, 'file', 'unsupported_file')
+      const sections = await extractSections(kind, doc.data, doc.filename)
+      const { principal } = caller
+      const record = await repo.upsertDocument({
+        collectionId: c.id,
+        fileId: doc.fileId ?? null,
+        filename: doc.filename,
+        contentType: doc.contentType,
+        kind,
+        bytes: doc.data.length,
+        contentHash: createHash('sha256').update(doc.data).digest('hex'),
+        sections,
+        attributes: { ...(doc.attributes ?? {}) },
+        chunking: chunkingOf(doc.chunking, c.chunking),
+        uploader: { userId: principal.userId, role: principal.role, department: principal.department, keyId: principal.keyId, allowedModels: principal.allowedModels },
+      })
+      await deps.jobs.submit(record.id)
+      return record
+    },
+
+    async listDocuments(caller, collectionId, filter) {
+      const c = await visible(caller, collectionId)
+      return repo.listDocuments(c.id, { ...filter })
+    },
+
+    getDocument: (caller, collectionId, id) => documentOf(caller, collectionId, id, false),
+
+    async deleteDocument(caller, collectionId, id) {
+      const doc = await documentOf(caller, collectionId, id, true)
+      await repo.deleteDocument(doc.id)
+    },
+
+    async retryDocument(caller, collectionId, id) {
+      const doc = await documentOf(caller, collectionId, id, true)
+      if (!await repo.requeue(doc.id)) throw new GatewayError(`The document is ${doc.status}; only a failed one can be retried.`, { status: 409, code: 'document_not_failed', param: 'document_id' })
+      await deps.jobs.submit(doc.id)
+      return (await repo.documentById(doc.id))!
+    },
+
+    async search(caller, gateway, collectionIds, query, options: SearchOptions = {}) {
+      if (!query.trim()) throw badRequest('The query is empty.', 'query', 'empty_query')
+      const collections = await Promise.all([...new Set(collectionIds)].map((id) => visible(caller, id)))
+      const topK = options.topK ?? config.top_k
+      // The query is embedded once per (route, dimension) the collections use.
+      const vectors = new Map<string, Promise<number[]>>()
+      const vectorFor = async (c: CollectionRecord): Promise<number[]> => {
+        const asks = await repo.asksDimensions(c.id)
+        const key = `${c.embeddingRoute}\u0000${asks ? c.dimensions : ''}`
+        let v = vectors.get(key)
+        if (!v) vectors.set(key, (v = embedAs(gateway, c.embeddingRoute, [query], asks ? c.dimensions : undefined, options.signal).then((r) => r[0])))
+        const vector = await v
+        if (vector?.length !== c.dimensions) throw new GatewayError(`The route '${c.embeddingRoute}' now gives ${vector?.length ?? 0}-dimension vectors; collection '${c.id}' holds ${c.dimensions}.`, { status: 409, code: 'dimension_mismatch' })
+        return vector
+      }
+      const perCollection = await Promise.all(collections.map(async (c) =>
+        deps.search.search({ collection: c, vector: await vectorFor(c), text: query, topK, filters: options.filters, hybrid: options.hybrid ?? false })))
+      void Promise.all(collections.map((c) => repo.touchCollection(c.id))).catch(() => undefined)
+      const threshold = options.scoreThreshold ?? -Infinity
+      return perCollection.flat().filter((h) => h.score >= threshold).sort((a, b) => b.score - a.score).slice(0, topK) satisfies SearchHit[]
+    },
+  }
+}

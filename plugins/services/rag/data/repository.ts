@@ -1,0 +1,291 @@
+/**
+ * The rag tables (migrations/0001_rag.sql): collections, documents and chunks. Scope rules are
+ * not here (collections.ts decides who may see what); this module only reads and writes rows.
+ */
+import pgvector from 'pgvector'
+import { isUuid, jsonParam, pageOf, toNumber, type Page, type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import type { ChunkingSettings, CollectionRecord, DocumentRecord, DocumentStatus } from '../../../contracts/rag.ts'
+import type { Chunk } from '../ingest/chunk.ts'
+import type { DocumentKind, Section } from '../ingest/extract.ts'
+
+/** Whose calls embed a document, as stored with it. */
+export interface Uploader {
+  readonly userId: string
+  readonly role: string
+  readonly department?: string
+  readonly keyId?: string
+  readonly allowedModels?: readonly string[]
+}
+
+/** A document with what its ingest needs. */
+export interface DocumentWork extends DocumentRecord {
+  readonly sections: Section[]
+  readonly uploader: Uploader
+  readonly ingestId: string | null
+}
+
+const COLLECTION_COLUMNS = `c.*,
+  (SELECT count(*) FILTER (WHERE status = 'queued') FROM rag_documents d WHERE d.collection_id = c.id) AS n_queued,
+  (SELECT count(*) FILTER (WHERE status = 'processing') FROM rag_documents d WHERE d.collection_id = c.id) AS n_processing,
+  (SELECT count(*) FILTER (WHERE status = 'completed') FROM rag_documents d WHERE d.collection_id = c.id) AS n_completed,
+  (SELECT count(*) FILTER (WHERE status = 'failed') FROM rag_documents d WHERE d.collection_id = c.id) AS n_failed,
+  (SELECT coalesce(sum(bytes), 0) FROM rag_documents d WHERE d.collection_id = c.id) AS n_bytes`
+
+type Row = Record<string, unknown>
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)))
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v))
+
+function collectionOf(r: Row): CollectionRecord {
+  const counts = { queued: toNumber(r.n_queued), processing: toNumber(r.n_processing), completed: toNumber(r.n_completed), failed: toNumber(r.n_failed) }
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    description: (r.description as string | null) ?? null,
+    ownerUserId: (r.owner_user_id as string | null) ?? null,
+    department: (r.department as string | null) ?? null,
+    deptScope: (r.dept_scope as string | null) ?? null,
+    embeddingRoute: String(r.embedding_route),
+    dimensions: toNumber(r.dimensions),
+    chunking: { maxTokens: toNumber(r.chunk_max_tokens), overlapTokens: toNumber(r.chunk_overlap_tokens) },
+    metadata: (r.metadata ?? {}) as Record<string, string>,
+    createdAt: date(r.created_at),
+    lastActiveAt: dateOrNull(r.last_active_at),
+    counts: { ...counts, total: counts.queued + counts.processing + counts.completed + counts.failed },
+    bytes: toNumber(r.n_bytes),
+  }
+}
+
+function documentOf(r: Row): DocumentWork {
+  return {
+    id: String(r.id),
+    collectionId: String(r.collection_id),
+    fileId: (r.file_id as string | null) ?? null,
+    filename: String(r.filename),
+    contentType: String(r.content_type),
+    kind: r.kind as DocumentKind,
+    bytes: toNumber(r.bytes),
+    contentHash: String(r.content_hash),
+    attributes: (r.attributes ?? {}) as Record<string, string | number | boolean>,
+    status: r.status as DocumentStatus,
+    error: r.error_code ? { code: String(r.error_code), message: String(r.error_message ?? '') } : null,
+    chunksDone: toNumber(r.chunks_done),
+    chunksTotal: r.chunks_total === null || r.chunks_total === undefined ? null : toNumber(r.chunks_total),
+    attempts: toNumber(r.attempts),
+    createdAt: date(r.created_at),
+    completedAt: dateOrNull(r.completed_at),
+    sections: (r.sections ?? []) as Section[],
+    chunking: { maxTokens: toNumber(r.chunk_max_tokens), overlapTokens: toNumber(r.chunk_overlap_tokens) },
+    uploader: r.uploader as Uploader,
+    ingestId: (r.ingest_id as string | null) ?? null,
+  }
+}
+
+/** Index names carry the collection id: `rag_chunks_hnsw_<32 hex>`. */
+const indexName = (collectionId: string): string => `rag_chunks_hnsw_${collectionId.replace(/-/g, '')}`
+
+export interface CollectionFilter extends Page {
+  /** Only collections these callers may see: all (undefined), or by owner / department / scope. */
+  readonly visibleTo?: { readonly userId: string; readonly department: string | null; readonly departmentAdmin: boolean }
+}
+
+export function ragRepository(store: Store) {
+  const sql = store.sql
+  return {
+    async createCollection(input: {
+      name: string; description: string | null; ownerUserId: string | null; department: string | null; deptScope: string | null
+      embeddingRoute: string; dimensions: number; askDimensions: boolean; chunking: ChunkingSettings; metadata: Record<string, string>
+    }): Promise<CollectionRecord> {
+      return store.transaction(async (tx) => {
+        const { rows } = await tx.query<Row>(
+          `INSERT INTO rag_collections (name, description, owner_user_id, department, dept_scope, embedding_route, dimensions, chunk_max_tokens, chunk_overlap_tokens, metadata, ask_dimensions)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) RETURNING id`,
+          [input.name, input.description, input.ownerUserId, input.department, input.deptScope, input.embeddingRoute, input.dimensions,
+            input.chunking.maxTokens, input.chunking.overlapTokens, jsonParam(input.metadata), input.askDimensions],
+        )
+        const id = String(rows[0].id)
+        // DDL cannot take parameters: the id is the UUID just generated and the dimension an
+        // integer checked by the table's constraint, so neither can carry SQL.
+        await tx.exec(`CREATE INDEX ${indexName(id)} ON rag_chunks USING hnsw ((embedding::vector(${Math.trunc(input.dimensions)})) vector_cosine_ops) WHERE collection_id = '${id}'`)
+        return collectionOf((await tx.query<Row>(`SELECT ${COLLECTION_COLUMNS} FROM rag_collections c WHERE c.id = $1`, [id])).rows[0])
+      })
+    },
+
+    /** Whether embeddings requests for the collection ask for its dimension. */
+    async asksDimensions(id: string): Promise<boolean> {
+      const { rows } = await sql.query<{ ask_dimensions: boolean }>('SELECT ask_dimensions FROM rag_collections WHERE id = $1', [id])
+      return rows[0]?.ask_dimensions === true
+    },
+
+    async getCollection(id: string): Promise<CollectionRecord | undefined> {
+      const { rows } = await sql.query<Row>(`SELECT ${COLLECTION_COLUMNS} FROM rag_collections c WHERE c.id = $1`, [id])
+      return rows[0] ? collectionOf(rows[0]) : undefined
+    },
+
+    async listCollections(filter: CollectionFilter): Promise<CollectionRecord[]> {
+      const [limit, offset] = pageOf(filter)
+      const v = filter.visibleTo
+      const where = v
+        ? `WHERE c.owner_user_id = $3 OR ($4::text IS NOT NULL AND c.dept_scope = $4) OR ($5 AND $4::text IS NOT NULL AND c.department = $4)`
+        : ''
+      const params: unknown[] = [limit, offset]
+      if (v) params.push(v.userId, v.department, v.departmentAdmin)
+      const { rows } = await sql.query<Row>(`SELECT ${COLLECTION_COLUMNS} FROM rag_collections c ${where} ORDER BY c.created_at DESC, c.id LIMIT $1 OFFSET $2`, params)
+      return rows.map(collectionOf)
+    },
+
+    async updateCollection(id: string, changes: { name?: string; metadata?: Record<string, string> }): Promise<void> {
+      await sql.query(`UPDATE rag_collections SET name = coalesce($2, name), metadata = coalesce($3::jsonb, metadata) WHERE id = $1`, [id, changes.name ?? null, jsonParam(changes.metadata)])
+    },
+
+    async deleteCollection(id: string): Promise<void> {
+      await store.transaction(async (tx) => {
+        await tx.exec(`DROP INDEX IF EXISTS ${indexName(id)}`)
+        await tx.query('DELETE FROM rag_chunks WHERE collection_id = $1', [id])
+        await tx.query('DELETE FROM rag_collections WHERE id = $1', [id])
+      })
+    },
+
+    async touchCollection(id: string): Promise<void> {
+      await sql.query('UPDATE rag_collections SET last_active_at = now() WHERE id = $1', [id])
+    },
+
+    /**
+     * A new document, or (same content in the same collection) the one already there, queued to
+     * be ingested again: its chunks are replaced when the new ingest completes, never duplicated.
+     */
+    async upsertDocument(input: {
+      collectionId: string; fileId: string | null; filename: string; contentType: string; kind: DocumentKind; bytes: number; contentHash: string
+      sections: Section[]; attributes: Record<string, unknown>; chunking: ChunkingSettings; uploader: Uploader
+    }): Promise<DocumentWork> {
+      const { rows } = await sql.query<Row>(
+        `INSERT INTO rag_documents (collection_id, file_id, filename, content_type, kind, bytes, content_hash, sections, attributes, chunk_max_tokens, chunk_overlap_tokens, uploader)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb)
+         ON CONFLICT (collection_id, content_hash) DO UPDATE SET
+           file_id = coalesce(EXCLUDED.file_id, rag_documents.file_id), filename = EXCLUDED.filename, content_type = EXCLUDED.content_type,
+           attributes = EXCLUDED.attributes, chunk_max_tokens = EXCLUDED.chunk_max_tokens, chunk_overlap_tokens = EXCLUDED.chunk_overlap_tokens,
+           uploader = EXCLUDED.uploader, status = 'queued', error_code = NULL, error_message = NULL, lease_until = NULL, updated_at = now()
+         RETURNING *`,
+        [input.collectionId, input.fileId, input.filename, input.contentType, input.kind, input.bytes, input.contentHash, jsonParam(input.sections),
+          jsonParam(input.attributes), input.chunking.maxTokens, input.chunking.overlapTokens, jsonParam(input.uploader)],
+      )
+      return documentOf(rows[0])
+    },
+
+    async getDocument(collectionId: string, id: string): Promise<DocumentWork | undefined> {
+      // By its own id, or by the /v1/files id it was attached from.
+      const { rows } = await sql.query<Row>(
+        isUuid(id) ? 'SELECT * FROM rag_documents WHERE collection_id = $1 AND (id = $2 OR file_id = $3) LIMIT 1' : 'SELECT * FROM rag_documents WHERE collection_id = $1 AND file_id = $2 LIMIT 1',
+        isUuid(id) ? [collectionId, id, id] : [collectionId, id],
+      )
+      return rows[0] ? documentOf(rows[0]) : undefined
+    },
+
+    async documentById(id: string): Promise<DocumentWork | undefined> {
+      const { rows } = await sql.query<Row>('SELECT * FROM rag_documents WHERE id = $1', [id])
+      return rows[0] ? documentOf(rows[0]) : undefined
+    },
+
+    async listDocuments(collectionId: string, filter: Page & { status?: DocumentStatus }): Promise<DocumentRecord[]> {
+      const [limit, offset] = pageOf(filter)
+      const { rows } = await sql.query<Row>(
+        `SELECT * FROM rag_documents WHERE collection_id = $1 AND ($4::text IS NULL OR status = $4) ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
+        [collectionId, limit, offset, filter.status ?? null],
+      )
+      return rows.map(documentOf)
+    },
+
+    async deleteDocument(id: string): Promise<void> {
+      await sql.query('DELETE FROM rag_documents WHERE id = $1', [id])
+    },
+
+    /** Queue a failed document again. */
+    async requeue(id: string): Promise<boolean> {
+      const { rowCount } = await sql.query(`UPDATE rag_documents SET status = 'queued', error_code = NULL, error_message = NULL, lease_until = NULL, updated_at = now() WHERE id = $1 AND status = 'failed'`, [id])
+      return rowCount > 0
+    },
+
+    /**
+     * Take a document for ingesting: a queued one, or one whose worker stopped reporting (its
+     * lease ran out). Exactly one worker wins; the leftovers of an attempt that died are deleted.
+     */
+    async claim(id: string, leaseSeconds: number): Promise<DocumentWork | undefined> {
+      return store.transaction(async (tx) => {
+        const { rows } = await tx.query<Row>(
+          `UPDATE rag_documents SET status = 'processing', attempts = attempts + 1, ingest_id = gen_random_uuid(), chunks_done = 0, chunks_total = NULL,
+             error_code = NULL, error_message = NULL, lease_until = now() + make_interval(secs => $2), updated_at = now()
+           WHERE id = $1 AND (status = 'queued' OR (status = 'processing' AND lease_until < now())) RETURNING *`,
+          [id, leaseSeconds],
+        )
+        if (!rows[0]) return undefined
+        await tx.query('DELETE FROM rag_chunks WHERE document_id = $1 AND ingest_id IS DISTINCT FROM $2 AND ingest_id IS DISTINCT FROM $3', [id, rows[0].ingest_id, rows[0].ready_ingest])
+        return documentOf(rows[0])
+      })
+    },
+
+    /** Documents waiting for a worker, or whose worker died. */
+    async pendingIds(limit: number): Promise<string[]> {
+      const { rows } = await sql.query<{ id: string }>(
+        `SELECT id FROM rag_documents WHERE status = 'queued' OR (status = 'processing' AND lease_until < now()) ORDER BY updated_at LIMIT $1`, [limit],
+      )
+      return rows.map((r) => String(r.id))
+    },
+
+    /** Total chunks known: false when the document was taken from this ingest (deleted, re-queued). */
+    async setTotal(id: string, ingestId: string, total: number, leaseSeconds: number): Promise<boolean> {
+      const { rowCount } = await sql.query(
+        `UPDATE rag_documents SET chunks_total = $3, lease_until = now() + make_interval(secs => $4), updated_at = now() WHERE id = $1 AND ingest_id = $2 AND status = 'processing'`,
+        [id, ingestId, total, leaseSeconds],
+      )
+      return rowCount > 0
+    },
+
+    /** One batch of embedded chunks, written with the progress and a renewed lease in one transaction. */
+    async writeChunks(doc: { id: string; collectionId: string }, ingestId: string, first: number, chunks: readonly Chunk[], vectors: readonly (readonly number[])[], leaseSeconds: number): Promise<boolean> {
+      return store.transaction(async (tx) => {
+        const { rowCount } = await tx.query(
+          `UPDATE rag_documents SET chunks_done = $3, lease_until = now() + make_interval(secs => $4), updated_at = now() WHERE id = $1 AND ingest_id = $2 AND status = 'processing'`,
+          [doc.id, ingestId, first + chunks.length, leaseSeconds],
+        )
+        if (rowCount === 0) return false
+        const values: string[] = []
+        const params: unknown[] = [doc.collectionId, doc.id, ingestId]
+        chunks.forEach((c, i) => {
+          const p = params.length
+          values.push(`($1, $2, $3, $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}::vector)`)
+          params.push(first + i, c.text, c.page, c.heading, c.startOffset, c.endOffset, pgvector.toSql(vectors[i]))
+        })
+        await tx.query(`INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, page, heading, start_offset, end_offset, embedding) VALUES ${values.join(', ')}`, params)
+        return true
+      })
+    },
+
+    /** The ingest's chunks become the document's searchable ones, the previous ones go: one transaction. */
+    async complete(id: string, ingestId: string): Promise<boolean> {
+      return store.transaction(async (tx) => {
+        const { rowCount } = await tx.query(
+          `UPDATE rag_documents SET status = 'completed', ready_ingest = ingest_id, lease_until = NULL, completed_at = now(), updated_at = now() WHERE id = $1 AND ingest_id = $2 AND status = 'processing'`,
+          [id, ingestId],
+        )
+        if (rowCount === 0) return false
+        await tx.query('DELETE FROM rag_chunks WHERE document_id = $1 AND ingest_id <> $2', [id, ingestId])
+        return true
+      })
+    },
+
+    /** The ingest failed: why, and its chunks gone (an earlier completed ingest stays searchable). */
+    async fail(id: string, ingestId: string, code: string, message: string): Promise<void> {
+      await store.transaction(async (tx) => {
+        const { rowCount } = await tx.query(
+          `UPDATE rag_documents SET status = 'failed', error_code = $3, error_message = $4, lease_until = NULL, updated_at = now() WHERE id = $1 AND ingest_id = $2 AND status = 'processing'`,
+          [id, ingestId, code, message.slice(0, 2000)],
+        )
+        if (rowCount > 0) await tx.query('DELETE FROM rag_chunks WHERE document_id = $1 AND ingest_id = $2', [id, ingestId])
+      })
+    },
+
+    sql: sql as SqlClient,
+  }
+}
+
+export type RagRepository = ReturnType<typeof ragRepository>
+export { indexName }

@@ -1,0 +1,72 @@
+/**
+ * service.rag, mounted at /api/v1/rag: collections of documents, embedded through a route of
+ * this gateway into pgvector, searched by cosine distance (HNSW) or hybrid with full text. It
+ * provides the `Rag` capability, which the OpenAI-shaped surface (/v1/vector_stores, in
+ * vector-stores.ts) and other plugins use. Needs a store with pgvector: it refuses to load
+ * without one (no silent slow path).
+ *
+ *   services: { rag: { embedding_route: embedder } }
+ */
+import { fileURLToPath } from 'node:url'
+import { Queue, Store, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Rag } from '../../contracts/rag.ts'
+import { ragCollections } from './collections.ts'
+import { ragRepository } from './data/repository.ts'
+import { chunkSearch, hasIterativeScan } from './data/search.ts'
+import { ingestDocument } from './ingest/ingest.ts'
+import { startIngestJobs } from './ingest/jobs.ts'
+import { ragRoutes } from './routes.ts'
+import { configSchema, type RagConfig } from './schema.ts'
+import vectorStores from './vector-stores.ts'
+
+const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
+const SWEEP_MS = 10_000
+
+const NO_PGVECTOR = (backend: string): string =>
+  `service.rag needs the PostgreSQL extension 'vector' (pgvector), which this ${backend} database does not offer: ` +
+  'install it on the server (e.g. the pgvector/pgvector Docker image, or `apt install postgresql-16-pgvector`; its migration is applied at the next start), ' +
+  'or use store: { plugin: embedded }, which has it'
+
+const rag = definePlugin<RagConfig, Service>({
+  id: 'service.rag',
+  kind: 'service',
+  description: 'RAG collections: documents embedded through a gateway route into pgvector, searched by vector or hybrid ranking.',
+  configSchema,
+  uses: [Store, Queue],
+  provides: [Rag],
+  async setup(ctx, config) {
+    const store = ctx.tryGet(Store)
+    if (!store) throw new Error('service.rag keeps its collections in the store: add `store:` (e.g. store: { plugin: embedded })')
+    if (!await store.hasExtension('vector')) throw new Error(NO_PGVECTOR(store.backend))
+    const { pending } = await store.migrate({ owner: 'rag', dir: MIGRATIONS })
+    if (pending.length) throw new Error(`${NO_PGVECTOR(store.backend)} (${pending[0].reason})`)
+
+    const repo = ragRepository(store)
+    const search = chunkSearch(store, { iterativeScan: await hasIterativeScan(store) })
+    const ingested = ctx.metrics.counter('gateway_rag_chunks_ingested_total', 'Chunks embedded and stored by RAG ingestion.')
+    const jobs = await startIngestJobs({
+      queue: ctx.tryGet(Queue),
+      runsJobs: ctx.runsJobs,
+      concurrency: config.ingest_concurrency,
+      sweepMs: SWEEP_MS,
+      logger: ctx.logger,
+      run: (id, signal) => ingestDocument({ repo, config, logger: ctx.logger, callsAs: ctx.callsAs, onChunks: (n) => ingested.inc({}, n) }, id, signal),
+      pending: (limit) => repo.pendingIds(limit),
+    })
+    const collections = ragCollections({ repo, search, jobs, config })
+    ctx.provide(Rag, collections)
+    return {
+      routes: ragRoutes(collections),
+      check(routes) {
+        if (config.embedding_route === undefined) return
+        const route = routes.resolve(config.embedding_route)
+        if (!route) throw Object.assign(new Error(`no route answers '${config.embedding_route}'`), { path: ['embedding_route'] })
+        if (!route.targets.some((t) => t.embeddings)) throw Object.assign(new Error(`the route '${config.embedding_route}' has no target that makes embeddings`), { path: ['embedding_route'] })
+      },
+      ready: () => store.ready?.(),
+      dispose: () => jobs.dispose(),
+    }
+  },
+})
+
+export default [rag, vectorStores]

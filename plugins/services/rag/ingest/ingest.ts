@@ -1,0 +1,60 @@
+/**
+ * One document's ingest: claim it (one worker wins), cut its sections into chunks, embed them in
+ * batches through the gateway's own embeddings route as the uploader (routing, limits, cost and
+ * usage apply), write each batch with the progress, and make the chunks searchable in one
+ * transaction at the end. A failure is recorded on the document with why; a worker that dies
+ * leaves its lease to run out, and the next attempt deletes what it had written.
+ */
+import { toGatewayError, type GatewayCalls, type Logger, type Principal } from '../../../../core/plugins/api.ts'
+import type { RagConfig } from '../schema.ts'
+import type { RagRepository, Uploader } from '../data/repository.ts'
+import { chunkSections } from './chunk.ts'
+
+export interface IngestDeps {
+  readonly repo: RagRepository
+  readonly config: RagConfig
+  readonly logger: Logger
+  /** The pipeline as the uploader. */
+  readonly callsAs: (principal: Principal) => GatewayCalls
+  readonly onChunks?: (count: number) => void
+}
+
+export const principalOf = (u: Uploader): Principal => ({
+  userId: u.userId, role: u.role, department: u.department, keyId: u.keyId, allowedModels: u.allowedModels, strategy: 'service.rag',
+})
+
+/** Ingest the document if it is waiting (or its worker died); a no-op when another worker has it. */
+export async function ingestDocument(deps: IngestDeps, documentId: string, signal?: AbortSignal): Promise<void> {
+  const { repo, config, logger } = deps
+  const doc = await repo.claim(documentId, config.lease_s)
+  if (!doc) return
+  const ingestId = doc.ingestId!
+  const collection = await repo.getCollection(doc.collectionId)
+  if (!collection) return
+  try {
+    const chunks = chunkSections(doc.sections, doc.chunking)
+    if (!await repo.setTotal(doc.id, ingestId, chunks.length, config.lease_s)) return
+    const calls = deps.callsAs(principalOf(doc.uploader))
+    const dimensions = await repo.asksDimensions(collection.id) ? { dimensions: collection.dimensions } : {}
+    for (let first = 0; first < chunks.length; first += config.embed_batch_size) {
+      signal?.throwIfAborted()
+      const batch = chunks.slice(first, first + config.embed_batch_size)
+      const call = await calls.embed({ model: collection.embeddingRoute, input: batch.map((c) => c.text), ...dimensions, encoding_format: 'float' }, { signal })
+      const vectors = [...call.result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding as number[])
+      const wrong = vectors.find((v) => !Array.isArray(v) || v.length !== collection.dimensions)
+      if (vectors.length !== batch.length || wrong) {
+        throw Object.assign(new Error(`the embeddings route '${collection.embeddingRoute}' answered ${vectors.length} vectors of ${wrong?.length ?? collection.dimensions} dimensions for ${batch.length} chunks; the collection holds ${collection.dimensions}-dimension vectors`), { code: 'embedding_mismatch' })
+      }
+      // False: the document was deleted or queued again meanwhile; this ingest stops.
+      if (!await repo.writeChunks(doc, ingestId, first, batch, vectors, config.lease_s)) return
+      deps.onChunks?.(batch.length)
+    }
+    if (await repo.complete(doc.id, ingestId)) logger.info({ document: doc.id, chunks: chunks.length }, 'document ingested')
+  } catch (err) {
+    if (signal?.aborted) return // shutting down: the lease runs out and another worker takes it up
+    const e = toGatewayError(err)
+    const code = (err as { code?: string }).code ?? e.code ?? 'ingest_failed'
+    logger.warn({ document: doc.id, code, err: e.message }, 'document ingest failed')
+    await repo.fail(doc.id, ingestId, code, e.message)
+  }
+}

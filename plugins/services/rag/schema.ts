@@ -1,0 +1,37 @@
+/** service.rag: its block in gateway.yaml. */
+export interface RagConfig {
+  embedding_route?: string
+  chunking: { max_tokens: number; overlap_tokens: number }
+  max_file_bytes: number
+  embed_batch_size: number
+  ingest_concurrency: number
+  top_k: number
+  lease_s: number
+}
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    embedding_route: {
+      type: 'string', minLength: 1,
+      description: 'The route (a model name of this gateway) that embeds documents and queries for collections that name none (every /v1/vector_stores store).',
+    },
+    chunking: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'How documents are cut, in tokens (estimated at 4 bytes a token); a collection or a file may set its own.',
+      properties: {
+        max_tokens: { type: 'integer', minimum: 100, maximum: 4096, default: 800 },
+        overlap_tokens: { type: 'integer', minimum: 0, maximum: 2048, default: 400, description: 'At most half of max_tokens.' },
+      },
+    },
+    max_file_bytes: { type: 'integer', minimum: 1, default: 10 * 1024 * 1024, description: 'The largest document accepted (server.body_limit also applies to uploads).' },
+    embed_batch_size: { type: 'integer', minimum: 1, maximum: 2048, default: 64, description: 'Chunks per embeddings call.' },
+    ingest_concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Documents embedded at once in this process (without a queue, or per queue consumer).' },
+    top_k: { type: 'integer', minimum: 1, maximum: 50, default: 5, description: 'Hits a search returns when the request does not say.' },
+    lease_s: {
+      type: 'integer', minimum: 10, default: 300,
+      description: 'A document being ingested whose worker has not reported progress for this long is taken up again (the worker died).',
+    },
+  },
+} as const

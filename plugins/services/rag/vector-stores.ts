@@ -1,0 +1,189 @@
+/**
+ * surface.vector-stores: OpenAI's /v1/vector_stores over the Rag capability, so the official
+ * SDKs' `vectorStores.*` work unchanged. A vector store is a collection; a vector store file is a
+ * document attached from /v1/files (service.files), its id the file's id. On whenever
+ * service.rag is configured; attaching files needs service.files too.
+ */
+import { GatewayError, badRequest, definePlugin, notFound, type Caller, type JsonSchema, type RouteSpec, type Surface } from '../../../core/plugins/api.ts'
+import { Files } from '../../contracts/files.ts'
+import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord } from '../../contracts/rag.ts'
+import { parseFilter } from './data/filters.ts'
+
+const PERMISSION = 'chat'
+const unix = (d: Date): number => Math.floor(d.getTime() / 1000)
+
+const object = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema =>
+  ({ type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) })
+const METADATA = { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } }
+const ATTRIBUTES = { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: ['string', 'number', 'boolean'] } }
+const CHUNKING = {
+  type: 'object',
+  description: '`{ type: auto }` or `{ type: static, static: { max_chunk_size_tokens, chunk_overlap_tokens } }`.',
+  properties: {
+    type: { enum: ['auto', 'static'] },
+    static: object({ max_chunk_size_tokens: { type: 'integer', minimum: 100, maximum: 4096 }, chunk_overlap_tokens: { type: 'integer', minimum: 0 } }, ['max_chunk_size_tokens', 'chunk_overlap_tokens']),
+  },
+  required: ['type'],
+}
+const STORE_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
+const FILE_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 }, file_id: { type: 'string', minLength: 1, maxLength: 128 } }, ['id', 'file_id'])
+const LIST = object({
+  limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  order: { enum: ['asc', 'desc'], default: 'desc' },
+  after: { type: 'string' },
+  before: { type: 'string' },
+  filter: { enum: ['in_progress', 'completed', 'failed', 'cancelled'] },
+})
+interface ListQuery { limit: number; order: 'asc' | 'desc'; after?: string; before?: string; filter?: string }
+interface Chunking { type: 'auto' | 'static'; static?: { max_chunk_size_tokens: number; chunk_overlap_tokens: number } }
+
+function chunkingOf(strategy: Chunking | undefined): Partial<ChunkingSettings> | undefined {
+  if (!strategy || strategy.type === 'auto') return undefined
+  if (!strategy.static) throw badRequest('A static chunking strategy needs `static`.', 'chunking_strategy.static')
+  return { maxTokens: strategy.static.max_chunk_size_tokens, overlapTokens: strategy.static.chunk_overlap_tokens }
+}
+
+function storeView(c: CollectionRecord) {
+  const inProgress = c.counts.queued + c.counts.processing
+  return {
+    id: c.id, object: 'vector_store', created_at: unix(c.createdAt), name: c.name, description: c.description, usage_bytes: c.bytes,
+    file_counts: { in_progress: inProgress, completed: c.counts.completed, failed: c.counts.failed, cancelled: 0, total: c.counts.total },
+    status: inProgress > 0 ? 'in_progress' : 'completed', expires_after: null, expires_at: null,
+    last_active_at: c.lastActiveAt ? unix(c.lastActiveAt) : null, metadata: c.metadata,
+  }
+}
+
+const STATUS = { queued: 'in_progress', processing: 'in_progress', completed: 'completed', failed: 'failed' } as const
+
+function fileView(d: DocumentRecord) {
+  return {
+    id: d.fileId ?? d.id, object: 'vector_store.file', usage_bytes: d.bytes, created_at: unix(d.createdAt), vector_store_id: d.collectionId,
+    status: STATUS[d.status],
+    last_error: d.error ? { code: 'server_error', message: d.error.message } : null,
+    chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: d.chunking.maxTokens, chunk_overlap_tokens: d.chunking.overlapTokens } },
+    attributes: d.attributes,
+  }
+}
+
+/** OpenAI's cursor list over records with ids, newest first unless asked otherwise. */
+function page<T extends { id: string }>(all: T[], q: ListQuery) {
+  let rows = q.order === 'asc' ? [...all].reverse() : all
+  if (q.after) rows = rows.slice(rows.findIndex((r) => r.id === q.after) + 1)
+  if (q.before) { const at = rows.findIndex((r) => r.id === q.before); if (at >= 0) rows = rows.slice(0, at) }
+  const data = rows.slice(0, q.limit)
+  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > data.length }
+}
+
+export function vectorStoreRoutes(rag: Rag, files: Files | undefined): RouteSpec[] {
+  async function attach(caller: Caller, storeId: string, fileId: string, attributes: Record<string, string | number | boolean> | undefined, chunking: Chunking | undefined) {
+    if (!files) throw new GatewayError('Attaching files needs service.files (services: { files: {} }).', { status: 501, code: 'files_not_configured' })
+    const stored = await files.get(fileId)
+    if (!stored || !caller.reaches({ userId: stored.userId, department: stored.department })) throw notFound(`No file '${fileId}'.`, 'file_not_found', 'file_id')
+    const data = await files.content(fileId)
+    if (!data) throw notFound(`No file '${fileId}'.`, 'file_not_found', 'file_id')
+    return rag.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId, attributes: attributes ?? undefined, chunking: chunkingOf(chunking) })
+  }
+
+  return [
+    {
+      method: 'POST', path: '/v1/vector_stores', summary: 'Create a vector store (a RAG collection), optionally with files.', permission: PERMISSION,
+      body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: { type: 'object' } }),
+      async handle({ caller, body, gateway }) {
+        const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: unknown }
+        if (b.expires_after !== undefined) throw badRequest('Vector stores on this gateway do not expire; leave out `expires_after`.', 'expires_after', 'unsupported_parameter')
+        const c = await rag.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy) })
+        for (const fileId of b.file_ids ?? []) await attach(caller, c.id, fileId, undefined, undefined)
+        return storeView(await rag.getCollection(caller, c.id))
+      },
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores', summary: 'Vector stores the caller may search.', permission: PERMISSION, query: LIST,
+      handle: async ({ caller, query }) => page((await rag.listCollections(caller, { limit: 1000 })).map(storeView), query as ListQuery),
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores/:id', summary: 'One vector store.', permission: PERMISSION, params: STORE_ID,
+      handle: async ({ caller, params }) => storeView(await rag.getCollection(caller, (params as { id: string }).id)),
+    },
+    {
+      method: 'POST', path: '/v1/vector_stores/:id', summary: 'Rename a vector store or replace its metadata.', permission: PERMISSION, params: STORE_ID,
+      body: object({ name: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA, expires_after: { type: ['object', 'null'] } }),
+      async handle({ caller, params, body }) {
+        const b = body as { name?: string | null; metadata?: Record<string, string> | null }
+        return storeView(await rag.updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined }))
+      },
+    },
+    {
+      method: 'DELETE', path: '/v1/vector_stores/:id', summary: 'Delete a vector store and its chunks (the files stay in /v1/files).', permission: PERMISSION, params: STORE_ID,
+      async handle({ caller, params }) {
+        const { id } = params as { id: string }
+        await rag.deleteCollection(caller, id)
+        return { id, object: 'vector_store.deleted', deleted: true }
+      },
+    },
+    {
+      method: 'POST', path: '/v1/vector_stores/:id/files', summary: 'Attach a file: extracted now, embedded in the background.', permission: PERMISSION, params: STORE_ID,
+      body: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES, chunking_strategy: CHUNKING }, ['file_id']),
+      async handle({ caller, params, body }) {
+        const b = body as { file_id: string; attributes?: Record<string, string | number | boolean> | null; chunking_strategy?: Chunking }
+        return fileView(await attach(caller, (params as { id: string }).id, b.file_id, b.attributes ?? undefined, b.chunking_strategy))
+      },
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores/:id/files', summary: 'Files of a vector store with their status.', permission: PERMISSION, params: STORE_ID, query: LIST,
+      async handle({ caller, params, query }) {
+        const q = query as ListQuery
+        const views = (await rag.listDocuments(caller, (params as { id: string }).id, { limit: 1000 })).map(fileView).filter((f) => !q.filter || f.status === q.filter)
+        return page(views, q)
+      },
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores/:id/files/:file_id', summary: 'One file of a vector store, with its status.', permission: PERMISSION, params: FILE_ID,
+      async handle({ caller, params }) {
+        const { id, file_id: fileId } = params as { id: string; file_id: string }
+        return fileView(await rag.getDocument(caller, id, fileId))
+      },
+    },
+    {
+      method: 'DELETE', path: '/v1/vector_stores/:id/files/:file_id', summary: 'Detach a file (its chunks are deleted; the file stays).', permission: PERMISSION, params: FILE_ID,
+      async handle({ caller, params }) {
+        const { id, file_id: fileId } = params as { id: string; file_id: string }
+        await rag.deleteDocument(caller, id, fileId)
+        return { id: fileId, object: 'vector_store.file.deleted', deleted: true }
+      },
+    },
+    {
+      method: 'POST', path: '/v1/vector_stores/:id/search', summary: 'Search a vector store: chunks with scores and their files.', permission: PERMISSION, params: STORE_ID,
+      body: object({
+        query: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', minLength: 1 } }] },
+        max_num_results: { type: 'integer', minimum: 1, maximum: 50, default: 10 },
+        filters: { type: 'object' },
+        ranking_options: object({ ranker: { enum: ['none', 'auto', 'default-2024-11-15'] }, score_threshold: { type: 'number', minimum: 0, maximum: 1 } }),
+        rewrite_query: { type: 'boolean' },
+      }, ['query']),
+      async handle({ caller, params, body, gateway, signal }) {
+        const b = body as { query: string | string[]; max_num_results: number; filters?: unknown; ranking_options?: { score_threshold?: number } }
+        const queries = Array.isArray(b.query) ? b.query : [b.query]
+        const hits = await rag.search(caller, gateway, [(params as { id: string }).id], queries.join('\n'), {
+          topK: b.max_num_results, filters: b.filters === undefined ? undefined : parseFilter(b.filters), scoreThreshold: b.ranking_options?.score_threshold, signal,
+        })
+        return {
+          object: 'vector_store.search_results.page', search_query: queries, has_more: false, next_page: null,
+          data: hits.map((h) => ({ file_id: h.fileId ?? h.documentId, filename: h.filename, score: Math.min(1, Math.max(0, h.score)), attributes: h.attributes, content: [{ type: 'text', text: h.text }] })),
+        }
+      },
+    },
+  ]
+}
+
+export default definePlugin<Record<string, never>, Surface>({
+  id: 'surface.vector-stores',
+  kind: 'surface',
+  enabledByDefault: true,
+  description: 'OpenAI\'s /v1/vector_stores, when service.rag is configured.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  uses: [Rag, Files],
+  setup(ctx) {
+    const rag = ctx.tryGet(Rag)
+    return { endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files)) : [] }
+  },
+})

@@ -1,0 +1,163 @@
+/**
+ * RAG test fixtures: a deterministic embedding model (hashed bag of words, so texts sharing
+ * words are near), an OpenAI-shaped upstream serving it (reached through provider.openai, the
+ * real wire), a gateway config with users in two departments, uploads and polling.
+ */
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PDFDocument, StandardFonts } from 'pdf-lib'
+import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
+import type { RunningGateway } from '../helpers/gateway.ts'
+
+export const DIMENSIONS = 256
+const STOP = new Set('a an the of to in on for and or is are be by with at from what which how who when where does do can must should after per its it this that as into than up my our your their there'.split(' '))
+
+/** Words of a text, lower-cased, without stop words and a plural's s. */
+const words = (text: string): string[] =>
+  (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => !STOP.has(w)).map((w) => (w.length > 3 && w.endsWith('s') ? w.slice(0, -1) : w))
+
+/** A unit vector: each word adds 1 at a hashed position. */
+export function bagOfWords(text: string, dimensions = DIMENSIONS): number[] {
+  const v = new Array<number>(dimensions).fill(0)
+  for (const w of words(text)) v[createHash('sha1').update(w).digest().readUInt32BE(0) % dimensions] += 1
+  const norm = Math.hypot(...v)
+  return norm === 0 ? v.map((_, i) => (i === 0 ? 1 : 0)) : v.map((x) => x / norm)
+}
+
+export const fixture = (name: string): Buffer => readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/rag', name))
+
+export async function pdfOf(pages: readonly string[][]): Promise<Buffer> {
+  const pdf = await PDFDocument.create()
+  const font = await pdf.embedFont(StandardFonts.Helvetica)
+  for (const lines of pages) {
+    const page = pdf.addPage([600, 800])
+    lines.forEach((line, i) => page.drawText(line, { x: 40, y: 750 - i * 18, size: 11, font }))
+  }
+  return Buffer.from(await pdf.save())
+}
+
+export const KEYS = {
+  alice: 'alice-key-0123456789abcdef',
+  bob: 'bob-key-0123456789abcdef',
+  carol: 'carol-key-0123456789abcdef',
+  dana: 'dana-key-0123456789abcdef',
+  admin: 'admin-key-0123456789abcdef',
+} as const
+export type User = keyof typeof KEYS
+
+export function ragConfig(upstream: MockUpstream, extra = ''): string {
+  return `version: 1
+store: { plugin: embedded, memory: true }
+providers:
+  up: { plugin: openai, api_key: test-key, base_url: "${upstream.url}/v1" }
+routes:
+  - model: gpt
+    targets: [ { provider: up, model: gpt-4o-mini } ]
+  - model: embedder
+    targets: [ { provider: up, model: text-embedding-3-small } ]
+auth:
+  strategies:
+    - plugin: api-key
+      keys:
+        - { key: ${KEYS.alice}, user: alice, department: research }
+        - { key: ${KEYS.bob}, user: bob, department: research }
+        - { key: ${KEYS.carol}, user: carol, department: sales }
+        - { key: ${KEYS.dana}, user: dana, department: research, role: department_admin }
+        - { key: ${KEYS.admin}, user: root, role: admin }
+departments: { research: {}, sales: {} }
+services:
+  rag: { embedding_route: embedder, chunking: { max_tokens: 100, overlap_tokens: 10 }, max_file_bytes: 200000, embed_batch_size: 4${extra} }
+`
+}
+
+export interface Api {
+  (method: string, pathName: string, user: User, body?: unknown): Promise<{ status: number; body: any }>
+  upload(collection: string, user: User, files: { name: string; type: string; data: Buffer }[], attributes?: Record<string, unknown>): Promise<{ status: number; body: any }>
+  /** Wait until every document of the collection is completed or failed. */
+  settled(collection: string, user?: User): Promise<any[]>
+}
+
+export function api(gw: RunningGateway): Api {
+  const call = async (method: string, pathName: string, user: User, body?: unknown) => {
+    const res = await fetch(`${gw.url}/api/v1/rag${pathName}`, {
+      method, headers: { authorization: `Bearer ${KEYS[user]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    return { status: res.status, body: await res.json() }
+  }
+  return Object.assign(call, {
+    async upload(collection: string, user: User, files: { name: string; type: string; data: Buffer }[], attributes?: Record<string, unknown>) {
+      const form = new FormData()
+      for (const f of files) form.append('file', new Blob([new Uint8Array(f.data)], { type: f.type }), f.name)
+      if (attributes) form.append('attributes', JSON.stringify(attributes))
+      const res = await fetch(`${gw.url}/api/v1/rag/collections/${collection}/documents`, { method: 'POST', headers: { authorization: `Bearer ${KEYS[user]}` }, body: form })
+      return { status: res.status, body: await res.json() }
+    },
+    async settled(collection: string, user: User = 'admin') {
+      const deadline = Date.now() + 20_000
+      for (;;) {
+        const { body } = await call('GET', `/collections/${collection}/documents`, user)
+        const docs = body.data as any[]
+        if (docs.every((d) => d.status === 'completed' || d.status === 'failed')) return docs
+        if (Date.now() > deadline) throw new Error(`documents not settled: ${JSON.stringify(docs.map((d) => [d.filename, d.status, d.progress]))}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    },
+  })
+}
+
+export interface RagUpstream extends MockUpstream {
+  embeddings(): RecordedRequest[]
+  chats(): RecordedRequest[]
+  /** Before answering an embeddings request: throw to answer 500, or wait. */
+  beforeEmbed: ((inputs: string[]) => void | Promise<void>) | undefined
+}
+
+/**
+ * OpenAI's wire: embeddings from bagOfWords (floats, or base64 when asked); a chat answer quotes
+ * the system message's first citation marker and the user's question, so a test sees what the
+ * model was given.
+ */
+export async function startRagUpstream(): Promise<RagUpstream> {
+  const state: { beforeEmbed: RagUpstream['beforeEmbed'] } = { beforeEmbed: undefined }
+  // The handler reads the hook through `state`; the returned object's property writes it there.
+  const upstream = await startUpstream(async (req, res) => {
+    if (req.path.endsWith('/embeddings')) {
+      const inputs: string[] = Array.isArray(req.body.input) ? req.body.input : [req.body.input]
+      try {
+        await state.beforeEmbed?.(inputs)
+      } catch (err) {
+        return sendJson(res, 500, { error: { message: (err as Error).message, type: 'server_error', code: null, param: null } })
+      }
+      const data = inputs.map((input, index) => {
+        const vector = bagOfWords(input, req.body.dimensions ?? DIMENSIONS)
+        const embedding = req.body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector
+        return { object: 'embedding', index, embedding }
+      })
+      const tokens = inputs.reduce((n, i) => n + words(i).length, 0)
+      return sendJson(res, 200, { object: 'list', data, model: req.body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } })
+    }
+    if (req.path.endsWith('/chat/completions')) {
+      const messages = req.body.messages as { role: string; content: string }[]
+      const system = messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content).join('\n')
+      const user = [...messages].reverse().find((m) => m.role === 'user')?.content ?? ''
+      const cited = /\[(\d+)\]/.exec(system)?.[1]
+      const content = cited ? `According to the sources [${cited}]: ${user}` : `No sources: ${user}`
+      return sendJson(res, 200, {
+        id: 'chatcmpl-rag', object: 'chat.completion', created: 1_700_000_000, model: req.body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+        usage: { prompt_tokens: 50, completion_tokens: 10, total_tokens: 60 },
+      })
+    }
+    return sendJson(res, 404, { error: { message: 'not found', type: 'invalid_request_error' } })
+  })
+  return {
+    ...upstream,
+    embeddings: () => upstream.requests.filter((r) => r.path.endsWith('/embeddings')),
+    chats: () => upstream.requests.filter((r) => r.path.endsWith('/chat/completions')),
+    get beforeEmbed() { return state.beforeEmbed },
+    set beforeEmbed(fn: RagUpstream['beforeEmbed']) { state.beforeEmbed = fn },
+  }
+}

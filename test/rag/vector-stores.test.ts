@@ -1,0 +1,94 @@
+/**
+ * OpenAI's /v1/vector_stores driven by the official `openai` SDK: files uploaded with
+ * `files.create`, a store made with `vectorStores.create`, files attached with
+ * `vectorStores.files.createAndPoll` (ingested through the queue), `vectorStores.search` finding
+ * the passage with its file; bad input (unknown store or file, a PDF with no text) refused with
+ * nothing stored; another department's user never sees the store.
+ */
+import OpenAI, { NotFoundError, BadRequestError, toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { KEYS, fixture, pdfOf, ragConfig, startRagUpstream, type RagUpstream } from './helpers.ts'
+
+describe('/v1/vector_stores with the openai SDK', () => {
+  let upstream: RagUpstream
+  let gw: RunningGateway
+  let alice: OpenAI
+  let carol: OpenAI
+
+  beforeAll(async () => {
+    upstream = await startRagUpstream()
+    const config = ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nservices:\n  files: {}\n')
+    gw = await startTestGateway(config)
+    alice = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 })
+    carol = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.carol, maxRetries: 0 })
+  }, 60_000)
+  afterAll(async () => {
+    await gw?.close()
+    await upstream?.close()
+  })
+
+  it('creates a store, attaches files and polls them to completed, then searches them', async () => {
+    const handbook = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
+    const pdf = await alice.files.create({
+      file: await toFile(await pdfOf([['Cover page.'], ['The server room key is kept in the blue safe next to the kitchen.']]), 'keys.pdf', { type: 'application/pdf' }),
+      purpose: 'assistants',
+    })
+    const store = await alice.vectorStores.create({ name: 'Handbook', metadata: { team: 'hr' } })
+    expect(store).toMatchObject({ object: 'vector_store', name: 'Handbook', metadata: { team: 'hr' }, file_counts: { total: 0 } })
+
+    const attached = await alice.vectorStores.files.createAndPoll(store.id, { file_id: handbook.id, attributes: { kind: 'policy' } }, { pollIntervalMs: 50 })
+    expect(attached).toMatchObject({ id: handbook.id, object: 'vector_store.file', vector_store_id: store.id, status: 'completed', last_error: null, attributes: { kind: 'policy' } })
+    const second = await alice.vectorStores.files.createAndPoll(store.id, { file_id: pdf.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 200, chunk_overlap_tokens: 50 } } }, { pollIntervalMs: 50 })
+    expect(second).toMatchObject({ status: 'completed', chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 200, chunk_overlap_tokens: 50 } } })
+
+    const listed = []
+    for await (const f of alice.vectorStores.files.list(store.id)) listed.push(f.id)
+    expect(listed.sort()).toEqual([handbook.id, pdf.id].sort())
+    expect(await alice.vectorStores.retrieve(store.id)).toMatchObject({ status: 'completed', file_counts: { completed: 2, in_progress: 0, failed: 0, total: 2 } })
+
+    const results = await alice.vectorStores.search(store.id, { query: 'How long is paid parental leave?', max_num_results: 3 })
+    const hits = []
+    for await (const hit of results) hits.push(hit)
+    expect(hits.length).toBeGreaterThan(0)
+    expect(hits[0]).toMatchObject({ file_id: handbook.id, filename: 'handbook.md', attributes: { kind: 'policy' } })
+    expect(hits[0].content[0].text).toContain('sixteen weeks of paid parental leave')
+    expect(hits[0].score).toBeGreaterThan(0)
+    expect(hits[0].score).toBeLessThanOrEqual(1)
+
+    const inPdf = await alice.vectorStores.search(store.id, { query: 'Where is the server room key kept?', max_num_results: 1 })
+    expect(inPdf.data[0]).toMatchObject({ file_id: pdf.id, filename: 'keys.pdf' })
+    const filtered = await alice.vectorStores.search(store.id, { query: 'server room key', filters: { type: 'eq', key: 'kind', value: 'policy' } })
+    expect(filtered.data.every((h) => h.file_id === handbook.id)).toBe(true)
+
+    // Another department's user: the store does not exist for them.
+    await expect(carol.vectorStores.retrieve(store.id)).rejects.toBeInstanceOf(NotFoundError)
+    await expect(carol.vectorStores.search(store.id, { query: 'leave' })).rejects.toBeInstanceOf(NotFoundError)
+    const carolStores = []
+    for await (const s of carol.vectorStores.list()) carolStores.push(s.id)
+    expect(carolStores).not.toContain(store.id)
+
+    // Detach one file, then delete the store.
+    expect(await alice.vectorStores.files.delete(pdf.id, { vector_store_id: store.id })).toMatchObject({ id: pdf.id, deleted: true })
+    expect((await alice.vectorStores.search(store.id, { query: 'server room key', max_num_results: 10 })).data.some((h) => h.file_id === pdf.id)).toBe(false)
+    expect(await alice.vectorStores.delete(store.id)).toMatchObject({ id: store.id, object: 'vector_store.deleted', deleted: true })
+    await expect(alice.vectorStores.retrieve(store.id)).rejects.toBeInstanceOf(NotFoundError)
+    // The files themselves stay.
+    expect((await alice.files.retrieve(pdf.id)).id).toBe(pdf.id)
+  })
+
+  it('refuses an unknown store, an unknown file and a PDF without text, storing nothing', async () => {
+    await expect(alice.vectorStores.retrieve('9d5ed678-fe57-4cca-b9a2-0e6c1f8f0a11')).rejects.toBeInstanceOf(NotFoundError)
+    await expect(alice.vectorStores.search('no-such-store', { query: 'x' })).rejects.toBeInstanceOf(NotFoundError)
+    const store = await alice.vectorStores.create({ name: 'Strict' })
+    const missing = alice.vectorStores.files.create(store.id, { file_id: 'file-000000000000000000000000' })
+    await expect(missing).rejects.toBeInstanceOf(NotFoundError)
+    await expect(missing).rejects.toMatchObject({ code: 'file_not_found', param: 'file_id' })
+    const scan = await alice.files.create({ file: await toFile(await pdfOf([[]]), 'scan.pdf', { type: 'application/pdf' }), purpose: 'assistants' })
+    const noText = alice.vectorStores.files.create(store.id, { file_id: scan.id })
+    await expect(noText).rejects.toBeInstanceOf(BadRequestError)
+    await expect(noText).rejects.toMatchObject({ code: 'no_text' })
+    expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
+    expect((await alice.vectorStores.retrieve(store.id)).file_counts.total).toBe(0)
+  })
+})
