@@ -33,14 +33,18 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
       allOf: names.map((name) => {
         const manifest = registry.get(kind, name)!.manifest
         const own = manifest.configSchema as JsonSchema & { properties?: JsonSchema }
-        return {
-          if: { properties: { plugin: { const: name } } },
-          then: { ...own, properties: { plugin: { const: name }, ...KERNEL_KEYS, ...(own.properties ?? {}) } },
-        }
+        schema.$defs[blockDef(kind, name)] = { ...own, properties: { plugin: { const: name }, ...KERNEL_KEYS, ...(own.properties ?? {}) } }
+        // `required`: without it a block that names no plugin would match every plugin's `if`.
+        return { if: { required: ['plugin'], properties: { plugin: { const: name } } }, then: { $ref: `#/$defs/${blockDef(kind, name)}` } }
       }),
     }
     return `#/$defs/${id}`
   }
+  const blockDef = (kind: PluginKind, name: string): string => `${kind}Plugin.${name}`
+  /** A named map's key is the plugin when the block names none (`services: { rag: {...} }`). */
+  const byKey = (kind: PluginKind): Record<string, JsonSchema> => Object.fromEntries(registry.names(kind).map((name) => [name, {
+    allOf: [{ $ref: `#/$defs/${kind}Plugin` }, { if: { not: { required: ['plugin'] } }, then: { $ref: `#/$defs/${blockDef(kind, name)}` } }],
+  }]))
   for (const { kind, at, shape } of SLOT_SHAPES) {
     const ref = { $ref: kindDef(kind, shape === 'named-map') }
     let node: JsonSchema = schema
@@ -50,7 +54,7 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
     // One plugin, or alternatives: the first whose variables are all set is used (core/config/load.ts).
     if (shape === 'one') props[leaf] = { anyOf: [ref, { type: 'array', minItems: 1, items: ref, description: 'Alternatives: the first whose ${VAR}s are all set is used.' }] }
     else if (shape === 'list') props[leaf] = { ...props[leaf], items: ref }
-    else props[leaf] = { ...props[leaf], additionalProperties: ref }
+    else props[leaf] = { ...props[leaf], properties: { ...(props[leaf].properties as Record<string, JsonSchema> | undefined), ...byKey(kind) }, additionalProperties: ref }
   }
   schema.$defs.envReference = {
     type: 'string',

@@ -89,6 +89,10 @@ describe('the editor schema', () => {
     // A typo is still caught, and a number that is neither a number nor a ${VAR} is refused.
     expect(validate({ ...shipped, server: { port: 'eighty' } })).toBe(false)
     expect(validate({ ...shipped, server: { port: '${PORT}' } })).toBe(true)
+    // A block keyed by its plugin's name (no `plugin:`) is checked against that plugin's own keys.
+    expect(validate({ ...shipped, services: { ...shipped.services, rag: { embedding_route: 'mock' } } })).toBe(true)
+    expect(validate({ ...shipped, services: { ...shipped.services, rag: { embeding_route: 'mock' } } })).toBe(false)
+    expect(validate({ ...shipped, services: { ...shipped.services, analytics: { default_range_days: 'week' } } })).toBe(false)
   })
 
   it('is the file the shipped gateway.yaml names (regenerate: npx gateway schema > schemas/editor.schema.json)', async () => {
