@@ -35,7 +35,9 @@ usage: { journal_dir: ${JSON.stringify(path.join(dir, 'journal'))} }
   port: 0, host: '127.0.0.1', env: process.env, logger: createLogger('warn'), watch: false,
 })
 const api = async (method: string, p: string, body?: unknown): Promise<any> => {
-  const res = await fetch(`${gw.url}/api/v1/rag${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const send = () => fetch(`${gw.url}/api/v1/rag${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  // A kept-alive connection idle through the index build has been closed by the server: once more on a new one.
+  const res = await send().catch(() => send())
   const json = await res.json() as { data: unknown }
   if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`)
   return json.data
