@@ -35,7 +35,9 @@ usage: { journal_dir: ${JSON.stringify(path.join(dir, 'journal'))} }
   port: 0, host: '127.0.0.1', env: process.env, logger: createLogger('warn'), watch: false,
 })
 const api = async (method: string, p: string, body?: unknown): Promise<any> => {
-  const res = await fetch(`${gw.url}/api/v1/rag${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const send = () => fetch(`${gw.url}/api/v1/rag${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  // A kept-alive connection idle through the index build has been closed by the server: once more on a new one.
+  const res = await send().catch(() => send())
   const json = await res.json() as { data: unknown }
   if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`)
   return json.data
@@ -43,6 +45,14 @@ const api = async (method: string, p: string, body?: unknown): Promise<any> => {
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
 
 try {
+  if (process.env.BENCH_RAG_SKIP_INGEST !== '1') await ingestion()
+  await search()
+} finally {
+  await gw.close()
+  await rm(dir, { recursive: true, force: true })
+}
+
+async function ingestion(): Promise<void> {
   // Ingestion: one document of ~2,000 chunks (800 tokens, 400 overlap: ~1.6 kB of new text each).
   const ingest = await api('POST', '/collections', { name: 'ingest' })
   const words = 'gateway route limit cache usage token embedding chunk vector search index store queue worker'.split(' ')
@@ -59,7 +69,9 @@ try {
   const seconds = (performance.now() - started) / 1000
   if (state.status !== 'completed') throw new Error(`ingest ${state.status}: ${JSON.stringify(state.error)}`)
   console.log(`ingestion: ${state.progress.chunks_total} chunks in ${seconds.toFixed(1)} s = ${(state.progress.chunks_total / seconds).toFixed(0)} chunks/s (extract, chunk, embed through the route, store)`)
+}
 
+async function search(): Promise<void> {
   // Search: a collection of CHUNKS chunks.
   const big = await api('POST', '/collections', { name: 'big' })
   const form2 = new FormData()
@@ -79,9 +91,12 @@ try {
       [big.id, seed.id, d.ready_ingest, done + 1, Math.min(CHUNKS, done + 10_000)],
     )
   }
+  // PGlite runs no autovacuum: the planner's statistics are made here, as after any bulk load.
+  await store.sql.exec('ANALYZE rag_chunks; ANALYZE rag_documents')
   const inserted = performance.now()
+  console.log(`loaded ${CHUNKS} chunks in ${((inserted - loadStarted) / 1000).toFixed(1)} s; building the HNSW index...`)
   await store.sql.exec(`SET maintenance_work_mem = '512MB'; CREATE INDEX ${index} ON rag_chunks USING hnsw ((embedding::vector(${DIMS})) vector_cosine_ops) WHERE collection_id = '${big.id}'`)
-  console.log(`loaded ${CHUNKS} chunks in ${((inserted - loadStarted) / 1000).toFixed(1)} s; HNSW index built in ${((performance.now() - inserted) / 1000).toFixed(1)} s`)
+  console.log(`HNSW index over ${CHUNKS} chunks built in ${((performance.now() - inserted) / 1000).toFixed(1)} s`)
 
   for (const hybrid of [false, true]) {
     const times: number[] = []
@@ -96,10 +111,8 @@ try {
   }
   const plan = await store.sql.query<Record<string, string>>(
     `EXPLAIN SELECT c.id FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id AND d.ready_ingest = c.ingest_id WHERE c.collection_id = '${big.id}'
-     ORDER BY c.embedding::vector(${DIMS}) <=> (SELECT embedding FROM rag_chunks LIMIT 1)::vector(${DIMS}) LIMIT 5`,
+     ORDER BY c.embedding::vector(${DIMS}) <=> $1::vector(${DIMS}) LIMIT 5`,
+    [`[${Array.from({ length: DIMS }, () => Math.random() - 0.5).join(',')}]`],
   )
   console.log(`plan uses the HNSW index: ${plan.rows.some((r) => Object.values(r)[0].includes(index))}`)
-} finally {
-  await gw.close()
-  await rm(dir, { recursive: true, force: true })
 }

@@ -18,7 +18,7 @@ describe('/v1/vector_stores with the openai SDK', () => {
 
   beforeAll(async () => {
     upstream = await startRagUpstream()
-    const config = ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nservices:\n  files: {}\n')
+    const config = ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nsurfaces:\n  responses: {}\nservices:\n  files: {}\n  conversations: {}\n')
     gw = await startTestGateway(config)
     alice = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 })
     carol = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.carol, maxRetries: 0 })
@@ -90,5 +90,23 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(noText).rejects.toMatchObject({ code: 'no_text' })
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
     expect((await alice.vectorStores.retrieve(store.id)).file_counts.total).toBe(0)
+  })
+
+  it('grounds a /v1/responses answer with the file_search tool: passages numbered in the context, results in the output', async () => {
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const store = await alice.vectorStores.create({ name: 'FAQ' })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
+    const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], max_num_results: 2 }] })
+    const call = response.output.find((o) => o.type === 'file_search_call') as any
+    expect(call).toMatchObject({ type: 'file_search_call', status: 'completed', queries: ['Where can bicycles be parked?'] })
+    expect(call.results[0]).toMatchObject({ file_id: file.id, filename: 'faq.txt' })
+    expect(call.results[0].text).toContain('underground garage')
+    // The model was given the passages, numbered, and cites them.
+    const sent = upstream.chats().at(-1)!.body.messages.map((m: any) => m.content).join('\n')
+    expect(sent).toContain('[1] (faq.txt)')
+    expect(sent).toContain('underground garage on level minus two')
+    expect(response.output_text).toContain('According to the sources [1]')
+    // Another department's user gets nothing from a store they cannot see.
+    await expect(carol.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })).rejects.toBeInstanceOf(NotFoundError)
   })
 })

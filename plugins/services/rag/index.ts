@@ -9,8 +9,10 @@
  */
 import { fileURLToPath } from 'node:url'
 import { Queue, Store, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Conversations } from '../../contracts/conversations.ts'
 import { Rag } from '../../contracts/rag.ts'
 import { ragCollections } from './collections.ts'
+import { fileSearchTool } from './file-search.ts'
 import { ragRepository } from './data/repository.ts'
 import { chunkSearch, hasIterativeScan } from './data/search.ts'
 import { ingestDocument } from './ingest/ingest.ts'
@@ -32,7 +34,7 @@ const rag = definePlugin<RagConfig, Service>({
   kind: 'service',
   description: 'RAG collections: documents embedded through a gateway route into pgvector, searched by vector or hybrid ranking.',
   configSchema,
-  uses: [Store, Queue],
+  uses: [Store, Queue, Conversations],
   provides: [Rag],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
@@ -55,6 +57,8 @@ const rag = definePlugin<RagConfig, Service>({
     })
     const collections = ragCollections({ repo, search, jobs, config })
     ctx.provide(Rag, collections)
+    // /v1/responses' `file_search` tool, when the conversations service is configured.
+    const unregister = ctx.tryGet(Conversations)?.registerTool(fileSearchTool(collections))
     return {
       routes: ragRoutes(collections),
       check(routes) {
@@ -64,7 +68,10 @@ const rag = definePlugin<RagConfig, Service>({
         if (!route.targets.some((t) => t.embeddings)) throw Object.assign(new Error(`the route '${config.embedding_route}' has no target that makes embeddings`), { path: ['embedding_route'] })
       },
       ready: () => store.ready?.(),
-      dispose: () => jobs.dispose(),
+      async dispose() {
+        unregister?.()
+        await jobs.dispose()
+      },
     }
   },
 })
