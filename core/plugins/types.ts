@@ -84,6 +84,11 @@ export interface PluginContext {
    * changed). Returns at once; the rebuild runs off the request path like any reload.
    */
   rebuild(reason: string): void
+  /**
+   * Every HTTP route the gateway's current config serves (surfaces under /v1, services under
+   * /api/v1/<name>), with the schemas they declared: what an OpenAPI document is made from.
+   */
+  routes(): readonly PublishedRoute[]
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
   readonly metrics: Metrics
   /**
@@ -555,6 +560,16 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
    */
   readonly public?: boolean
   handle(req: RouteRequest<Body, Query, Params>): unknown | Promise<unknown>
+}
+
+/** A route as served: its full path (koa-router syntax), who declared it, and its declaration. */
+export interface PublishedRoute {
+  readonly path: string
+  /** `surface` routes answer as they are (/v1); `service` routes in the /api/v1 envelope. */
+  readonly area: 'surface' | 'service'
+  /** The plugin instance's name in gateway.yaml. */
+  readonly owner: string
+  readonly route: RouteSpec | ModelEndpoint
 }
 
 /** A management-API feature mounted under `/api/v1/<name>`; answers in the envelope. */

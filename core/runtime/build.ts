@@ -82,10 +82,14 @@ function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], loa
   if (issues.length) throw new ConfigError(issues)
 }
 
-/** A service's pages live outside the gateway's own API paths, and only public ones need no permission. */
+/**
+ * A service's pages live outside the gateway's own API paths (a document about the API, such as
+ * /api/v1/openapi.json, may sit at its root: no service name has a dot), and only public ones need
+ * no permission.
+ */
 function checkPages(service: Service): void {
   for (const page of service.pages ?? []) {
-    if (/^\/(v1|api\/v1)(\/|$)/.test(page.path)) throw new Error(`its page ${page.path} is under /v1 or /api/v1, which belong to surfaces and services`)
+    if (/^\/(v1|api\/v1)(\/|$)/.test(page.path) && !/^\/api\/v1\/[\w-]+\.json$/.test(page.path)) throw new Error(`its page ${page.path} is under /v1 or /api/v1, which belong to surfaces and services`)
   }
   for (const route of [...(service.routes ?? []), ...(service.pages ?? [])]) {
     if (route.public && route.permission !== null) throw new Error(`its public route ${route.path} asks for the permission '${route.permission}', which nobody has without credentials`)
@@ -144,6 +148,7 @@ async function setupPlugin(
     provider: (name) => shared.provider(name) ?? (built.find((b) => b.slot.kind === 'provider' && b.slot.name === name)?.instance as Provider | undefined),
     rebuild: shared.rebuild,
     callsAs: (principal) => backgroundCalls(current, principal),
+    routes: () => current().publishedRoutes(),
     get<T>(capability: Token<T>): T {
       if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)

@@ -10,7 +10,7 @@ import type { ConfigLoad } from '../config/index.ts'
 import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import type {
-  AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, Service, Stage, Surface, Tokenizer,
+  AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, PublishedRoute, Service, Stage, Surface, Tokenizer,
 } from '../plugins/types.ts'
 import { RouteOverlay, Tokenizer as TokenizerToken } from '../plugins/types.ts'
 import type { RouteConfig } from '../config/types.ts'
@@ -200,6 +200,15 @@ export class Snapshot {
     // The container is not disposed: an instance carried over to a newer snapshot may still use it.
     this.#released = idle.then(() => this.#pool.release(this.#keys))
     return this.#released
+  }
+
+  /** The routes this snapshot serves, as the router mounts them (core/http/routes.ts). */
+  publishedRoutes(): PublishedRoute[] {
+    const surfaces = this.surfaces.flatMap(({ name, surface }) => surface.endpoints.map((route) => ({ path: route.path, area: 'surface' as const, owner: name, route })))
+    const services = this.services.flatMap(({ name, service }) => (service.routes ?? []).map((route) => ({
+      path: `/api/v1/${name}${route.path === '/' ? '' : route.path}`, area: 'service' as const, owner: name, route,
+    })))
+    return [...surfaces, ...services]
   }
 }
 

@@ -16,6 +16,7 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     // Outside a gateway there are no providers.
     provider: () => undefined,
     rebuild: () => undefined,
+    routes: () => [],
     metrics: new GatewayMetrics(),
     get<T>(capability: Token<T>): T {
       if (!capabilities.has(capability.key)) throw new Error(`needs ${capability.description}`)

@@ -45,8 +45,8 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'referrer-policy': 'same-origin',
 }
 
-/** Every path but the APIs' (/v1, /api and below): those stay 404s in their own shape when no route takes them. */
-const PAGE_PATH = '/:path((?!(?:v1|api)(?:/|$)).*)'
+/** Every path but the APIs' and their documentation's (/v1, /api, /docs and below): those stay 404s in their own shape when no route takes them. */
+const PAGE_PATH = '/:path((?!(?:v1|api|docs)(?:/|$)).*)'
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>AI Gateway</title>
 <body style="font:16px system-ui;max-width:40rem;margin:4rem auto;padding:0 1rem">

@@ -154,6 +154,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
     },
     {
       method: 'POST', path: `${base}/:id/cancel`, summary: 'Cancel a job that has not ended.', permission: PERMISSION, params: ID_PARAMS,
+      body: { type: 'object', additionalProperties: false, properties: {}, description: 'Nothing: an empty object, or no body.' },
       async handle({ caller, params, requestId }) {
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
         const cancelled = await t.jobs.cancel(job.id)

@@ -1,0 +1,107 @@
+/**
+ * service.docs: /api/v1/openapi.json is an OpenAPI 3.1 document made from the schemas the kernel
+ * validates with (so every management route must declare them), and /docs shows it with Swagger
+ * UI's files served by the gateway itself.
+ */
+import Ajv2020Module from 'ajv/dist/2020.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+
+// ajv's CommonJS default export, as ESM sees it.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const
+
+describe('the OpenAPI document and its viewer', () => {
+  let gw: RunningGateway
+  let doc: any
+  beforeAll(async () => {
+    gw = await startTestGateway(`version: 1
+store: { plugin: embedded, memory: true }
+queue: { plugin: memory }
+providers:
+  mock: { plugin: mock }
+routes:
+  - model: mock
+    targets: [ { provider: mock } ]
+services:
+  analytics: {}
+  keys: {}
+  users: {}
+  files: {}
+  training: {}
+  conversations: {}
+  chat: {}
+  assistants: {}
+  console: {}
+  docs: { title: Acme gateway }
+surfaces:
+  responses: {}
+`)
+    const res = await fetch(`${gw.url}/api/v1/openapi.json`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/application\/json/)
+    doc = await res.json()
+  }, 60_000)
+  afterAll(async () => {
+    await gw?.close()
+  })
+
+  it('describes every management route the config serves, with the schemas that validate it', () => {
+    expect(doc.openapi).toBe('3.1.0')
+    expect(doc.info.title).toBe('Acme gateway')
+    for (const path of ['/api/v1/assistants', '/api/v1/assistants/{id}', '/api/v1/chat/threads', '/api/v1/keys', '/api/v1/analytics/usage', '/api/v1/training/datasets', '/v1/responses', '/v1/conversations/{id}']) {
+      expect(Object.keys(doc.paths), path).toContain(path)
+    }
+    const create = doc.paths['/api/v1/assistants'].post
+    expect(create.requestBody.content['application/json'].schema.properties.name).toBeDefined()
+    expect(create['x-permission']).toBe('manage_assistants')
+    expect(create.responses.default.content['application/json'].schema.required).toEqual(['success', 'error'])
+    const usage = doc.paths['/api/v1/analytics/usage'].get
+    expect(usage.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['from', 'to', 'group_by']))
+  })
+
+  it('has no management route without a schema: a body for each write, a schema for each path parameter', () => {
+    const missing: string[] = []
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      if (!path.startsWith('/api/v1/')) continue
+      for (const method of METHODS) {
+        const op = item[method]
+        if (!op) continue
+        if ((method === 'post' || method === 'put' || method === 'patch') && !op.requestBody) missing.push(`${method} ${path}: no body schema`)
+        for (const p of op.parameters ?? []) if (!p.schema || Object.keys(p.schema).length === 0) missing.push(`${method} ${path}: parameter ${p.name} has no schema`)
+      }
+    }
+    expect(missing).toEqual([])
+  })
+
+  it('is a valid document: every schema in it compiles as JSON Schema 2020-12', () => {
+    const ajv = new Ajv2020({ strict: false, validateFormats: false })
+    let compiled = 0
+    const visit = (node: unknown, at: string): void => {
+      if (!node || typeof node !== 'object') return
+      const o = node as Record<string, unknown>
+      if (o.schema && typeof o.schema === 'object' && !('$ref' in (o.schema as object))) {
+        expect(() => ajv.compile(o.schema as object), at).not.toThrow()
+        compiled++
+      }
+      for (const [k, v] of Object.entries(o)) visit(v, `${at}/${k}`)
+    }
+    visit(doc.paths, '#/paths')
+    expect(compiled).toBeGreaterThan(50)
+  })
+
+  it('serves /docs with Swagger UI from the gateway itself (no CDN), pointed at the document', async () => {
+    const page = await fetch(`${gw.url}/docs`)
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('<script src="/docs/swagger-ui-bundle.js">')
+    expect(html).not.toMatch(/https?:\/\//)
+    const bundle = await fetch(`${gw.url}/docs/swagger-ui-bundle.js`)
+    expect(bundle.status).toBe(200)
+    expect(bundle.headers.get('content-type')).toMatch(/javascript/)
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(100_000)
+    expect(await (await fetch(`${gw.url}/docs/init.js`)).text()).toContain("url: '/api/v1/openapi.json'")
+    expect((await fetch(`${gw.url}/docs/package.json`)).status).toBe(404)
+  })
+})
