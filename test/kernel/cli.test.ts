@@ -60,7 +60,10 @@ describe('gateway schema', () => {
     const provider = schema.$defs.providerPlugin
     expect(provider.properties.plugin.enum).toContain('mock')
     const mock = provider.allOf.find((b: { if: { properties: { plugin: { const: string } } } }) => b.if.properties.plugin.const === 'mock')
-    expect(Object.keys(mock.then.properties)).toEqual(expect.arrayContaining(['plugin', 'latency_ms', 'reply']))
+    expect(mock.then).toEqual({ $ref: '#/$defs/providerPlugin.mock' })
+    expect(Object.keys(schema.$defs['providerPlugin.mock'].properties)).toEqual(expect.arrayContaining(['plugin', 'latency_ms', 'reply']))
+    // A block keyed by its plugin's name is checked against that plugin's keys.
+    expect(schema.properties.providers.properties.mock.allOf[1].then).toEqual({ $ref: '#/$defs/providerPlugin.mock' })
   })
 
   it('includes the third-party plugins a config lists', async () => {
