@@ -6,9 +6,9 @@
  * services gets the single-exchange chat over /v1/chat/completions instead.
  */
 import { useQueryClient } from '@tanstack/react-query'
-import { ArrowUpIcon, BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, SquareIcon, Trash2Icon } from 'lucide-react'
+import { BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, Trash2Icon } from 'lucide-react'
 import { Dialog as DialogPrimitive } from 'radix-ui'
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import { useNavigate, useParams, useSearchParams } from 'react-router'
 import { ApiError } from '@/api/client'
 import type { Thread, ThreadMessage } from '@/api/types'
@@ -18,13 +18,14 @@ import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
 import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuTrigger } from '@/components/ui/dropdown-menu'
-import { Input, Textarea } from '@/components/ui/input'
+import { Input } from '@/components/ui/input'
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
 import { Skeleton } from '@/components/ui/skeleton'
 import { formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 import { useAssistants } from '../assistants/queries'
 import { Bubble, type ChatTurn } from './bubble'
+import { Composer } from './composer'
 import SingleTurnChat, { useModels } from './single'
 import { THREADS_KEY, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
 
@@ -251,13 +252,6 @@ function ThreadsChat() {
     }
   }
 
-  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
-    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
-      e.preventDefault()
-      void send()
-    }
-  }
-
   const newChat = useCallback(() => {
     setLive([])
     navigate('/chat')
@@ -323,30 +317,7 @@ function ThreadsChat() {
           </div>
         </div>
 
-        <div className="border-t bg-card/60 px-4 py-3 sm:px-6">
-          <form className="mx-auto flex max-w-3xl items-end gap-2" onSubmit={(e) => { e.preventDefault(); void send() }}>
-            <Textarea
-              aria-label="Message"
-              placeholder="Message…"
-              className="field-sizing-content max-h-48 min-h-11 resize-none"
-              rows={1}
-              value={draft}
-              onChange={(e) => setDraft(e.target.value)}
-              onKeyDown={onKeyDown}
-              disabled={!choice || notFound}
-            />
-            {running ? (
-              <Button type="button" variant="outline" size="icon" className="size-11" onClick={() => running.abort()} aria-label="Stop">
-                <SquareIcon className="fill-current" />
-              </Button>
-            ) : (
-              <Button type="submit" size="icon" className="size-11" disabled={!draft.trim() || !choice} aria-label="Send">
-                <ArrowUpIcon />
-              </Button>
-            )}
-          </form>
-          <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line</p>
-        </div>
+        <Composer draft={draft} setDraft={setDraft} send={() => void send()} running={running} disabled={!choice || notFound} />
       </div>
     </div>
   )

@@ -5,17 +5,17 @@
  * conversations API.
  */
 import { useQuery } from '@tanstack/react-query'
-import { ArrowUpIcon, BotIcon, MessageSquarePlusIcon, SquareIcon } from 'lucide-react'
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
+import { BotIcon, MessageSquarePlusIcon } from 'lucide-react'
+import { useEffect, useRef, useState } from 'react'
 import { openai } from '@/api/client'
 import type { ModelList } from '@/api/types'
 import { ErrorState } from '@/components/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
-import { Textarea } from '@/components/ui/input'
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
 import { Skeleton } from '@/components/ui/skeleton'
 import { Bubble, type ChatTurn } from './bubble'
+import { Composer } from './composer'
 import { streamChat, type ChatMessage } from './stream'
 
 interface Turn extends ChatTurn {
@@ -65,13 +65,6 @@ export default function SingleTurnChat() {
     }
   }
 
-  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
-    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
-      e.preventDefault()
-      void send()
-    }
-  }
-
   return (
     <div className="flex h-full flex-col">
       <div className="flex items-center gap-2 border-b bg-card/60 px-4 py-2.5 sm:px-6">
@@ -116,36 +109,7 @@ export default function SingleTurnChat() {
         </div>
       </div>
 
-      <div className="border-t bg-card/60 px-4 py-3 sm:px-6">
-        <form
-          className="mx-auto flex max-w-3xl items-end gap-2"
-          onSubmit={(e) => {
-            e.preventDefault()
-            void send()
-          }}
-        >
-          <Textarea
-            aria-label="Message"
-            placeholder="Message…"
-            className="field-sizing-content max-h-48 min-h-11 resize-none"
-            rows={1}
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
-            onKeyDown={onKeyDown}
-            disabled={!chosen}
-          />
-          {running ? (
-            <Button type="button" variant="outline" size="icon" className="size-11" onClick={() => running.abort()} aria-label="Stop">
-              <SquareIcon className="fill-current" />
-            </Button>
-          ) : (
-            <Button type="submit" size="icon" className="size-11" disabled={!draft.trim() || !chosen} aria-label="Send">
-              <ArrowUpIcon />
-            </Button>
-          )}
-        </form>
-        <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line</p>
-      </div>
+      <Composer draft={draft} setDraft={setDraft} send={() => void send()} running={running} disabled={!chosen} />
     </div>
   )
 }

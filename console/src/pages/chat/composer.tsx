@@ -1,0 +1,52 @@
+/**
+ * The message box under a chat: Enter sends, Shift+Enter is a new line, and while an answer
+ * streams the send button becomes Stop. Both chat modes (threads, and the single exchange of a
+ * gateway without the conversations service) use it.
+ */
+import { ArrowUpIcon, SquareIcon } from 'lucide-react'
+import type { KeyboardEvent } from 'react'
+import { Button } from '@/components/ui/button'
+import { Textarea } from '@/components/ui/input'
+
+export function Composer({ draft, setDraft, send, running, disabled }: {
+  draft: string
+  setDraft: (text: string) => void
+  send: () => void
+  /** The answer streaming now, if any: Stop aborts it. */
+  running: AbortController | undefined
+  /** Nothing to send to (no model chosen, or the thread is gone). */
+  disabled: boolean
+}) {
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault()
+      send()
+    }
+  }
+  return (
+    <div className="border-t bg-card/60 px-4 py-3 sm:px-6">
+      <form className="mx-auto flex max-w-3xl items-end gap-2" onSubmit={(e) => { e.preventDefault(); send() }}>
+        <Textarea
+          aria-label="Message"
+          placeholder="Message…"
+          className="field-sizing-content max-h-48 min-h-11 resize-none"
+          rows={1}
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={onKeyDown}
+          disabled={disabled}
+        />
+        {running ? (
+          <Button type="button" variant="outline" size="icon" className="size-11" onClick={() => running.abort()} aria-label="Stop">
+            <SquareIcon className="fill-current" />
+          </Button>
+        ) : (
+          <Button type="submit" size="icon" className="size-11" disabled={!draft.trim() || disabled} aria-label="Send">
+            <ArrowUpIcon />
+          </Button>
+        )}
+      </form>
+      <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line</p>
+    </div>
+  )
+}
