@@ -4,6 +4,9 @@
  * UI's files served by the gateway itself.
  */
 import Ajv2020Module from 'ajv/dist/2020.js'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 
@@ -104,4 +107,37 @@ surfaces:
     expect(await (await fetch(`${gw.url}/docs/init.js`)).text()).toContain("url: '/api/v1/openapi.json'")
     expect((await fetch(`${gw.url}/docs/package.json`)).status).toBe(404)
   })
+})
+
+describe('the OpenAPI document across a reload', () => {
+  it('is built once per set of routes and follows a reload that changes them', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-docs-'))
+    const file = path.join(dir, 'gateway.yaml')
+    const config = (services: string) => `version: 1
+store: { plugin: embedded, memory: true }
+providers:
+  mock: { plugin: mock }
+routes:
+  - model: mock
+    targets: [ { provider: mock } ]
+services:
+  docs: {}
+${services}`
+    await writeFile(file, config('  keys: {}\n'))
+    const gw = await startTestGateway({ file })
+    try {
+      const paths = async () => Object.keys((await (await fetch(`${gw.url}/api/v1/openapi.json`)).json()).paths)
+      const before = await paths()
+      expect(before.some((p) => p.startsWith('/api/v1/keys'))).toBe(true)
+      expect(await paths()).toEqual(before)
+      await writeFile(file, config('  users: {}\n'))
+      expect((await gw.controller.reload('test')).status).toBe('reloaded')
+      const after = await paths()
+      expect(after.some((p) => p.startsWith('/api/v1/users'))).toBe(true)
+      expect(after.some((p) => p.startsWith('/api/v1/keys'))).toBe(false)
+    } finally {
+      await gw.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { definePlugin, notFound, raw, reply, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { definePlugin, notFound, raw, reply, type PublishedRoute, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
 import { openApiDocument } from './openapi.ts'
 
 interface DocsConfig {
@@ -55,9 +55,16 @@ export default definePlugin<DocsConfig, Service>({
       if (!body) files.set(name, (body = await readFile(path.join(SWAGGER_DIR, name))))
       return body
     }
+    // Built once per set of routes (a reload that changes them builds it anew), not per request.
+    let built: { routes: readonly PublishedRoute[]; doc: ReturnType<typeof openApiDocument> } | undefined
+    const documentFor = (routes: readonly PublishedRoute[]) => {
+      const same = built && built.routes.length === routes.length && built.routes.every((r, i) => r.route === routes[i].route && r.path === routes[i].path)
+      if (!same) built = { routes, doc: openApiDocument(routes, config.title) }
+      return built!.doc
+    }
     const document: RouteSpec = {
       method: 'GET', path: '/api/v1/openapi.json', summary: 'The OpenAPI 3.1 document of the management API.', permission: null, public: true,
-      handle: () => reply(openApiDocument(ctx.routes(), config.title)),
+      handle: () => reply(documentFor(ctx.routes())),
     }
     const page: RouteSpec = {
       method: 'GET', path: '/docs', summary: 'The API documentation viewer.', permission: null, public: true,
