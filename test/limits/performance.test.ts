@@ -7,7 +7,8 @@
  */
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { BudgetReservation, LimitBucket, StageExchange } from '../../core/plugins/types.ts'
+import type { StageExchange } from '../../core/plugins/types.ts'
+import type { BudgetReservation, LimitBucket } from '../../plugins/contracts/limiter.ts'
 import { PriceTable } from '../../core/usage/pricing.ts'
 import { budgetsFor, compileBudget, endOfPeriod, startOfPeriod } from '../../plugins/stages/limits/budgets.ts'
 import { estimateCost } from '../../plugins/stages/limits/estimate.ts'
