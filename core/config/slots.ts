@@ -60,6 +60,7 @@ interface ImpliedSlot {
 /** Built-in plugins a config wants without naming them. Named blocks of the same kind and name win. */
 export const IMPLIED_SLOTS: readonly ImpliedSlot[] = [
   { kind: 'service', name: 'tokenizer', when: () => true },
+  { kind: 'service', name: 'pricing', at: ['pricing'], when: () => true },
   { kind: 'service', name: 'identity', when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'usage', at: ['usage'], when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'limits', at: ['limits'], omit: ['backend'], extra: departmentLimits, when: () => true },

@@ -148,11 +148,11 @@ export class Exchange implements StageExchange, RequestScope {
   }
 
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number {
-    return this.snapshot.prices.cost(model, { prompt: tokens.prompt, completion: tokens.completion, cached: tokens.cached ?? 0 })
+    return this.snapshot.prices.cost(model, tokens)
   }
 
   maxOutputTokens(model: string | undefined): number | undefined {
-    return this.snapshot.prices.price(model)?.max_output_tokens
+    return this.snapshot.prices.maxOutputTokens(model)
   }
 
   setHeader(name: string, value: string): void {

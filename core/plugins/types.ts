@@ -728,3 +728,12 @@ export interface Tokenizer {
   countChat(request: ChatRequest): Promise<number>
 }
 export const Tokenizer: Token<Tokenizer> = token<Tokenizer>('Tokenizer')
+
+/** Model prices (service.pricing provides them): what the kernel charges each model call. */
+export interface Pricing {
+  /** USD for these token counts at `model`'s price; 0 when unpriced. */
+  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number
+  /** The most output tokens `model` may produce, when known. */
+  maxOutputTokens(model: string | undefined): number | undefined
+}
+export const Pricing: Token<Pricing> = token<Pricing>('Pricing')
