@@ -10,7 +10,6 @@ import addFormatsModule from 'ajv-formats'
 import { ConfigError, type ConfigIssue } from './issues.ts'
 import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
 import { pluginSlots } from './slots.ts'
-import { limitConfigIssues } from './limits-check.ts'
 import { closest } from '../closest.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -77,10 +76,10 @@ export async function validateConfig(
     if (!validate(slot.block)) issues.push(...ajvIssues(parsed, slot.path, validate.errors ?? []))
     // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
     else if (!slot.implied) Object.assign(blockAt(config, slot.path), slot.block)
+    for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>) ?? []) issues.push(parsed.issue(found.path, found.message))
   }
 
   issues.push(...crossReferenceIssues(parsed, config))
-  limitConfigIssues(config, (path, message) => issues.push(parsed.issue(path, message)))
   const remaining = unlessUnknown(parsed, issues)
   if (remaining.length) throw new ConfigError(remaining)
   return { loaded: { ...parsed, config }, registry }

@@ -124,6 +124,8 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
    * (`surfaces: { <name>: { enabled: false } }`); it takes no config.
    */
   readonly enabledByDefault?: boolean
+  /** What is wrong in the whole config for this plugin beyond its own block (so `gateway validate` reports it): paths from the config's root. */
+  checkConfig?(config: Readonly<Record<string, unknown>>): readonly { readonly path: readonly (string | number)[]; readonly message: string }[]
   setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
 }
 
