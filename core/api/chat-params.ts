@@ -1,10 +1,4 @@
-/**
- * The parameters of OpenAI's chat completions request (CreateChatCompletionRequest in OpenAI's
- * OpenAPI document). Any other top-level field of a request on the OpenAI wire is not part of the
- * API: a typo (`temperatur`) or a provider's own extension (`top_k`). It reaches a provider only
- * on a route that lists it (`extra_params`); otherwise it is dropped with an `x-gateway-warning`,
- * or refused on a `strict` route.
- */
+/** The parameters of OpenAI's chat completions request (CreateChatCompletionRequest in OpenAI's OpenAPI document). */
 import { closest } from '../closest.ts'
 
 export const CHAT_PARAMETERS: ReadonlySet<string> = new Set([

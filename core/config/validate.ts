@@ -1,8 +1,4 @@
-/**
- * Validate a parsed config: the core schema (schemas/gateway.schema.json), then each plugin block
- * against its plugin's own configSchema, then references between sections. Every problem is
- * reported at once, each with its file, line, column and dotted path.
- */
+/** Validate a parsed config (core schema, each plugin block against its configSchema, cross-references), every problem at once with its line. */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
@@ -45,10 +41,7 @@ function pluginValidator(manifest: PluginManifest): ValidateFunction {
   return validate
 }
 
-/**
- * Validate, or throw a ConfigError listing every problem. `pluginsFor` gives the registry to check
- * plugin blocks against (built-ins plus the config's own `plugins:`), once the core shape is valid.
- */
+/** Validate, or throw a ConfigError listing every problem. */
 export async function validateConfig(
   parsed: ParsedConfig,
   pluginsFor: (config: GatewayConfig) => Promise<PluginRegistry>,
@@ -104,10 +97,7 @@ function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknow
   return node as Record<string, unknown>
 }
 
-/**
- * Auth strategies and sign-in services hand out roles (a key's `role`, a claim's `role_map`, a `default_role`): each must
- * be a role the gateway knows, or every request with it would be a 403 at run time.
- */
+/** Roles that auth strategies and sign-in services hand out must exist, or every request with them would be a 403 at run time. */
 function undefinedRoleIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const known = new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
   const issues: ConfigIssue[] = []
@@ -159,10 +149,7 @@ function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): Conf
   return issues
 }
 
-/**
- * roles: and departments: against the routes: a department's models and overrides must name
- * something a route answers, and `when` may only name departments and roles that exist.
- */
+/** A department's models and overrides must name something a route answers; `when` may only name departments and roles that exist. */
 function accessIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const names = (config.routes ?? []).flatMap((route) => [route.model, ...(route.aliases ?? [])])

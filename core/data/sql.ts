@@ -38,10 +38,7 @@ interface DatabaseError {
   detail?: string
 }
 
-/**
- * Turn constraint violations into 4xx GatewayErrors that name the field at fault; anything else is
- * rethrown as is. The database's detail text is never copied into the message: it can hold values.
- */
+/** Turn constraint violations into 4xx GatewayErrors that name the field at fault; anything else is rethrown as is. */
 export function rethrowAsGatewayError(err: unknown): never {
   const fields = (err ?? {}) as DatabaseError
   const column = columnAtFault(fields)

@@ -1,8 +1,4 @@
-/**
- * The Koa app: request id, snapshot pinning, error mapping, access log, the kernel's routes
- * (/health, /ready, /metrics, /api/v1/admin), and the pinned snapshot's surfaces and services, so
- * they hot-reload with it.
- */
+/** The Koa app: request id, snapshot pinning, error mapping, access log, the kernel's routes, and the pinned snapshot's surfaces and services. */
 import { randomUUID } from 'node:crypto'
 import Koa from 'koa'
 import Router from '@koa/router'

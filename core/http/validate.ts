@@ -1,8 +1,4 @@
-/**
- * Validating a route's input against its JSON Schemas (ajv): the first problem becomes a 400 that
- * names the field (`param`) in the client's terms (`messages[0].role`, `query.page`). Query and
- * path values arrive as text and are coerced to the schema's types; defaults are filled in.
- */
+/** A route's input against its JSON Schemas (ajv): a 400 naming the field in the client's terms; query and path text coerced, defaults filled in. */
 import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import { badRequest, type GatewayError } from '../errors.ts'
@@ -40,11 +36,7 @@ export function validator(schema: JsonSchema, fromText: boolean): InputValidator
   }
 }
 
-/**
- * The first problem, in the client's terms. A schema may name the code of its own errors with
- * `x-error-code` (`{ enum: [...], 'x-error-code': 'invalid_group_by' }`); otherwise an unknown
- * field is `unknown_parameter` and anything else `invalid_value`.
- */
+/** The first problem, in the client's terms (a schema may name its error's code with `x-error-code`). */
 function inputError(error: ErrorObject | undefined, where: 'body' | 'query' | 'path'): GatewayError {
   if (!error) return badRequest(`Invalid ${where}.`)
   const at = pointerToParam(error.instancePath)

@@ -1,8 +1,4 @@
-/**
- * One model call moving through the pipeline: what the steps fill in as they run (who, which
- * route, what came back) and what stages see of it (StageExchange). An HTTP request on a surface
- * makes one; a call a service or stage makes through `x.gateway` makes a child one.
- */
+/** One model call moving through the pipeline: what the steps fill in, and what stages see of it (StageExchange). */
 import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../api/types.ts'
 import type {
   GatewayCalls, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,

@@ -1,8 +1,4 @@
-/**
- * The `route` step: the route a client's `model` names (or the caller's department overrides it
- * with), the first whose `when` conditions hold for this request, and one the caller's department
- * and key may use; then the stages that apply to it.
- */
+/** The `route` step: the first route for the client's `model` (after department overrides) whose `when` holds and that the caller may use; then its stages. */
 import { GatewayError, badRequest } from '../errors.ts'
 import type { ModelDenial } from '../runtime/access.ts'
 import { unsafeModelName } from '../api/model-names.ts'
@@ -30,11 +26,7 @@ export function resolveRoute(x: Exchange): void {
   if (x.span.isRecording()) x.span.setAttributes({ 'gen_ai.request.model': model, 'gateway.route': resolved.route.name })
 }
 
-/**
- * A field outside OpenAI's chat API reaches the provider only on a route that lists it in
- * `extra_params`; otherwise it is dropped with a warning (a strict route refuses it), so a typo
- * such as `temperatur` is never silently ignored upstream.
- */
+/** A field outside OpenAI's chat API reaches a provider only on a route listing it in `extra_params`: a typo (`temperatur`) is dropped with a warning, never silently ignored. */
 function dropUnknownParameters(x: Exchange, route: CompiledRoute): void {
   if (route.extraParams === true) return
   const request = x.request as unknown as Record<string, unknown>

@@ -1,10 +1,4 @@
-/**
- * The plugin contract. A third-party author reads this file first (through `ai-gateway/plugin`).
- *
- * A plugin is a manifest (`definePlugin`) with a dotted id `<kind>.<name>`, a JSON Schema for its
- * block in gateway.yaml, and `setup(ctx, config)` returning an instance of its kind's interface.
- * `dispose()` is called when the last runtime snapshot using the instance is retired.
- */
+/** The plugin contract, what a third-party author reads first (through `ai-gateway/plugin`). */
 import type { Logger } from 'pino'
 import type {
   ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage,
@@ -33,11 +27,7 @@ export interface Lifecycle {
   dispose?(): Promise<void> | void
   /** Throw when the backend does not answer; used by `GET /ready`. */
   ready?(): Promise<void> | void
-  /**
-   * Refuse a config that cannot work, once its routes are compiled (a route this plugin names is
-   * missing, or cannot embed): throw an Error saying what to change (with `path`, the key of this
-   * plugin's block at fault, e.g. `['embedding_route']`); the config is rejected whole.
-   */
+  /** Refuse a config once its routes are compiled: throw an Error saying what to change (`path`: the key of this plugin's block at fault). */
   check?(routes: RouteLookup): void
 }
 
@@ -65,36 +55,19 @@ export interface PluginContext {
   get<T>(capability: Token<T>): T
   /** Like get, but undefined when the capability is not configured. */
   tryGet<T>(capability: Token<T>): T | undefined
-  /**
-   * The pipeline as `principal`, for work outside any request (a queued job embedding a user's
-   * document): each call runs on the config current when it is made, with its routes, limits,
-   * cache and usage accounting, exactly as if that principal had made it over HTTP.
-   */
+  /** The pipeline as `principal`, for work outside any request (a queued job): routed, limited and accounted as if that principal called over HTTP. */
   callsAs(principal: Principal): GatewayCalls
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void
-  /**
-   * A provider of the gateway's current config, by its name under `providers:` (for a service
-   * using a provider's optional capability, as training uses `fineTune`). Ask when working, not in
-   * setup: the current config changes with reloads.
-   */
+  /** A provider of the current config by its name under `providers:` (for its optional capabilities, e.g. `fineTune`); ask when working, not in setup. */
   provider(name: string): Provider | undefined
-  /**
-   * Build a new snapshot from the same config, in this process (what a `RouteOverlay` offers
-   * changed). Returns at once; the rebuild runs off the request path like any reload.
-   */
+  /** Build a new snapshot from the same config, in this process (what a `RouteOverlay` offers changed). */
   rebuild(reason: string): void
-  /**
-   * Every HTTP route the gateway's current config serves (surfaces under /v1, services under
-   * /api/v1/<name>), with the schemas they declared: what an OpenAPI document is made from.
-   */
+  /** Every HTTP route the current config serves, with the schemas they declared (what an OpenAPI document is made from). */
   routes(): readonly PublishedRoute[]
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
   readonly metrics: Metrics
-  /**
-   * State that outlives this instance: one value per gateway and `key` (a budget ledger, counters),
-   * made by `create` the first time and kept across reloads until the gateway stops.
-   */
+  /** State kept across reloads until the gateway stops: one value per gateway and `key`, made by `create` the first time. */
   keep<T extends object>(key: string, create: () => T): T
 }
 
@@ -119,10 +92,7 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   readonly uses?: readonly Token<unknown>[]
   /** Capabilities this plugin offers through `ctx.provide`. */
   readonly provides?: readonly Token<unknown>[]
-  /**
-   * A built-in surface or stage every gateway has unless its config turns it off
-   * (`surfaces: { <name>: { enabled: false } }`); it takes no config.
-   */
+  /** A built-in surface or stage every gateway has unless its config turns it off (`surfaces: { <name>: { enabled: false } }`); it takes no config. */
   readonly enabledByDefault?: boolean
   /** What is wrong in the whole config for this plugin beyond its own block (so `gateway validate` reports it): paths from the config's root. */
   checkConfig?(config: Readonly<Record<string, unknown>>): readonly { readonly path: readonly (string | number)[]; readonly message: string }[]
@@ -186,10 +156,7 @@ export interface AuthRequest {
 }
 
 export interface AuthStrategy extends Lifecycle {
-  /**
-   * Return the principal, or `null` to decline (the credential is not this strategy's kind, so
-   * the next strategy is tried). Throw a 401 error for a credential of this kind that is bad.
-   */
+  /** The principal; `null` declines (not this strategy's kind of credential: the next is tried); a bad credential of its kind throws a 401. */
   authenticate(req: AuthRequest): Promise<Principal | null>
 }
 
@@ -203,18 +170,11 @@ export interface ProviderCall {
   readonly requestId: string
   /** Extra upstream headers for this call (route/target overrides). */
   readonly headers?: Readonly<Record<string, string>>
-  /**
-   * Report a request parameter this provider cannot honour. In a `strict` route this throws a
-   * 400 naming the parameter; otherwise the parameter is dropped and the client sees an
-   * `x-gateway-warning` header. Never mistranslate silently.
-   */
+  /** Report a request parameter this provider cannot honour: a 400 on a `strict` route, else dropped with an `x-gateway-warning`. */
   unsupported(param: string, message?: string): void
 }
 
-/**
- * A request in the wire format of the surface it came in on, for a provider that speaks that
- * wire natively: passed through with only `model` set to the target's, nothing translated.
- */
+/** An answer in the wire format of the surface the request came in on, from a provider that speaks that wire natively (same-wire passthrough). */
 export interface NativeResult {
   /** A whole response body, in the surface's wire format. */
   readonly body?: unknown
@@ -226,12 +186,7 @@ export interface NativeResult {
   model(): string | undefined
 }
 
-/**
- * A provider's failures decide what the kernel does next: an upstream failure (`upstreamError`)
- * may be retried and counts toward the target's circuit breaker; a request that never reached the upstream (it failed to serialise, the SDK refused it: `requestNotSent`) is the
- * caller's 400 and counts toward nothing. `req.model` may be a client's name passed through by a
- * glob route: escape it (`pathSegment`) wherever it goes into a URL.
- */
+/** A provider: throw `upstreamError` (retried, counted by the breaker) or `requestNotSent` (the caller's 400); escape `req.model` in URLs (`pathSegment`). */
 export interface Provider extends Lifecycle {
   /** Chat completion; resolves to an async iterable of chunks when `req.stream` is true. */
   chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult>
@@ -239,10 +194,7 @@ export interface Provider extends Lifecycle {
   embed?(req: EmbeddingRequest, call: ProviderCall): Promise<EmbeddingResponse>
   /** The upstream's model list, for discovery. */
   listModels?(signal?: AbortSignal): Promise<ModelInfo[]>
-  /**
-   * Wire formats this provider speaks natively, by the wire name a surface declares: a
-   * request that came in on that surface is passed through untranslated (every field kept).
-   */
+  /** Wire formats this provider speaks natively, by a surface's wire name: such requests pass through untranslated, every field kept. */
   readonly native?: Readonly<Record<string, (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>>>
   /** Fine-tuning on the provider's platform, for providers that offer it (the training service uses it). */
   readonly fineTune?: FineTuner
@@ -379,12 +331,8 @@ export interface StageExchange {
 export type StagePhase = 'request' | 'access' | 'response' | 'log'
 
 /**
- * A request stage, in phases (as Kong's plugins): `request` before routing (rewrite the request,
- * `model` included: only stages without `routes:` run here, the route is not known yet), `access`
- * after the route is known (refuse by throwing, transform with `x.replace`, or answer instead of
- * the targets by returning a response), `response` with the answer before it is encoded (inspect,
- * replace, observe a stream), `log` after the response has ended. Within a phase, higher
- * `priority` runs first.
+ * A request stage, in phases (as Kong's plugins), higher `priority` first: `request` (before routing; global stages only), `access` (refuse, transform with
+ * `x.replace`, or answer instead of the targets), `response` (inspect, replace, observe a stream), `log` (after the response has ended).
  */
 export interface Stage extends Lifecycle {
   /** Higher runs first; built-ins: limits 1000, cache 100, usage 0. Default 500. */
@@ -535,11 +483,7 @@ export function replyKind(value: unknown): Reply[typeof REPLY] | undefined {
   return isReply(value) ? value[REPLY] : undefined
 }
 
-/**
- * An HTTP route. The kernel authenticates the caller, checks `permission`, validates `body`,
- * `query` and `params` against their schemas (400 naming the field), and maps errors to the
- * route's error shape; the handler gets typed input and returns data (or a Reply).
- */
+/** An HTTP route: the kernel authenticates, checks `permission` and validates the input (400 naming the field); the handler returns data or a Reply. */
 export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly method: HttpMethod
   /** koa-router syntax (`/threads/:id`): absolute under /v1 for a surface, relative to /api/v1/<name> for a service. */
@@ -556,10 +500,7 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly response?: JsonSchema
   /** Status of a successful answer (default 200). */
   readonly status?: number
-  /**
-   * Served without authentication (static pages, documentation, a sign-in callback): `caller` is
-   * the anonymous principal with no permissions, and `permission` must be null.
-   */
+  /** Served without authentication (pages, docs, a sign-in callback): `caller` is the anonymous principal, and `permission` must be null. */
   readonly public?: boolean
   handle(req: RouteRequest<Body, Query, Params>): unknown | Promise<unknown>
 }
@@ -577,10 +518,7 @@ export interface PublishedRoute {
 /** A management-API feature mounted under `/api/v1/<name>`; answers in the envelope. */
 export interface Service extends Lifecycle {
   readonly routes?: readonly RouteSpec[]
-  /**
-   * Routes at absolute paths outside /api/v1 (a web console at `/`, documentation at `/docs`),
-   * answered as they are (no envelope). They never shadow the kernel's or a surface's routes.
-   */
+  /** Routes at absolute paths outside /api/v1 (a web console at `/`, documentation at `/docs`), answered as they are (no envelope). */
   readonly pages?: readonly RouteSpec[]
 }
 
@@ -589,10 +527,7 @@ export interface Decoded<T extends ChatRequest | EmbeddingRequest = ChatRequest 
   readonly request: T
   /** What translating it to the unified API dropped, for `x-gateway-warning` (none when a target takes the wire as it came). */
   readonly warnings?: readonly string[]
-  /**
-   * Why it cannot be translated (a server tool only the wire's own provider runs): the request
-   * fails with this unless a target takes the wire as it came (same-wire passthrough).
-   */
+  /** Why it cannot be translated (a server tool only the wire's own provider runs): fails unless a target takes the wire as it came. */
   readonly untranslatable?: GatewayError
   /** The thread the request belongs to (the `thread` limit scope). */
   readonly thread?: string
@@ -606,10 +541,7 @@ export interface StreamEncoder {
   error(error: GatewayError): SseFrame
 }
 
-/**
- * An endpoint that calls a model: the kernel runs the pipeline between `decode` and `encode`
- * (authenticate → authorize → decode → route → access → call → response → encode → log).
- */
+/** An endpoint that calls a model: the kernel runs the pipeline between `decode` and `encode`. */
 export interface ModelEndpoint<Wire = any> {
   readonly method: 'POST'
   readonly path: string
@@ -700,18 +632,11 @@ export interface InstanceByKind {
   telemetry: Telemetry
 }
 
-/**
- * Capability tokens, named like their interfaces so a plugin writes `ctx.get(Store)`.
- * (A TypeScript value and a type may share a name; the value is the token.)
- */
+/** Capability tokens, named like their interfaces so a plugin writes `ctx.get(Store)`. */
 export const Store: Token<Store> = token<Store>('Store')
 export const Queue: Token<Queue> = token<Queue>('Queue')
 
-/**
- * Routes a plugin adds to gateway.yaml's (deployed fine-tuned models): read each time a snapshot is
- * built and placed after the config's routes (so the config wins a name both have). Each is a
- * `routes:` entry plus `source`, shown by /api/v1/admin/routes. Call `ctx.rebuild` after a change.
- */
+/** Routes a plugin adds after gateway.yaml's (deployed fine-tuned models; the config wins a shared name), read at each build: call `ctx.rebuild` after a change. */
 export interface RouteOverlay {
   routes(): readonly OverlayRoute[]
 }

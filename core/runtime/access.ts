@@ -1,9 +1,4 @@
-/**
- * Access tables, compiled once per snapshot from `roles:` and `departments:`: what each role may do
- * and over which records, and which models each department may use. The decisions here are pure
- * values; core/pipeline/authorize.ts turns a refusal into a GatewayError. A reload builds new
- * tables, so a change to a role or a department applies to the next request.
- */
+/** Access tables, compiled once per snapshot from `roles:` and `departments:`: what each role may do, over which records, with which models. */
 import { isGlob, NamePatterns } from './glob.ts'
 import type { DataScope, DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
 import type { AccessView, Principal } from '../plugins/types.ts'
@@ -156,12 +151,8 @@ export class AccessTables {
   }
 
   /**
-   * Undefined when the principal may use the model it asked for by `requested`, `routed` as (its
-   * department's override) and answered by the route `routeName` (which differs for an alias or an
-   * override); else why not. Any of these names matching a department's or a key's list is enough,
-   * and a department allows the names it overrides. A glob route's name is a pattern, not a name:
-   * it is never matched (read literally, the route `az-*` would pass a scope of `az-?`), so a glob
-   * route is allowed only by the exact names the request goes by, the one it passes upstream.
+   * Why the principal may not use `requested` (routed as `routed`, answered by `routeName`), or undefined: any of the names in a department's or key's list
+   * is enough; a glob route's name is a pattern, never matched, so it is allowed only by the exact names the request goes by.
    */
   modelDenial(principal: Principal | undefined, requested: string, routeName: string = requested, routed: string = requested): ModelDenial | undefined {
     if (!principal || !this.enforced) return undefined

@@ -1,9 +1,4 @@
-/**
- * Building a snapshot: every plugin slot of the config set up in dependency order (a plugin after
- * those that provide the capabilities it `uses`; kind order otherwise), reusing unchanged instances
- * from the pool. Capabilities live in the snapshot's tsyringe child container, registered by
- * token. Any failure releases what was taken and throws a ConfigError naming the plugin.
- */
+/** Building a snapshot: plugins set up in dependency order (after what they `use`), unchanged instances reused, capabilities registered in a child container. */
 import type { DependencyContainer } from 'tsyringe'
 import type { ConfigLoad } from '../config/index.ts'
 import { ConfigError } from '../config/issues.ts'
@@ -82,11 +77,7 @@ function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], loa
   if (issues.length) throw new ConfigError(issues)
 }
 
-/**
- * A service's pages live outside the gateway's own API paths (a document about the API, such as
- * /api/v1/openapi.json, may sit at its root: no service name has a dot), and only public ones need
- * no permission.
- */
+/** A service's pages stay out of /v1 and /api/v1 (but for a dotted document at its root, /api/v1/openapi.json), and only public ones need no permission. */
 function checkPages(service: Service): void {
   for (const page of service.pages ?? []) {
     if (/^\/(v1|api\/v1)(\/|$)/.test(page.path) && !/^\/api\/v1\/[\w-]+\.json$/.test(page.path)) throw new Error(`its page ${page.path} is under /v1 or /api/v1, which belong to surfaces and services`)
@@ -96,10 +87,7 @@ function checkPages(service: Service): void {
   }
 }
 
-/**
- * The slots in set-up order: kind order (SLOT_SHAPES), except that a slot goes after every slot
- * providing a capability it uses. A cycle is a config error naming the plugins in it.
- */
+/** The slots in set-up order: kind order (SLOT_SHAPES), except that a slot goes after every slot providing a capability it uses. */
 function orderSlots(load: ConfigLoad): PlannedSlot[] {
   const pending: PlannedSlot[] = pluginSlots(load.loaded.config, load.registry.enabledByDefault()).map((found) => {
     const { manifest } = load.registry.get(found.kind, found.plugin)!

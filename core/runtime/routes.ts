@@ -1,8 +1,4 @@
-/**
- * The route table, compiled once per snapshot: names, aliases and globs, `when` conditions,
- * strategies, and each target resolved to its provider instance and health. Resolving a request
- * is a map lookup (cached for glob matches) plus a scan of that name's few candidate routes.
- */
+/** The route table, compiled once per snapshot: names, aliases and globs, `when` conditions, strategies, targets with their provider and health. */
 import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
 import { globToRegExp, isGlob } from './glob.ts'
 import type { GatewayError } from '../errors.ts'

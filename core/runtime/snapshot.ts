@@ -1,9 +1,4 @@
-/**
- * A runtime snapshot: one validated config made live. It holds the plugin instances, the compiled
- * route table, the access tables and the stages per route, and never changes. Each request pins
- * the snapshot current when it arrived; a retired snapshot releases its instances after its last
- * request.
- */
+/** A runtime snapshot: one validated config made live. */
 import 'reflect-metadata'
 import type { DependencyContainer } from 'tsyringe'
 import type { ConfigLoad } from '../config/index.ts'
@@ -139,11 +134,7 @@ export class Snapshot {
       .sort((a, b) => b.priority - a.priority)
   }
 
-  /**
-   * The stages that run for a call of `operation` on `route`, highest priority first: those whose
-   * `routes:` match the route's name, less those the route turns off (`stages: { name: false }`).
-   * Without a route (a request refused before routing), the stages that apply everywhere.
-   */
+  /** The stages for `operation` on `route` (none: those for every route), highest priority first, less those the route turns off. */
   stagesFor(route: CompiledRoute | undefined, operation: Operation): readonly NamedStage[] {
     const key = `${route?.index ?? -1}:${operation}`
     let list = this.#stagesByRoute.get(key)
