@@ -21,20 +21,6 @@ export function childSpan(parent: Span, name: string, kind: SpanKind = SpanKind.
   return tracer().startSpan(name, { kind, attributes }, trace.setSpan(context.active(), parent))
 }
 
-/** Run `fn` in a child span of `parent` named `name`, ending it (with the error, if any). */
-export async function inSpan<T>(parent: Span, name: string, fn: () => Promise<T> | T): Promise<T> {
-  if (!parent.isRecording()) return fn()
-  const span = childSpan(parent, name)
-  try {
-    return await fn()
-  } catch (err) {
-    failSpan(span, err)
-    throw err
-  } finally {
-    span.end()
-  }
-}
-
 export function failSpan(span: Span, err: unknown): void {
   if (!span.isRecording()) return
   const e = err as { message?: string; code?: string }

@@ -1,7 +1,7 @@
 /** Validate a parsed config (core schema, each plugin block against its configSchema, cross-references), every problem at once with its line. */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import Ajv2020Module, { type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import { ConfigError, type ConfigIssue } from './issues.ts'
 import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
@@ -21,15 +21,15 @@ export const CORE_SCHEMA: JsonSchema = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../schemas/gateway.schema.json', import.meta.url)), 'utf8'),
 ) as JsonSchema
 
-function newAjv(useDefaults: boolean): InstanceType<typeof Ajv2020> {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, useDefaults })
+/** An ajv for the gateway's schemas (every error, formats, `verbose` for the messages). */
+export function newAjv(options: Options = {}): InstanceType<typeof Ajv2020> {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, ...options })
   addFormats(ajv)
   return ajv
 }
 
-const coreAjv = newAjv(false)
-const validateCore = coreAjv.compile(CORE_SCHEMA)
-const pluginAjv = newAjv(true)
+const validateCore = newAjv().compile(CORE_SCHEMA)
+const pluginAjv = newAjv({ useDefaults: true })
 const pluginValidators = new WeakMap<PluginManifest, ValidateFunction>()
 
 function pluginValidator(manifest: PluginManifest): ValidateFunction {
@@ -214,7 +214,7 @@ function ajvIssues(parsed: ParsedConfig, prefix: ConfigPath, errors: ErrorObject
   return issues
 }
 
-function pointerToPath(pointer: string): (string | number)[] {
+export function pointerToPath(pointer: string): (string | number)[] {
   if (!pointer) return []
   return pointer
     .slice(1)

@@ -1,25 +1,17 @@
 /** A route's input against its JSON Schemas (ajv): a 400 naming the field in the client's terms; query and path text coerced, defaults filled in. */
-import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
-import addFormatsModule from 'ajv-formats'
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
+import { newAjv, pointerToPath } from '../config/validate.ts'
+import { dottedPath } from '../config/issues.ts'
 import { badRequest, type GatewayError } from '../errors.ts'
 import type { JsonSchema } from '../plugins/types.ts'
-
-// ajv and ajv-formats are CommonJS; under NodeNext their default export sits on `.default`.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default
 
 export interface InputValidator {
   /** `value` if it is valid (with defaults and coercions applied), else throws a 400. */
   check<T>(value: T, where: 'body' | 'query' | 'path'): T
 }
 
-const newAjv = (coerce: boolean) => {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, useDefaults: true, coerceTypes: coerce ? 'array' : false })
-  addFormats(ajv)
-  return ajv
-}
 // Compiled once per schema object: plugins' schemas are constants that outlive reloads.
-const compilers = { text: newAjv(true), json: newAjv(false) }
+const compilers = { text: newAjv({ useDefaults: true, coerceTypes: 'array' }), json: newAjv({ useDefaults: true }) }
 const compiled = { text: new WeakMap<JsonSchema, ValidateFunction>(), json: new WeakMap<JsonSchema, ValidateFunction>() }
 
 export function validator(schema: JsonSchema, fromText: boolean): InputValidator {
@@ -62,10 +54,4 @@ function inputError(error: ErrorObject | undefined, where: 'body' | 'query' | 'p
 }
 
 /** `/messages/0/role` → `messages[0].role`. */
-function pointerToParam(pointer: string): string {
-  let out = ''
-  for (const part of pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) {
-    out += /^\d+$/.test(part) ? `[${part}]` : out ? `.${part}` : part
-  }
-  return out
-}
+const pointerToParam = (pointer: string): string => dottedPath(pointerToPath(pointer))

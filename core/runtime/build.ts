@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts'
 import { Queue, Store, token, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
 import { backgroundCalls } from '../pipeline/calls.ts'
 import { InstancePool } from './instances.ts'
+import { withDeadline } from '../deadline.ts'
 import type { GatewayServices } from './services.ts'
 import { Snapshot, type BuiltInstance } from './snapshot.ts'
 
@@ -155,25 +156,19 @@ async function setupPlugin(
       return value
     },
   }
-  let timer: NodeJS.Timeout | undefined
+  let late = false
   const setup = Promise.resolve().then(() => manifest.setup(ctx, slot.block))
+  // A setup that finishes after we gave up must still release what it took.
+  void setup.then((instance) => late && (instance as Lifecycle | undefined)?.dispose?.(), () => undefined)
   try {
-    const instance = await Promise.race([
-      setup,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // A setup that finishes after we gave up must still release what it took.
-          setup.then((late) => (late as Lifecycle | undefined)?.dispose?.(), () => undefined)
-          reject(new Error(`setup did not finish within ${SETUP_TIMEOUT_MS} ms`))
-        }, SETUP_TIMEOUT_MS)
-      }),
-    ])
+    const instance = await withDeadline(setup, SETUP_TIMEOUT_MS, `setup did not finish within ${SETUP_TIMEOUT_MS} ms`).catch((err: unknown) => {
+      late = true
+      throw err
+    })
     if (typeof instance !== 'object' || instance === null) throw new Error('setup must return an instance object')
     settled = true
     return instance as Lifecycle
   } catch (err) {
     throw new ConfigError([load.loaded.issue(slot.path, `plugin ${manifest.id} failed to set up: ${(err as Error).message}`)])
-  } finally {
-    clearTimeout(timer)
   }
 }

@@ -15,6 +15,7 @@ import { GatewayMetrics } from '../metrics.ts'
 import type { GatewayServices } from './services.ts'
 import type { Snapshot } from './snapshot.ts'
 import { buildSnapshot } from './build.ts'
+import { withDeadline } from '../deadline.ts'
 
 export interface ReloadFailure {
   readonly at: Date
@@ -43,16 +44,8 @@ const DEFAULT_SHUTDOWN_MS = 10_000
 /** Each shutdown step gets at least this long, even when in-flight requests used the whole budget. */
 const MIN_SHUTDOWN_STEP_MS = 1000
 
-/** Wait for `work`, at most `ms`. */
-async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms) })
-  try {
-    return await Promise.race([work.then(() => 'done' as const), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+/** Wait for `work` (its failure too), at most `ms`. */
+const within = (work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> => withDeadline(work.then(() => 'done' as const, () => 'done' as const), ms).catch(() => 'timeout' as const)
 
 export class ReloadController {
   readonly #options: ReloadControllerOptions
