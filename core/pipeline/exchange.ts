@@ -61,6 +61,8 @@ export class Exchange implements StageExchange, RequestScope {
   translation: { readonly warnings: readonly string[]; readonly error: GatewayError | undefined } | undefined
   /** The surface's wire body and wire name, for same-wire passthrough. */
   wire: { readonly name: string; readonly body: Record<string, unknown> } | undefined
+  /** The surface's check once routed (ModelEndpoint.routed). */
+  routed: ((x: Exchange) => void) | undefined
   streaming = false
   /** Whether the client asked for the final usage chunk (the gateway always asks upstream). */
   clientWantsUsage = false
@@ -149,6 +151,10 @@ export class Exchange implements StageExchange, RequestScope {
 
   maxOutputTokens(model: string | undefined): number | undefined {
     return this.snapshot.prices.maxOutputTokens(model)
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message)
   }
 
   setHeader(name: string, value: string): void {

@@ -13,6 +13,7 @@ export async function decode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpo
   x.setRequest(decoded.request)
   x.translation = { warnings: decoded.warnings ?? [], error: decoded.untranslatable }
   if (endpoint.wire) x.wire = { name: endpoint.wire, body: req.body as Record<string, unknown> }
+  x.routed = endpoint.routed?.bind(endpoint)
   if (x.operation === 'chat') {
     const chat = decoded.request as ChatRequest
     x.streaming = chat.stream === true

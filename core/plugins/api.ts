@@ -11,6 +11,7 @@ export { estimateTextTokens, estimateTexts, promptTexts } from '../usage/tokens.
 export { canonicalJson } from '../runtime/canonical.ts'
 export { NamePatterns } from '../runtime/glob.ts'
 export { withDeadline } from '../deadline.ts'
+export { closest } from '../closest.ts'
 export { redactSecrets } from '../secrets.ts'
 export { isUuid, jsonParam, pageOf, rethrowAsGatewayError, toNumber, toNumberOrNull, type Page } from '../data/sql.ts'
 export type { Logger } from 'pino'

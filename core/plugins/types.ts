@@ -318,6 +318,8 @@ export interface StageExchange {
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number
   /** The most output tokens `model` may produce (the catalog's or gateway.yaml `pricing:` max_output_tokens), when known. */
   maxOutputTokens(model: string | undefined): number | undefined
+  /** Tell the client what was dropped or changed (`x-gateway-warning`). */
+  warn(message: string): void
   /** A response header for the client (x-ratelimit-*, x-gateway-cache). */
   setHeader(name: string, value: string): void
   /** Mark the answer as served from a cache: no provider cost, and `x-gateway-cache: hit`. */
@@ -552,6 +554,8 @@ export interface ModelEndpoint<Wire = any> {
   /** The wire format, for same-wire passthrough to providers that speak it (`Provider.native`). */
   readonly wire?: string
   decode(body: Wire, req: RouteRequest<Wire>): Decoded | Promise<Decoded>
+  /** Once the route is known, what the wire checks against its settings (`x.route.settings`), e.g. fields a `strict` route refuses. */
+  routed?(x: StageExchange): void
   /** A whole answer as the wire's body. */
   encode(result: ChatResponse | EmbeddingResponse, req: RouteRequest<Wire>, x: StageExchange): unknown
   /** A streamed answer. */

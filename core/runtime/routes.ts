@@ -39,8 +39,6 @@ export interface CompiledRoute {
   readonly strategy: Strategy
   readonly targets: readonly CompiledTarget[]
   readonly strict: boolean
-  /** Which fields outside OpenAI's chat API pass on to providers (`extra_params`). */
-  readonly extraParams: boolean | ReadonlySet<string>
   /** Undefined when the route has no conditions. */
   readonly when: ((facts: RouteFacts) => boolean) | undefined
   /** Whether `when` looks only at who is calling (so /v1/models can list the route). */
@@ -158,7 +156,6 @@ function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap
     strategy: config.strategy ?? (targets.length > 1 ? 'fallback' : 'single'),
     targets,
     strict: config.strict ?? false,
-    extraParams: Array.isArray(config.extra_params) ? new Set(config.extra_params) : config.extra_params ?? false,
     when: config.when ? compileWhen(config.when) : undefined,
     whenIsAboutCaller: !config.when?.headers && !config.when?.metadata,
     info: Object.freeze({

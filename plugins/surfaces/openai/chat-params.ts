@@ -1,5 +1,10 @@
-/** The parameters of OpenAI's chat completions request (CreateChatCompletionRequest in OpenAI's OpenAPI document). */
-import { closest } from '../closest.ts'
+/**
+ * The parameters of OpenAI's chat completions request (CreateChatCompletionRequest in OpenAI's
+ * OpenAPI document). Any other top-level field is not part of the API: a typo (`temperatur`) or a
+ * provider's own extension (`top_k`). It reaches a provider only on a route that lists it
+ * (`extra_params`); otherwise it is dropped with an `x-gateway-warning`, or refused on a `strict` route.
+ */
+import { badRequest, closest, type StageExchange } from '../../../core/plugins/api.ts'
 
 export const CHAT_PARAMETERS: ReadonlySet<string> = new Set([
   'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs', 'max_completion_tokens', 'max_tokens',
@@ -11,5 +16,19 @@ export const CHAT_PARAMETERS: ReadonlySet<string> = new Set([
 
 const LIST = [...CHAT_PARAMETERS]
 
-/** The parameter a typo most likely meant, if any. */
-export const nearestParameter = (name: string): string | undefined => closest(name, LIST)
+/** Drop (or, on a strict route, refuse) the request's fields outside the chat API that its route does not list in `extra_params`. */
+export function dropUnknownParameters(x: StageExchange): void {
+  const { name: route, settings } = x.route!
+  const extra = settings.extra_params as boolean | readonly string[] | undefined
+  if (extra === true) return
+  const request = x.request as unknown as Record<string, unknown>
+  for (const name of Object.keys(request)) {
+    if (CHAT_PARAMETERS.has(name) || (Array.isArray(extra) && extra.includes(name))) continue
+    const guess = closest(name, LIST)
+    const text = `'${name}' is not a chat completions parameter${guess ? ` (did you mean '${guess}'?)` : ''}`
+    if (settings.strict === true) throw badRequest(`Unrecognized request argument supplied: ${text}; route '${route}' is strict.`, name, 'unknown_parameter')
+    // The request is the wire body (decode passes it on) unless a stage replaced it, and then the body is not sent.
+    delete request[name]
+    x.warn(`dropped ${text}`)
+  }
+}
