@@ -1,5 +1,5 @@
-/** Small helpers the repositories share: id checks, paging, numbers, and database errors as GatewayErrors. */
-import { GatewayError } from '../errors.ts'
+/** Helpers for plugins that keep data in the Store: id checks, paging, numbers, and database errors as GatewayErrors. */
+import { GatewayError } from '../../../core/plugins/api.ts'
 
 /** A window of a list. */
 export interface Page {
