@@ -1,4 +1,5 @@
 /** The shape of a validated gateway.yaml (mirrors schemas/gateway.schema.json). */
+import type { DataScope } from '../plugins/types.ts'
 
 export interface PluginBlock {
   plugin: string
@@ -62,9 +63,6 @@ export interface RouteConfig {
   /** Per-route stage settings: `false` turns a stage off on this route; an object is the stage's own setting. */
   stages?: Record<string, false | Record<string, unknown>>
 }
-
-/** Over which records a role's permissions reach: the caller's own, their department's, or all. */
-export type DataScope = 'own_data' | 'department_data' | 'all_data'
 
 export interface RoleConfig {
   description?: string

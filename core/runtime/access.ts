@@ -1,21 +1,7 @@
 /** Access tables, compiled once per snapshot from `roles:` and `departments:`: what each role may do, over which records, with which models. */
 import { isGlob, NamePatterns } from './glob.ts'
-import type { DataScope, DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
-import type { AccessView, Principal } from '../plugins/types.ts'
-
-export type { DataScope }
-
-/** Permissions the kernel and the built-in identity services check. Service plugins may check their own. */
-export const Permission = {
-  /** Use `/v1`: chat completions, messages, embeddings, the model list. */
-  chat: 'chat',
-  /** `/api/v1/admin`: the running config, routes and their health. */
-  manageGateway: 'manage_gateway',
-  /** `/api/v1/keys`, within the role's data scope. */
-  manageKeys: 'manage_keys',
-  viewUsers: 'view_users',
-  manageUsers: 'manage_users',
-} as const
+import type { DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
+import type { AccessView, DataScope, Principal } from '../plugins/types.ts'
 
 /** The roles every gateway has unless gateway.yaml redefines them (as in the seed design). */
 export const BUILTIN_ROLES: Readonly<Record<string, RoleConfig>> = Object.freeze({
@@ -61,14 +47,11 @@ export class Role {
 /** What the anonymous caller of a gateway without auth gets: everything. */
 const UNRESTRICTED = new Role('admin', { permissions: ['*'], scope: 'all_data' })
 
-/** A list of model names and `*`/`?` globs, compiled for matching. */
-export class ModelScope extends NamePatterns {}
-
 
 export interface Department {
   readonly name: string
   /** Undefined: the department may use every route. */
-  readonly models: ModelScope | undefined
+  readonly models: NamePatterns | undefined
   readonly routeOverrides: ReadonlyMap<string, string>
   readonly config: Readonly<DepartmentConfig>
 }
@@ -85,7 +68,7 @@ export class AccessTables {
   readonly #roles = new Map<string, Role>()
   readonly #departments = new Map<string, Department>()
   /** A cached principal carries the same allowedModels array on every request: compile it once. */
-  readonly #scopes = new WeakMap<readonly string[], ModelScope>()
+  readonly #scopes = new WeakMap<readonly string[], NamePatterns>()
   /** The role of a public route's caller: no permissions, its own data only. */
   readonly nobody = new Role('nobody', { permissions: [], scope: 'own_data' })
   /** What route handlers see of these tables. */
@@ -109,7 +92,7 @@ export class AccessTables {
     for (const [name, dept] of Object.entries(config.departments ?? {})) {
       this.#departments.set(name, {
         name,
-        models: dept.models ? new ModelScope(dept.models) : undefined,
+        models: dept.models ? new NamePatterns(dept.models) : undefined,
         routeOverrides: new Map(Object.entries(dept.route_overrides ?? {})),
         config: dept,
       })
@@ -174,9 +157,9 @@ export class AccessTables {
     return undefined
   }
 
-  #scope(patterns: readonly string[]): ModelScope {
+  #scope(patterns: readonly string[]): NamePatterns {
     let scope = this.#scopes.get(patterns)
-    if (!scope) this.#scopes.set(patterns, (scope = new ModelScope(patterns)))
+    if (!scope) this.#scopes.set(patterns, (scope = new NamePatterns(patterns)))
     return scope
   }
 }
