@@ -1,7 +1,4 @@
-/**
- * Errors are values: a machine-readable code, an HTTP status, the field at fault.
- * They are made here and mapped to the wire format in one place (core/http/errors.ts).
- */
+/** Errors are values: a machine-readable code, an HTTP status, the field at fault. */
 
 /** OpenAI's error `type` values, which OpenAI clients switch on. */
 export type ErrorType =
@@ -88,12 +85,7 @@ export const forbidden = (message: string, code = 'forbidden'): GatewayError =>
 /** JS engine errors: their messages ("Maximum call stack size exceeded") are internals, never shown to a client. */
 const ENGINE_ERRORS: readonly (new (...args: never[]) => Error)[] = [RangeError, TypeError, ReferenceError, SyntaxError, URIError, EvalError]
 
-/**
- * A request a provider could not send: it failed while being built (serialised, or refused by the
- * provider's SDK), so nothing reached the upstream. That is the caller's request at fault, not the
- * upstream: a 400, never retried, never counted by a circuit breaker. The SDK's own refusal is
- * quoted; an engine error (a stack overflow on a deeply nested value) is described, not quoted.
- */
+/** A request a provider could not send (it failed while being built): the caller's 400, never retried nor counted by a breaker; engine errors are not quoted. */
 export function requestNotSent(provider: string, cause: unknown): GatewayError {
   const engine = ENGINE_ERRORS.some((E) => cause instanceof E)
   const reason = cause instanceof RangeError ? 'it is nested too deeply or too large to serialise'
@@ -107,11 +99,7 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500
 }
 
-/**
- * An error from (or on the way to) an upstream provider, in the gateway's terms.
- * 4xx keep their status (the client's request was at fault), except 401/403, which refuse the
- * gateway's own credentials (502 upstream_auth_failed); a dead upstream is 502; a timeout 504.
- */
+/** An upstream's failure in the gateway's terms: 4xx keep their status, but 401/403 (the gateway's own credentials) are 502; dead is 502, slow 504. */
 export function upstreamError(
   status: number | undefined,
   message: string,
@@ -154,11 +142,7 @@ export function upstreamError(
   })
 }
 
-/**
- * Anything thrown, as a GatewayError fit to show a client. Errors are recognised by shape, so a
- * third-party plugin's own error class maps like the kernel's: a numeric `status` (400-599) and a
- * string `code`, with optional `param`, `type`, `retryable` and `headers`.
- */
+/** Anything thrown, as a GatewayError fit to show a client. */
 export function toGatewayError(err: unknown): GatewayError {
   const shaped = fromShape(err)
   if (shaped) return shaped

@@ -1,7 +1,4 @@
-/**
- * Start and stop a gateway: load the config, build the first snapshot, listen, watch for
- * changes. Used by the CLI and by tests (which run gateways in-process).
- */
+/** Start and stop a gateway: load the config, build the first snapshot, listen, watch for changes. */
 import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './http/app.ts'
@@ -42,11 +39,7 @@ export interface RunningGateway {
   readonly controller: ReloadController
   readonly server: http.Server
   readonly logger: Logger
-  /**
-   * Stop accepting, let in-flight requests finish, write the last usage events, dispose plugins:
-   * all within server.shutdown_timeout_ms (each later step gets at least a second). Usage the
-   * store did not take by then is journaled.
-   */
+  /** Stop accepting, finish in-flight requests, write the last usage events, dispose plugins, all within server.shutdown_timeout_ms. */
   close(): Promise<void>
 }
 
@@ -129,10 +122,7 @@ export interface RunningWorker {
   close(): Promise<void>
 }
 
-/**
- * `gateway worker`: the same config and plugins, no HTTP server. Plugins start their queue
- * consumers (PluginContext.runsJobs), so workers scale apart from the gateways that take requests.
- */
+/** `gateway worker`: the same config and plugins, no HTTP server. */
 export async function startWorker(options: Omit<GatewayOptions, 'port' | 'host' | 'runsJobs'>): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const controller = new ReloadController({

@@ -22,11 +22,7 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
   )
 }
 
-/**
- * The per-request access log: the same output, without the redaction pass, because its fields are
- * fixed and hold no secrets (method, path, status, timings, ids). It is written once per request,
- * so skipping redaction is worth it.
- */
+/** The per-request access log: the same output without the redaction pass (its fields are fixed and hold no secrets), as it is written per request. */
 export function accessLogger(logger: Logger): Logger {
   const access = pino(
     { level: logger.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
@@ -39,11 +35,7 @@ export function accessLogger(logger: Logger): Logger {
   return access
 }
 
-/**
- * gateway.yaml's `logging.level`, applied at start and on every reload. A level fixed by the
- * operator (LOG_LEVEL, through the CLI) wins; a config without `logging.level` leaves the logger at
- * the level it was created with.
- */
+/** gateway.yaml's `logging.level`, applied at start and on every reload; a level fixed by the operator (LOG_LEVEL) wins. */
 export class LogLevelControl {
   readonly #logger: Logger
   readonly #fixed: string | undefined

@@ -1,9 +1,4 @@
-/**
- * Prometheus metrics (prom-client), one registry per gateway (so gateways in one process, as in
- * tests, do not mix). The kernel's own are fields here; plugins make theirs through `ctx.metrics`
- * (get-or-create by name, so a plugin rebuilt on reload keeps counting on the same series).
- * Label values come from the config (route and provider names), so cardinality stays bounded.
- */
+/** Prometheus metrics (prom-client), one registry per gateway (so gateways in one process, as in tests, do not mix). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { MetricLabels, Metrics } from './plugins/types.ts'
 

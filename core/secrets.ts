@@ -1,9 +1,4 @@
-/**
- * Keeping the gateway's own secrets (provider keys) out of what a client sees. Upstream error
- * messages are passed on, and upstreams echo keys back, whole ("Incorrect API key provided:
- * sk-...") or masked ("sk-UPS****7890": the key's start, a masked middle, its last characters).
- * Both forms are replaced with `[redacted]`.
- */
+/** Keeping the gateway's own secrets (provider keys) out of what a client sees. */
 import { GatewayError } from './errors.ts'
 
 const REDACTED = '[redacted]'
@@ -38,10 +33,7 @@ export function redactError(error: GatewayError, secrets: readonly string[]): Ga
 
 const secretsByBlock = new WeakMap<object, readonly string[]>()
 
-/**
- * The secrets in a plugin's config block: string values under keys that name one (api_key, token,
- * headers.authorization...), and the credential in an `Authorization: Bearer ...` value.
- */
+/** The secrets in a plugin's config block: values under keys that name one (api_key, token, authorization...), and a Bearer value's credential. */
 export function secretsOf(block: unknown): readonly string[] {
   if (typeof block !== 'object' || block === null) return []
   let secrets = secretsByBlock.get(block)

@@ -1,19 +1,10 @@
-/**
- * OpenTelemetry tracing through @opentelemetry/api: a span per request, per pipeline stage and
- * per upstream attempt, with the GenAI semantic-convention attributes. With no tracer provider
- * registered (the telemetry.otel plugin registers one) every span is a no-op that costs close to
- * nothing, and attributes are only computed when a span is recording.
- */
+/** OpenTelemetry spans through @opentelemetry/api: no-ops costing close to nothing until a tracer provider is registered (telemetry.otel). */
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api'
 
 let provider: TracerProvider | undefined
 let cached: Tracer | undefined
 
-/**
- * The gateway's tracer, from whichever provider is registered now: re-registering a provider
- * (telemetry.otel on reload) replaces the API's global proxy, so a tracer cached forever would
- * keep talking to the old one.
- */
+/** The gateway's tracer, from the provider registered now (telemetry.otel re-registers one on reload). */
 export function tracer(): Tracer {
   const current = trace.getTracerProvider()
   if (current !== provider) {
@@ -28,20 +19,6 @@ export { SpanKind, SpanStatusCode, type Span }
 /** A child span of `parent`. */
 export function childSpan(parent: Span, name: string, kind: SpanKind = SpanKind.INTERNAL, attributes?: Attributes): Span {
   return tracer().startSpan(name, { kind, attributes }, trace.setSpan(context.active(), parent))
-}
-
-/** Run `fn` in a child span of `parent` named `name`, ending it (with the error, if any). */
-export async function inSpan<T>(parent: Span, name: string, fn: () => Promise<T> | T): Promise<T> {
-  if (!parent.isRecording()) return fn()
-  const span = childSpan(parent, name)
-  try {
-    return await fn()
-  } catch (err) {
-    failSpan(span, err)
-    throw err
-  } finally {
-    span.end()
-  }
 }
 
 export function failSpan(span: Span, err: unknown): void {

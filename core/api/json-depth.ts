@@ -1,10 +1,4 @@
-/**
- * How deeply JSON from a client may nest. Parsing a deep value is cheap for V8, but everything
- * after it recurses: the SDKs' JSON.stringify overflows the stack at a few thousand levels, so one
- * body nested 6,000 deep failed at the provider and looked like an upstream failure. The limit is
- * checked on the text, before parsing, in one pass without recursion (so the check itself cannot
- * overflow) that stops at the first level past it.
- */
+/** How deeply JSON from a client may nest: deeper values overflow stacks later (the SDKs' JSON.stringify), so the text is checked before it is parsed. */
 
 /** No request the gateway serves needs more (tool schemas nest a dozen levels at most). */
 export const MAX_JSON_DEPTH = 64
@@ -16,11 +10,7 @@ const OPEN_BRACKET = 0x5b
 const CLOSE_BRACE = 0x7d
 const CLOSE_BRACKET = 0x5d
 
-/**
- * Whether the JSON text `text` nests objects and arrays more than `limit` levels deep. Strings are
- * skipped with indexOf, so a long prompt costs a few native scans, not a loop over its characters.
- * Text that is not JSON gives some answer; the parser that follows reports it.
- */
+/** Whether the JSON text `text` nests objects and arrays more than `limit` levels deep. */
 export function jsonDepthExceeds(text: string, limit: number = MAX_JSON_DEPTH): boolean {
   let depth = 0
   for (let i = 0; i < text.length; i++) {

@@ -1,14 +1,4 @@
-/**
- * Model names on their way into an upstream URL. A client's `model` reaches a URL when a route
- * passes the requested name through (a glob route, or a target without `model`) to a provider that
- * puts the model in the path (`/openai/deployments/{deployment}/...`,
- * `models/{model}:generateContent`). Unescaped, `az-cheap/../gpt-4-32k` is another deployment,
- * `x?api-version=1#` rewrites the query: the name that was authorized is not the one called.
- *
- * Two defences, both needed: the kernel refuses such names before routing (`unsafeModelName`), and
- * every provider encodes the name as a path segment (`pathSegment`), so an upstream that decodes
- * `%2F` still sees one segment that names no other resource.
- */
+/** Model names on their way into an upstream URL: a passed-through name must not name another resource (`../`, `?`, `#`). */
 
 /** Longer names are refused before routing: no provider's model name comes near this. */
 export const MAX_MODEL_NAME_LENGTH = 256
@@ -21,10 +11,7 @@ const DOT_SEGMENT = /(?:^|[/\\])\.{1,2}(?:[/\\]|$)/
 const ENCODED_DOT = /%2e/gi
 const ENCODED_SEPARATOR = /%2f|%5c/gi
 
-/**
- * Why `name` may not be sent to an upstream (a phrase for an error message), or undefined when it
- * may: control characters, `?` or `#`, or a `.`/`..` path segment, also when percent-encoded.
- */
+/** Why `name` may not go to an upstream (control characters, `?`, `#`, a `.`/`..` segment, also percent-encoded), or undefined. */
 export function unsafeModelName(name: string): string | undefined {
   if (name.length > MAX_MODEL_NAME_LENGTH) return `it is longer than ${MAX_MODEL_NAME_LENGTH} characters`
   if (CONTROL.test(name)) return 'it contains control characters'
@@ -39,10 +26,7 @@ export function pathSegment(name: string): string {
   return encodeURIComponent(name)
 }
 
-/**
- * `name` as a URL path of its own segments, for upstreams whose model names are resource paths
- * (`tunedModels/x`): each segment escaped, the `/` between them kept.
- */
+/** `name` as a URL path of its own segments (`tunedModels/x`): each segment escaped, the `/` between them kept. */
 export function pathSegments(name: string): string {
   return name.split('/').map(pathSegment).join('/')
 }

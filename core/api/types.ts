@@ -1,9 +1,4 @@
-/**
- * The unified API: the OpenAI wire shapes every provider plugin translates to and from.
- *
- * We reuse the official `openai` SDK's published types instead of re-declaring them, so the
- * unified shape is exactly what OpenAI clients send and expect, and stays in step with it.
- */
+/** The unified API: the OpenAI wire shapes every provider plugin translates to and from. */
 import type {
   ChatCompletion,
   ChatCompletionChunk,

@@ -1,8 +1,4 @@
-/**
- * Load gateway.yaml: parse with `yaml` (keeping positions), interpolate `${VAR}` and
- * `${VAR:-default}` from the environment, and return the plain config with a locator that maps a
- * config path back to its line and column.
- */
+/** Load gateway.yaml: parse keeping positions (errors name file:line:col), interpolate `${VAR}` and `${VAR:-default}`. */
 import { readFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml'
@@ -119,13 +115,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
 /** The blocks that hold one plugin (store, queue, limiter, cache): each may list alternatives. */
 const ONE_PLUGIN_BLOCKS: readonly (readonly string[])[] = [['store'], ['queue'], ['limits', 'backend'], ['cache']]
 
-/**
- * `store: [ { plugin: postgres, url: "${DATABASE_URL}" }, { plugin: embedded } ]`: the first
- * alternative whose variables are all set is the block; the unset variables of the others are not
- * errors. One config file then runs with the services its environment offers (the container's:
- * PostgreSQL when DATABASE_URL is set, Redis when REDIS_URL is). When none qualifies, the last
- * one's unset variables are reported.
- */
+/** A one-plugin block may list alternatives: the first whose variables are all set is used, so one file runs with what its environment offers. */
 function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (string | number)[] }[]): void {
   for (const at of ONE_PLUGIN_BLOCKS) {
     const parent = at.slice(0, -1).reduce<Record<string, unknown> | undefined>((node, key) => node?.[key] as Record<string, unknown> | undefined, data)

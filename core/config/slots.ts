@@ -1,12 +1,4 @@
-/**
- * Where plugins plug into gateway.yaml. One table drives validation of each plugin block, the
- * merged JSON Schema, and the order plugins are set up in.
- *
- * Some built-in plugins are implied rather than named: the stages behind `limits:` and `cache:`,
- * the built-in surfaces (their manifests say `enabledByDefault`), and the plugins that keep identity and usage data when a
- * store is configured. They are plugins like any other (found in the registry by name); the
- * table below only says when a config wants them and which part of it is their block.
- */
+/** Where plugins plug into gateway.yaml. */
 import type { PluginKind } from '../plugins/types.ts'
 import type { ConfigPath } from './load.ts'
 import type { GatewayConfig } from './types.ts'
@@ -60,6 +52,7 @@ interface ImpliedSlot {
 /** Built-in plugins a config wants without naming them. Named blocks of the same kind and name win. */
 export const IMPLIED_SLOTS: readonly ImpliedSlot[] = [
   { kind: 'service', name: 'tokenizer', when: () => true },
+  { kind: 'service', name: 'pricing', at: ['pricing'], when: () => true },
   { kind: 'service', name: 'identity', when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'usage', at: ['usage'], when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'limits', at: ['limits'], omit: ['backend'], extra: departmentLimits, when: () => true },

@@ -1,4 +1,5 @@
 /** The shape of a validated gateway.yaml (mirrors schemas/gateway.schema.json). */
+import type { DataScope } from '../plugins/types.ts'
 
 export interface PluginBlock {
   plugin: string
@@ -63,9 +64,6 @@ export interface RouteConfig {
   stages?: Record<string, false | Record<string, unknown>>
 }
 
-/** Over which records a role's permissions reach: the caller's own, their department's, or all. */
-export type DataScope = 'own_data' | 'department_data' | 'all_data'
-
 export interface RoleConfig {
   description?: string
   /** Permission names (`chat`, `manage_keys`, ...); `*` grants every permission. */
@@ -80,7 +78,7 @@ export interface DepartmentConfig {
   /** A model name the department's members ask for → the route they get instead. */
   route_overrides?: Record<string, string>
   /** Enforced by the limits stage, per department. */
-  limits?: RateLimits
+  limits?: Record<string, number>
   budget?: { usd_per_day?: number; usd_per_month?: number }
 }
 
@@ -116,8 +114,9 @@ export interface GatewayConfig {
   providers?: Record<string, PluginBlock>
   routes?: RouteConfig[]
   auth?: { strategies?: PluginBlock[] }
-  limits?: LimitsConfig
-  cache?: CacheConfig
+  /** The limits stage's block (plugins/stages/limits), with the limiter backend under `backend`. */
+  limits?: { backend?: PluginBlock; [key: string]: unknown }
+  cache?: PluginBlock
   store?: PluginBlock
   queue?: PluginBlock
   services?: Record<string, Partial<PluginBlock>>
@@ -132,70 +131,4 @@ export interface GatewayConfig {
   /** RBAC: merged over the built-in user, department_admin and admin roles. */
   roles?: Record<string, RoleConfig>
   departments?: Record<string, DepartmentConfig>
-}
-
-// ---------------------------------------------------------------------------------------------
-// limits, budgets, cache (core/runtime/policies.ts compiles them)
-
-/** Whose bucket a limit counts in. */
-export type LimitScope = 'key' | 'user' | 'department' | 'thread' | 'organization' | 'route'
-export type BudgetScope = 'key' | 'user' | 'department' | 'organization'
-export type BackendFailure = 'open' | 'closed'
-
-/** To whom a policy or budget applies; all given conditions must hold (globs for routes). */
-export interface LimitWhen {
-  departments?: string[]
-  roles?: string[]
-  users?: string[]
-  keys?: string[]
-  routes?: string[]
-}
-
-export interface RateLimits {
-  requests_per_second?: number
-  requests_per_minute?: number
-  requests_per_hour?: number
-  requests_per_day?: number
-  tokens_per_minute?: number
-  tokens_per_day?: number
-}
-
-export interface LimitPolicyConfig extends RateLimits {
-  scope: LimitScope
-  when?: LimitWhen
-  on_backend_failure?: BackendFailure
-}
-
-export interface BudgetConfig {
-  scope: BudgetScope
-  when?: LimitWhen
-  usd_per_day?: number
-  usd_per_month?: number
-  /** Fractions of the budget at which an alert is logged and counted (default: limits.budget_alerts). */
-  alert_at?: number[]
-}
-
-export interface LimitsConfig {
-  backend?: PluginBlock
-  /** What a policy does when the backend does not answer: admit (open) or refuse with 503 (closed). */
-  on_backend_failure?: BackendFailure
-  /** After a failed check, how long the backend is not asked (every request gets on_backend_failure at once). */
-  backend_cooldown_ms?: number
-  policies?: LimitPolicyConfig[]
-  budgets?: BudgetConfig[]
-  /** The status a request over budget gets: 402 (default) or 429. */
-  budget_status?: 402 | 429
-  budget_alerts?: number[]
-  /** How long spend read from the store is trusted before it is read again. */
-  budget_refresh_s?: number
-  /** The output tokens a budget reserves for a request without max_tokens, when the catalog knows no cap for its model. */
-  budget_default_max_tokens?: number
-  /** How long a reservation is held at most (a gateway that died with requests in flight). */
-  budget_reservation_ttl_s?: number
-}
-
-export interface CacheConfig extends PluginBlock {
-  ttl_s?: number
-  scope?: 'department' | 'user' | 'key' | 'global'
-  lookup_timeout_ms?: number
 }

@@ -1,16 +1,11 @@
-/**
- * Validate a parsed config: the core schema (schemas/gateway.schema.json), then each plugin block
- * against its plugin's own configSchema, then references between sections. Every problem is
- * reported at once, each with its file, line, column and dotted path.
- */
+/** Validate a parsed config (core schema, each plugin block against its configSchema, cross-references), every problem at once with its line. */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import Ajv2020Module, { type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import { ConfigError, type ConfigIssue } from './issues.ts'
 import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
 import { pluginSlots } from './slots.ts'
-import { limitConfigIssues } from './limits-check.ts'
 import { closest } from '../closest.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -26,15 +21,15 @@ export const CORE_SCHEMA: JsonSchema = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../schemas/gateway.schema.json', import.meta.url)), 'utf8'),
 ) as JsonSchema
 
-function newAjv(useDefaults: boolean): InstanceType<typeof Ajv2020> {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, useDefaults })
+/** An ajv for the gateway's schemas (every error, formats, `verbose` for the messages). */
+export function newAjv(options: Options = {}): InstanceType<typeof Ajv2020> {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, ...options })
   addFormats(ajv)
   return ajv
 }
 
-const coreAjv = newAjv(false)
-const validateCore = coreAjv.compile(CORE_SCHEMA)
-const pluginAjv = newAjv(true)
+const validateCore = newAjv().compile(CORE_SCHEMA)
+const pluginAjv = newAjv({ useDefaults: true })
 const pluginValidators = new WeakMap<PluginManifest, ValidateFunction>()
 
 function pluginValidator(manifest: PluginManifest): ValidateFunction {
@@ -46,10 +41,7 @@ function pluginValidator(manifest: PluginManifest): ValidateFunction {
   return validate
 }
 
-/**
- * Validate, or throw a ConfigError listing every problem. `pluginsFor` gives the registry to check
- * plugin blocks against (built-ins plus the config's own `plugins:`), once the core shape is valid.
- */
+/** Validate, or throw a ConfigError listing every problem. */
 export async function validateConfig(
   parsed: ParsedConfig,
   pluginsFor: (config: GatewayConfig) => Promise<PluginRegistry>,
@@ -77,10 +69,10 @@ export async function validateConfig(
     if (!validate(slot.block)) issues.push(...ajvIssues(parsed, slot.path, validate.errors ?? []))
     // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
     else if (!slot.implied) Object.assign(blockAt(config, slot.path), slot.block)
+    for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>) ?? []) issues.push(parsed.issue(found.path, found.message))
   }
 
   issues.push(...crossReferenceIssues(parsed, config))
-  limitConfigIssues(config, (path, message) => issues.push(parsed.issue(path, message)))
   const remaining = unlessUnknown(parsed, issues)
   if (remaining.length) throw new ConfigError(remaining)
   return { loaded: { ...parsed, config }, registry }
@@ -105,10 +97,7 @@ function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknow
   return node as Record<string, unknown>
 }
 
-/**
- * Auth strategies and sign-in services hand out roles (a key's `role`, a claim's `role_map`, a `default_role`): each must
- * be a role the gateway knows, or every request with it would be a 403 at run time.
- */
+/** Roles that auth strategies and sign-in services hand out must exist, or every request with them would be a 403 at run time. */
 function undefinedRoleIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const known = new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
   const issues: ConfigIssue[] = []
@@ -160,10 +149,7 @@ function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): Conf
   return issues
 }
 
-/**
- * roles: and departments: against the routes: a department's models and overrides must name
- * something a route answers, and `when` may only name departments and roles that exist.
- */
+/** A department's models and overrides must name something a route answers; `when` may only name departments and roles that exist. */
 function accessIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const names = (config.routes ?? []).flatMap((route) => [route.model, ...(route.aliases ?? [])])
@@ -228,7 +214,7 @@ function ajvIssues(parsed: ParsedConfig, prefix: ConfigPath, errors: ErrorObject
   return issues
 }
 
-function pointerToPath(pointer: string): (string | number)[] {
+export function pointerToPath(pointer: string): (string | number)[] {
   if (!pointer) return []
   return pointer
     .slice(1)

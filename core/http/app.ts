@@ -1,8 +1,4 @@
-/**
- * The Koa app: request id, snapshot pinning, error mapping, access log, the kernel's routes
- * (/health, /ready, /metrics, /api/v1/admin), and the pinned snapshot's surfaces and services, so
- * they hot-reload with it.
- */
+/** The Koa app: request id, snapshot pinning, error mapping, access log, the kernel's routes, and the pinned snapshot's surfaces and services. */
 import { randomUUID } from 'node:crypto'
 import Koa from 'koa'
 import Router from '@koa/router'
@@ -10,6 +6,7 @@ import { accessLogger, type Logger } from '../logger.ts'
 import type { ReloadController } from '../runtime/controller.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { GatewayError, notFound } from '../errors.ts'
+import { withDeadline } from '../deadline.ts'
 import { respondWithError } from './errors.ts'
 import { snapshotRouter } from './routes.ts'
 import { corsMiddleware } from './cors.ts'
@@ -135,17 +132,11 @@ const READY_TIMEOUT_MS = 2000
 async function readiness(snapshot: Snapshot): Promise<{ ready: boolean; backends: Record<string, string> }> {
   const backends: Record<string, string> = {}
   await Promise.all(snapshot.backends().map(async ([name, instance]) => {
-    let timer: NodeJS.Timeout | undefined
     try {
-      await Promise.race([
-        Promise.resolve(instance.ready?.()),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer within 2 s')), READY_TIMEOUT_MS) }),
-      ])
+      await withDeadline(Promise.resolve(instance.ready?.()), READY_TIMEOUT_MS, 'no answer within 2 s')
       backends[name] = 'ok'
     } catch (err) {
       backends[name] = `down: ${(err as Error).message}`
-    } finally {
-      clearTimeout(timer)
     }
   }))
   return { ready: Object.values(backends).every((s) => s === 'ok'), backends }

@@ -1,8 +1,4 @@
-/**
- * Reading request bodies within the snapshot's limits: JSON (nesting depth bounded before it is
- * parsed, core/api/json-depth.ts, so a hostile body cannot overflow a stack anywhere after), and
- * multipart uploads (busboy: fields and files, the whole request within the body limit).
- */
+/** Reading request bodies within the snapshot's limits: JSON (depth bounded before parsing) and multipart uploads (busboy). */
 import type { Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import type Koa from 'koa'

@@ -1,8 +1,4 @@
-/**
- * `cors:`: browser apps on other origins may call /v1 and /api/v1. @koa/cors answers preflights
- * and sets the Access-Control-* headers; the allowed origins come from the snapshot a request is
- * pinned to, so a reload changes them. Off (no headers at all) when the config has no `cors:`.
- */
+/** `cors:` (@koa/cors) on /v1 and /api/v1, from the snapshot a request is pinned to so a reload changes it; no headers at all without `cors:`. */
 import type Koa from 'koa'
 import koaCors from '@koa/cors'
 import type { CorsConfig } from '../config/types.ts'

@@ -1,9 +1,4 @@
-/**
- * The one place errors become wire format. A route says how its errors are written (its surface's
- * `errorBody`, OpenAI's shape by default, the envelope on /api/v1); a request that matched no
- * route gets the envelope under /api/v1 and OpenAI's shape elsewhere. No stack traces, no
- * internal messages reach a client.
- */
+/** The one place errors become wire format. */
 import type Koa from 'koa'
 import { toGatewayError, type GatewayError } from '../errors.ts'
 import type { Surface } from '../plugins/types.ts'
@@ -35,11 +30,7 @@ export function envelope<T>(data: T, requestId: string, message = 'ok', meta: Re
   return { success: true, data, message, error: null, details: null, meta: { request_id: requestId, ...meta } }
 }
 
-/**
- * How errors are written on `path` when no route took the request (an unknown URL, a request
- * refused before it reached the app): the envelope on /api/v1, the shape of the surface whose
- * endpoint the path names, else OpenAI's.
- */
+/** How errors are written on `path` when no route took the request: the envelope on /api/v1, else the shape of the surface the path names, else OpenAI's. */
 export function errorWriterFor(path: string, surfaces: readonly { readonly surface: Surface }[] = []): ErrorBody {
   if (path.startsWith('/api/v1')) return ENVELOPE
   for (const { surface } of surfaces) {

@@ -1,9 +1,4 @@
-/**
- * The HTTP routes of a snapshot: every surface's endpoints under /v1 and every service's routes
- * under /api/v1/<name>. The kernel does for each what a route must never forget: authenticate,
- * check the permission, read and validate the input (400 naming the field), run the handler (or
- * the pipeline, for a model endpoint), and write the answer or the error in the route's shape.
- */
+/** The HTTP routes of a snapshot: every surface's endpoints under /v1 and every service's routes under /api/v1/<name>. */
 import type Koa from 'koa'
 import Router from '@koa/router'
 import {

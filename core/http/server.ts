@@ -1,10 +1,4 @@
-/**
- * The HTTP server around the Koa app, and what happens to a connection before the app sees a
- * request or after it: how long a client may take to send its request (a client dribbling bytes
- * must not hold a connection), how large a request head may be, the answer a request Node refuses
- * gets (a JSON error in the API's shape, not Node's bare status line), and a drain that tells
- * keep-alive clients on the response itself that the connection closes.
- */
+/** The HTTP server around the app: request timeouts and head limits, a JSON answer to what Node refuses, and a drain that closes keep-alives politely. */
 import http from 'node:http'
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -43,20 +37,11 @@ export interface GatewayServer {
   readonly server: http.Server
   /** Apply settings from a reloaded config (new connections get the new header limit). */
   apply(settings: ServerSettings): void
-  /**
-   * Stop accepting connections and close the open ones without resetting a request: a response not
-   * started yet says `Connection: close`, one under way closes its connection when it ends, and so
-   * does every later request's. Connections idle now are closed once they have been idle for a
-   * moment (a busy client's next request, likely on its way, is served instead of reset).
-   * Resolves when every connection is closed.
-   */
+  /** Stop accepting and close every connection without resetting a request (`Connection: close` on responses, idle ones after a grace); resolves when all are closed. */
   drain(): Promise<void>
 }
 
-/**
- * `errorsFor(path)` says how an error is written for a request to `path` (the current snapshot's
- * surfaces decide), for requests refused before they reach the app.
- */
+/** `errorsFor(path)`: how an error is written for a request to `path` that Node refuses before the app sees it. */
 export function createGatewayServer(handler: http.RequestListener, settings: ServerSettings, logger: Logger, errorsFor: (path: string) => ErrorBody): GatewayServer {
   const server = http.createServer({
     requestTimeout: settings.requestTimeoutMs,

@@ -1,7 +1,4 @@
-/**
- * Server-sent events, written straight to the socket: each chunk is forwarded as it arrives
- * (no buffering), and back-pressure from a slow client pauses the upstream read.
- */
+/** Server-sent events written straight to the socket: no buffering, and a slow client's back-pressure pauses the upstream read. */
 import type { ServerResponse } from 'node:http'
 import { once } from 'node:events'
 

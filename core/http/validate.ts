@@ -1,29 +1,17 @@
-/**
- * Validating a route's input against its JSON Schemas (ajv): the first problem becomes a 400 that
- * names the field (`param`) in the client's terms (`messages[0].role`, `query.page`). Query and
- * path values arrive as text and are coerced to the schema's types; defaults are filled in.
- */
-import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
-import addFormatsModule from 'ajv-formats'
+/** A route's input against its JSON Schemas (ajv): a 400 naming the field in the client's terms; query and path text coerced, defaults filled in. */
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
+import { newAjv, pointerToPath } from '../config/validate.ts'
+import { dottedPath } from '../config/issues.ts'
 import { badRequest, type GatewayError } from '../errors.ts'
 import type { JsonSchema } from '../plugins/types.ts'
-
-// ajv and ajv-formats are CommonJS; under NodeNext their default export sits on `.default`.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default
 
 export interface InputValidator {
   /** `value` if it is valid (with defaults and coercions applied), else throws a 400. */
   check<T>(value: T, where: 'body' | 'query' | 'path'): T
 }
 
-const newAjv = (coerce: boolean) => {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, useDefaults: true, coerceTypes: coerce ? 'array' : false })
-  addFormats(ajv)
-  return ajv
-}
 // Compiled once per schema object: plugins' schemas are constants that outlive reloads.
-const compilers = { text: newAjv(true), json: newAjv(false) }
+const compilers = { text: newAjv({ useDefaults: true, coerceTypes: 'array' }), json: newAjv({ useDefaults: true }) }
 const compiled = { text: new WeakMap<JsonSchema, ValidateFunction>(), json: new WeakMap<JsonSchema, ValidateFunction>() }
 
 export function validator(schema: JsonSchema, fromText: boolean): InputValidator {
@@ -40,11 +28,7 @@ export function validator(schema: JsonSchema, fromText: boolean): InputValidator
   }
 }
 
-/**
- * The first problem, in the client's terms. A schema may name the code of its own errors with
- * `x-error-code` (`{ enum: [...], 'x-error-code': 'invalid_group_by' }`); otherwise an unknown
- * field is `unknown_parameter` and anything else `invalid_value`.
- */
+/** The first problem, in the client's terms (a schema may name its error's code with `x-error-code`). */
 function inputError(error: ErrorObject | undefined, where: 'body' | 'query' | 'path'): GatewayError {
   if (!error) return badRequest(`Invalid ${where}.`)
   const at = pointerToParam(error.instancePath)
@@ -70,10 +54,4 @@ function inputError(error: ErrorObject | undefined, where: 'body' | 'query' | 'p
 }
 
 /** `/messages/0/role` → `messages[0].role`. */
-function pointerToParam(pointer: string): string {
-  let out = ''
-  for (const part of pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) {
-    out += /^\d+$/.test(part) ? `[${part}]` : out ? `.${part}` : part
-  }
-  return out
-}
+const pointerToParam = (pointer: string): string => dottedPath(pointerToPath(pointer))

@@ -1,9 +1,4 @@
-/**
- * The `account` step, once the answer has gone (or failed): final token counts (the provider's,
- * or a bounded tokenizer count off the event loop when a stream ended without usage), cost,
- * metrics, the request span's attributes, and the `log` phase of the stage plugins (usage
- * events, token-limit corrections, budget settlement). The client never waits for it.
- */
+/** The `account` step, after the answer has gone: token counts, cost, metrics, span attributes, and the stages' `log` phase; the client never waits for it. */
 import { isChatStream, type ChatRequest } from '../api/types.ts'
 import type { ExchangeOutcome } from '../plugins/types.ts'
 import { estimatePromptTokens, estimateTextTokens } from '../usage/tokens.ts'

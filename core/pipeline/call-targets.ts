@@ -1,14 +1,4 @@
-/**
- * The `call` step: the route's targets, in the order its strategy gives; the circuit breaker skips
- * open ones; each attempt gets its timeouts and the client's abort; retryable failures are retried
- * on the same target (exponential backoff with jitter, honouring retry-after), then fall back to
- * the next. A stream comes back with its first chunk already read, inside the attempt, so a
- * stream that fails before its first byte can still fall back.
- *
- * Same-wire passthrough: a request that came in on a surface whose wire a target's provider speaks
- * natively (`Provider.native`) is sent in that wire untranslated, unless a stage changed the
- * request or needs the unified answer.
- */
+/** The `call` step: the route's targets in its strategy's order, past open breakers, with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
 import { GatewayError, badRequest, fromShape, requestNotSent, upstreamError } from '../errors.ts'
@@ -143,11 +133,7 @@ function weightedShuffle(targets: readonly CompiledTarget[]): CompiledTarget[] {
   return out
 }
 
-/**
- * How long to wait before retry number `retry` (0-based): exponential from backoff_ms, capped,
- * with jitter (between half and all of it). An upstream retry-after wins if it is longer; one
- * longer than max_backoff_ms means "not here": undefined, so the caller moves to the next target.
- */
+/** How long to wait before retry number `retry` (0-based): exponential from backoff_ms, capped, with jitter (between half and all of it). */
 export function backoffMs(policy: CompiledRetry, retry: number, error: GatewayError): number | undefined {
   const exponential = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** retry)
   const jittered = exponential / 2 + Math.random() * (exponential / 2)
@@ -235,12 +221,7 @@ class Attempt {
     this.#x.signal.removeEventListener('abort', this.#onClientAbort)
   }
 
-  /**
-   * Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures
-   * 502. Only a retryable error counts against the target's breaker (callTargets): a request that
-   * was never sent (`request_not_sent`, a 400) says nothing about the upstream. Its message never
-   * carries the provider's credentials, whole or masked, whatever the plugin did.
-   */
+  /** Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures 502. */
   classify(err: unknown): GatewayError {
     const error = redactError(this.#classify(err), secretsOf(this.#x.snapshot.config.providers?.[this.#target.provider]))
     if (this.#span) failSpan(this.#span, error)
@@ -264,12 +245,7 @@ class Attempt {
   }
 }
 
-/**
- * A stream whose first item was read inside its attempt: iterated once (by the pump), its errors
- * classified as the attempt's, its timers settled when it ends, and the upstream stopped if the
- * reader stops early. A plain iterator object, not a generator: nothing is queued between the
- * provider and the pump.
- */
+/** A stream whose first item was read inside its attempt (so a stream failing before its first byte can fall back); a plain iterator, nothing queued. */
 class PrimedStream<T> implements AsyncIterable<T>, AsyncIterator<T> {
   #first: IteratorResult<T> | undefined
   readonly #iterator: AsyncIterator<T>

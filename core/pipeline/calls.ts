@@ -1,9 +1,4 @@
-/**
- * The pipeline as a caller: what services and stages get as `gateway` (GatewayCalls). A call is a
- * model request of its own (its own request id, usage event and spans) made as an authenticated
- * caller: it runs the pipeline from `route` to `response`, and is accounted once its answer has
- * been consumed. A call on behalf of another request (a cache's embeddings) names it as parent.
- */
+/** The pipeline as a caller: what services and stages get as `gateway` (GatewayCalls). */
 import { randomUUID } from 'node:crypto'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
 import { toGatewayError } from '../errors.ts'
@@ -54,11 +49,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
   }
 }
 
-/**
- * Calls made outside any request (a queued job) as `principal`: each runs on the snapshot current
- * when it is made and holds it (as a request does) until the call has been accounted, so a reload
- * meanwhile never disposes the provider under it.
- */
+/** Calls made outside any request (a queued job) as `principal`: each pins the current snapshot until accounted, so a reload never disposes a provider under it. */
 export function backgroundCalls(current: () => Snapshot, principal: Principal): GatewayCalls {
   const pinned = async <T>(make: (calls: GatewayCalls) => Promise<Call<T>>): Promise<Call<T>> => {
     const snapshot = current()

@@ -1,8 +1,4 @@
-/**
- * One model call moving through the pipeline: what the steps fill in as they run (who, which
- * route, what came back) and what stages see of it (StageExchange). An HTTP request on a surface
- * makes one; a call a service or stage makes through `x.gateway` makes a child one.
- */
+/** One model call moving through the pipeline: what the steps fill in, and what stages see of it (StageExchange). */
 import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../api/types.ts'
 import type {
   GatewayCalls, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
@@ -65,6 +61,8 @@ export class Exchange implements StageExchange, RequestScope {
   translation: { readonly warnings: readonly string[]; readonly error: GatewayError | undefined } | undefined
   /** The surface's wire body and wire name, for same-wire passthrough. */
   wire: { readonly name: string; readonly body: Record<string, unknown> } | undefined
+  /** The surface's check once routed (ModelEndpoint.routed). */
+  routed: ((x: Exchange) => void) | undefined
   streaming = false
   /** Whether the client asked for the final usage chunk (the gateway always asks upstream). */
   clientWantsUsage = false
@@ -148,11 +146,15 @@ export class Exchange implements StageExchange, RequestScope {
   }
 
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number {
-    return this.snapshot.prices.cost(model, { prompt: tokens.prompt, completion: tokens.completion, cached: tokens.cached ?? 0 })
+    return this.snapshot.prices.cost(model, tokens)
   }
 
   maxOutputTokens(model: string | undefined): number | undefined {
-    return this.snapshot.prices.price(model)?.max_output_tokens
+    return this.snapshot.prices.maxOutputTokens(model)
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message)
   }
 
   setHeader(name: string, value: string): void {

@@ -1,17 +1,10 @@
-/**
- * The first two steps of every request: who is calling (the first auth strategy that recognises
- * the credential) and whether their role has the permission the route needs. Refusals are 401s
- * and 403s that name the caller's own role, never anything about other records.
- */
+/** The first two steps of every request: who is calling, and whether their role has the route's permission (refusals name only the caller's own role). */
 import { forbidden, unauthorized } from '../errors.ts'
 import type { Caller, DataScope, Principal } from '../plugins/types.ts'
 import type { Role } from '../runtime/access.ts'
 import type { RequestScope } from './scope.ts'
 
-/**
- * With no `auth:` strategies configured the gateway is open: every caller is this anonymous admin
- * (the startup log warns). Configure auth before exposing the gateway.
- */
+/** With no `auth:` strategies configured the gateway is open: every caller is this anonymous admin (the startup log warns). */
 export const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'admin', strategy: 'none' })
 
 /** The caller of a public route (a static page): no credentials were read, and it may do nothing. */

@@ -1,18 +1,4 @@
-/**
- * The request pipeline, declared once. Every model call runs these steps, in this order:
- *
- *   authenticate → authorize → decode → route → access → call → response → encode → account
- *
- * An HTTP request on a surface's model endpoint runs them all; a call a service or a stage makes
- * through `gateway.chat()` / `gateway.embed()` is already authenticated and decoded, so it runs
- * from `route` to `response` and hands the answer back instead of encoding it. `access`,
- * `response` and `account` run the stage plugins of their phase (limits, budgets, the cache,
- * guardrails, usage) in priority order. Every step is a span (`gateway.<step>`, each stage plugin
- * `gateway.stage.<name>` inside its phase) and time in gateway_stage_seconds_total{stage}.
- *
- * A plain route (a service's, or a surface's CRUD endpoint) runs authenticate → authorize →
- * validate → handle.
- */
+/** The request pipeline, declared once: authenticate → authorize → decode → request → route → access → call → response → encode → account. */
 import type Koa from 'koa'
 import type { ChatResponse, ChatResult, ChatStream, EmbeddingResponse } from '../api/types.ts'
 import { isChatStream } from '../api/types.ts'
@@ -81,10 +67,7 @@ export async function runSteps(x: Exchange, steps: readonly Step[]): Promise<voi
   for (const step of steps) if (!step.skip?.(x)) await inStep(x, step.name, () => step.run(x))
 }
 
-/**
- * An HTTP request on a surface's model endpoint: the whole pipeline, the answer written to the
- * client (a JSON body or a stream), then `account`. Errors are written in the surface's shape.
- */
+/** An HTTP request on a surface's model endpoint: the whole pipeline, the answer written to the client (a JSON body or a stream), then `account`. */
 export async function serveModel(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, read: (role: Role) => Promise<RouteRequest>): Promise<void> {
   try {
     await inStep(x, 'authenticate', () => authenticate(x))

@@ -1,14 +1,8 @@
-/**
- * The `route` step: the route a client's `model` names (or the caller's department overrides it
- * with), the first whose `when` conditions hold for this request, and one the caller's department
- * and key may use; then the stages that apply to it.
- */
+/** The `route` step: the first route for the client's `model` (after department overrides) whose `when` holds and that the caller may use; then its stages. */
 import { GatewayError, badRequest } from '../errors.ts'
 import type { ModelDenial } from '../runtime/access.ts'
 import { unsafeModelName } from '../api/model-names.ts'
 import type { Exchange } from './exchange.ts'
-import { CHAT_PARAMETERS, nearestParameter } from '../api/chat-params.ts'
-import type { CompiledRoute } from '../runtime/routes.ts'
 
 export function resolveRoute(x: Exchange): void {
   const model = (x.request as { model?: unknown }).model
@@ -24,29 +18,10 @@ export function resolveRoute(x: Exchange): void {
   const denial = access.modelDenial(x.principal, model, resolved.route.name, routed)
   if (denial) throw modelForbidden(model, denial)
   x.compiledRoute = resolved.route
-  if (x.wire?.name === 'openai-chat') dropUnknownParameters(x, resolved.route)
   x.requestedModel = routed
   x.stages = x.snapshot.stagesFor(resolved.route, x.operation)
+  x.routed?.(x)
   if (x.span.isRecording()) x.span.setAttributes({ 'gen_ai.request.model': model, 'gateway.route': resolved.route.name })
-}
-
-/**
- * A field outside OpenAI's chat API reaches the provider only on a route that lists it in
- * `extra_params`; otherwise it is dropped with a warning (a strict route refuses it), so a typo
- * such as `temperatur` is never silently ignored upstream.
- */
-function dropUnknownParameters(x: Exchange, route: CompiledRoute): void {
-  if (route.extraParams === true) return
-  const request = x.request as unknown as Record<string, unknown>
-  for (const name of Object.keys(request)) {
-    if (CHAT_PARAMETERS.has(name) || (route.extraParams !== false && route.extraParams.has(name))) continue
-    const guess = nearestParameter(name)
-    const text = `'${name}' is not a chat completions parameter${guess ? ` (did you mean '${guess}'?)` : ''}`
-    if (route.strict) throw badRequest(`Unrecognized request argument supplied: ${text}; route '${route.name}' is strict.`, name, 'unknown_parameter')
-    delete request[name]
-    if (x.wire && x.wire.body !== request) delete x.wire.body[name]
-    x.warnings.push(`dropped ${text}`)
-  }
 }
 
 /** The route exists, but every provider it names was left out (optional, its key unset): say which and why. */

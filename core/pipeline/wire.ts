@@ -1,9 +1,4 @@
-/**
- * The surface ends of the pipeline: `decode` (the body, read and parsed within the limits, turned
- * into the unified request by the surface) and the writers of `encode` (a JSON body, or a stream
- * pumped chunk by chunk: one loop that runs the observers and the surface's encoder per chunk and
- * writes its frames, with no generator between the provider and the socket).
- */
+/** The surface ends of the pipeline: `decode` into the unified request, and the writers of `encode` (a JSON body, or one loop pumping a stream). */
 import type Koa from 'koa'
 import type { ChatChunk, ChatRequest, ChatStream } from '../api/types.ts'
 import { toGatewayError, type GatewayError } from '../errors.ts'
@@ -18,6 +13,7 @@ export async function decode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpo
   x.setRequest(decoded.request)
   x.translation = { warnings: decoded.warnings ?? [], error: decoded.untranslatable }
   if (endpoint.wire) x.wire = { name: endpoint.wire, body: req.body as Record<string, unknown> }
+  x.routed = endpoint.routed?.bind(endpoint)
   if (x.operation === 'chat') {
     const chat = decoded.request as ChatRequest
     x.streaming = chat.stream === true
@@ -51,10 +47,7 @@ export interface StreamOutcome {
   status: number
 }
 
-/**
- * Pump a stream to the client as server-sent events. After the first byte the status is sent, so
- * a failure mid-stream is an error frame (which the clients' SDKs raise), then the stream ends.
- */
+/** Pump a stream to the client as server-sent events; after the first byte a failure can only be an error frame. */
 export async function writeStream(ctx: Koa.Context, source: StreamSource, outcome: StreamOutcome): Promise<void> {
   ctx.respond = false
   const res = ctx.res
@@ -88,23 +81,14 @@ export async function writeStream(ctx: Koa.Context, source: StreamSource, outcom
   if (!complete && !outcome.error && res.destroyed) outcome.status = 499
 }
 
-/**
- * The one loop over a streamed answer: per chunk, the kernel notes usage and text (to count
- * tokens if the stream ends without usage), the stages' observers run, then `deliver`. Returns
- * whether the stream ended normally; the observers' end hooks run either way.
- */
+/** The one loop over a streamed answer: the kernel notes each chunk, the stages' observers run, then `deliver`; true when the stream ended normally. */
 export async function forEachChunk(x: Exchange, stream: ChatStream, deliver: (chunk: ChatChunk) => void | Promise<void>): Promise<boolean> {
   const observed = new ObservedStream(x, stream)
   for await (const chunk of observed) await deliver(chunk)
   return observed.complete
 }
 
-/**
- * A streamed answer as its reader sees it: each chunk noted by the kernel and shown to the stages'
- * observers as it passes, the usage-only final chunk kept from readers that did not ask for it, and
- * the observers' end hooks run once when it ends (normally, by an error, or by the reader stopping).
- * A plain iterator object: nothing is queued between the provider and the reader.
- */
+/** A streamed answer as its reader sees it: chunks noted and observed, the unasked-for usage chunk held back, end hooks run once; a plain iterator, nothing queued. */
 export class ObservedStream implements AsyncIterable<ChatChunk>, AsyncIterator<ChatChunk> {
   readonly #x: Exchange
   readonly #iterator: AsyncIterator<ChatChunk>

@@ -1,10 +1,4 @@
-/**
- * The published plugin API: `import { definePlugin, ... } from 'ai-gateway/plugin'`. Everything a
- * plugin may use of the kernel is here: the contract (each kind's interface, the context, the
- * capability tokens), the errors (recognised by shape: status, code, param, retryable), the
- * unified request and response types, and a few utilities every plugin would otherwise write again.
- * Built-in plugins import this module and nothing else of core/.
- */
+/** The published plugin API: `import { definePlugin, ... } from 'ai-gateway/plugin'`. */
 export * from './types.ts'
 export {
   GatewayError, badRequest, conflict, forbidden, isRetryableStatus, notFound, requestNotSent, toGatewayError, unauthorized, upstreamError,
@@ -17,6 +11,6 @@ export { estimateTextTokens, estimateTexts, promptTexts } from '../usage/tokens.
 export { canonicalJson } from '../runtime/canonical.ts'
 export { NamePatterns } from '../runtime/glob.ts'
 export { withDeadline } from '../deadline.ts'
+export { closest } from '../closest.ts'
 export { redactSecrets } from '../secrets.ts'
-export { isUuid, jsonParam, pageOf, rethrowAsGatewayError, toNumber, toNumberOrNull, type Page } from '../data/sql.ts'
 export type { Logger } from 'pino'

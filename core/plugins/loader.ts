@@ -1,8 +1,4 @@
-/**
- * Finds plugins: the built-in ones under plugins/<kind-folder>/<name>/index.ts, and third-party
- * ones listed under `plugins:` in gateway.yaml (a path relative to the config file, or an npm
- * package name). A module's default export is a manifest or an array of manifests.
- */
+/** Finds plugins: built-ins under plugins/<kind-folder>/<name>/index.ts, and those `plugins:` lists (a path from the config's folder, or a package). */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -70,10 +66,7 @@ export function resolvePluginModule(spec: string, configDir: string): string {
   }
 }
 
-/**
- * The compiled gateway (dist/) runs without a TypeScript loader; a third-party plugin written in
- * TypeScript gets tsx registered when it is first imported (once per process).
- */
+/** The compiled gateway (dist/) has no TypeScript loader: tsx is registered when a third-party TypeScript plugin is first imported. */
 let typescriptLoader: Promise<void> | undefined
 function needsTypeScriptLoader(file: string): boolean {
   return /\.[mc]?ts$/.test(file) && !/\.[mc]?ts$/.test(fileURLToPath(import.meta.url))

@@ -1,10 +1,4 @@
-/**
- * The plugin contract. A third-party author reads this file first (through `ai-gateway/plugin`).
- *
- * A plugin is a manifest (`definePlugin`) with a dotted id `<kind>.<name>`, a JSON Schema for its
- * block in gateway.yaml, and `setup(ctx, config)` returning an instance of its kind's interface.
- * `dispose()` is called when the last runtime snapshot using the instance is retired.
- */
+/** The plugin contract, what a third-party author reads first (through `ai-gateway/plugin`). */
 import type { Logger } from 'pino'
 import type {
   ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage,
@@ -33,11 +27,7 @@ export interface Lifecycle {
   dispose?(): Promise<void> | void
   /** Throw when the backend does not answer; used by `GET /ready`. */
   ready?(): Promise<void> | void
-  /**
-   * Refuse a config that cannot work, once its routes are compiled (a route this plugin names is
-   * missing, or cannot embed): throw an Error saying what to change (with `path`, the key of this
-   * plugin's block at fault, e.g. `['embedding_route']`); the config is rejected whole.
-   */
+  /** Refuse a config once its routes are compiled: throw an Error saying what to change (`path`: the key of this plugin's block at fault). */
   check?(routes: RouteLookup): void
 }
 
@@ -65,36 +55,19 @@ export interface PluginContext {
   get<T>(capability: Token<T>): T
   /** Like get, but undefined when the capability is not configured. */
   tryGet<T>(capability: Token<T>): T | undefined
-  /**
-   * The pipeline as `principal`, for work outside any request (a queued job embedding a user's
-   * document): each call runs on the config current when it is made, with its routes, limits,
-   * cache and usage accounting, exactly as if that principal had made it over HTTP.
-   */
+  /** The pipeline as `principal`, for work outside any request (a queued job): routed, limited and accounted as if that principal called over HTTP. */
   callsAs(principal: Principal): GatewayCalls
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void
-  /**
-   * A provider of the gateway's current config, by its name under `providers:` (for a service
-   * using a provider's optional capability, as training uses `fineTune`). Ask when working, not in
-   * setup: the current config changes with reloads.
-   */
+  /** A provider of the current config by its name under `providers:` (for its optional capabilities, e.g. `fineTune`); ask when working, not in setup. */
   provider(name: string): Provider | undefined
-  /**
-   * Build a new snapshot from the same config, in this process (what a `RouteOverlay` offers
-   * changed). Returns at once; the rebuild runs off the request path like any reload.
-   */
+  /** Build a new snapshot from the same config, in this process (what a `RouteOverlay` offers changed). */
   rebuild(reason: string): void
-  /**
-   * Every HTTP route the gateway's current config serves (surfaces under /v1, services under
-   * /api/v1/<name>), with the schemas they declared: what an OpenAPI document is made from.
-   */
+  /** Every HTTP route the current config serves, with the schemas they declared (what an OpenAPI document is made from). */
   routes(): readonly PublishedRoute[]
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
   readonly metrics: Metrics
-  /**
-   * State that outlives this instance: one value per gateway and `key` (a budget ledger, counters),
-   * made by `create` the first time and kept across reloads until the gateway stops.
-   */
+  /** State kept across reloads until the gateway stops: one value per gateway and `key`, made by `create` the first time. */
   keep<T extends object>(key: string, create: () => T): T
 }
 
@@ -119,11 +92,10 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   readonly uses?: readonly Token<unknown>[]
   /** Capabilities this plugin offers through `ctx.provide`. */
   readonly provides?: readonly Token<unknown>[]
-  /**
-   * A built-in surface or stage every gateway has unless its config turns it off
-   * (`surfaces: { <name>: { enabled: false } }`); it takes no config.
-   */
+  /** A built-in surface or stage every gateway has unless its config turns it off (`surfaces: { <name>: { enabled: false } }`); it takes no config. */
   readonly enabledByDefault?: boolean
+  /** What is wrong in the whole config for this plugin beyond its own block (so `gateway validate` reports it): paths from the config's root. */
+  checkConfig?(config: Readonly<Record<string, unknown>>): readonly { readonly path: readonly (string | number)[]; readonly message: string }[]
   setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
 }
 
@@ -184,10 +156,7 @@ export interface AuthRequest {
 }
 
 export interface AuthStrategy extends Lifecycle {
-  /**
-   * Return the principal, or `null` to decline (the credential is not this strategy's kind, so
-   * the next strategy is tried). Throw a 401 error for a credential of this kind that is bad.
-   */
+  /** The principal; `null` declines (not this strategy's kind of credential: the next is tried); a bad credential of its kind throws a 401. */
   authenticate(req: AuthRequest): Promise<Principal | null>
 }
 
@@ -201,18 +170,11 @@ export interface ProviderCall {
   readonly requestId: string
   /** Extra upstream headers for this call (route/target overrides). */
   readonly headers?: Readonly<Record<string, string>>
-  /**
-   * Report a request parameter this provider cannot honour. In a `strict` route this throws a
-   * 400 naming the parameter; otherwise the parameter is dropped and the client sees an
-   * `x-gateway-warning` header. Never mistranslate silently.
-   */
+  /** Report a request parameter this provider cannot honour: a 400 on a `strict` route, else dropped with an `x-gateway-warning`. */
   unsupported(param: string, message?: string): void
 }
 
-/**
- * A request in the wire format of the surface it came in on, for a provider that speaks that
- * wire natively: passed through with only `model` set to the target's, nothing translated.
- */
+/** An answer in the wire format of the surface the request came in on, from a provider that speaks that wire natively (same-wire passthrough). */
 export interface NativeResult {
   /** A whole response body, in the surface's wire format. */
   readonly body?: unknown
@@ -224,12 +186,7 @@ export interface NativeResult {
   model(): string | undefined
 }
 
-/**
- * A provider's failures decide what the kernel does next: an upstream failure (`upstreamError`)
- * may be retried and counts toward the target's circuit breaker; a request that never reached the upstream (it failed to serialise, the SDK refused it: `requestNotSent`) is the
- * caller's 400 and counts toward nothing. `req.model` may be a client's name passed through by a
- * glob route: escape it (`pathSegment`) wherever it goes into a URL.
- */
+/** A provider: throw `upstreamError` (retried, counted by the breaker) or `requestNotSent` (the caller's 400); escape `req.model` in URLs (`pathSegment`). */
 export interface Provider extends Lifecycle {
   /** Chat completion; resolves to an async iterable of chunks when `req.stream` is true. */
   chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult>
@@ -237,10 +194,7 @@ export interface Provider extends Lifecycle {
   embed?(req: EmbeddingRequest, call: ProviderCall): Promise<EmbeddingResponse>
   /** The upstream's model list, for discovery. */
   listModels?(signal?: AbortSignal): Promise<ModelInfo[]>
-  /**
-   * Wire formats this provider speaks natively, by the wire name a surface declares: a
-   * request that came in on that surface is passed through untranslated (every field kept).
-   */
+  /** Wire formats this provider speaks natively, by a surface's wire name: such requests pass through untranslated, every field kept. */
   readonly native?: Readonly<Record<string, (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>>>
   /** Fine-tuning on the provider's platform, for providers that offer it (the training service uses it). */
   readonly fineTune?: FineTuner
@@ -364,6 +318,8 @@ export interface StageExchange {
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number
   /** The most output tokens `model` may produce (the catalog's or gateway.yaml `pricing:` max_output_tokens), when known. */
   maxOutputTokens(model: string | undefined): number | undefined
+  /** Tell the client what was dropped or changed (`x-gateway-warning`). */
+  warn(message: string): void
   /** A response header for the client (x-ratelimit-*, x-gateway-cache). */
   setHeader(name: string, value: string): void
   /** Mark the answer as served from a cache: no provider cost, and `x-gateway-cache: hit`. */
@@ -377,12 +333,8 @@ export interface StageExchange {
 export type StagePhase = 'request' | 'access' | 'response' | 'log'
 
 /**
- * A request stage, in phases (as Kong's plugins): `request` before routing (rewrite the request,
- * `model` included: only stages without `routes:` run here, the route is not known yet), `access`
- * after the route is known (refuse by throwing, transform with `x.replace`, or answer instead of
- * the targets by returning a response), `response` with the answer before it is encoded (inspect,
- * replace, observe a stream), `log` after the response has ended. Within a phase, higher
- * `priority` runs first.
+ * A request stage, in phases (as Kong's plugins), higher `priority` first: `request` (before routing; global stages only), `access` (refuse, transform with
+ * `x.replace`, or answer instead of the targets), `response` (inspect, replace, observe a stream), `log` (after the response has ended).
  */
 export interface Stage extends Lifecycle {
   /** Higher runs first; built-ins: limits 1000, cache 100, usage 0. Default 500. */
@@ -533,11 +485,7 @@ export function replyKind(value: unknown): Reply[typeof REPLY] | undefined {
   return isReply(value) ? value[REPLY] : undefined
 }
 
-/**
- * An HTTP route. The kernel authenticates the caller, checks `permission`, validates `body`,
- * `query` and `params` against their schemas (400 naming the field), and maps errors to the
- * route's error shape; the handler gets typed input and returns data (or a Reply).
- */
+/** An HTTP route: the kernel authenticates, checks `permission` and validates the input (400 naming the field); the handler returns data or a Reply. */
 export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly method: HttpMethod
   /** koa-router syntax (`/threads/:id`): absolute under /v1 for a surface, relative to /api/v1/<name> for a service. */
@@ -554,10 +502,7 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly response?: JsonSchema
   /** Status of a successful answer (default 200). */
   readonly status?: number
-  /**
-   * Served without authentication (static pages, documentation, a sign-in callback): `caller` is
-   * the anonymous principal with no permissions, and `permission` must be null.
-   */
+  /** Served without authentication (pages, docs, a sign-in callback): `caller` is the anonymous principal, and `permission` must be null. */
   readonly public?: boolean
   handle(req: RouteRequest<Body, Query, Params>): unknown | Promise<unknown>
 }
@@ -575,10 +520,7 @@ export interface PublishedRoute {
 /** A management-API feature mounted under `/api/v1/<name>`; answers in the envelope. */
 export interface Service extends Lifecycle {
   readonly routes?: readonly RouteSpec[]
-  /**
-   * Routes at absolute paths outside /api/v1 (a web console at `/`, documentation at `/docs`),
-   * answered as they are (no envelope). They never shadow the kernel's or a surface's routes.
-   */
+  /** Routes at absolute paths outside /api/v1 (a web console at `/`, documentation at `/docs`), answered as they are (no envelope). */
   readonly pages?: readonly RouteSpec[]
 }
 
@@ -587,10 +529,7 @@ export interface Decoded<T extends ChatRequest | EmbeddingRequest = ChatRequest 
   readonly request: T
   /** What translating it to the unified API dropped, for `x-gateway-warning` (none when a target takes the wire as it came). */
   readonly warnings?: readonly string[]
-  /**
-   * Why it cannot be translated (a server tool only the wire's own provider runs): the request
-   * fails with this unless a target takes the wire as it came (same-wire passthrough).
-   */
+  /** Why it cannot be translated (a server tool only the wire's own provider runs): fails unless a target takes the wire as it came. */
   readonly untranslatable?: GatewayError
   /** The thread the request belongs to (the `thread` limit scope). */
   readonly thread?: string
@@ -604,10 +543,7 @@ export interface StreamEncoder {
   error(error: GatewayError): SseFrame
 }
 
-/**
- * An endpoint that calls a model: the kernel runs the pipeline between `decode` and `encode`
- * (authenticate → authorize → decode → route → access → call → response → encode → log).
- */
+/** An endpoint that calls a model: the kernel runs the pipeline between `decode` and `encode`. */
 export interface ModelEndpoint<Wire = any> {
   readonly method: 'POST'
   readonly path: string
@@ -618,6 +554,8 @@ export interface ModelEndpoint<Wire = any> {
   /** The wire format, for same-wire passthrough to providers that speak it (`Provider.native`). */
   readonly wire?: string
   decode(body: Wire, req: RouteRequest<Wire>): Decoded | Promise<Decoded>
+  /** Once the route is known, what the wire checks against its settings (`x.route.settings`), e.g. fields a `strict` route refuses. */
+  routed?(x: StageExchange): void
   /** A whole answer as the wire's body. */
   encode(result: ChatResponse | EmbeddingResponse, req: RouteRequest<Wire>, x: StageExchange): unknown
   /** A streamed answer. */
@@ -632,120 +570,7 @@ export interface Surface extends Lifecycle {
 }
 
 // ---------------------------------------------------------------------------------------------
-// limiter, cache, store, queue, telemetry
-
-/**
- * One rate-limit bucket: `cost` units drawn from `limit` units per `windowMs`, kept under `key`.
- * Buckets follow GCRA: a whole window's worth may be used at once, then units come back evenly.
- */
-export interface LimitBucket {
-  readonly key: string
-  readonly limit: number
-  readonly windowMs: number
-  readonly cost: number
-}
-
-export interface LimitDecision {
-  readonly allowed: boolean
-  readonly limit: number
-  /** Units left after this take (or, when refused, before it). */
-  readonly remaining: number
-  /** Milliseconds until the bucket is full again. */
-  readonly resetMs: number
-  /** When refused, milliseconds until the same cost would be admitted; 0 when allowed. */
-  readonly retryAfterMs: number
-}
-
-/** A budget (USD per period) a request reserves its estimated cost from, as a limiter that keeps budgets sees it. */
-export interface BudgetHold {
-  /** The budget and its period (scope, subject, period and the period's start): one ledger entry. */
-  readonly key: string
-  /** The budget, in USD. */
-  readonly usd: number
-  /** When the period ends (epoch ms): the entry need not be kept past it. */
-  readonly until: number
-  /** Spend recorded this period before the ledger knew the budget (the usage log's), to seed an empty entry; undefined: not read. */
-  readonly seedUsd?: number
-  /** Ascending fractions of `usd` at which an alert is due. */
-  readonly alertAt: readonly number[]
-}
-
-/** A request's reservation: `usd` held from each budget until it is settled, or for `holdMs` at most. */
-export interface BudgetReservation {
-  readonly id: string
-  readonly usd: number
-  readonly holdMs: number
-  readonly budgets: readonly BudgetHold[]
-}
-
-/** A budget as an admission found it. */
-export interface BudgetStanding {
-  /** false: the reservation would exceed the budget; 'unseeded': the ledger does not know the budget (admit again with `seedUsd`). */
-  readonly allowed: boolean | 'unseeded'
-  /** Spend settled plus reserved by requests in flight, before this request. */
-  readonly committedUsd: number
-}
-
-/** A budget after a settlement. */
-export interface BudgetSettled {
-  readonly spentUsd: number
-  readonly alerts: readonly number[]
-}
-
-/** A rate limiter backend (`limits.backend`): counts, nothing else; the limits stage decides what to count. */
-export interface Limiter extends Lifecycle {
-  /** Take each bucket's cost atomically, all or none; one decision per bucket, in order. */
-  take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]>
-  /** Correct buckets after the fact: a positive cost is taken even past the limit, a negative one given back. */
-  adjust(buckets: readonly LimitBucket[]): Promise<void>
-  /**
-   * Optional, for a backend that keeps budgets shared by every process using it: take the buckets
-   * and reserve `reservation.usd` from every budget in one atomic step, all or none (a refusal
-   * takes nothing). Without it the limits stage keeps budgets in the process.
-   */
-  admit?(buckets: readonly LimitBucket[], reservation: BudgetReservation): Promise<{ limits: LimitDecision[]; budgets: BudgetStanding[] }>
-  /**
-   * Replace a reservation by what the request spent (0 releases it) and correct buckets (as
-   * `adjust`), in one step. Per budget: its spend so far and the alert thresholds this spend
-   * crossed (each reported once per period, across processes).
-   */
-  settle?(buckets: readonly LimitBucket[], reservation: BudgetReservation, spentUsd: number): Promise<BudgetSettled[]>
-}
-
-/** What a cache is asked about: one chat request, canonicalised by the cache stage. */
-export interface CacheKey {
-  /** A hash of the request's canonical form (tenant, route and its targets, messages, tools, parameters). */
-  readonly fingerprint: string
-  /** The same without the messages: a semantic cache compares prompts only within one context. */
-  readonly context: string
-  readonly request: ChatRequest
-  /** The conversation as one text, as it is embedded. */
-  readonly prompt: string
-  /** The prompt's embedding through the cache's `embeddingRoute` (a child request of this one); computed once. */
-  embedding(): Promise<readonly number[]>
-}
-
-/**
- * The `cache:` block holds the cache stage's options beside the backend's own: every cache
- * backend's configSchema spreads these into its `properties`, so one block validates as one.
- */
-export const CACHE_OPTIONS_SCHEMA: Readonly<Record<string, JsonSchema>> = Object.freeze({
-  ttl_s: { type: 'integer', minimum: 1, default: 600, description: 'How long an answer is kept, in seconds (a route\'s `cache: { ttl_s }` overrides it).' },
-  scope: {
-    enum: ['department', 'user', 'key', 'global'], default: 'department',
-    description: 'Whose answers a request may get: its department\'s (callers without one: their own), its user\'s, its key\'s, or everyone\'s.',
-  },
-  lookup_timeout_ms: { type: 'integer', minimum: 1, default: 1000, description: 'A lookup slower than this counts as a miss (the request goes upstream).' },
-})
-
-/** A response cache backend (`cache:`). */
-export interface Cache extends Lifecycle {
-  /** A route of this gateway that embeds text, for caches that compare embeddings. */
-  readonly embeddingRoute?: string
-  /** A stored answer for this request, or undefined. A backend that fails should throw (counted a miss). */
-  get(key: CacheKey): Promise<ChatResponse | undefined>
-  set(key: CacheKey, answer: ChatResponse, ttlSeconds: number): Promise<void>
-}
+// store, queue, telemetry
 
 /** SQL in PostgreSQL's dialect; both store plugins speak it. */
 export interface SqlClient {
@@ -803,28 +628,19 @@ export interface InstanceByKind {
   surface: Surface
   stage: Stage
   auth: AuthStrategy
-  limiter: Limiter
-  cache: Cache
+  limiter: Lifecycle
+  cache: Lifecycle
   store: Store
   queue: Queue
   service: Service
   telemetry: Telemetry
 }
 
-/**
- * Capability tokens, named like their interfaces so a plugin writes `ctx.get(Store)`.
- * (A TypeScript value and a type may share a name; the value is the token.)
- */
+/** Capability tokens, named like their interfaces so a plugin writes `ctx.get(Store)`. */
 export const Store: Token<Store> = token<Store>('Store')
 export const Queue: Token<Queue> = token<Queue>('Queue')
-export const Limiter: Token<Limiter> = token<Limiter>('Limiter')
-export const Cache: Token<Cache> = token<Cache>('Cache')
 
-/**
- * Routes a plugin adds to gateway.yaml's (deployed fine-tuned models): read each time a snapshot is
- * built and placed after the config's routes (so the config wins a name both have). Each is a
- * `routes:` entry plus `source`, shown by /api/v1/admin/routes. Call `ctx.rebuild` after a change.
- */
+/** Routes a plugin adds after gateway.yaml's (deployed fine-tuned models; the config wins a shared name), read at each build: call `ctx.rebuild` after a change. */
 export interface RouteOverlay {
   routes(): readonly OverlayRoute[]
 }
@@ -843,3 +659,12 @@ export interface Tokenizer {
   countChat(request: ChatRequest): Promise<number>
 }
 export const Tokenizer: Token<Tokenizer> = token<Tokenizer>('Tokenizer')
+
+/** Model prices (service.pricing provides them): what the kernel charges each model call. */
+export interface Pricing {
+  /** USD for these token counts at `model`'s price; 0 when unpriced. */
+  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number
+  /** The most output tokens `model` may produce, when known. */
+  maxOutputTokens(model: string | undefined): number | undefined
+}
+export const Pricing: Token<Pricing> = token<Pricing>('Pricing')

@@ -1,26 +1,7 @@
-/**
- * Access tables, compiled once per snapshot from `roles:` and `departments:`: what each role may do
- * and over which records, and which models each department may use. The decisions here are pure
- * values; core/pipeline/authorize.ts turns a refusal into a GatewayError. A reload builds new
- * tables, so a change to a role or a department applies to the next request.
- */
+/** Access tables, compiled once per snapshot from `roles:` and `departments:`: what each role may do, over which records, with which models. */
 import { isGlob, NamePatterns } from './glob.ts'
-import type { DataScope, DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
-import type { AccessView, Principal } from '../plugins/types.ts'
-
-export type { DataScope }
-
-/** Permissions the kernel and the built-in identity services check. Service plugins may check their own. */
-export const Permission = {
-  /** Use `/v1`: chat completions, messages, embeddings, the model list. */
-  chat: 'chat',
-  /** `/api/v1/admin`: the running config, routes and their health. */
-  manageGateway: 'manage_gateway',
-  /** `/api/v1/keys`, within the role's data scope. */
-  manageKeys: 'manage_keys',
-  viewUsers: 'view_users',
-  manageUsers: 'manage_users',
-} as const
+import type { DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
+import type { AccessView, DataScope, Principal } from '../plugins/types.ts'
 
 /** The roles every gateway has unless gateway.yaml redefines them (as in the seed design). */
 export const BUILTIN_ROLES: Readonly<Record<string, RoleConfig>> = Object.freeze({
@@ -66,14 +47,11 @@ export class Role {
 /** What the anonymous caller of a gateway without auth gets: everything. */
 const UNRESTRICTED = new Role('admin', { permissions: ['*'], scope: 'all_data' })
 
-/** A list of model names and `*`/`?` globs, compiled for matching. */
-export class ModelScope extends NamePatterns {}
-
 
 export interface Department {
   readonly name: string
   /** Undefined: the department may use every route. */
-  readonly models: ModelScope | undefined
+  readonly models: NamePatterns | undefined
   readonly routeOverrides: ReadonlyMap<string, string>
   readonly config: Readonly<DepartmentConfig>
 }
@@ -90,7 +68,7 @@ export class AccessTables {
   readonly #roles = new Map<string, Role>()
   readonly #departments = new Map<string, Department>()
   /** A cached principal carries the same allowedModels array on every request: compile it once. */
-  readonly #scopes = new WeakMap<readonly string[], ModelScope>()
+  readonly #scopes = new WeakMap<readonly string[], NamePatterns>()
   /** The role of a public route's caller: no permissions, its own data only. */
   readonly nobody = new Role('nobody', { permissions: [], scope: 'own_data' })
   /** What route handlers see of these tables. */
@@ -114,7 +92,7 @@ export class AccessTables {
     for (const [name, dept] of Object.entries(config.departments ?? {})) {
       this.#departments.set(name, {
         name,
-        models: dept.models ? new ModelScope(dept.models) : undefined,
+        models: dept.models ? new NamePatterns(dept.models) : undefined,
         routeOverrides: new Map(Object.entries(dept.route_overrides ?? {})),
         config: dept,
       })
@@ -156,12 +134,8 @@ export class AccessTables {
   }
 
   /**
-   * Undefined when the principal may use the model it asked for by `requested`, `routed` as (its
-   * department's override) and answered by the route `routeName` (which differs for an alias or an
-   * override); else why not. Any of these names matching a department's or a key's list is enough,
-   * and a department allows the names it overrides. A glob route's name is a pattern, not a name:
-   * it is never matched (read literally, the route `az-*` would pass a scope of `az-?`), so a glob
-   * route is allowed only by the exact names the request goes by, the one it passes upstream.
+   * Why the principal may not use `requested` (routed as `routed`, answered by `routeName`), or undefined: any of the names in a department's or key's list
+   * is enough; a glob route's name is a pattern, never matched, so it is allowed only by the exact names the request goes by.
    */
   modelDenial(principal: Principal | undefined, requested: string, routeName: string = requested, routed: string = requested): ModelDenial | undefined {
     if (!principal || !this.enforced) return undefined
@@ -183,9 +157,9 @@ export class AccessTables {
     return undefined
   }
 
-  #scope(patterns: readonly string[]): ModelScope {
+  #scope(patterns: readonly string[]): NamePatterns {
     let scope = this.#scopes.get(patterns)
-    if (!scope) this.#scopes.set(patterns, (scope = new ModelScope(patterns)))
+    if (!scope) this.#scopes.set(patterns, (scope = new NamePatterns(patterns)))
     return scope
   }
 }

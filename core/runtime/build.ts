@@ -1,26 +1,22 @@
-/**
- * Building a snapshot: every plugin slot of the config set up in dependency order (a plugin after
- * those that provide the capabilities it `uses`; kind order otherwise), reusing unchanged instances
- * from the pool. Capabilities live in the snapshot's tsyringe child container, registered by
- * token. Any failure releases what was taken and throws a ConfigError naming the plugin.
- */
+/** Building a snapshot: plugins set up in dependency order (after what they `use`), unchanged instances reused, capabilities registered in a child container. */
 import type { DependencyContainer } from 'tsyringe'
 import type { ConfigLoad } from '../config/index.ts'
 import { ConfigError } from '../config/issues.ts'
 import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
-import { Cache, Limiter, Queue, Store, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
+import { Queue, Store, token, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
 import { backgroundCalls } from '../pipeline/calls.ts'
 import { InstancePool } from './instances.ts'
+import { withDeadline } from '../deadline.ts'
 import type { GatewayServices } from './services.ts'
 import { Snapshot, type BuiltInstance } from './snapshot.ts'
 
 /** Generous: a first start of the embedded database on a busy machine takes seconds. */
 const SETUP_TIMEOUT_MS = 60_000
 
-/** The capability each backend kind provides by being configured. */
-const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: Queue, limiter: Limiter, cache: Cache }
+/** The capability each backend kind provides by being configured (Limiter and Cache are their families' contracts, plugins/contracts). */
+const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: Queue, limiter: token('Limiter'), cache: token('Cache') }
 
 interface PlannedSlot {
   readonly slot: PluginSlot
@@ -82,11 +78,7 @@ function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], loa
   if (issues.length) throw new ConfigError(issues)
 }
 
-/**
- * A service's pages live outside the gateway's own API paths (a document about the API, such as
- * /api/v1/openapi.json, may sit at its root: no service name has a dot), and only public ones need
- * no permission.
- */
+/** A service's pages stay out of /v1 and /api/v1 (but for a dotted document at its root, /api/v1/openapi.json), and only public ones need no permission. */
 function checkPages(service: Service): void {
   for (const page of service.pages ?? []) {
     if (/^\/(v1|api\/v1)(\/|$)/.test(page.path) && !/^\/api\/v1\/[\w-]+\.json$/.test(page.path)) throw new Error(`its page ${page.path} is under /v1 or /api/v1, which belong to surfaces and services`)
@@ -96,10 +88,7 @@ function checkPages(service: Service): void {
   }
 }
 
-/**
- * The slots in set-up order: kind order (SLOT_SHAPES), except that a slot goes after every slot
- * providing a capability it uses. A cycle is a config error naming the plugins in it.
- */
+/** The slots in set-up order: kind order (SLOT_SHAPES), except that a slot goes after every slot providing a capability it uses. */
 function orderSlots(load: ConfigLoad): PlannedSlot[] {
   const pending: PlannedSlot[] = pluginSlots(load.loaded.config, load.registry.enabledByDefault()).map((found) => {
     const { manifest } = load.registry.get(found.kind, found.plugin)!
@@ -167,25 +156,19 @@ async function setupPlugin(
       return value
     },
   }
-  let timer: NodeJS.Timeout | undefined
+  let late = false
   const setup = Promise.resolve().then(() => manifest.setup(ctx, slot.block))
+  // A setup that finishes after we gave up must still release what it took.
+  void setup.then((instance) => late && (instance as Lifecycle | undefined)?.dispose?.(), () => undefined)
   try {
-    const instance = await Promise.race([
-      setup,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // A setup that finishes after we gave up must still release what it took.
-          setup.then((late) => (late as Lifecycle | undefined)?.dispose?.(), () => undefined)
-          reject(new Error(`setup did not finish within ${SETUP_TIMEOUT_MS} ms`))
-        }, SETUP_TIMEOUT_MS)
-      }),
-    ])
+    const instance = await withDeadline(setup, SETUP_TIMEOUT_MS, `setup did not finish within ${SETUP_TIMEOUT_MS} ms`).catch((err: unknown) => {
+      late = true
+      throw err
+    })
     if (typeof instance !== 'object' || instance === null) throw new Error('setup must return an instance object')
     settled = true
     return instance as Lifecycle
   } catch (err) {
     throw new ConfigError([load.loaded.issue(slot.path, `plugin ${manifest.id} failed to set up: ${(err as Error).message}`)])
-  } finally {
-    clearTimeout(timer)
   }
 }

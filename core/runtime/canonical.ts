@@ -1,8 +1,4 @@
-/**
- * JSON with object keys in sorted order and null/undefined members left out, so two values that
- * mean the same have the same text whatever order their keys were written in: for hashing
- * configs (instance reuse) and requests (cache keys).
- */
+/** JSON with sorted keys and null members left out, so equal values hash alike (configs for instance reuse, requests for cache keys). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`

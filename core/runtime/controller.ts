@@ -1,9 +1,4 @@
-/**
- * The reload controller owns the current snapshot. A reload (file change, SIGHUP, admin API)
- * builds a new snapshot beside the old one, and only when it is whole swaps one reference; the old
- * snapshot is retired and releases its instances after its last request. A config that fails at
- * any step is rejected whole: the old one keeps serving and the failure is kept for /health.
- */
+/** The reload controller owns the current snapshot: a reload builds the next one beside it and swaps only a whole one; a failed config leaves the old serving. */
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
@@ -20,6 +15,7 @@ import { GatewayMetrics } from '../metrics.ts'
 import type { GatewayServices } from './services.ts'
 import type { Snapshot } from './snapshot.ts'
 import { buildSnapshot } from './build.ts'
+import { withDeadline } from '../deadline.ts'
 
 export interface ReloadFailure {
   readonly at: Date
@@ -48,16 +44,8 @@ const DEFAULT_SHUTDOWN_MS = 10_000
 /** Each shutdown step gets at least this long, even when in-flight requests used the whole budget. */
 const MIN_SHUTDOWN_STEP_MS = 1000
 
-/** Wait for `work`, at most `ms`. */
-async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), ms) })
-  try {
-    return await Promise.race([work.then(() => 'done' as const), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+/** Wait for `work` (its failure too), at most `ms`. */
+const within = (work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> => withDeadline(work.then(() => 'done' as const, () => 'done' as const), ms).catch(() => 'timeout' as const)
 
 export class ReloadController {
   readonly #options: ReloadControllerOptions
@@ -193,10 +181,7 @@ export class ReloadController {
     }
   }
 
-  /**
-   * Watch the config file's folder, not only the file: an editor's rename-on-save and a Kubernetes
-   * ConfigMap's `..data` symlink swap replace the file rather than write it.
-   */
+  /** Watch the config file's folder: rename-on-save and a ConfigMap's `..data` symlink swap replace the file rather than write it. */
   async watch(): Promise<void> {
     if (!('file' in this.#options.source) || this.#watcher) return
     const file = path.resolve(this.#options.source.file)
@@ -216,12 +201,7 @@ export class ReloadController {
     this.#poll = setInterval(() => void this.reload('poll', false), this.#options.pollMs ?? 1000).unref()
   }
 
-  /**
-   * Stop watching, write the last usage events, retire the current snapshot and wait for its
-   * instances to be released — each step bounded by what is left of `timeoutMs`, and given at
-   * least MIN_SHUTDOWN_STEP_MS: usage the store did not take is journaled, and plugins that do
-   * not close in time (a pool waiting on a hung server) are left to the process's exit.
-   */
+  /** Stop watching, flush what plugins kept, retire the snapshot: each step within what is left of `timeoutMs` (at least MIN_SHUTDOWN_STEP_MS). */
   async close(timeoutMs = DEFAULT_SHUTDOWN_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs
     const left = (): number => Math.max(MIN_SHUTDOWN_STEP_MS, deadline - Date.now())

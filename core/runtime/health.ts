@@ -1,8 +1,4 @@
-/**
- * What the gateway knows about each upstream target's health: a circuit breaker and a moving
- * average of its latency. Kept outside snapshots, keyed by provider and model, so a reload does
- * not forget that a target is failing or slow.
- */
+/** What the gateway knows about each upstream target's health: a circuit breaker and a moving average of its latency. */
 import type { CircuitConfig } from '../config/types.ts'
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
@@ -56,10 +52,7 @@ export class TargetHealth {
     return this.#state === 'open' ? Math.max(0, this.#openedAt + this.settings.cooldownMs - now) : 0
   }
 
-  /**
-   * May a request go to this target now? An open circuit past its cooldown lets exactly one probe
-   * through (half-open); the probe's outcome closes or reopens it.
-   */
+  /** May a request go to this target now? An open circuit past its cooldown lets exactly one probe through (half-open). */
   tryAcquire(now = Date.now()): boolean {
     if (this.#state === 'closed') return true
     if (this.#state === 'open') {

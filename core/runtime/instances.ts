@@ -1,8 +1,4 @@
-/**
- * Plugin instances, shared between snapshots. An instance whose plugin, name, config block and
- * capability dependencies did not change is carried over to the next snapshot instead of being
- * rebuilt (connections and caches survive a reload); it is disposed when no snapshot holds it.
- */
+/** Plugin instances, shared between snapshots: one whose plugin, block and dependencies did not change is carried over, not rebuilt. */
 import { createHash } from 'node:crypto'
 import type { Logger } from '../logger.ts'
 import type { Lifecycle } from '../plugins/types.ts'
@@ -46,11 +42,7 @@ export class InstancePool {
     return this.#entries.get(key)?.provided ?? new Map()
   }
 
-  /**
-   * Drop one reference to each key; instances nobody holds any more are disposed, one after the
-   * other in reverse set-up order, so a plugin finishes (a usage writer's last flush) before the
-   * capabilities it uses (the store) go.
-   */
+  /** Drop one reference to each key; unheld instances are disposed in reverse set-up order, so a plugin finishes before what it uses goes. */
   async release(keys: Iterable<string>): Promise<void> {
     for (const key of [...keys].reverse()) {
       const entry = this.#entries.get(key)

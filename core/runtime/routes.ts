@@ -1,8 +1,4 @@
-/**
- * The route table, compiled once per snapshot: names, aliases and globs, `when` conditions,
- * strategies, and each target resolved to its provider instance and health. Resolving a request
- * is a map lookup (cached for glob matches) plus a scan of that name's few candidate routes.
- */
+/** The route table, compiled once per snapshot: names, aliases and globs, `when` conditions, strategies, targets with their provider and health. */
 import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
 import { globToRegExp, isGlob } from './glob.ts'
 import type { GatewayError } from '../errors.ts'
@@ -43,8 +39,6 @@ export interface CompiledRoute {
   readonly strategy: Strategy
   readonly targets: readonly CompiledTarget[]
   readonly strict: boolean
-  /** Which fields outside OpenAI's chat API pass on to providers (`extra_params`). */
-  readonly extraParams: boolean | ReadonlySet<string>
   /** Undefined when the route has no conditions. */
   readonly when: ((facts: RouteFacts) => boolean) | undefined
   /** Whether `when` looks only at who is calling (so /v1/models can list the route). */
@@ -162,7 +156,6 @@ function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap
     strategy: config.strategy ?? (targets.length > 1 ? 'fallback' : 'single'),
     targets,
     strict: config.strict ?? false,
-    extraParams: Array.isArray(config.extra_params) ? new Set(config.extra_params) : config.extra_params ?? false,
     when: config.when ? compileWhen(config.when) : undefined,
     whenIsAboutCaller: !config.when?.headers && !config.when?.metadata,
     info: Object.freeze({

@@ -1,24 +1,18 @@
-/**
- * A runtime snapshot: one validated config made live. It holds the plugin instances, the compiled
- * route table, the access tables and the stages per route, and never changes. Each request pins
- * the snapshot current when it arrived; a retired snapshot releases its instances after its last
- * request.
- */
+/** A runtime snapshot: one validated config made live. */
 import 'reflect-metadata'
 import type { DependencyContainer } from 'tsyringe'
 import type { ConfigLoad } from '../config/index.ts'
 import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import type {
-  AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, PublishedRoute, Service, Stage, Surface, Tokenizer,
+  AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, PublishedRoute, Service, Stage, Surface, Token,
 } from '../plugins/types.ts'
-import { RouteOverlay, Tokenizer as TokenizerToken } from '../plugins/types.ts'
+import { Pricing, RouteOverlay, Tokenizer } from '../plugins/types.ts'
 import type { RouteConfig } from '../config/types.ts'
 import { AccessTables } from './access.ts'
 import { NamePatterns } from './glob.ts'
 import type { GatewayServices } from './services.ts'
 import { RouteTable, type CompiledRoute } from './routes.ts'
-import { PriceTable } from '../usage/pricing.ts'
 import type { InstancePool } from './instances.ts'
 import type { PluginSlot } from '../config/slots.ts'
 
@@ -30,6 +24,7 @@ export interface BuiltInstance {
   readonly instance: Lifecycle
 }
 
+const UNPRICED: Pricing = { cost: () => 0, maxOutputTokens: () => undefined }
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
 /** Stages run in this priority when their plugin says nothing. */
 const DEFAULT_STAGE_PRIORITY = 500
@@ -70,8 +65,8 @@ export class Snapshot {
   readonly bodyLimit: number
   /** Target health, metrics and plugins' kept state: shared by every snapshot of this gateway. */
   readonly shared: GatewayServices
-  /** Model prices: the shipped catalog with gateway.yaml `pricing:` on top. */
-  readonly prices: PriceTable
+  /** Model prices (service.pricing); every call costs 0 without it. */
+  readonly prices: Pricing
   /** Optional providers left out because their environment variables are not set. */
   readonly disabledProviders: ReadonlyMap<string, string>
   /** Counts tokens a provider did not report (service.tokenizer); undefined when none is set up. */
@@ -112,11 +107,12 @@ export class Snapshot {
     this.providers = new Map(ofKind('provider').map((i) => [i.slot.name, i.instance]))
     this.features = Object.freeze({ ...(this.config.features ?? {}) })
     // Routes plugins add (deployed models) come after the config's, read now: a rebuild picks up their changes.
-    const overlay = parts.container.isRegistered(RouteOverlay.key) ? parts.container.resolve<RouteOverlay>(RouteOverlay.key).routes() : []
+    const capability = <T>(t: Token<T>): T | undefined => (parts.container.isRegistered(t.key) ? parts.container.resolve<T>(t.key) : undefined)
+    const overlay = capability(RouteOverlay)?.routes() ?? []
     const overlaid = overlay.filter((r) => !(this.config.routes ?? []).some((c) => c.model === r.model)) as unknown as RouteConfig[]
     this.routes = new RouteTable([...(this.config.routes ?? []), ...overlaid], this.providers, parts.shared.health, this.features)
     this.disabledProviders = load.loaded.disabledProviders
-    this.prices = new PriceTable(this.config.pricing)
+    this.prices = capability(Pricing) ?? UNPRICED
     this.auth = ofKind('auth').map((i) => ({ id: i.id, strategy: i.instance }))
     this.access = new AccessTables(this.config)
     this.store = ofKind('store')[0]?.instance
@@ -126,7 +122,7 @@ export class Snapshot {
     this.surfaces = ofKind('surface').map((i) => ({ name: i.slot.name, surface: i.instance }))
     this.services = ofKind('service').map((i) => ({ name: i.slot.name, service: i.instance }))
     this.bodyLimit = parseBytes(this.config.server?.body_limit) ?? DEFAULT_BODY_LIMIT
-    this.tokenizer = parts.container.isRegistered(TokenizerToken.key) ? parts.container.resolve<Tokenizer>(TokenizerToken.key) : undefined
+    this.tokenizer = capability(Tokenizer)
     this.#stages = ofKind('stage')
       .map((i) => ({
         name: i.slot.name,
@@ -138,11 +134,7 @@ export class Snapshot {
       .sort((a, b) => b.priority - a.priority)
   }
 
-  /**
-   * The stages that run for a call of `operation` on `route`, highest priority first: those whose
-   * `routes:` match the route's name, less those the route turns off (`stages: { name: false }`).
-   * Without a route (a request refused before routing), the stages that apply everywhere.
-   */
+  /** The stages for `operation` on `route` (none: those for every route), highest priority first, less those the route turns off. */
   stagesFor(route: CompiledRoute | undefined, operation: Operation): readonly NamedStage[] {
     const key = `${route?.index ?? -1}:${operation}`
     let list = this.#stagesByRoute.get(key)

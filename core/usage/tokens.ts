@@ -1,9 +1,4 @@
-/**
- * The admission estimate of a request's tokens (token limits, budgets): ceil(UTF-8 bytes / 4) of
- * the prompt text, the usual rule of thumb for BPE tokenizers. Linear, a few native calls, so a
- * 1 MB prompt costs well under a millisecond; the exchange's actual usage corrects it afterwards.
- * Exact counts, when a provider reports none, are the Tokenizer capability's (service.tokenizer).
- */
+/** The admission estimate of a request's tokens: ceil(UTF-8 bytes / 4), linear and cheap; actual usage corrects it afterwards. */
 import type { ChatRequest, EmbeddingRequest } from '../api/types.ts'
 import type { Operation, TokenEstimate } from '../plugins/types.ts'
 

@@ -3,7 +3,8 @@
  * collections (the vector-stores surface, `file_search` in Responses, assistants with attached
  * collections). Every method takes the caller: a collection outside its reach is "not found".
  */
-import { token, type Caller, type GatewayCalls, type Page, type Token } from '../../core/plugins/api.ts'
+import { token, type Caller, type GatewayCalls, type Token } from '../../core/plugins/api.ts'
+import { type Page } from '../store/kit/sql.ts'
 
 /** How documents are cut: sizes in tokens (estimated as 4 bytes per token). */
 export interface ChunkingSettings {

@@ -8,7 +8,7 @@
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ChatResponse } from '../../core/api/types.ts'
-import type { CacheKey } from '../../core/plugins/types.ts'
+import type { CacheKey } from '../../plugins/contracts/cache.ts'
 import memoryCache from '../../plugins/cache/memory/index.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { UsageLog } from '../../plugins/contracts/capabilities.ts'

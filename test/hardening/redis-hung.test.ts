@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway } from '../../core/gateway.ts'
 import redisLimiter from '../../plugins/limits/redis/index.ts'
-import type { Limiter } from '../../core/plugins/types.ts'
+import type { Limiter } from '../../plugins/contracts/limiter.ts'
 import type { RunningGateway } from '../helpers/gateway.ts'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts'
 import { waitFor } from '../helpers/wait.ts'

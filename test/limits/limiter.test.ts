@@ -4,7 +4,7 @@
  * admission under concurrency, and adjustments after the fact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { LimitBucket, Limiter } from '../../core/plugins/types.ts'
+import type { LimitBucket, Limiter } from '../../plugins/contracts/limiter.ts'
 import memoryLimiter from '../../plugins/limits/memory/index.ts'
 import redisLimiter from '../../plugins/limits/redis/index.ts'
 import { REDIS_ENABLED, REDIS_URL, deleteKeys, setupPlugin, uniquePrefix } from './helpers.ts'

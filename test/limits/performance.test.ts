@@ -7,8 +7,9 @@
  */
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { BudgetReservation, LimitBucket, StageExchange } from '../../core/plugins/types.ts'
-import { PriceTable } from '../../core/usage/pricing.ts'
+import type { StageExchange } from '../../core/plugins/types.ts'
+import type { BudgetReservation, LimitBucket } from '../../plugins/contracts/limiter.ts'
+import { PriceTable } from '../../plugins/services/pricing/prices.ts'
 import { budgetsFor, compileBudget, endOfPeriod, startOfPeriod } from '../../plugins/stages/limits/budgets.ts'
 import { estimateCost } from '../../plugins/stages/limits/estimate.ts'
 import { BudgetLedger } from '../../plugins/stages/limits/ledger.ts'
@@ -60,7 +61,7 @@ describe('budget check cost (in process)', () => {
       readonly route = { name: 'chat', targets: [{ provider: 'a', model: 'gpt-4o-mini' }, { provider: 'b', model: 'claude-3-5-haiku' }] }
       constructor(readonly principal: { userId: string; keyId: string; department: string; role: string }) {}
       cost(model: string, t: { prompt: number; completion: number }): number { return prices.cost(model, { prompt: t.prompt, completion: t.completion, cached: 0 }) }
-      maxOutputTokens(model: string): number | undefined { return prices.price(model)?.max_output_tokens }
+      maxOutputTokens(model: string): number | undefined { return prices.maxOutputTokens(model) }
     }
     const exchangeFor = (user: number) => new Exchange({ userId: `u${user}`, keyId: `k${user}`, department: `d${user % 10}`, role: 'user' }) as unknown as StageExchange
     const exchanges = Array.from({ length: 1000 }, (_, i) => exchangeFor(i))

@@ -5,7 +5,8 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { ChatResponse } from '../../../core/plugins/api.ts'
-import { CACHE_OPTIONS_SCHEMA, definePlugin, type Cache } from '../../../core/plugins/api.ts'
+import { definePlugin } from '../../../core/plugins/api.ts'
+import { CACHE_OPTIONS_SCHEMA, type Cache } from '../../contracts/cache.ts'
 
 export interface MemoryCacheConfig {
   max_bytes: number

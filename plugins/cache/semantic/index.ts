@@ -7,7 +7,8 @@
  * `vector` extension (a clear error at load time otherwise).
  */
 import { fileURLToPath } from 'node:url'
-import { CACHE_OPTIONS_SCHEMA, Store, definePlugin, type Cache, type ChatResponse, type SqlClient } from '../../../core/plugins/api.ts'
+import { Store, definePlugin, type ChatResponse, type SqlClient } from '../../../core/plugins/api.ts'
+import { CACHE_OPTIONS_SCHEMA, type Cache } from '../../contracts/cache.ts'
 
 export interface SemanticCacheConfig {
   embedding_route: string

@@ -7,7 +7,7 @@
  *
  * The Redis limiter runs the same arithmetic in Lua (plugins/limits/redis/limits.lua).
  */
-import type { LimitDecision } from '../../../core/plugins/api.ts'
+import type { LimitDecision } from '../../contracts/limiter.ts'
 
 /** Floating-point slack, in ms, so that exactly `limit` takes fit in a window. */
 const EPSILON_MS = 0.01

@@ -3,7 +3,8 @@
  * one gateway process; several processes or replicas each count on their own (use limiter.redis).
  * A check is a couple of map lookups: no I/O, no allocation beyond the decisions.
  */
-import { definePlugin, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/api.ts'
+import { definePlugin } from '../../../core/plugins/api.ts'
+import { type LimitBucket, type LimitDecision, type Limiter } from '../../contracts/limiter.ts'
 import { gcraAdjust, gcraPeek, gcraTake } from './gcra.ts'
 
 export interface MemoryLimiterConfig {

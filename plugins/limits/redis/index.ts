@@ -14,7 +14,8 @@
 import { readFileSync } from 'node:fs'
 import { createClient, defineScript, type CommandParser } from 'redis'
 import type { Logger } from 'pino'
-import { definePlugin, withDeadline, type BudgetReservation, type BudgetSettled, type BudgetStanding, type LimitBucket, type LimitDecision, type Limiter } from '../../../core/plugins/api.ts'
+import { definePlugin, withDeadline } from '../../../core/plugins/api.ts'
+import { type BudgetReservation, type BudgetSettled, type BudgetStanding, type LimitBucket, type LimitDecision, type Limiter } from '../../contracts/limiter.ts'
 import { configSchema, type RedisLimiterConfig } from './schema.ts'
 
 const LIMITS = defineScript({

@@ -11,7 +11,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { isUuid, type Principal, type SqlClient } from '../../../core/plugins/api.ts'
+import { type Principal, type SqlClient } from '../../../core/plugins/api.ts'
+import { isUuid } from '../../store/kit/sql.ts'
 import type { Identity, IdentityEvent } from '../../contracts/capabilities.ts'
 import { keyPrincipal, userPrincipal } from '../../contracts/principals.ts'
 import type { LiveSession } from '../../contracts/sessions.ts'

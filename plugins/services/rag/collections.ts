@@ -5,7 +5,8 @@
  * collection deleted) only by those whose data scope reaches it. One not seen is a 404.
  */
 import { createHash } from 'node:crypto'
-import { GatewayError, badRequest, isUuid, notFound, type Caller, type GatewayCalls } from '../../../core/plugins/api.ts'
+import { GatewayError, badRequest, notFound, type Caller, type GatewayCalls } from '../../../core/plugins/api.ts'
+import { isUuid } from '../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, DocumentRecord, NewCollection, NewDocument, Rag, SearchHit, SearchOptions } from '../../contracts/rag.ts'
 import type { RagRepository } from './data/repository.ts'
 import type { chunkSearch } from './data/search.ts'

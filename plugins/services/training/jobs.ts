@@ -1,6 +1,7 @@
 /** The training_jobs and training_job_events tables: rows in, records out. */
 import { randomBytes } from 'node:crypto'
-import { jsonParam, type SqlClient } from '../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../core/plugins/api.ts'
+import { jsonParam } from '../../store/kit/sql.ts'
 
 export type JobStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled']

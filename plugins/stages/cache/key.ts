@@ -5,7 +5,8 @@
  * a semantic cache compares prompts within).
  */
 import { createHash } from 'node:crypto'
-import { canonicalJson, type CacheKey, type ChatRequest, type Principal, type StageExchange } from '../../../core/plugins/api.ts'
+import { canonicalJson, type ChatRequest, type Principal, type StageExchange } from '../../../core/plugins/api.ts'
+import { type CacheKey } from '../../contracts/cache.ts'
 
 export type CacheScope = 'department' | 'user' | 'key' | 'global'
 

@@ -17,13 +17,15 @@
  * parent request was counted already.
  */
 import { randomBytes } from 'node:crypto'
-import { Limiter, definePlugin, type BudgetHold, type BudgetReservation, type BudgetStanding, type ExchangeOutcome, type LimitBucket, type LimitDecision, type Principal, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { definePlugin, type ExchangeOutcome, type Principal, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { Limiter, type BudgetHold, type BudgetReservation, type BudgetStanding, type LimitBucket, type LimitDecision } from '../../contracts/limiter.ts'
 import { Identity, UsageLog } from '../../contracts/capabilities.ts'
 import { budgetExceeded, budgetsFor, compileBudget, endOfPeriod, startOfPeriod, usd, type AppliedBudget, type BudgetConfig, type CompiledBudget } from './budgets.ts'
 import { estimateCost, type CostEstimate } from './estimate.ts'
 import type { LimitFacts, LimitWhen, RateLimits } from './facts.ts'
 import { BudgetLedger } from './ledger.ts'
 import { RATES, bucket, compilePolicy, limitsFor, type AppliedLimit, type BackendFailure, type CompiledPolicy, type LimitPolicyConfig } from './rates.ts'
+import { limitConfigIssues } from './config-check.ts'
 import { LimiterGuard, limiterGauge, rateLimitHeaders, rateLimited, tooLargeForLimit } from './refusals.ts'
 
 export interface LimitsConfig {
@@ -63,6 +65,7 @@ export default definePlugin<LimitsConfig, Stage>({
   description: 'Rate limits (GCRA buckets on the limiter backend) and budgets (USD per day/month) before the call; corrections after it.',
   // The core schema validates `limits:` and `departments:`; this block is assembled from them.
   configSchema: { type: 'object' },
+  checkConfig: limitConfigIssues,
   uses: [Limiter, UsageLog, Identity],
   setup(ctx, config) {
     const limiter = ctx.tryGet(Limiter)

@@ -4,7 +4,8 @@
  * refusals, OpenAI-shaped 429s with `retry-after` and the `x-ratelimit-*` headers OpenAI's
  * clients read (sent on admitted requests too).
  */
-import { GatewayError, withDeadline, type LimitBucket, type LimitDecision, type Limiter, type Logger, type Metrics } from '../../../core/plugins/api.ts'
+import { GatewayError, withDeadline, type Logger, type Metrics } from '../../../core/plugins/api.ts'
+import { type LimitBucket, type LimitDecision, type Limiter } from '../../contracts/limiter.ts'
 import type { AppliedLimit } from './rates.ts'
 
 /** A limiter that does not answer within this is treated as down (its plugin should time out sooner). */

@@ -10,6 +10,7 @@ import {
   type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
 } from '../../../core/plugins/api.ts'
 import { checkChatRequest } from './chat-request.ts'
+import { dropUnknownParameters } from './chat-params.ts'
 import { openAIErrorFrame, requireObject } from './wire.ts'
 
 const chatCompletions: ModelEndpoint<ChatRequest> = {
@@ -24,6 +25,7 @@ const chatCompletions: ModelEndpoint<ChatRequest> = {
     if (!Array.isArray(request.messages) || request.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
     return { request }
   },
+  routed: dropUnknownParameters,
   encode: (result) => result,
   streamEncoder: () => chunkFrames,
 }

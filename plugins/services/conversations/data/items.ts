@@ -1,5 +1,6 @@
 /** chat_items rows: the items of threads and responses, read newest first and in bounded pages. */
-import { estimateTextTokens, jsonParam, toNumber, toNumberOrNull, type SqlClient } from '../../../../core/plugins/api.ts'
+import { estimateTextTokens, type SqlClient } from '../../../../core/plugins/api.ts'
+import { jsonParam, toNumber, toNumberOrNull } from '../../../store/kit/sql.ts'
 import type { ItemContent, ItemListOptions, ItemRecord, NewItem, Slice } from '../../../contracts/conversations.ts'
 import type { JsonObject } from '../../../contracts/capabilities.ts'
 import { newId } from './ids.ts'

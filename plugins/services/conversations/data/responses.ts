@@ -1,5 +1,6 @@
 /** chat_responses rows (stored /v1/responses) and the writes that keep a turn: all of it or none. */
-import { jsonParam, type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import { type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import { jsonParam } from '../../../store/kit/sql.ts'
 import type { JsonObject } from '../../../contracts/capabilities.ts'
 import type { ItemRecord, NewItem, ResponseRecord, Responses } from '../../../contracts/conversations.ts'
 import { ITEM_COLUMNS, insertItems, itemOf, listItems, type CountTokens, type ItemRow } from './items.ts'

@@ -1,5 +1,6 @@
 /** chat_threads rows (a thread is a /v1/conversations conversation) and their items. */
-import { jsonParam, toNumber, type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import { type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import { jsonParam, toNumber } from '../../../store/kit/sql.ts'
 import type { NewItem, ThreadRecord, Threads } from '../../../contracts/conversations.ts'
 import { newId } from './ids.ts'
 import { ITEM_COLUMNS, insertItems, itemOf, listItems, type CountTokens, type ItemRow } from './items.ts'

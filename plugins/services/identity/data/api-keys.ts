@@ -1,4 +1,5 @@
-import { isUuid, jsonParam, pageOf, rethrowAsGatewayError, type SqlClient } from '../../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../../core/plugins/api.ts'
+import { isUuid, jsonParam, pageOf, rethrowAsGatewayError } from '../../../store/kit/sql.ts'
 import { type ApiKeyCreate, type ApiKeyRecord, type ApiKeyRepository, type JsonObject } from '../../../contracts/capabilities.ts'
 
 interface ApiKeyRow {

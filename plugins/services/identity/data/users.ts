@@ -1,4 +1,5 @@
-import { isUuid, pageOf, rethrowAsGatewayError, type SqlClient } from '../../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../../core/plugins/api.ts'
+import { isUuid, pageOf, rethrowAsGatewayError } from '../../../store/kit/sql.ts'
 import { type UserRecord, type UserRepository, type UserUpsert } from '../../../contracts/capabilities.ts'
 
 interface UserRow {

@@ -5,7 +5,8 @@
  * full-text ranks fused with the vector ranks (reciprocal rank fusion, k = 60).
  */
 import pgvector from 'pgvector'
-import { toNumber, type Store } from '../../../../core/plugins/api.ts'
+import { type Store } from '../../../../core/plugins/api.ts'
+import { toNumber } from '../../../store/kit/sql.ts'
 import type { CollectionRecord, SearchFilter, SearchHit } from '../../../contracts/rag.ts'
 import { filterSql } from './filters.ts'
 

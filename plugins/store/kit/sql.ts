@@ -1,5 +1,5 @@
-/** Small helpers the repositories share: id checks, paging, numbers, and database errors as GatewayErrors. */
-import { GatewayError } from '../errors.ts'
+/** Helpers for plugins that keep data in the Store: id checks, paging, numbers, and database errors as GatewayErrors. */
+import { GatewayError } from '../../../core/plugins/api.ts'
 
 /** A window of a list. */
 export interface Page {
@@ -38,10 +38,7 @@ interface DatabaseError {
   detail?: string
 }
 
-/**
- * Turn constraint violations into 4xx GatewayErrors that name the field at fault; anything else is
- * rethrown as is. The database's detail text is never copied into the message: it can hold values.
- */
+/** Turn constraint violations into 4xx GatewayErrors that name the field at fault; anything else is rethrown as is. */
 export function rethrowAsGatewayError(err: unknown): never {
   const fields = (err ?? {}) as DatabaseError
   const column = columnAtFault(fields)

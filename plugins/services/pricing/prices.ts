@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { Pricing } from '../../../core/plugins/api.ts'
 
 /** USD per 1M tokens. */
 export interface ModelPrice {
@@ -25,16 +26,16 @@ interface Catalog {
   readonly models: Record<string, CatalogEntry>
 }
 
-export const MODEL_CATALOG: Catalog = JSON.parse(readFileSync(fileURLToPath(new URL('../../config/models.json', import.meta.url)), 'utf8')) as Catalog
+export const MODEL_CATALOG: Catalog = JSON.parse(readFileSync(fileURLToPath(new URL('../../../config/models.json', import.meta.url)), 'utf8')) as Catalog
 
 export interface TokenCounts {
   readonly prompt: number
   readonly completion: number
   /** Of the prompt tokens, how many were read from the provider's prompt cache. */
-  readonly cached: number
+  readonly cached?: number
 }
 
-export class PriceTable {
+export class PriceTable implements Pricing {
   readonly #prices = new Map<string, ModelPrice>()
   /** Model name → price (or null), after dated-version and provider-prefix matching. */
   readonly #resolved = new Map<string, ModelPrice | null>()
@@ -63,9 +64,13 @@ export class PriceTable {
   cost(model: string | undefined, tokens: TokenCounts): number {
     const price = this.price(model)
     if (!price) return 0
-    const cached = Math.min(tokens.cached, tokens.prompt)
+    const cached = Math.min(tokens.cached ?? 0, tokens.prompt)
     const uncached = tokens.prompt - cached
     return (uncached * price.input + cached * (price.cached_input ?? price.input) + tokens.completion * price.output) / 1_000_000
+  }
+
+  maxOutputTokens(model: string | undefined): number | undefined {
+    return this.price(model)?.max_output_tokens
   }
 
   #lookup(model: string): ModelPrice | undefined {

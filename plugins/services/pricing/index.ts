@@ -1,0 +1,33 @@
+/**
+ * service.pricing: the Pricing capability, model prices from the shipped catalog
+ * (config/models.json) with gateway.yaml's `pricing:` on top. The kernel asks it for the cost of
+ * every model call; budgets ask it for a model's output cap. Implied in every gateway; no routes.
+ */
+import { Pricing, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { PriceTable, type ModelPrice } from './prices.ts'
+
+export default definePlugin<Record<string, ModelPrice>, Service>({
+  id: 'service.pricing',
+  kind: 'service',
+  description: 'Model prices (USD per 1M tokens): the shipped catalog, with gateway.yaml `pricing:` on top.',
+  configSchema: {
+    type: 'object',
+    description: 'Model prices in USD per 1M tokens, by upstream model name (a dated version matches its base name).',
+    additionalProperties: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['input', 'output'],
+      properties: {
+        input: { type: 'number', minimum: 0 },
+        output: { type: 'number', minimum: 0 },
+        cached_input: { type: 'number', minimum: 0 },
+        max_output_tokens: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
+  provides: [Pricing],
+  setup(ctx, config) {
+    ctx.provide(Pricing, new PriceTable(config))
+    return {}
+  },
+})
