@@ -10,7 +10,7 @@ import {
   type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
 } from '../../../core/plugins/api.ts'
 import type { ChatTool } from '../../../core/plugins/api.ts'
-import { Conversations, type AssistantInput, type AssistantRecord } from '../../contracts/conversations.ts'
+import { Conversations, type AssistantInput, type AssistantRecord, type ContextPolicy } from '../../contracts/conversations.ts'
 import { seesAssistant, visibleAssistant } from './access.ts'
 import { METADATA_SCHEMA, PAGE_QUERY, assistantView, objectSchema, pageWindow, paginationMeta, type PageQuery } from './views.ts'
 
@@ -41,7 +41,10 @@ const FIELDS = {
   }),
   tools: { type: 'array', maxItems: 128, items: FUNCTION_TOOL },
   rag_collections: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 128 } },
-  context_policy: objectSchema({ strategy: { enum: ['truncate'] }, max_context_tokens: { type: 'integer', minimum: 256 } }),
+  context_policy: objectSchema({
+    strategy: { enum: ['truncate', 'summarize'], description: 'The oldest turns that do not fit the window: dropped, or summarised (through the service\'s summary_route) after the instructions.' },
+    max_context_tokens: { type: 'integer', minimum: 256, description: 'A window lower than the model\'s (from the model catalog).' },
+  }),
   metadata: METADATA_SCHEMA,
 }
 const CREATE_BODY = objectSchema(FIELDS, ['name', 'route'])
@@ -56,7 +59,7 @@ interface AssistantBody {
   params?: AssistantRecord['params']
   tools?: ChatFunctionTool[]
   rag_collections?: string[]
-  context_policy?: { strategy?: 'truncate'; max_context_tokens?: number }
+  context_policy?: { strategy?: ContextPolicy['strategy']; max_context_tokens?: number }
   metadata?: Record<string, string>
 }
 
@@ -75,7 +78,7 @@ function fieldsOf(body: AssistantBody, caller: Caller, access: AccessView, gatew
   const out: Partial<AssistantInput> = {
     name: body.name, description: body.description, route: body.route, instructions: body.instructions, department, params: body.params, tools: body.tools,
     ragCollections: body.rag_collections, metadata: body.metadata,
-    contextPolicy: body.context_policy ? { strategy: 'truncate', ...body.context_policy } : undefined,
+    contextPolicy: body.context_policy ? { strategy: current?.contextPolicy.strategy ?? 'truncate', ...body.context_policy } : undefined,
   }
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
 }
