@@ -18,7 +18,7 @@ import { assistantRepository } from './data/assistants.ts'
 import { estimateTokens } from './data/items.ts'
 import { responseRepository } from './data/responses.ts'
 import { threadSummaries } from './data/summaries.ts'
-import { threadRepository } from './data/threads.ts'
+import { threadRepository, titleUntitledThread } from './data/threads.ts'
 import { conversationsConfigSchema, type ConversationsConfig } from './schema.ts'
 import { turnRunner } from './turn.ts'
 
@@ -54,7 +54,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
           contextWindowTokens: config.context_window_tokens, maxHistoryItems: config.max_history_items, answerReserve: config.answer_reserve_tokens,
           titleRoute: config.title_route, defaultRoute: config.default_route, summaryRoute: config.summary_route, summaryMaxTokens: config.summary_max_tokens,
         },
-        setTitle: async (id, title) => { await threads.update(id, { title }) },
+        setTitle: (id, title) => titleUntitledThread(store.sql, id, title),
         catalogWindow: (model) => ctx.catalogEntry(model)?.context_window,
         summaries: threadSummaries(store.sql),
         logger: ctx.logger,

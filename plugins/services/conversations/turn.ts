@@ -40,7 +40,7 @@ export interface TurnDeps {
   readonly count: CountTokens
   readonly tools: ReadonlyMap<string, ServerTool>
   readonly settings: TurnSettings
-  /** Name a thread (auto title). */
+  /** Name a thread that has no title yet (auto title). */
   readonly setTitle: (threadId: string, title: string) => Promise<void>
   /** An upstream model's context window, from the model catalog. */
   readonly catalogWindow: (model: string) => number | undefined
