@@ -81,13 +81,13 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     }
     const instructions = [input.assistant?.instructions, input.instructions, ...extraInstructions].filter((s): s is string => !!s).join('\n\n')
     const maxOutput = input.maxOutputTokens ?? input.assistant?.params.max_tokens
-    const context = await buildContext({ input, model, instructions, maxOutput, newestFirst, gateway })
+    const messages = await buildContext({ input, model, instructions, maxOutput, newestFirst, gateway })
 
     const tools: ChatTool[] = [...(input.assistant?.tools ?? []), ...(input.tools ?? [])]
     const params = input.assistant?.params ?? {}
     const request = withoutUndefined({
       model,
-      messages: context,
+      messages,
       tools: tools.length ? tools : undefined,
       tool_choice: tools.length ? (input.toolChoice as ChatRequest['tool_choice']) : undefined,
       parallel_tool_calls: tools.length ? input.parallelToolCalls : undefined,
