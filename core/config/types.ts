@@ -127,7 +127,7 @@ export interface GatewayConfig {
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>
   /** USD per 1M tokens by model, on top of config/models.json. */
-  pricing?: Record<string, { input: number; output: number; cached_input?: number; max_output_tokens?: number }>
+  pricing?: Record<string, { input: number; output: number; cached_input?: number; max_output_tokens?: number; context_window?: number }>
   /** RBAC: merged over the built-in user, department_admin and admin roles. */
   roles?: Record<string, RoleConfig>
   departments?: Record<string, DepartmentConfig>

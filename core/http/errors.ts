@@ -16,6 +16,8 @@ export interface Envelope<T = unknown> {
   message: string
   error: string | null
   details: unknown
+  /** An error's field at fault (`name`, `params.temperature`, `query.page`), when there is one. */
+  param?: string
   meta: Record<string, unknown>
 }
 
@@ -23,7 +25,7 @@ export const openAIErrorBody: ErrorBody = (error): OpenAIErrorBody => ({ error: 
 
 /** The management API's envelope, as in the seed design. */
 export const ENVELOPE: ErrorBody = (error, requestId): Envelope => ({
-  success: false, data: null, message: error.message, error: error.code, details: error.details ?? null, meta: { request_id: requestId },
+  success: false, data: null, message: error.message, error: error.code, details: error.details ?? null, ...(error.param ? { param: error.param } : {}), meta: { request_id: requestId },
 })
 
 export function envelope<T>(data: T, requestId: string, message = 'ok', meta: Readonly<Record<string, unknown>> = {}): Envelope<T> {

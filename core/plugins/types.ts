@@ -4,6 +4,7 @@ import type {
   ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage,
 } from '../api/types.ts'
 import type { GatewayError } from '../errors.ts'
+import type { ModelPrice } from '../usage/pricing.ts'
 
 export type PluginKind = 'provider' | 'surface' | 'stage' | 'auth' | 'limiter' | 'cache' | 'store' | 'queue' | 'service' | 'telemetry'
 
@@ -65,6 +66,11 @@ export interface PluginContext {
   rebuild(reason: string): void
   /** Every HTTP route the current config serves, with the schemas they declared (what an OpenAPI document is made from). */
   routes(): readonly PublishedRoute[]
+  /**
+   * An upstream model's catalog entry (config/models.json with gateway.yaml `pricing:` on top; a
+   * dated name matches its base): prices, output limit, context window. Of the current config.
+   */
+  catalogEntry(model: string): ModelPrice | undefined
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
   readonly metrics: Metrics
   /** State kept across reloads until the gateway stops: one value per gateway and `key`, made by `create` the first time. */

@@ -133,9 +133,9 @@ export interface Responses {
 // assistants
 
 export interface ContextPolicy {
-  /** What happens to the oldest turns when the history does not fit: dropped (the only one so far). */
-  readonly strategy: 'truncate'
-  /** The window the history is fitted into; default: the service's `context_window_tokens`. */
+  /** What happens to the oldest turns when the history does not fit: dropped, or folded into a summary kept on the thread (threads only; a response chain truncates). */
+  readonly strategy: 'truncate' | 'summarize'
+  /** A window lower than the model's (the catalog's context window of the route's first target). */
   readonly max_context_tokens?: number
 }
 

@@ -49,10 +49,19 @@ describe('assistants', () => {
   })
 
   it('refuses an invalid assistant with the field at fault', async () => {
-    expect((await f.call('admin', 'POST', '/api/v1/assistants', { name: 'x', route: 'no-such-route' })).body).toMatchObject({ error: 'unknown_route' })
-    expect((await f.call('admin', 'POST', '/api/v1/assistants', { name: 'x', route: 'chat-a', dept_scope: 'nowhere' })).body).toMatchObject({ error: 'unknown_department' })
-    expect((await f.call('admin', 'POST', '/api/v1/assistants', { route: 'chat-a' })).status).toBe(400)
-    expect((await f.call('admin', 'POST', '/api/v1/assistants', { name: 'x', route: 'chat-a', params: { temperature: 9 } })).status).toBe(400)
+    expect((await f.call('admin', 'POST', '/api/v1/assistants', { name: 'x', route: 'no-such-route' })).body).toMatchObject({ success: false, error: 'unknown_route', param: 'route' })
+    expect((await f.call('admin', 'POST', '/api/v1/assistants', { name: 'x', route: 'chat-a', dept_scope: 'nowhere' })).body).toMatchObject({ error: 'unknown_department', param: 'dept_scope' })
+    const missing = await f.call('admin', 'POST', '/api/v1/assistants', { route: 'chat-a' })
+    expect(missing.status).toBe(400)
+    expect(missing.body).toMatchObject({ success: false, data: null, error: 'invalid_value', param: 'name' })
+    const hot = await f.call('admin', 'POST', '/api/v1/assistants', { name: 'x', route: 'chat-a', params: { temperature: 9 } })
+    expect(hot.status).toBe(400)
+    expect(hot.body).toMatchObject({ error: 'invalid_value', param: 'params.temperature' })
+    expect((await f.call('admin', 'POST', '/api/v1/assistants', { name: 'x', route: 'chat-a', colour: 'red' })).body).toMatchObject({ error: 'unknown_parameter', param: 'colour' })
+    expect((await f.call('admin', 'GET', '/api/v1/assistants?per_page=1000')).body).toMatchObject({ error: 'invalid_value', param: 'query.per_page' })
+    expect((await f.call('admin', 'POST', '/api/v1/assistants', { name: 'x', route: 'chat-a', context_policy: { strategy: 'forget' } })).body).toMatchObject({ param: 'context_policy.strategy' })
+    // An error about no particular field names none.
+    expect((await f.call('alice', 'POST', '/api/v1/assistants', { name: 'x', route: 'chat-a' })).body).not.toHaveProperty('param')
     expect((await f.call('admin', 'POST', '/api/v1/assistants', { name: 'helper', route: 'chat-a', dept_scope: 'research' })).status).toBe(409)
   })
 

@@ -20,12 +20,20 @@ export const KEYS = {
 export type Who = keyof typeof KEYS
 export const as = (who: Who): Record<string, string> => ({ authorization: `Bearer ${KEYS[who]}` })
 
-/** What the mock upstream answers: `reply to: <last user text>`, or a tool call when the text asks for one. */
-export function openAIUpstreamHandler(options: { delayMs?: number } = {}) {
+/** How the mock upstream answers requests for particular upstream models: the text, from the last user message's. */
+export type ModelAnswers = Readonly<Record<string, (lastUserText: string) => string>>
+
+/**
+ * What the mock upstream answers: `reply to: <last user text>`, or a tool call when the text asks
+ * for one; a model in `answers` answers its own text, one in `failing` a 500.
+ */
+export function openAIUpstreamHandler(options: { delayMs?: number; answers?: ModelAnswers; failing?: readonly string[] } = {}) {
   return async (req: RecordedRequest, res: http.ServerResponse): Promise<void> => {
+    if (options.failing?.includes(req.body.model)) return sendJson(res, 500, { error: { message: 'the upstream is down', type: 'server_error', code: null, param: null } })
     const messages = (req.body.messages ?? []) as { role: string; content: string | null }[]
     const last = [...messages].reverse().find((m) => m.role === 'user' || m.role === 'tool')
-    const text = last?.role === 'tool' ? `tool said: ${last.content}` : `reply to: ${last?.content ?? ''}`
+    const own = options.answers?.[req.body.model]
+    const text = own ? own(String(last?.content ?? '')) : last?.role === 'tool' ? `tool said: ${last.content}` : `reply to: ${last?.content ?? ''}`
     const wantsTool = last?.role === 'user' && /weather/i.test(String(last.content)) && Array.isArray(req.body.tools)
     const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }
     const base = { id: 'chatcmpl-up', created: 1700000000, model: req.body.model }
@@ -66,8 +74,23 @@ export interface ConversationsFixture {
 
 export type StoreKind = 'embedded' | 'postgres'
 
-export async function startConversations(options: { store?: StoreKind; extra?: string; services?: string; upstreamDelayMs?: number; routes?: string; providers?: string; noSurface?: boolean } = {}): Promise<ConversationsFixture> {
-  const upstream = await startUpstream(openAIUpstreamHandler({ delayMs: options.upstreamDelayMs }))
+export interface ConversationsOptions {
+  store?: StoreKind
+  /** More top-level gateway.yaml (e.g. `pricing:`). */
+  extra?: string
+  /** The conversations service's block, inside its braces. */
+  services?: string
+  upstreamDelayMs?: number
+  routes?: string
+  providers?: string
+  noSurface?: boolean
+  answers?: ModelAnswers
+  /** Upstream models that answer 500. */
+  failing?: readonly string[]
+}
+
+export async function startConversations(options: ConversationsOptions = {}): Promise<ConversationsFixture> {
+  const upstream = await startUpstream(openAIUpstreamHandler({ delayMs: options.upstreamDelayMs, answers: options.answers, failing: options.failing }))
   const schema = options.store === 'postgres' ? uniqueSchema('conv') : undefined
   const store = schema ? `store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }` : 'store: { plugin: embedded, memory: true, vector: false }'
   const gw = await startTestGateway(`
@@ -96,6 +119,7 @@ services:
   conversations: { ${options.services ?? ''} }
   chat: {}
   assistants: {}
+  docs: {}
 ${options.noSurface ? '' : 'surfaces:\n  responses: {}'}
 ${options.extra ?? ''}`)
   const call = async (who: Who, method: string, path: string, body?: unknown) => {

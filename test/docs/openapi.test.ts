@@ -60,6 +60,7 @@ surfaces:
     expect(create.requestBody.content['application/json'].schema.properties.name).toBeDefined()
     expect(create['x-permission']).toBe('manage_assistants')
     expect(create.responses.default.content['application/json'].schema.required).toEqual(['success', 'error'])
+    expect(create.responses.default.content['application/json'].schema.properties.param.type).toBe('string')
     const usage = doc.paths['/api/v1/analytics/usage'].get
     expect(usage.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['from', 'to', 'group_by']))
   })

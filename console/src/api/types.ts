@@ -197,7 +197,7 @@ export interface Assistant {
   readonly params: { readonly temperature?: number; readonly top_p?: number; readonly max_tokens?: number }
   readonly tools: readonly { readonly type: 'function'; readonly function: { readonly name: string; readonly description?: string; readonly parameters?: Record<string, unknown> } }[]
   readonly rag_collections: readonly string[]
-  readonly context_policy: { readonly strategy: 'truncate'; readonly max_context_tokens?: number }
+  readonly context_policy: { readonly strategy: 'truncate' | 'summarize'; readonly max_context_tokens?: number }
   readonly metadata: Record<string, string>
   readonly created_at: string
   readonly updated_at: string

@@ -10,9 +10,11 @@ import {
   type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
 } from '../../../core/plugins/api.ts'
 import type { ChatTool } from '../../../core/plugins/api.ts'
-import { Conversations, type AssistantInput, type AssistantRecord } from '../../contracts/conversations.ts'
+import { Conversations, type AssistantInput, type AssistantRecord, type ContextPolicy } from '../../contracts/conversations.ts'
 import { seesAssistant, visibleAssistant } from './access.ts'
-import { METADATA_SCHEMA, PAGE_QUERY, assistantView, objectSchema, pageWindow, paginationMeta, type PageQuery } from './views.ts'
+import {
+  ASSISTANT_SCHEMA, DELETED_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, assistantView, listOf, objectSchema, pageWindow, paginationMeta, type PageQuery,
+} from './views.ts'
 
 type ChatFunctionTool = Extract<ChatTool, { type: 'function' }>
 
@@ -41,7 +43,10 @@ const FIELDS = {
   }),
   tools: { type: 'array', maxItems: 128, items: FUNCTION_TOOL },
   rag_collections: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 128 } },
-  context_policy: objectSchema({ strategy: { enum: ['truncate'] }, max_context_tokens: { type: 'integer', minimum: 256 } }),
+  context_policy: objectSchema({
+    strategy: { enum: ['truncate', 'summarize'], description: 'The oldest turns that do not fit the window: dropped, or summarised (through the service\'s summary_route) after the instructions.' },
+    max_context_tokens: { type: 'integer', minimum: 256, description: 'A window lower than the model\'s (from the model catalog).' },
+  }),
   metadata: METADATA_SCHEMA,
 }
 const CREATE_BODY = objectSchema(FIELDS, ['name', 'route'])
@@ -56,7 +61,7 @@ interface AssistantBody {
   params?: AssistantRecord['params']
   tools?: ChatFunctionTool[]
   rag_collections?: string[]
-  context_policy?: { strategy?: 'truncate'; max_context_tokens?: number }
+  context_policy?: { strategy?: ContextPolicy['strategy']; max_context_tokens?: number }
   metadata?: Record<string, string>
 }
 
@@ -75,7 +80,7 @@ function fieldsOf(body: AssistantBody, caller: Caller, access: AccessView, gatew
   const out: Partial<AssistantInput> = {
     name: body.name, description: body.description, route: body.route, instructions: body.instructions, department, params: body.params, tools: body.tools,
     ragCollections: body.rag_collections, metadata: body.metadata,
-    contextPolicy: body.context_policy ? { strategy: 'truncate', ...body.context_policy } : undefined,
+    contextPolicy: body.context_policy ? { strategy: current?.contextPolicy.strategy ?? 'truncate', ...body.context_policy } : undefined,
   }
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
 }
@@ -91,7 +96,7 @@ export function assistantsService(conversations: Conversations): Service {
   }
 
   const create: RouteSpec<AssistantBody> = {
-    method: 'POST', path: '/', summary: 'Create an assistant.', permission: MANAGE, body: CREATE_BODY, status: 201,
+    method: 'POST', path: '/', summary: 'Create an assistant.', permission: MANAGE, body: CREATE_BODY, status: 201, response: ASSISTANT_SCHEMA,
     async handle({ caller, body, access, gateway }) {
       const fields = fieldsOf(body, caller, access, gateway)
       const created = await assistants.create({
@@ -103,7 +108,7 @@ export function assistantsService(conversations: Conversations): Service {
   }
 
   const list: RouteSpec<unknown, PageQuery> = {
-    method: 'GET', path: '/', summary: 'The assistants the caller may use (their department\'s and the global ones; admins: all).', permission: VIEW, query: objectSchema(PAGE_QUERY),
+    method: 'GET', path: '/', summary: 'The assistants the caller may use (their department\'s and the global ones; admins: all).', permission: VIEW, query: objectSchema(PAGE_QUERY), response: listOf(ASSISTANT_SCHEMA),
     async handle({ caller, query }) {
       const departments = caller.scope === 'all_data' ? undefined : [caller.principal.department ?? null, null]
       const { assistants: page, total } = await assistants.list({ departments, ...pageWindow(query) })
@@ -112,12 +117,12 @@ export function assistantsService(conversations: Conversations): Service {
   }
 
   const get: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'GET', path: '/:id', summary: 'One assistant.', permission: VIEW, params: ID_PARAMS,
+    method: 'GET', path: '/:id', summary: 'One assistant.', permission: VIEW, params: ID_PARAMS, response: ASSISTANT_SCHEMA,
     handle: async ({ caller, params }) => assistantView(await visibleAssistant(conversations, caller, params.id)),
   }
 
   const update: RouteSpec<AssistantBody, unknown, { id: string }> = {
-    method: 'PATCH', path: '/:id', summary: 'Change an assistant.', permission: MANAGE, params: ID_PARAMS, body: PATCH_BODY,
+    method: 'PATCH', path: '/:id', summary: 'Change an assistant.', permission: MANAGE, params: ID_PARAMS, body: PATCH_BODY, response: ASSISTANT_SCHEMA,
     async handle({ caller, params, body, access, gateway }) {
       const current = await manageable(caller, params.id)
       return assistantView((await assistants.update(current.id, fieldsOf(body, caller, access, gateway, current)))!)
@@ -125,7 +130,7 @@ export function assistantsService(conversations: Conversations): Service {
   }
 
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'DELETE', path: '/:id', summary: 'Delete an assistant (its threads stay, unbound).', permission: MANAGE, params: ID_PARAMS,
+    method: 'DELETE', path: '/:id', summary: 'Delete an assistant (its threads stay, unbound).', permission: MANAGE, params: ID_PARAMS, response: DELETED_SCHEMA,
     async handle({ caller, params }) {
       const current = await manageable(caller, params.id)
       await assistants.delete(current.id)

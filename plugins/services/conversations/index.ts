@@ -17,7 +17,8 @@ import chatService from './threads-api.ts'
 import { assistantRepository } from './data/assistants.ts'
 import { estimateTokens } from './data/items.ts'
 import { responseRepository } from './data/responses.ts'
-import { threadRepository } from './data/threads.ts'
+import { threadSummaries } from './data/summaries.ts'
+import { threadRepository, titleUntitledThread } from './data/threads.ts'
 import { conversationsConfigSchema, type ConversationsConfig } from './schema.ts'
 import { turnRunner } from './turn.ts'
 
@@ -51,16 +52,26 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         tools,
         settings: {
           contextWindowTokens: config.context_window_tokens, maxHistoryItems: config.max_history_items, answerReserve: config.answer_reserve_tokens,
-          titleRoute: config.title_route, defaultRoute: config.default_route,
+          titleRoute: config.title_route, defaultRoute: config.default_route, summaryRoute: config.summary_route, summaryMaxTokens: config.summary_max_tokens,
         },
-        setTitle: async (id, title) => { await threads.update(id, { title }) },
+        setTitle: (id, title) => titleUntitledThread(store.sql, id, title),
+        catalogWindow: (model) => ctx.catalogEntry(model)?.context_window,
+        summaries: threadSummaries(store.sql),
+        logger: ctx.logger,
       }),
       registerTool(tool) {
         tools.set(tool.type, tool)
         return () => { if (tools.get(tool.type) === tool) tools.delete(tool.type) }
       },
     })
-    return {}
+    return {
+      check(routes) {
+        for (const key of ['title_route', 'summary_route', 'default_route'] as const) {
+          const name = config[key]
+          if (name !== undefined && !routes.resolve(name)) throw Object.assign(new Error(`no route answers '${name}' (add it under routes:)`), { path: [key] })
+        }
+      },
+    }
   },
 })
 

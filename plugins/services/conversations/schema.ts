@@ -8,6 +8,8 @@ export interface ConversationsConfig {
   max_message_chars: number
   default_route?: string
   title_route?: string
+  summary_route?: string
+  summary_max_tokens: number
 }
 
 export const conversationsConfigSchema: JsonSchema = {
@@ -16,7 +18,7 @@ export const conversationsConfigSchema: JsonSchema = {
   properties: {
     context_window_tokens: {
       type: 'integer', minimum: 256, default: 128000,
-      description: 'The context window a turn fits its history into, in tokens (an assistant\'s `context_policy.max_context_tokens` overrides it). The oldest turns are dropped first; the instructions never.',
+      description: 'The context window of a model the catalog (config/models.json, `pricing:`) gives none, in tokens. A turn fits its history into its route\'s first target\'s window, or an assistant\'s lower `context_policy.max_context_tokens`. The oldest turns go first; the instructions never.',
     },
     answer_reserve_tokens: { type: 'integer', minimum: 1, default: 4096, description: 'Tokens kept free for the answer when the request sets no max_output_tokens.' },
     max_history_items: {
@@ -26,5 +28,10 @@ export const conversationsConfigSchema: JsonSchema = {
     max_message_chars: { type: 'integer', minimum: 1, default: 200000, description: 'The largest message a turn accepts, in characters (a larger one is a 400 `message_too_long`).' },
     default_route: { type: 'string', minLength: 1, description: 'The model of a thread message that names none and whose thread has no assistant.' },
     title_route: { type: 'string', minLength: 1, description: 'A (cheap) route that names a thread after its first exchange; off when absent.' },
+    summary_route: {
+      type: 'string', minLength: 1,
+      description: 'A (cheap) route that summarises the turns dropped from a thread whose assistant\'s context policy is `summarize`; default: the turn\'s own route.',
+    },
+    summary_max_tokens: { type: 'integer', minimum: 32, maximum: 8192, default: 512, description: 'The longest summary of dropped turns, in tokens.' },
   },
 }

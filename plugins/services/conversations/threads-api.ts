@@ -8,7 +8,9 @@
 import { badRequest, definePlugin, forbidden, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../core/plugins/api.ts'
 import { Conversations, type ItemContent, type Turn } from '../../contracts/conversations.ts'
 import { ownerOf, reachableThread, visibleAssistant } from './access.ts'
-import { METADATA_SCHEMA, PAGE_QUERY, messageView, objectSchema, pageWindow, paginationMeta, threadView, type PageQuery } from './views.ts'
+import {
+  DELETED_SCHEMA, MESSAGE_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, THREAD_SCHEMA, listOf, messageView, objectSchema, pageWindow, paginationMeta, threadView, type PageQuery,
+} from './views.ts'
 
 const CHAT = 'chat'
 const ID_PARAMS = objectSchema({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
@@ -39,6 +41,20 @@ const SEND_BODY = objectSchema({
   stream: { type: 'boolean', default: false },
 })
 
+const THREAD_WITH_MESSAGES = {
+  ...THREAD_SCHEMA,
+  properties: { ...(THREAD_SCHEMA.properties as object), messages: listOf(MESSAGE_SCHEMA) },
+  required: [...(THREAD_SCHEMA.required as string[]), 'messages'],
+}
+/** What a sent message answers (and, with `stream: true`, the `done` event's data). */
+const TURN_SCHEMA = objectSchema({
+  thread_id: { type: 'string' }, response_id: { type: 'string', description: 'The turn\'s Response id (`resp_...`).' },
+  status: { enum: ['completed', 'incomplete', 'failed'] },
+  messages: { ...listOf(MESSAGE_SCHEMA), description: 'What was kept: the input, then the reply.' }, reply: listOf(MESSAGE_SCHEMA),
+  usage: { type: 'object', description: 'The Responses API\'s usage object (absent when the provider reported none in time).' },
+  cost_usd: { type: ['number', 'null'] },
+}, ['thread_id', 'response_id', 'status', 'messages', 'reply', 'cost_usd'])
+
 interface SendBody {
   content?: string
   tool_results?: { call_id: string; output: string }[]
@@ -51,7 +67,7 @@ interface SendBody {
 
 export function chatService(conversations: Conversations): Service {
   const create: RouteSpec<{ title?: string; assistant_id?: string; metadata?: Record<string, string> }> = {
-    method: 'POST', path: '/threads', summary: 'Start a thread (optionally bound to an assistant).', permission: CHAT, body: CREATE_BODY, status: 201,
+    method: 'POST', path: '/threads', summary: 'Start a thread (optionally bound to an assistant).', permission: CHAT, body: CREATE_BODY, status: 201, response: THREAD_SCHEMA,
     async handle({ caller, body }) {
       const assistant = body.assistant_id ? await visibleAssistant(conversations, caller, body.assistant_id, 'assistant_id') : undefined
       const { thread } = await conversations.threads.create({ ...ownerOf(caller), assistantId: assistant?.id ?? null, title: body.title ?? null, metadata: body.metadata })
@@ -60,7 +76,7 @@ export function chatService(conversations: Conversations): Service {
   }
 
   const list: RouteSpec<unknown, PageQuery & { user_id?: string }> = {
-    method: 'GET', path: '/threads', summary: 'The caller\'s threads, latest activity first.', permission: CHAT, query: LIST_QUERY,
+    method: 'GET', path: '/threads', summary: 'The caller\'s threads, latest activity first.', permission: CHAT, query: LIST_QUERY, response: listOf(THREAD_SCHEMA),
     async handle({ caller, query }) {
       const userId = query.user_id ?? caller.principal.userId
       // Another user's threads: only within the caller's scope, and for a department admin within the department.
@@ -75,7 +91,7 @@ export function chatService(conversations: Conversations): Service {
   }
 
   const get: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
-    method: 'GET', path: '/threads/:id', summary: 'A thread with its first page of messages.', permission: CHAT, params: ID_PARAMS, query: MESSAGES_QUERY,
+    method: 'GET', path: '/threads/:id', summary: 'A thread with its first page of messages.', permission: CHAT, params: ID_PARAMS, query: MESSAGES_QUERY, response: THREAD_WITH_MESSAGES,
     async handle({ caller, params, query }) {
       const thread = await reachableThread(conversations, caller, params.id)
       const page = await conversations.threads.items(thread.id, query)
@@ -84,7 +100,7 @@ export function chatService(conversations: Conversations): Service {
   }
 
   const messages: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
-    method: 'GET', path: '/threads/:id/messages', summary: 'A page of a thread\'s messages (cursor: `after`).', permission: CHAT, params: ID_PARAMS, query: MESSAGES_QUERY,
+    method: 'GET', path: '/threads/:id/messages', summary: 'A page of a thread\'s messages (cursor: `after`).', permission: CHAT, params: ID_PARAMS, query: MESSAGES_QUERY, response: listOf(MESSAGE_SCHEMA),
     async handle({ caller, params, query }) {
       const thread = await reachableThread(conversations, caller, params.id)
       const page = await conversations.threads.items(thread.id, query)
@@ -93,7 +109,7 @@ export function chatService(conversations: Conversations): Service {
   }
 
   const rename: RouteSpec<{ title?: string | null; metadata?: Record<string, string> }, unknown, { id: string }> = {
-    method: 'PATCH', path: '/threads/:id', summary: 'Rename a thread or replace its metadata.', permission: CHAT, params: ID_PARAMS, body: PATCH_BODY,
+    method: 'PATCH', path: '/threads/:id', summary: 'Rename a thread or replace its metadata.', permission: CHAT, params: ID_PARAMS, body: PATCH_BODY, response: THREAD_SCHEMA,
     async handle({ caller, params, body }) {
       const thread = await reachableThread(conversations, caller, params.id)
       return threadView((await conversations.threads.update(thread.id, body))!)
@@ -101,7 +117,7 @@ export function chatService(conversations: Conversations): Service {
   }
 
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'DELETE', path: '/threads/:id', summary: 'Delete a thread and its messages.', permission: CHAT, params: ID_PARAMS,
+    method: 'DELETE', path: '/threads/:id', summary: 'Delete a thread and its messages.', permission: CHAT, params: ID_PARAMS, response: DELETED_SCHEMA,
     async handle({ caller, params }) {
       const thread = await reachableThread(conversations, caller, params.id)
       await conversations.threads.delete(thread.id)
@@ -111,7 +127,7 @@ export function chatService(conversations: Conversations): Service {
 
   const send: RouteSpec<SendBody, unknown, { id: string }> = {
     method: 'POST', path: '/threads/:id/messages', summary: 'Send a message (or tool results) and get the reply; `stream: true` streams it.', permission: CHAT,
-    params: ID_PARAMS, body: SEND_BODY,
+    params: ID_PARAMS, body: SEND_BODY, response: TURN_SCHEMA, status: 201,
     async handle({ caller, params, body, gateway, signal }) {
       const thread = await reachableThread(conversations, caller, params.id)
       if ((body.content === undefined) === (body.tool_results === undefined)) throw badRequest('Send either `content` or `tool_results`.', 'content', 'invalid_message')

@@ -8,17 +8,20 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import {
   badRequest, isChatStream, toGatewayError,
-  type Call, type ChatChunk, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError,
+  type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError, type Logger,
 } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type ServerTool, type Turn, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
-import { fitHistory, requireKnownCalls } from './context.ts'
+import { contextWindowTokens, fitHistory, requireKnownCalls, type Window } from './context.ts'
 import { newId } from './data/ids.ts'
 import { itemText, type CountTokens } from './data/items.ts'
 import type { ResponseStore } from './data/responses.ts'
+import type { ThreadSummaries } from './data/summaries.ts'
+import { summarizedHistory, summaryMessage } from './summary.ts'
 import { answerItems, chatMessages } from './translate.ts'
 
 export interface TurnSettings {
+  /** The window of a model the catalog gives none. */
   readonly contextWindowTokens: number
   readonly maxHistoryItems: number
   /** Tokens kept for the answer when the request sets no max_output_tokens. */
@@ -27,6 +30,9 @@ export interface TurnSettings {
   readonly titleRoute?: string
   /** The model of a turn that names none and has no assistant. */
   readonly defaultRoute?: string
+  /** The route that summarises dropped turns (`summarize` policy); undefined: the turn's own. */
+  readonly summaryRoute?: string
+  readonly summaryMaxTokens: number
 }
 
 export interface TurnDeps {
@@ -34,8 +40,12 @@ export interface TurnDeps {
   readonly count: CountTokens
   readonly tools: ReadonlyMap<string, ServerTool>
   readonly settings: TurnSettings
-  /** Name a thread (auto title). */
+  /** Name a thread that has no title yet (auto title). */
   readonly setTitle: (threadId: string, title: string) => Promise<void>
+  /** An upstream model's context window, from the model catalog. */
+  readonly catalogWindow: (model: string) => number | undefined
+  readonly summaries: ThreadSummaries
+  readonly logger: Logger
 }
 
 /** How long a finished answer's accounting is waited for before it is kept without its cost. */
@@ -71,15 +81,13 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     }
     const instructions = [input.assistant?.instructions, input.instructions, ...extraInstructions].filter((s): s is string => !!s).join('\n\n')
     const maxOutput = input.maxOutputTokens ?? input.assistant?.params.max_tokens
-    const windowTokens = input.assistant?.contextPolicy.max_context_tokens ?? settings.contextWindowTokens
-    const fixed = (instructions ? await count(instructions) : 0) + (await Promise.all(input.input.map((i) => count(itemText(i))))).reduce((a, b) => a + b, 0)
-    const { items: history } = fitHistory(newestFirst, fixed, { tokens: windowTokens, reserve: Math.min(maxOutput ?? settings.answerReserve, Math.floor(windowTokens / 2)) })
+    const messages = await buildContext({ input, model, instructions, maxOutput, newestFirst, gateway })
 
     const tools: ChatTool[] = [...(input.assistant?.tools ?? []), ...(input.tools ?? [])]
     const params = input.assistant?.params ?? {}
     const request = withoutUndefined({
       model,
-      messages: [...(instructions ? [{ role: 'system' as const, content: instructions }] : []), ...chatMessages([...history.map((i) => i.content), ...input.input])],
+      messages,
       tools: tools.length ? tools : undefined,
       tool_choice: tools.length ? (input.toolChoice as ChatRequest['tool_choice']) : undefined,
       parallel_tool_calls: tools.length ? input.parallelToolCalls : undefined,
@@ -127,6 +135,31 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       return base
     }
     return { ...base, events: streamTurn(call as Call<ChatResult>, persist) }
+  }
+
+  /**
+   * The messages a turn sends: the instructions, the summary of dropped turns (`summarize`
+   * policy), the history that fits the model's window, the new input.
+   */
+  async function buildContext(turn: {
+    input: TurnInput; model: string; instructions: string; maxOutput: number | undefined; newestFirst: readonly ItemRecord[]; gateway: GatewayCalls
+  }): Promise<ChatMessage[]> {
+    const { input, instructions } = turn
+    const policy = input.assistant?.contextPolicy
+    const tokens = contextWindowTokens(turn.gateway.routes(turn.model), turn.model, deps.catalogWindow, settings.contextWindowTokens, policy)
+    const window: Window = { tokens, reserve: Math.min(turn.maxOutput ?? settings.answerReserve, Math.floor(tokens / 2)) }
+    const fixedTokens = (instructions ? await count(instructions) : 0) + (await Promise.all(input.input.map((i) => count(itemText(i))))).reduce((a, b) => a + b, 0)
+    const { summary, items } = policy?.strategy === 'summarize' && input.threadId
+      ? await summarizedHistory({
+        threadId: input.threadId, newestFirst: turn.newestFirst, fixedTokens, window, route: settings.summaryRoute ?? turn.model, maxTokens: settings.summaryMaxTokens,
+        gateway: turn.gateway, signal: input.signal,
+      }, { count, logger: deps.logger, read: deps.summaries.read, save: deps.summaries.save })
+      : { summary: null, items: fitHistory(turn.newestFirst, fixedTokens, window).items }
+    return [
+      ...(instructions ? [{ role: 'system' as const, content: instructions }] : []),
+      ...(summary ? [summaryMessage(summary)] : []),
+      ...chatMessages([...items.map((i) => i.content), ...input.input]),
+    ]
   }
 
   async function nameThread(gateway: GatewayCalls, threadId: string, input: readonly ItemContent[], output: readonly OutputItem[]): Promise<void> {

@@ -25,12 +25,31 @@ export const METADATA_SCHEMA: JsonSchema = {
   description: 'Up to 16 string pairs (keys up to 64 characters, values up to 512).',
 }
 
+// What the routes answer (the `data` of the envelope), for the OpenAPI document; each view below has its schema beside it.
+const TIME: JsonSchema = { type: 'string', format: 'date-time' }
+const NULLABLE_STRING: JsonSchema = { type: ['string', 'null'] }
+const STRING_MAP: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } }
+
+export const THREAD_SCHEMA: JsonSchema = objectSchema({
+  id: { type: 'string', description: '`conv_...`: the same id in /v1/conversations.' }, title: NULLABLE_STRING, user_id: { type: 'string' }, department: NULLABLE_STRING,
+  assistant_id: NULLABLE_STRING, metadata: STRING_MAP, message_count: { type: 'integer', minimum: 0 }, created_at: TIME, last_activity_at: TIME,
+}, ['id', 'title', 'user_id', 'department', 'assistant_id', 'metadata', 'message_count', 'created_at', 'last_activity_at'])
+
 export function threadView(t: ThreadRecord): Record<string, unknown> {
   return {
     id: t.id, title: t.title, user_id: t.userId, department: t.department, assistant_id: t.assistantId, metadata: t.metadata,
     message_count: t.itemCount, created_at: t.createdAt.toISOString(), last_activity_at: t.lastActivityAt.toISOString(),
   }
 }
+
+export const MESSAGE_SCHEMA: JsonSchema = objectSchema({
+  id: { type: 'string' }, type: { enum: ['message', 'tool_call', 'tool_result'] }, role: { enum: ['user', 'assistant', 'system', 'developer', 'tool'] },
+  content: { ...NULLABLE_STRING, description: 'The text (null for a tool call).' },
+  tool_call: objectSchema({ id: { type: 'string' }, name: { type: 'string' }, arguments: { type: 'string' } }, ['id', 'name', 'arguments']),
+  tool_call_id: { type: 'string', description: 'A tool result: the call it answers.' },
+  status: { enum: ['completed', 'incomplete', 'in_progress'] }, tokens: { type: 'integer', minimum: 0 },
+  cost_usd: { type: ['number', 'null'], description: 'A reply: what its call cost.' }, usage: { type: ['object', 'null'] }, created_at: TIME,
+}, ['id', 'type', 'role', 'content', 'status', 'tokens', 'cost_usd', 'usage', 'created_at'])
 
 /** A thread's item as a message: a text message, a tool call, or a tool result. */
 export function messageView(item: ItemRecord): Record<string, unknown> {
@@ -42,6 +61,19 @@ export function messageView(item: ItemRecord): Record<string, unknown> {
     case 'function_call_output': return { ...common, type: 'tool_result', role: 'tool', content: c.output, tool_call_id: c.call_id }
   }
 }
+
+export const ASSISTANT_SCHEMA: JsonSchema = objectSchema({
+  id: { type: 'string' }, name: { type: 'string' }, description: NULLABLE_STRING, route: { type: 'string' }, instructions: NULLABLE_STRING,
+  dept_scope: { ...NULLABLE_STRING, description: 'null: every department.' }, created_by: NULLABLE_STRING,
+  params: { type: 'object' }, tools: { type: 'array', items: { type: 'object' } }, rag_collections: { type: 'array', items: { type: 'string' } },
+  context_policy: objectSchema({ strategy: { enum: ['truncate', 'summarize'] }, max_context_tokens: { type: 'integer' } }, ['strategy']),
+  metadata: STRING_MAP, created_at: TIME, updated_at: TIME,
+}, ['id', 'name', 'description', 'route', 'instructions', 'dept_scope', 'created_by', 'params', 'tools', 'rag_collections', 'context_policy', 'metadata', 'created_at', 'updated_at'])
+
+export const DELETED_SCHEMA: JsonSchema = objectSchema({ id: { type: 'string' }, deleted: { const: true } }, ['id', 'deleted'])
+
+/** A list of `items`. */
+export const listOf = (items: JsonSchema): JsonSchema => ({ type: 'array', items })
 
 export function assistantView(a: AssistantRecord): Record<string, unknown> {
   return {

@@ -25,6 +25,7 @@ const ERROR_ENVELOPE: JsonSchema = {
     success: { const: false },
     error: { type: 'string', description: 'A machine-readable code.' },
     message: { type: 'string' },
+    param: { type: 'string', description: 'The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`.' },
     details: {},
   },
 }

@@ -14,6 +14,8 @@ export interface ModelPrice {
   readonly cached_input?: number
   /** Output-token limit: what a request without max_tokens may cost at most (budget reservations), for providers that require max_tokens. */
   readonly max_output_tokens?: number
+  /** Input and output tokens the model holds at once (what a conversation's history is fitted into). */
+  readonly context_window?: number
 }
 
 export interface CatalogEntry extends ModelPrice {

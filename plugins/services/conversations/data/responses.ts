@@ -69,7 +69,13 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
       })
     },
     async threadHistory(threadId, limit) {
-      const { rows } = await sql.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM chat_items WHERE thread_id = $1 ORDER BY seq DESC LIMIT $2`, [threadId, limit])
+      // Walk the (thread_id, seq) index backwards and stop at `limit`. Without statistics (the
+      // embedded store has no autovacuum; a new PostgreSQL table) the planner guesses a thread is
+      // small and reads all of it to sort it: a thread of 1,000 items then costs twice one of 40.
+      const { rows } = await store.transaction(async (tx) => {
+        await tx.exec('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off')
+        return tx.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM chat_items WHERE thread_id = $1 ORDER BY seq DESC LIMIT $2`, [threadId, limit])
+      })
       return rows.map(itemOf)
     },
     async chainHistory(responseId, limit) {

@@ -92,3 +92,8 @@ export function threadRepository(store: Store, count: CountTokens): Threads {
     },
   }
 }
+
+/** Give a thread its first title (auto title): one its owner already gave it is kept. */
+export async function titleUntitledThread(sql: SqlClient, id: string, title: string): Promise<void> {
+  await sql.query('UPDATE chat_threads SET title = $2 WHERE id = $1 AND title IS NULL', [id, title])
+}

@@ -1,0 +1,75 @@
+/**
+ * /api/v1/openapi.json documents what the threads and assistants routes answer: every route has a
+ * response schema, and real answers (the envelope's `data`) validate against it, so a field added
+ * to or renamed in a view without its schema fails here.
+ */
+import Ajv2020Module from 'ajv/dist/2020.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startConversations, type ConversationsFixture, type Who } from './helpers.ts'
+
+// ajv's CommonJS default export, as ESM sees it.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
+
+describe('the documented answers of the threads and assistants routes', () => {
+  let f: ConversationsFixture
+  let doc: any
+  const ajv = new Ajv2020({ strict: false, validateFormats: false })
+  const checked = new Set<string>()
+
+  beforeAll(async () => {
+    f = await startConversations({ noSurface: true })
+    doc = (await f.call('alice', 'GET', '/api/v1/openapi.json')).body
+  }, 120_000)
+  afterAll(async () => { await f?.close() })
+
+  /** Call a route and check its answer against the document's schema for its path, method and status. */
+  async function documented(who: Who, method: string, path: string, body?: unknown): Promise<any> {
+    const res = await f.call(who, method, path, body)
+    expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300)
+    const bare = path.split('?')[0]
+    const template = Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare))!
+    const schema = doc.paths[template][method.toLowerCase()].responses[res.status].content['application/json'].schema
+    const validate = ajv.compile(schema)
+    expect(validate(res.body), `${method} ${template}: ${ajv.errorsText(validate.errors)}`).toBe(true)
+    checked.add(`${method} ${template}`)
+    return res.body.data
+  }
+
+  it('declares a schema of its data for every route', () => {
+    const routes = Object.entries<any>(doc.paths).filter(([path]) => path.startsWith('/api/v1/chat/') || path.startsWith('/api/v1/assistants'))
+    expect(routes.length).toBeGreaterThanOrEqual(4)
+    for (const [path, item] of routes) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        const success = Object.entries<any>(op.responses).find(([status]) => status.startsWith('2'))![1]
+        const data = success.content['application/json'].schema.properties.data
+        expect(Object.keys(data).length, `${method} ${path}`).toBeGreaterThan(0)
+        if (data.type === 'object') expect(data.additionalProperties, `${method} ${path}`).toBe(false)
+      }
+    }
+  })
+
+  it('answers as documented', async () => {
+    const weather = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }
+    const assistant = await documented('lead', 'POST', '/api/v1/assistants', {
+      name: 'documented', route: 'chat-a', instructions: 'Be brief.', tools: [weather], context_policy: { strategy: 'summarize', max_context_tokens: 4000 },
+    })
+    await documented('alice', 'GET', '/api/v1/assistants')
+    await documented('alice', 'GET', `/api/v1/assistants/${assistant.id}`)
+    await documented('lead', 'PATCH', `/api/v1/assistants/${assistant.id}`, { description: 'Documented' })
+
+    const thread = await documented('alice', 'POST', '/api/v1/chat/threads', { assistant_id: assistant.id, metadata: { topic: 'docs' } })
+    await documented('alice', 'POST', `/api/v1/chat/threads/${thread.id}/messages`, { content: 'hello' })
+    // A tool call and its result, the other shapes of a message.
+    const call = await documented('alice', 'POST', `/api/v1/chat/threads/${thread.id}/messages`, { content: 'the weather in Paris?' })
+    expect(call.reply[0]).toMatchObject({ type: 'tool_call', tool_call: { name: 'get_weather' } })
+    const result = await documented('alice', 'POST', `/api/v1/chat/threads/${thread.id}/messages`, { tool_results: [{ call_id: call.reply[0].tool_call.id, output: 'sunny' }] })
+    expect(result.messages[0]).toMatchObject({ type: 'tool_result', tool_call_id: call.reply[0].tool_call.id })
+    await documented('alice', 'GET', '/api/v1/chat/threads')
+    await documented('alice', 'GET', `/api/v1/chat/threads/${thread.id}`)
+    await documented('alice', 'GET', `/api/v1/chat/threads/${thread.id}/messages?limit=2`)
+    await documented('alice', 'PATCH', `/api/v1/chat/threads/${thread.id}`, { title: 'Renamed' })
+    await documented('alice', 'DELETE', `/api/v1/chat/threads/${thread.id}`)
+    await documented('lead', 'DELETE', `/api/v1/assistants/${assistant.id}`)
+    expect(checked.size).toBe(12)
+  })
+})
