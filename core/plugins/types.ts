@@ -279,7 +279,14 @@ export interface FineTuneProgress {
   readonly events: readonly FineTuneEvent[]
 }
 
+export type FineTuneHyperparameter = keyof FineTuneRequest['hyperparameters']
+
 export interface FineTuner {
+  /**
+   * The hyperparameters this provider can set (default: all). A job asking for another is refused
+   * with a 400 naming it, never started without it.
+   */
+  readonly hyperparameters?: readonly FineTuneHyperparameter[]
   /** Upload the files and start the job; resolves to the provider's job id. */
   start(request: FineTuneRequest, signal?: AbortSignal): Promise<string>
   progress(jobId: string, signal?: AbortSignal): Promise<FineTuneProgress>
@@ -833,6 +840,8 @@ export interface OverlayRoute {
   readonly targets: readonly { readonly provider: string; readonly model?: string }[]
   /** Who added it, e.g. `deployed` */
   readonly source: string
+  /** Only these users may call it (a route's `when: { users }`); default everyone the config lets route. */
+  readonly when?: { readonly users: readonly string[] }
 }
 export const RouteOverlay: Token<RouteOverlay> = token<RouteOverlay>('RouteOverlay')
 
