@@ -83,5 +83,11 @@ services:
     expect(upstream.calls.filter((c) => c === 'POST /v1/fine_tuning/jobs')).toHaveLength(1)
     const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })
     expect(events.data.filter((e) => e.message.startsWith('The job succeeded'))).toHaveLength(1)
+    // The worker, serving no HTTP, evaluated the model through its own pipeline: one call per example.
+    const done = await client.fineTuning.jobs.retrieve(job.id)
+    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${job.id}`)).json() as { data: { evaluation: Record<string, unknown> } }).data
+    expect(managed.evaluation).toMatchObject({ status: 'completed', examples: 1, exact_match: 0 })
+    expect(upstream.chats.filter((c) => c.model === done.fine_tuned_model).map((c) => c.user)).toEqual(['hi'])
+    expect(done.result_files).toHaveLength(1)
   })
 })
