@@ -246,6 +246,19 @@ features: { custom_models: false }
     await expect(client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, integrations: [{ type: 'wandb', wandb: { project: 'p' } }] })).rejects.toMatchObject({ status: 400, param: 'integrations' })
   })
 
+  it('still succeeds a trained job whose model cannot be evaluated, saying why', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const created = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'noeval' })
+    const done = await waitFor(created.id, (s) => ['succeeded', 'failed', 'cancelled'].includes(s))
+    expect(done.status).toBe('succeeded')
+    expect(done.result_files).toHaveLength(1) // the provider's losses are still the results
+    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${created.id}`)).json() as any).data
+    expect(managed.evaluation).toMatchObject({ status: 'failed', examples: 0, errors: 4, exact_match: null, train_loss: 1 / 3 })
+    expect(managed.evaluation.reason).toMatch(/^every call failed: .*not ready/)
+    const events = await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })
+    expect(events.data.find((e) => e.message.startsWith('Evaluation:'))).toMatchObject({ level: 'warn' })
+  })
+
   it('records a provider failure as a failed job with its error', async () => {
     const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
     const created = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'fail' })

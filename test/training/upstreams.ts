@@ -2,7 +2,7 @@
  * Mock fine-tuning upstreams written from the providers' API references: OpenAI (files, jobs,
  * events newest first, cancel; validating_files → running → succeeded) and Mistral (files, jobs
  * with auto_start, job detail with events and checkpoints; QUEUED → RUNNING → SUCCESS). A job
- * whose suffix is `fail` fails; `slow` stays running until cancelled. Both answer chat completions
+ * whose suffix is `fail` fails; `slow` stays running until cancelled; `noeval`'s model refuses chat. Both answer chat completions
  * in their wire format: the answer set in `answers` for the last user message, else `answered by <model>`.
  */
 import http from 'node:http'
@@ -84,6 +84,8 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
     const url = new URL(req.url ?? '/', 'http://x')
     if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
       const { model, answer } = chatAnswer(state, body)
+      // A model from a job whose suffix is `noeval` cannot answer.
+      if (model.includes(':noeval:')) return json(res, 400, { error: { message: 'The model is not ready.', type: 'invalid_request_error', code: 'model_not_ready', param: 'model' } })
       return json(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', created: now(), model, choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } })
     }
     if (req.method === 'POST' && url.pathname === '/v1/files') {
