@@ -3,10 +3,11 @@
  *
  *   services: { files: {}, training: { default_epochs: 3 } }     # needs a store and a queue
  *
- * - Datasets are files with purpose `fine-tune`: every upload of that purpose (here or on
- *   /v1/files) is checked line by line first (see dataset.ts) and refused whole with every
- *   problem; a valid one carries its stats. `/api/v1/training/datasets` uploads one (optionally
- *   split into train and validation files) and lists them.
+ * - Datasets are rows of training_datasets over files of purpose `fine-tune`: every upload of
+ *   that purpose (here or on /v1/files) is checked line by line first (dataset-check.ts) and
+ *   refused whole with every problem, or recorded (dataset-routes.ts). `/api/v1/training/datasets`
+ *   uploads one (optionally split into train and validation files) and lists them.
+ * - After training, a job is evaluated through the pipeline before it succeeds (evaluator.ts).
  * - Jobs (`/api/v1/training/jobs`, and OpenAI's `/v1/fine_tuning/jobs` through surface.fine-tuning)
  *   are rows in training_jobs, moved by queued steps (worker.ts) through the provider's optional
  *   `fineTune`: pending → queued → running → succeeded | failed | cancelled, with events.
