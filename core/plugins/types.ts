@@ -277,6 +277,18 @@ export interface FineTuneProgress {
   readonly trainedTokens: number | null
   /** The events the provider has (any order; already-seen ones are skipped by id). */
   readonly events: readonly FineTuneEvent[]
+  /** Usable models saved during training (OpenAI's at each epoch's end), when the provider names them. */
+  readonly checkpoints?: readonly FineTuneCheckpoint[]
+}
+
+export interface FineTuneCheckpoint {
+  readonly id: string
+  /** The checkpoint's model name, callable like the final model. */
+  readonly model: string
+  readonly step: number
+  readonly metrics: Readonly<Record<string, number>>
+  /** Unix seconds. */
+  readonly createdAt: number
 }
 
 export type FineTuneHyperparameter = keyof FineTuneRequest['hyperparameters']

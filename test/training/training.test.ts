@@ -202,6 +202,17 @@ features: { custom_models: false }
     const wireEvents = await (await fetch(`${gw.url}/v1/fine_tuning/jobs/${created.id}/events?limit=100`)).json() as any
     expectOpenAISchema('ListFineTuningJobEventsResponse', wireEvents)
     for (const e of wireEvents.data) expectOpenAISchema('FineTuningJobEvent', e)
+    // The provider's named checkpoints, as client.fineTuning.jobs.checkpoints lists them.
+    const checkpoints = await client.fineTuning.jobs.checkpoints.list(created.id)
+    expect(checkpoints.data.map((c) => [c.step_number, c.fine_tuned_model_checkpoint, c.fine_tuning_job_id])).toEqual([
+      [2, `${model}:ckpt-step-2`, created.id], [1, `${model}:ckpt-step-1`, created.id],
+    ])
+    expect(checkpoints.data[0].metrics).toEqual({ step: 2, train_loss: 1 / 3, valid_loss: 1.1 / 3 })
+    const wireCheckpoints = await (await fetch(`${gw.url}/v1/fine_tuning/jobs/${created.id}/checkpoints?limit=1`)).json() as any
+    expectOpenAISchema('ListFineTuningJobCheckpointsResponse', wireCheckpoints)
+    expect(wireCheckpoints).toMatchObject({ has_more: true, first_id: checkpoints.data[0].id })
+    const rest = await (await fetch(`${gw.url}/v1/fine_tuning/jobs/${created.id}/checkpoints?after=${wireCheckpoints.last_id}`)).json() as any
+    expect(rest.data.map((c: { step_number: number }) => c.step_number)).toEqual([1])
   })
 
   it('runs a job on Mistral through its fine-tuning wire, with checkpoint losses as events', async () => {

@@ -100,9 +100,17 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
       push(job, { message: 'Validating training file' })
       return json(res, 200, view(job))
     }
-    const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/events|\/cancel)?$/.exec(url.pathname)
+    const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/events|\/cancel|\/checkpoints)?$/.exec(url.pathname)
     const job = m && state.jobs.get(m[1])
     if (!job) return json(res, 404, { error: { message: 'no such job', type: 'invalid_request_error', code: null } })
+    if (m[2] === '/checkpoints') {
+      // One per epoch once trained, newest first, named after the final model.
+      const data = job.status !== 'succeeded' ? [] : [2, 1].map((step) => ({
+        object: 'fine_tuning.job.checkpoint', id: `ftckpt-${job.id}-${step}`, created_at: now(), fine_tuning_job_id: job.id, step_number: step,
+        fine_tuned_model_checkpoint: `ft:${job.model}:org-x:${job.suffix ?? ''}:abc123:ckpt-step-${step}`, metrics: { step, train_loss: 1 / (step + 1), valid_loss: 1.1 / (step + 1) },
+      }))
+      return json(res, 200, { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false })
+    }
     if (req.method === 'POST' && m[2] === '/cancel') {
       job.status = 'cancelled'
       state.cancelled.push(job.id)

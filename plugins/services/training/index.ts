@@ -23,7 +23,7 @@ import { datasetRepository, type DatasetRepository } from './datasets.ts'
 import { deployments, yamlSnippet, type Deployment, type Deployments } from './deployments.ts'
 import type { EvaluationSettings } from './evaluate.ts'
 import { jobRepository, type Hyperparameters, type JobRecord, type JobRepository } from './jobs.ts'
-import { managedJob, openAIEvent, openAIJob } from './views.ts'
+import { managedJob, openAICheckpoint, openAIEvent, openAIJob } from './views.ts'
 import { TOPIC, queueStep, trainingWorker, type StepMessage, type WorkerSettings } from './worker.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
@@ -210,6 +210,19 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
           await tuner?.cancel(cancelled.providerJobId).catch((err: Error) => t.logger.warn({ job: job.id, requestId, err: err.message }, 'provider cancel failed'))
         }
         return view(cancelled)
+      },
+    },
+    {
+      method: 'GET', path: `${base}/:id/checkpoints`, summary: 'The models the provider saved during training (newest step first), once the job trained.', permission: PERMISSION, params: ID_PARAMS,
+      query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 }, after: { type: 'string' } } },
+      async handle({ caller, params, query }) {
+        const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
+        const q = query as { limit: number; after?: string }
+        const all = [...job.checkpoints].sort((a, b) => b.step - a.step)
+        const from = q.after === undefined ? 0 : all.findIndex((c) => c.id === q.after) + 1
+        const page = all.slice(from, from + q.limit).map((c) => openAICheckpoint(job, c))
+        const hasMore = from + q.limit < all.length
+        return openAI ? { object: 'list', data: page, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: hasMore } : reply(page, { meta: { has_more: hasMore } })
       },
     },
     {

@@ -1,6 +1,6 @@
 /** The training_jobs and training_job_events tables: rows in, records out. */
 import { randomBytes } from 'node:crypto'
-import { jsonParam, type SqlClient } from '../../../core/plugins/api.ts'
+import { jsonParam, type FineTuneCheckpoint, type SqlClient } from '../../../core/plugins/api.ts'
 
 /** `evaluating`: the provider's training succeeded; the gateway is scoring the model before the job ends. */
 export type JobStatus = 'pending' | 'queued' | 'running' | 'evaluating' | 'succeeded' | 'failed' | 'cancelled'
@@ -33,6 +33,8 @@ export interface JobRecord {
   /** The results file (purpose fine-tune-results) and the evaluation, once evaluated. */
   readonly resultFile: string | null
   readonly evaluation: Evaluation | null
+  /** The provider's named checkpoints, recorded when training succeeded. */
+  readonly checkpoints: readonly FineTuneCheckpoint[]
   readonly stepToken: string
   readonly pollDelayMs: number
   readonly createdAt: Date
@@ -93,6 +95,7 @@ const toJob = (r: Record<string, unknown>): JobRecord => ({
   metadata: jsonOf(r.metadata) as Record<string, string> | null,
   resultFile: (r.result_file as string | null) ?? null,
   evaluation: jsonOf(r.evaluation) as Evaluation | null,
+  checkpoints: (jsonOf(r.checkpoints) as FineTuneCheckpoint[] | null) ?? [],
   stepToken: r.step_token as string,
   pollDelayMs: Number(r.poll_delay_ms),
   createdAt: new Date(r.created_at as string),
@@ -109,7 +112,7 @@ export interface JobFilter { userId?: string; department?: string; status?: stri
 
 export interface StepFields {
   status?: JobStatus; providerJobId?: string; fineTunedModel?: string | null; error?: string | null; trainedTokens?: number | null; pollDelayMs?: number
-  resultFile?: string; evaluation?: Evaluation
+  resultFile?: string; evaluation?: Evaluation; checkpoints?: readonly FineTuneCheckpoint[]
 }
 
 export function jobRepository(sql: SqlClient) {
@@ -155,11 +158,11 @@ export function jobRepository(sql: SqlClient) {
         `UPDATE training_jobs SET
            status = COALESCE($3, status), provider_job_id = COALESCE($4, provider_job_id), fine_tuned_model = COALESCE($5, fine_tuned_model),
            error = COALESCE($6, error), trained_tokens = COALESCE($7, trained_tokens), poll_delay_ms = COALESCE($8, poll_delay_ms),
-           result_file = COALESCE($11, result_file), evaluation = COALESCE($12::jsonb, evaluation),
+           result_file = COALESCE($11, result_file), evaluation = COALESCE($12::jsonb, evaluation), checkpoints = COALESCE($13::jsonb, checkpoints),
            step_token = $9, lease_until = NULL, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
          WHERE id = $1 AND step_token = $2 AND status IN ${OPEN} RETURNING *`,
         [id, token, fields.status ?? null, fields.providerJobId ?? null, fields.fineTunedModel ?? null, fields.error ?? null, fields.trainedTokens ?? null, fields.pollDelayMs ?? null, nextToken, terminal,
-          fields.resultFile ?? null, jsonParam(fields.evaluation ?? null)],
+          fields.resultFile ?? null, jsonParam(fields.evaluation ?? null), jsonParam(fields.checkpoints ?? null)],
       )
       return rows[0] && toJob(rows[0])
     },

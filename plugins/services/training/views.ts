@@ -1,4 +1,5 @@
 /** Jobs and events in OpenAI's fine-tuning shape, and in the management API's. */
+import type { FineTuneCheckpoint } from '../../../core/plugins/api.ts'
 import type { EventRecord, JobRecord, JobStatus } from './jobs.ts'
 
 const OPENAI_STATUS: Readonly<Record<JobStatus, string>> = {
@@ -70,5 +71,18 @@ export function openAIEvent(event: EventRecord): Record<string, unknown> {
     message: event.message,
     type: event.metrics ? 'metrics' : 'message',
     data: event.metrics ?? {},
+  }
+}
+
+/** A provider's named checkpoint as OpenAI lists it (`client.fineTuning.jobs.checkpoints.list`). */
+export function openAICheckpoint(job: JobRecord, c: FineTuneCheckpoint): Record<string, unknown> {
+  return {
+    object: 'fine_tuning.job.checkpoint',
+    id: c.id,
+    created_at: c.createdAt,
+    fine_tuned_model_checkpoint: c.model,
+    fine_tuning_job_id: job.id,
+    metrics: { step: c.step, ...c.metrics },
+    step_number: c.step,
   }
 }

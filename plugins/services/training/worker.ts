@@ -85,7 +85,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
       const state: JobStatus = progress.state
       if (state === 'succeeded') {
         // Trained: evaluate before the job ends (the next step, so a failure there is retried alone).
-        const saved = await jobs.finishStep(job.id, msg.token, { status: 'evaluating', fineTunedModel: progress.fineTunedModel, trainedTokens: progress.trainedTokens }, next)
+        const saved = await jobs.finishStep(job.id, msg.token, { status: 'evaluating', fineTunedModel: progress.fineTunedModel, trainedTokens: progress.trainedTokens, ...(progress.checkpoints ? { checkpoints: progress.checkpoints } : {}) }, next)
         if (saved) {
           await jobs.addEvent(job.id, { level: 'info', message: `Trained on ${job.provider}: ${progress.fineTunedModel ?? 'no model name'}. Evaluating it.` })
           await queueStep(queue, saved)
