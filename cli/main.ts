@@ -4,7 +4,8 @@
  *   gateway start [--config FILE] [--port N] [--no-watch] [--no-jobs]   (GATEWAY_CONFIG, PORT from the environment;
  *                                                           SIGHUP reloads, SIGTERM drains and stops;
  *                                                           --no-jobs: HTTP only, queued jobs left to workers)
- *   gateway worker [--config FILE] [--no-watch]  queue consumers only, no HTTP (needs a shared queue and store)
+ *   gateway worker [--config FILE] [--no-watch] [--metrics-port N]  queue consumers only, no API (needs a shared
+ *                                                queue and store); probes and /metrics on N when given
  *   gateway validate FILE...                     exit 0 if every file is valid; errors as FILE:LINE:COL path: message
  *   gateway schema [--config FILE]               the JSON Schema: core + every plugin (and the config's own plugins)
  */
@@ -37,11 +38,12 @@ const COMMANDS = {
     },
   },
   worker: {
-    usage: 'gateway worker [--config FILE] [--no-watch]',
+    usage: 'gateway worker [--config FILE] [--no-watch] [--metrics-port N]',
     about: 'Run queue consumers only (ingestion, training), no HTTP: workers scale apart from the gateways. Needs a queue and a store other processes reach (rabbitmq, postgres).',
     options: {
       config: { type: 'string', short: 'c', about: 'the config file (default: $GATEWAY_CONFIG or ./gateway.yaml)' },
       'no-watch': { type: 'boolean', about: 'do not reload when the config file changes (SIGHUP still does)' },
+      'metrics-port': { type: 'string', about: 'serve /metrics, /health and /ready on this port (its consumers\' in-flight, retries, dead letters); also $WORKER_METRICS_PORT' },
     },
   },
   validate: {
@@ -240,8 +242,11 @@ async function runPrimary(workers: number, file: string, runsJobs: boolean): Pro
 async function worker(args: string[]): Promise<number> {
   const parsed = parse('worker', args)
   if (parsed === 'help') return help('worker')
-  const values = parsed.values as { config?: string; 'no-watch'?: boolean }
+  const values = parsed.values as { config?: string; 'no-watch'?: boolean; 'metrics-port'?: string }
   const file = configFile(values.config)
+  const portText = values['metrics-port'] ?? process.env.WORKER_METRICS_PORT
+  const metricsPort = portText === undefined || portText === '' ? undefined : Number(portText)
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)) throw new UsageError(`gateway worker: invalid --metrics-port '${portText}': a port number`)
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
     const problems = [
@@ -259,13 +264,13 @@ async function worker(args: string[]): Promise<number> {
   }
   let running
   try {
-    running = await startWorker({ source: { file }, watch: !values['no-watch'], logLevel: process.env.LOG_LEVEL || undefined })
+    running = await startWorker({ source: { file }, watch: !values['no-watch'], logLevel: process.env.LOG_LEVEL || undefined, metricsPort })
   } catch (err) {
     if (err instanceof ConfigError) console.error(err.issues.map(formatIssue).join('\n'))
     else console.error(`cannot start: ${(err as Error).message}`)
     return 1
   }
-  console.error(`gateway worker running (config ${running.controller.current.version})`)
+  console.error(`gateway worker running (config ${running.controller.current.version})${running.metricsUrl ? `, probes on ${running.metricsUrl}` : ''}`)
   process.on('SIGHUP', () => void running.controller.reload('SIGHUP'))
   const stop = (signal: string): void => {
     running.logger.info({ signal }, 'worker shutting down')

@@ -2,6 +2,7 @@
 import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './http/app.ts'
+import { startProbes } from './http/probes.ts'
 import { createGatewayServer, serverSettings } from './http/server.ts'
 import { errorWriterFor } from './http/errors.ts'
 import { createLogger, LogLevelControl, type Logger } from './logger.ts'
@@ -118,26 +119,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 export interface RunningWorker {
   readonly controller: ReloadController
   readonly logger: Logger
+  /** Where its probes (/metrics, /health, /ready) answer, when started with `metricsPort`. */
+  readonly metricsUrl?: string
   /** Stop consuming (handlers in flight get the queue's grace period), dispose plugins. */
   close(): Promise<void>
 }
 
-/** `gateway worker`: the same config and plugins, no HTTP server. */
-export async function startWorker(options: Omit<GatewayOptions, 'port' | 'host' | 'runsJobs'>): Promise<RunningWorker> {
+/** `gateway worker`: the same config and plugins, no HTTP server (optionally a metrics port). */
+export async function startWorker(options: Omit<GatewayOptions, 'port' | 'host' | 'runsJobs'> & { metricsPort?: number; metricsHost?: string }): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const controller = new ReloadController({
     source: options.source, builtins: await builtinRegistry(), logger, env: options.env, debounceMs: options.debounceMs, pollMs: options.pollMs, runsJobs: true,
   })
   const snapshot = await controller.start()
   if (options.watch ?? 'file' in options.source) await controller.watch()
-  logger.info({ version: snapshot.version }, 'worker running')
+  const probes = options.metricsPort === undefined ? undefined : await startProbes(controller, options.metricsPort, options.metricsHost ?? '0.0.0.0')
+  logger.info({ version: snapshot.version, probes: probes?.url }, 'worker running')
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
-    closing ??= controller.close(controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS).then(() => {
+    closing ??= Promise.resolve(probes?.close()).then(() => controller.close(controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS)).then(() => {
       logger.info('worker stopped')
       logger.flush()
     })
     return closing
   }
-  return { controller, logger, close }
+  return { controller, logger, close, ...(probes ? { metricsUrl: probes.url } : {}) }
 }

@@ -108,7 +108,7 @@ function exchangeFields(x: Exchange): Record<string, unknown> {
   }
 }
 
-function health(controller: ReloadController): Record<string, unknown> {
+export function health(controller: ReloadController): Record<string, unknown> {
   const snapshot = controller.current
   const lastError = controller.lastError
   return {
@@ -129,7 +129,7 @@ function health(controller: ReloadController): Record<string, unknown> {
 
 const READY_TIMEOUT_MS = 2000
 
-async function readiness(snapshot: Snapshot): Promise<{ ready: boolean; backends: Record<string, string> }> {
+export async function readiness(snapshot: Snapshot): Promise<{ ready: boolean; backends: Record<string, string> }> {
   const backends: Record<string, string> = {}
   await Promise.all(snapshot.backends().map(async ([name, instance]) => {
     try {

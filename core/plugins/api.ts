@@ -7,7 +7,6 @@ export {
 export * from '../api/types.ts'
 export { pathSegment, pathSegments } from '../api/model-names.ts'
 export { MAX_JSON_DEPTH, jsonDepthExceeds } from '../api/json-depth.ts'
-export type { ModelPrice } from '../usage/pricing.ts'
 export { estimateTextTokens, estimateTexts, promptTexts } from '../usage/tokens.ts'
 export { canonicalJson } from '../runtime/canonical.ts'
 export { NamePatterns } from '../runtime/glob.ts'

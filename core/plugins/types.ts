@@ -4,7 +4,6 @@ import type {
   ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage,
 } from '../api/types.ts'
 import type { GatewayError } from '../errors.ts'
-import type { ModelPrice } from '../usage/pricing.ts'
 
 export type PluginKind = 'provider' | 'surface' | 'stage' | 'auth' | 'limiter' | 'cache' | 'store' | 'queue' | 'service' | 'telemetry'
 
@@ -66,11 +65,6 @@ export interface PluginContext {
   rebuild(reason: string): void
   /** Every HTTP route the current config serves, with the schemas they declared (what an OpenAPI document is made from). */
   routes(): readonly PublishedRoute[]
-  /**
-   * An upstream model's catalog entry (config/models.json with gateway.yaml `pricing:` on top; a
-   * dated name matches its base): prices, output limit, context window. Of the current config.
-   */
-  catalogEntry(model: string): ModelPrice | undefined
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */
   readonly metrics: Metrics
   /** State kept across reloads until the gateway stops: one value per gateway and `key`, made by `create` the first time. */
@@ -237,9 +231,28 @@ export interface FineTuneProgress {
   readonly trainedTokens: number | null
   /** The events the provider has (any order; already-seen ones are skipped by id). */
   readonly events: readonly FineTuneEvent[]
+  /** Usable models saved during training (OpenAI's at each epoch's end), when the provider names them. */
+  readonly checkpoints?: readonly FineTuneCheckpoint[]
 }
 
+export interface FineTuneCheckpoint {
+  readonly id: string
+  /** The checkpoint's model name, callable like the final model. */
+  readonly model: string
+  readonly step: number
+  readonly metrics: Readonly<Record<string, number>>
+  /** Unix seconds. */
+  readonly createdAt: number
+}
+
+export type FineTuneHyperparameter = keyof FineTuneRequest['hyperparameters']
+
 export interface FineTuner {
+  /**
+   * The hyperparameters this provider can set (default: all). A job asking for another is refused
+   * with a 400 naming it, never started without it.
+   */
+  readonly hyperparameters?: readonly FineTuneHyperparameter[]
   /** Upload the files and start the job; resolves to the provider's job id. */
   start(request: FineTuneRequest, signal?: AbortSignal): Promise<string>
   progress(jobId: string, signal?: AbortSignal): Promise<FineTuneProgress>
@@ -655,6 +668,8 @@ export interface OverlayRoute {
   readonly targets: readonly { readonly provider: string; readonly model?: string }[]
   /** Who added it, e.g. `deployed` */
   readonly source: string
+  /** Only these users may call it (a route's `when: { users }`); default everyone the config lets route. */
+  readonly when?: { readonly users: readonly string[] }
 }
 export const RouteOverlay: Token<RouteOverlay> = token<RouteOverlay>('RouteOverlay')
 
@@ -672,5 +687,7 @@ export interface Pricing {
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number
   /** The most output tokens `model` may produce, when known. */
   maxOutputTokens(model: string | undefined): number | undefined
+  /** Input and output tokens `model` holds at once, when known (what a conversation's history is fitted into). */
+  contextWindow(model: string | undefined): number | undefined
 }
 export const Pricing: Token<Pricing> = token<Pricing>('Pricing')

@@ -138,7 +138,6 @@ async function setupPlugin(
     rebuild: shared.rebuild,
     callsAs: (principal) => backgroundCalls(current, principal),
     routes: () => current().publishedRoutes(),
-    catalogEntry: (model) => current().prices.price(model),
     get<T>(capability: Token<T>): T {
       if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)

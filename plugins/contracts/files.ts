@@ -33,6 +33,8 @@ export interface FileUpload {
   readonly contentType?: string
   readonly data: Buffer
   readonly owner: Owner
+  /** What the uploading service knows (a dataset's base model), for the purpose's check and hook; not stored. */
+  readonly attributes?: JsonObject
 }
 
 /**
@@ -41,6 +43,12 @@ export interface FileUpload {
  * metadata.
  */
 export type PurposeCheck = (upload: FileUpload) => Promise<JsonObject | void>
+
+/**
+ * Run once a checked upload is stored (to keep a record of it elsewhere, as training does of a
+ * dataset). When it throws, the file is deleted again and `put` throws its error.
+ */
+export type PurposeStored = (file: StoredFile, upload: FileUpload) => Promise<void>
 
 export interface FileListQuery {
   readonly purpose?: string
@@ -63,8 +71,8 @@ export interface Files {
   list(query?: FileListQuery): Promise<StoredFile[]>
   /** False when there was no such file. */
   delete(id: string): Promise<boolean>
-  /** Add a check for uploads of `purpose` (one per purpose: a later one replaces it); returns the function that removes it. */
-  checkPurpose(purpose: string, check: PurposeCheck): () => void
+  /** Add a check (and what runs once stored) for uploads of `purpose` (one per purpose: a later one replaces it); returns the function that removes it. */
+  checkPurpose(purpose: string, check: PurposeCheck, stored?: PurposeStored): () => void
 }
 
 export const Files: Token<Files> = token<Files>('Files')

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { ADMIN, ADMIN_KEY, apiKeyStrategy, bearer, call, config } from '../identity/helpers.ts'
 import { Files } from '../../plugins/contracts/files.ts'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 
 const ALICE = 'files-alice-key-0123456789abcdef'
 const BOB = 'files-bob-key-0123456789abcdef01'
@@ -38,6 +39,7 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
     expect(created).toMatchObject({ object: 'file', bytes: Buffer.byteLength(text), filename: 'train.jsonl', purpose: 'user_data', status: 'processed' })
     expect(created.id).toMatch(/^file-[0-9a-f]{24}$/)
     expect(Math.abs(created.created_at - Date.now() / 1000)).toBeLessThan(60)
+    expectOpenAISchema('OpenAIFile', created)
 
     expect(await alice.files.retrieve(created.id)).toEqual(created)
     const content = await alice.files.content(created.id)
@@ -45,8 +47,13 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
 
     const listed = await alice.files.list()
     expect(listed.data.map((f) => f.id)).toContain(created.id)
+    // The wire answer itself, as OpenAI's document defines a list.
+    const wire = await (await fetch(`${gw.url}/v1/files?limit=2`, { headers: bearer(ALICE) })).json()
+    expectOpenAISchema('ListFilesResponse', wire)
 
-    expect(await alice.files.delete(created.id)).toEqual({ id: created.id, object: 'file', deleted: true })
+    const deleted = await alice.files.delete(created.id)
+    expectOpenAISchema('DeleteFileResponse', deleted)
+    expect(deleted).toEqual({ id: created.id, object: 'file', deleted: true })
     await expect(alice.files.retrieve(created.id)).rejects.toMatchObject({ status: 404 })
   })
 

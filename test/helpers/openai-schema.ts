@@ -20,6 +20,8 @@ ajv.addSchema({ $id: 'openai', $defs: defs })
 type SchemaName =
   | 'CreateChatCompletionResponse' | 'CreateChatCompletionStreamResponse' | 'CreateEmbeddingResponse' | 'ListModelsResponse' | 'Model' | 'ErrorResponse'
   | 'Response' | 'ResponseStreamEvent' | 'ResponseItemList' | 'ConversationResource' | 'ConversationItem' | 'ConversationItemList' | 'DeletedConversationResource'
+  | 'OpenAIFile' | 'ListFilesResponse' | 'DeleteFileResponse' | 'FineTuningJob' | 'ListPaginatedFineTuningJobsResponse' | 'FineTuningJobEvent'
+  | 'ListFineTuningJobEventsResponse' | 'FineTuningJobCheckpoint' | 'ListFineTuningJobCheckpointsResponse'
 
 /** Assert that `value` conforms to OpenAI's schema `name`; the failure lists every violation. */
 export function expectOpenAISchema(name: SchemaName, value: unknown): void {

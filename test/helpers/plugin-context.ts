@@ -17,7 +17,6 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     provider: () => undefined,
     rebuild: () => undefined,
     routes: () => [],
-    catalogEntry: () => undefined,
     metrics: new GatewayMetrics(),
     get<T>(capability: Token<T>): T {
       if (!capabilities.has(capability.key)) throw new Error(`needs ${capability.description}`)

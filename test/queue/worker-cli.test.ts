@@ -13,6 +13,12 @@ describe('gateway worker', () => {
     expect(stderr).toMatch(/embedded store belongs to one process.*plugin: postgres/)
   })
 
+  it('refuses a --metrics-port that is not a port, naming it', async () => {
+    const { code, stderr } = await runCli(['worker', '--config', 'gateway.yaml', '--metrics-port', 'abc'])
+    expect(code).not.toBe(0)
+    expect(stderr).toMatch(/invalid --metrics-port 'abc'/)
+  })
+
   it('refuses a config without a queue', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-worker-'))
     const file = path.join(dir, 'g.yaml')

@@ -11,6 +11,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { capability, startTestGateway, withUsage, type RunningGateway } from '../helpers/gateway.ts'
 import { Files } from '../../plugins/contracts/files.ts'
+import { Store } from '../../core/plugins/api.ts'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { mockMistralTrainer, mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
 
 const line = (messages: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ messages, ...extra })
@@ -110,22 +112,78 @@ features: { custom_models: false }
     expect(stats.tokens).toBeGreaterThan(40)
     expect(stats.tokens).toBeLessThan(300)
     expect(stats.estimated_cost_usd).toBeCloseTo((stats.tokens * 3 * 3) / 1e6, 10) // $3 per 1M training tokens, 3 epochs
-    const split = await upload(GOOD, { validation_split: '0.25' })
+    expect(res.body.data).toMatchObject({ id: expect.stringMatching(/^ds-/), file_id: expect.stringMatching(/^file-/), validation_file_id: null, split: null, model: 'gpt-4o-mini' })
+    expect(res.body.data.validation).toEqual({ status: 'valid', lines: 4, blank_lines: 0, token_limit: 128_000 })
+    const split = await upload(`${GOOD}\n`, { validation_split: '0.25' })
     expect(split.status).toBe(201)
     expect(split.body.data.stats.examples).toBe(3)
-    expect(split.body.data.validation_stats.examples).toBe(1)
+    expect(split.body.data.split).toMatchObject({ fraction: 0.25, train: { examples: 3 }, validation: { examples: 1 } })
+    expect(split.body.data.validation).toMatchObject({ lines: 4, blank_lines: 1, token_limit: 300 })
+    // The two files are in /v1/files with purpose fine-tune; the dataset is one record over both.
+    expect((await client.files.retrieve(split.body.data.validation_file_id)).purpose).toBe('fine-tune')
+    const viaFiles = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'sdk.jsonl'), purpose: 'fine-tune' })
     const listed = await (await fetch(`${gw.url}/api/v1/training/datasets`)).json() as any
-    expect(listed.data.map((d: { id: string }) => d.id)).toEqual(expect.arrayContaining([res.body.data.id, split.body.data.id, split.body.data.validation_file_id]))
+    const ids = listed.data.map((d: { id: string }) => d.id)
+    expect(ids).toEqual(expect.arrayContaining([res.body.data.id, split.body.data.id]))
+    expect(ids).not.toContain(split.body.data.validation_file_id)
+    expect(listed.data.filter((d: { file_id: string }) => d.file_id === split.body.data.validation_file_id)).toEqual([])
+    const fromSdk = listed.data.find((d: { file_id: string }) => d.file_id === viaFiles.id)
+    expect(fromSdk).toMatchObject({ name: 'sdk.jsonl', stats: { examples: 4 }, validation: { status: 'valid', lines: 4 } })
+    // The rows are training_datasets' own; deleting the training file deletes its dataset.
+    const store = capability(gw, Store)
+    const { rows } = await store.sql.query('SELECT id, file_id, validation_file_id, split FROM training_datasets WHERE id = $1', [split.body.data.id])
+    expect(rows[0]).toMatchObject({ file_id: split.body.data.file_id, validation_file_id: split.body.data.validation_file_id })
+    await client.files.delete(viaFiles.id)
+    expect((await fetch(`${gw.url}/api/v1/training/datasets/${fromSdk.id}`)).status).toBe(404)
+    const one = await (await fetch(`${gw.url}/api/v1/training/datasets/${split.body.data.id}`)).json() as any
+    expect(one.data).toEqual(split.body.data)
   })
 
-  it('runs a whole job on OpenAI with client.fineTuning.jobs: progression, metrics events, the model', async () => {
+  it('runs a whole job on OpenAI with client.fineTuning.jobs: progression, metrics events, the model, the evaluation', async () => {
     const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
-    const created = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'demo', method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2 } } } })
-    expect(created).toMatchObject({ object: 'fine_tuning.job', status: 'validating_files', model: 'gpt-4o-mini', training_file: file.id, fine_tuned_model: null })
+    const model = 'ft:gpt-4o-mini:org-x:demo:abc123'
+    // What the fine-tuned model answers: two exact, one close, one wrong (the Oslo turn gets `answered by ...`).
+    openaiUp.answers.set('Capital of France?', 'Paris.')
+    openaiUp.answers.set('2+2?', '4')
+    openaiUp.answers.set('Hi', 'Hello there!')
+    const created = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'demo', seed: 42, metadata: { team: 'support' }, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2 } } } })
+    expect(created).toMatchObject({ object: 'fine_tuning.job', status: 'validating_files', model: 'gpt-4o-mini', training_file: file.id, fine_tuned_model: null, seed: 42, metadata: { team: 'support' } })
+    expectOpenAISchema('FineTuningJob', created)
     const done = await waitFor(created.id, (s) => ['succeeded', 'failed', 'cancelled'].includes(s))
     expect(done.status).toBe('succeeded')
-    expect(done.fine_tuned_model).toBe('ft:gpt-4o-mini:org-x:demo:abc123')
+    expect(done.fine_tuned_model).toBe(model)
     expect(done.trained_tokens).toBe(1234)
+    expectOpenAISchema('FineTuningJob', done)
+
+    // Evaluated through the gateway before it succeeded: the fine-tuned model answered each training example (no validation file).
+    const evalCalls = openaiUp.chats.filter((c) => c.model === model)
+    expect(evalCalls.map((c) => c.user).sort()).toEqual(['2+2?', 'Capital of France?', 'Hi', 'Weather in Oslo?'])
+    expect(evalCalls.every((c) => c.temperature === 0)).toBe(true)
+    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${created.id}`)).json() as any).data
+    expect(managed.evaluation).toMatchObject({ status: 'completed', source: 'training_sample', examples: 4, errors: 0, exact_match: 0.5, train_loss: 1 / 3, valid_loss: 1.1 / 3 })
+    expect(managed.evaluation.similarity).toBeCloseTo((1 + 1 + 2 / 3 + 0) / 4, 3)
+    expect(managed.result_files).toEqual(done.result_files)
+    // ...and accounted as the job's owner, on the evaluation route (gone again).
+    const store = capability(gw, Store)
+    const usageEnd = Date.now() + 20_000
+    let usage: { route: string; user_id: string; model: string }[] = []
+    while (usage.length < 4 && Date.now() < usageEnd) {
+      usage = (await store.sql.query('SELECT route, user_id, model FROM usage_events WHERE model = $1', [model])).rows as typeof usage
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(usage).toHaveLength(4)
+    expect(usage.every((u) => u.route === managed.evaluation.route && u.user_id === 'anonymous')).toBe(true)
+    expect((await client.models.list()).data.map((m) => m.id)).not.toContain(managed.evaluation.route)
+
+    // The results file: OpenAI's CSV of the provider's metrics per step, a file of purpose fine-tune-results.
+    expect(done.result_files).toHaveLength(1)
+    const results = await client.files.retrieve(done.result_files[0])
+    expectOpenAISchema('OpenAIFile', results)
+    expect(results).toMatchObject({ purpose: 'fine-tune-results', filename: `${created.id}-results.csv` })
+    const csv = (await (await client.files.content(results.id)).text()).trim().split('\n')
+    expect(csv[0]).toBe('step,train_loss,valid_loss')
+    expect(csv.slice(1).map((row) => row.split(',').map(Number))).toEqual([[1, 1 / 2, 1.1 / 2], [2, 1 / 3, 1.1 / 3]])
+    expect(done.hyperparameters.n_epochs).toBe(2)
     // The upstream got the dataset as uploaded and the hyperparameters.
     expect([...openaiUp.uploads.values()].map((v) => v.trim())).toContain(GOOD.trim())
     const events = await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })
@@ -133,9 +191,28 @@ features: { custom_models: false }
     expect(metrics.map((e) => (e.data as { step: number }).step).sort()).toEqual([1, 2])
     expect((metrics[0].data as { train_loss: number }).train_loss).toBeGreaterThan(0)
     const messages = events.data.map((e) => e.message)
-    expect(messages).toEqual(expect.arrayContaining(['Status: running.', 'The job succeeded: ft:gpt-4o-mini:org-x:demo:abc123.']))
+    expect(messages).toEqual(expect.arrayContaining(['Status: running.', `Trained on openai: ${model}. Evaluating it.`, 'The job succeeded: ft:gpt-4o-mini:org-x:demo:abc123.']))
+    expect(messages.find((m) => m.startsWith('Evaluation:'))).toBe('Evaluation: exact match 0.5, similarity 0.6667 on 4 training examples; train loss 0.3333333333333333, valid loss 0.3666666666666667.')
+    // Newest first: the evaluation comes after training and before the end.
+    expect(messages.indexOf('The job succeeded: ft:gpt-4o-mini:org-x:demo:abc123.')).toBeLessThan(messages.findIndex((m) => m.startsWith('Evaluation:')))
     const list = await client.fineTuning.jobs.list()
     expect(list.data.map((j) => j.id)).toContain(created.id)
+    // The wire answers as OpenAI's document defines them.
+    expectOpenAISchema('ListPaginatedFineTuningJobsResponse', await (await fetch(`${gw.url}/v1/fine_tuning/jobs?limit=5`)).json())
+    const wireEvents = await (await fetch(`${gw.url}/v1/fine_tuning/jobs/${created.id}/events?limit=100`)).json() as any
+    expectOpenAISchema('ListFineTuningJobEventsResponse', wireEvents)
+    for (const e of wireEvents.data) expectOpenAISchema('FineTuningJobEvent', e)
+    // The provider's named checkpoints, as client.fineTuning.jobs.checkpoints lists them.
+    const checkpoints = await client.fineTuning.jobs.checkpoints.list(created.id)
+    expect(checkpoints.data.map((c) => [c.step_number, c.fine_tuned_model_checkpoint, c.fine_tuning_job_id])).toEqual([
+      [2, `${model}:ckpt-step-2`, created.id], [1, `${model}:ckpt-step-1`, created.id],
+    ])
+    expect(checkpoints.data[0].metrics).toEqual({ step: 2, train_loss: 1 / 3, valid_loss: 1.1 / 3 })
+    const wireCheckpoints = await (await fetch(`${gw.url}/v1/fine_tuning/jobs/${created.id}/checkpoints?limit=1`)).json() as any
+    expectOpenAISchema('ListFineTuningJobCheckpointsResponse', wireCheckpoints)
+    expect(wireCheckpoints).toMatchObject({ has_more: true, first_id: checkpoints.data[0].id })
+    const rest = await (await fetch(`${gw.url}/v1/fine_tuning/jobs/${created.id}/checkpoints?after=${wireCheckpoints.last_id}`)).json() as any
+    expect(rest.data.map((c: { step_number: number }) => c.step_number)).toEqual([1])
   })
 
   it('runs a job on Mistral through its fine-tuning wire, with checkpoint losses as events', async () => {
@@ -154,6 +231,43 @@ features: { custom_models: false }
     const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })
     const steps = events.data.filter((e) => e.type === 'metrics').map((e) => e.data as { step: number; valid_loss: number })
     expect(steps.map((s) => s.step).sort((a, b) => a - b)).toEqual([10, 20])
+    // Evaluated on the held-out side of the split, through the gateway to Mistral's chat wire.
+    const validation = (await (await client.files.content(ds.body.data.validation_file_id)).text()).trim().split('\n')
+    const held = validation.map((l) => (JSON.parse(l).messages as { role: string; content: string }[]).filter((m) => m.role === 'user').at(-1)!.content)
+    expect(mistralUp.chats.filter((c) => c.model === done.fine_tuned_model).map((c) => c.user)).toEqual(held)
+    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${job.id}`)).json() as any).data
+    expect(managed.evaluation).toMatchObject({ status: 'completed', source: 'validation_file', examples: 1, exact_match: 0, valid_loss: 0.8, train_loss: 0.7 })
+    const csv = (await (await client.files.content(done.result_files[0])).text()).trim().split('\n')
+    expect(csv).toEqual(['step,train_loss,valid_loss,valid_mean_token_accuracy', '10,0.9,1,0.5', '20,0.7,0.8,0.5'])
+  })
+
+  it('refuses a hyperparameter the provider cannot set (Mistral has no batch size) with a 400 naming it, starting nothing', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const jobsBefore = mistralUp.calls.filter((c) => c.startsWith('POST /v1/fine_tuning/jobs')).length
+    await expect(client.fineTuning.jobs.create({ model: 'open-mistral-nemo', training_file: file.id, method: { type: 'supervised', supervised: { hyperparameters: { batch_size: 8 } } } }))
+      .rejects.toMatchObject({ status: 400, param: 'hyperparameters.batch_size', code: 'unsupported_hyperparameter' })
+    // 'auto' is no request for a value: accepted.
+    const auto = await client.fineTuning.jobs.create({ model: 'open-mistral-nemo', training_file: file.id, hyperparameters: { batch_size: 'auto', n_epochs: 1 } })
+    expect(auto.hyperparameters.batch_size).toBe('auto')
+    await waitFor(auto.id, (s) => ['succeeded', 'failed', 'cancelled'].includes(s))
+    const created = mistralUp.calls.filter((c) => c.startsWith('POST /v1/fine_tuning/jobs')).length
+    expect(created).toBe(jobsBefore + 1)
+    // Methods and integrations this gateway does not run are refused too, not ignored.
+    await expect(client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, method: { type: 'dpo' } })).rejects.toMatchObject({ status: 400, param: 'method.type' })
+    await expect(client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, integrations: [{ type: 'wandb', wandb: { project: 'p' } }] })).rejects.toMatchObject({ status: 400, param: 'integrations' })
+  })
+
+  it('still succeeds a trained job whose model cannot be evaluated, saying why', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const created = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'noeval' })
+    const done = await waitFor(created.id, (s) => ['succeeded', 'failed', 'cancelled'].includes(s))
+    expect(done.status).toBe('succeeded')
+    expect(done.result_files).toHaveLength(1) // the provider's losses are still the results
+    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${created.id}`)).json() as any).data
+    expect(managed.evaluation).toMatchObject({ status: 'failed', examples: 0, errors: 4, exact_match: null, train_loss: 1 / 3 })
+    expect(managed.evaluation.reason).toMatch(/^every call failed: .*not ready/)
+    const events = await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })
+    expect(events.data.find((e) => e.message.startsWith('Evaluation:'))).toMatchObject({ level: 'warn' })
   })
 
   it('records a provider failure as a failed job with its error', async () => {

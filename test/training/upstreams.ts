@@ -2,7 +2,8 @@
  * Mock fine-tuning upstreams written from the providers' API references: OpenAI (files, jobs,
  * events newest first, cancel; validating_files → running → succeeded) and Mistral (files, jobs
  * with auto_start, job detail with events and checkpoints; QUEUED → RUNNING → SUCCESS). A job
- * whose suffix is `fail` fails; `slow` stays running until cancelled.
+ * whose suffix is `fail` fails; `slow` stays running until cancelled; `noeval`'s model refuses chat. Both answer chat completions
+ * in their wire format: the answer set in `answers` for the last user message, else `answered by <model>`.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -13,6 +14,10 @@ export interface MockTrainer {
   /** Bytes of each uploaded file, by upstream file id. */
   readonly uploads: Map<string, string>
   readonly cancelled: string[]
+  /** Chat completions received: the model and the last user message. */
+  readonly chats: { model: string; user: string; temperature?: number }[]
+  /** The answer to give a last user message. */
+  readonly answers: Map<string, string>
   close(): Promise<void>
 }
 
@@ -36,8 +41,18 @@ function filePart(body: Buffer): string {
   return m ? m[1] : ''
 }
 
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, state: { calls: string[]; uploads: Map<string, string>; cancelled: string[]; jobs: Map<string, Job> }) => void): Promise<MockTrainer> {
-  const state = { calls: [] as string[], uploads: new Map<string, string>(), cancelled: [] as string[], jobs: new Map<string, Job>() }
+type State = { calls: string[]; uploads: Map<string, string>; cancelled: string[]; jobs: Map<string, Job>; chats: MockTrainer['chats']; answers: Map<string, string> }
+
+/** Record a chat completion request; the answer for its last user message. */
+function chatAnswer(state: State, body: Buffer): { model: string; answer: string } {
+  const b = JSON.parse(body.toString()) as { model: string; temperature?: number; messages: { role: string; content: string }[] }
+  const user = [...b.messages].reverse().find((m) => m.role === 'user')?.content ?? ''
+  state.chats.push({ model: b.model, user, temperature: b.temperature })
+  return { model: b.model, answer: state.answers.get(user) ?? `answered by ${b.model}` }
+}
+
+async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, state: State) => void): Promise<MockTrainer> {
+  const state: State = { calls: [], uploads: new Map(), cancelled: [], jobs: new Map(), chats: [], answers: new Map() }
   const server = http.createServer(async (req, res) => {
     const body = await readBody(req)
     state.calls.push(`${req.method} ${req.url}`)
@@ -45,7 +60,7 @@ async function serve(handler: (req: http.IncomingMessage, res: http.ServerRespon
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, calls: state.calls, uploads: state.uploads, cancelled: state.cancelled, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }) }
+  return { url: `http://127.0.0.1:${port}`, calls: state.calls, uploads: state.uploads, cancelled: state.cancelled, chats: state.chats, answers: state.answers, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }) }
 }
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -68,8 +83,10 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
     if (req.headers.authorization !== 'Bearer sk-test') return json(res, 401, { error: { message: 'bad key', type: 'invalid_request_error', code: 'invalid_api_key' } })
     const url = new URL(req.url ?? '/', 'http://x')
     if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
-      const b = JSON.parse(body.toString()) as { model: string }
-      return json(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', created: now(), model: b.model, choices: [{ index: 0, message: { role: 'assistant', content: `answered by ${b.model}` }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } })
+      const { model, answer } = chatAnswer(state, body)
+      // A model from a job whose suffix is `noeval` cannot answer.
+      if (model.includes(':noeval:')) return json(res, 400, { error: { message: 'The model is not ready.', type: 'invalid_request_error', code: 'model_not_ready', param: 'model' } })
+      return json(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', created: now(), model, choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } })
     }
     if (req.method === 'POST' && url.pathname === '/v1/files') {
       const id = `file-up${++n}`
@@ -83,9 +100,17 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
       push(job, { message: 'Validating training file' })
       return json(res, 200, view(job))
     }
-    const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/events|\/cancel)?$/.exec(url.pathname)
+    const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/events|\/cancel|\/checkpoints)?$/.exec(url.pathname)
     const job = m && state.jobs.get(m[1])
     if (!job) return json(res, 404, { error: { message: 'no such job', type: 'invalid_request_error', code: null } })
+    if (m[2] === '/checkpoints') {
+      // One per epoch once trained, newest first, named after the final model.
+      const data = job.status !== 'succeeded' ? [] : [2, 1].map((step) => ({
+        object: 'fine_tuning.job.checkpoint', id: `ftckpt-${job.id}-${step}`, created_at: now(), fine_tuning_job_id: job.id, step_number: step,
+        fine_tuned_model_checkpoint: `ft:${job.model}:org-x:${job.suffix ?? ''}:abc123:ckpt-step-${step}`, metrics: { step, train_loss: 1 / (step + 1), valid_loss: 1.1 / (step + 1) },
+      }))
+      return json(res, 200, { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false })
+    }
     if (req.method === 'POST' && m[2] === '/cancel') {
       job.status = 'cancelled'
       state.cancelled.push(job.id)
@@ -109,6 +134,13 @@ export function mockMistralTrainer(): Promise<MockTrainer> {
   return serve((req, res, body, state) => {
     if (req.headers.authorization !== 'Bearer mk-test') return json(res, 401, { message: 'Unauthorized' })
     const url = new URL(req.url ?? '/', 'http://x')
+    if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
+      const { model, answer } = chatAnswer(state, body)
+      return json(res, 200, {
+        id: 'cmpl-0123456789abcdef0123456789abcdef', object: 'chat.completion', model, created: now(), usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+        choices: [{ index: 0, message: { role: 'assistant', prefix: false, tool_calls: null, content: answer }, finish_reason: 'stop' }],
+      })
+    }
     if (req.method === 'POST' && url.pathname === '/v1/files') {
       const id = `00000000-0000-0000-0000-00000000000${++n}`
       state.uploads.set(id, filePart(body))

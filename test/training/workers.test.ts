@@ -27,7 +27,7 @@ describe.runIf(POSTGRES_ENABLED && RABBITMQ_ENABLED)('training with separate wor
     upstream = await mockOpenAITrainer()
     yaml = withUsage(`version: 1
 store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }
-queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}", prefix: "${prefix}", retry_delay_ms: 50, max_retry_delay_ms: 100, stop_grace_ms: 200 }
+queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}", prefix: "${prefix}", retry_delay_ms: 50, max_retry_delay_ms: 100, stop_grace_ms: 200, metrics_interval_ms: 200 }
 providers:
   openai: { plugin: openai, api_key: sk-test, base_url: "${upstream.url}/v1" }
 routes:
@@ -47,7 +47,7 @@ services:
   })
 
   const worker = async () => {
-    const w = await startWorker({ source: { text: yaml, label: 'worker.yaml', dir: process.cwd() }, logger: testLogger(), watch: false })
+    const w = await startWorker({ source: { text: yaml, label: 'worker.yaml', dir: process.cwd() }, logger: testLogger(), watch: false, metricsPort: 0, metricsHost: '127.0.0.1' })
     workers.push(w)
     return w
   }
@@ -83,5 +83,25 @@ services:
     expect(upstream.calls.filter((c) => c === 'POST /v1/fine_tuning/jobs')).toHaveLength(1)
     const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })
     expect(events.data.filter((e) => e.message.startsWith('The job succeeded'))).toHaveLength(1)
+    // The worker, serving no HTTP, evaluated the model through its own pipeline: one call per example.
+    const done = await client.fineTuning.jobs.retrieve(job.id)
+    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${job.id}`)).json() as { data: { evaluation: Record<string, unknown> } }).data
+    expect(managed.evaluation).toMatchObject({ status: 'completed', examples: 1, exact_match: 0 })
+    expect(upstream.chats.filter((c) => c.model === done.fine_tuned_model).map((c) => c.user)).toEqual(['hi'])
+    expect(done.result_files).toHaveLength(1)
+
+    // The worker's own /metrics shows what its consumers did (no gateway's /metrics can), /ready its broker and store.
+    const replacement = workers.at(-1)!
+    const metrics = await (await fetch(`${replacement.metricsUrl}/metrics`)).text()
+    const pickups = /gateway_queue_pickup_seconds_count\{backend="rabbitmq",topic="training\.jobs"\} (\d+)/.exec(metrics)
+    expect(Number(pickups?.[1])).toBeGreaterThan(0)
+    expect(metrics).toMatch(/gateway_queue_in_flight\{backend="rabbitmq",topic="training\.jobs"\} 0/)
+    expect(metrics).toMatch(/gateway_queue_depth\{backend="rabbitmq",topic="training\.jobs"\} \d+/)
+    expect(metrics).toContain('# TYPE gateway_queue_dead_letters_total counter')
+    expect(metrics).toContain('# TYPE gateway_queue_retries_total counter')
+    const ready = await fetch(`${replacement.metricsUrl}/ready`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toEqual({ status: 'ready', backends: { store: 'ok', queue: 'ok' } })
+    expect((await fetch(`${replacement.metricsUrl}/v1/models`)).status).toBe(404) // no API on a worker
   })
 })

@@ -249,8 +249,11 @@ export interface SearchHit {
 export interface Dataset {
   readonly id: string
   readonly filename: string
-  readonly bytes: number
+  /** The training file (what a job's training_file names), and the held-out side of a split. */
+  readonly file_id: string
+  readonly validation_file_id: string | null
   readonly created_at: string
+  readonly split: { readonly fraction: number; readonly validation: { readonly examples: number } } | null
   readonly stats: { readonly examples: number; readonly tokens: number; readonly max_example_tokens: number; readonly model: string | null; readonly epochs: number; readonly estimated_cost_usd: number | null }
 }
 /** A dataset's problem, in a 400 invalid_dataset's details. */
@@ -263,7 +266,7 @@ export interface DatasetProblem {
 /** /api/v1/training/jobs */
 export interface TrainingJob {
   readonly id: string
-  readonly status: 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'validating_files'
+  readonly status: 'pending' | 'queued' | 'running' | 'evaluating' | 'succeeded' | 'failed' | 'cancelled' | 'validating_files'
   readonly provider: string
   readonly model: string
   readonly training_file: string

@@ -5,12 +5,17 @@
  * checkpoints with train/valid loss per step), cancel (`POST .../cancel`). Plain fetch: the job
  * endpoints are few, and the SDK's strict response models would refuse fields it does not know.
  */
-import { upstreamError, type FineTuneEvent, type FineTuneState, type FineTuner } from '../../../core/plugins/api.ts'
+import { badRequest, upstreamError, type FineTuneEvent, type FineTuneHyperparameter, type FineTuneState, type FineTuner } from '../../../core/plugins/api.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {
   QUEUED: 'queued', VALIDATING: 'queued', VALIDATED: 'queued', STARTED: 'running', RUNNING: 'running', CANCELLATION_REQUESTED: 'running',
   SUCCESS: 'succeeded', FAILED: 'failed', FAILED_VALIDATION: 'failed', CANCELLED: 'cancelled',
 }
+/**
+ * What Mistral's job takes (`hyperparameters`: training_steps, learning_rate, weight_decay,
+ * warmup_fraction, epochs, seq_len, fim_ratio): no batch size, so a job asking for one is refused.
+ */
+const HYPERPARAMETERS: readonly FineTuneHyperparameter[] = ['n_epochs', 'learning_rate_multiplier']
 /** Mistral's default learning rate: OpenAI-style multipliers scale it. */
 const BASE_LEARNING_RATE = 1e-4
 
@@ -46,7 +51,10 @@ export function mistralFineTuner(options: { baseUrl: string; apiKey: string; hea
   }
 
   return {
+    hyperparameters: HYPERPARAMETERS,
     async start(request, signal) {
+      // The training service refuses it when the job is created; a direct caller is refused here.
+      if (request.hyperparameters.batch_size !== undefined) throw badRequest('Mistral fine-tuning has no batch size; leave `batch_size` out or \'auto\'.', 'hyperparameters.batch_size', 'unsupported_hyperparameter')
       const training = await upload(request.training, signal)
       const validation = request.validation ? await upload(request.validation, signal) : undefined
       const { n_epochs, learning_rate_multiplier } = request.hyperparameters

@@ -39,8 +39,16 @@ export function openAIFineTuner(client: OpenAI): FineTuner {
         message: e.message,
         ...(e.type === 'metrics' && e.data && typeof e.data === 'object' ? { metrics: numbers(e.data as Record<string, unknown>) } : {}),
       }))
+      const state = STATES[job.status] ?? 'running'
+      // Checkpoints are complete once the job is: read them then, not at every poll.
+      const checkpoints = state === 'succeeded'
+        ? (await client.fineTuning.jobs.checkpoints.list(jobId, { limit: 100 }, { signal })).data.map((c) => ({
+          id: c.id, model: c.fine_tuned_model_checkpoint, step: c.step_number, metrics: numbers(c.metrics as Record<string, unknown>), createdAt: c.created_at,
+        }))
+        : undefined
       return {
-        state: STATES[job.status] ?? 'running',
+        state,
+        ...(checkpoints ? { checkpoints } : {}),
         fineTunedModel: job.fine_tuned_model ?? null,
         error: job.error?.message ?? null,
         trainedTokens: job.trained_tokens ?? null,

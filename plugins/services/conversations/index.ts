@@ -9,7 +9,7 @@
  * The OpenAI surfaces over the same records (/v1/responses, /v1/conversations) are surface.responses.
  */
 import { fileURLToPath } from 'node:url'
-import { Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
 import { Conversations, type ServerTool } from '../../contracts/conversations.ts'
 import assistantsService from './assistants-api.ts'
 import assistantStage from './assistant-stage.ts'
@@ -55,7 +55,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
           titleRoute: config.title_route, defaultRoute: config.default_route, summaryRoute: config.summary_route, summaryMaxTokens: config.summary_max_tokens,
         },
         setTitle: (id, title) => titleUntitledThread(store.sql, id, title),
-        catalogWindow: (model) => ctx.catalogEntry(model)?.context_window,
+        catalogWindow: (model) => ctx.get(Pricing).contextWindow(model),
         summaries: threadSummaries(store.sql),
         logger: ctx.logger,
       }),

@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
-import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type PurposeCheck } from '../../contracts/files.ts'
+import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type PurposeCheck, type PurposeStored } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'
 import { managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
 
@@ -99,19 +99,31 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
 /** The Files capability over the repository, with the purpose checks run before anything is stored. */
 function filesOver(store: Store): Files {
   const repo = fileRepository(store.sql)
-  const checks = new Map<string, PurposeCheck>()
+  const checks = new Map<string, { check: PurposeCheck; stored?: PurposeStored }>()
   return {
     async put(upload) {
-      const metadata = (await checks.get(upload.purpose)?.(upload)) ?? {}
-      return repo.insert(upload, metadata)
+      const hooks = checks.get(upload.purpose)
+      const metadata = (await hooks?.check(upload)) ?? {}
+      const file = await repo.insert(upload, metadata)
+      if (hooks?.stored) {
+        try {
+          await hooks.stored(file, upload)
+        } catch (err) {
+          // All or nothing: no file whose record elsewhere failed.
+          await repo.delete(file.id).catch(() => undefined)
+          throw err
+        }
+      }
+      return file
     },
     get: (id) => repo.get(id),
     content: (id) => repo.content(id),
     list: (query = {}) => repo.list(query),
     delete: (id) => repo.delete(id),
-    checkPurpose(purpose, check) {
-      checks.set(purpose, check)
-      return () => { if (checks.get(purpose) === check) checks.delete(purpose) }
+    checkPurpose(purpose, check, stored) {
+      const hooks = { check, stored }
+      checks.set(purpose, hooks)
+      return () => { if (checks.get(purpose) === hooks) checks.delete(purpose) }
     },
   }
 }

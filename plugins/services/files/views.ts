@@ -2,7 +2,11 @@
 import { badRequest, notFound, type Caller, type UploadedFile } from '../../../core/plugins/api.ts'
 import type { Files, StoredFile } from '../../contracts/files.ts'
 
-/** OpenAI's file object (`client.files.retrieve`). */
+/**
+ * OpenAI's file object (`client.files.retrieve`). `expires_at` and `status_details` are left out,
+ * not null: OpenAI's schema types them as an integer and a string (files here never expire, and a
+ * stored file never failed its check).
+ */
 export function openAIFile(file: StoredFile): Record<string, unknown> {
   return {
     id: file.id,
@@ -12,8 +16,6 @@ export function openAIFile(file: StoredFile): Record<string, unknown> {
     filename: file.filename,
     purpose: file.purpose,
     status: 'processed',
-    status_details: null,
-    expires_at: null,
   }
 }
 

@@ -75,6 +75,10 @@ export class PriceTable implements Pricing {
     return this.price(model)?.max_output_tokens
   }
 
+  contextWindow(model: string | undefined): number | undefined {
+    return this.price(model)?.context_window
+  }
+
   #lookup(model: string): ModelPrice | undefined {
     const exact = this.#prices.get(model)
     if (exact) return exact

@@ -15,7 +15,18 @@ export interface Deployment {
   readonly createdAt: Date
 }
 
+/** A fine-tuned model routable while the evaluation runs: only its job's owner may call it. */
+export interface EvaluationRoute {
+  readonly route: string
+  readonly provider: string
+  readonly model: string
+  readonly userId: string | null
+}
+
 export interface Deployments extends RouteOverlay {
+  /** Route a model being evaluated (in this process only: the evaluation runs here). */
+  addEvaluation(e: EvaluationRoute): void
+  removeEvaluation(route: string): void
   list(): readonly Deployment[]
   add(d: Omit<Deployment, 'createdAt'>): Promise<Deployment>
   remove(route: string): Promise<boolean>
@@ -24,9 +35,11 @@ export interface Deployments extends RouteOverlay {
 }
 
 export const SOURCE = 'deployed'
+export const EVALUATION_SOURCE = 'evaluation'
 
 export function deployments(sql: SqlClient): Deployments {
   let cache: Deployment[] = []
+  const evaluations = new Map<string, EvaluationRoute>()
   let signature = ''
   const read = async (): Promise<boolean> => {
     const { rows } = await sql.query('SELECT route, job_id, provider, model, created_by, created_at FROM training_deployments ORDER BY route')
@@ -38,7 +51,12 @@ export function deployments(sql: SqlClient): Deployments {
     return changed
   }
   return {
-    routes: (): OverlayRoute[] => cache.map((d) => ({ model: d.route, targets: [{ provider: d.provider, model: d.model }], source: SOURCE })),
+    routes: (): OverlayRoute[] => [
+      ...cache.map((d) => ({ model: d.route, targets: [{ provider: d.provider, model: d.model }], source: SOURCE })),
+      ...[...evaluations.values()].map((e) => ({ model: e.route, targets: [{ provider: e.provider, model: e.model }], source: EVALUATION_SOURCE, ...(e.userId ? { when: { users: [e.userId] } } : {}) })),
+    ],
+    addEvaluation: (e) => void evaluations.set(e.route, e),
+    removeEvaluation: (route) => void evaluations.delete(route),
     list: () => cache,
     async add(d) {
       const { rows } = await sql.query(

@@ -3,10 +3,11 @@
  *
  *   services: { files: {}, training: { default_epochs: 3 } }     # needs a store and a queue
  *
- * - Datasets are files with purpose `fine-tune`: every upload of that purpose (here or on
- *   /v1/files) is checked line by line first (see dataset.ts) and refused whole with every
- *   problem; a valid one carries its stats. `/api/v1/training/datasets` uploads one (optionally
- *   split into train and validation files) and lists them.
+ * - Datasets are rows of training_datasets over files of purpose `fine-tune`: every upload of
+ *   that purpose (here or on /v1/files) is checked line by line first (dataset-check.ts) and
+ *   refused whole with every problem, or recorded (dataset-routes.ts). `/api/v1/training/datasets`
+ *   uploads one (optionally split into train and validation files) and lists them.
+ * - After training, a job is evaluated through the pipeline before it succeeds (evaluator.ts).
  * - Jobs (`/api/v1/training/jobs`, and OpenAI's `/v1/fine_tuning/jobs` through surface.fine-tuning)
  *   are rows in training_jobs, moved by queued steps (worker.ts) through the provider's optional
  *   `fineTune`: pending → queued → running → succeeded | failed | cancelled, with events.
@@ -14,20 +15,22 @@
 import { fileURLToPath } from 'node:url'
 import {
   GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, conflict, definePlugin, forbidden, notFound, reply, token,
-  type Caller, type GatewayCalls, type RouteSpec, type Service, type Surface,
+  type Caller, type FineTuneHyperparameter, type FineTuner, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
 } from '../../../core/plugins/api.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
-import { checkDataset, splitLines } from './dataset.ts'
+import { PURPOSE, datasetRoutes, purposeHooks, reachableDataset } from './dataset-routes.ts'
+import { datasetRepository, type DatasetRepository } from './datasets.ts'
 import { deployments, yamlSnippet, type Deployment, type Deployments } from './deployments.ts'
+import type { EvaluationSettings } from './evaluate.ts'
 import { jobRepository, type Hyperparameters, type JobRecord, type JobRepository } from './jobs.ts'
-import { managedJob, openAIEvent, openAIJob } from './views.ts'
+import { managedJob, openAICheckpoint, openAIEvent, openAIJob } from './views.ts'
 import { TOPIC, queueStep, trainingWorker, type StepMessage, type WorkerSettings } from './worker.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
 const PERMISSION = 'manage_training'
-const PURPOSE = 'fine-tune'
 
-interface TrainingConfig extends WorkerSettings {
+interface TrainingConfig extends WorkerSettings, EvaluationSettings {
+  eval_route_wait_ms: number
   default_epochs: number
   max_example_tokens: number
   prefetch: number
@@ -44,16 +47,21 @@ const configSchema = {
     lease_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How long a worker holds a job for one step; another worker may take it after.' },
     sweep_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How often a worker looks for jobs whose queued step was lost (a restart of the in-process queue).' },
     prefetch: { type: 'integer', minimum: 1, default: 4, description: 'Job steps one worker runs at once.' },
+    eval_examples: { type: 'integer', minimum: 0, maximum: 1000, default: 20, description: 'Held-out examples (the validation file, else the first of the training file) the fine-tuned model answers through the gateway after training, scored by exact match and token F1; 0 records the provider\'s losses only.' },
+    eval_max_tokens: { type: 'integer', minimum: 1, default: 512, description: 'The longest answer an evaluation call asks for.' },
+    eval_concurrency: { type: 'integer', minimum: 1, maximum: 32, default: 4, description: 'Evaluation calls in flight at once per job.' },
+    eval_route_wait_ms: { type: 'integer', minimum: 100, default: 15_000, description: 'How long the evaluation waits for the model\'s temporary route to be served before it gives up.' },
   },
 }
 
 /** This folder's own: the service's parts, for surface.fine-tuning. */
 interface Training {
   jobs: JobRepository
+  datasets: DatasetRepository
   files: Files
   queue: Queue
   config: TrainingConfig
-  providerOf: (name: string) => { fineTune?: { cancel(id: string): Promise<void> } } | undefined
+  providerOf: (name: string) => { fineTune?: FineTuner } | undefined
   logger: { warn(obj: object, msg: string): void }
   deployed: Deployments
   /** The current config's flags (read per request: a reload may flip one). */
@@ -71,7 +79,7 @@ async function reachableJob(jobs: JobRepository, caller: Caller, id: string): Pr
   return job
 }
 
-async function reachableDataset(files: Files, caller: Caller, id: string, param: string): Promise<StoredFile> {
+async function trainingFile(files: Files, caller: Caller, id: string, param: string): Promise<StoredFile> {
   const file = await files.get(id)
   if (!file) throw notFound(`No such file: ${id}`, 'file_not_found', param)
   caller.requireReach(file, 'file')
@@ -101,11 +109,38 @@ function hyperparametersOf(body: Record<string, unknown>): Hyperparameters {
   return out
 }
 
+/** A hyperparameter the provider cannot set is a 400 naming it, never silently dropped. */
+function refuseUnsupported(tuner: Pick<FineTuner, 'hyperparameters'> | undefined, provider: string, hyperparameters: Hyperparameters): void {
+  if (!tuner?.hyperparameters) return
+  for (const key of Object.keys(hyperparameters) as FineTuneHyperparameter[]) {
+    if (!tuner.hyperparameters.includes(key)) throw badRequest(`The provider '${provider}' cannot set \`${key}\` for fine-tuning (it sets: ${tuner.hyperparameters.join(', ')}); leave it out or 'auto'.`, `hyperparameters.${key}`, 'unsupported_hyperparameter')
+  }
+}
+
+/** OpenAI's methods other than supervised and its integrations (W&B) are not run here: refused, not ignored. */
+function refuseUnrun(body: Record<string, unknown>): void {
+  const method = body.method as { type?: unknown } | null | undefined
+  if (method && method.type !== undefined && method.type !== 'supervised') throw badRequest(`Only the \`supervised\` method is run by this gateway, not ${JSON.stringify(method.type)}.`, 'method.type', 'unsupported_method')
+  if (Array.isArray(body.integrations) && body.integrations.length > 0) throw badRequest('Integrations (e.g. Weights and Biases) are not supported; leave `integrations` out.', 'integrations', 'unsupported_integration')
+}
+
+/** A job's training and validation files: from `dataset` (management API) or named as files. */
+async function filesOfJob(t: Training, caller: Caller, b: Record<string, unknown>): Promise<{ training: StoredFile; validation?: StoredFile }> {
+  let trainingId = b.training_file as string | undefined
+  let validationId = typeof b.validation_file === 'string' ? b.validation_file : undefined
+  if (typeof b.dataset === 'string') {
+    const d = await reachableDataset(t.datasets, caller, b.dataset, 'dataset')
+    trainingId = d.fileId
+    validationId ??= d.validationFileId ?? undefined
+  }
+  if (!trainingId) throw badRequest('Name the `training_file` (or, on /api/v1/training/jobs, a `dataset`).', 'training_file', 'missing_training_file')
+  const training = await trainingFile(t.files, caller, trainingId, 'training_file')
+  const validation = validationId ? await trainingFile(t.files, caller, validationId, 'validation_file') : undefined
+  return { training, ...(validation ? { validation } : {}) }
+}
+
 const HYPER = { type: ['object', 'null'] }
-const CREATE_BODY = {
-  type: 'object',
-  required: ['model', 'training_file'],
-  properties: {
+const CREATE_PROPERTIES = {
     model: { type: 'string', minLength: 1, maxLength: 200 },
     training_file: { type: 'string', minLength: 1 },
     validation_file: { type: ['string', 'null'] },
@@ -115,23 +150,32 @@ const CREATE_BODY = {
     suffix: { type: ['string', 'null'], maxLength: 64 },
     seed: { type: ['integer', 'null'] },
     integrations: { type: ['array', 'null'] },
-    metadata: { type: ['object', 'null'] },
-  },
+    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, propertyNames: { maxLength: 64 } },
+}
+const OPENAI_CREATE_BODY = { type: 'object', required: ['model', 'training_file'], properties: CREATE_PROPERTIES }
+const MANAGED_CREATE_BODY = {
+  type: 'object',
+  required: ['model'],
+  properties: { ...CREATE_PROPERTIES, dataset: { type: 'string', minLength: 1, description: 'A dataset id: its training file, and its validation file unless `validation_file` names one.' } },
 }
 
 function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
   const view = openAI ? openAIJob : managedJob
   return [
     {
-      method: 'POST', path: base, summary: 'Create a fine-tuning job (queued for a worker).', permission: PERMISSION, body: CREATE_BODY, status: openAI ? 200 : 201,
+      method: 'POST', path: base, summary: 'Create a fine-tuning job (queued for a worker).', permission: PERMISSION, body: openAI ? OPENAI_CREATE_BODY : MANAGED_CREATE_BODY, status: openAI ? 200 : 201,
       async handle({ caller, body, gateway }) {
         const b = body as Record<string, unknown>
-        const training = await reachableDataset(t.files, caller, b.training_file as string, 'training_file')
-        const validation = typeof b.validation_file === 'string' ? await reachableDataset(t.files, caller, b.validation_file, 'validation_file') : undefined
+        refuseUnrun(b)
+        const { training, validation } = await filesOfJob(t, caller, b)
         const trainer = trainerOf(gateway, b.model as string, b.provider as string | undefined)
+        const hyperparameters = hyperparametersOf(b)
+        refuseUnsupported(t.providerOf(trainer.provider)?.fineTune, trainer.provider, hyperparameters)
         const job = await t.jobs.create({
           ...ownerOf(caller), provider: trainer.provider, model: trainer.model, trainingFile: training.id, validationFile: validation?.id ?? null,
-          hyperparameters: hyperparametersOf(b), suffix: typeof b.suffix === 'string' ? b.suffix : null,
+          hyperparameters, suffix: typeof b.suffix === 'string' ? b.suffix : null,
+          ownerRole: caller.role.name, ownerKey: caller.principal.keyId ?? null,
+          seed: typeof b.seed === 'number' ? b.seed : null, metadata: (b.metadata as Record<string, string> | null | undefined) ?? null,
         })
         await t.jobs.addEvent(job.id, { level: 'info', message: `Created fine-tuning job ${job.id} on ${trainer.provider} (${trainer.model}).` })
         await queueStep(t.queue, job)
@@ -169,6 +213,19 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       },
     },
     {
+      method: 'GET', path: `${base}/:id/checkpoints`, summary: 'The models the provider saved during training (newest step first), once the job trained.', permission: PERMISSION, params: ID_PARAMS,
+      query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 }, after: { type: 'string' } } },
+      async handle({ caller, params, query }) {
+        const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
+        const q = query as { limit: number; after?: string }
+        const all = [...job.checkpoints].sort((a, b) => b.step - a.step)
+        const from = q.after === undefined ? 0 : all.findIndex((c) => c.id === q.after) + 1
+        const page = all.slice(from, from + q.limit).map((c) => openAICheckpoint(job, c))
+        const hasMore = from + q.limit < all.length
+        return openAI ? { object: 'list', data: page, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: hasMore } : reply(page, { meta: { has_more: hasMore } })
+      },
+    },
+    {
       method: 'GET', path: `${base}/:id/events`, summary: 'The job\'s events (status changes, provider messages, metrics), newest first.', permission: PERMISSION, params: ID_PARAMS,
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 }, after: { type: 'string' } } },
       async handle({ caller, params, query }) {
@@ -179,50 +236,6 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
         return openAI ? { object: 'list', data: page, has_more: found.length > q.limit } : reply(page, { meta: { has_more: found.length > q.limit } })
       },
     },
-  ]
-}
-
-function datasetRoutes(t: Training, tokenizer: Tokenizer): RouteSpec[] {
-  return [
-    {
-      method: 'POST', path: '/datasets', summary: 'Upload a JSONL chat dataset (multipart: file, model?, validation_split?), checked line by line.', permission: PERMISSION, body: 'multipart', status: 201,
-      async handle({ caller, body, files: uploaded }) {
-        const fields = body as Record<string, string | undefined>
-        const file = uploaded.find((f) => f.field === 'file')
-        if (!file) throw badRequest('Send the dataset in the `file` field.', 'file', 'missing_file')
-        const split = fields.validation_split === undefined ? undefined : Number(fields.validation_split)
-        if (split !== undefined && !(split > 0 && split < 1)) throw badRequest('`validation_split` must be a fraction between 0 and 1, e.g. 0.1.', 'validation_split', 'invalid_split')
-        const model = fields.model || undefined
-        const checked = await checkDataset(file.data, { tokenizer, model, maxExampleTokens: t.config.max_example_tokens, epochs: t.config.default_epochs })
-        const owner = ownerOf(caller)
-        const put = (name: string, lines: readonly string[], role: string) =>
-          t.files.put({ filename: name, purpose: PURPOSE, contentType: 'application/jsonl', data: Buffer.from(`${lines.join('\n')}\n`), owner, ...{ role, model } })
-        if (split === undefined) {
-          const stored = await put(file.filename, checked.lines, 'train')
-          return { id: stored.id, file_id: stored.id, validation_file_id: null, filename: stored.filename, stats: stored.metadata }
-        }
-        const parts = splitLines(checked.lines, split)
-        const train = await put(file.filename.replace(/(\.jsonl)?$/, '.train.jsonl'), parts.train, 'train')
-        const validation = await put(file.filename.replace(/(\.jsonl)?$/, '.validation.jsonl'), parts.validation, 'validation')
-        return { id: train.id, file_id: train.id, validation_file_id: validation.id, filename: train.filename, stats: train.metadata, validation_stats: validation.metadata }
-      },
-    },
-    {
-      method: 'GET', path: '/datasets', summary: 'The fine-tuning datasets the caller may see, newest first.', permission: PERMISSION,
-      async handle({ caller }) {
-        const list = await t.files.list({ ...ownerFilter(caller), purpose: PURPOSE, limit: 1000 })
-        return list.map((f) => ({ id: f.id, filename: f.filename, bytes: f.bytes, user_id: f.userId, department: f.department, created_at: f.createdAt.toISOString(), stats: f.metadata }))
-      },
-    },
-    {
-      method: 'GET', path: '/datasets/:id', summary: 'One dataset and its stats.', permission: PERMISSION, params: ID_PARAMS,
-      async handle({ caller, params }) {
-        const f = await reachableDataset(t.files, caller, (params as { id: string }).id, 'id')
-        return { id: f.id, filename: f.filename, bytes: f.bytes, user_id: f.userId, department: f.department, created_at: f.createdAt.toISOString(), stats: f.metadata }
-      },
-    },
-    ...jobRoutes(t, '/jobs', false),
-    ...deployRoutes(t),
   ]
 }
 
@@ -290,10 +303,11 @@ const service = definePlugin<TrainingConfig, Service>({
     const tokenizer = ctx.get(Tokenizer)
     await store.migrate({ owner: 'training', dir: MIGRATIONS })
     const jobs = jobRepository(store.sql)
+    const datasets = datasetRepository(store.sql)
     const deployed = deployments(store.sql)
     await deployed.refresh()
     ctx.provide(RouteOverlay, deployed)
-    const parts: Training = { jobs, files, queue, config, providerOf: (name) => ctx.provider(name), logger: ctx.logger, deployed, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason) }
+    const parts: Training = { jobs, datasets, files, queue, config, providerOf: (name) => ctx.provider(name), logger: ctx.logger, deployed, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason) }
     ctx.provide(TrainingParts, parts)
     // Another replica's deploy or removal: seen here within sweep_ms, then this process rebuilds too.
     const watcher = setInterval(() => {
@@ -301,14 +315,14 @@ const service = definePlugin<TrainingConfig, Service>({
     }, config.sweep_ms)
     watcher.unref()
     // Every fine-tune upload, on any surface, is checked before it is stored.
-    const uncheck = files.checkPurpose(PURPOSE, async (upload) => {
-      const { stats } = await checkDataset(upload.data, { tokenizer, model: (upload as { model?: string }).model, maxExampleTokens: config.max_example_tokens, epochs: config.default_epochs })
-      return { ...stats, role: (upload as { role?: string }).role ?? 'train' }
-    })
+    const datasetDeps = { files, datasets, tokenizer, config, permission: PERMISSION }
+    const hooks = purposeHooks(datasetDeps)
+    const uncheck = files.checkPurpose(PURPOSE, hooks.check, hooks.stored)
     let stop: (() => Promise<void>) | undefined
     let sweeper: NodeJS.Timeout | undefined
     if (ctx.runsJobs) {
-      const worker = trainingWorker({ ctx, jobs, files, queue, settings: config, logger: ctx.logger })
+      const evaluator = { jobs, files, overlay: deployed, callsAs: (p: Principal) => ctx.callsAs(p), rebuild: (reason: string) => ctx.rebuild(reason), settings: config }
+      const worker = trainingWorker({ ctx, jobs, files, queue, settings: config, logger: ctx.logger, evaluator })
       stop = await queue.consume<StepMessage>(TOPIC, (msg) => worker.step(msg.body, msg.attempts), { prefetch: config.prefetch })
       const idle = config.poll_max_ms + config.lease_ms
       const sweep = () => worker.sweep(idle).catch((err: Error) => ctx.logger.warn({ err: err.message }, 'training sweep failed'))
@@ -318,7 +332,7 @@ const service = definePlugin<TrainingConfig, Service>({
       sweeper.unref()
     }
     return {
-      routes: datasetRoutes(parts, tokenizer),
+      routes: [...datasetRoutes(datasetDeps), ...jobRoutes(parts, '/jobs', false), ...deployRoutes(parts)],
       async dispose() {
         uncheck()
         clearInterval(sweeper)

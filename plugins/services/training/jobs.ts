@@ -1,10 +1,13 @@
 /** The training_jobs and training_job_events tables: rows in, records out. */
 import { randomBytes } from 'node:crypto'
-import { type SqlClient } from '../../../core/plugins/api.ts'
+import { type FineTuneCheckpoint, type SqlClient } from '../../../core/plugins/api.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 
-export type JobStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+/** `evaluating`: the provider's training succeeded; the gateway is scoring the model before the job ends. */
+export type JobStatus = 'pending' | 'queued' | 'running' | 'evaluating' | 'succeeded' | 'failed' | 'cancelled'
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled']
+/** The statuses of a job a worker still moves, as SQL. */
+const OPEN = `('pending', 'queued', 'running', 'evaluating')`
 
 export interface Hyperparameters { n_epochs?: number; batch_size?: number; learning_rate_multiplier?: number }
 
@@ -23,10 +26,40 @@ export interface JobRecord {
   readonly fineTunedModel: string | null
   readonly error: string | null
   readonly trainedTokens: number | null
+  /** Who created the job: the evaluation calls the pipeline as them. */
+  readonly ownerRole: string | null
+  readonly ownerKey: string | null
+  readonly seed: number | null
+  readonly metadata: Readonly<Record<string, string>> | null
+  /** The results file (purpose fine-tune-results) and the evaluation, once evaluated. */
+  readonly resultFile: string | null
+  readonly evaluation: Evaluation | null
+  /** The provider's named checkpoints, recorded when training succeeded. */
+  readonly checkpoints: readonly FineTuneCheckpoint[]
   readonly stepToken: string
   readonly pollDelayMs: number
   readonly createdAt: Date
   readonly finishedAt: Date | null
+}
+
+/** What the evaluation after training found (see evaluate.ts). */
+export interface Evaluation {
+  readonly status: 'completed' | 'skipped' | 'failed'
+  /** Why it was skipped or failed. */
+  readonly reason?: string
+  /** `validation_file` or `training_sample` (no validation file: examples of the training file). */
+  readonly source?: string
+  readonly examples?: number
+  /** Examples whose call failed (not scored). */
+  readonly errors?: number
+  readonly exact_match?: number | null
+  readonly similarity?: number | null
+  /** The provider's last reported losses. */
+  readonly train_loss?: number | null
+  readonly valid_loss?: number | null
+  readonly full_valid_loss?: number | null
+  /** The route the evaluation called through. */
+  readonly route?: string
 }
 
 export interface EventRecord {
@@ -39,6 +72,8 @@ export interface EventRecord {
 
 const newId = (prefix: string) => `${prefix}-${randomBytes(12).toString('hex')}`
 export const newToken = () => randomBytes(8).toString('hex')
+
+const jsonOf = (v: unknown): unknown => (v === null || v === undefined ? null : typeof v === 'string' ? JSON.parse(v) : v)
 
 const toJob = (r: Record<string, unknown>): JobRecord => ({
   id: r.id as string,
@@ -55,21 +90,40 @@ const toJob = (r: Record<string, unknown>): JobRecord => ({
   fineTunedModel: (r.fine_tuned_model as string | null) ?? null,
   error: (r.error as string | null) ?? null,
   trainedTokens: r.trained_tokens === null || r.trained_tokens === undefined ? null : Number(r.trained_tokens),
+  ownerRole: (r.owner_role as string | null) ?? null,
+  ownerKey: (r.owner_key as string | null) ?? null,
+  seed: r.seed === null || r.seed === undefined ? null : Number(r.seed),
+  metadata: jsonOf(r.metadata) as Record<string, string> | null,
+  resultFile: (r.result_file as string | null) ?? null,
+  evaluation: jsonOf(r.evaluation) as Evaluation | null,
+  checkpoints: (jsonOf(r.checkpoints) as FineTuneCheckpoint[] | null) ?? [],
   stepToken: r.step_token as string,
   pollDelayMs: Number(r.poll_delay_ms),
   createdAt: new Date(r.created_at as string),
   finishedAt: r.finished_at ? new Date(r.finished_at as string) : null,
 })
 
+export interface NewJob {
+  userId: string | null; department: string | null; ownerRole: string | null; ownerKey: string | null
+  provider: string; model: string; trainingFile: string; validationFile: string | null
+  hyperparameters: Hyperparameters; suffix: string | null; seed: number | null; metadata: Record<string, string> | null
+}
+
 export interface JobFilter { userId?: string; department?: string; status?: string; limit: number; after?: string }
+
+export interface StepFields {
+  status?: JobStatus; providerJobId?: string; fineTunedModel?: string | null; error?: string | null; trainedTokens?: number | null; pollDelayMs?: number
+  resultFile?: string; evaluation?: Evaluation; checkpoints?: readonly FineTuneCheckpoint[]
+}
 
 export function jobRepository(sql: SqlClient) {
   return {
-    async create(input: { userId: string | null; department: string | null; provider: string; model: string; trainingFile: string; validationFile: string | null; hyperparameters: Hyperparameters; suffix: string | null }): Promise<JobRecord> {
+    async create(input: NewJob): Promise<JobRecord> {
       const { rows } = await sql.query(
-        `INSERT INTO training_jobs (id, user_id, department, provider, model, training_file, validation_file, hyperparameters, suffix, step_token)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10) RETURNING *`,
-        [newId('ftjob'), input.userId, input.department, input.provider, input.model, input.trainingFile, input.validationFile, jsonParam(input.hyperparameters), input.suffix, newToken()],
+        `INSERT INTO training_jobs (id, user_id, department, provider, model, training_file, validation_file, hyperparameters, suffix, step_token, owner_role, owner_key, seed, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14::jsonb) RETURNING *`,
+        [newId('ftjob'), input.userId, input.department, input.provider, input.model, input.trainingFile, input.validationFile, jsonParam(input.hyperparameters), input.suffix, newToken(),
+          input.ownerRole, input.ownerKey, input.seed, jsonParam(input.metadata)],
       )
       return toJob(rows[0])
     },
@@ -92,36 +146,38 @@ export function jobRepository(sql: SqlClient) {
     async claim(id: string, token: string, leaseMs: number): Promise<JobRecord | undefined> {
       const { rows } = await sql.query(
         `UPDATE training_jobs SET lease_until = now() + ($3 || ' milliseconds')::interval
-         WHERE id = $1 AND step_token = $2 AND status IN ('pending', 'queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+         WHERE id = $1 AND step_token = $2 AND status IN ${OPEN} AND (lease_until IS NULL OR lease_until < now())
          RETURNING *`,
         [id, token, String(leaseMs)],
       )
       return rows[0] && toJob(rows[0])
     },
     /** End a step: new fields, a new token for the next step, the lease released. Not over a cancel that came meanwhile. */
-    async finishStep(id: string, token: string, fields: { status?: JobStatus; providerJobId?: string; fineTunedModel?: string | null; error?: string | null; trainedTokens?: number | null; pollDelayMs?: number }, nextToken: string): Promise<JobRecord | undefined> {
+    async finishStep(id: string, token: string, fields: StepFields, nextToken: string): Promise<JobRecord | undefined> {
       const terminal = fields.status !== undefined && TERMINAL.includes(fields.status)
       const { rows } = await sql.query(
         `UPDATE training_jobs SET
            status = COALESCE($3, status), provider_job_id = COALESCE($4, provider_job_id), fine_tuned_model = COALESCE($5, fine_tuned_model),
            error = COALESCE($6, error), trained_tokens = COALESCE($7, trained_tokens), poll_delay_ms = COALESCE($8, poll_delay_ms),
+           result_file = COALESCE($11, result_file), evaluation = COALESCE($12::jsonb, evaluation), checkpoints = COALESCE($13::jsonb, checkpoints),
            step_token = $9, lease_until = NULL, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
-         WHERE id = $1 AND step_token = $2 AND status IN ('pending', 'queued', 'running') RETURNING *`,
-        [id, token, fields.status ?? null, fields.providerJobId ?? null, fields.fineTunedModel ?? null, fields.error ?? null, fields.trainedTokens ?? null, fields.pollDelayMs ?? null, nextToken, terminal],
+         WHERE id = $1 AND step_token = $2 AND status IN ${OPEN} RETURNING *`,
+        [id, token, fields.status ?? null, fields.providerJobId ?? null, fields.fineTunedModel ?? null, fields.error ?? null, fields.trainedTokens ?? null, fields.pollDelayMs ?? null, nextToken, terminal,
+          fields.resultFile ?? null, jsonParam(fields.evaluation ?? null), jsonParam(fields.checkpoints ?? null)],
       )
       return rows[0] && toJob(rows[0])
     },
     /** Cancel a job that has not ended; undefined when it had. */
     async cancel(id: string): Promise<JobRecord | undefined> {
       const { rows } = await sql.query(
-        `UPDATE training_jobs SET status = 'cancelled', updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('pending', 'queued', 'running') RETURNING *`, [id],
+        `UPDATE training_jobs SET status = 'cancelled', updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ${OPEN} RETURNING *`, [id],
       )
       return rows[0] && toJob(rows[0])
     },
     /** Jobs no worker holds and none has stepped for `idleMs`: their step message may be lost (a restart). */
     async stalled(idleMs: number): Promise<JobRecord[]> {
       const { rows } = await sql.query(
-        `SELECT * FROM training_jobs WHERE status IN ('pending', 'queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+        `SELECT * FROM training_jobs WHERE status IN ${OPEN} AND (lease_until IS NULL OR lease_until < now())
          AND updated_at < now() - ($1 || ' milliseconds')::interval ORDER BY seq LIMIT 1000`, [String(idleMs)],
       )
       return rows.map(toJob)
@@ -132,6 +188,11 @@ export function jobRepository(sql: SqlClient) {
          VALUES ($1, $2, $3, $4, $5, $6::jsonb, COALESCE($7, now())) ON CONFLICT (job_id, provider_event_id) DO NOTHING`,
         [newId('ftevent'), jobId, event.providerEventId ?? null, event.level, event.message, jsonParam(event.metrics ?? null), event.createdAt ?? null],
       )
+    },
+    /** The metrics points the provider reported (step, losses...), in the order recorded. */
+    async metrics(jobId: string): Promise<Record<string, number>[]> {
+      const { rows } = await sql.query('SELECT metrics FROM training_job_events WHERE job_id = $1 AND metrics IS NOT NULL ORDER BY seq', [jobId])
+      return rows.map((r) => jsonOf(r.metrics) as Record<string, number>)
     },
     /** Newest first, as OpenAI lists them. */
     async events(jobId: string, limit: number, after?: string): Promise<EventRecord[]> {

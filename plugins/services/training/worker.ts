@@ -8,6 +8,7 @@
  */
 import type { FineTuneProgress, Logger, PluginContext, Queue } from '../../../core/plugins/api.ts'
 import type { Files } from '../../contracts/files.ts'
+import { evaluateJob, evaluationMessage, type EvaluatorDeps } from './evaluator.ts'
 import { TERMINAL, newToken, type JobRecord, type JobRepository, type JobStatus } from './jobs.ts'
 
 export const TOPIC = 'training.jobs'
@@ -29,7 +30,7 @@ export async function queueStep(queue: Queue, job: Pick<JobRecord, 'id' | 'stepT
   await queue.publish<StepMessage>(TOPIC, { jobId: job.id, token: job.stepToken }, { id: stepMessageId(job), delayMs })
 }
 
-export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; files: Files; queue: Queue; settings: WorkerSettings; logger: Logger }) {
+export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; files: Files; queue: Queue; settings: WorkerSettings; logger: Logger; evaluator: EvaluatorDeps }) {
   const { ctx, jobs, files, queue, settings, logger } = deps
 
   async function record(job: JobRecord, progress: FineTuneProgress): Promise<void> {
@@ -48,6 +49,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
       await queue.publish<StepMessage>(TOPIC, msg, { id: `${msg.jobId}:${msg.token}:retry-${Date.now()}`, delayMs: settings.lease_ms })
       return
     }
+    if (job.status === 'evaluating') return evaluate(job, msg.token)
     const provider = ctx.provider(job.provider)
     const tuner = provider?.fineTune
     const next = newToken()
@@ -81,6 +83,15 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
       const progress = await tuner.progress(job.providerJobId)
       await record(job, progress)
       const state: JobStatus = progress.state
+      if (state === 'succeeded') {
+        // Trained: evaluate before the job ends (the next step, so a failure there is retried alone).
+        const saved = await jobs.finishStep(job.id, msg.token, { status: 'evaluating', fineTunedModel: progress.fineTunedModel, trainedTokens: progress.trainedTokens, ...(progress.checkpoints ? { checkpoints: progress.checkpoints } : {}) }, next)
+        if (saved) {
+          await jobs.addEvent(job.id, { level: 'info', message: `Trained on ${job.provider}: ${progress.fineTunedModel ?? 'no model name'}. Evaluating it.` })
+          await queueStep(queue, saved)
+        }
+        return
+      }
       if (TERMINAL.includes(state)) {
         await end(job, next, state, progress.error, progress)
         return
@@ -101,6 +112,22 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
   async function end(job: JobRecord, token: string, status: JobStatus, error: string | null, progress?: FineTuneProgress): Promise<void> {
     const saved = await jobs.finishStep(job.id, job.stepToken, { status, error, fineTunedModel: progress?.fineTunedModel ?? null, trainedTokens: progress?.trainedTokens ?? null }, token)
     if (saved) await jobs.addEvent(job.id, { level: status === 'succeeded' ? 'info' : 'error', message: status === 'succeeded' ? `The job succeeded: ${progress?.fineTunedModel ?? 'no model name'}.` : `The job ${status}${error ? `: ${error}` : ''}.` })
+  }
+
+  async function evaluate(job: JobRecord, token: string): Promise<void> {
+    let evaluated
+    try {
+      evaluated = await evaluateJob(deps.evaluator, job)
+    } catch (err) {
+      await jobs.finishStep(job.id, token, {}, token).catch(() => undefined)
+      logger.warn({ job: job.id, err: (err as Error).message }, 'evaluation step failed; the queue retries it')
+      throw err
+    }
+    const { evaluation, resultFile } = evaluated
+    const saved = await jobs.finishStep(job.id, token, { status: 'succeeded', resultFile: resultFile.id, evaluation }, newToken())
+    if (!saved) return void (await files.delete(resultFile.id).catch(() => undefined)) // cancelled meanwhile, or another worker's
+    await jobs.addEvent(job.id, { level: evaluation.status === 'failed' ? 'warn' : 'info', message: evaluationMessage(evaluation) })
+    await jobs.addEvent(job.id, { level: 'info', message: `The job succeeded: ${saved.fineTunedModel ?? 'no model name'}.` })
   }
 
   /** Queue a step for jobs whose step message is gone (the process that held it stopped). */

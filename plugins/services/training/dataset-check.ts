@@ -79,8 +79,19 @@ export interface CheckOptions {
   readonly epochs: number
 }
 
+/** What the check looked at, kept with a stored dataset. */
+export interface DatasetValidation {
+  readonly status: 'valid'
+  /** Non-blank lines checked (each an example). */
+  readonly lines: number
+  readonly blank_lines: number
+  /** The longest example allowed, in tokens (the base model's context window, or the configured bound). */
+  readonly token_limit: number
+}
+
 export interface CheckedDataset {
   readonly stats: DatasetStats
+  readonly validation: DatasetValidation
   /** The valid lines, in order (for a train/validation split). */
   readonly lines: readonly string[]
 }
@@ -93,11 +104,15 @@ export async function checkDataset(data: Buffer, options: CheckOptions): Promise
   const lines: string[] = []
   let tokens = 0
   let longest = 0
+  let blank = 0
   const text = data.toString('utf8')
   const raw = text.split(/\r?\n/)
   for (let i = 0; i < raw.length; i++) {
     const lineText = raw[i]
-    if (lineText.trim() === '') continue
+    if (lineText.trim() === '') {
+      if (i < raw.length - 1) blank++ // not the newline ending the file
+      continue
+    }
     const line = i + 1
     let parsed: unknown
     try {
@@ -129,6 +144,7 @@ export async function checkDataset(data: Buffer, options: CheckOptions): Promise
   const price = facts?.training
   return {
     lines,
+    validation: { status: 'valid', lines: lines.length, blank_lines: blank, token_limit: limit },
     stats: {
       examples: lines.length,
       tokens,
