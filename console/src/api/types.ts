@@ -1,7 +1,37 @@
 /**
- * What the gateway's APIs answer, as the console reads them. Written by hand from the services'
- * route schemas until GET /api/v1/openapi.json exists; then generated (see client.ts).
+ * What the gateway's APIs take and answer, as the console uses them.
+ *
+ * Requests (bodies, query parameters) come from ./openapi.ts, generated from GET /api/v1/openapi.json
+ * (`npm run generate:console-api`): a renamed or retyped field in a route's schema breaks the
+ * console's type-check. Answers are written by hand below, because the routes do not declare
+ * response schemas yet (the document's `data` is `unknown`); once they do, derive them the same way.
  */
+import type { paths } from './openapi'
+
+type JsonOf<T> = T extends { content: { 'application/json': infer Body } } ? Body : never
+type Operation<P extends keyof paths, M extends 'get' | 'post' | 'put' | 'patch' | 'delete'> = NonNullable<paths[P][M]>
+
+/** The JSON body an operation takes. */
+export type RequestBody<P extends keyof paths, M extends 'post' | 'put' | 'patch'> = JsonOf<Operation<P, M>['requestBody']>
+/** The query parameters an operation takes. */
+export type QueryOf<P extends keyof paths, M extends 'get' | 'post' = 'get'> = NonNullable<Operation<P, M>['parameters']['query']>
+
+export type AssistantInput = RequestBody<'/api/v1/assistants', 'post'>
+export type AssistantChange = RequestBody<'/api/v1/assistants/{id}', 'patch'>
+export type AssistantTool = NonNullable<AssistantInput['tools']>[number]
+export type AssistantParams = NonNullable<AssistantInput['params']>
+export type NewKey = RequestBody<'/api/v1/keys', 'post'>
+export type UserChange = RequestBody<'/api/v1/users/{id}', 'patch'>
+export type NewThread = RequestBody<'/api/v1/chat/threads', 'post'>
+export type ThreadChange = RequestBody<'/api/v1/chat/threads/{id}', 'patch'>
+export type NewMessage = RequestBody<'/api/v1/chat/threads/{id}/messages', 'post'>
+export type NewCollection = RequestBody<'/api/v1/rag/collections', 'post'>
+export type SearchInput = RequestBody<'/api/v1/rag/collections/{id}/search', 'post'>
+export type NewTrainingJob = RequestBody<'/api/v1/training/jobs', 'post'>
+export type DeployInput = RequestBody<'/api/v1/training/jobs/{id}/deploy', 'post'>
+export type UsageQuery = QueryOf<'/api/v1/analytics/usage'>
+export type UsageGroupBy = NonNullable<UsageQuery['group_by']>
+export type UsageInterval = NonNullable<UsageQuery['interval']>
 
 /** GET /api/v1/auth/me */
 export interface Me {
@@ -44,8 +74,6 @@ export interface UsageRow {
   readonly latency_p50_ms: number
   readonly latency_p95_ms: number
 }
-export type UsageGroupBy = 'user' | 'department' | 'model' | 'provider' | 'route' | 'key'
-export type UsageInterval = 'hour' | 'day'
 
 /** /api/v1/keys */
 export interface ApiKey {

@@ -8,7 +8,7 @@ import { BotIcon, MessageSquareIcon, MoreHorizontalIcon, PencilIcon, PlusIcon, T
 import { useState, type FormEvent } from 'react'
 import { Link } from 'react-router'
 import { ApiError } from '@/api/client'
-import type { Assistant } from '@/api/types'
+import type { Assistant, AssistantInput } from '@/api/types'
 import { Can, useSession } from '@/auth/session'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
@@ -23,7 +23,7 @@ import { Input, Textarea } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
 import { useModels } from '../chat/single'
-import { useAssistants, useCreateAssistant, useDeleteAssistant, useUpdateAssistant, type AssistantInput } from './queries'
+import { useAssistants, useCreateAssistant, useDeleteAssistant, useUpdateAssistant, } from './queries'
 
 const EVERY_DEPARTMENT = '__all__'
 
