@@ -291,14 +291,30 @@ export interface DatasetProblem {
 /** /api/v1/training/jobs */
 export interface TrainingJob {
   readonly id: string
-  readonly status: 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'validating_files'
+  readonly status: 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
   readonly provider: string
   readonly model: string
   readonly training_file: string
+  readonly validation_file: string | null
+  readonly hyperparameters: { readonly n_epochs?: number; readonly batch_size?: number; readonly learning_rate_multiplier?: number }
+  readonly suffix: string | null
   readonly fine_tuned_model: string | null
-  readonly error: { readonly message?: string } | null
+  /** Why it failed (the management API sends the provider's message as a string). */
+  readonly error: string | null
+  readonly trained_tokens: number | null
   readonly created_at: string
   readonly finished_at: string | null
+}
+/** /api/v1/training/deployments: a succeeded job's model, routable under `route`. */
+export interface Deployment {
+  readonly route: string
+  readonly job_id: string
+  readonly provider: string
+  readonly model: string
+  readonly created_by: string
+  readonly created_at: string
+  /** The same route as gateway.yaml lines, to make it permanent. */
+  readonly yaml: string
 }
 export interface TrainingEvent {
   readonly id: string
