@@ -8,7 +8,7 @@ import { cn } from '@/lib/utils'
 
 export function Field({ id, label, hint, error, className, children }: { id: string; label: ReactNode; hint?: ReactNode; error?: string; className?: string; children: ReactNode }) {
   return (
-    <div className={cn('grid content-start gap-2', className)}>
+    <div className={cn('grid min-w-0 content-start gap-2', className)}>
       <Label htmlFor={id}>
         {label}
         {hint && <span className="font-normal text-muted-foreground"> ({hint})</span>}

@@ -22,15 +22,12 @@ import { Label } from '@/components/ui/label'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
+import { COLLECTIONS, useCollections } from './queries'
 
-const COLLECTIONS = ['rag', 'collections'] as const
 const docsKey = (id: string) => ['rag', 'documents', id] as const
 const STATUS_BADGE = { completed: 'success', failed: 'destructive', processing: 'secondary', queued: 'outline' } as const
 const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,text/plain,text/markdown,text/html,application/pdf'
 
-function useCollections() {
-  return useQuery({ queryKey: COLLECTIONS, queryFn: async ({ signal }) => (await api<Collection[]>('/rag/collections', { signal })).data })
-}
 
 function useDocuments(id: string | undefined) {
   return useQuery({
