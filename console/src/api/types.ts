@@ -192,19 +192,22 @@ export interface ThreadMessage {
   readonly cost_usd: number | null
   readonly created_at: string
   readonly tool_call?: { readonly id: string; readonly name: string; readonly arguments: string }
-  /** Sources of a grounded answer (RAG), when the gateway sends them. */
-  readonly citations?: readonly Citation[]
+  /** A grounded answer's sources (the passages of knowledge its context held), when the gateway sends them. */
+  readonly sources?: readonly MessageSource[]
 }
 
-export interface Citation {
-  readonly index?: number
-  readonly title?: string | null
-  readonly filename?: string | null
-  readonly document_id?: string | null
-  readonly collection_id?: string | null
+/** A passage an answer's context held; the answer cites it as [number]. */
+export interface MessageSource {
+  /** The [n] the answer cites it by (default: its place in the list, from 1). */
+  readonly number?: number
+  /** Whether the answer's text cites it. */
+  readonly cited?: boolean
+  readonly collection_id: string
+  readonly document_id: string
+  readonly file_id?: string | null
+  readonly filename: string
   readonly page?: number | null
   readonly heading?: string | null
-  readonly text?: string | null
   readonly score?: number | null
 }
 

@@ -38,7 +38,7 @@ function toTurn(m: ThreadMessage): ChatTurn {
     content: m.content ?? '',
     tool: m.type === 'tool_call' && m.tool_call ? `${m.tool_call.name}(${m.tool_call.arguments})` : undefined,
     stopped: m.status === 'incomplete',
-    citations: m.citations,
+    sources: m.sources,
   }
 }
 
