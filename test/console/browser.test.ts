@@ -134,7 +134,8 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await page.getByRole('combobox', { name: 'Model or assistant' }).waitFor()
     await page.getByLabel('Message').fill('Show me\n\n```js\nconst answer = 42\n```')
     await page.getByRole('button', { name: 'Send' }).click()
-    await page.locator('[data-role=assistant] .hljs-keyword').first().waitFor()
+    // The gateway's first answer can take seconds on a loaded machine (a cold tokenizer worker): not what is tested here.
+    await page.locator('[data-role=assistant] .hljs-keyword').first().waitFor({ timeout: 30_000 })
     expect(await page.locator('[data-role=assistant]').innerText()).toContain('const answer = 42')
     await screenshot(page, '04-chat-markdown')
 
