@@ -72,7 +72,8 @@ async function documentFromBuilder(): Promise<unknown> {
 }
 
 async function fetchDocument(base: string): Promise<unknown> {
-  const res = await fetch(new URL('/api/v1/openapi.json', base))
+  // Relative to the base, so a gateway served under a path (https://host/gateway) works too.
+  const res = await fetch(new URL('api/v1/openapi.json', base.endsWith('/') ? base : `${base}/`))
   if (!res.ok) throw new Error(`GET ${base}/api/v1/openapi.json answered ${res.status}: is service.docs on?`)
   return res.json()
 }
