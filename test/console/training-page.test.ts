@@ -25,7 +25,7 @@ beforeAll(async () => {
   setup = await startSignIn({
     providers: `  openai: { plugin: openai, api_key: sk-test, base_url: "${trainer.url}/v1" }`,
     routes: '  - { model: gpt-4o-mini, targets: [ { provider: openai } ] }',
-    services: '  console: {}\n  files: {}\n  training: { poll_min_ms: 50, poll_max_ms: 200, lease_ms: 2000, sweep_ms: 500 }\nfeatures: { custom_models: true }',
+    services: '  console: {}\n  files: {}\n  training: { poll_min_ms: 50, poll_max_ms: 200, lease_ms: 2000, sweep_ms: 500 }\nfeatures: { custom_models: true }\nroles:\n  trainer: { permissions: [chat, manage_training], scope: all_data }',
     store: 'store: { plugin: embedded, memory: true, vector: false }\nqueue: { plugin: memory }',
   })
   browser = await launchBrowser()
@@ -101,6 +101,23 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     }, { timeout: 10_000 }).toBe('answered by ft:gpt-4o-mini:org-x:orders:abc123')
     await context.close()
   }, 90_000)
+
+  it('shows a trainer who is not an admin the jobs but no Deploy button, and the API refuses them the deploy', async () => {
+    const created = await fetch(`${setup.gw.url}/api/v1/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'trainer', role: 'trainer' }) })
+    expect(created.status).toBe(201)
+    const trainerKey = ((await created.json()) as { data: { key: string } }).data.key
+    const { context, page } = await openPage(browser)
+    await signInWithKey(page, setup.gw.url, trainerKey)
+    await page.goto(`${setup.gw.url}/training`)
+    const detail = page.locator('[data-job-detail][data-status=succeeded]')
+    await detail.waitFor()
+    await detail.getByText('Trained tokens').waitFor()
+    expect(await detail.getByRole('button', { name: 'Deploy' }).count()).toBe(0)
+    const [job] = (await apiJobs()).filter((j) => j.status === 'succeeded')
+    const refused = await fetch(`${setup.gw.url}/api/v1/training/jobs/${job!.id}/deploy`, { method: 'POST', headers: { authorization: `Bearer ${trainerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ route: 'trainer-bot' }) })
+    expect(refused.status).toBe(403)
+    await context.close()
+  }, 60_000)
 
   it('cancels a running job, at the provider too', async () => {
     const { context, page } = await openPage(browser, PHONE)
