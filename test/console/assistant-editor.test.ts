@@ -81,6 +81,8 @@ describe.skipIf(skipWithoutChromium)('the assistant editor', () => {
     await dialog.getByLabel('Tool 1 parameters').fill('{"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}')
     await dialog.getByRole('checkbox', { name: 'handbook' }).click()
     await pick(page, 'Department', 'support')
+    // Each refusal went with the edit that fixed it.
+    expect(await dialog.locator('[data-field-error]').count()).toBe(0)
     await screenshot(page, '41-assistant-editor-filled')
     await dialog.getByRole('button', { name: 'Create assistant' }).click()
     await page.locator('[data-assistant=order-helper]').waitFor()

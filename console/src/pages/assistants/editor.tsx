@@ -85,7 +85,11 @@ export function AssistantDialog({ editing, open, onClose }: { editing: Assistant
   const [problems, setProblems] = useState<Problems>({})
   const saving = create.isPending || update.isPending
   const error = create.error ?? update.error
-  const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }))
+  const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }))
+    // A field's refusal goes once it is edited (a tool's, once any tool is), until the next save checks again.
+    setProblems((p) => Object.fromEntries(Object.entries(p).filter(([field]) => field !== key && !(key === 'tools' && field.startsWith('tools.')))))
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault()

@@ -15,8 +15,8 @@ export function ToolsEditor({ tools, problems, onChange }: { tools: readonly Too
       <legend className="mb-2 text-sm font-medium">Function tools <span className="font-normal text-muted-foreground">(the model may call them; your code runs them)</span></legend>
       {tools.length === 0 && <p className="text-sm text-muted-foreground">No tools.</p>}
       {tools.map((tool, i) => {
-        // Said while typing, not only at save: a JSON mistake is easiest to fix where it was made.
-        const jsonProblem = problems[`tools.${i}.parameters`] ?? checkParameters(tool.parameters).error
+        // Checked while typing (the save runs the same check): a JSON mistake is easiest to fix where it was made.
+        const jsonProblem = checkParameters(tool.parameters).error
         const id = (field: string) => `tool-${tool.key}-${field}`
         return (
           <div key={tool.key} className="grid gap-3 rounded-md border p-3" data-tool={i}>

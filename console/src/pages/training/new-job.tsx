@@ -47,7 +47,11 @@ export function NewJobForm({ datasets, onCreated }: { datasets: readonly Dataset
   const create = useCreateJob()
   const [draft, setDraft] = useState<Draft>({ dataset: datasets[0]?.id ?? '', model: '', suffix: '', n_epochs: '', batch_size: '', learning_rate_multiplier: '' })
   const [problems, setProblems] = useState<Problems>({})
-  const set = (key: keyof Draft) => (value: string) => setDraft((d) => ({ ...d, [key]: value }))
+  const set = (key: keyof Draft) => (value: string) => {
+    setDraft((d) => ({ ...d, [key]: value }))
+    // A field's refusal goes once it is edited, until the next start checks again.
+    setProblems((p) => ({ ...p, [key]: undefined }))
+  }
   const dataset = datasets.find((d) => d.id === draft.dataset)
 
   async function submit(event: FormEvent) {
