@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM)
@@ -43,5 +43,23 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file
 }
 
-export const LAPTOP = { width: 1366, height: 850 }
+export const LAPTOP = { width: 1280, height: 800 }
 export const PHONE = { width: 390, height: 844 }
+
+/** A fresh browser profile at `viewport` with one page; page errors are printed (a crash shows in the log). */
+export async function openPage(browser: Browser, viewport: { width: number; height: number } = LAPTOP): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport })
+  context.setDefaultTimeout(10_000)
+  const page = await context.newPage()
+  page.on('pageerror', (err) => console.error('page error:', err.message, err.stack))
+  return { context, page }
+}
+
+/** Sign in to the console at `gatewayUrl` with an API key, as a person does on the sign-in page. */
+export async function signInWithKey(page: Page, gatewayUrl: string, key: string): Promise<void> {
+  await page.goto(gatewayUrl)
+  await page.getByLabel('API key').fill(key)
+  await page.getByRole('button', { name: /Sign in with key/ }).click()
+  // The account button is there at every width (the sidebar's navigation is not, on a phone).
+  await page.getByRole('button', { name: 'Account' }).waitFor()
+}

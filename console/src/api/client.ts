@@ -2,9 +2,9 @@
  * A thin typed client of the gateway's public APIs: the management API under /api/v1 (answers in
  * the envelope `{ success, data, message, error, details, meta }`) and the OpenAI-shaped /v1.
  *
- * The types it returns are written by hand in ./types.ts for now. Once the gateway publishes its
- * OpenAPI document (GET /api/v1/openapi.json), they are to be generated from it (openapi-typescript),
- * so that a renamed field breaks the console's build instead of a page at run time.
+ * Request types come from ./openapi.ts, generated from the gateway's OpenAPI document
+ * (GET /api/v1/openapi.json) by openapi-typescript (see ./types.ts), so that a renamed field breaks
+ * the console's type-check instead of a page at run time.
  *
  * The console signs in with a session cookie (HttpOnly, so this code never sees it); every
  * state-changing call carries the session's CSRF token in `x-csrf-token`.

@@ -1,7 +1,37 @@
 /**
- * What the gateway's APIs answer, as the console reads them. Written by hand from the services'
- * route schemas until GET /api/v1/openapi.json exists; then generated (see client.ts).
+ * What the gateway's APIs take and answer, as the console uses them.
+ *
+ * Requests (bodies, query parameters) come from ./openapi.ts, generated from GET /api/v1/openapi.json
+ * (`npm run generate:console-api`): a renamed or retyped field in a route's schema breaks the
+ * console's type-check. Answers are written by hand below, because the routes do not declare
+ * response schemas yet (the document's `data` is `unknown`); once they do, derive them the same way.
  */
+import type { paths } from './openapi'
+
+type JsonOf<T> = T extends { content: { 'application/json': infer Body } } ? Body : never
+type Operation<P extends keyof paths, M extends 'get' | 'post' | 'put' | 'patch' | 'delete'> = NonNullable<paths[P][M]>
+
+/** The JSON body an operation takes. */
+export type RequestBody<P extends keyof paths, M extends 'post' | 'put' | 'patch'> = JsonOf<Operation<P, M>['requestBody']>
+/** The query parameters an operation takes. */
+export type QueryOf<P extends keyof paths, M extends 'get' | 'post' = 'get'> = NonNullable<Operation<P, M>['parameters']['query']>
+
+export type AssistantInput = RequestBody<'/api/v1/assistants', 'post'>
+export type AssistantChange = RequestBody<'/api/v1/assistants/{id}', 'patch'>
+export type AssistantTool = NonNullable<AssistantInput['tools']>[number]
+export type AssistantParams = NonNullable<AssistantInput['params']>
+export type NewKey = RequestBody<'/api/v1/keys', 'post'>
+export type UserChange = RequestBody<'/api/v1/users/{id}', 'patch'>
+export type NewThread = RequestBody<'/api/v1/chat/threads', 'post'>
+export type ThreadChange = RequestBody<'/api/v1/chat/threads/{id}', 'patch'>
+export type NewMessage = RequestBody<'/api/v1/chat/threads/{id}/messages', 'post'>
+export type NewCollection = RequestBody<'/api/v1/rag/collections', 'post'>
+export type SearchInput = RequestBody<'/api/v1/rag/collections/{id}/search', 'post'>
+export type NewTrainingJob = RequestBody<'/api/v1/training/jobs', 'post'>
+export type DeployInput = RequestBody<'/api/v1/training/jobs/{id}/deploy', 'post'>
+export type UsageQuery = QueryOf<'/api/v1/analytics/usage'>
+export type UsageGroupBy = NonNullable<UsageQuery['group_by']>
+export type UsageInterval = NonNullable<UsageQuery['interval']>
 
 /** GET /api/v1/auth/me */
 export interface Me {
@@ -44,8 +74,6 @@ export interface UsageRow {
   readonly latency_p50_ms: number
   readonly latency_p95_ms: number
 }
-export type UsageGroupBy = 'user' | 'department' | 'model' | 'provider' | 'route' | 'key'
-export type UsageInterval = 'hour' | 'day'
 
 /** /api/v1/keys */
 export interface ApiKey {
@@ -164,19 +192,22 @@ export interface ThreadMessage {
   readonly cost_usd: number | null
   readonly created_at: string
   readonly tool_call?: { readonly id: string; readonly name: string; readonly arguments: string }
-  /** Sources of a grounded answer (RAG), when the gateway sends them. */
-  readonly citations?: readonly Citation[]
+  /** A grounded answer's sources (the passages of knowledge its context held), when the gateway sends them. */
+  readonly sources?: readonly MessageSource[]
 }
 
-export interface Citation {
-  readonly index?: number
-  readonly title?: string | null
-  readonly filename?: string | null
-  readonly document_id?: string | null
-  readonly collection_id?: string | null
+/** A passage an answer's context held; the answer cites it as [number]. */
+export interface MessageSource {
+  /** The [n] the answer cites it by (default: its place in the list, from 1). */
+  readonly number?: number
+  /** Whether the answer's text cites it. */
+  readonly cited?: boolean
+  readonly collection_id: string
+  readonly document_id: string
+  readonly file_id?: string | null
+  readonly filename: string
   readonly page?: number | null
   readonly heading?: string | null
-  readonly text?: string | null
   readonly score?: number | null
 }
 
@@ -270,10 +301,26 @@ export interface TrainingJob {
   readonly provider: string
   readonly model: string
   readonly training_file: string
+  readonly validation_file: string | null
+  readonly hyperparameters: { readonly n_epochs?: number; readonly batch_size?: number; readonly learning_rate_multiplier?: number }
+  readonly suffix: string | null
   readonly fine_tuned_model: string | null
-  readonly error: { readonly message?: string } | null
+  /** Why it failed (the management API sends the provider's message as a string). */
+  readonly error: string | null
+  readonly trained_tokens: number | null
   readonly created_at: string
   readonly finished_at: string | null
+}
+/** /api/v1/training/deployments: a succeeded job's model, routable under `route`. */
+export interface Deployment {
+  readonly route: string
+  readonly job_id: string
+  readonly provider: string
+  readonly model: string
+  readonly created_by: string
+  readonly created_at: string
+  /** The same route as gateway.yaml lines, to make it permanent. */
+  readonly yaml: string
 }
 export interface TrainingEvent {
   readonly id: string

@@ -104,7 +104,8 @@ export default function AnalyticsPage() {
       )}
 
       {totals.isError ? (
-        <ErrorState error={totals.error} retry={() => void totals.refetch()} service="analytics" />
+        // One outage, one message: its retry asks for the series and the breakdown again too (they failed with it).
+        <ErrorState error={totals.error} retry={() => { void totals.refetch(); void series.refetch(); void breakdown.refetch() }} service="analytics" />
       ) : (
         <div className="space-y-6">
           <div className="grid grid-cols-2 gap-3 lg:grid-cols-4">

@@ -1,8 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api } from '@/api/client'
-import type { Assistant } from '@/api/types'
-
-export type AssistantInput = Partial<Pick<Assistant, 'name' | 'description' | 'route' | 'instructions' | 'dept_scope' | 'params' | 'tools' | 'rag_collections'>>
+import type { Assistant, AssistantChange, AssistantInput } from '@/api/types'
 
 /** The assistants the caller may use (their department's and the global ones; admins: all). */
 export function useAssistants(enabled = true) {
@@ -20,5 +18,5 @@ function useAssistantMutation<In, Out>(call: (input: In) => Promise<Out>) {
 
 export const useCreateAssistant = () => useAssistantMutation(async (input: AssistantInput) => (await api<Assistant>('/assistants', { method: 'POST', body: input })).data)
 export const useUpdateAssistant = () =>
-  useAssistantMutation(async ({ id, ...change }: AssistantInput & { id: string }) => (await api<Assistant>(`/assistants/${encodeURIComponent(id)}`, { method: 'PATCH', body: change })).data)
+  useAssistantMutation(async ({ id, ...change }: AssistantChange & { id: string }) => (await api<Assistant>(`/assistants/${encodeURIComponent(id)}`, { method: 'PATCH', body: change })).data)
 export const useDeleteAssistant = () => useAssistantMutation(async (id: string) => (await api(`/assistants/${encodeURIComponent(id)}`, { method: 'DELETE' })).data)

@@ -1,8 +1,9 @@
 /** One message of a chat: the person's on the right, the answer on the left as Markdown, with its sources. */
 import { BotIcon, FileTextIcon, UserIcon, WrenchIcon } from 'lucide-react'
-import { Suspense, lazy, memo } from 'react'
-import type { Citation } from '@/api/types'
+import { Suspense, lazy, memo, useMemo } from 'react'
+import type { MessageSource } from '@/api/types'
 import { cn } from '@/lib/utils'
+import { sourceAnchor, sourceNumber } from './citations'
 
 export interface ChatTurn {
   readonly id: string
@@ -13,7 +14,8 @@ export interface ChatTurn {
   readonly stopped?: boolean
   /** A tool call the model made (name and arguments), shown as such. */
   readonly tool?: string
-  readonly citations?: readonly Citation[]
+  /** A grounded answer's sources, which its [n] markers link to. */
+  readonly sources?: readonly MessageSource[]
 }
 
 // Markdown and highlighting load after the page: until they are here (a few ms), an answer shows as plain text.
@@ -21,27 +23,41 @@ const Markdown = lazy(() => import('./markdown'))
 const PlainText = ({ text }: { text: string }) => <p className="whitespace-pre-wrap break-words">{text}</p>
 const Dot = ({ delay = '0ms' }: { delay?: string }) => <span className="size-1.5 animate-bounce rounded-full bg-muted-foreground/60" style={{ animationDelay: delay }} />
 
-function Sources({ citations }: { citations: readonly Citation[] }) {
+function sourcePlace(s: MessageSource): string {
+  return [s.page != null ? `p. ${s.page}` : null, s.heading].filter(Boolean).join(' · ')
+}
+
+/** The sources under an answer, numbered as its markers cite them; ones it does not cite are dimmed. */
+function Sources({ messageId, sources }: { messageId: string; sources: readonly MessageSource[] }) {
   return (
-    <ol className="mt-2 space-y-1 border-t pt-2 text-xs text-muted-foreground" aria-label="Sources">
-      {citations.map((c, i) => (
-        <li key={i} className="flex items-start gap-1.5" data-citation>
-          <span className="font-mono">[{c.index ?? i + 1}]</span>
-          <FileTextIcon className="mt-0.5 size-3 shrink-0" />
-          <span className="min-w-0 break-words">
-            {c.title ?? c.filename ?? c.document_id ?? 'source'}
-            {c.page != null && `, p. ${c.page}`}
-            {c.heading && ` · ${c.heading}`}
-          </span>
-        </li>
-      ))}
-    </ol>
+    <div className="mt-3 border-t pt-2">
+      <p className="mb-1 text-xs font-medium text-muted-foreground">Sources</p>
+      <ol className="space-y-1 text-xs" aria-label="Sources">
+        {sources.map((s, i) => {
+          const n = sourceNumber(s, i)
+          return (
+            <li key={n} id={sourceAnchor(messageId, n)} tabIndex={-1} data-source={n} data-cited={s.cited ?? true}
+              className={cn('flex items-start gap-1.5 rounded px-1 py-0.5 outline-none focus:bg-primary/10 focus:ring-1 focus:ring-primary/40', s.cited === false && 'opacity-60')}>
+              <span className="font-mono text-muted-foreground">[{n}]</span>
+              <FileTextIcon className="mt-0.5 size-3 shrink-0 text-muted-foreground" />
+              <span className="min-w-0 flex-1 break-words">
+                <span className="font-medium">{s.filename}</span>
+                {sourcePlace(s) && <span className="text-muted-foreground"> · {sourcePlace(s)}</span>}
+                {s.cited === false && <span className="text-muted-foreground"> (not cited)</span>}
+              </span>
+              {typeof s.score === 'number' && <span className="shrink-0 font-mono text-muted-foreground" title="Relevance score">{s.score.toFixed(2)}</span>}
+            </li>
+          )
+        })}
+      </ol>
+    </div>
   )
 }
 
 // Memoised: while an answer streams, only its own bubble renders again.
 export const Bubble = memo(function Bubble({ turn }: { turn: ChatTurn }) {
   const mine = turn.role === 'user'
+  const citations = useMemo(() => (turn.sources?.length ? { messageId: turn.id, numbers: turn.sources.map(sourceNumber) } : undefined), [turn.id, turn.sources])
   return (
     <div className={cn('flex gap-3', mine && 'flex-row-reverse')} data-role={turn.role}>
       <div className={cn('mt-0.5 flex size-8 shrink-0 items-center justify-center rounded-full', mine ? 'bg-primary text-primary-foreground' : 'bg-muted text-muted-foreground')}>
@@ -57,10 +73,10 @@ export const Bubble = memo(function Bubble({ turn }: { turn: ChatTurn }) {
             {turn.content ? (
               // While streaming, a caret follows the last line (index.css: .streaming).
               <div className={turn.streaming ? 'streaming' : undefined}>
-                <Suspense fallback={<PlainText text={turn.content} />}><Markdown text={turn.content} /></Suspense>
+                <Suspense fallback={<PlainText text={turn.content} />}><Markdown text={turn.content} citations={citations} /></Suspense>
               </div>
             ) : turn.streaming && <span className="inline-flex gap-1 py-2" aria-label="Waiting for the answer"><Dot /><Dot delay="150ms" /><Dot delay="300ms" /></span>}
-            {turn.citations && turn.citations.length > 0 && <Sources citations={turn.citations} />}
+            {turn.sources && turn.sources.length > 0 && <Sources messageId={turn.id} sources={turn.sources} />}
             {turn.stopped && <p className="mt-1 text-xs text-muted-foreground">Stopped.</p>}
             {turn.error && <p className="mt-1 text-xs text-destructive">{turn.error}</p>}
           </>

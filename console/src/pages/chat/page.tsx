@@ -38,7 +38,7 @@ function toTurn(m: ThreadMessage): ChatTurn {
     content: m.content ?? '',
     tool: m.type === 'tool_call' && m.tool_call ? `${m.tool_call.name}(${m.tool_call.arguments})` : undefined,
     stopped: m.status === 'incomplete',
-    citations: m.citations,
+    sources: m.sources,
   }
 }
 
@@ -305,7 +305,8 @@ function ThreadsChat() {
             {current?.earlier && (
               <Button variant="ghost" size="sm" className="self-center" onClick={() => void loadEarlier(queryClient, current.id, current)}>Load earlier messages</Button>
             )}
-            {shown.length === 0 && !thread.isPending && !notFound && choice && (
+            {/* A new chat has no thread to load (its query is disabled, so pending for ever): the hint shows at once. */}
+            {shown.length === 0 && !(threadId && thread.isPending) && !notFound && choice && (
               <div className="flex flex-col items-center gap-2 py-16 text-center text-muted-foreground">
                 <BotIcon className="size-8" />
                 <p className="text-sm">Ask anything. The chat is kept, so you can come back to it.</p>

@@ -6,7 +6,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
 import { api, errorOf, gatewayUrl, requestHeaders } from '@/api/client'
 import { readSse } from '@/api/sse'
-import type { Thread, ThreadMessage, ThreadWithMessages } from '@/api/types'
+import type { NewMessage, NewThread, Thread, ThreadChange, ThreadMessage, ThreadWithMessages } from '@/api/types'
 
 export const THREADS_KEY = ['chat', 'threads'] as const
 export const threadKey = (id: string) => ['chat', 'thread', id] as const
@@ -49,7 +49,7 @@ export async function loadEarlier(queryClient: QueryClient, id: string, thread: 
 export function useCreateThread() {
   const queryClient = useQueryClient()
   return useMutation({
-    mutationFn: async (input: { assistant_id?: string; metadata?: Record<string, string> }) => (await api<Thread>('/chat/threads', { method: 'POST', body: input })).data,
+    mutationFn: async (input: NewThread) => (await api<Thread>('/chat/threads', { method: 'POST', body: input })).data,
     onSuccess: (thread) => {
       // Its (empty) messages are known: opening it costs no request.
       queryClient.setQueryData<LoadedThread>(threadKey(thread.id), { ...thread, messages: [], earlier: null })
@@ -61,7 +61,7 @@ export function useCreateThread() {
 export function useRenameThread() {
   const queryClient = useQueryClient()
   return useMutation({
-    mutationFn: async ({ id, title }: { id: string; title: string | null }) => (await api<Thread>(`/chat/threads/${encodeURIComponent(id)}`, { method: 'PATCH', body: { title } })).data,
+    mutationFn: async ({ id, title }: { id: string } & Required<Pick<ThreadChange, 'title'>>) => (await api<Thread>(`/chat/threads/${encodeURIComponent(id)}`, { method: 'PATCH', body: { title } })).data,
     onSuccess: (thread) => {
       queryClient.setQueryData<LoadedThread>(threadKey(thread.id), (now) => now && { ...now, title: thread.title })
       void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
@@ -89,7 +89,7 @@ export interface SentTurn {
 /** Send a message to a thread and stream the answer; resolves with what the gateway kept. */
 export async function sendMessage(
   threadId: string,
-  body: { content: string; model?: string },
+  body: Omit<NewMessage, 'stream'>,
   onDelta: (text: string) => void,
   signal: AbortSignal,
 ): Promise<SentTurn> {

@@ -1,12 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api } from '@/api/client'
-import type { ApiKey, CreatedKey } from '@/api/types'
-
-export interface NewKey {
-  readonly name: string
-  readonly allowed_models?: readonly string[]
-  readonly expires_at?: string
-}
+import type { ApiKey, CreatedKey, NewKey } from '@/api/types'
 
 export function useKeys(includeRevoked: boolean) {
   return useQuery({

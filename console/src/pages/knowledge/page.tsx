@@ -7,7 +7,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { BookOpenIcon, FileUpIcon, PlusIcon, RotateCwIcon, SearchIcon, Trash2Icon } from 'lucide-react'
 import { useRef, useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
-import type { Collection, RagDocument, SearchHit } from '@/api/types'
+import type { Collection, NewCollection, RagDocument, SearchHit, SearchInput } from '@/api/types'
 import { useSession } from '@/auth/session'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
@@ -22,15 +22,12 @@ import { Label } from '@/components/ui/label'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
+import { COLLECTIONS, useCollections } from './queries'
 
-const COLLECTIONS = ['rag', 'collections'] as const
 const docsKey = (id: string) => ['rag', 'documents', id] as const
 const STATUS_BADGE = { completed: 'success', failed: 'destructive', processing: 'secondary', queued: 'outline' } as const
 const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,text/plain,text/markdown,text/html,application/pdf'
 
-function useCollections() {
-  return useQuery({ queryKey: COLLECTIONS, queryFn: async ({ signal }) => (await api<Collection[]>('/rag/collections', { signal })).data })
-}
 
 function useDocuments(id: string | undefined) {
   return useQuery({
@@ -48,7 +45,7 @@ function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () =
   const [name, setName] = useState('')
   const [shared, setShared] = useState(true)
   const create = useMutation({
-    mutationFn: async () => (await api<Collection>('/rag/collections', { method: 'POST', body: { name: name.trim(), ...(shared && me.department ? { dept_scope: me.department } : {}) } })).data,
+    mutationFn: async () => (await api<Collection>('/rag/collections', { method: 'POST', body: { name: name.trim(), ...(shared && me.department ? { dept_scope: me.department } : {}) } satisfies NewCollection })).data,
     onSuccess: (c) => { void queryClient.invalidateQueries({ queryKey: COLLECTIONS }); setName(''); onMade(c) },
   })
   return (
@@ -171,7 +168,7 @@ function Documents({ collection }: { collection: Collection }) {
 function Search({ collection }: { collection: Collection }) {
   const [query, setQuery] = useState('')
   const search = useMutation({
-    mutationFn: async (q: string) => (await api<SearchHit[]>(`/rag/collections/${encodeURIComponent(collection.id)}/search`, { method: 'POST', body: { query: q, top_k: 5 } })).data,
+    mutationFn: async (q: string) => (await api<SearchHit[]>(`/rag/collections/${encodeURIComponent(collection.id)}/search`, { method: 'POST', body: { query: q, top_k: 5 } satisfies SearchInput })).data,
   })
   function submit(event: FormEvent) {
     event.preventDefault()

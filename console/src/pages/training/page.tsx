@@ -1,14 +1,15 @@
 /**
  * Training (/api/v1/training): fine-tuning datasets, checked line by line when uploaded (a
- * refused file lists each problem with its line number; nothing is stored), and jobs with their
- * status, events and loss chart, which refresh while a job runs; cancel one that has not ended.
+ * refused file lists each problem with its line number; nothing is stored); a job started from a
+ * dataset with its base model and hyperparameters; jobs with their status, events and loss chart,
+ * which refresh while a job runs; cancel one that has not ended, deploy one that succeeded.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { DatabaseIcon, FileUpIcon, GraduationCapIcon, XCircleIcon } from 'lucide-react'
+import { DatabaseIcon, FileUpIcon, GraduationCapIcon, PlusIcon, XCircleIcon } from 'lucide-react'
 import { useRef, useState } from 'react'
-import { Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
-import { ApiError, api } from '@/api/client'
-import type { Dataset, DatasetProblem, TrainingEvent, TrainingJob } from '@/api/types'
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import { ApiError } from '@/api/client'
+import type { Dataset, DatasetProblem, TrainingJob } from '@/api/types'
+import { useSession } from '@/auth/session'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
@@ -19,23 +20,15 @@ import { Card } from '@/components/ui/card'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { formatCount, formatRelative, formatUsd } from '@/lib/format'
 
-const DATASETS = ['training', 'datasets'] as const
-const JOBS = ['training', 'jobs'] as const
-const ENDED = new Set(['succeeded', 'failed', 'cancelled'])
+import { DeployButton } from './deploy'
+import { NewJobForm } from './new-job'
+import { ENDED, lossOf, useCancelJob, useDatasets, useDeployments, useJobEvents, useJobs, useUploadDataset } from './queries'
+
 const JOB_BADGE = { succeeded: 'success', failed: 'destructive', cancelled: 'secondary', running: 'default' } as const
 
-function Datasets() {
-  const queryClient = useQueryClient()
+function Datasets({ datasets }: { datasets: ReturnType<typeof useDatasets> }) {
   const fileInput = useRef<HTMLInputElement>(null)
-  const datasets = useQuery({ queryKey: DATASETS, queryFn: async ({ signal }) => (await api<Dataset[]>('/training/datasets', { signal })).data })
-  const upload = useMutation({
-    mutationFn: async (file: File) => {
-      const form = new FormData()
-      form.append('file', file, file.name)
-      return (await api<Dataset>('/training/datasets', { method: 'POST', body: form })).data
-    },
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: DATASETS }),
-  })
+  const upload = useUploadDataset()
   const problems = upload.error instanceof ApiError ? ((upload.error.details?.errors as DatasetProblem[] | undefined) ?? []) : []
   const totalProblems = upload.error instanceof ApiError ? Number(upload.error.details?.total_errors ?? problems.length) : 0
 
@@ -92,68 +85,100 @@ function Datasets() {
   )
 }
 
-function JobDetail({ job }: { job: TrainingJob }) {
-  const queryClient = useQueryClient()
-  const events = useQuery({
-    queryKey: ['training', 'events', job.id],
-    queryFn: async ({ signal }) => (await api<TrainingEvent[]>(`/training/jobs/${encodeURIComponent(job.id)}/events`, { query: { limit: 200 }, signal })).data,
-    refetchInterval: ENDED.has(job.status) ? false : 3000,
-  })
-  const cancel = useMutation({
-    mutationFn: () => api(`/training/jobs/${encodeURIComponent(job.id)}/cancel`, { method: 'POST' }),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: ['training'] }),
-  })
-  const loss = (events.data ?? []).filter((e) => e.type === 'metrics' && e.data.step !== undefined).map((e) => e.data).sort((a, b) => a.step! - b.step!)
+function HyperparameterList({ job }: { job: TrainingJob }) {
+  const h = job.hyperparameters
+  const items: [string, string][] = [
+    ['Epochs', h.n_epochs?.toString() ?? 'auto'],
+    ['Batch size', h.batch_size?.toString() ?? 'auto'],
+    ['Learning rate ×', h.learning_rate_multiplier?.toString() ?? 'auto'],
+    ['Trained tokens', job.trained_tokens === null ? '—' : formatCount(job.trained_tokens)],
+  ]
   return (
-    <Card className="space-y-4 p-4">
-      <div className="flex flex-wrap items-center justify-between gap-2">
-        <div className="min-w-0">
-          <h3 className="truncate font-semibold">{job.fine_tuned_model ?? job.model}</h3>
-          <p className="font-mono text-xs text-muted-foreground">{job.id} · {job.provider}</p>
-        </div>
-        {!ENDED.has(job.status) && <Button variant="outline" size="sm" disabled={cancel.isPending} onClick={() => cancel.mutate()}><XCircleIcon /> Cancel job</Button>}
-      </div>
-      {job.error?.message && <Alert variant="destructive"><AlertDescription>{job.error.message}</AlertDescription></Alert>}
-      {loss.length > 1 && (
-        <div className="h-48" role="img" aria-label="Training loss by step">
+    <dl className="grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-4">
+      {items.map(([label, value]) => <div key={label}><dt className="text-xs text-muted-foreground">{label}</dt><dd className="font-medium">{value}</dd></div>)}
+    </dl>
+  )
+}
+
+function LossChart({ job }: { job: TrainingJob }) {
+  const events = useJobEvents(job)
+  const loss = lossOf(events.data ?? [])
+  if (events.isPending) return <LoadingRows rows={3} />
+  if (events.isError) return <ErrorState error={events.error} retry={() => void events.refetch()} />
+  return (
+    <>
+      {loss.length > 0 ? (
+        <div className="h-52" role="img" aria-label="Training loss by step" data-loss-points={loss.length}>
           <ResponsiveContainer width="100%" height="100%">
-            <LineChart data={loss}>
-              <XAxis dataKey="step" fontSize={11} />
+            <LineChart data={loss} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" className="stroke-border" />
+              <XAxis dataKey="step" fontSize={11} label={{ value: 'step', position: 'insideBottomRight', offset: -2, fontSize: 11 }} />
               <YAxis fontSize={11} width={40} />
               <Tooltip />
-              <Line type="monotone" dataKey="train_loss" stroke="var(--color-primary)" dot={false} isAnimationActive={false} />
-              <Line type="monotone" dataKey="valid_loss" stroke="var(--color-chart-2, #f59e0b)" dot={false} isAnimationActive={false} />
+              <Legend wrapperStyle={{ fontSize: 12 }} />
+              <Line type="monotone" name="training loss" dataKey="train_loss" stroke="var(--color-primary)" dot isAnimationActive={false} />
+              <Line type="monotone" name="validation loss" dataKey="valid_loss" stroke="var(--color-chart-2, #f59e0b)" dot isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>
         </div>
+      ) : (
+        <p className="text-sm text-muted-foreground">{ENDED.has(job.status) ? 'The provider reported no loss for this job.' : 'The loss chart appears with the first training steps.'}</p>
       )}
-      {events.isPending && <LoadingRows rows={3} />}
-      {events.isError && <ErrorState error={events.error} retry={() => void events.refetch()} />}
-      <ol className="max-h-64 space-y-1 overflow-y-auto text-sm">
+      <ol className="max-h-64 space-y-1 overflow-y-auto text-sm" aria-label="Job events">
         {events.data?.filter((e) => e.type === 'message').map((e) => (
           <li key={e.id} className="flex gap-2"><span className="shrink-0 text-xs text-muted-foreground">{new Date(e.created_at * 1000).toLocaleTimeString()}</span><span className="min-w-0 break-words">{e.message}</span></li>
         ))}
       </ol>
+    </>
+  )
+}
+
+function JobDetail({ job }: { job: TrainingJob }) {
+  const { me } = useSession()
+  const cancel = useCancelJob()
+  const deployments = useDeployments()
+  const deployedAs = deployments.data?.filter((d) => d.job_id === job.id).map((d) => d.route) ?? []
+  return (
+    <Card className="min-w-0 space-y-4 p-4" data-job-detail={job.id} data-status={job.status}>
+      <div className="flex flex-wrap items-start justify-between gap-2">
+        <div className="min-w-0">
+          <h3 className="break-all font-semibold">{job.fine_tuned_model ?? job.model}</h3>
+          <p className="break-all font-mono text-xs text-muted-foreground">{job.id} · {job.provider} · from {job.model}</p>
+        </div>
+        <div className="flex flex-wrap gap-2">
+          <Badge variant={JOB_BADGE[job.status as keyof typeof JOB_BADGE] ?? 'outline'}>{job.status}</Badge>
+          {!ENDED.has(job.status) && <Button variant="outline" size="sm" disabled={cancel.isPending} onClick={() => cancel.mutate(job.id)}><XCircleIcon /> Cancel job</Button>}
+          {/* Deploying is the admins' (the API refuses anyone else). */}
+          {job.status === 'succeeded' && job.fine_tuned_model && me.role === 'admin' && <DeployButton job={job} />}
+        </div>
+      </div>
+      {deployedAs.length > 0 && <p className="text-sm" data-deployed-as={deployedAs.join(' ')}>Deployed as {deployedAs.map((r) => <code key={r} className="mr-1 rounded bg-muted px-1 py-0.5 font-mono text-xs">{r}</code>)}</p>}
+      {cancel.isError && <Alert variant="destructive"><AlertDescription>{cancel.error.message}</AlertDescription></Alert>}
+      {job.error && <Alert variant="destructive"><AlertDescription>{job.error}</AlertDescription></Alert>}
+      <HyperparameterList job={job} />
+      <LossChart job={job} />
     </Card>
   )
 }
 
-function Jobs() {
+function Jobs({ datasets }: { datasets: readonly Dataset[] }) {
   const [chosen, setChosen] = useState<string>()
-  const jobs = useQuery({
-    queryKey: JOBS,
-    queryFn: async ({ signal }) => (await api<TrainingJob[]>('/training/jobs', { query: { limit: 50 }, signal })).data,
-    refetchInterval: (query) => (query.state.data?.some((j) => !ENDED.has(j.status)) ? 5000 : false),
-  })
+  const [creating, setCreating] = useState(false)
+  const jobs = useJobs()
   const current = jobs.data?.find((j) => j.id === chosen) ?? jobs.data?.[0]
+  const newJob = datasets.length > 0 && !creating && <Button variant="outline" onClick={() => setCreating(true)}><PlusIcon /> New fine-tuning job</Button>
   return (
     <section className="space-y-3">
-      <h2 className="font-semibold">Jobs</h2>
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <h2 className="font-semibold">Jobs</h2>
+        {jobs.data && jobs.data.length > 0 && newJob}
+      </div>
+      {creating && <NewJobForm datasets={datasets} onCreated={(id) => { setChosen(id); setCreating(false) }} />}
       {jobs.isPending && <LoadingRows rows={3} />}
       {jobs.isError && <ErrorState error={jobs.error} retry={() => void jobs.refetch()} service="training" />}
-      {jobs.data?.length === 0 && (
-        <EmptyState icon={<GraduationCapIcon />} title="No fine-tuning jobs yet">
-          Start one from a dataset with <code className="font-mono text-xs">POST /api/v1/training/jobs</code> or the OpenAI SDK's <code className="font-mono text-xs">fineTuning.jobs.create</code>.
+      {jobs.data?.length === 0 && !creating && (
+        <EmptyState icon={<GraduationCapIcon />} title="No fine-tuning jobs yet" action={newJob || undefined}>
+          {datasets.length ? 'Start one from a checked dataset.' : 'Upload a dataset above, then start a job from it.'}
         </EmptyState>
       )}
       {jobs.data && jobs.data.length > 0 && (
@@ -161,8 +186,8 @@ function Jobs() {
           <ul className="space-y-1">
             {jobs.data.map((j) => (
               <li key={j.id}>
-                <button type="button" data-job={j.id} onClick={() => setChosen(j.id)} className={`w-full rounded-md border px-3 py-2 text-left text-sm hover:bg-accent ${j.id === current?.id ? 'border-primary bg-accent' : ''}`}>
-                  <div className="flex items-center justify-between gap-2"><span className="truncate font-medium">{j.model}</span><Badge variant={JOB_BADGE[j.status as keyof typeof JOB_BADGE] ?? 'outline'}>{j.status}</Badge></div>
+                <button type="button" data-job={j.id} data-status={j.status} onClick={() => setChosen(j.id)} className={`w-full rounded-md border px-3 py-2 text-left text-sm hover:bg-accent ${j.id === current?.id ? 'border-primary bg-accent' : ''}`}>
+                  <div className="flex items-center justify-between gap-2"><span className="truncate font-medium">{j.suffix ? `${j.model} · ${j.suffix}` : j.model}</span><Badge variant={JOB_BADGE[j.status as keyof typeof JOB_BADGE] ?? 'outline'}>{j.status}</Badge></div>
                   <div className="text-xs text-muted-foreground">{formatRelative(j.created_at)}</div>
                 </button>
               </li>
@@ -176,12 +201,13 @@ function Jobs() {
 }
 
 export default function TrainingPage() {
+  const datasets = useDatasets()
   return (
     <PageBody>
       <PageHeader title="Training" description="Fine-tuning datasets and jobs, run by the gateway's workers through the providers." />
       <div className="space-y-8">
-        <Datasets />
-        <Jobs />
+        <Datasets datasets={datasets} />
+        <Jobs datasets={datasets.data ?? []} />
       </div>
     </PageBody>
   )

@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { PencilIcon, UsersIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
-import type { DepartmentInfo, RoleInfo, User } from '@/api/types'
+import type { DepartmentInfo, RoleInfo, User, UserChange } from '@/api/types'
 import { Can } from '@/auth/session'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
@@ -47,7 +47,7 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
   const [role, setRole] = useState('')
   const [department, setDepartment] = useState('')
   const save = useMutation({
-    mutationFn: async (change: { role?: string; department?: string | null }) => (await api<User>(`/users/${encodeURIComponent(user!.id)}`, { method: 'PATCH', body: change })).data,
+    mutationFn: async (change: UserChange) => (await api<User>(`/users/${encodeURIComponent(user!.id)}`, { method: 'PATCH', body: change })).data,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['users'] }),
   })
 

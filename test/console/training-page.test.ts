@@ -1,0 +1,144 @@
+/**
+ * The Training page in a real browser, against a gateway whose OpenAI provider is a mock
+ * fine-tuning upstream (validating → running with loss metrics → succeeded; suffix `slow` keeps
+ * running): a job started from a checked dataset with hyperparameters (and refused, field by
+ * field, when they are wrong), its loss chart, Deploy of a succeeded job (then routable through
+ * /v1), and Cancel of a running one. Screenshots at laptop and phone width.
+ */
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
+import { mockOpenAITrainer, type MockTrainer } from '../training/upstreams.ts'
+import { ADMIN_KEY, startSignIn, type SignInSetup } from './helpers.ts'
+
+const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` }
+const EXAMPLE = JSON.stringify({ messages: [{ role: 'user', content: 'Where is my order?' }, { role: 'assistant', content: 'It ships tomorrow.' }] })
+
+let setup: SignInSetup
+let trainer: MockTrainer
+let browser: Browser
+
+beforeAll(async () => {
+  if (skipWithoutChromium) return
+  ensureConsoleBuilt()
+  trainer = await mockOpenAITrainer()
+  setup = await startSignIn({
+    providers: `  openai: { plugin: openai, api_key: sk-test, base_url: "${trainer.url}/v1" }`,
+    routes: '  - { model: gpt-4o-mini, targets: [ { provider: openai } ] }',
+    services: '  console: {}\n  files: {}\n  training: { poll_min_ms: 50, poll_max_ms: 200, lease_ms: 2000, sweep_ms: 500 }\nfeatures: { custom_models: true }\nroles:\n  trainer: { permissions: [chat, manage_training], scope: all_data }',
+    store: 'store: { plugin: embedded, memory: true, vector: false }\nqueue: { plugin: memory }',
+  })
+  browser = await launchBrowser()
+}, 90_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await setup?.close()
+  await trainer?.close()
+})
+
+async function apiJobs(): Promise<{ id: string; status: string; suffix: string | null; hyperparameters: Record<string, number> }[]> {
+  return ((await (await fetch(`${setup.gw.url}/api/v1/training/jobs`, { headers: ADMIN })).json()) as { data: [] }).data
+}
+
+async function pick(page: Page, field: string, option: string): Promise<void> {
+  await page.getByRole('combobox', { name: field }).click()
+  await page.getByRole('option', { name: option }).click()
+}
+
+describe.skipIf(skipWithoutChromium)('the Training page', () => {
+  it('starts a job from a dataset (wrong hyperparameters refused by field), charts its loss, and deploys the model', async () => {
+    const { context, page } = await openPage(browser)
+    await signInWithKey(page, setup.gw.url, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/training`)
+    await page.getByText('Upload a dataset above, then start a job from it.').waitFor()
+    await page.getByLabel('Upload a dataset').setInputFiles({ name: 'orders.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`${EXAMPLE}\n${EXAMPLE}\n${EXAMPLE}\n`) })
+    await page.locator('[data-dataset="orders.jsonl"]').waitFor()
+
+    await page.getByRole('button', { name: 'New fine-tuning job' }).first().click()
+    const form = page.getByRole('form', { name: 'New fine-tuning job' })
+    await form.getByLabel('Epochs').fill('0')
+    await form.getByLabel('Learning rate ×').fill('fast')
+    await form.getByRole('button', { name: 'Start fine-tuning' }).click()
+    await form.locator('[data-field-error=job-model]').waitFor()
+    expect(await form.locator('[data-field-error=job-n_epochs]').innerText()).toBe('Must be at least 1.')
+    expect(await form.locator('[data-field-error=job-learning_rate_multiplier]').innerText()).toBe('Not a number.')
+    expect(await form.getByLabel('Epochs').getAttribute('aria-invalid')).toBe('true')
+    await screenshot(page, '30-training-new-job-refused')
+    expect(await apiJobs()).toHaveLength(0)
+
+    await pick(page, 'Base model', 'gpt-4o-mini')
+    await form.getByLabel('Epochs').fill('2')
+    await form.getByLabel('Learning rate ×').fill('0.5')
+    await form.getByLabel('Name suffix').fill('orders')
+    await form.getByRole('button', { name: 'Start fine-tuning' }).click()
+    const detail = page.locator('[data-job-detail]')
+    await detail.and(page.locator('[data-status=succeeded]')).waitFor({ timeout: 30_000 })
+    const [job] = await apiJobs()
+    expect(job).toMatchObject({ status: 'succeeded', suffix: 'orders', hyperparameters: { n_epochs: 2, learning_rate_multiplier: 0.5 } })
+    // Both metric events are charted: two points on the training-loss line.
+    await page.locator('[data-loss-points="2"]').waitFor()
+    expect(await page.locator('[aria-label="Training loss by step"] .recharts-line-dots').first().locator('circle').count()).toBe(2)
+    await detail.getByText('The job has successfully completed').waitFor()
+    await screenshot(page, '31-training-job-succeeded')
+
+    await detail.getByRole('button', { name: 'Deploy' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Route name').fill('bad name!')
+    await dialog.getByRole('button', { name: 'Deploy model' }).click()
+    await dialog.locator('[data-field-error=deploy-route]').waitFor()
+    await dialog.getByLabel('Route name').fill('orders-bot')
+    await dialog.getByRole('button', { name: 'Deploy model' }).click()
+    await dialog.getByText('Deployed as orders-bot').waitFor()
+    expect(await dialog.locator('[data-deployment-yaml]').innerText()).toContain('ft:gpt-4o-mini:org-x:orders:abc123')
+    await screenshot(page, '32-training-deployed')
+    await dialog.getByRole('button', { name: 'Done' }).click()
+    await page.locator('[data-deployed-as="orders-bot"]').waitFor()
+    // The deployed model answers through /v1 under its route name.
+    await expect.poll(async () => {
+      const res = await fetch(`${setup.gw.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'orders-bot', messages: [{ role: 'user', content: 'hi' }] }) })
+      return res.ok ? ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content : `HTTP ${res.status}`
+    }, { timeout: 10_000 }).toBe('answered by ft:gpt-4o-mini:org-x:orders:abc123')
+    await context.close()
+  }, 90_000)
+
+  it('shows a trainer who is not an admin the jobs but no Deploy button, and the API refuses them the deploy', async () => {
+    const created = await fetch(`${setup.gw.url}/api/v1/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'trainer', role: 'trainer' }) })
+    expect(created.status).toBe(201)
+    const trainerKey = ((await created.json()) as { data: { key: string } }).data.key
+    const { context, page } = await openPage(browser)
+    await signInWithKey(page, setup.gw.url, trainerKey)
+    await page.goto(`${setup.gw.url}/training`)
+    const detail = page.locator('[data-job-detail][data-status=succeeded]')
+    await detail.waitFor()
+    await detail.getByText('Trained tokens').waitFor()
+    expect(await detail.getByRole('button', { name: 'Deploy' }).count()).toBe(0)
+    const [job] = (await apiJobs()).filter((j) => j.status === 'succeeded')
+    const refused = await fetch(`${setup.gw.url}/api/v1/training/jobs/${job!.id}/deploy`, { method: 'POST', headers: { authorization: `Bearer ${trainerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ route: 'trainer-bot' }) })
+    expect(refused.status).toBe(403)
+    await context.close()
+  }, 60_000)
+
+  it('cancels a running job, at the provider too', async () => {
+    const { context, page } = await openPage(browser, PHONE)
+    await signInWithKey(page, setup.gw.url, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/training`)
+    await page.getByRole('button', { name: 'New fine-tuning job' }).first().click()
+    await pick(page, 'Base model', 'gpt-4o-mini')
+    await page.getByLabel('Name suffix').fill('slow')
+    await page.getByRole('button', { name: 'Start fine-tuning' }).click()
+    const detail = page.locator('[data-job-detail][data-status=running]')
+    await detail.waitFor({ timeout: 30_000 })
+    await screenshot(page, '33-phone-training-running')
+    await detail.getByRole('button', { name: 'Cancel job' }).click()
+    await page.locator('[data-job-detail][data-status=cancelled]').waitFor()
+    const slow = (await apiJobs()).find((j) => j.suffix === 'slow')!
+    expect(slow.status).toBe('cancelled')
+    expect(trainer.cancelled).toHaveLength(1)
+    // A cancelled job offers neither Cancel nor Deploy.
+    expect(await page.locator('[data-job-detail]').getByRole('button', { name: /Cancel job|Deploy/ }).count()).toBe(0)
+    await page.evaluate(() => window.scrollTo(0, 0))
+    await screenshot(page, '34-phone-training')
+    await context.close()
+  }, 90_000)
+})
