@@ -27,6 +27,7 @@ import {
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../core/plugins/api.ts'
 import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
+import { openAIPassthrough, type PassthroughErrors } from './passthrough.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -172,6 +173,8 @@ export interface OpenAIWireSetup {
   readonly sdk: SdkClientOptions
   /** Chat and embeddings over the kit's pooled client, in the transport's shape. */
   readonly calls: Required<Pick<OpenAIWireTransport, 'chat' | 'embed'>>
+  /** The same-wire passthrough over that client (passthrough.ts), for upstreams that need no conforming. */
+  readonly passthrough: NonNullable<OpenAIWireTransport['passthrough']>
   readonly close: () => void
 }
 
@@ -200,6 +203,7 @@ export function openAIWireSetup(
       chat: (body, options) => client.post(paths.chat, body, { ...options, stream: body.stream === true }) as Promise<ChatResponse | ChatStream>,
       embed: (body, options) => client.post(paths.embeddings, body, options) as Promise<EmbeddingResponse>,
     },
+    passthrough: (mapError) => openAIPassthrough(client, paths, mapError),
     close: () => {
       sdk.close()
       void client.close()
@@ -225,6 +229,11 @@ export interface OpenAIWireTransport {
   embed?(body: EmbeddingRequest, options: UpstreamRequestOptions): Promise<EmbeddingResponse>
   /** The raw model entries of the upstream's model list. */
   models?(options: { signal?: AbortSignal }): Promise<readonly unknown[]>
+  /**
+   * `Provider.native` for OpenAI's own surfaces: requests and answers relayed as they are, for an
+   * upstream whose answers need no conforming and whose parameters need no dropping (OpenAI itself).
+   */
+  passthrough?(mapError: PassthroughErrors): NonNullable<Provider['native']>
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error
@@ -276,6 +285,7 @@ export function createOpenAIWireProvider(transport: OpenAIWireTransport, options
   const failure = (err: unknown, signal: AbortSignal | undefined): GatewayError => toGatewayError(err, signal, options, 'call')
   const provider: Provider = {
     dispose: options.dispose,
+    ...(transport.passthrough ? { native: transport.passthrough((err, signal, stage) => toGatewayError(err, signal, options, stage)) } : {}),
     async chat(req, call) {
       const body = prepareChat(req, call, options)
       let result: ChatResponse | ChatStream

@@ -47,7 +47,8 @@ export default definePlugin<OpenAIConfig, Provider>({
       project: config.project ?? null,
     })
     const provider = createOpenAIWireProvider(
-      { ...wire.calls, models: async (options) => (await client.models.list(options)).data },
+      // OpenAI answers in its own schema: requests on its surfaces are relayed as they are (passthrough.ts).
+      { ...wire.calls, passthrough: wire.passthrough, models: async (options) => (await client.models.list(options)).data },
       { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close },
     )
     return { ...provider, fineTune: openAIFineTuner(client) }
