@@ -237,6 +237,9 @@ export interface OpenAIWireTransport {
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error
+/** Error classes nothing is an instance of: an SDK not loaded yet has thrown nothing. */
+class NeverThrown extends Error {}
+const NO_SDK: SdkErrorClasses = { APIError: NeverThrown, APIConnectionError: NeverThrown, APIConnectionTimeoutError: NeverThrown, APIUserAbortError: NeverThrown }
 /** The error classes an SDK exports (both SDKs export these four, from separate class hierarchies). */
 export interface SdkErrorClasses {
   readonly APIError: ErrorClass
@@ -260,7 +263,8 @@ export type ParamRules = Readonly<Record<string, ParamRule>>
 export interface OpenAIWireOptions {
   /** The provider instance name, prefixed to error messages. */
   readonly provider: string
-  readonly errors: SdkErrorClasses
+  /** The SDK's error classes; or a function giving them once the SDK is loaded (undefined before: it has thrown nothing). */
+  readonly errors: SdkErrorClasses | (() => SdkErrorClasses | undefined)
   /** Values never to echo back in an error message (the API key). */
   readonly secrets?: readonly string[]
   /** Parameters this upstream cannot honour: reported through `call.unsupported`, then dropped. */
@@ -455,7 +459,9 @@ interface SdkApiError extends Error {
  */
 export function toGatewayError(err: unknown, signal: AbortSignal | undefined, options: OpenAIWireOptions, stage: 'call' | 'answer' = 'answer'): GatewayError {
   if (err instanceof GatewayError) return err
-  const { errors, provider } = options
+  const { provider } = options
+  // An SDK's export (a class, so a function too) carries the classes; a plain function gives them once loaded.
+  const errors = ('APIError' in options.errors ? options.errors : options.errors()) ?? NO_SDK
   if (err instanceof errors.APIUserAbortError || (signal?.aborted && isAbort(err))) return abortedError(signal, provider, err)
   if (err instanceof errors.APIConnectionTimeoutError || err instanceof UpstreamTimeoutError) {
     return upstreamError(undefined, 'no response within timeout_ms', { kind: 'timeout', provider, cause: err })
