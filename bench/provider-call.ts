@@ -2,7 +2,9 @@
  * The provider call alone, in this process: provider.openai's chat() against the bench upstream
  * (its own process), 10 calls in flight, CPU time per call from process.cpuUsage. With a second
  * checkout (an older commit), its provider.openai runs in alternating blocks beside this one's,
- * so both see the same machine: the fast path's saving without the rest of the gateway.
+ * so both see the same machine: the fast path's saving without the rest of the gateway. This
+ * checkout's same-wire passthrough (`native['openai-chat']`, the answer kept as bytes, only usage
+ * read) runs as a third subject when the provider has one.
  * Usage: node --import tsx bench/provider-call.ts [OTHER_CHECKOUT] [blocks] [calls per block]
  */
 import path from 'node:path'
@@ -21,16 +23,20 @@ async function providerFrom(root: string): Promise<Provider> {
   return plugin.setup(testPluginContext({ id: 'provider.openai', name: 'up' }), config)
 }
 
-const subjects = [{ name: 'this checkout', provider: await providerFrom(ROOT) }]
+const subjects: { name: string; provider: Provider; passthrough?: boolean }[] = [{ name: 'this checkout', provider: await providerFrom(ROOT) }]
+if (subjects[0].provider.native?.['openai-chat']) subjects.push({ name: 'this checkout, passthrough', provider: subjects[0].provider, passthrough: true })
 if (other) subjects.push({ name: other, provider: await providerFrom(path.resolve(other)) })
 const request = { model: 'bench-model', messages: [{ role: 'user' as const, content: 'Say something about foxes.' }] }
 const call = (): ProviderCall => ({ signal: new AbortController().signal, requestId: 'bench', unsupported: () => {} })
 
-async function block(provider: Provider, calls: number): Promise<number> {
+async function block({ provider, passthrough }: { provider: Provider; passthrough?: boolean }, calls: number): Promise<number> {
   const cpu = process.cpuUsage()
   let next = 0
   await Promise.all(Array.from({ length: 10 }, async () => {
-    while (next++ < calls) await provider.chat(request, call())
+    while (next++ < calls) {
+      if (passthrough) (await provider.native!['openai-chat'](request, call())).usage()
+      else await provider.chat(request, call())
+    }
   }))
   const used = process.cpuUsage(cpu)
   return (used.user + used.system) / calls
@@ -39,16 +45,16 @@ async function block(provider: Provider, calls: number): Promise<number> {
 const samples = subjects.map(() => [] as number[])
 for (let b = -1; b < Number(blocksText); b++) {
   for (const [i, s] of subjects.entries()) {
-    const us = await block(s.provider, Number(callsText))
+    const us = await block(s, Number(callsText))
     if (b >= 0) samples[i].push(us)
   }
 }
 for (const [i, s] of subjects.entries()) {
   console.log(`${s.name}: ${median(samples[i]).toFixed(0)} µs CPU per call (blocks: ${samples[i].map((x) => x.toFixed(0)).join(' ')})`)
 }
-if (subjects.length === 2) {
-  const ratios = samples[0].map((x, i) => x / samples[1][i])
-  console.log(`this / other, block by block: median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)})`)
+for (let j = 1; j < subjects.length; j++) {
+  const ratios = samples[0].map((x, i) => x / samples[j][i])
+  console.log(`this / ${subjects[j].name}, block by block: median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)})`)
 }
-for (const s of subjects) await s.provider.dispose?.()
+for (const s of subjects) if (!s.passthrough) await s.provider.dispose?.()
 killAll()

@@ -4,7 +4,9 @@
  * left idle; RSS sampled from /proc every few seconds, plus the gateway's own breakdown when it
  * runs with GATEWAY_MEMORY_REPORT_MS (V8 heap, external, array buffers incl. PGlite's WASM memory).
  *
- * Usage: node --import tsx bench/soak-memory.ts [embedded|postgres] [load s] [idle s]
+ * Usage: node --import tsx bench/soak-memory.ts [embedded|postgres|full] [load s] [idle s]
+ * `full` is the bench's full pipeline: PostgreSQL, a virtual API key (looked up, then cached), a
+ * rate limit on every request, usage events to PostgreSQL.
  * Env: SOAK_NODE_OPTIONS (e.g. --max-old-space-size=96), SOAK_STORE_YAML (a whole `store:` line),
  * BENCH_CONNECTIONS (default 50), DATABASE_URL for postgres.
  */
@@ -26,13 +28,17 @@ async function main(): Promise<void> {
   const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-soak-mem-'))
   const schema = `soak_mem_${process.pid}`
-  const store = process.env.SOAK_STORE_YAML ?? (kind === 'postgres'
+  const adminKey = 'soak-admin-key-0123456789abcdef'
+  const full = kind === 'full'
+    ? `services: { keys: {} }\nauth:\n  strategies:\n    - { plugin: api-key, keys: [ { key: ${adminKey}, user: soak, role: admin } ] }\nlimits:\n  backend: { plugin: memory }\n  policies: [ { scope: key, requests_per_minute: 100000000 } ]\n`
+    : ''
+  const store = process.env.SOAK_STORE_YAML ?? (kind !== 'embedded'
     ? `store: { plugin: postgres, url: "${DATABASE}", schema: ${schema} }`
     : `store: { plugin: embedded, path: ${JSON.stringify(path.join(dir, 'data'))}, vector: false }`)
   const config = path.join(dir, 'gateway.yaml')
   await writeFile(config, `version: 1
 ${store}
-providers:
+${full}providers:
   up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }
 routes:
   - model: bench
@@ -44,6 +50,11 @@ logging: { level: warn }
     env: { NODE_OPTIONS: [process.env.NODE_OPTIONS, process.env.SOAK_NODE_OPTIONS].filter(Boolean).join(' ') },
   })
   const pid = gateway.child.pid!
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (full) {
+    const created = await fetch(`http://127.0.0.1:${gateway.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'soak', role: 'user' }) })
+    headers.authorization = `Bearer ${((await created.json()) as { data: { key: string } }).data.key}`
+  }
   const started = Date.now()
   const at = () => ((Date.now() - started) / 1000).toFixed(0).padStart(4)
   console.log(`memory soak: ${kind} store, ${CONNECTIONS} connections for ${LOAD_S} s, then ${IDLE_S} s idle; ${process.env.SOAK_NODE_OPTIONS ?? 'default node options'}; load average ${os.loadavg()[0].toFixed(2)}`)
@@ -54,7 +65,7 @@ logging: { level: warn }
   const cpu0 = treeCpuMs(pid)
   const sampler = setInterval(() => console.log(`${at()}  load     ${String(treeRssMb(pid).now).padStart(6)} ${String(requests).padStart(10)}`), SAMPLE_S * 1000)
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const options = { url: `http://127.0.0.1:${gateway.port}/v1/chat/completions`, connections: CONNECTIONS, duration: LOAD_S, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body }
+    const options = { url: `http://127.0.0.1:${gateway.port}/v1/chat/completions`, connections: CONNECTIONS, duration: LOAD_S, method: 'POST' as const, headers, body }
     autocannon(options, (err, r) => (err ? reject(err) : resolve(r))).on('response', () => { requests++ })
   })
   clearInterval(sampler)
@@ -65,7 +76,7 @@ logging: { level: warn }
   }
   const rss = treeRssMb(pid)
   console.log(`${result.requests.total} requests (${result.requests.average.toFixed(0)} req/s, ${result.errors + result.non2xx} errors), ${cpuUs.toFixed(0)} µs CPU/request; RSS ${rss.now} MB at the end, peak ${rss.peak} MB`)
-  if (kind === 'postgres') {
+  if (kind !== 'embedded') {
     const { default: pg } = await import('pg')
     const client = new pg.Client(DATABASE)
     await client.connect()

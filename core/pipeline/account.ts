@@ -24,7 +24,7 @@ export async function account(x: Exchange): Promise<ExchangeOutcome> {
   const streamedWithoutUsage = !x.usage && x.ttftMs !== undefined && !x.cacheHit && x.operation === 'chat' && (result === undefined || isChatStream(result as never) || isNative(result))
   if (streamedWithoutUsage) {
     const request = x.request as ChatRequest
-    const text = x.completionParts.join('')
+    const text = x.completionParts.join('') || (result && isNative(result) ? result.text?.() ?? '' : '')
     const tokenizer = x.snapshot.tokenizer
     ;[prompt, completion] = tokenizer
       ? await Promise.all([tokenizer.countChat(request), tokenizer.count(text)])

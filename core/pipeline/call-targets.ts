@@ -70,7 +70,7 @@ async function invoke(x: Exchange, target: CompiledTarget, attempt: Attempt, cha
     const result = await native(forTarget(x.wire!.body, target, model), attempt.call)
     if (!result.events) return result
     const events = await attempt.prime(result.events)
-    return { events, usage: () => result.usage(), model: () => result.model() }
+    return { events, usage: () => result.usage(), model: () => result.model(), text: () => result.text?.() ?? '' }
   }
   x.translated()
   if (chat) {

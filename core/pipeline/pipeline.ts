@@ -6,7 +6,7 @@ import { GatewayError, toGatewayError } from '../errors.ts'
 import type { ModelEndpoint, RouteRequest, StreamEncoder } from '../plugins/types.ts'
 import { childSpan, failSpan, type Span } from '../tracing.ts'
 import { authenticate, authorize } from './identity.ts'
-import { decode, writeJson, writeStream } from './wire.ts'
+import { decode, writeJson, writeJsonBytes, writeStream } from './wire.ts'
 import { resolveRoute } from './route.ts'
 import { callTargets, isNative } from './call-targets.ts'
 import { account } from './account.ts'
@@ -135,6 +135,7 @@ async function encode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, re
   if (isNative(result)) {
     const encoder = result.events ? endpoint.streamEncoder?.(req, x) : undefined
     if (result.events) await writeStream(ctx, { frames: result.events, errorFrame: encoder && ((error) => encoder.error(error)) }, x)
+    else if (result.bytes) writeJsonBytes(ctx, x, result.bytes)
     else writeJson(ctx, x, result.body)
     return
   }

@@ -36,6 +36,13 @@ export function writeJson(ctx: Koa.Context, x: Exchange, body: unknown): void {
   x.status = 200
 }
 
+/** A whole JSON answer already serialised (an upstream's bytes, passed through): written as it is. */
+export function writeJsonBytes(ctx: Koa.Context, x: Exchange, bytes: Uint8Array): void {
+  ctx.type = 'application/json; charset=utf-8'
+  ctx.body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  x.status = 200
+}
+
 /** What a stream is made of: an exchange's unified chunks with the surface's encoder, or frames already in the wire format. */
 export type StreamSource =
   | { readonly stream: ChatStream; readonly encoder: StreamEncoder; readonly x: Exchange }

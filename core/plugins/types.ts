@@ -178,10 +178,14 @@ export interface ProviderCall {
 export interface NativeResult {
   /** A whole response body, in the surface's wire format. */
   readonly body?: unknown
+  /** Or the whole body as the upstream sent it (JSON), written to the client byte for byte. */
+  readonly bytes?: Uint8Array
   /** Or a stream of server-sent events, in the surface's wire format. */
   readonly events?: AsyncIterable<SseFrame>
   /** The usage, once the body or the stream has been read (for accounting). */
   usage(): Usage | undefined
+  /** The text a stream carried, to count its tokens when it ended without usage (read only then). */
+  text?(): string
   /** The upstream model that answered, when the wire says. */
   model(): string | undefined
 }

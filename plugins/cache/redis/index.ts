@@ -3,7 +3,6 @@
  * string key (its JSON) that expires with the kernel's ttl_s. Every command is bounded by
  * `timeout_ms` and none is queued while Redis is down, so an outage costs a miss, never a wait.
  */
-import { createClient } from 'redis'
 import type { ChatResponse } from '../../../core/plugins/api.ts'
 import { definePlugin } from '../../../core/plugins/api.ts'
 import { CACHE_OPTIONS_SCHEMA, type Cache } from '../../contracts/cache.ts'
@@ -37,6 +36,8 @@ export default definePlugin<RedisCacheConfig, Cache>({
   description: 'Chat answers in Redis, shared by every gateway process.',
   configSchema,
   async setup(ctx, config) {
+    // Imported here: node-redis (some 700 modules) is loaded only by a gateway that uses this cache.
+    const { createClient } = await import('redis')
     const client = createClient({
       url: config.url,
       socket: { connectTimeout: config.connect_timeout_ms, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), MAX_RECONNECT_DELAY_MS) },

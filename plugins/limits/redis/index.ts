@@ -12,13 +12,16 @@
  * The client reconnects on its own (backing off up to 2 s); outages and recoveries are logged once.
  */
 import { readFileSync } from 'node:fs'
-import { createClient, defineScript, type CommandParser } from 'redis'
+import type { CommandParser } from 'redis'
 import type { Logger } from 'pino'
 import { definePlugin, withDeadline } from '../../../core/plugins/api.ts'
 import { type BudgetReservation, type BudgetSettled, type BudgetStanding, type LimitBucket, type LimitDecision, type Limiter } from '../../contracts/limiter.ts'
 import { configSchema, type RedisLimiterConfig } from './schema.ts'
 
-const LIMITS = defineScript({
+// node-redis (some 700 modules) is imported in setup, so only a gateway that uses this limiter loads it.
+type Redis = typeof import('redis')
+
+const limitsScript = (redis: Redis) => redis.defineScript({
   SCRIPT: readFileSync(new URL('./limits.lua', import.meta.url), 'utf8'),
   parseCommand(parser: CommandParser, keys: string[], args: string[]) {
     parser.pushKeysLength(keys)
@@ -29,8 +32,8 @@ const LIMITS = defineScript({
 
 const MAX_RECONNECT_DELAY_MS = 2000
 
-function connect(config: RedisLimiterConfig, logger: Logger) {
-  const client = createClient({
+function connect(redis: Redis, config: RedisLimiterConfig, logger: Logger) {
+  const client = redis.createClient({
     url: config.url,
     socket: {
       connectTimeout: config.connect_timeout_ms,
@@ -38,7 +41,7 @@ function connect(config: RedisLimiterConfig, logger: Logger) {
     },
     disableOfflineQueue: true,
     commandOptions: { timeout: config.timeout_ms },
-    scripts: { limits: LIMITS },
+    scripts: { limits: limitsScript(redis) },
   })
   let down = false
   // An 'error' listener is required (node-redis emits one per failed reconnect); log each outage once.
@@ -156,7 +159,7 @@ export default definePlugin<RedisLimiterConfig, Limiter>({
   description: 'Rate-limit buckets (GCRA) and budget reservations in Redis, one Lua script per admission: shared by every gateway process.',
   configSchema,
   async setup(ctx, config) {
-    const client = connect(config, ctx.logger)
+    const client = connect(await import('redis'), config, ctx.logger)
     // Start even if Redis is down (policies then fail open or closed); it is /ready's business to say so.
     const connected = client.connect().then(() => true, () => false)
     const inTime = await Promise.race([connected, new Promise<false>((resolve) => setTimeout(() => resolve(false), config.connect_timeout_ms).unref())])

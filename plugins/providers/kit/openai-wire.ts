@@ -27,6 +27,7 @@ import {
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../core/plugins/api.ts'
 import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
+import { openAIPassthrough, type PassthroughErrors } from './passthrough.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -172,6 +173,8 @@ export interface OpenAIWireSetup {
   readonly sdk: SdkClientOptions
   /** Chat and embeddings over the kit's pooled client, in the transport's shape. */
   readonly calls: Required<Pick<OpenAIWireTransport, 'chat' | 'embed'>>
+  /** The same-wire passthrough over that client (passthrough.ts), for upstreams that need no conforming. */
+  readonly passthrough: NonNullable<OpenAIWireTransport['passthrough']>
   readonly close: () => void
 }
 
@@ -200,6 +203,7 @@ export function openAIWireSetup(
       chat: (body, options) => client.post(paths.chat, body, { ...options, stream: body.stream === true }) as Promise<ChatResponse | ChatStream>,
       embed: (body, options) => client.post(paths.embeddings, body, options) as Promise<EmbeddingResponse>,
     },
+    passthrough: (mapError) => openAIPassthrough(client, paths, mapError),
     close: () => {
       sdk.close()
       void client.close()
@@ -225,9 +229,17 @@ export interface OpenAIWireTransport {
   embed?(body: EmbeddingRequest, options: UpstreamRequestOptions): Promise<EmbeddingResponse>
   /** The raw model entries of the upstream's model list. */
   models?(options: { signal?: AbortSignal }): Promise<readonly unknown[]>
+  /**
+   * `Provider.native` for OpenAI's own surfaces: requests and answers relayed as they are, for an
+   * upstream whose answers need no conforming and whose parameters need no dropping (OpenAI itself).
+   */
+  passthrough?(mapError: PassthroughErrors): NonNullable<Provider['native']>
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error
+/** Error classes nothing is an instance of: an SDK not loaded yet has thrown nothing. */
+class NeverThrown extends Error {}
+const NO_SDK: SdkErrorClasses = { APIError: NeverThrown, APIConnectionError: NeverThrown, APIConnectionTimeoutError: NeverThrown, APIUserAbortError: NeverThrown }
 /** The error classes an SDK exports (both SDKs export these four, from separate class hierarchies). */
 export interface SdkErrorClasses {
   readonly APIError: ErrorClass
@@ -251,7 +263,8 @@ export type ParamRules = Readonly<Record<string, ParamRule>>
 export interface OpenAIWireOptions {
   /** The provider instance name, prefixed to error messages. */
   readonly provider: string
-  readonly errors: SdkErrorClasses
+  /** The SDK's error classes; or a function giving them once the SDK is loaded (undefined before: it has thrown nothing). */
+  readonly errors: SdkErrorClasses | (() => SdkErrorClasses | undefined)
   /** Values never to echo back in an error message (the API key). */
   readonly secrets?: readonly string[]
   /** Parameters this upstream cannot honour: reported through `call.unsupported`, then dropped. */
@@ -276,6 +289,7 @@ export function createOpenAIWireProvider(transport: OpenAIWireTransport, options
   const failure = (err: unknown, signal: AbortSignal | undefined): GatewayError => toGatewayError(err, signal, options, 'call')
   const provider: Provider = {
     dispose: options.dispose,
+    ...(transport.passthrough ? { native: transport.passthrough((err, signal, stage) => toGatewayError(err, signal, options, stage)) } : {}),
     async chat(req, call) {
       const body = prepareChat(req, call, options)
       let result: ChatResponse | ChatStream
@@ -445,7 +459,9 @@ interface SdkApiError extends Error {
  */
 export function toGatewayError(err: unknown, signal: AbortSignal | undefined, options: OpenAIWireOptions, stage: 'call' | 'answer' = 'answer'): GatewayError {
   if (err instanceof GatewayError) return err
-  const { errors, provider } = options
+  const { provider } = options
+  // An SDK's export (a class, so a function too) carries the classes; a plain function gives them once loaded.
+  const errors = ('APIError' in options.errors ? options.errors : options.errors()) ?? NO_SDK
   if (err instanceof errors.APIUserAbortError || (signal?.aborted && isAbort(err))) return abortedError(signal, provider, err)
   if (err instanceof errors.APIConnectionTimeoutError || err instanceof UpstreamTimeoutError) {
     return upstreamError(undefined, 'no response within timeout_ms', { kind: 'timeout', provider, cause: err })

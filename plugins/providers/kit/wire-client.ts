@@ -90,7 +90,27 @@ export class WireClient {
    * aborted, or what serialising the body threw (nothing was sent then).
    */
   async post(path: string, body: unknown, call: WireCallOptions): Promise<unknown> {
-    const payload = JSON.stringify(body)
+    const res = await this.send(path, JSON.stringify(body), call)
+    try {
+      if (call.stream) return events(res.body, call.signal)
+      if (res.statusCode === 204) {
+        await res.body.dump()
+        return {}
+      }
+      const text = await res.body.text()
+      return isJson(res.headers['content-type']) ? JSON.parse(text) : text
+    } catch (err) {
+      if (!res.body.destroyed) res.body.destroy()
+      throw failure(err, call.signal)
+    }
+  }
+
+  /**
+   * POST `payload` (JSON text, sent as it is) to `path` and resolve to a 2xx answer whose body is
+   * still to be read: the same-wire passthrough reads it as bytes. The caller reads or destroys
+   * the body. Throws as `post` does.
+   */
+  async send(path: string, payload: string, call: WireCallOptions): Promise<Dispatcher.ResponseData> {
     let headers = this.#headers
     if (call.headers) {
       headers = { ...headers }
@@ -108,15 +128,9 @@ export class WireClient {
     } catch (err) {
       throw failure(err, call.signal)
     }
+    if (res.statusCode >= 200 && res.statusCode <= 299) return res
     try {
-      if (res.statusCode < 200 || res.statusCode > 299) throw await statusError(res)
-      if (call.stream) return events(res.body, call.signal)
-      if (res.statusCode === 204) {
-        await res.body.dump()
-        return {}
-      }
-      const text = await res.body.text()
-      return isJson(res.headers['content-type']) ? JSON.parse(text) : text
+      throw await statusError(res)
     } catch (err) {
       if (!res.body.destroyed) res.body.destroy()
       throw failure(err, call.signal)
@@ -144,7 +158,7 @@ export class WireClient {
   }
 }
 
-function isJson(contentType: string | string[] | undefined): boolean {
+export function isJson(contentType: string | string[] | undefined): boolean {
   const value = Array.isArray(contentType) ? contentType[0] : contentType
   return value !== undefined && value.includes('json')
 }
@@ -189,7 +203,7 @@ async function* events(body: Dispatcher.ResponseData['body'], signal: AbortSigna
 }
 
 /** An undici/socket failure in the kit's terms; the caller's abort and our own errors pass as they are. */
-function failure(err: unknown, signal: AbortSignal): unknown {
+export function failure(err: unknown, signal: AbortSignal): unknown {
   if (signal.aborted || err instanceof UpstreamStatusError || err instanceof UpstreamTimeoutError || err instanceof UpstreamConnectionError) return err
   const code = codeOf(err)
   if (code && TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError({ cause: err })

@@ -3,22 +3,25 @@
  * create a supervised job, read it and its events (metrics events carry step and losses), cancel.
  */
 import type OpenAI from 'openai'
-import { toFile } from 'openai'
 import type { FineTuneEvent, FineTuneState, FineTuner } from '../../../core/plugins/api.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {
   validating_files: 'queued', queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
 }
 
-export function openAIFineTuner(client: OpenAI): FineTuner {
-  const upload = async (file: { filename: string; data: Buffer }, signal?: AbortSignal): Promise<string> =>
-    (await client.files.create({ file: await toFile(file.data, file.filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { signal })).id
+/** `sdk` gives the client (and the SDK's toFile) when fine-tuning is first used: the SDK loads only then. */
+export function openAIFineTuner(sdk: () => Promise<{ client: OpenAI; toFile: typeof import('openai').toFile }>): FineTuner {
+  const upload = async (file: { filename: string; data: Buffer }, signal?: AbortSignal): Promise<string> => {
+    const { client, toFile } = await sdk()
+    return (await client.files.create({ file: await toFile(file.data, file.filename, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { signal })).id
+  }
 
   return {
     async start(request, signal) {
       const trainingFile = await upload(request.training, signal)
       const validationFile = request.validation ? await upload(request.validation, signal) : undefined
       const { n_epochs, batch_size, learning_rate_multiplier } = request.hyperparameters
+      const { client } = await sdk()
       const job = await client.fineTuning.jobs.create({
         model: request.model,
         training_file: trainingFile,
@@ -30,6 +33,7 @@ export function openAIFineTuner(client: OpenAI): FineTuner {
     },
 
     async progress(jobId, signal) {
+      const { client } = await sdk()
       const job = await client.fineTuning.jobs.retrieve(jobId, { signal })
       const page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100 }, { signal })
       const events: FineTuneEvent[] = page.data.map((e) => ({
@@ -57,6 +61,7 @@ export function openAIFineTuner(client: OpenAI): FineTuner {
     },
 
     async cancel(jobId, signal) {
+      const { client } = await sdk()
       await client.fineTuning.jobs.cancel(jobId, { signal })
     },
   }

@@ -5,7 +5,8 @@
  * One of each per instance, reused across requests and config reloads.
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
+import type OpenAI from 'openai'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type SdkErrorClasses } from '../kit/openai-wire.ts'
 import { openAIFineTuner } from './fine-tune.ts'
 
 export interface OpenAIConfig extends ConnectionConfig {
@@ -34,22 +35,24 @@ export default definePlugin<OpenAIConfig, Provider>({
   description: 'OpenAI (chat, streaming, tools, vision, JSON modes, embeddings, fine-tuning) through the official openai SDK.',
   configSchema,
   async setup(ctx, config) {
-    // Imported here so a gateway that configures no OpenAI provider never loads the SDK.
-    const { default: OpenAI } = await import('openai')
     const wire = openAIWireSetup(ctx, config, {
       baseURL: OPENAI_BASE_URL,
       headers: { ...(config.organization ? { 'OpenAI-Organization': config.organization } : {}), ...(config.project ? { 'OpenAI-Project': config.project } : {}) },
     })
-    const client = new OpenAI({
-      ...wire.sdk,
-      // Explicit, so the SDK does not pick OPENAI_ORG_ID / OPENAI_PROJECT_ID up from the environment.
-      organization: config.organization ?? null,
-      project: config.project ?? null,
-    })
+    // The SDK serves model lists and fine-tuning, off the hot path: imported on their first call,
+    // so a gateway that only relays chat and embeddings never loads it.
+    let sdk: Promise<{ client: OpenAI; toFile: typeof import('openai').toFile }> | undefined
+    let errors: SdkErrorClasses | undefined
+    const loadSdk = () => (sdk ??= import('openai').then(({ default: OpenAI, toFile }) => {
+      errors = OpenAI
+      // Explicit organization and project, so the SDK does not pick OPENAI_ORG_ID / OPENAI_PROJECT_ID up from the environment.
+      return { client: new OpenAI({ ...wire.sdk, organization: config.organization ?? null, project: config.project ?? null }), toFile }
+    }))
     const provider = createOpenAIWireProvider(
-      { ...wire.calls, models: async (options) => (await client.models.list(options)).data },
-      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close },
+      // OpenAI answers in its own schema: requests on its surfaces are relayed as they are (passthrough.ts).
+      { ...wire.calls, passthrough: wire.passthrough, models: async (options) => (await (await loadSdk()).client.models.list(options)).data },
+      { provider: ctx.name, errors: () => errors, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close },
     )
-    return { ...provider, fineTune: openAIFineTuner(client) }
+    return { ...provider, fineTune: openAIFineTuner(loadSdk) }
   },
 })

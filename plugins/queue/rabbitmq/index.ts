@@ -11,7 +11,7 @@
  * so no step can lose it. A connection cut mid-handler leaves the message unacked: the broker
  * delivers it again (at least once: consumers dedupe by the message id).
  */
-import { Connection, ConsumerStatus, type AsyncMessage, type Consumer, type Publisher } from 'rabbitmq-client'
+import type { AsyncMessage, Consumer, Publisher } from 'rabbitmq-client'
 import { GatewayError, definePlugin, redactSecrets, type Queue, type QueueMessage } from '../../../core/plugins/api.ts'
 import { RETRY_SCHEMA, checkTopic, messageId, queueMetrics, retryDelayMs, type RetrySettings } from '../kit/settings.ts'
 
@@ -45,6 +45,8 @@ export default definePlugin<RabbitQueueConfig, Queue>({
     },
   },
   async setup(ctx, config) {
+    // Imported here: the AMQP client is loaded only by a gateway that uses this queue.
+    const { Connection, ConsumerStatus } = await import('rabbitmq-client')
     const metrics = queueMetrics(ctx.metrics, 'rabbitmq')
     const secrets = secretsOf(config.url)
     const clean = (text: string): string => redactSecrets(text, secrets)

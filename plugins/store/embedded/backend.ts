@@ -8,8 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { mkdirSync } from 'node:fs'
-import { PGlite, type Results, type Transaction } from '@electric-sql/pglite'
-import { vector } from '@electric-sql/pglite-pgvector'
+import type { PGlite, Results, Transaction } from '@electric-sql/pglite'
 import type { Logger } from '../../../core/plugins/api.ts'
 import type { SqlClient } from '../../../core/plugins/api.ts'
 import type { SqlBackend } from '../kit/store.ts'
@@ -61,6 +60,8 @@ export interface EmbeddedLocation {
 export const DEFAULT_SHARED_BUFFERS_MB = 16
 
 async function openDatabase(location: EmbeddedLocation): Promise<{ db: PGlite; release: () => Promise<void> }> {
+  // Imported here: PGlite (PostgreSQL in WASM) and pgvector load only when an embedded store opens.
+  const [{ PGlite }, { vector }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector')])
   const options = {
     ...(location.vector ? { extensions: { vector } } : {}),
     postgresqlconf: [`shared_buffers = ${location.sharedBuffersMb ?? DEFAULT_SHARED_BUFFERS_MB}MB`],

@@ -7,7 +7,7 @@
  * the caller forever, since the server-side statement_timeout needs a server that answers. A
  * query that times out fails, and `pg` destroys its connection rather than reuse it.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import type { Logger } from '../../../core/plugins/api.ts'
 import type { SqlClient } from '../../../core/plugins/api.ts'
 import type { SqlBackend } from '../kit/store.ts'
@@ -46,6 +46,8 @@ export function describeDatabase(url: string, schema?: string): string {
 }
 
 export async function createPostgresBackend(config: PostgresStoreConfig, logger: Logger): Promise<SqlBackend> {
+  // Imported here: the driver loads only when a PostgreSQL store opens.
+  const { default: pg } = await import('pg')
   const where = describeDatabase(config.url, config.schema)
   const pool = new pg.Pool({
     connectionString: config.url,

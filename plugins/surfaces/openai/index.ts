@@ -42,6 +42,7 @@ const embeddings: ModelEndpoint<EmbeddingRequest> = {
   path: '/v1/embeddings',
   summary: 'Create embeddings.',
   operation: 'embeddings',
+  wire: 'openai-embeddings',
   decode(body) {
     const request = requireObject<EmbeddingRequest>(body)
     if (request.input === undefined || request.input === null) throw badRequest('`input` is required.', 'input', 'missing_input')

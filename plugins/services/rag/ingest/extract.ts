@@ -6,8 +6,7 @@
  */
 import { GatewayError, badRequest } from '../../../../core/plugins/api.ts'
 import { fromMarkdown } from 'mdast-util-from-markdown'
-import TurndownService from 'turndown'
-import { extractText, getDocumentProxy } from 'unpdf'
+import type TurndownService from 'turndown'
 
 export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf'
 
@@ -60,7 +59,7 @@ async function read(kind: DocumentKind, data: Buffer, filename: string): Promise
   switch (kind) {
     case 'pdf': return pdfPages(data, filename)
     case 'markdown': return markdownSections(utf8(data, filename))
-    case 'html': return markdownSections(htmlToMarkdown(utf8(data, filename)))
+    case 'html': return markdownSections(await htmlToMarkdown(utf8(data, filename)))
     case 'text': return [{ text: utf8(data, filename), offset: 0 }]
   }
 }
@@ -76,6 +75,8 @@ function utf8(data: Buffer, filename: string): string {
 async function pdfPages(data: Buffer, filename: string): Promise<Section[]> {
   let pages: string[]
   try {
+    // Imported here, as turndown below: each is loaded when a file of its kind is first ingested.
+    const { extractText, getDocumentProxy } = await import('unpdf')
     const pdf = await getDocumentProxy(new Uint8Array(data))
     pages = (await extractText(pdf, { mergePages: false })).text
   } catch (err) {
@@ -85,7 +86,8 @@ async function pdfPages(data: Buffer, filename: string): Promise<Section[]> {
 }
 
 let turndown: TurndownService | undefined
-function htmlToMarkdown(html: string): string {
+async function htmlToMarkdown(html: string): Promise<string> {
+  const { default: TurndownService } = await import('turndown')
   turndown ??= new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced' }).remove(['script', 'style', 'noscript', 'template'])
   return turndown.turndown(html)
 }

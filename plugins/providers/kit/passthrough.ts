@@ -1,0 +1,212 @@
+/**
+ * Same-wire passthrough for OpenAI-wire upstreams: a request that came in on OpenAI's own chat
+ * completions or embeddings surface goes upstream as the client sent it (only `model`, and the
+ * route's default parameters, set by the kernel), and the answer comes back as the upstream sent
+ * it. Nothing is parsed into the unified shape and nothing serialised again:
+ *
+ *  - a whole answer is relayed as its bytes; only its `usage` object is cut out and parsed,
+ *  - a stream is relayed event by event, each event's data as it came; only an event that
+ *    carries a usage object or an error is parsed. The gateway always asks for usage upstream; the
+ *    usage-only last chunk goes to the client only if it asked for it.
+ *
+ * The kernel chooses this path only when no stage needs the unified answer (a cache does) and no
+ * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
+ */
+import type { Dispatcher } from 'undici'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { NativeResult, ProviderCall, SseFrame, Usage } from '../../../core/plugins/api.ts'
+import { failure, isJson, UpstreamStatusError, type WireClient } from './wire-client.ts'
+
+/** The wire names surface.openai declares for its chat completions and embeddings endpoints. */
+export const OPENAI_CHAT_WIRE = 'openai-chat'
+export const OPENAI_EMBEDDINGS_WIRE = 'openai-embeddings'
+
+/** Turns what the passthrough threw into the provider's GatewayError (openai-wire.ts's mapping). */
+export type PassthroughErrors = (err: unknown, signal: AbortSignal, stage: 'call' | 'answer') => unknown
+
+type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>
+
+/** `Provider.native` for an OpenAI-wire upstream reached through `client`. */
+export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string }, mapError: PassthroughErrors): Record<string, Native> {
+  const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall, stream: boolean): Promise<Dispatcher.ResponseData> => {
+    const options = { signal: providerCall.signal, headers: providerCall.headers, stream }
+    try {
+      return await client.send(path, JSON.stringify(body), options)
+    } catch (err) {
+      throw mapError(err, providerCall.signal, 'call')
+    }
+  }
+  return {
+    [OPENAI_CHAT_WIRE]: async (body, providerCall) => {
+      if (body.stream !== true) return whole(await call(paths.chat, body, providerCall, false), providerCall.signal, mapError)
+      const options = body.stream_options as { include_usage?: unknown } | null | undefined
+      const clientWantsUsage = options?.include_usage === true
+      // Usage is always asked for, so every stream is accounted for.
+      const sent = clientWantsUsage ? body : { ...body, stream_options: { ...options, include_usage: true } }
+      const res = await call(paths.chat, sent, providerCall, true)
+      return new EventRelay(res.body, clientWantsUsage, providerCall.signal, mapError)
+    },
+    // Floats named when the client named no encoding, as the translated path asks (openai-wire.ts).
+    [OPENAI_EMBEDDINGS_WIRE]: async (body, providerCall) => whole(await call(paths.embeddings, body.encoding_format ? body : { ...body, encoding_format: 'float' }, providerCall, false), providerCall.signal, mapError),
+  }
+}
+
+/** A whole JSON answer, relayed as bytes; its usage read from them. */
+async function whole(res: Dispatcher.ResponseData, signal: AbortSignal, mapError: PassthroughErrors): Promise<NativeResult> {
+  let bytes: Buffer
+  try {
+    bytes = Buffer.from(await res.body.arrayBuffer())
+  } catch (err) {
+    if (!res.body.destroyed) res.body.destroy()
+    throw mapError(failure(err, signal), signal, 'answer')
+  }
+  if (!isJson(res.headers['content-type'])) {
+    const text = bytes.toString('utf8')
+    throw mapError(new UpstreamStatusError(undefined, text, null, text || 'the upstream answered without a JSON body'), signal, 'answer')
+  }
+  let usage: Usage | undefined | null
+  return {
+    bytes,
+    usage: () => (usage === undefined ? (usage = usageIn(bytes) ?? null) : usage) ?? undefined,
+    // The model stays the route target's, as on the translated path (prices are looked up by it).
+    model: () => undefined,
+  }
+}
+
+const USAGE_KEY = Buffer.from('"usage"')
+
+/**
+ * The top-level `usage` object of a JSON answer, cut out of its bytes and parsed alone. A `"usage"`
+ * followed by a colon can only be a key: inside a string its quotes would be escaped. OpenAI puts
+ * usage last; anything unexpected (no usage, a shape the scan does not follow) parses the whole body.
+ */
+export function usageIn(bytes: Buffer): Usage | undefined {
+  const at = bytes.lastIndexOf(USAGE_KEY)
+  if (at >= 0) {
+    let i = skipSpace(bytes, at + USAGE_KEY.length)
+    if (bytes[i] === 0x3a /* : */) {
+      i = skipSpace(bytes, i + 1)
+      const end = objectEnd(bytes, i)
+      if (end > 0) {
+        try {
+          return JSON.parse(bytes.toString('utf8', i, end)) as Usage
+        } catch { /* fall through to the whole body */ }
+      } else if (bytes[i] === 0x6e /* null */) return undefined
+    }
+  }
+  try {
+    const body = JSON.parse(bytes.toString('utf8')) as { usage?: Usage | null }
+    return body.usage ?? undefined
+  } catch {
+    return undefined
+  }
+}
+
+function skipSpace(bytes: Buffer, i: number): number {
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++
+  return i
+}
+
+/** The index after the object that starts at `start` (strings and nesting followed), or -1. */
+function objectEnd(bytes: Buffer, start: number): number {
+  if (bytes[start] !== 0x7b /* { */) return -1
+  let depth = 0
+  for (let i = start; i < bytes.length; i++) {
+    const c = bytes[i]
+    if (c === 0x22 /* " */) {
+      for (i++; i < bytes.length && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c /* \ */) i++
+    } else if (c === 0x7b || c === 0x5b) depth++
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return i + 1
+  }
+  return -1
+}
+
+/**
+ * A stream relayed event by event. An event's data is parsed only when it may carry usage or an
+ * error; content chunks are kept as they came (their text is read only if the stream ends without
+ * usage, for the tokenizer).
+ */
+class EventRelay implements NativeResult {
+  readonly events: AsyncIterable<SseFrame>
+  #usage: Usage | undefined
+  readonly #content: string[] = []
+
+  constructor(body: Dispatcher.ResponseData['body'], clientWantsUsage: boolean, signal: AbortSignal, mapError: PassthroughErrors) {
+    const relay = this
+    this.events = {
+      async *[Symbol.asyncIterator]() {
+        const pending: EventSourceMessage[] = []
+        const parser = createParser({ onEvent: (event) => pending.push(event) })
+        const decoder = new TextDecoder()
+        let done = false
+        try {
+          for await (const bytes of body) {
+            parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }))
+            for (let event = pending.shift(); event; event = pending.shift()) {
+              // After [DONE] the rest is read and ignored, so the connection goes back to the pool.
+              if (done) continue
+              const { data } = event
+              if (data.startsWith('[DONE]')) {
+                done = true
+                yield { data: '[DONE]' }
+                continue
+              }
+              if (!relay.#note(data) && !clientWantsUsage) continue
+              yield { data }
+            }
+          }
+          // The reader may stop early: the for-await above then ends the body, and this never runs.
+          if (signal.aborted) throw signal.reason
+          // An upstream that ends without [DONE] still ends the client's stream as OpenAI's does.
+          if (!done) yield { data: '[DONE]' }
+        } catch (err) {
+          throw mapError(failure(err, signal), signal, 'answer')
+        } finally {
+          // Ended early (the client left, an error): the connection is not reused half-read.
+          if (!body.destroyed) body.destroy()
+        }
+      },
+    }
+  }
+
+  /**
+   * Note what an event's data says; false for the usage-only last chunk (no choices), which only a
+   * client that asked for usage gets. Throws the error an event carries.
+   */
+  #note(data: string): boolean {
+    // Content chunks carry `"usage":null` (when usage is asked for) or no usage: kept unparsed.
+    if (!data.includes('"usage":{') && !data.includes('"usage": {') && !data.includes('"error"')) {
+      this.#content.push(data)
+      return true
+    }
+    const chunk = JSON.parse(data) as { error?: unknown; usage?: Usage | null; choices?: unknown[] } | null
+    if (chunk?.error) throw new UpstreamStatusError(undefined, chunk, null, 'upstream sent an error mid-stream')
+    if (chunk?.usage) this.#usage = chunk.usage
+    if (Array.isArray(chunk?.choices) && chunk.choices.length > 0) {
+      this.#content.push(data)
+      return true
+    }
+    return false
+  }
+
+  usage(): Usage | undefined {
+    return this.#usage
+  }
+
+  model(): string | undefined {
+    return undefined
+  }
+
+  /** The text and tool-call arguments the relayed chunks carried. */
+  text(): string {
+    let text = ''
+    for (const data of this.#content) {
+      try {
+        const delta = (JSON.parse(data) as { choices?: { delta?: { content?: string | null; tool_calls?: { function?: { arguments?: string } }[] } }[] }).choices?.[0]?.delta
+        if (delta?.content) text += delta.content
+        for (const call of delta?.tool_calls ?? []) if (call.function?.arguments) text += call.function.arguments
+      } catch { /* not JSON: carries no text */ }
+    }
+    return text
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Same-wire passthrough: a request on OpenAI's own surface to provider.openai goes upstream as the
+ * client sent it (model set to the target's) and the answer comes back byte for byte; its usage is
+ * still accounted. A route whose stage needs the unified answer (a cache) takes the translated path.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import OpenAI from 'openai'
+import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
+import { startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
+import { usageIn } from '../../../plugins/providers/kit/passthrough.ts'
+
+const USAGE = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, prompt_tokens_details: { cached_tokens: 3 } }
+/** OpenAI's completion with a field the unified types do not know, pretty-printed: a re-serialised answer would differ. */
+const COMPLETION = JSON.stringify({
+  id: 'chatcmpl-pass', object: 'chat.completion', created: 1700000000, model: 'gpt-4o-mini-2024-07-18',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'A "usage": {"x": 1} in the text.', refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
+  usage: USAGE, service_tier: 'default', x_new_field: { kept: true },
+}, null, 2)
+const chunk = (delta: object, finish: string | null, extra: object = {}) => JSON.stringify({ id: 'chatcmpl-pass', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-4o-mini', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra })
+const USAGE_CHUNK = JSON.stringify({ id: 'chatcmpl-pass', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-4o-mini', choices: [], usage: USAGE })
+
+describe('provider.openai: same-wire passthrough on OpenAI\'s surface', () => {
+  let upstream: MockUpstream
+  let gw: RunningGateway
+
+  beforeAll(async () => {
+    upstream = await startUpstream()
+    gw = await startTestGateway(`
+version: 1
+providers:
+  oa: { plugin: openai, api_key: sk-pass-0123456789, base_url: "${upstream.url}/v1" }
+routes:
+  - { model: chat, targets: [ { provider: oa, model: gpt-4o-mini, params: { temperature: 0.3 } } ] }
+  - { model: cached, cache: true, targets: [ { provider: oa, model: gpt-4o-mini } ] }
+  - { model: embed, targets: [ { provider: oa, model: text-embedding-3-small } ] }
+cache: { plugin: memory }
+`)
+  })
+  afterAll(async () => {
+    await gw?.close()
+    await upstream?.close()
+  })
+  beforeEach(() => {
+    upstream.requests.length = 0
+    upstream.handle((req, res) => {
+      if (req.body?.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        const frames = [chunk({ role: 'assistant', content: '' }, null, { usage: null, x_chunk_field: 1 }), chunk({ content: 'Hi' }, null, { usage: null }), chunk({ content: ' there' }, null, { usage: null }), chunk({}, 'stop', { usage: null })]
+        if (req.body.stream_options?.include_usage) frames.push(USAGE_CHUNK)
+        res.end(`${frames.map((f) => `data: ${f}\n\n`).join('')}data: [DONE]\n\n`)
+        return
+      }
+      const text = req.path.endsWith('/embeddings')
+        ? JSON.stringify({ object: 'list', model: 'text-embedding-3-small', data: [{ object: 'embedding', index: 0, embedding: [0.25, -0.5] }], usage: { prompt_tokens: 4, total_tokens: 4 } }, null, 1)
+        : COMPLETION
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+    })
+  })
+
+  const post = (body: object) => fetch(`${gw.url}/v1/${'input' in body ? 'embeddings' : 'chat/completions'}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const tokens = async (kind: string): Promise<number> => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text()
+    return text.split('\n').filter((l) => l.startsWith('gateway_tokens_total{') && l.includes(`kind="${kind}"`)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
+  }
+  const eventually = async (check: () => Promise<boolean>): Promise<void> => {
+    for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20))
+  }
+
+  it('returns the upstream\'s completion byte for byte and sends the request with only the model and route params set', async () => {
+    const promptBefore = await tokens('prompt')
+    const res = await post({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'x' }, metadata: { a: 'b' } })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe(COMPLETION)
+    expect(res.headers.get('x-gateway-model')).toBe('gpt-4o-mini')
+    expect(upstream.requests.at(-1)!.body).toEqual({ model: 'gpt-4o-mini', temperature: 0.3, messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'x' }, metadata: { a: 'b' } })
+    // Accounted from the usage cut out of the bytes (not the look-alike inside the message text).
+    await eventually(async () => (await tokens('prompt')) === promptBefore + USAGE.prompt_tokens)
+    expect(await tokens('prompt')).toBe(promptBefore + USAGE.prompt_tokens)
+  })
+
+  it('a route with a cache takes the translated path: the answer is re-serialised in the unified shape', async () => {
+    const res = await post({ model: 'cached', messages: [{ role: 'user', content: 'hi' }] })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(text).not.toBe(COMPLETION)
+    expect(JSON.parse(text).choices[0].message.content).toBe('A "usage": {"x": 1} in the text.')
+  })
+
+  it('relays a stream\'s events as they came, asks upstream for usage, and keeps the usage chunk from a client that did not ask', async () => {
+    const completionBefore = await tokens('completion')
+    const res = await post({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+    expect(res.status).toBe(200)
+    const frames = (await res.text()).split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''))
+    expect(frames).toEqual([chunk({ role: 'assistant', content: '' }, null, { usage: null, x_chunk_field: 1 }), chunk({ content: 'Hi' }, null, { usage: null }), chunk({ content: ' there' }, null, { usage: null }), chunk({}, 'stop', { usage: null }), '[DONE]'])
+    expect(upstream.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true })
+    await eventually(async () => (await tokens('completion')) === completionBefore + USAGE.completion_tokens)
+    expect(await tokens('completion')).toBe(completionBefore + USAGE.completion_tokens)
+  })
+
+  it('gives the usage chunk to a client that asked for it, through the official SDK', async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 })
+    const chunks = []
+    for await (const c of await client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] })) chunks.push(c)
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hi there')
+    expect(chunks.at(-1)!.usage).toEqual(USAGE)
+  })
+
+  it('passes embeddings through byte for byte, floats asked for when the client named no encoding', async () => {
+    const res = await post({ model: 'embed', input: 'hello' })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(text).toContain('\n "object": "list"')
+    expect(JSON.parse(text).data[0].embedding).toEqual([0.25, -0.5])
+    expect(upstream.requests.at(-1)!.body).toEqual({ model: 'text-embedding-3-small', input: 'hello', encoding_format: 'float' })
+  })
+})
+
+describe('usageIn: the usage object cut out of a JSON answer', () => {
+  it('finds the top-level usage after a look-alike inside a string, and with spaces around the colon', () => {
+    expect(usageIn(Buffer.from(COMPLETION))).toEqual(USAGE)
+    expect(usageIn(Buffer.from('{"choices":[],"usage" : {"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}'))).toEqual({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 })
+  })
+  it('reads no usage from a body without one, or with usage null', () => {
+    expect(usageIn(Buffer.from('{"choices":[]}'))).toBeUndefined()
+    expect(usageIn(Buffer.from('{"choices":[],"usage":null}'))).toBeUndefined()
+  })
+})
