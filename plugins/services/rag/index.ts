@@ -13,6 +13,7 @@ import { Conversations } from '../../contracts/conversations.ts'
 import { Rag } from '../../contracts/rag.ts'
 import { ragCollections } from './collections.ts'
 import { fileSearchTool } from './file-search.ts'
+import { assistantGrounding } from './retriever.ts'
 import { ragRepository } from './data/repository.ts'
 import { chunkSearch, hasIterativeScan } from './data/search.ts'
 import { ingestDocument } from './ingest/ingest.ts'
@@ -58,7 +59,9 @@ const rag = definePlugin<RagConfig, Service>({
     const collections = ragCollections({ repo, search, jobs, config })
     ctx.provide(Rag, collections)
     // /v1/responses' `file_search` tool, when the conversations service is configured.
-    const unregister = ctx.tryGet(Conversations)?.registerTool(fileSearchTool(collections))
+    // and the grounding of assistants with attached collections.
+    const conversations = ctx.tryGet(Conversations)
+    const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k))]
     return {
       routes: ragRoutes(collections),
       check(routes) {
@@ -69,7 +72,7 @@ const rag = definePlugin<RagConfig, Service>({
       },
       ready: () => store.ready?.(),
       async dispose() {
-        unregister?.()
+        for (const undo of unregister) undo?.()
         await jobs.dispose()
       },
     }
