@@ -76,7 +76,7 @@ export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
   async function nearest(q: CollectionQuery, limit: number): Promise<{ row: Row; distance: number }[]> {
     const { text, params, settings } = nearestSql(q, limit)
     const rows = await store.transaction(async (tx) => {
-      for (const setting of settings) await tx.query(setting)
+      await tx.exec(settings.join('; '))
       return (await tx.query<Row>(text, params)).rows
     })
     return rows.map((row) => ({ row, distance: Number(row.distance) }))
