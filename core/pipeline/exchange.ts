@@ -1,13 +1,14 @@
 /** One model call moving through the pipeline: what the steps fill in, and what stages see of it (StageExchange). */
 import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../api/types.ts'
 import type {
-  GatewayCalls, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
+  Caller, GatewayCalls, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
 } from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { estimateTokens } from '../usage/tokens.ts'
 import type { Span } from '../tracing.ts'
 import type { GatewayError } from '../errors.ts'
+import { callerOf } from './identity.ts'
 import type { RequestScope } from './scope.ts'
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>
@@ -105,6 +106,11 @@ export class Exchange implements StageExchange, RequestScope {
 
   get route(): RouteInfo | undefined {
     return this.compiledRoute?.info
+  }
+
+  get caller(): Caller | undefined {
+    const role = this.snapshot.access.roleOf(this.principal)
+    return role ? callerOf(this, role) : undefined
   }
 
   get request(): ChatRequest | EmbeddingRequest {

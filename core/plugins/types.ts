@@ -317,6 +317,8 @@ export interface StageExchange {
   readonly requestId: string
   readonly operation: Operation
   readonly principal: Principal | undefined
+  /** The principal with its role's reach over records (for a stage that reads records as the caller); undefined before authentication. */
+  readonly caller: Caller | undefined
   /** The route answering it: always set in the access and response phases; undefined in `log` for a request refused before routing. */
   readonly route: RouteInfo | undefined
   /** The name the client asked for (after department overrides); '' before routing. */

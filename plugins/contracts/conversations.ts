@@ -9,7 +9,7 @@
  * Items are kept in the Responses API's item shape (a message with content parts, a
  * function_call, a function_call_output): one form, translated to chat messages when a turn runs.
  */
-import { token, type ChatTool, type GatewayCalls, type Owner, type Token } from '../../core/plugins/api.ts'
+import { token, type Caller, type ChatTool, type GatewayCalls, type Owner, type Token } from '../../core/plugins/api.ts'
 import type { JsonObject } from './capabilities.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -21,9 +21,39 @@ export interface TextPart {
   readonly annotations?: readonly unknown[]
 }
 
+/** Where a passage put into a turn's context came from (a RAG collection's chunk). */
+export interface PassageSource {
+  readonly collection_id: string
+  readonly document_id: string
+  /** The /v1/files id the document was attached from; else null. */
+  readonly file_id: string | null
+  readonly filename: string
+  readonly page: number | null
+  readonly heading: string | null
+  readonly start_offset: number
+  readonly end_offset: number
+  readonly score: number
+}
+
+/** A passage for a turn's context: numbered [n] in the instructions, listed with the reply. */
+export interface Passage {
+  readonly text: string
+  readonly source: PassageSource
+}
+
+/** A source listed on a reply: the passage's number in the context, and whether the reply cites it. */
+export interface MessageSource extends PassageSource {
+  readonly number: number
+  readonly cited: boolean
+}
+
 /** What an item holds, without its id and status (kept beside it). */
 export type ItemContent =
-  | { readonly type: 'message'; readonly role: 'user' | 'assistant' | 'system' | 'developer'; readonly content: readonly TextPart[] }
+  | {
+    readonly type: 'message'; readonly role: 'user' | 'assistant' | 'system' | 'developer'; readonly content: readonly TextPart[]
+    /** A reply's grounding: the passages its context held (the management API shows them; the Responses view does not). */
+    readonly sources?: readonly MessageSource[]
+  }
   | { readonly type: 'function_call'; readonly call_id: string; readonly name: string; readonly arguments: string }
   | { readonly type: 'function_call_output'; readonly call_id: string; readonly output: string }
 
@@ -177,22 +207,46 @@ export interface Assistants {
 // ---------------------------------------------------------------------------------------------
 // turns: one exchange with a model, through the pipeline
 
+/** What a turn's context gets from a server tool or from grounding, before the model is called. */
+export interface PreparedContext {
+  /** Text added to the system instructions for this turn. */
+  readonly instructions?: string
+  /** Passages the turn numbers [1]..[n] in its instructions and lists as the reply's sources. */
+  readonly passages?: readonly Passage[]
+  /** Items shown in the response's output before the model's (e.g. a `file_search_call`). */
+  readonly output?: readonly JsonObject[]
+}
+
+/** Who a turn runs for, as its tools and grounding see it: searches use the caller's reach. */
+export interface TurnContext {
+  readonly input: readonly ItemContent[]
+  readonly owner: Owner
+  readonly caller: Caller
+  readonly gateway: GatewayCalls
+  readonly signal: AbortSignal
+}
+
 /**
  * A tool the gateway runs itself (the RAG service's `file_search`): given the tool's declaration
  * and the turn's input, it adds context before the model is called. Registered by type.
  */
 export interface ServerTool {
   readonly type: string
-  prepare(declaration: JsonObject, turn: { readonly input: readonly ItemContent[]; readonly owner: Owner; readonly gateway: GatewayCalls; readonly signal: AbortSignal }): Promise<{
-    /** Text added to the system instructions for this turn. */
-    readonly instructions?: string
-    /** Items shown in the response's output before the model's (e.g. a `file_search_call`). */
-    readonly output?: readonly JsonObject[]
-  }>
+  prepare(declaration: JsonObject, turn: TurnContext): Promise<PreparedContext>
+}
+
+/**
+ * Passages from an assistant's attached collections (`rag_collections`) for a user's message,
+ * searched as the caller: collections it may not search give nothing. The RAG service registers it.
+ */
+export interface Grounding {
+  retrieve(collections: readonly string[], query: string, turn: Omit<TurnContext, 'input' | 'owner'>): Promise<PreparedContext>
 }
 
 export interface TurnInput {
   readonly owner: { readonly userId: string; readonly department: string | null }
+  /** Who asks: server tools and grounding search with its reach. */
+  readonly caller: Caller
   /** Continue this thread (its history is the context, the turn's items are appended to it). */
   readonly threadId?: string
   /** Or continue after this stored response (its chain is the context). */
@@ -251,6 +305,10 @@ export interface Conversations {
   turn(input: TurnInput, gateway: GatewayCalls): Promise<Turn>
   /** Server-side tools by type; a plugin registers its tool in setup and unregisters in dispose. */
   registerTool(tool: ServerTool): () => void
+  /** The grounding of assistants with attached collections; one at a time (the RAG service's). */
+  registerGrounding(grounding: Grounding): () => void
+  /** The registered grounding, if any (stage.assistants grounds /v1/chat/completions with it). */
+  grounding(): Grounding | undefined
   /** The largest message (in characters) a turn accepts. */
   readonly maxInputChars: number
 }
@@ -264,4 +322,10 @@ export function itemView(id: string, content: ItemContent, status: ItemStatus): 
     return { id, type: 'message', status, role: content.role, content: parts }
   }
   return { id, ...content, status }
+}
+
+/** The text of the last user message of a turn's input ('' for a turn of tool results): what retrieval searches. */
+export function lastUserText(input: readonly ItemContent[]): string {
+  const last = [...input].reverse().find((i) => i.type === 'message' && i.role === 'user')
+  return last?.type === 'message' ? last.content.map((p) => p.text).join('\n') : ''
 }

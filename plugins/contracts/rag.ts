@@ -6,7 +6,7 @@
 import { token, type Caller, type GatewayCalls, type Token } from '../../core/plugins/api.ts'
 import { type Page } from '../store/kit/sql.ts'
 
-/** How documents are cut: sizes in tokens (estimated as 4 bytes per token). */
+/** How documents are cut: sizes in tokens (the gateway's tokenizer's; 4 bytes a token without one). */
 export interface ChunkingSettings {
   readonly maxTokens: number
   readonly overlapTokens: number

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PDFDocument, StandardFonts } from 'pdf-lib'
-import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
+import { sendJson, sendSse, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import type { RunningGateway } from '../helpers/gateway.ts'
 
 export const DIMENSIONS = 256
@@ -117,8 +117,8 @@ export interface RagUpstream extends MockUpstream {
 
 /**
  * OpenAI's wire: embeddings from bagOfWords (floats, or base64 when asked); a chat answer quotes
- * the system message's first citation marker and the user's question, so a test sees what the
- * model was given.
+ * the system message's first citation marker and the user's question (streamed word by word when
+ * asked), so a test sees what the model was given.
  */
 export async function startRagUpstream(): Promise<RagUpstream> {
   const state: { beforeEmbed: RagUpstream['beforeEmbed'] } = { beforeEmbed: undefined }
@@ -145,6 +145,15 @@ export async function startRagUpstream(): Promise<RagUpstream> {
       const user = [...messages].reverse().find((m) => m.role === 'user')?.content ?? ''
       const cited = /\[(\d+)\]/.exec(system)?.[1]
       const content = cited ? `According to the sources [${cited}]: ${user}` : `No sources: ${user}`
+      if (req.body.stream) {
+        const chunk = (delta: object, finish: string | null) => ({ id: 'chatcmpl-rag', object: 'chat.completion.chunk', created: 1_700_000_000, model: req.body.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })
+        const words = content.split(/(?<= )/)
+        return sendSse(res, [
+          { data: chunk({ role: 'assistant', content: '' }, null) }, ...words.map((w) => ({ data: chunk({ content: w }, null) })), { data: chunk({}, 'stop') },
+          { data: { id: 'chatcmpl-rag', object: 'chat.completion.chunk', created: 1_700_000_000, model: req.body.model, choices: [], usage: { prompt_tokens: 50, completion_tokens: 10, total_tokens: 60 } } },
+          { data: '[DONE]' },
+        ])
+      }
       return sendJson(res, 200, {
         id: 'chatcmpl-rag', object: 'chat.completion', created: 1_700_000_000, model: req.body.model,
         choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],

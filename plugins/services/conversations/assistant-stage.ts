@@ -2,10 +2,14 @@
  * stage.assistants: a chat request whose `model` is `assistant/<name>` is the assistant's: its
  * route answers, its instructions come first, its tools and default parameters apply (what the
  * client sets itself wins). The assistant must be the caller's department's or a global one.
- * Runs in the `request` phase, before routing; without the conversations service it does nothing.
+ * An assistant with attached collections is grounded: passages for the last user message,
+ * searched as the caller, go into its instructions numbered [n], and the answer lists them as
+ * `sources`. Runs in the `request` phase, before routing; without the conversations service it
+ * does nothing.
  */
-import { definePlugin, notFound, type ChatRequest, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
-import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
+import { definePlugin, isChatStream, notFound, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { Conversations, type AssistantRecord, type Passage } from '../../contracts/conversations.ts'
+import { passageInstructions, sourcesOf } from './grounding.ts'
 
 export const ASSISTANT_PREFIX = 'assistant/'
 
@@ -35,6 +39,7 @@ export default definePlugin<Record<string, never>, Stage>({
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) return {}
+    const grounded = new WeakMap<StageExchange, readonly Passage[]>()
     return {
       priority: 2000,
       async request(x: StageExchange) {
@@ -43,8 +48,34 @@ export default definePlugin<Record<string, never>, Stage>({
         const name = request.model.slice(ASSISTANT_PREFIX.length)
         const assistant = await conversations.assistants.byName(name, x.principal?.department ?? null)
         if (!assistant) throw notFound(`The model '${request.model}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
-        x.replace(applyAssistant(request, assistant))
+        const applied = applyAssistant(request, assistant)
+        const passages = await retrieve(x, assistant, applied)
+        if (!passages.length) return x.replace(applied)
+        grounded.set(x, passages)
+        x.requireTranslation()
+        x.replace({ ...applied, messages: [{ role: 'system', content: passageInstructions(passages) }, ...applied.messages] })
       },
+      response(x: StageExchange, result) {
+        const passages = grounded.get(x)
+        if (!passages || !('choices' in result) || isChatStream(result as ChatResult)) return
+        const answer = result as ChatResponse
+        return { ...answer, sources: sourcesOf(answer.choices[0]?.message.content ?? '', passages) } as ChatResponse
+      },
+    }
+
+    async function retrieve(x: StageExchange, assistant: AssistantRecord, request: ChatRequest): Promise<readonly Passage[]> {
+      const grounding = conversations!.grounding()
+      const query = lastUserContent(request.messages)
+      if (!assistant.ragCollections.length || !grounding || !x.caller || !query.trim()) return []
+      const { passages } = await grounding.retrieve(assistant.ragCollections, query, { caller: x.caller, gateway: x.gateway, signal: x.signal })
+      return passages ?? []
     }
   },
 })
+
+function lastUserContent(messages: readonly ChatMessage[]): string {
+  const last = [...messages].reverse().find((m) => m.role === 'user')
+  if (!last || last.content === null || last.content === undefined) return ''
+  if (typeof last.content === 'string') return last.content
+  return last.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('\n')
+}

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
-import { Conversations, type ServerTool } from '../../contracts/conversations.ts'
+import { Conversations, type Grounding, type ServerTool } from '../../contracts/conversations.ts'
 import assistantsService from './assistants-api.ts'
 import assistantStage from './assistant-stage.ts'
 import chatService from './threads-api.ts'
@@ -41,6 +41,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
     const responses = responseRepository(store, count)
     // Server tools outlive a reload of this plugin: the plugin that registered one unregisters it.
     const tools = ctx.keep('server-tools', () => new Map<string, ServerTool>())
+    const grounding = ctx.keep('grounding', () => ({ current: undefined as Grounding | undefined }))
     ctx.provide(Conversations, {
       threads,
       responses,
@@ -50,6 +51,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         store: responses,
         count,
         tools,
+        grounding: () => grounding.current,
         settings: {
           contextWindowTokens: config.context_window_tokens, maxHistoryItems: config.max_history_items, answerReserve: config.answer_reserve_tokens,
           titleRoute: config.title_route, defaultRoute: config.default_route, summaryRoute: config.summary_route, summaryMaxTokens: config.summary_max_tokens,
@@ -63,6 +65,11 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         tools.set(tool.type, tool)
         return () => { if (tools.get(tool.type) === tool) tools.delete(tool.type) }
       },
+      registerGrounding(g) {
+        grounding.current = g
+        return () => { if (grounding.current === g) grounding.current = undefined }
+      },
+      grounding: () => grounding.current,
     })
     return {
       check(routes) {

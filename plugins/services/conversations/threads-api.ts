@@ -139,7 +139,7 @@ export function chatService(conversations: Conversations): Service {
         : body.tool_results!.map((r) => ({ type: 'function_call_output', call_id: r.call_id, output: r.output }))
       const assistant = thread.assistantId ? await conversations.assistants.get(thread.assistantId) : undefined
       const turn = await conversations.turn({
-        owner: ownerOf(caller), threadId: thread.id, assistant, model: body.model, instructions: body.instructions, input,
+        owner: ownerOf(caller), caller, threadId: thread.id, assistant, model: body.model, instructions: body.instructions, input,
         temperature: body.temperature, maxOutputTokens: body.max_tokens, store: false, stream: body.stream, signal,
       }, gateway)
       if (!turn.events) return reply(await turnSummary(turn), { status: 201 })

@@ -11,8 +11,9 @@ import {
   type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError, type Logger,
 } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type ServerTool, type Turn, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
+import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import { contextWindowTokens, fitHistory, requireKnownCalls, type Window } from './context.ts'
+import { gatherContext, withCitations } from './grounding.ts'
 import { newId } from './data/ids.ts'
 import { itemText, type CountTokens } from './data/items.ts'
 import type { ResponseStore } from './data/responses.ts'
@@ -39,6 +40,8 @@ export interface TurnDeps {
   readonly store: ResponseStore
   readonly count: CountTokens
   readonly tools: ReadonlyMap<string, ServerTool>
+  /** Passages for assistants with attached collections (the RAG service registers it). */
+  readonly grounding: () => Grounding | undefined
   readonly settings: TurnSettings
   /** Name a thread that has no title yet (auto title). */
   readonly setTitle: (threadId: string, title: string) => Promise<void>
@@ -70,16 +73,9 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
     requireKnownCalls([...newestFirst].reverse().map((i) => i.content), input.input)
 
-    const extraInstructions: string[] = []
-    const preOutput: JsonObject[] = []
-    for (const declaration of input.serverTools ?? []) {
-      const tool = deps.tools.get(String(declaration.type))
-      if (!tool) throw badRequest(`The tool type '${String(declaration.type)}' is not offered by this gateway.`, 'tools', 'unsupported_tool')
-      const prepared = await tool.prepare(declaration, { input: input.input, owner: input.owner, gateway, signal: input.signal })
-      if (prepared.instructions) extraInstructions.push(prepared.instructions)
-      preOutput.push(...(prepared.output ?? []))
-    }
-    const instructions = [input.assistant?.instructions, input.instructions, ...extraInstructions].filter((s): s is string => !!s).join('\n\n')
+    const gathered = await gatherContext(input, gateway, deps.tools, deps.grounding())
+    const preOutput = gathered.output
+    const instructions = [input.assistant?.instructions, input.instructions, ...gathered.instructions].filter((s): s is string => !!s).join('\n\n')
     const maxOutput = input.maxOutputTokens ?? input.assistant?.params.max_tokens
     const messages = await buildContext({ input, model, instructions, maxOutput, newestFirst, gateway })
 
@@ -105,6 +101,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
 
     /** Keep the turn: the Response object and the items, as far as the answer got. */
     const persist = async (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> => {
+      for (const o of output) o.content = withCitations(o.content, gathered.passages)
       const outcome = await Promise.race([call.done, delay(ACCOUNTING_WAIT_MS, undefined, { ref: false })])
       const body = responseObject({ id, createdAt, input, model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, status))] })
       const cost = outcome?.costUsd ?? null

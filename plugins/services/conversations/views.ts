@@ -56,7 +56,7 @@ export function messageView(item: ItemRecord): Record<string, unknown> {
   const c = item.content
   const common = { id: item.id, status: item.status, tokens: item.tokens, cost_usd: item.costUsd, usage: item.usage, created_at: item.createdAt.toISOString() }
   switch (c.type) {
-    case 'message': return { ...common, type: 'message', role: c.role, content: itemText(c) }
+    case 'message': return { ...common, type: 'message', role: c.role, content: itemText(c), ...(c.sources ? { sources: c.sources } : {}) }
     case 'function_call': return { ...common, type: 'tool_call', role: 'assistant', content: null, tool_call: { id: c.call_id, name: c.name, arguments: c.arguments } }
     case 'function_call_output': return { ...common, type: 'tool_result', role: 'tool', content: c.output, tool_call_id: c.call_id }
   }

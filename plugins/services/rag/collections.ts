@@ -15,6 +15,7 @@ import type { IngestJobs } from './ingest/jobs.ts'
 import type { RagConfig } from './schema.ts'
 
 const PROBE_TEXT = 'dimension probe'
+const TOUCH_EVERY_MS = 60_000
 
 export interface RagDeps {
   readonly repo: RagRepository
@@ -31,6 +32,8 @@ const seesCollection = (caller: Caller, c: CollectionRecord): boolean =>
 
 export function ragCollections(deps: RagDeps): Rag {
   const { repo, config } = deps
+  /** When each collection's last_active_at was last written by this process. */
+  const touched = new Map<string, number>()
 
   async function visible(caller: Caller, id: string): Promise<CollectionRecord> {
     const found = isUuid(id) ? await repo.getCollection(id) : undefined
@@ -173,7 +176,11 @@ export function ragCollections(deps: RagDeps): Rag {
       }
       const perCollection = await Promise.all(collections.map(async (c) =>
         deps.search.search({ collection: c, vector: await vectorFor(c), text: query, topK, filters: options.filters, hybrid: options.hybrid ?? false })))
-      void Promise.all(collections.map((c) => repo.touchCollection(c.id))).catch(() => undefined)
+      // Last activity to the minute: a write per search would queue behind the store's one connection.
+      const now = Date.now()
+      const stale = collections.filter((c) => now - (touched.get(c.id) ?? 0) > TOUCH_EVERY_MS)
+      for (const c of stale) touched.set(c.id, now)
+      void Promise.all(stale.map((c) => repo.touchCollection(c.id))).catch(() => undefined)
       const threshold = options.scoreThreshold ?? -Infinity
       return perCollection.flat().filter((h) => h.score >= threshold).sort((a, b) => b.score - a.score).slice(0, topK) satisfies SearchHit[]
     },

@@ -8,11 +8,12 @@
  *   services: { rag: { embedding_route: embedder } }
  */
 import { fileURLToPath } from 'node:url'
-import { Queue, Store, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Queue, Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
 import { Conversations } from '../../contracts/conversations.ts'
 import { Rag } from '../../contracts/rag.ts'
 import { ragCollections } from './collections.ts'
 import { fileSearchTool } from './file-search.ts'
+import { assistantGrounding } from './retriever.ts'
 import { ragRepository } from './data/repository.ts'
 import { chunkSearch, hasIterativeScan } from './data/search.ts'
 import { ingestDocument } from './ingest/ingest.ts'
@@ -34,7 +35,7 @@ const rag = definePlugin<RagConfig, Service>({
   kind: 'service',
   description: 'RAG collections: documents embedded through a gateway route into pgvector, searched by vector or hybrid ranking.',
   configSchema,
-  uses: [Store, Queue, Conversations],
+  uses: [Store, Queue, Conversations, Tokenizer],
   provides: [Rag],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
@@ -45,6 +46,9 @@ const rag = definePlugin<RagConfig, Service>({
 
     const repo = ragRepository(store)
     const search = chunkSearch(store, { iterativeScan: await hasIterativeScan(store) })
+    const tokenizer = ctx.tryGet(Tokenizer)
+    // A busy token worker refuses; that text is measured at 4 bytes a token rather than failing the ingest.
+    const countTokens = tokenizer ? (text: string) => tokenizer.count(text).catch(() => Math.ceil(Buffer.byteLength(text) / 4)) : undefined
     const ingested = ctx.metrics.counter('gateway_rag_chunks_ingested_total', 'Chunks embedded and stored by RAG ingestion.')
     const jobs = await startIngestJobs({
       queue: ctx.tryGet(Queue),
@@ -52,13 +56,15 @@ const rag = definePlugin<RagConfig, Service>({
       concurrency: config.ingest_concurrency,
       sweepMs: SWEEP_MS,
       logger: ctx.logger,
-      run: (id, signal) => ingestDocument({ repo, config, logger: ctx.logger, callsAs: ctx.callsAs, onChunks: (n) => ingested.inc({}, n) }, id, signal),
+      run: (id, signal) => ingestDocument({ repo, config, logger: ctx.logger, callsAs: ctx.callsAs, onChunks: (n) => ingested.inc({}, n), countTokens }, id, signal),
       pending: (limit) => repo.pendingIds(limit),
     })
     const collections = ragCollections({ repo, search, jobs, config })
     ctx.provide(Rag, collections)
     // /v1/responses' `file_search` tool, when the conversations service is configured.
-    const unregister = ctx.tryGet(Conversations)?.registerTool(fileSearchTool(collections))
+    // and the grounding of assistants with attached collections.
+    const conversations = ctx.tryGet(Conversations)
+    const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k))]
     return {
       routes: ragRoutes(collections),
       check(routes) {
@@ -69,7 +75,7 @@ const rag = definePlugin<RagConfig, Service>({
       },
       ready: () => store.ready?.(),
       async dispose() {
-        unregister?.()
+        for (const undo of unregister) undo?.()
         await jobs.dispose()
       },
     }

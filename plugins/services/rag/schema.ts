@@ -19,7 +19,7 @@ export const configSchema = {
     },
     chunking: {
       type: 'object', additionalProperties: false, default: {},
-      description: 'How documents are cut, in tokens (estimated at 4 bytes a token); a collection or a file may set its own.',
+      description: 'How documents are cut, in tokens (counted by the gateway\'s tokenizer); a collection or a file may set its own.',
       properties: {
         max_tokens: { type: 'integer', minimum: 100, maximum: 4096, default: 800 },
         overlap_tokens: { type: 'integer', minimum: 0, maximum: 2048, default: 400, description: 'At most half of max_tokens.' },

@@ -93,7 +93,7 @@ export function responsesSurface(conversations: Conversations): Surface {
         ...(body.tool_choice !== undefined ? { tool_choice: body.tool_choice } : {}),
       }
       const turn = await conversations.turn({
-        owner: { userId: caller.principal.userId, department: caller.principal.department ?? null },
+        owner: { userId: caller.principal.userId, department: caller.principal.department ?? null }, caller,
         threadId: thread?.id, previousResponseId: previous, assistant, model: assistant ? undefined : body.model,
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: server,
         toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,

@@ -2,7 +2,8 @@
  * Nearest chunks of one collection: cosine distance on the collection's own HNSW index (a partial
  * index on `embedding::vector(<dims>)`, see repository.ts), only chunks of each document's
  * completed ingest, optionally filtered by attributes; and, for hybrid search, PostgreSQL
- * full-text ranks fused with the vector ranks (reciprocal rank fusion, k = 60).
+ * full-text ranks (over a bounded candidate set, see fullTextSql) fused with the vector ranks
+ * (reciprocal rank fusion, k = 60).
  */
 import pgvector from 'pgvector'
 import { type Store } from '../../../../core/plugins/api.ts'
@@ -13,6 +14,8 @@ import { filterSql } from './filters.ts'
 const RRF_K = 60
 /** How many candidates each ranking contributes to a fusion, per hit asked for. */
 const CANDIDATES_PER_HIT = 4
+/** At most this many chunks holding every query word are ranked by full text (besides the vector candidates). */
+const TEXT_MATCHES = 500
 
 type Row = Record<string, unknown>
 
@@ -43,13 +46,20 @@ export interface CollectionQuery {
   readonly hybrid: boolean
 }
 
+/** A statement with the session settings it runs under (SET LOCAL, inside one transaction). */
+export interface Statement {
+  readonly text: string
+  readonly params: unknown[]
+  readonly settings: readonly string[]
+}
+
 export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
   /**
    * The query text goes into SQL as parameters; the collection id and dimension are inlined so
    * the planner matches the collection's partial index (both come from our own row: a UUID and
    * an integer).
    */
-  async function nearest(q: CollectionQuery, limit: number): Promise<{ row: Row; distance: number }[]> {
+  function nearestSql(q: CollectionQuery, limit: number): Statement {
     const dims = Math.trunc(q.collection.dimensions)
     const params: unknown[] = [pgvector.toSql(q.vector), limit]
     const filter = q.filters ? `AND ${filterSql(q.filters, params)}` : ''
@@ -59,33 +69,55 @@ export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
       ORDER BY c.embedding::vector(${dims}) <=> $1::vector(${dims}) LIMIT $2`
     // The index yields ef_search candidates before the join and filters drop some: ask for enough,
     // and let pgvector >= 0.8 scan on until the limit is met (iterative scan).
+    const settings = [`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(40, limit * 2))}`]
+    if (options.iterativeScan) settings.push('SET LOCAL hnsw.iterative_scan = relaxed_order')
+    return { text, params, settings }
+  }
+
+  async function nearest(q: CollectionQuery, limit: number): Promise<{ row: Row; distance: number }[]> {
+    const { text, params, settings } = nearestSql(q, limit)
     const rows = await store.transaction(async (tx) => {
-      await tx.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(40, limit * 2))}`)
-      if (options.iterativeScan) await tx.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`)
+      await tx.exec(settings.join('; '))
       return (await tx.query<Row>(text, params)).rows
     })
     return rows.map((row) => ({ row, distance: Number(row.distance) }))
   }
 
-  async function fullText(q: CollectionQuery, limit: number): Promise<Row[]> {
-    const params: unknown[] = [q.text, limit]
+  /**
+   * Full-text ranks (ts_rank_cd on any of the query's words) over a bounded candidate set: the
+   * vector search's candidates, and chunks holding every word of the query (found through the GIN
+   * index, at most TEXT_MATCHES of them). Ranking every chunk that holds any word would scan the
+   * collection: a common word matches most chunks.
+   */
+  function fullTextSql(q: CollectionQuery, limit: number, vectorCandidates: readonly string[]): Statement {
+    const params: unknown[] = [q.text, limit, TEXT_MATCHES, vectorCandidates]
     const filter = q.filters ? `AND ${filterSql(q.filters, params)}` : ''
-    // Any of the query's words (plainto_tsquery ANDs them; a question rarely has every word of its passage).
-    const { rows } = await store.sql.query<Row>(
-      `SELECT ${HIT_COLUMNS} FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id AND d.ready_ingest = c.ingest_id
-         CROSS JOIN CAST(replace(CAST(plainto_tsquery('english', $1) AS text), '&', '|') AS tsquery) AS q
-       WHERE c.collection_id = '${q.collection.id}' AND q::text <> '' AND c.tsv @@ q ${filter}
-       ORDER BY ts_rank_cd(c.tsv, q) DESC, c.id LIMIT $2`,
-      params,
-    )
-    return rows
+    const text = `WITH candidates AS (
+        (SELECT c.id FROM rag_chunks c WHERE c.collection_id = '${q.collection.id}' AND c.tsv @@ plainto_tsquery('english', $1) LIMIT $3)
+        UNION SELECT unnest($4::bigint[]))
+      SELECT ${HIT_COLUMNS} FROM candidates k JOIN rag_chunks c ON c.id = k.id
+        JOIN rag_documents d ON d.id = c.document_id AND d.ready_ingest = c.ingest_id
+        CROSS JOIN CAST(replace(CAST(plainto_tsquery('english', $1) AS text), '&', '|') AS tsquery) AS q
+      WHERE q::text <> '' AND c.tsv @@ q ${filter}
+      ORDER BY ts_rank_cd(c.tsv, q) DESC, c.id LIMIT $2`
+    return { text, params, settings: [] }
+  }
+
+  async function fullText(q: CollectionQuery, limit: number, vectorCandidates: readonly string[]): Promise<Row[]> {
+    const { text, params } = fullTextSql(q, limit, vectorCandidates)
+    return (await store.sql.query<Row>(text, params)).rows
   }
 
   return {
+    /** The statements a hybrid search runs, to EXPLAIN (bench/rag-search.ts). */
+    explainable: (q: CollectionQuery, vectorCandidates: readonly string[]): Record<string, Statement> => ({
+      vector: nearestSql(q, q.topK * CANDIDATES_PER_HIT), 'full text': fullTextSql(q, q.topK * CANDIDATES_PER_HIT, vectorCandidates),
+    }),
     async search(q: CollectionQuery): Promise<SearchHit[]> {
       if (!q.hybrid) return (await nearest(q, q.topK)).map(({ row, distance }) => hitOf(row, 1 - distance))
       const n = q.topK * CANDIDATES_PER_HIT
-      const [byVector, byText] = await Promise.all([nearest(q, n), fullText(q, n)])
+      const byVector = await nearest(q, n)
+      const byText = await fullText(q, n, byVector.map(({ row }) => String(row.id)))
       const fused = new Map<string, { row: Row; score: number }>()
       const add = (row: Row, rank: number): void => {
         const key = String(row.id)

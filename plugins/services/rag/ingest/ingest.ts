@@ -8,7 +8,7 @@
 import { toGatewayError, type GatewayCalls, type Logger, type Principal } from '../../../../core/plugins/api.ts'
 import type { RagConfig } from '../schema.ts'
 import type { RagRepository, Uploader } from '../data/repository.ts'
-import { chunkSections } from './chunk.ts'
+import { chunkSections, type CountTokens } from './chunk.ts'
 
 export interface IngestDeps {
   readonly repo: RagRepository
@@ -17,6 +17,8 @@ export interface IngestDeps {
   /** The pipeline as the uploader. */
   readonly callsAs: (principal: Principal) => GatewayCalls
   readonly onChunks?: (count: number) => void
+  /** The gateway's tokenizer, for chunk sizes in real tokens (else 4 bytes a token). */
+  readonly countTokens?: CountTokens
 }
 
 export const principalOf = (u: Uploader): Principal => ({
@@ -32,7 +34,7 @@ export async function ingestDocument(deps: IngestDeps, documentId: string, signa
   const collection = await repo.getCollection(doc.collectionId)
   if (!collection) return
   try {
-    const chunks = chunkSections(doc.sections, doc.chunking)
+    const chunks = await chunkSections(doc.sections, doc.chunking, deps.countTokens)
     if (!await repo.setTotal(doc.id, ingestId, chunks.length, config.lease_s)) return
     const calls = deps.callsAs(principalOf(doc.uploader))
     const dimensions = await repo.asksDimensions(collection.id) ? { dimensions: collection.dimensions } : {}

@@ -1,0 +1,165 @@
+/**
+ * Grounded answers: an assistant with attached collections retrieves for each user turn (a
+ * thread's message, streamed or not; /v1/responses and /v1/chat/completions with
+ * `model: assistant/<name>`), as the caller, puts the passages into the context numbered [n], and
+ * lists the sources with the stored reply and in the API response; /v1/responses' file_search
+ * cites with `file_citation` annotations (OpenAI's schema) and searches with the caller's reach.
+ */
+import OpenAI, { NotFoundError, toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
+import { sseEvents } from '../conversations/helpers.ts'
+import { KEYS, api, fixture, ragConfig, startRagUpstream, type Api, type RagUpstream, type User } from './helpers.ts'
+
+const FAQ = fixture('faq.txt').toString('utf8')
+const BIKES = 'Where can bicycles be parked in the underground garage?'
+
+describe('grounded answers from RAG collections', () => {
+  let upstream: RagUpstream
+  let gw: RunningGateway
+  let rag: Api
+  let collectionId: string
+  let faqDocumentId: string
+  const client = (user: User) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS[user], maxRetries: 0 })
+  const call = async (user: User, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${gw.url}${path}`, {
+      method, headers: { authorization: `Bearer ${KEYS[user]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    return { status: res.status, text, body: text.startsWith('{') ? JSON.parse(text) : undefined }
+  }
+  /** What the model was last given as instructions (its system messages). */
+  const lastSystem = (): string => upstream.chats().at(-1)!.body.messages.filter((m: any) => m.role === 'system').map((m: any) => m.content).join('\n')
+
+  beforeAll(async () => {
+    upstream = await startRagUpstream()
+    const config = ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nsurfaces:\n  responses: {}\nservices:\n  files: {}\n  conversations: {}\n  chat: {}\n  assistants: {}\n')
+    gw = await startTestGateway(config)
+    rag = api(gw)
+    // Research's office knowledge, shared with the research department by its admin; a global assistant answers from it.
+    const created = await rag('POST', '/collections', 'dana', { name: 'Office', dept_scope: 'research' })
+    expect(created.status).toBe(201)
+    collectionId = created.body.data.id
+    const uploaded = await rag.upload(collectionId, 'dana', [
+      { name: 'faq.txt', type: 'text/plain', data: fixture('faq.txt') },
+      { name: 'handbook.md', type: 'text/markdown', data: fixture('handbook.md') },
+    ])
+    faqDocumentId = uploaded.body.data.find((d: any) => d.filename === 'faq.txt').id
+    expect((await rag.settled(collectionId)).map((d: any) => d.status)).toEqual(['completed', 'completed'])
+    const assistant = await call('admin', 'POST', '/api/v1/assistants', {
+      name: 'helpdesk', route: 'gpt', dept_scope: null, instructions: 'You are the office helpdesk.', rag_collections: [collectionId],
+    })
+    expect(assistant.status).toBe(201)
+  }, 180_000)
+  afterAll(async () => {
+    await gw?.close()
+    await upstream?.close()
+  })
+
+  async function helpdeskThread(user: User): Promise<string> {
+    const assistant = (await call(user, 'GET', '/api/v1/assistants')).body.data.find((a: any) => a.name === 'helpdesk')
+    const thread = await call(user, 'POST', '/api/v1/chat/threads', { assistant_id: assistant.id })
+    expect(thread.status).toBe(201)
+    return thread.body.data.id
+  }
+
+  it('grounds each user turn of an assistant\'s thread and keeps the sources with the reply, streamed or not', async () => {
+    const thread = await helpdeskThread('alice')
+    const sent = await call('alice', 'POST', `/api/v1/chat/threads/${thread}/messages`, { content: BIKES })
+    expect(sent.status).toBe(201)
+    // The model got the assistant's instructions and the passages, numbered.
+    expect(lastSystem()).toContain('You are the office helpdesk.')
+    expect(lastSystem()).toContain('[1] (faq.txt)')
+    expect(lastSystem()).toContain('underground garage on level minus two')
+    const [reply] = sent.body.data.reply
+    expect(reply.content).toBe(`According to the sources [1]: ${BIKES}`)
+    const first = reply.sources[0]
+    expect(first).toMatchObject({ number: 1, cited: true, collection_id: collectionId, document_id: faqDocumentId, file_id: null, filename: 'faq.txt', page: null })
+    expect(first.score).toBeGreaterThan(0)
+    // The offsets point at the passage in the uploaded file.
+    expect(FAQ.slice(first.start_offset, first.end_offset)).toContain('underground garage')
+    expect(reply.sources.slice(1).every((s: any) => s.cited === false)).toBe(true)
+
+    // The next turn retrieves for its own question, streamed.
+    const res = await fetch(`${gw.url}/api/v1/chat/threads/${thread}/messages`, {
+      method: 'POST', headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'What is the wifi network called and its password?', stream: true }),
+    })
+    const events = sseEvents(await res.text())
+    expect(events.filter((e) => e.event === 'delta').map((e) => e.data.delta).join('')).toMatch(/^According to the sources \[1\]/)
+    expect(lastSystem()).toMatch(/\[1\] \(faq\.txt\)\n[^[]*Lighthouse/)
+    const done = events.find((e) => e.event === 'done')!.data
+    const streamedFirst = done.reply[0].sources[0]
+    expect(streamedFirst).toMatchObject({ number: 1, cited: true, filename: 'faq.txt' })
+    expect(FAQ.slice(streamedFirst.start_offset, streamedFirst.end_offset)).toContain('Lighthouse')
+
+    // Both replies are stored with their sources.
+    const stored = (await call('alice', 'GET', `/api/v1/chat/threads/${thread}/messages`)).body.data.filter((m: any) => m.role === 'assistant')
+    expect(stored.map((m: any) => m.sources[0].start_offset)).toEqual([first.start_offset, streamedFirst.start_offset])
+    expect(stored[0].sources).toEqual(reply.sources)
+  })
+
+  it('searches an assistant\'s collections as the caller: another department gets no passages and no sources', async () => {
+    const thread = await helpdeskThread('carol')
+    const sent = await call('carol', 'POST', `/api/v1/chat/threads/${thread}/messages`, { content: BIKES })
+    expect(sent.status).toBe(201)
+    expect(sent.body.data.reply[0].content).toBe(`No sources: ${BIKES}`)
+    expect(sent.body.data.reply[0].sources).toBeUndefined()
+    expect(lastSystem()).toBe('You are the office helpdesk.')
+
+    const completion = await client('carol').chat.completions.create({ model: 'assistant/helpdesk', messages: [{ role: 'user', content: BIKES }] })
+    expect(completion.choices[0].message.content).toBe(`No sources: ${BIKES}`)
+    expect((completion as any).sources).toBeUndefined()
+    const response = await client('carol').responses.create({ model: 'assistant/helpdesk', input: BIKES })
+    expect(response.output.map((o) => o.type)).toEqual(['message'])
+  })
+
+  it('grounds /v1/responses and /v1/chat/completions with model assistant/<name>, listing the sources', async () => {
+    const alice = client('alice')
+    const response = await alice.responses.create({ model: 'assistant/helpdesk', input: BIKES })
+    expectOpenAISchema('Response', response)
+    const search = response.output.find((o) => o.type === 'file_search_call') as any
+    expect(search.results[0]).toMatchObject({ file_id: faqDocumentId, filename: 'faq.txt' })
+    const message = response.output.find((o) => o.type === 'message') as any
+    const text = message.content[0].text as string
+    expect(message.content[0].annotations).toEqual([{ type: 'file_citation', file_id: faqDocumentId, filename: 'faq.txt', index: text.indexOf('[1]') }])
+
+    const completion = await alice.chat.completions.create({ model: 'assistant/helpdesk', messages: [{ role: 'user', content: BIKES }] })
+    expect(completion.choices[0].message.content).toBe(`According to the sources [1]: ${BIKES}`)
+    expect(lastSystem()).toContain('underground garage on level minus two')
+    const sources = (completion as any).sources
+    expect(sources[0]).toMatchObject({ number: 1, cited: true, document_id: faqDocumentId, filename: 'faq.txt' })
+    expect(FAQ.slice(sources[0].start_offset, sources[0].end_offset)).toContain('underground garage')
+  })
+
+  it('annotates a file_search answer with file_citation annotations and searches with the caller\'s reach', async () => {
+    const alice = client('alice')
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    // Alice's own store: not shared with her department.
+    const store = await alice.vectorStores.create({ name: 'Private FAQ' })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
+    const tools = [{ type: 'file_search' as const, vector_store_ids: [store.id] }]
+
+    const response = await alice.responses.create({ model: 'gpt', input: BIKES, tools })
+    expectOpenAISchema('Response', response)
+    const message = response.output.find((o) => o.type === 'message') as any
+    expect(response.output_text).toBe(`According to the sources [1]: ${BIKES}`)
+    expect(message.content[0].annotations).toEqual([{ type: 'file_citation', file_id: file.id, filename: 'faq.txt', index: response.output_text.indexOf('[1]') }])
+    // Stored as answered.
+    expect((await alice.responses.retrieve(response.id)).output).toEqual(response.output)
+
+    // The department admin and the admin reach Alice's store; Bob (same department, own data) and Carol do not.
+    for (const user of ['dana', 'admin'] as const) {
+      const theirs = await client(user).responses.create({ model: 'gpt', input: BIKES, tools })
+      expect((theirs.output.find((o) => o.type === 'file_search_call') as any).results[0].text).toContain('underground garage')
+      expect(lastSystem()).toContain('underground garage')
+    }
+    const chats = upstream.chats().length
+    for (const user of ['bob', 'carol'] as const) {
+      await expect(client(user).responses.create({ model: 'gpt', input: BIKES, tools })).rejects.toBeInstanceOf(NotFoundError)
+    }
+    expect(upstream.chats().length).toBe(chats)
+  })
+})
