@@ -5,6 +5,7 @@
  * lists the sources with the stored reply and in the API response; /v1/responses' file_search
  * cites with `file_citation` annotations (OpenAI's schema) and searches with the caller's reach.
  */
+import Ajv2020Module from 'ajv/dist/2020.js'
 import OpenAI, { NotFoundError, toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
@@ -12,6 +13,8 @@ import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { sseEvents } from '../conversations/helpers.ts'
 import { KEYS, api, fixture, ragConfig, startRagUpstream, type Api, type RagUpstream, type User } from './helpers.ts'
 
+// ajv's CommonJS default export, as ESM sees it.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
 const FAQ = fixture('faq.txt').toString('utf8')
 const BIKES = 'Where can bicycles be parked in the underground garage?'
 
@@ -35,7 +38,7 @@ describe('grounded answers from RAG collections', () => {
 
   beforeAll(async () => {
     upstream = await startRagUpstream()
-    const config = ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nsurfaces:\n  responses: {}\nservices:\n  files: {}\n  conversations: {}\n  chat: {}\n  assistants: {}\n')
+    const config = ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nsurfaces:\n  responses: {}\nservices:\n  files: {}\n  conversations: {}\n  chat: {}\n  assistants: {}\n  docs: {}\n')
     gw = await startTestGateway(config)
     rag = api(gw)
     // Research's office knowledge, shared with the research department by its admin; a global assistant answers from it.
@@ -99,6 +102,13 @@ describe('grounded answers from RAG collections', () => {
     const stored = (await call('alice', 'GET', `/api/v1/chat/threads/${thread}/messages`)).body.data.filter((m: any) => m.role === 'assistant')
     expect(stored.map((m: any) => m.sources[0].start_offset)).toEqual([first.start_offset, streamedFirst.start_offset])
     expect(stored[0].sources).toEqual(reply.sources)
+
+    // ...as /api/v1/openapi.json documents them (the console's types are generated from it).
+    const doc = (await call('alice', 'GET', '/api/v1/openapi.json')).body
+    const listed = (await call('alice', 'GET', `/api/v1/chat/threads/${thread}/messages`)).body
+    const schema = doc.paths['/api/v1/chat/threads/{id}/messages'].get.responses['200'].content['application/json'].schema
+    const validate = new Ajv2020({ strict: false, validateFormats: false }).compile(schema)
+    expect(validate(listed), new Ajv2020().errorsText(validate.errors)).toBe(true)
   })
 
   it('searches an assistant\'s collections as the caller: another department gets no passages and no sources', async () => {

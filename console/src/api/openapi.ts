@@ -58,6 +58,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -127,6 +129,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -171,7 +175,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                context_policy: {
+                                    max_context_tokens?: number;
+                                    /** @enum {unknown} */
+                                    strategy: "truncate" | "summarize";
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                created_by: string | null;
+                                /** @description null: every department. */
+                                dept_scope: string | null;
+                                description: string | null;
+                                id: string;
+                                instructions: string | null;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                params: Record<string, unknown>;
+                                rag_collections: string[];
+                                route: string;
+                                tools: Record<string, unknown>[];
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -190,6 +218,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -210,9 +240,13 @@ export interface paths {
                 content: {
                     "application/json": {
                         context_policy?: {
+                            /** @description A window lower than the model's (from the model catalog). */
                             max_context_tokens?: number;
-                            /** @enum {unknown} */
-                            strategy?: "truncate";
+                            /**
+                             * @description The oldest turns that do not fit the window: dropped, or summarised (through the service's summary_route) after the instructions.
+                             * @enum {unknown}
+                             */
+                            strategy?: "truncate" | "summarize";
                         };
                         /** @description The department that may use it; null: every department (admins only). Default: the creator's department. */
                         dept_scope?: string | null;
@@ -253,7 +287,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                context_policy: {
+                                    max_context_tokens?: number;
+                                    /** @enum {unknown} */
+                                    strategy: "truncate" | "summarize";
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                created_by: string | null;
+                                /** @description null: every department. */
+                                dept_scope: string | null;
+                                description: string | null;
+                                id: string;
+                                instructions: string | null;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                params: Record<string, unknown>;
+                                rag_collections: string[];
+                                route: string;
+                                tools: Record<string, unknown>[];
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -272,6 +330,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -311,7 +371,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                context_policy: {
+                                    max_context_tokens?: number;
+                                    /** @enum {unknown} */
+                                    strategy: "truncate" | "summarize";
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                created_by: string | null;
+                                /** @description null: every department. */
+                                dept_scope: string | null;
+                                description: string | null;
+                                id: string;
+                                instructions: string | null;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                params: Record<string, unknown>;
+                                rag_collections: string[];
+                                route: string;
+                                tools: Record<string, unknown>[];
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -330,6 +414,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -358,7 +444,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @constant */
+                                deleted: true;
+                                id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -377,6 +467,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -400,9 +492,13 @@ export interface paths {
                 content: {
                     "application/json": {
                         context_policy?: {
+                            /** @description A window lower than the model's (from the model catalog). */
                             max_context_tokens?: number;
-                            /** @enum {unknown} */
-                            strategy?: "truncate";
+                            /**
+                             * @description The oldest turns that do not fit the window: dropped, or summarised (through the service's summary_route) after the instructions.
+                             * @enum {unknown}
+                             */
+                            strategy?: "truncate" | "summarize";
                         };
                         /** @description The department that may use it; null: every department (admins only). Default: the creator's department. */
                         dept_scope?: string | null;
@@ -443,7 +539,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                context_policy: {
+                                    max_context_tokens?: number;
+                                    /** @enum {unknown} */
+                                    strategy: "truncate" | "summarize";
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                created_by: string | null;
+                                /** @description null: every department. */
+                                dept_scope: string | null;
+                                description: string | null;
+                                id: string;
+                                instructions: string | null;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                params: Record<string, unknown>;
+                                rag_collections: string[];
+                                route: string;
+                                tools: Record<string, unknown>[];
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -462,6 +582,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -514,6 +636,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -574,6 +698,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -634,6 +760,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -690,6 +818,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -748,6 +878,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -808,6 +940,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -852,7 +986,22 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                assistant_id: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description `conv_...`: the same id in /v1/conversations. */
+                                id: string;
+                                /** Format: date-time */
+                                last_activity_at: string;
+                                message_count: number;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                title: string | null;
+                                user_id: string;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -871,6 +1020,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -908,7 +1059,22 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                assistant_id: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description `conv_...`: the same id in /v1/conversations. */
+                                id: string;
+                                /** Format: date-time */
+                                last_activity_at: string;
+                                message_count: number;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                title: string | null;
+                                user_id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -927,6 +1093,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -971,7 +1139,60 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                assistant_id: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description `conv_...`: the same id in /v1/conversations. */
+                                id: string;
+                                /** Format: date-time */
+                                last_activity_at: string;
+                                message_count: number;
+                                messages: {
+                                    /** @description The text (null for a tool call). */
+                                    content: string | null;
+                                    /** @description A reply: what its call cost. */
+                                    cost_usd: number | null;
+                                    /** Format: date-time */
+                                    created_at: string;
+                                    id: string;
+                                    /** @enum {unknown} */
+                                    role: "user" | "assistant" | "system" | "developer" | "tool";
+                                    /** @description A grounded reply: the passages in its context, numbered as its [n] markers cite them. */
+                                    sources?: {
+                                        cited: boolean;
+                                        collection_id: string;
+                                        document_id: string;
+                                        end_offset: number;
+                                        file_id: string | null;
+                                        filename: string;
+                                        heading: string | null;
+                                        number: number;
+                                        page: number | null;
+                                        score: number;
+                                        start_offset: number;
+                                    }[];
+                                    /** @enum {unknown} */
+                                    status: "completed" | "incomplete" | "in_progress";
+                                    tokens: number;
+                                    tool_call?: {
+                                        arguments: string;
+                                        id: string;
+                                        name: string;
+                                    };
+                                    /** @description A tool result: the call it answers. */
+                                    tool_call_id?: string;
+                                    /** @enum {unknown} */
+                                    type: "message" | "tool_call" | "tool_result";
+                                    usage: Record<string, unknown> | null;
+                                }[];
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                title: string | null;
+                                user_id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -990,6 +1211,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1018,7 +1241,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @constant */
+                                deleted: true;
+                                id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1037,6 +1264,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1075,7 +1304,22 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                assistant_id: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description `conv_...`: the same id in /v1/conversations. */
+                                id: string;
+                                /** Format: date-time */
+                                last_activity_at: string;
+                                message_count: number;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                title: string | null;
+                                user_id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1094,6 +1338,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1134,7 +1380,44 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description The text (null for a tool call). */
+                                content: string | null;
+                                /** @description A reply: what its call cost. */
+                                cost_usd: number | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                id: string;
+                                /** @enum {unknown} */
+                                role: "user" | "assistant" | "system" | "developer" | "tool";
+                                /** @description A grounded reply: the passages in its context, numbered as its [n] markers cite them. */
+                                sources?: {
+                                    cited: boolean;
+                                    collection_id: string;
+                                    document_id: string;
+                                    end_offset: number;
+                                    file_id: string | null;
+                                    filename: string;
+                                    heading: string | null;
+                                    number: number;
+                                    page: number | null;
+                                    score: number;
+                                    start_offset: number;
+                                }[];
+                                /** @enum {unknown} */
+                                status: "completed" | "incomplete" | "in_progress";
+                                tokens: number;
+                                tool_call?: {
+                                    arguments: string;
+                                    id: string;
+                                    name: string;
+                                };
+                                /** @description A tool result: the call it answers. */
+                                tool_call_id?: string;
+                                /** @enum {unknown} */
+                                type: "message" | "tool_call" | "tool_result";
+                                usage: Record<string, unknown> | null;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1153,6 +1436,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1193,13 +1478,99 @@ export interface paths {
             };
             responses: {
                 /** @description Success. */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                cost_usd: number | null;
+                                /** @description What was kept: the input, then the reply. */
+                                messages: {
+                                    /** @description The text (null for a tool call). */
+                                    content: string | null;
+                                    /** @description A reply: what its call cost. */
+                                    cost_usd: number | null;
+                                    /** Format: date-time */
+                                    created_at: string;
+                                    id: string;
+                                    /** @enum {unknown} */
+                                    role: "user" | "assistant" | "system" | "developer" | "tool";
+                                    /** @description A grounded reply: the passages in its context, numbered as its [n] markers cite them. */
+                                    sources?: {
+                                        cited: boolean;
+                                        collection_id: string;
+                                        document_id: string;
+                                        end_offset: number;
+                                        file_id: string | null;
+                                        filename: string;
+                                        heading: string | null;
+                                        number: number;
+                                        page: number | null;
+                                        score: number;
+                                        start_offset: number;
+                                    }[];
+                                    /** @enum {unknown} */
+                                    status: "completed" | "incomplete" | "in_progress";
+                                    tokens: number;
+                                    tool_call?: {
+                                        arguments: string;
+                                        id: string;
+                                        name: string;
+                                    };
+                                    /** @description A tool result: the call it answers. */
+                                    tool_call_id?: string;
+                                    /** @enum {unknown} */
+                                    type: "message" | "tool_call" | "tool_result";
+                                    usage: Record<string, unknown> | null;
+                                }[];
+                                reply: {
+                                    /** @description The text (null for a tool call). */
+                                    content: string | null;
+                                    /** @description A reply: what its call cost. */
+                                    cost_usd: number | null;
+                                    /** Format: date-time */
+                                    created_at: string;
+                                    id: string;
+                                    /** @enum {unknown} */
+                                    role: "user" | "assistant" | "system" | "developer" | "tool";
+                                    /** @description A grounded reply: the passages in its context, numbered as its [n] markers cite them. */
+                                    sources?: {
+                                        cited: boolean;
+                                        collection_id: string;
+                                        document_id: string;
+                                        end_offset: number;
+                                        file_id: string | null;
+                                        filename: string;
+                                        heading: string | null;
+                                        number: number;
+                                        page: number | null;
+                                        score: number;
+                                        start_offset: number;
+                                    }[];
+                                    /** @enum {unknown} */
+                                    status: "completed" | "incomplete" | "in_progress";
+                                    tokens: number;
+                                    tool_call?: {
+                                        arguments: string;
+                                        id: string;
+                                        name: string;
+                                    };
+                                    /** @description A tool result: the call it answers. */
+                                    tool_call_id?: string;
+                                    /** @enum {unknown} */
+                                    type: "message" | "tool_call" | "tool_result";
+                                    usage: Record<string, unknown> | null;
+                                }[];
+                                /** @description The turn's Response id (`resp_...`). */
+                                response_id: string;
+                                /** @enum {unknown} */
+                                status: "completed" | "incomplete" | "failed";
+                                thread_id: string;
+                                /** @description The Responses API's usage object (absent when the provider reported none in time). */
+                                usage?: Record<string, unknown>;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1218,6 +1589,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1280,6 +1653,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1330,6 +1705,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1388,6 +1765,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1435,6 +1814,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1492,6 +1873,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1558,6 +1941,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1628,6 +2013,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1686,6 +2073,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1733,6 +2122,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1799,6 +2190,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1858,6 +2251,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1923,6 +2318,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -1981,6 +2378,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2028,6 +2427,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2084,6 +2485,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2142,6 +2545,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2194,6 +2599,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2253,6 +2660,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2301,6 +2710,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2361,6 +2772,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2436,6 +2849,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2492,6 +2907,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2542,6 +2959,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2562,7 +2981,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One dataset and its stats. */
+        /** One dataset: its files, stats, check and split. */
         get: {
             parameters: {
                 query?: never;
@@ -2600,6 +3019,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2658,6 +3079,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2721,6 +3144,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2780,6 +3205,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2799,16 +3226,20 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description A dataset id: its training file, and its validation file unless `validation_file` names one. */
+                        dataset?: string;
                         hyperparameters?: Record<string, unknown> | null;
                         integrations?: unknown[] | null;
-                        metadata?: Record<string, unknown> | null;
+                        metadata?: {
+                            [key: string]: string;
+                        } | null;
                         method?: Record<string, unknown> | null;
                         model: string;
                         /** @description The provider instance that trains (default: the route answering `model`). */
                         provider?: string;
                         seed?: number | null;
                         suffix?: string | null;
-                        training_file: string;
+                        training_file?: string;
                         validation_file?: string | null;
                     };
                 };
@@ -2840,6 +3271,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2898,6 +3331,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2964,6 +3399,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -2971,6 +3408,71 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training/jobs/{id}/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models the provider saved during training (newest step first), once the job trained. */
+        get: {
+            parameters: {
+                query?: {
+                    after?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: unknown;
+                            message?: string;
+                            /** @description Pagination (`meta.pagination`) on lists. */
+                            meta?: Record<string, unknown>;
+                            success: boolean;
+                        };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3031,6 +3533,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -3092,6 +3596,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -3157,6 +3663,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -3217,6 +3725,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -3274,6 +3784,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -3326,6 +3838,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -3384,6 +3898,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -3442,6 +3958,8 @@ export interface paths {
                             /** @description A machine-readable code. */
                             error: string;
                             message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
                             /** @constant */
                             success: false;
                         };
@@ -3799,7 +4317,9 @@ export interface paths {
                     "application/json": {
                         hyperparameters?: Record<string, unknown> | null;
                         integrations?: unknown[] | null;
-                        metadata?: Record<string, unknown> | null;
+                        metadata?: {
+                            [key: string]: string;
+                        } | null;
                         method?: Record<string, unknown> | null;
                         model: string;
                         /** @description The provider instance that trains (default: the route answering `model`). */
@@ -3930,6 +4450,56 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fine_tuning/jobs/{id}/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models the provider saved during training (newest step first), once the job trained. */
+        get: {
+            parameters: {
+                query?: {
+                    after?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

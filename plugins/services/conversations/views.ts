@@ -42,6 +42,12 @@ export function threadView(t: ThreadRecord): Record<string, unknown> {
   }
 }
 
+const SOURCE_SCHEMA: JsonSchema = objectSchema({
+  number: { type: 'integer', minimum: 1 }, cited: { type: 'boolean' }, collection_id: { type: 'string' }, document_id: { type: 'string' },
+  file_id: NULLABLE_STRING, filename: { type: 'string' }, page: { type: ['integer', 'null'] }, heading: NULLABLE_STRING,
+  start_offset: { type: 'integer', minimum: 0 }, end_offset: { type: 'integer', minimum: 0 }, score: { type: 'number' },
+}, ['number', 'cited', 'collection_id', 'document_id', 'file_id', 'filename', 'page', 'heading', 'start_offset', 'end_offset', 'score'])
+
 export const MESSAGE_SCHEMA: JsonSchema = objectSchema({
   id: { type: 'string' }, type: { enum: ['message', 'tool_call', 'tool_result'] }, role: { enum: ['user', 'assistant', 'system', 'developer', 'tool'] },
   content: { ...NULLABLE_STRING, description: 'The text (null for a tool call).' },
@@ -49,6 +55,7 @@ export const MESSAGE_SCHEMA: JsonSchema = objectSchema({
   tool_call_id: { type: 'string', description: 'A tool result: the call it answers.' },
   status: { enum: ['completed', 'incomplete', 'in_progress'] }, tokens: { type: 'integer', minimum: 0 },
   cost_usd: { type: ['number', 'null'], description: 'A reply: what its call cost.' }, usage: { type: ['object', 'null'] }, created_at: TIME,
+  sources: { type: 'array', description: "A grounded reply: the passages in its context, numbered as its [n] markers cite them.", items: SOURCE_SCHEMA },
 }, ['id', 'type', 'role', 'content', 'status', 'tokens', 'cost_usd', 'usage', 'created_at'])
 
 /** A thread's item as a message: a text message, a tool call, or a tool result. */
