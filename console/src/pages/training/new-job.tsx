@@ -39,7 +39,7 @@ function check(d: Draft): { input?: NewTrainingJob; problems: Problems } {
     else if (read.value !== undefined) hyperparameters[key] = read.value
   }
   if (Object.keys(problems).length) return { problems }
-  return { problems, input: { training_file: d.dataset, model: d.model, hyperparameters, ...(d.suffix.trim() ? { suffix: d.suffix.trim() } : {}) } }
+  return { problems, input: { dataset: d.dataset, model: d.model, hyperparameters, ...(d.suffix.trim() ? { suffix: d.suffix.trim() } : {}) } }
 }
 
 export function NewJobForm({ datasets, onCreated }: { datasets: readonly Dataset[]; onCreated: (id: string) => void }) {
