@@ -2,7 +2,7 @@
  * The Training page in a real browser, against a gateway whose OpenAI provider is a mock
  * fine-tuning upstream (validating → running with loss metrics → succeeded; suffix `slow` keeps
  * running): a job started from a checked dataset with hyperparameters (and refused, field by
- * field, when they are wrong), its loss chart, Deploy of a succeeded job (then routable through
+ * field, when they are wrong), its loss chart and evaluation (scores, losses, results file), Deploy of a succeeded job (then routable through
  * /v1), and Cancel of a running one. Screenshots at laptop and phone width.
  */
 import type { Browser, Page } from 'playwright-core'
@@ -70,6 +70,7 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     await pick(page, 'Base model', 'gpt-4o-mini')
     await form.getByLabel('Epochs').fill('2')
     await form.getByLabel('Learning rate ×').fill('0.5')
+    trainer.answers.set('Where is my order?', 'It ships tomorrow.') // the fine-tuned model learnt it
     await form.getByLabel('Name suffix').fill('orders')
     await form.getByRole('button', { name: 'Start fine-tuning' }).click()
     const detail = page.locator('[data-job-detail]')
@@ -80,6 +81,24 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     await page.locator('[data-loss-points="2"]').waitFor()
     expect(await page.locator('[aria-label="Training loss by step"] .recharts-line-dots').first().locator('circle').count()).toBe(2)
     await detail.getByText('The job has successfully completed').waitFor()
+    // The gateway's evaluation of the model: its answers (the mock's, set above: all right) on the 3 training examples, the losses, the results file.
+    const evaluation = detail.getByRole('region', { name: 'Evaluation' })
+    await evaluation.and(page.locator('[data-evaluation=completed]')).waitFor()
+    const metric = async (key: string) => (await evaluation.locator(`[data-metric=${key}] dd`).innerText()).trim()
+    expect(await metric('exact_match')).toBe('100%')
+    expect(await metric('similarity')).toBe('100%')
+    expect(await metric('examples')).toBe('3 training')
+    expect(await metric('train_loss')).toBe((1 / 3).toFixed(4))
+    expect(await metric('valid_loss')).toBe((1.1 / 3).toFixed(4))
+    const [evaluated] = (await (await fetch(`${setup.gw.url}/api/v1/training/jobs`, { headers: ADMIN })).json() as { data: { evaluation: { exact_match: number; examples: number }; result_files: string[] }[] }).data
+    expect(evaluated.evaluation).toMatchObject({ exact_match: 1, examples: 3 })
+    const link = evaluation.getByRole('link', { name: 'Results (CSV)' })
+    expect(await link.getAttribute('data-results-file')).toBe(evaluated.result_files[0])
+    // The link downloads the CSV with the signed-in session.
+    const csv = await page.request.get(new URL((await link.getAttribute('href'))!, page.url()).href)
+    expect(csv.status()).toBe(200)
+    expect((await csv.text()).split('\n')[0]).toBe('step,train_loss,valid_loss')
+    await evaluation.scrollIntoViewIfNeeded()
     await screenshot(page, '31-training-job-succeeded')
 
     await detail.getByRole('button', { name: 'Deploy' }).click()

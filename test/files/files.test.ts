@@ -71,6 +71,13 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
     expect(all).toEqual([...ids].reverse())
     const assistants = await bob.files.list({ purpose: 'assistants' })
     expect(assistants.data.map((f) => f.id)).toEqual([ids[3], ids[1]])
+    // An empty list is still OpenAI's shape (string first_id/last_id), and the SDK sees no next page.
+    const empty = await (await fetch(`${gw.url}/v1/files?purpose=evals`, { headers: bearer(BOB) })).json()
+    expect(empty).toMatchObject({ object: 'list', data: [], has_more: false })
+    expectOpenAISchema('ListFilesResponse', empty)
+    const none = await bob.files.list({ purpose: 'evals' })
+    expect(none.data).toEqual([])
+    expect(none.hasNextPage()).toBe(false)
   })
 
   it('keeps files within the owner\'s scope: others get 403, the department admin sees the department', async () => {

@@ -24,6 +24,12 @@ async function withoutMissingQueue(yaml: string): Promise<string> {
   return registry.names('queue').includes('rabbitmq') ? yaml : yaml.replace(/^queue:[\s\S]*?\n(?=\S)/m, '').replace(/^\s*queue: \{[^\n]*\n/m, '')
 }
 
+/** The value of `--metrics-port` in a worker's command line. */
+function metricsPortOf(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf('--metrics-port')
+  return at < 0 ? undefined : argv[at + 1]
+}
+
 describe('kubernetes manifests', () => {
   const docs = parseAllDocuments(read('docker/k8s/gateway.yaml')).map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: any })
 
@@ -57,6 +63,17 @@ describe('kubernetes manifests', () => {
     const pdb = docs.find((d) => d.kind === 'PodDisruptionBudget')!
     expect(pdb.spec.selector.matchLabels).toEqual(deployments.find((d) => d.metadata.name === 'gateway')!.spec.selector.matchLabels)
     expect(Object.keys(secret.stringData)).toEqual(expect.arrayContaining(['ADMIN_KEY', 'DATABASE_URL']))
+
+    // The worker serves no API: its metrics port is declared (for scraping) and its probes ask that port.
+    const worker = deployments.find((d) => d.spec.template.spec.containers[0].args[0] === 'worker')!
+    const container = worker.spec.template.spec.containers[0]
+    const metricsPort = Number(metricsPortOf(container.args))
+    expect(metricsPort).toBeGreaterThan(0)
+    const named = container.ports.find((p: { containerPort: number }) => p.containerPort === metricsPort)
+    expect(named, 'the worker container declares its metrics port').toBeDefined()
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: named.name })
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/health', port: named.name })
+    expect(worker.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' })
 
     const config = docs.find((d) => d.kind === 'ConfigMap')!.data['gateway.yaml'] as string
     const env = { ...secret.stringData }
@@ -94,6 +111,12 @@ describe('compose', () => {
     expect(gateway.volumes).toContain('./config:/app/config:ro')
     expect(gateway.volumes.some((v: string) => v.endsWith(':/app/data'))).toBe(true)
     expect(worker.command[0]).toBe('worker')
+    // Its metrics port is open on the network for scraping, and its health is its /ready there.
+    const metricsPort = metricsPortOf(worker.command)
+    expect(metricsPort).toMatch(/^\d+$/)
+    expect(worker.expose.map(String)).toContain(metricsPort)
+    expect(worker.healthcheck.disable).toBeUndefined()
+    expect(worker.healthcheck.test.join(' ')).toContain(`http://127.0.0.1:${metricsPort}/ready`)
     expect(gateway.environment).toMatchObject({ DATABASE_URL: expect.any(String), REDIS_URL: expect.any(String), RABBITMQ_URL: expect.any(String) })
     expect(existsSync(path.join(ROOT, 'docker', 'config', 'gateway.yaml'))).toBe(true)
   })

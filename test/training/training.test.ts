@@ -13,7 +13,7 @@ import { capability, startTestGateway, withUsage, type RunningGateway } from '..
 import { Files } from '../../plugins/contracts/files.ts'
 import { Store } from '../../core/plugins/api.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
-import { mockMistralTrainer, mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
+import { SLOW_EVAL_MS, mockMistralTrainer, mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
 
 const line = (messages: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ messages, ...extra })
 const GOOD = [
@@ -213,6 +213,25 @@ features: { custom_models: false }
     expect(wireCheckpoints).toMatchObject({ has_more: true, first_id: checkpoints.data[0].id })
     const rest = await (await fetch(`${gw.url}/v1/fine_tuning/jobs/${created.id}/checkpoints?after=${wireCheckpoints.last_id}`)).json() as any
     expect(rest.data.map((c: { step_number: number }) => c.step_number)).toEqual([1])
+  })
+
+  it('evaluates a model once even when the evaluation outlasts the lease and the sweep looks for stalled jobs', async () => {
+    // lease_ms 1000 + poll_max_ms 60: without the lease renewed, the sweep (every 200 ms) would hand the evaluating job to a second run.
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const created = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'sloweval' })
+    const started = Date.now()
+    const done = await waitFor(created.id, (s) => ['succeeded', 'failed', 'cancelled'].includes(s))
+    expect(done.status).toBe('succeeded')
+    expect(Date.now() - started).toBeGreaterThan(SLOW_EVAL_MS) // the evaluation did outlast the lease
+    // One evaluation: each of the 4 examples asked once, one summary, one results file.
+    expect(openaiUp.chats.filter((c) => c.model === done.fine_tuned_model)).toHaveLength(4)
+    const messages = (await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })).data.map((e) => e.message)
+    expect(messages.filter((m) => m.startsWith('Evaluation:'))).toHaveLength(1)
+    expect(messages.filter((m) => m.endsWith('Evaluating it.'))).toHaveLength(1)
+    expect(done.result_files).toHaveLength(1)
+    // No second run is still going either: the count stays after another lease and sweep.
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(openaiUp.chats.filter((c) => c.model === done.fine_tuned_model)).toHaveLength(4)
   })
 
   it('runs a job on Mistral through its fine-tuning wire, with checkpoint losses as events', async () => {

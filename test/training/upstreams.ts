@@ -2,7 +2,7 @@
  * Mock fine-tuning upstreams written from the providers' API references: OpenAI (files, jobs,
  * events newest first, cancel; validating_files → running → succeeded) and Mistral (files, jobs
  * with auto_start, job detail with events and checkpoints; QUEUED → RUNNING → SUCCESS). A job
- * whose suffix is `fail` fails; `slow` stays running until cancelled; `noeval`'s model refuses chat. Both answer chat completions
+ * whose suffix is `fail` fails; `slow` stays running until cancelled; `noeval`'s model refuses chat, `sloweval`'s answers slowly. Both answer chat completions
  * in their wire format: the answer set in `answers` for the last user message, else `answered by <model>`.
  */
 import http from 'node:http'
@@ -65,6 +65,9 @@ async function serve(handler: (req: http.IncomingMessage, res: http.ServerRespon
 
 const now = () => Math.floor(Date.now() / 1000)
 
+/** How long a `sloweval` model takes to answer one chat completion. */
+export const SLOW_EVAL_MS = 2500
+
 export function mockOpenAITrainer(): Promise<MockTrainer> {
   let n = 0
   const events = new Map<string, Record<string, unknown>[]>()
@@ -86,7 +89,9 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
       const { model, answer } = chatAnswer(state, body)
       // A model from a job whose suffix is `noeval` cannot answer.
       if (model.includes(':noeval:')) return json(res, 400, { error: { message: 'The model is not ready.', type: 'invalid_request_error', code: 'model_not_ready', param: 'model' } })
-      return json(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', created: now(), model, choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } })
+      // A model from a job whose suffix is `sloweval` answers after SLOW_EVAL_MS (an evaluation longer than a lease).
+      const reply = () => json(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', created: now(), model, choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } })
+      return void (model.includes(':sloweval:') ? setTimeout(reply, SLOW_EVAL_MS) : reply())
     }
     if (req.method === 'POST' && url.pathname === '/v1/files') {
       const id = `file-up${++n}`

@@ -308,8 +308,26 @@ export interface TrainingJob {
   /** Why it failed (the management API sends the provider's message as a string). */
   readonly error: string | null
   readonly trained_tokens: number | null
+  /** The results file (OpenAI's CSV of the provider's metrics per step), once evaluated. */
+  readonly result_files: readonly string[]
+  readonly evaluation: TrainingEvaluation | null
   readonly created_at: string
   readonly finished_at: string | null
+}
+/** What the gateway's evaluation of a trained model found (a job's `evaluation`). */
+export interface TrainingEvaluation {
+  readonly status: 'completed' | 'skipped' | 'failed'
+  /** Why it was skipped or failed. */
+  readonly reason?: string
+  /** Examples of the validation file, or of the training file when there is none. */
+  readonly source?: 'validation_file' | 'training_sample'
+  readonly examples?: number
+  /** Examples whose call failed (not scored). */
+  readonly errors?: number
+  readonly exact_match?: number | null
+  readonly similarity?: number | null
+  readonly train_loss?: number | null
+  readonly valid_loss?: number | null
 }
 /** /api/v1/training/deployments: a succeeded job's model, routable under `route`. */
 export interface Deployment {

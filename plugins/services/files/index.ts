@@ -67,7 +67,8 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
         const found = await files.list({ ...ownerFilter(caller), purpose: q.purpose, after: q.after, order: q.order, limit: q.limit + 1 })
         const page = found.slice(0, q.limit)
         const hasMore = found.length > q.limit
-        if (openAI) return { object: 'list', data: page.map(view), first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: hasMore }
+        // OpenAI's ListFilesResponse requires string ids: an empty page has empty ones (the SDK pages by the last item, not these).
+        if (openAI) return { object: 'list', data: page.map(view), first_id: page[0]?.id ?? '', last_id: page.at(-1)?.id ?? '', has_more: hasMore }
         return reply(page.map(view), { meta: { has_more: hasMore, last_id: page.at(-1)?.id ?? null } })
       },
     } satisfies RouteSpec,

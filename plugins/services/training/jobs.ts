@@ -152,6 +152,15 @@ export function jobRepository(sql: SqlClient) {
       )
       return rows[0] && toJob(rows[0])
     },
+    /** Keep the step's lease while it runs (a long evaluation): false once the step is no longer this token's. */
+    async extendLease(id: string, token: string, leaseMs: number): Promise<boolean> {
+      const { rowCount } = await sql.query(
+        `UPDATE training_jobs SET lease_until = now() + ($3 || ' milliseconds')::interval
+         WHERE id = $1 AND step_token = $2 AND status IN ${OPEN} AND lease_until IS NOT NULL`,
+        [id, token, String(leaseMs)],
+      )
+      return (rowCount ?? 0) > 0
+    },
     /** End a step: new fields, a new token for the next step, the lease released. Not over a cancel that came meanwhile. */
     async finishStep(id: string, token: string, fields: StepFields, nextToken: string): Promise<JobRecord | undefined> {
       const terminal = fields.status !== undefined && TERMINAL.includes(fields.status)

@@ -3,7 +3,7 @@
  * step starts the provider's job (uploading the dataset) or polls it once, records new events
  * and status changes, then queues the next step after the poll delay (doubling up to the
  * maximum while nothing changes). Two workers never run one job: a step runs only with the job's
- * current token and a lease on its row; a redelivered older step is stale and dropped. A step
+ * current token and a lease on its row, renewed while the step runs; a redelivered older step is stale and dropped. A step
  * message lost with a process (the memory queue at a restart) is found by the sweep and queued again.
  */
 import type { FineTuneProgress, Logger, PluginContext, Queue } from '../../../core/plugins/api.ts'
@@ -49,7 +49,20 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
       await queue.publish<StepMessage>(TOPIC, msg, { id: `${msg.jobId}:${msg.token}:retry-${Date.now()}`, delayMs: settings.lease_ms })
       return
     }
-    if (job.status === 'evaluating') return evaluate(job, msg.token)
+    // The lease outlives a step that runs longer than it (an evaluation of many slow calls): no sweep hands the job to a second worker meanwhile.
+    const heartbeat = setInterval(() => {
+      jobs.extendLease(job.id, msg.token, settings.lease_ms).catch((err: Error) => logger.warn({ job: job.id, err: err.message }, 'extending the training lease failed'))
+    }, Math.max(50, Math.floor(settings.lease_ms / 3)))
+    heartbeat.unref()
+    try {
+      await (job.status === 'evaluating' ? evaluate(job, msg.token) : advance(job, msg, attempts))
+    } finally {
+      clearInterval(heartbeat)
+    }
+  }
+
+  /** Start the provider's job, or poll it once, and queue the next step. */
+  async function advance(job: JobRecord, msg: StepMessage, attempts: number): Promise<void> {
     const provider = ctx.provider(job.provider)
     const tuner = provider?.fineTune
     const next = newToken()

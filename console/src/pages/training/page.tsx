@@ -2,7 +2,8 @@
  * Training (/api/v1/training): fine-tuning datasets, checked line by line when uploaded (a
  * refused file lists each problem with its line number; nothing is stored); a job started from a
  * dataset with its base model and hyperparameters; jobs with their status, events and loss chart,
- * which refresh while a job runs; cancel one that has not ended, deploy one that succeeded.
+ * which refresh while a job runs; a trained job's evaluation and results file; cancel one that has
+ * not ended, deploy one that succeeded.
  */
 import { DatabaseIcon, FileUpIcon, GraduationCapIcon, PlusIcon, XCircleIcon } from 'lucide-react'
 import { useRef, useState } from 'react'
@@ -21,6 +22,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { formatCount, formatRelative, formatUsd } from '@/lib/format'
 
 import { DeployButton } from './deploy'
+import { EvaluationSummary } from './evaluation'
 import { NewJobForm } from './new-job'
 import { ENDED, lossOf, useCancelJob, useDatasets, useDeployments, useJobEvents, useJobs, useUploadDataset } from './queries'
 
@@ -156,6 +158,7 @@ function JobDetail({ job }: { job: TrainingJob }) {
       {cancel.isError && <Alert variant="destructive"><AlertDescription>{cancel.error.message}</AlertDescription></Alert>}
       {job.error && <Alert variant="destructive"><AlertDescription>{job.error}</AlertDescription></Alert>}
       <HyperparameterList job={job} />
+      <EvaluationSummary job={job} />
       <LossChart job={job} />
     </Card>
   )
