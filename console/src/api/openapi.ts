@@ -193,10 +193,23 @@ export interface paths {
                                     [key: string]: string;
                                 };
                                 name: string;
-                                params: Record<string, unknown>;
+                                params: {
+                                    max_tokens?: number;
+                                    temperature?: number;
+                                    top_p?: number;
+                                };
                                 rag_collections: string[];
                                 route: string;
-                                tools: Record<string, unknown>[];
+                                tools: {
+                                    function: {
+                                        description?: string;
+                                        name: string;
+                                        parameters?: Record<string, unknown>;
+                                        strict?: boolean | null;
+                                    };
+                                    /** @constant */
+                                    type: "function";
+                                }[];
                                 /** Format: date-time */
                                 updated_at: string;
                             }[];
@@ -305,10 +318,23 @@ export interface paths {
                                     [key: string]: string;
                                 };
                                 name: string;
-                                params: Record<string, unknown>;
+                                params: {
+                                    max_tokens?: number;
+                                    temperature?: number;
+                                    top_p?: number;
+                                };
                                 rag_collections: string[];
                                 route: string;
-                                tools: Record<string, unknown>[];
+                                tools: {
+                                    function: {
+                                        description?: string;
+                                        name: string;
+                                        parameters?: Record<string, unknown>;
+                                        strict?: boolean | null;
+                                    };
+                                    /** @constant */
+                                    type: "function";
+                                }[];
                                 /** Format: date-time */
                                 updated_at: string;
                             };
@@ -389,10 +415,23 @@ export interface paths {
                                     [key: string]: string;
                                 };
                                 name: string;
-                                params: Record<string, unknown>;
+                                params: {
+                                    max_tokens?: number;
+                                    temperature?: number;
+                                    top_p?: number;
+                                };
                                 rag_collections: string[];
                                 route: string;
-                                tools: Record<string, unknown>[];
+                                tools: {
+                                    function: {
+                                        description?: string;
+                                        name: string;
+                                        parameters?: Record<string, unknown>;
+                                        strict?: boolean | null;
+                                    };
+                                    /** @constant */
+                                    type: "function";
+                                }[];
                                 /** Format: date-time */
                                 updated_at: string;
                             };
@@ -557,10 +596,23 @@ export interface paths {
                                     [key: string]: string;
                                 };
                                 name: string;
-                                params: Record<string, unknown>;
+                                params: {
+                                    max_tokens?: number;
+                                    temperature?: number;
+                                    top_p?: number;
+                                };
                                 rag_collections: string[];
                                 route: string;
-                                tools: Record<string, unknown>[];
+                                tools: {
+                                    function: {
+                                        description?: string;
+                                        name: string;
+                                        parameters?: Record<string, unknown>;
+                                        strict?: boolean | null;
+                                    };
+                                    /** @constant */
+                                    type: "function";
+                                }[];
                                 /** Format: date-time */
                                 updated_at: string;
                             };
