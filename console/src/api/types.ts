@@ -4,7 +4,7 @@
  * Requests (bodies, query parameters) come from ./openapi.ts, generated from GET /api/v1/openapi.json
  * (`npm run generate:console-api`): a renamed or retyped field in a route's schema breaks the
  * console's type-check. So do answers (the envelope's `data`) where a route declares what it
- * answers: threads, messages and assistants so far. The others are written by hand below until
+ * answers: threads, messages, assistants, keys and users so far. The others are written by hand below until
  * their routes declare a response schema (the document's `data` is `unknown` there).
  */
 import type { paths } from './openapi'
@@ -81,39 +81,12 @@ export interface UsageRow {
 }
 
 /** /api/v1/keys */
-export interface ApiKey {
-  readonly id: string
-  readonly prefix: string
-  readonly name: string | null
-  readonly status: 'active' | 'revoked' | 'expired'
-  readonly user_id: string | null
-  readonly department: string | null
-  readonly role: string
-  readonly allowed_models: readonly string[] | null
-  readonly limits: Record<string, number>
-  readonly created_at: string
-  readonly expires_at: string | null
-  readonly revoked_at: string | null
-  readonly last_used_at: string | null
-}
+export type ApiKey = AnswerOf<'/api/v1/keys/{id}', 'get'>
 /** POST /api/v1/keys and /api/v1/keys/:id/rotate: the key's secret, this once. */
-export interface CreatedKey extends ApiKey {
-  readonly key: string
-  readonly replaces?: string
-}
+export type CreatedKey = AnswerOf<'/api/v1/keys', 'post'>
 
 /** /api/v1/users */
-export interface User {
-  readonly id: string
-  readonly external_subject: string
-  readonly name: string | null
-  readonly email: string | null
-  readonly role: string
-  readonly department: string | null
-  readonly created_at: string
-  readonly updated_at: string
-  readonly last_seen_at: string | null
-}
+export type User = AnswerOf<'/api/v1/users/{id}', 'get'>
 
 /** GET /api/v1/admin/routes */
 export interface RouteState {
@@ -157,21 +130,10 @@ export interface ModelList {
   readonly data: readonly { readonly id: string; readonly owned_by?: string }[]
 }
 
-/** GET /api/v1/users/roles */
-export interface RoleInfo {
-  readonly name: string
-  readonly scope: 'own_data' | 'department_data' | 'all_data'
-  readonly permissions: readonly string[]
-  /** Whether the caller may give this role to a user or a key. */
-  readonly grantable: boolean
-}
-
-/** GET /api/v1/users/departments (empty: gateway.yaml lists none, and any name is a department) */
-export interface DepartmentInfo {
-  readonly name: string
-  /** Whether the caller may move a user into it. */
-  readonly assignable: boolean
-}
+/** GET /api/v1/users/roles: `grantable` says whether the caller may give the role to a user or a key. */
+export type RoleInfo = AnswerOf<'/api/v1/users/roles', 'get'>[number]
+/** GET /api/v1/users/departments (empty: gateway.yaml lists none, and any name is a department); `assignable`: the caller may move a user into it. */
+export type DepartmentInfo = AnswerOf<'/api/v1/users/departments', 'get'>[number]
 
 /** /api/v1/chat/threads */
 export type Thread = AnswerOf<'/api/v1/chat/threads/{id}', 'patch'>

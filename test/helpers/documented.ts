@@ -1,0 +1,34 @@
+/**
+ * Checks a real answer against what /api/v1/openapi.json documents for its path, method and
+ * status, so a field a view adds or renames without its schema fails the test that calls it.
+ */
+import Ajv2020Module from 'ajv/dist/2020.js'
+import { expect } from 'vitest'
+
+// ajv's CommonJS default export, as ESM sees it.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
+
+export interface DocumentedAnswers {
+  /** Expect `body` (answered with `status`) to be what the document says `method path` answers; returns its `data`. */
+  check(method: string, path: string, status: number, body: any): any
+  /** The `METHOD /template` pairs checked so far. */
+  readonly checked: ReadonlySet<string>
+}
+
+export function documentedAnswers(doc: any): DocumentedAnswers {
+  const ajv = new Ajv2020({ strict: false, validateFormats: false })
+  const checked = new Set<string>()
+  return {
+    checked,
+    check(method, path, status, body) {
+      expect(status, `${method} ${path}: ${JSON.stringify(body)}`).toBeLessThan(300)
+      const bare = path.split('?')[0]
+      const template = Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare!))!
+      const schema = doc.paths[template][method.toLowerCase()].responses[status].content['application/json'].schema
+      const validate = ajv.compile(schema)
+      expect(validate(body), `${method} ${template}: ${ajv.errorsText(validate.errors)}`).toBe(true)
+      checked.add(`${method} ${template}`)
+      return body.data
+    },
+  }
+}
