@@ -4,7 +4,7 @@
  * to or renamed in a view without its schema fails here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { documentedAnswers, type DocumentedAnswers } from '../helpers/documented.ts'
+import { documentedAnswers, expectDataDocumented, type DocumentedAnswers } from '../helpers/documented.ts'
 import { startConversations, type ConversationsFixture, type Who } from './helpers.ts'
 
 describe('the documented answers of the threads and assistants routes', () => {
@@ -26,16 +26,7 @@ describe('the documented answers of the threads and assistants routes', () => {
   }
 
   it('declares a schema of its data for every route', () => {
-    const routes = Object.entries<any>(doc.paths).filter(([path]) => path.startsWith('/api/v1/chat/') || path.startsWith('/api/v1/assistants'))
-    expect(routes.length).toBeGreaterThanOrEqual(4)
-    for (const [path, item] of routes) {
-      for (const [method, op] of Object.entries<any>(item)) {
-        const success = Object.entries<any>(op.responses).find(([status]) => status.startsWith('2'))![1]
-        const data = success.content['application/json'].schema.properties.data
-        expect(Object.keys(data).length, `${method} ${path}`).toBeGreaterThan(0)
-        if (data.type === 'object') expect(data.additionalProperties, `${method} ${path}`).toBe(false)
-      }
-    }
+    expectDataDocumented(doc, ['/api/v1/chat/', '/api/v1/assistants'], 4)
   })
 
   it('answers as documented', async () => {

@@ -32,3 +32,17 @@ export function documentedAnswers(doc: any): DocumentedAnswers {
     },
   }
 }
+
+/** Expect every route under `prefixes` (at least `min` paths) to declare the `data` it answers (an object schema closed to other fields). */
+export function expectDataDocumented(doc: any, prefixes: readonly string[], min: number): void {
+  const routes = Object.entries<any>(doc.paths).filter(([path]) => prefixes.some((p) => path.startsWith(p)))
+  expect(routes.length).toBeGreaterThanOrEqual(min)
+  for (const [path, item] of routes) {
+    for (const [method, op] of Object.entries<any>(item)) {
+      const success = Object.entries<any>(op.responses).find(([status]) => status.startsWith('2'))![1]
+      const data = success.content['application/json'].schema.properties.data
+      expect(Object.keys(data).length, `${method} ${path}`).toBeGreaterThan(0)
+      if (data.type === 'object') expect(data.additionalProperties, `${method} ${path}`).toBe(false)
+    }
+  }
+}
