@@ -2,7 +2,8 @@
  * The assistant editor in a real browser: the model, knowledge collections (from
  * /api/v1/rag/collections) and department (from /api/v1/users/departments) picked from lists;
  * parameters and tools refused at their field before anything is sent (a tool's parameters
- * checked as JSON while typed); what is saved is what the API then holds; editing shows it back.
+ * checked as JSON while typed), the context policy's window too; what is saved is what the API then
+ * holds (the context policy included); editing shows it back.
  */
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -61,6 +62,7 @@ describe.skipIf(skipWithoutChromium)('the assistant editor', () => {
     await pick(page, 'Model', 'mock')
     await dialog.getByLabel('Temperature').fill('3')
     await dialog.getByLabel('Max tokens').fill('1.5')
+    await dialog.getByLabel('Context window').fill('100')
     await dialog.getByRole('button', { name: 'Add tool' }).click()
     await dialog.getByLabel('Tool 1 name').fill('get order')
     await dialog.getByLabel('Tool 1 parameters').fill('{"type": "object",')
@@ -69,6 +71,7 @@ describe.skipIf(skipWithoutChromium)('the assistant editor', () => {
     await dialog.getByRole('button', { name: 'Create assistant' }).click()
     expect(await dialog.locator('[data-field-error=asst-temperature]').innerText()).toBe('At most 2.')
     expect(await dialog.locator('[data-field-error=asst-max_tokens]').innerText()).toBe('A whole number.')
+    expect(await dialog.locator('[data-field-error=asst-max-context]').innerText()).toBe('Must be at least 256.')
     expect(await dialog.locator('[data-field-error$=-name]').last().innerText()).toMatch(/Letters, digits, _ and -/)
     expect(await dialog.getByLabel('Temperature').getAttribute('aria-invalid')).toBe('true')
     await screenshot(page, '40-assistant-editor-refused')
@@ -76,6 +79,9 @@ describe.skipIf(skipWithoutChromium)('the assistant editor', () => {
 
     await dialog.getByLabel('Temperature').fill('0.3')
     await dialog.getByLabel('Max tokens').fill('200')
+    expect(await dialog.getByRole('combobox', { name: 'When a chat outgrows the window' }).innerText()).toBe('Drop the oldest turns')
+    await pick(page, 'When a chat outgrows the window', 'Summarise the oldest turns')
+    await dialog.getByLabel('Context window').fill('4000')
     await dialog.getByLabel('Tool 1 name').fill('get_order')
     await dialog.getByLabel('Tool 1 description').fill('Looks an order up by its number.')
     await dialog.getByLabel('Tool 1 parameters').fill('{"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}')
@@ -90,6 +96,7 @@ describe.skipIf(skipWithoutChromium)('the assistant editor', () => {
     const [saved] = await savedAssistants()
     expect(saved).toMatchObject({
       name: 'order-helper', route: 'mock', dept_scope: 'support', params: { temperature: 0.3, max_tokens: 200 },
+      context_policy: { strategy: 'summarize', max_context_tokens: 4000 },
       rag_collections: [collections.handbook],
       tools: [{ type: 'function', function: { name: 'get_order', description: 'Looks an order up by its number.', parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] } } }],
     })
@@ -100,6 +107,11 @@ describe.skipIf(skipWithoutChromium)('the assistant editor', () => {
     expect(await dialog.getByLabel('Tool 1 name').inputValue()).toBe('get_order')
     expect(await dialog.getByRole('checkbox', { name: 'handbook' }).getAttribute('data-state')).toBe('checked')
     expect(await dialog.getByRole('combobox', { name: 'Department' }).innerText()).toBe('support')
+    expect(await dialog.getByRole('combobox', { name: 'When a chat outgrows the window' }).innerText()).toBe('Summarise the oldest turns')
+    expect(await dialog.getByLabel('Context window').inputValue()).toBe('4000')
+    // Back to the default policy: the oldest turns dropped, the model's own window.
+    await pick(page, 'When a chat outgrows the window', 'Drop the oldest turns')
+    await dialog.getByLabel('Context window').fill('')
     await dialog.getByRole('checkbox', { name: 'handbook' }).click()
     await dialog.getByRole('checkbox', { name: 'price-list' }).click()
     await dialog.getByRole('button', { name: 'Remove tool 1' }).click()
@@ -107,6 +119,7 @@ describe.skipIf(skipWithoutChromium)('the assistant editor', () => {
     await dialog.waitFor({ state: 'detached' })
     const [edited] = await savedAssistants()
     expect(edited).toMatchObject({ rag_collections: [collections['price-list']], tools: [], params: { temperature: 0.3, max_tokens: 200 } })
+    expect(edited.context_policy).toEqual({ strategy: 'truncate' })
     await context.close()
   }, 90_000)
 

@@ -3,49 +3,30 @@
  * response schema, and real answers (the envelope's `data`) validate against it, so a field added
  * to or renamed in a view without its schema fails here.
  */
-import Ajv2020Module from 'ajv/dist/2020.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { documentedAnswers, expectDataDocumented, type DocumentedAnswers } from '../helpers/documented.ts'
 import { startConversations, type ConversationsFixture, type Who } from './helpers.ts'
-
-// ajv's CommonJS default export, as ESM sees it.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
 
 describe('the documented answers of the threads and assistants routes', () => {
   let f: ConversationsFixture
   let doc: any
-  const ajv = new Ajv2020({ strict: false, validateFormats: false })
-  const checked = new Set<string>()
+  let answers: DocumentedAnswers
 
   beforeAll(async () => {
     f = await startConversations({ noSurface: true })
     doc = (await f.call('alice', 'GET', '/api/v1/openapi.json')).body
+    answers = documentedAnswers(doc)
   }, 120_000)
   afterAll(async () => { await f?.close() })
 
   /** Call a route and check its answer against the document's schema for its path, method and status. */
   async function documented(who: Who, method: string, path: string, body?: unknown): Promise<any> {
     const res = await f.call(who, method, path, body)
-    expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300)
-    const bare = path.split('?')[0]
-    const template = Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare))!
-    const schema = doc.paths[template][method.toLowerCase()].responses[res.status].content['application/json'].schema
-    const validate = ajv.compile(schema)
-    expect(validate(res.body), `${method} ${template}: ${ajv.errorsText(validate.errors)}`).toBe(true)
-    checked.add(`${method} ${template}`)
-    return res.body.data
+    return answers.check(method, path, res.status, res.body)
   }
 
   it('declares a schema of its data for every route', () => {
-    const routes = Object.entries<any>(doc.paths).filter(([path]) => path.startsWith('/api/v1/chat/') || path.startsWith('/api/v1/assistants'))
-    expect(routes.length).toBeGreaterThanOrEqual(4)
-    for (const [path, item] of routes) {
-      for (const [method, op] of Object.entries<any>(item)) {
-        const success = Object.entries<any>(op.responses).find(([status]) => status.startsWith('2'))![1]
-        const data = success.content['application/json'].schema.properties.data
-        expect(Object.keys(data).length, `${method} ${path}`).toBeGreaterThan(0)
-        if (data.type === 'object') expect(data.additionalProperties, `${method} ${path}`).toBe(false)
-      }
-    }
+    expectDataDocumented(doc, ['/api/v1/chat/', '/api/v1/assistants'], 4)
   })
 
   it('answers as documented', async () => {
@@ -70,6 +51,6 @@ describe('the documented answers of the threads and assistants routes', () => {
     await documented('alice', 'PATCH', `/api/v1/chat/threads/${thread.id}`, { title: 'Renamed' })
     await documented('alice', 'DELETE', `/api/v1/chat/threads/${thread.id}`)
     await documented('lead', 'DELETE', `/api/v1/assistants/${assistant.id}`)
-    expect(checked.size).toBe(12)
+    expect(answers.checked.size).toBe(12)
   })
 })

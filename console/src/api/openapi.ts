@@ -193,10 +193,23 @@ export interface paths {
                                     [key: string]: string;
                                 };
                                 name: string;
-                                params: Record<string, unknown>;
+                                params: {
+                                    max_tokens?: number;
+                                    temperature?: number;
+                                    top_p?: number;
+                                };
                                 rag_collections: string[];
                                 route: string;
-                                tools: Record<string, unknown>[];
+                                tools: {
+                                    function: {
+                                        description?: string;
+                                        name: string;
+                                        parameters?: Record<string, unknown>;
+                                        strict?: boolean | null;
+                                    };
+                                    /** @constant */
+                                    type: "function";
+                                }[];
                                 /** Format: date-time */
                                 updated_at: string;
                             }[];
@@ -305,10 +318,23 @@ export interface paths {
                                     [key: string]: string;
                                 };
                                 name: string;
-                                params: Record<string, unknown>;
+                                params: {
+                                    max_tokens?: number;
+                                    temperature?: number;
+                                    top_p?: number;
+                                };
                                 rag_collections: string[];
                                 route: string;
-                                tools: Record<string, unknown>[];
+                                tools: {
+                                    function: {
+                                        description?: string;
+                                        name: string;
+                                        parameters?: Record<string, unknown>;
+                                        strict?: boolean | null;
+                                    };
+                                    /** @constant */
+                                    type: "function";
+                                }[];
                                 /** Format: date-time */
                                 updated_at: string;
                             };
@@ -389,10 +415,23 @@ export interface paths {
                                     [key: string]: string;
                                 };
                                 name: string;
-                                params: Record<string, unknown>;
+                                params: {
+                                    max_tokens?: number;
+                                    temperature?: number;
+                                    top_p?: number;
+                                };
                                 rag_collections: string[];
                                 route: string;
-                                tools: Record<string, unknown>[];
+                                tools: {
+                                    function: {
+                                        description?: string;
+                                        name: string;
+                                        parameters?: Record<string, unknown>;
+                                        strict?: boolean | null;
+                                    };
+                                    /** @constant */
+                                    type: "function";
+                                }[];
                                 /** Format: date-time */
                                 updated_at: string;
                             };
@@ -557,10 +596,23 @@ export interface paths {
                                     [key: string]: string;
                                 };
                                 name: string;
-                                params: Record<string, unknown>;
+                                params: {
+                                    max_tokens?: number;
+                                    temperature?: number;
+                                    top_p?: number;
+                                };
                                 rag_collections: string[];
                                 route: string;
-                                tools: Record<string, unknown>[];
+                                tools: {
+                                    function: {
+                                        description?: string;
+                                        name: string;
+                                        parameters?: Record<string, unknown>;
+                                        strict?: boolean | null;
+                                    };
+                                    /** @constant */
+                                    type: "function";
+                                }[];
                                 /** Format: date-time */
                                 updated_at: string;
                             };
@@ -1922,7 +1974,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                allowed_models: string[] | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                                id: string;
+                                /** Format: date-time */
+                                last_used_at: string | null;
+                                limits: {
+                                    [key: string]: number;
+                                };
+                                name: string | null;
+                                /** @description The start of the secret, to recognise it. */
+                                prefix: string;
+                                /** Format: date-time */
+                                revoked_at: string | null;
+                                role: string;
+                                /** @enum {unknown} */
+                                status: "active" | "revoked" | "expired";
+                                /** @description null: a service key. */
+                                user_id: string | null;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1994,7 +2069,34 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                allowed_models: string[] | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                                id: string;
+                                /** @description The secret: shown this once. */
+                                key: string;
+                                /** Format: date-time */
+                                last_used_at: string | null;
+                                limits: {
+                                    [key: string]: number;
+                                };
+                                name: string | null;
+                                /** @description The start of the secret, to recognise it. */
+                                prefix: string;
+                                /** @description A rotation: the key it replaces. */
+                                replaces?: string;
+                                /** Format: date-time */
+                                revoked_at: string | null;
+                                role: string;
+                                /** @enum {unknown} */
+                                status: "active" | "revoked" | "expired";
+                                /** @description null: a service key. */
+                                user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2054,7 +2156,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                allowed_models: string[] | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                                id: string;
+                                /** Format: date-time */
+                                last_used_at: string | null;
+                                limits: {
+                                    [key: string]: number;
+                                };
+                                name: string | null;
+                                /** @description The start of the secret, to recognise it. */
+                                prefix: string;
+                                /** Format: date-time */
+                                revoked_at: string | null;
+                                role: string;
+                                /** @enum {unknown} */
+                                status: "active" | "revoked" | "expired";
+                                /** @description null: a service key. */
+                                user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2103,7 +2228,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                allowed_models: string[] | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                                id: string;
+                                /** Format: date-time */
+                                last_used_at: string | null;
+                                limits: {
+                                    [key: string]: number;
+                                };
+                                name: string | null;
+                                /** @description The start of the secret, to recognise it. */
+                                prefix: string;
+                                /** Format: date-time */
+                                revoked_at: string | null;
+                                role: string;
+                                /** @enum {unknown} */
+                                status: "active" | "revoked" | "expired";
+                                /** @description null: a service key. */
+                                user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2171,7 +2319,34 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                allowed_models: string[] | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                                id: string;
+                                /** @description The secret: shown this once. */
+                                key: string;
+                                /** Format: date-time */
+                                last_used_at: string | null;
+                                limits: {
+                                    [key: string]: number;
+                                };
+                                name: string | null;
+                                /** @description The start of the secret, to recognise it. */
+                                prefix: string;
+                                /** @description A rotation: the key it replaces. */
+                                replaces?: string;
+                                /** Format: date-time */
+                                revoked_at: string | null;
+                                role: string;
+                                /** @enum {unknown} */
+                                status: "active" | "revoked" | "expired";
+                                /** @description null: a service key. */
+                                user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3644,7 +3819,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                email: string | null;
+                                /** @description Who the sign-in (or key) says they are. */
+                                external_subject: string;
+                                id: string;
+                                /** Format: date-time */
+                                last_seen_at: string | null;
+                                name: string | null;
+                                role: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3706,7 +3895,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                email: string | null;
+                                /** @description Who the sign-in (or key) says they are. */
+                                external_subject: string;
+                                id: string;
+                                /** Format: date-time */
+                                last_seen_at: string | null;
+                                name: string | null;
+                                role: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3765,7 +3968,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                email: string | null;
+                                /** @description Who the sign-in (or key) says they are. */
+                                external_subject: string;
+                                id: string;
+                                /** Format: date-time */
+                                last_seen_at: string | null;
+                                name: string | null;
+                                role: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3819,7 +4036,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description Whether the caller may move a user into it. */
+                                assignable: boolean;
+                                name: string;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3879,7 +4100,32 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                allowed_models: string[] | null;
+                                department: string | null;
+                                key_id: string | null;
+                                permissions: string[];
+                                role: string;
+                                /** @enum {unknown} */
+                                scope: "own_data" | "department_data" | "all_data";
+                                strategy: string;
+                                user: {
+                                    /** Format: date-time */
+                                    created_at: string;
+                                    department: string | null;
+                                    email: string | null;
+                                    /** @description Who the sign-in (or key) says they are. */
+                                    external_subject: string;
+                                    id: string;
+                                    /** Format: date-time */
+                                    last_seen_at: string | null;
+                                    name: string | null;
+                                    role: string;
+                                    /** Format: date-time */
+                                    updated_at: string;
+                                } | null;
+                                user_id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3939,7 +4185,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description Whether the caller may give this role to a user or a key. */
+                                grantable: boolean;
+                                name: string;
+                                permissions: string[];
+                                /** @enum {unknown} */
+                                scope: "own_data" | "department_data" | "all_data";
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;

@@ -3,8 +3,9 @@
  *
  * Requests (bodies, query parameters) come from ./openapi.ts, generated from GET /api/v1/openapi.json
  * (`npm run generate:console-api`): a renamed or retyped field in a route's schema breaks the
- * console's type-check. Answers are written by hand below, because the routes do not declare
- * response schemas yet (the document's `data` is `unknown`); once they do, derive them the same way.
+ * console's type-check. So do answers (the envelope's `data`) where a route declares what it
+ * answers: threads, messages, assistants, keys and users so far. The others are written by hand below until
+ * their routes declare a response schema (the document's `data` is `unknown` there).
  */
 import type { paths } from './openapi'
 
@@ -15,6 +16,10 @@ type Operation<P extends keyof paths, M extends 'get' | 'post' | 'put' | 'patch'
 export type RequestBody<P extends keyof paths, M extends 'post' | 'put' | 'patch'> = JsonOf<Operation<P, M>['requestBody']>
 /** The query parameters an operation takes. */
 export type QueryOf<P extends keyof paths, M extends 'get' | 'post' = 'get'> = NonNullable<Operation<P, M>['parameters']['query']>
+type Success<R> = R extends { 200: infer Ok } ? Ok : R extends { 201: infer Created } ? Created : never
+/** The `data` of an operation's success answer, as the document declares it. */
+export type AnswerOf<P extends keyof paths, M extends 'get' | 'post' | 'put' | 'patch' | 'delete'> =
+  NonNullable<JsonOf<Success<Operation<P, M>['responses']>> extends { data?: infer Data } ? Data : never>
 
 export type AssistantInput = RequestBody<'/api/v1/assistants', 'post'>
 export type AssistantChange = RequestBody<'/api/v1/assistants/{id}', 'patch'>
@@ -76,39 +81,12 @@ export interface UsageRow {
 }
 
 /** /api/v1/keys */
-export interface ApiKey {
-  readonly id: string
-  readonly prefix: string
-  readonly name: string | null
-  readonly status: 'active' | 'revoked' | 'expired'
-  readonly user_id: string | null
-  readonly department: string | null
-  readonly role: string
-  readonly allowed_models: readonly string[] | null
-  readonly limits: Record<string, number>
-  readonly created_at: string
-  readonly expires_at: string | null
-  readonly revoked_at: string | null
-  readonly last_used_at: string | null
-}
+export type ApiKey = AnswerOf<'/api/v1/keys/{id}', 'get'>
 /** POST /api/v1/keys and /api/v1/keys/:id/rotate: the key's secret, this once. */
-export interface CreatedKey extends ApiKey {
-  readonly key: string
-  readonly replaces?: string
-}
+export type CreatedKey = AnswerOf<'/api/v1/keys', 'post'>
 
 /** /api/v1/users */
-export interface User {
-  readonly id: string
-  readonly external_subject: string
-  readonly name: string | null
-  readonly email: string | null
-  readonly role: string
-  readonly department: string | null
-  readonly created_at: string
-  readonly updated_at: string
-  readonly last_seen_at: string | null
-}
+export type User = AnswerOf<'/api/v1/users/{id}', 'get'>
 
 /** GET /api/v1/admin/routes */
 export interface RouteState {
@@ -152,87 +130,22 @@ export interface ModelList {
   readonly data: readonly { readonly id: string; readonly owned_by?: string }[]
 }
 
-/** GET /api/v1/users/roles */
-export interface RoleInfo {
-  readonly name: string
-  readonly scope: 'own_data' | 'department_data' | 'all_data'
-  readonly permissions: readonly string[]
-  /** Whether the caller may give this role to a user or a key. */
-  readonly grantable: boolean
-}
-
-/** GET /api/v1/users/departments (empty: gateway.yaml lists none, and any name is a department) */
-export interface DepartmentInfo {
-  readonly name: string
-  /** Whether the caller may move a user into it. */
-  readonly assignable: boolean
-}
+/** GET /api/v1/users/roles: `grantable` says whether the caller may give the role to a user or a key. */
+export type RoleInfo = AnswerOf<'/api/v1/users/roles', 'get'>[number]
+/** GET /api/v1/users/departments (empty: gateway.yaml lists none, and any name is a department); `assignable`: the caller may move a user into it. */
+export type DepartmentInfo = AnswerOf<'/api/v1/users/departments', 'get'>[number]
 
 /** /api/v1/chat/threads */
-export interface Thread {
-  readonly id: string
-  readonly title: string | null
-  readonly user_id: string
-  readonly department: string | null
-  readonly assistant_id: string | null
-  readonly metadata: Record<string, string>
-  readonly message_count: number
-  readonly created_at: string
-  readonly last_activity_at: string
-}
-
+export type Thread = AnswerOf<'/api/v1/chat/threads/{id}', 'patch'>
+/** GET /api/v1/chat/threads/:id: a thread with its first page of messages. */
+export type ThreadWithMessages = AnswerOf<'/api/v1/chat/threads/{id}', 'get'>
 /** A thread's message: text, a tool call, or a tool result. `status` is `incomplete` for an answer cut off. */
-export interface ThreadMessage {
-  readonly id: string
-  readonly type: 'message' | 'tool_call' | 'tool_result'
-  readonly role: 'user' | 'assistant' | 'system' | 'developer' | 'tool'
-  readonly content: string | null
-  readonly status: string
-  readonly tokens: number | null
-  readonly cost_usd: number | null
-  readonly created_at: string
-  readonly tool_call?: { readonly id: string; readonly name: string; readonly arguments: string }
-  /** A grounded answer's sources (the passages of knowledge its context held), when the gateway sends them. */
-  readonly sources?: readonly MessageSource[]
-}
-
-/** A passage an answer's context held; the answer cites it as [number]. */
-export interface MessageSource {
-  /** The [n] the answer cites it by (default: its place in the list, from 1). */
-  readonly number?: number
-  /** Whether the answer's text cites it. */
-  readonly cited?: boolean
-  readonly collection_id: string
-  readonly document_id: string
-  readonly file_id?: string | null
-  readonly filename: string
-  readonly page?: number | null
-  readonly heading?: string | null
-  readonly score?: number | null
-}
-
-/** GET /api/v1/chat/threads/:id */
-export interface ThreadWithMessages extends Thread {
-  readonly messages: readonly ThreadMessage[]
-}
+export type ThreadMessage = ThreadWithMessages['messages'][number]
+/** A passage a grounded answer's context held; the answer cites it as [number]. */
+export type MessageSource = NonNullable<ThreadMessage['sources']>[number]
 
 /** /api/v1/assistants */
-export interface Assistant {
-  readonly id: string
-  readonly name: string
-  readonly description: string | null
-  readonly route: string
-  readonly instructions: string | null
-  readonly dept_scope: string | null
-  readonly created_by: string
-  readonly params: { readonly temperature?: number; readonly top_p?: number; readonly max_tokens?: number }
-  readonly tools: readonly { readonly type: 'function'; readonly function: { readonly name: string; readonly description?: string; readonly parameters?: Record<string, unknown> } }[]
-  readonly rag_collections: readonly string[]
-  readonly context_policy: { readonly strategy: 'truncate' | 'summarize'; readonly max_context_tokens?: number }
-  readonly metadata: Record<string, string>
-  readonly created_at: string
-  readonly updated_at: string
-}
+export type Assistant = AnswerOf<'/api/v1/assistants/{id}', 'get'>
 
 /** /api/v1/rag/collections */
 export interface Collection {

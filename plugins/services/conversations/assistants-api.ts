@@ -13,7 +13,7 @@ import type { ChatTool } from '../../../core/plugins/api.ts'
 import { Conversations, type AssistantInput, type AssistantRecord, type ContextPolicy } from '../../contracts/conversations.ts'
 import { seesAssistant, visibleAssistant } from './access.ts'
 import {
-  ASSISTANT_SCHEMA, DELETED_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, assistantView, listOf, objectSchema, pageWindow, paginationMeta, type PageQuery,
+  ASSISTANT_PARAMS_SCHEMA, ASSISTANT_SCHEMA, DELETED_SCHEMA, FUNCTION_TOOL_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, assistantView, listOf, objectSchema, pageWindow, paginationMeta, type PageQuery,
 } from './views.ts'
 
 type ChatFunctionTool = Extract<ChatTool, { type: 'function' }>
@@ -22,26 +22,14 @@ const MANAGE = 'manage_assistants'
 const VIEW = 'view_assistants'
 const ID_PARAMS = objectSchema({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
 
-const FUNCTION_TOOL = objectSchema({
-  type: { const: 'function' },
-  function: objectSchema({
-    name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
-    description: { type: 'string', maxLength: 1024 },
-    parameters: { type: 'object' },
-    strict: { type: ['boolean', 'null'] },
-  }, ['name']),
-}, ['type', 'function'])
-
 const FIELDS = {
   name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'Unique within its department; `model: assistant/<name>` uses it.' },
   description: { type: ['string', 'null'], maxLength: 1000 },
   route: { type: 'string', minLength: 1, maxLength: 200, description: 'The model name the gateway routes.' },
   instructions: { type: ['string', 'null'], maxLength: 100000 },
   dept_scope: { type: ['string', 'null'], minLength: 1, maxLength: 64, description: 'The department that may use it; null: every department (admins only). Default: the creator\'s department.' },
-  params: objectSchema({
-    temperature: { type: 'number', minimum: 0, maximum: 2 }, top_p: { type: 'number', minimum: 0, maximum: 1 }, max_tokens: { type: 'integer', minimum: 1 },
-  }),
-  tools: { type: 'array', maxItems: 128, items: FUNCTION_TOOL },
+  params: ASSISTANT_PARAMS_SCHEMA,
+  tools: { type: 'array', maxItems: 128, items: FUNCTION_TOOL_SCHEMA },
   rag_collections: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 128 } },
   context_policy: objectSchema({
     strategy: { enum: ['truncate', 'summarize'], description: 'The oldest turns that do not fit the window: dropped, or summarised (through the service\'s summary_route) after the instructions.' },

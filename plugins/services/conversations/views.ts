@@ -69,10 +69,26 @@ export function messageView(item: ItemRecord): Record<string, unknown> {
   }
 }
 
+/** An assistant's function tool, as it takes and shows them. */
+export const FUNCTION_TOOL_SCHEMA: JsonSchema = objectSchema({
+  type: { const: 'function' },
+  function: objectSchema({
+    name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
+    description: { type: 'string', maxLength: 1024 },
+    parameters: { type: 'object' },
+    strict: { type: ['boolean', 'null'] },
+  }, ['name']),
+}, ['type', 'function'])
+
+/** An assistant's default parameters. */
+export const ASSISTANT_PARAMS_SCHEMA: JsonSchema = objectSchema({
+  temperature: { type: 'number', minimum: 0, maximum: 2 }, top_p: { type: 'number', minimum: 0, maximum: 1 }, max_tokens: { type: 'integer', minimum: 1 },
+})
+
 export const ASSISTANT_SCHEMA: JsonSchema = objectSchema({
   id: { type: 'string' }, name: { type: 'string' }, description: NULLABLE_STRING, route: { type: 'string' }, instructions: NULLABLE_STRING,
   dept_scope: { ...NULLABLE_STRING, description: 'null: every department.' }, created_by: NULLABLE_STRING,
-  params: { type: 'object' }, tools: { type: 'array', items: { type: 'object' } }, rag_collections: { type: 'array', items: { type: 'string' } },
+  params: ASSISTANT_PARAMS_SCHEMA, tools: { type: 'array', items: FUNCTION_TOOL_SCHEMA }, rag_collections: { type: 'array', items: { type: 'string' } },
   context_policy: objectSchema({ strategy: { enum: ['truncate', 'summarize'] }, max_context_tokens: { type: 'integer' } }, ['strategy']),
   metadata: STRING_MAP, created_at: TIME, updated_at: TIME,
 }, ['id', 'name', 'description', 'route', 'instructions', 'dept_scope', 'created_by', 'params', 'tools', 'rag_collections', 'context_policy', 'metadata', 'created_at', 'updated_at'])

@@ -9,7 +9,7 @@ import { Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/ca
 import { newApiKey } from './data/keys.ts'
 import { ID_PARAMS, PAGE_QUERY, objectSchema, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'
 import { keysConfigSchema, type KeysConfig } from './schema.ts'
-import { keyStatus, keyView } from './views.ts'
+import { CREATED_KEY_SCHEMA, KEY_SCHEMA, keyStatus, keyView, listOf } from './views.ts'
 
 const MANAGE_KEYS = 'manage_keys'
 /** Per-key limits and budget, stored for the limits stage. */
@@ -55,7 +55,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
   }
 
   const create: RouteSpec<Body> = {
-    method: 'POST', path: '/', summary: 'Create a key (its secret is in this answer only).', permission: MANAGE_KEYS, body: CREATE_BODY, status: 201,
+    method: 'POST', path: '/', summary: 'Create a key (its secret is in this answer only).', permission: MANAGE_KEYS, body: CREATE_BODY, status: 201, response: CREATED_KEY_SCHEMA,
     async handle({ caller, body, access }) {
       const name = optionalString(body, 'name', 100)
       const askedUser = nullableString(body, 'user_id', 64)
@@ -89,7 +89,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
   }
 
   const list: RouteSpec<unknown, PageQuery & { user_id?: string; department?: string; include_revoked: boolean }> = {
-    method: 'GET', path: '/', summary: 'Keys within the caller\'s scope, newest first.', permission: MANAGE_KEYS, query: LIST_QUERY,
+    method: 'GET', path: '/', summary: 'Keys within the caller\'s scope, newest first.', permission: MANAGE_KEYS, query: LIST_QUERY, response: listOf(KEY_SCHEMA),
     async handle({ caller, query }) {
       let userId = query.user_id
       let department = query.department
@@ -108,12 +108,12 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
   }
 
   const get: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'GET', path: '/:id', summary: 'One key.', permission: MANAGE_KEYS, params: ID_PARAMS,
+    method: 'GET', path: '/:id', summary: 'One key.', permission: MANAGE_KEYS, params: ID_PARAMS, response: KEY_SCHEMA,
     handle: async ({ caller, params }) => keyView(await reachableKey(caller, params.id)),
   }
 
   const revoke: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'DELETE', path: '/:id', summary: 'Revoke a key (at once in this process, within the auth cache TTL elsewhere).', permission: MANAGE_KEYS, params: ID_PARAMS,
+    method: 'DELETE', path: '/:id', summary: 'Revoke a key (at once in this process, within the auth cache TTL elsewhere).', permission: MANAGE_KEYS, params: ID_PARAMS, response: KEY_SCHEMA,
     async handle({ caller, params }) {
       const key = await reachableKey(caller, params.id)
       const revoked = await apiKeys.revoke(key.id)
@@ -129,7 +129,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
    */
   const rotate: RouteSpec<{ grace_s?: number }, unknown, { id: string }> = {
     method: 'POST', path: '/:id/rotate', summary: 'A new secret with the same settings; the old key revoked (or expiring after grace_s).', permission: MANAGE_KEYS,
-    body: ROTATE_BODY, params: ID_PARAMS, status: 201,
+    body: ROTATE_BODY, params: ID_PARAMS, status: 201, response: CREATED_KEY_SCHEMA,
     async handle({ caller, body, params, access }: RouteRequest<{ grace_s?: number }, unknown, { id: string }>) {
       const grace = body?.grace_s ?? 0
       const old = await reachableKey(caller, params.id)

@@ -11,7 +11,7 @@ import { badRequest, definePlugin, forbidden, notFound, reply, type AccessView, 
 import { Identity, type ApiKeyRepository } from '../../contracts/capabilities.ts'
 import { ID_PARAMS, PAGE_QUERY, nullableString, objectSchema, optionalString, type Body, type PageQuery } from './input.ts'
 import { usersConfigSchema, type UsersConfig } from './schema.ts'
-import { userView } from './views.ts'
+import { DEPARTMENT_SCHEMA, ME_SCHEMA, ROLE_SCHEMA, USER_SCHEMA, listOf, userView } from './views.ts'
 
 const VIEW_USERS = 'view_users'
 const MANAGE_USERS = 'manage_users'
@@ -20,7 +20,7 @@ export function usersService(identity: Identity): Service {
   const { users, events } = identity
 
   const me: RouteSpec = {
-    method: 'GET', path: '/me', summary: 'Who the gateway thinks the caller is: user, role, department, permissions.', permission: null,
+    method: 'GET', path: '/me', summary: 'Who the gateway thinks the caller is: user, role, department, permissions.', permission: null, response: ME_SCHEMA,
     async handle({ caller }) {
       const { principal, role } = caller
       const user = (await users.get(principal.userId)) ?? null
@@ -39,7 +39,7 @@ export function usersService(identity: Identity): Service {
   }
 
   const list: RouteSpec<unknown, PageQuery & { department?: string; role?: string }> = {
-    method: 'GET', path: '/', summary: 'Users within the caller\'s scope.', permission: VIEW_USERS,
+    method: 'GET', path: '/', summary: 'Users within the caller\'s scope.', permission: VIEW_USERS, response: listOf(USER_SCHEMA),
     query: objectSchema({ ...PAGE_QUERY, department: { type: 'string', minLength: 1 }, role: { type: 'string', minLength: 1 } }),
     async handle({ caller, query }) {
       const page = { limit: query.limit, offset: query.offset }
@@ -61,21 +61,21 @@ export function usersService(identity: Identity): Service {
 
   // Declared before /:id, so these names are never read as a user id.
   const roles: RouteSpec = {
-    method: 'GET', path: '/roles', summary: 'The roles of this gateway (built-in and gateway.yaml\'s), and which of them the caller may give out.', permission: VIEW_USERS,
+    method: 'GET', path: '/roles', summary: 'The roles of this gateway (built-in and gateway.yaml\'s), and which of them the caller may give out.', permission: VIEW_USERS, response: listOf(ROLE_SCHEMA),
     handle({ caller, access }) {
       return access.roles().map((role) => ({ name: role.name, scope: role.scope, permissions: [...role.permissions], grantable: caller.mayGrant(role.name) }))
     },
   }
 
   const departments: RouteSpec = {
-    method: 'GET', path: '/departments', summary: 'The departments gateway.yaml lists (empty: it lists none, and any name is a department), and which the caller may move users into.', permission: VIEW_USERS,
+    method: 'GET', path: '/departments', summary: 'The departments gateway.yaml lists (empty: it lists none, and any name is a department), and which the caller may move users into.', permission: VIEW_USERS, response: listOf(DEPARTMENT_SCHEMA),
     handle({ caller, access }) {
       return access.departmentNames().map((name) => ({ name, assignable: caller.reaches({ userId: null, department: name }) }))
     },
   }
 
   const get: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'GET', path: '/:id', summary: 'One user.', permission: VIEW_USERS, params: ID_PARAMS,
+    method: 'GET', path: '/:id', summary: 'One user.', permission: VIEW_USERS, params: ID_PARAMS, response: USER_SCHEMA,
     async handle({ caller, params }) {
       const user = await users.get(params.id)
       if (!user) throw notFound('No such user.', 'user_not_found', 'id')
@@ -85,7 +85,7 @@ export function usersService(identity: Identity): Service {
   }
 
   const update: RouteSpec<Body, unknown, { id: string }> = {
-    method: 'PATCH', path: '/:id', summary: 'Set a user\'s role and/or department (their keys follow).', permission: MANAGE_USERS, params: ID_PARAMS,
+    method: 'PATCH', path: '/:id', summary: 'Set a user\'s role and/or department (their keys follow).', permission: MANAGE_USERS, params: ID_PARAMS, response: USER_SCHEMA,
     body: objectSchema({ role: { type: 'string' }, department: { type: ['string', 'null'] } }),
     async handle({ caller, body, params, access }) {
       const role = optionalString(body, 'role', 64)

@@ -1,5 +1,17 @@
 /** Records as the management API shows them: snake_case, and never a key's secret or hash. */
+import type { JsonSchema } from '../../../core/plugins/api.ts'
 import type { ApiKeyRecord, UserRecord } from '../../contracts/capabilities.ts'
+import { objectSchema } from './input.ts'
+
+// What the routes answer (the `data` of the envelope), for the OpenAPI document; each view has its schema beside it.
+const TIME: JsonSchema = { type: 'string', format: 'date-time' }
+const NULLABLE_TIME: JsonSchema = { type: ['string', 'null'], format: 'date-time' }
+const NULLABLE_STRING: JsonSchema = { type: ['string', 'null'] }
+const SCOPE: JsonSchema = { enum: ['own_data', 'department_data', 'all_data'] }
+const required = (properties: Record<string, JsonSchema>, optional: readonly string[] = []): JsonSchema =>
+  objectSchema(properties, Object.keys(properties).filter((k) => !optional.includes(k)))
+/** A list of `items`. */
+export const listOf = (items: JsonSchema): JsonSchema => ({ type: 'array', items })
 
 export type KeyStatus = 'active' | 'revoked' | 'expired'
 
@@ -7,6 +19,18 @@ export function keyStatus(record: ApiKeyRecord, now = Date.now()): KeyStatus {
   if (record.revokedAt) return 'revoked'
   return record.expiresAt && record.expiresAt.getTime() <= now ? 'expired' : 'active'
 }
+
+const KEY_FIELDS: Record<string, JsonSchema> = {
+  id: { type: 'string' }, prefix: { type: 'string', description: 'The start of the secret, to recognise it.' }, name: NULLABLE_STRING,
+  status: { enum: ['active', 'revoked', 'expired'] }, user_id: { ...NULLABLE_STRING, description: 'null: a service key.' }, department: NULLABLE_STRING, role: { type: 'string' },
+  allowed_models: { type: ['array', 'null'], items: { type: 'string' } }, limits: { type: 'object', additionalProperties: { type: 'number' } },
+  created_at: TIME, expires_at: NULLABLE_TIME, revoked_at: NULLABLE_TIME, last_used_at: NULLABLE_TIME,
+}
+export const KEY_SCHEMA = required(KEY_FIELDS)
+/** A created or rotated key: its secret, in this answer only. */
+export const CREATED_KEY_SCHEMA = required({
+  ...KEY_FIELDS, key: { type: 'string', description: 'The secret: shown this once.' }, replaces: { type: 'string', description: 'A rotation: the key it replaces.' },
+}, ['replaces'])
 
 export function keyView(record: ApiKeyRecord) {
   return {
@@ -25,6 +49,23 @@ export function keyView(record: ApiKeyRecord) {
     last_used_at: record.lastUsedAt,
   }
 }
+
+export const USER_SCHEMA = required({
+  id: { type: 'string' }, external_subject: { type: 'string', description: 'Who the sign-in (or key) says they are.' }, name: NULLABLE_STRING, email: NULLABLE_STRING,
+  role: { type: 'string' }, department: NULLABLE_STRING, created_at: TIME, updated_at: TIME, last_seen_at: NULLABLE_TIME,
+})
+export const ME_SCHEMA = required({
+  user_id: { type: 'string' }, role: { type: 'string' }, department: NULLABLE_STRING, key_id: NULLABLE_STRING, strategy: { type: 'string' },
+  allowed_models: { type: ['array', 'null'], items: { type: 'string' } }, permissions: { type: 'array', items: { type: 'string' } }, scope: SCOPE,
+  user: { anyOf: [USER_SCHEMA, { type: 'null' }] },
+})
+export const ROLE_SCHEMA = required({
+  name: { type: 'string' }, scope: SCOPE, permissions: { type: 'array', items: { type: 'string' } },
+  grantable: { type: 'boolean', description: 'Whether the caller may give this role to a user or a key.' },
+})
+export const DEPARTMENT_SCHEMA = required({
+  name: { type: 'string' }, assignable: { type: 'boolean', description: 'Whether the caller may move a user into it.' },
+})
 
 export function userView(record: UserRecord) {
   return {

@@ -1,7 +1,7 @@
 /**
  * The assistant form's state and its check: what a person types, turned into the API's body, with
  * each refusal said at its field (the same rules as the route's schema: name pattern, parameter
- * ranges, tool names, tool parameters a JSON object).
+ * ranges, tool names, tool parameters a JSON object, the context window).
  */
 import type { Assistant, AssistantInput, AssistantTool } from '@/api/types'
 import { parseOptionalNumber } from '@/lib/numbers'
@@ -9,6 +9,10 @@ import { parseOptionalNumber } from '@/lib/numbers'
 export const EVERY_DEPARTMENT = '__all__'
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/
+/** The smallest context window the API takes. */
+export const MIN_CONTEXT_TOKENS = 256
+
+export type ContextStrategy = NonNullable<NonNullable<AssistantInput['context_policy']>['strategy']>
 
 export interface ToolDraft {
   /** A key for the list while names are typed. */
@@ -30,6 +34,10 @@ export interface Draft {
   dept_scope: string
   rag_collections: readonly string[]
   tools: readonly ToolDraft[]
+  /** What happens to the oldest turns that no longer fit the window. */
+  context_strategy: ContextStrategy
+  /** A window lower than the model's, as typed; empty: the model's. */
+  max_context_tokens: string
 }
 
 /** Where a refusal belongs: a field, or a tool's field (`tools.0.parameters`). */
@@ -55,6 +63,8 @@ export function draftOf(a: Assistant | undefined, department: string | null): Dr
       description: t.function.description ?? '',
       parameters: t.function.parameters ? JSON.stringify(t.function.parameters, null, 2) : '',
     })),
+    context_strategy: a?.context_policy.strategy ?? 'truncate',
+    max_context_tokens: a?.context_policy.max_context_tokens?.toString() ?? '',
   }
 }
 
@@ -101,6 +111,8 @@ export function check(d: Draft): { input?: AssistantInput; problems: Problems } 
     if (read.error) problems[key] = read.error
     else if (read.value !== undefined) params[key] = read.value
   }
+  const window = parseOptionalNumber(d.max_context_tokens, { min: MIN_CONTEXT_TOKENS, integer: true })
+  if (window.error) problems.max_context_tokens = window.error
   const tools = checkTools(d.tools, problems)
   if (Object.keys(problems).length) return { problems }
   return {
@@ -114,6 +126,8 @@ export function check(d: Draft): { input?: AssistantInput; problems: Problems } 
       dept_scope: d.dept_scope === EVERY_DEPARTMENT ? null : d.dept_scope,
       tools,
       rag_collections: [...d.rag_collections],
+      // Sent whole, so an emptied window goes back to the model's.
+      context_policy: { strategy: d.context_strategy, ...(window.value !== undefined ? { max_context_tokens: window.value } : {}) },
     },
   }
 }

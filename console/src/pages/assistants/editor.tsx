@@ -1,7 +1,8 @@
 /**
  * Create or edit an assistant: the model from the gateway's routes, knowledge collections from
  * /api/v1/rag/collections and the department from /api/v1/users/departments, each picked from a
- * list; parameters as number fields and tools as a small structured editor, each refusal shown at
+ * list; parameters and the context policy (what happens to the oldest turns of a long chat, and a
+ * window lower than the model's) as fields, tools as a small structured editor, each refusal shown at
  * its field before anything is sent (the API checks again, and its refusal shows too).
  */
 import { useState, type FormEvent } from 'react'
@@ -19,7 +20,7 @@ import { Skeleton } from '@/components/ui/skeleton'
 import { useModels } from '../chat/single'
 import { useCollections } from '../knowledge/queries'
 import { useDepartments } from '../users/queries'
-import { EVERY_DEPARTMENT, check, draftOf, type Draft, type Problems } from './draft'
+import { EVERY_DEPARTMENT, MIN_CONTEXT_TOKENS, check, draftOf, type ContextStrategy, type Draft, type Problems } from './draft'
 import { useCreateAssistant, useUpdateAssistant } from './queries'
 import { ToolsEditor } from './tools-editor'
 
@@ -73,6 +74,35 @@ function DepartmentPicker({ value, current, onChange }: { value: string; current
         {names.map((d) => <SelectItem key={d} value={d}>{d}</SelectItem>)}
       </SelectContent>
     </Select>
+  )
+}
+
+const STRATEGIES: readonly { value: ContextStrategy; label: string }[] = [
+  { value: 'truncate', label: 'Drop the oldest turns' },
+  { value: 'summarize', label: 'Summarise the oldest turns' },
+]
+
+/** The context policy: what a chat longer than the window loses, and the window itself. */
+function ContextPolicyFields({ draft, problem, set }: {
+  draft: Draft
+  problem: string | undefined
+  set: <K extends 'context_strategy' | 'max_context_tokens'>(key: K) => (value: Draft[K]) => void
+}) {
+  return (
+    <div className="grid gap-4 sm:grid-cols-2">
+      <Field id="asst-context-strategy" label="When a chat outgrows the window">
+        <Select value={draft.context_strategy} onValueChange={(v) => set('context_strategy')(v as ContextStrategy)}>
+          <SelectTrigger id="asst-context-strategy"><SelectValue /></SelectTrigger>
+          <SelectContent>
+            {STRATEGIES.map((s) => <SelectItem key={s.value} value={s.value}>{s.label}</SelectItem>)}
+          </SelectContent>
+        </Select>
+      </Field>
+      <Field id="asst-max-context" label="Context window (tokens)" hint="optional" error={problem}>
+        <Input id="asst-max-context" inputMode="numeric" value={draft.max_context_tokens} onChange={(e) => set('max_context_tokens')(e.target.value)}
+          placeholder={`model's (at least ${MIN_CONTEXT_TOKENS})`} {...invalidProps('asst-max-context', problem)} />
+      </Field>
+    </div>
   )
 }
 
@@ -148,6 +178,7 @@ export function AssistantDialog({ editing, open, onClose }: { editing: Assistant
             {number('top_p', 'Top p', '0–1')}
             {number('max_tokens', 'Max tokens', "model's")}
           </div>
+          <ContextPolicyFields draft={draft} problem={problems.max_context_tokens} set={set} />
           <CollectionsPicker chosen={draft.rag_collections} onChange={set('rag_collections')} />
           <ToolsEditor tools={draft.tools} problems={problems} onChange={set('tools')} />
           {Object.keys(problems).length > 0 && <p className="text-sm text-destructive" role="alert">Fix the fields marked above.</p>}

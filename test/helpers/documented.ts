@@ -1,0 +1,48 @@
+/**
+ * Checks a real answer against what /api/v1/openapi.json documents for its path, method and
+ * status, so a field a view adds or renames without its schema fails the test that calls it.
+ */
+import Ajv2020Module from 'ajv/dist/2020.js'
+import { expect } from 'vitest'
+
+// ajv's CommonJS default export, as ESM sees it.
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
+
+export interface DocumentedAnswers {
+  /** Expect `body` (answered with `status`) to be what the document says `method path` answers; returns its `data`. */
+  check(method: string, path: string, status: number, body: any): any
+  /** The `METHOD /template` pairs checked so far. */
+  readonly checked: ReadonlySet<string>
+}
+
+export function documentedAnswers(doc: any): DocumentedAnswers {
+  const ajv = new Ajv2020({ strict: false, validateFormats: false })
+  const checked = new Set<string>()
+  return {
+    checked,
+    check(method, path, status, body) {
+      expect(status, `${method} ${path}: ${JSON.stringify(body)}`).toBeLessThan(300)
+      const bare = path.split('?')[0]
+      const template = Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare!))!
+      const schema = doc.paths[template][method.toLowerCase()].responses[status].content['application/json'].schema
+      const validate = ajv.compile(schema)
+      expect(validate(body), `${method} ${template}: ${ajv.errorsText(validate.errors)}`).toBe(true)
+      checked.add(`${method} ${template}`)
+      return body.data
+    },
+  }
+}
+
+/** Expect every route under `prefixes` (at least `min` paths) to declare the `data` it answers (an object schema closed to other fields). */
+export function expectDataDocumented(doc: any, prefixes: readonly string[], min: number): void {
+  const routes = Object.entries<any>(doc.paths).filter(([path]) => prefixes.some((p) => path.startsWith(p)))
+  expect(routes.length).toBeGreaterThanOrEqual(min)
+  for (const [path, item] of routes) {
+    for (const [method, op] of Object.entries<any>(item)) {
+      const success = Object.entries<any>(op.responses).find(([status]) => status.startsWith('2'))![1]
+      const data = success.content['application/json'].schema.properties.data
+      expect(Object.keys(data).length, `${method} ${path}`).toBeGreaterThan(0)
+      if (data.type === 'object') expect(data.additionalProperties, `${method} ${path}`).toBe(false)
+    }
+  }
+}
