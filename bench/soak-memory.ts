@@ -8,7 +8,9 @@
  * `full` is the bench's full pipeline: PostgreSQL, a virtual API key (looked up, then cached), a
  * rate limit on every request, usage events to PostgreSQL.
  * Env: SOAK_NODE_OPTIONS (e.g. --max-old-space-size=96), SOAK_STORE_YAML (a whole `store:` line),
- * BENCH_CONNECTIONS (default 50), DATABASE_URL for postgres.
+ * BENCH_CONNECTIONS (default 50), DATABASE_URL for postgres, SOAK_SNAPSHOT_AT (seconds into the
+ * load, e.g. `30,110`: send the gateway SIGUSR2 then; with bench/memory-probe.mjs preloaded through
+ * SOAK_NODE_OPTIONS it writes a heap snapshot, to diff what is kept).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -63,12 +65,15 @@ logging: { level: warn }
   let requests = 0
   const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] })
   const cpu0 = treeCpuMs(pid)
+  const snapshots = (process.env.SOAK_SNAPSHOT_AT ?? '').split(',').filter(Boolean)
+    .map((t) => setTimeout(() => { console.log(`${at()}  heap snapshot requested`); process.kill(pid, 'SIGUSR2') }, Number(t) * 1000))
   const sampler = setInterval(() => console.log(`${at()}  load     ${String(treeRssMb(pid).now).padStart(6)} ${String(requests).padStart(10)}`), SAMPLE_S * 1000)
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const options = { url: `http://127.0.0.1:${gateway.port}/v1/chat/completions`, connections: CONNECTIONS, duration: LOAD_S, method: 'POST' as const, headers, body }
     autocannon(options, (err, r) => (err ? reject(err) : resolve(r))).on('response', () => { requests++ })
   })
   clearInterval(sampler)
+  snapshots.forEach(clearTimeout)
   const cpuUs = ((treeCpuMs(pid) - cpu0) * 1000) / Math.max(1, result.requests.total)
   for (let s = 0; s < IDLE_S; s += SAMPLE_S) {
     await new Promise((r) => setTimeout(r, SAMPLE_S * 1000))

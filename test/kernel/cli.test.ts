@@ -51,6 +51,18 @@ describe('gateway validate', () => {
   })
 })
 
+describe('GATEWAY_HEAP_GROWING_PERCENT', () => {
+  it('refuses a value that is not a whole percent before anything starts, and takes a valid one or 0', async () => {
+    const bad = await runCli(['validate', 'gateway.yaml'], { GATEWAY_HEAP_GROWING_PERCENT: '1.5x' })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("GATEWAY_HEAP_GROWING_PERCENT must be a whole number (percent), not '1.5x'")
+    for (const value of ['25', '0']) {
+      const ok = await runCli(['validate', 'gateway.yaml'], { GATEWAY_HEAP_GROWING_PERCENT: value })
+      expect(ok.code, ok.stderr).toBe(0)
+    }
+  })
+})
+
 describe('gateway schema', () => {
   it('prints the core schema merged with every plugin\'s own', async () => {
     const res = await runCli(['schema'])
