@@ -11,7 +11,6 @@ import { respondWithError } from './errors.ts'
 import { snapshotRouter } from './routes.ts'
 import { corsMiddleware } from './cors.ts'
 import type { Exchange } from '../pipeline/exchange.ts'
-import type { AdminActions } from './admin.ts'
 import type { ClusterPeers } from '../runtime/cluster.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -22,14 +21,7 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
   app.proxy = true
   app.silent = true
   // Each snapshot's routes are built once: the first one's now, a reloaded one's on its first request.
-  const actions: AdminActions = {
-    async reload() {
-      cluster?.reloadAll('admin API')
-      const outcome = await controller.reload('admin API')
-      return outcome.status === 'failed' ? { status: 'failed', message: outcome.error.message, issues: outcome.error.issues } : outcome
-    },
-  }
-  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current, actions)]])
+  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current)]])
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id')
@@ -88,7 +80,7 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
   app.use((ctx, next) => {
     const snapshot = ctx.state.snapshot as Snapshot
     let routes = routers.get(snapshot)
-    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot, actions)))
+    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot)))
     return routes(ctx as never, next)
   })
   return app

@@ -679,6 +679,29 @@ export interface OverlayRoute {
 }
 export const RouteOverlay: Token<RouteOverlay> = token<RouteOverlay>('RouteOverlay')
 
+/** The running gateway, as the admin service sees it (the kernel provides it). */
+export interface GatewayControl {
+  /** The current config's version and model routes, with each target's live circuit and latency. */
+  routes(): { readonly version: string; readonly routes: readonly RouteState[] }
+  /** Reload the config now (every worker's, with --workers): this process's outcome. */
+  reload(reason: string): Promise<{ status: 'reloaded' | 'unchanged'; version: string } | { status: 'failed'; message: string; issues: readonly unknown[] }>
+}
+export interface RouteState {
+  readonly info: RouteInfo
+  readonly strategy: string
+  /** Defined when it has `when` conditions. */
+  readonly when: unknown
+  readonly targets: readonly {
+    readonly provider: string
+    readonly model: string | undefined
+    readonly weight: number
+    readonly timeoutMs: number | undefined
+    readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number }
+    readonly health: { describe(now?: number): Readonly<Record<string, unknown>> }
+  }[]
+}
+export const GatewayControl: Token<GatewayControl> = token<GatewayControl>('GatewayControl')
+
 /** Counts tokens with a real tokenizer, bounded and off the event loop (service.tokenizer provides it). */
 export interface Tokenizer {
   count(text: string): Promise<number>
