@@ -64,10 +64,22 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
 
   app.use(corsMiddleware())
 
+  app.use(probeRoutes(controller, cluster))
+  app.use((ctx, next) => {
+    const snapshot = ctx.state.snapshot as Snapshot
+    let routes = routers.get(snapshot)
+    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot)))
+    return routes(ctx as never, next)
+  })
+  return app
+}
+
+/** The kernel's own routes, a worker's probes too: /health, /ready (of the pinned snapshot, else the current), /metrics. */
+export function probeRoutes(controller: ReloadController, cluster?: ClusterPeers): Router.Middleware {
   const kernel = new Router()
   kernel.get('/health', (ctx) => { ctx.body = { ...health(controller), ...(cluster ? { workers: cluster.workers() } : {}) } })
   kernel.get('/ready', async (ctx) => {
-    const { ready, backends } = await readiness(ctx.state.snapshot as Snapshot)
+    const { ready, backends } = await readiness((ctx.state.snapshot as Snapshot | undefined) ?? controller.current)
     ctx.status = ready ? 200 : 503
     ctx.body = { status: ready ? 'ready' : 'not_ready', backends }
   })
@@ -76,14 +88,7 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
     ctx.type = registry.contentType
     ctx.body = await registry.metrics()
   })
-  app.use(kernel.routes())
-  app.use((ctx, next) => {
-    const snapshot = ctx.state.snapshot as Snapshot
-    let routes = routers.get(snapshot)
-    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot)))
-    return routes(ctx as never, next)
-  })
-  return app
+  return kernel.routes()
 }
 
 /** What a model request became, for its log lines: absent fields were not reached. */
@@ -100,7 +105,7 @@ function exchangeFields(x: Exchange): Record<string, unknown> {
   }
 }
 
-export function health(controller: ReloadController): Record<string, unknown> {
+function health(controller: ReloadController): Record<string, unknown> {
   const snapshot = controller.current
   const lastError = controller.lastError
   return {
@@ -121,7 +126,7 @@ export function health(controller: ReloadController): Record<string, unknown> {
 
 const READY_TIMEOUT_MS = 2000
 
-export async function readiness(snapshot: Snapshot): Promise<{ ready: boolean; backends: Record<string, string> }> {
+async function readiness(snapshot: Snapshot): Promise<{ ready: boolean; backends: Record<string, string> }> {
   const backends: Record<string, string> = {}
   await Promise.all(snapshot.backends().map(async ([name, instance]) => {
     try {
