@@ -129,10 +129,7 @@ export interface Principal {
 export type DataScope = 'own_data' | 'department_data' | 'all_data'
 
 /** Whose a record is, for a data-scope check. */
-export interface Owner {
-  readonly userId: string | null
-  readonly department: string | null
-}
+export interface Owner { readonly userId: string | null; readonly department: string | null }
 
 /** The caller of a route, with its role's reach. */
 export interface Caller {
@@ -409,18 +406,10 @@ export interface GatewayCalls {
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 /** One server-sent event. */
-export interface SseFrame {
-  readonly data: string
-  readonly event?: string
-}
+export interface SseFrame { readonly data: string; readonly event?: string }
 
 /** An uploaded file of a multipart request. */
-export interface UploadedFile {
-  readonly field: string
-  readonly filename: string
-  readonly contentType: string
-  readonly data: Buffer
-}
+export interface UploadedFile { readonly field: string; readonly filename: string; readonly contentType: string; readonly data: Buffer }
 
 /** What a route handler gets: the authenticated caller and validated input. */
 export interface RouteRequest<Body = unknown, Query = Record<string, unknown>, Params = Record<string, string>> {
@@ -440,11 +429,7 @@ export interface RouteRequest<Body = unknown, Query = Record<string, unknown>, P
   readonly access: AccessView
 }
 
-export interface RoleView {
-  readonly name: string
-  readonly scope: DataScope
-  readonly permissions: readonly string[]
-}
+export interface RoleView { readonly name: string; readonly scope: DataScope; readonly permissions: readonly string[] }
 
 export interface AccessView {
   /** Whether `name` may be given to a user or a key: any name while no departments are listed. */
