@@ -21,7 +21,11 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
             responses: {
                 /** @description Success. */
                 200: {

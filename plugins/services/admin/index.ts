@@ -45,6 +45,8 @@ export default definePlugin<Record<string, never>, Service>({
         path: '/reload',
         summary: 'Reload the config now, as SIGHUP does (every worker, with --workers); 422 with the issues when the new config is refused.',
         permission: 'manage_gateway',
+        // Takes nothing: an empty body, or `{}`.
+        body: { type: 'object', additionalProperties: false, properties: {} },
         handle: async () => {
           const outcome = await control.reload('admin API')
           if (outcome.status === 'failed') {
