@@ -1,17 +1,8 @@
 /** Errors are values: a machine-readable code, an HTTP status, the field at fault. */
 
 /** OpenAI's error `type` values, which OpenAI clients switch on. */
-export type ErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'insufficient_quota'
-  | 'api_error'
-  | 'timeout_error'
-  | 'upstream_error'
-  | 'service_unavailable'
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error'
+  | 'insufficient_quota' | 'api_error' | 'timeout_error' | 'upstream_error' | 'service_unavailable'
 
 export interface GatewayErrorOptions {
   status: number
@@ -31,19 +22,9 @@ export interface GatewayErrorOptions {
 }
 
 const TYPE_BY_STATUS: Record<number, ErrorType> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  402: 'insufficient_quota',
-  403: 'permission_error',
-  404: 'not_found_error',
-  408: 'timeout_error',
-  413: 'invalid_request_error',
-  415: 'invalid_request_error',
-  422: 'invalid_request_error',
-  429: 'rate_limit_error',
-  502: 'upstream_error',
-  503: 'service_unavailable',
-  504: 'timeout_error',
+  400: 'invalid_request_error', 401: 'authentication_error', 402: 'insufficient_quota', 403: 'permission_error', 404: 'not_found_error',
+  408: 'timeout_error', 413: 'invalid_request_error', 415: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error',
+  502: 'upstream_error', 503: 'service_unavailable', 504: 'timeout_error',
 }
 
 export class GatewayError extends Error {
@@ -107,14 +88,10 @@ export function upstreamError(
 ): GatewayError {
   const prefix = options.provider ? `${options.provider}: ` : ''
   if (options.kind === 'timeout') {
-    return new GatewayError(`${prefix}upstream timed out${message ? `: ${message}` : ''}`, {
-      status: 504, code: 'upstream_timeout', retryable: true, cause: options.cause,
-    })
+    return new GatewayError(`${prefix}upstream timed out${message ? `: ${message}` : ''}`, { status: 504, code: 'upstream_timeout', retryable: true, cause: options.cause })
   }
   if (options.kind === 'connection' || status === undefined) {
-    return new GatewayError(`${prefix}upstream unreachable${message ? `: ${message}` : ''}`, {
-      status: 502, code: 'upstream_unreachable', retryable: true, cause: options.cause,
-    })
+    return new GatewayError(`${prefix}upstream unreachable${message ? `: ${message}` : ''}`, { status: 502, code: 'upstream_unreachable', retryable: true, cause: options.cause })
   }
   // The credentials the upstream refused are the gateway's own: a client told 401 or 403 would think
   // its own key is wrong. Not retryable, as before: retrying the same credentials cannot help.
@@ -125,21 +102,11 @@ export function upstreamError(
     )
   }
   const headers = options.retryAfter ? { 'retry-after': options.retryAfter } : undefined
-  const CODE_BY_STATUS: Record<number, string> = {
-    400: 'upstream_bad_request',
-    404: 'upstream_not_found', 413: 'upstream_payload_too_large', 422: 'upstream_unprocessable', 429: 'upstream_rate_limited',
-  }
+  const CODE_BY_STATUS: Record<number, string> = { 400: 'upstream_bad_request', 404: 'upstream_not_found', 413: 'upstream_payload_too_large', 422: 'upstream_unprocessable', 429: 'upstream_rate_limited' }
   // 5xx from upstream is reported as 502 (bad gateway) except 503/504 which keep their meaning.
   const mapped = status >= 500 ? (status === 503 || status === 504 ? status : 502) : status
-  return new GatewayError(`${prefix}${message}`, {
-    status: mapped,
-    code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'upstream_error' : 'upstream_client_error'),
-    param: options.param ?? null,
-    headers,
-    retryable: isRetryableStatus(status),
-    upstreamStatus: status,
-    cause: options.cause,
-  })
+  const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'upstream_error' : 'upstream_client_error')
+  return new GatewayError(`${prefix}${message}`, { status: mapped, code, param: options.param ?? null, headers, retryable: isRetryableStatus(status), upstreamStatus: status, cause: options.cause })
 }
 
 /** Anything thrown, as a GatewayError fit to show a client. */

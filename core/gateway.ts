@@ -56,6 +56,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     debounceMs: options.debounceMs,
     pollMs: options.pollMs,
     runsJobs: options.runsJobs,
+    reloadPeers: options.cluster && ((reason) => options.cluster?.reloadAll(reason)),
   })
   const snapshot = await controller.start()
   const open = snapshot.auth.length === 0

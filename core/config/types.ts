@@ -1,25 +1,13 @@
 /** The shape of a validated gateway.yaml (mirrors schemas/gateway.schema.json). */
 import type { DataScope } from '../plugins/types.ts'
 
-export interface PluginBlock {
-  plugin: string
-  [key: string]: unknown
-}
+export interface PluginBlock { plugin: string; [key: string]: unknown }
 
 export type RetryOn = '429' | '5xx' | 'timeout' | 'connection' | string | number
 
-export interface RetryConfig {
-  attempts?: number
-  backoff_ms?: number
-  max_backoff_ms?: number
-  on?: RetryOn[]
-}
+export interface RetryConfig { attempts?: number; backoff_ms?: number; max_backoff_ms?: number; on?: RetryOn[] }
 
-export interface CircuitConfig {
-  failures?: number
-  window_s?: number
-  cooldown_s?: number
-}
+export interface CircuitConfig { failures?: number; window_s?: number; cooldown_s?: number }
 
 export type Matchable = string | string[]
 
@@ -98,12 +86,7 @@ export interface ServerConfig {
 }
 
 /** Cross-origin requests from browsers to /v1 and /api/v1. */
-export interface CorsConfig {
-  origins: string[]
-  headers?: string[]
-  credentials?: boolean
-  max_age_s?: number
-}
+export interface CorsConfig { origins: string[]; headers?: string[]; credentials?: boolean; max_age_s?: number }
 
 export interface GatewayConfig {
   version: 1

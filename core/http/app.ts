@@ -11,7 +11,6 @@ import { respondWithError } from './errors.ts'
 import { snapshotRouter } from './routes.ts'
 import { corsMiddleware } from './cors.ts'
 import type { Exchange } from '../pipeline/exchange.ts'
-import type { AdminActions } from './admin.ts'
 import type { ClusterPeers } from '../runtime/cluster.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -22,14 +21,7 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
   app.proxy = true
   app.silent = true
   // Each snapshot's routes are built once: the first one's now, a reloaded one's on its first request.
-  const actions: AdminActions = {
-    async reload() {
-      cluster?.reloadAll('admin API')
-      const outcome = await controller.reload('admin API')
-      return outcome.status === 'failed' ? { status: 'failed', message: outcome.error.message, issues: outcome.error.issues } : outcome
-    },
-  }
-  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current, actions)]])
+  const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current)]])
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id')
@@ -72,10 +64,22 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
 
   app.use(corsMiddleware())
 
+  app.use(probeRoutes(controller, cluster))
+  app.use((ctx, next) => {
+    const snapshot = ctx.state.snapshot as Snapshot
+    let routes = routers.get(snapshot)
+    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot)))
+    return routes(ctx as never, next)
+  })
+  return app
+}
+
+/** The kernel's own routes, a worker's probes too: /health, /ready (of the pinned snapshot, else the current), /metrics. */
+export function probeRoutes(controller: ReloadController, cluster?: ClusterPeers): Router.Middleware {
   const kernel = new Router()
   kernel.get('/health', (ctx) => { ctx.body = { ...health(controller), ...(cluster ? { workers: cluster.workers() } : {}) } })
   kernel.get('/ready', async (ctx) => {
-    const { ready, backends } = await readiness(ctx.state.snapshot as Snapshot)
+    const { ready, backends } = await readiness((ctx.state.snapshot as Snapshot | undefined) ?? controller.current)
     ctx.status = ready ? 200 : 503
     ctx.body = { status: ready ? 'ready' : 'not_ready', backends }
   })
@@ -84,14 +88,7 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
     ctx.type = registry.contentType
     ctx.body = await registry.metrics()
   })
-  app.use(kernel.routes())
-  app.use((ctx, next) => {
-    const snapshot = ctx.state.snapshot as Snapshot
-    let routes = routers.get(snapshot)
-    if (!routes) routers.set(snapshot, (routes = snapshotRouter(snapshot, actions)))
-    return routes(ctx as never, next)
-  })
-  return app
+  return kernel.routes()
 }
 
 /** What a model request became, for its log lines: absent fields were not reached. */
@@ -108,7 +105,7 @@ function exchangeFields(x: Exchange): Record<string, unknown> {
   }
 }
 
-export function health(controller: ReloadController): Record<string, unknown> {
+function health(controller: ReloadController): Record<string, unknown> {
   const snapshot = controller.current
   const lastError = controller.lastError
   return {
@@ -129,7 +126,7 @@ export function health(controller: ReloadController): Record<string, unknown> {
 
 const READY_TIMEOUT_MS = 2000
 
-export async function readiness(snapshot: Snapshot): Promise<{ ready: boolean; backends: Record<string, string> }> {
+async function readiness(snapshot: Snapshot): Promise<{ ready: boolean; backends: Record<string, string> }> {
   const backends: Record<string, string> = {}
   await Promise.all(snapshot.backends().map(async ([name, instance]) => {
     try {

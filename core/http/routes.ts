@@ -18,10 +18,9 @@ import { SpanKind, tracer } from '../tracing.ts'
 import { readJson, readMultipart } from './body.ts'
 import { ENVELOPE, envelope, openAIErrorBody, type ErrorBody } from './errors.ts'
 import { validator } from './validate.ts'
-import { adminService, type AdminActions } from './admin.ts'
 
 /** The router for a snapshot's surfaces and services. */
-export function snapshotRouter(snapshot: Snapshot, actions: AdminActions): Router.Middleware {
+export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
   const router = new Router()
   for (const { surface } of snapshot.surfaces) {
     for (const endpoint of surface.endpoints) {
@@ -31,7 +30,7 @@ export function snapshotRouter(snapshot: Snapshot, actions: AdminActions): Route
       else router[method](endpoint.path, (ctx) => serveRoute(ctx, endpoint, errors))
     }
   }
-  for (const { name, service } of [{ name: 'admin', service: adminService(snapshot, actions) }, ...snapshot.services]) {
+  for (const { name, service } of snapshot.services) {
     for (const route of service.routes ?? []) {
       router[route.method.toLowerCase() as 'get'](`/api/v1/${name}${route.path === '/' ? '' : route.path}`, (ctx) => serveRoute(ctx, route, ENVELOPE))
     }

@@ -129,10 +129,7 @@ export interface Principal {
 export type DataScope = 'own_data' | 'department_data' | 'all_data'
 
 /** Whose a record is, for a data-scope check. */
-export interface Owner {
-  readonly userId: string | null
-  readonly department: string | null
-}
+export interface Owner { readonly userId: string | null; readonly department: string | null }
 
 /** The caller of a route, with its role's reach. */
 export interface Caller {
@@ -409,18 +406,10 @@ export interface GatewayCalls {
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 /** One server-sent event. */
-export interface SseFrame {
-  readonly data: string
-  readonly event?: string
-}
+export interface SseFrame { readonly data: string; readonly event?: string }
 
 /** An uploaded file of a multipart request. */
-export interface UploadedFile {
-  readonly field: string
-  readonly filename: string
-  readonly contentType: string
-  readonly data: Buffer
-}
+export interface UploadedFile { readonly field: string; readonly filename: string; readonly contentType: string; readonly data: Buffer }
 
 /** What a route handler gets: the authenticated caller and validated input. */
 export interface RouteRequest<Body = unknown, Query = Record<string, unknown>, Params = Record<string, string>> {
@@ -440,11 +429,7 @@ export interface RouteRequest<Body = unknown, Query = Record<string, unknown>, P
   readonly access: AccessView
 }
 
-export interface RoleView {
-  readonly name: string
-  readonly scope: DataScope
-  readonly permissions: readonly string[]
-}
+export interface RoleView { readonly name: string; readonly scope: DataScope; readonly permissions: readonly string[] }
 
 export interface AccessView {
   /** Whether `name` may be given to a user or a key: any name while no departments are listed. */
@@ -678,6 +663,29 @@ export interface OverlayRoute {
   readonly when?: { readonly users: readonly string[] }
 }
 export const RouteOverlay: Token<RouteOverlay> = token<RouteOverlay>('RouteOverlay')
+
+/** The running gateway, as the admin service sees it (the kernel provides it). */
+export interface GatewayControl {
+  /** The current config's version and model routes, with each target's live circuit and latency. */
+  routes(): { readonly version: string; readonly routes: readonly RouteState[] }
+  /** Reload the config now (every worker's, with --workers): this process's outcome. */
+  reload(reason: string): Promise<{ status: 'reloaded' | 'unchanged'; version: string } | { status: 'failed'; message: string; issues: readonly unknown[] }>
+}
+export interface RouteState {
+  readonly info: RouteInfo
+  readonly strategy: string
+  /** Defined when it has `when` conditions. */
+  readonly when: unknown
+  readonly targets: readonly {
+    readonly provider: string
+    readonly model: string | undefined
+    readonly weight: number
+    readonly timeoutMs: number | undefined
+    readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number }
+    readonly health: { describe(now?: number): Readonly<Record<string, unknown>> }
+  }[]
+}
+export const GatewayControl: Token<GatewayControl> = token<GatewayControl>('GatewayControl')
 
 /** Counts tokens with a real tokenizer, bounded and off the event loop (service.tokenizer provides it). */
 export interface Tokenizer {

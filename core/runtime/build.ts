@@ -139,11 +139,12 @@ async function setupPlugin(
     callsAs: (principal) => backgroundCalls(current, principal),
     routes: () => current().publishedRoutes(),
     get<T>(capability: Token<T>): T {
-      if (!container.isRegistered(capability.key)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
+      // Recursive: the kernel's own capabilities (GatewayControl) are in the gateway's container.
+      if (!container.isRegistered(capability.key, true)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)
     },
     tryGet<T>(capability: Token<T>): T | undefined {
-      return container.isRegistered(capability.key) ? container.resolve<T>(capability.key) : undefined
+      return container.isRegistered(capability.key, true) ? container.resolve<T>(capability.key) : undefined
     },
     provide<T>(capability: Token<T>, value: T): void {
       if (!planned.provides.includes(capability.key)) throw new Error(`provides ${capability.description} without listing it in its manifest's \`provides\``)

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import chokidar, { type FSWatcher } from 'chokidar'
 import { ConfigError, loadConfig, type ConfigSource, type ConfigIssue } from '../config/index.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
+import { GatewayControl } from '../plugins/types.ts'
 import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
@@ -36,6 +37,8 @@ export interface ReloadControllerOptions {
   pollMs?: number
   /** Whether this process runs queued jobs (default true). */
   runsJobs?: boolean
+  /** The other workers' reload (`--workers`), for the admin service's. */
+  reloadPeers?: (reason: string) => void
 }
 
 /** Settings read once at start; a change to them is reported, not applied. */
@@ -80,6 +83,7 @@ export class ReloadController {
     const health = new HealthRegistry()
     health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
     this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => void this.reload(reason, true, true), features: () => this.#current?.features }
+    this.shared.container.register(GatewayControl.key, { useValue: this.#control() })
   }
 
   /** Load the initial config; throws (ConfigError) if it is not usable. */
@@ -97,6 +101,17 @@ export class ReloadController {
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
     return this.#current
+  }
+
+  #control(): GatewayControl {
+    return {
+      routes: () => ({ version: this.current.version, routes: this.current.routes.all() }),
+      reload: async (reason) => {
+        this.#options.reloadPeers?.(reason)
+        const outcome = await this.reload(reason)
+        return outcome.status === 'failed' ? { status: 'failed', message: outcome.error.message, issues: outcome.error.issues } : outcome
+      },
+    }
   }
 
   /** Call `listener` with each snapshot as it becomes current: the current one now, then each reload's. */

@@ -4,6 +4,130 @@
  */
 
 export interface paths {
+    "/api/v1/admin/reload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reload the config now, as SIGHUP does (every worker, with --workers); 422 with the issues when the new config is refused. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: unknown;
+                            message?: string;
+                            /** @description Pagination (`meta.pagination`) on lists. */
+                            meta?: Record<string, unknown>;
+                            success: boolean;
+                        };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/routes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every route, its targets and their live state (circuit, latency). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: unknown;
+                            message?: string;
+                            /** @description Pagination (`meta.pagination`) on lists. */
+                            meta?: Record<string, unknown>;
+                            success: boolean;
+                        };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/costs": {
         parameters: {
             query?: never;

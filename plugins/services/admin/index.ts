@@ -1,0 +1,60 @@
+/**
+ * service.admin: the gateway's management routes under /api/v1/admin: every model route with its
+ * targets' live state, and a reload. It reads the running gateway through the kernel's
+ * GatewayControl capability, so it answers for the current config after every reload.
+ */
+import { GatewayControl, GatewayError, definePlugin, reply, type Service } from '../../../core/plugins/api.ts'
+
+export default definePlugin<Record<string, never>, Service>({
+  id: 'service.admin',
+  kind: 'service',
+  description: 'Management routes under /api/v1/admin: the model routes with their targets\' live state, and a config reload.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  enabledByDefault: true,
+  uses: [GatewayControl],
+  setup(ctx) {
+    const control = ctx.get(GatewayControl)
+    return {
+      routes: [{
+        method: 'GET',
+        path: '/routes',
+        summary: 'Every route, its targets and their live state (circuit, latency).',
+        permission: 'manage_gateway',
+        handle: () => {
+          const now = Date.now()
+          const { version, routes } = control.routes()
+          const data = routes.map((route) => ({
+            model: route.info.name,
+            strategy: route.strategy,
+            conditional: route.when !== undefined,
+            // `config` for gateway.yaml's routes; a plugin's overlay names itself (`deployed`).
+            source: typeof route.info.settings.source === 'string' ? route.info.settings.source : 'config',
+            targets: route.targets.map((t) => ({
+              provider: t.provider,
+              model: t.model ?? null,
+              weight: t.weight,
+              timeout_ms: t.timeoutMs ?? null,
+              retry: { attempts: t.retry.attempts, backoff_ms: t.retry.backoffMs, max_backoff_ms: t.retry.maxBackoffMs },
+              circuit: t.health.describe(now),
+            })),
+          }))
+          return reply(data, { meta: { config_version: version } })
+        },
+      }, {
+        method: 'POST',
+        path: '/reload',
+        summary: 'Reload the config now, as SIGHUP does (every worker, with --workers); 422 with the issues when the new config is refused.',
+        permission: 'manage_gateway',
+        // Takes nothing: an empty body, or `{}`.
+        body: { type: 'object', additionalProperties: false, properties: {} },
+        handle: async () => {
+          const outcome = await control.reload('admin API')
+          if (outcome.status === 'failed') {
+            throw new GatewayError(`The config was not reloaded: ${outcome.message}`, { status: 422, code: 'config_invalid', details: outcome.issues })
+          }
+          return reply(outcome, { meta: { config_version: outcome.version } })
+        },
+      }],
+    }
+  },
+})
