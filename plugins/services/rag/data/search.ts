@@ -93,20 +93,28 @@ export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
    * the GIN index, at most TEXT_MATCHES); and every chunk holding a rare word of the query — each
    * of its words (the MAX_TERMS longest) is looked up in the GIN index up to TERM_MATCHES chunks,
    * and a word found fewer times is rare, so all its chunks are candidates (an error code or a
-   * product name that the vectors miss). A candidate weighs the inverse frequency of the query
-   * words it holds (ln(1 + TERM_MATCHES / found), a word found TERM_MATCHES times counting as
+   * product name that the vectors miss). Words the table's statistics (ANALYZE's most common
+   * elements) put in more than TERM_MATCHES chunks are common without a look-up (the costly
+   * ones: a common word's GIN bitmap is large). A candidate weighs the inverse frequency of the
+   * query words it holds (ln(1 + TERM_MATCHES / found), a word found TERM_MATCHES times counting as
    * common), then ts_rank_cd (frequency and proximity) breaks ties.
    */
   function fullTextSql(q: CollectionQuery, limit: number, vectorCandidates: readonly string[]): Statement {
     const params: unknown[] = [q.text, limit, TEXT_MATCHES, vectorCandidates, TERM_MATCHES]
     const filter = q.filters ? `AND ${filterSql(q.filters, params)}` : ''
     const inCollection = `c.collection_id = '${q.collection.id}'`
-    const text = `WITH terms AS (
+    const text = `WITH common AS (
+        SELECT u.e AS t FROM pg_stats s CROSS JOIN LATERAL unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(e, f)
+        WHERE s.schemaname = current_schema() AND s.tablename = 'rag_chunks' AND s.attname = 'tsv' AND u.e IS NOT NULL
+          AND u.f * (SELECT reltuples FROM pg_class WHERE oid = 'rag_chunks'::regclass) > $5),
+      terms AS (
         SELECT t, quote_literal(t)::tsquery AS tq FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS t
         ORDER BY length(t) DESC, t LIMIT ${MAX_TERMS}),
+      rare_terms AS (SELECT * FROM terms WHERE t NOT IN (SELECT t FROM common)),
       term_hits AS (
-        SELECT terms.t, m.id FROM terms CROSS JOIN LATERAL (SELECT c.id FROM rag_chunks c WHERE ${inCollection} AND c.tsv @@ terms.tq LIMIT $5) m),
-      found AS (SELECT t, count(*)::float8 AS n FROM term_hits GROUP BY t),
+        SELECT r.t, m.id FROM rare_terms r CROSS JOIN LATERAL (SELECT c.id FROM rag_chunks c WHERE ${inCollection} AND c.tsv @@ r.tq LIMIT $5) m),
+      found AS (SELECT t, count(*)::float8 AS n FROM term_hits GROUP BY t
+        UNION ALL SELECT t, $5::float8 FROM terms WHERE t IN (SELECT t FROM common)),
       candidates AS (
         SELECT h.id FROM term_hits h JOIN found f ON f.t = h.t WHERE f.n < $5
         UNION (SELECT c.id FROM rag_chunks c WHERE ${inCollection} AND c.tsv @@ plainto_tsquery('english', $1) LIMIT $3)
