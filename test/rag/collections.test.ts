@@ -164,6 +164,10 @@ describe('RAG collections (/api/v1/rag) on the embedded store', () => {
     const hybrid = await rag('POST', `/collections/${id}/search`, 'alice', { query, top_k: 3, hybrid: true })
     expect(hybrid.status).toBe(200)
     expect(hybrid.body.data.some(isFault)).toBe(true)
+    // With the table's statistics (which let common words skip their look-up) too.
+    await capability(gw, Store).sql.exec('ANALYZE rag_chunks')
+    const analyzed = await rag('POST', `/collections/${id}/search`, 'alice', { query, top_k: 3, hybrid: true })
+    expect(analyzed.body.data.some(isFault)).toBe(true)
     // Filters hold for the full-text candidates too.
     const filtered = await rag('POST', `/collections/${id}/search`, 'alice', { query, top_k: 3, hybrid: true, filters: { type: 'eq', key: 'team', value: 'none' } })
     expect(filtered.body.data).toEqual([])
