@@ -147,6 +147,32 @@ describe('RAG collections (/api/v1/rag) on the embedded store', () => {
     expect(badFilter.body.error).toBe('invalid_filter')
   })
 
+  it('finds by hybrid search a chunk that only a rare exact keyword matches, which the vectors rank far away', async () => {
+    const { body } = await rag('POST', '/collections', 'alice', { name: 'Fault codes' })
+    const id = body.data.id
+    // Thirty notes near the query by vector (they share its words that full text calls stop words),
+    // and one long maintenance note that shares with it only the code ERR-4711 (not "printer").
+    const notes = Array.from({ length: 30 }, (_, i) => `## Note ${i}\n\nOnce more, over and over again: note ${i}.`)
+    const fault = '## Coolant pump\n\nThe coolant pump of line three logs ERR-4711 when its pressure sensor reads below two bar; replace the sensor gasket, flush the filter, restart the controller and record the fault in the maintenance ledger.'
+    await rag.upload(id, 'alice', [{ name: 'log.md', type: 'text/markdown', data: Buffer.from([...notes, fault].join('\n\n')) }])
+    const [doc] = await rag.settled(id)
+    expect(doc.progress.chunks_total).toBe(31)
+    const query = 'printer ERR-4711 once more over again'
+    const isFault = (h: any): boolean => h.text.includes('ERR-4711')
+    const byVector = (await rag('POST', `/collections/${id}/search`, 'alice', { query, top_k: 3 })).body.data
+    expect(byVector.some(isFault)).toBe(false)
+    const hybrid = await rag('POST', `/collections/${id}/search`, 'alice', { query, top_k: 3, hybrid: true })
+    expect(hybrid.status).toBe(200)
+    expect(hybrid.body.data.some(isFault)).toBe(true)
+    // With the table's statistics (which let common words skip their look-up) too.
+    await capability(gw, Store).sql.exec('ANALYZE rag_chunks')
+    const analyzed = await rag('POST', `/collections/${id}/search`, 'alice', { query, top_k: 3, hybrid: true })
+    expect(analyzed.body.data.some(isFault)).toBe(true)
+    // Filters hold for the full-text candidates too.
+    const filtered = await rag('POST', `/collections/${id}/search`, 'alice', { query, top_k: 3, hybrid: true, filters: { type: 'eq', key: 'team', value: 'none' } })
+    expect(filtered.body.data).toEqual([])
+  })
+
   it('keeps collections within their scope: private to the owner, shared with a department, 404 outside', async () => {
     // alice's collection is hers: bob (same department, a user) and carol (sales) do not see it.
     for (const user of ['bob', 'carol'] as const) {

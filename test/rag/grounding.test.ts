@@ -142,6 +142,16 @@ describe('grounded answers from RAG collections', () => {
     const sources = (completion as any).sources
     expect(sources[0]).toMatchObject({ number: 1, cited: true, document_id: faqDocumentId, filename: 'faq.txt' })
     expect(FAQ.slice(sources[0].start_offset, sources[0].end_offset)).toContain('underground garage')
+
+    // Streamed: the same sources on the chunk that finishes the answer.
+    const stream = await alice.chat.completions.create({ model: 'assistant/helpdesk', messages: [{ role: 'user', content: BIKES }], stream: true })
+    const chunks = []
+    for await (const chunk of stream) chunks.push(chunk)
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(`According to the sources [1]: ${BIKES}`)
+    const withSources = chunks.filter((c) => 'sources' in c)
+    expect(withSources).toHaveLength(1)
+    expect(withSources[0].choices[0].finish_reason).toBe('stop')
+    expect((withSources[0] as any).sources).toEqual(sources)
   })
 
   it('annotates a file_search answer with file_citation annotations and searches with the caller\'s reach', async () => {

@@ -4,10 +4,10 @@
  * client sets itself wins). The assistant must be the caller's department's or a global one.
  * An assistant with attached collections is grounded: passages for the last user message,
  * searched as the caller, go into its instructions numbered [n], and the answer lists them as
- * `sources`. Runs in the `request` phase, before routing; without the conversations service it
+ * `sources` (a stream: on the chunk that carries the finish_reason). Runs in the `request` phase, before routing; without the conversations service it
  * does nothing.
  */
-import { definePlugin, isChatStream, notFound, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { definePlugin, isChatStream, notFound, type ChatMessage, type ChatRequest, type ChatChunk, type ChatResponse, type ChatResult, type ChatStream, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
 import { Conversations, type AssistantRecord, type Passage } from '../../contracts/conversations.ts'
 import { passageInstructions, sourcesOf } from './grounding.ts'
 
@@ -57,7 +57,9 @@ export default definePlugin<Record<string, never>, Stage>({
       },
       response(x: StageExchange, result) {
         const passages = grounded.get(x)
-        if (!passages || !('choices' in result) || isChatStream(result as ChatResult)) return
+        if (!passages) return
+        if (isChatStream(result as ChatResult)) return withSources(result as ChatStream, passages)
+        if (!('choices' in result)) return
         const answer = result as ChatResponse
         return { ...answer, sources: sourcesOf(answer.choices[0]?.message.content ?? '', passages) } as ChatResponse
       },
@@ -72,6 +74,16 @@ export default definePlugin<Record<string, never>, Stage>({
     }
   },
 })
+
+/** The stream as it comes, its finishing chunk with the sources its text cites (the same shape as an answer's). */
+async function* withSources(stream: ChatStream, passages: readonly Passage[]): ChatStream {
+  let text = ''
+  for await (const chunk of stream) {
+    const choice = chunk.choices[0]
+    text += choice?.delta?.content ?? ''
+    yield choice?.finish_reason ? { ...chunk, sources: sourcesOf(text, passages) } as ChatChunk : chunk
+  }
+}
 
 function lastUserContent(messages: readonly ChatMessage[]): string {
   const last = [...messages].reverse().find((m) => m.role === 'user')

@@ -16,6 +16,10 @@ const RRF_K = 60
 const CANDIDATES_PER_HIT = 4
 /** At most this many chunks holding every query word are ranked by full text (besides the vector candidates). */
 const TEXT_MATCHES = 500
+/** A query word found in fewer chunks than this is rare: all its chunks are ranked by full text. */
+const TERM_MATCHES = 200
+/** The longest words of a query that are looked up one by one. */
+const MAX_TERMS = 24
 
 type Row = Record<string, unknown>
 
@@ -84,22 +88,43 @@ export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
   }
 
   /**
-   * Full-text ranks (ts_rank_cd on any of the query's words) over a bounded candidate set: the
-   * vector search's candidates, and chunks holding every word of the query (found through the GIN
-   * index, at most TEXT_MATCHES of them). Ranking every chunk that holds any word would scan the
-   * collection: a common word matches most chunks.
+   * Full-text ranks over a bounded candidate set, so a common word never makes it scan the
+   * collection: the vector search's candidates; chunks holding every word of the query (through
+   * the GIN index, at most TEXT_MATCHES); and every chunk holding a rare word of the query — each
+   * of its words (the MAX_TERMS longest) is looked up in the GIN index up to TERM_MATCHES chunks,
+   * and a word found fewer times is rare, so all its chunks are candidates (an error code or a
+   * product name that the vectors miss). Words the table's statistics (ANALYZE's most common
+   * elements) put in more than TERM_MATCHES chunks are common without a look-up (the costly
+   * ones: a common word's GIN bitmap is large). A candidate weighs the inverse frequency of the
+   * query words it holds (ln(1 + TERM_MATCHES / found), a word found TERM_MATCHES times counting as
+   * common), then ts_rank_cd (frequency and proximity) breaks ties.
    */
   function fullTextSql(q: CollectionQuery, limit: number, vectorCandidates: readonly string[]): Statement {
-    const params: unknown[] = [q.text, limit, TEXT_MATCHES, vectorCandidates]
+    const params: unknown[] = [q.text, limit, TEXT_MATCHES, vectorCandidates, TERM_MATCHES]
     const filter = q.filters ? `AND ${filterSql(q.filters, params)}` : ''
-    const text = `WITH candidates AS (
-        (SELECT c.id FROM rag_chunks c WHERE c.collection_id = '${q.collection.id}' AND c.tsv @@ plainto_tsquery('english', $1) LIMIT $3)
+    const inCollection = `c.collection_id = '${q.collection.id}'`
+    const text = `WITH common AS (
+        SELECT u.e AS t FROM pg_stats s CROSS JOIN LATERAL unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(e, f)
+        WHERE s.schemaname = current_schema() AND s.tablename = 'rag_chunks' AND s.attname = 'tsv' AND u.e IS NOT NULL
+          AND u.f * (SELECT reltuples FROM pg_class WHERE oid = 'rag_chunks'::regclass) > $5),
+      terms AS (
+        SELECT t, quote_literal(t)::tsquery AS tq FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS t
+        ORDER BY length(t) DESC, t LIMIT ${MAX_TERMS}),
+      rare_terms AS (SELECT * FROM terms WHERE t NOT IN (SELECT t FROM common)),
+      term_hits AS (
+        SELECT r.t, m.id FROM rare_terms r CROSS JOIN LATERAL (SELECT c.id FROM rag_chunks c WHERE ${inCollection} AND c.tsv @@ r.tq LIMIT $5) m),
+      found AS (SELECT t, count(*)::float8 AS n FROM term_hits GROUP BY t
+        UNION ALL SELECT t, $5::float8 FROM terms WHERE t IN (SELECT t FROM common)),
+      candidates AS (
+        SELECT h.id FROM term_hits h JOIN found f ON f.t = h.t WHERE f.n < $5
+        UNION (SELECT c.id FROM rag_chunks c WHERE ${inCollection} AND c.tsv @@ plainto_tsquery('english', $1) LIMIT $3)
         UNION SELECT unnest($4::bigint[]))
-      SELECT ${HIT_COLUMNS} FROM candidates k JOIN rag_chunks c ON c.id = k.id
+      SELECT ${HIT_COLUMNS}, w.weight FROM candidates k JOIN rag_chunks c ON c.id = k.id
         JOIN rag_documents d ON d.id = c.document_id AND d.ready_ingest = c.ingest_id
+        CROSS JOIN LATERAL (SELECT sum(ln(1 + $5::float8 / f.n)) AS weight FROM found f JOIN terms ON terms.t = f.t WHERE c.tsv @@ terms.tq) AS w
         CROSS JOIN CAST(replace(CAST(plainto_tsquery('english', $1) AS text), '&', '|') AS tsquery) AS q
-      WHERE q::text <> '' AND c.tsv @@ q ${filter}
-      ORDER BY ts_rank_cd(c.tsv, q) DESC, c.id LIMIT $2`
+      WHERE w.weight IS NOT NULL ${filter}
+      ORDER BY w.weight DESC, ts_rank_cd(c.tsv, q) DESC, c.id LIMIT $2`
     return { text, params, settings: [] }
   }
 
