@@ -24,7 +24,7 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import type { ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { conversationRows } from './conversations.ts'
 import { freePort, killAll, median, spawnServer, treeCpuMs, treeRssMb, type Server } from './procs.ts'
 
@@ -259,6 +259,12 @@ ${provider}routes:
     } finally {
       for (const child of children) child.kill()
     }
+  }
+  // RAG ingestion and search over BENCH_RAG_CHUNKS chunks (bench/rag.ts): opt-in, since building
+  // the HNSW index over 100,000 chunks takes minutes to tens of minutes on this machine.
+  if (process.env.BENCH_RAG_CHUNKS) {
+    console.log(`\nRAG on the embedded store, ${process.env.BENCH_RAG_CHUNKS} chunks (bench/rag.ts)`)
+    spawnSync(process.execPath, ['--import', 'tsx', 'bench/rag.ts'], { stdio: 'inherit', env: process.env })
   }
 }
 
