@@ -13,9 +13,8 @@
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
 import type { Dispatcher } from 'undici'
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { NativeResult, ProviderCall, SseFrame, Usage } from '../../../core/plugins/api.ts'
-import { failure, isJson, UpstreamStatusError, type WireClient } from './wire-client.ts'
+import { DONE, failure, isJson, sseData, UpstreamStatusError, type WireClient } from './wire-client.ts'
 
 /** The wire names surface.openai declares for its chat completions and embeddings endpoints. */
 export const OPENAI_CHAT_WIRE = 'openai-chat'
@@ -135,30 +134,21 @@ class EventRelay implements NativeResult {
     const relay = this
     this.events = {
       async *[Symbol.asyncIterator]() {
-        const pending: EventSourceMessage[] = []
-        const parser = createParser({ onEvent: (event) => pending.push(event) })
-        const decoder = new TextDecoder()
         let done = false
         try {
-          for await (const bytes of body) {
-            parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }))
-            for (let event = pending.shift(); event; event = pending.shift()) {
-              // After [DONE] the rest is read and ignored, so the connection goes back to the pool.
-              if (done) continue
-              const { data } = event
-              if (data.startsWith('[DONE]')) {
-                done = true
-                yield { data: '[DONE]' }
-                continue
-              }
-              if (!relay.#note(data) && !clientWantsUsage) continue
-              yield { data }
+          for await (const data of sseData(body)) {
+            if (data === DONE) {
+              done = true
+              yield { data: DONE }
+              continue
             }
+            if (!relay.#note(data) && !clientWantsUsage) continue
+            yield { data }
           }
           // The reader may stop early: the for-await above then ends the body, and this never runs.
           if (signal.aborted) throw signal.reason
           // An upstream that ends without [DONE] still ends the client's stream as OpenAI's does.
-          if (!done) yield { data: '[DONE]' }
+          if (!done) yield { data: DONE }
         } catch (err) {
           throw mapError(failure(err, signal), signal, 'answer')
         } finally {

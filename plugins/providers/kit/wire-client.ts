@@ -173,26 +173,36 @@ async function statusError(res: Dispatcher.ResponseData): Promise<UpstreamStatus
   return new UpstreamStatusError(res.statusCode, body, (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null, text || 'status code (no body)')
 }
 
-/** The events' parsed data, as the SDKs yield them: `[DONE]` ends it, an event carrying `error` throws. */
-async function* events(body: Dispatcher.ResponseData['body'], signal: AbortSignal): AsyncGenerator<unknown> {
+/** The end of an OpenAI-wire stream, as `sseData` yields it. */
+export const DONE = '[DONE]'
+
+/**
+ * An SSE body's event data as it came, up to `[DONE]` (yielded once, as DONE); after it the rest
+ * is read and ignored, so the connection goes back to the pool.
+ */
+export async function* sseData(body: Dispatcher.ResponseData['body']): AsyncGenerator<string> {
   const pending: EventSourceMessage[] = []
   const parser = createParser({ onEvent: (event) => pending.push(event) })
   const decoder = new TextDecoder()
   let done = false
+  for await (const bytes of body) {
+    parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }))
+    for (let event = pending.shift(); event; event = pending.shift()) {
+      if (done) continue
+      done = event.data.startsWith(DONE)
+      yield done ? DONE : event.data
+    }
+  }
+}
+
+/** The events' parsed data, as the SDKs yield them: `[DONE]` ends it, an event carrying `error` throws. */
+async function* events(body: Dispatcher.ResponseData['body'], signal: AbortSignal): AsyncGenerator<unknown> {
   try {
-    for await (const bytes of body) {
-      parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }))
-      for (let event = pending.shift(); event; event = pending.shift()) {
-        // After [DONE] the rest is read and ignored, so the connection goes back to the pool.
-        if (done) continue
-        if (event.data.startsWith('[DONE]')) {
-          done = true
-          continue
-        }
-        const data = JSON.parse(event.data) as { error?: unknown } | null
-        if (data?.error) throw new UpstreamStatusError(undefined, data, null, 'upstream sent an error mid-stream')
-        yield data
-      }
+    for await (const text of sseData(body)) {
+      if (text === DONE) continue
+      const data = JSON.parse(text) as { error?: unknown } | null
+      if (data?.error) throw new UpstreamStatusError(undefined, data, null, 'upstream sent an error mid-stream')
+      yield data
     }
   } catch (err) {
     throw failure(err, signal)
