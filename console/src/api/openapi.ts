@@ -34,7 +34,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @enum {unknown} */
+                                status: "reloaded" | "unchanged";
+                                version: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -92,7 +96,34 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description The route has a `when:`. */
+                                conditional: boolean;
+                                model: string;
+                                /** @description `config` for gateway.yaml's routes; a plugin's overlay names itself (`deployed`). */
+                                source: string;
+                                strategy: string;
+                                targets: {
+                                    circuit: {
+                                        /** @description Moving average. */
+                                        latency_ms: number | null;
+                                        recent_failures: number;
+                                        /** @description Until an open circuit lets a probe through. */
+                                        retry_in_ms: number;
+                                        /** @enum {unknown} */
+                                        state: "closed" | "open" | "half-open";
+                                    };
+                                    model: string | null;
+                                    provider: string;
+                                    retry: {
+                                        attempts: number;
+                                        backoff_ms: number;
+                                        max_backoff_ms: number;
+                                    };
+                                    timeout_ms: number | null;
+                                    weight: number;
+                                }[];
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
