@@ -11,6 +11,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { ApiError } from '@/api/client'
 import type { Dataset, DatasetProblem, TrainingJob } from '@/api/types'
 import { useSession } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
@@ -155,8 +156,8 @@ function JobDetail({ job }: { job: TrainingJob }) {
         </div>
       </div>
       {deployedAs.length > 0 && <p className="text-sm" data-deployed-as={deployedAs.join(' ')}>Deployed as {deployedAs.map((r) => <code key={r} className="mr-1 rounded bg-muted px-1 py-0.5 font-mono text-xs">{r}</code>)}</p>}
-      {cancel.isError && <Alert variant="destructive"><AlertDescription>{cancel.error.message}</AlertDescription></Alert>}
-      {job.error && <Alert variant="destructive"><AlertDescription>{job.error}</AlertDescription></Alert>}
+      <ApiErrorAlert error={cancel.error} />
+      <ApiErrorAlert error={job.error} />
       <HyperparameterList job={job} />
       <EvaluationSummary job={job} />
       <LossChart job={job} />
