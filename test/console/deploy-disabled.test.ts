@@ -45,7 +45,9 @@ describe.skipIf(skipWithoutChromium)('Deploy when custom models are off', () => 
       await dialog.getByRole('button', { name: 'Deploy model' }).click()
       const alert = dialog.getByRole('alert')
       await alert.waitFor()
-      expect(await alert.innerText()).toBe(REFUSAL)
+      // The API's message, its backtick-quoted setting shown as code.
+      expect(await alert.innerText()).toBe(REFUSAL.replaceAll('`', ''))
+      expect(await alert.locator('code').innerText()).toBe('features: { custom_models: true }')
       // The dialog stays on its form (no "Deployed as"), ready to cancel.
       expect(await dialog.getByText(/^Deployed as/).count()).toBe(0)
       expect(await dialog.getByRole('button', { name: 'Deploy model' }).isEnabled()).toBe(true)

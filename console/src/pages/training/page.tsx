@@ -146,7 +146,7 @@ function JobDetail({ job }: { job: TrainingJob }) {
       <div className="flex flex-wrap items-start justify-between gap-2">
         <div className="min-w-0">
           <h3 className="break-all font-semibold">{job.fine_tuned_model ?? job.model}</h3>
-          <p className="break-all font-mono text-xs text-muted-foreground">{job.id} · {job.provider} · from {job.model}</p>
+          <p className="font-mono text-xs text-muted-foreground [overflow-wrap:anywhere]">{job.id} · {job.provider} · from {job.model}</p>
         </div>
         <div className="flex flex-wrap gap-2">
           <Badge variant={JOB_BADGE[job.status as keyof typeof JOB_BADGE] ?? 'outline'}>{job.status}</Badge>
