@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectDataDocumented } from '../helpers/documented.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 
 // ajv's CommonJS default export, as ESM sees it.
@@ -37,6 +38,8 @@ services:
   chat: {}
   assistants: {}
   console: {}
+  rag: { embedding_route: mock }
+  auth: {}
   docs: { title: Acme gateway }
 surfaces:
   responses: {}
@@ -77,6 +80,10 @@ surfaces:
       }
     }
     expect(missing).toEqual([])
+  })
+
+  it('declares the data every management route answers (a redirect or a download excepted)', () => {
+    expectDataDocumented(doc, ['/api/v1/'], 40)
   })
 
   it('is a valid document: every schema in it compiles as JSON Schema 2020-12', () => {
