@@ -15,7 +15,8 @@ import { UsageLog } from '../../plugins/contracts/capabilities.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { bearer, chat, metric, setupPlugin } from '../limits/helpers.ts'
-import { sseData, startOpenAIUpstream, type OpenAIUpstream } from './helpers.ts'
+import { researchAndSales, startOpenAIUpstream, upstreamRoutes, type OpenAIUpstream } from '../helpers/openai-upstream.ts'
+import { sseData } from './helpers.ts'
 
 const KEYS = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef', carol: 'carol-key-0123456789abcdef' }
 const ALICE = bearer(KEYS.alice)
@@ -29,12 +30,7 @@ const ask = (content: string, extra: Record<string, unknown> = {}) => ({ model: 
 
 function config(upstream: OpenAIUpstream, cache = '{ plugin: memory }', store = ''): string {
   return `version: 1
-${store}providers:
-  up: { plugin: openai, api_key: test-key, base_url: "${upstream.url}/v1" }
-routes:
-  - model: gpt
-    targets: [ { provider: up, model: gpt-4o-mini } ]
-  - model: always
+${store}${upstreamRoutes(upstream, `  - model: always
     cache: true
     targets: [ { provider: up, model: gpt-4o-mini } ]
   - model: never
@@ -43,15 +39,11 @@ routes:
   - model: short
     cache: { ttl_s: 1 }
     targets: [ { provider: up, model: gpt-4o-mini } ]
-auth:
-  strategies:
-    - plugin: api-key
-      keys:
-        - { key: ${KEYS.alice}, user: alice, department: research }
-        - { key: ${KEYS.bob}, user: bob, department: research }
-        - { key: ${KEYS.carol}, user: carol, department: sales }
-departments: { research: {}, sales: {} }
-cache: ${cache}
+`)}${researchAndSales([
+    { key: KEYS.alice, user: 'alice', department: 'research' },
+    { key: KEYS.bob, user: 'bob', department: 'research' },
+    { key: KEYS.carol, user: 'carol', department: 'sales' },
+  ])}cache: ${cache}
 `
 }
 
