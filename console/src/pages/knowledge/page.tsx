@@ -9,10 +9,10 @@ import { useRef, useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
 import type { Collection, NewCollection, RagDocument, SearchHit, SearchInput } from '@/api/types'
 import { useSession } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
-import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -65,7 +65,7 @@ function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () =
               <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} /> Searchable by {me.department}
             </label>
           )}
-          {create.isError && <Alert variant="destructive"><AlertDescription>{(create.error as Error).message}</AlertDescription></Alert>}
+          <ApiErrorAlert error={create.error} />
           <DialogFooter>
             <Button type="button" variant="outline" onClick={onClose}>Cancel</Button>
             <Button type="submit" disabled={create.isPending || !name.trim()}>Create collection</Button>
@@ -124,7 +124,7 @@ function Documents({ collection }: { collection: Collection }) {
           <FileUpIcon /> {upload.isPending ? 'Uploading…' : 'Upload'}
         </Button>
       </div>
-      {upload.isError && <Alert variant="destructive"><AlertDescription>{(upload.error as Error).message}</AlertDescription></Alert>}
+      <ApiErrorAlert error={upload.error} />
       {docs.isPending && <LoadingRows rows={3} />}
       {docs.isError && <ErrorState error={docs.error} retry={() => void docs.refetch()} />}
       {docs.data?.length === 0 && <EmptyState icon={<FileUpIcon />} title="No documents yet">Upload text, Markdown, HTML or PDF files.</EmptyState>}
@@ -181,7 +181,7 @@ function Search({ collection }: { collection: Collection }) {
         <Input aria-label="Search the collection" placeholder="Ask what the documents say…" value={query} onChange={(e) => setQuery(e.target.value)} />
         <Button type="submit" variant="outline" disabled={search.isPending || !query.trim()}><SearchIcon /> Search</Button>
       </form>
-      {search.isError && <Alert variant="destructive"><AlertDescription>{(search.error as Error).message}</AlertDescription></Alert>}
+      <ApiErrorAlert error={search.error} />
       {search.data?.length === 0 && <p className="text-sm text-muted-foreground">Nothing found.</p>}
       {search.data?.map((hit, i) => (
         <Card key={i} className="p-3 text-sm" data-hit>

@@ -9,6 +9,7 @@ import { useState, type FormEvent } from 'react'
 import { ApiError, api, appPath, gatewayUrl } from '@/api/client'
 import type { Me, SignInOptions } from '@/api/types'
 import { ME_KEY } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
@@ -76,16 +77,12 @@ export default function SignInPage() {
           <CardDescription>Chat, keys and usage for your team.</CardDescription>
         </CardHeader>
         <CardContent className="space-y-5 pb-8">
-          {error && (
-            <Alert variant="destructive">
-              <AlertDescription>{error}</AlertDescription>
-            </Alert>
-          )}
+          <ApiErrorAlert error={error} />
           {options.isPending && <Skeleton className="h-10 w-full" />}
           {options.data && !oidc && !options.data.api_key && (
             <Alert><AlertDescription>No way to sign in is enabled on this gateway: ask an admin to configure services.auth.</AlertDescription></Alert>
           )}
-          {options.isError && <Alert variant="destructive"><AlertDescription>Sign-in options could not be loaded: {(options.error as Error).message}</AlertDescription></Alert>}
+          <ApiErrorAlert error={options.error} prefix="Sign-in options could not be loaded: " />
           {oidc && (
             <>
               <Button asChild size="lg" className="w-full">

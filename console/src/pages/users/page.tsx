@@ -8,10 +8,10 @@ import { useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
 import type { DepartmentInfo, RoleInfo, User, UserChange } from '@/api/types'
 import { Can } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
-import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -115,7 +115,7 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
               </div>
             </>
           )}
-          {save.isError && <Alert variant="destructive"><AlertDescription>{(save.error as Error).message}</AlertDescription></Alert>}
+          <ApiErrorAlert error={save.error} />
           <DialogFooter>
             <Button type="button" variant="outline" onClick={onClose}>Cancel</Button>
             <Button type="submit" disabled={save.isPending || !access.data}>{save.isPending ? 'Saving…' : 'Save'}</Button>
