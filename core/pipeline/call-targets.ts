@@ -55,7 +55,7 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
     }
     if (!plan.fallback) break
   }
-  if (!tried) throw circuitOpen(route)
+  if (!tried) throw circuitOpen(route, plan.targets)
   throw lastError!
 }
 
@@ -94,11 +94,11 @@ function forTarget<T extends object>(body: T, target: CompiledTarget, model: str
   return { ...target.params, ...body, model } as T
 }
 
-/** The first stage whose `targets` phase gives a plan decides the order (stage.routing: the route's `strategy:`); without one, as listed. */
+/** The first stage whose `targets` phase gives a plan with a target decides the order (stage.routing: the route's `strategy:`); without one, as listed. */
 function planTargets(x: Exchange, route: CompiledRoute): TargetPlan<CompiledTarget> {
   for (const { stage } of x.stages) {
     const plan = stage.targets?.(x, route.targets)
-    if (plan) return plan
+    if (plan?.targets.length) return plan
   }
   return { targets: route.targets, fallback: true }
 }
@@ -122,8 +122,9 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
-function circuitOpen(route: CompiledRoute): GatewayError {
-  const waitMs = Math.min(...route.targets.map((t) => t.health.retryInMs()))
+/** Every target the plan gave is open: the wait is until the first of them lets a probe through. */
+function circuitOpen(route: CompiledRoute, targets: readonly CompiledTarget[]): GatewayError {
+  const waitMs = Math.min(...targets.map((t) => t.health.retryInMs()))
   return new GatewayError(`Every target of route '${route.name}' is failing (circuit open); try again in ${Math.ceil(waitMs / 1000)} s.`, {
     status: 503, code: 'circuit_open', headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
   })

@@ -392,7 +392,7 @@ export interface Stage extends Lifecycle {
   /** `x.route` is undefined here. */
   request?(x: StageExchange): void | Promise<void>
   access?(x: StageExchange): void | ChatResult | Promise<void | ChatResult>
-  /** Once per call, when no stage answered: the first stage that returns a plan decides (none: the targets as listed, falling back); synchronous and cheap. */
+  /** Once per call, when no stage answered: the first stage that returns a plan with a target decides (none: the targets as listed, falling back); synchronous and cheap. */
   targets?<T extends RoutingTarget>(x: StageExchange, targets: readonly T[]): TargetPlan<T> | undefined
   response?(x: StageExchange, result: ChatResult | EmbeddingResponse): void | ChatResult | Promise<void | ChatResult>
   /** Must not throw; the response has gone. */
