@@ -86,6 +86,10 @@ describe('cors', () => {
     expect(res.headers.get('access-control-expose-headers')).toContain('x-gateway-provider')
     const other = await fetch(`${gw.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } })
     expect(other.headers.get('access-control-allow-origin')).toBeNull()
+    // An error answer keeps them, so the app can read why.
+    const missing = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] }) })
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
   })
 
   it('is off without a cors: setting', async () => {
