@@ -127,9 +127,6 @@ function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): Conf
   const issues: ConfigIssue[] = []
   const providers = new Set(Object.keys(config.providers ?? {}))
   issues.push(...undefinedRoleIssues(parsed, config))
-  if (config.cors?.credentials && config.cors.origins.includes('*')) {
-    issues.push(parsed.issue(['cors', 'origins'], "credentials: true needs the origins listed: a browser refuses '*' with credentials"))
-  }
   // A name answered by a route without conditions makes every later route for that name unreachable.
   const unconditional = new Map<string, number>()
   ;(config.routes ?? []).forEach((route, i) => {
