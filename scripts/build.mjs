@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { createRequire, register } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -43,6 +43,7 @@ symlinkSync(path.join('..', '..', 'console', 'dist'), path.join(dist, 'console',
 // What a start would otherwise redo every time (from the compiled modules just built): the
 // built-ins' summaries, so the registry imports only the plugins a config uses, and each built-in
 // schema's validator as ajv standalone code, so no schema is compiled (core/config/compiled-validators.ts).
+if (path.relative(root, dist).startsWith('..')) register('./resolve-from-root.mjs', import.meta.url)
 const { builtinIndex, BUILTIN_INDEX } = await import(pathToFileURL(path.join(dist, 'core', 'plugins', 'loader.js')).href)
 const { writeValidators, BUILT_VALIDATORS_DIR } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'compiled-validators.js')).href)
 const { CORE_SCHEMA } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'validate.js')).href)

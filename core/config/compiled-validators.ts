@@ -30,12 +30,12 @@ const OPTIONS: Record<ValidatorUse, Options> = {
 // only its small runtime helpers. ajv and ajv-formats are CommonJS, so this can stay synchronous.
 const require = createRequire(import.meta.url)
 
+type AjvModules = [typeof Ajv2020Module, typeof addFormatsModule]
+
 /** An ajv for the gateway's schemas (every error, formats, `verbose` for the messages). */
-export function newAjv(options: Options = {}): Ajv {
-  const Ajv2020 = (require('ajv/dist/2020.js') as typeof Ajv2020Module).default
-  const addFormats = (require('ajv-formats') as typeof addFormatsModule).default
-  const ajv = new Ajv2020({ ...OPTIONS.core, ...options })
-  addFormats(ajv)
+export function newAjv(options: Options = {}, [ajvModule, formatsModule]: AjvModules = [require('ajv/dist/2020.js'), require('ajv-formats')] as AjvModules): Ajv {
+  const ajv = new ajvModule.default({ ...OPTIONS.core, ...options })
+  formatsModule.default(ajv)
   return ajv
 }
 
@@ -91,6 +91,9 @@ export class SchemaValidators {
  * `SchemaValidators` looks it up by. Returns the files written.
  */
 export async function writeValidators(dir: string, schemas: readonly { schema: JsonSchema; use: ValidatorUse }[]): Promise<string[]> {
+  // Imported, not required: a build into another folder resolves packages through an import hook (scripts/resolve-from-root.mjs).
+  // (An import's default is the CommonJS module.exports, which is what require returns.)
+  const modules = [(await import('ajv/dist/2020.js')).default, (await import('ajv-formats')).default] as unknown as AjvModules
   const standalone = await import('ajv/dist/standalone/index.js')
   // CommonJS again: the function is module.exports, and module.exports.default.
   const standaloneCode = (standalone as unknown as { default: (ajv: Ajv, validate: ValidateFunction) => string }).default
@@ -100,7 +103,7 @@ export async function writeValidators(dir: string, schemas: readonly { schema: J
   for (const { schema, use } of schemas) {
     const name = fileName(schema, use)
     if (written.has(name)) continue
-    ajv[use] ??= newAjv({ ...OPTIONS[use], code: { source: true } })
+    ajv[use] ??= newAjv({ ...OPTIONS[use], code: { source: true } }, modules)
     writeFileSync(path.join(dir, name), standaloneCode(ajv[use], ajv[use].compile(schema)))
     written.add(name)
   }
