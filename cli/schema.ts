@@ -31,8 +31,7 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
       ...(named ? {} : { required: ['plugin'] }),
       properties: { plugin: { enum: names } },
       allOf: names.map((name) => {
-        const manifest = registry.get(kind, name)!.manifest
-        const own = manifest.configSchema as JsonSchema & { properties?: JsonSchema }
+        const own = registry.get(kind, name)!.summary.configSchema as JsonSchema & { properties?: JsonSchema }
         schema.$defs[blockDef(kind, name)] = { ...own, properties: { plugin: { const: name }, ...KERNEL_KEYS, ...(own.properties ?? {}) } }
         // `required`: without it a block that names no plugin would match every plugin's `if`.
         return { if: { required: ['plugin'], properties: { plugin: { const: name } } }, then: { $ref: `#/$defs/${blockDef(kind, name)}` } }
