@@ -160,3 +160,20 @@ export async function metric(gw: RunningGateway, name: string, labels: Record<st
   }
   return undefined
 }
+
+/**
+ * A gateway config on the mock provider: a route of each name (default `mock`), then `extra` YAML
+ * (auth, departments, a cache...), then the limiter (memory unless `backend` names another) with
+ * these policies, one YAML flow mapping each.
+ */
+export function limitsConfig(policies: readonly string[], options: { routes?: readonly string[]; backend?: string; extra?: string } = {}): string {
+  const routes = (options.routes ?? ['mock']).map((model) => `  - model: ${model}\n    targets: [ { provider: mock } ]\n`).join('')
+  return `version: 1
+providers:
+  mock: { plugin: mock }
+routes:
+${routes}${options.extra ?? ''}limits:
+  backend: ${options.backend ?? '{ plugin: memory }'}
+  policies:
+${policies.map((policy) => `    - ${policy}\n`).join('')}`
+}
