@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions'
 import { sendJson, type RecordedRequest, type UpstreamHandler } from '../../helpers/upstream.ts'
-import { gatewayInFrontOfUpstream } from '../../helpers/upstream-gateway.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { DEFAULT_USAGE, fromBase64, writeFrames, type Frame, type Reply, type WireDialect } from './wire-fixtures.ts'
 
@@ -91,7 +91,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
       }
       sendJson(res, 200, dialect.completion(String(req.body.model), reply))
     }
-    const setup = gatewayInFrontOfUpstream(async (url) => yamlFor(spec, url, `http://127.0.0.1:${await closedPort()}`), answer({ content: 'Hello there, gateway!' }))
+    const setup = mockUpstreamSuite(async (url) => yamlFor(spec, url, `http://127.0.0.1:${await closedPort()}`), answer({ content: 'Hello there, gateway!' }))
     const lastRequest = (): RecordedRequest => setup.upstream.requests.at(-1)!
     const chat = (body: Omit<ChatCompletionCreateParamsNonStreaming, 'model'>, model = 'chat') => setup.client.chat.completions.create({ model, ...body })
     const post = (path: string, body: unknown) => fetch(`${setup.gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
