@@ -7,13 +7,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import net from 'node:net'
 import { createClient } from 'redis'
 import type { DestinationStream } from 'pino'
 import { createLogger, type Logger } from '../../core/logger.ts'
 import type { PluginManifest } from '../../core/plugins/types.ts'
 import type { RunningGateway } from '../helpers/gateway.ts'
 import { testPluginContext } from '../helpers/plugin-context.ts'
+import { freePort } from '../helpers/ports.ts'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const IS_CI = process.env.CI === 'true'
@@ -57,14 +57,6 @@ export async function deleteKeys(url: string, prefix: string): Promise<number> {
     client.destroy()
   }
   return deleted
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface PrivateRedis {
