@@ -8,8 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createClient } from 'redis'
-import type { DestinationStream } from 'pino'
-import { createLogger, type Logger } from '../../core/logger.ts'
+import type { Logger } from '../../core/logger.ts'
 import type { PluginManifest } from '../../core/plugins/types.ts'
 import type { RunningGateway } from '../helpers/gateway.ts'
 import { testPluginContext } from '../helpers/plugin-context.ts'
@@ -109,12 +108,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   }
 }
 
-/** A logger that keeps every line, to assert on what was logged. */
-export function capturingLogger(level = 'debug'): { logger: Logger; lines: { level: string; msg: string; [key: string]: unknown }[] } {
-  const lines: { level: string; msg: string }[] = []
-  const destination: DestinationStream = { write: (line: string) => { lines.push(JSON.parse(line) as { level: string; msg: string }) } }
-  return { logger: createLogger(level, destination), lines }
-}
+export { capturingLogger } from '../helpers/logs.ts'
 
 /** Set a plugin up outside a gateway (capabilities are looked up in `capabilities`). */
 export async function setupPlugin<C, I>(manifest: PluginManifest<C, I>, config: C, capabilities: Map<symbol, unknown> = new Map(), logger?: Logger): Promise<I> {
