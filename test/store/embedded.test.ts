@@ -90,10 +90,10 @@ describe('the embedded store in a directory', () => {
     const reports = await migrateOwners(second)
     expect([...reports.values()].flatMap((r) => r.applied)).toEqual([])
     await userRepository(second.sql).upsertBySubject({ externalSubject: 'written-by-second' })
-    expect(await userRepository(store!.sql).findBySubject('written-by-second')).toBeDefined()
+    expect(await userRepository(store!.sql).findBySubject('written-by-second')).toMatchObject({ externalSubject: 'written-by-second' })
     await second.dispose()
     // The survivor keeps its (shared) connection.
-    expect(await userRepository(store!.sql).findBySubject('persisted')).toBeDefined()
+    expect(await userRepository(store!.sql).findBySubject('persisted')).toMatchObject({ email: 'p@example.com' })
     await expect(store!.ready()).resolves.toBeUndefined()
   })
 

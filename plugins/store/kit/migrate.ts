@@ -127,7 +127,7 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
 
   for (const m of todo) {
     if (m.requires && !available.has(m.requires.extension)) {
-      await leavePending(target.sql, versionOf(m), nameOf(m), m.requires, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
+      await leavePending(target, versionOf(m), nameOf(m), m.requires, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
       continue
     }
     const started = performance.now()
@@ -151,7 +151,7 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
       const reason = (err as Error).message
       // An extension can be offered yet not installable (privileges, shared_preload_libraries):
       // the gateway runs without it rather than not at all.
-      if (m.requires) await leavePending(target.sql, versionOf(m), nameOf(m), m.requires, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
+      if (m.requires) await leavePending(target, versionOf(m), nameOf(m), m.requires, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
       else throw new Error(`migration ${nameOf(m)} failed: ${reason}`, { cause: err })
     }
   }
@@ -164,14 +164,19 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
  * later starts say it at debug level only.
  */
 async function leavePending(
-  sql: SqlClient, version: string, name: string, requires: NonNullable<Migration['requires']>, reason: string,
+  target: MigrationTarget, version: string, name: string, requires: NonNullable<Migration['requires']>, reason: string,
   report: { pending: { id: string; extension: string; reason: string }[] }, logger: Logger,
 ): Promise<void> {
   report.pending.push({ id: name, extension: requires.extension, reason })
   let first = true
   try {
-    await sql.exec(CREATE_SKIPPED)
-    first = (await sql.query(NOTE_SKIPPED, [version, reason])).rowCount > 0
+    // Under the migration lock: gateways starting together would otherwise race to create the
+    // table (CREATE TABLE IF NOT EXISTS is not safe against itself), and each losing one say it again.
+    first = await target.transaction(async (tx) => {
+      await tx.query(LOCK)
+      await tx.exec(CREATE_SKIPPED)
+      return (await tx.query(NOTE_SKIPPED, [version, reason])).rowCount > 0
+    })
   } catch {
     // Noting it is a courtesy: say it again rather than fail the start.
   }

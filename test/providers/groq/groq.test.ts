@@ -3,7 +3,7 @@ import OpenAI from 'openai'
 import { describeOpenAIWireProvider, TEST_API_KEY } from '../openai/wire-suite.ts'
 import { groqDialect } from '../openai/wire-fixtures.ts'
 import { sendJson } from '../../helpers/upstream.ts'
-import { gatewayInFrontOfUpstream } from '../../helpers/upstream-gateway.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 
 const expectBearer = (headers: Record<string, unknown>) => expect(headers.authorization).toBe(`Bearer ${TEST_API_KEY}`)
 
@@ -23,7 +23,7 @@ describeOpenAIWireProvider({
 describe('provider.groq drops what Groq cannot honour, and says so', () => {
   const hi = [{ role: 'user' as const, content: 'hi' }]
   const block = (url: string) => JSON.stringify({ plugin: 'groq', api_key: TEST_API_KEY, base_url: url })
-  const setup = gatewayInFrontOfUpstream((url) => `
+  const setup = mockUpstreamSuite((url) => `
 version: 1
 providers:
   groq: ${block(url)}

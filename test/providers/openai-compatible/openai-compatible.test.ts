@@ -3,7 +3,7 @@ import { describeOpenAIWireProvider, TEST_API_KEY } from '../openai/wire-suite.t
 import { azureDialect, openaiDialect } from '../openai/wire-fixtures.ts'
 import { startTestGateway } from '../../helpers/gateway.ts'
 import { sendJson, type RecordedRequest } from '../../helpers/upstream.ts'
-import { gatewayInFrontOfUpstream } from '../../helpers/upstream-gateway.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 
 const API_VERSION = '2024-10-21'
 
@@ -39,7 +39,7 @@ describeOpenAIWireProvider({
 describe('provider.openai-compatible specifics', () => {
   const local = (url: string) => JSON.stringify({ plugin: 'openai-compatible', base_url: `${url}/v1` })
   const pinned = (url: string) => JSON.stringify({ plugin: 'openai-compatible', base_url: url, api_key: TEST_API_KEY, api_version: API_VERSION, deployment: 'gpt4o-eu' })
-  const setup = gatewayInFrontOfUpstream((url) => `
+  const setup = mockUpstreamSuite((url) => `
 version: 1
 providers:
   ollama: ${local(url)}

@@ -4,7 +4,7 @@
  * still accounted. A route whose stage needs the unified answer (a cache) takes the translated path.
  */
 import { describe, expect, it } from 'vitest'
-import { gatewayInFrontOfUpstream } from '../../helpers/upstream-gateway.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 import { usageIn } from '../../../plugins/providers/kit/passthrough.ts'
 
 const USAGE = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, prompt_tokens_details: { cached_tokens: 3 } }
@@ -18,7 +18,7 @@ const chunk = (delta: object, finish: string | null, extra: object = {}) => JSON
 const USAGE_CHUNK = JSON.stringify({ id: 'chatcmpl-pass', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-4o-mini', choices: [], usage: USAGE })
 
 describe('provider.openai: same-wire passthrough on OpenAI\'s surface', () => {
-  const setup = gatewayInFrontOfUpstream((url) => `
+  const setup = mockUpstreamSuite((url) => `
 version: 1
 providers:
   oa: { plugin: openai, api_key: sk-pass-0123456789, base_url: "${url}/v1" }

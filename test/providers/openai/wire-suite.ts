@@ -3,15 +3,14 @@
  * file runs against a mock upstream speaking that provider's dialect. The client is the official
  * openai SDK pointed at the gateway; the upstream's recorded requests show what the plugin sent.
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions'
 import { sendJson, type RecordedRequest, type UpstreamHandler } from '../../helpers/upstream.ts'
-import { gatewayInFrontOfUpstream } from '../../helpers/upstream-gateway.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { DEFAULT_USAGE, fromBase64, writeFrames, type Frame, type Reply, type WireDialect } from './wire-fixtures.ts'
+import { freePort } from '../../helpers/ports.ts'
 
 export const TEST_API_KEY = 'sk-test-wire-0123456789abcdef'
 
@@ -42,15 +41,6 @@ const WEATHER_TOOL: ChatCompletionTool = {
   },
 }
 const TOOL_ARGUMENTS = ['{"ci', 'ty": "Par', 'is", "unit', '": "celsius"}']
-
-/** A port nothing listens on: opened, then closed. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 function yamlFor(spec: WireSuiteSpec, upstreamUrl: string, deadUrl: string): string {
   const block = (extra?: Record<string, unknown>, url = upstreamUrl) => JSON.stringify({ plugin: spec.plugin, ...spec.block(url, extra) })
@@ -91,7 +81,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
       }
       sendJson(res, 200, dialect.completion(String(req.body.model), reply))
     }
-    const setup = gatewayInFrontOfUpstream(async (url) => yamlFor(spec, url, `http://127.0.0.1:${await closedPort()}`), answer({ content: 'Hello there, gateway!' }))
+    const setup = mockUpstreamSuite(async (url) => yamlFor(spec, url, `http://127.0.0.1:${await freePort()}`), answer({ content: 'Hello there, gateway!' }))
     const lastRequest = (): RecordedRequest => setup.upstream.requests.at(-1)!
     const chat = (body: Omit<ChatCompletionCreateParamsNonStreaming, 'model'>, model = 'chat') => setup.client.chat.completions.create({ model, ...body })
     const post = (path: string, body: unknown) => fetch(`${setup.gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })

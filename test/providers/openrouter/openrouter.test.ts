@@ -4,7 +4,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
 import { describeOpenAIWireProvider, TEST_API_KEY } from '../openai/wire-suite.ts'
 import { openrouterDialect, writeFrames } from '../openai/wire-fixtures.ts'
 import { sendJson } from '../../helpers/upstream.ts'
-import { gatewayInFrontOfUpstream } from '../../helpers/upstream-gateway.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 
 describeOpenAIWireProvider({
   plugin: 'openrouter',
@@ -19,7 +19,7 @@ describeOpenAIWireProvider({
 
 describe('provider.openrouter specifics', () => {
   const block = (url: string) => JSON.stringify({ plugin: 'openrouter', api_key: TEST_API_KEY, base_url: `${url}/api/v1`, site_url: 'https://chat.acme.example', app_name: 'Acme Chat' })
-  const setup = gatewayInFrontOfUpstream((url) => `
+  const setup = mockUpstreamSuite((url) => `
 version: 1
 providers:
   openrouter: ${block(url)}
