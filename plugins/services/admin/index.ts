@@ -3,7 +3,7 @@
  * targets' live state, and a reload. It reads the running gateway through the kernel's
  * GatewayControl capability, so it answers for the current config after every reload.
  */
-import { GatewayControl, GatewayError, definePlugin, listOf, recordSchema, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, GatewayControl, GatewayError, definePlugin, listOf, recordSchema, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
@@ -62,8 +62,7 @@ export default definePlugin<Record<string, never>, Service>({
         path: '/reload',
         summary: 'Reload the config now, as SIGHUP does (every worker, with --workers); 422 with the issues when the new config is refused.',
         permission: 'manage_gateway',
-        // Takes nothing: an empty body, or `{}`.
-        body: { type: 'object', additionalProperties: false, properties: {} },
+        body: EMPTY_BODY_SCHEMA,
         response: RELOADED_SCHEMA,
         handle: async () => {
           const outcome = await control.reload('admin API')

@@ -75,7 +75,7 @@ export const JOB_SCHEMA: JsonSchema = recordSchema({
   trained_tokens: { type: ['integer', 'null'] },
   result_files: { type: 'array', items: { type: 'string' }, description: 'The results file (a CSV of the provider\'s metrics per step), once evaluated.' },
   evaluation: nullable(EVALUATION_SCHEMA),
-  seed: { type: ['integer', 'null'] }, metadata: { anyOf: [STRING_MAP, { type: 'null' }] }, user_id: NULLABLE_STRING, department: NULLABLE_STRING,
+  seed: { type: ['integer', 'null'] }, metadata: nullable(STRING_MAP), user_id: NULLABLE_STRING, department: NULLABLE_STRING,
   created_at: TIME, finished_at: NULLABLE_TIME,
 })
 
