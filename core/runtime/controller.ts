@@ -82,7 +82,7 @@ export class ReloadController {
     const metrics = new GatewayMetrics()
     const health = new HealthRegistry()
     health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
-    this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => void this.reload(reason, true, true), features: () => this.#current?.features }
+    this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => this.reload(reason, true, true).then(() => undefined, () => undefined), features: () => this.#current?.features }
     this.shared.container.register(GatewayControl.key, { useValue: this.#control() })
   }
 
