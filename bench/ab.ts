@@ -26,9 +26,10 @@ const start = async (root: string, name: string) => spawnServer(['bin/gateway.js
 const servers = [await start(a, 'a'), await start(b, 'b')]
 const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 const samples: { rps: number; cpuUs: number }[][] = [[], []]
-for (let round = -1; round < Number(roundsText); round++) {
+// Two warm-up rounds (JIT, pools), not counted.
+for (let round = -2; round < Number(roundsText); round++) {
   // Each round in the other order too, so neither side always runs right after the other's load.
-  const order = round % 2 ? [...servers.entries()].reverse() : [...servers.entries()]
+  const order = round % 2 !== 0 ? [...servers.entries()].reverse() : [...servers.entries()]
   for (const [i, s] of order) {
     const cpu0 = treeCpuMs(s.child.pid!)
     const r = await autocannon({ url: `http://127.0.0.1:${s.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers: { 'content-type': 'application/json' }, body })
