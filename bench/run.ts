@@ -124,11 +124,23 @@ async function pgAnswers(): Promise<boolean> {
   try { await client.connect(); await client.end(); return true } catch { return false }
 }
 
+/** Drop a bench schema; its gateway may still be writing usage into it, so a deadlock is tried again. */
 async function dropSchema(schema: string): Promise<void> {
   const { default: pg } = await import('pg')
   const client = new pg.Client(DATABASE)
   await client.connect()
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end())
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+        return
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt === 5) throw err
+      }
+    }
+  } finally {
+    await client.end()
+  }
 }
 
 /** Portkey's gateway, when installed for the bench (`npm --prefix bench/peer install`): it runs offline and takes --port=N. */
