@@ -42,7 +42,7 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
       } catch (err) {
         const error = attempt.classify(err)
         attempt.settle()
-        if (x.signal.aborted || !error.retryable) {
+        if (x.aborted || !error.retryable) {
           target.health.release()
           throw error
         }
@@ -51,7 +51,7 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
         const delay = retry < target.retry.attempts && target.retry.on(error) ? backoffMs(target.retry, retry, error) : undefined
         if (delay === undefined) break
         await sleep(delay, undefined, { signal: x.signal }).catch(() => undefined)
-        if (x.signal.aborted) throw clientClosed()
+        if (x.aborted) throw clientClosed()
         if (!target.health.tryAcquire()) break
       }
     }
@@ -233,7 +233,7 @@ class Attempt {
   }
 
   #classify(err: unknown): GatewayError {
-    if (this.#x.signal.aborted) return clientClosed()
+    if (this.#x.aborted) return clientClosed()
     if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
     const shaped = fromShape(err)
     if (shaped) return shaped
