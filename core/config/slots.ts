@@ -57,6 +57,7 @@ export const IMPLIED_SLOTS: readonly ImpliedSlot[] = [
   { kind: 'stage', name: 'usage', at: ['usage'], when: (c) => c.store !== undefined },
   { kind: 'stage', name: 'limits', at: ['limits'], omit: ['backend'], extra: departmentLimits, when: () => true },
   { kind: 'stage', name: 'cache', at: ['cache'], omit: ['plugin'], when: () => true },
+  { kind: 'stage', name: 'cors', at: ['cors'], when: (c) => c.cors !== undefined },
 ]
 
 /** The departments' limits and budgets, which the limits stage enforces, and the limiter's name (for its metric). */
