@@ -57,6 +57,7 @@ export async function validateConfig(
   }
   const config = parsed.data as GatewayConfig
   const registry = await pluginsFor(config)
+  const roles = definedRoles(config)
 
   for (const slot of pluginSlots(config, registry.enabledByDefault())) {
     const registered = registry.get(slot.kind, slot.plugin)
@@ -69,7 +70,8 @@ export async function validateConfig(
     if (!validate(slot.block)) issues.push(...ajvIssues(parsed, slot.path, validate.errors ?? []))
     // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
     else if (!slot.implied) Object.assign(blockAt(config, slot.path), slot.block)
-    for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>) ?? []) issues.push(parsed.issue(found.path, found.message))
+    const at = { path: slot.path, block: slot.block, roles }
+    for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>, at) ?? []) issues.push(parsed.issue(found.path, found.message))
   }
 
   issues.push(...crossReferenceIssues(parsed, config))
@@ -97,36 +99,14 @@ function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknow
   return node as Record<string, unknown>
 }
 
-/** Roles that auth strategies and sign-in services hand out must exist, or every request with them would be a 403 at run time. */
-function undefinedRoleIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
-  const known = new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
-  const issues: ConfigIssue[] = []
-  const check = (value: unknown, path: ConfigPath): void => {
-    if (typeof value === 'string' && !known.has(value)) {
-      issues.push(parsed.issue(path, `no role named '${value}' (have: ${[...known].join(', ')}); define it under roles:`))
-    }
-  }
-  const walk = (node: unknown, path: ConfigPath): void => {
-    if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]))
-    else if (typeof node === 'object' && node !== null) {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'claims') continue // claim names (`role: roles`), not roles
-        if (key === 'role' || key === 'default_role') check(value, [...path, key])
-        else if (key === 'role_map' && typeof value === 'object' && value !== null) for (const [claim, role] of Object.entries(value)) check(role, [...path, key, claim])
-        else walk(value, [...path, key])
-      }
-    }
-  }
-  ;(config.auth?.strategies ?? []).forEach((block, i) => walk(block, ['auth', 'strategies', i]))
-  // Sign-in services map claims to roles too (services.auth.oidc.role_map).
-  for (const [name, block] of Object.entries(config.services ?? {})) walk(block, ['services', name])
-  return issues
+/** Built-in roles first, then gateway.yaml's (the order the messages list them in). */
+function definedRoles(config: GatewayConfig): ReadonlySet<string> {
+  return new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
 }
 
 function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const providers = new Set(Object.keys(config.providers ?? {}))
-  issues.push(...undefinedRoleIssues(parsed, config))
   if (config.cors?.credentials && config.cors.origins.includes('*')) {
     issues.push(parsed.issue(['cors', 'origins'], "credentials: true needs the origins listed: a browser refuses '*' with credentials"))
   }
@@ -169,7 +149,7 @@ function accessIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[
     }
   }
   const departments = Object.keys(config.departments ?? {})
-  const roles = new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
+  const roles = definedRoles(config)
   ;(config.routes ?? []).forEach((route, i) => {
     route.when?.departments?.forEach((dept, j) => {
       if (departments.length > 0 && !departments.includes(dept)) issues.push(parsed.issue(['routes', i, 'when', 'departments', j], `no department '${dept}' under departments: (have: ${departments.join(', ')})`))

@@ -94,10 +94,21 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   readonly provides?: readonly Token<unknown>[]
   /** A built-in surface or stage every gateway has unless its config turns it off (`surfaces: { <name>: { enabled: false } }`); it takes no config. */
   readonly enabledByDefault?: boolean
-  /** What is wrong in the whole config for this plugin beyond its own block (so `gateway validate` reports it): paths from the config's root. */
-  checkConfig?(config: Readonly<Record<string, unknown>>): readonly { readonly path: readonly (string | number)[]; readonly message: string }[]
+  /** What is wrong for this plugin in the whole config, beyond what its schema says (so `gateway validate` reports it): paths from the config's root. */
+  checkConfig?(config: Readonly<Record<string, unknown>>, at: ConfigCheckContext): readonly ConfigCheckIssue[]
   setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
 }
+
+/** What `checkConfig` is told besides the whole config. */
+export interface ConfigCheckContext {
+  /** Where this plugin's block is, from the config's root (`['auth', 'strategies', 0]`). */
+  readonly path: readonly (string | number)[]
+  /** The block without the kernel's keys, schema defaults filled in; not yet known to be valid (read it defensively). */
+  readonly block: Readonly<Record<string, unknown>>
+  /** The roles the config defines (built in and under `roles:`): a role the plugin hands out must be one, or its requests would be a 403. */
+  readonly roles: ReadonlySet<string>
+}
+export interface ConfigCheckIssue { readonly path: readonly (string | number)[]; readonly message: string }
 
 /** Identity for typing a manifest; the kernel checks the id/kind shape at registration. */
 export function definePlugin<Config = Record<string, unknown>, Instance = unknown>(
