@@ -1,5 +1,5 @@
 /** Jobs and events in OpenAI's fine-tuning shape, and in the management API's. */
-import type { FineTuneCheckpoint } from '../../../core/plugins/api.ts'
+import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import type { EventRecord, JobRecord, JobStatus } from './jobs.ts'
 
 const OPENAI_STATUS: Readonly<Record<JobStatus, string>> = {
