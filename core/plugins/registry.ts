@@ -47,8 +47,8 @@ export class PluginRegistry {
   }
 
   /** The plugins every gateway has unless its config turns them off. */
-  enabledByDefault(): { kind: PluginKind; name: string }[] {
-    return this.all().filter((p) => p.manifest.enabledByDefault).map((p) => ({ kind: p.manifest.kind, name: p.manifest.id.slice(p.manifest.kind.length + 1) }))
+  enabledByDefault(): PluginManifest[] {
+    return this.all().filter((p) => p.manifest.enabledByDefault).map((p) => p.manifest)
   }
 
   all(): RegisteredPlugin[] {

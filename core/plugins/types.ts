@@ -92,11 +92,21 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   readonly uses?: readonly Token<unknown>[]
   /** Capabilities this plugin offers through `ctx.provide`. */
   readonly provides?: readonly Token<unknown>[]
-  /** A built-in surface or stage every gateway has unless its config turns it off (`surfaces: { <name>: { enabled: false } }`); it takes no config. */
-  readonly enabledByDefault?: boolean
+  /** A plugin every gateway has without naming it, unless its config turns it off (`surfaces: { <name>: { enabled: false } }`) or names its block: `true` when it takes no config. */
+  readonly enabledByDefault?: boolean | DefaultSlot
   /** What is wrong for this plugin in the whole config, beyond what its schema says (so `gateway validate` reports it): paths from the config's root. */
   checkConfig?(config: Readonly<Record<string, unknown>>, at: ConfigCheckContext): readonly ConfigCheckIssue[]
   setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
+}
+
+/** Where a plugin every gateway has finds its settings, and when a config wants it. */
+export interface DefaultSlot {
+  /** Where its block is in gateway.yaml (checked against configSchema there, issues named there); absent: none. */
+  readonly at?: readonly string[]
+  /** Whether this config wants it (default: always), e.g. only when a store is configured. */
+  when?(config: Readonly<Record<string, unknown>>): boolean
+  /** Its block, made from the whole config (default: the block at `at` as written). */
+  block?(config: Readonly<Record<string, unknown>>): Record<string, unknown>
 }
 
 /** What `checkConfig` is told besides the whole config. */

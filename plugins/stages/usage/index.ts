@@ -58,6 +58,7 @@ export default definePlugin<UsageConfig, Stage>({
   },
   uses: [Store],
   provides: [UsageLog],
+  enabledByDefault: { at: ['usage'], when: (config) => config.store !== undefined },
   async setup(ctx, config) {
     const store = ctx.get(Store)
     await store.migrate({ owner: 'usage', dir: MIGRATIONS })
