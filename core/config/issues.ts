@@ -1,3 +1,6 @@
+/** Where a key is in the config: map keys and list indices from the root. */
+export type ConfigPath = readonly (string | number)[]
+
 /** A config problem, located in the file: printed as `FILE:LINE:COL path.to.key: message`. */
 export interface ConfigIssue {
   file: string

@@ -1,6 +1,6 @@
 /** Where plugins plug into gateway.yaml. */
 import type { PluginKind, PluginManifest } from '../plugins/types.ts'
-import type { ConfigPath } from './load.ts'
+import type { ConfigPath } from './issues.ts'
 import type { GatewayConfig } from './types.ts'
 
 export interface PluginSlot {

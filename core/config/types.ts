@@ -44,12 +44,10 @@ export interface RouteConfig {
   circuit?: CircuitConfig
   when?: WhenConfig
   strict?: boolean
-  /** Request fields outside OpenAI's chat API that reach the provider: a list, or true for any. */
-  extra_params?: boolean | string[]
-  /** Response caching for this route: true caches every request (not only temperature 0), false none. */
-  cache?: boolean | { ttl_s?: number }
   /** Per-route stage settings: `false` turns a stage off on this route; an object is the stage's own setting. */
   stages?: Record<string, false | Record<string, unknown>>
+  /** Settings plugins read from `RouteInfo.settings` (the schema has them): `cache` (the cache stage), `extra_params` (the OpenAI surface). */
+  [setting: string]: unknown
 }
 
 export interface RoleConfig {
@@ -65,9 +63,8 @@ export interface DepartmentConfig {
   models?: string[]
   /** A model name the department's members ask for → the route they get instead. */
   route_overrides?: Record<string, string>
-  /** Enforced by the limits stage, per department. */
-  limits?: Record<string, number>
-  budget?: { usd_per_day?: number; usd_per_month?: number }
+  /** `limits` and `budget`: the limits stage's (see its limitsBlock). */
+  [setting: string]: unknown
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -109,8 +106,8 @@ export interface GatewayConfig {
   usage?: Record<string, unknown>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>
-  /** USD per 1M tokens by model, on top of config/models.json. */
-  pricing?: Record<string, { input: number; output: number; cached_input?: number; max_output_tokens?: number; context_window?: number }>
+  /** USD per 1M tokens by model, on top of config/models.json: service.pricing's block. */
+  pricing?: Record<string, unknown>
   /** RBAC: merged over the built-in user, department_admin and admin roles. */
   roles?: Record<string, RoleConfig>
   departments?: Record<string, DepartmentConfig>
