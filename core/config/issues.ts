@@ -26,7 +26,7 @@ export class ConfigError extends Error {
 }
 
 /** `['providers', 'openai', 'api_key']` → `providers.openai.api_key`; array indices as `[0]`. */
-export function dottedPath(path: readonly (string | number)[]): string {
+export function dottedPath(path: ConfigPath): string {
   let out = ''
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`

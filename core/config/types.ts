@@ -20,28 +20,28 @@ export interface WhenConfig {
   feature?: string
 }
 
-export interface TargetConfig {
-  provider: string
-  model?: string
-  weight?: number
+/** How calls go to a target: set on a route for all its targets, or on one target. */
+export interface CallConfig {
   timeout_ms?: number
   first_token_timeout_ms?: number
   retry?: RetryConfig
   circuit?: CircuitConfig
+}
+
+export interface TargetConfig extends CallConfig {
+  provider: string
+  model?: string
+  weight?: number
   params?: Record<string, unknown>
   headers?: Record<string, string>
 }
 
-export interface RouteConfig {
+export interface RouteConfig extends CallConfig {
   model: string
   aliases?: string[]
   description?: string
   strategy?: 'single' | 'fallback' | 'loadbalance' | 'least-latency'
   targets: TargetConfig[]
-  timeout_ms?: number
-  first_token_timeout_ms?: number
-  retry?: RetryConfig
-  circuit?: CircuitConfig
   when?: WhenConfig
   strict?: boolean
   /** Per-route stage settings: `false` turns a stage off on this route; an object is the stage's own setting. */
