@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts'
 import { builtinRegistry } from '../../core/plugins/loader.ts'
+import { pluginSlots } from '../../core/config/slots.ts'
+import { definePlugin } from '../../core/plugins/api.ts'
 
 async function load(text: string, env: NodeJS.ProcessEnv = {}) {
   return loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, await builtinRegistry(), env)
@@ -151,6 +153,39 @@ describe('third-party plugins', () => {
     expect(found[0]).toMatch(/^gw\.yaml:3:5 plugins\[0\]: cannot load plugin '\.\/test\/fixtures\/plugins\/broken': .*must export default a plugin manifest/)
     expect(found[1]).toMatch(/^gw\.yaml:4:5 plugins\[1\]: cannot load plugin '\.\/no\/such\/folder': no such file or folder/)
     expect(found[2]).toMatch(/^gw\.yaml:5:5 plugins\[2\]: cannot load plugin 'no-such-package-xyz'/)
+  })
+})
+
+describe('plugins every config has (enabledByDefault)', () => {
+  // A third-party stage every config gets while `features.audit` is on, its block made from the departments.
+  const audit = definePlugin({
+    id: 'stage.audit-all',
+    kind: 'stage',
+    configSchema: { type: 'object', additionalProperties: false, properties: { departments: { type: 'array', items: { type: 'string' } }, level: { enum: ['low', 'high'], default: 'low' } } },
+    enabledByDefault: {
+      when: (config) => (config.features as Record<string, boolean> | undefined)?.audit === true,
+      block: (config) => ({ departments: Object.keys((config.departments as object | undefined) ?? {}) }),
+    },
+    setup: () => ({}),
+  })
+  const slotsOf = async (text: string) => {
+    const registry = (await builtinRegistry()).extend()
+    registry.register(audit, 'test')
+    const { loaded, registry: used } = await loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, registry, {})
+    return pluginSlots(loaded.config, used.enabledByDefault()).filter((slot) => slot.name === 'audit-all' || slot.name === 'limits')
+  }
+  const ON = 'version: 1\nfeatures: { audit: true }\ndepartments: { research: {}, sales: { limits: { requests_per_minute: 5 } } }\nlimits: { backend: { plugin: memory } }\n'
+
+  it('is there when its condition holds, with the block it makes from the whole config', async () => {
+    const slots = await slotsOf(ON)
+    expect(slots.find((s) => s.name === 'audit-all')).toMatchObject({ kind: 'stage', plugin: 'audit-all', implied: true, block: { departments: ['research', 'sales'] } })
+    // The built-in limits stage takes its block the same way: limits: less the limiter's backend, with the departments' limits.
+    expect(slots.find((s) => s.name === 'limits')?.block).toEqual({ departments: { sales: { limits: { requests_per_minute: 5 }, budget: undefined } }, limiter: 'memory' })
+  })
+
+  it('is not there when its condition does not hold, or when the config turns it off', async () => {
+    expect((await slotsOf(ON.replace('audit: true', 'audit: false'))).map((s) => s.name)).toEqual(['limits'])
+    expect((await slotsOf(`${ON}stages: { audit-all: { enabled: false } }\n`)).map((s) => s.name)).toEqual(['limits'])
   })
 })
 
