@@ -46,9 +46,10 @@ function pluginBlock(block: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
-function at(config: GatewayConfig, path: readonly string[]): unknown {
+/** The value at `path` in a config (parsed or validated), or undefined. */
+export function valueAt(config: unknown, path: ConfigPath): unknown {
   let value: unknown = config
-  for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key]
+  for (const key of path) value = (value as Record<string | number, unknown> | undefined)?.[key]
   return value
 }
 
@@ -56,7 +57,7 @@ function at(config: GatewayConfig, path: readonly string[]): unknown {
 export function pluginSlots(config: GatewayConfig, manifests: Iterable<PluginManifest> = []): PluginSlot[] {
   const slots: PluginSlot[] = []
   for (const { kind, at: path, shape } of SLOT_SHAPES) {
-    const value = at(config, path)
+    const value = valueAt(config, path)
     if (value === undefined || value === null) continue
     if (shape === 'one') {
       const block = value as Record<string, unknown>
@@ -85,8 +86,8 @@ export function pluginSlots(config: GatewayConfig, manifests: Iterable<PluginMan
     const name = manifest.id.slice(manifest.kind.length + 1)
     // A block the config names wins, and `<kind>s: { <name>: { enabled: false } }` turns it off.
     if (slots.some((s) => s.kind === manifest.kind && s.name === name)) continue
-    if ((at(config, [`${manifest.kind}s`, name]) as Record<string, unknown> | undefined)?.enabled === false) continue
-    const raw = implied.at ? at(config, implied.at) : undefined
+    if ((valueAt(config, [`${manifest.kind}s`, name]) as Record<string, unknown> | undefined)?.enabled === false) continue
+    const raw = implied.at ? valueAt(config, implied.at) : undefined
     const block = implied.block?.(whole) ?? (typeof raw === 'object' && raw !== null ? { ...raw } : {})
     slots.push({ kind: manifest.kind, path: implied.at ?? [], name, plugin: name, block, implied: true })
   }

@@ -5,7 +5,7 @@ import Ajv2020Module, { type ErrorObject, type Options, type ValidateFunction } 
 import addFormatsModule from 'ajv-formats'
 import { ConfigError, type ConfigIssue, type ConfigPath } from './issues.ts'
 import type { LoadedConfig, ParsedConfig } from './load.ts'
-import { pluginSlots } from './slots.ts'
+import { pluginSlots, valueAt } from './slots.ts'
 import { closest } from '../closest.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -69,7 +69,7 @@ export async function validateConfig(
     const validate = pluginValidator(registered.manifest)
     if (!validate(slot.block)) issues.push(...ajvIssues(parsed, slot.path, validate.errors ?? []))
     // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
-    else if (!slot.implied) Object.assign(blockAt(config, slot.path), slot.block)
+    else if (!slot.implied) Object.assign(valueAt(config, slot.path) as Record<string, unknown>, slot.block)
     const at = { path: slot.path, block: slot.block, roles }
     for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>, at) ?? []) issues.push(parsed.issue(found.path, found.message))
   }
@@ -91,12 +91,6 @@ export function withDefaults(manifest: PluginManifest, block: Record<string, unk
   const copy = structuredClone(block)
   pluginValidator(manifest)(copy)
   return copy
-}
-
-function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknown> {
-  let node: unknown = config
-  for (const key of path) node = (node as Record<string | number, unknown>)[key]
-  return node as Record<string, unknown>
 }
 
 /** Built-in roles first, then gateway.yaml's (the order the messages list them in). */

@@ -189,6 +189,19 @@ describe('plugins every config has (enabledByDefault)', () => {
   })
 })
 
+describe('alternatives for one-plugin blocks', () => {
+  const TEXT = 'version: 1\nstore:\n  - { plugin: postgres, url: "${ALT_PG_URL}" }\n  - { plugin: embedded, memory: true }\nlimits:\n  backend:\n    - { plugin: redis, url: "${ALT_REDIS_URL}" }\n    - { plugin: memory }\n'
+
+  it('uses the first whose variables are all set, and says nothing of the others\' unset variables', async () => {
+    const { loaded } = await load(TEXT)
+    expect(loaded.config.store).toMatchObject({ plugin: 'embedded', memory: true })
+    expect(loaded.config.limits?.backend).toMatchObject({ plugin: 'memory' })
+    const set = await load(TEXT, { ALT_PG_URL: 'postgres://127.0.0.1/test', ALT_REDIS_URL: 'redis://127.0.0.1:6379' })
+    expect(set.loaded.config.store).toMatchObject({ plugin: 'postgres', url: 'postgres://127.0.0.1/test' })
+    expect(set.loaded.config.limits?.backend).toMatchObject({ plugin: 'redis', url: 'redis://127.0.0.1:6379' })
+  })
+})
+
 describe('optional providers', () => {
   const text = `version: 1
 providers:
