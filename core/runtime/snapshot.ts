@@ -107,7 +107,7 @@ export class Snapshot {
     this.providers = new Map(ofKind('provider').map((i) => [i.slot.name, i.instance]))
     this.features = Object.freeze({ ...(this.config.features ?? {}) })
     // Routes plugins add (deployed models) come after the config's, read now: a rebuild picks up their changes.
-    const capability = <T>(t: Token<T>): T | undefined => (parts.container.isRegistered(t.key) ? parts.container.resolve<T>(t.key) : undefined)
+    const capability = <T>(t: Token<T>): T | undefined => tryResolve(parts.container, t)
     const overlay = capability(RouteOverlay)?.routes() ?? []
     const overlaid = overlay.filter((r) => !(this.config.routes ?? []).some((c) => c.model === r.model)) as unknown as RouteConfig[]
     this.routes = new RouteTable([...(this.config.routes ?? []), ...overlaid], this.providers, parts.shared.health, this.features)
@@ -199,6 +199,11 @@ export class Snapshot {
     })))
     return [...surfaces, ...services]
   }
+}
+
+/** A capability from `container` or the gateway's (its parent), or undefined when nothing provides it. */
+export function tryResolve<T>(container: DependencyContainer, capability: Token<T>): T | undefined {
+  return container.isRegistered(capability.key, true) ? container.resolve<T>(capability.key) : undefined
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
