@@ -107,6 +107,8 @@ export interface DefaultSlot {
   when?(config: Readonly<Record<string, unknown>>): boolean
   /** Its block, made from the whole config (default: the block at `at` as written). */
   block?(config: Readonly<Record<string, unknown>>): Record<string, unknown>
+  /** Its settings at `at` are read once, at start (state it keeps across reloads): a reload that changes them reports them as needing a restart. */
+  readonly readOnce?: boolean
 }
 
 /** What `checkConfig` is told besides the whole config. */
