@@ -102,13 +102,11 @@ export interface GatewayConfig {
   services?: Record<string, Partial<PluginBlock>>
   stages?: Record<string, Partial<PluginBlock> & { routes?: string[]; priority?: number; enabled?: boolean }>
   surfaces?: Record<string, Partial<PluginBlock> & { enabled?: boolean }>
-  /** The usage stage's block (plugins/stages/usage); its journal is opened once, at start. */
-  usage?: Record<string, unknown>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>
-  /** USD per 1M tokens by model, on top of config/models.json: service.pricing's block. */
-  pricing?: Record<string, unknown>
   /** RBAC: merged over the built-in user, department_admin and admin roles. */
   roles?: Record<string, RoleConfig>
   departments?: Record<string, DepartmentConfig>
+  /** Blocks whose plugins read them (enabledByDefault.at): `usage:` (the usage stage), `pricing:` (service.pricing). */
+  [block: string]: unknown
 }
