@@ -54,7 +54,7 @@ export function valueAt(config: unknown, path: ConfigPath): unknown {
 }
 
 /** Where gateway.yaml plugs plugins in, named ones in SLOT_SHAPES order, then the built-ins it has without naming them (`enabledByDefault`). */
-export function pluginSlots(config: GatewayConfig, manifests: Iterable<PluginManifest> = []): PluginSlot[] {
+export function pluginSlots(config: GatewayConfig, manifests: Iterable<Pick<PluginManifest, 'id' | 'kind' | 'enabledByDefault'>> = []): PluginSlot[] {
   const slots: PluginSlot[] = []
   for (const { kind, at: path, shape } of SLOT_SHAPES) {
     const value = valueAt(config, path)
@@ -79,16 +79,17 @@ export function pluginSlots(config: GatewayConfig, manifests: Iterable<PluginMan
       }
     }
   }
-  const whole = config as unknown as Readonly<Record<string, unknown>>
   for (const manifest of manifests) {
     const implied = manifest.enabledByDefault === true ? {} : manifest.enabledByDefault
-    if (!implied || implied.when?.(whole) === false) continue
+    if (!implied || (implied.requires && valueAt(config, implied.requires) === undefined)) continue
     const name = manifest.id.slice(manifest.kind.length + 1)
     // A block the config names wins, and `<kind>s: { <name>: { enabled: false } }` turns it off.
     if (slots.some((s) => s.kind === manifest.kind && s.name === name)) continue
     if ((valueAt(config, [`${manifest.kind}s`, name]) as Record<string, unknown> | undefined)?.enabled === false) continue
     const raw = implied.at ? valueAt(config, implied.at) : undefined
-    const block = implied.block?.(whole) ?? (typeof raw === 'object' && raw !== null ? { ...raw } : {})
+    const block: Record<string, unknown> = typeof raw === 'object' && raw !== null ? { ...raw } : {}
+    for (const key of implied.omit ?? []) delete block[key]
+    for (const [key, path] of Object.entries(implied.include ?? {})) if (valueAt(config, path) !== undefined) block[key] = valueAt(config, path)
     slots.push({ kind: manifest.kind, path: implied.at ?? [], name, plugin: name, block, implied: true })
   }
   return slots

@@ -99,14 +99,16 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
 }
 
-/** Where a plugin every gateway has finds its settings, and when a config wants it. */
+/** Where a plugin every gateway has finds its settings, and when a config wants it: data, so a build's plugin index holds it and no plugin code runs before a config needs it. */
 export interface DefaultSlot {
   /** Where its block is in gateway.yaml (checked against configSchema there, issues named there); absent: none. */
   readonly at?: readonly string[]
-  /** Whether this config wants it (default: always), e.g. only when a store is configured. */
-  when?(config: Readonly<Record<string, unknown>>): boolean
-  /** Its block, made from the whole config (default: the block at `at` as written). */
-  block?(config: Readonly<Record<string, unknown>>): Record<string, unknown>
+  /** Keys of that block that are another plugin's (`limits.backend` is the limiter's). */
+  readonly omit?: readonly string[]
+  /** More of the config added to its block, by key: `{ departments: ['departments'] }`. */
+  readonly include?: Readonly<Record<string, readonly string[]>>
+  /** Wanted only when the config has a value at this path (e.g. `['store']`); default: always. */
+  readonly requires?: readonly string[]
   /** Its settings at `at` are read once, at start (state it keeps across reloads): a reload that changes them reports them as needing a restart. */
   readonly readOnce?: boolean
 }

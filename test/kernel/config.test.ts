@@ -157,15 +157,13 @@ describe('third-party plugins', () => {
 })
 
 describe('plugins every config has (enabledByDefault)', () => {
-  // A third-party stage every config gets while `features.audit` is on, its block made from the departments.
+  // A third-party stage every config with departments gets, its block made from parts of the config.
   const audit = definePlugin({
     id: 'stage.audit-all',
     kind: 'stage',
-    configSchema: { type: 'object', additionalProperties: false, properties: { departments: { type: 'array', items: { type: 'string' } }, level: { enum: ['low', 'high'], default: 'low' } } },
-    enabledByDefault: {
-      when: (config) => (config.features as Record<string, boolean> | undefined)?.audit === true,
-      block: (config) => ({ departments: Object.keys((config.departments as object | undefined) ?? {}) }),
-    },
+    configSchema: { type: 'object', additionalProperties: false, properties: { teams: { type: 'object' }, beta: { type: 'boolean' }, level: { type: 'string' } } },
+    // `level` is included from a path the config leaves out: then it is not in the block.
+    enabledByDefault: { at: ['features'], omit: ['audit'], requires: ['departments'], include: { teams: ['departments'], level: ['audit_level'] } },
     setup: () => ({}),
   })
   const slotsOf = async (text: string) => {
@@ -174,17 +172,21 @@ describe('plugins every config has (enabledByDefault)', () => {
     const { loaded, registry: used } = await loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, registry, {})
     return pluginSlots(loaded.config, used.enabledByDefault()).filter((slot) => slot.name === 'audit-all' || slot.name === 'limits')
   }
-  const ON = 'version: 1\nfeatures: { audit: true }\ndepartments: { research: {}, sales: { limits: { requests_per_minute: 5 } } }\nlimits: { backend: { plugin: memory } }\n'
+  const ON = 'version: 1\nfeatures: { audit: true, beta: false }\ndepartments: { research: {}, sales: { limits: { requests_per_minute: 5 } } }\nlimits: { backend: { plugin: memory } }\n'
 
-  it('is there when its condition holds, with the block it makes from the whole config', async () => {
+  it('is there when the config has what it requires, with the block it is given: its own, less what is omitted, with what is included', async () => {
     const slots = await slotsOf(ON)
-    expect(slots.find((s) => s.name === 'audit-all')).toMatchObject({ kind: 'stage', plugin: 'audit-all', implied: true, block: { departments: ['research', 'sales'] } })
-    // The built-in limits stage takes its block the same way: limits: less the limiter's backend, with the departments' limits.
-    expect(slots.find((s) => s.name === 'limits')?.block).toEqual({ departments: { sales: { limits: { requests_per_minute: 5 }, budget: undefined } }, limiter: 'memory' })
+    expect(slots.find((s) => s.name === 'audit-all')).toMatchObject({
+      kind: 'stage', plugin: 'audit-all', implied: true, path: ['features'],
+      block: { beta: false, teams: { research: {}, sales: { limits: { requests_per_minute: 5 } } } },
+    })
+    expect(Object.keys(slots.find((s) => s.name === 'audit-all')?.block ?? {}).sort()).toEqual(['beta', 'teams'])
+    // The built-in limits stage takes its block the same way: limits: less the limiter's backend, with the departments and the limiter's name.
+    expect(slots.find((s) => s.name === 'limits')?.block).toEqual({ departments: { research: {}, sales: { limits: { requests_per_minute: 5 } } }, limiter: 'memory' })
   })
 
-  it('is not there when its condition does not hold, or when the config turns it off', async () => {
-    expect((await slotsOf(ON.replace('audit: true', 'audit: false'))).map((s) => s.name)).toEqual(['limits'])
+  it('is not there when the config lacks what it requires, or turns it off', async () => {
+    expect((await slotsOf(ON.replace(/departments: .*\n/, ''))).map((s) => s.name)).toEqual(['limits'])
     expect((await slotsOf(`${ON}stages: { audit-all: { enabled: false } }\n`)).map((s) => s.name)).toEqual(['limits'])
   })
 })

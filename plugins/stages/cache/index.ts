@@ -36,19 +36,14 @@ const SET_TIMEOUT_MS = 5000
 /** Failures are logged at most once a minute per operation (a dead backend must not flood the log). */
 const LOG_EVERY_MS = 60_000
 
-/** `cache:` holds the backend (`plugin:` and its options) beside this stage's options (CACHE_OPTIONS_SCHEMA): the stage's block is it without `plugin`. */
-function stageOptions({ cache }: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const { plugin: _backend, ...options } = (cache ?? {}) as Record<string, unknown>
-  return options
-}
-
 export default definePlugin<CacheStageConfig, Stage>({
   id: 'stage.cache',
   kind: 'stage',
   description: 'Response caching on the cache backend: lookups before the call, answers kept after it.',
   configSchema: { type: 'object', properties: { ...CACHE_OPTIONS_SCHEMA } },
   uses: [Cache],
-  enabledByDefault: { at: ['cache'], block: stageOptions },
+  // `cache:` holds the backend (`plugin:` and its options) beside this stage's options (CACHE_OPTIONS_SCHEMA).
+  enabledByDefault: { at: ['cache'], omit: ['plugin'] },
   setup(ctx, config) {
     const backend = ctx.tryGet(Cache)
     // Without a cache backend every chat response still says so.

@@ -38,9 +38,9 @@ export interface LimitsConfig {
   budget_default_max_tokens?: number
   budget_reservation_ttl_s?: number
   backend_cooldown_ms?: number
-  /** The limiter backend's plugin name (from `limits.backend`, see limitsBlock), for the metric's label. */
+  /** The limiter backend's plugin name (`limits.backend.plugin`), for the metric's label. */
   limiter?: string
-  /** The departments' limits and budgets (from `departments:`, see limitsBlock). */
+  /** `departments:`, for their limits and budgets. */
   departments?: Record<string, { limits?: RateLimits; budget?: { usd_per_day?: number; usd_per_month?: number } }>
 }
 
@@ -59,22 +59,14 @@ const REMAINING_HEADER = 'x-gateway-budget-remaining'
 /** How long a limiter backend that failed a check is left alone before one request probes it. */
 const DEFAULT_COOLDOWN_MS = 2000
 
-/** The stage's block: `limits:` less its `backend` (the limiter's block), with the departments' limits and budgets and the limiter's name (for its metric). */
-function limitsBlock(config: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const { limits = {}, departments = {} } = config as { limits?: Record<string, unknown>; departments?: Record<string, { limits?: unknown; budget?: unknown }> }
-  const { backend, ...own } = limits
-  const limited = Object.entries(departments).filter(([, dept]) => dept.limits || dept.budget).map(([name, dept]) => [name, { limits: dept.limits, budget: dept.budget }])
-  const limiter = (backend as { plugin?: string } | undefined)?.plugin
-  return { ...own, ...(limited.length ? { departments: Object.fromEntries(limited) } : {}), ...(limiter ? { limiter } : {}) }
-}
-
 export default definePlugin<LimitsConfig, Stage>({
   id: 'stage.limits',
   kind: 'stage',
   description: 'Rate limits (GCRA buckets on the limiter backend) and budgets (USD per day/month) before the call; corrections after it.',
   // The core schema validates `limits:` and `departments:`; this block is assembled from them.
   configSchema: { type: 'object' },
-  enabledByDefault: { at: ['limits'], block: limitsBlock },
+  // `limits:` less the limiter's `backend` (its plugin's name labels the metric), with the departments' limits and budgets.
+  enabledByDefault: { at: ['limits'], omit: ['backend'], include: { departments: ['departments'], limiter: ['limits', 'backend', 'plugin'] } },
   checkConfig: limitConfigIssues,
   uses: [Limiter, UsageLog, Identity],
   setup(ctx, config) {
