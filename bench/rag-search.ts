@@ -8,15 +8,11 @@
  * then p50/p95/p99 of top-5 searches two ways: the database query alone (chunkSearch), and HTTP
  * end to end (scope check, the query embedded through the gateway's route, search, envelope). Run: node --import tsx bench/rag-search.ts   (BENCH_RAG_CHUNKS=20000 for a quick look)
  */
-import os from 'node:os'
-import path from 'node:path'
-import { mkdtemp, rm } from 'node:fs/promises'
 import pgvector from 'pgvector'
-import { startGateway } from '../core/gateway.ts'
-import { createLogger } from '../core/logger.ts'
-import { Store, type Caller } from '../core/plugins/api.ts'
+import type { Caller } from '../core/plugins/api.ts'
 import { Rag } from '../plugins/contracts/rag.ts'
 import { chunkSearch, hasIterativeScan } from '../plugins/services/rag/data/search.ts'
+import { percentiles, startRagGateway } from './rag-gateway.ts'
 
 const CHUNKS = Number(process.env.BENCH_RAG_CHUNKS ?? 100_000)
 const SEARCHES = Number(process.env.BENCH_RAG_SEARCHES ?? 200)
@@ -24,21 +20,8 @@ const DIMS = 256
 const VOCABULARY = 5_000
 const WORDS_PER_CHUNK = 40
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-bench-rag-search-'))
-const storeBlock = process.env.BENCH_RAG_STORE ?? `{ plugin: embedded, path: ${JSON.stringify(path.join(dir, 'data'))} }`
-const gw = await startGateway({
-  source: {
-    label: 'bench-rag-search.yaml', dir,
-    text: `version: 1
-store: ${storeBlock}
-providers: { mock: { plugin: mock, embedding_dimensions: ${DIMS} } }
-routes: [ { model: embedder, targets: [ { provider: mock } ] } ]
-services: { rag: { embedding_route: embedder } }
-usage: { journal_dir: ${JSON.stringify(path.join(dir, 'journal'))} }
-`,
-  },
-  port: 0, host: '127.0.0.1', env: process.env, logger: createLogger('warn'), watch: false,
-})
+const gateway = await startRagGateway({ label: 'bench-rag-search', dims: DIMS, store: process.env.BENCH_RAG_STORE })
+const { gw, api, store } = gateway
 
 /** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
 function random(seed: number): () => number {
@@ -73,11 +56,6 @@ function unitVector(): number[] {
   return v.map((x) => x / norm)
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
-const figures = (times: number[]): string => {
-  const s = [...times].sort((a, b) => a - b)
-  return `p50 ${pct(s, 0.5).toFixed(1)} ms, p95 ${pct(s, 0.95).toFixed(1)} ms, p99 ${pct(s, 0.99).toFixed(1)} ms`
-}
 async function timed(label: string, run: (i: number) => Promise<number>): Promise<void> {
   const times: number[] = []
   for (let i = 0; i < SEARCHES + 20; i++) {
@@ -86,28 +64,12 @@ async function timed(label: string, run: (i: number) => Promise<number>): Promis
     if (i >= 20) times.push(performance.now() - t)
     if (hits !== 5) throw new Error(`${label}: ${hits} hits, not 5`)
   }
-  console.log(`${label.padEnd(34)} ${figures(times)}`)
-}
-
-const api = async (method: string, p: string, body?: unknown): Promise<any> => {
-  const send = () => fetch(`${gw.url}/api/v1/rag${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-  // A kept-alive connection idle through the index build has been closed by the server: once more on a new one.
-  const res = await send().catch(() => send())
-  const json = await res.json() as { data: unknown }
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`)
-  return json.data
+  console.log(`${label.padEnd(34)} ${percentiles(times)}`)
 }
 
 try {
-  const container = gw.controller.current.container
-  const store = container.resolve<Store>(Store.key)
-  const rag = container.resolve<Rag>(Rag.key)
-  const collection = await api('POST', '/collections', { name: 'bench' })
-  const form = new FormData()
-  form.append('file', new Blob(['seed document'], { type: 'text/plain' }), 'seed.txt')
-  const [seed] = (await (await fetch(`${gw.url}/api/v1/rag/collections/${collection.id}/documents`, { method: 'POST', body: form })).json() as { data: any[] }).data
-  while ((await api('GET', `/collections/${collection.id}/documents/${seed.id}`)).status !== 'completed') await new Promise((r) => setTimeout(r, 50))
-  const { rows: [doc] } = await store.sql.query<{ ready_ingest: string }>('SELECT ready_ingest FROM rag_documents WHERE id = $1', [seed.id])
+  const rag = gw.controller.current.container.resolve<Rag>(Rag.key)
+  const { collection, document: seed, readyIngest } = await gateway.seededCollection('bench')
 
   // Bulk load: without the index (dropped, rebuilt after), as a bulk load should.
   const index = `rag_chunks_hnsw_${String(collection.id).replace(/-/g, '')}`
@@ -121,7 +83,7 @@ try {
     await store.sql.query(
       `INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, start_offset, end_offset, embedding)
        SELECT $1, $2, $3, $4::int + o, t, 0, length(t), v::vector FROM unnest($5::text[], $6::text[]) WITH ORDINALITY AS u(t, v, o)`,
-      [collection.id, seed.id, doc.ready_ingest, done, texts, vectors],
+      [collection.id, seed.id, readyIngest, done, texts, vectors],
     )
   }
   const loaded = performance.now()
@@ -155,8 +117,7 @@ try {
     await timed(`HTTP end to end, ${mode}`, async (i) => (await api('POST', `/collections/${collection.id}/search`, { query: queryText(i), top_k: 5, hybrid })).length)
   }
 } finally {
-  await gw.close()
-  await rm(dir, { recursive: true, force: true })
+  await gateway.close()
 }
 
 function adminCaller(): Caller {

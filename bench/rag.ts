@@ -9,47 +9,20 @@
  * collection's index is built once after them, as a bulk load would be: embedding 100k chunks
  * through the mock would measure the mock.
  */
-import os from 'node:os'
-import path from 'node:path'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { startGateway } from '../core/gateway.ts'
-import { createLogger } from '../core/logger.ts'
-import { Store } from '../core/plugins/api.ts'
+import { percentiles, startRagGateway } from './rag-gateway.ts'
 
 const CHUNKS = Number(process.env.BENCH_RAG_CHUNKS ?? 100_000)
 const SEARCHES = Number(process.env.BENCH_RAG_SEARCHES ?? 300)
 const DIMS = 256
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-bench-rag-'))
-const gw = await startGateway({
-  source: {
-    label: 'bench-rag.yaml', dir,
-    text: `version: 1
-store: { plugin: embedded, path: ${JSON.stringify(path.join(dir, 'data'))} }
-providers: { mock: { plugin: mock, embedding_dimensions: ${DIMS} } }
-routes: [ { model: embedder, targets: [ { provider: mock } ] } ]
-services: { rag: { embedding_route: embedder, embed_batch_size: 128, ingest_concurrency: 2 } }
-usage: { journal_dir: ${JSON.stringify(path.join(dir, 'journal'))} }
-`,
-  },
-  port: 0, host: '127.0.0.1', env: process.env, logger: createLogger('warn'), watch: false,
-})
-const api = async (method: string, p: string, body?: unknown): Promise<any> => {
-  const send = () => fetch(`${gw.url}/api/v1/rag${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-  // A kept-alive connection idle through the index build has been closed by the server: once more on a new one.
-  const res = await send().catch(() => send())
-  const json = await res.json() as { data: unknown }
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`)
-  return json.data
-}
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+const rag = await startRagGateway({ label: 'bench-rag', dims: DIMS, rag: 'embed_batch_size: 128, ingest_concurrency: 2' })
+const { gw, api, store } = rag
 
 try {
   if (process.env.BENCH_RAG_SKIP_INGEST !== '1') await ingestion()
   await search()
 } finally {
-  await gw.close()
-  await rm(dir, { recursive: true, force: true })
+  await rag.close()
 }
 
 async function ingestion(): Promise<void> {
@@ -73,22 +46,16 @@ async function ingestion(): Promise<void> {
 
 async function search(): Promise<void> {
   // Search: a collection of CHUNKS chunks.
-  const big = await api('POST', '/collections', { name: 'big' })
-  const form2 = new FormData()
-  form2.append('file', new Blob(['seed document'], { type: 'text/plain' }), 'seed.txt')
-  const [seed] = (await (await fetch(`${gw.url}/api/v1/rag/collections/${big.id}/documents`, { method: 'POST', body: form2 })).json() as { data: any[] }).data
-  while ((await api('GET', `/collections/${big.id}/documents/${seed.id}`)).status !== 'completed') await new Promise((r) => setTimeout(r, 50))
-  const store = gw.controller.current.container.resolve<Store>(Store.key)
+  const { collection: big, document: seed, readyIngest } = await rag.seededCollection('big')
   const index = `rag_chunks_hnsw_${String(big.id).replace(/-/g, '')}`
   const loadStarted = performance.now()
   await store.sql.exec(`DROP INDEX ${index}`)
-  const { rows: [d] } = await store.sql.query<{ ready_ingest: string }>('SELECT ready_ingest FROM rag_documents WHERE id = $1', [seed.id])
   for (let done = 0; done < CHUNKS; done += 10_000) {
     await store.sql.query(
       `INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, start_offset, end_offset, embedding)
        SELECT $1, $2, $3, g, 'chunk ' || g || ' ' || md5(g::text), 0, 10, ARRAY(SELECT random() - 0.5 + 0 * g FROM generate_series(1, ${DIMS}))::vector
        FROM generate_series($4::int, $5::int) AS g`,
-      [big.id, seed.id, d.ready_ingest, done + 1, Math.min(CHUNKS, done + 10_000)],
+      [big.id, seed.id, readyIngest, done + 1, Math.min(CHUNKS, done + 10_000)],
     )
   }
   // PGlite runs no autovacuum: the planner's statistics are made here, as after any bulk load.
@@ -106,8 +73,7 @@ async function search(): Promise<void> {
       if (i >= 20) times.push(performance.now() - t)
       if (hits.length !== 5) throw new Error(`search gave ${hits.length} hits`)
     }
-    times.sort((a, b) => a - b)
-    console.log(`search over ${CHUNKS} chunks (${DIMS} dims, top 5, ${hybrid ? 'hybrid' : 'vector'}), HTTP end to end: p50 ${pct(times, 0.5).toFixed(1)} ms, p95 ${pct(times, 0.95).toFixed(1)} ms, p99 ${pct(times, 0.99).toFixed(1)} ms`)
+    console.log(`search over ${CHUNKS} chunks (${DIMS} dims, top 5, ${hybrid ? 'hybrid' : 'vector'}), HTTP end to end: ${percentiles(times)}`)
   }
   const plan = await store.sql.query<Record<string, string>>(
     `EXPLAIN SELECT c.id FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id AND d.ready_ingest = c.ingest_id WHERE c.collection_id = '${big.id}'

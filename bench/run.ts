@@ -25,6 +25,7 @@ import path from 'node:path'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { spawnSync, type ChildProcess } from 'node:child_process'
+import { dropSchema, fullPipelineConfig } from './configs.ts'
 import { conversationRows } from './conversations.ts'
 import { freePort, killAll, median, spawnServer, treeCpuMs, treeRssMb, type Server } from './procs.ts'
 
@@ -124,13 +125,6 @@ async function pgAnswers(): Promise<boolean> {
   try { await client.connect(); await client.end(); return true } catch { return false }
 }
 
-async function dropSchema(schema: string): Promise<void> {
-  const { default: pg } = await import('pg')
-  const client = new pg.Client(DATABASE)
-  await client.connect()
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end())
-}
-
 /** Portkey's gateway, when installed for the bench (`npm --prefix bench/peer install`): it runs offline and takes --port=N. */
 async function startPortkey(): Promise<Server | undefined> {
   const script = process.env.PORTKEY_GATEWAY ?? path.join(ROOT, 'bench/peer/node_modules/@portkey-ai/gateway/build/start-server.js')
@@ -163,28 +157,14 @@ cache: { plugin: memory }
   const gateway = await startGateway(openConfig)
   const idle = treeRssMb(gateway.child.pid!)
 
-  // The full pipeline: a virtual API key (looked up, then cached), a rate limit checked on every
-  // request, usage events written to PostgreSQL, the openai provider to the upstream.
+  // The full pipeline (bench/configs.ts): api-key auth, limits, usage to PostgreSQL, openai provider.
   const schema = `bench_full_${process.pid}`
   const pg = await pgAnswers()
   let full: { server: Server; key: string } | undefined
   if (pg) {
     const adminKey = 'bench-admin-key-0123456789abcdef'
     const fullConfig = path.join(dir, 'full.yaml')
-    await writeFile(fullConfig, `version: 1
-store: { plugin: postgres, url: "${DATABASE}", schema: ${schema} }
-services: { keys: {} }
-auth:
-  strategies:
-    - { plugin: api-key, keys: [ { key: ${adminKey}, user: bench, role: admin } ] }
-limits:
-  backend: { plugin: memory }
-  policies: [ { scope: key, requests_per_minute: 100000000 } ]
-providers:
-${provider}routes:
-  - model: bench
-    targets: [ { provider: upstream, model: bench-model } ]
-`)
+    await writeFile(fullConfig, fullPipelineConfig({ database: DATABASE, schema, upstreamBase, adminKey }))
     const server = await startGateway(fullConfig)
     const created = await fetch(`http://127.0.0.1:${server.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
     full = { server, key: ((await created.json()) as { data: { key: string } }).data.key }
@@ -247,7 +227,7 @@ ${provider}routes:
   if (full) {
     const f = treeRssMb(full.server.child.pid!)
     console.log(`gateway (full, PostgreSQL) RSS: ${f.now} MB after the load, peak ${f.peak} MB`)
-    await dropSchema(schema)
+    await dropSchema(DATABASE, schema)
   }
 
   if (process.env.BENCH_AUTH !== '0') await authRows(dir, upstream.port)
@@ -365,7 +345,7 @@ async function routingAndUsageRows(dir: string, upstreamPort: number): Promise<v
   for (const r of rows) console.log(`${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(8)} ${r.cpu.toFixed(0).padStart(11)}`)
   const [single, , , usage] = rows
   if (usage) console.log(`usage accounting to PostgreSQL moves p99 by ${(((usage.p99 - single.p99) / single.p99) * 100).toFixed(1)}% (aim: within 10%)`)
-  if (pg) await dropSchema(schema)
+  if (pg) await dropSchema(DATABASE, schema)
 }
 
 main()

@@ -31,8 +31,7 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
       ...(named ? {} : { required: ['plugin'] }),
       properties: { plugin: { enum: names } },
       allOf: names.map((name) => {
-        const manifest = registry.get(kind, name)!.manifest
-        const own = manifest.configSchema as JsonSchema & { properties?: JsonSchema }
+        const own = registry.get(kind, name)!.summary.configSchema as JsonSchema & { properties?: JsonSchema }
         schema.$defs[blockDef(kind, name)] = { ...own, properties: { plugin: { const: name }, ...KERNEL_KEYS, ...(own.properties ?? {}) } }
         // `required`: without it a block that names no plugin would match every plugin's `if`.
         return { if: { required: ['plugin'], properties: { plugin: { const: name } } }, then: { $ref: `#/$defs/${blockDef(kind, name)}` } }
@@ -55,6 +54,13 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
     if (shape === 'one') props[leaf] = { anyOf: [ref, { type: 'array', minItems: 1, items: ref, description: 'Alternatives: the first whose ${VAR}s are all set is used.' }] }
     else if (shape === 'list') props[leaf] = { ...props[leaf], items: ref }
     else props[leaf] = { ...props[leaf], properties: { ...(props[leaf].properties as Record<string, JsonSchema> | undefined), ...byKey(kind) }, additionalProperties: ref }
+  }
+  // A built-in's own top-level block (`usage:`, `pricing:`, `cors:`), which the core schema leaves open: its plugin's schema.
+  for (const { enabledByDefault: slot, configSchema } of registry.enabledByDefault()) {
+    const at = typeof slot === 'object' && !slot.omit && !slot.include ? slot.at : undefined
+    const own = at?.length === 1 ? configSchema : undefined
+    const leaf = own && schema.properties[at![0]]
+    if (leaf && !leaf.properties && !leaf.additionalProperties) schema.properties[at![0]] = { description: leaf.description, ...own }
   }
   schema.$defs.envReference = {
     type: 'string',

@@ -8,9 +8,9 @@
  */
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { createRequire, register } from 'node:module'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 // --out DIR: build elsewhere (the packaging test builds a clean copy of the image's layout).
@@ -40,6 +40,19 @@ for (const dir of ['schemas', 'config']) cpSync(path.join(root, dir), path.join(
 // The console's build is made separately (npm run build:console); a relative link finds it.
 mkdirSync(path.join(dist, 'console'), { recursive: true })
 symlinkSync(path.join('..', '..', 'console', 'dist'), path.join(dist, 'console', 'dist'), 'dir')
-writeFileSync(path.join(dist, 'BUILD.json'), `${JSON.stringify({ built_at: new Date().toISOString() })}\n`)
-console.error(`built ${path.relative(root, dist) || dist} in ${((Date.now() - started) / 1000).toFixed(1)} s${existsSync(path.join(root, 'console', 'dist')) ? '' : ' (the console is not built: npm run build:console)'}`)
+// What a start would otherwise redo every time (from the compiled modules just built): the
+// built-ins' summaries, so the registry imports only the plugins a config uses, and each built-in
+// schema's validator as ajv standalone code, so no schema is compiled (core/config/compiled-validators.ts).
+if (path.relative(root, dist).startsWith('..')) register('./resolve-from-root.mjs', import.meta.url)
+const { builtinIndex, BUILTIN_INDEX } = await import(pathToFileURL(path.join(dist, 'core', 'plugins', 'loader.js')).href)
+const { writeValidators, BUILT_VALIDATORS_DIR } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'compiled-validators.js')).href)
+const { CORE_SCHEMA } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'validate.js')).href)
+const index = await builtinIndex(path.join(dist, 'plugins'))
+writeFileSync(path.join(dist, 'plugins', BUILTIN_INDEX), `${JSON.stringify(index)}\n`)
+const validators = await writeValidators(BUILT_VALIDATORS_DIR, [{ schema: CORE_SCHEMA, use: 'core' }, ...index.map((p) => ({ schema: p.summary.configSchema, use: 'plugin' }))])
 
+writeFileSync(path.join(dist, 'BUILD.json'), `${JSON.stringify({ built_at: new Date().toISOString() })}\n`)
+console.error(`built ${path.relative(root, dist) || dist} (${index.length} plugins indexed, ${validators.length} validators) in ${((Date.now() - started) / 1000).toFixed(1)} s${existsSync(path.join(root, 'console', 'dist')) ? '' : ' (the console is not built: npm run build:console)'}`)
+
+// A plugin module imported for its manifest may leave a timer or handle open: the build is done.
+process.exit(0)

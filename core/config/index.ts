@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { ConfigError, type ConfigIssue } from './issues.ts'
 import { parseConfigText, readConfigFile, type LoadedConfig, type ParseOptions, type ParsedConfig } from './load.ts'
+import { pluginSlots } from './slots.ts'
 import { validateConfig } from './validate.ts'
 import { importManifests, resolvePluginModule } from '../plugins/loader.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -29,6 +30,8 @@ export async function loadConfig(source: ConfigSource, builtins: PluginRegistry,
       }
     }
     if (issues.length) throw new ConfigError(issues)
+    // Only the plugins this config uses are imported (a build's built-ins are known by summary until then).
+    await registry.load(pluginSlots(config, registry.enabledByDefault()))
     return registry
   })
   return { loaded, registry, configDir }

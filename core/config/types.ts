@@ -82,14 +82,12 @@ export interface ServerConfig {
   max_header_bytes?: number
 }
 
-/** Cross-origin requests from browsers to /v1 and /api/v1. */
-export interface CorsConfig { origins: string[]; headers?: string[]; credentials?: boolean; max_age_s?: number }
-
 export interface GatewayConfig {
   version: 1
   server?: ServerConfig
   logging?: { level?: LogLevel }
-  cors?: CorsConfig
+  /** The cors stage's block (plugins/stages/cors). */
+  cors?: Record<string, unknown>
   plugins?: string[]
   providers?: Record<string, PluginBlock>
   routes?: RouteConfig[]

@@ -1,8 +1,8 @@
 /** Validate a parsed config (core schema, each plugin block against its configSchema, cross-references), every problem at once with its line. */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import Ajv2020Module, { type ErrorObject, type Options, type ValidateFunction } from 'ajv/dist/2020.js'
-import addFormatsModule from 'ajv-formats'
+import type { ErrorObject } from 'ajv/dist/2020.js'
+import { SchemaValidators } from './compiled-validators.ts'
 import { ConfigError, type ConfigIssue, type ConfigPath } from './issues.ts'
 import type { LoadedConfig, ParsedConfig } from './load.ts'
 import { pluginSlots, valueAt } from './slots.ts'
@@ -13,33 +13,15 @@ import type { JsonSchema, PluginManifest } from '../plugins/types.ts'
 import { BUILTIN_ROLES } from '../runtime/access.ts'
 import { NamePatterns, globToRegExp, isGlob } from '../runtime/glob.ts'
 
-// ajv and ajv-formats are CommonJS; under NodeNext their default export sits on `.default`.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default
+export { newAjv } from './compiled-validators.ts'
 
 export const CORE_SCHEMA: JsonSchema = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../schemas/gateway.schema.json', import.meta.url)), 'utf8'),
 ) as JsonSchema
 
-/** An ajv for the gateway's schemas (every error, formats, `verbose` for the messages). */
-export function newAjv(options: Options = {}): InstanceType<typeof Ajv2020> {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, ...options })
-  addFormats(ajv)
-  return ajv
-}
-
-const validateCore = newAjv().compile(CORE_SCHEMA)
-const pluginAjv = newAjv({ useDefaults: true })
-const pluginValidators = new WeakMap<PluginManifest, ValidateFunction>()
-
-function pluginValidator(manifest: PluginManifest): ValidateFunction {
-  let validate = pluginValidators.get(manifest)
-  if (!validate) {
-    validate = pluginAjv.compile(manifest.configSchema)
-    pluginValidators.set(manifest, validate)
-  }
-  return validate
-}
+// Built by `npm run build` (compiled-validators.ts), else compiled on first use.
+const validators = new SchemaValidators()
+const pluginValidator = (manifest: Pick<PluginManifest, 'configSchema'>) => validators.get(manifest.configSchema, 'plugin')
 
 /** Validate, or throw a ConfigError listing every problem. */
 export async function validateConfig(
@@ -51,6 +33,7 @@ export async function validateConfig(
   if (typeof parsed.data !== 'object' || parsed.data === null || Array.isArray(parsed.data)) {
     throw new ConfigError([parsed.issue([], 'the config must be a YAML mapping (key: value)')])
   }
+  const validateCore = validators.get(CORE_SCHEMA, 'core')
   if (!validateCore(parsed.data)) {
     issues.push(...ajvIssues(parsed, [], validateCore.errors ?? []))
     throw new ConfigError(unlessUnknown(parsed, issues))
@@ -101,9 +84,6 @@ function definedRoles(config: GatewayConfig): ReadonlySet<string> {
 function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const providers = new Set(Object.keys(config.providers ?? {}))
-  if (config.cors?.credentials && config.cors.origins.includes('*')) {
-    issues.push(parsed.issue(['cors', 'origins'], "credentials: true needs the origins listed: a browser refuses '*' with credentials"))
-  }
   // A name answered by a route without conditions makes every later route for that name unreachable.
   const unconditional = new Map<string, number>()
   ;(config.routes ?? []).forEach((route, i) => {

@@ -1,4 +1,4 @@
-/** The Koa app: request id, snapshot pinning, error mapping, access log, the kernel's routes, and the pinned snapshot's surfaces and services. */
+/** The Koa app: request id, snapshot pinning, error mapping, access log, the kernel's routes, and the pinned snapshot's stages' `http` phase, surfaces and services. */
 import { randomUUID } from 'node:crypto'
 import Koa from 'koa'
 import Router from '@koa/router'
@@ -9,7 +9,6 @@ import { GatewayError, notFound } from '../errors.ts'
 import { withDeadline } from '../deadline.ts'
 import { respondWithError } from './errors.ts'
 import { snapshotRouter } from './routes.ts'
-import { corsMiddleware } from './cors.ts'
 import type { Exchange } from '../pipeline/exchange.ts'
 import type { ClusterPeers } from '../runtime/cluster.ts'
 
@@ -61,8 +60,6 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
       }
     }
   })
-
-  app.use(corsMiddleware())
 
   app.use(probeRoutes(controller, cluster))
   app.use((ctx, next) => {

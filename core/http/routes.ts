@@ -42,7 +42,15 @@ export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
   // A path that exists with another method: 405 and `Allow` (the app turns it into the route's error shape).
   const allowed = router.allowedMethods()
   const routes = router.routes()
-  return (ctx, next) => routes(ctx, () => allowed(ctx, next))
+  const routed: Koa.Middleware = (ctx, next) => routes(ctx as never, () => allowed(ctx as never, next))
+  return httpPhase(snapshot, routed) as Router.Middleware
+}
+
+/** The `http` phase of the stages on every route, around `inner`: highest priority first (a stage for embeddings only after the others). */
+function httpPhase(snapshot: Snapshot, inner: Koa.Middleware): Koa.Middleware {
+  const hooks = [...new Set([...snapshot.stagesFor(undefined, 'chat'), ...snapshot.stagesFor(undefined, 'embeddings')].map((s) => s.stage))]
+    .flatMap((stage) => (stage.http ? [stage.http] : []))
+  return hooks.reduceRight<Koa.Middleware>((next, hook) => (ctx, down) => hook(ctx, () => next(ctx, down)), inner)
 }
 
 export const isModelEndpoint = (e: ModelEndpoint | RouteSpec): e is ModelEndpoint => 'operation' in e

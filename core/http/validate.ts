@@ -10,14 +10,16 @@ export interface InputValidator {
   check<T>(value: T, where: 'body' | 'query' | 'path'): T
 }
 
-// Compiled once per schema object: plugins' schemas are constants that outlive reloads.
-const compilers = { text: newAjv({ useDefaults: true, coerceTypes: 'array' }), json: newAjv({ useDefaults: true }) }
+// Compiled once per schema object: plugins' schemas are constants that outlive reloads. The Ajvs
+// are made on the first request that has input to check, not at start (ajv is ~90 modules).
+const compilers: { text?: ReturnType<typeof newAjv>; json?: ReturnType<typeof newAjv> } = {}
+const options = { text: { useDefaults: true, coerceTypes: 'array' as const }, json: { useDefaults: true } }
 const compiled = { text: new WeakMap<JsonSchema, ValidateFunction>(), json: new WeakMap<JsonSchema, ValidateFunction>() }
 
 export function validator(schema: JsonSchema, fromText: boolean): InputValidator {
   const kind = fromText ? 'text' : 'json'
   let validate = compiled[kind].get(schema)
-  if (!validate) compiled[kind].set(schema, (validate = compilers[kind].compile(schema)))
+  if (!validate) compiled[kind].set(schema, (validate = (compilers[kind] ??= newAjv(options[kind])).compile(schema)))
   const fn = validate
   return {
     check(value, where) {

@@ -1,17 +1,14 @@
-/** The `call` step: the route's targets in its strategy's order, past open breakers, with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire. */
+/** The `call` step: the route's targets in the order the `targets` phase gives, past open breakers, with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
 import { GatewayError, badRequest, fromShape, requestNotSent, upstreamError } from '../errors.ts'
-import type { NativeResult, ProviderCall } from '../plugins/types.ts'
+import type { NativeResult, ProviderCall, TargetPlan } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
 import type { Exchange } from './exchange.ts'
 import { redactError, secretsOf } from '../secrets.ts'
 
 export type CallResult = ChatResult | EmbeddingResponse | NativeResult
-
-/** Share of exploration for least-latency: how often a target other than the fastest goes first. */
-const EXPLORE = 0.1
 
 export function isNative(result: unknown): result is NativeResult {
   return typeof result === 'object' && result !== null && typeof (result as NativeResult).usage === 'function' && typeof (result as NativeResult).model === 'function'
@@ -24,7 +21,8 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
   const chat = x.operation === 'chat' ? withUsage(x.chatRequest, x) : undefined
   let lastError: GatewayError | undefined
   let tried = false
-  for (const target of orderTargets(route)) {
+  const plan = planTargets(x, route)
+  for (const target of plan.targets) {
     if (!target.health.tryAcquire()) continue
     tried = true
     for (let retry = 0; ; retry++) {
@@ -55,9 +53,9 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
         if (!target.health.tryAcquire()) break
       }
     }
-    if (route.strategy === 'single') break
+    if (!plan.fallback) break
   }
-  if (!tried) throw circuitOpen(route)
+  if (!tried) throw circuitOpen(route, plan.targets)
   throw lastError!
 }
 
@@ -96,41 +94,13 @@ function forTarget<T extends object>(body: T, target: CompiledTarget, model: str
   return { ...target.params, ...body, model } as T
 }
 
-/** The order to try targets in, by the route's strategy. */
-export function orderTargets(route: CompiledRoute): readonly CompiledTarget[] {
-  const targets = route.targets
-  switch (route.strategy) {
-    case 'single':
-    case 'fallback':
-      return targets
-    case 'loadbalance':
-      return weightedShuffle(targets)
-    case 'least-latency': {
-      // Unmeasured targets first (so each gets measured), then by moving-average latency.
-      const sorted = [...targets].sort((a, b) => (a.health.latencyMs ?? -1) - (b.health.latencyMs ?? -1))
-      if (sorted.length > 1 && Math.random() < EXPLORE) {
-        const i = 1 + Math.floor(Math.random() * (sorted.length - 1))
-        ;[sorted[0], sorted[i]] = [sorted[i], sorted[0]]
-      }
-      return sorted
-    }
+/** The first stage whose `targets` phase gives a plan with a target decides the order (stage.routing: the route's `strategy:`); without one, as listed. */
+function planTargets(x: Exchange, route: CompiledRoute): TargetPlan<CompiledTarget> {
+  for (const { stage } of x.stages) {
+    const plan = stage.targets?.(x, route.targets)
+    if (plan?.targets.length) return plan
   }
-}
-
-/** Weighted random order without replacement: the first pick follows the weights exactly. */
-function weightedShuffle(targets: readonly CompiledTarget[]): CompiledTarget[] {
-  if (targets.length === 1) return [targets[0]]
-  const pool = [...targets]
-  const out: CompiledTarget[] = []
-  while (pool.length) {
-    let total = 0
-    for (const t of pool) total += t.weight
-    let r = Math.random() * total
-    let i = 0
-    while (i < pool.length - 1 && (r -= pool[i].weight) >= 0) i++
-    out.push(pool.splice(i, 1)[0])
-  }
-  return out
+  return { targets: route.targets, fallback: true }
 }
 
 /** How long to wait before retry number `retry` (0-based): exponential from backoff_ms, capped, with jitter (between half and all of it). */
@@ -152,8 +122,9 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
-function circuitOpen(route: CompiledRoute): GatewayError {
-  const waitMs = Math.min(...route.targets.map((t) => t.health.retryInMs()))
+/** Every target the plan gave is open: the wait is until the first of them lets a probe through. */
+function circuitOpen(route: CompiledRoute, targets: readonly CompiledTarget[]): GatewayError {
+  const waitMs = Math.min(...targets.map((t) => t.health.retryInMs()))
   return new GatewayError(`Every target of route '${route.name}' is failing (circuit open); try again in ${Math.ceil(waitMs / 1000)} s.`, {
     status: 503, code: 'circuit_open', headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
   })

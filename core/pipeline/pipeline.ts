@@ -1,4 +1,7 @@
-/** The request pipeline, declared once: authenticate → authorize → decode → request → route → access → call → response → encode → account. */
+/**
+ * The request pipeline, declared once: authenticate → authorize → decode → request → route → access → call → response → encode → account.
+ * Two stage phases run inside others: `targets` orders the route's targets in `call` (call-targets.ts), `http` wraps every served request (http/routes.ts).
+ */
 import type Koa from 'koa'
 import type { ChatResponse, ChatResult, ChatStream, EmbeddingResponse } from '../api/types.ts'
 import { isChatStream } from '../api/types.ts'

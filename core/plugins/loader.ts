@@ -1,9 +1,9 @@
 /** Finds plugins: built-ins under plugins/<kind-folder>/<name>/index.ts, and those `plugins:` lists (a path from the config's folder, or a package). */
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { PluginRegistry } from './registry.ts'
+import { PluginRegistry, type PluginSummary } from './registry.ts'
 import type { PluginKind, PluginManifest } from './types.ts'
 
 /** The folder under plugins/ that holds each kind's built-in plugins. */
@@ -22,25 +22,67 @@ export const KIND_FOLDERS: Readonly<Record<string, PluginKind>> = {
 
 export const BUILTIN_PLUGIN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../plugins')
 
+/**
+ * The built-ins' summaries (id, kind, schema) and module files, written by `npm run build` beside
+ * the compiled plugins: a build's registry imports a plugin's code only when a config uses it,
+ * instead of every plugin's (with ajv's and mdast's, 280 of the 970 modules a PostgreSQL start
+ * loaded; bench/RESULTS.md). The sources have no such file and are scanned.
+ */
+export const BUILTIN_INDEX = 'builtins.json'
+
+export interface BuiltinIndexEntry {
+  readonly summary: PluginSummary
+  /** The module exporting it, relative to the plugins folder. */
+  readonly module: string
+}
+
 let builtins: Promise<PluginRegistry> | undefined
 
-/** The registry of built-in plugins; scanned and imported once per process. */
+/** The registry of built-in plugins; scanned (or read from the build's index) once per process. */
 export function builtinRegistry(dir = BUILTIN_PLUGIN_DIR): Promise<PluginRegistry> {
   if (dir !== BUILTIN_PLUGIN_DIR) return scanBuiltins(dir)
-  builtins ??= scanBuiltins(dir)
+  builtins ??= existsSync(path.join(dir, BUILTIN_INDEX)) ? Promise.resolve(indexedBuiltins(dir)) : scanBuiltins(dir)
   return builtins
 }
 
 async function scanBuiltins(dir: string): Promise<PluginRegistry> {
   const registry = new PluginRegistry()
+  for (const { manifests } of await builtinModules(dir)) {
+    for (const manifest of manifests) registry.register(manifest, 'builtin')
+  }
+  return registry
+}
+
+/** Every built-in plugin module under `dir`, imported, with its manifests. */
+async function builtinModules(dir: string): Promise<{ module: string; manifests: PluginManifest[] }[]> {
+  const found: { module: string; manifests: PluginManifest[] }[] = []
   for (const folder of Object.keys(KIND_FOLDERS)) {
     const kindDir = path.join(dir, folder)
     if (!existsSync(kindDir)) continue
     for (const name of readdirSync(kindDir).sort()) {
       const entry = ['index.ts', 'index.js'].map((f) => path.join(kindDir, name, f)).find((f) => existsSync(f))
-      if (!entry) continue
-      for (const manifest of await importManifests(entry)) registry.register(manifest, 'builtin')
+      if (entry) found.push({ module: path.relative(dir, entry), manifests: await importManifests(entry) })
     }
+  }
+  return found
+}
+
+/** The index `npm run build` writes to `dir`/builtins.json: every built-in's summary and module. */
+export async function builtinIndex(dir: string): Promise<BuiltinIndexEntry[]> {
+  return (await builtinModules(dir)).flatMap(({ module, manifests }) => manifests.map((m) => ({
+    summary: { id: m.id, kind: m.kind, description: m.description, configSchema: m.configSchema, enabledByDefault: m.enabledByDefault },
+    module,
+  })))
+}
+
+/** A registry of the built-ins an index lists, each imported on `load`. */
+export function indexedBuiltins(dir: string, index: readonly BuiltinIndexEntry[] = JSON.parse(readFileSync(path.join(dir, BUILTIN_INDEX), 'utf8')) as BuiltinIndexEntry[]): PluginRegistry {
+  const registry = new PluginRegistry()
+  for (const { summary, module } of index) {
+    registry.registerLazy(summary, 'builtin', async () => {
+      const manifests = await importManifests(path.join(dir, module))
+      return manifests.find((m) => m.id === summary.id) ?? manifests[0]
+    })
   }
   return registry
 }

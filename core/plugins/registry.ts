@@ -4,10 +4,40 @@ import type { PluginKind, PluginManifest } from './types.ts'
 export const PLUGIN_KINDS: readonly PluginKind[] = ['provider', 'surface', 'stage', 'auth', 'limiter', 'cache', 'store', 'queue', 'service', 'telemetry']
 const ID = /^([a-z]+)\.([a-z0-9][a-z0-9_-]*)$/
 
-export interface RegisteredPlugin {
-  readonly manifest: PluginManifest
-  /** Where it came from: `builtin` or the path/package listed under `plugins:`. */
-  readonly origin: string
+/** What is known of a plugin before its code is imported: enough to validate its block and write the editor schema. */
+export type PluginSummary = Pick<PluginManifest, 'id' | 'kind' | 'description' | 'configSchema' | 'enabledByDefault'>
+
+/** A registered plugin: its summary always, its manifest (the code) once loaded. */
+export class RegisteredPlugin {
+  #manifest: PluginManifest | undefined
+  #loading: Promise<PluginManifest> | undefined
+  readonly #load: (() => Promise<PluginManifest>) | undefined
+
+  constructor(
+    readonly summary: PluginSummary,
+    /** Where it came from: `builtin` or the path/package listed under `plugins:`. */
+    readonly origin: string,
+    code: PluginManifest | (() => Promise<PluginManifest>),
+  ) {
+    if (typeof code === 'function') this.#load = code
+    else this.#manifest = code
+  }
+
+  /** The plugin's code. A built-in's is imported by `PluginRegistry.load`, which loading a config does for every plugin it uses. */
+  get manifest(): PluginManifest {
+    if (!this.#manifest) throw new Error(`plugin ${this.summary.id} is not loaded (PluginRegistry.load imports it)`)
+    return this.#manifest
+  }
+
+  /** Whether its code is imported (always, but for a build's built-ins a config has not used yet). */
+  get loaded(): boolean {
+    return this.#manifest !== undefined
+  }
+
+  async load(): Promise<PluginManifest> {
+    this.#loading ??= this.#manifest ? Promise.resolve(this.#manifest) : this.#load!().then((manifest) => (this.#manifest = manifest))
+    return this.#loading
+  }
 }
 
 export class PluginRegistry {
@@ -23,17 +53,34 @@ export class PluginRegistry {
   }
 
   register(manifest: PluginManifest, origin: string): void {
-    const shape = ID.exec(manifest?.id ?? '')
-    if (!shape) throw new Error(`plugin id '${String(manifest?.id)}' must be <kind>.<name> in lower case (from ${origin})`)
-    if (!PLUGIN_KINDS.includes(manifest.kind)) throw new Error(`plugin ${manifest.id} has unknown kind '${String(manifest.kind)}'`)
-    if (shape[1] !== manifest.kind) throw new Error(`plugin ${manifest.id} declares kind '${manifest.kind}' but its id says '${shape[1]}'`)
+    checkSummary(manifest, origin)
     if (typeof manifest.setup !== 'function') throw new Error(`plugin ${manifest.id} has no setup function`)
-    if (typeof manifest.configSchema !== 'object' || manifest.configSchema === null) throw new Error(`plugin ${manifest.id} has no configSchema`)
     const existing = this.#byId.get(manifest.id)
-    if (existing && existing.manifest !== manifest) {
+    if (existing && existing.summary !== manifest) {
       throw new Error(`plugin ${manifest.id} from ${origin} clashes with the one from ${existing.origin}`)
     }
-    this.#byId.set(manifest.id, { manifest, origin })
+    this.#byId.set(manifest.id, new RegisteredPlugin(manifest, origin, manifest))
+  }
+
+  /** A plugin known by its summary, its code imported by `load` only when a config uses it (the built-ins of a build). */
+  registerLazy(summary: PluginSummary, origin: string, load: () => Promise<PluginManifest>): void {
+    checkSummary(summary, origin)
+    if (this.#byId.has(summary.id)) throw new Error(`plugin ${summary.id} from ${origin} clashes with the one from ${this.#byId.get(summary.id)!.origin}`)
+    this.#byId.set(summary.id, new RegisteredPlugin(summary, origin, async () => {
+      const manifest = await load()
+      if (manifest.id !== summary.id || typeof manifest.setup !== 'function') throw new Error(`plugin ${summary.id} (${origin}) did not load as itself`)
+      return manifest
+    }))
+  }
+
+  /** Import the code of these plugins (unknown ones are left to the config's validation to report). */
+  async load(plugins: Iterable<{ kind: PluginKind; plugin: string }>): Promise<void> {
+    const wanted = new Set<RegisteredPlugin>()
+    for (const { kind, plugin } of plugins) {
+      const found = this.get(kind, plugin)
+      if (found) wanted.add(found)
+    }
+    await Promise.all([...wanted].map((p) => p.load()))
   }
 
   get(kind: PluginKind, name: string): RegisteredPlugin | undefined {
@@ -47,11 +94,19 @@ export class PluginRegistry {
   }
 
   /** The plugins every gateway has unless its config turns them off. */
-  enabledByDefault(): PluginManifest[] {
-    return this.all().filter((p) => p.manifest.enabledByDefault).map((p) => p.manifest)
+  enabledByDefault(): PluginSummary[] {
+    return this.all().filter((p) => p.summary.enabledByDefault).map((p) => p.summary)
   }
 
   all(): RegisteredPlugin[] {
     return [...this.#byId.values()]
   }
+}
+
+function checkSummary(summary: PluginSummary, origin: string): void {
+  const shape = ID.exec(summary?.id ?? '')
+  if (!shape) throw new Error(`plugin id '${String(summary?.id)}' must be <kind>.<name> in lower case (from ${origin})`)
+  if (!PLUGIN_KINDS.includes(summary.kind)) throw new Error(`plugin ${summary.id} has unknown kind '${String(summary.kind)}'`)
+  if (shape[1] !== summary.kind) throw new Error(`plugin ${summary.id} declares kind '${summary.kind}' but its id says '${shape[1]}'`)
+  if (typeof summary.configSchema !== 'object' || summary.configSchema === null) throw new Error(`plugin ${summary.id} has no configSchema`)
 }

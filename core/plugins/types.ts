@@ -1,5 +1,6 @@
 /** The plugin contract, what a third-party author reads first (through `ai-gateway/plugin`). */
 import type { Logger } from 'pino'
+import type Koa from 'koa'
 import type {
   ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage,
 } from '../api/types.ts'
@@ -324,20 +325,47 @@ export interface StageExchange {
   readonly gateway: GatewayCalls
 }
 
-export type StagePhase = 'request' | 'access' | 'response' | 'log'
+export type StagePhase = 'http' | 'request' | 'access' | 'targets' | 'response' | 'log'
+
+/** A route's target as the `targets` phase sees it. */
+export interface RoutingTarget {
+  /** The provider instance name (key under `providers:`). */
+  readonly provider: string
+  /** The upstream model; undefined means "the model the client asked for". */
+  readonly model: string | undefined
+  /** The target's `weight` (default 1). */
+  readonly weight: number
+  /** What the gateway measured: the moving-average latency (ms) of answers or first chunks, undefined until one was seen. */
+  readonly health: { readonly latencyMs: number | undefined }
+}
+
+/** The order to try a route's targets in. The kernel skips a target whose circuit is open and retries one as its `retry:` says. */
+export interface TargetPlan<T extends RoutingTarget> {
+  readonly targets: readonly T[]
+  /** Whether a failed target's turn passes to the next (false: one target is tried, the first whose circuit lets it). */
+  readonly fallback: boolean
+}
+
+/** Koa middleware: the kernel's HTTP server is Koa. */
+export type HttpMiddleware = Koa.Middleware
 
 /**
- * A request stage, in phases (as Kong's plugins), higher `priority` first: `request` (before routing; global stages only), `access` (refuse, transform with
- * `x.replace`, or answer instead of the targets), `response` (inspect, replace, observe a stream), `log` (after the response has ended).
+ * A request stage, in phases (as Kong's plugins), higher `priority` first: `http` (every HTTP request), `request` (before routing; global stages only),
+ * `access` (refuse, transform with `x.replace`, or answer instead of the targets), `targets` (the order to try the route's targets in), `response`
+ * (inspect, replace, observe a stream), `log` (after the response has ended).
  */
 export interface Stage extends Lifecycle {
-  /** Higher runs first; built-ins: limits 1000, cache 100, usage 0. Default 500. */
+  /** Higher runs first; built-ins: limits 1000, cache 100, usage 0, routing -1000. Default 500. */
   readonly priority?: number
   /** The operations it applies to (default: chat only). */
   readonly operations?: readonly Operation[]
+  /** Every HTTP request the config serves (surfaces, services, pages; not /health, /ready, /metrics), before its route: CORS, security headers. Global stages only. */
+  readonly http?: HttpMiddleware
   /** `x.route` is undefined here. */
   request?(x: StageExchange): void | Promise<void>
   access?(x: StageExchange): void | ChatResult | Promise<void | ChatResult>
+  /** Once per call, when no stage answered: the first stage that returns a plan with a target decides (none: the targets as listed, falling back); synchronous and cheap. */
+  targets?<T extends RoutingTarget>(x: StageExchange, targets: readonly T[]): TargetPlan<T> | undefined
   response?(x: StageExchange, result: ChatResult | EmbeddingResponse): void | ChatResult | Promise<void | ChatResult>
   /** Must not throw; the response has gone. */
   log?(x: StageExchange, outcome: ExchangeOutcome): void
@@ -482,6 +510,8 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly params?: JsonSchema
   /** JSON Schema of the data answered, for the OpenAPI document. */
   readonly response?: JsonSchema
+  /** A route that answers bytes (a `raw` reply, e.g. a download) instead of JSON: their media type, for the OpenAPI document. */
+  readonly produces?: string
   /** Status of a successful answer (default 200). */
   readonly status?: number
   /** Served without authentication (pages, docs, a sign-in callback): `caller` is the anonymous principal, and `permission` must be null. */

@@ -15,7 +15,8 @@ import { UsageLog } from '../../plugins/contracts/capabilities.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { bearer, chat, metric, setupPlugin } from '../limits/helpers.ts'
-import { sseData, startOpenAIUpstream, type OpenAIUpstream } from './helpers.ts'
+import { researchAndSales, startOpenAIUpstream, upstreamRoutes, type OpenAIUpstream } from '../helpers/openai-upstream.ts'
+import { sseData } from './helpers.ts'
 
 const KEYS = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef', carol: 'carol-key-0123456789abcdef' }
 const ALICE = bearer(KEYS.alice)
@@ -29,12 +30,7 @@ const ask = (content: string, extra: Record<string, unknown> = {}) => ({ model: 
 
 function config(upstream: OpenAIUpstream, cache = '{ plugin: memory }', store = ''): string {
   return `version: 1
-${store}providers:
-  up: { plugin: openai, api_key: test-key, base_url: "${upstream.url}/v1" }
-routes:
-  - model: gpt
-    targets: [ { provider: up, model: gpt-4o-mini } ]
-  - model: always
+${store}${upstreamRoutes(upstream, `  - model: always
     cache: true
     targets: [ { provider: up, model: gpt-4o-mini } ]
   - model: never
@@ -43,15 +39,11 @@ routes:
   - model: short
     cache: { ttl_s: 1 }
     targets: [ { provider: up, model: gpt-4o-mini } ]
-auth:
-  strategies:
-    - plugin: api-key
-      keys:
-        - { key: ${KEYS.alice}, user: alice, department: research }
-        - { key: ${KEYS.bob}, user: bob, department: research }
-        - { key: ${KEYS.carol}, user: carol, department: sales }
-departments: { research: {}, sales: {} }
-cache: ${cache}
+`)}${researchAndSales([
+    { key: KEYS.alice, user: 'alice', department: 'research' },
+    { key: KEYS.bob, user: 'bob', department: 'research' },
+    { key: KEYS.carol, user: 'carol', department: 'sales' },
+  ])}cache: ${cache}
 `
 }
 
@@ -91,7 +83,8 @@ describe('cache.memory: hit, miss, bypass', () => {
     })
     const [miss, hit] = events.value!
     expect(miss).toMatchObject({ cacheHit: false, promptTokens: 10, completionTokens: 5 })
-    expect(miss.costUsd).toBeGreaterThan(0)
+    // gpt-4o-mini at the catalog's $0.15 and $0.60 per million tokens.
+    expect(miss.costUsd).toBeCloseTo(10 * 0.15e-6 + 5 * 0.6e-6, 12)
     expect(hit).toMatchObject({ cacheHit: true, costUsd: 0, status: 200 })
     expect(await metric(gw, 'gateway_cache_hits_total', { route: 'gpt' })).toBe(1)
     expect(await metric(gw, 'gateway_cache_lookups_total', { route: 'gpt', result: 'miss' })).toBe(1)
@@ -288,7 +281,7 @@ describe('cache.memory bounds', () => {
     await sleep(20)
     expect(cache.bytes).toBeLessThanOrEqual(4096)
     expect(cache.size).toBeLessThan(10)
-    expect(await cache.get(key('k9'))).toBeDefined()
+    expect(await cache.get(key('k9'))).toEqual(answer('x'.repeat(800)))
     expect(await cache.get(key('k0'))).toBeUndefined()
     await cache.set(key('huge'), answer('y'.repeat(5000)), 60)
     await sleep(20)

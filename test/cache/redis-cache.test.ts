@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { REDIS_ENABLED, REDIS_URL, chat, deleteKeys, metric, startPrivateRedis, uniquePrefix, type PrivateRedis } from '../limits/helpers.ts'
-import { startOpenAIUpstream, type OpenAIUpstream } from './helpers.ts'
+import { startOpenAIUpstream, type OpenAIUpstream } from '../helpers/openai-upstream.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const ask = (content: string) => ({ model: 'gpt', temperature: 0, messages: [{ role: 'user', content }] })

@@ -11,7 +11,7 @@ import { UsageLog } from '../../plugins/contracts/capabilities.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { bearer, chat } from '../limits/helpers.ts'
 import { DATABASE_URL, POSTGRES_ENABLED, dropSchema, uniqueSchema } from '../store/helpers.ts'
-import { startOpenAIUpstream, type OpenAIUpstream } from './helpers.ts'
+import { researchAndSales, startOpenAIUpstream, upstreamRoutes, type OpenAIUpstream } from '../helpers/openai-upstream.ts'
 
 const ALICE = bearer('alice-key-0123456789abcdef')
 const CAROL = bearer('carol-key-0123456789abcdef')
@@ -29,21 +29,10 @@ function embed(text: string): number[] {
 function config(upstream: OpenAIUpstream, store: string, cache = '{ plugin: semantic, embedding_route: embedder, threshold: 0.9 }'): string {
   return `version: 1
 store: ${store}
-providers:
-  up: { plugin: openai, api_key: test-key, base_url: "${upstream.url}/v1" }
-routes:
-  - model: gpt
-    targets: [ { provider: up, model: gpt-4o-mini } ]
-  - model: embedder
-    targets: [ { provider: up, model: text-embedding-3-small } ]
-auth:
-  strategies:
-    - plugin: api-key
-      keys:
-        - { key: alice-key-0123456789abcdef, user: alice, department: research }
-        - { key: carol-key-0123456789abcdef, user: carol, department: sales }
-departments: { research: {}, sales: {} }
-cache: ${cache}
+${upstreamRoutes(upstream)}${researchAndSales([
+    { key: 'alice-key-0123456789abcdef', user: 'alice', department: 'research' },
+    { key: 'carol-key-0123456789abcdef', user: 'carol', department: 'sales' },
+  ])}cache: ${cache}
 `
 }
 

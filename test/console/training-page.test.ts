@@ -8,37 +8,26 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
-import { mockOpenAITrainer, type MockTrainer } from '../training/upstreams.ts'
-import { ADMIN_KEY, startSignIn, type SignInSetup } from './helpers.ts'
+import { ADMIN_KEY } from './helpers.ts'
+import { ADMIN, DATASET, startTrainingConsole, type TrainingConsole } from './training.ts'
 
-const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` }
-const EXAMPLE = JSON.stringify({ messages: [{ role: 'user', content: 'Where is my order?' }, { role: 'assistant', content: 'It ships tomorrow.' }] })
-
-let setup: SignInSetup
-let trainer: MockTrainer
+let training: TrainingConsole
 let browser: Browser
 
 beforeAll(async () => {
   if (skipWithoutChromium) return
   ensureConsoleBuilt()
-  trainer = await mockOpenAITrainer()
-  setup = await startSignIn({
-    providers: `  openai: { plugin: openai, api_key: sk-test, base_url: "${trainer.url}/v1" }`,
-    routes: '  - { model: gpt-4o-mini, targets: [ { provider: openai } ] }',
-    services: '  console: {}\n  files: {}\n  training: { poll_min_ms: 50, poll_max_ms: 200, lease_ms: 2000, sweep_ms: 500 }\nfeatures: { custom_models: true }\nroles:\n  trainer: { permissions: [chat, manage_training], scope: all_data }',
-    store: 'store: { plugin: embedded, memory: true, vector: false }\nqueue: { plugin: memory }',
-  })
+  training = await startTrainingConsole('features: { custom_models: true }\nroles:\n  trainer: { permissions: [chat, manage_training], scope: all_data }')
   browser = await launchBrowser()
 }, 90_000)
 
 afterAll(async () => {
   await browser?.close()
-  await setup?.close()
-  await trainer?.close()
+  await training?.close()
 })
 
 async function apiJobs(): Promise<{ id: string; status: string; suffix: string | null; hyperparameters: Record<string, number> }[]> {
-  return ((await (await fetch(`${setup.gw.url}/api/v1/training/jobs`, { headers: ADMIN })).json()) as { data: [] }).data
+  return (await training.api('/api/v1/training/jobs')).body.data
 }
 
 async function pick(page: Page, field: string, option: string): Promise<void> {
@@ -49,10 +38,10 @@ async function pick(page: Page, field: string, option: string): Promise<void> {
 describe.skipIf(skipWithoutChromium)('the Training page', () => {
   it('starts a job from a dataset (wrong hyperparameters refused by field), charts its loss, and deploys the model', async () => {
     const { context, page } = await openPage(browser)
-    await signInWithKey(page, setup.gw.url, ADMIN_KEY)
-    await page.goto(`${setup.gw.url}/training`)
+    await signInWithKey(page, training.url, ADMIN_KEY)
+    await page.goto(`${training.url}/training`)
     await page.getByText('Upload a dataset above, then start a job from it.').waitFor()
-    await page.getByLabel('Upload a dataset').setInputFiles({ name: 'orders.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(`${EXAMPLE}\n${EXAMPLE}\n${EXAMPLE}\n`) })
+    await page.getByLabel('Upload a dataset').setInputFiles({ name: 'orders.jsonl', mimeType: 'application/jsonl', buffer: DATASET })
     await page.locator('[data-dataset="orders.jsonl"]').waitFor()
 
     await page.getByRole('button', { name: 'New fine-tuning job' }).first().click()
@@ -70,7 +59,7 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     await pick(page, 'Base model', 'gpt-4o-mini')
     await form.getByLabel('Epochs').fill('2')
     await form.getByLabel('Learning rate ×').fill('0.5')
-    trainer.answers.set('Where is my order?', 'It ships tomorrow.') // the fine-tuned model learnt it
+    training.trainer.answers.set('Where is my order?', 'It ships tomorrow.') // the fine-tuned model learnt it
     await form.getByLabel('Name suffix').fill('orders')
     await form.getByRole('button', { name: 'Start fine-tuning' }).click()
     const detail = page.locator('[data-job-detail]')
@@ -90,7 +79,7 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     expect(await metric('examples')).toBe('3 training')
     expect(await metric('train_loss')).toBe((1 / 3).toFixed(4))
     expect(await metric('valid_loss')).toBe((1.1 / 3).toFixed(4))
-    const [evaluated] = (await (await fetch(`${setup.gw.url}/api/v1/training/jobs`, { headers: ADMIN })).json() as { data: { evaluation: { exact_match: number; examples: number }; result_files: string[] }[] }).data
+    const [evaluated] = (await training.api('/api/v1/training/jobs')).body.data as { evaluation: { exact_match: number; examples: number }; result_files: string[] }[]
     expect(evaluated.evaluation).toMatchObject({ exact_match: 1, examples: 3 })
     const link = evaluation.getByRole('link', { name: 'Results (CSV)' })
     expect(await link.getAttribute('data-results-file')).toBe(evaluated.result_files[0])
@@ -115,33 +104,33 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     await page.locator('[data-deployed-as="orders-bot"]').waitFor()
     // The deployed model answers through /v1 under its route name.
     await expect.poll(async () => {
-      const res = await fetch(`${setup.gw.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'orders-bot', messages: [{ role: 'user', content: 'hi' }] }) })
+      const res = await fetch(`${training.url}/v1/chat/completions`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'orders-bot', messages: [{ role: 'user', content: 'hi' }] }) })
       return res.ok ? ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content : `HTTP ${res.status}`
     }, { timeout: 10_000 }).toBe('answered by ft:gpt-4o-mini:org-x:orders:abc123')
     await context.close()
   }, 90_000)
 
   it('shows a trainer who is not an admin the jobs but no Deploy button, and the API refuses them the deploy', async () => {
-    const created = await fetch(`${setup.gw.url}/api/v1/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'trainer', role: 'trainer' }) })
+    const created = await training.api('/api/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'trainer', role: 'trainer' }) })
     expect(created.status).toBe(201)
-    const trainerKey = ((await created.json()) as { data: { key: string } }).data.key
+    const trainerKey: string = created.body.data.key
     const { context, page } = await openPage(browser)
-    await signInWithKey(page, setup.gw.url, trainerKey)
-    await page.goto(`${setup.gw.url}/training`)
+    await signInWithKey(page, training.url, trainerKey)
+    await page.goto(`${training.url}/training`)
     const detail = page.locator('[data-job-detail][data-status=succeeded]')
     await detail.waitFor()
     await detail.getByText('Trained tokens').waitFor()
     expect(await detail.getByRole('button', { name: 'Deploy' }).count()).toBe(0)
     const [job] = (await apiJobs()).filter((j) => j.status === 'succeeded')
-    const refused = await fetch(`${setup.gw.url}/api/v1/training/jobs/${job!.id}/deploy`, { method: 'POST', headers: { authorization: `Bearer ${trainerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ route: 'trainer-bot' }) })
+    const refused = await fetch(`${training.url}/api/v1/training/jobs/${job!.id}/deploy`, { method: 'POST', headers: { authorization: `Bearer ${trainerKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ route: 'trainer-bot' }) })
     expect(refused.status).toBe(403)
     await context.close()
   }, 60_000)
 
   it('cancels a running job, at the provider too', async () => {
     const { context, page } = await openPage(browser, PHONE)
-    await signInWithKey(page, setup.gw.url, ADMIN_KEY)
-    await page.goto(`${setup.gw.url}/training`)
+    await signInWithKey(page, training.url, ADMIN_KEY)
+    await page.goto(`${training.url}/training`)
     await page.getByRole('button', { name: 'New fine-tuning job' }).first().click()
     await pick(page, 'Base model', 'gpt-4o-mini')
     await page.getByLabel('Name suffix').fill('slow')
@@ -153,7 +142,7 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     await page.locator('[data-job-detail][data-status=cancelled]').waitFor()
     const slow = (await apiJobs()).find((j) => j.suffix === 'slow')!
     expect(slow.status).toBe('cancelled')
-    expect(trainer.cancelled).toHaveLength(1)
+    expect(training.trainer.cancelled).toHaveLength(1)
     // A cancelled job offers neither Cancel nor Deploy.
     expect(await page.locator('[data-job-detail]').getByRole('button', { name: /Cancel job|Deploy/ }).count()).toBe(0)
     await page.evaluate(() => window.scrollTo(0, 0))

@@ -19,7 +19,8 @@ for (const store of ['embedded', 'postgres'] as StoreKind[]) {
       expect(first.status).toBe(201)
       expect(first.body.data.reply[0]).toMatchObject({ role: 'assistant', content: 'reply to: hello there', status: 'completed' })
       expect(first.body.data.usage).toMatchObject({ input_tokens: 11, output_tokens: 7 })
-      expect(first.body.data.reply[0].tokens).toBeGreaterThan(0)
+      // The message's own length by gpt-4o-mini's tokenizer (o200k_base): reply| to|:| hello| there.
+      expect(first.body.data.reply[0].tokens).toBe(5)
 
       await f.call('alice', 'POST', `/api/v1/chat/threads/${id}/messages`, { content: 'and again', model: 'chat-a', instructions: 'Be brief.' })
       const sent = f.upstreamChats().at(-1)!.body
@@ -73,7 +74,8 @@ for (const store of ['embedded', 'postgres'] as StoreKind[]) {
       const done = events.find((e) => e.event === 'done')!.data
       expect(done.status).toBe('completed')
       expect(done.reply[0]).toMatchObject({ content: 'reply to: stream me please', status: 'completed' })
-      expect(done.cost_usd).toBeGreaterThan(0)
+      // 11 prompt and 7 completion tokens of gpt-4o-mini at the catalog's $0.15 and $0.60 per million.
+      expect(done.cost_usd).toBeCloseTo(11 * 0.15e-6 + 7 * 0.6e-6, 12)
       const read = await f.call('alice', 'GET', `/api/v1/chat/threads/${id}`)
       expect(read.body.data.messages.map((m: any) => m.content)).toEqual(['stream me please', 'reply to: stream me please'])
     })

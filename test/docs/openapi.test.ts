@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectDataDocumented } from '../helpers/documented.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 
 // ajv's CommonJS default export, as ESM sees it.
@@ -15,11 +16,8 @@ const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? 
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const
 
-describe('the OpenAPI document and its viewer', () => {
-  let gw: RunningGateway
-  let doc: any
-  beforeAll(async () => {
-    gw = await startTestGateway(`version: 1
+/** A gateway on the mock provider and in-memory stores; `services` is the YAML under `services:` (and may add top-level blocks after). */
+const configServing = (services: string): string => `version: 1
 store: { plugin: embedded, memory: true }
 queue: { plugin: memory }
 providers:
@@ -28,19 +26,16 @@ routes:
   - model: mock
     targets: [ { provider: mock } ]
 services:
-  analytics: {}
-  keys: {}
-  users: {}
-  files: {}
-  training: {}
-  conversations: {}
-  chat: {}
-  assistants: {}
-  console: {}
-  docs: { title: Acme gateway }
-surfaces:
-  responses: {}
-`)
+${services}`
+
+describe('the OpenAPI document and its viewer', () => {
+  let gw: RunningGateway
+  let doc: any
+  beforeAll(async () => {
+    gw = await startTestGateway(configServing(
+      ['analytics', 'keys', 'users', 'files', 'training', 'conversations', 'chat', 'assistants', 'console'].map((name) => `  ${name}: {}\n`).join('') +
+      '  rag: { embedding_route: mock }\n  auth: {}\n  docs: { title: Acme gateway }\nsurfaces:\n  responses: {}\n',
+    ))
     const res = await fetch(`${gw.url}/api/v1/openapi.json`)
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/application\/json/)
@@ -79,6 +74,10 @@ surfaces:
     expect(missing).toEqual([])
   })
 
+  it('declares the data every management route answers (a redirect or a download excepted)', () => {
+    expectDataDocumented(doc, ['/api/v1/'], 40)
+  })
+
   it('is a valid document: every schema in it compiles as JSON Schema 2020-12', () => {
     const ajv = new Ajv2020({ strict: false, validateFormats: false })
     let compiled = 0
@@ -114,24 +113,14 @@ describe('the OpenAPI document across a reload', () => {
   it('is built once per set of routes and follows a reload that changes them', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-docs-'))
     const file = path.join(dir, 'gateway.yaml')
-    const config = (services: string) => `version: 1
-store: { plugin: embedded, memory: true }
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-services:
-  docs: {}
-${services}`
-    await writeFile(file, config('  keys: {}\n'))
+    await writeFile(file, configServing('  docs: {}\n  keys: {}\n'))
     const gw = await startTestGateway({ file })
     try {
       const paths = async () => Object.keys((await (await fetch(`${gw.url}/api/v1/openapi.json`)).json()).paths)
       const before = await paths()
       expect(before.some((p) => p.startsWith('/api/v1/keys'))).toBe(true)
       expect(await paths()).toEqual(before)
-      await writeFile(file, config('  users: {}\n'))
+      await writeFile(file, configServing('  docs: {}\n  users: {}\n'))
       expect((await gw.controller.reload('test')).status).toBe('reloaded')
       const after = await paths()
       expect(after.some((p) => p.startsWith('/api/v1/users'))).toBe(true)

@@ -156,7 +156,10 @@ describe('files: off unless configured', () => {
   it('answers 404 on /v1/files without service.files', async () => {
     const gw = await startTestGateway(config({ auth: apiKeyStrategy(), store: '' }))
     try {
-      expect((await call(gw, 'GET', '/v1/files', { headers: ADMIN })).status).toBe(404)
+      const res = await call(gw, 'GET', '/v1/files', { headers: ADMIN })
+      expect(res.status).toBe(404)
+      // No route at all, not a refusal by a service that is there.
+      expect(res.body.error).toMatchObject({ type: 'not_found_error', code: 'unknown_url' })
     } finally {
       await gw.close()
     }

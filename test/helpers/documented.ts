@@ -11,35 +11,48 @@ const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? 
 export interface DocumentedAnswers {
   /** Expect `body` (answered with `status`) to be what the document says `method path` answers; returns its `data`. */
   check(method: string, path: string, status: number, body: any): any
+  /** Call `method path` on `baseUrl` (a JSON body, or FormData as it is) and check its answer; returns its `data`. */
+  call(method: string, path: string, headers?: Record<string, string>, body?: unknown): Promise<any>
   /** The `METHOD /template` pairs checked so far. */
   readonly checked: ReadonlySet<string>
 }
 
-export function documentedAnswers(doc: any): DocumentedAnswers {
+/** Checks answers against `doc`; `baseUrl` is the gateway `call` sends to. */
+export function documentedAnswers(doc: any, baseUrl = ''): DocumentedAnswers {
   const ajv = new Ajv2020({ strict: false, validateFormats: false })
   const checked = new Set<string>()
+  const check: DocumentedAnswers['check'] = (method, path, status, body) => {
+    expect(status, `${method} ${path}: ${JSON.stringify(body)}`).toBeLessThan(300)
+    const bare = path.split('?')[0]
+    const template = Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare!))!
+    const schema = doc.paths[template][method.toLowerCase()].responses[status].content['application/json'].schema
+    const validate = ajv.compile(schema)
+    expect(validate(body), `${method} ${template}: ${ajv.errorsText(validate.errors)}`).toBe(true)
+    checked.add(`${method} ${template}`)
+    return body.data
+  }
   return {
     checked,
-    check(method, path, status, body) {
-      expect(status, `${method} ${path}: ${JSON.stringify(body)}`).toBeLessThan(300)
-      const bare = path.split('?')[0]
-      const template = Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare!))!
-      const schema = doc.paths[template][method.toLowerCase()].responses[status].content['application/json'].schema
-      const validate = ajv.compile(schema)
-      expect(validate(body), `${method} ${template}: ${ajv.errorsText(validate.errors)}`).toBe(true)
-      checked.add(`${method} ${template}`)
-      return body.data
+    check,
+    async call(method, path, headers = {}, body) {
+      const form = body instanceof FormData
+      const res = await fetch(`${baseUrl}${path}`, {
+        method, headers: { ...headers, ...(body === undefined || form ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : form ? body : JSON.stringify(body),
+      })
+      return check(method, path, res.status, await res.json())
     },
   }
 }
 
-/** Expect every route under `prefixes` (at least `min` paths) to declare the `data` it answers (an object schema closed to other fields). */
+/** Expect every route under `prefixes` (at least `min` paths) to declare the `data` it answers (an object schema closed to other fields); a redirect or a download answers no data. */
 export function expectDataDocumented(doc: any, prefixes: readonly string[], min: number): void {
   const routes = Object.entries<any>(doc.paths).filter(([path]) => prefixes.some((p) => path.startsWith(p)))
   expect(routes.length).toBeGreaterThanOrEqual(min)
   for (const [path, item] of routes) {
     for (const [method, op] of Object.entries<any>(item)) {
-      const success = Object.entries<any>(op.responses).find(([status]) => status.startsWith('2'))![1]
+      const [status, success] = Object.entries<any>(op.responses).find(([s]) => s.startsWith('2') || s.startsWith('3'))!
+      if (status.startsWith('3') || !success.content['application/json']) continue
       const data = success.content['application/json'].schema.properties.data
       expect(Object.keys(data).length, `${method} ${path}`).toBeGreaterThan(0)
       if (data.type === 'object') expect(data.additionalProperties, `${method} ${path}`).toBe(false)

@@ -6,10 +6,10 @@
 import { execFile } from 'node:child_process'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { readdirSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { freePort } from './ports.ts'
 
 const run = promisify(execFile)
 
@@ -17,14 +17,6 @@ function binDir(): string {
   const base = '/usr/lib/postgresql'
   const version = readdirSync(base).sort((a, b) => Number(b) - Number(a))[0]
   return path.join(base, version, 'bin')
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
 }
 
 export interface PrivatePostgres {

@@ -70,9 +70,11 @@ describe('jwt: validating tokens against a local issuer', () => {
     expect(res.body.error.code).toBe('algorithm_not_allowed')
   })
 
-  it('tolerates clock skew within clock_tolerance_s', async () => {
+  it('tolerates clock skew within clock_tolerance_s (5 s), and not past it', async () => {
     expect((await chat(gw, bearer(await token({}, { expiresIn: -2 })))).status).toBe(200)
     expect((await chat(gw, bearer(await token({}, { notBefore: 2 })))).status).toBe(200)
+    expect((await chat(gw, bearer(await token({}, { expiresIn: -9 })))).body.error.code).toBe('token_expired')
+    expect((await chat(gw, bearer(await token({}, { notBefore: 9 })))).body.error.code).toBe('token_not_yet_valid')
   })
 
   it('says nothing about the token in its messages', async () => {

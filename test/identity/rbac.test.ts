@@ -219,14 +219,23 @@ describe('the RBAC matrix: role × endpoint × scope', () => {
 
     it('refuses a user revoking a colleague\'s key, and lets the department_admin do it', async () => {
       expectRefused(await call(gw, 'DELETE', `/api/v1/keys/${keys.bob.id}`, { headers: as('alice') }), 403, 'out_of_scope')
-      expect((await call(gw, 'DELETE', `/api/v1/keys/${keys.bob.id}`, { headers: as('rdAdmin') })).status).toBe(200)
+      expect((await call(gw, 'GET', `/api/v1/keys/${keys.bob.id}`, { headers: ADMIN })).body.data.status).toBe('active')
+      const revoked = await call(gw, 'DELETE', `/api/v1/keys/${keys.bob.id}`, { headers: as('rdAdmin') })
+      expect(revoked.status).toBe(200)
+      expect(revoked.body.data).toMatchObject({ id: keys.bob.id, status: 'revoked' })
     })
 
-    it('lets a user revoke and rotate their own key', async () => {
-      const { id } = await createKey(gw, {}, as('alice'))
-      expect((await call(gw, 'POST', `/api/v1/keys/${id}/rotate`, { headers: as('alice') })).status).toBe(201)
-      const { id: other } = await createKey(gw, {}, as('alice'))
-      expect((await call(gw, 'DELETE', `/api/v1/keys/${other}`, { headers: as('alice') })).status).toBe(200)
+    it('lets a user revoke and rotate their own key, and the old secrets stop working', async () => {
+      const { id, key } = await createKey(gw, {}, as('alice'))
+      const rotated = await call(gw, 'POST', `/api/v1/keys/${id}/rotate`, { headers: as('alice') })
+      expect(rotated.status).toBe(201)
+      expect(rotated.body.data).toMatchObject({ replaces: id, status: 'active', user_id: ids.alice })
+      expect((await chat(gw, bearer(rotated.body.data.key))).status).toBe(200)
+      expect((await chat(gw, bearer(key))).body.error.code).toBe('key_revoked')
+      const { id: other, key: otherKey } = await createKey(gw, {}, as('alice'))
+      expect((await chat(gw, bearer(otherKey))).status).toBe(200)
+      expect((await call(gw, 'DELETE', `/api/v1/keys/${other}`, { headers: as('alice') })).body.data).toMatchObject({ id: other, status: 'revoked' })
+      expect((await chat(gw, bearer(otherKey))).body.error.code).toBe('key_revoked')
     })
 
     it('answers 404 for a key that does not exist', async () => {

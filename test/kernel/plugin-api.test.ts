@@ -1,5 +1,5 @@
 /**
- * The published plugin API: four third-party plugins in TypeScript (test/fixtures/published-api),
+ * The published plugin API: third-party plugins in TypeScript (test/fixtures/published-api),
  * importing only `ai-gateway/plugin`, loaded from gateway.yaml by path, each doing its kind's job
  * through the contract alone: a provider, an auth strategy, a stage, a service with its own table.
  */
@@ -17,10 +17,11 @@ describe('third-party plugins on the published API', () => {
   let gw: RunningGateway
   beforeAll(async () => {
     gw = await startTestGateway(`version: 1
-plugins: [ ./echo-provider, ./header-auth, ./redact-stage, ./rename-stage, ./notes-service ]
+plugins: [ ./echo-provider, ./header-auth, ./redact-stage, ./rename-stage, ./pin-stage, ./notes-service ]
 store: { plugin: embedded, memory: true }
 providers:
   echo: { plugin: echo-ts, prefix: heard }
+  echo2: { plugin: echo-ts, prefix: echoed }
 routes:
   - model: echo
     targets: [ { provider: echo } ]
@@ -28,11 +29,17 @@ routes:
     strategy: fallback
     retry: { attempts: 0 }
     targets: [ { provider: echo }, { provider: echo } ]
+  - model: echo-pair
+    strategy: fallback
+    retry: { attempts: 0 }
+    # Models of their own: the failures this route's test provokes count toward these targets' circuits only.
+    targets: [ { provider: echo, model: pair-a }, { provider: echo2, model: pair-b } ]
 auth:
   strategies: [ { plugin: header-ts } ]
 stages:
   redact: { plugin: redact-ts, forbidden: [ "launch codes" ], routes: [ "echo" ] }
   rename: { plugin: rename-ts, names: { echo-legacy: echo } }
+  pin: { plugin: pin-ts, header: x-pin-provider }
 services:
   notes: { plugin: notes-ts, summary_model: echo }
 `, { dir: FIXTURES })
@@ -85,6 +92,29 @@ services:
     const legacy = await postJson(`${gw.url}/v1/chat/completions`, { model: 'echo-legacy', messages: [{ role: 'user', content: 'hi' }] }, as('ann'))
     expect(legacy.status).toBe(200)
     expect(legacy.headers.get('x-gateway-route')).toBe('echo')
+  })
+
+  it('lets a stage choose the targets (the targets phase): a pinned request goes to its provider alone, others keep the route\'s strategy', async () => {
+    const ask = (headers: Record<string, string>, metadata?: Record<string, string>) => postJson(`${gw.url}/v1/chat/completions`, { model: 'echo-pair', metadata, messages: [{ role: 'user', content: 'hi' }] }, { ...as('ann'), ...headers })
+    expect((await ask({})).body.choices[0].message.content).toBe('heard: hi')
+    const pinned = await ask({ 'x-pin-provider': 'echo2' })
+    expect(pinned.body.choices[0].message.content).toBe('echoed: hi')
+    expect(pinned.headers.get('x-gateway-provider')).toBe('echo2')
+    // The route falls back past a busy target; a pinned request is tried on its provider alone.
+    expect((await ask({}, { fail: 'busy' })).headers.get('x-gateway-attempts')).toBe('2')
+    const busy = await ask({ 'x-pin-provider': 'echo' }, { fail: 'busy' })
+    expect(busy.status).toBe(429)
+    expect(busy.headers.get('x-gateway-attempts')).toBe('1')
+    // A provider the route does not have: the stage gives no plan, the route's strategy decides.
+    expect((await ask({ 'x-pin-provider': 'elsewhere' })).body.choices[0].message.content).toBe('heard: hi')
+  })
+
+  it('runs a stage\'s http phase on every request the config serves, not on the kernel\'s probes', async () => {
+    expect((await postJson(`${gw.url}/v1/chat/completions`, { model: 'echo', messages: [{ role: 'user', content: 'x' }] })).headers.get('x-pin-stage')).toBe('seen')
+    expect((await fetch(`${gw.url}/api/v1/notes`, { headers: as('ann') })).headers.get('x-pin-stage')).toBe('seen')
+    expect((await fetch(`${gw.url}/notes-help`)).headers.get('x-pin-stage')).toBe('seen')
+    expect((await fetch(`${gw.url}/v1/no-such-path`)).headers.get('x-pin-stage')).toBe('seen')
+    expect((await fetch(`${gw.url}/health`)).headers.get('x-pin-stage')).toBeNull()
   })
 
   it('serves a service\'s public page outside /api/v1 without credentials, as it is', async () => {

@@ -7,13 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import net from 'node:net'
 import { createClient } from 'redis'
-import type { DestinationStream } from 'pino'
-import { createLogger, type Logger } from '../../core/logger.ts'
+import type { Logger } from '../../core/logger.ts'
 import type { PluginManifest } from '../../core/plugins/types.ts'
 import type { RunningGateway } from '../helpers/gateway.ts'
 import { testPluginContext } from '../helpers/plugin-context.ts'
+import { freePort } from '../helpers/ports.ts'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const IS_CI = process.env.CI === 'true'
@@ -57,14 +56,6 @@ export async function deleteKeys(url: string, prefix: string): Promise<number> {
     client.destroy()
   }
   return deleted
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface PrivateRedis {
@@ -117,12 +108,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   }
 }
 
-/** A logger that keeps every line, to assert on what was logged. */
-export function capturingLogger(level = 'debug'): { logger: Logger; lines: { level: string; msg: string; [key: string]: unknown }[] } {
-  const lines: { level: string; msg: string }[] = []
-  const destination: DestinationStream = { write: (line: string) => { lines.push(JSON.parse(line) as { level: string; msg: string }) } }
-  return { logger: createLogger(level, destination), lines }
-}
+export { capturingLogger } from '../helpers/logs.ts'
 
 /** Set a plugin up outside a gateway (capabilities are looked up in `capabilities`). */
 export async function setupPlugin<C, I>(manifest: PluginManifest<C, I>, config: C, capabilities: Map<symbol, unknown> = new Map(), logger?: Logger): Promise<I> {
@@ -159,4 +145,21 @@ export async function metric(gw: RunningGateway, name: string, labels: Record<st
     if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return undefined
+}
+
+/**
+ * A gateway config on the mock provider: a route of each name (default `mock`), then `extra` YAML
+ * (auth, departments, a cache...), then the limiter (memory unless `backend` names another) with
+ * these policies, one YAML flow mapping each.
+ */
+export function limitsConfig(policies: readonly string[], options: { routes?: readonly string[]; backend?: string; extra?: string } = {}): string {
+  const routes = (options.routes ?? ['mock']).map((model) => `  - model: ${model}\n    targets: [ { provider: mock } ]\n`).join('')
+  return `version: 1
+providers:
+  mock: { plugin: mock }
+routes:
+${routes}${options.extra ?? ''}limits:
+  backend: ${options.backend ?? '{ plugin: memory }'}
+  policies:
+${policies.map((policy) => `    - ${policy}\n`).join('')}`
 }

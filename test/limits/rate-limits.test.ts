@@ -11,7 +11,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
-import { bearer, chat, metric } from './helpers.ts'
+import { bearer, chat, limitsConfig, metric } from './helpers.ts'
 
 const KEYS = {
   alice: 'alice-key-0123456789abcdef',
@@ -20,17 +20,9 @@ const KEYS = {
   bot: 'bot-key-0123456789abcdef',
 }
 
-const BASE = `version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-  - model: other
-    targets: [ { provider: mock } ]
-  - model: embed
-    targets: [ { provider: mock } ]
-auth:
+// Routes and callers of the first two suites; each adds its departments.
+const ROUTES = ['mock', 'other', 'embed']
+const CALLERS = `auth:
   strategies:
     - plugin: api-key
       keys:
@@ -45,14 +37,9 @@ roles:
 describe('per-user limits, answered the way OpenAI answers', () => {
   let gw: RunningGateway
   beforeAll(async () => {
-    gw = await startTestGateway(`${BASE}departments:
-  research: {}
-  sales: {}
-limits:
-  backend: { plugin: memory }
-  policies:
-    - { scope: user, requests_per_minute: 3 }
-`)
+    gw = await startTestGateway(limitsConfig(['{ scope: user, requests_per_minute: 3 }'], {
+      routes: ROUTES, extra: `${CALLERS}departments:\n  research: {}\n  sales: {}\n`,
+    }))
   })
   afterAll(() => gw.close())
 
@@ -105,17 +92,12 @@ limits:
 describe('policies per role, department and key: the tightest applicable wins', () => {
   let gw: RunningGateway
   beforeAll(async () => {
-    gw = await startTestGateway(`${BASE}departments:
-  research: { limits: { requests_per_minute: 5 } }
-  sales: {}
-limits:
-  backend: { plugin: memory }
-  policies:
-    - { scope: user, requests_per_minute: 4 }
-    - { scope: user, when: { roles: [intern] }, requests_per_minute: 2 }
-    - { scope: user, when: { roles: [intern] }, requests_per_minute: 50 }
-    - { scope: key, when: { keys: [config:ci-bot] }, requests_per_minute: 1 }
-`)
+    gw = await startTestGateway(limitsConfig([
+      '{ scope: user, requests_per_minute: 4 }',
+      '{ scope: user, when: { roles: [intern] }, requests_per_minute: 2 }',
+      '{ scope: user, when: { roles: [intern] }, requests_per_minute: 50 }',
+      '{ scope: key, when: { keys: [config:ci-bot] }, requests_per_minute: 1 }',
+    ], { routes: ROUTES, extra: `${CALLERS}departments:\n  research: { limits: { requests_per_minute: 5 } }\n  sales: {}\n` }))
   })
   afterAll(() => gw.close())
 
@@ -156,24 +138,12 @@ limits:
 describe('thread, route and organization scopes', () => {
   let gw: RunningGateway
   beforeAll(async () => {
-    gw = await startTestGateway(`version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-  - model: other
-    targets: [ { provider: mock } ]
-  - model: scarce
-    targets: [ { provider: mock } ]
-limits:
-  backend: { plugin: memory }
-  policies:
-    - { scope: thread, requests_per_minute: 2 }
-    - { scope: route, when: { routes: [scarce] }, requests_per_minute: 1 }
-    - { scope: user, when: { routes: ['oth*'] }, requests_per_minute: 2 }
-    - { scope: organization, requests_per_hour: 12 }
-`)
+    gw = await startTestGateway(limitsConfig([
+      '{ scope: thread, requests_per_minute: 2 }',
+      '{ scope: route, when: { routes: [scarce] }, requests_per_minute: 1 }',
+      "{ scope: user, when: { routes: ['oth*'] }, requests_per_minute: 2 }",
+      '{ scope: organization, requests_per_hour: 12 }',
+    ], { routes: ['mock', 'other', 'scarce'] }))
   })
   afterAll(() => gw.close())
 
@@ -214,17 +184,7 @@ limits:
 describe('refill and other endpoints', () => {
   let gw: RunningGateway
   beforeAll(async () => {
-    gw = await startTestGateway(`version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-limits:
-  backend: { plugin: memory }
-  policies:
-    - { scope: user, requests_per_second: 2 }
-`)
+    gw = await startTestGateway(limitsConfig(['{ scope: user, requests_per_second: 2 }']))
   })
   afterAll(() => gw.close())
 
@@ -256,17 +216,7 @@ describe('hot reload', () => {
   it('keeps counting across a reload that keeps the backend, and applies a changed limit at once', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-limits-reload-'))
     const file = path.join(dir, 'gateway.yaml')
-    const yaml = (limit: number) => `version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-limits:
-  backend: { plugin: memory }
-  policies:
-    - { scope: user, requests_per_hour: ${limit} }
-`
+    const yaml = (limit: number) => limitsConfig([`{ scope: user, requests_per_hour: ${limit} }`])
     await writeFile(file, yaml(3))
     const gw = await startTestGateway({ file })
     try {
@@ -301,19 +251,8 @@ limits:
   })
 
   it('refuses a policy naming a department that does not exist, and an unknown scope', async () => {
-    const error = await startTestGateway(`version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-departments:
-  research: {}
-limits:
-  backend: { plugin: memory }
-  policies:
-    - { scope: user, when: { departments: [reserch] }, requests_per_minute: 3 }
-`).then((gw) => gw.close(), (e: Error) => e)
+    const yaml = limitsConfig(['{ scope: user, when: { departments: [reserch] }, requests_per_minute: 3 }'], { extra: 'departments:\n  research: {}\n' })
+    const error = await startTestGateway(yaml).then((gw) => gw.close(), (e: Error) => e)
     expect(String(error)).toContain("limits.policies[0].when.departments[0]: no department 'reserch'")
     const scope = await startTestGateway(`version: 1
 limits:

@@ -13,7 +13,7 @@ import { startGateway } from '../../core/gateway.ts'
 import type { RunningGateway } from '../helpers/gateway.ts'
 import { startCli } from '../helpers/cli.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { REDIS_ENABLED, REDIS_URL, capturingLogger, chat, deleteKeys, metric, startPrivateRedis, uniquePrefix, type PrivateRedis } from './helpers.ts'
+import { REDIS_ENABLED, REDIS_URL, capturingLogger, chat, deleteKeys, limitsConfig, metric, startPrivateRedis, uniquePrefix, type PrivateRedis } from './helpers.ts'
 
 describe.skipIf(!REDIS_ENABLED)('two gateway processes sharing Redis', () => {
   const prefix = uniquePrefix('two-proc')
@@ -22,17 +22,7 @@ describe.skipIf(!REDIS_ENABLED)('two gateway processes sharing Redis', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'gw-limits-'))
     const file = path.join(dir, 'gateway.yaml')
-    await writeFile(file, `version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-limits:
-  backend: { plugin: redis, url: "${REDIS_URL}", key_prefix: "${prefix}", timeout_ms: 2000 }
-  policies:
-    - { scope: organization, requests_per_hour: 25, on_backend_failure: closed }
-`)
+    await writeFile(file, limitsConfig(['{ scope: organization, requests_per_hour: 25, on_backend_failure: closed }'], { backend: `{ plugin: redis, url: "${REDIS_URL}", key_prefix: "${prefix}", timeout_ms: 2000 }` }))
     const started = await Promise.all([0, 1].map(() => startCli(['--config', file, '--port', '0', '--no-watch'], { LOG_LEVEL: 'warn' })))
     gateways.push(...started)
   }, 40_000)
@@ -64,23 +54,14 @@ describe.skipIf(!REDIS_ENABLED)('Redis killed, stalled and restarted under a run
   beforeAll(async () => {
     redis = await startPrivateRedis()
     gw = await startGateway({
-      source: { text: `version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: open
-    targets: [ { provider: mock } ]
-  - model: closed
-    targets: [ { provider: mock } ]
-  - model: tight
-    targets: [ { provider: mock } ]
-limits:
-  backend: { plugin: redis, url: "${redis.url}", key_prefix: "kr:", timeout_ms: 100, connect_timeout_ms: 200 }
-  policies:
-    - { scope: user, when: { routes: [open] }, requests_per_minute: 1000 }
-    - { scope: user, when: { routes: [closed] }, requests_per_minute: 1000, on_backend_failure: closed }
-    - { scope: user, when: { routes: [tight] }, requests_per_minute: 2 }
-`, label: 'test.yaml', dir: process.cwd() },
+      source: {
+        text: limitsConfig([
+          '{ scope: user, when: { routes: [open] }, requests_per_minute: 1000 }',
+          '{ scope: user, when: { routes: [closed] }, requests_per_minute: 1000, on_backend_failure: closed }',
+          '{ scope: user, when: { routes: [tight] }, requests_per_minute: 2 }',
+        ], { routes: ['open', 'closed', 'tight'], backend: `{ plugin: redis, url: "${redis.url}", key_prefix: "kr:", timeout_ms: 100, connect_timeout_ms: 200 }` }),
+        label: 'test.yaml', dir: process.cwd(),
+      },
       port: 0, host: '127.0.0.1', logger, watch: false,
     })
   }, 30_000)

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { estimatePromptTokens } from '../../core/usage/tokens.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { chat } from './helpers.ts'
+import { chat, limitsConfig } from './helpers.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** The correction runs once the response has ended; give it a moment. */
@@ -86,17 +86,7 @@ limits:
 describe('per-minute token limits', () => {
   let gw: RunningGateway
   beforeAll(async () => {
-    gw = await startTestGateway(`version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-limits:
-  backend: { plugin: memory }
-  policies:
-    - { scope: user, tokens_per_minute: 1000, requests_per_minute: 100 }
-`)
+    gw = await startTestGateway(limitsConfig(['{ scope: user, tokens_per_minute: 1000, requests_per_minute: 100 }']))
   })
   afterAll(() => gw.close())
 
@@ -122,18 +112,7 @@ limits:
 describe('token limits and the cache', () => {
   let gw: RunningGateway
   beforeAll(async () => {
-    gw = await startTestGateway(`version: 1
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: mock
-    targets: [ { provider: mock } ]
-cache: { plugin: memory }
-limits:
-  backend: { plugin: memory }
-  policies:
-    - { scope: user, tokens_per_day: 1000 }
-`)
+    gw = await startTestGateway(limitsConfig(['{ scope: user, tokens_per_day: 1000 }'], { extra: 'cache: { plugin: memory }\n' }))
   })
   afterAll(() => gw.close())
 

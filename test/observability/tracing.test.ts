@@ -9,15 +9,18 @@ afterEach(async () => { while (cleanup.length) await cleanup.pop()!() })
 type OtlpSpan = { name: string; kind: number; traceId: string; parentSpanId?: string; spanId: string; attributes: { key: string; value: Record<string, unknown> }[] }
 const attrs = (span: OtlpSpan) => Object.fromEntries(span.attributes.map((a) => [a.key, Object.values(a.value)[0]]))
 
-describe('OpenTelemetry traces (telemetry.otel)', () => {
-  it('exports a span per request, stage and upstream call with the GenAI attributes', async () => {
-    const spans: OtlpSpan[] = []
-    const collector = await startUpstream((req, res) => {
-      for (const rs of req.body.resourceSpans ?? []) for (const ss of rs.scopeSpans) spans.push(...ss.spans)
-      sendJson(res, 200, {})
-    })
-    cleanup.push(() => collector.close())
-    const gw = await startTestGateway(`version: 1
+/**
+ * A gateway exporting its traces (OTLP over HTTP, JSON) to a collector that keeps every span it
+ * receives; route `m` goes to the mock provider's `mock-1`; `extra` is more top-level YAML.
+ */
+async function tracedGateway(extra = '') {
+  const spans: OtlpSpan[] = []
+  const collector = await startUpstream((req, res) => {
+    for (const rs of req.body.resourceSpans ?? []) for (const ss of rs.scopeSpans) spans.push(...ss.spans)
+    sendJson(res, 200, {})
+  })
+  cleanup.push(() => collector.close())
+  const gw = await startTestGateway(`version: 1
 telemetry:
   otel: { endpoint: "${collector.url}/v1/traces", flush_interval_ms: 50 }
 providers:
@@ -25,8 +28,14 @@ providers:
 routes:
   - model: m
     targets: [ { provider: mock, model: mock-1 } ]
-`)
-    cleanup.push(() => gw.close())
+${extra}`)
+  cleanup.push(() => gw.close())
+  return { spans, collector, gw }
+}
+
+describe('OpenTelemetry traces (telemetry.otel)', () => {
+  it('exports a span per request, stage and upstream call with the GenAI attributes', async () => {
+    const { spans, collector, gw } = await tracedGateway()
     expect((await postJson(`${gw.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'one two three' }] })).status).toBe(200)
     await waitFor(() => spans.some((s) => s.name === 'gateway.request'), 5000)
     const request = spans.find((s) => s.name === 'gateway.request')!
@@ -44,26 +53,11 @@ routes:
   })
 
   it('exports one span per pipeline step and per stage plugin, in the declared order, under the request span', async () => {
-    const spans: OtlpSpan[] = []
-    const collector = await startUpstream((req, res) => {
-      for (const rs of req.body.resourceSpans ?? []) for (const ss of rs.scopeSpans) spans.push(...ss.spans)
-      sendJson(res, 200, {})
-    })
-    cleanup.push(() => collector.close())
-    const gw = await startTestGateway(`version: 1
-telemetry:
-  otel: { endpoint: "${collector.url}/v1/traces", flush_interval_ms: 50 }
-providers:
-  mock: { plugin: mock }
-routes:
-  - model: m
-    targets: [ { provider: mock, model: mock-1 } ]
-limits:
+    const { spans, gw } = await tracedGateway(`limits:
   backend: { plugin: memory }
   policies: [ { scope: user, requests_per_minute: 100 } ]
 cache: { plugin: memory }
 `)
-    cleanup.push(() => gw.close())
     expect((await postJson(`${gw.url}/v1/chat/completions`, { model: 'm', temperature: 0, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200)
     await waitFor(() => spans.some((s) => s.name === 'gateway.account'), 5000)
     const request = spans.find((s) => s.name === 'gateway.request')!

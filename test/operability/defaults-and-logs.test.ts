@@ -4,6 +4,7 @@
  * "no store" said at start, a skipped TimescaleDB migration said once per database).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -85,6 +86,10 @@ describe('cors', () => {
     expect(res.headers.get('access-control-expose-headers')).toContain('x-gateway-provider')
     const other = await fetch(`${gw.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } })
     expect(other.headers.get('access-control-allow-origin')).toBeNull()
+    // An error answer keeps them, so the app can read why.
+    const missing = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] }) })
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
   })
 
   it('is off without a cors: setting', async () => {
@@ -93,6 +98,26 @@ describe('cors', () => {
       const res = await fetch(`${plain.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } })
       expect(res.headers.get('access-control-allow-origin')).toBeNull()
     } finally { await plain.close() }
+  })
+
+  it('follows a reload: a config that adds cors: answers preflights, one that drops it stops', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-cors-'))
+    const file = path.join(dir, 'gateway.yaml')
+    const preflight = async (gw: RunningGateway) => (await fetch(`${gw.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } })).headers.get('access-control-allow-origin')
+    await writeFile(file, MOCK)
+    const reloading = await startTestGateway({ file })
+    try {
+      expect(await preflight(reloading)).toBeNull()
+      await writeFile(file, `${MOCK}cors: { origins: ["https://app.example.com"] }\n`)
+      expect((await reloading.controller.reload('test')).status).toBe('reloaded')
+      expect(await preflight(reloading)).toBe('https://app.example.com')
+      await writeFile(file, MOCK)
+      expect((await reloading.controller.reload('test')).status).toBe('reloaded')
+      expect(await preflight(reloading)).toBeNull()
+    } finally {
+      await reloading.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("refuses credentials with the '*' origin (a browser would)", async () => {

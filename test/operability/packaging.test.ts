@@ -162,6 +162,18 @@ describe('the image', () => {
     mkdirSync(data)
     expect(readdirSync(app).sort()).toEqual(['bin', 'config', 'data', 'dist', 'node_modules', 'package.json', 'scripts'])
 
+    // The build's validators and plugin summaries (bench/start.ts) refuse a bad config as the sources do: same lines, same words.
+    const bad = [path.join(app, 'bad-core.yaml'), path.join(app, 'bad-plugin.yaml')]
+    writeFileSync(bad[0], 'version: 1\nserver: { bodylimit: 1mb }\n')
+    writeFileSync(bad[1], 'version: 1\nproviders:\n  up: { plugin: openai, api_key: k, organisation: acme }\n')
+    const validate = (cwd: string, env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, ['bin/gateway.js', 'validate', ...bad], { cwd, encoding: 'utf8', env })
+    const refusals = [validate(app), validate(ROOT, { ...process.env, GATEWAY_TS: '1' })]
+    expect(refusals.map((r) => r.status)).toEqual([1, 1])
+    expect(refusals[0].stdout).toBe(refusals[1].stdout)
+    expect(refusals[0].stdout).toMatch(/bad-core\.yaml:2:\d+ server\.bodylimit: unknown key 'bodylimit' \(did you mean 'body_limit'\?\)/)
+    expect(refusals[0].stdout).toMatch(/bad-plugin\.yaml:3:\d+ providers\.up\.organisation: unknown key 'organisation' \(did you mean 'organization'\?\)/)
+    for (const file of bad) rmSync(file)
+
     const { argv, env: imageEnv, healthcheck } = imageStart()
     const configFile = path.join(app, 'config', 'gateway.yaml')
     const args = argv.slice(1).map((a) => (a === '/app/config/gateway.yaml' ? configFile : a))

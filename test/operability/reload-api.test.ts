@@ -47,6 +47,7 @@ describe('POST /api/v1/admin/reload', () => {
     try {
       const res = await fetch(`${gw.url}/api/v1/admin/reload`, { method: 'POST', headers: { authorization: 'Bearer sk-reload-user-key-00001' } })
       expect(res.status).toBe(403)
+      expect(await res.json()).toMatchObject({ success: false, error: 'permission_denied' })
     } finally { await gw.close() }
   })
 

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PDFDocument, StandardFonts } from 'pdf-lib'
-import { sendJson, sendSse, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
+import type { MockUpstream } from '../helpers/upstream.ts'
+import { lastUserText, researchAndSales, startOpenAIUpstream, upstreamRoutes, type OpenAIUpstream } from '../helpers/openai-upstream.ts'
 import type { RunningGateway } from '../helpers/gateway.ts'
 
 export const DIMENSIONS = 256
@@ -50,24 +51,13 @@ export type User = keyof typeof KEYS
 export function ragConfig(upstream: MockUpstream, extra = ''): string {
   return `version: 1
 store: { plugin: embedded, memory: true }
-providers:
-  up: { plugin: openai, api_key: test-key, base_url: "${upstream.url}/v1" }
-routes:
-  - model: gpt
-    targets: [ { provider: up, model: gpt-4o-mini } ]
-  - model: embedder
-    targets: [ { provider: up, model: text-embedding-3-small } ]
-auth:
-  strategies:
-    - plugin: api-key
-      keys:
-        - { key: ${KEYS.alice}, user: alice, department: research }
-        - { key: ${KEYS.bob}, user: bob, department: research }
-        - { key: ${KEYS.carol}, user: carol, department: sales }
-        - { key: ${KEYS.dana}, user: dana, department: research, role: department_admin }
-        - { key: ${KEYS.admin}, user: root, role: admin }
-departments: { research: {}, sales: {} }
-services:
+${upstreamRoutes(upstream)}${researchAndSales([
+    { key: KEYS.alice, user: 'alice', department: 'research' },
+    { key: KEYS.bob, user: 'bob', department: 'research' },
+    { key: KEYS.carol, user: 'carol', department: 'sales' },
+    { key: KEYS.dana, user: 'dana', department: 'research', role: 'department_admin' },
+    { key: KEYS.admin, user: 'root', role: 'admin' },
+  ])}services:
   rag: { embedding_route: embedder, chunking: { max_tokens: 100, overlap_tokens: 10 }, max_file_bytes: 200000, embed_batch_size: 4${extra} }
 `
 }
@@ -108,65 +98,21 @@ export function api(gw: RunningGateway): Api {
   })
 }
 
-export interface RagUpstream extends MockUpstream {
-  embeddings(): RecordedRequest[]
-  chats(): RecordedRequest[]
-  /** Before answering an embeddings request: throw to answer 500, or wait. */
-  beforeEmbed: ((inputs: string[]) => void | Promise<void>) | undefined
-}
+export type RagUpstream = OpenAIUpstream
 
 /**
- * OpenAI's wire: embeddings from bagOfWords (floats, or base64 when asked); a chat answer quotes
- * the system message's first citation marker and the user's question (streamed word by word when
- * asked), so a test sees what the model was given.
+ * OpenAI's wire with embeddings from bagOfWords; a chat answer quotes the system message's first
+ * citation marker and the user's question (streamed word by word when asked), so a test sees
+ * what the model was given.
  */
-export async function startRagUpstream(): Promise<RagUpstream> {
-  const state: { beforeEmbed: RagUpstream['beforeEmbed'] } = { beforeEmbed: undefined }
-  // The handler reads the hook through `state`; the returned object's property writes it there.
-  const upstream = await startUpstream(async (req, res) => {
-    if (req.path.endsWith('/embeddings')) {
-      const inputs: string[] = Array.isArray(req.body.input) ? req.body.input : [req.body.input]
-      try {
-        await state.beforeEmbed?.(inputs)
-      } catch (err) {
-        return sendJson(res, 500, { error: { message: (err as Error).message, type: 'server_error', code: null, param: null } })
-      }
-      const data = inputs.map((input, index) => {
-        const vector = bagOfWords(input, req.body.dimensions ?? DIMENSIONS)
-        const embedding = req.body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector
-        return { object: 'embedding', index, embedding }
-      })
-      const tokens = inputs.reduce((n, i) => n + words(i).length, 0)
-      return sendJson(res, 200, { object: 'list', data, model: req.body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } })
-    }
-    if (req.path.endsWith('/chat/completions')) {
-      const messages = req.body.messages as { role: string; content: string }[]
+export function startRagUpstream(): Promise<RagUpstream> {
+  return startOpenAIUpstream({
+    embed: (text, dimensions) => bagOfWords(text, dimensions ?? DIMENSIONS),
+    reply: (body) => {
+      const messages = body.messages as { role: string; content: string }[]
       const system = messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content).join('\n')
-      const user = [...messages].reverse().find((m) => m.role === 'user')?.content ?? ''
       const cited = /\[(\d+)\]/.exec(system)?.[1]
-      const content = cited ? `According to the sources [${cited}]: ${user}` : `No sources: ${user}`
-      if (req.body.stream) {
-        const chunk = (delta: object, finish: string | null) => ({ id: 'chatcmpl-rag', object: 'chat.completion.chunk', created: 1_700_000_000, model: req.body.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })
-        const words = content.split(/(?<= )/)
-        return sendSse(res, [
-          { data: chunk({ role: 'assistant', content: '' }, null) }, ...words.map((w) => ({ data: chunk({ content: w }, null) })), { data: chunk({}, 'stop') },
-          { data: { id: 'chatcmpl-rag', object: 'chat.completion.chunk', created: 1_700_000_000, model: req.body.model, choices: [], usage: { prompt_tokens: 50, completion_tokens: 10, total_tokens: 60 } } },
-          { data: '[DONE]' },
-        ])
-      }
-      return sendJson(res, 200, {
-        id: 'chatcmpl-rag', object: 'chat.completion', created: 1_700_000_000, model: req.body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
-        usage: { prompt_tokens: 50, completion_tokens: 10, total_tokens: 60 },
-      })
-    }
-    return sendJson(res, 404, { error: { message: 'not found', type: 'invalid_request_error' } })
+      return cited ? `According to the sources [${cited}]: ${lastUserText(body)}` : `No sources: ${lastUserText(body)}`
+    },
   })
-  return {
-    ...upstream,
-    embeddings: () => upstream.requests.filter((r) => r.path.endsWith('/embeddings')),
-    chats: () => upstream.requests.filter((r) => r.path.endsWith('/chat/completions')),
-    get beforeEmbed() { return state.beforeEmbed },
-    set beforeEmbed(fn: RagUpstream['beforeEmbed']) { state.beforeEmbed = fn },
-  }
 }

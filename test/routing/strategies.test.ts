@@ -92,6 +92,24 @@ routes:
     const gw = await gateway(`providers:\n${provider('bad', bad)}  good: { plugin: mock }\nroutes:\n  - model: r\n    strategy: loadbalance\n    targets: [ { provider: bad, weight: 9 }, { provider: good, weight: 1 } ]\n`)
     for (let i = 0; i < 10; i++) expect((await chat(gw)).status).toBe(200)
   })
+
+  it('is the routing stage\'s: a route that turns the stage off tries its targets as listed', async () => {
+    const gw = await gateway(`providers:
+  m1: { plugin: mock }
+  m2: { plugin: mock }
+routes:
+  - model: r
+    strategy: loadbalance
+    targets: [ { provider: m1, weight: 1 }, { provider: m2, weight: 99 } ]
+    stages: { routing: false }
+  - model: balanced
+    strategy: loadbalance
+    targets: [ { provider: m1, weight: 1 }, { provider: m2, weight: 99 } ]
+`)
+    const providers = async (model: string) => (await Promise.all(Array.from({ length: 20 }, () => chat(gw, { ...ask, model })))).map((r) => r.headers.get('x-gateway-provider'))
+    expect(new Set(await providers('r'))).toEqual(new Set(['m1']))
+    expect((await providers('balanced')).filter((p) => p === 'm2').length).toBeGreaterThan(10)
+  })
 })
 
 describe('least-latency', () => {

@@ -4,10 +4,11 @@
  * and a single connection.
  */
 import { randomUUID } from 'node:crypto'
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pgvector from 'pgvector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OpenedStore } from '../../plugins/store/kit/store.ts'
@@ -89,10 +90,10 @@ describe('the embedded store in a directory', () => {
     const reports = await migrateOwners(second)
     expect([...reports.values()].flatMap((r) => r.applied)).toEqual([])
     await userRepository(second.sql).upsertBySubject({ externalSubject: 'written-by-second' })
-    expect(await userRepository(store!.sql).findBySubject('written-by-second')).toBeDefined()
+    expect(await userRepository(store!.sql).findBySubject('written-by-second')).toMatchObject({ externalSubject: 'written-by-second' })
     await second.dispose()
     // The survivor keeps its (shared) connection.
-    expect(await userRepository(store!.sql).findBySubject('persisted')).toBeDefined()
+    expect(await userRepository(store!.sql).findBySubject('persisted')).toMatchObject({ email: 'p@example.com' })
     await expect(store!.ready()).resolves.toBeUndefined()
   })
 
@@ -138,5 +139,32 @@ describe('one process per directory', () => {
       await store.dispose()
     }
     expect(existsSync(path.join(dir, LOCK_FILE))).toBe(false)
+  }, 60_000)
+
+  it('lets exactly one of several processes starting together hold the directory at a time, and none crashes', async () => {
+    // Each child takes and releases the lock for 1.5 s and counts the times it found another holder.
+    // The lock used to be created empty and written after: a process reading it in between took it
+    // for stale and removed it, so two held it (and each would apply the migrations).
+    const contended = mkdtempSync(path.join(tmpdir(), 'gw-embedded-contended-'))
+    try {
+      const script = fileURLToPath(new URL('../fixtures/store/contend-data-dir.ts', import.meta.url))
+      const startAt = Date.now() + 2500
+      const runs = await Promise.all([1, 2, 3, 4].map(() => new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', script, contended, String(startAt), '1500'], { stdio: ['ignore', 'pipe', 'inherit'] })
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => { out += d })
+        child.on('error', reject)
+        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`contender exited with ${code}: ${out}`))))
+      })))
+      const counts = runs.map((out) => JSON.parse(out) as { held: number; refused: number; overlaps: number; errors: string[] })
+      expect(counts.map((c) => c.overlaps)).toEqual([0, 0, 0, 0])
+      expect(counts.flatMap((c) => c.errors)).toEqual([])
+      // They did contend: the lock changed hands many times and was refused while held.
+      expect(counts.reduce((n, c) => n + c.held, 0)).toBeGreaterThan(20)
+      expect(counts.reduce((n, c) => n + c.refused, 0)).toBeGreaterThan(20)
+      expect(readdirSync(contended)).toEqual([])
+    } finally {
+      rmSync(contended, { recursive: true, force: true })
+    }
   }, 60_000)
 })

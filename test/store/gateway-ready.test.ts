@@ -6,6 +6,7 @@ import net from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { DATABASE_URL, dropSchema, POSTGRES_ENABLED, uniqueSchema } from './helpers.ts'
+import { freePort } from '../helpers/ports.ts'
 
 const ROUTES = `
 providers:
@@ -48,15 +49,6 @@ async function tcpProxy(targetPort: number): Promise<{ port: number; cut(): Prom
   }
   await listen()
   return { port, cut, restore: listen, close: cut }
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 describe('a gateway on the embedded store', () => {
@@ -124,7 +116,7 @@ describe.runIf(POSTGRES_ENABLED)('a gateway on PostgreSQL', () => {
   })
 
   it('refuses to start when the database is unreachable, saying where without the password', async () => {
-    const port = await closedPort()
+    const port = await freePort()
     const started = Date.now()
     const err = await startTestGateway(
       `version: 1\nstore: { plugin: postgres, url: "postgres://gateway:hunter2@127.0.0.1:${port}/app", connect_timeout_ms: 1000 }\n${ROUTES}`,

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { DestinationStream } from 'pino'
 import pg from 'pg'
 import { createLogger, type Logger } from '../../core/logger.ts'
 import { openStore, type OpenedStore } from '../../plugins/store/kit/store.ts'
@@ -21,12 +20,7 @@ export const IS_CI = process.env.CI === 'true'
 
 export const silentLogger: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')
 
-/** A logger that keeps every line, to assert on what was logged. */
-export function capturingLogger(): { logger: Logger; lines: { level: string; msg: string; [key: string]: unknown }[] } {
-  const lines: { level: string; msg: string }[] = []
-  const destination: DestinationStream = { write: (line: string) => { lines.push(JSON.parse(line) as { level: string; msg: string }) } }
-  return { logger: createLogger('debug', destination), lines }
-}
+export { capturingLogger } from '../helpers/logs.ts'
 
 /** Why PostgreSQL cannot be used, or undefined when it can. */
 async function postgresProblem(): Promise<string | undefined> {

@@ -90,6 +90,20 @@ for (const target of storeTargets('repos')) {
         expect(await users.get('not-a-uuid')).toBeUndefined()
       })
 
+      it('pages a list: 100 by default, never more than 1000 however many are asked for, from the offset', async () => {
+        await store.sql.query(`INSERT INTO users (external_subject, department) SELECT 'page|' || lpad(g::text, 4, '0'), 'paging' FROM generate_series(1, 1002) AS g`)
+        const subjects = async (page: { limit?: number; offset?: number }) => (await users.list({ department: 'paging', ...page })).map((u) => u.externalSubject)
+        expect(await subjects({})).toHaveLength(100)
+        expect(await subjects({ limit: 5000 })).toHaveLength(1000)
+        expect(await subjects({ limit: 0 })).toHaveLength(1)
+        const tail = await subjects({ limit: 1000, offset: 1000 })
+        expect(tail).toHaveLength(2)
+        expect(await subjects({ limit: 3, offset: -5 })).toHaveLength(3)
+        // Rows made in one statement share created_at; the id breaks the tie, so pages do not overlap.
+        const all = [...await subjects({ limit: 1000 }), ...tail]
+        expect(new Set(all).size).toBe(1002)
+      })
+
       it('sets role and department, and lists by them', async () => {
         const u1 = await users.upsertBySubject({ externalSubject: 'list|1', department: 'ops' })
         const u2 = await users.upsertBySubject({ externalSubject: 'list|2', department: 'ops' })

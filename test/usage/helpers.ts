@@ -21,7 +21,8 @@ export const okUpstream = (): Promise<MockUpstream> => startUpstream((_req, res)
 /** USD per 1M tokens for the upstream model the suites use. */
 export const PRICE = { input: 2, output: 8, cached_input: 0.5 }
 
-export function usageConfig(upstreamUrl: string, url: string, schema: string, extra = ''): string {
+/** `services`: more YAML lines under services: (indented two spaces). */
+export function usageConfig(upstreamUrl: string, url: string, schema: string, extra = '', services = ''): string {
   return `version: 1
 plugins: [ ${HEADER_AUTH} ]
 auth:
@@ -29,7 +30,7 @@ auth:
 store: { plugin: postgres, url: "${url}", schema: ${schema} }
 services:
   analytics: {}
-pricing:
+${services}pricing:
   priced-model: { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }
 providers:
   a: { plugin: openai, api_key: sk-test, base_url: "${upstreamUrl}/v1" }
@@ -39,9 +40,9 @@ routes:
 ${extra}`
 }
 
-export async function usageGateway(upstreamUrl: string, options: { url?: string; extra?: string; flushIntervalMs?: number } = {}): Promise<{ gw: RunningGateway; schema: string; cleanup: () => Promise<void> }> {
+export async function usageGateway(upstreamUrl: string, options: { url?: string; extra?: string; services?: string; flushIntervalMs?: number } = {}): Promise<{ gw: RunningGateway; schema: string; cleanup: () => Promise<void> }> {
   const schema = uniqueSchema('usage')
-  const gw = await startTestGateway(usageConfig(upstreamUrl, options.url ?? DATABASE_URL, schema, options.extra), { usage: { flushIntervalMs: options.flushIntervalMs ?? 50 } })
+  const gw = await startTestGateway(usageConfig(upstreamUrl, options.url ?? DATABASE_URL, schema, options.extra, options.services), { usage: { flushIntervalMs: options.flushIntervalMs ?? 50 } })
   return {
     gw,
     schema,

@@ -34,7 +34,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @enum {unknown} */
+                                status: "reloaded" | "unchanged";
+                                version: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -92,7 +96,34 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description The route has a `when:`. */
+                                conditional: boolean;
+                                model: string;
+                                /** @description `config` for gateway.yaml's routes; a plugin's overlay names itself (`deployed`). */
+                                source: string;
+                                strategy: string;
+                                targets: {
+                                    circuit: {
+                                        /** @description Moving average. */
+                                        latency_ms: number | null;
+                                        recent_failures: number;
+                                        /** @description Until an open circuit lets a probe through. */
+                                        retry_in_ms: number;
+                                        /** @enum {unknown} */
+                                        state: "closed" | "open" | "half-open";
+                                    };
+                                    model: string | null;
+                                    provider: string;
+                                    retry: {
+                                        attempts: number;
+                                        backoff_ms: number;
+                                        max_backoff_ms: number;
+                                    };
+                                    timeout_ms: number | null;
+                                    weight: number;
+                                }[];
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -163,7 +194,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                rows: {
+                                    /**
+                                     * Format: date-time
+                                     * @description The start of the hour or day (null without `interval`).
+                                     */
+                                    bucket: string | null;
+                                    cached_tokens: number;
+                                    completion_tokens: number;
+                                    cost_usd: number;
+                                    /** @description The group's value: a user id, department, model, provider, route or key id (null without `group_by`). */
+                                    group: string | null;
+                                    prompt_tokens: number;
+                                    requests: number;
+                                }[];
+                                total_cost_usd: number;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -234,7 +281,37 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /**
+                                 * Format: date-time
+                                 * @description The start of the hour or day (null without `interval`).
+                                 */
+                                bucket: string | null;
+                                cached_tokens: number;
+                                completion_tokens: number;
+                                cost_usd: number;
+                                error_rate: number;
+                                errors: number;
+                                /** @description The group's value: a user id, department, model, provider, route or key id (null without `group_by`). */
+                                group: string | null;
+                                /** @description `group_by=key`: which key it is. */
+                                key?: {
+                                    id: string;
+                                    name: string | null;
+                                    prefix: string | null;
+                                } | null;
+                                latency_p50_ms: number;
+                                latency_p95_ms: number;
+                                prompt_tokens: number;
+                                requests: number;
+                                total_tokens: number;
+                                /** @description `group_by=user`: who the user is. */
+                                user?: {
+                                    email: string | null;
+                                    id: string;
+                                    name: string | null;
+                                } | null;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -786,20 +863,12 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Success. */
-                200: {
+                /** @description A redirect (the Location header). */
+                302: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content: {
-                        "application/json": {
-                            data?: unknown;
-                            message?: string;
-                            /** @description Pagination (`meta.pagination`) on lists. */
-                            meta?: Record<string, unknown>;
-                            success: boolean;
-                        };
-                    };
+                    content?: never;
                 };
                 /** @description An error. */
                 default: {
@@ -848,20 +917,12 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Success. */
-                200: {
+                /** @description A redirect (the Location header). */
+                302: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content: {
-                        "application/json": {
-                            data?: unknown;
-                            message?: string;
-                            /** @description Pagination (`meta.pagination`) on lists. */
-                            meta?: Record<string, unknown>;
-                            success: boolean;
-                        };
-                    };
+                    content?: never;
                 };
                 /** @description An error. */
                 default: {
@@ -908,7 +969,11 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
             responses: {
                 /** @description Success. */
                 200: {
@@ -917,7 +982,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description Where the console goes next (the issuer's sign-out, or the sign-in page). */
+                                redirect: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -975,7 +1043,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description A gateway without auth: everyone is this admin. */
+                                anonymous: boolean;
+                                department: string | null;
+                                email: string | null;
+                                key_id: string | null;
+                                name: string | null;
+                                permissions: string[];
+                                role: string;
+                                /** @enum {unknown} */
+                                scope: "own_data" | "department_data" | "all_data";
+                                /** @description The console session the caller is signed in with, or null. */
+                                session: {
+                                    /** @description Send it as X-CSRF-Token on changes made with the session cookie. */
+                                    csrf_token: string;
+                                    /** Format: date-time */
+                                    expires_at: string;
+                                    /** @enum {unknown} */
+                                    method: "oidc" | "api_key";
+                                } | null;
+                                /** @description How the caller is signed in: `auth.session`, an auth strategy, or `none` (a gateway without auth). */
+                                strategy: string;
+                                user_id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1035,7 +1126,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description Whether an API key may be traded for a session. */
+                                api_key: boolean;
+                                /** @description The OpenID Connect issuer to sign in with, or null when there is none. */
+                                oidc: {
+                                    label: string;
+                                } | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1088,7 +1186,11 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
             responses: {
                 /** @description Success. */
                 201: {
@@ -1097,7 +1199,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description A gateway without auth: everyone is this admin. */
+                                anonymous: boolean;
+                                department: string | null;
+                                email: string | null;
+                                key_id: string | null;
+                                name: string | null;
+                                permissions: string[];
+                                role: string;
+                                /** @enum {unknown} */
+                                scope: "own_data" | "department_data" | "all_data";
+                                /** @description The console session the caller is signed in with, or null. */
+                                session: {
+                                    /** @description Send it as X-CSRF-Token on changes made with the session cookie. */
+                                    csrf_token: string;
+                                    /** Format: date-time */
+                                    expires_at: string;
+                                    /** @enum {unknown} */
+                                    method: "oidc" | "api_key";
+                                } | null;
+                                /** @description How the caller is signed in: `auth.session`, an auth strategy, or `none` (a gateway without auth). */
+                                strategy: string;
+                                user_id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1810,7 +1935,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                filename: string;
+                                id: string;
+                                /** @description What the purpose's check found (a fine-tune dataset's stats). */
+                                metadata: Record<string, unknown>;
+                                /** @constant */
+                                object: "file";
+                                purpose: string;
+                                /** @constant */
+                                status: "processed";
+                                user_id: string | null;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1862,7 +2003,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                filename: string;
+                                id: string;
+                                /** @description What the purpose's check found (a fine-tune dataset's stats). */
+                                metadata: Record<string, unknown>;
+                                /** @constant */
+                                object: "file";
+                                purpose: string;
+                                /** @constant */
+                                status: "processed";
+                                user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1922,7 +2079,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                filename: string;
+                                id: string;
+                                /** @description What the purpose's check found (a fine-tune dataset's stats). */
+                                metadata: Record<string, unknown>;
+                                /** @constant */
+                                object: "file";
+                                purpose: string;
+                                /** @constant */
+                                status: "processed";
+                                user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1971,7 +2144,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @constant */
+                                deleted: true;
+                                id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2023,19 +2200,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Success. */
+                /** @description The bytes. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            data?: unknown;
-                            message?: string;
-                            /** @description Pagination (`meta.pagination`) on lists. */
-                            meta?: Record<string, unknown>;
-                            success: boolean;
-                        };
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description An error. */
@@ -2531,7 +2702,38 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                chunking: {
+                                    max_tokens: number;
+                                    overlap_tokens: number;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description The owner's department: its department admins manage the collection. */
+                                department: string | null;
+                                /** @description Members of this department may search it (null: only the owner and admins). */
+                                dept_scope: string | null;
+                                description: string | null;
+                                dimensions: number;
+                                /** @description Documents by status. */
+                                documents: {
+                                    completed: number;
+                                    failed: number;
+                                    processing: number;
+                                    queued: number;
+                                    total: number;
+                                };
+                                embedding_route: string;
+                                id: string;
+                                /** Format: date-time */
+                                last_active_at: string | null;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                owner_user_id: string | null;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2598,7 +2800,38 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                chunking: {
+                                    max_tokens: number;
+                                    overlap_tokens: number;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description The owner's department: its department admins manage the collection. */
+                                department: string | null;
+                                /** @description Members of this department may search it (null: only the owner and admins). */
+                                dept_scope: string | null;
+                                description: string | null;
+                                dimensions: number;
+                                /** @description Documents by status. */
+                                documents: {
+                                    completed: number;
+                                    failed: number;
+                                    processing: number;
+                                    queued: number;
+                                    total: number;
+                                };
+                                embedding_route: string;
+                                id: string;
+                                /** Format: date-time */
+                                last_active_at: string | null;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                owner_user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2658,7 +2891,38 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                chunking: {
+                                    max_tokens: number;
+                                    overlap_tokens: number;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description The owner's department: its department admins manage the collection. */
+                                department: string | null;
+                                /** @description Members of this department may search it (null: only the owner and admins). */
+                                dept_scope: string | null;
+                                description: string | null;
+                                dimensions: number;
+                                /** @description Documents by status. */
+                                documents: {
+                                    completed: number;
+                                    failed: number;
+                                    processing: number;
+                                    queued: number;
+                                    total: number;
+                                };
+                                embedding_route: string;
+                                id: string;
+                                /** Format: date-time */
+                                last_active_at: string | null;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                owner_user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2707,7 +2971,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @constant */
+                                deleted: true;
+                                id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2765,7 +3033,38 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                chunking: {
+                                    max_tokens: number;
+                                    overlap_tokens: number;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description The owner's department: its department admins manage the collection. */
+                                department: string | null;
+                                /** @description Members of this department may search it (null: only the owner and admins). */
+                                dept_scope: string | null;
+                                description: string | null;
+                                dimensions: number;
+                                /** @description Documents by status. */
+                                documents: {
+                                    completed: number;
+                                    failed: number;
+                                    processing: number;
+                                    queued: number;
+                                    total: number;
+                                };
+                                embedding_route: string;
+                                id: string;
+                                /** Format: date-time */
+                                last_active_at: string | null;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                name: string;
+                                owner_user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2825,7 +3124,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                attempts: number;
+                                attributes: {
+                                    [key: string]: string | number | boolean;
+                                };
+                                bytes: number;
+                                chunking: {
+                                    max_tokens: number;
+                                    overlap_tokens: number;
+                                };
+                                collection_id: string;
+                                /** Format: date-time */
+                                completed_at: string | null;
+                                content_hash: string;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description Why it failed. */
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                /** @description The /v1/files id it was attached from, if any. */
+                                file_id: string | null;
+                                filename: string;
+                                id: string;
+                                /** @enum {unknown} */
+                                kind: "text" | "markdown" | "html" | "pdf";
+                                progress: {
+                                    chunks_done: number;
+                                    chunks_total: number | null;
+                                };
+                                /** @enum {unknown} */
+                                status: "queued" | "processing" | "completed" | "failed";
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2879,7 +3212,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                attempts: number;
+                                attributes: {
+                                    [key: string]: string | number | boolean;
+                                };
+                                bytes: number;
+                                chunking: {
+                                    max_tokens: number;
+                                    overlap_tokens: number;
+                                };
+                                collection_id: string;
+                                /** Format: date-time */
+                                completed_at: string | null;
+                                content_hash: string;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description Why it failed. */
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                /** @description The /v1/files id it was attached from, if any. */
+                                file_id: string | null;
+                                filename: string;
+                                id: string;
+                                /** @enum {unknown} */
+                                kind: "text" | "markdown" | "html" | "pdf";
+                                progress: {
+                                    chunks_done: number;
+                                    chunks_total: number | null;
+                                };
+                                /** @enum {unknown} */
+                                status: "queued" | "processing" | "completed" | "failed";
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2940,7 +3307,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                attempts: number;
+                                attributes: {
+                                    [key: string]: string | number | boolean;
+                                };
+                                bytes: number;
+                                chunking: {
+                                    max_tokens: number;
+                                    overlap_tokens: number;
+                                };
+                                collection_id: string;
+                                /** Format: date-time */
+                                completed_at: string | null;
+                                content_hash: string;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description Why it failed. */
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                /** @description The /v1/files id it was attached from, if any. */
+                                file_id: string | null;
+                                filename: string;
+                                id: string;
+                                /** @enum {unknown} */
+                                kind: "text" | "markdown" | "html" | "pdf";
+                                progress: {
+                                    chunks_done: number;
+                                    chunks_total: number | null;
+                                };
+                                /** @enum {unknown} */
+                                status: "queued" | "processing" | "completed" | "failed";
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2990,7 +3391,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @constant */
+                                deleted: true;
+                                id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3043,7 +3448,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
             responses: {
                 /** @description Success. */
                 202: {
@@ -3052,7 +3461,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                attempts: number;
+                                attributes: {
+                                    [key: string]: string | number | boolean;
+                                };
+                                bytes: number;
+                                chunking: {
+                                    max_tokens: number;
+                                    overlap_tokens: number;
+                                };
+                                collection_id: string;
+                                /** Format: date-time */
+                                completed_at: string | null;
+                                content_hash: string;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description Why it failed. */
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                /** @description The /v1/files id it was attached from, if any. */
+                                file_id: string | null;
+                                filename: string;
+                                id: string;
+                                /** @enum {unknown} */
+                                kind: "text" | "markdown" | "html" | "pdf";
+                                progress: {
+                                    chunks_done: number;
+                                    chunks_total: number | null;
+                                };
+                                /** @enum {unknown} */
+                                status: "queued" | "processing" | "completed" | "failed";
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3129,7 +3572,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                attributes: {
+                                    [key: string]: string | number | boolean;
+                                };
+                                collection_id: string;
+                                document_id: string;
+                                file_id: string | null;
+                                filename: string;
+                                /** @description Cosine similarity (vector search) or the fused rank score (hybrid). */
+                                score: number;
+                                source: {
+                                    end_offset: number;
+                                    heading: string | null;
+                                    page: number | null;
+                                    start_offset: number;
+                                };
+                                text: string;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3187,7 +3647,50 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description The training file (what a job's training_file names). */
+                                file_id: string;
+                                filename: string;
+                                id: string;
+                                model: string | null;
+                                name: string;
+                                split: {
+                                    fraction: number;
+                                    train: {
+                                        examples: number;
+                                        tokens: number | null;
+                                    };
+                                    validation: {
+                                        examples: number;
+                                        tokens: number | null;
+                                    };
+                                } | null;
+                                stats: {
+                                    epochs: number;
+                                    /** @description Catalog price × tokens × epochs; null when the catalog has no training price for the model. */
+                                    estimated_cost_usd: number | null;
+                                    examples: number;
+                                    max_example_tokens: number;
+                                    /** @description The base model the estimate is for. */
+                                    model: string | null;
+                                    tokens: number;
+                                };
+                                user_id: string | null;
+                                validation: {
+                                    blank_lines?: number;
+                                    /** @description Examples checked. */
+                                    lines?: number;
+                                    /** @constant */
+                                    status?: "valid";
+                                    /** @description The longest example allowed, in tokens. */
+                                    token_limit?: number;
+                                };
+                                /** @description The held-out side of a split. */
+                                validation_file_id: string | null;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3239,7 +3742,50 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description The training file (what a job's training_file names). */
+                                file_id: string;
+                                filename: string;
+                                id: string;
+                                model: string | null;
+                                name: string;
+                                split: {
+                                    fraction: number;
+                                    train: {
+                                        examples: number;
+                                        tokens: number | null;
+                                    };
+                                    validation: {
+                                        examples: number;
+                                        tokens: number | null;
+                                    };
+                                } | null;
+                                stats: {
+                                    epochs: number;
+                                    /** @description Catalog price × tokens × epochs; null when the catalog has no training price for the model. */
+                                    estimated_cost_usd: number | null;
+                                    examples: number;
+                                    max_example_tokens: number;
+                                    /** @description The base model the estimate is for. */
+                                    model: string | null;
+                                    tokens: number;
+                                };
+                                user_id: string | null;
+                                validation: {
+                                    blank_lines?: number;
+                                    /** @description Examples checked. */
+                                    lines?: number;
+                                    /** @constant */
+                                    status?: "valid";
+                                    /** @description The longest example allowed, in tokens. */
+                                    token_limit?: number;
+                                };
+                                /** @description The held-out side of a split. */
+                                validation_file_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3299,7 +3845,50 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description The training file (what a job's training_file names). */
+                                file_id: string;
+                                filename: string;
+                                id: string;
+                                model: string | null;
+                                name: string;
+                                split: {
+                                    fraction: number;
+                                    train: {
+                                        examples: number;
+                                        tokens: number | null;
+                                    };
+                                    validation: {
+                                        examples: number;
+                                        tokens: number | null;
+                                    };
+                                } | null;
+                                stats: {
+                                    epochs: number;
+                                    /** @description Catalog price × tokens × epochs; null when the catalog has no training price for the model. */
+                                    estimated_cost_usd: number | null;
+                                    examples: number;
+                                    max_example_tokens: number;
+                                    /** @description The base model the estimate is for. */
+                                    model: string | null;
+                                    tokens: number;
+                                };
+                                user_id: string | null;
+                                validation: {
+                                    blank_lines?: number;
+                                    /** @description Examples checked. */
+                                    lines?: number;
+                                    /** @constant */
+                                    status?: "valid";
+                                    /** @description The longest example allowed, in tokens. */
+                                    token_limit?: number;
+                                };
+                                /** @description The held-out side of a split. */
+                                validation_file_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3359,7 +3948,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                created_by: string | null;
+                                job_id: string;
+                                model: string;
+                                provider: string;
+                                /** @description The model name clients send. */
+                                route: string;
+                                /** @description The same route as gateway.yaml lines, to make it permanent. */
+                                yaml: string;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3424,7 +4024,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @constant */
+                                deleted: true;
+                                route: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3485,7 +4089,65 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description Why it failed (the provider's message). */
+                                error: string | null;
+                                evaluation: {
+                                    /** @description Examples whose call failed (not scored). */
+                                    errors?: number;
+                                    /** @description The share of answers equal to the example's, 0 to 1. */
+                                    exact_match?: number | null;
+                                    /** @description Examples scored. */
+                                    examples?: number;
+                                    full_valid_loss?: number | null;
+                                    /** @description Why it was skipped or failed. */
+                                    reason?: string;
+                                    /** @description The route the evaluation called through. */
+                                    route?: string;
+                                    /** @description Mean token F1 of the answers against the examples', 0 to 1. */
+                                    similarity?: number | null;
+                                    /**
+                                     * @description Examples of the validation file, or of the training file when there is none.
+                                     * @enum {unknown}
+                                     */
+                                    source?: "validation_file" | "training_sample";
+                                    /** @enum {unknown} */
+                                    status: "completed" | "skipped" | "failed";
+                                    train_loss?: number | null;
+                                    valid_loss?: number | null;
+                                } | null;
+                                fine_tuned_model: string | null;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                                hyperparameters: {
+                                    batch_size?: number;
+                                    learning_rate_multiplier?: number;
+                                    n_epochs?: number;
+                                };
+                                id: string;
+                                metadata: {
+                                    [key: string]: string;
+                                } | null;
+                                model: string;
+                                provider: string;
+                                provider_job_id: string | null;
+                                /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
+                                result_files: string[];
+                                seed: number | null;
+                                /**
+                                 * @description `evaluating`: trained; the gateway scores the model before the job ends.
+                                 * @enum {unknown}
+                                 */
+                                status: "pending" | "queued" | "running" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                suffix: string | null;
+                                trained_tokens: number | null;
+                                training_file: string;
+                                user_id: string | null;
+                                validation_file: string | null;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3551,7 +4213,65 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description Why it failed (the provider's message). */
+                                error: string | null;
+                                evaluation: {
+                                    /** @description Examples whose call failed (not scored). */
+                                    errors?: number;
+                                    /** @description The share of answers equal to the example's, 0 to 1. */
+                                    exact_match?: number | null;
+                                    /** @description Examples scored. */
+                                    examples?: number;
+                                    full_valid_loss?: number | null;
+                                    /** @description Why it was skipped or failed. */
+                                    reason?: string;
+                                    /** @description The route the evaluation called through. */
+                                    route?: string;
+                                    /** @description Mean token F1 of the answers against the examples', 0 to 1. */
+                                    similarity?: number | null;
+                                    /**
+                                     * @description Examples of the validation file, or of the training file when there is none.
+                                     * @enum {unknown}
+                                     */
+                                    source?: "validation_file" | "training_sample";
+                                    /** @enum {unknown} */
+                                    status: "completed" | "skipped" | "failed";
+                                    train_loss?: number | null;
+                                    valid_loss?: number | null;
+                                } | null;
+                                fine_tuned_model: string | null;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                                hyperparameters: {
+                                    batch_size?: number;
+                                    learning_rate_multiplier?: number;
+                                    n_epochs?: number;
+                                };
+                                id: string;
+                                metadata: {
+                                    [key: string]: string;
+                                } | null;
+                                model: string;
+                                provider: string;
+                                provider_job_id: string | null;
+                                /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
+                                result_files: string[];
+                                seed: number | null;
+                                /**
+                                 * @description `evaluating`: trained; the gateway scores the model before the job ends.
+                                 * @enum {unknown}
+                                 */
+                                status: "pending" | "queued" | "running" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                suffix: string | null;
+                                trained_tokens: number | null;
+                                training_file: string;
+                                user_id: string | null;
+                                validation_file: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3611,7 +4331,65 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description Why it failed (the provider's message). */
+                                error: string | null;
+                                evaluation: {
+                                    /** @description Examples whose call failed (not scored). */
+                                    errors?: number;
+                                    /** @description The share of answers equal to the example's, 0 to 1. */
+                                    exact_match?: number | null;
+                                    /** @description Examples scored. */
+                                    examples?: number;
+                                    full_valid_loss?: number | null;
+                                    /** @description Why it was skipped or failed. */
+                                    reason?: string;
+                                    /** @description The route the evaluation called through. */
+                                    route?: string;
+                                    /** @description Mean token F1 of the answers against the examples', 0 to 1. */
+                                    similarity?: number | null;
+                                    /**
+                                     * @description Examples of the validation file, or of the training file when there is none.
+                                     * @enum {unknown}
+                                     */
+                                    source?: "validation_file" | "training_sample";
+                                    /** @enum {unknown} */
+                                    status: "completed" | "skipped" | "failed";
+                                    train_loss?: number | null;
+                                    valid_loss?: number | null;
+                                } | null;
+                                fine_tuned_model: string | null;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                                hyperparameters: {
+                                    batch_size?: number;
+                                    learning_rate_multiplier?: number;
+                                    n_epochs?: number;
+                                };
+                                id: string;
+                                metadata: {
+                                    [key: string]: string;
+                                } | null;
+                                model: string;
+                                provider: string;
+                                provider_job_id: string | null;
+                                /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
+                                result_files: string[];
+                                seed: number | null;
+                                /**
+                                 * @description `evaluating`: trained; the gateway scores the model before the job ends.
+                                 * @enum {unknown}
+                                 */
+                                status: "pending" | "queued" | "running" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                suffix: string | null;
+                                trained_tokens: number | null;
+                                training_file: string;
+                                user_id: string | null;
+                                validation_file: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3679,7 +4457,65 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description Why it failed (the provider's message). */
+                                error: string | null;
+                                evaluation: {
+                                    /** @description Examples whose call failed (not scored). */
+                                    errors?: number;
+                                    /** @description The share of answers equal to the example's, 0 to 1. */
+                                    exact_match?: number | null;
+                                    /** @description Examples scored. */
+                                    examples?: number;
+                                    full_valid_loss?: number | null;
+                                    /** @description Why it was skipped or failed. */
+                                    reason?: string;
+                                    /** @description The route the evaluation called through. */
+                                    route?: string;
+                                    /** @description Mean token F1 of the answers against the examples', 0 to 1. */
+                                    similarity?: number | null;
+                                    /**
+                                     * @description Examples of the validation file, or of the training file when there is none.
+                                     * @enum {unknown}
+                                     */
+                                    source?: "validation_file" | "training_sample";
+                                    /** @enum {unknown} */
+                                    status: "completed" | "skipped" | "failed";
+                                    train_loss?: number | null;
+                                    valid_loss?: number | null;
+                                } | null;
+                                fine_tuned_model: string | null;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                                hyperparameters: {
+                                    batch_size?: number;
+                                    learning_rate_multiplier?: number;
+                                    n_epochs?: number;
+                                };
+                                id: string;
+                                metadata: {
+                                    [key: string]: string;
+                                } | null;
+                                model: string;
+                                provider: string;
+                                provider_job_id: string | null;
+                                /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
+                                result_files: string[];
+                                seed: number | null;
+                                /**
+                                 * @description `evaluating`: trained; the gateway scores the model before the job ends.
+                                 * @enum {unknown}
+                                 */
+                                status: "pending" | "queued" | "running" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                suffix: string | null;
+                                trained_tokens: number | null;
+                                training_file: string;
+                                user_id: string | null;
+                                validation_file: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3742,7 +4578,20 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description Unix seconds. */
+                                created_at: number;
+                                /** @description The checkpoint's model, callable like the final one. */
+                                fine_tuned_model_checkpoint: string;
+                                fine_tuning_job_id: string;
+                                id: string;
+                                metrics: {
+                                    [key: string]: number;
+                                };
+                                /** @constant */
+                                object: "fine_tuning.job.checkpoint";
+                                step_number: number;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3813,7 +4662,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                created_by: string | null;
+                                job_id: string;
+                                model: string;
+                                provider: string;
+                                /** @description The model name clients send. */
+                                route: string;
+                                /** @description The same route as gateway.yaml lines, to make it permanent. */
+                                yaml: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -3876,7 +4736,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @description Unix seconds. */
+                                created_at: number;
+                                /** @description A metrics event's numbers (step, train_loss, valid_loss ...). */
+                                data: {
+                                    [key: string]: number;
+                                };
+                                id: string;
+                                level: string;
+                                message: string;
+                                /** @constant */
+                                object: "fine_tuning.job.event";
+                                /** @enum {unknown} */
+                                type: "message" | "metrics";
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -4611,13 +5485,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Success. */
+                /** @description The bytes. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description An error. */

@@ -3,9 +3,9 @@
  *
  * Requests (bodies, query parameters) come from ./openapi.ts, generated from GET /api/v1/openapi.json
  * (`npm run generate:console-api`): a renamed or retyped field in a route's schema breaks the
- * console's type-check. So do answers (the envelope's `data`) where a route declares what it
- * answers: threads, messages, assistants, keys and users so far. The others are written by hand below until
- * their routes declare a response schema (the document's `data` is `unknown` there).
+ * console's type-check. So do answers (the envelope's `data`): every management route the console
+ * calls declares what it answers. Only what is not a management route (/health, /v1/models) is
+ * written by hand below.
  */
 import type { paths } from './openapi'
 
@@ -38,47 +38,15 @@ export type UsageQuery = QueryOf<'/api/v1/analytics/usage'>
 export type UsageGroupBy = NonNullable<UsageQuery['group_by']>
 export type UsageInterval = NonNullable<UsageQuery['interval']>
 
-/** GET /api/v1/auth/me */
-export interface Me {
-  readonly user_id: string
-  readonly name: string | null
-  readonly email: string | null
-  readonly role: string
-  readonly department: string | null
-  readonly permissions: readonly string[]
-  readonly scope: 'own_data' | 'department_data' | 'all_data'
-  /** How the caller is signed in: `auth.session`, or `none` for the anonymous admin of a gateway without auth. */
-  readonly strategy: string
-  readonly anonymous: boolean
-  readonly session: { readonly expires_at: string; readonly csrf_token: string; readonly method: 'oidc' | 'api_key' } | null
-}
-
+/** GET /api/v1/auth/me: who is signed in, what their role may do, and the session's CSRF token. */
+export type Me = AnswerOf<'/api/v1/auth/me', 'get'>
 /** GET /api/v1/auth/options */
-export interface SignInOptions {
-  readonly oidc: { readonly label: string } | null
-  readonly api_key: boolean
-}
-
+export type SignInOptions = AnswerOf<'/api/v1/auth/options', 'get'>
 /** POST /api/v1/auth/logout */
-export interface SignedOut {
-  readonly redirect: string
-}
+export type SignedOut = AnswerOf<'/api/v1/auth/logout', 'post'>
 
 /** GET /api/v1/analytics/usage */
-export interface UsageRow {
-  readonly bucket: string | null
-  readonly group: string | null
-  readonly requests: number
-  readonly errors: number
-  readonly error_rate: number
-  readonly prompt_tokens: number
-  readonly completion_tokens: number
-  readonly cached_tokens: number
-  readonly total_tokens: number
-  readonly cost_usd: number
-  readonly latency_p50_ms: number
-  readonly latency_p95_ms: number
-}
+export type UsageRow = AnswerOf<'/api/v1/analytics/usage', 'get'>[number]
 
 /** /api/v1/keys */
 export type ApiKey = AnswerOf<'/api/v1/keys/{id}', 'get'>
@@ -88,26 +56,8 @@ export type CreatedKey = AnswerOf<'/api/v1/keys', 'post'>
 /** /api/v1/users */
 export type User = AnswerOf<'/api/v1/users/{id}', 'get'>
 
-/** GET /api/v1/admin/routes */
-export interface RouteState {
-  readonly model: string
-  readonly strategy: string
-  readonly conditional: boolean
-  readonly targets: readonly {
-    readonly provider: string
-    readonly model: string | null
-    readonly weight: number
-    readonly timeout_ms: number | null
-    readonly retry: { readonly attempts: number; readonly backoff_ms: number; readonly max_backoff_ms: number }
-    readonly circuit: CircuitState
-  }[]
-}
-export interface CircuitState {
-  readonly state: 'closed' | 'open' | 'half-open'
-  readonly recent_failures: number
-  readonly retry_in_ms: number
-  readonly latency_ms: number | null
-}
+/** GET /api/v1/admin/routes: a route, its targets and their live state. */
+export type RouteState = AnswerOf<'/api/v1/admin/routes', 'get'>[number]
 
 /** GET /health */
 export interface Health {
@@ -148,59 +98,15 @@ export type MessageSource = NonNullable<ThreadMessage['sources']>[number]
 export type Assistant = AnswerOf<'/api/v1/assistants/{id}', 'get'>
 
 /** /api/v1/rag/collections */
-export interface Collection {
-  readonly id: string
-  readonly name: string
-  readonly description: string | null
-  readonly owner_user_id: string
-  readonly department: string | null
-  readonly dept_scope: string | null
-  readonly embedding_route: string
-  readonly dimensions: number
-  readonly chunking: { readonly max_tokens: number; readonly overlap_tokens: number }
-  readonly documents: { readonly queued: number; readonly processing: number; readonly completed: number; readonly failed: number; readonly total: number }
-  readonly bytes: number
-  readonly created_at: string
-  readonly last_active_at: string | null
-}
-
+export type Collection = AnswerOf<'/api/v1/rag/collections/{id}', 'get'>
 /** /api/v1/rag/collections/:id/documents */
-export interface RagDocument {
-  readonly id: string
-  readonly collection_id: string
-  readonly filename: string
-  readonly content_type: string
-  readonly kind: 'text' | 'markdown' | 'html' | 'pdf'
-  readonly bytes: number
-  readonly status: 'queued' | 'processing' | 'completed' | 'failed'
-  readonly error: { readonly code: string; readonly message: string } | null
-  readonly progress: { readonly chunks_done: number; readonly chunks_total: number | null }
-  readonly attempts: number
-  readonly created_at: string
-  readonly completed_at: string | null
-}
-
+export type RagDocument = AnswerOf<'/api/v1/rag/collections/{id}/documents/{document_id}', 'get'>
 /** POST /api/v1/rag/collections/:id/search */
-export interface SearchHit {
-  readonly score: number
-  readonly text: string
-  readonly document_id: string
-  readonly filename: string
-  readonly source: { readonly page: number | null; readonly heading: string | null }
-}
+export type SearchHit = AnswerOf<'/api/v1/rag/collections/{id}/search', 'post'>[number]
 
 /** /api/v1/training/datasets */
-export interface Dataset {
-  readonly id: string
-  readonly filename: string
-  /** The training file (what a job's training_file names), and the held-out side of a split. */
-  readonly file_id: string
-  readonly validation_file_id: string | null
-  readonly created_at: string
-  readonly split: { readonly fraction: number; readonly validation: { readonly examples: number } } | null
-  readonly stats: { readonly examples: number; readonly tokens: number; readonly max_example_tokens: number; readonly model: string | null; readonly epochs: number; readonly estimated_cost_usd: number | null }
-}
-/** A dataset's problem, in a 400 invalid_dataset's details. */
+export type Dataset = AnswerOf<'/api/v1/training/datasets/{id}', 'get'>
+/** A dataset's problem, in a 400 invalid_dataset's details (an error's details are not typed by the document). */
 export interface DatasetProblem {
   readonly line: number
   readonly code: string
@@ -208,56 +114,10 @@ export interface DatasetProblem {
 }
 
 /** /api/v1/training/jobs */
-export interface TrainingJob {
-  readonly id: string
-  readonly status: 'pending' | 'queued' | 'running' | 'evaluating' | 'succeeded' | 'failed' | 'cancelled' | 'validating_files'
-  readonly provider: string
-  readonly model: string
-  readonly training_file: string
-  readonly validation_file: string | null
-  readonly hyperparameters: { readonly n_epochs?: number; readonly batch_size?: number; readonly learning_rate_multiplier?: number }
-  readonly suffix: string | null
-  readonly fine_tuned_model: string | null
-  /** Why it failed (the management API sends the provider's message as a string). */
-  readonly error: string | null
-  readonly trained_tokens: number | null
-  /** The results file (OpenAI's CSV of the provider's metrics per step), once evaluated. */
-  readonly result_files: readonly string[]
-  readonly evaluation: TrainingEvaluation | null
-  readonly created_at: string
-  readonly finished_at: string | null
-}
+export type TrainingJob = AnswerOf<'/api/v1/training/jobs/{id}', 'get'>
 /** What the gateway's evaluation of a trained model found (a job's `evaluation`). */
-export interface TrainingEvaluation {
-  readonly status: 'completed' | 'skipped' | 'failed'
-  /** Why it was skipped or failed. */
-  readonly reason?: string
-  /** Examples of the validation file, or of the training file when there is none. */
-  readonly source?: 'validation_file' | 'training_sample'
-  readonly examples?: number
-  /** Examples whose call failed (not scored). */
-  readonly errors?: number
-  readonly exact_match?: number | null
-  readonly similarity?: number | null
-  readonly train_loss?: number | null
-  readonly valid_loss?: number | null
-}
+export type TrainingEvaluation = NonNullable<TrainingJob['evaluation']>
 /** /api/v1/training/deployments: a succeeded job's model, routable under `route`. */
-export interface Deployment {
-  readonly route: string
-  readonly job_id: string
-  readonly provider: string
-  readonly model: string
-  readonly created_by: string
-  readonly created_at: string
-  /** The same route as gateway.yaml lines, to make it permanent. */
-  readonly yaml: string
-}
-export interface TrainingEvent {
-  readonly id: string
-  readonly created_at: number
-  readonly level: string
-  readonly message: string
-  readonly type: 'message' | 'metrics'
-  readonly data: Record<string, number>
-}
+export type Deployment = AnswerOf<'/api/v1/training/deployments', 'get'>[number]
+/** GET /api/v1/training/jobs/:id/events */
+export type TrainingEvent = AnswerOf<'/api/v1/training/jobs/{id}/events', 'get'>[number]

@@ -12,7 +12,7 @@ export function formatUsd(n: number): string {
 
 export const formatMs = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n)} ms`)
 
-export const formatPercent = (n: number): string => `${(n * 100).toFixed(n < 0.1 ? 1 : 0)}%`
+export const formatPercent = (n: number): string => `${(n * 100).toFixed(n < 0.1 && n > 0 ? 1 : 0)}%`
 
 export function formatDateTime(value: string | null | undefined): string {
   if (!value) return '—'

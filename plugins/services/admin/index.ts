@@ -3,7 +3,23 @@
  * targets' live state, and a reload. It reads the running gateway through the kernel's
  * GatewayControl capability, so it answers for the current config after every reload.
  */
-import { GatewayControl, GatewayError, definePlugin, reply, type Service } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, GatewayControl, GatewayError, definePlugin, listOf, recordSchema, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
+
+// What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
+const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
+const CIRCUIT_SCHEMA = recordSchema({
+  state: { enum: ['closed', 'open', 'half-open'] }, recent_failures: COUNT,
+  retry_in_ms: { ...COUNT, description: 'Until an open circuit lets a probe through.' }, latency_ms: { type: ['number', 'null'], description: 'Moving average.' },
+})
+const ROUTE_SCHEMA = recordSchema({
+  model: { type: 'string' }, strategy: { type: 'string' }, conditional: { type: 'boolean', description: 'The route has a `when:`.' },
+  source: { type: 'string', description: '`config` for gateway.yaml\'s routes; a plugin\'s overlay names itself (`deployed`).' },
+  targets: listOf(recordSchema({
+    provider: { type: 'string' }, model: { type: ['string', 'null'] }, weight: { type: 'number' }, timeout_ms: { type: ['integer', 'null'] },
+    retry: recordSchema({ attempts: COUNT, backoff_ms: COUNT, max_backoff_ms: COUNT }), circuit: CIRCUIT_SCHEMA,
+  })),
+})
+const RELOADED_SCHEMA = recordSchema({ status: { enum: ['reloaded', 'unchanged'] }, version: { type: 'string' } })
 
 export default definePlugin<Record<string, never>, Service>({
   id: 'service.admin',
@@ -20,6 +36,7 @@ export default definePlugin<Record<string, never>, Service>({
         path: '/routes',
         summary: 'Every route, its targets and their live state (circuit, latency).',
         permission: 'manage_gateway',
+        response: listOf(ROUTE_SCHEMA),
         handle: () => {
           const now = Date.now()
           const { version, routes } = control.routes()
@@ -45,8 +62,8 @@ export default definePlugin<Record<string, never>, Service>({
         path: '/reload',
         summary: 'Reload the config now, as SIGHUP does (every worker, with --workers); 422 with the issues when the new config is refused.',
         permission: 'manage_gateway',
-        // Takes nothing: an empty body, or `{}`.
-        body: { type: 'object', additionalProperties: false, properties: {} },
+        body: EMPTY_BODY_SCHEMA,
+        response: RELOADED_SCHEMA,
         handle: async () => {
           const outcome = await control.reload('admin API')
           if (outcome.status === 'failed') {

@@ -7,7 +7,9 @@
  *     (grouped by user or key, each row also names it: `user: { id, name, email }`, `key: { id, name, prefix }`)
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  */
-import { badRequest, definePlugin, reply, type Caller, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import {
+  NULLABLE_STRING_SCHEMA as NULLABLE_STRING, badRequest, definePlugin, listOf, nullable, recordSchema, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
+} from '../../../core/plugins/api.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']
@@ -76,6 +78,22 @@ function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): Usag
   }
 }
 
+// What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
+const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
+const BUCKET: JsonSchema = { type: ['string', 'null'], format: 'date-time', description: 'The start of the hour or day (null without `interval`).' }
+const GROUP: JsonSchema = { ...NULLABLE_STRING, description: 'The group\'s value: a user id, department, model, provider, route or key id (null without `group_by`).' }
+const USAGE_ROW_SCHEMA = recordSchema({
+  bucket: BUCKET, group: GROUP, requests: COUNT, errors: COUNT, error_rate: { type: 'number', minimum: 0, maximum: 1 },
+  prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, total_tokens: COUNT, cost_usd: { type: 'number' },
+  latency_p50_ms: { type: 'number' }, latency_p95_ms: { type: 'number' },
+  user: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING })), description: '`group_by=user`: who the user is.' },
+  key: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, prefix: NULLABLE_STRING })), description: '`group_by=key`: which key it is.' },
+}, ['user', 'key'])
+const COSTS_SCHEMA = recordSchema({
+  total_cost_usd: { type: 'number' },
+  rows: listOf(recordSchema({ bucket: BUCKET, group: GROUP, cost_usd: { type: 'number' }, requests: COUNT, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT })),
+})
+
 function row(a: UsageAggregate): Record<string, unknown> {
   return {
     bucket: a.bucket?.toISOString() ?? null,
@@ -118,7 +136,7 @@ async function named(rows: UsageAggregate[], groupBy: UsageGroupBy | undefined, 
 
 export function analyticsService(log: UsageLog, config: AnalyticsConfig, identity?: Identity): Service {
   const usage: RouteSpec<unknown, AnalyticsQuery> = {
-    method: 'GET', path: '/usage', summary: 'Requests, errors, tokens, cost and latency per group and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA,
+    method: 'GET', path: '/usage', summary: 'Requests, errors, tokens, cost and latency per group and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA, response: listOf(USAGE_ROW_SCHEMA),
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
       const rows = await log.aggregate(scoped)
@@ -126,7 +144,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
     },
   }
   const costs: RouteSpec<unknown, AnalyticsQuery> = {
-    method: 'GET', path: '/costs', summary: 'Total cost and cost per group (model by default) and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA,
+    method: 'GET', path: '/costs', summary: 'Total cost and cost per group (model by default) and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA, response: COSTS_SCHEMA,
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
       const rows = await log.aggregate({ ...scoped, groupBy: scoped.groupBy ?? 'model' })

@@ -11,7 +11,7 @@
  * A redirect never leaves the gateway: `return_to` is kept only when it is a path on this origin,
  * it is stored server-side with the login, and the callback reads no target from its URL.
  */
-import { badRequest, notFound, raw, reply, type Caller, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, badRequest, notFound, raw, reply, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
 import type { Logger } from '../../../core/plugins/api.ts'
 import type { Identity } from '../../contracts/capabilities.ts'
 import { identityOf, recordUser, type ClaimMapping } from '../../contracts/claims.ts'
@@ -20,6 +20,7 @@ import type { LoginStore } from './logins.ts'
 import type { OidcClient } from './oidc.ts'
 import type { AuthConfig } from './schema.ts'
 import { randomToken, type SessionStore } from './sessions.ts'
+import { ME_SCHEMA, OPTIONS_SCHEMA, SIGNED_OUT_SCHEMA, meView } from './views.ts'
 
 export interface AuthDeps {
   readonly config: AuthConfig
@@ -64,24 +65,6 @@ function redirect(location: string, cookies: readonly string[] = []) {
   return raw('', 'text/plain; charset=utf-8', { status: 302, headers: { location, 'cache-control': 'no-store', ...(cookies.length ? { 'set-cookie': cookies } : {}) } })
 }
 
-function meView(caller: Caller, session: { expiresAt: Date; csrfToken: string; method: string } | undefined) {
-  const { principal, role } = caller
-  return {
-    user_id: principal.userId,
-    name: principal.name ?? null,
-    email: principal.email ?? null,
-    role: principal.role,
-    department: principal.department ?? null,
-    key_id: principal.keyId ?? null,
-    permissions: [...role.permissions],
-    scope: caller.scope,
-    strategy: principal.strategy,
-    // No `auth:` at all: everyone is this admin, and the console says so.
-    anonymous: principal.strategy === 'none',
-    session: session ? { expires_at: session.expiresAt.toISOString(), csrf_token: session.csrfToken, method: session.method } : null,
-  }
-}
-
 export function authRoutes(deps: AuthDeps): Service {
   const { config, sessions, logins, oidc, mapping, logger } = deps
   // Behind a reverse proxy at https://host/gateway/, every redirect into the console goes through the prefix.
@@ -91,12 +74,12 @@ export function authRoutes(deps: AuthDeps): Service {
   const signInError = (code: string) => `${signInPage}?error=${encodeURIComponent(code)}`
 
   const options: RouteSpec = {
-    method: 'GET', path: '/options', summary: 'How one may sign in to the console here.', permission: null, public: true,
+    method: 'GET', path: '/options', summary: 'How one may sign in to the console here.', permission: null, public: true, response: OPTIONS_SCHEMA,
     handle: () => ({ oidc: oidc ? { label: oidc.label } : null, api_key: config.api_key_sign_in }),
   }
 
   const login: RouteSpec<unknown, { return_to?: string }> = {
-    method: 'GET', path: '/login', summary: 'Start an OpenID Connect sign-in (a redirect to the issuer).', permission: null, public: true,
+    method: 'GET', path: '/login', summary: 'Start an OpenID Connect sign-in (a redirect to the issuer).', permission: null, public: true, status: 302,
     query: { type: 'object', properties: { return_to: { type: 'string', maxLength: 2000 } } },
     async handle({ query, headers }) {
       if (!oidc) throw notFound('No OpenID Connect issuer is configured here: sign in with an API key.', 'oidc_not_configured')
@@ -109,7 +92,7 @@ export function authRoutes(deps: AuthDeps): Service {
   }
 
   const callback: RouteSpec<unknown, Record<string, string>> = {
-    method: 'GET', path: '/callback', summary: 'The issuer\'s answer to a sign-in: sets the session cookie.', permission: null, public: true,
+    method: 'GET', path: '/callback', summary: 'The issuer\'s answer to a sign-in: sets the session cookie.', permission: null, public: true, status: 302,
     async handle({ query, headers }) {
       const secure = isSecure(config, headers)
       const clearLogin = clearCookie(LOGIN_COOKIE, secure)
@@ -143,7 +126,7 @@ export function authRoutes(deps: AuthDeps): Service {
   }
 
   const session: RouteSpec = {
-    method: 'POST', path: '/session', summary: 'Trade the API key this request is made with for a console session.', permission: null, status: 201,
+    method: 'POST', path: '/session', summary: 'Trade the API key this request is made with for a console session.', permission: null, status: 201, body: EMPTY_BODY_SCHEMA, response: ME_SCHEMA,
     async handle({ caller, headers }) {
       if (!config.api_key_sign_in) throw badRequest('Signing in with an API key is turned off here.', null, 'api_key_sign_in_disabled')
       const { principal } = caller
@@ -164,7 +147,7 @@ export function authRoutes(deps: AuthDeps): Service {
   }
 
   const me: RouteSpec = {
-    method: 'GET', path: '/me', summary: 'Who the caller is, what their role may do, and their session\'s CSRF token.', permission: null,
+    method: 'GET', path: '/me', summary: 'Who the caller is, what their role may do, and their session\'s CSRF token.', permission: null, response: ME_SCHEMA,
     async handle({ caller, headers }) {
       const token = caller.principal.strategy === 'auth.session' ? readCookie(headers, SESSION_COOKIE) : undefined
       const live = token ? await sessions.resolve(token) : undefined
@@ -173,7 +156,7 @@ export function authRoutes(deps: AuthDeps): Service {
   }
 
   const logout: RouteSpec = {
-    method: 'POST', path: '/logout', summary: 'End the session: its cookie is no good anywhere from now on.', permission: null,
+    method: 'POST', path: '/logout', summary: 'End the session: its cookie is no good anywhere from now on.', permission: null, body: EMPTY_BODY_SCHEMA, response: SIGNED_OUT_SCHEMA,
     async handle({ caller, headers }) {
       const token = readCookie(headers, SESSION_COOKIE)
       const live = token && caller.principal.strategy === 'auth.session' ? await sessions.resolve(token) : undefined

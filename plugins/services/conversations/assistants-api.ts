@@ -7,13 +7,13 @@
  */
 import {
   badRequest, definePlugin, reply,
-  type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
+  listOf, objectSchema, type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
 } from '../../../core/plugins/api.ts'
 import type { ChatTool } from '../../../core/plugins/api.ts'
 import { Conversations, type AssistantInput, type AssistantRecord, type ContextPolicy } from '../../contracts/conversations.ts'
 import { seesAssistant, visibleAssistant } from './access.ts'
 import {
-  ASSISTANT_PARAMS_SCHEMA, ASSISTANT_SCHEMA, DELETED_SCHEMA, FUNCTION_TOOL_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, assistantView, listOf, objectSchema, pageWindow, paginationMeta, type PageQuery,
+  ASSISTANT_PARAMS_SCHEMA, ASSISTANT_SCHEMA, DELETED_SCHEMA, FUNCTION_TOOL_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, assistantView, pageWindow, paginationMeta, type PageQuery,
 } from './views.ts'
 
 type ChatFunctionTool = Extract<ChatTool, { type: 'function' }>

@@ -5,11 +5,11 @@
  *
  *   POST/GET /threads   GET/PATCH/DELETE /threads/:id   GET/POST /threads/:id/messages
  */
-import { badRequest, definePlugin, forbidden, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../core/plugins/api.ts'
+import { badRequest, definePlugin, forbidden, listOf, objectSchema, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../core/plugins/api.ts'
 import { Conversations, type ItemContent, type Turn } from '../../contracts/conversations.ts'
 import { ownerOf, reachableThread, visibleAssistant } from './access.ts'
 import {
-  DELETED_SCHEMA, MESSAGE_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, THREAD_SCHEMA, listOf, messageView, objectSchema, pageWindow, paginationMeta, threadView, type PageQuery,
+  DELETED_SCHEMA, MESSAGE_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, THREAD_SCHEMA, messageView, pageWindow, paginationMeta, threadView, type PageQuery,
 } from './views.ts'
 
 const CHAT = 'chat'

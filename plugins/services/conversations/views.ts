@@ -1,5 +1,5 @@
 /** How the management API shows threads, messages and assistants, and its page/per_page paging. */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, TIME_SCHEMA as TIME, objectSchema, type JsonSchema } from '../../../core/plugins/api.ts'
 import type { AssistantRecord, ItemRecord, ThreadRecord } from '../../contracts/conversations.ts'
 import { itemText } from './data/items.ts'
 
@@ -16,18 +16,12 @@ export const paginationMeta = (q: PageQuery, total: number) => ({
   pagination: { page: q.page, per_page: q.per_page, total, total_pages: Math.ceil(total / q.per_page) },
 })
 
-export function objectSchema(properties: Record<string, JsonSchema>, required: readonly string[] = []): JsonSchema {
-  return { type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) }
-}
-
 export const METADATA_SCHEMA: JsonSchema = {
   type: 'object', maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 },
   description: 'Up to 16 string pairs (keys up to 64 characters, values up to 512).',
 }
 
 // What the routes answer (the `data` of the envelope), for the OpenAPI document; each view below has its schema beside it.
-const TIME: JsonSchema = { type: 'string', format: 'date-time' }
-const NULLABLE_STRING: JsonSchema = { type: ['string', 'null'] }
 const STRING_MAP: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } }
 
 export const THREAD_SCHEMA: JsonSchema = objectSchema({
@@ -94,9 +88,6 @@ export const ASSISTANT_SCHEMA: JsonSchema = objectSchema({
 }, ['id', 'name', 'description', 'route', 'instructions', 'dept_scope', 'created_by', 'params', 'tools', 'rag_collections', 'context_policy', 'metadata', 'created_at', 'updated_at'])
 
 export const DELETED_SCHEMA: JsonSchema = objectSchema({ id: { type: 'string' }, deleted: { const: true } }, ['id', 'deleted'])
-
-/** A list of `items`. */
-export const listOf = (items: JsonSchema): JsonSchema => ({ type: 'array', items })
 
 export function assistantView(a: AssistantRecord): Record<string, unknown> {
   return {

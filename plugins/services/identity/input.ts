@@ -3,7 +3,7 @@
  * refused unknown fields and wrong types): lengths, future dates, lists of names. Every problem is
  * a 400 naming the field.
  */
-import { badRequest, type JsonSchema } from '../../../core/plugins/api.ts'
+import { badRequest, objectSchema, type JsonSchema } from '../../../core/plugins/api.ts'
 
 export type Body = Readonly<Record<string, unknown>>
 
@@ -47,11 +47,6 @@ export const PAGE_QUERY: Readonly<Record<string, JsonSchema>> = {
 export interface PageQuery {
   readonly limit: number
   readonly offset: number
-}
-
-/** The JSON Schema of an object with these properties and no others. */
-export function objectSchema(properties: Record<string, JsonSchema>, required: readonly string[] = []): JsonSchema {
-  return { type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) }
 }
 
 export const ID_PARAMS = objectSchema({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])

@@ -4,12 +4,12 @@
  * data scope: own keys (user), the department's keys (department_admin), all keys (admin). A key
  * never carries more than its creator's role, its owner's role, or its creator key's models.
  */
-import { GatewayError, NamePatterns, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { GatewayError, NamePatterns, badRequest, definePlugin, forbidden, notFound, reply, listOf, objectSchema, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
 import { Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
 import { newApiKey } from './data/keys.ts'
-import { ID_PARAMS, PAGE_QUERY, objectSchema, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'
+import { ID_PARAMS, PAGE_QUERY, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'
 import { keysConfigSchema, type KeysConfig } from './schema.ts'
-import { CREATED_KEY_SCHEMA, KEY_SCHEMA, keyStatus, keyView, listOf } from './views.ts'
+import { CREATED_KEY_SCHEMA, KEY_SCHEMA, keyStatus, keyView } from './views.ts'
 
 const MANAGE_KEYS = 'manage_keys'
 /** Per-key limits and budget, stored for the limits stage. */

@@ -1,17 +1,11 @@
 /** Records as the management API shows them: snake_case, and never a key's secret or hash. */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import {
+  NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, TIME_SCHEMA as TIME, recordSchema as required, type JsonSchema,
+} from '../../../core/plugins/api.ts'
 import type { ApiKeyRecord, UserRecord } from '../../contracts/capabilities.ts'
-import { objectSchema } from './input.ts'
 
 // What the routes answer (the `data` of the envelope), for the OpenAPI document; each view has its schema beside it.
-const TIME: JsonSchema = { type: 'string', format: 'date-time' }
-const NULLABLE_TIME: JsonSchema = { type: ['string', 'null'], format: 'date-time' }
-const NULLABLE_STRING: JsonSchema = { type: ['string', 'null'] }
 const SCOPE: JsonSchema = { enum: ['own_data', 'department_data', 'all_data'] }
-const required = (properties: Record<string, JsonSchema>, optional: readonly string[] = []): JsonSchema =>
-  objectSchema(properties, Object.keys(properties).filter((k) => !optional.includes(k)))
-/** A list of `items`. */
-export const listOf = (items: JsonSchema): JsonSchema => ({ type: 'array', items })
 
 export type KeyStatus = 'active' | 'revoked' | 'expired'
 

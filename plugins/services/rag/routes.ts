@@ -3,15 +3,13 @@
  * progress, delete, retry) and search. Any caller with the `chat` permission may keep
  * collections of their own; sharing one with a department takes a scope that reaches it.
  */
-import { badRequest, reply, type JsonSchema, type RouteSpec } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, badRequest, listOf, objectSchema as object, reply, type RouteSpec } from '../../../core/plugins/api.ts'
 import type { DocumentStatus, Rag } from '../../contracts/rag.ts'
 import { FILTER_SCHEMA, parseFilter } from './data/filters.ts'
-import { collectionView, documentView, hitView } from './views.ts'
+import { COLLECTION_SCHEMA, DELETED_SCHEMA, DOCUMENT_SCHEMA, HIT_SCHEMA, collectionView, documentView, hitView } from './views.ts'
 
 const PERMISSION = 'chat'
 
-const object = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema =>
-  ({ type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) })
 const PAGE = { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, offset: { type: 'integer', minimum: 0, default: 0 } }
 const ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
 const DOC_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 }, document_id: { type: 'string', minLength: 1, maxLength: 128 } }, ['id', 'document_id'])
@@ -55,7 +53,7 @@ function attributesField(text: string | undefined): Record<string, string | numb
 
 export function ragRoutes(rag: Rag): RouteSpec[] {
   const create: RouteSpec<CreateBody> = {
-    method: 'POST', path: '/collections', summary: 'Create a collection (embeddings route, dimension, department scope, chunking).', permission: PERMISSION, body: CREATE, status: 201,
+    method: 'POST', path: '/collections', summary: 'Create a collection (embeddings route, dimension, department scope, chunking).', permission: PERMISSION, body: CREATE, status: 201, response: COLLECTION_SCHEMA,
     async handle({ caller, body, gateway, access }) {
       if (body.dept_scope && !access.isDepartment(body.dept_scope)) throw badRequest(`No department '${body.dept_scope}' in gateway.yaml.`, 'dept_scope', 'unknown_department')
       const c = await rag.createCollection(caller, gateway, {
@@ -66,22 +64,22 @@ export function ragRoutes(rag: Rag): RouteSpec[] {
     },
   }
   const list: RouteSpec<unknown, { limit: number; offset: number }> = {
-    method: 'GET', path: '/collections', summary: 'Collections the caller may search, newest first.', permission: PERMISSION, query: object(PAGE),
+    method: 'GET', path: '/collections', summary: 'Collections the caller may search, newest first.', permission: PERMISSION, query: object(PAGE), response: listOf(COLLECTION_SCHEMA),
     async handle({ caller, query }) {
       const rows = await rag.listCollections(caller, query)
       return reply(rows.map(collectionView), { meta: { limit: query.limit, offset: query.offset, count: rows.length } })
     },
   }
   const get: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'GET', path: '/collections/:id', summary: 'One collection, with its documents counted by status.', permission: PERMISSION, params: ID,
+    method: 'GET', path: '/collections/:id', summary: 'One collection, with its documents counted by status.', permission: PERMISSION, params: ID, response: COLLECTION_SCHEMA,
     handle: async ({ caller, params }) => collectionView(await rag.getCollection(caller, params.id)),
   }
   const update: RouteSpec<{ name?: string; metadata?: Record<string, string> }, unknown, { id: string }> = {
-    method: 'PATCH', path: '/collections/:id', summary: 'Rename a collection or replace its metadata.', permission: PERMISSION, params: ID, body: UPDATE,
+    method: 'PATCH', path: '/collections/:id', summary: 'Rename a collection or replace its metadata.', permission: PERMISSION, params: ID, body: UPDATE, response: COLLECTION_SCHEMA,
     handle: async ({ caller, params, body }) => collectionView(await rag.updateCollection(caller, params.id, body)),
   }
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'DELETE', path: '/collections/:id', summary: 'Delete a collection with its documents and chunks.', permission: PERMISSION, params: ID,
+    method: 'DELETE', path: '/collections/:id', summary: 'Delete a collection with its documents and chunks.', permission: PERMISSION, params: ID, response: DELETED_SCHEMA,
     async handle({ caller, params }) {
       await rag.deleteCollection(caller, params.id)
       return reply({ id: params.id, deleted: true }, { message: 'deleted' })
@@ -89,7 +87,7 @@ export function ragRoutes(rag: Rag): RouteSpec[] {
   }
   const upload: RouteSpec<Record<string, string>, unknown, { id: string }> = {
     method: 'POST', path: '/collections/:id/documents', summary: 'Upload documents (multipart `file`, optional `attributes` JSON); embedded in the background.', permission: PERMISSION,
-    params: ID, body: 'multipart', status: 202,
+    params: ID, body: 'multipart', status: 202, response: listOf(DOCUMENT_SCHEMA),
     async handle({ caller, params, body, files }) {
       if (files.length === 0) throw badRequest('Attach the document as the multipart field `file`.', 'file', 'missing_file')
       const attributes = attributesField(body.attributes)
@@ -101,7 +99,7 @@ export function ragRoutes(rag: Rag): RouteSpec[] {
     },
   }
   const documents: RouteSpec<unknown, { limit: number; offset: number; status?: DocumentStatus }, { id: string }> = {
-    method: 'GET', path: '/collections/:id/documents', summary: 'Documents with their ingestion status and progress.', permission: PERMISSION, params: ID,
+    method: 'GET', path: '/collections/:id/documents', summary: 'Documents with their ingestion status and progress.', permission: PERMISSION, params: ID, response: listOf(DOCUMENT_SCHEMA),
     query: object({ ...PAGE, status: { enum: ['queued', 'processing', 'completed', 'failed'] } }),
     async handle({ caller, params, query }) {
       const rows = await rag.listDocuments(caller, params.id, query)
@@ -109,22 +107,22 @@ export function ragRoutes(rag: Rag): RouteSpec[] {
     },
   }
   const document: RouteSpec<unknown, unknown, { id: string; document_id: string }> = {
-    method: 'GET', path: '/collections/:id/documents/:document_id', summary: 'One document: status, progress, and why it failed.', permission: PERMISSION, params: DOC_ID,
+    method: 'GET', path: '/collections/:id/documents/:document_id', summary: 'One document: status, progress, and why it failed.', permission: PERMISSION, params: DOC_ID, response: DOCUMENT_SCHEMA,
     handle: async ({ caller, params }) => documentView(await rag.getDocument(caller, params.id, params.document_id)),
   }
   const removeDocument: RouteSpec<unknown, unknown, { id: string; document_id: string }> = {
-    method: 'DELETE', path: '/collections/:id/documents/:document_id', summary: 'Delete a document and its chunks.', permission: PERMISSION, params: DOC_ID,
+    method: 'DELETE', path: '/collections/:id/documents/:document_id', summary: 'Delete a document and its chunks.', permission: PERMISSION, params: DOC_ID, response: DELETED_SCHEMA,
     async handle({ caller, params }) {
       await rag.deleteDocument(caller, params.id, params.document_id)
       return reply({ id: params.document_id, deleted: true }, { message: 'deleted' })
     },
   }
   const retry: RouteSpec<unknown, unknown, { id: string; document_id: string }> = {
-    method: 'POST', path: '/collections/:id/documents/:document_id/retry', summary: 'Ingest a failed document again.', permission: PERMISSION, params: DOC_ID, status: 202,
+    method: 'POST', path: '/collections/:id/documents/:document_id/retry', summary: 'Ingest a failed document again.', permission: PERMISSION, params: DOC_ID, body: EMPTY_BODY_SCHEMA, status: 202, response: DOCUMENT_SCHEMA,
     handle: async ({ caller, params }) => documentView(await rag.retryDocument(caller, params.id, params.document_id)),
   }
   const search: RouteSpec<SearchBody, unknown, { id: string }> = {
-    method: 'POST', path: '/collections/:id/search', summary: 'Top-k chunks with scores and sources (vector, or hybrid with full text).', permission: PERMISSION, params: ID, body: SEARCH,
+    method: 'POST', path: '/collections/:id/search', summary: 'Top-k chunks with scores and sources (vector, or hybrid with full text).', permission: PERMISSION, params: ID, body: SEARCH, response: listOf(HIT_SCHEMA),
     async handle({ caller, params, body, gateway, signal }) {
       const hits = await rag.search(caller, gateway, [params.id], body.query, {
         topK: body.top_k, filters: body.filters === undefined ? undefined : parseFilter(body.filters), hybrid: body.hybrid, scoreThreshold: body.score_threshold, signal,

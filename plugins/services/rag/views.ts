@@ -1,5 +1,25 @@
-/** Collections, documents and hits as the management API shows them (snake_case, ISO dates). */
+/**
+ * Collections, documents and hits as the management API shows them (snake_case, ISO dates), each
+ * with the schema of what /api/v1/rag answers beside it (the OpenAPI document, the console's types).
+ */
+import {
+  NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, TIME_SCHEMA as TIME, nullable, recordSchema, type JsonSchema,
+} from '../../../core/plugins/api.ts'
 import type { CollectionRecord, DocumentRecord, SearchHit } from '../../contracts/rag.ts'
+
+const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
+const STRING_MAP: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } }
+const ATTRIBUTES: JsonSchema = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }
+const CHUNKING: JsonSchema = recordSchema({ max_tokens: { type: 'integer' }, overlap_tokens: { type: 'integer' } }, [])
+
+export const COLLECTION_SCHEMA: JsonSchema = recordSchema({
+  id: { type: 'string' }, name: { type: 'string' }, description: NULLABLE_STRING, owner_user_id: NULLABLE_STRING,
+  department: { ...NULLABLE_STRING, description: 'The owner\'s department: its department admins manage the collection.' },
+  dept_scope: { ...NULLABLE_STRING, description: 'Members of this department may search it (null: only the owner and admins).' },
+  embedding_route: { type: 'string' }, dimensions: { type: 'integer', minimum: 1 }, chunking: CHUNKING, metadata: STRING_MAP,
+  documents: { ...recordSchema({ queued: COUNT, processing: COUNT, completed: COUNT, failed: COUNT, total: COUNT }), description: 'Documents by status.' },
+  bytes: COUNT, created_at: TIME, last_active_at: NULLABLE_TIME,
+})
 
 export const collectionView = (c: CollectionRecord) => ({
   id: c.id,
@@ -16,6 +36,15 @@ export const collectionView = (c: CollectionRecord) => ({
   bytes: c.bytes,
   created_at: c.createdAt.toISOString(),
   last_active_at: c.lastActiveAt?.toISOString() ?? null,
+})
+
+export const DOCUMENT_SCHEMA: JsonSchema = recordSchema({
+  id: { type: 'string' }, collection_id: { type: 'string' }, file_id: { ...NULLABLE_STRING, description: 'The /v1/files id it was attached from, if any.' },
+  filename: { type: 'string' }, content_type: { type: 'string' }, kind: { enum: ['text', 'markdown', 'html', 'pdf'] }, bytes: COUNT, content_hash: { type: 'string' },
+  attributes: ATTRIBUTES, status: { enum: ['queued', 'processing', 'completed', 'failed'] },
+  error: { ...nullable(recordSchema({ code: { type: 'string' }, message: { type: 'string' } })), description: 'Why it failed.' },
+  progress: recordSchema({ chunks_done: COUNT, chunks_total: { type: ['integer', 'null'], minimum: 0 } }),
+  attempts: COUNT, chunking: CHUNKING, created_at: TIME, completed_at: NULLABLE_TIME,
 })
 
 export const documentView = (d: DocumentRecord) => ({
@@ -36,6 +65,15 @@ export const documentView = (d: DocumentRecord) => ({
   created_at: d.createdAt.toISOString(),
   completed_at: d.completedAt?.toISOString() ?? null,
 })
+
+export const HIT_SCHEMA: JsonSchema = recordSchema({
+  score: { type: 'number', description: 'Cosine similarity (vector search) or the fused rank score (hybrid).' },
+  text: { type: 'string' }, collection_id: { type: 'string' }, document_id: { type: 'string' }, file_id: NULLABLE_STRING, filename: { type: 'string' }, attributes: ATTRIBUTES,
+  source: recordSchema({ page: { type: ['integer', 'null'] }, heading: NULLABLE_STRING, start_offset: COUNT, end_offset: COUNT }),
+})
+
+/** A deleted collection or document. */
+export const DELETED_SCHEMA: JsonSchema = recordSchema({ id: { type: 'string' }, deleted: { const: true } })
 
 export const hitView = (h: SearchHit) => ({
   score: h.score,

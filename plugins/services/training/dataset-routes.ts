@@ -3,11 +3,12 @@
  * and the fine-tune purpose's check on every upload (here or on /v1/files): refused whole with
  * every problem, or stored with a dataset record.
  */
-import { badRequest, notFound, type Caller, type RouteSpec, type Tokenizer } from '../../../core/plugins/api.ts'
+import { badRequest, listOf, notFound, type Caller, type RouteSpec, type Tokenizer } from '../../../core/plugins/api.ts'
 import { ownerFilter, ownerOf, type Files, type FileUpload, type StoredFile } from '../../contracts/files.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { checkDataset, splitLines, type CheckedDataset } from './dataset-check.ts'
 import type { DatasetRecord, DatasetRepository } from './datasets.ts'
+import { DATASET_SCHEMA, datasetView } from './views.ts'
 
 export const PURPOSE = 'fine-tune'
 
@@ -45,11 +46,6 @@ export function purposeHooks(deps: DatasetDeps) {
   }
 }
 
-export const datasetView = (d: DatasetRecord) => ({
-  id: d.id, name: d.name, filename: d.name, file_id: d.fileId, validation_file_id: d.validationFileId, model: d.model,
-  user_id: d.userId, department: d.department, created_at: d.createdAt.toISOString(), stats: d.stats, validation: d.validation, split: d.split,
-})
-
 export async function reachableDataset(datasets: DatasetRepository, caller: Caller, id: string, param: string): Promise<DatasetRecord> {
   const d = await datasets.get(id)
   if (!d) throw notFound(`No such dataset: ${id}`, 'dataset_not_found', param)
@@ -63,7 +59,7 @@ export function datasetRoutes(deps: DatasetDeps): RouteSpec[] {
   const { files, datasets, permission } = deps
   return [
     {
-      method: 'POST', path: '/datasets', summary: 'Upload a JSONL chat dataset (multipart: file, model?, validation_split?), checked line by line.', permission, body: 'multipart', status: 201,
+      method: 'POST', path: '/datasets', summary: 'Upload a JSONL chat dataset (multipart: file, model?, validation_split?), checked line by line.', permission, body: 'multipart', status: 201, response: DATASET_SCHEMA,
       async handle({ caller, body, files: uploaded }) {
         const fields = body as Record<string, string | undefined>
         const file = uploaded.find((f) => f.field === 'file')
@@ -92,11 +88,11 @@ export function datasetRoutes(deps: DatasetDeps): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/datasets', summary: 'The fine-tuning datasets the caller may see, newest first.', permission,
+      method: 'GET', path: '/datasets', summary: 'The fine-tuning datasets the caller may see, newest first.', permission, response: listOf(DATASET_SCHEMA),
       handle: async ({ caller }) => (await datasets.list({ ...ownerFilter(caller), limit: 1000 })).map(datasetView),
     },
     {
-      method: 'GET', path: '/datasets/:id', summary: 'One dataset: its files, stats, check and split.', permission, params: ID_PARAMS,
+      method: 'GET', path: '/datasets/:id', summary: 'One dataset: its files, stats, check and split.', permission, params: ID_PARAMS, response: DATASET_SCHEMA,
       handle: async ({ caller, params }) => datasetView(await reachableDataset(datasets, caller, (params as { id: string }).id, 'id')),
     },
   ]

@@ -14,17 +14,19 @@
  */
 import { fileURLToPath } from 'node:url'
 import {
-  GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, notFound, reply, token,
-  type Caller, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
+  EMPTY_BODY_SCHEMA, GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, listOf, notFound, reply, token,
+  type Caller, type JsonSchema, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
 } from '../../../core/plugins/api.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
 import { FineTuning, type FineTuneHyperparameter, type FineTuner } from '../../contracts/fine-tuning.ts'
 import { PURPOSE, datasetRoutes, purposeHooks, reachableDataset } from './dataset-routes.ts'
 import { datasetRepository, type DatasetRepository } from './datasets.ts'
-import { deployments, yamlSnippet, type Deployment, type Deployments } from './deployments.ts'
+import { deployments, type Deployment, type Deployments } from './deployments.ts'
 import type { EvaluationSettings } from './evaluate.ts'
 import { jobRepository, type Hyperparameters, type JobRecord, type JobRepository } from './jobs.ts'
-import { managedJob, openAICheckpoint, openAIEvent, openAIJob } from './views.ts'
+import {
+  CHECKPOINT_SCHEMA, DEPLOYMENT_SCHEMA, EVENT_SCHEMA, JOB_SCHEMA, REMOVED_DEPLOYMENT_SCHEMA, deploymentView, managedJob, openAICheckpoint, openAIEvent, openAIJob,
+} from './views.ts'
 import { TOPIC, queueStep, trainingWorker, type StepMessage, type WorkerSettings } from './worker.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
@@ -163,9 +165,11 @@ const MANAGED_CREATE_BODY = {
 
 function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
   const view = openAI ? openAIJob : managedJob
+  // The management API's answers are documented here; /v1's are OpenAI's (its SDK's types).
+  const answers = (schema: JsonSchema) => (openAI ? {} : { response: schema })
   return [
     {
-      method: 'POST', path: base, summary: 'Create a fine-tuning job (queued for a worker).', permission: PERMISSION, body: openAI ? OPENAI_CREATE_BODY : MANAGED_CREATE_BODY, status: openAI ? 200 : 201,
+      method: 'POST', path: base, summary: 'Create a fine-tuning job (queued for a worker).', permission: PERMISSION, body: openAI ? OPENAI_CREATE_BODY : MANAGED_CREATE_BODY, status: openAI ? 200 : 201, ...answers(JOB_SCHEMA),
       async handle({ caller, body, gateway }) {
         const b = body as Record<string, unknown>
         refuseUnrun(b)
@@ -185,7 +189,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: base, summary: 'List fine-tuning jobs, newest first.', permission: PERMISSION,
+      method: 'GET', path: base, summary: 'List fine-tuning jobs, newest first.', permission: PERMISSION, ...answers(listOf(JOB_SCHEMA)),
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 }, after: { type: 'string' }, status: { type: 'string' } } },
       async handle({ caller, query }) {
         const q = query as { limit: number; after?: string; status?: string }
@@ -195,12 +199,12 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: `${base}/:id`, summary: 'One fine-tuning job.', permission: PERMISSION, params: ID_PARAMS,
+      method: 'GET', path: `${base}/:id`, summary: 'One fine-tuning job.', permission: PERMISSION, params: ID_PARAMS, ...answers(JOB_SCHEMA),
       handle: async ({ caller, params }) => view(await reachableJob(t.jobs, caller, (params as { id: string }).id)),
     },
     {
-      method: 'POST', path: `${base}/:id/cancel`, summary: 'Cancel a job that has not ended.', permission: PERMISSION, params: ID_PARAMS,
-      body: { type: 'object', additionalProperties: false, properties: {}, description: 'Nothing: an empty object, or no body.' },
+      method: 'POST', path: `${base}/:id/cancel`, summary: 'Cancel a job that has not ended.', permission: PERMISSION, params: ID_PARAMS, ...answers(JOB_SCHEMA),
+      body: EMPTY_BODY_SCHEMA,
       async handle({ caller, params, requestId }) {
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
         const cancelled = await t.jobs.cancel(job.id)
@@ -215,7 +219,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: `${base}/:id/checkpoints`, summary: 'The models the provider saved during training (newest step first), once the job trained.', permission: PERMISSION, params: ID_PARAMS,
+      method: 'GET', path: `${base}/:id/checkpoints`, summary: 'The models the provider saved during training (newest step first), once the job trained.', permission: PERMISSION, params: ID_PARAMS, ...answers(listOf(CHECKPOINT_SCHEMA)),
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 }, after: { type: 'string' } } },
       async handle({ caller, params, query }) {
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
@@ -228,7 +232,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: `${base}/:id/events`, summary: 'The job\'s events (status changes, provider messages, metrics), newest first.', permission: PERMISSION, params: ID_PARAMS,
+      method: 'GET', path: `${base}/:id/events`, summary: 'The job\'s events (status changes, provider messages, metrics), newest first.', permission: PERMISSION, params: ID_PARAMS, ...answers(listOf(EVENT_SCHEMA)),
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 }, after: { type: 'string' } } },
       async handle({ caller, params, query }) {
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
@@ -242,7 +246,6 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
 }
 
 const ROUTE_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$', description: 'The model name clients will send.' }
-const deploymentView = (d: Deployment) => ({ route: d.route, job_id: d.jobId, provider: d.provider, model: d.model, created_by: d.createdBy, created_at: d.createdAt.toISOString(), yaml: yamlSnippet(d) })
 
 /** Deploying changes what every caller may route to: admins only, and only with `features.custom_models`. */
 function requireDeployer(t: Training, caller: Caller): void {
@@ -254,7 +257,7 @@ function deployRoutes(t: Training): RouteSpec[] {
   return [
     {
       method: 'POST', path: '/jobs/:id/deploy', summary: 'Make a succeeded job\'s model routable under a route name (no gateway.yaml edit; every replica picks it up).', permission: PERMISSION,
-      params: ID_PARAMS, body: { type: 'object', additionalProperties: false, required: ['route'], properties: { route: ROUTE_NAME } }, status: 201,
+      params: ID_PARAMS, body: { type: 'object', additionalProperties: false, required: ['route'], properties: { route: ROUTE_NAME } }, status: 201, response: DEPLOYMENT_SCHEMA,
       async handle({ caller, params, body, gateway }) {
         requireDeployer(t, caller)
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
@@ -274,11 +277,11 @@ function deployRoutes(t: Training): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/deployments', summary: 'Deployed fine-tuned models.', permission: PERMISSION,
+      method: 'GET', path: '/deployments', summary: 'Deployed fine-tuned models.', permission: PERMISSION, response: listOf(DEPLOYMENT_SCHEMA),
       handle: () => t.deployed.list().map(deploymentView),
     },
     {
-      method: 'DELETE', path: '/deployments/:route', summary: 'Stop routing a deployed model.', permission: PERMISSION,
+      method: 'DELETE', path: '/deployments/:route', summary: 'Stop routing a deployed model.', permission: PERMISSION, response: REMOVED_DEPLOYMENT_SCHEMA,
       params: { type: 'object', required: ['route'], properties: { route: { type: 'string', minLength: 1 } } },
       async handle({ caller, params }) {
         requireDeployer(t, caller)

@@ -49,7 +49,7 @@ export interface Evaluation {
   /** Why it was skipped or failed. */
   readonly reason?: string
   /** `validation_file` or `training_sample` (no validation file: examples of the training file). */
-  readonly source?: string
+  readonly source?: 'validation_file' | 'training_sample'
   readonly examples?: number
   /** Examples whose call failed (not scored). */
   readonly errors?: number

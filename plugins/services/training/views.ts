@@ -1,6 +1,21 @@
-/** Jobs and events in OpenAI's fine-tuning shape, and in the management API's. */
+/**
+ * Jobs, events, checkpoints, datasets and deployments in OpenAI's fine-tuning shape, and in the
+ * management API's, with the schema of each management view beside it (what /api/v1/training
+ * answers, for the OpenAPI document and the console's generated types).
+ */
+import {
+  NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, TIME_SCHEMA as TIME, nullable, objectSchema, recordSchema,
+  type JsonSchema,
+} from '../../../core/plugins/api.ts'
+import type { DatasetRecord } from './datasets.ts'
+import { yamlSnippet, type Deployment } from './deployments.ts'
 import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import type { EventRecord, JobRecord, JobStatus } from './jobs.ts'
+
+const NULLABLE_NUMBER: JsonSchema = { type: ['number', 'null'] }
+const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
+const NUMBER_MAP: JsonSchema = { type: 'object', additionalProperties: { type: 'number' } }
+const STRING_MAP: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } }
 
 const OPENAI_STATUS: Readonly<Record<JobStatus, string>> = {
   pending: 'validating_files', queued: 'queued', running: 'running', evaluating: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
@@ -37,6 +52,34 @@ export function openAIJob(job: JobRecord): Record<string, unknown> {
   }
 }
 
+/** What the gateway's evaluation of a trained model found (a job's `evaluation`; see evaluator.ts). */
+export const EVALUATION_SCHEMA: JsonSchema = objectSchema({
+  status: { enum: ['completed', 'skipped', 'failed'] },
+  reason: { type: 'string', description: 'Why it was skipped or failed.' },
+  source: { enum: ['validation_file', 'training_sample'], description: 'Examples of the validation file, or of the training file when there is none.' },
+  examples: { ...COUNT, description: 'Examples scored.' },
+  errors: { ...COUNT, description: 'Examples whose call failed (not scored).' },
+  exact_match: { ...NULLABLE_NUMBER, description: 'The share of answers equal to the example\'s, 0 to 1.' },
+  similarity: { ...NULLABLE_NUMBER, description: 'Mean token F1 of the answers against the examples\', 0 to 1.' },
+  train_loss: NULLABLE_NUMBER, valid_loss: NULLABLE_NUMBER, full_valid_loss: NULLABLE_NUMBER,
+  route: { type: 'string', description: 'The route the evaluation called through.' },
+}, ['status'])
+
+const JOB_STATUSES: readonly JobStatus[] = ['pending', 'queued', 'running', 'evaluating', 'succeeded', 'failed', 'cancelled']
+export const JOB_SCHEMA: JsonSchema = recordSchema({
+  id: { type: 'string' },
+  status: { enum: JOB_STATUSES, description: '`evaluating`: trained; the gateway scores the model before the job ends.' },
+  provider: { type: 'string' }, model: { type: 'string' }, training_file: { type: 'string' }, validation_file: NULLABLE_STRING,
+  hyperparameters: objectSchema({ n_epochs: { type: 'integer' }, batch_size: { type: 'integer' }, learning_rate_multiplier: { type: 'number' } }),
+  suffix: NULLABLE_STRING, provider_job_id: NULLABLE_STRING, fine_tuned_model: NULLABLE_STRING,
+  error: { ...NULLABLE_STRING, description: 'Why it failed (the provider\'s message).' },
+  trained_tokens: { type: ['integer', 'null'] },
+  result_files: { type: 'array', items: { type: 'string' }, description: 'The results file (a CSV of the provider\'s metrics per step), once evaluated.' },
+  evaluation: nullable(EVALUATION_SCHEMA),
+  seed: { type: ['integer', 'null'] }, metadata: nullable(STRING_MAP), user_id: NULLABLE_STRING, department: NULLABLE_STRING,
+  created_at: TIME, finished_at: NULLABLE_TIME,
+})
+
 export function managedJob(job: JobRecord): Record<string, unknown> {
   return {
     id: job.id,
@@ -62,6 +105,13 @@ export function managedJob(job: JobRecord): Record<string, unknown> {
   }
 }
 
+/** A job's event, as both APIs show it (`created_at` in Unix seconds). */
+export const EVENT_SCHEMA: JsonSchema = recordSchema({
+  object: { const: 'fine_tuning.job.event' }, id: { type: 'string' }, created_at: { type: 'integer', description: 'Unix seconds.' },
+  level: { type: 'string' }, message: { type: 'string' }, type: { enum: ['message', 'metrics'] },
+  data: { ...NUMBER_MAP, description: 'A metrics event\'s numbers (step, train_loss, valid_loss ...).' },
+})
+
 export function openAIEvent(event: EventRecord): Record<string, unknown> {
   return {
     object: 'fine_tuning.job.event',
@@ -73,6 +123,12 @@ export function openAIEvent(event: EventRecord): Record<string, unknown> {
     data: event.metrics ?? {},
   }
 }
+
+export const CHECKPOINT_SCHEMA: JsonSchema = recordSchema({
+  object: { const: 'fine_tuning.job.checkpoint' }, id: { type: 'string' }, created_at: { type: 'integer', description: 'Unix seconds.' },
+  fine_tuned_model_checkpoint: { type: 'string', description: 'The checkpoint\'s model, callable like the final one.' }, fine_tuning_job_id: { type: 'string' },
+  metrics: NUMBER_MAP, step_number: { type: 'integer' },
+})
 
 /** A provider's named checkpoint as OpenAI lists it (`client.fineTuning.jobs.checkpoints.list`). */
 export function openAICheckpoint(job: JobRecord, c: FineTuneCheckpoint): Record<string, unknown> {
@@ -86,3 +142,38 @@ export function openAICheckpoint(job: JobRecord, c: FineTuneCheckpoint): Record<
     step_number: c.step,
   }
 }
+
+const DATASET_STATS_SCHEMA: JsonSchema = recordSchema({
+  examples: COUNT, tokens: COUNT, max_example_tokens: COUNT,
+  model: { ...NULLABLE_STRING, description: 'The base model the estimate is for.' }, epochs: { type: 'integer', minimum: 1 },
+  estimated_cost_usd: { ...NULLABLE_NUMBER, description: 'Catalog price × tokens × epochs; null when the catalog has no training price for the model.' },
+})
+const SPLIT_SIDE: JsonSchema = recordSchema({ examples: COUNT, tokens: { type: ['integer', 'null'] } })
+export const DATASET_SCHEMA: JsonSchema = recordSchema({
+  id: { type: 'string' }, name: { type: 'string' }, filename: { type: 'string' },
+  file_id: { type: 'string', description: 'The training file (what a job\'s training_file names).' },
+  validation_file_id: { ...NULLABLE_STRING, description: 'The held-out side of a split.' },
+  model: NULLABLE_STRING, user_id: NULLABLE_STRING, department: NULLABLE_STRING, created_at: TIME,
+  stats: DATASET_STATS_SCHEMA,
+  validation: objectSchema({
+    status: { const: 'valid' }, lines: { ...COUNT, description: 'Examples checked.' }, blank_lines: COUNT,
+    token_limit: { type: 'integer', description: 'The longest example allowed, in tokens.' },
+  }),
+  split: nullable(recordSchema({ fraction: { type: 'number' }, train: SPLIT_SIDE, validation: SPLIT_SIDE })),
+})
+
+export const datasetView = (d: DatasetRecord) => ({
+  id: d.id, name: d.name, filename: d.name, file_id: d.fileId, validation_file_id: d.validationFileId, model: d.model,
+  user_id: d.userId, department: d.department, created_at: d.createdAt.toISOString(), stats: d.stats, validation: d.validation, split: d.split,
+})
+
+/** A succeeded job's model, routable under `route`. */
+export const DEPLOYMENT_SCHEMA: JsonSchema = recordSchema({
+  route: { type: 'string', description: 'The model name clients send.' }, job_id: { type: 'string' }, provider: { type: 'string' }, model: { type: 'string' },
+  created_by: NULLABLE_STRING, created_at: TIME, yaml: { type: 'string', description: 'The same route as gateway.yaml lines, to make it permanent.' },
+})
+export const REMOVED_DEPLOYMENT_SCHEMA: JsonSchema = recordSchema({ route: { type: 'string' }, deleted: { const: true } })
+
+export const deploymentView = (d: Deployment) => ({
+  route: d.route, job_id: d.jobId, provider: d.provider, model: d.model, created_by: d.createdBy, created_at: d.createdAt.toISOString(), yaml: yamlSnippet(d),
+})

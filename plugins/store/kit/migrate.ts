@@ -6,8 +6,9 @@
  *
  * Safe when several gateways start at once: each migration is applied under a transaction-scoped
  * advisory lock (per schema) and re-checked once the lock is held, so exactly one process applies
- * it and the others find it done. The same runner serves both stores; on PGlite the lock is simply
- * uncontended.
+ * it and the others find it done; one that installs an extension also holds a lock per extension,
+ * which gateways on other schemas of the database share. The same runner serves both stores; on
+ * PGlite the locks are simply uncontended (its directory lock keeps it to one process).
  *
  * A migration whose header says `-- requires extension: <name>` is applied only where the
  * database offers that extension. Otherwise it stays pending, a log line says what is off, and it
@@ -49,6 +50,9 @@ const APPLIED = 'SELECT version, checksum FROM schema_migrations'
 const AVAILABLE_EXTENSIONS = 'SELECT name FROM pg_available_extensions WHERE name = ANY($1::text[])'
 // Per schema, so gateways on different schemas of one database do not wait for each other.
 const LOCK = `SELECT pg_advisory_xact_lock(hashtextextended('ai-gateway:migrations:' || current_schema(), 0))`
+// An extension is one per database: gateways on two schemas installing it at once would both miss
+// the other's uncommitted one and the second would fail on its name. Taken after LOCK, always.
+const EXTENSION_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended('ai-gateway:extension:' || $1, 0))`
 // Migrations may legitimately run longer than the pool's statement timeout (a hypertable conversion).
 const NO_TIMEOUT = 'SET LOCAL statement_timeout = 0'
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -123,7 +127,7 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
 
   for (const m of todo) {
     if (m.requires && !available.has(m.requires.extension)) {
-      await leavePending(target.sql, versionOf(m), nameOf(m), m.requires, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
+      await leavePending(target, versionOf(m), nameOf(m), m.requires, `this database does not offer the extension '${m.requires.extension}'`, report, logger)
       continue
     }
     const started = performance.now()
@@ -131,6 +135,7 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
       const appliedNow = await target.transaction(async (tx) => {
         await tx.query(NO_TIMEOUT)
         await tx.query(LOCK)
+        if (m.requires) await tx.query(EXTENSION_LOCK, [m.requires.extension])
         await tx.exec(CREATE_LEDGER)
         // Another gateway (of this release or an earlier one) may have applied it while this one waited for the lock.
         if ((await tx.query(IS_APPLIED, [versionsOf(m)])).rowCount > 0) return false
@@ -146,7 +151,7 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
       const reason = (err as Error).message
       // An extension can be offered yet not installable (privileges, shared_preload_libraries):
       // the gateway runs without it rather than not at all.
-      if (m.requires) await leavePending(target.sql, versionOf(m), nameOf(m), m.requires, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
+      if (m.requires) await leavePending(target, versionOf(m), nameOf(m), m.requires, `installing the extension '${m.requires.extension}' failed: ${reason}`, report, logger)
       else throw new Error(`migration ${nameOf(m)} failed: ${reason}`, { cause: err })
     }
   }
@@ -159,14 +164,19 @@ export async function migrate(target: MigrationTarget, logger: Logger, owner: st
  * later starts say it at debug level only.
  */
 async function leavePending(
-  sql: SqlClient, version: string, name: string, requires: NonNullable<Migration['requires']>, reason: string,
+  target: MigrationTarget, version: string, name: string, requires: NonNullable<Migration['requires']>, reason: string,
   report: { pending: { id: string; extension: string; reason: string }[] }, logger: Logger,
 ): Promise<void> {
   report.pending.push({ id: name, extension: requires.extension, reason })
   let first = true
   try {
-    await sql.exec(CREATE_SKIPPED)
-    first = (await sql.query(NOTE_SKIPPED, [version, reason])).rowCount > 0
+    // Under the migration lock: gateways starting together would otherwise race to create the
+    // table (CREATE TABLE IF NOT EXISTS is not safe against itself), and each losing one say it again.
+    first = await target.transaction(async (tx) => {
+      await tx.query(LOCK)
+      await tx.exec(CREATE_SKIPPED)
+      return (await tx.query(NOTE_SKIPPED, [version, reason])).rowCount > 0
+    })
   } catch {
     // Noting it is a courtesy: say it again rather than fail the start.
   }

@@ -10,11 +10,10 @@
  * content-part shape OpenAI accepts, which would refuse what other providers (and their
  * OpenAI-compatible servers) take; here only what every provider shares is checked.
  */
-import Ajv2020Module, { type ErrorObject } from 'ajv/dist/2020.js'
+import { createRequire } from 'node:module'
+import type Ajv2020Module from 'ajv/dist/2020.js'
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
 import { badRequest } from '../../../core/plugins/api.ts'
-
-// ajv is CommonJS; under NodeNext its default export sits on `.default`.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
 
 const number = (minimum: number, maximum: number) => ({ type: ['number', 'null'], minimum, maximum })
 const integer = (minimum?: number, maximum?: number) => ({ type: ['integer', 'null'], ...(minimum === undefined ? {} : { minimum }), ...(maximum === undefined ? {} : { maximum }) })
@@ -72,12 +71,18 @@ export const CHAT_REQUEST_SCHEMA = {
   },
 } as const
 
-// The schema is this module's constant: checking it against JSON Schema's meta-schema (compiled per
-// Ajv instance, a large part of the compile) would only slow the gateway's start.
-const validate = new Ajv2020({ strict: false, allErrors: false, validateSchema: false }).compile(CHAT_REQUEST_SCHEMA)
+// Compiled on the first chat request, not at start: ajv (~90 modules, CommonJS so required in
+// step) and the compile were a tenth of a start. The schema is this module's constant: checking it
+// against JSON Schema's meta-schema (compiled per Ajv instance) would only add to that.
+let validate: ValidateFunction | undefined
+function compile(): ValidateFunction {
+  const Ajv2020 = (createRequire(import.meta.url)('ajv/dist/2020.js') as typeof Ajv2020Module).default
+  return new Ajv2020({ strict: false, allErrors: false, validateSchema: false }).compile(CHAT_REQUEST_SCHEMA)
+}
 
 /** Throw a 400 naming the first field of `body` (a parsed JSON object) whose type or value is wrong. */
 export function checkChatRequest(body: object): void {
+  validate ??= compile()
   if (validate(body)) return
   throw refusal(validate.errors![0], body)
 }

@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
-import type { RunningGateway } from '../../helpers/gateway.ts'
 import { providerSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { MODEL, gatewayConfig, sendGeminiStream, startGeminiUpstream, streamPath } from './gemini-upstream.ts'
@@ -13,22 +12,19 @@ const EVENTS = [
 ]
 
 describe('gemini: streamed chat completions through streamGenerateContent', () => {
-  let upstream: Awaited<ReturnType<typeof startGeminiUpstream>>
-  let gw: RunningGateway
-  let client: OpenAI
-  providerSuite(startGeminiUpstream, gatewayConfig, (suite) => ({ upstream, gw, client } = suite))
+  const suite = providerSuite(startGeminiUpstream, gatewayConfig)
   beforeEach(() => {
-    upstream.requests.length = 0
-    upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, EVENTS))
+    suite.upstream.requests.length = 0
+    suite.upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, EVENTS))
   })
 
   it('streams the text as chunks and ends with the usage chunk when include_usage is set', async () => {
-    const stream = await client.chat.completions.create({
+    const stream = await suite.client.chat.completions.create({
       model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Say hello' }],
     })
     const chunks = []
     for await (const chunk of stream) chunks.push(chunk)
-    const req = upstream.requests.at(-1)!
+    const req = suite.upstream.requests.at(-1)!
     expect(req.path).toBe(streamPath())
     expect(req.query.get('alt')).toBe('sse')
     expect(req.body.contents).toEqual([{ role: 'user', parts: [{ text: 'Say hello' }] }])
@@ -41,7 +37,7 @@ describe('gemini: streamed chat completions through streamGenerateContent', () =
   })
 
   it('sends no usage chunk when include_usage is not asked for', async () => {
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
+    const stream = await suite.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
     const chunks = []
     for await (const chunk of stream) chunks.push(chunk)
     expect(chunks.every((c) => c.choices.length === 1 && !c.usage)).toBe(true)
@@ -49,9 +45,9 @@ describe('gemini: streamed chat completions through streamGenerateContent', () =
   })
 
   it('forwards the first chunk as soon as Gemini sends it, without waiting for the rest', async () => {
-    upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, EVENTS, { pauseAfterFirstMs: 800 }))
+    suite.upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, EVENTS, { pauseAfterFirstMs: 800 }))
     const started = Date.now()
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
+    const stream = await suite.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
     const iterator = stream[Symbol.asyncIterator]()
     const first = await iterator.next()
     const firstAfter = Date.now() - started
@@ -64,8 +60,8 @@ describe('gemini: streamed chat completions through streamGenerateContent', () =
   })
 
   it('reports an error Gemini sends inside the stream as an error event', async () => {
-    upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, [EVENTS[0], { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } }]))
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
+    suite.upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, [EVENTS[0], { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } }]))
+    const stream = await suite.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
     let text = ''
     const err = await (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''

@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions'
-import type { RunningGateway } from '../../helpers/gateway.ts'
 import { providerSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { sendJson } from '../../helpers/upstream.ts'
@@ -15,21 +14,18 @@ const TOOLS: ChatCompletionTool[] = [
 const ASK: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris and Rome?' }]
 
 describe('gemini: tools and function calls', () => {
-  let upstream: Awaited<ReturnType<typeof startGeminiUpstream>>
-  let gw: RunningGateway
-  let client: OpenAI
-  providerSuite(startGeminiUpstream, gatewayConfig, (suite) => ({ upstream, gw, client } = suite))
+  const suite = providerSuite(startGeminiUpstream, gatewayConfig)
   beforeEach(() => {
-    upstream.requests.length = 0
-    upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([
+    suite.upstream.requests.length = 0
+    suite.upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([
       { functionCall: { name: 'get_weather', args: { city: 'Paris' } } },
       { functionCall: { name: 'get_weather', args: { city: 'Rome', unit: 'C' } } },
     ])))
   })
-  const lastBody = () => upstream.requests.at(-1)!.body
+  const lastBody = () => suite.upstream.requests.at(-1)!.body
 
   it('declares the tools as functionDeclarations with their JSON Schema, and answers function calls as tool_calls', async () => {
-    const res = await client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS })
+    const res = await suite.client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS })
     expect(lastBody().tools).toEqual([{
       functionDeclarations: [
         { name: 'get_weather', description: 'Weather in a city', parametersJsonSchema: WEATHER_PARAMETERS },
@@ -48,8 +44,8 @@ describe('gemini: tools and function calls', () => {
   })
 
   it('gives the same tool call ids to the same request', async () => {
-    const first = await client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS }, { headers: { 'x-request-id': 'fixed-request' } })
-    const second = await client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS }, { headers: { 'x-request-id': 'fixed-request' } })
+    const first = await suite.client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS }, { headers: { 'x-request-id': 'fixed-request' } })
+    const second = await suite.client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS }, { headers: { 'x-request-id': 'fixed-request' } })
     expect(second.choices[0].message.tool_calls!.map((c) => c.id)).toEqual(first.choices[0].message.tool_calls!.map((c) => c.id))
   })
 
@@ -60,13 +56,13 @@ describe('gemini: tools and function calls', () => {
     [{ type: 'function', function: { name: 'get_time' } }, { mode: 'ANY', allowedFunctionNames: ['get_time'] }],
     [{ type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'function', function: { name: 'get_weather' } }] } }, { mode: 'VALIDATED', allowedFunctionNames: ['get_weather'] }],
   ] as const)('maps tool_choice %j to functionCallingConfig %j', async (toolChoice, config) => {
-    await client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS, tool_choice: toolChoice as OpenAI.ChatCompletionToolChoiceOption })
+    await suite.client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS, tool_choice: toolChoice as OpenAI.ChatCompletionToolChoiceOption })
     expect(lastBody().toolConfig).toEqual({ functionCallingConfig: config })
   })
 
   it('sends the tool results as functionResponse parts naming their function, in one user turn after the model\'s calls', async () => {
-    upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([{ text: 'Sunny in Paris, rain in Rome.' }])))
-    const res = await client.chat.completions.create({
+    suite.upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([{ text: 'Sunny in Paris, rain in Rome.' }])))
+    const res = await suite.client.chat.completions.create({
       model: 'chat',
       tools: TOOLS,
       messages: [
@@ -97,15 +93,15 @@ describe('gemini: tools and function calls', () => {
   })
 
   it('carries Gemini\'s call id and thought signature through the tool call id, and sends them back on the next turn', async () => {
-    upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([
+    suite.upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([
       { functionCall: { id: 'fc-123', name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'c2lnbmF0dXJlLWJ5dGVz' },
     ])))
-    const first = await client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS })
+    const first = await suite.client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS })
     const toolCall = first.choices[0].message.tool_calls![0]
     expect(toolCall.id).toMatch(/^[A-Za-z0-9_-]+$/)
 
-    upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([{ text: 'Sunny.' }])))
-    await client.chat.completions.create({
+    suite.upstream.route(generatePath(), (_req, res) => sendJson(res, 200, generateResponse([{ text: 'Sunny.' }])))
+    await suite.client.chat.completions.create({
       model: 'chat', tools: TOOLS,
       messages: [...ASK, first.choices[0].message as ChatCompletionMessageParam, { role: 'tool', tool_call_id: toolCall.id, content: 'sunny' }],
     })
@@ -116,12 +112,12 @@ describe('gemini: tools and function calls', () => {
   })
 
   it('streams a function call as one tool_calls delta with its name and whole arguments', async () => {
-    upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, [
+    suite.upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, [
       { candidates: [{ content: { role: 'model', parts: [{ text: 'Checking.' }] }, index: 0 }], modelVersion: MODEL },
       { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] }, index: 0 }], modelVersion: MODEL },
       { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'get_time', args: {} } }] }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 9, candidatesTokenCount: 12, totalTokenCount: 21 }, modelVersion: MODEL },
     ]))
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: ASK, tools: TOOLS })
+    const stream = await suite.client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: ASK, tools: TOOLS })
     const chunks = []
     for await (const chunk of stream) chunks.push(chunk)
     for (const chunk of chunks) expectOpenAISchema('CreateChatCompletionStreamResponse', chunk)
@@ -133,7 +129,7 @@ describe('gemini: tools and function calls', () => {
   })
 
   it('rejects tool call arguments that are not a JSON object', async () => {
-    const err = await client.chat.completions.create({
+    const err = await suite.client.chat.completions.create({
       model: 'chat', tools: TOOLS,
       messages: [...ASK, { role: 'assistant', tool_calls: [{ id: 'call_x', type: 'function', function: { name: 'get_weather', arguments: '{not json' } }] }, { role: 'tool', tool_call_id: 'call_x', content: 'x' }],
     }).catch((e: unknown) => e)
@@ -142,14 +138,14 @@ describe('gemini: tools and function calls', () => {
   })
 
   it('rejects a tool result whose call is not in the history, since Gemini needs the function name', async () => {
-    const err = await client.chat.completions.create({ model: 'chat', messages: [...ASK, { role: 'tool', tool_call_id: 'call_unknown', content: 'x' }] }).catch((e: unknown) => e)
+    const err = await suite.client.chat.completions.create({ model: 'chat', messages: [...ASK, { role: 'tool', tool_call_id: 'call_unknown', content: 'x' }] }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OpenAI.BadRequestError)
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'invalid_tool_call_id', param: 'messages[1].tool_call_id' })
-    expect(upstream.requests).toHaveLength(0)
+    expect(suite.upstream.requests).toHaveLength(0)
   })
 
   it('warns that parallel_tool_calls: false and strict function schemas cannot be honoured', async () => {
-    const { response } = await client.chat.completions.create({
+    const { response } = await suite.client.chat.completions.create({
       model: 'chat', messages: ASK, parallel_tool_calls: false,
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: WEATHER_PARAMETERS, strict: true } }],
     }).withResponse()

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { describeOpenAIWireProvider, TEST_API_KEY } from '../openai/wire-suite.ts'
 import { groqDialect } from '../openai/wire-fixtures.ts'
-import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
-import { sendJson, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
+import { sendJson } from '../../helpers/upstream.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 
 const expectBearer = (headers: Record<string, unknown>) => expect(headers.authorization).toBe(`Bearer ${TEST_API_KEY}`)
 
@@ -21,89 +21,73 @@ describeOpenAIWireProvider({
 })
 
 describe('provider.groq drops what Groq cannot honour, and says so', () => {
-  let upstream: MockUpstream
-  let gw: RunningGateway
-  let client: OpenAI
   const hi = [{ role: 'user' as const, content: 'hi' }]
-
-  beforeAll(async () => {
-    upstream = await startUpstream()
-    const block = JSON.stringify({ plugin: 'groq', api_key: TEST_API_KEY, base_url: upstream.url })
-    gw = await startTestGateway(`
+  const block = (url: string) => JSON.stringify({ plugin: 'groq', api_key: TEST_API_KEY, base_url: url })
+  const setup = mockUpstreamSuite((url) => `
 version: 1
 providers:
-  groq: ${block}
+  groq: ${block(url)}
 routes:
   - { model: fast, targets: [ { provider: groq, model: llama-3.3-70b-versatile } ] }
   - { model: fast-strict, strict: true, targets: [ { provider: groq, model: llama-3.3-70b-versatile } ] }
   - { model: embed, targets: [ { provider: groq, model: nomic-embed-text-v1_5 } ] }
-`)
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'client-key', maxRetries: 0 })
-  })
-  afterAll(async () => {
-    await gw?.close()
-    await upstream?.close()
-  })
-  beforeEach(() => {
-    upstream.requests.length = 0
-    upstream.handle((req, res) => {
-      if (req.path === '/openai/v1/embeddings') return sendJson(res, 200, groqDialect.embeddings(String(req.body.model), [[0.5]], 'float'))
-      sendJson(res, 200, groqDialect.completion(String(req.body.model), { content: 'ok' }))
-    })
+`, (req, res) => {
+    if (req.path === '/openai/v1/embeddings') return sendJson(res, 200, groqDialect.embeddings(String(req.body.model), [[0.5]], 'float'))
+    sendJson(res, 200, groqDialect.completion(String(req.body.model), { content: 'ok' }))
   })
 
   it('drops logprobs, top_logprobs, logit_bias and n > 1 with an x-gateway-warning naming each', async () => {
-    const { data, response } = await client.chat.completions
+    const { data, response } = await setup.client.chat.completions
       .create({ model: 'fast', messages: hi, logprobs: true, top_logprobs: 2, logit_bias: { '50256': -100 }, n: 3, temperature: 0.5 })
       .withResponse()
     expect(data.choices[0].message.content).toBe('ok')
     const warning = response.headers.get('x-gateway-warning') ?? ''
     for (const param of ['logprobs', 'top_logprobs', 'logit_bias', 'n']) expect(warning).toContain(`'${param}'`)
-    const sent = upstream.requests[0].body
+    const sent = setup.upstream.requests[0].body
     for (const param of ['logprobs', 'top_logprobs', 'logit_bias', 'n']) expect(sent).not.toHaveProperty(param)
     expect(sent.temperature).toBe(0.5)
   })
 
   it('keeps n: 1 and omits logprobs: false without a warning, since Groq rejects the field itself', async () => {
-    const { response } = await client.chat.completions.create({ model: 'fast', messages: hi, n: 1, logprobs: false }).withResponse()
+    const { response } = await setup.client.chat.completions.create({ model: 'fast', messages: hi, n: 1, logprobs: false }).withResponse()
     expect(response.headers.get('x-gateway-warning')).toBeNull()
-    expect(upstream.requests[0].body.n).toBe(1)
-    expect(upstream.requests[0].body).not.toHaveProperty('logprobs')
+    expect(setup.upstream.requests[0].body.n).toBe(1)
+    expect(setup.upstream.requests[0].body).not.toHaveProperty('logprobs')
   })
 
   it('rejects an unsupported parameter with 400 naming it on a strict route, without calling Groq', async () => {
-    const err = (await client.chat.completions.create({ model: 'fast-strict', messages: hi, n: 2 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
+    const err = (await setup.client.chat.completions.create({ model: 'fast-strict', messages: hi, n: 2 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
     expect(err.status).toBe(400)
     expect(err.param).toBe('n')
     expect(err.code).toBe('unsupported_parameter')
-    expect(upstream.requests.length).toBe(0)
+    expect(setup.upstream.requests.length).toBe(0)
   })
 
   it('strips participant names from messages, which Groq rejects, with a warning', async () => {
-    const { response } = await client.chat.completions
+    const { response } = await setup.client.chat.completions
       .create({ model: 'fast', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi', name: 'alice' }] })
       .withResponse()
     expect(response.headers.get('x-gateway-warning')).toContain('messages[].name')
-    expect(upstream.requests[0].body.messages).toEqual([{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }])
+    expect(setup.upstream.requests[0].body.messages).toEqual([{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }])
   })
 
   it('translates OpenAI\'s default service tier to Groq\'s on_demand and drops tiers Groq lacks', async () => {
-    await client.chat.completions.create({ model: 'fast', messages: hi, service_tier: 'default' })
-    expect(upstream.requests[0].body.service_tier).toBe('on_demand')
-    const { response } = await client.chat.completions.create({ model: 'fast', messages: hi, service_tier: 'priority' }).withResponse()
+    await setup.client.chat.completions.create({ model: 'fast', messages: hi, service_tier: 'default' })
+    expect(setup.upstream.requests[0].body.service_tier).toBe('on_demand')
+    const { response } = await setup.client.chat.completions.create({ model: 'fast', messages: hi, service_tier: 'priority' }).withResponse()
     expect(response.headers.get('x-gateway-warning')).toContain('service_tier')
-    expect(upstream.requests[1].body).not.toHaveProperty('service_tier')
+    expect(setup.upstream.requests[1].body).not.toHaveProperty('service_tier')
   })
 
   it('does not claim Groq\'s own service tier as one of OpenAI\'s in the response', async () => {
-    const res = await client.chat.completions.create({ model: 'fast', messages: hi })
+    const res = await setup.client.chat.completions.create({ model: 'fast', messages: hi })
     expect(res).not.toHaveProperty('service_tier')
     expect(res.choices[0].message.refusal).toBeNull()
   })
 
   it('drops embedding dimensions, which Groq cannot change, with a warning', async () => {
-    const { response } = await client.embeddings.create({ model: 'embed', input: 'x', dimensions: 256, encoding_format: 'float' }).withResponse()
+    const { response } = await setup.client.embeddings.create({ model: 'embed', input: 'x', dimensions: 256, encoding_format: 'float' }).withResponse()
     expect(response.headers.get('x-gateway-warning')).toContain('dimensions')
-    expect(upstream.requests[0].body).not.toHaveProperty('dimensions')
+    expect(setup.upstream.requests[0].body).not.toHaveProperty('dimensions')
   })
 })

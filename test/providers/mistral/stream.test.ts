@@ -1,6 +1,4 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import OpenAI from 'openai'
-import type { RunningGateway } from '../../helpers/gateway.ts'
 import { providerSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { CHAT_PATH, MODEL, gatewayConfig, sendMistralStream, startMistralUpstream, streamChunk } from './mistral-upstream.ts'
@@ -14,20 +12,17 @@ const CHUNKS = [
 ]
 
 describe('mistral: streamed chat completions', () => {
-  let upstream: Awaited<ReturnType<typeof startMistralUpstream>>
-  let gw: RunningGateway
-  let client: OpenAI
-  providerSuite(startMistralUpstream, gatewayConfig, (suite) => ({ upstream, gw, client } = suite))
+  const suite = providerSuite(startMistralUpstream, gatewayConfig)
   beforeEach(() => {
-    upstream.requests.length = 0
-    upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, CHUNKS))
+    suite.upstream.requests.length = 0
+    suite.upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, CHUNKS))
   })
 
   it('streams the text as chunks, moving Mistral\'s usage into a final chunk when include_usage is set', async () => {
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Say hello' }] })
+    const stream = await suite.client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Say hello' }] })
     const chunks = []
     for await (const chunk of stream) chunks.push(chunk)
-    const req = upstream.requests.at(-1)!
+    const req = suite.upstream.requests.at(-1)!
     expect(req.body).toMatchObject({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
     expect(req.body).not.toHaveProperty('stream_options')
     expect(req.headers.accept).toBe('text/event-stream')
@@ -40,7 +35,7 @@ describe('mistral: streamed chat completions', () => {
   })
 
   it('sends no usage at all when include_usage is not asked for', async () => {
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
+    const stream = await suite.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
     const chunks = []
     for await (const chunk of stream) chunks.push(chunk)
     expect(chunks.every((c) => c.choices.length === 1 && !c.usage)).toBe(true)
@@ -48,9 +43,9 @@ describe('mistral: streamed chat completions', () => {
   })
 
   it('forwards each chunk as Mistral sends it', async () => {
-    upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, CHUNKS, { delayMs: 300 }))
+    suite.upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, CHUNKS, { delayMs: 300 }))
     const started = Date.now()
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
+    const stream = await suite.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello' }] })
     const arrivals: number[] = []
     for await (const _chunk of stream) arrivals.push(Date.now() - started)
     expect(arrivals).toHaveLength(4)

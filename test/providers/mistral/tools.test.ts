@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions'
-import type { RunningGateway } from '../../helpers/gateway.ts'
 import { providerSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { sendJson } from '../../helpers/upstream.ts'
@@ -15,21 +14,18 @@ const TOOLS: ChatCompletionTool[] = [
 const ASK: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }]
 
 describe('mistral: tools and tool calls', () => {
-  let upstream: Awaited<ReturnType<typeof startMistralUpstream>>
-  let gw: RunningGateway
-  let client: OpenAI
-  providerSuite(startMistralUpstream, gatewayConfig, (suite) => ({ upstream, gw, client } = suite))
+  const suite = providerSuite(startMistralUpstream, gatewayConfig)
   beforeEach(() => {
-    upstream.requests.length = 0
-    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, completion(
+    suite.upstream.requests.length = 0
+    suite.upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, completion(
       { content: '', tool_calls: [{ id: 'D681PevKs', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' }, index: 0 }] },
       { finishReason: 'tool_calls' },
     )))
   })
-  const lastBody = () => upstream.requests.at(-1)!.body
+  const lastBody = () => suite.upstream.requests.at(-1)!.body
 
   it('sends the tools (an argument-less function gets an empty schema) and answers Mistral\'s tool calls as OpenAI tool_calls', async () => {
-    const res = await client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS })
+    const res = await suite.client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS })
     expect(lastBody().tools).toEqual([
       { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: WEATHER_PARAMETERS } },
       { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } },
@@ -47,12 +43,12 @@ describe('mistral: tools and tool calls', () => {
     ['required', 'any'],
     [{ type: 'function', function: { name: 'get_time' } }, { type: 'function', function: { name: 'get_time' } }],
   ] as const)('maps tool_choice %j to %j', async (toolChoice, expected) => {
-    await client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS, tool_choice: toolChoice as OpenAI.ChatCompletionToolChoiceOption })
+    await suite.client.chat.completions.create({ model: 'chat', messages: ASK, tools: TOOLS, tool_choice: toolChoice as OpenAI.ChatCompletionToolChoiceOption })
     expect(lastBody().tool_choice).toEqual(expected)
   })
 
   it('narrows the tool list to an allowed_tools choice, which Mistral has no form for', async () => {
-    await client.chat.completions.create({
+    await suite.client.chat.completions.create({
       model: 'chat', messages: ASK, tools: TOOLS,
       tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'get_time' } }] } },
     })
@@ -61,8 +57,8 @@ describe('mistral: tools and tool calls', () => {
   })
 
   it('gives OpenAI-style tool call ids the nine-character form Mistral demands, the same on the call and its result', async () => {
-    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, completion({ content: 'Sunny.' })))
-    await client.chat.completions.create({
+    suite.upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, completion({ content: 'Sunny.' })))
+    await suite.client.chat.completions.create({
       model: 'chat', tools: TOOLS, parallel_tool_calls: false,
       messages: [
         ...ASK,
@@ -90,14 +86,14 @@ describe('mistral: tools and tool calls', () => {
   })
 
   it('streams a tool call as a tool_calls delta, with the finish reason and the usage', async () => {
-    upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, [
+    suite.upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, [
       streamChunk({ role: 'assistant', content: '' }),
       streamChunk({ tool_calls: [
         { id: 'aaaaaaaa1', function: { name: 'get_weather', arguments: '{"city": "Paris"}' }, index: 0 },
         { id: 'bbbbbbbb2', function: { name: 'get_time', arguments: '{}' }, index: 0 },
       ] }, { finishReason: 'tool_calls', usage: { prompt_tokens: 30, completion_tokens: 12, total_tokens: 42 } }),
     ]))
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: ASK, tools: TOOLS })
+    const stream = await suite.client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: ASK, tools: TOOLS })
     const chunks = []
     for await (const chunk of stream) chunks.push(chunk)
     for (const chunk of chunks) expectOpenAISchema('CreateChatCompletionStreamResponse', chunk)

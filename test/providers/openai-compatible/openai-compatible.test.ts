@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import OpenAI from 'openai'
+import { describe, expect, it } from 'vitest'
 import { describeOpenAIWireProvider, TEST_API_KEY } from '../openai/wire-suite.ts'
 import { azureDialect, openaiDialect } from '../openai/wire-fixtures.ts'
-import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
-import { sendJson, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
-import type { RecordedRequest } from '../../helpers/upstream.ts'
+import { startTestGateway } from '../../helpers/gateway.ts'
+import { sendJson, type RecordedRequest } from '../../helpers/upstream.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 
 const API_VERSION = '2024-10-21'
 
@@ -38,45 +37,30 @@ describeOpenAIWireProvider({
 })
 
 describe('provider.openai-compatible specifics', () => {
-  let upstream: MockUpstream
-  let gw: RunningGateway
-  let client: OpenAI
-
-  beforeAll(async () => {
-    upstream = await startUpstream((req, res) => sendJson(res, 200, openaiDialect.completion(String(req.body.model), { content: 'local answer' })))
-    const local = JSON.stringify({ plugin: 'openai-compatible', base_url: `${upstream.url}/v1` })
-    const pinned = JSON.stringify({ plugin: 'openai-compatible', base_url: upstream.url, api_key: TEST_API_KEY, api_version: API_VERSION, deployment: 'gpt4o-eu' })
-    gw = await startTestGateway(`
+  const local = (url: string) => JSON.stringify({ plugin: 'openai-compatible', base_url: `${url}/v1` })
+  const pinned = (url: string) => JSON.stringify({ plugin: 'openai-compatible', base_url: url, api_key: TEST_API_KEY, api_version: API_VERSION, deployment: 'gpt4o-eu' })
+  const setup = mockUpstreamSuite((url) => `
 version: 1
 providers:
-  ollama: ${local}
-  azure: ${pinned}
+  ollama: ${local(url)}
+  azure: ${pinned(url)}
 routes:
   - { model: local, targets: [ { provider: ollama, model: 'llama3.2:3b' } ] }
   - { model: azure, targets: [ { provider: azure, model: gpt-4o } ] }
-`)
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'client-key', maxRetries: 0 })
-  })
-  afterAll(async () => {
-    await gw?.close()
-    await upstream?.close()
-  })
-  beforeEach(() => {
-    upstream.requests.length = 0
-  })
+`, (req, res) => sendJson(res, 200, openaiDialect.completion(String(req.body.model), { content: 'local answer' })))
 
   it('sends no Authorization header to a server configured without api_key', async () => {
-    const res = await client.chat.completions.create({ model: 'local', messages: [{ role: 'user', content: 'hi' }] })
+    const res = await setup.client.chat.completions.create({ model: 'local', messages: [{ role: 'user', content: 'hi' }] })
     expect(res.choices[0].message.content).toBe('local answer')
-    expect(upstream.requests[0].path).toBe('/v1/chat/completions')
-    expect(upstream.requests[0].headers.authorization).toBeUndefined()
-    expect(upstream.requests[0].body.model).toBe('llama3.2:3b')
+    expect(setup.upstream.requests[0].path).toBe('/v1/chat/completions')
+    expect(setup.upstream.requests[0].headers.authorization).toBeUndefined()
+    expect(setup.upstream.requests[0].body.model).toBe('llama3.2:3b')
   })
 
   it('sends every call to the pinned Azure deployment when `deployment` is set', async () => {
-    await client.chat.completions.create({ model: 'azure', messages: [{ role: 'user', content: 'hi' }] })
-    expect(upstream.requests[0].path).toBe('/openai/deployments/gpt4o-eu/chat/completions')
-    expect(upstream.requests[0].query.get('api-version')).toBe(API_VERSION)
+    await setup.client.chat.completions.create({ model: 'azure', messages: [{ role: 'user', content: 'hi' }] })
+    expect(setup.upstream.requests[0].path).toBe('/openai/deployments/gpt4o-eu/chat/completions')
+    expect(setup.upstream.requests[0].query.get('api-version')).toBe(API_VERSION)
   })
 
   it('refuses an Azure block without api_key, and a block without base_url', async () => {

@@ -3,10 +3,8 @@
  * client sent it (model set to the target's) and the answer comes back byte for byte; its usage is
  * still accounted. A route whose stage needs the unified answer (a cache) takes the translated path.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import OpenAI from 'openai'
-import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
-import { startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
+import { describe, expect, it } from 'vitest'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 import { usageIn } from '../../../plugins/providers/kit/passthrough.ts'
 
 const USAGE = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, prompt_tokens_details: { cached_tokens: 3 } }
@@ -20,47 +18,33 @@ const chunk = (delta: object, finish: string | null, extra: object = {}) => JSON
 const USAGE_CHUNK = JSON.stringify({ id: 'chatcmpl-pass', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-4o-mini', choices: [], usage: USAGE })
 
 describe('provider.openai: same-wire passthrough on OpenAI\'s surface', () => {
-  let upstream: MockUpstream
-  let gw: RunningGateway
-
-  beforeAll(async () => {
-    upstream = await startUpstream()
-    gw = await startTestGateway(`
+  const setup = mockUpstreamSuite((url) => `
 version: 1
 providers:
-  oa: { plugin: openai, api_key: sk-pass-0123456789, base_url: "${upstream.url}/v1" }
+  oa: { plugin: openai, api_key: sk-pass-0123456789, base_url: "${url}/v1" }
 routes:
   - { model: chat, targets: [ { provider: oa, model: gpt-4o-mini, params: { temperature: 0.3 } } ] }
   - { model: cached, cache: true, targets: [ { provider: oa, model: gpt-4o-mini } ] }
   - { model: embed, targets: [ { provider: oa, model: text-embedding-3-small } ] }
 cache: { plugin: memory }
-`)
-  })
-  afterAll(async () => {
-    await gw?.close()
-    await upstream?.close()
-  })
-  beforeEach(() => {
-    upstream.requests.length = 0
-    upstream.handle((req, res) => {
-      if (req.body?.stream) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' })
-        const frames = [chunk({ role: 'assistant', content: '' }, null, { usage: null, x_chunk_field: 1 }), chunk({ content: 'Hi' }, null, { usage: null }), chunk({ content: ' there' }, null, { usage: null }), chunk({}, 'stop', { usage: null })]
-        if (req.body.stream_options?.include_usage) frames.push(USAGE_CHUNK)
-        res.end(`${frames.map((f) => `data: ${f}\n\n`).join('')}data: [DONE]\n\n`)
-        return
-      }
-      const text = req.path.endsWith('/embeddings')
-        ? JSON.stringify({ object: 'list', model: 'text-embedding-3-small', data: [{ object: 'embedding', index: 0, embedding: [0.25, -0.5] }], usage: { prompt_tokens: 4, total_tokens: 4 } }, null, 1)
-        : COMPLETION
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-      res.end(text)
-    })
+`, (req, res) => {
+    if (req.body?.stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      const frames = [chunk({ role: 'assistant', content: '' }, null, { usage: null, x_chunk_field: 1 }), chunk({ content: 'Hi' }, null, { usage: null }), chunk({ content: ' there' }, null, { usage: null }), chunk({}, 'stop', { usage: null })]
+      if (req.body.stream_options?.include_usage) frames.push(USAGE_CHUNK)
+      res.end(`${frames.map((f) => `data: ${f}\n\n`).join('')}data: [DONE]\n\n`)
+      return
+    }
+    const text = req.path.endsWith('/embeddings')
+      ? JSON.stringify({ object: 'list', model: 'text-embedding-3-small', data: [{ object: 'embedding', index: 0, embedding: [0.25, -0.5] }], usage: { prompt_tokens: 4, total_tokens: 4 } }, null, 1)
+      : COMPLETION
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    res.end(text)
   })
 
-  const post = (body: object) => fetch(`${gw.url}/v1/${'input' in body ? 'embeddings' : 'chat/completions'}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const post = (body: object) => fetch(`${setup.gw.url}/v1/${'input' in body ? 'embeddings' : 'chat/completions'}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   const tokens = async (kind: string): Promise<number> => {
-    const text = await (await fetch(`${gw.url}/metrics`)).text()
+    const text = await (await fetch(`${setup.gw.url}/metrics`)).text()
     return text.split('\n').filter((l) => l.startsWith('gateway_tokens_total{') && l.includes(`kind="${kind}"`)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
   }
   const eventually = async (check: () => Promise<boolean>): Promise<void> => {
@@ -73,7 +57,7 @@ cache: { plugin: memory }
     expect(res.status).toBe(200)
     expect(await res.text()).toBe(COMPLETION)
     expect(res.headers.get('x-gateway-model')).toBe('gpt-4o-mini')
-    expect(upstream.requests.at(-1)!.body).toEqual({ model: 'gpt-4o-mini', temperature: 0.3, messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'x' }, metadata: { a: 'b' } })
+    expect(setup.upstream.requests.at(-1)!.body).toEqual({ model: 'gpt-4o-mini', temperature: 0.3, messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'x' }, metadata: { a: 'b' } })
     // Accounted from the usage cut out of the bytes (not the look-alike inside the message text).
     await eventually(async () => (await tokens('prompt')) === promptBefore + USAGE.prompt_tokens)
     expect(await tokens('prompt')).toBe(promptBefore + USAGE.prompt_tokens)
@@ -93,15 +77,14 @@ cache: { plugin: memory }
     expect(res.status).toBe(200)
     const frames = (await res.text()).split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''))
     expect(frames).toEqual([chunk({ role: 'assistant', content: '' }, null, { usage: null, x_chunk_field: 1 }), chunk({ content: 'Hi' }, null, { usage: null }), chunk({ content: ' there' }, null, { usage: null }), chunk({}, 'stop', { usage: null }), '[DONE]'])
-    expect(upstream.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true })
+    expect(setup.upstream.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true })
     await eventually(async () => (await tokens('completion')) === completionBefore + USAGE.completion_tokens)
     expect(await tokens('completion')).toBe(completionBefore + USAGE.completion_tokens)
   })
 
   it('gives the usage chunk to a client that asked for it, through the official SDK', async () => {
-    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 })
     const chunks = []
-    for await (const c of await client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] })) chunks.push(c)
+    for await (const c of await setup.client.chat.completions.create({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] })) chunks.push(c)
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hi there')
     expect(chunks.at(-1)!.usage).toEqual(USAGE)
   })
@@ -112,7 +95,7 @@ cache: { plugin: memory }
     const text = await res.text()
     expect(text).toContain('\n "object": "list"')
     expect(JSON.parse(text).data[0].embedding).toEqual([0.25, -0.5])
-    expect(upstream.requests.at(-1)!.body).toEqual({ model: 'text-embedding-3-small', input: 'hello', encoding_format: 'float' })
+    expect(setup.upstream.requests.at(-1)!.body).toEqual({ model: 'text-embedding-3-small', input: 'hello', encoding_format: 'float' })
   })
 })
 

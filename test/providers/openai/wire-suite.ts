@@ -3,15 +3,14 @@
  * file runs against a mock upstream speaking that provider's dialect. The client is the official
  * openai SDK pointed at the gateway; the upstream's recorded requests show what the plugin sent.
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions'
-import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
-import { sendJson, startUpstream, type MockUpstream, type RecordedRequest, type UpstreamHandler } from '../../helpers/upstream.ts'
+import { sendJson, type RecordedRequest, type UpstreamHandler } from '../../helpers/upstream.ts'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { DEFAULT_USAGE, fromBase64, writeFrames, type Frame, type Reply, type WireDialect } from './wire-fixtures.ts'
+import { freePort } from '../../helpers/ports.ts'
 
 export const TEST_API_KEY = 'sk-test-wire-0123456789abcdef'
 
@@ -43,15 +42,6 @@ const WEATHER_TOOL: ChatCompletionTool = {
 }
 const TOOL_ARGUMENTS = ['{"ci', 'ty": "Par', 'is", "unit', '": "celsius"}']
 
-/** A port nothing listens on: opened, then closed. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 function yamlFor(spec: WireSuiteSpec, upstreamUrl: string, deadUrl: string): string {
   const block = (extra?: Record<string, unknown>, url = upstreamUrl) => JSON.stringify({ plugin: spec.plugin, ...spec.block(url, extra) })
   const embedRoute = spec.embeddingModel ? `  - { model: embed, targets: [ { provider: up, model: ${JSON.stringify(spec.embeddingModel)} } ] }\n` : ''
@@ -82,10 +72,6 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
   const { dialect } = spec
 
   describe(`provider.${spec.plugin} over ${dialect.name}'s wire format, driven by the official openai SDK`, () => {
-    let upstream: MockUpstream
-    let gw: RunningGateway
-    let client: OpenAI
-
     /** Answer chat calls with `reply` (streamed when asked), recording the request. */
     const answer = (reply: Reply, options: { afterFirst?: Promise<unknown>; delayMs?: number; frames?: Frame[] } = {}): UpstreamHandler => async (req, res) => {
       if (req.path === spec.path('models')) return sendJson(res, 200, dialect.models())
@@ -95,23 +81,10 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
       }
       sendJson(res, 200, dialect.completion(String(req.body.model), reply))
     }
-    const lastRequest = (): RecordedRequest => upstream.requests.at(-1)!
-    const chat = (body: Omit<ChatCompletionCreateParamsNonStreaming, 'model'>, model = 'chat') => client.chat.completions.create({ model, ...body })
-    const post = (path: string, body: unknown) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-
-    beforeAll(async () => {
-      upstream = await startUpstream()
-      gw = await startTestGateway(yamlFor(spec, upstream.url, `http://127.0.0.1:${await closedPort()}`))
-      client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'client-key', maxRetries: 0 })
-    })
-    afterAll(async () => {
-      await gw?.close()
-      await upstream?.close()
-    })
-    beforeEach(() => {
-      upstream.requests.length = 0
-      upstream.handle(answer({ content: 'Hello there, gateway!' }))
-    })
+    const setup = mockUpstreamSuite(async (url) => yamlFor(spec, url, `http://127.0.0.1:${await freePort()}`), answer({ content: 'Hello there, gateway!' }))
+    const lastRequest = (): RecordedRequest => setup.upstream.requests.at(-1)!
+    const chat = (body: Omit<ChatCompletionCreateParamsNonStreaming, 'model'>, model = 'chat') => setup.client.chat.completions.create({ model, ...body })
+    const post = (path: string, body: unknown) => fetch(`${setup.gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
     it('answers a chat completion; the upstream gets the request unchanged but for the target model, with provider and target headers', async () => {
       const messages: ChatCompletionMessageParam[] = [
@@ -138,7 +111,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     })
 
     it('streams the answer chunk by chunk, with the usage chunk last when include_usage is set', async () => {
-      const stream = await client.chat.completions.create({
+      const stream = await setup.client.chat.completions.create({
         model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Say hello.' }],
       })
       const chunks: ChatCompletionChunk[] = []
@@ -166,7 +139,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     })
 
     it('sends no usage chunk when the client did not ask for one', async () => {
-      const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello.' }] })
+      const stream = await setup.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Say hello.' }] })
       const chunks: ChatCompletionChunk[] = []
       for await (const chunk of stream) chunks.push(chunk)
       expect(chunks.length).toBeGreaterThan(2)
@@ -176,10 +149,10 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     it('forwards the first chunk while the upstream is still generating (no buffering)', async () => {
       let release!: () => void
       const held = new Promise<void>((resolve) => { release = resolve })
-      upstream.handle(answer({ content: 'one two three' }, { afterFirst: held }))
+      setup.upstream.handle(answer({ content: 'one two three' }, { afterFirst: held }))
       try {
         const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('first chunk not forwarded while the upstream was held')), 3000))
-        const stream = await Promise.race([client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'count' }] }), timeout])
+        const stream = await Promise.race([setup.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'count' }] }), timeout])
         const iterator = stream[Symbol.asyncIterator]()
         const first = await Promise.race([iterator.next(), timeout])
         expect(first.done).toBe(false)
@@ -194,7 +167,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     })
 
     it('passes tools, tool_choice, parallel_tool_calls and tool-call history through, and returns the tool call', async () => {
-      upstream.handle(answer({ toolCalls: [{ id: 'call_Wd4Yx1', name: 'get_weather', pieces: TOOL_ARGUMENTS }] }))
+      setup.upstream.handle(answer({ toolCalls: [{ id: 'call_Wd4Yx1', name: 'get_weather', pieces: TOOL_ARGUMENTS }] }))
       const messages: ChatCompletionMessageParam[] = [
         { role: 'system', content: 'Use tools.' },
         { role: 'user', content: 'Weather in Rome?' },
@@ -213,9 +186,9 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     })
 
     it('streams a tool call whose arguments arrive in pieces, which the client reassembles', async () => {
-      upstream.handle(answer({ toolCalls: [{ id: 'call_Wd4Yx1', name: 'get_weather', pieces: TOOL_ARGUMENTS }] }))
+      setup.upstream.handle(answer({ toolCalls: [{ id: 'call_Wd4Yx1', name: 'get_weather', pieces: TOOL_ARGUMENTS }] }))
       let argumentPieces = 0
-      const runner = client.chat.completions.stream({ model: 'chat', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [WEATHER_TOOL] })
+      const runner = setup.client.chat.completions.stream({ model: 'chat', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [WEATHER_TOOL] })
       runner.on('chunk', (chunk) => { if (chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments) argumentPieces++ })
       const final = await runner.finalChatCompletion()
 
@@ -243,14 +216,14 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     })
 
     it('passes JSON mode through and returns the JSON answer', async () => {
-      upstream.handle(answer({ content: '{"greeting":"hello"}' }))
+      setup.upstream.handle(answer({ content: '{"greeting":"hello"}' }))
       const res = await chat({ messages: [{ role: 'user', content: 'Greet in JSON.' }], response_format: { type: 'json_object' } })
       expect(JSON.parse(res.choices[0].message.content!)).toEqual({ greeting: 'hello' })
       expect(lastRequest().body.response_format).toEqual({ type: 'json_object' })
     })
 
     it('passes a json_schema response format through unchanged', async () => {
-      upstream.handle(answer({ content: '{"city":"Paris","temp":18}' }))
+      setup.upstream.handle(answer({ content: '{"city":"Paris","temp":18}' }))
       const responseFormat = {
         type: 'json_schema' as const,
         json_schema: { name: 'weather', strict: true, schema: { type: 'object', properties: { city: { type: 'string' }, temp: { type: 'number' } }, required: ['city', 'temp'], additionalProperties: false } },
@@ -267,8 +240,8 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
       }
 
       it('returns float embeddings and sends the upstream the input and encoding', async () => {
-        upstream.handle(embeddingsHandler)
-        const res = await client.embeddings.create({ model: 'embed', input: ['first', 'second'], encoding_format: 'float' })
+        setup.upstream.handle(embeddingsHandler)
+        const res = await setup.client.embeddings.create({ model: 'embed', input: ['first', 'second'], encoding_format: 'float' })
         expect(res.data.map((d) => d.embedding)).toEqual(vectors)
         expectOpenAISchema('CreateEmbeddingResponse', res)
         const sent = lastRequest()
@@ -278,15 +251,15 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
       })
 
       it('returns base64 embeddings as the upstream encoded them', async () => {
-        upstream.handle(embeddingsHandler)
-        const res = await client.embeddings.create({ model: 'embed', input: 'first', encoding_format: 'base64' })
+        setup.upstream.handle(embeddingsHandler)
+        const res = await setup.client.embeddings.create({ model: 'embed', input: 'first', encoding_format: 'base64' })
         expect(typeof res.data[0].embedding).toBe('string')
         expect(fromBase64(res.data[0].embedding as unknown as string)).toEqual(vectors[0])
         expect(lastRequest().body.encoding_format).toBe('base64')
       })
 
       it('asks the upstream for floats when the request names no encoding', async () => {
-        upstream.handle(embeddingsHandler)
+        setup.upstream.handle(embeddingsHandler)
         const res = await post('/v1/embeddings', { model: 'embed', input: 'first' })
         expect((await res.json()).data[0].embedding).toEqual(vectors[0])
         expect(lastRequest().body.encoding_format).toBe('float')
@@ -294,7 +267,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     }
 
     it('lists the upstream\'s models in OpenAI\'s model shape', async () => {
-      const provider = gw.controller.current.providers.get('up')!
+      const provider = setup.gw.controller.current.providers.get('up')!
       const models = await provider.listModels!()
       expect(models.length).toBeGreaterThan(0)
       for (const model of models) expectOpenAISchema('Model', model)
@@ -318,7 +291,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
       ]
       it.each(cases)('upstream $upstream becomes $gateway ($type)', async ({ upstream: status, gateway, type }) => {
         const message = `upstream says ${status}: the model is unhappy`
-        upstream.handle((_req, res) => sendJson(res, status, dialect.errorBody(status, message), status === 429 ? { 'retry-after': '7' } : {}))
+        setup.upstream.handle((_req, res) => sendJson(res, status, dialect.errorBody(status, message), status === 429 ? { 'retry-after': '7' } : {}))
         const err = await chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)
 
         expect(err).toBeInstanceOf(OpenAI.APIError)
@@ -329,12 +302,12 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
         expectOpenAISchema('ErrorResponse', { error: apiError.error })
         if (status === 429) expect(apiError.headers?.get('retry-after')).toBe('7')
         // One attempt: the SDK's own retries are off, the gateway owns retries.
-        expect(upstream.requests.length).toBe(1)
+        expect(setup.upstream.requests.length).toBe(1)
       })
     })
 
     it('never echoes the provider key back in an error message', async () => {
-      upstream.handle((_req, res) => sendJson(res, 401, dialect.errorBody(401, `Incorrect API key provided: ${TEST_API_KEY}.`)))
+      setup.upstream.handle((_req, res) => sendJson(res, 401, dialect.errorBody(401, `Incorrect API key provided: ${TEST_API_KEY}.`)))
       const err = (await chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
       expect(err.status).toBe(502)
       expect(err.error).toMatchObject({ code: 'upstream_auth_failed' })
@@ -343,7 +316,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     })
 
     it('answers 504 when the upstream does not answer within the provider\'s timeout_ms', async () => {
-      upstream.handle(async (req, res) => {
+      setup.upstream.handle(async (req, res) => {
         await new Promise((r) => setTimeout(r, 2000))
         if (!res.destroyed) sendJson(res, 200, dialect.completion(String(req.body.model), { content: 'too late' }))
       })
@@ -362,10 +335,10 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
     })
 
     it('ends a stream cut short by the route\'s timeout with an error event, not a clean finish', async () => {
-      upstream.handle(answer({ content: 'a long story that never ends' }, { afterFirst: new Promise((r) => setTimeout(r, 3000)) }))
+      setup.upstream.handle(answer({ content: 'a long story that never ends' }, { afterFirst: new Promise((r) => setTimeout(r, 3000)) }))
       const received: ChatCompletionChunk[] = []
       const err = await (async () => {
-        const stream = await client.chat.completions.create({ model: 'chat-deadline', stream: true, messages: [{ role: 'user', content: 'tell me' }] })
+        const stream = await setup.client.chat.completions.create({ model: 'chat-deadline', stream: true, messages: [{ role: 'user', content: 'tell me' }] })
         for await (const chunk of stream) received.push(chunk)
       })().catch((e: unknown) => e)
       expect(received.every((c) => !c.choices[0]?.finish_reason)).toBe(true)
@@ -375,7 +348,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
 
     it('ends a stream whose upstream connection drops mid-answer with an error event, not a clean finish', async () => {
       const frames = dialect.streamFrames(spec.chatModel, { content: 'half of an answer' }, false)
-      upstream.handle(async (_req, res) => {
+      setup.upstream.handle(async (_req, res) => {
         res.writeHead(200, { 'content-type': 'text/event-stream' })
         for (const frame of frames.slice(0, 3)) res.write('comment' in frame ? `: ${frame.comment}\n\n` : `data: ${JSON.stringify(frame.data)}\n\n`)
         await new Promise((r) => setTimeout(r, 50))
@@ -383,7 +356,7 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
       })
       const received: ChatCompletionChunk[] = []
       const err = await (async () => {
-        const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+        const stream = await setup.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] })
         for await (const chunk of stream) received.push(chunk)
       })().catch((e: unknown) => e)
       expect(received.length).toBeGreaterThan(0)
@@ -393,8 +366,8 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
 
     it('relays an error the upstream sends mid-stream, with its message', async () => {
       const frames = dialect.streamFrames(spec.chatModel, { content: 'partial answer' }, false).slice(0, 2)
-      upstream.handle(answer({ content: '' }, { frames: [...frames, { data: dialect.midStreamError(spec.chatModel, 'the model fell over') }] }))
-      const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+      setup.upstream.handle(answer({ content: '' }, { frames: [...frames, { data: dialect.midStreamError(spec.chatModel, 'the model fell over') }] }))
+      const stream = await setup.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] })
       const err = await (async () => { for await (const _chunk of stream) { /* drain */ } })().catch((e: unknown) => e)
       expect(err).toBeInstanceOf(OpenAI.APIError)
       expect((err as Error).message).toContain('the model fell over')

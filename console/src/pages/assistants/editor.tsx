@@ -9,8 +9,8 @@ import { useState, type FormEvent } from 'react'
 import { ApiError } from '@/api/client'
 import type { Assistant, Collection } from '@/api/types'
 import { useSession } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { Field, invalidProps } from '@/components/field'
-import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Checkbox } from '@/components/ui/checkbox'
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
@@ -182,14 +182,7 @@ export function AssistantDialog({ editing, open, onClose }: { editing: Assistant
           <CollectionsPicker chosen={draft.rag_collections} onChange={set('rag_collections')} />
           <ToolsEditor tools={draft.tools} problems={problems} onChange={set('tools')} />
           {Object.keys(problems).length > 0 && <p className="text-sm text-destructive" role="alert">Fix the fields marked above.</p>}
-          {error && (
-            <Alert variant="destructive">
-              <AlertDescription>
-                {error.message}
-                {error instanceof ApiError && error.param && <span className="ml-1 font-mono text-xs">({error.param})</span>}
-              </AlertDescription>
-            </Alert>
-          )}
+          <ApiErrorAlert error={error} />
           <DialogFooter>
             <Button type="button" variant="outline" onClick={onClose}>Cancel</Button>
             <Button type="submit" disabled={saving}>{saving ? 'Saving…' : editing ? 'Save' : 'Create assistant'}</Button>

@@ -9,10 +9,10 @@ import { useState } from 'react'
 import { Link } from 'react-router'
 import type { Assistant } from '@/api/types'
 import { Can, useSession } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
-import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -30,7 +30,7 @@ function ConfirmDelete({ target, onClose }: { target: Assistant | undefined; onC
           <DialogTitle>Delete {target?.name}?</DialogTitle>
           <DialogDescription>Chats with it stay, without its instructions. Code using <code className="font-mono text-xs">assistant/{target?.name}</code> stops working.</DialogDescription>
         </DialogHeader>
-        {remove.isError && <Alert variant="destructive"><AlertDescription>{(remove.error as Error).message}</AlertDescription></Alert>}
+        <ApiErrorAlert error={remove.error} />
         <DialogFooter>
           <Button variant="outline" onClick={onClose}>Cancel</Button>
           <Button variant="destructive" disabled={remove.isPending} onClick={async () => { await remove.mutateAsync(target!.id); onClose() }}>Delete assistant</Button>

@@ -13,6 +13,7 @@ import { useNavigate, useParams, useSearchParams } from 'react-router'
 import { ApiError } from '@/api/client'
 import type { Thread, ThreadMessage } from '@/api/types'
 import { useSession } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
@@ -104,7 +105,7 @@ const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active:
               <DialogDescription>Empty: the gateway's own title.</DialogDescription>
             </DialogHeader>
             <Input aria-label="Title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} autoFocus />
-            {rename.isError && <Alert variant="destructive"><AlertDescription>{(rename.error as Error).message}</AlertDescription></Alert>}
+            <ApiErrorAlert error={rename.error} />
             <DialogFooter>
               <Button type="button" variant="outline" onClick={() => setRenaming(undefined)}>Cancel</Button>
               <Button type="submit" disabled={rename.isPending}>Save</Button>
@@ -119,7 +120,7 @@ const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active:
             <DialogTitle>Delete “{deleting && titleOf(deleting)}”?</DialogTitle>
             <DialogDescription>The chat and its messages are deleted from the gateway. This cannot be undone.</DialogDescription>
           </DialogHeader>
-          {remove.isError && <Alert variant="destructive"><AlertDescription>{(remove.error as Error).message}</AlertDescription></Alert>}
+          <ApiErrorAlert error={remove.error} />
           <DialogFooter>
             <Button variant="outline" onClick={() => setDeleting(undefined)}>Cancel</Button>
             <Button
@@ -313,7 +314,7 @@ function ThreadsChat() {
               </div>
             )}
             {shown.map((turn) => <Bubble key={turn.id} turn={turn} />)}
-            {failure && <Alert variant="destructive"><AlertDescription>{failure}</AlertDescription></Alert>}
+            <ApiErrorAlert error={failure} />
             <div ref={bottom} />
           </div>
         </div>

@@ -5,6 +5,7 @@
 import { KeyRoundIcon, MoreHorizontalIcon, PlusIcon, RotateCwIcon, TriangleAlertIcon, XCircleIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import type { ApiKey, CreatedKey } from '@/api/types'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { CopyButton } from '@/components/copy-button'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
@@ -73,7 +74,7 @@ function CreateKeyDialog({ open, onOpenChange, onCreated }: { open: boolean; onO
               </SelectContent>
             </Select>
           </div>
-          {create.isError && <Alert variant="destructive"><AlertDescription>{(create.error as Error).message}</AlertDescription></Alert>}
+          <ApiErrorAlert error={create.error} />
           <DialogFooter>
             <Button type="button" variant="outline" onClick={() => onOpenChange(false)}>Cancel</Button>
             <Button type="submit" disabled={create.isPending || !name.trim()}>{create.isPending ? 'Creating…' : 'Create key'}</Button>
@@ -118,7 +119,7 @@ function ConfirmRevoke({ target, onClose }: { target: ApiKey | undefined; onClos
           <DialogTitle>Revoke {target?.name ?? target?.prefix}?</DialogTitle>
           <DialogDescription>Requests with this key are refused from now on. This cannot be undone.</DialogDescription>
         </DialogHeader>
-        {revoke.isError && <Alert variant="destructive"><AlertDescription>{(revoke.error as Error).message}</AlertDescription></Alert>}
+        <ApiErrorAlert error={revoke.error} />
         <DialogFooter>
           <Button variant="outline" onClick={onClose}>Cancel</Button>
           <Button variant="destructive" disabled={revoke.isPending} onClick={async () => { await revoke.mutateAsync(target!.id); onClose() }}>
@@ -158,7 +159,7 @@ export default function KeysPage() {
           </>
         }
       />
-      {rotate.isError && <Alert variant="destructive" className="mb-4"><AlertDescription>Rotation failed: {(rotate.error as Error).message}</AlertDescription></Alert>}
+      <ApiErrorAlert error={rotate.error} prefix="Rotation failed: " className="mb-4" />
       {keys.isPending && <LoadingRows rows={5} />}
       {keys.isError && <ErrorState error={keys.error} retry={() => void keys.refetch()} service="keys" />}
       {keys.data?.length === 0 && (

@@ -7,8 +7,8 @@ import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { KeyRoundIcon, LogInIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import { ApiError, api, appPath, gatewayUrl } from '@/api/client'
-import type { Me, SignInOptions } from '@/api/types'
 import { ME_KEY } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
@@ -37,7 +37,7 @@ function returnTo(): string {
 
 export default function SignInPage() {
   const queryClient = useQueryClient()
-  const options = useQuery({ queryKey: ['auth', 'options'], queryFn: async ({ signal }) => (await api<SignInOptions>('/auth/options', { signal })).data })
+  const options = useQuery({ queryKey: ['auth', 'options'], queryFn: async ({ signal }) => (await api('/auth/options', { signal })).data })
   const [key, setKey] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>(callbackError)
@@ -49,7 +49,7 @@ export default function SignInPage() {
     try {
       await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${key.trim()}` } })
       try {
-        await api<Me>('/auth/me')
+        await api('/auth/me')
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) {
           throw new Error('The key is valid, but this gateway does not accept console sessions: add `- plugin: session` first under auth.strategies in gateway.yaml.')
@@ -76,16 +76,12 @@ export default function SignInPage() {
           <CardDescription>Chat, keys and usage for your team.</CardDescription>
         </CardHeader>
         <CardContent className="space-y-5 pb-8">
-          {error && (
-            <Alert variant="destructive">
-              <AlertDescription>{error}</AlertDescription>
-            </Alert>
-          )}
+          <ApiErrorAlert error={error} />
           {options.isPending && <Skeleton className="h-10 w-full" />}
           {options.data && !oidc && !options.data.api_key && (
             <Alert><AlertDescription>No way to sign in is enabled on this gateway: ask an admin to configure services.auth.</AlertDescription></Alert>
           )}
-          {options.isError && <Alert variant="destructive"><AlertDescription>Sign-in options could not be loaded: {(options.error as Error).message}</AlertDescription></Alert>}
+          <ApiErrorAlert error={options.error} prefix="Sign-in options could not be loaded: " />
           {oidc && (
             <>
               <Button asChild size="lg" className="w-full">

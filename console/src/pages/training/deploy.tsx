@@ -6,9 +6,9 @@
 import { RocketIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import type { TrainingJob } from '@/api/types'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { CopyButton } from '@/components/copy-button'
 import { Field, invalidProps } from '@/components/field'
-import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
 import { Input } from '@/components/ui/input'
@@ -35,7 +35,8 @@ export function DeployButton({ job }: { job: TrainingJob }) {
     <>
       <Button size="sm" onClick={() => setOpen(true)}><RocketIcon /> Deploy</Button>
       <Dialog open={open} onOpenChange={close}>
-        <DialogContent>
+        {/* Wide enough, once deployed, for the YAML route line with a fine-tuned model name. */}
+        <DialogContent className={deploy.data ? 'max-w-2xl' : undefined}>
           {deploy.data ? (
             <>
               <DialogHeader>
@@ -57,7 +58,7 @@ export function DeployButton({ job }: { job: TrainingJob }) {
               <Field id="deploy-route" label="Route name" error={problem}>
                 <Input id="deploy-route" value={route} onChange={(e) => setRoute(e.target.value)} placeholder="e.g. support-bot" {...invalidProps('deploy-route', problem)} />
               </Field>
-              {deploy.error && <Alert variant="destructive"><AlertDescription>{deploy.error.message}</AlertDescription></Alert>}
+              <ApiErrorAlert error={deploy.error} />
               <DialogFooter>
                 <Button type="button" variant="outline" onClick={() => close(false)}>Cancel</Button>
                 <Button type="submit" disabled={deploy.isPending}>{deploy.isPending ? 'Deploying…' : 'Deploy model'}</Button>

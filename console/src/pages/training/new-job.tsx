@@ -5,10 +5,9 @@
  */
 import { PlayIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
-import { ApiError } from '@/api/client'
 import type { Dataset, NewTrainingJob } from '@/api/types'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { Field, invalidProps } from '@/components/field'
-import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
 import { Input } from '@/components/ui/input'
@@ -97,14 +96,7 @@ export function NewJobForm({ datasets, onCreated }: { datasets: readonly Dataset
             <Input id="job-suffix" value={draft.suffix} onChange={(e) => set('suffix')(e.target.value)} placeholder="optional" {...invalidProps('job-suffix', problems.suffix)} />
           </Field>
         </div>
-        {error && (
-          <Alert variant="destructive">
-            <AlertDescription>
-              {error.message}
-              {error instanceof ApiError && error.param && <span className="ml-1 font-mono text-xs">({error.param})</span>}
-            </AlertDescription>
-          </Alert>
-        )}
+        <ApiErrorAlert error={error} />
         <div>
           <Button type="submit" disabled={create.isPending}><PlayIcon /> {create.isPending ? 'Starting…' : 'Start fine-tuning'}</Button>
         </div>

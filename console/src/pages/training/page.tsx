@@ -11,6 +11,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { ApiError } from '@/api/client'
 import type { Dataset, DatasetProblem, TrainingJob } from '@/api/types'
 import { useSession } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
@@ -145,7 +146,7 @@ function JobDetail({ job }: { job: TrainingJob }) {
       <div className="flex flex-wrap items-start justify-between gap-2">
         <div className="min-w-0">
           <h3 className="break-all font-semibold">{job.fine_tuned_model ?? job.model}</h3>
-          <p className="break-all font-mono text-xs text-muted-foreground">{job.id} · {job.provider} · from {job.model}</p>
+          <p className="font-mono text-xs text-muted-foreground [overflow-wrap:anywhere]">{job.id} · {job.provider} · from {job.model}</p>
         </div>
         <div className="flex flex-wrap gap-2">
           <Badge variant={JOB_BADGE[job.status as keyof typeof JOB_BADGE] ?? 'outline'}>{job.status}</Badge>
@@ -155,8 +156,8 @@ function JobDetail({ job }: { job: TrainingJob }) {
         </div>
       </div>
       {deployedAs.length > 0 && <p className="text-sm" data-deployed-as={deployedAs.join(' ')}>Deployed as {deployedAs.map((r) => <code key={r} className="mr-1 rounded bg-muted px-1 py-0.5 font-mono text-xs">{r}</code>)}</p>}
-      {cancel.isError && <Alert variant="destructive"><AlertDescription>{cancel.error.message}</AlertDescription></Alert>}
-      {job.error && <Alert variant="destructive"><AlertDescription>{job.error}</AlertDescription></Alert>}
+      <ApiErrorAlert error={cancel.error} />
+      <ApiErrorAlert error={job.error} />
       <HyperparameterList job={job} />
       <EvaluationSummary job={job} />
       <LossChart job={job} />

@@ -6,12 +6,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { PencilIcon, UsersIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
-import type { DepartmentInfo, RoleInfo, User, UserChange } from '@/api/types'
+import type { User, UserChange } from '@/api/types'
 import { Can } from '@/auth/session'
+import { ApiErrorAlert } from '@/components/api-error-alert'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
-import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -23,7 +23,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { formatRelative } from '@/lib/format'
 
 function useUsers() {
-  return useQuery({ queryKey: ['users'], queryFn: async ({ signal }) => (await api<User[]>('/users', { query: { limit: 1000 }, signal })).data })
+  return useQuery({ queryKey: ['users'], queryFn: async ({ signal }) => (await api('/users', { query: { limit: 1000 }, signal })).data })
 }
 
 /** The roles and departments the pickers offer: this gateway's, from the API (never a list written here). */
@@ -31,7 +31,7 @@ function useAccess() {
   return useQuery({
     queryKey: ['users', 'access'],
     queryFn: async ({ signal }) => {
-      const [roles, departments] = await Promise.all([api<RoleInfo[]>('/users/roles', { signal }), api<DepartmentInfo[]>('/users/departments', { signal })])
+      const [roles, departments] = await Promise.all([api('/users/roles', { signal }), api('/users/departments', { signal })])
       return { roles: roles.data, departments: departments.data }
     },
     staleTime: 60_000,
@@ -47,7 +47,7 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
   const [role, setRole] = useState('')
   const [department, setDepartment] = useState('')
   const save = useMutation({
-    mutationFn: async (change: UserChange) => (await api<User>(`/users/${encodeURIComponent(user!.id)}`, { method: 'PATCH', body: change })).data,
+    mutationFn: async (change: UserChange) => (await api('/users/{id}', { params: { id: user!.id }, method: 'PATCH', body: change })).data,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['users'] }),
   })
 
@@ -115,7 +115,7 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
               </div>
             </>
           )}
-          {save.isError && <Alert variant="destructive"><AlertDescription>{(save.error as Error).message}</AlertDescription></Alert>}
+          <ApiErrorAlert error={save.error} />
           <DialogFooter>
             <Button type="button" variant="outline" onClick={onClose}>Cancel</Button>
             <Button type="submit" disabled={save.isPending || !access.data}>{save.isPending ? 'Saving…' : 'Save'}</Button>

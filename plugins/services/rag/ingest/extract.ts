@@ -5,7 +5,6 @@
  * (turndown) and then split the same way, plain text whole. Bad input is a 4xx naming the file.
  */
 import { GatewayError, badRequest } from '../../../../core/plugins/api.ts'
-import { fromMarkdown } from 'mdast-util-from-markdown'
 import type TurndownService from 'turndown'
 
 export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf'
@@ -75,7 +74,7 @@ function utf8(data: Buffer, filename: string): string {
 async function pdfPages(data: Buffer, filename: string): Promise<Section[]> {
   let pages: string[]
   try {
-    // Imported here, as turndown below: each is loaded when a file of its kind is first ingested.
+    // Imported here, as turndown and mdast below: each is loaded when a file of its kind is first ingested.
     const { extractText, getDocumentProxy } = await import('unpdf')
     const pdf = await getDocumentProxy(new Uint8Array(data))
     pages = (await extractText(pdf, { mergePages: false })).text
@@ -93,7 +92,8 @@ async function htmlToMarkdown(html: string): Promise<string> {
 }
 
 /** Sections between headings, each under the path of headings above it (`Guide > Install`). */
-export function markdownSections(markdown: string): Section[] {
+export async function markdownSections(markdown: string): Promise<Section[]> {
+  const { fromMarkdown } = await import('mdast-util-from-markdown')
   const tree = fromMarkdown(markdown)
   const sections: Section[] = []
   const path: string[] = []

@@ -1,0 +1,31 @@
+/** Gateway configs the bench starts in more than one script, written once so the figures compare, and their clean-up. */
+
+/**
+ * The full pipeline: a virtual API key (looked up, then cached), a rate limit checked on every
+ * request, usage events written to PostgreSQL, the openai provider to the upstream.
+ */
+export function fullPipelineConfig(o: { database: string; schema: string; upstreamBase: string; adminKey: string }): string {
+  return `version: 1
+store: { plugin: postgres, url: "${o.database}", schema: ${o.schema} }
+services: { keys: {} }
+auth:
+  strategies:
+    - { plugin: api-key, keys: [ { key: ${o.adminKey}, user: bench, role: admin } ] }
+limits:
+  backend: { plugin: memory }
+  policies: [ { scope: key, requests_per_minute: 100000000 } ]
+providers:
+  upstream: { plugin: openai, api_key: bench, base_url: "${o.upstreamBase}" }
+routes:
+  - model: bench
+    targets: [ { provider: upstream, model: bench-model } ]
+`
+}
+
+/** Drop a PostgreSQL schema a bench gateway made. */
+export async function dropSchema(database: string, schema: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client(database)
+  await client.connect()
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end())
+}
