@@ -95,7 +95,7 @@ export class PluginRegistry {
 
   /** The plugins every gateway has unless its config turns them off. */
   enabledByDefault(): PluginSummary[] {
-    return this.all().filter((p) => p.summary.enabledByDefault).map((p) => p.summary)
+    return this.all().filter((p) => p.summary.enabledByDefault).map(({ summary: { id, kind, description, configSchema, enabledByDefault } }) => ({ id, kind, description, configSchema, enabledByDefault }))
   }
 
   all(): RegisteredPlugin[] {
