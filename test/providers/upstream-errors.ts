@@ -12,10 +12,7 @@ import OpenAI from 'openai'
 import { postJson, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { freePort } from '../helpers/ports.ts'
-import { credentialsRefused, sendJson, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
-
-type Route = (req: RecordedRequest, res: http.ServerResponse) => void | Promise<void>
-export type RoutedUpstream = MockUpstream & { route(path: string, handler: Route): void }
+import { credentialsRefused, sendJson, type RoutedUpstream } from '../helpers/upstream.ts'
 
 /** An upstream failure in the provider's own body, and the message the gateway must keep from it. */
 export interface UpstreamFailure {
