@@ -62,7 +62,19 @@ export function describeUpstreamErrors(wire: ProviderWire, more: (f: ErrorFixtur
     let upstream: RoutedUpstream
     let gw: RunningGateway
     let client: OpenAI
-    beforeAll(async () => { upstream = await wire.start() })
+    beforeAll(async () => {
+      upstream = await wire.start()
+      // A first request through a provider's SDK in this process is slow (its code paths load and
+      // compile); on a busy machine it outlasted the 300 ms timeout below and a 401 came back as a
+      // 504. One answered request through a gateway with the default timeout warms it first.
+      upstream.route(wire.chatPath, (_req, res) => sendJson(res, 200, wire.answer('warm')))
+      const warm = await startTestGateway(wire.config(upstream.url))
+      try {
+        expect((await postJson(`${warm.url}/v1/chat/completions`, CHAT)).status).toBe(200)
+      } finally {
+        await warm.close()
+      }
+    })
     afterAll(() => upstream.close())
     beforeEach(async () => {
       gw = await startTestGateway(wire.config(upstream.url, { timeoutMs: 300 }))
