@@ -80,6 +80,8 @@ describe('service.console', () => {
     for (const missing of ['/assets/app-old000.js', '/missing.png']) {
       const res = await fetch(`${gw.url}${missing}`)
       expect(res.status).toBe(404)
+      expect(res.headers.get('content-type') ?? '').not.toContain('text/html')
+      expect(await res.text()).not.toContain('<!doctype html>')
     }
   })
 

@@ -181,14 +181,30 @@ describe('security', () => {
     expect(rows[0]).toEqual({ n: 0 })
   })
 
-  it('ends a session at its expiry and after its idle timeout', async () => {
+  it('ends a session at its expiry and after its idle timeout (default 3600 s), not before', async () => {
     const sql = capability(setup.gw, Store).sql
-    const expired = await signIn(setup)
-    const idle = await signIn(setup)
-    await sql.query('UPDATE user_sessions SET expires_at = now() - interval \'1 second\' WHERE token_hash = $1', [sha256(session(expired.client, setup)!)])
-    await sql.query('UPDATE user_sessions SET last_seen_at = now() - interval \'2 hours\' WHERE token_hash = $1', [sha256(session(idle.client, setup)!)])
-    expect((await expired.client.request(`${setup.gw.url}/api/v1/auth/me`)).status).toBe(401)
-    expect((await idle.client.request(`${setup.gw.url}/api/v1/auth/me`)).status).toBe(401)
+    const me = (client: CookieClient) => client.request(`${setup.gw.url}/api/v1/auth/me`)
+    const age = async (client: CookieClient, column: 'expires_at' | 'last_seen_at', seconds: number) =>
+      sql.query(`UPDATE user_sessions SET ${column} = now() + make_interval(secs => $2) WHERE token_hash = $1`, [sha256(session(client, setup)!), seconds])
+    const expired = (await signIn(setup)).client
+    const idle = (await signIn(setup)).client
+    for (const client of [expired, idle]) expect((await me(client)).status).toBe(200)
+
+    // Just inside both limits the sessions still work...
+    await age(expired, 'expires_at', 5)
+    await age(idle, 'last_seen_at', -3500)
+    for (const client of [expired, idle]) expect((await me(client)).status).toBe(200)
+
+    // ...and just past them they end, and are gone from the store.
+    await age(expired, 'expires_at', -1)
+    await age(idle, 'last_seen_at', -3700)
+    for (const client of [expired, idle]) {
+      const res = await me(client)
+      expect(res.status).toBe(401)
+      expect(res.body.error).toBe('session_expired')
+      const { rows } = await sql.query('SELECT count(*)::int AS n FROM user_sessions WHERE token_hash = $1', [sha256(session(client, setup)!)])
+      expect(rows[0]).toEqual({ n: 0 })
+    }
   })
 
   it('stores only a hash of the session id', async () => {

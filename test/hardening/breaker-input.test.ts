@@ -58,8 +58,15 @@ routes:
   it('passes a body at the limit and refuses one a level past it', async () => {
     // Seven levels (body, tools, tool, function, parameters, properties, x) hold the enum.
     const around = 7
-    expect((await postJson(`${gw.url}/v1/chat/completions`, deepBody('local', MAX_JSON_DEPTH - around))).status).toBe(200)
-    expect((await postJson(`${gw.url}/v1/chat/completions`, deepBody('local', MAX_JSON_DEPTH - around + 1))).status).toBe(400)
+    const sent = upstream.requests.length
+    const atLimit = await postJson(`${gw.url}/v1/chat/completions`, deepBody('local', MAX_JSON_DEPTH - around))
+    expect(atLimit.status).toBe(200)
+    expect(atLimit.body.choices[0].message.content).toBe('fine')
+    const past = await postJson(`${gw.url}/v1/chat/completions`, deepBody('local', MAX_JSON_DEPTH - around + 1))
+    expect(past.status).toBe(400)
+    expect(past.body.error).toMatchObject({ code: 'invalid_json', message: expect.stringContaining(`${MAX_JSON_DEPTH} levels`) })
+    // Only the one at the limit went upstream.
+    expect(upstream.requests.length - sent).toBe(1)
   })
 
   it('counts only structure: brackets inside strings and escaped quotes are text', () => {

@@ -55,6 +55,16 @@ export async function startUpstream(handler: UpstreamHandler = (_req, res) => se
   }
 }
 
+/** A mock upstream that answers by path; `route` adds or replaces one path's handler. */
+export type RoutedUpstream = MockUpstream & { route(path: string, handler: UpstreamHandler): void }
+
+/** A routed mock upstream (a provider's REST paths); a path with no handler gets `otherwise` (the provider's 404). */
+export async function startRoutedUpstream(routes: Record<string, UpstreamHandler>, otherwise: UpstreamHandler): Promise<RoutedUpstream> {
+  const table = new Map(Object.entries(routes))
+  const upstream = await startUpstream((req, res) => (table.get(req.path) ?? otherwise)(req, res))
+  return Object.assign(upstream, { route(path: string, handler: UpstreamHandler) { table.set(path, handler) } })
+}
+
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers })

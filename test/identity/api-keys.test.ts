@@ -22,6 +22,10 @@ describe('config keys, without a store', () => {
     expect((await chat(gw, bearer(ADMIN_KEY))).status).toBe(200)
     expect((await chat(gw, { 'x-api-key': ADMIN_KEY })).status).toBe(200)
     expect((await chat(gw, { authorization: `bearer   ${USER_KEY}` })).status).toBe(200)
+    // Each header is really read: an unknown key in it is refused.
+    for (const headers of [bearer('sk-not-a-real-key-0000000000'), { 'x-api-key': 'sk-not-a-real-key-0000000000' }]) {
+      expect((await chat(gw, headers)).body.error.code).toBe('invalid_api_key')
+    }
   })
 
   it('refuses an unknown key with 401 invalid_api_key in the OpenAI error shape, without echoing the key', async () => {

@@ -119,6 +119,10 @@ describe('jwt: JWKS caching and key rotation', () => {
 
   it('accepts both keys while the issuer publishes both (overlap during rotation)', async () => {
     const third = await signingKey('third', 'ES256')
+    // While the issuer publishes only the new key, the old one is refused...
+    issuer.publish([third])
+    expect((await chat(gw, bearer(await token(first)))).body.error.code).toBe('unknown_signing_key')
+    // ...and while it publishes both, both pass.
     issuer.publish([third, first])
     expect((await chat(gw, bearer(await token(third)))).status).toBe(200)
     expect((await chat(gw, bearer(await token(first)))).status).toBe(200)

@@ -29,8 +29,12 @@ describe.runIf(POSTGRES_ENABLED)('virtual keys across two gateways sharing Postg
   })
 
   it('accepts a key made on one gateway on the other', async () => {
-    const { key } = await createKey(a, { role: 'user' })
+    const { key, id } = await createKey(a, { role: 'user' })
     expect((await chat(b, bearer(key))).status).toBe(200)
+    // Found in the shared store, not let through: b's keys API has it, and a key one character off is refused.
+    expect((await call(b, 'GET', `/api/v1/keys/${id}`, { headers: ADMIN })).body.data).toMatchObject({ id, role: 'user' })
+    const forged = `${key.slice(0, -1)}${key.endsWith('a') ? 'b' : 'a'}`
+    expect((await chat(b, bearer(forged))).body.error.code).toBe('invalid_api_key')
   })
 
   it('refuses a revoked key at once where it was revoked, and on the other gateway once its cache entry expires', async () => {

@@ -79,7 +79,7 @@ export function queueContract(label: string, backend: QueueBackend): void {
       await sleep(300)
       expect(calls).toBe(3) // no fourth delivery
       const text = await metrics.registry.metrics()
-      expect(text).toMatch(/gateway_queue_dead_letters_total\{[^}]*\} 1/)
+      expect(text).toMatch(new RegExp(`gateway_queue_dead_letters_total\\{backend="\\w+",topic="${topic.replace(/\./g, '\\.')}"\\} 1\\n`))
       await stop()
     })
 
@@ -135,7 +135,7 @@ export function queueContract(label: string, backend: QueueBackend): void {
       await worker1.queue.dispose?.()
       await until(() => got.length === 1, 'the redelivery')
       expect(got[0]).toMatchObject({ id: 'j-1', body: { job: 'j-1' } })
-      expect(got[0].attempts).toBeGreaterThanOrEqual(2)
+      expect(got[0].attempts).toBe(2)
       await stop2()
     })
 

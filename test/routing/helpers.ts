@@ -63,15 +63,6 @@ export function provider(name: string, upstream: { url: string } | string): stri
   return `  ${name}: { plugin: openai, api_key: sk-test-${name}, base_url: "${url}" }\n`
 }
 
-/** A URL nothing listens on (for refused connections). */
-export async function closedPort(): Promise<string> {
-  const server = http.createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return `http://127.0.0.1:${port}/v1`
-}
-
 export const ask = { model: 'r', messages: [{ role: 'user', content: 'hi' }] }
 
 /**

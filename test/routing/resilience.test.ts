@@ -88,8 +88,21 @@ describe('timeouts', () => {
 
   it('a per-target timeout overrides the route\'s', async () => {
     const a = await upstream('a', [{ ok: 'slowish', delayMs: 300 }])
-    const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: r\n    timeout_ms: 100\n    targets: [ { provider: a, timeout_ms: 10000 } ]\n`)
-    expect((await chat(gw)).status).toBe(200)
+    const gw = await gateway(`providers:\n${provider('a', a)}routes:
+  - model: r
+    timeout_ms: 100
+    targets: [ { provider: a, timeout_ms: 10000 } ]
+  - model: route-only
+    timeout_ms: 100
+    targets: [ { provider: a } ]
+`)
+    const waited = await chat(gw)
+    expect(waited.status).toBe(200)
+    expect(waited.body.choices[0].message.content).toBe('slowish')
+    // The same answer under the route's 100 ms alone is a timeout: the target's own setting made the difference.
+    const cut = await chat(gw, { ...ask, model: 'route-only' })
+    expect(cut.status).toBe(504)
+    expect(cut.body.error.code).toBe('upstream_timeout')
   })
 })
 

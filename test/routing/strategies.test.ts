@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { startTestGateway, postJson, type RunningGateway } from '../helpers/gateway.ts'
-import { ask, closedPort, provider, routingFixtures } from './helpers.ts'
+import { freePort } from '../helpers/ports.ts'
+import { ask, provider, routingFixtures } from './helpers.ts'
+
+/** An upstream base URL nothing listens on: every connection is refused. */
+const refusing = async () => `http://127.0.0.1:${await freePort()}/v1`
 
 const { cleanup, gateway, upstream, chat } = routingFixtures()
 
@@ -25,7 +29,7 @@ describe('fallback', () => {
     const limited = await upstream('limited', [{ status: 429, retryAfter: '30' }])
     const slow = await upstream('slow', [{ hang: true }])
     const good = await upstream('good', [{ ok: 'good' }])
-    const gw = await gateway(`providers:\n${provider('limited', limited)}${provider('slow', slow)}${provider('dead', await closedPort())}${provider('good', good)}routes:
+    const gw = await gateway(`providers:\n${provider('limited', limited)}${provider('slow', slow)}${provider('dead', await refusing())}${provider('good', good)}routes:
   - model: r
     strategy: fallback
     timeout_ms: 300
@@ -50,7 +54,7 @@ describe('fallback', () => {
 
   it('reports the last failure when every target fails', async () => {
     const a = await upstream('a', [{ status: 500 }])
-    const gw = await gateway(`providers:\n${provider('a', a)}${provider('dead', await closedPort())}routes:\n  - model: r\n    strategy: fallback\n    targets: [ { provider: a }, { provider: dead } ]\n`)
+    const gw = await gateway(`providers:\n${provider('a', a)}${provider('dead', await refusing())}routes:\n  - model: r\n    strategy: fallback\n    targets: [ { provider: a }, { provider: dead } ]\n`)
     const res = await chat(gw)
     expect(res.status).toBe(502)
     expect(res.body.error.code).toBe('upstream_unreachable')
@@ -89,8 +93,22 @@ routes:
 
   it('moves on to another target when the picked one fails', async () => {
     const bad = await upstream('bad', [{ status: 500 }])
-    const gw = await gateway(`providers:\n${provider('bad', bad)}  good: { plugin: mock }\nroutes:\n  - model: r\n    strategy: loadbalance\n    targets: [ { provider: bad, weight: 9 }, { provider: good, weight: 1 } ]\n`)
-    for (let i = 0; i < 10; i++) expect((await chat(gw)).status).toBe(200)
+    const good = await upstream('good', [{ ok: 'from good' }])
+    const gw = await gateway(`providers:\n${provider('bad', bad)}${provider('good', good)}routes:\n  - model: r\n    strategy: loadbalance\n    targets: [ { provider: bad, weight: 9 }, { provider: good, weight: 1 } ]\n`)
+    const replies = []
+    for (let i = 0; i < 10; i++) replies.push(await chat(gw))
+    for (const res of replies) {
+      expect(res.status).toBe(200)
+      expect(res.body.choices[0].message.content).toBe('from good')
+      expect(res.headers.get('x-gateway-provider')).toBe('good')
+    }
+    // At weight 9 of 10 the failing target is picked first nearly every time (all 10 missing it: 1e-10);
+    // each such reply took two attempts, one to bad (which failed) and one to good.
+    const movedOn = replies.filter((r) => r.headers.get('x-gateway-attempts') === '2').length
+    expect(movedOn).toBeGreaterThan(0)
+    expect(bad.requests).toHaveLength(movedOn)
+    expect(replies.filter((r) => r.headers.get('x-gateway-attempts') === '1')).toHaveLength(10 - movedOn)
+    expect(good.requests).toHaveLength(10)
   })
 
   it('is the routing stage\'s: a route that turns the stage off tries its targets as listed', async () => {

@@ -188,8 +188,9 @@ features: { custom_models: false }
     expect([...openaiUp.uploads.values()].map((v) => v.trim())).toContain(GOOD.trim())
     const events = await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })
     const metrics = events.data.filter((e) => e.type === 'metrics')
-    expect(metrics.map((e) => (e.data as { step: number }).step).sort()).toEqual([1, 2])
-    expect((metrics[0].data as { train_loss: number }).train_loss).toBeGreaterThan(0)
+    // The provider's metrics events, as it reported them (step n: train loss 1/(n+1), valid loss 1.1/(n+1)).
+    const steps = metrics.map((e) => e.data as { step: number; train_loss: number; valid_loss: number }).sort((a, b) => a.step - b.step)
+    expect(steps).toEqual([expect.objectContaining({ step: 1, train_loss: 1 / 2, valid_loss: 1.1 / 2 }), expect.objectContaining({ step: 2, train_loss: 1 / 3, valid_loss: 1.1 / 3 })])
     const messages = events.data.map((e) => e.message)
     expect(messages).toEqual(expect.arrayContaining(['Status: running.', `Trained on openai: ${model}. Evaluating it.`, 'The job succeeded: ft:gpt-4o-mini:org-x:demo:abc123.']))
     expect(messages.find((m) => m.startsWith('Evaluation:'))).toBe('Evaluation: exact match 0.5, similarity 0.6667 on 4 training examples; train loss 0.3333333333333333, valid loss 0.3666666666666667.')
@@ -303,7 +304,10 @@ features: { custom_models: false }
     await waitFor(created.id, (s) => s === 'running')
     const cancelled = await client.fineTuning.jobs.cancel(created.id)
     expect(cancelled.status).toBe('cancelled')
-    expect(openaiUp.cancelled.length).toBeGreaterThan(0)
+    // Cancelled upstream too: this job's own provider job, once.
+    const { provider_job_id: upstreamId } = (await (await fetch(`${gw.url}/api/v1/training/jobs/${created.id}`)).json() as { data: { provider_job_id: string } }).data
+    expect(upstreamId).toMatch(/^ftjob-up\d+$/)
+    expect(openaiUp.cancelled.filter((id) => id === upstreamId)).toHaveLength(1)
     await expect(client.fineTuning.jobs.cancel(created.id)).rejects.toMatchObject({ status: 409 })
     await new Promise((r) => setTimeout(r, 200))
     expect((await client.fineTuning.jobs.retrieve(created.id)).status).toBe('cancelled')

@@ -70,6 +70,7 @@ services:
     // The first worker goes away mid-job; another takes over from the job's state.
     await first.close()
     workers.splice(workers.indexOf(first), 1)
+    const handedOver = upstream.calls.length
     await worker()
     let status = ''
     while (!['succeeded', 'failed', 'cancelled'].includes(status)) {
@@ -85,7 +86,7 @@ services:
     expect(events.data.filter((e) => e.message.startsWith('The job succeeded'))).toHaveLength(1)
     // The worker, serving no HTTP, evaluated the model through its own pipeline: one call per example.
     const done = await client.fineTuning.jobs.retrieve(job.id)
-    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${job.id}`)).json() as { data: { evaluation: Record<string, unknown> } }).data
+    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${job.id}`)).json() as { data: { evaluation: Record<string, unknown>; provider_job_id: string } }).data
     expect(managed.evaluation).toMatchObject({ status: 'completed', examples: 1, exact_match: 0 })
     expect(upstream.chats.filter((c) => c.model === done.fine_tuned_model).map((c) => c.user)).toEqual(['hi'])
     expect(done.result_files).toHaveLength(1)
@@ -94,7 +95,10 @@ services:
     const replacement = workers.at(-1)!
     const metrics = await (await fetch(`${replacement.metricsUrl}/metrics`)).text()
     const pickups = /gateway_queue_pickup_seconds_count\{backend="rabbitmq",topic="training\.jobs"\} (\d+)/.exec(metrics)
-    expect(Number(pickups?.[1])).toBeGreaterThan(0)
+    // Every provider poll after the handover was a step the replacement picked up, and so was the evaluation.
+    const polls = upstream.calls.slice(handedOver).filter((c) => c === `GET /v1/fine_tuning/jobs/${managed.provider_job_id}`).length
+    expect(polls).toBeGreaterThan(0)
+    expect(Number(pickups?.[1])).toBeGreaterThanOrEqual(polls + 1)
     expect(metrics).toMatch(/gateway_queue_in_flight\{backend="rabbitmq",topic="training\.jobs"\} 0/)
     expect(metrics).toMatch(/gateway_queue_depth\{backend="rabbitmq",topic="training\.jobs"\} \d+/)
     expect(metrics).toContain('# TYPE gateway_queue_dead_letters_total counter')

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { documentedAnswers, expectDataDocumented, type DocumentedAnswers } from '../helpers/documented.ts'
 import { postJson, type RunningGateway } from '../helpers/gateway.ts'
 import type { MockUpstream } from '../helpers/upstream.ts'
-import { okUpstream, storedEvents, usageGateway, user } from './helpers.ts'
+import { PRICE, okUpstream, storedEvents, usageGateway, user } from './helpers.ts'
 
 const ROOT = user('root', 'admin')
 
@@ -45,7 +45,8 @@ describe('the documented answers of the analytics routes', () => {
     expect(byKey.every((r: object) => 'key' in r)).toBe(true)
     const costs = await call('GET', '/api/v1/analytics/costs?group_by=department', ROOT)
     expect(costs.rows.map((r: { group: string }) => r.group).sort()).toEqual(['research', 'sales'])
-    expect(costs.total_cost_usd).toBeGreaterThan(0)
+    // Two answers of 10 input and 1 output tokens at the configured prices.
+    expect(costs.total_cost_usd).toBeCloseTo(2 * (10 * PRICE.input + 1 * PRICE.output) / 1e6, 12)
     expect(answers.checked.size).toBe(2)
   })
 })

@@ -3,7 +3,7 @@
  * generativelanguage.googleapis.com (v1beta), as the @google/genai SDK sends and reads them.
  */
 import type http from 'node:http'
-import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../../helpers/upstream.ts'
+import { sendJson, startRoutedUpstream, type RoutedUpstream, type UpstreamHandler } from '../../helpers/upstream.ts'
 
 export const MODEL = 'gemini-2.5-flash'
 export const EMBEDDING_MODEL = 'gemini-embedding-001'
@@ -63,19 +63,9 @@ export async function sendGeminiStream(res: http.ServerResponse, events: unknown
   res.end()
 }
 
-export type Route = (req: RecordedRequest, res: http.ServerResponse) => void | Promise<void>
-
 /** A mock Gemini upstream; `routes` answers by path, anything else is Google's 404. */
-export async function startGeminiUpstream(routes: Record<string, Route> = {}): Promise<MockUpstream & { route(path: string, handler: Route): void }> {
-  const table = new Map(Object.entries(routes))
-  const upstream = await startUpstream((req, res) => {
-    const handler = table.get(req.path)
-    if (handler) return handler(req, res)
-    sendJson(res, 404, googleError(404, 'NOT_FOUND', `models/${req.path} is not found for API version v1beta.`))
-  })
-  return Object.assign(upstream, {
-    route(path: string, handler: Route) { table.set(path, handler) },
-  })
+export function startGeminiUpstream(routes: Record<string, UpstreamHandler> = {}): Promise<RoutedUpstream> {
+  return startRoutedUpstream(routes, (req, res) => sendJson(res, 404, googleError(404, 'NOT_FOUND', `models/${req.path} is not found for API version v1beta.`)))
 }
 
 export function gatewayConfig(baseUrl: string, options: { timeoutMs?: number } = {}): string {

@@ -1,67 +1,47 @@
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import OpenAI from 'openai'
-import { postJson, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
-import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
+import { postJson } from '../../helpers/gateway.ts'
 import { credentialsRefused, sendJson } from '../../helpers/upstream.ts'
-import { CHAT_PATH, EMBEDDINGS_PATH, completion, gatewayConfig, mistralError, sendMistralStream, startMistralUpstream, streamChunk } from './mistral-upstream.ts'
-
-const CHAT = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }
+import { CHAT, describeUpstreamErrors, type ProviderWire } from '../upstream-errors.ts'
+import { API_KEY, CHAT_PATH, EMBEDDINGS_PATH, completion, gatewayConfig, mistralError, sendMistralStream, startMistralUpstream, streamChunk } from './mistral-upstream.ts'
 
 /** Bodies in the shapes Mistral answers with. */
-const CASES = [
-  { upstream: 400, body: mistralError('Tool call id was call_1 but must be a-z, A-Z, 0-9, with a length of 9.', 'invalid_request_message_order', '3230'), message: 'Tool call id was call_1 but must be a-z, A-Z, 0-9, with a length of 9.', expected: 400, type: 'invalid_request_error', code: 'upstream_bad_request' },
-  { upstream: 404, body: mistralError('Invalid model: mistral-unknown', 'invalid_model', '1500'), message: 'Invalid model: mistral-unknown', expected: 404, type: 'not_found_error', code: 'upstream_not_found' },
-  { upstream: 500, body: mistralError('Internal server error', 'internal_server_error'), message: 'Internal server error', expected: 502, type: 'upstream_error', code: 'upstream_error' },
-  { upstream: 503, body: mistralError('Service unavailable.', 'service_unavailable'), message: 'Service unavailable.', expected: 503, type: 'service_unavailable', code: 'upstream_error' },
-]
+const MISTRAL: ProviderWire = {
+  name: 'mistral',
+  apiKey: API_KEY,
+  start: () => startMistralUpstream(),
+  config: gatewayConfig,
+  chatPath: CHAT_PATH,
+  streamPath: CHAT_PATH,
+  answer: (content) => completion({ content }),
+  stream: (res, texts, delayMs) => sendMistralStream(res, texts.map((content, i) =>
+    streamChunk({ ...(i === 0 ? { role: 'assistant' } : {}), content }, i === texts.length - 1 ? { finishReason: 'stop' } : {})), { delayMs }),
+  refusals: [
+    { label: 'Mistral 401', upstream: 401, body: { detail: 'Unauthorized' }, message: 'Unauthorized' },
+    { label: 'Mistral 403', upstream: 403, body: { message: 'Forbidden: your workspace cannot use this model', request_id: 'req-1' }, message: 'Forbidden: your workspace cannot use this model' },
+  ],
+  failures: [
+    { label: 'Mistral 400', upstream: 400, body: mistralError('Tool call id was call_1 but must be a-z, A-Z, 0-9, with a length of 9.', 'invalid_request_message_order', '3230'), message: 'Tool call id was call_1 but must be a-z, A-Z, 0-9, with a length of 9.', expected: 400, type: 'invalid_request_error', code: 'upstream_bad_request' },
+    { label: 'Mistral 404', upstream: 404, body: mistralError('Invalid model: mistral-unknown', 'invalid_model', '1500'), message: 'Invalid model: mistral-unknown', expected: 404, type: 'not_found_error', code: 'upstream_not_found' },
+    { label: 'Mistral 500', upstream: 500, body: mistralError('Internal server error', 'internal_server_error'), message: 'Internal server error', expected: 502, type: 'upstream_error', code: 'upstream_error' },
+    { label: 'Mistral 503', upstream: 503, body: mistralError('Service unavailable.', 'service_unavailable'), message: 'Service unavailable.', expected: 503, type: 'service_unavailable', code: 'upstream_error' },
+  ],
+}
 
-describe('mistral: upstream errors in OpenAI\'s error shape', () => {
-  let upstream: Awaited<ReturnType<typeof startMistralUpstream>>
-  let gw: RunningGateway
-  let client: OpenAI
-  // A gateway per test: the failures each test provokes must not add up to open the target's circuit.
-  beforeAll(async () => { upstream = await startMistralUpstream() })
-  afterAll(() => upstream.close())
-  beforeEach(async () => {
-    gw = await startTestGateway(gatewayConfig(upstream.url, { timeoutMs: 300 }))
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
-  })
-  afterEach(() => gw.close())
-
-  // The gateway's own credentials refused: a 502 that says so, not the client's 401/403.
-  it.each([
-    { upstream: 401, body: { detail: 'Unauthorized' }, message: 'Unauthorized' },
-    { upstream: 403, body: { message: 'Forbidden: your workspace cannot use this model', request_id: 'req-1' }, message: 'Forbidden: your workspace cannot use this model' },
-  ] as const)('a Mistral $upstream becomes a 502 upstream_auth_failed, keeping Mistral\'s message', async ({ upstream: status, body, message }) => {
-    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, status, body))
-    const res = await postJson(`${gw.url}/v1/chat/completions`, CHAT)
-    expect(res.status).toBe(502)
-    expect(res.body.error).toEqual({ message: credentialsRefused('mistral', status, message), type: 'upstream_error', code: 'upstream_auth_failed', param: null })
-  })
-
-  it.each(CASES)('a Mistral $upstream becomes a $expected $type, keeping Mistral\'s message', async ({ upstream: status, body, message, expected, type, code }) => {
-    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, status, body))
-    const res = await postJson(`${gw.url}/v1/chat/completions`, CHAT)
-    expect(res.status).toBe(expected)
-    expect(res.body.error).toEqual({ message: `mistral: ${message}`, type, code, param: null })
-    expectOpenAISchema('ErrorResponse', res.body)
-  })
-
+describeUpstreamErrors(MISTRAL, (f) => {
   it('a 422 validation error names the field at fault as param', async () => {
-    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 422, mistralError(
+    f.upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 422, mistralError(
       { detail: [{ type: 'less_than_equal', loc: ['body', 'temperature'], msg: 'Input should be less than or equal to 1.5', input: 1.9 }] },
       'invalid_request_error',
     )))
-    const res = await postJson(`${gw.url}/v1/chat/completions`, { ...CHAT, temperature: 1.9 })
+    const res = await postJson(`${f.gw.url}/v1/chat/completions`, { ...CHAT, temperature: 1.9 })
     expect(res.status).toBe(422)
     expect(res.body.error).toMatchObject({ message: 'mistral: temperature: Input should be less than or equal to 1.5', param: 'temperature', type: 'invalid_request_error' })
   })
 
   it('a 429 keeps retry-after', async () => {
-    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 429, mistralError('Rate limit exceeded', 'rate_limited', '1300'), { 'retry-after': '7' }))
-    const err = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e)
+    f.upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 429, mistralError('Rate limit exceeded', 'rate_limited', '1300'), { 'retry-after': '7' }))
+    const err = await f.client.chat.completions.create(CHAT).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OpenAI.RateLimitError)
     const rateLimited = err as InstanceType<typeof OpenAI.RateLimitError>
     expect(rateLimited.headers.get('retry-after')).toBe('7')
@@ -69,63 +49,23 @@ describe('mistral: upstream errors in OpenAI\'s error shape', () => {
   })
 
   it('embeddings errors are mapped the same way', async () => {
-    upstream.route(EMBEDDINGS_PATH, (_req, res) => sendJson(res, 401, { detail: 'Unauthorized' }))
-    const res = await postJson(`${gw.url}/v1/embeddings`, { model: 'embed', input: 'x' })
+    f.upstream.route(EMBEDDINGS_PATH, (_req, res) => sendJson(res, 401, { detail: 'Unauthorized' }))
+    const res = await postJson(`${f.gw.url}/v1/embeddings`, { model: 'embed', input: 'x' })
     expect(res.status).toBe(502)
     expect(res.body.error.message).toBe(credentialsRefused('mistral', 401, 'Unauthorized'))
   })
 
   it('a stream that fails before its first chunk answers with the error status', async () => {
-    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 503, mistralError('Service unavailable.', 'service_unavailable')))
-    const res = await postJson(`${gw.url}/v1/chat/completions`, { ...CHAT, stream: true })
+    f.upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 503, mistralError('Service unavailable.', 'service_unavailable')))
+    const res = await postJson(`${f.gw.url}/v1/chat/completions`, { ...CHAT, stream: true })
     expect(res.status).toBe(503)
     expect(res.body.error.message).toBe('mistral: Service unavailable.')
   })
 
-  it('an upstream slower than timeout_ms is a 504', async () => {
-    upstream.route(CHAT_PATH, async (_req, res) => {
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-      if (!res.destroyed) sendJson(res, 200, completion({ content: 'late' }))
-    })
-    const started = Date.now()
-    const res = await postJson(`${gw.url}/v1/chat/completions`, CHAT)
-    expect(res.status).toBe(504)
-    expect(res.body.error).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' })
-    expect(Date.now() - started).toBeLessThan(900)
-  })
-
-  it('timeout_ms bounds the wait for a stream to start, not the stream itself', async () => {
-    upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, [
-      streamChunk({ role: 'assistant', content: 'slow ' }),
-      streamChunk({ content: 'but steady' }, { finishReason: 'stop' }),
-    ], { delayMs: 400 }))
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Hi' }] })
-    let text = ''
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
-    expect(text).toBe('slow but steady')
-  })
-
   it('an answer the SDK cannot read is a 502, not a crash', async () => {
-    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, { unexpected: true }))
-    const res = await postJson(`${gw.url}/v1/chat/completions`, CHAT)
+    f.upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, { unexpected: true }))
+    const res = await postJson(`${f.gw.url}/v1/chat/completions`, CHAT)
     expect(res.status).toBe(502)
     expect(res.body.error.message).toMatch(/^mistral: unreadable answer/)
-  })
-
-  it('an upstream that refuses connections is a 502', async () => {
-    const closed = http.createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const { port } = closed.address() as AddressInfo
-    await new Promise<void>((resolve) => closed.close(() => resolve()))
-    const dead = await startTestGateway(gatewayConfig(`http://127.0.0.1:${port}`))
-    try {
-      const res = await postJson(`${dead.url}/v1/chat/completions`, CHAT)
-      expect(res.status).toBe(502)
-      expect(res.body.error).toMatchObject({ type: 'upstream_error', code: 'upstream_unreachable' })
-      expect(res.body.error.message).toMatch(/^mistral: upstream unreachable/)
-      expect(res.body.error.message).not.toContain('test-mistral-key')
-    } finally {
-      await dead.close()
-    }
   })
 })

@@ -3,7 +3,7 @@
  * `[DONE]`) and error shapes of api.mistral.ai, as the @mistralai/mistralai SDK sends and reads them.
  */
 import type http from 'node:http'
-import { sendJson, sendSse, startUpstream, type MockUpstream, type RecordedRequest } from '../../helpers/upstream.ts'
+import { sendJson, sendSse, startRoutedUpstream, type RoutedUpstream, type UpstreamHandler } from '../../helpers/upstream.ts'
 
 export const MODEL = 'mistral-small-latest'
 export const EMBEDDING_MODEL = 'mistral-embed'
@@ -63,17 +63,9 @@ export async function sendMistralStream(res: http.ServerResponse, chunks: unknow
   await sendSse(res, [...chunks.map((data) => ({ data })), { data: '[DONE]' }], options)
 }
 
-export type Handler = (req: RecordedRequest, res: http.ServerResponse) => void | Promise<void>
-
 /** A mock Mistral upstream; `routes` answers by path, anything else is a 404 in Mistral's shape. */
-export async function startMistralUpstream(routes: Record<string, Handler> = {}): Promise<MockUpstream & { route(path: string, handler: Handler): void }> {
-  const table = new Map(Object.entries(routes))
-  const upstream = await startUpstream((req, res) => {
-    const handler = table.get(req.path)
-    if (handler) return handler(req, res)
-    sendJson(res, 404, { detail: 'Not Found' })
-  })
-  return Object.assign(upstream, { route(path: string, handler: Handler) { table.set(path, handler) } })
+export function startMistralUpstream(routes: Record<string, UpstreamHandler> = {}): Promise<RoutedUpstream> {
+  return startRoutedUpstream(routes, (_req, res) => sendJson(res, 404, { detail: 'Not Found' }))
 }
 
 export function gatewayConfig(baseUrl: string, options: { timeoutMs?: number; extra?: string } = {}): string {
