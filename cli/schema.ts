@@ -57,7 +57,7 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
   }
   // A built-in's own top-level block (`usage:`, `pricing:`, `cors:`), which the core schema leaves open: its plugin's schema.
   for (const { kind, name, at, omit } of IMPLIED_SLOTS) {
-    const own = at?.length === 1 && !omit ? registry.get(kind, name)?.manifest.configSchema : undefined
+    const own = at?.length === 1 && !omit ? registry.get(kind, name)?.summary.configSchema : undefined
     const leaf = own && schema.properties[at![0]]
     if (leaf && !leaf.properties && !leaf.additionalProperties) schema.properties[at![0]] = { description: leaf.description, ...own }
   }

@@ -15,6 +15,7 @@ import { CHAT_REQUEST_AJV_OPTIONS, CHAT_REQUEST_SCHEMA } from '../../plugins/sur
 import { CORE_SCHEMA } from '../../core/config/validate.ts'
 import { BUILTIN_PLUGIN_DIR, builtinIndex, builtinRegistry, indexedBuiltins } from '../../core/plugins/loader.ts'
 import type { PluginRegistry } from '../../core/plugins/registry.ts'
+import { mergedSchema } from '../../cli/schema.ts'
 import type { JsonSchema } from '../../core/plugins/types.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gw-start-cost-'))
@@ -81,6 +82,12 @@ export default { id: 'provider.${name}', kind: 'provider', configSchema: { type:
       expect(indexed.get(kind, id.slice(kind.length + 1))!.summary).toEqual(JSON.parse(JSON.stringify({ id, kind, description, configSchema, enabledByDefault })))
     }
     expect(indexed.enabledByDefault()).toEqual(scanned.enabledByDefault())
+  })
+
+  it('gives `gateway schema` the same editor schema without importing a plugin', async () => {
+    const indexed = indexedBuiltins(BUILTIN_PLUGIN_DIR, await index())
+    expect(mergedSchema(indexed)).toEqual(mergedSchema(await builtinRegistry()))
+    expect(indexed.all().filter((p) => p.loaded)).toEqual([])
   })
 
   it('loads a config to the same result, and refuses a bad one with the same issues, loading only what it uses', async () => {
