@@ -40,6 +40,7 @@ export default definePlugin<CorsConfig, Stage>({
   kind: 'stage',
   description: 'Cross-origin requests from browser apps to /v1 and /api/v1 (`cors:`).',
   configSchema: SCHEMA,
+  enabledByDefault: { at: ['cors'], requires: ['cors'] },
   checkConfig(config) {
     const cors = config.cors as Partial<CorsConfig> | undefined
     if (!cors?.credentials || !cors.origins?.includes('*')) return []
