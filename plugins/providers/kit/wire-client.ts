@@ -9,17 +9,16 @@
  * Failures come out as the errors below (or the caller's abort reason), which openai-wire.ts
  * maps to GatewayErrors exactly as it maps the SDKs' errors.
  */
-import { createRequire } from 'node:module'
-import type { Agent as UndiciAgent, Dispatcher } from 'undici'
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
-
+import type { Dispatcher } from 'undici'
 // Only the Agent (and the pool, client and HTTP/1.1 parser beneath it) and its request function:
 // undici's index also loads fetch, WebSocket, the cache and the mock agent, 110 modules and ~75 ms
 // of CPU at every start against 31 modules and ~26 ms (bench/RESULTS.md, start). The same modules
 // the index re-exports; it adds `request` to every dispatcher's prototype, here it is called on ours.
-const undici = createRequire(import.meta.url)
-const Agent = undici('undici/lib/dispatcher/agent.js') as typeof UndiciAgent
-const { request: agentRequest } = undici('undici/lib/api/index.js') as { request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> }
+import Agent from 'undici/lib/dispatcher/agent.js'
+import undiciApi from 'undici/lib/api/index.js'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+
+const agentRequest = undiciApi.request
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
 export class UpstreamStatusError extends Error {
