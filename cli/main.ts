@@ -13,15 +13,16 @@ import cluster from 'node:cluster'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import path from 'node:path'
-import { startGateway, startWorker, type ClusterPeers, type WorkerConfigState } from '../core/gateway.ts'
-import { ConfigError, formatIssue, loadConfig } from '../core/config/index.ts'
-import { mergedSchema } from './schema.ts'
-import { configDiff, describeChanges } from './diff.ts'
+import type { ClusterPeers, WorkerConfigState } from '../core/gateway.ts'
 import type { GatewayConfig } from '../core/config/types.ts'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { builtinRegistry } from '../core/plugins/loader.ts'
 import type { PluginRegistry } from '../core/plugins/registry.ts'
+
+// Each command imports what it runs, when it runs: `--version` and `--help` load no gateway code,
+// `validate` and `schema` not the server (koa, the store drivers, the provider kit).
+const configModule = () => import('../core/config/index.ts')
+const builtinRegistry = async (): Promise<PluginRegistry> => (await import('../core/plugins/loader.ts')).builtinRegistry()
 
 /** Each command: its usage line, what it does, and its options (node:util parseArgs). */
 const COMMANDS = {
@@ -149,6 +150,7 @@ async function start(args: string[]): Promise<number> {
   const runsJobs = !values['no-jobs'] && process.env.GATEWAY_NO_JOBS !== '1'
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, file, runsJobs)
 
+  const [{ startGateway }, { ConfigError, formatIssue }] = await Promise.all([import('../core/gateway.ts'), configModule()])
   let gateway
   try {
     gateway = await startGateway({
@@ -178,6 +180,7 @@ async function start(args: string[]): Promise<number> {
  * SIGTERM (drain and stop) to every worker, and exits when they have.
  */
 async function runPrimary(workers: number, file: string, runsJobs: boolean): Promise<number> {
+  const { ConfigError, formatIssue, loadConfig } = await configModule()
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
     if (loaded.config.store?.plugin === 'embedded') {
@@ -247,6 +250,7 @@ async function worker(args: string[]): Promise<number> {
   const portText = values['metrics-port'] ?? process.env.WORKER_METRICS_PORT
   const metricsPort = portText === undefined || portText === '' ? undefined : Number(portText)
   if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)) throw new UsageError(`gateway worker: invalid --metrics-port '${portText}': a port number`)
+  const [{ startWorker }, { ConfigError, formatIssue, loadConfig }] = await Promise.all([import('../core/gateway.ts'), configModule()])
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
     const problems = [
@@ -299,6 +303,7 @@ async function validate(args: string[]): Promise<number> {
   if (parsed === 'help') return help('validate')
   const allowMissingEnv = parsed.values['allow-missing-env'] === true
   const files = parsed.positionals.length ? parsed.positionals : [configFile(undefined)]
+  const { ConfigError, formatIssue, loadConfig } = await configModule()
   const builtins = await builtinRegistry()
   let failed = false
   for (const file of files) {
@@ -323,6 +328,7 @@ async function config(args: string[]): Promise<number> {
   const parsed = parse('config', rest, true)
   if (parsed === 'help') return help('config')
   if (parsed.positionals.length !== 2) throw new UsageError(`gateway config diff: give two files, OLD and NEW (got ${parsed.positionals.length})`)
+  const [{ ConfigError, formatIssue, loadConfig }, { configDiff, describeChanges }] = await Promise.all([configModule(), import('./diff.ts')])
   const builtins = await builtinRegistry()
   const configs: GatewayConfig[] = []
   for (const file of parsed.positionals) {
@@ -347,6 +353,7 @@ async function schema(args: string[]): Promise<number> {
   const parsed = parse('schema', args)
   if (parsed === 'help') return help('schema')
   const values = parsed.values as { config?: string }
+  const [{ loadConfig }, { mergedSchema }] = await Promise.all([configModule(), import('./schema.ts')])
   let registry: PluginRegistry = await builtinRegistry()
   if (values.config) {
     try {

@@ -4,19 +4,22 @@
  * what the compiled modules read at run time, at the same relative places as in the sources:
  * SQL migrations, Lua scripts and worker entries next to their modules, schemas/ and config/ at
  * dist/'s top, and console/dist as a link to the web console's build. bin/gateway.js runs dist/
- * when it is newer than every source (scripts/compiled.mjs), so no TypeScript loader runs.
+ * while the sources are as they were built (scripts/compiled.mjs), so no TypeScript loader runs.
  */
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire, register } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { sourceManifest } from './compiled.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 // --out DIR: build elsewhere (the packaging test builds a clean copy of the image's layout).
 const outAt = process.argv.indexOf('--out')
 const dist = outAt > 0 ? path.resolve(process.argv[outAt + 1]) : path.join(root, 'dist')
 const started = Date.now()
+// The sources as compiled (scripts/compiled.mjs): taken first, so an edit during the build makes dist/ stale.
+const sources = sourceManifest(root)
 
 rmSync(dist, { recursive: true, force: true })
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
@@ -45,13 +48,17 @@ symlinkSync(path.join('..', '..', 'console', 'dist'), path.join(dist, 'console',
 // schema's validator as ajv standalone code, so no schema is compiled (core/config/compiled-validators.ts).
 if (path.relative(root, dist).startsWith('..')) register('./resolve-from-root.mjs', import.meta.url)
 const { builtinIndex, BUILTIN_INDEX } = await import(pathToFileURL(path.join(dist, 'core', 'plugins', 'loader.js')).href)
-const { writeValidators, BUILT_VALIDATORS_DIR } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'compiled-validators.js')).href)
+const { writeValidators, standaloneCompiler, BUILT_VALIDATORS_DIR } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'compiled-validators.js')).href)
 const { CORE_SCHEMA } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'validate.js')).href)
 const index = await builtinIndex(path.join(dist, 'plugins'))
 writeFileSync(path.join(dist, 'plugins', BUILTIN_INDEX), `${JSON.stringify(index)}\n`)
 const validators = await writeValidators(BUILT_VALIDATORS_DIR, [{ schema: CORE_SCHEMA, use: 'core' }, ...index.map((p) => ({ schema: p.summary.configSchema, use: 'plugin' }))])
+// The OpenAI surface's chat-request check, beside its module (plugins/surfaces/openai/chat-request.ts):
+// else the first chat request compiles it.
+const chat = await import(pathToFileURL(path.join(dist, 'plugins', 'surfaces', 'openai', 'chat-request.js')).href)
+writeFileSync(path.join(dist, 'plugins', 'surfaces', 'openai', chat.CHAT_REQUEST_VALIDATOR), (await standaloneCompiler())(chat.CHAT_REQUEST_SCHEMA, chat.CHAT_REQUEST_AJV_OPTIONS))
 
-writeFileSync(path.join(dist, 'BUILD.json'), `${JSON.stringify({ built_at: new Date().toISOString() })}\n`)
+writeFileSync(path.join(dist, 'BUILD.json'), `${JSON.stringify({ built_at: new Date().toISOString(), sources })}\n`)
 console.error(`built ${path.relative(root, dist) || dist} (${index.length} plugins indexed, ${validators.length} validators) in ${((Date.now() - started) / 1000).toFixed(1)} s${existsSync(path.join(root, 'console', 'dist')) ? '' : ' (the console is not built: npm run build:console)'}`)
 
 // A plugin module imported for its manifest may leave a timer or handle open: the build is done.

@@ -91,21 +91,34 @@ export class SchemaValidators {
  * `SchemaValidators` looks it up by. Returns the files written.
  */
 export async function writeValidators(dir: string, schemas: readonly { schema: JsonSchema; use: ValidatorUse }[]): Promise<string[]> {
+  const toCode = await standaloneCompiler()
+  mkdirSync(dir, { recursive: true })
+  const written = new Set<string>()
+  for (const { schema, use } of schemas) {
+    const name = fileName(schema, use)
+    if (written.has(name)) continue
+    writeFileSync(path.join(dir, name), toCode(schema, OPTIONS[use]))
+    written.add(name)
+  }
+  return [...written]
+}
+
+/**
+ * For the build: a function that compiles a schema with the given ajv options (the gateway's
+ * formats added) to ajv standalone code, a CommonJS module whose export is the validate function.
+ * One Ajv per distinct options object.
+ */
+export async function standaloneCompiler(): Promise<(schema: JsonSchema, options: Options) => string> {
   // Imported, not required: a build into another folder resolves packages through an import hook (scripts/resolve-from-root.mjs).
   // (An import's default is the CommonJS module.exports, which is what require returns.)
   const modules = [(await import('ajv/dist/2020.js')).default, (await import('ajv-formats')).default] as unknown as AjvModules
   const standalone = await import('ajv/dist/standalone/index.js')
   // CommonJS again: the function is module.exports, and module.exports.default.
   const standaloneCode = (standalone as unknown as { default: (ajv: Ajv, validate: ValidateFunction) => string }).default
-  mkdirSync(dir, { recursive: true })
-  const ajv: Partial<Record<ValidatorUse, Ajv>> = {}
-  const written = new Set<string>()
-  for (const { schema, use } of schemas) {
-    const name = fileName(schema, use)
-    if (written.has(name)) continue
-    ajv[use] ??= newAjv({ ...OPTIONS[use], code: { source: true } }, modules)
-    writeFileSync(path.join(dir, name), standaloneCode(ajv[use], ajv[use].compile(schema)))
-    written.add(name)
+  const ajvs = new Map<Options, Ajv>()
+  return (schema, options) => {
+    let ajv = ajvs.get(options)
+    if (!ajv) ajvs.set(options, (ajv = newAjv({ ...options, code: { source: true } }, modules)))
+    return standaloneCode(ajv, ajv.compile(schema))
   }
-  return [...written]
 }

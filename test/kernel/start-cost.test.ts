@@ -4,14 +4,18 @@
  * build time instead of being compiled by ajv. Both must answer exactly as the slow way does.
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts'
-import { SchemaValidators, writeValidators } from '../../core/config/compiled-validators.ts'
+import { SchemaValidators, standaloneCompiler, writeValidators } from '../../core/config/compiled-validators.ts'
+import { newAjv } from '../../core/config/validate.ts'
+import { CHAT_REQUEST_AJV_OPTIONS, CHAT_REQUEST_SCHEMA } from '../../plugins/surfaces/openai/chat-request.ts'
 import { CORE_SCHEMA } from '../../core/config/validate.ts'
 import { BUILTIN_PLUGIN_DIR, builtinIndex, builtinRegistry, indexedBuiltins } from '../../core/plugins/loader.ts'
 import type { PluginRegistry } from '../../core/plugins/registry.ts'
+import { mergedSchema } from '../../cli/schema.ts'
 import type { JsonSchema } from '../../core/plugins/types.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gw-start-cost-'))
@@ -80,6 +84,12 @@ export default { id: 'provider.${name}', kind: 'provider', configSchema: { type:
     expect(indexed.enabledByDefault()).toEqual(scanned.enabledByDefault())
   })
 
+  it('gives `gateway schema` the same editor schema without importing a plugin', async () => {
+    const indexed = indexedBuiltins(BUILTIN_PLUGIN_DIR, await index())
+    expect(mergedSchema(indexed)).toEqual(mergedSchema(await builtinRegistry()))
+    expect(indexed.all().filter((p) => p.loaded)).toEqual([])
+  })
+
   it('loads a config to the same result, and refuses a bad one with the same issues, loading only what it uses', async () => {
     const scanned = await builtinRegistry()
     const indexed = indexedBuiltins(BUILTIN_PLUGIN_DIR, await index())
@@ -126,6 +136,25 @@ describe('validators written at build time', () => {
     expect(built.compiledAtRunTime).toBe(0)
     // One compile per distinct schema (plugins without settings share one).
     expect(compiled.compiledAtRunTime).toBe(new Set(cases.map((c) => JSON.stringify([c.use, c.schema]))).size)
+  })
+
+  it("the chat-request check built beside its module answers as the run-time compile (scripts/build.mjs)", async () => {
+    const file = path.join(tmp, 'chat-request.validator.cjs')
+    writeFileSync(file, (await standaloneCompiler())(CHAT_REQUEST_SCHEMA, CHAT_REQUEST_AJV_OPTIONS))
+    const built = createRequire(import.meta.url)(file) as ReturnType<ReturnType<typeof newAjv>['compile']>
+    const compiled = newAjv(CHAT_REQUEST_AJV_OPTIONS).compile(CHAT_REQUEST_SCHEMA)
+    const bodies = [
+      { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+      { model: 'm', messages: [{ role: 'user', content: 'hi' }], temperature: 'hot' },
+      { model: 'm', messages: [{ role: 'robot' }], max_tokens: 0 },
+      { model: 'm', messages: [{ content: 'no role' }], logit_bias: { '1': 101 } },
+      { model: 7, stream: 'yes', tools: [{}] },
+    ]
+    for (const body of bodies) {
+      expect(built(body)).toBe(compiled(body))
+      expect(built.errors ?? null).toEqual(compiled.errors ?? null)
+    }
+    expect(bodies.filter((b) => !built(b))).toHaveLength(4)
   })
 
   it('an edited schema never meets the code built for the old one', async () => {
