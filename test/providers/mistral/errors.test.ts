@@ -22,10 +22,17 @@ describe('mistral: upstream errors in OpenAI\'s error shape', () => {
   let gw: RunningGateway
   let client: OpenAI
   // A gateway per test: the failures each test provokes must not add up to open the target's circuit.
-  beforeAll(async () => { upstream = await startMistralUpstream() })
+  // No test but the timeout ones depends on how long a call takes: the first call of a process
+  // pays for the SDK's first use (1.5 s at load 14), which a short timeout_ms turned into a 504.
+  beforeAll(async () => {
+    upstream = await startMistralUpstream()
+    // The first gateway of the process loads the gateway's modules and the SDK: 10 s at load 14,
+    // over 30 s at load 20. Paid once here, with room, not in the first test's beforeEach.
+    await (await startTestGateway(gatewayConfig(upstream.url))).close()
+  }, 120_000)
   afterAll(() => upstream.close())
   beforeEach(async () => {
-    gw = await startTestGateway(gatewayConfig(upstream.url, { timeoutMs: 300 }))
+    gw = await startTestGateway(gatewayConfig(upstream.url, { timeoutMs: 60_000 }))
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
   })
   afterEach(() => gw.close())
@@ -82,27 +89,47 @@ describe('mistral: upstream errors in OpenAI\'s error shape', () => {
     expect(res.body.error.message).toBe('mistral: Service unavailable.')
   })
 
+  /** A gateway whose Mistral provider has `timeoutMs`, its chat path (streamed) used once first: the SDK's first use is not what a timeout test times. */
+  async function gatewayTimingOut(timeoutMs: number): Promise<RunningGateway> {
+    const timed = await startTestGateway(gatewayConfig(upstream.url, { timeoutMs }))
+    upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, [streamChunk({ role: 'assistant', content: 'warm' }, { finishReason: 'stop' })]))
+    // The first call may itself time out on a loaded machine; it is only there to warm up.
+    await postJson(`${timed.url}/v1/chat/completions`, { ...CHAT, stream: true })
+    return timed
+  }
+
   it('an upstream slower than timeout_ms is a 504', async () => {
+    const timed = await gatewayTimingOut(300)
+    // The upstream answers after 3 s (or never, once the gateway hangs up): a 504 can only be the 300 ms timeout.
     upstream.route(CHAT_PATH, async (_req, res) => {
-      await new Promise((resolve) => setTimeout(resolve, 1000))
+      await new Promise((resolve) => { res.once('close', resolve); setTimeout(resolve, 3000).unref() })
       if (!res.destroyed) sendJson(res, 200, completion({ content: 'late' }))
     })
-    const started = Date.now()
-    const res = await postJson(`${gw.url}/v1/chat/completions`, CHAT)
-    expect(res.status).toBe(504)
-    expect(res.body.error).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' })
-    expect(Date.now() - started).toBeLessThan(900)
+    try {
+      const res = await postJson(`${timed.url}/v1/chat/completions`, CHAT)
+      expect(res.status).toBe(504)
+      expect(res.body.error).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' })
+    } finally {
+      await timed.close()
+    }
   })
 
   it('timeout_ms bounds the wait for a stream to start, not the stream itself', async () => {
+    // Each gap between chunks is longer than timeout_ms; the stream starts well within it (a warm call: ~130 ms at load 14).
+    const timed = await gatewayTimingOut(800)
     upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, [
       streamChunk({ role: 'assistant', content: 'slow ' }),
       streamChunk({ content: 'but steady' }, { finishReason: 'stop' }),
-    ], { delayMs: 400 }))
-    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Hi' }] })
-    let text = ''
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
-    expect(text).toBe('slow but steady')
+    ], { delayMs: 1000 }))
+    try {
+      const timedClient = new OpenAI({ baseURL: `${timed.url}/v1`, apiKey: 'unused', maxRetries: 0 })
+      const stream = await timedClient.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Hi' }] })
+      let text = ''
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+      expect(text).toBe('slow but steady')
+    } finally {
+      await timed.close()
+    }
   })
 
   it('an answer the SDK cannot read is a 502, not a crash', async () => {
