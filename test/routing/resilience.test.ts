@@ -1,28 +1,54 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import OpenAI from 'openai'
 import path from 'node:path'
 import os from 'node:os'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { startTestGateway, postJson, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { backoffMs } from '../../core/pipeline/call-targets.ts'
+import { upstreamError } from '../../core/errors.ts'
+import type { CompiledRetry } from '../../core/runtime/routes.ts'
 import { ask, provider, routingFixtures } from './helpers.ts'
 
 const { cleanup, gateway, upstream, chat } = routingFixtures()
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i])
 
 describe('retries', () => {
-  it('retries the same target with exponential backoff and jitter', async () => {
+  it('retries the same target, waiting the drawn backoff between attempts', async () => {
     const a = await upstream('a', [{ status: 500 }, { status: 503 }, { ok: 'third time' }])
-    const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: r\n    retry: { attempts: 2, backoff_ms: 100, max_backoff_ms: 1000 }\n    targets: [ { provider: a } ]\n`)
-    const res = await chat(gw)
+    const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: r\n    retry: { attempts: 2, backoff_ms: 400, max_backoff_ms: 2000 }\n    targets: [ { provider: a } ]\n`)
+    // The jitter draws its least (half the exponential delay): 200 ms, then 400. Without jitter
+    // the waits would be 400 and 800; without the doubling, 200 and 200. The lower bounds hold
+    // whatever the load (a timer never fires early); the upper ones leave 200 ms for the attempt
+    // itself, which a loaded machine stretched past the old 80 ms.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0)
+    const res = await chat(gw).finally(() => random.mockRestore())
     expect(res.status).toBe(200)
     expect(res.body.choices[0].message.content).toBe('third time')
     expect(res.headers.get('x-gateway-attempts')).toBe('3')
     const [first, second] = gaps(a.times)
-    expect(first).toBeGreaterThanOrEqual(50) // 100 ms, jittered to [50, 100]
-    expect(first).toBeLessThan(100 + 80)
-    expect(second).toBeGreaterThanOrEqual(100) // 200 ms, jittered to [100, 200]
-    expect(second).toBeLessThan(200 + 80)
+    expect(first).toBeGreaterThanOrEqual(200)
+    expect(first).toBeLessThan(400)
+    expect(second).toBeGreaterThanOrEqual(400)
+    expect(second).toBeLessThan(800)
+  })
+
+  it('draws the backoff between half and all of an exponential delay, capped at max_backoff_ms', () => {
+    const policy: CompiledRetry = { attempts: 5, backoffMs: 100, maxBackoffMs: 1000, on: () => true }
+    const failed = upstreamError(500, 'boom')
+    const drawn = (random: number, retry: number, error = failed) => {
+      const spy = vi.spyOn(Math, 'random').mockReturnValue(random)
+      try {
+        return backoffMs(policy, retry, error)
+      } finally {
+        spy.mockRestore()
+      }
+    }
+    expect([0, 1, 2, 3, 4].map((retry) => drawn(0, retry))).toEqual([50, 100, 200, 400, 500])
+    expect([0, 1, 2, 3, 4].map((retry) => drawn(0.5, retry))).toEqual([75, 150, 300, 600, 750])
+    // A retry-after within max_backoff_ms is waited at least; a longer one gives up on the target.
+    expect(drawn(0, 0, upstreamError(429, 'slow down', { retryAfter: '0.8' }))).toBe(800)
+    expect(drawn(0, 0, upstreamError(429, 'slow down', { retryAfter: '2' }))).toBeUndefined()
   })
 
   it('honours an upstream retry-after', async () => {

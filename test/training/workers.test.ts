@@ -11,6 +11,7 @@ import { startWorker, type RunningWorker } from '../../core/gateway.ts'
 import { startTestGateway, testLogger, withUsage, type RunningGateway } from '../helpers/gateway.ts'
 import { DATABASE_URL, POSTGRES_ENABLED, dropSchema, uniqueSchema } from '../store/helpers.ts'
 import { RABBITMQ_ENABLED, RABBITMQ_URL, deleteQueues, uniquePrefix } from '../queue/helpers.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
 
 const GOOD = `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`
@@ -93,7 +94,13 @@ services:
 
     // The worker's own /metrics shows what its consumers did (no gateway's /metrics can), /ready its broker and store.
     const replacement = workers.at(-1)!
-    const metrics = await (await fetch(`${replacement.metricsUrl}/metrics`)).text()
+    // Nothing left in flight once the job is over. Not at once: the step that ended the job is
+    // acked after it wrote the status, and a stale step (a lease retry queued while the first
+    // worker held the job) may still come in and be dropped; a loaded machine drew out both.
+    const metrics = (await waitFor(async () => {
+      const text = await (await fetch(`${replacement.metricsUrl}/metrics`)).text()
+      return /gateway_queue_in_flight\{backend="rabbitmq",topic="training\.jobs"\} 0\n/.test(text) ? text : ''
+    }, 10_000, 50)).value
     const pickups = /gateway_queue_pickup_seconds_count\{backend="rabbitmq",topic="training\.jobs"\} (\d+)/.exec(metrics)
     // Every provider poll after the handover was a step the replacement picked up, and so was the evaluation.
     const polls = upstream.calls.slice(handedOver).filter((c) => c === `GET /v1/fine_tuning/jobs/${managed.provider_job_id}`).length
