@@ -4,7 +4,7 @@
  * and check the file.
  */
 import { CORE_SCHEMA } from '../core/config/validate.ts'
-import { IMPLIED_SLOTS, SLOT_SHAPES } from '../core/config/slots.ts'
+import { SLOT_SHAPES } from '../core/config/slots.ts'
 import type { PluginRegistry } from '../core/plugins/registry.ts'
 import type { JsonSchema, PluginKind } from '../core/plugins/types.ts'
 
@@ -56,8 +56,9 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
     else props[leaf] = { ...props[leaf], properties: { ...(props[leaf].properties as Record<string, JsonSchema> | undefined), ...byKey(kind) }, additionalProperties: ref }
   }
   // A built-in's own top-level block (`usage:`, `pricing:`, `cors:`), which the core schema leaves open: its plugin's schema.
-  for (const { kind, name, at, omit } of IMPLIED_SLOTS) {
-    const own = at?.length === 1 && !omit ? registry.get(kind, name)?.manifest.configSchema : undefined
+  for (const { enabledByDefault, configSchema } of registry.enabledByDefault()) {
+    const at = typeof enabledByDefault === 'object' && !enabledByDefault.omit && !enabledByDefault.include ? enabledByDefault.at : undefined
+    const own = at?.length === 1 ? configSchema : undefined
     const leaf = own && schema.properties[at![0]]
     if (leaf && !leaf.properties && !leaf.additionalProperties) schema.properties[at![0]] = { description: leaf.description, ...own }
   }

@@ -10,6 +10,7 @@ import { builtinRegistry } from './plugins/loader.ts'
 import { ReloadController } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
 import type { ClusterPeers } from './runtime/cluster.ts'
+import type { Snapshot } from './runtime/snapshot.ts'
 
 export type { ClusterPeers, WorkerConfigState } from './runtime/cluster.ts'
 
@@ -46,19 +47,17 @@ export interface RunningGateway {
 
 const DEFAULT_SHUTDOWN_MS = 10_000
 
-export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+/** The config loaded and its first snapshot built, by a controller that reloads it (a gateway's or a worker's). */
+async function startController(options: Omit<GatewayOptions, 'port' | 'host'>): Promise<{ logger: Logger; controller: ReloadController; snapshot: Snapshot }> {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
-  const controller = new ReloadController({
-    source: options.source,
-    builtins: await builtinRegistry(),
-    logger,
-    env: options.env,
-    debounceMs: options.debounceMs,
-    pollMs: options.pollMs,
-    runsJobs: options.runsJobs,
-    reloadPeers: options.cluster && ((reason) => options.cluster?.reloadAll(reason)),
-  })
-  const snapshot = await controller.start()
+  const { source, env, debounceMs, pollMs, runsJobs, cluster } = options
+  const reloadPeers = cluster && ((reason: string) => cluster.reloadAll(reason))
+  const controller = new ReloadController({ source, builtins: await builtinRegistry(), logger, env, debounceMs, pollMs, runsJobs, reloadPeers })
+  return { logger, controller, snapshot: await controller.start() }
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { logger, controller, snapshot } = await startController(options)
   const open = snapshot.auth.length === 0
   if (snapshot.config.store === undefined) logger.info('no store configured: virtual keys, users and usage are not kept (add store: to keep them)')
   if (open) logger.warn('no auth strategies configured: every caller is the anonymous admin (set auth: to require keys)')
@@ -127,12 +126,8 @@ export interface RunningWorker {
 }
 
 /** `gateway worker`: the same config and plugins, no HTTP server (optionally a metrics port). */
-export async function startWorker(options: Omit<GatewayOptions, 'port' | 'host' | 'runsJobs'> & { metricsPort?: number; metricsHost?: string }): Promise<RunningWorker> {
-  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
-  const controller = new ReloadController({
-    source: options.source, builtins: await builtinRegistry(), logger, env: options.env, debounceMs: options.debounceMs, pollMs: options.pollMs, runsJobs: true,
-  })
-  const snapshot = await controller.start()
+export async function startWorker(options: Omit<GatewayOptions, 'port' | 'host' | 'runsJobs' | 'cluster'> & { metricsPort?: number; metricsHost?: string }): Promise<RunningWorker> {
+  const { logger, controller, snapshot } = await startController({ ...options, runsJobs: true })
   if (options.watch ?? 'file' in options.source) await controller.watch()
   const probes = options.metricsPort === undefined ? undefined : await startProbes(controller, options.metricsPort, options.metricsHost ?? '0.0.0.0')
   logger.info({ version: snapshot.version, probes: probes?.url }, 'worker running')

@@ -9,25 +9,16 @@ const REDACT = [
   'token', '*.token', 'secret', '*.secret', 'client_secret', '*.client_secret',
 ]
 
+/** One JSON line per entry: ISO time, the level by name, no pid or hostname. */
+const FORMAT = { base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } }
+
 export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination ?? pino.destination({ dest: 1, sync: false }),
-  )
+  return pino({ ...FORMAT, level, redact: { paths: REDACT, censor: '[redacted]' } }, destination ?? pino.destination({ dest: 1, sync: false }))
 }
 
 /** The per-request access log: the same output without the redaction pass (its fields are fixed and hold no secrets), as it is written per request. */
 export function accessLogger(logger: Logger): Logger {
-  const access = pino(
-    { level: logger.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
-    (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym],
-  )
+  const access = pino({ ...FORMAT, level: logger.level }, (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym])
   // It follows the gateway logger's level (logging.level changes on reload); children follow it by themselves.
   logger.on('level-change', (level, _value, _previous, _previousValue, changed) => {
     if (changed === logger) access.level = level

@@ -1,3 +1,6 @@
+/** Where a key is in the config: map keys and list indices from the root. */
+export type ConfigPath = readonly (string | number)[]
+
 /** A config problem, located in the file: printed as `FILE:LINE:COL path.to.key: message`. */
 export interface ConfigIssue {
   file: string
@@ -23,7 +26,7 @@ export class ConfigError extends Error {
 }
 
 /** `['providers', 'openai', 'api_key']` → `providers.openai.api_key`; array indices as `[0]`. */
-export function dottedPath(path: readonly (string | number)[]): string {
+export function dottedPath(path: ConfigPath): string {
   let out = ''
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`

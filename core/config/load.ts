@@ -2,10 +2,9 @@
 import { readFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml'
-import { ConfigError, dottedPath, type ConfigIssue } from './issues.ts'
+import { ConfigError, dottedPath, type ConfigIssue, type ConfigPath } from './issues.ts'
+import { SLOT_SHAPES, valueAt } from './slots.ts'
 import type { GatewayConfig } from './types.ts'
-
-export type ConfigPath = readonly (string | number)[]
 
 export interface ParsedConfig {
   /** The file it came from (or a label for in-memory text). */
@@ -113,12 +112,12 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
 }
 
 /** The blocks that hold one plugin (store, queue, limiter, cache): each may list alternatives. */
-const ONE_PLUGIN_BLOCKS: readonly (readonly string[])[] = [['store'], ['queue'], ['limits', 'backend'], ['cache']]
+const ONE_PLUGIN_BLOCKS = SLOT_SHAPES.filter((s) => s.shape === 'one').map((s) => s.at)
 
 /** A one-plugin block may list alternatives: the first whose variables are all set is used, so one file runs with what its environment offers. */
 function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (string | number)[] }[]): void {
   for (const at of ONE_PLUGIN_BLOCKS) {
-    const parent = at.slice(0, -1).reduce<Record<string, unknown> | undefined>((node, key) => node?.[key] as Record<string, unknown> | undefined, data)
+    const parent = valueAt(data, at.slice(0, -1)) as Record<string, unknown> | undefined
     const leaf = at[at.length - 1]
     const value = parent?.[leaf]
     if (!parent || !Array.isArray(value)) continue

@@ -1,6 +1,6 @@
 /** Where plugins plug into gateway.yaml. */
-import type { PluginKind } from '../plugins/types.ts'
-import type { ConfigPath } from './load.ts'
+import type { PluginKind, PluginManifest } from '../plugins/types.ts'
+import type { ConfigPath } from './issues.ts'
 import type { GatewayConfig } from './types.ts'
 
 export interface PluginSlot {
@@ -17,7 +17,7 @@ export interface PluginSlot {
   readonly routes?: readonly string[]
   /** Kernel-owned: a stage's priority over its plugin's own. */
   readonly priority?: number
-  /** Built in and not named by the config (see IMPLIED_SLOTS). */
+  /** Built in and not named by the config (its manifest's `enabledByDefault`). */
   readonly implied?: boolean
 }
 
@@ -37,64 +37,27 @@ export const SLOT_SHAPES: readonly SlotShape[] = [
   { kind: 'surface', at: ['surfaces'], shape: 'named-map' },
 ]
 
-interface ImpliedSlot {
-  readonly kind: PluginKind
-  readonly name: string
-  /** Where its block is (validated against its schema there), or undefined for an empty block. */
-  readonly at?: readonly string[]
-  /** Keys of that block that belong to another slot (`limits.backend` is the limiter's). */
-  readonly omit?: readonly string[]
-  /** More of the config the plugin needs, added to its block. */
-  readonly extra?: (config: GatewayConfig) => Record<string, unknown>
-  readonly when: (config: GatewayConfig) => boolean
-}
-
-/** Built-in plugins a config wants without naming them. Named blocks of the same kind and name win. */
-export const IMPLIED_SLOTS: readonly ImpliedSlot[] = [
-  { kind: 'service', name: 'tokenizer', when: () => true },
-  { kind: 'service', name: 'pricing', at: ['pricing'], when: () => true },
-  { kind: 'service', name: 'identity', when: (c) => c.store !== undefined },
-  { kind: 'stage', name: 'usage', at: ['usage'], when: (c) => c.store !== undefined },
-  { kind: 'stage', name: 'limits', at: ['limits'], omit: ['backend'], extra: departmentLimits, when: () => true },
-  { kind: 'stage', name: 'cache', at: ['cache'], omit: ['plugin'], when: () => true },
-  { kind: 'stage', name: 'cors', at: ['cors'], when: (c) => c.cors !== undefined },
-]
-
-/** The departments' limits and budgets, which the limits stage enforces, and the limiter's name (for its metric). */
-function departmentLimits(config: GatewayConfig): Record<string, unknown> {
-  const departments: Record<string, unknown> = {}
-  for (const [name, dept] of Object.entries(config.departments ?? {})) {
-    if (dept.limits || dept.budget) departments[name] = { limits: dept.limits, budget: dept.budget }
-  }
-  const limiter = config.limits?.backend?.plugin
-  return { ...(Object.keys(departments).length ? { departments } : {}), ...(limiter ? { limiter } : {}) }
-}
-
 /** Keys of a block the kernel reads itself (never passed to the plugin). */
 const KERNEL_KEYS = ['plugin', 'optional', 'routes', 'priority', 'enabled']
 
-function pluginBlock(block: Record<string, unknown>, omit: readonly string[] = KERNEL_KEYS): Record<string, unknown> {
+function pluginBlock(block: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(block)) if (!omit.includes(key)) out[key] = value
+  for (const [key, value] of Object.entries(block)) if (!KERNEL_KEYS.includes(key)) out[key] = value
   return out
 }
 
-function at(config: GatewayConfig, path: readonly string[]): unknown {
+/** The value at `path` in a config (parsed or validated), or undefined. */
+export function valueAt(config: unknown, path: ConfigPath): unknown {
   let value: unknown = config
-  for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key]
+  for (const key of path) value = (value as Record<string | number, unknown> | undefined)?.[key]
   return value
 }
 
-/** A plugin every gateway has unless the config turns it off (its manifest's `enabledByDefault`). */
-export interface DefaultPlugin {
-  readonly kind: PluginKind
-  readonly name: string
-}
-
-export function pluginSlots(config: GatewayConfig, defaults: readonly DefaultPlugin[] = []): PluginSlot[] {
+/** Where gateway.yaml plugs plugins in, named ones in SLOT_SHAPES order, then the built-ins it has without naming them (`enabledByDefault`). */
+export function pluginSlots(config: GatewayConfig, manifests: Iterable<Pick<PluginManifest, 'id' | 'kind' | 'enabledByDefault'>> = []): PluginSlot[] {
   const slots: PluginSlot[] = []
   for (const { kind, at: path, shape } of SLOT_SHAPES) {
-    const value = at(config, path)
+    const value = valueAt(config, path)
     if (value === undefined || value === null) continue
     if (shape === 'one') {
       const block = value as Record<string, unknown>
@@ -116,15 +79,18 @@ export function pluginSlots(config: GatewayConfig, defaults: readonly DefaultPlu
       }
     }
   }
-  for (const implied of [...IMPLIED_SLOTS, ...defaults.map((d) => ({ ...d, when: () => true }) as ImpliedSlot)]) {
-    if (!implied.when(config)) continue
-    if (slots.some((s) => s.kind === implied.kind && s.name === implied.name)) continue
-    // `surfaces: { <name>: { enabled: false } }` turns an implied one off.
-    const named = at(config, [`${implied.kind}s`, implied.name]) as Record<string, unknown> | undefined
-    if (named?.enabled === false) continue
-    const raw = implied.at ? at(config, implied.at) : undefined
-    const block = { ...(typeof raw === 'object' && raw !== null ? pluginBlock(raw as Record<string, unknown>, implied.omit ?? []) : {}), ...implied.extra?.(config) }
-    slots.push({ kind: implied.kind, path: implied.at ?? [], name: implied.name, plugin: implied.name, block, implied: true })
+  for (const manifest of manifests) {
+    const implied = manifest.enabledByDefault === true ? {} : manifest.enabledByDefault
+    if (!implied || (implied.requires && valueAt(config, implied.requires) === undefined)) continue
+    const name = manifest.id.slice(manifest.kind.length + 1)
+    // A block the config names wins, and `<kind>s: { <name>: { enabled: false } }` turns it off.
+    if (slots.some((s) => s.kind === manifest.kind && s.name === name)) continue
+    if ((valueAt(config, [`${manifest.kind}s`, name]) as Record<string, unknown> | undefined)?.enabled === false) continue
+    const raw = implied.at ? valueAt(config, implied.at) : undefined
+    const block: Record<string, unknown> = typeof raw === 'object' && raw !== null ? { ...raw } : {}
+    for (const key of implied.omit ?? []) delete block[key]
+    for (const [key, path] of Object.entries(implied.include ?? {})) if (valueAt(config, path) !== undefined) block[key] = valueAt(config, path)
+    slots.push({ kind: manifest.kind, path: implied.at ?? [], name, plugin: name, block, implied: true })
   }
   return slots
 }

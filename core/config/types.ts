@@ -20,36 +20,34 @@ export interface WhenConfig {
   feature?: string
 }
 
-export interface TargetConfig {
-  provider: string
-  model?: string
-  weight?: number
+/** How calls go to a target: set on a route for all its targets, or on one target. */
+export interface CallConfig {
   timeout_ms?: number
   first_token_timeout_ms?: number
   retry?: RetryConfig
   circuit?: CircuitConfig
+}
+
+export interface TargetConfig extends CallConfig {
+  provider: string
+  model?: string
+  weight?: number
   params?: Record<string, unknown>
   headers?: Record<string, string>
 }
 
-export interface RouteConfig {
+export interface RouteConfig extends CallConfig {
   model: string
   aliases?: string[]
   description?: string
   strategy?: 'single' | 'fallback' | 'loadbalance' | 'least-latency'
   targets: TargetConfig[]
-  timeout_ms?: number
-  first_token_timeout_ms?: number
-  retry?: RetryConfig
-  circuit?: CircuitConfig
   when?: WhenConfig
   strict?: boolean
-  /** Request fields outside OpenAI's chat API that reach the provider: a list, or true for any. */
-  extra_params?: boolean | string[]
-  /** Response caching for this route: true caches every request (not only temperature 0), false none. */
-  cache?: boolean | { ttl_s?: number }
   /** Per-route stage settings: `false` turns a stage off on this route; an object is the stage's own setting. */
   stages?: Record<string, false | Record<string, unknown>>
+  /** Settings plugins read from `RouteInfo.settings` (the schema has them): `cache` (the cache stage), `extra_params` (the OpenAI surface). */
+  [setting: string]: unknown
 }
 
 export interface RoleConfig {
@@ -65,9 +63,8 @@ export interface DepartmentConfig {
   models?: string[]
   /** A model name the department's members ask for → the route they get instead. */
   route_overrides?: Record<string, string>
-  /** Enforced by the limits stage, per department. */
-  limits?: Record<string, number>
-  budget?: { usd_per_day?: number; usd_per_month?: number }
+  /** `limits` and `budget`: the limits stage's (see its limitsBlock). */
+  [setting: string]: unknown
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -103,13 +100,11 @@ export interface GatewayConfig {
   services?: Record<string, Partial<PluginBlock>>
   stages?: Record<string, Partial<PluginBlock> & { routes?: string[]; priority?: number; enabled?: boolean }>
   surfaces?: Record<string, Partial<PluginBlock> & { enabled?: boolean }>
-  /** The usage stage's block (plugins/stages/usage); its journal is opened once, at start. */
-  usage?: Record<string, unknown>
   telemetry?: Record<string, Partial<PluginBlock>>
   features?: Record<string, boolean>
-  /** USD per 1M tokens by model, on top of config/models.json. */
-  pricing?: Record<string, { input: number; output: number; cached_input?: number; max_output_tokens?: number; context_window?: number }>
   /** RBAC: merged over the built-in user, department_admin and admin roles. */
   roles?: Record<string, RoleConfig>
   departments?: Record<string, DepartmentConfig>
+  /** Blocks whose plugins read them (enabledByDefault.at): `usage:` (the usage stage), `pricing:` (service.pricing). */
+  [block: string]: unknown
 }

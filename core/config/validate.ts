@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ErrorObject } from 'ajv/dist/2020.js'
 import { SchemaValidators } from './compiled-validators.ts'
-import { ConfigError, type ConfigIssue } from './issues.ts'
-import type { ConfigPath, LoadedConfig, ParsedConfig } from './load.ts'
-import { pluginSlots } from './slots.ts'
+import { ConfigError, type ConfigIssue, type ConfigPath } from './issues.ts'
+import type { LoadedConfig, ParsedConfig } from './load.ts'
+import { pluginSlots, valueAt } from './slots.ts'
 import { closest } from '../closest.ts'
 import type { GatewayConfig } from './types.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -40,6 +40,7 @@ export async function validateConfig(
   }
   const config = parsed.data as GatewayConfig
   const registry = await pluginsFor(config)
+  const roles = definedRoles(config)
 
   for (const slot of pluginSlots(config, registry.enabledByDefault())) {
     const registered = registry.get(slot.kind, slot.plugin)
@@ -51,8 +52,9 @@ export async function validateConfig(
     const validate = pluginValidator(registered.manifest)
     if (!validate(slot.block)) issues.push(...ajvIssues(parsed, slot.path, validate.errors ?? []))
     // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
-    else if (!slot.implied) Object.assign(blockAt(config, slot.path), slot.block)
-    for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>) ?? []) issues.push(parsed.issue(found.path, found.message))
+    else if (!slot.implied) Object.assign(valueAt(config, slot.path) as Record<string, unknown>, slot.block)
+    const at = { path: slot.path, block: slot.block, roles }
+    for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>, at) ?? []) issues.push(parsed.issue(found.path, found.message))
   }
 
   issues.push(...crossReferenceIssues(parsed, config))
@@ -74,42 +76,14 @@ export function withDefaults(manifest: PluginManifest, block: Record<string, unk
   return copy
 }
 
-function blockAt(config: GatewayConfig, path: ConfigPath): Record<string, unknown> {
-  let node: unknown = config
-  for (const key of path) node = (node as Record<string | number, unknown>)[key]
-  return node as Record<string, unknown>
-}
-
-/** Roles that auth strategies and sign-in services hand out must exist, or every request with them would be a 403 at run time. */
-function undefinedRoleIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
-  const known = new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
-  const issues: ConfigIssue[] = []
-  const check = (value: unknown, path: ConfigPath): void => {
-    if (typeof value === 'string' && !known.has(value)) {
-      issues.push(parsed.issue(path, `no role named '${value}' (have: ${[...known].join(', ')}); define it under roles:`))
-    }
-  }
-  const walk = (node: unknown, path: ConfigPath): void => {
-    if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]))
-    else if (typeof node === 'object' && node !== null) {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'claims') continue // claim names (`role: roles`), not roles
-        if (key === 'role' || key === 'default_role') check(value, [...path, key])
-        else if (key === 'role_map' && typeof value === 'object' && value !== null) for (const [claim, role] of Object.entries(value)) check(role, [...path, key, claim])
-        else walk(value, [...path, key])
-      }
-    }
-  }
-  ;(config.auth?.strategies ?? []).forEach((block, i) => walk(block, ['auth', 'strategies', i]))
-  // Sign-in services map claims to roles too (services.auth.oidc.role_map).
-  for (const [name, block] of Object.entries(config.services ?? {})) walk(block, ['services', name])
-  return issues
+/** Built-in roles first, then gateway.yaml's (the order the messages list them in). */
+function definedRoles(config: GatewayConfig): ReadonlySet<string> {
+  return new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
 }
 
 function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const providers = new Set(Object.keys(config.providers ?? {}))
-  issues.push(...undefinedRoleIssues(parsed, config))
   // A name answered by a route without conditions makes every later route for that name unreachable.
   const unconditional = new Map<string, number>()
   ;(config.routes ?? []).forEach((route, i) => {
@@ -149,7 +123,7 @@ function accessIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[
     }
   }
   const departments = Object.keys(config.departments ?? {})
-  const roles = new Set([...Object.keys(BUILTIN_ROLES), ...Object.keys(config.roles ?? {})])
+  const roles = definedRoles(config)
   ;(config.routes ?? []).forEach((route, i) => {
     route.when?.departments?.forEach((dept, j) => {
       if (departments.length > 0 && !departments.includes(dept)) issues.push(parsed.issue(['routes', i, 'when', 'departments', j], `no department '${dept}' under departments: (have: ${departments.join(', ')})`))

@@ -94,8 +94,8 @@ export class PluginRegistry {
   }
 
   /** The plugins every gateway has unless its config turns them off. */
-  enabledByDefault(): { kind: PluginKind; name: string }[] {
-    return this.all().filter((p) => p.summary.enabledByDefault).map((p) => ({ kind: p.summary.kind, name: p.summary.id.slice(p.summary.kind.length + 1) }))
+  enabledByDefault(): PluginSummary[] {
+    return this.all().filter((p) => p.summary.enabledByDefault).map((p) => p.summary)
   }
 
   all(): RegisteredPlugin[] {

@@ -93,12 +93,37 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   readonly uses?: readonly Token<unknown>[]
   /** Capabilities this plugin offers through `ctx.provide`. */
   readonly provides?: readonly Token<unknown>[]
-  /** A built-in surface or stage every gateway has unless its config turns it off (`surfaces: { <name>: { enabled: false } }`); it takes no config. */
-  readonly enabledByDefault?: boolean
-  /** What is wrong in the whole config for this plugin beyond its own block (so `gateway validate` reports it): paths from the config's root. */
-  checkConfig?(config: Readonly<Record<string, unknown>>): readonly { readonly path: readonly (string | number)[]; readonly message: string }[]
+  /** A plugin every gateway has without naming it, unless its config turns it off (`surfaces: { <name>: { enabled: false } }`) or names its block: `true` when it takes no config. */
+  readonly enabledByDefault?: boolean | DefaultSlot
+  /** What is wrong for this plugin in the whole config, beyond what its schema says (so `gateway validate` reports it): paths from the config's root. */
+  checkConfig?(config: Readonly<Record<string, unknown>>, at: ConfigCheckContext): readonly ConfigCheckIssue[]
   setup(ctx: PluginContext, config: Config): Promise<Instance> | Instance
 }
+
+/** Where a plugin every gateway has finds its settings, and when a config wants it: data, so a build's plugin index holds it and no plugin code runs before a config needs it. */
+export interface DefaultSlot {
+  /** Where its block is in gateway.yaml (checked against configSchema there, issues named there); absent: none. */
+  readonly at?: readonly string[]
+  /** Keys of that block that are another plugin's (`limits.backend` is the limiter's). */
+  readonly omit?: readonly string[]
+  /** More of the config added to its block, by key: `{ departments: ['departments'] }`. */
+  readonly include?: Readonly<Record<string, readonly string[]>>
+  /** Wanted only when the config has a value at this path (e.g. `['store']`); default: always. */
+  readonly requires?: readonly string[]
+  /** Its settings at `at` are read once, at start (state it keeps across reloads): a reload that changes them reports them as needing a restart. */
+  readonly readOnce?: boolean
+}
+
+/** What `checkConfig` is told besides the whole config. */
+export interface ConfigCheckContext {
+  /** Where this plugin's block is, from the config's root (`['auth', 'strategies', 0]`). */
+  readonly path: readonly (string | number)[]
+  /** The block without the kernel's keys, schema defaults filled in; not yet known to be valid (read it defensively). */
+  readonly block: Readonly<Record<string, unknown>>
+  /** The roles the config defines (built in and under `roles:`): a role the plugin hands out must be one, or its requests would be a 403. */
+  readonly roles: ReadonlySet<string>
+}
+export interface ConfigCheckIssue { readonly path: readonly (string | number)[]; readonly message: string }
 
 /** Identity for typing a manifest; the kernel checks the id/kind shape at registration. */
 export function definePlugin<Config = Record<string, unknown>, Instance = unknown>(
@@ -198,68 +223,15 @@ export interface Provider extends Lifecycle {
   listModels?(signal?: AbortSignal): Promise<ModelInfo[]>
   /** Wire formats this provider speaks natively, by a surface's wire name: such requests pass through untranslated, every field kept. */
   readonly native?: Readonly<Record<string, (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>>>
-  /** Fine-tuning on the provider's platform, for providers that offer it (the training service uses it). */
-  readonly fineTune?: FineTuner
+  /** What it offers other plugins beyond chat and embeddings, by the token of that family's contract (the kernel never calls it): `{ [FineTuning.key]: tuner }`. */
+  readonly capabilities?: Readonly<Record<symbol, unknown>>
 }
 
-/** Where a provider's fine-tuning job is. */
-export type FineTuneState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
-
-export interface FineTuneRequest {
-  /** The provider's base model. */
-  readonly model: string
-  /** JSONL in the chat fine-tuning format. */
-  readonly training: { readonly filename: string; readonly data: Buffer }
-  readonly validation?: { readonly filename: string; readonly data: Buffer }
-  readonly hyperparameters: { readonly n_epochs?: number; readonly batch_size?: number; readonly learning_rate_multiplier?: number }
-  readonly suffix?: string
+/** What `provider` offers for `capability` (its `capabilities`), if anything. */
+export function capabilityOf<T>(provider: Provider | undefined, capability: Token<T>): T | undefined {
+  return provider?.capabilities?.[capability.key] as T | undefined
 }
 
-/** A message or a metrics point the provider reported (training/validation loss per step). */
-export interface FineTuneEvent {
-  /** The provider's id for it (stable across polls, so an event is recorded once). */
-  readonly id: string
-  /** Unix seconds. */
-  readonly createdAt: number
-  readonly level: 'info' | 'warn' | 'error'
-  readonly message: string
-  readonly metrics?: Readonly<Record<string, number>>
-}
-
-export interface FineTuneProgress {
-  readonly state: FineTuneState
-  readonly fineTunedModel: string | null
-  readonly error: string | null
-  readonly trainedTokens: number | null
-  /** The events the provider has (any order; already-seen ones are skipped by id). */
-  readonly events: readonly FineTuneEvent[]
-  /** Usable models saved during training (OpenAI's at each epoch's end), when the provider names them. */
-  readonly checkpoints?: readonly FineTuneCheckpoint[]
-}
-
-export interface FineTuneCheckpoint {
-  readonly id: string
-  /** The checkpoint's model name, callable like the final model. */
-  readonly model: string
-  readonly step: number
-  readonly metrics: Readonly<Record<string, number>>
-  /** Unix seconds. */
-  readonly createdAt: number
-}
-
-export type FineTuneHyperparameter = keyof FineTuneRequest['hyperparameters']
-
-export interface FineTuner {
-  /**
-   * The hyperparameters this provider can set (default: all). A job asking for another is refused
-   * with a 400 naming it, never started without it.
-   */
-  readonly hyperparameters?: readonly FineTuneHyperparameter[]
-  /** Upload the files and start the job; resolves to the provider's job id. */
-  start(request: FineTuneRequest, signal?: AbortSignal): Promise<string>
-  progress(jobId: string, signal?: AbortSignal): Promise<FineTuneProgress>
-  cancel(jobId: string, signal?: AbortSignal): Promise<void>
-}
 
 // ---------------------------------------------------------------------------------------------
 // the pipeline, as stages and services see it

@@ -1,6 +1,6 @@
 /** Access tables, compiled once per snapshot from `roles:` and `departments:`: what each role may do, over which records, with which models. */
 import { isGlob, NamePatterns } from './glob.ts'
-import type { DepartmentConfig, GatewayConfig, RoleConfig } from '../config/types.ts'
+import type { GatewayConfig, RoleConfig } from '../config/types.ts'
 import type { AccessView, DataScope, Principal } from '../plugins/types.ts'
 
 /** The roles every gateway has unless gateway.yaml redefines them (as in the seed design). */
@@ -53,7 +53,6 @@ export interface Department {
   /** Undefined: the department may use every route. */
   readonly models: NamePatterns | undefined
   readonly routeOverrides: ReadonlyMap<string, string>
-  readonly config: Readonly<DepartmentConfig>
 }
 
 /** Why a principal may not use a model (see AccessTables.modelDenial). */
@@ -74,7 +73,7 @@ export class AccessTables {
   /** What route handlers see of these tables. */
   readonly view: AccessView = {
     isDepartment: (name) => this.isDepartment(name),
-    roleNames: () => this.roleNames(),
+    roleNames: () => [...this.#roles.keys()],
     roles: () => [...this.#roles.values()].map(({ name, scope, permissions }) => ({ name, scope, permissions })),
     departmentNames: () => [...this.#departments.keys()],
     hasRole: (name) => this.#roles.has(name),
@@ -94,7 +93,6 @@ export class AccessTables {
         name,
         models: dept.models ? new NamePatterns(dept.models) : undefined,
         routeOverrides: new Map(Object.entries(dept.route_overrides ?? {})),
-        config: dept,
       })
     }
   }
@@ -107,18 +105,6 @@ export class AccessTables {
 
   role(name: string): Role | undefined {
     return this.#roles.get(name)
-  }
-
-  roleNames(): string[] {
-    return [...this.#roles.keys()]
-  }
-
-  can(principal: Principal | undefined, permission: string): boolean {
-    return this.roleOf(principal)?.can(permission) ?? false
-  }
-
-  department(name: string): Department | undefined {
-    return this.#departments.get(name)
   }
 
   /** Whether `name` may be given to a user or key: any name while no departments are listed. */

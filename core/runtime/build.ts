@@ -10,7 +10,7 @@ import { backgroundCalls } from '../pipeline/calls.ts'
 import { InstancePool } from './instances.ts'
 import { withDeadline } from '../deadline.ts'
 import type { GatewayServices } from './services.ts'
-import { Snapshot, type BuiltInstance } from './snapshot.ts'
+import { Snapshot, tryResolve, type BuiltInstance } from './snapshot.ts'
 
 /** Generous: a first start of the embedded database on a busy machine takes seconds. */
 const SETUP_TIMEOUT_MS = 60_000
@@ -143,9 +143,7 @@ async function setupPlugin(
       if (!container.isRegistered(capability.key, true)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
       return container.resolve<T>(capability.key)
     },
-    tryGet<T>(capability: Token<T>): T | undefined {
-      return container.isRegistered(capability.key, true) ? container.resolve<T>(capability.key) : undefined
-    },
+    tryGet: (capability) => tryResolve(container, capability),
     provide<T>(capability: Token<T>, value: T): void {
       if (!planned.provides.includes(capability.key)) throw new Error(`provides ${capability.description} without listing it in its manifest's \`provides\``)
       provided.set(capability.key, value)

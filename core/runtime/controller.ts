@@ -3,7 +3,9 @@ import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import chokidar, { type FSWatcher } from 'chokidar'
-import { ConfigError, loadConfig, type ConfigSource, type ConfigIssue } from '../config/index.ts'
+import { ConfigError, loadConfig, type ConfigLoad, type ConfigSource, type ConfigIssue } from '../config/index.ts'
+import { dottedPath } from '../config/issues.ts'
+import { valueAt } from '../config/slots.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import { GatewayControl } from '../plugins/types.ts'
 import type { GatewayConfig } from '../config/types.ts'
@@ -50,6 +52,15 @@ const MIN_SHUTDOWN_STEP_MS = 1000
 /** Wait for `work` (its failure too), at most `ms`. */
 const within = (work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> => withDeadline(work.then(() => 'done' as const, () => 'done' as const), ms).catch(() => 'timeout' as const)
 
+/** The blocks plugins read once at start (their `enabledByDefault.readOnce`, e.g. `usage:`), as JSON by dotted path: a change to one is reported, not applied. */
+function readOnceBlocks(load: ConfigLoad): Map<string, string> {
+  const blocks = new Map<string, string>()
+  for (const { enabledByDefault: slot } of load.registry.enabledByDefault()) {
+    if (typeof slot === 'object' && slot.readOnce && slot.at) blocks.set(dottedPath(slot.at), JSON.stringify(valueAt(load.loaded.config, slot.at) ?? {}))
+  }
+  return blocks
+}
+
 export class ReloadController {
   readonly #options: ReloadControllerOptions
   readonly #logger: Logger
@@ -67,8 +78,8 @@ export class ReloadController {
   #fileDigest: string | undefined
   /** The server settings the process started with (the listen address cannot change live). */
   #startedWith: NonNullable<GatewayConfig['server']> = {}
-  /** The usage settings the process started with (the journal is opened once). */
-  #startedUsage = ''
+  /** The blocks plugins read once, as the process started with them (see readOnceBlocks). */
+  #startedBlocks = new Map<string, string>()
   /** Digest of the last file content that failed, so it is not retried until it changes. */
   #failedDigest: string | undefined
   #poll: NodeJS.Timeout | undefined
@@ -96,7 +107,7 @@ export class ReloadController {
       await this.#disposeKept(() => 0)
       throw err
     }
-    this.#startedUsage = JSON.stringify(this.#current.config.usage ?? {})
+    this.#startedBlocks = readOnceBlocks(load)
     this.#startedWith = { ...this.#current.config.server }
     this.#fileDigest = await this.#digest()
     this.#logger.info({ version: this.#current.version, source: this.#current.source }, 'config loaded')
@@ -167,7 +178,7 @@ export class ReloadController {
       for (const listener of this.#snapshotListeners) listener(next)
       this.#lastError = null
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
-      if (JSON.stringify(next.config.usage ?? {}) !== this.#startedUsage) this.#restartRequired.push('usage')
+      for (const [at, block] of readOnceBlocks(load)) if (this.#startedBlocks.get(at) !== block) this.#restartRequired.push(at)
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')
       this.#reloads.ok++
       this.shared.metrics.reloads.inc({ result: 'ok' })

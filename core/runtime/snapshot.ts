@@ -5,7 +5,7 @@ import type { ConfigLoad } from '../config/index.ts'
 import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import type {
-  AuthStrategy, InstanceByKind, Lifecycle, Operation, Principal, Provider, PublishedRoute, Service, Stage, Surface, Token,
+  AuthStrategy, InstanceByKind, Lifecycle, Operation, PluginKind, Principal, Provider, PublishedRoute, Service, Stage, Surface, Token,
 } from '../plugins/types.ts'
 import { Pricing, RouteOverlay, Tokenizer } from '../plugins/types.ts'
 import type { RouteConfig } from '../config/types.ts'
@@ -29,6 +29,8 @@ const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
 /** Stages run in this priority when their plugin says nothing. */
 const DEFAULT_STAGE_PRIORITY = 500
 const DEFAULT_OPERATIONS: readonly Operation[] = ['chat']
+/** The kinds whose instances `/ready` asks (`ready()`): the backends requests depend on. */
+const BACKEND_KINDS: readonly PluginKind[] = ['store', 'queue', 'limiter', 'cache']
 
 export interface NamedStage {
   readonly name: string
@@ -56,9 +58,6 @@ export class Snapshot {
   readonly access: AccessTables
   readonly auth: readonly { readonly id: string; readonly strategy: AuthStrategy }[]
   readonly store: InstanceByKind['store'] | undefined
-  readonly queue: InstanceByKind['queue'] | undefined
-  readonly limiter: InstanceByKind['limiter'] | undefined
-  readonly cache: InstanceByKind['cache'] | undefined
   readonly surfaces: readonly { readonly name: string; readonly surface: Surface }[]
   readonly services: readonly { readonly name: string; readonly service: Service }[]
   readonly features: Readonly<Record<string, boolean>>
@@ -73,6 +72,7 @@ export class Snapshot {
   readonly tokenizer: Tokenizer | undefined
 
   readonly #stages: readonly StageEntry[]
+  readonly #backends: readonly (readonly [PluginKind, Lifecycle])[]
   readonly #stagesByRoute = new Map<string, readonly NamedStage[]>()
   readonly #requestStages = new Map<Operation, readonly NamedStage[]>()
   readonly #pool: InstancePool
@@ -107,7 +107,7 @@ export class Snapshot {
     this.providers = new Map(ofKind('provider').map((i) => [i.slot.name, i.instance]))
     this.features = Object.freeze({ ...(this.config.features ?? {}) })
     // Routes plugins add (deployed models) come after the config's, read now: a rebuild picks up their changes.
-    const capability = <T>(t: Token<T>): T | undefined => (parts.container.isRegistered(t.key) ? parts.container.resolve<T>(t.key) : undefined)
+    const capability = <T>(t: Token<T>): T | undefined => tryResolve(parts.container, t)
     const overlay = capability(RouteOverlay)?.routes() ?? []
     const overlaid = overlay.filter((r) => !(this.config.routes ?? []).some((c) => c.model === r.model)) as unknown as RouteConfig[]
     this.routes = new RouteTable([...(this.config.routes ?? []), ...overlaid], this.providers, parts.shared.health, this.features)
@@ -116,9 +116,7 @@ export class Snapshot {
     this.auth = ofKind('auth').map((i) => ({ id: i.id, strategy: i.instance }))
     this.access = new AccessTables(this.config)
     this.store = ofKind('store')[0]?.instance
-    this.queue = ofKind('queue')[0]?.instance
-    this.limiter = ofKind('limiter')[0]?.instance
-    this.cache = ofKind('cache')[0]?.instance
+    this.#backends = instances.filter((i) => BACKEND_KINDS.includes(i.slot.kind)).map((i) => [i.slot.kind, i.instance])
     this.surfaces = ofKind('surface').map((i) => ({ name: i.slot.name, surface: i.instance }))
     this.services = ofKind('service').map((i) => ({ name: i.slot.name, service: i.instance }))
     this.bodyLimit = parseBytes(this.config.server?.body_limit) ?? DEFAULT_BODY_LIMIT
@@ -164,10 +162,9 @@ export class Snapshot {
     return names.filter((name) => !this.access.modelDenial(principal, name, this.routes.resolve(name, facts)?.route.name ?? name))
   }
 
-  /** Backends whose health decides readiness. */
-  backends(): [string, Lifecycle][] {
-    const list: [string, Lifecycle | undefined][] = [['store', this.store], ['queue', this.queue], ['limiter', this.limiter], ['cache', this.cache]]
-    return list.filter((e): e is [string, Lifecycle] => e[1] !== undefined)
+  /** Backends whose health decides readiness, by kind. */
+  backends(): readonly (readonly [string, Lifecycle])[] {
+    return this.#backends
   }
 
   /** A request starts on this snapshot. */
@@ -202,6 +199,11 @@ export class Snapshot {
     })))
     return [...surfaces, ...services]
   }
+}
+
+/** A capability from `container` or the gateway's (its parent), or undefined when nothing provides it. */
+export function tryResolve<T>(container: DependencyContainer, capability: Token<T>): T | undefined {
+  return container.isRegistered(capability.key, true) ? container.resolve<T>(capability.key) : undefined
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }

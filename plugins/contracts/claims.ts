@@ -79,6 +79,13 @@ export const CLAIM_MAPPING_SCHEMA = {
   },
 } as const
 
+/** The roles a block's `role_map` hands out, with their paths within the block (`['role_map', claim]`). */
+export function roleMapRoles(mapping: unknown): [string[], unknown][] {
+  const map = (mapping as { role_map?: unknown } | undefined)?.role_map
+  if (typeof map !== 'object' || map === null) return []
+  return Object.entries(map).map(([claim, role]) => [['role_map', claim], role])
+}
+
 const list = (names: ClaimNames | undefined, fallback: readonly string[]): readonly string[] =>
   names === undefined ? fallback : typeof names === 'string' ? [names] : names
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts'
 import { builtinRegistry } from '../../core/plugins/loader.ts'
+import { pluginSlots } from '../../core/config/slots.ts'
+import { definePlugin } from '../../core/plugins/api.ts'
 
 async function load(text: string, env: NodeJS.ProcessEnv = {}) {
   return loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, await builtinRegistry(), env)
@@ -151,6 +153,54 @@ describe('third-party plugins', () => {
     expect(found[0]).toMatch(/^gw\.yaml:3:5 plugins\[0\]: cannot load plugin '\.\/test\/fixtures\/plugins\/broken': .*must export default a plugin manifest/)
     expect(found[1]).toMatch(/^gw\.yaml:4:5 plugins\[1\]: cannot load plugin '\.\/no\/such\/folder': no such file or folder/)
     expect(found[2]).toMatch(/^gw\.yaml:5:5 plugins\[2\]: cannot load plugin 'no-such-package-xyz'/)
+  })
+})
+
+describe('plugins every config has (enabledByDefault)', () => {
+  // A third-party stage every config with departments gets, its block made from parts of the config.
+  const audit = definePlugin({
+    id: 'stage.audit-all',
+    kind: 'stage',
+    configSchema: { type: 'object', additionalProperties: false, properties: { teams: { type: 'object' }, beta: { type: 'boolean' }, level: { type: 'string' } } },
+    // `level` is included from a path the config leaves out: then it is not in the block.
+    enabledByDefault: { at: ['features'], omit: ['audit'], requires: ['departments'], include: { teams: ['departments'], level: ['audit_level'] } },
+    setup: () => ({}),
+  })
+  const slotsOf = async (text: string) => {
+    const registry = (await builtinRegistry()).extend()
+    registry.register(audit, 'test')
+    const { loaded, registry: used } = await loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, registry, {})
+    return pluginSlots(loaded.config, used.enabledByDefault()).filter((slot) => slot.name === 'audit-all' || slot.name === 'limits')
+  }
+  const ON = 'version: 1\nfeatures: { audit: true, beta: false }\ndepartments: { research: {}, sales: { limits: { requests_per_minute: 5 } } }\nlimits: { backend: { plugin: memory } }\n'
+
+  it('is there when the config has what it requires, with the block it is given: its own, less what is omitted, with what is included', async () => {
+    const slots = await slotsOf(ON)
+    expect(slots.find((s) => s.name === 'audit-all')).toMatchObject({
+      kind: 'stage', plugin: 'audit-all', implied: true, path: ['features'],
+      block: { beta: false, teams: { research: {}, sales: { limits: { requests_per_minute: 5 } } } },
+    })
+    expect(Object.keys(slots.find((s) => s.name === 'audit-all')?.block ?? {}).sort()).toEqual(['beta', 'teams'])
+    // The built-in limits stage takes its block the same way: limits: less the limiter's backend, with the departments and the limiter's name.
+    expect(slots.find((s) => s.name === 'limits')?.block).toEqual({ departments: { research: {}, sales: { limits: { requests_per_minute: 5 } } }, limiter: 'memory' })
+  })
+
+  it('is not there when the config lacks what it requires, or turns it off', async () => {
+    expect((await slotsOf(ON.replace(/departments: .*\n/, ''))).map((s) => s.name)).toEqual(['limits'])
+    expect((await slotsOf(`${ON}stages: { audit-all: { enabled: false } }\n`)).map((s) => s.name)).toEqual(['limits'])
+  })
+})
+
+describe('alternatives for one-plugin blocks', () => {
+  const TEXT = 'version: 1\nstore:\n  - { plugin: postgres, url: "${ALT_PG_URL}" }\n  - { plugin: embedded, memory: true }\nlimits:\n  backend:\n    - { plugin: redis, url: "${ALT_REDIS_URL}" }\n    - { plugin: memory }\n'
+
+  it('uses the first whose variables are all set, and says nothing of the others\' unset variables', async () => {
+    const { loaded } = await load(TEXT)
+    expect(loaded.config.store).toMatchObject({ plugin: 'embedded', memory: true })
+    expect(loaded.config.limits?.backend).toMatchObject({ plugin: 'memory' })
+    const set = await load(TEXT, { ALT_PG_URL: 'postgres://127.0.0.1/test', ALT_REDIS_URL: 'redis://127.0.0.1:6379' })
+    expect(set.loaded.config.store).toMatchObject({ plugin: 'postgres', url: 'postgres://127.0.0.1/test' })
+    expect(set.loaded.config.limits?.backend).toMatchObject({ plugin: 'redis', url: 'redis://127.0.0.1:6379' })
   })
 })
 

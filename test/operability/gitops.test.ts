@@ -75,6 +75,33 @@ auth: { strategies: [ { plugin: api-key, keys: [ { key: sk-analyst-key-000000001
     await expect(loadConfig({ text, label: 'roles.yaml', dir }, registry)).resolves.toBeDefined()
     await expect(loadConfig({ text: text.replace('role: analyst', 'role: analyts'), label: 'roles.yaml', dir }, registry)).rejects.toThrow(/no role named 'analyts'/)
   })
+
+  it('a role a role_map hands out (jwt strategy, sign-in service) must be defined, and is named with its line', async () => {
+    const registry = await builtinRegistry()
+    const text = `version: 1
+roles: { analyst: { permissions: [chat], scope: own_data } }
+store: { plugin: embedded }
+auth:
+  strategies:
+    - plugin: jwt
+      issuer: https://issuer.example
+      audience: gateway
+      jwks_uri: https://issuer.example/jwks
+      role_map: { Readers: analyst, Writers: editor }
+services:
+  auth:
+    oidc: { issuer: https://issuer.example, client_id: console, role_map: { Admins: admin, Owners: owner } }
+`
+    const error = await loadConfig({ text, label: 'maps.yaml', dir }, registry).then(() => undefined, (err: Error) => err)
+    const lines = error?.message.split('\n')
+    expect(lines).toHaveLength(2)
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^maps\.yaml:10:\d+ auth\.strategies\[0\]\.role_map\.Writers: no role named 'editor' \(have: user, department_admin, admin, analyst\); define it under roles:$/),
+      expect.stringMatching(/^maps\.yaml:13:\d+ services\.auth\.oidc\.role_map\.Owners: no role named 'owner' /),
+    ]))
+    const fixed = text.replace('editor', 'analyst').replace('owner', 'admin')
+    await expect(loadConfig({ text: fixed, label: 'maps.yaml', dir }, registry)).resolves.toBeDefined()
+  })
 })
 
 describe('the editor schema', () => {

@@ -5,6 +5,7 @@
  */
 import { definePlugin, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
 import { Identity } from '../../contracts/capabilities.ts'
+import { undefinedRoles } from '../../contracts/roles.ts'
 import { unauthorized } from '../../../core/plugins/api.ts'
 import { ConfigKeys } from './config-keys.ts'
 import { presentedKey } from './credential.ts'
@@ -18,6 +19,10 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
   description: 'API keys: from gateway.yaml (env vars) and virtual keys kept hashed in the store.',
   configSchema,
   uses: [Identity],
+  checkConfig(_config, at) {
+    const keys = Array.isArray(at.block.keys) ? (at.block.keys as unknown[]) : []
+    return undefinedRoles(keys.map((key, i) => [['keys', i, 'role'], (key as { role?: unknown } | null)?.role]), at)
+  },
   setup(ctx, config) {
     const identity = ctx.tryGet(Identity)
     const useStore = config.virtual_keys ?? identity !== undefined

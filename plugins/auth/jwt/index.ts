@@ -7,7 +7,8 @@ import { LRUCache } from 'lru-cache'
 import { definePlugin, type AuthRequest, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { unauthorized } from '../../../core/plugins/api.ts'
-import { claimMapping, identityOf } from '../../contracts/claims.ts'
+import { claimMapping, identityOf, roleMapRoles } from '../../contracts/claims.ts'
+import { undefinedRoles } from '../../contracts/roles.ts'
 import { JwtPrincipals } from './principals.ts'
 import { configSchema, type JwtConfig } from './schema.ts'
 import { issuerSettings, tokenVerifier } from './verify.ts'
@@ -37,6 +38,7 @@ export default definePlugin<JwtConfig, AuthStrategy>({
   description: 'Bearer JWTs from an OIDC issuer (e.g. Microsoft Entra ID), verified against its JWKS.',
   configSchema,
   uses: [Identity],
+  checkConfig: (_config, at) => undefinedRoles(roleMapRoles(at.block), at),
   setup(ctx, config) {
     const settings = issuerSettings(config)
     const verifier = tokenVerifier(config, settings)

@@ -5,7 +5,8 @@
  * checkpoints with train/valid loss per step), cancel (`POST .../cancel`). Plain fetch: the job
  * endpoints are few, and the SDK's strict response models would refuse fields it does not know.
  */
-import { badRequest, upstreamError, type FineTuneEvent, type FineTuneHyperparameter, type FineTuneState, type FineTuner } from '../../../core/plugins/api.ts'
+import { badRequest, upstreamError } from '../../../core/plugins/api.ts'
+import type { FineTuneEvent, FineTuneHyperparameter, FineTuneState, FineTuner } from '../../contracts/fine-tuning.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {
   QUEUED: 'queued', VALIDATING: 'queued', VALIDATED: 'queued', STARTED: 'running', RUNNING: 'running', CANCELLATION_REQUESTED: 'running',

@@ -5,6 +5,7 @@
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
 import { mistralFineTuner } from './fine-tune.ts'
+import { FineTuning } from '../../contracts/fine-tuning.ts'
 import { createMistralProvider } from './provider.ts'
 import { configSchema, DEFAULT_TIMEOUT_MS, type MistralConfig } from './schema.ts'
 
@@ -36,6 +37,6 @@ export default definePlugin<MistralConfig, Provider>({
       safePrompt: config.safe_prompt ?? false,
     })
     const fineTune = mistralFineTuner({ baseUrl: serverUrl(config.base_url) ?? 'https://api.mistral.ai', apiKey: config.api_key, headers: config.headers })
-    return { ...provider, fineTune }
+    return { ...provider, capabilities: { [FineTuning.key]: fineTune } }
   },
 })

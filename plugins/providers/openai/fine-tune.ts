@@ -3,7 +3,7 @@
  * create a supervised job, read it and its events (metrics events carry step and losses), cancel.
  */
 import type OpenAI from 'openai'
-import type { FineTuneEvent, FineTuneState, FineTuner } from '../../../core/plugins/api.ts'
+import type { FineTuneEvent, FineTuneState, FineTuner } from '../../contracts/fine-tuning.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {
   validating_files: 'queued', queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',

@@ -8,6 +8,7 @@ import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
 import type OpenAI from 'openai'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type SdkErrorClasses } from '../kit/openai-wire.ts'
 import { openAIFineTuner } from './fine-tune.ts'
+import { FineTuning } from '../../contracts/fine-tuning.ts'
 
 export interface OpenAIConfig extends ConnectionConfig {
   api_key: string
@@ -53,6 +54,6 @@ export default definePlugin<OpenAIConfig, Provider>({
       { ...wire.calls, passthrough: wire.passthrough, models: async (options) => (await (await loadSdk()).client.models.list(options)).data },
       { provider: ctx.name, errors: () => errors, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close },
     )
-    return { ...provider, fineTune: openAIFineTuner(loadSdk) }
+    return { ...provider, capabilities: { [FineTuning.key]: openAIFineTuner(loadSdk) } }
   },
 })

@@ -12,7 +12,8 @@
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, type Service } from '../../../core/plugins/api.ts'
 import { Identity } from '../../contracts/capabilities.ts'
-import { claimMapping } from '../../contracts/claims.ts'
+import { claimMapping, roleMapRoles } from '../../contracts/claims.ts'
+import { undefinedRoles } from '../../contracts/roles.ts'
 import { Sessions } from '../../contracts/sessions.ts'
 import { LOGIN_TTL_S, SESSION_COOKIE, readCookie } from './cookies.ts'
 import { LoginStore } from './logins.ts'
@@ -30,6 +31,7 @@ export default definePlugin<AuthConfig, Service>({
   configSchema,
   uses: [Store, Identity],
   provides: [Sessions],
+  checkConfig: (_config, at) => undefinedRoles(roleMapRoles(at.block.oidc).map(([path, role]) => [['oidc', ...path], role]), at),
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     const identity = ctx.tryGet(Identity)

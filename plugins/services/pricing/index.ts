@@ -27,6 +27,7 @@ export default definePlugin<Record<string, ModelPrice>, Service>({
     },
   },
   provides: [Pricing],
+  enabledByDefault: { at: ['pricing'] },
   setup(ctx, config) {
     ctx.provide(Pricing, new PriceTable(config))
     return {}

@@ -12,6 +12,7 @@ export default definePlugin<Record<string, never>, Service>({
   kind: 'service',
   description: 'Token counts with a real BPE tokenizer (js-tiktoken, o200k_base), bounded and in a worker thread.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  enabledByDefault: true,
   provides: [Tokenizer],
   setup(ctx) {
     ctx.provide(Tokenizer, ctx.keep('tokenizer', () => new WorkerTokenizer()))

@@ -10,14 +10,15 @@
  * - After training, a job is evaluated through the pipeline before it succeeds (evaluator.ts).
  * - Jobs (`/api/v1/training/jobs`, and OpenAI's `/v1/fine_tuning/jobs` through surface.fine-tuning)
  *   are rows in training_jobs, moved by queued steps (worker.ts) through the provider's optional
- *   `fineTune`: pending → queued → running → succeeded | failed | cancelled, with events.
+ *   `FineTuning` capability: pending → queued → running → succeeded | failed | cancelled, with events.
  */
 import { fileURLToPath } from 'node:url'
 import {
-  GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, conflict, definePlugin, forbidden, listOf, notFound, reply, token,
-  type Caller, type FineTuneHyperparameter, type JsonSchema, type FineTuner, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
+  GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, listOf, notFound, reply, token,
+  type Caller, type JsonSchema, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
 } from '../../../core/plugins/api.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
+import { FineTuning, type FineTuneHyperparameter, type FineTuner } from '../../contracts/fine-tuning.ts'
 import { PURPOSE, datasetRoutes, purposeHooks, reachableDataset } from './dataset-routes.ts'
 import { datasetRepository, type DatasetRepository } from './datasets.ts'
 import { deployments, type Deployment, type Deployments } from './deployments.ts'
@@ -63,7 +64,8 @@ interface Training {
   files: Files
   queue: Queue
   config: TrainingConfig
-  providerOf: (name: string) => { fineTune?: FineTuner } | undefined
+  /** The named provider's fine-tuner, when it is configured and offers one. */
+  fineTunerOf: (name: string) => FineTuner | undefined
   logger: { warn(obj: object, msg: string): void }
   deployed: Deployments
   /** The current config's flags (read per request: a reload may flip one). */
@@ -174,7 +176,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
         const { training, validation } = await filesOfJob(t, caller, b)
         const trainer = trainerOf(gateway, b.model as string, b.provider as string | undefined)
         const hyperparameters = hyperparametersOf(b)
-        refuseUnsupported(t.providerOf(trainer.provider)?.fineTune, trainer.provider, hyperparameters)
+        refuseUnsupported(t.fineTunerOf(trainer.provider), trainer.provider, hyperparameters)
         const job = await t.jobs.create({
           ...ownerOf(caller), provider: trainer.provider, model: trainer.model, trainingFile: training.id, validationFile: validation?.id ?? null,
           hyperparameters, suffix: typeof b.suffix === 'string' ? b.suffix : null,
@@ -210,7 +212,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
         await t.jobs.addEvent(job.id, { level: 'info', message: 'The job was cancelled.' })
         if (cancelled.providerJobId) {
           // The provider's job stops too; the worker stops polling a cancelled job.
-          const tuner = t.providerOf(cancelled.provider)?.fineTune
+          const tuner = t.fineTunerOf(cancelled.provider)
           await tuner?.cancel(cancelled.providerJobId).catch((err: Error) => t.logger.warn({ job: job.id, requestId, err: err.message }, 'provider cancel failed'))
         }
         return view(cancelled)
@@ -295,7 +297,7 @@ function deployRoutes(t: Training): RouteSpec[] {
 const service = definePlugin<TrainingConfig, Service>({
   id: 'service.training',
   kind: 'service',
-  description: 'Fine-tuning datasets (checked JSONL, stats, cost estimate) and jobs run by queue workers through providers\' fineTune.',
+  description: 'Fine-tuning datasets (checked JSONL, stats, cost estimate) and jobs run by queue workers through providers\' FineTuning capability.',
   configSchema,
   uses: [Store, Queue, Files, Tokenizer],
   provides: [TrainingParts, RouteOverlay],
@@ -310,7 +312,7 @@ const service = definePlugin<TrainingConfig, Service>({
     const deployed = deployments(store.sql)
     await deployed.refresh()
     ctx.provide(RouteOverlay, deployed)
-    const parts: Training = { jobs, datasets, files, queue, config, providerOf: (name) => ctx.provider(name), logger: ctx.logger, deployed, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason) }
+    const parts: Training = { jobs, datasets, files, queue, config, fineTunerOf: (name) => capabilityOf(ctx.provider(name), FineTuning), logger: ctx.logger, deployed, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason) }
     ctx.provide(TrainingParts, parts)
     // Another replica's deploy or removal: seen here within sweep_ms, then this process rebuilds too.
     const watcher = setInterval(() => {

@@ -1,6 +1,7 @@
 /** The training_jobs and training_job_events tables: rows in, records out. */
 import { randomBytes } from 'node:crypto'
-import { type FineTuneCheckpoint, type SqlClient } from '../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../core/plugins/api.ts'
+import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 
 /** `evaluating`: the provider's training succeeded; the gateway is scoring the model before the job ends. */

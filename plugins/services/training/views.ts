@@ -5,8 +5,9 @@
  */
 import {
   NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, TIME_SCHEMA as TIME, nullable, objectSchema, recordSchema,
-  type FineTuneCheckpoint, type JsonSchema,
+  type JsonSchema,
 } from '../../../core/plugins/api.ts'
+import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import type { DatasetRecord } from './datasets.ts'
 import { yamlSnippet, type Deployment } from './deployments.ts'
 import type { EventRecord, JobRecord, JobStatus } from './jobs.ts'

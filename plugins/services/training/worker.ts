@@ -6,7 +6,8 @@
  * current token and a lease on its row, renewed while the step runs; a redelivered older step is stale and dropped. A step
  * message lost with a process (the memory queue at a restart) is found by the sweep and queued again.
  */
-import type { FineTuneProgress, Logger, PluginContext, Queue } from '../../../core/plugins/api.ts'
+import { capabilityOf, type Logger, type PluginContext, type Queue } from '../../../core/plugins/api.ts'
+import { FineTuning, type FineTuneProgress } from '../../contracts/fine-tuning.ts'
 import type { Files } from '../../contracts/files.ts'
 import { evaluateJob, evaluationMessage, type EvaluatorDeps } from './evaluator.ts'
 import { TERMINAL, newToken, type JobRecord, type JobRepository, type JobStatus } from './jobs.ts'
@@ -64,7 +65,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
   /** Start the provider's job, or poll it once, and queue the next step. */
   async function advance(job: JobRecord, msg: StepMessage, attempts: number): Promise<void> {
     const provider = ctx.provider(job.provider)
-    const tuner = provider?.fineTune
+    const tuner = capabilityOf(provider, FineTuning)
     const next = newToken()
     if (!tuner && attempts < 3) {
       // At a first start the config's providers may still be setting up: try again shortly.

@@ -42,6 +42,8 @@ export default definePlugin<CacheStageConfig, Stage>({
   description: 'Response caching on the cache backend: lookups before the call, answers kept after it.',
   configSchema: { type: 'object', properties: { ...CACHE_OPTIONS_SCHEMA } },
   uses: [Cache],
+  // `cache:` holds the backend (`plugin:` and its options) beside this stage's options (CACHE_OPTIONS_SCHEMA).
+  enabledByDefault: { at: ['cache'], omit: ['plugin'] },
   setup(ctx, config) {
     const backend = ctx.tryGet(Cache)
     // Without a cache backend every chat response still says so.

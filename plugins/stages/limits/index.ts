@@ -38,9 +38,9 @@ export interface LimitsConfig {
   budget_default_max_tokens?: number
   budget_reservation_ttl_s?: number
   backend_cooldown_ms?: number
-  /** The limiter backend's plugin name (from `limits.backend`, passed in by the kernel), for the metric's label. */
+  /** The limiter backend's plugin name (`limits.backend.plugin`), for the metric's label. */
   limiter?: string
-  /** The departments' limits and budgets (from `departments:`, passed in by the kernel). */
+  /** `departments:`, for their limits and budgets. */
   departments?: Record<string, { limits?: RateLimits; budget?: { usd_per_day?: number; usd_per_month?: number } }>
 }
 
@@ -65,6 +65,8 @@ export default definePlugin<LimitsConfig, Stage>({
   description: 'Rate limits (GCRA buckets on the limiter backend) and budgets (USD per day/month) before the call; corrections after it.',
   // The core schema validates `limits:` and `departments:`; this block is assembled from them.
   configSchema: { type: 'object' },
+  // `limits:` less the limiter's `backend` (its plugin's name labels the metric), with the departments' limits and budgets.
+  enabledByDefault: { at: ['limits'], omit: ['backend'], include: { departments: ['departments'], limiter: ['limits', 'backend', 'plugin'] } },
   checkConfig: limitConfigIssues,
   uses: [Limiter, UsageLog, Identity],
   setup(ctx, config) {

@@ -58,6 +58,8 @@ export default definePlugin<UsageConfig, Stage>({
   },
   uses: [Store],
   provides: [UsageLog],
+  // The writer and its journal are made once per gateway, from the settings at start.
+  enabledByDefault: { at: ['usage'], requires: ['store'], readOnce: true },
   async setup(ctx, config) {
     const store = ctx.get(Store)
     await store.migrate({ owner: 'usage', dir: MIGRATIONS })

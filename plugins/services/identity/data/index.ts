@@ -28,6 +28,8 @@ export default definePlugin<Record<string, never>, Service>({
   kind: 'service',
   description: 'Users and API keys in the store: the Identity capability the auth strategies and the keys/users services use.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  // Whenever there is a store to keep users and keys in.
+  enabledByDefault: { requires: ['store'] },
   uses: [Store],
   provides: [Identity],
   async setup(ctx) {
