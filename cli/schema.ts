@@ -56,8 +56,8 @@ export function mergedSchema(registry: PluginRegistry): JsonSchema {
     else props[leaf] = { ...props[leaf], properties: { ...(props[leaf].properties as Record<string, JsonSchema> | undefined), ...byKey(kind) }, additionalProperties: ref }
   }
   // A built-in's own top-level block (`usage:`, `pricing:`, `cors:`), which the core schema leaves open: its plugin's schema.
-  for (const { enabledByDefault, configSchema } of registry.enabledByDefault()) {
-    const at = typeof enabledByDefault === 'object' && !enabledByDefault.omit && !enabledByDefault.include ? enabledByDefault.at : undefined
+  for (const { enabledByDefault: slot, configSchema } of registry.enabledByDefault()) {
+    const at = typeof slot === 'object' && !slot.omit && !slot.include ? slot.at : undefined
     const own = at?.length === 1 ? configSchema : undefined
     const leaf = own && schema.properties[at![0]]
     if (leaf && !leaf.properties && !leaf.additionalProperties) schema.properties[at![0]] = { description: leaf.description, ...own }

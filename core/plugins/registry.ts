@@ -95,7 +95,6 @@ export class PluginRegistry {
 
   /** The plugins every gateway has unless its config turns them off. */
   enabledByDefault(): PluginSummary[] {
-    // The summary's fields only: a registered (not indexed) plugin's summary is its whole manifest.
     return this.all().filter((p) => p.summary.enabledByDefault).map(({ summary: { id, kind, description, configSchema, enabledByDefault } }) => ({ id, kind, description, configSchema, enabledByDefault }))
   }
 

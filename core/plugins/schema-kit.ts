@@ -20,6 +20,9 @@ export function recordSchema(properties: Record<string, JsonSchema>, optional: r
   return objectSchema(properties, Object.keys(properties).filter((k) => !optional.includes(k)))
 }
 
+/** The body of a POST that takes nothing: `{}`, or no body at all. */
+export const EMPTY_BODY_SCHEMA: JsonSchema = { type: 'object', additionalProperties: false, properties: {}, description: 'Nothing: an empty object, or no body.' }
+
 /** A list of `items`. */
 export const listOf = (items: JsonSchema): JsonSchema => ({ type: 'array', items })
 

@@ -526,6 +526,8 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly params?: JsonSchema
   /** JSON Schema of the data answered, for the OpenAPI document. */
   readonly response?: JsonSchema
+  /** A route that answers bytes (a `raw` reply, e.g. a download) instead of JSON: their media type, for the OpenAPI document. */
+  readonly produces?: string
   /** Status of a successful answer (default 200). */
   readonly status?: number
   /** Served without authentication (pages, docs, a sign-in callback): `caller` is the anonymous principal, and `permission` must be null. */

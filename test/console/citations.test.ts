@@ -71,6 +71,8 @@ describe.skipIf(skipWithoutChromium)('citations in chat', () => {
 
     // [1] and [2] are links to them; [7] (no such source) and the [1] in code are not.
     const markers = answer.locator('a[data-cite]')
+    // The markers become links once the Markdown renderer (its own chunk) has loaded: wait for that on a busy machine.
+    await markers.first().waitFor()
     expect(await markers.allInnerTexts()).toEqual(['[1]', '[2]'])
     expect(await answer.locator('code', { hasText: '[1]' }).locator('a').count()).toBe(0)
     expect(await answer.locator('.markdown').innerText()).toContain('Footnote [7] names nothing')

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectDataDocumented } from '../helpers/documented.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 
 // ajv's CommonJS default export, as ESM sees it.
@@ -33,7 +34,7 @@ describe('the OpenAPI document and its viewer', () => {
   beforeAll(async () => {
     gw = await startTestGateway(configServing(
       ['analytics', 'keys', 'users', 'files', 'training', 'conversations', 'chat', 'assistants', 'console'].map((name) => `  ${name}: {}\n`).join('') +
-      '  docs: { title: Acme gateway }\nsurfaces:\n  responses: {}\n',
+      '  rag: { embedding_route: mock }\n  auth: {}\n  docs: { title: Acme gateway }\nsurfaces:\n  responses: {}\n',
     ))
     const res = await fetch(`${gw.url}/api/v1/openapi.json`)
     expect(res.status).toBe(200)
@@ -71,6 +72,10 @@ describe('the OpenAPI document and its viewer', () => {
       }
     }
     expect(missing).toEqual([])
+  })
+
+  it('declares the data every management route answers (a redirect or a download excepted)', () => {
+    expectDataDocumented(doc, ['/api/v1/'], 40)
   })
 
   it('is a valid document: every schema in it compiles as JSON Schema 2020-12', () => {

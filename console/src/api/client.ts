@@ -4,11 +4,15 @@
  *
  * Request types come from ./openapi.ts, generated from the gateway's OpenAPI document
  * (GET /api/v1/openapi.json) by openapi-typescript (see ./types.ts), so that a renamed field breaks
- * the console's type-check instead of a page at run time.
+ * the console's type-check instead of a page at run time. `api` takes a route as the document
+ * names it (`/training/jobs/{id}`) and answers the type the document gives its `data`: no call
+ * names its answer's type by hand, and a path or method the document lacks does not compile.
  *
  * The console signs in with a session cookie (HttpOnly, so this code never sees it); every
  * state-changing call carries the session's CSRF token in `x-csrf-token`.
  */
+import type { paths } from './openapi'
+import type { AnswerOf } from './types'
 
 /**
  * The path the console is served under, from the page's <base href> (service.console writes it):
@@ -132,11 +136,32 @@ async function checked(res: Response): Promise<Response> {
   throw error
 }
 
-/** A management-API call: the envelope's data, message and meta. */
-export async function api<T>(path: string, options: CallOptions = {}): Promise<Enveloped<T>> {
-  const res = await checked(await send(`/api/v1${path}`, options))
-  if (res.status === 204) return { data: undefined as T, message: 'ok', meta: {} }
-  const body = (await res.json()) as { data: T; message: string; meta: Record<string, unknown> }
+type Method = NonNullable<CallOptions['method']>
+/** A management-API route as the OpenAPI document names it, without /api/v1: `/training/jobs/{id}`. */
+export type ApiPath = { [K in keyof paths]: K extends `/api/v1${infer Rest}` ? Rest : never }[keyof paths]
+type ParamNames<P> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never
+type LowerMethod = Lowercase<Method>
+/** The methods the document has for `P` (a method it lacks would answer `never`, silently). */
+type MethodsOf<P extends ApiPath> = { [m in LowerMethod]: paths[`/api/v1${P}`][m] extends undefined ? never : Uppercase<m> }[LowerMethod]
+/** The options of a call to `P`: its path parameters (`params`) when it has any; a method `P` lacks is a type error. */
+type ApiArgs<P extends ApiPath, M extends Method> = M extends MethodsOf<P>
+  ? [ParamNames<P>] extends [never]
+    ? [options?: CallOptions & { readonly method?: M }]
+    : [options: CallOptions & { readonly method?: M; readonly params: Readonly<Record<ParamNames<P>, string>> }]
+  : [options: { readonly method: MethodsOf<P> }]
+
+/**
+ * A management-API call: the envelope's data (typed by what the document says `method path`
+ * answers, so a renamed field breaks the console's build), message and meta. `path` is the
+ * route's template; `params` fill it in, encoded.
+ */
+export async function api<P extends ApiPath, M extends Method = 'GET'>(path: P, ...[options]: ApiArgs<P, M>): Promise<Enveloped<AnswerOf<`/api/v1${P}`, Lowercase<M>>>> {
+  type Data = AnswerOf<`/api/v1${P}`, Lowercase<M>>
+  const params = (options as { params?: Record<string, string> } | undefined)?.params ?? {}
+  const filled = path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''))
+  const res = await checked(await send(`/api/v1${filled}`, options ?? {}))
+  if (res.status === 204) return { data: undefined as unknown as Data, message: 'ok', meta: {} }
+  const body = (await res.json()) as { data: Data; message: string; meta: Record<string, unknown> }
   return { data: body.data, message: body.message, meta: body.meta ?? {} }
 }
 

@@ -969,7 +969,11 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
             responses: {
                 /** @description Success. */
                 200: {
@@ -1182,7 +1186,11 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
             responses: {
                 /** @description Success. */
                 201: {
@@ -1927,7 +1935,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                filename: string;
+                                id: string;
+                                /** @description What the purpose's check found (a fine-tune dataset's stats). */
+                                metadata: Record<string, unknown>;
+                                /** @constant */
+                                object: "file";
+                                purpose: string;
+                                /** @constant */
+                                status: "processed";
+                                user_id: string | null;
+                            }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -1979,7 +2003,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                filename: string;
+                                id: string;
+                                /** @description What the purpose's check found (a fine-tune dataset's stats). */
+                                metadata: Record<string, unknown>;
+                                /** @constant */
+                                object: "file";
+                                purpose: string;
+                                /** @constant */
+                                status: "processed";
+                                user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2039,7 +2079,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                bytes: number;
+                                content_type: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                filename: string;
+                                id: string;
+                                /** @description What the purpose's check found (a fine-tune dataset's stats). */
+                                metadata: Record<string, unknown>;
+                                /** @constant */
+                                object: "file";
+                                purpose: string;
+                                /** @constant */
+                                status: "processed";
+                                user_id: string | null;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2088,7 +2144,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: unknown;
+                            data?: {
+                                /** @constant */
+                                deleted: true;
+                                id: string;
+                            };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
                             meta?: Record<string, unknown>;
@@ -2140,19 +2200,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Success. */
+                /** @description The bytes. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            data?: unknown;
-                            message?: string;
-                            /** @description Pagination (`meta.pagination`) on lists. */
-                            meta?: Record<string, unknown>;
-                            success: boolean;
-                        };
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description An error. */
@@ -3394,7 +3448,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
             responses: {
                 /** @description Success. */
                 202: {
@@ -5427,13 +5485,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Success. */
+                /** @description The bytes. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description An error. */

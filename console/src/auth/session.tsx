@@ -5,7 +5,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { createContext, useCallback, useContext, useEffect, useMemo, type ReactNode } from 'react'
 import { ApiError, api, setCsrfToken, whenUnauthorized } from '@/api/client'
-import type { Me, SignedOut } from '@/api/types'
+import type { Me } from '@/api/types'
 
 export interface Session {
   readonly me: Me
@@ -23,7 +23,7 @@ export function useMe() {
     queryKey: ME_KEY,
     queryFn: async ({ signal }): Promise<Me | null> => {
       try {
-        const { data } = await api<Me>('/auth/me', { signal })
+        const { data } = await api('/auth/me', { signal })
         setCsrfToken(data.session?.csrf_token)
         return data
       } catch (err) {
@@ -47,7 +47,7 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
   }, [queryClient])
   const can = useCallback((permission: string) => me.permissions.includes('*') || me.permissions.includes(permission), [me])
   const signOut = useCallback(async () => {
-    const { data } = await api<SignedOut>('/auth/logout', { method: 'POST' })
+    const { data } = await api('/auth/logout', { method: 'POST' })
     setCsrfToken(undefined)
     queryClient.clear()
     window.location.assign(data.redirect)

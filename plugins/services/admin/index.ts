@@ -4,7 +4,7 @@
  * GatewayControl capability, so it answers for the current config after every reload, and the
  * targets' circuits through stage.routing's Circuits (null when that stage is off).
  */
-import { GatewayControl, GatewayError, definePlugin, listOf, nullable, recordSchema, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, GatewayControl, GatewayError, definePlugin, listOf, nullable, recordSchema, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
 import { Circuits } from '../../contracts/circuits.ts'
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
@@ -66,8 +66,7 @@ export default definePlugin<Record<string, never>, Service>({
         path: '/reload',
         summary: 'Reload the config now, as SIGHUP does (every worker, with --workers); 422 with the issues when the new config is refused.',
         permission: 'manage_gateway',
-        // Takes nothing: an empty body, or `{}`.
-        body: { type: 'object', additionalProperties: false, properties: {} },
+        body: EMPTY_BODY_SCHEMA,
         response: RELOADED_SCHEMA,
         handle: async () => {
           const outcome = await control.reload('admin API')

@@ -11,7 +11,7 @@
  * A redirect never leaves the gateway: `return_to` is kept only when it is a path on this origin,
  * it is stored server-side with the login, and the callback reads no target from its URL.
  */
-import { badRequest, notFound, raw, reply, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, badRequest, notFound, raw, reply, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
 import type { Logger } from '../../../core/plugins/api.ts'
 import type { Identity } from '../../contracts/capabilities.ts'
 import { identityOf, recordUser, type ClaimMapping } from '../../contracts/claims.ts'
@@ -126,7 +126,7 @@ export function authRoutes(deps: AuthDeps): Service {
   }
 
   const session: RouteSpec = {
-    method: 'POST', path: '/session', summary: 'Trade the API key this request is made with for a console session.', permission: null, status: 201, response: ME_SCHEMA,
+    method: 'POST', path: '/session', summary: 'Trade the API key this request is made with for a console session.', permission: null, status: 201, body: EMPTY_BODY_SCHEMA, response: ME_SCHEMA,
     async handle({ caller, headers }) {
       if (!config.api_key_sign_in) throw badRequest('Signing in with an API key is turned off here.', null, 'api_key_sign_in_disabled')
       const { principal } = caller
@@ -156,7 +156,7 @@ export function authRoutes(deps: AuthDeps): Service {
   }
 
   const logout: RouteSpec = {
-    method: 'POST', path: '/logout', summary: 'End the session: its cookie is no good anywhere from now on.', permission: null, response: SIGNED_OUT_SCHEMA,
+    method: 'POST', path: '/logout', summary: 'End the session: its cookie is no good anywhere from now on.', permission: null, body: EMPTY_BODY_SCHEMA, response: SIGNED_OUT_SCHEMA,
     async handle({ caller, headers }) {
       const token = readCookie(headers, SESSION_COOKIE)
       const live = token && caller.principal.strategy === 'auth.session' ? await sessions.resolve(token) : undefined

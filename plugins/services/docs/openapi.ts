@@ -69,6 +69,7 @@ function operation({ route, area, owner }: PublishedRoute, path: string): Operat
   op.responses = {
     [status]: status === 204 ? { description: 'Done.' }
       : status >= 300 && status < 400 ? { description: 'A redirect (the Location header).' }
+      : route.produces ? { description: 'The bytes.', content: { [route.produces]: { schema: { type: 'string', contentMediaType: route.produces } } } }
       : { description: 'Success.', content: { 'application/json': { schema: data ?? {} } } },
     default: { description: 'An error.', content: { 'application/json': { schema: area === 'service' ? ERROR_ENVELOPE : { $ref: '#/components/schemas/OpenAIError' } } } },
   }

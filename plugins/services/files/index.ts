@@ -12,10 +12,10 @@
  * Who sees a file is the caller's data scope: their own, their department's, or all.
  */
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, raw, reply, token, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
+import { Store, definePlugin, listOf, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
 import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type PurposeCheck, type PurposeStored } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'
-import { managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
+import { DELETED_FILE_SCHEMA, MANAGED_FILE_SCHEMA, managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
 /** Files are data the caller sends models: whoever may use /v1 may keep their own. */
@@ -51,9 +51,11 @@ interface ListQuery { purpose?: string; limit: number; after?: string; order: 'a
 function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI: boolean): RouteSpec[] {
   const view = openAI ? openAIFile : managedFile
   const root = base === '' ? '/' : base
+  // The management API's answers are documented here; /v1's are OpenAI's (its SDK's types).
+  const answers = (schema: JsonSchema) => (openAI ? {} : { response: schema })
   return [
     {
-      method: 'POST', path: root, summary: 'Upload a file (multipart: `file`, `purpose`).', permission: PERMISSION, body: 'multipart', status: openAI ? 200 : 201,
+      method: 'POST', path: root, summary: 'Upload a file (multipart: `file`, `purpose`).', permission: PERMISSION, body: 'multipart', status: openAI ? 200 : 201, ...answers(MANAGED_FILE_SCHEMA),
       async handle({ caller, body, files: uploaded }) {
         const { file, purpose } = uploadOf(body as Record<string, unknown>, uploaded, settings)
         const stored = await files.put({ filename: file.filename, purpose, contentType: file.contentType, data: file.data, owner: ownerOf(caller) })
@@ -61,7 +63,7 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       },
     } satisfies RouteSpec,
     {
-      method: 'GET', path: root, summary: 'List the files the caller may see, newest first.', permission: PERMISSION, query: LIST_QUERY,
+      method: 'GET', path: root, summary: 'List the files the caller may see, newest first.', permission: PERMISSION, query: LIST_QUERY, ...answers(listOf(MANAGED_FILE_SCHEMA)),
       async handle({ caller, query }) {
         const q = query as ListQuery
         const found = await files.list({ ...ownerFilter(caller), purpose: q.purpose, after: q.after, order: q.order, limit: q.limit + 1 })
@@ -73,13 +75,13 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       },
     } satisfies RouteSpec,
     {
-      method: 'GET', path: `${base}/:id`, summary: 'One file\'s record.', permission: PERMISSION, params: ID_PARAMS,
+      method: 'GET', path: `${base}/:id`, summary: 'One file\'s record.', permission: PERMISSION, params: ID_PARAMS, ...answers(MANAGED_FILE_SCHEMA),
       async handle({ caller, params }) {
         return view(await reachableFile(files, caller, (params as { id: string }).id))
       },
     } satisfies RouteSpec,
     {
-      method: 'GET', path: `${base}/:id/content`, summary: 'The file\'s bytes.', permission: PERMISSION, params: ID_PARAMS,
+      method: 'GET', path: `${base}/:id/content`, summary: 'The file\'s bytes.', permission: PERMISSION, params: ID_PARAMS, produces: 'application/octet-stream',
       async handle({ caller, params }) {
         const file = await reachableFile(files, caller, (params as { id: string }).id)
         const data = await files.content(file.id)
@@ -87,7 +89,7 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       },
     } satisfies RouteSpec,
     {
-      method: 'DELETE', path: `${base}/:id`, summary: 'Delete a file.', permission: PERMISSION, params: ID_PARAMS,
+      method: 'DELETE', path: `${base}/:id`, summary: 'Delete a file.', permission: PERMISSION, params: ID_PARAMS, ...answers(DELETED_FILE_SCHEMA),
       async handle({ caller, params }) {
         const file = await reachableFile(files, caller, (params as { id: string }).id)
         await files.delete(file.id)

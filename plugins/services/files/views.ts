@@ -1,5 +1,5 @@
 /** A stored file as each surface shows it, and the upload checks both share. */
-import { badRequest, notFound, type Caller, type UploadedFile } from '../../../core/plugins/api.ts'
+import { NULLABLE_STRING_SCHEMA, TIME_SCHEMA, badRequest, notFound, recordSchema, type Caller, type JsonSchema, type UploadedFile } from '../../../core/plugins/api.ts'
 import type { Files, StoredFile } from '../../contracts/files.ts'
 
 /**
@@ -18,6 +18,14 @@ export function openAIFile(file: StoredFile): Record<string, unknown> {
     status: 'processed',
   }
 }
+
+/** What the management API answers for a file (the envelope's `data`). */
+export const MANAGED_FILE_SCHEMA: JsonSchema = recordSchema({
+  id: { type: 'string' }, object: { const: 'file' }, bytes: { type: 'integer', minimum: 0 }, created_at: TIME_SCHEMA, filename: { type: 'string' },
+  purpose: { type: 'string' }, status: { const: 'processed' }, content_type: { type: 'string' }, user_id: NULLABLE_STRING_SCHEMA, department: NULLABLE_STRING_SCHEMA,
+  metadata: { type: 'object', description: 'What the purpose\'s check found (a fine-tune dataset\'s stats).' },
+})
+export const DELETED_FILE_SCHEMA: JsonSchema = recordSchema({ id: { type: 'string' }, deleted: { const: true } })
 
 /** The management API's view: OpenAI's fields, the owner, and what the purpose's check found. */
 export function managedFile(file: StoredFile): Record<string, unknown> {

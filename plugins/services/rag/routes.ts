@@ -3,7 +3,7 @@
  * progress, delete, retry) and search. Any caller with the `chat` permission may keep
  * collections of their own; sharing one with a department takes a scope that reaches it.
  */
-import { badRequest, listOf, objectSchema as object, reply, type RouteSpec } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, badRequest, listOf, objectSchema as object, reply, type RouteSpec } from '../../../core/plugins/api.ts'
 import type { DocumentStatus, Rag } from '../../contracts/rag.ts'
 import { FILTER_SCHEMA, parseFilter } from './data/filters.ts'
 import { COLLECTION_SCHEMA, DELETED_SCHEMA, DOCUMENT_SCHEMA, HIT_SCHEMA, collectionView, documentView, hitView } from './views.ts'
@@ -118,7 +118,7 @@ export function ragRoutes(rag: Rag): RouteSpec[] {
     },
   }
   const retry: RouteSpec<unknown, unknown, { id: string; document_id: string }> = {
-    method: 'POST', path: '/collections/:id/documents/:document_id/retry', summary: 'Ingest a failed document again.', permission: PERMISSION, params: DOC_ID, status: 202, response: DOCUMENT_SCHEMA,
+    method: 'POST', path: '/collections/:id/documents/:document_id/retry', summary: 'Ingest a failed document again.', permission: PERMISSION, params: DOC_ID, body: EMPTY_BODY_SCHEMA, status: 202, response: DOCUMENT_SCHEMA,
     handle: async ({ caller, params }) => documentView(await rag.retryDocument(caller, params.id, params.document_id)),
   }
   const search: RouteSpec<SearchBody, unknown, { id: string }> = {

@@ -14,7 +14,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import {
-  GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, listOf, notFound, reply, token,
+  EMPTY_BODY_SCHEMA, GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, listOf, notFound, reply, token,
   type Caller, type JsonSchema, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
 } from '../../../core/plugins/api.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
@@ -204,7 +204,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
     },
     {
       method: 'POST', path: `${base}/:id/cancel`, summary: 'Cancel a job that has not ended.', permission: PERMISSION, params: ID_PARAMS, ...answers(JOB_SCHEMA),
-      body: { type: 'object', additionalProperties: false, properties: {}, description: 'Nothing: an empty object, or no body.' },
+      body: EMPTY_BODY_SCHEMA,
       async handle({ caller, params, requestId }) {
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
         const cancelled = await t.jobs.cancel(job.id)

@@ -7,9 +7,9 @@ import {
   NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, TIME_SCHEMA as TIME, nullable, objectSchema, recordSchema,
   type JsonSchema,
 } from '../../../core/plugins/api.ts'
-import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import type { DatasetRecord } from './datasets.ts'
 import { yamlSnippet, type Deployment } from './deployments.ts'
+import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import type { EventRecord, JobRecord, JobStatus } from './jobs.ts'
 
 const NULLABLE_NUMBER: JsonSchema = { type: ['number', 'null'] }
@@ -76,7 +76,7 @@ export const JOB_SCHEMA: JsonSchema = recordSchema({
   trained_tokens: { type: ['integer', 'null'] },
   result_files: { type: 'array', items: { type: 'string' }, description: 'The results file (a CSV of the provider\'s metrics per step), once evaluated.' },
   evaluation: nullable(EVALUATION_SCHEMA),
-  seed: { type: ['integer', 'null'] }, metadata: { anyOf: [STRING_MAP, { type: 'null' }] }, user_id: NULLABLE_STRING, department: NULLABLE_STRING,
+  seed: { type: ['integer', 'null'] }, metadata: nullable(STRING_MAP), user_id: NULLABLE_STRING, department: NULLABLE_STRING,
   created_at: TIME, finished_at: NULLABLE_TIME,
 })
 

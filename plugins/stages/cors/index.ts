@@ -40,7 +40,6 @@ export default definePlugin<CorsConfig, Stage>({
   kind: 'stage',
   description: 'Cross-origin requests from browser apps to /v1 and /api/v1 (`cors:`).',
   configSchema: SCHEMA,
-  // Only when the config has a `cors:` block: without one no response carries CORS headers.
   enabledByDefault: { at: ['cors'], requires: ['cors'] },
   checkConfig(config) {
     const cors = config.cors as Partial<CorsConfig> | undefined

@@ -5,9 +5,10 @@ import { formatCount, formatMs, formatUsd } from '@/lib/format'
 
 export type Metric = 'requests' | 'total_tokens' | 'cost_usd' | 'latency_p95_ms'
 
-export const METRICS: Record<Metric, { label: string; format: (n: number) => string; additive: boolean }> = {
-  requests: { label: 'Requests', format: formatCount, additive: true },
-  total_tokens: { label: 'Tokens', format: formatCount, additive: true },
+/** `whole`: a count, whose axis has no fractional ticks (which would print as the same number twice). */
+export const METRICS: Record<Metric, { label: string; format: (n: number) => string; additive: boolean; whole?: boolean }> = {
+  requests: { label: 'Requests', format: formatCount, additive: true, whole: true },
+  total_tokens: { label: 'Tokens', format: formatCount, additive: true, whole: true },
   cost_usd: { label: 'Cost', format: formatUsd, additive: true },
   latency_p95_ms: { label: 'Latency p95', format: formatMs, additive: false },
 }
@@ -25,7 +26,7 @@ interface Props {
 }
 
 export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
-  const { format, additive } = METRICS[metric]
+  const { format, additive, whole } = METRICS[metric]
   const totals = new Map<string, number>()
   for (const r of rows) totals.set(label(r.group), (totals.get(label(r.group)) ?? 0) + (additive ? r[metric] : r.requests))
   const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g)
@@ -55,7 +56,7 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
     <>
       <CartesianGrid vertical={false} stroke="var(--border)" />
       <XAxis dataKey="bucket" tickFormatter={tick} tickLine={false} axisLine={false} minTickGap={32} fontSize={12} stroke="var(--muted-foreground)" />
-      <YAxis tickFormatter={(n: number) => format(n)} tickLine={false} axisLine={false} width={64} fontSize={12} stroke="var(--muted-foreground)" />
+      <YAxis allowDecimals={!whole} tickFormatter={(n: number) => format(n)} tickLine={false} axisLine={false} width={64} fontSize={12} stroke="var(--muted-foreground)" />
       <Tooltip
         labelFormatter={(iso) => new Date(String(iso)).toLocaleString(undefined, hourly ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' })}
         formatter={(value) => format(Number(value))}

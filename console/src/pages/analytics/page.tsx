@@ -6,7 +6,7 @@
  */
 import { useQueryClient } from '@tanstack/react-query'
 import { BarChart3Icon, RefreshCwIcon, XIcon } from 'lucide-react'
-import { useState } from 'react'
+import { useState, type ReactNode } from 'react'
 import type { UsageGroupBy, UsageRow } from '@/api/types'
 import { useSession } from '@/auth/session'
 import { PageHeader } from '@/components/page-header'
@@ -30,7 +30,7 @@ const DRILL: Partial<Record<UsageGroupBy, { filter: keyof UsageFilter; next: Usa
   user: { filter: 'user_id', next: 'model' },
 }
 
-function Stat({ label, value, hint, loading }: { label: string; value: string; hint?: string; loading: boolean }) {
+function Stat({ label, value, hint, loading }: { label: string; value: ReactNode; hint?: string; loading: boolean }) {
   return (
     <Card>
       <CardContent className="p-4 sm:p-5">
@@ -112,7 +112,7 @@ export default function AnalyticsPage() {
             <Stat label="Requests" value={formatCount(total?.requests ?? 0)} hint={total ? `${formatPercent(total.error_rate)} errors` : undefined} loading={totals.isPending} />
             <Stat label="Tokens" value={formatCount(total?.total_tokens ?? 0)} hint={total ? `${formatCount(total.prompt_tokens)} in · ${formatCount(total.completion_tokens)} out` : undefined} loading={totals.isPending} />
             <Stat label="Cost" value={formatUsd(total?.cost_usd ?? 0)} loading={totals.isPending} />
-            <Stat label="Latency p50 / p95" value={total && total.requests ? `${formatMs(total.latency_p50_ms)} / ${formatMs(total.latency_p95_ms)}` : '—'} loading={totals.isPending} />
+            <Stat label="Latency p50 / p95" value={total && total.requests ? <>{/* A phone wraps between the two, never inside one ("1.23 / s"). */}<span className="whitespace-nowrap">{formatMs(total.latency_p50_ms)}</span> / <span className="whitespace-nowrap">{formatMs(total.latency_p95_ms)}</span></> : '—'} loading={totals.isPending} />
           </div>
 
           <Card>

@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { api } from '@/api/client'
-import type { UsageGroupBy, UsageInterval, UsageRow, User } from '@/api/types'
+import type { UsageGroupBy, UsageInterval } from '@/api/types'
 
 export const RANGES = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30, '90d': 24 * 90 } as const
 export type Range = keyof typeof RANGES
@@ -41,7 +41,7 @@ function useUsage(key: string, window: Window, filter: UsageFilter, groupBy: Usa
   return useQuery({
     queryKey: ['analytics', key, window.from, window.to, filter, groupBy, interval],
     queryFn: async ({ signal }) =>
-      (await api<UsageRow[]>('/analytics/usage', { query: { from: window.from, to: window.to, group_by: groupBy, interval, ...filter }, signal })).data,
+      (await api('/analytics/usage', { query: { from: window.from, to: window.to, group_by: groupBy, interval, ...filter }, signal })).data,
     placeholderData: keepPreviousData,
     // New requests show up without a click; the Refresh button asks at once.
     refetchInterval: 30_000,
@@ -56,7 +56,7 @@ export const useBreakdown = (window: Window, filter: UsageFilter, groupBy: Usage
 export function useUserNames(enabled: boolean) {
   return useQuery({
     queryKey: ['users'],
-    queryFn: async ({ signal }) => (await api<User[]>('/users', { query: { limit: 1000 }, signal })).data,
+    queryFn: async ({ signal }) => (await api('/users', { query: { limit: 1000 }, signal })).data,
     enabled,
     select: (users) => new Map(users.map((u) => [u.id, u.name ?? u.email ?? u.external_subject])),
     retry: false,

@@ -6,7 +6,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
 import { api, errorOf, gatewayUrl, requestHeaders } from '@/api/client'
 import { readSse } from '@/api/sse'
-import type { NewMessage, NewThread, Thread, ThreadChange, ThreadMessage, ThreadWithMessages } from '@/api/types'
+import type { NewMessage, NewThread, Thread, ThreadChange, ThreadMessage } from '@/api/types'
 
 export const THREADS_KEY = ['chat', 'threads'] as const
 export const threadKey = (id: string) => ['chat', 'thread', id] as const
@@ -15,7 +15,7 @@ const PAGE = 50
 export function useThreads() {
   return useQuery({
     queryKey: THREADS_KEY,
-    queryFn: async ({ signal }) => (await api<Thread[]>('/chat/threads', { query: { per_page: 100 }, signal })).data,
+    queryFn: async ({ signal }) => (await api('/chat/threads', { query: { per_page: 100 }, signal })).data,
     retry: false,
   })
 }
@@ -33,7 +33,7 @@ export function useThread(id: string | undefined) {
     queryKey: threadKey(id ?? ''),
     enabled: id !== undefined,
     queryFn: async ({ signal }): Promise<LoadedThread> => {
-      const { data, meta } = await api<ThreadWithMessages>(`/chat/threads/${encodeURIComponent(id!)}`, { query: { order: 'desc', limit: PAGE }, signal })
+      const { data, meta } = await api('/chat/threads/{id}', { params: { id: id! }, query: { order: 'desc', limit: PAGE }, signal })
       return { ...data, messages: [...data.messages].reverse(), earlier: (meta.next_cursor as string | null | undefined) ?? null }
     },
   })
@@ -42,14 +42,14 @@ export function useThread(id: string | undefined) {
 /** The page of messages before the oldest shown, put in front of them. */
 export async function loadEarlier(queryClient: QueryClient, id: string, thread: LoadedThread): Promise<void> {
   if (!thread.earlier) return
-  const { data, meta } = await api<ThreadMessage[]>(`/chat/threads/${encodeURIComponent(id)}/messages`, { query: { order: 'desc', limit: PAGE, after: thread.earlier } })
+  const { data, meta } = await api('/chat/threads/{id}/messages', { params: { id }, query: { order: 'desc', limit: PAGE, after: thread.earlier } })
   queryClient.setQueryData<LoadedThread>(threadKey(id), (now) => now && { ...now, messages: [...[...data].reverse(), ...now.messages], earlier: (meta.next_cursor as string | null | undefined) ?? null })
 }
 
 export function useCreateThread() {
   const queryClient = useQueryClient()
   return useMutation({
-    mutationFn: async (input: NewThread) => (await api<Thread>('/chat/threads', { method: 'POST', body: input })).data,
+    mutationFn: async (input: NewThread) => (await api('/chat/threads', { method: 'POST', body: input })).data,
     onSuccess: (thread) => {
       // Its (empty) messages are known: opening it costs no request.
       queryClient.setQueryData<LoadedThread>(threadKey(thread.id), { ...thread, messages: [], earlier: null })
@@ -61,7 +61,7 @@ export function useCreateThread() {
 export function useRenameThread() {
   const queryClient = useQueryClient()
   return useMutation({
-    mutationFn: async ({ id, title }: { id: string } & Required<Pick<ThreadChange, 'title'>>) => (await api<Thread>(`/chat/threads/${encodeURIComponent(id)}`, { method: 'PATCH', body: { title } })).data,
+    mutationFn: async ({ id, title }: { id: string } & Required<Pick<ThreadChange, 'title'>>) => (await api('/chat/threads/{id}', { params: { id }, method: 'PATCH', body: { title } })).data,
     onSuccess: (thread) => {
       queryClient.setQueryData<LoadedThread>(threadKey(thread.id), (now) => now && { ...now, title: thread.title })
       void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
@@ -72,7 +72,7 @@ export function useRenameThread() {
 export function useDeleteThread() {
   const queryClient = useQueryClient()
   return useMutation({
-    mutationFn: async (id: string) => (await api(`/chat/threads/${encodeURIComponent(id)}`, { method: 'DELETE' })).data,
+    mutationFn: async (id: string) => (await api('/chat/threads/{id}', { params: { id }, method: 'DELETE' })).data,
     onSuccess: (_, id) => {
       queryClient.removeQueries({ queryKey: threadKey(id) })
       void queryClient.invalidateQueries({ queryKey: THREADS_KEY })

@@ -23,7 +23,7 @@ function useHealth() {
   return useQuery({ queryKey: ['health'], queryFn: ({ signal }) => plain<Health>('/health', { signal }), refetchInterval: REFRESH_MS })
 }
 function useRoutes() {
-  return useQuery({ queryKey: ['admin', 'routes'], queryFn: async ({ signal }) => (await api<RouteState[]>('/admin/routes', { signal })).data, refetchInterval: REFRESH_MS })
+  return useQuery({ queryKey: ['admin', 'routes'], queryFn: async ({ signal }) => (await api('/admin/routes', { signal })).data, refetchInterval: REFRESH_MS })
 }
 
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {

@@ -1,11 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api } from '@/api/client'
-import type { ApiKey, CreatedKey, NewKey } from '@/api/types'
+import type { NewKey } from '@/api/types'
 
 export function useKeys(includeRevoked: boolean) {
   return useQuery({
     queryKey: ['keys', { includeRevoked }],
-    queryFn: async ({ signal }) => (await api<ApiKey[]>('/keys', { query: { include_revoked: includeRevoked, limit: 500 }, signal })).data,
+    queryFn: async ({ signal }) => (await api('/keys', { query: { include_revoked: includeRevoked, limit: 500 }, signal })).data,
   })
 }
 
@@ -14,6 +14,6 @@ function useKeyMutation<In, Out>(call: (input: In) => Promise<Out>) {
   return useMutation({ mutationFn: call, onSuccess: () => queryClient.invalidateQueries({ queryKey: ['keys'] }) })
 }
 
-export const useCreateKey = () => useKeyMutation(async (input: NewKey) => (await api<CreatedKey>('/keys', { method: 'POST', body: input })).data)
-export const useRotateKey = () => useKeyMutation(async (id: string) => (await api<CreatedKey>(`/keys/${encodeURIComponent(id)}/rotate`, { method: 'POST', body: {} })).data)
-export const useRevokeKey = () => useKeyMutation(async (id: string) => (await api<ApiKey>(`/keys/${encodeURIComponent(id)}`, { method: 'DELETE' })).data)
+export const useCreateKey = () => useKeyMutation(async (input: NewKey) => (await api('/keys', { method: 'POST', body: input })).data)
+export const useRotateKey = () => useKeyMutation(async (id: string) => (await api('/keys/{id}/rotate', { params: { id }, method: 'POST', body: {} })).data)
+export const useRevokeKey = () => useKeyMutation(async (id: string) => (await api('/keys/{id}', { params: { id }, method: 'DELETE' })).data)

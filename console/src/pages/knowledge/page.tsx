@@ -7,7 +7,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { BookOpenIcon, FileUpIcon, PlusIcon, RotateCwIcon, SearchIcon, Trash2Icon } from 'lucide-react'
 import { useRef, useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
-import type { Collection, NewCollection, RagDocument, SearchHit, SearchInput } from '@/api/types'
+import type { Collection, NewCollection, RagDocument, SearchInput } from '@/api/types'
 import { useSession } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
 import { PageHeader } from '@/components/page-header'
@@ -33,7 +33,7 @@ function useDocuments(id: string | undefined) {
   return useQuery({
     queryKey: docsKey(id ?? ''),
     enabled: id !== undefined,
-    queryFn: async ({ signal }) => (await api<RagDocument[]>(`/rag/collections/${encodeURIComponent(id!)}/documents`, { signal })).data,
+    queryFn: async ({ signal }) => (await api('/rag/collections/{id}/documents', { params: { id: id! }, signal })).data,
     // While a document is being ingested, its progress refreshes every second.
     refetchInterval: (query) => (query.state.data?.some((d) => d.status === 'queued' || d.status === 'processing') ? 1000 : false),
   })
@@ -45,7 +45,7 @@ function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () =
   const [name, setName] = useState('')
   const [shared, setShared] = useState(true)
   const create = useMutation({
-    mutationFn: async () => (await api<Collection>('/rag/collections', { method: 'POST', body: { name: name.trim(), ...(shared && me.department ? { dept_scope: me.department } : {}) } satisfies NewCollection })).data,
+    mutationFn: async () => (await api('/rag/collections', { method: 'POST', body: { name: name.trim(), ...(shared && me.department ? { dept_scope: me.department } : {}) } satisfies NewCollection })).data,
     onSuccess: (c) => { void queryClient.invalidateQueries({ queryKey: COLLECTIONS }); setName(''); onMade(c) },
   })
   return (
@@ -93,18 +93,17 @@ function Documents({ collection }: { collection: Collection }) {
   const queryClient = useQueryClient()
   const docs = useDocuments(collection.id)
   const fileInput = useRef<HTMLInputElement>(null)
-  const base = `/rag/collections/${encodeURIComponent(collection.id)}`
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: docsKey(collection.id) }), queryClient.invalidateQueries({ queryKey: COLLECTIONS })])
   const upload = useMutation({
     mutationFn: async (files: readonly File[]) => {
       const form = new FormData()
       for (const file of files) form.append('file', file, file.name)
-      return (await api<RagDocument[]>(`${base}/documents`, { method: 'POST', body: form })).data
+      return (await api('/rag/collections/{id}/documents', { params: { id: collection.id }, method: 'POST', body: form })).data
     },
     onSettled: refresh,
   })
-  const retry = useMutation({ mutationFn: (id: string) => api(`${base}/documents/${encodeURIComponent(id)}/retry`, { method: 'POST' }), onSettled: refresh })
-  const remove = useMutation({ mutationFn: (id: string) => api(`${base}/documents/${encodeURIComponent(id)}`, { method: 'DELETE' }), onSettled: refresh })
+  const retry = useMutation({ mutationFn: (id: string) => api('/rag/collections/{id}/documents/{document_id}/retry', { params: { id: collection.id, document_id: id }, method: 'POST' }), onSettled: refresh })
+  const remove = useMutation({ mutationFn: (id: string) => api('/rag/collections/{id}/documents/{document_id}', { params: { id: collection.id, document_id: id }, method: 'DELETE' }), onSettled: refresh })
 
   return (
     <section className="space-y-3">
@@ -168,7 +167,7 @@ function Documents({ collection }: { collection: Collection }) {
 function Search({ collection }: { collection: Collection }) {
   const [query, setQuery] = useState('')
   const search = useMutation({
-    mutationFn: async (q: string) => (await api<SearchHit[]>(`/rag/collections/${encodeURIComponent(collection.id)}/search`, { method: 'POST', body: { query: q, top_k: 5 } satisfies SearchInput })).data,
+    mutationFn: async (q: string) => (await api('/rag/collections/{id}/search', { params: { id: collection.id }, method: 'POST', body: { query: q, top_k: 5 } satisfies SearchInput })).data,
   })
   function submit(event: FormEvent) {
     event.preventDefault()
@@ -202,7 +201,7 @@ export default function KnowledgePage() {
   const [chosen, setChosen] = useState<string>()
   const [creating, setCreating] = useState(false)
   const remove = useMutation({
-    mutationFn: (id: string) => api(`/rag/collections/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    mutationFn: (id: string) => api('/rag/collections/{id}', { params: { id }, method: 'DELETE' }),
     onSuccess: () => { setChosen(undefined); void queryClient.invalidateQueries({ queryKey: COLLECTIONS }) },
   })
   const current = collections.data?.find((c) => c.id === chosen) ?? collections.data?.[0]

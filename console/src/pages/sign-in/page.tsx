@@ -7,7 +7,6 @@ import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { KeyRoundIcon, LogInIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import { ApiError, api, appPath, gatewayUrl } from '@/api/client'
-import type { Me, SignInOptions } from '@/api/types'
 import { ME_KEY } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
 import { Alert, AlertDescription } from '@/components/ui/alert'
@@ -38,7 +37,7 @@ function returnTo(): string {
 
 export default function SignInPage() {
   const queryClient = useQueryClient()
-  const options = useQuery({ queryKey: ['auth', 'options'], queryFn: async ({ signal }) => (await api<SignInOptions>('/auth/options', { signal })).data })
+  const options = useQuery({ queryKey: ['auth', 'options'], queryFn: async ({ signal }) => (await api('/auth/options', { signal })).data })
   const [key, setKey] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>(callbackError)
@@ -50,7 +49,7 @@ export default function SignInPage() {
     try {
       await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${key.trim()}` } })
       try {
-        await api<Me>('/auth/me')
+        await api('/auth/me')
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) {
           throw new Error('The key is valid, but this gateway does not accept console sessions: add `- plugin: session` first under auth.strategies in gateway.yaml.')

@@ -35,7 +35,8 @@ export function DeployButton({ job }: { job: TrainingJob }) {
     <>
       <Button size="sm" onClick={() => setOpen(true)}><RocketIcon /> Deploy</Button>
       <Dialog open={open} onOpenChange={close}>
-        <DialogContent>
+        {/* Wide enough, once deployed, for the YAML route line with a fine-tuned model name. */}
+        <DialogContent className={deploy.data ? 'max-w-2xl' : undefined}>
           {deploy.data ? (
             <>
               <DialogHeader>

@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { PencilIcon, UsersIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
-import type { DepartmentInfo, RoleInfo, User, UserChange } from '@/api/types'
+import type { User, UserChange } from '@/api/types'
 import { Can } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
 import { PageHeader } from '@/components/page-header'
@@ -23,7 +23,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { formatRelative } from '@/lib/format'
 
 function useUsers() {
-  return useQuery({ queryKey: ['users'], queryFn: async ({ signal }) => (await api<User[]>('/users', { query: { limit: 1000 }, signal })).data })
+  return useQuery({ queryKey: ['users'], queryFn: async ({ signal }) => (await api('/users', { query: { limit: 1000 }, signal })).data })
 }
 
 /** The roles and departments the pickers offer: this gateway's, from the API (never a list written here). */
@@ -31,7 +31,7 @@ function useAccess() {
   return useQuery({
     queryKey: ['users', 'access'],
     queryFn: async ({ signal }) => {
-      const [roles, departments] = await Promise.all([api<RoleInfo[]>('/users/roles', { signal }), api<DepartmentInfo[]>('/users/departments', { signal })])
+      const [roles, departments] = await Promise.all([api('/users/roles', { signal }), api('/users/departments', { signal })])
       return { roles: roles.data, departments: departments.data }
     },
     staleTime: 60_000,
@@ -47,7 +47,7 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
   const [role, setRole] = useState('')
   const [department, setDepartment] = useState('')
   const save = useMutation({
-    mutationFn: async (change: UserChange) => (await api<User>(`/users/${encodeURIComponent(user!.id)}`, { method: 'PATCH', body: change })).data,
+    mutationFn: async (change: UserChange) => (await api('/users/{id}', { params: { id: user!.id }, method: 'PATCH', body: change })).data,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['users'] }),
   })
 
