@@ -1,6 +1,9 @@
 /**
  * Two gateway checkouts (or configs) side by side on the same upstream, interleaved rounds, CPU µs
  * per request of each: node --import tsx bench/ab.ts DIR_A DIR_B [rounds] [seconds]
+ * AB_MODEL picks the route: bench (openai provider to the upstream, the default), bench-mock (the
+ * mock provider, no upstream call) or bench-cached (cache hits); AB_STORE=embedded gives both
+ * gateways an embedded store (each its own directory).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -10,22 +13,34 @@ import { killAll, median, spawnServer, treeCpuMs } from './procs.ts'
 
 const [a, b, roundsText = '5', secondsText = '3'] = process.argv.slice(2)
 const ROOT = path.resolve(import.meta.dirname, '..')
+const model = process.env.AB_MODEL ?? 'bench'
 const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
 const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-ab-'))
-const config = path.join(dir, 'gateway.yaml')
-await writeFile(config, `version: 1\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n`)
-const start = (root: string) => spawnServer(['bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: path.resolve(root) })
-const servers = [await start(a), await start(b)]
-const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] })
+const configFor = async (name: string): Promise<string> => {
+  const file = path.join(dir, `${name}.yaml`)
+  const store = process.env.AB_STORE === 'embedded' ? `store: { plugin: embedded, path: ${JSON.stringify(path.join(dir, `data-${name}`))}, vector: false }\n` : ''
+  await writeFile(file, `version: 1\n${store}cache: { plugin: memory }\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\n  mock: { plugin: mock }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n  - model: bench-mock\n    targets: [ { provider: mock } ]\n  - model: bench-cached\n    cache: true\n    targets: [ { provider: up, model: bench-model } ]\n`)
+  return file
+}
+const start = async (root: string, name: string) => spawnServer(['bin/gateway.js', 'start', '--config', await configFor(name), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: path.resolve(root) })
+const servers = [await start(a, 'a'), await start(b, 'b')]
+const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 const samples: { rps: number; cpuUs: number }[][] = [[], []]
-for (let round = -1; round < Number(roundsText); round++) {
-  for (const [i, s] of servers.entries()) {
+// Two warm-up rounds (JIT, pools), not counted.
+for (let round = -2; round < Number(roundsText); round++) {
+  // Each round in the other order too, so neither side always runs right after the other's load.
+  const order = round % 2 !== 0 ? [...servers.entries()].reverse() : [...servers.entries()]
+  for (const [i, s] of order) {
     const cpu0 = treeCpuMs(s.child.pid!)
     const r = await autocannon({ url: `http://127.0.0.1:${s.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    if (r.non2xx + r.errors) throw new Error(`${[a, b][i]}: ${r.non2xx} non-2xx answers, ${r.errors} errors`)
     if (round >= 0) samples[i].push({ rps: r.requests.average, cpuUs: ((treeCpuMs(s.child.pid!) - cpu0) * 1000) / Math.max(1, r.requests.total) })
   }
 }
+console.log(`${model}${process.env.AB_STORE ? `, ${process.env.AB_STORE} store` : ''}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 for (const [i, root] of [a, b].entries()) {
   console.log(`${root}: ${median(samples[i].map((x) => x.rps)).toFixed(0)} req/s, ${median(samples[i].map((x) => x.cpuUs)).toFixed(0)} µs CPU/req (each round: ${samples[i].map((x) => x.cpuUs.toFixed(0)).join(' ')})`)
 }
+const ratio = samples[1].map((x, r) => x.cpuUs / samples[0][r].cpuUs)
+console.log(`B / A CPU per request: median ${median(ratio).toFixed(3)} (rounds ${ratio.map((x) => x.toFixed(2)).join(' ')})`)
 killAll()

@@ -27,5 +27,17 @@ export async function dropSchema(database: string, schema: string): Promise<void
   const { default: pg } = await import('pg')
   const client = new pg.Client(database)
   await client.connect()
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end())
+  try {
+    // Its gateway may still be writing usage into it: a deadlock with that writer is tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+        return
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt === 5) throw err
+      }
+    }
+  } finally {
+    await client.end()
+  }
 }

@@ -13,7 +13,7 @@ export async function account(x: Exchange): Promise<ExchangeOutcome> {
     x.upstreamModel = result.model() ?? x.upstreamModel
   }
   const error = x.error
-  const status = error ? error.status : x.signal.aborted ? 499 : x.status
+  const status = error ? error.status : x.aborted ? 499 : x.status
   const errorType = error?.code ?? (status === 499 ? 'client_closed_request' : status >= 400 ? 'error' : null)
 
   let prompt = x.usage?.prompt_tokens ?? 0

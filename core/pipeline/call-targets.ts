@@ -41,7 +41,7 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
       } catch (err) {
         const error = attempt.classify(err)
         attempt.settle()
-        if (x.signal.aborted || !error.retryable) {
+        if (x.aborted || !error.retryable) {
           outcomes.release(target)
           throw error
         }
@@ -50,7 +50,7 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
         const delay = retry < target.retry.attempts && target.retry.on(error) ? backoffMs(target.retry, retry, error) : undefined
         if (delay === undefined) break
         await sleep(delay, undefined, { signal: x.signal }).catch(() => undefined)
-        if (x.signal.aborted) throw clientClosed()
+        if (x.aborted) throw clientClosed()
         if (!outcomes.admit(target)) break
       }
     }
@@ -140,33 +140,37 @@ class Attempt {
   readonly call: ProviderCall
   readonly #x: Exchange
   readonly #target: CompiledTarget
-  readonly #controller = new AbortController()
+  /** Only when the attempt has a timer of its own; else the client's signal is the attempt's (an AbortController and a listener less per call). */
+  readonly #controller: AbortController | undefined
   #timer: NodeJS.Timeout | undefined
   #firstTokenTimer: NodeJS.Timeout | undefined
   #timedOut: string | undefined
   #settled = false
   /** A stream's first chunk has arrived: the upstream has the request. */
   #answered = false
-  readonly #onClientAbort = (): void => this.#controller.abort(this.#x.signal.reason)
+  readonly #onClientAbort = (): void => this.#controller!.abort(this.#x.signal.reason)
   /** The upstream call's span (GenAI conventions: `chat {model}`, kind CLIENT). */
   readonly #span: Span | undefined
 
   constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute) {
     this.#x = x
     this.#target = target
-    if (x.signal.aborted) this.#controller.abort(x.signal.reason)
-    else x.signal.addEventListener('abort', this.#onClientAbort, { once: true })
+    // The first-token clock starts with the call: a provider may read ahead before returning its stream.
+    const firstToken = x.streaming ? target.firstTokenTimeoutMs : undefined
+    if (target.timeoutMs || firstToken) {
+      this.#controller = new AbortController()
+      if (x.signal.aborted) this.#controller.abort(x.signal.reason)
+      else x.signal.addEventListener('abort', this.#onClientAbort, { once: true })
+    }
     const model = target.model ?? x.requestedModel
     const parent = x.activeSpan ?? x.span
     this.#span = parent.isRecording()
       ? childSpan(parent, `${x.operation === 'embeddings' ? 'embeddings' : 'chat'} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
       : undefined
     if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
-    // The first-token clock starts with the call: a provider may read ahead before returning its stream.
-    const firstToken = x.streaming ? target.firstTokenTimeoutMs : undefined
     if (firstToken) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${firstToken} ms`), firstToken)
     this.call = {
-      signal: this.#controller.signal,
+      signal: this.#controller?.signal ?? x.signal,
       requestId: x.requestId,
       headers: target.headers,
       unsupported(param, message) {
@@ -192,7 +196,7 @@ class Attempt {
     this.#span?.end()
     clearTimeout(this.#timer)
     clearTimeout(this.#firstTokenTimer)
-    this.#x.signal.removeEventListener('abort', this.#onClientAbort)
+    if (this.#controller) this.#x.signal.removeEventListener('abort', this.#onClientAbort)
   }
 
   /** Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures 502. */
@@ -203,7 +207,7 @@ class Attempt {
   }
 
   #classify(err: unknown): GatewayError {
-    if (this.#x.signal.aborted) return clientClosed()
+    if (this.#x.aborted) return clientClosed()
     if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
     const shaped = fromShape(err)
     if (shaped) return shaped
@@ -215,7 +219,7 @@ class Attempt {
 
   #timeout(reason: string): void {
     this.#timedOut = reason
-    this.#controller.abort(new Error(reason))
+    this.#controller!.abort(new Error(reason))
   }
 }
 

@@ -14,11 +14,17 @@ import type { RequestScope } from './scope.ts'
 type Headers = Readonly<Record<string, string | string[] | undefined>>
 type ChunkObserver = readonly [onChunk: (chunk: ChatChunk) => void, onEnd: ((complete: boolean) => void) | undefined]
 
+/** A signal made when first asked for (the client's connection): whether it aborted is known without making it. */
+export interface LazySignal {
+  readonly signal: AbortSignal
+  readonly aborted: boolean
+}
+
 export interface ExchangeInit {
   readonly snapshot: Snapshot
   readonly requestId: string
   readonly operation: Operation
-  readonly signal: AbortSignal
+  readonly signal: AbortSignal | LazySignal
   readonly span: Span
   readonly headers?: Headers
   readonly method?: string
@@ -38,7 +44,7 @@ export class Exchange implements StageExchange, RequestScope {
   readonly method: string
   readonly path: string
   readonly operation: Operation
-  readonly signal: AbortSignal
+  readonly #signal: AbortSignal | LazySignal
   readonly span: Span
   activeSpan: Span | undefined
   readonly headers: Headers
@@ -92,7 +98,7 @@ export class Exchange implements StageExchange, RequestScope {
     this.snapshot = init.snapshot
     this.requestId = init.requestId
     this.operation = init.operation
-    this.signal = init.signal
+    this.#signal = init.signal
     this.span = init.span
     this.headers = init.headers ?? {}
     this.method = init.method ?? 'POST'
@@ -102,6 +108,16 @@ export class Exchange implements StageExchange, RequestScope {
     this.thread = init.thread
     this.#setHeader = init.setHeader
     this.#makeCalls = init.calls
+  }
+
+  get signal(): AbortSignal {
+    const signal = this.#signal
+    return signal instanceof AbortSignal ? signal : signal.signal
+  }
+
+  /** Whether the client went away (or the caller aborted), without making a signal to say so. */
+  get aborted(): boolean {
+    return this.#signal.aborted
   }
 
   get route(): RouteInfo | undefined {

@@ -117,7 +117,7 @@ export class ObservedStream implements AsyncIterable<ChatChunk>, AsyncIterator<C
     const x = this.#x
     for (;;) {
       if (this.#ended) return { done: true, value: undefined }
-      if (x.signal.aborted) return this.return()
+      if (x.aborted) return this.return()
       let item: IteratorResult<ChatChunk>
       try {
         item = await this.#iterator.next()
@@ -127,7 +127,7 @@ export class ObservedStream implements AsyncIterable<ChatChunk>, AsyncIterator<C
         throw err
       }
       if (item.done) {
-        this.#end(!x.signal.aborted)
+        this.#end(!x.aborted)
         return item
       }
       const chunk = item.value

@@ -62,8 +62,12 @@ export interface PluginContext {
   provide<T>(capability: Token<T>, value: T): void
   /** A provider of the current config by its name under `providers:` (for its optional capabilities, e.g. `fineTune`); ask when working, not in setup. */
   provider(name: string): Provider | undefined
-  /** Build a new snapshot from the same config, in this process (what a `RouteOverlay` offers changed). */
-  rebuild(reason: string): void
+  /**
+   * Build a new snapshot from the same config, in this process (what a `RouteOverlay` offers
+   * changed). Resolves once requests are served by it (or the build failed, which is logged and
+   * leaves the previous snapshot serving); never rejects.
+   */
+  rebuild(reason: string): Promise<void>
   /** Every HTTP route the current config serves, with the schemas they declared (what an OpenAPI document is made from). */
   routes(): readonly PublishedRoute[]
   /** Prometheus metrics on the gateway's /metrics: made once per gateway by name, shared across reloads. */

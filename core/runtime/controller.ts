@@ -90,7 +90,7 @@ export class ReloadController {
     this.#logger = options.logger
     this.#pool = new InstancePool(options.logger)
     const metrics = new GatewayMetrics()
-    this.shared = { metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => void this.reload(reason, true, true), features: () => this.#current?.features }
+    this.shared = { metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => this.reload(reason, true, true).then(() => undefined, () => undefined), features: () => this.#current?.features }
     this.shared.container.register(GatewayControl.key, { useValue: this.#control() })
   }
 

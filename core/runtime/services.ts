@@ -14,7 +14,7 @@ export interface GatewayServices {
   /** A provider instance of the gateway's current snapshot, by its name under `providers:`. */
   readonly provider: (name: string) => Provider | undefined
   /** Build a new snapshot from the current config (PluginContext.rebuild). */
-  readonly rebuild: (reason: string) => void
+  readonly rebuild: (reason: string) => Promise<void>
   /** The current snapshot's feature flags (undefined before the first). */
   readonly features: () => Readonly<Record<string, boolean>> | undefined
 }

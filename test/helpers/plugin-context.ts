@@ -15,7 +15,7 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     runsJobs: true,
     // Outside a gateway there are no providers.
     provider: () => undefined,
-    rebuild: () => undefined,
+    rebuild: async () => undefined,
     routes: () => [],
     metrics: new GatewayMetrics(),
     get<T>(capability: Token<T>): T {

@@ -14,7 +14,7 @@
  */
 import type { Dispatcher } from 'undici'
 import type { NativeResult, ProviderCall, SseFrame, Usage } from '../../../core/plugins/api.ts'
-import { DONE, failure, isJson, sseData, UpstreamStatusError, type WireClient } from './wire-client.ts'
+import { DONE, failure, isJson, sseData, UpstreamStatusError, type WholeAnswer, type WireClient } from './wire-client.ts'
 
 /** The wire names surface.openai declares for its chat completions and embeddings endpoints. */
 export const OPENAI_CHAT_WIRE = 'openai-chat'
@@ -27,39 +27,44 @@ type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<Nat
 
 /** `Provider.native` for an OpenAI-wire upstream reached through `client`. */
 export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string }, mapError: PassthroughErrors): Record<string, Native> {
-  const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall, stream: boolean): Promise<Dispatcher.ResponseData> => {
-    const options = { signal: providerCall.signal, headers: providerCall.headers, stream }
+  const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<Dispatcher.ResponseData> => {
     try {
-      return await client.send(path, JSON.stringify(body), options)
+      return await client.send(path, JSON.stringify(body), { signal: providerCall.signal, headers: providerCall.headers, stream: true })
     } catch (err) {
       throw mapError(err, providerCall.signal, 'call')
     }
   }
+  /** A whole JSON answer, relayed as its bytes; its usage read from them. */
+  const whole = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
+    const { signal } = providerCall
+    let answer: WholeAnswer
+    try {
+      answer = await client.sendWhole(path, JSON.stringify(body), { signal, headers: providerCall.headers })
+    } catch (err) {
+      // A socket failure while the body was read is the kit's connection error, whatever the stage.
+      throw mapError(err, signal, 'call')
+    }
+    return wholeResult(answer, signal, mapError)
+  }
   return {
     [OPENAI_CHAT_WIRE]: async (body, providerCall) => {
-      if (body.stream !== true) return whole(await call(paths.chat, body, providerCall, false), providerCall.signal, mapError)
+      if (body.stream !== true) return whole(paths.chat, body, providerCall)
       const options = body.stream_options as { include_usage?: unknown } | null | undefined
       const clientWantsUsage = options?.include_usage === true
       // Usage is always asked for, so every stream is accounted for.
       const sent = clientWantsUsage ? body : { ...body, stream_options: { ...options, include_usage: true } }
-      const res = await call(paths.chat, sent, providerCall, true)
+      const res = await call(paths.chat, sent, providerCall)
       return new EventRelay(res.body, clientWantsUsage, providerCall.signal, mapError)
     },
     // Floats named when the client named no encoding, as the translated path asks (openai-wire.ts).
-    [OPENAI_EMBEDDINGS_WIRE]: async (body, providerCall) => whole(await call(paths.embeddings, body.encoding_format ? body : { ...body, encoding_format: 'float' }, providerCall, false), providerCall.signal, mapError),
+    [OPENAI_EMBEDDINGS_WIRE]: (body, providerCall) => whole(paths.embeddings, body.encoding_format ? body : { ...body, encoding_format: 'float' }, providerCall),
   }
 }
 
-/** A whole JSON answer, relayed as bytes; its usage read from them. */
-async function whole(res: Dispatcher.ResponseData, signal: AbortSignal, mapError: PassthroughErrors): Promise<NativeResult> {
-  let bytes: Buffer
-  try {
-    bytes = Buffer.from(await res.body.arrayBuffer())
-  } catch (err) {
-    if (!res.body.destroyed) res.body.destroy()
-    throw mapError(failure(err, signal), signal, 'answer')
-  }
-  if (!isJson(res.headers['content-type'])) {
+/** What a whole JSON answer relays: its bytes, its usage read from them when asked. */
+function wholeResult(answer: WholeAnswer, signal: AbortSignal, mapError: PassthroughErrors): NativeResult {
+  const { bytes } = answer
+  if (!isJson(answer.contentType)) {
     const text = bytes.toString('utf8')
     throw mapError(new UpstreamStatusError(undefined, text, null, text || 'the upstream answered without a JSON body'), signal, 'answer')
   }

@@ -90,15 +90,20 @@ export class WireClient {
    * aborted, or what serialising the body threw (nothing was sent then).
    */
   async post(path: string, body: unknown, call: WireCallOptions): Promise<unknown> {
-    const res = await this.send(path, JSON.stringify(body), call)
-    try {
-      if (call.stream) return events(res.body, call.signal)
-      if (res.statusCode === 204) {
-        await res.body.dump()
-        return {}
+    const payload = JSON.stringify(body)
+    if (!call.stream) {
+      const answer = await this.sendWhole(path, payload, call)
+      if (answer.statusCode === 204) return {}
+      const text = answer.bytes.toString('utf8')
+      try {
+        return isJson(answer.contentType) ? JSON.parse(text) : text
+      } catch (err) {
+        throw failure(err, call.signal)
       }
-      const text = await res.body.text()
-      return isJson(res.headers['content-type']) ? JSON.parse(text) : text
+    }
+    const res = await this.send(path, payload, call)
+    try {
+      return events(res.body, call.signal)
     } catch (err) {
       if (!res.body.destroyed) res.body.destroy()
       throw failure(err, call.signal)
@@ -106,25 +111,32 @@ export class WireClient {
   }
 
   /**
+   * POST `payload` (JSON text, sent as it is) to `path` and resolve to a 2xx answer read whole, as
+   * bytes. Read by a handler of its own on the pool (no response stream, no async resource, no
+   * promise per chunk: about a tenth of a passthrough call's CPU, bench/RESULTS.md). Throws as `post` does.
+   */
+  async sendWhole(path: string, payload: string, call: WireCallOptions): Promise<WholeAnswer> {
+    const request = this.#request(path, payload, call)
+    let answer: WholeAnswer
+    try {
+      answer = await this.#once(call.signal, (progress) => readWhole(this.#agent, request, call.signal, progress))
+    } catch (err) {
+      throw failure(err, call.signal)
+    }
+    if (answer.statusCode >= 200 && answer.statusCode <= 299) return answer
+    throw statusErrorOf(answer.statusCode, answer.bytes.toString('utf8'), answer.retryAfter)
+  }
+
+  /**
    * POST `payload` (JSON text, sent as it is) to `path` and resolve to a 2xx answer whose body is
-   * still to be read: the same-wire passthrough reads it as bytes. The caller reads or destroys
-   * the body. Throws as `post` does.
+   * still to be read: a stream, relayed event by event. The caller reads or destroys the body.
+   * Throws as `post` does.
    */
   async send(path: string, payload: string, call: WireCallOptions): Promise<Dispatcher.ResponseData> {
-    let headers = this.#headers
-    if (call.headers) {
-      headers = { ...headers }
-      for (const [name, value] of Object.entries(call.headers)) headers[name.toLowerCase()] = value
-    }
-    const request: Dispatcher.RequestOptions = {
-      origin: this.#origin, path: this.#prefix + path, method: 'POST', headers, body: payload, signal: call.signal,
-      headersTimeout: this.#options.timeoutMs,
-      // A stream may pause between events for as long as the model thinks; the route's timeout bounds it.
-      bodyTimeout: call.stream ? 0 : this.#options.timeoutMs,
-    }
+    const request = { ...this.#request(path, payload, call), signal: call.signal }
     let res: Dispatcher.ResponseData
     try {
-      res = await this.#send(request, call.signal)
+      res = await this.#once(call.signal, () => this.#agent.request(request))
     } catch (err) {
       throw failure(err, call.signal)
     }
@@ -137,18 +149,34 @@ export class WireClient {
     }
   }
 
+  #request(path: string, payload: string, call: WireCallOptions): Dispatcher.DispatchOptions {
+    let headers = this.#headers
+    if (call.headers) {
+      headers = { ...headers }
+      for (const [name, value] of Object.entries(call.headers)) headers[name.toLowerCase()] = value
+    }
+    return {
+      origin: this.#origin, path: this.#prefix + path, method: 'POST', headers, body: payload,
+      headersTimeout: this.#options.timeoutMs,
+      // A stream may pause between events for as long as the model thinks; the route's timeout bounds it.
+      bodyTimeout: call.stream ? 0 : this.#options.timeoutMs,
+    }
+  }
+
   /**
    * One send, and once more when the connection was reset before any answer arrived: a pooled
    * keep-alive socket the upstream had just closed. Nothing has reached the client then, and a
-   * chat or embeddings call changes nothing upstream, so sending it again is safe.
+   * chat or embeddings call changes nothing upstream, so sending it again is safe. A send marks
+   * `progress.answered` once the answer's headers are in (request() rejects only before them).
    */
-  async #send(request: Dispatcher.RequestOptions, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  async #once<T>(signal: AbortSignal, send: (progress: { answered: boolean }) => Promise<T>): Promise<T> {
+    const progress = { answered: false }
     try {
-      return await this.#agent.request(request)
+      return await send(progress)
     } catch (err) {
-      if (signal.aborted || !RESET_CODES.has(codeOf(err) ?? '')) throw err
+      if (signal.aborted || progress.answered || !RESET_CODES.has(codeOf(err) ?? '')) throw err
       this.#options.onRetry?.()
-      return this.#agent.request(request)
+      return send({ answered: false })
     }
   }
 
@@ -164,13 +192,70 @@ export function isJson(contentType: string | string[] | undefined): boolean {
 }
 
 async function statusError(res: Dispatcher.ResponseData): Promise<UpstreamStatusError> {
-  const text = await res.body.text()
+  const retryAfter = res.headers['retry-after']
+  return statusErrorOf(res.statusCode, await res.body.text(), (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null)
+}
+
+function statusErrorOf(status: number, text: string, retryAfter: string | null): UpstreamStatusError {
   let body: unknown = text
   if (text) {
     try { body = JSON.parse(text) } catch { /* an HTML page or plain text: kept as text */ }
   }
-  const retryAfter = res.headers['retry-after']
-  return new UpstreamStatusError(res.statusCode, body, (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null, text || 'status code (no body)')
+  return new UpstreamStatusError(status, body, retryAfter, text || 'status code (no body)')
+}
+
+/** A whole answer: its status, the headers the kit reads, its body's bytes. */
+export interface WholeAnswer {
+  readonly statusCode: number
+  readonly contentType: string | undefined
+  readonly retryAfter: string | null
+  readonly bytes: Buffer
+}
+
+/** One dispatch on the pool, its answer gathered as it arrives (undici's handler interface). */
+function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signal: AbortSignal, progress: { answered: boolean }): Promise<WholeAnswer> {
+  return new Promise((resolve, reject) => {
+    let statusCode = 0
+    let contentType: string | undefined
+    let retryAfter: string | null = null
+    const chunks: Buffer[] = []
+    let abort: ((reason: Error) => void) | undefined
+    const onAbort = (): void => abort?.(signal.reason as Error)
+    const done = (): void => signal.removeEventListener('abort', onAbort)
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect(abortRequest) {
+        if (signal.aborted) return abortRequest(signal.reason as Error)
+        abort = abortRequest
+        signal.addEventListener('abort', onAbort, { once: true })
+      },
+      onHeaders(status, rawHeaders) {
+        progress.answered = true
+        statusCode = status
+        // Raw headers: name, value, name, value... as bytes.
+        for (let i = 0; i < rawHeaders.length; i += 2) {
+          const name = rawHeaders[i].toString('latin1').toLowerCase()
+          if (name === 'content-type') contentType = rawHeaders[i + 1].toString('latin1')
+          else if (name === 'retry-after') retryAfter = rawHeaders[i + 1].toString('latin1')
+        }
+        return true
+      },
+      onData(chunk) {
+        chunks.push(chunk)
+        return true
+      },
+      onComplete() {
+        done()
+        // Copied, even from one chunk: a chunk is a view of the socket's whole read buffer (64 kB),
+        // which the answer would otherwise keep alive until it is collected.
+        resolve({ statusCode, contentType, retryAfter, bytes: Buffer.concat(chunks) })
+      },
+      onError(err) {
+        done()
+        reject(err)
+      },
+    }
+    agent.dispatch(request, handler)
+  })
 }
 
 /** The end of an OpenAI-wire stream, as `sseData` yields it. */

@@ -19,7 +19,7 @@ export interface EvaluatorDeps {
   readonly files: Files
   readonly overlay: Pick<Deployments, 'addEvaluation' | 'removeEvaluation'>
   readonly callsAs: (principal: Principal) => GatewayCalls
-  readonly rebuild: (reason: string) => void
+  readonly rebuild: (reason: string) => Promise<void>
   readonly settings: EvaluationSettings & { readonly eval_route_wait_ms: number }
 }
 
@@ -56,7 +56,7 @@ async function generation(deps: EvaluatorDeps, job: JobRecord): Promise<Evaluati
   const route = evaluationRoute(job)
   const calls = deps.callsAs(principal)
   deps.overlay.addEvaluation({ route, provider: job.provider, model: job.fineTunedModel, userId: job.userId })
-  deps.rebuild(`evaluating ${job.id}`)
+  await deps.rebuild(`evaluating ${job.id}`)
   try {
     if (!(await routed(calls, route, settings.eval_route_wait_ms))) return { status: 'failed', reason: `the route ${route} did not become available to the job's owner`, source, route }
     const scored = await generationEval(calls, route, cases, settings)
@@ -65,7 +65,8 @@ async function generation(deps: EvaluatorDeps, job: JobRecord): Promise<Evaluati
     return { status: 'completed', source, route, ...scores }
   } finally {
     deps.overlay.removeEvaluation(route)
-    deps.rebuild(`evaluated ${job.id}`)
+    // Awaited: when the job says it is done, its evaluation route is gone.
+    await deps.rebuild(`evaluated ${job.id}`)
   }
 }
 

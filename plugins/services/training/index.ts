@@ -70,7 +70,7 @@ interface Training {
   deployed: Deployments
   /** The current config's flags (read per request: a reload may flip one). */
   features: () => Readonly<Record<string, boolean>>
-  rebuild: (reason: string) => void
+  rebuild: (reason: string) => Promise<void>
 }
 const TrainingParts = token<Training>('TrainingParts')
 
@@ -272,7 +272,8 @@ function deployRoutes(t: Training): RouteSpec[] {
           throw err
         }
         await t.jobs.addEvent(job.id, { level: 'info', message: `Deployed as route ${route}.` })
-        t.rebuild(`deployed ${route}`)
+        // Answered once this replica routes it (others follow within sweep_ms).
+        await t.rebuild(`deployed ${route}`)
         return deploymentView(added)
       },
     },
@@ -287,7 +288,7 @@ function deployRoutes(t: Training): RouteSpec[] {
         requireDeployer(t, caller)
         const route = (params as { route: string }).route
         if (!(await t.deployed.remove(route))) throw notFound(`No deployed route '${route}'.`, 'deployment_not_found', 'route')
-        t.rebuild(`removed ${route}`)
+        await t.rebuild(`removed ${route}`)
         return { route, deleted: true }
       },
     },
@@ -316,7 +317,7 @@ const service = definePlugin<TrainingConfig, Service>({
     ctx.provide(TrainingParts, parts)
     // Another replica's deploy or removal: seen here within sweep_ms, then this process rebuilds too.
     const watcher = setInterval(() => {
-      deployed.refresh().then((changed) => { if (changed) ctx.rebuild('deployments changed') }, (err: Error) => ctx.logger.warn({ err: err.message }, 'reading deployments failed'))
+      deployed.refresh().then((changed) => { if (changed) void ctx.rebuild('deployments changed') }, (err: Error) => ctx.logger.warn({ err: err.message }, 'reading deployments failed'))
     }, config.sweep_ms)
     watcher.unref()
     // Every fine-tune upload, on any surface, is checked before it is stored.

@@ -4,7 +4,7 @@
  * `metadata` and `stream_options` do not matter), and the same without the messages (the context
  * a semantic cache compares prompts within).
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { canonicalJson, type ChatRequest, type Principal, type StageExchange } from '../../../core/plugins/api.ts'
 import { type CacheKey } from '../../contracts/cache.ts'
 
@@ -50,7 +50,8 @@ function tenantOf(p: Principal | undefined, scope: CacheScope): string {
   }
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url')
+/** One-shot: no Hash object per call (two per cached request; half the cost and less garbage). */
+const sha256 = (text: string): string => hash('sha256', text, 'base64url')
 
 /** The conversation as one text, one `role: text` line per message: what a semantic cache embeds. */
 export function promptText(body: ChatRequest): string {

@@ -26,6 +26,13 @@ const closingByDir = new Map<string, Promise<void>>()
 
 /** The database whose transaction the current async context runs in. */
 const activeTransaction = new AsyncLocalStorage<{ readonly db: PGlite; open: boolean }>()
+/**
+ * Transactions running now, in every embedded store of the process. An enabled AsyncLocalStorage
+ * installs promise hooks that tax every promise the process makes (an await costs 2.5x), and it
+ * stays enabled once run (the migrations at start): 6% of a gateway's CPU per request on the mock
+ * route (bench/RESULTS.md). So it is disabled whenever no transaction is open; run() enables it.
+ */
+let openTransactions = 0
 
 function refuseInsideTransaction(db: PGlite): void {
   const tx = activeTransaction.getStore()
@@ -132,10 +139,12 @@ export async function createEmbeddedBackend(location: EmbeddedLocation, logger: 
       // PGlite's transaction() holds its connection for the whole callback, so transactions run one at a time.
       return db.transaction(async (tx) => {
         const marker = { db, open: true }
+        openTransactions++
         try {
           return await activeTransaction.run(marker, () => fn(txClient(tx)))
         } finally {
           marker.open = false
+          if (--openTransactions === 0) activeTransaction.disable()
         }
       })
     },

@@ -1,7 +1,8 @@
 /**
  * The kit's pooled client against an upstream that resets a kept-alive connection: a request
  * sent on a reused socket that the upstream resets before answering is sent once more on a fresh
- * connection (nothing had reached the client), and counted; a second reset is the client's 502.
+ * connection (nothing had reached the client), and counted; a second reset is the client's 502,
+ * and so is a reset once the answer has begun (the upstream had the request: never sent twice).
  */
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -22,6 +23,8 @@ describe('provider.openai over a pooled keep-alive connection the upstream reset
   /** Which socket each request arrived on, in order, and what the upstream did with it. */
   const seen: Array<{ socket: number; answered: boolean; userAgent: string | undefined }> = []
   let resetWhen: (requestOnSocket: number) => boolean = () => false
+  /** The upstream sends its answer's headers and part of its body, then resets. */
+  let cutMidBody = false
 
   beforeAll(async () => {
     const sockets = new WeakMap<Socket, { id: number; requests: number }>()
@@ -37,6 +40,12 @@ describe('provider.openai over a pooled keep-alive connection the upstream reset
       req.on('end', () => {
         // A TCP reset, as an upstream (or a load balancer before it) sends when it drops an idle connection.
         if (reset) return socket.resetAndDestroy()
+        if (cutMidBody) {
+          const body = JSON.stringify(COMPLETION)
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) }).write(body.slice(0, 40))
+          setTimeout(() => socket.resetAndDestroy(), 50)
+          return
+        }
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(COMPLETION))
       })
     })
@@ -59,6 +68,8 @@ routes:
   })
   beforeEach(() => {
     seen.length = 0
+    resetWhen = () => false
+    cutMidBody = false
   })
 
   const retries = async (): Promise<number> => {
@@ -93,5 +104,17 @@ routes:
     expect(err.message).toContain('ECONNRESET')
     expect(seen.filter((s) => !s.answered)).toHaveLength(2)
     expect(await retries()).toBe(before + 1)
+  })
+
+  it('does not send again once the answer has started: a reset mid-body is the client\'s 502', async () => {
+    cutMidBody = true
+    const before = await retries()
+    const err = (await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
+    expect(err).toBeInstanceOf(OpenAI.APIError)
+    expect(err.status).toBe(502)
+    expect(err.message).toContain('ECONNRESET')
+    // The upstream had the request and was answering it: sent once only, nothing counted as a retry.
+    expect(seen).toHaveLength(1)
+    expect(await retries()).toBe(before)
   })
 })
