@@ -12,7 +12,6 @@ export class GatewayMetrics implements Metrics {
   readonly tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by route, provider and kind (prompt, completion, cached).', labelNames: ['route', 'provider', 'kind'], registers: [this.registry] })
   readonly cost = new Counter({ name: 'gateway_cost_usd_total', help: 'Provider cost in USD.', labelNames: ['route', 'provider'], registers: [this.registry] })
   readonly cacheHits = new Counter({ name: 'gateway_cache_hits_total', help: 'Responses served from the cache.', labelNames: ['route'], registers: [this.registry] })
-  readonly circuit = new Gauge({ name: 'gateway_circuit_state', help: 'Circuit breaker per target: 0 closed, 1 half-open, 2 open.', labelNames: ['target'], registers: [this.registry] })
   readonly reloads = new Counter({ name: 'gateway_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'], registers: [this.registry] })
   /** Per step: [milliseconds, calls], added up on the hot path and read at scrape time. */
   readonly #stages = new Map<string, [number, number]>()

@@ -7,8 +7,6 @@ export type RetryOn = '429' | '5xx' | 'timeout' | 'connection' | string | number
 
 export interface RetryConfig { attempts?: number; backoff_ms?: number; max_backoff_ms?: number; on?: RetryOn[] }
 
-export interface CircuitConfig { failures?: number; window_s?: number; cooldown_s?: number }
-
 export type Matchable = string | string[]
 
 export interface WhenConfig {
@@ -25,7 +23,6 @@ export interface CallConfig {
   timeout_ms?: number
   first_token_timeout_ms?: number
   retry?: RetryConfig
-  circuit?: CircuitConfig
 }
 
 export interface TargetConfig extends CallConfig {
@@ -40,13 +37,12 @@ export interface RouteConfig extends CallConfig {
   model: string
   aliases?: string[]
   description?: string
-  strategy?: 'single' | 'fallback' | 'loadbalance' | 'least-latency'
   targets: TargetConfig[]
   when?: WhenConfig
   strict?: boolean
   /** Per-route stage settings: `false` turns a stage off on this route; an object is the stage's own setting. */
   stages?: Record<string, false | Record<string, unknown>>
-  /** Settings plugins read from `RouteInfo.settings` (the schema has them): `cache` (the cache stage), `extra_params` (the OpenAI surface). */
+  /** Settings plugins read from `RouteInfo.settings` (the schema has them): `cache` (the cache stage), `extra_params` (the OpenAI surface), `strategy` and `circuit` (stage.routing). */
   [setting: string]: unknown
 }
 

@@ -1,8 +1,8 @@
-/** The `call` step: the route's targets in the order the `targets` phase gives, past open breakers, with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire. */
+/** The `call` step: the route's targets in the order the `targets` phase gives, past those its plan does not admit (open breakers), with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
 import { GatewayError, badRequest, fromShape, requestNotSent, upstreamError } from '../errors.ts'
-import type { NativeResult, ProviderCall, TargetPlan } from '../plugins/types.ts'
+import type { NativeResult, ProviderCall, TargetOutcomes, TargetPlan } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
 import type { Exchange } from './exchange.ts'
@@ -22,8 +22,9 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
   let lastError: GatewayError | undefined
   let tried = false
   const plan = planTargets(x, route)
+  const outcomes = plan.outcomes ?? ADMIT_ALL
   for (const target of plan.targets) {
-    if (!target.health.tryAcquire()) continue
+    if (!outcomes.admit(target)) continue
     tried = true
     for (let retry = 0; ; retry++) {
       x.attempts++
@@ -33,7 +34,7 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
       const started = performance.now()
       try {
         const result = await invoke(x, target, attempt, chat)
-        target.health.success(performance.now() - started)
+        outcomes.success(target, performance.now() - started)
         if (!x.streaming) attempt.settle()
         x.ttftMs = performance.now() - x.startedAt
         return result
@@ -41,21 +42,21 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
         const error = attempt.classify(err)
         attempt.settle()
         if (x.aborted || !error.retryable) {
-          target.health.release()
+          outcomes.release(target)
           throw error
         }
-        target.health.failure()
+        outcomes.failure(target)
         lastError = error
         const delay = retry < target.retry.attempts && target.retry.on(error) ? backoffMs(target.retry, retry, error) : undefined
         if (delay === undefined) break
         await sleep(delay, undefined, { signal: x.signal }).catch(() => undefined)
         if (x.aborted) throw clientClosed()
-        if (!target.health.tryAcquire()) break
+        if (!outcomes.admit(target)) break
       }
     }
     if (!plan.fallback) break
   }
-  if (!tried) throw circuitOpen(route, plan.targets)
+  if (!tried) throw circuitOpen(route, outcomes.retryInMs(plan.targets))
   throw lastError!
 }
 
@@ -122,9 +123,11 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
-/** Every target the plan gave is open: the wait is until the first of them lets a probe through. */
-function circuitOpen(route: CompiledRoute, targets: readonly CompiledTarget[]): GatewayError {
-  const waitMs = Math.min(...targets.map((t) => t.health.retryInMs()))
+/** A plan without outcomes: every target is tried (no stage keeps breakers for it). */
+const ADMIT_ALL: TargetOutcomes<CompiledTarget> = { admit: () => true, success() {}, failure() {}, release() {}, retryInMs: () => 0 }
+
+/** The plan admitted none of its targets (every circuit open): the wait is until it would admit one. */
+function circuitOpen(route: CompiledRoute, waitMs: number): GatewayError {
   return new GatewayError(`Every target of route '${route.name}' is failing (circuit open); try again in ${Math.ceil(waitMs / 1000)} s.`, {
     status: 503, code: 'circuit_open', headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
   })

@@ -339,15 +339,31 @@ export interface RoutingTarget {
   readonly model: string | undefined
   /** The target's `weight` (default 1). */
   readonly weight: number
-  /** What the gateway measured: the moving-average latency (ms) of answers or first chunks, undefined until one was seen. */
-  readonly health: { readonly latencyMs: number | undefined }
+  /** Its block under the route's `targets:` as written (e.g. `circuit:`), for stages to read their own keys. */
+  readonly settings: Readonly<Record<string, unknown>>
 }
 
-/** The order to try a route's targets in. The kernel skips a target whose circuit is open and retries one as its `retry:` says. */
+/** The order to try a route's targets in. The kernel retries a target as its `retry:` says, and asks `outcomes` (if any) which it may try. */
 export interface TargetPlan<T extends RoutingTarget> {
   readonly targets: readonly T[]
-  /** Whether a failed target's turn passes to the next (false: one target is tried, the first whose circuit lets it). */
+  /** Whether a failed target's turn passes to the next (false: one target is tried, the first `outcomes` admits). */
   readonly fallback: boolean
+  /** What the planning stage learns of each try (stage.routing: circuit breakers and latency); absent: every target is tried. */
+  readonly outcomes?: TargetOutcomes<T>
+}
+
+/** The call step reports each try of a plan's targets here: a stage keeps breakers and measures latency with them. Cheap and synchronous. */
+export interface TargetOutcomes<T extends RoutingTarget> {
+  /** May `target` be tried now (before each try, retries included)? false skips it (an open circuit). */
+  admit(target: T): boolean
+  /** It answered (a stream: its first chunk) after `latencyMs`. */
+  success(target: T, latencyMs: number): void
+  /** It failed in a way that says something about the upstream (retryable: 429, 5xx, timeout, connection). */
+  failure(target: T): void
+  /** The try ended without saying anything about the upstream (client gone, a 4xx): undo what `admit` took. */
+  release(target: T): void
+  /** `admit` refused every target: milliseconds until it would admit one (the 503's retry-after). */
+  retryInMs(targets: readonly T[]): number
 }
 
 /** Koa middleware: the kernel's HTTP server is Koa. */
@@ -672,14 +688,13 @@ export const RouteOverlay: Token<RouteOverlay> = token<RouteOverlay>('RouteOverl
 
 /** The running gateway, as the admin service sees it (the kernel provides it). */
 export interface GatewayControl {
-  /** The current config's version and model routes, with each target's live circuit and latency. */
+  /** The current config's version and model routes with their targets (their circuits are stage.routing's: `Circuits`). */
   routes(): { readonly version: string; readonly routes: readonly RouteState[] }
   /** Reload the config now (every worker's, with --workers): this process's outcome. */
   reload(reason: string): Promise<{ status: 'reloaded' | 'unchanged'; version: string } | { status: 'failed'; message: string; issues: readonly unknown[] }>
 }
 export interface RouteState {
   readonly info: RouteInfo
-  readonly strategy: string
   /** Defined when it has `when` conditions. */
   readonly when: unknown
   readonly targets: readonly {
@@ -688,7 +703,6 @@ export interface RouteState {
     readonly weight: number
     readonly timeoutMs: number | undefined
     readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number }
-    readonly health: { describe(now?: number): Readonly<Record<string, unknown>> }
   }[]
 }
 export const GatewayControl: Token<GatewayControl> = token<GatewayControl>('GatewayControl')

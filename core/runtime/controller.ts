@@ -11,7 +11,6 @@ import { GatewayControl } from '../plugins/types.ts'
 import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
-import { HealthRegistry } from './health.ts'
 import 'reflect-metadata'
 import { container as rootContainer } from 'tsyringe'
 import { GatewayMetrics } from '../metrics.ts'
@@ -65,7 +64,7 @@ export class ReloadController {
   readonly #options: ReloadControllerOptions
   readonly #logger: Logger
   readonly #pool: InstancePool
-  /** Target health, metrics and what plugins keep outlive snapshots: a reload forgets nothing. */
+  /** Metrics and what plugins keep (target health among it) outlive snapshots: a reload forgets nothing. */
   readonly shared: GatewayServices
   #current: Snapshot | undefined
   #lastError: ReloadFailure | null = null
@@ -91,9 +90,7 @@ export class ReloadController {
     this.#logger = options.logger
     this.#pool = new InstancePool(options.logger)
     const metrics = new GatewayMetrics()
-    const health = new HealthRegistry()
-    health.onStateChange((h) => metrics.circuit.set({ target: h.key }, h.state === 'closed' ? 0 : h.state === 'half-open' ? 1 : 2))
-    this.shared = { health, metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => this.reload(reason, true, true).then(() => undefined, () => undefined), features: () => this.#current?.features }
+    this.shared = { metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => this.reload(reason, true, true).then(() => undefined, () => undefined), features: () => this.#current?.features }
     this.shared.container.register(GatewayControl.key, { useValue: this.#control() })
   }
 

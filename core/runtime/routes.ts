@@ -1,12 +1,9 @@
-/** The route table, compiled once per snapshot: names, aliases and globs, `when` conditions, strategies, targets with their provider and health. */
+/** The route table, compiled once per snapshot: names, aliases and globs, `when` conditions, targets with their provider. */
 import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
 import { globToRegExp, isGlob } from './glob.ts'
 import type { GatewayError } from '../errors.ts'
 import { createHash } from 'node:crypto'
 import type { Principal, Provider, RouteInfo } from '../plugins/types.ts'
-import { circuitSettings, type HealthRegistry, type TargetHealth } from './health.ts'
-
-export type Strategy = 'single' | 'fallback' | 'loadbalance' | 'least-latency'
 
 export interface CompiledRetry {
   /** Retries of the same target after the first try. */
@@ -30,13 +27,13 @@ export interface CompiledTarget {
   /** Default request parameters, applied where the client did not set them. */
   readonly params: Readonly<Record<string, unknown>> | undefined
   readonly headers: Readonly<Record<string, string>> | undefined
-  readonly health: TargetHealth
+  /** Its block as written, for stages (stage.routing reads `circuit:`). */
+  readonly settings: Readonly<Record<string, unknown>>
 }
 
 export interface CompiledRoute {
   readonly name: string
   readonly index: number
-  readonly strategy: Strategy
   readonly targets: readonly CompiledTarget[]
   readonly strict: boolean
   /** Undefined when the route has no conditions. */
@@ -78,11 +75,11 @@ export class RouteTable {
   readonly unavailable: string[] = []
   readonly #unavailable: { route: string; providers: string[]; matches: (model: string) => boolean }[] = []
 
-  constructor(routes: readonly RouteConfig[], providers: ReadonlyMap<string, Provider>, health: HealthRegistry, features: Readonly<Record<string, boolean>>) {
+  constructor(routes: readonly RouteConfig[], providers: ReadonlyMap<string, Provider>, features: Readonly<Record<string, boolean>>) {
     routes.forEach((config, index) => {
       // A route behind a feature flag that is off does not exist in this snapshot.
       if (config.when?.feature !== undefined && features[config.when.feature] !== true) return
-      const route = compileRoute(config, index, providers, health)
+      const route = compileRoute(config, index, providers)
       // Every target's provider was left out (optional, unset key): the route is not served.
       if (route.targets.length === 0) {
         this.unavailable.push(config.model)
@@ -145,15 +142,13 @@ export class RouteTable {
   }
 }
 
-function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap<string, Provider>, health: HealthRegistry): CompiledRoute {
-  const routeCircuit = circuitSettings(config.circuit)
+function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap<string, Provider>): CompiledRoute {
   // Targets on a provider that was left out (optional, its key unset) are skipped.
-  const targets = config.targets.filter((t) => providers.has(t.provider)).map((t) => compileTarget(t, config, providers, health, routeCircuit))
+  const targets = config.targets.filter((t) => providers.has(t.provider)).map((t) => compileTarget(t, config, providers))
   const signature = createHash('sha256').update(JSON.stringify(config.targets.map((t) => [t.provider, t.model ?? null, t.params ?? null]))).digest('base64url').slice(0, 16)
   return {
     name: config.model,
     index,
-    strategy: config.strategy ?? (targets.length > 1 ? 'fallback' : 'single'),
     targets,
     strict: config.strict ?? false,
     when: config.when ? compileWhen(config.when) : undefined,
@@ -168,7 +163,7 @@ function compileRoute(config: RouteConfig, index: number, providers: ReadonlyMap
   }
 }
 
-function compileTarget(t: TargetConfig, route: RouteConfig, providers: ReadonlyMap<string, Provider>, health: HealthRegistry, routeCircuit: ReturnType<typeof circuitSettings>): CompiledTarget {
+function compileTarget(t: TargetConfig, route: RouteConfig, providers: ReadonlyMap<string, Provider>): CompiledTarget {
   const instance = providers.get(t.provider)
   if (!instance) throw new Error(`route ${route.model}: no provider '${t.provider}'`)
   return {
@@ -181,7 +176,7 @@ function compileTarget(t: TargetConfig, route: RouteConfig, providers: ReadonlyM
     retry: compileRetry(t.retry ?? route.retry),
     params: t.params,
     headers: t.headers,
-    health: health.get(t.provider, t.model, circuitSettings(t.circuit, routeCircuit)),
+    settings: t as unknown as Readonly<Record<string, unknown>>,
   }
 }
 

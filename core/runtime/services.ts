@@ -1,11 +1,9 @@
-/** What a gateway keeps across snapshots: target health, metrics, and the state plugins `keep`. */
+/** What a gateway keeps across snapshots: metrics, and the state plugins `keep` (stage.routing's breakers among them). */
 import type { DependencyContainer } from 'tsyringe'
 import type { GatewayMetrics } from '../metrics.ts'
-import type { HealthRegistry } from './health.ts'
 import type { Provider } from '../plugins/types.ts'
 
 export interface GatewayServices {
-  readonly health: HealthRegistry
   readonly metrics: GatewayMetrics
   /** The gateway's container: each snapshot's is a child of it. */
   readonly container: DependencyContainer

@@ -62,7 +62,7 @@ export class Snapshot {
   readonly services: readonly { readonly name: string; readonly service: Service }[]
   readonly features: Readonly<Record<string, boolean>>
   readonly bodyLimit: number
-  /** Target health, metrics and plugins' kept state: shared by every snapshot of this gateway. */
+  /** Metrics and plugins' kept state: shared by every snapshot of this gateway. */
   readonly shared: GatewayServices
   /** Model prices (service.pricing); every call costs 0 without it. */
   readonly prices: Pricing
@@ -110,7 +110,7 @@ export class Snapshot {
     const capability = <T>(t: Token<T>): T | undefined => tryResolve(parts.container, t)
     const overlay = capability(RouteOverlay)?.routes() ?? []
     const overlaid = overlay.filter((r) => !(this.config.routes ?? []).some((c) => c.model === r.model)) as unknown as RouteConfig[]
-    this.routes = new RouteTable([...(this.config.routes ?? []), ...overlaid], this.providers, parts.shared.health, this.features)
+    this.routes = new RouteTable([...(this.config.routes ?? []), ...overlaid], this.providers, this.features)
     this.disabledProviders = load.loaded.disabledProviders
     this.prices = capability(Pricing) ?? UNPRICED
     this.auth = ofKind('auth').map((i) => ({ id: i.id, strategy: i.instance }))

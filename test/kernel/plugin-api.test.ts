@@ -34,6 +34,10 @@ routes:
     retry: { attempts: 0 }
     # Models of their own: the failures this route's test provokes count toward these targets' circuits only.
     targets: [ { provider: echo, model: pair-a }, { provider: echo2, model: pair-b } ]
+  - model: echo-breaker
+    retry: { attempts: 0 }
+    circuit: { failures: 2, window_s: 30, cooldown_s: 30 }
+    targets: [ { provider: echo, model: breaker-a }, { provider: echo2, model: breaker-b } ]
 auth:
   strategies: [ { plugin: header-ts } ]
 stages:
@@ -107,6 +111,24 @@ services:
     expect(busy.headers.get('x-gateway-attempts')).toBe('1')
     // A provider the route does not have: the stage gives no plan, the route's strategy decides.
     expect((await ask({ 'x-pin-provider': 'elsewhere' })).body.choices[0].message.content).toBe('heard: hi')
+  })
+
+  it('keeps the routing stage\'s circuit breakers on a third-party stage\'s plan made through Circuits', async () => {
+    const ask = (metadata?: Record<string, string>) => postJson(`${gw.url}/v1/chat/completions`, { model: 'echo-breaker', metadata, messages: [{ role: 'user', content: 'hi' }] }, { ...as('ann'), 'x-pin-provider': 'echo' })
+    expect((await ask({ fail: 'busy' })).status).toBe(429)
+    expect((await ask({ fail: 'busy' })).status).toBe(429)
+    // Two failures open breaker-a's circuit: the pinned plan admits no target.
+    const refused = await ask()
+    expect(refused.status).toBe(503)
+    expect(refused.body.error.code).toBe('circuit_open')
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(29)
+    const routes = await (await fetch(`${gw.url}/api/v1/admin/routes`, { headers: as('root', 'admin') })).json()
+    const targets = routes.data.find((r: { model: string }) => r.model === 'echo-breaker').targets
+    expect(targets.map((t: { circuit: { state: string } }) => t.circuit.state)).toEqual(['open', 'closed'])
+    // The route's own strategy, unpinned, falls back past the open target.
+    const unpinned = await postJson(`${gw.url}/v1/chat/completions`, { model: 'echo-breaker', messages: [{ role: 'user', content: 'hi' }] }, as('ann'))
+    expect(unpinned.body.choices[0].message.content).toBe('echoed: hi')
+    expect(unpinned.headers.get('x-gateway-attempts')).toBe('1')
   })
 
   it('runs a stage\'s http phase on every request the config serves, not on the kernel\'s probes', async () => {

@@ -112,7 +112,7 @@ export interface paths {
                                         retry_in_ms: number;
                                         /** @enum {unknown} */
                                         state: "closed" | "open" | "half-open";
-                                    };
+                                    } | null;
                                     model: string | null;
                                     provider: string;
                                     retry: {

@@ -1,9 +1,11 @@
 /**
  * service.admin: the gateway's management routes under /api/v1/admin: every model route with its
  * targets' live state, and a reload. It reads the running gateway through the kernel's
- * GatewayControl capability, so it answers for the current config after every reload.
+ * GatewayControl capability, so it answers for the current config after every reload, and the
+ * targets' circuits through stage.routing's Circuits (null when that stage is off).
  */
-import { EMPTY_BODY_SCHEMA, GatewayControl, GatewayError, definePlugin, listOf, recordSchema, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, GatewayControl, GatewayError, definePlugin, listOf, nullable, recordSchema, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
+import { Circuits } from '../../contracts/circuits.ts'
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
@@ -16,7 +18,7 @@ const ROUTE_SCHEMA = recordSchema({
   source: { type: 'string', description: '`config` for gateway.yaml\'s routes; a plugin\'s overlay names itself (`deployed`).' },
   targets: listOf(recordSchema({
     provider: { type: 'string' }, model: { type: ['string', 'null'] }, weight: { type: 'number' }, timeout_ms: { type: ['integer', 'null'] },
-    retry: recordSchema({ attempts: COUNT, backoff_ms: COUNT, max_backoff_ms: COUNT }), circuit: CIRCUIT_SCHEMA,
+    retry: recordSchema({ attempts: COUNT, backoff_ms: COUNT, max_backoff_ms: COUNT }), circuit: nullable(CIRCUIT_SCHEMA),
   })),
 })
 const RELOADED_SCHEMA = recordSchema({ status: { enum: ['reloaded', 'unchanged'] }, version: { type: 'string' } })
@@ -27,9 +29,10 @@ export default definePlugin<Record<string, never>, Service>({
   description: 'Management routes under /api/v1/admin: the model routes with their targets\' live state, and a config reload.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   enabledByDefault: true,
-  uses: [GatewayControl],
+  uses: [GatewayControl, Circuits],
   setup(ctx) {
     const control = ctx.get(GatewayControl)
+    const circuits = ctx.tryGet(Circuits)
     return {
       routes: [{
         method: 'GET',
@@ -42,7 +45,8 @@ export default definePlugin<Record<string, never>, Service>({
           const { version, routes } = control.routes()
           const data = routes.map((route) => ({
             model: route.info.name,
-            strategy: route.strategy,
+            // stage.routing's default when the route names none.
+            strategy: route.info.settings.strategy ?? (route.targets.length > 1 ? 'fallback' : 'single'),
             conditional: route.when !== undefined,
             // `config` for gateway.yaml's routes; a plugin's overlay names itself (`deployed`).
             source: typeof route.info.settings.source === 'string' ? route.info.settings.source : 'config',
@@ -52,7 +56,7 @@ export default definePlugin<Record<string, never>, Service>({
               weight: t.weight,
               timeout_ms: t.timeoutMs ?? null,
               retry: { attempts: t.retry.attempts, backoff_ms: t.retry.backoffMs, max_backoff_ms: t.retry.maxBackoffMs },
-              circuit: t.health.describe(now),
+              circuit: circuits?.describe(t.provider, t.model, now) ?? null,
             })),
           }))
           return reply(data, { meta: { config_version: version } })

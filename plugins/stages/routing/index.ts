@@ -1,25 +1,39 @@
 /**
  * stage.routing: the order a route's targets are tried in, as its `strategy:` says (single,
- * fallback, loadbalance, least-latency), in the `targets` phase. On in every gateway; a stage of
- * higher priority with a `targets` phase (cost- or region-aware routing) decides instead, and a
- * route's `stages: { routing: false }` tries its targets as listed.
+ * fallback, loadbalance, least-latency), and their circuit breakers (`circuit:`), in the `targets`
+ * phase: its plans carry the outcomes through which the call step opens and closes the breakers.
+ * On in every gateway; the breakers are kept per gateway across reloads and offered to other
+ * plugins as `Circuits` (the admin service shows them). A stage of higher priority with a
+ * `targets` phase (cost- or region-aware routing) decides instead, keeping the breakers if it
+ * plans through `Circuits`; a route's `stages: { routing: false }` tries its targets as listed,
+ * without breakers.
  */
 import { definePlugin, type RoutingTarget, type Stage, type StageExchange, type TargetPlan } from '../../../core/plugins/api.ts'
+import { Circuits } from '../../contracts/circuits.ts'
+import { Breakers } from './breakers.ts'
 import { planFor, type StrategyName } from './strategies.ts'
+
+const STATE: Readonly<Record<string, number>> = { closed: 0, 'half-open': 1, open: 2 }
 
 export default definePlugin<Record<string, never>, Stage>({
   id: 'stage.routing',
   kind: 'stage',
-  description: "The order a route's targets are tried in, by the route's strategy.",
+  description: "The order a route's targets are tried in, by the route's strategy, and their circuit breakers.",
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   enabledByDefault: true,
-  setup() {
+  provides: [Circuits],
+  setup(ctx) {
+    const gauge = ctx.metrics.gauge('gateway_circuit_state', 'Circuit breaker per target: 0 closed, 1 half-open, 2 open.', ['target'])
+    const breakers = ctx.keep('breakers', () => new Breakers((h) => gauge.set(STATE[h.state], { target: h.key })))
+    ctx.provide(Circuits, breakers)
+    const latencyOf = (t: RoutingTarget): number | undefined => breakers.latencyMs(t)
     return {
       // Last among stages that order targets: a third party's routing stage goes before it.
       priority: -1000,
       operations: ['chat', 'embeddings'],
       targets<T extends RoutingTarget>(x: StageExchange, targets: readonly T[]): TargetPlan<T> {
-        return planFor(x.route?.settings.strategy as StrategyName | undefined, targets)
+        const order = planFor(x.route?.settings.strategy as StrategyName | undefined, targets, Math.random, latencyOf)
+        return breakers.plan(x, order.targets, order.fallback)
       },
     }
   },

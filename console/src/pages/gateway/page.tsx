@@ -101,10 +101,13 @@ function RouteCard({ route }: { route: RouteState }) {
                 <span className="text-muted-foreground"> · {t.model ?? 'model as asked'}</span>
               </span>
               <span className="flex shrink-0 items-center gap-2 text-xs text-muted-foreground">
-                {t.circuit.latency_ms !== null && <span>{formatMs(t.circuit.latency_ms)}</span>}
-                <Badge variant={CIRCUIT_BADGE[t.circuit.state] ?? 'secondary'} title={t.circuit.state === 'open' ? `retry in ${formatMs(t.circuit.retry_in_ms)}` : `${t.circuit.recent_failures} recent failures`}>
-                  {t.circuit.state}
-                </Badge>
+                {t.circuit?.latency_ms != null && <span>{formatMs(t.circuit.latency_ms)}</span>}
+                {/* null: the gateway runs without stage.routing, so no breakers. */}
+                {t.circuit && (
+                  <Badge variant={CIRCUIT_BADGE[t.circuit.state] ?? 'secondary'} title={t.circuit.state === 'open' ? `retry in ${formatMs(t.circuit.retry_in_ms)}` : `${t.circuit.recent_failures} recent failures`}>
+                    {t.circuit.state}
+                  </Badge>
+                )}
               </span>
             </li>
           ))}

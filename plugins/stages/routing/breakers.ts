@@ -1,13 +1,19 @@
-/** What the gateway knows about each upstream target's health: a circuit breaker and a moving average of its latency. */
-import type { CircuitConfig } from '../config/types.ts'
-
-export type CircuitState = 'closed' | 'open' | 'half-open'
+/**
+ * What stage.routing knows of each upstream target: a circuit breaker and a moving average of its
+ * latency, per `provider/model`, kept per gateway across reloads (ctx.keep). The call step reports
+ * each try through the plan's outcomes; the admin service reads them through `Circuits`.
+ */
+import type { RoutingTarget, StageExchange, TargetOutcomes, TargetPlan } from '../../../core/plugins/api.ts'
+import type { CircuitState, CircuitView, Circuits } from '../../contracts/circuits.ts'
 
 export interface CircuitSettings {
   readonly failures: number
   readonly windowMs: number
   readonly cooldownMs: number
 }
+
+/** gateway.yaml's `circuit:` on a route or a target. */
+interface CircuitConfig { failures?: number; window_s?: number; cooldown_s?: number }
 
 export const DEFAULT_CIRCUIT: CircuitSettings = { failures: 5, windowMs: 30_000, cooldownMs: 30_000 }
 
@@ -93,7 +99,7 @@ export class TargetHealth {
     this.#probing = false
   }
 
-  describe(now = Date.now()): { state: CircuitState; recent_failures: number; retry_in_ms: number; latency_ms: number | null } {
+  describe(now = Date.now()): CircuitView {
     const since = now - this.settings.windowMs
     return {
       state: this.#state,
@@ -116,29 +122,53 @@ export class TargetHealth {
   }
 }
 
-/** All targets' health, shared by every snapshot of one gateway. */
-export class HealthRegistry {
+const key = (provider: string, model: string | undefined): string => `${provider}/${model ?? '*'}`
+
+/** Every target's health in one gateway, shared by its snapshots (and so by each reload's stage instance). */
+export class Breakers implements Circuits {
   readonly #byKey = new Map<string, TargetHealth>()
-  readonly #listeners: ((health: TargetHealth) => void)[] = []
+  /** A snapshot's target → its health: found once per target object (each reload brings new ones), not by its key on every call. */
+  readonly #byTarget = new WeakMap<RoutingTarget, TargetHealth>()
+  readonly #onChange: (health: TargetHealth) => void
 
-  /** The health of `provider`/`model`, created on first use; its breaker settings follow the latest config. */
-  get(provider: string, model: string | undefined, settings: CircuitSettings): TargetHealth {
-    const key = `${provider}/${model ?? '*'}`
-    let health = this.#byKey.get(key)
-    if (!health) {
-      health = new TargetHealth(key, settings, (h) => { for (const l of this.#listeners) l(h) })
-      this.#byKey.set(key, health)
-    } else {
-      health.settings = settings
-    }
-    return health
+  constructor(onChange: (health: TargetHealth) => void) {
+    this.#onChange = onChange
   }
 
-  onStateChange(listener: (health: TargetHealth) => void): void {
-    this.#listeners.push(listener)
+  plan<T extends RoutingTarget>(x: StageExchange, targets: readonly T[], fallback: boolean): TargetPlan<T> {
+    for (const target of targets) if (!this.#byTarget.has(target)) this.#register(target, x.route?.settings.circuit as CircuitConfig | undefined)
+    return { targets, fallback, outcomes: this.#outcomes as TargetOutcomes<T> }
   }
 
-  all(): TargetHealth[] {
-    return [...this.#byKey.values()]
+  latencyMs(target: RoutingTarget): number | undefined {
+    // A reload's new target objects are not registered until planned: their key's health, then.
+    return (this.#byTarget.get(target) ?? this.#byKey.get(key(target.provider, target.model)))?.latencyMs
+  }
+
+  describe(provider: string, model: string | undefined, now = Date.now()): CircuitView {
+    return this.#byKey.get(key(provider, model))?.describe(now) ?? { state: 'closed', recent_failures: 0, retry_in_ms: 0, latency_ms: null }
+  }
+
+  /** The target's health under its `circuit:` over its route's; the settings follow the latest config (a reload's new target objects come here again). */
+  #register(target: RoutingTarget, routeCircuit: CircuitConfig | undefined): void {
+    const settings = circuitSettings(target.settings.circuit as CircuitConfig | undefined, circuitSettings(routeCircuit))
+    const k = key(target.provider, target.model)
+    let health = this.#byKey.get(k)
+    if (health) health.settings = settings
+    else this.#byKey.set(k, (health = new TargetHealth(k, settings, this.#onChange)))
+    this.#byTarget.set(target, health)
+  }
+
+  /** The call step reports only targets of a plan, which `plan` registered. */
+  #of(target: RoutingTarget): TargetHealth {
+    return this.#byTarget.get(target)!
+  }
+
+  readonly #outcomes: TargetOutcomes<RoutingTarget> = {
+    admit: (t) => this.#of(t).tryAcquire(),
+    success: (t, latencyMs) => this.#of(t).success(latencyMs),
+    failure: (t) => this.#of(t).failure(),
+    release: (t) => this.#of(t).release(),
+    retryInMs: (targets) => Math.min(...targets.map((t) => this.#of(t).retryInMs())),
   }
 }
