@@ -243,12 +243,29 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await page.goto(`${setup.gw.url}/chat`)
     await page.getByRole('combobox', { name: 'Model or assistant' }).click()
     await page.getByRole('option', { name: 'mock', exact: true }).click()
+    // Opening the new thread loads it. On a busy machine that load can read the thread before the
+    // answer is kept and arrive after it streamed: it must not take the answer off the page. Here
+    // the first load answers late, with the thread as it was before the exchange.
+    let held = false
+    await page.route(/\/api\/v1\/chat\/threads\/conv_[^/]+\?/, async (route) => {
+      const response = await route.fetch()
+      if (held) return route.fulfill({ response })
+      held = true
+      const early = await response.json() as { data: { messages: unknown[] } }
+      early.data.messages = []
+      await new Promise((r) => setTimeout(r, 1_500))
+      await route.fulfill({ response, json: early }).catch(() => { /* cancelled by the page: what the fix does */ })
+    })
     await page.getByLabel('Message').fill('first question')
     await page.getByRole('button', { name: 'Send' }).click()
-    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor().catch(async (err) => {
+    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor()
+    await page.waitForTimeout(2_000)
+    expect(held).toBe(true)
+    await page.locator('[data-role=assistant]').getByText('echo: first question').waitFor({ timeout: 1_000 }).catch(async (err) => {
       console.error('chat page:', await page.locator('main').innerText())
       throw err
     })
+    await page.unrouteAll()
     await page.waitForURL(/\/chat\/conv_/)
     const threadUrl = page.url()
     const threadId = threadUrl.split('/chat/')[1]!

@@ -236,8 +236,15 @@ function ThreadsChat() {
       // A thread bound to an assistant answers with the assistant's route; otherwise the model picked.
       const body = kind === 'model' && !(current?.assistant_id) ? { content: text, model: value } : { content: text }
       const kept = await sendMessage(threadNow, body, (delta) => updateLive(answerId, (t) => ({ ...t, content: t.content + delta })), controller.signal)
-      // The kept messages replace the live ones in the same render: no flash.
-      queryClient.setQueryData<LoadedThread>(threadKey(threadNow), (now) => now && { ...now, messages: [...now.messages, ...kept.messages] })
+      // A load of the thread begun before the answer was kept (opening a new thread starts one) would
+      // land after it and drop it: cancel that first. The kept messages then replace the live ones in
+      // the same render, no flash; with nothing loaded to add them to, load the thread before.
+      const key = threadKey(threadNow)
+      await queryClient.cancelQueries({ queryKey: key })
+      // A load that ended mid-exchange may hold some of the kept messages already.
+      const keptIds = new Set(kept.messages.map((m) => m.id))
+      if (queryClient.getQueryData<LoadedThread>(key)) queryClient.setQueryData<LoadedThread>(key, (now) => now && { ...now, messages: [...now.messages.filter((m) => !keptIds.has(m.id)), ...kept.messages] })
+      else await queryClient.refetchQueries({ queryKey: key })
       setLive([])
     } catch (err) {
       if (controller.signal.aborted) {
