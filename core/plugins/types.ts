@@ -329,8 +329,6 @@ export interface StageExchange {
   readonly gateway: GatewayCalls
 }
 
-export type StagePhase = 'http' | 'request' | 'access' | 'targets' | 'response' | 'log'
-
 /** A route's target as the `targets` phase sees it. */
 export interface RoutingTarget {
   /** The provider instance name (key under `providers:`). */
