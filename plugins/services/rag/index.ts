@@ -8,7 +8,8 @@
  *   services: { rag: { embedding_route: embedder } }
  */
 import { fileURLToPath } from 'node:url'
-import { Queue, Store, Tokenizer, definePlugin, estimateTextTokens, type Service } from '../../../core/plugins/api.ts'
+import { Store, Tokenizer, definePlugin, estimateTextTokens, type Service } from '../../../core/plugins/api.ts'
+import { Queue } from '../../contracts/queue.ts'
 import { Conversations } from '../../contracts/conversations.ts'
 import { Rag } from '../../contracts/rag.ts'
 import { ragCollections } from './collections.ts'
