@@ -8,3 +8,7 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, message = `no a
   })
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }
+
+/** Wait for `work` (its failure too), at most `ms`: whether it ended in time. */
+export const within = (work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> =>
+  withDeadline(work.then(() => 'done' as const, () => 'done' as const), ms).catch(() => 'timeout' as const)

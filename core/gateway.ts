@@ -11,6 +11,7 @@ import { ReloadController } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
 import type { ClusterPeers } from './runtime/cluster.ts'
 import type { Snapshot } from './runtime/snapshot.ts'
+import { within } from './deadline.ts'
 
 export type { ClusterPeers, WorkerConfigState } from './runtime/cluster.ts'
 
@@ -100,8 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // Responses in flight tell their keep-alive clients that the connection closes (so none sends
       // another request on a socket about to go), and each connection closes as its response ends.
       const closed = gatewayServer.drain()
-      const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), limit).unref())
-      if ((await Promise.race([closed.then(() => 'done' as const), deadline])) === 'timeout') {
+      if (await within(closed, limit) === 'timeout') {
         logger.warn({ inflight: controller.current.inflight }, 'shutdown timeout: closing remaining connections')
         server.closeAllConnections()
         await closed

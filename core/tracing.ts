@@ -14,7 +14,7 @@ export function tracer(): Tracer {
   return cached!
 }
 
-export { SpanKind, SpanStatusCode, type Span }
+export { SpanKind, type Span }
 
 /** A child span of `parent`. */
 export function childSpan(parent: Span, name: string, kind: SpanKind = SpanKind.INTERNAL, attributes?: Attributes): Span {

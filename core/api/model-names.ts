@@ -1,7 +1,7 @@
 /** Model names on their way into an upstream URL: a passed-through name must not name another resource (`../`, `?`, `#`). */
 
 /** Longer names are refused before routing: no provider's model name comes near this. */
-export const MAX_MODEL_NAME_LENGTH = 256
+const MAX_MODEL_NAME_LENGTH = 256
 
 // C0 and C1 control characters, and lone surrogates (not valid UTF-8, so not encodable in a URL).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]|\p{Cs}/u

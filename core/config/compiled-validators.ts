@@ -19,11 +19,16 @@ import type { JsonSchema } from '../plugins/types.ts'
 
 type Ajv = InstanceType<typeof Ajv2020Module.default>
 
-/** `core`: the gateway's schema as written. `plugin`: a plugin block, the schema's defaults filled in. */
-export type ValidatorUse = 'core' | 'plugin'
+/**
+ * `core`: the gateway's schema as written. `plugin`: a plugin block or a route's JSON body, the
+ * schema's defaults filled in. `text`: a route's query or path, defaults filled in and its strings
+ * coerced to the types the schema says.
+ */
+export type ValidatorUse = 'core' | 'plugin' | 'text'
 const OPTIONS: Record<ValidatorUse, Options> = {
   core: { allErrors: true, strict: false, verbose: true },
   plugin: { allErrors: true, strict: false, verbose: true, useDefaults: true },
+  text: { allErrors: true, strict: false, verbose: true, useDefaults: true, coerceTypes: 'array' },
 }
 
 // ajv itself (~90 modules) is required only when something is compiled: built validators need
@@ -50,7 +55,7 @@ export class SchemaValidators {
   readonly #dir: string
   readonly #byKey = new Map<string, ValidateFunction>()
   // Schemas are mostly constants asked for again at every reload: the same object skips the hash.
-  readonly #bySchema: Record<ValidatorUse, WeakMap<JsonSchema, ValidateFunction>> = { core: new WeakMap(), plugin: new WeakMap() }
+  readonly #bySchema: Record<ValidatorUse, WeakMap<JsonSchema, ValidateFunction>> = { core: new WeakMap(), plugin: new WeakMap(), text: new WeakMap() }
   readonly #ajv: Partial<Record<ValidatorUse, Ajv>> = {}
   /** Schemas compiled at run time (none for built-in schemas in a build): what tests and the start figures watch. */
   compiledAtRunTime = 0

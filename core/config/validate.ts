@@ -19,8 +19,8 @@ export const CORE_SCHEMA: JsonSchema = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../schemas/gateway.schema.json', import.meta.url)), 'utf8'),
 ) as JsonSchema
 
-// Built by `npm run build` (compiled-validators.ts), else compiled on first use.
-const validators = new SchemaValidators()
+/** The gateway's validators (config blocks, route input): built by `npm run build` (compiled-validators.ts), else compiled on first use. */
+export const validators = new SchemaValidators()
 const pluginValidator = (manifest: Pick<PluginManifest, 'configSchema'>) => validators.get(manifest.configSchema, 'plugin')
 
 /** Validate, or throw a ConfigError listing every problem. */

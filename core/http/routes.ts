@@ -54,7 +54,7 @@ function httpPhase(snapshot: Snapshot, inner: Koa.Middleware): Koa.Middleware {
   return hooks.reduceRight<Koa.Middleware>((next, hook) => (ctx, down) => hook(ctx, () => next(ctx, down)), inner)
 }
 
-export const isModelEndpoint = (e: ModelEndpoint | RouteSpec): e is ModelEndpoint => 'operation' in e
+const isModelEndpoint = (e: ModelEndpoint | RouteSpec): e is ModelEndpoint => 'operation' in e
 
 async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint: ModelEndpoint): Promise<void> {
   ctx.state.errorBody = errors

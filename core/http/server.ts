@@ -14,7 +14,7 @@ export interface ServerSettings {
   readonly maxHeaderBytes: number
 }
 
-export const SERVER_DEFAULTS: ServerSettings = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxHeaderBytes: 16_384 }
+const SERVER_DEFAULTS: ServerSettings = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxHeaderBytes: 16_384 }
 
 /** Longer than typical load balancers' idle timeouts, so they close first. */
 const KEEP_ALIVE_MS = 65_000

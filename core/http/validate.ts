@@ -1,6 +1,6 @@
 /** A route's input against its JSON Schemas (ajv): a 400 naming the field in the client's terms; query and path text coerced, defaults filled in. */
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
-import { newAjv, pointerToPath } from '../config/validate.ts'
+import type { ErrorObject } from 'ajv/dist/2020.js'
+import { pointerToPath, validators } from '../config/validate.ts'
 import { dottedPath } from '../config/issues.ts'
 import { badRequest, type GatewayError } from '../errors.ts'
 import type { JsonSchema } from '../plugins/types.ts'
@@ -10,17 +10,10 @@ export interface InputValidator {
   check<T>(value: T, where: 'body' | 'query' | 'path'): T
 }
 
-// Compiled once per schema object: plugins' schemas are constants that outlive reloads. The Ajvs
-// are made on the first request that has input to check, not at start (ajv is ~90 modules).
-const compilers: { text?: ReturnType<typeof newAjv>; json?: ReturnType<typeof newAjv> } = {}
-const options = { text: { useDefaults: true, coerceTypes: 'array' as const }, json: { useDefaults: true } }
-const compiled = { text: new WeakMap<JsonSchema, ValidateFunction>(), json: new WeakMap<JsonSchema, ValidateFunction>() }
-
+// Compiled on the first request that has input to check, once per schema object (plugins' schemas
+// are constants that outlive reloads), by the same validators as config blocks.
 export function validator(schema: JsonSchema, fromText: boolean): InputValidator {
-  const kind = fromText ? 'text' : 'json'
-  let validate = compiled[kind].get(schema)
-  if (!validate) compiled[kind].set(schema, (validate = (compilers[kind] ??= newAjv(options[kind])).compile(schema)))
-  const fn = validate
+  const fn = validators.get(schema, fromText ? 'text' : 'plugin')
   return {
     check(value, where) {
       if (fn(value)) return value

@@ -115,7 +115,7 @@ export function backoffMs(policy: CompiledRetry, retry: number, error: GatewayEr
 }
 
 /** `retry-after` in seconds or as an HTTP date, in milliseconds. */
-export function parseRetryAfter(value: string | undefined): number | undefined {
+function parseRetryAfter(value: string | undefined): number | undefined {
   if (!value) return undefined
   const seconds = Number(value)
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)

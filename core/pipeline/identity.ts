@@ -5,7 +5,7 @@ import type { Role } from '../runtime/access.ts'
 import type { RequestScope } from './scope.ts'
 
 /** With no `auth:` strategies configured the gateway is open: every caller is this anonymous admin (the startup log warns). */
-export const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'admin', strategy: 'none' })
+const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'admin', strategy: 'none' })
 
 /** The caller of a public route (a static page): no credentials were read, and it may do nothing. */
 export const NOBODY: Principal = Object.freeze({ userId: 'nobody', role: 'nobody', strategy: 'none' })

@@ -152,7 +152,7 @@ async function encode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, re
 }
 
 /** Tell the client what happened: which route, provider and model answered, after how many attempts. */
-export function setGatewayHeaders(ctx: Koa.Context, x: Exchange): void {
+function setGatewayHeaders(ctx: Koa.Context, x: Exchange): void {
   if (x.compiledRoute) ctx.set('x-gateway-route', x.compiledRoute.name)
   if (x.provider) ctx.set('x-gateway-provider', x.provider)
   if (x.upstreamModel) ctx.set('x-gateway-model', x.upstreamModel)

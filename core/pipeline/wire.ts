@@ -89,7 +89,7 @@ export async function writeStream(ctx: Koa.Context, source: StreamSource, outcom
 }
 
 /** The one loop over a streamed answer: the kernel notes each chunk, the stages' observers run, then `deliver`; true when the stream ended normally. */
-export async function forEachChunk(x: Exchange, stream: ChatStream, deliver: (chunk: ChatChunk) => void | Promise<void>): Promise<boolean> {
+async function forEachChunk(x: Exchange, stream: ChatStream, deliver: (chunk: ChatChunk) => void | Promise<void>): Promise<boolean> {
   const observed = new ObservedStream(x, stream)
   for await (const chunk of observed) await deliver(chunk)
   return observed.complete

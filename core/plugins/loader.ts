@@ -7,7 +7,7 @@ import { PluginRegistry, type PluginSummary } from './registry.ts'
 import type { PluginKind, PluginManifest } from './types.ts'
 
 /** The folder under plugins/ that holds each kind's built-in plugins. */
-export const KIND_FOLDERS: Readonly<Record<string, PluginKind>> = {
+const KIND_FOLDERS: Readonly<Record<string, PluginKind>> = {
   providers: 'provider',
   surfaces: 'surface',
   stages: 'stage',

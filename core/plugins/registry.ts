@@ -1,7 +1,7 @@
 /** The plugin registry: manifests by id, resolved by kind and the name gateway.yaml writes. */
 import type { PluginKind, PluginManifest } from './types.ts'
 
-export const PLUGIN_KINDS: readonly PluginKind[] = ['provider', 'surface', 'stage', 'auth', 'limiter', 'cache', 'store', 'queue', 'service', 'telemetry']
+const PLUGIN_KINDS: readonly PluginKind[] = ['provider', 'surface', 'stage', 'auth', 'limiter', 'cache', 'store', 'queue', 'service', 'telemetry']
 const ID = /^([a-z]+)\.([a-z0-9][a-z0-9_-]*)$/
 
 /** What is known of a plugin before its code is imported: enough to validate its block and write the editor schema. */

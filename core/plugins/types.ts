@@ -329,8 +329,6 @@ export interface StageExchange {
   readonly gateway: GatewayCalls
 }
 
-export type StagePhase = 'http' | 'request' | 'access' | 'targets' | 'response' | 'log'
-
 /** A route's target as the `targets` phase sees it. */
 export interface RoutingTarget {
   /** The provider instance name (key under `providers:`). */
@@ -638,23 +636,7 @@ export interface Store extends Lifecycle {
   hasExtension(name: string): Promise<boolean>
 }
 
-export interface QueueMessage<T = unknown> {
-  readonly topic: string
-  readonly body: T
-  /** Deliveries so far, this one included. */
-  readonly attempts: number
-  /** The publisher's id for the message (dedupes a redelivery). */
-  readonly id: string
-}
-export interface Queue extends Lifecycle {
-  publish<T>(topic: string, body: T, options?: { id?: string; delayMs?: number }): Promise<void>
-  /** Start consuming; the handler's rejection retries (bounded, then dead-letters). Returns a function that stops it. */
-  consume<T>(topic: string, handler: (msg: QueueMessage<T>) => Promise<void>, options?: { prefetch?: number }): Promise<() => Promise<void>>
-}
-
-export interface Telemetry extends Lifecycle {}
-
-/** The instance interface for each kind. */
+/** The instance interface for each kind (a limiter's, a cache's and a queue's are their families' contracts, in plugins/contracts). */
 export interface InstanceByKind {
   provider: Provider
   surface: Surface
@@ -663,14 +645,13 @@ export interface InstanceByKind {
   limiter: Lifecycle
   cache: Lifecycle
   store: Store
-  queue: Queue
+  queue: Lifecycle
   service: Service
-  telemetry: Telemetry
+  telemetry: Lifecycle
 }
 
-/** Capability tokens, named like their interfaces so a plugin writes `ctx.get(Store)`. */
+/** The capability token, named like its interface so a plugin writes `ctx.get(Store)`. */
 export const Store: Token<Store> = token<Store>('Store')
-export const Queue: Token<Queue> = token<Queue>('Queue')
 
 /** Routes a plugin adds after gateway.yaml's (deployed fine-tuned models; the config wins a shared name), read at each build: call `ctx.rebuild` after a change. */
 export interface RouteOverlay {

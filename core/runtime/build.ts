@@ -5,7 +5,7 @@ import { ConfigError } from '../config/issues.ts'
 import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
-import { Queue, Store, token, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
+import { Store, token, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
 import { backgroundCalls } from '../pipeline/calls.ts'
 import { InstancePool } from './instances.ts'
 import { withDeadline } from '../deadline.ts'
@@ -15,8 +15,8 @@ import { Snapshot, tryResolve, type BuiltInstance } from './snapshot.ts'
 /** Generous: a first start of the embedded database on a busy machine takes seconds. */
 const SETUP_TIMEOUT_MS = 60_000
 
-/** The capability each backend kind provides by being configured (Limiter and Cache are their families' contracts, plugins/contracts). */
-const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: Queue, limiter: token('Limiter'), cache: token('Cache') }
+/** The capability each backend kind provides by being configured (Queue, Limiter and Cache are their families' contracts, plugins/contracts). */
+const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: token('Queue'), limiter: token('Limiter'), cache: token('Cache') }
 
 interface PlannedSlot {
   readonly slot: PluginSlot

@@ -17,7 +17,7 @@ import { GatewayMetrics } from '../metrics.ts'
 import type { GatewayServices } from './services.ts'
 import type { Snapshot } from './snapshot.ts'
 import { buildSnapshot } from './build.ts'
-import { withDeadline } from '../deadline.ts'
+import { within } from '../deadline.ts'
 
 export interface ReloadFailure {
   readonly at: Date
@@ -47,9 +47,6 @@ const RESTART_ONLY = ['port', 'host'] as const
 const DEFAULT_SHUTDOWN_MS = 10_000
 /** Each shutdown step gets at least this long, even when in-flight requests used the whole budget. */
 const MIN_SHUTDOWN_STEP_MS = 1000
-
-/** Wait for `work` (its failure too), at most `ms`. */
-const within = (work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> => withDeadline(work.then(() => 'done' as const, () => 'done' as const), ms).catch(() => 'timeout' as const)
 
 /** The blocks plugins read once at start (their `enabledByDefault.readOnce`, e.g. `usage:`), as JSON by dotted path: a change to one is reported, not applied. */
 function readOnceBlocks(load: ConfigLoad): Map<string, string> {

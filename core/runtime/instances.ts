@@ -52,10 +52,6 @@ export class InstancePool {
     }
   }
 
-  get size(): number {
-    return this.#entries.size
-  }
-
   async #dispose(entry: Entry): Promise<void> {
     try {
       await entry.instance.dispose?.()

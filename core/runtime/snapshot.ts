@@ -49,7 +49,6 @@ export class Snapshot {
   readonly loadedAt = new Date()
   readonly source: string
   readonly config: GatewayConfig
-  readonly configDir: string
   readonly container: DependencyContainer
   readonly logger: Logger
   readonly providers: ReadonlyMap<string, Provider>
@@ -94,7 +93,6 @@ export class Snapshot {
     this.version = load.loaded.hash
     this.source = load.loaded.source
     this.config = load.loaded.config
-    this.configDir = load.configDir
     this.container = parts.container
     this.logger = parts.logger
     this.#pool = parts.pool
@@ -207,7 +205,7 @@ export function tryResolve<T>(container: DependencyContainer, capability: Token<
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
-export function parseBytes(value: string | number | undefined): number | undefined {
+function parseBytes(value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined
   if (typeof value === 'number') return value
   const m = /^([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb)?$/i.exec(value.trim())

@@ -4,7 +4,7 @@
  * own way to make a queue.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import type { QueueMessage } from '../../core/plugins/api.ts'
+import type { QueueMessage } from '../../plugins/contracts/queue.ts'
 import { sleep, until, type MadeQueue } from './helpers.ts'
 
 export interface QueueBackend {

@@ -12,7 +12,8 @@
  * delivers it again (at least once: consumers dedupe by the message id).
  */
 import type { AsyncMessage, Consumer, Publisher } from 'rabbitmq-client'
-import { GatewayError, definePlugin, redactSecrets, type Queue, type QueueMessage } from '../../../core/plugins/api.ts'
+import { GatewayError, definePlugin, redactSecrets } from '../../../core/plugins/api.ts'
+import type { Queue, QueueMessage } from '../../contracts/queue.ts'
 import { RETRY_SCHEMA, checkTopic, messageId, queueMetrics, retryDelayMs, type RetrySettings } from '../kit/settings.ts'
 
 export interface RabbitQueueConfig extends RetrySettings {

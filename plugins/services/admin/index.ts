@@ -4,7 +4,8 @@
  * GatewayControl capability, so it answers for the current config after every reload, and the
  * targets' circuits through stage.routing's Circuits (null when that stage is off).
  */
-import { EMPTY_BODY_SCHEMA, GatewayControl, GatewayError, definePlugin, listOf, nullable, recordSchema, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
+import { GatewayControl, GatewayError, definePlugin, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, listOf, nullable, recordSchema } from '../kit/schema.ts'
 import { Circuits } from '../../contracts/circuits.ts'
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.

@@ -8,8 +8,9 @@
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  */
 import {
-  NULLABLE_STRING_SCHEMA as NULLABLE_STRING, badRequest, definePlugin, listOf, nullable, recordSchema, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
+  badRequest, definePlugin, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
 } from '../../../core/plugins/api.ts'
+import { listOf, nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema } from '../kit/schema.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']

@@ -2,7 +2,8 @@
  * What the sign-in routes answer (the envelope's `data`), with their schemas beside them for the
  * OpenAPI document and the console's generated types.
  */
-import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, TIME_SCHEMA, nullable, recordSchema, type Caller, type JsonSchema } from '../../../core/plugins/api.ts'
+import type { Caller, JsonSchema } from '../../../core/plugins/api.ts'
+import { nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema, TIME_SCHEMA } from '../kit/schema.ts'
 
 export const OPTIONS_SCHEMA: JsonSchema = recordSchema({
   oidc: { ...nullable(recordSchema({ label: { type: 'string' } })), description: 'The OpenID Connect issuer to sign in with, or null when there is none.' },

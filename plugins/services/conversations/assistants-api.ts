@@ -7,8 +7,9 @@
  */
 import {
   badRequest, definePlugin, reply,
-  listOf, objectSchema, type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
+  type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
 } from '../../../core/plugins/api.ts'
+import { listOf, objectSchema } from '../kit/schema.ts'
 import type { ChatTool } from '../../../core/plugins/api.ts'
 import { Conversations, type AssistantInput, type AssistantRecord, type ContextPolicy } from '../../contracts/conversations.ts'
 import { seesAssistant, visibleAssistant } from './access.ts'

@@ -12,7 +12,8 @@
  * Who sees a file is the caller's data scope: their own, their department's, or all.
  */
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, listOf, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
+import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
+import { listOf } from '../kit/schema.ts'
 import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type PurposeCheck, type PurposeStored } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'
 import { DELETED_FILE_SCHEMA, MANAGED_FILE_SCHEMA, managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'

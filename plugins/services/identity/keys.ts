@@ -4,7 +4,8 @@
  * data scope: own keys (user), the department's keys (department_admin), all keys (admin). A key
  * never carries more than its creator's role, its owner's role, or its creator key's models.
  */
-import { GatewayError, NamePatterns, badRequest, definePlugin, forbidden, notFound, reply, listOf, objectSchema, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { GatewayError, NamePatterns, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { listOf, objectSchema } from '../kit/schema.ts'
 import { Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
 import { newApiKey } from './data/keys.ts'
 import { ID_PARAMS, PAGE_QUERY, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'

@@ -1,7 +1,6 @@
 /** Records as the management API shows them: snake_case, and never a key's secret or hash. */
-import {
-  NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, TIME_SCHEMA as TIME, recordSchema as required, type JsonSchema,
-} from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../core/plugins/api.ts'
+import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, recordSchema as required, TIME_SCHEMA as TIME } from '../kit/schema.ts'
 import type { ApiKeyRecord, UserRecord } from '../../contracts/capabilities.ts'
 
 // What the routes answer (the `data` of the envelope), for the OpenAPI document; each view has its schema beside it.

@@ -8,7 +8,8 @@
  *   services: { rag: { embedding_route: embedder } }
  */
 import { fileURLToPath } from 'node:url'
-import { Queue, Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Store, Tokenizer, definePlugin, estimateTextTokens, type Service } from '../../../core/plugins/api.ts'
+import { Queue } from '../../contracts/queue.ts'
 import { Conversations } from '../../contracts/conversations.ts'
 import { Rag } from '../../contracts/rag.ts'
 import { ragCollections } from './collections.ts'
@@ -48,7 +49,7 @@ const rag = definePlugin<RagConfig, Service>({
     const search = chunkSearch(store, { iterativeScan: await hasIterativeScan(store) })
     const tokenizer = ctx.tryGet(Tokenizer)
     // A busy token worker refuses; that text is measured at 4 bytes a token rather than failing the ingest.
-    const countTokens = tokenizer ? (text: string) => tokenizer.count(text).catch(() => Math.ceil(Buffer.byteLength(text) / 4)) : undefined
+    const countTokens = tokenizer ? (text: string) => tokenizer.count(text).catch(() => estimateTextTokens(text)) : undefined
     const ingested = ctx.metrics.counter('gateway_rag_chunks_ingested_total', 'Chunks embedded and stored by RAG ingestion.')
     const jobs = await startIngestJobs({
       queue: ctx.tryGet(Queue),

@@ -2,9 +2,8 @@
  * Collections, documents and hits as the management API shows them (snake_case, ISO dates), each
  * with the schema of what /api/v1/rag answers beside it (the OpenAPI document, the console's types).
  */
-import {
-  NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, TIME_SCHEMA as TIME, nullable, recordSchema, type JsonSchema,
-} from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../core/plugins/api.ts'
+import { nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, recordSchema, TIME_SCHEMA as TIME } from '../kit/schema.ts'
 import type { CollectionRecord, DocumentRecord, SearchHit } from '../../contracts/rag.ts'
 
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }

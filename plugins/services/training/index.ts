@@ -14,9 +14,11 @@
  */
 import { fileURLToPath } from 'node:url'
 import {
-  EMPTY_BODY_SCHEMA, GatewayError, Queue, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, listOf, notFound, reply, token,
+  GatewayError, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, notFound, reply, token,
   type Caller, type JsonSchema, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
 } from '../../../core/plugins/api.ts'
+import { EMPTY_BODY_SCHEMA, listOf } from '../kit/schema.ts'
+import { Queue } from '../../contracts/queue.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
 import { FineTuning, type FineTuneHyperparameter, type FineTuner } from '../../contracts/fine-tuning.ts'
 import { PURPOSE, datasetRoutes, purposeHooks, reachableDataset } from './dataset-routes.ts'

@@ -6,7 +6,7 @@
  *     otel: { endpoint: http://collector:4318/v1/traces, service_name: ai-gateway, sample_ratio: 1 }
  */
 import { trace } from '@opentelemetry/api'
-import { definePlugin, type Telemetry } from '../../../core/plugins/api.ts'
+import { definePlugin, type Lifecycle } from '../../../core/plugins/api.ts'
 
 interface OtelConfig {
   endpoint: string
@@ -32,7 +32,7 @@ const configSchema = {
 /** The provider this plugin registered last; the API allows one global provider at a time. */
 let registered: object | undefined
 
-export default definePlugin<OtelConfig, Telemetry>({
+export default definePlugin<OtelConfig, Lifecycle>({
   id: 'telemetry.otel',
   kind: 'telemetry',
   description: 'Export traces over OTLP/HTTP.',

@@ -2,9 +2,10 @@
  * Small builders for the JSON Schemas a route declares (its body, and above all the `data` it
  * answers, which the OpenAPI document and the console's generated types are made from). Answers
  * are closed objects (`additionalProperties: false`), so a field a view adds without its schema
- * fails the documented-answer tests instead of reaching clients undocumented.
+ * fails the documented-answer tests instead of reaching clients undocumented. Services import it
+ * as `ai-gateway/schema`; the kernel never uses it.
  */
-import type { JsonSchema } from './types.ts'
+import type { JsonSchema } from '../../../core/plugins/api.ts'
 
 export const TIME_SCHEMA: JsonSchema = { type: 'string', format: 'date-time' }
 export const NULLABLE_TIME_SCHEMA: JsonSchema = { type: ['string', 'null'], format: 'date-time' }
