@@ -205,6 +205,10 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await page.getByRole('img', { name: /Requests over time/ }).waitFor()
     await page.locator('[data-group=mock]').waitFor()
     await screenshot(page, '06-analytics')
+    // The chart's colours are theme tokens: the same page in the dark scheme.
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)))
+    await screenshot(page, '06-analytics-dark')
     await context.close()
   })
 

@@ -1,9 +1,11 @@
 /**
  * Checks a real answer against what /api/v1/openapi.json documents for its path, method and
- * status, so a field a view adds or renames without its schema fails the test that calls it.
+ * status, so a field a view adds or renames without its schema fails the test that calls it;
+ * `documentedSuite` is the describe block's whole setup (a gateway, its document, the data test).
  */
 import Ajv2020Module from 'ajv/dist/2020.js'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from './gateway.ts'
 
 // ajv's CommonJS default export, as ESM sees it.
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default
@@ -57,5 +59,61 @@ export function expectDataDocumented(doc: any, prefixes: readonly string[], min:
       expect(Object.keys(data).length, `${method} ${path}`).toBeGreaterThan(0)
       if (data.type === 'object') expect(data.additionalProperties, `${method} ${path}`).toBe(false)
     }
+  }
+}
+
+/** A gateway started for a describe block, its document and the answers checked against it. */
+export interface DocumentedSuite {
+  readonly gw: RunningGateway
+  readonly doc: any
+  readonly answers: DocumentedAnswers
+  /** `answers.call` with the suite's headers: call `method path` (a JSON body, or FormData) and check its answer; returns its `data`. */
+  call(method: string, path: string, body?: unknown): Promise<any>
+}
+
+export interface DocumentedSuiteOptions {
+  /** The gateway.yaml text; a function when it names what an earlier `beforeAll` started (an upstream's URL). */
+  config: string | (() => string)
+  /** The caller's headers, for the document and every `call` (none where the gateway has no auth). */
+  headers?: Record<string, string>
+  /** The route prefixes whose every route must declare its data, and how many paths there are at least. */
+  prefixes: readonly string[]
+  routes: number
+}
+
+/**
+ * Inside a `describe`: starts a gateway with `config` (with the docs service, which the config
+ * lists) before the block's tests and closes it after, reads its OpenAPI document, and adds the
+ * test that every route under `prefixes` declares its data. The block's own tests then `call`
+ * routes, each answer checked against its documented schema.
+ */
+export function documentedSuite(options: DocumentedSuiteOptions): DocumentedSuite {
+  const headers = options.headers ?? {}
+  let started: { gw: RunningGateway; doc: any; answers: DocumentedAnswers } | undefined
+  const get = () => {
+    if (!started) throw new Error('documentedSuite: the gateway has not started (read it inside a test, not at collection)')
+    return started
+  }
+  beforeAll(async () => {
+    const gw = await startTestGateway(typeof options.config === 'string' ? options.config : options.config())
+    try {
+      const doc = await (await fetch(`${gw.url}/api/v1/openapi.json`, { headers })).json()
+      started = { gw, doc, answers: documentedAnswers(doc, gw.url) }
+    } catch (err) {
+      await gw.close()
+      throw err
+    }
+  }, 60_000)
+  afterAll(async () => { await started?.gw.close() })
+
+  it('declares a schema of its data for every route', () => {
+    expectDataDocumented(get().doc, options.prefixes, options.routes)
+  })
+
+  return {
+    get gw() { return get().gw },
+    get doc() { return get().doc },
+    get answers() { return get().answers },
+    call: (method, path, body) => get().answers.call(method, path, headers, body),
   }
 }

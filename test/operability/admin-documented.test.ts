@@ -3,17 +3,12 @@
  * live state, a reload), and real answers validate against it: a gateway.yaml route with a
  * fallback target, its circuit closed, and a reload.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { documentedAnswers, expectDataDocumented, type DocumentedAnswers } from '../helpers/documented.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { describe, expect, it } from 'vitest'
+import { documentedSuite } from '../helpers/documented.ts'
 
 describe('the documented answers of the admin routes', () => {
-  let gw: RunningGateway
-  let doc: any
-  let answers: DocumentedAnswers
-
-  beforeAll(async () => {
-    gw = await startTestGateway(`version: 1
+  const suite = documentedSuite({
+    config: `version: 1
 providers:
   mock: { plugin: mock }
 routes:
@@ -23,20 +18,15 @@ routes:
     retry: { attempts: 2, backoff_ms: 10 }
 services:
   docs: {}
-`)
-    doc = await (await fetch(`${gw.url}/api/v1/openapi.json`)).json()
-    answers = documentedAnswers(doc, gw.url)
-  }, 60_000)
-  afterAll(async () => { await gw?.close() })
-
-  it('declares a schema of its data for every route', () => {
-    expectDataDocumented(doc, ['/api/v1/admin'], 2)
+`,
+    prefixes: ['/api/v1/admin'],
+    routes: 2,
   })
 
   it('answers as documented', async () => {
-    const [chat] = await answers.call('GET', '/api/v1/admin/routes')
+    const [chat] = await suite.call('GET', '/api/v1/admin/routes')
     expect(chat).toMatchObject({ model: 'chat', strategy: 'fallback', source: 'config', targets: [{ model: 'first', timeout_ms: 5000, circuit: { state: 'closed' } }, { model: null }] })
-    expect((await answers.call('POST', '/api/v1/admin/reload', {}, {})).status).toBe('unchanged')
-    expect(answers.checked.size).toBe(2)
+    expect((await suite.call('POST', '/api/v1/admin/reload', {})).status).toBe('unchanged')
+    expect(suite.answers.checked.size).toBe(2)
   })
 })

@@ -5,42 +5,28 @@
  * schema fails here (and the console, typed from the document, sees it at type-check).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { documentedAnswers, expectDataDocumented, type DocumentedAnswers } from '../helpers/documented.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { KEYS, api, ragConfig, startRagUpstream, type Api, type RagUpstream } from './helpers.ts'
-
-const DANA = { authorization: `Bearer ${KEYS.dana}` }
+import { documentedSuite } from '../helpers/documented.ts'
+import { KEYS, api, ragConfig, startRagUpstream, type RagUpstream } from './helpers.ts'
 
 describe('the documented answers of the RAG routes', () => {
-  let gw: RunningGateway
   let upstream: RagUpstream
-  let rag: Api
-  let doc: any
-  let answers: DocumentedAnswers
-
-  beforeAll(async () => {
-    upstream = await startRagUpstream()
-    gw = await startTestGateway(`${ragConfig(upstream)}  docs: {}\n`)
-    rag = api(gw)
-    doc = await (await fetch(`${gw.url}/api/v1/openapi.json`, { headers: DANA })).json()
-    answers = documentedAnswers(doc, gw.url)
-  }, 60_000)
-  afterAll(async () => {
-    await gw?.close()
-    await upstream?.close()
-  })
-
-  it('declares a schema of its data for every route', () => {
-    expectDataDocumented(doc, ['/api/v1/rag'], 6)
+  beforeAll(async () => { upstream = await startRagUpstream() })
+  afterAll(async () => { await upstream?.close() })
+  const suite = documentedSuite({
+    config: () => `${ragConfig(upstream)}  docs: {}\n`,
+    headers: { authorization: `Bearer ${KEYS.dana}` },
+    prefixes: ['/api/v1/rag'],
+    routes: 6,
   })
 
   it('answers as documented: collections, a failed and retried document, search', async () => {
-    const { call } = answers
+    const { call } = suite
+    const rag = api(suite.gw)
     const base = '/api/v1/rag/collections'
-    const created = await call('POST', base, DANA, { name: 'Handbook', dept_scope: 'research', metadata: { team: 'hr' } })
+    const created = await call('POST', base, { name: 'Handbook', dept_scope: 'research', metadata: { team: 'hr' } })
     expect(created).toMatchObject({ name: 'Handbook', dept_scope: 'research', documents: { total: 0 } })
-    expect(await call('GET', base, DANA)).toHaveLength(1)
-    await call('PATCH', `${base}/${created.id}`, DANA, { name: 'HR handbook' })
+    expect(await call('GET', base)).toHaveLength(1)
+    await call('PATCH', `${base}/${created.id}`, { name: 'HR handbook' })
 
     upstream.beforeEmbed = () => { throw new Error('embedding backend on fire') }
     const form = new FormData()
@@ -48,24 +34,24 @@ describe('the documented answers of the RAG routes', () => {
     form.append('attributes', JSON.stringify({ year: 2026, public: true }))
     let failed: any
     try {
-      const [queued] = await call('POST', `${base}/${created.id}/documents`, DANA, form)
+      const [queued] = await call('POST', `${base}/${created.id}/documents`, form)
       ;[failed] = await rag.settled(created.id, 'dana')
       expect(failed).toMatchObject({ id: queued.id, status: 'failed' })
     } finally {
       upstream.beforeEmbed = undefined
     }
-    const [listed] = await call('GET', `${base}/${created.id}/documents`, DANA)
+    const [listed] = await call('GET', `${base}/${created.id}/documents`)
     expect(listed.error.message).toContain('embedding backend on fire')
-    await call('POST', `${base}/${created.id}/documents/${failed.id}/retry`, DANA)
+    await call('POST', `${base}/${created.id}/documents/${failed.id}/retry`)
     await rag.settled(created.id, 'dana')
-    const done = await call('GET', `${base}/${created.id}/documents/${failed.id}`, DANA)
+    const done = await call('GET', `${base}/${created.id}/documents/${failed.id}`)
     expect(done).toMatchObject({ status: 'completed', error: null, attributes: { year: 2026, public: true } })
-    expect((await call('GET', `${base}/${created.id}`, DANA)).documents).toMatchObject({ completed: 1, total: 1 })
+    expect((await call('GET', `${base}/${created.id}`)).documents).toMatchObject({ completed: 1, total: 1 })
 
-    const [hit] = await call('POST', `${base}/${created.id}/search`, DANA, { query: 'zeppelin hangar', hybrid: true })
+    const [hit] = await call('POST', `${base}/${created.id}/search`, { query: 'zeppelin hangar', hybrid: true })
     expect(hit).toMatchObject({ document_id: failed.id, filename: 'zeppelin.txt' })
-    expect(await call('DELETE', `${base}/${created.id}/documents/${failed.id}`, DANA)).toEqual({ id: failed.id, deleted: true })
-    expect(await call('DELETE', `${base}/${created.id}`, DANA)).toEqual({ id: created.id, deleted: true })
-    expect(answers.checked.size).toBe(11)
+    expect(await call('DELETE', `${base}/${created.id}/documents/${failed.id}`)).toEqual({ id: failed.id, deleted: true })
+    expect(await call('DELETE', `${base}/${created.id}`)).toEqual({ id: created.id, deleted: true })
+    expect(suite.answers.checked.size).toBe(11)
   }, 60_000)
 })

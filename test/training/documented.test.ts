@@ -6,22 +6,18 @@
  * type-check).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { documentedAnswers, expectDataDocumented, type DocumentedAnswers } from '../helpers/documented.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { documentedSuite } from '../helpers/documented.ts'
 import { mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
 
 const EXAMPLES = ['Where is my order?', 'Can I return it?', 'Do you ship abroad?']
   .map((q, i) => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: `Answer ${i}.` }] }))
 
 describe('the documented answers of the training routes', () => {
-  let gw: RunningGateway
   let trainer: MockTrainer
-  let doc: any
-  let answers: DocumentedAnswers
-
-  beforeAll(async () => {
-    trainer = await mockOpenAITrainer()
-    gw = await startTestGateway(`version: 1
+  beforeAll(async () => { trainer = await mockOpenAITrainer() })
+  afterAll(async () => { await trainer?.close() })
+  const suite = documentedSuite({
+    config: () => `version: 1
 store: { plugin: embedded, memory: true, vector: false }
 queue: { plugin: memory }
 providers:
@@ -33,31 +29,23 @@ services:
   training: { poll_min_ms: 20, poll_max_ms: 60, lease_ms: 1000, sweep_ms: 200 }
   docs: {}
 features: { custom_models: true }
-`)
-    doc = await (await fetch(`${gw.url}/api/v1/openapi.json`)).json()
-    answers = documentedAnswers(doc, gw.url)
-  }, 60_000)
-  afterAll(async () => {
-    await gw?.close()
-    await trainer?.close()
-  })
-
-  it('declares a schema of its data for every route', () => {
-    expectDataDocumented(doc, ['/api/v1/training'], 9)
+`,
+    prefixes: ['/api/v1/training'],
+    routes: 9,
   })
 
   it('answers as documented, from a dataset to a deployed model', async () => {
-    const { call } = answers
+    const { call } = suite
     const form = new FormData()
     form.append('file', new Blob([`${EXAMPLES.join('\n')}\n`], { type: 'application/jsonl' }), 'orders.jsonl')
     form.append('model', 'gpt-4o-mini')
     form.append('validation_split', '0.34')
-    const dataset = await call('POST', '/api/v1/training/datasets', {}, form)
+    const dataset = await call('POST', '/api/v1/training/datasets', form)
     expect(dataset.split).toMatchObject({ train: { examples: 2 }, validation: { examples: 1 } })
     expect(await call('GET', '/api/v1/training/datasets')).toHaveLength(1)
     await call('GET', `/api/v1/training/datasets/${dataset.id}`)
 
-    const job = await call('POST', '/api/v1/training/jobs', {}, { model: 'gpt-4o-mini', dataset: dataset.id, suffix: 'orders', hyperparameters: { n_epochs: 2 } })
+    const job = await call('POST', '/api/v1/training/jobs', { model: 'gpt-4o-mini', dataset: dataset.id, suffix: 'orders', hyperparameters: { n_epochs: 2 } })
     expect(job).toMatchObject({ status: 'pending', validation_file: dataset.validation_file_id, evaluation: null })
     const done = await vi.waitFor(async () => {
       const got = await call('GET', `/api/v1/training/jobs/${job.id}`)
@@ -71,13 +59,13 @@ features: { custom_models: true }
     expect(events.some((e: { type: string }) => e.type === 'metrics')).toBe(true)
     await call('GET', `/api/v1/training/jobs/${job.id}/checkpoints`)
 
-    const deployed = await call('POST', `/api/v1/training/jobs/${job.id}/deploy`, {}, { route: 'orders-bot' })
+    const deployed = await call('POST', `/api/v1/training/jobs/${job.id}/deploy`, { route: 'orders-bot' })
     expect(deployed.yaml).toContain(done.fine_tuned_model)
     expect(await call('GET', '/api/v1/training/deployments')).toHaveLength(1)
     expect(await call('DELETE', '/api/v1/training/deployments/orders-bot')).toEqual({ route: 'orders-bot', deleted: true })
 
-    const slow = await call('POST', '/api/v1/training/jobs', {}, { model: 'gpt-4o-mini', training_file: dataset.file_id, suffix: 'slow' })
-    expect((await call('POST', `/api/v1/training/jobs/${slow.id}/cancel`, {}, {})).status).toBe('cancelled')
-    expect(answers.checked.size).toBe(12)
+    const slow = await call('POST', '/api/v1/training/jobs', { model: 'gpt-4o-mini', training_file: dataset.file_id, suffix: 'slow' })
+    expect((await call('POST', `/api/v1/training/jobs/${slow.id}/cancel`, {})).status).toBe('cancelled')
+    expect(suite.answers.checked.size).toBe(12)
   }, 60_000)
 })

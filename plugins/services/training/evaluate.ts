@@ -6,7 +6,7 @@
  * (normalised text) and similarity (token F1, as SQuAD scores answers).
  */
 import { isChatStream, type ChatMessage, type ChatRequest, type GatewayCalls } from '../../../core/plugins/api.ts'
-import type { Evaluation } from './jobs.ts'
+import type { Evaluation } from './evaluation.ts'
 
 export interface EvaluationSettings {
   /** Examples scored by generation (0: losses only). */

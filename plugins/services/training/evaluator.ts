@@ -10,7 +10,8 @@ import type { GatewayCalls, Principal } from '../../../core/plugins/api.ts'
 import type { Files, StoredFile } from '../../contracts/files.ts'
 import type { Deployments } from './deployments.ts'
 import { casesOf, generationEval, lastLosses, metricsCsv, type EvaluationSettings } from './evaluate.ts'
-import type { Evaluation, JobRecord, JobRepository } from './jobs.ts'
+import type { Evaluation } from './evaluation.ts'
+import type { JobRecord, JobRepository } from './jobs.ts'
 
 export const RESULTS_PURPOSE = 'fine-tune-results'
 

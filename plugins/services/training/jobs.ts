@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { type SqlClient } from '../../../core/plugins/api.ts'
 import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
+import type { Evaluation } from './evaluation.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 
 /** `evaluating`: the provider's training succeeded; the gateway is scoring the model before the job ends. */
@@ -41,26 +42,6 @@ export interface JobRecord {
   readonly pollDelayMs: number
   readonly createdAt: Date
   readonly finishedAt: Date | null
-}
-
-/** What the evaluation after training found (see evaluate.ts). */
-export interface Evaluation {
-  readonly status: 'completed' | 'skipped' | 'failed'
-  /** Why it was skipped or failed. */
-  readonly reason?: string
-  /** `validation_file` or `training_sample` (no validation file: examples of the training file). */
-  readonly source?: 'validation_file' | 'training_sample'
-  readonly examples?: number
-  /** Examples whose call failed (not scored). */
-  readonly errors?: number
-  readonly exact_match?: number | null
-  readonly similarity?: number | null
-  /** The provider's last reported losses. */
-  readonly train_loss?: number | null
-  readonly valid_loss?: number | null
-  readonly full_valid_loss?: number | null
-  /** The route the evaluation called through. */
-  readonly route?: string
 }
 
 export interface EventRecord {

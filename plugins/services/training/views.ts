@@ -7,6 +7,7 @@ import type { JsonSchema } from '../../../core/plugins/api.ts'
 import { nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, objectSchema, recordSchema, TIME_SCHEMA as TIME } from '../kit/schema.ts'
 import type { DatasetRecord } from './datasets.ts'
 import { yamlSnippet, type Deployment } from './deployments.ts'
+import { EVALUATION_SCHEMA } from './evaluation.ts'
 import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import type { EventRecord, JobRecord, JobStatus } from './jobs.ts'
 
@@ -49,19 +50,6 @@ export function openAIJob(job: JobRecord): Record<string, unknown> {
     method: { type: 'supervised', supervised: { hyperparameters } },
   }
 }
-
-/** What the gateway's evaluation of a trained model found (a job's `evaluation`; see evaluator.ts). */
-export const EVALUATION_SCHEMA: JsonSchema = objectSchema({
-  status: { enum: ['completed', 'skipped', 'failed'] },
-  reason: { type: 'string', description: 'Why it was skipped or failed.' },
-  source: { enum: ['validation_file', 'training_sample'], description: 'Examples of the validation file, or of the training file when there is none.' },
-  examples: { ...COUNT, description: 'Examples scored.' },
-  errors: { ...COUNT, description: 'Examples whose call failed (not scored).' },
-  exact_match: { ...NULLABLE_NUMBER, description: 'The share of answers equal to the example\'s, 0 to 1.' },
-  similarity: { ...NULLABLE_NUMBER, description: 'Mean token F1 of the answers against the examples\', 0 to 1.' },
-  train_loss: NULLABLE_NUMBER, valid_loss: NULLABLE_NUMBER, full_valid_loss: NULLABLE_NUMBER,
-  route: { type: 'string', description: 'The route the evaluation called through.' },
-}, ['status'])
 
 const JOB_STATUSES: readonly JobStatus[] = ['pending', 'queued', 'running', 'evaluating', 'succeeded', 'failed', 'cancelled']
 export const JOB_SCHEMA: JsonSchema = recordSchema({

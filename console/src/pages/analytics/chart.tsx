@@ -1,5 +1,9 @@
-/** Usage over time, one series per group (the largest five, the rest as "other"), with recharts. */
-import { Area, AreaChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+/**
+ * Usage over time, one series per group (the largest five, the rest as "other"), with recharts.
+ * Counts, tokens and cost are sums per bucket, so they are stacked bars: a curve through them
+ * would draw values between buckets that no bucket has. A p95 does not add up; it stays a line.
+ */
+import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { UsageRow } from '@/api/types'
 import { formatCount, formatMs, formatUsd } from '@/lib/format'
 
@@ -58,6 +62,7 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
       <XAxis dataKey="bucket" tickFormatter={tick} tickLine={false} axisLine={false} minTickGap={32} fontSize={12} stroke="var(--muted-foreground)" />
       <YAxis allowDecimals={!whole} tickFormatter={(n: number) => format(n)} tickLine={false} axisLine={false} width={64} fontSize={12} stroke="var(--muted-foreground)" />
       <Tooltip
+        cursor={additive ? { fill: 'var(--muted)' } : { stroke: 'var(--border)' }}
         labelFormatter={(iso) => new Date(String(iso)).toLocaleString(undefined, hourly ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' })}
         formatter={(value) => format(Number(value))}
         contentStyle={{ background: 'var(--popover)', border: '1px solid var(--border)', borderRadius: 8, fontSize: 12 }}
@@ -68,12 +73,13 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
     <div className="h-72 w-full" role="img" aria-label={`${METRICS[metric].label} over time`}>
       <ResponsiveContainer width="100%" height="100%">
         {additive ? (
-          <AreaChart {...common}>
+          <BarChart {...common} maxBarSize={48}>
             {axes}
             {series.map((s, i) => (
-              <Area key={s} type="monotone" dataKey={s} stackId="1" stroke={COLORS[i % COLORS.length]} fill={COLORS[i % COLORS.length]} fillOpacity={0.25} strokeWidth={2} isAnimationActive={false} />
+              // Only the top of the stack is rounded: rounded inner segments would show gaps between groups.
+              <Bar key={s} dataKey={s} stackId="1" fill={COLORS[i % COLORS.length]} radius={i === series.length - 1 ? [4, 4, 0, 0] : 0} isAnimationActive={false} />
             ))}
-          </AreaChart>
+          </BarChart>
         ) : (
           <LineChart {...common}>
             {axes}
