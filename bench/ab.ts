@@ -3,22 +3,31 @@
  * per request of each: node --import tsx bench/ab.ts DIR_A DIR_B [rounds] [seconds]
  * AB_MODEL picks the route: bench (openai provider to the upstream, the default), bench-mock (the
  * mock provider, no upstream call) or bench-cached (cache hits); AB_STORE=embedded gives both
- * gateways an embedded store (each its own directory).
+ * gateways an embedded store (each its own directory), AB_STORE=postgres a PostgreSQL store at
+ * DATABASE_URL (each its own schema, dropped at the end): usage events are written to it.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { killAll, median, spawnServer, treeCpuMs } from './procs.ts'
+import { dropSchema } from './configs.ts'
 
 const [a, b, roundsText = '5', secondsText = '3'] = process.argv.slice(2)
 const ROOT = path.resolve(import.meta.dirname, '..')
 const model = process.env.AB_MODEL ?? 'bench'
 const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
 const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-ab-'))
+const DATABASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const schemaOf = (name: string): string => `bench_ab_${process.pid}_${name}`
+const storeFor = (name: string): string => {
+  if (process.env.AB_STORE === 'embedded') return `store: { plugin: embedded, path: ${JSON.stringify(path.join(dir, `data-${name}`))}, vector: false }\n`
+  if (process.env.AB_STORE === 'postgres') return `store: { plugin: postgres, url: "${DATABASE}", schema: ${schemaOf(name)} }\n`
+  return ''
+}
 const configFor = async (name: string): Promise<string> => {
   const file = path.join(dir, `${name}.yaml`)
-  const store = process.env.AB_STORE === 'embedded' ? `store: { plugin: embedded, path: ${JSON.stringify(path.join(dir, `data-${name}`))}, vector: false }\n` : ''
+  const store = storeFor(name)
   await writeFile(file, `version: 1\n${store}cache: { plugin: memory }\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\n  mock: { plugin: mock }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n  - model: bench-mock\n    targets: [ { provider: mock } ]\n  - model: bench-cached\n    cache: true\n    targets: [ { provider: up, model: bench-model } ]\n`)
   return file
 }
@@ -44,3 +53,4 @@ for (const [i, root] of [a, b].entries()) {
 const ratio = samples[1].map((x, r) => x.cpuUs / samples[0][r].cpuUs)
 console.log(`B / A CPU per request: median ${median(ratio).toFixed(3)} (rounds ${ratio.map((x) => x.toFixed(2)).join(' ')})`)
 killAll()
+if (process.env.AB_STORE === 'postgres') for (const name of ['a', 'b']) await dropSchema(DATABASE, schemaOf(name))
