@@ -19,8 +19,8 @@ export interface DocumentedAnswers {
   readonly checked: ReadonlySet<string>
 }
 
-/** Checks answers against `doc`; `baseUrl` is the gateway `call` sends to. */
-export function documentedAnswers(doc: any, baseUrl = ''): DocumentedAnswers {
+/** Checks answers against `doc`; `baseUrl` is the gateway `call` sends to (a suite's own: tests reach it as `suite.answers`). */
+function documentedAnswers(doc: any, baseUrl = ''): DocumentedAnswers {
   const ajv = new Ajv2020({ strict: false, validateFormats: false })
   const checked = new Set<string>()
   const check: DocumentedAnswers['check'] = (method, path, status, body) => {
