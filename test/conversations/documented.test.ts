@@ -3,31 +3,20 @@
  * response schema, and real answers (the envelope's `data`) validate against it, so a field added
  * to or renamed in a view without its schema fails here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { documentedAnswers, expectDataDocumented, type DocumentedAnswers } from '../helpers/documented.ts'
-import { startConversations, type ConversationsFixture, type Who } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { documentedSuite } from '../helpers/documented.ts'
+import { as, startConversations, type Who } from './helpers.ts'
 
 describe('the documented answers of the threads and assistants routes', () => {
-  let f: ConversationsFixture
-  let doc: any
-  let answers: DocumentedAnswers
-
-  beforeAll(async () => {
-    f = await startConversations({ noSurface: true })
-    doc = (await f.call('alice', 'GET', '/api/v1/openapi.json')).body
-    answers = documentedAnswers(doc)
-  }, 120_000)
-  afterAll(async () => { await f?.close() })
-
-  /** Call a route and check its answer against the document's schema for its path, method and status. */
-  async function documented(who: Who, method: string, path: string, body?: unknown): Promise<any> {
-    const res = await f.call(who, method, path, body)
-    return answers.check(method, path, res.status, res.body)
-  }
-
-  it('declares a schema of its data for every route', () => {
-    expectDataDocumented(doc, ['/api/v1/chat/', '/api/v1/assistants'], 4)
+  const suite = documentedSuite({
+    start: () => startConversations({ noSurface: true }),
+    headers: as('alice'),
+    prefixes: ['/api/v1/chat/', '/api/v1/assistants'],
+    routes: 4,
   })
+
+  /** Call a route as `who` and check its answer against the document's schema for its path, method and status. */
+  const documented = (who: Who, method: string, path: string, body?: unknown): Promise<any> => suite.answers.call(method, path, as(who), body)
 
   it('answers as documented', async () => {
     const weather = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }
@@ -51,6 +40,6 @@ describe('the documented answers of the threads and assistants routes', () => {
     await documented('alice', 'PATCH', `/api/v1/chat/threads/${thread.id}`, { title: 'Renamed' })
     await documented('alice', 'DELETE', `/api/v1/chat/threads/${thread.id}`)
     await documented('lead', 'DELETE', `/api/v1/assistants/${assistant.id}`)
-    expect(answers.checked.size).toBe(12)
+    expect(suite.answers.checked.size).toBe(12)
   })
 })

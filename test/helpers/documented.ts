@@ -19,8 +19,8 @@ export interface DocumentedAnswers {
   readonly checked: ReadonlySet<string>
 }
 
-/** Checks answers against `doc`; `baseUrl` is the gateway `call` sends to. */
-export function documentedAnswers(doc: any, baseUrl = ''): DocumentedAnswers {
+/** Checks answers against `doc`; `baseUrl` is the gateway `call` sends to (a suite's own: tests reach it as `suite.answers`). */
+function documentedAnswers(doc: any, baseUrl = ''): DocumentedAnswers {
   const ajv = new Ajv2020({ strict: false, validateFormats: false })
   const checked = new Set<string>()
   const check: DocumentedAnswers['check'] = (method, path, status, body) => {
@@ -71,40 +71,59 @@ export interface DocumentedSuite {
   call(method: string, path: string, body?: unknown): Promise<any>
 }
 
-export interface DocumentedSuiteOptions {
-  /** The gateway.yaml text; a function when it names what an earlier `beforeAll` started (an upstream's URL). */
-  config: string | (() => string)
+/** A gateway a suite started, and how to end all that was started with it. */
+export interface StartedGateway {
+  readonly gw: RunningGateway
+  close(): Promise<void>
+}
+
+export type DocumentedSuiteOptions = {
   /** The caller's headers, for the document and every `call` (none where the gateway has no auth). */
   headers?: Record<string, string>
   /** The route prefixes whose every route must declare its data, and how many paths there are at least. */
   prefixes: readonly string[]
   routes: number
+} & (
+  | {
+    /** The gateway.yaml text; a function when it names what an earlier `beforeAll` started (an upstream's URL). */
+    config: string | (() => string)
+  }
+  | {
+    /** Starts the gateway where a config alone does not: a capability's own start helper, with the store, upstream or issuer it brings. */
+    start: () => Promise<StartedGateway>
+  }
+)
+
+/** The gateway `config` makes, closed with nothing else. */
+async function startFromConfig(config: string | (() => string)): Promise<StartedGateway> {
+  const gw = await startTestGateway(typeof config === 'string' ? config : config())
+  return { gw, close: () => gw.close() }
 }
 
 /**
- * Inside a `describe`: starts a gateway with `config` (with the docs service, which the config
- * lists) before the block's tests and closes it after, reads its OpenAPI document, and adds the
- * test that every route under `prefixes` declares its data. The block's own tests then `call`
- * routes, each answer checked against its documented schema.
+ * Inside a `describe`: starts a gateway (from `config`, or by `start`, with the docs service,
+ * which it lists) before the block's tests and closes it after, reads its OpenAPI document, and
+ * adds the test that every route under `prefixes` declares its data. The block's own tests then
+ * `call` routes, each answer checked against its documented schema.
  */
 export function documentedSuite(options: DocumentedSuiteOptions): DocumentedSuite {
   const headers = options.headers ?? {}
-  let started: { gw: RunningGateway; doc: any; answers: DocumentedAnswers } | undefined
+  let started: StartedGateway & { doc: any; answers: DocumentedAnswers } | undefined
   const get = () => {
     if (!started) throw new Error('documentedSuite: the gateway has not started (read it inside a test, not at collection)')
     return started
   }
   beforeAll(async () => {
-    const gw = await startTestGateway(typeof options.config === 'string' ? options.config : options.config())
+    const gateway = await ('start' in options ? options.start() : startFromConfig(options.config))
     try {
-      const doc = await (await fetch(`${gw.url}/api/v1/openapi.json`, { headers })).json()
-      started = { gw, doc, answers: documentedAnswers(doc, gw.url) }
+      const doc = await (await fetch(`${gateway.gw.url}/api/v1/openapi.json`, { headers })).json()
+      started = { gw: gateway.gw, close: () => gateway.close(), doc, answers: documentedAnswers(doc, gateway.gw.url) }
     } catch (err) {
-      await gw.close()
+      await gateway.close()
       throw err
     }
-  }, 60_000)
-  afterAll(async () => { await started?.gw.close() })
+  }, 120_000)
+  afterAll(async () => { await started?.close() })
 
   it('declares a schema of its data for every route', () => {
     expectDataDocumented(get().doc, options.prefixes, options.routes)
