@@ -80,6 +80,12 @@ describe('HTTP surface', () => {
     expect(await ready.json()).toEqual({ status: 'ready', backends: {} })
   })
 
+  it('answers the probes on the paths their router matches (a trailing slash, any case, HEAD), and no look-alike', async () => {
+    for (const path of ['/health/', '/HEALTH', '/Ready', '/metrics/']) expect((await fetch(url(path))).status, path).toBe(200)
+    expect((await fetch(url('/health'), { method: 'HEAD' })).status).toBe(200)
+    for (const path of ['/healthz', '/health/x', '/v1/health']) expect((await fetch(url(path))).status, path).toBe(404)
+  })
+
   it('gets one model and 404s an unknown one', async () => {
     expect(await (await fetch(url('/v1/models/mock'))).json()).toMatchObject({ id: 'mock', object: 'model' })
     expect((await fetch(url('/v1/models/nope'))).status).toBe(404)
