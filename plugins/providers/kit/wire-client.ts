@@ -9,6 +9,7 @@
  * Failures come out as the errors below (or the caller's abort reason), which openai-wire.ts
  * maps to GatewayErrors exactly as it maps the SDKs' errors.
  */
+import { StringDecoder } from 'node:string_decoder'
 import type { Dispatcher } from 'undici'
 // Only the Agent (and the pool, client and HTTP/1.1 parser beneath it) and its request function:
 // undici's index also loads fetch, WebSocket, the cache and the mock agent, 110 modules and ~75 ms
@@ -276,10 +277,12 @@ export const DONE = '[DONE]'
 export async function* sseData(body: Dispatcher.ResponseData['body']): AsyncGenerator<string> {
   const pending: EventSourceMessage[] = []
   const parser = createParser({ onEvent: (event) => pending.push(event) })
-  const decoder = new TextDecoder()
+  // Keeps a character split across chunks for the next one, as TextDecoder's `stream` option does,
+  // but on V8's own UTF-8 decode: TextDecoder in stream mode builds an ICU converter per stream.
+  const decoder = new StringDecoder('utf8')
   let done = false
   for await (const bytes of body) {
-    parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }))
+    parser.feed(decoder.write(bytes as Buffer))
     for (let event = pending.shift(); event; event = pending.shift()) {
       if (done) continue
       done = event.data.startsWith(DONE)
