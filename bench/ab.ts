@@ -5,6 +5,8 @@
  * mock provider, no upstream call) or bench-cached (cache hits); AB_STORE=embedded gives both
  * gateways an embedded store (each its own directory), AB_STORE=postgres a PostgreSQL store at
  * DATABASE_URL (each its own schema, dropped at the end): usage events are written to it.
+ * AB_STREAM=1 asks for streamed answers (`stream: true`; the upstream's pause between words is
+ * BENCH_STREAM_DELAY_MS, 20 by default).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -33,7 +35,8 @@ const configFor = async (name: string): Promise<string> => {
 }
 const start = async (root: string, name: string) => spawnServer(['bin/gateway.js', 'start', '--config', await configFor(name), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: path.resolve(root) })
 const servers = [await start(a, 'a'), await start(b, 'b')]
-const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something about foxes.' }] })
+const stream = process.env.AB_STREAM === '1'
+const body = JSON.stringify({ model, ...(stream ? { stream } : {}), messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 const samples: { rps: number; cpuUs: number }[][] = [[], []]
 // Two warm-up rounds (JIT, pools), not counted.
 for (let round = -2; round < Number(roundsText); round++) {
@@ -46,7 +49,7 @@ for (let round = -2; round < Number(roundsText); round++) {
     if (round >= 0) samples[i].push({ rps: r.requests.average, cpuUs: ((treeCpuMs(s.child.pid!) - cpu0) * 1000) / Math.max(1, r.requests.total) })
   }
 }
-console.log(`${model}${process.env.AB_STORE ? `, ${process.env.AB_STORE} store` : ''}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+console.log(`${model}${stream ? ', streamed' : ''}${process.env.AB_STORE ? `, ${process.env.AB_STORE} store` : ''}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 for (const [i, root] of [a, b].entries()) {
   console.log(`${root}: ${median(samples[i].map((x) => x.rps)).toFixed(0)} req/s, ${median(samples[i].map((x) => x.cpuUs)).toFixed(0)} µs CPU/req (each round: ${samples[i].map((x) => x.cpuUs.toFixed(0)).join(' ')})`)
 }

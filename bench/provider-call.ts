@@ -6,6 +6,8 @@
  * checkout's same-wire passthrough (`native['openai-chat']`, the answer kept as bytes, only usage
  * read) runs as a third subject when the provider has one.
  * Usage: node --import tsx bench/provider-call.ts [OTHER_CHECKOUT] [blocks] [calls per block]
+ * PROVIDER_CALL_STREAM=1 asks for streamed answers and reads each stream to its end (set
+ * BENCH_STREAM_DELAY_MS=0 too, or the upstream's 20 ms between words makes each block long).
  */
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -26,7 +28,11 @@ async function providerFrom(root: string): Promise<Provider> {
 const subjects: { name: string; provider: Provider; passthrough?: boolean }[] = [{ name: 'this checkout', provider: await providerFrom(ROOT) }]
 if (subjects[0].provider.native?.['openai-chat']) subjects.push({ name: 'this checkout, passthrough', provider: subjects[0].provider, passthrough: true })
 if (other) subjects.push({ name: other, provider: await providerFrom(path.resolve(other)) })
-const request = { model: 'bench-model', messages: [{ role: 'user' as const, content: 'Say something about foxes.' }] }
+const stream = process.env.PROVIDER_CALL_STREAM === '1'
+const request = { model: 'bench-model', ...(stream ? { stream } : {}), messages: [{ role: 'user' as const, content: 'Say something about foxes.' }] }
+const drain = async (events: unknown): Promise<void> => {
+  if (stream) for await (const _ of events as AsyncIterable<unknown>) { /* read to the end */ }
+}
 const call = (): ProviderCall => ({ signal: new AbortController().signal, requestId: 'bench', unsupported: () => {} })
 
 async function block({ provider, passthrough }: { provider: Provider; passthrough?: boolean }, calls: number): Promise<number> {
@@ -34,8 +40,11 @@ async function block({ provider, passthrough }: { provider: Provider; passthroug
   let next = 0
   await Promise.all(Array.from({ length: 10 }, async () => {
     while (next++ < calls) {
-      if (passthrough) (await provider.native!['openai-chat'](request, call())).usage()
-      else await provider.chat(request, call())
+      if (passthrough) {
+        const result = await provider.native!['openai-chat'](request, call())
+        await drain(result.events)
+        result.usage()
+      } else await drain(await provider.chat(request, call()))
     }
   }))
   const used = process.cpuUsage(cpu)

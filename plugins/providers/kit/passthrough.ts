@@ -12,9 +12,8 @@
  * The kernel chooses this path only when no stage needs the unified answer (a cache does) and no
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
-import type { Dispatcher } from 'undici'
 import type { NativeResult, ProviderCall, SseFrame, Usage } from '../../../core/plugins/api.ts'
-import { DONE, failure, isJson, sseData, UpstreamStatusError, type WholeAnswer, type WireClient } from './wire-client.ts'
+import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
 /** The wire names surface.openai declares for its chat completions and embeddings endpoints. */
 export const OPENAI_CHAT_WIRE = 'openai-chat'
@@ -27,9 +26,9 @@ type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<Nat
 
 /** `Provider.native` for an OpenAI-wire upstream reached through `client`. */
 export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string }, mapError: PassthroughErrors): Record<string, Native> {
-  const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<Dispatcher.ResponseData> => {
+  const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<EventData> => {
     try {
-      return await client.send(path, JSON.stringify(body), { signal: providerCall.signal, headers: providerCall.headers, stream: true })
+      return await client.send(path, JSON.stringify(body), { signal: providerCall.signal, headers: providerCall.headers })
     } catch (err) {
       throw mapError(err, providerCall.signal, 'call')
     }
@@ -53,8 +52,7 @@ export function openAIPassthrough(client: WireClient, paths: { chat: string; emb
       const clientWantsUsage = options?.include_usage === true
       // Usage is always asked for, so every stream is accounted for.
       const sent = clientWantsUsage ? body : { ...body, stream_options: { ...options, include_usage: true } }
-      const res = await call(paths.chat, sent, providerCall)
-      return new EventRelay(res.body, clientWantsUsage, providerCall.signal, mapError)
+      return new EventRelay(await call(paths.chat, sent, providerCall), clientWantsUsage, providerCall.signal, mapError)
     },
     // Floats named when the client named no encoding, as the translated path asks (openai-wire.ts).
     [OPENAI_EMBEDDINGS_WIRE]: (body, providerCall) => whole(paths.embeddings, body.encoding_format ? body : { ...body, encoding_format: 'float' }, providerCall),
@@ -135,13 +133,13 @@ class EventRelay implements NativeResult {
   #usage: Usage | undefined
   readonly #content: string[] = []
 
-  constructor(body: Dispatcher.ResponseData['body'], clientWantsUsage: boolean, signal: AbortSignal, mapError: PassthroughErrors) {
+  constructor(stream: EventData, clientWantsUsage: boolean, signal: AbortSignal, mapError: PassthroughErrors) {
     const relay = this
     this.events = {
       async *[Symbol.asyncIterator]() {
         let done = false
         try {
-          for await (const data of sseData(body)) {
+          for await (const data of stream) {
             if (data === DONE) {
               done = true
               yield { data: DONE }
@@ -150,15 +148,12 @@ class EventRelay implements NativeResult {
             if (!relay.#note(data) && !clientWantsUsage) continue
             yield { data }
           }
-          // The reader may stop early: the for-await above then ends the body, and this never runs.
+          // The reader may stop early: the for-await above then aborts the upstream request, and this never runs.
           if (signal.aborted) throw signal.reason
           // An upstream that ends without [DONE] still ends the client's stream as OpenAI's does.
           if (!done) yield { data: DONE }
         } catch (err) {
           throw mapError(failure(err, signal), signal, 'answer')
-        } finally {
-          // Ended early (the client left, an error): the connection is not reused half-read.
-          if (!body.destroyed) body.destroy()
         }
       },
     }

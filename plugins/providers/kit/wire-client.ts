@@ -1,7 +1,8 @@
 /**
  * The hot path to an OpenAI-wire upstream: a POST of the JSON body over a pooled keep-alive undici
- * Agent, the answer read as bytes and parsed once (a stream parsed event by event as it arrives).
- * Per call it builds no Request/Response/Headers objects and no AbortController, and formats no
+ * Agent, the answer read by a dispatch handler of the kit's own: gathered as bytes and parsed once,
+ * or for a stream fed to the SSE parser as it arrives, event by event. Per call it builds no
+ * Request/Response/Headers objects, no AbortController and no response stream, and formats no
  * debug log: the SDK's fetch machinery cost about three quarters of the gateway's own CPU per
  * request (issue 18's profile). The SDKs stay the source of the wire types and are still used for
  * the calls off the hot path (model lists, Azure's dated API).
@@ -9,16 +10,13 @@
  * Failures come out as the errors below (or the caller's abort reason), which openai-wire.ts
  * maps to GatewayErrors exactly as it maps the SDKs' errors.
  */
+import { StringDecoder } from 'node:string_decoder'
 import type { Dispatcher } from 'undici'
-// Only the Agent (and the pool, client and HTTP/1.1 parser beneath it) and its request function:
-// undici's index also loads fetch, WebSocket, the cache and the mock agent, 110 modules and ~75 ms
-// of CPU at every start against 31 modules and ~26 ms (bench/RESULTS.md, start). The same modules
-// the index re-exports; it adds `request` to every dispatcher's prototype, here it is called on ours.
+// Only the Agent (and the pool, client and HTTP/1.1 parser beneath it): undici's index also loads
+// fetch, WebSocket, the cache and the mock agent, 110 modules and ~75 ms of CPU at every start
+// against 31 modules and ~26 ms (bench/RESULTS.md, start). The same module the index re-exports.
 import Agent from 'undici/lib/dispatcher/agent.js'
-import undiciApi from 'undici/lib/api/index.js'
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
-
-const agentRequest = undiciApi.request
+import { createParser, type EventSourceParser } from 'eventsource-parser'
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
 export class UpstreamStatusError extends Error {
@@ -109,13 +107,7 @@ export class WireClient {
         throw failure(err, call.signal)
       }
     }
-    const res = await this.send(path, payload, call)
-    try {
-      return events(res.body, call.signal)
-    } catch (err) {
-      if (!res.body.destroyed) res.body.destroy()
-      throw failure(err, call.signal)
-    }
+    return events(await this.send(path, payload, call), call.signal)
   }
 
   /**
@@ -124,7 +116,7 @@ export class WireClient {
    * promise per chunk: about a tenth of a passthrough call's CPU, bench/RESULTS.md). Throws as `post` does.
    */
   async sendWhole(path: string, payload: string, call: WireCallOptions): Promise<WholeAnswer> {
-    const request = this.#request(path, payload, call)
+    const request = this.#request(path, payload, call.headers, false)
     let answer: WholeAnswer
     try {
       answer = await this.#once(call.signal, (progress) => readWhole(this.#agent, request, call.signal, progress))
@@ -136,38 +128,30 @@ export class WireClient {
   }
 
   /**
-   * POST `payload` (JSON text, sent as it is) to `path` and resolve to a 2xx answer whose body is
-   * still to be read: a stream, relayed event by event. The caller reads or destroys the body.
-   * Throws as `post` does.
+   * POST `payload` (JSON text, sent as it is) to `path` and resolve, once a 2xx answer's headers are
+   * in, to its server-sent events' data as they arrive (EventData). Throws as `post` does (a non-2xx
+   * answer's body is read for its UpstreamStatusError).
    */
-  async send(path: string, payload: string, call: WireCallOptions): Promise<Dispatcher.ResponseData> {
-    const request = { ...this.#request(path, payload, call), signal: call.signal }
-    let res: Dispatcher.ResponseData
+  async send(path: string, payload: string, call: WireCallOptions): Promise<EventData> {
+    const request = this.#request(path, payload, call.headers, true)
     try {
-      res = await this.#once(call.signal, () => agentRequest.call(this.#agent, request))
+      return await this.#once(call.signal, (progress) => readEvents(this.#agent, request, call.signal, progress))
     } catch (err) {
-      throw failure(err, call.signal)
-    }
-    if (res.statusCode >= 200 && res.statusCode <= 299) return res
-    try {
-      throw await statusError(res)
-    } catch (err) {
-      if (!res.body.destroyed) res.body.destroy()
       throw failure(err, call.signal)
     }
   }
 
-  #request(path: string, payload: string, call: WireCallOptions): Dispatcher.DispatchOptions {
+  #request(path: string, payload: string, callHeaders: Readonly<Record<string, string>> | undefined, stream: boolean): Dispatcher.DispatchOptions {
     let headers = this.#headers
-    if (call.headers) {
+    if (callHeaders) {
       headers = { ...headers }
-      for (const [name, value] of Object.entries(call.headers)) headers[name.toLowerCase()] = value
+      for (const [name, value] of Object.entries(callHeaders)) headers[name.toLowerCase()] = value
     }
     return {
       origin: this.#origin, path: this.#prefix + path, method: 'POST', headers, body: payload,
       headersTimeout: this.#options.timeoutMs,
       // A stream may pause between events for as long as the model thinks; the route's timeout bounds it.
-      bodyTimeout: call.stream ? 0 : this.#options.timeoutMs,
+      bodyTimeout: stream ? 0 : this.#options.timeoutMs,
     }
   }
 
@@ -175,7 +159,7 @@ export class WireClient {
    * One send, and once more when the connection was reset before any answer arrived: a pooled
    * keep-alive socket the upstream had just closed. Nothing has reached the client then, and a
    * chat or embeddings call changes nothing upstream, so sending it again is safe. A send marks
-   * `progress.answered` once the answer's headers are in (request() rejects only before them).
+   * `progress.answered` once the answer's headers are in.
    */
   async #once<T>(signal: AbortSignal, send: (progress: { answered: boolean }) => Promise<T>): Promise<T> {
     const progress = { answered: false }
@@ -199,11 +183,6 @@ export function isJson(contentType: string | string[] | undefined): boolean {
   return value !== undefined && value.includes('json')
 }
 
-async function statusError(res: Dispatcher.ResponseData): Promise<UpstreamStatusError> {
-  const retryAfter = res.headers['retry-after']
-  return statusErrorOf(res.statusCode, await res.body.text(), (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null)
-}
-
 function statusErrorOf(status: number, text: string, retryAfter: string | null): UpstreamStatusError {
   let body: unknown = text
   if (text) {
@@ -218,6 +197,18 @@ export interface WholeAnswer {
   readonly contentType: string | undefined
   readonly retryAfter: string | null
   readonly bytes: Buffer
+}
+
+/** The headers the kit reads, from undici's raw headers (name, value, name, value... as bytes). */
+function headersOf(rawHeaders: Buffer[]): { contentType: string | undefined; retryAfter: string | null } {
+  let contentType: string | undefined
+  let retryAfter: string | null = null
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toString('latin1').toLowerCase()
+    if (name === 'content-type') contentType = rawHeaders[i + 1].toString('latin1')
+    else if (name === 'retry-after') retryAfter = rawHeaders[i + 1].toString('latin1')
+  }
+  return { contentType, retryAfter }
 }
 
 /** One dispatch on the pool, its answer gathered as it arrives (undici's handler interface). */
@@ -239,12 +230,7 @@ function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signa
       onHeaders(status, rawHeaders) {
         progress.answered = true
         statusCode = status
-        // Raw headers: name, value, name, value... as bytes.
-        for (let i = 0; i < rawHeaders.length; i += 2) {
-          const name = rawHeaders[i].toString('latin1').toLowerCase()
-          if (name === 'content-type') contentType = rawHeaders[i + 1].toString('latin1')
-          else if (name === 'retry-after') retryAfter = rawHeaders[i + 1].toString('latin1')
-        }
+        ;({ contentType, retryAfter } = headersOf(rawHeaders))
         return true
       },
       onData(chunk) {
@@ -266,42 +252,167 @@ function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signa
   })
 }
 
-/** The end of an OpenAI-wire stream, as `sseData` yields it. */
+/** The end of an OpenAI-wire stream, as EventData yields it. */
 export const DONE = '[DONE]'
 
 /**
- * An SSE body's event data as it came, up to `[DONE]` (yielded once, as DONE); after it the rest
- * is read and ignored, so the connection goes back to the pool.
+ * A stream's event data as it came, up to `[DONE]` (yielded once, as DONE). After it the rest is
+ * read and ignored, so the connection goes back to the pool; the iteration ends with the body.
+ * A reader that leaves early (the client went away, an error) aborts the request: the connection
+ * is not reused half-read. The caller's signal aborting ends it with the signal's reason.
  */
-export async function* sseData(body: Dispatcher.ResponseData['body']): AsyncGenerator<string> {
-  const pending: EventSourceMessage[] = []
-  const parser = createParser({ onEvent: (event) => pending.push(event) })
-  const decoder = new TextDecoder()
-  let done = false
-  for await (const bytes of body) {
-    parser.feed(decoder.decode(bytes as Uint8Array, { stream: true }))
-    for (let event = pending.shift(); event; event = pending.shift()) {
-      if (done) continue
-      done = event.data.startsWith(DONE)
-      yield done ? DONE : event.data
+export type EventData = AsyncIterable<string>
+
+/**
+ * Events parsed but not yet read before the socket is paused: a few, so a reader slower than the
+ * upstream (a slow client) holds the upstream back rather than the gateway's memory.
+ */
+const MAX_QUEUED = 8
+
+/**
+ * One streamed dispatch on the pool, resolved once a 2xx answer's headers are in; a non-2xx
+ * answer's body is read whole for its UpstreamStatusError. Marks `progress.answered` at the headers.
+ */
+export function readEvents(agent: Pick<Dispatcher, 'dispatch'>, request: Dispatcher.DispatchOptions, signal: AbortSignal, progress: { answered: boolean }): Promise<EventData> {
+  return new EventReader(signal, progress).dispatch(agent, request)
+}
+
+/**
+ * The handler of a streamed dispatch (undici's handler interface): the answer's bytes go straight
+ * from onData through the decoder into the SSE parser, and its events into a small queue that one
+ * reader drains. No response stream, no async iterator over it, no promise per chunk: only one
+ * when the reader waits for the upstream.
+ */
+class EventReader implements Dispatcher.DispatchHandler {
+  readonly #signal: AbortSignal
+  readonly #progress: { answered: boolean }
+  // Keeps a character split across chunks for the next one, on V8's own UTF-8 decode
+  // (TextDecoder's stream mode builds an ICU converter per stream).
+  readonly #decoder = new StringDecoder('utf8')
+  readonly #parser: EventSourceParser
+  readonly #queue: string[] = []
+  #started: { resolve: (events: EventData) => void; reject: (err: unknown) => void } | undefined
+  /** A non-2xx answer: its status, retry-after and body, read whole for the error. */
+  #failed: { status: number; retryAfter: string | null; chunks: Buffer[] } | undefined
+  #abort: ((reason?: Error) => void) | undefined
+  #resume: (() => void) | undefined
+  #paused = false
+  #sawDone = false
+  #ended = false
+  #error: { reason: unknown } | undefined
+  /** Wakes the reader waiting for the next event. */
+  #wake: (() => void) | undefined
+  readonly #onAbort = (): void => this.#abort?.(this.#signal.reason as Error)
+
+  constructor(signal: AbortSignal, progress: { answered: boolean }) {
+    this.#signal = signal
+    this.#progress = progress
+    this.#parser = createParser({
+      onEvent: (event) => {
+        if (this.#sawDone) return
+        this.#sawDone = event.data.startsWith(DONE)
+        this.#queue.push(this.#sawDone ? DONE : event.data)
+      },
+    })
+  }
+
+  dispatch(agent: Pick<Dispatcher, 'dispatch'>, request: Dispatcher.DispatchOptions): Promise<EventData> {
+    return new Promise((resolve, reject) => {
+      this.#started = { resolve, reject }
+      agent.dispatch(request, this)
+    })
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.#signal.aborted) return abort(this.#signal.reason as Error)
+    this.#abort = abort
+    this.#signal.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    this.#progress.answered = true
+    if (status >= 200 && status <= 299) {
+      this.#resume = resume
+      this.#started?.resolve(this.#read())
+      this.#started = undefined
+    } else {
+      this.#failed = { status, retryAfter: headersOf(rawHeaders).retryAfter, chunks: [] }
+    }
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#failed) {
+      this.#failed.chunks.push(chunk)
+      return true
+    }
+    this.#parser.feed(this.#decoder.write(chunk))
+    if (this.#queue.length === 0) return true
+    this.#wakeReader()
+    if (this.#queue.length < MAX_QUEUED) return true
+    this.#paused = true
+    return false
+  }
+
+  onComplete(): void {
+    this.#signal.removeEventListener('abort', this.#onAbort)
+    this.#ended = true
+    if (this.#failed) {
+      const { status, retryAfter, chunks } = this.#failed
+      this.#started?.reject(statusErrorOf(status, Buffer.concat(chunks).toString('utf8'), retryAfter))
+    }
+    this.#wakeReader()
+  }
+
+  onError(err: Error): void {
+    this.#signal.removeEventListener('abort', this.#onAbort)
+    // The caller gave up: its reason comes next, not the events still queued. A socket failing
+    // mid-answer comes after them (the client gets the text that arrived before it).
+    if (this.#signal.aborted) this.#queue.length = 0
+    this.#error = { reason: err }
+    this.#started?.reject(err)
+    this.#wakeReader()
+  }
+
+  #wakeReader(): void {
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  async *#read(): AsyncGenerator<string> {
+    try {
+      for (;;) {
+        const data = this.#queue.shift()
+        if (data !== undefined) {
+          if (this.#paused && this.#queue.length === 0) {
+            // Set first: resume() may feed more data, and pause again, before it returns.
+            this.#paused = false
+            this.#resume?.()
+          }
+          yield data
+        } else if (this.#error) throw this.#error.reason
+        else if (this.#ended) return
+        else await new Promise<void>((resolve) => { this.#wake = resolve })
+      }
+    } finally {
+      // Left early (the client went away, an error): the connection is not reused half-read.
+      if (!this.#ended && !this.#error) this.#abort?.()
     }
   }
 }
 
 /** The events' parsed data, as the SDKs yield them: `[DONE]` ends it, an event carrying `error` throws. */
-async function* events(body: Dispatcher.ResponseData['body'], signal: AbortSignal): AsyncGenerator<unknown> {
+async function* events(data: EventData, signal: AbortSignal): AsyncGenerator<unknown> {
   try {
-    for await (const text of sseData(body)) {
+    for await (const text of data) {
       if (text === DONE) continue
-      const data = JSON.parse(text) as { error?: unknown } | null
-      if (data?.error) throw new UpstreamStatusError(undefined, data, null, 'upstream sent an error mid-stream')
-      yield data
+      const event = JSON.parse(text) as { error?: unknown } | null
+      if (event?.error) throw new UpstreamStatusError(undefined, event, null, 'upstream sent an error mid-stream')
+      yield event
     }
   } catch (err) {
     throw failure(err, signal)
-  } finally {
-    // Ended early (the client left, an error): the connection is not reused half-read.
-    if (!body.destroyed) body.destroy()
   }
 }
 

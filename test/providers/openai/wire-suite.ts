@@ -166,6 +166,25 @@ export function describeOpenAIWireProvider(spec: WireSuiteSpec): void {
       }
     })
 
+    it('keeps a character whose UTF-8 bytes the upstream splits across two chunks intact', async () => {
+      const content = 'déjà vu 😀 ok'
+      const text = dialect.streamFrames(spec.chatModel, { content }, false)
+        .map((frame) => ('comment' in frame ? `: ${frame.comment}\n\n` : `data: ${typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data)}\n\n`)).join('')
+      const bytes = Buffer.from(text)
+      // Inside the emoji's four bytes: the first chunk ends on a partial character.
+      const cut = bytes.indexOf(Buffer.from('😀')) + 2
+      setup.upstream.handle(async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write(bytes.subarray(0, cut))
+        await new Promise((r) => setTimeout(r, 30))
+        res.end(bytes.subarray(cut))
+      })
+      const stream = await setup.client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+      let received = ''
+      for await (const chunk of stream) received += chunk.choices[0]?.delta?.content ?? ''
+      expect(received).toBe(content)
+    })
+
     it('passes tools, tool_choice, parallel_tool_calls and tool-call history through, and returns the tool call', async () => {
       setup.upstream.handle(answer({ toolCalls: [{ id: 'call_Wd4Yx1', name: 'get_weather', pieces: TOOL_ARGUMENTS }] }))
       const messages: ChatCompletionMessageParam[] = [
