@@ -6,7 +6,8 @@
  * gateways an embedded store (each its own directory), AB_STORE=postgres a PostgreSQL store at
  * DATABASE_URL (each its own schema, dropped at the end): usage events are written to it.
  * AB_STREAM=1 asks for streamed answers (`stream: true`; the upstream's pause between words is
- * BENCH_STREAM_DELAY_MS, 20 by default).
+ * BENCH_STREAM_DELAY_MS, 20 by default). AB_LIMITS=1 adds a rate limit checked on every request
+ * (memory backend, a limit never reached).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -30,7 +31,8 @@ const storeFor = (name: string): string => {
 const configFor = async (name: string): Promise<string> => {
   const file = path.join(dir, `${name}.yaml`)
   const store = storeFor(name)
-  await writeFile(file, `version: 1\n${store}cache: { plugin: memory }\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\n  mock: { plugin: mock }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n  - model: bench-mock\n    targets: [ { provider: mock } ]\n  - model: bench-cached\n    cache: true\n    targets: [ { provider: up, model: bench-model } ]\n`)
+  const limits = process.env.AB_LIMITS === '1' ? 'limits:\n  backend: { plugin: memory }\n  policies: [ { scope: organization, requests_per_minute: 100000000 } ]\n' : ''
+  await writeFile(file, `version: 1\n${store}${limits}cache: { plugin: memory }\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\n  mock: { plugin: mock }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n  - model: bench-mock\n    targets: [ { provider: mock } ]\n  - model: bench-cached\n    cache: true\n    targets: [ { provider: up, model: bench-model } ]\n`)
   return file
 }
 const start = async (root: string, name: string) => spawnServer(['bin/gateway.js', 'start', '--config', await configFor(name), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: path.resolve(root) })
@@ -49,7 +51,7 @@ for (let round = -2; round < Number(roundsText); round++) {
     if (round >= 0) samples[i].push({ rps: r.requests.average, cpuUs: ((treeCpuMs(s.child.pid!) - cpu0) * 1000) / Math.max(1, r.requests.total) })
   }
 }
-console.log(`${model}${stream ? ', streamed' : ''}${process.env.AB_STORE ? `, ${process.env.AB_STORE} store` : ''}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+console.log(`${model}${stream ? ', streamed' : ''}${process.env.AB_STORE ? `, ${process.env.AB_STORE} store` : ''}${process.env.AB_LIMITS === '1' ? ', rate limit' : ''}; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 for (const [i, root] of [a, b].entries()) {
   console.log(`${root}: ${median(samples[i].map((x) => x.rps)).toFixed(0)} req/s, ${median(samples[i].map((x) => x.cpuUs)).toFixed(0)} µs CPU/req (each round: ${samples[i].map((x) => x.cpuUs.toFixed(0)).join(' ')})`)
 }

@@ -4,13 +4,15 @@
  * from bin/gateway.js with bench/ttfb-probe.mjs preloaded), sequential streamed requests taking
  * turns. Prints p50 per target and the gateway's median stage gaps.
  * Usage: node --import tsx bench/ttfb.ts [requests per target, default 300]
- * Env: BENCH_COMPARE (another checkout: its gateway runs beside this one, for before/after).
+ * Env: BENCH_COMPARE (another checkout: its gateway runs beside this one, for before/after);
+ * BENCH_TTFB_FULL=1 adds the full pipeline (api-key, limits, usage to PostgreSQL at DATABASE_URL).
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { killAll, spawnServer, type Server } from './procs.ts'
+import { dropSchema, fullPipelineConfig } from './configs.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const N = Number(process.argv[2] ?? 300)
@@ -30,22 +32,33 @@ routes:
     targets: [ { provider: upstream, model: bench-model } ]
 logging: { level: warn }
 `)
-  const start = (root: string, report: string): Promise<Server> => spawnServer(
-    [path.join(root, 'bin/gateway.js'), 'start', '--config', config, '--port', '0', '--no-watch'], GATEWAY_READY,
+  const start = (root: string, report: string, configFile = config): Promise<Server> => spawnServer(
+    [path.join(root, 'bin/gateway.js'), 'start', '--config', configFile, '--port', '0', '--no-watch'], GATEWAY_READY,
     { cwd: root, env: { NODE_OPTIONS: `--import ${path.join(ROOT, 'bench/ttfb-probe.mjs')}`, GATEWAY_TTFB_REPORT_FILE: report } },
   )
-  const targets: { name: string; server: Server; report?: string }[] = [
+  const targets: { name: string; server: Server; report?: string; headers?: Record<string, string> }[] = [
     { name: 'upstream (floor)', server: upstream },
     { name: 'bare node proxy', server: bare },
   ]
   if (process.env.BENCH_COMPARE) targets.push({ name: 'gateway at BENCH_COMPARE', server: await start(process.env.BENCH_COMPARE, path.join(dir, 'compare.jsonl')), report: path.join(dir, 'compare.jsonl') })
   targets.push({ name: 'gateway', server: await start(ROOT, path.join(dir, 'this.jsonl')), report: path.join(dir, 'this.jsonl') })
+  const database = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const schema = `bench_ttfb_${process.pid}`
+  if (process.env.BENCH_TTFB_FULL === '1') {
+    const adminKey = 'bench-admin-key-0123456789abcdef'
+    const full = path.join(dir, 'full.yaml')
+    await writeFile(full, fullPipelineConfig({ database, schema, upstreamBase: `http://127.0.0.1:${upstream.port}/v1`, adminKey }) + 'logging: { level: warn }\n')
+    const server = await start(ROOT, path.join(dir, 'full.jsonl'), full)
+    const created = await fetch(`http://127.0.0.1:${server.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
+    const key = ((await created.json()) as { data: { key: string } }).data.key
+    targets.push({ name: 'gateway, full pipeline', server, report: path.join(dir, 'full.jsonl'), headers: { authorization: `Bearer ${key}` } })
+  }
 
   const body = JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: 'stream please' }] })
   const agent = new http.Agent({ keepAlive: true })
-  const once = (port: number): Promise<number> => new Promise((resolve, reject) => {
+  const once = (port: number, headers: Record<string, string> = {}): Promise<number> => new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const req = http.request({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let first = 0
       res.on('data', () => { first ||= performance.now() - t0 })
       res.on('end', () => (res.statusCode === 200 ? resolve(first) : reject(new Error(`status ${res.statusCode}`))))
@@ -56,7 +69,7 @@ logging: { level: warn }
   const times = targets.map(() => [] as number[])
   for (let i = 0; i < N + 20; i++) {
     for (const [j, t] of targets.entries()) {
-      const ms = await once(t.server.port)
+      const ms = await once(t.server.port, t.headers)
       if (i >= 20) times[j].push(ms)
     }
     // The warm-up's stamps are dropped.
@@ -70,6 +83,10 @@ logging: { level: warn }
     const over = j < 2 ? '' : `  +${(p50(times[j]) - p50(times[1])).toFixed(2)} ms over bare`
     console.log(`${t.name.padEnd(28)} p50 ${p50(times[j]).toFixed(2)} ms${over}`)
     if (t.report) console.log('   gateway split (medians, ms):', (await readFile(t.report, 'utf8')).trim().split('\n').at(-1))
+  }
+  if (process.env.BENCH_TTFB_FULL === '1') {
+    killAll()
+    await dropSchema(database, schema)
   }
 }
 

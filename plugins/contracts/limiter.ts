@@ -64,8 +64,11 @@ export interface BudgetSettled {
 
 /** A rate limiter backend (`limits.backend`): counts, nothing else; the limits stage decides what to count. */
 export interface Limiter extends Lifecycle {
-  /** Take each bucket's cost atomically, all or none; one decision per bucket, in order. */
-  take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]>
+  /**
+   * Take each bucket's cost atomically, all or none; one decision per bucket, in order. A backend
+   * that can answer at once (in memory) returns the decisions themselves: they need no deadline.
+   */
+  take(buckets: readonly LimitBucket[]): LimitDecision[] | Promise<LimitDecision[]>
   /** Correct buckets after the fact: a positive cost is taken even past the limit, a negative one given back. */
   adjust(buckets: readonly LimitBucket[]): Promise<void>
   /**

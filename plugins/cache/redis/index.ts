@@ -4,7 +4,7 @@
  * `timeout_ms` and none is queued while Redis is down, so an outage costs a miss, never a wait.
  */
 import type { ChatResponse } from '../../../core/plugins/api.ts'
-import { definePlugin } from '../../../core/plugins/api.ts'
+import { definePlugin, withDeadline } from '../../../core/plugins/api.ts'
 import { CACHE_OPTIONS_SCHEMA, type Cache } from '../../contracts/cache.ts'
 
 export interface RedisCacheConfig {
@@ -53,8 +53,7 @@ export default definePlugin<RedisCacheConfig, Cache>({
       if (down) ctx.logger.info('Redis is reachable again')
       down = false
     })
-    const connected = client.connect().then(() => true, () => false)
-    if (!(await Promise.race([connected, new Promise<false>((resolve) => setTimeout(() => resolve(false), config.connect_timeout_ms).unref())]))) {
+    if (!(await withDeadline(client.connect(), config.connect_timeout_ms).then(() => true, () => false))) {
       ctx.logger.warn('Redis did not answer at start: the cache misses until it does')
     }
     const keyOf = (fingerprint: string): string => config.key_prefix + fingerprint

@@ -35,8 +35,8 @@ export class MemoryLimiter implements Limiter {
     this.#sweep = setInterval(() => this.#dropFull(), SWEEP_EVERY_MS).unref()
   }
 
-  take(buckets: readonly LimitBucket[]): Promise<LimitDecision[]> {
-    return Promise.resolve(this.takeNow(buckets))
+  take(buckets: readonly LimitBucket[]): LimitDecision[] {
+    return this.takeNow(buckets)
   }
 
   /** The synchronous check (the benchmark measures this). All or none: a refusal takes nothing. */

@@ -161,8 +161,7 @@ export default definePlugin<RedisLimiterConfig, Limiter>({
   async setup(ctx, config) {
     const client = connect(await import('redis'), config, ctx.logger)
     // Start even if Redis is down (policies then fail open or closed); it is /ready's business to say so.
-    const connected = client.connect().then(() => true, () => false)
-    const inTime = await Promise.race([connected, new Promise<false>((resolve) => setTimeout(() => resolve(false), config.connect_timeout_ms).unref())])
+    const inTime = await withDeadline(client.connect(), config.connect_timeout_ms).then(() => true, () => false)
     if (!inTime) ctx.logger.warn('Redis did not answer at start: rate-limit checks fail (open or closed, per policy) until it does')
     return new RedisLimiter(client, config.key_prefix, config.timeout_ms)
   },

@@ -12,7 +12,7 @@
  * delivers it again (at least once: consumers dedupe by the message id).
  */
 import type { AsyncMessage, Consumer, Publisher } from 'rabbitmq-client'
-import { GatewayError, definePlugin, redactSecrets } from '../../../core/plugins/api.ts'
+import { GatewayError, definePlugin, redactSecrets, within } from '../../../core/plugins/api.ts'
 import type { Queue, QueueMessage } from '../../contracts/queue.ts'
 import { RETRY_SCHEMA, checkTopic, messageId, queueMetrics, retryDelayMs, type RetrySettings } from '../kit/settings.ts'
 
@@ -205,9 +205,7 @@ export default definePlugin<RabbitQueueConfig, Queue>({
         await publisher.close().catch(() => undefined)
         // Closing the connection gives back whatever a stuck handler still holds unacked; a close
         // that waits on such a handler's channel past the grace period is cut short.
-        let timer: NodeJS.Timeout | undefined
-        await Promise.race([connection.close().catch(() => undefined), new Promise<void>((resolve) => { timer = setTimeout(resolve, config.stop_grace_ms) })])
-        clearTimeout(timer)
+        await within(connection.close(), config.stop_grace_ms)
         connection.unsafeDestroy()
       },
     }
@@ -217,12 +215,7 @@ export default definePlugin<RabbitQueueConfig, Queue>({
 
 /** Close a consumer, waiting for its handlers at most `ms`; the connection's close then requeues what is left. */
 async function closeWithin(consumer: Consumer, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([
-    consumer.close().catch(() => undefined),
-    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) }),
-  ])
-  clearTimeout(timer)
+  await within(consumer.close(), ms)
 }
 
 /** The URL's password (and user), which must never reach a log line. */

@@ -5,9 +5,8 @@
  * cost. A streamed answer is kept when it ends, or as far as it got, marked incomplete, when the
  * client or the provider breaks off. A turn refused before the model answers keeps nothing.
  */
-import { setTimeout as delay } from 'node:timers/promises'
 import {
-  badRequest, isChatStream, toGatewayError,
+  badRequest, isChatStream, toGatewayError, withDeadline,
   type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError, type Logger,
 } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
@@ -102,7 +101,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     /** Keep the turn: the Response object and the items, as far as the answer got. */
     const persist = async (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> => {
       for (const o of output) o.content = withCitations(o.content, gathered.passages)
-      const outcome = await Promise.race([call.done, delay(ACCOUNTING_WAIT_MS, undefined, { ref: false })])
+      const outcome = await withDeadline(call.done, ACCOUNTING_WAIT_MS).catch(() => undefined)
       const body = responseObject({ id, createdAt, input, model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, status))] })
       const cost = outcome?.costUsd ?? null
       const usage = (body.usage ?? null) as JsonObject | null

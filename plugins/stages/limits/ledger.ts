@@ -5,7 +5,7 @@
  * that arrive together cannot all see the same spend: within one process a budget is exact. It is
  * the ledger for the memory limiter (or none), and the fallback while a shared one does not answer.
  */
-import type { Logger } from '../../../core/plugins/api.ts'
+import { withDeadline, within, type Logger } from '../../../core/plugins/api.ts'
 import type { UsageLog } from '../../contracts/capabilities.ts'
 import { endOfPeriod, startOfPeriod, type AppliedBudget } from './budgets.ts'
 
@@ -79,7 +79,7 @@ export class BudgetLedger {
       else if (now - entry.readAt >= refreshMs && !entry.reading) void this.#read(entry, budget, log, now)
     }
     if (!first) return undefined
-    return Promise.race([Promise.all(first).then(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, FIRST_READ_TIMEOUT_MS).unref())])
+    return within(Promise.all(first), FIRST_READ_TIMEOUT_MS).then(() => undefined)
   }
 
   /**
@@ -117,9 +117,8 @@ export class BudgetLedger {
   async stored(budget: AppliedBudget, log: UsageLog, now = Date.now()): Promise<number | undefined> {
     const from = new Date(startOfPeriod(budget.period, now))
     const read = log.totalCostUsd({ from, to: new Date(now + 86_400_000), ...scopeFilter(budget) })
-    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), FIRST_READ_TIMEOUT_MS).unref())
     try {
-      return await Promise.race([read, timeout])
+      return await withDeadline(read, FIRST_READ_TIMEOUT_MS, `no answer within ${FIRST_READ_TIMEOUT_MS} ms`)
     } catch (err) {
       this.#logger?.warn({ budget: budget.key, err: (err as Error).message }, 'could not read budget spend from the store')
       return undefined

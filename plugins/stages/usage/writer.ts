@@ -13,7 +13,7 @@
  * the journal and is replayed at the next start. Events are dropped (counted, logged) only when
  * there is no journal or the journal itself is full or cannot be written.
  */
-import type { Logger, Metrics } from '../../../core/plugins/api.ts'
+import { within, type Logger, type Metrics } from '../../../core/plugins/api.ts'
 import type { UsageEvent } from '../../contracts/capabilities.ts'
 import { JournalFullError, UsageJournal, type JournalSegment } from './journal.ts'
 import type { UsageEventRepository } from './repository.ts'
@@ -276,15 +276,10 @@ export class UsageWriter {
     clearInterval(this.#timer)
     // One attempt per batch (a failure ends the run), bounded: a store that accepts connections
     // and never answers must not hold the process.
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs) })
-    const written = (async () => {
+    const outcome = await within((async () => {
       await this.#flushing
       await this.flush()
-      return 'written' as const
-    })()
-    const outcome = await Promise.race([written, deadline])
-    clearTimeout(timer)
+    })(), timeoutMs)
     if (outcome === 'timeout') this.#options.logger.warn({ timeout_ms: timeoutMs, pending: this.pending }, 'usage: the store did not take the last events in time')
     this.#stopped = true
     const left = this.#buffer.length
