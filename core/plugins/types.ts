@@ -601,6 +601,8 @@ export interface Surface extends Lifecycle {
   readonly endpoints: readonly (ModelEndpoint | RouteSpec)[]
   /** An error as this wire writes it (default: OpenAI's `{ error: { message, type, code, param } }`). */
   errorBody?(error: GatewayError, requestId: string): unknown
+  /** A header this wire's clients read the request id from (Anthropic's SDKs: `request-id`), set on its answers besides `x-request-id`. */
+  readonly requestIdHeader?: string
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,5 +35,7 @@ export default definePlugin<Record<string, never>, Surface>({
   setup: (ctx) => ({
     endpoints: [messages, countTokensRoute({ provider: (name) => ctx.provider(name), tokenizer: ctx.tryGet(Tokenizer) })],
     errorBody: anthropicErrorBody,
+    // The SDK's `requestID` (and `_request_id`) come from this header; support asks for it.
+    requestIdHeader: 'request-id',
   }),
 })
