@@ -164,6 +164,29 @@ limits:
     })
   })
 
+  describe('GET /v1/models, which both SDKs call', () => {
+    it('answers the Anthropic SDK in Anthropic\'s shape: the routes the key may use, one page', async () => {
+      const ids: string[] = []
+      for await (const model of client.models.list()) {
+        expect(model).toMatchObject({ type: 'model', display_name: model.id, created_at: '1970-01-01T00:00:00.000Z', lifecycle: 'active' })
+        ids.push(model.id)
+      }
+      expect(ids).toEqual(expect.arrayContaining(['mock', 'claude', 'gpt']))
+      const narrow = await clientWith(NARROW_KEY).models.list()
+      expect(narrow.data.map((m) => m.id)).toEqual(['mock'])
+      expect(narrow.has_more).toBe(false)
+      expect(await client.models.retrieve('claude')).toMatchObject({ id: 'claude', type: 'model' })
+      await expect(client.models.retrieve('claude-none')).rejects.toBeInstanceOf(Anthropic.NotFoundError)
+    })
+
+    it('still answers OpenAI\'s shape to a request without anthropic-version', async () => {
+      const res = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+      const body = await res.json()
+      expect(body.object).toBe('list')
+      expect(body.data[0]).toMatchObject({ object: 'model', owned_by: 'gateway' })
+    })
+  })
+
   describe('refusals arrive as the SDK\'s typed errors', () => {
     const params = (model: string) => ({ model, max_tokens: 10, messages: [{ role: 'user' as const, content: 'hi' }] })
 

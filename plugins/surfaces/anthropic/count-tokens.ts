@@ -33,6 +33,7 @@ export function countTokensRoute(deps: CountTokensDeps): RouteSpec<MessageCountT
     summary: 'Count the input tokens of a message (Anthropic Messages API).',
     permission: 'chat',
     body: { type: 'object' },
+    response: { type: 'object', required: ['input_tokens'], properties: { input_tokens: { type: 'integer', minimum: 0 } } },
     handle: (req) => countTokens(req, deps),
   }
 }
