@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
 import type { RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
+import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { MODEL, message, sendMessage, sendStream, streamEvents, text } from '../providers/anthropic/anthropic-upstream.ts'
 
 const ADMIN_KEY = 'sk-gw-claude-admin-0123456789'
@@ -39,6 +39,18 @@ function openAIToolStream(model: string) {
   ]
 }
 
+/** The same answer, whole. */
+function openAIToolAnswer(model: string) {
+  return {
+    id: 'chatcmpl-tools-2', object: 'chat.completion', created: 1_700_000_000, model, system_fingerprint: 'fp_test',
+    choices: [{
+      index: 0, finish_reason: 'tool_calls', logprobs: null,
+      message: { role: 'assistant', content: 'Let me check.', refusal: null, tool_calls: [{ id: 'call_oslo', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Oslo"}' } }] },
+    }],
+    usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59 },
+  }
+}
+
 function parseEvents(body: string): RawMessageStreamEvent[] {
   return body.split('\n\n').filter(Boolean).map((frame) => {
     const event = /^event: (.+)$/m.exec(frame)?.[1]
@@ -56,7 +68,7 @@ describe('/v1/messages for Claude-native clients', () => {
   const clientWith = (apiKey: string) => new Anthropic({ baseURL: gateway.url, apiKey, maxRetries: 0 })
   beforeAll(async () => {
     anthropic = await startUpstream()
-    openai = await startUpstream((req, res) => sendSse(res, openAIToolStream(req.body.model)))
+    openai = await startUpstream((req, res) => (req.body.stream ? sendSse(res, openAIToolStream(req.body.model)) : sendJson(res, 200, openAIToolAnswer(req.body.model))))
     gateway = await startTestGateway(`
 version: 1
 providers:
@@ -111,6 +123,16 @@ limits:
       ])
       expect(final.stop_reason).toBe('tool_use')
       expect(final.usage).toMatchObject({ input_tokens: 42, output_tokens: 17 })
+    })
+
+    it('answers a whole message with text and tool_use blocks, which the SDK reads as Anthropic\'s', async () => {
+      const res = await client.messages.create({ model: 'gpt', max_tokens: 200, tools: [WEATHER_TOOL], messages: [{ role: 'user', content: 'Oslo?' }] })
+      expect(res).toMatchObject({
+        type: 'message', role: 'assistant', stop_reason: 'tool_use',
+        content: [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', id: 'call_oslo', name: 'get_weather', input: { city: 'Oslo' } }],
+        usage: { input_tokens: 42, output_tokens: 17 },
+      })
+      expect(openai.requests.at(-1)!.body).toMatchObject({ model: 'gpt-4o-mini', tools: [{ type: 'function', function: { name: 'get_weather' } }] })
     })
 
     it('writes Anthropic\'s event sequence: each block opened, filled and closed in order, then message_delta with the usage and message_stop', async () => {

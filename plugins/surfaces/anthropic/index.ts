@@ -1,5 +1,5 @@
 /**
- * surface.anthropic: `POST /v1/messages`, Anthropic's Messages API, so Claude-native clients (the
+ * surface.anthropic: `POST /v1/messages` (and `/v1/messages/count_tokens`, count-tokens.ts), Anthropic's Messages API, so Claude-native clients (the
  * Anthropic SDK, Claude Code) can use any route. A route whose target speaks this wire natively
  * (provider.anthropic) gets the request as it came, every field kept (`cache_control`, `thinking`,
  * server tools); any other target gets it translated to the unified API and back, and what cannot
