@@ -87,6 +87,13 @@ auth:
     })
   })
 
+  it('never shows the provider\'s key in an upstream error\'s message', async () => {
+    upstream.handle((_req, res) => sendError(res, 400, 'invalid_request_error', 'bad request for key sk-ant-upstream-key'))
+    const err = await client.messages.countTokens({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e)
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError)
+    expect(err.apiMessage).toBe('claude: bad request for key [redacted]')
+  })
+
   describe('on a route whose target cannot count natively', () => {
     it('answers the gateway\'s own count of the prompt, and says it is an estimate', async () => {
       const calls = upstream.requests.length

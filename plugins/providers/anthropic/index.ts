@@ -23,7 +23,7 @@ export function createAnthropicProvider(client: Anthropic, sdk: SdkErrors, confi
     defaultMaxTokens: config.default_max_tokens,
   }
   const mapError = (err: unknown, stage: 'call' | 'answer' = 'answer'): unknown => fromSdkError(err, sdk, name, stage)
-  const native: NativeContext = { client, provider: name, mapError, betas: config.betas ?? [] }
+  const native: NativeContext = { client, provider: name, mapError, betas: config.betas ?? [], secrets: [config.api_key] }
 
   return {
     // /v1/messages and /v1/messages/count_tokens to an Anthropic target: the client's request as it came (native.ts).

@@ -6,7 +6,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk'
 import type { MessageCountTokensParams, MessageCreateParamsNonStreaming, MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
-import { upstreamError, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
+import { GatewayError, redactSecrets, upstreamError, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
 import { toUsage, type UsageCounts } from './response.ts'
 
 /** The wire name surface.anthropic declares for /v1/messages. */
@@ -21,6 +21,8 @@ export interface NativeContext {
   readonly mapError: (err: unknown, stage?: 'call' | 'answer') => unknown
   /** `betas` from the provider's block: sent with the client's own, not replaced by them. */
   readonly betas: readonly string[]
+  /** The provider's key, kept out of error messages of calls the kernel does not make (count_tokens). */
+  readonly secrets: readonly string[]
 }
 
 /**
@@ -44,8 +46,17 @@ export async function passthroughCountTokens(ctx: NativeContext, body: Record<st
     const count = await ctx.client.messages.countTokens(body as unknown as MessageCountTokensParams, passthroughOptions(call, ctx.betas))
     return { body: count, usage: () => undefined, model: () => undefined }
   } catch (err) {
-    throw ctx.mapError(err, 'call')
+    // The kernel redacts what its pipeline's calls throw; this call is the surface's own.
+    throw redacted(ctx.mapError(err, 'call'), ctx.secrets)
   }
+}
+
+function redacted(err: unknown, secrets: readonly string[]): unknown {
+  if (!(err instanceof GatewayError)) return err
+  const message = redactSecrets(err.message, secrets)
+  if (message === err.message) return err
+  const { status, code, type, param, headers, details, retryable, upstreamStatus } = err
+  return new GatewayError(message, { status, code, type, param, headers, details, retryable, upstreamStatus, cause: err.cause })
 }
 
 export async function passthroughMessages(ctx: NativeContext, body: Record<string, unknown>, call: ProviderCall): Promise<NativeResult> {
