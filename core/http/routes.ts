@@ -27,8 +27,9 @@ export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
     for (const endpoint of surface.endpoints) {
       const method = endpoint.method.toLowerCase() as 'get'
       const errors = surface.errorBody?.bind(surface) ?? openAIErrorBody
-      if (isModelEndpoint(endpoint)) router[method](endpoint.path, (ctx) => serveModelEndpoint(ctx, errors, endpoint))
-      else router[method](endpoint.path, (ctx) => serveRoute(ctx, endpoint, errors))
+      const idHeader = surface.requestIdHeader
+      const serve = isModelEndpoint(endpoint) ? (ctx: Koa.Context) => serveModelEndpoint(ctx, errors, endpoint) : (ctx: Koa.Context) => serveRoute(ctx, endpoint, errors)
+      router[method](endpoint.path, idHeader ? (ctx) => { ctx.set(idHeader, ctx.state.requestId as string); return serve(ctx) } : serve)
     }
   }
   for (const { name, service } of snapshot.services) {

@@ -66,7 +66,8 @@ async function invoke(x: Exchange, target: CompiledTarget, attempt: Attempt, cha
   const model = target.model ?? x.requestedModel
   const native = x.wire && !x.replaced && !x.translationRequired ? instance.native?.[x.wire.name] : undefined
   if (native) {
-    const result = await native(forTarget(x.wire!.body, target, model), attempt.call)
+    const { body, headers } = x.wire!
+    const result = await native(forTarget(body, target, model), headers ? { ...attempt.call, wireHeaders: headers } : attempt.call)
     if (!result.events) return result
     const events = await attempt.prime(result.events)
     return { events, usage: () => result.usage(), model: () => result.model(), text: () => result.text?.() ?? '' }

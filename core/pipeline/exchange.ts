@@ -66,8 +66,8 @@ export class Exchange implements StageExchange, RequestScope {
   translationRequired = false
   /** What translating the surface's request to the unified one lost (see Decoded): applied when a target gets it translated. */
   translation: { readonly warnings: readonly string[]; readonly error: GatewayError | undefined } | undefined
-  /** The surface's wire body and wire name, for same-wire passthrough. */
-  wire: { readonly name: string; readonly body: Record<string, unknown> } | undefined
+  /** The surface's wire body, wire name and wire headers, for same-wire passthrough. */
+  wire: { readonly name: string; readonly body: Record<string, unknown>; readonly headers?: Readonly<Record<string, string>> } | undefined
   /** The surface's check once routed (ModelEndpoint.routed). */
   routed: ((x: Exchange) => void) | undefined
   streaming = false

@@ -12,7 +12,7 @@ export async function decode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpo
   const decoded = await endpoint.decode(req.body, req)
   x.setRequest(decoded.request)
   x.translation = { warnings: decoded.warnings ?? [], error: decoded.untranslatable }
-  if (endpoint.wire) x.wire = { name: endpoint.wire, body: req.body as Record<string, unknown> }
+  if (endpoint.wire) x.wire = { name: endpoint.wire, body: req.body as Record<string, unknown>, headers: decoded.wireHeaders }
   x.routed = endpoint.routed?.bind(endpoint)
   if (x.operation === 'chat') {
     const chat = decoded.request as ChatRequest

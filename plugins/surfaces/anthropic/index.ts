@@ -1,12 +1,14 @@
 /**
- * surface.anthropic: `POST /v1/messages`, Anthropic's Messages API, so Claude-native clients (the
+ * surface.anthropic: `POST /v1/messages` (and `/v1/messages/count_tokens`, count-tokens.ts), Anthropic's Messages API, so Claude-native clients (the
  * Anthropic SDK, Claude Code) can use any route. A route whose target speaks this wire natively
  * (provider.anthropic) gets the request as it came, every field kept (`cache_control`, `thinking`,
  * server tools); any other target gets it translated to the unified API and back, and what cannot
  * be carried is refused (400) or dropped with an `x-gateway-warning`. Errors are Anthropic's shape.
  */
-import { definePlugin, type ChatResponse, type ModelEndpoint, type Surface } from '../../../core/plugins/api.ts'
+import { Tokenizer, definePlugin, type ChatResponse, type ModelEndpoint, type Surface } from '../../../core/plugins/api.ts'
 import { AnthropicEventEncoder, anthropicErrorBody, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
+import { countTokensRoute } from './count-tokens.ts'
+import { wireHeaders } from './headers.ts'
 
 /** The wire name providers that speak it natively list in `Provider.native`. */
 export const ANTHROPIC_MESSAGES = 'anthropic-messages'
@@ -17,7 +19,7 @@ const messages: ModelEndpoint<AnthropicMessagesRequest> = {
   summary: 'Create a message (Anthropic Messages API).',
   operation: 'chat',
   wire: ANTHROPIC_MESSAGES,
-  decode: (body) => fromAnthropicRequest(body),
+  decode: (body, req) => ({ ...fromAnthropicRequest(body), wireHeaders: wireHeaders(req.headers) }),
   encode: (result) => toAnthropicMessage(result as ChatResponse),
   streamEncoder: (req) => new AnthropicEventEncoder(req.requestId),
 }
@@ -28,5 +30,12 @@ export default definePlugin<Record<string, never>, Surface>({
   enabledByDefault: true,
   description: 'Anthropic-compatible /v1/messages (translated for any route; passed through to Anthropic targets).',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  setup: () => ({ endpoints: [messages], errorBody: anthropicErrorBody }),
+  // The tokenizer counts /v1/messages/count_tokens for targets that cannot count natively.
+  uses: [Tokenizer],
+  setup: (ctx) => ({
+    endpoints: [messages, countTokensRoute({ provider: (name) => ctx.provider(name), tokenizer: ctx.tryGet(Tokenizer) })],
+    errorBody: anthropicErrorBody,
+    // The SDK's `requestID` (and `_request_id`) come from this header; support asks for it.
+    requestIdHeader: 'request-id',
+  }),
 })

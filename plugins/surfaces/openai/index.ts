@@ -12,6 +12,7 @@ import {
 import { checkChatRequest } from './chat-request.ts'
 import { dropUnknownParameters } from './chat-params.ts'
 import { openAIErrorFrame, requireObject } from './wire.ts'
+import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
 
 const chatCompletions: ModelEndpoint<ChatRequest> = {
   method: 'POST',
@@ -57,9 +58,12 @@ const modelEntry = (id: string) => ({ id, object: 'model' as const, created: MOD
 const listModels: RouteSpec = {
   method: 'GET',
   path: '/v1/models',
-  summary: 'The models (routes) the caller may use.',
+  summary: 'The models (routes) the caller may use (in Anthropic\'s shape when the request has anthropic-version).',
   permission: 'chat',
-  handle: (req) => ({ object: 'list', data: req.gateway.models().map(modelEntry) }),
+  handle(req) {
+    const models = req.gateway.models()
+    return wantsAnthropicShape(req.headers) ? anthropicModelList(models) : { object: 'list', data: models.map(modelEntry) }
+  },
 }
 
 const getModel: RouteSpec<unknown, unknown, { id: string }> = {
@@ -70,7 +74,7 @@ const getModel: RouteSpec<unknown, unknown, { id: string }> = {
   handle(req) {
     const id = req.params.id
     if (!req.gateway.models().includes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
-    return modelEntry(id)
+    return wantsAnthropicShape(req.headers) ? anthropicModel(id) : modelEntry(id)
   },
 }
 

@@ -4,7 +4,7 @@
  * so a field the real API always sends cannot be forgotten here.
  */
 import type http from 'node:http'
-import type { ContentBlock, Message, RawMessageStreamEvent, StopReason, Usage } from '@anthropic-ai/sdk/resources/messages'
+import type { ContentBlock, Message, MessageTokensCount, RawMessageStreamEvent, StopReason, Usage } from '@anthropic-ai/sdk/resources/messages'
 import type { ErrorResponse, ErrorType } from '@anthropic-ai/sdk/resources/shared'
 import { sendJson, sendSse } from '../../helpers/upstream.ts'
 
@@ -92,4 +92,10 @@ export function sendMessage(res: http.ServerResponse, body: Message): void {
 export function sendError(res: http.ServerResponse, status: number, type: ErrorType, text: string, headers: Record<string, string> = {}): void {
   const body = { type: 'error', error: { type, message: text }, request_id: 'req_err_1' } as ErrorResponse
   sendJson(res, status, body, { 'request-id': 'req_err_1', ...headers })
+}
+
+/** `POST /v1/messages/count_tokens`'s answer: `{ input_tokens }`, nothing else. */
+export function sendTokenCount(res: http.ServerResponse, inputTokens: number): void {
+  const body: MessageTokensCount = { input_tokens: inputTokens }
+  sendJson(res, 200, body, { 'request-id': 'req_count_1' })
 }
