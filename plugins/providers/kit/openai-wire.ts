@@ -28,6 +28,7 @@ import {
 } from '../../../core/plugins/api.ts'
 import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
 import { openAIPassthrough, type PassthroughErrors } from './passthrough.ts'
+import { conformEmbeddingEncoding } from './provider-kit.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -310,7 +311,8 @@ export function createOpenAIWireProvider(transport: OpenAIWireTransport, options
       const checked = options.unsupportedInEmbeddings ? dropUnsupported(req, options.unsupportedInEmbeddings, call) : req
       const body = checked.encoding_format ? checked : { ...checked, encoding_format: 'float' as const }
       try {
-        return await embed(body, requestOptions(call))
+        // Servers that ignore `encoding_format` answer floats to a base64 request (the SDK's default).
+        return conformEmbeddingEncoding(await embed(body, requestOptions(call)), req.encoding_format)
       } catch (err) {
         throw failure(err, call.signal)
       }
