@@ -50,7 +50,8 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
     const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')
     const text = config.reply ?? `echo: ${messageText(lastUser?.content)}`
     const prompt = req.messages.reduce((n, m) => n + countWords(messageText(m.content)), 0)
-    const completion = countWords(text)
+    // Each of the `n` choices is generated, and counted, alike.
+    const completion = countWords(text) * choiceIndexes(req).length
     return { text, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } }
   }
 
@@ -58,13 +59,16 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
     const { text, usage } = answer(req)
     const base = { id, object: 'chat.completion.chunk' as const, created: created(), model: req.model }
     const includeUsage = req.stream_options?.include_usage === true
-    yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }] }
     const words = text.split(/(?<=\s)/)
-    for (const word of words) {
-      if (config.chunk_delay_ms) await sleep(config.chunk_delay_ms, undefined, { signal: call.signal })
-      yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null, logprobs: null }] }
+    // One choice after the other, each whole, as OpenAI's streams may interleave them.
+    for (const index of choiceIndexes(req)) {
+      yield { ...base, choices: [{ index, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }] }
+      for (const word of words) {
+        if (config.chunk_delay_ms) await sleep(config.chunk_delay_ms, undefined, { signal: call.signal })
+        yield { ...base, choices: [{ index, delta: { content: word }, finish_reason: null, logprobs: null }] }
+      }
+      yield { ...base, choices: [{ index, delta: {}, finish_reason: 'stop', logprobs: null }] }
     }
-    yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop', logprobs: null }] }
     if (includeUsage) yield { ...base, choices: [], usage }
   }
 
@@ -80,7 +84,7 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
         object: 'chat.completion',
         created: created(),
         model: req.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
+        choices: choiceIndexes(req).map((index) => ({ index, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null })),
         usage,
       }
       return response
@@ -103,6 +107,11 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       return config.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'mock' }))
     },
   }
+}
+
+/** The indexes of the choices a request asks for (`n`, default 1), as OpenAI answers them. */
+function choiceIndexes(req: ChatRequest): number[] {
+  return Array.from({ length: req.n ?? 1 }, (_, index) => index)
 }
 
 /** A unit vector derived from the text's hash: same text, same vector. */
