@@ -178,15 +178,3 @@ describe('chat completions through the openai SDK', () => {
   })
 })
 
-describe('models through the openai SDK', () => {
-  it('models.list() pages through the routes in OpenAI\'s schema, and models.retrieve(id) answers one', async () => {
-    const page = await sdk().models.list()
-    expectOpenAISchema('ListModelsResponse', { object: 'list', data: page.data })
-    const ids: string[] = []
-    for await (const model of sdk().models.list()) ids.push(model.id)
-    expect(ids).toEqual(['passthrough', 'translated', 'cached', 'mock'])
-    const one = await sdk().models.retrieve('translated')
-    expectOpenAISchema('Model', one)
-    expect(one).toEqual(page.data.find((m) => m.id === 'translated'))
-  })
-})
