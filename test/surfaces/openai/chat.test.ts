@@ -130,10 +130,21 @@ describe('chat completions through the openai SDK', () => {
     expect(answer.system_fingerprint).toBe('fp_up')
   })
 
-  it.each(UPSTREAM_ROUTES)('%s: max_tokens (the older name) reaches the upstream as it was sent', async (model) => {
-    await sdk().chat.completions.create({ model, messages: ask('hello'), max_tokens: 32 })
+  it.each(['passthrough', 'cached'])('%s: max_tokens reaches OpenAI as max_completion_tokens, the name its reasoning models require', async (model) => {
+    await sdk().chat.completions.create({ model, messages: ask(`hello ${model}`), max_tokens: 32 })
+    expect(lastSent()).toMatchObject({ max_completion_tokens: 32 })
+    expect(lastSent()).not.toHaveProperty('max_tokens')
+  })
+
+  it('translated: max_tokens reaches an OpenAI-compatible server as it was sent (it may know only that name)', async () => {
+    await sdk().chat.completions.create({ model: 'translated', messages: ask('hello'), max_tokens: 32 })
     expect(lastSent()).toMatchObject({ max_tokens: 32 })
     expect(lastSent()).not.toHaveProperty('max_completion_tokens')
+  })
+
+  it('passthrough: both names sent go to OpenAI as they were (the client chose)', async () => {
+    await sdk().chat.completions.create({ model: 'passthrough', messages: ask('hello'), max_tokens: 32, max_completion_tokens: 64 })
+    expect(lastSent()).toMatchObject({ max_tokens: 32, max_completion_tokens: 64 })
   })
 
   it.each([...UPSTREAM_ROUTES, 'cached'])('%s: parallel tool calls stream as deltas with their index, the arguments in pieces', async (model) => {
