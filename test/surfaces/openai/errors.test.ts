@@ -97,11 +97,14 @@ describe('errors raised by the openai SDK', () => {
     expect(err.code).toBe('insufficient_quota')
   })
 
-  it('the gateway\'s own credentials refused upstream (401) is not the client\'s invalid_api_key', async () => {
-    next = [{ status: 401, body: openAIError('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key') }]
-    const err = await caught(sdk().chat.completions.create(hello('gpt')))
+  it('the gateway\'s own credentials refused upstream (401) is not the client\'s invalid_api_key, and the SDK does not retry it', async () => {
+    next = [0, 1, 2].map(() => ({ status: 401, body: openAIError('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key') }))
+    const before = up.requests.length
+    const err = await caught(sdk(ALICE, 2).chat.completions.create(hello('gpt')))
     expect(err.status).toBe(502)
     expect(err.code).toBe('upstream_auth_failed')
+    expect(err.headers?.get('x-should-retry')).toBe('false')
+    expect(up.requests.length - before).toBe(1)
   })
 
   it('an upstream 429 keeps retry-after, and the SDK\'s retry waits for it and then succeeds', async () => {
