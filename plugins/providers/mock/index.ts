@@ -1,13 +1,15 @@
 /**
  * provider.mock: a deterministic provider that answers without any network. It echoes the last
- * user message, can stream, has configurable latency, and can be told to fail, so the default
- * config works offline and tests have a provider. It uses the same contract as every provider.
+ * user message (as JSON its schema accepts under `response_format: json_schema`), can stream, has
+ * configurable latency, and can be told to fail, so the default config works offline and tests
+ * have a provider. It uses the same contract as every provider.
  */
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
 import { upstreamError } from '../../../core/plugins/api.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
+import { instanceOf } from './json-instance.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../core/plugins/api.ts'
 
 export interface MockConfig {
@@ -48,7 +50,7 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
   }
   const answer = (req: ChatRequest): { text: string; usage: Usage } => {
     const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')
-    const text = config.reply ?? `echo: ${messageText(lastUser?.content)}`
+    const text = structured(req, config.reply ?? `echo: ${messageText(lastUser?.content)}`)
     const prompt = req.messages.reduce((n, m) => n + countWords(messageText(m.content)), 0)
     // Each of the `n` choices is generated, and counted, alike.
     const completion = countWords(text) * choiceIndexes(req).length
@@ -107,6 +109,14 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       return config.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'mock' }))
     },
   }
+}
+
+/** The reply as the request's response_format asks: JSON its schema accepts, a JSON object, or the text. */
+function structured(req: ChatRequest, text: string): string {
+  const format = req.response_format
+  if (format?.type === 'json_schema') return JSON.stringify(instanceOf(format.json_schema.schema ?? { type: 'object' }, text))
+  if (format?.type === 'json_object') return JSON.stringify({ reply: text })
+  return text
 }
 
 /** The indexes of the choices a request asks for (`n`, default 1), as OpenAI answers them. */

@@ -120,6 +120,20 @@ describe('chat completions through the openai SDK', () => {
     expect(sent).toMatchObject({ type: 'json_schema', json_schema: { name: 'weather', strict: true, schema: { type: 'object', required: ['city', 'celsius'] } } })
   })
 
+  it('mock: .parse() and the .stream() helper get JSON the zod schema accepts, offline', async () => {
+    const Trip = z.object({
+      city: z.string(), days: z.number().int().min(2), kind: z.enum(['city', 'beach']), tags: z.array(z.string()),
+      hotel: z.object({ name: z.string(), stars: z.number().nullable() }), rainy: z.boolean(),
+    })
+    const format = zodResponseFormat(Trip, 'trip')
+    const parsed = (await sdk().chat.completions.parse({ model: 'mock', messages: ask('plan'), response_format: format })).choices[0].message.parsed
+    expect(Trip.parse(parsed)).toEqual({ city: 'mock says hi', days: 2, kind: 'city', tags: ['mock says hi'], hotel: { name: 'mock says hi', stars: 0 }, rainy: false })
+    const streamed = await sdk().chat.completions.stream({ model: 'mock', messages: ask('plan'), response_format: format }).finalChatCompletion()
+    expect(streamed.choices[0].message.parsed).toEqual(parsed)
+    const object = await sdk().chat.completions.create({ model: 'mock', messages: ask('plan'), response_format: { type: 'json_object' } })
+    expect(JSON.parse(object.choices[0].message.content!)).toEqual({ reply: 'mock says hi' })
+  })
+
   it.each(UPSTREAM_ROUTES)('%s: logprobs, top_logprobs, seed, parallel_tool_calls and max_completion_tokens reach the upstream unchanged', async (model) => {
     const answer = await sdk().chat.completions.create({
       model, messages: ask('hello'), logprobs: true, top_logprobs: 1, seed: 42, parallel_tool_calls: false, tools: [TOOL], max_completion_tokens: 64,
