@@ -16,7 +16,7 @@ const vectorFor = (dimensions = 4): number[] => Array.from({ length: dimensions 
 
 let gw: RunningGateway
 let openai: OpenAIUpstream
-/** A compatible server (Ollama-like) that answers floats whatever `encoding_format` asks. */
+/** A compatible server (Ollama-like) that answers floats whatever `encoding_format` asks; `proxied` reaches it through provider.openai's passthrough. */
 let floatsOnly: MockUpstream
 
 beforeAll(async () => {
@@ -33,10 +33,12 @@ beforeAll(async () => {
 providers:
   oa: { plugin: openai, api_key: sk-test, base_url: "${openai.url}/v1" }
   local: { plugin: openai-compatible, base_url: "${floatsOnly.url}/v1" }
+  proxied: { plugin: openai, api_key: sk-test, base_url: "${floatsOnly.url}/v1" }
   m: { plugin: mock, embedding_dimensions: 6 }
 routes:
   - { model: openai-embed, targets: [ { provider: oa, model: text-embedding-3-small } ] }
   - { model: local-embed, targets: [ { provider: local, model: nomic-embed-text } ] }
+  - { model: proxied-embed, targets: [ { provider: proxied, model: nomic-embed-text } ] }
   - { model: mock-embed, targets: [ { provider: m } ] }
 `)
 })
@@ -49,7 +51,7 @@ afterAll(async () => {
 const sdk = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
 
 describe('embeddings through the openai SDK', () => {
-  it.each(['openai-embed', 'local-embed'])('%s: the SDK default (base64) decodes to the upstream\'s vectors, one per input', async (model) => {
+  it.each(['openai-embed', 'local-embed', 'proxied-embed'])('%s: the SDK default (base64) decodes to the upstream\'s vectors, one per input', async (model) => {
     const answer = await sdk().embeddings.create({ model, input: ['first text', 'second text'] })
     expect(answer.data.map((d) => Array.from(d.embedding))).toEqual([vectorFor(), vectorFor()])
     expect(answer.data.map((d) => d.index)).toEqual([0, 1])
