@@ -9,7 +9,9 @@
 
 /** `body` with `max_tokens` renamed `max_completion_tokens`, unless that is set too (then as it is); a copy only when renamed. */
 export function withMaxCompletionTokens<T extends object>(body: T): T {
-  const { max_tokens: limit, max_completion_tokens: named, ...rest } = body as Record<string, unknown>
-  if (limit === undefined || limit === null || (named !== undefined && named !== null)) return body
+  const fields = body as Record<string, unknown>
+  // On the hot path: most requests set neither, and are not copied.
+  if (fields.max_tokens == null || fields.max_completion_tokens != null) return body
+  const { max_tokens: limit, ...rest } = fields
   return { ...rest, max_completion_tokens: limit } as T
 }
