@@ -9,6 +9,14 @@
 type Schema = Record<string, unknown>
 
 const MAX_DEPTH = 16
+const SHOWN_DEPTH = 4
+
+/** Strings in the formats structured outputs allow, as zod checks them (`z.string().datetime()` is `date-time`). */
+const FORMATTED: Readonly<Record<string, string>> = {
+  'date-time': '2025-01-01T00:00:00Z', date: '2025-01-01', time: '00:00:00', duration: 'P1D',
+  email: 'mock@example.com', hostname: 'example.com', ipv4: '192.0.2.1', ipv6: '2001:db8::1',
+  uri: 'https://example.com/', uuid: '00000000-0000-4000-8000-000000000000',
+}
 
 /** A value `schema` accepts; `text` fills strings. */
 export function instanceOf(schema: unknown, text: string): unknown {
@@ -32,16 +40,26 @@ function build(schema: Schema, root: Schema, text: string, depth: number): unkno
       return out
     }
     case 'array': {
-      const count = typeof schema.minItems === 'number' ? schema.minItems : 1
+      // One item shows the shape; deeper down, only as many as required, so a recursive schema ends.
+      const least = typeof schema.minItems === 'number' ? schema.minItems : 0
+      const count = depth < SHOWN_DEPTH ? Math.max(least, 1) : least
       return Array.from({ length: count }, () => build(isSchema(schema.items) ? schema.items : {}, root, text, depth + 1))
     }
-    case 'string': return text
+    case 'string': return stringOf(schema, text)
     case 'integer': return typeof schema.minimum === 'number' ? Math.ceil(schema.minimum) : 0
     case 'number': return typeof schema.minimum === 'number' ? schema.minimum : 0
     case 'boolean': return false
     case 'null': return null
     default: return text
   }
+}
+
+/** The reply text, or a string of the schema's format, within its length bounds. */
+function stringOf(schema: Schema, text: string): string {
+  const value = (typeof schema.format === 'string' && FORMATTED[schema.format]) || text
+  const min = typeof schema.minLength === 'number' ? schema.minLength : 0
+  const max = typeof schema.maxLength === 'number' ? schema.maxLength : Infinity
+  return value.padEnd(min, '.').slice(0, max)
 }
 
 /** The schema's type, the first non-null one of a list; an object when it has properties. */

@@ -123,11 +123,11 @@ describe('chat completions through the openai SDK', () => {
   it('mock: .parse() and the .stream() helper get JSON the zod schema accepts, offline', async () => {
     const Trip = z.object({
       city: z.string(), days: z.number().int().min(2), kind: z.enum(['city', 'beach']), tags: z.array(z.string()),
-      hotel: z.object({ name: z.string(), stars: z.number().nullable() }), rainy: z.boolean(),
+      hotel: z.object({ name: z.string(), stars: z.number().nullable() }), rainy: z.boolean(), start: z.string().datetime(), code: z.string().max(3),
     })
     const format = zodResponseFormat(Trip, 'trip')
     const parsed = (await sdk().chat.completions.parse({ model: 'mock', messages: ask('plan'), response_format: format })).choices[0].message.parsed
-    expect(Trip.parse(parsed)).toEqual({ city: 'mock says hi', days: 2, kind: 'city', tags: ['mock says hi'], hotel: { name: 'mock says hi', stars: 0 }, rainy: false })
+    expect(Trip.parse(parsed)).toEqual({ city: 'mock says hi', days: 2, kind: 'city', tags: ['mock says hi'], hotel: { name: 'mock says hi', stars: 0 }, rainy: false, start: '2025-01-01T00:00:00Z', code: 'moc' })
     const streamed = await sdk().chat.completions.stream({ model: 'mock', messages: ask('plan'), response_format: format }).finalChatCompletion()
     expect(streamed.choices[0].message.parsed).toEqual(parsed)
     const object = await sdk().chat.completions.create({ model: 'mock', messages: ask('plan'), response_format: { type: 'json_object' } })
