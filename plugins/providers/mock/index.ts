@@ -67,7 +67,7 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       yield { ...base, choices: [{ index, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }] }
       for (const word of words) {
         if (config.chunk_delay_ms) await sleep(config.chunk_delay_ms, undefined, { signal: call.signal })
-        yield { ...base, choices: [{ index, delta: { content: word }, finish_reason: null, logprobs: null }] }
+        yield { ...base, choices: [{ index, delta: { content: word }, finish_reason: null, logprobs: logprobsOf([word], req) }] }
       }
       yield { ...base, choices: [{ index, delta: {}, finish_reason: 'stop', logprobs: null }] }
     }
@@ -86,7 +86,9 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
         object: 'chat.completion',
         created: created(),
         model: req.model,
-        choices: choiceIndexes(req).map((index) => ({ index, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null })),
+        choices: choiceIndexes(req).map((index) => ({
+          index, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: logprobsOf(text.split(/(?<=\s)/), req),
+        })),
         usage,
       }
       return response
@@ -117,6 +119,23 @@ function structured(req: ChatRequest, text: string): string {
   if (format?.type === 'json_schema') return JSON.stringify(instanceOf(format.json_schema.schema ?? { type: 'object' }, text))
   if (format?.type === 'json_object') return JSON.stringify({ reply: text })
   return text
+}
+
+/**
+ * With `logprobs: true`, OpenAI's log probabilities of each token: the mock's tokens are its
+ * whitespace-separated words (as it streams and counts them), each certain (logprob 0), and
+ * `top_logprobs` lists that token alone (it has no alternatives).
+ */
+function logprobsOf(tokens: readonly string[], req: ChatRequest): ChatResponse['choices'][number]['logprobs'] {
+  if (req.logprobs !== true) return null
+  const top = (req.top_logprobs ?? 0) > 0
+  return {
+    content: tokens.map((token) => {
+      const entry = { token, logprob: 0, bytes: [...Buffer.from(token, 'utf8')] }
+      return { ...entry, top_logprobs: top ? [entry] : [] }
+    }),
+    refusal: null,
+  }
 }
 
 /** The indexes of the choices a request asks for (`n`, default 1), as OpenAI answers them. */

@@ -134,6 +134,18 @@ describe('chat completions through the openai SDK', () => {
     expect(JSON.parse(object.choices[0].message.content!)).toEqual({ reply: 'mock says hi' })
   })
 
+  it('mock: logprobs: true gives a certain logprob per token, plain and streamed, in OpenAI\'s schema', async () => {
+    const answer = await sdk().chat.completions.create({ model: 'mock', messages: ask('hello'), logprobs: true, top_logprobs: 2 })
+    expectOpenAISchema('CreateChatCompletionResponse', answer)
+    const content = answer.choices[0].logprobs?.content ?? []
+    expect(content.map((t) => t.token).join('')).toBe('mock says hi')
+    expect(content[0]).toEqual({ token: 'mock ', logprob: 0, bytes: [...Buffer.from('mock ')], top_logprobs: [{ token: 'mock ', logprob: 0, bytes: [...Buffer.from('mock ')] }] })
+    const chunks = await collect(await sdk().chat.completions.create({ model: 'mock', stream: true, messages: ask('hello'), logprobs: true }))
+    for (const chunk of chunks) expectOpenAISchema('CreateChatCompletionStreamResponse', chunk)
+    expect(chunks.flatMap((c) => c.choices.flatMap((choice) => choice.logprobs?.content ?? [])).map((t) => t.token).join('')).toBe('mock says hi')
+    expect((await sdk().chat.completions.create({ model: 'mock', messages: ask('hello') })).choices[0].logprobs).toBeNull()
+  })
+
   it.each(UPSTREAM_ROUTES)('%s: logprobs, top_logprobs, seed, parallel_tool_calls and max_completion_tokens reach the upstream unchanged', async (model) => {
     const answer = await sdk().chat.completions.create({
       model, messages: ask('hello'), logprobs: true, top_logprobs: 1, seed: 42, parallel_tool_calls: false, tools: [TOOL], max_completion_tokens: 64,
