@@ -82,8 +82,13 @@ function asBase64(result: NativeResult): NativeResult {
     if (buffer[next] === 0x3a /* : */) i = skipSpace(buffer, next + 1)
   }
   if (i < 0 || buffer[i] !== 0x5b /* [ */) return result
-  const answer = conformEmbeddingEncoding(JSON.parse(buffer.toString('utf8')) as EmbeddingResponse, 'base64')
-  return { ...result, bytes: Buffer.from(JSON.stringify(answer)) }
+  let answer: EmbeddingResponse
+  try {
+    answer = JSON.parse(buffer.toString('utf8')) as EmbeddingResponse
+  } catch {
+    return result // not JSON after all: relayed as it came, as any answer
+  }
+  return { ...result, bytes: Buffer.from(JSON.stringify(conformEmbeddingEncoding(answer, 'base64'))) }
 }
 
 /** What a whole JSON answer relays: its bytes, its usage read from them when asked. */
