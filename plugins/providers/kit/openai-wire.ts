@@ -28,6 +28,7 @@ import {
 } from '../../../core/plugins/api.ts'
 import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
 import { openAIPassthrough, type PassthroughErrors } from './passthrough.ts'
+import { conformEmbeddingEncoding } from './provider-kit.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -310,7 +311,8 @@ export function createOpenAIWireProvider(transport: OpenAIWireTransport, options
       const checked = options.unsupportedInEmbeddings ? dropUnsupported(req, options.unsupportedInEmbeddings, call) : req
       const body = checked.encoding_format ? checked : { ...checked, encoding_format: 'float' as const }
       try {
-        return await embed(body, requestOptions(call))
+        // Servers that ignore `encoding_format` answer floats to a base64 request (the SDK's default).
+        return conformEmbeddingEncoding(await embed(body, requestOptions(call)), req.encoding_format)
       } catch (err) {
         throw failure(err, call.signal)
       }
@@ -500,11 +502,31 @@ function errorFromBody(body: unknown, answer: { status?: number; retryAfter: str
     : fallback.replace(/^\d{3} /, '')
   const code = typeof fields.code === 'number' ? fields.code : Number(fields.code)
   const status = answer?.status ?? (code >= 400 && code <= 599 ? code : 502)
-  return upstreamError(status, redact(truncate(message), options), {
+  const error = upstreamError(status, redact(truncate(message), options), {
     provider: options.provider,
     retryAfter: answer?.retryAfter ?? null,
     param: typeof fields.param === 'string' ? fields.param : null,
     cause: answer?.cause,
+  })
+  return withUpstreamCode(error, fields.code)
+}
+
+/** A code OpenAI's clients switch on (`context_length_exceeded`, `insufficient_quota`): a word, not OpenRouter's numeric status. */
+const CLIENT_CODE = /^[a-z][a-z0-9_.-]{0,63}$/i
+
+/**
+ * A client error keeps the upstream's own code: OpenAI's API and clients tell failures of one status
+ * apart by it (a 400 `context_length_exceeded` is handled unlike a 400 `invalid_value`, a 429
+ * `insufficient_quota` unlike a 429 `rate_limit_exceeded`), and the gateway's `upstream_bad_request`
+ * says only what the status says. Not for the gateway's own credentials (401/403, its 502
+ * `upstream_auth_failed`: the upstream's `invalid_api_key` would blame the client's key) nor 5xx.
+ */
+function withUpstreamCode(error: GatewayError, upstreamCode: unknown): GatewayError {
+  if (typeof upstreamCode !== 'string' || !CLIENT_CODE.test(upstreamCode)) return error
+  if (error.status < 400 || error.status > 499 || error.upstreamStatus === undefined) return error
+  return new GatewayError(error.message, {
+    status: error.status, code: upstreamCode, type: error.type, param: error.param, headers: error.headers,
+    retryable: error.retryable, upstreamStatus: error.upstreamStatus, cause: error.cause,
   })
 }
 

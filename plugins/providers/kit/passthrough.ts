@@ -12,7 +12,8 @@
  * The kernel chooses this path only when no stage needs the unified answer (a cache does) and no
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
-import type { NativeResult, ProviderCall, SseFrame, Usage } from '../../../core/plugins/api.ts'
+import type { EmbeddingResponse, NativeResult, ProviderCall, SseFrame, Usage } from '../../../core/plugins/api.ts'
+import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
 /** The wire names surface.openai declares for its chat completions and embeddings endpoints. */
@@ -55,8 +56,39 @@ export function openAIPassthrough(client: WireClient, paths: { chat: string; emb
       return new EventRelay(await call(paths.chat, sent, providerCall), clientWantsUsage, providerCall.signal, mapError)
     },
     // Floats named when the client named no encoding, as the translated path asks (openai-wire.ts).
-    [OPENAI_EMBEDDINGS_WIRE]: (body, providerCall) => whole(paths.embeddings, body.encoding_format ? body : { ...body, encoding_format: 'float' }, providerCall),
+    [OPENAI_EMBEDDINGS_WIRE]: async (body, providerCall) => {
+      const result = await whole(paths.embeddings, body.encoding_format ? body : { ...body, encoding_format: 'float' }, providerCall)
+      return body.encoding_format === 'base64' ? asBase64(result) : result
+    },
   }
+}
+
+const EMBEDDING_KEY = Buffer.from('"embedding"')
+
+/**
+ * An embeddings answer to a base64 request, base64 whatever the upstream sent. OpenAI answers base64
+ * as asked; a server behind `provider.openai`'s base_url that ignores the encoding (a proxy to
+ * Ollama) answers floats, which the openai Node SDK, asking base64 by default, would decode to
+ * nothing. Only the first vector's opening is looked at; such an answer alone is parsed and encoded.
+ */
+function asBase64(result: NativeResult): NativeResult {
+  const bytes = result.bytes
+  if (!bytes) return result
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // `"embedding"` is also the value of each item's `object`: the key is the one a colon follows.
+  let i = -1
+  for (let at = buffer.indexOf(EMBEDDING_KEY); at >= 0 && i < 0; at = buffer.indexOf(EMBEDDING_KEY, at + 1)) {
+    const next = skipSpace(buffer, at + EMBEDDING_KEY.length)
+    if (buffer[next] === 0x3a /* : */) i = skipSpace(buffer, next + 1)
+  }
+  if (i < 0 || buffer[i] !== 0x5b /* [ */) return result
+  let answer: EmbeddingResponse
+  try {
+    answer = JSON.parse(buffer.toString('utf8')) as EmbeddingResponse
+  } catch {
+    return result // not JSON after all: relayed as it came, as any answer
+  }
+  return { ...result, bytes: Buffer.from(JSON.stringify(conformEmbeddingEncoding(answer, 'base64'))) }
 }
 
 /** What a whole JSON answer relays: its bytes, its usage read from them when asked. */

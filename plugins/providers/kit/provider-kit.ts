@@ -2,7 +2,7 @@
  * Small pieces every provider plugin needs and none should write again: a provider-side deadline
  * that can be told apart from the client going away, and the embeddings input/output shapes.
  */
-import { badRequest, type EmbeddingRequest } from '../../../core/plugins/api.ts'
+import { badRequest, type EmbeddingRequest, type EmbeddingResponse } from '../../../core/plugins/api.ts'
 
 /**
  * The provider's own timeout (`timeout_ms`) joined with the kernel's per-call signal, so the SDK
@@ -47,4 +47,28 @@ export function encodeEmbedding(values: readonly number[], format: EmbeddingRequ
   if (format !== 'base64') return values as number[]
   const floats = Float32Array.from(values)
   return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64')
+}
+
+/** OpenAI's base64 encoding read back: little-endian float32 values. */
+export function decodeEmbedding(base64: string): number[] {
+  const bytes = Buffer.from(base64, 'base64')
+  const values: number[] = new Array<number>(bytes.length >> 2)
+  for (let i = 0; i < values.length; i++) values[i] = bytes.readFloatLE(i * 4)
+  return values
+}
+
+/**
+ * An embeddings answer in the encoding the client asked for, whatever the upstream sent. The openai
+ * Node SDK asks for base64 by default and decodes every vector from it without looking: an upstream
+ * that ignores `encoding_format` and answers floats (Ollama, some vLLM builds) would give the SDK an
+ * empty vector for each. In place; vectors already in the asked encoding are left alone.
+ */
+export function conformEmbeddingEncoding(response: EmbeddingResponse, format: EmbeddingRequest['encoding_format']): EmbeddingResponse {
+  const base64 = format === 'base64'
+  for (const item of response.data ?? []) {
+    const embedding: unknown = item.embedding
+    if (base64 && Array.isArray(embedding)) item.embedding = encodeEmbedding(embedding as number[], 'base64') as unknown as number[]
+    else if (!base64 && typeof embedding === 'string') item.embedding = decodeEmbedding(embedding)
+  }
+  return response
 }

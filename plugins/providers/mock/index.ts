@@ -1,13 +1,15 @@
 /**
  * provider.mock: a deterministic provider that answers without any network. It echoes the last
- * user message, can stream, has configurable latency, and can be told to fail, so the default
- * config works offline and tests have a provider. It uses the same contract as every provider.
+ * user message (as JSON its schema accepts under `response_format: json_schema`), can stream, has
+ * configurable latency, and can be told to fail, so the default config works offline and tests
+ * have a provider. It uses the same contract as every provider.
  */
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
 import { upstreamError } from '../../../core/plugins/api.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
+import { instanceOf } from './json-instance.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../core/plugins/api.ts'
 
 export interface MockConfig {
@@ -48,9 +50,10 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
   }
   const answer = (req: ChatRequest): { text: string; usage: Usage } => {
     const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')
-    const text = config.reply ?? `echo: ${messageText(lastUser?.content)}`
+    const text = structured(req, config.reply ?? `echo: ${messageText(lastUser?.content)}`)
     const prompt = req.messages.reduce((n, m) => n + countWords(messageText(m.content)), 0)
-    const completion = countWords(text)
+    // Each of the `n` choices is generated, and counted, alike.
+    const completion = countWords(text) * choiceIndexes(req).length
     return { text, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } }
   }
 
@@ -58,13 +61,16 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
     const { text, usage } = answer(req)
     const base = { id, object: 'chat.completion.chunk' as const, created: created(), model: req.model }
     const includeUsage = req.stream_options?.include_usage === true
-    yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }] }
     const words = text.split(/(?<=\s)/)
-    for (const word of words) {
-      if (config.chunk_delay_ms) await sleep(config.chunk_delay_ms, undefined, { signal: call.signal })
-      yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null, logprobs: null }] }
+    // One choice after the other, each whole, as OpenAI's streams may interleave them.
+    for (const index of choiceIndexes(req)) {
+      yield { ...base, choices: [{ index, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }] }
+      for (const word of words) {
+        if (config.chunk_delay_ms) await sleep(config.chunk_delay_ms, undefined, { signal: call.signal })
+        yield { ...base, choices: [{ index, delta: { content: word }, finish_reason: null, logprobs: logprobsOf([word], req) }] }
+      }
+      yield { ...base, choices: [{ index, delta: {}, finish_reason: 'stop', logprobs: null }] }
     }
-    yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop', logprobs: null }] }
     if (includeUsage) yield { ...base, choices: [], usage }
   }
 
@@ -80,7 +86,9 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
         object: 'chat.completion',
         created: created(),
         model: req.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
+        choices: choiceIndexes(req).map((index) => ({
+          index, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: logprobsOf(text.split(/(?<=\s)/), req),
+        })),
         usage,
       }
       return response
@@ -103,6 +111,36 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       return config.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'mock' }))
     },
   }
+}
+
+/** The reply as the request's response_format asks: JSON its schema accepts, a JSON object, or the text. */
+function structured(req: ChatRequest, text: string): string {
+  const format = req.response_format
+  if (format?.type === 'json_schema') return JSON.stringify(instanceOf(format.json_schema.schema ?? { type: 'object' }, text))
+  if (format?.type === 'json_object') return JSON.stringify({ reply: text })
+  return text
+}
+
+/**
+ * With `logprobs: true`, OpenAI's log probabilities of each token: the mock's tokens are its
+ * whitespace-separated words (as it streams and counts them), each certain (logprob 0), and
+ * `top_logprobs` lists that token alone (it has no alternatives).
+ */
+function logprobsOf(tokens: readonly string[], req: ChatRequest): ChatResponse['choices'][number]['logprobs'] {
+  if (req.logprobs !== true) return null
+  const top = (req.top_logprobs ?? 0) > 0
+  return {
+    content: tokens.map((token) => {
+      const entry = { token, logprob: 0, bytes: [...Buffer.from(token, 'utf8')] }
+      return { ...entry, top_logprobs: top ? [entry] : [] }
+    }),
+    refusal: null,
+  }
+}
+
+/** The indexes of the choices a request asks for (`n`, default 1), as OpenAI answers them. */
+function choiceIndexes(req: ChatRequest): number[] {
+  return Array.from({ length: req.n ?? 1 }, (_, index) => index)
 }
 
 /** A unit vector derived from the text's hash: same text, same vector. */

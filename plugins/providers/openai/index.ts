@@ -6,8 +6,10 @@
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
 import type OpenAI from 'openai'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type SdkErrorClasses } from '../kit/openai-wire.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type OpenAIWireSetup, type SdkErrorClasses } from '../kit/openai-wire.ts'
+import { OPENAI_CHAT_WIRE } from '../kit/passthrough.ts'
 import { openAIFineTuner } from './fine-tune.ts'
+import { withMaxCompletionTokens } from './max-tokens.ts'
 import { FineTuning } from '../../contracts/fine-tuning.ts'
 
 export interface OpenAIConfig extends ConnectionConfig {
@@ -50,10 +52,20 @@ export default definePlugin<OpenAIConfig, Provider>({
       return { client: new OpenAI({ ...wire.sdk, organization: config.organization ?? null, project: config.project ?? null }), toFile }
     }))
     const provider = createOpenAIWireProvider(
-      // OpenAI answers in its own schema: requests on its surfaces are relayed as they are (passthrough.ts).
-      { ...wire.calls, passthrough: wire.passthrough, models: async (options) => (await (await loadSdk()).client.models.list(options)).data },
-      { provider: ctx.name, errors: () => errors, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close },
+      // OpenAI answers in its own schema: requests on its surfaces are relayed as they are (passthrough.ts),
+      // `max_tokens` renamed (max-tokens.ts).
+      { ...wire.calls, passthrough: renamingMaxTokens(wire.passthrough), models: async (options) => (await (await loadSdk()).client.models.list(options)).data },
+      { provider: ctx.name, errors: () => errors, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close, prepare: withMaxCompletionTokens },
     )
     return { ...provider, capabilities: { [FineTuning.key]: openAIFineTuner(loadSdk) } }
   },
 })
+
+/** The passthrough with chat requests' `max_tokens` renamed on the way (max-tokens.ts); embeddings as they are. */
+function renamingMaxTokens(passthrough: OpenAIWireSetup['passthrough']): OpenAIWireSetup['passthrough'] {
+  return (mapError) => {
+    const natives = passthrough(mapError)
+    const chat = natives[OPENAI_CHAT_WIRE]
+    return { ...natives, [OPENAI_CHAT_WIRE]: (body, call) => chat(withMaxCompletionTokens(body), call) }
+  }
+}

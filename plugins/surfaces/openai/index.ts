@@ -69,11 +69,13 @@ const listModels: RouteSpec = {
 const getModel: RouteSpec<unknown, unknown, { id: string }> = {
   method: 'GET',
   path: '/v1/models/:id',
-  summary: 'One model (route) the caller may use.',
+  summary: 'One model the caller may use: a route\'s name or alias, or a name a glob route answers.',
   permission: 'chat',
   handle(req) {
     const id = req.params.id
-    if (!req.gateway.models().includes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+    // Any name a chat request could use is a model: a glob route (`claude-*`) is not listed, but
+    // the names it answers are retrieved, as clients check a model before they use it.
+    if (!req.gateway.models().includes(id) && !req.gateway.routes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
     return wantsAnthropicShape(req.headers) ? anthropicModel(id) : modelEntry(id)
   },
 }
