@@ -5948,7 +5948,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One model (route) the caller may use. */
+        /** One model the caller may use: a route's name or alias, or a name a glob route answers. */
         get: {
             parameters: {
                 query?: never;
