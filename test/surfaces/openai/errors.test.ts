@@ -75,8 +75,9 @@ describe('errors raised by the openai SDK', () => {
   })
 
   it('an unknown model is a NotFoundError with code model_not_found, for chat, embeddings and models.retrieve', async () => {
-    for (const call of [sdk().chat.completions.create(hello('gpt-9')), sdk().embeddings.create({ model: 'gpt-9', input: 'x' }), sdk().models.retrieve('gpt-9')]) {
-      const err = await caught(call)
+    // One call at a time: a rejection nobody awaits yet is an unhandled one.
+    for (const call of [() => sdk().chat.completions.create(hello('gpt-9')), () => sdk().embeddings.create({ model: 'gpt-9', input: 'x' }), () => sdk().models.retrieve('gpt-9')]) {
+      const err = await caught(call())
       expect(err).toBeInstanceOf(OpenAI.NotFoundError)
       expect(err).toMatchObject({ code: 'model_not_found', param: 'model' })
     }
