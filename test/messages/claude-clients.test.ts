@@ -5,21 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
-import type { RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages'
+import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { MODEL, message, sendMessage, sendStream, streamEvents, text } from '../providers/anthropic/anthropic-upstream.ts'
+import { WEATHER_TOOL, parseEvents } from './helpers.ts'
 
 const ADMIN_KEY = 'sk-gw-claude-admin-0123456789'
 const VIEWER_KEY = 'sk-gw-claude-viewer-0123456789'
 const NARROW_KEY = 'sk-gw-claude-narrow-0123456789'
 const INTERN_KEY = 'sk-gw-claude-intern-0123456789'
-
-const WEATHER_TOOL: Tool = {
-  name: 'get_weather',
-  description: 'Current weather for a city.',
-  input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-}
 
 /** OpenAI's wire: text, then two tool calls whose arguments arrive in pieces, then the usage chunk. */
 function openAIToolStream(model: string) {
@@ -49,15 +44,6 @@ function openAIToolAnswer(model: string) {
     }],
     usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59 },
   }
-}
-
-function parseEvents(body: string): RawMessageStreamEvent[] {
-  return body.split('\n\n').filter(Boolean).map((frame) => {
-    const event = /^event: (.+)$/m.exec(frame)?.[1]
-    const data = JSON.parse(/^data: (.+)$/m.exec(frame)![1])
-    expect(data.type).toBe(event)
-    return data
-  })
 }
 
 describe('/v1/messages for Claude-native clients', () => {

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
-import type { Tool } from '@anthropic-ai/sdk/resources/messages'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { MODEL, sendError, sendTokenCount } from '../providers/anthropic/anthropic-upstream.ts'
+import { WEATHER_TOOL } from './helpers.ts'
 
 const ADMIN_KEY = 'sk-gw-count-admin-0123456789'
 const VIEWER_KEY = 'sk-gw-count-viewer-0123456789'
 const NARROW_KEY = 'sk-gw-count-narrow-0123456789'
-
-const WEATHER_TOOL: Tool = {
-  name: 'get_weather',
-  description: 'Current weather for a city.',
-  input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-}
 
 describe('POST /v1/messages/count_tokens: what Claude Code asks before it sends', () => {
   let upstream: MockUpstream

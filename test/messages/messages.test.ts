@@ -1,25 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
-import type { RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages'
 import { postJson, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { message, MODEL, sendError, sendMessage, sendStream, streamEvents, text, toolUse, usage } from '../providers/anthropic/anthropic-upstream.ts'
-
-const WEATHER_TOOL: Tool = {
-  name: 'get_weather',
-  description: 'Current weather for a city.',
-  input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-}
-
-/** Parse an SSE body into its events, checking that each `event:` name matches the data's type. */
-function parseEvents(body: string): RawMessageStreamEvent[] {
-  return body.split('\n\n').filter(Boolean).map((frame) => {
-    const event = /^event: (.+)$/m.exec(frame)?.[1]
-    const data = JSON.parse(/^data: (.+)$/m.exec(frame)![1])
-    expect(data.type).toBe(event)
-    return data
-  })
-}
+import { WEATHER_TOOL, parseEvents } from './helpers.ts'
 
 describe('POST /v1/messages: Claude-native clients on any route', () => {
   let upstream: MockUpstream
