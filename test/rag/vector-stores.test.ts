@@ -8,6 +8,7 @@
 import OpenAI, { NotFoundError, BadRequestError, toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { KEYS, fixture, pdfOf, ragConfig, startRagUpstream, type RagUpstream } from './helpers.ts'
 
 describe('/v1/vector_stores with the openai SDK', () => {
@@ -90,6 +91,27 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(noText).rejects.toMatchObject({ code: 'no_text' })
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
     expect((await alice.vectorStores.retrieve(store.id)).file_counts.total).toBe(0)
+  })
+
+  it('answers in OpenAI\'s schemas: stores, files, lists (empty ones too), deletions and search pages', async () => {
+    const wire = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${gw.url}/v1${path}`, { method, headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+      return res.json()
+    }
+    const store = await alice.vectorStores.create({ name: 'Schemas' })
+    expectOpenAISchema('VectorStoreObject', await wire('GET', `/vector_stores/${store.id}`))
+    expectOpenAISchema('ListVectorStoreFilesResponse', await wire('GET', `/vector_stores/${store.id}/files`))
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id, attributes: { kind: 'faq' } }, { pollIntervalMs: 50 })
+    expectOpenAISchema('VectorStoreFileObject', await wire('GET', `/vector_stores/${store.id}/files/${file.id}`))
+    expectOpenAISchema('ListVectorStoreFilesResponse', await wire('GET', `/vector_stores/${store.id}/files?filter=failed`))
+    expectOpenAISchema('ListVectorStoresResponse', await wire('GET', '/vector_stores?limit=2'))
+    expectOpenAISchema('VectorStoreSearchResultsPage', await wire('POST', `/vector_stores/${store.id}/search`, { query: ['bicycles', 'wifi'], max_num_results: 2, rewrite_query: false, ranking_options: { ranker: 'auto', score_threshold: 0 } }))
+    // An unknown file of a known store is the file that is not found, named as the SDK's parameter.
+    await expect(alice.vectorStores.files.retrieve('file-000000000000000000000000', { vector_store_id: store.id })).rejects.toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' })
+    await expect(alice.vectorStores.files.delete('file-000000000000000000000000', { vector_store_id: store.id })).rejects.toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' })
+    expectOpenAISchema('DeleteVectorStoreFileResponse', await wire('DELETE', `/vector_stores/${store.id}/files/${file.id}`))
+    expectOpenAISchema('DeleteVectorStoreResponse', await wire('DELETE', `/vector_stores/${store.id}`))
   })
 
   it('grounds a /v1/responses answer with the file_search tool: passages numbered in the context, results in the output', async () => {

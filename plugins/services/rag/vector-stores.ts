@@ -48,18 +48,21 @@ function storeView(c: CollectionRecord) {
   return {
     id: c.id, object: 'vector_store', created_at: unix(c.createdAt), name: c.name, description: c.description, usage_bytes: c.bytes,
     file_counts: { in_progress: inProgress, completed: c.counts.completed, failed: c.counts.failed, cancelled: 0, total: c.counts.total },
-    status: inProgress > 0 ? 'in_progress' : 'completed', expires_after: null, expires_at: null,
+    // `expires_after` is left out, not null: OpenAI's schema types it as an object (stores here never expire).
+    status: inProgress > 0 ? 'in_progress' : 'completed', expires_at: null,
     last_active_at: c.lastActiveAt ? unix(c.lastActiveAt) : null, metadata: c.metadata,
   }
 }
 
+/** The codes OpenAI's `last_error` may carry; any other failure is a `server_error`. */
+const LAST_ERROR_CODES = new Set(['server_error', 'unsupported_file', 'invalid_file'])
 const STATUS = { queued: 'in_progress', processing: 'in_progress', completed: 'completed', failed: 'failed' } as const
 
 function fileView(d: DocumentRecord) {
   return {
     id: d.fileId ?? d.id, object: 'vector_store.file', usage_bytes: d.bytes, created_at: unix(d.createdAt), vector_store_id: d.collectionId,
     status: STATUS[d.status],
-    last_error: d.error ? { code: 'server_error', message: d.error.message } : null,
+    last_error: d.error ? { code: LAST_ERROR_CODES.has(d.error.code) ? d.error.code : 'server_error', message: d.error.message } : null,
     chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: d.chunking.maxTokens, chunk_overlap_tokens: d.chunking.overlapTokens } },
     attributes: d.attributes,
   }
@@ -71,7 +74,21 @@ function page<T extends { id: string }>(all: T[], q: ListQuery) {
   if (q.after) rows = rows.slice(rows.findIndex((r) => r.id === q.after) + 1)
   if (q.before) { const at = rows.findIndex((r) => r.id === q.before); if (at >= 0) rows = rows.slice(0, at) }
   const data = rows.slice(0, q.limit)
-  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > data.length }
+  // OpenAI's list schemas require string ids: an empty page has empty ones (the SDK pages by the last item, not these).
+  return { object: 'list', data, first_id: data[0]?.id ?? '', last_id: data.at(-1)?.id ?? '', has_more: rows.length > data.length }
+}
+
+/**
+ * A vector store's file by its /v1/files id: an unknown one is the `file_id` the SDK sent that is
+ * not found (the Rag capability names it a document).
+ */
+async function storeFile<T>(fileId: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (err) {
+    if (err instanceof GatewayError && err.code === 'document_not_found') throw notFound(`No file '${fileId}' in this vector store.`, 'file_not_found', 'file_id')
+    throw err
+  }
 }
 
 export function vectorStoreRoutes(rag: Rag, files: Files | undefined): RouteSpec[] {
@@ -140,14 +157,14 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined): RouteSpec
       method: 'GET', path: '/v1/vector_stores/:id/files/:file_id', summary: 'One file of a vector store, with its status.', permission: PERMISSION, params: FILE_ID,
       async handle({ caller, params }) {
         const { id, file_id: fileId } = params as { id: string; file_id: string }
-        return fileView(await rag.getDocument(caller, id, fileId))
+        return fileView(await storeFile(fileId, () => rag.getDocument(caller, id, fileId)))
       },
     },
     {
       method: 'DELETE', path: '/v1/vector_stores/:id/files/:file_id', summary: 'Detach a file (its chunks are deleted; the file stays).', permission: PERMISSION, params: FILE_ID,
       async handle({ caller, params }) {
         const { id, file_id: fileId } = params as { id: string; file_id: string }
-        await rag.deleteDocument(caller, id, fileId)
+        await storeFile(fileId, () => rag.deleteDocument(caller, id, fileId))
         return { id: fileId, object: 'vector_store.file.deleted', deleted: true }
       },
     },
