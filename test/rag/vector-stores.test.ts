@@ -114,6 +114,26 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expectOpenAISchema('DeleteVectorStoreResponse', await wire('DELETE', `/vector_stores/${store.id}`))
   })
 
+  it('removes a deleted file from every vector store it was attached to, as OpenAI\'s files.delete does', async () => {
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const kept = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
+    const one = await alice.vectorStores.create({ name: 'One', file_ids: [file.id, kept.id] })
+    const two = await alice.vectorStores.create({ name: 'Two' })
+    await alice.vectorStores.files.createAndPoll(two.id, { file_id: file.id }, { pollIntervalMs: 50 })
+    await alice.vectorStores.files.poll(one.id, file.id, { pollIntervalMs: 50 })
+    expect((await alice.vectorStores.search(two.id, { query: 'Where can bicycles be parked?' })).data[0]).toMatchObject({ file_id: file.id })
+
+    expect(await alice.files.delete(file.id)).toMatchObject({ id: file.id, deleted: true })
+    for (const store of [one, two]) {
+      await expect(alice.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).rejects.toBeInstanceOf(NotFoundError)
+      const hits = (await alice.vectorStores.search(store.id, { query: 'Where can bicycles be parked?', max_num_results: 20 })).data
+      expect(hits.some((h) => h.file_id === file.id)).toBe(false)
+    }
+    expect((await alice.vectorStores.retrieve(one.id)).file_counts.total).toBe(1)
+    expect((await alice.vectorStores.retrieve(two.id)).file_counts.total).toBe(0)
+    expect((await alice.vectorStores.files.retrieve(kept.id, { vector_store_id: one.id })).id).toBe(kept.id)
+  })
+
   it('grounds a /v1/responses answer with the file_search tool: passages numbered in the context, results in the output', async () => {
     const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const store = await alice.vectorStores.create({ name: 'FAQ' })
