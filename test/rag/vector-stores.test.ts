@@ -134,6 +134,36 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await alice.vectorStores.files.retrieve(kept.id, { vector_store_id: one.id })).id).toBe(kept.id)
   })
 
+  it('attaches files in batches: fileBatches.createAndPoll and uploadAndPoll, counts, listFiles with a filter, cancel', async () => {
+    const store = await alice.vectorStores.create({ name: 'Batches' })
+    const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const handbook = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
+    const batch = await alice.vectorStores.fileBatches.createAndPoll(store.id, { file_ids: [faq.id, handbook.id], attributes: { source: 'batch' } }, { pollIntervalMs: 50 })
+    expect(batch).toMatchObject({ object: 'vector_store.files_batch', vector_store_id: store.id, status: 'completed', file_counts: { in_progress: 0, completed: 2, failed: 0, cancelled: 0, total: 2 } })
+    expect(batch.id).toMatch(/^vsfb_/)
+    const wire = await (await fetch(`${gw.url}/v1/vector_stores/${store.id}/file_batches/${batch.id}`, { headers: { authorization: `Bearer ${KEYS.alice}` } })).json()
+    expectOpenAISchema('VectorStoreFileBatchObject', wire)
+    const inBatch: string[] = []
+    for await (const f of alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, filter: 'completed', limit: 1 })) inBatch.push(f.id)
+    expect(inBatch.sort()).toEqual([faq.id, handbook.id].sort())
+    expect((await alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, filter: 'failed' })).data).toEqual([])
+    // The batch's attributes are each file's.
+    const hits = (await alice.vectorStores.search(store.id, { query: 'Where can bicycles be parked?', filters: { type: 'eq', key: 'source', value: 'batch' } })).data
+    expect(hits.length).toBeGreaterThan(0)
+    expect(hits.every((h) => h.attributes?.source === 'batch')).toBe(true)
+
+    const uploaded = await alice.vectorStores.fileBatches.uploadAndPoll(store.id, { files: [await toFile(Buffer.from('The cafeteria opens at seven.'), 'cafe.txt', { type: 'text/plain' })] }, { pollIntervalMs: 50 })
+    expect(uploaded).toMatchObject({ status: 'completed', file_counts: { completed: 1, total: 1 } })
+    expect((await alice.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ completed: 3, total: 3 })
+
+    expect(await alice.vectorStores.fileBatches.cancel(uploaded.id, { vector_store_id: store.id })).toMatchObject({ id: uploaded.id, status: 'cancelled' })
+    await expect(alice.vectorStores.fileBatches.retrieve('vsfb_000000000000000000000000', { vector_store_id: store.id })).rejects.toBeInstanceOf(NotFoundError)
+    await expect(carol.vectorStores.fileBatches.retrieve(batch.id, { vector_store_id: store.id })).rejects.toBeInstanceOf(NotFoundError)
+    const missing = alice.vectorStores.fileBatches.create(store.id, { file_ids: ['file-000000000000000000000000'] })
+    await expect(missing).rejects.toBeInstanceOf(NotFoundError)
+    await expect(missing).rejects.toMatchObject({ code: 'file_not_found', param: 'file_id' })
+  })
+
   it('grounds a /v1/responses answer with the file_search tool: passages numbered in the context, results in the output', async () => {
     const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const store = await alice.vectorStores.create({ name: 'FAQ' })

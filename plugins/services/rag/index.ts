@@ -17,6 +17,7 @@ import { ragCollections } from './collections.ts'
 import { fileSearchTool } from './file-search.ts'
 import { assistantGrounding } from './retriever.ts'
 import { ragRepository } from './data/repository.ts'
+import { FileBatches, fileBatchRepository } from './data/file-batches.ts'
 import { chunkSearch, hasIterativeScan } from './data/search.ts'
 import { ingestDocument } from './ingest/ingest.ts'
 import { startIngestJobs } from './ingest/jobs.ts'
@@ -38,7 +39,7 @@ const rag = definePlugin<RagConfig, Service>({
   description: 'RAG collections: documents embedded through a gateway route into pgvector, searched by vector or hybrid ranking.',
   configSchema,
   uses: [Store, Queue, Conversations, Tokenizer, Files],
-  provides: [Rag],
+  provides: [Rag, FileBatches],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     if (!store) throw new Error('service.rag keeps its collections in the store: add `store:` (e.g. store: { plugin: embedded })')
@@ -63,6 +64,7 @@ const rag = definePlugin<RagConfig, Service>({
     })
     const collections = ragCollections({ repo, search, jobs, config })
     ctx.provide(Rag, collections)
+    ctx.provide(FileBatches, fileBatchRepository(store.sql))
     // /v1/responses' `file_search` tool, when the conversations service is configured.
     // and the grounding of assistants with attached collections.
     const conversations = ctx.tryGet(Conversations)

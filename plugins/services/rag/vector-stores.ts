@@ -8,6 +8,7 @@ import { GatewayError, badRequest, definePlugin, notFound, type Caller, type Jso
 import { Files } from '../../contracts/files.ts'
 import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
+import { FileBatches, type FileBatchRecord } from './data/file-batches.ts'
 
 const PERMISSION = 'chat'
 const unix = (d: Date): number => Math.floor(d.getTime() / 1000)
@@ -26,6 +27,7 @@ const CHUNKING = {
   required: ['type'],
 }
 const STORE_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
+const BATCH_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 }, batch_id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id', 'batch_id'])
 const FILE_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 }, file_id: { type: 'string', minLength: 1, maxLength: 128 } }, ['id', 'file_id'])
 const LIST = object({
   limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
@@ -91,7 +93,22 @@ async function storeFile<T>(fileId: string, read: () => Promise<T>): Promise<T> 
   }
 }
 
-export function vectorStoreRoutes(rag: Rag, files: Files | undefined): RouteSpec[] {
+type Attributes = Record<string, string | number | boolean>
+
+/** A batch as OpenAI shows it: counts of its files by their documents' status. */
+function batchView(b: FileBatchRecord, docs: readonly ReturnType<typeof fileView>[]) {
+  const count = (status: string) => docs.filter((d) => d.status === status).length
+  const inProgress = b.cancelled ? 0 : count('in_progress')
+  // Files detached since, or cut short by a cancel, count as cancelled.
+  const cancelled = b.fileIds.length - count('completed') - count('failed') - inProgress
+  return {
+    id: b.id, object: 'vector_store.files_batch', created_at: unix(b.createdAt), vector_store_id: b.collectionId,
+    status: b.cancelled ? 'cancelled' : inProgress > 0 ? 'in_progress' : 'completed',
+    file_counts: { in_progress: inProgress, completed: count('completed'), failed: count('failed'), cancelled, total: b.fileIds.length },
+  }
+}
+
+export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: FileBatches): RouteSpec[] {
   async function attach(caller: Caller, storeId: string, fileId: string, attributes: Record<string, string | number | boolean> | undefined, chunking: Chunking | undefined) {
     if (!files) throw new GatewayError('Attaching files needs service.files (services: { files: {} }).', { status: 501, code: 'files_not_configured' })
     const stored = await files.get(fileId)
@@ -101,7 +118,68 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined): RouteSpec
     return rag.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId, attributes: attributes ?? undefined, chunking: chunkingOf(chunking) })
   }
 
+  /** The batch and its files' views, if the caller sees the store. */
+  async function batchOf(caller: Caller, storeId: string, batchId: string) {
+    const store = await rag.getCollection(caller, storeId)
+    const batch = await batches?.get(store.id, batchId)
+    if (!batch) throw notFound(`No file batch '${batchId}' in this vector store.`, 'batch_not_found', 'batch_id')
+    const inBatch = new Set(batch.fileIds)
+    const docs = (await rag.listDocuments(caller, store.id, { limit: 1000 })).map(fileView).filter((d) => inBatch.has(d.id))
+    return { batch, docs }
+  }
+
+  const batchRoutes: RouteSpec[] = batches ? [
+    {
+      method: 'POST', path: '/v1/vector_stores/:id/file_batches', summary: 'Attach several files at once (`file_ids`, or `files` each with its own attributes and chunking).', permission: PERMISSION, params: STORE_ID,
+      body: object({
+        file_ids: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1, maxLength: 128 } },
+        files: { type: 'array', minItems: 1, maxItems: 500, items: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES, chunking_strategy: CHUNKING }, ['file_id']) },
+        attributes: ATTRIBUTES, chunking_strategy: CHUNKING,
+      }),
+      async handle({ caller, params, body }) {
+        const b = body as { file_ids?: string[]; files?: { file_id: string; attributes?: Attributes | null; chunking_strategy?: Chunking }[]; attributes?: Attributes | null; chunking_strategy?: Chunking }
+        if ((b.file_ids === undefined) === (b.files === undefined)) throw badRequest('Send either `file_ids` or `files`.', b.files ? 'files' : 'file_ids', 'invalid_request')
+        const items = b.files ?? b.file_ids!.map((file_id) => ({ file_id, attributes: undefined, chunking_strategy: undefined }))
+        const store = await rag.getCollection(caller, (params as { id: string }).id)
+        // Every file is checked and extracted now: a bad one refuses the request with the files before it attached.
+        for (const item of items) await attach(caller, store.id, item.file_id, item.attributes ?? b.attributes ?? undefined, item.chunking_strategy ?? b.chunking_strategy)
+        const batch = await batches.create(store.id, items.map((i) => i.file_id))
+        const { docs } = await batchOf(caller, store.id, batch.id)
+        return batchView(batch, docs)
+      },
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores/:id/file_batches/:batch_id', summary: 'A file batch with its files\' counts by status.', permission: PERMISSION, params: BATCH_ID,
+      async handle({ caller, params }) {
+        const { id, batch_id: batchId } = params as { id: string; batch_id: string }
+        const { batch, docs } = await batchOf(caller, id, batchId)
+        return batchView(batch, docs)
+      },
+    },
+    {
+      method: 'POST', path: '/v1/vector_stores/:id/file_batches/:batch_id/cancel', summary: 'Mark a batch cancelled (files already accepted are still ingested; detach them to drop them).', permission: PERMISSION, params: BATCH_ID,
+      async handle({ caller, params }) {
+        const { id, batch_id: batchId } = params as { id: string; batch_id: string }
+        const { batch, docs } = await batchOf(caller, id, batchId)
+        // Only who may change the store may cancel: an empty update checks that and changes nothing.
+        await rag.updateCollection(caller, batch.collectionId, {})
+        await batches.cancel(batch.collectionId, batch.id)
+        return batchView({ ...batch, cancelled: true }, docs)
+      },
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores/:id/file_batches/:batch_id/files', summary: 'The files of a batch with their status.', permission: PERMISSION, params: BATCH_ID, query: LIST,
+      async handle({ caller, params, query }) {
+        const q = query as ListQuery
+        const { id, batch_id: batchId } = params as { id: string; batch_id: string }
+        const { docs } = await batchOf(caller, id, batchId)
+        return page(docs.filter((f) => !q.filter || f.status === q.filter), q)
+      },
+    },
+  ] : []
+
   return [
+    ...batchRoutes,
     {
       method: 'POST', path: '/v1/vector_stores', summary: 'Create a vector store (a RAG collection), optionally with files.', permission: PERMISSION,
       body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: { type: 'object' } }),
@@ -198,9 +276,9 @@ export default definePlugin<Record<string, never>, Surface>({
   enabledByDefault: true,
   description: 'OpenAI\'s /v1/vector_stores, when service.rag is configured.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Rag, Files],
+  uses: [Rag, Files, FileBatches],
   setup(ctx) {
     const rag = ctx.tryGet(Rag)
-    return { endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files)) : [] }
+    return { endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files), ctx.tryGet(FileBatches)) : [] }
   },
 })
