@@ -50,6 +50,13 @@ export type PurposeCheck = (upload: FileUpload) => Promise<JsonObject | void>
  */
 export type PurposeStored = (file: StoredFile, upload: FileUpload) => Promise<void>
 
+/**
+ * Run before a file is deleted (RAG removes it from every vector store, as OpenAI's
+ * `files.delete` does). When it throws, the file is kept and `delete` throws its error, so
+ * nothing derived from a deleted file outlives it.
+ */
+export type DeleteHook = (file: StoredFile) => Promise<void>
+
 export interface FileListQuery {
   readonly purpose?: string
   readonly userId?: string
@@ -69,8 +76,10 @@ export interface Files {
   /** The file's bytes, or undefined when there is no such file. */
   content(id: string): Promise<Buffer | undefined>
   list(query?: FileListQuery): Promise<StoredFile[]>
-  /** False when there was no such file. */
+  /** False when there was no such file. Runs the delete hooks first (see `onDelete`). */
   delete(id: string): Promise<boolean>
+  /** Add a hook run before every delete; returns the function that removes it. */
+  onDelete(hook: DeleteHook): () => void
   /** Add a check (and what runs once stored) for uploads of `purpose` (one per purpose: a later one replaces it); returns the function that removes it. */
   checkPurpose(purpose: string, check: PurposeCheck, stored?: PurposeStored): () => void
 }

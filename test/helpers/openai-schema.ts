@@ -22,6 +22,8 @@ type SchemaName =
   | 'Response' | 'ResponseStreamEvent' | 'ResponseItemList' | 'ConversationResource' | 'ConversationItem' | 'ConversationItemList' | 'DeletedConversationResource'
   | 'OpenAIFile' | 'ListFilesResponse' | 'DeleteFileResponse' | 'FineTuningJob' | 'ListPaginatedFineTuningJobsResponse' | 'FineTuningJobEvent'
   | 'ListFineTuningJobEventsResponse' | 'FineTuningJobCheckpoint' | 'ListFineTuningJobCheckpointsResponse'
+  | 'VectorStoreObject' | 'ListVectorStoresResponse' | 'DeleteVectorStoreResponse' | 'VectorStoreFileObject' | 'ListVectorStoreFilesResponse'
+  | 'DeleteVectorStoreFileResponse' | 'VectorStoreFileBatchObject' | 'VectorStoreSearchResultsPage' | 'VectorStoreFileContentResponse'
 
 /** Assert that `value` conforms to OpenAI's schema `name`; the failure lists every violation. */
 export function expectOpenAISchema(name: SchemaName, value: unknown): void {

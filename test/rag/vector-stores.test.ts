@@ -8,6 +8,7 @@
 import OpenAI, { NotFoundError, BadRequestError, toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { KEYS, fixture, pdfOf, ragConfig, startRagUpstream, type RagUpstream } from './helpers.ts'
 
 describe('/v1/vector_stores with the openai SDK', () => {
@@ -90,6 +91,77 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(noText).rejects.toMatchObject({ code: 'no_text' })
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
     expect((await alice.vectorStores.retrieve(store.id)).file_counts.total).toBe(0)
+  })
+
+  it('answers in OpenAI\'s schemas: stores, files, lists (empty ones too), deletions and search pages', async () => {
+    const wire = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${gw.url}/v1${path}`, { method, headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+      return res.json()
+    }
+    const store = await alice.vectorStores.create({ name: 'Schemas' })
+    expectOpenAISchema('VectorStoreObject', await wire('GET', `/vector_stores/${store.id}`))
+    expectOpenAISchema('ListVectorStoreFilesResponse', await wire('GET', `/vector_stores/${store.id}/files`))
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id, attributes: { kind: 'faq' } }, { pollIntervalMs: 50 })
+    expectOpenAISchema('VectorStoreFileObject', await wire('GET', `/vector_stores/${store.id}/files/${file.id}`))
+    expectOpenAISchema('ListVectorStoreFilesResponse', await wire('GET', `/vector_stores/${store.id}/files?filter=failed`))
+    expectOpenAISchema('ListVectorStoresResponse', await wire('GET', '/vector_stores?limit=2'))
+    expectOpenAISchema('VectorStoreSearchResultsPage', await wire('POST', `/vector_stores/${store.id}/search`, { query: ['bicycles', 'wifi'], max_num_results: 2, rewrite_query: false, ranking_options: { ranker: 'auto', score_threshold: 0 } }))
+    // An unknown file of a known store is the file that is not found, named as the SDK's parameter.
+    await expect(alice.vectorStores.files.retrieve('file-000000000000000000000000', { vector_store_id: store.id })).rejects.toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' })
+    await expect(alice.vectorStores.files.delete('file-000000000000000000000000', { vector_store_id: store.id })).rejects.toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' })
+    expectOpenAISchema('DeleteVectorStoreFileResponse', await wire('DELETE', `/vector_stores/${store.id}/files/${file.id}`))
+    expectOpenAISchema('DeleteVectorStoreResponse', await wire('DELETE', `/vector_stores/${store.id}`))
+  })
+
+  it('removes a deleted file from every vector store it was attached to, as OpenAI\'s files.delete does', async () => {
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const kept = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
+    const one = await alice.vectorStores.create({ name: 'One', file_ids: [file.id, kept.id] })
+    const two = await alice.vectorStores.create({ name: 'Two' })
+    await alice.vectorStores.files.createAndPoll(two.id, { file_id: file.id }, { pollIntervalMs: 50 })
+    await alice.vectorStores.files.poll(one.id, file.id, { pollIntervalMs: 50 })
+    expect((await alice.vectorStores.search(two.id, { query: 'Where can bicycles be parked?' })).data[0]).toMatchObject({ file_id: file.id })
+
+    expect(await alice.files.delete(file.id)).toMatchObject({ id: file.id, deleted: true })
+    for (const store of [one, two]) {
+      await expect(alice.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).rejects.toBeInstanceOf(NotFoundError)
+      const hits = (await alice.vectorStores.search(store.id, { query: 'Where can bicycles be parked?', max_num_results: 20 })).data
+      expect(hits.some((h) => h.file_id === file.id)).toBe(false)
+    }
+    expect((await alice.vectorStores.retrieve(one.id)).file_counts.total).toBe(1)
+    expect((await alice.vectorStores.retrieve(two.id)).file_counts.total).toBe(0)
+    expect((await alice.vectorStores.files.retrieve(kept.id, { vector_store_id: one.id })).id).toBe(kept.id)
+  })
+
+  it('attaches files in batches: fileBatches.createAndPoll and uploadAndPoll, counts, listFiles with a filter, cancel', async () => {
+    const store = await alice.vectorStores.create({ name: 'Batches' })
+    const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const handbook = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
+    const batch = await alice.vectorStores.fileBatches.createAndPoll(store.id, { file_ids: [faq.id, handbook.id], attributes: { source: 'batch' } }, { pollIntervalMs: 50 })
+    expect(batch).toMatchObject({ object: 'vector_store.files_batch', vector_store_id: store.id, status: 'completed', file_counts: { in_progress: 0, completed: 2, failed: 0, cancelled: 0, total: 2 } })
+    expect(batch.id).toMatch(/^vsfb_/)
+    const wire = await (await fetch(`${gw.url}/v1/vector_stores/${store.id}/file_batches/${batch.id}`, { headers: { authorization: `Bearer ${KEYS.alice}` } })).json()
+    expectOpenAISchema('VectorStoreFileBatchObject', wire)
+    const inBatch: string[] = []
+    for await (const f of alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, filter: 'completed', limit: 1 })) inBatch.push(f.id)
+    expect(inBatch.sort()).toEqual([faq.id, handbook.id].sort())
+    expect((await alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, filter: 'failed' })).data).toEqual([])
+    // The batch's attributes are each file's.
+    const hits = (await alice.vectorStores.search(store.id, { query: 'Where can bicycles be parked?', filters: { type: 'eq', key: 'source', value: 'batch' } })).data
+    expect(hits.length).toBeGreaterThan(0)
+    expect(hits.every((h) => h.attributes?.source === 'batch')).toBe(true)
+
+    const uploaded = await alice.vectorStores.fileBatches.uploadAndPoll(store.id, { files: [await toFile(Buffer.from('The cafeteria opens at seven.'), 'cafe.txt', { type: 'text/plain' })] }, { pollIntervalMs: 50 })
+    expect(uploaded).toMatchObject({ status: 'completed', file_counts: { completed: 1, total: 1 } })
+    expect((await alice.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ completed: 3, total: 3 })
+
+    expect(await alice.vectorStores.fileBatches.cancel(uploaded.id, { vector_store_id: store.id })).toMatchObject({ id: uploaded.id, status: 'cancelled' })
+    await expect(alice.vectorStores.fileBatches.retrieve('vsfb_000000000000000000000000', { vector_store_id: store.id })).rejects.toBeInstanceOf(NotFoundError)
+    await expect(carol.vectorStores.fileBatches.retrieve(batch.id, { vector_store_id: store.id })).rejects.toBeInstanceOf(NotFoundError)
+    const missing = alice.vectorStores.fileBatches.create(store.id, { file_ids: ['file-000000000000000000000000'] })
+    await expect(missing).rejects.toBeInstanceOf(NotFoundError)
+    await expect(missing).rejects.toMatchObject({ code: 'file_not_found', param: 'file_id' })
   })
 
   it('grounds a /v1/responses answer with the file_search tool: passages numbered in the context, results in the output', async () => {

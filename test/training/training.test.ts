@@ -313,6 +313,24 @@ features: { custom_models: false }
     expect((await client.fineTuning.jobs.retrieve(created.id)).status).toBe('cancelled')
   })
 
+  it('lists jobs filtered by metadata (metadata[key]=value, as the SDK sends it), auto-paging the rest', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const tag = `run-${Date.now()}`
+    const tagged = [
+      await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, metadata: { batch: tag, kind: 'a' } }),
+      await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, metadata: { batch: tag, kind: 'b' } }),
+    ]
+    await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, metadata: { batch: 'other' } })
+    const ids = async (params: OpenAI.FineTuning.JobListParams) => {
+      const found: string[] = []
+      for await (const job of client.fineTuning.jobs.list(params)) found.push(job.id)
+      return found
+    }
+    expect(await ids({ metadata: { batch: tag }, limit: 1 })).toEqual([tagged[1].id, tagged[0].id])
+    expect(await ids({ metadata: { batch: tag, kind: 'a' } })).toEqual([tagged[0].id])
+    expect(await ids({ metadata: { batch: 'nonexistent' } })).toEqual([])
+  })
+
   it('refuses a job on a missing or non-fine-tune file, naming the field', async () => {
     await expect(client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: 'file-000000000000000000000000' })).rejects.toMatchObject({ status: 404, param: 'training_file' })
     const other = await client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants' })

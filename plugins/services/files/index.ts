@@ -14,7 +14,7 @@
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
 import { listOf } from '../kit/schema.ts'
-import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type PurposeCheck, type PurposeStored } from '../../contracts/files.ts'
+import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type DeleteHook, type PurposeCheck, type PurposeStored } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'
 import { DELETED_FILE_SCHEMA, MANAGED_FILE_SCHEMA, managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
 
@@ -104,6 +104,7 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
 function filesOver(store: Store): Files {
   const repo = fileRepository(store.sql)
   const checks = new Map<string, { check: PurposeCheck; stored?: PurposeStored }>()
+  const deleteHooks = new Set<DeleteHook>()
   return {
     async put(upload) {
       const hooks = checks.get(upload.purpose)
@@ -123,7 +124,17 @@ function filesOver(store: Store): Files {
     get: (id) => repo.get(id),
     content: (id) => repo.content(id),
     list: (query = {}) => repo.list(query),
-    delete: (id) => repo.delete(id),
+    async delete(id) {
+      const file = await repo.get(id)
+      if (!file) return false
+      // What was made from the file goes first: a hook that fails keeps the file, to be deleted again.
+      for (const hook of deleteHooks) await hook(file)
+      return repo.delete(id)
+    },
+    onDelete(hook) {
+      deleteHooks.add(hook)
+      return () => { deleteHooks.delete(hook) }
+    },
     checkPurpose(purpose, check, stored) {
       const hooks = { check, stored }
       checks.set(purpose, hooks)

@@ -11,11 +11,13 @@ import { fileURLToPath } from 'node:url'
 import { Store, Tokenizer, definePlugin, estimateTextTokens, type Service } from '../../../core/plugins/api.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { Conversations } from '../../contracts/conversations.ts'
+import { Files } from '../../contracts/files.ts'
 import { Rag } from '../../contracts/rag.ts'
 import { ragCollections } from './collections.ts'
 import { fileSearchTool } from './file-search.ts'
 import { assistantGrounding } from './retriever.ts'
 import { ragRepository } from './data/repository.ts'
+import { FileBatches, fileBatchRepository } from './data/file-batches.ts'
 import { chunkSearch, hasIterativeScan } from './data/search.ts'
 import { ingestDocument } from './ingest/ingest.ts'
 import { startIngestJobs } from './ingest/jobs.ts'
@@ -36,8 +38,8 @@ const rag = definePlugin<RagConfig, Service>({
   kind: 'service',
   description: 'RAG collections: documents embedded through a gateway route into pgvector, searched by vector or hybrid ranking.',
   configSchema,
-  uses: [Store, Queue, Conversations, Tokenizer],
-  provides: [Rag],
+  uses: [Store, Queue, Conversations, Tokenizer, Files],
+  provides: [Rag, FileBatches],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     if (!store) throw new Error('service.rag keeps its collections in the store: add `store:` (e.g. store: { plugin: embedded })')
@@ -62,10 +64,13 @@ const rag = definePlugin<RagConfig, Service>({
     })
     const collections = ragCollections({ repo, search, jobs, config })
     ctx.provide(Rag, collections)
+    ctx.provide(FileBatches, fileBatchRepository(store.sql))
     // /v1/responses' `file_search` tool, when the conversations service is configured.
     // and the grounding of assistants with attached collections.
     const conversations = ctx.tryGet(Conversations)
-    const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k))]
+    // A deleted /v1/files file leaves every vector store it was attached to (as OpenAI's files.delete does).
+    const detachDeleted = ctx.tryGet(Files)?.onDelete(async (file) => { await repo.deleteDocumentsOfFile(file.id) })
+    const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k)), detachDeleted]
     return {
       routes: ragRoutes(collections),
       check(routes) {

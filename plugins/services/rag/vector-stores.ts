@@ -8,6 +8,7 @@ import { GatewayError, badRequest, definePlugin, notFound, type Caller, type Jso
 import { Files } from '../../contracts/files.ts'
 import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
+import { FileBatches, type FileBatchRecord } from './data/file-batches.ts'
 
 const PERMISSION = 'chat'
 const unix = (d: Date): number => Math.floor(d.getTime() / 1000)
@@ -26,6 +27,7 @@ const CHUNKING = {
   required: ['type'],
 }
 const STORE_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
+const BATCH_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 }, batch_id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id', 'batch_id'])
 const FILE_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 }, file_id: { type: 'string', minLength: 1, maxLength: 128 } }, ['id', 'file_id'])
 const LIST = object({
   limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
@@ -48,18 +50,21 @@ function storeView(c: CollectionRecord) {
   return {
     id: c.id, object: 'vector_store', created_at: unix(c.createdAt), name: c.name, description: c.description, usage_bytes: c.bytes,
     file_counts: { in_progress: inProgress, completed: c.counts.completed, failed: c.counts.failed, cancelled: 0, total: c.counts.total },
-    status: inProgress > 0 ? 'in_progress' : 'completed', expires_after: null, expires_at: null,
+    // `expires_after` is left out, not null: OpenAI's schema types it as an object (stores here never expire).
+    status: inProgress > 0 ? 'in_progress' : 'completed', expires_at: null,
     last_active_at: c.lastActiveAt ? unix(c.lastActiveAt) : null, metadata: c.metadata,
   }
 }
 
+/** The codes OpenAI's `last_error` may carry; any other failure is a `server_error`. */
+const LAST_ERROR_CODES = new Set(['server_error', 'unsupported_file', 'invalid_file'])
 const STATUS = { queued: 'in_progress', processing: 'in_progress', completed: 'completed', failed: 'failed' } as const
 
 function fileView(d: DocumentRecord) {
   return {
     id: d.fileId ?? d.id, object: 'vector_store.file', usage_bytes: d.bytes, created_at: unix(d.createdAt), vector_store_id: d.collectionId,
     status: STATUS[d.status],
-    last_error: d.error ? { code: 'server_error', message: d.error.message } : null,
+    last_error: d.error ? { code: LAST_ERROR_CODES.has(d.error.code) ? d.error.code : 'server_error', message: d.error.message } : null,
     chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: d.chunking.maxTokens, chunk_overlap_tokens: d.chunking.overlapTokens } },
     attributes: d.attributes,
   }
@@ -71,10 +76,39 @@ function page<T extends { id: string }>(all: T[], q: ListQuery) {
   if (q.after) rows = rows.slice(rows.findIndex((r) => r.id === q.after) + 1)
   if (q.before) { const at = rows.findIndex((r) => r.id === q.before); if (at >= 0) rows = rows.slice(0, at) }
   const data = rows.slice(0, q.limit)
-  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > data.length }
+  // OpenAI's list schemas require string ids: an empty page has empty ones (the SDK pages by the last item, not these).
+  return { object: 'list', data, first_id: data[0]?.id ?? '', last_id: data.at(-1)?.id ?? '', has_more: rows.length > data.length }
 }
 
-export function vectorStoreRoutes(rag: Rag, files: Files | undefined): RouteSpec[] {
+/**
+ * A vector store's file by its /v1/files id: an unknown one is the `file_id` the SDK sent that is
+ * not found (the Rag capability names it a document).
+ */
+async function storeFile<T>(fileId: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (err) {
+    if (err instanceof GatewayError && err.code === 'document_not_found') throw notFound(`No file '${fileId}' in this vector store.`, 'file_not_found', 'file_id')
+    throw err
+  }
+}
+
+type Attributes = Record<string, string | number | boolean>
+
+/** A batch as OpenAI shows it: counts of its files by their documents' status. */
+function batchView(b: FileBatchRecord, docs: readonly ReturnType<typeof fileView>[]) {
+  const count = (status: string) => docs.filter((d) => d.status === status).length
+  const inProgress = b.cancelled ? 0 : count('in_progress')
+  // Files detached since, or cut short by a cancel, count as cancelled.
+  const cancelled = b.fileIds.length - count('completed') - count('failed') - inProgress
+  return {
+    id: b.id, object: 'vector_store.files_batch', created_at: unix(b.createdAt), vector_store_id: b.collectionId,
+    status: b.cancelled ? 'cancelled' : inProgress > 0 ? 'in_progress' : 'completed',
+    file_counts: { in_progress: inProgress, completed: count('completed'), failed: count('failed'), cancelled, total: b.fileIds.length },
+  }
+}
+
+export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: FileBatches): RouteSpec[] {
   async function attach(caller: Caller, storeId: string, fileId: string, attributes: Record<string, string | number | boolean> | undefined, chunking: Chunking | undefined) {
     if (!files) throw new GatewayError('Attaching files needs service.files (services: { files: {} }).', { status: 501, code: 'files_not_configured' })
     const stored = await files.get(fileId)
@@ -84,7 +118,68 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined): RouteSpec
     return rag.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId, attributes: attributes ?? undefined, chunking: chunkingOf(chunking) })
   }
 
+  /** The batch and its files' views, if the caller sees the store. */
+  async function batchOf(caller: Caller, storeId: string, batchId: string) {
+    const store = await rag.getCollection(caller, storeId)
+    const batch = await batches?.get(store.id, batchId)
+    if (!batch) throw notFound(`No file batch '${batchId}' in this vector store.`, 'batch_not_found', 'batch_id')
+    const inBatch = new Set(batch.fileIds)
+    const docs = (await rag.listDocuments(caller, store.id, { limit: 1000 })).map(fileView).filter((d) => inBatch.has(d.id))
+    return { batch, docs }
+  }
+
+  const batchRoutes: RouteSpec[] = batches ? [
+    {
+      method: 'POST', path: '/v1/vector_stores/:id/file_batches', summary: 'Attach several files at once (`file_ids`, or `files` each with its own attributes and chunking).', permission: PERMISSION, params: STORE_ID,
+      body: object({
+        file_ids: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1, maxLength: 128 } },
+        files: { type: 'array', minItems: 1, maxItems: 500, items: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES, chunking_strategy: CHUNKING }, ['file_id']) },
+        attributes: ATTRIBUTES, chunking_strategy: CHUNKING,
+      }),
+      async handle({ caller, params, body }) {
+        const b = body as { file_ids?: string[]; files?: { file_id: string; attributes?: Attributes | null; chunking_strategy?: Chunking }[]; attributes?: Attributes | null; chunking_strategy?: Chunking }
+        if ((b.file_ids === undefined) === (b.files === undefined)) throw badRequest('Send either `file_ids` or `files`.', b.files ? 'files' : 'file_ids', 'invalid_request')
+        const items = b.files ?? b.file_ids!.map((file_id) => ({ file_id, attributes: undefined, chunking_strategy: undefined }))
+        const store = await rag.getCollection(caller, (params as { id: string }).id)
+        // Every file is checked and extracted now: a bad one refuses the request with the files before it attached.
+        for (const item of items) await attach(caller, store.id, item.file_id, item.attributes ?? b.attributes ?? undefined, item.chunking_strategy ?? b.chunking_strategy)
+        const batch = await batches.create(store.id, items.map((i) => i.file_id))
+        const { docs } = await batchOf(caller, store.id, batch.id)
+        return batchView(batch, docs)
+      },
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores/:id/file_batches/:batch_id', summary: 'A file batch with its files\' counts by status.', permission: PERMISSION, params: BATCH_ID,
+      async handle({ caller, params }) {
+        const { id, batch_id: batchId } = params as { id: string; batch_id: string }
+        const { batch, docs } = await batchOf(caller, id, batchId)
+        return batchView(batch, docs)
+      },
+    },
+    {
+      method: 'POST', path: '/v1/vector_stores/:id/file_batches/:batch_id/cancel', summary: 'Mark a batch cancelled (files already accepted are still ingested; detach them to drop them).', permission: PERMISSION, params: BATCH_ID,
+      async handle({ caller, params }) {
+        const { id, batch_id: batchId } = params as { id: string; batch_id: string }
+        const { batch, docs } = await batchOf(caller, id, batchId)
+        // Only who may change the store may cancel: an empty update checks that and changes nothing.
+        await rag.updateCollection(caller, batch.collectionId, {})
+        await batches.cancel(batch.collectionId, batch.id)
+        return batchView({ ...batch, cancelled: true }, docs)
+      },
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores/:id/file_batches/:batch_id/files', summary: 'The files of a batch with their status.', permission: PERMISSION, params: BATCH_ID, query: LIST,
+      async handle({ caller, params, query }) {
+        const q = query as ListQuery
+        const { id, batch_id: batchId } = params as { id: string; batch_id: string }
+        const { docs } = await batchOf(caller, id, batchId)
+        return page(docs.filter((f) => !q.filter || f.status === q.filter), q)
+      },
+    },
+  ] : []
+
   return [
+    ...batchRoutes,
     {
       method: 'POST', path: '/v1/vector_stores', summary: 'Create a vector store (a RAG collection), optionally with files.', permission: PERMISSION,
       body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: { type: 'object' } }),
@@ -140,14 +235,14 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined): RouteSpec
       method: 'GET', path: '/v1/vector_stores/:id/files/:file_id', summary: 'One file of a vector store, with its status.', permission: PERMISSION, params: FILE_ID,
       async handle({ caller, params }) {
         const { id, file_id: fileId } = params as { id: string; file_id: string }
-        return fileView(await rag.getDocument(caller, id, fileId))
+        return fileView(await storeFile(fileId, () => rag.getDocument(caller, id, fileId)))
       },
     },
     {
       method: 'DELETE', path: '/v1/vector_stores/:id/files/:file_id', summary: 'Detach a file (its chunks are deleted; the file stays).', permission: PERMISSION, params: FILE_ID,
       async handle({ caller, params }) {
         const { id, file_id: fileId } = params as { id: string; file_id: string }
-        await rag.deleteDocument(caller, id, fileId)
+        await storeFile(fileId, () => rag.deleteDocument(caller, id, fileId))
         return { id: fileId, object: 'vector_store.file.deleted', deleted: true }
       },
     },
@@ -181,9 +276,9 @@ export default definePlugin<Record<string, never>, Surface>({
   enabledByDefault: true,
   description: 'OpenAI\'s /v1/vector_stores, when service.rag is configured.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Rag, Files],
+  uses: [Rag, Files, FileBatches],
   setup(ctx) {
     const rag = ctx.tryGet(Rag)
-    return { endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files)) : [] }
+    return { endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files), ctx.tryGet(FileBatches)) : [] }
   },
 })

@@ -195,7 +195,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 }, after: { type: 'string' }, status: { type: 'string' } } },
       async handle({ caller, query }) {
         const q = query as { limit: number; after?: string; status?: string }
-        const found = await t.jobs.list({ ...ownerFilter(caller), status: q.status, after: q.after, limit: q.limit + 1 })
+        const found = await t.jobs.list({ ...ownerFilter(caller), status: q.status, after: q.after, limit: q.limit + 1, metadata: metadataFilter(query) })
         const page = found.slice(0, q.limit).map(view)
         return openAI ? { object: 'list', data: page, has_more: found.length > q.limit } : reply(page, { meta: { has_more: found.length > q.limit } })
       },
@@ -245,6 +245,18 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       },
     },
   ]
+}
+
+/**
+ * OpenAI's metadata filter on a job list: `metadata[key]=value` query parameters (as the SDK
+ * writes `list({ metadata })`); undefined when there are none.
+ */
+function metadataFilter(query: Record<string, unknown>): Record<string, string> | undefined {
+  const pairs = Object.entries(query).flatMap(([name, value]) => {
+    const key = /^metadata\[(.+)\]$/.exec(name)?.[1]
+    return key === undefined ? [] : [[key, String(value)] as const]
+  })
+  return pairs.length ? Object.fromEntries(pairs) : undefined
 }
 
 const ROUTE_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$', description: 'The model name clients will send.' }

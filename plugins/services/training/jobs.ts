@@ -91,7 +91,11 @@ export interface NewJob {
   hyperparameters: Hyperparameters; suffix: string | null; seed: number | null; metadata: Record<string, string> | null
 }
 
-export interface JobFilter { userId?: string; department?: string; status?: string; limit: number; after?: string }
+export interface JobFilter {
+  userId?: string; department?: string; status?: string; limit: number; after?: string
+  /** Jobs whose metadata holds every one of these pairs. */
+  metadata?: Readonly<Record<string, string>>
+}
 
 export interface StepFields {
   status?: JobStatus; providerJobId?: string; fineTunedModel?: string | null; error?: string | null; trainedTokens?: number | null; pollDelayMs?: number
@@ -120,6 +124,7 @@ export function jobRepository(sql: SqlClient) {
       if (filter.userId !== undefined) add('user_id = ?', filter.userId)
       if (filter.department !== undefined) add('department = ?', filter.department)
       if (filter.status !== undefined) add('status = ?', filter.status)
+      if (filter.metadata !== undefined) add('metadata @> ?::jsonb', jsonParam(filter.metadata))
       if (filter.after !== undefined) add('seq < (SELECT seq FROM training_jobs WHERE id = ?)', filter.after)
       const { rows } = await sql.query(`SELECT * FROM training_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${Math.min(Math.max(filter.limit, 1), 1000)}`, params)
       return rows.map(toJob)

@@ -199,6 +199,12 @@ export function ragRepository(store: Store) {
       await sql.query('DELETE FROM rag_documents WHERE id = $1', [id])
     },
 
+    /** Every document attached from a /v1/files file, in any collection (its chunks go with it). */
+    async deleteDocumentsOfFile(fileId: string): Promise<number> {
+      const { rowCount } = await sql.query('DELETE FROM rag_documents WHERE file_id = $1', [fileId])
+      return rowCount
+    },
+
     /** Queue a failed document again. */
     async requeue(id: string): Promise<boolean> {
       const { rowCount } = await sql.query(`UPDATE rag_documents SET status = 'queued', error_code = NULL, error_message = NULL, lease_until = NULL, updated_at = now() WHERE id = $1 AND status = 'failed'`, [id])
