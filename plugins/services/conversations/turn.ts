@@ -89,6 +89,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       temperature: input.temperature ?? params.temperature,
       top_p: input.topP ?? params.top_p,
       max_tokens: maxOutput,
+      response_format: input.responseFormat,
       stream: input.stream || undefined,
       stream_options: input.stream ? { include_usage: true } : undefined,
     }) as unknown as ChatRequest
