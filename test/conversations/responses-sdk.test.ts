@@ -9,7 +9,24 @@ import { zodTextFormat } from 'openai/helpers/zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
-import { startConversations, type ConversationsFixture } from './helpers.ts'
+import { openAIUpstreamHandler, startConversations, type ConversationsFixture } from './helpers.ts'
+import type { RecordedRequest } from '../helpers/upstream.ts'
+import type http from 'node:http'
+
+/** An upstream that streams two words, then breaks off (`break`) or stops at the token limit (`length`). */
+function brokenStream(end: 'break' | 'length') {
+  return async (req: RecordedRequest, res: http.ServerResponse): Promise<void> => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    const chunk = (content: string, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: req.body.model, choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`
+    res.write(chunk('partial '))
+    await new Promise((r) => setTimeout(r, 30))
+    res.write(chunk('answer', end === 'length' ? 'length' : null))
+    await new Promise((r) => setTimeout(r, 30))
+    if (end === 'length') res.end('data: [DONE]\n\n')
+    else res.destroy()
+  }
+}
 
 const WEATHER = { type: 'function' as const, name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false }, strict: true }
 
@@ -57,6 +74,44 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     for (const e of events.slice(3, -1)) expect((e as { item_id?: string; item?: { id: string } }).item_id ?? (e as { item: { id: string } }).item.id).toBe(itemId)
     // The SDK adds output_text to what it retrieves.
     expect(await alice.responses.retrieve(completed.response.id)).toEqual({ ...completed.response, output_text: 'reply to: count my words' })
+  })
+
+  it('ends a stream the upstream breaks off with response.failed, numbered on, and keeps the response failed', async () => {
+    f.upstream.handle(brokenStream('break'))
+    try {
+      const stream = await alice.responses.create({ model: 'chat-a', input: 'break off', stream: true })
+      const events: OpenAI.Responses.ResponseStreamEvent[] = []
+      for await (const event of stream) {
+        expectOpenAISchema('ResponseStreamEvent', event)
+        events.push(event)
+      }
+      expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i))
+      const last = events.at(-1) as OpenAI.Responses.ResponseFailedEvent
+      expect(last.type).toBe('response.failed')
+      expect(last.response).toMatchObject({ status: 'failed', error: { code: 'server_error' } })
+      expect((await alice.responses.retrieve(last.response.id)).status).toBe('failed')
+      // The stream() helper's final response is the failed one, not a snapshot left in_progress.
+      const final = await alice.responses.stream({ model: 'chat-a', input: 'break off again' }).finalResponse()
+      expect(final.status).toBe('failed')
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+  })
+
+  it('marks the item of an answer cut at max_output_tokens incomplete in output_item.done, as in response.incomplete', async () => {
+    f.upstream.handle(brokenStream('length'))
+    try {
+      const stream = await alice.responses.create({ model: 'chat-a', input: 'cut me', max_output_tokens: 16, stream: true })
+      const events: OpenAI.Responses.ResponseStreamEvent[] = []
+      for await (const event of stream) events.push(event)
+      const done = events.find((e) => e.type === 'response.output_item.done') as OpenAI.Responses.ResponseOutputItemDoneEvent
+      const last = events.at(-1) as OpenAI.Responses.ResponseIncompleteEvent
+      expect(last).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } })
+      expect(done.item).toEqual(last.response.output[0])
+      expect((done.item as OpenAI.Responses.ResponseOutputMessage).status).toBe('incomplete')
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
   })
 
   it('gives the stream() helper its text events and finalResponse()', async () => {
