@@ -268,6 +268,8 @@ export interface TurnInput {
   readonly maxOutputTokens?: number
   /** Structured output (the Responses API's `text.format`), in the chat shape; absent: text. */
   readonly responseFormat?: ChatRequest['response_format']
+  /** How hard a reasoning model thinks (the Responses API's `reasoning.effort`). */
+  readonly reasoningEffort?: ChatRequest['reasoning_effort']
   readonly metadata?: Readonly<Record<string, string>>
   /** Keep the response (retrievable, continuable). Items of a thread are kept either way. */
   readonly store: boolean

@@ -155,6 +155,35 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     ])
   })
 
+  it('takes a previous response\'s output back as input (history kept by the client, store: false)', async () => {
+    const first = await alice.responses.create({ model: 'chat-a', input: 'What is the weather in Lyon?', tools: [WEATHER], store: false })
+    const call = first.output[0] as OpenAI.Responses.ResponseFunctionToolCall
+    const second = await alice.responses.create({
+      model: 'chat-a', tools: [WEATHER], store: false,
+      input: [{ role: 'user', content: 'What is the weather in Lyon?' }, ...(first.output as OpenAI.Responses.ResponseInputItem[]), { type: 'function_call_output', call_id: call.call_id, output: '18C' }],
+    })
+    expect(second.output_text).toBe('tool said: 18C')
+    const reply = await alice.responses.create({ model: 'chat-a', store: false, input: [...(second.output as OpenAI.Responses.ResponseInputItem[]), { role: 'user', content: 'thanks' }] })
+    expect(reply.output_text).toBe('reply to: thanks')
+    expect(f.upstreamChats().at(-1)!.body.messages).toEqual([{ role: 'assistant', content: 'tool said: 18C' }, { role: 'user', content: 'thanks' }])
+  })
+
+  it('passes reasoning.effort to the model and shows it on the response', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'think hard', reasoning: { effort: 'low' } })
+    expect(f.upstreamChats().at(-1)!.body.reasoning_effort).toBe('low')
+    expectOpenAISchema('Response', response)
+    expect(response.reasoning).toEqual({ effort: 'low', summary: null })
+    const bad = await alice.responses.create({ model: 'chat-a', input: 'x', reasoning: { effort: 'enormous' as 'low' } }).catch((e: unknown) => e)
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(bad).toMatchObject({ param: 'reasoning.effort' })
+  })
+
+  it('refuses a stored prompt template (not carried out) instead of answering without it', async () => {
+    const refused = await alice.responses.create({ model: 'chat-a', input: 'x', prompt: { id: 'pmpt_123', variables: { city: 'Paris' } } }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ param: 'prompt', code: 'unsupported_parameter' })
+  })
+
   it('does not keep a store: false response: retrieve and chaining are NotFoundError', async () => {
     const response = await alice.responses.create({ model: 'chat-a', input: 'ephemeral', store: false })
     expect((response as { store?: boolean }).store).toBe(false)

@@ -90,6 +90,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       top_p: input.topP ?? params.top_p,
       max_tokens: maxOutput,
       response_format: input.responseFormat,
+      reasoning_effort: input.reasoningEffort,
       stream: input.stream || undefined,
       stream_options: input.stream ? { include_usage: true } : undefined,
     }) as unknown as ChatRequest
@@ -259,7 +260,7 @@ function responseObject(r: {
     output: r.output,
     parallel_tool_calls: input.parallelToolCalls ?? true,
     previous_response_id: input.previousResponseId ?? null,
-    reasoning: { effort: null, summary: null },
+    reasoning: { effort: input.reasoningEffort ?? null, summary: null },
     store: input.store,
     temperature: input.temperature ?? 1,
     text: { format: { type: 'text' } },

@@ -1,7 +1,7 @@
 /**
  * The Responses API's request fields in the shape a turn takes: input items (a string, messages
  * with text parts, function calls and their outputs), tools (function tools become chat tools,
- * others are server tools the gateway runs), tool_choice, and text.format. Anything the gateway cannot carry
+ * others are server tools the gateway runs), tool_choice, text.format and reasoning.effort. Anything the gateway cannot carry
  * out is a 400 naming the field, never dropped silently.
  */
 import { badRequest, type ChatRequest, type ChatTool } from '../../../core/plugins/api.ts'
@@ -112,4 +112,16 @@ export function chatResponseFormat(text: unknown): ResponseFormat | undefined {
       ...(typeof format.strict === 'boolean' ? { strict: format.strict } : {}),
     },
   }
+}
+
+const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])
+
+/** `reasoning.effort` as the chat `reasoning_effort` (the provider refuses what its model cannot do). */
+export function reasoningEffort(reasoning: unknown): ChatRequest['reasoning_effort'] | undefined {
+  if (reasoning === undefined || reasoning === null) return undefined
+  if (!isObject(reasoning)) throw badRequest('`reasoning` must be an object.', 'reasoning', 'invalid_value')
+  const effort = reasoning.effort
+  if (effort === undefined || effort === null) return undefined
+  if (typeof effort !== 'string' || !REASONING_EFFORTS.has(effort)) throw badRequest('`reasoning.effort` must be none, minimal, low, medium, high or xhigh.', 'reasoning.effort', 'invalid_value')
+  return effort as ChatRequest['reasoning_effort']
 }
