@@ -191,6 +191,15 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     await expect(alice.responses.create({ model: 'chat-a', previous_response_id: response.id, input: 'x' })).rejects.toBeInstanceOf(OpenAI.NotFoundError)
   })
 
+  it('refuses to replay a stored response as a stream (a background-response feature) instead of answering JSON to an SSE reader', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'replay me' })
+    const refused = await alice.responses.retrieve(response.id, { stream: true }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ param: 'stream', code: 'unsupported_parameter' })
+    expect((await alice.responses.retrieve(response.id, { stream: false, include: ['message.output_text.logprobs'] })).id).toBe(response.id)
+    expect((await alice.responses.inputItems.list(response.id, { include: ['message.output_text.logprobs'] })).data).toHaveLength(1)
+  })
+
   it('deletes a response', async () => {
     const response = await alice.responses.create({ model: 'chat-a', input: 'delete me' })
     await alice.responses.delete(response.id)

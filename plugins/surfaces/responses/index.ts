@@ -29,6 +29,7 @@ const LIST_QUERY = {
     include: {},
   },
 }
+const RETRIEVE_QUERY = { type: 'object', properties: { stream: { type: 'boolean' }, starting_after: { type: 'integer' }, include: {}, include_obfuscation: {} } }
 /** What the gateway checks of a create request; the rest is checked field by field in `handle`. */
 const CREATE_BODY = {
   type: 'object',
@@ -108,9 +109,14 @@ export function responsesSurface(conversations: Conversations): Surface {
     },
   }
 
-  const get: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'GET', path: '/v1/responses/:id', summary: 'A stored response.', permission: CHAT, params: ID_PARAMS,
-    handle: async ({ caller, params }) => (await reachableResponse(caller, params.id)).body,
+  const get: RouteSpec<unknown, { stream?: boolean }, { id: string }> = {
+    method: 'GET', path: '/v1/responses/:id', summary: 'A stored response.', permission: CHAT, params: ID_PARAMS, query: RETRIEVE_QUERY,
+    async handle({ caller, params, query }) {
+      // Replaying a response's events is for background responses, which this gateway does not run:
+      // a JSON answer would leave the SDK's stream reader waiting for events that never come.
+      if (query.stream) throw badRequest('Streaming a stored response (`stream=true`) is not supported by this gateway.', 'stream', 'unsupported_parameter')
+      return (await reachableResponse(caller, params.id)).body
+    },
   }
 
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
