@@ -9,7 +9,7 @@
  * Items are kept in the Responses API's item shape (a message with content parts, a
  * function_call, a function_call_output): one form, translated to chat messages when a turn runs.
  */
-import { token, type Caller, type ChatTool, type GatewayCalls, type Owner, type Token } from '../../core/plugins/api.ts'
+import { token, type Caller, type ChatRequest, type ChatTool, type GatewayCalls, type Owner, type Token } from '../../core/plugins/api.ts'
 import type { JsonObject } from './capabilities.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -266,6 +266,10 @@ export interface TurnInput {
   readonly temperature?: number
   readonly topP?: number
   readonly maxOutputTokens?: number
+  /** Structured output (the Responses API's `text.format`), in the chat shape; absent: text. */
+  readonly responseFormat?: ChatRequest['response_format']
+  /** How hard a reasoning model thinks (the Responses API's `reasoning.effort`). */
+  readonly reasoningEffort?: ChatRequest['reasoning_effort']
   readonly metadata?: Readonly<Record<string, string>>
   /** Keep the response (retrievable, continuable). Items of a thread are kept either way. */
   readonly store: boolean

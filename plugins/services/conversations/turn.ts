@@ -89,17 +89,24 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       temperature: input.temperature ?? params.temperature,
       top_p: input.topP ?? params.top_p,
       max_tokens: maxOutput,
+      response_format: input.responseFormat,
+      reasoning_effort: input.reasoningEffort,
       stream: input.stream || undefined,
       stream_options: input.stream ? { include_usage: true } : undefined,
     }) as unknown as ChatRequest
 
     const call = await gateway.chat(request, { signal: input.signal, thread: input.threadId })
     let settle!: (body: JsonObject) => void
-    const finished = new Promise<JsonObject>((resolve) => { settle = resolve })
+    let fail!: (err: unknown) => void
+    const finished = new Promise<JsonObject>((resolve, reject) => { settle = resolve; fail = reject })
+    // Who waits for the answer after a failed keep learns it from `response()`; nobody else must.
+    finished.catch(() => undefined)
     let storedItems: ItemRecord[] = []
 
     /** Keep the turn: the Response object and the items, as far as the answer got. */
-    const persist = async (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> => {
+    const persist = (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> =>
+      keep(output, status, reason, error).catch((err: unknown) => { fail(err); throw err })
+    const keep = async (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> => {
       for (const o of output) o.content = withCitations(o.content, gathered.passages)
       const outcome = await withDeadline(call.done, ACCOUNTING_WAIT_MS).catch(() => undefined)
       const body = responseObject({ id, createdAt, input, model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, status))] })
@@ -187,6 +194,7 @@ async function* streamTurn(
   let finishReason: string | null = null
   let ended = false
   let failure: GatewayError | null = null
+  let status: ItemStatus = 'incomplete'
   const snapshot = (): void => {
     if (text) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [] }] }
     for (const c of calls.values()) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
@@ -226,11 +234,12 @@ async function* streamTurn(
     throw failure
   } finally {
     snapshot()
-    const status: ItemStatus = ended && finishReason !== 'length' ? 'completed' : 'incomplete'
+    status = ended && finishReason !== 'length' ? 'completed' : 'incomplete'
     const reason = !ended ? (failure ? null : 'interrupted') : finishReason === 'length' ? 'max_output_tokens' : null
     await persist(output, status, reason, ended ? null : failure)
   }
-  for (const item of output) yield { type: 'item.done', index: output.indexOf(item), item: itemView(item.id, item.content, 'completed') }
+  // The items as the final Response object shows them (incomplete when cut at the token limit).
+  for (const item of output) yield { type: 'item.done', index: output.indexOf(item), item: itemView(item.id, item.content, status) }
 }
 
 function responseObject(r: {
@@ -251,7 +260,7 @@ function responseObject(r: {
     output: r.output,
     parallel_tool_calls: input.parallelToolCalls ?? true,
     previous_response_id: input.previousResponseId ?? null,
-    reasoning: { effort: null, summary: null },
+    reasoning: { effort: input.reasoningEffort ?? null, summary: null },
     store: input.store,
     temperature: input.temperature ?? 1,
     text: { format: { type: 'text' } },

@@ -2,9 +2,10 @@
  * A streamed turn as the Responses API's event stream: response.created and .in_progress, then per
  * output item output_item.added, (content_part.added, output_text.delta..., output_text.done,
  * content_part.done | function_call_arguments.delta..., .done), output_item.done, and finally
- * response.completed (or .incomplete / .failed). Every event carries its sequence_number.
+ * response.completed (or .incomplete / .failed: a stream the model broke off ends with the failed
+ * response). Every event carries its sequence_number, from 0 without a gap.
  */
-import type { GatewayError, SseFrame } from '../../../core/plugins/api.ts'
+import { toGatewayError, type GatewayError, type SseFrame } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Turn } from '../../contracts/conversations.ts'
 
@@ -12,10 +13,28 @@ const FINAL: Record<string, string> = { completed: 'response.completed', incompl
 
 export async function* responseEvents(turn: Turn): AsyncGenerator<SseFrame> {
   let sequence = 0
-  const frame = (type: string, fields: JsonObject): SseFrame => ({ event: type, data: JSON.stringify({ type, ...fields, sequence_number: sequence++ }) })
+  const frame: Frame = (type, fields) => ({ event: type, data: JSON.stringify({ type, ...fields, sequence_number: sequence++ }) })
   const draft = turn.draft()
   yield frame('response.created', { response: draft })
   yield frame('response.in_progress', { response: draft })
+  try {
+    yield* turnFrames(turn, frame)
+  } catch (err) {
+    // A stream the model broke off is a failed response, kept as such: say so with the Response
+    // object (the SDK's stream helper takes it as the final one), numbered on like every event.
+    const failed = await turn.response().catch(() => undefined)
+    if (failed?.status === 'failed') yield frame('response.failed', { response: failed })
+    else yield frame('error', errorFields(toGatewayError(err)))
+    return
+  }
+  const response = await turn.response()
+  yield frame(FINAL[String(response.status)] ?? 'response.completed', { response })
+}
+
+type Frame = (type: string, fields: JsonObject) => SseFrame
+
+/** The output items' events, as the turn reports them. */
+async function* turnFrames(turn: Turn, frame: Frame): AsyncGenerator<SseFrame> {
   const part = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] })
   for await (const event of turn.events!) {
     switch (event.type) {
@@ -43,12 +62,12 @@ export async function* responseEvents(turn: Turn): AsyncGenerator<SseFrame> {
       }
     }
   }
-  const response = await turn.response()
-  yield frame(FINAL[String(response.status)] ?? 'response.completed', { response })
 }
 
-/** An error after the stream started, as the Responses stream writes it. */
+const errorFields = (error: GatewayError): JsonObject => ({ code: error.code ?? error.type, message: error.message, param: error.param ?? null })
+
+/** An error the stream could not number (the events above catch their own), as the Responses stream writes it. */
 export const errorEvent = (error: GatewayError): SseFrame => ({
   event: 'error',
-  data: JSON.stringify({ type: 'error', code: error.code ?? error.type, message: error.message, param: error.param ?? null, sequence_number: 0 }),
+  data: JSON.stringify({ type: 'error', ...errorFields(error), sequence_number: 0 }),
 })

@@ -15,7 +15,7 @@ import type { JsonObject } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
 import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
-import { chatToolChoice, inputItems, splitTools } from './input.ts'
+import { chatResponseFormat, chatToolChoice, inputItems, reasoningEffort, splitTools } from './input.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -29,6 +29,7 @@ const LIST_QUERY = {
     include: {},
   },
 }
+const RETRIEVE_QUERY = { type: 'object', properties: { stream: { type: 'boolean' }, starting_after: { type: 'integer' }, include: {}, include_obfuscation: {} } }
 /** What the gateway checks of a create request; the rest is checked field by field in `handle`. */
 const CREATE_BODY = {
   type: 'object',
@@ -73,8 +74,10 @@ export function responsesSurface(conversations: Conversations): Surface {
     method: 'POST', path: '/v1/responses', summary: 'Create a model response (a turn), optionally continuing a response or a conversation.', permission: CHAT, body: CREATE_BODY,
     async handle({ caller, body, gateway, signal }) {
       if (body.background) throw badRequest('Background responses are not supported by this gateway.', 'background', 'unsupported_parameter')
-      const format = (body.text as { format?: { type?: string } } | null | undefined)?.format?.type
-      if (format !== undefined && format !== 'text') throw badRequest(`text.format '${format}' is not supported by this gateway's Responses API yet.`, 'text.format', 'unsupported_parameter')
+      // A stored prompt template lives at OpenAI: answering without it would be a different request.
+      if (body.prompt !== undefined && body.prompt !== null) throw badRequest('Stored prompt templates (`prompt`) are not supported by this gateway: send the text as `instructions` and `input`.', 'prompt', 'unsupported_parameter')
+      const responseFormat = chatResponseFormat(body.text)
+      const effort = reasoningEffort(body.reasoning)
       const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation as { id?: string } | null | undefined)?.id
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
@@ -88,7 +91,7 @@ export function responsesSurface(conversations: Conversations): Surface {
       const echo: JsonObject = {
         model: body.model,
         tools: (body.tools as unknown[] | undefined) ?? [],
-        text: (body.text as JsonObject | undefined) ?? { format: { type: 'text' } },
+        text: { ...(body.text as JsonObject | null | undefined), format: (body.text as { format?: JsonObject | null } | null | undefined)?.format ?? { type: 'text' } },
         truncation: (body.truncation as string | undefined) ?? 'disabled',
         ...(body.tool_choice !== undefined ? { tool_choice: body.tool_choice } : {}),
       }
@@ -98,7 +101,7 @@ export function responsesSurface(conversations: Conversations): Surface {
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: server,
         toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
-        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
+        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
         store, stream: body.stream === true, signal, echo,
       }, gateway)
       if (turn.events) return sse(responseEvents(turn), errorEvent)
@@ -106,9 +109,14 @@ export function responsesSurface(conversations: Conversations): Surface {
     },
   }
 
-  const get: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'GET', path: '/v1/responses/:id', summary: 'A stored response.', permission: CHAT, params: ID_PARAMS,
-    handle: async ({ caller, params }) => (await reachableResponse(caller, params.id)).body,
+  const get: RouteSpec<unknown, { stream?: boolean }, { id: string }> = {
+    method: 'GET', path: '/v1/responses/:id', summary: 'A stored response.', permission: CHAT, params: ID_PARAMS, query: RETRIEVE_QUERY,
+    async handle({ caller, params, query }) {
+      // Replaying a response's events is for background responses, which this gateway does not run:
+      // a JSON answer would leave the SDK's stream reader waiting for events that never come.
+      if (query.stream) throw badRequest('Streaming a stored response (`stream=true`) is not supported by this gateway.', 'stream', 'unsupported_parameter')
+      return (await reachableResponse(caller, params.id)).body
+    },
   }
 
   const remove: RouteSpec<unknown, unknown, { id: string }> = {

@@ -1,10 +1,10 @@
 /**
  * The Responses API's request fields in the shape a turn takes: input items (a string, messages
  * with text parts, function calls and their outputs), tools (function tools become chat tools,
- * others are server tools the gateway runs), and tool_choice. Anything the gateway cannot carry
+ * others are server tools the gateway runs), tool_choice, text.format and reasoning.effort. Anything the gateway cannot carry
  * out is a 400 naming the field, never dropped silently.
  */
-import { badRequest, type ChatTool } from '../../../core/plugins/api.ts'
+import { badRequest, type ChatRequest, type ChatTool } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { ItemContent, TextPart } from '../../contracts/conversations.ts'
 
@@ -81,4 +81,47 @@ export function chatToolChoice(choice: unknown): unknown {
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice
   if (isObject(choice) && choice.type === 'function' && typeof choice.name === 'string') return { type: 'function', function: { name: choice.name } }
   throw badRequest('`tool_choice` must be auto, none, required or { type: function, name }.', 'tool_choice', 'invalid_tool_choice')
+}
+
+type ResponseFormat = ChatRequest['response_format']
+
+/**
+ * `text.format` as the chat `response_format`: `text` (or none) is the default, `json_object` and
+ * `json_schema` (with its `name` and `schema`) ask for structured output; a name that breaks
+ * OpenAI's pattern or a missing schema is a 400 naming the field, as OpenAI answers it.
+ */
+export function chatResponseFormat(text: unknown): ResponseFormat | undefined {
+  if (text === undefined || text === null) return undefined
+  if (!isObject(text)) throw badRequest('`text` must be an object.', 'text', 'invalid_value')
+  const format = text.format
+  if (format === undefined || format === null) return undefined
+  if (!isObject(format)) throw badRequest('`text.format` must be an object with a `type`.', 'text.format', 'invalid_value')
+  if (format.type === 'text') return undefined
+  if (format.type === 'json_object') return { type: 'json_object' }
+  if (format.type !== 'json_schema') throw badRequest('`text.format.type` must be text, json_object or json_schema.', 'text.format.type', 'invalid_value')
+  if (typeof format.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(format.name)) {
+    throw badRequest('`text.format.name` must be 1 to 64 letters, digits, underscores or dashes.', 'text.format.name', 'invalid_value')
+  }
+  if (!isObject(format.schema)) throw badRequest('`text.format.schema` must be a JSON Schema object.', 'text.format.schema', 'invalid_value')
+  return {
+    type: 'json_schema',
+    json_schema: {
+      name: format.name,
+      schema: format.schema,
+      ...(typeof format.description === 'string' ? { description: format.description } : {}),
+      ...(typeof format.strict === 'boolean' ? { strict: format.strict } : {}),
+    },
+  }
+}
+
+const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])
+
+/** `reasoning.effort` as the chat `reasoning_effort` (the provider refuses what its model cannot do). */
+export function reasoningEffort(reasoning: unknown): ChatRequest['reasoning_effort'] | undefined {
+  if (reasoning === undefined || reasoning === null) return undefined
+  if (!isObject(reasoning)) throw badRequest('`reasoning` must be an object.', 'reasoning', 'invalid_value')
+  const effort = reasoning.effort
+  if (effort === undefined || effort === null) return undefined
+  if (typeof effort !== 'string' || !REASONING_EFFORTS.has(effort)) throw badRequest('`reasoning.effort` must be none, minimal, low, medium, high or xhigh.', 'reasoning.effort', 'invalid_value')
+  return effort as ChatRequest['reasoning_effort']
 }

@@ -1,0 +1,303 @@
+/**
+ * /v1/responses and /v1/conversations as a demanding user of the official openai SDK sees them:
+ * the exact event stream and its sequence numbers, the stream() helper, structured output with
+ * responses.parse and a zod schema, pagination with the SDK's auto-paging, and typed errors.
+ * Every answer is checked against OpenAI's published schema.
+ */
+import OpenAI from 'openai'
+import { zodTextFormat } from 'openai/helpers/zod'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
+import { openAIUpstreamHandler, startConversations, type ConversationsFixture } from './helpers.ts'
+import type { RecordedRequest } from '../helpers/upstream.ts'
+import type http from 'node:http'
+
+/** An upstream that streams two words, then breaks off (`break`) or stops at the token limit (`length`). */
+function brokenStream(end: 'break' | 'length') {
+  return async (req: RecordedRequest, res: http.ServerResponse): Promise<void> => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    const chunk = (content: string, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: req.body.model, choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`
+    res.write(chunk('partial '))
+    await new Promise((r) => setTimeout(r, 30))
+    res.write(chunk('answer', end === 'length' ? 'length' : null))
+    await new Promise((r) => setTimeout(r, 30))
+    if (end === 'length') res.end('data: [DONE]\n\n')
+    else res.destroy()
+  }
+}
+
+const WEATHER = { type: 'function' as const, name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false }, strict: true }
+
+describe('Responses and Conversations APIs through the openai SDK', () => {
+  let f: ConversationsFixture
+  let alice: OpenAI
+  beforeAll(async () => {
+    f = await startConversations({
+      providers: '  offline: { plugin: mock }',
+      routes: '  - { model: structured, targets: [ { provider: offline } ] }',
+    })
+    alice = f.client('alice')
+  }, 120_000)
+  afterAll(async () => { await f?.close() })
+
+  it('answers a plain create with the Response object, its instructions and output_text', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', instructions: 'Be brief.', input: 'Hello there' })
+    expectOpenAISchema('Response', response)
+    expect(response).toMatchObject({ object: 'response', status: 'completed', instructions: 'Be brief.', model: 'chat-a', store: true, text: { format: { type: 'text' } } })
+    expect(response.output_text).toBe('reply to: Hello there')
+    expect(response.output[0]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'reply to: Hello there', annotations: [] }] })
+  })
+
+  it('streams the events in the documented order, numbered from 0 without a gap', async () => {
+    const stream = await alice.responses.create({ model: 'chat-a', input: 'count my words', stream: true })
+    const events: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of stream) {
+      expectOpenAISchema('ResponseStreamEvent', event)
+      events.push(event)
+    }
+    const types = events.map((e) => e.type)
+    const deltas = types.filter((t) => t === 'response.output_text.delta').length
+    expect(deltas).toBeGreaterThan(1)
+    expect(types).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+      ...Array(deltas).fill('response.output_text.delta'),
+      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+    ])
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i))
+    const created = events[0] as OpenAI.Responses.ResponseCreatedEvent
+    expect(created.response.status).toBe('in_progress')
+    const completed = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent
+    expect(completed.response.id).toBe(created.response.id)
+    const itemId = (events[2] as OpenAI.Responses.ResponseOutputItemAddedEvent).item.id
+    for (const e of events.slice(3, -1)) expect((e as { item_id?: string; item?: { id: string } }).item_id ?? (e as { item: { id: string } }).item.id).toBe(itemId)
+    // The SDK adds output_text to what it retrieves.
+    expect(await alice.responses.retrieve(completed.response.id)).toEqual({ ...completed.response, output_text: 'reply to: count my words' })
+  })
+
+  it('ends a stream the upstream breaks off with response.failed, numbered on, and keeps the response failed', async () => {
+    f.upstream.handle(brokenStream('break'))
+    try {
+      const stream = await alice.responses.create({ model: 'chat-a', input: 'break off', stream: true })
+      const events: OpenAI.Responses.ResponseStreamEvent[] = []
+      for await (const event of stream) {
+        expectOpenAISchema('ResponseStreamEvent', event)
+        events.push(event)
+      }
+      expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i))
+      const last = events.at(-1) as OpenAI.Responses.ResponseFailedEvent
+      expect(last.type).toBe('response.failed')
+      expect(last.response).toMatchObject({ status: 'failed', error: { code: 'server_error' } })
+      expect((await alice.responses.retrieve(last.response.id)).status).toBe('failed')
+      // The stream() helper's final response is the failed one, not a snapshot left in_progress.
+      const final = await alice.responses.stream({ model: 'chat-a', input: 'break off again' }).finalResponse()
+      expect(final.status).toBe('failed')
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+  })
+
+  it('marks the item of an answer cut at max_output_tokens incomplete in output_item.done, as in response.incomplete', async () => {
+    f.upstream.handle(brokenStream('length'))
+    try {
+      const stream = await alice.responses.create({ model: 'chat-a', input: 'cut me', max_output_tokens: 16, stream: true })
+      const events: OpenAI.Responses.ResponseStreamEvent[] = []
+      for await (const event of stream) events.push(event)
+      const done = events.find((e) => e.type === 'response.output_item.done') as OpenAI.Responses.ResponseOutputItemDoneEvent
+      const last = events.at(-1) as OpenAI.Responses.ResponseIncompleteEvent
+      expect(last).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } })
+      expect(done.item).toEqual(last.response.output[0])
+      expect((done.item as OpenAI.Responses.ResponseOutputMessage).status).toBe('incomplete')
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+  })
+
+  it('gives the stream() helper its text events and finalResponse()', async () => {
+    const stream = alice.responses.stream({ model: 'chat-a', instructions: 'Be brief.', input: 'stream please' })
+    let text = ''
+    stream.on('response.output_text.delta', (e) => { text += e.delta })
+    const final = await stream.finalResponse()
+    expectOpenAISchema('Response', final)
+    expect(text).toBe('reply to: stream please')
+    expect(final.output_text).toBe('reply to: stream please')
+    expect(final.instructions).toBe('Be brief.')
+  })
+
+  it('streams a function call, then takes its output with previous_response_id', async () => {
+    const stream = await alice.responses.create({ model: 'chat-a', input: 'What is the weather in Paris?', tools: [WEATHER], stream: true })
+    const events: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of stream) {
+      expectOpenAISchema('ResponseStreamEvent', event)
+      events.push(event)
+    }
+    expect(events.map((e) => e.type)).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.function_call_arguments.delta',
+      'response.function_call_arguments.done', 'response.output_item.done', 'response.completed',
+    ])
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i))
+    const first = (events.at(-1) as OpenAI.Responses.ResponseCompletedEvent).response
+    expect(first.tools).toEqual([WEATHER])
+    const call = first.output[0] as OpenAI.Responses.ResponseFunctionToolCall
+    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', arguments: '{"city":"Paris"}', call_id: 'call_weather_1', status: 'completed' })
+    const second = await alice.responses.create({ model: 'chat-a', previous_response_id: first.id, tools: [WEATHER], input: [{ type: 'function_call_output', call_id: call.call_id, output: '21C' }] })
+    expect(second.output_text).toBe('tool said: 21C')
+    expect(second.previous_response_id).toBe(first.id)
+  })
+
+  it('chains with previous_response_id without carrying the earlier instructions', async () => {
+    const first = await alice.responses.create({ model: 'chat-a', instructions: 'Speak French.', input: 'one' })
+    const second = await alice.responses.create({ model: 'chat-a', previous_response_id: first.id, input: 'two' })
+    expect(second.instructions).toBeNull()
+    expect(f.upstreamChats().at(-1)!.body.messages).toEqual([
+      { role: 'user', content: 'one' }, { role: 'assistant', content: 'reply to: one' }, { role: 'user', content: 'two' },
+    ])
+  })
+
+  it('takes a previous response\'s output back as input (history kept by the client, store: false)', async () => {
+    const first = await alice.responses.create({ model: 'chat-a', input: 'What is the weather in Lyon?', tools: [WEATHER], store: false })
+    const call = first.output[0] as OpenAI.Responses.ResponseFunctionToolCall
+    const second = await alice.responses.create({
+      model: 'chat-a', tools: [WEATHER], store: false,
+      input: [{ role: 'user', content: 'What is the weather in Lyon?' }, ...(first.output as OpenAI.Responses.ResponseInputItem[]), { type: 'function_call_output', call_id: call.call_id, output: '18C' }],
+    })
+    expect(second.output_text).toBe('tool said: 18C')
+    const reply = await alice.responses.create({ model: 'chat-a', store: false, input: [...(second.output as OpenAI.Responses.ResponseInputItem[]), { role: 'user', content: 'thanks' }] })
+    expect(reply.output_text).toBe('reply to: thanks')
+    expect(f.upstreamChats().at(-1)!.body.messages).toEqual([{ role: 'assistant', content: 'tool said: 18C' }, { role: 'user', content: 'thanks' }])
+  })
+
+  it('passes reasoning.effort to the model and shows it on the response', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'think hard', reasoning: { effort: 'low' } })
+    expect(f.upstreamChats().at(-1)!.body.reasoning_effort).toBe('low')
+    expectOpenAISchema('Response', response)
+    expect(response.reasoning).toEqual({ effort: 'low', summary: null })
+    const bad = await alice.responses.create({ model: 'chat-a', input: 'x', reasoning: { effort: 'enormous' as 'low' } }).catch((e: unknown) => e)
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(bad).toMatchObject({ param: 'reasoning.effort' })
+  })
+
+  it('refuses a stored prompt template (not carried out) instead of answering without it', async () => {
+    const refused = await alice.responses.create({ model: 'chat-a', input: 'x', prompt: { id: 'pmpt_123', variables: { city: 'Paris' } } }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ param: 'prompt', code: 'unsupported_parameter' })
+  })
+
+  it('does not keep a store: false response: retrieve and chaining are NotFoundError', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'ephemeral', store: false })
+    expect((response as { store?: boolean }).store).toBe(false)
+    await expect(alice.responses.retrieve(response.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+    await expect(alice.responses.create({ model: 'chat-a', previous_response_id: response.id, input: 'x' })).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+  })
+
+  it('refuses to replay a stored response as a stream (a background-response feature) instead of answering JSON to an SSE reader', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'replay me' })
+    const refused = await alice.responses.retrieve(response.id, { stream: true }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ param: 'stream', code: 'unsupported_parameter' })
+    expect((await alice.responses.retrieve(response.id, { stream: false, include: ['message.output_text.logprobs'] })).id).toBe(response.id)
+    expect((await alice.responses.inputItems.list(response.id, { include: ['message.output_text.logprobs'] })).data).toHaveLength(1)
+  })
+
+  it('deletes a response', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'delete me' })
+    await alice.responses.delete(response.id)
+    await expect(alice.responses.retrieve(response.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+    await expect(alice.responses.delete(response.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+  })
+
+  it('pages a response\'s input items with the SDK\'s auto-pagination, newest first by default', async () => {
+    const input = ['a', 'b', 'c', 'd', 'e'].map((t) => ({ role: 'user' as const, content: t }))
+    const response = await alice.responses.create({ model: 'chat-a', input })
+    const page = await alice.responses.inputItems.list(response.id, { limit: 2 })
+    expectOpenAISchema('ResponseItemList', { object: 'list', data: page.data, first_id: page.data[0]!.id, last_id: page.data.at(-1)!.id, has_more: page.has_more })
+    expect(page.has_more).toBe(true)
+    const texts: string[] = []
+    for await (const item of alice.responses.inputItems.list(response.id, { limit: 2 })) texts.push((item as OpenAI.Responses.ResponseInputMessageItem).content.map((c) => (c as { text: string }).text).join(''))
+    expect(texts).toEqual(['e', 'd', 'c', 'b', 'a'])
+    const ascending: string[] = []
+    for await (const item of alice.responses.inputItems.list(response.id, { limit: 2, order: 'asc' })) ascending.push(((item as OpenAI.Responses.ResponseInputMessageItem).content[0] as { text: string }).text)
+    expect(ascending).toEqual(['a', 'b', 'c', 'd', 'e'])
+  })
+
+  it('asks for structured output with text.format json_schema, and responses.parse gives output_parsed', async () => {
+    const Weather = z.object({ city: z.string(), celsius: z.number() })
+    const parsed = await alice.responses.parse({ model: 'structured', input: 'Weather in Oslo', text: { format: zodTextFormat(Weather, 'weather') } })
+    expectOpenAISchema('Response', JSON.parse(JSON.stringify(parsed)))
+    expect(parsed.text?.format).toMatchObject({ type: 'json_schema', name: 'weather', strict: true })
+    expect(Weather.parse(parsed.output_parsed)).toEqual(parsed.output_parsed)
+
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false }
+    const plain = await alice.responses.create({ model: 'chat-a', input: 'json please', text: { format: { type: 'json_schema', name: 'answer', schema, strict: true } } })
+    expect(f.upstreamChats().at(-1)!.body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } })
+    expect(plain.text?.format).toEqual({ type: 'json_schema', name: 'answer', schema, strict: true })
+    await alice.responses.create({ model: 'chat-a', input: 'any json', text: { format: { type: 'json_object' } } })
+    expect(f.upstreamChats().at(-1)!.body.response_format).toEqual({ type: 'json_object' })
+  })
+
+  it('streams structured output with the stream() helper and parses the final response', async () => {
+    const Weather = z.object({ city: z.string() })
+    const stream = alice.responses.stream({ model: 'structured', input: 'Weather in Rome', text: { format: zodTextFormat(Weather, 'weather') } })
+    const final = await stream.finalResponse()
+    expect(Weather.parse(final.output_parsed)).toEqual(final.output_parsed)
+  })
+
+  it('manages conversations and their items, and continues one with responses.create({ conversation })', async () => {
+    const conversation = await alice.conversations.create({ metadata: { topic: 'sdk' }, items: [{ type: 'message', role: 'user', content: 'first' }] })
+    expectOpenAISchema('ConversationResource', conversation)
+    expect(await alice.conversations.retrieve(conversation.id)).toEqual(conversation)
+    const updated = await alice.conversations.update(conversation.id, { metadata: { topic: 'sdk2' } })
+    expectOpenAISchema('ConversationResource', updated)
+    expect(updated.metadata).toEqual({ topic: 'sdk2' })
+
+    const added = await alice.conversations.items.create(conversation.id, { items: [
+      { type: 'message', role: 'assistant', content: 'second' }, { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'third' }] },
+    ] })
+    expectOpenAISchema('ConversationItemList', added)
+    expect(added.data).toHaveLength(2)
+    const response = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'fourth' })
+    expect(response.conversation).toEqual({ id: conversation.id })
+    expect(f.upstreamChats().at(-1)!.body.messages.map((m: { content: string }) => m.content)).toEqual(['first', 'second', 'third', 'fourth'])
+
+    const texts: string[] = []
+    for await (const item of alice.conversations.items.list(conversation.id, { limit: 2, order: 'asc' })) {
+      expectOpenAISchema('ConversationItem', item)
+      texts.push(((item as OpenAI.Conversations.Message).content[0] as { text: string }).text)
+    }
+    expect(texts).toEqual(['first', 'second', 'third', 'fourth', 'reply to: fourth'])
+    const newest = await alice.conversations.items.list(conversation.id, { limit: 1 })
+    expect(newest.has_more).toBe(true)
+    expect(newest.data[0]!.id).toBe(response.output[0]!.id)
+    const one = await alice.conversations.items.retrieve(added.data[0]!.id!, { conversation_id: conversation.id })
+    expect(one).toEqual(added.data[0])
+    const after = await alice.conversations.items.delete(added.data[0]!.id!, { conversation_id: conversation.id })
+    expectOpenAISchema('ConversationResource', after)
+    await expect(alice.conversations.items.retrieve(added.data[0]!.id!, { conversation_id: conversation.id })).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+    const deleted = await alice.conversations.delete(conversation.id)
+    expectOpenAISchema('DeletedConversationResource', deleted)
+    await expect(alice.conversations.retrieve(conversation.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+  })
+
+  it('answers errors as the SDK\'s typed errors, naming the param', async () => {
+    const unknown = await alice.responses.create({ model: 'chat-a', previous_response_id: 'resp_0123456789abcdef0123456789abcdef', input: 'x' }).catch((e: unknown) => e)
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError)
+    expect(unknown).toMatchObject({ status: 404, param: 'previous_response_id', code: 'response_not_found' })
+    const badRole = await alice.responses.create({ model: 'chat-a', input: [{ role: 'robot' as 'user', content: 'x' }] }).catch((e: unknown) => e)
+    expect(badRole).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(badRole).toMatchObject({ status: 400, param: 'input[0].role' })
+    const badTemperature = await alice.responses.create({ model: 'chat-a', input: 'x', temperature: 7 }).catch((e: unknown) => e)
+    expect(badTemperature).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(badTemperature).toMatchObject({ status: 400, param: 'temperature' })
+    const noModel = await alice.responses.create({ input: 'x' } as OpenAI.Responses.ResponseCreateParamsNonStreaming).catch((e: unknown) => e)
+    expect(noModel).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(noModel).toMatchObject({ param: 'model' })
+    const badConversation = await alice.responses.create({ model: 'chat-a', conversation: 'conv_nope', input: 'x' }).catch((e: unknown) => e)
+    expect(badConversation).toBeInstanceOf(OpenAI.NotFoundError)
+    expect(badConversation).toMatchObject({ param: 'conversation' })
+    const badFormat = await alice.responses.create({ model: 'chat-a', input: 'x', text: { format: { type: 'json_schema', name: 'has spaces', schema: {} } } }).catch((e: unknown) => e)
+    expect(badFormat).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(badFormat).toMatchObject({ param: 'text.format.name' })
+    for (const e of [unknown, badRole, badTemperature, noModel, badConversation, badFormat]) expectOpenAISchema('ErrorResponse', { error: (e as InstanceType<typeof OpenAI.APIError>).error })
+  })
+})
