@@ -95,7 +95,7 @@ export function upstreamError(
   }
   // The credentials the upstream refused are the gateway's own: a client told 401 or 403 would think
   // its own key is wrong. Not retryable, as before: retrying the same credentials cannot help, and
-  // `x-should-retry: false` tells OpenAI's and Anthropic's SDKs so (they retry any 5xx otherwise).
+  // `x-should-retry: false` tells the providers' official SDKs so (they retry any 5xx otherwise).
   if (status === 401 || status === 403) {
     return new GatewayError(
       `${prefix}the provider refused the gateway's credentials (upstream ${status}${message ? `: ${message}` : ''}). This is the gateway's provider configuration, not the key you sent; tell the gateway's operators.`,

@@ -197,7 +197,7 @@ export interface ProviderCall {
   readonly requestId: string
   /** Extra upstream headers for this call (route/target overrides). */
   readonly headers?: Readonly<Record<string, string>>
-  /** A native (same-wire) call only: the client's headers that are part of its wire (`Decoded.wireHeaders`, e.g. `anthropic-beta`), for the provider to forward. */
+  /** A native (same-wire) call only: the client's headers that are part of its wire (`Decoded.wireHeaders`: an API version, beta flags), for the provider to forward. */
   readonly wireHeaders?: Readonly<Record<string, string>>
   /** Report a request parameter this provider cannot honour: a 400 on a `strict` route, else dropped with an `x-gateway-warning`. */
   unsupported(param: string, message?: string): void
@@ -601,7 +601,7 @@ export interface Surface extends Lifecycle {
   readonly endpoints: readonly (ModelEndpoint | RouteSpec)[]
   /** An error as this wire writes it (default: OpenAI's `{ error: { message, type, code, param } }`). */
   errorBody?(error: GatewayError, requestId: string): unknown
-  /** A header this wire's clients read the request id from (Anthropic's SDKs: `request-id`), set on its answers besides `x-request-id`. */
+  /** A header this wire's clients read the request id from (some SDKs read `request-id`), set on its answers besides `x-request-id`. */
   readonly requestIdHeader?: string
 }
 
