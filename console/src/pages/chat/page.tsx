@@ -6,9 +6,9 @@
  * services gets the single-exchange chat over /v1/chat/completions instead.
  */
 import { useQueryClient } from '@tanstack/react-query'
-import { BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, Trash2Icon } from 'lucide-react'
+import { ArrowDownIcon, BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, SearchIcon, Trash2Icon } from 'lucide-react'
 import { Dialog as DialogPrimitive } from 'radix-ui'
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import { useNavigate, useParams, useSearchParams } from 'react-router'
 import { ApiError } from '@/api/client'
 import type { Thread, ThreadMessage } from '@/api/types'
@@ -25,10 +25,11 @@ import { Skeleton } from '@/components/ui/skeleton'
 import { formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 import { useAssistants } from '../assistants/queries'
-import { Bubble, type ChatTurn } from './bubble'
+import { Bubble, type ChatTurn, type TurnActions } from './bubble'
 import { Composer } from './composer'
+import { describeFailure } from './failure'
 import SingleTurnChat, { useModels } from './single'
-import { THREADS_KEY, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
+import { THREADS_KEY, deleteMessages, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
 
 const titleOf = (t: Pick<Thread, 'title'>) => t.title ?? 'New chat'
 
@@ -55,6 +56,10 @@ const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active:
   const [renaming, setRenaming] = useState<Thread>()
   const [deleting, setDeleting] = useState<Thread>()
   const [title, setTitle] = useState('')
+  const [query, setQuery] = useState('')
+  // Searched by title among the threads loaded (the newest 100), as a person looks for one they remember.
+  const needle = query.trim().toLowerCase()
+  const found = needle ? threads.data?.filter((t) => titleOf(t).toLowerCase().includes(needle)) : threads.data
 
   async function submitRename(event: FormEvent) {
     event.preventDefault()
@@ -67,11 +72,18 @@ const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active:
       <Button variant="outline" className="justify-start" onClick={onNew}>
         <MessageSquarePlusIcon /> New chat
       </Button>
+      {!!threads.data?.length && (
+        <div className="relative">
+          <SearchIcon className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-muted-foreground" />
+          <Input type="search" aria-label="Search chats" placeholder="Search chats" className="h-8 pl-8" value={query} onChange={(e) => setQuery(e.target.value)} />
+        </div>
+      )}
       <div className="min-h-0 flex-1 overflow-y-auto" aria-label="Threads" role="list">
         {threads.isPending && <LoadingRows rows={5} />}
         {threads.isError && <ErrorState error={threads.error} retry={() => void threads.refetch()} />}
         {threads.data?.length === 0 && <p className="px-2 py-6 text-center text-sm text-muted-foreground">No chats yet: your conversations are kept here.</p>}
-        {threads.data?.map((t) => (
+        {needle && found?.length === 0 && <p className="px-2 py-6 text-center text-sm text-muted-foreground">No chat matches “{query.trim()}”.</p>}
+        {found?.map((t) => (
           <div key={t.id} role="listitem" data-thread-id={t.id} className={cn('group flex items-center rounded-md hover:bg-accent', t.id === active && 'bg-accent')}>
             <button
               type="button"
@@ -167,6 +179,18 @@ const Picker = memo(function Picker({ value, onChange, disabled }: { value: Pick
   )
 })
 
+/** Where the last pick is kept, for the next new chat (this browser only). */
+const PICK_KEY = 'console.chat.pick'
+function rememberedPick(): Pick_ | undefined {
+  try { return localStorage.getItem(PICK_KEY) ?? undefined } catch { return undefined }
+}
+
+/** Which stored messages a send takes out first: none, those after a message (a retry), or the last question on (regenerate, edit). */
+type Rewind = { readonly after: string | null } | 'last-question' | undefined
+
+/** Within this many pixels of the bottom, the view follows the stream. */
+const FOLLOW_SLACK_PX = 80
+
 function ThreadsChat() {
   // Routed as /chat/* : the rest of the path is the thread's id.
   const threadId = useParams()['*'] || undefined
@@ -175,6 +199,8 @@ function ThreadsChat() {
   const queryClient = useQueryClient()
   const thread = useThread(threadId)
   const models = useModels()
+  const { can } = useSession()
+  const assistants = useAssistants(can('view_assistants'))
   const create = useCreateThread()
   const [picked, setPicked] = useState<Pick_>()
   const [live, setLive] = useState<ChatTurn[]>([])
@@ -182,40 +208,82 @@ function ThreadsChat() {
   const [running, setRunning] = useState<AbortController>()
   const [failure, setFailure] = useState<string>()
   const [listOpen, setListOpen] = useState(false)
-  const bottom = useRef<HTMLDivElement>(null)
+  // The failed question: Retry sends it again, after the stored message it followed.
+  const [failed, setFailed] = useState<{ text: string; after: string | null }>()
+  const scroller = useRef<HTMLDivElement>(null)
+  const following = useRef(true)
+  const [awayFromBottom, setAwayFromBottom] = useState(false)
 
   // A new chat opened from the Assistants page: ?assistant=<id>.
   const preset = search.get('assistant')
   const current = thread.data
   const bound = current?.assistant_id ? `assistant:${current.assistant_id}` : current?.metadata.model ? `model:${current.metadata.model}` : undefined
-  const choice = threadId ? picked ?? bound : picked ?? (preset ? `assistant:${preset}` : models.data?.[0] ? `model:${models.data[0]}` : undefined)
+  // The pick remembered from last time, while this gateway still offers it to the caller.
+  const remembered = useMemo(() => {
+    const r = rememberedPick()
+    if (r?.startsWith('model:')) return models.data?.includes(r.slice('model:'.length)) ? r : undefined
+    if (r?.startsWith('assistant:')) return assistants.data?.some((a) => `assistant:${a.id}` === r) ? r : undefined
+    return undefined
+  }, [models.data, assistants.data])
+  const choice = threadId ? picked ?? bound : picked ?? (preset ? `assistant:${preset}` : remembered ?? (models.data?.[0] ? `model:${models.data[0]}` : undefined))
+  const pick = useCallback((value: Pick_) => {
+    setPicked(value)
+    try { localStorage.setItem(PICK_KEY, value) } catch { /* private mode: not remembered */ }
+  }, [])
 
   // The thread this page just made: opening it must not clear the exchange under way.
   const madeHere = useRef<string>(undefined)
   useEffect(() => {
     setPicked(undefined)
     setFailure(undefined)
+    setFailed(undefined)
+    following.current = true
     if (threadId === undefined || threadId !== madeHere.current) setLive([])
   }, [threadId])
-  useEffect(() => {
-    bottom.current?.scrollIntoView({ block: 'end' })
+  // Follow the answer as it grows, unless the reader has scrolled up to read something.
+  useLayoutEffect(() => {
+    const el = scroller.current
+    if (el && following.current) el.scrollTop = el.scrollHeight
   }, [live, current?.messages.length, threadId])
+  const onScroll = useCallback(() => {
+    const el = scroller.current
+    if (!el) return
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK_PX
+    following.current = atBottom
+    setAwayFromBottom(!atBottom)
+  }, [])
+  const toNewest = useCallback(() => {
+    const el = scroller.current
+    following.current = true
+    setAwayFromBottom(false)
+    el?.scrollTo({ top: el.scrollHeight })
+  }, [])
 
   const updateLive = (id: string, change: (t: ChatTurn) => ChatTurn) => setLive((all) => all.map((t) => (t.id === id ? change(t) : t)))
 
-  async function send() {
-    const text = draft.trim()
+  /** Send `text` (after taking out what `rewind` says) and stream the answer into the page. */
+  async function run(text: string, rewind: Rewind = undefined) {
     if (!text || !choice || running) return
     setFailure(undefined)
+    setFailed(undefined)
+    following.current = true
     const controller = new AbortController()
     setRunning(controller)
     const [kind, value] = [choice.slice(0, choice.indexOf(':')), choice.slice(choice.indexOf(':') + 1)]
     let id = threadId
+    let after: string | null = null
     try {
-      // A stopped answer shown from the page: the gateway's copy (kept, marked incomplete) takes its place now.
-      if (id && live.length) {
+      // What the page shows of its own (a stopped or failed answer): the gateway's copy takes its place now.
+      if (id && (live.length || rewind)) {
         await queryClient.refetchQueries({ queryKey: threadKey(id) })
         setLive([])
+      }
+      if (id) {
+        const messages = queryClient.getQueryData<LoadedThread>(threadKey(id))?.messages ?? []
+        const from = rewind === 'last-question' ? messages.findLastIndex((m) => m.role === 'user')
+          : rewind ? (rewind.after === null ? 0 : messages.findIndex((m) => m.id === rewind.after) + 1) : -1
+        if (from >= 0) await deleteMessages(queryClient, id, messages.slice(from).map((m) => m.id))
+        after = queryClient.getQueryData<LoadedThread>(threadKey(id))?.messages.at(-1)?.id ?? null
       }
       if (!id) {
         const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value } : { metadata: { model: value } })
@@ -224,13 +292,13 @@ function ThreadsChat() {
         navigate(`/chat/${id}`, { replace: false })
       }
     } catch (err) {
-      setFailure((err as Error).message)
+      const { title, detail } = describeFailure(err)
+      setFailure(detail ? `${title} ${detail}` : title)
       setRunning(undefined)
       return
     }
     const answerId = `live-answer-${Date.now()}`
     setLive([{ id: `live-user-${Date.now()}`, role: 'user', content: text }, { id: answerId, role: 'assistant', content: '', streaming: true }])
-    setDraft('')
     const threadNow = id
     try {
       // A thread bound to an assistant answers with the assistant's route; otherwise the model picked.
@@ -252,12 +320,21 @@ function ThreadsChat() {
         updateLive(answerId, (t) => ({ ...t, streaming: false, stopped: true }))
         void queryClient.invalidateQueries({ queryKey: threadKey(threadNow), refetchType: 'none' })
       } else {
-        updateLive(answerId, (t) => ({ ...t, streaming: false, error: (err as Error).message }))
+        updateLive(answerId, (t) => ({ ...t, streaming: false, error: describeFailure(err) }))
+        // Retry takes out whatever of it the gateway kept (a failure mid-answer keeps the question) and asks again.
+        setFailed({ text, after })
       }
     } finally {
       setRunning(undefined)
       void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
     }
+  }
+
+  function send() {
+    const text = draft.trim()
+    if (!text || !choice || running) return
+    setDraft('')
+    void run(text)
   }
 
   const newChat = useCallback(() => {
@@ -269,6 +346,18 @@ function ThreadsChat() {
   const notFound = thread.error instanceof ApiError && thread.error.status === 404
   const stored = useMemo(() => current?.messages.map(toTurn) ?? [], [current?.messages])
   const shown = [...stored, ...live]
+  // The last question and the answer after it carry the actions (none while an answer streams).
+  const lastQuestion = shown.findLastIndex((t) => t.role === 'user')
+  const lastAnswer = shown.length - 1
+  const actionsOf = (turn: ChatTurn, index: number): TurnActions | undefined => {
+    if (running || lastQuestion < 0) return undefined
+    const question = shown[lastQuestion]!.content
+    if (index === lastQuestion) return { onEdit: (text) => void run(text, 'last-question') }
+    if (index !== lastAnswer || turn.role !== 'assistant') return undefined
+    if (turn.error && failed) return { onRetry: () => void run(failed.text, { after: failed.after }) }
+    if (turn.error) return undefined
+    return { onRegenerate: () => void run(question, 'last-question') }
+  }
   const list = <ThreadList active={threadId} onPick={closeList} onNew={newChat} />
 
   return (
@@ -293,11 +382,12 @@ function ThreadsChat() {
           </DialogPrimitive.Root>
           <h1 className="mr-auto min-w-0 truncate text-base font-semibold">{threadId ? (current ? titleOf(current) : ' ') : 'New chat'}</h1>
           {(!threadId || current) && (
-            <Picker value={choice} onChange={setPicked} disabled={!!running || !!current?.assistant_id} />
+            <Picker value={choice} onChange={pick} disabled={!!running || !!current?.assistant_id} />
           )}
         </div>
 
-        <div className="min-h-0 flex-1 overflow-y-auto">
+        <div className="relative min-h-0 flex-1">
+        <div ref={scroller} onScroll={onScroll} data-chat-scroll className="h-full overflow-y-auto">
           <div className="mx-auto flex max-w-3xl flex-col gap-5 px-4 py-6 sm:px-6">
             {threadId && thread.isPending && <LoadingRows rows={4} />}
             {notFound && (
@@ -320,13 +410,18 @@ function ThreadsChat() {
                 <p className="text-sm">Ask anything. The chat is kept, so you can come back to it.</p>
               </div>
             )}
-            {shown.map((turn) => <Bubble key={turn.id} turn={turn} />)}
+            {shown.map((turn, i) => <Bubble key={turn.id} turn={turn} actions={actionsOf(turn, i)} />)}
             <ApiErrorAlert error={failure} />
-            <div ref={bottom} />
           </div>
         </div>
+        {awayFromBottom && (
+          <Button variant="outline" size="icon" className="absolute bottom-3 left-1/2 size-9 -translate-x-1/2 rounded-full shadow-md" onClick={toNewest} aria-label="Scroll to the newest" title="Scroll to the newest">
+            <ArrowDownIcon />
+          </Button>
+        )}
+        </div>
 
-        <Composer draft={draft} setDraft={setDraft} send={() => void send()} running={running} disabled={!choice || notFound} />
+        <Composer draft={draft} setDraft={setDraft} send={send} running={running} disabled={!choice || notFound} />
       </div>
     </div>
   )

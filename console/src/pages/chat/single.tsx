@@ -16,6 +16,7 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@
 import { Skeleton } from '@/components/ui/skeleton'
 import { Bubble, type ChatTurn } from './bubble'
 import { Composer } from './composer'
+import { describeFailure } from './failure'
 import { streamChat, type ChatMessage } from './stream'
 
 interface Turn extends ChatTurn {
@@ -59,7 +60,7 @@ export default function SingleTurnChat() {
       update(String(answerId), (t) => ({ ...t, streaming: false }))
     } catch (err) {
       if (controller.signal.aborted) update(String(answerId), (t) => ({ ...t, streaming: false, stopped: true }))
-      else update(String(answerId), (t) => ({ ...t, streaming: false, error: (err as Error).message }))
+      else update(String(answerId), (t) => ({ ...t, streaming: false, error: describeFailure(err) }))
     } finally {
       setRunning(undefined)
     }
