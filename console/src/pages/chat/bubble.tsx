@@ -81,7 +81,7 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (text
   }
   return (
     <div className="flex w-full flex-col gap-2">
-      <Textarea aria-label="Edit message" className="field-sizing-content max-h-64 min-h-16 bg-background text-foreground" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={onKeyDown} autoFocus />
+      <Textarea aria-label="Your question, edited" className="field-sizing-content max-h-64 min-h-16 bg-background text-foreground" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={onKeyDown} autoFocus />
       <div className="flex justify-end gap-2">
         <Button type="button" variant="outline" size="sm" onClick={onCancel}>Cancel</Button>
         <Button type="button" size="sm" onClick={save} disabled={!text.trim()}>Save and send</Button>
@@ -144,7 +144,7 @@ export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; 
       </div>
       {mine && actions?.onEdit && (
         // Shown on hover or focus where there is a pointer; always on a touch screen (no hover there).
-        <Button type="button" variant="ghost" size="icon" className="size-8 self-center text-muted-foreground opacity-100 sm:opacity-0 sm:group-hover/turn:opacity-100 sm:focus-visible:opacity-100" onClick={() => setEditing(true)} aria-label="Edit message" title="Edit">
+        <Button type="button" variant="ghost" size="icon" className="size-8 self-center text-muted-foreground opacity-100 sm:opacity-0 sm:group-hover/turn:opacity-100 sm:focus-visible:opacity-100" onClick={() => setEditing(true)} aria-label="Edit" title="Edit the question">
           <PencilIcon className="size-3.5" />
         </Button>
       )}

@@ -208,8 +208,10 @@ function ThreadsChat() {
   const [running, setRunning] = useState<AbortController>()
   const [failure, setFailure] = useState<string>()
   const [listOpen, setListOpen] = useState(false)
-  // The failed question: Retry sends it again, after the stored message it followed.
-  const [failed, setFailed] = useState<{ text: string; after: string | null }>()
+  // The question this page sent last and the stored message it followed: while the page shows its
+  // own copy of that exchange (stopped, or failed before the gateway kept anything), Retry, Edit and
+  // Regenerate rewind to that message, not to the last question stored, which may be an older one.
+  const [lastSent, setLastSent] = useState<{ text: string; after: string | null }>()
   const scroller = useRef<HTMLDivElement>(null)
   const following = useRef(true)
   const [awayFromBottom, setAwayFromBottom] = useState(false)
@@ -236,7 +238,7 @@ function ThreadsChat() {
   useEffect(() => {
     setPicked(undefined)
     setFailure(undefined)
-    setFailed(undefined)
+    setLastSent(undefined)
     following.current = true
     if (threadId === undefined || threadId !== madeHere.current) setLive([])
   }, [threadId])
@@ -265,7 +267,6 @@ function ThreadsChat() {
   async function run(text: string, rewind: Rewind = undefined) {
     if (!text || !choice || running) return
     setFailure(undefined)
-    setFailed(undefined)
     following.current = true
     const controller = new AbortController()
     setRunning(controller)
@@ -300,6 +301,7 @@ function ThreadsChat() {
     const answerId = `live-answer-${Date.now()}`
     setLive([{ id: `live-user-${Date.now()}`, role: 'user', content: text }, { id: answerId, role: 'assistant', content: '', streaming: true }])
     const threadNow = id
+    setLastSent({ text, after })
     try {
       // A thread bound to an assistant answers with the assistant's route; otherwise the model picked.
       const body = kind === 'model' && !(current?.assistant_id) ? { content: text, model: value } : { content: text }
@@ -320,9 +322,8 @@ function ThreadsChat() {
         updateLive(answerId, (t) => ({ ...t, streaming: false, stopped: true }))
         void queryClient.invalidateQueries({ queryKey: threadKey(threadNow), refetchType: 'none' })
       } else {
-        updateLive(answerId, (t) => ({ ...t, streaming: false, error: describeFailure(err) }))
         // Retry takes out whatever of it the gateway kept (a failure mid-answer keeps the question) and asks again.
-        setFailed({ text, after })
+        updateLive(answerId, (t) => ({ ...t, streaming: false, error: describeFailure(err) }))
       }
     } finally {
       setRunning(undefined)
@@ -352,11 +353,10 @@ function ThreadsChat() {
   const actionsOf = (turn: ChatTurn, index: number): TurnActions | undefined => {
     if (running || lastQuestion < 0) return undefined
     const question = shown[lastQuestion]!.content
-    if (index === lastQuestion) return { onEdit: (text) => void run(text, 'last-question') }
+    const rewind: Rewind = live.length && lastSent ? { after: lastSent.after } : 'last-question'
+    if (index === lastQuestion) return { onEdit: (text) => void run(text, rewind) }
     if (index !== lastAnswer || turn.role !== 'assistant') return undefined
-    if (turn.error && failed) return { onRetry: () => void run(failed.text, { after: failed.after }) }
-    if (turn.error) return undefined
-    return { onRegenerate: () => void run(question, 'last-question') }
+    return turn.error ? { onRetry: () => void run(question, rewind) } : { onRegenerate: () => void run(question, rewind) }
   }
   const list = <ThreadList active={threadId} onPick={closeList} onNew={newChat} />
 
