@@ -4,8 +4,9 @@
  * lists, tables, code with its language and a copy button), Stop that keeps what arrived,
  * regenerate and edit-and-resend of the last message (the thread keeps only the new exchange),
  * Enter / Shift+Enter, a model choice remembered, errors in plain words with Retry, searching the
- * threads, and scrolling that follows the stream unless the reader scrolled up. Screenshots in
- * light, dark and at 390 px go to test-output/console/6x-*.png.
+ * threads, and scrolling that follows the stream unless the reader scrolled up; the same in the
+ * single-exchange chat of a gateway without the conversations services. Screenshots in light,
+ * dark and at 390 px go to test-output/console/6x-*.png.
  */
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -244,5 +245,54 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await page.getByRole('button', { name: 'Send' }).waitFor()
     await expect.poll(gap).toBeLessThan(80)
     await close()
+  }, 90_000)
+})
+
+describe.skipIf(skipWithoutChromium)('the chat page without stored threads (no conversations service)', () => {
+  let plain: SignInSetup
+  beforeAll(async () => {
+    plain = await startSignIn({
+      providers: [`  long: { plugin: mock, chunk_delay_ms: 25, reply: ${JSON.stringify(LONG)} }`, '  busy: { plugin: mock, fail_status: 429 }'].join('\n'),
+      routes: ['long', 'busy'].map((m) => `  - { model: ${m}, targets: [ { provider: ${m} } ], retry: { attempts: 1 } }`).join('\n'),
+      services: '  console: {}',
+    })
+  }, 90_000)
+  afterAll(async () => { await plain?.close() })
+
+  it('says a 429 in plain words, retries with another model, regenerates, edits, and stops following when scrolled up', async () => {
+    const { context, page } = await openPage(browser, PHONE)
+    await signInWithKey(page, plain.gw.url, ADMIN_KEY)
+    await page.goto(`${plain.gw.url}/chat`)
+    const picker = page.getByRole('combobox', { name: 'Model' })
+    const choose = async (model: string) => { await picker.click(); await page.getByRole('option', { name: model, exact: true }).click() }
+    await choose('busy')
+    await page.getByLabel('Message', { exact: true }).fill('Hello?')
+    await page.getByLabel('Message', { exact: true }).press('Enter')
+    const answer = page.locator('[data-role=assistant]').last()
+    await answer.getByText(/too many requests/i).waitFor({ timeout: 30_000 })
+    await choose('mock')
+    await answer.getByRole('button', { name: 'Retry' }).click()
+    await page.getByText('echo: Hello?').waitFor({ timeout: 30_000 })
+    expect(await page.locator('[data-role=user]').count()).toBe(1)
+    await page.getByRole('button', { name: 'Edit', exact: true }).click()
+    await page.getByLabel('Your question, edited').fill('Hello again?')
+    await page.getByRole('button', { name: 'Save and send' }).click()
+    await page.getByText('echo: Hello again?').waitFor({ timeout: 30_000 })
+    expect(await page.locator('[data-role]').allInnerTexts()).toHaveLength(2)
+
+    await choose('long')
+    await page.getByRole('button', { name: 'Regenerate' }).click()
+    await answer.getByText('Paragraph 20 ').waitFor({ timeout: 30_000 })
+    expect(await page.locator('[data-role]').count()).toBe(2)
+    const scroller = page.locator('[data-chat-scroll]')
+    await scroller.hover()
+    await page.mouse.wheel(0, -1500)
+    await page.waitForTimeout(300)
+    const top = await scroller.evaluate((el) => el.scrollTop)
+    await answer.getByText('Paragraph 45 ').waitFor({ timeout: 30_000 })
+    expect(Math.abs((await scroller.evaluate((el) => el.scrollTop)) - top)).toBeLessThan(40)
+    await page.getByRole('button', { name: 'Scroll to the newest' }).waitFor()
+    await screenshot(page, '67-phone-single-chat-scrolled-up')
+    await context.close()
   }, 90_000)
 })

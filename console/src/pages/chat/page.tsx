@@ -6,9 +6,9 @@
  * services gets the single-exchange chat over /v1/chat/completions instead.
  */
 import { useQueryClient } from '@tanstack/react-query'
-import { ArrowDownIcon, BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, SearchIcon, Trash2Icon } from 'lucide-react'
+import { BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, SearchIcon, Trash2Icon } from 'lucide-react'
 import { Dialog as DialogPrimitive } from 'radix-ui'
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react'
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import { useNavigate, useParams, useSearchParams } from 'react-router'
 import { ApiError } from '@/api/client'
 import type { Thread, ThreadMessage } from '@/api/types'
@@ -28,6 +28,7 @@ import { useAssistants } from '../assistants/queries'
 import { Bubble, type ChatTurn, type TurnActions } from './bubble'
 import { Composer } from './composer'
 import { describeFailure } from './failure'
+import { ToNewest, useFollowScroll } from './follow'
 import SingleTurnChat, { useModels } from './single'
 import { THREADS_KEY, deleteMessages, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
 
@@ -188,9 +189,6 @@ function rememberedPick(): Pick_ | undefined {
 /** Which stored messages a send takes out first: none, those after a message (a retry), or the last question on (regenerate, edit). */
 type Rewind = { readonly after: string | null } | 'last-question' | undefined
 
-/** Within this many pixels of the bottom, the view follows the stream. */
-const FOLLOW_SLACK_PX = 80
-
 function ThreadsChat() {
   // Routed as /chat/* : the rest of the path is the thread's id.
   const threadId = useParams()['*'] || undefined
@@ -212,9 +210,6 @@ function ThreadsChat() {
   // own copy of that exchange (stopped, or failed before the gateway kept anything), Retry, Edit and
   // Regenerate rewind to that message, not to the last question stored, which may be an older one.
   const [lastSent, setLastSent] = useState<{ text: string; after: string | null }>()
-  const scroller = useRef<HTMLDivElement>(null)
-  const following = useRef(true)
-  const [awayFromBottom, setAwayFromBottom] = useState(false)
 
   // A new chat opened from the Assistants page: ?assistant=<id>.
   const preset = search.get('assistant')
@@ -233,33 +228,17 @@ function ThreadsChat() {
     try { localStorage.setItem(PICK_KEY, value) } catch { /* private mode: not remembered */ }
   }, [])
 
+  // Follow the answer as it grows, unless the reader has scrolled up to read something.
+  const { scroller, onScroll, away, follow } = useFollowScroll([live, current?.messages.length, threadId])
   // The thread this page just made: opening it must not clear the exchange under way.
   const madeHere = useRef<string>(undefined)
   useEffect(() => {
     setPicked(undefined)
     setFailure(undefined)
     setLastSent(undefined)
-    following.current = true
+    follow()
     if (threadId === undefined || threadId !== madeHere.current) setLive([])
   }, [threadId])
-  // Follow the answer as it grows, unless the reader has scrolled up to read something.
-  useLayoutEffect(() => {
-    const el = scroller.current
-    if (el && following.current) el.scrollTop = el.scrollHeight
-  }, [live, current?.messages.length, threadId])
-  const onScroll = useCallback(() => {
-    const el = scroller.current
-    if (!el) return
-    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK_PX
-    following.current = atBottom
-    setAwayFromBottom(!atBottom)
-  }, [])
-  const toNewest = useCallback(() => {
-    const el = scroller.current
-    following.current = true
-    setAwayFromBottom(false)
-    el?.scrollTo({ top: el.scrollHeight })
-  }, [])
 
   const updateLive = (id: string, change: (t: ChatTurn) => ChatTurn) => setLive((all) => all.map((t) => (t.id === id ? change(t) : t)))
 
@@ -267,7 +246,7 @@ function ThreadsChat() {
   async function run(text: string, rewind: Rewind = undefined) {
     if (!text || !choice || running) return
     setFailure(undefined)
-    following.current = true
+    follow()
     const controller = new AbortController()
     setRunning(controller)
     const [kind, value] = [choice.slice(0, choice.indexOf(':')), choice.slice(choice.indexOf(':') + 1)]
@@ -414,11 +393,7 @@ function ThreadsChat() {
             <ApiErrorAlert error={failure} />
           </div>
         </div>
-        {awayFromBottom && (
-          <Button variant="outline" size="icon" className="absolute bottom-3 left-1/2 size-9 -translate-x-1/2 rounded-full shadow-md" onClick={toNewest} aria-label="Scroll to the newest" title="Scroll to the newest">
-            <ArrowDownIcon />
-          </Button>
-        )}
+        {away && <ToNewest onClick={follow} />}
         </div>
 
         <Composer draft={draft} setDraft={setDraft} send={send} running={running} disabled={!choice || notFound} />
