@@ -87,6 +87,9 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
       await code.getByRole('button', { name: 'Copy code' }).click()
       await code.getByRole('button', { name: 'Copied' }).waitFor()
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('def total(xs):\n    return sum(xs)\n')
+      // The whole answer, as Markdown.
+      await answer.getByRole('button', { name: 'Copy answer' }).click()
+      await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(RICH)
       // Nothing wider than the screen: a wide table or code scrolls inside the answer.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width)
       await screenshot(page, name)

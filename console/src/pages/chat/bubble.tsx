@@ -3,7 +3,7 @@
  * sources. The last of each may carry actions: Edit (the question, sent again), Regenerate (the
  * answer), Retry (a failed answer, whose failure is said in plain words).
  */
-import { BotIcon, FileTextIcon, PencilIcon, RefreshCwIcon, RotateCcwIcon, TriangleAlertIcon, UserIcon, WrenchIcon } from 'lucide-react'
+import { BotIcon, CheckIcon, CopyIcon, FileTextIcon, PencilIcon, RefreshCwIcon, RotateCcwIcon, TriangleAlertIcon, UserIcon, WrenchIcon } from 'lucide-react'
 import { Suspense, lazy, memo, useMemo, useState, type KeyboardEvent } from 'react'
 import type { MessageSource } from '@/api/types'
 import { Button } from '@/components/ui/button'
@@ -71,6 +71,21 @@ export interface TurnActions {
   readonly onRetry?: () => void
 }
 
+/** The answer's Markdown to the clipboard, as written (ChatGPT's copy under each answer). */
+function CopyAnswer({ text }: { text: string }) {
+  const [copied, setCopied] = useState(false)
+  async function copy() {
+    await navigator.clipboard.writeText(text)
+    setCopied(true)
+    setTimeout(() => setCopied(false), 2000)
+  }
+  return (
+    <Button type="button" variant="ghost" size="sm" className="h-7 gap-1 px-2 text-xs text-muted-foreground" onClick={() => void copy()} aria-label={copied ? 'Copied' : 'Copy answer'} title="Copy the answer">
+      {copied ? <CheckIcon className="size-3.5" /> : <CopyIcon className="size-3.5" />} {copied ? 'Copied' : 'Copy'}
+    </Button>
+  )
+}
+
 /** The question being edited in place: Enter (or Save and send) sends it, Escape cancels. */
 function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (text: string) => void; onCancel: () => void }) {
   const [text, setText] = useState(initial)
@@ -132,11 +147,14 @@ export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; 
                 )}
               </div>
             )}
-            {actions?.onRegenerate && !turn.error && (
-              <div className="-mb-1 mt-1 flex">
-                <Button type="button" variant="ghost" size="sm" className="h-7 gap-1 px-2 text-xs text-muted-foreground" onClick={actions.onRegenerate} aria-label="Regenerate" title="Regenerate">
-                  <RefreshCwIcon className="size-3.5" /> Regenerate
-                </Button>
+            {!turn.streaming && !turn.error && turn.content && (
+              <div className="-mb-1 -ml-2 mt-1 flex gap-0.5">
+                <CopyAnswer text={turn.content} />
+                {actions?.onRegenerate && (
+                  <Button type="button" variant="ghost" size="sm" className="h-7 gap-1 px-2 text-xs text-muted-foreground" onClick={actions.onRegenerate} aria-label="Regenerate" title="Regenerate">
+                    <RefreshCwIcon className="size-3.5" /> Regenerate
+                  </Button>
+                )}
               </div>
             )}
           </>
