@@ -147,7 +147,8 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await page.getByRole('button', { name: 'Save and send' }).click()
     await page.getByText('echo: What is 3+3?').waitFor({ timeout: 30_000 })
     await page.getByRole('button', { name: 'Send' }).waitFor()
-    expect(await page.getByText('What is 2+2?').count()).toBe(0)
+    // Gone from the conversation (the chat keeps the title its first question gave it).
+    expect(await page.locator('[data-role]', { hasText: 'What is 2+2?' }).count()).toBe(0)
     expect((await storedMessages(id)).map((m) => m.content)).toEqual(['What is 3+3?', 'echo: What is 3+3?'])
     // After a reload too.
     await page.reload()
@@ -169,6 +170,18 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     expect((await storedMessages(id)).map((m) => m.content)).toEqual(['What is 3+3?', 'echo: What is 3+3?', 'Edited after a failure', 'echo: Edited after a failure'])
     await close()
   }, 90_000)
+
+  it('names a new chat after its first question, so the list tells chats apart', async () => {
+    const { page, close } = await openChat(LAPTOP_WIDE)
+    await pickModel(page, 'mock')
+    await page.getByLabel('Message', { exact: true }).fill('How do I rotate the signing keys of the gateway without downtime for the clients?\nDetails follow.')
+    await page.getByLabel('Message', { exact: true }).press('Enter')
+    await page.getByText('echo: How do I rotate').waitFor({ timeout: 30_000 })
+    const title = 'How do I rotate the signing keys of the gateway without…'
+    await page.getByRole('heading', { name: title }).waitFor()
+    await page.locator(`[data-thread-id="${threadOf(page)}"]`).getByText(title).waitFor()
+    await close()
+  }, 60_000)
 
   it('remembers the model picked for the next new chat', async () => {
     const { page, close } = await openChat(LAPTOP_WIDE)

@@ -180,6 +180,14 @@ const Picker = memo(function Picker({ value, onChange, disabled }: { value: Pick
   )
 })
 
+/** A new chat's title: its first question's first line, cut at a word near 60 characters. */
+function titleFromQuestion(text: string): string {
+  const line = text.split('\n').map((l) => l.trim()).find(Boolean)?.replace(/\s+/g, ' ') ?? 'New chat'
+  if (line.length <= 60) return line
+  const cut = line.slice(0, 60)
+  return `${cut.slice(0, cut.lastIndexOf(' ') > 30 ? cut.lastIndexOf(' ') : 60)}…`
+}
+
 /** Where the last pick is kept, for the next new chat (this browser only). */
 const PICK_KEY = 'console.chat.pick'
 function rememberedPick(): Pick_ | undefined {
@@ -266,7 +274,9 @@ function ThreadsChat() {
         after = queryClient.getQueryData<LoadedThread>(threadKey(id))?.messages.at(-1)?.id ?? null
       }
       if (!id) {
-        const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value } : { metadata: { model: value } })
+        // Named after its first question, so the list tells chats apart (a gateway with `title_route` renames it after the answer).
+        const title = titleFromQuestion(text)
+        const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value, title } : { metadata: { model: value }, title })
         id = made.id
         madeHere.current = id
         navigate(`/chat/${id}`, { replace: false })
