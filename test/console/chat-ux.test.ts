@@ -312,3 +312,25 @@ describe.skipIf(skipWithoutChromium)('the chat page without stored threads (no c
     await context.close()
   }, 90_000)
 })
+
+describe.skipIf(skipWithoutChromium)('the chat page on a gateway without the Conversations API (surfaces.responses)', () => {
+  let bare: SignInSetup
+  beforeAll(async () => {
+    bare = await startSignIn({ services: '  console: {}\n  conversations: {}\n  chat: {}' })
+  }, 90_000)
+  afterAll(async () => { await bare?.close() })
+
+  it('offers no Edit or Regenerate, which would need it, and still chats', async () => {
+    const { context, page } = await openPage(browser, PHONE)
+    await signInWithKey(page, bare.gw.url, ADMIN_KEY)
+    await page.goto(`${bare.gw.url}/chat`)
+    await page.getByLabel('Message', { exact: true }).fill('Hi there')
+    await page.getByLabel('Message', { exact: true }).press('Enter')
+    await page.getByText('echo: Hi there').waitFor({ timeout: 30_000 })
+    await page.getByRole('button', { name: 'Copy answer' }).waitFor()
+    await page.waitForTimeout(500)
+    expect(await page.getByRole('button', { name: 'Regenerate' }).count()).toBe(0)
+    expect(await page.getByRole('button', { name: 'Edit', exact: true }).count()).toBe(0)
+    await context.close()
+  }, 60_000)
+})

@@ -30,7 +30,7 @@ import { Composer } from './composer'
 import { describeFailure } from './failure'
 import { ToNewest, useFollowScroll } from './follow'
 import SingleTurnChat, { useModels } from './single'
-import { THREADS_KEY, deleteMessages, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
+import { THREADS_KEY, deleteMessages, useCanRewind, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
 
 const titleOf = (t: Pick<Thread, 'title'>) => t.title ?? 'New chat'
 
@@ -208,6 +208,8 @@ function ThreadsChat() {
   const { can } = useSession()
   const assistants = useAssistants(can('view_assistants'))
   const create = useCreateThread()
+  // Without the Conversations API nothing can be taken out of a thread: no Edit or Regenerate then.
+  const canRewind = useCanRewind(threadId)
   const [picked, setPicked] = useState<Pick_>()
   const [live, setLive] = useState<ChatTurn[]>([])
   const [draft, setDraft] = useState('')
@@ -343,9 +345,11 @@ function ThreadsChat() {
     if (running || lastQuestion < 0) return undefined
     const question = shown[lastQuestion]!.content
     const rewind: Rewind = live.length && lastSent ? { after: lastSent.after } : 'last-question'
-    if (index === lastQuestion) return { onEdit: (text) => void run(text, rewind) }
+    if (index === lastQuestion) return canRewind ? { onEdit: (text) => void run(text, rewind) } : undefined
     if (index !== lastAnswer || turn.role !== 'assistant') return undefined
-    return turn.error ? { onRetry: () => void run(question, rewind) } : { onRegenerate: () => void run(question, rewind) }
+    // A Retry rewinds nothing when the gateway kept nothing of the failed exchange, as it does when refused before the answer began.
+    if (turn.error) return { onRetry: () => void run(question, rewind) }
+    return canRewind ? { onRegenerate: () => void run(question, rewind) } : undefined
   }
   const list = <ThreadList active={threadId} onPick={closeList} onNew={newChat} />
 

@@ -125,3 +125,26 @@ export async function deleteMessages(queryClient: QueryClient, threadId: string,
   const gone = new Set(ids)
   queryClient.setQueryData<LoadedThread>(threadKey(threadId), (now) => now && { ...now, messages: now.messages.filter((m) => !gone.has(m.id)) })
 }
+
+/**
+ * Whether this gateway can take messages out of a thread (its Conversations API is enabled): asked
+ * once, by reading the thread as a conversation. Until the answer is in, it is assumed it can.
+ */
+export function useCanRewind(threadId: string | undefined): boolean {
+  const probe = useQuery({
+    queryKey: ['chat', 'can-rewind'],
+    enabled: threadId !== undefined,
+    queryFn: async ({ signal }) => {
+      try {
+        await openai(`/conversations/${encodeURIComponent(threadId!)}`, { signal })
+        return true
+      } catch (err) {
+        if (err instanceof ApiError && err.notEnabled) return false
+        return true
+      }
+    },
+    staleTime: Infinity,
+    retry: false,
+  })
+  return probe.data ?? true
+}
