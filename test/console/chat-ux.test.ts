@@ -235,6 +235,18 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await page.getByText('No chat matches').waitFor()
     await screenshot(page, '65-chat-search')
     await close()
+
+    // On a phone the list is behind the Chats button, search and all.
+    const phone = await openChat(PHONE, 'dark')
+    await phone.page.getByRole('button', { name: 'Chats' }).click()
+    const sheet = phone.page.getByRole('dialog', { name: 'Chats' })
+    await sheet.getByRole('searchbox', { name: 'Search chats' }).fill('holiday')
+    await expect.poll(() => sheet.getByRole('listitem').allInnerTexts()).toHaveLength(1)
+    await screenshot(phone.page, '68-phone-chat-list-dark')
+    await sheet.getByText('Holiday plans').click()
+    await phone.page.getByRole('heading', { name: 'Holiday plans' }).waitFor()
+    expect(await sheet.count()).toBe(0)
+    await phone.close()
   }, 60_000)
 
   it('follows the stream to the bottom, but not after the reader scrolls up', async () => {
