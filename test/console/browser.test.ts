@@ -286,7 +286,8 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     expect(stored.data.messages.map((m: { content: string }) => m.content)).toEqual(['first question', 'echo: first question', 'second question', 'echo: second question'])
 
     const item = page.locator(`[data-thread-id="${threadId}"]`)
-    await item.getByRole('button', { name: 'Actions for New chat' }).click()
+    // Named after its first question.
+    await item.getByRole('button', { name: 'Actions for first question' }).click()
     await page.getByRole('menuitem', { name: 'Rename' }).click()
     await page.getByLabel('Title').fill('Trip plans')
     await page.getByRole('button', { name: 'Save' }).click()

@@ -1,16 +1,23 @@
-/** One message of a chat: the person's on the right, the answer on the left as Markdown, with its sources. */
-import { BotIcon, FileTextIcon, UserIcon, WrenchIcon } from 'lucide-react'
-import { Suspense, lazy, memo, useMemo } from 'react'
+/**
+ * One message of a chat: the person's on the right, the answer on the left as Markdown, with its
+ * sources. The last of each may carry actions: Edit (the question, sent again), Regenerate (the
+ * answer), Retry (a failed answer, whose failure is said in plain words).
+ */
+import { BotIcon, CheckIcon, CopyIcon, FileTextIcon, PencilIcon, RefreshCwIcon, RotateCcwIcon, TriangleAlertIcon, UserIcon, WrenchIcon } from 'lucide-react'
+import { Suspense, lazy, memo, useMemo, useState, type KeyboardEvent } from 'react'
 import type { MessageSource } from '@/api/types'
+import { Button } from '@/components/ui/button'
+import { Textarea } from '@/components/ui/input'
 import { cn } from '@/lib/utils'
 import { sourceAnchor, sourceNumber } from './citations'
+import type { Failure } from './failure'
 
 export interface ChatTurn {
   readonly id: string
   readonly role: 'user' | 'assistant' | 'tool' | 'system' | 'developer'
   readonly content: string
   readonly streaming?: boolean
-  readonly error?: string
+  readonly error?: Failure
   readonly stopped?: boolean
   /** A tool call the model made (name and arguments), shown as such. */
   readonly tool?: string
@@ -54,12 +61,65 @@ function Sources({ messageId, sources }: { messageId: string; sources: readonly 
   )
 }
 
+/** What can be done with a message now (each absent where it cannot). */
+export interface TurnActions {
+  /** The question, changed, sent again in place of the last exchange. */
+  readonly onEdit?: (text: string) => void
+  /** A new answer in place of this one. */
+  readonly onRegenerate?: () => void
+  /** This failed answer, tried again. */
+  readonly onRetry?: () => void
+}
+
+/** The answer's Markdown to the clipboard, as written (ChatGPT's copy under each answer). */
+function CopyAnswer({ text }: { text: string }) {
+  const [copied, setCopied] = useState(false)
+  async function copy() {
+    await navigator.clipboard.writeText(text)
+    setCopied(true)
+    setTimeout(() => setCopied(false), 2000)
+  }
+  return (
+    <Button type="button" variant="ghost" size="sm" className="h-7 gap-1 px-2 text-xs text-muted-foreground" onClick={() => void copy()} aria-label={copied ? 'Copied' : 'Copy answer'} title="Copy the answer">
+      {copied ? <CheckIcon className="size-3.5" /> : <CopyIcon className="size-3.5" />} {copied ? 'Copied' : 'Copy'}
+    </Button>
+  )
+}
+
+/** The question being edited in place: Enter (or Save and send) sends it, Escape cancels. */
+function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (text: string) => void; onCancel: () => void }) {
+  const [text, setText] = useState(initial)
+  const save = () => { if (text.trim()) onSave(text.trim()) }
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) { e.preventDefault(); save() }
+    if (e.key === 'Escape') onCancel()
+  }
+  return (
+    <div className="flex w-full flex-col gap-2">
+      <Textarea aria-label="Your question, edited" className="field-sizing-content max-h-64 min-h-16 bg-background text-foreground" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={onKeyDown} autoFocus />
+      <div className="flex justify-end gap-2">
+        <Button type="button" variant="outline" size="sm" onClick={onCancel}>Cancel</Button>
+        <Button type="button" size="sm" onClick={save} disabled={!text.trim()}>Save and send</Button>
+      </div>
+    </div>
+  )
+}
+
 // Memoised: while an answer streams, only its own bubble renders again.
-export const Bubble = memo(function Bubble({ turn }: { turn: ChatTurn }) {
+export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; actions?: TurnActions }) {
+  const [editing, setEditing] = useState(false)
   const mine = turn.role === 'user'
   const citations = useMemo(() => (turn.sources?.length ? { messageId: turn.id, numbers: turn.sources.map(sourceNumber) } : undefined), [turn.id, turn.sources])
+  if (mine && editing && actions?.onEdit) {
+    const onEdit = actions.onEdit
+    return (
+      <div className="ml-auto flex w-full max-w-[85%] gap-3" data-role={turn.role}>
+        <EditBox initial={turn.content} onCancel={() => setEditing(false)} onSave={(text) => { setEditing(false); onEdit(text) }} />
+      </div>
+    )
+  }
   return (
-    <div className={cn('flex gap-3', mine && 'flex-row-reverse')} data-role={turn.role}>
+    <div className={cn('group/turn flex gap-3', mine && 'flex-row-reverse')} data-role={turn.role}>
       <div className={cn('mt-0.5 flex size-8 shrink-0 items-center justify-center rounded-full', mine ? 'bg-primary text-primary-foreground' : 'bg-muted text-muted-foreground')}>
         {mine ? <UserIcon className="size-4" /> : turn.tool || turn.role === 'tool' ? <WrenchIcon className="size-4" /> : <BotIcon className="size-4" />}
       </div>
@@ -78,10 +138,34 @@ export const Bubble = memo(function Bubble({ turn }: { turn: ChatTurn }) {
             ) : turn.streaming && <span className="inline-flex gap-1 py-2" aria-label="Waiting for the answer"><Dot /><Dot delay="150ms" /><Dot delay="300ms" /></span>}
             {turn.sources && turn.sources.length > 0 && <Sources messageId={turn.id} sources={turn.sources} />}
             {turn.stopped && <p className="mt-1 text-xs text-muted-foreground">Stopped.</p>}
-            {turn.error && <p className="mt-1 text-xs text-destructive">{turn.error}</p>}
+            {turn.error && (
+              <div role="alert" className="mt-1 flex flex-col gap-1.5">
+                <p className="flex items-start gap-1.5 text-sm text-destructive"><TriangleAlertIcon className="mt-0.5 size-4 shrink-0" />{turn.error.title}</p>
+                {turn.error.detail && <p className="text-xs break-words text-muted-foreground">{turn.error.detail}</p>}
+                {actions?.onRetry && (
+                  <Button type="button" variant="outline" size="sm" className="self-start" onClick={actions.onRetry}><RotateCcwIcon /> Retry</Button>
+                )}
+              </div>
+            )}
+            {!turn.streaming && !turn.error && turn.content && (
+              <div className="-mb-1 -ml-2 mt-1 flex gap-0.5">
+                <CopyAnswer text={turn.content} />
+                {actions?.onRegenerate && (
+                  <Button type="button" variant="ghost" size="sm" className="h-7 gap-1 px-2 text-xs text-muted-foreground" onClick={actions.onRegenerate} aria-label="Regenerate" title="Regenerate">
+                    <RefreshCwIcon className="size-3.5" /> Regenerate
+                  </Button>
+                )}
+              </div>
+            )}
           </>
         )}
       </div>
+      {mine && actions?.onEdit && (
+        // Shown on hover or focus where there is a pointer; always on a touch screen (no hover there).
+        <Button type="button" variant="ghost" size="icon" className="size-8 self-center text-muted-foreground opacity-100 sm:opacity-0 sm:group-hover/turn:opacity-100 sm:focus-visible:opacity-100" onClick={() => setEditing(true)} aria-label="Edit" title="Edit the question">
+          <PencilIcon className="size-3.5" />
+        </Button>
+      )}
     </div>
   )
 })

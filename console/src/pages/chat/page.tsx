@@ -6,7 +6,7 @@
  * services gets the single-exchange chat over /v1/chat/completions instead.
  */
 import { useQueryClient } from '@tanstack/react-query'
-import { BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, Trash2Icon } from 'lucide-react'
+import { BotIcon, HistoryIcon, MessageSquarePlusIcon, MoreHorizontalIcon, PencilIcon, SearchIcon, Trash2Icon } from 'lucide-react'
 import { Dialog as DialogPrimitive } from 'radix-ui'
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import { useNavigate, useParams, useSearchParams } from 'react-router'
@@ -25,10 +25,12 @@ import { Skeleton } from '@/components/ui/skeleton'
 import { formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 import { useAssistants } from '../assistants/queries'
-import { Bubble, type ChatTurn } from './bubble'
+import { Bubble, type ChatTurn, type TurnActions } from './bubble'
 import { Composer } from './composer'
+import { describeFailure } from './failure'
+import { ToNewest, useFollowScroll } from './follow'
 import SingleTurnChat, { useModels } from './single'
-import { THREADS_KEY, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
+import { THREADS_KEY, deleteMessages, useCanRewind, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
 
 const titleOf = (t: Pick<Thread, 'title'>) => t.title ?? 'New chat'
 
@@ -55,6 +57,10 @@ const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active:
   const [renaming, setRenaming] = useState<Thread>()
   const [deleting, setDeleting] = useState<Thread>()
   const [title, setTitle] = useState('')
+  const [query, setQuery] = useState('')
+  // Searched by title among the threads loaded (the newest 100), as a person looks for one they remember.
+  const needle = query.trim().toLowerCase()
+  const found = needle ? threads.data?.filter((t) => titleOf(t).toLowerCase().includes(needle)) : threads.data
 
   async function submitRename(event: FormEvent) {
     event.preventDefault()
@@ -67,11 +73,18 @@ const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active:
       <Button variant="outline" className="justify-start" onClick={onNew}>
         <MessageSquarePlusIcon /> New chat
       </Button>
+      {!!threads.data?.length && (
+        <div className="relative">
+          <SearchIcon className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-muted-foreground" />
+          <Input type="search" aria-label="Search chats" placeholder="Search chats" className="h-8 pl-8" value={query} onChange={(e) => setQuery(e.target.value)} />
+        </div>
+      )}
       <div className="min-h-0 flex-1 overflow-y-auto" aria-label="Threads" role="list">
         {threads.isPending && <LoadingRows rows={5} />}
         {threads.isError && <ErrorState error={threads.error} retry={() => void threads.refetch()} />}
         {threads.data?.length === 0 && <p className="px-2 py-6 text-center text-sm text-muted-foreground">No chats yet: your conversations are kept here.</p>}
-        {threads.data?.map((t) => (
+        {needle && found?.length === 0 && <p className="px-2 py-6 text-center text-sm text-muted-foreground">No chat matches “{query.trim()}”.</p>}
+        {found?.map((t) => (
           <div key={t.id} role="listitem" data-thread-id={t.id} className={cn('group flex items-center rounded-md hover:bg-accent', t.id === active && 'bg-accent')}>
             <button
               type="button"
@@ -167,6 +180,23 @@ const Picker = memo(function Picker({ value, onChange, disabled }: { value: Pick
   )
 })
 
+/** A new chat's title: its first question's first line, cut at a word near 60 characters. */
+function titleFromQuestion(text: string): string {
+  const line = text.split('\n').map((l) => l.trim()).find(Boolean)?.replace(/\s+/g, ' ') ?? 'New chat'
+  if (line.length <= 60) return line
+  const cut = line.slice(0, 60)
+  return `${cut.slice(0, cut.lastIndexOf(' ') > 30 ? cut.lastIndexOf(' ') : 60)}…`
+}
+
+/** Where the last pick is kept, for the next new chat (this browser only). */
+const PICK_KEY = 'console.chat.pick'
+function rememberedPick(): Pick_ | undefined {
+  try { return localStorage.getItem(PICK_KEY) ?? undefined } catch { return undefined }
+}
+
+/** Which stored messages a send takes out first: none, those after a message (a retry), or the last question on (regenerate, edit). */
+type Rewind = { readonly after: string | null } | 'last-question' | undefined
+
 function ThreadsChat() {
   // Routed as /chat/* : the rest of the path is the thread's id.
   const threadId = useParams()['*'] || undefined
@@ -175,63 +205,94 @@ function ThreadsChat() {
   const queryClient = useQueryClient()
   const thread = useThread(threadId)
   const models = useModels()
+  const { can } = useSession()
+  const assistants = useAssistants(can('view_assistants'))
   const create = useCreateThread()
+  // Without the Conversations API nothing can be taken out of a thread: no Edit or Regenerate then.
+  const canRewind = useCanRewind(threadId)
   const [picked, setPicked] = useState<Pick_>()
   const [live, setLive] = useState<ChatTurn[]>([])
   const [draft, setDraft] = useState('')
   const [running, setRunning] = useState<AbortController>()
   const [failure, setFailure] = useState<string>()
   const [listOpen, setListOpen] = useState(false)
-  const bottom = useRef<HTMLDivElement>(null)
+  // The question this page sent last and the stored message it followed: while the page shows its
+  // own copy of that exchange (stopped, or failed before the gateway kept anything), Retry, Edit and
+  // Regenerate rewind to that message, not to the last question stored, which may be an older one.
+  const [lastSent, setLastSent] = useState<{ text: string; after: string | null }>()
 
   // A new chat opened from the Assistants page: ?assistant=<id>.
   const preset = search.get('assistant')
   const current = thread.data
   const bound = current?.assistant_id ? `assistant:${current.assistant_id}` : current?.metadata.model ? `model:${current.metadata.model}` : undefined
-  const choice = threadId ? picked ?? bound : picked ?? (preset ? `assistant:${preset}` : models.data?.[0] ? `model:${models.data[0]}` : undefined)
+  // The pick remembered from last time, while this gateway still offers it to the caller.
+  const remembered = useMemo(() => {
+    const r = rememberedPick()
+    if (r?.startsWith('model:')) return models.data?.includes(r.slice('model:'.length)) ? r : undefined
+    if (r?.startsWith('assistant:')) return assistants.data?.some((a) => `assistant:${a.id}` === r) ? r : undefined
+    return undefined
+  }, [models.data, assistants.data])
+  const choice = threadId ? picked ?? bound : picked ?? (preset ? `assistant:${preset}` : remembered ?? (models.data?.[0] ? `model:${models.data[0]}` : undefined))
+  const pick = useCallback((value: Pick_) => {
+    setPicked(value)
+    try { localStorage.setItem(PICK_KEY, value) } catch { /* private mode: not remembered */ }
+  }, [])
 
+  // Follow the answer as it grows, unless the reader has scrolled up to read something.
+  const { scroller, onScroll, away, follow } = useFollowScroll([live, current?.messages.length, threadId])
   // The thread this page just made: opening it must not clear the exchange under way.
   const madeHere = useRef<string>(undefined)
   useEffect(() => {
     setPicked(undefined)
     setFailure(undefined)
+    setLastSent(undefined)
+    follow()
     if (threadId === undefined || threadId !== madeHere.current) setLive([])
   }, [threadId])
-  useEffect(() => {
-    bottom.current?.scrollIntoView({ block: 'end' })
-  }, [live, current?.messages.length, threadId])
 
   const updateLive = (id: string, change: (t: ChatTurn) => ChatTurn) => setLive((all) => all.map((t) => (t.id === id ? change(t) : t)))
 
-  async function send() {
-    const text = draft.trim()
+  /** Send `text` (after taking out what `rewind` says) and stream the answer into the page. */
+  async function run(text: string, rewind: Rewind = undefined) {
     if (!text || !choice || running) return
     setFailure(undefined)
+    follow()
     const controller = new AbortController()
     setRunning(controller)
     const [kind, value] = [choice.slice(0, choice.indexOf(':')), choice.slice(choice.indexOf(':') + 1)]
     let id = threadId
+    let after: string | null = null
     try {
-      // A stopped answer shown from the page: the gateway's copy (kept, marked incomplete) takes its place now.
-      if (id && live.length) {
+      // What the page shows of its own (a stopped or failed answer): the gateway's copy takes its place now.
+      if (id && (live.length || rewind)) {
         await queryClient.refetchQueries({ queryKey: threadKey(id) })
         setLive([])
       }
+      if (id) {
+        const messages = queryClient.getQueryData<LoadedThread>(threadKey(id))?.messages ?? []
+        const from = rewind === 'last-question' ? messages.findLastIndex((m) => m.role === 'user')
+          : rewind ? (rewind.after === null ? 0 : messages.findIndex((m) => m.id === rewind.after) + 1) : -1
+        if (from >= 0) await deleteMessages(queryClient, id, messages.slice(from).map((m) => m.id))
+        after = queryClient.getQueryData<LoadedThread>(threadKey(id))?.messages.at(-1)?.id ?? null
+      }
       if (!id) {
-        const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value } : { metadata: { model: value } })
+        // Named after its first question, so the list tells chats apart (a gateway with `title_route` renames it after the answer).
+        const title = titleFromQuestion(text)
+        const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value, title } : { metadata: { model: value }, title })
         id = made.id
         madeHere.current = id
         navigate(`/chat/${id}`, { replace: false })
       }
     } catch (err) {
-      setFailure((err as Error).message)
+      const { title, detail } = describeFailure(err)
+      setFailure(detail ? `${title} ${detail}` : title)
       setRunning(undefined)
       return
     }
     const answerId = `live-answer-${Date.now()}`
     setLive([{ id: `live-user-${Date.now()}`, role: 'user', content: text }, { id: answerId, role: 'assistant', content: '', streaming: true }])
-    setDraft('')
     const threadNow = id
+    setLastSent({ text, after })
     try {
       // A thread bound to an assistant answers with the assistant's route; otherwise the model picked.
       const body = kind === 'model' && !(current?.assistant_id) ? { content: text, model: value } : { content: text }
@@ -252,12 +313,20 @@ function ThreadsChat() {
         updateLive(answerId, (t) => ({ ...t, streaming: false, stopped: true }))
         void queryClient.invalidateQueries({ queryKey: threadKey(threadNow), refetchType: 'none' })
       } else {
-        updateLive(answerId, (t) => ({ ...t, streaming: false, error: (err as Error).message }))
+        // Retry takes out whatever of it the gateway kept (a failure mid-answer keeps the question) and asks again.
+        updateLive(answerId, (t) => ({ ...t, streaming: false, error: describeFailure(err) }))
       }
     } finally {
       setRunning(undefined)
       void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
     }
+  }
+
+  function send() {
+    const text = draft.trim()
+    if (!text || !choice || running) return
+    setDraft('')
+    void run(text)
   }
 
   const newChat = useCallback(() => {
@@ -269,6 +338,19 @@ function ThreadsChat() {
   const notFound = thread.error instanceof ApiError && thread.error.status === 404
   const stored = useMemo(() => current?.messages.map(toTurn) ?? [], [current?.messages])
   const shown = [...stored, ...live]
+  // The last question and the answer after it carry the actions (none while an answer streams).
+  const lastQuestion = shown.findLastIndex((t) => t.role === 'user')
+  const lastAnswer = shown.length - 1
+  const actionsOf = (turn: ChatTurn, index: number): TurnActions | undefined => {
+    if (running || lastQuestion < 0) return undefined
+    const question = shown[lastQuestion]!.content
+    const rewind: Rewind = live.length && lastSent ? { after: lastSent.after } : 'last-question'
+    if (index === lastQuestion) return canRewind ? { onEdit: (text) => void run(text, rewind) } : undefined
+    if (index !== lastAnswer || turn.role !== 'assistant') return undefined
+    // A Retry rewinds nothing when the gateway kept nothing of the failed exchange, as it does when refused before the answer began.
+    if (turn.error) return { onRetry: () => void run(question, rewind) }
+    return canRewind ? { onRegenerate: () => void run(question, rewind) } : undefined
+  }
   const list = <ThreadList active={threadId} onPick={closeList} onNew={newChat} />
 
   return (
@@ -293,11 +375,12 @@ function ThreadsChat() {
           </DialogPrimitive.Root>
           <h1 className="mr-auto min-w-0 truncate text-base font-semibold">{threadId ? (current ? titleOf(current) : ' ') : 'New chat'}</h1>
           {(!threadId || current) && (
-            <Picker value={choice} onChange={setPicked} disabled={!!running || !!current?.assistant_id} />
+            <Picker value={choice} onChange={pick} disabled={!!running || !!current?.assistant_id} />
           )}
         </div>
 
-        <div className="min-h-0 flex-1 overflow-y-auto">
+        <div className="relative min-h-0 flex-1">
+        <div ref={scroller} onScroll={onScroll} data-chat-scroll className="h-full overflow-y-auto">
           <div className="mx-auto flex max-w-3xl flex-col gap-5 px-4 py-6 sm:px-6">
             {threadId && thread.isPending && <LoadingRows rows={4} />}
             {notFound && (
@@ -320,13 +403,14 @@ function ThreadsChat() {
                 <p className="text-sm">Ask anything. The chat is kept, so you can come back to it.</p>
               </div>
             )}
-            {shown.map((turn) => <Bubble key={turn.id} turn={turn} />)}
+            {shown.map((turn, i) => <Bubble key={turn.id} turn={turn} actions={actionsOf(turn, i)} />)}
             <ApiErrorAlert error={failure} />
-            <div ref={bottom} />
           </div>
         </div>
+        {away && <ToNewest onClick={follow} />}
+        </div>
 
-        <Composer draft={draft} setDraft={setDraft} send={() => void send()} running={running} disabled={!choice || notFound} />
+        <Composer draft={draft} setDraft={setDraft} send={send} running={running} disabled={!choice || notFound} />
       </div>
     </div>
   )

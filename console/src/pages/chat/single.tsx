@@ -1,12 +1,13 @@
 /**
  * Chat with any model the caller may use (GET /v1/models), through /v1/chat/completions: the
  * answer streams in as it arrives, Markdown with highlighted code, and Stop aborts the request
- * (the gateway aborts the upstream call). Threads, assistants and citations come with the
- * conversations API.
+ * (the gateway aborts the upstream call); the last question can be edited and its answer
+ * regenerated or, failed, retried (the history is the page's own). Threads, assistants and
+ * citations come with the conversations API.
  */
 import { useQuery } from '@tanstack/react-query'
 import { BotIcon, MessageSquarePlusIcon } from 'lucide-react'
-import { useEffect, useRef, useState } from 'react'
+import { useState } from 'react'
 import { openai } from '@/api/client'
 import type { ModelList } from '@/api/types'
 import { ErrorState } from '@/components/states'
@@ -14,8 +15,10 @@ import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
 import { Skeleton } from '@/components/ui/skeleton'
-import { Bubble, type ChatTurn } from './bubble'
+import { Bubble, type ChatTurn, type TurnActions } from './bubble'
 import { Composer } from './composer'
+import { describeFailure } from './failure'
+import { ToNewest, useFollowScroll } from './follow'
 import { streamChat, type ChatMessage } from './stream'
 
 interface Turn extends ChatTurn {
@@ -35,23 +38,20 @@ export default function SingleTurnChat() {
   const [turns, setTurns] = useState<Turn[]>([])
   const [draft, setDraft] = useState('')
   const [running, setRunning] = useState<AbortController>()
-  const bottom = useRef<HTMLDivElement>(null)
+  const { scroller, onScroll, away, follow } = useFollowScroll([turns])
 
   const chosen = model ?? models.data?.[0]
-  useEffect(() => {
-    bottom.current?.scrollIntoView({ block: 'end' })
-  }, [turns])
 
   const update = (id: string, change: (t: Turn) => Turn) => setTurns((all) => all.map((t) => (t.id === id ? change(t) : t)))
 
-  async function send() {
-    const text = draft.trim()
+  /** Ask `text` after the turns `before` (all of them for a new question; fewer to edit or regenerate the last). */
+  async function run(text: string, before: readonly Turn[]) {
     if (!text || !chosen || running) return
-    const history: ChatMessage[] = [...turns.filter((t) => !t.error && t.content).map(({ role, content }) => ({ role, content })), { role: 'user', content: text }]
+    follow()
+    const history: ChatMessage[] = [...before.filter((t) => !t.error && t.content).map(({ role, content }) => ({ role, content })), { role: 'user', content: text }]
     const answerId = nextId + 1
-    setTurns((all) => [...all, { id: String(nextId), role: 'user', content: text }, { id: String(answerId), role: 'assistant', content: '', streaming: true }])
+    setTurns([...before, { id: String(nextId), role: 'user', content: text }, { id: String(answerId), role: 'assistant', content: '', streaming: true }])
     nextId += 2
-    setDraft('')
     const controller = new AbortController()
     setRunning(controller)
     try {
@@ -59,10 +59,27 @@ export default function SingleTurnChat() {
       update(String(answerId), (t) => ({ ...t, streaming: false }))
     } catch (err) {
       if (controller.signal.aborted) update(String(answerId), (t) => ({ ...t, streaming: false, stopped: true }))
-      else update(String(answerId), (t) => ({ ...t, streaming: false, error: (err as Error).message }))
+      else update(String(answerId), (t) => ({ ...t, streaming: false, error: describeFailure(err) }))
     } finally {
       setRunning(undefined)
     }
+  }
+
+  function send() {
+    const text = draft.trim()
+    if (!text || !chosen || running) return
+    setDraft('')
+    void run(text, turns)
+  }
+
+  const lastQuestion = turns.findLastIndex((t) => t.role === 'user')
+  const actionsOf = (turn: Turn, index: number): TurnActions | undefined => {
+    if (running || lastQuestion < 0) return undefined
+    const before = turns.slice(0, lastQuestion)
+    if (index === lastQuestion) return { onEdit: (text) => void run(text, before) }
+    if (index !== turns.length - 1 || turn.role !== 'assistant') return undefined
+    const again = () => void run(turns[lastQuestion]!.content, before)
+    return turn.error ? { onRetry: again } : { onRegenerate: again }
   }
 
   return (
@@ -88,7 +105,8 @@ export default function SingleTurnChat() {
         </Button>
       </div>
 
-      <div className="min-h-0 flex-1 overflow-y-auto">
+      <div className="relative min-h-0 flex-1">
+      <div ref={scroller} onScroll={onScroll} data-chat-scroll className="h-full overflow-y-auto">
         <div className="mx-auto flex max-w-3xl flex-col gap-5 px-4 py-6 sm:px-6">
           {models.isError && <ErrorState error={models.error} retry={() => void models.refetch()} />}
           {models.data?.length === 0 && (
@@ -102,14 +120,15 @@ export default function SingleTurnChat() {
               <p className="text-sm">Ask anything. Answers stream from <span className="font-medium text-foreground">{chosen}</span> through the gateway.</p>
             </div>
           )}
-          {turns.map((turn) => (
-            <Bubble key={turn.id} turn={turn} />
+          {turns.map((turn, i) => (
+            <Bubble key={turn.id} turn={turn} actions={actionsOf(turn, i)} />
           ))}
-          <div ref={bottom} />
         </div>
       </div>
+      {away && <ToNewest onClick={follow} />}
+      </div>
 
-      <Composer draft={draft} setDraft={setDraft} send={() => void send()} running={running} disabled={!chosen} />
+      <Composer draft={draft} setDraft={setDraft} send={send} running={running} disabled={!chosen} />
     </div>
   )
 }

@@ -2,7 +2,7 @@
  * A streamed chat completion from /v1/chat/completions: the server-sent events read as they
  * arrive, each delta handed on at once (a token is on screen in the same task it arrives in).
  */
-import { errorOf, openaiStream } from '@/api/client'
+import { ApiError, errorOf, openaiStream } from '@/api/client'
 import { readSse } from '@/api/sse'
 
 export interface ChatMessage {
@@ -33,7 +33,8 @@ export async function streamChat(model: string, messages: readonly ChatMessage[]
       choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]
       usage?: { prompt_tokens: number; completion_tokens: number } | null
     }
-    if (chunk.error) throw new Error(`${chunk.error.message}${chunk.error.code ? ` (${chunk.error.code})` : ''}`)
+    // Mid-stream the status is long sent (200): the code says what failed.
+    if (chunk.error) throw new ApiError(chunk.error.message, 0, chunk.error.code ?? 'error')
     answeredBy ??= chunk.model ?? null
     const choice = chunk.choices?.[0]
     if (choice?.delta?.content) handlers.onDelta(choice.delta.content)

@@ -4,7 +4,7 @@
  * (`delta`, then `done` with the kept messages, or `error`).
  */
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
-import { api, errorOf, gatewayUrl, requestHeaders } from '@/api/client'
+import { ApiError, api, errorOf, gatewayUrl, openai, requestHeaders } from '@/api/client'
 import { readSse } from '@/api/sse'
 import type { NewMessage, NewThread, Thread, ThreadChange, ThreadMessage } from '@/api/types'
 
@@ -106,10 +106,45 @@ export async function sendMessage(
     if (event === 'delta') onDelta((JSON.parse(data) as { delta: string }).delta)
     else if (event === 'done') done = JSON.parse(data) as SentTurn
     else if (event === 'error') {
-      const { error } = JSON.parse(data) as { error: { message: string; code?: string | null } }
-      throw new Error(`${error.message}${error.code ? ` (${error.code})` : ''}`)
+      // Mid-answer: the HTTP status is long sent (200), so the code says what failed.
+      const { error } = JSON.parse(data) as { error: { message: string; code?: string | null; status?: number } }
+      throw new ApiError(error.message, error.status ?? 0, error.code ?? 'error')
     }
   })
   if (!done) throw new Error('The answer ended before it was complete.')
   return done
+}
+
+/**
+ * Take messages out of a thread (a regenerate or an edit rewinds it to before the last question).
+ * The management API has no call for it; the thread is the same record as a conversation of the
+ * Conversations API (surfaces.responses), whose items are its messages, so that deletes them.
+ */
+export async function deleteMessages(queryClient: QueryClient, threadId: string, ids: readonly string[]): Promise<void> {
+  for (const id of ids) await openai(`/conversations/${encodeURIComponent(threadId)}/items/${encodeURIComponent(id)}`, { method: 'DELETE' })
+  const gone = new Set(ids)
+  queryClient.setQueryData<LoadedThread>(threadKey(threadId), (now) => now && { ...now, messages: now.messages.filter((m) => !gone.has(m.id)) })
+}
+
+/**
+ * Whether this gateway can take messages out of a thread (its Conversations API is enabled): asked
+ * once, by reading the thread as a conversation. Until the answer is in, it is assumed it can.
+ */
+export function useCanRewind(threadId: string | undefined): boolean {
+  const probe = useQuery({
+    queryKey: ['chat', 'can-rewind'],
+    enabled: threadId !== undefined,
+    queryFn: async ({ signal }) => {
+      try {
+        await openai(`/conversations/${encodeURIComponent(threadId!)}`, { signal })
+        return true
+      } catch (err) {
+        if (err instanceof ApiError && err.notEnabled) return false
+        return true
+      }
+    },
+    staleTime: Infinity,
+    retry: false,
+  })
+  return probe.data ?? true
 }
