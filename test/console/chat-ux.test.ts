@@ -65,6 +65,18 @@ async function storedMessages(threadId: string): Promise<{ role: string; content
 }
 
 const threadOf = (page: Page) => new URL(page.url()).pathname.split('/chat/')[1]!
+
+/** Type a question into the chat's box and send it with Enter. */
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Message', { exact: true }).fill(text)
+  await page.getByLabel('Message', { exact: true }).press('Enter')
+}
+
+/** Wait for `text` in the answer and for the box to be ready to send again (the stream has ended). */
+async function answered(page: Page, text: string | RegExp): Promise<void> {
+  await page.getByText(text).waitFor({ timeout: 30_000 })
+  await page.getByRole('button', { name: 'Send' }).waitFor()
+}
 const LAPTOP_WIDE = { width: 1280, height: 800 }
 
 describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects it', () => {
@@ -133,10 +145,8 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
   it('edits the last message and sends it again: the old exchange is replaced', async () => {
     const { page, close } = await openChat(LAPTOP_WIDE)
     await pickModel(page, 'mock')
-    await page.getByLabel('Message', { exact: true }).fill('What is 2+2?')
-    await page.getByLabel('Message', { exact: true }).press('Enter')
-    await page.getByText('echo: What is 2+2?').waitFor({ timeout: 30_000 })
-    await page.getByRole('button', { name: 'Send' }).waitFor()
+    await send(page, 'What is 2+2?')
+    await answered(page, 'echo: What is 2+2?')
     const id = threadOf(page)
     await page.locator('[data-role=user]').last().hover()
     await page.getByRole('button', { name: 'Edit', exact: true }).click()
@@ -145,8 +155,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await editor.fill('What is 3+3?')
     await screenshot(page, '63-chat-edit')
     await page.getByRole('button', { name: 'Save and send' }).click()
-    await page.getByText('echo: What is 3+3?').waitFor({ timeout: 30_000 })
-    await page.getByRole('button', { name: 'Send' }).waitFor()
+    await answered(page, 'echo: What is 3+3?')
     // Gone from the conversation (the chat keeps the title its first question gave it).
     expect(await page.locator('[data-role]', { hasText: 'What is 2+2?' }).count()).toBe(0)
     expect((await storedMessages(id)).map((m) => m.content)).toEqual(['What is 3+3?', 'echo: What is 3+3?'])
@@ -157,16 +166,14 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
 
     // A question refused before any answer (429) is not in the thread: editing it leaves the exchange before it alone.
     await pickModel(page, 'busy')
-    await page.getByLabel('Message', { exact: true }).fill('Fail me')
-    await page.getByLabel('Message', { exact: true }).press('Enter')
+    await send(page, 'Fail me')
     await page.getByText(/too many requests/i).waitFor({ timeout: 30_000 })
     await pickModel(page, 'mock')
     await page.locator('[data-role=user]').last().hover()
     await page.getByRole('button', { name: 'Edit', exact: true }).click()
     await page.getByLabel('Your question, edited').fill('Edited after a failure')
     await page.getByLabel('Your question, edited').press('Enter')
-    await page.getByText('echo: Edited after a failure').waitFor({ timeout: 30_000 })
-    await page.getByRole('button', { name: 'Send' }).waitFor()
+    await answered(page, 'echo: Edited after a failure')
     expect((await storedMessages(id)).map((m) => m.content)).toEqual(['What is 3+3?', 'echo: What is 3+3?', 'Edited after a failure', 'echo: Edited after a failure'])
     await close()
   }, 90_000)
@@ -174,8 +181,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
   it('names a new chat after its first question, so the list tells chats apart', async () => {
     const { page, close } = await openChat(LAPTOP_WIDE)
     await pickModel(page, 'mock')
-    await page.getByLabel('Message', { exact: true }).fill('How do I rotate the signing keys of the gateway without downtime for the clients?\nDetails follow.')
-    await page.getByLabel('Message', { exact: true }).press('Enter')
+    await send(page, 'How do I rotate the signing keys of the gateway without downtime for the clients?\nDetails follow.')
     await page.getByText('echo: How do I rotate').waitFor({ timeout: 30_000 })
     const title = 'How do I rotate the signing keys of the gateway without…'
     await page.getByRole('heading', { name: title }).waitFor()
@@ -195,8 +201,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
   it('says in plain words when the model is rate-limited or its provider fails, and retries', async () => {
     const { page, close } = await openChat(PHONE)
     await pickModel(page, 'busy')
-    await page.getByLabel('Message', { exact: true }).fill('Are you there?')
-    await page.getByLabel('Message', { exact: true }).press('Enter')
+    await send(page, 'Are you there?')
     const answer = page.locator('[data-role=assistant]').last()
     await answer.getByText(/too many requests/i).waitFor({ timeout: 30_000 })
     expect(await answer.innerText()).toMatch(/wait a moment/i)
@@ -252,8 +257,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
   it('follows the stream to the bottom, but not after the reader scrolls up', async () => {
     const { page, close } = await openChat(PHONE)
     await pickModel(page, 'long')
-    await page.getByLabel('Message', { exact: true }).fill('Tell me a long story')
-    await page.getByLabel('Message', { exact: true }).press('Enter')
+    await send(page, 'Tell me a long story')
     const answer = page.locator('[data-role=assistant]').last()
     await answer.getByText('Paragraph 20 ').waitFor({ timeout: 30_000 })
     const scroller = page.locator('[data-chat-scroll]')
@@ -294,8 +298,7 @@ describe.skipIf(skipWithoutChromium)('the chat page without stored threads (no c
     const picker = page.getByRole('combobox', { name: 'Model' })
     const choose = async (model: string) => { await picker.click(); await page.getByRole('option', { name: model, exact: true }).click() }
     await choose('busy')
-    await page.getByLabel('Message', { exact: true }).fill('Hello?')
-    await page.getByLabel('Message', { exact: true }).press('Enter')
+    await send(page, 'Hello?')
     const answer = page.locator('[data-role=assistant]').last()
     await answer.getByText(/too many requests/i).waitFor({ timeout: 30_000 })
     await choose('mock')
@@ -336,8 +339,7 @@ describe.skipIf(skipWithoutChromium)('the chat page on a gateway without the Con
     const { context, page } = await openPage(browser, PHONE)
     await signInWithKey(page, bare.gw.url, ADMIN_KEY)
     await page.goto(`${bare.gw.url}/chat`)
-    await page.getByLabel('Message', { exact: true }).fill('Hi there')
-    await page.getByLabel('Message', { exact: true }).press('Enter')
+    await send(page, 'Hi there')
     await page.getByText('echo: Hi there').waitFor({ timeout: 30_000 })
     await page.getByRole('button', { name: 'Copy answer' }).waitFor()
     await page.waitForTimeout(500)
