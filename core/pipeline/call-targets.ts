@@ -26,8 +26,10 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
   for (const target of plan.targets) {
     if (!speaksWire(x, target)) {
       // A `native` call's target without the wire: the caller's stand-in answers for it, else it is skipped.
-      if (x.wire?.otherwise) return standIn(x, target, x.wire.otherwise)
-      continue
+      if (!x.wire?.otherwise) continue
+      x.provider = target.provider
+      x.upstreamModel = target.model ?? x.requestedModel
+      return x.wire.otherwise(target)
     }
     if (!outcomes.admit(target)) continue
     tried = true
@@ -61,22 +63,13 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
     }
     if (!plan.fallback) break
   }
-  if (!tried) {
-    if (!plan.targets.some((t) => speaksWire(x, t))) throw badRequest(`No target of route '${route.name}' speaks ${x.wire!.name}.`, 'model', 'wire_unsupported')
-    throw circuitOpen(route, outcomes.retryInMs(plan.targets))
-  }
+  if (!tried) throw plan.targets.some((t) => speaksWire(x, t)) ? circuitOpen(route, outcomes.retryInMs(plan.targets)) : badRequest(`No target of route '${route.name}' speaks ${x.wire!.name}.`, 'model', 'wire_unsupported')
   throw lastError!
 }
 
 /** Whether `target` can take the call: a `native` call only goes to a provider that speaks its wire. */
 function speaksWire(x: Exchange, target: CompiledTarget): boolean {
   return x.operation !== 'native' || target.instance.native?.[x.wire!.name] !== undefined
-}
-
-async function standIn(x: Exchange, target: CompiledTarget, otherwise: (target: CompiledTarget) => NativeResult | Promise<NativeResult>): Promise<NativeResult> {
-  x.provider = target.provider
-  x.upstreamModel = target.model ?? x.requestedModel
-  return otherwise(target)
 }
 
 /** One attempt on one target: natively, as a chat, or as embeddings. */

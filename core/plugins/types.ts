@@ -428,11 +428,8 @@ export interface GatewayCalls {
   models(): string[]
   /** Whether a route answers `model` for the caller (after its department's overrides), without calling it. */
   routes(model: string): RouteInfo | undefined
-  /**
-   * A provider's own wire call that generates nothing (`Provider.native[wire]`: a token count), routed and tried as `chat` is:
-   * timeouts, retries, breakers, fallback, errors mapped and redacted. It shows in metrics and traces but is not a usage event
-   * (stages see it only if they list `native` in `operations`). A whole answer: the body as the provider gave it, `model` set per target.
-   */
+  /** A provider's own wire call that generates nothing (`Provider.native[wire]`, e.g. a token count; `model` set per target), routed and tried as `chat`
+   * is (timeouts, retries, breakers, fallback, errors mapped and redacted); in metrics and traces, not a usage event (stages opt in by `operations`). */
   native(wire: string, model: string, body: Record<string, unknown>, options?: NativeOptions): Promise<Call<NativeResult>>
 }
 
