@@ -1,4 +1,4 @@
-/** The `call` step: the route's targets in the order the `targets` phase gives, past those its plan does not admit (open breakers), with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire. */
+/** The `call` step: the route's targets in the order the `targets` phase gives, past those its plan does not admit (open breakers), with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire (a `native` call: only there). */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
 import { GatewayError, badRequest, fromShape, requestNotSent, upstreamError } from '../errors.ts'
@@ -24,6 +24,13 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
   const plan = planTargets(x, route)
   const outcomes = plan.outcomes ?? ADMIT_ALL
   for (const target of plan.targets) {
+    if (!speaksWire(x, target)) {
+      // A `native` call's target without the wire: the caller's stand-in answers for it, else it is skipped.
+      if (!x.wire?.otherwise) continue
+      x.provider = target.provider
+      x.upstreamModel = target.model ?? x.requestedModel
+      return x.wire.otherwise(target)
+    }
     if (!outcomes.admit(target)) continue
     tried = true
     for (let retry = 0; ; retry++) {
@@ -56,8 +63,13 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
     }
     if (!plan.fallback) break
   }
-  if (!tried) throw circuitOpen(route, outcomes.retryInMs(plan.targets))
+  if (!tried) throw plan.targets.some((t) => speaksWire(x, t)) ? circuitOpen(route, outcomes.retryInMs(plan.targets)) : badRequest(`No target of route '${route.name}' speaks ${x.wire!.name}.`, 'model', 'wire_unsupported')
   throw lastError!
+}
+
+/** Whether `target` can take the call: a `native` call only goes to a provider that speaks its wire. */
+function speaksWire(x: Exchange, target: CompiledTarget): boolean {
+  return x.operation !== 'native' || target.instance.native?.[x.wire!.name] !== undefined
 }
 
 /** One attempt on one target: natively, as a chat, or as embeddings. */
@@ -166,7 +178,7 @@ class Attempt {
     const model = target.model ?? x.requestedModel
     const parent = x.activeSpan ?? x.span
     this.#span = parent.isRecording()
-      ? childSpan(parent, `${x.operation === 'embeddings' ? 'embeddings' : 'chat'} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
+      ? childSpan(parent, `${x.operation === 'native' ? x.wire!.name : x.operation} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
       : undefined
     if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
     if (firstToken) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${firstToken} ms`), firstToken)

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
 import { toGatewayError } from '../errors.ts'
-import type { Call, CallOptions, ExchangeOutcome, GatewayCalls, Operation, Principal, RouteInfo } from '../plugins/types.ts'
+import type { Call, CallOptions, ExchangeOutcome, GatewayCalls, NativeResult, Operation, Principal, RouteInfo } from '../plugins/types.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { childSpan, SpanKind, tracer, type Span } from '../tracing.ts'
 import { account } from './account.ts'
@@ -28,6 +28,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
       signal: signals.length === 0 ? new AbortController().signal : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
       span: defaults.parentSpan?.isRecording() ? childSpan(defaults.parentSpan, 'gateway.call') : tracer().startSpan('gateway.call', { kind: SpanKind.INTERNAL }),
       principal,
+      headers: options.headers,
       parentId: defaults.parentId,
       thread: options.thread ?? defaults.thread,
       calls: childCalls,
@@ -39,6 +40,12 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
   return {
     chat: (request, options = {}) => run<ChatResult>(start('chat', request, options)),
     embed: (request, options = {}) => run<EmbeddingResponse>(start('embeddings', request, options)),
+    native(wire, model, body, options = {}) {
+      // Its unified request names only the model; the body goes as the wire's (x.wire).
+      const x = start('native', { model, messages: [] }, options)
+      x.wire = { name: wire, body, headers: options.wireHeaders, otherwise: options.otherwise }
+      return run<NativeResult>(x)
+    },
     models: () => snapshot.visibleModels(principal, {}),
     routes(model: string): RouteInfo | undefined {
       const routed = snapshot.access.routeFor(principal, model)
@@ -66,6 +73,7 @@ export function backgroundCalls(current: () => Snapshot, principal: Principal): 
   return {
     chat: (request, options) => pinned((calls) => calls.chat(request, options)),
     embed: (request, options) => pinned((calls) => calls.embed(request, options)),
+    native: (wire, model, body, options) => pinned((calls) => calls.native(wire, model, body, options)),
     models: () => gatewayCalls(current(), principal).models(),
     routes: (model) => gatewayCalls(current(), principal).routes(model),
   }
@@ -76,7 +84,7 @@ export function childCalls(x: Exchange): GatewayCalls {
   return gatewayCalls(x.snapshot, x.principal, { parentId: x.requestId, parentSpan: x.span, signal: x.signal, thread: x.thread })
 }
 
-async function run<T extends ChatResult | EmbeddingResponse>(x: Exchange): Promise<Call<T>> {
+async function run<T extends ChatResult | EmbeddingResponse | NativeResult>(x: Exchange): Promise<Call<T>> {
   let settle!: (outcome: ExchangeOutcome) => void
   const done = new Promise<ExchangeOutcome>((resolve) => { settle = resolve })
   const finish = (): void => {

@@ -1,7 +1,7 @@
 /** One model call moving through the pipeline: what the steps fill in, and what stages see of it (StageExchange). */
 import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../api/types.ts'
 import type {
-  Caller, GatewayCalls, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
+  Caller, GatewayCalls, NativeOptions, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
 } from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
@@ -66,8 +66,8 @@ export class Exchange implements StageExchange, RequestScope {
   translationRequired = false
   /** What translating the surface's request to the unified one lost (see Decoded): applied when a target gets it translated. */
   translation: { readonly warnings: readonly string[]; readonly error: GatewayError | undefined } | undefined
-  /** The surface's wire body, wire name and wire headers, for same-wire passthrough. */
-  wire: { readonly name: string; readonly body: Record<string, unknown>; readonly headers?: Readonly<Record<string, string>> } | undefined
+  /** The surface's wire body, wire name and wire headers, for same-wire passthrough; a `native` call's stand-in for targets without the wire. */
+  wire: { readonly name: string; readonly body: Record<string, unknown>; readonly headers?: Readonly<Record<string, string>>; readonly otherwise?: NativeOptions['otherwise'] } | undefined
   /** The surface's check once routed (ModelEndpoint.routed). */
   routed: ((x: Exchange) => void) | undefined
   streaming = false

@@ -242,8 +242,8 @@ export function capabilityOf<T>(provider: Provider | undefined, capability: Toke
 // ---------------------------------------------------------------------------------------------
 // the pipeline, as stages and services see it
 
-/** What a pipeline run calls upstream. */
-export type Operation = 'chat' | 'embeddings'
+/** What a pipeline run calls upstream; `native`: a provider's own wire call that generates nothing (GatewayCalls.native), which stages opt in to. */
+export type Operation = 'chat' | 'embeddings' | 'native'
 
 export interface TargetInfo {
   /** The provider instance name (key under `providers:`). */
@@ -397,6 +397,16 @@ export interface CallOptions {
   readonly signal?: AbortSignal
   /** The chat thread the call belongs to (the `thread` limit scope). */
   readonly thread?: string
+  /** The request headers routes' `when: { headers }` read (a surface's client's); default none. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>
+}
+
+/** Options for `GatewayCalls.native`. */
+export interface NativeOptions extends CallOptions {
+  /** The client's headers that are part of the wire, for the provider to forward (ProviderCall.wireHeaders). */
+  readonly wireHeaders?: Readonly<Record<string, string>>
+  /** Answers for a target whose provider does not speak the wire (e.g. the surface's estimate); without it such targets are skipped. */
+  readonly otherwise?: (target: RoutingTarget) => NativeResult | Promise<NativeResult>
 }
 
 /** A pipeline call in flight: the result, and the outcome once the response has ended and been accounted. */
@@ -418,6 +428,9 @@ export interface GatewayCalls {
   models(): string[]
   /** Whether a route answers `model` for the caller (after its department's overrides), without calling it. */
   routes(model: string): RouteInfo | undefined
+  /** A provider's own wire call that generates nothing (`Provider.native[wire]`, e.g. a token count; `model` set per target), routed and tried as `chat`
+   * is (timeouts, retries, breakers, fallback, errors mapped and redacted); in metrics and traces, not a usage event (stages opt in by `operations`). */
+  native(wire: string, model: string, body: Record<string, unknown>, options?: NativeOptions): Promise<Call<NativeResult>>
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import { fromSdkError, type SdkErrors } from './errors.ts'
 import { toAnthropicRequest, type RequestOptions } from './request.ts'
 import { toChatCompletion } from './response.ts'
 import { toChatChunks } from './stream.ts'
-import { ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES, passthroughCountTokens, passthroughMessages, type NativeContext } from './native.ts'
+import { ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
+import { passthroughCountTokens, passthroughMessages, type NativeContext } from './native.ts'
 
 /** The API version before 2026-10-21 removed `temperature` and `top_p`. */
 const SAMPLING_VERSIONS = new Set(['2023-01-01', '2023-06-01'])
@@ -23,7 +24,7 @@ export function createAnthropicProvider(client: Anthropic, sdk: SdkErrors, confi
     defaultMaxTokens: config.default_max_tokens,
   }
   const mapError = (err: unknown, stage: 'call' | 'answer' = 'answer'): unknown => fromSdkError(err, sdk, name, stage)
-  const native: NativeContext = { client, provider: name, mapError, betas: config.betas ?? [], secrets: [config.api_key] }
+  const native: NativeContext = { client, provider: name, mapError, betas: config.betas ?? [] }
 
   return {
     // /v1/messages and /v1/messages/count_tokens to an Anthropic target: the client's request as it came (native.ts).

@@ -6,13 +6,8 @@
  */
 import type Anthropic from '@anthropic-ai/sdk'
 import type { MessageCountTokensParams, MessageCreateParamsNonStreaming, MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
-import { GatewayError, redactSecrets, upstreamError, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
+import { upstreamError, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
 import { toUsage, type UsageCounts } from './response.ts'
-
-/** The wire name surface.anthropic declares for /v1/messages. */
-export const ANTHROPIC_MESSAGES = 'anthropic-messages'
-/** The wire name surface.anthropic asks for /v1/messages/count_tokens. */
-export const ANTHROPIC_COUNT_TOKENS = 'anthropic-count-tokens'
 
 /** What a native call needs besides its body: the SDK client, the error mapping, and the betas the config always sends. */
 export interface NativeContext {
@@ -21,8 +16,6 @@ export interface NativeContext {
   readonly mapError: (err: unknown, stage?: 'call' | 'answer') => unknown
   /** `betas` from the provider's block: sent with the client's own, not replaced by them. */
   readonly betas: readonly string[]
-  /** The provider's key, kept out of error messages of calls the kernel does not make (count_tokens). */
-  readonly secrets: readonly string[]
 }
 
 /**
@@ -40,23 +33,14 @@ export function passthroughOptions(call: ProviderCall, betas: readonly string[])
   return Object.keys(headers).length ? { signal: call.signal, headers } : { signal: call.signal }
 }
 
-/** `POST /v1/messages/count_tokens` as the client sent it; the answer (`{ input_tokens }`) as Anthropic sent it. */
+/** `POST /v1/messages/count_tokens` as the client sent it; the answer (`{ input_tokens }`) as Anthropic sent it. No usage: a count costs nothing. */
 export async function passthroughCountTokens(ctx: NativeContext, body: Record<string, unknown>, call: ProviderCall): Promise<NativeResult> {
   try {
     const count = await ctx.client.messages.countTokens(body as unknown as MessageCountTokensParams, passthroughOptions(call, ctx.betas))
     return { body: count, usage: () => undefined, model: () => undefined }
   } catch (err) {
-    // The kernel redacts what its pipeline's calls throw; this call is the surface's own.
-    throw redacted(ctx.mapError(err, 'call'), ctx.secrets)
+    throw ctx.mapError(err, 'call')
   }
-}
-
-function redacted(err: unknown, secrets: readonly string[]): unknown {
-  if (!(err instanceof GatewayError)) return err
-  const message = redactSecrets(err.message, secrets)
-  if (message === err.message) return err
-  const { status, code, type, param, headers, details, retryable, upstreamStatus } = err
-  return new GatewayError(message, { status, code, type, param, headers, details, retryable, upstreamStatus, cause: err.cause })
 }
 
 export async function passthroughMessages(ctx: NativeContext, body: Record<string, unknown>, call: ProviderCall): Promise<NativeResult> {

@@ -1,28 +1,29 @@
 /**
  * `POST /v1/messages/count_tokens`: the input tokens a Messages request would use, which Claude
- * Code and `client.messages.countTokens()` ask before sending one. Same auth, permission and model
- * routing as /v1/messages, but no model is called, so it is neither limited nor accounted.
+ * Code and `client.messages.countTokens()` ask before sending one. Same auth, permission, model
+ * access (403 for a model the caller may not use, 404 for none) and routing (`when:` reads the
+ * request's headers) as /v1/messages.
  *
- * The route's first target answers: a provider that counts this wire natively
- * (`native['anthropic-count-tokens']`, provider.anthropic) gets the request as it came, only
- * `model` set, with the client's `anthropic-version`/`anthropic-beta`; any other is answered from the
- * gateway's own count of the translated prompt (the Tokenizer capability, else bytes / 4), said so
- * in `x-gateway-warning`. Text only: images and documents add nothing to that count.
+ * It goes through the kernel's call step (`gateway.native`): the route's targets in its order, with
+ * its timeouts, retries, breakers and fallback, errors mapped and redacted. A target that counts
+ * this wire natively (provider.anthropic) gets the request as it came, only `model` set, with the
+ * client's `anthropic-version`/`anthropic-beta`; a target that cannot is answered by the gateway's
+ * own count of the translated prompt (the Tokenizer capability, else bytes / 4), said so in
+ * `x-gateway-warning`. Text only: images and documents add nothing to that count.
+ *
+ * Accounting: a count shows in the gateway's metrics (requests by route and provider) and traces,
+ * but it generates nothing and costs nothing, so it is not a usage event and is not limited.
  */
 import type { MessageCountTokensParams, MessageTokensCount } from '@anthropic-ai/sdk/resources/messages'
 import {
-  badRequest, estimateTexts, notFound, promptTexts, reply,
-  type JsonReply, type Provider, type ProviderCall, type RouteRequest, type RouteSpec, type Tokenizer,
+  badRequest, estimateTexts, promptTexts, reply,
+  type JsonReply, type NativeResult, type RouteRequest, type RouteSpec, type RoutingTarget, type Tokenizer,
 } from '../../../core/plugins/api.ts'
+import { ANTHROPIC_COUNT_TOKENS } from '../../contracts/wires.ts'
 import { fromAnthropicRequest } from './translate.ts'
 import { wireHeaders } from './headers.ts'
 
-/** The wire name providers that count tokens natively list in `Provider.native`. */
-export const ANTHROPIC_COUNT_TOKENS = 'anthropic-count-tokens'
-
 export interface CountTokensDeps {
-  /** A provider of the current config by name (PluginContext.provider). */
-  provider(name: string): Provider | undefined
   readonly tokenizer: Tokenizer | undefined
 }
 
@@ -43,28 +44,25 @@ async function countTokens(req: RouteRequest<MessageCountTokensParams>, deps: Co
   const model = body.model
   if (typeof model !== 'string' || model.length === 0) throw badRequest('`model` is required: a route name from /v1/models.', 'model', 'missing_model')
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
-  const route = req.gateway.routes(model)
-  if (!route) throw notFound(`The model '${model}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
-  const [target] = route.targets
-  const headers: Record<string, string> = { 'x-gateway-route': route.name }
-  if (!target) throw notFound(`The model '${model}' has no target.`, 'model_not_found', 'model')
-  headers['x-gateway-provider'] = target.provider
-  const count = deps.provider(target.provider)?.native?.[ANTHROPIC_COUNT_TOKENS]
-  if (count) {
-    const call: ProviderCall = {
-      signal: req.signal,
-      requestId: req.requestId,
-      wireHeaders: wireHeaders(req.headers),
-      // The request goes as it came: nothing is dropped, so nothing is reported.
-      unsupported() {},
-    }
-    const result = await count({ ...body, model: target.model ?? model }, call)
-    return reply(result.body, { headers })
-  }
+  let estimatedFor: string | undefined
+  const call = await req.gateway.native(ANTHROPIC_COUNT_TOKENS, model, body as unknown as Record<string, unknown>, {
+    headers: req.headers,
+    wireHeaders: wireHeaders(req.headers),
+    otherwise: (target: RoutingTarget) => {
+      estimatedFor = target.provider
+      return estimate(body, deps.tokenizer)
+    },
+  })
+  const headers: Record<string, string> = { 'x-gateway-route': call.route }
+  if (call.provider) headers['x-gateway-provider'] = call.provider
+  if (estimatedFor) headers['x-gateway-warning'] = `input_tokens is the gateway's estimate: ${estimatedFor} has no token count for this wire`
+  return reply(call.result.body, { headers })
+}
+
+/** The gateway's own count of the prompt, translated to the unified request. */
+async function estimate(body: MessageCountTokensParams, tokenizer: Tokenizer | undefined): Promise<NativeResult> {
   // `max_tokens` only so the translation accepts it: a count request has none.
   const { request } = fromAnthropicRequest({ ...body, max_tokens: 1 })
-  const tokens = deps.tokenizer ? await deps.tokenizer.countChat(request) : estimateTexts(promptTexts(request))
-  headers['x-gateway-warning'] = `input_tokens is the gateway's estimate: ${target.provider} has no token count for this wire`
-  const answer: MessageTokensCount = { input_tokens: tokens }
-  return reply(answer, { headers })
+  const answer: MessageTokensCount = { input_tokens: tokenizer ? await tokenizer.countChat(request) : estimateTexts(promptTexts(request)) }
+  return { body: answer, usage: () => undefined, model: () => undefined }
 }

@@ -9,9 +9,8 @@ import { Tokenizer, definePlugin, type ChatResponse, type ModelEndpoint, type Su
 import { AnthropicEventEncoder, anthropicErrorBody, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
 import { countTokensRoute } from './count-tokens.ts'
 import { wireHeaders } from './headers.ts'
+import { ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
 
-/** The wire name providers that speak it natively list in `Provider.native`. */
-export const ANTHROPIC_MESSAGES = 'anthropic-messages'
 
 const messages: ModelEndpoint<AnthropicMessagesRequest> = {
   method: 'POST',
@@ -33,7 +32,7 @@ export default definePlugin<Record<string, never>, Surface>({
   // The tokenizer counts /v1/messages/count_tokens for targets that cannot count natively.
   uses: [Tokenizer],
   setup: (ctx) => ({
-    endpoints: [messages, countTokensRoute({ provider: (name) => ctx.provider(name), tokenizer: ctx.tryGet(Tokenizer) })],
+    endpoints: [messages, countTokensRoute({ tokenizer: ctx.tryGet(Tokenizer) })],
     errorBody: anthropicErrorBody,
     // The SDK's `requestID` (and `_request_id`) come from this header; support asks for it.
     requestIdHeader: 'request-id',

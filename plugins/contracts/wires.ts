@@ -1,0 +1,11 @@
+/**
+ * Wire names: the formats a surface receives and a provider speaks natively (`Provider.native`,
+ * `ModelEndpoint.wire`, `GatewayCalls.native`). A surface and a provider that share a wire meet
+ * on its name, so each name is written here once and both import it.
+ */
+
+/** Anthropic's Messages API (`POST /v1/messages`): surface.anthropic passes it through to providers that speak it. */
+export const ANTHROPIC_MESSAGES = 'anthropic-messages'
+
+/** Anthropic's token count (`POST /v1/messages/count_tokens`): the request as the client wrote it, `{ input_tokens }` back. */
+export const ANTHROPIC_COUNT_TOKENS = 'anthropic-count-tokens'
