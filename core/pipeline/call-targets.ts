@@ -179,6 +179,7 @@ class Attempt {
         if (route.strict) throw badRequest(`${text} (route '${route.name}' is strict).`, param, 'unsupported_parameter')
         x.warnings.push(`dropped '${param}': ${text}`)
       },
+      countUsage: (completion) => x.countUsage(completion),
     }
   }
 

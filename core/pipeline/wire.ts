@@ -1,6 +1,6 @@
 /** The surface ends of the pipeline: `decode` into the unified request, and the writers of `encode` (a JSON body, or one loop pumping a stream). */
 import type Koa from 'koa'
-import type { ChatChunk, ChatRequest, ChatStream } from '../api/types.ts'
+import { countedUsageChunk, type ChatChunk, type ChatRequest, type ChatStream } from '../api/types.ts'
 import { toGatewayError, type GatewayError } from '../errors.ts'
 import type { ModelEndpoint, RouteRequest, SseFrame, StreamEncoder } from '../plugins/types.ts'
 import { SSE_HEADERS, writeEvent } from '../http/sse.ts'
@@ -95,12 +95,13 @@ async function forEachChunk(x: Exchange, stream: ChatStream, deliver: (chunk: Ch
   return observed.complete
 }
 
-/** A streamed answer as its reader sees it: chunks noted and observed, the unasked-for usage chunk held back, end hooks run once; a plain iterator, nothing queued. */
+/** A streamed answer as its reader sees it: chunks noted and observed, the unasked-for usage chunk held back (the asked-for one counted if the upstream sent none), end hooks run once; a plain iterator, nothing queued. */
 export class ObservedStream implements AsyncIterable<ChatChunk>, AsyncIterator<ChatChunk> {
   readonly #x: Exchange
   readonly #iterator: AsyncIterator<ChatChunk>
   readonly #onEnd: ((complete: boolean) => void) | undefined
   #ended = false
+  #last: ChatChunk | undefined
   complete = false
 
   constructor(x: Exchange, stream: ChatStream, onEnd?: (complete: boolean) => void) {
@@ -127,10 +128,14 @@ export class ObservedStream implements AsyncIterable<ChatChunk>, AsyncIterator<C
         throw err
       }
       if (item.done) {
+        // The client asked for usage and the upstream sent none: the gateway's own count, the one it accounts.
+        const last = x.clientWantsUsage && !x.usage && !x.aborted ? this.#last : undefined
+        const counted = last && countedUsageChunk(last, (x.usage = await x.countUsage(x.completionParts.join(''))))
+        if (counted) for (const [onChunk] of x.observers) onChunk(counted)
         this.#end(!x.aborted)
-        return item
+        return counted ? { done: false, value: counted } : item
       }
-      const chunk = item.value
+      const chunk = (this.#last = item.value)
       noteChunk(x, chunk)
       for (const [onChunk] of x.observers) onChunk(chunk)
       // The usage-only final chunk goes to readers that asked for it (the gateway always asks upstream).
