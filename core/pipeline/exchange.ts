@@ -169,11 +169,8 @@ export class Exchange implements StageExchange, RequestScope {
 
   /** The gateway's own count of this chat, for an answer whose provider reported no usage: the prompt and `completion` by the Tokenizer, else bytes / 4. */
   async countUsage(completion: string): Promise<Usage> {
-    const request = this.chatRequest
-    const tokenizer = this.snapshot.tokenizer
-    const [prompt, output] = tokenizer
-      ? await Promise.all([tokenizer.countChat(request), tokenizer.count(completion)])
-      : [estimatePromptTokens(request), estimateTextTokens(completion)]
+    const { chatRequest: request, snapshot: { tokenizer } } = this
+    const [prompt, output] = tokenizer ? await Promise.all([tokenizer.countChat(request), tokenizer.count(completion)]) : [estimatePromptTokens(request), estimateTextTokens(completion)]
     return { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output }
   }
 

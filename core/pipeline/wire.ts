@@ -65,8 +65,11 @@ export async function writeStream(ctx: Koa.Context, source: StreamSource, outcom
   let complete = false
   try {
     if (source.encoder) {
+      // The one loop over a streamed answer: the kernel notes each chunk, the stages' observers run, then the client gets it.
       const { encoder } = source
-      complete = await forEachChunk(source.x, source.stream, (chunk) => write(encoder.chunk(chunk)))
+      const observed = new ObservedStream(source.x, source.stream)
+      for await (const chunk of observed) await write(encoder.chunk(chunk))
+      complete = observed.complete
       await write(await encoder.end(complete))
     } else {
       for await (const frame of source.frames) {
@@ -86,13 +89,6 @@ export async function writeStream(ctx: Koa.Context, source: StreamSource, outcom
     res.end()
   }
   if (!complete && !outcome.error && res.destroyed) outcome.status = 499
-}
-
-/** The one loop over a streamed answer: the kernel notes each chunk, the stages' observers run, then `deliver`; true when the stream ended normally. */
-async function forEachChunk(x: Exchange, stream: ChatStream, deliver: (chunk: ChatChunk) => void | Promise<void>): Promise<boolean> {
-  const observed = new ObservedStream(x, stream)
-  for await (const chunk of observed) await deliver(chunk)
-  return observed.complete
 }
 
 /** A streamed answer as its reader sees it: chunks noted and observed, the unasked-for usage chunk held back (the asked-for one counted if the upstream sent none), end hooks run once; a plain iterator, nothing queued. */
