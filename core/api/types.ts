@@ -35,3 +35,8 @@ export type ChatResult = ChatResponse | ChatStream
 export function isChatStream(result: ChatResult): result is ChatStream {
   return typeof (result as ChatStream)[Symbol.asyncIterator] === 'function'
 }
+
+/** The final usage chunk the gateway sends itself when the client asked for usage and the upstream sent none: its own count, marked. */
+export function countedUsageChunk(last: Pick<ChatChunk, 'id' | 'created' | 'model'>, usage: Usage): ChatChunk {
+  return { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage, x_gateway: { usage: 'counted' } } as ChatChunk
+}

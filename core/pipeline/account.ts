@@ -1,7 +1,6 @@
 /** The `account` step, after the answer has gone: token counts, cost, metrics, span attributes, and the stages' `log` phase; the client never waits for it. */
-import { isChatStream, type ChatRequest } from '../api/types.ts'
+import { isChatStream } from '../api/types.ts'
 import type { ExchangeOutcome } from '../plugins/types.ts'
-import { estimatePromptTokens, estimateTextTokens } from '../usage/tokens.ts'
 import { failSpan } from '../tracing.ts'
 import { isNative } from './call-targets.ts'
 import type { Exchange } from './exchange.ts'
@@ -23,12 +22,8 @@ export async function account(x: Exchange): Promise<ExchangeOutcome> {
   // was still billed upstream: count it with a real tokenizer (bounded, off the event loop).
   const streamedWithoutUsage = !x.usage && x.ttftMs !== undefined && !x.cacheHit && x.operation === 'chat' && (result === undefined || isChatStream(result as never) || isNative(result))
   if (streamedWithoutUsage) {
-    const request = x.request as ChatRequest
     const text = x.completionParts.join('') || (result && isNative(result) ? result.text?.() ?? '' : '')
-    const tokenizer = x.snapshot.tokenizer
-    ;[prompt, completion] = tokenizer
-      ? await Promise.all([tokenizer.countChat(request), tokenizer.count(text)])
-      : [estimatePromptTokens(request), estimateTextTokens(text)]
+    ;({ prompt_tokens: prompt, completion_tokens: completion } = await x.countUsage(text))
   }
   const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached })
   const latencyMs = performance.now() - x.startedAt

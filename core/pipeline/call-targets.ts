@@ -17,7 +17,7 @@ export function isNative(result: unknown): result is NativeResult {
 export async function callTargets(x: Exchange): Promise<CallResult> {
   const route = x.compiledRoute!
   // Usage is always asked for upstream, so every stream is accounted for; the client gets the
-  // usage chunk only if it asked (see forEachChunk).
+  // usage chunk only if it asked (see ObservedStream).
   const chat = x.operation === 'chat' ? withUsage(x.chatRequest, x) : undefined
   let lastError: GatewayError | undefined
   let tried = false
@@ -191,6 +191,7 @@ class Attempt {
         if (route.strict) throw badRequest(`${text} (route '${route.name}' is strict).`, param, 'unsupported_parameter')
         x.warnings.push(`dropped '${param}': ${text}`)
       },
+      countUsage: (completion) => x.countUsage(completion),
     }
   }
 

@@ -5,7 +5,7 @@ import type {
 } from '../plugins/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
-import { estimateTokens } from '../usage/tokens.ts'
+import { estimatePromptTokens, estimateTextTokens, estimateTokens } from '../usage/tokens.ts'
 import type { Span } from '../tracing.ts'
 import type { GatewayError } from '../errors.ts'
 import { callerOf } from './identity.ts'
@@ -165,6 +165,13 @@ export class Exchange implements StageExchange, RequestScope {
 
   get estimate(): TokenEstimate {
     return (this.#estimate ??= estimateTokens(this.operation, this.request))
+  }
+
+  /** The gateway's own count of this chat, for an answer whose provider reported no usage: the prompt and `completion` by the Tokenizer, else bytes / 4. */
+  async countUsage(completion: string): Promise<Usage> {
+    const { chatRequest: request, snapshot: { tokenizer } } = this
+    const [prompt, output] = tokenizer ? await Promise.all([tokenizer.countChat(request), tokenizer.count(completion)]) : [estimatePromptTokens(request), estimateTextTokens(completion)]
+    return { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output }
   }
 
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number {

@@ -1,6 +1,6 @@
 /** The surface ends of the pipeline: `decode` into the unified request, and the writers of `encode` (a JSON body, or one loop pumping a stream). */
 import type Koa from 'koa'
-import type { ChatChunk, ChatRequest, ChatStream } from '../api/types.ts'
+import { countedUsageChunk, type ChatChunk, type ChatRequest, type ChatStream } from '../api/types.ts'
 import { toGatewayError, type GatewayError } from '../errors.ts'
 import type { ModelEndpoint, RouteRequest, SseFrame, StreamEncoder } from '../plugins/types.ts'
 import { SSE_HEADERS, writeEvent } from '../http/sse.ts'
@@ -65,8 +65,11 @@ export async function writeStream(ctx: Koa.Context, source: StreamSource, outcom
   let complete = false
   try {
     if (source.encoder) {
+      // The one loop over a streamed answer: the kernel notes each chunk, the stages' observers run, then the client gets it.
       const { encoder } = source
-      complete = await forEachChunk(source.x, source.stream, (chunk) => write(encoder.chunk(chunk)))
+      const observed = new ObservedStream(source.x, source.stream)
+      for await (const chunk of observed) await write(encoder.chunk(chunk))
+      complete = observed.complete
       await write(await encoder.end(complete))
     } else {
       for await (const frame of source.frames) {
@@ -88,19 +91,13 @@ export async function writeStream(ctx: Koa.Context, source: StreamSource, outcom
   if (!complete && !outcome.error && res.destroyed) outcome.status = 499
 }
 
-/** The one loop over a streamed answer: the kernel notes each chunk, the stages' observers run, then `deliver`; true when the stream ended normally. */
-async function forEachChunk(x: Exchange, stream: ChatStream, deliver: (chunk: ChatChunk) => void | Promise<void>): Promise<boolean> {
-  const observed = new ObservedStream(x, stream)
-  for await (const chunk of observed) await deliver(chunk)
-  return observed.complete
-}
-
-/** A streamed answer as its reader sees it: chunks noted and observed, the unasked-for usage chunk held back, end hooks run once; a plain iterator, nothing queued. */
+/** A streamed answer as its reader sees it: chunks noted and observed, the unasked-for usage chunk held back (the asked-for one counted if the upstream sent none), end hooks run once; a plain iterator, nothing queued. */
 export class ObservedStream implements AsyncIterable<ChatChunk>, AsyncIterator<ChatChunk> {
   readonly #x: Exchange
   readonly #iterator: AsyncIterator<ChatChunk>
   readonly #onEnd: ((complete: boolean) => void) | undefined
   #ended = false
+  #last: ChatChunk | undefined
   complete = false
 
   constructor(x: Exchange, stream: ChatStream, onEnd?: (complete: boolean) => void) {
@@ -127,10 +124,14 @@ export class ObservedStream implements AsyncIterable<ChatChunk>, AsyncIterator<C
         throw err
       }
       if (item.done) {
+        // The client asked for usage and the upstream sent none: the gateway's own count, the one it accounts.
+        const last = x.clientWantsUsage && !x.usage && !x.aborted ? this.#last : undefined
+        const counted = last && countedUsageChunk(last, (x.usage = await x.countUsage(x.completionParts.join(''))))
+        if (counted) for (const [onChunk] of x.observers) onChunk(counted)
         this.#end(!x.aborted)
-        return item
+        return counted ? { done: false, value: counted } : item
       }
-      const chunk = item.value
+      const chunk = (this.#last = item.value)
       noteChunk(x, chunk)
       for (const [onChunk] of x.observers) onChunk(chunk)
       // The usage-only final chunk goes to readers that asked for it (the gateway always asks upstream).

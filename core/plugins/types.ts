@@ -201,6 +201,8 @@ export interface ProviderCall {
   readonly wireHeaders?: Readonly<Record<string, string>>
   /** Report a request parameter this provider cannot honour: a 400 on a `strict` route, else dropped with an `x-gateway-warning`. */
   unsupported(param: string, message?: string): void
+  /** The gateway's own count of this call's usage (its prompt, and `completion`'s text), as it accounts it: for a stream whose upstream reported none. */
+  countUsage?(completion: string): Promise<Usage>
 }
 
 /** An answer in the wire format of the surface the request came in on, from a provider that speaks that wire natively (same-wire passthrough). */

@@ -1,7 +1,8 @@
 /**
  * An OpenAI-shaped upstream for suites that reach it through provider.openai (so requests and
  * answers are OpenAI's real wire format): chat completions, plain or streamed as OpenAI streams
- * them (the usage chunk only when stream_options.include_usage asks), and embeddings from a
+ * them (the usage chunk only when stream_options.include_usage asks, never when
+ * `ignoresIncludeUsage` plays a server that ignores it), and embeddings from a
  * function the test gives (base64 float32 when asked, as the SDK does by default). The cache and
  * RAG suites use it with their own embedding models and answers.
  */
@@ -15,6 +16,8 @@ export interface OpenAIUpstream extends MockUpstream {
   embeddings(): RecordedRequest[]
   /** Run before answering an embeddings request: throw to answer 500, or wait. */
   beforeEmbed: ((inputs: string[]) => void | Promise<void>) | undefined
+  /** Stream as an OpenAI-compatible server that ignores `stream_options.include_usage`: no usage chunk ever. */
+  ignoresIncludeUsage: boolean
 }
 
 export interface OpenAIUpstreamOptions {
@@ -24,6 +27,8 @@ export interface OpenAIUpstreamOptions {
   reply?: (body: any, n: number) => string
   /** A pause between streamed chunks. */
   chunkDelayMs?: number
+  /** The upstream's `ignoresIncludeUsage` at start (default false). */
+  ignoresIncludeUsage?: boolean
 }
 
 /** The last user message's text (JSON for content parts). */
@@ -33,12 +38,13 @@ export const lastUserText = (body: any): string => {
   return typeof last.content === 'string' ? last.content : JSON.stringify(last.content)
 }
 
-const USAGE = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }
+/** The usage every answer reports. */
+export const UPSTREAM_USAGE = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }
 
 export async function startOpenAIUpstream(options: OpenAIUpstreamOptions = {}): Promise<OpenAIUpstream> {
   const embed = options.embed ?? (() => [1, 0, 0])
   const reply = options.reply ?? ((body: any, n: number) => `answer #${n}: ${lastUserText(body)}`)
-  const state: { beforeEmbed: OpenAIUpstream['beforeEmbed']; answers: number } = { beforeEmbed: undefined, answers: 0 }
+  const state: { beforeEmbed: OpenAIUpstream['beforeEmbed']; answers: number; ignoresIncludeUsage: boolean } = { beforeEmbed: undefined, answers: 0, ignoresIncludeUsage: options.ignoresIncludeUsage ?? false }
   const upstream = await startUpstream(async (req, res) => {
     if (req.path.endsWith('/embeddings')) {
       const inputs: string[] = Array.isArray(req.body.input) ? req.body.input : [req.body.input]
@@ -60,7 +66,7 @@ export async function startOpenAIUpstream(options: OpenAIUpstreamOptions = {}): 
       return sendJson(res, 200, {
         ...common, object: 'chat.completion',
         choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
-        usage: USAGE,
+        usage: UPSTREAM_USAGE,
       })
     }
     const chunk = (delta: object, finish: string | null) => ({ ...common, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })
@@ -68,7 +74,7 @@ export async function startOpenAIUpstream(options: OpenAIUpstreamOptions = {}): 
       { data: chunk({ role: 'assistant', content: '' }, null) },
       ...text.split(/(?<= )/).map((word) => ({ data: chunk({ content: word }, null) })),
       { data: chunk({}, 'stop') },
-      ...(req.body.stream_options?.include_usage ? [{ data: { ...common, object: 'chat.completion.chunk', choices: [], usage: USAGE } }] : []),
+      ...(req.body.stream_options?.include_usage && !state.ignoresIncludeUsage ? [{ data: { ...common, object: 'chat.completion.chunk', choices: [], usage: UPSTREAM_USAGE } }] : []),
       { data: '[DONE]' },
     ], { delayMs: options.chunkDelayMs })
   })
@@ -78,6 +84,8 @@ export async function startOpenAIUpstream(options: OpenAIUpstreamOptions = {}): 
     embeddings: () => upstream.requests.filter((r) => r.path.endsWith('/embeddings')),
     get beforeEmbed() { return state.beforeEmbed },
     set beforeEmbed(fn: OpenAIUpstream['beforeEmbed']) { state.beforeEmbed = fn },
+    get ignoresIncludeUsage() { return state.ignoresIncludeUsage },
+    set ignoresIncludeUsage(value: boolean) { state.ignoresIncludeUsage = value },
   }
 }
 

@@ -7,12 +7,13 @@
  *  - a whole answer is relayed as its bytes; only its `usage` object is cut out and parsed,
  *  - a stream is relayed event by event, each event's data as it came; only an event that
  *    carries a usage object or an error is parsed. The gateway always asks for usage upstream; the
- *    usage-only last chunk goes to the client only if it asked for it.
+ *    usage-only last chunk goes to the client only if it asked for it, and if the upstream ignored
+ *    the ask, the gateway's own count goes in its place (`countedUsageChunk`, marked `x_gateway`).
  *
  * The kernel chooses this path only when no stage needs the unified answer (a cache does) and no
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
-import type { EmbeddingResponse, NativeResult, ProviderCall, SseFrame, Usage } from '../../../core/plugins/api.ts'
+import { countedUsageChunk, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
@@ -53,7 +54,7 @@ export function openAIPassthrough(client: WireClient, paths: { chat: string; emb
       const clientWantsUsage = options?.include_usage === true
       // Usage is always asked for, so every stream is accounted for.
       const sent = clientWantsUsage ? body : { ...body, stream_options: { ...options, include_usage: true } }
-      return new EventRelay(await call(paths.chat, sent, providerCall), clientWantsUsage, providerCall.signal, mapError)
+      return new EventRelay(await call(paths.chat, sent, providerCall), clientWantsUsage, providerCall, mapError)
     },
     // Floats named when the client named no encoding, as the translated path asks (openai-wire.ts).
     [OPENAI_EMBEDDINGS_WIRE]: async (body, providerCall) => {
@@ -165,14 +166,19 @@ class EventRelay implements NativeResult {
   #usage: Usage | undefined
   readonly #content: string[] = []
 
-  constructor(stream: EventData, clientWantsUsage: boolean, signal: AbortSignal, mapError: PassthroughErrors) {
+  constructor(stream: EventData, clientWantsUsage: boolean, call: ProviderCall, mapError: PassthroughErrors) {
     const relay = this
+    const { signal } = call
+    // The client asked for usage and the upstream ignored it: the gateway's own count goes before [DONE].
+    const owed = async (): Promise<SseFrame | undefined> => (clientWantsUsage && !relay.#usage ? relay.#counted(call) : undefined)
     this.events = {
       async *[Symbol.asyncIterator]() {
         let done = false
         try {
           for await (const data of stream) {
             if (data === DONE) {
+              const counted = done ? undefined : await owed()
+              if (counted) yield counted
               done = true
               yield { data: DONE }
               continue
@@ -183,7 +189,11 @@ class EventRelay implements NativeResult {
           // The reader may stop early: the for-await above then aborts the upstream request, and this never runs.
           if (signal.aborted) throw signal.reason
           // An upstream that ends without [DONE] still ends the client's stream as OpenAI's does.
-          if (!done) yield { data: DONE }
+          if (!done) {
+            const counted = await owed()
+            if (counted) yield counted
+            yield { data: DONE }
+          }
         } catch (err) {
           throw mapError(failure(err, signal), signal, 'answer')
         }
@@ -209,6 +219,20 @@ class EventRelay implements NativeResult {
       return true
     }
     return false
+  }
+
+  /** The usage chunk in the last content chunk's envelope, from the gateway's count (which accounting then reads as this stream's usage). */
+  async #counted(call: ProviderCall): Promise<SseFrame | undefined> {
+    const last = this.#content.at(-1)
+    if (!last || !call.countUsage) return undefined
+    let envelope: ChatChunk
+    try {
+      envelope = JSON.parse(last) as ChatChunk
+    } catch {
+      return undefined // not JSON: no envelope to put the usage in
+    }
+    this.#usage = await call.countUsage(this.text())
+    return { data: JSON.stringify(countedUsageChunk(envelope, this.#usage)) }
   }
 
   usage(): Usage | undefined {

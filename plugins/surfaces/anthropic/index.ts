@@ -20,7 +20,7 @@ const messages: ModelEndpoint<AnthropicMessagesRequest> = {
   wire: ANTHROPIC_MESSAGES,
   decode: (body, req) => ({ ...fromAnthropicRequest(body), wireHeaders: wireHeaders(req.headers) }),
   encode: (result) => toAnthropicMessage(result as ChatResponse),
-  streamEncoder: (req) => new AnthropicEventEncoder(req.requestId),
+  streamEncoder: (req, x) => new AnthropicEventEncoder(req.requestId, x),
 }
 
 export default definePlugin<Record<string, never>, Surface>({

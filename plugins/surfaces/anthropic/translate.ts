@@ -32,7 +32,7 @@ import type { ErrorResponse, ErrorType as AnthropicErrorType } from '@anthropic-
 import type { ChatCompletionAssistantMessageParam, ChatCompletionContentPartText } from 'openai/resources/chat/completions'
 import {
   GatewayError, badRequest,
-  type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StreamEncoder, type Usage,
+  type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../core/plugins/api.ts'
 
 /**
@@ -314,6 +314,9 @@ export function toAnthropicMessage(completion: ChatResponse): Message {
  * Unified chunks → Anthropic's event sequence: message_start, then per content block a
  * content_block_start, its deltas and a content_block_stop, then message_delta (stop reason and
  * usage) and message_stop. Text and each tool call are separate blocks, opened as they appear.
+ * message_start carries the prompt's estimate as input_tokens; message_delta the final input and
+ * output tokens (the upstream's, or the gateway's count when it sent none), which the SDK's
+ * MessageStream takes over the estimate.
  */
 export class AnthropicEventEncoder implements StreamEncoder {
   #started = false
@@ -324,16 +327,21 @@ export class AnthropicEventEncoder implements StreamEncoder {
   #finishReason: FinishReason | undefined
   #usage: Usage | undefined
   readonly #requestId: string
+  readonly #exchange: Pick<StageExchange, 'estimate'> | undefined
 
-  constructor(requestId: string) {
+  /** `exchange`: its prompt estimate is `message_start`'s input_tokens (the upstream's figure comes only at the end). */
+  constructor(requestId: string, exchange?: Pick<StageExchange, 'estimate'>) {
     this.#requestId = requestId
+    this.#exchange = exchange
   }
 
   chunk(chunk: ChatChunk): SseFrame[] {
     const events: RawMessageStreamEvent[] = []
     if (!this.#started) {
       this.#started = true
-      events.push({ type: 'message_start', message: emptyMessage(chunk.id, chunk.model) })
+      const message = emptyMessage(chunk.id, chunk.model)
+      message.usage.input_tokens = this.#exchange?.estimate.prompt ?? 0
+      events.push({ type: 'message_start', message })
     }
     if (chunk.usage) this.#usage = chunk.usage
     const choice = chunk.choices[0]
@@ -369,7 +377,10 @@ export class AnthropicEventEncoder implements StreamEncoder {
     if (!this.#started) events.push({ type: 'message_start', message: emptyMessage('msg_empty', 'unknown') })
     this.#close(events)
     const { input_tokens, output_tokens, cache_read_input_tokens, output_tokens_details } = toAnthropicUsage(this.#usage)
-    const deltaUsage: MessageDeltaUsage = { input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens: null, output_tokens_details, server_tool_use: null }
+    // Without usage (no chunk carried any), input_tokens is null: the SDK keeps message_start's estimate rather than a zero.
+    const deltaUsage: MessageDeltaUsage = {
+      input_tokens: this.#usage ? input_tokens : null, output_tokens, cache_read_input_tokens, cache_creation_input_tokens: null, output_tokens_details, server_tool_use: null,
+    }
     events.push({ type: 'message_delta', delta: { stop_reason: toStopReason(this.#finishReason), stop_sequence: null, stop_details: null, container: null }, usage: deltaUsage })
     events.push({ type: 'message_stop' })
     return events.map(frame)
