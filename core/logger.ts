@@ -9,8 +9,19 @@ const REDACT = [
   'token', '*.token', 'secret', '*.secret', 'client_secret', '*.client_secret',
 ]
 
+/** pino's `isoTime` (`,"time":"…Z"`), its date and time to the second made once a second: a `toISOString()` per line cost ~1 µs per request. */
+export function isoTimeField(): (now?: number) => string {
+  let second = NaN
+  let head = ''
+  return (now = Date.now()) => {
+    const ms = now % 1000
+    if (now - ms !== second) head = `,"time":"${new Date((second = now - ms)).toISOString().slice(0, 20)}`
+    return `${head}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`
+  }
+}
+
 /** One JSON line per entry: ISO time, the level by name, no pid or hostname. */
-const FORMAT = { base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } }
+const FORMAT = { base: undefined, timestamp: isoTimeField(), formatters: { level: (label: string) => ({ level: label }) } }
 
 export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
   return pino({ ...FORMAT, level, redact: { paths: REDACT, censor: '[redacted]' } }, destination ?? pino.destination({ dest: 1, sync: false }))

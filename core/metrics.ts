@@ -1,17 +1,37 @@
 /** Prometheus metrics (prom-client), one registry per gateway (so gateways in one process, as in tests, do not mix). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { MetricLabels, Metrics } from './plugins/types.ts'
+import type { ExchangeOutcome, MetricLabels, Metrics } from './plugins/types.ts'
+
+/** gateway_tokens_total's kinds, in ExchangeTotals.tokens' order. */
+const TOKEN_KINDS = ['prompt', 'completion', 'cached'] as const
+
+/** One route and provider's exchanges since start (the gateway's run): what the counters are set from, the histograms' children. */
+interface ExchangeTotals {
+  readonly labels: { route: string; provider: string }
+  readonly latency: Histogram.Internal<string>
+  readonly ttft: Histogram.Internal<string>
+  readonly statuses: Map<number, number>
+  readonly tokens: [number, number, number]
+  cost: number
+  cacheHits: number
+}
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 
 export class GatewayMetrics implements Metrics {
   readonly registry = new Registry()
-  readonly requests = new Counter({ name: 'gateway_requests_total', help: 'API requests by route, provider and status.', labelNames: ['route', 'provider', 'status'], registers: [this.registry] })
-  readonly latency = new Histogram({ name: 'gateway_request_duration_seconds', help: 'Request latency, to the end of the response.', labelNames: ['route', 'provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
-  readonly ttft = new Histogram({ name: 'gateway_time_to_first_token_seconds', help: 'Streams: time to the first chunk.', labelNames: ['route', 'provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
-  readonly tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by route, provider and kind (prompt, completion, cached).', labelNames: ['route', 'provider', 'kind'], registers: [this.registry] })
-  readonly cost = new Counter({ name: 'gateway_cost_usd_total', help: 'Provider cost in USD.', labelNames: ['route', 'provider'], registers: [this.registry] })
-  readonly cacheHits = new Counter({ name: 'gateway_cache_hits_total', help: 'Responses served from the cache.', labelNames: ['route'], registers: [this.registry] })
+  /** Per route, per provider: the exchanges' counters, added up on the hot path and set at scrape time by the counters below (prom-client hashed a label object per update); the fields keep /metrics' order. */
+  readonly #exchanges = new Map<string, Map<string, ExchangeTotals>>()
+  readonly #requests = this.#exchangeCounter('gateway_requests_total', 'API requests by route, provider and status.', ['route', 'provider', 'status'], (t, add) => {
+    for (const [status, n] of t.statuses) add({ ...t.labels, status }, n)
+  })
+  readonly #latency = new Histogram({ name: 'gateway_request_duration_seconds', help: 'Request latency, to the end of the response.', labelNames: ['route', 'provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
+  readonly #ttft = new Histogram({ name: 'gateway_time_to_first_token_seconds', help: 'Streams: time to the first chunk.', labelNames: ['route', 'provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
+  readonly #tokens = this.#exchangeCounter('gateway_tokens_total', 'Tokens by route, provider and kind (prompt, completion, cached).', ['route', 'provider', 'kind'], (t, add) => {
+    TOKEN_KINDS.forEach((kind, i) => add({ ...t.labels, kind }, t.tokens[i]))
+  })
+  readonly #cost = this.#exchangeCounter('gateway_cost_usd_total', 'Provider cost in USD.', ['route', 'provider'], (t, add) => add(t.labels, t.cost))
+  readonly #cacheHits = this.#exchangeCounter('gateway_cache_hits_total', 'Responses served from the cache.', ['route'], (t, add) => add({ route: t.labels.route }, t.cacheHits))
   readonly reloads = new Counter({ name: 'gateway_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'], registers: [this.registry] })
   /** Per step: [milliseconds, calls], added up on the hot path and read at scrape time. */
   readonly #stages = new Map<string, [number, number]>()
@@ -27,6 +47,35 @@ export class GatewayMetrics implements Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_process_' })
+  }
+
+  /** One exchange, as the account step closes it: its counters and latencies; `ttftMs` (unrounded) for a stream's first chunk. */
+  exchange(route: string, outcome: ExchangeOutcome, ttftMs: number | undefined): void {
+    const provider = outcome.provider ?? ''
+    let byProvider = this.#exchanges.get(route)
+    if (!byProvider) this.#exchanges.set(route, (byProvider = new Map()))
+    let t = byProvider.get(provider)
+    if (!t) byProvider.set(provider, (t = { labels: { route, provider }, latency: this.#latency.labels({ route, provider }), ttft: this.#ttft.labels({ route, provider }), statuses: new Map(), tokens: [0, 0, 0], cost: 0, cacheHits: 0 }))
+    t.statuses.set(outcome.status, (t.statuses.get(outcome.status) ?? 0) + 1)
+    t.latency.observe(outcome.latencyMs / 1000)
+    if (ttftMs !== undefined) t.ttft.observe(ttftMs / 1000)
+    t.tokens[0] += outcome.promptTokens
+    t.tokens[1] += outcome.completionTokens
+    t.tokens[2] += outcome.cachedTokens
+    t.cost += outcome.costUsd
+    if (outcome.cacheHit) t.cacheHits++
+  }
+
+  /** A counter set at scrape time from the exchanges' totals: `each` adds one route and provider's series (a zero adds none). */
+  #exchangeCounter(name: string, help: string, labelNames: string[], each: (t: ExchangeTotals, add: (labels: MetricLabels, value: number) => void) => void): Counter {
+    const counter: Counter = new Counter({
+      name, help, labelNames, registers: [this.registry],
+      collect: () => {
+        counter.reset()
+        for (const byProvider of this.#exchanges.values()) for (const t of byProvider.values()) each(t, (labels, value) => { if (value) counter.inc(labels, value) })
+      },
+    })
+    return counter
   }
 
   /** One run of a step and its duration: two additions (a histogram per step cost more than some steps). */

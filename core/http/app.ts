@@ -37,13 +37,9 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
     ctx.res.once('close', () => {
       snapshot.leave()
       const status = ctx.res.writableFinished ? ctx.res.statusCode : 499
-      const streamError = ctx.state.streamError as { code?: string } | undefined
-      const exchange = ctx.state.exchange as Exchange | undefined
-      access.info({
-        reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started),
-        ...(exchange ? exchangeFields(exchange) : {}),
-        ...(streamError ? { error: streamError.code } : {}),
-      }, 'request')
+      const line = withExchange({ reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started) }, ctx.state.exchange as Exchange | undefined)
+      line.error = (ctx.state.streamError as { code?: string } | undefined)?.code
+      access.info(line, 'request')
     })
     try {
       await next()
@@ -57,8 +53,7 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
       if (error.status >= 500 && error.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error')
       else if (error.status >= 500) {
         // The cause goes in `error`: a second `msg` key would replace the line's own in JSON pipelines.
-        const exchange = ctx.state.exchange as Exchange | undefined
-        logger.warn({ reqId: requestId, status: error.status, code: error.code, error: error.message, ...(exchange ? exchangeFields(exchange) : {}) }, 'upstream error')
+        logger.warn(withExchange({ reqId: requestId, status: error.status, code: error.code, error: error.message }, ctx.state.exchange as Exchange | undefined), 'upstream error')
       }
     }
   })
@@ -92,18 +87,18 @@ export function probeRoutes(controller: ReloadController, cluster?: ClusterPeers
   return kernel.routes()
 }
 
-/** What a model request became, for its log lines: absent fields were not reached. */
-function exchangeFields(x: Exchange): Record<string, unknown> {
-  const usage = x.usage
-  return {
-    route: x.compiledRoute?.name,
-    model: x.requestedModel || undefined,
-    provider: x.provider,
-    upstream_model: x.upstreamModel,
-    attempts: x.attempts,
-    ...(x.cacheHit ? { cache: 'hit' } : {}),
-    ...(usage ? { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens } : {}),
-  }
+/** `fields` and what a model request became, for its log lines: a field not reached stays undefined, which pino leaves out (added in place: spreads cost the access line ~1 µs). */
+function withExchange(fields: Record<string, unknown>, x: Exchange | undefined): Record<string, unknown> {
+  if (!x) return fields
+  fields.route = x.compiledRoute?.name
+  fields.model = x.requestedModel || undefined
+  fields.provider = x.provider
+  fields.upstream_model = x.upstreamModel
+  fields.attempts = x.attempts
+  fields.cache = x.cacheHit ? 'hit' : undefined
+  fields.prompt_tokens = x.usage?.prompt_tokens
+  fields.completion_tokens = x.usage?.completion_tokens
+  return fields
 }
 
 function health(controller: ReloadController): Record<string, unknown> {

@@ -33,17 +33,9 @@ export async function account(x: Exchange): Promise<ExchangeOutcome> {
     ttftMs: x.ttftMs === undefined ? null : Math.round(x.ttftMs), streamed: x.streaming,
   }
 
-  const { metrics } = x.snapshot.shared
   const route = x.compiledRoute?.name ?? ''
   const provider = x.provider ?? ''
-  metrics.requests.inc({ route, provider, status })
-  metrics.latency.observe({ route, provider }, latencyMs / 1000)
-  if (x.streaming && x.ttftMs !== undefined) metrics.ttft.observe({ route, provider }, x.ttftMs / 1000)
-  if (prompt) metrics.tokens.inc({ route, provider, kind: 'prompt' }, prompt)
-  if (completion) metrics.tokens.inc({ route, provider, kind: 'completion' }, completion)
-  if (cached) metrics.tokens.inc({ route, provider, kind: 'cached' }, cached)
-  if (costUsd) metrics.cost.inc({ route, provider }, costUsd)
-  if (x.cacheHit) metrics.cacheHits.inc({ route })
+  x.snapshot.shared.metrics.exchange(route, outcome, x.streaming ? x.ttftMs : undefined)
 
   if (x.span.isRecording()) {
     x.span.setAttributes({

@@ -153,9 +153,12 @@ async function encode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, re
 
 /** Tell the client what happened: which route, provider and model answered, after how many attempts. */
 function setGatewayHeaders(ctx: Koa.Context, x: Exchange): void {
-  if (x.compiledRoute) ctx.set('x-gateway-route', x.compiledRoute.name)
-  if (x.provider) ctx.set('x-gateway-provider', x.provider)
-  if (x.upstreamModel) ctx.set('x-gateway-model', x.upstreamModel)
-  ctx.set('x-gateway-attempts', String(x.attempts))
-  if (x.warnings.length) ctx.set('x-gateway-warning', x.warnings.join('; '))
+  // Straight on the response: koa's ctx.set makes three arrays per header.
+  const res = ctx.res
+  if (res.headersSent) return
+  if (x.compiledRoute) res.setHeader('x-gateway-route', x.compiledRoute.name)
+  if (x.provider) res.setHeader('x-gateway-provider', x.provider)
+  if (x.upstreamModel) res.setHeader('x-gateway-model', x.upstreamModel)
+  res.setHeader('x-gateway-attempts', String(x.attempts))
+  if (x.warnings.length) res.setHeader('x-gateway-warning', x.warnings.join('; '))
 }

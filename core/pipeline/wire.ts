@@ -7,6 +7,7 @@ import { SSE_HEADERS, writeEvent } from '../http/sse.ts'
 import type { Exchange } from './exchange.ts'
 
 const THREAD_HEADER = 'x-thread-id'
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 export async function decode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, req: RouteRequest): Promise<void> {
   const decoded = await endpoint.decode(req.body, req)
@@ -30,15 +31,15 @@ function threadOf(header: string, metadata: Readonly<Record<string, unknown>> | 
 
 /** A whole JSON answer, written straight to the socket (no body sniffing). */
 export function writeJson(ctx: Koa.Context, x: Exchange, body: unknown): void {
-  // Koa writes it (as text: the body is serialised once, here).
-  ctx.type = 'application/json; charset=utf-8'
+  // Koa writes it (as text: the body is serialised once, here); the type set on the response, not through koa's mime lookup.
+  ctx.res.setHeader('Content-Type', JSON_TYPE)
   ctx.body = JSON.stringify(body)
   x.status = 200
 }
 
 /** A whole JSON answer already serialised (an upstream's bytes, passed through): written as it is. */
 export function writeJsonBytes(ctx: Koa.Context, x: Exchange, bytes: Uint8Array): void {
-  ctx.type = 'application/json; charset=utf-8'
+  ctx.res.setHeader('Content-Type', JSON_TYPE)
   ctx.body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   x.status = 200
 }

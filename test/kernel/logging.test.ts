@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DestinationStream } from 'pino'
 import { startGateway } from '../../core/gateway.ts'
-import { createLogger } from '../../core/logger.ts'
+import { createLogger, isoTimeField } from '../../core/logger.ts'
 import { postJson } from '../helpers/gateway.ts'
 
 const SECRET = 'sk-live-DO-NOT-LOG-4242'
@@ -35,6 +35,22 @@ routes:
     expect(access.map((l) => [l.reqId, l.status])).toEqual([['log-req-1', 200], ['log-req-2', 502]])
     expect(access[0]).toMatchObject({ level: 'info', method: 'POST', path: '/v1/chat/completions', ms: expect.any(Number) })
     expect(lines.join('\n')).not.toContain(SECRET)
+  })
+
+  it('stamps every line with the ISO time to the millisecond, its second part reused only within its second', () => {
+    const time = isoTimeField()
+    // Milliseconds in one second, across a second, a minute, a day and a year, back in time, and the same one twice.
+    const start = Date.UTC(2026, 11, 31, 23, 59, 58, 990)
+    const moments = [start, start + 1, start + 9, start + 10, start + 99, start + 100, start + 1009, start + 1010, start + 1011, start + 86_400_000, start + 5, start + 5, 0, 1_000, 999]
+    for (const t of moments) expect(time(t)).toBe(`,"time":"${new Date(t).toISOString()}"`)
+
+    const lines: string[] = []
+    const before = Date.now()
+    createLogger('info', { write: (line: string) => { lines.push(line) } }).info('hello')
+    const stamped = Date.parse(String((JSON.parse(lines[0]) as { time: string }).time))
+    expect(stamped).toBeGreaterThanOrEqual(before)
+    expect(stamped).toBeLessThanOrEqual(Date.now())
+    expect(lines[0]).toMatch(/^\{"level":"info","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","msg":"hello"\}\n$/)
   })
 
   it('redacts secret-looking fields wherever they are logged', () => {

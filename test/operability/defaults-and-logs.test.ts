@@ -149,6 +149,10 @@ routes:
       expect(failed.headers.get('x-gateway-route')).toBe('dead')
       expect(failed.headers.get('x-gateway-provider')).toBe('dead')
       expect(failed.headers.get('x-gateway-attempts')).toBe('1')
+      const answered = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }) })
+      expect(Object.fromEntries([...answered.headers].filter(([name]) => name === 'content-type' || name.startsWith('x-gateway-')))).toEqual({
+        'content-type': 'application/json; charset=utf-8', 'x-gateway-route': 'mock', 'x-gateway-provider': 'mock', 'x-gateway-model': 'mock-1', 'x-gateway-attempts': '1', 'x-gateway-cache': 'bypass',
+      })
       await new Promise((r) => setTimeout(r, 50))
     } finally { await gw.close() }
 
