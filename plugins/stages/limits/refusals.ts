@@ -123,14 +123,16 @@ export function limiterGauge(metrics: Metrics): { set(value: number, labels?: Re
   return metrics.gauge('gateway_limiter_backend_up', '1 while the limiter backend answers, 0 after a failed check until one succeeds; absent when no limiter is configured.', ['backend'])
 }
 
+const UNITS = ['requests', 'tokens'] as const
+
 /** Per unit, the bucket closest to its limit: what OpenAI's `x-ratelimit-*` headers describe. */
 export function rateLimitHeaders(limits: readonly AppliedLimit[], decisions: readonly LimitDecision[]): Record<string, string> {
   const headers: Record<string, string> = {}
-  for (const unit of ['requests', 'tokens'] as const) {
+  for (const unit of UNITS) {
     let tightest: LimitDecision | undefined
-    decisions.forEach((d, i) => {
-      if (limits[i].unit === unit && (!tightest || d.remaining < tightest.remaining)) tightest = d
-    })
+    for (let i = 0; i < decisions.length; i++) {
+      if (limits[i].unit === unit && (!tightest || decisions[i].remaining < tightest.remaining)) tightest = decisions[i]
+    }
     if (!tightest) continue
     headers[`x-ratelimit-limit-${unit}`] = String(tightest.limit)
     headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, tightest.remaining))
