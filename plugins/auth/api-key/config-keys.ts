@@ -11,7 +11,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { UserRepository } from '../../contracts/capabilities.ts'
 import type { Principal } from '../../../core/plugins/api.ts'
-import { sha256 } from './hash.ts'
+import { digestBytes, sha256Hex } from './hash.ts'
 import type { ConfigKey } from './schema.ts'
 
 const STRATEGY = 'auth.api-key'
@@ -38,13 +38,12 @@ export class ConfigKeys {
     this.#logger = logger
     const seen = new Map<string, number>()
     this.#entries = keys.map((k, i) => {
-      const digest = sha256(k.key)
-      const hex = digest.toString('hex')
+      const hex = sha256Hex(k.key)
       const repeated = seen.get(hex)
       if (repeated !== undefined) throw new Error(`keys[${i}] is the same key as keys[${repeated}]`)
       seen.set(hex, i)
       return {
-        hash: digest,
+        hash: digestBytes(hex),
         subject: `config:${k.user}`,
         principal: Object.freeze({
           userId: k.user,
@@ -67,10 +66,11 @@ export class ConfigKeys {
   }
 
   /**
-   * The principal of the configured key with this sha256, or undefined. Constant time in the key.
-   * Synchronous once the user is recorded, so the hot path makes no promise of its own.
+   * The principal of the configured key with this sha256 (hex), or undefined. Constant time in the
+   * key. Synchronous once the user is recorded, so the hot path makes no promise of its own.
    */
-  match(hash: Buffer): Principal | Promise<Principal> | undefined {
+  match(hex: string): Principal | Promise<Principal> | undefined {
+    const hash = digestBytes(hex)
     let found: Entry | undefined
     for (const entry of this.#entries) {
       if (timingSafeEqual(entry.hash, hash) && !found) found = entry

@@ -9,7 +9,7 @@ import { undefinedRoles } from '../../contracts/roles.ts'
 import { unauthorized } from '../../../core/plugins/api.ts'
 import { ConfigKeys } from './config-keys.ts'
 import { presentedKey } from './credential.ts'
-import { sha256 } from './hash.ts'
+import { sha256Hex } from './hash.ts'
 import { configSchema, type ApiKeyConfig } from './schema.ts'
 import { VirtualKeys } from './virtual-keys.ts'
 
@@ -37,11 +37,11 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
       async authenticate(req): Promise<Principal | null> {
         const key = presentedKey(req.headers)
         if (key === undefined) return null
-        const digest = sha256(key)
-        const configured = configKeys.size > 0 ? configKeys.match(digest) : undefined
+        const hash = sha256Hex(key)
+        const configured = configKeys.size > 0 ? configKeys.match(hash) : undefined
         if (configured) return configured
         if (!virtualKeys) throw unauthorized('Invalid API key.', 'invalid_api_key')
-        return virtualKeys.authenticate(digest.toString('hex'))
+        return virtualKeys.authenticate(hash)
       },
       dispose() {
         unsubscribe?.()
