@@ -77,9 +77,16 @@ logging: { level: warn }
   })
   const times = targets.map(() => [] as number[])
   for (let i = 0; i < N + 20; i++) {
-    // Each round starts one target later, so none always follows another gateway's after-stream work (see run.ts).
-    for (let k = 0; k < targets.length; k++) {
-      const j = (i + k) % targets.length
+    // A new order each round: a target right after a gateway pays for that one's after-stream work (its usage
+    // writes), and a fixed cycle (even started one later each round) puts each target after the same one most rounds.
+    const order = targets.map((_, j) => j)
+    for (let k = order.length - 1; k > 0; k--) {
+      const r = Math.floor(Math.random() * (k + 1))
+      const swapped = order[k]
+      order[k] = order[r]
+      order[r] = swapped
+    }
+    for (const j of order) {
       const t = targets[j]
       const ms = await once(t.server.port, t.headers)
       if (i >= 20) times[j].push(ms)
