@@ -5,7 +5,8 @@
  * turns. Prints p50 per target and the gateway's median stage gaps.
  * Usage: node --import tsx bench/ttfb.ts [requests per target, default 300]
  * Env: BENCH_COMPARE (another checkout: its gateway runs beside this one, for before/after);
- * BENCH_TTFB_FULL=1 adds the full pipeline (api-key, limits, usage to PostgreSQL at DATABASE_URL).
+ * BENCH_TTFB_FULL=1 adds the full pipeline (api-key, limits, usage to PostgreSQL at DATABASE_URL), with
+ * BENCH_COMPARE the other checkout's too.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import http from 'node:http'
@@ -43,15 +44,23 @@ logging: { level: warn }
   if (process.env.BENCH_COMPARE) targets.push({ name: 'gateway at BENCH_COMPARE', server: await start(process.env.BENCH_COMPARE, path.join(dir, 'compare.jsonl')), report: path.join(dir, 'compare.jsonl') })
   targets.push({ name: 'gateway', server: await start(ROOT, path.join(dir, 'this.jsonl')), report: path.join(dir, 'this.jsonl') })
   const database = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-  const schema = `bench_ttfb_${process.pid}`
-  if (process.env.BENCH_TTFB_FULL === '1') {
+  const schemas: string[] = []
+  /** The full pipeline from the checkout at `root`, in a schema of its own, with a virtual key made through its API. */
+  const startFull = async (root: string, name: string): Promise<void> => {
+    const schema = `bench_ttfb_${process.pid}_${schemas.length}`
+    schemas.push(schema)
     const adminKey = 'bench-admin-key-0123456789abcdef'
-    const full = path.join(dir, 'full.yaml')
+    const full = path.join(dir, `${schema}.yaml`)
+    const report = path.join(dir, `${schema}.jsonl`)
     await writeFile(full, fullPipelineConfig({ database, schema, upstreamBase: `http://127.0.0.1:${upstream.port}/v1`, adminKey }) + 'logging: { level: warn }\n')
-    const server = await start(ROOT, path.join(dir, 'full.jsonl'), full)
+    const server = await start(root, report, full)
     const created = await fetch(`http://127.0.0.1:${server.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
     const key = ((await created.json()) as { data: { key: string } }).data.key
-    targets.push({ name: 'gateway, full pipeline', server, report: path.join(dir, 'full.jsonl'), headers: { authorization: `Bearer ${key}` } })
+    targets.push({ name, server, report, headers: { authorization: `Bearer ${key}` } })
+  }
+  if (process.env.BENCH_TTFB_FULL === '1') {
+    if (process.env.BENCH_COMPARE) await startFull(process.env.BENCH_COMPARE, 'full pipeline at BENCH_COMPARE')
+    await startFull(ROOT, 'gateway, full pipeline')
   }
 
   const body = JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: 'stream please' }] })
@@ -68,9 +77,16 @@ logging: { level: warn }
   })
   const times = targets.map(() => [] as number[])
   for (let i = 0; i < N + 20; i++) {
-    // Each round starts one target later, so none always follows another gateway's after-stream work (see run.ts).
-    for (let k = 0; k < targets.length; k++) {
-      const j = (i + k) % targets.length
+    // A new order each round: a target right after a gateway pays for that one's after-stream work (its usage
+    // writes), and a fixed cycle (even started one later each round) puts each target after the same one most rounds.
+    const order = targets.map((_, j) => j)
+    for (let k = order.length - 1; k > 0; k--) {
+      const r = Math.floor(Math.random() * (k + 1))
+      const swapped = order[k]
+      order[k] = order[r]
+      order[r] = swapped
+    }
+    for (const j of order) {
       const t = targets[j]
       const ms = await once(t.server.port, t.headers)
       if (i >= 20) times[j].push(ms)
@@ -89,7 +105,7 @@ logging: { level: warn }
   }
   if (process.env.BENCH_TTFB_FULL === '1') {
     killAll()
-    await dropSchema(database, schema)
+    for (const schema of schemas) await dropSchema(database, schema)
   }
 }
 

@@ -69,7 +69,7 @@ async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint:
     headers: ctx.headers,
     method: ctx.method,
     path: ctx.path,
-    setHeader: (name, value) => ctx.set(name, value),
+    setHeader: (name, value) => { if (!ctx.headerSent) ctx.res.setHeader(name, value) },
     calls: childCalls,
   })
   // The access log names what the request became (route, provider, attempts, tokens).

@@ -35,6 +35,8 @@ export class VirtualKeys {
     this.#cache = new LRUCache<string, Lookup>({
       max: options.max,
       ttl: options.ttlMs,
+      // Read the clock on each lookup: the default (1 ms) caches it behind a timer, a setTimeout per request.
+      ttlResolution: 0,
       // Concurrent requests with the same uncached key share one query.
       fetchMethod: (hash) => this.#load(hash),
     })

@@ -127,7 +127,8 @@ export default definePlugin<LimitsConfig, Stage>({
       return table
     }
 
-    const applicable = (x: StageExchange): { limits: AppliedLimit[]; budgets: AppliedBudget[] } => {
+    /** The buckets and budgets `x` draws from, worked out from the policies. */
+    const workOut = (x: StageExchange): Applicable => {
       const facts: LimitFacts = { principal: x.principal, route: x.route!.name, thread: x.thread }
       const own = keyTable(x.principal)
       let keyPolicy = own?.policy
@@ -136,10 +137,27 @@ export default definePlugin<LimitsConfig, Stage>({
         warnedNoLimiter = true
         keyPolicy = undefined
       }
-      let limits = limitsFor(keyPolicy ? [...policies, keyPolicy] : policies, facts)
+      const limits = limiter ? limitsFor(keyPolicy ? [...policies, keyPolicy] : policies, facts) : []
+      return { limits, budgets: budgetsFor(own?.budget ? [...budgets, own.budget] : budgets, facts), countsTokens: limits.some((l) => l.unit === 'tokens') }
+    }
+    // What applies depends on the principal and the route (and the thread, under a thread policy): the last answer is
+    // kept per principal object (a cached key's principal is one object), so a caller's next request works out nothing.
+    const byThread = policies.some((p) => p.scope === 'thread')
+    const lastApplicable = new WeakMap<Principal, { readonly route: string; readonly applies: Applicable }>()
+    const applicable = (x: StageExchange): Applicable => {
+      const principal = x.principal
+      let applies: Applicable
+      if (!principal || (byThread && x.thread !== undefined)) applies = workOut(x)
+      else {
+        const last = lastApplicable.get(principal)
+        const route = x.route!.name
+        if (last?.route === route) applies = last.applies
+        else lastApplicable.set(principal, { route, applies: (applies = workOut(x)) })
+      }
       // A child call's request was counted with its parent.
-      if (x.parentId !== undefined) limits = limits.filter((l) => l.unit === 'tokens')
-      return { limits: limiter ? limits : [], budgets: budgetsFor(own?.budget ? [...budgets, own.budget] : budgets, facts) }
+      if (x.parentId === undefined) return applies
+      const limits = applies.limits.filter((l) => l.unit === 'tokens')
+      return { limits, budgets: applies.budgets, countsTokens: limits.length > 0 }
     }
 
     /** What each exchange was admitted with, for the settlement in the log phase. */
@@ -164,21 +182,29 @@ export default definePlugin<LimitsConfig, Stage>({
     /** Send the rate-limit headers, or refuse with the bucket that would make the client wait longest. */
     function decideLimits(x: StageExchange, applied: readonly AppliedLimit[], decisions: readonly LimitDecision[]): void {
       const headers = rateLimitHeaders(applied, decisions)
-      const refused = decisions.map((d, i) => [d, applied[i]] as const).filter(([d]) => !d.allowed)
-      if (refused.length === 0) {
-        for (const [name, value] of Object.entries(headers)) x.setHeader(name, value)
+      // Admitted only once every refusing bucket would admit it: the one that makes the client wait longest is named.
+      let refused = -1
+      for (let i = 0; i < decisions.length; i++) {
+        if (!decisions[i].allowed && (refused < 0 || decisions[i].retryAfterMs > decisions[refused].retryAfterMs)) refused = i
+      }
+      if (refused < 0) {
+        for (const name in headers) x.setHeader(name, headers[name])
         return
       }
-      // Admitted only once every refusing bucket would admit it.
-      const [decision, limit] = refused.reduce((a, b) => (b[0].retryAfterMs > a[0].retryAfterMs ? b : a))
+      const decision = decisions[refused]
+      const limit = applied[refused]
       metrics.rejections.inc({ scope: limit.scope, kind: limit.unit })
       throw rateLimited(limit, decision, headers)
     }
 
-    /** Take the request's buckets; true when the limiter counted them (false: it failed open). */
-    async function takeLimits(x: StageExchange, applied: readonly AppliedLimit[], tokens: number): Promise<boolean> {
-      const buckets = bucketsOf(applied, tokens)
-      const decisions = await guard!.take(buckets, applied)
+    /** Take the request's buckets; true when the limiter counted them (false: it failed open). Synchronous with a limiter that answers at once. */
+    function takeLimits(x: StageExchange, applied: readonly AppliedLimit[], tokens: number): boolean | Promise<boolean> {
+      const decisions = guard!.take(bucketsOf(applied, tokens), applied)
+      if (decisions instanceof Promise) return decisions.then((d) => decided(x, applied, d))
+      return decided(x, applied, decisions)
+    }
+
+    function decided(x: StageExchange, applied: readonly AppliedLimit[], decisions: readonly LimitDecision[] | undefined): boolean {
       if (!decisions) return false
       decideLimits(x, applied, decisions)
       return true
@@ -237,24 +263,29 @@ export default definePlugin<LimitsConfig, Stage>({
       return { limits: taken ? [...applied] : [], tokens, budgets: [...spendFrom], reservation: undefined, reservedUsd: estimate.usd }
     }
 
+    async function admitBudgets(x: StageExchange, limits: readonly AppliedLimit[], spendFrom: readonly AppliedBudget[], tokens: number): Promise<void> {
+      const estimate = estimateCost(x, defaultMaxTokens)
+      const now = Date.now()
+      const shared = limiter?.admit ? await admitShared(x, limits, spendFrom, tokens, estimate, now) : undefined
+      // A limiter that failed open has had its say on the rate limits: do not ask it again.
+      const entry = typeof shared === 'object' ? shared : await admitLocal(x, shared === 'failed open' ? [] : limits, spendFrom, tokens, estimate, now)
+      admitted.set(x, entry)
+    }
+
     return {
       priority: 1000,
       operations: ['chat', 'embeddings'],
-      async access(x) {
-        const { limits, budgets: spendFrom } = applicable(x)
+      access(x) {
+        const { limits, budgets: spendFrom, countsTokens } = applicable(x)
         if (limits.length === 0 && spendFrom.length === 0) return
-        const tokens = x.estimate.prompt + x.estimate.completion
+        // The token estimate only matters to a token limit (a budget estimates its cost itself).
+        const tokens = countsTokens ? x.estimate.prompt + x.estimate.completion : 0
         if (spendFrom.length === 0) {
-          const taken = await takeLimits(x, limits, tokens)
-          admitted.set(x, { limits: taken ? limits : [], tokens, budgets: [], reservation: undefined, reservedUsd: 0 })
-          return
+          const taken = takeLimits(x, limits, tokens)
+          const admit = (counted: boolean): void => { admitted.set(x, { limits: counted ? limits : [], tokens, budgets: [], reservation: undefined, reservedUsd: 0 }) }
+          return taken instanceof Promise ? taken.then(admit) : admit(taken)
         }
-        const estimate = estimateCost(x, defaultMaxTokens)
-        const now = Date.now()
-        const shared = limiter?.admit ? await admitShared(x, limits, spendFrom, tokens, estimate, now) : undefined
-        // A limiter that failed open has had its say on the rate limits: do not ask it again.
-        const entry = typeof shared === 'object' ? shared : await admitLocal(x, shared === 'failed open' ? [] : limits, spendFrom, tokens, estimate, now)
-        admitted.set(x, entry)
+        return admitBudgets(x, limits, spendFrom, tokens)
       },
       log(x, outcome: ExchangeOutcome) {
         const entry = admitted.get(x)
@@ -282,6 +313,14 @@ export default definePlugin<LimitsConfig, Stage>({
     }
   },
 })
+
+/** The buckets and budgets a request draws from. */
+interface Applicable {
+  readonly limits: readonly AppliedLimit[]
+  readonly budgets: readonly AppliedBudget[]
+  /** Whether a limit counts tokens: else the request's token estimate is not needed. */
+  readonly countsTokens: boolean
+}
 
 /** What an exchange was admitted with. */
 interface Admitted {

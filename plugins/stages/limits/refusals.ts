@@ -50,27 +50,44 @@ export class LimiterGuard {
   }
 
   /** The decisions, or undefined when the backend is not answering and every policy admits on failure. */
-  take(buckets: readonly LimitBucket[], limits: readonly AppliedLimit[]): Promise<LimitDecision[] | undefined> {
+  take(buckets: readonly LimitBucket[], limits: readonly AppliedLimit[]): LimitDecision[] | undefined | Promise<LimitDecision[] | undefined> {
     return this.call((limiter) => limiter.take(buckets), limits)
   }
 
   /** `check` on the backend, or undefined when it is not answering and every policy in `limits` admits on failure. */
-  async call<T>(check: (limiter: Limiter) => T | Promise<T>, limits: readonly AppliedLimit[]): Promise<T | undefined> {
+  call<T>(check: (limiter: Limiter) => T | Promise<T>, limits: readonly AppliedLimit[]): T | undefined | Promise<T | undefined> {
     if (!this.#tryAcquire()) return this.#failure(limits)
+    let answer: T | Promise<T>
+    try {
+      answer = check(this.#limiter!)
+    } catch (err) {
+      return this.#failed(err, limits)
+    }
+    // An answer given at once (the memory backend) needs no deadline, no timer and no promise.
+    return answer instanceof Promise ? this.#settle(answer, limits) : this.#answered(answer)
+  }
+
+  async #settle<T>(answer: Promise<T>, limits: readonly AppliedLimit[]): Promise<T | undefined> {
     let decisions: T
     try {
-      const answer = check(this.#limiter!)
-      // An answer given at once (the memory backend) needs no deadline: no timer per request.
-      decisions = answer instanceof Promise ? await withDeadline(answer, LIMITER_GUARD_MS) : answer
+      decisions = await withDeadline(answer, LIMITER_GUARD_MS)
     } catch (err) {
-      const wasDown = this.#state === 'down'
-      this.#state = 'down'
-      this.#probing = false
-      this.#retryAt = Date.now() + this.#cooldownMs
-      this.#up?.set(0, { backend: this.#backend })
-      if (!wasDown) this.#logger?.error({ err: (err as Error).message, retry_in_ms: this.#cooldownMs }, 'limiter backend is not answering: policies with on_backend_failure: open admit requests, closed ones refuse them, until it answers again')
-      return this.#failure(limits)
+      return this.#failed(err, limits)
     }
+    return this.#answered(decisions)
+  }
+
+  #failed(err: unknown, limits: readonly AppliedLimit[]): undefined {
+    const wasDown = this.#state === 'down'
+    this.#state = 'down'
+    this.#probing = false
+    this.#retryAt = Date.now() + this.#cooldownMs
+    this.#up?.set(0, { backend: this.#backend })
+    if (!wasDown) this.#logger?.error({ err: (err as Error).message, retry_in_ms: this.#cooldownMs }, 'limiter backend is not answering: policies with on_backend_failure: open admit requests, closed ones refuse them, until it answers again')
+    return this.#failure(limits)
+  }
+
+  #answered<T>(decisions: T): T {
     if (this.#state !== 'up') {
       if (this.#state === 'down') this.#logger?.info('limiter backend answers again: rate limits are enforced')
       this.#state = 'up'
@@ -106,14 +123,16 @@ export function limiterGauge(metrics: Metrics): { set(value: number, labels?: Re
   return metrics.gauge('gateway_limiter_backend_up', '1 while the limiter backend answers, 0 after a failed check until one succeeds; absent when no limiter is configured.', ['backend'])
 }
 
+const UNITS = ['requests', 'tokens'] as const
+
 /** Per unit, the bucket closest to its limit: what OpenAI's `x-ratelimit-*` headers describe. */
 export function rateLimitHeaders(limits: readonly AppliedLimit[], decisions: readonly LimitDecision[]): Record<string, string> {
   const headers: Record<string, string> = {}
-  for (const unit of ['requests', 'tokens'] as const) {
+  for (const unit of UNITS) {
     let tightest: LimitDecision | undefined
-    decisions.forEach((d, i) => {
-      if (limits[i].unit === unit && (!tightest || d.remaining < tightest.remaining)) tightest = d
-    })
+    for (let i = 0; i < decisions.length; i++) {
+      if (limits[i].unit === unit && (!tightest || decisions[i].remaining < tightest.remaining)) tightest = decisions[i]
+    }
     if (!tightest) continue
     headers[`x-ratelimit-limit-${unit}`] = String(tightest.limit)
     headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, tightest.remaining))
