@@ -47,7 +47,7 @@ export default definePlugin<JwtConfig, AuthStrategy>({
     const ttlMs = config.cache_ttl_s * 1000
     const principals = new JwtPrincipals(identity?.users, { ttlMs, max: config.cache_size })
     // Keyed by the whole token (any part alone could be forged around); bounded by total token size too.
-    const verified = ttlMs > 0 ? new LRUCache<string, VerifiedToken>({ max: config.cache_size, maxSize: VERIFIED_CACHE_BYTES, sizeCalculation: (_v, token) => token.length, ttl: ttlMs }) : undefined
+    const verified = ttlMs > 0 ? new LRUCache<string, VerifiedToken>({ max: config.cache_size, maxSize: VERIFIED_CACHE_BYTES, sizeCalculation: (_v, token) => token.length, ttl: ttlMs, ttlResolution: 0 }) : undefined
     const unsubscribe = identity
       ? identity.events.subscribe((event) => {
         if (event.type !== 'user-changed') return

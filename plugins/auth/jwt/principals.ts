@@ -24,6 +24,8 @@ export class JwtPrincipals {
     this.#cache = new LRUCache<string, Principal, ClaimIdentity>({
       max: options.max,
       ttl: Math.max(options.ttlMs, 1000),
+      // Read the clock on each lookup: the default (1 ms) caches it behind a timer, a setTimeout per request.
+      ttlResolution: 0,
       fetchMethod: (_key, _stale, { context }) => this.#record(context),
     })
   }

@@ -66,7 +66,7 @@ export class SessionStore {
     this.#identity = identity
     this.#ttlMs = options.ttlS * 1000
     this.#idleMs = options.idleS * 1000
-    this.#cache = options.cacheTtlS > 0 ? new LRUCache({ max: 10_000, ttl: options.cacheTtlS * 1000 }) : undefined
+    this.#cache = options.cacheTtlS > 0 ? new LRUCache({ max: 10_000, ttl: options.cacheTtlS * 1000, ttlResolution: 0 }) : undefined
   }
 
   /** A new session: its cookie value (shown to the browser once) and what it resolves to. */
