@@ -103,3 +103,17 @@ export function treeRssMb(pid: number): { now: number; peak: number } {
 }
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+
+/**
+ * 0..n-1 in a new random order (Fisher-Yates), for sequential targets taking turns: a target right
+ * after a gateway pays for that one's after-stream work (its usage writes), and a fixed cycle, even
+ * one started a target later each round, puts each target after the same one most rounds.
+ */
+export function shuffledOrder(n: number): number[] {
+  const order = Array.from({ length: n }, (_, j) => j)
+  for (let k = n - 1; k > 0; k--) {
+    const r = Math.floor(Math.random() * (k + 1))
+    ;[order[k], order[r]] = [order[r], order[k]]
+  }
+  return order
+}

@@ -27,7 +27,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { dropSchema, fullPipelineConfig } from './configs.ts'
 import { conversationRows } from './conversations.ts'
-import { freePort, killAll, median, spawnServer, treeCpuMs, treeRssMb, type Server } from './procs.ts'
+import { freePort, killAll, median, shuffledOrder, spawnServer, treeCpuMs, treeRssMb, type Server } from './procs.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -108,10 +108,8 @@ async function ttfb(targets: readonly { name: string; port: number; headers?: Re
     req.end(body)
   })
   for (let i = 0; i < n + 5; i++) {
-    // Each round starts one target later: a gateway right after another pays for that one's work
-    // after its stream (accounting), ~0.2 ms here, so a fixed order favoured whichever followed the bare proxy.
-    for (let k = 0; k < targets.length; k++) {
-      const j = (i + k) % targets.length
+    // A new order each round (see shuffledOrder): a fixed one favoured whichever target followed the bare proxy.
+    for (const j of shuffledOrder(targets.length)) {
       const ms = await once(targets[j].port, targets[j].headers)
       if (i >= 5) times[j].push(ms)
     }

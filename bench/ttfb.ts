@@ -12,7 +12,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { killAll, spawnServer, type Server } from './procs.ts'
+import { killAll, shuffledOrder, spawnServer, type Server } from './procs.ts'
 import { dropSchema, fullPipelineConfig } from './configs.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -77,16 +77,7 @@ logging: { level: warn }
   })
   const times = targets.map(() => [] as number[])
   for (let i = 0; i < N + 20; i++) {
-    // A new order each round: a target right after a gateway pays for that one's after-stream work (its usage
-    // writes), and a fixed cycle (even started one later each round) puts each target after the same one most rounds.
-    const order = targets.map((_, j) => j)
-    for (let k = order.length - 1; k > 0; k--) {
-      const r = Math.floor(Math.random() * (k + 1))
-      const swapped = order[k]
-      order[k] = order[r]
-      order[r] = swapped
-    }
-    for (const j of order) {
+    for (const j of shuffledOrder(targets.length)) {
       const t = targets[j]
       const ms = await once(t.server.port, t.headers)
       if (i >= 20) times[j].push(ms)
