@@ -1,7 +1,7 @@
 /**
  * The published plugin API: third-party plugins in TypeScript (test/fixtures/published-api),
  * importing only `ai-gateway/plugin`, loaded from gateway.yaml by path, each doing its kind's job
- * through the contract alone: a provider, an auth strategy, a stage, a service with its own table.
+ * through the contract alone: a provider, an auth strategy, a stage, a service with its own table, a surface.
  */
 import path from 'node:path'
 import OpenAI from 'openai'
@@ -17,7 +17,7 @@ describe('third-party plugins on the published API', () => {
   let gw: RunningGateway
   beforeAll(async () => {
     gw = await startTestGateway(`version: 1
-plugins: [ ./echo-provider, ./header-auth, ./redact-stage, ./rename-stage, ./pin-stage, ./notes-service ]
+plugins: [ ./echo-provider, ./header-auth, ./redact-stage, ./rename-stage, ./pin-stage, ./notes-service, ./greetings-surface ]
 store: { plugin: embedded, memory: true }
 providers:
   echo: { plugin: echo-ts, prefix: heard }
@@ -46,6 +46,8 @@ stages:
   pin: { plugin: pin-ts, header: x-pin-provider }
 services:
   notes: { plugin: notes-ts, summary_model: echo }
+surfaces:
+  greetings: { plugin: greetings-ts }
 `, { dir: FIXTURES })
   }, 60_000)
   afterAll(() => gw?.close())
@@ -173,5 +175,21 @@ services:
       return rows.find((r) => r.completionTokens === 6 && r.route === 'echo') ? rows : undefined
     })
     expect(value).toBeDefined()
+  })
+
+  it('serves a surface\'s routes as the router picks them: the first declared route that matches, fixed path or pattern', async () => {
+    const get = async (path: string) => { const res = await fetch(`${gw.url}${path}`); return { status: res.status, body: await res.json(), stage: res.headers.get('x-pin-stage') } }
+    expect(await get('/v1/greetings')).toEqual({ status: 200, body: { greetings: ['hello', 'hi'] }, stage: 'seen' })
+    expect((await get('/v1/greetings/ann')).body).toEqual({ hello: 'ann' })
+    // A fixed path declared after a pattern that matches it stays the pattern's.
+    expect((await get('/v1/greetings/today')).body).toEqual({ hello: 'today' })
+    // What the router allows besides the path as declared: any case, one trailing slash.
+    expect((await get('/V1/Greetings/')).body).toEqual({ greetings: ['hello', 'hi'] })
+    const sent = await postJson(`${gw.url}/v1/greetings`, { to: 'bob' })
+    expect(sent).toMatchObject({ status: 201, body: { sent: 'bob' } })
+    expect((await postJson(`${gw.url}/v1/greetings`, { too: 'bob' })).status).toBe(400)
+    const wrongMethod = await fetch(`${gw.url}/v1/greetings`, { method: 'DELETE' })
+    expect(wrongMethod.status).toBe(405)
+    expect(wrongMethod.headers.get('allow')).toContain('POST')
   })
 })
