@@ -25,10 +25,11 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
   const routers = new WeakMap<Snapshot, Router.Middleware>([[controller.current, snapshotRouter(controller.current)]])
 
   app.use(async (ctx, next) => {
-    const incoming = ctx.get('x-request-id')
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    // Node's request and response directly: koa's ctx.get / ctx.set go through getters and make three arrays per header.
+    const incoming = ctx.req.headers['x-request-id']
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     ctx.state.requestId = requestId
-    ctx.set('x-request-id', requestId)
+    ctx.res.setHeader('x-request-id', requestId)
     const snapshot = controller.current
     snapshot.enter()
     ctx.state.snapshot = snapshot

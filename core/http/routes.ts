@@ -29,7 +29,7 @@ export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
       const errors = surface.errorBody?.bind(surface) ?? openAIErrorBody
       const idHeader = surface.requestIdHeader
       const serve = isModelEndpoint(endpoint) ? (ctx: Koa.Context) => serveModelEndpoint(ctx, errors, endpoint) : (ctx: Koa.Context) => serveRoute(ctx, endpoint, errors)
-      router[method](endpoint.path, idHeader ? (ctx) => { ctx.set(idHeader, ctx.state.requestId as string); return serve(ctx) } : serve)
+      router[method](endpoint.path, idHeader ? (ctx) => { ctx.res.setHeader(idHeader, ctx.state.requestId as string); return serve(ctx) } : serve)
     }
   }
   for (const { name, service } of snapshot.services) {
