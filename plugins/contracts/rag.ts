@@ -42,6 +42,17 @@ export interface DocumentCounts {
 
 export type DocumentStatus = 'queued' | 'processing' | 'completed' | 'failed'
 
+/** What search filters match on: at most 16 keys, each a string, a number or a boolean. */
+export type DocumentAttributes = Readonly<Record<string, string | number | boolean>>
+
+/** One section of a document's extracted text. */
+export interface DocumentText {
+  readonly text: string
+  /** A PDF's page (from 1). */
+  readonly page?: number
+  readonly heading?: string
+}
+
 export interface DocumentRecord {
   readonly id: string
   readonly collectionId: string
@@ -52,7 +63,7 @@ export interface DocumentRecord {
   readonly kind: 'text' | 'markdown' | 'html' | 'pdf'
   readonly bytes: number
   readonly contentHash: string
-  readonly attributes: Readonly<Record<string, string | number | boolean>>
+  readonly attributes: DocumentAttributes
   readonly status: DocumentStatus
   readonly error: { readonly code: string; readonly message: string } | null
   readonly chunksDone: number
@@ -130,6 +141,10 @@ export interface Rag {
   /** By document id or by the /v1/files id it was attached from. */
   getDocument(caller: Caller, collectionId: string, id: string): Promise<DocumentRecord>
   deleteDocument(caller: Caller, collectionId: string, id: string): Promise<void>
+  /** Its attributes replaced: search filters read them at once (nothing is embedded again). */
+  updateDocument(caller: Caller, collectionId: string, id: string, changes: { readonly attributes: DocumentAttributes }): Promise<DocumentRecord>
+  /** The text extracted from it, section by section (a PDF's pages, a document's headings), as it was chunked. */
+  documentText(caller: Caller, collectionId: string, id: string): Promise<readonly DocumentText[]>
   /** A failed document, ingested again. */
   retryDocument(caller: Caller, collectionId: string, id: string): Promise<DocumentRecord>
   /** Top hits over the collections (each must be searchable by the caller), the query embedded as the caller. */

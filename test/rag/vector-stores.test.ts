@@ -164,6 +164,47 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(missing).rejects.toMatchObject({ code: 'file_not_found', param: 'file_id' })
   })
 
+  it('updates a file\'s attributes (filters see them at once) and reads back its extracted text, page by page for a PDF', async () => {
+    const store = await alice.vectorStores.create({ name: 'Attributes' })
+    const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const pdf = await alice.files.create({ file: await toFile(await pdfOf([['Cover page.'], ['The server room key is kept in the blue safe.']]), 'keys.pdf', { type: 'application/pdf' }), purpose: 'assistants' })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: faq.id, attributes: { kind: 'faq' } }, { pollIntervalMs: 50 })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: pdf.id }, { pollIntervalMs: 50 })
+    const search = async (filter: { key: string; value: string | number }) =>
+      (await alice.vectorStores.search(store.id, { query: 'Where can bicycles be parked?', max_num_results: 20, filters: { type: 'eq', ...filter } })).data.map((h) => h.file_id)
+
+    const updated = await alice.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: { kind: 'manual', year: 2025 } })
+    expect(updated).toMatchObject({ id: faq.id, object: 'vector_store.file', status: 'completed', attributes: { kind: 'manual', year: 2025 } })
+    expect((await alice.vectorStores.files.retrieve(faq.id, { vector_store_id: store.id })).attributes).toEqual({ kind: 'manual', year: 2025 })
+    expect(await search({ key: 'kind', value: 'faq' })).toEqual([])
+    expect(new Set(await search({ key: 'year', value: 2025 }))).toEqual(new Set([faq.id]))
+    // Attributes are replaced, not merged; null clears them.
+    expect((await alice.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: null })).attributes).toEqual({})
+
+    const texts: string[] = []
+    for await (const part of alice.vectorStores.files.content(faq.id, { vector_store_id: store.id })) texts.push(part.text ?? '')
+    expect(texts.join('\n')).toContain(fixture('faq.txt').toString('utf8').split('\n')[0].trim())
+    const pages = (await alice.vectorStores.files.content(pdf.id, { vector_store_id: store.id })).data
+    expect(pages.map((p) => p.text)).toEqual(['Cover page.', 'The server room key is kept in the blue safe.'])
+    const wire = await (await fetch(`${gw.url}/v1/vector_stores/${store.id}/files/${pdf.id}/content`, { headers: { authorization: `Bearer ${KEYS.alice}` } })).json()
+    expectOpenAISchema('VectorStoreFileContentResponse', wire)
+
+    // Bad attributes, an unknown file, and callers who may not see or change the store.
+    const tooMany = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, i]))
+    await expect(alice.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: tooMany })).rejects.toBeInstanceOf(BadRequestError)
+    await expect(alice.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: { nested: { a: 1 } } as never })).rejects.toBeInstanceOf(BadRequestError)
+    await expect(alice.vectorStores.files.update('file-000000000000000000000000', { vector_store_id: store.id, attributes: {} })).rejects.toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' })
+    await expect(alice.vectorStores.files.content('file-000000000000000000000000', { vector_store_id: store.id })).rejects.toMatchObject({ status: 404, code: 'file_not_found' })
+    await expect(carol.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: { kind: 'x' } })).rejects.toBeInstanceOf(NotFoundError)
+    await expect(carol.vectorStores.files.content(faq.id, { vector_store_id: store.id })).rejects.toBeInstanceOf(NotFoundError)
+    const bob = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.bob, maxRetries: 0 })
+    await expect(bob.vectorStores.files.content(faq.id, { vector_store_id: store.id })).rejects.toBeInstanceOf(NotFoundError)
+    expect((await alice.vectorStores.files.retrieve(faq.id, { vector_store_id: store.id })).attributes).toEqual({})
+    // The department's admin reaches the store of a member of the department.
+    const dana = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.dana, maxRetries: 0 })
+    expect((await dana.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: { reviewed: true } })).attributes).toEqual({ reviewed: true })
+  })
+
   it('grounds a /v1/responses answer with the file_search tool: passages numbered in the context, results in the output', async () => {
     const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const store = await alice.vectorStores.create({ name: 'FAQ' })

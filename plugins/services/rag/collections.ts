@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { GatewayError, badRequest, notFound, type Caller, type GatewayCalls } from '../../../core/plugins/api.ts'
 import { isUuid } from '../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, DocumentRecord, NewCollection, NewDocument, Rag, SearchHit, SearchOptions } from '../../contracts/rag.ts'
-import type { RagRepository } from './data/repository.ts'
+import type { DocumentWork, RagRepository } from './data/repository.ts'
 import type { chunkSearch } from './data/search.ts'
 import { SUPPORTED, extractSections, kindOf } from './ingest/extract.ts'
 import type { IngestJobs } from './ingest/jobs.ts'
@@ -45,7 +45,7 @@ export function ragCollections(deps: RagDeps): Rag {
     caller.requireReach({ userId: c.ownerUserId, department: c.department }, 'collection')
     return c
   }
-  async function documentOf(caller: Caller, collectionId: string, id: string, write: boolean): Promise<DocumentRecord> {
+  async function documentOf(caller: Caller, collectionId: string, id: string, write: boolean): Promise<DocumentWork> {
     const c = write ? await manageable(caller, collectionId) : await visible(caller, collectionId)
     const doc = await repo.getDocument(c.id, id)
     if (!doc) throw notFound(`No document '${id}' in collection '${collectionId}'.`, 'document_not_found', 'document_id')
@@ -150,6 +150,16 @@ export function ragCollections(deps: RagDeps): Rag {
     async deleteDocument(caller, collectionId, id) {
       const doc = await documentOf(caller, collectionId, id, true)
       await repo.deleteDocument(doc.id)
+    },
+
+    async updateDocument(caller, collectionId, id, changes) {
+      const doc = await documentOf(caller, collectionId, id, true)
+      return repo.updateAttributes(doc.id, { ...changes.attributes })
+    },
+
+    async documentText(caller, collectionId, id) {
+      const { sections } = await documentOf(caller, collectionId, id, false)
+      return sections.map(({ text, page, heading }) => ({ text, page, heading }))
     },
 
     async retryDocument(caller, collectionId, id) {

@@ -239,6 +239,24 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       },
     },
     {
+      method: 'POST', path: '/v1/vector_stores/:id/files/:file_id', summary: 'Replace a file\'s attributes (search filters read them at once).', permission: PERMISSION, params: FILE_ID,
+      body: object({ attributes: ATTRIBUTES }, ['attributes']),
+      async handle({ caller, params, body }) {
+        const { id, file_id: fileId } = params as { id: string; file_id: string }
+        const { attributes } = body as { attributes: Attributes | null }
+        return fileView(await storeFile(fileId, () => rag.updateDocument(caller, id, fileId, { attributes: attributes ?? {} })))
+      },
+    },
+    {
+      method: 'GET', path: '/v1/vector_stores/:id/files/:file_id/content', summary: 'The text extracted from a file, section by section, as it was chunked.', permission: PERMISSION, params: FILE_ID,
+      async handle({ caller, params }) {
+        const { id, file_id: fileId } = params as { id: string; file_id: string }
+        const sections = await storeFile(fileId, () => rag.documentText(caller, id, fileId))
+        // One page holds the whole text: a file's extracted text is bounded by services.rag.max_file_bytes.
+        return { object: 'vector_store.file_content.page', data: sections.map((s) => ({ type: 'text', text: s.text })), has_more: false, next_page: null }
+      },
+    },
+    {
       method: 'DELETE', path: '/v1/vector_stores/:id/files/:file_id', summary: 'Detach a file (its chunks are deleted; the file stays).', permission: PERMISSION, params: FILE_ID,
       async handle({ caller, params }) {
         const { id, file_id: fileId } = params as { id: string; file_id: string }

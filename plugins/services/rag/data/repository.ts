@@ -195,6 +195,11 @@ export function ragRepository(store: Store) {
       return rows.map(documentOf)
     },
 
+    async updateAttributes(id: string, attributes: Record<string, unknown>): Promise<DocumentWork> {
+      const { rows } = await sql.query<Row>('UPDATE rag_documents SET attributes = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING *', [id, jsonParam(attributes)])
+      return documentOf(rows[0])
+    },
+
     async deleteDocument(id: string): Promise<void> {
       await sql.query('DELETE FROM rag_documents WHERE id = $1', [id])
     },
