@@ -7,7 +7,7 @@
 import { token, type Token } from '../../core/plugins/api.ts'
 
 /** Where a provider's fine-tuning job is. */
-export type FineTuneState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+export type FineTuneState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled'
 
 export interface FineTuneRequest {
   /** The provider's base model. */
@@ -63,6 +63,10 @@ export interface FineTuner {
   start(request: FineTuneRequest, signal?: AbortSignal): Promise<string>
   progress(jobId: string, signal?: AbortSignal): Promise<FineTuneProgress>
   cancel(jobId: string, signal?: AbortSignal): Promise<void>
+  /** Stop a running job where it is, keeping its progress (providers that can; OpenAI can). */
+  pause?(jobId: string, signal?: AbortSignal): Promise<void>
+  /** Go on with a paused job. */
+  resume?(jobId: string, signal?: AbortSignal): Promise<void>
 }
 
 export const FineTuning: Token<FineTuner> = token<FineTuner>('FineTuning')

@@ -3,7 +3,7 @@
  * fine-tuning upstream (validating → running with loss metrics → succeeded; suffix `slow` keeps
  * running): a job started from a checked dataset with hyperparameters (and refused, field by
  * field, when they are wrong), its loss chart and evaluation (scores, losses, results file), Deploy of a succeeded job (then routable through
- * /v1), and Cancel of a running one. Screenshots at laptop and phone width.
+ * /v1), and Pause, Resume and Cancel of a running one. Screenshots at laptop and phone width.
  */
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -127,7 +127,7 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     await context.close()
   }, 60_000)
 
-  it('cancels a running job, at the provider too', async () => {
+  it('pauses, resumes and cancels a running job, at the provider too', async () => {
     const { context, page } = await openPage(browser, PHONE)
     await signInWithKey(page, training.url, ADMIN_KEY)
     await page.goto(`${training.url}/training`)
@@ -138,7 +138,16 @@ describe.skipIf(skipWithoutChromium)('the Training page', () => {
     const detail = page.locator('[data-job-detail][data-status=running]')
     await detail.waitFor({ timeout: 30_000 })
     await screenshot(page, '33-phone-training-running')
-    await detail.getByRole('button', { name: 'Cancel job' }).click()
+    // Paused and resumed at the provider (the page follows the job's status).
+    await detail.getByRole('button', { name: 'Pause' }).click()
+    const paused = page.locator('[data-job-detail][data-status=paused]')
+    await paused.waitFor()
+    await screenshot(page, '33-phone-training-paused')
+    const upstreamJob = [...training.trainer.jobs.values()].at(-1)!
+    expect(upstreamJob.status).toBe('paused')
+    await paused.getByRole('button', { name: 'Resume' }).click()
+    await page.locator('[data-job-detail][data-status=running]').getByRole('button', { name: 'Cancel job' }).waitFor({ timeout: 30_000 })
+    await page.locator('[data-job-detail][data-status=running]').getByRole('button', { name: 'Cancel job' }).click()
     await page.locator('[data-job-detail][data-status=cancelled]').waitFor()
     const slow = (await apiJobs()).find((j) => j.suffix === 'slow')!
     expect(slow.status).toBe('cancelled')

@@ -313,6 +313,38 @@ features: { custom_models: false }
     expect((await client.fineTuning.jobs.retrieve(created.id)).status).toBe('cancelled')
   })
 
+  it('pauses a training job and resumes it, here and upstream (client.fineTuning.jobs.pause/resume); Mistral cannot, and says so', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const created = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'slow' })
+    // Not started on its provider yet, or not paused: nothing to resume.
+    await expect(client.fineTuning.jobs.resume(created.id)).rejects.toMatchObject({ status: 409, code: 'job_not_paused' })
+    await waitFor(created.id, (s) => s === 'running')
+    const paused = await client.fineTuning.jobs.pause(created.id)
+    expect(paused).toMatchObject({ id: created.id, object: 'fine_tuning.job', status: 'paused' })
+    const { provider_job_id: upstreamId } = (await (await fetch(`${gw.url}/api/v1/training/jobs/${created.id}`)).json() as { data: { provider_job_id: string } }).data
+    expect(openaiUp.jobs.get(upstreamId)?.status).toBe('paused')
+    // The worker keeps polling a paused job and leaves it paused.
+    await new Promise((r) => setTimeout(r, 200))
+    expect((await client.fineTuning.jobs.retrieve(created.id)).status).toBe('paused')
+    await expect(client.fineTuning.jobs.pause(created.id)).rejects.toMatchObject({ status: 409, code: 'job_not_running' })
+
+    expect((await client.fineTuning.jobs.resume(created.id)).status).toBe('queued')
+    await waitFor(created.id, (s) => s === 'running')
+    const messages = (await client.fineTuning.jobs.listEvents(created.id, { limit: 100 })).data.map((e) => e.message)
+    expect(messages).toEqual(expect.arrayContaining(['The job was paused.', 'The job was resumed.']))
+    expect((await client.fineTuning.jobs.cancel(created.id)).status).toBe('cancelled')
+    await expect(client.fineTuning.jobs.pause(created.id)).rejects.toMatchObject({ status: 409 })
+
+    // The management API has them too; a provider without pause is a 400 naming it, and the job goes on.
+    const mistralJob = await fetch(`${gw.url}/api/v1/training/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'open-mistral-nemo', training_file: file.id, suffix: 'slow' }) })
+    expect(mistralJob.status).toBe(201)
+    const { data: job } = await mistralJob.json() as { data: { id: string } }
+    await waitFor(job.id, (s) => s === 'running')
+    const refused = await fetch(`${gw.url}/api/v1/training/jobs/${job.id}/pause`, { method: 'POST' })
+    expect(refused.status).toBe(400)
+    expect(await refused.json()).toMatchObject({ success: false, error: 'pause_unsupported' })
+  })
+
   it('lists jobs filtered by metadata (metadata[key]=value, as the SDK sends it), auto-paging the rest', async () => {
     const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
     const tag = `run-${Date.now()}`

@@ -14,6 +14,8 @@ export interface MockTrainer {
   /** Bytes of each uploaded file, by upstream file id. */
   readonly uploads: Map<string, string>
   readonly cancelled: string[]
+  /** The upstream's jobs, by its job id: their status as the provider sees it. */
+  readonly jobs: ReadonlyMap<string, { readonly status: string }>
   /** Chat completions received: the model and the last user message. */
   readonly chats: { model: string; user: string; temperature?: number }[]
   /** The answer to give a last user message. */
@@ -60,7 +62,7 @@ async function serve(handler: (req: http.IncomingMessage, res: http.ServerRespon
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, calls: state.calls, uploads: state.uploads, cancelled: state.cancelled, chats: state.chats, answers: state.answers, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }) }
+  return { url: `http://127.0.0.1:${port}`, calls: state.calls, uploads: state.uploads, cancelled: state.cancelled, jobs: state.jobs, chats: state.chats, answers: state.answers, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }) }
 }
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -105,7 +107,7 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
       push(job, { message: 'Validating training file' })
       return json(res, 200, view(job))
     }
-    const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/events|\/cancel|\/checkpoints)?$/.exec(url.pathname)
+    const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/events|\/cancel|\/checkpoints|\/pause|\/resume)?$/.exec(url.pathname)
     const job = m && state.jobs.get(m[1])
     if (!job) return json(res, 404, { error: { message: 'no such job', type: 'invalid_request_error', code: null } })
     if (m[2] === '/checkpoints') {
@@ -121,9 +123,18 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
       state.cancelled.push(job.id)
       return json(res, 200, view(job))
     }
+    // As OpenAI: only a running job pauses; a resumed one is queued again.
+    if (req.method === 'POST' && (m[2] === '/pause' || m[2] === '/resume')) {
+      const pausing = m[2] === '/pause'
+      if (job.status !== (pausing ? 'running' : 'paused')) return json(res, 400, { error: { message: `Job ${job.id} is ${job.status}.`, type: 'invalid_request_error', code: null } })
+      job.status = pausing ? 'paused' : 'queued'
+      push(job, { message: pausing ? 'Fine-tuning job paused' : 'Fine-tuning job resumed' })
+      return json(res, 200, view(job))
+    }
     if (m[2] === '/events') return json(res, 200, { object: 'list', data: events.get(job.id) ?? [], has_more: false })
     // Each read moves the job on.
-    if (!['cancelled', 'succeeded', 'failed'].includes(job.status)) {
+    if (job.status === 'queued' && job.polls > 0) job.status = 'running' // resumed
+    else if (!['cancelled', 'succeeded', 'failed', 'paused'].includes(job.status)) {
       job.polls++
       if (job.suffix === 'fail' && job.polls >= 2) { job.status = 'failed'; push(job, { level: 'error', message: 'Training failed' }) }
       else if (job.polls === 1) { job.status = 'running'; push(job, { message: 'Fine-tuning job started' }) }

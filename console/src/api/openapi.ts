@@ -4141,7 +4141,7 @@ export interface paths {
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
                                  * @enum {unknown}
                                  */
-                                status: "pending" | "queued" | "running" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                status: "pending" | "queued" | "running" | "paused" | "evaluating" | "succeeded" | "failed" | "cancelled";
                                 suffix: string | null;
                                 trained_tokens: number | null;
                                 training_file: string;
@@ -4265,7 +4265,7 @@ export interface paths {
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
                                  * @enum {unknown}
                                  */
-                                status: "pending" | "queued" | "running" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                status: "pending" | "queued" | "running" | "paused" | "evaluating" | "succeeded" | "failed" | "cancelled";
                                 suffix: string | null;
                                 trained_tokens: number | null;
                                 training_file: string;
@@ -4383,7 +4383,7 @@ export interface paths {
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
                                  * @enum {unknown}
                                  */
-                                status: "pending" | "queued" | "running" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                status: "pending" | "queued" | "running" | "paused" | "evaluating" | "succeeded" | "failed" | "cancelled";
                                 suffix: string | null;
                                 trained_tokens: number | null;
                                 training_file: string;
@@ -4509,7 +4509,7 @@ export interface paths {
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
                                  * @enum {unknown}
                                  */
-                                status: "pending" | "queued" | "running" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                status: "pending" | "queued" | "running" | "paused" | "evaluating" | "succeeded" | "failed" | "cancelled";
                                 suffix: string | null;
                                 trained_tokens: number | null;
                                 training_file: string;
@@ -4780,6 +4780,254 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training/jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a running job where its provider can (it keeps its progress). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description Why it failed (the provider's message). */
+                                error: string | null;
+                                evaluation: {
+                                    /** @description Examples whose call failed (not scored). */
+                                    errors?: number;
+                                    /** @description The share of answers equal to the example's, 0 to 1. */
+                                    exact_match?: number | null;
+                                    /** @description Examples scored. */
+                                    examples?: number;
+                                    full_valid_loss?: number | null;
+                                    /** @description Why it was skipped or failed. */
+                                    reason?: string;
+                                    /** @description The route the evaluation called through. */
+                                    route?: string;
+                                    /** @description Mean token F1 of the answers against the examples', 0 to 1. */
+                                    similarity?: number | null;
+                                    /**
+                                     * @description Examples of the validation file, or of the training file when there is none.
+                                     * @enum {unknown}
+                                     */
+                                    source?: "validation_file" | "training_sample";
+                                    /** @enum {unknown} */
+                                    status: "completed" | "skipped" | "failed";
+                                    train_loss?: number | null;
+                                    valid_loss?: number | null;
+                                } | null;
+                                fine_tuned_model: string | null;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                                hyperparameters: {
+                                    batch_size?: number;
+                                    learning_rate_multiplier?: number;
+                                    n_epochs?: number;
+                                };
+                                id: string;
+                                metadata: {
+                                    [key: string]: string;
+                                } | null;
+                                model: string;
+                                provider: string;
+                                provider_job_id: string | null;
+                                /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
+                                result_files: string[];
+                                seed: number | null;
+                                /**
+                                 * @description `evaluating`: trained; the gateway scores the model before the job ends.
+                                 * @enum {unknown}
+                                 */
+                                status: "pending" | "queued" | "running" | "paused" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                suffix: string | null;
+                                trained_tokens: number | null;
+                                training_file: string;
+                                user_id: string | null;
+                                validation_file: string | null;
+                            };
+                            message?: string;
+                            /** @description Pagination (`meta.pagination`) on lists. */
+                            meta?: Record<string, unknown>;
+                            success: boolean;
+                        };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training/jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Go on with a paused job. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                /** Format: date-time */
+                                created_at: string;
+                                department: string | null;
+                                /** @description Why it failed (the provider's message). */
+                                error: string | null;
+                                evaluation: {
+                                    /** @description Examples whose call failed (not scored). */
+                                    errors?: number;
+                                    /** @description The share of answers equal to the example's, 0 to 1. */
+                                    exact_match?: number | null;
+                                    /** @description Examples scored. */
+                                    examples?: number;
+                                    full_valid_loss?: number | null;
+                                    /** @description Why it was skipped or failed. */
+                                    reason?: string;
+                                    /** @description The route the evaluation called through. */
+                                    route?: string;
+                                    /** @description Mean token F1 of the answers against the examples', 0 to 1. */
+                                    similarity?: number | null;
+                                    /**
+                                     * @description Examples of the validation file, or of the training file when there is none.
+                                     * @enum {unknown}
+                                     */
+                                    source?: "validation_file" | "training_sample";
+                                    /** @enum {unknown} */
+                                    status: "completed" | "skipped" | "failed";
+                                    train_loss?: number | null;
+                                    valid_loss?: number | null;
+                                } | null;
+                                fine_tuned_model: string | null;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                                hyperparameters: {
+                                    batch_size?: number;
+                                    learning_rate_multiplier?: number;
+                                    n_epochs?: number;
+                                };
+                                id: string;
+                                metadata: {
+                                    [key: string]: string;
+                                } | null;
+                                model: string;
+                                provider: string;
+                                provider_job_id: string | null;
+                                /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
+                                result_files: string[];
+                                seed: number | null;
+                                /**
+                                 * @description `evaluating`: trained; the gateway scores the model before the job ends.
+                                 * @enum {unknown}
+                                 */
+                                status: "pending" | "queued" | "running" | "paused" | "evaluating" | "succeeded" | "failed" | "cancelled";
+                                suffix: string | null;
+                                trained_tokens: number | null;
+                                training_file: string;
+                                user_id: string | null;
+                                validation_file: string | null;
+                            };
+                            message?: string;
+                            /** @description Pagination (`meta.pagination`) on lists. */
+                            meta?: Record<string, unknown>;
+                            success: boolean;
+                        };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -5801,6 +6049,108 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fine_tuning/jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a running job where its provider can (it keeps its progress). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fine_tuning/jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Go on with a paused job. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIError"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

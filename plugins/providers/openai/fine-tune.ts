@@ -1,12 +1,13 @@
 /**
  * OpenAI fine-tuning through the official SDK: upload the JSONL files (purpose `fine-tune`),
- * create a supervised job, read it and its events (metrics events carry step and losses), cancel.
+ * create a supervised job, read it and its events (metrics events carry step and losses), cancel,
+ * pause and resume.
  */
 import type OpenAI from 'openai'
 import type { FineTuneEvent, FineTuneState, FineTuner } from '../../contracts/fine-tuning.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {
-  validating_files: 'queued', queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
+  validating_files: 'queued', queued: 'queued', running: 'running', paused: 'paused', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
 }
 
 /** `sdk` gives the client (and the SDK's toFile) when fine-tuning is first used: the SDK loads only then. */
@@ -63,6 +64,16 @@ export function openAIFineTuner(sdk: () => Promise<{ client: OpenAI; toFile: typ
     async cancel(jobId, signal) {
       const { client } = await sdk()
       await client.fineTuning.jobs.cancel(jobId, { signal })
+    },
+
+    async pause(jobId, signal) {
+      const { client } = await sdk()
+      await client.fineTuning.jobs.pause(jobId, { signal })
+    },
+
+    async resume(jobId, signal) {
+      const { client } = await sdk()
+      await client.fineTuning.jobs.resume(jobId, { signal })
     },
   }
 }

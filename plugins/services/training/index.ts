@@ -25,7 +25,7 @@ import { PURPOSE, datasetRoutes, purposeHooks, reachableDataset } from './datase
 import { datasetRepository, type DatasetRepository } from './datasets.ts'
 import { deployments, type Deployment, type Deployments } from './deployments.ts'
 import type { EvaluationSettings } from './evaluate.ts'
-import { jobRepository, type Hyperparameters, type JobRecord, type JobRepository } from './jobs.ts'
+import { jobRepository, type Hyperparameters, type JobRecord, type JobRepository, type JobStatus } from './jobs.ts'
 import {
   CHECKPOINT_SCHEMA, DEPLOYMENT_SCHEMA, EVENT_SCHEMA, JOB_SCHEMA, REMOVED_DEPLOYMENT_SCHEMA, deploymentView, managedJob, openAICheckpoint, openAIEvent, openAIJob,
 } from './views.ts'
@@ -83,6 +83,34 @@ async function reachableJob(jobs: JobRepository, caller: Caller, id: string): Pr
   if (!job) throw notFound(`No such fine-tuning job: ${id}`, 'job_not_found', 'id')
   caller.requireReach(job, 'job')
   return job
+}
+
+/**
+ * Pause a running job or resume a paused one on its provider, then here: `paused`, or `queued`
+ * until the worker's next poll reads the provider's status (as OpenAI answers a resume).
+ */
+async function pauseOrResume(t: Training, caller: Caller, id: string, action: 'pause' | 'resume'): Promise<JobRecord> {
+  const job = await reachableJob(t.jobs, caller, id)
+  const from: readonly JobStatus[] = action === 'pause' ? ['queued', 'running'] : ['paused']
+  if (!from.includes(job.status) || !job.providerJobId) {
+    throw action === 'pause'
+      ? conflict(`Only a job that is training can be paused; this one is ${job.providerJobId ? job.status : 'not started on its provider yet'}.`, 'job_not_running', 'id')
+      : conflict(`Only a paused job can be resumed; this one is ${job.status}.`, 'job_not_paused', 'id')
+  }
+  const tuner = t.fineTunerOf(job.provider)
+  const move = tuner?.[action]
+  if (!tuner || !move) throw badRequest(`The provider '${job.provider}' cannot ${action} a fine-tuning job.`, 'id', `${action}_unsupported`)
+  try {
+    await move.call(tuner, job.providerJobId)
+  } catch (err) {
+    const status = (err as { status?: unknown }).status
+    // A refusal (the job moved on meanwhile) is a conflict; no answer at all, the provider failing.
+    throw new GatewayError(`The provider '${job.provider}' did not ${action} the job: ${(err as Error).message}`, { status: typeof status === 'number' && status < 500 ? 409 : 502, code: `${action}_failed`, param: 'id' })
+  }
+  const moved = await t.jobs.transition(job.id, from, action === 'pause' ? 'paused' : 'queued')
+  if (!moved) throw conflict(`The job has ${(await t.jobs.get(job.id))?.status ?? 'gone'} meanwhile.`, 'job_finished', 'id')
+  await t.jobs.addEvent(job.id, { level: 'info', message: action === 'pause' ? 'The job was paused.' : 'The job was resumed.' })
+  return moved
 }
 
 async function trainingFile(files: Files, caller: Caller, id: string, param: string): Promise<StoredFile> {
@@ -220,6 +248,11 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
         return view(cancelled)
       },
     },
+    ...(['pause', 'resume'] as const).map((action): RouteSpec => ({
+      method: 'POST', path: `${base}/:id/${action}`, permission: PERMISSION, params: ID_PARAMS, body: EMPTY_BODY_SCHEMA, ...answers(JOB_SCHEMA),
+      summary: action === 'pause' ? 'Pause a running job where its provider can (it keeps its progress).' : 'Go on with a paused job.',
+      handle: async ({ caller, params }) => view(await pauseOrResume(t, caller, (params as { id: string }).id, action)),
+    })),
     {
       method: 'GET', path: `${base}/:id/checkpoints`, summary: 'The models the provider saved during training (newest step first), once the job trained.', permission: PERMISSION, params: ID_PARAMS, ...answers(listOf(CHECKPOINT_SCHEMA)),
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 }, after: { type: 'string' } } },

@@ -6,10 +6,10 @@ import type { Evaluation } from './evaluation.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 
 /** `evaluating`: the provider's training succeeded; the gateway is scoring the model before the job ends. */
-export type JobStatus = 'pending' | 'queued' | 'running' | 'evaluating' | 'succeeded' | 'failed' | 'cancelled'
+export type JobStatus = 'pending' | 'queued' | 'running' | 'paused' | 'evaluating' | 'succeeded' | 'failed' | 'cancelled'
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled']
 /** The statuses of a job a worker still moves, as SQL. */
-const OPEN = `('pending', 'queued', 'running', 'evaluating')`
+const OPEN = `('pending', 'queued', 'running', 'paused', 'evaluating')`
 
 export interface Hyperparameters { n_epochs?: number; batch_size?: number; learning_rate_multiplier?: number }
 
@@ -168,6 +168,11 @@ export function jobRepository(sql: SqlClient) {
       const { rows } = await sql.query(
         `UPDATE training_jobs SET status = 'cancelled', updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ${OPEN} RETURNING *`, [id],
       )
+      return rows[0] && toJob(rows[0])
+    },
+    /** Move a job from one of `from` to `to` (a pause, a resume); undefined when it was in none of them. */
+    async transition(id: string, from: readonly JobStatus[], to: JobStatus): Promise<JobRecord | undefined> {
+      const { rows } = await sql.query(`UPDATE training_jobs SET status = $3, updated_at = now() WHERE id = $1 AND status = ANY($2::text[]) RETURNING *`, [id, from, to])
       return rows[0] && toJob(rows[0])
     },
     /** Jobs no worker holds and none has stepped for `idleMs`: their step message may be lost (a restart). */

@@ -17,7 +17,7 @@ const NUMBER_MAP: JsonSchema = { type: 'object', additionalProperties: { type: '
 const STRING_MAP: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } }
 
 const OPENAI_STATUS: Readonly<Record<JobStatus, string>> = {
-  pending: 'validating_files', queued: 'queued', running: 'running', evaluating: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
+  pending: 'validating_files', queued: 'queued', running: 'running', paused: 'paused', evaluating: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
 }
 const unix = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null)
 
@@ -51,7 +51,7 @@ export function openAIJob(job: JobRecord): Record<string, unknown> {
   }
 }
 
-const JOB_STATUSES: readonly JobStatus[] = ['pending', 'queued', 'running', 'evaluating', 'succeeded', 'failed', 'cancelled']
+const JOB_STATUSES: readonly JobStatus[] = ['pending', 'queued', 'running', 'paused', 'evaluating', 'succeeded', 'failed', 'cancelled']
 export const JOB_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' },
   status: { enum: JOB_STATUSES, description: '`evaluating`: trained; the gateway scores the model before the job ends.' },

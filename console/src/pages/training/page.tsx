@@ -5,7 +5,7 @@
  * which refresh while a job runs; a trained job's evaluation and results file; cancel one that has
  * not ended, deploy one that succeeded.
  */
-import { DatabaseIcon, FileUpIcon, GraduationCapIcon, PlusIcon, XCircleIcon } from 'lucide-react'
+import { DatabaseIcon, FileUpIcon, GraduationCapIcon, PauseIcon, PlayIcon, PlusIcon, XCircleIcon } from 'lucide-react'
 import { useRef, useState } from 'react'
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { ApiError } from '@/api/client'
@@ -25,9 +25,9 @@ import { formatCount, formatRelative, formatUsd } from '@/lib/format'
 import { DeployButton } from './deploy'
 import { EvaluationSummary } from './evaluation'
 import { NewJobForm } from './new-job'
-import { ENDED, lossOf, useCancelJob, useDatasets, useDeployments, useJobEvents, useJobs, useUploadDataset } from './queries'
+import { ENDED, lossOf, useCancelJob, useDatasets, useDeployments, useJobEvents, useJobs, usePauseJob, useResumeJob, useUploadDataset } from './queries'
 
-const JOB_BADGE = { succeeded: 'success', failed: 'destructive', cancelled: 'secondary', running: 'default' } as const
+const JOB_BADGE = { succeeded: 'success', failed: 'destructive', cancelled: 'secondary', paused: 'secondary', running: 'default' } as const
 
 function Datasets({ datasets }: { datasets: ReturnType<typeof useDatasets> }) {
   const fileInput = useRef<HTMLInputElement>(null)
@@ -139,6 +139,8 @@ function LossChart({ job }: { job: TrainingJob }) {
 function JobDetail({ job }: { job: TrainingJob }) {
   const { me } = useSession()
   const cancel = useCancelJob()
+  const pause = usePauseJob()
+  const resume = useResumeJob()
   const deployments = useDeployments()
   const deployedAs = deployments.data?.filter((d) => d.job_id === job.id).map((d) => d.route) ?? []
   return (
@@ -150,13 +152,16 @@ function JobDetail({ job }: { job: TrainingJob }) {
         </div>
         <div className="flex flex-wrap gap-2">
           <Badge variant={JOB_BADGE[job.status as keyof typeof JOB_BADGE] ?? 'outline'}>{job.status}</Badge>
+          {/* Pausing is the provider's (OpenAI can, Mistral cannot: its refusal shows below). */}
+          {job.status === 'running' && <Button variant="outline" size="sm" disabled={pause.isPending} onClick={() => pause.mutate(job.id)}><PauseIcon /> Pause</Button>}
+          {job.status === 'paused' && <Button variant="outline" size="sm" disabled={resume.isPending} onClick={() => resume.mutate(job.id)}><PlayIcon /> Resume</Button>}
           {!ENDED.has(job.status) && <Button variant="outline" size="sm" disabled={cancel.isPending} onClick={() => cancel.mutate(job.id)}><XCircleIcon /> Cancel job</Button>}
           {/* Deploying is the admins' (the API refuses anyone else). */}
           {job.status === 'succeeded' && job.fine_tuned_model && me.role === 'admin' && <DeployButton job={job} />}
         </div>
       </div>
       {deployedAs.length > 0 && <p className="text-sm" data-deployed-as={deployedAs.join(' ')}>Deployed as {deployedAs.map((r) => <code key={r} className="mr-1 rounded bg-muted px-1 py-0.5 font-mono text-xs">{r}</code>)}</p>}
-      <ApiErrorAlert error={cancel.error} />
+      <ApiErrorAlert error={cancel.error ?? pause.error ?? resume.error} />
       <ApiErrorAlert error={job.error} />
       <HyperparameterList job={job} />
       <EvaluationSummary job={job} />

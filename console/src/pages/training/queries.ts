@@ -49,6 +49,8 @@ function useTrainingMutation<In, Out>(call: (input: In) => Promise<Out>) {
 
 export const useCreateJob = () => useTrainingMutation(async (input: NewTrainingJob) => (await api('/training/jobs', { method: 'POST', body: input })).data)
 export const useCancelJob = () => useTrainingMutation(async (id: string) => (await api('/training/jobs/{id}/cancel', { params: { id }, method: 'POST', body: {} })).data)
+export const usePauseJob = () => useTrainingMutation(async (id: string) => (await api('/training/jobs/{id}/pause', { params: { id }, method: 'POST', body: {} })).data)
+export const useResumeJob = () => useTrainingMutation(async (id: string) => (await api('/training/jobs/{id}/resume', { params: { id }, method: 'POST', body: {} })).data)
 export const useDeployJob = () =>
   useTrainingMutation(async ({ id, ...input }: DeployInput & { id: string }) => (await api('/training/jobs/{id}/deploy', { params: { id }, method: 'POST', body: input })).data)
 
