@@ -23,6 +23,8 @@ export interface StoredFile {
   readonly userId: string | null
   readonly department: string | null
   readonly createdAt: Date
+  /** When it is deleted (OpenAI's `expires_after`); null: kept until deleted. */
+  readonly expiresAt: Date | null
   /** What the purpose's check found (a dataset's stats), or {}. */
   readonly metadata: JsonObject
 }
@@ -35,6 +37,8 @@ export interface FileUpload {
   readonly owner: Owner
   /** What the uploading service knows (a dataset's base model), for the purpose's check and hook; not stored. */
   readonly attributes?: JsonObject
+  /** Delete it then (it is gone from reads at once, swept soon after). */
+  readonly expiresAt?: Date
 }
 
 /**
@@ -76,7 +80,7 @@ export interface Files {
   /** The file's bytes, or undefined when there is no such file. */
   content(id: string): Promise<Buffer | undefined>
   list(query?: FileListQuery): Promise<StoredFile[]>
-  /** False when there was no such file. Runs the delete hooks first (see `onDelete`). */
+  /** False when there was no such file. Runs the delete hooks first (see `onDelete`). An expired file is no file. */
   delete(id: string): Promise<boolean>
   /** Add a hook run before every delete; returns the function that removes it. */
   onDelete(hook: DeleteHook): () => void

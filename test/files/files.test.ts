@@ -7,7 +7,9 @@ import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { ADMIN, ADMIN_KEY, apiKeyStrategy, bearer, call, config } from '../identity/helpers.ts'
-import { Files } from '../../plugins/contracts/files.ts'
+import { Files, type StoredFile } from '../../plugins/contracts/files.ts'
+import { Store } from '../../core/plugins/api.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 
 const ALICE = 'files-alice-key-0123456789abcdef'
@@ -22,7 +24,7 @@ const CONFIG = config({
     `        - { key: "${CAROL}", user: carol, role: user, department: sales }\n`,
     `        - { key: "${LEAD}", user: lead, role: department_admin, department: research }\n`,
   ].join('')),
-  extra: 'services: { files: { max_bytes: 100000 } }\n',
+  extra: 'services: { files: { max_bytes: 100000, expiry_sweep_ms: 100 } }\n',
 })
 
 describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
@@ -111,6 +113,44 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
     expect((await noAuth.json()).error).toMatchObject({ type: 'authentication_error', code: 'missing_credentials' })
     await expect(alice.files.retrieve('file-000000000000000000000000')).rejects.toMatchObject({ status: 404, code: 'file_not_found' })
     await expect(alice.files.retrieve('nonsense')).rejects.toMatchObject({ status: 404, code: 'file_not_found' })
+  })
+
+  it('keeps a file with expires_after until then: gone from every read at its time, then swept through the delete hooks', async () => {
+    const alice = client(ALICE)
+    const before = Math.floor(Date.now() / 1000)
+    const expiring = await alice.files.create({ file: await toFile(Buffer.from('short-lived'), 'tmp.txt'), purpose: 'user_data', expires_after: { anchor: 'created_at', seconds: 3600 } })
+    expect(expiring.expires_at).toBeGreaterThanOrEqual(before + 3600)
+    expect(expiring.expires_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 3600)
+    expectOpenAISchema('OpenAIFile', await (await fetch(`${gw.url}/v1/files/${expiring.id}`, { headers: bearer(ALICE) })).json())
+    const managed = await (await fetch(`${gw.url}/api/v1/files/${expiring.id}`, { headers: bearer(ALICE) })).json()
+    expect(new Date(managed.data.expires_at).getTime() / 1000).toBeCloseTo(expiring.expires_at!, -1)
+    const kept = await alice.files.create({ file: await toFile(Buffer.from('kept'), 'kept.txt'), purpose: 'user_data' })
+    expect(kept.expires_at).toBeUndefined()
+
+    // Its time comes (moved to now: an hour is the shortest OpenAI allows).
+    const deleted: StoredFile[] = []
+    const unhook = capability(gw, Files).onDelete(async (file) => { deleted.push(file) })
+    try {
+      await capability(gw, Store).sql.query(`UPDATE files SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.id])
+      await expect(alice.files.retrieve(expiring.id)).rejects.toMatchObject({ status: 404, code: 'file_not_found' })
+      await expect(alice.files.content(expiring.id)).rejects.toMatchObject({ status: 404 })
+      const listed: string[] = []
+      for await (const f of alice.files.list({ purpose: 'user_data' })) listed.push(f.id)
+      expect(listed).toContain(kept.id)
+      expect(listed).not.toContain(expiring.id)
+      await waitFor(() => deleted.find((f) => f.id === expiring.id))
+      const { rows } = await capability(gw, Store).sql.query('SELECT id FROM files WHERE id = $1', [expiring.id])
+      expect(rows).toEqual([])
+      expect((await alice.files.retrieve(kept.id)).id).toBe(kept.id)
+    } finally {
+      unhook()
+    }
+
+    // Out of OpenAI's bounds, or another anchor: a 400 naming the field.
+    const upload = async (expires_after: { anchor: 'created_at'; seconds: number }) => alice.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'user_data', expires_after })
+    await expect(upload({ anchor: 'created_at', seconds: 60 })).rejects.toMatchObject({ status: 400, param: 'expires_after.seconds', code: 'invalid_expires_after' })
+    await expect(upload({ anchor: 'created_at', seconds: 2_592_001 })).rejects.toMatchObject({ status: 400, param: 'expires_after.seconds' })
+    await expect(upload({ anchor: 'last_active_at' as 'created_at', seconds: 3600 })).rejects.toMatchObject({ status: 400, param: 'expires_after.anchor' })
   })
 
   it('serves the same files on /api/v1/files in the envelope, with owner and department', async () => {

@@ -1941,6 +1941,11 @@ export interface paths {
                                 /** Format: date-time */
                                 created_at: string;
                                 department: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When the file is deleted (`expires_after`); absent: kept until deleted.
+                                 */
+                                expires_at?: string;
                                 filename: string;
                                 id: string;
                                 /** @description What the purpose's check found (a fine-tune dataset's stats). */
@@ -1980,7 +1985,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload a file (multipart: `file`, `purpose`). */
+        /** Upload a file (multipart: `file`, `purpose`, optional `expires_after[anchor]` and `expires_after[seconds]`). */
         post: {
             parameters: {
                 query?: never;
@@ -2009,6 +2014,11 @@ export interface paths {
                                 /** Format: date-time */
                                 created_at: string;
                                 department: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When the file is deleted (`expires_after`); absent: kept until deleted.
+                                 */
+                                expires_at?: string;
                                 filename: string;
                                 id: string;
                                 /** @description What the purpose's check found (a fine-tune dataset's stats). */
@@ -2085,6 +2095,11 @@ export interface paths {
                                 /** Format: date-time */
                                 created_at: string;
                                 department: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When the file is deleted (`expires_after`); absent: kept until deleted.
+                                 */
+                                expires_at?: string;
                                 filename: string;
                                 id: string;
                                 /** @description What the purpose's check found (a fine-tune dataset's stats). */
@@ -5594,7 +5609,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload a file (multipart: `file`, `purpose`). */
+        /** Upload a file (multipart: `file`, `purpose`, optional `expires_after[anchor]` and `expires_after[seconds]`). */
         post: {
             parameters: {
                 query?: never;

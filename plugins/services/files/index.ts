@@ -14,7 +14,7 @@
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
 import { listOf } from '../kit/schema.ts'
-import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type DeleteHook, type PurposeCheck, type PurposeStored } from '../../contracts/files.ts'
+import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type DeleteHook, type PurposeCheck, type PurposeStored, type StoredFile } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'
 import { DELETED_FILE_SCHEMA, MANAGED_FILE_SCHEMA, managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
 
@@ -22,7 +22,7 @@ const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
 /** Files are data the caller sends models: whoever may use /v1 may keep their own. */
 const PERMISSION = 'chat'
 
-type FilesConfig = UploadSettings
+type FilesConfig = UploadSettings & { readonly expiry_sweep_ms: number }
 /** The upload settings, from service.files to the /v1/files surface (this folder's own, not a shared capability). */
 const FilesSettings = token<UploadSettings>('FilesSettings')
 
@@ -31,6 +31,7 @@ const configSchema = {
   additionalProperties: false,
   properties: {
     max_bytes: { type: 'integer', minimum: 1, default: 100 * 1024 * 1024, description: 'The largest file accepted (the request must also fit `server.body_limit`).' },
+    expiry_sweep_ms: { type: 'integer', minimum: 50, default: 60_000, description: 'How often files past their `expires_after` are deleted (they are gone from every read at once).' },
     purposes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: [...FILE_PURPOSES], description: 'The purposes an upload may name.' },
   },
 }
@@ -56,10 +57,10 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
   const answers = (schema: JsonSchema) => (openAI ? {} : { response: schema })
   return [
     {
-      method: 'POST', path: root, summary: 'Upload a file (multipart: `file`, `purpose`).', permission: PERMISSION, body: 'multipart', status: openAI ? 200 : 201, ...answers(MANAGED_FILE_SCHEMA),
+      method: 'POST', path: root, summary: 'Upload a file (multipart: `file`, `purpose`, optional `expires_after[anchor]` and `expires_after[seconds]`).', permission: PERMISSION, body: 'multipart', status: openAI ? 200 : 201, ...answers(MANAGED_FILE_SCHEMA),
       async handle({ caller, body, files: uploaded }) {
-        const { file, purpose } = uploadOf(body as Record<string, unknown>, uploaded, settings)
-        const stored = await files.put({ filename: file.filename, purpose, contentType: file.contentType, data: file.data, owner: ownerOf(caller) })
+        const { file, purpose, expiresAt } = uploadOf(body as Record<string, unknown>, uploaded, settings)
+        const stored = await files.put({ filename: file.filename, purpose, contentType: file.contentType, data: file.data, owner: ownerOf(caller), ...(expiresAt ? { expiresAt } : {}) })
         return view(stored)
       },
     } satisfies RouteSpec,
@@ -100,12 +101,28 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
   ]
 }
 
-/** The Files capability over the repository, with the purpose checks run before anything is stored. */
-function filesOver(store: Store): Files {
+/**
+ * The Files capability over the repository, with the purpose checks run before anything is
+ * stored; and the sweep that deletes expired files (through the delete hooks, as a delete does).
+ */
+function filesOver(store: Store): { files: Files; sweepExpired(): Promise<number> } {
   const repo = fileRepository(store.sql)
   const checks = new Map<string, { check: PurposeCheck; stored?: PurposeStored }>()
   const deleteHooks = new Set<DeleteHook>()
-  return {
+  const remove = async (file: StoredFile): Promise<boolean> => {
+    // What was made from the file goes first: a hook that fails keeps the file, to be deleted again.
+    for (const hook of deleteHooks) await hook(file)
+    return repo.delete(file.id)
+  }
+  const sweepExpired = async (): Promise<number> => {
+    let deleted = 0
+    for (const id of await repo.expired(100)) {
+      const file = await repo.get(id, true)
+      if (file && await remove(file)) deleted++
+    }
+    return deleted
+  }
+  const files: Files = {
     async put(upload) {
       const hooks = checks.get(upload.purpose)
       const metadata = (await hooks?.check(upload)) ?? {}
@@ -126,10 +143,7 @@ function filesOver(store: Store): Files {
     list: (query = {}) => repo.list(query),
     async delete(id) {
       const file = await repo.get(id)
-      if (!file) return false
-      // What was made from the file goes first: a hook that fails keeps the file, to be deleted again.
-      for (const hook of deleteHooks) await hook(file)
-      return repo.delete(id)
+      return file ? remove(file) : false
     },
     onDelete(hook) {
       deleteHooks.add(hook)
@@ -141,6 +155,7 @@ function filesOver(store: Store): Files {
       return () => { if (checks.get(purpose) === hooks) checks.delete(purpose) }
     },
   }
+  return { files, sweepExpired }
 }
 
 interface FilesService extends Service {
@@ -158,10 +173,17 @@ const service = definePlugin<FilesConfig, FilesService>({
   async setup(ctx, config) {
     const store = ctx.get(Store)
     await store.migrate({ owner: 'files', dir: MIGRATIONS })
-    const files = filesOver(store)
+    const { files, sweepExpired } = filesOver(store)
     ctx.provide(Files, files)
     ctx.provide(FilesSettings, config)
-    return { files, settings: config, routes: fileRoutes(files, config, '', false) }
+    // One sweeper per process that runs jobs (a worker of --workers does not).
+    const sweeper = ctx.runsJobs ? setInterval(() => {
+      sweepExpired().then(
+        (n) => { if (n) ctx.logger.info({ deleted: n }, 'expired files deleted') },
+        (err: Error) => ctx.logger.warn({ err: err.message }, 'deleting expired files failed; the next sweep tries again'),
+      )
+    }, config.expiry_sweep_ms).unref() : undefined
+    return { files, settings: config, routes: fileRoutes(files, config, '', false), dispose: () => clearInterval(sweeper) }
   },
 })
 

@@ -5,7 +5,9 @@ import { jsonParam } from '../../store/kit/sql.ts'
 import type { FileListQuery, FileUpload, StoredFile } from '../../contracts/files.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 
-const COLUMNS = 'id, user_id, department, filename, purpose, content_type, bytes, metadata, created_at'
+const COLUMNS = 'id, user_id, department, filename, purpose, content_type, bytes, metadata, created_at, expires_at'
+/** A file past its `expires_at` is gone for every read, before the sweep deletes it. */
+const LIVE = '(expires_at IS NULL OR expires_at > now())'
 const FILE_ID = /^file-[0-9a-f]{24}$/
 
 interface FileRow {
@@ -18,6 +20,7 @@ interface FileRow {
   bytes: number
   metadata: JsonObject | string
   created_at: Date | string
+  expires_at: Date | string | null
 }
 
 const toFile = (row: FileRow): StoredFile => ({
@@ -30,40 +33,44 @@ const toFile = (row: FileRow): StoredFile => ({
   bytes: Number(row.bytes),
   metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as JsonObject) : row.metadata ?? {},
   createdAt: new Date(row.created_at),
+  expiresAt: row.expires_at === null ? null : new Date(row.expires_at),
 })
 
 export const newFileId = (): string => `file-${randomBytes(12).toString('hex')}`
 
 export interface FileRepository {
   insert(upload: FileUpload, metadata: JsonObject): Promise<StoredFile>
-  get(id: string): Promise<StoredFile | undefined>
+  /** `expired`: a file past its `expires_at` too (for the sweep). */
+  get(id: string, expired?: boolean): Promise<StoredFile | undefined>
   content(id: string): Promise<Buffer | undefined>
   list(query: FileListQuery): Promise<StoredFile[]>
   delete(id: string): Promise<boolean>
+  /** Ids of files past their `expires_at`, oldest expiry first. */
+  expired(limit: number): Promise<string[]>
 }
 
 export function fileRepository(sql: SqlClient): FileRepository {
   return {
     async insert(upload, metadata) {
       const { rows } = await sql.query<FileRow>(
-        `INSERT INTO files (id, user_id, department, filename, purpose, content_type, bytes, content, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING ${COLUMNS}`,
-        [newFileId(), upload.owner.userId, upload.owner.department, upload.filename, upload.purpose, upload.contentType ?? 'application/octet-stream', upload.data.length, upload.data, jsonParam(metadata) ?? '{}'],
+        `INSERT INTO files (id, user_id, department, filename, purpose, content_type, bytes, content, metadata, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) RETURNING ${COLUMNS}`,
+        [newFileId(), upload.owner.userId, upload.owner.department, upload.filename, upload.purpose, upload.contentType ?? 'application/octet-stream', upload.data.length, upload.data, jsonParam(metadata) ?? '{}', upload.expiresAt ?? null],
       )
       return toFile(rows[0])
     },
-    async get(id) {
+    async get(id, expired = false) {
       if (!FILE_ID.test(id)) return undefined
-      const { rows } = await sql.query<FileRow>(`SELECT ${COLUMNS} FROM files WHERE id = $1`, [id])
+      const { rows } = await sql.query<FileRow>(`SELECT ${COLUMNS} FROM files WHERE id = $1${expired ? '' : ` AND ${LIVE}`}`, [id])
       return rows[0] && toFile(rows[0])
     },
     async content(id) {
       if (!FILE_ID.test(id)) return undefined
-      const { rows } = await sql.query<{ content: Uint8Array }>('SELECT content FROM files WHERE id = $1', [id])
+      const { rows } = await sql.query<{ content: Uint8Array }>(`SELECT content FROM files WHERE id = $1 AND ${LIVE}`, [id])
       return rows[0] && Buffer.from(rows[0].content)
     },
     async list(query) {
-      const where: string[] = []
+      const where: string[] = [LIVE]
       const params: unknown[] = []
       const add = (clause: string, value: unknown) => {
         params.push(value)
@@ -76,7 +83,7 @@ export function fileRepository(sql: SqlClient): FileRepository {
       if (query.after !== undefined) add(`seq ${order === 'ASC' ? '>' : '<'} (SELECT seq FROM files WHERE id = ?)`, query.after)
       const limit = Math.min(Math.max(query.limit ?? 100, 1), 10_000)
       const { rows } = await sql.query<FileRow>(
-        `SELECT ${COLUMNS} FROM files ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ${limit}`,
+        `SELECT ${COLUMNS} FROM files WHERE ${where.join(' AND ')} ORDER BY seq ${order} LIMIT ${limit}`,
         params,
       )
       return rows.map(toFile)
@@ -85,6 +92,10 @@ export function fileRepository(sql: SqlClient): FileRepository {
       if (!FILE_ID.test(id)) return false
       const { rowCount } = await sql.query('DELETE FROM files WHERE id = $1', [id])
       return rowCount > 0
+    },
+    async expired(limit) {
+      const { rows } = await sql.query<{ id: string }>('SELECT id FROM files WHERE expires_at <= now() ORDER BY expires_at LIMIT $1', [limit])
+      return rows.map((r) => r.id)
     },
   }
 }

@@ -4,9 +4,9 @@ import { NULLABLE_STRING_SCHEMA, recordSchema, TIME_SCHEMA } from '../kit/schema
 import type { Files, StoredFile } from '../../contracts/files.ts'
 
 /**
- * OpenAI's file object (`client.files.retrieve`). `expires_at` and `status_details` are left out,
- * not null: OpenAI's schema types them as an integer and a string (files here never expire, and a
- * stored file never failed its check).
+ * OpenAI's file object (`client.files.retrieve`). `expires_at` only when the file expires and
+ * `status_details` never, left out rather than null: OpenAI's schema types them as an integer and
+ * a string (a stored file never failed its check).
  */
 export function openAIFile(file: StoredFile): Record<string, unknown> {
   return {
@@ -17,15 +17,16 @@ export function openAIFile(file: StoredFile): Record<string, unknown> {
     filename: file.filename,
     purpose: file.purpose,
     status: 'processed',
+    ...(file.expiresAt ? { expires_at: Math.floor(file.expiresAt.getTime() / 1000) } : {}),
   }
 }
 
 /** What the management API answers for a file (the envelope's `data`). */
 export const MANAGED_FILE_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' }, object: { const: 'file' }, bytes: { type: 'integer', minimum: 0 }, created_at: TIME_SCHEMA, filename: { type: 'string' },
-  purpose: { type: 'string' }, status: { const: 'processed' }, content_type: { type: 'string' }, user_id: NULLABLE_STRING_SCHEMA, department: NULLABLE_STRING_SCHEMA,
+  purpose: { type: 'string' }, status: { const: 'processed' }, expires_at: { ...TIME_SCHEMA, description: 'When the file is deleted (`expires_after`); absent: kept until deleted.' }, content_type: { type: 'string' }, user_id: NULLABLE_STRING_SCHEMA, department: NULLABLE_STRING_SCHEMA,
   metadata: { type: 'object', description: 'What the purpose\'s check found (a fine-tune dataset\'s stats).' },
-})
+}, ['expires_at'])
 export const DELETED_FILE_SCHEMA: JsonSchema = recordSchema({ id: { type: 'string' }, deleted: { const: true } })
 
 /** The management API's view: OpenAI's fields, the owner, and what the purpose's check found. */
@@ -36,6 +37,7 @@ export function managedFile(file: StoredFile): Record<string, unknown> {
     user_id: file.userId,
     department: file.department,
     created_at: file.createdAt.toISOString(),
+    ...(file.expiresAt ? { expires_at: file.expiresAt.toISOString() } : {}),
     metadata: file.metadata,
   }
 }
@@ -46,7 +48,23 @@ export interface UploadSettings {
 }
 
 /** The one file and the purpose of a multipart upload (`file`, `purpose`), or a 400 naming the field. */
-export function uploadOf(body: Record<string, unknown>, files: readonly UploadedFile[], settings: UploadSettings): { file: UploadedFile; purpose: string } {
+/** OpenAI's bounds on `expires_after.seconds`: an hour to 30 days. */
+const EXPIRY_SECONDS = { min: 3600, max: 2_592_000 }
+
+/** `expires_after[anchor]` and `expires_after[seconds]`, as the SDKs send the object in a form: when the file is to be deleted. */
+function expiryOf(body: Record<string, unknown>): Date | undefined {
+  const anchor = body['expires_after[anchor]']
+  const seconds = body['expires_after[seconds]']
+  if (anchor === undefined && seconds === undefined) return undefined
+  if (anchor !== 'created_at') throw badRequest('`expires_after.anchor` must be `created_at`.', 'expires_after.anchor', 'invalid_expires_after')
+  const n = typeof seconds === 'string' && /^\d+$/.test(seconds) ? Number(seconds) : NaN
+  if (!(n >= EXPIRY_SECONDS.min && n <= EXPIRY_SECONDS.max)) {
+    throw badRequest(`\`expires_after.seconds\` must be a whole number from ${EXPIRY_SECONDS.min} (an hour) to ${EXPIRY_SECONDS.max} (30 days).`, 'expires_after.seconds', 'invalid_expires_after')
+  }
+  return new Date(Date.now() + n * 1000)
+}
+
+export function uploadOf(body: Record<string, unknown>, files: readonly UploadedFile[], settings: UploadSettings): { file: UploadedFile; purpose: string; expiresAt: Date | undefined } {
   const purpose = body.purpose
   if (typeof purpose !== 'string' || purpose === '') throw badRequest('`purpose` is required.', 'purpose', 'missing_purpose')
   if (!settings.purposes.includes(purpose)) throw badRequest(`\`purpose\` must be one of: ${settings.purposes.join(', ')}.`, 'purpose', 'invalid_purpose')
@@ -56,7 +74,7 @@ export function uploadOf(body: Record<string, unknown>, files: readonly Uploaded
   if (file.data.length === 0) throw badRequest('The file is empty.', 'file', 'empty_file')
   if (file.data.length > settings.max_bytes) throw badRequest(`The file is larger than ${settings.max_bytes} bytes.`, 'file', 'file_too_large')
   if (!file.filename || file.filename.length > 255) throw badRequest('The file needs a name of 1 to 255 characters.', 'file', 'invalid_filename')
-  return { file, purpose }
+  return { file, purpose, expiresAt: expiryOf(body) }
 }
 
 /** The file `id` if the caller's scope reaches it: 404 when there is none, 403 when it is someone else's. */
