@@ -127,7 +127,8 @@ export interface Threads {
   create(input: ThreadCreate, items?: readonly NewItem[]): Promise<{ thread: ThreadRecord; items: ItemRecord[] }>
   get(id: string): Promise<ThreadRecord | undefined>
   /** Newest activity first. */
-  list(filter: { readonly userId?: string; readonly department?: string; readonly limit: number; readonly offset: number }): Promise<{ threads: ThreadRecord[]; total: number }>
+  /** `search`: only threads whose title or a message's text contains it, in any case. */
+  list(filter: { readonly userId?: string; readonly department?: string; readonly search?: string; readonly limit: number; readonly offset: number }): Promise<{ threads: ThreadRecord[]; total: number }>
   update(id: string, patch: { readonly title?: string | null; readonly metadata?: Readonly<Record<string, string>> }): Promise<ThreadRecord | undefined>
   /** Deletes its items too; the responses made in it stay retrievable. */
   delete(id: string): Promise<boolean>

@@ -2,9 +2,10 @@
  * The chat page as a demanding ChatGPT / Open WebUI user uses it, in Debian's chromium against a
  * gateway with stored threads: a streamed answer rendered as Markdown while it arrives (headings,
  * lists, tables, code with its language and a copy button), Stop that keeps what arrived,
- * regenerate and edit-and-resend of the last message (the thread keeps only the new exchange),
+ * regenerate and edit-and-resend of the last message (the thread keeps only the new exchange) or of
+ * an earlier one (the thread is cut there),
  * Enter / Shift+Enter, a model choice remembered, errors in plain words with Retry, searching the
- * threads, and scrolling that follows the stream unless the reader scrolled up; the same in the
+ * threads by title and by what was said, and scrolling that follows the stream unless the reader scrolled up; the same in the
  * single-exchange chat of a gateway without the conversations services. Screenshots in light,
  * dark and at 390 px go to test-output/console/6x-*.png.
  */
@@ -142,6 +143,27 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await close()
   }, 90_000)
 
+  it('edits an earlier message: sent again in its place, the thread cut there, after saying what goes', async () => {
+    const { page, close } = await openChat(LAPTOP_WIDE)
+    await pickModel(page, 'mock')
+    for (const q of ['First question', 'Second question', 'Third question']) {
+      await send(page, q)
+      await answered(page, `echo: ${q}`)
+    }
+    const id = threadOf(page)
+    const first = page.locator('[data-role=user]', { hasText: 'First question' })
+    await first.hover()
+    await first.getByRole('button', { name: 'Edit', exact: true }).click()
+    await page.getByText('Sending removes the 5 messages after this one.').waitFor()
+    await screenshot(page, '63-chat-edit-earlier')
+    await page.getByLabel('Your question, edited').fill('A better first question')
+    await page.getByRole('button', { name: 'Save and send' }).click()
+    await answered(page, 'echo: A better first question')
+    expect(await page.locator('[data-role]').count()).toBe(2)
+    expect((await storedMessages(id)).map((m) => m.content)).toEqual(['A better first question', 'echo: A better first question'])
+    await close()
+  }, 90_000)
+
   it('edits the last message and sends it again: the old exchange is replaced', async () => {
     const { page, close } = await openChat(LAPTOP_WIDE)
     await pickModel(page, 'mock')
@@ -149,7 +171,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await answered(page, 'echo: What is 2+2?')
     const id = threadOf(page)
     await page.locator('[data-role=user]').last().hover()
-    await page.getByRole('button', { name: 'Edit', exact: true }).click()
+    await page.locator('[data-role=user]').last().getByRole('button', { name: 'Edit', exact: true }).click()
     const editor = page.getByLabel('Your question, edited')
     expect(await editor.inputValue()).toBe('What is 2+2?')
     await editor.fill('What is 3+3?')
@@ -170,7 +192,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await page.getByText(/too many requests/i).waitFor({ timeout: 30_000 })
     await pickModel(page, 'mock')
     await page.locator('[data-role=user]').last().hover()
-    await page.getByRole('button', { name: 'Edit', exact: true }).click()
+    await page.locator('[data-role=user]').last().getByRole('button', { name: 'Edit', exact: true }).click()
     await page.getByLabel('Your question, edited').fill('Edited after a failure')
     await page.getByLabel('Your question, edited').press('Enter')
     await answered(page, 'echo: Edited after a failure')
@@ -224,11 +246,15 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await close()
   }, 90_000)
 
-  it('finds a chat by its title in the thread list', async () => {
+  it('finds a chat by its title or by what was said in it, in the thread list', async () => {
     for (const title of ['Invoice for March', 'Holiday plans', 'invoice reminders']) {
       const made = await fetch(`${setup.gw.url}/api/v1/chat/threads`, { method: 'POST', headers: ADMIN, body: JSON.stringify({ metadata: { model: 'mock' } }) })
       const { data } = (await made.json()) as { data: { id: string } }
       await fetch(`${setup.gw.url}/api/v1/chat/threads/${data.id}`, { method: 'PATCH', headers: ADMIN, body: JSON.stringify({ title }) })
+      if (title === 'Holiday plans') {
+        const said = await fetch(`${setup.gw.url}/api/v1/chat/threads/${data.id}/messages`, { method: 'POST', headers: ADMIN, body: JSON.stringify({ content: 'Book the ferry to Tallinn', model: 'rich' }) })
+        expect(said.status).toBe(201)
+      }
     }
     const { page, close } = await openChat(LAPTOP_WIDE)
     const list = page.getByRole('list', { name: 'Threads' })
@@ -236,6 +262,10 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await page.getByRole('searchbox', { name: 'Search chats' }).fill('invoice')
     await expect.poll(() => list.getByRole('listitem').allInnerTexts()).toHaveLength(2)
     expect((await list.getByRole('listitem').allInnerTexts()).join('\n')).not.toContain('Holiday')
+    // Not in any title: in what was said.
+    await page.getByRole('searchbox', { name: 'Search chats' }).fill('ferry')
+    await expect.poll(() => list.getByRole('listitem').allInnerTexts()).toHaveLength(1)
+    expect(await list.getByRole('listitem').innerText()).toContain('Holiday plans')
     await page.getByRole('searchbox', { name: 'Search chats' }).fill('nothing like it')
     await page.getByText('No chat matches').waitFor()
     await screenshot(page, '65-chat-search')
@@ -305,7 +335,7 @@ describe.skipIf(skipWithoutChromium)('the chat page without stored threads (no c
     await answer.getByRole('button', { name: 'Retry' }).click()
     await page.getByText('echo: Hello?').waitFor({ timeout: 30_000 })
     expect(await page.locator('[data-role=user]').count()).toBe(1)
-    await page.getByRole('button', { name: 'Edit', exact: true }).click()
+    await page.locator('[data-role=user]').last().getByRole('button', { name: 'Edit', exact: true }).click()
     await page.getByLabel('Your question, edited').fill('Hello again?')
     await page.getByRole('button', { name: 'Save and send' }).click()
     await page.getByText('echo: Hello again?').waitFor({ timeout: 30_000 })

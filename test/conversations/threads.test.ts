@@ -61,6 +61,31 @@ for (const store of ['embedded', 'postgres'] as StoreKind[]) {
       expect((await f.call('bob', 'GET', `/api/v1/chat/threads/${b}`)).status).toBe(404)
     })
 
+    it('finds threads by title or by what was said (q), in any case, within the caller\'s own', async () => {
+      const ids: Record<string, string> = {}
+      for (const [title, said] of [['Budget 2026', 'the printer is broken'], [null, 'Where is the 100% cotton shirt?'], ['Lunch', 'pasta or rice']] as const) {
+        const id = (await f.call('carol', 'POST', '/api/v1/chat/threads', title ? { title } : {})).body.data.id
+        await f.call('carol', 'POST', `/api/v1/chat/threads/${id}/messages`, { content: said, model: 'chat-a' })
+        ids[title ?? 'untitled'] = id
+      }
+      const find = async (q: string, who: 'carol' | 'bob' = 'carol') => (await f.call(who, 'GET', `/api/v1/chat/threads?q=${encodeURIComponent(q)}`)).body.data.map((t: any) => t.id).sort()
+      expect(await find('budget')).toEqual([ids['Budget 2026']])
+      expect(await find('PRINTER')).toEqual([ids['Budget 2026']])
+      // The assistant's words count too ("reply to: pasta or rice").
+      expect(await find('reply to: pasta')).toEqual([ids.Lunch])
+      // % and _ are the text itself, not patterns; a JSON key is not what was said.
+      expect(await find('100% cotton')).toEqual([ids.untitled])
+      expect(await find('%')).toEqual([ids.untitled])
+      expect(await find('_')).toEqual([])
+      expect(await find('input_text')).toEqual([])
+      expect(await find('nothing of the kind')).toEqual([])
+      // Another user's threads are not searched.
+      expect(await find('budget', 'bob')).toEqual([])
+      const paged = await f.call('carol', 'GET', '/api/v1/chat/threads?q=r&per_page=1')
+      expect(paged.body.meta.pagination).toMatchObject({ total: 3, total_pages: 3 })
+      expect((await f.call('carol', 'GET', `/api/v1/chat/threads?q=${'x'.repeat(201)}`)).status).toBe(400)
+    })
+
     it('streams a reply and stores it when the stream ends', async () => {
       const id = (await f.call('alice', 'POST', '/api/v1/chat/threads', {})).body.data.id
       const res = await fetch(`${f.gw.url}/api/v1/chat/threads/${id}/messages`, {

@@ -1263,7 +1263,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's threads, latest activity first. */
+        /** The caller's threads, latest activity first; `q` finds them by title or by what was said. */
         get: {
             parameters: {
                 query?: {
@@ -1271,6 +1271,8 @@ export interface paths {
                     page?: number;
                     /** @description Records per page. */
                     per_page?: number;
+                    /** @description Only threads whose title or a message contains this text (any case). */
+                    q?: string;
                     /** @description Department admins and admins: another user's threads. */
                     user_id?: string;
                 };

@@ -21,7 +21,11 @@ const CREATE_BODY = objectSchema({
   assistant_id: { type: 'string', minLength: 1, maxLength: 64, description: 'Bind the thread to an assistant: its route, instructions and tools apply to every message.' },
   metadata: METADATA_SCHEMA,
 })
-const LIST_QUERY = objectSchema({ ...PAGE_QUERY, user_id: { type: 'string', minLength: 1, description: 'Department admins and admins: another user\'s threads.' } })
+const LIST_QUERY = objectSchema({
+  ...PAGE_QUERY,
+  user_id: { type: 'string', minLength: 1, description: 'Department admins and admins: another user\'s threads.' },
+  q: { type: 'string', minLength: 1, maxLength: 200, description: 'Only threads whose title or a message contains this text (any case).' },
+})
 const PATCH_BODY = objectSchema({ title: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA_SCHEMA })
 const MESSAGES_QUERY = objectSchema({
   limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
@@ -76,8 +80,8 @@ export function chatService(conversations: Conversations): Service {
     },
   }
 
-  const list: RouteSpec<unknown, PageQuery & { user_id?: string }> = {
-    method: 'GET', path: '/threads', summary: 'The caller\'s threads, latest activity first.', permission: CHAT, query: LIST_QUERY, response: listOf(THREAD_SCHEMA),
+  const list: RouteSpec<unknown, PageQuery & { user_id?: string; q?: string }> = {
+    method: 'GET', path: '/threads', summary: 'The caller\'s threads, latest activity first; `q` finds them by title or by what was said.', permission: CHAT, query: LIST_QUERY, response: listOf(THREAD_SCHEMA),
     async handle({ caller, query }) {
       const userId = query.user_id ?? caller.principal.userId
       // Another user's threads: only within the caller's scope, and for a department admin within the department.
@@ -86,7 +90,7 @@ export function chatService(conversations: Conversations): Service {
         if (caller.scope === 'own_data') throw forbidden('You may only list your own threads.', 'out_of_scope')
         if (caller.scope === 'department_data') department = caller.principal.department
       }
-      const { threads, total } = await conversations.threads.list({ userId, department, ...pageWindow(query) })
+      const { threads, total } = await conversations.threads.list({ userId, department, search: query.q?.trim() || undefined, ...pageWindow(query) })
       return reply(threads.map(threadView), { meta: paginationMeta(query, total) })
     },
   }

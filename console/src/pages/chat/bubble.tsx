@@ -63,8 +63,10 @@ function Sources({ messageId, sources }: { messageId: string; sources: readonly 
 
 /** What can be done with a message now (each absent where it cannot). */
 export interface TurnActions {
-  /** The question, changed, sent again in place of the last exchange. */
+  /** The question, changed, sent again in its place: what came after it goes. */
   readonly onEdit?: (text: string) => void
+  /** How many messages after this question an edit takes out of the thread (said before sending). */
+  readonly editDrops?: number
   /** A new answer in place of this one. */
   readonly onRegenerate?: () => void
   /** This failed answer, tried again. */
@@ -87,7 +89,7 @@ function CopyAnswer({ text }: { text: string }) {
 }
 
 /** The question being edited in place: Enter (or Save and send) sends it, Escape cancels. */
-function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (text: string) => void; onCancel: () => void }) {
+function EditBox({ initial, drops, onSave, onCancel }: { initial: string; drops: number; onSave: (text: string) => void; onCancel: () => void }) {
   const [text, setText] = useState(initial)
   const save = () => { if (text.trim()) onSave(text.trim()) }
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -97,6 +99,7 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (text
   return (
     <div className="flex w-full flex-col gap-2">
       <Textarea aria-label="Your question, edited" className="field-sizing-content max-h-64 min-h-16 bg-background text-foreground" value={text} onChange={(e) => setText(e.target.value)} onKeyDown={onKeyDown} autoFocus />
+      {drops > 0 && <p className="text-right text-xs text-muted-foreground">Sending removes the {drops} messages after this one.</p>}
       <div className="flex justify-end gap-2">
         <Button type="button" variant="outline" size="sm" onClick={onCancel}>Cancel</Button>
         <Button type="button" size="sm" onClick={save} disabled={!text.trim()}>Save and send</Button>
@@ -114,7 +117,7 @@ export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; 
     const onEdit = actions.onEdit
     return (
       <div className="ml-auto flex w-full max-w-[85%] gap-3" data-role={turn.role}>
-        <EditBox initial={turn.content} onCancel={() => setEditing(false)} onSave={(text) => { setEditing(false); onEdit(text) }} />
+        <EditBox initial={turn.content} drops={actions.editDrops ?? 0} onCancel={() => setEditing(false)} onSave={(text) => { setEditing(false); onEdit(text) }} />
       </div>
     )
   }

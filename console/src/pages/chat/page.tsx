@@ -30,9 +30,11 @@ import { Composer } from './composer'
 import { describeFailure } from './failure'
 import { ToNewest, useFollowScroll } from './follow'
 import SingleTurnChat, { useModels } from './single'
-import { THREADS_KEY, deleteMessages, useCanRewind, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreads, type LoadedThread } from './threads'
+import { THREADS_KEY, deleteMessages, useCanRewind, loadEarlier, sendMessage, threadKey, useCreateThread, useDeleteThread, useRenameThread, useThread, useThreadSearch, useThreads, type LoadedThread } from './threads'
 
 const titleOf = (t: Pick<Thread, 'title'>) => t.title ?? 'New chat'
+/** How long typing must pause before the thread list is searched. */
+const SEARCH_PAUSE_MS = 250
 
 function toTurn(m: ThreadMessage): ChatTurn {
   return {
@@ -58,9 +60,14 @@ const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active:
   const [deleting, setDeleting] = useState<Thread>()
   const [title, setTitle] = useState('')
   const [query, setQuery] = useState('')
-  // Searched by title among the threads loaded (the newest 100), as a person looks for one they remember.
-  const needle = query.trim().toLowerCase()
-  const found = needle ? threads.data?.filter((t) => titleOf(t).toLowerCase().includes(needle)) : threads.data
+  // Searched by the gateway, by title and by what was said, in every thread (not only those loaded), once typing pauses.
+  const [needle, setNeedle] = useState('')
+  useEffect(() => {
+    const timer = setTimeout(() => setNeedle(query.trim()), SEARCH_PAUSE_MS)
+    return () => clearTimeout(timer)
+  }, [query])
+  const searched = useThreadSearch(needle)
+  const found = needle ? searched.data : threads.data
 
   async function submitRename(event: FormEvent) {
     event.preventDefault()
@@ -83,6 +90,8 @@ const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active:
         {threads.isPending && <LoadingRows rows={5} />}
         {threads.isError && <ErrorState error={threads.error} retry={() => void threads.refetch()} />}
         {threads.data?.length === 0 && <p className="px-2 py-6 text-center text-sm text-muted-foreground">No chats yet: your conversations are kept here.</p>}
+        {needle && searched.isPending && <LoadingRows rows={3} />}
+        {needle && searched.isError && <ErrorState error={searched.error} retry={() => void searched.refetch()} />}
         {needle && found?.length === 0 && <p className="px-2 py-6 text-center text-sm text-muted-foreground">No chat matches “{query.trim()}”.</p>}
         {found?.map((t) => (
           <div key={t.id} role="listitem" data-thread-id={t.id} className={cn('group flex items-center rounded-md hover:bg-accent', t.id === active && 'bg-accent')}>
@@ -346,6 +355,10 @@ function ThreadsChat() {
     const question = shown[lastQuestion]!.content
     const rewind: Rewind = live.length && lastSent ? { after: lastSent.after } : 'last-question'
     if (index === lastQuestion) return canRewind ? { onEdit: (text) => void run(text, rewind) } : undefined
+    // An earlier question the gateway kept: edited, it is sent again in its place and the thread is cut there (ChatGPT's edit, without the branches).
+    if (turn.role === 'user' && index < lastQuestion && index < stored.length) {
+      return canRewind ? { onEdit: (text) => void run(text, { after: stored[index - 1]?.id ?? null }), editDrops: shown.length - index - 1 } : undefined
+    }
     if (index !== lastAnswer || turn.role !== 'assistant') return undefined
     // A Retry rewinds nothing when the gateway kept nothing of the failed exchange, as it does when refused before the answer began.
     if (turn.error) return { onRetry: () => void run(question, rewind) }

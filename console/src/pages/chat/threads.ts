@@ -3,7 +3,7 @@
  * rename, delete, and sending a message whose answer streams back as server-sent events
  * (`delta`, then `done` with the kept messages, or `error`).
  */
-import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
 import { ApiError, api, errorOf, gatewayUrl, openai, requestHeaders } from '@/api/client'
 import { readSse } from '@/api/sse'
 import type { NewMessage, NewThread, Thread, ThreadChange, ThreadMessage } from '@/api/types'
@@ -16,6 +16,18 @@ export function useThreads() {
   return useQuery({
     queryKey: THREADS_KEY,
     queryFn: async ({ signal }) => (await api('/chat/threads', { query: { per_page: 100 }, signal })).data,
+    retry: false,
+  })
+}
+
+/** Threads whose title or messages contain `q` (any case), found by the gateway across all of the caller's threads. */
+export function useThreadSearch(q: string) {
+  return useQuery({
+    queryKey: [...THREADS_KEY, 'search', q],
+    enabled: q !== '',
+    queryFn: async ({ signal }) => (await api('/chat/threads', { query: { per_page: 100, q }, signal })).data,
+    // While the next search runs, the last one's results stay (no flash of an empty list per keystroke).
+    placeholderData: keepPreviousData,
     retry: false,
   })
 }

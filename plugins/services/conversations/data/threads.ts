@@ -50,11 +50,17 @@ export function threadRepository(store: Store, count: CountTokens): Threads {
       const { rows } = await sql.query<ThreadRow>(`SELECT ${COLUMNS} FROM chat_threads WHERE id = $1`, [id])
       return rows[0] ? threadOf(rows[0]) : undefined
     },
-    async list({ userId, department, limit, offset }) {
+    async list({ userId, department, search, limit, offset }) {
       const where: string[] = []
       const params: unknown[] = []
       if (userId !== undefined) where.push(`user_id = $${params.push(userId)}`)
       if (department !== undefined) where.push(`department = $${params.push(department)}`)
+      if (search !== undefined) {
+        const pattern = `$${params.push(`%${search.replace(/[\\%_]/g, '\\$&')}%`)}`
+        // A message's words are its items' `text` fields (never the JSON's keys or types).
+        where.push(`(title ILIKE ${pattern} OR EXISTS (SELECT 1 FROM chat_items i WHERE i.thread_id = chat_threads.id
+          AND jsonb_path_query_array(i.content, 'lax $.**.text')::text ILIKE ${pattern}))`)
+      }
       const filter = where.length ? `WHERE ${where.join(' AND ')}` : ''
       const { rows } = await sql.query<ThreadRow>(
         `SELECT ${COLUMNS}, count(*) OVER () AS total FROM chat_threads ${filter} ORDER BY last_activity_at DESC, id LIMIT $${params.push(limit)} OFFSET $${params.push(offset)}`,
