@@ -197,7 +197,8 @@ async function runPrimary(workers: number, file: string, runsJobs: boolean): Pro
   const states = new Map<number, WorkerConfigState>()
   const broadcast = (): void => {
     const table = [...states.values()].sort((a, b) => a.pid - b.pid)
-    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send({ type: 'gateway:workers', workers: table })
+    // A worker may be going away meanwhile (a stop, a crash): its send fails to the callback, not as an uncaught 'error' that would end the primary.
+    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send({ type: 'gateway:workers', workers: table }, undefined, () => undefined)
   }
   const fork = (): void => {
     const worker = cluster.fork(runsJobs ? {} : { GATEWAY_NO_JOBS: '1' })

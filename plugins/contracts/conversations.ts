@@ -19,6 +19,16 @@ export interface TextPart {
   readonly type: 'input_text' | 'output_text'
   readonly text: string
   readonly annotations?: readonly unknown[]
+  /** An answer's tokens with their log probabilities, when the turn asked for them. */
+  readonly logprobs?: readonly TokenLogprob[]
+}
+
+/** A token of an answer and its log probability, with the likeliest alternatives (the Responses API's shape). */
+export interface TokenLogprob {
+  readonly token: string
+  readonly logprob: number
+  readonly bytes: readonly number[]
+  readonly top_logprobs: readonly { readonly token: string; readonly logprob: number; readonly bytes: readonly number[] }[]
 }
 
 /** Where a passage put into a turn's context came from (a RAG collection's chunk). */
@@ -271,6 +281,8 @@ export interface TurnInput {
   readonly responseFormat?: ChatRequest['response_format']
   /** How hard a reasoning model thinks (the Responses API's `reasoning.effort`). */
   readonly reasoningEffort?: ChatRequest['reasoning_effort']
+  /** The answer's tokens with their log probabilities, and `top` alternatives of each (0-20). */
+  readonly logprobs?: { readonly top: number }
   readonly metadata?: Readonly<Record<string, string>>
   /** Keep the response (retrievable, continuable). Items of a thread are kept either way. */
   readonly store: boolean
@@ -283,7 +295,7 @@ export interface TurnInput {
 /** What a streamed turn reports as it goes; the surfaces encode these in their wire format. */
 export type TurnEvent =
   | { readonly type: 'item.added'; readonly index: number; readonly item: JsonObject }
-  | { readonly type: 'text.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
+  | { readonly type: 'text.delta'; readonly index: number; readonly itemId: string; readonly delta: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'arguments.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
   | { readonly type: 'item.done'; readonly index: number; readonly item: JsonObject }
 
@@ -323,7 +335,7 @@ export const Conversations: Token<Conversations> = token<Conversations>('Convers
 /** An item as the Responses and Conversations APIs show it. */
 export function itemView(id: string, content: ItemContent, status: ItemStatus): JsonObject {
   if (content.type === 'message') {
-    const parts = content.content.map((p) => (p.type === 'output_text' ? { type: 'output_text', text: p.text, annotations: p.annotations ?? [], logprobs: [] } : { type: p.type, text: p.text }))
+    const parts = content.content.map((p) => (p.type === 'output_text' ? { type: 'output_text', text: p.text, annotations: p.annotations ?? [], logprobs: p.logprobs ?? [] } : { type: p.type, text: p.text }))
     return { id, type: 'message', status, role: content.role, content: parts }
   }
   return { id, ...content, status }

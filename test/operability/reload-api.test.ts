@@ -74,6 +74,9 @@ describe('POST /api/v1/admin/reload', () => {
     } finally {
       child.kill('SIGTERM')
     }
-    expect(await exited).toBe(0)
+    const code = await exited
+    // What the processes said, when they did not stop cleanly.
+    if (code !== 0) console.error(output)
+    expect(code).toBe(0)
   }, 180_000)
 })

@@ -3,7 +3,10 @@
  * what a turn sends through the pipeline, and what it keeps of the answer.
  */
 import type { ChatMessage, ChatResponse, ChatToolCall } from '../../../core/plugins/api.ts'
-import type { ItemContent } from '../../contracts/conversations.ts'
+import type { ItemContent, TokenLogprob } from '../../contracts/conversations.ts'
+
+/** A chat choice's `logprobs.content`. */
+type ChatLogprobs = NonNullable<NonNullable<ChatResponse['choices'][number]['logprobs']>['content']>
 
 /** Chat messages for items in order: a function call joins the assistant message before it, its output is a `tool` message. */
 export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
@@ -30,10 +33,20 @@ export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
 export function answerItems(response: ChatResponse): ItemContent[] {
   const message = response.choices[0]?.message
   const items: ItemContent[] = []
-  if (message?.content) items.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: message.content, annotations: [] }] })
+  const logprobs = tokenLogprobs(response.choices[0]?.logprobs?.content)
+  if (message?.content) items.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: message.content, annotations: [], ...(logprobs ? { logprobs } : {}) }] })
   for (const call of message?.tool_calls ?? []) {
     if (call.type === 'function') items.push({ type: 'function_call', call_id: call.id, name: call.function.name, arguments: call.function.arguments })
   }
   return items
 }
 
+
+/** A chat answer's token log probabilities in the Responses API's shape (bytes always a list); undefined when there are none. */
+export function tokenLogprobs(content: ChatLogprobs | null | undefined): TokenLogprob[] | undefined {
+  if (!content?.length) return undefined
+  return content.map((t) => ({
+    token: t.token, logprob: t.logprob, bytes: t.bytes ?? [],
+    top_logprobs: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes ?? [] })),
+  }))
+}

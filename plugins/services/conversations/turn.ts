@@ -10,7 +10,7 @@ import {
   type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError, type Logger,
 } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
+import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import { contextWindowTokens, fitHistory, requireKnownCalls, type Window } from './context.ts'
 import { gatherContext, withCitations } from './grounding.ts'
 import { newId } from './data/ids.ts'
@@ -18,7 +18,7 @@ import { itemText, type CountTokens } from './data/items.ts'
 import type { ResponseStore } from './data/responses.ts'
 import type { ThreadSummaries } from './data/summaries.ts'
 import { summarizedHistory, summaryMessage } from './summary.ts'
-import { answerItems, chatMessages } from './translate.ts'
+import { answerItems, chatMessages, tokenLogprobs } from './translate.ts'
 
 export interface TurnSettings {
   /** The window of a model the catalog gives none. */
@@ -91,6 +91,8 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       max_tokens: maxOutput,
       response_format: input.responseFormat,
       reasoning_effort: input.reasoningEffort,
+      logprobs: input.logprobs ? true : undefined,
+      top_logprobs: input.logprobs?.top,
       stream: input.stream || undefined,
       stream_options: input.stream ? { include_usage: true } : undefined,
     }) as unknown as ChatRequest
@@ -189,14 +191,14 @@ async function* streamTurn(
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
 ): AsyncGenerator<TurnEvent> {
   const output: OutputItem[] = []
-  let text: { index: number; item: OutputItem; text: string } | undefined
+  let text: { index: number; item: OutputItem; text: string; logprobs: TokenLogprob[] } | undefined
   const calls = new Map<number, { index: number; item: OutputItem; callId: string; name: string; args: string }>()
   let finishReason: string | null = null
   let ended = false
   let failure: GatewayError | null = null
   let status: ItemStatus = 'incomplete'
   const snapshot = (): void => {
-    if (text) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [] }] }
+    if (text) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [], ...(text.logprobs.length ? { logprobs: text.logprobs } : {}) }] }
     for (const c of calls.values()) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
   }
   try {
@@ -206,12 +208,14 @@ async function* streamTurn(
       const delta = choice.delta
       if (delta.content) {
         if (!text) {
-          text = { index: output.length, item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '' }
+          text = { index: output.length, item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [] }
           output.push(text.item)
           yield { type: 'item.added', index: text.index, item: { id: text.item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } }
         }
         text.text += delta.content
-        yield { type: 'text.delta', index: text.index, itemId: text.item.id, delta: delta.content }
+        const logprobs = tokenLogprobs(choice.logprobs?.content)
+        if (logprobs) text.logprobs.push(...logprobs)
+        yield { type: 'text.delta', index: text.index, itemId: text.item.id, delta: delta.content, ...(logprobs ? { logprobs } : {}) }
       }
       for (const tc of delta.tool_calls ?? []) {
         let c = calls.get(tc.index)

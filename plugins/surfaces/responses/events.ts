@@ -43,7 +43,7 @@ async function* turnFrames(turn: Turn, frame: Frame): AsyncGenerator<SseFrame> {
         if (event.item.type === 'message') yield frame('response.content_part.added', { item_id: event.item.id, output_index: event.index, content_index: 0, part: part('') })
         break
       case 'text.delta':
-        yield frame('response.output_text.delta', { item_id: event.itemId, output_index: event.index, content_index: 0, delta: event.delta, logprobs: [] })
+        yield frame('response.output_text.delta', { item_id: event.itemId, output_index: event.index, content_index: 0, delta: event.delta, logprobs: event.logprobs ?? [] })
         break
       case 'arguments.delta':
         yield frame('response.function_call_arguments.delta', { item_id: event.itemId, output_index: event.index, delta: event.delta })
@@ -51,9 +51,10 @@ async function* turnFrames(turn: Turn, frame: Frame): AsyncGenerator<SseFrame> {
       case 'item.done': {
         const item = event.item
         if (item.type === 'message') {
-          const text = ((item.content as { text: string }[])[0]?.text) ?? ''
-          yield frame('response.output_text.done', { item_id: item.id, output_index: event.index, content_index: 0, text, logprobs: [] })
-          yield frame('response.content_part.done', { item_id: item.id, output_index: event.index, content_index: 0, part: part(text) })
+          const done = (item.content as JsonObject[])[0]
+          const text = (done?.text as string | undefined) ?? ''
+          yield frame('response.output_text.done', { item_id: item.id, output_index: event.index, content_index: 0, text, logprobs: done?.logprobs ?? [] })
+          yield frame('response.content_part.done', { item_id: item.id, output_index: event.index, content_index: 0, part: done ?? part(text) })
         } else if (item.type === 'function_call') {
           yield frame('response.function_call_arguments.done', { item_id: item.id, output_index: event.index, name: item.name, arguments: item.arguments })
         }

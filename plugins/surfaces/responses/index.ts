@@ -15,7 +15,7 @@ import type { JsonObject } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
 import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
-import { chatResponseFormat, chatToolChoice, inputItems, reasoningEffort, splitTools } from './input.ts'
+import { chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools } from './input.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -78,6 +78,7 @@ export function responsesSurface(conversations: Conversations): Surface {
       if (body.prompt !== undefined && body.prompt !== null) throw badRequest('Stored prompt templates (`prompt`) are not supported by this gateway: send the text as `instructions` and `input`.', 'prompt', 'unsupported_parameter')
       const responseFormat = chatResponseFormat(body.text)
       const effort = reasoningEffort(body.reasoning)
+      const logprobs = logprobsOf(body.include, body.top_logprobs)
       const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation as { id?: string } | null | undefined)?.id
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
@@ -94,6 +95,7 @@ export function responsesSurface(conversations: Conversations): Surface {
         text: { ...(body.text as JsonObject | null | undefined), format: (body.text as { format?: JsonObject | null } | null | undefined)?.format ?? { type: 'text' } },
         truncation: (body.truncation as string | undefined) ?? 'disabled',
         ...(body.tool_choice !== undefined ? { tool_choice: body.tool_choice } : {}),
+        ...(typeof body.top_logprobs === 'number' ? { top_logprobs: body.top_logprobs } : {}),
       }
       const turn = await conversations.turn({
         owner: { userId: caller.principal.userId, department: caller.principal.department ?? null }, caller,
@@ -101,7 +103,7 @@ export function responsesSurface(conversations: Conversations): Surface {
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: server,
         toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
-        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
+        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
         store, stream: body.stream === true, signal, echo,
       }, gateway)
       if (turn.events) return sse(responseEvents(turn), errorEvent)
