@@ -19,7 +19,7 @@ describe('/v1/vector_stores with the openai SDK', () => {
 
   beforeAll(async () => {
     upstream = await startRagUpstream()
-    const config = ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nsurfaces:\n  responses: {}\nservices:\n  files: {}\n  conversations: {}\n')
+    const config = ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nsurfaces:\n  responses: {}\n  vector-stores: { rewrite_route: gpt }\nservices:\n  files: {}\n  conversations: {}\n')
     gw = await startTestGateway(config)
     alice = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 })
     carol = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.carol, maxRetries: 0 })
@@ -203,6 +203,34 @@ describe('/v1/vector_stores with the openai SDK', () => {
     // The department's admin reaches the store of a member of the department.
     const dana = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.dana, maxRetries: 0 })
     expect((await dana.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: { reviewed: true } })).attributes).toEqual({ reviewed: true })
+  })
+
+  it('rewrites the query with rewrite_route when a search asks (rewrite_query), saying what it searched', async () => {
+    const store = await alice.vectorStores.create({ name: 'Rewrite' })
+    const file = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
+    const search = async (body: object) => (await fetch(`${gw.url}/v1/vector_stores/${store.id}/search`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()
+    const before = upstream.chats().length
+    const page = await search({ query: 'How long is paid parental leave?', rewrite_query: true })
+    expectOpenAISchema('VectorStoreSearchResultsPage', page)
+    // The test upstream's answer quotes the question: the query searched is the model's.
+    expect(page.search_query).toEqual(['No sources: How long is paid parental leave?'])
+    expect(page.data[0]).toMatchObject({ file_id: file.id })
+    const asked = upstream.chats().slice(before)
+    expect(asked).toHaveLength(1)
+    expect(asked[0]!.body).toMatchObject({ model: 'gpt-4o-mini', temperature: 0, messages: [{ role: 'system' }, { role: 'user', content: 'How long is paid parental leave?' }] })
+    // Not asked: searched as sent, no model call.
+    expect((await search({ query: 'parental leave' })).search_query).toEqual(['parental leave'])
+    expect(upstream.chats().length).toBe(before + 1)
+    // An unknown store is refused before any model call.
+    const unknown = await fetch(`${gw.url}/v1/vector_stores/9d5ed678-fe57-4cca-b9a2-0e6c1f8f0a11/search`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: 'x', rewrite_query: true }) })
+    expect(unknown.status).toBe(404)
+    expect(upstream.chats().length).toBe(before + 1)
+  })
+
+  it('refuses a config whose rewrite_route no route answers, naming it', async () => {
+    const config = ragConfig(upstream).replace('services:\n', 'surfaces:\n  vector-stores: { rewrite_route: nope }\nservices:\n  files: {}\n')
+    await expect(startTestGateway(config)).rejects.toThrow(/rewrite_route[\s\S]*no route answers 'nope'|no route answers 'nope'[\s\S]*rewrite_route/)
   })
 
   it('grounds a /v1/responses answer with the file_search tool: passages numbered in the context, results in the output', async () => {

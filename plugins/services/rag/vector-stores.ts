@@ -4,7 +4,7 @@
  * document attached from /v1/files (service.files), its id the file's id. On whenever
  * service.rag is configured; attaching files needs service.files too.
  */
-import { GatewayError, badRequest, definePlugin, notFound, type Caller, type JsonSchema, type RouteSpec, type Surface } from '../../../core/plugins/api.ts'
+import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../core/plugins/api.ts'
 import { Files } from '../../contracts/files.ts'
 import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
@@ -95,6 +95,29 @@ async function storeFile<T>(fileId: string, read: () => Promise<T>): Promise<T> 
 
 type Attributes = Record<string, string | number | boolean>
 
+/** surfaces.vector-stores in gateway.yaml. */
+interface VectorStoresConfig {
+  /** The chat route that rewrites a search's query when it asks (`rewrite_query: true`). */
+  readonly rewrite_route?: string
+}
+
+const REWRITE_PROMPT = 'Rewrite the question as a short query for searching documents: its key terms and phrases only, without explanation. Answer with the query alone.'
+
+/**
+ * `question` as a search query, written by the `rewrite_route` model (OpenAI's `rewrite_query`).
+ * When the call fails or answers nothing the question is searched as it came; the page's
+ * `search_query` says which was searched.
+ */
+async function rewritten(gateway: GatewayCalls, route: string, question: string, signal: AbortSignal): Promise<string> {
+  try {
+    const call = await gateway.chat({ model: route, max_tokens: 64, temperature: 0, messages: [{ role: 'system', content: REWRITE_PROMPT }, { role: 'user', content: question }] }, { signal })
+    const text = (call.result as ChatResponse).choices[0]?.message.content?.trim().split('\n')[0]?.trim()
+    return text ? text.slice(0, 1000) : question
+  } catch {
+    return question
+  }
+}
+
 /** A batch as OpenAI shows it: counts of its files by their documents' status. */
 function batchView(b: FileBatchRecord, docs: readonly ReturnType<typeof fileView>[]) {
   const count = (status: string) => docs.filter((d) => d.status === status).length
@@ -108,7 +131,7 @@ function batchView(b: FileBatchRecord, docs: readonly ReturnType<typeof fileView
   }
 }
 
-export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: FileBatches): RouteSpec[] {
+export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: FileBatches, config: VectorStoresConfig = {}): RouteSpec[] {
   async function attach(caller: Caller, storeId: string, fileId: string, attributes: Record<string, string | number | boolean> | undefined, chunking: Chunking | undefined) {
     if (!files) throw new GatewayError('Attaching files needs service.files (services: { files: {} }).', { status: 501, code: 'files_not_configured' })
     const stored = await files.get(fileId)
@@ -274,9 +297,12 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
         rewrite_query: { type: 'boolean' },
       }, ['query']),
       async handle({ caller, params, body, gateway, signal }) {
-        const b = body as { query: string | string[]; max_num_results: number; filters?: unknown; ranking_options?: { score_threshold?: number } }
-        const queries = Array.isArray(b.query) ? b.query : [b.query]
-        const hits = await rag.search(caller, gateway, [(params as { id: string }).id], queries.join('\n'), {
+        const b = body as { query: string | string[]; max_num_results: number; filters?: unknown; ranking_options?: { score_threshold?: number }; rewrite_query?: boolean }
+        const asked = Array.isArray(b.query) ? b.query : [b.query]
+        const store = await rag.getCollection(caller, (params as { id: string }).id)
+        // Without a rewrite_route the query is searched as sent (search_query says so).
+        const queries = b.rewrite_query && config.rewrite_route ? [await rewritten(gateway, config.rewrite_route, asked.join('\n'), signal)] : asked
+        const hits = await rag.search(caller, gateway, [store.id], queries.join('\n'), {
           topK: b.max_num_results, filters: b.filters === undefined ? undefined : parseFilter(b.filters), scoreThreshold: b.ranking_options?.score_threshold, signal,
         })
         return {
@@ -288,15 +314,25 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
   ]
 }
 
-export default definePlugin<Record<string, never>, Surface>({
+export default definePlugin<VectorStoresConfig, Surface>({
   id: 'surface.vector-stores',
   kind: 'surface',
   enabledByDefault: true,
   description: 'OpenAI\'s /v1/vector_stores, when service.rag is configured.',
-  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  configSchema: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      rewrite_route: { type: 'string', minLength: 1, description: 'The chat route that rewrites a search\'s query when it asks (`rewrite_query: true`); without it the query is searched as sent.' },
+    },
+  },
   uses: [Rag, Files, FileBatches],
-  setup(ctx) {
+  setup(ctx, config) {
     const rag = ctx.tryGet(Rag)
-    return { endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files), ctx.tryGet(FileBatches)) : [] }
+    return {
+      endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files), ctx.tryGet(FileBatches), config) : [],
+      check(routes) {
+        if (config.rewrite_route !== undefined && !routes.resolve(config.rewrite_route)) throw Object.assign(new Error(`no route answers '${config.rewrite_route}'`), { path: ['rewrite_route'] })
+      },
+    }
   },
 })
