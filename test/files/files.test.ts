@@ -146,6 +146,23 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
       unhook()
     }
 
+    // A file whose delete hook fails stays (unreadable) for the next sweep; the others still go.
+    const stuck = await alice.files.create({ file: await toFile(Buffer.from('stuck'), 'stuck.txt'), purpose: 'user_data', expires_after: { anchor: 'created_at', seconds: 3600 } })
+    const freed = await alice.files.create({ file: await toFile(Buffer.from('freed'), 'freed.txt'), purpose: 'user_data', expires_after: { anchor: 'created_at', seconds: 3600 } })
+    const refuse = capability(gw, Files).onDelete(async (file) => { if (file.id === stuck.id) throw new Error('not yet') })
+    const exists = async (id: string) => (await capability(gw, Store).sql.query('SELECT id FROM files WHERE id = $1', [id])).rows.length === 1
+    try {
+      // The stuck one expires first, so a sweep meets it before the other.
+      await capability(gw, Store).sql.query(`UPDATE files SET expires_at = now() - interval '2 seconds' WHERE id = $1`, [stuck.id])
+      await capability(gw, Store).sql.query(`UPDATE files SET expires_at = now() - interval '1 second' WHERE id = $1`, [freed.id])
+      await waitFor(async () => !(await exists(freed.id)))
+      expect(await exists(stuck.id)).toBe(true)
+      await expect(alice.files.retrieve(stuck.id)).rejects.toMatchObject({ status: 404 })
+    } finally {
+      refuse()
+    }
+    await waitFor(async () => !(await exists(stuck.id)))
+
     // Out of OpenAI's bounds, or another anchor: a 400 naming the field.
     const upload = async (expires_after: { anchor: 'created_at'; seconds: number }) => alice.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'user_data', expires_after })
     await expect(upload({ anchor: 'created_at', seconds: 60 })).rejects.toMatchObject({ status: 400, param: 'expires_after.seconds', code: 'invalid_expires_after' })

@@ -105,7 +105,7 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
  * The Files capability over the repository, with the purpose checks run before anything is
  * stored; and the sweep that deletes expired files (through the delete hooks, as a delete does).
  */
-function filesOver(store: Store): { files: Files; sweepExpired(): Promise<number> } {
+function filesOver(store: Store): { files: Files; sweepExpired(onError: (fileId: string, err: Error) => void): Promise<number> } {
   const repo = fileRepository(store.sql)
   const checks = new Map<string, { check: PurposeCheck; stored?: PurposeStored }>()
   const deleteHooks = new Set<DeleteHook>()
@@ -114,11 +114,16 @@ function filesOver(store: Store): { files: Files; sweepExpired(): Promise<number
     for (const hook of deleteHooks) await hook(file)
     return repo.delete(file.id)
   }
-  const sweepExpired = async (): Promise<number> => {
+  const sweepExpired = async (onError: (fileId: string, err: Error) => void): Promise<number> => {
     let deleted = 0
     for (const id of await repo.expired(100)) {
-      const file = await repo.get(id, true)
-      if (file && await remove(file)) deleted++
+      // One file whose hook fails is kept for the next sweep; the others still go.
+      try {
+        const file = await repo.get(id, true)
+        if (file && await remove(file)) deleted++
+      } catch (err) {
+        onError(id, err as Error)
+      }
     }
     return deleted
   }
@@ -178,9 +183,10 @@ const service = definePlugin<FilesConfig, FilesService>({
     ctx.provide(FilesSettings, config)
     // One sweeper per process that runs jobs (a worker of --workers does not).
     const sweeper = ctx.runsJobs ? setInterval(() => {
-      sweepExpired().then(
+      const failed = (fileId: string, err: Error): void => ctx.logger.warn({ file: fileId, err: err.message }, 'deleting an expired file failed; the next sweep tries again')
+      sweepExpired(failed).then(
         (n) => { if (n) ctx.logger.info({ deleted: n }, 'expired files deleted') },
-        (err: Error) => ctx.logger.warn({ err: err.message }, 'deleting expired files failed; the next sweep tries again'),
+        (err: Error) => ctx.logger.warn({ err: err.message }, 'looking for expired files failed; the next sweep tries again'),
       )
     }, config.expiry_sweep_ms).unref() : undefined
     return { files, settings: config, routes: fileRoutes(files, config, '', false), dispose: () => clearInterval(sweeper) }
