@@ -299,10 +299,13 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       async handle({ caller, params, body, gateway, signal }) {
         const b = body as { query: string | string[]; max_num_results: number; filters?: unknown; ranking_options?: { score_threshold?: number }; rewrite_query?: boolean }
         const asked = Array.isArray(b.query) ? b.query : [b.query]
-        const store = await rag.getCollection(caller, (params as { id: string }).id)
-        // Without a rewrite_route the query is searched as sent (search_query says so).
-        const queries = b.rewrite_query && config.rewrite_route ? [await rewritten(gateway, config.rewrite_route, asked.join('\n'), signal)] : asked
-        const hits = await rag.search(caller, gateway, [store.id], queries.join('\n'), {
+        const storeId = (params as { id: string }).id
+        // Without a rewrite_route the query is searched as sent (search_query says so). Before a
+        // rewrite, an unknown store is refused (no model call); rag.search checks the store itself.
+        const rewrite = b.rewrite_query && config.rewrite_route
+        if (rewrite) await rag.getCollection(caller, storeId)
+        const queries = rewrite ? [await rewritten(gateway, rewrite, asked.join('\n'), signal)] : asked
+        const hits = await rag.search(caller, gateway, [storeId], queries.join('\n'), {
           topK: b.max_num_results, filters: b.filters === undefined ? undefined : parseFilter(b.filters), scoreThreshold: b.ranking_options?.score_threshold, signal,
         })
         return {
