@@ -165,7 +165,14 @@ export interface ResponseRecord extends Owner {
 
 export interface Responses {
   get(id: string): Promise<ResponseRecord | undefined>
+  /** Deletes it; a background response still running is stopped. */
   delete(id: string): Promise<boolean>
+  /**
+   * Cancel a background response while it is queued or in progress: it stays `cancelled` (what its
+   * run answers later is not kept), and its run is stopped if this process runs it (another
+   * worker's runs to its end and is discarded). The record as it stands after; undefined if none.
+   */
+  cancel(id: string): Promise<ResponseRecord | undefined>
   /** The items the client sent with the response, in order. */
   inputItems(id: string, options: ItemListOptions): Promise<Slice<ItemRecord>>
 }
@@ -287,6 +294,13 @@ export interface TurnInput {
   /** Keep the response (retrievable, continuable). Items of a thread are kept either way. */
   readonly store: boolean
   readonly stream: boolean
+  /**
+   * Run detached from the request (the Responses API's `background`): `turn()` returns once the
+   * response is stored as `queued` (`draft()`), and the run keeps it up to date (in_progress, then
+   * its end) until the service's `background_timeout_ms`. Needs `store`; not with `stream`. The
+   * run calls the pipeline as `caller`, outside the request, so `signal` does not stop it: `cancel` does.
+   */
+  readonly background?: boolean
   readonly signal: AbortSignal
   /** Extra fields echoed in the Response object (text format, truncation...). */
   readonly echo?: JsonObject

@@ -65,6 +65,8 @@ export function openAIUpstreamHandler(options: { delayMs?: number; answers?: Mod
 export interface ConversationsFixture {
   gw: RunningGateway
   upstream: MockUpstream
+  /** The PostgreSQL schema of a `postgres` fixture. */
+  schema: string | undefined
   client(who: Who): OpenAI
   call(who: Who, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>
   /** The chat requests the upstream got, in order. */
@@ -132,7 +134,7 @@ ${options.extra ?? ''}`)
     return { status: res.status, body: parsed as any }
   }
   return {
-    gw, upstream, call,
+    gw, upstream, call, schema,
     client: (who) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS[who], maxRetries: 0 }),
     upstreamChats: () => upstream.requests.filter((r) => r.path.endsWith('/chat/completions')),
     async close() {

@@ -10,7 +10,8 @@
  */
 import { fileURLToPath } from 'node:url'
 import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
-import { Conversations, type Grounding, type ServerTool } from '../../contracts/conversations.ts'
+import { Conversations, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
+import { BackgroundRuns, isRunning, LOST_AFTER_MS } from './background.ts'
 import assistantsService from './assistants-api.ts'
 import assistantStage from './assistant-stage.ts'
 import chatService from './threads-api.ts'
@@ -39,12 +40,33 @@ const conversations = definePlugin<ConversationsConfig, Service>({
     const count = tokenizer ? (text: string) => tokenizer.count(text) : estimateTokens
     const threads = threadRepository(store, count)
     const responses = responseRepository(store, count)
+    // Runs outlive a reload of this plugin; the gateway's shutdown fails those still going.
+    const background = ctx.keep('background-responses', () => new BackgroundRuns())
+    /** A background response whose process stopped before it ended (past its deadline, not run here) reads as failed. */
+    const settled = async (record: ResponseRecord | undefined): Promise<ResponseRecord | undefined> => {
+      if (!record || !isRunning(record.body) || background.has(record.id) || Date.now() - record.createdAt.getTime() < config.background_timeout_ms + LOST_AFTER_MS) return record
+      const body = { ...record.body, status: 'failed', error: { code: 'server_error', message: 'The gateway stopped before the background response finished.' } }
+      await responses.update(record.id, body)
+      return responses.get(record.id)
+    }
     // Server tools outlive a reload of this plugin: the plugin that registered one unregisters it.
     const tools = ctx.keep('server-tools', () => new Map<string, ServerTool>())
     const grounding = ctx.keep('grounding', () => ({ current: undefined as Grounding | undefined }))
     ctx.provide(Conversations, {
       threads,
-      responses,
+      responses: {
+        ...responses,
+        get: async (id) => settled(await responses.get(id)),
+        async cancel(id) {
+          const record = await responses.cancel(id)
+          if (record?.body.status === 'cancelled') background.stop(id)
+          return record
+        },
+        async delete(id) {
+          background.stop(id)
+          return responses.delete(id)
+        },
+      },
       assistants: assistantRepository(store.sql),
       maxInputChars: config.max_message_chars,
       turn: turnRunner({
@@ -55,11 +77,14 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         settings: {
           contextWindowTokens: config.context_window_tokens, maxHistoryItems: config.max_history_items, answerReserve: config.answer_reserve_tokens,
           titleRoute: config.title_route, defaultRoute: config.default_route, summaryRoute: config.summary_route, summaryMaxTokens: config.summary_max_tokens,
+          backgroundTimeoutMs: config.background_timeout_ms,
         },
         setTitle: (id, title) => titleUntitledThread(store.sql, id, title),
         catalogWindow: (model) => ctx.get(Pricing).contextWindow(model),
         summaries: threadSummaries(store.sql),
         logger: ctx.logger,
+        background,
+        detachedCalls: (principal) => ctx.callsAs(principal),
       }),
       registerTool(tool) {
         tools.set(tool.type, tool)

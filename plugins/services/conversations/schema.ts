@@ -10,6 +10,7 @@ export interface ConversationsConfig {
   title_route?: string
   summary_route?: string
   summary_max_tokens: number
+  background_timeout_ms: number
 }
 
 export const conversationsConfigSchema: JsonSchema = {
@@ -33,5 +34,9 @@ export const conversationsConfigSchema: JsonSchema = {
       description: 'A (cheap) route that summarises the turns dropped from a thread whose assistant\'s context policy is `summarize`; default: the turn\'s own route.',
     },
     summary_max_tokens: { type: 'integer', minimum: 32, maximum: 8192, default: 512, description: 'The longest summary of dropped turns, in tokens.' },
+    background_timeout_ms: {
+      type: 'integer', minimum: 1000, maximum: 86400000, default: 1800000,
+      description: 'How long a background response (/v1/responses with `background: true`) may run before it fails with `background_timeout`; one still unfinished a minute past it (its gateway stopped) reads as failed.',
+    },
   },
 }

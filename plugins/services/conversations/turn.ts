@@ -7,10 +7,11 @@
  */
 import {
   badRequest, isChatStream, toGatewayError, withDeadline,
-  type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError, type Logger,
+  type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError, type Logger, type Principal,
 } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
+import type { BackgroundRuns } from './background.ts'
 import { contextWindowTokens, fitHistory, requireKnownCalls, type Window } from './context.ts'
 import { gatherContext, withCitations } from './grounding.ts'
 import { newId } from './data/ids.ts'
@@ -33,6 +34,8 @@ export interface TurnSettings {
   /** The route that summarises dropped turns (`summarize` policy); undefined: the turn's own. */
   readonly summaryRoute?: string
   readonly summaryMaxTokens: number
+  /** How long a background response may run. */
+  readonly backgroundTimeoutMs: number
 }
 
 export interface TurnDeps {
@@ -48,10 +51,23 @@ export interface TurnDeps {
   readonly catalogWindow: (model: string) => number | undefined
   readonly summaries: ThreadSummaries
   readonly logger: Logger
+  /** The background responses this process runs. */
+  readonly background: BackgroundRuns
+  /** The pipeline as `principal`, outside any request (a background response's calls). */
+  readonly detachedCalls: (principal: Principal) => GatewayCalls
 }
 
 /** How long a finished answer's accounting is waited for before it is kept without its cost. */
 const ACCOUNTING_WAIT_MS = 5000
+
+/** A turn as far as it goes before the model is called: its id, model and history. */
+interface Started {
+  readonly id: string
+  readonly createdAt: number
+  readonly threadId: string | null
+  readonly model: string
+  readonly newestFirst: readonly ItemRecord[]
+}
 
 interface OutputItem {
   readonly id: string
@@ -71,7 +87,38 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
       : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
     requireKnownCalls([...newestFirst].reverse().map((i) => i.content), input.input)
+    const turn: Started = { id, createdAt, threadId, model, newestFirst }
+    return input.background ? background(input, turn) : run(input, gateway, turn)
+  }
 
+  /**
+   * A background turn: stored as queued, answered here, run detached as the caller (outside the
+   * request, so its end does not stop it), the row kept up to date until the run ends.
+   */
+  async function background(input: TurnInput, turn: Started): Promise<Turn> {
+    if (!input.store) throw badRequest('A background response is kept to be polled: `store` cannot be false.', 'store', 'invalid_request')
+    if (input.stream) throw badRequest('Streaming a background response is not supported by this gateway: create it without `stream` and poll it.', 'stream', 'unsupported_parameter')
+    const { id, createdAt, threadId, model } = turn
+    const at = (status: string, error: GatewayError | null = null): JsonObject =>
+      responseObject({ id, createdAt, input, model, threadId, status, reason: null, error, outcome: undefined, output: [] })
+    const record = { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null }
+    await store.queue(id, threadId, { ...record, body: at('queued') })
+    let ran: Turn | undefined
+    const done = deps.background.start(id, settings.backgroundTimeoutMs, deps.logger, async (signal) => {
+      if (!(await store.update(id, at('in_progress')))) return
+      ran = await run({ ...input, signal }, deps.detachedCalls(input.caller.principal), turn, true)
+      await ran.response()
+    }, (error) => store.update(id, at('failed', error)))
+    return {
+      id, threadId, createdAt, draft: () => at('queued'),
+      response: async () => { await done; return (await store.get(id))?.body ?? at('failed') },
+      items: async () => { await done; return ran ? ran.items() : [] },
+    }
+  }
+
+  /** Call the model and keep the turn; `running`: a background turn, whose queued row its end updates. */
+  async function run(input: TurnInput, gateway: GatewayCalls, started: Started, running = false): Promise<Turn> {
+    const { id, createdAt, threadId, model, newestFirst } = started
     const gathered = await gatherContext(input, gateway, deps.tools, deps.grounding())
     const preOutput = gathered.output
     const instructions = [input.assistant?.instructions, input.instructions, ...gathered.instructions].filter((s): s is string => !!s).join('\n\n')
@@ -118,6 +165,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
         storedItems = await store.saveTurn({
           responseId: id,
           threadId,
+          running,
           response: input.store ? { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null, body } : undefined,
           items: [
             ...input.input.map((content) => ({ content, origin: 'input' as const })),
@@ -266,6 +314,7 @@ function responseObject(r: {
     previous_response_id: input.previousResponseId ?? null,
     reasoning: { effort: input.reasoningEffort ?? null, summary: null },
     store: input.store,
+    background: input.background ?? false,
     temperature: input.temperature ?? 1,
     text: { format: { type: 'text' } },
     tool_choice: input.toolChoice ?? 'auto',

@@ -4,7 +4,7 @@
  * completion (route, limits, cache, usage), translated both ways, and kept (unless `store: false`)
  * so `previous_response_id` continues it. A conversation is a chat thread of /api/v1/chat/threads.
  *
- *   POST /v1/responses   GET/DELETE /v1/responses/{id}   GET /v1/responses/{id}/input_items
+ *   POST /v1/responses   GET/DELETE /v1/responses/{id}   POST /v1/responses/{id}/cancel   GET /v1/responses/{id}/input_items
  *   /v1/conversations: create, get, update, delete; items list/create/get/delete
  *
  * Tools: `function` tools go to the model; any other type is a server tool the gateway runs (the
@@ -73,7 +73,6 @@ export function responsesSurface(conversations: Conversations): Surface {
   const create: RouteSpec<CreateBody> = {
     method: 'POST', path: '/v1/responses', summary: 'Create a model response (a turn), optionally continuing a response or a conversation.', permission: CHAT, body: CREATE_BODY,
     async handle({ caller, body, gateway, signal }) {
-      if (body.background) throw badRequest('Background responses are not supported by this gateway.', 'background', 'unsupported_parameter')
       // A stored prompt template lives at OpenAI: answering without it would be a different request.
       if (body.prompt !== undefined && body.prompt !== null) throw badRequest('Stored prompt templates (`prompt`) are not supported by this gateway: send the text as `instructions` and `input`.', 'prompt', 'unsupported_parameter')
       const responseFormat = chatResponseFormat(body.text)
@@ -104,8 +103,9 @@ export function responsesSurface(conversations: Conversations): Surface {
         toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
-        store, stream: body.stream === true, signal, echo,
+        store, stream: body.stream === true, background: body.background === true, signal, echo,
       }, gateway)
+      if (body.background === true) return turn.draft()
       if (turn.events) return sse(responseEvents(turn), errorEvent)
       return turn.response()
     },
@@ -114,8 +114,8 @@ export function responsesSurface(conversations: Conversations): Surface {
   const get: RouteSpec<unknown, { stream?: boolean }, { id: string }> = {
     method: 'GET', path: '/v1/responses/:id', summary: 'A stored response.', permission: CHAT, params: ID_PARAMS, query: RETRIEVE_QUERY,
     async handle({ caller, params, query }) {
-      // Replaying a response's events is for background responses, which this gateway does not run:
-      // a JSON answer would leave the SDK's stream reader waiting for events that never come.
+      // Replaying a response's events is for background responses created streaming, which this
+      // gateway refuses: a JSON answer would leave the SDK's stream reader waiting for events.
       if (query.stream) throw badRequest('Streaming a stored response (`stream=true`) is not supported by this gateway.', 'stream', 'unsupported_parameter')
       return (await reachableResponse(caller, params.id)).body
     },
@@ -130,6 +130,18 @@ export function responsesSurface(conversations: Conversations): Surface {
     },
   }
 
+  const cancel: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'POST', path: '/v1/responses/:id/cancel', summary: 'Cancel a background response that is queued or in progress.', permission: CHAT, params: ID_PARAMS,
+    async handle({ caller, params }) {
+      const record = await reachableResponse(caller, params.id)
+      if (record.body.background !== true) throw badRequest('Only a background response can be cancelled.', 'id', 'response_not_cancellable')
+      const after = (await conversations.responses.cancel(record.id)) ?? record
+      // Cancelling again answers the same (cancelled) response; one that has ended cannot be.
+      if (after.body.status !== 'cancelled') throw badRequest(`The response has already ended (${String(after.body.status)}): only a queued or in-progress one can be cancelled.`, 'id', 'response_not_cancellable')
+      return after.body
+    },
+  }
+
   const inputItemsRoute: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
     method: 'GET', path: '/v1/responses/:id/input_items', summary: 'The items a stored response was given.', permission: CHAT, params: ID_PARAMS, query: LIST_QUERY,
     async handle({ caller, params, query }) {
@@ -138,7 +150,7 @@ export function responsesSurface(conversations: Conversations): Surface {
     },
   }
 
-  return { endpoints: [create, get, remove, inputItemsRoute, ...conversationRoutes(conversations)] }
+  return { endpoints: [create, get, remove, cancel, inputItemsRoute, ...conversationRoutes(conversations)] }
 }
 
 export default definePlugin<Record<string, never>, Surface>({

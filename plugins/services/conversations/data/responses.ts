@@ -27,11 +27,20 @@ export interface TurnRecord {
   /** The response row, when the client asked to store it. */
   readonly response?: Omit<ResponseRecord, 'createdAt' | 'id' | 'threadId'>
   readonly items: readonly (NewItem & { id?: string })[]
+  /** A background response's end: its queued row is updated, and nothing is kept if it was cancelled or deleted meanwhile. */
+  readonly running?: boolean
 }
+
+/** The statuses of a background response whose run has not ended. */
+const RUNNING = `body->>'status' IN ('queued', 'in_progress')`
 
 export interface ResponseStore extends Responses {
   /** A turn's response and items in one transaction. */
   saveTurn(turn: TurnRecord): Promise<ItemRecord[]>
+  /** Store a background response as it starts (status `queued`). */
+  queue(id: string, threadId: string | null, response: Omit<ResponseRecord, 'createdAt' | 'id' | 'threadId'>): Promise<void>
+  /** Replace a background response's body while its run has not ended (not cancelled, not deleted): whether it was. */
+  update(id: string, body: JsonObject): Promise<boolean>
   /** The newest `limit` items of a thread, newest first. */
   threadHistory(threadId: string, limit: number): Promise<ItemRecord[]>
   /** The newest `limit` items of a response and its stored ancestors, newest first. */
@@ -40,11 +49,12 @@ export interface ResponseStore extends Responses {
 
 export function responseRepository(store: Store, count: CountTokens): ResponseStore {
   const { sql } = store
+  const get = async (id: string): Promise<ResponseRecord | undefined> => {
+    const { rows } = await sql.query<ResponseRow>(`SELECT ${COLUMNS} FROM chat_responses WHERE id = $1`, [id])
+    return rows[0] ? responseOf(rows[0]) : undefined
+  }
   return {
-    async get(id) {
-      const { rows } = await sql.query<ResponseRow>(`SELECT ${COLUMNS} FROM chat_responses WHERE id = $1`, [id])
-      return rows[0] ? responseOf(rows[0]) : undefined
-    },
+    get,
     async delete(id) {
       return store.transaction(async (tx) => {
         const { rowCount } = await tx.query('DELETE FROM chat_responses WHERE id = $1', [id])
@@ -54,9 +64,27 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
       })
     },
     inputItems: (id, options) => listItems(sql, 'response_id', id, options, `AND origin = 'input'`),
+    async cancel(id) {
+      await sql.query(`UPDATE chat_responses SET body = jsonb_set(body, '{status}', '"cancelled"') WHERE id = $1 AND body->>'background' = 'true' AND ${RUNNING}`, [id])
+      return get(id)
+    },
+    async queue(id, threadId, r) {
+      await sql.query(
+        'INSERT INTO chat_responses (id, user_id, department, thread_id, previous_response_id, body) VALUES ($1, $2, $3, $4, $5, $6)',
+        [id, r.userId, r.department, threadId, r.previousResponseId, jsonParam(r.body)],
+      )
+    },
+    async update(id, body) {
+      const { rowCount } = await sql.query(`UPDATE chat_responses SET body = $2 WHERE id = $1 AND ${RUNNING}`, [id, jsonParam(body)])
+      return rowCount > 0
+    },
     async saveTurn(turn) {
       return store.transaction(async (tx: SqlClient) => {
-        if (turn.response) {
+        if (turn.running) {
+          const { rowCount } = await tx.query(`UPDATE chat_responses SET body = $2 WHERE id = $1 AND ${RUNNING}`, [turn.responseId, jsonParam(turn.response!.body)])
+          // Cancelled or deleted while it ran: its answer goes nowhere, a thread's items included.
+          if (rowCount === 0) return []
+        } else if (turn.response) {
           const r = turn.response
           await tx.query(
             `INSERT INTO chat_responses (id, user_id, department, thread_id, previous_response_id, body) VALUES ($1, $2, $3, $4, $5, $6)`,

@@ -1,0 +1,170 @@
+/**
+ * Background responses (/v1/responses with `background: true`) as the openai SDK drives them:
+ * created queued, polled to their end, cancelled (the upstream call stopped), refused where they
+ * cannot run, bounded by their deadline, and failed (not left running) when the gateway stops.
+ */
+import type http from 'node:http'
+import OpenAI from 'openai'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Store } from '../../core/plugins/api.ts'
+import { capability } from '../helpers/gateway.ts'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
+import type { RecordedRequest } from '../helpers/upstream.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { DATABASE_URL, POSTGRES_ENABLED } from '../store/helpers.ts'
+import { openAIUpstreamHandler, startConversations, type ConversationsFixture } from './helpers.ts'
+
+/** An upstream that holds each chat call until `release()` (or the gateway hangs up), recording which were hung up on. */
+function heldUpstream() {
+  const hungUp: string[] = []
+  let release!: () => void
+  let released = new Promise<void>((r) => { release = r })
+  const answer = openAIUpstreamHandler()
+  const handler = async (req: RecordedRequest, res: http.ServerResponse): Promise<void> => {
+    const text = String((req.body.messages as { content: string }[]).at(-1)?.content)
+    const gone = new Promise<void>((r) => res.once('close', () => r()))
+    await Promise.race([released, gone])
+    if (res.destroyed || res.writableEnded) { hungUp.push(text); return }
+    await answer(req, res)
+  }
+  return {
+    handler, hungUp,
+    release: () => { release(); released = new Promise<void>((r) => { release = r }) },
+  }
+}
+
+const settled = async (client: OpenAI, id: string): Promise<OpenAI.Responses.Response> =>
+  (await waitFor(async () => {
+    const r = await client.responses.retrieve(id)
+    return r.status === 'queued' || r.status === 'in_progress' ? undefined : r
+  }, 10_000, 25)).value!
+
+describe('background responses through the openai SDK', () => {
+  let f: ConversationsFixture
+  let alice: OpenAI
+  beforeAll(async () => {
+    f = await startConversations({ services: 'background_timeout_ms: 4000' })
+    alice = f.client('alice')
+  }, 120_000)
+  afterAll(async () => { await f?.close() })
+
+  it('answers queued at once, runs after the request has ended, and is polled to completed with its output, usage and input items', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const queued = await alice.responses.create({ model: 'chat-a', input: 'write a long story', background: true })
+    expectOpenAISchema('Response', queued)
+    expect(queued).toMatchObject({ status: 'queued', background: true, store: true, output: [] })
+    // The create request has ended; the run goes on (in_progress, its upstream call held).
+    await waitFor(async () => (await alice.responses.retrieve(queued.id)).status === 'in_progress', 5000, 20)
+    await waitFor(() => f.upstreamChats().length > 0, 5000, 10)
+    held.release()
+    const done = await settled(alice, queued.id)
+    expectOpenAISchema('Response', done)
+    expect(done).toMatchObject({ id: queued.id, status: 'completed', background: true, usage: { input_tokens: 11, output_tokens: 7 } })
+    expect(done.output_text).toBe('reply to: write a long story')
+    const items = await alice.responses.inputItems.list(queued.id)
+    expect(items.data.map((i) => (i as { content: { text: string }[] }).content[0]?.text)).toEqual(['write a long story'])
+    // It continues like any stored response.
+    f.upstream.handle(openAIUpstreamHandler())
+    const next = await alice.responses.create({ model: 'chat-a', previous_response_id: queued.id, input: 'and then?' })
+    expect(f.upstreamChats().at(-1)?.body.messages.map((m: { content: string }) => m.content)).toEqual(['write a long story', 'reply to: write a long story', 'and then?'])
+    expect(next.status).toBe('completed')
+  })
+
+  it('cancels a running one: the upstream call is stopped, it stays cancelled, and cancelling again answers the same', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const queued = await alice.responses.create({ model: 'chat-a', input: 'cancel me', background: true })
+    await waitFor(() => f.upstreamChats().some((r) => r.body.messages.at(-1).content === 'cancel me'), 5000, 10)
+    const cancelled = await alice.responses.cancel(queued.id)
+    expectOpenAISchema('Response', cancelled)
+    expect(cancelled).toMatchObject({ id: queued.id, status: 'cancelled', background: true })
+    // Well before its deadline (which would stop it too).
+    await waitFor(() => held.hungUp.includes('cancel me'), 1500, 10)
+    held.release()
+    await new Promise((r) => setTimeout(r, 100))
+    expect((await alice.responses.retrieve(queued.id)).status).toBe('cancelled')
+    expect((await alice.responses.cancel(queued.id)).status).toBe('cancelled')
+    // Nothing of it was kept as a conversation item.
+    expect((await alice.responses.inputItems.list(queued.id)).data).toEqual([])
+  })
+
+  it('refuses to cancel a response that was not made in the background or has ended, and another user\'s', async () => {
+    f.upstream.handle(openAIUpstreamHandler())
+    const plain = await alice.responses.create({ model: 'chat-a', input: 'plain' })
+    await expect(alice.responses.cancel(plain.id)).rejects.toMatchObject({ status: 400, code: 'response_not_cancellable' })
+    const background = await alice.responses.create({ model: 'chat-a', input: 'quick', background: true })
+    expect((await settled(alice, background.id)).status).toBe('completed')
+    const ended = await alice.responses.cancel(background.id).catch((e: unknown) => e)
+    expect(ended).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((ended as InstanceType<typeof OpenAI.APIError>).message).toContain('completed')
+    await expect(f.client('carol').responses.cancel(background.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+    await expect(f.client('carol').responses.retrieve(background.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+  })
+
+  it('refuses what a background response cannot be: streamed, or not stored', async () => {
+    await expect(alice.responses.create({ model: 'chat-a', input: 'x', background: true, stream: true })).rejects.toMatchObject({ status: 400, param: 'stream' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'x', background: true, store: false })).rejects.toMatchObject({ status: 400, param: 'store' })
+  })
+
+  it('fails one that outlives its deadline, saying so, and stops its upstream call', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const queued = await alice.responses.create({ model: 'chat-a', input: 'too slow', background: true })
+    const failed = await settled(alice, queued.id)
+    expect(failed.status).toBe('failed')
+    expect(failed.error?.message).toContain('did not finish within 4000 ms')
+    await waitFor(() => held.hungUp.includes('too slow'), 5000, 10)
+    held.release()
+  })
+
+  it('reads as failed one left queued by a gateway that stopped (past its deadline and a minute, run by no one here)', async () => {
+    const id = `resp_${'ab'.repeat(16)}`
+    const body = { id, object: 'response', created_at: 1, status: 'in_progress', background: true, store: true, model: 'chat-a', output: [], error: null }
+    f.upstream.handle(openAIUpstreamHandler())
+    const mine = await alice.responses.create({ model: 'chat-a', input: 'whose am I' })
+    await capability(f.gw, Store).sql.query(
+      `INSERT INTO chat_responses (id, user_id, department, body, created_at) SELECT $1, user_id, department, $2, now() - interval '5 minutes' FROM chat_responses WHERE id = $3`,
+      [id, JSON.stringify(body), mine.id],
+    )
+    const lost = await alice.responses.retrieve(id)
+    expect(lost).toMatchObject({ status: 'failed', error: { code: 'server_error', message: expect.stringContaining('gateway stopped') } })
+    expect((await alice.responses.cancel(id).catch((e: unknown) => e))).toBeInstanceOf(OpenAI.BadRequestError)
+  })
+
+  it('stops the run of a background response that is deleted', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const queued = await alice.responses.create({ model: 'chat-a', input: 'delete me while running', background: true })
+    await waitFor(() => f.upstreamChats().some((r) => r.body.messages.at(-1).content === 'delete me while running'), 5000, 10)
+    await alice.responses.delete(queued.id)
+    await waitFor(() => held.hungUp.includes('delete me while running'), 1500, 10)
+    await expect(alice.responses.retrieve(queued.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+    held.release()
+  })
+})
+
+describe.runIf(POSTGRES_ENABLED)('background responses at shutdown (postgres store)', () => {
+  it('fails the runs still going when the gateway stops, so no poller waits for ever', async () => {
+    const f = await startConversations({ store: 'postgres' })
+    try {
+      const held = heldUpstream()
+      f.upstream.handle(held.handler)
+      const queued = await f.client('alice').responses.create({ model: 'chat-a', input: 'still running at shutdown', background: true })
+      await waitFor(() => f.upstreamChats().length > 0, 5000, 10)
+      await f.gw.close()
+      const client = new pg.Client(DATABASE_URL)
+      await client.connect()
+      try {
+        const { rows } = await client.query(`SELECT body FROM "${f.schema}".chat_responses WHERE id = $1`, [queued.id])
+        expect(rows[0].body).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('gateway stopped') } })
+      } finally {
+        await client.end()
+      }
+      held.release()
+    } finally {
+      await f.close()
+    }
+  }, 60_000)
+})
