@@ -173,6 +173,12 @@ export interface Responses {
    * worker's runs to its end and is discarded). The record as it stands after; undefined if none.
    */
   cancel(id: string): Promise<ResponseRecord | undefined>
+  /**
+   * A background response created streaming, to follow from another request (or after a drop):
+   * its events from the first, then live until its run ends (from any process). Undefined when it
+   * was not created streaming in the background.
+   */
+  follow(id: string): Promise<TurnStream | undefined>
   /** The items the client sent with the response, in order. */
   inputItems(id: string, options: ItemListOptions): Promise<Slice<ItemRecord>>
 }
@@ -297,8 +303,10 @@ export interface TurnInput {
   /**
    * Run detached from the request (the Responses API's `background`): `turn()` returns once the
    * response is stored as `queued` (`draft()`), and the run keeps it up to date (in_progress, then
-   * its end) until the service's `background_timeout_ms`. Needs `store`; not with `stream`. The
-   * run calls the pipeline as `caller`, outside the request, so `signal` does not stop it: `cancel` does.
+   * its end) until the service's `background_timeout_ms`. Needs `store`. The run calls the pipeline
+   * as `caller`, outside the request, so `signal` does not stop it (`cancel` does). With `stream`,
+   * `events` follows the run (a client that goes away stops following, not the run), and
+   * `Responses.follow` follows it again.
    */
   readonly background?: boolean
   readonly signal: AbortSignal
@@ -327,6 +335,9 @@ export interface Turn {
   /** The items stored for this turn (input, then output). */
   items(): Promise<ItemRecord[]>
 }
+
+/** What a stream of a turn is encoded from: the response before the answer, the events, the end. */
+export type TurnStream = Pick<Turn, 'draft' | 'events' | 'response'>
 
 export interface Conversations {
   readonly threads: Threads

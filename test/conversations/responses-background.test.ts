@@ -103,9 +103,60 @@ describe('background responses through the openai SDK', () => {
     await expect(f.client('carol').responses.retrieve(background.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
   })
 
-  it('refuses what a background response cannot be: streamed, or not stored', async () => {
-    await expect(alice.responses.create({ model: 'chat-a', input: 'x', background: true, stream: true })).rejects.toMatchObject({ status: 400, param: 'stream' })
+  it('refuses a background response that is not stored, and streaming again one that was not created streaming', async () => {
+    f.upstream.handle(openAIUpstreamHandler())
     await expect(alice.responses.create({ model: 'chat-a', input: 'x', background: true, store: false })).rejects.toMatchObject({ status: 400, param: 'store' })
+    const polled = await alice.responses.create({ model: 'chat-a', input: 'polled only', background: true })
+    await settled(alice, polled.id)
+    await expect(alice.responses.retrieve(polled.id, { stream: true })).rejects.toMatchObject({ status: 400, param: 'stream' })
+  })
+
+  it('streams a background response (queued, then in_progress) and lets a dropped client resume after the last event it saw', async () => {
+    f.upstream.handle(openAIUpstreamHandler({ delayMs: 40 }))
+    const input = 'one two three four five six seven eight nine ten'
+    const stream = await alice.responses.create({ model: 'chat-a', input, background: true, stream: true })
+    const seen: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of stream) {
+      expectOpenAISchema('ResponseStreamEvent', event)
+      seen.push(event)
+      // The client drops after the third text delta.
+      if (seen.filter((e) => e.type === 'response.output_text.delta').length === 3) break
+    }
+    expect(seen.slice(0, 3).map((e) => e.type)).toEqual(['response.created', 'response.queued', 'response.in_progress'])
+    expect((seen[0] as OpenAI.Responses.ResponseCreatedEvent).response).toMatchObject({ status: 'queued', background: true })
+    const id = (seen[0] as OpenAI.Responses.ResponseCreatedEvent).response.id
+    const last = seen.at(-1)!.sequence_number
+    // The run goes on without the client; it resumes where it left off, numbered on.
+    const resumed: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of await alice.responses.retrieve(id, { stream: true, starting_after: last })) {
+      expectOpenAISchema('ResponseStreamEvent', event)
+      resumed.push(event)
+    }
+    expect(resumed.map((e) => e.sequence_number)).toEqual(resumed.map((_, i) => last + 1 + i))
+    const final = resumed.at(-1) as OpenAI.Responses.ResponseCompletedEvent
+    expect(final.type).toBe('response.completed')
+    const text = [...seen, ...resumed].filter((e) => e.type === 'response.output_text.delta').map((e) => (e as OpenAI.Responses.ResponseTextDeltaEvent).delta).join('')
+    expect(text).toBe(`reply to: ${input}`)
+    expect(final.response.output_text ?? (await alice.responses.retrieve(id)).output_text).toBe(`reply to: ${input}`)
+    // Followed again from the start, by another connection: the same events, in the same order.
+    const again: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of await alice.responses.retrieve(id, { stream: true })) again.push(event)
+    expect(again.map((e) => e.type)).toEqual([...seen, ...resumed].map((e) => e.type))
+    await expect(f.client('carol').responses.retrieve(id, { stream: true })).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+  })
+
+  it('ends the stream of a cancelled background response with response.failed carrying status cancelled', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const stream = await alice.responses.create({ model: 'chat-a', input: 'cancel my stream', background: true, stream: true })
+    const events: OpenAI.Responses.ResponseStreamEvent[] = []
+    const reading = (async () => { for await (const event of stream) events.push(event) })()
+    await waitFor(() => f.upstreamChats().some((r) => r.body.messages.at(-1).content === 'cancel my stream'), 5000, 10)
+    const id = (events[0] as OpenAI.Responses.ResponseCreatedEvent).response.id
+    await alice.responses.cancel(id)
+    await reading
+    held.release()
+    expect(events.at(-1)).toMatchObject({ type: 'response.failed', response: { id, status: 'cancelled' } })
   })
 
   it('fails one that outlives its deadline, saying so, and stops its upstream call', async () => {

@@ -5,6 +5,8 @@
  */
 import { GatewayError, within, type Logger } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
+import type { ResponseRecord, TurnEvent } from '../../contracts/conversations.ts'
+import type { ResponseStore } from './data/responses.ts'
 
 /** How long after its deadline a run still unfinished in the store is taken for lost (its process stopped): the time its own end takes to be written. */
 export const LOST_AFTER_MS = 60_000
@@ -16,6 +18,26 @@ interface Run {
 
 export class BackgroundRuns {
   readonly #runs = new Map<string, Run>()
+  /** Followers in this process waiting for a response's next events. */
+  readonly #waiting = new Map<string, Set<() => void>>()
+
+  /** New events of `id` are in the store: wake its followers here. */
+  notify(id: string): void {
+    const waiting = this.#waiting.get(id)
+    this.#waiting.delete(id)
+    for (const wake of waiting ?? []) wake()
+  }
+
+  /** Until `notify(id)` or `ms` (a run in another process notifies no one here). */
+  next(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiting = this.#waiting.get(id) ?? new Set()
+      this.#waiting.set(id, waiting)
+      const wake = (): void => { clearTimeout(timer); waiting.delete(wake); resolve() }
+      const timer = setTimeout(wake, ms)
+      waiting.add(wake)
+    })
+  }
 
   /**
    * Run `work` for response `id` until it ends or `timeoutMs` passes; if it throws, `failed(error)`
@@ -60,4 +82,86 @@ export class BackgroundRuns {
 /** Whether a stored background response is still queued or in progress. */
 export function isRunning(body: JsonObject): boolean {
   return body.background === true && (body.status === 'queued' || body.status === 'in_progress')
+}
+
+/** The first event row of a streamed background response, and its last. */
+const START = { type: 'start' }
+const END = 'end'
+/** How often a follower looks for events a run in another process wrote. */
+const POLL_MS = 150
+const PAGE = 500
+
+/**
+ * A streamed background response's events, written in order as they come: each write takes all
+ * that came while the last was being written, and wakes the followers in this process.
+ */
+export class EventLog {
+  #seq = 0
+  #pending: JsonObject[] = []
+  #writing: Promise<void> = Promise.resolve()
+  readonly #id: string
+  readonly #store: Pick<ResponseStore, 'appendEvents'>
+  readonly #runs: BackgroundRuns
+  readonly #logger: Logger
+
+  constructor(id: string, store: Pick<ResponseStore, 'appendEvents'>, runs: BackgroundRuns, logger: Logger) {
+    this.#id = id
+    this.#store = store
+    this.#runs = runs
+    this.#logger = logger
+  }
+
+  /** The marker that says the response streams (number 0), written before it is answered. */
+  open(): Promise<void> {
+    return this.#store.appendEvents(this.#id, 0, [START])
+  }
+
+  push(event: TurnEvent): void {
+    this.#pending.push(event as unknown as JsonObject)
+    this.#writing = this.#writing.then(async () => {
+      const batch = this.#pending.splice(0)
+      if (batch.length === 0) return
+      const from = this.#seq + 1
+      this.#seq += batch.length
+      await this.#store.appendEvents(this.#id, from, batch)
+      this.#runs.notify(this.#id)
+    }).catch((err: unknown) => this.#logger.error({ response: this.#id, err: (err as Error)?.message }, 'background response: its events could not be kept'))
+  }
+
+  /** After the response's end is stored: followers stop here. */
+  async close(): Promise<void> {
+    this.push({ type: END } as unknown as TurnEvent)
+    await this.#writing
+  }
+}
+
+export interface FollowDeps {
+  readonly store: Pick<ResponseStore, 'events'>
+  readonly runs: BackgroundRuns
+  /** The record as polling sees it (a lost run reads as failed). */
+  readonly get: (id: string) => Promise<ResponseRecord | undefined>
+  /** After this long from its creation no run can still be writing (its deadline and LOST_AFTER_MS). */
+  readonly horizonMs: number
+}
+
+/** Whether `id` was created streaming in the background (its events are kept). */
+export async function streams(store: Pick<ResponseStore, 'events'>, id: string): Promise<boolean> {
+  return (await store.events(id, -1, 1))[0]?.seq === 0
+}
+
+/** A streamed background response's events from the first, live until its end marker (or it is deleted, or past any run's horizon). */
+export async function* followEvents(id: string, deps: FollowDeps): AsyncGenerator<TurnEvent> {
+  let seq = 0
+  for (;;) {
+    const rows = await deps.store.events(id, seq, PAGE)
+    for (const row of rows) {
+      seq = row.seq
+      if (row.event.type === END) return
+      yield row.event as unknown as TurnEvent
+    }
+    if (rows.length === PAGE) continue
+    const record = await deps.get(id)
+    if (!record || Date.now() - record.createdAt.getTime() > deps.horizonMs) return
+    await deps.runs.next(id, POLL_MS)
+  }
 }

@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url'
 import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
 import { Conversations, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
-import { BackgroundRuns, isRunning, LOST_AFTER_MS } from './background.ts'
+import { BackgroundRuns, followEvents, isRunning, LOST_AFTER_MS, streams } from './background.ts'
 import assistantsService from './assistants-api.ts'
 import assistantStage from './assistant-stage.ts'
 import chatService from './threads-api.ts'
@@ -43,6 +43,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
     // Runs outlive a reload of this plugin; the gateway's shutdown fails those still going.
     const background = ctx.keep('background-responses', () => new BackgroundRuns())
     /** A background response whose process stopped before it ended (past its deadline, not run here) reads as failed. */
+    const follow = (id: string) => followEvents(id, { store: responses, runs: background, get: async (id) => settled(await responses.get(id)), horizonMs: config.background_timeout_ms + LOST_AFTER_MS })
     const settled = async (record: ResponseRecord | undefined): Promise<ResponseRecord | undefined> => {
       if (!record || !isRunning(record.body) || background.has(record.id) || Date.now() - record.createdAt.getTime() < config.background_timeout_ms + LOST_AFTER_MS) return record
       const body = { ...record.body, status: 'failed', error: { code: 'server_error', message: 'The gateway stopped before the background response finished.' } }
@@ -66,6 +67,16 @@ const conversations = definePlugin<ConversationsConfig, Service>({
           background.stop(id)
           return responses.delete(id)
         },
+        async follow(id) {
+          const record = await settled(await responses.get(id))
+          if (!record || !(await streams(responses, id))) return undefined
+          const { usage: _usage, ...body } = record.body
+          return {
+            draft: () => ({ ...body, status: 'queued', output: [], error: null, incomplete_details: null }),
+            events: follow(id),
+            response: async () => (await settled(await responses.get(id)))?.body ?? record.body,
+          }
+        },
       },
       assistants: assistantRepository(store.sql),
       maxInputChars: config.max_message_chars,
@@ -85,6 +96,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         logger: ctx.logger,
         background,
         detachedCalls: (principal) => ctx.callsAs(principal),
+        follow,
       }),
       registerTool(tool) {
         tools.set(tool.type, tool)

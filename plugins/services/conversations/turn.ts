@@ -11,7 +11,7 @@ import {
 } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
-import type { BackgroundRuns } from './background.ts'
+import { EventLog, type BackgroundRuns } from './background.ts'
 import { contextWindowTokens, fitHistory, requireKnownCalls, type Window } from './context.ts'
 import { gatherContext, withCitations } from './grounding.ts'
 import { newId } from './data/ids.ts'
@@ -55,7 +55,12 @@ export interface TurnDeps {
   readonly background: BackgroundRuns
   /** The pipeline as `principal`, outside any request (a background response's calls). */
   readonly detachedCalls: (principal: Principal) => GatewayCalls
+  /** A streamed background response's events, from the first, live to its end. */
+  readonly follow: (id: string) => AsyncIterable<TurnEvent>
 }
+
+/** How long a streamed background response's events are kept to be followed again. */
+const EVENTS_KEPT_HOURS = 24
 
 /** How long a finished answer's accounting is waited for before it is kept without its cost. */
 const ACCOUNTING_WAIT_MS = 5000
@@ -97,22 +102,31 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
    */
   async function background(input: TurnInput, turn: Started): Promise<Turn> {
     if (!input.store) throw badRequest('A background response is kept to be polled: `store` cannot be false.', 'store', 'invalid_request')
-    if (input.stream) throw badRequest('Streaming a background response is not supported by this gateway: create it without `stream` and poll it.', 'stream', 'unsupported_parameter')
     const { id, createdAt, threadId, model } = turn
     const at = (status: string, error: GatewayError | null = null): JsonObject =>
       responseObject({ id, createdAt, input, model, threadId, status, reason: null, error, outcome: undefined, output: [] })
     const record = { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null }
     await store.queue(id, threadId, { ...record, body: at('queued') })
+    // Streamed: its events are kept as they come, for this client and any that follows it later.
+    const log = input.stream ? new EventLog(id, store, deps.background, deps.logger) : undefined
+    if (log) {
+      await log.open()
+      void store.pruneEvents(EVENTS_KEPT_HOURS).catch(() => undefined)
+    }
     let ran: Turn | undefined
     const done = deps.background.start(id, settings.backgroundTimeoutMs, deps.logger, async (signal) => {
       if (!(await store.update(id, at('in_progress')))) return
       ran = await run({ ...input, signal }, deps.detachedCalls(input.caller.principal), turn, true)
+      if (ran.events) for await (const event of ran.events) log?.push(event)
       await ran.response()
     }, (error) => store.update(id, at('failed', error)))
+    // The end marker goes after the response's end is stored: a follower that sees it reads the end.
+    const ended = log ? done.then(() => log.close()) : done
     return {
       id, threadId, createdAt, draft: () => at('queued'),
-      response: async () => { await done; return (await store.get(id))?.body ?? at('failed') },
-      items: async () => { await done; return ran ? ran.items() : [] },
+      ...(log ? { events: deps.follow(id) } : {}),
+      response: async () => { await ended; return (await store.get(id))?.body ?? at('failed') },
+      items: async () => { await ended; return ran ? ran.items() : [] },
     }
   }
 

@@ -7,16 +7,19 @@
  */
 import { toGatewayError, type GatewayError, type SseFrame } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import type { Turn } from '../../contracts/conversations.ts'
+import type { TurnStream } from '../../contracts/conversations.ts'
 
-const FINAL: Record<string, string> = { completed: 'response.completed', incomplete: 'response.incomplete', failed: 'response.failed' }
+// A cancelled background response ends as failed does (no event of its own), its status saying why.
+const FINAL: Record<string, string> = { completed: 'response.completed', incomplete: 'response.incomplete', failed: 'response.failed', cancelled: 'response.failed' }
 
-export async function* responseEvents(turn: Turn): AsyncGenerator<SseFrame> {
+export async function* responseEvents(turn: TurnStream): AsyncGenerator<SseFrame> {
   let sequence = 0
   const frame: Frame = (type, fields) => ({ event: type, data: JSON.stringify({ type, ...fields, sequence_number: sequence++ }) })
   const draft = turn.draft()
   yield frame('response.created', { response: draft })
-  yield frame('response.in_progress', { response: draft })
+  // A background response is created queued: it says so, then that it runs.
+  if (draft.status === 'queued') yield frame('response.queued', { response: draft })
+  yield frame('response.in_progress', { response: { ...draft, status: 'in_progress' } })
   try {
     yield* turnFrames(turn, frame)
   } catch (err) {
@@ -34,7 +37,7 @@ export async function* responseEvents(turn: Turn): AsyncGenerator<SseFrame> {
 type Frame = (type: string, fields: JsonObject) => SseFrame
 
 /** The output items' events, as the turn reports them. */
-async function* turnFrames(turn: Turn, frame: Frame): AsyncGenerator<SseFrame> {
+async function* turnFrames(turn: TurnStream, frame: Frame): AsyncGenerator<SseFrame> {
   const part = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] })
   for await (const event of turn.events!) {
     switch (event.type) {

@@ -10,7 +10,7 @@
  * Tools: `function` tools go to the model; any other type is a server tool the gateway runs (the
  * RAG service's `file_search`), registered with `Conversations.registerTool`.
  */
-import { badRequest, definePlugin, notFound, sse, type Caller, type RouteSpec, type Surface } from '../../../core/plugins/api.ts'
+import { badRequest, definePlugin, notFound, sse, type Caller, type RouteSpec, type SseFrame, type Surface } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
 import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'
@@ -53,6 +53,12 @@ const CREATE_BODY = {
 }
 
 type CreateBody = Record<string, unknown> & { model: string }
+
+/** The frames numbered after `sequence` (frames are numbered from 0 in order, so the first sequence+1 go). */
+async function* after(frames: AsyncIterable<SseFrame>, sequence: number): AsyncGenerator<SseFrame> {
+  let n = 0
+  for await (const frame of frames) if (n++ > sequence) yield frame
+}
 
 export function responsesSurface(conversations: Conversations): Surface {
   /** The assistant a `model: assistant/<name>` names, if the caller may use it. */
@@ -105,19 +111,22 @@ export function responsesSurface(conversations: Conversations): Surface {
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
         store, stream: body.stream === true, background: body.background === true, signal, echo,
       }, gateway)
-      if (body.background === true) return turn.draft()
       if (turn.events) return sse(responseEvents(turn), errorEvent)
+      if (body.background === true) return turn.draft()
       return turn.response()
     },
   }
 
-  const get: RouteSpec<unknown, { stream?: boolean }, { id: string }> = {
-    method: 'GET', path: '/v1/responses/:id', summary: 'A stored response.', permission: CHAT, params: ID_PARAMS, query: RETRIEVE_QUERY,
+  const get: RouteSpec<unknown, { stream?: boolean; starting_after?: number }, { id: string }> = {
+    method: 'GET', path: '/v1/responses/:id', summary: 'A stored response; `stream=true` follows a background response created streaming (from `starting_after`).', permission: CHAT, params: ID_PARAMS, query: RETRIEVE_QUERY,
     async handle({ caller, params, query }) {
-      // Replaying a response's events is for background responses created streaming, which this
-      // gateway refuses: a JSON answer would leave the SDK's stream reader waiting for events.
-      if (query.stream) throw badRequest('Streaming a stored response (`stream=true`) is not supported by this gateway.', 'stream', 'unsupported_parameter')
-      return (await reachableResponse(caller, params.id)).body
+      const record = await reachableResponse(caller, params.id)
+      if (!query.stream) return record.body
+      // Only a background response created streaming has events to follow: a JSON answer would
+      // leave the SDK's stream reader waiting for events that never come.
+      const followed = await conversations.responses.follow(record.id)
+      if (!followed) throw badRequest('Only a background response created with `stream: true` can be streamed again.', 'stream', 'unsupported_parameter')
+      return sse(after(responseEvents(followed), query.starting_after ?? -1), errorEvent)
     },
   }
 

@@ -34,13 +34,19 @@ export interface TurnRecord {
 /** The statuses of a background response whose run has not ended. */
 const RUNNING = `body->>'status' IN ('queued', 'in_progress')`
 
-export interface ResponseStore extends Responses {
+export interface ResponseStore extends Omit<Responses, 'follow'> {
   /** A turn's response and items in one transaction. */
   saveTurn(turn: TurnRecord): Promise<ItemRecord[]>
   /** Store a background response as it starts (status `queued`). */
   queue(id: string, threadId: string | null, response: Omit<ResponseRecord, 'createdAt' | 'id' | 'threadId'>): Promise<void>
   /** Replace a background response's body while its run has not ended (not cancelled, not deleted): whether it was. */
   update(id: string, body: JsonObject): Promise<boolean>
+  /** Append a streamed background response's events from number `seq` on. */
+  appendEvents(id: string, seq: number, events: readonly JsonObject[]): Promise<void>
+  /** Its events numbered after `seq`, in order (at most `limit`). */
+  events(id: string, seq: number, limit: number): Promise<{ seq: number; event: JsonObject }[]>
+  /** Forget events older than `hours` (their responses keep their output): what they were kept for is a resume soon after. */
+  pruneEvents(hours: number): Promise<void>
   /** The newest `limit` items of a thread, newest first. */
   threadHistory(threadId: string, limit: number): Promise<ItemRecord[]>
   /** The newest `limit` items of a response and its stored ancestors, newest first. */
@@ -60,6 +66,7 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
         const { rowCount } = await tx.query('DELETE FROM chat_responses WHERE id = $1', [id])
         // Its items outside a thread go with it; a thread's items stay in the thread.
         if (rowCount > 0) await tx.query('DELETE FROM chat_items WHERE response_id = $1 AND thread_id IS NULL', [id])
+        await tx.query('DELETE FROM chat_response_events WHERE response_id = $1', [id])
         return rowCount > 0
       })
     },
@@ -77,6 +84,18 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
     async update(id, body) {
       const { rowCount } = await sql.query(`UPDATE chat_responses SET body = $2 WHERE id = $1 AND ${RUNNING}`, [id, jsonParam(body)])
       return rowCount > 0
+    },
+    async appendEvents(id, seq, events) {
+      if (events.length === 0) return
+      const values = events.map((_, i) => `($1, $${i * 2 + 2}, $${i * 2 + 3})`).join(', ')
+      await sql.query(`INSERT INTO chat_response_events (response_id, seq, event) VALUES ${values}`, [id, ...events.flatMap((e, i) => [seq + i, jsonParam(e)])])
+    },
+    async events(id, seq, limit) {
+      const { rows } = await sql.query<{ seq: number; event: JsonObject }>('SELECT seq, event FROM chat_response_events WHERE response_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [id, seq, limit])
+      return rows
+    },
+    async pruneEvents(hours) {
+      await sql.query(`DELETE FROM chat_response_events WHERE created_at < now() - ($1 || ' hours')::interval`, [String(hours)])
     },
     async saveTurn(turn) {
       return store.transaction(async (tx: SqlClient) => {
