@@ -73,6 +73,8 @@ export const IDENTITY_MIGRATIONS: MigrationSet = { owner: 'identity', dir: folde
 export const USAGE_MIGRATIONS: MigrationSet = { owner: 'usage', dir: folder('../../plugins/stages/usage/migrations/') }
 export const SEMANTIC_CACHE_MIGRATIONS: MigrationSet = { owner: 'semantic-cache', dir: folder('../../plugins/cache/semantic/migrations/') }
 export const PLUGIN_MIGRATIONS = [IDENTITY_MIGRATIONS, USAGE_MIGRATIONS, SEMANTIC_CACHE_MIGRATIONS] as const
+/** Not in PLUGIN_MIGRATIONS: service.rag migrates only where pgvector is (its later files assume its first). */
+export const RAG_MIGRATIONS: MigrationSet = { owner: 'rag', dir: folder('../../plugins/services/rag/migrations/') }
 
 /** Migrate the given owners one after the other, as the plugins' setups do at a start; the report of each. */
 export async function migrateOwners(store: Store, sets: readonly MigrationSet[] = PLUGIN_MIGRATIONS): Promise<Map<string, MigrationReport>> {

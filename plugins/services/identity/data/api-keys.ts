@@ -25,9 +25,10 @@ const CREATE = `INSERT INTO api_keys (key_hash, prefix, name, user_id, departmen
   RETURNING ${COLUMNS}`
 const BY_HASH = `SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`
 const GET = `SELECT ${COLUMNS} FROM api_keys WHERE id = $1`
+// Newest first by seq (migration 0003), since created_at ties within a clock tick of the embedded store.
 const LIST = `SELECT ${COLUMNS} FROM api_keys
   WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR department = $2) AND ($3 OR revoked_at IS NULL)
-  ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`
+  ORDER BY seq DESC LIMIT $4 OFFSET $5`
 const REVOKE = 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL'
 const EXPIRE_BY = 'UPDATE api_keys SET expires_at = $2 WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)'
 const USER_KEY_ROLES = 'SELECT DISTINCT role FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL'

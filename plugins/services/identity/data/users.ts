@@ -33,9 +33,11 @@ const UPSERT = `INSERT INTO users (external_subject, email, name, role, departme
   RETURNING ${COLUMNS}`
 const GET = `SELECT ${COLUMNS} FROM users WHERE id = $1`
 const BY_SUBJECT = `SELECT ${COLUMNS} FROM users WHERE external_subject = $1`
+// In the order users were made: seq (migration 0003), since created_at ties within a clock tick
+// of the embedded store.
 const LIST = `SELECT ${COLUMNS} FROM users
   WHERE ($1::text IS NULL OR department = $1) AND ($2::text IS NULL OR role = $2)
-  ORDER BY created_at, id LIMIT $3 OFFSET $4`
+  ORDER BY seq LIMIT $3 OFFSET $4`
 const SET_ROLE = `UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`
 const SET_DEPARTMENT = `UPDATE users SET department = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`
 

@@ -130,7 +130,8 @@ export function ragRepository(store: Store) {
         : ''
       const params: unknown[] = [limit, offset]
       if (v) params.push(v.userId, v.department, v.departmentAdmin)
-      const { rows } = await sql.query<Row>(`SELECT ${COLLECTION_COLUMNS} FROM rag_collections c ${where} ORDER BY c.created_at DESC, c.id LIMIT $1 OFFSET $2`, params)
+      // Newest first by seq (migrations/0003), since created_at ties within a clock tick of the embedded store.
+      const { rows } = await sql.query<Row>(`SELECT ${COLLECTION_COLUMNS} FROM rag_collections c ${where} ORDER BY c.seq DESC LIMIT $1 OFFSET $2`, params)
       return rows.map(collectionOf)
     },
 
@@ -189,7 +190,8 @@ export function ragRepository(store: Store) {
     async listDocuments(collectionId: string, filter: Page & { status?: DocumentStatus }): Promise<DocumentRecord[]> {
       const [limit, offset] = pageOf(filter)
       const { rows } = await sql.query<Row>(
-        `SELECT * FROM rag_documents WHERE collection_id = $1 AND ($4::text IS NULL OR status = $4) ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`,
+        // Newest first by seq (migrations/0003): created_at ties within a clock tick of the embedded store.
+        `SELECT * FROM rag_documents WHERE collection_id = $1 AND ($4::text IS NULL OR status = $4) ORDER BY seq DESC LIMIT $2 OFFSET $3`,
         [collectionId, limit, offset, filter.status ?? null],
       )
       return rows.map(documentOf)
