@@ -56,9 +56,10 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
   }
 }
 
-/** Calls made outside any request (a queued job) as `principal`: each pins the current snapshot until accounted, so a reload never disposes a provider under it. */
-export function backgroundCalls(current: () => Snapshot, principal: Principal): GatewayCalls {
+/** Calls made outside any request (a queued job) as `principal`, once the gateway serves: each pins the current snapshot until accounted, so a reload never disposes a provider under it. */
+export function backgroundCalls(current: () => Snapshot, principal: Principal, serving: Promise<void>): GatewayCalls {
   const pinned = async <T>(make: (calls: GatewayCalls) => Promise<Call<T>>): Promise<Call<T>> => {
+    await serving
     const snapshot = current()
     snapshot.enter()
     try {

@@ -81,13 +81,16 @@ export class ReloadController {
   #poll: NodeJS.Timeout | undefined
   #reloads = { ok: 0, failed: 0 }
   readonly #snapshotListeners: ((snapshot: Snapshot) => void)[] = []
+  readonly #serving: () => void
 
   constructor(options: ReloadControllerOptions) {
     this.#options = options
     this.#logger = options.logger
     this.#pool = new InstancePool(options.logger)
     const metrics = new GatewayMetrics()
-    this.shared = { metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => this.reload(reason, true, true).then(() => undefined, () => undefined), features: () => this.#current?.features }
+    let serving!: () => void
+    this.#serving = () => serving()
+    this.shared = { serving: new Promise<void>((resolve) => { serving = resolve }), metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => this.reload(reason, true, true).then(() => undefined, () => undefined), features: () => this.#current?.features }
     this.shared.container.register(GatewayControl.key, { useValue: this.#control() })
   }
 
@@ -101,6 +104,7 @@ export class ReloadController {
       await this.#disposeKept(() => 0)
       throw err
     }
+    this.#serving()
     this.#startedBlocks = readOnceBlocks(load)
     this.#startedWith = { ...this.#current.config.server }
     this.#fileDigest = await this.#digest()

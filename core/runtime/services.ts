@@ -15,6 +15,8 @@ export interface GatewayServices {
   readonly provider: (name: string) => Provider | undefined
   /** Build a new snapshot from the current config (PluginContext.rebuild). */
   readonly rebuild: (reason: string) => Promise<void>
+  /** Settles when the first snapshot serves: what plugins call through the pipeline during the first build (a job their setup took up) waits for it. */
+  readonly serving: Promise<void>
   /** The current snapshot's feature flags (undefined before the first). */
   readonly features: () => Readonly<Record<string, boolean>> | undefined
 }

@@ -1,0 +1,169 @@
+/** The `batches` and `batch_results` tables: batches as records, a step's lease, and what each line answered. */
+import type { Owner, Principal, SqlClient } from '../../../core/plugins/api.ts'
+import { jsonParam } from '../../store/kit/sql.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+
+export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled'
+/** A batch in one of these still has a step to run. */
+export const OPEN: readonly BatchStatus[] = ['validating', 'in_progress', 'finalizing', 'cancelling']
+
+export interface RequestCounts { readonly total: number; readonly completed: number; readonly failed: number }
+export interface BatchError { readonly code: string; readonly message: string; readonly param: string | null; readonly line: number | null }
+
+export interface BatchRecord extends Owner {
+  readonly id: string
+  readonly userId: string
+  readonly department: string | null
+  /** Who its lines run as (the creator, as they were when they created it). */
+  readonly principal: Principal
+  readonly endpoint: string
+  readonly inputFileId: string
+  readonly completionWindow: string
+  readonly status: BatchStatus
+  readonly model: string | null
+  readonly outputFileId: string | null
+  readonly errorFileId: string | null
+  readonly errors: readonly BatchError[] | null
+  readonly requestCounts: RequestCounts
+  readonly usage: JsonObject | null
+  readonly metadata: Readonly<Record<string, string>>
+  readonly outputExpiresAfter: { readonly anchor: string; readonly seconds: number } | null
+  readonly createdAt: Date
+  readonly expiresAt: Date
+  readonly inProgressAt: Date | null
+  readonly finalizingAt: Date | null
+  readonly completedAt: Date | null
+  readonly failedAt: Date | null
+  readonly expiredAt: Date | null
+  readonly cancellingAt: Date | null
+  readonly cancelledAt: Date | null
+}
+
+export type BatchCreate = Pick<BatchRecord, 'id' | 'userId' | 'department' | 'principal' | 'endpoint' | 'inputFileId' | 'completionWindow' | 'expiresAt' | 'metadata' | 'outputExpiresAfter'>
+
+/** What a step may change (timestamps as they happen). */
+export interface BatchPatch {
+  readonly status?: BatchStatus
+  readonly model?: string | null
+  readonly outputFileId?: string | null
+  readonly errorFileId?: string | null
+  readonly errors?: readonly BatchError[] | null
+  readonly requestCounts?: RequestCounts
+  readonly usage?: JsonObject | null
+  readonly inProgressAt?: Date
+  readonly finalizingAt?: Date
+  readonly completedAt?: Date
+  readonly failedAt?: Date
+  readonly expiredAt?: Date
+  readonly cancelledAt?: Date
+}
+
+const COLUMN: Record<keyof BatchPatch, string> = {
+  status: 'status', model: 'model', outputFileId: 'output_file_id', errorFileId: 'error_file_id', errors: 'errors', requestCounts: 'request_counts', usage: 'usage',
+  inProgressAt: 'in_progress_at', finalizingAt: 'finalizing_at', completedAt: 'completed_at', failedAt: 'failed_at', expiredAt: 'expired_at', cancelledAt: 'cancelled_at',
+}
+const JSON_COLUMNS = new Set<keyof BatchPatch>(['errors', 'requestCounts', 'usage'])
+
+type Row = Record<string, unknown>
+const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string))
+
+const batchOf = (r: Row): BatchRecord => ({
+  id: r.id as string, userId: r.user_id as string, department: (r.department as string | null) ?? null, principal: r.principal as Principal,
+  endpoint: r.endpoint as string, inputFileId: r.input_file_id as string, completionWindow: r.completion_window as string, status: r.status as BatchStatus,
+  model: (r.model as string | null) ?? null, outputFileId: (r.output_file_id as string | null) ?? null, errorFileId: (r.error_file_id as string | null) ?? null,
+  errors: (r.errors as BatchError[] | null) ?? null, requestCounts: r.request_counts as RequestCounts, usage: (r.usage as JsonObject | null) ?? null,
+  metadata: (r.metadata as Record<string, string>) ?? {}, outputExpiresAfter: (r.output_expires_after as BatchRecord['outputExpiresAfter']) ?? null,
+  createdAt: date(r.created_at)!, expiresAt: date(r.expires_at)!, inProgressAt: date(r.in_progress_at), finalizingAt: date(r.finalizing_at), completedAt: date(r.completed_at),
+  failedAt: date(r.failed_at), expiredAt: date(r.expired_at), cancellingAt: date(r.cancelling_at), cancelledAt: date(r.cancelled_at),
+})
+
+const OPEN_SQL = OPEN.map((s) => `'${s}'`).join(', ')
+
+export interface ResultRow { readonly line: number; readonly ok: boolean; readonly result: JsonObject; readonly usage: JsonObject | null }
+
+export function batchRepository(sql: SqlClient) {
+  const get = async (id: string): Promise<BatchRecord | undefined> => {
+    const { rows } = await sql.query<Row>('SELECT * FROM batches WHERE id = $1', [id])
+    return rows[0] ? batchOf(rows[0]) : undefined
+  }
+  return {
+    get,
+    async create(b: BatchCreate): Promise<BatchRecord> {
+      const { rows } = await sql.query<Row>(
+        `INSERT INTO batches (id, user_id, department, principal, endpoint, input_file_id, completion_window, status, expires_at, metadata, output_expires_after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'validating', $8, $9, $10) RETURNING *`,
+        [b.id, b.userId, b.department, jsonParam(b.principal), b.endpoint, b.inputFileId, b.completionWindow, b.expiresAt, jsonParam(b.metadata), jsonParam(b.outputExpiresAfter)],
+      )
+      return batchOf(rows[0]!)
+    },
+    /** Newest first; `after`: a batch id, those older than it. */
+    async list(filter: { readonly userId?: string; readonly department?: string; readonly after?: string; readonly limit: number }): Promise<BatchRecord[]> {
+      const where: string[] = []
+      const params: unknown[] = []
+      if (filter.userId !== undefined) where.push(`user_id = $${params.push(filter.userId)}`)
+      if (filter.department !== undefined) where.push(`department = $${params.push(filter.department)}`)
+      if (filter.after) where.push(`seq < (SELECT seq FROM batches WHERE id = $${params.push(filter.after)})`)
+      const { rows } = await sql.query<Row>(`SELECT * FROM batches ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.push(filter.limit)}`, params)
+      return rows.map(batchOf)
+    },
+    async update(id: string, patch: BatchPatch): Promise<BatchRecord | undefined> {
+      const sets: string[] = ['updated_at = now()']
+      const params: unknown[] = [id]
+      for (const [key, value] of Object.entries(patch) as [keyof BatchPatch, unknown][]) {
+        if (value === undefined) continue
+        sets.push(`${COLUMN[key]} = $${params.push(JSON_COLUMNS.has(key) ? jsonParam(value) : value)}`)
+      }
+      const { rows } = await sql.query<Row>(`UPDATE batches SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params)
+      return rows[0] ? batchOf(rows[0]) : undefined
+    },
+    /** Ask a batch that has not ended to stop: it is `cancelling` until its step writes what it has. */
+    async cancel(id: string): Promise<BatchRecord | undefined> {
+      await sql.query(`UPDATE batches SET status = 'cancelling', cancelling_at = now(), updated_at = now() WHERE id = $1 AND status IN ('validating', 'in_progress')`, [id])
+      return get(id)
+    },
+    /** Take the batch for one step, if no other step holds it. */
+    async claim(id: string, leaseMs: number): Promise<BatchRecord | undefined> {
+      const { rows } = await sql.query<Row>(
+        `UPDATE batches SET lease_until = now() + ($2 || ' milliseconds')::interval WHERE id = $1 AND status IN (${OPEN_SQL}) AND (lease_until IS NULL OR lease_until < now()) RETURNING *`,
+        [id, String(leaseMs)],
+      )
+      return rows[0] ? batchOf(rows[0]) : undefined
+    },
+    async renew(id: string, leaseMs: number): Promise<void> {
+      await sql.query(`UPDATE batches SET lease_until = now() + ($2 || ' milliseconds')::interval WHERE id = $1`, [id, String(leaseMs)])
+    },
+    async release(id: string): Promise<void> {
+      await sql.query('UPDATE batches SET lease_until = NULL, updated_at = now() WHERE id = $1', [id])
+    },
+    /** Open batches no step holds and none has touched for `idleMs`: their step was lost with a process. */
+    async lost(idleMs: number): Promise<string[]> {
+      const { rows } = await sql.query<{ id: string }>(
+        `SELECT id FROM batches WHERE status IN (${OPEN_SQL}) AND (lease_until IS NULL OR lease_until < now()) AND updated_at < now() - ($1 || ' milliseconds')::interval ORDER BY seq LIMIT 1000`,
+        [String(idleMs)],
+      )
+      return rows.map((r) => r.id)
+    },
+    async saveResult(batchId: string, line: number, ok: boolean, result: JsonObject, usage: JsonObject | null): Promise<void> {
+      await sql.query('INSERT INTO batch_results (batch_id, line, ok, result, usage) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [batchId, line, ok, jsonParam(result), jsonParam(usage)])
+    },
+    async doneLines(batchId: string): Promise<Set<number>> {
+      const { rows } = await sql.query<{ line: number }>('SELECT line FROM batch_results WHERE batch_id = $1', [batchId])
+      return new Set(rows.map((r) => r.line))
+    },
+    async counts(batchId: string): Promise<{ completed: number; failed: number }> {
+      const { rows } = await sql.query<{ completed: string; failed: string }>(
+        'SELECT count(*) FILTER (WHERE ok) AS completed, count(*) FILTER (WHERE NOT ok) AS failed FROM batch_results WHERE batch_id = $1', [batchId],
+      )
+      return { completed: Number(rows[0]?.completed ?? 0), failed: Number(rows[0]?.failed ?? 0) }
+    },
+    async results(batchId: string): Promise<ResultRow[]> {
+      const { rows } = await sql.query<ResultRow>('SELECT line, ok, result, usage FROM batch_results WHERE batch_id = $1 ORDER BY line', [batchId])
+      return rows
+    },
+    async dropResults(batchId: string): Promise<void> {
+      await sql.query('DELETE FROM batch_results WHERE batch_id = $1', [batchId])
+    },
+  }
+}
+
+export type BatchRepository = ReturnType<typeof batchRepository>

@@ -1,0 +1,237 @@
+/**
+ * The batch worker. A batch moves in steps, each one queued message `{ batchId }`: a step checks the
+ * input file (validating → in_progress, or failed with every fault), then runs lines through the
+ * gateway's pipeline as the batch's creator (routing, limits, budgets, cache, usage: each line is an
+ * ordinary, accounted request), a few at a time, for at most `step_ms`, keeping each answer; then it
+ * queues the next step. A rate limit (429) pauses the batch until it lifts instead of failing lines.
+ * When no line is left, or the batch is cancelled or its window ends, the answers are written to its
+ * output and error files (OpenAI's JSONL) and the batch ends. One step at a time holds a batch (a
+ * lease on its row, renewed while it runs); a step lost with a process is found by the sweep.
+ */
+import { randomBytes } from 'node:crypto'
+import { toGatewayError, type ChatRequest, type ChatResponse, type EmbeddingRequest, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../core/plugins/api.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+import type { Files } from '../../contracts/files.ts'
+import type { Queue } from '../../contracts/queue.ts'
+import { commonModel, parseBatchInput, type BatchEndpoint, type BatchLine } from './input.ts'
+import type { BatchRecord, BatchRepository, BatchStatus } from './repository.ts'
+
+export const TOPIC = 'batches.steps'
+export interface StepMessage { readonly batchId: string }
+
+export interface WorkerSettings {
+  /** Lines of one batch in flight at once. */
+  readonly concurrency: number
+  /** How long a step takes new lines before it hands over to the next step. */
+  readonly step_ms: number
+  readonly lease_ms: number
+  /** How long a batch waits after a 429 that names no retry-after. */
+  readonly rate_limit_pause_ms: number
+}
+
+export interface WorkerDeps {
+  /** Aborted when the gateway stops: steps stop taking lines, keep what they have, and leave the rest to the next process. */
+  readonly stopping: AbortSignal
+  readonly batches: BatchRepository
+  readonly files: Files
+  readonly queue: Queue
+  readonly callsAs: (principal: Principal) => GatewayCalls
+  readonly settings: WorkerSettings
+  readonly logger: Logger
+}
+
+/** Retries of a line that failed in a way worth trying again (5xx, a timeout), within its step. */
+const LINE_RETRIES = 2
+/** How often a step looks whether its batch was cancelled. */
+const CANCEL_CHECK_MS = 500
+
+const hex = (): string => randomBytes(12).toString('hex')
+
+export const queueStep = (queue: Queue, batchId: string, delayMs = 0): Promise<void> => queue.publish<StepMessage>(TOPIC, { batchId }, { delayMs })
+
+export function batchWorker(deps: WorkerDeps) {
+  const { batches, files, settings, logger } = deps
+
+  /** One step of `batchId`, if no other step holds it; queues the next when there is one. */
+  async function step(batchId: string): Promise<void> {
+    if (deps.stopping.aborted) return
+    const batch = await batches.claim(batchId, settings.lease_ms)
+    if (!batch) return
+    const renew = setInterval(() => void batches.renew(batchId, settings.lease_ms).catch(() => undefined), Math.max(1000, settings.lease_ms / 3))
+    renew.unref()
+    let next: number | undefined
+    try {
+      next = await advance(batch)
+    } catch (err) {
+      logger.error({ batch: batchId, err: (err as Error).message }, 'batch step failed; it is tried again')
+      next = settings.rate_limit_pause_ms
+    } finally {
+      clearInterval(renew)
+      await batches.release(batchId)
+    }
+    // A stopping gateway queues nothing: the next process's sweep takes the batch up at once.
+    if (next !== undefined && !deps.stopping.aborted) await queueStep(deps.queue, batchId, next)
+  }
+
+  /** What this step does for the batch as it stands; the delay of the next step, or undefined when it has ended. */
+  async function advance(batch: BatchRecord): Promise<number | undefined> {
+    switch (batch.status) {
+      case 'validating': {
+        const input = await readInput(batch)
+        if (input.errors.length) {
+          await batches.update(batch.id, { status: 'failed', errors: input.errors, failedAt: new Date() })
+          return undefined
+        }
+        await batches.update(batch.id, { status: 'in_progress', inProgressAt: new Date(), model: commonModel(input.lines), requestCounts: { total: input.lines.length, completed: 0, failed: 0 } })
+        return 0
+      }
+      case 'cancelling': return finish(batch, 'cancelled')
+      case 'finalizing': return finish(batch, batch.expiresAt.getTime() <= Date.now() ? 'expired' : 'completed')
+      case 'in_progress': {
+        if (batch.expiresAt.getTime() <= Date.now()) return finish(batch, 'expired')
+        const { lines } = await readInput(batch)
+        const done = await batches.doneLines(batch.id)
+        const todo = lines.filter((l) => !done.has(l.line))
+        if (todo.length === 0) return finish(batch, 'completed')
+        const pause = await runLines(batch, todo)
+        const counts = await batches.counts(batch.id)
+        await batches.update(batch.id, { requestCounts: { total: lines.length, ...counts } })
+        return pause ?? 0
+      }
+      default: return undefined
+    }
+  }
+
+  async function readInput(batch: BatchRecord): Promise<ReturnType<typeof parseBatchInput>> {
+    const content = await files.content(batch.inputFileId)
+    if (!content) return { lines: [], errors: [{ code: 'file_not_found', message: `The input file ${batch.inputFileId} no longer exists.`, param: 'input_file_id', line: null }] }
+    return parseBatchInput(content.toString('utf8'), batch.endpoint as BatchEndpoint)
+  }
+
+  /**
+   * Run `todo` a few at a time until they are done, the step's time is up, the batch is cancelled
+   * (lines in flight are stopped and run again by no one), the gateway stops (they run again in
+   * the next process), or a 429 pauses it: then the pause.
+   */
+  async function runLines(batch: BatchRecord, todo: readonly BatchLine[]): Promise<number | undefined> {
+    const calls = deps.callsAs(batch.principal)
+    const stopAt = Date.now() + settings.step_ms
+    const controller = new AbortController()
+    const signal = AbortSignal.any([controller.signal, deps.stopping])
+    let pause: number | undefined
+    const watch = setInterval(() => {
+      void batches.get(batch.id).then((b) => { if (!b || b.status === 'cancelling') controller.abort() }, () => undefined)
+    }, CANCEL_CHECK_MS)
+    watch.unref()
+    let next = 0
+    const lane = async (): Promise<void> => {
+      while (next < todo.length && !signal.aborted && pause === undefined && Date.now() < stopAt) {
+        const line = todo[next++]!
+        const wait = await runLine(batch, line, calls, signal)
+        if (wait !== undefined) pause = Math.max(pause ?? 0, wait)
+      }
+    }
+    try {
+      await Promise.all(Array.from({ length: Math.min(settings.concurrency, todo.length) }, lane))
+    } finally {
+      clearInterval(watch)
+    }
+    return pause
+  }
+
+  /** One line, kept as its output (2xx) or error (any other answer); a 429 is not kept: the wait before trying it again. */
+  async function runLine(batch: BatchRecord, line: BatchLine, calls: GatewayCalls, signal: AbortSignal): Promise<number | undefined> {
+    const requestId = `req_${hex()}`
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const call = batch.endpoint === '/v1/embeddings'
+          ? await calls.embed(line.body as unknown as EmbeddingRequest, { signal })
+          : await calls.chat(line.body as unknown as ChatRequest, { signal })
+        const outcome = await call.done
+        const body = call.result as ChatResponse | EmbeddingResponse
+        const usage = { input_tokens: outcome.promptTokens, output_tokens: outcome.completionTokens, cached_tokens: outcome.cachedTokens }
+        await batches.saveResult(batch.id, line.line, true, outputLine(line, { status_code: 200, request_id: requestId, body: body as unknown as JsonObject }), usage)
+        return undefined
+      } catch (err) {
+        if (signal.aborted) return undefined
+        const error = toGatewayError(err)
+        if (error.status === 429) return retryAfterMs(error) ?? settings.rate_limit_pause_ms
+        if (error.retryable && attempt < LINE_RETRIES) {
+          await new Promise((r) => setTimeout(r, 500 * 2 ** attempt))
+          continue
+        }
+        await batches.saveResult(batch.id, line.line, false, outputLine(line, { status_code: error.status, request_id: requestId, body: { error: errorBody(error) } }), null)
+        return undefined
+      }
+    }
+  }
+
+  /** Write what the lines answered to the output and error files, and end the batch as `status`. */
+  async function finish(batch: BatchRecord, status: Extract<BatchStatus, 'completed' | 'cancelled' | 'expired'>): Promise<undefined> {
+    if (batch.status !== 'finalizing' && batch.status !== 'cancelling') await batches.update(batch.id, { status: 'finalizing', finalizingAt: new Date() })
+    const rows = await batches.results(batch.id)
+    const outputs = rows.filter((r) => r.ok).map((r) => r.result)
+    const errors = rows.filter((r) => !r.ok).map((r) => r.result)
+    if (status === 'expired') {
+      // What the window left undone is in the error file, as OpenAI writes it.
+      const done = new Set(rows.map((r) => r.line))
+      for (const line of (await readInput(batch)).lines) {
+        if (!done.has(line.line)) errors.push({ id: `batch_req_${hex()}`, custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } })
+      }
+    }
+    const expiresAt = batch.outputExpiresAfter ? new Date(batch.createdAt.getTime() + batch.outputExpiresAfter.seconds * 1000) : undefined
+    const write = async (kind: 'output' | 'error', lines: readonly JsonObject[]): Promise<string | null> => {
+      if (lines.length === 0) return null
+      const stored = await files.put({
+        filename: `${batch.id}_${kind}.jsonl`, purpose: 'batch_output', contentType: 'application/jsonl', data: Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'),
+        owner: { userId: batch.userId, department: batch.department }, ...(expiresAt ? { expiresAt } : {}),
+      })
+      return stored.id
+    }
+    const usage = totalUsage(rows.map((r) => r.usage))
+    const stamp = new Date()
+    await batches.update(batch.id, {
+      status,
+      outputFileId: batch.outputFileId ?? await write('output', outputs),
+      errorFileId: batch.errorFileId ?? await write('error', errors),
+      requestCounts: { total: batch.requestCounts.total, completed: outputs.length, failed: errors.length },
+      usage,
+      ...(status === 'completed' ? { completedAt: stamp } : status === 'cancelled' ? { cancelledAt: stamp } : { expiredAt: stamp }),
+    })
+    await batches.dropResults(batch.id)
+    return undefined
+  }
+
+  return { step }
+}
+
+function outputLine(line: BatchLine, response: { status_code: number; request_id: string; body: JsonObject }): JsonObject {
+  return { id: `batch_req_${hex()}`, custom_id: line.customId, response, error: null }
+}
+
+function errorBody(error: GatewayError): JsonObject {
+  return { message: error.message, type: error.type, param: error.param ?? null, code: error.code ?? null }
+}
+
+/** A 429's retry-after, in milliseconds (seconds or an HTTP date). */
+function retryAfterMs(error: GatewayError): number | undefined {
+  const value = error.headers?.['retry-after']
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+}
+
+function totalUsage(usages: readonly (JsonObject | null)[]): JsonObject {
+  let input = 0
+  let output = 0
+  let cached = 0
+  for (const u of usages) {
+    if (!u) continue
+    input += Number(u.input_tokens ?? 0)
+    output += Number(u.output_tokens ?? 0)
+    cached += Number(u.cached_tokens ?? 0)
+  }
+  return { input_tokens: input, input_tokens_details: { cached_tokens: cached }, output_tokens: output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: input + output }
+}

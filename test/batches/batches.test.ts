@@ -1,0 +1,245 @@
+/**
+ * Batches (/v1/batches) as a user of the official openai SDK runs them: upload a `batch` file,
+ * create, poll to the end, read the output and error files; faults in the file fail the batch
+ * with their line numbers; cancelling keeps what was answered; a rate limit pauses the batch
+ * instead of failing its lines; callers see only their own batches. Answers match OpenAI's schema.
+ */
+import type http from 'node:http'
+import OpenAI, { toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
+import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { DATABASE_URL, dropSchema, POSTGRES_ENABLED, uniqueSchema } from '../store/helpers.ts'
+
+const ALICE = 'batch-alice-key-0123456789abcdef'
+const CAROL = 'batch-carol-key-0123456789abcdef'
+
+type Handler = (req: RecordedRequest, res: http.ServerResponse) => Promise<void> | void
+
+/** OpenAI's wire: a chat answer `reply to: <last message>`, embeddings of the input's length; `failing` models answer 500. */
+const answer: Handler = (req, res) => {
+  if (req.path.endsWith('/embeddings')) {
+    const inputs = Array.isArray(req.body.input) ? req.body.input : [req.body.input]
+    return sendJson(res, 200, { object: 'list', model: req.body.model, data: inputs.map((t: string, index: number) => ({ object: 'embedding', index, embedding: [t.length, 1, 0] })), usage: { prompt_tokens: 3, total_tokens: 3 } })
+  }
+  if (req.body.model === 'broken-model') return sendJson(res, 400, { error: { message: 'this model refuses', type: 'invalid_request_error', code: 'model_refused', param: null } })
+  const last = (req.body.messages as { content: string }[]).at(-1)?.content
+  sendJson(res, 200, {
+    id: 'chatcmpl-b', object: 'chat.completion', created: 1, model: req.body.model,
+    choices: [{ index: 0, message: { role: 'assistant', content: `reply to: ${last}` }, finish_reason: 'stop', logprobs: null }],
+    usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 },
+  })
+}
+
+const line = (customId: string, body: Record<string, unknown>, url = '/v1/chat/completions') => JSON.stringify({ custom_id: customId, method: 'POST', url, body })
+const chat = (customId: string, text: string, model = 'chat-a') => line(customId, { model, messages: [{ role: 'user', content: text }] })
+
+describe('batches: /v1/batches with the openai SDK', () => {
+  let upstream: MockUpstream
+  let gw: RunningGateway
+  let alice: OpenAI
+  let handler: Handler = answer
+  beforeAll(async () => {
+    upstream = await startUpstream((req, res) => handler(req, res))
+    gw = await startTestGateway(`
+version: 1
+store: { plugin: embedded, memory: true, vector: false }
+queue: { plugin: memory }
+providers:
+  up: { plugin: openai, api_key: sk-test, base_url: '${upstream.url}' }
+routes:
+  - { model: chat-a, targets: [ { provider: up, model: gpt-4o-mini } ] }
+  - { model: broken, targets: [ { provider: up, model: broken-model } ] }
+  - { model: embed-a, targets: [ { provider: up, model: text-embedding-3-small } ] }
+  - { model: limited, targets: [ { provider: up, model: gpt-4o-mini } ] }
+auth:
+  strategies:
+    - plugin: api-key
+      keys:
+        - { key: "${ALICE}", user: alice, role: user, department: research }
+        - { key: "${CAROL}", user: carol, role: user, department: sales }
+limits:
+  backend: { plugin: memory }
+  policies: [ { scope: user, when: { routes: [limited] }, requests_per_second: 2 } ]
+services:
+  files: {}
+  batches: { concurrency: 3, step_ms: 300, sweep_ms: 200, rate_limit_pause_ms: 100 }
+`)
+    alice = new OpenAI({ apiKey: ALICE, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  }, 120_000)
+  afterAll(async () => {
+    await gw?.close()
+    await upstream?.close()
+  })
+
+  const upload = async (client: OpenAI, lines: string[], purpose: 'batch' | 'user_data' = 'batch') =>
+    client.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'requests.jsonl', { type: 'application/jsonl' }), purpose })
+  const ended = async (client: OpenAI, id: string): Promise<OpenAI.Batch> =>
+    (await waitFor(async () => {
+      const b = await client.batches.retrieve(id)
+      return ['completed', 'failed', 'cancelled', 'expired'].includes(b.status) ? b : undefined
+    }, 20_000, 50)).value!
+  const jsonl = async (client: OpenAI, fileId: string) => (await (await client.files.content(fileId)).text()).trim().split('\n').map((l) => JSON.parse(l))
+
+  it('runs a chat batch through the pipeline: output and error files, counts, usage', async () => {
+    handler = answer
+    const file = await upload(alice, [chat('a', 'first'), chat('b', 'second'), chat('c', 'third', 'broken'), chat('d', 'fourth')])
+    const created = await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { job: 'nightly' } })
+    expectOpenAISchema('Batch', created)
+    expect(created).toMatchObject({ object: 'batch', status: 'validating', endpoint: '/v1/chat/completions', input_file_id: file.id, completion_window: '24h', metadata: { job: 'nightly' } })
+    expect(created.id).toMatch(/^batch_[0-9a-f]{32}$/)
+    const done = await ended(alice, created.id)
+    expectOpenAISchema('Batch', done)
+    expect(done).toMatchObject({ status: 'completed', request_counts: { total: 4, completed: 3, failed: 1 } })
+    expect(done.in_progress_at).toBeGreaterThanOrEqual(done.created_at)
+    expect(done.completed_at).toBeGreaterThanOrEqual(done.in_progress_at!)
+    expect(done.usage).toMatchObject({ input_tokens: 15, output_tokens: 12, total_tokens: 27 })
+    const outputs = await jsonl(alice, done.output_file_id!)
+    expect(outputs.map((o) => o.custom_id)).toEqual(['a', 'b', 'd'])
+    expect(outputs[0]).toMatchObject({ custom_id: 'a', error: null, response: { status_code: 200, body: { object: 'chat.completion', choices: [{ message: { content: 'reply to: first' } }] } } })
+    expect(outputs[0].id).toMatch(/^batch_req_/)
+    const errors = await jsonl(alice, done.error_file_id!)
+    expect(errors).toEqual([expect.objectContaining({ custom_id: 'c', response: expect.objectContaining({ status_code: 400, body: { error: expect.objectContaining({ message: expect.stringContaining('this model refuses') }) } }) })])
+    expect((await alice.files.retrieve(done.output_file_id!)).purpose).toBe('batch_output')
+    // Each line was a request of its own through the pipeline.
+    expect(upstream.requests.filter((r) => r.path.endsWith('/chat/completions')).length).toBeGreaterThanOrEqual(4)
+  })
+
+  it('runs an embeddings batch', async () => {
+    handler = answer
+    const file = await upload(alice, [line('e1', { model: 'embed-a', input: 'abc' }, '/v1/embeddings'), line('e2', { model: 'embed-a', input: ['hello', 'x'] }, '/v1/embeddings')])
+    const done = await ended(alice, (await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' })).id)
+    expect(done).toMatchObject({ status: 'completed', model: 'embed-a', request_counts: { total: 2, completed: 2, failed: 0 } })
+    const outputs = await jsonl(alice, done.output_file_id!)
+    expect(outputs[1].response.body.data.map((d: { embedding: number[] }) => d.embedding[0])).toEqual([5, 1])
+    expect(done.error_file_id).toBeUndefined()
+  })
+
+  it('fails a batch whose file has faults, listing each with its line, and runs none of it', async () => {
+    const before = upstream.requests.length
+    const file = await upload(alice, [chat('ok', 'fine'), '{not json', chat('ok', 'again'), line('u', { model: 'chat-a', messages: [] }, '/v1/embeddings'), line('s', { model: 'chat-a', messages: [], stream: true }), JSON.stringify({ custom_id: 'm', method: 'GET', url: '/v1/chat/completions', body: {} })])
+    const done = await ended(alice, (await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id)
+    expectOpenAISchema('Batch', done)
+    expect(done.status).toBe('failed')
+    expect(done.failed_at).toBeGreaterThan(0)
+    expect(done.errors?.data?.map((e) => [e.line, e.code])).toEqual([[2, 'invalid_json_line'], [3, 'duplicate_custom_id'], [4, 'mismatched_endpoint'], [5, 'invalid_request'], [6, 'invalid_method']])
+    expect(upstream.requests.length).toBe(before)
+  })
+
+  it('refuses at creation an endpoint it does not run, a file of another purpose, and a file the caller cannot see', async () => {
+    const file = await upload(alice, [chat('a', 'x')])
+    await expect(alice.batches.create({ input_file_id: file.id, endpoint: '/v1/moderations', completion_window: '24h' })).rejects.toMatchObject({ status: 400, param: 'endpoint' })
+    const other = await upload(alice, [chat('a', 'x')], 'user_data')
+    await expect(alice.batches.create({ input_file_id: other.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toMatchObject({ status: 400, param: 'input_file_id', code: 'invalid_file_purpose' })
+    const carol = new OpenAI({ apiKey: CAROL, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    await expect(carol.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toMatchObject({ status: 404, param: 'input_file_id' })
+  })
+
+  it('cancels a running batch: what was answered is kept in its output file, the lines in flight are stopped', async () => {
+    let hungUp = 0
+    let answered = 0
+    handler = async (req, res) => {
+      // The first three answer; the rest wait until the gateway hangs up.
+      if (answered < 3) { answered++; return answer(req, res) }
+      await new Promise<void>((resolve) => res.once('close', () => resolve()))
+      hungUp++
+    }
+    const file = await upload(alice, Array.from({ length: 12 }, (_, i) => chat(`c${i}`, `line ${i}`)))
+    const created = await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    await waitFor(async () => (await alice.batches.retrieve(created.id)).status === 'in_progress' && hungUp === 0 && answered === 3, 10_000, 20)
+    await waitFor(() => upstream.requests.filter((r) => /line (3|4|5)$/.test(r.body?.messages?.[0]?.content ?? '')).length > 0, 10_000, 20)
+    const cancelling = await alice.batches.cancel(created.id)
+    expectOpenAISchema('Batch', cancelling)
+    expect(['cancelling', 'cancelled']).toContain(cancelling.status)
+    const done = await ended(alice, created.id)
+    expect(done.status).toBe('cancelled')
+    expect(done.cancelled_at).toBeGreaterThan(0)
+    expect(done.request_counts).toMatchObject({ total: 12, completed: 3, failed: 0 })
+    expect((await jsonl(alice, done.output_file_id!)).map((o) => o.custom_id).sort()).toEqual(['c0', 'c1', 'c2'])
+    await waitFor(() => hungUp > 0, 5000, 20)
+    await expect(alice.batches.cancel(created.id).then((b) => b.status)).resolves.toBe('cancelled')
+    const finished = (await alice.batches.list()).data.find((b) => b.status === 'completed')!
+    await expect(alice.batches.cancel(finished.id)).rejects.toMatchObject({ status: 400, code: 'batch_not_cancellable' })
+    handler = answer
+  })
+
+  it('waits out a rate limit instead of failing the lines it hits', async () => {
+    handler = answer
+    const file = await upload(alice, Array.from({ length: 6 }, (_, i) => chat(`r${i}`, `limited ${i}`, 'limited')))
+    const started = performance.now()
+    const done = await ended(alice, (await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id)
+    expect(done).toMatchObject({ status: 'completed', request_counts: { total: 6, completed: 6, failed: 0 } })
+    // Two a second: six lines take at least two seconds.
+    expect(performance.now() - started).toBeGreaterThan(1900)
+  })
+
+  it('shows each caller only their own batches, newest first, paged', async () => {
+    const carol = new OpenAI({ apiKey: CAROL, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const mine = (await alice.batches.list({ limit: 2 }))
+    expect(mine.data).toHaveLength(2)
+    expect(mine.hasNextPage()).toBe(true)
+    const all: string[] = []
+    for await (const b of alice.batches.list({ limit: 2 })) all.push(b.id)
+    expect(all.length).toBeGreaterThanOrEqual(5)
+    expect(new Set(all).size).toBe(all.length)
+    const wire = await (await fetch(`${gw.url}/v1/batches?limit=1`, { headers: { authorization: `Bearer ${ALICE}` } })).json()
+    expectOpenAISchema('ListBatchesResponse', wire)
+    expect((await carol.batches.list()).data).toEqual([])
+    await expect(carol.batches.retrieve(all[0]!)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+    await expect(carol.batches.cancel(all[0]!)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+  })
+})
+
+describe.runIf(POSTGRES_ENABLED)('batches across a restart (postgres store)', () => {
+  it('goes on where it stopped when the gateway that ran it stops: every line answered once in the output', async () => {
+    const schema = uniqueSchema('batches')
+    const upstream = await startUpstream(async (req, res) => {
+      await new Promise((r) => setTimeout(r, 100))
+      await answer(req, res)
+    })
+    const yaml = `
+version: 1
+store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }
+queue: { plugin: memory }
+providers:
+  up: { plugin: openai, api_key: sk-test, base_url: '${upstream.url}' }
+routes:
+  - { model: chat-a, targets: [ { provider: up, model: gpt-4o-mini } ] }
+auth:
+  strategies:
+    - plugin: api-key
+      keys: [ { key: "${ALICE}", user: alice, role: user, department: research } ]
+services:
+  files: {}
+  batches: { concurrency: 1, step_ms: 200, lease_ms: 1000, sweep_ms: 100 }
+`
+    let gw = await startTestGateway(yaml)
+    try {
+      let client = new OpenAI({ apiKey: ALICE, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+      const file = await client.files.create({ file: await toFile(Buffer.from(Array.from({ length: 20 }, (_, i) => chat(`l${i}`, `line ${i}`)).join('\n')), 'r.jsonl'), purpose: 'batch' })
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      await waitFor(() => upstream.requests.length >= 4, 10_000, 20)
+      await gw.close()
+      const sent = upstream.requests.length
+      expect(sent).toBeLessThan(20)
+      // A new process: its sweep finds the batch whose step went with the old one.
+      gw = await startTestGateway(yaml)
+      client = new OpenAI({ apiKey: ALICE, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+      const done = (await waitFor(async () => {
+        const b = await client.batches.retrieve(created.id)
+        return b.status === 'completed' ? b : undefined
+      }, 30_000, 50)).value!
+      expect(done.request_counts).toEqual({ total: 20, completed: 20, failed: 0 })
+      const outputs = (await (await client.files.content(done.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l) as { custom_id: string })
+      expect(outputs.map((o) => o.custom_id)).toEqual(Array.from({ length: 20 }, (_, i) => `l${i}`))
+      // At most the line in flight at the stop was sent twice.
+      expect(upstream.requests.length).toBeLessThanOrEqual(21)
+    } finally {
+      await gw.close()
+      await upstream.close()
+      await dropSchema(schema)
+    }
+  }, 90_000)
+})
