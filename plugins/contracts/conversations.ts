@@ -23,6 +23,31 @@ export interface TextPart {
   readonly logprobs?: readonly TokenLogprob[]
 }
 
+/**
+ * An image in a client's message: a URL (https, or a `data:` URL) or an uploaded file's id, and how
+ * closely the model looks at it. Kept as given (a file is read when a turn sends it).
+ */
+export interface ImagePart {
+  readonly type: 'input_image'
+  readonly image_url?: string
+  readonly file_id?: string
+  readonly detail: 'auto' | 'low' | 'high'
+}
+
+/** A document in a client's message (a PDF...): a `data:` URL or an uploaded file's id, with its name. */
+export interface FilePart {
+  readonly type: 'input_file'
+  readonly file_data?: string
+  readonly file_id?: string
+  readonly filename?: string
+}
+
+/** What a message holds: text, and in a client's messages images and files. */
+export type ContentPart = TextPart | ImagePart | FilePart
+
+/** A part's text ('' for an image or a file). */
+export const partText = (part: ContentPart): string => (part.type === 'input_image' || part.type === 'input_file' ? '' : part.text)
+
 /** A token of an answer and its log probability, with the likeliest alternatives (the Responses API's shape). */
 export interface TokenLogprob {
   readonly token: string
@@ -60,7 +85,7 @@ export interface MessageSource extends PassageSource {
 /** What an item holds, without its id and status (kept beside it). */
 export type ItemContent =
   | {
-    readonly type: 'message'; readonly role: 'user' | 'assistant' | 'system' | 'developer'; readonly content: readonly TextPart[]
+    readonly type: 'message'; readonly role: 'user' | 'assistant' | 'system' | 'developer'; readonly content: readonly ContentPart[]
     /** A reply's grounding: the passages its context held (the management API shows them; the Responses view does not). */
     readonly sources?: readonly MessageSource[]
   }
@@ -360,7 +385,12 @@ export const Conversations: Token<Conversations> = token<Conversations>('Convers
 /** An item as the Responses and Conversations APIs show it. */
 export function itemView(id: string, content: ItemContent, status: ItemStatus): JsonObject {
   if (content.type === 'message') {
-    const parts = content.content.map((p) => (p.type === 'output_text' ? { type: 'output_text', text: p.text, annotations: p.annotations ?? [], logprobs: p.logprobs ?? [] } : { type: p.type, text: p.text }))
+    const parts = content.content.map((p): JsonObject => {
+      if (p.type === 'input_image') return { type: p.type, image_url: p.image_url ?? null, file_id: p.file_id ?? null, detail: p.detail }
+      if (p.type === 'input_file') return { type: p.type, ...(p.file_id ? { file_id: p.file_id } : {}), ...(p.filename ? { filename: p.filename } : {}), ...(p.file_data ? { file_data: p.file_data } : {}) }
+      if (p.type === 'output_text') return { type: 'output_text', text: p.text, annotations: p.annotations ?? [], logprobs: p.logprobs ?? [] }
+      return { type: p.type, text: p.text }
+    })
     return { id, type: 'message', status, role: content.role, content: parts }
   }
   return { id, ...content, status }
@@ -369,5 +399,5 @@ export function itemView(id: string, content: ItemContent, status: ItemStatus): 
 /** The text of the last user message of a turn's input ('' for a turn of tool results): what retrieval searches. */
 export function lastUserText(input: readonly ItemContent[]): string {
   const last = [...input].reverse().find((i) => i.type === 'message' && i.role === 'user')
-  return last?.type === 'message' ? last.content.map((p) => p.text).join('\n') : ''
+  return last?.type === 'message' ? last.content.map(partText).filter(Boolean).join('\n') : ''
 }

@@ -89,6 +89,8 @@ export interface ConversationsOptions {
   answers?: ModelAnswers
   /** Upstream models that answer 500. */
   failing?: readonly string[]
+  /** Run the files service too (uploads messages can name). */
+  files?: boolean
 }
 
 export async function startConversations(options: ConversationsOptions = {}): Promise<ConversationsFixture> {
@@ -122,6 +124,7 @@ services:
   chat: {}
   assistants: {}
   docs: {}
+${options.files ? '  files: {}' : ''}
 ${options.noSurface ? '' : 'surfaces:\n  responses: {}'}
 ${options.extra ?? ''}`)
   const call = async (who: Who, method: string, path: string, body?: unknown) => {

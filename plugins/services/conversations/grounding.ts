@@ -7,7 +7,7 @@
  */
 import { badRequest, type GatewayCalls } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import { lastUserText, type Grounding, type ItemContent, type MessageSource, type Passage, type ServerTool, type TextPart, type TurnInput } from '../../contracts/conversations.ts'
+import { lastUserText, partText, type ContentPart, type Grounding, type ItemContent, type MessageSource, type Passage, type ServerTool, type TurnInput } from '../../contracts/conversations.ts'
 
 export interface GatheredContext {
   readonly instructions: string[]
@@ -66,6 +66,6 @@ export function sourcesOf(text: string, passages: readonly Passage[]): MessageSo
 /** An assistant message with its citations annotated and its sources listed; other items unchanged. */
 export function withCitations(content: ItemContent, passages: readonly Passage[]): ItemContent {
   if (!passages.length || content.type !== 'message' || content.role !== 'assistant') return content
-  const parts: TextPart[] = content.content.map((p) => (p.type === 'output_text' ? { ...p, annotations: fileCitations(p.text, passages) } : p))
-  return { ...content, content: parts, sources: sourcesOf(parts.map((p) => p.text).join('\n'), passages) }
+  const parts: ContentPart[] = content.content.map((p) => (p.type === 'output_text' ? { ...p, annotations: fileCitations(p.text, passages) } : p))
+  return { ...content, content: parts, sources: sourcesOf(parts.map(partText).join('\n'), passages) }
 }

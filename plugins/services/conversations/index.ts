@@ -11,6 +11,7 @@
 import { fileURLToPath } from 'node:url'
 import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
 import { Conversations, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
+import { Files } from '../../contracts/files.ts'
 import { BackgroundRuns, followEvents, isRunning, LOST_AFTER_MS, streams } from './background.ts'
 import assistantsService from './assistants-api.ts'
 import assistantStage from './assistant-stage.ts'
@@ -30,7 +31,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
   kind: 'service',
   description: 'Chat threads, their items, stored responses and assistants in the store: the Conversations capability.',
   configSchema: conversationsConfigSchema,
-  uses: [Store, Tokenizer],
+  uses: [Store, Tokenizer, Files],
   provides: [Conversations],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
@@ -97,6 +98,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         background,
         detachedCalls: (principal) => ctx.callsAs(principal),
         follow,
+        files: ctx.tryGet(Files),
       }),
       registerTool(tool) {
         tools.set(tool.type, tool)

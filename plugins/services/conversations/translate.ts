@@ -2,8 +2,8 @@
  * Items (the Responses API's shape, as threads keep them) to chat-completions messages and back:
  * what a turn sends through the pipeline, and what it keeps of the answer.
  */
-import type { ChatMessage, ChatResponse, ChatToolCall } from '../../../core/plugins/api.ts'
-import type { ItemContent, TokenLogprob } from '../../contracts/conversations.ts'
+import type { ChatContentPart, ChatMessage, ChatResponse, ChatToolCall } from '../../../core/plugins/api.ts'
+import { partText, type ContentPart, type ItemContent, type TokenLogprob } from '../../contracts/conversations.ts'
 
 /** A chat choice's `logprobs.content`. */
 type ChatLogprobs = NonNullable<NonNullable<ChatResponse['choices'][number]['logprobs']>['content']>
@@ -13,9 +13,9 @@ export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
   const out: ChatMessage[] = []
   for (const item of items) {
     if (item.type === 'message') {
-      const text = item.content.map((p) => p.text).join('\n')
+      const text = item.content.map(partText).join('\n')
       if (item.role === 'assistant') out.push({ role: 'assistant', content: text })
-      else if (item.role === 'user') out.push({ role: 'user', content: text })
+      else if (item.role === 'user') out.push({ role: 'user', content: item.content.every((p) => p.type === 'input_text' || p.type === 'output_text') ? text : item.content.map(chatPart) })
       else out.push({ role: 'system', content: text })
     } else if (item.type === 'function_call') {
       const call: ChatToolCall = { id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } }
@@ -27,6 +27,19 @@ export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
     }
   }
   return out
+}
+
+/** A user message's part as a chat content part; an uploaded file's part must have been read first (`readFileParts`). */
+function chatPart(part: ContentPart): ChatContentPart {
+  if (part.type === 'input_image') {
+    if (!part.image_url) throw new Error(`the image of file ${part.file_id} was not read`)
+    return { type: 'image_url', image_url: { url: part.image_url, detail: part.detail } }
+  }
+  if (part.type === 'input_file') {
+    if (!part.file_data) throw new Error(`the file ${part.file_id} was not read`)
+    return { type: 'file', file: { file_data: part.file_data, ...(part.filename ? { filename: part.filename } : {}) } }
+  }
+  return { type: 'text', text: part.text }
 }
 
 /** The items a chat answer is: its text as an assistant message, then each tool call. */

@@ -11,7 +11,9 @@ import {
 } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
+import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
+import { readFileParts } from './file-parts.ts'
 import { contextWindowTokens, fitHistory, requireKnownCalls, type Window } from './context.ts'
 import { gatherContext, withCitations } from './grounding.ts'
 import { newId } from './data/ids.ts'
@@ -55,6 +57,8 @@ export interface TurnDeps {
   readonly background: BackgroundRuns
   /** The pipeline as `principal`, outside any request (a background response's calls). */
   readonly detachedCalls: (principal: Principal) => GatewayCalls
+  /** Uploaded files that messages name (images, documents), when the files service runs. */
+  readonly files: Files | undefined
   /** A streamed background response's events, from the first, live to its end. */
   readonly follow: (id: string) => AsyncIterable<TurnEvent>
 }
@@ -225,7 +229,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     return [
       ...(instructions ? [{ role: 'system' as const, content: instructions }] : []),
       ...(summary ? [summaryMessage(summary)] : []),
-      ...chatMessages([...items.map((i) => i.content), ...input.input]),
+      ...chatMessages(await readFileParts([...items.map((i) => i.content), ...input.input], deps.files)),
     ]
   }
 

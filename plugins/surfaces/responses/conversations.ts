@@ -6,7 +6,8 @@
 import { notFound, type Caller, type RouteSpec } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { itemView, type Conversations, type ItemRecord, type Slice, type ThreadRecord } from '../../contracts/conversations.ts'
-import { inputItems } from './input.ts'
+import type { Files } from '../../contracts/files.ts'
+import { checkFileParts, inputItems } from './input.ts'
 
 const CHAT = 'chat'
 const METADATA = { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } }
@@ -34,10 +35,12 @@ export const listOf = (page: Slice<ItemRecord>): JsonObject => ({
 
 const conversationOut = (t: ThreadRecord): JsonObject => ({ id: t.id, object: 'conversation', created_at: Math.floor(t.createdAt.getTime() / 1000), metadata: t.metadata })
 
-export function conversationRoutes(conversations: Conversations): RouteSpec[] {
+export function conversationRoutes(conversations: Conversations, files: Files | undefined): RouteSpec[] {
   const reach = (caller: Caller, id: string) => reachableConversation(conversations, caller, id)
-  const items = (raw: unknown, param: string) => {
-    return inputItems(raw ?? [], param, conversations.maxInputChars).map((content) => ({ content, origin: 'input' as const }))
+  const items = async (raw: unknown, param: string, caller: Caller) => {
+    const contents = inputItems(raw ?? [], param, conversations.maxInputChars)
+    await checkFileParts(contents, param, caller, files)
+    return contents.map((content) => ({ content, origin: 'input' as const }))
   }
 
   const create: RouteSpec<{ items?: unknown; metadata?: Record<string, string> | null }> = {
@@ -46,7 +49,7 @@ export function conversationRoutes(conversations: Conversations): RouteSpec[] {
     async handle({ caller, body }) {
       const { thread } = await conversations.threads.create(
         { userId: caller.principal.userId, department: caller.principal.department ?? null, metadata: body.metadata ?? undefined },
-        items(body.items, 'items'),
+        await items(body.items, 'items', caller),
       )
       return conversationOut(thread)
     },
@@ -83,7 +86,7 @@ export function conversationRoutes(conversations: Conversations): RouteSpec[] {
     body: { type: 'object', required: ['items'], properties: { items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS_PER_CALL } } },
     async handle({ caller, params, body }) {
       const thread = await reach(caller, params.id)
-      const added = await conversations.threads.append(thread.id, items(body.items, 'items'))
+      const added = await conversations.threads.append(thread.id, await items(body.items, 'items', caller))
       return listOf({ data: added, hasMore: false })
     },
   }

@@ -15,7 +15,8 @@ import type { JsonObject } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
 import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
-import { chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools } from './input.ts'
+import { Files } from '../../contracts/files.ts'
+import { checkFileParts, chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools } from './input.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -60,7 +61,7 @@ async function* after(frames: AsyncIterable<SseFrame>, sequence: number): AsyncG
   for await (const frame of frames) if (n++ > sequence) yield frame
 }
 
-export function responsesSurface(conversations: Conversations): Surface {
+export function responsesSurface(conversations: Conversations, files: Files | undefined): Surface {
   /** The assistant a `model: assistant/<name>` names, if the caller may use it. */
   async function assistantOf(caller: Caller, model: string): Promise<AssistantRecord | undefined> {
     if (!model.startsWith(ASSISTANT_PREFIX)) return undefined
@@ -91,6 +92,7 @@ export function responsesSurface(conversations: Conversations): Surface {
       if (previous) await reachableResponse(caller, previous, 'previous_response_id')
       const assistant = await assistantOf(caller, body.model)
       const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
+      await checkFileParts(input, 'input', caller, files)
       if (input.length === 0) throw badRequest('`input` must hold at least one item.', 'input', 'invalid_input')
       const { functions, server } = splitTools(body.tools)
       const store = body.store !== false
@@ -159,7 +161,7 @@ export function responsesSurface(conversations: Conversations): Surface {
     },
   }
 
-  return { endpoints: [create, get, remove, cancel, inputItemsRoute, ...conversationRoutes(conversations)] }
+  return { endpoints: [create, get, remove, cancel, inputItemsRoute, ...conversationRoutes(conversations, files)] }
 }
 
 export default definePlugin<Record<string, never>, Surface>({
@@ -167,10 +169,10 @@ export default definePlugin<Record<string, never>, Surface>({
   kind: 'surface',
   description: 'OpenAI\'s Responses and Conversations APIs over the conversations service, for every provider.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Conversations],
+  uses: [Conversations, Files],
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) throw new Error('the Responses API keeps responses and conversations: add `conversations: {}` under `services:` (and a `store:`)')
-    return responsesSurface(conversations)
+    return responsesSurface(conversations, ctx.tryGet(Files))
   },
 })

@@ -1,25 +1,66 @@
 /**
  * The Responses API's request fields in the shape a turn takes: input items (a string, messages
- * with text parts, function calls and their outputs), tools (function tools become chat tools,
+ * with text, image and file parts, function calls and their outputs), tools (function tools become chat tools,
  * others are server tools the gateway runs), tool_choice, text.format and reasoning.effort. Anything the gateway cannot carry
  * out is a 400 naming the field, never dropped silently.
  */
-import { badRequest, type ChatRequest, type ChatTool } from '../../../core/plugins/api.ts'
+import { badRequest, notFound, type Caller, type ChatRequest, type ChatTool } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import type { ItemContent, TextPart } from '../../contracts/conversations.ts'
+import { partText, type ContentPart, type ItemContent, type TextPart } from '../../contracts/conversations.ts'
+import type { Files } from '../../contracts/files.ts'
 
 type Raw = Record<string, unknown>
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function textOf(content: unknown, param: string, role: string): TextPart[] {
+  return contentOf(content, param, role, false) as TextPart[]
+}
+
+const DETAILS = new Set(['auto', 'low', 'high'])
+
+/** A message's content: text parts, and in a user's message images and documents (a URL, a `data:` URL or an uploaded file's id). */
+function contentOf(content: unknown, param: string, role: string, media = role === 'user'): ContentPart[] {
   const partType = role === 'assistant' ? 'output_text' : 'input_text'
   if (typeof content === 'string') return [{ type: partType, text: content }]
   if (!Array.isArray(content)) throw badRequest('`content` must be a string or a list of content parts.', param, 'invalid_content')
-  return content.map((part, i) => {
-    if (!isObject(part) || typeof part.type !== 'string') throw badRequest('A content part must be an object with a `type`.', `${param}[${i}]`, 'invalid_content')
+  return content.map((part, i): ContentPart => {
+    const at = `${param}[${i}]`
+    if (!isObject(part) || typeof part.type !== 'string') throw badRequest('A content part must be an object with a `type`.', at, 'invalid_content')
     if ((part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') return { type: partType, text: part.text }
-    throw badRequest(`Content parts of type '${part.type}' are not supported by this gateway's Responses API (text only).`, `${param}[${i}].type`, 'unsupported_content')
+    if (media && part.type === 'input_image') {
+      const url = typeof part.image_url === 'string' ? part.image_url : undefined
+      const fileId = typeof part.file_id === 'string' && part.file_id ? part.file_id : undefined
+      if (!url === !fileId) throw badRequest('An input_image needs `image_url` (http(s) or a data: URL) or `file_id`, one of them.', at, 'invalid_content')
+      if (url && !/^(https?:\/\/|data:image\/)/i.test(url)) throw badRequest('`image_url` must be an http(s) URL or a data:image/... URL.', `${at}.image_url`, 'invalid_image_url')
+      const detail = part.detail ?? 'auto'
+      if (typeof detail !== 'string' || !DETAILS.has(detail)) throw badRequest('`detail` must be auto, low or high.', `${at}.detail`, 'invalid_content')
+      return { type: 'input_image', ...(url ? { image_url: url } : { file_id: fileId }), detail: detail as 'auto' | 'low' | 'high' }
+    }
+    if (media && part.type === 'input_file') {
+      if (part.file_url !== undefined && part.file_url !== null) throw badRequest('Files by URL (`file_url`) are not supported by this gateway: send `file_data` (a data: URL) or an uploaded `file_id`.', `${at}.file_url`, 'unsupported_parameter')
+      const data = typeof part.file_data === 'string' ? part.file_data : undefined
+      const fileId = typeof part.file_id === 'string' && part.file_id ? part.file_id : undefined
+      if (!data === !fileId) throw badRequest('An input_file needs `file_data` (a data: URL) or `file_id`, one of them.', at, 'invalid_content')
+      if (data && !data.startsWith('data:')) throw badRequest('`file_data` must be a data: URL (data:application/pdf;base64,...).', `${at}.file_data`, 'invalid_content')
+      const filename = typeof part.filename === 'string' && part.filename ? part.filename : undefined
+      return { type: 'input_file', ...(data ? { file_data: data } : { file_id: fileId }), ...(filename ? { filename } : {}) }
+    }
+    const where = media ? 'text, input_image and input_file' : 'text only'
+    throw badRequest(`Content parts of type '${part.type}' are not supported here by this gateway's Responses API (${where}).`, `${at}.type`, 'unsupported_content')
   })
+}
+
+/** Every uploaded file `items` name, checked: it exists and `caller` may read it (else a 404 naming where it is named). */
+export async function checkFileParts(items: readonly ItemContent[], param: string, caller: Caller, files: Files | undefined): Promise<void> {
+  for (const [i, item] of items.entries()) {
+    if (item.type !== 'message') continue
+    for (const [j, part] of item.content.entries()) {
+      const id = (part.type === 'input_image' || part.type === 'input_file') ? part.file_id : undefined
+      if (!id) continue
+      const file = files ? await files.get(id) : undefined
+      if (!file || !caller.reaches(file)) throw notFound(`No file with id '${id}'.`, 'file_not_found', `${param}[${i}].content[${j}].file_id`)
+    }
+  }
 }
 
 /** The client's `input` (or a conversation's `items`) as item contents. */
@@ -33,7 +74,7 @@ export function inputItems(input: unknown, param: string, maxChars: number): Ite
     if (type === 'message') {
       const role = raw.role
       if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') throw badRequest('`role` must be user, assistant, system or developer.', `${at}.role`, 'invalid_role')
-      return { type: 'message', role, content: textOf(raw.content, `${at}.content`, role) }
+      return { type: 'message', role, content: contentOf(raw.content, `${at}.content`, role) }
     }
     if (type === 'function_call') {
       if (typeof raw.call_id !== 'string' || typeof raw.name !== 'string' || typeof raw.arguments !== 'string') throw badRequest('A function_call needs `call_id`, `name` and `arguments` (strings).', at, 'invalid_input')
@@ -47,7 +88,7 @@ export function inputItems(input: unknown, param: string, maxChars: number): Ite
     }
     throw badRequest(`Items of type '${String(type)}' are not supported by this gateway.`, `${at}.type`, 'unsupported_item')
   })
-  const chars = items.reduce((n, item) => n + (item.type === 'message' ? item.content.reduce((m, p) => m + p.text.length, 0) : item.type === 'function_call' ? item.arguments.length : item.output.length), 0)
+  const chars = items.reduce((n, item) => n + (item.type === 'message' ? item.content.reduce((m, p) => m + partText(p).length, 0) : item.type === 'function_call' ? item.arguments.length : item.output.length), 0)
   if (chars > maxChars) throw badRequest(`The input is longer than ${maxChars} characters.`, param, 'message_too_long')
   return items
 }

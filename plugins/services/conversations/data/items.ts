@@ -1,7 +1,7 @@
 /** chat_items rows: the items of threads and responses, read newest first and in bounded pages. */
 import { estimateTextTokens, type SqlClient } from '../../../../core/plugins/api.ts'
 import { jsonParam, toNumber, toNumberOrNull } from '../../../store/kit/sql.ts'
-import type { ItemContent, ItemListOptions, ItemRecord, NewItem, Slice } from '../../../contracts/conversations.ts'
+import { partText, type ItemContent, type ItemListOptions, type ItemRecord, type NewItem, type Slice } from '../../../contracts/conversations.ts'
 import type { JsonObject } from '../../../contracts/capabilities.ts'
 import { newId } from './ids.ts'
 
@@ -33,7 +33,7 @@ const PREFIX: Record<ItemContent['type'], string> = { message: 'msg', function_c
 /** An item's text, as a tokenizer counts it. */
 export function itemText(content: ItemContent): string {
   switch (content.type) {
-    case 'message': return content.content.map((p) => p.text).join('\n')
+    case 'message': return content.content.map(partText).join('\n')
     case 'function_call': return `${content.name}(${content.arguments})`
     case 'function_call_output': return content.output
   }
