@@ -7,7 +7,8 @@
 import type http from 'node:http'
 import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { Store } from '../../core/plugins/api.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -162,6 +163,27 @@ services:
     await expect(alice.batches.cancel(created.id).then((b) => b.status)).resolves.toBe('cancelled')
     const finished = (await alice.batches.list()).data.find((b) => b.status === 'completed')!
     await expect(alice.batches.cancel(finished.id)).rejects.toMatchObject({ status: 400, code: 'batch_not_cancellable' })
+    handler = answer
+  })
+
+  it('ends a batch whose window closes as expired: what was answered in the output, the rest in the error file', async () => {
+    let answered = 0
+    handler = async (req, res) => {
+      if (answered < 2) { answered++; return answer(req, res) }
+      await new Promise<void>((resolve) => res.once('close', () => resolve()))
+    }
+    const file = await upload(alice, Array.from({ length: 5 }, (_, i) => chat(`x${i}`, `expiring ${i}`)))
+    const created = await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    await waitFor(() => answered === 2, 10_000, 20)
+    // The 24 hours pass.
+    await capability(gw, Store).sql.query(`UPDATE batches SET expires_at = now() - interval '1 second' WHERE id = $1`, [created.id])
+    const done = await ended(alice, created.id)
+    expectOpenAISchema('Batch', done)
+    expect(done).toMatchObject({ status: 'expired', request_counts: { total: 5, completed: 2, failed: 3 } })
+    expect(done.expired_at).toBeGreaterThan(0)
+    expect((await jsonl(alice, done.output_file_id!)).map((o) => o.custom_id)).toEqual(['x0', 'x1'])
+    const errors = await jsonl(alice, done.error_file_id!)
+    expect(errors.map((e) => [e.custom_id, e.error?.code])).toEqual([['x2', 'batch_expired'], ['x3', 'batch_expired'], ['x4', 'batch_expired']])
     handler = answer
   })
 

@@ -1,7 +1,8 @@
-/** The `batches` and `batch_results` tables: batches as records, a step's lease, and what each line answered. */
+/** The `batches`, `batch_lines` and `batch_results` tables: batches as records, a step's lease, their lines and what each answered. */
 import type { Owner, Principal, SqlClient } from '../../../core/plugins/api.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
+import type { BatchLine } from './input.ts'
 
 export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled'
 /** A batch in one of these still has a step to run. */
@@ -77,6 +78,9 @@ const batchOf = (r: Row): BatchRecord => ({
   failedAt: date(r.failed_at), expiredAt: date(r.expired_at), cancellingAt: date(r.cancelling_at), cancelledAt: date(r.cancelled_at),
 })
 
+/** Lines per INSERT when a batch's lines are kept (4 parameters each, well under PostgreSQL's 65,535). */
+const LINES_PER_INSERT = 500
+
 const OPEN_SQL = OPEN.map((s) => `'${s}'`).join(', ')
 
 export interface ResultRow { readonly line: number; readonly ok: boolean; readonly result: JsonObject; readonly usage: JsonObject | null }
@@ -143,12 +147,25 @@ export function batchRepository(sql: SqlClient) {
       )
       return rows.map((r) => r.id)
     },
+    /** Keep a checked batch's lines (again after a lost step: a line kept already stays as it is). */
+    async saveLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
+      for (let i = 0; i < lines.length; i += LINES_PER_INSERT) {
+        const chunk = lines.slice(i, i + LINES_PER_INSERT)
+        const values = chunk.map((_, j) => `($1, $${j * 3 + 2}, $${j * 3 + 3}, $${j * 3 + 4})`).join(', ')
+        await sql.query(`INSERT INTO batch_lines (batch_id, line, custom_id, body) VALUES ${values} ON CONFLICT DO NOTHING`, [batchId, ...chunk.flatMap((l) => [l.line, l.customId, jsonParam(l.body)])])
+      }
+    },
+    /** Up to `limit` lines without an answer yet, in order. */
+    async pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
+      const { rows } = await sql.query<{ line: number; custom_id: string; body: JsonObject }>(
+        `SELECT l.line, l.custom_id, l.body FROM batch_lines l WHERE l.batch_id = $1
+           AND NOT EXISTS (SELECT 1 FROM batch_results r WHERE r.batch_id = l.batch_id AND r.line = l.line) ORDER BY l.line LIMIT $2`,
+        [batchId, limit],
+      )
+      return rows.map((r) => ({ line: r.line, customId: r.custom_id, body: r.body }))
+    },
     async saveResult(batchId: string, line: number, ok: boolean, result: JsonObject, usage: JsonObject | null): Promise<void> {
       await sql.query('INSERT INTO batch_results (batch_id, line, ok, result, usage) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [batchId, line, ok, jsonParam(result), jsonParam(usage)])
-    },
-    async doneLines(batchId: string): Promise<Set<number>> {
-      const { rows } = await sql.query<{ line: number }>('SELECT line FROM batch_results WHERE batch_id = $1', [batchId])
-      return new Set(rows.map((r) => r.line))
     },
     async counts(batchId: string): Promise<{ completed: number; failed: number }> {
       const { rows } = await sql.query<{ completed: string; failed: string }>(
@@ -160,8 +177,10 @@ export function batchRepository(sql: SqlClient) {
       const { rows } = await sql.query<ResultRow>('SELECT line, ok, result, usage FROM batch_results WHERE batch_id = $1 ORDER BY line', [batchId])
       return rows
     },
-    async dropResults(batchId: string): Promise<void> {
+    /** Once its files are written: its lines and answers are in them. */
+    async dropLines(batchId: string): Promise<void> {
       await sql.query('DELETE FROM batch_results WHERE batch_id = $1', [batchId])
+      await sql.query('DELETE FROM batch_lines WHERE batch_id = $1', [batchId])
     },
   }
 }

@@ -13,7 +13,7 @@ import { toGatewayError, type ChatRequest, type ChatResponse, type EmbeddingRequ
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
 import type { Queue } from '../../contracts/queue.ts'
-import { commonModel, parseBatchInput, type BatchEndpoint, type BatchLine } from './input.ts'
+import { commonModel, MAX_LINES, parseBatchInput, type BatchEndpoint, type BatchLine } from './input.ts'
 import type { BatchRecord, BatchRepository, BatchStatus } from './repository.ts'
 
 export const TOPIC = 'batches.steps'
@@ -42,6 +42,8 @@ export interface WorkerDeps {
 
 /** Retries of a line that failed in a way worth trying again (5xx, a timeout), within its step. */
 const LINE_RETRIES = 2
+/** Lines a step reads per lane (it stops at `step_ms` even with some left). */
+const LINES_PER_LANE = 50
 /** How often a step looks whether its batch was cancelled. */
 const CANCEL_CHECK_MS = 500
 
@@ -82,6 +84,8 @@ export function batchWorker(deps: WorkerDeps) {
           await batches.update(batch.id, { status: 'failed', errors: input.errors, failedAt: new Date() })
           return undefined
         }
+        // The file is read once: steps read their lines from the store, a step's worth at a time.
+        await batches.saveLines(batch.id, input.lines)
         await batches.update(batch.id, { status: 'in_progress', inProgressAt: new Date(), model: commonModel(input.lines), requestCounts: { total: input.lines.length, completed: 0, failed: 0 } })
         return 0
       }
@@ -89,13 +93,11 @@ export function batchWorker(deps: WorkerDeps) {
       case 'finalizing': return finish(batch, batch.expiresAt.getTime() <= Date.now() ? 'expired' : 'completed')
       case 'in_progress': {
         if (batch.expiresAt.getTime() <= Date.now()) return finish(batch, 'expired')
-        const { lines } = await readInput(batch)
-        const done = await batches.doneLines(batch.id)
-        const todo = lines.filter((l) => !done.has(l.line))
+        const todo = await batches.pendingLines(batch.id, settings.concurrency * LINES_PER_LANE)
         if (todo.length === 0) return finish(batch, 'completed')
         const pause = await runLines(batch, todo)
         const counts = await batches.counts(batch.id)
-        await batches.update(batch.id, { requestCounts: { total: lines.length, ...counts } })
+        await batches.update(batch.id, { requestCounts: { total: batch.requestCounts.total, ...counts } })
         return pause ?? 0
       }
       default: return undefined
@@ -110,7 +112,7 @@ export function batchWorker(deps: WorkerDeps) {
 
   /**
    * Run `todo` a few at a time until they are done, the step's time is up, the batch is cancelled
-   * (lines in flight are stopped and run again by no one), the gateway stops (they run again in
+   * or its window ends (lines in flight are stopped and run again by no one), the gateway stops (they run again in
    * the next process), or a 429 pauses it: then the pause.
    */
   async function runLines(batch: BatchRecord, todo: readonly BatchLine[]): Promise<number | undefined> {
@@ -120,7 +122,7 @@ export function batchWorker(deps: WorkerDeps) {
     const signal = AbortSignal.any([controller.signal, deps.stopping])
     let pause: number | undefined
     const watch = setInterval(() => {
-      void batches.get(batch.id).then((b) => { if (!b || b.status === 'cancelling') controller.abort() }, () => undefined)
+      void batches.get(batch.id).then((b) => { if (!b || b.status === 'cancelling' || b.expiresAt.getTime() <= Date.now()) controller.abort() }, () => undefined)
     }, CANCEL_CHECK_MS)
     watch.unref()
     let next = 0
@@ -174,9 +176,8 @@ export function batchWorker(deps: WorkerDeps) {
     const errors = rows.filter((r) => !r.ok).map((r) => r.result)
     if (status === 'expired') {
       // What the window left undone is in the error file, as OpenAI writes it.
-      const done = new Set(rows.map((r) => r.line))
-      for (const line of (await readInput(batch)).lines) {
-        if (!done.has(line.line)) errors.push({ id: `batch_req_${hex()}`, custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } })
+      for (const line of await batches.pendingLines(batch.id, MAX_LINES)) {
+        errors.push({ id: `batch_req_${hex()}`, custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } })
       }
     }
     const expiresAt = batch.outputExpiresAfter ? new Date(batch.createdAt.getTime() + batch.outputExpiresAfter.seconds * 1000) : undefined
@@ -198,7 +199,7 @@ export function batchWorker(deps: WorkerDeps) {
       usage,
       ...(status === 'completed' ? { completedAt: stamp } : status === 'cancelled' ? { cancelledAt: stamp } : { expiredAt: stamp }),
     })
-    await batches.dropResults(batch.id)
+    await batches.dropLines(batch.id)
     return undefined
   }
 

@@ -34,6 +34,16 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE INDEX IF NOT EXISTS batches_user ON batches (user_id, seq);
 CREATE INDEX IF NOT EXISTS batches_open ON batches (status) WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling');
 
+-- A checked batch's requests (1-based line numbers of its input file), read a step's worth at a
+-- time; with what each answered, until the batch's output and error files are written from them.
+CREATE TABLE IF NOT EXISTS batch_lines (
+  batch_id  text NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+  line      integer NOT NULL,
+  custom_id text NOT NULL,
+  body      jsonb NOT NULL,
+  PRIMARY KEY (batch_id, line)
+);
+
 -- What each line of a running batch answered (1-based line numbers of the input file), until the
 -- batch's output and error files are written from them.
 CREATE TABLE IF NOT EXISTS batch_results (
