@@ -9,3 +9,6 @@ export const ANTHROPIC_MESSAGES = 'anthropic-messages'
 
 /** Anthropic's token count (`POST /v1/messages/count_tokens`): the request as the client wrote it, `{ input_tokens }` back. */
 export const ANTHROPIC_COUNT_TOKENS = 'anthropic-count-tokens'
+
+/** OpenAI's moderations (`POST /v1/moderations`): the request as the client wrote it, OpenAI's ModerationResponse back. */
+export const OPENAI_MODERATIONS = 'openai-moderations'

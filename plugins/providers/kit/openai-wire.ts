@@ -165,8 +165,10 @@ export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
 export interface WirePaths {
   readonly chat: string
   readonly embeddings: string
+  /** OpenAI's moderations endpoint, where the upstream has one (then `native['openai-moderations']`). */
+  readonly moderations?: string
 }
-const OPENAI_PATHS: WirePaths = { chat: '/chat/completions', embeddings: '/embeddings' }
+export const OPENAI_PATHS: WirePaths = { chat: '/chat/completions', embeddings: '/embeddings' }
 
 /** What an OpenAI-wire plugin builds its provider from: SDK options, the hot-path calls, and what releases both. */
 export interface OpenAIWireSetup {

@@ -14,6 +14,7 @@
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
 import { countedUsageChunk, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
+import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
@@ -21,13 +22,14 @@ import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeA
 export const OPENAI_CHAT_WIRE = 'openai-chat'
 export const OPENAI_EMBEDDINGS_WIRE = 'openai-embeddings'
 
+
 /** Turns what the passthrough threw into the provider's GatewayError (openai-wire.ts's mapping). */
 export type PassthroughErrors = (err: unknown, signal: AbortSignal, stage: 'call' | 'answer') => unknown
 
 type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>
 
 /** `Provider.native` for an OpenAI-wire upstream reached through `client`. */
-export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string }, mapError: PassthroughErrors): Record<string, Native> {
+export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string; moderations?: string }, mapError: PassthroughErrors): Record<string, Native> {
   const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<EventData> => {
     try {
       return await client.send(path, JSON.stringify(body), { signal: providerCall.signal, headers: providerCall.headers })
@@ -61,6 +63,7 @@ export function openAIPassthrough(client: WireClient, paths: { chat: string; emb
       const result = await whole(paths.embeddings, body.encoding_format ? body : { ...body, encoding_format: 'float' }, providerCall)
       return body.encoding_format === 'base64' ? asBase64(result) : result
     },
+    ...(paths.moderations ? { [OPENAI_MODERATIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => whole(paths.moderations!, body, providerCall) } : {}),
   }
 }
 

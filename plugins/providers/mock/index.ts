@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
 import { upstreamError } from '../../../core/plugins/api.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
+import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
+import { mockModeration } from './moderation.ts'
 import { instanceOf } from './json-instance.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../core/plugins/api.ts'
 
@@ -105,6 +107,14 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       })
       const tokens = inputs.reduce<number>((n, i) => n + (typeof i === 'string' ? countWords(i) : (i as unknown[]).length), 0)
       return { object: 'list', data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }
+    },
+
+    native: {
+      async [OPENAI_MODERATIONS](body, call) {
+        if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
+        fail()
+        return mockModeration(body, call.requestId)
+      },
     },
 
     async listModels(): Promise<ModelInfo[]> {

@@ -6,7 +6,7 @@
  */
 import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
 import type OpenAI from 'openai'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type OpenAIWireSetup, type SdkErrorClasses } from '../kit/openai-wire.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, OPENAI_PATHS, type ConnectionConfig, type OpenAIWireSetup, type SdkErrorClasses } from '../kit/openai-wire.ts'
 import { OPENAI_CHAT_WIRE } from '../kit/passthrough.ts'
 import { openAIFineTuner } from './fine-tune.ts'
 import { withMaxCompletionTokens } from './max-tokens.ts'
@@ -35,12 +35,13 @@ const configSchema = {
 export default definePlugin<OpenAIConfig, Provider>({
   id: 'provider.openai',
   kind: 'provider',
-  description: 'OpenAI (chat, streaming, tools, vision, JSON modes, embeddings, fine-tuning) through the official openai SDK.',
+  description: 'OpenAI (chat, streaming, tools, vision, JSON modes, embeddings, moderations, fine-tuning) through the official openai SDK.',
   configSchema,
   async setup(ctx, config) {
     const wire = openAIWireSetup(ctx, config, {
       baseURL: OPENAI_BASE_URL,
       headers: { ...(config.organization ? { 'OpenAI-Organization': config.organization } : {}), ...(config.project ? { 'OpenAI-Project': config.project } : {}) },
+      paths: { ...OPENAI_PATHS, moderations: '/moderations' },
     })
     // The SDK serves model lists and fine-tuning, off the hot path: imported on their first call,
     // so a gateway that only relays chat and embeddings never loads it.

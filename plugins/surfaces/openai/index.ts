@@ -3,12 +3,13 @@
  * so decoding checks the body's shape and encoding passes the answer through; a stream is one
  * `data:` frame per chunk, then `data: [DONE]`.
  *
- *   POST /v1/chat/completions   POST /v1/embeddings   GET /v1/models   GET /v1/models/{id}
+ *   POST /v1/chat/completions   POST /v1/embeddings   POST /v1/moderations   GET /v1/models   GET /v1/models/{id}
  */
 import {
-  badRequest, definePlugin, notFound,
+  badRequest, definePlugin, notFound, raw, reply,
   type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
 } from '../../../core/plugins/api.ts'
+import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { checkChatRequest } from './chat-request.ts'
 import { dropUnknownParameters } from './chat-params.ts'
 import { openAIErrorFrame, requireObject } from './wire.ts'
@@ -52,6 +53,25 @@ const embeddings: ModelEndpoint<EmbeddingRequest> = {
   encode: (result) => result,
 }
 
+/** OpenAI's default moderation model, as its API takes a request that names none. */
+const DEFAULT_MODERATION_MODEL = 'omni-moderation-latest'
+
+const moderations: RouteSpec<Record<string, unknown>> = {
+  method: 'POST',
+  path: '/v1/moderations',
+  summary: 'Classify text (and images) for harmful content, through a route whose provider has a moderation endpoint (OpenAI; the mock offline).',
+  permission: 'chat',
+  body: { type: 'object', required: ['input'], properties: { input: { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1 }] }, model: { type: 'string', minLength: 1 } } },
+  async handle(req) {
+    const model = (req.body.model as string | undefined) ?? DEFAULT_MODERATION_MODEL
+    const call = await req.gateway.native(OPENAI_MODERATIONS, model, { ...req.body, model }, { headers: req.headers })
+    const headers: Record<string, string> = { 'x-gateway-route': call.route }
+    if (call.provider) headers['x-gateway-provider'] = call.provider
+    const result = call.result
+    return result.bytes ? raw(Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength), 'application/json', { headers }) : reply(result.body, { headers })
+  },
+}
+
 const MODEL_CREATED = Math.floor(Date.now() / 1000)
 const modelEntry = (id: string) => ({ id, object: 'model' as const, created: MODEL_CREATED, owned_by: 'gateway' })
 
@@ -84,7 +104,7 @@ export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.openai',
   kind: 'surface',
   enabledByDefault: true,
-  description: 'OpenAI-compatible chat completions, embeddings and models.',
+  description: 'OpenAI-compatible chat completions, embeddings, moderations and models.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  setup: () => ({ endpoints: [chatCompletions, embeddings, listModels, getModel] }),
+  setup: () => ({ endpoints: [chatCompletions, embeddings, moderations, listModels, getModel] }),
 })
