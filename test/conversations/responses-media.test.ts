@@ -49,6 +49,11 @@ describe('images and files in Responses input', () => {
     expect(messages.at(-1)).toEqual({ role: 'user', content: 'And its colour?' })
     const items = await alice.responses.inputItems.list(first.id)
     expect((items.data[0] as { content: { file_id?: string }[] }).content[1]).toMatchObject({ type: 'input_image', file_id: image.id, image_url: null })
+    // Deleted later, the image leaves the history with a line saying so: the conversation goes on.
+    await alice.files.delete(image.id)
+    const after = await alice.responses.create({ model: 'chat-a', previous_response_id: first.id, input: 'Still there?' })
+    expect(after.status).toBe('completed')
+    expect(f.upstreamChats().at(-1)!.body.messages[0].content).toBe(`Describe it\n[The image ${image.id} is no longer available.]`)
   })
 
   it('sends a PDF (by data: URL or uploaded file) as the chat file part, with its name', async () => {
