@@ -12,3 +12,6 @@ export const ANTHROPIC_COUNT_TOKENS = 'anthropic-count-tokens'
 
 /** OpenAI's moderations (`POST /v1/moderations`): the request as the client wrote it, OpenAI's ModerationResponse back. */
 export const OPENAI_MODERATIONS = 'openai-moderations'
+
+/** OpenAI's legacy text completions (`POST /v1/completions`, e.g. fill-in-the-middle code completion): passed through to an upstream that serves it. */
+export const OPENAI_COMPLETIONS = 'openai-completions'

@@ -27,6 +27,7 @@ import {
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../core/plugins/api.ts'
 import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
+import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIPassthrough, type PassthroughErrors } from './passthrough.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 
@@ -167,8 +168,11 @@ export interface WirePaths {
   readonly embeddings: string
   /** OpenAI's moderations endpoint, where the upstream has one (then `native['openai-moderations']`). */
   readonly moderations?: string
+  /** The legacy text completions endpoint, where the upstream serves one (then `native['openai-completions']`). */
+  readonly completions?: string
 }
-export const OPENAI_PATHS: WirePaths = { chat: '/chat/completions', embeddings: '/embeddings' }
+/** OpenAI's paths, as OpenAI-compatible servers (vLLM, Ollama, LM Studio) and OpenRouter serve them too. */
+export const OPENAI_PATHS: WirePaths = { chat: '/chat/completions', embeddings: '/embeddings', completions: '/completions' }
 
 /** What an OpenAI-wire plugin builds its provider from: SDK options, the hot-path calls, and what releases both. */
 export interface OpenAIWireSetup {
@@ -178,6 +182,8 @@ export interface OpenAIWireSetup {
   readonly calls: Required<Pick<OpenAIWireTransport, 'chat' | 'embed'>>
   /** The same-wire passthrough over that client (passthrough.ts), for upstreams that need no conforming. */
   readonly passthrough: NonNullable<OpenAIWireTransport['passthrough']>
+  /** Only its text completions: for upstreams whose chat and embeddings answers are conformed (translated), but whose /completions is relayed as it is. */
+  readonly completionsOnly: NonNullable<OpenAIWireTransport['passthrough']>
   readonly close: () => void
 }
 
@@ -207,6 +213,10 @@ export function openAIWireSetup(
       embed: (body, options) => client.post(paths.embeddings, body, options) as Promise<EmbeddingResponse>,
     },
     passthrough: (mapError) => openAIPassthrough(client, paths, mapError),
+    completionsOnly: (mapError) => {
+      const completions = openAIPassthrough(client, paths, mapError)[OPENAI_COMPLETIONS]
+      return completions ? { [OPENAI_COMPLETIONS]: completions } : ({} as Record<string, never>)
+    },
     close: () => {
       sdk.close()
       void client.close()

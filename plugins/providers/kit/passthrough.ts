@@ -14,7 +14,7 @@
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
 import { countedUsageChunk, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
-import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
+import { OPENAI_COMPLETIONS, OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
@@ -29,7 +29,7 @@ export type PassthroughErrors = (err: unknown, signal: AbortSignal, stage: 'call
 type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>
 
 /** `Provider.native` for an OpenAI-wire upstream reached through `client`. */
-export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string; moderations?: string }, mapError: PassthroughErrors): Record<string, Native> {
+export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string; moderations?: string; completions?: string }, mapError: PassthroughErrors): Record<string, Native> {
   const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<EventData> => {
     try {
       return await client.send(path, JSON.stringify(body), { signal: providerCall.signal, headers: providerCall.headers })
@@ -49,21 +49,24 @@ export function openAIPassthrough(client: WireClient, paths: { chat: string; emb
     }
     return wholeResult(answer, signal, mapError)
   }
+  /** A chat or text completion: a whole answer relayed as its bytes, a stream event by event, usage always asked for. */
+  const completion = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
+    if (body.stream !== true) return whole(path, body, providerCall)
+    const options = body.stream_options as { include_usage?: unknown } | null | undefined
+    const clientWantsUsage = options?.include_usage === true
+    // Usage is always asked for, so every stream is accounted for.
+    const sent = clientWantsUsage ? body : { ...body, stream_options: { ...options, include_usage: true } }
+    return new EventRelay(await call(path, sent, providerCall), clientWantsUsage, providerCall, mapError)
+  }
   return {
-    [OPENAI_CHAT_WIRE]: async (body, providerCall) => {
-      if (body.stream !== true) return whole(paths.chat, body, providerCall)
-      const options = body.stream_options as { include_usage?: unknown } | null | undefined
-      const clientWantsUsage = options?.include_usage === true
-      // Usage is always asked for, so every stream is accounted for.
-      const sent = clientWantsUsage ? body : { ...body, stream_options: { ...options, include_usage: true } }
-      return new EventRelay(await call(paths.chat, sent, providerCall), clientWantsUsage, providerCall, mapError)
-    },
+    [OPENAI_CHAT_WIRE]: (body, providerCall) => completion(paths.chat, body, providerCall),
     // Floats named when the client named no encoding, as the translated path asks (openai-wire.ts).
     [OPENAI_EMBEDDINGS_WIRE]: async (body, providerCall) => {
       const result = await whole(paths.embeddings, body.encoding_format ? body : { ...body, encoding_format: 'float' }, providerCall)
       return body.encoding_format === 'base64' ? asBase64(result) : result
     },
     ...(paths.moderations ? { [OPENAI_MODERATIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => whole(paths.moderations!, body, providerCall) } : {}),
+    ...(paths.completions ? { [OPENAI_COMPLETIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => completion(paths.completions!, body, providerCall) } : {}),
   }
 }
 
@@ -246,12 +249,14 @@ class EventRelay implements NativeResult {
     return undefined
   }
 
-  /** The text and tool-call arguments the relayed chunks carried. */
+  /** The text and tool-call arguments the relayed chunks carried (a text completion's chunks carry `text`). */
   text(): string {
     let text = ''
     for (const data of this.#content) {
       try {
-        const delta = (JSON.parse(data) as { choices?: { delta?: { content?: string | null; tool_calls?: { function?: { arguments?: string } }[] } }[] }).choices?.[0]?.delta
+        const choice = (JSON.parse(data) as { choices?: { text?: string; delta?: { content?: string | null; tool_calls?: { function?: { arguments?: string } }[] } }[] }).choices?.[0]
+        if (choice?.text) text += choice.text
+        const delta = choice?.delta
         if (delta?.content) text += delta.content
         for (const call of delta?.tool_calls ?? []) if (call.function?.arguments) text += call.function.arguments
       } catch { /* not JSON: carries no text */ }

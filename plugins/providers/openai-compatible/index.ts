@@ -51,7 +51,8 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
       transport = azureTransport(new AzureOpenAI({ ...common, endpoint: baseURL, apiVersion: config.api_version }), config.deployment)
     } else {
       const client = new OpenAI({ ...common, baseURL, organization: null, project: null })
-      transport = { ...wire.calls, models: async (options) => (await client.models.list(options)).data }
+      // Chat and embeddings answers are conformed (servers differ); /completions is relayed as it is (fill-in-the-middle).
+      transport = { ...wire.calls, passthrough: wire.completionsOnly, models: async (options) => (await client.models.list(options)).data }
     }
     return createOpenAIWireProvider(transport, {
       provider: ctx.name,

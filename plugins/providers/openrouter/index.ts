@@ -50,7 +50,7 @@ export default definePlugin<OpenRouterConfig, Provider>({
     const wire = openAIWireSetup(ctx, config, { baseURL: OPENROUTER_BASE_URL, headers: attributionHeaders(config) })
     const client = new OpenAI({ ...wire.sdk, organization: null, project: null })
     return createOpenAIWireProvider(
-      { ...wire.calls, models: async (options) => (await client.models.list(options)).data },
+      { ...wire.calls, passthrough: wire.completionsOnly, models: async (options) => (await client.models.list(options)).data },
       { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', dispose: wire.close },
     )
   },

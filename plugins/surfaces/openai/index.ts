@@ -3,7 +3,7 @@
  * so decoding checks the body's shape and encoding passes the answer through; a stream is one
  * `data:` frame per chunk, then `data: [DONE]`.
  *
- *   POST /v1/chat/completions   POST /v1/embeddings   POST /v1/moderations   GET /v1/models   GET /v1/models/{id}
+ *   POST /v1/chat/completions   POST /v1/completions   POST /v1/embeddings   POST /v1/moderations   GET /v1/models   GET /v1/models/{id}
  */
 import {
   badRequest, definePlugin, notFound, raw, reply,
@@ -11,6 +11,7 @@ import {
 } from '../../../core/plugins/api.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { checkChatRequest } from './chat-request.ts'
+import { completions } from './completions.ts'
 import { dropUnknownParameters } from './chat-params.ts'
 import { openAIErrorFrame, requireObject } from './wire.ts'
 import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
@@ -104,7 +105,7 @@ export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.openai',
   kind: 'surface',
   enabledByDefault: true,
-  description: 'OpenAI-compatible chat completions, embeddings, moderations and models.',
+  description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations and models.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  setup: () => ({ endpoints: [chatCompletions, embeddings, moderations, listModels, getModel] }),
+  setup: () => ({ endpoints: [chatCompletions, completions, embeddings, moderations, listModels, getModel] }),
 })
