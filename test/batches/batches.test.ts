@@ -13,6 +13,8 @@ import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { DATABASE_URL, dropSchema, POSTGRES_ENABLED, uniqueSchema } from '../store/helpers.ts'
+import { stepDelay } from '../../plugins/services/batches/worker.ts'
+import { RABBITMQ_ENABLED, RABBITMQ_URL, deleteQueues, uniquePrefix } from '../queue/helpers.ts'
 
 const ALICE = 'batch-alice-key-0123456789abcdef'
 const CAROL = 'batch-carol-key-0123456789abcdef'
@@ -264,4 +266,52 @@ services:
       await dropSchema(schema)
     }
   }, 90_000)
+})
+
+describe('batch step waits', () => {
+  it('round a wait up to one of a few, so a queue keeps a handful of delay queues whatever retry-after says', () => {
+    expect([0, 1, 250, 251, 1234, 59_999, 86_400_000].map(stepDelay)).toEqual([0, 250, 250, 1000, 2000, 60_000, 300_000])
+  })
+})
+
+describe.runIf(POSTGRES_ENABLED && RABBITMQ_ENABLED)('batches on RabbitMQ and PostgreSQL', () => {
+  it('runs a batch through RabbitMQ steps, waiting out a rate limit through its delay queues', async () => {
+    const schema = uniqueSchema('batches_mq')
+    const prefix = uniquePrefix('batches')
+    const upstream = await startUpstream((req, res) => answer(req, res))
+    const gw = await startTestGateway(`
+version: 1
+store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }
+queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}", prefix: "${prefix}", retry_delay_ms: 50, max_retry_delay_ms: 100, stop_grace_ms: 200, metrics_interval_ms: 200 }
+providers:
+  up: { plugin: openai, api_key: sk-test, base_url: '${upstream.url}' }
+routes:
+  - { model: limited, targets: [ { provider: up, model: gpt-4o-mini } ] }
+auth:
+  strategies:
+    - plugin: api-key
+      keys: [ { key: "${ALICE}", user: alice, role: user, department: research } ]
+limits:
+  backend: { plugin: memory }
+  policies: [ { scope: user, requests_per_second: 2 } ]
+services:
+  files: {}
+  batches: { concurrency: 2, step_ms: 300, rate_limit_pause_ms: 100 }
+`)
+    try {
+      const client = new OpenAI({ apiKey: ALICE, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+      const file = await client.files.create({ file: await toFile(Buffer.from(Array.from({ length: 6 }, (_, i) => chat(`q${i}`, `queued ${i}`, 'limited')).join('\n')), 'q.jsonl'), purpose: 'batch' })
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      const done = (await waitFor(async () => {
+        const b = await client.batches.retrieve(created.id)
+        return b.status === 'completed' ? b : undefined
+      }, 30_000, 50)).value!
+      expect(done.request_counts).toEqual({ total: 6, completed: 6, failed: 0 })
+    } finally {
+      await gw.close()
+      await upstream.close()
+      await dropSchema(schema)
+      await deleteQueues(prefix, ['batches.steps'], [250, 1000, 2000, 5000])
+    }
+  }, 60_000)
 })

@@ -49,7 +49,14 @@ const CANCEL_CHECK_MS = 500
 
 const hex = (): string => randomBytes(12).toString('hex')
 
-export const queueStep = (queue: Queue, batchId: string, delayMs = 0): Promise<void> => queue.publish<StepMessage>(TOPIC, { batchId }, { delayMs })
+/**
+ * The waits a step is queued after, rounded up to one of a few: a queue may keep a delay queue per
+ * distinct wait (RabbitMQ does), and a retry-after can be any number of milliseconds.
+ */
+const DELAYS_MS = [0, 250, 1000, 2000, 5000, 10_000, 30_000, 60_000, 300_000]
+export const stepDelay = (ms: number): number => DELAYS_MS.find((d) => d >= ms) ?? DELAYS_MS.at(-1)!
+
+export const queueStep = (queue: Queue, batchId: string, delayMs = 0): Promise<void> => queue.publish<StepMessage>(TOPIC, { batchId }, { delayMs: stepDelay(delayMs) })
 
 export function batchWorker(deps: WorkerDeps) {
   const { batches, files, settings, logger } = deps
