@@ -335,6 +335,8 @@ export interface TurnInput {
    */
   readonly background?: boolean
   readonly signal: AbortSignal
+  /** Chat request parameters passed to the model as they are (the Responses API's user, service_tier, prompt_cache_key...). */
+  readonly chatParams?: Readonly<Record<string, unknown>>
   /** Extra fields echoed in the Response object (text format, truncation...). */
   readonly echo?: JsonObject
 }

@@ -160,6 +160,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       top_logprobs: input.logprobs?.top,
       stream: input.stream || undefined,
       stream_options: input.stream ? { include_usage: true } : undefined,
+      ...input.chatParams,
     }) as unknown as ChatRequest
 
     const call = await gateway.chat(request, { signal: input.signal, thread: input.threadId })

@@ -55,6 +55,31 @@ const CREATE_BODY = {
 
 type CreateBody = Record<string, unknown> & { model: string }
 
+/** Create fields this surface carries out itself. */
+const CARRIED = new Set([
+  'model', 'input', 'instructions', 'previous_response_id', 'conversation', 'store', 'stream', 'stream_options', 'background', 'temperature', 'top_p',
+  'top_logprobs', 'max_output_tokens', 'max_tool_calls', 'parallel_tool_calls', 'metadata', 'text', 'truncation', 'tools', 'tool_choice', 'reasoning', 'include', 'prompt',
+])
+/** Create fields the chat call takes as they are (and the Response object echoes). */
+const TO_CHAT = ['user', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'service_tier'] as const
+/** Create fields OpenAI defines that this gateway cannot carry out. */
+const NOT_CARRIED = new Set(['context_management', 'moderation', 'prompt_cache_options'])
+
+/** Every field of a create request is carried out, passed on, or refused naming it: none is dropped without a word. */
+function checkFields(body: CreateBody): Record<string, unknown> {
+  const chat: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(body)) {
+    if ((TO_CHAT as readonly string[]).includes(key)) {
+      if (value !== null && value !== undefined) chat[key] = value
+    } else if (NOT_CARRIED.has(key)) {
+      if (value !== null && value !== undefined) throw badRequest(`\`${key}\` is not supported by this gateway.`, key, 'unsupported_parameter')
+    } else if (!CARRIED.has(key)) {
+      throw badRequest(`Unknown parameter: '${key}'.`, key, 'unknown_parameter')
+    }
+  }
+  return chat
+}
+
 /** The frames numbered after `sequence` (frames are numbered from 0 in order, so the first sequence+1 go). */
 async function* after(frames: AsyncIterable<SseFrame>, sequence: number): AsyncGenerator<SseFrame> {
   let n = 0
@@ -81,6 +106,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
     method: 'POST', path: '/v1/responses', summary: 'Create a model response (a turn), optionally continuing a response or a conversation.', permission: CHAT, body: CREATE_BODY,
     async handle({ caller, body, gateway, signal }) {
       // A stored prompt template lives at OpenAI: answering without it would be a different request.
+      const chatParams = checkFields(body)
       if (body.prompt !== undefined && body.prompt !== null) throw badRequest('Stored prompt templates (`prompt`) are not supported by this gateway: send the text as `instructions` and `input`.', 'prompt', 'unsupported_parameter')
       const responseFormat = chatResponseFormat(body.text)
       const effort = reasoningEffort(body.reasoning)
@@ -95,6 +121,10 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       await checkFileParts(input, 'input', caller, files)
       if (input.length === 0) throw badRequest('`input` must hold at least one item.', 'input', 'invalid_input')
       const { functions, server } = splitTools(body.tools)
+      // Server tools run once each per turn: a bound below their number cannot be kept.
+      if (typeof body.max_tool_calls === 'number' && body.max_tool_calls < server.length) {
+        throw badRequest(`This gateway runs each server tool once per response: max_tool_calls must be at least ${server.length}.`, 'max_tool_calls', 'unsupported_parameter')
+      }
       const store = body.store !== false
       const echo: JsonObject = {
         model: body.model,
@@ -103,6 +133,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         truncation: (body.truncation as string | undefined) ?? 'disabled',
         ...(body.tool_choice !== undefined ? { tool_choice: body.tool_choice } : {}),
         ...(typeof body.top_logprobs === 'number' ? { top_logprobs: body.top_logprobs } : {}),
+        ...(typeof body.max_tool_calls === 'number' ? { max_tool_calls: body.max_tool_calls } : {}),
+        ...(chatParams as JsonObject),
       }
       const turn = await conversations.turn({
         owner: { userId: caller.principal.userId, department: caller.principal.department ?? null }, caller,
@@ -111,7 +143,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
-        store, stream: body.stream === true, background: body.background === true, signal, echo,
+        store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams,
       }, gateway)
       if (turn.events) return sse(responseEvents(turn), errorEvent)
       if (body.background === true) return turn.draft()

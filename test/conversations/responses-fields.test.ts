@@ -1,0 +1,36 @@
+/**
+ * Every field of a /v1/responses create is carried out, passed on to the model, or refused naming
+ * it: none is dropped without a word (as OpenAI answers an unknown parameter with a 400).
+ */
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectOpenAISchema } from '../helpers/openai-schema.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { startConversations, type ConversationsFixture } from './helpers.ts'
+
+describe('Responses create fields', () => {
+  let f: ConversationsFixture
+  let alice: OpenAI
+  beforeAll(async () => {
+    f = await startConversations()
+    alice = f.client('alice')
+  }, 120_000)
+  afterAll(async () => { await f?.close() })
+
+  it('passes user, safety_identifier, prompt_cache_key and service_tier to the model, and echoes them', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'hi', user: 'end-user-7', safety_identifier: 'sid-1', prompt_cache_key: 'team-a', service_tier: 'flex', max_tool_calls: 2 })
+    expectOpenAISchema('Response', response)
+    expect(response).toMatchObject({ user: 'end-user-7', safety_identifier: 'sid-1', prompt_cache_key: 'team-a', service_tier: 'flex', max_tool_calls: 2 })
+    expect(f.upstreamChats().at(-1)!.body).toMatchObject({ user: 'end-user-7', safety_identifier: 'sid-1', prompt_cache_key: 'team-a', service_tier: 'flex' })
+    // Background runs pass them on too.
+    const queued = await alice.responses.create({ model: 'chat-a', input: 'later', user: 'end-user-8', background: true })
+    expect(queued.user).toBe('end-user-8')
+    await waitFor(() => f.upstreamChats().at(-1)!.body.user === 'end-user-8', 5000, 10)
+  })
+
+  it('refuses an unknown field and one it cannot carry out, naming it', async () => {
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', foo: 1 } as never)).rejects.toMatchObject({ status: 400, code: 'unknown_parameter', param: 'foo' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', context_management: [{ type: 'compaction' }] } as never)).rejects.toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'context_management' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }], max_tool_calls: 0 })).rejects.toMatchObject({ status: 400, param: 'max_tool_calls' })
+  })
+})
