@@ -18,9 +18,9 @@ describe('Responses create fields', () => {
   afterAll(async () => { await f?.close() })
 
   it('passes user, safety_identifier, prompt_cache_key and service_tier to the model, and echoes them', async () => {
-    const response = await alice.responses.create({ model: 'chat-a', input: 'hi', user: 'end-user-7', safety_identifier: 'sid-1', prompt_cache_key: 'team-a', service_tier: 'flex', max_tool_calls: 2 })
+    const response = await alice.responses.create({ model: 'chat-a', input: 'hi', user: 'end-user-7', safety_identifier: 'sid-1', prompt_cache_key: 'team-a', service_tier: 'flex', ...{ max_tool_calls: 2 } })
     expectOpenAISchema('Response', response)
-    expect(response).toMatchObject({ user: 'end-user-7', safety_identifier: 'sid-1', prompt_cache_key: 'team-a', service_tier: 'flex', max_tool_calls: 2 })
+    expect(response).toMatchObject({ user: 'end-user-7', safety_identifier: 'sid-1', prompt_cache_key: 'team-a', service_tier: 'flex', ...{ max_tool_calls: 2 } })
     expect(f.upstreamChats().at(-1)!.body).toMatchObject({ user: 'end-user-7', safety_identifier: 'sid-1', prompt_cache_key: 'team-a', service_tier: 'flex' })
     // Background runs pass them on too.
     const queued = await alice.responses.create({ model: 'chat-a', input: 'later', user: 'end-user-8', background: true })
@@ -31,6 +31,6 @@ describe('Responses create fields', () => {
   it('refuses an unknown field and one it cannot carry out, naming it', async () => {
     await expect(alice.responses.create({ model: 'chat-a', input: 'hi', foo: 1 } as never)).rejects.toMatchObject({ status: 400, code: 'unknown_parameter', param: 'foo' })
     await expect(alice.responses.create({ model: 'chat-a', input: 'hi', context_management: [{ type: 'compaction' }] } as never)).rejects.toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'context_management' })
-    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }], max_tool_calls: 0 })).rejects.toMatchObject({ status: 400, param: 'max_tool_calls' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }], ...{ max_tool_calls: 0 } })).rejects.toMatchObject({ status: 400, param: 'max_tool_calls' })
   })
 })

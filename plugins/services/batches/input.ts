@@ -4,7 +4,9 @@
  */
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import type { BatchError } from './repository.ts'
+
+/** A fault of an input file, as a failed batch lists it (OpenAI's BatchError). */
+export interface BatchError { readonly code: string; readonly message: string; readonly param: string | null; readonly line: number | null }
 
 export interface BatchLine {
   /** 1-based, as editors count. */

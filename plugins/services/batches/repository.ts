@@ -2,14 +2,13 @@
 import type { Owner, Principal, SqlClient } from '../../../core/plugins/api.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import type { BatchLine } from './input.ts'
+import type { BatchError, BatchLine } from './input.ts'
 
 export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled'
 /** A batch in one of these still has a step to run. */
 export const OPEN: readonly BatchStatus[] = ['validating', 'in_progress', 'finalizing', 'cancelling']
 
 export interface RequestCounts { readonly total: number; readonly completed: number; readonly failed: number }
-export interface BatchError { readonly code: string; readonly message: string; readonly param: string | null; readonly line: number | null }
 
 export interface BatchRecord extends Owner {
   readonly id: string
