@@ -5,10 +5,10 @@ import type { ErrorObject } from 'ajv/dist/2020.js'
 import { SchemaValidators } from './compiled-validators.ts'
 import { ConfigError, type ConfigIssue, type ConfigPath } from './issues.ts'
 import type { LoadedConfig, ParsedConfig } from './load.ts'
-import { pluginSlots, valueAt } from './slots.ts'
+import { pluginSlots, valueAt, type PluginSlot } from './slots.ts'
 import { closest } from '../closest.ts'
 import type { GatewayConfig } from './types.ts'
-import type { PluginRegistry } from '../plugins/registry.ts'
+import { capabilitiesOf, type PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginManifest } from '../plugins/types.ts'
 import { BUILTIN_ROLES } from '../runtime/access.ts'
 import { NamePatterns, globToRegExp, isGlob } from '../runtime/glob.ts'
@@ -42,7 +42,8 @@ export async function validateConfig(
   const registry = await pluginsFor(config)
   const roles = definedRoles(config)
 
-  for (const slot of pluginSlots(config, registry.enabledByDefault())) {
+  const slots = pluginSlots(config, registry.enabledByDefault())
+  for (const slot of slots) {
     const registered = registry.get(slot.kind, slot.plugin)
     if (!registered) {
       const known = registry.names(slot.kind)
@@ -57,10 +58,33 @@ export async function validateConfig(
     for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>, at) ?? []) issues.push(parsed.issue(found.path, found.message))
   }
 
+  issues.push(...missingCapabilities(parsed, registry, slots))
   issues.push(...crossReferenceIssues(parsed, config))
   const remaining = unlessUnknown(parsed, issues)
   if (remaining.length) throw new ConfigError(remaining)
   return { loaded: { ...parsed, config }, registry }
+}
+
+/** How a config gets a backend kind's capability. */
+const KIND_HINTS: Readonly<Record<string, string>> = {
+  Store: ': add `store:` (e.g. store: { plugin: embedded })',
+  Queue: ': add `queue:` (e.g. queue: { plugin: memory })',
+}
+
+/** A plugin whose `needs` nothing this config sets up provides would fail at start: said now, at its block. */
+function missingCapabilities(parsed: ParsedConfig, registry: PluginRegistry, slots: readonly PluginSlot[]): ConfigIssue[] {
+  const planned = slots.flatMap((slot) => {
+    const registered = registry.get(slot.kind, slot.plugin)
+    return registered ? [{ slot, manifest: registered.manifest }] : []
+  })
+  const provided = new Set(planned.flatMap(({ slot, manifest }) => capabilitiesOf(slot.kind, manifest).map((t) => t.key)))
+  const issues: ConfigIssue[] = []
+  for (const { slot, manifest } of planned) {
+    for (const needed of manifest.needs ?? []) {
+      if (!provided.has(needed.key)) issues.push(parsed.issue(slot.path, `${manifest.id} needs ${needed.description}, which no plugin this config sets up provides${KIND_HINTS[needed.description] ?? ''}`))
+    }
+  }
+  return issues
 }
 
 /** A value read from an unset variable is unknown: the unset variable is the problem, its other checks are noise. */

@@ -1,5 +1,17 @@
 /** The plugin registry: manifests by id, resolved by kind and the name gateway.yaml writes. */
-import type { PluginKind, PluginManifest } from './types.ts'
+import { Store, token, type PluginKind, type PluginManifest, type Token } from './types.ts'
+
+/** The capability each backend kind provides by being configured (Queue, Limiter and Cache are their families' contracts, plugins/contracts). */
+const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: token('Queue'), limiter: token('Limiter'), cache: token('Cache') }
+
+/** The capability a plugin of `kind` is, by being configured (a store is the Store). */
+export const kindCapability = (kind: PluginKind): Token<unknown> | undefined => KIND_PROVIDES[kind]
+
+/** The capabilities a configured plugin provides: its kind's, and what its manifest lists. */
+export function capabilitiesOf(kind: PluginKind, manifest: PluginManifest): Token<unknown>[] {
+  const own = KIND_PROVIDES[kind]
+  return [...(own ? [own] : []), ...(manifest.provides ?? [])]
+}
 
 const PLUGIN_KINDS: readonly PluginKind[] = ['provider', 'surface', 'stage', 'auth', 'limiter', 'cache', 'store', 'queue', 'service', 'telemetry']
 const ID = /^([a-z]+)\.([a-z0-9][a-z0-9_-]*)$/

@@ -95,6 +95,8 @@ export interface PluginManifest<Config = Record<string, unknown>, Instance = unk
   readonly configSchema: JsonSchema
   /** Capabilities this plugin may ask for: whoever provides them is set up first (and a change to them rebuilds this one). */
   readonly uses?: readonly Token<unknown>[]
+  /** Capabilities it cannot run without (set up first, as `uses`): a config where nothing provides one is refused at load, `gateway validate` too. */
+  readonly needs?: readonly Token<unknown>[]
   /** Capabilities this plugin offers through `ctx.provide`. */
   readonly provides?: readonly Token<unknown>[]
   /** A plugin every gateway has without naming it, unless its config turns it off (`surfaces: { <name>: { enabled: false } }`) or names its block: `true` when it takes no config. */

@@ -5,7 +5,8 @@ import { ConfigError } from '../config/issues.ts'
 import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
-import { Store, token, type Lifecycle, type PluginContext, type PluginKind, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
+import { capabilitiesOf, kindCapability } from '../plugins/registry.ts'
+import { type Lifecycle, type PluginContext, type PluginManifest, type Provider, type Service, type Token } from '../plugins/types.ts'
 import { backgroundCalls } from '../pipeline/calls.ts'
 import { InstancePool } from './instances.ts'
 import { withDeadline } from '../deadline.ts'
@@ -15,8 +16,6 @@ import { Snapshot, tryResolve, type BuiltInstance } from './snapshot.ts'
 /** Generous: a first start of the embedded database on a busy machine takes seconds. */
 const SETUP_TIMEOUT_MS = 60_000
 
-/** The capability each backend kind provides by being configured (Queue, Limiter and Cache are their families' contracts, plugins/contracts). */
-const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: token('Queue'), limiter: token('Limiter'), cache: token('Cache') }
 
 interface PlannedSlot {
   readonly slot: PluginSlot
@@ -44,7 +43,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared
         instance = await setupPlugin(planned, load, container, shared, logger, provided, built, current)
         pool.add(key, manifest.id, instance, provided)
       }
-      const own = KIND_PROVIDES[slot.kind]
+      const own = kindCapability(slot.kind)
       if (own) provided.set(own.key, instance)
       for (const [token, value] of provided) {
         container.register(token, { useValue: value })
@@ -94,12 +93,11 @@ function orderSlots(load: ConfigLoad): PlannedSlot[] {
     const { manifest } = load.registry.get(found.kind, found.plugin)!
     // A built-in the config does not name gets its schema's defaults here (a named block has them already).
     const slot = found.implied ? { ...found, block: withDefaults(manifest, found.block) } : found
-    const own = KIND_PROVIDES[slot.kind]
     return {
       slot,
       manifest,
-      provides: [...(own ? [own.key] : []), ...(manifest.provides ?? []).map((t) => t.key)],
-      uses: (manifest.uses ?? []).map((t) => t.key),
+      provides: capabilitiesOf(slot.kind, manifest).map((t) => t.key),
+      uses: [...(manifest.uses ?? []), ...(manifest.needs ?? [])].map((t) => t.key),
     }
   })
   const ordered: PlannedSlot[] = []

@@ -125,7 +125,7 @@ describe('cache.semantic load-time errors', () => {
 
   it('says a store is needed when there is none', async () => {
     const yaml = config(upstream, '{ plugin: embedded, memory: true }').replace(/^store: .*\n/m, '')
-    expect(await failure(yaml)).toContain('cache.semantic keeps its vectors in the store: add `store:`')
+    expect(await failure(yaml)).toContain('cache.semantic needs Store, which no plugin this config sets up provides: add `store:`')
   })
 
   it('names the embeddings route when no route answers it', async () => {

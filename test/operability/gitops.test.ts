@@ -66,6 +66,24 @@ describe('gateway validate', () => {
     expect(ok.stdout).toMatch(/ci-ok\.yaml: ok/)
   })
 
+  it('says which service lacks what it needs (a store, a queue, a capability another plugin provides), at its block, before anything starts', async () => {
+    const text = `version: 1
+providers: { m: { plugin: mock } }
+routes: [ { model: m, targets: [ { provider: m } ] } ]
+services:
+  conversations: {}
+  batches: {}
+`
+    const { code, stdout } = await runCli(['validate', write('needs.yaml', text)])
+    expect(code).toBe(1)
+    expect(stdout).toMatch(/needs\.yaml:5:\d+ services\.conversations: service\.conversations needs Store, which no plugin this config sets up provides: add `store:`/)
+    expect(stdout).toMatch(/needs\.yaml:6:\d+ services\.batches: service\.batches needs Queue, .*add `queue:`/)
+    expect(stdout).toMatch(/needs\.yaml:6:\d+ services\.batches: service\.batches needs Files, which no plugin this config sets up provides/)
+    const fixed = text.replace('services:\n', 'store: { plugin: embedded, memory: true }\nqueue: { plugin: memory }\nservices:\n  files: {}\n')
+    const ok = await runCli(['validate', write('needs-ok.yaml', fixed)])
+    expect(ok.stdout).toMatch(/needs-ok\.yaml: ok/)
+  })
+
   it('a role defined under roles: is accepted', async () => {
     const registry = await builtinRegistry()
     const text = `version: 1

@@ -33,7 +33,7 @@ describe('service.rag load-time errors', () => {
   }, 60_000)
 
   it('says a store is needed when there is none', async () => {
-    expect(await failure(ragConfig(upstream).replace(/^store: .*\n/m, ''))).toContain('service.rag keeps its collections in the store: add `store:`')
+    expect(await failure(ragConfig(upstream).replace(/^store: .*\n/m, ''))).toContain('service.rag needs Store, which no plugin this config sets up provides: add `store:`')
   })
 
   it('names the embedding route when no route answers it', async () => {

@@ -43,7 +43,7 @@ export default definePlugin<SemanticCacheConfig, Cache>({
   kind: 'cache',
   description: 'Chat answers found by prompt similarity (embeddings through a route, nearest neighbour in pgvector).',
   configSchema,
-  uses: [Store],
+  needs: [Store],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     if (!store) throw new Error('cache.semantic keeps its vectors in the store: add `store:` (e.g. { plugin: embedded }, or postgres with the pgvector extension)')

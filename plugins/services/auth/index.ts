@@ -29,7 +29,8 @@ export default definePlugin<AuthConfig, Service>({
   kind: 'service',
   description: 'Console sign-in: OpenID Connect (authorization code + PKCE) or an API key, to an HttpOnly session cookie with CSRF protection.',
   configSchema,
-  uses: [Store, Identity],
+  needs: [Store],
+  uses: [Identity],
   provides: [Sessions],
   checkConfig: (_config, at) => undefinedRoles(roleMapRoles(at.block.oidc).map(([path, role]) => [['oidc', ...path], role]), at),
   async setup(ctx, config) {

@@ -56,7 +56,7 @@ const service = definePlugin<BatchesConfig, Service>({
   kind: 'service',
   description: 'OpenAI\'s Batch API run through the gateway\'s own pipeline by queue workers: every provider, every line routed, limited and accounted.',
   configSchema,
-  uses: [Store, Queue, Files],
+  needs: [Store, Queue, Files],
   provides: [BatchParts],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)

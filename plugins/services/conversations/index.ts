@@ -31,7 +31,8 @@ const conversations = definePlugin<ConversationsConfig, Service>({
   kind: 'service',
   description: 'Chat threads, their items, stored responses and assistants in the store: the Conversations capability.',
   configSchema: conversationsConfigSchema,
-  uses: [Store, Tokenizer, Files],
+  needs: [Store],
+  uses: [Tokenizer, Files],
   provides: [Conversations],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)

@@ -173,7 +173,7 @@ const service = definePlugin<FilesConfig, FilesService>({
   kind: 'service',
   description: 'Uploaded files (owner, department, purpose) in the store: /api/v1/files, OpenAI\'s /v1/files, and the Files capability.',
   configSchema,
-  uses: [Store],
+  needs: [Store],
   provides: [Files, FilesSettings],
   async setup(ctx, config) {
     const store = ctx.get(Store)

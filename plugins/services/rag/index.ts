@@ -38,7 +38,8 @@ const rag = definePlugin<RagConfig, Service>({
   kind: 'service',
   description: 'RAG collections: documents embedded through a gateway route into pgvector, searched by vector or hybrid ranking.',
   configSchema,
-  uses: [Store, Queue, Conversations, Tokenizer, Files],
+  needs: [Store],
+  uses: [Queue, Conversations, Tokenizer, Files],
   provides: [Rag, FileBatches],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)

@@ -347,7 +347,7 @@ const service = definePlugin<TrainingConfig, Service>({
   kind: 'service',
   description: 'Fine-tuning datasets (checked JSONL, stats, cost estimate) and jobs run by queue workers through providers\' FineTuning capability.',
   configSchema,
-  uses: [Store, Queue, Files, Tokenizer],
+  needs: [Store, Queue, Files, Tokenizer],
   provides: [TrainingParts, RouteOverlay],
   async setup(ctx, config) {
     const store = ctx.get(Store)

@@ -201,7 +201,8 @@ export default definePlugin<Record<string, never>, Surface>({
   kind: 'surface',
   description: 'OpenAI\'s Responses and Conversations APIs over the conversations service, for every provider.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Conversations, Files],
+  needs: [Conversations],
+  uses: [Files],
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) throw new Error('the Responses API keeps responses and conversations: add `conversations: {}` under `services:` (and a `store:`)')
