@@ -76,6 +76,16 @@ export function requestNotSent(provider: string, cause: unknown): GatewayError {
 }
 
 /** Upstream status codes the routing layer may retry or fall back on. */
+/** An error's `retry-after` (seconds or an HTTP date) in milliseconds, if it has one. */
+export function retryAfterMs(error: GatewayError): number | undefined {
+  const value = error.headers?.['retry-after']
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500
 }

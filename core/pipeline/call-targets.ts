@@ -1,7 +1,7 @@
 /** The `call` step: the route's targets in the order the `targets` phase gives, past those its plan does not admit (open breakers), with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire (a `native` call: only there). */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type Usage } from '../api/types.ts'
-import { GatewayError, badRequest, fromShape, requestNotSent, upstreamError } from '../errors.ts'
+import { GatewayError, badRequest, fromShape, requestNotSent, retryAfterMs, upstreamError } from '../errors.ts'
 import type { NativeResult, ProviderCall, TargetOutcomes, TargetPlan } from '../plugins/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
@@ -122,19 +122,10 @@ function planTargets(x: Exchange, route: CompiledRoute): TargetPlan<CompiledTarg
 export function backoffMs(policy: CompiledRetry, retry: number, error: GatewayError): number | undefined {
   const exponential = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** retry)
   const jittered = exponential / 2 + Math.random() * (exponential / 2)
-  const retryAfter = parseRetryAfter(error.headers?.['retry-after'])
+  const retryAfter = retryAfterMs(error)
   if (retryAfter === undefined) return jittered
   if (retryAfter > policy.maxBackoffMs) return undefined
   return Math.max(jittered, retryAfter)
-}
-
-/** `retry-after` in seconds or as an HTTP date, in milliseconds. */
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
 /** A plan without outcomes: every target is tried (no stage keeps breakers for it). */

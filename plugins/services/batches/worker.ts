@@ -9,7 +9,7 @@
  * lease on its row, renewed while it runs); a step lost with a process is found by the sweep.
  */
 import { randomBytes } from 'node:crypto'
-import { toGatewayError, type ChatRequest, type ChatResponse, type EmbeddingRequest, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../core/plugins/api.ts'
+import { retryAfterMs, toGatewayError, type ChatRequest, type ChatResponse, type EmbeddingRequest, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../core/plugins/api.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
 import type { Queue } from '../../contracts/queue.ts'
@@ -219,16 +219,6 @@ function outputLine(line: BatchLine, response: { status_code: number; request_id
 
 function errorBody(error: GatewayError): JsonObject {
   return { message: error.message, type: error.type, param: error.param ?? null, code: error.code ?? null }
-}
-
-/** A 429's retry-after, in milliseconds (seconds or an HTTP date). */
-function retryAfterMs(error: GatewayError): number | undefined {
-  const value = error.headers?.['retry-after']
-  if (!value) return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const at = Date.parse(value)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
 }
 
 function totalUsage(usages: readonly (JsonObject | null)[]): JsonObject {
