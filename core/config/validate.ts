@@ -8,7 +8,7 @@ import type { LoadedConfig, ParsedConfig } from './load.ts'
 import { pluginSlots, valueAt, type PluginSlot } from './slots.ts'
 import { closest } from '../closest.ts'
 import type { GatewayConfig } from './types.ts'
-import { capabilitiesOf, type PluginRegistry } from '../plugins/registry.ts'
+import { capabilitiesOf, providersOf, type PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginManifest } from '../plugins/types.ts'
 import { BUILTIN_ROLES } from '../runtime/access.ts'
 import { NamePatterns, globToRegExp, isGlob } from '../runtime/glob.ts'
@@ -71,6 +71,12 @@ const KIND_HINTS: Readonly<Record<string, string>> = {
   Queue: ': add `queue:` (e.g. queue: { plugin: memory })',
 }
 
+/** Where gateway.yaml sets a plugin up, for a hint: `services: { files: {} }` for service.files. */
+function blockOf(id: string): string {
+  const [kind, name] = id.split('.')
+  return kind === 'service' || kind === 'surface' ? `${kind}s: { ${name}: {} }` : id
+}
+
 /** A plugin whose `needs` nothing this config sets up provides would fail at start: said now, at its block. */
 function missingCapabilities(parsed: ParsedConfig, registry: PluginRegistry, slots: readonly PluginSlot[]): ConfigIssue[] {
   const planned = slots.flatMap((slot) => {
@@ -81,7 +87,10 @@ function missingCapabilities(parsed: ParsedConfig, registry: PluginRegistry, slo
   const issues: ConfigIssue[] = []
   for (const { slot, manifest } of planned) {
     for (const needed of manifest.needs ?? []) {
-      if (!provided.has(needed.key)) issues.push(parsed.issue(slot.path, `${manifest.id} needs ${needed.description}, which no plugin this config sets up provides${KIND_HINTS[needed.description] ?? ''}`))
+      if (provided.has(needed.key)) continue
+      const by = providersOf(registry, needed)
+      const hint = KIND_HINTS[needed.description] ?? (by.length ? `: add ${by.map(blockOf).join(' or ')}` : '')
+      issues.push(parsed.issue(slot.path, `${manifest.id} needs ${needed.description}, which no plugin this config sets up provides${hint}`))
     }
   }
   return issues

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { PluginRegistry, type PluginSummary } from './registry.ts'
-import type { PluginKind, PluginManifest } from './types.ts'
+import { token, type PluginKind, type PluginManifest } from './types.ts'
 
 /** The folder under plugins/ that holds each kind's built-in plugins. */
 const KIND_FOLDERS: Readonly<Record<string, PluginKind>> = {
@@ -31,7 +31,8 @@ export const BUILTIN_PLUGIN_DIR = path.resolve(path.dirname(fileURLToPath(import
 export const BUILTIN_INDEX = 'builtins.json'
 
 export interface BuiltinIndexEntry {
-  readonly summary: PluginSummary
+  /** As JSON holds it: the capabilities it provides by their description. */
+  readonly summary: Omit<PluginSummary, 'provides'> & { readonly provides?: readonly string[] }
   /** The module exporting it, relative to the plugins folder. */
   readonly module: string
 }
@@ -70,7 +71,7 @@ async function builtinModules(dir: string): Promise<{ module: string; manifests:
 /** The index `npm run build` writes to `dir`/builtins.json: every built-in's summary and module. */
 export async function builtinIndex(dir: string): Promise<BuiltinIndexEntry[]> {
   return (await builtinModules(dir)).flatMap(({ module, manifests }) => manifests.map((m) => ({
-    summary: { id: m.id, kind: m.kind, description: m.description, configSchema: m.configSchema, enabledByDefault: m.enabledByDefault },
+    summary: { id: m.id, kind: m.kind, description: m.description, configSchema: m.configSchema, enabledByDefault: m.enabledByDefault, provides: m.provides?.map((t) => t.description) },
     module,
   })))
 }
@@ -78,8 +79,9 @@ export async function builtinIndex(dir: string): Promise<BuiltinIndexEntry[]> {
 /** A registry of the built-ins an index lists, each imported on `load`. */
 export function indexedBuiltins(dir: string, index: readonly BuiltinIndexEntry[] = JSON.parse(readFileSync(path.join(dir, BUILTIN_INDEX), 'utf8')) as BuiltinIndexEntry[]): PluginRegistry {
   const registry = new PluginRegistry()
-  for (const { summary, module } of index) {
-    registry.registerLazy(summary, 'builtin', async () => {
+  for (const { summary: { provides, ...summary }, module } of index) {
+    // Tokens are keyed by their description (Symbol.for): the index keeps the description.
+    registry.registerLazy({ ...summary, provides: provides?.map((description) => token(description)) }, 'builtin', async () => {
       const manifests = await importManifests(path.join(dir, module))
       return manifests.find((m) => m.id === summary.id) ?? manifests[0]
     })

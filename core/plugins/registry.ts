@@ -4,6 +4,11 @@ import { Store, token, type PluginKind, type PluginManifest, type Token } from '
 /** The capability each backend kind provides by being configured (Queue, Limiter and Cache are their families' contracts, plugins/contracts). */
 const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: token('Queue'), limiter: token('Limiter'), cache: token('Cache') }
 
+/** The plugins (by id) that provide `capability` when configured, whether or not a config uses them yet. */
+export function providersOf(registry: PluginRegistry, capability: Token<unknown>): string[] {
+  return registry.all().filter(({ summary }) => KIND_PROVIDES[summary.kind]?.key === capability.key || summary.provides?.some((t) => t.key === capability.key)).map(({ summary }) => summary.id)
+}
+
 /** The capability a plugin of `kind` is, by being configured (a store is the Store). */
 export const kindCapability = (kind: PluginKind): Token<unknown> | undefined => KIND_PROVIDES[kind]
 
@@ -17,7 +22,7 @@ const PLUGIN_KINDS: readonly PluginKind[] = ['provider', 'surface', 'stage', 'au
 const ID = /^([a-z]+)\.([a-z0-9][a-z0-9_-]*)$/
 
 /** What is known of a plugin before its code is imported: enough to validate its block and write the editor schema. */
-export type PluginSummary = Pick<PluginManifest, 'id' | 'kind' | 'description' | 'configSchema' | 'enabledByDefault'>
+export type PluginSummary = Pick<PluginManifest, 'id' | 'kind' | 'description' | 'configSchema' | 'enabledByDefault' | 'provides'>
 
 /** A registered plugin: its summary always, its manifest (the code) once loaded. */
 export class RegisteredPlugin {

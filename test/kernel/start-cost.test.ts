@@ -79,7 +79,10 @@ export default { id: 'provider.${name}', kind: 'provider', configSchema: { type:
     expect(indexed.all().map((p) => p.summary.id).sort()).toEqual(scanned.all().map((p) => p.summary.id).sort())
     for (const p of scanned.all()) {
       const { id, kind, description, configSchema, enabledByDefault } = p.manifest
-      expect(indexed.get(kind, id.slice(kind.length + 1))!.summary).toEqual(JSON.parse(JSON.stringify({ id, kind, description, configSchema, enabledByDefault })))
+      const { provides, ...summary } = indexed.get(kind, id.slice(kind.length + 1))!.summary
+      expect(summary).toEqual(JSON.parse(JSON.stringify({ id, kind, description, configSchema, enabledByDefault })))
+      // The capabilities it provides, keyed as the manifest's tokens are (validation names a missing one's provider by them).
+      expect(provides?.map((t) => t.key)).toEqual(p.manifest.provides?.map((t) => t.key))
     }
     expect(indexed.enabledByDefault()).toEqual(scanned.enabledByDefault())
   })

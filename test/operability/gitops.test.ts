@@ -78,7 +78,7 @@ services:
     expect(code).toBe(1)
     expect(stdout).toMatch(/needs\.yaml:5:\d+ services\.conversations: service\.conversations needs Store, which no plugin this config sets up provides: add `store:`/)
     expect(stdout).toMatch(/needs\.yaml:6:\d+ services\.batches: service\.batches needs Queue, .*add `queue:`/)
-    expect(stdout).toMatch(/needs\.yaml:6:\d+ services\.batches: service\.batches needs Files, which no plugin this config sets up provides/)
+    expect(stdout).toMatch(/needs\.yaml:6:\d+ services\.batches: service\.batches needs Files, which no plugin this config sets up provides: add services: \{ files: \{\} \}/)
     const fixed = text.replace('services:\n', 'store: { plugin: embedded, memory: true }\nqueue: { plugin: memory }\nservices:\n  files: {}\n')
     const ok = await runCli(['validate', write('needs-ok.yaml', fixed)])
     expect(ok.stdout).toMatch(/needs-ok\.yaml: ok/)
