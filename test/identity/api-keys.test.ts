@@ -90,8 +90,8 @@ describe('config errors at load time', () => {
   })
 
   it('refuses the keys and users services without a store, saying what to add', async () => {
-    await expect(startTestGateway(config({ store: '', auth: apiKeyStrategy(), extra: 'services: { keys: {} }\n' }))).rejects.toThrow(/services\.keys: .*keys are kept in the store: add `store:`/)
-    await expect(startTestGateway(config({ store: '', auth: apiKeyStrategy(), extra: 'services: { users: {} }\n' }))).rejects.toThrow(/users are kept in the store/)
+    await expect(startTestGateway(config({ store: '', auth: apiKeyStrategy(), extra: 'services: { keys: {} }\n' }))).rejects.toThrow(/services\.keys: service\.keys needs Store, .*add `store:`/)
+    await expect(startTestGateway(config({ store: '', auth: apiKeyStrategy(), extra: 'services: { users: {} }\n' }))).rejects.toThrow(/services\.users: service\.users needs Store, .*add `store:`/)
   })
 
   it('refuses the same key listed twice without printing it', async () => {

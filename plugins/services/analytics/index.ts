@@ -8,7 +8,7 @@
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  */
 import {
-  badRequest, definePlugin, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
+  Store, badRequest, definePlugin, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
 } from '../../../core/plugins/api.ts'
 import { listOf, nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema } from '../kit/schema.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
@@ -167,6 +167,7 @@ export default definePlugin<AnalyticsConfig, Service>({
   kind: 'service',
   description: 'Usage and cost analytics over the recorded usage events, scoped by role.',
   configSchema,
+  needs: [Store],
   uses: [UsageLog, Identity],
   setup(ctx, config) {
     const log = ctx.tryGet(UsageLog)
