@@ -5,7 +5,7 @@
  */
 import { notFound, type Caller } from '../../../core/plugins/api.ts'
 import type { AssistantRecord, Conversations, ThreadRecord } from '../../contracts/conversations.ts'
-import { isId } from './data/ids.ts'
+import { isId } from '../kit/ids.ts'
 
 export async function reachableThread(conversations: Conversations, caller: Caller, id: string, param = 'id'): Promise<ThreadRecord> {
   const thread = isId(id, 'conv') ? await conversations.threads.get(id) : undefined

@@ -2,7 +2,7 @@
 import { type SqlClient } from '../../../../core/plugins/api.ts'
 import { jsonParam, rethrowAsGatewayError, toNumber } from '../../../store/kit/sql.ts'
 import type { AssistantInput, AssistantRecord, Assistants } from '../../../contracts/conversations.ts'
-import { newId } from './ids.ts'
+import { newId } from '../../kit/ids.ts'
 
 interface AssistantRow {
   id: string

@@ -3,7 +3,7 @@ import { estimateTextTokens, type SqlClient } from '../../../../core/plugins/api
 import { jsonParam, toNumber, toNumberOrNull } from '../../../store/kit/sql.ts'
 import { partText, type ItemContent, type ItemListOptions, type ItemRecord, type NewItem, type Slice } from '../../../contracts/conversations.ts'
 import type { JsonObject } from '../../../contracts/capabilities.ts'
-import { newId } from './ids.ts'
+import { newId } from '../../kit/ids.ts'
 
 export interface ItemRow {
   seq: number | string

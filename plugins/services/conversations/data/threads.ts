@@ -2,7 +2,7 @@
 import { type SqlClient, type Store } from '../../../../core/plugins/api.ts'
 import { jsonParam, toNumber } from '../../../store/kit/sql.ts'
 import type { NewItem, ThreadRecord, Threads } from '../../../contracts/conversations.ts'
-import { newId } from './ids.ts'
+import { newId } from '../../kit/ids.ts'
 import { ITEM_COLUMNS, insertItems, itemOf, listItems, type CountTokens, type ItemRow } from './items.ts'
 
 interface ThreadRow {

@@ -1,4 +1,4 @@
-/** Ids in OpenAI's style (`conv_`, `resp_`, `msg_`, `fc_`...): a prefix and 32 random hex digits. */
+/** Ids in OpenAI's style (`conv_`, `resp_`, `msg_`, `batch_`...): a prefix and 32 random hex digits, for the services that keep such records. */
 import { randomBytes } from 'node:crypto'
 
 export const newId = (prefix: string): string => `${prefix}_${randomBytes(16).toString('hex')}`
