@@ -169,16 +169,22 @@ async function leavePending(
 ): Promise<void> {
   report.pending.push({ id: name, extension: requires.extension, reason })
   let first = true
-  try {
-    // Under the migration lock: gateways starting together would otherwise race to create the
-    // table (CREATE TABLE IF NOT EXISTS is not safe against itself), and each losing one say it again.
-    first = await target.transaction(async (tx) => {
-      await tx.query(LOCK)
-      await tx.exec(CREATE_SKIPPED)
-      return (await tx.query(NOTE_SKIPPED, [version, reason])).rowCount > 0
-    })
-  } catch {
-    // Noting it is a courtesy: say it again rather than fail the start.
+  // Tried twice: a gateway whose note failed once (a busy database while a fleet starts) would
+  // otherwise say it again beside the one that noted it.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      // Under the migration lock: gateways starting together would otherwise race to create the
+      // table (CREATE TABLE IF NOT EXISTS is not safe against itself), and each losing one say it again.
+      first = await target.transaction(async (tx) => {
+        await tx.query(LOCK)
+        await tx.exec(CREATE_SKIPPED)
+        return (await tx.query(NOTE_SKIPPED, [version, reason])).rowCount > 0
+      })
+      break
+    } catch (err) {
+      // Noting it is a courtesy: say it again rather than fail the start.
+      logger.debug({ migration: name, err: (err as Error).message }, 'noting a skipped migration failed')
+    }
   }
   logger[first ? requires.level : 'debug'](
     { migration: name, extension: requires.extension },
