@@ -11,7 +11,7 @@
  */
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { PluginManifest, Provider, ProviderCall } from '../core/plugins/api.ts'
+import type { PluginManifest, Provider, ProviderCall } from '../plugin-api/index.ts'
 import { testPluginContext } from '../test/helpers/plugin-context.ts'
 import { killAll, median, spawnServer } from './procs.ts'
 

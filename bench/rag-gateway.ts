@@ -10,7 +10,7 @@ import path from 'node:path'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { startGateway, type RunningGateway } from '../core/gateway.ts'
 import { createLogger } from '../core/logger.ts'
-import { Store } from '../core/plugins/api.ts'
+import { Store } from '../plugin-api/index.ts'
 
 export interface RagBenchGateway {
   readonly gw: RunningGateway

@@ -9,7 +9,7 @@
  * end to end (scope check, the query embedded through the gateway's route, search, envelope). Run: node --import tsx bench/rag-search.ts   (BENCH_RAG_CHUNKS=20000 for a quick look)
  */
 import pgvector from 'pgvector'
-import type { Caller } from '../core/plugins/api.ts'
+import type { Caller } from '../plugin-api/index.ts'
 import { Rag } from '../plugins/contracts/rag.ts'
 import { chunkSearch, hasIterativeScan } from '../plugins/services/rag/data/search.ts'
 import { percentiles, startRagGateway } from './rag-gateway.ts'

@@ -4,7 +4,7 @@
  * section. Values of providers and other plugin blocks are not printed (they hold secrets); a
  * change is named, with the keys that changed.
  */
-import { canonicalJson } from '../core/runtime/canonical.ts'
+import { canonicalJson } from '../plugin-api/kit/canonical.ts'
 import type { GatewayConfig, RouteConfig } from '../core/config/types.ts'
 
 export interface ConfigChange {

@@ -6,7 +6,7 @@
 import { CORE_SCHEMA } from '../core/config/validate.ts'
 import { SLOT_SHAPES } from '../core/config/slots.ts'
 import type { PluginRegistry } from '../core/plugins/registry.ts'
-import type { JsonSchema, PluginKind } from '../core/plugins/types.ts'
+import type { JsonSchema, PluginKind } from '../plugin-api/types.ts'
 
 /** Keys of a plugin block the kernel reads itself (core/config/slots.ts), beside the plugin's own. */
 const KERNEL_KEYS: Record<string, JsonSchema> = {

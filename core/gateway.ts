@@ -11,7 +11,7 @@ import { ReloadController } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
 import type { ClusterPeers } from './runtime/cluster.ts'
 import type { Snapshot } from './runtime/snapshot.ts'
-import { within } from './deadline.ts'
+import { within } from '../plugin-api/kit/deadline.ts'
 
 export type { ClusterPeers, WorkerConfigState } from './runtime/cluster.ts'
 

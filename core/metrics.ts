@@ -1,6 +1,6 @@
 /** Prometheus metrics (prom-client), one registry per gateway (so gateways in one process, as in tests, do not mix). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { ExchangeOutcome, MetricLabels, Metrics } from './plugins/types.ts'
+import type { ExchangeOutcome, MetricLabels, Metrics } from '../plugin-api/types.ts'
 
 /** gateway_tokens_total's kinds, in ExchangeTotals.tokens' order. */
 const TOKEN_KINDS = ['prompt', 'completion', 'cached'] as const

@@ -38,17 +38,18 @@ function copyAssets(dir) {
     }
   }
 }
-for (const dir of ['core', 'cli', 'plugins']) copyAssets(dir)
+for (const dir of ['core', 'plugin-api', 'cli', 'plugins']) copyAssets(dir)
 for (const dir of ['schemas', 'config']) cpSync(path.join(root, dir), path.join(dist, dir), { recursive: true })
 // The console's build is made separately (npm run build:console); a relative link finds it.
 mkdirSync(path.join(dist, 'console'), { recursive: true })
 symlinkSync(path.join('..', '..', 'console', 'dist'), path.join(dist, 'console', 'dist'), 'dir')
 // What a start would otherwise redo every time (from the compiled modules just built): the
 // built-ins' summaries, so the registry imports only the plugins a config uses, and each built-in
-// schema's validator as ajv standalone code, so no schema is compiled (core/config/compiled-validators.ts).
+// schema's validator as ajv standalone code, so no schema is compiled (cli/build-artifacts.ts).
 if (path.relative(root, dist).startsWith('..')) register('./resolve-from-root.mjs', import.meta.url)
-const { builtinIndex, BUILTIN_INDEX } = await import(pathToFileURL(path.join(dist, 'core', 'plugins', 'loader.js')).href)
-const { writeValidators, standaloneCompiler, BUILT_VALIDATORS_DIR } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'compiled-validators.js')).href)
+const { BUILTIN_INDEX } = await import(pathToFileURL(path.join(dist, 'core', 'plugins', 'loader.js')).href)
+const { BUILT_VALIDATORS_DIR } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'compiled-validators.js')).href)
+const { builtinIndex, writeValidators, standaloneCompiler } = await import(pathToFileURL(path.join(dist, 'cli', 'build-artifacts.js')).href)
 const { CORE_SCHEMA } = await import(pathToFileURL(path.join(dist, 'core', 'config', 'validate.js')).href)
 const index = await builtinIndex(path.join(dist, 'plugins'))
 writeFileSync(path.join(dist, 'plugins', BUILTIN_INDEX), `${JSON.stringify(index)}\n`)

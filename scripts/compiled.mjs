@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 
 // What dist/ is built from. Not the folders as a whole: an image's /app/config is its gateway.yaml.
-const SOURCES = ['core', 'cli', 'plugins', 'schemas/gateway.schema.json', 'config/models.json']
+const SOURCES = ['core', 'plugin-api', 'cli', 'plugins', 'schemas/gateway.schema.json', 'config/models.json']
 
 /**
  * For each source root present under `root`: `{ files: [[path, mtimeMs, size]], dirs: [[path, mtimeMs]] }`

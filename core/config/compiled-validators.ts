@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url'
 import type Ajv2020Module from 'ajv/dist/2020.js'
 import type { Options, ValidateFunction } from 'ajv/dist/2020.js'
 import type addFormatsModule from 'ajv-formats'
-import type { JsonSchema } from '../plugins/types.ts'
+import type { JsonSchema } from '../../plugin-api/types.ts'
 
-type Ajv = InstanceType<typeof Ajv2020Module.default>
+export type Ajv = InstanceType<typeof Ajv2020Module.default>
 
 /**
  * `core`: the gateway's schema as written. `plugin`: a plugin block or a route's JSON body, the
@@ -25,7 +25,7 @@ type Ajv = InstanceType<typeof Ajv2020Module.default>
  * coerced to the types the schema says.
  */
 export type ValidatorUse = 'core' | 'plugin' | 'text'
-const OPTIONS: Record<ValidatorUse, Options> = {
+export const VALIDATOR_OPTIONS: Readonly<Record<ValidatorUse, Options>> = {
   core: { allErrors: true, strict: false, verbose: true },
   plugin: { allErrors: true, strict: false, verbose: true, useDefaults: true },
   text: { allErrors: true, strict: false, verbose: true, useDefaults: true, coerceTypes: 'array' },
@@ -35,11 +35,11 @@ const OPTIONS: Record<ValidatorUse, Options> = {
 // only its small runtime helpers. ajv and ajv-formats are CommonJS, so this can stay synchronous.
 const require = createRequire(import.meta.url)
 
-type AjvModules = [typeof Ajv2020Module, typeof addFormatsModule]
+export type AjvModules = [typeof Ajv2020Module, typeof addFormatsModule]
 
 /** An ajv for the gateway's schemas (every error, formats, `verbose` for the messages). */
 export function newAjv(options: Options = {}, [ajvModule, formatsModule]: AjvModules = [require('ajv/dist/2020.js'), require('ajv-formats')] as AjvModules): Ajv {
-  const ajv = new ajvModule.default({ ...OPTIONS.core, ...options })
+  const ajv = new ajvModule.default({ ...VALIDATOR_OPTIONS.core, ...options })
   formatsModule.default(ajv)
   return ajv
 }
@@ -47,8 +47,9 @@ export function newAjv(options: Options = {}, [ajvModule, formatsModule]: AjvMod
 /** Where `npm run build` puts the validators: dist/validators, beside dist/core. From the sources it does not exist. */
 export const BUILT_VALIDATORS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../validators')
 
-const fileName = (schema: JsonSchema, use: ValidatorUse): string =>
-  `${createHash('sha256').update(JSON.stringify([OPTIONS[use], schema])).digest('hex').slice(0, 32)}.cjs`
+/** The file a schema's built validator is in (cli/build-artifacts.ts writes it). */
+export const validatorFileName = (schema: JsonSchema, use: ValidatorUse): string =>
+  `${createHash('sha256').update(JSON.stringify([VALIDATOR_OPTIONS[use], schema])).digest('hex').slice(0, 32)}.cjs`
 
 /** Validators by schema content: built ones read from `dir`, the rest compiled on first use. */
 export class SchemaValidators {
@@ -67,7 +68,7 @@ export class SchemaValidators {
   get(schema: JsonSchema, use: ValidatorUse): ValidateFunction {
     let validate = this.#bySchema[use].get(schema)
     if (validate) return validate
-    const name = fileName(schema, use)
+    const name = validatorFileName(schema, use)
     validate = this.#byKey.get(name) ?? this.#built(name) ?? this.#compile(schema, use)
     this.#byKey.set(name, validate)
     this.#bySchema[use].set(schema, validate)
@@ -86,44 +87,7 @@ export class SchemaValidators {
 
   #compile(schema: JsonSchema, use: ValidatorUse): ValidateFunction {
     this.compiledAtRunTime++
-    this.#ajv[use] ??= newAjv(OPTIONS[use])
+    this.#ajv[use] ??= newAjv(VALIDATOR_OPTIONS[use])
     return this.#ajv[use].compile(schema)
-  }
-}
-
-/**
- * Write each schema's validator as ajv standalone code into `dir` (npm run build), under the name
- * `SchemaValidators` looks it up by. Returns the files written.
- */
-export async function writeValidators(dir: string, schemas: readonly { schema: JsonSchema; use: ValidatorUse }[]): Promise<string[]> {
-  const toCode = await standaloneCompiler()
-  mkdirSync(dir, { recursive: true })
-  const written = new Set<string>()
-  for (const { schema, use } of schemas) {
-    const name = fileName(schema, use)
-    if (written.has(name)) continue
-    writeFileSync(path.join(dir, name), toCode(schema, OPTIONS[use]))
-    written.add(name)
-  }
-  return [...written]
-}
-
-/**
- * For the build: a function that compiles a schema with the given ajv options (the gateway's
- * formats added) to ajv standalone code, a CommonJS module whose export is the validate function.
- * One Ajv per distinct options object.
- */
-export async function standaloneCompiler(): Promise<(schema: JsonSchema, options: Options) => string> {
-  // Imported, not required: a build into another folder resolves packages through an import hook (scripts/resolve-from-root.mjs).
-  // (An import's default is the CommonJS module.exports, which is what require returns.)
-  const modules = [(await import('ajv/dist/2020.js')).default, (await import('ajv-formats')).default] as unknown as AjvModules
-  const standalone = await import('ajv/dist/standalone/index.js')
-  // CommonJS again: the function is module.exports, and module.exports.default.
-  const standaloneCode = (standalone as unknown as { default: (ajv: Ajv, validate: ValidateFunction) => string }).default
-  const ajvs = new Map<Options, Ajv>()
-  return (schema, options) => {
-    let ajv = ajvs.get(options)
-    if (!ajv) ajvs.set(options, (ajv = newAjv({ ...options, code: { source: true } }, modules)))
-    return standaloneCode(ajv, ajv.compile(schema))
   }
 }

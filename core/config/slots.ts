@@ -1,5 +1,5 @@
 /** Where plugins plug into gateway.yaml. */
-import type { PluginKind, PluginManifest } from '../plugins/types.ts'
+import type { PluginKind, PluginManifest } from '../../plugin-api/types.ts'
 import type { ConfigPath } from './issues.ts'
 import type { GatewayConfig } from './types.ts'
 

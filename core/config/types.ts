@@ -1,5 +1,5 @@
 /** The shape of a validated gateway.yaml (mirrors schemas/gateway.schema.json). */
-import type { DataScope } from '../plugins/types.ts'
+import type { DataScope } from '../../plugin-api/types.ts'
 
 export interface PluginBlock { plugin: string; [key: string]: unknown }
 

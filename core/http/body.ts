@@ -4,9 +4,9 @@ import zlib from 'node:zlib'
 import type Koa from 'koa'
 import getRawBody from 'raw-body'
 import busboy from 'busboy'
-import { GatewayError, badRequest } from '../errors.ts'
-import type { UploadedFile } from '../plugins/types.ts'
-import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../api/json-depth.ts'
+import { GatewayError, badRequest } from '../../plugin-api/errors.ts'
+import type { UploadedFile } from '../../plugin-api/types.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../plugin-api/kit/json-depth.ts'
 
 /** `empty`: what an empty body reads as (a route whose fields are all optional); without it an empty body is a 400. */
 export async function readJson(ctx: Koa.Context, limit: number, empty?: unknown): Promise<unknown> {

@@ -1,7 +1,7 @@
 /** The one place errors become wire format. */
 import type Koa from 'koa'
-import { toGatewayError, type GatewayError } from '../errors.ts'
-import type { Surface } from '../plugins/types.ts'
+import { toGatewayError, type GatewayError } from '../../plugin-api/errors.ts'
+import type { Surface } from '../../plugin-api/types.ts'
 
 /** Writes an error as a route's wire does. */
 export type ErrorBody = (error: GatewayError, requestId: string) => unknown

@@ -5,8 +5,8 @@ import Router from '@koa/router'
 import {
   replyKind,
   type AccessView, type Caller, type GatewayCalls, type JsonReply, type ModelEndpoint, type RawReply, type RouteRequest, type RouteSpec, type SseReply, type UploadedFile,
-} from '../plugins/types.ts'
-import { GatewayError } from '../errors.ts'
+} from '../../plugin-api/types.ts'
+import { GatewayError } from '../../plugin-api/errors.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import type { Role } from '../runtime/access.ts'
 import { NOBODY, authenticate, authorize, callerOf } from '../pipeline/identity.ts'

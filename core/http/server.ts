@@ -4,7 +4,7 @@ import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { randomUUID } from 'node:crypto'
 import type { ServerConfig } from '../config/types.ts'
-import { GatewayError } from '../errors.ts'
+import { GatewayError } from '../../plugin-api/errors.ts'
 import type { Logger } from '../logger.ts'
 import type { ErrorBody } from './errors.ts'
 

@@ -2,8 +2,8 @@
 import type { ErrorObject } from 'ajv/dist/2020.js'
 import { pointerToPath, validators } from '../config/validate.ts'
 import { dottedPath } from '../config/issues.ts'
-import { badRequest, type GatewayError } from '../errors.ts'
-import type { JsonSchema } from '../plugins/types.ts'
+import { badRequest, type GatewayError } from '../../plugin-api/errors.ts'
+import type { JsonSchema } from '../../plugin-api/types.ts'
 
 export interface InputValidator {
   /** `value` if it is valid (with defaults and coercions applied), else throws a 400. */

@@ -1,6 +1,6 @@
 /** The `account` step, after the answer has gone: token counts, cost, metrics, span attributes, and the stages' `log` phase; the client never waits for it. */
-import { isChatStream } from '../api/types.ts'
-import type { ExchangeOutcome } from '../plugins/types.ts'
+import { isChatStream } from '../../plugin-api/unified.ts'
+import type { ExchangeOutcome } from '../../plugin-api/types.ts'
 import { failSpan } from '../tracing.ts'
 import { isNative } from './call-targets.ts'
 import type { Exchange } from './exchange.ts'

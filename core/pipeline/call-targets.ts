@@ -1,12 +1,12 @@
 /** The `call` step: the route's targets in the order the `targets` phase gives, past those its plan does not admit (open breakers), with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire (a `native` call: only there). */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type Usage } from '../api/types.ts'
-import { GatewayError, badRequest, fromShape, requestNotSent, retryAfterMs, upstreamError } from '../errors.ts'
-import type { NativeResult, ProviderCall, TargetOutcomes, TargetPlan } from '../plugins/types.ts'
+import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type Usage } from '../../plugin-api/unified.ts'
+import { GatewayError, badRequest, fromShape, requestNotSent, retryAfterMs, upstreamError } from '../../plugin-api/errors.ts'
+import type { NativeResult, ProviderCall, TargetOutcomes, TargetPlan } from '../../plugin-api/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
 import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
 import type { Exchange } from './exchange.ts'
-import { redactError, secretsOf } from '../secrets.ts'
+import { redactError, secretsOf } from '../../plugin-api/kit/secrets.ts'
 
 export type CallResult = ChatResult | EmbeddingResponse | NativeResult
 

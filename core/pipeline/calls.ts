@@ -1,8 +1,8 @@
 /** The pipeline as a caller: what services and stages get as `gateway` (GatewayCalls). */
 import { randomUUID } from 'node:crypto'
-import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../api/types.ts'
-import { toGatewayError } from '../errors.ts'
-import type { Call, CallOptions, ExchangeOutcome, GatewayCalls, NativeResult, Operation, Principal, RouteInfo } from '../plugins/types.ts'
+import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../../plugin-api/unified.ts'
+import { toGatewayError } from '../../plugin-api/errors.ts'
+import type { Call, CallOptions, ExchangeOutcome, GatewayCalls, NativeResult, Operation, Principal, RouteInfo } from '../../plugin-api/types.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { childSpan, SpanKind, tracer, type Span } from '../tracing.ts'
 import { account } from './account.ts'

@@ -1,13 +1,13 @@
 /** One model call moving through the pipeline: what the steps fill in, and what stages see of it (StageExchange). */
-import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../api/types.ts'
+import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../../plugin-api/unified.ts'
 import type {
   Caller, GatewayCalls, NativeOptions, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
-} from '../plugins/types.ts'
+} from '../../plugin-api/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
-import { estimatePromptTokens, estimateTextTokens, estimateTokens } from '../usage/tokens.ts'
+import { estimatePromptTokens, estimateTextTokens, estimateTokens } from '../../plugin-api/kit/tokens.ts'
 import type { Span } from '../tracing.ts'
-import type { GatewayError } from '../errors.ts'
+import type { GatewayError } from '../../plugin-api/errors.ts'
 import { callerOf } from './identity.ts'
 import type { RequestScope } from './scope.ts'
 

@@ -1,6 +1,6 @@
 /** The first two steps of every request: who is calling, and whether their role has the route's permission (refusals name only the caller's own role). */
-import { forbidden, unauthorized } from '../errors.ts'
-import type { Caller, DataScope, Principal } from '../plugins/types.ts'
+import { forbidden, unauthorized } from '../../plugin-api/errors.ts'
+import type { Caller, DataScope, Principal } from '../../plugin-api/types.ts'
 import type { Role } from '../runtime/access.ts'
 import type { RequestScope } from './scope.ts'
 

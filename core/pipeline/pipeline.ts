@@ -3,10 +3,10 @@
  * Two stage phases run inside others: `targets` orders the route's targets in `call` (call-targets.ts), `http` wraps every served request (http/routes.ts).
  */
 import type Koa from 'koa'
-import type { ChatResponse, ChatResult, ChatStream, EmbeddingResponse } from '../api/types.ts'
-import { isChatStream } from '../api/types.ts'
-import { GatewayError, toGatewayError } from '../errors.ts'
-import type { ModelEndpoint, RouteRequest, StreamEncoder } from '../plugins/types.ts'
+import type { ChatResponse, ChatResult, ChatStream, EmbeddingResponse } from '../../plugin-api/unified.ts'
+import { isChatStream } from '../../plugin-api/unified.ts'
+import { GatewayError, toGatewayError } from '../../plugin-api/errors.ts'
+import type { ModelEndpoint, RouteRequest, StreamEncoder } from '../../plugin-api/types.ts'
 import { childSpan, failSpan, type Span } from '../tracing.ts'
 import { authenticate, authorize } from './identity.ts'
 import { decode, writeJson, writeJsonBytes, writeStream } from './wire.ts'

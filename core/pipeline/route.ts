@@ -1,13 +1,13 @@
 /** The `route` step: the first route for the client's `model` (after department overrides) whose `when` holds and that the caller may use; then its stages. */
-import { GatewayError, badRequest } from '../errors.ts'
+import { GatewayError, badRequest } from '../../plugin-api/errors.ts'
 import type { ModelDenial } from '../runtime/access.ts'
-import { unsafeModelName } from '../api/model-names.ts'
+import { unsafeModelName } from '../../plugin-api/kit/model-names.ts'
 import type { Exchange } from './exchange.ts'
 
 export function resolveRoute(x: Exchange): void {
   const model = (x.request as { model?: unknown }).model
   if (typeof model !== 'string' || model.length === 0) throw badRequest('`model` is required: a route name from /v1/models.', 'model', 'missing_model')
-  // A glob route passes the name on, and some providers put it in a URL (core/api/model-names.ts).
+  // A glob route passes the name on, and some providers put it in a URL (plugin-api/kit/model-names.ts).
   const unsafe = unsafeModelName(model)
   if (unsafe) throw badRequest(`This model name cannot be used: ${unsafe}.`, 'model', 'invalid_model')
   const { access, routes } = x.snapshot

@@ -1,5 +1,5 @@
 /** What every request carries through its steps, a model call or a plain route. */
-import type { Principal } from '../plugins/types.ts'
+import type { Principal } from '../../plugin-api/types.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import type { Span } from '../tracing.ts'
 

@@ -1,13 +1,16 @@
 /** The surface ends of the pipeline: `decode` into the unified request, and the writers of `encode` (a JSON body, or one loop pumping a stream). */
+import type { ServerResponse } from 'node:http'
+import { once } from 'node:events'
 import type Koa from 'koa'
-import { countedUsageChunk, type ChatChunk, type ChatRequest, type ChatStream } from '../api/types.ts'
-import { toGatewayError, type GatewayError } from '../errors.ts'
-import type { ModelEndpoint, RouteRequest, SseFrame, StreamEncoder } from '../plugins/types.ts'
-import { SSE_HEADERS, writeEvent } from '../http/sse.ts'
+import { countedUsageChunk, type ChatChunk, type ChatRequest, type ChatStream } from '../../plugin-api/unified.ts'
+import { toGatewayError, type GatewayError } from '../../plugin-api/errors.ts'
+import type { ModelEndpoint, RouteRequest, SseFrame, StreamEncoder } from '../../plugin-api/types.ts'
 import type { Exchange } from './exchange.ts'
 
 const THREAD_HEADER = 'x-thread-id'
 const JSON_TYPE = 'application/json; charset=utf-8'
+/** Server-sent events go straight to the socket (no buffering). No `connection` header: Node sets it (keep-alive, or close while the server drains). */
+const SSE_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
 export async function decode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, req: RouteRequest): Promise<void> {
   const decoded = await endpoint.decode(req.body, req)
@@ -163,4 +166,10 @@ function noteChunk(x: Exchange, chunk: ChatChunk): void {
   if (!delta) return
   if (delta.content) x.completionParts.push(delta.content)
   if (delta.tool_calls) for (const call of delta.tool_calls) if (call.function?.arguments) x.completionParts.push(call.function.arguments)
+}
+
+/** Write one SSE frame; waits for drain when the socket's buffer is full (a slow client's back-pressure pauses the upstream read). */
+async function writeEvent(res: ServerResponse, data: string, event?: string): Promise<void> {
+  const frame = event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`
+  if (!res.write(frame) && !res.destroyed) await Promise.race([once(res, 'drain'), once(res, 'close')])
 }

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { PluginRegistry, type PluginSummary } from './registry.ts'
-import { token, type PluginKind, type PluginManifest } from './types.ts'
+import { token, type PluginKind, type PluginManifest } from '../../plugin-api/types.ts'
 
 /** The folder under plugins/ that holds each kind's built-in plugins. */
 const KIND_FOLDERS: Readonly<Record<string, PluginKind>> = {
@@ -55,7 +55,7 @@ async function scanBuiltins(dir: string): Promise<PluginRegistry> {
 }
 
 /** Every built-in plugin module under `dir`, imported, with its manifests. */
-async function builtinModules(dir: string): Promise<{ module: string; manifests: PluginManifest[] }[]> {
+export async function builtinModules(dir: string): Promise<{ module: string; manifests: PluginManifest[] }[]> {
   const found: { module: string; manifests: PluginManifest[] }[] = []
   for (const folder of Object.keys(KIND_FOLDERS)) {
     const kindDir = path.join(dir, folder)
@@ -66,14 +66,6 @@ async function builtinModules(dir: string): Promise<{ module: string; manifests:
     }
   }
   return found
-}
-
-/** The index `npm run build` writes to `dir`/builtins.json: every built-in's summary and module. */
-export async function builtinIndex(dir: string): Promise<BuiltinIndexEntry[]> {
-  return (await builtinModules(dir)).flatMap(({ module, manifests }) => manifests.map((m) => ({
-    summary: { id: m.id, kind: m.kind, description: m.description, configSchema: m.configSchema, enabledByDefault: m.enabledByDefault, provides: m.provides?.map((t) => t.description) },
-    module,
-  })))
 }
 
 /** A registry of the built-ins an index lists, each imported on `load`. */

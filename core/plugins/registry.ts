@@ -1,5 +1,5 @@
 /** The plugin registry: manifests by id, resolved by kind and the name gateway.yaml writes. */
-import { Store, token, type PluginKind, type PluginManifest, type Token } from './types.ts'
+import { Store, token, type PluginKind, type PluginManifest, type Token } from '../../plugin-api/types.ts'
 
 /** The capability each backend kind provides by being configured (Queue, Limiter and Cache are their families' contracts, plugins/contracts). */
 const KIND_PROVIDES: Partial<Record<PluginKind, Token<unknown>>> = { store: Store, queue: token('Queue'), limiter: token('Limiter'), cache: token('Cache') }

@@ -1,7 +1,7 @@
 /** Access tables, compiled once per snapshot from `roles:` and `departments:`: what each role may do, over which records, with which models. */
-import { isGlob, NamePatterns } from './glob.ts'
+import { isGlob, NamePatterns } from '../../plugin-api/kit/glob.ts'
 import type { GatewayConfig, RoleConfig } from '../config/types.ts'
-import type { AccessView, DataScope, Principal } from '../plugins/types.ts'
+import type { AccessView, DataScope, Principal } from '../../plugin-api/types.ts'
 
 /** The roles every gateway has unless gateway.yaml redefines them (as in the seed design). */
 export const BUILTIN_ROLES: Readonly<Record<string, RoleConfig>> = Object.freeze({

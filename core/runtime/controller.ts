@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type ConfigLoad, type ConfigSource, type Confi
 import { dottedPath } from '../config/issues.ts'
 import { valueAt } from '../config/slots.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
-import { GatewayControl } from '../plugins/types.ts'
+import { GatewayControl } from '../../plugin-api/types.ts'
 import type { GatewayConfig } from '../config/types.ts'
 import type { Logger } from '../logger.ts'
 import { InstancePool } from './instances.ts'
@@ -17,7 +17,7 @@ import { GatewayMetrics } from '../metrics.ts'
 import type { GatewayServices } from './services.ts'
 import type { Snapshot } from './snapshot.ts'
 import { buildSnapshot } from './build.ts'
-import { within } from '../deadline.ts'
+import { within } from '../../plugin-api/kit/deadline.ts'
 
 export interface ReloadFailure {
   readonly at: Date

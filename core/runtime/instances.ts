@@ -1,8 +1,8 @@
 /** Plugin instances, shared between snapshots: one whose plugin, block and dependencies did not change is carried over, not rebuilt. */
 import { createHash } from 'node:crypto'
 import type { Logger } from '../logger.ts'
-import type { Lifecycle } from '../plugins/types.ts'
-import { canonicalJson } from './canonical.ts'
+import type { Lifecycle } from '../../plugin-api/types.ts'
+import { canonicalJson } from '../../plugin-api/kit/canonical.ts'
 
 interface Entry {
   readonly instance: Lifecycle

@@ -1,9 +1,9 @@
 /** The route table, compiled once per snapshot: names, aliases and globs, `when` conditions, targets with their provider. */
 import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
-import { globToRegExp, isGlob } from './glob.ts'
-import type { GatewayError } from '../errors.ts'
+import { globToRegExp, isGlob } from '../../plugin-api/kit/glob.ts'
+import type { GatewayError } from '../../plugin-api/errors.ts'
 import { createHash } from 'node:crypto'
-import type { Principal, Provider, RouteInfo } from '../plugins/types.ts'
+import type { Principal, Provider, RouteInfo } from '../../plugin-api/types.ts'
 
 export interface CompiledRetry {
   /** Retries of the same target after the first try. */

@@ -1,7 +1,7 @@
 /** What a gateway keeps across snapshots: metrics, and the state plugins `keep` (stage.routing's breakers among them). */
 import type { DependencyContainer } from 'tsyringe'
 import type { GatewayMetrics } from '../metrics.ts'
-import type { Provider } from '../plugins/types.ts'
+import type { Provider } from '../../plugin-api/types.ts'
 
 export interface GatewayServices {
   readonly metrics: GatewayMetrics

@@ -2,7 +2,7 @@
  * Response cache backends (`cache:`: memory, redis, semantic) and the cache stage that asks them:
  * the kernel sets a backend up and offers it as `Cache`, and never calls it itself.
  */
-import { token, type ChatRequest, type ChatResponse, type JsonSchema, type Lifecycle, type Token } from '../../core/plugins/api.ts'
+import { token, type ChatRequest, type ChatResponse, type JsonSchema, type Lifecycle, type Token } from '../../plugin-api/index.ts'
 
 /** What a cache is asked about: one chat request, canonicalised by the cache stage. */
 export interface CacheKey {

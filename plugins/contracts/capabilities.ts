@@ -6,7 +6,7 @@
  * provide them own their tables; these are the interfaces they promise, and a third-party plugin
  * may use or provide them the same way.
  */
-import { token, type Token } from '../../core/plugins/api.ts'
+import { token, type Token } from '../../plugin-api/index.ts'
 import { type Page } from '../store/kit/sql.ts'
 
 export type { Page }

@@ -5,7 +5,7 @@
  * too, returning `circuits.plan(...)` from its `targets` phase so the targets it orders keep their
  * breakers (a plan without outcomes has none).
  */
-import { token, type RoutingTarget, type StageExchange, type TargetPlan, type Token } from '../../core/plugins/api.ts'
+import { token, type RoutingTarget, type StageExchange, type TargetPlan, type Token } from '../../plugin-api/index.ts'
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 

@@ -9,7 +9,7 @@
  * Items are kept in the Responses API's item shape (a message with content parts, a
  * function_call, a function_call_output): one form, translated to chat messages when a turn runs.
  */
-import { token, type Caller, type ChatRequest, type ChatTool, type GatewayCalls, type Owner, type Token } from '../../core/plugins/api.ts'
+import { token, type Caller, type ChatRequest, type ChatTool, type GatewayCalls, type Owner, type Token } from '../../plugin-api/index.ts'
 import type { JsonObject } from './capabilities.ts'
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
  * Scoping is the caller's: a route asks `Files` for records, then checks `caller.requireReach`
  * (or lists with `ownerFilter(caller)`), as for every other record.
  */
-import { token, type Caller, type Owner, type Token } from '../../core/plugins/api.ts'
+import { token, type Caller, type Owner, type Token } from '../../plugin-api/index.ts'
 import type { JsonObject } from './capabilities.ts'
 
 export const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'user_data', 'vision', 'evals'] as const

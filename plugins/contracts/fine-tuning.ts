@@ -4,7 +4,7 @@
  * `capabilities` under the `FineTuning` token; the training service finds it with
  * `capabilityOf(ctx.provider(name), FineTuning)`. The kernel never calls it.
  */
-import { token, type Token } from '../../core/plugins/api.ts'
+import { token, type Token } from '../../plugin-api/index.ts'
 
 /** Where a provider's fine-tuning job is. */
 export type FineTuneState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled'

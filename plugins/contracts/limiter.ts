@@ -2,7 +2,7 @@
  * Limiter backends (`limits.backend`: memory, redis) and the limits stage that draws on them: the
  * kernel sets a limiter up and offers it as `Limiter`, and never calls it itself.
  */
-import { token, type Lifecycle, type Token } from '../../core/plugins/api.ts'
+import { token, type Lifecycle, type Token } from '../../plugin-api/index.ts'
 
 /**
  * One rate-limit bucket: `cost` units drawn from `limit` units per `windowMs`, kept under `key`.

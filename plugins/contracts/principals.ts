@@ -2,7 +2,7 @@
  * Principals from what the store records, one way for every plugin that makes them: a user (as a
  * token or a console sign-in names them) and a virtual API key. A strategy passes its own id.
  */
-import type { Principal } from '../../core/plugins/api.ts'
+import type { Principal } from '../../plugin-api/index.ts'
 import type { ApiKeyRecord, JsonObject, UserRecord } from './capabilities.ts'
 
 /** A recorded user: their role and department as the store has them now. */

@@ -3,7 +3,7 @@
  * through them (RAG ingestion, training jobs): the kernel sets a backend up and offers it as
  * `Queue` (`ctx.get(Queue)`), and never calls it itself.
  */
-import { token, type Lifecycle, type Token } from '../../core/plugins/api.ts'
+import { token, type Lifecycle, type Token } from '../../plugin-api/index.ts'
 
 export interface QueueMessage<T = unknown> {
   readonly topic: string

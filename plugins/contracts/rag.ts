@@ -3,7 +3,7 @@
  * collections (the vector-stores surface, `file_search` in Responses, assistants with attached
  * collections). Every method takes the caller: a collection outside its reach is "not found".
  */
-import { token, type Caller, type GatewayCalls, type Token } from '../../core/plugins/api.ts'
+import { token, type Caller, type GatewayCalls, type Token } from '../../plugin-api/index.ts'
 import { type Page } from '../store/kit/sql.ts'
 
 /** How documents are cut: sizes in tokens (the gateway's tokenizer's; 4 bytes a token without one). */

@@ -4,7 +4,7 @@
  * Each plugin knows its own role fields and names them from its manifest's `checkConfig`; this
  * says which of them name no role, in the words `gateway validate` prints.
  */
-import type { ConfigCheckContext, ConfigCheckIssue } from '../../core/plugins/api.ts'
+import type { ConfigCheckContext, ConfigCheckIssue } from '../../plugin-api/index.ts'
 
 /** Paths are within the plugin's block; values that are not strings are the schema's to report. */
 export type NamedRoles = Iterable<readonly [path: readonly (string | number)[], role: unknown]>

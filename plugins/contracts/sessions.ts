@@ -3,7 +3,7 @@
  * keeps their sessions (the user_sessions table); the strategy turns a request's session cookie
  * into the session's principal. A third-party sign-in service may provide the same capability.
  */
-import { token, type AuthRequest, type Principal, type Token } from '../../core/plugins/api.ts'
+import { token, type AuthRequest, type Principal, type Token } from '../../plugin-api/index.ts'
 
 export interface LiveSession {
   /** Who the session acts as, as of now (a user's current role and department; a key's current settings). */

@@ -7,7 +7,7 @@
 import type http from 'node:http'
 import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Store } from '../../core/plugins/api.ts'
+import { Store } from '../../plugin-api/index.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'

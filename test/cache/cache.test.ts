@@ -7,7 +7,7 @@
  */
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ChatResponse } from '../../core/api/types.ts'
+import type { ChatResponse } from '../../plugin-api/unified.ts'
 import type { CacheKey } from '../../plugins/contracts/cache.ts'
 import memoryCache from '../../plugins/cache/memory/index.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Store } from '../../core/plugins/api.ts'
+import { Store } from '../../plugin-api/index.ts'
 import { capability, startTestGateway } from '../helpers/gateway.ts'
 import { ADMIN_KEY, CookieClient, idTokenFor, signIn, startSignIn, type SignInSetup } from './helpers.ts'
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { ADMIN, ADMIN_KEY, apiKeyStrategy, bearer, call, config } from '../identity/helpers.ts'
 import { Files, type StoredFile } from '../../plugins/contracts/files.ts'
-import { Store } from '../../core/plugins/api.ts'
+import { Store } from '../../plugin-api/index.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 

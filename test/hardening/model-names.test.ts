@@ -11,7 +11,7 @@ import { startTestGateway, postJson, type RunningGateway } from '../helpers/gate
 import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { completion } from '../routing/helpers.ts'
 import { generateResponse, startGeminiUpstream } from '../providers/gemini/gemini-upstream.ts'
-import { pathSegment, unsafeModelName } from '../../core/api/model-names.ts'
+import { pathSegment, unsafeModelName } from '../../plugin-api/kit/model-names.ts'
 
 const API_VERSION = '2024-10-21'
 const AZURE_KEY = 'azure-secret-key-0000'

@@ -12,7 +12,7 @@
  * waiting for a core (a p99 of 74 ms at load 10 with the code unchanged).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { estimatePromptTokens } from '../../core/usage/tokens.ts'
+import { estimatePromptTokens } from '../../plugin-api/kit/tokens.ts'
 import { MAX_EXACT_CHARS, WorkerTokenizer } from '../../plugins/services/tokenizer/counter.ts'
 
 import { postJson, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'

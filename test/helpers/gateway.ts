@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { startGateway, type RunningGateway } from '../../core/gateway.ts'
 import { createLogger } from '../../core/logger.ts'
-import type { Token } from '../../core/plugins/api.ts'
+import type { Token } from '../../plugin-api/index.ts'
 import type { UsageWriter } from '../../plugins/stages/usage/writer.ts'
 
 export type { RunningGateway }

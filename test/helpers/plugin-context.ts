@@ -1,7 +1,7 @@
 /** A plugin context outside a gateway, for tests that set one plugin up on its own. */
 import { GatewayMetrics } from '../../core/metrics.ts'
 import { createLogger, type Logger } from '../../core/logger.ts'
-import type { PluginContext, Token } from '../../core/plugins/api.ts'
+import type { PluginContext, Token } from '../../plugin-api/index.ts'
 
 export function testPluginContext(options: { id: string; name?: string; logger?: Logger; capabilities?: Map<symbol, unknown> }): PluginContext {
   const capabilities = options.capabilities ?? new Map<symbol, unknown>()

@@ -4,7 +4,7 @@
  * position in the list changes the work done.
  */
 import { describe, expect, it, vi } from 'vitest'
-import type { PluginContext } from '../../core/plugins/types.ts'
+import type { PluginContext } from '../../plugin-api/types.ts'
 import { testLogger } from '../helpers/gateway.ts'
 
 const compare = vi.hoisted(() => ({ calls: 0 }))

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts'
 import { builtinRegistry } from '../../core/plugins/loader.ts'
 import { pluginSlots } from '../../core/config/slots.ts'
-import { definePlugin } from '../../core/plugins/api.ts'
+import { definePlugin } from '../../plugin-api/index.ts'
 
 async function load(text: string, env: NodeJS.ProcessEnv = {}) {
   return loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, await builtinRegistry(), env)

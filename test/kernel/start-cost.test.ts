@@ -9,14 +9,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts'
-import { SchemaValidators, standaloneCompiler, writeValidators } from '../../core/config/compiled-validators.ts'
+import { SchemaValidators } from '../../core/config/compiled-validators.ts'
+import { builtinIndex, standaloneCompiler, writeValidators } from '../../cli/build-artifacts.ts'
 import { newAjv } from '../../core/config/validate.ts'
 import { CHAT_REQUEST_AJV_OPTIONS, CHAT_REQUEST_SCHEMA } from '../../plugins/surfaces/openai/chat-request.ts'
 import { CORE_SCHEMA } from '../../core/config/validate.ts'
-import { BUILTIN_PLUGIN_DIR, builtinIndex, builtinRegistry, indexedBuiltins } from '../../core/plugins/loader.ts'
+import { BUILTIN_PLUGIN_DIR, builtinRegistry, indexedBuiltins } from '../../core/plugins/loader.ts'
 import type { PluginRegistry } from '../../core/plugins/registry.ts'
 import { mergedSchema } from '../../cli/schema.ts'
-import type { JsonSchema } from '../../core/plugins/types.ts'
+import type { JsonSchema } from '../../plugin-api/types.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gw-start-cost-'))
 // As `npm run build` writes it: through JSON.

@@ -7,7 +7,7 @@
  */
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StageExchange } from '../../core/plugins/types.ts'
+import type { StageExchange } from '../../plugin-api/types.ts'
 import type { BudgetReservation, LimitBucket } from '../../plugins/contracts/limiter.ts'
 import { PriceTable } from '../../plugins/services/pricing/prices.ts'
 import { budgetsFor, compileBudget, endOfPeriod, startOfPeriod } from '../../plugins/stages/limits/budgets.ts'

@@ -8,7 +8,7 @@
  * bytes / 4, rounded up) is 4. Per-day limits keep refill out of the sums.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { estimatePromptTokens } from '../../core/usage/tokens.ts'
+import { estimatePromptTokens } from '../../plugin-api/kit/tokens.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { chat, limitsConfig } from './helpers.ts'
 

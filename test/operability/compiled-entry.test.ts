@@ -15,7 +15,7 @@ interface Compiled {
 }
 const { compiledEntry, sourceManifest } = (await import(pathToFileURL(path.resolve(import.meta.dirname, '../../scripts/compiled.mjs')).href)) as Compiled
 
-const SOURCES = ['core/config/validate.ts', 'core/store/migrations/001.sql', 'cli/main.ts', 'plugins/surfaces/openai/index.ts', 'schemas/gateway.schema.json', 'config/models.json']
+const SOURCES = ['core/config/validate.ts', 'core/store/migrations/001.sql', 'plugin-api/index.ts', 'cli/main.ts', 'plugins/surfaces/openai/index.ts', 'schemas/gateway.schema.json', 'config/models.json']
 
 let root: string
 const write = (rel: string, text: string): void => {
@@ -56,7 +56,7 @@ describe('scripts/compiled.mjs: dist/ or the sources', () => {
   })
 
   it('runs dist/ in the image: no sources, config/ holding only the gateway.yaml', () => {
-    for (const dir of ['core', 'cli', 'plugins', 'schemas', 'config']) rmSync(path.join(root, dir), { recursive: true })
+    for (const dir of ['core', 'plugin-api', 'cli', 'plugins', 'schemas', 'config']) rmSync(path.join(root, dir), { recursive: true })
     write('config/gateway.yaml', 'routes: []\n')
     expect(entry()).toEqual({ entry: path.join(root, 'dist', 'cli', 'main.js'), stale: false })
   })

@@ -7,7 +7,7 @@
  * document half-embedded that search does not see.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Store } from '../../core/plugins/api.ts'
+import { Store } from '../../plugin-api/index.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { DIMENSIONS, api, fixture, pdfOf, ragConfig, startRagUpstream, type Api, type RagUpstream } from './helpers.ts'
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { startTestGateway, postJson, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { backoffMs } from '../../core/pipeline/call-targets.ts'
-import { upstreamError } from '../../core/errors.ts'
+import { upstreamError } from '../../plugin-api/errors.ts'
 import type { CompiledRetry } from '../../core/runtime/routes.ts'
 import { ask, provider, routingFixtures } from './helpers.ts'
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { createLogger, type Logger } from '../../core/logger.ts'
 import { openStore, type OpenedStore } from '../../plugins/store/kit/store.ts'
-import type { MigrationReport, MigrationSet, Store } from '../../core/plugins/types.ts'
+import type { MigrationReport, MigrationSet, Store } from '../../plugin-api/types.ts'
 import { createEmbeddedBackend } from '../../plugins/store/embedded/backend.ts'
 import { createPostgresBackend } from '../../plugins/store/postgres/backend.ts'
 

@@ -11,7 +11,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadMigrations, migrate, type MigrationTarget } from '../../plugins/store/kit/migrate.ts'
 import type { OpenedStore } from '../../plugins/store/kit/store.ts'
-import type { MigrationReport, MigrationSet } from '../../core/plugins/types.ts'
+import type { MigrationReport, MigrationSet } from '../../plugin-api/types.ts'
 import { userRepository } from '../../plugins/services/identity/data/users.ts'
 import { usageRepository } from '../../plugins/stages/usage/repository.ts'
 import {

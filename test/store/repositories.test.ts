@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { GatewayError } from '../../core/errors.ts'
+import { GatewayError } from '../../plugin-api/errors.ts'
 import type { OpenedStore } from '../../plugins/store/kit/store.ts'
 import type { ApiKeyRepository, UsageEvent, UserRepository } from '../../plugins/contracts/capabilities.ts'
 import { apiKeyRepository } from '../../plugins/services/identity/data/api-keys.ts'

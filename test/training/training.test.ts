@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { capability, startTestGateway, withUsage, type RunningGateway } from '../helpers/gateway.ts'
 import { Files } from '../../plugins/contracts/files.ts'
-import { Store } from '../../core/plugins/api.ts'
+import { Store } from '../../plugin-api/index.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { SLOW_EVAL_MS, mockMistralTrainer, mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
 

@@ -10,7 +10,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { UserRepository } from '../../contracts/capabilities.ts'
-import type { Principal } from '../../../core/plugins/api.ts'
+import type { Principal } from '../../../plugin-api/index.ts'
 import { digestBytes, sha256Hex } from './hash.ts'
 import type { ConfigKey } from './schema.ts'
 

@@ -3,7 +3,7 @@
  * today) or `x-api-key: <key>` (older Anthropic clients, curl). A bearer token shaped like a JWT
  * is left to a jwt strategy, so the two can be configured together in either order.
  */
-import type { AuthRequest } from '../../../core/plugins/api.ts'
+import type { AuthRequest } from '../../../plugin-api/index.ts'
 
 /** Three base64url segments, the first a JSON object (`{"` encodes as `eyJ`). */
 const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/

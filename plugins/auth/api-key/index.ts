@@ -3,10 +3,10 @@
  * environment) and from the store (virtual keys made with /api/v1/keys). A key is presented as
  * `Authorization: Bearer <key>` or `x-api-key: <key>`; only its sha256 is ever compared or looked up.
  */
-import { definePlugin, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { definePlugin, type AuthStrategy, type Principal } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { undefinedRoles } from '../../contracts/roles.ts'
-import { unauthorized } from '../../../core/plugins/api.ts'
+import { unauthorized } from '../../../plugin-api/index.ts'
 import { ConfigKeys } from './config-keys.ts'
 import { presentedKey } from './credential.ts'
 import { sha256Hex } from './hash.ts'

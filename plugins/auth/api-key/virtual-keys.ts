@@ -7,9 +7,9 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
-import { GatewayError, unauthorized } from '../../../core/plugins/api.ts'
+import { GatewayError, unauthorized } from '../../../plugin-api/index.ts'
 import { keyPrincipal } from '../../contracts/principals.ts'
-import type { Principal } from '../../../core/plugins/api.ts'
+import type { Principal } from '../../../plugin-api/index.ts'
 import type { ApiKeyRepository } from '../../contracts/capabilities.ts'
 import type { IdentityEvent } from '../../contracts/capabilities.ts'
 

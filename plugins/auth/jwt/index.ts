@@ -4,9 +4,9 @@
  * passes, whichever is first, so a client's steady stream of requests costs one verification.
  */
 import { LRUCache } from 'lru-cache'
-import { definePlugin, type AuthRequest, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { definePlugin, type AuthRequest, type AuthStrategy, type Principal } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
-import { unauthorized } from '../../../core/plugins/api.ts'
+import { unauthorized } from '../../../plugin-api/index.ts'
 import { claimMapping, identityOf, roleMapRoles } from '../../contracts/claims.ts'
 import { undefinedRoles } from '../../contracts/roles.ts'
 import { JwtPrincipals } from './principals.ts'

@@ -6,9 +6,9 @@
  * user's steady stream of requests costs no writes.
  */
 import { LRUCache } from 'lru-cache'
-import { GatewayError } from '../../../core/plugins/api.ts'
+import { GatewayError } from '../../../plugin-api/index.ts'
 import type { UserRepository } from '../../contracts/capabilities.ts'
-import type { Principal } from '../../../core/plugins/api.ts'
+import type { Principal } from '../../../plugin-api/index.ts'
 import { recordUser, type ClaimIdentity } from '../../contracts/claims.ts'
 import { userPrincipal } from '../../contracts/principals.ts'
 

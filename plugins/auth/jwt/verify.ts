@@ -5,7 +5,7 @@
  * that cannot be fetched is the gateway's problem, a 503.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
-import { GatewayError, unauthorized } from '../../../core/plugins/api.ts'
+import { GatewayError, unauthorized } from '../../../plugin-api/index.ts'
 import { ASYMMETRIC_ALGORITHMS, type JwtConfig } from './schema.ts'
 
 export interface TokenVerifier {

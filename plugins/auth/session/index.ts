@@ -11,7 +11,7 @@
  *   auth: { strategies: [ { plugin: session }, { plugin: api-key, ... } ] }   # with services: { auth: {} }
  */
 import { timingSafeEqual } from 'node:crypto'
-import { definePlugin, forbidden, unauthorized, type AuthStrategy, type Principal } from '../../../core/plugins/api.ts'
+import { definePlugin, forbidden, unauthorized, type AuthStrategy, type Principal } from '../../../plugin-api/index.ts'
 import { Sessions } from '../../contracts/sessions.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])

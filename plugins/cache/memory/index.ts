@@ -4,8 +4,8 @@
  * each keep their own (use cache.redis to share).
  */
 import { LRUCache } from 'lru-cache'
-import type { ChatResponse } from '../../../core/plugins/api.ts'
-import { definePlugin } from '../../../core/plugins/api.ts'
+import type { ChatResponse } from '../../../plugin-api/index.ts'
+import { definePlugin } from '../../../plugin-api/index.ts'
 import { CACHE_OPTIONS_SCHEMA, type Cache } from '../../contracts/cache.ts'
 
 export interface MemoryCacheConfig {

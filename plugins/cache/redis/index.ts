@@ -3,8 +3,8 @@
  * string key (its JSON) that expires with the kernel's ttl_s. Every command is bounded by
  * `timeout_ms` and none is queued while Redis is down, so an outage costs a miss, never a wait.
  */
-import type { ChatResponse } from '../../../core/plugins/api.ts'
-import { definePlugin, withDeadline } from '../../../core/plugins/api.ts'
+import type { ChatResponse } from '../../../plugin-api/index.ts'
+import { definePlugin, withDeadline } from '../../../plugin-api/index.ts'
 import { CACHE_OPTIONS_SCHEMA, type Cache } from '../../contracts/cache.ts'
 
 export interface RedisCacheConfig {

@@ -7,7 +7,7 @@
  * `vector` extension (a clear error at load time otherwise).
  */
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, type ChatResponse, type SqlClient } from '../../../core/plugins/api.ts'
+import { Store, definePlugin, type ChatResponse, type SqlClient } from '../../../plugin-api/index.ts'
 import { CACHE_OPTIONS_SCHEMA, type Cache } from '../../contracts/cache.ts'
 
 export interface SemanticCacheConfig {

@@ -3,7 +3,7 @@
  * one gateway process; several processes or replicas each count on their own (use limiter.redis).
  * A check is a couple of map lookups: no I/O, no allocation beyond the decisions.
  */
-import { definePlugin } from '../../../core/plugins/api.ts'
+import { definePlugin } from '../../../plugin-api/index.ts'
 import { type LimitBucket, type LimitDecision, type Limiter } from '../../contracts/limiter.ts'
 import { gcraAdjust, gcraPeek, gcraTake } from './gcra.ts'
 

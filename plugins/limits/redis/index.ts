@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs'
 import type { CommandParser } from 'redis'
 import type { Logger } from 'pino'
-import { definePlugin, withDeadline } from '../../../core/plugins/api.ts'
+import { definePlugin, withDeadline } from '../../../plugin-api/index.ts'
 import { type BudgetReservation, type BudgetSettled, type BudgetStanding, type LimitBucket, type LimitDecision, type Limiter } from '../../contracts/limiter.ts'
 import { configSchema, type RedisLimiterConfig } from './schema.ts'
 

@@ -3,7 +3,7 @@
  * carries the key); 429 keeps `retry-after`; 529 "overloaded" is a retryable 503.
  */
 import type * as AnthropicSdk from '@anthropic-ai/sdk'
-import { GatewayError, requestNotSent, upstreamError } from '../../../core/plugins/api.ts'
+import { GatewayError, requestNotSent, upstreamError } from '../../../plugin-api/index.ts'
 
 /** The SDK's error classes; the SDK is imported lazily, so they arrive with it. */
 export type SdkErrors = Pick<typeof AnthropicSdk, 'AnthropicError' | 'APIError' | 'APIUserAbortError' | 'APIConnectionError' | 'APIConnectionTimeoutError'>

@@ -5,8 +5,8 @@
  */
 import type Anthropic from '@anthropic-ai/sdk'
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages'
-import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
-import type { ChatRequest, ChatResult, ModelInfo } from '../../../core/plugins/api.ts'
+import { definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import type { ChatRequest, ChatResult, ModelInfo } from '../../../plugin-api/index.ts'
 import { configSchema, type AnthropicConfig } from './schema.ts'
 import { fromSdkError, type SdkErrors } from './errors.ts'
 import { toAnthropicRequest, type RequestOptions } from './request.ts'

@@ -6,7 +6,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk'
 import type { MessageCountTokensParams, MessageCreateParamsNonStreaming, MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
-import { upstreamError, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
+import { upstreamError, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
 import { toUsage, type UsageCounts } from './response.ts'
 
 /** What a native call needs besides its body: the SDK client, the error mapping, and the betas the config always sends. */

@@ -17,11 +17,11 @@ import type {
   Tool,
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages'
-import { badRequest } from '../../../core/plugins/api.ts'
-import type { ProviderCall } from '../../../core/plugins/api.ts'
-import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../core/plugins/api.ts'
+import { badRequest } from '../../../plugin-api/index.ts'
+import type { ProviderCall } from '../../../plugin-api/index.ts'
+import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../plugin-api/index.ts'
 import { defaultMaxTokens } from './models.ts'
-import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../core/plugins/api.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
 
 /**
  * The request body. `temperature` and `top_p` are not in the SDK's types because API version

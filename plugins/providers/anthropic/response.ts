@@ -1,6 +1,6 @@
 /** Anthropic Message → unified chat completion: content, tool calls, finish reason, usage. */
 import type { Message, MessageDeltaUsage, StopReason, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages'
-import type { ChatResponse, ChatToolCall, Usage } from '../../../core/plugins/api.ts'
+import type { ChatResponse, ChatToolCall, Usage } from '../../../plugin-api/index.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 

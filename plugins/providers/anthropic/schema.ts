@@ -1,5 +1,5 @@
 /** The `anthropic` provider's block in gateway.yaml. */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 
 export interface AnthropicConfig {
   api_key: string

@@ -10,8 +10,8 @@
  * Thinking, signature and citation deltas have no place in OpenAI's chunk shape and are skipped.
  */
 import type { RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages'
-import { upstreamError } from '../../../core/plugins/api.ts'
-import type { ChatChunk } from '../../../core/plugins/api.ts'
+import { upstreamError } from '../../../plugin-api/index.ts'
+import type { ChatChunk } from '../../../plugin-api/index.ts'
 import { toFinishReason, toUsage, type UsageCounts } from './response.ts'
 
 type Delta = ChatChunk['choices'][number]['delta']

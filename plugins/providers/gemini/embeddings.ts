@@ -1,7 +1,7 @@
 /** Embedding requests and answers between the unified (OpenAI) shape and Gemini's batchEmbedContents. */
 import type { EmbedContentResponse } from '@google/genai'
-import type { EmbeddingRequest, EmbeddingResponse } from '../../../core/plugins/api.ts'
-import { upstreamError } from '../../../core/plugins/api.ts'
+import type { EmbeddingRequest, EmbeddingResponse } from '../../../plugin-api/index.ts'
+import { upstreamError } from '../../../plugin-api/index.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
 
 export function toEmbeddingResponse(response: EmbedContentResponse, req: EmbeddingRequest, expected: number, provider: string): EmbeddingResponse {

@@ -6,7 +6,7 @@
  * RetryInfo detail (`retryDelay: "12s"`) becomes `retry-after`, since the SDK does not expose
  * response headers. The SDK is duck-typed here, not imported: it is loaded lazily, in setup.
  */
-import { GatewayError, requestNotSent, upstreamError } from '../../../core/plugins/api.ts'
+import { GatewayError, requestNotSent, upstreamError } from '../../../plugin-api/index.ts'
 
 interface GoogleErrorBody {
   error?: {

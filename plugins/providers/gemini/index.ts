@@ -3,7 +3,7 @@
  * Chat (generateContent, streamGenerateContent over SSE), tools, images, JSON mode and
  * embeddings (batchEmbedContents), translated to and from the unified OpenAI shape.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import { createGeminiProvider } from './provider.ts'
 import { configSchema, DEFAULT_API_VERSION, DEFAULT_TIMEOUT_MS, type GeminiConfig } from './schema.ts'
 

@@ -7,9 +7,9 @@
  * without a recognisable extension is reported as unsupported rather than sent with a guess.
  */
 import type { Part, PartMediaResolutionLevel } from '@google/genai'
-import type { ChatContentPart } from '../../../core/plugins/api.ts'
-import { badRequest } from '../../../core/plugins/api.ts'
-import type { ProviderCall } from '../../../core/plugins/api.ts'
+import type { ChatContentPart } from '../../../plugin-api/index.ts'
+import { badRequest } from '../../../plugin-api/index.ts'
+import type { ProviderCall } from '../../../plugin-api/index.ts'
 import { sdkEnum } from './sdk-enum.ts'
 
 const IMAGE_TYPES: Readonly<Record<string, string>> = {

@@ -1,6 +1,6 @@
 /** The Gemini provider: the unified API over one @google/genai client (the Gemini Developer API). */
 import type { GoogleGenAI, HttpOptions } from '@google/genai'
-import { pathSegments, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type ModelInfo, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
+import { pathSegments, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type ModelInfo, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { Deadline, embeddingTexts } from '../kit/provider-kit.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'

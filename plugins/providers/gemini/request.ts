@@ -9,13 +9,13 @@
 import type {
   Content, FunctionCallingConfigMode, FunctionDeclaration, GenerateContentConfig, Part, ThinkingConfig, ThinkingLevel, Tool, ToolConfig,
 } from '@google/genai'
-import type { ChatContentPart, ChatMessage, ChatRequest } from '../../../core/plugins/api.ts'
-import { badRequest } from '../../../core/plugins/api.ts'
-import type { ProviderCall } from '../../../core/plugins/api.ts'
+import type { ChatContentPart, ChatMessage, ChatRequest } from '../../../plugin-api/index.ts'
+import { badRequest } from '../../../plugin-api/index.ts'
+import type { ProviderCall } from '../../../plugin-api/index.ts'
 import { audioPart, filePart, imagePart } from './media.ts'
 import { sdkEnum } from './sdk-enum.ts'
 import { callRefOf } from './tool-ids.ts'
-import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../core/plugins/api.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
 
 export interface GeminiChatParams {
   contents: Content[]

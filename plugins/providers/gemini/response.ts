@@ -3,7 +3,7 @@
  * function calls become tool calls, finish reasons and usage are mapped.
  */
 import type { Candidate, GenerateContentResponse, GenerateContentResponseUsageMetadata, Part } from '@google/genai'
-import type { ChatResponse, ChatToolCall, Usage } from '../../../core/plugins/api.ts'
+import type { ChatResponse, ChatToolCall, Usage } from '../../../plugin-api/index.ts'
 import { toolCallId } from './tool-ids.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']

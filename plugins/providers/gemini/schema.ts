@@ -1,5 +1,5 @@
 /** The `gemini` provider block in gateway.yaml: its JSON Schema and its TypeScript shape. */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 
 export interface GeminiConfig {
   api_key: string

@@ -6,7 +6,7 @@
  * final chunk with no choices when the client asked for `stream_options.include_usage`.
  */
 import type { GenerateContentResponse, GenerateContentResponseUsageMetadata } from '@google/genai'
-import type { ChatChunk } from '../../../core/plugins/api.ts'
+import type { ChatChunk } from '../../../plugin-api/index.ts'
 import { candidateIndex, finishReason, readParts, usageOf, type AnswerContext } from './response.ts'
 
 type ChunkChoice = ChatChunk['choices'][number]

@@ -4,9 +4,9 @@
  * which Groq reports in the final chunk's `x_groq.usage`, is turned into OpenAI's usage chunk when
  * the client asked for `stream_options.include_usage`.
  */
-import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
+import { definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
-import type { ChatChunk, ChatMessage, ChatRequest, Usage } from '../../../core/plugins/api.ts'
+import type { ChatChunk, ChatMessage, ChatRequest, Usage } from '../../../plugin-api/index.ts'
 import { GROQ_SERVICE_TIERS, GROQ_UNSUPPORTED, GROQ_UNSUPPORTED_IN_EMBEDDINGS } from './params.ts'
 
 export interface GroqConfig extends ConnectionConfig {

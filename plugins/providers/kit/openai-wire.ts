@@ -25,7 +25,7 @@ import {
   GatewayError, isChatStream, redactSecrets, requestNotSent, upstreamError,
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type PluginContext, type Provider, type ProviderCall, type Usage,
-} from '../../../core/plugins/api.ts'
+} from '../../../plugin-api/index.ts'
 import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIPassthrough, type PassthroughErrors } from './passthrough.ts'

@@ -13,7 +13,7 @@
  * The kernel chooses this path only when no stage needs the unified answer (a cache does) and no
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
-import { countedUsageChunk, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../core/plugins/api.ts'
+import { countedUsageChunk, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
 import { OPENAI_COMPLETIONS, OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'

@@ -2,7 +2,7 @@
  * Small pieces every provider plugin needs and none should write again: a provider-side deadline
  * that can be told apart from the client going away, and the embeddings input/output shapes.
  */
-import { badRequest, type EmbeddingRequest, type EmbeddingResponse } from '../../../core/plugins/api.ts'
+import { badRequest, type EmbeddingRequest, type EmbeddingResponse } from '../../../plugin-api/index.ts'
 
 /**
  * The provider's own timeout (`timeout_ms`) joined with the kernel's per-call signal, so the SDK

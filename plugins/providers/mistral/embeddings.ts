@@ -1,6 +1,6 @@
 /** Embedding requests and answers between the unified (OpenAI) shape and Mistral's /v1/embeddings. */
 import type { EmbeddingResponse as MistralEmbeddingResponse } from '@mistralai/mistralai/models/components'
-import type { EmbeddingRequest, EmbeddingResponse } from '../../../core/plugins/api.ts'
+import type { EmbeddingRequest, EmbeddingResponse } from '../../../plugin-api/index.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
 
 export function toEmbeddingResponse(response: MistralEmbeddingResponse, req: EmbeddingRequest): EmbeddingResponse {

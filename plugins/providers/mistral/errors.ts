@@ -10,7 +10,7 @@
  * (ConnectionError, RequestTimeoutError, RequestAbortedError) are told apart by name: the SDK is
  * loaded lazily, so its classes are not imported here.
  */
-import { GatewayError, badRequest, requestNotSent, upstreamError } from '../../../core/plugins/api.ts'
+import { GatewayError, badRequest, requestNotSent, upstreamError } from '../../../plugin-api/index.ts'
 
 const MAX_MESSAGE = 1000
 

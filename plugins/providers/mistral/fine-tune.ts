@@ -5,7 +5,7 @@
  * checkpoints with train/valid loss per step), cancel (`POST .../cancel`). Plain fetch: the job
  * endpoints are few, and the SDK's strict response models would refuse fields it does not know.
  */
-import { badRequest, upstreamError } from '../../../core/plugins/api.ts'
+import { badRequest, upstreamError } from '../../../plugin-api/index.ts'
 import type { FineTuneEvent, FineTuneHyperparameter, FineTuneState, FineTuner } from '../../contracts/fine-tuning.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {

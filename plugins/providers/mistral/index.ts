@@ -3,7 +3,7 @@
  * Chat (streaming too), tools, images, JSON mode and embeddings, translated to and from the
  * unified OpenAI shape.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import { mistralFineTuner } from './fine-tune.ts'
 import { FineTuning } from '../../contracts/fine-tuning.ts'
 import { createMistralProvider } from './provider.ts'

@@ -1,7 +1,7 @@
 /** The Mistral provider: the unified API over one @mistralai/mistralai client. */
 import type { Mistral } from '@mistralai/mistralai'
-import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../core/plugins/api.ts'
-import type { Provider, ProviderCall } from '../../../core/plugins/api.ts'
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../plugin-api/index.ts'
+import type { Provider, ProviderCall } from '../../../plugin-api/index.ts'
 import { Deadline, embeddingTexts } from '../kit/provider-kit.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'

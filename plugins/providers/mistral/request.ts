@@ -8,9 +8,9 @@
  * tool result may name its function.
  */
 import type { ChatCompletionRequest, ContentChunk, Prediction, ResponseFormat, Tool, ToolChoice, ToolChoiceEnum } from '@mistralai/mistralai/models/components'
-import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../core/plugins/api.ts'
-import { badRequest } from '../../../core/plugins/api.ts'
-import type { ProviderCall } from '../../../core/plugins/api.ts'
+import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../plugin-api/index.ts'
+import { badRequest } from '../../../plugin-api/index.ts'
+import type { ProviderCall } from '../../../plugin-api/index.ts'
 import { toMistralToolCallId } from './tool-ids.ts'
 
 type MistralMessage = ChatCompletionRequest['messages'][number]

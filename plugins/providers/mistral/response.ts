@@ -4,8 +4,8 @@
  * is the model's notes, not its answer); finish reasons and usage are mapped.
  */
 import type { ChatCompletionResponse, ContentChunk, ToolCall, UsageInfo } from '@mistralai/mistralai/models/components'
-import type { ChatResponse, ChatToolCall, Usage } from '../../../core/plugins/api.ts'
-import { upstreamError } from '../../../core/plugins/api.ts'
+import type { ChatResponse, ChatToolCall, Usage } from '../../../plugin-api/index.ts'
+import { upstreamError } from '../../../plugin-api/index.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 type FunctionToolCall = Extract<ChatToolCall, { type: 'function' }>

@@ -1,5 +1,5 @@
 /** The `mistral` provider block in gateway.yaml: its JSON Schema and its TypeScript shape. */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 
 export interface MistralConfig {
   api_key: string

@@ -5,7 +5,7 @@
  * with no choices, as OpenAI does. Tool calls are numbered per choice across chunks.
  */
 import type { CompletionEvent, UsageInfo } from '@mistralai/mistralai/models/components'
-import type { ChatChunk } from '../../../core/plugins/api.ts'
+import type { ChatChunk } from '../../../plugin-api/index.ts'
 import { finishReason, textOf, toolCallOf, usageOf } from './response.ts'
 
 type ChunkChoice = ChatChunk['choices'][number]

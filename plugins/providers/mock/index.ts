@@ -6,13 +6,13 @@
  */
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { definePlugin, type Provider, type ProviderCall } from '../../../core/plugins/api.ts'
-import { upstreamError } from '../../../core/plugins/api.ts'
+import { definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import { upstreamError } from '../../../plugin-api/index.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { mockModeration } from './moderation.ts'
 import { instanceOf } from './json-instance.ts'
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../core/plugins/api.ts'
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../plugin-api/index.ts'
 
 export interface MockConfig {
   latency_ms: number

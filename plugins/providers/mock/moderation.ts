@@ -4,7 +4,7 @@
  * for hate when it says hate. Enough to build and test a moderation flow without a provider key;
  * no judgement of real content.
  */
-import type { NativeResult } from '../../../core/plugins/api.ts'
+import type { NativeResult } from '../../../plugin-api/index.ts'
 
 const CATEGORIES = [
   'hate', 'hate/threatening', 'harassment', 'harassment/threatening', 'illicit', 'illicit/violent', 'self-harm', 'self-harm/intent',

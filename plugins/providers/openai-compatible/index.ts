@@ -6,7 +6,7 @@
  * as an `api-key` header. The deployment is the route target's model unless `deployment` pins one.
  */
 import type { AzureOpenAI } from 'openai'
-import { definePlugin, pathSegment, type ChatResponse, type ChatStream, type EmbeddingResponse, type Provider } from '../../../core/plugins/api.ts'
+import { definePlugin, pathSegment, type ChatResponse, type ChatStream, type EmbeddingResponse, type Provider } from '../../../plugin-api/index.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type OpenAIWireTransport } from '../kit/openai-wire.ts'
 
 export interface OpenAICompatibleConfig extends ConnectionConfig {

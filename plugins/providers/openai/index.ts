@@ -4,7 +4,7 @@
  * embeddings go through the kit's pooled client, model lists through the official `openai` SDK.
  * One of each per instance, reused across requests and config reloads.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import type OpenAI from 'openai'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, OPENAI_PATHS, type ConnectionConfig, type OpenAIWireSetup, type SdkErrorClasses } from '../kit/openai-wire.ts'
 import { OPENAI_CHAT_WIRE } from '../kit/passthrough.ts'

@@ -6,7 +6,7 @@
  * parser skips them), the usage chunk it always sends (forwarded only when asked for), errors sent
  * as a 200 body or mid-stream with the status in `error.code`, and model entries without `owned_by`.
  */
-import { definePlugin, type Provider } from '../../../core/plugins/api.ts'
+import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
 
 export interface OpenRouterConfig extends ConnectionConfig {

@@ -3,7 +3,7 @@
  * between attempts, and the queue metrics on /metrics. One place, so `queue: { plugin: memory }`
  * and `queue: { plugin: rabbitmq }` retry, dead-letter and count the same way.
  */
-import type { JsonSchema, Metrics } from '../../../core/plugins/api.ts'
+import type { JsonSchema, Metrics } from '../../../plugin-api/index.ts'
 
 export interface RetrySettings {
   /** Deliveries before a failing message is dead-lettered. */

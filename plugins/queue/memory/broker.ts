@@ -5,7 +5,7 @@
  * retried (then dead-lettered), and a consumer stopped with messages still in hand gives them
  * back, so another consumer receives them (with `attempts` counting the lost delivery).
  */
-import { GatewayError } from '../../../core/plugins/api.ts'
+import { GatewayError } from '../../../plugin-api/index.ts'
 import type { QueueMessage } from '../../contracts/queue.ts'
 import { checkTopic, messageId, retryDelayMs, type QueueMetrics, type RetrySettings } from '../kit/settings.ts'
 

@@ -5,7 +5,7 @@
  *
  *   queue: { plugin: memory, max_attempts: 5, retry_delay_ms: 1000 }
  */
-import { definePlugin } from '../../../core/plugins/api.ts'
+import { definePlugin } from '../../../plugin-api/index.ts'
 import type { Queue } from '../../contracts/queue.ts'
 import { RETRY_SCHEMA, queueMetrics } from '../kit/settings.ts'
 import { MemoryBroker, type MemoryBrokerOptions } from './broker.ts'

@@ -12,7 +12,7 @@
  * delivers it again (at least once: consumers dedupe by the message id).
  */
 import type { AsyncMessage, Consumer, Publisher } from 'rabbitmq-client'
-import { GatewayError, definePlugin, redactSecrets, within } from '../../../core/plugins/api.ts'
+import { GatewayError, definePlugin, redactSecrets, within } from '../../../plugin-api/index.ts'
 import type { Queue, QueueMessage } from '../../contracts/queue.ts'
 import { RETRY_SCHEMA, checkTopic, messageId, queueMetrics, retryDelayMs, type RetrySettings } from '../kit/settings.ts'
 

@@ -4,7 +4,7 @@
  * GatewayControl capability, so it answers for the current config after every reload, and the
  * targets' circuits through stage.routing's Circuits (null when that stage is off).
  */
-import { GatewayControl, GatewayError, definePlugin, reply, type JsonSchema, type Service } from '../../../core/plugins/api.ts'
+import { GatewayControl, GatewayError, definePlugin, reply, type JsonSchema, type Service } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf, nullable, recordSchema } from '../kit/schema.ts'
 import { Circuits } from '../../contracts/circuits.ts'
 

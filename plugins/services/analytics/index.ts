@@ -9,7 +9,7 @@
  */
 import {
   Store, badRequest, definePlugin, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
-} from '../../../core/plugins/api.ts'
+} from '../../../plugin-api/index.ts'
 import { listOf, nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema } from '../kit/schema.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
 

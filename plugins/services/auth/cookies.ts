@@ -5,7 +5,7 @@
  * plant one); both are HttpOnly, so the console's own JavaScript never sees them.
  */
 import { parse, serialize } from 'cookie'
-import type { AuthRequest } from '../../../core/plugins/api.ts'
+import type { AuthRequest } from '../../../plugin-api/index.ts'
 import type { AuthConfig } from './schema.ts'
 
 export const SESSION_COOKIE = 'gw_session'

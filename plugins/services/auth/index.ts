@@ -10,7 +10,7 @@
  *   auth: { strategies: [ { plugin: session }, { plugin: api-key, ... } ] }
  */
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Store, definePlugin, type Service } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { claimMapping, roleMapRoles } from '../../contracts/claims.ts'
 import { undefinedRoles } from '../../contracts/roles.ts'

@@ -2,7 +2,7 @@
  * OpenID Connect logins under way (auth_logins): what the callback must match, kept server-side
  * and bound to the browser by the login cookie. A login is used once: the callback takes it out.
  */
-import type { SqlClient } from '../../../core/plugins/api.ts'
+import type { SqlClient } from '../../../plugin-api/index.ts'
 import { sha256 } from './sessions.ts'
 
 export interface PendingLogin {

@@ -5,7 +5,7 @@
  * tried again at the next sign-in.
  */
 import * as client from 'openid-client'
-import { GatewayError } from '../../../core/plugins/api.ts'
+import { GatewayError } from '../../../plugin-api/index.ts'
 import type { Claims } from '../../contracts/claims.ts'
 import type { OidcConfig } from './schema.ts'
 

@@ -11,9 +11,9 @@
  * A redirect never leaves the gateway: `return_to` is kept only when it is a path on this origin,
  * it is stored server-side with the login, and the callback reads no target from its URL.
  */
-import { badRequest, notFound, raw, reply, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { badRequest, notFound, raw, reply, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA } from '../kit/schema.ts'
-import type { Logger } from '../../../core/plugins/api.ts'
+import type { Logger } from '../../../plugin-api/index.ts'
 import type { Identity } from '../../contracts/capabilities.ts'
 import { identityOf, recordUser, type ClaimMapping } from '../../contracts/claims.ts'
 import { LOGIN_COOKIE, LOGIN_TTL_S, SESSION_COOKIE, clearCookie, isSecure, readCookie, setCookie } from './cookies.ts'

@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { type Principal, type SqlClient } from '../../../core/plugins/api.ts'
+import { type Principal, type SqlClient } from '../../../plugin-api/index.ts'
 import { isUuid } from '../../store/kit/sql.ts'
 import type { Identity, IdentityEvent } from '../../contracts/capabilities.ts'
 import { keyPrincipal, userPrincipal } from '../../contracts/principals.ts'

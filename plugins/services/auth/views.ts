@@ -2,7 +2,7 @@
  * What the sign-in routes answer (the envelope's `data`), with their schemas beside them for the
  * OpenAPI document and the console's generated types.
  */
-import type { Caller, JsonSchema } from '../../../core/plugins/api.ts'
+import type { Caller, JsonSchema } from '../../../plugin-api/index.ts'
 import { nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema, TIME_SCHEMA } from '../kit/schema.ts'
 
 export const OPTIONS_SCHEMA: JsonSchema = recordSchema({

@@ -8,7 +8,7 @@
  *   surface.batches   POST/GET /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel
  */
 import { fileURLToPath } from 'node:url'
-import { badRequest, definePlugin, notFound, Store, token, within, type Caller, type RouteSpec, type Service, type Surface, type Token } from '../../../core/plugins/api.ts'
+import { badRequest, definePlugin, notFound, Store, token, within, type Caller, type RouteSpec, type Service, type Surface, type Token } from '../../../plugin-api/index.ts'
 import { Files, ownerFilter, type StoredFile } from '../../contracts/files.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { newId, isId } from '../kit/ids.ts'

@@ -2,7 +2,7 @@
  * A batch's input file: JSONL, one request per line (`{ custom_id, method: "POST", url, body }`),
  * checked whole before any line runs, as OpenAI does: every fault with its line number.
  */
-import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../core/plugins/api.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 
 /** A fault of an input file, as a failed batch lists it (OpenAI's BatchError). */

@@ -1,5 +1,5 @@
 /** The `batches`, `batch_lines` and `batch_results` tables: batches as records, a step's lease, their lines and what each answered. */
-import type { Owner, Principal, SqlClient } from '../../../core/plugins/api.ts'
+import type { Owner, Principal, SqlClient } from '../../../plugin-api/index.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { BatchError, BatchLine } from './input.ts'

@@ -9,7 +9,7 @@
  * lease on its row, renewed while it runs); a step lost with a process is found by the sweep.
  */
 import { randomBytes } from 'node:crypto'
-import { retryAfterMs, toGatewayError, type ChatRequest, type ChatResponse, type EmbeddingRequest, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../core/plugins/api.ts'
+import { retryAfterMs, toGatewayError, type ChatRequest, type ChatResponse, type EmbeddingRequest, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
 import type { Queue } from '../../contracts/queue.ts'

@@ -16,7 +16,7 @@
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { definePlugin, notFound, raw, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { definePlugin, notFound, raw, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { Sessions } from '../../contracts/sessions.ts'
 import { loadAssets, pickEncoding, withBasePath, type Asset } from './assets.ts'
 

@@ -3,7 +3,7 @@
  * their scope. A record out of reach is a 404, never a 403: its existence is not confirmed. An
  * assistant is visible to its department (or to all, when it has none) and to admins.
  */
-import { notFound, type Caller } from '../../../core/plugins/api.ts'
+import { notFound, type Caller } from '../../../plugin-api/index.ts'
 import type { AssistantRecord, Conversations, ThreadRecord } from '../../contracts/conversations.ts'
 import { isId } from '../kit/ids.ts'
 

@@ -7,7 +7,7 @@
  * `sources` (a stream: on the chunk that carries the finish_reason). Runs in the `request` phase, before routing; without the conversations service it
  * does nothing.
  */
-import { definePlugin, isChatStream, notFound, type ChatMessage, type ChatRequest, type ChatChunk, type ChatResponse, type ChatResult, type ChatStream, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { definePlugin, isChatStream, notFound, type ChatMessage, type ChatRequest, type ChatChunk, type ChatResponse, type ChatResult, type ChatStream, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
 import { Conversations, type AssistantRecord, type Passage } from '../../contracts/conversations.ts'
 import { passageInstructions, sourcesOf } from './grounding.ts'
 

@@ -8,9 +8,9 @@
 import {
   badRequest, definePlugin, reply,
   type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
-} from '../../../core/plugins/api.ts'
+} from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
-import type { ChatTool } from '../../../core/plugins/api.ts'
+import type { ChatTool } from '../../../plugin-api/index.ts'
 import { Conversations, type AssistantInput, type AssistantRecord, type ContextPolicy } from '../../contracts/conversations.ts'
 import { seesAssistant, visibleAssistant } from './access.ts'
 import {

@@ -3,7 +3,7 @@
  * made it, with a signal of its own that `cancel`, its deadline or the gateway's shutdown aborts.
  * Kept across reloads (`ctx.keep`): a reload must not forget a run, nor stop it.
  */
-import { GatewayError, within, type Logger } from '../../../core/plugins/api.ts'
+import { GatewayError, within, type Logger } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { ResponseRecord, TurnEvent } from '../../contracts/conversations.ts'
 import type { ResponseStore } from './data/responses.ts'

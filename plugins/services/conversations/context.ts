@@ -5,7 +5,7 @@
  * dropped. What happens to the dropped turns is the assistant's policy: gone (`truncate`), or
  * folded into a summary (`summarize`, summary.ts).
  */
-import { badRequest, type RouteInfo } from '../../../core/plugins/api.ts'
+import { badRequest, type RouteInfo } from '../../../plugin-api/index.ts'
 import type { ContextPolicy, ItemContent, ItemRecord } from '../../contracts/conversations.ts'
 
 export interface Window {

@@ -5,7 +5,7 @@
  * caller. Their passages are numbered [1]..[n] together in the instructions; the reply lists them
  * as its sources, and each [n] its text cites becomes a `file_citation` annotation.
  */
-import { badRequest, type GatewayCalls } from '../../../core/plugins/api.ts'
+import { badRequest, type GatewayCalls } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { lastUserText, partText, type ContentPart, type Grounding, type ItemContent, type MessageSource, type Passage, type ServerTool, type TurnInput } from '../../contracts/conversations.ts'
 

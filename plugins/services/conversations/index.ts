@@ -9,7 +9,7 @@
  * The OpenAI surfaces over the same records (/v1/responses, /v1/conversations) are surface.responses.
  */
 import { fileURLToPath } from 'node:url'
-import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../plugin-api/index.ts'
 import { Conversations, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
 import { Files } from '../../contracts/files.ts'
 import { BackgroundRuns, followEvents, isRunning, LOST_AFTER_MS, streams } from './background.ts'

@@ -1,5 +1,5 @@
 /** service.conversations' block in gateway.yaml: how turns fit history into a window, and their limits. */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 
 export interface ConversationsConfig {
   context_window_tokens: number

@@ -7,7 +7,7 @@
  * a new summary is made every few turns, not every turn. A summary that cannot be made never
  * fails the turn: the history is truncated instead.
  */
-import type { ChatMessage, ChatResponse, GatewayCalls, Logger } from '../../../core/plugins/api.ts'
+import type { ChatMessage, ChatResponse, GatewayCalls, Logger } from '../../../plugin-api/index.ts'
 import type { ItemRecord } from '../../contracts/conversations.ts'
 import { historyBudget, newestTurnsWithin, type Window } from './context.ts'
 import type { ThreadSummary } from './data/summaries.ts'

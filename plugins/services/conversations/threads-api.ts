@@ -5,7 +5,7 @@
  *
  *   POST/GET /threads   GET/PATCH/DELETE /threads/:id   GET/POST /threads/:id/messages
  */
-import { badRequest, definePlugin, forbidden, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../core/plugins/api.ts'
+import { badRequest, definePlugin, forbidden, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import { Conversations, type ItemContent, type Turn } from '../../contracts/conversations.ts'
 import { ownerOf, reachableThread, visibleAssistant } from './access.ts'

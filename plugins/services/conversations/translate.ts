@@ -2,7 +2,7 @@
  * Items (the Responses API's shape, as threads keep them) to chat-completions messages and back:
  * what a turn sends through the pipeline, and what it keeps of the answer.
  */
-import type { ChatContentPart, ChatMessage, ChatResponse, ChatToolCall } from '../../../core/plugins/api.ts'
+import type { ChatContentPart, ChatMessage, ChatResponse, ChatToolCall } from '../../../plugin-api/index.ts'
 import { partText, type ContentPart, type ItemContent, type TokenLogprob } from '../../contracts/conversations.ts'
 
 /** A chat choice's `logprobs.content`. */

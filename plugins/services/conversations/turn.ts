@@ -8,7 +8,7 @@
 import {
   badRequest, isChatStream, toGatewayError, withDeadline,
   type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError, type Logger, type Principal,
-} from '../../../core/plugins/api.ts'
+} from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'

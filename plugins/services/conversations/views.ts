@@ -1,5 +1,5 @@
 /** How the management API shows threads, messages and assistants, and its page/per_page paging. */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, objectSchema, TIME_SCHEMA as TIME } from '../kit/schema.ts'
 import type { AssistantRecord, ItemRecord, ThreadRecord } from '../../contracts/conversations.ts'
 import { itemText } from './data/items.ts'

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { definePlugin, notFound, raw, reply, type PublishedRoute, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { definePlugin, notFound, raw, reply, type PublishedRoute, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { openApiDocument } from './openapi.ts'
 
 interface DocsConfig {

@@ -2,7 +2,7 @@
  * An OpenAPI 3.1 document from the routes the gateway serves. Its schema objects are JSON Schema
  * 2020-12, so the RouteSpecs' schemas go in as they are.
  */
-import type { JsonSchema, PublishedRoute } from '../../../core/plugins/api.ts'
+import type { JsonSchema, PublishedRoute } from '../../../plugin-api/index.ts'
 
 type Operation = Record<string, unknown>
 

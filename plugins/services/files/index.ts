@@ -12,7 +12,7 @@
  * Who sees a file is the caller's data scope: their own, their department's, or all.
  */
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../core/plugins/api.ts'
+import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../plugin-api/index.ts'
 import { listOf } from '../kit/schema.ts'
 import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type DeleteHook, type PurposeCheck, type PurposeStored, type StoredFile } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'

@@ -1,6 +1,6 @@
 /** The `files` table (service.files owns it): rows in, StoredFile records out. */
 import { randomBytes } from 'node:crypto'
-import { type SqlClient } from '../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../plugin-api/index.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 import type { FileListQuery, FileUpload, StoredFile } from '../../contracts/files.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'

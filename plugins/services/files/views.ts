@@ -1,5 +1,5 @@
 /** A stored file as each surface shows it, and the upload checks both share. */
-import { badRequest, notFound, type Caller, type JsonSchema, type UploadedFile } from '../../../core/plugins/api.ts'
+import { badRequest, notFound, type Caller, type JsonSchema, type UploadedFile } from '../../../plugin-api/index.ts'
 import { NULLABLE_STRING_SCHEMA, recordSchema, TIME_SCHEMA } from '../kit/schema.ts'
 import type { Files, StoredFile } from '../../contracts/files.ts'
 

@@ -3,7 +3,7 @@
  * refused unknown fields and wrong types): lengths, future dates, lists of names. Every problem is
  * a 400 naming the field.
  */
-import { badRequest, type JsonSchema } from '../../../core/plugins/api.ts'
+import { badRequest, type JsonSchema } from '../../../plugin-api/index.ts'
 import { objectSchema } from '../kit/schema.ts'
 
 export type Body = Readonly<Record<string, unknown>>

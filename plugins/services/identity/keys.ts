@@ -4,7 +4,7 @@
  * data scope: own keys (user), the department's keys (department_admin), all keys (admin). A key
  * never carries more than its creator's role, its owner's role, or its creator key's models.
  */
-import { GatewayError, NamePatterns, Store, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { GatewayError, NamePatterns, Store, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import { Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
 import { newApiKey } from './data/keys.ts'

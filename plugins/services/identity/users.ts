@@ -7,7 +7,7 @@
  * A user's keys follow the user: a new department moves them, and a lower role lowers every key
  * whose role the user no longer covers. Identity events drop the auth caches' stale entries.
  */
-import { Store, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type RouteSpec, type Service } from '../../../core/plugins/api.ts'
+import { Store, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import { Identity, type ApiKeyRepository } from '../../contracts/capabilities.ts'
 import { ID_PARAMS, PAGE_QUERY, nullableString, optionalString, type Body, type PageQuery } from './input.ts'

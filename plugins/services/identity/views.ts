@@ -1,5 +1,5 @@
 /** Records as the management API shows them: snake_case, and never a key's secret or hash. */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, recordSchema as required, TIME_SCHEMA as TIME } from '../kit/schema.ts'
 import type { ApiKeyRecord, UserRecord } from '../../contracts/capabilities.ts'
 

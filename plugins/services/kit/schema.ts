@@ -5,7 +5,7 @@
  * fails the documented-answer tests instead of reaching clients undocumented. Services import it
  * as `ai-gateway/schema`; the kernel never uses it.
  */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 
 export const TIME_SCHEMA: JsonSchema = { type: 'string', format: 'date-time' }
 export const NULLABLE_TIME_SCHEMA: JsonSchema = { type: ['string', 'null'], format: 'date-time' }

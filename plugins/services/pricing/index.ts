@@ -3,7 +3,7 @@
  * (config/models.json) with gateway.yaml's `pricing:` on top. The kernel asks it for the cost of
  * every model call; budgets ask it for a model's output cap. Implied in every gateway; no routes.
  */
-import { Pricing, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Pricing, definePlugin, type Service } from '../../../plugin-api/index.ts'
 import { PriceTable, type ModelPrice } from './prices.ts'
 
 export default definePlugin<Record<string, ModelPrice>, Service>({

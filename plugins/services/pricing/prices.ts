@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { Pricing } from '../../../core/plugins/api.ts'
+import type { Pricing } from '../../../plugin-api/index.ts'
 
 /** USD per 1M tokens. */
 export interface ModelPrice {

@@ -5,7 +5,7 @@
  * collection deleted) only by those whose data scope reaches it. One not seen is a 404.
  */
 import { createHash } from 'node:crypto'
-import { GatewayError, badRequest, notFound, type Caller, type GatewayCalls } from '../../../core/plugins/api.ts'
+import { GatewayError, badRequest, notFound, type Caller, type GatewayCalls } from '../../../plugin-api/index.ts'
 import { isUuid } from '../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, DocumentRecord, NewCollection, NewDocument, Rag, SearchHit, SearchOptions } from '../../contracts/rag.ts'
 import type { DocumentWork, RagRepository } from './data/repository.ts'

@@ -4,7 +4,7 @@
  * (its reach: an unknown or unreachable store is a 404), the passages go into the turn's context
  * to be numbered and cited, and a `file_search_call` output item lists the query and results.
  */
-import { badRequest } from '../../../core/plugins/api.ts'
+import { badRequest } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { lastUserText, type ServerTool } from '../../contracts/conversations.ts'
 import type { Rag } from '../../contracts/rag.ts'

@@ -8,7 +8,7 @@
  *   services: { rag: { embedding_route: embedder } }
  */
 import { fileURLToPath } from 'node:url'
-import { Store, Tokenizer, definePlugin, estimateTextTokens, type Service } from '../../../core/plugins/api.ts'
+import { Store, Tokenizer, definePlugin, estimateTextTokens, type Service } from '../../../plugin-api/index.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { Conversations } from '../../contracts/conversations.ts'
 import { Files } from '../../contracts/files.ts'

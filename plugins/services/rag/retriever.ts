@@ -5,7 +5,7 @@
  * scoping applies: an assistant's collection the caller may not search gives it nothing.
  */
 import { randomUUID } from 'node:crypto'
-import { GatewayError } from '../../../core/plugins/api.ts'
+import { GatewayError } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Grounding, Passage } from '../../contracts/conversations.ts'
 import type { Rag, SearchHit } from '../../contracts/rag.ts'

@@ -3,7 +3,7 @@
  * progress, delete, retry) and search. Any caller with the `chat` permission may keep
  * collections of their own; sharing one with a department takes a scope that reaches it.
  */
-import { badRequest, reply, type RouteSpec } from '../../../core/plugins/api.ts'
+import { badRequest, reply, type RouteSpec } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf, objectSchema as object } from '../kit/schema.ts'
 import type { DocumentStatus, Rag } from '../../contracts/rag.ts'
 import { FILTER_SCHEMA, parseFilter } from './data/filters.ts'

@@ -4,7 +4,7 @@
  * document attached from /v1/files (service.files), its id the file's id. On whenever
  * service.rag is configured; attaching files needs service.files too.
  */
-import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../core/plugins/api.ts'
+import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
 import { Files } from '../../contracts/files.ts'
 import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'

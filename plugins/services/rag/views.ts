@@ -2,7 +2,7 @@
  * Collections, documents and hits as the management API shows them (snake_case, ISO dates), each
  * with the schema of what /api/v1/rag answers beside it (the OpenAPI document, the console's types).
  */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 import { nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, recordSchema, TIME_SCHEMA as TIME } from '../kit/schema.ts'
 import type { CollectionRecord, DocumentRecord, SearchHit } from '../../contracts/rag.ts'
 

@@ -9,7 +9,7 @@
  * estimate: a usage event is never lost for it.
  */
 import { Worker } from 'node:worker_threads'
-import { estimateTexts, promptTexts, type ChatRequest, type Tokenizer } from '../../../core/plugins/api.ts'
+import { estimateTexts, promptTexts, type ChatRequest, type Tokenizer } from '../../../plugin-api/index.ts'
 import type { CountJob, CountResult } from './worker.ts'
 
 /** Per-message overhead of the chat format (role and separators), as OpenAI counts it. */

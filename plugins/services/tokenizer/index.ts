@@ -4,7 +4,7 @@
  * plugins (dataset statistics) may ask it too. Implied in every gateway; it mounts no routes. The
  * worker thread is one per gateway, kept across reloads.
  */
-import { Tokenizer, definePlugin, type Service } from '../../../core/plugins/api.ts'
+import { Tokenizer, definePlugin, type Service } from '../../../plugin-api/index.ts'
 import { WorkerTokenizer } from './counter.ts'
 
 export default definePlugin<Record<string, never>, Service>({

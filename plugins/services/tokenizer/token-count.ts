@@ -4,7 +4,7 @@
  * 10k "a" took 6.7 s, 20k 28.8 s. Every run of whitespace or non-whitespace longer than MAX_RUN
  * is cut into pieces of that length first, which costs at most one token per cut (counting base64
  * in 32-character pieces is 0.8 % above counting it whole). Runs in the token worker
- * (core/usage/token-worker.ts), never on the event loop.
+ * (plugins/services/tokenizer/worker.ts), never on the event loop.
  */
 import type { Tiktoken } from 'js-tiktoken/lite'
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { GatewayError, type ChatMessage, type ChatRequest, type Tokenizer } from '../../../core/plugins/api.ts'
+import { GatewayError, type ChatMessage, type ChatRequest, type Tokenizer } from '../../../plugin-api/index.ts'
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool'])
 /** Reported problems are capped so a broken million-line file makes a readable answer. */

@@ -3,7 +3,7 @@
  * and the fine-tune purpose's check on every upload (here or on /v1/files): refused whole with
  * every problem, or stored with a dataset record.
  */
-import { badRequest, notFound, type Caller, type RouteSpec, type Tokenizer } from '../../../core/plugins/api.ts'
+import { badRequest, notFound, type Caller, type RouteSpec, type Tokenizer } from '../../../plugin-api/index.ts'
 import { listOf } from '../kit/schema.ts'
 import { ownerFilter, ownerOf, type Files, type FileUpload, type StoredFile } from '../../contracts/files.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'

@@ -1,6 +1,6 @@
 /** The training_datasets table: a checked dataset's files, stats, check result and split. */
 import { randomBytes } from 'node:crypto'
-import { type SqlClient } from '../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../plugin-api/index.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 

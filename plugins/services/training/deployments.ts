@@ -4,7 +4,7 @@
  * after a deploy or a removal here, or a change another replica made (seen by polling the
  * table's signature), the cache is refreshed and the snapshot rebuilt.
  */
-import type { OverlayRoute, RouteOverlay, SqlClient } from '../../../core/plugins/api.ts'
+import type { OverlayRoute, RouteOverlay, SqlClient } from '../../../plugin-api/index.ts'
 
 export interface Deployment {
   readonly route: string

@@ -5,7 +5,7 @@
  * accounted as the job's owner), and the answer is scored against that turn: exact match
  * (normalised text) and similarity (token F1, as SQuAD scores answers).
  */
-import { isChatStream, type ChatMessage, type ChatRequest, type GatewayCalls } from '../../../core/plugins/api.ts'
+import { isChatStream, type ChatMessage, type ChatRequest, type GatewayCalls } from '../../../plugin-api/index.ts'
 import type { Evaluation } from './evaluation.ts'
 
 export interface EvaluationSettings {

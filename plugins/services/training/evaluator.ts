@@ -6,7 +6,7 @@
  * OpenAI's results CSV (a file of purpose `fine-tune-results`). A model that cannot be evaluated
  * still succeeds: the evaluation says why it was skipped or failed.
  */
-import type { GatewayCalls, Principal } from '../../../core/plugins/api.ts'
+import type { GatewayCalls, Principal } from '../../../plugin-api/index.ts'
 import type { Files, StoredFile } from '../../contracts/files.ts'
 import type { Deployments } from './deployments.ts'
 import { casesOf, generationEval, lastLosses, metricsCsv, type EvaluationSettings } from './evaluate.ts'

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import {
   GatewayError, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, notFound, reply, token,
   type Caller, type JsonSchema, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
-} from '../../../core/plugins/api.ts'
+} from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf } from '../kit/schema.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'

@@ -1,6 +1,6 @@
 /** The training_jobs and training_job_events tables: rows in, records out. */
 import { randomBytes } from 'node:crypto'
-import { type SqlClient } from '../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../plugin-api/index.ts'
 import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import type { Evaluation } from './evaluation.ts'
 import { jsonParam } from '../../store/kit/sql.ts'

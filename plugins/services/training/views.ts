@@ -3,7 +3,7 @@
  * management API's, with the schema of each management view beside it (what /api/v1/training
  * answers, for the OpenAPI document and the console's generated types).
  */
-import type { JsonSchema } from '../../../core/plugins/api.ts'
+import type { JsonSchema } from '../../../plugin-api/index.ts'
 import { nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, objectSchema, recordSchema, TIME_SCHEMA as TIME } from '../kit/schema.ts'
 import type { DatasetRecord } from './datasets.ts'
 import { yamlSnippet, type Deployment } from './deployments.ts'

@@ -6,7 +6,7 @@
  * current token and a lease on its row, renewed while the step runs; a redelivered older step is stale and dropped. A step
  * message lost with a process (the memory queue at a restart) is found by the sweep and queued again.
  */
-import { capabilityOf, type Logger, type PluginContext } from '../../../core/plugins/api.ts'
+import { capabilityOf, type Logger, type PluginContext } from '../../../plugin-api/index.ts'
 import type { Queue } from '../../contracts/queue.ts'
 import { FineTuning, type FineTuneProgress } from '../../contracts/fine-tuning.ts'
 import type { Files } from '../../contracts/files.ts'

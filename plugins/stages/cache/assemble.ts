@@ -3,7 +3,7 @@
  * streams expects, and a completion assembled from a streamed answer's chunks (kept only if every
  * choice finished).
  */
-import type { ChatChunk, ChatResponse, ChatStream, ChatToolCall } from '../../../core/plugins/api.ts'
+import type { ChatChunk, ChatResponse, ChatStream, ChatToolCall } from '../../../plugin-api/index.ts'
 
 /** A stored completion as a stream: per choice its role, its text, its tool calls, its finish; then usage. */
 export async function* replay(answer: ChatResponse, id: string, created: number): ChatStream {

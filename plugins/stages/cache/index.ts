@@ -12,7 +12,7 @@
  * (`cache.scope`, the caller's department by default). A semantic backend's embeddings go
  * through the gateway's own embeddings route, as child requests (routed, limited, accounted).
  */
-import { definePlugin, isChatStream, withDeadline, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { definePlugin, isChatStream, withDeadline, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
 import { CACHE_OPTIONS_SCHEMA, Cache, type CacheKey } from '../../contracts/cache.ts'
 import { StreamedAnswer, replay } from './assemble.ts'
 import { cacheKeyOf, type CacheScope } from './key.ts'

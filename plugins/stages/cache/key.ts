@@ -5,7 +5,7 @@
  * a semantic cache compares prompts within).
  */
 import { hash } from 'node:crypto'
-import { canonicalJson, type ChatRequest, type Principal, type StageExchange } from '../../../core/plugins/api.ts'
+import { canonicalJson, type ChatRequest, type Principal, type StageExchange } from '../../../plugin-api/index.ts'
 import { type CacheKey } from '../../contracts/cache.ts'
 
 export type CacheScope = 'department' | 'user' | 'key' | 'global'

@@ -4,7 +4,7 @@
  * one no response carries CORS headers; a reload that changes the block builds a new instance.
  */
 import koaCors from '@koa/cors'
-import { definePlugin, type JsonSchema, type Stage } from '../../../core/plugins/api.ts'
+import { definePlugin, type JsonSchema, type Stage } from '../../../plugin-api/index.ts'
 
 interface CorsConfig {
   origins: string[]

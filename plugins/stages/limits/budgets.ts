@@ -3,7 +3,7 @@
  * key's own: which budgets a request spends from (one per scope, subject and period, the smallest
  * where several apply), and the refusal when one would be exceeded.
  */
-import { GatewayError, type Principal } from '../../../core/plugins/api.ts'
+import { GatewayError, type Principal } from '../../../plugin-api/index.ts'
 import { compileWhen, type LimitFacts, type LimitWhen } from './facts.ts'
 
 export type BudgetScope = 'key' | 'user' | 'department' | 'organization'

@@ -4,7 +4,7 @@
  * catalog or `pricing:`; else `limits.budget_default_max_tokens`), priced at the dearest target
  * its route may reach (a fallback may end on it). The actual cost replaces it when the response ends.
  */
-import type { StageExchange } from '../../../core/plugins/api.ts'
+import type { StageExchange } from '../../../plugin-api/index.ts'
 
 export interface CostEstimate {
   readonly usd: number

@@ -1,5 +1,5 @@
 /** What limit policies and budgets look at, and their `when` conditions. */
-import { NamePatterns, type Principal } from '../../../core/plugins/api.ts'
+import { NamePatterns, type Principal } from '../../../plugin-api/index.ts'
 
 /** Whose bucket a limit counts in. */
 export type LimitScope = 'key' | 'user' | 'department' | 'thread' | 'organization' | 'route'

@@ -17,7 +17,7 @@
  * parent request was counted already.
  */
 import { randomBytes } from 'node:crypto'
-import { definePlugin, type ExchangeOutcome, type Principal, type Stage, type StageExchange } from '../../../core/plugins/api.ts'
+import { definePlugin, type ExchangeOutcome, type Principal, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
 import { Limiter, type BudgetHold, type BudgetReservation, type BudgetStanding, type LimitBucket, type LimitDecision } from '../../contracts/limiter.ts'
 import { Identity, UsageLog } from '../../contracts/capabilities.ts'
 import { budgetExceeded, budgetsFor, compileBudget, endOfPeriod, startOfPeriod, usd, type AppliedBudget, type BudgetConfig, type CompiledBudget } from './budgets.ts'

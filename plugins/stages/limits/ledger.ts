@@ -5,7 +5,7 @@
  * that arrive together cannot all see the same spend: within one process a budget is exact. It is
  * the ledger for the memory limiter (or none), and the fallback while a shared one does not answer.
  */
-import { withDeadline, within, type Logger } from '../../../core/plugins/api.ts'
+import { withDeadline, within, type Logger } from '../../../plugin-api/index.ts'
 import type { UsageLog } from '../../contracts/capabilities.ts'
 import { endOfPeriod, startOfPeriod, type AppliedBudget } from './budgets.ts'
 

@@ -5,7 +5,7 @@
  * route. Policies that land in the same bucket are merged: the tightest limit wins.
  */
 import { createHash } from 'node:crypto'
-import type { Principal } from '../../../core/plugins/api.ts'
+import type { Principal } from '../../../plugin-api/index.ts'
 import type { LimitBucket } from '../../contracts/limiter.ts'
 import { compileWhen, type LimitFacts, type LimitScope, type LimitWhen, type RateLimits } from './facts.ts'
 

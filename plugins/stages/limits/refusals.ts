@@ -4,7 +4,7 @@
  * refusals, OpenAI-shaped 429s with `retry-after` and the `x-ratelimit-*` headers OpenAI's
  * clients read (sent on admitted requests too).
  */
-import { GatewayError, withDeadline, type Logger, type Metrics } from '../../../core/plugins/api.ts'
+import { GatewayError, withDeadline, type Logger, type Metrics } from '../../../plugin-api/index.ts'
 import { type LimitBucket, type LimitDecision, type Limiter } from '../../contracts/limiter.ts'
 import type { AppliedLimit } from './rates.ts'
 

@@ -3,7 +3,7 @@
  * latency, per `provider/model`, kept per gateway across reloads (ctx.keep). The call step reports
  * each try through the plan's outcomes; the admin service reads them through `Circuits`.
  */
-import type { RoutingTarget, StageExchange, TargetOutcomes, TargetPlan } from '../../../core/plugins/api.ts'
+import type { RoutingTarget, StageExchange, TargetOutcomes, TargetPlan } from '../../../plugin-api/index.ts'
 import type { CircuitState, CircuitView, Circuits } from '../../contracts/circuits.ts'
 
 export interface CircuitSettings {

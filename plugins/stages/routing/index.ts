@@ -8,7 +8,7 @@
  * plans through `Circuits`; a route's `stages: { routing: false }` tries its targets as listed,
  * without breakers.
  */
-import { definePlugin, type RoutingTarget, type Stage, type StageExchange, type TargetPlan } from '../../../core/plugins/api.ts'
+import { definePlugin, type RoutingTarget, type Stage, type StageExchange, type TargetPlan } from '../../../plugin-api/index.ts'
 import { Circuits } from '../../contracts/circuits.ts'
 import { Breakers } from './breakers.ts'
 import { planFor, type StrategyName } from './strategies.ts'

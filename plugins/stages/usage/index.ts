@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, type Stage } from '../../../core/plugins/api.ts'
+import { Store, definePlugin, type Stage } from '../../../plugin-api/index.ts'
 import { UsageLog, type UsageEvent } from '../../contracts/capabilities.ts'
 import { usageRepository, type UsageEventRepository } from './repository.ts'
 import { UsageWriter, usageMetrics } from './writer.ts'

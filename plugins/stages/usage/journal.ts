@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { access, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
-import type { Logger } from '../../../core/plugins/api.ts'
+import type { Logger } from '../../../plugin-api/index.ts'
 import type { UsageEvent } from '../../contracts/capabilities.ts'
 
 export interface JournalSegment {

@@ -1,5 +1,5 @@
 /** The usage_events table: batched inserts, and the reads behind budgets and analytics. */
-import { badRequest, type SqlClient } from '../../../core/plugins/api.ts'
+import { badRequest, type SqlClient } from '../../../plugin-api/index.ts'
 import { pageOf, toNumber, type Page } from '../../store/kit/sql.ts'
 import { type UsageAggregate, type UsageEvent, type UsageEventRecord, type UsageGroupBy, type UsageInterval, type UsageLog, type UsageQuery, type UsageScope } from '../../contracts/capabilities.ts'
 

@@ -13,7 +13,7 @@
  * the journal and is replayed at the next start. Events are dropped (counted, logged) only when
  * there is no journal or the journal itself is full or cannot be written.
  */
-import { within, type Logger, type Metrics } from '../../../core/plugins/api.ts'
+import { within, type Logger, type Metrics } from '../../../plugin-api/index.ts'
 import type { UsageEvent } from '../../contracts/capabilities.ts'
 import { JournalFullError, UsageJournal, type JournalSegment } from './journal.ts'
 import type { UsageEventRepository } from './repository.ts'

@@ -9,8 +9,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { mkdirSync } from 'node:fs'
 import type { PGlite, Results, Transaction } from '@electric-sql/pglite'
-import type { Logger } from '../../../core/plugins/api.ts'
-import type { SqlClient } from '../../../core/plugins/api.ts'
+import type { Logger } from '../../../plugin-api/index.ts'
+import type { SqlClient } from '../../../plugin-api/index.ts'
 import type { SqlBackend } from '../kit/store.ts'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts'
 

@@ -4,7 +4,7 @@
  * store.postgres. One process per directory (a lock file enforces it).
  */
 import path from 'node:path'
-import { definePlugin, type Store } from '../../../core/plugins/api.ts'
+import { definePlugin, type Store } from '../../../plugin-api/index.ts'
 import { openStore } from '../kit/store.ts'
 import { createEmbeddedBackend } from './backend.ts'
 import { configSchema, type EmbeddedStoreConfig } from './schema.ts'

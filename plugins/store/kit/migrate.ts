@@ -17,8 +17,8 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { Logger } from '../../../core/plugins/api.ts'
-import type { MigrationReport, SqlClient } from '../../../core/plugins/api.ts'
+import type { Logger } from '../../../plugin-api/index.ts'
+import type { MigrationReport, SqlClient } from '../../../plugin-api/index.ts'
 
 export interface Migration {
   /** `0001` (recorded as `<owner>/0001`) */

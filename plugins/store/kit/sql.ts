@@ -1,5 +1,5 @@
 /** Helpers for plugins that keep data in the Store: id checks, paging, numbers, and database errors as GatewayErrors. */
-import { GatewayError } from '../../../core/plugins/api.ts'
+import { GatewayError } from '../../../plugin-api/index.ts'
 
 /** A window of a list. */
 export interface Page {

@@ -2,8 +2,8 @@
  * A Store from a SQL backend: the pool, transactions, and migrations that each plugin registers
  * for its own tables. The two store plugins differ only in the backend they pass here.
  */
-import type { Logger } from '../../../core/plugins/api.ts'
-import type { MigrationReport, MigrationSet, SqlClient, Store } from '../../../core/plugins/api.ts'
+import type { Logger } from '../../../plugin-api/index.ts'
+import type { MigrationReport, MigrationSet, SqlClient, Store } from '../../../plugin-api/index.ts'
 import { loadMigrations, migrate } from './migrate.ts'
 
 /** What a store plugin provides: a connection (or pool) speaking PostgreSQL. */

@@ -8,8 +8,8 @@
  * query that times out fails, and `pg` destroys its connection rather than reuse it.
  */
 import type pg from 'pg'
-import type { Logger } from '../../../core/plugins/api.ts'
-import type { SqlClient } from '../../../core/plugins/api.ts'
+import type { Logger } from '../../../plugin-api/index.ts'
+import type { SqlClient } from '../../../plugin-api/index.ts'
 import type { SqlBackend } from '../kit/store.ts'
 import type { PostgresStoreConfig } from './schema.ts'
 

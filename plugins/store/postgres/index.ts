@@ -4,7 +4,7 @@
  * fast when the database cannot be reached, so a gateway never serves on an unmigrated store and a
  * reload to an unreachable database is rejected while the old config keeps serving.
  */
-import { definePlugin, type Store } from '../../../core/plugins/api.ts'
+import { definePlugin, type Store } from '../../../plugin-api/index.ts'
 import { openStore } from '../kit/store.ts'
 import { createPostgresBackend } from './backend.ts'
 import { configSchema, type PostgresStoreConfig } from './schema.ts'

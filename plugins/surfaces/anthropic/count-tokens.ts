@@ -18,7 +18,7 @@ import type { MessageCountTokensParams, MessageTokensCount } from '@anthropic-ai
 import {
   badRequest, estimateTexts, promptTexts, reply,
   type JsonReply, type NativeResult, type RouteRequest, type RouteSpec, type RoutingTarget, type Tokenizer,
-} from '../../../core/plugins/api.ts'
+} from '../../../plugin-api/index.ts'
 import { ANTHROPIC_COUNT_TOKENS } from '../../contracts/wires.ts'
 import { fromAnthropicRequest } from './translate.ts'
 import { wireHeaders } from './headers.ts'

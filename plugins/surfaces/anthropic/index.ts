@@ -5,7 +5,7 @@
  * server tools); any other target gets it translated to the unified API and back, and what cannot
  * be carried is refused (400) or dropped with an `x-gateway-warning`. Errors are Anthropic's shape.
  */
-import { Tokenizer, definePlugin, type ChatResponse, type ModelEndpoint, type Surface } from '../../../core/plugins/api.ts'
+import { Tokenizer, definePlugin, type ChatResponse, type ModelEndpoint, type Surface } from '../../../plugin-api/index.ts'
 import { AnthropicEventEncoder, anthropicErrorBody, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
 import { countTokensRoute } from './count-tokens.ts'
 import { wireHeaders } from './headers.ts'

@@ -33,7 +33,7 @@ import type { ChatCompletionAssistantMessageParam, ChatCompletionContentPartText
 import {
   GatewayError, badRequest,
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
-} from '../../../core/plugins/api.ts'
+} from '../../../plugin-api/index.ts'
 
 /**
  * A Messages request as received. `temperature`, `top_p` and `top_k` left the SDK's types with API

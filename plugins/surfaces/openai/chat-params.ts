@@ -4,7 +4,7 @@
  * provider's own extension (`top_k`). It reaches a provider only on a route that lists it
  * (`extra_params`); otherwise it is dropped with an `x-gateway-warning`, or refused on a `strict` route.
  */
-import { badRequest, closest, type StageExchange } from '../../../core/plugins/api.ts'
+import { badRequest, closest, type StageExchange } from '../../../plugin-api/index.ts'
 
 export const CHAT_PARAMETERS: ReadonlySet<string> = new Set([
   'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs', 'max_completion_tokens', 'max_tokens',

@@ -6,7 +6,7 @@
  * gets the prompt as one user message of a chat completion (max_tokens 16 when unset, as this API
  * defaults), answered back as a text_completion; what a chat cannot carry is refused there.
  */
-import { badRequest, GatewayError, type ChatChunk, type ChatRequest, type ChatResponse, type ModelEndpoint, type SseFrame, type StreamEncoder } from '../../../core/plugins/api.ts'
+import { badRequest, GatewayError, type ChatChunk, type ChatRequest, type ChatResponse, type ModelEndpoint, type SseFrame, type StreamEncoder } from '../../../plugin-api/index.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIErrorFrame, requireObject } from './wire.ts'
 

@@ -8,7 +8,7 @@
 import {
   badRequest, definePlugin, notFound, raw, reply,
   type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
-} from '../../../core/plugins/api.ts'
+} from '../../../plugin-api/index.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { checkChatRequest } from './chat-request.ts'
 import { completions } from './completions.ts'

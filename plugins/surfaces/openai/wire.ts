@@ -1,5 +1,5 @@
 /** Small pieces of OpenAI's wire format that every OpenAI-shaped endpoint shares. */
-import { badRequest, type GatewayError, type SseFrame } from '../../../core/plugins/api.ts'
+import { badRequest, type GatewayError, type SseFrame } from '../../../plugin-api/index.ts'
 
 /** The parsed body as the endpoint's request type, once it is known to be a JSON object. */
 export function requireObject<T>(body: unknown): T {

@@ -3,7 +3,7 @@
  * id is a thread id of /api/v1/chat/threads). Create (with initial items), get, update metadata,
  * delete; list, add, get and delete items. A conversation out of the caller's reach is a 404.
  */
-import { notFound, type Caller, type RouteSpec } from '../../../core/plugins/api.ts'
+import { notFound, type Caller, type RouteSpec } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { itemView, type Conversations, type ItemRecord, type Slice, type ThreadRecord } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'

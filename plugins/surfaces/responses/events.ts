@@ -5,7 +5,7 @@
  * response.completed (or .incomplete / .failed: a stream the model broke off ends with the failed
  * response). Every event carries its sequence_number, from 0 without a gap.
  */
-import { toGatewayError, type GatewayError, type SseFrame } from '../../../core/plugins/api.ts'
+import { toGatewayError, type GatewayError, type SseFrame } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { TurnStream } from '../../contracts/conversations.ts'
 

@@ -10,7 +10,7 @@
  * Tools: `function` tools go to the model; any other type is a server tool the gateway runs (the
  * RAG service's `file_search`), registered with `Conversations.registerTool`.
  */
-import { badRequest, definePlugin, notFound, sse, type Caller, type RouteSpec, type SseFrame, type Surface } from '../../../core/plugins/api.ts'
+import { badRequest, definePlugin, notFound, sse, type Caller, type RouteSpec, type SseFrame, type Surface } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
 import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'

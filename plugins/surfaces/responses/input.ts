@@ -4,7 +4,7 @@
  * others are server tools the gateway runs), tool_choice, text.format and reasoning.effort. Anything the gateway cannot carry
  * out is a 400 naming the field, never dropped silently.
  */
-import { badRequest, notFound, type Caller, type ChatRequest, type ChatTool } from '../../../core/plugins/api.ts'
+import { badRequest, notFound, type Caller, type ChatRequest, type ChatTool } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { partText, type ContentPart, type ItemContent, type TextPart } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'

@@ -6,7 +6,7 @@
  *     otel: { endpoint: http://collector:4318/v1/traces, service_name: ai-gateway, sample_ratio: 1 }
  */
 import { trace } from '@opentelemetry/api'
-import { definePlugin, type Lifecycle } from '../../../core/plugins/api.ts'
+import { definePlugin, type Lifecycle } from '../../../plugin-api/index.ts'
 
 interface OtelConfig {
   endpoint: string

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelInfo } from '@anthropic-ai/sdk/resources/models'
 import anthropicPlugin from '../../../plugins/providers/anthropic/index.ts'
-import type { PluginContext } from '../../../core/plugins/types.ts'
+import type { PluginContext } from '../../../plugin-api/types.ts'
 import { testLogger } from '../../helpers/gateway.ts'
 import { sendJson, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
 import { API_KEY } from './setup.ts'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import mistral from '../../../plugins/providers/mistral/index.ts'
-import type { Provider } from '../../../core/plugins/types.ts'
+import type { Provider } from '../../../plugin-api/types.ts'
 import { testPluginContext } from '../../helpers/plugin-context.ts'
 import { sendJson } from '../../helpers/upstream.ts'
 import { API_KEY, startMistralUpstream } from './mistral-upstream.ts'

@@ -1,5 +1,5 @@
 /** assistants rows: a model route with instructions, tools and defaults, scoped to a department. */
-import { type SqlClient } from '../../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../../plugin-api/index.ts'
 import { jsonParam, rethrowAsGatewayError, toNumber } from '../../../store/kit/sql.ts'
 import type { AssistantInput, AssistantRecord, Assistants } from '../../../contracts/conversations.ts'
 import { newId } from '../../kit/ids.ts'

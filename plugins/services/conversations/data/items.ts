@@ -1,5 +1,5 @@
 /** chat_items rows: the items of threads and responses, read newest first and in bounded pages. */
-import { estimateTextTokens, type SqlClient } from '../../../../core/plugins/api.ts'
+import { estimateTextTokens, type SqlClient } from '../../../../plugin-api/index.ts'
 import { jsonParam, toNumber, toNumberOrNull } from '../../../store/kit/sql.ts'
 import { partText, type ItemContent, type ItemListOptions, type ItemRecord, type NewItem, type Slice } from '../../../contracts/conversations.ts'
 import type { JsonObject } from '../../../contracts/capabilities.ts'

@@ -1,5 +1,5 @@
 /** chat_responses rows (stored /v1/responses) and the writes that keep a turn: all of it or none. */
-import { type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import { type SqlClient, type Store } from '../../../../plugin-api/index.ts'
 import { jsonParam } from '../../../store/kit/sql.ts'
 import type { JsonObject } from '../../../contracts/capabilities.ts'
 import type { ItemRecord, NewItem, ResponseRecord, Responses } from '../../../contracts/conversations.ts'

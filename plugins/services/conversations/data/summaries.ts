@@ -1,5 +1,5 @@
 /** A thread's summary of its older turns (the `summarize` context policy), kept on its chat_threads row. */
-import { type SqlClient } from '../../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../../plugin-api/index.ts'
 import { toNumber } from '../../../store/kit/sql.ts'
 
 export interface ThreadSummary {

@@ -1,5 +1,5 @@
 /** chat_threads rows (a thread is a /v1/conversations conversation) and their items. */
-import { type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import { type SqlClient, type Store } from '../../../../plugin-api/index.ts'
 import { jsonParam, toNumber } from '../../../store/kit/sql.ts'
 import type { NewItem, ThreadRecord, Threads } from '../../../contracts/conversations.ts'
 import { newId } from '../../kit/ids.ts'

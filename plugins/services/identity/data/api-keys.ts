@@ -1,4 +1,4 @@
-import { type SqlClient } from '../../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../../plugin-api/index.ts'
 import { isUuid, jsonParam, pageOf, rethrowAsGatewayError } from '../../../store/kit/sql.ts'
 import { type ApiKeyCreate, type ApiKeyRecord, type ApiKeyRepository, type JsonObject } from '../../../contracts/capabilities.ts'
 

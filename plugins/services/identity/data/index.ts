@@ -4,7 +4,7 @@
  * Implied whenever a store is configured; it mounts no routes of its own.
  */
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, type Service } from '../../../../core/plugins/api.ts'
+import { Store, definePlugin, type Service } from '../../../../plugin-api/index.ts'
 import { Identity, type IdentityEvent, type IdentityEvents } from '../../../contracts/capabilities.ts'
 import { apiKeyRepository } from './api-keys.ts'
 import { userRepository } from './users.ts'

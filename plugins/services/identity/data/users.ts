@@ -1,4 +1,4 @@
-import { type SqlClient } from '../../../../core/plugins/api.ts'
+import { type SqlClient } from '../../../../plugin-api/index.ts'
 import { isUuid, pageOf, rethrowAsGatewayError } from '../../../store/kit/sql.ts'
 import { type UserRecord, type UserRepository, type UserUpsert } from '../../../contracts/capabilities.ts'
 

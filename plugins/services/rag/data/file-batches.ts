@@ -4,7 +4,7 @@
  * progress is its documents', read by the surface.
  */
 import { randomBytes } from 'node:crypto'
-import { token, type SqlClient } from '../../../../core/plugins/api.ts'
+import { token, type SqlClient } from '../../../../plugin-api/index.ts'
 
 export interface FileBatchRecord {
   readonly id: string

@@ -3,7 +3,7 @@
  * condition on the document's `attributes` (jsonb), values always as parameters. Numbers compare
  * as numbers, strings and booleans as JSON values.
  */
-import { badRequest, type JsonSchema } from '../../../../core/plugins/api.ts'
+import { badRequest, type JsonSchema } from '../../../../plugin-api/index.ts'
 import type { SearchFilter } from '../../../contracts/rag.ts'
 
 const MAX_DEPTH = 5

@@ -3,7 +3,7 @@
  * not here (collections.ts decides who may see what); this module only reads and writes rows.
  */
 import pgvector from 'pgvector'
-import { type SqlClient, type Store } from '../../../../core/plugins/api.ts'
+import { type SqlClient, type Store } from '../../../../plugin-api/index.ts'
 import { isUuid, jsonParam, pageOf, toNumber, type Page } from '../../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, DocumentRecord, DocumentStatus } from '../../../contracts/rag.ts'
 import type { Chunk } from '../ingest/chunk.ts'

@@ -6,7 +6,7 @@
  * (reciprocal rank fusion, k = 60).
  */
 import pgvector from 'pgvector'
-import { type Store } from '../../../../core/plugins/api.ts'
+import { type Store } from '../../../../plugin-api/index.ts'
 import { toNumber } from '../../../store/kit/sql.ts'
 import type { CollectionRecord, SearchFilter, SearchHit } from '../../../contracts/rag.ts'
 import { filterSql } from './filters.ts'

@@ -4,7 +4,7 @@
  * fences and setext headings are read as Markdown means them), HTML turned into Markdown first
  * (turndown) and then split the same way, plain text whole. Bad input is a 4xx naming the file.
  */
-import { GatewayError, badRequest } from '../../../../core/plugins/api.ts'
+import { GatewayError, badRequest } from '../../../../plugin-api/index.ts'
 import type TurndownService from 'turndown'
 
 export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf'

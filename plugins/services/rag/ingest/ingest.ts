@@ -5,7 +5,7 @@
  * transaction at the end. A failure is recorded on the document with why; a worker that dies
  * leaves its lease to run out, and the next attempt deletes what it had written.
  */
-import { toGatewayError, type GatewayCalls, type Logger, type Principal } from '../../../../core/plugins/api.ts'
+import { toGatewayError, type GatewayCalls, type Logger, type Principal } from '../../../../plugin-api/index.ts'
 import type { RagConfig } from '../schema.ts'
 import type { RagRepository, Uploader } from '../data/repository.ts'
 import { chunkSections, type CountTokens } from './chunk.ts'

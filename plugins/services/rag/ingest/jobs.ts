@@ -5,7 +5,7 @@
  * waiting (a crash, a lost message): the claim in the repository makes running one twice harmless.
  */
 import { randomUUID } from 'node:crypto'
-import type { Logger } from '../../../../core/plugins/api.ts'
+import type { Logger } from '../../../../plugin-api/index.ts'
 import type { Queue } from '../../../contracts/queue.ts'
 
 export const INGEST_TOPIC = 'rag.ingest'

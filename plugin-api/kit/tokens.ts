@@ -1,6 +1,6 @@
 /** The admission estimate of a request's tokens: ceil(UTF-8 bytes / 4), linear and cheap; actual usage corrects it afterwards. */
-import type { ChatRequest, EmbeddingRequest } from '../api/types.ts'
-import type { Operation, TokenEstimate } from '../plugins/types.ts'
+import type { ChatRequest, EmbeddingRequest } from '../unified.ts'
+import type { Operation, TokenEstimate } from '../types.ts'
 
 const BYTES_PER_TOKEN = 4
 

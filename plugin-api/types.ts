@@ -3,8 +3,8 @@ import type { Logger } from 'pino'
 import type Koa from 'koa'
 import type {
   ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage,
-} from '../api/types.ts'
-import type { GatewayError } from '../errors.ts'
+} from './unified.ts'
+import type { GatewayError } from './errors.ts'
 
 export type PluginKind = 'provider' | 'surface' | 'stage' | 'auth' | 'limiter' | 'cache' | 'store' | 'queue' | 'service' | 'telemetry'
 

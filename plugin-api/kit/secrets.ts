@@ -1,5 +1,5 @@
 /** Keeping the gateway's own secrets (provider keys) out of what a client sees. */
-import { GatewayError } from './errors.ts'
+import { GatewayError } from '../errors.ts'
 
 const REDACTED = '[redacted]'
 /** Shorter values are not treated as secrets: redacting them would garble ordinary words. */

@@ -1,0 +1,16 @@
+/** The published plugin API: `import { definePlugin, ... } from 'ai-gateway/plugin'`. */
+export * from './types.ts'
+export {
+  GatewayError, badRequest, conflict, forbidden, isRetryableStatus, notFound, requestNotSent, retryAfterMs, toGatewayError, unauthorized, upstreamError,
+  type ErrorType, type GatewayErrorOptions,
+} from './errors.ts'
+export * from './unified.ts'
+export { pathSegment, pathSegments } from './kit/model-names.ts'
+export { MAX_JSON_DEPTH, jsonDepthExceeds } from './kit/json-depth.ts'
+export { estimateTextTokens, estimateTexts, promptTexts } from './kit/tokens.ts'
+export { canonicalJson } from './kit/canonical.ts'
+export { NamePatterns } from './kit/glob.ts'
+export { withDeadline, within } from './kit/deadline.ts'
+export { closest } from './kit/closest.ts'
+export { redactSecrets } from './kit/secrets.ts'
+export type { Logger } from 'pino'
