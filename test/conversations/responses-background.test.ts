@@ -44,7 +44,7 @@ describe('background responses through the openai SDK', () => {
   let f: ConversationsFixture
   let alice: OpenAI
   beforeAll(async () => {
-    f = await startConversations({ services: 'background_timeout_ms: 4000' })
+    f = await startConversations({ services: 'background_timeout_ms: 4000, background_heartbeat_ms: 200' })
     alice = f.client('alice')
   }, 120_000)
   afterAll(async () => { await f?.close() })
@@ -182,6 +182,51 @@ describe('background responses through the openai SDK', () => {
     const lost = await alice.responses.retrieve(id)
     expect(lost).toMatchObject({ status: 'failed', error: { code: 'server_error', message: expect.stringContaining('gateway stopped') } })
     expect((await alice.responses.cancel(id).catch((e: unknown) => e))).toBeInstanceOf(OpenAI.BadRequestError)
+  })
+
+  /** A background response of alice's as a gateway left it, running by its row, created now and last beating `silentMs` ago; `streamed`: with its event log's start marker. */
+  async function orphan(name: string, silentMs: number, streamed = false): Promise<string> {
+    const id = `resp_${name.repeat(32).slice(0, 32)}`
+    const body = { id, object: 'response', created_at: Math.floor(Date.now() / 1000), status: 'in_progress', background: true, store: true, model: 'chat-a', output: [], error: null }
+    f.upstream.handle(openAIUpstreamHandler())
+    const mine = await alice.responses.create({ model: 'chat-a', input: `whose is ${name}` })
+    const { sql } = capability(f.gw, Store)
+    await sql.query(
+      `INSERT INTO chat_responses (id, user_id, department, body, heartbeat_at) SELECT $1, user_id, department, $2, now() - ($4 || ' milliseconds')::interval FROM chat_responses WHERE id = $3`,
+      [id, JSON.stringify(body), mine.id, String(silentMs)],
+    )
+    if (streamed) await sql.query(`INSERT INTO chat_response_events (response_id, seq, event) VALUES ($1, 0, '{"type":"start"}')`, [id])
+    return id
+  }
+
+  it('keeps a running one beating, and reads as failed, long before its deadline, one whose gateway stopped beating (it died)', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const queued = await alice.responses.create({ model: 'chat-a', input: 'beat on', background: true })
+    await waitFor(() => f.upstreamChats().some((r) => r.body.messages.at(-1).content === 'beat on'), 5000, 10)
+    // Five beats in: what another gateway reads of it is a heartbeat younger than one beat and a bit.
+    await new Promise((r) => setTimeout(r, 1000))
+    const { rows } = await capability(f.gw, Store).sql.query<{ silent: number }>(`SELECT (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS silent FROM chat_responses WHERE id = $1`, [queued.id])
+    expect(rows[0]!.silent).toBeLessThan(450)
+    expect((await alice.responses.retrieve(queued.id)).status).toBe('in_progress')
+    held.release()
+    expect((await settled(alice, queued.id)).status).toBe('completed')
+
+    // Within its 4 s deadline, silent for more than three beats of 200 ms: its gateway is gone.
+    const dead = await orphan('cd', 5000)
+    expect(await alice.responses.retrieve(dead)).toMatchObject({ status: 'failed', error: { code: 'server_error', message: expect.stringContaining('gateway stopped') } })
+    // Silent for less than that: still running somewhere.
+    const alive = await orphan('ef', 100)
+    expect((await alice.responses.retrieve(alive)).status).toBe('in_progress')
+  })
+
+  it('ends the stream of a client following a response whose gateway died, with response.failed, within seconds', async () => {
+    const id = await orphan('aa', 5000, true)
+    const started = Date.now()
+    const events: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of await alice.responses.retrieve(id, { stream: true })) events.push(event)
+    expect(Date.now() - started).toBeLessThan(4500)
+    expect(events.at(-1)).toMatchObject({ type: 'response.failed', response: { id, status: 'failed', error: { message: expect.stringContaining('gateway stopped') } } })
   })
 
   it('stops the run of a background response that is deleted', async () => {

@@ -10,6 +10,8 @@ import type { ResponseStore } from './data/responses.ts'
 
 /** How long after its deadline a run still unfinished in the store is taken for lost (its process stopped): the time its own end takes to be written. */
 export const LOST_AFTER_MS = 60_000
+/** A run whose process has not beaten for this many heartbeats is taken for lost (its process died without failing it). */
+export const LOST_AFTER_BEATS = 3
 
 interface Run {
   readonly controller: AbortController
@@ -20,6 +22,38 @@ export class BackgroundRuns {
   readonly #runs = new Map<string, Run>()
   /** Followers in this process waiting for a response's next events. */
   readonly #waiting = new Map<string, Set<() => void>>()
+  #heartbeat: { beat: (ids: readonly string[]) => Promise<void>; everyMs: number; logger: Logger } | undefined
+  /** Beats while runs go on here, none while there are none. */
+  #beating: NodeJS.Timeout | undefined
+
+  /**
+   * Who says, every `everyMs`, that this process's runs are still going (set at each setup: the
+   * runs outlive a reload, the store the config has now writes). Other processes read a run that
+   * stopped beating as lost: its process died without failing it.
+   */
+  heartbeat(beat: (ids: readonly string[]) => Promise<void>, everyMs: number, logger: Logger): void {
+    const changed = this.#heartbeat?.everyMs !== everyMs
+    this.#heartbeat = { beat, everyMs, logger }
+    if (changed && this.#beating) {
+      this.#stopBeating()
+      this.#startBeating()
+    }
+  }
+
+  #startBeating(): void {
+    const heartbeat = this.#heartbeat
+    if (this.#beating || !heartbeat) return
+    this.#beating = setInterval(() => {
+      const { beat, logger } = this.#heartbeat!
+      beat([...this.#runs.keys()]).catch((err: unknown) => logger.warn({ err: (err as Error)?.message }, 'background responses: heartbeat not written'))
+    }, heartbeat.everyMs)
+    this.#beating.unref()
+  }
+
+  #stopBeating(): void {
+    clearInterval(this.#beating)
+    this.#beating = undefined
+  }
 
   /** New events of `id` are in the store: wake its followers here. */
   notify(id: string): void {
@@ -57,8 +91,10 @@ export class BackgroundRuns {
       .finally(() => {
         clearTimeout(timer)
         this.#runs.delete(id)
+        if (this.#runs.size === 0) this.#stopBeating()
       })
     this.#runs.set(id, { controller, done })
+    this.#startBeating()
     return done
   }
 
@@ -76,6 +112,7 @@ export class BackgroundRuns {
     const runs = [...this.#runs.values()]
     for (const run of runs) run.controller.abort(new GatewayError('The gateway stopped before the background response finished.', { status: 503, code: 'server_shutdown' }))
     await within(Promise.all(runs.map((r) => r.done)), timeoutMs)
+    this.#stopBeating()
   }
 }
 
@@ -89,6 +126,8 @@ const START = { type: 'start' }
 const END = 'end'
 /** How often a follower looks for events a run in another process wrote. */
 const POLL_MS = 150
+/** How long a follower still looks for a run's last events once its response has ended: they are written just after its end. */
+const END_GRACE_MS = 3000
 const PAGE = 500
 
 /**
@@ -138,7 +177,7 @@ export class EventLog {
 export interface FollowDeps {
   readonly store: Pick<ResponseStore, 'events'>
   readonly runs: BackgroundRuns
-  /** The record as polling sees it (a lost run reads as failed). */
+  /** The record as polling sees it (a lost run reads as failed: its follower stops soon after). */
   readonly get: (id: string) => Promise<ResponseRecord | undefined>
   /** After this long from its creation no run can still be writing (its deadline and LOST_AFTER_MS). */
   readonly horizonMs: number
@@ -152,6 +191,7 @@ export async function streams(store: Pick<ResponseStore, 'events'>, id: string):
 /** A streamed background response's events from the first, live until its end marker (or it is deleted, or past any run's horizon). */
 export async function* followEvents(id: string, deps: FollowDeps): AsyncGenerator<TurnEvent> {
   let seq = 0
+  let endedAt: number | undefined
   for (;;) {
     const rows = await deps.store.events(id, seq, PAGE)
     for (const row of rows) {
@@ -162,6 +202,11 @@ export async function* followEvents(id: string, deps: FollowDeps): AsyncGenerato
     if (rows.length === PAGE) continue
     const record = await deps.get(id)
     if (!record || Date.now() - record.createdAt.getTime() > deps.horizonMs) return
+    if (!isRunning(record.body)) {
+      // Ended (or lost) without its end marker read yet: its last events may still be on their way, not for long.
+      endedAt ??= Date.now()
+      if (Date.now() - endedAt > END_GRACE_MS) return
+    }
     await deps.runs.next(id, POLL_MS)
   }
 }

@@ -12,13 +12,13 @@ import { fileURLToPath } from 'node:url'
 import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../plugin-api/index.ts'
 import { Conversations, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
 import { Files } from '../../contracts/files.ts'
-import { BackgroundRuns, followEvents, isRunning, LOST_AFTER_MS, streams } from './background.ts'
+import { BackgroundRuns, followEvents, isRunning, LOST_AFTER_BEATS, LOST_AFTER_MS, streams } from './background.ts'
 import assistantsService from './assistants-api.ts'
 import assistantStage from './assistant-stage.ts'
 import chatService from './threads-api.ts'
 import { assistantRepository } from './data/assistants.ts'
 import { estimateTokens } from './data/items.ts'
-import { responseRepository } from './data/responses.ts'
+import { responseRepository, type StoredResponse } from './data/responses.ts'
 import { threadSummaries } from './data/summaries.ts'
 import { threadRepository, titleUntitledThread } from './data/threads.ts'
 import { conversationsConfigSchema, type ConversationsConfig } from './schema.ts'
@@ -44,10 +44,15 @@ const conversations = definePlugin<ConversationsConfig, Service>({
     const responses = responseRepository(store, count)
     // Runs outlive a reload of this plugin; the gateway's shutdown fails those still going.
     const background = ctx.keep('background-responses', () => new BackgroundRuns())
-    /** A background response whose process stopped before it ended (past its deadline, not run here) reads as failed. */
+    background.heartbeat((ids) => responses.beat(ids), config.background_heartbeat_ms, ctx.logger)
+    /** Run by no process any more: its heartbeat stopped for a few beats (or, a row from before heartbeats, its deadline and a minute passed). */
+    const lost = (record: StoredResponse): boolean => record.silentMs !== null
+      ? record.silentMs > config.background_heartbeat_ms * LOST_AFTER_BEATS
+      : Date.now() - record.createdAt.getTime() > config.background_timeout_ms + LOST_AFTER_MS
     const follow = (id: string) => followEvents(id, { store: responses, runs: background, get: async (id) => settled(await responses.get(id)), horizonMs: config.background_timeout_ms + LOST_AFTER_MS })
-    const settled = async (record: ResponseRecord | undefined): Promise<ResponseRecord | undefined> => {
-      if (!record || !isRunning(record.body) || background.has(record.id) || Date.now() - record.createdAt.getTime() < config.background_timeout_ms + LOST_AFTER_MS) return record
+    /** A background response whose process stopped before it ended (not run here, lost) reads as failed. */
+    const settled = async (record: StoredResponse | undefined): Promise<ResponseRecord | undefined> => {
+      if (!record || !isRunning(record.body) || background.has(record.id) || !lost(record)) return record
       const body = { ...record.body, status: 'failed', error: { code: 'server_error', message: 'The gateway stopped before the background response finished.' } }
       await responses.update(record.id, body)
       return responses.get(record.id)

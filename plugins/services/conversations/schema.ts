@@ -11,6 +11,7 @@ export interface ConversationsConfig {
   summary_route?: string
   summary_max_tokens: number
   background_timeout_ms: number
+  background_heartbeat_ms: number
 }
 
 export const conversationsConfigSchema: JsonSchema = {
@@ -36,7 +37,11 @@ export const conversationsConfigSchema: JsonSchema = {
     summary_max_tokens: { type: 'integer', minimum: 32, maximum: 8192, default: 512, description: 'The longest summary of dropped turns, in tokens.' },
     background_timeout_ms: {
       type: 'integer', minimum: 1000, maximum: 86400000, default: 1800000,
-      description: 'How long a background response (/v1/responses with `background: true`) may run before it fails with `background_timeout`; one still unfinished a minute past it (its gateway stopped) reads as failed.',
+      description: 'How long a background response (/v1/responses with `background: true`) may run before it fails with `background_timeout`.',
+    },
+    background_heartbeat_ms: {
+      type: 'integer', minimum: 100, maximum: 600000, default: 10000,
+      description: 'How often the gateway running a background response says so in the store; one whose gateway stopped beating for three of these (it died) reads as failed, and its followers stop.',
     },
   },
 }

@@ -13,12 +13,21 @@ interface ResponseRow {
   previous_response_id: string | null
   body: JsonObject
   created_at: Date
+  silent_ms: number | null
 }
 
-const COLUMNS = 'id, user_id, department, thread_id, previous_response_id, body, created_at'
+/** `silent_ms`: how long since its run's last heartbeat, by the database's clock (gateways' clocks may differ). */
+const COLUMNS = `id, user_id, department, thread_id, previous_response_id, body, created_at,
+  (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS silent_ms`
 
-const responseOf = (r: ResponseRow): ResponseRecord => ({
+/** A stored response, and for a background one how long its run has been silent (null: never beat, a row from before heartbeats). */
+export interface StoredResponse extends ResponseRecord {
+  readonly silentMs: number | null
+}
+
+const responseOf = (r: ResponseRow): StoredResponse => ({
   id: r.id, userId: r.user_id, department: r.department, threadId: r.thread_id, previousResponseId: r.previous_response_id, body: r.body, createdAt: r.created_at,
+  silentMs: r.silent_ms,
 })
 
 export interface TurnRecord {
@@ -34,7 +43,10 @@ export interface TurnRecord {
 /** The statuses of a background response whose run has not ended. */
 const RUNNING = `body->>'status' IN ('queued', 'in_progress')`
 
-export interface ResponseStore extends Omit<Responses, 'follow'> {
+export interface ResponseStore extends Omit<Responses, 'follow' | 'get'> {
+  get(id: string): Promise<StoredResponse | undefined>
+  /** The runs of these background responses are still going (in this process). */
+  beat(ids: readonly string[]): Promise<void>
   /** A turn's response and items in one transaction. */
   saveTurn(turn: TurnRecord): Promise<ItemRecord[]>
   /** Store a background response as it starts (status `queued`). */
@@ -55,7 +67,7 @@ export interface ResponseStore extends Omit<Responses, 'follow'> {
 
 export function responseRepository(store: Store, count: CountTokens): ResponseStore {
   const { sql } = store
-  const get = async (id: string): Promise<ResponseRecord | undefined> => {
+  const get = async (id: string): Promise<StoredResponse | undefined> => {
     const { rows } = await sql.query<ResponseRow>(`SELECT ${COLUMNS} FROM chat_responses WHERE id = $1`, [id])
     return rows[0] ? responseOf(rows[0]) : undefined
   }
@@ -77,9 +89,12 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
     },
     async queue(id, threadId, r) {
       await sql.query(
-        'INSERT INTO chat_responses (id, user_id, department, thread_id, previous_response_id, body) VALUES ($1, $2, $3, $4, $5, $6)',
+        'INSERT INTO chat_responses (id, user_id, department, thread_id, previous_response_id, body, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6, now())',
         [id, r.userId, r.department, threadId, r.previousResponseId, jsonParam(r.body)],
       )
+    },
+    async beat(ids) {
+      if (ids.length) await sql.query(`UPDATE chat_responses SET heartbeat_at = now() WHERE id = ANY($1::text[]) AND ${RUNNING}`, [ids])
     },
     async update(id, body) {
       const { rowCount } = await sql.query(`UPDATE chat_responses SET body = $2 WHERE id = $1 AND ${RUNNING}`, [id, jsonParam(body)])
