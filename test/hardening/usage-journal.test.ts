@@ -66,7 +66,8 @@ describe.runIf(POSTGRES_ENABLED)('a store outage at full load', () => {
     expect(usageWriterOf(gw).buffered).toBeLessThanOrEqual(20)
     expect(await metric(gw, 'gateway_usage_journal_events')).toBeGreaterThanOrEqual(100)
     expect(await metric(gw, 'gateway_usage_events_dropped_total')).toBe(0)
-    expect((await readdir(journalDir)).filter((f) => f.endsWith('.jsonl')).length).toBeGreaterThanOrEqual(5)
+    // Several spills (each takes what the buffer holds as it starts: how many per file depends on timing).
+    expect((await readdir(journalDir)).filter((f) => f.endsWith('.jsonl')).length).toBeGreaterThanOrEqual(2)
 
     proxy.restore()
     await waitFor(async () => (await storedRequestIds(schema)).length >= 130, 10_000, 50)
