@@ -30,8 +30,8 @@ beforeAll(async () => {
   ensureConsoleBuilt()
   setup = await startSignIn({
     providers: [
-      `  rich: { plugin: mock, chunk_delay_ms: 60, reply: ${JSON.stringify(RICH)} }`,
-      `  long: { plugin: mock, chunk_delay_ms: 25, reply: ${JSON.stringify(LONG)} }`,
+      `  rich: { plugin: mock, chunk_delay_ms: 30, reply: ${JSON.stringify(RICH)} }`,
+      `  long: { plugin: mock, chunk_delay_ms: 12, reply: ${JSON.stringify(LONG)} }`,
       '  busy: { plugin: mock, fail_status: 429 }',
       '  broken: { plugin: mock, fail_status: 502 }',
     ].join('\n'),
@@ -314,7 +314,7 @@ describe.skipIf(skipWithoutChromium)('the chat page without stored threads (no c
   let plain: SignInSetup
   beforeAll(async () => {
     plain = await startSignIn({
-      providers: [`  long: { plugin: mock, chunk_delay_ms: 25, reply: ${JSON.stringify(LONG)} }`, '  busy: { plugin: mock, fail_status: 429 }'].join('\n'),
+      providers: [`  long: { plugin: mock, chunk_delay_ms: 12, reply: ${JSON.stringify(LONG)} }`, '  busy: { plugin: mock, fail_status: 429 }'].join('\n'),
       routes: ['long', 'busy'].map((m) => `  - { model: ${m}, targets: [ { provider: ${m} } ], retry: { attempts: 1 } }`).join('\n'),
       services: '  console: {}',
     })
