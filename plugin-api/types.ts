@@ -246,8 +246,13 @@ export function capabilityOf<T>(provider: Provider | undefined, capability: Toke
 // ---------------------------------------------------------------------------------------------
 // the pipeline, as stages and services see it
 
-/** What a pipeline run calls upstream; `native`: a provider's own wire call that generates nothing (GatewayCalls.native), which stages opt in to. */
-export type Operation = 'chat' | 'embeddings' | 'native'
+/**
+ * What a pipeline run calls upstream. `native`: a provider's own wire call that generates nothing
+ * (GatewayCalls.native, e.g. a token count), which stages opt in to; `media`: a provider's own wire
+ * call that generates billed content (GatewayCalls.native with `metered`, e.g. images): a usage
+ * event, under limits and budgets, as chat is.
+ */
+export type Operation = 'chat' | 'embeddings' | 'native' | 'media'
 
 export interface TargetInfo {
   /** The provider instance name (key under `providers:`). */
@@ -411,6 +416,8 @@ export interface NativeOptions extends CallOptions {
   readonly wireHeaders?: Readonly<Record<string, string>>
   /** Answers for a target whose provider does not speak the wire (e.g. the surface's estimate); without it such targets are skipped. */
   readonly otherwise?: (target: RoutingTarget) => NativeResult | Promise<NativeResult>
+  /** The call generates billed content (images): it runs as operation `media`, so usage, limits and budgets count it (its NativeResult's usage, priced by the catalog). */
+  readonly metered?: boolean
 }
 
 /** A pipeline call in flight: the result, and the outcome once the response has ended and been accounted. */
@@ -433,7 +440,7 @@ export interface GatewayCalls {
   /** Whether a route answers `model` for the caller (after its department's overrides), without calling it. */
   routes(model: string): RouteInfo | undefined
   /** A provider's own wire call that generates nothing (`Provider.native[wire]`, e.g. a token count; `model` set per target), routed and tried as `chat`
-   * is (timeouts, retries, breakers, fallback, errors mapped and redacted); in metrics and traces, not a usage event (stages opt in by `operations`). */
+   * is (timeouts, retries, breakers, fallback, errors mapped and redacted); in metrics and traces, not a usage event (stages opt in by `operations`) unless `metered`. */
   native(wire: string, model: string, body: Record<string, unknown>, options?: NativeOptions): Promise<Call<NativeResult>>
 }
 

@@ -69,8 +69,11 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
 
 /** Whether `target` can take the call: a `native` call only goes to a provider that speaks its wire. */
 function speaksWire(x: Exchange, target: CompiledTarget): boolean {
-  return x.operation !== 'native' || target.instance.native?.[x.wire!.name] !== undefined
+  return !wireOnly(x) || target.instance.native?.[x.wire!.name] !== undefined
 }
+
+/** A call that exists only in a provider's own wire (GatewayCalls.native): no unified request to translate it into. */
+const wireOnly = (x: Exchange): boolean => x.operation === 'native' || x.operation === 'media'
 
 /** One attempt on one target: natively, as a chat, or as embeddings. */
 async function invoke(x: Exchange, target: CompiledTarget, attempt: Attempt, chat: ChatRequest | undefined): Promise<CallResult> {
@@ -170,7 +173,7 @@ class Attempt {
     const model = target.model ?? x.requestedModel
     const parent = x.activeSpan ?? x.span
     this.#span = parent.isRecording()
-      ? childSpan(parent, `${x.operation === 'native' ? x.wire!.name : x.operation} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
+      ? childSpan(parent, `${wireOnly(x) ? x.wire!.name : x.operation} ${model}`, SpanKind.CLIENT, { 'gen_ai.system': target.provider, 'gen_ai.request.model': model, 'gateway.attempt': x.attempts })
       : undefined
     if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
     if (firstToken) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${firstToken} ms`), firstToken)

@@ -42,7 +42,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
     embed: (request, options = {}) => run<EmbeddingResponse>(start('embeddings', request, options)),
     native(wire, model, body, options = {}) {
       // Its unified request names only the model; the body goes as the wire's (x.wire).
-      const x = start('native', { model, messages: [] }, options)
+      const x = start(options.metered ? 'media' : 'native', { model, messages: [] }, options)
       x.wire = { name: wire, body, headers: options.wireHeaders, otherwise: options.otherwise }
       return run<NativeResult>(x)
     },

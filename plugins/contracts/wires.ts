@@ -15,3 +15,6 @@ export const OPENAI_MODERATIONS = 'openai-moderations'
 
 /** OpenAI's legacy text completions (`POST /v1/completions`, e.g. fill-in-the-middle code completion): passed through to an upstream that serves it. */
 export const OPENAI_COMPLETIONS = 'openai-completions'
+
+/** OpenAI's image generation (`POST /v1/images/generations`): the request as the client wrote it, OpenAI's ImagesResponse back (its `usage`, GPT image models', is what it costs). */
+export const OPENAI_IMAGES = 'openai-images'

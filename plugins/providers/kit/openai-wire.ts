@@ -170,6 +170,8 @@ export interface WirePaths {
   readonly moderations?: string
   /** The legacy text completions endpoint, where the upstream serves one (then `native['openai-completions']`). */
   readonly completions?: string
+  /** Image generation, where the upstream has it (then `native['openai-images']`). */
+  readonly images?: string
 }
 /** OpenAI's paths, as OpenAI-compatible servers (vLLM, Ollama, LM Studio) and OpenRouter serve them too. */
 export const OPENAI_PATHS: WirePaths = { chat: '/chat/completions', embeddings: '/embeddings', completions: '/completions' }

@@ -14,7 +14,7 @@
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
 import { countedUsageChunk, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
-import { OPENAI_COMPLETIONS, OPENAI_MODERATIONS } from '../../contracts/wires.ts'
+import { OPENAI_COMPLETIONS, OPENAI_IMAGES, OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
@@ -29,7 +29,7 @@ export type PassthroughErrors = (err: unknown, signal: AbortSignal, stage: 'call
 type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>
 
 /** `Provider.native` for an OpenAI-wire upstream reached through `client`. */
-export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string; moderations?: string; completions?: string }, mapError: PassthroughErrors): Record<string, Native> {
+export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string; moderations?: string; completions?: string; images?: string }, mapError: PassthroughErrors): Record<string, Native> {
   const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<EventData> => {
     try {
       return await client.send(path, JSON.stringify(body), { signal: providerCall.signal, headers: providerCall.headers })
@@ -67,7 +67,25 @@ export function openAIPassthrough(client: WireClient, paths: { chat: string; emb
     },
     ...(paths.moderations ? { [OPENAI_MODERATIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => whole(paths.moderations!, body, providerCall) } : {}),
     ...(paths.completions ? { [OPENAI_COMPLETIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => completion(paths.completions!, body, providerCall) } : {}),
+    ...(paths.images ? { [OPENAI_IMAGES]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await whole(paths.images!, body, providerCall)) } : {}),
   }
+}
+
+/** The usage an images answer carries (ImageGenUsage: input and output tokens, GPT image models only), as the kernel counts tokens: prompt and completion. */
+export function imagesUsage(result: NativeResult): NativeResult {
+  return { ...result, usage: () => imageTokens(result.usage() as unknown as ImageGenUsage | undefined) }
+}
+
+interface ImageGenUsage {
+  readonly input_tokens?: number
+  readonly output_tokens?: number
+  readonly total_tokens?: number
+}
+
+function imageTokens(usage: ImageGenUsage | undefined): Usage | undefined {
+  if (!usage || typeof usage.input_tokens !== 'number') return undefined
+  const completion = usage.output_tokens ?? 0
+  return { prompt_tokens: usage.input_tokens, completion_tokens: completion, total_tokens: usage.total_tokens ?? usage.input_tokens + completion }
 }
 
 const EMBEDDING_KEY = Buffer.from('"embedding"')

@@ -9,8 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { upstreamError } from '../../../plugin-api/index.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
-import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
+import { OPENAI_IMAGES, OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { mockModeration } from './moderation.ts'
+import { mockImages } from './images.ts'
 import { instanceOf } from './json-instance.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../plugin-api/index.ts'
 
@@ -114,6 +115,11 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
         if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
         fail()
         return mockModeration(body, call.requestId)
+      },
+      async [OPENAI_IMAGES](body, call) {
+        if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
+        fail()
+        return mockImages(body)
       },
     },
 

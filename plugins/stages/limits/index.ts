@@ -274,7 +274,7 @@ export default definePlugin<LimitsConfig, Stage>({
 
     return {
       priority: 1000,
-      operations: ['chat', 'embeddings'],
+      operations: ['chat', 'embeddings', 'media'],
       access(x) {
         const { limits, budgets: spendFrom, countsTokens } = applicable(x)
         if (limits.length === 0 && spendFrom.length === 0) return

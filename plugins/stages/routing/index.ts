@@ -31,7 +31,7 @@ export default definePlugin<Record<string, never>, Stage>({
       // Last among stages that order targets: a third party's routing stage goes before it.
       priority: -1000,
       // `native`: a provider's own wire call (a token count) is ordered and broken like the calls it stands beside.
-      operations: ['chat', 'embeddings', 'native'],
+      operations: ['chat', 'embeddings', 'native', 'media'],
       targets<T extends RoutingTarget>(x: StageExchange, targets: readonly T[]): TargetPlan<T> {
         const order = planFor(x.route?.settings.strategy as StrategyName | undefined, targets, Math.random, latencyOf)
         return breakers.plan(x, order.targets, order.fallback)

@@ -95,7 +95,7 @@ export default definePlugin<UsageConfig, Stage>({
     const { writer } = state
     return {
       priority: 0,
-      operations: ['chat', 'embeddings'],
+      operations: ['chat', 'embeddings', 'media'],
       log(x, outcome) {
         const principal = x.principal
         const event: UsageEvent = {

@@ -3,17 +3,19 @@
  * so decoding checks the body's shape and encoding passes the answer through; a stream is one
  * `data:` frame per chunk, then `data: [DONE]`.
  *
- *   POST /v1/chat/completions   POST /v1/completions   POST /v1/embeddings   POST /v1/moderations   GET /v1/models   GET /v1/models/{id}
+ *   POST /v1/chat/completions   POST /v1/completions   POST /v1/embeddings   POST /v1/moderations   POST /v1/images/generations
+ *   GET /v1/models   GET /v1/models/{id}
  */
 import {
-  badRequest, definePlugin, notFound, raw, reply,
+  badRequest, definePlugin, notFound,
   type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
 } from '../../../plugin-api/index.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { checkChatRequest } from './chat-request.ts'
 import { completions } from './completions.ts'
 import { dropUnknownParameters } from './chat-params.ts'
-import { openAIErrorFrame, requireObject } from './wire.ts'
+import { openAIErrorFrame, relayed, requireObject } from './wire.ts'
+import { imageGenerations } from './images.ts'
 import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
 
 const chatCompletions: ModelEndpoint<ChatRequest> = {
@@ -65,11 +67,7 @@ const moderations: RouteSpec<Record<string, unknown>> = {
   body: { type: 'object', required: ['input'], properties: { input: { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1 }] }, model: { type: 'string', minLength: 1 } } },
   async handle(req) {
     const model = (req.body.model as string | undefined) ?? DEFAULT_MODERATION_MODEL
-    const call = await req.gateway.native(OPENAI_MODERATIONS, model, { ...req.body, model }, { headers: req.headers })
-    const headers: Record<string, string> = { 'x-gateway-route': call.route }
-    if (call.provider) headers['x-gateway-provider'] = call.provider
-    const result = call.result
-    return result.bytes ? raw(Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength), 'application/json', { headers }) : reply(result.body, { headers })
+    return relayed(await req.gateway.native(OPENAI_MODERATIONS, model, { ...req.body, model }, { headers: req.headers }))
   },
 }
 
@@ -105,7 +103,7 @@ export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.openai',
   kind: 'surface',
   enabledByDefault: true,
-  description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations and models.',
+  description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation and models.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  setup: () => ({ endpoints: [chatCompletions, completions, embeddings, moderations, listModels, getModel] }),
+  setup: () => ({ endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, listModels, getModel] }),
 })

@@ -1,5 +1,5 @@
 /** Small pieces of OpenAI's wire format that every OpenAI-shaped endpoint shares. */
-import { badRequest, type GatewayError, type SseFrame } from '../../../plugin-api/index.ts'
+import { badRequest, raw, reply, type Call, type GatewayError, type NativeResult, type SseFrame } from '../../../plugin-api/index.ts'
 
 /** The parsed body as the endpoint's request type, once it is known to be a JSON object. */
 export function requireObject<T>(body: unknown): T {
@@ -10,4 +10,12 @@ export function requireObject<T>(body: unknown): T {
 /** An error after a stream started: OpenAI's error body as one `data:` frame, which the SDKs raise. */
 export function openAIErrorFrame(error: GatewayError): SseFrame {
   return { data: JSON.stringify({ error: { message: error.message, type: error.type, code: error.code, param: error.param } }) }
+}
+
+/** A native call's answer to the client as the provider gave it (its bytes, or the mock's body), saying which route and provider answered. */
+export function relayed(call: Call<NativeResult>): ReturnType<typeof raw> | ReturnType<typeof reply> {
+  const headers: Record<string, string> = { 'x-gateway-route': call.route }
+  if (call.provider) headers['x-gateway-provider'] = call.provider
+  const result = call.result
+  return result.bytes ? raw(Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength), 'application/json', { headers }) : reply(result.body, { headers })
 }

@@ -1,0 +1,34 @@
+/**
+ * POST /v1/images/generations: OpenAI's image generation, routed by its model like any request and
+ * sent to a provider that has the endpoint (OpenAI; the mock offline) as the client wrote it. Unlike
+ * moderations it is metered: a usage event with the tokens a GPT image model reports (priced by the
+ * catalog), under the caller's rate limits and budgets.
+ */
+import { badRequest, type RouteSpec } from '../../../plugin-api/index.ts'
+import { OPENAI_IMAGES } from '../../contracts/wires.ts'
+import { relayed } from './wire.ts'
+
+/** OpenAI's default image model, as its API takes a request that names none. */
+const DEFAULT_IMAGE_MODEL = 'dall-e-2'
+
+export const imageGenerations: RouteSpec<Record<string, unknown>> = {
+  method: 'POST',
+  path: '/v1/images/generations',
+  summary: 'Generate images from a prompt, through a route whose provider generates images (OpenAI; the mock offline); metered as usage, under limits and budgets.',
+  permission: 'chat',
+  body: {
+    type: 'object',
+    required: ['prompt'],
+    properties: {
+      prompt: { type: 'string', minLength: 1 },
+      model: { type: 'string', minLength: 1 },
+      n: { type: 'integer', minimum: 1, maximum: 10 },
+      stream: { type: 'boolean' },
+    },
+  },
+  async handle(req) {
+    if (req.body.stream === true) throw badRequest('Streamed image generation (partial images) is not served yet: send the request without `stream`.', 'stream', 'stream_unsupported')
+    const model = (req.body.model as string | undefined) ?? DEFAULT_IMAGE_MODEL
+    return relayed(await req.gateway.native(OPENAI_IMAGES, model, { ...req.body, model }, { headers: req.headers, metered: true }))
+  },
+}

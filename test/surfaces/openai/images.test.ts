@@ -1,0 +1,131 @@
+/**
+ * Image generation (`client.images.generate`) through the gateway: routed like any model name, sent
+ * to OpenAI's own endpoint as the client wrote it (the answer relayed as its bytes), answered offline
+ * by the mock, and metered as chat is: a usage event with the tokens a GPT image model reports,
+ * priced by the catalog, under the caller's rate limits and budgets.
+ */
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { capability, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
+import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
+import { sendJson, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
+import { waitFor } from '../../helpers/wait.ts'
+import { UsageLog } from '../../../plugins/contracts/capabilities.ts'
+
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII='
+const KEYS = { ann: 'ann-key-0123456789abcdef', bo: 'bo-key-0123456789abcdef', cy: 'cy-key-0123456789abcdef' }
+
+describe('/v1/images/generations with the openai SDK', () => {
+  let upstream: MockUpstream
+  let gw: RunningGateway
+  const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  beforeAll(async () => {
+    // OpenAI's /v1/images/generations as its API reference answers it: GPT image models base64 with
+    // token usage, DALL·E a URL (with dall-e-3's revised prompt) and no usage.
+    upstream = await startUpstream((req, res) => {
+      if (!req.path.endsWith('/images/generations')) return sendJson(res, 404, { error: { message: 'no such path', type: 'invalid_request_error', code: null, param: null } })
+      if (String(req.body.prompt).includes('forbidden')) return sendJson(res, 400, { error: { message: 'Your request was rejected by the safety system.', type: 'image_generation_user_error', code: 'moderation_blocked', param: null } })
+      const n = req.body.n ?? 1
+      if (String(req.body.model).startsWith('dall-e')) {
+        return sendJson(res, 200, { created: 1_765_000_000, data: Array.from({ length: n }, () => ({ url: 'https://images.example/a.png', revised_prompt: `revised: ${req.body.prompt}` })) })
+      }
+      sendJson(res, 200, {
+        created: 1_765_000_000, background: 'opaque', output_format: 'png', quality: req.body.quality ?? 'medium', size: req.body.size ?? '1024x1024',
+        data: Array.from({ length: n }, () => ({ b64_json: PNG })),
+        usage: { input_tokens: 50, output_tokens: 4160 * n, total_tokens: 50 + 4160 * n, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
+      })
+    })
+    gw = await startTestGateway(`version: 1
+store: { plugin: embedded, memory: true, vector: false }
+providers:
+  oa: { plugin: openai, api_key: sk-images, base_url: "${upstream.url}/v1" }
+  offline: { plugin: mock }
+  claude: { plugin: anthropic, api_key: sk-ant, base_url: "${upstream.url}" }
+auth:
+  strategies:
+    - plugin: api-key
+      keys:
+        - { key: ${KEYS.ann}, user: ann, department: design }
+        - { key: ${KEYS.bo}, user: bo, department: frugal }
+        - { key: ${KEYS.cy}, user: cy, department: busy }
+departments:
+  design: {}
+  frugal: { budget: { usd_per_day: 0.05 } }
+  busy: { limits: { requests_per_minute: 1 } }
+limits:
+  backend: { plugin: memory }
+  budget_status: 429
+routes:
+  - { model: "gpt-image-*", aliases: ["dall-e-*"], targets: [ { provider: oa } ] }
+  - { model: mock-image, targets: [ { provider: offline, model: gpt-image-1 } ] }
+  - { model: claude-image, targets: [ { provider: claude, model: claude-haiku-4-5 } ] }
+`)
+  }, 60_000)
+  afterAll(async () => {
+    await gw?.close()
+    await upstream?.close()
+  })
+
+  /** The usage events of a config key (`config:<user>`). */
+  const eventsOf = async (user: string) =>
+    capability(gw, UsageLog).list({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), keyId: `config:${user}` })
+
+  it('sends the request to OpenAI as written, relays the answer, and records its tokens and cost as usage', async () => {
+    const { data, response } = await client(KEYS.ann).images.generate({ model: 'gpt-image-1', prompt: 'a lighthouse at dawn', quality: 'high', size: '1024x1024' }).withResponse()
+    expectOpenAISchema('ImagesResponse', data)
+    expect(data.data?.[0]?.b64_json).toBe(PNG)
+    expect(data.usage).toMatchObject({ input_tokens: 50, output_tokens: 4160 })
+    const sent = upstream.requests.at(-1)!
+    expect(sent.path).toBe('/v1/images/generations')
+    expect(sent.body).toEqual({ model: 'gpt-image-1', prompt: 'a lighthouse at dawn', quality: 'high', size: '1024x1024' })
+    expect(sent.headers.authorization).toBe('Bearer sk-images')
+    expect(response.headers.get('x-gateway-provider')).toBe('oa')
+    // Priced by the catalog: $5 per 1M input tokens, $40 per 1M image output tokens.
+    const event = (await waitFor(async () => (await eventsOf('ann')).find((e) => e.model === 'gpt-image-1'), 5000, 25)).value!
+    expect(event).toMatchObject({ route: 'gpt-image-1', provider: 'oa', status: 200, promptTokens: 50, completionTokens: 4160 })
+    expect(event.costUsd).toBeCloseTo(50 * 5e-6 + 4160 * 40e-6, 8)
+  })
+
+  it('sends a request that names no model to OpenAI\'s default (dall-e-2), and DALL·E\'s URL answers through', async () => {
+    const answer = await client(KEYS.ann).images.generate({ prompt: 'a red kite' })
+    expectOpenAISchema('ImagesResponse', answer)
+    expect(upstream.requests.at(-1)!.body).toEqual({ model: 'dall-e-2', prompt: 'a red kite' })
+    const three = await client(KEYS.ann).images.generate({ model: 'dall-e-3', prompt: 'a blue kite', response_format: 'url' })
+    expect(three.data?.[0]).toEqual({ url: 'https://images.example/a.png', revised_prompt: 'revised: a blue kite' })
+  })
+
+  it('maps the upstream\'s refusal to the SDK\'s typed error', async () => {
+    const refused = await client(KEYS.ann).images.generate({ model: 'gpt-image-1', prompt: 'something forbidden' }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('rejected by the safety system')
+  })
+
+  it('answers offline with the mock, metered: a department\'s budget is spent by images and then refuses them', async () => {
+    const first = await client(KEYS.bo).images.generate({ model: 'mock-image', prompt: 'a small cabin', n: 1 })
+    expectOpenAISchema('ImagesResponse', first)
+    expect(first.data?.[0]?.b64_json).toBe(PNG)
+    // A medium 1024×1024 image is 1,056 output tokens: about $0.042 of the department's $0.05 a day.
+    const spent = (await waitFor(async () => (await eventsOf('bo'))[0], 5000, 25)).value!
+    expect(spent).toMatchObject({ route: 'mock-image', model: 'gpt-image-1', completionTokens: 1056 })
+    expect(spent.costUsd).toBeCloseTo(0.04224 + spent.promptTokens * 5e-6, 8)
+    await client(KEYS.bo).images.generate({ model: 'mock-image', prompt: 'a second cabin' })
+    const refused = await waitFor(async () => {
+      const e = await client(KEYS.bo).images.generate({ model: 'mock-image', prompt: 'a third cabin' }).catch((err: unknown) => err)
+      return e instanceof OpenAI.RateLimitError ? e : undefined
+    }, 5000, 50)
+    expect(refused.value!.message).toContain('budget')
+  })
+
+  it('counts images against a rate limit as chat requests are', async () => {
+    await client(KEYS.cy).images.generate({ model: 'mock-image', prompt: 'one' })
+    await expect(client(KEYS.cy).images.generate({ model: 'mock-image', prompt: 'two' })).rejects.toBeInstanceOf(OpenAI.RateLimitError)
+  })
+
+  it('refuses a stream, a route whose provider generates no images, a missing prompt and a model no route answers', async () => {
+    const ann = client(KEYS.ann)
+    await expect(ann.images.generate({ model: 'gpt-image-1', prompt: 'x', stream: true })).rejects.toMatchObject({ status: 400, param: 'stream' })
+    await expect(ann.images.generate({ model: 'claude-image', prompt: 'x' })).rejects.toMatchObject({ status: 400, code: 'wire_unsupported', param: 'model' })
+    await expect(ann.images.generate({ model: 'mock-image' } as never)).rejects.toMatchObject({ status: 400, param: 'prompt' })
+    await expect(ann.images.generate({ model: 'no-such-image-model', prompt: 'x' })).rejects.toMatchObject({ status: 404 })
+  })
+})
