@@ -213,6 +213,8 @@ export interface NativeResult {
   readonly body?: unknown
   /** Or the whole body as the upstream sent it (JSON), written to the client byte for byte. */
   readonly bytes?: Uint8Array
+  /** The media type of `bytes` when it is not JSON (a transcript as text or subtitles). */
+  readonly contentType?: string
   /** Or a stream of server-sent events, in the surface's wire format. */
   readonly events?: AsyncIterable<SseFrame>
   /** The usage, once the body or the stream has been read (for accounting). */

@@ -1,3 +1,5 @@
+import type { UploadedFile } from '../../plugin-api/index.ts'
+
 /**
  * Wire names: the formats a surface receives and a provider speaks natively (`Provider.native`,
  * `ModelEndpoint.wire`, `GatewayCalls.native`). A surface and a provider that share a wire meet
@@ -18,3 +20,18 @@ export const OPENAI_COMPLETIONS = 'openai-completions'
 
 /** OpenAI's image generation (`POST /v1/images/generations`): the request as the client wrote it, OpenAI's ImagesResponse back (its `usage`, GPT image models', is what it costs). */
 export const OPENAI_IMAGES = 'openai-images'
+
+/** OpenAI's image edits (`POST /v1/images/edits`, multipart: `image` files, `prompt`, an optional `mask`): a MultipartBody, an ImagesResponse back. */
+export const OPENAI_IMAGE_EDITS = 'openai-image-edits'
+
+/** OpenAI's speech to text (`POST /v1/audio/transcriptions`, multipart: the audio `file`, `model`): a MultipartBody; the transcript back as JSON, text or subtitles as `response_format` asks. */
+export const OPENAI_TRANSCRIPTIONS = 'openai-transcriptions'
+
+/** OpenAI's speech to English text (`POST /v1/audio/translations`): as transcriptions. */
+export const OPENAI_TRANSLATIONS = 'openai-translations'
+
+/** The body of a multipart wire call: the form's text fields (`model` among them, which the kernel sets per target) and its files, each under its form field's name. */
+export interface MultipartBody {
+  readonly [field: string]: unknown
+  readonly files: readonly UploadedFile[]
+}

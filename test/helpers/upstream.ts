@@ -14,6 +14,13 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders
   /** Parsed JSON when the body is JSON, else the raw text ('' when empty). */
   body: any
+  /** The body's bytes as they came (an upload's binary parts intact). */
+  raw: Buffer
+}
+
+/** The form a multipart request carried, as an upstream reads it. */
+export function formOf(req: RecordedRequest): Promise<FormData> {
+  return new Response(new Uint8Array(req.raw), { headers: { 'content-type': String(req.headers['content-type']) } }).formData()
 }
 
 export type UpstreamHandler = (req: RecordedRequest, res: http.ServerResponse) => void | Promise<void>
@@ -32,11 +39,12 @@ export async function startUpstream(handler: UpstreamHandler = (_req, res) => se
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
-    const text = Buffer.concat(chunks).toString('utf8')
+    const raw = Buffer.concat(chunks)
+    const text = raw.toString('utf8')
     let body: unknown = text
     try { body = text ? JSON.parse(text) : '' } catch { /* raw */ }
     const url = new URL(req.url ?? '/', 'http://upstream')
-    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body }
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, raw }
     requests.push(recorded)
     try {
       await current(recorded, res)

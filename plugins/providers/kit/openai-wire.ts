@@ -28,7 +28,8 @@ import {
 } from '../../../plugin-api/index.ts'
 import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
-import { openAIPassthrough, type PassthroughErrors } from './passthrough.ts'
+import { openAIPassthrough, type PassthroughErrors, type WirePaths } from './passthrough.ts'
+export type { WirePaths } from './passthrough.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -162,17 +163,6 @@ export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
   }
 }
 
-/** Where an upstream takes chat and embeddings calls, below its base URL. */
-export interface WirePaths {
-  readonly chat: string
-  readonly embeddings: string
-  /** OpenAI's moderations endpoint, where the upstream has one (then `native['openai-moderations']`). */
-  readonly moderations?: string
-  /** The legacy text completions endpoint, where the upstream serves one (then `native['openai-completions']`). */
-  readonly completions?: string
-  /** Image generation, where the upstream has it (then `native['openai-images']`). */
-  readonly images?: string
-}
 /** OpenAI's paths, as OpenAI-compatible servers (vLLM, Ollama, LM Studio) and OpenRouter serve them too. */
 export const OPENAI_PATHS: WirePaths = { chat: '/chat/completions', embeddings: '/embeddings', completions: '/completions' }
 

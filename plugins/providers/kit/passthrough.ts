@@ -14,7 +14,7 @@
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
 import { countedUsageChunk, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
-import { OPENAI_COMPLETIONS, OPENAI_IMAGES, OPENAI_MODERATIONS } from '../../contracts/wires.ts'
+import { OPENAI_COMPLETIONS, OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
@@ -23,13 +23,29 @@ export const OPENAI_CHAT_WIRE = 'openai-chat'
 export const OPENAI_EMBEDDINGS_WIRE = 'openai-embeddings'
 
 
+/** Where an upstream takes chat and embeddings calls, below its base URL. */
+export interface WirePaths {
+  readonly chat: string
+  readonly embeddings: string
+  /** OpenAI's moderations endpoint, where the upstream has one (then `native['openai-moderations']`). */
+  readonly moderations?: string
+  /** The legacy text completions endpoint, where the upstream serves one (then `native['openai-completions']`). */
+  readonly completions?: string
+  /** Image generation and edits, where the upstream has them (then `native['openai-images']`, `native['openai-image-edits']`). */
+  readonly images?: string
+  readonly imageEdits?: string
+  /** Speech to text, where the upstream has it (then `native['openai-transcriptions']`, `native['openai-translations']`). */
+  readonly transcriptions?: string
+  readonly translations?: string
+}
+
 /** Turns what the passthrough threw into the provider's GatewayError (openai-wire.ts's mapping). */
 export type PassthroughErrors = (err: unknown, signal: AbortSignal, stage: 'call' | 'answer') => unknown
 
 type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<NativeResult>
 
 /** `Provider.native` for an OpenAI-wire upstream reached through `client`. */
-export function openAIPassthrough(client: WireClient, paths: { chat: string; embeddings: string; moderations?: string; completions?: string; images?: string }, mapError: PassthroughErrors): Record<string, Native> {
+export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError: PassthroughErrors): Record<string, Native> {
   const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<EventData> => {
     try {
       return await client.send(path, JSON.stringify(body), { signal: providerCall.signal, headers: providerCall.headers })
@@ -48,6 +64,19 @@ export function openAIPassthrough(client: WireClient, paths: { chat: string; emb
       throw mapError(err, signal, 'call')
     }
     return wholeResult(answer, signal, mapError)
+  }
+  /** A multipart upload (image edits, audio), the form as the client sent it with the target's model; a JSON answer's usage read, a text answer (a transcript as text or subtitles) relayed with its type. */
+  const form = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
+    const { signal } = providerCall
+    const { bytes: payload, contentType } = await multipart(body as MultipartBody)
+    let answer: WholeAnswer
+    try {
+      answer = await client.sendWhole(path, payload, { signal, headers: { ...providerCall.headers, 'content-type': contentType } })
+    } catch (err) {
+      throw mapError(err, signal, 'call')
+    }
+    if (isJson(answer.contentType)) return wholeResult(answer, signal, mapError)
+    return { bytes: answer.bytes, contentType: answer.contentType ?? 'text/plain', usage: () => undefined, model: () => undefined }
   }
   /** A chat or text completion: a whole answer relayed as its bytes, a stream event by event, usage always asked for. */
   const completion = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
@@ -68,10 +97,25 @@ export function openAIPassthrough(client: WireClient, paths: { chat: string; emb
     ...(paths.moderations ? { [OPENAI_MODERATIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => whole(paths.moderations!, body, providerCall) } : {}),
     ...(paths.completions ? { [OPENAI_COMPLETIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => completion(paths.completions!, body, providerCall) } : {}),
     ...(paths.images ? { [OPENAI_IMAGES]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await whole(paths.images!, body, providerCall)) } : {}),
+    ...(paths.imageEdits ? { [OPENAI_IMAGE_EDITS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await form(paths.imageEdits!, body, providerCall)) } : {}),
+    // A transcript's usage is tokens (gpt-4o-transcribe: the same input/output shape as images') or, for whisper-1, seconds of audio (no tokens).
+    ...(paths.transcriptions ? { [OPENAI_TRANSCRIPTIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await form(paths.transcriptions!, body, providerCall)) } : {}),
+    ...(paths.translations ? { [OPENAI_TRANSLATIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await form(paths.translations!, body, providerCall)) } : {}),
   }
 }
 
-/** The usage an images answer carries (ImageGenUsage: input and output tokens, GPT image models only), as the kernel counts tokens: prompt and completion. */
+/** A MultipartBody as multipart/form-data bytes and their content type (boundary included), as fetch's FormData encodes it. */
+async function multipart(body: MultipartBody): Promise<{ bytes: Buffer; contentType: string }> {
+  const data = new FormData()
+  for (const [name, value] of Object.entries(body)) {
+    if (name !== 'files' && value !== undefined && value !== null) data.append(name, String(value))
+  }
+  for (const file of body.files ?? []) data.append(file.field, new Blob([new Uint8Array(file.data)], { type: file.contentType }), file.filename)
+  const encoded = new Response(data)
+  return { bytes: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! }
+}
+
+/** The usage an images or transcription answer carries (input and output tokens: GPT image models, gpt-4o-transcribe), as the kernel counts tokens: prompt and completion. */
 export function imagesUsage(result: NativeResult): NativeResult {
   return { ...result, usage: () => imageTokens(result.usage() as unknown as ImageGenUsage | undefined) }
 }

@@ -111,11 +111,11 @@ export class WireClient {
   }
 
   /**
-   * POST `payload` (JSON text, sent as it is) to `path` and resolve to a 2xx answer read whole, as
+   * POST `payload` (JSON text, or bytes of the type `call.headers` names, sent as it is) to `path` and resolve to a 2xx answer read whole, as
    * bytes. Read by a handler of its own on the pool (no response stream, no async resource, no
    * promise per chunk: about a tenth of a passthrough call's CPU, bench/RESULTS.md). Throws as `post` does.
    */
-  async sendWhole(path: string, payload: string, call: WireCallOptions): Promise<WholeAnswer> {
+  async sendWhole(path: string, payload: string | Buffer, call: WireCallOptions): Promise<WholeAnswer> {
     const request = this.#request(path, payload, call.headers, false)
     let answer: WholeAnswer
     try {
@@ -141,7 +141,7 @@ export class WireClient {
     }
   }
 
-  #request(path: string, payload: string, callHeaders: Readonly<Record<string, string>> | undefined, stream: boolean): Dispatcher.DispatchOptions {
+  #request(path: string, payload: string | Buffer, callHeaders: Readonly<Record<string, string>> | undefined, stream: boolean): Dispatcher.DispatchOptions {
     let headers = this.#headers
     if (callHeaders) {
       headers = { ...headers }

@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import { definePlugin, type NativeResult, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { upstreamError } from '../../../plugin-api/index.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
-import { OPENAI_IMAGES, OPENAI_MODERATIONS } from '../../contracts/wires.ts'
+import { OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { mockModeration } from './moderation.ts'
 import { mockImages } from './images.ts'
+import { mockTranscript } from './transcripts.ts'
 import { instanceOf } from './json-instance.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../plugin-api/index.ts'
 
@@ -50,6 +51,12 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
   const created = () => Math.floor(Date.now() / 1000)
   const fail = (): void => {
     if (config.fail_status) throw upstreamError(config.fail_status, `mock failure (fail_status ${config.fail_status})`, { provider: name, retryAfter: config.fail_status === 429 ? '1' : null })
+  }
+  /** A native wire answer, after the configured latency and failure. */
+  const offline = (answer: (body: Record<string, unknown>, call: ProviderCall) => NativeResult) => async (body: Record<string, unknown>, call: ProviderCall): Promise<NativeResult> => {
+    if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
+    fail()
+    return answer(body, call)
   }
   const answer = (req: ChatRequest): { text: string; usage: Usage } => {
     const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')
@@ -110,17 +117,13 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       return { object: 'list', data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }
     },
 
+    // OpenAI's own endpoints that have no unified form, answered offline after the same latency and failures as chat.
     native: {
-      async [OPENAI_MODERATIONS](body, call) {
-        if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
-        fail()
-        return mockModeration(body, call.requestId)
-      },
-      async [OPENAI_IMAGES](body, call) {
-        if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
-        fail()
-        return mockImages(body)
-      },
+      [OPENAI_MODERATIONS]: offline((body, call) => mockModeration(body, call.requestId)),
+      [OPENAI_IMAGES]: offline(mockImages),
+      [OPENAI_IMAGE_EDITS]: offline(mockImages),
+      [OPENAI_TRANSCRIPTIONS]: offline((body) => mockTranscript(body as MultipartBody, false)),
+      [OPENAI_TRANSLATIONS]: offline((body) => mockTranscript(body as MultipartBody, true)),
     },
 
     async listModels(): Promise<ModelInfo[]> {

@@ -1,12 +1,12 @@
 /**
- * POST /v1/images/generations: OpenAI's image generation, routed by its model like any request and
- * sent to a provider that has the endpoint (OpenAI; the mock offline) as the client wrote it. Unlike
- * moderations it is metered: a usage event with the tokens a GPT image model reports (priced by the
- * catalog), under the caller's rate limits and budgets.
+ * POST /v1/images/generations and /v1/images/edits: OpenAI's image generation and edits, routed by
+ * their model like any request and sent to a provider that has the endpoint (OpenAI; the mock
+ * offline) as the client wrote them. Unlike moderations they are metered: a usage event with the
+ * tokens a GPT image model reports (priced by the catalog), under the caller's rate limits and budgets.
  */
 import { badRequest, type RouteSpec } from '../../../plugin-api/index.ts'
-import { OPENAI_IMAGES } from '../../contracts/wires.ts'
-import { relayed } from './wire.ts'
+import { OPENAI_IMAGE_EDITS, OPENAI_IMAGES } from '../../contracts/wires.ts'
+import { metered, relayed } from './wire.ts'
 
 /** OpenAI's default image model, as its API takes a request that names none. */
 const DEFAULT_IMAGE_MODEL = 'dall-e-2'
@@ -30,5 +30,19 @@ export const imageGenerations: RouteSpec<Record<string, unknown>> = {
     if (req.body.stream === true) throw badRequest('Streamed image generation (partial images) is not served yet: send the request without `stream`.', 'stream', 'stream_unsupported')
     const model = (req.body.model as string | undefined) ?? DEFAULT_IMAGE_MODEL
     return relayed(await req.gateway.native(OPENAI_IMAGES, model, { ...req.body, model }, { headers: req.headers, metered: true }))
+  },
+}
+
+export const imageEdits: RouteSpec<Record<string, string>> = {
+  method: 'POST',
+  path: '/v1/images/edits',
+  summary: 'Edit or extend images from a prompt (multipart: `image` files, `prompt`, an optional `mask`), through a route whose provider edits images; metered as usage, under limits and budgets.',
+  permission: 'chat',
+  body: 'multipart',
+  async handle(req) {
+    if (!req.files.some((f) => f.field === 'image' || f.field === 'image[]')) throw badRequest('Send the image to edit as the multipart file `image`.', 'image', 'missing_required_parameter')
+    if (!req.body.prompt) throw badRequest('`prompt` is required: say what to change.', 'prompt', 'missing_required_parameter')
+    if (req.body.stream === 'true') throw badRequest('Streamed image edits (partial images) are not served yet: send the request without `stream`.', 'stream', 'stream_unsupported')
+    return relayed(await metered(req, OPENAI_IMAGE_EDITS, req.body.model || DEFAULT_IMAGE_MODEL))
   },
 }

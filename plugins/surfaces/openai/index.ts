@@ -3,7 +3,8 @@
  * so decoding checks the body's shape and encoding passes the answer through; a stream is one
  * `data:` frame per chunk, then `data: [DONE]`.
  *
- *   POST /v1/chat/completions   POST /v1/completions   POST /v1/embeddings   POST /v1/moderations   POST /v1/images/generations
+ *   POST /v1/chat/completions   POST /v1/completions   POST /v1/embeddings   POST /v1/moderations
+ *   POST /v1/images/generations   POST /v1/images/edits   POST /v1/audio/transcriptions   POST /v1/audio/translations
  *   GET /v1/models   GET /v1/models/{id}
  */
 import {
@@ -15,7 +16,8 @@ import { checkChatRequest } from './chat-request.ts'
 import { completions } from './completions.ts'
 import { dropUnknownParameters } from './chat-params.ts'
 import { openAIErrorFrame, relayed, requireObject } from './wire.ts'
-import { imageGenerations } from './images.ts'
+import { imageEdits, imageGenerations } from './images.ts'
+import { transcriptions, translations } from './audio.ts'
 import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
 
 const chatCompletions: ModelEndpoint<ChatRequest> = {
@@ -103,7 +105,7 @@ export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.openai',
   kind: 'surface',
   enabledByDefault: true,
-  description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation and models.',
+  description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation and edits, speech to text, and models.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  setup: () => ({ endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, listModels, getModel] }),
+  setup: () => ({ endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, transcriptions, translations, listModels, getModel] }),
 })

@@ -1,5 +1,6 @@
 /** Small pieces of OpenAI's wire format that every OpenAI-shaped endpoint shares. */
-import { badRequest, raw, reply, type Call, type GatewayError, type NativeResult, type SseFrame } from '../../../plugin-api/index.ts'
+import { badRequest, raw, reply, type Call, type GatewayError, type NativeResult, type RouteRequest, type SseFrame } from '../../../plugin-api/index.ts'
+import type { MultipartBody } from '../../contracts/wires.ts'
 
 /** The parsed body as the endpoint's request type, once it is known to be a JSON object. */
 export function requireObject<T>(body: unknown): T {
@@ -12,10 +13,16 @@ export function openAIErrorFrame(error: GatewayError): SseFrame {
   return { data: JSON.stringify({ error: { message: error.message, type: error.type, code: error.code, param: error.param } }) }
 }
 
-/** A native call's answer to the client as the provider gave it (its bytes, or the mock's body), saying which route and provider answered. */
+/** A native call's answer to the client as the provider gave it (its bytes with their type, or the mock's body), saying which route and provider answered. */
 export function relayed(call: Call<NativeResult>): ReturnType<typeof raw> | ReturnType<typeof reply> {
   const headers: Record<string, string> = { 'x-gateway-route': call.route }
   if (call.provider) headers['x-gateway-provider'] = call.provider
   const result = call.result
-  return result.bytes ? raw(Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength), 'application/json', { headers }) : reply(result.body, { headers })
+  return result.bytes ? raw(Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength), result.contentType ?? 'application/json', { headers }) : reply(result.body, { headers })
+}
+
+/** A multipart request (an upload) sent on as a metered native call on `wire`: its fields with `model`, and its files. */
+export function metered(req: RouteRequest<Record<string, string>>, wire: string, model: string): Promise<Call<NativeResult>> {
+  const body: MultipartBody = { ...req.body, model, files: req.files }
+  return req.gateway.native(wire, model, body, { headers: req.headers, metered: true })
 }

@@ -4,11 +4,11 @@
  * by the mock, and metered as chat is: a usage event with the tokens a GPT image model reports,
  * priced by the catalog, under the caller's rate limits and budgets.
  */
-import OpenAI from 'openai'
+import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
-import { sendJson, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
+import { formOf, sendJson, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
 import { waitFor } from '../../helpers/wait.ts'
 import { UsageLog } from '../../../plugins/contracts/capabilities.ts'
 
@@ -18,11 +18,16 @@ const KEYS = { ann: 'ann-key-0123456789abcdef', bo: 'bo-key-0123456789abcdef', c
 describe('/v1/images/generations with the openai SDK', () => {
   let upstream: MockUpstream
   let gw: RunningGateway
+  const edits: FormData[] = []
   const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 })
   beforeAll(async () => {
     // OpenAI's /v1/images/generations as its API reference answers it: GPT image models base64 with
     // token usage, DALL·E a URL (with dall-e-3's revised prompt) and no usage.
-    upstream = await startUpstream((req, res) => {
+    upstream = await startUpstream(async (req, res) => {
+      if (req.path.endsWith('/images/edits')) {
+        edits.push(await formOf(req))
+        return sendJson(res, 200, { created: 1_765_000_000, data: [{ b64_json: PNG }], usage: { input_tokens: 300, output_tokens: 1056, total_tokens: 1356, input_tokens_details: { text_tokens: 20, image_tokens: 280 } } })
+      }
       if (!req.path.endsWith('/images/generations')) return sendJson(res, 404, { error: { message: 'no such path', type: 'invalid_request_error', code: null, param: null } })
       if (String(req.body.prompt).includes('forbidden')) return sendJson(res, 400, { error: { message: 'Your request was rejected by the safety system.', type: 'image_generation_user_error', code: 'moderation_blocked', param: null } })
       const n = req.body.n ?? 1
@@ -92,6 +97,30 @@ routes:
     expect(upstream.requests.at(-1)!.body).toEqual({ model: 'dall-e-2', prompt: 'a red kite' })
     const three = await client(KEYS.ann).images.generate({ model: 'dall-e-3', prompt: 'a blue kite', response_format: 'url' })
     expect(three.data?.[0]).toEqual({ url: 'https://images.example/a.png', revised_prompt: 'revised: a blue kite' })
+  })
+
+  it('sends an edit\'s upload (image and mask) to OpenAI as made, and meters it as a generation', async () => {
+    const image = Buffer.from(PNG, 'base64')
+    const edited = await client(KEYS.ann).images.edit({
+      model: 'gpt-image-1', prompt: 'add a flag', image: await toFile(image, 'tower.png', { type: 'image/png' }), mask: await toFile(image, 'mask.png', { type: 'image/png' }),
+    })
+    expectOpenAISchema('ImagesResponse', edited)
+    expect(edited.data?.[0]?.b64_json).toBe(PNG)
+    const form = edits.at(-1)!
+    expect([form.get('model'), form.get('prompt')]).toEqual(['gpt-image-1', 'add a flag'])
+    const sentImage = form.get('image') as File
+    expect([sentImage.name, sentImage.type]).toEqual(['tower.png', 'image/png'])
+    expect(Buffer.from(await sentImage.arrayBuffer()).equals(image)).toBe(true)
+    expect((form.get('mask') as File).name).toBe('mask.png')
+    const event = (await waitFor(async () => (await eventsOf('ann')).find((e) => e.completionTokens === 1056 && e.promptTokens === 300), 5000, 25)).value!
+    expect(event.costUsd).toBeCloseTo(300 * 5e-6 + 1056 * 40e-6, 8)
+    // Offline, and refused without its image.
+    expect((await client(KEYS.ann).images.edit({ model: 'mock-image', prompt: 'x', image: await toFile(image, 'a.png', { type: 'image/png' }) })).data?.[0]?.b64_json).toBe(PNG)
+    const noImage = new FormData()
+    noImage.append('prompt', 'x')
+    const refused = await fetch(`${gw.url}/v1/images/edits`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.ann}` }, body: noImage })
+    expect(refused.status).toBe(400)
+    expect((await refused.json()).error).toMatchObject({ param: 'image' })
   })
 
   it('maps the upstream\'s refusal to the SDK\'s typed error', async () => {

@@ -1,0 +1,32 @@
+/**
+ * The mock's speech to text (OpenAI's /v1/audio/transcriptions and /translations), offline and
+ * deterministic: the "transcript" names the file and its size. GPT transcription models report
+ * token usage (input from the audio's size, output from the text), whisper-1 seconds of audio;
+ * the answer is JSON, verbose JSON or plain text (text, srt, vtt) as `response_format` asks.
+ */
+import { estimateTextTokens, type NativeResult } from '../../../plugin-api/index.ts'
+import type { MultipartBody } from '../../contracts/wires.ts'
+
+/** Audio tokens the mock says a kilobyte of upload holds. */
+const TOKENS_PER_KB = 10
+
+export function mockTranscript(body: MultipartBody, translate: boolean): NativeResult {
+  const model = typeof body.model === 'string' ? body.model : 'whisper-1'
+  const file = body.files.find((f) => f.field === 'file')
+  const bytes = file?.data.length ?? 0
+  const text = `${translate ? 'Translated' : 'Transcribed'} ${file?.filename ?? 'audio'} (${bytes} bytes).`
+  const format = typeof body.response_format === 'string' ? body.response_format : 'json'
+  const whisper = model.startsWith('whisper')
+  const input = Math.max(1, Math.ceil((bytes / 1024) * TOKENS_PER_KB))
+  const output = estimateTextTokens(text)
+  const usage = whisper ? { type: 'duration', seconds: 1 } : { type: 'tokens', input_tokens: input, output_tokens: output, total_tokens: input + output, input_token_details: { text_tokens: 0, audio_tokens: input } }
+  const counted = () => (whisper ? undefined : { prompt_tokens: input, completion_tokens: output, total_tokens: input + output })
+  if (format === 'text' || format === 'srt' || format === 'vtt') {
+    const subtitles = format === 'srt' ? `1\n00:00:00,000 --> 00:00:01,000\n${text}\n` : format === 'vtt' ? `WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n${text}\n` : `${text}\n`
+    return { bytes: Buffer.from(subtitles), contentType: 'text/plain; charset=utf-8', usage: counted, model: () => model }
+  }
+  const answer = format === 'verbose_json'
+    ? { task: translate ? 'translate' : 'transcribe', language: 'english', duration: 1, text, segments: [], usage }
+    : { text, usage }
+  return { body: answer, usage: counted, model: () => model }
+}

@@ -1,0 +1,29 @@
+/**
+ * POST /v1/audio/transcriptions and /v1/audio/translations: OpenAI's speech to text, routed by their
+ * model and sent as the client uploaded them (multipart: the audio `file`, `model`, ...) to a
+ * provider that has the endpoint (OpenAI; the mock offline); the transcript comes back as the
+ * provider wrote it (JSON, text or subtitles). Metered: a usage event with the tokens a GPT
+ * transcription model reports (whisper-1 reports seconds: no tokens), under limits and budgets.
+ */
+import { badRequest, type RouteSpec } from '../../../plugin-api/index.ts'
+import { OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS } from '../../contracts/wires.ts'
+import { metered, relayed } from './wire.ts'
+
+function speechToText(path: string, wire: string, summary: string): RouteSpec<Record<string, string>> {
+  return {
+    method: 'POST',
+    path,
+    summary,
+    permission: 'chat',
+    body: 'multipart',
+    async handle(req) {
+      if (!req.files.some((f) => f.field === 'file')) throw badRequest('Send the audio as the multipart file `file`.', 'file', 'missing_required_parameter')
+      if (!req.body.model) throw badRequest('`model` is required (e.g. whisper-1 or gpt-4o-transcribe).', 'model', 'missing_required_parameter')
+      if (req.body.stream === 'true') throw badRequest('Streamed transcripts are not served yet: send the request without `stream`.', 'stream', 'stream_unsupported')
+      return relayed(await metered(req, wire, req.body.model))
+    },
+  }
+}
+
+export const transcriptions = speechToText('/v1/audio/transcriptions', OPENAI_TRANSCRIPTIONS, 'Transcribe audio (multipart: `file`, `model`), through a route whose provider transcribes; metered as usage, under limits and budgets.')
+export const translations = speechToText('/v1/audio/translations', OPENAI_TRANSLATIONS, 'Translate audio into English text (multipart: `file`, `model`), through a route whose provider translates; metered as usage, under limits and budgets.')

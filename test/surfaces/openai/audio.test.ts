@@ -1,0 +1,128 @@
+/**
+ * Speech to text (`client.audio.transcriptions.create`, `.translations.create`) through the gateway:
+ * the upload sent on to OpenAI's own endpoint as the client made it (the audio byte for byte, the
+ * target's model), the transcript relayed as the provider wrote it (JSON or text), answered offline
+ * by the mock, and metered: a usage event with the tokens a GPT transcription model reports, priced
+ * by the catalog (whisper-1 reports seconds: a request with no tokens).
+ */
+import OpenAI, { toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { capability, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
+import { formOf, sendJson, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
+import { waitFor } from '../../helpers/wait.ts'
+import { UsageLog } from '../../../plugins/contracts/capabilities.ts'
+
+/** Binary, as audio is: bytes a UTF-8 decoding would change. */
+const AUDIO = Buffer.concat([Buffer.from('ID3'), Buffer.from([0x00, 0xff, 0xfe, 0x80, 0xc3, 0x28]), Buffer.from(' fake frames 0123456789')])
+const KEY = 'dee-key-0123456789abcdef'
+
+describe('/v1/audio/transcriptions and /translations with the openai SDK', () => {
+  let upstream: MockUpstream
+  let gw: RunningGateway
+  let client: OpenAI
+  const forms: FormData[] = []
+  beforeAll(async () => {
+    // OpenAI's speech to text as its API reference answers it: JSON with usage (tokens for GPT
+    // models, seconds for whisper-1), or the bare text for response_format text.
+    upstream = await startUpstream(async (req, res) => {
+      if (!/\/audio\/(transcriptions|translations)$/.test(req.path)) return sendJson(res, 404, { error: { message: 'no such path', type: 'invalid_request_error', code: null, param: null } })
+      const form = await formOf(req)
+      forms.push(form)
+      const model = String(form.get('model'))
+      const file = form.get('file') as File
+      const text = `${req.path.endsWith('translations') ? 'translated' : 'heard'} ${file.name}: ${file.size} bytes`
+      if (form.get('response_format') === 'text') {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+        res.end(`${text}\n`)
+        return
+      }
+      const usage = model === 'whisper-1' ? { type: 'duration', seconds: 3 } : { type: 'tokens', input_tokens: 120, output_tokens: 12, total_tokens: 132, input_token_details: { text_tokens: 0, audio_tokens: 120 } }
+      sendJson(res, 200, { text, usage })
+    })
+    gw = await startTestGateway(`version: 1
+store: { plugin: embedded, memory: true, vector: false }
+providers:
+  oa: { plugin: openai, api_key: sk-audio, base_url: "${upstream.url}/v1" }
+  offline: { plugin: mock }
+  claude: { plugin: anthropic, api_key: sk-ant, base_url: "${upstream.url}" }
+auth:
+  strategies:
+    - plugin: api-key
+      keys:
+        - { key: ${KEY}, user: dee, department: support }
+routes:
+  - { model: "gpt-4o-*", aliases: ["whisper-*"], targets: [ { provider: oa } ] }
+  - { model: mock-transcribe, targets: [ { provider: offline, model: gpt-4o-transcribe } ] }
+  - { model: claude-transcribe, targets: [ { provider: claude, model: claude-haiku-4-5 } ] }
+`)
+    client = new OpenAI({ apiKey: KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  }, 60_000)
+  afterAll(async () => {
+    await gw?.close()
+    await upstream?.close()
+  })
+
+  const events = () => capability(gw, UsageLog).list({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), keyId: 'config:dee' })
+
+  it('sends the upload to OpenAI as made (the audio byte for byte), relays the transcript, and records its tokens and cost', async () => {
+    const { data, response } = await client.audio.transcriptions.create({ model: 'gpt-4o-transcribe', file: await toFile(AUDIO, 'call.mp3', { type: 'audio/mpeg' }), language: 'en' }).withResponse()
+    expect(data.text).toBe(`heard call.mp3: ${AUDIO.length} bytes`)
+    expect(response.headers.get('x-gateway-provider')).toBe('oa')
+    const sent = upstream.requests.at(-1)!
+    expect(sent.path).toBe('/v1/audio/transcriptions')
+    expect(sent.headers.authorization).toBe('Bearer sk-audio')
+    const form = forms.at(-1)!
+    expect(form.get('model')).toBe('gpt-4o-transcribe')
+    expect(form.get('language')).toBe('en')
+    const file = form.get('file') as File
+    expect([file.name, file.type]).toEqual(['call.mp3', 'audio/mpeg'])
+    expect(Buffer.from(await file.arrayBuffer()).equals(AUDIO)).toBe(true)
+    // Priced by the catalog: $6 per 1M audio input tokens, $10 per 1M output tokens.
+    const event = (await waitFor(async () => (await events()).find((e) => e.model === 'gpt-4o-transcribe' && e.provider === 'oa'), 5000, 25)).value!
+    expect(event).toMatchObject({ status: 200, promptTokens: 120, completionTokens: 12 })
+    expect(event.costUsd).toBeCloseTo(120 * 6e-6 + 12 * 10e-6, 8)
+  })
+
+  it('relays a text transcript as text, translations too, and whisper-1 (seconds, not tokens) as a request with no tokens', async () => {
+    const text = await client.audio.transcriptions.create({ model: 'whisper-1', file: await toFile(AUDIO, 'note.wav'), response_format: 'text' })
+    expect(text).toBe(`heard note.wav: ${AUDIO.length} bytes\n`)
+    const translated = await client.audio.translations.create({ model: 'whisper-1', file: await toFile(AUDIO, 'hola.m4a') })
+    expect(translated.text).toBe(`translated hola.m4a: ${AUDIO.length} bytes`)
+    expect(upstream.requests.at(-1)!.path).toBe('/v1/audio/translations')
+    const whisper = (await waitFor(async () => {
+      const list = (await events()).filter((e) => e.model === 'whisper-1')
+      return list.length === 2 ? list : undefined
+    }, 5000, 25)).value!
+    expect(whisper.map((e) => [e.status, e.promptTokens, e.completionTokens, e.costUsd])).toEqual([[200, 0, 0, 0], [200, 0, 0, 0]])
+  })
+
+  it('answers offline with the mock, metered as the model its route names', async () => {
+    const json = await client.audio.transcriptions.create({ model: 'mock-transcribe', file: await toFile(AUDIO, 'memo.mp3') })
+    expect(json.text).toBe(`Transcribed memo.mp3 (${AUDIO.length} bytes).`)
+    const srt = await client.audio.transcriptions.create({ model: 'mock-transcribe', file: await toFile(AUDIO, 'memo.mp3'), response_format: 'srt' })
+    expect(srt).toContain('00:00:00,000 --> 00:00:01,000')
+    const mocked = (await waitFor(async () => {
+      const list = (await events()).filter((e) => e.route === 'mock-transcribe')
+      return list.length === 2 ? list : undefined
+    }, 5000, 25)).value!
+    expect(mocked[0]).toMatchObject({ model: 'gpt-4o-transcribe', provider: 'offline' })
+    expect(mocked[0]!.promptTokens).toBeGreaterThan(0)
+    expect(mocked[0]!.costUsd).toBeGreaterThan(0)
+  })
+
+  it('refuses an upload without its file or model, a stream, a route whose provider cannot transcribe, and a JSON body', async () => {
+    const post = (form: FormData) => fetch(`${gw.url}/v1/audio/transcriptions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` }, body: form })
+    const noFile = new FormData()
+    noFile.append('model', 'whisper-1')
+    const refused = await post(noFile)
+    expect(refused.status).toBe(400)
+    expect((await refused.json()).error).toMatchObject({ param: 'file' })
+    const noModel = new FormData()
+    noModel.append('file', new Blob([AUDIO]), 'a.mp3')
+    expect((await (await post(noModel)).json()).error).toMatchObject({ param: 'model' })
+    await expect(client.audio.transcriptions.create({ model: 'gpt-4o-transcribe', file: await toFile(AUDIO, 'a.mp3'), stream: true })).rejects.toMatchObject({ status: 400, param: 'stream' })
+    await expect(client.audio.transcriptions.create({ model: 'claude-transcribe', file: await toFile(AUDIO, 'a.mp3') })).rejects.toMatchObject({ status: 400, code: 'wire_unsupported' })
+    const json = await fetch(`${gw.url}/v1/audio/transcriptions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: '{"model":"whisper-1"}' })
+    expect(json.status).toBe(415)
+  })
+})
