@@ -30,6 +30,9 @@ export const OPENAI_TRANSCRIPTIONS = 'openai-transcriptions'
 /** OpenAI's speech to English text (`POST /v1/audio/translations`): as transcriptions. */
 export const OPENAI_TRANSLATIONS = 'openai-translations'
 
+/** OpenAI's text to speech (`POST /v1/audio/speech`): the request as the client wrote it, the audio back as bytes of its type; the answer carries no usage. */
+export const OPENAI_SPEECH = 'openai-speech'
+
 /** The body of a multipart wire call: the form's text fields (`model` among them, which the kernel sets per target) and its files, each under its form field's name. */
 export interface MultipartBody {
   readonly [field: string]: unknown

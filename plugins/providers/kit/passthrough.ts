@@ -13,8 +13,8 @@
  * The kernel chooses this path only when no stage needs the unified answer (a cache does) and no
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
-import { countedUsageChunk, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
-import { OPENAI_COMPLETIONS, OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
+import { countedUsageChunk, estimateTextTokens, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
+import { OPENAI_COMPLETIONS, OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
@@ -37,6 +37,8 @@ export interface WirePaths {
   /** Speech to text, where the upstream has it (then `native['openai-transcriptions']`, `native['openai-translations']`). */
   readonly transcriptions?: string
   readonly translations?: string
+  /** Text to speech, where the upstream has it (then `native['openai-speech']`). */
+  readonly speech?: string
 }
 
 /** Turns what the passthrough threw into the provider's GatewayError (openai-wire.ts's mapping). */
@@ -53,30 +55,28 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
       throw mapError(err, providerCall.signal, 'call')
     }
   }
-  /** A whole JSON answer, relayed as its bytes; its usage read from them. */
-  const whole = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
-    const { signal } = providerCall
-    let answer: WholeAnswer
+  /** A 2xx answer read whole; `headers` beside the call's (an upload's content type). A socket failure while the body was read is the kit's connection error, whatever the stage. */
+  const answerOf = async (path: string, payload: string | Buffer, providerCall: ProviderCall, headers?: Record<string, string>): Promise<WholeAnswer> => {
     try {
-      answer = await client.sendWhole(path, JSON.stringify(body), { signal, headers: providerCall.headers })
+      return await client.sendWhole(path, payload, { signal: providerCall.signal, headers: headers ? { ...providerCall.headers, ...headers } : providerCall.headers })
     } catch (err) {
-      // A socket failure while the body was read is the kit's connection error, whatever the stage.
-      throw mapError(err, signal, 'call')
+      throw mapError(err, providerCall.signal, 'call')
     }
-    return wholeResult(answer, signal, mapError)
   }
+  /** A whole JSON answer, relayed as its bytes; its usage read from them. */
+  const whole = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> =>
+    wholeResult(await answerOf(path, JSON.stringify(body), providerCall), providerCall.signal, mapError)
   /** A multipart upload (image edits, audio), the form as the client sent it with the target's model; a JSON answer's usage read, a text answer (a transcript as text or subtitles) relayed with its type. */
   const form = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
-    const { signal } = providerCall
     const { bytes: payload, contentType } = await multipart(body as MultipartBody)
-    let answer: WholeAnswer
-    try {
-      answer = await client.sendWhole(path, payload, { signal, headers: { ...providerCall.headers, 'content-type': contentType } })
-    } catch (err) {
-      throw mapError(err, signal, 'call')
-    }
-    if (isJson(answer.contentType)) return wholeResult(answer, signal, mapError)
+    const answer = await answerOf(path, payload, providerCall, { 'content-type': contentType })
+    if (isJson(answer.contentType)) return wholeResult(answer, providerCall.signal, mapError)
     return { bytes: answer.bytes, contentType: answer.contentType ?? 'text/plain', usage: () => undefined, model: () => undefined }
+  }
+  /** Audio for a text: the answer's bytes relayed with their type. */
+  const speech = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
+    const answer = await answerOf(path, JSON.stringify(body), providerCall, { accept: '*/*' })
+    return { bytes: answer.bytes, contentType: answer.contentType ?? 'audio/mpeg', usage: () => speechUsage(body), model: () => undefined }
   }
   /** A chat or text completion: a whole answer relayed as its bytes, a stream event by event, usage always asked for. */
   const completion = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
@@ -101,7 +101,14 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
     // A transcript's usage is tokens (gpt-4o-transcribe: the same input/output shape as images') or, for whisper-1, seconds of audio (no tokens).
     ...(paths.transcriptions ? { [OPENAI_TRANSCRIPTIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await form(paths.transcriptions!, body, providerCall)) } : {}),
     ...(paths.translations ? { [OPENAI_TRANSLATIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await form(paths.translations!, body, providerCall)) } : {}),
+    ...(paths.speech ? { [OPENAI_SPEECH]: (body: Record<string, unknown>, providerCall: ProviderCall) => speech(paths.speech!, body, providerCall) } : {}),
   }
+}
+
+/** Speech answers carry no usage: what the input text is estimated to hold (prices per character, as tts-1's, are per 4 characters in the catalog). */
+export function speechUsage(body: Record<string, unknown>): Usage {
+  const prompt = estimateTextTokens(typeof body.input === 'string' ? body.input : '')
+  return { prompt_tokens: prompt, completion_tokens: 0, total_tokens: prompt }
 }
 
 /** A MultipartBody as multipart/form-data bytes and their content type (boundary included), as fetch's FormData encodes it. */

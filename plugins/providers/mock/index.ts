@@ -9,10 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { definePlugin, type NativeResult, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { upstreamError } from '../../../plugin-api/index.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
-import { OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
+import { OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { mockModeration } from './moderation.ts'
 import { mockImages } from './images.ts'
-import { mockTranscript } from './transcripts.ts'
+import { mockSpeech, mockTranscript } from './transcripts.ts'
 import { instanceOf } from './json-instance.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../plugin-api/index.ts'
 
@@ -124,6 +124,7 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       [OPENAI_IMAGE_EDITS]: offline(mockImages),
       [OPENAI_TRANSCRIPTIONS]: offline((body) => mockTranscript(body as MultipartBody, false)),
       [OPENAI_TRANSLATIONS]: offline((body) => mockTranscript(body as MultipartBody, true)),
+      [OPENAI_SPEECH]: offline(mockSpeech),
     },
 
     async listModels(): Promise<ModelInfo[]> {

@@ -1,5 +1,6 @@
 /**
- * Speech to text (`client.audio.transcriptions.create`, `.translations.create`) through the gateway:
+ * Speech to text (`client.audio.transcriptions.create`, `.translations.create`) and text to speech
+ * (`client.audio.speech.create`) through the gateway:
  * the upload sent on to OpenAI's own endpoint as the client made it (the audio byte for byte, the
  * target's model), the transcript relayed as the provider wrote it (JSON or text), answered offline
  * by the mock, and metered: a usage event with the tokens a GPT transcription model reports, priced
@@ -15,6 +16,8 @@ import { UsageLog } from '../../../plugins/contracts/capabilities.ts'
 /** Binary, as audio is: bytes a UTF-8 decoding would change. */
 const AUDIO = Buffer.concat([Buffer.from('ID3'), Buffer.from([0x00, 0xff, 0xfe, 0x80, 0xc3, 0x28]), Buffer.from(' fake frames 0123456789')])
 const KEY = 'dee-key-0123456789abcdef'
+/** What the upstream says for any text. */
+const SPOKEN = Buffer.concat([Buffer.from('ID3'), Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(64, 0xaa)])
 
 describe('/v1/audio/transcriptions and /translations with the openai SDK', () => {
   let upstream: MockUpstream
@@ -25,6 +28,11 @@ describe('/v1/audio/transcriptions and /translations with the openai SDK', () =>
     // OpenAI's speech to text as its API reference answers it: JSON with usage (tokens for GPT
     // models, seconds for whisper-1), or the bare text for response_format text.
     upstream = await startUpstream(async (req, res) => {
+      if (req.path.endsWith('/audio/speech')) {
+        res.writeHead(200, { 'content-type': 'audio/mpeg' })
+        res.end(SPOKEN)
+        return
+      }
       if (!/\/audio\/(transcriptions|translations)$/.test(req.path)) return sendJson(res, 404, { error: { message: 'no such path', type: 'invalid_request_error', code: null, param: null } })
       const form = await formOf(req)
       forms.push(form)
@@ -51,8 +59,9 @@ auth:
       keys:
         - { key: ${KEY}, user: dee, department: support }
 routes:
-  - { model: "gpt-4o-*", aliases: ["whisper-*"], targets: [ { provider: oa } ] }
+  - { model: "gpt-4o-*", aliases: ["whisper-*", "tts-*"], targets: [ { provider: oa } ] }
   - { model: mock-transcribe, targets: [ { provider: offline, model: gpt-4o-transcribe } ] }
+  - { model: mock-speech, targets: [ { provider: offline, model: tts-1 } ] }
   - { model: claude-transcribe, targets: [ { provider: claude, model: claude-haiku-4-5 } ] }
 `)
     client = new OpenAI({ apiKey: KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 })
@@ -108,6 +117,24 @@ routes:
     expect(mocked[0]).toMatchObject({ model: 'gpt-4o-transcribe', provider: 'offline' })
     expect(mocked[0]!.promptTokens).toBeGreaterThan(0)
     expect(mocked[0]!.costUsd).toBeGreaterThan(0)
+  })
+
+  it('speaks a text through OpenAI (the audio relayed byte for byte, with its type) and meters the text\'s estimate', async () => {
+    const spoken = await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello from the gateway' })
+    expect(spoken.headers.get('content-type')).toBe('audio/mpeg')
+    expect(Buffer.from(await spoken.arrayBuffer()).equals(SPOKEN)).toBe(true)
+    expect(upstream.requests.at(-1)!.body).toEqual({ model: 'tts-1', voice: 'alloy', input: 'Hello from the gateway' })
+    // 22 bytes: 6 tokens at 4 characters a token, tts-1's $15 per 1M characters being $60 per 1M of them.
+    const event = (await waitFor(async () => (await events()).find((e) => e.model === 'tts-1' && e.provider === 'oa'), 5000, 25)).value!
+    expect(event).toMatchObject({ status: 200, promptTokens: 6, completionTokens: 0 })
+    expect(event.costUsd).toBeCloseTo(6 * 60e-6, 10)
+    // Offline: a real WAV when asked for one.
+    const wav = await client.audio.speech.create({ model: 'mock-speech', voice: 'alloy', input: 'two words', response_format: 'wav' })
+    expect(wav.headers.get('content-type')).toBe('audio/wav')
+    const bytes = Buffer.from(await wav.arrayBuffer())
+    expect([bytes.toString('latin1', 0, 4), bytes.toString('latin1', 8, 12), bytes.readUInt32LE(40)]).toEqual(['RIFF', 'WAVE', 2 * 4800])
+    await expect(client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'x', stream_format: 'sse' })).rejects.toMatchObject({ status: 400, param: 'stream_format' })
+    await expect(client.audio.speech.create({ model: 'tts-1', input: 'x' } as never)).rejects.toMatchObject({ status: 400, param: 'voice' })
   })
 
   it('refuses an upload without its file or model, a stream, a route whose provider cannot transcribe, and a JSON body', async () => {
