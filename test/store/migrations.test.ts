@@ -255,7 +255,7 @@ describe.runIf(POSTGRES_ENABLED)('migrations on PostgreSQL, several gateways at 
         for (const set of PLUGIN_MIGRATIONS) {
           for (const { id } of reports[0].get(set.owner)!.pending) {
             const said = logs.flatMap(({ lines }) => lines.filter((l) => l.migration === id))
-            expect(said.filter((l) => l.level !== 'debug'), `${id}, round ${round}`).toHaveLength(1)
+            expect(said.filter((l) => l.level !== 'debug'), `${id}, round ${round}: ${JSON.stringify(said)}`).toHaveLength(1)
           }
         }
         const all = reports.flatMap((r) => [...r.values()].flatMap((report) => report.applied))

@@ -70,6 +70,7 @@ const CREATE_SKIPPED = `CREATE TABLE IF NOT EXISTS schema_migrations_skipped (
   noted_at timestamptz NOT NULL DEFAULT now()
 )`
 const NOTE_SKIPPED = 'INSERT INTO schema_migrations_skipped (version, reason) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING RETURNING version'
+const IS_NOTED = 'SELECT 1 FROM schema_migrations_skipped WHERE version = $1'
 const RECORD = 'INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)'
 
 const loaded = new Map<string, readonly Migration[]>()
@@ -168,10 +169,10 @@ async function leavePending(
   report: { pending: { id: string; extension: string; reason: string }[] }, logger: Logger,
 ): Promise<void> {
   report.pending.push({ id: name, extension: requires.extension, reason })
-  let first = true
+  let first: boolean | undefined
   // Tried twice: a gateway whose note failed once (a busy database while a fleet starts) would
   // otherwise say it again beside the one that noted it.
-  for (let attempt = 1; attempt <= 2; attempt++) {
+  for (let attempt = 1; attempt <= 2 && first === undefined; attempt++) {
     try {
       // Under the migration lock: gateways starting together would otherwise race to create the
       // table (CREATE TABLE IF NOT EXISTS is not safe against itself), and each losing one say it again.
@@ -180,12 +181,13 @@ async function leavePending(
         await tx.exec(CREATE_SKIPPED)
         return (await tx.query(NOTE_SKIPPED, [version, reason])).rowCount > 0
       })
-      break
     } catch (err) {
       // Noting it is a courtesy: say it again rather than fail the start.
-      logger.debug({ migration: name, err: (err as Error).message }, 'noting a skipped migration failed')
+      logger.debug({ migration: name, err: (err as Error).message, attempt }, 'noting a skipped migration failed')
     }
   }
+  // Not noted here: said at its level unless another gateway is seen to have noted it meanwhile.
+  first ??= !(await target.sql.query(IS_NOTED, [version]).then((r) => r.rowCount > 0, () => false))
   logger[first ? requires.level : 'debug'](
     { migration: name, extension: requires.extension },
     `migration ${name} skipped: ${reason}. ${requires.withoutIt}. It is applied at the next start once the extension can be installed${first ? ' (said once per database)' : ''}.`,
