@@ -10,13 +10,13 @@
  * written back oldest first once it answers) are never lost to a config change. At shutdown it
  * writes what is left within the time it is given and journals the rest for the next start.
  */
-import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, type Stage } from '../../../core/plugins/api.ts'
 import { UsageLog, type UsageEvent } from '../../contracts/capabilities.ts'
 import { usageRepository, type UsageEventRepository } from './repository.ts'
 import { UsageWriter, usageMetrics } from './writer.ts'
+import { usageEventId } from './event-id.ts'
 
 export interface UsageConfig {
   batch_size: number
@@ -98,9 +98,10 @@ export default definePlugin<UsageConfig, Stage>({
       operations: ['chat', 'embeddings'],
       log(x, outcome) {
         const principal = x.principal
+        const now = Date.now()
         const event: UsageEvent = {
-          eventId: randomUUID(),
-          time: new Date(Date.now() - outcome.latencyMs),
+          eventId: usageEventId(now),
+          time: new Date(now - outcome.latencyMs),
           requestId: x.requestId,
           userId: principal?.userId ?? null,
           keyId: principal?.keyId ?? null,
