@@ -45,7 +45,7 @@ const model = { mock: 'bench-mock', store: 'bench-mock', keyed: 'bench-mock', ca
 const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 const loadAt = performance.now() - spawned
 const cpu0 = treeCpuMs(gateway.child.pid!)
-const r = await autocannon({ url: `${base}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers, body })
+const r = await autocannon({ url: `${base}/v1/chat/completions`, connections: 50, ...(process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFILE_RATE) } : {}), duration: Number(secondsText), method: 'POST', headers, body })
 console.log(`${row}: ${r.requests.average} req/s, ${(((treeCpuMs(gateway.child.pid!) - cpu0) * 1000) / r.requests.total).toFixed(0)} µs CPU/req, ${r.non2xx + r.errors} errors`)
 const exited = new Promise((resolve) => gateway.child.once('exit', resolve))
 gateway.child.kill('SIGTERM')
