@@ -4,7 +4,7 @@
  * ROW: mock (the mock provider, no upstream call), upstream (no auth, openai provider to the bench
  * upstream), full (api-key, limits, usage to PostgreSQL), cache (cache hits), store (no auth,
  * embedded store, mock route), keyed (that store with api-key and a virtual key of role user, as
- * the bench's authentication rows; mock route). The gateway runs with --cpu-prof; on SIGTERM it drains and exits,
+ * the bench's authentication rows; mock route), pgstore (no auth, usage to PostgreSQL, openai route). The gateway runs with --cpu-prof; on SIGTERM it drains and exits,
  * which writes the .cpuprofile to outDir, then this prints the top self-time functions.
  */
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
@@ -27,30 +27,31 @@ const head: Record<string, string> = {
   mock: '', upstream: '', cache: 'cache: { plugin: memory }\n',
   store: `store: { plugin: embedded, path: ${JSON.stringify(path.join(dir, 'data'))}, vector: false }\n`,
   keyed: `store: { plugin: embedded, path: ${JSON.stringify(path.join(dir, 'data'))}, vector: false }\nservices: { keys: {} }\nauth:\n  strategies:\n    - { plugin: api-key, keys: [ { key: ${adminKey}, user: bench, role: admin } ] }\n`,
+  pgstore: `store: { plugin: postgres, url: "${DATABASE}", schema: ${schema} }\n`,
   full: `store: { plugin: postgres, url: "${DATABASE}", schema: ${schema} }\nservices: { keys: {} }\nauth:\n  strategies:\n    - { plugin: api-key, keys: [ { key: ${adminKey}, user: bench, role: admin } ] }\nlimits:\n  backend: { plugin: memory }\n  policies: [ { scope: key, requests_per_minute: 100000000 } ]\n`,
 }
 if (!(row in head)) throw new Error(`ROW must be one of ${Object.keys(head).join(', ')}`)
 const config = path.join(dir, 'gateway.yaml')
 await writeFile(config, `version: 1\n${head[row]}providers:\n${provider}${routes}`)
 const spawned = performance.now()
-const gateway = await spawnServer(['--cpu-prof', `--cpu-prof-dir=${out}`, 'bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT })
+const gateway = await spawnServer(['--cpu-prof', `--cpu-prof-dir=${out}`, `--cpu-prof-interval=${process.env.PROFILE_INTERVAL_US ?? 1000}`, 'bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT })
 const base = `http://127.0.0.1:${gateway.port}`
 const headers: Record<string, string> = { 'content-type': 'application/json' }
 if (row === 'full' || row === 'keyed') {
   const created = await fetch(`${base}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
   headers.authorization = `Bearer ${((await created.json()) as { data: { key: string } }).data.key}`
 }
-const model = { mock: 'bench-mock', store: 'bench-mock', keyed: 'bench-mock', cache: 'bench-cached', upstream: 'bench', full: 'bench' }[row]
+const model = { mock: 'bench-mock', store: 'bench-mock', keyed: 'bench-mock', cache: 'bench-cached', upstream: 'bench', full: 'bench', pgstore: 'bench' }[row]
 const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 const loadAt = performance.now() - spawned
 const cpu0 = treeCpuMs(gateway.child.pid!)
-const r = await autocannon({ url: `${base}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers, body })
+const r = await autocannon({ url: `${base}/v1/chat/completions`, connections: 50, ...(process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFILE_RATE) } : {}), duration: Number(secondsText), method: 'POST', headers, body })
 console.log(`${row}: ${r.requests.average} req/s, ${(((treeCpuMs(gateway.child.pid!) - cpu0) * 1000) / r.requests.total).toFixed(0)} µs CPU/req, ${r.non2xx + r.errors} errors`)
 const exited = new Promise((resolve) => gateway.child.once('exit', resolve))
 gateway.child.kill('SIGTERM')
 await exited
 killAll()
-if (row === 'full') {
+if (row === 'full' || row === 'pgstore') {
   const { default: pg } = await import('pg')
   const client = new pg.Client(DATABASE)
   await client.connect()

@@ -637,9 +637,19 @@ export interface Surface extends Lifecycle {
 /** SQL in PostgreSQL's dialect; both store plugins speak it. */
 export interface SqlClient {
   /** One statement; values go in `params` ($1, $2...), never into the text. */
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<{ rows: Row[]; rowCount: number }>
   /** Several statements without parameters (a migration file). */
   exec(script: string): Promise<void>
+}
+
+/** How one statement is run. */
+export interface QueryOptions {
+  /**
+   * A name to prepare the statement under, once per connection, for a hot statement whose text
+   * never changes: PostgreSQL then skips parsing and planning it at each call. One name, one text.
+   * A backend may ignore it (the embedded store does).
+   */
+  readonly prepare?: string
 }
 
 /** A plugin's migrations: a folder of NNNN_name.sql files, applied in order. */

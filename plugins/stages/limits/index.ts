@@ -26,7 +26,7 @@ import type { LimitFacts, LimitWhen, RateLimits } from './facts.ts'
 import { BudgetLedger } from './ledger.ts'
 import { RATES, bucket, compilePolicy, limitsFor, type AppliedLimit, type BackendFailure, type CompiledPolicy, type LimitPolicyConfig } from './rates.ts'
 import { limitConfigIssues } from './config-check.ts'
-import { LimiterGuard, limiterGauge, rateLimitHeaders, rateLimited, tooLargeForLimit } from './refusals.ts'
+import { LimiterGuard, limiterGauge, rateLimitHeaders, rateLimited, setRateLimitHeaders, tooLargeForLimit } from './refusals.ts'
 
 export interface LimitsConfig {
   policies?: LimitPolicyConfig[]
@@ -170,31 +170,34 @@ export default definePlugin<LimitsConfig, Stage>({
 
     /** The buckets a request takes; refuses one larger than a whole window of a token limit (it could never be admitted). */
     function bucketsOf(applied: readonly AppliedLimit[], tokens: number): LimitBucket[] {
-      const buckets = applied.map((l) => bucket(l, l.unit === 'requests' ? 1 : tokens))
-      const tooLarge = applied.find((l, i) => buckets[i].cost > l.limit)
-      if (tooLarge) {
-        metrics.rejections.inc({ scope: tooLarge.scope, kind: tooLarge.unit })
-        throw tooLargeForLimit(tooLarge, tokens)
+      const buckets: LimitBucket[] = new Array(applied.length)
+      for (let i = 0; i < applied.length; i++) {
+        const l = applied[i]
+        buckets[i] = bucket(l, l.unit === 'requests' ? 1 : tokens)
+        if (buckets[i].cost > l.limit) {
+          metrics.rejections.inc({ scope: l.scope, kind: l.unit })
+          throw tooLargeForLimit(l, tokens)
+        }
       }
       return buckets
     }
 
     /** Send the rate-limit headers, or refuse with the bucket that would make the client wait longest. */
     function decideLimits(x: StageExchange, applied: readonly AppliedLimit[], decisions: readonly LimitDecision[]): void {
-      const headers = rateLimitHeaders(applied, decisions)
       // Admitted only once every refusing bucket would admit it: the one that makes the client wait longest is named.
       let refused = -1
       for (let i = 0; i < decisions.length; i++) {
         if (!decisions[i].allowed && (refused < 0 || decisions[i].retryAfterMs > decisions[refused].retryAfterMs)) refused = i
       }
       if (refused < 0) {
-        for (const name in headers) x.setHeader(name, headers[name])
+        // Every admitted request sends these: straight to the response, no headers object.
+        setRateLimitHeaders(applied, decisions, (name, value) => x.setHeader(name, value))
         return
       }
       const decision = decisions[refused]
       const limit = applied[refused]
       metrics.rejections.inc({ scope: limit.scope, kind: limit.unit })
-      throw rateLimited(limit, decision, headers)
+      throw rateLimited(limit, decision, rateLimitHeaders(applied, decisions))
     }
 
     /** Take the request's buckets; true when the limiter counted them (false: it failed open). Synchronous with a limiter that answers at once. */
@@ -282,8 +285,9 @@ export default definePlugin<LimitsConfig, Stage>({
         const tokens = countsTokens ? x.estimate.prompt + x.estimate.completion : 0
         if (spendFrom.length === 0) {
           const taken = takeLimits(x, limits, tokens)
-          const admit = (counted: boolean): void => { admitted.set(x, { limits: counted ? limits : [], tokens, budgets: [], reservation: undefined, reservedUsd: 0 }) }
-          return taken instanceof Promise ? taken.then(admit) : admit(taken)
+          if (taken instanceof Promise) return taken.then((counted) => { admitted.set(x, rateLimitsOnly(counted ? limits : NONE, tokens, countsTokens)) })
+          admitted.set(x, rateLimitsOnly(taken ? limits : NONE, tokens, countsTokens))
+          return
         }
         return admitBudgets(x, limits, spendFrom, tokens)
       },
@@ -294,7 +298,7 @@ export default definePlugin<LimitsConfig, Stage>({
         const spent = outcome.costUsd
         // Tokens a cache hit did not spend upstream are not held against the caller's token limits.
         const actual = outcome.cacheHit ? 0 : outcome.promptTokens + outcome.completionTokens
-        const tokenBuckets = actual === entry.tokens ? [] : entry.limits.filter((l) => l.unit === 'tokens').map((l) => bucket(l, actual - entry.tokens))
+        const tokenBuckets = actual === entry.tokens || entry.countsTokens === false ? NONE : entry.limits.filter((l) => l.unit === 'tokens').map((l) => bucket(l, actual - entry.tokens))
         const reservation = entry.reservation
         if (reservation) {
           // One step on the shared ledger: the reservation replaced by the spend, the token buckets corrected.
@@ -326,12 +330,20 @@ interface Applicable {
 interface Admitted {
   /** The buckets the limiter counted (for the token corrections). */
   readonly limits: readonly AppliedLimit[]
+  /** false: none of `limits` counts tokens, so there is nothing to correct (undefined: look). */
+  readonly countsTokens?: boolean
   readonly tokens: number
   readonly budgets: readonly AppliedBudget[]
   /** Held on the limiter's shared ledger; undefined: in this process's. */
   readonly reservation: BudgetReservation | undefined
   readonly reservedUsd: number
 }
+
+const NONE: readonly never[] = Object.freeze([])
+
+/** Admitted by rate limits alone (no budget): the common case, made without a closure. */
+const rateLimitsOnly = (limits: readonly AppliedLimit[], tokens: number, countsTokens: boolean): Admitted =>
+  ({ limits, tokens, budgets: NONE, reservation: undefined, reservedUsd: 0, countsTokens })
 
 /** The least any budget has left once `reservedUsd` is reserved from each. */
 function leastLeft(budgets: readonly AppliedBudget[], standings: readonly BudgetStanding[], reservedUsd: number): number {

@@ -51,15 +51,15 @@ export class LimiterGuard {
 
   /** The decisions, or undefined when the backend is not answering and every policy admits on failure. */
   take(buckets: readonly LimitBucket[], limits: readonly AppliedLimit[]): LimitDecision[] | undefined | Promise<LimitDecision[] | undefined> {
-    return this.call((limiter) => limiter.take(buckets), limits)
+    return this.call(takeBuckets, limits, buckets)
   }
 
   /** `check` on the backend, or undefined when it is not answering and every policy in `limits` admits on failure. */
-  call<T>(check: (limiter: Limiter) => T | Promise<T>, limits: readonly AppliedLimit[]): T | undefined | Promise<T | undefined> {
+  call<T, A = undefined>(check: (limiter: Limiter, arg: A) => T | Promise<T>, limits: readonly AppliedLimit[], arg?: A): T | undefined | Promise<T | undefined> {
     if (!this.#tryAcquire()) return this.#failure(limits)
     let answer: T | Promise<T>
     try {
-      answer = check(this.#limiter!)
+      answer = check(this.#limiter!, arg as A)
     } catch (err) {
       return this.#failed(err, limits)
     }
@@ -118,26 +118,36 @@ export class LimiterGuard {
   }
 }
 
+/** The guard's check for a take: a function made once, not a closure per request. */
+const takeBuckets = (limiter: Limiter, buckets: readonly LimitBucket[]): LimitDecision[] | Promise<LimitDecision[]> => limiter.take(buckets)
+
 /** `gateway_limiter_backend_up{backend}`: present only while a limiter is configured. */
 export function limiterGauge(metrics: Metrics): { set(value: number, labels?: Readonly<Record<string, string>>): void; reset(): void } {
   return metrics.gauge('gateway_limiter_backend_up', '1 while the limiter backend answers, 0 after a failed check until one succeeds; absent when no limiter is configured.', ['backend'])
 }
 
-const UNITS = ['requests', 'tokens'] as const
+/** Each unit and its headers' names (made once: every admitted request sends them). */
+const UNITS = [['requests', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'],
+  ['tokens', 'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens']] as const
 
-/** Per unit, the bucket closest to its limit: what OpenAI's `x-ratelimit-*` headers describe. */
-export function rateLimitHeaders(limits: readonly AppliedLimit[], decisions: readonly LimitDecision[]): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const unit of UNITS) {
+/** Per unit, the bucket closest to its limit: what OpenAI's `x-ratelimit-*` headers describe, each given to `set`. */
+export function setRateLimitHeaders(limits: readonly AppliedLimit[], decisions: readonly LimitDecision[], set: (name: string, value: string) => void): void {
+  for (const [unit, limitHeader, remainingHeader, resetHeader] of UNITS) {
     let tightest: LimitDecision | undefined
     for (let i = 0; i < decisions.length; i++) {
       if (limits[i].unit === unit && (!tightest || decisions[i].remaining < tightest.remaining)) tightest = decisions[i]
     }
     if (!tightest) continue
-    headers[`x-ratelimit-limit-${unit}`] = String(tightest.limit)
-    headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, tightest.remaining))
-    headers[`x-ratelimit-reset-${unit}`] = formatDuration(tightest.resetMs)
+    set(limitHeader, String(tightest.limit))
+    set(remainingHeader, String(Math.max(0, tightest.remaining)))
+    set(resetHeader, formatDuration(tightest.resetMs))
   }
+}
+
+/** The same headers as an object (a refusal carries them). */
+export function rateLimitHeaders(limits: readonly AppliedLimit[], decisions: readonly LimitDecision[]): Record<string, string> {
+  const headers: Record<string, string> = {}
+  setRateLimitHeaders(limits, decisions, (name, value) => { headers[name] = value })
   return headers
 }
 

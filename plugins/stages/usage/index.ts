@@ -10,13 +10,13 @@
  * written back oldest first once it answers) are never lost to a config change. At shutdown it
  * writes what is left within the time it is given and journals the rest for the next start.
  */
-import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, type Stage } from '../../../plugin-api/index.ts'
 import { UsageLog, type UsageEvent } from '../../contracts/capabilities.ts'
 import { usageRepository, type UsageEventRepository } from './repository.ts'
 import { UsageWriter, usageMetrics } from './writer.ts'
+import { usageEventIds } from './event-id.ts'
 
 export interface UsageConfig {
   batch_size: number
@@ -93,14 +93,16 @@ export default definePlugin<UsageConfig, Stage>({
       if (!state.writer.journaling) ctx.logger.error({ dir: config.journal_dir }, 'the usage journal cannot be written: during a long store outage, usage events beyond the memory buffer will be lost (set usage.journal_dir to a writable directory)')
     }
     const { writer } = state
+    const usageEventId = usageEventIds()
     return {
       priority: 0,
       operations: ['chat', 'embeddings', 'media'],
       log(x, outcome) {
         const principal = x.principal
+        const now = Date.now()
         const event: UsageEvent = {
-          eventId: randomUUID(),
-          time: new Date(Date.now() - outcome.latencyMs),
+          eventId: usageEventId(now),
+          time: new Date(now - outcome.latencyMs),
           requestId: x.requestId,
           userId: principal?.userId ?? null,
           keyId: principal?.keyId ?? null,

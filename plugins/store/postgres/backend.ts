@@ -9,7 +9,7 @@
  */
 import type pg from 'pg'
 import type { Logger } from '../../../plugin-api/index.ts'
-import type { SqlClient } from '../../../plugin-api/index.ts'
+import type { QueryOptions, SqlClient } from '../../../plugin-api/index.ts'
 import type { SqlBackend } from '../kit/store.ts'
 import type { PostgresStoreConfig } from './schema.ts'
 
@@ -18,13 +18,34 @@ type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 /** pg reads `query_timeout` per query; its type definitions do not list it. */
 type TimedQuery = pg.QueryConfig & { query_timeout?: number }
 
-/** `timeoutMs` 0: no client-side limit (migrations, which may legitimately run long). */
-function sqlClient(db: Queryable, timeoutMs: number): SqlClient {
+/**
+ * Errors a named statement gets behind a pooler that runs each statement on any server connection
+ * (PgBouncer in transaction mode before 1.21): the statement was prepared on another one, or is
+ * there already. Both come before anything is executed, so the statement can run again unnamed.
+ */
+const PREPARED_ELSEWHERE = new Set(['26000', '42P05'])
+
+/**
+ * `timeoutMs` 0: no client-side limit (migrations, which may legitimately run long). `prepared`:
+ * whether named statements work on this pool (shared by its clients); absent: a transaction's
+ * client, where a failed statement aborts the transaction, so none is named.
+ */
+function sqlClient(db: Queryable, timeoutMs: number, prepared?: { ok: boolean; logger: Logger }): SqlClient {
   const query_timeout = timeoutMs || undefined
   return {
-    async query<Row>(text: string, params?: readonly unknown[]) {
+    async query<Row>(text: string, params?: readonly unknown[], options?: QueryOptions) {
       const config: TimedQuery = { text, values: params as unknown[] | undefined, query_timeout }
-      const result = await db.query(config)
+      // A named statement is parsed and planned once per connection (pg remembers which it prepared).
+      if (options?.prepare && prepared?.ok) config.name = options.prepare
+      let result: pg.QueryResult
+      try {
+        result = await db.query(config)
+      } catch (err) {
+        if (!config.name || !PREPARED_ELSEWHERE.has((err as { code?: string }).code ?? '')) throw err
+        prepared!.ok = false
+        prepared!.logger.warn({ err: (err as Error).message }, 'named statements do not work through this PostgreSQL connection (a pooler in transaction mode?): statements are no longer prepared')
+        result = await db.query({ text, values: config.values, query_timeout } as TimedQuery)
+      }
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length }
     },
     async exec(script: string) {
@@ -62,7 +83,7 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
   // An idle connection that dies (server restart) emits here; without a listener it would crash the process.
   pool.on('error', (err) => logger.warn({ err: err.message, database: where }, 'an idle PostgreSQL connection failed; it is replaced on next use'))
 
-  const sql = sqlClient(pool, config.query_timeout_ms)
+  const sql = sqlClient(pool, config.query_timeout_ms, { ok: true, logger })
   let closing: Promise<void> | undefined
   const backend: SqlBackend = {
     kind: 'postgres',
