@@ -61,14 +61,14 @@ const DECODERS: Record<string, 'identity' | (() => Transform)> = {
   br: () => zlib.createBrotliDecompress(),
 }
 
-/** A multipart/form-data request: its text fields and its files, all within `limit` bytes. */
-export async function readMultipart(ctx: Koa.Context, limit: number): Promise<{ fields: Record<string, string>; files: UploadedFile[] }> {
+/** A multipart/form-data request: its text fields (a name ending in `[]`, as SDKs send lists, gathers its values) and its files, all within `limit` bytes. */
+export async function readMultipart(ctx: Koa.Context, limit: number): Promise<{ fields: Record<string, string | string[]>; files: UploadedFile[] }> {
   const type = ctx.get('content-type')
   if (!/^multipart\/form-data/i.test(type)) throw new GatewayError('Send the upload as multipart/form-data.', { status: 415, code: 'unsupported_media_type' })
   const declared = ctx.request.length
   if (declared !== undefined && declared > limit) throw tooLarge(limit)
   return new Promise((resolve, reject) => {
-    const fields: Record<string, string> = {}
+    const fields: Record<string, string | string[]> = {}
     const files: UploadedFile[] = []
     let total = 0
     let failed = false
@@ -86,7 +86,7 @@ export async function readMultipart(ctx: Koa.Context, limit: number): Promise<{ 
       reject(badRequest(`The multipart body cannot be read: ${(err as Error).message}`, null, 'invalid_multipart'))
       return
     }
-    parser.on('field', (name, value) => { fields[name] = value })
+    parser.on('field', (name, value) => { fields[name] = name.endsWith('[]') ? [...(fields[name] ?? []), value] : value })
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = []
       stream.on('data', (chunk: Buffer) => {

@@ -115,7 +115,8 @@ export function speechUsage(body: Record<string, unknown>): Usage {
 async function multipart(body: MultipartBody): Promise<{ bytes: Buffer; contentType: string }> {
   const data = new FormData()
   for (const [name, value] of Object.entries(body)) {
-    if (name !== 'files' && value !== undefined && value !== null) data.append(name, String(value))
+    if (name === 'files' || value === undefined || value === null) continue
+    for (const one of Array.isArray(value) ? value : [value]) data.append(name, String(one))
   }
   for (const file of body.files ?? []) data.append(file.field, new Blob([new Uint8Array(file.data)], { type: file.contentType }), file.filename)
   const encoded = new Response(data)

@@ -74,7 +74,7 @@ routes:
   const events = () => capability(gw, UsageLog).list({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), keyId: 'config:dee' })
 
   it('sends the upload to OpenAI as made (the audio byte for byte), relays the transcript, and records its tokens and cost', async () => {
-    const { data, response } = await client.audio.transcriptions.create({ model: 'gpt-4o-transcribe', file: await toFile(AUDIO, 'call.mp3', { type: 'audio/mpeg' }), language: 'en' }).withResponse()
+    const { data, response } = await client.audio.transcriptions.create({ model: 'gpt-4o-transcribe', file: await toFile(AUDIO, 'call.mp3', { type: 'audio/mpeg' }), language: 'en', include: ['logprobs'] }).withResponse()
     expect(data.text).toBe(`heard call.mp3: ${AUDIO.length} bytes`)
     expect(response.headers.get('x-gateway-provider')).toBe('oa')
     const sent = upstream.requests.at(-1)!
@@ -83,6 +83,7 @@ routes:
     const form = forms.at(-1)!
     expect(form.get('model')).toBe('gpt-4o-transcribe')
     expect(form.get('language')).toBe('en')
+    expect(form.getAll('include[]')).toEqual(['logprobs'])
     const file = form.get('file') as File
     expect([file.name, file.type]).toEqual(['call.mp3', 'audio/mpeg'])
     expect(Buffer.from(await file.arrayBuffer()).equals(AUDIO)).toBe(true)
@@ -95,14 +96,17 @@ routes:
   it('relays a text transcript as text, translations too, and whisper-1 (seconds, not tokens) as a request with no tokens', async () => {
     const text = await client.audio.transcriptions.create({ model: 'whisper-1', file: await toFile(AUDIO, 'note.wav'), response_format: 'text' })
     expect(text).toBe(`heard note.wav: ${AUDIO.length} bytes\n`)
+    // A list field goes on whole (the SDK sends each item under `name[]`).
+    await client.audio.transcriptions.create({ model: 'whisper-1', file: await toFile(AUDIO, 'words.wav'), response_format: 'verbose_json', timestamp_granularities: ['word', 'segment'] })
+    expect(forms.at(-1)!.getAll('timestamp_granularities[]')).toEqual(['word', 'segment'])
     const translated = await client.audio.translations.create({ model: 'whisper-1', file: await toFile(AUDIO, 'hola.m4a') })
     expect(translated.text).toBe(`translated hola.m4a: ${AUDIO.length} bytes`)
     expect(upstream.requests.at(-1)!.path).toBe('/v1/audio/translations')
     const whisper = (await waitFor(async () => {
       const list = (await events()).filter((e) => e.model === 'whisper-1')
-      return list.length === 2 ? list : undefined
+      return list.length === 3 ? list : undefined
     }, 5000, 25)).value!
-    expect(whisper.map((e) => [e.status, e.promptTokens, e.completionTokens, e.costUsd])).toEqual([[200, 0, 0, 0], [200, 0, 0, 0]])
+    expect(whisper.map((e) => [e.status, e.promptTokens, e.completionTokens, e.costUsd])).toEqual([[200, 0, 0, 0], [200, 0, 0, 0], [200, 0, 0, 0]])
   })
 
   it('answers offline with the mock, metered as the model its route names', async () => {
