@@ -96,11 +96,11 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
     },
     ...(paths.moderations ? { [OPENAI_MODERATIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => whole(paths.moderations!, body, providerCall) } : {}),
     ...(paths.completions ? { [OPENAI_COMPLETIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => completion(paths.completions!, body, providerCall) } : {}),
-    ...(paths.images ? { [OPENAI_IMAGES]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await whole(paths.images!, body, providerCall)) } : {}),
-    ...(paths.imageEdits ? { [OPENAI_IMAGE_EDITS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await form(paths.imageEdits!, body, providerCall)) } : {}),
+    ...(paths.images ? { [OPENAI_IMAGES]: async (body: Record<string, unknown>, providerCall: ProviderCall) => reportedTokens(await whole(paths.images!, body, providerCall)) } : {}),
+    ...(paths.imageEdits ? { [OPENAI_IMAGE_EDITS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => reportedTokens(await form(paths.imageEdits!, body, providerCall)) } : {}),
     // A transcript's usage is tokens (gpt-4o-transcribe: the same input/output shape as images') or, for whisper-1, seconds of audio (no tokens).
-    ...(paths.transcriptions ? { [OPENAI_TRANSCRIPTIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await form(paths.transcriptions!, body, providerCall)) } : {}),
-    ...(paths.translations ? { [OPENAI_TRANSLATIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => imagesUsage(await form(paths.translations!, body, providerCall)) } : {}),
+    ...(paths.transcriptions ? { [OPENAI_TRANSCRIPTIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => reportedTokens(await form(paths.transcriptions!, body, providerCall)) } : {}),
+    ...(paths.translations ? { [OPENAI_TRANSLATIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => reportedTokens(await form(paths.translations!, body, providerCall)) } : {}),
     ...(paths.speech ? { [OPENAI_SPEECH]: (body: Record<string, unknown>, providerCall: ProviderCall) => speech(paths.speech!, body, providerCall) } : {}),
   }
 }
@@ -123,18 +123,18 @@ async function multipart(body: MultipartBody): Promise<{ bytes: Buffer; contentT
   return { bytes: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! }
 }
 
-/** The usage an images or transcription answer carries (input and output tokens: GPT image models, gpt-4o-transcribe), as the kernel counts tokens: prompt and completion. */
-export function imagesUsage(result: NativeResult): NativeResult {
-  return { ...result, usage: () => imageTokens(result.usage() as unknown as ImageGenUsage | undefined) }
+/** The usage an images or transcription answer reports (input and output tokens: GPT image models, gpt-4o-transcribe; none for DALL-E, seconds for whisper-1), as the kernel counts tokens: prompt and completion. */
+export function reportedTokens(result: NativeResult): NativeResult {
+  return { ...result, usage: () => tokensOf(result.usage() as unknown as ReportedUsage | undefined) }
 }
 
-interface ImageGenUsage {
+interface ReportedUsage {
   readonly input_tokens?: number
   readonly output_tokens?: number
   readonly total_tokens?: number
 }
 
-function imageTokens(usage: ImageGenUsage | undefined): Usage | undefined {
+function tokensOf(usage: ReportedUsage | undefined): Usage | undefined {
   if (!usage || typeof usage.input_tokens !== 'number') return undefined
   const completion = usage.output_tokens ?? 0
   return { prompt_tokens: usage.input_tokens, completion_tokens: completion, total_tokens: usage.total_tokens ?? usage.input_tokens + completion }

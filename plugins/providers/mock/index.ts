@@ -12,7 +12,7 @@ import { encodeEmbedding } from '../kit/provider-kit.ts'
 import { OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { mockModeration } from './moderation.ts'
 import { mockImages } from './images.ts'
-import { mockSpeech, mockTranscript } from './transcripts.ts'
+import { mockSpeech, mockTranscript } from './audio.ts'
 import { instanceOf } from './json-instance.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../plugin-api/index.ts'
 

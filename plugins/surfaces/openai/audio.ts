@@ -9,7 +9,7 @@
  */
 import { badRequest, type RouteSpec } from '../../../plugin-api/index.ts'
 import { OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS } from '../../contracts/wires.ts'
-import { metered, relayed } from './wire.ts'
+import { meteredUpload, relayed } from './wire.ts'
 
 function speechToText(path: string, wire: string, summary: string): RouteSpec<Record<string, string>> {
   return {
@@ -22,7 +22,7 @@ function speechToText(path: string, wire: string, summary: string): RouteSpec<Re
       if (!req.files.some((f) => f.field === 'file')) throw badRequest('Send the audio as the multipart file `file`.', 'file', 'missing_required_parameter')
       if (!req.body.model) throw badRequest('`model` is required (e.g. whisper-1 or gpt-4o-transcribe).', 'model', 'missing_required_parameter')
       if (req.body.stream === 'true') throw badRequest('Streamed transcripts are not served yet: send the request without `stream`.', 'stream', 'stream_unsupported')
-      return relayed(await metered(req, wire, req.body.model))
+      return relayed(await meteredUpload(req, wire, req.body.model))
     },
   }
 }

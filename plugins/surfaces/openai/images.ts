@@ -6,7 +6,7 @@
  */
 import { badRequest, type RouteSpec } from '../../../plugin-api/index.ts'
 import { OPENAI_IMAGE_EDITS, OPENAI_IMAGES } from '../../contracts/wires.ts'
-import { metered, relayed } from './wire.ts'
+import { meteredUpload, relayed } from './wire.ts'
 
 /** OpenAI's default image model, as its API takes a request that names none. */
 const DEFAULT_IMAGE_MODEL = 'dall-e-2'
@@ -43,6 +43,6 @@ export const imageEdits: RouteSpec<Record<string, string>> = {
     if (!req.files.some((f) => f.field === 'image' || f.field === 'image[]')) throw badRequest('Send the image to edit as the multipart file `image`.', 'image', 'missing_required_parameter')
     if (!req.body.prompt) throw badRequest('`prompt` is required: say what to change.', 'prompt', 'missing_required_parameter')
     if (req.body.stream === 'true') throw badRequest('Streamed image edits (partial images) are not served yet: send the request without `stream`.', 'stream', 'stream_unsupported')
-    return relayed(await metered(req, OPENAI_IMAGE_EDITS, req.body.model || DEFAULT_IMAGE_MODEL))
+    return relayed(await meteredUpload(req, OPENAI_IMAGE_EDITS, req.body.model || DEFAULT_IMAGE_MODEL))
   },
 }

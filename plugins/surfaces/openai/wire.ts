@@ -1,5 +1,5 @@
 /** Small pieces of OpenAI's wire format that every OpenAI-shaped endpoint shares. */
-import { badRequest, raw, reply, type Call, type GatewayError, type NativeResult, type RouteRequest, type SseFrame } from '../../../plugin-api/index.ts'
+import { badRequest, raw, reply, type Call, type GatewayError, type JsonReply, type NativeResult, type RawReply, type RouteRequest, type SseFrame } from '../../../plugin-api/index.ts'
 import type { MultipartBody } from '../../contracts/wires.ts'
 
 /** The parsed body as the endpoint's request type, once it is known to be a JSON object. */
@@ -14,7 +14,7 @@ export function openAIErrorFrame(error: GatewayError): SseFrame {
 }
 
 /** A native call's answer to the client as the provider gave it (its bytes with their type, or the mock's body), saying which route and provider answered. */
-export function relayed(call: Call<NativeResult>): ReturnType<typeof raw> | ReturnType<typeof reply> {
+export function relayed(call: Call<NativeResult>): RawReply | JsonReply {
   const headers: Record<string, string> = { 'x-gateway-route': call.route }
   if (call.provider) headers['x-gateway-provider'] = call.provider
   const result = call.result
@@ -22,7 +22,7 @@ export function relayed(call: Call<NativeResult>): ReturnType<typeof raw> | Retu
 }
 
 /** A multipart request (an upload) sent on as a metered native call on `wire`: its fields with `model`, and its files. */
-export function metered(req: RouteRequest<Record<string, string>>, wire: string, model: string): Promise<Call<NativeResult>> {
+export function meteredUpload(req: RouteRequest<Record<string, string>>, wire: string, model: string): Promise<Call<NativeResult>> {
   const body: MultipartBody = { ...req.body, model, files: req.files }
   return req.gateway.native(wire, model, body, { headers: req.headers, metered: true })
 }
