@@ -7,7 +7,10 @@
  * DATABASE_URL (each its own schema, dropped at the end): usage events are written to it.
  * AB_STREAM=1 asks for streamed answers (`stream: true`; the upstream's pause between words is
  * BENCH_STREAM_DELAY_MS, 20 by default). AB_LIMITS=1 adds a rate limit checked on every request
- * (memory backend, a limit never reached).
+ * (memory backend, a limit never reached). AB_ENV_B='NAME=value ...' sets environment variables for
+ * B alone (for example NODE_OPTIONS=--max-semi-space-size=32: one build, two runtime settings).
+ * AB_RATE=N offers N requests a second in all (open loop) instead of as many as 50 connections
+ * take: CPU per request at the same rate, without the batching a faster server gets.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -35,7 +38,8 @@ const configFor = async (name: string): Promise<string> => {
   await writeFile(file, `version: 1\n${store}${limits}cache: { plugin: memory }\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\n  mock: { plugin: mock }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n  - model: bench-mock\n    targets: [ { provider: mock } ]\n  - model: bench-cached\n    cache: true\n    targets: [ { provider: up, model: bench-model } ]\n`)
   return file
 }
-const start = async (root: string, name: string) => spawnServer(['bin/gateway.js', 'start', '--config', await configFor(name), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: path.resolve(root) })
+const envB = Object.fromEntries((process.env.AB_ENV_B ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+const start = async (root: string, name: string) => spawnServer(['bin/gateway.js', 'start', '--config', await configFor(name), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: path.resolve(root), env: name === 'b' ? envB : {} })
 const servers = [await start(a, 'a'), await start(b, 'b')]
 const stream = process.env.AB_STREAM === '1'
 const body = JSON.stringify({ model, ...(stream ? { stream } : {}), messages: [{ role: 'user', content: 'Say something about foxes.' }] })
@@ -46,7 +50,7 @@ for (let round = -2; round < Number(roundsText); round++) {
   const order = round % 2 !== 0 ? [...servers.entries()].reverse() : [...servers.entries()]
   for (const [i, s] of order) {
     const cpu0 = treeCpuMs(s.child.pid!)
-    const r = await autocannon({ url: `http://127.0.0.1:${s.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const r = await autocannon({ url: `http://127.0.0.1:${s.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), ...(process.env.AB_RATE ? { overallRate: Number(process.env.AB_RATE) } : {}), method: 'POST', headers: { 'content-type': 'application/json' }, body })
     if (r.non2xx + r.errors) throw new Error(`${[a, b][i]}: ${r.non2xx} non-2xx answers, ${r.errors} errors`)
     if (round >= 0) samples[i].push({ rps: r.requests.average, cpuUs: ((treeCpuMs(s.child.pid!) - cpu0) * 1000) / Math.max(1, r.requests.total) })
   }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import Koa from 'koa'
 import Router from '@koa/router'
-import { accessLogger, type Logger } from '../logger.ts'
+import { accessLog, type Logger } from '../logger.ts'
 import type { ReloadController } from '../runtime/controller.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { GatewayError, notFound } from '../../plugin-api/errors.ts'
@@ -18,7 +18,7 @@ const PROBE_PATH = /^\/(?:health|ready|metrics)\/?$/i
 
 export function createApp(controller: ReloadController, logger: Logger, cluster?: ClusterPeers): Koa {
   const app = new Koa()
-  const access = accessLogger(logger)
+  const access = accessLog(logger)
   app.proxy = true
   app.silent = true
   // Each snapshot's routes are built once: the first one's now, a reloaded one's on its first request.
@@ -38,9 +38,8 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
     ctx.res.once('close', () => {
       snapshot.leave()
       const status = ctx.res.writableFinished ? ctx.res.statusCode : 499
-      const line = withExchange({ reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started) }, ctx.state.exchange as Exchange | undefined)
-      line.error = (ctx.state.streamError as { code?: string } | undefined)?.code
-      access.info(line, 'request')
+      const line = { reqId: requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started), error: (ctx.state.streamError as { code?: string } | undefined)?.code }
+      access(withExchange(line, ctx.state.exchange as Exchange | undefined))
     })
     try {
       await next()

@@ -3,8 +3,7 @@
  * Two stage phases run inside others: `targets` orders the route's targets in `call` (call-targets.ts), `http` wraps every served request (http/routes.ts).
  */
 import type Koa from 'koa'
-import type { ChatResponse, ChatResult, ChatStream, EmbeddingResponse } from '../../plugin-api/unified.ts'
-import { isChatStream } from '../../plugin-api/unified.ts'
+import { isChatStream, type ChatResponse, type ChatResult, type ChatStream, type EmbeddingResponse } from '../../plugin-api/unified.ts'
 import { GatewayError, toGatewayError } from '../../plugin-api/errors.ts'
 import type { ModelEndpoint, RouteRequest, StreamEncoder } from '../../plugin-api/types.ts'
 import { childSpan, failSpan, type Span } from '../tracing.ts'
