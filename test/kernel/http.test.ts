@@ -39,6 +39,20 @@ describe('HTTP surface', () => {
     expect(res.body.error.type).toBe('invalid_request_error')
   })
 
+  it('reads a body as UTF-8 whole: a leading byte-order mark is skipped, and text split across chunks at any byte stays intact', async () => {
+    const json = Buffer.from(JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'Grüße, 日本 🦊' }] }))
+    const withBom = await fetch(url('/v1/chat/completions'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]) })
+    expect(withBom.status).toBe(200)
+    // Sent a byte at a time: a decoder per chunk would split the multi-byte characters.
+    const split = await fetch(url('/v1/chat/completions'), {
+      method: 'POST', headers: { 'content-type': 'application/json' }, duplex: 'half',
+      body: new ReadableStream({ start(c) { for (const byte of json) c.enqueue(new Uint8Array([byte])); c.close() } }),
+    } as RequestInit)
+    expect(split.status).toBe(200)
+    const answer = (await split.json()) as { choices: { message: { content: string } }[] }
+    expect(answer.choices[0].message.content).toContain('Grüße, 日本 🦊')
+  })
+
   it('validates the basic request shape, naming the field', async () => {
     const missing = await postJson(url('/v1/chat/completions'), { model: 'mock' })
     expect(missing.status).toBe(400)
