@@ -194,8 +194,12 @@ export interface AuthStrategy extends Lifecycle {
 
 /** Per-call context the kernel hands a provider. */
 export interface ProviderCall {
-  /** Aborted when the client goes away or the attempt times out: pass it to the SDK. */
+  /** Aborted when the client goes away or the attempt times out: pass it to the SDK. Made when first read. */
   readonly signal: AbortSignal
+  /** Whether the call aborted, without making `signal`. The kernel's calls have it; hand-made ones (tests) may not. */
+  readonly aborted?: boolean
+  /** `listener` called once when the call aborts, without making `signal` (kit/abort.ts: `onAbort(call, listener)` takes either); returns what removes it. */
+  onAbort?(listener: (reason: unknown) => void): () => void
   readonly requestId: string
   /** Extra upstream headers for this call (route/target overrides). */
   readonly headers?: Readonly<Record<string, string>>

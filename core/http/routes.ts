@@ -11,7 +11,8 @@ import type { Snapshot } from '../runtime/snapshot.ts'
 import type { Role } from '../runtime/access.ts'
 import { NOBODY, authenticate, authorize, callerOf } from '../pipeline/identity.ts'
 import { inStep, serveModel } from '../pipeline/pipeline.ts'
-import { Exchange, type LazySignal } from '../pipeline/exchange.ts'
+import { Exchange } from '../pipeline/exchange.ts'
+import { LazyAbort } from '../../plugin-api/kit/abort.ts'
 import { childCalls, gatewayCalls } from '../pipeline/calls.ts'
 import type { RequestScope } from '../pipeline/scope.ts'
 import { writeStream } from '../pipeline/wire.ts'
@@ -81,7 +82,7 @@ async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint:
     snapshot,
     requestId: ctx.state.requestId as string,
     operation: endpoint.operation,
-    signal: new ClientGone(ctx.res),
+    signal: clientGone(ctx.res),
     span: requestSpan(ctx),
     headers: ctx.headers,
     method: ctx.method,
@@ -126,34 +127,11 @@ function requestSpan(ctx: Koa.Context) {
   return span
 }
 
-/**
- * Aborted when the client goes away before its response has been written. The AbortSignal is made
- * on first use: one costs a few µs to make (Node 20), more than some steps, and a request nothing
- * waits on for it (a mock provider's answer, a cache hit) never needs one.
- */
-class ClientGone implements LazySignal {
-  #controller: AbortController | undefined
-  #reason: Error | undefined
-
-  constructor(res: ServerResponse) {
-    res.once('close', () => {
-      if (res.writableFinished) return
-      this.#reason = new Error('client closed the connection')
-      this.#controller?.abort(this.#reason)
-    })
-  }
-
-  get aborted(): boolean {
-    return this.#reason !== undefined
-  }
-
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController()
-      if (this.#reason) this.#controller.abort(this.#reason)
-    }
-    return this.#controller.signal
-  }
+/** Aborted when the client goes away before its response has been written (kit/abort.ts: its AbortSignal is made only if read). */
+function clientGone(res: ServerResponse): LazyAbort {
+  const gone = new LazyAbort()
+  res.once('close', () => { if (!res.writableFinished) gone.abort(new Error('client closed the connection')) })
+  return gone
 }
 
 /** What a handler gets: the caller, its input, and (made on first use) the pipeline as the caller. */
@@ -163,12 +141,12 @@ class HandlerRequest implements RouteRequest {
   readonly requestId: string
   readonly access: AccessView
   #gateway: GatewayCalls | undefined
-  readonly #client: LazySignal
+  readonly #client: { readonly signal: AbortSignal }
 
   constructor(
     readonly scope: RequestScope,
     role: Role,
-    client: LazySignal,
+    client: { readonly signal: AbortSignal },
     readonly body: unknown,
     readonly query: Record<string, unknown>,
     readonly params: Record<string, string>,
@@ -194,7 +172,7 @@ async function readRequest(ctx: Koa.Context, scope: RequestScope, role: Role, ro
   const rawParams = (ctx.params ?? {}) as Record<string, string>
   const query = route.query ? validator(route.query, true).check({ ...ctx.query }, 'query') : (ctx.query as Record<string, unknown>)
   const params = route.params ? validator(route.params, true).check({ ...rawParams }, 'path') : rawParams
-  const signal = new ClientGone(ctx.res)
+  const signal = clientGone(ctx.res)
   if (route.body === 'multipart') {
     const { fields, files } = await readMultipart(ctx, scope.snapshot.bodyLimit)
     return new HandlerRequest(scope, role, signal, fields, query, params, files)

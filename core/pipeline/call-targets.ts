@@ -7,6 +7,7 @@ import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/ro
 import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
 import type { Exchange } from './exchange.ts'
 import { redactError, secretsOf } from '../../plugin-api/kit/secrets.ts'
+import { LazyAbort } from '../../plugin-api/kit/abort.ts'
 
 export type CallResult = ChatResult | EmbeddingResponse | NativeResult
 
@@ -148,15 +149,15 @@ class Attempt {
   readonly call: TargetCall
   readonly #x: Exchange
   readonly #target: CompiledTarget
-  /** Only when the attempt has a timer of its own; else the client's signal is the attempt's (an AbortController and a listener less per call). */
-  readonly #controller: AbortController | undefined
+  /** Only when the attempt has a timer of its own; else the client's is the attempt's. */
+  readonly #abort: LazyAbort | undefined
+  #stopFollowing: (() => void) | undefined
   #timer: NodeJS.Timeout | undefined
   #firstTokenTimer: NodeJS.Timeout | undefined
   #timedOut: string | undefined
   #settled = false
   /** A stream's first chunk has arrived: the upstream has the request. */
   #answered = false
-  readonly #onClientAbort = (): void => this.#controller!.abort(this.#x.signal.reason)
   /** The upstream call's span (GenAI conventions: `chat {model}`, kind CLIENT). */
   readonly #span: Span | undefined
 
@@ -166,9 +167,8 @@ class Attempt {
     // The first-token clock starts with the call: a provider may read ahead before returning its stream.
     const firstToken = x.streaming ? target.firstTokenTimeoutMs : undefined
     if (target.timeoutMs || firstToken) {
-      this.#controller = new AbortController()
-      if (x.signal.aborted) this.#controller.abort(x.signal.reason)
-      else x.signal.addEventListener('abort', this.#onClientAbort, { once: true })
+      const abort = (this.#abort = new LazyAbort())
+      this.#stopFollowing = x.onAbort((reason) => abort.abort(reason))
     }
     const model = target.model ?? x.requestedModel
     const parent = x.activeSpan ?? x.span
@@ -177,7 +177,7 @@ class Attempt {
       : undefined
     if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
     if (firstToken) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${firstToken} ms`), firstToken)
-    this.call = new TargetCall(x, target, route, this.#controller)
+    this.call = new TargetCall(x, target, route, this.#abort)
   }
 
   /** Read a stream's first item within the attempt; the rest is read by the pump, still under this attempt's timers. */
@@ -195,7 +195,7 @@ class Attempt {
     this.#span?.end()
     clearTimeout(this.#timer)
     clearTimeout(this.#firstTokenTimer)
-    if (this.#controller) this.#x.signal.removeEventListener('abort', this.#onClientAbort)
+    this.#stopFollowing?.()
   }
 
   /** Whatever the attempt threw, as a GatewayError: the gateway's timeouts are 504, unknown failures 502. */
@@ -218,11 +218,11 @@ class Attempt {
 
   #timeout(reason: string): void {
     this.#timedOut = reason
-    this.#controller!.abort(new Error(reason))
+    this.#abort!.abort(new Error(reason))
   }
 }
 
-/** What a provider gets for one attempt. A class: its signal is made only when a provider asks (one costs ~3 µs to make on Node 20, and a mock's answer never reads it), and a getter in an object literal cost the mock route 20% (bench/ab.ts). */
+/** What a provider gets for one attempt. A class: its signal is made only when a provider asks (kit/abort.ts), and a getter in an object literal cost the mock route 20% (bench/ab.ts). */
 class TargetCall implements ProviderCall {
   readonly requestId: string
   readonly headers: Readonly<Record<string, string>> | undefined
@@ -230,19 +230,27 @@ class TargetCall implements ProviderCall {
   readonly #x: Exchange
   readonly #target: CompiledTarget
   readonly #route: CompiledRoute
-  readonly #controller: AbortController | undefined
+  readonly #abort: LazyAbort | Exchange
 
-  constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute, controller: AbortController | undefined) {
+  constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute, abort: LazyAbort | undefined) {
     this.requestId = x.requestId
     this.headers = target.headers
     this.#x = x
     this.#target = target
     this.#route = route
-    this.#controller = controller
+    this.#abort = abort ?? x
   }
 
   get signal(): AbortSignal {
-    return this.#controller?.signal ?? this.#x.signal
+    return this.#abort.signal
+  }
+
+  get aborted(): boolean {
+    return this.#abort.aborted
+  }
+
+  onAbort(listener: (reason: unknown) => void): () => void {
+    return this.#abort.onAbort(listener)
   }
 
   unsupported(param: string, message?: string): void {

@@ -7,6 +7,7 @@ import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { estimatePromptTokens, estimateTextTokens, estimateTokens } from '../../plugin-api/kit/tokens.ts'
 import type { Span } from '../tracing.ts'
+import { onAbort, type LazyAbort } from '../../plugin-api/kit/abort.ts'
 import type { GatewayError } from '../../plugin-api/errors.ts'
 import { callerOf } from './identity.ts'
 import type { RequestScope } from './scope.ts'
@@ -14,17 +15,12 @@ import type { RequestScope } from './scope.ts'
 type Headers = Readonly<Record<string, string | string[] | undefined>>
 type ChunkObserver = readonly [onChunk: (chunk: ChatChunk) => void, onEnd: ((complete: boolean) => void) | undefined]
 
-/** A signal made when first asked for (the client's connection): whether it aborted is known without making it. */
-export interface LazySignal {
-  readonly signal: AbortSignal
-  readonly aborted: boolean
-}
 
 export interface ExchangeInit {
   readonly snapshot: Snapshot
   readonly requestId: string
   readonly operation: Operation
-  readonly signal: AbortSignal | LazySignal
+  readonly signal: AbortSignal | LazyAbort
   readonly span: Span
   readonly headers?: Headers
   readonly method?: string
@@ -44,7 +40,7 @@ export class Exchange implements StageExchange, RequestScope {
   readonly method: string
   readonly path: string
   readonly operation: Operation
-  readonly #signal: AbortSignal | LazySignal
+  readonly #signal: AbortSignal | LazyAbort
   readonly span: Span
   activeSpan: Span | undefined
   readonly headers: Headers
@@ -118,6 +114,11 @@ export class Exchange implements StageExchange, RequestScope {
   /** Whether the client went away (or the caller aborted), without making a signal to say so. */
   get aborted(): boolean {
     return this.#signal.aborted
+  }
+
+  /** `listener` once the client goes away (or the caller aborts), without making a signal; returns what removes it. */
+  onAbort(listener: (reason: unknown) => void): () => void {
+    return onAbort(this.#signal, listener)
   }
 
   get route(): RouteInfo | undefined {

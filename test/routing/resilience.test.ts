@@ -273,6 +273,17 @@ describe('client cancellation', () => {
     await waitFor(() => a.aborted === 1, 1000)
   })
 
+  it('aborts the upstream call when the client goes away on a route with a timeout (the attempt follows the client)', async () => {
+    const a = await upstream('a', [{ ok: 'too late', delayMs: 3000 }])
+    const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: r\n    timeout_ms: 10000\n    targets: [ { provider: a } ]\n`)
+    const controller = new AbortController()
+    const request = fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask), signal: controller.signal })
+    await waitFor(() => a.requests.length === 1, 2000)
+    controller.abort()
+    await expect(request).rejects.toThrow()
+    await waitFor(() => a.aborted === 1, 1000)
+  })
+
   it('aborts an upstream stream when the client stops reading', async () => {
     const a = await upstream('a', [{ stream: Array.from({ length: 50 }, (_, i) => ` w${i}`), delayMs: 40 }])
     const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: r\n    targets: [ { provider: a } ]\n`)

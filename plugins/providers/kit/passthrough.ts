@@ -13,7 +13,7 @@
  * The kernel chooses this path only when no stage needs the unified answer (a cache does) and no
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
-import { countedUsageChunk, estimateTextTokens, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
+import { abortReason, countedUsageChunk, estimateTextTokens, isAborted, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
 import { OPENAI_COMPLETIONS, OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
@@ -50,7 +50,7 @@ type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<Nat
 export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError: PassthroughErrors): Record<string, Native> {
   const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<EventData> => {
     try {
-      return await client.send(path, JSON.stringify(body), { signal: providerCall.signal, headers: providerCall.headers })
+      return await client.send(path, JSON.stringify(body), { signal: providerCall, headers: providerCall.headers })
     } catch (err) {
       throw mapError(err, providerCall.signal, 'call')
     }
@@ -58,19 +58,19 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
   /** A 2xx answer read whole; `headers` beside the call's (an upload's content type). A socket failure while the body was read is the kit's connection error, whatever the stage. */
   const answerOf = async (path: string, payload: string | Buffer, providerCall: ProviderCall, headers?: Record<string, string>): Promise<WholeAnswer> => {
     try {
-      return await client.sendWhole(path, payload, { signal: providerCall.signal, headers: headers ? { ...providerCall.headers, ...headers } : providerCall.headers })
+      return await client.sendWhole(path, payload, { signal: providerCall, headers: headers ? { ...providerCall.headers, ...headers } : providerCall.headers })
     } catch (err) {
       throw mapError(err, providerCall.signal, 'call')
     }
   }
   /** A whole JSON answer, relayed as its bytes; its usage read from them. */
   const whole = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> =>
-    wholeResult(await answerOf(path, JSON.stringify(body), providerCall), providerCall.signal, mapError)
+    wholeResult(await answerOf(path, JSON.stringify(body), providerCall), providerCall, mapError)
   /** A multipart upload (image edits, audio), the form as the client sent it with the target's model; a JSON answer's usage read, a text answer (a transcript as text or subtitles) relayed with its type. */
   const form = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
     const { bytes: payload, contentType } = await multipart(body as MultipartBody)
     const answer = await answerOf(path, payload, providerCall, { 'content-type': contentType })
-    if (isJson(answer.contentType)) return wholeResult(answer, providerCall.signal, mapError)
+    if (isJson(answer.contentType)) return wholeResult(answer, providerCall, mapError)
     return { bytes: answer.bytes, contentType: answer.contentType ?? 'text/plain', usage: () => undefined, model: () => undefined }
   }
   /** Audio for a text: the answer's bytes relayed with their type. */
@@ -169,11 +169,11 @@ function asBase64(result: NativeResult): NativeResult {
 }
 
 /** What a whole JSON answer relays: its bytes, its usage read from them when asked. */
-function wholeResult(answer: WholeAnswer, signal: AbortSignal, mapError: PassthroughErrors): NativeResult {
+function wholeResult(answer: WholeAnswer, call: ProviderCall, mapError: PassthroughErrors): NativeResult {
   const { bytes } = answer
   if (!isJson(answer.contentType)) {
     const text = bytes.toString('utf8')
-    throw mapError(new UpstreamStatusError(undefined, text, null, text || 'the upstream answered without a JSON body'), signal, 'answer')
+    throw mapError(new UpstreamStatusError(undefined, text, null, text || 'the upstream answered without a JSON body'), call.signal, 'answer')
   }
   let usage: Usage | undefined | null
   return {
@@ -244,7 +244,6 @@ class EventRelay implements NativeResult {
 
   constructor(stream: EventData, clientWantsUsage: boolean, call: ProviderCall, mapError: PassthroughErrors) {
     const relay = this
-    const { signal } = call
     // The client asked for usage and the upstream ignored it: the gateway's own count goes before [DONE].
     const owed = async (): Promise<SseFrame | undefined> => (clientWantsUsage && !relay.#usage ? relay.#counted(call) : undefined)
     this.events = {
@@ -263,7 +262,7 @@ class EventRelay implements NativeResult {
             yield { data }
           }
           // The reader may stop early: the for-await above then aborts the upstream request, and this never runs.
-          if (signal.aborted) throw signal.reason
+          if (isAborted(call)) throw abortReason(call)
           // An upstream that ends without [DONE] still ends the client's stream as OpenAI's does.
           if (!done) {
             const counted = await owed()
@@ -271,7 +270,7 @@ class EventRelay implements NativeResult {
             yield { data: DONE }
           }
         } catch (err) {
-          throw mapError(failure(err, signal), signal, 'answer')
+          throw mapError(failure(err, call), call.signal, 'answer')
         }
       },
     }

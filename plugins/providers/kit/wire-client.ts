@@ -17,6 +17,7 @@ import type { Dispatcher } from 'undici'
 // against 31 modules and ~26 ms (bench/RESULTS.md, start). The same module the index re-exports.
 import Agent from 'undici/lib/dispatcher/agent.js'
 import { createParser, type EventSourceParser } from 'eventsource-parser'
+import { abortReason, isAborted, onAbort, type AbortSource } from '../../../plugin-api/index.ts'
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
 export class UpstreamStatusError extends Error {
@@ -60,7 +61,8 @@ export interface WireClientOptions {
 }
 
 export interface WireCallOptions {
-  readonly signal: AbortSignal
+  /** What aborts the call: a ProviderCall itself, so its signal is made only if it aborts (kit/abort.ts). */
+  readonly signal: AbortSource
   readonly headers?: Readonly<Record<string, string>>
   /** Read the answer as server-sent events, each event's JSON yielded as it arrives. */
   readonly stream?: boolean
@@ -161,12 +163,12 @@ export class WireClient {
    * chat or embeddings call changes nothing upstream, so sending it again is safe. A send marks
    * `progress.answered` once the answer's headers are in.
    */
-  async #once<T>(signal: AbortSignal, send: (progress: { answered: boolean }) => Promise<T>): Promise<T> {
+  async #once<T>(signal: AbortSource, send: (progress: { answered: boolean }) => Promise<T>): Promise<T> {
     const progress = { answered: false }
     try {
       return await send(progress)
     } catch (err) {
-      if (signal.aborted || progress.answered || !RESET_CODES.has(codeOf(err) ?? '')) throw err
+      if (isAborted(signal) || progress.answered || !RESET_CODES.has(codeOf(err) ?? '')) throw err
       this.#options.onRetry?.()
       return send({ answered: false })
     }
@@ -212,20 +214,18 @@ function headersOf(rawHeaders: Buffer[]): { contentType: string | undefined; ret
 }
 
 /** One dispatch on the pool, its answer gathered as it arrives (undici's handler interface). */
-function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signal: AbortSignal, progress: { answered: boolean }): Promise<WholeAnswer> {
+function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signal: AbortSource, progress: { answered: boolean }): Promise<WholeAnswer> {
   return new Promise((resolve, reject) => {
     let statusCode = 0
     let contentType: string | undefined
     let retryAfter: string | null = null
     const chunks: Buffer[] = []
-    let abort: ((reason: Error) => void) | undefined
-    const onAbort = (): void => abort?.(signal.reason as Error)
-    const done = (): void => signal.removeEventListener('abort', onAbort)
+    let stopListening: (() => void) | undefined
+    const done = (): void => stopListening?.()
     const handler: Dispatcher.DispatchHandler = {
       onConnect(abortRequest) {
-        if (signal.aborted) return abortRequest(signal.reason as Error)
-        abort = abortRequest
-        signal.addEventListener('abort', onAbort, { once: true })
+        if (isAborted(signal)) return abortRequest(abortReason(signal) as Error)
+        stopListening = onAbort(signal, (reason) => abortRequest(reason as Error))
       },
       onHeaders(status, rawHeaders) {
         progress.answered = true
@@ -273,7 +273,7 @@ const MAX_QUEUED = 8
  * One streamed dispatch on the pool, resolved once a 2xx answer's headers are in; a non-2xx
  * answer's body is read whole for its UpstreamStatusError. Marks `progress.answered` at the headers.
  */
-export function readEvents(agent: Pick<Dispatcher, 'dispatch'>, request: Dispatcher.DispatchOptions, signal: AbortSignal, progress: { answered: boolean }): Promise<EventData> {
+export function readEvents(agent: Pick<Dispatcher, 'dispatch'>, request: Dispatcher.DispatchOptions, signal: AbortSource, progress: { answered: boolean }): Promise<EventData> {
   return new EventReader(signal, progress).dispatch(agent, request)
 }
 
@@ -284,7 +284,7 @@ export function readEvents(agent: Pick<Dispatcher, 'dispatch'>, request: Dispatc
  * when the reader waits for the upstream.
  */
 class EventReader implements Dispatcher.DispatchHandler {
-  readonly #signal: AbortSignal
+  readonly #signal: AbortSource
   readonly #progress: { answered: boolean }
   // Keeps a character split across chunks for the next one, on V8's own UTF-8 decode
   // (TextDecoder's stream mode builds an ICU converter per stream).
@@ -302,9 +302,9 @@ class EventReader implements Dispatcher.DispatchHandler {
   #error: { reason: unknown } | undefined
   /** Wakes the reader waiting for the next event. */
   #wake: (() => void) | undefined
-  readonly #onAbort = (): void => this.#abort?.(this.#signal.reason as Error)
+  #stopListening: (() => void) | undefined
 
-  constructor(signal: AbortSignal, progress: { answered: boolean }) {
+  constructor(signal: AbortSource, progress: { answered: boolean }) {
     this.#signal = signal
     this.#progress = progress
     this.#parser = createParser({
@@ -324,9 +324,9 @@ class EventReader implements Dispatcher.DispatchHandler {
   }
 
   onConnect(abort: (reason?: Error) => void): void {
-    if (this.#signal.aborted) return abort(this.#signal.reason as Error)
+    if (isAborted(this.#signal)) return abort(abortReason(this.#signal) as Error)
     this.#abort = abort
-    this.#signal.addEventListener('abort', this.#onAbort, { once: true })
+    this.#stopListening = onAbort(this.#signal, (reason) => abort(reason as Error))
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
@@ -355,7 +355,7 @@ class EventReader implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.#signal.removeEventListener('abort', this.#onAbort)
+    this.#stopListening?.()
     this.#ended = true
     if (this.#failed) {
       const { status, retryAfter, chunks } = this.#failed
@@ -365,10 +365,10 @@ class EventReader implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
-    this.#signal.removeEventListener('abort', this.#onAbort)
+    this.#stopListening?.()
     // The caller gave up: its reason comes next, not the events still queued. A socket failing
     // mid-answer comes after them (the client gets the text that arrived before it).
-    if (this.#signal.aborted) this.#queue.length = 0
+    if (isAborted(this.#signal)) this.#queue.length = 0
     this.#error = { reason: err }
     this.#started?.reject(err)
     this.#wakeReader()
@@ -403,7 +403,7 @@ class EventReader implements Dispatcher.DispatchHandler {
 }
 
 /** The events' parsed data, as the SDKs yield them: `[DONE]` ends it, an event carrying `error` throws. */
-async function* events(data: EventData, signal: AbortSignal): AsyncGenerator<unknown> {
+async function* events(data: EventData, signal: AbortSource): AsyncGenerator<unknown> {
   try {
     for await (const text of data) {
       if (text === DONE) continue
@@ -417,8 +417,8 @@ async function* events(data: EventData, signal: AbortSignal): AsyncGenerator<unk
 }
 
 /** An undici/socket failure in the kit's terms; the caller's abort and our own errors pass as they are. */
-export function failure(err: unknown, signal: AbortSignal): unknown {
-  if (signal.aborted || err instanceof UpstreamStatusError || err instanceof UpstreamTimeoutError || err instanceof UpstreamConnectionError) return err
+export function failure(err: unknown, signal: AbortSource): unknown {
+  if (isAborted(signal) || err instanceof UpstreamStatusError || err instanceof UpstreamTimeoutError || err instanceof UpstreamConnectionError) return err
   const code = codeOf(err)
   if (code && TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError({ cause: err })
   if (code) return new UpstreamConnectionError(`Connection error. (${code})`, { cause: err })
