@@ -1,5 +1,5 @@
 /**
- * The mock's image generation (OpenAI's /v1/images/generations shape), offline and deterministic:
+ * The mock's image generation, edits and variations (OpenAI's /v1/images/* shape), offline and deterministic:
  * each image is the same 1×1 PNG. GPT image models answer base64 with token usage as OpenAI
  * counts it for a square image (output tokens by quality); DALL·E models a URL (a data: URL here)
  * or base64 as `response_format` asks, and no usage. Enough to build and test an image flow, its
@@ -15,7 +15,8 @@ const SIZES = new Set(['1024x1024', '1024x1536', '1536x1024'])
 
 export function mockImages(body: Record<string, unknown>): NativeResult {
   const model = typeof body.model === 'string' ? body.model : 'dall-e-2'
-  const n = typeof body.n === 'number' ? body.n : 1
+  // A JSON number, or a multipart upload's text field.
+  const n = Number.parseInt(String(body.n ?? 1), 10) || 1
   const created = Math.floor(Date.now() / 1000)
   if (model.startsWith('dall-e')) {
     const data = Array.from({ length: n }, () => (body.response_format === 'b64_json' ? { b64_json: PNG } : { url: `data:image/png;base64,${PNG}` }))

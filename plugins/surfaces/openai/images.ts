@@ -1,11 +1,11 @@
 /**
- * POST /v1/images/generations and /v1/images/edits: OpenAI's image generation and edits, routed by
- * their model like any request and sent to a provider that has the endpoint (OpenAI; the mock
- * offline) as the client wrote them. Unlike moderations they are metered: a usage event with the
+ * POST /v1/images/generations, /v1/images/edits and /v1/images/variations: OpenAI's image generation,
+ * edits and variations, routed by their model like any request (dall-e-2 when the client names none,
+ * as OpenAI's API) and sent to a provider that has the endpoint (OpenAI; the mock offline) as the client wrote them. Unlike moderations they are metered: a usage event with the
  * tokens a GPT image model reports (priced by the catalog), under the caller's rate limits and budgets.
  */
 import { badRequest, type RouteSpec } from '../../../plugin-api/index.ts'
-import { OPENAI_IMAGE_EDITS, OPENAI_IMAGES } from '../../contracts/wires.ts'
+import { OPENAI_IMAGE_EDITS, OPENAI_IMAGE_VARIATIONS, OPENAI_IMAGES } from '../../contracts/wires.ts'
 import { meteredUpload, relayed } from './wire.ts'
 
 /** OpenAI's default image model, as its API takes a request that names none. */
@@ -44,5 +44,17 @@ export const imageEdits: RouteSpec<Record<string, string>> = {
     if (!req.body.prompt) throw badRequest('`prompt` is required: say what to change.', 'prompt', 'missing_required_parameter')
     if (req.body.stream === 'true') throw badRequest('Streamed image edits (partial images) are not served yet: send the request without `stream`.', 'stream', 'stream_unsupported')
     return relayed(await meteredUpload(req, OPENAI_IMAGE_EDITS, req.body.model || DEFAULT_IMAGE_MODEL))
+  },
+}
+
+export const imageVariations: RouteSpec<Record<string, string>> = {
+  method: 'POST',
+  path: '/v1/images/variations',
+  summary: 'Variations of an image (multipart: a square PNG `image`; `model` dall-e-2, the default), through a route whose provider makes them (OpenAI; the mock offline); metered as usage, under limits and budgets.',
+  permission: 'chat',
+  body: 'multipart',
+  async handle(req) {
+    if (!req.files.some((f) => f.field === 'image')) throw badRequest('Send the image to vary as the multipart file `image` (a square PNG).', 'image', 'missing_required_parameter')
+    return relayed(await meteredUpload(req, OPENAI_IMAGE_VARIATIONS, req.body.model || DEFAULT_IMAGE_MODEL))
   },
 }

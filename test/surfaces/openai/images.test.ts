@@ -13,12 +13,13 @@ import { waitFor } from '../../helpers/wait.ts'
 import { UsageLog } from '../../../plugins/contracts/capabilities.ts'
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII='
-const KEYS = { ann: 'ann-key-0123456789abcdef', bo: 'bo-key-0123456789abcdef', cy: 'cy-key-0123456789abcdef' }
+const KEYS = { ann: 'ann-key-0123456789abcdef', bo: 'bo-key-0123456789abcdef', cy: 'cy-key-0123456789abcdef', dee: 'dee-key-0123456789abcdef' }
 
 describe('/v1/images/generations with the openai SDK', () => {
   let upstream: MockUpstream
   let gw: RunningGateway
   const edits: FormData[] = []
+  const variations: FormData[] = []
   const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 })
   beforeAll(async () => {
     // OpenAI's /v1/images/generations as its API reference answers it: GPT image models base64 with
@@ -27,6 +28,13 @@ describe('/v1/images/generations with the openai SDK', () => {
       if (req.path.endsWith('/images/edits')) {
         edits.push(await formOf(req))
         return sendJson(res, 200, { created: 1_765_000_000, data: [{ b64_json: PNG }], usage: { input_tokens: 300, output_tokens: 1056, total_tokens: 1356, input_tokens_details: { text_tokens: 20, image_tokens: 280 } } })
+      }
+      if (req.path.endsWith('/images/variations')) {
+        // dall-e-2's answer: a URL or base64 as response_format asks, and no usage.
+        const form = await formOf(req)
+        variations.push(form)
+        const image = form.get('response_format') === 'b64_json' ? { b64_json: PNG } : { url: 'https://images.example/v.png' }
+        return sendJson(res, 200, { created: 1_765_000_000, data: Array.from({ length: Number(form.get('n') ?? 1) }, () => image) })
       }
       if (!req.path.endsWith('/images/generations')) return sendJson(res, 404, { error: { message: 'no such path', type: 'invalid_request_error', code: null, param: null } })
       if (String(req.body.prompt).includes('forbidden')) return sendJson(res, 400, { error: { message: 'Your request was rejected by the safety system.', type: 'image_generation_user_error', code: 'moderation_blocked', param: null } })
@@ -53,6 +61,7 @@ auth:
         - { key: ${KEYS.ann}, user: ann, department: design }
         - { key: ${KEYS.bo}, user: bo, department: frugal }
         - { key: ${KEYS.cy}, user: cy, department: busy }
+        - { key: ${KEYS.dee}, user: dee, department: design }
 departments:
   design: {}
   frugal: { budget: { usd_per_day: 0.05 } }
@@ -121,6 +130,40 @@ routes:
     const refused = await fetch(`${gw.url}/v1/images/edits`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.ann}` }, body: noImage })
     expect(refused.status).toBe(400)
     expect((await refused.json()).error).toMatchObject({ param: 'image' })
+  })
+
+  it('sends a variation\'s upload to OpenAI byte for byte, as dall-e-2 when the client names no model, and records it as usage', async () => {
+    // A PNG signature, then every byte value (CR, LF, dashes: what a multipart encoder could mangle).
+    const image = Buffer.concat([Buffer.from(PNG, 'base64'), Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 256))])
+    const { data, response } = await client(KEYS.dee).images.createVariation({ image: await toFile(image, 'otter.png', { type: 'image/png' }), n: 2, size: '256x256', response_format: 'b64_json', user: 'u-42' }).withResponse()
+    expectOpenAISchema('ImagesResponse', data)
+    expect(data.data?.map((d) => d.b64_json)).toEqual([PNG, PNG])
+    expect(response.headers.get('x-gateway-provider')).toBe('oa')
+    expect(upstream.requests.at(-1)!.path).toBe('/v1/images/variations')
+    const form = variations.at(-1)!
+    expect(['model', 'n', 'size', 'response_format', 'user'].map((f) => form.get(f))).toEqual(['dall-e-2', '2', '256x256', 'b64_json', 'u-42'])
+    const sent = form.get('image') as File
+    expect([sent.name, sent.type]).toEqual(['otter.png', 'image/png'])
+    expect(Buffer.from(await sent.arrayBuffer()).equals(image)).toBe(true)
+    // DALL·E reports no usage: a request with no tokens, priced at nothing (the catalog has no per-image price).
+    const event = (await waitFor(async () => (await eventsOf('dee')).find((e) => e.model === 'dall-e-2'), 5000, 25)).value!
+    expect(event).toMatchObject({ route: 'dall-e-2', provider: 'oa', status: 200, promptTokens: 0, completionTokens: 0, costUsd: 0 })
+    // Named, the model goes as named; offline, the mock answers.
+    const named = await client(KEYS.dee).images.createVariation({ model: 'dall-e-2', image: await toFile(image, 'otter.png', { type: 'image/png' }) })
+    expect(named.data?.[0]?.url).toBe('https://images.example/v.png')
+    expect(variations.at(-1)!.get('model')).toBe('dall-e-2')
+    const offline = await client(KEYS.dee).images.createVariation({ model: 'mock-image', image: await toFile(image, 'otter.png', { type: 'image/png' }) })
+    expect(offline.data?.[0]?.b64_json).toBe(PNG)
+  })
+
+  it('refuses a variation without its image, and one whose route\'s provider makes no variations', async () => {
+    const noImage = new FormData()
+    noImage.append('model', 'dall-e-2')
+    const refused = await fetch(`${gw.url}/v1/images/variations`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.ann}` }, body: noImage })
+    expect(refused.status).toBe(400)
+    expect((await refused.json()).error).toMatchObject({ param: 'image', code: 'missing_required_parameter' })
+    const image = await toFile(Buffer.from(PNG, 'base64'), 'a.png', { type: 'image/png' })
+    await expect(client(KEYS.ann).images.createVariation({ model: 'claude-image', image })).rejects.toMatchObject({ status: 400, code: 'wire_unsupported', param: 'model' })
   })
 
   it('maps the upstream\'s refusal to the SDK\'s typed error', async () => {
