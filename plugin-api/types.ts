@@ -281,7 +281,7 @@ export interface RouteInfo {
 /** A cheap token estimate made before the call: prompt bytes / 4, plus the most the answer may use. */
 export interface TokenEstimate {
   readonly prompt: number
-  /** max_tokens × n; 0 when the client set no bound. */
+  /** max_tokens × n; 0 when the client set no bound. A metered native call: what its caller estimated (NativeOptions.estimate). */
   readonly completion: number
 }
 
@@ -424,6 +424,12 @@ export interface NativeOptions extends CallOptions {
   readonly otherwise?: (target: RoutingTarget) => NativeResult | Promise<NativeResult>
   /** The call generates billed content (images): it runs as operation `media`, so usage, limits and budgets count it (its NativeResult's usage, priced by the catalog). */
   readonly metered?: boolean
+  /**
+   * A metered call's admission estimate, which only its caller can read from the wire body: its prompt's tokens and the most its
+   * answer may use (an image request's output tokens × n). Token limits take it and budgets reserve it (priced at each target's
+   * model) before the call; the actual usage replaces it after. Without it the call is estimated at 0 tokens and reserves nothing.
+   */
+  readonly estimate?: TokenEstimate
 }
 
 /** A pipeline call in flight: the result, and the outcome once the response has ended and been accounted. */

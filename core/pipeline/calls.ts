@@ -43,7 +43,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
     native(wire, model, body, options = {}) {
       // Its unified request names only the model; the body goes as the wire's (x.wire).
       const x = start(options.metered ? 'media' : 'native', { model, messages: [] }, options)
-      x.wire = { name: wire, body, headers: options.wireHeaders, otherwise: options.otherwise }
+      x.wire = { name: wire, body, headers: options.wireHeaders, otherwise: options.otherwise, estimate: options.estimate }
       return run<NativeResult>(x)
     },
     models: () => snapshot.visibleModels(principal, {}),

@@ -62,8 +62,8 @@ export class Exchange implements StageExchange, RequestScope {
   translationRequired = false
   /** What translating the surface's request to the unified one lost (see Decoded): applied when a target gets it translated. */
   translation: { readonly warnings: readonly string[]; readonly error: GatewayError | undefined } | undefined
-  /** The surface's wire body, wire name and wire headers, for same-wire passthrough; a `native` call's stand-in for targets without the wire. */
-  wire: { readonly name: string; readonly body: Record<string, unknown>; readonly headers?: Readonly<Record<string, string>>; readonly otherwise?: NativeOptions['otherwise'] } | undefined
+  /** The surface's wire body, wire name and wire headers, for same-wire passthrough; a `native` call's stand-in for targets without the wire, and its caller's admission estimate. */
+  wire: { readonly name: string; readonly body: Record<string, unknown>; readonly headers?: Readonly<Record<string, string>> } & Pick<NativeOptions, 'otherwise' | 'estimate'> | undefined
   /** The surface's check once routed (ModelEndpoint.routed). */
   routed: ((x: Exchange) => void) | undefined
   streaming = false
@@ -165,7 +165,7 @@ export class Exchange implements StageExchange, RequestScope {
   }
 
   get estimate(): TokenEstimate {
-    return (this.#estimate ??= estimateTokens(this.operation, this.request))
+    return (this.#estimate ??= this.wire?.estimate ?? estimateTokens(this.operation, this.request))
   }
 
   /** The gateway's own count of this chat, for an answer whose provider reported no usage: the prompt and `completion` by the Tokenizer, else bytes / 4. */

@@ -24,6 +24,9 @@ export const OPENAI_IMAGES = 'openai-images'
 /** OpenAI's image edits (`POST /v1/images/edits`, multipart: `image` files, `prompt`, an optional `mask`): a MultipartBody, an ImagesResponse back. */
 export const OPENAI_IMAGE_EDITS = 'openai-image-edits'
 
+/** OpenAI's image variations (`POST /v1/images/variations`, multipart: one square PNG `image`; dall-e-2 only): a MultipartBody, an ImagesResponse back (no usage). */
+export const OPENAI_IMAGE_VARIATIONS = 'openai-image-variations'
+
 /** OpenAI's speech to text (`POST /v1/audio/transcriptions`, multipart: the audio `file`, `model`): a MultipartBody; the transcript back as JSON, text or subtitles as `response_format` asks. */
 export const OPENAI_TRANSCRIPTIONS = 'openai-transcriptions'
 

@@ -14,7 +14,7 @@
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
 import { abortReason, countedUsageChunk, estimateTextTokens, isAborted, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
-import { OPENAI_COMPLETIONS, OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
+import { OPENAI_COMPLETIONS, OPENAI_IMAGE_EDITS, OPENAI_IMAGE_VARIATIONS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
@@ -31,9 +31,10 @@ export interface WirePaths {
   readonly moderations?: string
   /** The legacy text completions endpoint, where the upstream serves one (then `native['openai-completions']`). */
   readonly completions?: string
-  /** Image generation and edits, where the upstream has them (then `native['openai-images']`, `native['openai-image-edits']`). */
+  /** Image generation, edits and variations, where the upstream has them (then `native['openai-images']`, `native['openai-image-edits']`, `native['openai-image-variations']`). */
   readonly images?: string
   readonly imageEdits?: string
+  readonly imageVariations?: string
   /** Speech to text, where the upstream has it (then `native['openai-transcriptions']`, `native['openai-translations']`). */
   readonly transcriptions?: string
   readonly translations?: string
@@ -73,6 +74,9 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
     if (isJson(answer.contentType)) return wholeResult(answer, providerCall, mapError)
     return { bytes: answer.bytes, contentType: answer.contentType ?? 'text/plain', usage: () => undefined, model: () => undefined }
   }
+  /** An upload whose answer may report tokens (image edits and variations, transcripts), where the upstream has its `path`. */
+  const reportedUpload = (wire: string, path: string | undefined): Record<string, Native> =>
+    path ? { [wire]: async (body, providerCall) => reportedTokens(await form(path, body, providerCall)) } : {}
   /** Audio for a text: the answer's bytes relayed with their type. */
   const speech = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
     const answer = await answerOf(path, JSON.stringify(body), providerCall, { accept: '*/*' })
@@ -97,10 +101,12 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
     ...(paths.moderations ? { [OPENAI_MODERATIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => whole(paths.moderations!, body, providerCall) } : {}),
     ...(paths.completions ? { [OPENAI_COMPLETIONS]: (body: Record<string, unknown>, providerCall: ProviderCall) => completion(paths.completions!, body, providerCall) } : {}),
     ...(paths.images ? { [OPENAI_IMAGES]: async (body: Record<string, unknown>, providerCall: ProviderCall) => reportedTokens(await whole(paths.images!, body, providerCall)) } : {}),
-    ...(paths.imageEdits ? { [OPENAI_IMAGE_EDITS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => reportedTokens(await form(paths.imageEdits!, body, providerCall)) } : {}),
+    ...reportedUpload(OPENAI_IMAGE_EDITS, paths.imageEdits),
+    // DALL·E answers (variations are dall-e-2's alone) report no usage: a request with no tokens.
+    ...reportedUpload(OPENAI_IMAGE_VARIATIONS, paths.imageVariations),
     // A transcript's usage is tokens (gpt-4o-transcribe: the same input/output shape as images') or, for whisper-1, seconds of audio (no tokens).
-    ...(paths.transcriptions ? { [OPENAI_TRANSCRIPTIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => reportedTokens(await form(paths.transcriptions!, body, providerCall)) } : {}),
-    ...(paths.translations ? { [OPENAI_TRANSLATIONS]: async (body: Record<string, unknown>, providerCall: ProviderCall) => reportedTokens(await form(paths.translations!, body, providerCall)) } : {}),
+    ...reportedUpload(OPENAI_TRANSCRIPTIONS, paths.transcriptions),
+    ...reportedUpload(OPENAI_TRANSLATIONS, paths.translations),
     ...(paths.speech ? { [OPENAI_SPEECH]: (body: Record<string, unknown>, providerCall: ProviderCall) => speech(paths.speech!, body, providerCall) } : {}),
   }
 }

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { definePlugin, type NativeResult, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { upstreamError } from '../../../plugin-api/index.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
-import { OPENAI_IMAGE_EDITS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
+import { OPENAI_IMAGE_EDITS, OPENAI_IMAGE_VARIATIONS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { mockModeration } from './moderation.ts'
 import { mockImages } from './images.ts'
 import { mockSpeech, mockTranscript } from './audio.ts'
@@ -122,6 +122,7 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
       [OPENAI_MODERATIONS]: offline((body, call) => mockModeration(body, call.requestId)),
       [OPENAI_IMAGES]: offline(mockImages),
       [OPENAI_IMAGE_EDITS]: offline(mockImages),
+      [OPENAI_IMAGE_VARIATIONS]: offline(mockImages),
       [OPENAI_TRANSCRIPTIONS]: offline((body) => mockTranscript(body as MultipartBody, false)),
       [OPENAI_TRANSLATIONS]: offline((body) => mockTranscript(body as MultipartBody, true)),
       [OPENAI_SPEECH]: offline(mockSpeech),

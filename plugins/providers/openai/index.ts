@@ -35,13 +35,13 @@ const configSchema = {
 export default definePlugin<OpenAIConfig, Provider>({
   id: 'provider.openai',
   kind: 'provider',
-  description: 'OpenAI (chat, streaming, tools, vision, JSON modes, embeddings, moderations, image generation and edits, speech to text and back, fine-tuning) through the official openai SDK.',
+  description: 'OpenAI (chat, streaming, tools, vision, JSON modes, embeddings, moderations, image generation, edits and variations, speech to text and back, fine-tuning) through the official openai SDK.',
   configSchema,
   async setup(ctx, config) {
     const wire = openAIWireSetup(ctx, config, {
       baseURL: OPENAI_BASE_URL,
       headers: { ...(config.organization ? { 'OpenAI-Organization': config.organization } : {}), ...(config.project ? { 'OpenAI-Project': config.project } : {}) },
-      paths: { ...OPENAI_PATHS, moderations: '/moderations', images: '/images/generations', imageEdits: '/images/edits', transcriptions: '/audio/transcriptions', translations: '/audio/translations', speech: '/audio/speech' },
+      paths: { ...OPENAI_PATHS, moderations: '/moderations', images: '/images/generations', imageEdits: '/images/edits', imageVariations: '/images/variations', transcriptions: '/audio/transcriptions', translations: '/audio/translations', speech: '/audio/speech' },
     })
     // The SDK serves model lists and fine-tuning, off the hot path: imported on their first call,
     // so a gateway that only relays chat and embeddings never loads it.

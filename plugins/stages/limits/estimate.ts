@@ -1,8 +1,9 @@
 /**
  * What a request may cost at most, reserved from its budgets at admission: its prompt estimate
  * plus the most it may answer (max_tokens × n; else the model's max_output_tokens from the
- * catalog or `pricing:`; else `limits.budget_default_max_tokens`), priced at the dearest target
- * its route may reach (a fallback may end on it). The actual cost replaces it when the response ends.
+ * catalog or `pricing:`; else `limits.budget_default_max_tokens`; a metered native call, as an
+ * image, what its caller estimated: NativeOptions.estimate), priced at the dearest target its
+ * route may reach (a fallback may end on it). The actual cost replaces it when the response ends.
  */
 import type { StageExchange } from '../../../plugin-api/index.ts'
 

@@ -4,8 +4,8 @@
  * `data:` frame per chunk, then `data: [DONE]`.
  *
  *   POST /v1/chat/completions   POST /v1/completions   POST /v1/embeddings   POST /v1/moderations
- *   POST /v1/images/generations   POST /v1/images/edits   POST /v1/audio/transcriptions   POST /v1/audio/translations
- *   POST /v1/audio/speech
+ *   POST /v1/images/generations   POST /v1/images/edits   POST /v1/images/variations
+ *   POST /v1/audio/transcriptions   POST /v1/audio/translations   POST /v1/audio/speech
  *   GET /v1/models   GET /v1/models/{id}
  */
 import {
@@ -17,7 +17,7 @@ import { checkChatRequest } from './chat-request.ts'
 import { completions } from './completions.ts'
 import { dropUnknownParameters } from './chat-params.ts'
 import { openAIErrorFrame, relayed, requireObject } from './wire.ts'
-import { imageEdits, imageGenerations } from './images.ts'
+import { imageEdits, imageGenerations, imageVariations } from './images.ts'
 import { speech, transcriptions, translations } from './audio.ts'
 import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
 
@@ -106,7 +106,7 @@ export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.openai',
   kind: 'surface',
   enabledByDefault: true,
-  description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation and edits, speech to text and back, and models.',
+  description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation, edits and variations, speech to text and back, and models.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  setup: () => ({ endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, transcriptions, translations, speech, listModels, getModel] }),
+  setup: () => ({ endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, listModels, getModel] }),
 })

@@ -1,5 +1,5 @@
 /** Small pieces of OpenAI's wire format that every OpenAI-shaped endpoint shares. */
-import { badRequest, raw, reply, type Call, type GatewayError, type JsonReply, type NativeResult, type RawReply, type RouteRequest, type SseFrame } from '../../../plugin-api/index.ts'
+import { badRequest, raw, reply, type Call, type GatewayError, type JsonReply, type NativeResult, type RawReply, type RouteRequest, type SseFrame, type TokenEstimate } from '../../../plugin-api/index.ts'
 import type { MultipartBody } from '../../contracts/wires.ts'
 
 /** The parsed body as the endpoint's request type, once it is known to be a JSON object. */
@@ -21,8 +21,8 @@ export function relayed(call: Call<NativeResult>): RawReply | JsonReply {
   return result.bytes ? raw(Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength), result.contentType ?? 'application/json', { headers }) : reply(result.body, { headers })
 }
 
-/** A multipart request (an upload) sent on as a metered native call on `wire`: its fields with `model`, and its files. */
-export function meteredUpload(req: RouteRequest<Record<string, string>>, wire: string, model: string): Promise<Call<NativeResult>> {
+/** A multipart request (an upload) sent on as a metered native call on `wire`: its fields with `model`, and its files; `estimate` what limits and budgets hold for it before the call. */
+export function meteredUpload(req: RouteRequest<Record<string, string>>, wire: string, model: string, estimate?: TokenEstimate): Promise<Call<NativeResult>> {
   const body: MultipartBody = { ...req.body, model, files: req.files }
-  return req.gateway.native(wire, model, body, { headers: req.headers, metered: true })
+  return req.gateway.native(wire, model, body, { headers: req.headers, metered: true, estimate })
 }
