@@ -13,7 +13,7 @@ import { NOBODY, authenticate, authorize, callerOf } from '../pipeline/identity.
 import { inStep, serveModel } from '../pipeline/pipeline.ts'
 import { Exchange } from '../pipeline/exchange.ts'
 import { LazyAbort } from '../../plugin-api/kit/abort.ts'
-import { childCalls, gatewayCalls } from '../pipeline/calls.ts'
+import { childCalls, gatewayCalls, type CallerDefaults } from '../pipeline/calls.ts'
 import type { RequestScope } from '../pipeline/scope.ts'
 import { writeStream } from '../pipeline/wire.ts'
 import { SpanKind, tracer } from '../tracing.ts'
@@ -87,7 +87,7 @@ async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint:
     headers: ctx.headers,
     method: ctx.method,
     path: ctx.path,
-    setHeader: (name, value) => { if (!ctx.headerSent) ctx.res.setHeader(name, value) },
+    setHeader: headerSetter(ctx),
     calls: childCalls,
   })
   // The access log names what the request became (route, provider, attempts, tokens).
@@ -127,6 +127,8 @@ function requestSpan(ctx: Koa.Context) {
   return span
 }
 
+const headerSetter = (ctx: Koa.Context) => (name: string, value: string): void => { if (!ctx.headerSent) ctx.res.setHeader(name, value) }
+
 /** Aborted when the client goes away before its response has been written (kit/abort.ts: its AbortSignal is made only if read). */
 function clientGone(res: ServerResponse): LazyAbort {
   const gone = new LazyAbort()
@@ -142,6 +144,7 @@ class HandlerRequest implements RouteRequest {
   readonly access: AccessView
   #gateway: GatewayCalls | undefined
   readonly #client: { readonly signal: AbortSignal }
+  readonly #http: Pick<CallerDefaults, 'setHeader' | 'started'>
 
   constructor(
     readonly scope: RequestScope,
@@ -151,12 +154,14 @@ class HandlerRequest implements RouteRequest {
     readonly query: Record<string, unknown>,
     readonly params: Record<string, string>,
     readonly files: readonly UploadedFile[],
+    http: Pick<CallerDefaults, 'setHeader' | 'started'> = {},
   ) {
     this.caller = callerOf(scope, role)
     this.headers = scope.headers
     this.requestId = scope.requestId
     this.access = scope.snapshot.access.view
     this.#client = client
+    this.#http = http
   }
 
   get signal(): AbortSignal {
@@ -164,7 +169,7 @@ class HandlerRequest implements RouteRequest {
   }
 
   get gateway(): GatewayCalls {
-    return (this.#gateway ??= gatewayCalls(this.scope.snapshot, this.scope.principal, { signal: this.signal, parentSpan: this.scope.span }))
+    return (this.#gateway ??= gatewayCalls(this.scope.snapshot, this.scope.principal, { signal: this.signal, parentSpan: this.scope.span, ...this.#http }))
   }
 }
 
@@ -173,12 +178,14 @@ async function readRequest(ctx: Koa.Context, scope: RequestScope, role: Role, ro
   const query = route.query ? validator(route.query, true).check({ ...ctx.query }, 'query') : (ctx.query as Record<string, unknown>)
   const params = route.params ? validator(route.params, true).check({ ...rawParams }, 'path') : rawParams
   const signal = clientGone(ctx.res)
+  // The handler's calls set its response's headers, and the access log names the first (route, model, tokens).
+  const http = { setHeader: headerSetter(ctx), started: (x: Exchange) => { ctx.state.exchange ??= x } }
   if (route.body === 'multipart') {
     const { fields, files } = await readMultipart(ctx, scope.snapshot.bodyLimit)
-    return new HandlerRequest(scope, role, signal, fields, query, params, files)
+    return new HandlerRequest(scope, role, signal, fields, query, params, files, http)
   }
   const body = route.body === undefined ? undefined : validator(route.body, false).check(await readJson(ctx, scope.snapshot.bodyLimit, {}), 'body')
-  return new HandlerRequest(scope, role, signal, body, query, params, [])
+  return new HandlerRequest(scope, role, signal, body, query, params, [], http)
 }
 
 /** The handler's answer: data in the route's shape (the envelope on /api/v1), or a Reply. */

@@ -16,6 +16,10 @@ export interface CallerDefaults {
   readonly parentSpan?: Span
   readonly signal?: AbortSignal
   readonly thread?: string
+  /** Where the calls' response headers go (rate limits, budget left): the response of the handler that makes them. */
+  readonly setHeader?: (name: string, value: string) => void
+  /** Told of each call as it starts (the access log names what a handler's request became). */
+  readonly started?: (x: Exchange) => void
 }
 
 export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefined, defaults: CallerDefaults = {}): GatewayCalls {
@@ -31,9 +35,11 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
       headers: options.headers,
       parentId: defaults.parentId,
       thread: options.thread ?? defaults.thread,
+      setHeader: defaults.setHeader,
       calls: childCalls,
     })
     x.setRequest(request)
+    defaults.started?.(x)
     if (operation === 'chat') x.streaming = (request as ChatRequest).stream === true
     return x
   }

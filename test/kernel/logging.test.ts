@@ -37,6 +37,24 @@ routes:
     expect(lines.join('\n')).not.toContain(SECRET)
   })
 
+  it('names what a handler\'s request became in its access line (an image generation: route, model, provider, tokens)', async () => {
+    const lines: string[] = []
+    const destination: DestinationStream = { write: (text: string) => { lines.push(...text.split('\n').filter(Boolean)) } }
+    const gw = await startGateway({
+      source: { label: 'log.yaml', dir: process.cwd(), text: 'version: 1\nproviders:\n  mock: { plugin: mock }\nroutes:\n  - { model: picture, targets: [ { provider: mock, model: gpt-image-1 } ] }\n' },
+      port: 0, host: '127.0.0.1', watch: false, logger: createLogger('info', destination),
+    })
+    try {
+      const answer = await postJson(`${gw.url}/v1/images/generations`, { model: 'picture', prompt: 'a kite' }, { 'x-request-id': 'log-img-1' })
+      expect(answer.status).toBe(200)
+      await new Promise((r) => setTimeout(r, 50))
+    } finally {
+      await gw.close()
+    }
+    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.reqId === 'log-img-1')
+    expect(line).toMatchObject({ path: '/v1/images/generations', status: 200, route: 'picture', model: 'picture', provider: 'mock', upstream_model: 'gpt-image-1', prompt_tokens: expect.any(Number) })
+  })
+
   it('stamps every line with the ISO time to the millisecond, its second part reused only within its second', () => {
     const time = isoTimeField()
     // Milliseconds in one second, across a second, a minute, a day and a year, back in time, and the same one twice.

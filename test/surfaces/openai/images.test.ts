@@ -257,8 +257,10 @@ routes:
     expect(dalle.data?.[0]?.url).toBe('https://images.example/a.png')
   })
 
-  it('counts images against a rate limit as chat requests are', async () => {
-    await client(KEYS.cy).images.generate({ model: 'mock-image', prompt: 'one' })
+  it('counts images against a rate limit as chat requests are, and says so in the x-ratelimit headers', async () => {
+    const { response } = await client(KEYS.cy).images.generate({ model: 'mock-image', prompt: 'one' }).withResponse()
+    expect(response.headers.get('x-ratelimit-limit-requests')).toBe('1')
+    expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('0')
     await expect(client(KEYS.cy).images.generate({ model: 'mock-image', prompt: 'two' })).rejects.toBeInstanceOf(OpenAI.RateLimitError)
   })
 
