@@ -6,6 +6,10 @@
 import { describe, expect, it } from 'vitest'
 import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
 import { usageIn } from '../../../plugins/providers/kit/passthrough.ts'
+import { LazyAbort, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import { testPluginContext } from '../../helpers/plugin-context.ts'
+import { sendJson, startUpstream } from '../../helpers/upstream.ts'
+import { waitFor } from '../../helpers/wait.ts'
 
 const USAGE = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, prompt_tokens_details: { cached_tokens: 3 } }
 /** OpenAI's completion with a field the unified types do not know, pretty-printed: a re-serialised answer would differ. */
@@ -107,5 +111,60 @@ describe('usageIn: the usage object cut out of a JSON answer', () => {
   it('reads no usage from a body without one, or with usage null', () => {
     expect(usageIn(Buffer.from('{"choices":[]}'))).toBeUndefined()
     expect(usageIn(Buffer.from('{"choices":[],"usage":null}'))).toBeUndefined()
+  })
+})
+
+describe('provider.openai passthrough: a call\'s abort source', () => {
+  /** A ProviderCall whose signal must not be made: an AbortSignal per request cost the passthrough 13% of its CPU (plugin-api/kit/abort.ts). */
+  const lazyCall = () => {
+    const abort = new LazyAbort()
+    let signalReads = 0
+    const call: ProviderCall = {
+      requestId: 'abort-test',
+      unsupported: () => {},
+      get signal() { signalReads++; return abort.signal },
+      get aborted() { return abort.aborted },
+      onAbort: (listener) => abort.onAbort(listener),
+    }
+    return { call, abort, signalReads: () => signalReads }
+  }
+
+  it('answers a whole call and a stream without making the call\'s AbortSignal, and a client that leaves aborts the upstream through onAbort', async () => {
+    let hold: (() => void) | undefined
+    const upstream = await startUpstream(async (req, res) => {
+      if (req.body.messages[0].content === 'slow') await new Promise<void>((resolve) => { hold = resolve; setTimeout(resolve, 5000) })
+      if (res.destroyed) return
+      if (req.body.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.end(`data: ${chunk({ content: 'Hi' }, 'stop')}\n\ndata: ${USAGE_CHUNK}\n\ndata: [DONE]\n\n`)
+        return
+      }
+      sendJson(res, 200, JSON.parse(COMPLETION))
+    })
+    const { default: plugin } = await import('../../../plugins/providers/openai/index.ts')
+    const provider = (await plugin.setup(testPluginContext({ id: 'provider.openai', name: 'oa' }), { api_key: 'sk-abort', base_url: `${upstream.url}/v1`, timeout_ms: 60_000 })) as Provider
+    try {
+      const chat = provider.native!['openai-chat']
+      const whole = lazyCall()
+      const answer = await chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, whole.call)
+      expect(answer.usage()).toMatchObject({ prompt_tokens: 11, completion_tokens: 5 })
+      const streamed = lazyCall()
+      const stream = await chat({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }, streamed.call)
+      for await (const _ of stream.events!) { /* read to the end */ }
+      expect(stream.usage()).toMatchObject({ prompt_tokens: 11 })
+      expect([whole.signalReads(), streamed.signalReads()]).toEqual([0, 0])
+
+      const leaving = lazyCall()
+      const pending = chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow' }] }, leaving.call)
+      await waitFor(() => hold !== undefined, 2000)
+      const started = performance.now()
+      leaving.abort.abort(new Error('client closed the connection'))
+      await expect(pending).rejects.toThrow()
+      expect(performance.now() - started).toBeLessThan(1000)
+    } finally {
+      hold?.()
+      await provider.dispose?.()
+      await upstream.close()
+    }
   })
 })
