@@ -58,6 +58,9 @@ export default definePlugin<RabbitQueueConfig, Queue>({
       connectionTimeout: config.connect_timeout_ms,
       retryLow: 200,
       retryHigh: 5000,
+      // A publish is a few small frames: with Nagle's algorithm one waits for the broker's delayed
+      // ACK (40 ms), which set the p99, and the p50 on a loaded machine (RabbitMQ's own clients set it too).
+      noDelay: true,
     })
     let lastError: string | undefined
     connection.on('error', (err) => {
