@@ -78,11 +78,12 @@ const isModelEndpoint = (e: ModelEndpoint | RouteSpec): e is ModelEndpoint => 'o
 async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint: ModelEndpoint): Promise<void> {
   ctx.state.errorBody = errors
   const snapshot = ctx.state.snapshot as Snapshot
+  const client = clientGone(ctx.res)
   const x = new Exchange({
     snapshot,
     requestId: ctx.state.requestId as string,
     operation: endpoint.operation,
-    signal: clientGone(ctx.res),
+    signal: client,
     span: requestSpan(ctx),
     headers: ctx.headers,
     method: ctx.method,
@@ -93,7 +94,7 @@ async function serveModelEndpoint(ctx: Koa.Context, errors: ErrorBody, endpoint:
   // The access log names what the request became (route, provider, attempts, tokens).
   ctx.state.exchange = x
   try {
-    await serveModel(ctx, x, endpoint, async (role) => new HandlerRequest(x, role, x, await readJson(ctx, snapshot.bodyLimit), ctx.query, (ctx.params ?? {}) as Record<string, string>, []))
+    await serveModel(ctx, x, endpoint, async (role) => new HandlerRequest(x, role, { signal: client }, await readJson(ctx, snapshot.bodyLimit), ctx.query, (ctx.params ?? {}) as Record<string, string>, []))
   } finally {
     x.span.end()
   }
@@ -143,33 +144,31 @@ class HandlerRequest implements RouteRequest {
   readonly requestId: string
   readonly access: AccessView
   #gateway: GatewayCalls | undefined
-  readonly #client: { readonly signal: AbortSignal }
-  readonly #http: Pick<CallerDefaults, 'setHeader' | 'started'>
+  /** What its calls inherit: the client's abort (its signal made only if read), and for a handler's route the response's headers. */
+  readonly #calls: CallerDefaults & { readonly signal: LazyAbort }
 
   constructor(
     readonly scope: RequestScope,
     role: Role,
-    client: { readonly signal: AbortSignal },
+    calls: CallerDefaults & { readonly signal: LazyAbort },
     readonly body: unknown,
     readonly query: Record<string, unknown>,
     readonly params: Record<string, string>,
     readonly files: readonly UploadedFile[],
-    http: Pick<CallerDefaults, 'setHeader' | 'started'> = {},
   ) {
     this.caller = callerOf(scope, role)
     this.headers = scope.headers
     this.requestId = scope.requestId
     this.access = scope.snapshot.access.view
-    this.#client = client
-    this.#http = http
+    this.#calls = calls
   }
 
   get signal(): AbortSignal {
-    return this.#client.signal
+    return this.#calls.signal.signal
   }
 
   get gateway(): GatewayCalls {
-    return (this.#gateway ??= gatewayCalls(this.scope.snapshot, this.scope.principal, { signal: this.signal, parentSpan: this.scope.span, ...this.#http }))
+    return (this.#gateway ??= gatewayCalls(this.scope.snapshot, this.scope.principal, { parentSpan: this.scope.span, ...this.#calls }))
   }
 }
 
@@ -177,15 +176,14 @@ async function readRequest(ctx: Koa.Context, scope: RequestScope, role: Role, ro
   const rawParams = (ctx.params ?? {}) as Record<string, string>
   const query = route.query ? validator(route.query, true).check({ ...ctx.query }, 'query') : (ctx.query as Record<string, unknown>)
   const params = route.params ? validator(route.params, true).check({ ...rawParams }, 'path') : rawParams
-  const signal = clientGone(ctx.res)
   // The handler's calls set its response's headers, and the access log names the first (route, model, tokens).
-  const http = { setHeader: headerSetter(ctx), started: (x: Exchange) => { ctx.state.exchange ??= x } }
+  const calls = { signal: clientGone(ctx.res), setHeader: headerSetter(ctx), started: (x: Exchange) => { ctx.state.exchange ??= x } }
   if (route.body === 'multipart') {
     const { fields, files } = await readMultipart(ctx, scope.snapshot.bodyLimit)
-    return new HandlerRequest(scope, role, signal, fields, query, params, files, http)
+    return new HandlerRequest(scope, role, calls, fields, query, params, files)
   }
   const body = route.body === undefined ? undefined : validator(route.body, false).check(await readJson(ctx, scope.snapshot.bodyLimit, {}), 'body')
-  return new HandlerRequest(scope, role, signal, body, query, params, [], http)
+  return new HandlerRequest(scope, role, calls, body, query, params, [])
 }
 
 /** The handler's answer: data in the route's shape (the envelope on /api/v1), or a Reply. */

@@ -9,12 +9,13 @@ import { account } from './account.ts'
 import { Exchange } from './exchange.ts'
 import { inStep, MODEL_STEPS, runSteps } from './pipeline.ts'
 import { ObservedStream } from './wire.ts'
+import { LazyAbort } from '../../plugin-api/kit/abort.ts'
 
 export interface CallerDefaults {
   readonly parentId?: string
   /** The span the calls' spans belong under (the request that makes them). */
   readonly parentSpan?: Span
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignal | LazyAbort
   readonly thread?: string
   /** Where the calls' response headers go (rate limits, budget left): the response of the handler that makes them. */
   readonly setHeader?: (name: string, value: string) => void
@@ -24,12 +25,12 @@ export interface CallerDefaults {
 
 export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefined, defaults: CallerDefaults = {}): GatewayCalls {
   const start = (operation: Operation, request: ChatRequest | EmbeddingRequest, options: CallOptions): Exchange => {
-    const signals = [options.signal, defaults.signal].filter((s): s is AbortSignal => s !== undefined)
+    const inherited = defaults.signal instanceof LazyAbort && options.signal ? defaults.signal.signal : defaults.signal
     const x = new Exchange({
       snapshot,
       requestId: randomUUID(),
       operation,
-      signal: signals.length === 0 ? new AbortController().signal : signals.length === 1 ? signals[0] : AbortSignal.any(signals),
+      signal: !options.signal ? inherited ?? new LazyAbort() : inherited ? AbortSignal.any([options.signal, inherited as AbortSignal]) : options.signal,
       span: defaults.parentSpan?.isRecording() ? childSpan(defaults.parentSpan, 'gateway.call') : tracer().startSpan('gateway.call', { kind: SpanKind.INTERNAL }),
       principal,
       headers: options.headers,
