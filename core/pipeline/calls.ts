@@ -25,12 +25,13 @@ export interface CallerDefaults {
 
 export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefined, defaults: CallerDefaults = {}): GatewayCalls {
   const start = (operation: Operation, request: ChatRequest | EmbeddingRequest, options: CallOptions): Exchange => {
-    const inherited = defaults.signal instanceof LazyAbort && options.signal ? defaults.signal.signal : defaults.signal
+    // The caller's LazyAbort is passed on as it is; only joined with a call's own signal is its AbortSignal made.
+    const { signal } = options, inherited = defaults.signal
     const x = new Exchange({
       snapshot,
       requestId: randomUUID(),
       operation,
-      signal: !options.signal ? inherited ?? new LazyAbort() : inherited ? AbortSignal.any([options.signal, inherited as AbortSignal]) : options.signal,
+      signal: !signal ? inherited ?? new LazyAbort() : !inherited ? signal : AbortSignal.any([signal, inherited instanceof LazyAbort ? inherited.signal : inherited]),
       span: defaults.parentSpan?.isRecording() ? childSpan(defaults.parentSpan, 'gateway.call') : tracer().startSpan('gateway.call', { kind: SpanKind.INTERNAL }),
       principal,
       headers: options.headers,
