@@ -1,6 +1,7 @@
 /**
  * npm run bench: the gateway against the floor (the mock upstream directly), the least any Node
- * gateway can cost (a bare pass-through proxy) and, when installed, a peer gateway (Portkey's,
+ * gateway can cost (a bare pass-through proxy), the stack floor (bench/stack-floor.ts: the
+ * gateway's own packages, Koa and undici, with nothing of the gateway) and, when installed, a peer gateway (Portkey's,
  * `npm --prefix bench/peer install`), all on one machine in one run. Every server runs in a process
  * of its own with its log drained and dropped (bench/procs.ts); load comes from autocannon here.
  *
@@ -137,6 +138,8 @@ async function startPortkey(): Promise<Server | undefined> {
 async function main(): Promise<void> {
   const upstream = await startScript('bench/upstream.ts', '0')
   const bare = await startScript('bench/bare-proxy.ts', '0', String(upstream.port))
+  // The gateway's own packages with nothing of the gateway: what the stack itself costs over the bare proxy.
+  const stackFloor = await startScript('bench/stack-floor.ts', '0', String(upstream.port))
   const portkey = await startPortkey()
   const upstreamBase = `http://127.0.0.1:${upstream.port}/v1`
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-bench-'))
@@ -180,6 +183,7 @@ cache: { plugin: memory }
   const targets: Target[] = [
     { name: 'upstream (floor)', url: chatUrl(upstream.port), pid: upstream.child.pid! },
     { name: 'bare node proxy', url: chatUrl(bare.port), pid: bare.child.pid! },
+    { name: 'stack floor (Koa, undici; no gateway)', url: chatUrl(stackFloor.port), pid: stackFloor.child.pid! },
   ]
   if (portkey) {
     targets.push({ name: 'Portkey gateway (peer)', url: chatUrl(portkey.port), pid: portkey.child.pid!, headers: { authorization: 'Bearer bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamBase } })

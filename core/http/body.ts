@@ -1,12 +1,11 @@
-/** Reading request bodies within the snapshot's limits: JSON (depth bounded before parsing) and multipart uploads (busboy). */
+/** Reading JSON request bodies within the snapshot's limits (depth bounded before parsing); multipart uploads are the kit's (plugin-api/kit/multipart.ts). */
 import type { Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import type Koa from 'koa'
 import getRawBody from 'raw-body'
-import busboy from 'busboy'
 import { GatewayError, badRequest } from '../../plugin-api/errors.ts'
-import type { UploadedFile } from '../../plugin-api/types.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../plugin-api/kit/json-depth.ts'
+import { tooLarge } from '../../plugin-api/kit/multipart.ts'
 
 /** `empty`: what an empty body reads as (a route whose fields are all optional); without it an empty body is a 400. */
 export async function readJson(ctx: Koa.Context, limit: number, empty?: unknown): Promise<unknown> {
@@ -59,52 +58,4 @@ const DECODERS: Record<string, 'identity' | (() => Transform)> = {
   'x-gzip': () => zlib.createGunzip(),
   deflate: () => zlib.createInflate(),
   br: () => zlib.createBrotliDecompress(),
-}
-
-/** A multipart/form-data request: its text fields (a name ending in `[]`, as SDKs send lists, gathers its values) and its files, all within `limit` bytes. */
-export async function readMultipart(ctx: Koa.Context, limit: number): Promise<{ fields: Record<string, string | string[]>; files: UploadedFile[] }> {
-  const type = ctx.get('content-type')
-  if (!/^multipart\/form-data/i.test(type)) throw new GatewayError('Send the upload as multipart/form-data.', { status: 415, code: 'unsupported_media_type' })
-  const declared = ctx.request.length
-  if (declared !== undefined && declared > limit) throw tooLarge(limit)
-  return new Promise((resolve, reject) => {
-    const fields: Record<string, string | string[]> = {}
-    const files: UploadedFile[] = []
-    let total = 0
-    let failed = false
-    const fail = (error: GatewayError): void => {
-      if (failed) return
-      failed = true
-      ctx.req.unpipe()
-      ctx.req.resume()
-      reject(error)
-    }
-    let parser: busboy.Busboy
-    try {
-      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, fieldSize: 1024 * 1024 } })
-    } catch (err) {
-      reject(badRequest(`The multipart body cannot be read: ${(err as Error).message}`, null, 'invalid_multipart'))
-      return
-    }
-    parser.on('field', (name, value) => { fields[name] = name.endsWith('[]') ? [...(fields[name] ?? []), value] : value })
-    parser.on('file', (field, stream, info) => {
-      const chunks: Buffer[] = []
-      stream.on('data', (chunk: Buffer) => {
-        total += chunk.length
-        if (total > limit) fail(tooLarge(limit))
-        else chunks.push(chunk)
-      })
-      stream.on('limit', () => fail(tooLarge(limit)))
-      stream.on('end', () => {
-        if (!failed) files.push({ field, filename: info.filename ?? 'upload', contentType: info.mimeType ?? 'application/octet-stream', data: Buffer.concat(chunks) })
-      })
-    })
-    parser.on('error', (err: Error) => fail(badRequest(`The multipart body cannot be read: ${err.message}`, null, 'invalid_multipart')))
-    parser.on('close', () => { if (!failed) resolve({ fields, files }) })
-    ctx.req.pipe(parser)
-  })
-}
-
-function tooLarge(limit: number): GatewayError {
-  return new GatewayError(`Request body is larger than the limit of ${limit} bytes (server.body_limit).`, { status: 413, code: 'request_too_large' })
 }

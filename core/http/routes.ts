@@ -17,7 +17,8 @@ import { childCalls, gatewayCalls, type CallerDefaults } from '../pipeline/calls
 import type { RequestScope } from '../pipeline/scope.ts'
 import { writeStream } from '../pipeline/wire.ts'
 import { SpanKind, tracer } from '../tracing.ts'
-import { readJson, readMultipart } from './body.ts'
+import { readJson } from './body.ts'
+import { readMultipart } from '../../plugin-api/kit/multipart.ts'
 import { ENVELOPE, envelope, openAIErrorBody, type ErrorBody } from './errors.ts'
 import { validator } from './validate.ts'
 
@@ -179,7 +180,7 @@ async function readRequest(ctx: Koa.Context, scope: RequestScope, role: Role, ro
   // The handler's calls set its response's headers, and the access log names the first (route, model, tokens).
   const calls = { signal: clientGone(ctx.res), setHeader: headerSetter(ctx), started: (x: Exchange) => { ctx.state.exchange ??= x } }
   if (route.body === 'multipart') {
-    const { fields, files } = await readMultipart(ctx, scope.snapshot.bodyLimit)
+    const { fields, files } = await readMultipart(ctx.req, scope.snapshot.bodyLimit)
     return new HandlerRequest(scope, role, calls, fields, query, params, files)
   }
   const body = route.body === undefined ? undefined : validator(route.body, false).check(await readJson(ctx, scope.snapshot.bodyLimit, {}), 'body')

@@ -5,26 +5,27 @@ import { failSpan } from '../tracing.ts'
 import { isNative } from './call-targets.ts'
 import type { Exchange } from './exchange.ts'
 
-export async function account(x: Exchange): Promise<ExchangeOutcome> {
+export function account(x: Exchange): ExchangeOutcome | Promise<ExchangeOutcome> {
   const result = x.result
   if (result && isNative(result)) {
     x.usage ??= result.usage()
     x.upstreamModel = result.model() ?? x.upstreamModel
   }
-  const error = x.error
-  const status = error ? error.status : x.aborted ? 499 : x.status
-  const errorType = error?.code ?? (status === 499 ? 'client_closed_request' : status >= 400 ? 'error' : null)
-
-  let prompt = x.usage?.prompt_tokens ?? 0
-  let completion = x.usage?.completion_tokens ?? 0
-  const cached = x.usage?.prompt_tokens_details?.cached_tokens ?? 0
   // A stream that started but ended without usage (aborted, cut, or a provider that sends none)
   // was still billed upstream: count it with a real tokenizer (bounded, off the event loop).
+  const error = x.error
+  const status = error ? error.status : x.aborted ? 499 : x.status
+  const done = { status, errorType: error?.code ?? (status === 499 ? 'client_closed_request' : status >= 400 ? 'error' : null) }
   const streamedWithoutUsage = !x.usage && x.ttftMs !== undefined && !x.cacheHit && x.operation === 'chat' && (result === undefined || isChatStream(result as never) || isNative(result))
-  if (streamedWithoutUsage) {
-    const text = x.completionParts.join('') || (result && isNative(result) ? result.text?.() ?? '' : '')
-    ;({ prompt_tokens: prompt, completion_tokens: completion } = await x.countUsage(text))
-  }
+  if (!streamedWithoutUsage) return settle(x, done, x.usage?.prompt_tokens ?? 0, x.usage?.completion_tokens ?? 0)
+  const text = x.completionParts.join('') || (result && isNative(result) ? result.text?.() ?? '' : '')
+  return x.countUsage(text).then((counted) => settle(x, done, counted.prompt_tokens, counted.completion_tokens))
+}
+
+/** The outcome, as it stood when the answer went, with the tokens counted: cost, metrics, the span, and the stages' `log` phase. */
+function settle(x: Exchange, { status, errorType }: Pick<ExchangeOutcome, 'status' | 'errorType'>, prompt: number, completion: number): ExchangeOutcome {
+  const error = x.error
+  const cached = x.usage?.prompt_tokens_details?.cached_tokens ?? 0
   const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached })
   const latencyMs = performance.now() - x.startedAt
   const outcome: ExchangeOutcome = {

@@ -10,10 +10,14 @@ const ANONYMOUS: Principal = Object.freeze({ userId: 'anonymous', role: 'admin',
 /** The caller of a public route (a static page): no credentials were read, and it may do nothing. */
 export const NOBODY: Principal = Object.freeze({ userId: 'nobody', role: 'nobody', strategy: 'none' })
 
-export async function authenticate(r: RequestScope): Promise<Principal> {
+/** The caller: known already, or anonymous (no strategies) at once; else asked of the strategies in turn. */
+export function authenticate(r: RequestScope): Principal | Promise<Principal> {
   if (r.principal) return r.principal
   const strategies = r.snapshot.auth
-  if (strategies.length === 0) return (r.principal = ANONYMOUS)
+  return strategies.length === 0 ? (r.principal = ANONYMOUS) : askStrategies(r, strategies)
+}
+
+async function askStrategies(r: RequestScope, strategies: RequestScope['snapshot']['auth']): Promise<Principal> {
   const req = { headers: r.headers, method: r.method, path: r.path }
   for (const { strategy } of strategies) {
     const principal = await strategy.authenticate(req)

@@ -28,19 +28,20 @@ export const MODEL_STEPS: readonly Step[] = [
   { name: 'request', run: requestPhase, skip: (x) => !x.snapshot.requestStages(x.operation).length },
   { name: 'route', run: resolveRoute },
   { name: 'access', run: accessPhase },
-  { name: 'call', run: callUnlessAnswered },
-  { name: 'response', run: responsePhase },
+  { name: 'call', run: callAndKeep, skip: (x) => x.result !== undefined },
+  // An answer passed through in the surface's own wire is not in the unified shape stages read.
+  { name: 'response', run: responsePhase, skip: (x) => x.result === undefined || isNative(x.result) },
 ]
 
-/** Run `fn` as the step `name` of `x`: a span and a duration sample. */
-export function inStep<T>(x: RequestScope, name: string, fn: () => T | Promise<T>): T | Promise<T> {
+/** Run `fn(arg)` as the step `name` of `x`: a span and a duration sample (`arg` spares a hot step a closure). */
+export function inStep<T, A = undefined>(x: RequestScope, name: string, fn: (arg: A) => T | Promise<T>, arg?: A): T | Promise<T> {
   const started = performance.now()
   const parent = x.activeSpan ?? x.span
   const span = parent.isRecording() ? childSpan(parent, `gateway.${name}`) : undefined
   if (span) x.activeSpan = span
   let result: T | Promise<T>
   try {
-    result = fn()
+    result = fn(arg as A)
   } catch (err) {
     endStep(x, name, started, parent, span, err)
     throw err
@@ -50,10 +51,19 @@ export function inStep<T>(x: RequestScope, name: string, fn: () => T | Promise<T
     endStep(x, name, started, parent, span)
     return result
   }
-  return result.then(
-    (value) => { endStep(x, name, started, parent, span); return value },
-    (err: unknown) => { endStep(x, name, started, parent, span, err); throw err },
-  )
+  return settled(x, name, started, parent, span, result)
+}
+
+/** The end of a step that went asynchronous: one async function, where `then` made two closures and a promise. */
+async function settled<T>(x: RequestScope, name: string, started: number, parent: Span, span: Span | undefined, result: Promise<T>): Promise<T> {
+  try {
+    const value = await result
+    endStep(x, name, started, parent, span)
+    return value
+  } catch (err) {
+    endStep(x, name, started, parent, span, err)
+    throw err
+  }
 }
 
 function endStep(x: RequestScope, name: string, started: number, parent: Span, span: Span | undefined, err?: unknown): void {
@@ -65,14 +75,19 @@ function endStep(x: RequestScope, name: string, started: number, parent: Span, s
   x.snapshot.shared.metrics.stageDuration(name, performance.now() - started)
 }
 
+/** The steps in order; only a step that went asynchronous is awaited. */
 export async function runSteps(x: Exchange, steps: readonly Step[]): Promise<void> {
-  for (const step of steps) if (!step.skip?.(x)) await inStep(x, step.name, () => step.run(x))
+  for (const step of steps) {
+    if (step.skip?.(x)) continue
+    const done = inStep(x, step.name, step.run, x)
+    if (done) await done
+  }
 }
 
 /** An HTTP request on a surface's model endpoint: the whole pipeline, the answer written to the client (a JSON body or a stream), then `account`. */
 export async function serveModel(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, read: (role: Role) => Promise<RouteRequest>): Promise<void> {
   try {
-    await inStep(x, 'authenticate', () => authenticate(x))
+    await inStep(x, 'authenticate', authenticate, x)
     const role = await inStep(x, 'authorize', () => authorize(x, endpoint.permission ?? 'chat'))
     const request = await inStep(x, 'decode', async () => {
       const request = await read(role)
@@ -95,59 +110,62 @@ export async function serveModel(ctx: Koa.Context, x: Exchange, endpoint: ModelE
 // ---------------------------------------------------------------------------------------------
 // the phases that run stage plugins
 
+/** A stage's step name (`stage.<name>`), made once per name. */
+const stageSteps = new Map<string, string>()
+const stageStep = (name: string): string => stageSteps.get(name) ?? stageSteps.set(name, `stage.${name}`).get(name)!
+
 /** Stages that rewrite the request before it is routed (only those that apply to every route). */
 async function requestPhase(x: Exchange): Promise<void> {
-  for (const { name, stage } of x.snapshot.requestStages(x.operation)) await inStep(x, `stage.${name}`, () => stage.request!(x))
+  for (const { name, stage } of x.snapshot.requestStages(x.operation)) await inStep(x, stageStep(name), () => stage.request!(x))
 }
 
-async function accessPhase(x: Exchange): Promise<void> {
-  for (const { name, stage } of x.stages) {
+/** The stages' `access` from the `from`th on, synchronous until one goes asynchronous. */
+function accessPhase(x: Exchange, from = 0): void | Promise<void> {
+  for (let i = from; i < x.stages.length; i++) {
+    const { name, stage } = x.stages[i]
     if (!stage.access) continue
-    const answer = await inStep(x, `stage.${name}`, () => stage.access!(x))
-    if (answer) {
-      // A stage answered (a cache hit): later stages of this phase and the targets are skipped.
-      x.result = answer
-      return
-    }
+    const answer = inStep(x, stageStep(name), () => stage.access!(x))
+    if (answer instanceof Promise) return answer.then((a) => (a ? void (x.result = a) : accessPhase(x, i + 1)))
+    // A stage answered (a cache hit): later stages of this phase and the targets are skipped.
+    if (answer) return void (x.result = answer)
   }
 }
 
-async function callUnlessAnswered(x: Exchange): Promise<void> {
-  if (x.result === undefined) x.result = await callTargets(x)
+async function callAndKeep(x: Exchange): Promise<void> {
+  x.result = await callTargets(x)
 }
 
 async function responsePhase(x: Exchange): Promise<void> {
-  let result = x.result
-  // An answer passed through in the surface's own wire is not in the unified shape stages read.
-  if (result === undefined || isNative(result)) return
+  let result = x.result as ChatResult | EmbeddingResponse
   for (const { name, stage } of x.stages) {
     if (!stage.response) continue
-    const current: ChatResult | EmbeddingResponse = result
-    const replaced: ChatResult | void = await inStep(x, `stage.${name}`, () => stage.response!(x, current))
+    const current = result
+    const replaced: ChatResult | void = await inStep(x, stageStep(name), () => stage.response!(x, current))
     if (replaced) result = replaced
   }
   x.result = result
 }
 
-/** The answer in the surface's wire format, written to the client. */
-async function encode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, req: RouteRequest): Promise<void> {
+/** The answer in the surface's wire format, written to the client (synchronously, unless it streams or its encoder is async). */
+function encode(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, req: RouteRequest): void | Promise<void> {
   setGatewayHeaders(ctx, x)
   const result = x.result
   if (result === undefined) throw new GatewayError('No answer was produced.', { status: 500, code: 'internal_error' })
   if (isNative(result)) {
     const encoder = result.events ? endpoint.streamEncoder?.(req, x) : undefined
-    if (result.events) await writeStream(ctx, { frames: result.events, errorFrame: encoder && ((error) => encoder.error(error)) }, x)
-    else if (result.bytes) writeJsonBytes(ctx, x, result.bytes)
+    if (result.events) return writeStream(ctx, { frames: result.events, errorFrame: encoder && ((error) => encoder.error(error)) }, x)
+    if (result.bytes) writeJsonBytes(ctx, x, result.bytes)
     else writeJson(ctx, x, result.body)
     return
   }
   if (x.operation === 'chat' && isChatStream(result as ChatResult)) {
     const encoder: StreamEncoder | undefined = endpoint.streamEncoder?.(req, x)
     if (!encoder) throw new GatewayError('This endpoint cannot stream.', { status: 400, code: 'stream_unsupported', param: 'stream' })
-    await writeStream(ctx, { stream: result as ChatStream, encoder, x }, x)
-    return
+    return writeStream(ctx, { stream: result as ChatStream, encoder, x }, x)
   }
-  writeJson(ctx, x, await endpoint.encode(result as ChatResponse | EmbeddingResponse, req, x))
+  const body = endpoint.encode(result as ChatResponse | EmbeddingResponse, req, x)
+  if (!(body instanceof Promise)) return writeJson(ctx, x, body)
+  return body.then((encoded) => writeJson(ctx, x, encoded))
 }
 
 /** Tell the client what happened: which route, provider and model answered, after how many attempts. */

@@ -10,6 +10,7 @@ export interface LogLine {
 
 export function capturingLogger(level = 'debug'): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = []
-  const destination: DestinationStream = { write: (line: string) => { lines.push(JSON.parse(line) as LogLine) } }
+  // A write may carry several lines (the access log writes what gathered in its last 10 ms at once).
+  const destination: DestinationStream = { write: (text: string) => { for (const line of text.split('\n')) if (line) lines.push(JSON.parse(line) as LogLine) } }
   return { logger: createLogger(level, destination), lines }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import type { DestinationStream } from 'pino'
 import { startGateway } from '../../core/gateway.ts'
@@ -9,7 +10,7 @@ const SECRET = 'sk-live-DO-NOT-LOG-4242'
 describe('structured logs', () => {
   it('write one JSON line per request with its id, and never a secret', async () => {
     const lines: string[] = []
-    const destination: DestinationStream = { write: (line: string) => { lines.push(line) } }
+    const destination: DestinationStream = { write: (text: string) => { lines.push(...text.split('\n').filter(Boolean)) } }
     const gw = await startGateway({
       source: { label: 'log.yaml', dir: process.cwd(), text: `version: 1
 providers:
@@ -69,6 +70,42 @@ routes:
     expect(stamped).toBeGreaterThanOrEqual(before)
     expect(stamped).toBeLessThanOrEqual(Date.now())
     expect(lines[0]).toMatch(/^\{"level":"info","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","msg":"hello"\}\n$/)
+  })
+
+  it('writes the access lines of a burst together, within 10 ms of the first', async () => {
+    const writes: string[] = []
+    const gw = await startGateway({
+      source: { label: 'log.yaml', dir: process.cwd(), text: 'version: 1\nproviders:\n  mock: { plugin: mock }\nroutes:\n  - { model: mock, targets: [ { provider: mock } ] }\n' },
+      port: 0, host: '127.0.0.1', watch: false, logger: createLogger('info', { write: (text: string) => { if (text.includes('"msg":"request"')) writes.push(text) } }),
+    })
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `burst-${i}`)
+      await Promise.all(ids.map((id) => postJson(`${gw.url}/v1/chat/completions`, { model: 'mock', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': id })))
+      const answered = Date.now()
+      while (writes.join('').split('\n').filter(Boolean).length < ids.length && Date.now() - answered < 1000) await new Promise((r) => setTimeout(r, 2))
+      expect(Date.now() - answered).toBeLessThan(200)
+      const lines = writes.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { reqId: string })
+      expect(lines.map((l) => l.reqId).sort()).toEqual([...ids].sort())
+      // Twenty answers within a few ms: a write gathers several lines (one write per line before).
+      expect(writes.length).toBeLessThan(ids.length / 2)
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it('writes the access lines still waiting when the process exits (process.exit)', () => {
+    const script = `
+      import { startGateway } from './core/gateway.ts'
+      import { createLogger } from './core/logger.ts'
+      const gw = await startGateway({ source: { label: 'x.yaml', dir: process.cwd(), text: 'version: 1\\nproviders:\\n  mock: { plugin: mock }\\nroutes:\\n  - { model: mock, targets: [ { provider: mock } ] }\\n' }, port: 0, host: '127.0.0.1', watch: false, logger: createLogger('info') })
+      const answer = await fetch(gw.url + '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'at-exit-1' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }) })
+      await answer.text()
+      // Within the 10 ms the line may wait: only the exit hook can write it now.
+      setTimeout(() => process.exit(0), 1)`
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 30_000 })
+    expect(run.status, run.stderr).toBe(0)
+    const line = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; reqId?: string }).find((l) => l.msg === 'request')
+    expect(line).toMatchObject({ reqId: 'at-exit-1', status: 200 })
   })
 
   it('redacts secret-looking fields wherever they are logged', () => {

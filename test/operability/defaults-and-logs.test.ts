@@ -29,7 +29,7 @@ const AUTH = `auth:
 
 function capture(): { lines: Record<string, unknown>[]; raw: string[]; logger: ReturnType<typeof createLogger> } {
   const raw: string[] = []
-  const logger = createLogger('debug', { write: (line: string) => { raw.push(line) } })
+  const logger = createLogger('debug', { write: (text: string) => { raw.push(...text.split('\n').filter(Boolean)) } })
   return { raw, get lines() { return raw.map((l) => JSON.parse(l) as Record<string, unknown>) }, logger }
 }
 
