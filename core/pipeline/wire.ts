@@ -32,18 +32,25 @@ function threadOf(header: string, metadata: Readonly<Record<string, unknown>> | 
   return typeof fromBody === 'string' && fromBody.length > 0 ? fromBody : undefined
 }
 
-/** A whole JSON answer, written straight to the socket (no body sniffing). */
+/** A whole JSON answer, serialised once here. */
 export function writeJson(ctx: Koa.Context, x: Exchange, body: unknown): void {
-  // Koa writes it (as text: the body is serialised once, here); the type set on the response, not through koa's mime lookup.
-  ctx.res.setHeader('Content-Type', JSON_TYPE)
-  ctx.body = JSON.stringify(body)
-  x.status = 200
+  const text = JSON.stringify(body)
+  writeWhole(ctx, x, text, Buffer.byteLength(text))
 }
 
 /** A whole JSON answer already serialised (an upstream's bytes, passed through): written as it is. */
 export function writeJsonBytes(ctx: Koa.Context, x: Exchange, bytes: Uint8Array): void {
-  ctx.res.setHeader('Content-Type', JSON_TYPE)
-  ctx.body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  writeWhole(ctx, x, bytes, bytes.byteLength)
+}
+
+/** Straight to the socket, as a stream is: koa's body setter and respond() have nothing to add to a JSON answer (2% of a request's CPU). */
+function writeWhole(ctx: Koa.Context, x: Exchange, body: string | Uint8Array, length: number): void {
+  ctx.respond = false
+  const res = ctx.res
+  res.statusCode = 200
+  res.setHeader('Content-Type', JSON_TYPE)
+  res.setHeader('Content-Length', length)
+  res.end(body)
   x.status = 200
 }
 
