@@ -131,6 +131,7 @@ function accessPhase(x: Exchange, from = 0): void | Promise<void> {
   }
 }
 
+/** The route's targets, called; their answer kept for the steps after. */
 async function callAndKeep(x: Exchange): Promise<void> {
   x.result = await callTargets(x)
 }
