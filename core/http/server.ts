@@ -53,12 +53,7 @@ export function createGatewayServer(handler: http.RequestListener, settings: Ser
   }, handler)
   let current = settings
   let draining = false
-  /**
-   * Open connections, whose response under way a drain finds as `_httpMessage`. Not a set of
-   * responses: one added and deleted per request left each finished response reachable from the
-   * set's discarded old-space tables, so young collections kept and promoted its objects, ~3.7 kB a
-   * request, until a full collection (bench/RESULTS.md).
-   */
+  /** Open connections (a drain ends each one's `_httpMessage`), not responses: a Set churned per request kept finished ones alive through young GCs (bench/RESULTS.md). */
   const connections = new Set<SocketWithResponse>()
   server.on('connection', (socket: Duplex) => {
     connections.add(socket)
