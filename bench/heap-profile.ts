@@ -1,6 +1,7 @@
 /**
  * What a request allocates, by function: node --import tsx bench/heap-profile.ts [requests]
- * A gateway (no auth, openai provider to the bench upstream) runs with bench/heap-sampler.mjs
+ * A gateway (no auth, openai provider to the bench upstream; HEAP_PROFILE_ROW=full: the full
+ * pipeline of bench/configs.ts, usage to PostgreSQL) runs with bench/heap-sampler.mjs
  * preloaded; after 20,000 warm-up requests it samples every allocation (one per 1 kB on average,
  * collected objects included) over `requests` more at 50 connections, then prints the bytes per
  * request and the functions that allocate most, by their own allocations and with their callees.
@@ -10,6 +11,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
+import { dropSchema, fullPipelineConfig } from './configs.ts'
 import { killAll, spawnServer } from './procs.ts'
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: Node[] }
@@ -20,10 +22,21 @@ const requests = Number(process.argv[2] ?? 20_000)
 const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-heap-'))
 const out = path.join(dir, 'heap.json')
 const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
-await writeFile(path.join(dir, 'gateway.yaml'), `version: 1\nproviders:\n  upstream: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\nroutes:\n  - model: bench\n    targets: [ { provider: upstream, model: bench-model } ]\n`)
+const full = process.env.HEAP_PROFILE_ROW === 'full'
+const DATABASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const ADMIN = 'bench-admin-key-0123456789abcdef'
+const schema = `bench_heap_${process.pid}`
+await writeFile(path.join(dir, 'gateway.yaml'), full
+  ? fullPipelineConfig({ database: DATABASE, schema, upstreamBase: `http://127.0.0.1:${upstream.port}/v1`, adminKey: ADMIN })
+  : `version: 1\nproviders:\n  upstream: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\nroutes:\n  - model: bench\n    targets: [ { provider: upstream, model: bench-model } ]\n`)
 const gateway = await spawnServer(['--import', './bench/heap-sampler.mjs', 'bin/gateway.js', 'start', '--config', path.join(dir, 'gateway.yaml'), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT, env: { HEAP_PROFILE_OUT: out, HEAP_PROFILE_SURVIVORS: process.env.HEAP_PROFILE_SURVIVORS ?? '' } })
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] })
-const load = (amount: number) => autocannon({ url: `http://127.0.0.1:${gateway.port}/v1/chat/completions`, connections: 50, amount, method: 'POST', headers: { 'content-type': 'application/json' }, body })
+const headers: Record<string, string> = { 'content-type': 'application/json' }
+if (full) {
+  const created = await fetch(`http://127.0.0.1:${gateway.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
+  headers.authorization = `Bearer ${((await created.json()) as { data: { key: string } }).data.key}`
+}
+const load = (amount: number) => autocannon({ url: `http://127.0.0.1:${gateway.port}/v1/chat/completions`, connections: 50, amount, method: 'POST', headers, body })
 await load(20_000)
 gateway.child.kill('SIGUSR2')
 await new Promise((resolve) => setTimeout(resolve, 300))
@@ -35,6 +48,7 @@ for (let i = 0; i < 100 && !profile; i++) {
   profile = await readFile(out, 'utf8').then((text) => JSON.parse(text) as Profile, () => undefined)
 }
 killAll()
+if (full) await dropSchema(DATABASE, schema)
 if (!profile) throw new Error('the gateway wrote no heap profile')
 
 const bytesOf = new Map<number, number>()

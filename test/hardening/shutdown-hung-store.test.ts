@@ -45,6 +45,11 @@ describe.runIf(POSTGRES_ENABLED)('a PostgreSQL that accepts and never answers', 
     await backend.sql.query('SELECT 1')
 
     proxy.blackhole()
+    // First, on the connection the pool holds open: the usage writer's COPY, which must not hang
+    // (it would hold every later batch behind it).
+    const copyStarted = performance.now()
+    expect(await settledWithin(backend.sql.copyFrom!('usage_events', ['request_id'], 'x\n'), 5000)).toBe('rejected')
+    expect(performance.now() - copyStarted).toBeLessThan(3000)
     const started = performance.now()
     expect(await settledWithin(backend.sql.query('SELECT 1'), 5000)).toBe('rejected')
     expect(performance.now() - started).toBeLessThan(3000)

@@ -9,6 +9,7 @@ import { loadMigrations, migrate } from '../../plugins/store/kit/migrate.ts'
 import type { OpenedStore } from '../../plugins/store/kit/store.ts'
 import { createEmbeddedBackend } from '../../plugins/store/embedded/backend.ts'
 import { UsageLog, type UsageEvent } from '../../plugins/contracts/capabilities.ts'
+import type { SqlClient } from '../../plugin-api/types.ts'
 import { usageRepository, type UsageEventRepository } from '../../plugins/stages/usage/repository.ts'
 import { capability, postJson } from '../helpers/gateway.ts'
 import { migrateOwners, silentLogger, storeTargets, USAGE_MIGRATIONS } from '../store/helpers.ts'
@@ -69,6 +70,24 @@ for (const target of storeTargets('event_id')) {
       expect(await usage.insertBatch(batch)).toBe(0)
       expect(await usage.insertBatch([batch[1], event({ time: new Date('2024-09-01T13:00:00Z') })])).toBe(1)
       expect(await usage.totalCostUsd({ from: new Date('2024-09-01T13:00:00Z'), to: new Date('2024-09-01T14:00:00Z') })).toBe(1.5)
+    })
+
+    it(target.name === 'postgres' ? 'copies a new batch in, and inserts one that repeats a stored event' : 'inserts every batch (it cannot COPY)', async () => {
+      const sql = store.sql
+      expect(sql.copyFrom !== undefined).toBe(target.name === 'postgres')
+      const statements: string[] = []
+      const watched: SqlClient = {
+        query: (text, params, options) => { statements.push(text.trimStart().split(' ')[0]); return sql.query(text, params, options) },
+        exec: (script) => sql.exec(script),
+        ...(sql.copyFrom && { copyFrom: (table: string, columns: readonly string[], text: string) => { statements.push('COPY'); return sql.copyFrom!(table, columns, text) } }),
+      }
+      const repository = usageRepository(watched)
+      const time = new Date('2024-09-01T15:00:00Z')
+      const batch = [event({ time }), event({ time })]
+      expect(await repository.insertBatch(batch)).toBe(2)
+      expect(await repository.insertBatch([batch[0], event({ time })])).toBe(1)
+      expect(statements).toEqual(target.name === 'postgres' ? ['COPY', 'COPY', 'INSERT'] : ['INSERT', 'INSERT'])
+      expect(await usage.totalCostUsd({ from: time, to: new Date(time.getTime() + 1) })).toBe(1.5)
     })
 
     it('refuses an event without a valid event id, naming it', async () => {

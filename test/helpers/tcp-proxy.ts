@@ -61,7 +61,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     from.on('end', () => to()?.end())
   }
 
-  const server = net.createServer((client) => {
+  // No Nagle delay on either side, as the services themselves and real proxies (PgBouncer, HAProxy)
+  // have: a message sent in several small writes (a COPY's data and its end) must not wait 40 ms
+  // for the other side's delayed acknowledgement, which no real path between them adds.
+  const server = net.createServer({ noDelay: true }, (client) => {
     const link: Link = { client, held: { up: [], down: [] } }
     links.add(link)
     client.on('error', () => undefined)
@@ -71,7 +74,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     })
     if (mode === 'cut') return void client.resetAndDestroy()
     if (mode === 'blackhole') return swallow(link)
-    const upstream = net.connect(target)
+    const upstream = net.connect({ ...target, noDelay: true })
     link.upstream = upstream
     upstream.on('error', () => client.destroy())
     upstream.on('close', () => { if (link.upstream === upstream) client.destroy() })

@@ -246,17 +246,18 @@ for (const target of storeTargets('repos')) {
         expect(second).toMatchObject({ requestId: 'agg-2', cachedTokens: 5, streamed: true, ttftMs: 50 })
       })
 
-      it('keeps awkward values exactly: quotes, backslashes and emoji in text, a cost in scientific notation, milliseconds, a zero', async () => {
+      it('keeps awkward values exactly: quotes, backslashes, tabs, line breaks, `\\N`, `\\.` and emoji in text, a cost in scientific notation, milliseconds, a zero', async () => {
         // Outside RANGE, so the aggregates below do not see it.
         const at = new Date(DAY1 - 10 * 24 * HOUR + 123)
         const event: UsageEvent = {
-          eventId: randomUUID(), time: at, requestId: 'odd-"1",\\ {x}', status: 200, latencyMs: 12.6, ttftMs: 0,
-          department: 'R&D "Zürich" \\ 🚀', route: 'a,b', provider: 'p', model: 'null', costUsd: 1.2e-7, promptTokens: 0, streamed: true,
+          eventId: randomUUID(), time: at, requestId: 'odd-"1",\\ {x}\t\\N', status: 200, latencyMs: 12.6, ttftMs: 0,
+          department: 'R&D "Zürich" \\ 🚀\r\n', route: 'a,b', provider: 'p', model: 'null', costUsd: 1.2e-7, promptTokens: 0, streamed: true,
+          userId: '\\.', errorType: '\\\t',
         }
         expect(await usage.insertBatch([event])).toBe(1)
         const [stored] = await usage.list({ from: new Date(at.getTime() - 1), to: new Date(at.getTime() + 1), limit: 5 })
         expect(stored).toMatchObject({
-          requestId: 'odd-"1",\\ {x}', department: 'R&D "Zürich" \\ 🚀', route: 'a,b', model: 'null', userId: null, keyId: null,
+          requestId: 'odd-"1",\\ {x}\t\\N', department: 'R&D "Zürich" \\ 🚀\r\n', route: 'a,b', model: 'null', userId: '\\.', keyId: null, errorType: '\\\t',
           costUsd: 1.2e-7, latencyMs: 13, ttftMs: 0, streamed: true, cacheHit: false, attempts: 1,
         })
         expect(stored.time).toEqual(at)

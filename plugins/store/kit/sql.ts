@@ -30,6 +30,37 @@ export const toNumberOrNull = (value: unknown): number | null => (value === null
 /** JSON for a jsonb parameter; both drivers pass a string through unchanged. */
 export const jsonParam = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value))
 
+/** SQLSTATE unique_violation: a COPY that met a row already there. */
+export const UNIQUE_VIOLATION = '23505'
+
+/** What COPY's text format gives a meaning to, in text: written as backslash escapes. */
+const COPY_SPECIAL = /[\\\n\r\t]/
+const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/**
+ * Rows in COPY's text format, for SqlClient.copyFrom: columns split by tabs, rows ended by line
+ * breaks, NULL as `\N`. Text has its backslashes, tabs and line breaks escaped; a Date is its ISO
+ * instant; a number as JavaScript writes it (a non-finite one as NULL, as JSON does); a boolean t
+ * or f; anything else its JSON (a json or jsonb column).
+ */
+export function copyText(rows: readonly (readonly unknown[])[]): string {
+  let text = ''
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) text += (i === 0 ? '' : '\t') + copyValue(row[i])
+    text += '\n'
+  }
+  return text
+}
+
+function copyValue(value: unknown): string {
+  if (value === null || value === undefined) return '\\N'
+  if (typeof value === 'string') return COPY_SPECIAL.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]) : value
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '\\N'
+  if (typeof value === 'boolean') return value ? 't' : 'f'
+  if (value instanceof Date) return value.toISOString()
+  return copyValue(JSON.stringify(value))
+}
+
 interface DatabaseError {
   code?: string
   table?: string

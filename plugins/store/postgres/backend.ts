@@ -7,6 +7,7 @@
  * the caller forever, since the server-side statement_timeout needs a server that answers. A
  * query that times out fails, and `pg` destroys its connection rather than reuse it.
  */
+import { finished } from 'node:stream/promises'
 import type pg from 'pg'
 import type { Logger } from '../../../plugin-api/index.ts'
 import type { QueryOptions, SqlClient } from '../../../plugin-api/index.ts'
@@ -56,6 +57,9 @@ function sqlClient(db: Queryable, timeoutMs: number, prepared?: { ok: boolean; l
   }
 }
 
+/** An identifier as SQL text: code names tables and columns, but quoting costs nothing. */
+const quoted = (name: string): string => `"${name.replaceAll('"', '""')}"`
+
 /** host:port/database, for messages: never the user or password. */
 export function describeDatabase(url: string, schema?: string): string {
   let where = 'the configured database'
@@ -83,7 +87,33 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
   // An idle connection that dies (server restart) emits here; without a listener it would crash the process.
   pool.on('error', (err) => logger.warn({ err: err.message, database: where }, 'an idle PostgreSQL connection failed; it is replaced on next use'))
 
-  const sql = sqlClient(pool, config.query_timeout_ms, { ok: true, logger })
+  const { from: copyStream } = await import('pg-copy-streams')
+  const sql: SqlClient = {
+    ...sqlClient(pool, config.query_timeout_ms, { ok: true, logger }),
+    /** On a connection of its own, under the same query timeout; a connection whose COPY did not end cleanly is dropped. */
+    async copyFrom(table, columns, text) {
+      const client = await pool.connect()
+      const copy = copyStream(`COPY ${quoted(table)} (${columns.map(quoted).join(', ')}) FROM STDIN`) as ReturnType<typeof copyStream> & { query_timeout?: number }
+      // pg reads the timeout from the query it is given (and ends a COPY that overruns it with an error).
+      copy.query_timeout = config.query_timeout_ms || undefined
+      let broken: Error | undefined
+      // While a client is checked out its socket's errors are emitted on it for us to take (the pool listens only while it idles).
+      const onSocketError = (err: Error): void => { broken = err }
+      client.on('error', onSocketError)
+      try {
+        client.query(copy).end(text)
+        await finished(copy)
+        return copy.rowCount
+      } catch (err) {
+        // The server's own refusal (a duplicate, a bad value) leaves the connection ready for the next query; anything else does not.
+        if (!(err instanceof pg.DatabaseError)) broken = err as Error
+        throw err
+      } finally {
+        client.removeListener('error', onSocketError)
+        client.release(broken)
+      }
+    },
+  }
   let closing: Promise<void> | undefined
   const backend: SqlBackend = {
     kind: 'postgres',
