@@ -47,8 +47,8 @@ export default definePlugin<UsageConfig, Stage>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      batch_size: { type: 'integer', minimum: 1, maximum: 10_000, default: 500, description: 'Events per INSERT.' },
-      catch_up_batch_size: { type: 'integer', minimum: 1, maximum: 50_000, default: 5000, description: 'Events per INSERT while catching up after an outage.' },
+      batch_size: { type: 'integer', minimum: 1, maximum: 10_000, default: 500, description: 'Events per write (one COPY or INSERT).' },
+      catch_up_batch_size: { type: 'integer', minimum: 1, maximum: 50_000, default: 5000, description: 'Events per write while catching up after an outage.' },
       flush_interval_ms: { type: 'integer', minimum: 10, default: 1000, description: 'How often queued events are written.' },
       buffer_events: { type: 'integer', minimum: 1, default: 50_000, description: 'Events held in memory before they spill to the journal (about 1.3 kB each).' },
       max_backoff_ms: { type: 'integer', minimum: 10, default: 2000, description: 'The longest wait between two writes while the store fails.' },
