@@ -654,7 +654,7 @@ export interface SqlClient {
    * Append rows with `COPY table (columns) FROM STDIN`, all or none, and resolve with how many:
    * `text` is COPY's text format (`copyText` in the store kit). Much cheaper for the database than
    * an INSERT of the same rows, but it cannot skip a row already there: a duplicate fails the whole
-   * COPY (SQLSTATE 23505). A backend may not have it (the embedded store has not): use INSERT then.
+   * COPY (SQLSTATE 23505). Both store plugins have it; another backend may not: use INSERT then.
    */
   copyFrom?(table: string, columns: readonly string[], text: string): Promise<number>
 }

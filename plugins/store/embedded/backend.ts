@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs'
 import type { PGlite, Results, Transaction } from '@electric-sql/pglite'
 import type { Logger } from '../../../plugin-api/index.ts'
 import type { SqlClient } from '../../../plugin-api/index.ts'
+import { copyStatement } from '../kit/sql.ts'
 import type { SqlBackend } from '../kit/store.ts'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts'
 
@@ -128,6 +129,11 @@ export async function createEmbeddedBackend(location: EmbeddedLocation, logger: 
     async exec(script: string) {
       refuseInsideTransaction(db)
       await db.exec(script)
+    },
+    // PGlite reads a COPY's rows from the blob it is handed, as '/dev/blob'.
+    async copyFrom(table: string, columns: readonly string[], text: string) {
+      refuseInsideTransaction(db)
+      return result(await db.query(copyStatement(table, columns, `'/dev/blob'`), [], { blob: new Blob([text]) })).rowCount
     },
   }
   let closing: Promise<void> | undefined

@@ -33,6 +33,12 @@ export const jsonParam = (value: unknown): string | null => (value === undefined
 /** SQLSTATE unique_violation: a COPY that met a row already there. */
 export const UNIQUE_VIOLATION = '23505'
 
+/** `COPY "table" ("column", ...) FROM source`: each store's copyFrom names its own source (STDIN, PGlite's '/dev/blob'). */
+export function copyStatement(table: string, columns: readonly string[], source: string): string {
+  const quoted = (name: string): string => `"${name.replaceAll('"', '""')}"`
+  return `COPY ${quoted(table)} (${columns.map(quoted).join(', ')}) FROM ${source}`
+}
+
 /** What COPY's text format gives a meaning to, in text: written as backslash escapes. */
 const COPY_SPECIAL = /[\\\n\r\t]/
 const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }

@@ -11,6 +11,7 @@ import { finished } from 'node:stream/promises'
 import type pg from 'pg'
 import type { Logger } from '../../../plugin-api/index.ts'
 import type { QueryOptions, SqlClient } from '../../../plugin-api/index.ts'
+import { copyStatement } from '../kit/sql.ts'
 import type { SqlBackend } from '../kit/store.ts'
 import type { PostgresStoreConfig } from './schema.ts'
 
@@ -57,9 +58,6 @@ function sqlClient(db: Queryable, timeoutMs: number, prepared?: { ok: boolean; l
   }
 }
 
-/** An identifier as SQL text: code names tables and columns, but quoting costs nothing. */
-const quoted = (name: string): string => `"${name.replaceAll('"', '""')}"`
-
 /** host:port/database, for messages: never the user or password. */
 export function describeDatabase(url: string, schema?: string): string {
   let where = 'the configured database'
@@ -93,7 +91,7 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
     /** On a connection of its own, under the same query timeout; a connection whose COPY did not end cleanly is dropped. */
     async copyFrom(table, columns, text) {
       const client = await pool.connect()
-      const copy = copyStream(`COPY ${quoted(table)} (${columns.map(quoted).join(', ')}) FROM STDIN`) as ReturnType<typeof copyStream> & { query_timeout?: number }
+      const copy = copyStream(copyStatement(table, columns, 'STDIN')) as ReturnType<typeof copyStream> & { query_timeout?: number }
       // pg reads the timeout from the query it is given (and ends a COPY that overruns it with an error).
       copy.query_timeout = config.query_timeout_ms || undefined
       let broken: Error | undefined
