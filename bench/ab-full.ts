@@ -11,10 +11,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { execFileSync } from 'node:child_process'
 import autocannon from 'autocannon'
 import { dropSchema, fullPipelineConfig } from './configs.ts'
-import { killAll, median, spawnServer, treeCpuMs } from './procs.ts'
+import { killAll, median, postgresCpuMs, spawnServer, treeCpuMs } from './procs.ts'
 
 const [a, b, roundsText = '5', secondsText = '3'] = process.argv.slice(2)
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -63,8 +62,6 @@ function threadCpu(pid: number): Map<string, number> {
   }
   return m
 }
-const pgPids = (): number[] => { try { return execFileSync('pgrep', ['-x', 'postgres']).toString().trim().split('\n').map(Number) } catch { return [] } }
-const pgCpu = (): number => pgPids().reduce((s, p) => { try { const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' '); return s + (Number(f[11]) + Number(f[12])) * 10 } catch { return s } }, 0)
 
 interface Sample { rps: number; p99: number; cpuUs: number; pgUs: number; threads: Map<string, number> }
 const samples: Sample[][] = targets.map(() => [])
@@ -76,13 +73,13 @@ for (let round = -2; round < Number(roundsText); round++) {
     const pid = t.server.child.pid!
     const cpu0 = treeCpuMs(pid)
     const th0 = threads ? threadCpu(pid) : undefined
-    const pg0 = threads ? pgCpu() : 0
+    const pg0 = threads ? postgresCpuMs() : 0
     const r = await autocannon({ url: `http://127.0.0.1:${t.server.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body })
     if (r.non2xx + r.errors) throw new Error(`${t.name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
     const n = Math.max(1, r.requests.total)
     const th = new Map<string, number>()
     if (th0) for (const [k, v] of threadCpu(pid)) th.set(k, ((v - (th0.get(k) ?? 0)) * 1000) / n)
-    if (round >= 0) samples[i].push({ rps: r.requests.average, p99: r.latency.p99, cpuUs: ((treeCpuMs(pid) - cpu0) * 1000) / n, pgUs: threads ? ((pgCpu() - pg0) * 1000) / n : 0, threads: th })
+    if (round >= 0) samples[i].push({ rps: r.requests.average, p99: r.latency.p99, cpuUs: ((treeCpuMs(pid) - cpu0) * 1000) / n, pgUs: threads ? ((postgresCpuMs() - pg0) * 1000) / n : 0, threads: th })
   }
 }
 console.log(`full pipeline A/B; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${roundsText} rounds of ${secondsText} s`)

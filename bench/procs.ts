@@ -4,7 +4,7 @@
  * and re-scans a gateway's log slows itself and skews every figure it takes), and their CPU time
  * and memory read from /proc for the whole process tree (a gateway with --workers is several).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 
@@ -80,6 +80,23 @@ const TICK_MS = 10 // USER_HZ is 100 on Linux
 export function treeCpuMs(pid: number): number {
   let ms = 0
   for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')
+      ms += (Number(fields[11]) + Number(fields[12])) * TICK_MS
+    } catch { /* ended */ }
+  }
+  return ms
+}
+
+/**
+ * CPU time used so far by every PostgreSQL server process on this machine, in ms: the database's
+ * share of a run (noisy when another job uses the same server, and blind to backends that ended).
+ */
+export function postgresCpuMs(): number {
+  let pids: number[] = []
+  try { pids = execFileSync('pgrep', ['-x', 'postgres']).toString().trim().split('\n').map(Number) } catch { return 0 }
+  let ms = 0
+  for (const p of pids) {
     try {
       const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')
       ms += (Number(fields[11]) + Number(fields[12])) * TICK_MS
