@@ -12,7 +12,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
-import { dropSchema, fullPipelineConfig } from './configs.ts'
+import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
 import { killAll, median, postgresCpuMs, spawnServer, treeCpuMs } from './procs.ts'
 
 const [a, b, roundsText = '5', secondsText = '3'] = process.argv.slice(2)
@@ -30,8 +30,7 @@ async function full(root: string, name: string) {
   const file = path.join(dir, `${name.replace(/\W/g, "_")}.yaml`)
   await writeFile(file, fullPipelineConfig({ database: DATABASE, schema: schemaOf(name), upstreamBase, adminKey: ADMIN }))
   const server = await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], READY, { cwd: path.resolve(root) })
-  const created = await fetch(`http://127.0.0.1:${server.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
-  return { name, server, headers: { authorization: `Bearer ${((await created.json()) as { data: { key: string } }).data.key}` } }
+  return { name, server, headers: { authorization: `Bearer ${await virtualKey(server.port, ADMIN)}` } }
 }
 async function noAuth(root: string, name: string) {
   const file = path.join(dir, `${name.replace(/\W/g, "_")}.yaml`)

@@ -22,6 +22,13 @@ routes:
 `
 }
 
+/** A virtual key of role user, made through the management API of the gateway on `port` with its admin key. */
+export async function virtualKey(port: number, adminKey: string, name = 'bench'): Promise<string> {
+  const created = await fetch(`http://127.0.0.1:${port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name, role: 'user' }) })
+  if (!created.ok) throw new Error(`the bench gateway made no key: ${created.status} ${await created.text()}`)
+  return ((await created.json()) as { data: { key: string } }).data.key
+}
+
 /** Drop a PostgreSQL schema a bench gateway made. */
 export async function dropSchema(database: string, schema: string): Promise<void> {
   const { default: pg } = await import('pg')

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
-import { dropSchema, fullPipelineConfig } from './configs.ts'
+import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
 import { killAll, spawnServer } from './procs.ts'
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: Node[] }
@@ -33,8 +33,7 @@ const gateway = await spawnServer(['--import', './bench/heap-sampler.mjs', 'bin/
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 const headers: Record<string, string> = { 'content-type': 'application/json' }
 if (full) {
-  const created = await fetch(`http://127.0.0.1:${gateway.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
-  headers.authorization = `Bearer ${((await created.json()) as { data: { key: string } }).data.key}`
+  headers.authorization = `Bearer ${await virtualKey(gateway.port, ADMIN)}`
 }
 const load = (amount: number) => autocannon({ url: `http://127.0.0.1:${gateway.port}/v1/chat/completions`, connections: 50, amount, method: 'POST', headers, body })
 await load(20_000)

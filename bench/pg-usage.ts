@@ -13,7 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import pg from 'pg'
-import { dropSchema, fullPipelineConfig } from './configs.ts'
+import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
 import { killAll, spawnServer, treeCpuMs } from './procs.ts'
 const [root, secs = '8'] = process.argv.slice(2)
 const DATABASE = 'postgres://postgres@127.0.0.1:5432/test'
@@ -24,8 +24,7 @@ const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0']
 const file = path.join(dir, 'full.yaml')
 await writeFile(file, fullPipelineConfig({ database: DATABASE, schema, upstreamBase: `http://127.0.0.1:${upstream.port}/v1`, adminKey: ADMIN }) + (process.env.EXTRA ?? ''))
 const s = await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: root })
-const created = await fetch(`http://127.0.0.1:${s.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
-const headers = { 'content-type': 'application/json', authorization: `Bearer ${((await created.json()) as { data: { key: string } }).data.key}` }
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${await virtualKey(s.port, ADMIN)}` }
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 const c = new pg.Client(DATABASE); await c.connect()
 const count = async () => Number((await c.query(`select count(*) n from "${schema}".usage_events`)).rows[0].n)

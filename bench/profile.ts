@@ -12,6 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { killAll, spawnServer, treeCpuMs } from './procs.ts'
+import { virtualKey } from './configs.ts'
 
 const [row = 'mock', secondsText = '10', outArg] = process.argv.slice(2)
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -38,8 +39,7 @@ const gateway = await spawnServer(['--cpu-prof', `--cpu-prof-dir=${out}`, `--cpu
 const base = `http://127.0.0.1:${gateway.port}`
 const headers: Record<string, string> = { 'content-type': 'application/json' }
 if (row === 'full' || row === 'keyed') {
-  const created = await fetch(`${base}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
-  headers.authorization = `Bearer ${((await created.json()) as { data: { key: string } }).data.key}`
+  headers.authorization = `Bearer ${await virtualKey(gateway.port, adminKey)}`
 }
 const model = { mock: 'bench-mock', store: 'bench-mock', keyed: 'bench-mock', cache: 'bench-cached', upstream: 'bench', full: 'bench', pgstore: 'bench' }[row]
 const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Say something about foxes.' }] })

@@ -26,7 +26,7 @@ import path from 'node:path'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { spawnSync, type ChildProcess } from 'node:child_process'
-import { dropSchema, fullPipelineConfig } from './configs.ts'
+import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
 import { conversationRows } from './conversations.ts'
 import { freePort, killAll, median, shuffledOrder, spawnServer, treeCpuMs, treeRssMb, type Server } from './procs.ts'
 
@@ -170,8 +170,7 @@ cache: { plugin: memory }
     const fullConfig = path.join(dir, 'full.yaml')
     await writeFile(fullConfig, fullPipelineConfig({ database: DATABASE, schema, upstreamBase, adminKey }))
     const server = await startGateway(fullConfig)
-    const created = await fetch(`http://127.0.0.1:${server.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
-    full = { server, key: ((await created.json()) as { data: { key: string } }).data.key }
+    full = { server, key: await virtualKey(server.port, adminKey) }
   }
   const workers = Number(process.env.BENCH_WORKERS ?? 1)
   const clustered = workers > 1 ? await startGateway(openConfig, ['--workers', String(workers)]) : undefined
@@ -287,8 +286,7 @@ ${auth ? `auth:\n  strategies:\n${auth}` : ''}`)
   const open = await gatewayWith('no-auth', '')
   const stored = await gatewayWith('no-auth-store', '', store('data-open'))
   const keyed = await gatewayWith('api-key', `    - { plugin: api-key, keys: [ { key: ${adminKey}, user: bench, role: admin } ] }\n`, `${store('data-keyed')}services: { keys: {} }\n`)
-  const created = await fetch(`http://127.0.0.1:${keyed.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
-  const virtualKey = ((await created.json()) as { data: { key: string } }).data.key
+  const userKey = await virtualKey(keyed.port, adminKey)
   const jwtBlock = (ttl: number) => `    - { plugin: jwt, issuer: ${issuer}, audience: bench, jwks_uri: "${issuer}/keys", cache_ttl_s: ${ttl} }\n`
   const jwtCached = await gatewayWith('jwt', jwtBlock(60))
   const jwtEvery = await gatewayWith('jwt-verify', jwtBlock(0))
@@ -302,7 +300,7 @@ ${auth ? `auth:\n  strategies:\n${auth}` : ''}`)
     { ...target('  + jwt (token cache, default)', jwtCached, jwtHeaders), baseline: 0 },
     { ...target('  + jwt (verify every request)', jwtEvery, jwtHeaders), baseline: 0 },
     { ...target('no auth, embedded store', stored), baseline: 3 },
-    { ...target('  + api-key (virtual key, cached)', keyed, { authorization: `Bearer ${virtualKey}` }), baseline: 3 },
+    { ...target('  + api-key (virtual key, cached)', keyed, { authorization: `Bearer ${userKey}` }), baseline: 3 },
   ]
   const samples = await interleaved(variants)
   jwks.close()

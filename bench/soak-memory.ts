@@ -17,6 +17,7 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { killAll, spawnServer, treeCpuMs, treeRssMb } from './procs.ts'
+import { virtualKey } from './configs.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const [kind = 'embedded', loadText = '120', idleText = '30'] = process.argv.slice(2)
@@ -54,8 +55,7 @@ logging: { level: warn }
   const pid = gateway.child.pid!
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (full) {
-    const created = await fetch(`http://127.0.0.1:${gateway.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'soak', role: 'user' }) })
-    headers.authorization = `Bearer ${((await created.json()) as { data: { key: string } }).data.key}`
+    headers.authorization = `Bearer ${await virtualKey(gateway.port, adminKey, 'soak')}`
   }
   const started = Date.now()
   const at = () => ((Date.now() - started) / 1000).toFixed(0).padStart(4)

@@ -11,7 +11,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
-import { dropSchema, fullPipelineConfig } from './configs.ts'
+import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
 import { killAll, median, postgresCpuMs, spawnServer, treeCpuMs } from './procs.ts'
 
 const [roundsText = '8', secondsText = '3'] = process.argv.slice(2)
@@ -45,8 +45,7 @@ for (const [i, step] of steps.entries()) {
   const server = await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT })
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (step.keyed) {
-    const created = await fetch(`http://127.0.0.1:${server.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
-    headers.authorization = `Bearer ${((await created.json()) as { data: { key: string } }).data.key}`
+    headers.authorization = `Bearer ${await virtualKey(server.port, ADMIN)}`
   }
   targets.push({ name: step.name, server, headers })
 }

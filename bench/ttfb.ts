@@ -13,7 +13,7 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { killAll, shuffledOrder, spawnServer, type Server } from './procs.ts'
-import { dropSchema, fullPipelineConfig } from './configs.ts'
+import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const N = Number(process.argv[2] ?? 300)
@@ -54,8 +54,7 @@ logging: { level: warn }
     const report = path.join(dir, `${schema}.jsonl`)
     await writeFile(full, fullPipelineConfig({ database, schema, upstreamBase: `http://127.0.0.1:${upstream.port}/v1`, adminKey }) + 'logging: { level: warn }\n')
     const server = await start(root, report, full)
-    const created = await fetch(`http://127.0.0.1:${server.port}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', role: 'user' }) })
-    const key = ((await created.json()) as { data: { key: string } }).data.key
+    const key = await virtualKey(server.port, adminKey)
     targets.push({ name, server, report, headers: { authorization: `Bearer ${key}` } })
   }
   if (process.env.BENCH_TTFB_FULL === '1') {
