@@ -90,6 +90,13 @@ for (const target of storeTargets('event_id')) {
       expect(await usage.totalCostUsd({ from: time, to: new Date(time.getTime() + 1) })).toBe(1.5)
     })
 
+    it('keeps only the indexes a query reads: every one is written at each insert', async () => {
+      const { rows } = await store.sql.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'usage_events' ORDER BY 1`)
+      expect(rows.map((r) => r.indexname)).toEqual([
+        'usage_events_department_time_idx', 'usage_events_event_id_occurred_at_key', 'usage_events_key_time_idx', 'usage_events_time_idx', 'usage_events_user_time_idx',
+      ])
+    })
+
     it('refuses an event without a valid event id, naming it', async () => {
       const bad = { ...event(), eventId: 'not-a-uuid' }
       await expect(usage.insertBatch([event(), bad])).rejects.toMatchObject({ status: 400, code: 'invalid_usage_event', param: 'events[1].eventId' })

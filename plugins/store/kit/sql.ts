@@ -80,7 +80,7 @@ export function rethrowAsGatewayError(err: unknown): never {
   const fields = (err ?? {}) as DatabaseError
   const column = columnAtFault(fields)
   switch (fields.code) {
-    case '23505':
+    case UNIQUE_VIOLATION:
       throw new GatewayError(`A record with this ${column ?? 'value'} already exists.`, { status: 409, code: 'conflict', param: column, cause: err })
     case '23503':
       throw new GatewayError(`${column ?? 'A reference'} does not name an existing record.`, { status: 400, code: 'invalid_reference', param: column, cause: err })
