@@ -5,15 +5,18 @@
  * Per target and round: req/s, p99 and the process tree's CPU per request; each round's req/s and
  * p99 divided by the bare proxy's in that round. AB_THREADS=1 also prints, per gateway, the CPU of
  * each thread (main, libuv pool, V8 helpers) per request, and the PostgreSQL server's CPU per
- * request (all its processes: noisy when another job uses the same server).
+ * request (all its processes: noisy when another job uses the same server). AB_B_ENV (JSON) adds
+ * environment to B's gateway only, to compare node or V8 options on one checkout:
+ * AB_B_ENV='{"NODE_OPTIONS":"--max-semi-space-size=32"}' node --import tsx bench/ab-full.ts . .
+ * Each gateway's peak RSS is printed at the end. p99 is exact (bench/load.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import autocannon from 'autocannon'
 import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
-import { killAll, median, postgresCpuMs, spawnServer, treeCpuMs } from './procs.ts'
+import { killAll, median, postgresCpuMs, spawnServer, treeCpuMs, treeRssMb } from './procs.ts'
+import { load } from './load.ts'
 
 const [a, b, roundsText = '5', secondsText = '3'] = process.argv.slice(2)
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -29,7 +32,8 @@ const schemaOf = (name: string): string => `bench_abfull_${process.pid}_${name.r
 async function full(root: string, name: string) {
   const file = path.join(dir, `${name.replace(/\W/g, "_")}.yaml`)
   await writeFile(file, fullPipelineConfig({ database: DATABASE, schema: schemaOf(name), upstreamBase, adminKey: ADMIN }))
-  const server = await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], READY, { cwd: path.resolve(root) })
+  const env = name === 'B full' && process.env.AB_B_ENV ? JSON.parse(process.env.AB_B_ENV) as Record<string, string> : {}
+  const server = await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], READY, { cwd: path.resolve(root), env })
   return { name, server, headers: { authorization: `Bearer ${await virtualKey(server.port, ADMIN)}` } }
 }
 async function noAuth(root: string, name: string) {
@@ -73,12 +77,12 @@ for (let round = -2; round < Number(roundsText); round++) {
     const cpu0 = treeCpuMs(pid)
     const th0 = threads ? threadCpu(pid) : undefined
     const pg0 = threads ? postgresCpuMs() : 0
-    const r = await autocannon({ url: `http://127.0.0.1:${t.server.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body })
+    const { result: r, p99 } = await load({ url: `http://127.0.0.1:${t.server.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body })
     if (r.non2xx + r.errors) throw new Error(`${t.name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
     const n = Math.max(1, r.requests.total)
     const th = new Map<string, number>()
     if (th0) for (const [k, v] of threadCpu(pid)) th.set(k, ((v - (th0.get(k) ?? 0)) * 1000) / n)
-    if (round >= 0) samples[i].push({ rps: r.requests.average, p99: r.latency.p99, cpuUs: ((treeCpuMs(pid) - cpu0) * 1000) / n, pgUs: threads ? ((postgresCpuMs() - pg0) * 1000) / n : 0, threads: th })
+    if (round >= 0) samples[i].push({ rps: r.requests.average, p99, cpuUs: ((treeCpuMs(pid) - cpu0) * 1000) / n, pgUs: threads ? ((postgresCpuMs() - pg0) * 1000) / n : 0, threads: th })
   }
 }
 console.log(`full pipeline A/B; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${roundsText} rounds of ${secondsText} s`)
@@ -87,7 +91,8 @@ for (const [i, t] of targets.entries()) {
   const s = samples[i]
   const vs = s.map((x, r) => x.rps / samples[0][r].rps)
   const p99vs = s.map((x, r) => x.p99 / Math.max(0.1, samples[0][r].p99))
-  console.log(`${t.name.padEnd(10)} ${f(median(s.map((x) => x.rps))).padStart(6)} req/s  vs bare ${f(median(vs) * 100)}% (${vs.map((x) => f(x * 100)).join(' ')})  p99 ${f(median(s.map((x) => x.p99)))} ms ${median(p99vs).toFixed(2)}x  CPU ${f(median(s.map((x) => x.cpuUs)))} µs/req (${s.map((x) => f(x.cpuUs)).join(' ')})${threads ? `  pg ${f(median(s.map((x) => x.pgUs)))} µs/req` : ''}`)
+  console.log(`${t.name.padEnd(10)} ${f(median(s.map((x) => x.rps))).padStart(6)} req/s  vs bare ${f(median(vs) * 100)}% (${vs.map((x) => f(x * 100)).join(' ')})  p99 ${f(median(s.map((x) => x.p99)), 1)} ms ${median(p99vs).toFixed(2)}x  CPU ${f(median(s.map((x) => x.cpuUs)))} µs/req (${s.map((x) => f(x.cpuUs)).join(' ')})${threads ? `  pg ${f(median(s.map((x) => x.pgUs)))} µs/req` : ''}`)
+  if (i > 0) console.log(`           RSS peak ${treeRssMb(t.server.child.pid!).peak} MB`)
   if (threads && i > 0) {
     const names = [...new Set(s.flatMap((x) => [...x.threads.keys()]))]
     console.log('           threads: ' + names.map((k) => `${k} ${f(median(s.map((x) => x.threads.get(k) ?? 0)), 1)}`).join(', '))

@@ -3,7 +3,7 @@
  * gateway can cost (a bare pass-through proxy), the stack floor (bench/stack-floor.ts: the
  * gateway's own packages, Koa and undici, with nothing of the gateway) and, when installed, a peer gateway (Portkey's,
  * `npm --prefix bench/peer install`), all on one machine in one run. Every server runs in a process
- * of its own with its log drained and dropped (bench/procs.ts); load comes from autocannon here.
+ * of its own with its log drained and dropped (bench/procs.ts); load comes from autocannon here, with each response's time kept for exact percentiles (bench/load.ts).
  *
  * Rows run in interleaved rounds (each target for a short slice, round after round), and each
  * round's throughput is divided by the bare proxy's in the same round: on a shared machine the
@@ -23,7 +23,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import autocannon from 'autocannon'
+import { load } from './load.ts'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
@@ -58,9 +58,9 @@ interface Sample { rps: number; p50: number; p99: number; errors: number; cpuUs:
 
 async function slice(t: Target, seconds: number): Promise<Sample> {
   const cpu0 = treeCpuMs(t.pid)
-  const r = await autocannon({ url: t.url, connections: CONNECTIONS, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: t.body ?? CHAT })
+  const { result: r, p50, p99 } = await load({ url: t.url, connections: CONNECTIONS, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: t.body ?? CHAT })
   const cpuUs = ((treeCpuMs(t.pid) - cpu0) * 1000) / Math.max(1, r.requests.total)
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, cpuUs }
+  return { rps: r.requests.average, p50, p99, errors: r.errors + r.non2xx + r.timeouts, cpuUs }
 }
 
 /** Each target for `SLICE` s, round after round; per target every round's sample. */

@@ -1,5 +1,4 @@
 /** The Koa app: request id, snapshot pinning, error mapping, access log, the kernel's routes, and the pinned snapshot's stages' `http` phase, surfaces and services. */
-import { randomUUID } from 'node:crypto'
 import Koa from 'koa'
 import Router from '@koa/router'
 import { accessLog, type Logger } from '../logger.ts'
@@ -7,6 +6,7 @@ import type { ReloadController } from '../runtime/controller.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { GatewayError, notFound } from '../../plugin-api/errors.ts'
 import { withDeadline } from '../../plugin-api/kit/deadline.ts'
+import { randomUuid } from '../../plugin-api/kit/ids.ts'
 import { respondWithError } from './errors.ts'
 import { snapshotRouter } from './routes.ts'
 import type { Exchange } from '../pipeline/exchange.ts'
@@ -27,7 +27,7 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
   app.use(async (ctx, next) => {
     // Node's request and response directly: koa's ctx.get / ctx.set go through getters and make three arrays per header.
     const incoming = ctx.req.headers['x-request-id']
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUuid()
     ctx.state.requestId = requestId
     ctx.res.setHeader('x-request-id', requestId)
     const snapshot = controller.current

@@ -2,9 +2,9 @@
 import http from 'node:http'
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
-import { randomUUID } from 'node:crypto'
 import type { ServerConfig } from '../config/types.ts'
 import { GatewayError } from '../../plugin-api/errors.ts'
+import { randomUuid } from '../../plugin-api/kit/ids.ts'
 import type { Logger } from '../logger.ts'
 import type { ErrorBody } from './errors.ts'
 
@@ -156,7 +156,7 @@ function answerRefusal(err: ClientError, socket: Duplex, settings: ServerSetting
     socket.destroy()
     return
   }
-  const requestId = randomUUID()
+  const requestId = randomUuid()
   const body = JSON.stringify(errorsFor(requestPath(err, res))(refusal, requestId))
   logger.info({ reqId: requestId, status: refusal.status, code: refusal.code, reason: err.code }, 'request refused before it reached the gateway')
   const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-request-id': requestId, connection: 'close' }

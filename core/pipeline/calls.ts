@@ -1,5 +1,4 @@
 /** The pipeline as a caller: what services and stages get as `gateway` (GatewayCalls). */
-import { randomUUID } from 'node:crypto'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../../plugin-api/unified.ts'
 import { toGatewayError } from '../../plugin-api/errors.ts'
 import type { Call, CallOptions, ExchangeOutcome, GatewayCalls, NativeResult, Operation, Principal, RouteInfo } from '../../plugin-api/types.ts'
@@ -10,6 +9,7 @@ import { Exchange } from './exchange.ts'
 import { inStep, MODEL_STEPS, runSteps } from './pipeline.ts'
 import { ObservedStream } from './wire.ts'
 import { LazyAbort } from '../../plugin-api/kit/abort.ts'
+import { randomUuid } from '../../plugin-api/kit/ids.ts'
 
 export interface CallerDefaults {
   readonly parentId?: string
@@ -29,7 +29,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
     const { signal } = options, inherited = defaults.signal
     const x = new Exchange({
       snapshot,
-      requestId: randomUUID(),
+      requestId: randomUuid(),
       operation,
       signal: !signal ? inherited ?? new LazyAbort() : !inherited ? signal : AbortSignal.any([signal, inherited instanceof LazyAbort ? inherited.signal : inherited]),
       span: defaults.parentSpan?.isRecording() ? childSpan(defaults.parentSpan, 'gateway.call') : tracer().startSpan('gateway.call', { kind: SpanKind.INTERNAL }),

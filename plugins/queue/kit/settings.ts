@@ -3,7 +3,7 @@
  * between attempts, and the queue metrics on /metrics. One place, so `queue: { plugin: memory }`
  * and `queue: { plugin: rabbitmq }` retry, dead-letter and count the same way.
  */
-import type { JsonSchema, Metrics } from '../../../plugin-api/index.ts'
+import { randomUuid, type JsonSchema, type Metrics } from '../../../plugin-api/index.ts'
 
 export interface RetrySettings {
   /** Deliveries before a failing message is dead-lettered. */
@@ -70,5 +70,5 @@ export function checkTopic(topic: string): void {
 
 /** A message id when the publisher gives none. */
 export function messageId(id: string | undefined): string {
-  return id ?? crypto.randomUUID()
+  return id ?? randomUuid()
 }

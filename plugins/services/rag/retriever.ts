@@ -4,8 +4,7 @@
  * assistants with attached collections. Every search runs as the turn's caller, so department
  * scoping applies: an assistant's collection the caller may not search gives it nothing.
  */
-import { randomUUID } from 'node:crypto'
-import { GatewayError } from '../../../plugin-api/index.ts'
+import { GatewayError, randomUuid } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Grounding, Passage } from '../../contracts/conversations.ts'
 import type { Rag, SearchHit } from '../../contracts/rag.ts'
@@ -23,7 +22,7 @@ export function passagesOf(hits: readonly SearchHit[]): Passage[] {
 /** The output item a search adds to a Response: its query and results. */
 export function fileSearchCall(query: string, hits: readonly SearchHit[]): JsonObject {
   return {
-    id: `fs_${randomUUID().replace(/-/g, '')}`, type: 'file_search_call', status: 'completed', queries: [query],
+    id: `fs_${randomUuid().replace(/-/g, '')}`, type: 'file_search_call', status: 'completed', queries: [query],
     results: hits.map((h) => ({ file_id: h.fileId ?? h.documentId, filename: h.filename, score: Math.min(1, Math.max(0, h.score)), text: h.text, attributes: h.attributes })),
   }
 }

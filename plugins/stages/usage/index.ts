@@ -12,11 +12,10 @@
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, type Stage } from '../../../plugin-api/index.ts'
+import { Store, definePlugin, timeOrderedUuid, type Stage } from '../../../plugin-api/index.ts'
 import { UsageLog, type UsageEvent } from '../../contracts/capabilities.ts'
 import { usageRepository, type UsageEventRepository } from './repository.ts'
 import { UsageWriter, usageMetrics } from './writer.ts'
-import { usageEventIds } from './event-id.ts'
 
 export interface UsageConfig {
   batch_size: number
@@ -93,7 +92,6 @@ export default definePlugin<UsageConfig, Stage>({
       if (!state.writer.journaling) ctx.logger.error({ dir: config.journal_dir }, 'the usage journal cannot be written: during a long store outage, usage events beyond the memory buffer will be lost (set usage.journal_dir to a writable directory)')
     }
     const { writer } = state
-    const usageEventId = usageEventIds()
     return {
       priority: 0,
       operations: ['chat', 'embeddings', 'media'],
@@ -101,7 +99,11 @@ export default definePlugin<UsageConfig, Stage>({
         const principal = x.principal
         const now = Date.now()
         const event: UsageEvent = {
-          eventId: usageEventId(now),
+          // Time-ordered (UUID v7): each goes into the unique index (event_id, occurred_at) at its right
+          // edge, as every other index of the table is written; random (v4) ids land anywhere in it,
+          // each insert touching another page: PostgreSQL's CPU per event 12.8 -> 11.2 µs in 500-row
+          // batches, the v4 figure growing with the table (bench/RESULTS.md).
+          eventId: timeOrderedUuid(now),
           time: new Date(now - outcome.latencyMs),
           requestId: x.requestId,
           userId: principal?.userId ?? null,

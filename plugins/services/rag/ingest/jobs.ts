@@ -4,8 +4,7 @@
  * process. Either way, a process that runs jobs sweeps the table now and then for documents left
  * waiting (a crash, a lost message): the claim in the repository makes running one twice harmless.
  */
-import { randomUUID } from 'node:crypto'
-import type { Logger } from '../../../../plugin-api/index.ts'
+import { randomUuid, type Logger } from '../../../../plugin-api/index.ts'
 import type { Queue } from '../../../contracts/queue.ts'
 
 export const INGEST_TOPIC = 'rag.ingest'
@@ -77,7 +76,7 @@ export async function startIngestJobs(options: IngestJobsOptions): Promise<Inges
 
   return {
     async submit(documentId) {
-      if (queue) await queue.publish(INGEST_TOPIC, { documentId }, { id: randomUUID() })
+      if (queue) await queue.publish(INGEST_TOPIC, { documentId }, { id: randomUuid() })
       else if (runsJobs) runLocally(documentId)
     },
     async dispose() {
