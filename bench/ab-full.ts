@@ -8,7 +8,8 @@
  * request (all its processes: noisy when another job uses the same server). AB_B_ENV (JSON) adds
  * environment to B's gateway only, to compare node or V8 options on one checkout:
  * AB_B_ENV='{"NODE_OPTIONS":"--max-semi-space-size=32"}' node --import tsx bench/ab-full.ts . .
- * Each gateway's peak RSS is printed at the end. p99 is exact (bench/load.ts).
+ * Each gateway's peak RSS and its GC pauses (time per request and collections per second, by kind,
+ * from its /metrics) are printed at the end. p99 is exact (bench/load.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, writeFile } from 'node:fs/promises'
@@ -66,7 +67,21 @@ function threadCpu(pid: number): Map<string, number> {
   return m
 }
 
-interface Sample { rps: number; p99: number; cpuUs: number; pgUs: number; threads: Map<string, number> }
+/** The gateway's garbage collections so far, from its /metrics (prom-client's default metrics): ms and count per kind. */
+async function gcTotals(port: number): Promise<Map<string, { ms: number; count: number }>> {
+  const m = new Map<string, { ms: number; count: number }>()
+  for (const line of (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n')) {
+    const x = /^gateway_process_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} ([\d.e+-]+)$/.exec(line)
+    if (!x) continue
+    const kind = m.get(x[2]) ?? { ms: 0, count: 0 }
+    if (x[1] === 'sum') kind.ms = Number(x[3]) * 1000
+    else kind.count = Number(x[3])
+    m.set(x[2], kind)
+  }
+  return m
+}
+
+interface Sample { rps: number; p99: number; cpuUs: number; pgUs: number; threads: Map<string, number>; gc: Map<string, { usPerRequest: number; perSecond: number }> }
 const samples: Sample[][] = targets.map(() => [])
 for (let round = -2; round < Number(roundsText); round++) {
   const order = targets.map((_, i) => i)
@@ -77,12 +92,15 @@ for (let round = -2; round < Number(roundsText); round++) {
     const cpu0 = treeCpuMs(pid)
     const th0 = threads ? threadCpu(pid) : undefined
     const pg0 = threads ? postgresCpuMs() : 0
+    const gc0 = i > 0 ? await gcTotals(t.server.port) : undefined
     const { result: r, p99 } = await load({ url: `http://127.0.0.1:${t.server.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body })
     if (r.non2xx + r.errors) throw new Error(`${t.name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
     const n = Math.max(1, r.requests.total)
     const th = new Map<string, number>()
     if (th0) for (const [k, v] of threadCpu(pid)) th.set(k, ((v - (th0.get(k) ?? 0)) * 1000) / n)
-    if (round >= 0) samples[i].push({ rps: r.requests.average, p99, cpuUs: ((treeCpuMs(pid) - cpu0) * 1000) / n, pgUs: threads ? ((postgresCpuMs() - pg0) * 1000) / n : 0, threads: th })
+    const gc = new Map<string, { usPerRequest: number; perSecond: number }>()
+    if (gc0) for (const [kind, { ms, count }] of await gcTotals(t.server.port)) gc.set(kind, { usPerRequest: ((ms - (gc0.get(kind)?.ms ?? 0)) * 1000) / n, perSecond: (count - (gc0.get(kind)?.count ?? 0)) / Number(secondsText) })
+    if (round >= 0) samples[i].push({ rps: r.requests.average, p99, cpuUs: ((treeCpuMs(pid) - cpu0) * 1000) / n, pgUs: threads ? ((postgresCpuMs() - pg0) * 1000) / n : 0, threads: th, gc })
   }
 }
 console.log(`full pipeline A/B; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${roundsText} rounds of ${secondsText} s`)
@@ -92,7 +110,11 @@ for (const [i, t] of targets.entries()) {
   const vs = s.map((x, r) => x.rps / samples[0][r].rps)
   const p99vs = s.map((x, r) => x.p99 / Math.max(0.1, samples[0][r].p99))
   console.log(`${t.name.padEnd(10)} ${f(median(s.map((x) => x.rps))).padStart(6)} req/s  vs bare ${f(median(vs) * 100)}% (${vs.map((x) => f(x * 100)).join(' ')})  p99 ${f(median(s.map((x) => x.p99)), 1)} ms ${median(p99vs).toFixed(2)}x  CPU ${f(median(s.map((x) => x.cpuUs)))} µs/req (${s.map((x) => f(x.cpuUs)).join(' ')})${threads ? `  pg ${f(median(s.map((x) => x.pgUs)))} µs/req` : ''}`)
-  if (i > 0) console.log(`           RSS peak ${treeRssMb(t.server.child.pid!).peak} MB`)
+  if (i > 0) {
+    const kinds = [...new Set(s.flatMap((x) => [...x.gc.keys()]))].filter((k) => k !== 'weakcb')
+    const gc = kinds.map((k) => `${k} ${f(median(s.map((x) => x.gc.get(k)?.usPerRequest ?? 0)), 1)} µs/req (${f(median(s.map((x) => x.gc.get(k)?.perSecond ?? 0)), 1)}/s)`).join(', ')
+    console.log(`           RSS peak ${treeRssMb(t.server.child.pid!).peak} MB; GC pauses: ${gc}`)
+  }
   if (threads && i > 0) {
     const names = [...new Set(s.flatMap((x) => [...x.threads.keys()]))]
     console.log('           threads: ' + names.map((k) => `${k} ${f(median(s.map((x) => x.threads.get(k) ?? 0)), 1)}`).join(', '))
