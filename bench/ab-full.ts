@@ -5,9 +5,9 @@
  * Per target and round: req/s, p99 and the process tree's CPU per request; each round's req/s and
  * p99 divided by the bare proxy's in that round. AB_THREADS=1 also prints, per gateway, the CPU of
  * each thread (main, libuv pool, V8 helpers) per request, and the PostgreSQL server's CPU per
- * request (all its processes: noisy when another job uses the same server). AB_B_ENV (JSON) adds
- * environment to B's gateway only, to compare node or V8 options on one checkout:
- * AB_B_ENV='{"NODE_OPTIONS":"--max-semi-space-size=32"}' node --import tsx bench/ab-full.ts . .
+ * request (all its processes: noisy when another job uses the same server). AB_ENV_B='NAME=value ...'
+ * sets environment variables for B's gateway alone, as in bench/ab.ts (one build, two runtime
+ * settings: AB_ENV_B='NODE_OPTIONS=--max-semi-space-size=32' node --import tsx bench/ab-full.ts . .).
  * Each gateway's peak RSS and its GC pauses (time per request and collections per second, by kind,
  * from its /metrics) are printed at the end. p99 is exact (bench/load.ts).
  */
@@ -16,7 +16,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
-import { killAll, median, postgresCpuMs, spawnServer, treeCpuMs, treeRssMb } from './procs.ts'
+import { envOf, killAll, median, postgresCpuMs, spawnServer, treeCpuMs, treeRssMb } from './procs.ts'
 import { load } from './load.ts'
 
 const [a, b, roundsText = '5', secondsText = '3'] = process.argv.slice(2)
@@ -33,7 +33,7 @@ const schemaOf = (name: string): string => `bench_abfull_${process.pid}_${name.r
 async function full(root: string, name: string) {
   const file = path.join(dir, `${name.replace(/\W/g, "_")}.yaml`)
   await writeFile(file, fullPipelineConfig({ database: DATABASE, schema: schemaOf(name), upstreamBase, adminKey: ADMIN }))
-  const env = name === 'B full' && process.env.AB_B_ENV ? JSON.parse(process.env.AB_B_ENV) as Record<string, string> : {}
+  const env = name === 'B full' ? envOf(process.env.AB_ENV_B) : {}
   const server = await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], READY, { cwd: path.resolve(root), env })
   return { name, server, headers: { authorization: `Bearer ${await virtualKey(server.port, ADMIN)}` } }
 }

@@ -16,7 +16,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
-import { killAll, median, spawnServer, treeCpuMs } from './procs.ts'
+import { envOf, killAll, median, spawnServer, treeCpuMs } from './procs.ts'
 import { dropSchema } from './configs.ts'
 
 const [a, b, roundsText = '5', secondsText = '3'] = process.argv.slice(2)
@@ -38,7 +38,7 @@ const configFor = async (name: string): Promise<string> => {
   await writeFile(file, `version: 1\n${store}${limits}cache: { plugin: memory }\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\n  mock: { plugin: mock }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n  - model: bench-mock\n    targets: [ { provider: mock } ]\n  - model: bench-cached\n    cache: true\n    targets: [ { provider: up, model: bench-model } ]\n`)
   return file
 }
-const envB = Object.fromEntries((process.env.AB_ENV_B ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+const envB = envOf(process.env.AB_ENV_B)
 const start = async (root: string, name: string) => spawnServer(['bin/gateway.js', 'start', '--config', await configFor(name), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: path.resolve(root), env: name === 'b' ? envB : {} })
 const servers = [await start(a, 'a'), await start(b, 'b')]
 const stream = process.env.AB_STREAM === '1'

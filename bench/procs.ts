@@ -119,6 +119,10 @@ export function treeRssMb(pid: number): { now: number; peak: number } {
   return { now: Math.round(now / 1024), peak: Math.round(peak / 1024) }
 }
 
+/** `NAME=value NAME2=value2` (AB_ENV_B of the A/B scripts) as an environment; a value has no spaces. */
+export const envOf = (text: string | undefined): Record<string, string> =>
+  Object.fromEntries((text ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 
 /**
