@@ -34,8 +34,12 @@ export const CACHE_OPTIONS_SCHEMA: Readonly<Record<string, JsonSchema>> = Object
 export interface Cache extends Lifecycle {
   /** A route of this gateway that embeds text, for caches that compare embeddings. */
   readonly embeddingRoute?: string
-  /** A stored answer for this request, or undefined. A backend that fails should throw (counted a miss). */
-  get(key: CacheKey): Promise<ChatResponse | undefined>
+  /**
+   * A stored answer for this request, or undefined. A backend in this process may answer at once
+   * (no promise: the stage then needs no deadline, no timer and no promise); one that fails should
+   * throw or reject (counted a miss).
+   */
+  get(key: CacheKey): ChatResponse | undefined | Promise<ChatResponse | undefined>
   set(key: CacheKey, answer: ChatResponse, ttlSeconds: number): Promise<void>
 }
 

@@ -276,16 +276,66 @@ describe('cache.memory bounds', () => {
   const key = (fingerprint: string) => ({ fingerprint, context: 'c' }) as CacheKey
 
   it('holds at most max_bytes of answers, dropping the least recently used, and skips answers over max_entry_bytes', async () => {
-    const cache = await setupPlugin(memoryCache, { max_bytes: 4096, max_entry_bytes: 2000 }) as Awaited<ReturnType<typeof setupPlugin>> & { bytes: number; size: number; get: (k: CacheKey) => Promise<ChatResponse | undefined>; set: (k: CacheKey, a: ChatResponse, t: number) => Promise<void> }
+    const cache = await setupPlugin(memoryCache, { max_bytes: 4096, max_entry_bytes: 2000 }) as Awaited<ReturnType<typeof setupPlugin>> & { bytes: number; size: number; get: (k: CacheKey) => ChatResponse | undefined | Promise<ChatResponse | undefined>; set: (k: CacheKey, a: ChatResponse, t: number) => Promise<void> }
     for (let i = 0; i < 10; i++) await cache.set(key(`k${i}`), answer('x'.repeat(800)), 60)
     await sleep(20)
     expect(cache.bytes).toBeLessThanOrEqual(4096)
     expect(cache.size).toBeLessThan(10)
+    // In this process: answered at once, so a hit costs the stage no deadline, timer or promise.
+    expect(cache.get(key('k9'))).not.toBeInstanceOf(Promise)
     expect(await cache.get(key('k9'))).toEqual(answer('x'.repeat(800)))
     expect(await cache.get(key('k0'))).toBeUndefined()
     await cache.set(key('huge'), answer('y'.repeat(5000)), 60)
     await sleep(20)
     expect(await cache.get(key('huge'))).toBeUndefined()
+  })
+})
+
+describe('a cache backend that fails or is slow', () => {
+  const ODD = `${process.cwd()}/test/fixtures/plugins/odd-cache`
+  const gatewayWith = (cache: string) => startTestGateway(`version: 1
+plugins: [ ${ODD} ]
+providers:
+  mock: { plugin: mock }
+routes:
+  - model: mock
+    cache: true
+    targets: [ { provider: mock } ]
+cache: ${cache}
+`)
+
+  it('serves a request whose lookup throws at once as a miss, and counts the failure', async () => {
+    const gw = await gatewayWith('{ plugin: odd, behaviour: throw }')
+    try {
+      const res = await chat(gw, { temperature: 0 })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-gateway-cache')).toBe('miss')
+      expect(await metric(gw, 'gateway_cache_errors_total', { op: 'get' })).toBe(1)
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it('does not wait for a lookup beyond lookup_timeout_ms: a miss, counted; an answer in time is a hit', async () => {
+    const slow = await gatewayWith('{ plugin: odd, behaviour: slow, delay_ms: 2000, lookup_timeout_ms: 50 }')
+    try {
+      const started = performance.now()
+      const res = await chat(slow, { temperature: 0 })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-gateway-cache')).toBe('miss')
+      expect(performance.now() - started).toBeLessThan(1500)
+      expect(await metric(slow, 'gateway_cache_errors_total', { op: 'get' })).toBe(1)
+    } finally {
+      await slow.close()
+    }
+    const inTime = await gatewayWith('{ plugin: odd, behaviour: slow, delay_ms: 20, lookup_timeout_ms: 1000 }')
+    try {
+      const res = await chat(inTime, { temperature: 0 })
+      expect(res.headers.get('x-gateway-cache')).toBe('hit')
+      expect((res.body as ChatResponse).choices[0].message.content).toBe('from the odd cache')
+    } finally {
+      await inTime.close()
+    }
   })
 })
 

@@ -30,7 +30,7 @@ export function createMemoryCache(config: MemoryCacheConfig): Cache & { readonly
     ttlAutopurge: false,
   })
   return {
-    async get(key) {
+    get(key) {
       return lru.get(key.fingerprint)
     },
     async set(key, answer, ttlSeconds) {

@@ -68,6 +68,26 @@ export default definePlugin<CacheStageConfig, Stage>({
     const save = (plan: CachePlan, answer: ChatResponse): void => {
       withDeadline(cache.set(plan.key, answer, plan.ttlS), SET_TIMEOUT_MS).catch((err: Error) => failed('set', err))
     }
+    /** The lookup's outcome: a miss, or the stored answer replayed as the client asked (a completion, or a stream of chunks). */
+    const answerWith = (x: StageExchange, answer: ChatResponse | undefined): ChatResult | void => {
+      if (!answer) return report(x, 'miss')
+      report(x, 'hit')
+      plans.delete(x)
+      x.markCacheHit(answer)
+      const id = `chatcmpl-cache-${x.requestId}`
+      const created = Math.floor(Date.now() / 1000)
+      return x.streaming ? replay(answer, id, created) : { ...answer, id, created }
+    }
+    /** A backend that answers later (redis, semantic) is given `lookup_timeout_ms`; a failure or a timeout is a miss. */
+    const lookedUp = async (x: StageExchange, lookup: Promise<ChatResponse | undefined>): Promise<ChatResult | void> => {
+      let answer: ChatResponse | undefined
+      try {
+        answer = await withDeadline(lookup, config.lookup_timeout_ms)
+      } catch (err) {
+        failed('get', err as Error)
+      }
+      return answerWith(x, answer)
+    }
 
     return {
       priority: 100,
@@ -78,7 +98,7 @@ export default definePlugin<CacheStageConfig, Stage>({
         if (!route) throw Object.assign(new Error(`no route answers '${name}' (the semantic cache embeds prompts through it; add it under routes:)`), { path: ['embedding_route'] })
         if (!route.targets.some((t) => t.embeddings)) throw Object.assign(new Error(`route '${name}' has no target whose provider makes embeddings`), { path: ['embedding_route'] })
       },
-      async access(x): Promise<ChatResult | void> {
+      access(x): ChatResult | void | Promise<ChatResult | void> {
         const body = x.request as ChatRequest
         const setting = x.route!.settings.cache as boolean | { ttl_s?: number } | undefined
         const cacheControl = String(x.headers['cache-control'] ?? '').toLowerCase()
@@ -96,19 +116,15 @@ export default definePlugin<CacheStageConfig, Stage>({
         })
         plans.set(x, { key, ttlS })
         if (cacheControl.includes('no-cache')) return report(x, 'bypass')
-        let answer: ChatResponse | undefined
+        let found: ChatResponse | undefined | Promise<ChatResponse | undefined>
         try {
-          answer = await withDeadline(cache.get(key), config.lookup_timeout_ms)
+          found = cache.get(key)
         } catch (err) {
           failed('get', err as Error)
+          return report(x, 'miss')
         }
-        if (!answer) return report(x, 'miss')
-        report(x, 'hit')
-        plans.delete(x)
-        x.markCacheHit(answer)
-        const id = `chatcmpl-cache-${x.requestId}`
-        const created = Math.floor(Date.now() / 1000)
-        return x.streaming ? replay(answer, id, created) : { ...answer, id, created }
+        // The memory backend answers at once: no deadline, no timer, no promise on a hit.
+        return found instanceof Promise ? lookedUp(x, found) : answerWith(x, found)
       },
       response(x, result) {
         const plan = plans.get(x)
