@@ -8,7 +8,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import autocannon from 'autocannon'
+import { load } from './load.ts'
 import { killAll, median, spawnServer, treeCpuMs } from './procs.ts'
 
 const [roundsText = '5', secondsText = '3'] = process.argv.slice(2)
@@ -28,9 +28,9 @@ for (let round = -1; round < Number(roundsText); round++) {
   const order = round % 2 !== 0 ? [...targets.entries()].reverse() : [...targets.entries()]
   for (const [i, t] of order) {
     const cpu0 = treeCpuMs(t.server.child.pid!)
-    const r = await autocannon({ url: `http://127.0.0.1:${t.server.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), ...(process.env.AB_RATE ? { overallRate: Number(process.env.AB_RATE) } : {}), method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const { result: r, p99 } = await load({ url: `http://127.0.0.1:${t.server.port}/v1/chat/completions`, connections: 50, duration: Number(secondsText), ...(process.env.AB_RATE ? { overallRate: Number(process.env.AB_RATE) } : {}), method: 'POST', headers: { 'content-type': 'application/json' }, body })
     if (r.non2xx + r.errors) throw new Error(`${t.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`)
-    if (round >= 0) samples[i].push({ rps: r.requests.average, p99: r.latency.p99, cpuUs: ((treeCpuMs(t.server.child.pid!) - cpu0) * 1000) / Math.max(1, r.requests.total) })
+    if (round >= 0) samples[i].push({ rps: r.requests.average, p99, cpuUs: ((treeCpuMs(t.server.child.pid!) - cpu0) * 1000) / Math.max(1, r.requests.total) })
   }
 }
 console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)

@@ -12,6 +12,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
+import { load } from './load.ts'
 import pg from 'pg'
 import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
 import { killAll, spawnServer, treeCpuMs } from './procs.ts'
@@ -32,12 +33,12 @@ const pgCpu = (): Map<string, number> => { const m = new Map<string, number>(); 
 await autocannon({ url: `http://127.0.0.1:${s.port}/v1/chat/completions`, connections: 50, duration: 2, method: 'POST', headers, body })
 await new Promise((r) => setTimeout(r, 1500))
 const n0 = await count(); const p0 = pgCpu(); const g0 = treeCpuMs(s.child.pid!)
-const r = await autocannon({ url: `http://127.0.0.1:${s.port}/v1/chat/completions`, connections: 50, duration: Number(secs), method: 'POST', headers, body })
+const { result: r, p99 } = await load({ url: `http://127.0.0.1:${s.port}/v1/chat/completions`, connections: 50, duration: Number(secs), method: 'POST', headers, body })
 await new Promise((r) => setTimeout(r, 1500))
 const n1 = await count(); const p1 = pgCpu(); const g1 = treeCpuMs(s.child.pid!)
 const rows = n1 - n0
 if (process.env.STAGES) { const m = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text(); const sums = new Map<string, number>(); const counts = new Map<string, number>(); for (const l of m.split('\n')) { const a = /^gateway_stage_seconds_total\{[^}]*step="([^"]+)"[^}]*\} ([\d.e+-]+)/.exec(l) ?? /^gateway_stage_seconds_total\{[^}]*stage="([^"]+)"[^}]*\} ([\d.e+-]+)/.exec(l); const b = /^gateway_stage_calls_total\{[^}]*(?:step|stage)="([^"]+)"[^}]*\} ([\d.e+-]+)/.exec(l); if (a) sums.set(a[1], Number(a[2])); if (b) counts.set(b[1], Number(b[2])) } for (const [k, v] of sums) console.log(`  step ${k.padEnd(20)} ${(v / (counts.get(k) ?? 1) * 1e6).toFixed(1)} µs`); if (!sums.size) console.log(m.split('\n').filter((l) => l.startsWith('gateway_stage')).slice(0, 6).join('\n')) }
 let total = 0
 for (const [k, v] of p1) { const d = v - (p0.get(k) ?? 0); if (d) { total += d; console.log(`  ${(d * 1000 / rows).toFixed(1).padStart(6)} µs/row  ${k}`) } }
-console.log(`${r.requests.average.toFixed(0)} req/s, p99 ${r.latency.p99} ms, ${rows} rows (${r.requests.total} requests): PostgreSQL ${(total * 1000 / rows).toFixed(1)} µs/row, gateway ${((g1 - g0) * 1000 / r.requests.total).toFixed(0)} µs/request`)
+console.log(`${r.requests.average.toFixed(0)} req/s, p99 ${p99.toFixed(1)} ms, ${rows} rows (${r.requests.total} requests): PostgreSQL ${(total * 1000 / rows).toFixed(1)} µs/row, gateway ${((g1 - g0) * 1000 / r.requests.total).toFixed(0)} µs/request`)
 await c.end(); killAll(); await dropSchema(DATABASE, schema)
