@@ -32,6 +32,71 @@ export async function load(options: autocannon.Options): Promise<LoadRun> {
   })
   const result = await done
   const sorted = times.subarray(0, count).sort()
-  const at = (q: number): number => (count === 0 ? 0 : sorted[Math.min(count - 1, Math.ceil(q * count) - 1)])
-  return { result, p50: at(0.5), p99: at(0.99) }
+  return { result, p50: quantileOf(sorted, 0.5), p99: quantileOf(sorted, 0.99) }
+}
+
+export interface RateRun {
+  /** Requests answered 2xx, and the rate they were sent at (req/s). */
+  readonly answered: number
+  readonly sentPerSecond: number
+  readonly failed: number
+  /** Each 2xx response's time in ms, sorted, from when the request was issued (a wait for a free connection counts). */
+  readonly times: Float64Array
+}
+
+export interface RateOptions {
+  readonly url: string
+  readonly rate: number
+  readonly seconds: number
+  readonly connections: number
+  readonly method: 'POST' | 'GET'
+  readonly headers: Record<string, string>
+  readonly body?: string
+}
+
+/**
+ * An open-loop run: requests are due at a fixed rate whatever the server's answers, as an
+ * application's traffic is. autocannon's closed loop (50 connections, each sending its next
+ * request when the last one is answered) measures latency at saturation, where it is only the
+ * inverse of throughput: a server half as fast has twice the p50 and p99 at once. At a rate every
+ * target can carry, the latency is what the server adds to a request. Requests due are issued each
+ * millisecond (node's timer resolution) and timed from then, so the tick's own delay is in no row;
+ * a request that waits for a free connection is timed from before that wait.
+ */
+export async function loadAtRate(options: RateOptions): Promise<RateRun> {
+  const { Pool } = await import('undici')
+  const target = new URL(options.url)
+  const pool = new Pool(target.origin, { connections: options.connections, pipelining: 1 })
+  const total = Math.round(options.rate * options.seconds)
+  const times = new Float64Array(total)
+  let answered = 0
+  let failed = 0
+  let sent = 0
+  const pending: Promise<void>[] = []
+  const started = performance.now()
+  const send = (): Promise<void> => {
+    const sentAt = performance.now()
+    return pool.request({ path: target.pathname, method: options.method, headers: options.headers, body: options.body })
+      .then(async ({ statusCode, body }) => {
+        await body.dump()
+        if (statusCode >= 200 && statusCode < 300) times[answered++] = performance.now() - sentAt
+        else failed++
+      }, () => { failed++ })
+  }
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * options.rate) / 1000))
+      for (; sent < due; sent++) pending.push(send())
+      if (sent === total) { clearInterval(tick); resolve() }
+    }, 1)
+  })
+  const sentPerSecond = total / ((performance.now() - started) / 1000)
+  await Promise.all(pending)
+  await pool.close()
+  return { answered, sentPerSecond, failed, times: times.slice(0, answered).sort() }
+}
+
+/** The q-quantile (0..1) of sorted values; 0 when there are none. */
+export function quantileOf(sorted: ArrayLike<number>, q: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
 }

@@ -23,7 +23,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { load } from './load.ts'
+import { load, loadAtRate, quantileOf } from './load.ts'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
@@ -94,6 +94,32 @@ function printThroughput(targets: readonly Target[], samples: Sample[][], baseli
 }
 
 /** Time to first byte of streamed chat completions, sent one at a time, the targets taking turns request by request. */
+/**
+ * Latency at a fixed rate every target carries (open loop, bench/load.ts). At saturation (the
+ * throughput table) a target's latency is only the inverse of its throughput; here it is what each
+ * adds to a request. Percentiles are over all the requests of the interleaved rounds.
+ */
+async function fixedRate(targets: readonly Target[], rate: number, of: string): Promise<void> {
+  const times: number[][] = targets.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const i of shuffledOrder(targets.length)) {
+      const t = targets[i]
+      const run = await loadAtRate({ url: t.url, rate, seconds: SLICE, connections: CONNECTIONS, method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: t.body ?? CHAT })
+      if (run.failed > 0) throw new Error(`${t.name}: ${run.failed} requests failed at ${rate} req/s`)
+      times[i].push(...run.times)
+    }
+  }
+  const sorted = times.map((x) => Float64Array.from(x).sort())
+  console.log(`\nlatency at a fixed rate: ${rate} req/s (half ${of}'s throughput above), open loop, up to ${CONNECTIONS} connections   p50 ms   p99 ms   p50 added   p99 vs bare`)
+  targets.forEach((t, i) => {
+    const [p50, p99] = [quantileOf(sorted[i], 0.5), quantileOf(sorted[i], 0.99)]
+    const added = i === 0 ? '' : `+${(p50 - quantileOf(sorted[0], 0.5)).toFixed(2)} ms`
+    const vs = i === 0 ? '' : `${(p99 / quantileOf(sorted[0], 0.99)).toFixed(2)}x`
+    console.log(`${t.name.padEnd(92)} ${p50.toFixed(2).padStart(6)} ${p99.toFixed(2).padStart(8)} ${added.padStart(11)} ${vs.padStart(13)}`)
+  })
+  console.log(`(all ${sorted[0].length} requests of each target, ${ROUNDS} interleaved ${SLICE} s rounds, each timed from when it was issued)`)
+}
+
 async function ttfb(targets: readonly { name: string; port: number; headers?: Record<string, string> }[], n: number): Promise<number[][]> {
   const body = JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: 'stream please' }] })
   const agent = new http.Agent({ keepAlive: true })
@@ -119,7 +145,6 @@ async function ttfb(targets: readonly { name: string; port: number; headers?: Re
   return times.map((xs) => xs.sort((a, b) => a - b))
 }
 
-const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]
 
 async function pgAnswers(): Promise<boolean> {
   const { default: pg } = await import('pg')
@@ -210,6 +235,10 @@ cache: { plugin: memory }
     console.log(`--workers ${workers} / one worker: ${median(scale).toFixed(2)}x (min-max ${Math.min(...scale).toFixed(2)}-${Math.max(...scale).toFixed(2)}); the load generator and the upstream share the same ${os.cpus().length} cores`)
   }
 
+  const fullRow = full ? row('gateway, full (api-key, limits, usage to PG)') : upstreamCall
+  await fixedRate([targets[1], targets.find((t) => t.name === 'gateway, no auth, single route')!, ...(full ? [targets.find((t) => t.url === chatUrl(full.server.port))!] : [])],
+    Math.max(100, Math.round(median(fullRow.map((x) => x.rps)) / 200) * 100), full ? 'the full pipeline' : 'the no-auth gateway')
+
   const streamTargets = [
     { name: 'upstream (floor)', port: upstream.port },
     { name: 'bare node proxy', port: bare.port },
@@ -221,8 +250,8 @@ cache: { plugin: memory }
   const streams = await ttfb(streamTargets, n)
   console.log(`\nstreaming time to first byte (${n} sequential requests each, targets taking turns)   p50 ms   p99 ms   p50 vs bare`)
   streamTargets.forEach((t, i) => {
-    const over = i < 2 ? '' : `+${(quantile(streams[i], 0.5) - quantile(streams[1], 0.5)).toFixed(2)} ms`
-    console.log(`${t.name.padEnd(82)} ${quantile(streams[i], 0.5).toFixed(2).padStart(6)} ${quantile(streams[i], 0.99).toFixed(2).padStart(8)} ${over.padStart(13)}`)
+    const over = i < 2 ? '' : `+${(quantileOf(streams[i], 0.5) - quantileOf(streams[1], 0.5)).toFixed(2)} ms`
+    console.log(`${t.name.padEnd(82)} ${quantileOf(streams[i], 0.5).toFixed(2).padStart(6)} ${quantileOf(streams[i], 0.99).toFixed(2).padStart(8)} ${over.padStart(13)}`)
   })
   if (portkey) console.log('(Portkey has no TTFB row: its streaming to an OpenAI custom host fails here with "TypeError: immutable")')
 
