@@ -274,6 +274,26 @@ describe.runIf(POSTGRES_ENABLED)('migrations on PostgreSQL, several gateways at 
     }
   }, 60_000)
 
+  it('six gateways opening one fresh schema at once all use it, on every connection of their pools (sixty rounds)', async () => {
+    // A connection that resolved its search_path while another gateway was creating the schema
+    // went on resolving it to public, for its whole life: one gateway in about forty such fleets
+    // wrote all its tables there (3% of rounds, so sixty rounds catch it ~5 times in 6). The
+    // schema is now made on a connection of its own.
+    for (let round = 1; round <= 60; round++) {
+      const schema = freshSchema(`open${round}`)
+      const stores = await Promise.all([1, 2, 3, 4, 5, 6].map(() => openPostgresStore(schema)))
+      try {
+        for (const s of stores) {
+          // Five at once: every connection of the pool (pool_size 5), the first one opened among them.
+          const seen = await Promise.all([1, 2, 3, 4, 5].map(() => s.sql.query<{ schema: string }>('SELECT current_schema() AS schema, pg_sleep(0.01)')))
+          expect(seen.map(({ rows }) => rows[0].schema), `round ${round}`).toEqual([schema, schema, schema, schema, schema])
+        }
+      } finally {
+        await Promise.all(stores.map((s) => s.dispose()))
+      }
+    }
+  }, 60_000)
+
   it('gateways on two schemas of one database that install the same extension at once both apply the migration', async () => {
     // An extension is one per database, while the migration lock is per schema: the second
     // CREATE EXTENSION IF NOT EXISTS used to miss the first's (uncommitted) one, fail on its

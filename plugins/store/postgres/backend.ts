@@ -143,8 +143,8 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
   }
 
   try {
-    if (config.schema) await createSchema(backend, config.schema)
-    else await backend.ping()
+    if (config.schema) await createSchema(pg, config, config.schema)
+    await backend.ping()
   } catch (err) {
     await backend.close().catch(() => undefined)
     throw new Error(`cannot use PostgreSQL at ${where}: ${(err as Error).message}`, { cause: err })
@@ -153,10 +153,29 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
   return backend
 }
 
-/** CREATE SCHEMA IF NOT EXISTS races with itself, so concurrent starts take turns on an advisory lock. */
-async function createSchema(backend: SqlBackend, schema: string): Promise<void> {
-  await backend.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('ai-gateway:schema:' || $1, 0))`, [schema])
-    await tx.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+/**
+ * CREATE SCHEMA IF NOT EXISTS races with itself, so concurrent starts take turns on an advisory
+ * lock. It runs on a connection of its own, closed before the pool opens one: a connection that
+ * resolved its search_path while another gateway was creating the schema went on resolving it
+ * without the schema, to `public`, for its whole life (PostgreSQL 15: one gateway in 40 fleets of
+ * six starting at once wrote all its tables to public). The pool's connections start after the
+ * schema is committed.
+ */
+async function createSchema(pg: typeof import('pg').default, config: PostgresStoreConfig, schema: string): Promise<void> {
+  const client = new pg.Client({
+    connectionString: config.url,
+    connectionTimeoutMillis: config.connect_timeout_ms,
+    query_timeout: config.query_timeout_ms || undefined,
+    application_name: 'ai-gateway',
   })
+  await client.connect()
+  try {
+    await client.query('BEGIN')
+    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('ai-gateway:schema:' || $1, 0))`, [schema])
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+    await client.query('COMMIT')
+  } finally {
+    // Ending the session rolls back a transaction an error left open.
+    await client.end().catch(() => undefined)
+  }
 }
