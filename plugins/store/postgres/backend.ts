@@ -68,17 +68,19 @@ export function describeDatabase(url: string, schema?: string): string {
   return schema ? `${where} (schema ${schema})` : where
 }
 
+/** Where and how every connection of a store connects: the pool's and the one that makes the schema. */
+const connectionOf = (config: PostgresStoreConfig) =>
+  ({ connectionString: config.url, connectionTimeoutMillis: config.connect_timeout_ms, application_name: 'ai-gateway' }) as const
+
 export async function createPostgresBackend(config: PostgresStoreConfig, logger: Logger): Promise<SqlBackend> {
   // Imported here: the driver loads only when a PostgreSQL store opens.
   const { default: pg } = await import('pg')
   const where = describeDatabase(config.url, config.schema)
   const pool = new pg.Pool({
-    connectionString: config.url,
+    ...connectionOf(config),
     max: config.pool_size,
-    connectionTimeoutMillis: config.connect_timeout_ms,
     idleTimeoutMillis: 30_000,
     statement_timeout: config.statement_timeout_ms || undefined,
-    application_name: 'ai-gateway',
     // The schema is checked by the config schema (lower-case identifier), so it needs no quoting.
     options: config.schema ? `-c search_path=${config.schema},public` : undefined,
   })
@@ -162,12 +164,7 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
  * schema is committed.
  */
 async function createSchema(pg: typeof import('pg').default, config: PostgresStoreConfig, schema: string): Promise<void> {
-  const client = new pg.Client({
-    connectionString: config.url,
-    connectionTimeoutMillis: config.connect_timeout_ms,
-    query_timeout: config.query_timeout_ms || undefined,
-    application_name: 'ai-gateway',
-  })
+  const client = new pg.Client({ ...connectionOf(config), query_timeout: config.query_timeout_ms || undefined })
   await client.connect()
   try {
     await client.query('BEGIN')
