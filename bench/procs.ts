@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { GATEWAY_NODE_FLAGS } from '../cli/node-flags.ts'
 
 export interface Server {
   readonly child: ChildProcess
@@ -23,9 +24,12 @@ const READY_WINDOW = 4096
  * `options.port` for a server told its port). Only
  * the last few kB of output are kept while waiting; once ready, output is drained and dropped.
  */
-export async function spawnServer(args: string[], ready: RegExp, options: { cwd: string; env?: NodeJS.ProcessEnv; port?: number }): Promise<Server> {
+export async function spawnServer(args: string[], ready: RegExp, options: { cwd: string; env?: NodeJS.ProcessEnv; port?: number; gatewayFlags?: boolean }): Promise<Server> {
+  const entry = args.indexOf('bin/gateway.js')
   // GATEWAY_TS=1 asks for the sources on purpose.
-  if (args.includes('bin/gateway.js') && (options.env?.GATEWAY_TS ?? process.env.GATEWAY_TS) !== '1') await assertBuilt(options.cwd)
+  if (entry >= 0 && (options.env?.GATEWAY_TS ?? process.env.GATEWAY_TS) !== '1') await assertBuilt(options.cwd)
+  // A gateway runs with the node flags `npm start` gives it, unless told not to (bench/after-idle.ts compares).
+  if (entry >= 0 && options.gatewayFlags !== false) args = [...args.slice(0, entry), ...GATEWAY_NODE_FLAGS.filter((f) => !args.includes(f)), ...args.slice(entry)]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     children.push(child)

@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 // The compiled gateway (dist/, from `npm run build`) when it is up to date with the sources;
 // else the TypeScript sources, which tsx compiles as they load (scripts/compiled.mjs decides).
+// The shebang's node flags are cli/node-flags.ts's (why there); `npm start` and the image pass them too.
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import v8 from 'node:v8'

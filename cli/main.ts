@@ -18,6 +18,7 @@ import type { GatewayConfig } from '../core/config/types.ts'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { PluginRegistry } from '../core/plugins/registry.ts'
+import { withGatewayFlags } from './node-flags.ts'
 
 // Each command imports what it runs, when it runs: `--version` and `--help` load no gateway code,
 // `validate` and `schema` not the server (koa, the store drivers, the provider kit).
@@ -162,8 +163,8 @@ async function start(args: string[]): Promise<number> {
     else console.error(`cannot start: ${(err as Error).message}`)
     return 1
   }
-  if (cluster.isWorker) process.send?.({ type: 'listening', url: gateway.url })
-  else console.error(`gateway listening on ${gateway.url} (config ${gateway.controller.current.version})`)
+  // Signals are handled before readiness is announced: a supervisor that stops the gateway as soon
+  // as it says it listens gets a drain, not node's default of dying on the spot.
   process.on('SIGHUP', () => void gateway.controller.reload('SIGHUP'))
   const stop = (signal: string): void => {
     gateway.logger.info({ signal }, 'shutting down')
@@ -171,6 +172,8 @@ async function start(args: string[]): Promise<number> {
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+  if (cluster.isWorker) process.send?.({ type: 'listening', url: gateway.url })
+  else console.error(`gateway listening on ${gateway.url} (config ${gateway.controller.current.version})`)
   return new Promise<number>(() => undefined) // runs until a signal
 }
 
@@ -220,6 +223,8 @@ async function runPrimary(workers: number, file: string, runsJobs: boolean): Pro
     console.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`)
     setTimeout(fork, 1000).unref()
   })
+  // The workers serve: they run with the gateway's node flags even when the primary was started without them.
+  cluster.setupPrimary({ execArgv: withGatewayFlags(process.execArgv) })
   for (let i = 0; i < workers; i++) fork()
   const each = (signal: NodeJS.Signals): void => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal) }
   process.on('SIGHUP', () => each('SIGHUP'))
@@ -275,7 +280,7 @@ async function worker(args: string[]): Promise<number> {
     else console.error(`cannot start: ${(err as Error).message}`)
     return 1
   }
-  console.error(`gateway worker running (config ${running.controller.current.version})${running.metricsUrl ? `, probes on ${running.metricsUrl}` : ''}`)
+  // As for `start`: signals are handled before the worker says it runs.
   process.on('SIGHUP', () => void running.controller.reload('SIGHUP'))
   const stop = (signal: string): void => {
     running.logger.info({ signal }, 'worker shutting down')
@@ -283,6 +288,7 @@ async function worker(args: string[]): Promise<number> {
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+  console.error(`gateway worker running (config ${running.controller.current.version})${running.metricsUrl ? `, probes on ${running.metricsUrl}` : ''}`)
   return new Promise<number>(() => undefined)
 }
 

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { GATEWAY_NODE_FLAGS } from '../../cli/node-flags.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -142,6 +144,8 @@ describe('gateway start --workers', () => {
         batch.forEach((p) => pids.add(p))
       }
       expect(pids.size).toBe(2)
+      // The primary here was started without the gateway's node flags; its workers run with them.
+      for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...GATEWAY_NODE_FLAGS]))
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }) })
       expect(res.status).toBe(200)
     } finally {
