@@ -36,11 +36,12 @@ export async function load(options: autocannon.Options): Promise<LoadRun> {
 }
 
 export interface RateRun {
-  /** Requests answered 2xx, and the rate they were sent at (req/s). */
+  /** Timed requests answered 2xx, and the rate all were sent at (req/s). */
   readonly answered: number
   readonly sentPerSecond: number
+  /** Requests not answered 2xx, the untimed warm-up's included. */
   readonly failed: number
-  /** Each 2xx response's time in ms, sorted, from when the request was issued (a wait for a free connection counts). */
+  /** Each timed 2xx response's time in ms, sorted, from when the request was issued (a wait for a free connection counts). */
   readonly times: Float64Array
 }
 
@@ -52,6 +53,13 @@ export interface RateOptions {
   readonly method: 'POST' | 'GET'
   readonly headers: Record<string, string>
   readonly body?: string
+  /**
+   * Seconds sent first at the same rate, on the same connections, and not timed: the timed window
+   * then starts with the connections (the client's, and the server's to its upstream) open, as an
+   * application's steady traffic keeps them. What a burst after a pause costs is
+   * bench/after-idle.ts's to measure.
+   */
+  readonly warmupSeconds?: number
 }
 
 /**
@@ -67,26 +75,27 @@ export async function loadAtRate(options: RateOptions): Promise<RateRun> {
   const { Pool } = await import('undici')
   const target = new URL(options.url)
   const pool = new Pool(target.origin, { connections: options.connections, pipelining: 1 })
-  const total = Math.round(options.rate * options.seconds)
-  const times = new Float64Array(total)
+  const warm = Math.round(options.rate * (options.warmupSeconds ?? 0))
+  const total = warm + Math.round(options.rate * options.seconds)
+  const times = new Float64Array(total - warm)
   let answered = 0
   let failed = 0
   let sent = 0
   const pending: Promise<void>[] = []
   const started = performance.now()
-  const send = (): Promise<void> => {
+  const send = (timed: boolean): Promise<void> => {
     const sentAt = performance.now()
     return pool.request({ path: target.pathname, method: options.method, headers: options.headers, body: options.body })
       .then(async ({ statusCode, body }) => {
         await body.dump()
-        if (statusCode >= 200 && statusCode < 300) times[answered++] = performance.now() - sentAt
-        else failed++
+        if (statusCode < 200 || statusCode >= 300) failed++
+        else if (timed) times[answered++] = performance.now() - sentAt
       }, () => { failed++ })
   }
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - started) * options.rate) / 1000))
-      for (; sent < due; sent++) pending.push(send())
+      for (; sent < due; sent++) pending.push(send(sent >= warm))
       if (sent === total) { clearInterval(tick); resolve() }
     }, 1)
   })

@@ -99,13 +99,16 @@ function printThroughput(targets: readonly Target[], samples: Sample[][], baseli
  * throughput table) a target's latency is only the inverse of its throughput; here it is what each
  * adds to a request. Percentiles are over all the requests of the interleaved rounds.
  */
+/** Untimed seconds at the rate that open each fixed-rate round (bench/load.ts's warmupSeconds). */
+const RATE_WARMUP_S = 0.25
+
 async function fixedRate(targets: readonly Target[], rate: number, of: string): Promise<void> {
   const times: number[][] = targets.map(() => [])
   const failed = targets.map(() => 0)
   for (let round = 0; round < ROUNDS; round++) {
     for (const i of shuffledOrder(targets.length)) {
       const t = targets[i]
-      const run = await loadAtRate({ url: t.url, rate, seconds: SLICE, connections: CONNECTIONS, method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: t.body ?? CHAT })
+      const run = await loadAtRate({ url: t.url, rate, seconds: SLICE, warmupSeconds: RATE_WARMUP_S, connections: CONNECTIONS, method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: t.body ?? CHAT })
       failed[i] += run.failed
       times[i].push(...run.times)
     }
@@ -118,7 +121,7 @@ async function fixedRate(targets: readonly Target[], rate: number, of: string): 
     const vs = i === 0 ? '' : `${(p99 / quantileOf(sorted[0], 0.99)).toFixed(2)}x`
     console.log(`${t.name.padEnd(92)} ${p50.toFixed(2).padStart(6)} ${p99.toFixed(2).padStart(8)} ${added.padStart(11)} ${vs.padStart(13)} ${String(failed[i]).padStart(8)}`)
   })
-  console.log(`(all ${sorted[0].length} requests of each target, ${ROUNDS} interleaved ${SLICE} s rounds, each timed from when it was issued)`)
+  console.log(`(all ${sorted[0].length} timed requests of each target, ${ROUNDS} interleaved ${SLICE} s rounds, each timed from when it was issued; each round opens with ${RATE_WARMUP_S} s at the same rate, untimed, so its connections are open: a burst after a pause is bench/after-idle.ts's)`)
 }
 
 /** Time to first byte of streamed chat completions, sent one at a time, the targets taking turns request by request. */
