@@ -94,14 +94,14 @@ function printThroughput(targets: readonly Target[], samples: Sample[][], baseli
   console.log(` noise: the bare proxy itself ranged ${Math.min(...bareRps).toFixed(0)}-${Math.max(...bareRps).toFixed(0)} req/s across rounds, ${pct(Math.max(...bareRps) / Math.min(...bareRps) - 1)} apart)`)
 }
 
+/** Untimed seconds at the rate that open each fixed-rate round (bench/load.ts's warmupSeconds). */
+const RATE_WARMUP_S = 0.25
+
 /**
  * Latency at a fixed rate every target carries (open loop, bench/load.ts). At saturation (the
  * throughput table) a target's latency is only the inverse of its throughput; here it is what each
  * adds to a request. Percentiles are over all the requests of the interleaved rounds.
  */
-/** Untimed seconds at the rate that open each fixed-rate round (bench/load.ts's warmupSeconds). */
-const RATE_WARMUP_S = 0.25
-
 async function fixedRate(targets: readonly Target[], rate: number, of: string): Promise<void> {
   const times: number[][] = targets.map(() => [])
   const failed = targets.map(() => 0)
