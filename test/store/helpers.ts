@@ -56,7 +56,7 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-export const POSTGRES_DEFAULTS = { url: DATABASE_URL, pool_size: 5, statement_timeout_ms: 30_000, query_timeout_ms: 35_000, connect_timeout_ms: 3000 }
+export const POSTGRES_DEFAULTS = { url: DATABASE_URL, pool_size: 5, statement_timeout_ms: 30_000, query_timeout_ms: 35_000, connect_timeout_ms: 3000, idle_timeout_ms: 30_000 }
 
 export async function openPostgresStore(schema: string, logger: Logger = silentLogger): Promise<OpenedStore> {
   return openStore(await createPostgresBackend({ ...POSTGRES_DEFAULTS, schema }, logger), logger)

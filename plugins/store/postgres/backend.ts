@@ -79,7 +79,12 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
   const pool = new pg.Pool({
     ...connectionOf(config),
     max: config.pool_size,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: config.idle_timeout_ms,
+    // One connection outlives any pause: the first query after one (an API key's lookup when its
+    // cache entry expired, a usage batch) would otherwise wait for a new connection first. A keyed
+    // request after 35 s idle: 12-13 ms -> 7-8 ms against a local server (bench/RESULTS.md); a
+    // remote one with TLS and SCRAM costs more to connect.
+    min: 1,
     statement_timeout: config.statement_timeout_ms || undefined,
     // The schema is checked by the config schema (lower-case identifier), so it needs no quoting.
     options: config.schema ? `-c search_path=${config.schema},public` : undefined,
