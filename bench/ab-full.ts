@@ -15,7 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { dropSchema, fullPipelineConfig, virtualKey } from './configs.ts'
+import { dropSchema, fullPipelineConfig, noAuthConfig, virtualKey } from './configs.ts'
 import { envOf, killAll, median, postgresCpuMs, spawnServer, treeCpuMs, treeRssMb } from './procs.ts'
 import { load } from './load.ts'
 
@@ -39,7 +39,7 @@ async function full(root: string, name: string) {
 }
 async function noAuth(root: string, name: string) {
   const file = path.join(dir, `${name.replace(/\W/g, "_")}.yaml`)
-  await writeFile(file, `version: 1\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "${upstreamBase}" }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n`)
+  await writeFile(file, noAuthConfig(upstreamBase))
   const server = await spawnServer(['bin/gateway.js', 'start', '--config', file, '--port', '0', '--no-watch'], READY, { cwd: path.resolve(root) })
   return { name, server, headers: {} as Record<string, string> }
 }

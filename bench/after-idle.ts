@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { loadAtRate, quantileOf } from './load.ts'
+import { noAuthConfig } from './configs.ts'
 import { killAll, median, spawnServer, treeCpuMs } from './procs.ts'
 
 const [cyclesText = '5', idleText = '40', rateText = '3000'] = process.argv.slice(2)
@@ -24,7 +25,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 try {
   const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
   const config = path.join(dir, 'gateway.yaml')
-  await writeFile(config, `version: 1\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n`)
+  await writeFile(config, noAuthConfig(`http://127.0.0.1:${upstream.port}/v1`))
   const start = (gatewayFlags: boolean) =>
     spawnServer(['bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT, gatewayFlags, env: { LOG_LEVEL: 'warn' } })
   const targets = [

@@ -1,16 +1,20 @@
 /** Gateway configs the bench starts in more than one script, written once so the figures compare, and their clean-up. */
 
+/** The no-auth gateway: one route to the openai provider at the upstream, nothing else. */
+export const noAuthConfig = (upstreamBase: string): string =>
+  `version: 1\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "${upstreamBase}" }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n`
+
 /**
  * The full pipeline: a virtual API key (looked up, then cached), a rate limit checked on every
  * request, usage events written to PostgreSQL, the openai provider to the upstream.
  */
-export function fullPipelineConfig(o: { database: string; schema: string; upstreamBase: string; adminKey: string }): string {
+export function fullPipelineConfig(o: { database: string; schema: string; upstreamBase: string; adminKey: string; keyCacheTtlS?: number }): string {
   return `version: 1
 store: { plugin: postgres, url: "${o.database}", schema: ${o.schema} }
 services: { keys: {} }
 auth:
   strategies:
-    - { plugin: api-key, keys: [ { key: ${o.adminKey}, user: bench, role: admin } ] }
+    - { plugin: api-key, ${o.keyCacheTtlS === undefined ? '' : `cache_ttl_s: ${o.keyCacheTtlS}, `}keys: [ { key: ${o.adminKey}, user: bench, role: admin } ] }
 limits:
   backend: { plugin: memory }
   policies: [ { scope: key, requests_per_minute: 100000000 } ]

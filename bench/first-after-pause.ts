@@ -15,7 +15,7 @@ const DATABASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432
 const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-first-after-pause-'))
 const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
 const schema = `bench_pause_${process.pid}`
-await writeFile(path.join(dir, 'full.yaml'), fullPipelineConfig({ database: DATABASE, schema, upstreamBase: `http://127.0.0.1:${upstream.port}/v1`, adminKey: 'admin-key-pause-0123456789' }).replace('plugin: api-key, keys', process.env.KEY_TTL_S ? `plugin: api-key, cache_ttl_s: ${process.env.KEY_TTL_S}, keys` : 'plugin: api-key, keys'))
+await writeFile(path.join(dir, 'full.yaml'), fullPipelineConfig({ database: DATABASE, schema, upstreamBase: `http://127.0.0.1:${upstream.port}/v1`, adminKey: 'admin-key-pause-0123456789', keyCacheTtlS: process.env.KEY_TTL_S ? Number(process.env.KEY_TTL_S) : undefined }))
 const gw = await spawnServer(['bin/gateway.js', 'start', '--config', path.join(dir, 'full.yaml'), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT })
 const key = await virtualKey(gw.port, 'admin-key-pause-0123456789')
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] })

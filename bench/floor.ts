@@ -9,6 +9,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { load } from './load.ts'
+import { noAuthConfig } from './configs.ts'
 import { killAll, median, spawnServer, treeCpuMs } from './procs.ts'
 
 const [roundsText = '5', secondsText = '3'] = process.argv.slice(2)
@@ -16,7 +17,7 @@ const ROOT = path.resolve(import.meta.dirname, '..')
 const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-floor-'))
 const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
 const config = path.join(dir, 'gateway.yaml')
-await writeFile(config, `version: 1\nproviders:\n  up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\nroutes:\n  - model: bench\n    targets: [ { provider: up, model: bench-model } ]\n`)
+await writeFile(config, noAuthConfig(`http://127.0.0.1:${upstream.port}/v1`))
 const targets = [
   { name: 'bare node proxy', server: await spawnServer(['--import', 'tsx', 'bench/bare-proxy.ts', '0', String(upstream.port)], /listening (\d+)/, { cwd: ROOT }) },
   { name: 'stack floor (Koa, undici)', server: await spawnServer(['--import', 'tsx', 'bench/stack-floor.ts', '0', String(upstream.port)], /listening (\d+)/, { cwd: ROOT }) },
