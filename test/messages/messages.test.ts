@@ -164,6 +164,20 @@ routes:
       expect(final.usage).toMatchObject({ input_tokens: 15, output_tokens: 9 })
     })
 
+    it('relays the upstream\'s stream as it came, frame for frame, its pings included', async () => {
+      const events = streamEvents({ text: ['Hel', 'lo.'], inputTokens: 7, outputTokens: 2 })
+      upstream.handle((_req, res) => sendStream(res, events))
+      const res = await fetch(`${gateway.url}/v1/messages`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'unused' },
+        body: JSON.stringify({ model: 'claude', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      })
+      expect(res.status).toBe(200)
+      const frames = (await res.text()).split('\n\n').filter(Boolean)
+      const sent = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}`)
+      sent.splice(1, 0, `event: ping\ndata: ${JSON.stringify({ type: 'ping' })}`)
+      expect(frames).toEqual(sent)
+    })
+
     it('passes a base64 image through to Anthropic as a base64 source', async () => {
       upstream.handle((_req, res) => sendMessage(res, message([text('A pixel.')])))
       const data = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='

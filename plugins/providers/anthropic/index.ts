@@ -1,32 +1,42 @@
 /**
- * provider.anthropic: Claude through Anthropic's Messages API and the official SDK. One SDK client
- * per instance (its connections are reused; the kernel rebuilds the instance only when its config
- * changes); SDK retries are off because the gateway owns retries and fallbacks.
+ * provider.anthropic: Claude through Anthropic's Messages API. Messages (translated from OpenAI's
+ * chat completions, or passed through from Anthropic's own surface) and token counts go over the
+ * kit's pooled keep-alive client (wire-client.ts), as bytes: the SDK's fetch path cost about four
+ * times the CPU per request (bench/providers.ts). The official SDK stays the source of the wire
+ * types, and lists models (imported on the first list). Retries are the gateway's, not a client's.
  */
 import type Anthropic from '@anthropic-ai/sdk'
-import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages'
-import { definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
+import { definePlugin, type AbortSource, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import type { ChatRequest, ChatResult, ModelInfo } from '../../../plugin-api/index.ts'
-import { configSchema, type AnthropicConfig } from './schema.ts'
-import { fromSdkError, type SdkErrors } from './errors.ts'
+import { providerWireClient, type WireClient } from '../kit/wire-client.ts'
+import { ANTHROPIC_VERSION, configSchema, type AnthropicConfig } from './schema.ts'
+import { fromSdkError, fromWireError, type SdkErrors } from './errors.ts'
 import { toAnthropicRequest, type RequestOptions } from './request.ts'
 import { toChatCompletion } from './response.ts'
 import { toChatChunks } from './stream.ts'
 import { ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
-import { passthroughCountTokens, passthroughMessages, type NativeContext } from './native.ts'
+import { MESSAGES_PATH, passthroughCountTokens, passthroughMessages, type NativeContext } from './native.ts'
 
 /** The API version before 2026-10-21 removed `temperature` and `top_p`. */
 const SAMPLING_VERSIONS = new Set(['2023-01-01', '2023-06-01'])
 
-export function createAnthropicProvider(client: Anthropic, sdk: SdkErrors, config: AnthropicConfig, name: string): Provider {
+/** The SDK's client and error classes, for the model list. */
+export interface AnthropicSdk {
+  readonly client: Anthropic
+  readonly errors: SdkErrors
+}
+
+export function createAnthropicProvider(client: WireClient, sdk: () => Promise<AnthropicSdk>, config: AnthropicConfig, name: string): Provider {
   const requestOptions: RequestOptions = {
     samplingParams: config.anthropic_version !== undefined && SAMPLING_VERSIONS.has(config.anthropic_version),
     defaultMaxTokens: config.default_max_tokens,
   }
-  const mapError = (err: unknown, stage: 'call' | 'answer' = 'answer'): unknown => fromSdkError(err, sdk, name, stage)
+  const mapError = (err: unknown, signal: AbortSource, stage: 'call' | 'answer' = 'answer'): unknown => fromWireError(err, signal, name, stage)
   const native: NativeContext = { client, provider: name, mapError, betas: config.betas ?? [] }
 
   return {
+    dispose: () => client.close(),
     // /v1/messages and /v1/messages/count_tokens to an Anthropic target: the client's request as it came (native.ts).
     native: {
       [ANTHROPIC_MESSAGES]: (body, call) => passthroughMessages(native, body, call),
@@ -35,24 +45,26 @@ export function createAnthropicProvider(client: Anthropic, sdk: SdkErrors, confi
 
     async chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
       const body = toAnthropicRequest(req, call, requestOptions)
-      const options = { signal: call.signal, ...(call.headers ? { headers: call.headers } : {}) }
+      let answer: unknown
       try {
-        if (!req.stream) return toChatCompletion(await client.messages.create(body as MessageCreateParamsNonStreaming, options))
-        const events = await client.messages.create({ ...body, stream: true }, options)
-        return toChatChunks(events, { includeUsage: req.stream_options?.include_usage === true, signal: call.signal, provider: name, mapError })
+        answer = await client.post(MESSAGES_PATH, req.stream ? { ...body, stream: true } : body, { signal: call, headers: call.headers, stream: req.stream === true })
       } catch (err) {
-        throw fromSdkError(err, sdk, name, 'call')
+        throw mapError(err, call, 'call')
       }
+      if (!req.stream) return toChatCompletion(answer as Message)
+      const events = answer as AsyncIterable<RawMessageStreamEvent>
+      return toChatChunks(events, { includeUsage: req.stream_options?.include_usage === true, signal: call, provider: name, mapError: (err) => mapError(err, call) })
     },
 
     async listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
       const models: ModelInfo[] = []
+      const { client: sdkClient, errors } = await sdk()
       try {
-        for await (const model of client.models.list({ limit: 1000 }, { signal })) {
+        for await (const model of sdkClient.models.list({ limit: 1000 }, { signal })) {
           models.push({ id: model.id, object: 'model', created: Math.floor(Date.parse(model.created_at) / 1000), owned_by: 'anthropic' })
         }
       } catch (err) {
-        throw mapError(err)
+        throw fromSdkError(err, errors, name)
       }
       return models
     },
@@ -70,19 +82,27 @@ function defaultHeaders(config: AnthropicConfig): Record<string, string> {
 export default definePlugin<AnthropicConfig, Provider>({
   id: 'provider.anthropic',
   kind: 'provider',
-  description: 'Claude through Anthropic\'s Messages API (@anthropic-ai/sdk).',
+  description: 'Claude through Anthropic\'s Messages API (the kit\'s pooled client; @anthropic-ai/sdk for model lists).',
   configSchema,
   async setup(ctx, config) {
-    // Imported here so a gateway without an anthropic provider never loads the SDK.
-    const sdk = await import('@anthropic-ai/sdk')
-    const client = new sdk.Anthropic({
-      apiKey: config.api_key,
-      // Explicit, so neither ANTHROPIC_BASE_URL nor a credentials profile can redirect the gateway's traffic.
+    const client = providerWireClient(ctx, {
       baseURL: config.base_url,
-      timeout: config.timeout_ms,
-      maxRetries: 0,
-      defaultHeaders: defaultHeaders(config),
+      headers: { authorization: `Bearer ${config.api_key}`, 'anthropic-version': ANTHROPIC_VERSION, ...defaultHeaders(config) },
+      timeoutMs: config.timeout_ms,
     })
-    return createAnthropicProvider(client, sdk, config, ctx.name)
+    // Imported on the first model list, so a gateway that only relays messages never loads the SDK.
+    let sdk: Promise<AnthropicSdk> | undefined
+    const loadSdk = () => (sdk ??= import('@anthropic-ai/sdk').then((errors) => ({
+      errors,
+      client: new errors.Anthropic({
+        apiKey: config.api_key,
+        // Explicit, so neither ANTHROPIC_BASE_URL nor a credentials profile can redirect the gateway's traffic.
+        baseURL: config.base_url,
+        timeout: config.timeout_ms,
+        maxRetries: 0,
+        defaultHeaders: defaultHeaders(config),
+      }),
+    })))
+    return createAnthropicProvider(client, loadSdk, config, ctx.name)
   },
 })

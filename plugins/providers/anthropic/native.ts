@@ -2,84 +2,127 @@
  * Same-wire passthrough: a request that came in on Anthropic's own Messages API (surface.anthropic)
  * goes to Anthropic as it came, only `model` set to the target's, so everything the unified API
  * cannot carry survives (`cache_control` breakpoints, `thinking`, server tools, citations). The
- * answer goes back as Anthropic sent it; its usage is read on the way for accounting.
+ * answer goes back as Anthropic sent it, byte for byte (a stream event by event); its usage is read
+ * on the way for accounting. Sent over the kit's pooled client (wire-client.ts), not the SDK.
  */
-import type Anthropic from '@anthropic-ai/sdk'
-import type { MessageCountTokensParams, MessageCreateParamsNonStreaming, MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
-import { upstreamError, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
+import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
+import { isAborted, upstreamError, type AbortSource, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
+import { isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from '../kit/wire-client.ts'
 import { toUsage, type UsageCounts } from './response.ts'
 
-/** What a native call needs besides its body: the SDK client, the error mapping, and the betas the config always sends. */
+export const MESSAGES_PATH = '/v1/messages'
+const COUNT_TOKENS_PATH = '/v1/messages/count_tokens'
+
+/** What a native call needs besides its body: the pooled client, the error mapping, and the betas the config always sends. */
 export interface NativeContext {
-  readonly client: Anthropic
+  readonly client: WireClient
   readonly provider: string
-  readonly mapError: (err: unknown, stage?: 'call' | 'answer') => unknown
+  readonly mapError: (err: unknown, signal: AbortSource, stage?: 'call' | 'answer') => unknown
   /** `betas` from the provider's block: sent with the client's own, not replaced by them. */
   readonly betas: readonly string[]
 }
 
 /**
- * The SDK's request options for a request passed through: the client's `anthropic-version` (its
- * body is written to that version) and its `anthropic-beta` flags with the config's, then the
- * route's header overrides, which win.
+ * The headers of a request passed through: the client's `anthropic-version` (its body is written
+ * to that version) and its `anthropic-beta` flags with the config's, then the route's header
+ * overrides, which win. Undefined when there are none (the client's defaults then).
  */
-export function passthroughOptions(call: ProviderCall, betas: readonly string[]): { signal: AbortSignal; headers?: Record<string, string> } {
-  const headers: Record<string, string> = {}
+export function passthroughHeaders(call: ProviderCall, betas: readonly string[]): Record<string, string> | undefined {
   const version = call.wireHeaders?.['anthropic-version']
+  const clientBetas = call.wireHeaders?.['anthropic-beta']
+  if (!version && !clientBetas && !call.headers) return undefined
+  const headers: Record<string, string> = {}
   if (version) headers['anthropic-version'] = version
-  const clientBetas = call.wireHeaders?.['anthropic-beta']?.split(',').map((b) => b.trim()).filter(Boolean) ?? []
-  if (clientBetas.length) headers['anthropic-beta'] = [...new Set([...betas, ...clientBetas])].join(',')
-  Object.assign(headers, call.headers)
-  return Object.keys(headers).length ? { signal: call.signal, headers } : { signal: call.signal }
+  const flags = clientBetas?.split(',').map((b) => b.trim()).filter(Boolean) ?? []
+  if (flags.length) headers['anthropic-beta'] = [...new Set([...betas, ...flags])].join(',')
+  return Object.assign(headers, call.headers)
 }
 
-/** `POST /v1/messages/count_tokens` as the client sent it; the answer (`{ input_tokens }`) as Anthropic sent it. No usage: a count costs nothing. */
+/**
+ * `POST /v1/messages/count_tokens` as the client sent it; the answer (`{ input_tokens }`) parsed, so
+ * a plugin's GatewayCalls.native reads it as `body` (it is a few bytes). No usage: a count costs nothing.
+ */
 export async function passthroughCountTokens(ctx: NativeContext, body: Record<string, unknown>, call: ProviderCall): Promise<NativeResult> {
+  const answer = await sendWhole(ctx, COUNT_TOKENS_PATH, body, call)
+  let count: unknown
   try {
-    const count = await ctx.client.messages.countTokens(body as unknown as MessageCountTokensParams, passthroughOptions(call, ctx.betas))
-    return { body: count, usage: () => undefined, model: () => undefined }
+    count = JSON.parse(answer.bytes.toString('utf8'))
   } catch (err) {
-    throw ctx.mapError(err, 'call')
+    throw ctx.mapError(err, call, 'answer')
   }
+  return { body: count, usage: () => undefined, model: () => undefined }
 }
 
 export async function passthroughMessages(ctx: NativeContext, body: Record<string, unknown>, call: ProviderCall): Promise<NativeResult> {
-  const { client, mapError, provider } = ctx
-  const options = passthroughOptions(call, ctx.betas)
+  if (body.stream !== true) return messageResult(await sendWhole(ctx, MESSAGES_PATH, body, call))
+  let data: EventData
   try {
-    if (body.stream !== true) {
-      const message = await client.messages.create(body as unknown as MessageCreateParamsNonStreaming, options)
-      return { body: message, usage: () => toUsage(message.usage), model: () => message.model }
-    }
-    const events = await client.messages.create(body as unknown as MessageCreateParamsStreaming, options)
-    return new EventRelay(events, call.signal, (err) => mapError(err), provider)
+    data = await ctx.client.send(MESSAGES_PATH, JSON.stringify(body), { signal: call, headers: passthroughHeaders(call, ctx.betas) })
   } catch (err) {
-    throw mapError(err, 'call')
+    throw ctx.mapError(err, call, 'call')
+  }
+  return new EventRelay(data, call, ctx)
+}
+
+/** A whole JSON answer to a passed-through request. */
+async function sendWhole(ctx: NativeContext, path: string, body: Record<string, unknown>, call: ProviderCall): Promise<WholeAnswer> {
+  let answer: WholeAnswer
+  try {
+    answer = await ctx.client.sendWhole(path, JSON.stringify(body), { signal: call, headers: passthroughHeaders(call, ctx.betas) })
+  } catch (err) {
+    throw ctx.mapError(err, call, 'call')
+  }
+  if (isJson(answer.contentType)) return answer
+  const text = answer.bytes.toString('utf8')
+  throw ctx.mapError(new UpstreamStatusError(undefined, text, null, text || 'the upstream answered without a JSON body'), call, 'answer')
+}
+
+/** A Message relayed as its bytes; parsed once, when accounting asks for its usage and model. */
+function messageResult(answer: WholeAnswer): NativeResult {
+  let message: Partial<Message> | undefined
+  const parsed = (): Partial<Message> => {
+    if (message) return message
+    try {
+      message = JSON.parse(answer.bytes.toString('utf8')) as Partial<Message>
+    } catch {
+      message = {}
+    }
+    return message
+  }
+  return {
+    bytes: answer.bytes,
+    usage: () => { const usage = parsed().usage; return usage ? toUsage(usage) : undefined },
+    model: () => parsed().model,
   }
 }
 
-/** Anthropic's stream events relayed as they arrive, noting the usage they carry. */
+/** An event's type, the first field of every event Anthropic sends (its `event:` name too). */
+const EVENT_TYPE = /^\{\s*"type"\s*:\s*"([a-z_]+)"/
+
+/** Anthropic's stream events relayed as their data came, noting the usage they carry. */
 class EventRelay implements NativeResult {
   #usage: UsageCounts | undefined
   #model: string | undefined
   readonly events: AsyncIterable<SseFrame>
 
-  constructor(source: AsyncIterable<RawMessageStreamEvent>, signal: AbortSignal, mapError: (err: unknown) => unknown, provider: string) {
+  constructor(source: EventData, signal: AbortSource, ctx: NativeContext) {
     const relay = this
     this.events = {
       async *[Symbol.asyncIterator]() {
         let stopped = false
         try {
-          for await (const event of source) {
-            relay.#note(event)
-            if (event.type === 'message_stop') stopped = true
-            yield { event: event.type, data: JSON.stringify(event) }
+          for await (const data of source) {
+            const type = EVENT_TYPE.exec(data)?.[1] ?? (JSON.parse(data) as { type?: string }).type ?? 'message'
+            if (type === 'message_start' || type === 'message_delta') relay.#note(JSON.parse(data) as RawMessageStreamEvent)
+            else if (type === 'error') throw new UpstreamStatusError(undefined, JSON.parse(data), null, 'upstream sent an error mid-stream')
+            else if (type === 'message_stop') stopped = true
+            yield { event: type, data }
           }
         } catch (err) {
-          throw mapError(err)
+          throw ctx.mapError(err, signal)
         }
-        // The SDK ends a stream quietly when it is aborted: a cut-short stream must not look complete.
-        if (!stopped && !signal.aborted) throw upstreamError(undefined, 'the stream ended before message_stop', { kind: 'connection', provider })
+        // A cut-short stream must not look complete.
+        if (!stopped && !isAborted(signal)) throw upstreamError(undefined, 'the stream ended before message_stop', { kind: 'connection', provider: ctx.provider })
       },
     }
   }
@@ -109,4 +152,3 @@ class EventRelay implements NativeResult {
     }
   }
 }
-

@@ -10,7 +10,7 @@
  * Thinking, signature and citation deltas have no place in OpenAI's chunk shape and are skipped.
  */
 import type { RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages'
-import { upstreamError } from '../../../plugin-api/index.ts'
+import { abortReason, isAborted, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
 import type { ChatChunk } from '../../../plugin-api/index.ts'
 import { toFinishReason, toUsage, type UsageCounts } from './response.ts'
 
@@ -18,8 +18,8 @@ type Delta = ChatChunk['choices'][number]['delta']
 
 export interface ChunkStreamOptions {
   readonly includeUsage: boolean
-  /** The call's signal: the SDK ends a stream quietly when it is aborted, so the end is checked against it. */
-  readonly signal: AbortSignal
+  /** What aborts the call: a stream that ends short is checked against it (a timeout, or a client that left). */
+  readonly signal: AbortSource
   readonly provider: string
   /** Maps what the SDK throws mid-stream. */
   readonly mapError: (err: unknown) => unknown
@@ -92,10 +92,10 @@ export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>
     throw options.mapError(err)
   }
   if (stopped) return
-  if (options.signal.aborted) {
+  if (isAborted(options.signal)) {
     // Before the first chunk the kernel can still tell a timeout from a client that left;
     // after it, the stream must end with an error the client can read.
-    if (!yielded) throw options.signal.reason ?? new Error('aborted')
+    if (!yielded) throw abortReason(options.signal) ?? new Error('aborted')
     throw upstreamError(undefined, 'the stream was cut off', { kind: 'timeout', provider: options.provider })
   }
   throw upstreamError(undefined, 'the stream ended before message_stop', { kind: 'connection', provider: options.provider })

@@ -26,7 +26,7 @@ import {
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../plugin-api/index.ts'
-import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, WireClient } from './wire-client.ts'
+import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, providerWireClient } from './wire-client.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIPassthrough, type PassthroughErrors, type WirePaths } from './passthrough.ts'
 export type { WirePaths } from './passthrough.ts'
@@ -190,12 +190,10 @@ export function openAIWireSetup(
   defaults: { baseURL: string; headers?: Record<string, string | null>; paths?: WirePaths },
 ): OpenAIWireSetup {
   const sdk = sdkClientOptions(config, defaults, ctx.logger)
-  const retries = ctx.metrics.counter('gateway_upstream_retries_total', 'Upstream calls sent again on a fresh connection after the pooled one was reset before any answer.', ['provider', 'reason'])
-  const client = new WireClient({
+  const client = providerWireClient(ctx, {
     baseURL: sdk.options.baseURL,
     headers: { authorization: `Bearer ${sdk.options.apiKey}`, ...sdk.options.defaultHeaders },
     timeoutMs: config.timeout_ms,
-    onRetry: () => retries.inc({ provider: ctx.name, reason: 'connection_reset' }),
   })
   const paths = defaults.paths ?? OPENAI_PATHS
   return {

@@ -17,7 +17,7 @@ import type { Dispatcher } from 'undici'
 // against 31 modules and ~26 ms (bench/RESULTS.md, start). The same module the index re-exports.
 import Agent from 'undici/lib/dispatcher/agent.js'
 import { createParser, type EventSourceParser } from 'eventsource-parser'
-import { abortReason, isAborted, onAbort, type AbortSource } from '../../../plugin-api/index.ts'
+import { abortReason, isAborted, onAbort, type AbortSource, type PluginContext } from '../../../plugin-api/index.ts'
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
 export class UpstreamStatusError extends Error {
@@ -178,6 +178,15 @@ export class WireClient {
   close(): Promise<void> {
     return this.#agent.close()
   }
+}
+
+/**
+ * A provider instance's pooled client. Sends again after a reset keep-alive connection are counted
+ * in gateway_upstream_retries_total{provider,reason}.
+ */
+export function providerWireClient(ctx: Pick<PluginContext, 'name' | 'metrics'>, options: Omit<WireClientOptions, 'onRetry'>): WireClient {
+  const retries = ctx.metrics.counter('gateway_upstream_retries_total', 'Upstream calls sent again on a fresh connection after the pooled one was reset before any answer.', ['provider', 'reason'])
+  return new WireClient({ ...options, onRetry: () => retries.inc({ provider: ctx.name, reason: 'connection_reset' }) })
 }
 
 export function isJson(contentType: string | string[] | undefined): boolean {

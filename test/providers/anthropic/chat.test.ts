@@ -1,4 +1,6 @@
+import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { ANTHROPIC_VERSION } from '../../../plugins/providers/anthropic/schema.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { message, MODEL, sendMessage, text, usage } from './anthropic-upstream.ts'
 import { API_KEY, startAnthropicFixture, type AnthropicFixture } from './setup.ts'
@@ -22,9 +24,20 @@ describe('anthropic provider: chat completions', () => {
     expect(sent.path).toBe('/v1/messages')
     expect(sent.headers.authorization).toBe(`Bearer ${API_KEY}`)
     expect(sent.headers['anthropic-version']).toBe('2026-10-21')
-    // The gateway owns retries: the SDK makes exactly one attempt.
-    expect(sent.headers['x-stainless-retry-count']).toBe('0')
     expect(sent.body).toEqual({ model: MODEL, max_tokens: 8192, messages: [{ role: 'user', content: 'Hi' }] })
+  })
+
+  it('sends the headers the official SDK sends: its auth, anthropic-version and content type', async () => {
+    // The gateway speaks the wire itself (the kit's pooled client); the SDK is the reference for what a request carries.
+    const sdk = new Anthropic({ apiKey: API_KEY, baseURL: f.upstream.url, maxRetries: 0 })
+    await sdk.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+    const bySdk = f.lastRequest().headers
+    await f.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Hi' }] })
+    const byGateway = f.lastRequest().headers
+    for (const name of ['authorization', 'x-api-key', 'anthropic-version', 'anthropic-beta', 'content-type']) {
+      expect([name, byGateway[name]]).toEqual([name, bySdk[name]])
+    }
+    expect(bySdk['anthropic-version']).toBe(ANTHROPIC_VERSION)
   })
 
   it('sends system and developer messages as Anthropic\'s top-level system prompt', async () => {

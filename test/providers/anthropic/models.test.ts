@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelInfo } from '@anthropic-ai/sdk/resources/models'
 import anthropicPlugin from '../../../plugins/providers/anthropic/index.ts'
-import type { PluginContext } from '../../../plugin-api/types.ts'
+import { testPluginContext } from '../../helpers/plugin-context.ts'
 import { testLogger } from '../../helpers/gateway.ts'
 import { sendJson, startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
 import { API_KEY } from './setup.ts'
@@ -28,7 +28,7 @@ describe('anthropic provider: model discovery', () => {
   afterAll(() => upstream.close())
 
   it('lists every page of the upstream\'s models as model entries', async () => {
-    const ctx = { id: 'provider.anthropic', name: 'claude', logger: testLogger() } as unknown as PluginContext
+    const ctx = testPluginContext({ id: 'provider.anthropic', name: 'claude', logger: testLogger() })
     const provider = await anthropicPlugin.setup(ctx, { api_key: API_KEY, base_url: upstream.url, timeout_ms: 5000 })
     const models = await provider.listModels!()
     expect(models).toEqual([
