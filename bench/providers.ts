@@ -2,7 +2,7 @@
  * What each provider's path costs: one no-auth gateway, three calls taking turns at 50 connections
  * on the same bench upstream: OpenAI's chat completions to the openai provider (the passthrough),
  * the same request to the anthropic provider (translated both ways), and Anthropic's Messages API
- * to the anthropic provider (relayed). Prints each one's req/s and the gateway's CPU per request.
+ * to the anthropic provider (relayed), and chat completions to the gemini and mistral providers. Prints each one's req/s and the gateway's CPU per request.
  * node --import tsx bench/providers.ts [rounds] [seconds]
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
@@ -20,11 +20,17 @@ await writeFile(config, `version: 1
 providers:
   up: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }
   claude: { plugin: anthropic, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}" }
+  gemini: { plugin: gemini, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}" }
+  mistral: { plugin: mistral, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }
 routes:
   - model: bench
     targets: [ { provider: up, model: bench-model } ]
   - model: bench-claude
     targets: [ { provider: claude, model: bench-model } ]
+  - model: bench-gemini
+    targets: [ { provider: gemini, model: bench-model } ]
+  - model: bench-mistral
+    targets: [ { provider: mistral, model: bench-model } ]
 `)
 const gateway = await spawnServer(['bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT })
 const base = `http://127.0.0.1:${gateway.port}`
@@ -33,6 +39,8 @@ const calls = [
   { name: 'chat completions -> openai', path: '/v1/chat/completions', body: { model: 'bench', messages } },
   { name: 'chat completions -> anthropic', path: '/v1/chat/completions', body: { model: 'bench-claude', messages } },
   { name: 'messages -> anthropic', path: '/v1/messages', body: { model: 'bench-claude', max_tokens: 256, messages } },
+  { name: 'chat completions -> gemini', path: '/v1/chat/completions', body: { model: 'bench-gemini', messages } },
+  { name: 'chat completions -> mistral', path: '/v1/chat/completions', body: { model: 'bench-mistral', messages } },
 ]
 const samples = calls.map(() => [] as { rps: number; cpuUs: number }[])
 for (let round = -1; round < Number(roundsText); round++) {

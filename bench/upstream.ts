@@ -1,7 +1,8 @@
 /**
  * The bench's mock upstream: an OpenAI-shaped server on loopback answering chat completions
  * (JSON, or SSE when `stream: true`) with a fixed body, and Anthropic's Messages API
- * (`/v1/messages`, the same sentence as a Message or its event stream). Run as its own process.
+ * (`/v1/messages`, the same sentence as a Message or its event stream) and Gemini's generateContent
+ * (`/v1beta/models/M:generateContent`, whole answers). Run as its own process.
  * Usage: node --import tsx bench/upstream.ts PORT   (prints "listening PORT")
  */
 import http from 'node:http'
@@ -17,6 +18,10 @@ const MESSAGE = JSON.stringify({
   id: 'msg_bench', type: 'message', role: 'assistant', model: 'bench-model', content: [{ type: 'text', text: 'The quick brown fox jumps over the lazy dog.', citations: null }],
   stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 12, output_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, service_tier: 'standard' },
 })
+const GENERATED = JSON.stringify({
+  candidates: [{ content: { role: 'model', parts: [{ text: 'The quick brown fox jumps over the lazy dog.' }] }, finishReason: 'STOP', index: 0 }],
+  usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 10, totalTokenCount: 22 }, modelVersion: 'bench-model', responseId: 'bench',
+})
 const event = (data: { type: string }) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`
 const WORDS = 'The quick brown fox jumps over the lazy dog.'.split(' ')
 const STREAM_DELAY_MS = Number(process.env.BENCH_STREAM_DELAY_MS ?? 20)
@@ -29,6 +34,11 @@ const server = http.createServer((req, res) => {
     if (req.url?.endsWith('/models')) {
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ object: 'list', data: [{ id: 'bench-model', object: 'model', created: 0, owned_by: 'bench' }] }))
+      return
+    }
+    if (req.url?.endsWith(':generateContent')) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(GENERATED) })
+      res.end(GENERATED)
       return
     }
     if (req.url?.endsWith('/messages')) {

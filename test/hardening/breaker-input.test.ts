@@ -77,7 +77,7 @@ routes:
   })
 })
 
-describe('a request a provider\'s SDK refuses before sending', () => {
+describe('a request a provider refuses before sending', () => {
   let upstream: Awaited<ReturnType<typeof startGeminiUpstream>>
   let gw: RunningGateway
   beforeAll(async () => {
@@ -94,8 +94,8 @@ routes:
     await upstream?.close()
   })
 
-  it('is a 400 request_not_sent with the SDK\'s reason, and the route stays open for every other name', async () => {
-    // The Gemini SDK refuses any model name with `..` in it; nothing is sent.
+  it('is a 400 request_not_sent with the provider\'s reason, and the route stays open for every other name', async () => {
+    // The Gemini provider refuses any model name with `..` in it, as Google's SDK does; nothing is sent.
     for (let i = 0; i < ENOUGH_TO_OPEN; i++) {
       const res = await postJson(`${gw.url}/v1/chat/completions`, ask('gemini-1..5'))
       expect(res.status).toBe(400)

@@ -1,12 +1,14 @@
 /**
- * What the Gemini SDK throws, as GatewayErrors.
+ * What the Gemini calls throw, as GatewayErrors: the kit's pooled client on the hot path
+ * (wire-client.ts), the SDK for model lists.
  *
- * The SDK's ApiError carries the HTTP status and, as its message, the response body: Google's
- * error JSON `{ error: { code, message, status, details } }`. Its message is kept; a 429's
- * RetryInfo detail (`retryDelay: "12s"`) becomes `retry-after`, since the SDK does not expose
- * response headers. The SDK is duck-typed here, not imported: it is loaded lazily, in setup.
+ * An error answer is Google's error JSON `{ error: { code, message, status, details } }` (the
+ * SDK's ApiError carries it as its message). Its message is kept; a 429's RetryInfo detail
+ * (`retryDelay: "12s"`) becomes `retry-after`, as Google sends none in the headers. The SDK is
+ * duck-typed here, not imported: it is loaded lazily, on the first model list.
  */
-import { GatewayError, requestNotSent, upstreamError } from '../../../plugin-api/index.ts'
+import { GatewayError, isAborted, requestNotSent, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
+import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError } from '../kit/wire-client.ts'
 
 interface GoogleErrorBody {
   error?: {
@@ -28,6 +30,11 @@ export function parseGoogleError(text: string): { message: string; retryAfter?: 
   if (start >= 0) {
     try { body = JSON.parse(text.slice(start)) as GoogleErrorBody } catch { /* not JSON: keep the text */ }
   }
+  return googleErrorOf(body, text)
+}
+
+/** The message and retry delay of Google's error body, `text` when it has no message. */
+function googleErrorOf(body: GoogleErrorBody | undefined, text: string): { message: string; retryAfter?: string } {
   const message = typeof body?.error?.message === 'string' && body.error.message ? body.error.message : text.slice(0, MAX_MESSAGE)
   const retryInfo = body?.error?.details?.find((d) => typeof d['@type'] === 'string' && d['@type'].endsWith('google.rpc.RetryInfo'))
   const delay = typeof retryInfo?.retryDelay === 'string' ? Number.parseFloat(retryInfo.retryDelay) : Number.NaN
@@ -45,9 +52,18 @@ function describeConnectionFailure(err: Error): string {
  * a client that went away from a route timeout). `stage` says where it was thrown: `call` before
  * an answer was read (the SDK building and sending the request), `answer` while reading one.
  */
-export function toGatewayError(err: unknown, provider: string, deadlineExpired: boolean, stage: 'call' | 'answer' = 'answer'): unknown {
-  if (err instanceof GatewayError) return err
-  if (deadlineExpired) return upstreamError(undefined, '', { kind: 'timeout', provider, cause: err })
+export function toGatewayError(err: unknown, provider: string, signal: AbortSource | undefined, stage: 'call' | 'answer' = 'answer'): unknown {
+  if (err instanceof GatewayError || (signal && isAborted(signal))) return err
+  if (err instanceof UpstreamTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
+  if (err instanceof UpstreamConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
+  if (err instanceof UpstreamStatusError) {
+    // A non-2xx answer (its status), or an error object inside a stream (its `code`).
+    const body = typeof err.body === 'object' && err.body !== null ? (err.body as GoogleErrorBody) : undefined
+    const { message, retryAfter } = googleErrorOf(body, typeof err.body === 'string' ? err.body : err.message)
+    const code = Number((body?.error as { code?: unknown } | undefined)?.code)
+    const status = err.status ?? (code >= 400 && code <= 599 ? code : 502)
+    return upstreamError(status, message, { provider, retryAfter: status === 429 ? retryAfter : undefined, cause: err })
+  }
   if (isApiError(err)) {
     const { message, retryAfter } = parseGoogleError(err.message)
     return upstreamError(err.status, message, { provider, retryAfter: err.status === 429 ? retryAfter : undefined, cause: err })

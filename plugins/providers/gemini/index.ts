@@ -1,31 +1,41 @@
 /**
- * provider.gemini: Google's Gemini Developer API through the official @google/genai SDK.
- * Chat (generateContent, streamGenerateContent over SSE), tools, images, JSON mode and
- * embeddings (batchEmbedContents), translated to and from the unified OpenAI shape.
+ * provider.gemini: Google's Gemini Developer API. Chat (generateContent, streamGenerateContent over
+ * SSE), tools, images, JSON mode and embeddings (batchEmbedContents), translated to and from the
+ * unified OpenAI shape and sent over the kit's pooled client; the official @google/genai SDK is the
+ * source of the wire types and lists models.
  */
+import type { GoogleGenAI } from '@google/genai'
 import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
+import { providerWireClient } from '../kit/wire-client.ts'
 import { createGeminiProvider } from './provider.ts'
-import { configSchema, DEFAULT_API_VERSION, DEFAULT_TIMEOUT_MS, type GeminiConfig } from './schema.ts'
+import { configSchema, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type GeminiConfig } from './schema.ts'
 
 export default definePlugin<GeminiConfig, Provider>({
   id: 'provider.gemini',
   kind: 'provider',
-  description: 'Google Gemini (Gemini Developer API) through @google/genai.',
+  description: 'Google Gemini (Gemini Developer API) over the kit\'s pooled client; @google/genai for model lists.',
   configSchema,
   async setup(ctx, config) {
-    // Loaded here, not at the top: a gateway without a Gemini provider never pays for the SDK.
-    const { GoogleGenAI } = await import('@google/genai')
-    const client = new GoogleGenAI({
+    const apiVersion = config.api_version ?? DEFAULT_API_VERSION
+    const client = providerWireClient(ctx, {
+      baseURL: config.base_url ?? DEFAULT_BASE_URL,
+      // The key as the SDK sends it; then the block's own headers.
+      headers: { 'x-goog-api-key': config.api_key, ...config.headers },
+      timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+    })
+    // Imported on the first model list, so a gateway that only chats never loads the SDK.
+    let sdk: Promise<GoogleGenAI> | undefined
+    const loadSdk = () => (sdk ??= import('@google/genai').then(({ GoogleGenAI }) => new GoogleGenAI({
       apiKey: config.api_key,
       // Explicit, so GOOGLE_GENAI_USE_VERTEXAI in the environment cannot switch the backend.
       vertexai: false,
-      apiVersion: config.api_version ?? DEFAULT_API_VERSION,
+      apiVersion,
       // No retryOptions: the SDK then makes one attempt; the gateway owns retries and fallbacks.
       httpOptions: {
         ...(config.base_url ? { baseUrl: config.base_url } : {}),
         ...(config.headers ? { headers: { ...config.headers } } : {}),
       },
-    })
-    return createGeminiProvider(client, { name: ctx.name, timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS })
+    })))
+    return createGeminiProvider(client, loadSdk, { name: ctx.name, apiVersion })
   },
 })

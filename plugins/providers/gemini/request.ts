@@ -1,5 +1,7 @@
 /**
- * A unified (OpenAI-shaped) chat request as Gemini's generateContent parameters.
+ * A unified (OpenAI-shaped) chat request as the body of Gemini's generateContent, as the REST API
+ * takes it (the SDK's types are its wire types; what @google/genai would add or move is done here:
+ * the generation parameters under `generationConfig`, the rest at the top).
  *
  * Scalar parameters are a table (PARAMS, UNSUPPORTED); messages, tools and the output format are
  * reshaped in code, because Gemini's shapes differ: the system prompt travels apart from the
@@ -7,7 +9,7 @@
  * `functionResponse` part that must name its function, and same-role turns are merged.
  */
 import type {
-  Content, FunctionCallingConfigMode, FunctionDeclaration, GenerateContentConfig, Part, ThinkingConfig, ThinkingLevel, Tool, ToolConfig,
+  Content, FunctionCallingConfigMode, FunctionDeclaration, GenerationConfig, Part, ThinkingConfig, ThinkingLevel, Tool, ToolConfig,
 } from '@google/genai'
 import type { ChatContentPart, ChatMessage, ChatRequest } from '../../../plugin-api/index.ts'
 import { badRequest } from '../../../plugin-api/index.ts'
@@ -17,13 +19,17 @@ import { sdkEnum } from './sdk-enum.ts'
 import { callRefOf } from './tool-ids.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
 
-export interface GeminiChatParams {
+/** generateContent's request body. */
+export interface GeminiRequestBody {
   contents: Content[]
-  config: GenerateContentConfig
+  systemInstruction?: Content
+  tools?: Tool[]
+  toolConfig?: ToolConfig
+  generationConfig: GenerationConfig
 }
 
 /** OpenAI parameters that map one-to-one onto the generation config (later rules win). */
-const PARAMS: ReadonlyArray<{ from: string; to: keyof GenerateContentConfig; convert?: (value: unknown) => unknown }> = [
+const PARAMS: ReadonlyArray<{ from: string; to: keyof GenerationConfig; convert?: (value: unknown) => unknown }> = [
   { from: 'temperature', to: 'temperature' },
   { from: 'top_p', to: 'topP' },
   { from: 'max_tokens', to: 'maxOutputTokens' },
@@ -68,14 +74,9 @@ const THINKING_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
 
 const present = (value: unknown): boolean => value !== undefined && value !== null
 
-export function toGeminiRequest(req: ChatRequest, call: ProviderCall): GeminiChatParams {
+export function toGeminiRequest(req: ChatRequest, call: ProviderCall): GeminiRequestBody {
   const fields = req as unknown as Readonly<Record<string, unknown>>
-  const config: GenerateContentConfig = {
-    // No callable tools are ever passed, and continuation hops would be retries inside an attempt:
-    // the gateway owns both.
-    automaticFunctionCalling: { disable: true },
-    automaticContinuation: false,
-  }
+  const config: GenerationConfig = {}
   const target = config as Record<string, unknown>
   for (const { from, to, convert } of PARAMS) {
     const value = fields[from]
@@ -92,17 +93,20 @@ export function toGeminiRequest(req: ChatRequest, call: ProviderCall): GeminiCha
   }
   applyResponseFormat(req, config)
   const tools = functionDeclarations(req, call)
-  if (tools) config.tools = tools
   const toolConfig = functionCallingConfig(req, call)
-  if (toolConfig) config.toolConfig = toolConfig
 
   const { contents, system } = translateMessages(req.messages, call)
-  if (system.length) config.systemInstruction = { parts: system }
   if (contents.length === 0) throw badRequest('Gemini needs at least one user or assistant message besides the system prompt.', 'messages', 'invalid_messages')
-  return { contents, config }
+  return {
+    contents,
+    ...(system.length ? { systemInstruction: { parts: system } } : {}),
+    ...(tools ? { tools } : {}),
+    ...(toolConfig ? { toolConfig } : {}),
+    generationConfig: config,
+  }
 }
 
-function applyResponseFormat(req: ChatRequest, config: GenerateContentConfig): void {
+function applyResponseFormat(req: ChatRequest, config: GenerationConfig): void {
   const format = req.response_format
   if (!format || format.type === 'text') return
   config.responseMimeType = 'application/json'

@@ -3,7 +3,7 @@ import type { JsonSchema } from '../../../plugin-api/index.ts'
 
 export interface GeminiConfig {
   api_key: string
-  /** The API root (scheme, host, optional path prefix); the SDK appends `/<api_version>/models/...`. */
+  /** The API root (scheme, host, optional path prefix); the gateway appends `/<api_version>/models/...`. */
   base_url?: string
   api_version: string
   timeout_ms: number
@@ -11,6 +11,7 @@ export interface GeminiConfig {
 }
 
 export const DEFAULT_API_VERSION = 'v1beta'
+export const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com'
 export const DEFAULT_TIMEOUT_MS = 600_000
 
 export const configSchema: JsonSchema = {
