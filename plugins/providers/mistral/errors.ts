@@ -1,8 +1,9 @@
 /**
- * What the Mistral SDK throws, as GatewayErrors.
+ * What the Mistral calls throw, as GatewayErrors: the kit's pooled client on the hot path
+ * (wire-client.ts), the SDK for model lists.
  *
- * An HTTP error (MistralError and its subclasses) carries the status, the headers and the raw
- * body. Mistral writes its errors in several shapes, all read here for their message:
+ * An error answer (the kit's UpstreamStatusError; the SDK's MistralError and its subclasses)
+ * carries the status and the raw body. Mistral writes its errors in several shapes, all read here for their message:
  *   { "object": "error", "message": "Rate limit exceeded", "type": "rate_limited", ... }
  *   { "object": "error", "message": { "detail": [{ "loc": ["body", "x"], "msg": "..." }] }, ... }
  *   { "detail": "Unauthorized" }   { "detail": [{ "loc": [...], "msg": "..." }] }   { "message": "..." }
@@ -10,7 +11,8 @@
  * (ConnectionError, RequestTimeoutError, RequestAbortedError) are told apart by name: the SDK is
  * loaded lazily, so its classes are not imported here.
  */
-import { GatewayError, badRequest, requestNotSent, upstreamError } from '../../../plugin-api/index.ts'
+import { GatewayError, isAborted, requestNotSent, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
+import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError } from '../kit/wire-client.ts'
 
 const MAX_MESSAGE = 1000
 
@@ -64,9 +66,16 @@ function causeMessage(err: Error): string {
  * a client that went away from a route timeout). `stage` says where it was thrown: `call` before
  * an answer was read (the SDK building and sending the request), `answer` while reading one.
  */
-export function toGatewayError(err: unknown, provider: string, deadlineExpired: boolean, stage: 'call' | 'answer' = 'answer'): unknown {
-  if (err instanceof GatewayError) return err
-  if (deadlineExpired) return upstreamError(undefined, '', { kind: 'timeout', provider, cause: err })
+export function toGatewayError(err: unknown, provider: string, signal: AbortSource | undefined, stage: 'call' | 'answer' = 'answer'): unknown {
+  if (err instanceof GatewayError || (signal && isAborted(signal))) return err
+  if (err instanceof UpstreamTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
+  if (err instanceof UpstreamConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
+  if (err instanceof UpstreamStatusError) {
+    const status = err.status ?? 502
+    // Its message is the body as it came.
+    const { message, param } = parseMistralError(err.message, status)
+    return upstreamError(status, message, { provider, param, retryAfter: err.retryAfter, cause: err })
+  }
   if (isHttpError(err)) {
     // A 2xx the SDK could not read (ResponseValidationError) is the upstream's fault.
     if (err.statusCode < 400) return upstreamError(502, `unreadable answer: ${err.message.slice(0, MAX_MESSAGE)}`, { provider, cause: err })

@@ -1,42 +1,53 @@
 /**
- * provider.mistral: Mistral AI's API through the official @mistralai/mistralai SDK.
- * Chat (streaming too), tools, images, JSON mode and embeddings, translated to and from the
- * unified OpenAI shape.
+ * provider.mistral: Mistral AI's API. Chat (streaming too), tools, images, JSON mode and
+ * embeddings, translated to and from the unified OpenAI shape and sent over the kit's pooled
+ * client; the official @mistralai/mistralai SDK writes and reads the wire (its schemas) and lists models.
  */
+import type { Mistral } from '@mistralai/mistralai'
 import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
+import { providerWireClient } from '../kit/wire-client.ts'
 import { mistralFineTuner } from './fine-tune.ts'
 import { FineTuning } from '../../contracts/fine-tuning.ts'
 import { createMistralProvider } from './provider.ts'
+import { mistralWire } from './wire.ts'
 import { configSchema, DEFAULT_TIMEOUT_MS, type MistralConfig } from './schema.ts'
 
 /**
- * The SDK appends `/v1/...` to the server URL; an OpenAI-style base URL ending in /v1 would
- * double it, so that suffix is taken off.
+ * The API's paths start with `/v1/`; an OpenAI-style base URL ending in /v1 would double it, so
+ * that suffix is taken off.
  */
 const serverUrl = (baseUrl: string | undefined): string | undefined => baseUrl?.replace(/\/+$/, '').replace(/\/v1$/, '')
+
+const DEFAULT_SERVER_URL = 'https://api.mistral.ai'
 
 export default definePlugin<MistralConfig, Provider>({
   id: 'provider.mistral',
   kind: 'provider',
-  description: 'Mistral AI through @mistralai/mistralai.',
+  description: 'Mistral AI over the kit\'s pooled client; @mistralai/mistralai for its wire schemas and model lists.',
   configSchema,
   async setup(ctx, config) {
-    // Loaded here, not at the top: a gateway without a Mistral provider never pays for the SDK.
-    const { Mistral } = await import('@mistralai/mistralai')
-    const client = new Mistral({
+    const server = serverUrl(config.base_url) ?? DEFAULT_SERVER_URL
+    const client = providerWireClient(ctx, {
+      baseURL: `${server}/v1`,
+      headers: { authorization: `Bearer ${config.api_key}`, ...config.headers },
+      timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+    })
+    // The SDK's client only lists models: imported on the first list.
+    let sdk: Promise<Mistral> | undefined
+    const loadSdk = () => (sdk ??= import('@mistralai/mistralai').then(({ Mistral }) => new Mistral({
       apiKey: config.api_key,
-      serverURL: serverUrl(config.base_url),
+      serverURL: server,
       // The gateway owns retries and fallbacks.
       retryConfig: { strategy: 'none' },
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
-    })
-    const provider = createMistralProvider(client, {
+    })))
+    const wire = await mistralWire()
+    const provider = createMistralProvider(client, wire, loadSdk, {
       name: ctx.name,
-      timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       headers: config.headers,
       safePrompt: config.safe_prompt ?? false,
     })
-    const fineTune = mistralFineTuner({ baseUrl: serverUrl(config.base_url) ?? 'https://api.mistral.ai', apiKey: config.api_key, headers: config.headers })
+    const fineTune = mistralFineTuner({ baseUrl: server, apiKey: config.api_key, headers: config.headers })
     return { ...provider, capabilities: { [FineTuning.key]: fineTune } }
   },
 })

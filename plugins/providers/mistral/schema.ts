@@ -3,7 +3,7 @@ import type { JsonSchema } from '../../../plugin-api/index.ts'
 
 export interface MistralConfig {
   api_key: string
-  /** The API root (default https://api.mistral.ai); the SDK appends `/v1/...`. */
+  /** The API root (default https://api.mistral.ai); the gateway appends `/v1/...`. */
   base_url?: string
   timeout_ms: number
   headers?: Record<string, string>

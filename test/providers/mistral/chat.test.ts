@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
+import { Mistral } from '@mistralai/mistralai'
 import { postJson, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { sendJson } from '../../helpers/upstream.ts'
@@ -24,6 +25,18 @@ describe('mistral: chat completions', () => {
     upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, completion({ content: 'Bonjour !' })))
   })
   const lastBody = () => upstream.requests.at(-1)!.body
+
+  it('writes the request the official SDK writes: its path, body, key and content type', async () => {
+    // The gateway sends over the kit's client, the body written by the SDK's own schema; the SDK's client is the reference.
+    const sdk = new Mistral({ apiKey: API_KEY, serverURL: upstream.url, retryConfig: { strategy: 'none' } })
+    await sdk.chat.complete({ model: MODEL, maxTokens: 20, temperature: 0.2, messages: [{ role: 'system', content: 'Terse.' }, { role: 'user', content: 'Hi' }] })
+    const bySdk = upstream.requests.at(-1)!
+    await client.chat.completions.create({ model: 'chat', max_tokens: 20, temperature: 0.2, messages: [{ role: 'system', content: 'Terse.' }, { role: 'user', content: 'Hi' }] })
+    const byGateway = upstream.requests.at(-1)!
+    expect(byGateway.path).toBe(bySdk.path)
+    expect(byGateway.body).toEqual(bySdk.body)
+    for (const name of ['authorization', 'content-type', 'accept']) expect([name, byGateway.headers[name]]).toEqual([name, bySdk.headers[name]])
+  })
 
   it('sends the conversation to /v1/chat/completions with developer messages as system messages', async () => {
     await client.chat.completions.create({
