@@ -1,8 +1,9 @@
 /**
- * What each provider's path costs: one no-auth gateway, three calls taking turns at 50 connections
- * on the same bench upstream: OpenAI's chat completions to the openai provider (the passthrough),
- * the same request to the anthropic provider (translated both ways), and Anthropic's Messages API
- * to the anthropic provider (relayed), and chat completions to the gemini and mistral providers. Prints each one's req/s and the gateway's CPU per request.
+ * What each provider's path costs: one no-auth gateway, the same chat completion sent to each
+ * provider in turn at 50 connections on the same bench upstream (openai, its passthrough; anthropic,
+ * gemini and mistral, translated both ways; Azure OpenAI, openai-compatible with api_version), and
+ * Anthropic's Messages API to the anthropic provider (relayed). Prints each one's req/s and the
+ * gateway's CPU per request, and that CPU against the openai route's in the same round.
  * node --import tsx bench/providers.ts [rounds] [seconds]
  */
 import { mkdtemp, writeFile } from 'node:fs/promises'
@@ -22,6 +23,7 @@ providers:
   claude: { plugin: anthropic, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}" }
   gemini: { plugin: gemini, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}" }
   mistral: { plugin: mistral, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }
+  azure: { plugin: openai-compatible, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}", api_version: "2024-10-21" }
 routes:
   - model: bench
     targets: [ { provider: up, model: bench-model } ]
@@ -31,6 +33,8 @@ routes:
     targets: [ { provider: gemini, model: bench-model } ]
   - model: bench-mistral
     targets: [ { provider: mistral, model: bench-model } ]
+  - model: bench-azure
+    targets: [ { provider: azure, model: bench-deployment } ]
 `)
 const gateway = await spawnServer(['bin/gateway.js', 'start', '--config', config, '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT })
 const base = `http://127.0.0.1:${gateway.port}`
@@ -41,6 +45,7 @@ const calls = [
   { name: 'messages -> anthropic', path: '/v1/messages', body: { model: 'bench-claude', max_tokens: 256, messages } },
   { name: 'chat completions -> gemini', path: '/v1/chat/completions', body: { model: 'bench-gemini', messages } },
   { name: 'chat completions -> mistral', path: '/v1/chat/completions', body: { model: 'bench-mistral', messages } },
+  { name: 'chat completions -> azure', path: '/v1/chat/completions', body: { model: 'bench-azure', messages } },
 ]
 const samples = calls.map(() => [] as { rps: number; cpuUs: number }[])
 for (let round = -1; round < Number(roundsText); round++) {

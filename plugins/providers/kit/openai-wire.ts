@@ -166,6 +166,15 @@ export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
 /** OpenAI's paths, as OpenAI-compatible servers (vLLM, Ollama, LM Studio) and OpenRouter serve them too. */
 export const OPENAI_PATHS: WirePaths = { chat: '/chat/completions', embeddings: '/embeddings', completions: '/completions' }
 
+/**
+ * Where the pooled client sends an upstream's calls, when not as OpenAI does: its own base URL and
+ * each call's path from the endpoint's and the body's model (Azure's deployments and api-version).
+ */
+export interface WireAddressing {
+  readonly baseURL?: string
+  readonly path?: (path: string, model: string) => string
+}
+
 /** What an OpenAI-wire plugin builds its provider from: SDK options, the hot-path calls, and what releases both. */
 export interface OpenAIWireSetup {
   /** For the plugin's SDK client (model lists, and anything else off the hot path). */
@@ -187,20 +196,21 @@ export interface OpenAIWireSetup {
 export function openAIWireSetup(
   ctx: Pick<PluginContext, 'name' | 'logger' | 'metrics'>,
   config: ConnectionConfig,
-  defaults: { baseURL: string; headers?: Record<string, string | null>; paths?: WirePaths },
+  defaults: { baseURL: string; headers?: Record<string, string | null>; paths?: WirePaths; wire?: WireAddressing },
 ): OpenAIWireSetup {
   const sdk = sdkClientOptions(config, defaults, ctx.logger)
   const client = providerWireClient(ctx, {
-    baseURL: sdk.options.baseURL,
+    baseURL: defaults.wire?.baseURL ?? sdk.options.baseURL,
     headers: { authorization: `Bearer ${sdk.options.apiKey}`, ...sdk.options.defaultHeaders },
     timeoutMs: config.timeout_ms,
   })
   const paths = defaults.paths ?? OPENAI_PATHS
+  const pathOf = defaults.wire?.path ?? ((path: string) => path)
   return {
     sdk: sdk.options,
     calls: {
-      chat: (body, options) => client.post(paths.chat, body, { ...options, stream: body.stream === true }) as Promise<ChatResponse | ChatStream>,
-      embed: (body, options) => client.post(paths.embeddings, body, options) as Promise<EmbeddingResponse>,
+      chat: (body, options) => client.post(pathOf(paths.chat, body.model), body, { ...options, stream: body.stream === true }) as Promise<ChatResponse | ChatStream>,
+      embed: (body, options) => client.post(pathOf(paths.embeddings, body.model), body, options) as Promise<EmbeddingResponse>,
     },
     passthrough: (mapError) => openAIPassthrough(client, paths, mapError),
     completionsOnly: (mapError) => {

@@ -1,13 +1,13 @@
 /**
  * provider.openai-compatible: any server that speaks OpenAI's wire format (vLLM, Ollama, LM Studio,
- * llama.cpp, an internal proxy), through the official openai SDK. With `api_version` it speaks
- * Azure OpenAI's dated API instead: the SDK's AzureOpenAI client puts the deployment in the path
- * (`/openai/deployments/{deployment}/...`), sends `api-version` as a query parameter and the key
- * as an `api-key` header. The deployment is the route target's model unless `deployment` pins one.
+ * llama.cpp, an internal proxy). With `api_version` it speaks Azure OpenAI's dated API instead,
+ * addressed as the SDK's AzureOpenAI client addresses it: the deployment in the path
+ * (`/openai/deployments/{deployment}/...`), `api-version` as a query parameter and the key as an
+ * `api-key` header. The deployment is the route target's model unless `deployment` pins one. Chat
+ * and embeddings go over the kit's pooled client either way; the official openai SDK lists models.
  */
-import type { AzureOpenAI } from 'openai'
-import { definePlugin, pathSegment, type ChatResponse, type ChatStream, type EmbeddingResponse, type Provider } from '../../../plugin-api/index.ts'
-import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type OpenAIWireTransport } from '../kit/openai-wire.ts'
+import { definePlugin, pathSegment, type Provider } from '../../../plugin-api/index.ts'
+import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type OpenAIWireTransport, type WireAddressing } from '../kit/openai-wire.ts'
 
 export interface OpenAICompatibleConfig extends ConnectionConfig {
   base_url: string
@@ -35,20 +35,26 @@ const configSchema = {
 export default definePlugin<OpenAICompatibleConfig, Provider>({
   id: 'provider.openai-compatible',
   kind: 'provider',
-  description: 'Any OpenAI-compatible server (vLLM, Ollama, LM Studio) or Azure OpenAI, through the official openai SDK.',
+  description: 'Any OpenAI-compatible server (vLLM, Ollama, LM Studio) or Azure OpenAI, over the kit\'s pooled client (the openai SDK for model lists).',
   configSchema,
   async setup(ctx, config) {
     const { default: OpenAI, AzureOpenAI } = await import('openai')
+    const azure = config.api_version
     const wire = openAIWireSetup(
       ctx,
       config,
-      // Without a key, the SDK's placeholder Authorization header is removed (null) rather than sent.
-      { baseURL: config.base_url, headers: config.api_key ? {} : { Authorization: null } },
+      azure
+        // Azure's key goes as api-key, never as a bearer token, as the SDK's AzureOpenAI sends it.
+        ? { baseURL: config.base_url, headers: { Authorization: null, 'api-key': config.api_key ?? null }, wire: azureAddressing(config.base_url, azure, config.deployment) }
+        // Without a key, the SDK's placeholder Authorization header is removed (null) rather than sent.
+        : { baseURL: config.base_url, headers: config.api_key ? {} : { Authorization: null } },
     )
     const { baseURL, ...common } = wire.sdk
     let transport: OpenAIWireTransport
-    if (config.api_version) {
-      transport = azureTransport(new AzureOpenAI({ ...common, endpoint: baseURL, apiVersion: config.api_version }), config.deployment)
+    if (azure) {
+      // Chat and embeddings over the kit's client; the SDK's AzureOpenAI lists models.
+      const client = new AzureOpenAI({ ...common, endpoint: baseURL, apiVersion: azure })
+      transport = { ...wire.calls, models: async (options) => (await client.models.list(options)).data }
     } else {
       const client = new OpenAI({ ...common, baseURL, organization: null, project: null })
       // Chat and embeddings answers are conformed (servers differ); /completions is relayed as it is (fill-in-the-middle).
@@ -65,16 +71,15 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
 })
 
 /**
- * Azure's calls, each to its deployment's path. The SDK's AzureOpenAI would put the body's model
- * into the path as it is, so `az-x/../gpt-4-32k` became another deployment: the path is built here
- * with the deployment as one escaped segment, and sent through the client's public `post` (a path
- * the SDK does not rewrite), exactly as `chat.completions.create` and `embeddings.create` send theirs.
+ * Azure's addressing: `{endpoint}/openai/deployments/{deployment}/{endpoint path}?api-version=...`,
+ * as the SDK's AzureOpenAI builds it, except that the deployment (the pinned one, else the body's
+ * model) is one escaped segment: the SDK put the model in the path as it was, so
+ * `az-x/../gpt-4-32k` would have named another deployment.
  */
-function azureTransport(client: AzureOpenAI, pinned: string | undefined): OpenAIWireTransport {
-  const path = (model: string, endpoint: string): string => `/deployments/${pathSegment(pinned ?? model)}/${endpoint}`
+function azureAddressing(endpoint: string, apiVersion: string, pinned: string | undefined): WireAddressing {
+  const query = `?api-version=${encodeURIComponent(apiVersion)}`
   return {
-    chat: (body, options) => client.post<ChatResponse | ChatStream>(path(body.model, 'chat/completions'), { body, ...options, stream: body.stream ?? false }),
-    embed: (body, options) => client.post<EmbeddingResponse>(path(body.model, 'embeddings'), { body, ...options }),
-    models: async (options) => (await client.models.list(options)).data,
+    baseURL: `${endpoint.replace(/\/+$/, '')}/openai`,
+    path: (path, model) => `/deployments/${pathSegment(pinned ?? model)}${path}${query}`,
   }
 }

@@ -61,6 +61,8 @@ routes:
     await setup.client.chat.completions.create({ model: 'azure', messages: [{ role: 'user', content: 'hi' }] })
     expect(setup.upstream.requests[0].path).toBe('/openai/deployments/gpt4o-eu/chat/completions')
     expect(setup.upstream.requests[0].query.get('api-version')).toBe(API_VERSION)
+    // Sent by the kit's pooled client, not the SDK's AzureOpenAI.
+    expect(setup.upstream.requests[0].headers['user-agent']).toBe('ai-gateway')
   })
 
   it('refuses an Azure block without api_key, and a block without base_url', async () => {
