@@ -18,7 +18,7 @@ export interface ResettingUpstream {
 }
 
 /** `answer` writes the answer of a request that is not reset (it may reset mid-body itself). */
-export async function startResettingUpstream(answer: (res: http.ServerResponse, socket: Socket) => void): Promise<ResettingUpstream> {
+export async function startResettingUpstream(answer: (res: http.ServerResponse, socket: Socket, req: http.IncomingMessage) => void): Promise<ResettingUpstream> {
   let sockets = new WeakMap<Socket, { id: number; requests: number }>()
   let nextSocket = 0
   const seen: ResettingUpstream['seen'] = []
@@ -29,7 +29,7 @@ export async function startResettingUpstream(answer: (res: http.ServerResponse, 
     seen.push({ socket: entry.id, answered: !reset, userAgent: req.headers['user-agent'] })
     req.resume()
     // A TCP reset, as an upstream (or a load balancer before it) sends when it drops an idle connection.
-    req.on('end', () => (reset ? req.socket.resetAndDestroy() : answer(res, req.socket)))
+    req.on('end', () => (reset ? req.socket.resetAndDestroy() : answer(res, req.socket, req)))
   })
   server.keepAliveTimeout = 60_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -6,7 +6,7 @@
  */
 import type * as AnthropicSdk from '@anthropic-ai/sdk'
 import { GatewayError, isAborted, requestNotSent, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
-import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError } from '../kit/wire-client.ts'
+import { transportError, UpstreamStatusError } from '../kit/wire-client.ts'
 
 /** The SDK's error classes; the SDK is imported lazily, so they arrive with it. */
 export type SdkErrors = Pick<typeof AnthropicSdk, 'AnthropicError' | 'APIError' | 'APIUserAbortError' | 'APIConnectionError' | 'APIConnectionTimeoutError'>
@@ -51,8 +51,8 @@ export function fromSdkError(err: unknown, sdk: SdkErrors, provider: string, sta
  */
 export function fromWireError(err: unknown, signal: AbortSource, provider: string, stage: 'call' | 'answer' = 'answer'): unknown {
   if (err instanceof GatewayError || isAborted(signal)) return err
-  if (err instanceof UpstreamTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
-  if (err instanceof UpstreamConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
+  const transport = transportError(err, provider)
+  if (transport) return transport
   if (err instanceof UpstreamStatusError) {
     // An error body (`{ type: 'error', error: { type, message } }`), from a non-2xx answer or a stream's `error` event.
     const detail = (err.body as { error?: { type?: unknown; message?: unknown } } | null)?.error

@@ -47,7 +47,9 @@ export function createAnthropicProvider(client: WireClient, sdk: () => Promise<A
       const body = toAnthropicRequest(req, call, requestOptions)
       let answer: unknown
       try {
-        answer = await client.post(MESSAGES_PATH, req.stream ? { ...body, stream: true } : body, { signal: call, headers: call.headers, stream: req.stream === true })
+        answer = req.stream
+          ? await client.post(MESSAGES_PATH, { ...body, stream: true }, { signal: call, headers: call.headers, stream: true })
+          : await client.postForObject(MESSAGES_PATH, body, { signal: call, headers: call.headers })
       } catch (err) {
         throw mapError(err, call, 'call')
       }

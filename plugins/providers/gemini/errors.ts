@@ -8,7 +8,7 @@
  * duck-typed here, not imported: it is loaded lazily, on the first model list.
  */
 import { GatewayError, isAborted, requestNotSent, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
-import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError } from '../kit/wire-client.ts'
+import { transportError, UpstreamStatusError } from '../kit/wire-client.ts'
 
 interface GoogleErrorBody {
   error?: {
@@ -54,8 +54,8 @@ function describeConnectionFailure(err: Error): string {
  */
 export function toGatewayError(err: unknown, provider: string, signal: AbortSource | undefined, stage: 'call' | 'answer' = 'answer'): unknown {
   if (err instanceof GatewayError || (signal && isAborted(signal))) return err
-  if (err instanceof UpstreamTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
-  if (err instanceof UpstreamConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
+  const transport = transportError(err, provider)
+  if (transport) return transport
   if (err instanceof UpstreamStatusError) {
     // A non-2xx answer (its status), or an error object inside a stream (its `code`).
     const body = typeof err.body === 'object' && err.body !== null ? (err.body as GoogleErrorBody) : undefined

@@ -44,7 +44,7 @@ export function createGeminiProvider(client: WireClient, sdk: () => Promise<Goog
     try {
       answer = req.stream
         ? await client.post(path(model, 'streamGenerateContent?alt=sse'), body, { signal: call, headers: call.headers, stream: true })
-        : await client.post(path(model, 'generateContent'), body, { signal: call, headers: call.headers })
+        : await client.postForObject(path(model, 'generateContent'), body, { signal: call, headers: call.headers })
     } catch (err) {
       throw toGatewayError(err, name, call, 'call')
     }
@@ -61,7 +61,7 @@ export function createGeminiProvider(client: WireClient, sdk: () => Promise<Goog
     const requests = texts.map((text) => ({ content: { parts: [{ text }] }, ...(req.dimensions != null ? { outputDimensionality: req.dimensions } : {}), model }))
     let answer: EmbedContentResponse
     try {
-      answer = await client.post(path(model, 'batchEmbedContents'), { requests }, { signal: call, headers: call.headers }) as EmbedContentResponse
+      answer = await client.postForObject(path(model, 'batchEmbedContents'), { requests }, { signal: call, headers: call.headers }) as EmbedContentResponse
     } catch (err) {
       throw toGatewayError(err, name, call, 'call')
     }

@@ -17,7 +17,7 @@ import type { Dispatcher } from 'undici'
 // against 31 modules and ~26 ms (bench/RESULTS.md, start). The same module the index re-exports.
 import Agent from 'undici/lib/dispatcher/agent.js'
 import { createParser, type EventSourceParser } from 'eventsource-parser'
-import { abortReason, isAborted, onAbort, type AbortSource, type PluginContext } from '../../../plugin-api/index.ts'
+import { abortReason, isAborted, onAbort, upstreamError, type AbortSource, type GatewayError, type PluginContext } from '../../../plugin-api/index.ts'
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
 export class UpstreamStatusError extends Error {
@@ -72,6 +72,9 @@ export interface WireCallOptions {
 const RESET_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
+/** How soon after sending a reset means a stale pooled socket, not an upstream that had the request. */
+export const STALE_SOCKET_WINDOW_MS = 1000
+
 export class WireClient {
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 })
   readonly #origin: string
@@ -110,6 +113,26 @@ export class WireClient {
       }
     }
     return events(await this.send(path, payload, call), call.signal)
+  }
+
+  /**
+   * POST `body` as JSON to `path` and resolve to the 2xx answer's JSON object, for a call whose
+   * answer is read as the provider's schema. Any other 2xx (a login page, no body, a bare value) is
+   * an UpstreamStatusError without a status: the upstream failed, not the client. Throws as `post` does.
+   */
+  async postForObject(path: string, body: unknown, call: WireCallOptions): Promise<Record<string, unknown>> {
+    const answer = await this.sendWhole(path, JSON.stringify(body), call)
+    const text = answer.bytes.toString('utf8')
+    let parsed: unknown
+    if (isJson(answer.contentType)) {
+      try {
+        parsed = JSON.parse(text)
+      } catch (err) {
+        throw failure(err, call.signal)
+      }
+    }
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+    throw new UpstreamStatusError(undefined, text, null, text || 'the upstream answered without a JSON object')
   }
 
   /**
@@ -158,17 +181,22 @@ export class WireClient {
   }
 
   /**
-   * One send, and once more when the connection was reset before any answer arrived: a pooled
-   * keep-alive socket the upstream had just closed. Nothing has reached the client then, and a
-   * chat or embeddings call changes nothing upstream, so sending it again is safe. A send marks
+   * One send, and once more when the connection was reset before any answer arrived and soon after
+   * sending: a pooled keep-alive socket the upstream had just closed, which never took the request.
+   * Nothing has reached the client then, so sending it again is safe. A send marks
    * `progress.answered` once the answer's headers are in.
    */
   async #once<T>(signal: AbortSource, send: (progress: { answered: boolean }) => Promise<T>): Promise<T> {
     const progress = { answered: false }
+    const sent = performance.now()
     try {
       return await send(progress)
     } catch (err) {
       if (isAborted(signal) || progress.answered || !RESET_CODES.has(codeOf(err) ?? '')) throw err
+      // A pooled socket the upstream had closed fails as the request is written, within a round
+      // trip. A reset later than that came while the upstream worked on the request (a proxy's idle
+      // timeout during a long generation): sending it again could generate, and bill, it twice.
+      if (performance.now() - sent > STALE_SOCKET_WINDOW_MS) throw err
       this.#options.onRetry?.()
       return send({ answered: false })
     }
@@ -187,6 +215,13 @@ export class WireClient {
 export function providerWireClient(ctx: Pick<PluginContext, 'name' | 'metrics'>, options: Omit<WireClientOptions, 'onRetry'>): WireClient {
   const retries = ctx.metrics.counter('gateway_upstream_retries_total', 'Upstream calls sent again on a fresh connection after the pooled one was reset before any answer.', ['provider', 'reason'])
   return new WireClient({ ...options, onRetry: () => retries.inc({ provider: ctx.name, reason: 'connection_reset' }) })
+}
+
+/** The kit's timeout (504) and connection (502) failures as the gateway's errors; undefined for anything else. */
+export function transportError(err: unknown, provider: string): GatewayError | undefined {
+  if (err instanceof UpstreamTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
+  if (err instanceof UpstreamConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
+  return undefined
 }
 
 export function isJson(contentType: string | string[] | undefined): boolean {

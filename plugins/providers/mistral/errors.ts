@@ -12,7 +12,7 @@
  * loaded lazily, so its classes are not imported here.
  */
 import { GatewayError, isAborted, requestNotSent, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
-import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError } from '../kit/wire-client.ts'
+import { transportError, UpstreamStatusError } from '../kit/wire-client.ts'
 
 const MAX_MESSAGE = 1000
 
@@ -68,8 +68,8 @@ function causeMessage(err: Error): string {
  */
 export function toGatewayError(err: unknown, provider: string, signal: AbortSource | undefined, stage: 'call' | 'answer' = 'answer'): unknown {
   if (err instanceof GatewayError || (signal && isAborted(signal))) return err
-  if (err instanceof UpstreamTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
-  if (err instanceof UpstreamConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
+  const transport = transportError(err, provider)
+  if (transport) return transport
   if (err instanceof UpstreamStatusError) {
     const status = err.status ?? 502
     // Its message is the body as it came.

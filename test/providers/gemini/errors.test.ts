@@ -44,6 +44,14 @@ describeUpstreamErrors(GEMINI, (f) => {
     expect(rateLimited.error).toMatchObject({ type: 'rate_limit_error', code: 'upstream_rate_limited', message: 'gemini: You exceeded your current quota.' })
   })
 
+  it('a 200 that is not a JSON answer (a proxy\'s login page) is the upstream\'s 502, not an empty completion', async () => {
+    f.upstream.route(generatePath(), (_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Sign in</body></html>') })
+    const res = await postJson(`${f.gw.url}/v1/chat/completions`, CHAT)
+    expect(res.status).toBe(502)
+    expect(res.body.error).toMatchObject({ type: 'upstream_error' })
+    expect(res.body.error.message).toContain('Sign in')
+  })
+
   it('a stream that fails before its first event answers with the error status, not a 200 stream', async () => {
     f.upstream.route(streamPath(), (_req, res) => sendJson(res, 401, googleError(401, 'UNAUTHENTICATED', 'API key not valid. Please pass a valid API key.')))
     const res = await postJson(`${f.gw.url}/v1/chat/completions`, { ...CHAT, stream: true })

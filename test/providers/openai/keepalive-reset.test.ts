@@ -2,12 +2,14 @@
  * The kit's pooled client against an upstream that resets a kept-alive connection: a request
  * sent on a reused socket that the upstream resets before answering is sent once more on a fresh
  * connection (nothing had reached the client), and counted; a second reset is the client's 502,
- * and so is a reset once the answer has begun (the upstream had the request: never sent twice).
+ * and so is a reset once the answer has begun, or long after the request was sent (the upstream
+ * had the request: never sent twice).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
 import { resetRetries, startResettingUpstream, type ResettingUpstream } from '../../helpers/resetting-upstream.ts'
+import { STALE_SOCKET_WINDOW_MS } from '../../../plugins/providers/kit/wire-client.ts'
 
 const COMPLETION = {
   id: 'chatcmpl-1', object: 'chat.completion', created: 1700000000, model: 'gpt-4o-mini',
@@ -21,9 +23,15 @@ describe('provider.openai over a pooled keep-alive connection the upstream reset
   let client: OpenAI
   /** The upstream sends its answer's headers and part of its body, then resets. */
   let cutMidBody = false
+  /** The upstream works on the request for a while, then resets without answering. */
+  let resetLate = false
 
   beforeAll(async () => {
     upstream = await startResettingUpstream((res, socket) => {
+      if (resetLate) {
+        setTimeout(() => socket.resetAndDestroy(), STALE_SOCKET_WINDOW_MS + 200)
+        return
+      }
       if (cutMidBody) {
         const body = JSON.stringify(COMPLETION)
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) }).write(body.slice(0, 40))
@@ -48,6 +56,7 @@ routes:
   beforeEach(() => {
     upstream.clear()
     cutMidBody = false
+    resetLate = false
   })
 
   const retries = (): Promise<number> => resetRetries(gw.url, 'up')
@@ -79,6 +88,16 @@ routes:
     expect(err.message).toContain('ECONNRESET')
     expect(seen().filter((s) => !s.answered)).toHaveLength(2)
     expect(await retries()).toBe(before + 1)
+  })
+
+  it('does not send again when the reset came long after the request: the upstream had it, and may have billed it', async () => {
+    resetLate = true
+    const before = await retries()
+    const err = (await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
+    expect(err).toBeInstanceOf(OpenAI.APIError)
+    expect(err.status).toBe(502)
+    expect(seen()).toHaveLength(1)
+    expect(await retries()).toBe(before)
   })
 
   it('does not send again once the answer has started: a reset mid-body is the client\'s 502', async () => {
