@@ -164,6 +164,19 @@ routes:
       expect(final.usage).toMatchObject({ input_tokens: 15, output_tokens: 9 })
     })
 
+    it('sends workspace_id and user_profile_id as the headers Anthropic takes them in, as its SDK does', async () => {
+      upstream.handle((_req, res) => sendMessage(res, message([text('ok')])))
+      const res = await fetch(`${gateway.url}/v1/messages`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'unused' },
+        body: JSON.stringify({ model: 'claude', max_tokens: 50, workspace_id: 'wrkspc_01', user_profile_id: 'uprof_7', messages: [{ role: 'user', content: 'hi' }] }),
+      })
+      expect(res.status).toBe(200)
+      const sent = upstream.requests.at(-1)!
+      expect(sent.headers['anthropic-workspace-id']).toBe('wrkspc_01')
+      expect(sent.headers['anthropic-user-profile-id']).toBe('uprof_7')
+      expect(sent.body).toEqual({ model: MODEL, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] })
+    })
+
     it('relays the upstream\'s stream as it came, frame for frame, its pings included', async () => {
       const events = streamEvents({ text: ['Hel', 'lo.'], inputTokens: 7, outputTokens: 2 })
       upstream.handle((_req, res) => sendStream(res, events))

@@ -56,19 +56,37 @@ export async function passthroughCountTokens(ctx: NativeContext, body: Record<st
 export async function passthroughMessages(ctx: NativeContext, body: Record<string, unknown>, call: ProviderCall): Promise<NativeResult> {
   if (body.stream !== true) return messageResult(await sendWhole(ctx, MESSAGES_PATH, body, call))
   let data: EventData
+  const { payload, headers } = outgoing(body, call, ctx.betas)
   try {
-    data = await ctx.client.send(MESSAGES_PATH, JSON.stringify(body), { signal: call, headers: passthroughHeaders(call, ctx.betas) })
+    data = await ctx.client.send(MESSAGES_PATH, payload, { signal: call, headers })
   } catch (err) {
     throw ctx.mapError(err, call, 'call')
   }
   return new EventRelay(data, call, ctx)
 }
 
+/** Parameters Anthropic's SDK takes in the body but sends as headers (its messages-request.ts): moved the same way. */
+const HEADER_PARAMS: Readonly<Record<string, string>> = { workspace_id: 'anthropic-workspace-id', user_profile_id: 'anthropic-user-profile-id' }
+
+/** The body to send and its headers: the passthrough headers, and any header parameter moved out of the body. */
+function outgoing(body: Record<string, unknown>, call: ProviderCall, betas: readonly string[]): { payload: string; headers: Record<string, string> | undefined } {
+  let headers = passthroughHeaders(call, betas)
+  let sent = body
+  for (const [param, header] of Object.entries(HEADER_PARAMS)) {
+    if (sent[param] == null) continue
+    if (sent === body) sent = { ...body }
+    headers = { [header]: String(sent[param]), ...headers }
+    delete sent[param]
+  }
+  return { payload: JSON.stringify(sent), headers }
+}
+
 /** A whole JSON answer to a passed-through request. */
 async function sendWhole(ctx: NativeContext, path: string, body: Record<string, unknown>, call: ProviderCall): Promise<WholeAnswer> {
   let answer: WholeAnswer
+  const { payload, headers } = outgoing(body, call, ctx.betas)
   try {
-    answer = await ctx.client.sendWhole(path, JSON.stringify(body), { signal: call, headers: passthroughHeaders(call, ctx.betas) })
+    answer = await ctx.client.sendWhole(path, payload, { signal: call, headers })
   } catch (err) {
     throw ctx.mapError(err, call, 'call')
   }

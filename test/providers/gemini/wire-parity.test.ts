@@ -3,14 +3,14 @@
  * reference for what a request carries. For requests that use every part of the translation
  * (system prompt, tools and tool choice, a JSON schema, sampling, thinking, an image, a tool
  * round trip), the body and key header the upstream receives from the gateway equal what the SDK
- * sends for the same parameters, and so do embeddings.
+ * sends for the same parameters, and so do a stream's and embeddings'.
  */
 import { GoogleGenAI } from '@google/genai'
 import type OpenAI from 'openai'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { providerSuite } from '../../helpers/provider-suite.ts'
 import { sendJson } from '../../helpers/upstream.ts'
-import { API_KEY, MODEL, embedPath, EMBEDDING_MODEL, gatewayConfig, generatePath, generateResponse, startGeminiUpstream } from './gemini-upstream.ts'
+import { API_KEY, MODEL, embedPath, EMBEDDING_MODEL, gatewayConfig, generatePath, generateResponse, sendGeminiStream, startGeminiUpstream, streamPath } from './gemini-upstream.ts'
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
 
@@ -57,6 +57,20 @@ describe('gemini: the wire the gateway writes is the one @google/genai writes', 
     expect(byGateway.body).toEqual(bySdk.body)
     expect(byGateway.headers['x-goog-api-key']).toBe(bySdk.headers['x-goog-api-key'])
     expect(byGateway.headers['content-type']).toBe(bySdk.headers['content-type'])
+  })
+
+  it('a stream: streamGenerateContent with alt=sse, the same body', async () => {
+    suite.upstream.route(streamPath(), (_req, res) => sendGeminiStream(res, [generateResponse([{ text: 'ok' }])]))
+    const request = requests[1][1]
+    const stream = await suite.client.chat.completions.create({ ...request, stream: true })
+    for await (const _chunk of stream) { /* read to the end */ }
+    const byGateway = suite.upstream.requests.at(-1)!
+    const { contents, generationConfig, ...rest } = byGateway.body as Record<string, Record<string, unknown>>
+    for await (const _chunk of await sdk().models.generateContentStream({ model: MODEL, contents: contents as never, config: { ...generationConfig, ...rest } })) { /* read to the end */ }
+    const bySdk = suite.upstream.requests.at(-1)!
+    expect(byGateway.path).toBe(bySdk.path)
+    expect(byGateway.query.get('alt')).toBe(bySdk.query.get('alt'))
+    expect(byGateway.body).toEqual(bySdk.body)
   })
 
   it('embeddings: batchEmbedContents with one request per text', async () => {

@@ -4,7 +4,7 @@ import { Mistral } from '@mistralai/mistralai'
 import { postJson, startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
 import { expectOpenAISchema } from '../../helpers/openai-schema.ts'
 import { sendJson } from '../../helpers/upstream.ts'
-import { API_KEY, CHAT_PATH, MODEL, completion, gatewayConfig, startMistralUpstream } from './mistral-upstream.ts'
+import { API_KEY, CHAT_PATH, MODEL, completion, gatewayConfig, sendMistralStream, startMistralUpstream, streamChunk } from './mistral-upstream.ts'
 
 describe('mistral: chat completions', () => {
   let upstream: Awaited<ReturnType<typeof startMistralUpstream>>
@@ -32,6 +32,18 @@ describe('mistral: chat completions', () => {
     await sdk.chat.complete({ model: MODEL, maxTokens: 20, temperature: 0.2, messages: [{ role: 'system', content: 'Terse.' }, { role: 'user', content: 'Hi' }] })
     const bySdk = upstream.requests.at(-1)!
     await client.chat.completions.create({ model: 'chat', max_tokens: 20, temperature: 0.2, messages: [{ role: 'system', content: 'Terse.' }, { role: 'user', content: 'Hi' }] })
+    const byGateway = upstream.requests.at(-1)!
+    expect(byGateway.path).toBe(bySdk.path)
+    expect(byGateway.body).toEqual(bySdk.body)
+    for (const name of ['authorization', 'content-type', 'accept']) expect([name, byGateway.headers[name]]).toEqual([name, bySdk.headers[name]])
+  })
+
+  it('writes a stream request as the official SDK writes it: the body with stream, and accept text/event-stream', async () => {
+    upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, [streamChunk({ role: 'assistant', content: 'ok' }, { finishReason: 'stop' })]))
+    const sdk = new Mistral({ apiKey: API_KEY, serverURL: upstream.url, retryConfig: { strategy: 'none' } })
+    for await (const _event of await sdk.chat.stream({ model: MODEL, maxTokens: 20, messages: [{ role: 'user', content: 'Hi' }] })) { /* read to the end */ }
+    const bySdk = upstream.requests.at(-1)!
+    for await (const _chunk of await client.chat.completions.create({ model: 'chat', max_tokens: 20, stream: true, messages: [{ role: 'user', content: 'Hi' }] })) { /* read to the end */ }
     const byGateway = upstream.requests.at(-1)!
     expect(byGateway.path).toBe(bySdk.path)
     expect(byGateway.body).toEqual(bySdk.body)
