@@ -10,6 +10,7 @@ import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources
 import { definePlugin, type AbortSource, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import type { ChatRequest, ChatResult, ModelInfo } from '../../../plugin-api/index.ts'
 import { providerWireClient, type WireClient } from '../kit/wire-client.ts'
+import { loadOnce } from '../kit/provider-kit.ts'
 import { ANTHROPIC_VERSION, configSchema, type AnthropicConfig } from './schema.ts'
 import { fromSdkError, fromWireError, type SdkErrors } from './errors.ts'
 import { toAnthropicRequest, type RequestOptions } from './request.ts'
@@ -93,8 +94,7 @@ export default definePlugin<AnthropicConfig, Provider>({
       timeoutMs: config.timeout_ms,
     })
     // Imported on the first model list, so a gateway that only relays messages never loads the SDK.
-    let sdk: Promise<AnthropicSdk> | undefined
-    const loadSdk = () => (sdk ??= import('@anthropic-ai/sdk').then((errors) => ({
+    const loadSdk = loadOnce((): Promise<AnthropicSdk> => import('@anthropic-ai/sdk').then((errors) => ({
       errors,
       client: new errors.Anthropic({
         apiKey: config.api_key,

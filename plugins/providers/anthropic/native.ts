@@ -66,13 +66,13 @@ export async function passthroughMessages(ctx: NativeContext, body: Record<strin
 }
 
 /** Parameters Anthropic's SDK takes in the body but sends as headers (its messages-request.ts): moved the same way. */
-const HEADER_PARAMS: Readonly<Record<string, string>> = { workspace_id: 'anthropic-workspace-id', user_profile_id: 'anthropic-user-profile-id' }
+const HEADER_PARAMS: ReadonlyArray<readonly [param: string, header: string]> = [['workspace_id', 'anthropic-workspace-id'], ['user_profile_id', 'anthropic-user-profile-id']]
 
 /** The body to send and its headers: the passthrough headers, and any header parameter moved out of the body. */
 function outgoing(body: Record<string, unknown>, call: ProviderCall, betas: readonly string[]): { payload: string; headers: Record<string, string> | undefined } {
   let headers = passthroughHeaders(call, betas)
   let sent = body
-  for (const [param, header] of Object.entries(HEADER_PARAMS)) {
+  for (const [param, header] of HEADER_PARAMS) {
     if (sent[param] == null) continue
     if (sent === body) sent = { ...body }
     headers = { [header]: String(sent[param]), ...headers }

@@ -4,9 +4,9 @@
  * unified OpenAI shape and sent over the kit's pooled client; the official @google/genai SDK is the
  * source of the wire types and lists models.
  */
-import type { GoogleGenAI } from '@google/genai'
 import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import { providerWireClient } from '../kit/wire-client.ts'
+import { loadOnce } from '../kit/provider-kit.ts'
 import { createGeminiProvider } from './provider.ts'
 import { configSchema, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type GeminiConfig } from './schema.ts'
 
@@ -24,8 +24,7 @@ export default definePlugin<GeminiConfig, Provider>({
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     })
     // Imported on the first model list, so a gateway that only chats never loads the SDK.
-    let sdk: Promise<GoogleGenAI> | undefined
-    const loadSdk = () => (sdk ??= import('@google/genai').then(({ GoogleGenAI }) => new GoogleGenAI({
+    const loadSdk = loadOnce(() => import('@google/genai').then(({ GoogleGenAI }) => new GoogleGenAI({
       apiKey: config.api_key,
       // Explicit, so GOOGLE_GENAI_USE_VERTEXAI in the environment cannot switch the backend.
       vertexai: false,

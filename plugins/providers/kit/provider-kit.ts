@@ -1,8 +1,21 @@
 /**
- * Small pieces every provider plugin needs and none should write again: the embeddings input and
- * output shapes. (A provider's timeout is its pooled client's: wire-client.ts.)
+ * Small pieces every provider plugin needs and none should write again: an SDK loaded on first
+ * use, and the embeddings input and output shapes. (A provider's timeout is its pooled client's:
+ * wire-client.ts.)
  */
 import { badRequest, type EmbeddingRequest, type EmbeddingResponse } from '../../../plugin-api/index.ts'
+
+/**
+ * `load` run on the first call and its result shared by every later one (an SDK client, made on
+ * the first model list); a load that failed is tried again on the next call, not kept failed.
+ */
+export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined
+  return () => (loading ??= load().catch((err: unknown) => {
+    loading = undefined
+    throw err
+  }))
+}
 
 /** The texts to embed, for providers that embed text only (not OpenAI token arrays). */
 export function embeddingTexts(input: EmbeddingRequest['input'], provider: string): string[] {

@@ -3,9 +3,9 @@
  * embeddings, translated to and from the unified OpenAI shape and sent over the kit's pooled
  * client; the official @mistralai/mistralai SDK writes and reads the wire (its schemas) and lists models.
  */
-import type { Mistral } from '@mistralai/mistralai'
 import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import { providerWireClient } from '../kit/wire-client.ts'
+import { loadOnce } from '../kit/provider-kit.ts'
 import { mistralFineTuner } from './fine-tune.ts'
 import { FineTuning } from '../../contracts/fine-tuning.ts'
 import { createMistralProvider } from './provider.ts'
@@ -33,8 +33,7 @@ export default definePlugin<MistralConfig, Provider>({
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     })
     // The SDK's client only lists models: imported on the first list.
-    let sdk: Promise<Mistral> | undefined
-    const loadSdk = () => (sdk ??= import('@mistralai/mistralai').then(({ Mistral }) => new Mistral({
+    const loadSdk = loadOnce(() => import('@mistralai/mistralai').then(({ Mistral }) => new Mistral({
       apiKey: config.api_key,
       serverURL: server,
       // The gateway owns retries and fallbacks.

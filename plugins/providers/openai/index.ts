@@ -8,6 +8,7 @@ import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import type OpenAI from 'openai'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, OPENAI_PATHS, type ConnectionConfig, type OpenAIWireSetup, type SdkErrorClasses } from '../kit/openai-wire.ts'
 import { OPENAI_CHAT_WIRE } from '../kit/passthrough.ts'
+import { loadOnce } from '../kit/provider-kit.ts'
 import { openAIFineTuner } from './fine-tune.ts'
 import { withMaxCompletionTokens } from './max-tokens.ts'
 import { FineTuning } from '../../contracts/fine-tuning.ts'
@@ -45,9 +46,8 @@ export default definePlugin<OpenAIConfig, Provider>({
     })
     // The SDK serves model lists and fine-tuning, off the hot path: imported on their first call,
     // so a gateway that only relays chat and embeddings never loads it.
-    let sdk: Promise<{ client: OpenAI; toFile: typeof import('openai').toFile }> | undefined
     let errors: SdkErrorClasses | undefined
-    const loadSdk = () => (sdk ??= import('openai').then(({ default: OpenAI, toFile }) => {
+    const loadSdk = loadOnce(() => import('openai').then(({ default: OpenAI, toFile }) => {
       errors = OpenAI
       // Explicit organization and project, so the SDK does not pick OPENAI_ORG_ID / OPENAI_PROJECT_ID up from the environment.
       return { client: new OpenAI({ ...wire.sdk, organization: config.organization ?? null, project: config.project ?? null }), toFile }

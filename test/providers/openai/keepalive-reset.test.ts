@@ -61,6 +61,13 @@ routes:
 
   const retries = (): Promise<number> => resetRetries(gw.url, 'up')
   const seen = (): ResettingUpstream['seen'] => upstream.seen
+  /** A chat completion that fails: the client's 502, as the OpenAI SDK raises it. */
+  const badGateway = async (): Promise<InstanceType<typeof OpenAI.APIError>> => {
+    const err = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(OpenAI.APIError)
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502)
+    return err as InstanceType<typeof OpenAI.APIError>
+  }
 
   it('sends the request again on a fresh connection when the reused one is reset before any answer', async () => {
     upstream.resetWhen = (n) => n === 2
@@ -82,9 +89,7 @@ routes:
   it('retries once only: a second reset is the client\'s 502 naming the reset', async () => {
     upstream.resetWhen = () => true
     const before = await retries()
-    const err = (await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
-    expect(err).toBeInstanceOf(OpenAI.APIError)
-    expect(err.status).toBe(502)
+    const err = await badGateway()
     expect(err.message).toContain('ECONNRESET')
     expect(seen().filter((s) => !s.answered)).toHaveLength(2)
     expect(await retries()).toBe(before + 1)
@@ -93,9 +98,7 @@ routes:
   it('does not send again when the reset came long after the request: the upstream had it, and may have billed it', async () => {
     resetLate = true
     const before = await retries()
-    const err = (await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
-    expect(err).toBeInstanceOf(OpenAI.APIError)
-    expect(err.status).toBe(502)
+    const err = await badGateway()
     expect(seen()).toHaveLength(1)
     expect(await retries()).toBe(before)
   })
@@ -103,9 +106,7 @@ routes:
   it('does not send again once the answer has started: a reset mid-body is the client\'s 502', async () => {
     cutMidBody = true
     const before = await retries()
-    const err = (await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
-    expect(err).toBeInstanceOf(OpenAI.APIError)
-    expect(err.status).toBe(502)
+    const err = await badGateway()
     expect(err.message).toContain('ECONNRESET')
     // The upstream had the request and was answering it: sent once only, nothing counted as a retry.
     expect(seen()).toHaveLength(1)
