@@ -7,6 +7,7 @@ import type {
   ChatCompletionTool,
   ChatCompletionContentPart,
   ChatCompletionMessageToolCall,
+  ChatCompletionMessageFunctionToolCall,
 } from 'openai/resources/chat/completions'
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings'
 import type { Model } from 'openai/resources/models'
@@ -39,4 +40,28 @@ export function isChatStream(result: ChatResult): result is ChatStream {
 /** The final usage chunk the gateway sends itself when the client asked for usage and the upstream sent none: its own count, marked. */
 export function countedUsageChunk(last: Pick<ChatChunk, 'id' | 'created' | 'model'>, usage: Usage): ChatChunk {
   return { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage, x_gateway: { usage: 'counted' } } as ChatChunk
+}
+
+/**
+ * A whole completion as the chunks a client that streams expects: per choice its role, its text
+ * (or refusal), its tool calls, its finish; then, when the answer has usage, a usage-only chunk.
+ * For a stored answer replayed to a streaming client (a cache hit), and an upstream that answered a
+ * stream request whole. `envelope` sets the chunks' id and created (the answer's by default).
+ */
+export async function* completionStream(answer: ChatResponse, envelope: Pick<ChatChunk, 'id' | 'created'> = answer): ChatStream {
+  const base = { id: envelope.id, object: 'chat.completion.chunk' as const, created: envelope.created, model: answer.model, ...(answer.system_fingerprint ? { system_fingerprint: answer.system_fingerprint } : {}) }
+  const chunk = (index: number, delta: ChatChunk['choices'][number]['delta'], finish: ChatChunk['choices'][number]['finish_reason'] = null): ChatChunk =>
+    ({ ...base, choices: [{ index, delta, finish_reason: finish, logprobs: null }] })
+  for (const choice of answer.choices) {
+    const { message } = choice
+    yield chunk(choice.index, { role: 'assistant', content: '' })
+    if (message.content) yield chunk(choice.index, { content: message.content })
+    if (message.refusal) yield chunk(choice.index, { refusal: message.refusal })
+    const calls = (message.tool_calls ?? []).filter((c): c is ChatCompletionMessageFunctionToolCall => c.type === 'function')
+    if (calls.length) {
+      yield chunk(choice.index, { tool_calls: calls.map((c, index) => ({ index, id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) })
+    }
+    yield chunk(choice.index, {}, choice.finish_reason)
+  }
+  if (answer.usage) yield { ...base, choices: [], usage: answer.usage }
 }

@@ -11,25 +11,11 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { resetRetries, startResettingUpstream, type ResettingUpstream } from '../helpers/resetting-upstream.ts'
-import { message, MODEL, text } from './anthropic/anthropic-upstream.ts'
-import { generateResponse } from './gemini/gemini-upstream.ts'
-import { completion } from './mistral/mistral-upstream.ts'
-
-const ANSWER = 'Hello from upstream.'
-const AZURE_COMPLETION = {
-  id: 'chatcmpl-1', object: 'chat.completion', created: 1700000000, model: 'gpt-4o',
-  choices: [{ index: 0, message: { role: 'assistant', content: ANSWER, refusal: null }, finish_reason: 'stop', logprobs: null }],
-  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-}
+import { ANSWER, everyProviderConfig, wholeAnswerFor } from './every-provider.ts'
 
 /** Each provider's answer, by the path it calls. */
 function answer(res: http.ServerResponse, req: http.IncomingMessage): void {
-  const path = req.url ?? ''
-  const body = path.startsWith('/v1/messages') ? message([text(ANSWER)])
-    : path.includes(':generateContent') ? generateResponse([{ text: ANSWER }])
-    : path.startsWith('/openai/') ? AZURE_COMPLETION
-    : completion({ content: ANSWER })
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(wholeAnswerFor(req.url ?? '')))
 }
 
 describe('every provider over a pooled keep-alive connection the upstream resets', () => {
@@ -38,19 +24,7 @@ describe('every provider over a pooled keep-alive connection the upstream resets
 
   beforeAll(async () => {
     upstream = await startResettingUpstream((res, _socket, req) => answer(res, req))
-    gw = await startTestGateway(`
-version: 1
-providers:
-  claude: { plugin: anthropic, api_key: sk-ant-test, base_url: "${upstream.origin}" }
-  gemini: { plugin: gemini, api_key: g-test, base_url: "${upstream.origin}" }
-  mistral: { plugin: mistral, api_key: m-test, base_url: "${upstream.origin}" }
-  azure: { plugin: openai-compatible, api_key: az-test, base_url: "${upstream.origin}", api_version: "2024-10-21" }
-routes:
-  - { model: claude, targets: [ { provider: claude, model: ${MODEL} } ] }
-  - { model: gemini, targets: [ { provider: gemini, model: gemini-2.5-flash } ] }
-  - { model: mistral, targets: [ { provider: mistral, model: mistral-small-latest } ] }
-  - { model: azure, targets: [ { provider: azure, model: gpt-4o } ] }
-`)
+    gw = await startTestGateway(everyProviderConfig(upstream.origin))
   })
   afterAll(async () => {
     await gw?.close()

@@ -22,11 +22,11 @@ import https from 'node:https'
 import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import {
-  GatewayError, isChatStream, redactSecrets, requestNotSent, upstreamError,
+  GatewayError, completionStream, isChatStream, redactSecrets, requestNotSent, upstreamError,
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../plugin-api/index.ts'
-import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, providerWireClient } from './wire-client.ts'
+import { UpstreamConnectionError, UpstreamNotStreamedError, UpstreamStatusError, UpstreamTimeoutError, providerWireClient } from './wire-client.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIPassthrough, type PassthroughErrors, type WirePaths } from './passthrough.ts'
 export type { WirePaths } from './passthrough.ts'
@@ -209,7 +209,7 @@ export function openAIWireSetup(
   return {
     sdk: sdk.options,
     calls: {
-      chat: (body, options) => client.post(pathOf(paths.chat, body.model), body, { ...options, stream: body.stream === true }) as Promise<ChatResponse | ChatStream>,
+      chat: (body, options) => streamOrWhole(client.post(pathOf(paths.chat, body.model), body, { ...options, stream: body.stream === true }) as Promise<ChatResponse | ChatStream>),
       embed: (body, options) => client.post(pathOf(paths.embeddings, body.model), body, options) as Promise<EmbeddingResponse>,
     },
     passthrough: (mapError) => openAIPassthrough(client, paths, mapError),
@@ -221,6 +221,16 @@ export function openAIWireSetup(
       sdk.close()
       void client.close()
     },
+  }
+}
+
+/** A chat answer; for a stream request, an upstream that ignored `stream: true` gives its whole answer (replayed as a stream by the provider). */
+async function streamOrWhole(answer: Promise<ChatResponse | ChatStream>): Promise<ChatResponse | ChatStream> {
+  try {
+    return await answer
+  } catch (err) {
+    if (err instanceof UpstreamNotStreamedError && isRecord(err.body)) return err.body as unknown as ChatResponse
+    throw err
   }
 }
 
@@ -311,8 +321,11 @@ export function createOpenAIWireProvider(transport: OpenAIWireTransport, options
       } catch (err) {
         throw failure(err, call.signal)
       }
-      if (isChatStream(result)) return relayStream(result, req.stream_options?.include_usage === true, call.signal, options)
-      return conformCompletion(result, options)
+      const includeUsage = req.stream_options?.include_usage === true
+      if (isChatStream(result)) return relayStream(result, includeUsage, call.signal, options)
+      const completion = conformCompletion(result, options)
+      // An upstream that ignored `stream: true` answered whole: a client that streams gets it as chunks.
+      return req.stream ? relayStream(completionStream(completion), includeUsage, call.signal, options) : completion
     },
   }
   const { embed, models } = transport

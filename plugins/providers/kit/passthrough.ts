@@ -13,10 +13,10 @@
  * The kernel chooses this path only when no stage needs the unified answer (a cache does) and no
  * stage replaced the request; otherwise the provider's `chat`/`embed` run as before.
  */
-import { abortReason, countedUsageChunk, estimateTextTokens, isAborted, type ChatChunk, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
+import { abortReason, completionStream, countedUsageChunk, estimateTextTokens, isAborted, type ChatChunk, type ChatResponse, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
 import { OPENAI_COMPLETIONS, OPENAI_IMAGE_EDITS, OPENAI_IMAGE_VARIATIONS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
-import { DONE, failure, isJson, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
+import { DONE, failure, isJson, UpstreamNotStreamedError, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
 /** The wire names surface.openai declares for its chat completions and embeddings endpoints. */
 export const OPENAI_CHAT_WIRE = 'openai-chat'
@@ -49,10 +49,12 @@ type Native = (body: Record<string, unknown>, call: ProviderCall) => Promise<Nat
 
 /** `Provider.native` for an OpenAI-wire upstream reached through `client`. */
 export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError: PassthroughErrors): Record<string, Native> {
+  /** A stream's events; from an upstream that ignored `stream: true`, its whole answer's as a stream would have carried them. */
   const call = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<EventData> => {
     try {
       return await client.send(path, JSON.stringify(body), { signal: providerCall, headers: providerCall.headers })
     } catch (err) {
+      if (err instanceof UpstreamNotStreamedError && isRecordWithChoices(err.body)) return eventsOfWhole(err.body)
       throw mapError(err, providerCall.signal, 'call')
     }
   }
@@ -109,6 +111,26 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
     ...reportedUpload(OPENAI_TRANSLATIONS, paths.translations),
     ...(paths.speech ? { [OPENAI_SPEECH]: (body: Record<string, unknown>, providerCall: ProviderCall) => speech(paths.speech!, body, providerCall) } : {}),
   }
+}
+
+function isRecordWithChoices(body: unknown): body is Record<string, unknown> & { choices: unknown[] } {
+  return typeof body === 'object' && body !== null && Array.isArray((body as { choices?: unknown }).choices)
+}
+
+/**
+ * A whole answer as the events of the stream it stands for: a chat completion as its chunks; a
+ * text completion (whose chunks have the answer's own shape) as one chunk; its usage, if any, in a
+ * usage-only chunk last, which the relay passes on only to a client that asked for usage.
+ */
+async function* eventsOfWhole(body: Record<string, unknown> & { choices: unknown[] }): EventData {
+  if (body.object === 'text_completion') {
+    const { usage, ...chunk } = body
+    yield JSON.stringify(chunk)
+    if (usage) yield JSON.stringify({ id: body.id, object: 'text_completion', created: body.created, model: body.model, choices: [], usage })
+  } else {
+    for await (const chunk of completionStream(body as unknown as ChatResponse)) yield JSON.stringify(chunk)
+  }
+  yield DONE
 }
 
 /** Speech answers carry no usage: what the input text is estimated to hold (prices per character, as tts-1's, are per 4 characters in the catalog). */

@@ -33,6 +33,19 @@ export class UpstreamStatusError extends Error {
   }
 }
 
+/**
+ * A 2xx answer to a stream request that came whole, as JSON: some OpenAI-compatible servers ignore
+ * `stream: true`, and a failure may come as a 200 with an error body. `body` is the parsed answer.
+ * An OpenAI-wire caller replays a completion as a stream; to any other it is the upstream failing
+ * (no status: a 502), with the body's error when it has one.
+ */
+export class UpstreamNotStreamedError extends UpstreamStatusError {
+  constructor(body: unknown) {
+    super(undefined, body, null, 'the upstream answered a stream request with one JSON answer, not a stream')
+    this.name = 'UpstreamNotStreamedError'
+  }
+}
+
 /** No answer (headers, or a whole JSON body) within the provider's timeout_ms. */
 export class UpstreamTimeoutError extends Error {
   constructor(options: { cause: unknown }) {
@@ -230,11 +243,13 @@ export function isJson(contentType: string | string[] | undefined): boolean {
 }
 
 function statusErrorOf(status: number, text: string, retryAfter: string | null): UpstreamStatusError {
-  let body: unknown = text
-  if (text) {
-    try { body = JSON.parse(text) } catch { /* an HTML page or plain text: kept as text */ }
-  }
-  return new UpstreamStatusError(status, body, retryAfter, text || 'status code (no body)')
+  return new UpstreamStatusError(status, parsedOrText(text), retryAfter, text || 'status code (no body)')
+}
+
+/** An answer's body: its JSON, or its text when it is not JSON (an HTML page, plain text). */
+function parsedOrText(text: string): unknown {
+  if (!text) return text
+  try { return JSON.parse(text) } catch { return text }
 }
 
 /** A whole answer: its status, the headers the kit reads, its body's bytes. */
@@ -313,6 +328,9 @@ export type EventData = AsyncIterable<string>
  */
 const MAX_QUEUED = 8
 
+/** How much of an answer that held no event is kept to say what it was. */
+const HEAD_CHARS = 512
+
 /**
  * One streamed dispatch on the pool, resolved once a 2xx answer's headers are in; a non-2xx
  * answer's body is read whole for its UpstreamStatusError. Marks `progress.answered` at the headers.
@@ -338,6 +356,13 @@ class EventReader implements Dispatcher.DispatchHandler {
   #started: { resolve: (events: EventData) => void; reject: (err: unknown) => void } | undefined
   /** A non-2xx answer: its status, retry-after and body, read whole for the error. */
   #failed: { status: number; retryAfter: string | null; chunks: Buffer[] } | undefined
+  /** A 2xx JSON answer (not a stream), read whole for UpstreamNotStreamedError. */
+  #whole: Buffer[] | undefined
+  /**
+   * The answer's first characters while it has held no event and no comment: a body that ends so
+   * (a proxy's login page) is the upstream failing, not an empty answer.
+   */
+  #head: string | undefined = ''
   #abort: ((reason?: Error) => void) | undefined
   #resume: (() => void) | undefined
   #paused = false
@@ -352,7 +377,9 @@ class EventReader implements Dispatcher.DispatchHandler {
     this.#signal = signal
     this.#progress = progress
     this.#parser = createParser({
+      onComment: () => { this.#head = undefined },
       onEvent: (event) => {
+        this.#head = undefined
         if (this.#sawDone) return
         this.#sawDone = event.data.startsWith(DONE)
         this.#queue.push(this.#sawDone ? DONE : event.data)
@@ -375,7 +402,9 @@ class EventReader implements Dispatcher.DispatchHandler {
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
     this.#progress.answered = true
-    if (status >= 200 && status <= 299) {
+    if (status >= 200 && status <= 299 && isJson(headersOf(rawHeaders).contentType)) {
+      this.#whole = []
+    } else if (status >= 200 && status <= 299) {
       this.#resume = resume
       this.#started?.resolve(this.#read())
       this.#started = undefined
@@ -386,16 +415,22 @@ class EventReader implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#failed) {
-      this.#failed.chunks.push(chunk)
+    const whole = this.#failed?.chunks ?? this.#whole
+    if (whole) {
+      whole.push(chunk)
       return true
     }
-    this.#parser.feed(this.#decoder.write(chunk))
+    this.#feed(this.#decoder.write(chunk))
     if (this.#queue.length === 0) return true
     this.#wakeReader()
     if (this.#queue.length < MAX_QUEUED) return true
     this.#paused = true
     return false
+  }
+
+  #feed(text: string): void {
+    if (this.#head !== undefined && this.#head.length < HEAD_CHARS) this.#head += text.slice(0, HEAD_CHARS - this.#head.length)
+    this.#parser.feed(text)
   }
 
   onComplete(): void {
@@ -404,6 +439,25 @@ class EventReader implements Dispatcher.DispatchHandler {
     if (this.#failed) {
       const { status, retryAfter, chunks } = this.#failed
       this.#started?.reject(statusErrorOf(status, Buffer.concat(chunks).toString('utf8'), retryAfter))
+      return this.#wakeReader()
+    }
+    if (this.#whole) {
+      const text = Buffer.concat(this.#whole).toString('utf8')
+      const body = parsedOrText(text)
+      this.#whole = undefined
+      if (typeof body !== 'string' || !body) {
+        this.#started?.reject(new UpstreamNotStreamedError(body))
+        return this.#wakeReader()
+      }
+      // Labelled JSON but not JSON: read as the events it may well be (a server that mislabels its stream).
+      this.#feed(text)
+      this.#started?.resolve(this.#read())
+      this.#started = undefined
+    }
+    if (this.#head?.trim()) {
+      // Not one event or comment: whatever this is, it is not the stream that was asked for.
+      const message = `the upstream's answer to a stream request held no server-sent events: ${this.#head.trim()}`
+      this.#error = { reason: new UpstreamStatusError(undefined, message, null, message) }
     }
     this.#wakeReader()
   }

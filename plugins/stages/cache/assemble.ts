@@ -3,26 +3,7 @@
  * streams expects, and a completion assembled from a streamed answer's chunks (kept only if every
  * choice finished).
  */
-import type { ChatChunk, ChatResponse, ChatStream, ChatToolCall } from '../../../plugin-api/index.ts'
-
-/** A stored completion as a stream: per choice its role, its text, its tool calls, its finish; then usage. */
-export async function* replay(answer: ChatResponse, id: string, created: number): ChatStream {
-  const base = { id, object: 'chat.completion.chunk' as const, created, model: answer.model, ...(answer.system_fingerprint ? { system_fingerprint: answer.system_fingerprint } : {}) }
-  const chunk = (index: number, delta: ChatChunk['choices'][number]['delta'], finish: ChatChunk['choices'][number]['finish_reason'] = null): ChatChunk =>
-    ({ ...base, choices: [{ index, delta, finish_reason: finish, logprobs: null }] })
-  for (const choice of answer.choices) {
-    const { message } = choice
-    yield chunk(choice.index, { role: 'assistant', content: '' })
-    if (message.content) yield chunk(choice.index, { content: message.content })
-    if (message.refusal) yield chunk(choice.index, { refusal: message.refusal })
-    const calls = (message.tool_calls ?? []).filter((c): c is Extract<ChatToolCall, { type: 'function' }> => c.type === 'function')
-    if (calls.length) {
-      yield chunk(choice.index, { tool_calls: calls.map((c, index) => ({ index, id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) })
-    }
-    yield chunk(choice.index, {}, choice.finish_reason)
-  }
-  if (answer.usage) yield { ...base, choices: [], usage: answer.usage }
-}
+import type { ChatChunk, ChatResponse, ChatToolCall } from '../../../plugin-api/index.ts'
 
 interface ChoiceParts {
   content: string

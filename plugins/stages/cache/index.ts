@@ -12,9 +12,9 @@
  * (`cache.scope`, the caller's department by default). A semantic backend's embeddings go
  * through the gateway's own embeddings route, as child requests (routed, limited, accounted).
  */
-import { definePlugin, isChatStream, withDeadline, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
+import { completionStream, definePlugin, isChatStream, withDeadline, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
 import { CACHE_OPTIONS_SCHEMA, Cache, type CacheKey } from '../../contracts/cache.ts'
-import { StreamedAnswer, replay } from './assemble.ts'
+import { StreamedAnswer } from './assemble.ts'
 import { cacheKeyOf, type CacheScope } from './key.ts'
 
 interface CacheStageConfig {
@@ -76,7 +76,7 @@ export default definePlugin<CacheStageConfig, Stage>({
       x.markCacheHit(answer)
       const id = `chatcmpl-cache-${x.requestId}`
       const created = Math.floor(Date.now() / 1000)
-      return x.streaming ? replay(answer, id, created) : { ...answer, id, created }
+      return x.streaming ? completionStream(answer, { id, created }) : { ...answer, id, created }
     }
     /** A backend that answers later (redis, semantic) is given `lookup_timeout_ms`; a failure or a timeout is a miss. */
     const lookedUp = async (x: StageExchange, lookup: Promise<ChatResponse | undefined>): Promise<ChatResult | void> => {

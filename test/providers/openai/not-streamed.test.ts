@@ -1,0 +1,127 @@
+/**
+ * A stream request answered whole: some OpenAI-compatible servers ignore `stream: true` and send
+ * one JSON completion. The client that streams gets that answer as chunks (on the passthrough and
+ * on the translated path, usage accounted), not an empty stream. A 200 that holds no events at all
+ * (a proxy's login page) is a 502 that says so; a stream labelled JSON is still read as a stream.
+ */
+import { describe, expect, it } from 'vitest'
+import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
+import type { UpstreamHandler } from '../../helpers/upstream.ts'
+
+const USAGE = { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 }
+const COMPLETION = {
+  id: 'chatcmpl-whole', object: 'chat.completion', created: 1700000000, model: 'local-model',
+  choices: [{
+    index: 0, finish_reason: 'tool_calls', logprobs: null,
+    message: { role: 'assistant', content: 'Checking the weather.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] },
+  }],
+  usage: USAGE,
+}
+const TEXT_COMPLETION = { id: 'cmpl-whole', object: 'text_completion', created: 1700000000, model: 'local-model', choices: [{ index: 0, text: ' a fox.', logprobs: null, finish_reason: 'stop' }], usage: USAGE }
+const chunk = (content: string) => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })
+
+/** Each request answered as its first message (or prompt) says. */
+const answer: UpstreamHandler = (req, res) => {
+  const body = req.body as { messages?: Array<{ content: string }>; prompt?: string }
+  const say = body.messages?.[0]?.content ?? body.prompt
+  if (say === 'html') {
+    res.writeHead(200, { 'content-type': 'text/html' })
+    res.end('<html><body>Sign in to the proxy</body></html>')
+  } else if (say === 'failed') {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ error: { message: 'The model is loading.', type: 'server_error' } }))
+  } else if (say === 'mislabelled') {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(`data: ${chunk('Still ')}\n\ndata: ${chunk('a stream.')}\n\ndata: [DONE]\n\n`)
+  } else {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(req.path.endsWith('/chat/completions') ? COMPLETION : TEXT_COMPLETION))
+  }
+}
+
+describe('a stream request the upstream answered whole', () => {
+  const setup = mockUpstreamSuite((url) => `
+version: 1
+providers:
+  local: { plugin: openai, api_key: sk-local-0123456789, base_url: "${url}/v1" }
+routes:
+  - { model: chat, targets: [ { provider: local, model: local-model } ] }
+  - { model: cached, cache: true, targets: [ { provider: local, model: local-model } ] }
+cache: { plugin: memory }
+`, answer)
+
+  const tokens = async (kind: string): Promise<number> => {
+    const text = await (await fetch(`${setup.gw.url}/metrics`)).text()
+    return text.split('\n').filter((l) => l.startsWith('gateway_tokens_total{') && l.includes(`kind="${kind}"`)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
+  }
+  const eventually = async (check: () => Promise<boolean>): Promise<boolean> => {
+    for (let i = 0; i < 100; i++) {
+      if (await check()) return true
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return false
+  }
+  const streamed = async (model: string, content: string, includeUsage: boolean) => {
+    const stream = await setup.client.chat.completions.create({ model, stream: true, ...(includeUsage ? { stream_options: { include_usage: true } } : {}), messages: [{ role: 'user', content }] })
+    const chunks = []
+    for await (const c of stream) chunks.push(c)
+    return chunks
+  }
+
+  for (const model of ['chat', 'cached']) {
+    const path = model === 'chat' ? 'the passthrough' : 'the translated path (a cached route)'
+    it(`on ${path}: the official SDK streaming gets the completion as chunks, tool call and finish included, usage when it asked`, async () => {
+      const completionBefore = await tokens('completion')
+      const chunks = await streamed(model, `whole ${model}`, true)
+      expect(setup.upstream.requests.at(-1)!.body.stream).toBe(true)
+      expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Checking the weather.')
+      expect(chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? [])).toEqual([{ index: 0, id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }])
+      expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(['tool_calls'])
+      expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true)
+      expect(chunks.at(-1)!.usage).toEqual(USAGE)
+      // Accounted from the answer's usage, as a stream's would be.
+      expect(await eventually(async () => (await tokens('completion')) === completionBefore + USAGE.completion_tokens)).toBe(true)
+
+      const withoutUsage = await streamed(model, `again ${model}`, false)
+      expect(withoutUsage.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Checking the weather.')
+      expect(withoutUsage.some((c) => c.usage)).toBe(false)
+    })
+  }
+
+  it('a text completion (legacy /completions) answered whole comes as one chunk of its own shape', async () => {
+    const res = await fetch(`${setup.gw.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat', prompt: 'Name an animal:', stream: true, stream_options: { include_usage: true } }) })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toContain('text/event-stream')
+    const frames = (await res.text()).split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''))
+    expect(frames.at(-1)).toBe('[DONE]')
+    const events = frames.slice(0, -1).map((f) => JSON.parse(f) as { choices: Array<{ text: string }>; usage?: unknown })
+    expect(events[0]).toMatchObject({ id: 'cmpl-whole', object: 'text_completion', choices: [{ text: ' a fox.', finish_reason: 'stop' }] })
+    expect(events[0].usage).toBeUndefined()
+    expect(events.at(-1)!.usage).toEqual(USAGE)
+  })
+
+  it('a 200 error body to a stream request is the upstream\'s error, not an empty stream', async () => {
+    for (const model of ['chat', 'cached']) {
+      const res = await fetch(`${setup.gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'failed' }] }) })
+      expect(res.status, model).toBe(502)
+      expect((await res.json()).error.message, model).toContain('The model is loading.')
+    }
+  })
+
+  it('a 200 page that holds no server-sent events is a 502 naming what came, on both paths', async () => {
+    for (const model of ['chat', 'cached']) {
+      const res = await fetch(`${setup.gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'html' }] }) })
+      expect(res.status, model).toBe(502)
+      const { error } = await res.json()
+      expect(error.message, model).toContain('held no server-sent events')
+      expect(error.message, model).toContain('Sign in to the proxy')
+    }
+  })
+
+  it('a stream labelled application/json is still read as the stream it is', async () => {
+    for (const model of ['chat', 'cached']) {
+      const chunks = await streamed(model, 'mislabelled', false)
+      expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), model).toBe('Still a stream.')
+    }
+  })
+})
