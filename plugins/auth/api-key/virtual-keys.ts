@@ -4,6 +4,12 @@
  * client retrying with a bad key does not cost a query per request). The management API's
  * identity events drop a revoked key, or a changed user's keys, from the cache at once; other
  * processes see the change when their entry expires.
+ *
+ * A key in use is looked up again in the background during the last fifth of its entry's time, so
+ * under steady traffic its requests never wait for the store (they did, every `cache_ttl_s`, for
+ * one round trip, and all of that moment's requests with them). The entry is trusted no longer
+ * than before: a refresh that fails leaves it to expire as it would have, and is not tried again
+ * for it (no query per request against a store that is down).
  */
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
@@ -16,6 +22,8 @@ import type { IdentityEvent } from '../../contracts/capabilities.ts'
 const STRATEGY = 'auth.api-key'
 /** The store writes last_used_at at most once a minute; asking more often would only cost a query. */
 const TOUCH_EVERY_MS = 60_000
+/** The part of an entry's time, at its end, in which a request refreshes it in the background. */
+const REFRESH_AHEAD_FRACTION = 0.2
 
 type Lookup =
   | { readonly status: 'active'; readonly principal: Principal; readonly expiresAt: number | null; touchedAt: number }
@@ -28,13 +36,19 @@ export class VirtualKeys {
   readonly #keys: ApiKeyRepository
   readonly #logger: Logger
   readonly #cache: LRUCache<string, Lookup>
+  readonly #refreshAheadMs: number
+  /** Entries a refresh was started for: one try each (a refreshed entry is a new object). */
+  readonly #refreshed = new WeakSet<Lookup>()
 
-  constructor(keys: ApiKeyRepository, options: { ttlMs: number; max: number }, logger: Logger) {
+  /** `clock`: the entries' time (performance.now() unless a test sets it). */
+  constructor(keys: ApiKeyRepository, options: { ttlMs: number; max: number; clock?: { now(): number } }, logger: Logger) {
     this.#keys = keys
     this.#logger = logger
+    this.#refreshAheadMs = options.ttlMs * REFRESH_AHEAD_FRACTION
     this.#cache = new LRUCache<string, Lookup>({
       max: options.max,
       ttl: options.ttlMs,
+      perf: options.clock,
       // Read the clock on each lookup: the default (1 ms) caches it behind a timer, a setTimeout per request.
       ttlResolution: 0,
       // Concurrent requests with the same uncached key share one query.
@@ -48,7 +62,17 @@ export class VirtualKeys {
    */
   authenticate(hash: string): Principal | Promise<Principal> {
     const cached = this.#cache.get(hash)
-    return cached ? this.#check(cached) : this.#fetch(hash).then((lookup) => this.#check(lookup))
+    if (!cached) return this.#fetch(hash).then((lookup) => this.#check(lookup))
+    if (!this.#refreshed.has(cached) && this.#cache.getRemainingTTL(hash) <= this.#refreshAheadMs) this.#refresh(hash, cached)
+    return this.#check(cached)
+  }
+
+  /** Look the key up again while its entry still answers; the entry stays as it was if that fails. */
+  #refresh(hash: string, entry: Lookup): void {
+    this.#refreshed.add(entry)
+    this.#cache.fetch(hash, { forceRefresh: true, noDeleteOnFetchRejection: true }).catch((err: Error) => {
+      this.#logger.warn({ err: err.message }, 'API key refresh failed; the cached entry is used until it expires')
+    })
   }
 
   #check(lookup: Lookup): Principal {
