@@ -92,6 +92,10 @@ export interface Issuer {
   readonly fetches: number
   /** Publish these keys from now on (rotation). */
   publish(keys: readonly SigningKey[]): void
+  /** While true, the JWKS is answered 503 (the issuer is down). */
+  down: boolean
+  /** How long each JWKS answer takes. */
+  delayMs: number
   close(): Promise<void>
 }
 
@@ -99,12 +103,18 @@ export interface Issuer {
 export async function startIssuer(keys: readonly SigningKey[]): Promise<Issuer> {
   let published = keys
   let fetches = 0
-  const server = http.createServer((req, res) => {
+  const state = { down: false, delayMs: 0 }
+  const server = http.createServer(async (req, res) => {
     if (req.url !== '/keys') {
       res.writeHead(404).end()
       return
     }
     fetches++
+    if (state.delayMs) await new Promise((resolve) => setTimeout(resolve, state.delayMs))
+    if (state.down) {
+      res.writeHead(503).end()
+      return
+    }
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ keys: published.map((k) => k.jwk) }))
   })
@@ -116,6 +126,10 @@ export async function startIssuer(keys: readonly SigningKey[]): Promise<Issuer> 
     jwksUri: `${url}/keys`,
     get fetches() { return fetches },
     publish(next) { published = next },
+    get down() { return state.down },
+    set down(value) { state.down = value },
+    get delayMs() { return state.delayMs },
+    set delayMs(value) { state.delayMs = value },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

@@ -41,7 +41,7 @@ export default definePlugin<JwtConfig, AuthStrategy>({
   checkConfig: (_config, at) => undefinedRoles(roleMapRoles(at.block), at),
   setup(ctx, config) {
     const settings = issuerSettings(config)
-    const verifier = tokenVerifier(config, settings)
+    const verifier = tokenVerifier(config, settings, ctx.logger)
     const mapping = claimMapping(config, config.entra !== undefined)
     const identity = ctx.tryGet(Identity)
     const ttlMs = config.cache_ttl_s * 1000
