@@ -162,7 +162,7 @@ export class WireClient {
       throw failure(err, call.signal)
     }
     if (answer.statusCode >= 200 && answer.statusCode <= 299) return answer
-    throw statusErrorOf(answer.statusCode, answer.bytes.toString('utf8'), answer.retryAfter)
+    throw statusErrorOf(answer.statusCode, answer.bytes.toString('utf8'), answer.retryAfter, answer.location)
   }
 
   /**
@@ -242,7 +242,13 @@ export function isJson(contentType: string | string[] | undefined): boolean {
   return value !== undefined && value.includes('json')
 }
 
-function statusErrorOf(status: number, text: string, retryAfter: string | null): UpstreamStatusError {
+function statusErrorOf(status: number, text: string, retryAfter: string | null, location: string | undefined): UpstreamStatusError {
+  if (status >= 300 && status <= 399) {
+    // Not followed: a POST sent on elsewhere (with the provider's key) is not the gateway's to decide,
+    // and the address the operator configured is what needs fixing. No status: the gateway's 502.
+    const message = `the upstream answered ${status}, a redirect${location ? ` to ${location}` : ''}; the gateway does not follow redirects: set the provider's base_url to where it points`
+    return new UpstreamStatusError(undefined, message, null, message)
+  }
   return new UpstreamStatusError(status, parsedOrText(text), retryAfter, text || 'status code (no body)')
 }
 
@@ -257,19 +263,23 @@ export interface WholeAnswer {
   readonly statusCode: number
   readonly contentType: string | undefined
   readonly retryAfter: string | null
+  /** A redirect's target. */
+  readonly location?: string
   readonly bytes: Buffer
 }
 
 /** The headers the kit reads, from undici's raw headers (name, value, name, value... as bytes). */
-function headersOf(rawHeaders: Buffer[]): { contentType: string | undefined; retryAfter: string | null } {
+function headersOf(rawHeaders: Buffer[]): { contentType: string | undefined; retryAfter: string | null; location?: string } {
   let contentType: string | undefined
   let retryAfter: string | null = null
+  let location: string | undefined
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i].toString('latin1').toLowerCase()
     if (name === 'content-type') contentType = rawHeaders[i + 1].toString('latin1')
     else if (name === 'retry-after') retryAfter = rawHeaders[i + 1].toString('latin1')
+    else if (name === 'location') location = rawHeaders[i + 1].toString('latin1')
   }
-  return { contentType, retryAfter }
+  return { contentType, retryAfter, location }
 }
 
 /** One dispatch on the pool, its answer gathered as it arrives (undici's handler interface). */
@@ -278,6 +288,7 @@ function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signa
     let statusCode = 0
     let contentType: string | undefined
     let retryAfter: string | null = null
+    let location: string | undefined
     const chunks: Buffer[] = []
     let stopListening: (() => void) | undefined
     const done = (): void => stopListening?.()
@@ -289,7 +300,7 @@ function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signa
       onHeaders(status, rawHeaders) {
         progress.answered = true
         statusCode = status
-        ;({ contentType, retryAfter } = headersOf(rawHeaders))
+        ;({ contentType, retryAfter, location } = headersOf(rawHeaders))
         return true
       },
       onData(chunk) {
@@ -300,7 +311,7 @@ function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signa
         done()
         // Copied, even from one chunk: a chunk is a view of the socket's whole read buffer (64 kB),
         // which the answer would otherwise keep alive until it is collected.
-        resolve({ statusCode, contentType, retryAfter, bytes: Buffer.concat(chunks) })
+        resolve({ statusCode, contentType, retryAfter, location, bytes: Buffer.concat(chunks) })
       },
       onError(err) {
         done()
@@ -355,7 +366,7 @@ class EventReader implements Dispatcher.DispatchHandler {
   readonly #queue: string[] = []
   #started: { resolve: (events: EventData) => void; reject: (err: unknown) => void } | undefined
   /** A non-2xx answer: its status, retry-after and body, read whole for the error. */
-  #failed: { status: number; retryAfter: string | null; chunks: Buffer[] } | undefined
+  #failed: { status: number; retryAfter: string | null; location?: string; chunks: Buffer[] } | undefined
   /** A 2xx JSON answer (not a stream), read whole for UpstreamNotStreamedError. */
   #whole: Buffer[] | undefined
   /**
@@ -409,7 +420,7 @@ class EventReader implements Dispatcher.DispatchHandler {
       this.#started?.resolve(this.#read())
       this.#started = undefined
     } else {
-      this.#failed = { status, retryAfter: headersOf(rawHeaders).retryAfter, chunks: [] }
+      this.#failed = { ...headersOf(rawHeaders), status, chunks: [] }
     }
     return true
   }
@@ -437,8 +448,8 @@ class EventReader implements Dispatcher.DispatchHandler {
     this.#stopListening?.()
     this.#ended = true
     if (this.#failed) {
-      const { status, retryAfter, chunks } = this.#failed
-      this.#started?.reject(statusErrorOf(status, Buffer.concat(chunks).toString('utf8'), retryAfter))
+      const { status, retryAfter, location, chunks } = this.#failed
+      this.#started?.reject(statusErrorOf(status, Buffer.concat(chunks).toString('utf8'), retryAfter, location))
       return this.#wakeReader()
     }
     if (this.#whole) {

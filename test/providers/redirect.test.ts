@@ -1,0 +1,65 @@
+/**
+ * An upstream that answers a redirect: the kit does not follow it (a POST, with the provider's
+ * key, sent on to an address nobody configured), and the client gets a 502 naming where it points,
+ * for every provider, whole answers and streams alike, not the 3xx itself without its Location.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { everyProviderConfig } from './every-provider.ts'
+
+const TARGET = 'https://llm.example.com/v1/chat/completions'
+
+describe('an upstream that answers with a redirect', () => {
+  let upstream: http.Server
+  let gw: RunningGateway
+  let requests = 0
+
+  beforeAll(async () => {
+    upstream = http.createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        requests++
+        res.writeHead(307, { location: TARGET }).end()
+      })
+    })
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+    const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+    gw = await startTestGateway(`${everyProviderConfig(origin)}  - { model: openai, targets: [ { provider: openai, model: gpt-4o } ] }
+`.replace('providers:\n', `providers:\n  openai: { plugin: openai, api_key: sk-test, base_url: "${origin}/v1" }\n`))
+  })
+  afterAll(async () => {
+    await gw?.close()
+    await new Promise((resolve) => upstream?.close(resolve))
+  })
+  beforeEach(() => { requests = 0 })
+
+  const openai = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 })
+  const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (err: unknown) => err as InstanceType<typeof OpenAI.APIError>)
+
+  it.each(['openai', 'azure', 'claude', 'gemini', 'mistral'])('%s: a chat completion, whole or streamed, is a 502 naming the redirect\'s target, sent once', async (model) => {
+    for (const stream of [false, true]) {
+      const failure = await failureOf((async () => {
+        const answer = await openai().chat.completions.create({ model, stream, messages: [{ role: 'user', content: 'hi' }] })
+        if (stream) for await (const _ of answer as AsyncIterable<unknown>) { /* read */ }
+      })())
+      expect(failure, `stream: ${stream}`).toBeInstanceOf(OpenAI.APIError)
+      expect(failure!.status, `stream: ${stream}`).toBe(502)
+      expect(failure!.message).toContain(`the upstream answered 307, a redirect to ${TARGET}`)
+      expect(failure!.message).toContain('base_url')
+    }
+    expect(requests).toBe(2)
+  })
+
+  it('anthropic: a Messages API request passed through is a 502 naming the target', async () => {
+    const client = new Anthropic({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 })
+    const failure = await client.messages.create({ model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).then(() => undefined, (err: unknown) => err as InstanceType<typeof Anthropic.APIError>)
+    expect(failure).toBeInstanceOf(Anthropic.APIError)
+    expect(failure!.status).toBe(502)
+    expect(failure!.message).toContain(`a redirect to ${TARGET}`)
+    expect(requests).toBe(1)
+  })
+})
