@@ -31,6 +31,7 @@ import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIPassthrough, type PassthroughErrors, type WirePaths } from './passthrough.ts'
 export type { WirePaths } from './passthrough.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
+import { proxiedFetch } from './egress.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -110,6 +111,9 @@ export function sdkClientOptions(
  * else (a multipart upload) goes to the built-in fetch.
  */
 export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
+  // Through the company's proxy: fetch goes there (egress.ts); node:http would not.
+  const proxied = proxiedFetch()
+  if (proxied) return { fetch: proxied, close: () => {} }
   const agents: Record<string, http.Agent> = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
   const send = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const body = init?.body

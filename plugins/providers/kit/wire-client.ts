@@ -12,12 +12,9 @@
  */
 import { StringDecoder } from 'node:string_decoder'
 import type { Dispatcher } from 'undici'
-// Only the Agent (and the pool, client and HTTP/1.1 parser beneath it): undici's index also loads
-// fetch, WebSocket, the cache and the mock agent, 110 modules and ~75 ms of CPU at every start
-// against 31 modules and ~26 ms (bench/RESULTS.md, start). The same module the index re-exports.
-import Agent from 'undici/lib/dispatcher/agent.js'
 import { createParser, type EventSourceParser } from 'eventsource-parser'
 import { abortReason, isAborted, onAbort, upstreamError, type AbortSource, type GatewayError, type PluginContext } from '../../../plugin-api/index.ts'
+import { upstreamDispatcher } from './egress.ts'
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
 export class UpstreamStatusError extends Error {
@@ -89,7 +86,7 @@ const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', '
 export const STALE_SOCKET_WINDOW_MS = 1000
 
 export class WireClient {
-  readonly #agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 })
+  readonly #agent = upstreamDispatcher({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 })
   readonly #origin: string
   readonly #prefix: string
   readonly #headers: Record<string, string>
