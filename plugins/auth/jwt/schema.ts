@@ -17,6 +17,7 @@ export interface JwtConfig extends ClaimMappingConfig {
   max_token_age_s?: number
   jwks_cooldown_s: number
   jwks_cache_max_age_s: number
+  jwks_stale_if_error_s: number
   jwks_timeout_ms: number
   cache_ttl_s: number
   cache_size: number
@@ -59,7 +60,11 @@ export const configSchema = {
     clock_tolerance_s: { type: 'integer', minimum: 0, maximum: 600, default: 60, description: 'Clock skew allowed on exp and nbf.' },
     max_token_age_s: { type: 'integer', minimum: 1, description: 'Refuse tokens issued (iat) longer ago than this.' },
     jwks_cooldown_s: { type: 'number', minimum: 0, default: 30, description: 'A token signed by an unknown key refetches the JWKS (key rotation), at most once per this many seconds.' },
-    jwks_cache_max_age_s: { type: 'number', exclusiveMinimum: 0, default: 600, description: 'How long the JWKS is trusted. From 80% of it the keys are fetched again in the background, still in use; if the issuer cannot be reached they stay in use up to twice this age, then a token waits for the fetch (503 if it fails).' },
+    jwks_cache_max_age_s: { type: 'number', exclusiveMinimum: 0, default: 600, description: 'How long the JWKS is trusted. From 80% of it the keys are fetched again in the background, still in use; past it a token waits for the fetch (503 if it fails).' },
+    jwks_stale_if_error_s: {
+      type: 'number', minimum: 0, default: 0,
+      description: 'How much longer than jwks_cache_max_age_s the keys fetched last stay in use while the issuer cannot be reached. Default 0: a key the issuer withdrew is trusted no longer than jwks_cache_max_age_s.',
+    },
     jwks_timeout_ms: { type: 'integer', minimum: 1, default: 5000 },
     ...CLAIM_MAPPING_SCHEMA,
     cache_ttl_s: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified token (never past its exp) and a recorded user are reused. 0: verify every request.' },

@@ -4,7 +4,7 @@
  * the algorithm allow-list. Each way a token can be bad becomes a 401 with its own code; a JWKS
  * that cannot be fetched is the gateway's problem, a 503.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSet } from 'jose'
+import { createRemoteJWKSet, errors, jwksCache, jwtVerify, type JWKSCacheInput, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSet } from 'jose'
 import { GatewayError, unauthorized, type Logger } from '../../../plugin-api/index.ts'
 import { ASYMMETRIC_ALGORITHMS, type JwtConfig } from './schema.ts'
 
@@ -35,13 +35,20 @@ export function issuerSettings(config: JwtConfig): IssuerSettings {
 }
 
 export function tokenVerifier(config: JwtConfig, settings: IssuerSettings, logger: Logger): TokenVerifier {
+  // jose writes the time of every fetch it applies here (the first, a rotation's, ours): the keys' age.
+  const fetched: JWKSCacheInput = {}
   // jose's own staleness rule (refetch, and wait, once the set is older than cacheMaxAge) is replaced by keepFresh's.
   const remote = createRemoteJWKSet(new URL(settings.jwksUri), {
     cooldownDuration: config.jwks_cooldown_s * 1000,
     cacheMaxAge: Infinity,
     timeoutDuration: config.jwks_timeout_ms,
+    [jwksCache]: fetched,
   })
-  const jwks = keepFresh(remote, config.jwks_cache_max_age_s * 1000, Math.max(MIN_RETRY_MS, config.jwks_cooldown_s * 1000), logger)
+  const jwks = keepFresh(remote, () => (fetched as { uat?: number }).uat, {
+    maxAgeMs: config.jwks_cache_max_age_s * 1000,
+    staleIfErrorMs: config.jwks_stale_if_error_s * 1000,
+    retryMs: Math.max(MIN_RETRY_MS, config.jwks_cooldown_s * 1000),
+  }, logger)
   const options: JWTVerifyOptions = {
     issuer: settings.issuer,
     audience: settings.audience,
@@ -70,29 +77,25 @@ const MIN_RETRY_MS = 1000
  * The issuer's keys, kept fresh without making a token wait. jose's set fetches them on first use,
  * and again when a token names a key it does not have (rotation, at most once per cooldown). Here
  * they are fetched again in the background once older than 80% of `maxAgeMs`, while they still
- * verify: jose alone made every new token wait for that fetch, and answered 503 to all of them when
- * the issuer failed it. If the issuer cannot be reached, the keys fetched last stay in use up to
- * twice `maxAgeMs` (tried again every `retryMs`); past that a token waits for the fetch, and a
- * failure is a 503, as before.
+ * verify (retried every `retryMs` if the issuer fails): jose alone made every new token wait for
+ * that fetch at `maxAgeMs`. Keys older than `maxAgeMs` are not trusted (a token waits for the
+ * fetch, 503 if it fails), unless `staleIfErrorMs` allows them longer while the issuer cannot be
+ * reached: opt-in, since it also keeps a key the issuer withdrew.
  */
-function keepFresh(remote: RemoteJWKSet, maxAgeMs: number, retryMs: number, logger: Logger): JWTVerifyGetKey {
-  let loadedAt: number | undefined
+function keepFresh(remote: RemoteJWKSet, fetchedAt: () => number | undefined, times: { maxAgeMs: number; staleIfErrorMs: number; retryMs: number }, logger: Logger): JWTVerifyGetKey {
   let nextTry = 0
-  const fetchKeys = (): Promise<void> => remote.reload().then(() => { loadedAt = Date.now() })
   return async (header, token) => {
+    const loadedAt = fetchedAt()
     if (loadedAt !== undefined) {
       const now = Date.now()
       const age = now - loadedAt
-      if (age >= 2 * maxAgeMs) await fetchKeys()
-      else if (age >= REFRESH_AHEAD_FRACTION * maxAgeMs && !remote.reloading && now >= nextTry) {
-        nextTry = now + retryMs
-        fetchKeys().catch((err: Error) => logger.warn({ err: err.message, age_s: Math.round(age / 1000) }, 'the issuer\'s signing keys could not be fetched again; the last ones stay in use for now'))
+      if (age >= times.maxAgeMs + times.staleIfErrorMs) await remote.reload()
+      else if (age >= REFRESH_AHEAD_FRACTION * times.maxAgeMs && !remote.reloading && now >= nextTry) {
+        nextTry = now + times.retryMs
+        remote.reload().catch((err: Error) => logger.warn({ err: err.message, age_s: Math.round(age / 1000) }, 'the issuer\'s signing keys could not be fetched again; the last ones stay in use while they are trusted'))
       }
     }
-    const key = await remote(header, token)
-    // The first fetch happened inside jose's set.
-    loadedAt ??= Date.now()
-    return key
+    return remote(header, token)
   }
 }
 
