@@ -20,11 +20,20 @@ const RECORD: ApiKeyRecord = {
 /** A store whose lookups wait until the test answers them, counted. */
 function slowStore() {
   const pending: Array<{ resolve: (record: ApiKeyRecord | undefined) => void; reject: (err: Error) => void }> = []
+  let answer: { record: ApiKeyRecord } | undefined
   const keys = {
-    findByHash: () => new Promise<ApiKeyRecord | undefined>((resolve, reject) => { pending.push({ resolve, reject }) }),
+    findByHash: () => new Promise<ApiKeyRecord | undefined>((resolve, reject) => {
+      pending.push({ resolve, reject })
+      if (answer) resolve(answer.record)
+    }),
     touchLastUsed: async () => {},
   } as unknown as ApiKeyRepository
-  return { keys, pending, lookups: () => pending.length }
+  /** From now on every lookup (those waiting too) answers `record` at once. */
+  const answerAll = (record: ApiKeyRecord): void => {
+    answer = { record }
+    for (const p of pending) p.resolve(record)
+  }
+  return { keys, pending, lookups: () => pending.length, answerAll }
 }
 
 function setup() {
@@ -38,7 +47,7 @@ function setup() {
     return virtualKeys.authenticate(HASH)
   }
   const settle = () => new Promise((r) => setImmediate(r))
-  return { store, at, settle }
+  return { store, at, settle, virtualKeys }
 }
 
 describe('virtual keys: refreshed before their cache entry expires', () => {
@@ -93,4 +102,34 @@ describe('virtual keys: refreshed before their cache entry expires', () => {
     expect(failure).toBeInstanceOf(GatewayError)
     expect((failure as GatewayError).status).toBe(503)
   })
+
+  it('a revoke while the entry is being refreshed drops it: the refresh, read before the revoke, is not kept', async () => {
+    const { store, at, settle, virtualKeys } = setup()
+    const first = at(0)
+    store.pending[0].resolve(RECORD)
+    await first
+    at(850)
+    virtualKeys.forget({ type: 'key-changed', keyId: RECORD.id })
+    store.pending[1].resolve(RECORD)
+    await settle()
+    const next = at(900)
+    expect(next).toBeInstanceOf(Promise)
+    store.answerAll({ ...RECORD, revokedAt: new Date() })
+    await expect(next).rejects.toThrow(/revoked/)
+  })
+
+  it('a revoke while a key\'s first lookup is in flight makes that lookup read again', async () => {
+    const { store, at, virtualKeys } = setup()
+    const first = at(0)
+    virtualKeys.forget({ type: 'key-changed', keyId: RECORD.id })
+    store.pending[0].resolve(RECORD)
+    await waitForLookups(store, 2)
+    store.pending[1].resolve({ ...RECORD, revokedAt: new Date() })
+    await expect(first).rejects.toThrow(/revoked/)
+  })
 })
+
+async function waitForLookups(store: { lookups(): number }, n: number): Promise<void> {
+  for (let i = 0; i < 100 && store.lookups() < n; i++) await new Promise((r) => setImmediate(r))
+  expect(store.lookups()).toBe(n)
+}

@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import { GatewayError, unauthorized } from '../../../plugin-api/index.ts'
 import { keyPrincipal } from '../../contracts/principals.ts'
 import type { Principal } from '../../../plugin-api/index.ts'
-import type { ApiKeyRepository } from '../../contracts/capabilities.ts'
+import type { ApiKeyRecord, ApiKeyRepository } from '../../contracts/capabilities.ts'
 import type { IdentityEvent } from '../../contracts/capabilities.ts'
 
 const STRATEGY = 'auth.api-key'
@@ -37,8 +37,10 @@ export class VirtualKeys {
   readonly #logger: Logger
   readonly #cache: LRUCache<string, Lookup>
   readonly #refreshAheadMs: number
-  /** Entries a refresh was started for: one try each (a refreshed entry is a new object). */
+  /** Active entries a refresh was started for: one try each (a refreshed entry is a new object). */
   readonly #refreshed = new WeakSet<Lookup>()
+  /** Counts identity events: a lookup that overlapped one reads the store again. */
+  #epoch = 0
 
   /** `clock`: the entries' time (performance.now() unless a test sets it). */
   constructor(keys: ApiKeyRepository, options: { ttlMs: number; max: number; clock?: { now(): number } }, logger: Logger) {
@@ -63,7 +65,7 @@ export class VirtualKeys {
   authenticate(hash: string): Principal | Promise<Principal> {
     const cached = this.#cache.get(hash)
     if (!cached) return this.#fetch(hash).then((lookup) => this.#check(lookup))
-    if (!this.#refreshed.has(cached) && this.#cache.getRemainingTTL(hash) <= this.#refreshAheadMs) this.#refresh(hash, cached)
+    if (cached.status === 'active' && !this.#refreshed.has(cached) && this.#cache.getRemainingTTL(hash) <= this.#refreshAheadMs) this.#refresh(hash, cached)
     return this.#check(cached)
   }
 
@@ -71,6 +73,8 @@ export class VirtualKeys {
   #refresh(hash: string, entry: Lookup): void {
     this.#refreshed.add(entry)
     this.#cache.fetch(hash, { forceRefresh: true, noDeleteOnFetchRejection: true }).catch((err: Error) => {
+      // Gone: an identity event dropped the entry (and so this refresh) meanwhile.
+      if (!this.#cache.has(hash)) return
       this.#logger.warn({ err: err.message }, 'API key refresh failed; the cached entry is used until it expires')
     })
   }
@@ -90,13 +94,20 @@ export class VirtualKeys {
     return lookup.principal
   }
 
-  /** Drop what an identity event made stale. */
+  /**
+   * Drop what an identity event made stale. An entry being refreshed is dropped with its refresh
+   * (whose read may predate the change); a first lookup still in flight reads the store again.
+   */
   forget(event: IdentityEvent): void {
-    for (const [hash, lookup] of this.#cache.entries()) {
+    this.#epoch++
+    const stale: string[] = []
+    // forEach, not entries(): entries() skips an entry whose refresh is in flight.
+    this.#cache.forEach((lookup, hash) => {
       const ids = lookup.status === 'active' ? { keyId: lookup.principal.keyId, userId: lookup.principal.userId }
         : lookup.status === 'revoked' ? { keyId: lookup.keyId, userId: lookup.userId } : undefined
-      if (ids && (event.type === 'key-changed' ? ids.keyId === event.keyId : ids.userId === event.userId)) this.#cache.delete(hash)
-    }
+      if (ids && (event.type === 'key-changed' ? ids.keyId === event.keyId : ids.userId === event.userId)) stale.push(hash)
+    })
+    for (const hash of stale) this.#cache.delete(hash)
   }
 
   clear(): void {
@@ -114,7 +125,13 @@ export class VirtualKeys {
   }
 
   async #load(hash: string): Promise<Lookup> {
-    const record = await this.#keys.findByHash(hash)
+    let epoch: number
+    let record: ApiKeyRecord | undefined
+    do {
+      epoch = this.#epoch
+      record = await this.#keys.findByHash(hash)
+      // An identity event came while the store was read: the read may predate it.
+    } while (epoch !== this.#epoch)
     if (!record) return UNKNOWN
     if (record.revokedAt) return { status: 'revoked', keyId: record.id, userId: record.userId }
     return { status: 'active', principal: keyPrincipal(record, STRATEGY), expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
