@@ -103,6 +103,13 @@ export function upstreamError(
   if (options.kind === 'connection' || status === undefined) {
     return new GatewayError(`${prefix}upstream unreachable${message ? `: ${message}` : ''}`, { status: 502, code: 'upstream_unreachable', retryable: true, cause: options.cause })
   }
+  // A redirect is not followed (a request and the provider's key sent on to an address nobody
+  // configured), and a 3xx without its Location would mean nothing to the client.
+  if (status >= 300 && status <= 399) {
+    return new GatewayError(`${prefix}${message || `the upstream answered ${status}, a redirect, which the gateway does not follow: set the provider's base_url to where it points`}`, {
+      status: 502, code: 'upstream_redirect', upstreamStatus: status, cause: options.cause,
+    })
+  }
   // The credentials the upstream refused are the gateway's own: a client told 401 or 403 would think
   // its own key is wrong. Not retryable, as before: retrying the same credentials cannot help, and
   // `x-should-retry: false` tells the providers' official SDKs so (they retry any 5xx otherwise).

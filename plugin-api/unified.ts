@@ -57,7 +57,8 @@ export async function* completionStream(answer: ChatResponse, envelope: Pick<Cha
     yield chunk(choice.index, { role: 'assistant', content: '' })
     if (message.content) yield chunk(choice.index, { content: message.content })
     if (message.refusal) yield chunk(choice.index, { refusal: message.refusal })
-    const calls = (message.tool_calls ?? []).filter((c): c is ChatCompletionMessageFunctionToolCall => c.type === 'function')
+    // Function calls, also from servers that leave out their `type`.
+    const calls = (message.tool_calls ?? []).filter((c): c is ChatCompletionMessageFunctionToolCall => (c as { type?: string }).type !== 'custom' && 'function' in c)
     if (calls.length) {
       yield chunk(choice.index, { tool_calls: calls.map((c, index) => ({ index, id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) })
     }

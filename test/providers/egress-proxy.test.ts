@@ -10,7 +10,7 @@ import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.ts'
 import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { testPluginContext } from '../helpers/plugin-context.ts'
-import type { Provider } from '../../plugin-api/index.ts'
+import { GatewayError, type Provider } from '../../plugin-api/index.ts'
 
 const COMPLETION = {
   id: 'chatcmpl-1', object: 'chat.completion', created: 1700000000, model: 'gpt-4o',
@@ -33,6 +33,8 @@ describe('upstream calls through the environment\'s egress proxy', () => {
     proxy = await startForwardProxy()
     upstream = await startUpstream((req, res) => {
       if (req.path.endsWith('/models')) return sendJson(res, 200, { object: 'list', data: [{ id: 'gpt-4o', object: 'model', created: 0, owned_by: 'openai' }] })
+      // Where the next test's redirect points: following it would succeed.
+      if (req.path.endsWith('/moved/models')) return sendJson(res, 200, { object: 'list', data: [] })
       if ((req.body as { stream?: boolean }).stream) {
         res.writeHead(200, { 'content-type': 'text/event-stream' })
         const chunk = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices: [{ index: 0, delta: { content: 'Streamed.' }, finish_reason: 'stop' }] }
@@ -102,6 +104,37 @@ routes:
       expect(proxy.seen.length).toBe(seenBefore)
     } finally {
       process.env.NO_PROXY = '127.0.0.1'
+    }
+  })
+
+  it('through the proxy, an SDK call\'s redirect is not followed: a 502 upstream_redirect', async () => {
+    upstream.handle((req, res) => {
+      if (req.path === '/v1/models') return void res.writeHead(307, { location: '/v1/moved/models' }).end()
+      sendJson(res, 200, { object: 'list', data: [] })
+    })
+    const { default: plugin } = await import('../../plugins/providers/openai/index.ts')
+    const provider = (await plugin.setup(testPluginContext({ id: 'provider.openai', name: 'oa' }), { api_key: 'sk-test', base_url: `${upstream.url.replace('127.0.0.1', 'localhost')}/v1`, timeout_ms: 10_000 })) as Provider
+    try {
+      const requestsBefore = upstream.requests.length
+      const failure = await provider.listModels!().then(() => undefined, (err: unknown) => err as GatewayError)
+      expect(failure).toBeInstanceOf(GatewayError)
+      expect(failure!.code).toBe('upstream_redirect')
+      expect(upstream.requests.slice(requestsBefore).map((r) => r.path)).toEqual(['/v1/models'])
+    } finally {
+      await provider.dispose?.()
+    }
+  })
+
+  it('a proxy that refuses the tunnel: a 502 that says what the proxy answered', async () => {
+    const client = await gateway()
+    proxy.refuse = 407
+    try {
+      const failure = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).then(() => undefined, (err: unknown) => err as InstanceType<typeof OpenAI.APIError>)
+      expect(failure).toBeInstanceOf(OpenAI.APIError)
+      expect(failure!.status).toBe(502)
+      expect(failure!.message).toContain('Proxy response (407)')
+    } finally {
+      proxy.refuse = undefined
     }
   })
 })

@@ -10,6 +10,8 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { everyProviderConfig } from './every-provider.ts'
+import { testPluginContext } from '../helpers/plugin-context.ts'
+import { GatewayError, type Provider } from '../../plugin-api/index.ts'
 
 const TARGET = 'https://llm.example.com/v1/chat/completions'
 
@@ -50,6 +52,7 @@ describe('an upstream that answers with a redirect', () => {
       expect(failure!.status, `stream: ${stream}`).toBe(502)
       expect(failure!.message).toContain(`the upstream answered 307, a redirect to ${TARGET}`)
       expect(failure!.message).toContain('base_url')
+      expect(failure!.code).toBe('upstream_redirect')
     }
     expect(requests).toBe(2)
   })
@@ -61,5 +64,20 @@ describe('an upstream that answers with a redirect', () => {
     expect(failure!.status).toBe(502)
     expect(failure!.message).toContain(`a redirect to ${TARGET}`)
     expect(requests).toBe(1)
+  })
+
+  it('an SDK call off the hot path (a model list) is not followed either: a 502 upstream_redirect', async () => {
+    const { default: plugin } = await import('../../plugins/providers/openai/index.ts')
+    const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+    const provider = (await plugin.setup(testPluginContext({ id: 'provider.openai', name: 'oa' }), { api_key: 'sk-test', base_url: `${origin}/v1`, timeout_ms: 10_000 })) as Provider
+    try {
+      const failure = await provider.listModels!().then(() => undefined, (err: unknown) => err as GatewayError)
+      expect(failure).toBeInstanceOf(GatewayError)
+      expect(failure!.status).toBe(502)
+      expect(failure!.code).toBe('upstream_redirect')
+      expect(requests).toBe(1)
+    } finally {
+      await provider.dispose?.()
+    }
   })
 })

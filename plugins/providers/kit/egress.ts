@@ -39,7 +39,16 @@ export function upstreamDispatcher(options: AgentType.Options): Dispatcher {
   return ProxyAgent ? new ProxyAgent(options) : new Agent(options)
 }
 
-/** fetch routed through the environment's proxy, where it names one; else undefined (call as you would). */
-export function proxiedFetch(): typeof fetch | undefined {
-  return proxyAgentClass() ? fetch : undefined
+/** Whether upstream calls go through a proxy the environment names (fetch routed there from now on). */
+export function proxyNamed(): boolean {
+  return proxyAgentClass() !== undefined
+}
+
+/**
+ * fetch as an upstream call makes it: through the environment's proxy where it names one, and a
+ * redirect answered as it came, not followed (upstreamError turns it into a 502 that says where).
+ */
+export const upstreamFetch: typeof fetch = (input, init) => {
+  proxyAgentClass()
+  return fetch(input, { ...init, redirect: 'manual' })
 }

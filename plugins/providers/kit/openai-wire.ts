@@ -26,12 +26,12 @@ import {
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../plugin-api/index.ts'
-import { UpstreamConnectionError, UpstreamNotStreamedError, UpstreamStatusError, UpstreamTimeoutError, providerWireClient } from './wire-client.ts'
+import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, providerWireClient } from './wire-client.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
-import { openAIPassthrough, type PassthroughErrors, type WirePaths } from './passthrough.ts'
+import { openAIPassthrough, wholeCompletionIn, type PassthroughErrors, type WirePaths } from './passthrough.ts'
 export type { WirePaths } from './passthrough.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
-import { proxiedFetch } from './egress.ts'
+import { proxyNamed, upstreamFetch } from './egress.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -112,14 +112,13 @@ export function sdkClientOptions(
  */
 export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
   // Through the company's proxy: fetch goes there (egress.ts); node:http would not.
-  const proxied = proxiedFetch()
-  if (proxied) return { fetch: proxied, close: () => {} }
+  if (proxyNamed()) return { fetch: upstreamFetch, close: () => {} }
   const agents: Record<string, http.Agent> = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
   const send = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const body = init?.body
     const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined
     const agent = url && agents[url.protocol]
-    if (!url || !agent || (body != null && typeof body !== 'string')) return fetch(input, init)
+    if (!url || !agent || (body != null && typeof body !== 'string')) return upstreamFetch(input, init)
     const headers: Record<string, string> = {}
     new Headers(init?.headers).forEach((value, name) => { headers[name] = value })
     // Built-in fetch decompresses; this adapter does not, so it never asks for compression.
@@ -233,7 +232,8 @@ async function streamOrWhole(answer: Promise<ChatResponse | ChatStream>): Promis
   try {
     return await answer
   } catch (err) {
-    if (err instanceof UpstreamNotStreamedError && isRecord(err.body)) return err.body as unknown as ChatResponse
+    const whole = wholeCompletionIn(err)
+    if (whole) return whole as unknown as ChatResponse
     throw err
   }
 }

@@ -54,7 +54,8 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
     try {
       return await client.send(path, JSON.stringify(body), { signal: providerCall, headers: providerCall.headers })
     } catch (err) {
-      if (err instanceof UpstreamNotStreamedError && isRecordWithChoices(err.body)) return eventsOfWhole(err.body)
+      const whole = wholeCompletionIn(err)
+      if (whole) return eventsOfWhole(whole)
       throw mapError(err, providerCall.signal, 'call')
     }
   }
@@ -113,8 +114,11 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
   }
 }
 
-function isRecordWithChoices(body: unknown): body is Record<string, unknown> & { choices: unknown[] } {
-  return typeof body === 'object' && body !== null && Array.isArray((body as { choices?: unknown }).choices)
+/** The whole completion an upstream answered a stream request with (UpstreamNotStreamedError), if that is what `err` is. */
+export function wholeCompletionIn(err: unknown): (Record<string, unknown> & { choices: unknown[] }) | undefined {
+  if (!(err instanceof UpstreamNotStreamedError)) return undefined
+  const body = err.body as { choices?: unknown } | null
+  return typeof body === 'object' && body !== null && Array.isArray(body.choices) ? (body as Record<string, unknown> & { choices: unknown[] }) : undefined
 }
 
 /**

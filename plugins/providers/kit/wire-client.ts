@@ -240,11 +240,12 @@ export function isJson(contentType: string | string[] | undefined): boolean {
 }
 
 function statusErrorOf(status: number, text: string, retryAfter: string | null, location: string | undefined): UpstreamStatusError {
-  if (status >= 300 && status <= 399) {
-    // Not followed: a POST sent on elsewhere (with the provider's key) is not the gateway's to decide,
-    // and the address the operator configured is what needs fixing. No status: the gateway's 502.
-    const message = `the upstream answered ${status}, a redirect${location ? ` to ${location}` : ''}; the gateway does not follow redirects: set the provider's base_url to where it points`
-    return new UpstreamStatusError(undefined, message, null, message)
+  if (status >= 300 && status <= 399 && status !== 304) {
+    // Not followed (upstreamError: a 502 upstream_redirect); said with its target, without the
+    // query, which may carry a sign-in flow's parameters.
+    const target = location?.split(/[?#]/)[0]
+    const message = `the upstream answered ${status}, a redirect${target ? ` to ${target}` : ''}; the gateway does not follow redirects: set the provider's base_url to where it points`
+    return new UpstreamStatusError(status, message, null, message)
   }
   return new UpstreamStatusError(status, parsedOrText(text), retryAfter, text || 'status code (no body)')
 }
@@ -336,9 +337,6 @@ export type EventData = AsyncIterable<string>
  */
 const MAX_QUEUED = 8
 
-/** How much of an answer that held no event is kept to say what it was. */
-const HEAD_CHARS = 512
-
 /**
  * One streamed dispatch on the pool, resolved once a 2xx answer's headers are in; a non-2xx
  * answer's body is read whole for its UpstreamStatusError. Marks `progress.answered` at the headers.
@@ -364,13 +362,16 @@ class EventReader implements Dispatcher.DispatchHandler {
   #started: { resolve: (events: EventData) => void; reject: (err: unknown) => void } | undefined
   /** A non-2xx answer: its status, retry-after and body, read whole for the error. */
   #failed: { status: number; retryAfter: string | null; location?: string; chunks: Buffer[] } | undefined
-  /** A 2xx JSON answer (not a stream), read whole for UpstreamNotStreamedError. */
-  #whole: Buffer[] | undefined
   /**
-   * The answer's first characters while it has held no event and no comment: a body that ends so
-   * (a proxy's login page) is the upstream failing, not an empty answer.
+   * A 2xx answer labelled JSON, gathered while it looks like one JSON value (its first byte `{` or
+   * `[`), for UpstreamNotStreamedError; anything else is read as the stream it is (`#sniffing` until
+   * that first byte came).
    */
-  #head: string | undefined = ''
+  #whole: Buffer[] | undefined
+  #sniffing = false
+  #contentType: string | undefined
+  /** Bytes of the answer while it has held no event and no comment: one that ends so is not the stream asked for. */
+  #quietBytes: number | undefined = 0
   #abort: ((reason?: Error) => void) | undefined
   #resume: (() => void) | undefined
   #paused = false
@@ -385,9 +386,9 @@ class EventReader implements Dispatcher.DispatchHandler {
     this.#signal = signal
     this.#progress = progress
     this.#parser = createParser({
-      onComment: () => { this.#head = undefined },
+      onComment: () => { this.#quietBytes = undefined },
       onEvent: (event) => {
-        this.#head = undefined
+        this.#quietBytes = undefined
         if (this.#sawDone) return
         this.#sawDone = event.data.startsWith(DONE)
         this.#queue.push(this.#sawDone ? DONE : event.data)
@@ -410,12 +411,13 @@ class EventReader implements Dispatcher.DispatchHandler {
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
     this.#progress.answered = true
-    if (status >= 200 && status <= 299 && isJson(headersOf(rawHeaders).contentType)) {
-      this.#whole = []
-    } else if (status >= 200 && status <= 299) {
+    if (status >= 200 && status <= 299) {
       this.#resume = resume
-      this.#started?.resolve(this.#read())
-      this.#started = undefined
+      this.#contentType = headersOf(rawHeaders).contentType
+      if (isJson(this.#contentType)) {
+        this.#whole = []
+        this.#sniffing = true
+      } else this.#startReading()
     } else {
       this.#failed = { ...headersOf(rawHeaders), status, chunks: [] }
     }
@@ -426,9 +428,17 @@ class EventReader implements Dispatcher.DispatchHandler {
     const whole = this.#failed?.chunks ?? this.#whole
     if (whole) {
       whole.push(chunk)
-      return true
+      if (!this.#sniffing) return true
+      const first = chunk.findIndex((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09)
+      if (first < 0) return true
+      this.#sniffing = false
+      if (chunk[first] === 0x7b /* { */ || chunk[first] === 0x5b /* [ */) return true
+      // Labelled JSON, but not one JSON value: a stream its server mislabelled, read as it comes.
+      this.#whole = undefined
+      this.#startReading()
+      chunk = Buffer.concat(whole)
     }
-    this.#feed(this.#decoder.write(chunk))
+    this.#feed(this.#decoder.write(chunk), chunk.length)
     if (this.#queue.length === 0) return true
     this.#wakeReader()
     if (this.#queue.length < MAX_QUEUED) return true
@@ -436,9 +446,14 @@ class EventReader implements Dispatcher.DispatchHandler {
     return false
   }
 
-  #feed(text: string): void {
-    if (this.#head !== undefined && this.#head.length < HEAD_CHARS) this.#head += text.slice(0, HEAD_CHARS - this.#head.length)
+  #feed(text: string, bytes: number): void {
+    if (this.#quietBytes !== undefined) this.#quietBytes += bytes
     this.#parser.feed(text)
+  }
+
+  #startReading(): void {
+    this.#started?.resolve(this.#read())
+    this.#started = undefined
   }
 
   onComplete(): void {
@@ -450,21 +465,21 @@ class EventReader implements Dispatcher.DispatchHandler {
       return this.#wakeReader()
     }
     if (this.#whole) {
-      const text = Buffer.concat(this.#whole).toString('utf8')
-      const body = parsedOrText(text)
+      const bytes = Buffer.concat(this.#whole)
       this.#whole = undefined
-      if (typeof body !== 'string' || !body) {
+      const body = parsedOrText(bytes.toString('utf8'))
+      if (typeof body !== 'string') {
         this.#started?.reject(new UpstreamNotStreamedError(body))
         return this.#wakeReader()
       }
-      // Labelled JSON but not JSON: read as the events it may well be (a server that mislabels its stream).
-      this.#feed(text)
-      this.#started?.resolve(this.#read())
-      this.#started = undefined
+      // Not JSON after all (several values, a cut-off one) or empty: read as events, if it holds any.
+      this.#startReading()
+      this.#feed(body, bytes.length)
     }
-    if (this.#head?.trim()) {
-      // Not one event or comment: whatever this is, it is not the stream that was asked for.
-      const message = `the upstream's answer to a stream request held no server-sent events: ${this.#head.trim()}`
+    if (this.#quietBytes !== undefined) {
+      // Not one event or comment (not even [DONE]): whatever this is, it is not the stream that was asked for.
+      const what = this.#quietBytes ? `${this.#quietBytes} bytes${this.#contentType ? ` of ${this.#contentType}` : ''}` : 'an empty body'
+      const message = `the upstream's answer to a stream request held no server-sent events (${what})`
       this.#error = { reason: new UpstreamStatusError(undefined, message, null, message) }
     }
     this.#wakeReader()
@@ -527,7 +542,8 @@ export function failure(err: unknown, signal: AbortSource): unknown {
   if (isAborted(signal) || err instanceof UpstreamStatusError || err instanceof UpstreamTimeoutError || err instanceof UpstreamConnectionError) return err
   const code = codeOf(err)
   if (code && TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError({ cause: err })
-  if (code) return new UpstreamConnectionError(`Connection error. (${code})`, { cause: err })
+  // A proxy that refused the tunnel says why (its status) only in the message.
+  if (code) return new UpstreamConnectionError(`Connection error. (${code}${/proxy/i.test((err as Error).message) ? `: ${(err as Error).message}` : ''})`, { cause: err })
   return err
 }
 

@@ -7,6 +7,7 @@
  */
 import { badRequest, upstreamError } from '../../../plugin-api/index.ts'
 import type { FineTuneEvent, FineTuneHyperparameter, FineTuneState, FineTuner } from '../../contracts/fine-tuning.ts'
+import { upstreamFetch } from '../kit/egress.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {
   QUEUED: 'queued', VALIDATING: 'queued', VALIDATED: 'queued', STARTED: 'running', RUNNING: 'running', CANCELLATION_REQUESTED: 'running',
@@ -34,7 +35,7 @@ export function mistralFineTuner(options: { baseUrl: string; apiKey: string; hea
   const auth = { ...options.headers, authorization: `Bearer ${options.apiKey}` }
 
   async function send<T>(path: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
-    const res = await fetch(`${base}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) }, signal })
+    const res = await upstreamFetch(`${base}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) }, signal })
     const text = await res.text()
     if (!res.ok) {
       let message = text.slice(0, 500)

@@ -3,7 +3,7 @@
  * streams expects, and a completion assembled from a streamed answer's chunks (kept only if every
  * choice finished).
  */
-import type { ChatChunk, ChatResponse, ChatToolCall } from '../../../plugin-api/index.ts'
+import type { ChatChunk, ChatResponse } from '../../../plugin-api/index.ts'
 
 interface ChoiceParts {
   content: string

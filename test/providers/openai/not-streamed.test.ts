@@ -20,6 +20,9 @@ const COMPLETION = {
 const TEXT_COMPLETION = { id: 'cmpl-whole', object: 'text_completion', created: 1700000000, model: 'local-model', choices: [{ index: 0, text: ' a fox.', logprobs: null, finish_reason: 'stop' }], usage: USAGE }
 const chunk = (content: string) => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })
 
+let release: () => void = () => {}
+let released = new Promise<void>((resolve) => { release = resolve })
+
 /** Each request answered as its first message (or prompt) says. */
 const answer: UpstreamHandler = (req, res) => {
   const body = req.body as { messages?: Array<{ content: string }>; prompt?: string }
@@ -33,6 +36,19 @@ const answer: UpstreamHandler = (req, res) => {
   } else if (say === 'mislabelled') {
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(`data: ${chunk('Still ')}\n\ndata: ${chunk('a stream.')}\n\ndata: [DONE]\n\n`)
+  } else if (say === 'mislabelled slowly') {
+    // The first event, then nothing until the test lets the rest come.
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.write(`data: ${chunk('First, ')}\n\n`)
+    void released.then(() => res.end(`data: ${chunk('then the rest.')}\n\ndata: [DONE]\n\n`))
+  } else if (say === 'untyped') {
+    // A lax server: tool calls without their `type`.
+    res.writeHead(200, { 'content-type': 'application/json' })
+    const { type: _type, ...call } = COMPLETION.choices[0].message.tool_calls[0]
+    res.end(JSON.stringify({ ...COMPLETION, choices: [{ ...COMPLETION.choices[0], message: { ...COMPLETION.choices[0].message, tool_calls: [call] } }] }))
+  } else if (say === 'empty') {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    res.end()
   } else {
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify(req.path.endsWith('/chat/completions') ? COMPLETION : TEXT_COMPLETION))
@@ -45,8 +61,8 @@ version: 1
 providers:
   local: { plugin: openai, api_key: sk-local-0123456789, base_url: "${url}/v1" }
 routes:
-  - { model: chat, targets: [ { provider: local, model: local-model } ] }
-  - { model: cached, cache: true, targets: [ { provider: local, model: local-model } ] }
+  - { model: chat, circuit: { failures: 1000 }, targets: [ { provider: local, model: local-model } ] }
+  - { model: cached, cache: true, circuit: { failures: 1000 }, targets: [ { provider: local, model: local-model } ] }
 cache: { plugin: memory }
 `, answer)
 
@@ -88,6 +104,11 @@ cache: { plugin: memory }
     })
   }
 
+  it('tool calls a lax server sent without their type still reach the client', async () => {
+    const chunks = await streamed('chat', 'untyped', false)
+    expect(chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []).map((c) => c.function?.name)).toEqual(['weather'])
+  })
+
   it('a text completion (legacy /completions) answered whole comes as one chunk of its own shape', async () => {
     const res = await fetch(`${setup.gw.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat', prompt: 'Name an animal:', stream: true, stream_options: { include_usage: true } }) })
     expect(res.status).toBe(200)
@@ -108,13 +129,28 @@ cache: { plugin: memory }
     }
   })
 
-  it('a 200 page that holds no server-sent events is a 502 naming what came, on both paths', async () => {
+  it('a 200 page that holds no server-sent events, or nothing at all, is a 502 saying what came (not its text), on both paths', async () => {
     for (const model of ['chat', 'cached']) {
-      const res = await fetch(`${setup.gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'html' }] }) })
-      expect(res.status, model).toBe(502)
-      const { error } = await res.json()
-      expect(error.message, model).toContain('held no server-sent events')
-      expect(error.message, model).toContain('Sign in to the proxy')
+      for (const [content, what] of [['html', '(46 bytes of text/html)'], ['empty', '(an empty body)']]) {
+        const res = await fetch(`${setup.gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content }] }) })
+        expect(res.status, model).toBe(502)
+        const { error } = await res.json()
+        expect(error.message, model).toContain(`held no server-sent events ${what}`)
+        expect(error.message, model).not.toContain('Sign in')
+      }
+    }
+  })
+
+  it('a stream labelled JSON is relayed as it comes, not held until it ends', async () => {
+    for (const model of ['chat', 'cached']) {
+      const stream = await setup.client.chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: 'mislabelled slowly' }] })
+      const iterator = stream[Symbol.asyncIterator]()
+      let text = ''
+      while (!text.includes('First, ')) text += (await iterator.next()).value?.choices[0]?.delta?.content ?? ''
+      release()
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) text += next.value.choices[0]?.delta?.content ?? ''
+      expect(text, model).toBe('First, then the rest.')
+      released = new Promise<void>((resolve) => { release = resolve })
     }
   })
 
