@@ -91,6 +91,12 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /** An upstream's failure in the gateway's terms: 4xx keep their status, but 401/403 (the gateway's own credentials) are 502; dead is 502, slow 504. */
+/** What the client is told of an upstream's redirect: its status and, when known, its target without the query (which may carry a sign-in flow's parameters). */
+export function redirectMessage(status: number, location?: string): string {
+  const target = location?.split(/[?#]/)[0]
+  return `the upstream answered ${status}, a redirect, which the gateway does not follow: set the provider's base_url to where it points${target ? ` (${target})` : ''}`
+}
+
 export function upstreamError(
   status: number | undefined,
   message: string,
@@ -106,7 +112,8 @@ export function upstreamError(
   // A redirect is not followed (a request and the provider's key sent on to an address nobody
   // configured), and a 3xx without its Location would mean nothing to the client.
   if (status >= 300 && status <= 399) {
-    return new GatewayError(`${prefix}${message || `the upstream answered ${status}, a redirect, which the gateway does not follow: set the provider's base_url to where it points`}`, {
+    // Never the answer's body (an HTML page, a sign-in URL with its parameters): what the kit said of it, or the status alone.
+    return new GatewayError(`${prefix}${message.startsWith(redirectMessage(status)) ? message : redirectMessage(status)}`, {
       status: 502, code: 'upstream_redirect', upstreamStatus: status, cause: options.cause,
     })
   }

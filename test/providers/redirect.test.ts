@@ -14,6 +14,9 @@ import { testPluginContext } from '../helpers/plugin-context.ts'
 import { GatewayError, type Provider } from '../../plugin-api/index.ts'
 
 const TARGET = 'https://llm.example.com/v1/chat/completions'
+/** What the client must never see: the redirect's query and its body (a sign-in page). */
+const QUERY = '?state=secret-state'
+const PAGE = '<html>Sign in at https://sso.example.com/login?ticket=secret-ticket</html>'
 
 describe('an upstream that answers with a redirect', () => {
   let upstream: http.Server
@@ -25,7 +28,7 @@ describe('an upstream that answers with a redirect', () => {
       req.resume()
       req.on('end', () => {
         requests++
-        res.writeHead(307, { location: TARGET }).end()
+        res.writeHead(307, { location: TARGET + QUERY, 'content-type': 'text/html' }).end(PAGE)
       })
     })
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
@@ -50,8 +53,8 @@ describe('an upstream that answers with a redirect', () => {
       })())
       expect(failure, `stream: ${stream}`).toBeInstanceOf(OpenAI.APIError)
       expect(failure!.status, `stream: ${stream}`).toBe(502)
-      expect(failure!.message).toContain(`the upstream answered 307, a redirect to ${TARGET}`)
-      expect(failure!.message).toContain('base_url')
+      expect(failure!.message).toContain(`the upstream answered 307, a redirect, which the gateway does not follow: set the provider's base_url to where it points (${TARGET})`)
+      expect(failure!.message).not.toContain('secret')
       expect(failure!.code).toBe('upstream_redirect')
     }
     expect(requests).toBe(2)
@@ -62,19 +65,21 @@ describe('an upstream that answers with a redirect', () => {
     const failure = await client.messages.create({ model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).then(() => undefined, (err: unknown) => err as InstanceType<typeof Anthropic.APIError>)
     expect(failure).toBeInstanceOf(Anthropic.APIError)
     expect(failure!.status).toBe(502)
-    expect(failure!.message).toContain(`a redirect to ${TARGET}`)
+    expect(failure!.message).toContain(`(${TARGET})`)
+    expect(failure!.message).not.toContain('secret')
     expect(requests).toBe(1)
   })
 
-  it('an SDK call off the hot path (a model list) is not followed either: a 502 upstream_redirect', async () => {
-    const { default: plugin } = await import('../../plugins/providers/openai/index.ts')
+  it.each([['openai', { base: '/v1' }], ['anthropic', { base: '' }], ['mistral', { base: '' }]])('%s: an SDK call off the hot path (a model list) is not followed either: a 502 upstream_redirect without the body or query', async (name, { base }) => {
+    const { default: plugin } = await import(`../../plugins/providers/${name}/index.ts`)
     const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
-    const provider = (await plugin.setup(testPluginContext({ id: 'provider.openai', name: 'oa' }), { api_key: 'sk-test', base_url: `${origin}/v1`, timeout_ms: 10_000 })) as Provider
+    const provider = (await plugin.setup(testPluginContext({ id: `provider.${name}`, name }), { api_key: 'sk-test', base_url: `${origin}${base}`, timeout_ms: 10_000 })) as Provider
     try {
       const failure = await provider.listModels!().then(() => undefined, (err: unknown) => err as GatewayError)
       expect(failure).toBeInstanceOf(GatewayError)
       expect(failure!.status).toBe(502)
       expect(failure!.code).toBe('upstream_redirect')
+      expect(failure!.message).not.toContain('secret')
       expect(requests).toBe(1)
     } finally {
       await provider.dispose?.()

@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import { GatewayError, unauthorized } from '../../../plugin-api/index.ts'
 import { keyPrincipal } from '../../contracts/principals.ts'
 import type { Principal } from '../../../plugin-api/index.ts'
-import type { ApiKeyRecord, ApiKeyRepository } from '../../contracts/capabilities.ts'
+import type { ApiKeyRepository } from '../../contracts/capabilities.ts'
 import type { IdentityEvent } from '../../contracts/capabilities.ts'
 
 const STRATEGY = 'auth.api-key'
@@ -39,7 +39,7 @@ export class VirtualKeys {
   readonly #refreshAheadMs: number
   /** Active entries a refresh was started for: one try each (a refreshed entry is a new object). */
   readonly #refreshed = new WeakSet<Lookup>()
-  /** Counts identity events: a lookup that overlapped one reads the store again. */
+  /** Counts identity events: a first lookup that overlapped one is made again, once. */
   #epoch = 0
 
   /** `clock`: the entries' time (performance.now() unless a test sets it). */
@@ -96,7 +96,7 @@ export class VirtualKeys {
 
   /**
    * Drop what an identity event made stale. An entry being refreshed is dropped with its refresh
-   * (whose read may predate the change); a first lookup still in flight reads the store again.
+   * (whose read may predate the change); a first lookup still in flight is made again (#fetch).
    */
   forget(event: IdentityEvent): void {
     this.#epoch++
@@ -116,7 +116,12 @@ export class VirtualKeys {
 
   async #fetch(hash: string): Promise<Lookup> {
     try {
-      return (await this.#cache.fetch(hash)) ?? UNKNOWN
+      const epoch = this.#epoch
+      const lookup = await this.#cache.fetch(hash)
+      // An identity event came while the store was read (forget() cannot see a first lookup in
+      // flight): the read may predate it, so it is made again, once.
+      if (epoch !== this.#epoch) return (await this.#cache.fetch(hash, { forceRefresh: true })) ?? UNKNOWN
+      return lookup ?? UNKNOWN
     } catch (err) {
       if (err instanceof GatewayError) throw err
       this.#logger.error({ err: (err as Error).message }, 'API key lookup failed')
@@ -125,13 +130,7 @@ export class VirtualKeys {
   }
 
   async #load(hash: string): Promise<Lookup> {
-    let epoch: number
-    let record: ApiKeyRecord | undefined
-    do {
-      epoch = this.#epoch
-      record = await this.#keys.findByHash(hash)
-      // An identity event came while the store was read: the read may predate it.
-    } while (epoch !== this.#epoch)
+    const record = await this.#keys.findByHash(hash)
     if (!record) return UNKNOWN
     if (record.revokedAt) return { status: 'revoked', keyId: record.id, userId: record.userId }
     return { status: 'active', principal: keyPrincipal(record, STRATEGY), expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }

@@ -37,10 +37,11 @@ export function issuerSettings(config: JwtConfig): IssuerSettings {
 export function tokenVerifier(config: JwtConfig, settings: IssuerSettings, logger: Logger): TokenVerifier {
   // jose writes the time of every fetch it applies here (the first, a rotation's, ours): the keys' age.
   const fetched: JWKSCacheInput = {}
-  // jose's own staleness rule (refetch, and wait, once the set is older than cacheMaxAge) is replaced by keepFresh's.
+  // keepFresh refreshes ahead of jose's own rule (refetch, and wait, once the set is older than
+  // cacheMaxAge), which stays as the bound: keys are never trusted past it, whatever keepFresh reads.
   const remote = createRemoteJWKSet(new URL(settings.jwksUri), {
     cooldownDuration: config.jwks_cooldown_s * 1000,
-    cacheMaxAge: Infinity,
+    cacheMaxAge: (config.jwks_cache_max_age_s + config.jwks_stale_if_error_s) * 1000,
     timeoutDuration: config.jwks_timeout_ms,
     [jwksCache]: fetched,
   })

@@ -18,6 +18,7 @@ import { toChatCompletion } from './response.ts'
 import { toChatChunks } from './stream.ts'
 import { ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
 import { MESSAGES_PATH, passthroughCountTokens, passthroughMessages, type NativeContext } from './native.ts'
+import { upstreamFetch } from '../kit/egress.ts'
 
 /** The API version before 2026-10-21 removed `temperature` and `top_p`. */
 const SAMPLING_VERSIONS = new Set(['2023-01-01', '2023-06-01'])
@@ -102,6 +103,8 @@ export default definePlugin<AnthropicConfig, Provider>({
         baseURL: config.base_url,
         timeout: config.timeout_ms,
         maxRetries: 0,
+        // Through the environment's proxy, redirects not followed (egress.ts).
+        fetch: upstreamFetch,
         defaultHeaders: defaultHeaders(config),
       }),
     })))

@@ -13,7 +13,7 @@
 import { StringDecoder } from 'node:string_decoder'
 import type { Dispatcher } from 'undici'
 import { createParser, type EventSourceParser } from 'eventsource-parser'
-import { abortReason, isAborted, onAbort, upstreamError, type AbortSource, type GatewayError, type PluginContext } from '../../../plugin-api/index.ts'
+import { abortReason, isAborted, onAbort, redirectMessage, upstreamError, type AbortSource, type GatewayError, type PluginContext } from '../../../plugin-api/index.ts'
 import { upstreamDispatcher } from './egress.ts'
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
@@ -240,11 +240,9 @@ export function isJson(contentType: string | string[] | undefined): boolean {
 }
 
 function statusErrorOf(status: number, text: string, retryAfter: string | null, location: string | undefined): UpstreamStatusError {
-  if (status >= 300 && status <= 399 && status !== 304) {
-    // Not followed (upstreamError: a 502 upstream_redirect); said with its target, without the
-    // query, which may carry a sign-in flow's parameters.
-    const target = location?.split(/[?#]/)[0]
-    const message = `the upstream answered ${status}, a redirect${target ? ` to ${target}` : ''}; the gateway does not follow redirects: set the provider's base_url to where it points`
+  if (status >= 300 && status <= 399) {
+    // Not followed: upstreamError makes it a 502 upstream_redirect, said with its target.
+    const message = redirectMessage(status, location)
     return new UpstreamStatusError(status, message, null, message)
   }
   return new UpstreamStatusError(status, parsedOrText(text), retryAfter, text || 'status code (no body)')
@@ -537,13 +535,17 @@ async function* events(data: EventData, signal: AbortSource): AsyncGenerator<unk
   }
 }
 
+/** undici's words for a proxy that answered a tunnel with another status than 200. */
+const PROXY_REFUSAL = /^Proxy response \(\d{3}\)/
+
 /** An undici/socket failure in the kit's terms; the caller's abort and our own errors pass as they are. */
 export function failure(err: unknown, signal: AbortSource): unknown {
   if (isAborted(signal) || err instanceof UpstreamStatusError || err instanceof UpstreamTimeoutError || err instanceof UpstreamConnectionError) return err
   const code = codeOf(err)
   if (code && TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError({ cause: err })
   // A proxy that refused the tunnel says why (its status) only in the message.
-  if (code) return new UpstreamConnectionError(`Connection error. (${code}${/proxy/i.test((err as Error).message) ? `: ${(err as Error).message}` : ''})`, { cause: err })
+  const refused = PROXY_REFUSAL.exec((err as Error).message)
+  if (code) return new UpstreamConnectionError(`Connection error. (${code}${refused ? `: ${refused[0]}` : ''})`, { cause: err })
   return err
 }
 

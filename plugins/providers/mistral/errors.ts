@@ -77,6 +77,8 @@ export function toGatewayError(err: unknown, provider: string, signal: AbortSour
     return upstreamError(status, message, { provider, param, retryAfter: err.retryAfter, cause: err })
   }
   if (isHttpError(err)) {
+    // A redirect, not followed: upstreamError says so (never its body).
+    if (err.statusCode >= 300 && err.statusCode <= 399) return upstreamError(err.statusCode, '', { provider, cause: err })
     // A 2xx the SDK could not read (ResponseValidationError) is the upstream's fault.
     if (err.statusCode < 400) return upstreamError(502, `unreadable answer: ${err.message.slice(0, MAX_MESSAGE)}`, { provider, cause: err })
     const { message, param } = parseMistralError(err.body, err.statusCode)

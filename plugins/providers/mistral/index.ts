@@ -11,6 +11,7 @@ import { FineTuning } from '../../contracts/fine-tuning.ts'
 import { createMistralProvider } from './provider.ts'
 import { mistralWire } from './wire.ts'
 import { configSchema, DEFAULT_TIMEOUT_MS, type MistralConfig } from './schema.ts'
+import { upstreamFetch } from '../kit/egress.ts'
 
 /**
  * The API's paths start with `/v1/`; an OpenAI-style base URL ending in /v1 would double it, so
@@ -33,9 +34,11 @@ export default definePlugin<MistralConfig, Provider>({
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     })
     // The SDK's client only lists models: imported on the first list.
-    const loadSdk = loadOnce(() => import('@mistralai/mistralai').then(({ Mistral }) => new Mistral({
+    const loadSdk = loadOnce(() => import('@mistralai/mistralai').then(({ HTTPClient, Mistral }) => new Mistral({
       apiKey: config.api_key,
       serverURL: server,
+      // Through the environment's proxy, redirects not followed (egress.ts).
+      httpClient: new HTTPClient({ fetcher: upstreamFetch }),
       // The gateway owns retries and fallbacks.
       retryConfig: { strategy: 'none' },
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
