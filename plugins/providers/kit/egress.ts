@@ -25,10 +25,12 @@ let proxyAgent: typeof EnvHttpProxyAgentType | undefined
 function proxyAgentClass(): typeof EnvHttpProxyAgentType | undefined {
   if (!environmentProxy()) return undefined
   if (!proxyAgent) {
-    proxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof EnvHttpProxyAgentType
+    // undici's index, not the agent's module alone: the index also gives dispatchers their
+    // `connect()`, which a CONNECT tunnel (every https upstream) is made with. Loaded only here.
+    const undici = require('undici') as typeof import('undici')
+    proxyAgent = undici.EnvHttpProxyAgent
     // Undici's global dispatcher, which Node's fetch uses.
-    const { setGlobalDispatcher } = require('undici/lib/global.js') as { setGlobalDispatcher(dispatcher: Dispatcher): void }
-    setGlobalDispatcher(new proxyAgent())
+    undici.setGlobalDispatcher(new proxyAgent())
   }
   return proxyAgent
 }
