@@ -282,9 +282,7 @@ function headersOf(rawHeaders: Buffer[]): { contentType: string | undefined; ret
 function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signal: AbortSource, progress: { answered: boolean }): Promise<WholeAnswer> {
   return new Promise((resolve, reject) => {
     let statusCode = 0
-    let contentType: string | undefined
-    let retryAfter: string | null = null
-    let location: string | undefined
+    let headers: ReturnType<typeof headersOf> = { contentType: undefined, retryAfter: null }
     const chunks: Buffer[] = []
     let stopListening: (() => void) | undefined
     const done = (): void => stopListening?.()
@@ -296,7 +294,7 @@ function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signa
       onHeaders(status, rawHeaders) {
         progress.answered = true
         statusCode = status
-        ;({ contentType, retryAfter, location } = headersOf(rawHeaders))
+        headers = headersOf(rawHeaders)
         return true
       },
       onData(chunk) {
@@ -307,7 +305,7 @@ function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signa
         done()
         // Copied, even from one chunk: a chunk is a view of the socket's whole read buffer (64 kB),
         // which the answer would otherwise keep alive until it is collected.
-        resolve({ statusCode, contentType, retryAfter, location, bytes: Buffer.concat(chunks) })
+        resolve({ statusCode, ...headers, bytes: Buffer.concat(chunks) })
       },
       onError(err) {
         done()

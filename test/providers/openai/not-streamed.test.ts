@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
+import { tokensCounted } from '../../helpers/metrics.ts'
+import { waitFor } from '../../helpers/wait.ts'
 import type { UpstreamHandler } from '../../helpers/upstream.ts'
 
 const USAGE = { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 }
@@ -66,17 +68,7 @@ routes:
 cache: { plugin: memory }
 `, answer)
 
-  const tokens = async (kind: string): Promise<number> => {
-    const text = await (await fetch(`${setup.gw.url}/metrics`)).text()
-    return text.split('\n').filter((l) => l.startsWith('gateway_tokens_total{') && l.includes(`kind="${kind}"`)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
-  }
-  const eventually = async (check: () => Promise<boolean>): Promise<boolean> => {
-    for (let i = 0; i < 100; i++) {
-      if (await check()) return true
-      await new Promise((r) => setTimeout(r, 20))
-    }
-    return false
-  }
+  const tokens = (kind: string): Promise<number> => tokensCounted(setup.gw.url, kind)
   const streamed = async (model: string, content: string, includeUsage: boolean) => {
     const stream = await setup.client.chat.completions.create({ model, stream: true, ...(includeUsage ? { stream_options: { include_usage: true } } : {}), messages: [{ role: 'user', content }] })
     const chunks = []
@@ -96,7 +88,8 @@ cache: { plugin: memory }
       expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true)
       expect(chunks.at(-1)!.usage).toEqual(USAGE)
       // Accounted from the answer's usage, as a stream's would be.
-      expect(await eventually(async () => (await tokens('completion')) === completionBefore + USAGE.completion_tokens)).toBe(true)
+      await waitFor(async () => (await tokens('completion')) === completionBefore + USAGE.completion_tokens)
+      expect(await tokens('completion')).toBe(completionBefore + USAGE.completion_tokens)
 
       const withoutUsage = await streamed(model, `again ${model}`, false)
       expect(withoutUsage.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Checking the weather.')

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
+import { tokensCounted } from '../../helpers/metrics.ts'
 import { usageIn } from '../../../plugins/providers/kit/passthrough.ts'
 import { LazyAbort, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { testPluginContext } from '../../helpers/plugin-context.ts'
@@ -47,13 +48,7 @@ cache: { plugin: memory }
   })
 
   const post = (body: object) => fetch(`${setup.gw.url}/v1/${'input' in body ? 'embeddings' : 'chat/completions'}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  const tokens = async (kind: string): Promise<number> => {
-    const text = await (await fetch(`${setup.gw.url}/metrics`)).text()
-    return text.split('\n').filter((l) => l.startsWith('gateway_tokens_total{') && l.includes(`kind="${kind}"`)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
-  }
-  const eventually = async (check: () => Promise<boolean>): Promise<void> => {
-    for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20))
-  }
+  const tokens = (kind: string): Promise<number> => tokensCounted(setup.gw.url, kind)
 
   it('returns the upstream\'s completion byte for byte and sends the request with only the model and route params set', async () => {
     const promptBefore = await tokens('prompt')
@@ -63,7 +58,7 @@ cache: { plugin: memory }
     expect(res.headers.get('x-gateway-model')).toBe('gpt-4o-mini')
     expect(setup.upstream.requests.at(-1)!.body).toEqual({ model: 'gpt-4o-mini', temperature: 0.3, messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'x' }, metadata: { a: 'b' } })
     // Accounted from the usage cut out of the bytes (not the look-alike inside the message text).
-    await eventually(async () => (await tokens('prompt')) === promptBefore + USAGE.prompt_tokens)
+    await waitFor(async () => (await tokens('prompt')) === promptBefore + USAGE.prompt_tokens)
     expect(await tokens('prompt')).toBe(promptBefore + USAGE.prompt_tokens)
   })
 
@@ -82,7 +77,7 @@ cache: { plugin: memory }
     const frames = (await res.text()).split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''))
     expect(frames).toEqual([chunk({ role: 'assistant', content: '' }, null, { usage: null, x_chunk_field: 1 }), chunk({ content: 'Hi' }, null, { usage: null }), chunk({ content: ' there' }, null, { usage: null }), chunk({}, 'stop', { usage: null }), '[DONE]'])
     expect(setup.upstream.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true })
-    await eventually(async () => (await tokens('completion')) === completionBefore + USAGE.completion_tokens)
+    await waitFor(async () => (await tokens('completion')) === completionBefore + USAGE.completion_tokens)
     expect(await tokens('completion')).toBe(completionBefore + USAGE.completion_tokens)
   })
 
