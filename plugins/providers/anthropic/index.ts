@@ -93,6 +93,7 @@ export default definePlugin<AnthropicConfig, Provider>({
       baseURL: config.base_url,
       headers: { authorization: `Bearer ${config.api_key}`, 'anthropic-version': ANTHROPIC_VERSION, ...defaultHeaders(config) },
       timeoutMs: config.timeout_ms,
+      maxAnswerMb: config.max_answer_mb,
     })
     // Imported on the first model list, so a gateway that only relays messages never loads the SDK.
     const loadSdk = loadOnce((): Promise<AnthropicSdk> => import('@anthropic-ai/sdk').then((errors) => ({

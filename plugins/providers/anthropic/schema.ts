@@ -1,10 +1,12 @@
 /** The `anthropic` provider's block in gateway.yaml. */
 import type { JsonSchema } from '../../../plugin-api/index.ts'
+import { MAX_ANSWER_PROPERTY } from '../kit/answer-limit.ts'
 
 export interface AnthropicConfig {
   api_key: string
   base_url: string
   timeout_ms: number
+  max_answer_mb?: number
   headers?: Record<string, string>
   /**
    * The `anthropic-version` header. Unset means ANTHROPIC_VERSION, the SDK's own (2026-10-21), which rejects
@@ -33,6 +35,7 @@ export const configSchema: JsonSchema = {
     api_key: { type: 'string', minLength: 1, description: 'Anthropic API key; write ${ANTHROPIC_API_KEY}, never the key itself.' },
     base_url: { type: 'string', format: 'uri', default: DEFAULT_BASE_URL, description: 'API origin, without /v1 (the gateway adds /v1/messages).' },
     timeout_ms: { type: 'integer', minimum: 1, default: 600000, description: 'How long to wait for the upstream to answer (its headers; a whole answer\'s body between bytes); the route timeout still applies.' },
+    max_answer_mb: MAX_ANSWER_PROPERTY,
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra headers sent with every request.' },
     anthropic_version: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'The anthropic-version header; default 2026-10-21, the official SDK\'s. 2023-06-01 re-enables temperature/top_p.' },
     betas: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'anthropic-beta feature names.' },

@@ -22,6 +22,7 @@ export default definePlugin<GeminiConfig, Provider>({
       // The key as the SDK sends it; then the block's own headers.
       headers: { 'x-goog-api-key': config.api_key, ...config.headers },
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      maxAnswerMb: config.max_answer_mb,
     })
     // Imported on the first model list, so a gateway that only chats never loads the SDK.
     const loadSdk = loadOnce(() => import('@google/genai').then(({ GoogleGenAI }) => new GoogleGenAI({

@@ -1,5 +1,6 @@
 /** The `gemini` provider block in gateway.yaml: its JSON Schema and its TypeScript shape. */
 import type { JsonSchema } from '../../../plugin-api/index.ts'
+import { MAX_ANSWER_PROPERTY } from '../kit/answer-limit.ts'
 
 export interface GeminiConfig {
   api_key: string
@@ -7,6 +8,7 @@ export interface GeminiConfig {
   base_url?: string
   api_version: string
   timeout_ms: number
+  max_answer_mb?: number
   headers?: Record<string, string>
 }
 
@@ -32,6 +34,7 @@ export const configSchema: JsonSchema = {
       type: 'integer', minimum: 1, default: DEFAULT_TIMEOUT_MS,
       description: 'How long to wait for the upstream to answer (for a stream, until it starts). A route\'s timeout_ms bounds the whole attempt.',
     },
+    max_answer_mb: MAX_ANSWER_PROPERTY,
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra headers sent with every upstream request.' },
   },
 }

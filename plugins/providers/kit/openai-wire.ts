@@ -26,11 +26,12 @@ import {
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../plugin-api/index.ts'
-import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, providerWireClient } from './wire-client.ts'
+import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, UpstreamTooLargeError, providerWireClient, transportError } from './wire-client.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIPassthrough, wholeCompletionIn, type PassthroughErrors, type WirePaths } from './passthrough.ts'
 export type { WirePaths } from './passthrough.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
+import { MAX_ANSWER_PROPERTY } from './answer-limit.ts'
 import { proxyNamed, upstreamFetch } from './egress.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -44,6 +45,7 @@ export const CONNECTION_PROPERTIES: Readonly<Record<string, JsonSchema>> = {
     type: 'integer', minimum: 1, default: 600_000,
     description: 'How long to wait for the upstream to answer (response headers; for a stream, its start). A route\'s timeout_ms bounds the whole attempt.',
   },
+  max_answer_mb: MAX_ANSWER_PROPERTY,
   headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra headers sent with every upstream request.' },
 }
 
@@ -51,6 +53,7 @@ export interface ConnectionConfig {
   api_key?: string
   base_url?: string
   timeout_ms: number
+  max_answer_mb?: number
   headers?: Record<string, string>
 }
 
@@ -206,6 +209,7 @@ export function openAIWireSetup(
     baseURL: defaults.wire?.baseURL ?? sdk.options.baseURL,
     headers: { authorization: `Bearer ${sdk.options.apiKey}`, ...sdk.options.defaultHeaders },
     timeoutMs: config.timeout_ms,
+    maxAnswerMb: config.max_answer_mb,
   })
   const paths = defaults.paths ?? OPENAI_PATHS
   const pathOf = defaults.wire?.path ?? ((path: string) => path)
@@ -501,6 +505,7 @@ export function toGatewayError(err: unknown, signal: AbortSignal | undefined, op
     const message = err instanceof UpstreamConnectionError ? err.message : connectionMessage(err)
     return upstreamError(undefined, redact(message, options), { kind: 'connection', provider, cause: err })
   }
+  if (err instanceof UpstreamTooLargeError) return transportError(err, provider)!
   if (err instanceof UpstreamStatusError) {
     return errorFromBody(err.body, { status: err.status, retryAfter: err.retryAfter, cause: err }, err.message, options)
   }

@@ -13,8 +13,9 @@
 import { StringDecoder } from 'node:string_decoder'
 import type { Dispatcher } from 'undici'
 import { createParser, type EventSourceParser } from 'eventsource-parser'
-import { abortReason, isAborted, onAbort, redirectMessage, upstreamError, type AbortSource, type GatewayError, type PluginContext } from '../../../plugin-api/index.ts'
+import { GatewayError, abortReason, isAborted, onAbort, redirectMessage, upstreamError, type AbortSource, type JsonSchema, type PluginContext } from '../../../plugin-api/index.ts'
 import { upstreamDispatcher } from './egress.ts'
+import { DEFAULT_MAX_ANSWER_MB, MB } from './answer-limit.ts'
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
 export class UpstreamStatusError extends Error {
@@ -51,6 +52,19 @@ export class UpstreamTimeoutError extends Error {
   }
 }
 
+/**
+ * The answer's body passed the provider's `max_answer_mb`: the gateway stopped reading and closed
+ * the connection, so an upstream that sends without end cannot grow the gateway's memory until the
+ * host kills it (with every request in flight).
+ */
+export class UpstreamTooLargeError extends Error {
+  constructor(readonly limitBytes: number, options: { cause: unknown }) {
+    super(`the upstream's answer passed max_answer_mb (${limitBytes / MB} MB); the gateway stopped reading it`, options)
+    this.name = 'UpstreamTooLargeError'
+  }
+}
+
+
 /** The connection failed (refused, reset, closed mid-answer); the message names the socket's code. */
 export class UpstreamConnectionError extends Error {
   constructor(message: string, options: { cause: unknown }) {
@@ -66,6 +80,8 @@ export interface WireClientOptions {
   readonly headers: Readonly<Record<string, string | null>>
   /** How long to wait for the answer's headers, and for a whole (non-streamed) body between bytes. */
   readonly timeoutMs: number
+  /** The largest answer body read, in MiB (DEFAULT_MAX_ANSWER_MB when unset); past it UpstreamTooLargeError. */
+  readonly maxAnswerMb?: number
   /** Called when a call is sent again after its connection was reset before any answer. */
   readonly onRetry?: () => void
 }
@@ -86,7 +102,8 @@ const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', '
 export const STALE_SOCKET_WINDOW_MS = 1000
 
 export class WireClient {
-  readonly #agent = upstreamDispatcher({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 })
+  readonly #agent: Dispatcher
+  readonly #maxAnswerBytes: number
   readonly #origin: string
   readonly #prefix: string
   readonly #headers: Record<string, string>
@@ -102,6 +119,10 @@ export class WireClient {
       else this.#headers[name.toLowerCase()] = value
     }
     this.#options = options
+    // undici counts the body's bytes as they arrive and closes the socket past the bound (its
+    // ResponseExceededMaxSizeError), for every answer: whole, streamed, or an error's.
+    this.#maxAnswerBytes = (options.maxAnswerMb ?? DEFAULT_MAX_ANSWER_MB) * MB
+    this.#agent = upstreamDispatcher({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, maxResponseSize: this.#maxAnswerBytes })
   }
 
   /**
@@ -154,7 +175,7 @@ export class WireClient {
     const request = this.#request(path, payload, call.headers, false)
     let answer: WholeAnswer
     try {
-      answer = await this.#once(call.signal, (progress) => readWhole(this.#agent, request, call.signal, progress))
+      answer = await this.#once(call.signal, (progress) => readWhole(this.#agent, request, call.signal, progress, this.#maxAnswerBytes))
     } catch (err) {
       throw failure(err, call.signal)
     }
@@ -170,7 +191,7 @@ export class WireClient {
   async send(path: string, payload: string, call: WireCallOptions): Promise<EventData> {
     const request = this.#request(path, payload, call.headers, true)
     try {
-      return await this.#once(call.signal, (progress) => readEvents(this.#agent, request, call.signal, progress))
+      return await this.#once(call.signal, (progress) => readEvents(this.#agent, request, call.signal, progress, this.#maxAnswerBytes))
     } catch (err) {
       throw failure(err, call.signal)
     }
@@ -231,6 +252,10 @@ export function providerWireClient(ctx: Pick<PluginContext, 'name' | 'metrics'>,
 export function transportError(err: unknown, provider: string): GatewayError | undefined {
   if (err instanceof UpstreamTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
   if (err instanceof UpstreamConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
+  if (err instanceof UpstreamTooLargeError) {
+    // Retryable as an upstream's failure is: another target may answer within the bound.
+    return new GatewayError(`${provider}: ${err.message}`, { status: 502, code: 'upstream_answer_too_large', retryable: true, cause: err })
+  }
   return undefined
 }
 
@@ -279,7 +304,7 @@ function headersOf(rawHeaders: Buffer[]): { contentType: string | undefined; ret
 }
 
 /** One dispatch on the pool, its answer gathered as it arrives (undici's handler interface). */
-function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signal: AbortSource, progress: { answered: boolean }): Promise<WholeAnswer> {
+function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signal: AbortSource, progress: { answered: boolean }, maxAnswerBytes: number): Promise<WholeAnswer> {
   return new Promise((resolve, reject) => {
     let statusCode = 0
     let headers: ReturnType<typeof headersOf> = { contentType: undefined, retryAfter: null }
@@ -309,7 +334,7 @@ function readWhole(agent: Dispatcher, request: Dispatcher.DispatchOptions, signa
       },
       onError(err) {
         done()
-        reject(err)
+        reject(tooLargeOr(err, maxAnswerBytes))
       },
     }
     agent.dispatch(request, handler)
@@ -337,8 +362,8 @@ const MAX_QUEUED = 8
  * One streamed dispatch on the pool, resolved once a 2xx answer's headers are in; a non-2xx
  * answer's body is read whole for its UpstreamStatusError. Marks `progress.answered` at the headers.
  */
-export function readEvents(agent: Pick<Dispatcher, 'dispatch'>, request: Dispatcher.DispatchOptions, signal: AbortSource, progress: { answered: boolean }): Promise<EventData> {
-  return new EventReader(signal, progress).dispatch(agent, request)
+export function readEvents(agent: Pick<Dispatcher, 'dispatch'>, request: Dispatcher.DispatchOptions, signal: AbortSource, progress: { answered: boolean }, maxAnswerBytes = -1): Promise<EventData> {
+  return new EventReader(signal, progress, maxAnswerBytes).dispatch(agent, request)
 }
 
 /**
@@ -350,6 +375,7 @@ export function readEvents(agent: Pick<Dispatcher, 'dispatch'>, request: Dispatc
 class EventReader implements Dispatcher.DispatchHandler {
   readonly #signal: AbortSource
   readonly #progress: { answered: boolean }
+  readonly #maxAnswerBytes: number
   // Keeps a character split across chunks for the next one, on V8's own UTF-8 decode
   // (TextDecoder's stream mode builds an ICU converter per stream).
   readonly #decoder = new StringDecoder('utf8')
@@ -378,9 +404,10 @@ class EventReader implements Dispatcher.DispatchHandler {
   #wake: (() => void) | undefined
   #stopListening: (() => void) | undefined
 
-  constructor(signal: AbortSource, progress: { answered: boolean }) {
+  constructor(signal: AbortSource, progress: { answered: boolean }, maxAnswerBytes: number) {
     this.#signal = signal
     this.#progress = progress
+    this.#maxAnswerBytes = maxAnswerBytes
     this.#parser = createParser({
       onComment: () => { this.#quietBytes = undefined },
       onEvent: (event) => {
@@ -482,6 +509,7 @@ class EventReader implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    err = tooLargeOr(err, this.#maxAnswerBytes)
     this.#stopListening?.()
     // The caller gave up: its reason comes next, not the events still queued. A socket failing
     // mid-answer comes after them (the client gets the text that arrived before it).
@@ -538,13 +566,18 @@ const PROXY_REFUSAL = /^Proxy response \(\d{3}\)/
 
 /** An undici/socket failure in the kit's terms; the caller's abort and our own errors pass as they are. */
 export function failure(err: unknown, signal: AbortSource): unknown {
-  if (isAborted(signal) || err instanceof UpstreamStatusError || err instanceof UpstreamTimeoutError || err instanceof UpstreamConnectionError) return err
+  if (isAborted(signal) || err instanceof UpstreamStatusError || err instanceof UpstreamTimeoutError || err instanceof UpstreamConnectionError || err instanceof UpstreamTooLargeError) return err
   const code = codeOf(err)
   if (code && TIMEOUT_CODES.has(code)) return new UpstreamTimeoutError({ cause: err })
   // A proxy that refused the tunnel says why (its status) only in the message.
   const refused = PROXY_REFUSAL.exec((err as Error).message)
   if (code) return new UpstreamConnectionError(`Connection error. (${code}${refused ? `: ${refused[0]}` : ''})`, { cause: err })
   return err
+}
+
+/** undici's error for a body past the pool's maxResponseSize, as the kit's, with the bound it passed. */
+function tooLargeOr(err: Error, maxAnswerBytes: number): Error {
+  return codeOf(err) === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' ? new UpstreamTooLargeError(maxAnswerBytes, { cause: err }) : err
 }
 
 /** The socket or undici error code, also inside an AggregateError (happy eyeballs) or a cause. */

@@ -32,6 +32,7 @@ export default definePlugin<MistralConfig, Provider>({
       baseURL: `${server}/v1`,
       headers: { authorization: `Bearer ${config.api_key}`, ...config.headers },
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      maxAnswerMb: config.max_answer_mb,
     })
     // The SDK's client only lists models: imported on the first list.
     const loadSdk = loadOnce(() => import('@mistralai/mistralai').then(({ HTTPClient, Mistral }) => new Mistral({
