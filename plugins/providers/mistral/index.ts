@@ -9,7 +9,6 @@ import { loadOnce } from '../kit/provider-kit.ts'
 import { mistralFineTuner } from './fine-tune.ts'
 import { FineTuning } from '../../contracts/fine-tuning.ts'
 import { createMistralProvider } from './provider.ts'
-import { mistralWire } from './wire.ts'
 import { configSchema, DEFAULT_TIMEOUT_MS, type MistralConfig } from './schema.ts'
 import { upstreamFetch } from '../kit/egress.ts'
 
@@ -44,8 +43,7 @@ export default definePlugin<MistralConfig, Provider>({
       retryConfig: { strategy: 'none' },
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     })))
-    const wire = await mistralWire()
-    const provider = createMistralProvider(client, wire, loadSdk, {
+    const provider = createMistralProvider(client, loadSdk, {
       name: ctx.name,
       headers: config.headers,
       safePrompt: config.safe_prompt ?? false,

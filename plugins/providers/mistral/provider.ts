@@ -1,7 +1,7 @@
 /**
  * The Mistral provider: the unified API over Mistral's wire. Chat and embeddings go over the kit's
- * pooled keep-alive client (wire-client.ts), written and read by the SDK's own schemas (wire.ts);
- * model lists through the @mistralai/mistralai client, imported on the first list.
+ * pooled keep-alive client (wire-client.ts), written in the SDK's wire types and read as JSON
+ * (wire.ts); model lists through the @mistralai/mistralai client, imported on the first list.
  */
 import type { Mistral } from '@mistralai/mistralai'
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../plugin-api/index.ts'
@@ -13,7 +13,7 @@ import { toGatewayError } from './errors.ts'
 import { toMistralRequest } from './request.ts'
 import { toChatResponse } from './response.ts'
 import { toChatChunks } from './stream.ts'
-import type { MistralWire } from './wire.ts'
+import { chatRequestJson, chatResponseOf, completionEvents, embeddingRequestJson, embeddingResponseOf } from './wire.ts'
 
 export interface MistralProviderOptions {
   /** The instance name in gateway.yaml, for error messages. */
@@ -29,19 +29,18 @@ const NO_RETRIES = { strategy: 'none' } as const
 /** A stream is asked for as the SDK asks for it. */
 const STREAM_HEADERS: Readonly<Record<string, string>> = { accept: 'text/event-stream' }
 
-export function createMistralProvider(client: WireClient, wire: MistralWire, sdk: () => Promise<Mistral>, options: MistralProviderOptions): Provider {
+export function createMistralProvider(client: WireClient, sdk: () => Promise<Mistral>, options: MistralProviderOptions): Provider {
   const { name, safePrompt } = options
-  const { chatRequestJson, chatResponseOf, completionEvents, embeddingRequestJson, embeddingResponseOf, streamRequestJson } = wire
 
   async function chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
     const request = toMistralRequest(req, call, { safePrompt })
     try {
+      const payload = chatRequestJson(request, name)
       if (req.stream) {
-        const payload = streamRequestJson(request, name)
         const data = await client.send('/chat/completions', payload, { signal: call, headers: call.headers ? { ...STREAM_HEADERS, ...call.headers } : STREAM_HEADERS })
         return toChatChunks(completionEvents(data, name), { includeUsage: req.stream_options?.include_usage === true, provider: name }, (err) => toGatewayError(err, name, call))
       }
-      const answer = await client.sendWhole('/chat/completions', chatRequestJson(request, name), { signal: call, headers: call.headers })
+      const answer = await client.sendWhole('/chat/completions', payload, { signal: call, headers: call.headers })
       return toChatResponse(chatResponseOf(answer.bytes, name), name)
     } catch (err) {
       throw toGatewayError(err, name, call, 'call')
@@ -52,7 +51,7 @@ export function createMistralProvider(client: WireClient, wire: MistralWire, sdk
     const inputs = embeddingTexts(req.input, 'Mistral')
     if (req.user) call.unsupported('user', 'Mistral has no end-user field')
     try {
-      const payload = embeddingRequestJson({ model: req.model, inputs, ...(req.dimensions ? { outputDimension: req.dimensions } : {}) }, name)
+      const payload = embeddingRequestJson({ model: req.model, input: inputs, ...(req.dimensions ? { output_dimension: req.dimensions } : {}) }, name)
       const answer = await client.sendWhole('/embeddings', payload, { signal: call, headers: call.headers })
       return toEmbeddingResponse(embeddingResponseOf(answer.bytes, name), req)
     } catch (err) {

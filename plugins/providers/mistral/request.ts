@@ -1,13 +1,22 @@
 /**
- * A unified (OpenAI-shaped) chat request as a Mistral chat completion request.
+ * A unified (OpenAI-shaped) chat request as Mistral's chat completion request, on the wire
+ * (snake_case), typed by the official SDK's own wire types (its `$Outbound` types: a misnamed
+ * field does not compile). Written directly rather than through the SDK's zod schemas, which cost
+ * 0.1-3 ms of CPU a request (bench/RESULTS.md); test/providers/mistral/chat.test.ts holds the
+ * bodies equal to the SDK's.
  *
- * Mistral's wire format is close to OpenAI's, so most parameters are a table (PARAMS); the SDK
- * takes them camelCased and writes snake_case. What differs is reshaped in code: `seed` is
+ * Mistral's wire format is close to OpenAI's, so most parameters are a table (PARAMS). What
+ * differs is reshaped in code: `seed` is
  * `random_seed`, `tool_choice: required` is `any`, an allowed-tools choice becomes a narrowed tool
  * list, developer messages are system messages, tool call ids must be nine alphanumerics, and a
  * tool result may name its function.
  */
-import type { ChatCompletionRequest, ContentChunk, Prediction, ResponseFormat, Tool, ToolChoice, ToolChoiceEnum } from '@mistralai/mistralai/models/components'
+import type { ChatCompletionRequest$Outbound as ChatCompletionRequest } from '@mistralai/mistralai/models/components/chatcompletionrequest.js'
+import type { ContentChunk$Outbound as ContentChunk } from '@mistralai/mistralai/models/components/contentchunk.js'
+import type { Prediction$Outbound as Prediction } from '@mistralai/mistralai/models/components/prediction.js'
+import type { ResponseFormat$Outbound as ResponseFormat } from '@mistralai/mistralai/models/components/responseformat.js'
+import type { Tool$Outbound as Tool } from '@mistralai/mistralai/models/components/tool.js'
+import type { ToolChoice$Outbound as ToolChoice } from '@mistralai/mistralai/models/components/toolchoice.js'
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../plugin-api/index.ts'
 import { badRequest } from '../../../plugin-api/index.ts'
 import type { ProviderCall } from '../../../plugin-api/index.ts'
@@ -16,20 +25,20 @@ import { toMistralToolCallId } from './tool-ids.ts'
 type MistralMessage = ChatCompletionRequest['messages'][number]
 type MistralTool = Tool & { type: 'function' }
 
-/** OpenAI parameters Mistral takes as they are, under its (camelCased) name. Later rules win. */
+/** OpenAI parameters Mistral takes as they are, under its name. Later rules win. */
 const PARAMS: ReadonlyArray<{ from: string; to: keyof ChatCompletionRequest }> = [
   { from: 'temperature', to: 'temperature' },
-  { from: 'top_p', to: 'topP' },
-  { from: 'max_tokens', to: 'maxTokens' },
-  { from: 'max_completion_tokens', to: 'maxTokens' },
+  { from: 'top_p', to: 'top_p' },
+  { from: 'max_tokens', to: 'max_tokens' },
+  { from: 'max_completion_tokens', to: 'max_tokens' },
   { from: 'stop', to: 'stop' },
-  { from: 'seed', to: 'randomSeed' },
+  { from: 'seed', to: 'random_seed' },
   { from: 'n', to: 'n' },
-  { from: 'presence_penalty', to: 'presencePenalty' },
-  { from: 'frequency_penalty', to: 'frequencyPenalty' },
-  { from: 'parallel_tool_calls', to: 'parallelToolCalls' },
+  { from: 'presence_penalty', to: 'presence_penalty' },
+  { from: 'frequency_penalty', to: 'frequency_penalty' },
+  { from: 'parallel_tool_calls', to: 'parallel_tool_calls' },
   { from: 'metadata', to: 'metadata' },
-  { from: 'prompt_cache_key', to: 'promptCacheKey' },
+  { from: 'prompt_cache_key', to: 'prompt_cache_key' },
 ]
 
 /** OpenAI parameters Mistral cannot honour; `applies` says when a value asks for more than the default. */
@@ -54,9 +63,10 @@ const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', '
 
 const present = (value: unknown): boolean => value !== undefined && value !== null
 
+/** `stream` is written as the SDK writes it: `false` unless the request streams. */
 export function toMistralRequest(req: ChatRequest, call: ProviderCall, defaults: { safePrompt: boolean }): ChatCompletionRequest {
   const fields = req as unknown as Readonly<Record<string, unknown>>
-  const request: ChatCompletionRequest = { model: req.model, messages: translateMessages(req.messages, call) }
+  const request: ChatCompletionRequest = { model: req.model, stream: req.stream === true, messages: translateMessages(req.messages, call) }
   const target = request as Record<string, unknown>
   for (const { from, to } of PARAMS) {
     const value = fields[from]
@@ -66,18 +76,18 @@ export function toMistralRequest(req: ChatRequest, call: ProviderCall, defaults:
     const value = fields[param]
     if (present(value) && (applies?.(value) ?? true)) call.unsupported(param, reason)
   }
-  if (req.service_tier === 'auto') request.serviceTier = 'auto'
+  if (req.service_tier === 'auto') request.service_tier = 'auto'
   if (present(req.reasoning_effort)) {
-    if (REASONING_EFFORTS.has(req.reasoning_effort!)) request.reasoningEffort = req.reasoning_effort as ChatCompletionRequest['reasoningEffort']
+    if (REASONING_EFFORTS.has(req.reasoning_effort!)) request.reasoning_effort = req.reasoning_effort
     else call.unsupported('reasoning_effort', `Mistral has no '${req.reasoning_effort}' reasoning effort`)
   }
   if (req.prediction) request.prediction = prediction(req.prediction)
   const responseFormat = translateResponseFormat(req.response_format)
-  if (responseFormat) request.responseFormat = responseFormat
+  if (responseFormat) request.response_format = responseFormat
   applyTools(req, request, call)
   // `safe_prompt` is Mistral's own: an OpenAI client may still send it as an extra field.
   const safePrompt = typeof fields.safe_prompt === 'boolean' ? fields.safe_prompt : defaults.safePrompt
-  if (safePrompt) request.safePrompt = true
+  if (safePrompt) request.safe_prompt = true
   return request
 }
 
@@ -90,7 +100,7 @@ function translateResponseFormat(format: ChatRequest['response_format']): Respon
   if (!format || format.type === 'text') return undefined
   if (format.type === 'json_object') return { type: 'json_object' }
   const { name, description, schema, strict } = format.json_schema
-  return { type: 'json_schema', jsonSchema: { name, description, schemaDefinition: schema ?? {}, ...(strict !== undefined && strict !== null ? { strict } : {}) } }
+  return { type: 'json_schema', json_schema: { name, ...(description !== undefined ? { description } : {}), schema: schema ?? {}, ...(strict !== undefined && strict !== null ? { strict } : {}) } }
 }
 
 /** Tools and tool_choice. OpenAI's allowed-tools choice has no Mistral form: the tool list itself is narrowed. */
@@ -99,10 +109,10 @@ function applyTools(req: ChatRequest, request: ChatCompletionRequest, call: Prov
   let allowed: Set<string> | undefined
   if (choice && typeof choice === 'object' && choice.type === 'allowed_tools') {
     allowed = new Set(choice.allowed_tools.tools.map((tool) => (tool as { function?: { name?: unknown } }).function?.name).filter((name): name is string => typeof name === 'string'))
-    request.toolChoice = choice.allowed_tools.mode === 'required' ? 'any' : 'auto'
+    request.tool_choice = choice.allowed_tools.mode === 'required' ? 'any' : 'auto'
   } else if (choice) {
     const translated = translateToolChoice(choice, call)
-    if (translated) request.toolChoice = translated
+    if (translated) request.tool_choice = translated
   }
   if (!req.tools?.length) return
   const tools: MistralTool[] = []
@@ -131,7 +141,7 @@ function translateTool(tool: ChatTool, param: string, call: ProviderCall): Mistr
   }
 }
 
-function translateToolChoice(choice: NonNullable<ChatRequest['tool_choice']>, call: ProviderCall): ToolChoice | ToolChoiceEnum | undefined {
+function translateToolChoice(choice: NonNullable<ChatRequest['tool_choice']>, call: ProviderCall): ToolChoice | 'any' | 'auto' | 'none' | undefined {
   if (choice === 'required') return 'any'
   if (choice === 'none' || choice === 'auto') return choice
   if (typeof choice === 'object' && choice.type === 'function') return { type: 'function', function: { name: choice.function.name } }
@@ -167,15 +177,15 @@ function translateMessages(messages: ChatMessage[], call: ProviderCall): Mistral
           }
           const id = toMistralToolCallId(toolCall.id)
           functionNames.set(id, toolCall.function.name)
-          return [{ id, type: 'function' as const, function: { name: toolCall.function.name, arguments: toolCall.function.arguments }, index: j }]
+          return [{ id, type: 'function', function: { name: toolCall.function.name, arguments: toolCall.function.arguments }, index: j }]
         })
         const content = message.content === null || message.content === undefined ? null : joinText(message.content)
-        return { role: 'assistant', content, ...(toolCalls.length ? { toolCalls } : {}) }
+        return { role: 'assistant', content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}), prefix: false }
       }
       case 'tool': {
         const id = toMistralToolCallId(message.tool_call_id)
         const name = functionNames.get(id)
-        return { role: 'tool', content: joinText(message.content), toolCallId: id, ...(name ? { name } : {}) }
+        return { role: 'tool', content: joinText(message.content), tool_call_id: id, ...(name ? { name } : {}) }
       }
       default:
         throw badRequest(`${param}.role '${message.role}' is not supported for Mistral: use 'tool' messages for tool results.`, `${param}.role`, 'invalid_messages')
@@ -199,11 +209,11 @@ function userChunks(content: readonly ChatContentPart[], param: string, call: Pr
       case 'image_url': {
         // Mistral fetches http(s) URLs and reads base64 data URLs, as OpenAI does.
         const { url, detail } = part.image_url
-        chunks.push({ type: 'image_url', imageUrl: { url, ...(detail ? { detail } : {}) } })
+        chunks.push({ type: 'image_url', image_url: { url, ...(detail ? { detail } : {}) } })
         break
       }
       case 'input_audio':
-        chunks.push({ type: 'input_audio', inputAudio: part.input_audio.data })
+        chunks.push({ type: 'input_audio', input_audio: part.input_audio.data })
         break
       default:
         call.unsupported(at, `Mistral chat takes no '${part.type}' content parts`)

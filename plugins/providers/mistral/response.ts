@@ -1,11 +1,10 @@
 /**
- * A Mistral chat completion in the unified (OpenAI) shape. The SDK hands it over camelCased;
- * content may be a string or a list of chunks (text, and `thinking` from reasoning models, which
+ * A Mistral chat completion in the unified (OpenAI) shape. Content may be a string or a list of chunks (text, and `thinking` from reasoning models, which
  * is the model's notes, not its answer); finish reasons and usage are mapped.
  */
-import type { ChatCompletionResponse, ContentChunk, ToolCall, UsageInfo } from '@mistralai/mistralai/models/components'
 import type { ChatResponse, ChatToolCall, Usage } from '../../../plugin-api/index.ts'
 import { upstreamError } from '../../../plugin-api/index.ts'
+import type { WireCompletion, WireContentChunk, WireToolCall, WireUsage } from './wire.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 type FunctionToolCall = Extract<ChatToolCall, { type: 'function' }>
@@ -23,14 +22,14 @@ export function finishReason(reason: string, provider: string): FinishReason {
   return FINISH_REASONS[reason] ?? 'stop'
 }
 
-export function textOf(content: string | ContentChunk[] | null | undefined): string {
+export function textOf(content: string | readonly WireContentChunk[] | null | undefined): string {
   if (typeof content === 'string') return content
   let text = ''
-  for (const chunk of content ?? []) if (chunk.type === 'text' && 'text' in chunk) text += chunk.text
+  for (const chunk of content ?? []) if (chunk.type === 'text' && typeof chunk.text === 'string') text += chunk.text
   return text
 }
 
-export function toolCallOf(call: ToolCall, fallbackId: string): FunctionToolCall {
+export function toolCallOf(call: WireToolCall, fallbackId: string): FunctionToolCall {
   const args = call.function.arguments
   return {
     id: call.id ?? fallbackId,
@@ -39,25 +38,25 @@ export function toolCallOf(call: ToolCall, fallbackId: string): FunctionToolCall
   }
 }
 
-/** Mistral's usage; a prompt cache hit comes as `prompt_tokens_details.cached_tokens`, outside the SDK's typed fields. */
-export function usageOf(usage: UsageInfo | undefined): Usage {
-  const prompt = usage?.promptTokens ?? 0
-  const completion = usage?.completionTokens ?? 0
-  const mapped: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage?.totalTokens ?? prompt + completion }
-  const details = usage?.['prompt_tokens_details'] as { cached_tokens?: unknown } | undefined
+/** Mistral's usage; a prompt cache hit comes as `prompt_tokens_details.cached_tokens`. */
+export function usageOf(usage: WireUsage | null | undefined): Usage {
+  const prompt = usage?.prompt_tokens ?? 0
+  const completion = usage?.completion_tokens ?? 0
+  const mapped: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage?.total_tokens ?? prompt + completion }
+  const details = usage?.prompt_tokens_details
   if (typeof details?.cached_tokens === 'number' && details.cached_tokens > 0) mapped.prompt_tokens_details = { cached_tokens: details.cached_tokens }
   return mapped
 }
 
-export function toChatResponse(response: ChatCompletionResponse, provider: string): ChatResponse {
+export function toChatResponse(response: WireCompletion, provider: string): ChatResponse {
   return {
     id: response.id,
     object: 'chat.completion',
     created: response.created,
     model: response.model,
     choices: response.choices.map((choice) => {
-      const toolCalls = (choice.message?.toolCalls ?? []).map((call, n) => toolCallOf(call, `${response.id}-${choice.index}-${n}`))
-      const text = textOf(choice.message?.content)
+      const toolCalls = (choice.message.tool_calls ?? []).map((call, n) => toolCallOf(call, `${response.id}-${choice.index}-${n}`))
+      const text = textOf(choice.message.content)
       return {
         index: choice.index,
         message: {
@@ -66,7 +65,7 @@ export function toChatResponse(response: ChatCompletionResponse, provider: strin
           refusal: null,
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
         },
-        finish_reason: finishReason(choice.finishReason, provider),
+        finish_reason: finishReason(choice.finish_reason, provider),
         logprobs: null,
       }
     }),

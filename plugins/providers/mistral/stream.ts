@@ -4,9 +4,9 @@
  * takes it off there and, when the client asked for `include_usage`, sends it in a final chunk
  * with no choices, as OpenAI does. Tool calls are numbered per choice across chunks.
  */
-import type { CompletionEvent, UsageInfo } from '@mistralai/mistralai/models/components'
 import type { ChatChunk } from '../../../plugin-api/index.ts'
 import { finishReason, textOf, toolCallOf, usageOf } from './response.ts'
+import type { WireCompletionChunk, WireUsage } from './wire.ts'
 
 type ChunkChoice = ChatChunk['choices'][number]
 
@@ -15,13 +15,13 @@ export interface StreamContext {
   provider: string
 }
 
-export async function* toChatChunks(events: AsyncIterable<CompletionEvent>, context: StreamContext, mapError: (err: unknown) => unknown): AsyncGenerator<ChatChunk> {
+export async function* toChatChunks(events: AsyncIterable<WireCompletionChunk>, context: StreamContext, mapError: (err: unknown) => unknown): AsyncGenerator<ChatChunk> {
   /** Per choice: the OpenAI index of each tool call id seen so far. */
   const toolIndexes = new Map<number, Map<string, number>>()
-  let usage: UsageInfo | undefined
+  let usage: WireUsage | undefined
   let last: Pick<ChatChunk, 'id' | 'created' | 'model'> | undefined
   try {
-    for await (const { data } of events) {
+    for await (const data of events) {
       if (data.usage) usage = data.usage
       last = { id: data.id, created: data.created ?? Math.floor(Date.now() / 1000), model: data.model }
       const choices = data.choices.map((choice): ChunkChoice => {
@@ -29,17 +29,17 @@ export async function* toChatChunks(events: AsyncIterable<CompletionEvent>, cont
         if (choice.delta.role === 'assistant') delta.role = 'assistant'
         const text = textOf(choice.delta.content)
         if (text || choice.delta.content === '') delta.content = text
-        if (choice.delta.toolCalls?.length) {
+        if (choice.delta.tool_calls?.length) {
           let indexes = toolIndexes.get(choice.index)
           if (!indexes) toolIndexes.set(choice.index, (indexes = new Map()))
-          delta.tool_calls = choice.delta.toolCalls.map((call) => {
+          delta.tool_calls = choice.delta.tool_calls.map((call) => {
             const key = call.id ?? `#${call.index ?? 0}`
             let index = indexes!.get(key)
             if (index === undefined) indexes!.set(key, (index = indexes!.size))
             return { index, ...toolCallOf(call, `${data.id}-${choice.index}-${index}`) }
           })
         }
-        return { index: choice.index, delta, finish_reason: choice.finishReason ? finishReason(choice.finishReason, context.provider) : null, logprobs: null }
+        return { index: choice.index, delta, finish_reason: choice.finish_reason ? finishReason(choice.finish_reason, context.provider) : null, logprobs: null }
       })
       yield { id: data.id, object: 'chat.completion.chunk', created: last.created, model: data.model, choices }
     }

@@ -1,72 +1,143 @@
 /**
- * Mistral's wire, written and read by the official SDK's own schemas: the SDK's types are
- * camelCase (`maxTokens`, `toolCalls`, `schemaDefinition`) and its schemas map them to and from
- * what the API speaks (`max_tokens`, `tool_calls`, `schema`), so the translation stays the SDK's.
- * Only the schemas are used, not the SDK's fetch path, which cost about six times the gateway's
- * CPU per request (bench/providers.ts); they cost ~30-45 µs a call of their own (zod).
+ * Mistral's wire as JSON, both ways, without the SDK's zod schemas: they cost 0.1-3 ms of CPU a
+ * request to write (more the longer the conversation) and ~15 µs an answer or streamed event to
+ * read (bench/RESULTS.md), against a few µs for JSON itself. Requests are typed by the SDK's own
+ * wire types (request.ts); answers are read here as the API reference gives them (snake_case),
+ * checked for what the gateway reads, and anything else is left alone.
  */
-import type { ChatCompletionRequest } from '@mistralai/mistralai/models/components/chatcompletionrequest.js'
-import type { ChatCompletionResponse } from '@mistralai/mistralai/models/components/chatcompletionresponse.js'
-import type { CompletionEvent } from '@mistralai/mistralai/models/components/completionevent.js'
-import type { EmbeddingRequest } from '@mistralai/mistralai/models/components/embeddingrequest.js'
-import type { EmbeddingResponse } from '@mistralai/mistralai/models/components/embeddingresponse.js'
+import type { ChatCompletionRequest$Outbound } from '@mistralai/mistralai/models/components/chatcompletionrequest.js'
+import type { EmbeddingRequest$Outbound } from '@mistralai/mistralai/models/components/embeddingrequest.js'
 import { requestNotSent, upstreamError } from '../../../plugin-api/index.ts'
 import { DONE, type EventData } from '../kit/wire-client.ts'
 
 const MAX_MESSAGE = 1000
 
-/** A request the SDK's schema refuses was never sent: the client's 400, not the upstream's failure. */
-function written(provider: string, write: () => unknown): string {
-  let body: unknown
+/** A content chunk of an answer: `text`, or `thinking` (the model's notes) and others the gateway skips. */
+export interface WireContentChunk {
+  readonly type: string
+  readonly text?: string
+}
+
+export interface WireToolCall {
+  readonly id?: string | null
+  readonly type?: string
+  readonly function: { readonly name: string; readonly arguments: string | Record<string, unknown> }
+  readonly index?: number
+}
+
+export interface WireMessage {
+  readonly role?: string | null
+  readonly content?: string | readonly WireContentChunk[] | null
+  readonly tool_calls?: readonly WireToolCall[] | null
+}
+
+export interface WireUsage {
+  readonly prompt_tokens?: number
+  readonly completion_tokens?: number
+  readonly total_tokens?: number
+  /** A prompt cache hit. */
+  readonly prompt_tokens_details?: { readonly cached_tokens?: number } | null
+}
+
+/** A chat completion as Mistral answers it. */
+export interface WireCompletion {
+  readonly id: string
+  readonly model: string
+  readonly created: number
+  readonly choices: readonly { readonly index: number; readonly message: WireMessage; readonly finish_reason: string }[]
+  readonly usage?: WireUsage
+}
+
+/** One streamed chunk (the last one carries the usage). */
+export interface WireCompletionChunk {
+  readonly id: string
+  readonly model: string
+  readonly created?: number
+  readonly choices: readonly { readonly index: number; readonly delta: WireMessage; readonly finish_reason?: string | null }[]
+  readonly usage?: WireUsage | null
+}
+
+export interface WireEmbeddings {
+  readonly model: string
+  readonly data: readonly { readonly index?: number; readonly embedding?: readonly number[] }[]
+  readonly usage?: WireUsage
+}
+
+/** A request as JSON text. Serialising an over-deep value overflows the stack: nothing was sent then. */
+function written(provider: string, body: ChatCompletionRequest$Outbound | EmbeddingRequest$Outbound): string {
   try {
-    body = write()
+    return JSON.stringify(body)
   } catch (err) {
-    if (err instanceof RangeError) throw requestNotSent(provider, err)
-    throw requestNotSent(provider, new Error(`it does not fit Mistral's API: ${(err as Error).message.slice(0, MAX_MESSAGE)}`))
+    throw requestNotSent(provider, err)
   }
-  return JSON.stringify(body)
 }
 
-/** An answer the SDK's schema cannot read is the upstream's fault. */
-function read<T>(provider: string, parse: () => T): T {
+export const chatRequestJson = (request: ChatCompletionRequest$Outbound, provider: string): string => written(provider, request)
+export const embeddingRequestJson = (request: EmbeddingRequest$Outbound, provider: string): string => written(provider, request)
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** An answer that is not what the API reference says is the upstream's fault. */
+function unreadable(provider: string, what: string, cause?: unknown): Error {
+  return upstreamError(502, `unreadable answer: ${what.slice(0, MAX_MESSAGE)}`, { provider, cause })
+}
+
+function parsed(text: string, provider: string): Record<string, unknown> {
+  let value: unknown
   try {
-    return parse()
+    value = JSON.parse(text)
   } catch (err) {
-    throw upstreamError(502, `unreadable answer: ${(err as Error).message.slice(0, MAX_MESSAGE)}`, { provider, cause: err })
+    throw unreadable(provider, (err as Error).message, err)
   }
+  if (!isRecord(value)) throw unreadable(provider, 'not a JSON object')
+  return value
 }
 
-/** Mistral's requests as JSON text and its answers as the SDK's types, by the SDK's schemas. */
-export interface MistralWire {
-  chatRequestJson(request: ChatCompletionRequest, provider: string): string
-  streamRequestJson(request: ChatCompletionRequest, provider: string): string
-  embeddingRequestJson(request: EmbeddingRequest, provider: string): string
-  chatResponseOf(bytes: Buffer, provider: string): ChatCompletionResponse
-  embeddingResponseOf(bytes: Buffer, provider: string): EmbeddingResponse
-  completionEvents(data: EventData, provider: string): AsyncGenerator<CompletionEvent>
+/** Each choice's message (or delta) and tool calls have the shape the gateway reads. */
+function checkChoices(answer: Record<string, unknown>, part: 'message' | 'delta', provider: string): void {
+  if (typeof answer.id !== 'string') throw unreadable(provider, '`id` is not a string')
+  if (typeof answer.model !== 'string') throw unreadable(provider, '`model` is not a string')
+  if (!Array.isArray(answer.choices)) throw unreadable(provider, '`choices` is not a list')
+  answer.choices.forEach((choice: unknown, i) => {
+    if (!isRecord(choice) || typeof choice.index !== 'number') throw unreadable(provider, `choices[${i}] has no index`)
+    const message = choice[part]
+    if (!isRecord(message)) throw unreadable(provider, `choices[${i}].${part} is not an object`)
+    const content = message.content
+    if (content !== undefined && content !== null && typeof content !== 'string' && !Array.isArray(content)) throw unreadable(provider, `choices[${i}].${part}.content is neither text nor a list`)
+    const calls = message.tool_calls
+    if (calls === undefined || calls === null) return
+    if (!Array.isArray(calls)) throw unreadable(provider, `choices[${i}].${part}.tool_calls is not a list`)
+    calls.forEach((call: unknown, j) => {
+      const fn = isRecord(call) ? call.function : undefined
+      if (!isRecord(fn) || typeof fn.name !== 'string') throw unreadable(provider, `choices[${i}].${part}.tool_calls[${j}].function has no name`)
+    })
+  })
 }
 
-/** The schemas, imported when a Mistral provider is set up: a gateway without one never loads them. */
-export async function mistralWire(): Promise<MistralWire> {
-  const [request, streamRequest, response, event, embeddingRequest, embeddingResponse] = await Promise.all([
-    import('@mistralai/mistralai/models/components/chatcompletionrequest.js'),
-    import('@mistralai/mistralai/models/components/chatcompletionstreamrequest.js'),
-    import('@mistralai/mistralai/models/components/chatcompletionresponse.js'),
-    import('@mistralai/mistralai/models/components/completionevent.js'),
-    import('@mistralai/mistralai/models/components/embeddingrequest.js'),
-    import('@mistralai/mistralai/models/components/embeddingresponse.js'),
-  ])
-  return {
-    chatRequestJson: (body, provider) => written(provider, () => request.ChatCompletionRequest$outboundSchema.parse(body)),
-    streamRequestJson: (body, provider) => written(provider, () => streamRequest.ChatCompletionStreamRequest$outboundSchema.parse({ ...body, stream: true })),
-    embeddingRequestJson: (body, provider) => written(provider, () => embeddingRequest.EmbeddingRequest$outboundSchema.parse(body)),
-    chatResponseOf: (bytes, provider) => read(provider, () => response.ChatCompletionResponse$inboundSchema.parse(JSON.parse(bytes.toString('utf8')))),
-    embeddingResponseOf: (bytes, provider) => read(provider, () => embeddingResponse.EmbeddingResponse$inboundSchema.parse(JSON.parse(bytes.toString('utf8')))),
-    async *completionEvents(data, provider) {
-      for await (const text of data) {
-        if (text === DONE) continue
-        yield read(provider, () => event.CompletionEvent$inboundSchema.parse({ data: text }))
-      }
-    },
+export function chatResponseOf(bytes: Buffer, provider: string): WireCompletion {
+  const answer = parsed(bytes.toString('utf8'), provider)
+  checkChoices(answer, 'message', provider)
+  for (const [i, choice] of (answer.choices as Record<string, unknown>[]).entries()) {
+    if (typeof choice.finish_reason !== 'string') throw unreadable(provider, `choices[${i}].finish_reason is not a string`)
+  }
+  return answer as unknown as WireCompletion
+}
+
+export function embeddingResponseOf(bytes: Buffer, provider: string): WireEmbeddings {
+  const answer = parsed(bytes.toString('utf8'), provider)
+  if (typeof answer.model !== 'string') throw unreadable(provider, '`model` is not a string')
+  if (!Array.isArray(answer.data) || !answer.data.every((item: unknown) => isRecord(item) && (item.embedding === undefined || Array.isArray(item.embedding)))) {
+    throw unreadable(provider, '`data` is not a list of embeddings')
+  }
+  return answer as unknown as WireEmbeddings
+}
+
+/** The stream's chunks, to `[DONE]`. */
+export async function* completionEvents(data: EventData, provider: string): AsyncGenerator<WireCompletionChunk> {
+  for await (const text of data) {
+    if (text === DONE) continue
+    const chunk = parsed(text, provider)
+    checkChoices(chunk, 'delta', provider)
+    yield chunk as unknown as WireCompletionChunk
   }
 }

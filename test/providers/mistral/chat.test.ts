@@ -38,6 +38,47 @@ describe('mistral: chat completions', () => {
     for (const name of ['authorization', 'content-type', 'accept']) expect([name, byGateway.headers[name]]).toEqual([name, bySdk.headers[name]])
   })
 
+  it('writes every parameter and kind of message it translates as the official SDK writes them', async () => {
+    // The gateway writes Mistral's wire itself (typed by the SDK's wire types); the SDK, given the
+    // same request in its own (camelCase) terms, is the reference for the body.
+    const sdk = new Mistral({ apiKey: API_KEY, serverURL: upstream.url, retryConfig: { strategy: 'none' } })
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }
+    await sdk.chat.complete({
+      model: MODEL, temperature: 0.3, topP: 0.9, maxTokens: 50, stop: ['END'], randomSeed: 7, n: 1,
+      presencePenalty: 0.1, frequencyPenalty: 0.2, parallelToolCalls: false, metadata: { team: 'a' }, promptCacheKey: 'k1',
+      serviceTier: 'auto', reasoningEffort: 'high', prediction: { type: 'content', content: 'Paris' }, safePrompt: true,
+      responseFormat: { type: 'json_schema', jsonSchema: { name: 'city', description: 'A city', schemaDefinition: schema, strict: true } },
+      tools: [{ type: 'function', function: { name: 'weather', description: 'Weather in a city', parameters: schema, strict: true } }],
+      toolChoice: { type: 'function', function: { name: 'weather' } },
+      messages: [
+        { role: 'system', content: 'Terse.' },
+        { role: 'user', content: [{ type: 'text', text: 'Look:' }, { type: 'image_url', imageUrl: { url: 'https://example.com/a.png', detail: 'low' } }, { type: 'input_audio', inputAudio: 'UklGRg==' }] },
+        { role: 'assistant', content: null, toolCalls: [{ id: 'abcDEF123', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' }, index: 0 }] },
+        { role: 'tool', content: 'Sunny', toolCallId: 'abcDEF123', name: 'weather' },
+        { role: 'user', content: 'And tomorrow?' },
+      ],
+    })
+    const bySdk = upstream.requests.at(-1)!
+    await client.chat.completions.create({
+      model: 'chat', temperature: 0.3, top_p: 0.9, max_completion_tokens: 50, stop: ['END'], seed: 7, n: 1,
+      presence_penalty: 0.1, frequency_penalty: 0.2, parallel_tool_calls: false, metadata: { team: 'a' }, prompt_cache_key: 'k1',
+      service_tier: 'auto', reasoning_effort: 'high', prediction: { type: 'content', content: 'Paris' },
+      response_format: { type: 'json_schema', json_schema: { name: 'city', description: 'A city', schema, strict: true } },
+      tools: [{ type: 'function', function: { name: 'weather', description: 'Weather in a city', parameters: schema, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'weather' } },
+      messages: [
+        { role: 'developer', content: 'Terse.' },
+        { role: 'user', content: [{ type: 'text', text: 'Look:' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'low' } }, { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }] },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'abcDEF123', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', content: 'Sunny', tool_call_id: 'abcDEF123' },
+        { role: 'user', content: 'And tomorrow?' },
+      ],
+      // Mistral's own field, as an OpenAI client sends it.
+      ...{ safe_prompt: true },
+    })
+    expect(upstream.requests.at(-1)!.body).toEqual(bySdk.body)
+  })
+
   it('writes a stream request as the official SDK writes it: the body with stream, and accept text/event-stream', async () => {
     upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, [streamChunk({ role: 'assistant', content: 'ok' }, { finishReason: 'stop' })]))
     const sdk = new Mistral({ apiKey: API_KEY, serverURL: upstream.url, retryConfig: { strategy: 'none' } })
