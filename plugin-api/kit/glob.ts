@@ -26,3 +26,26 @@ export class NamePatterns {
     return this.#exact.has(name) || this.#globs.some((g) => g.test(name))
   }
 }
+
+/**
+ * Whether every name `pattern` matches, `cover` matches too (a key's model list within its
+ * creator's). Sound, not complete: a `*` of `pattern` is covered only by a `*` of `cover`, a `?` by
+ * a `?` or a `*`; testing `pattern` as a plain name would let `mock-?` cover `mock-*`.
+ */
+export function globCovers(cover: string, pattern: string): boolean {
+  const seen = new Map<number, boolean>()
+  const from = (i: number, j: number): boolean => {
+    const key = i * (pattern.length + 1) + j
+    const known = seen.get(key)
+    if (known !== undefined) return known
+    let result: boolean
+    if (i === cover.length) result = j === pattern.length
+    else if (cover[i] === '*') result = from(i + 1, j) || (j < pattern.length && from(i, j + 1))
+    else if (j === pattern.length) result = false
+    else if (cover[i] === '?') result = pattern[j] !== '*' && from(i + 1, j + 1)
+    else result = cover[i] === pattern[j] && from(i + 1, j + 1)
+    seen.set(key, result)
+    return result
+  }
+  return from(0, 0)
+}

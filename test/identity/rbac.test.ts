@@ -272,5 +272,55 @@ describe('the RBAC matrix: role × endpoint × scope', () => {
       expectRefused(await call(gw, 'POST', '/api/v1/keys', { headers: bearer(limited), body: { allowed_models: ['mock-b'] } }), 403, 'models_not_grantable')
       expectRefused(await call(gw, 'POST', `/api/v1/keys/${keys.alice.id}/rotate`, { headers: bearer(limited) }), 403, 'models_not_grantable')
     })
+
+    it('may not widen a glob: `mock-?` does not cover `mock-*`, though the one matches the other as a name', async () => {
+      const { key: limited } = await createKey(gw, { allowed_models: ['mock-?'] }, as('alice'))
+      expectRefused(await call(gw, 'POST', '/api/v1/keys', { headers: bearer(limited), body: { allowed_models: ['mock-*'] } }), 403, 'models_not_grantable')
+      expectRefused(await call(gw, 'POST', '/api/v1/keys', { headers: bearer(limited), body: { allowed_models: ['mock-a?'] } }), 403, 'models_not_grantable')
+      for (const within of [['mock-a'], ['mock-?'], ['mock-b', 'mock-?']]) {
+        const res = await call(gw, 'POST', '/api/v1/keys', { headers: bearer(limited), body: { allowed_models: within } })
+        expect(res.status, JSON.stringify(res.body)).toBe(201)
+        expect(res.body.data.allowed_models).toEqual(within)
+      }
+    })
+  })
+
+  describe('keys made with a key that has limits or an expiry', () => {
+    it('a key with limits of its own makes no keys (its limits would not bind them), and rotates only itself', async () => {
+      const { id, key: limited } = await createKey(gw, { limits: { requests_per_minute: 1 } }, as('alice'))
+      for (const body of [{}, { limits: { requests_per_minute: 1 } }]) {
+        const res = await call(gw, 'POST', '/api/v1/keys', { headers: bearer(limited), body })
+        expectRefused(res, 403, 'key_limits_not_grantable')
+        expect(res.body.message).toContain('requests_per_minute')
+      }
+      expectRefused(await call(gw, 'POST', `/api/v1/keys/${keys.alice.id}/rotate`, { headers: bearer(limited) }), 403, 'key_limits_not_grantable')
+      const own = await call(gw, 'POST', `/api/v1/keys/${id}/rotate`, { headers: bearer(limited), body: { grace_s: 60 } })
+      expect(own.status, JSON.stringify(own.body)).toBe(201)
+      expect(own.body.data.limits).toEqual({ requests_per_minute: 1 })
+    })
+
+    it('a key that expires makes keys that expire no later: its expiry by default, a later one refused', async () => {
+      const expiry = new Date(Date.now() + 3600_000)
+      const { key: shortLived } = await createKey(gw, { expires_at: expiry.toISOString() }, as('alice'))
+      const child = await call(gw, 'POST', '/api/v1/keys', { headers: bearer(shortLived), body: {} })
+      expect(child.status, JSON.stringify(child.body)).toBe(201)
+      expect(new Date(child.body.data.expires_at).getTime()).toBe(expiry.getTime())
+      const sooner = new Date(Date.now() + 600_000)
+      const earlier = await call(gw, 'POST', '/api/v1/keys', { headers: bearer(shortLived), body: { expires_at: sooner.toISOString() } })
+      expect(new Date(earlier.body.data.expires_at).getTime()).toBe(sooner.getTime())
+      expectRefused(await call(gw, 'POST', '/api/v1/keys', { headers: bearer(shortLived), body: { expires_at: new Date(Date.now() + 7200_000).toISOString() } }), 403, 'expiry_not_grantable')
+      // Another key that never expires: a fresh secret for it would outlive the caller.
+      expectRefused(await call(gw, 'POST', `/api/v1/keys/${keys.alice.id}/rotate`, { headers: bearer(shortLived) }), 403, 'expiry_not_grantable')
+    })
+  })
+
+  describe('revoking a key of a higher role', () => {
+    it('is refused to a department_admin (an administrator\'s key in their department), allowed to the admin', async () => {
+      const { id, key } = await createKey(gw, { user_id: null, department: 'research', role: 'admin', name: 'research-admin-service' })
+      expectRefused(await call(gw, 'DELETE', `/api/v1/keys/${id}`, { headers: as('rdAdmin') }), 403, 'role_not_grantable')
+      expect((await chat(gw, bearer(key))).status).toBe(200)
+      expect((await call(gw, 'DELETE', `/api/v1/keys/${id}`, { headers: ADMIN })).status).toBe(200)
+      expect((await chat(gw, bearer(key))).body.error.code).toBe('key_revoked')
+    })
   })
 })

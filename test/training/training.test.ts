@@ -363,6 +363,21 @@ features: { custom_models: false }
     expect(await ids({ metadata: { batch: 'nonexistent' } })).toEqual([])
   })
 
+  it('trains only a model the route table answers for the caller, on one of its route\'s providers, a provider named or not', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const started = () => openaiUp.calls.filter((c) => c.startsWith('POST /v1/fine_tuning/jobs')).length + mistralUp.calls.filter((c) => c.startsWith('POST /v1/fine_tuning/jobs')).length
+    const before = started()
+    // The SDK's `create` takes no `provider`; the gateway's own field goes as an extra body field.
+    const create = (model: string, provider: string) => client.fineTuning.jobs.create({ model, training_file: file.id }, { body: { model, training_file: file.id, provider } })
+    // No route answers gpt-4o: naming a provider used to start it anyway, past every model rule.
+    await expect(create('gpt-4o', 'openai')).rejects.toMatchObject({ status: 400, param: 'model', code: 'model_not_found' })
+    await expect(create('gpt-4o-mini', 'mistral')).rejects.toMatchObject({ status: 400, param: 'provider', code: 'provider_not_routed' })
+    const routed = await create('gpt-4o-mini', 'openai')
+    expect(routed).toMatchObject({ model: 'gpt-4o-mini' })
+    await waitFor(routed.id, (s) => ['succeeded', 'failed', 'cancelled'].includes(s))
+    expect(started()).toBe(before + 1)
+  })
+
   it('refuses a job on a missing or non-fine-tune file, naming the field', async () => {
     await expect(client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: 'file-000000000000000000000000' })).rejects.toMatchObject({ status: 404, param: 'training_file' })
     const other = await client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants' })

@@ -4213,7 +4213,7 @@ export interface paths {
                         } | null;
                         method?: Record<string, unknown> | null;
                         model: string;
-                        /** @description The provider instance that trains (default: the route answering `model`). */
+                        /** @description Which of the providers of the route answering `model` trains (default: its first target's). */
                         provider?: string;
                         seed?: number | null;
                         suffix?: string | null;
@@ -6031,7 +6031,7 @@ export interface paths {
                         } | null;
                         method?: Record<string, unknown> | null;
                         model: string;
-                        /** @description The provider instance that trains (default: the route answering `model`). */
+                        /** @description Which of the providers of the route answering `model` trains (default: its first target's). */
                         provider?: string;
                         seed?: number | null;
                         suffix?: string | null;

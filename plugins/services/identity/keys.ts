@@ -4,7 +4,7 @@
  * data scope: own keys (user), the department's keys (department_admin), all keys (admin). A key
  * never carries more than its creator's role, its owner's role, or its creator key's models.
  */
-import { GatewayError, NamePatterns, Store, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
+import { GatewayError, Store, globCovers, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import { Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
 import { newApiKey } from './data/keys.ts'
@@ -64,7 +64,8 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       const askedRole = optionalString(body, 'role', 64)
       const askedModels = optionalStringList(body, 'allowed_models')
       const limits = (body.limits ?? undefined) as Record<string, number> | undefined
-      const expiresAt = expiryOf(optionalFutureDate(body, 'expires_at'))
+      refuseIfKeyLimited(caller)
+      const expiresAt = await withinCallerExpiry(caller, expiryOf(optionalFutureDate(body, 'expires_at')))
 
       // Whose key: the caller's own by default, a named user's, or nobody's (user_id: null, a service key).
       const owner = askedUser === undefined ? await users.get(caller.principal.userId) : askedUser === null ? undefined : await users.get(askedUser)
@@ -115,8 +116,11 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
 
   const revoke: RouteSpec<unknown, unknown, { id: string }> = {
     method: 'DELETE', path: '/:id', summary: 'Revoke a key (at once in this process, within the auth cache TTL elsewhere).', permission: MANAGE_KEYS, params: ID_PARAMS, response: KEY_SCHEMA,
-    async handle({ caller, params }) {
+    async handle({ caller, params, access }: RouteRequest<unknown, unknown, { id: string }>) {
       const key = await reachableKey(caller, params.id)
+      // As for rotating or changing a user: not a key of a role above the caller's (a department
+      // admin cutting off an administrator). A role since removed from gateway.yaml does not block.
+      if (access.hasRole(key.role) && !caller.mayGrant(key.role)) throw forbidden(`Your role '${caller.role.name}' may not revoke a key of the role '${key.role}'.`, 'role_not_grantable')
       const revoked = await apiKeys.revoke(key.id)
       events.emit({ type: 'key-changed', keyId: key.id })
       const now = (await apiKeys.get(key.id)) ?? key
@@ -139,6 +143,11 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       // A key limited to some models must not obtain a fresh secret for a key that is not.
       if (caller.principal.allowedModels && old.allowedModels === null) throw forbidden('Your key may not rotate a key that has no model limits.', 'models_not_grantable')
       if (old.allowedModels) cappedModels(caller, old.allowedModels)
+      // A fresh secret for its own key keeps that key's limits and expiry; another key's is a key it made.
+      if (old.id !== caller.principal.keyId) {
+        refuseIfKeyLimited(caller)
+        await withinCallerExpiry(caller, old.expiresAt, 'rotate')
+      }
       const secret = newApiKey(config.key_prefix)
       const key = await identity.transaction(async (tx) => {
         const created = await tx.apiKeys.create({
@@ -154,7 +163,32 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
     },
   }
 
+  /**
+   * A key made (or rotated) with a key that expires expires no later: its expiry defaults to the
+   * creator's, and a later one is refused, so a short-lived key cannot outlive itself by a copy.
+   */
+  async function withinCallerExpiry(caller: Caller, asked: Date | null, action: 'create' | 'rotate' = 'create'): Promise<Date | null> {
+    const own = caller.principal.keyId ? (await apiKeys.get(caller.principal.keyId))?.expiresAt ?? null : null
+    if (!own) return asked
+    if (asked === null && action === 'create') return own
+    if (asked === null || asked > own) {
+      throw forbidden(`Your key expires at ${own.toISOString()}; it may not ${action} a key that outlives it.`, 'expiry_not_grantable')
+    }
+    return asked
+  }
+
   return { routes: [create, list, get, revoke, rotate] }
+}
+
+/**
+ * A key's own limits (requests, tokens, budget) bound that key alone: a key it created would have
+ * buckets of its own, so a key with limits could multiply or shed them by making keys. It makes
+ * none; a person signs in, or an administrator gives out keys.
+ */
+function refuseIfKeyLimited(caller: Caller): void {
+  const limits = caller.principal.limits
+  if (!limits || Object.keys(limits).length === 0) return
+  throw forbidden(`Your key has limits of its own (${Object.keys(limits).join(', ')}), which would not bind the keys it made: use a credential without per-key limits.`, 'key_limits_not_grantable')
 }
 
 /** The role must exist, be one the caller may hand out, and (for a user's key) not exceed the user's role. */
@@ -166,14 +200,13 @@ function requireGrantable(caller: Caller, access: AccessView, role: string, owne
 
 /**
  * A key created with a key that is limited to some models is limited at least as much: its list
- * defaults to the creator's, and each entry must be one the creator's list allows.
+ * defaults to the creator's, and each entry (a name or a glob) must be within the creator's list.
  */
 function cappedModels(caller: Caller, asked: string[] | undefined): readonly string[] | null {
   const cap = caller.principal.allowedModels
   if (!cap) return asked ?? null
   if (!asked) return cap
-  const scope = new NamePatterns(cap)
-  const outside = asked.find((m) => !scope.matches(m))
+  const outside = asked.find((m) => !cap.some((c) => globCovers(c, m)))
   if (outside !== undefined) throw forbidden(`Your key may not give access to '${outside}'.`, 'models_not_grantable')
   return asked
 }

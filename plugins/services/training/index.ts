@@ -121,12 +121,20 @@ async function trainingFile(files: Files, caller: Caller, id: string, param: str
   return file
 }
 
-/** Which provider trains `model`: the one named, or the first target of the route answering it whose provider fine-tunes. */
+/**
+ * Which provider trains `model`: a target of the route that answers it for the caller (the route
+ * table with the caller's department and key rules applied, as for a chat), the one `provider`
+ * names, else the first. A model the caller may not use is not trained, provider named or not:
+ * naming one must not step around the model rules (and the spending) every other call keeps to.
+ */
 function trainerOf(gateway: GatewayCalls, model: string, provider: string | undefined): { provider: string; model: string } {
-  if (provider) return { provider, model }
   const route = gateway.routes(model)
-  if (!route) throw badRequest(`No route answers the model '${model}'; name a provider.`, 'model', 'model_not_found')
-  const target = route.targets[0]
+  if (!route) throw badRequest(`No route answers the model '${model}' for you.`, 'model', 'model_not_found')
+  const target = provider === undefined ? route.targets[0] : route.targets.find((t) => t.provider === provider)
+  if (!target) {
+    const providers = [...new Set(route.targets.map((t) => t.provider))].join(', ')
+    throw badRequest(`The route answering '${model}' has no target on the provider '${provider}' (its providers: ${providers}).`, 'provider', 'provider_not_routed')
+  }
   return { provider: target.provider, model: target.model ?? model }
 }
 
@@ -178,7 +186,7 @@ const CREATE_PROPERTIES = {
     model: { type: 'string', minLength: 1, maxLength: 200 },
     training_file: { type: 'string', minLength: 1 },
     validation_file: { type: ['string', 'null'] },
-    provider: { type: 'string', minLength: 1, description: 'The provider instance that trains (default: the route answering `model`).' },
+    provider: { type: 'string', minLength: 1, description: 'Which of the providers of the route answering `model` trains (default: its first target\'s).' },
     hyperparameters: HYPER,
     method: { type: ['object', 'null'] },
     suffix: { type: ['string', 'null'], maxLength: 64 },
