@@ -3,7 +3,8 @@
  * token or a console sign-in names them) and a virtual API key. A strategy passes its own id.
  */
 import type { Principal } from '../../plugin-api/index.ts'
-import type { ApiKeyRecord, JsonObject, UserRecord } from './capabilities.ts'
+import type { ApiKeyRecord, Identity, JsonObject, UserRecord } from './capabilities.ts'
+import { isUuid } from '../store/kit/sql.ts'
 
 /** A recorded user: their role and department as the store has them now. */
 export function userPrincipal(user: UserRecord, strategy: string): Principal {
@@ -30,6 +31,20 @@ export function keyPrincipal(record: ApiKeyRecord, strategy: string): Principal 
     ...(record.department !== null ? { department: record.department } : {}),
     ...(record.allowedModels ? { allowedModels: Object.freeze([...record.allowedModels]) } : {}),
   })
+}
+
+/**
+ * A principal recorded earlier, as it stands now, for work that goes on after its request (a
+ * batch's lines): a virtual key's rebuilt from its record (role, department, models and limits as
+ * they are now), or undefined once the key is revoked, expired or gone, so revoking a key stops
+ * what it started. Other principals (a config key, a token) as recorded: the store holds nothing
+ * that could withdraw them.
+ */
+export async function currentPrincipal(identity: Identity, principal: Principal): Promise<Principal | undefined> {
+  if (!principal.keyId || !isUuid(principal.keyId)) return principal
+  const key = await identity.apiKeys.get(principal.keyId)
+  if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return undefined
+  return keyPrincipal(key, principal.strategy)
 }
 
 /** The key's limits and budget (the keys service stores numbers only), or undefined when it has none. */

@@ -68,6 +68,7 @@ limits:
   policies: [ { scope: user, when: { routes: [limited] }, requests_per_second: 2 } ]
 services:
   files: {}
+  keys: {}
   batches: { concurrency: 3, step_ms: 300, sweep_ms: 200, rate_limit_pause_ms: 100 }
 `)
     alice = new OpenAI({ apiKey: ALICE, baseURL: `${gw.url}/v1`, maxRetries: 0 })
@@ -165,6 +166,34 @@ services:
     await expect(alice.batches.cancel(created.id).then((b) => b.status)).resolves.toBe('cancelled')
     const finished = (await alice.batches.list()).data.find((b) => b.status === 'completed')!
     await expect(alice.batches.cancel(finished.id)).rejects.toMatchObject({ status: 400, code: 'batch_not_cancellable' })
+    handler = answer
+  })
+
+  it('stops the batches of a key that is revoked: the lines sent before are kept, no line is sent after', async () => {
+    const minted = await fetch(`${gw.url}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ALICE}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'batch-job' }) })
+    const key = ((await minted.json()) as { data: { id: string; key: string } }).data
+    const withKey = new OpenAI({ apiKey: key.key, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    let sent = 0
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    handler = async (req, res) => {
+      // The first three answer at once; the next wait at the gate while the key is revoked.
+      if (++sent > 3) await gate
+      return answer(req, res)
+    }
+    const file = await upload(withKey, Array.from({ length: 12 }, (_, i) => chat(`r${i}`, `line ${i}`)))
+    const created = await withKey.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    await waitFor(() => sent === 6, 10_000, 20)
+    const revoked = await fetch(`${gw.url}/api/v1/keys/${key.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ALICE}` } })
+    expect(revoked.status).toBe(200)
+    // Past the step's time, so the lines in flight are its last; then they are answered.
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    release()
+    const done = await ended(alice, created.id)
+    expect(done.status).toBe('cancelled')
+    expect(done.errors?.data?.[0]).toMatchObject({ code: 'key_revoked' })
+    expect(done.request_counts).toMatchObject({ total: 12, completed: 6 })
+    expect(sent).toBe(6)
     handler = answer
   })
 

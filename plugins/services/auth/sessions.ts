@@ -14,7 +14,7 @@ import { LRUCache } from 'lru-cache'
 import { type Principal, type SqlClient } from '../../../plugin-api/index.ts'
 import { isUuid } from '../../store/kit/sql.ts'
 import type { Identity, IdentityEvent } from '../../contracts/capabilities.ts'
-import { keyPrincipal, userPrincipal } from '../../contracts/principals.ts'
+import { currentPrincipal, userPrincipal } from '../../contracts/principals.ts'
 import type { LiveSession } from '../../contracts/sessions.ts'
 
 const STRATEGY = 'auth.session'
@@ -140,13 +140,9 @@ export class SessionStore {
       const user = row.user_id && isUuid(row.user_id) ? await this.#identity.users.get(row.user_id) : undefined
       return user ? userPrincipal(user, STRATEGY) : undefined
     }
-    if (row.key_id && isUuid(row.key_id)) {
-      const key = await this.#identity.apiKeys.get(row.key_id)
-      if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return undefined
-      return keyPrincipal(key, STRATEGY)
-    }
-    // A config key's session: the principal it had at sign-in (the key lives in gateway.yaml, not the store).
-    return sessionPrincipal(row.principal)
+    // A virtual key's session follows the key; a config key's keeps the principal it had at sign-in
+    // (the key lives in gateway.yaml, not the store).
+    return currentPrincipal(this.#identity, sessionPrincipal(row.principal))
   }
 
   async #touch(id: string): Promise<void> {

@@ -9,7 +9,9 @@
  */
 import { fileURLToPath } from 'node:url'
 import { badRequest, definePlugin, notFound, Store, token, within, type Caller, type RouteSpec, type Service, type Surface, type Token } from '../../../plugin-api/index.ts'
+import { Identity } from '../../contracts/capabilities.ts'
 import { Files, ownerFilter, type StoredFile } from '../../contracts/files.ts'
+import { currentPrincipal } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { newId, isId } from '../kit/ids.ts'
 import { ENDPOINTS, type BatchEndpoint } from './input.ts'
@@ -57,6 +59,7 @@ const service = definePlugin<BatchesConfig, Service>({
   description: 'OpenAI\'s Batch API run through the gateway\'s own pipeline by queue workers: every provider, every line routed, limited and accounted.',
   configSchema,
   needs: [Store, Queue, Files],
+  uses: [Identity],
   provides: [BatchParts],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
@@ -71,7 +74,11 @@ const service = definePlugin<BatchesConfig, Service>({
     if (ctx.runsJobs) {
       // Kept across reloads, so released first when the gateway stops (while the store is open).
       const stopping = ctx.keep('stopping', () => new Stopping())
-      const worker = batchWorker({ stopping: stopping.signal, batches, files, queue, callsAs: (p) => ctx.callsAs(p), settings: config, logger: ctx.logger })
+      const identity = ctx.tryGet(Identity)
+      const worker = batchWorker({
+        stopping: stopping.signal, batches, files, queue, callsAs: (p) => ctx.callsAs(p), settings: config, logger: ctx.logger,
+        currentPrincipal: async (p) => (identity ? currentPrincipal(identity, p) : p),
+      })
       stop = await queue.consume<StepMessage>(TOPIC, (msg) => stopping.track(worker.step(msg.body.batchId)), { prefetch: config.prefetch })
       // A step lost with a process (the memory queue keeps nothing across a restart) is queued again.
       const sweep = (idleMs: number) => batches.lost(idleMs)

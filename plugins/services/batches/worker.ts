@@ -36,6 +36,8 @@ export interface WorkerDeps {
   readonly files: Files
   readonly queue: Queue
   readonly callsAs: (principal: Principal) => GatewayCalls
+  /** The batch's creator as it stands now (contracts/principals.ts): undefined once its key is revoked or expired. */
+  readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   readonly settings: WorkerSettings
   readonly logger: Logger
 }
@@ -102,7 +104,14 @@ export function batchWorker(deps: WorkerDeps) {
         if (batch.expiresAt.getTime() <= Date.now()) return finish(batch, 'expired')
         const todo = await batches.pendingLines(batch.id, settings.concurrency * LINES_PER_LANE)
         if (todo.length === 0) return finish(batch, 'completed')
-        const pause = await runLines(batch, todo)
+        // Each step runs as its creator is now: a revoked or expired key stops its batches (the
+        // answers so far kept), and a user's new role or department applies to the next lines.
+        const principal = await deps.currentPrincipal(batch.principal)
+        if (!principal) {
+          await batches.update(batch.id, { errors: [{ code: 'key_revoked', message: 'The API key that created this batch was revoked or expired; the lines not yet run were not run.', param: null, line: null }] })
+          return finish(batch, 'cancelled')
+        }
+        const pause = await runLines(batch, todo, principal)
         const counts = await batches.counts(batch.id)
         await batches.update(batch.id, { requestCounts: { total: batch.requestCounts.total, ...counts } })
         return pause ?? 0
@@ -122,8 +131,8 @@ export function batchWorker(deps: WorkerDeps) {
    * or its window ends (lines in flight are stopped and run again by no one), the gateway stops (they run again in
    * the next process), or a 429 pauses it: then the pause.
    */
-  async function runLines(batch: BatchRecord, todo: readonly BatchLine[]): Promise<number | undefined> {
-    const calls = deps.callsAs(batch.principal)
+  async function runLines(batch: BatchRecord, todo: readonly BatchLine[], principal: Principal): Promise<number | undefined> {
+    const calls = deps.callsAs(principal)
     const stopAt = Date.now() + settings.step_ms
     const controller = new AbortController()
     const signal = AbortSignal.any([controller.signal, deps.stopping])
