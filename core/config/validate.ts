@@ -11,7 +11,7 @@ import type { GatewayConfig } from './types.ts'
 import { capabilitiesOf, providersOf, type PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginManifest } from '../../plugin-api/types.ts'
 import { BUILTIN_ROLES } from '../runtime/access.ts'
-import { NamePatterns, globToRegExp, isGlob } from '../../plugin-api/kit/glob.ts'
+import { NamePatterns, compileGlob, isGlob } from '../../plugin-api/kit/glob.ts'
 
 export { newAjv } from './compiled-validators.ts'
 
@@ -144,7 +144,7 @@ function accessIssues(parsed: ParsedConfig, config: GatewayConfig): ConfigIssue[
   const routable = (name: string): boolean => routeNames.matches(name)
   // A glob is useful when it matches a route's name, or a name a glob route answers (tried with its wildcards filled in).
   const globUseful = (glob: string): boolean => {
-    const pattern = globToRegExp(glob)
+    const pattern = compileGlob(glob)
     return [...routeNames.exact].some((n) => pattern.test(n)) || [glob.replace(/\*/g, '').replace(/\?/g, 'x'), glob.replace(/[*?]/g, 'x')].some(routable)
   }
   for (const [dept, entry] of Object.entries(config.departments ?? {})) {

@@ -1,6 +1,6 @@
 /** The route table, compiled once per snapshot: names, aliases and globs, `when` conditions, targets with their provider. */
 import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
-import { globToRegExp, isGlob } from '../../plugin-api/kit/glob.ts'
+import { compileGlob, isGlob, type Glob } from '../../plugin-api/kit/glob.ts'
 import type { GatewayError } from '../../plugin-api/errors.ts'
 import { createHash } from 'node:crypto'
 import type { Principal, Provider, RouteInfo } from '../../plugin-api/types.ts'
@@ -67,7 +67,7 @@ export class RouteTable {
   readonly #routes: CompiledRoute[] = []
   /** Exact names and aliases → routes in config order. */
   readonly #exact = new Map<string, CompiledRoute[]>()
-  readonly #globs: { pattern: RegExp; route: CompiledRoute }[] = []
+  readonly #globs: { pattern: Glob; route: CompiledRoute }[] = []
   /** Name → candidate routes, for names matched by globs (bounded). */
   readonly #candidates = new Map<string, CompiledRoute[]>()
   readonly #listed: { name: string; route: CompiledRoute }[] = []
@@ -84,13 +84,13 @@ export class RouteTable {
       if (route.targets.length === 0) {
         this.unavailable.push(config.model)
         const names = [config.model, ...(config.aliases ?? [])]
-        this.#unavailable.push({ route: config.model, providers: [...new Set(config.targets.map((t) => t.provider))], matches: (model) => names.some((n) => (isGlob(n) ? globToRegExp(n).test(model) : n === model)) })
+        this.#unavailable.push({ route: config.model, providers: [...new Set(config.targets.map((t) => t.provider))], matches: (model) => names.some((n) => (isGlob(n) ? compileGlob(n).test(model) : n === model)) })
         return
       }
       this.#routes.push(route)
       for (const name of [config.model, ...(config.aliases ?? [])]) {
         if (isGlob(name)) {
-          this.#globs.push({ pattern: globToRegExp(name), route })
+          this.#globs.push({ pattern: compileGlob(name), route })
         } else {
           const list = this.#exact.get(name) ?? []
           list.push(route)

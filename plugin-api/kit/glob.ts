@@ -2,19 +2,50 @@
 
 export const isGlob = (name: string): boolean => /[*?]/.test(name)
 
-export function globToRegExp(glob: string): RegExp {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${source}$`)
+/** A compiled glob: whether a name matches it. */
+export interface Glob {
+  test(name: string): boolean
+}
+
+/**
+ * A glob as a matcher. Not a RegExp: `^.*a.*a.*a…b$` backtracks exponentially on a long name, and
+ * globs come from the API too (a key's `allowed_models`), so one key could stall the process.
+ * Greedy with one backtrack point (the last `*`): at most name × glob steps.
+ */
+export function compileGlob(glob: string): Glob {
+  return { test: (name) => globMatches(glob, name) }
+}
+
+function globMatches(glob: string, name: string): boolean {
+  let g = 0
+  let n = 0
+  let star = -1
+  let mark = 0
+  while (n < name.length) {
+    if (glob[g] === '*') {
+      star = g++
+      mark = n
+    } else if (g < glob.length && (glob[g] === '?' || glob[g] === name[n])) {
+      g++
+      n++
+    } else if (star >= 0) {
+      // The last `*` takes one more character, and the rest of the glob is tried from there.
+      g = star + 1
+      n = ++mark
+    } else return false
+  }
+  while (glob[g] === '*') g++
+  return g === glob.length
 }
 
 /** A list of names and globs, compiled once for matching. */
 export class NamePatterns {
   readonly #exact: ReadonlySet<string>
-  readonly #globs: readonly RegExp[]
+  readonly #globs: readonly Glob[]
 
   constructor(patterns: readonly string[]) {
     this.#exact = new Set(patterns.filter((p) => !isGlob(p)))
-    this.#globs = patterns.filter(isGlob).map(globToRegExp)
+    this.#globs = patterns.filter(isGlob).map(compileGlob)
   }
 
   /** The exact (wildcard-free) names. */

@@ -285,6 +285,17 @@ describe('the RBAC matrix: role × endpoint × scope', () => {
     })
   })
 
+  describe('a glob a user sends in allowed_models', () => {
+    it('is matched at once, however it is written: a long name does not stall the gateway', async () => {
+      // A service key without a department: no department's model list decides before the key's glob.
+      const { key } = await createKey(gw, { user_id: null, allowed_models: ['*a*a*a*a*a*a*a*a*a*a*a*ab'] })
+      const started = performance.now()
+      const res = await chat(gw, bearer(key), `claude-${'a'.repeat(200)}`)
+      expect(res.status).toBe(403)
+      expect(performance.now() - started).toBeLessThan(2000)
+    })
+  })
+
   describe('keys made with a key that has limits or an expiry', () => {
     it('a key with limits of its own makes no keys (its limits would not bind them), and rotates only itself', async () => {
       const { id, key: limited } = await createKey(gw, { limits: { requests_per_minute: 1 } }, as('alice'))
