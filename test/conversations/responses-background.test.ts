@@ -56,8 +56,9 @@ describe('background responses through the openai SDK', () => {
     expectOpenAISchema('Response', queued)
     expect(queued).toMatchObject({ status: 'queued', background: true, store: true, output: [] })
     // The create request has ended; the run goes on (in_progress, its upstream call held).
-    await waitFor(async () => (await alice.responses.retrieve(queued.id)).status === 'in_progress', 5000, 20)
-    await waitFor(() => f.upstreamChats().length > 0, 5000, 10)
+    // Generous: a loaded CI host once took longer than 5 s to start the run.
+    await waitFor(async () => (await alice.responses.retrieve(queued.id)).status === 'in_progress', 15_000, 20)
+    await waitFor(() => f.upstreamChats().length > 0, 15_000, 10)
     held.release()
     const done = await settled(alice, queued.id)
     expectOpenAISchema('Response', done)
