@@ -4,7 +4,15 @@ import busboy from 'busboy'
 import { GatewayError, badRequest } from '../errors.ts'
 import type { UploadedFile } from '../types.ts'
 
-/** A multipart/form-data request: its text fields (a name ending in `[]`, as SDKs send lists, gathers its values) and its files, all within `limit` bytes. */
+/** Parts one upload may have: the SDKs send a file and a few fields; thousands of empty parts are a way to hold memory. */
+const MAX_FIELDS = 1000
+const MAX_FILES = 100
+
+/**
+ * A multipart/form-data request: its text fields (a name ending in `[]`, as SDKs send lists,
+ * gathers its values) and its files, all within `limit` bytes: every byte read counts, fields and
+ * part headers too, also when no content-length was declared (chunked).
+ */
 export async function readMultipart(req: IncomingMessage, limit: number): Promise<{ fields: Record<string, string | string[]>; files: UploadedFile[] }> {
   const type = req.headers['content-type'] ?? ''
   if (!/^multipart\/form-data/i.test(type)) throw new GatewayError('Send the upload as multipart/form-data.', { status: 415, code: 'unsupported_media_type' })
@@ -14,6 +22,7 @@ export async function readMultipart(req: IncomingMessage, limit: number): Promis
     const fields: Record<string, string | string[]> = {}
     const files: UploadedFile[] = []
     let total = 0
+    let read = 0
     let failed = false
     const fail = (error: GatewayError): void => {
       if (failed) return
@@ -24,12 +33,29 @@ export async function readMultipart(req: IncomingMessage, limit: number): Promis
     }
     let parser: busboy.Busboy
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: limit, fieldSize: 1024 * 1024 } })
+      // File names as UTF-8 (busboy's default for `filename=` is latin1: `报告.txt` became mojibake).
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: limit, fieldSize: Math.min(1024 * 1024, limit), fields: MAX_FIELDS, files: MAX_FILES, parts: MAX_FIELDS + MAX_FILES } })
     } catch (err) {
       reject(badRequest(`The multipart body cannot be read: ${(err as Error).message}`, null, 'invalid_multipart'))
       return
     }
-    parser.on('field', (name, value) => { fields[name] = name.endsWith('[]') ? [...(fields[name] ?? []), value] : value })
+    req.on('data', (chunk: Buffer) => {
+      read += chunk.length
+      if (read > limit) fail(tooLarge(limit))
+    })
+    const tooManyParts = (): void => fail(new GatewayError(`The upload has more than ${MAX_FIELDS} fields or ${MAX_FILES} files.`, { status: 413, code: 'too_many_parts' }))
+    parser.on('fieldsLimit', tooManyParts)
+    parser.on('filesLimit', tooManyParts)
+    parser.on('partsLimit', tooManyParts)
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new GatewayError(`The form field '${name.slice(0, 100)}' is longer than ${Math.min(1024 * 1024, limit)} bytes.`, { status: 413, code: 'request_too_large', param: name.slice(0, 100) }))
+      if (!name.endsWith('[]')) fields[name] = value
+      else {
+        const list = fields[name]
+        if (Array.isArray(list)) list.push(value)
+        else fields[name] = [value]
+      }
+    })
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = []
       stream.on('data', (chunk: Buffer) => {

@@ -11,6 +11,7 @@
  *
  * Who sees a file is the caller's data scope: their own, their department's, or all.
  */
+import contentDisposition from 'content-disposition'
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../plugin-api/index.ts'
 import { listOf } from '../kit/schema.ts'
@@ -87,7 +88,9 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       async handle({ caller, params }) {
         const file = await reachableFile(files, caller, (params as { id: string }).id)
         const data = await files.content(file.id)
-        return raw(data ?? Buffer.alloc(0), file.contentType, { headers: { 'content-disposition': `attachment; filename="${file.filename.replace(/["\\\r\n]/g, '_')}"` } })
+        // content-disposition writes any name (UTF-8 as RFC 5987's filename*, an ASCII fallback beside it);
+        // the type is the uploader's word, so a browser must not sniff it into something it renders.
+        return raw(data ?? Buffer.alloc(0), file.contentType, { headers: { 'content-disposition': contentDisposition(file.filename), 'x-content-type-options': 'nosniff' } })
       },
     } satisfies RouteSpec,
     {

@@ -1,0 +1,85 @@
+/**
+ * Multipart uploads within server.body_limit however they are sent: every byte counts (text fields,
+ * part headers, a chunked body without content-length), and the number of parts is bounded; file
+ * names in UTF-8 come back as sent, and download with a header any client reads.
+ */
+import http from 'node:http'
+import OpenAI, { toFile } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+
+const LIMIT = 64 * 1024
+const BOUNDARY = 'B'
+
+/** A multipart body of `fields` and one small file, sent chunked (no content-length), as a stream would. */
+function postChunked(url: string, fields: readonly [string, string][]): Promise<{ status: number; body: { error?: { code?: string; message?: string } } }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'transfer-encoding': 'chunked' } }, (res) => {
+      let text = ''
+      res.on('data', (chunk: Buffer) => { text += chunk.toString() })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }))
+    })
+    req.on('error', (err) => (err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err))
+    for (const [name, value] of fields) req.write(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+    req.write(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="a.txt"\r\ncontent-type: text/plain\r\n\r\nhello\r\n`)
+    req.end(`--${BOUNDARY}--\r\n`)
+  })
+}
+
+describe('multipart uploads', () => {
+  let gw: RunningGateway
+  beforeAll(async () => {
+    gw = await startTestGateway(`version: 1
+store: { plugin: embedded, memory: true, vector: false }
+server: { body_limit: ${LIMIT} }
+providers: { mock: { plugin: mock } }
+routes: [ { model: m, targets: [ { provider: mock } ] } ]
+services: { files: {} }
+`)
+  }, 120_000)
+  afterAll(async () => { await gw?.close() })
+
+  it('counts text fields against body_limit, in a chunked body with no content-length', async () => {
+    const fields: [string, string][] = Array.from({ length: 20 }, (_, i) => [`f${i}[]`, 'x'.repeat(10 * 1024)])
+    const res = await postChunked(`${gw.url}/v1/files`, [['purpose', 'user_data'], ...fields])
+    expect(res.status).toBe(413)
+    expect(res.body.error?.code).toBe('request_too_large')
+  })
+
+  it('refuses an upload of thousands of (empty) parts', async () => {
+    // 1,100 parts of ~50 bytes: within the byte limit, past the parts one upload may have.
+    const fields: [string, string][] = Array.from({ length: 1100 }, (_, i) => [`p${i}`, ''])
+    const res = await postChunked(`${gw.url}/v1/files`, [['purpose', 'user_data'], ...fields])
+    expect(res.status).toBe(413)
+    expect(res.body.error?.code).toBe('too_many_parts')
+  })
+
+  it('refuses a text field over 1 MB (under a larger body_limit), rather than cutting it short', async () => {
+    const roomy = await startTestGateway('version: 1\nstore: { plugin: embedded, memory: true, vector: false }\nserver: { body_limit: 8mb }\nproviders: { mock: { plugin: mock } }\nroutes: [ { model: m, targets: [ { provider: mock } ] } ]\nservices: { files: {} }\n')
+    try {
+      const res = await postChunked(`${roomy.url}/v1/files`, [['purpose', 'p'.repeat(1536 * 1024)]])
+      expect(res.status).toBe(413)
+      expect(res.body.error?.message).toContain("'purpose'")
+    } finally {
+      await roomy.close()
+    }
+  }, 60_000)
+
+  it('accepts a small chunked upload', async () => {
+    const res = await postChunked(`${gw.url}/v1/files`, [['purpose', 'user_data']])
+    expect(res.status).toBe(200)
+  })
+
+  it('keeps a UTF-8 file name as sent, and downloads it with an ASCII fallback and filename* (nosniff)', async () => {
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const created = await client.files.create({ file: await toFile(Buffer.from('数据'), '报告 final.txt', { type: 'text/html' }), purpose: 'user_data' })
+    expect(created.filename).toBe('报告 final.txt')
+    const res = await fetch(`${gw.url}/v1/files/${created.id}/content`)
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('数据')
+    const disposition = res.headers.get('content-disposition') ?? ''
+    expect(disposition).toMatch(/^attachment; filename="[^"]*"; filename\*=UTF-8''/)
+    expect(decodeURIComponent(disposition.split("UTF-8''")[1]!)).toBe('报告 final.txt')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+  })
+})
