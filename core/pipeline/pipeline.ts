@@ -5,6 +5,7 @@
 import type Koa from 'koa'
 import { isChatStream, type ChatResponse, type ChatResult, type ChatStream, type EmbeddingResponse } from '../../plugin-api/unified.ts'
 import { GatewayError, toGatewayError } from '../../plugin-api/errors.ts'
+import { headerValue } from '../../plugin-api/kit/header-value.ts'
 import type { ModelEndpoint, RouteRequest, StreamEncoder } from '../../plugin-api/types.ts'
 import { childSpan, failSpan, type Span } from '../tracing.ts'
 import { authenticate, authorize } from './identity.ts'
@@ -176,7 +177,7 @@ function setGatewayHeaders(ctx: Koa.Context, x: Exchange): void {
   if (res.headersSent) return
   if (x.compiledRoute) res.setHeader('x-gateway-route', x.compiledRoute.name)
   if (x.provider) res.setHeader('x-gateway-provider', x.provider)
-  if (x.upstreamModel) res.setHeader('x-gateway-model', x.upstreamModel)
+  if (x.upstreamModel) res.setHeader('x-gateway-model', headerValue(x.upstreamModel))
   res.setHeader('x-gateway-attempts', String(x.attempts))
-  if (x.warnings.length) res.setHeader('x-gateway-warning', x.warnings.join('; '))
+  if (x.warnings.length) res.setHeader('x-gateway-warning', headerValue(x.warnings.join('; ')))
 }
