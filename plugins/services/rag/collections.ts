@@ -10,7 +10,7 @@ import { isUuid } from '../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, DocumentRecord, NewCollection, NewDocument, Rag, SearchHit, SearchOptions } from '../../contracts/rag.ts'
 import type { DocumentWork, RagRepository } from './data/repository.ts'
 import type { chunkSearch } from './data/search.ts'
-import { SUPPORTED, extractSections, kindOf } from './ingest/extract.ts'
+import { SUPPORTED, extractInWorker, kindOf } from './ingest/extract.ts'
 import type { IngestJobs } from './ingest/jobs.ts'
 import type { RagConfig } from './schema.ts'
 
@@ -121,7 +121,7 @@ export function ragCollections(deps: RagDeps): Rag {
       }
       const kind = kindOf(doc.filename, doc.contentType, doc.data)
       if (!kind) throw badRequest(`'${doc.filename}' (${doc.contentType}) is not a supported file type: send ${SUPPORTED}.`, 'file', 'unsupported_file')
-      const sections = await extractSections(kind, doc.data, doc.filename)
+      const sections = await extractInWorker(kind, doc.data, doc.filename, config.extraction)
       const { principal } = caller
       const record = await repo.upsertDocument({
         collectionId: c.id,

@@ -7,6 +7,14 @@ export interface RagConfig {
   ingest_concurrency: number
   top_k: number
   lease_s: number
+  extraction: ExtractionLimits
+}
+
+/** What reading one uploaded document may take, in a worker thread of its own (ingest/extract.ts). */
+export interface ExtractionLimits {
+  timeout_ms: number
+  heap_mb: number
+  pdf_max_inflated_mb: number
 }
 
 export const configSchema = {
@@ -29,6 +37,15 @@ export const configSchema = {
     embed_batch_size: { type: 'integer', minimum: 1, maximum: 2048, default: 64, description: 'Chunks per embeddings call.' },
     ingest_concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Documents embedded at once in this process (without a queue, or per queue consumer).' },
     top_k: { type: 'integer', minimum: 1, maximum: 50, default: 5, description: 'Hits a search returns when the request does not say.' },
+    extraction: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'Bounds on reading one uploaded document to text, which runs in a worker thread of its own (two at once): past one, the upload is a 422 document_too_complex.',
+      properties: {
+        timeout_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How long reading a document may take.' },
+        heap_mb: { type: 'integer', minimum: 32, default: 512, description: 'The reading thread\'s heap.' },
+        pdf_max_inflated_mb: { type: 'integer', minimum: 1, default: 512, description: 'How much a PDF\'s compressed text streams may inflate to, together (a small file can hold gigabytes).' },
+      },
+    },
     lease_s: {
       type: 'integer', minimum: 10, default: 300,
       description: 'A document being ingested whose worker has not reported progress for this long is taken up again (the worker died).',

@@ -4,8 +4,11 @@
  * fences and setext headings are read as Markdown means them), HTML turned into Markdown first
  * (turndown) and then split the same way, plain text whole. Bad input is a 4xx naming the file.
  */
+import { Worker } from 'node:worker_threads'
+import zlib from 'node:zlib'
 import { GatewayError, badRequest } from '../../../../plugin-api/index.ts'
 import type TurndownService from 'turndown'
+import type { ExtractionLimits } from '../schema.ts'
 
 export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf'
 
@@ -43,8 +46,69 @@ export function kindOf(filename: string, contentType: string, data: Buffer): Doc
 
 export const SUPPORTED = 'plain text (.txt), Markdown (.md), HTML (.html) or PDF (.pdf)'
 
-/** The file's sections; a 4xx for a file that has no text or cannot be read. */
-export async function extractSections(kind: DocumentKind, data: Buffer, filename: string): Promise<Section[]> {
+export interface ExtractJob {
+  readonly kind: DocumentKind
+  readonly data: Uint8Array
+  readonly filename: string
+  /** The most bytes a PDF's compressed streams may inflate to, all together. */
+  readonly maxInflatedBytes: number
+}
+export type ExtractResult =
+  | { readonly sections: Section[] }
+  | { readonly error: { readonly message: string; readonly status?: number; readonly code?: string; readonly param?: string | null } }
+
+/** Documents read at once; others wait their turn. */
+const CONCURRENT = 2
+let running = 0
+const waiting: (() => void)[] = []
+
+/**
+ * The file's sections, read in a worker thread of its own: parsing a large Markdown or HTML file
+ * takes seconds of CPU (a 1.8 MB Markdown file held the event loop 25 s), deep nesting overflows
+ * the stack, and a small PDF can inflate to gigabytes. Its heap is bounded, it is stopped after
+ * the timeout, a PDF's compressed streams may inflate so far in all, and two run at once (others
+ * wait). A 4xx for a file that has no text, cannot be read, or passes a bound.
+ */
+export async function extractInWorker(kind: DocumentKind, data: Buffer, filename: string, limits: ExtractionLimits): Promise<Section[]> {
+  if (running >= CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve))
+  running++
+  try {
+    return await runWorker({ kind, data: new Uint8Array(data), filename, maxInflatedBytes: limits.pdf_max_inflated_mb * 1024 * 1024 }, limits)
+  } finally {
+    running--
+    waiting.shift()?.()
+  }
+}
+
+function runWorker(job: ExtractJob, limits: ExtractionLimits): Promise<Section[]> {
+  const tooMuch = (what: string): GatewayError => new GatewayError(`'${job.filename}' cannot be indexed: reading it ${what}.`, { status: 422, code: 'document_too_complex', param: 'file' })
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: limits.heap_mb } })
+    let settled = false
+    const settle = (fn: () => void): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      void worker.terminate()
+      fn()
+    }
+    const timer = setTimeout(() => settle(() => reject(tooMuch(`took longer than ${limits.timeout_ms} ms (services.rag.extraction.timeout_ms)`))), limits.timeout_ms)
+    worker.once('message', (result: ExtractResult) => settle(() => {
+      if ('sections' in result) return resolve(result.sections)
+      const { message, status, code, param } = result.error
+      reject(status ? new GatewayError(message, { status, code: code ?? 'invalid_file', param: param ?? 'file' }) : new GatewayError(`'${job.filename}' cannot be read: ${message}`, { status: 400, code: 'invalid_file', param: 'file' }))
+    }))
+    worker.once('error', (err: Error & { code?: string }) => settle(() => reject(
+      err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooMuch(`needs more than ${limits.heap_mb} MB (services.rag.extraction.heap_mb)`) : new GatewayError(`'${job.filename}' cannot be read: ${err.message}`, { status: 400, code: 'invalid_file', param: 'file' }),
+    )))
+    worker.once('exit', (code) => settle(() => reject(new GatewayError(`'${job.filename}' could not be read (the reader stopped with code ${code}).`, { status: 500, code: 'extraction_failed' }))))
+    worker.postMessage(job, [job.data.buffer as ArrayBuffer])
+  })
+}
+
+/** The file's sections; a 4xx for a file that has no text or cannot be read. (In the calling thread: extractInWorker is the bounded way.) */
+export async function extractSections(kind: DocumentKind, data: Buffer, filename: string, limits: { maxInflatedBytes?: number } = {}): Promise<Section[]> {
+  if (kind === 'pdf' && limits.maxInflatedBytes !== undefined) checkInflatedSize(data, filename, limits.maxInflatedBytes)
   const sections = await read(kind, data, filename)
   const withText = sections.filter((s) => s.text.trim().length > 0)
   if (withText.length === 0) {
@@ -82,6 +146,34 @@ async function pdfPages(data: Buffer, filename: string): Promise<Section[]> {
     throw new GatewayError(`'${filename}' cannot be read as a PDF: ${(err as Error).message}`, { status: 400, code: 'invalid_file', param: 'file' })
   }
   return pages.map((text, i) => ({ text, page: i + 1, offset: 0 }))
+}
+
+/**
+ * A PDF's Flate-compressed streams (images aside: text extraction does not decode them) inflated
+ * with a budget, before pdf.js inflates them without one: a 1.5 MB file can hold 1.5 GB of text
+ * stream. Streams zlib cannot read are left to pdf.js.
+ */
+function checkInflatedSize(data: Buffer, filename: string, maxBytes: number): void {
+  let budget = maxBytes
+  for (let at = data.indexOf('stream'); at >= 0; at = data.indexOf('stream', at + 6)) {
+    if (data.subarray(Math.max(0, at - 3), at).toString('latin1') === 'end') continue
+    const dictionary = data.subarray(Math.max(0, at - 512), at).toString('latin1')
+    const start = dictionary.lastIndexOf('<<')
+    const header = start >= 0 ? dictionary.slice(start) : dictionary
+    if (!header.includes('FlateDecode') || /\/Subtype\s*\/Image/.test(header)) continue
+    let body = at + 6
+    if (data[body] === 0x0d) body++
+    if (data[body] === 0x0a) body++
+    const end = data.indexOf('endstream', body)
+    if (end < 0) break
+    try {
+      budget -= zlib.inflateSync(data.subarray(body, end), { maxOutputLength: budget + 1, finishFlush: zlib.constants.Z_SYNC_FLUSH }).length
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') budget = -1
+    }
+    if (budget < 0) throw new GatewayError(`'${filename}' cannot be indexed: its compressed text inflates to more than ${Math.round(maxBytes / 1024 / 1024)} MB (services.rag.extraction.pdf_max_inflated_mb).`, { status: 422, code: 'document_too_complex', param: 'file' })
+    at = end
+  }
 }
 
 let turndown: TurndownService | undefined
