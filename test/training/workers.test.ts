@@ -116,3 +116,59 @@ services:
     expect((await fetch(`${replacement.metricsUrl}/v1/models`)).status).toBe(404) // no API on a worker
   })
 })
+
+describe.runIf(POSTGRES_ENABLED && RABBITMQ_ENABLED)('training: a job whose key is revoked before a worker takes it', () => {
+  const schema = uniqueSchema('training_revoked')
+  const prefix = uniquePrefix('training-revoked')
+  const ADMIN = 'training-admin-key-0123456789abcdef'
+  let upstream: MockTrainer
+  let gw: RunningGateway
+  let worker: RunningWorker | undefined
+  let yaml: string
+
+  beforeAll(async () => {
+    upstream = await mockOpenAITrainer()
+    yaml = withUsage(`version: 1
+store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }
+queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}", prefix: "${prefix}", retry_delay_ms: 50, max_retry_delay_ms: 100, stop_grace_ms: 200 }
+providers:
+  openai: { plugin: openai, api_key: sk-test, base_url: "${upstream.url}/v1" }
+routes:
+  - { model: gpt-4o-mini, targets: [ { provider: openai } ] }
+auth:
+  strategies:
+    - plugin: api-key
+      keys:
+        - { key: "${ADMIN}", user: root, role: admin }
+services:
+  files: {}
+  keys: {}
+  training: { poll_min_ms: 100, poll_max_ms: 200, lease_ms: 1500, sweep_ms: 300 }
+`)
+    gw = await startTestGateway(yaml, { runsJobs: false })
+  }, 120_000)
+  afterAll(async () => {
+    await worker?.close()
+    await gw?.close()
+    await upstream?.close()
+    await dropSchema(schema)
+    await deleteQueues(prefix, ['training.jobs'], [100, 200, 1500, 50])
+  })
+
+  it('is cancelled by the worker, and nothing is started at the provider', async () => {
+    const minted = await fetch(`${gw.url}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'trainer' }) })
+    const key = ((await minted.json()) as { data: { id: string; key: string } }).data
+    const client = new OpenAI({ apiKey: key.key, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id })
+    expect((await fetch(`${gw.url}/api/v1/keys/${key.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200)
+    worker = await startWorker({ source: { text: yaml, label: 'worker.yaml', dir: process.cwd() }, logger: testLogger(), watch: false, metricsPort: 0, metricsHost: '127.0.0.1' })
+    const admin = new OpenAI({ apiKey: ADMIN, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const ended = (await waitFor(async () => {
+      const current = await admin.fineTuning.jobs.retrieve(job.id)
+      return current.status === 'cancelled' || current.status === 'succeeded' || current.status === 'failed' ? current : undefined
+    }, 20_000, 50)).value!
+    expect(ended.status).toBe('cancelled')
+    expect(upstream.calls.filter((c) => c === 'POST /v1/fine_tuning/jobs')).toHaveLength(0)
+  }, 60_000)
+})

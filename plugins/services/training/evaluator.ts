@@ -20,6 +20,8 @@ export interface EvaluatorDeps {
   readonly files: Files
   readonly overlay: Pick<Deployments, 'addEvaluation' | 'removeEvaluation'>
   readonly callsAs: (principal: Principal) => GatewayCalls
+  /** The job's owner as it stands now (contracts/principals.ts): undefined once its key is revoked or expired. */
+  readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   readonly rebuild: (reason: string) => Promise<void>
   readonly settings: EvaluationSettings & { readonly eval_route_wait_ms: number }
 }
@@ -29,7 +31,8 @@ export interface EvaluatedJob {
   readonly resultFile: StoredFile
 }
 
-const principalOf = (job: JobRecord): Principal | undefined =>
+/** The job's owner as recorded: its key's current record (models, limits) is read through currentPrincipal. */
+export const principalOf = (job: JobRecord): Principal | undefined =>
   job.userId && job.ownerRole ? { userId: job.userId, role: job.ownerRole, ...(job.department ? { department: job.department } : {}), ...(job.ownerKey ? { keyId: job.ownerKey } : {}), strategy: 'service.training' } : undefined
 
 /** The route a job's model answers while it is evaluated. */
@@ -47,8 +50,10 @@ async function routed(calls: GatewayCalls, route: string, waitMs: number): Promi
 async function generation(deps: EvaluatorDeps, job: JobRecord): Promise<Evaluation> {
   const { settings } = deps
   if (settings.eval_examples === 0) return { status: 'skipped', reason: 'eval_examples is 0' }
-  const principal = principalOf(job)
-  if (!principal || !job.fineTunedModel) return { status: 'skipped', reason: 'the job records no owner to call the model as' }
+  const recorded = principalOf(job)
+  if (!recorded || !job.fineTunedModel) return { status: 'skipped', reason: 'the job records no owner to call the model as' }
+  const principal = await deps.currentPrincipal(recorded)
+  if (!principal) return { status: 'skipped', reason: 'the API key that created the job was revoked or has expired' }
   const source = job.validationFile ? 'validation_file' : 'training_sample'
   const data = await deps.files.content(job.validationFile ?? job.trainingFile)
   if (!data) return { status: 'skipped', reason: `the ${source === 'validation_file' ? 'validation' : 'training'} file is gone`, source }

@@ -19,6 +19,8 @@ import {
 } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf } from '../kit/schema.ts'
 import { Queue } from '../../contracts/queue.ts'
+import { Identity } from '../../contracts/capabilities.ts'
+import { currentPrincipal } from '../../contracts/principals.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
 import { FineTuning, type FineTuneHyperparameter, type FineTuner } from '../../contracts/fine-tuning.ts'
 import { PURPOSE, datasetRoutes, purposeHooks, reachableDataset } from './dataset-routes.ts'
@@ -356,6 +358,7 @@ const service = definePlugin<TrainingConfig, Service>({
   description: 'Fine-tuning datasets (checked JSONL, stats, cost estimate) and jobs run by queue workers through providers\' FineTuning capability.',
   configSchema,
   needs: [Store, Queue, Files, Tokenizer],
+  uses: [Identity],
   provides: [TrainingParts, RouteOverlay],
   async setup(ctx, config) {
     const store = ctx.get(Store)
@@ -382,7 +385,11 @@ const service = definePlugin<TrainingConfig, Service>({
     let stop: (() => Promise<void>) | undefined
     let sweeper: NodeJS.Timeout | undefined
     if (ctx.runsJobs) {
-      const evaluator = { jobs, files, overlay: deployed, callsAs: (p: Principal) => ctx.callsAs(p), rebuild: (reason: string) => ctx.rebuild(reason), settings: config }
+      const identity = ctx.tryGet(Identity)
+      const evaluator = {
+        jobs, files, overlay: deployed, callsAs: (p: Principal) => ctx.callsAs(p), rebuild: (reason: string) => ctx.rebuild(reason), settings: config,
+        currentPrincipal: async (p: Principal) => (identity ? currentPrincipal(identity, p) : p),
+      }
       const worker = trainingWorker({ ctx, jobs, files, queue, settings: config, logger: ctx.logger, evaluator })
       stop = await queue.consume<StepMessage>(TOPIC, (msg) => worker.step(msg.body, msg.attempts), { prefetch: config.prefetch })
       const idle = config.poll_max_ms + config.lease_ms
