@@ -16,6 +16,9 @@ export function compileGlob(glob: string): Glob {
   return { test: (name) => globMatches(glob, name) }
 }
 
+/** What a wildcard never stands for, as RegExp's `.` never did (globs were RegExps before). */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/
+
 function globMatches(glob: string, name: string): boolean {
   let g = 0
   let n = 0
@@ -25,11 +28,12 @@ function globMatches(glob: string, name: string): boolean {
     if (glob[g] === '*') {
       star = g++
       mark = n
-    } else if (g < glob.length && (glob[g] === '?' || glob[g] === name[n])) {
+    } else if (g < glob.length && (glob[g] === name[n] || (glob[g] === '?' && !LINE_TERMINATOR.test(name[n]!)))) {
       g++
       n++
-    } else if (star >= 0) {
-      // The last `*` takes one more character, and the rest of the glob is tried from there.
+    } else if (star >= 0 && !LINE_TERMINATOR.test(name[mark]!)) {
+      // The last `*` takes one more character, and the rest of the glob is tried from there
+      // (one it cannot take, no earlier `*` can either).
       g = star + 1
       n = ++mark
     } else return false

@@ -11,6 +11,7 @@ describe('globs', () => {
     ['claude-*', 'claude-3-5-sonnet', true], ['claude-*', 'claude-', true], ['claude-*', 'claud', false],
     ['mock-?', 'mock-a', true], ['mock-?', 'mock-ab', false], ['mock-?', 'mock-', false],
     ['*', '', true], ['**', 'x', true], ['?*', '', false], ['a*b*c', 'aXXbYYc', true], ['a*b*c', 'aXXbYY', false],
+    ['local-*', 'local-\nx', false], ['local-?', 'local-\r', false], ['a*', 'a\u2028', false], ['a\nb', 'a\nb', true],
     ['*-mini', 'gpt-4o-mini', true], ['gpt-4o*', 'gpt-4', false], ['a.b', 'aXb', false], ['a.b', 'a.b', true], ['a+(b)', 'a+(b)', true],
   ])('%s matches %s: %s', (glob, name, expected) => {
     expect(compileGlob(glob).test(name)).toBe(expected)

@@ -52,11 +52,11 @@ export function toChatResponse(response: WireCompletion, provider: string): Chat
   return {
     id: response.id,
     object: 'chat.completion',
-    created: response.created,
+    created: typeof response.created === 'number' ? response.created : Math.floor(Date.now() / 1000),
     model: response.model,
     choices: response.choices.map((choice) => {
-      const toolCalls = (choice.message.tool_calls ?? []).map((call, n) => toolCallOf(call, `${response.id}-${choice.index}-${n}`))
-      const text = textOf(choice.message.content)
+      const toolCalls = (choice.message?.tool_calls ?? []).map((call, n) => toolCallOf(call, `${response.id}-${choice.index}-${n}`))
+      const text = textOf(choice.message?.content)
       return {
         index: choice.index,
         message: {

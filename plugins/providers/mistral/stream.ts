@@ -26,13 +26,14 @@ export async function* toChatChunks(events: AsyncIterable<WireCompletionChunk>, 
       last = { id: data.id, created: data.created ?? Math.floor(Date.now() / 1000), model: data.model }
       const choices = data.choices.map((choice): ChunkChoice => {
         const delta: ChunkChoice['delta'] = {}
-        if (choice.delta.role === 'assistant') delta.role = 'assistant'
-        const text = textOf(choice.delta.content)
-        if (text || choice.delta.content === '') delta.content = text
-        if (choice.delta.tool_calls?.length) {
+        const wire = choice.delta ?? {}
+        if (wire.role === 'assistant') delta.role = 'assistant'
+        const text = textOf(wire.content)
+        if (text || wire.content === '') delta.content = text
+        if (wire.tool_calls?.length) {
           let indexes = toolIndexes.get(choice.index)
           if (!indexes) toolIndexes.set(choice.index, (indexes = new Map()))
-          delta.tool_calls = choice.delta.tool_calls.map((call) => {
+          delta.tool_calls = wire.tool_calls.map((call) => {
             const key = call.id ?? `#${call.index ?? 0}`
             let index = indexes!.get(key)
             if (index === undefined) indexes!.set(key, (index = indexes!.size))

@@ -44,7 +44,7 @@ export interface WireCompletion {
   readonly id: string
   readonly model: string
   readonly created: number
-  readonly choices: readonly { readonly index: number; readonly message: WireMessage; readonly finish_reason: string }[]
+  readonly choices: readonly { readonly index: number; readonly message?: WireMessage | null; readonly finish_reason: string }[]
   readonly usage?: WireUsage
 }
 
@@ -53,7 +53,7 @@ export interface WireCompletionChunk {
   readonly id: string
   readonly model: string
   readonly created?: number
-  readonly choices: readonly { readonly index: number; readonly delta: WireMessage; readonly finish_reason?: string | null }[]
+  readonly choices: readonly { readonly index: number; readonly delta?: WireMessage | null; readonly finish_reason?: string | null }[]
   readonly usage?: WireUsage | null
 }
 
@@ -101,6 +101,8 @@ function checkChoices(answer: Record<string, unknown>, part: 'message' | 'delta'
   answer.choices.forEach((choice: unknown, i) => {
     if (!isRecord(choice) || typeof choice.index !== 'number') throw unreadable(provider, `choices[${i}] has no index`)
     const message = choice[part]
+    // The SDK's schema lets a choice's message be absent (read as empty): so does this.
+    if (message === undefined || message === null) return
     if (!isRecord(message)) throw unreadable(provider, `choices[${i}].${part} is not an object`)
     const content = message.content
     if (content !== undefined && content !== null && typeof content !== 'string' && !Array.isArray(content)) throw unreadable(provider, `choices[${i}].${part}.content is neither text nor a list`)

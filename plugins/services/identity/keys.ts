@@ -143,11 +143,10 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       // A key limited to some models must not obtain a fresh secret for a key that is not.
       if (caller.principal.allowedModels && old.allowedModels === null) throw forbidden('Your key may not rotate a key that has no model limits.', 'models_not_grantable')
       if (old.allowedModels) cappedModels(caller, old.allowedModels)
-      // A fresh secret for its own key keeps that key's limits and expiry; another key's is a key it made.
-      if (old.id !== caller.principal.keyId) {
-        refuseIfKeyLimited(caller)
-        await withinCallerExpiry(caller, old.expiresAt, 'rotate')
-      }
+      // Rate buckets and budgets are counted by key id: a fresh secret is a fresh id, so a key with
+      // limits rotating (itself included) would reset them. Another key's secret is a key it made.
+      refuseIfKeyLimited(caller)
+      if (old.id !== caller.principal.keyId) await withinCallerExpiry(caller, old.expiresAt, 'rotate')
       const secret = newApiKey(config.key_prefix)
       const key = await identity.transaction(async (tx) => {
         const created = await tx.apiKeys.create({
@@ -181,9 +180,9 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
 }
 
 /**
- * A key's own limits (requests, tokens, budget) bound that key alone: a key it created would have
- * buckets of its own, so a key with limits could multiply or shed them by making keys. It makes
- * none; a person signs in, or an administrator gives out keys.
+ * A key's own limits (requests, tokens, budget) bound that key alone, counted by its id: a key it
+ * created, or its own rotated secret, would have buckets of its own, so a key with limits could
+ * multiply or shed them. It makes and rotates none; a person signs in, or an administrator does.
  */
 function refuseIfKeyLimited(caller: Caller): void {
   const limits = caller.principal.limits

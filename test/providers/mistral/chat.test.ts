@@ -79,6 +79,12 @@ describe('mistral: chat completions', () => {
     expect(upstream.requests.at(-1)!.body).toEqual(bySdk.body)
   })
 
+  it('reads a choice without a message as an empty answer, as the SDK\'s schema does', async () => {
+    upstream.route(CHAT_PATH, (_req, res) => sendJson(res, 200, completion({ content: null }, { choices: [{ index: 0, finish_reason: 'stop' }] })))
+    const answer = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] })
+    expect(answer.choices[0]).toMatchObject({ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'stop' })
+  })
+
   it('writes a stream request as the official SDK writes it: the body with stream, and accept text/event-stream', async () => {
     upstream.route(CHAT_PATH, (_req, res) => sendMistralStream(res, [streamChunk({ role: 'assistant', content: 'ok' }, { finishReason: 'stop' })]))
     const sdk = new Mistral({ apiKey: API_KEY, serverURL: upstream.url, retryConfig: { strategy: 'none' } })
