@@ -14,6 +14,8 @@ export interface RagConfig {
 export interface ExtractionLimits {
   timeout_ms: number
   heap_mb: number
+  memory_mb: number
+  queue: number
   pdf_max_inflated_mb: number
 }
 
@@ -42,7 +44,9 @@ export const configSchema = {
       description: 'Bounds on reading one uploaded document to text, which runs in a worker thread of its own (two at once): past one, the upload is a 422 document_too_complex.',
       properties: {
         timeout_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How long reading a document may take.' },
-        heap_mb: { type: 'integer', minimum: 32, default: 512, description: 'The reading thread\'s heap.' },
+        heap_mb: { type: 'integer', minimum: 32, default: 512, description: 'The reading thread\'s JavaScript heap.' },
+        memory_mb: { type: 'integer', minimum: 64, default: 1024, description: 'How far the process\'s memory (RSS) may grow while a document is read: what a PDF decodes is held outside the heap, so heap_mb alone does not bound it.' },
+        queue: { type: 'integer', minimum: 0, default: 8, description: 'Uploads that may wait for a reading thread (two read at once); past it an upload is a 503 with retry-after.' },
         pdf_max_inflated_mb: { type: 'integer', minimum: 1, default: 512, description: 'How much a PDF\'s compressed text streams may inflate to, together (a small file can hold gigabytes).' },
       },
     },

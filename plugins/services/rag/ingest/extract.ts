@@ -59,6 +59,8 @@ export type ExtractResult =
 
 /** Documents read at once; others wait their turn. */
 const CONCURRENT = 2
+/** How often the process's memory is looked at while a document is read. */
+const MEMORY_CHECK_MS = 25
 let running = 0
 const waiting: (() => void)[] = []
 
@@ -70,7 +72,12 @@ const waiting: (() => void)[] = []
  * wait). A 4xx for a file that has no text, cannot be read, or passes a bound.
  */
 export async function extractInWorker(kind: DocumentKind, data: Buffer, filename: string, limits: ExtractionLimits): Promise<Section[]> {
-  if (running >= CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve))
+  if (running >= CONCURRENT) {
+    if (waiting.length >= limits.queue) {
+      throw new GatewayError(`Documents are being read for other uploads; send '${filename}' again shortly.`, { status: 503, code: 'extraction_busy', param: 'file', headers: { 'retry-after': '5' } })
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve))
+  }
   running++
   try {
     return await runWorker({ kind, data: new Uint8Array(data), filename, maxInflatedBytes: limits.pdf_max_inflated_mb * 1024 * 1024 }, limits)
@@ -89,10 +96,17 @@ function runWorker(job: ExtractJob, limits: ExtractionLimits): Promise<Section[]
       if (settled) return
       settled = true
       clearTimeout(timer)
+      clearInterval(watch)
       void worker.terminate()
       fn()
     }
     const timer = setTimeout(() => settle(() => reject(tooMuch(`took longer than ${limits.timeout_ms} ms (services.rag.extraction.timeout_ms)`))), limits.timeout_ms)
+    // What pdf.js decodes lives in buffers outside the thread's heap (a 20 kB PDF of twice-deflated
+    // text reached 4.4 GB): the process's growth is watched, and the reading stopped past memory_mb.
+    const baseline = process.memoryUsage.rss()
+    const watch = setInterval(() => {
+      if (process.memoryUsage.rss() - baseline > limits.memory_mb * 1024 * 1024) settle(() => reject(tooMuch(`needs more than ${limits.memory_mb} MB (services.rag.extraction.memory_mb)`)))
+    }, MEMORY_CHECK_MS)
     worker.once('message', (result: ExtractResult) => settle(() => {
       if ('sections' in result) return resolve(result.sections)
       const { message, status, code, param } = result.error
