@@ -15,5 +15,7 @@ export function headerValue(text: string): string {
     for (const byte of Buffer.from(run, 'utf8')) encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
     return encoded
   })
-  return safe.length <= MAX_HEADER_VALUE ? safe : `${safe.slice(0, MAX_HEADER_VALUE - 40)}... (${safe.length} characters in all)`
+  if (safe.length <= MAX_HEADER_VALUE) return safe
+  // Cut, but not inside a %XX escape.
+  return `${safe.slice(0, MAX_HEADER_VALUE - 40).replace(/%[0-9A-F]?$/, '')}... (${safe.length} characters in all)`
 }

@@ -19,7 +19,8 @@ export async function readMultipart(req: IncomingMessage, limit: number): Promis
   const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
   if (declared !== undefined && declared > limit) throw tooLarge(limit)
   return new Promise((resolve, reject) => {
-    const fields: Record<string, string | string[]> = {}
+    // No prototype: a field named `__proto__` is a field like any other.
+    const fields: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>
     const files: UploadedFile[] = []
     let total = 0
     let read = 0
