@@ -92,7 +92,7 @@ class TokenCounter {
   }
 
   #start(): Worker {
-    const worker = new Worker(new URL('./worker.mjs', import.meta.url))
+    const worker = new Worker(new URL('../kit/worker-entry.mjs', import.meta.url), { workerData: { entry: new URL('./worker.ts', import.meta.url).href } })
     worker.unref()
     worker.on('message', (result: CountResult) => {
       const job = this.#pending.get(result.id)

@@ -90,7 +90,7 @@ export async function extractInWorker(kind: DocumentKind, data: Buffer, filename
 function runWorker(job: ExtractJob, limits: ExtractionLimits): Promise<Section[]> {
   const tooMuch = (what: string): GatewayError => new GatewayError(`'${job.filename}' cannot be indexed: reading it ${what}.`, { status: 422, code: 'document_too_complex', param: 'file' })
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./extract-worker.mjs', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: limits.heap_mb } })
+    const worker = new Worker(new URL('../../kit/worker-entry.mjs', import.meta.url), { workerData: { entry: new URL('./extract-worker.ts', import.meta.url).href }, resourceLimits: { maxOldGenerationSizeMb: limits.heap_mb } })
     let settled = false
     const settle = (fn: () => void): void => {
       if (settled) return
