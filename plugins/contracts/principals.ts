@@ -43,8 +43,16 @@ export function keyPrincipal(record: ApiKeyRecord, strategy: string): Principal 
 export async function currentPrincipal(identity: Identity, principal: Principal): Promise<Principal | undefined> {
   if (!principal.keyId || !isUuid(principal.keyId)) return principal
   const key = await identity.apiKeys.get(principal.keyId)
-  if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return undefined
+  if (!key || keyStatus(key) !== 'active') return undefined
   return keyPrincipal(key, principal.strategy)
+}
+
+export type KeyStatus = 'active' | 'revoked' | 'expired'
+
+/** Whether a stored key still works: one rule for the management API's views and for work a key started. */
+export function keyStatus(record: ApiKeyRecord, now = Date.now()): KeyStatus {
+  if (record.revokedAt) return 'revoked'
+  return record.expiresAt && record.expiresAt.getTime() <= now ? 'expired' : 'active'
 }
 
 /** The key's limits and budget (the keys service stores numbers only), or undefined when it has none. */

@@ -10,7 +10,8 @@ import { Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/ca
 import { newApiKey } from './data/keys.ts'
 import { ID_PARAMS, PAGE_QUERY, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'
 import { keysConfigSchema, type KeysConfig } from './schema.ts'
-import { CREATED_KEY_SCHEMA, KEY_SCHEMA, keyStatus, keyView } from './views.ts'
+import { CREATED_KEY_SCHEMA, KEY_SCHEMA, keyView } from './views.ts'
+import { keyStatus } from '../../contracts/principals.ts'
 
 const MANAGE_KEYS = 'manage_keys'
 /** Per-key limits and budget, stored for the limits stage. */

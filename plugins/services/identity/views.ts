@@ -2,16 +2,10 @@
 import type { JsonSchema } from '../../../plugin-api/index.ts'
 import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, recordSchema as required, TIME_SCHEMA as TIME } from '../kit/schema.ts'
 import type { ApiKeyRecord, UserRecord } from '../../contracts/capabilities.ts'
+import { keyStatus } from '../../contracts/principals.ts'
 
 // What the routes answer (the `data` of the envelope), for the OpenAPI document; each view has its schema beside it.
 const SCOPE: JsonSchema = { enum: ['own_data', 'department_data', 'all_data'] }
-
-export type KeyStatus = 'active' | 'revoked' | 'expired'
-
-export function keyStatus(record: ApiKeyRecord, now = Date.now()): KeyStatus {
-  if (record.revokedAt) return 'revoked'
-  return record.expiresAt && record.expiresAt.getTime() <= now ? 'expired' : 'active'
-}
 
 const KEY_FIELDS: Record<string, JsonSchema> = {
   id: { type: 'string' }, prefix: { type: 'string', description: 'The start of the secret, to recognise it.' }, name: NULLABLE_STRING,
