@@ -3,14 +3,19 @@
  * one that never ends) is a 502 upstream_answer_too_large, and the gateway stops reading it (the
  * upstream sees its connection closed) instead of holding it all in memory. Every kit provider,
  * on every path it reads an answer by: the OpenAI passthrough, the OpenAI wire translated
- * (embeddings), Anthropic (chat and its own Messages API), Gemini, Mistral, Azure OpenAI.
+ * (embeddings), Anthropic (chat and its own Messages API), Gemini, Mistral, Azure OpenAI; and the
+ * calls still made through an SDK (model lists, fine-tuning), through the kit's bounded fetch.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { GatewayError, capabilityOf, type Provider } from '../../plugin-api/index.ts'
+import { FineTuning } from '../../plugins/contracts/fine-tuning.ts'
+import { tooLargeIn, UpstreamTooLargeError } from '../../plugins/providers/kit/answer-limit.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { testPluginContext } from '../helpers/plugin-context.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { ANSWER, everyProviderConfig, wholeAnswerFor } from './every-provider.ts'
 
@@ -25,6 +30,7 @@ const modeOf = (body: string): Mode => (/mode:([a-z-]+)/.exec(body)?.[1] ?? 'fit
 describe('an upstream answer past max_answer_mb', () => {
   let upstream: http.Server
   let gw: RunningGateway
+  let origin: string
   /** Bytes each endless answer had written when its connection closed. */
   const closedAfter: number[] = []
 
@@ -33,7 +39,8 @@ describe('an upstream answer past max_answer_mb', () => {
       let body = ''
       req.on('data', (chunk: Buffer) => { body += chunk.toString() })
       req.on('end', () => {
-        const mode = modeOf(body)
+        // A GET is an SDK call off the hot path (a model list, a fine-tuning job read back).
+        const mode = req.method === 'GET' ? 'endless' : modeOf(body)
         const whole = wholeAnswerFor(req.url ?? '')
         if (mode === 'fits' || mode === 'big') {
           // The provider's own answer with one unknown field padding it to just under, or twice, the bound.
@@ -62,7 +69,7 @@ describe('an upstream answer past max_answer_mb', () => {
       })
     })
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
-    const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+    origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
     const config = everyProviderConfig(origin).replaceAll(`base_url: "${origin}"`, `base_url: "${origin}", max_answer_mb: 1`)
       .replace('providers:\n', `providers:\n  openai: { plugin: openai, api_key: sk-test, base_url: "${origin}/v1", max_answer_mb: 1 }\n`)
       .replace('routes:\n', 'routes:\n  - { model: gpt, targets: [ { provider: openai, model: gpt-4o } ] }\n  - { model: embed, targets: [ { provider: openai, model: text-embedding-3-small } ] }\n')
@@ -148,6 +155,42 @@ describe('an upstream answer past max_answer_mb', () => {
     })().then(() => undefined, (err: unknown) => err)
     expect(String((streamed as Error).message)).toContain('max_answer_mb')
     await expectStoppedReading(before)
+  })
+
+  /** A provider plugin set up on its own, for the calls it makes through an SDK. */
+  async function sdkProvider(name: string, base: string): Promise<Provider> {
+    const { default: plugin } = await import(`../../plugins/providers/${name}/index.ts`)
+    return (await plugin.setup(testPluginContext({ id: `provider.${name}`, name }), { api_key: 'sk-test', base_url: `${origin}${base}`, timeout_ms: 60_000, max_answer_mb: 1 })) as Provider
+  }
+  /** `mapped`: the provider makes the failure a GatewayError (OpenAI's fine-tuner passes the SDK's error on, which the training worker logs and retries). */
+  async function expectSdkCallStopped(call: () => Promise<unknown>, mapped = true): Promise<void> {
+    const before = closedAfter.length
+    const failure = await call().then(() => undefined, (err: unknown) => err)
+    expect(tooLargeIn(failure)).toBeInstanceOf(UpstreamTooLargeError)
+    if (mapped) {
+      expect(failure).toBeInstanceOf(GatewayError)
+      expect((failure as GatewayError).status).toBe(502)
+      expect((failure as GatewayError).code).toBe('upstream_answer_too_large')
+    }
+    await expectStoppedReading(before)
+  }
+
+  it.each([['openai', '/v1'], ['anthropic', ''], ['mistral', '']])('%s: a model list (through the SDK) that never ends is cut at the bound', async (name, base) => {
+    const provider = await sdkProvider(name, base)
+    try {
+      await expectSdkCallStopped(() => provider.listModels!())
+    } finally {
+      await provider.dispose?.()
+    }
+  })
+
+  it.each([['openai', '/v1', false], ['mistral', '', true]])('%s: a fine-tuning job read back that never ends is cut at the bound', async (name, base, mapped) => {
+    const provider = await sdkProvider(name, base)
+    try {
+      await expectSdkCallStopped(() => capabilityOf(provider, FineTuning)!.progress('ftjob-1'), mapped)
+    } finally {
+      await provider.dispose?.()
+    }
   })
 
   it('the gateway answers as usual afterwards', async () => {

@@ -7,6 +7,7 @@
 import type * as AnthropicSdk from '@anthropic-ai/sdk'
 import { GatewayError, isAborted, requestNotSent, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
 import { transportError, UpstreamStatusError } from '../kit/wire-client.ts'
+import { tooLargeIn } from '../kit/answer-limit.ts'
 
 /** The SDK's error classes; the SDK is imported lazily, so they arrive with it. */
 export type SdkErrors = Pick<typeof AnthropicSdk, 'AnthropicError' | 'APIError' | 'APIUserAbortError' | 'APIConnectionError' | 'APIConnectionTimeoutError'>
@@ -35,6 +36,8 @@ const STATUS_BY_ERROR_TYPE: Readonly<Record<string, number>> = {
  */
 export function fromSdkError(err: unknown, sdk: SdkErrors, provider: string, stage: 'call' | 'answer' = 'answer'): unknown {
   if (err instanceof GatewayError || err instanceof sdk.APIUserAbortError) return err
+  // Past max_answer_mb (the SDK's fetch, answer-limit.ts), perhaps inside the SDK's connection error.
+  if (tooLargeIn(err)) return transportError(err, provider)
   if (err instanceof sdk.APIConnectionTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
   if (err instanceof sdk.APIConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
   if (err instanceof sdk.APIError) return statusError(err.status, err.type ?? undefined, err.apiMessage ?? err.message, err.headers?.get('retry-after') ?? null, provider, err)

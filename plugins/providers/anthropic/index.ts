@@ -18,7 +18,7 @@ import { toChatCompletion } from './response.ts'
 import { toChatChunks } from './stream.ts'
 import { ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
 import { MESSAGES_PATH, passthroughCountTokens, passthroughMessages, type NativeContext } from './native.ts'
-import { upstreamFetch } from '../kit/egress.ts'
+import { boundedUpstreamFetch } from '../kit/answer-limit.ts'
 
 /** The API version before 2026-10-21 removed `temperature` and `top_p`. */
 const SAMPLING_VERSIONS = new Set(['2023-01-01', '2023-06-01'])
@@ -104,8 +104,8 @@ export default definePlugin<AnthropicConfig, Provider>({
         baseURL: config.base_url,
         timeout: config.timeout_ms,
         maxRetries: 0,
-        // Through the environment's proxy, redirects not followed (egress.ts).
-        fetch: upstreamFetch,
+        // Through the environment's proxy, redirects not followed (egress.ts), answers within max_answer_mb.
+        fetch: boundedUpstreamFetch(config.max_answer_mb),
         defaultHeaders: defaultHeaders(config),
       }),
     })))

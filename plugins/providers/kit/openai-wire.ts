@@ -26,12 +26,12 @@ import {
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../plugin-api/index.ts'
-import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, UpstreamTooLargeError, providerWireClient, transportError } from './wire-client.ts'
+import { UpstreamConnectionError, UpstreamStatusError, UpstreamTimeoutError, providerWireClient, transportError } from './wire-client.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIPassthrough, wholeCompletionIn, type PassthroughErrors, type WirePaths } from './passthrough.ts'
 export type { WirePaths } from './passthrough.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
-import { MAX_ANSWER_PROPERTY } from './answer-limit.ts'
+import { boundedUpstreamFetch, DEFAULT_MAX_ANSWER_MB, guardAnswer, MAX_ANSWER_PROPERTY, MB, tooLargeIn } from './answer-limit.ts'
 import { proxyNamed, upstreamFetch } from './egress.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ export function sdkClientOptions(
   defaults: { baseURL: string; headers?: Record<string, string | null> },
   logger: Logger,
 ): SdkClientSetup {
-  const transport = keepAliveFetch()
+  const transport = keepAliveFetch(config.max_answer_mb)
   const options: SdkClientOptions = {
     // The SDKs refuse to start without a key; servers that need none (Ollama, vLLM) get a placeholder,
     // and the caller removes the Authorization header it would produce.
@@ -111,17 +111,19 @@ export function sdkClientOptions(
  * built-in fetch (undici) costs about 1.1 ms of CPU per call here, against 0.4 ms for node:http
  * behind this adapter (measured with the bench upstream; the SDK adds 0.3 ms either way), and the
  * gateway makes one call per request. The SDKs send these endpoints' bodies as strings; anything
- * else (a multipart upload) goes to the built-in fetch.
+ * else (a multipart upload) goes to the built-in fetch. Answers stop at max_answer_mb either way.
  */
-export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
+export function keepAliveFetch(maxAnswerMb: number | undefined): { fetch: typeof fetch; close: () => void } {
+  const bounded = boundedUpstreamFetch(maxAnswerMb)
+  const maxAnswerBytes = (maxAnswerMb ?? DEFAULT_MAX_ANSWER_MB) * MB
   // Through the company's proxy: fetch goes there (egress.ts); node:http would not.
-  if (proxyNamed()) return { fetch: upstreamFetch, close: () => {} }
+  if (proxyNamed()) return { fetch: bounded, close: () => {} }
   const agents: Record<string, http.Agent> = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
   const send = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const body = init?.body
     const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined
     const agent = url && agents[url.protocol]
-    if (!url || !agent || (body != null && typeof body !== 'string')) return upstreamFetch(input, init)
+    if (!url || !agent || (body != null && typeof body !== 'string')) return bounded(input, init)
     const headers: Record<string, string> = {}
     new Headers(init?.headers).forEach((value, name) => { headers[name] = value })
     // Built-in fetch decompresses; this adapter does not, so it never asks for compression.
@@ -145,7 +147,10 @@ export function keepAliveFetch(): { fetch: typeof fetch; close: () => void } {
         if (empty) {
           res.resume()
           respond(null)
-        } else if (res.headers['content-type']?.startsWith('text/event-stream')) {
+          return
+        }
+        guardAnswer(res, maxAnswerBytes)
+        if (res.headers['content-type']?.startsWith('text/event-stream')) {
           // A stream is relayed chunk by chunk as it arrives.
           respond(Readable.toWeb(res) as ReadableStream<Uint8Array>)
         } else {
@@ -498,6 +503,8 @@ export function toGatewayError(err: unknown, signal: AbortSignal | undefined, op
   // An SDK's export (a class, so a function too) carries the classes; a plain function gives them once loaded.
   const errors = ('APIError' in options.errors ? options.errors : options.errors()) ?? NO_SDK
   if (err instanceof errors.APIUserAbortError || (signal?.aborted && isAbort(err))) return abortedError(signal, provider, err)
+  // Before the SDK's connection error, which may wrap it (its fetch's bound, answer-limit.ts).
+  if (tooLargeIn(err)) return transportError(err, provider)!
   if (err instanceof errors.APIConnectionTimeoutError || err instanceof UpstreamTimeoutError) {
     return upstreamError(undefined, 'no response within timeout_ms', { kind: 'timeout', provider, cause: err })
   }
@@ -505,7 +512,6 @@ export function toGatewayError(err: unknown, signal: AbortSignal | undefined, op
     const message = err instanceof UpstreamConnectionError ? err.message : connectionMessage(err)
     return upstreamError(undefined, redact(message, options), { kind: 'connection', provider, cause: err })
   }
-  if (err instanceof UpstreamTooLargeError) return transportError(err, provider)!
   if (err instanceof UpstreamStatusError) {
     return errorFromBody(err.body, { status: err.status, retryAfter: err.retryAfter, cause: err }, err.message, options)
   }

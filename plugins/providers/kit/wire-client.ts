@@ -15,7 +15,7 @@ import type { Dispatcher } from 'undici'
 import { createParser, type EventSourceParser } from 'eventsource-parser'
 import { GatewayError, abortReason, isAborted, onAbort, redirectMessage, upstreamError, type AbortSource, type JsonSchema, type PluginContext } from '../../../plugin-api/index.ts'
 import { upstreamDispatcher } from './egress.ts'
-import { DEFAULT_MAX_ANSWER_MB, MB } from './answer-limit.ts'
+import { DEFAULT_MAX_ANSWER_MB, MB, tooLargeIn, UpstreamTooLargeError } from './answer-limit.ts'
 
 /** The upstream answered with a non-2xx status, or sent an `error` object inside a stream (no status). */
 export class UpstreamStatusError extends Error {
@@ -51,19 +51,6 @@ export class UpstreamTimeoutError extends Error {
     this.name = 'UpstreamTimeoutError'
   }
 }
-
-/**
- * The answer's body passed the provider's `max_answer_mb`: the gateway stopped reading and closed
- * the connection, so an upstream that sends without end cannot grow the gateway's memory until the
- * host kills it (with every request in flight).
- */
-export class UpstreamTooLargeError extends Error {
-  constructor(readonly limitBytes: number, options: { cause: unknown }) {
-    super(`the upstream's answer passed max_answer_mb (${limitBytes / MB} MB); the gateway stopped reading it`, options)
-    this.name = 'UpstreamTooLargeError'
-  }
-}
-
 
 /** The connection failed (refused, reset, closed mid-answer); the message names the socket's code. */
 export class UpstreamConnectionError extends Error {
@@ -252,9 +239,11 @@ export function providerWireClient(ctx: Pick<PluginContext, 'name' | 'metrics'>,
 export function transportError(err: unknown, provider: string): GatewayError | undefined {
   if (err instanceof UpstreamTimeoutError) return upstreamError(undefined, 'no answer within timeout_ms', { kind: 'timeout', provider, cause: err })
   if (err instanceof UpstreamConnectionError) return upstreamError(undefined, err.message, { kind: 'connection', provider, cause: err })
-  if (err instanceof UpstreamTooLargeError) {
+  // An SDK's fetch (answer-limit.ts) may come wrapped in the SDK's connection error.
+  const tooLarge = tooLargeIn(err)
+  if (tooLarge) {
     // Retryable as an upstream's failure is: another target may answer within the bound.
-    return new GatewayError(`${provider}: ${err.message}`, { status: 502, code: 'upstream_answer_too_large', retryable: true, cause: err })
+    return new GatewayError(`${provider}: ${tooLarge.message}`, { status: 502, code: 'upstream_answer_too_large', retryable: true, cause: err })
   }
   return undefined
 }

@@ -7,7 +7,8 @@
  */
 import { badRequest, upstreamError } from '../../../plugin-api/index.ts'
 import type { FineTuneEvent, FineTuneHyperparameter, FineTuneState, FineTuner } from '../../contracts/fine-tuning.ts'
-import { upstreamFetch } from '../kit/egress.ts'
+import { boundedUpstreamFetch } from '../kit/answer-limit.ts'
+import { transportError } from '../kit/wire-client.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {
   QUEUED: 'queued', VALIDATING: 'queued', VALIDATED: 'queued', STARTED: 'running', RUNNING: 'running', CANCELLATION_REQUESTED: 'running',
@@ -30,13 +31,20 @@ interface MistralJob {
   checkpoints?: { metrics?: Record<string, unknown>; step_number: number; created_at: number }[]
 }
 
-export function mistralFineTuner(options: { baseUrl: string; apiKey: string; headers?: Record<string, string> }): FineTuner {
+export function mistralFineTuner(options: { baseUrl: string; apiKey: string; headers?: Record<string, string>; maxAnswerMb?: number }): FineTuner {
+  const fetchBounded = boundedUpstreamFetch(options.maxAnswerMb)
   const base = options.baseUrl.replace(/\/+$/, '')
   const auth = { ...options.headers, authorization: `Bearer ${options.apiKey}` }
 
   async function send<T>(path: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
-    const res = await upstreamFetch(`${base}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) }, signal })
-    const text = await res.text()
+    let res: Response
+    let text: string
+    try {
+      res = await fetchBounded(`${base}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) }, signal })
+      text = await res.text()
+    } catch (err) {
+      throw transportError(err, 'mistral') ?? err
+    }
     if (!res.ok) {
       let message = text.slice(0, 500)
       try { message = (JSON.parse(text) as { message?: string; detail?: unknown }).message ?? JSON.stringify((JSON.parse(text) as { detail?: unknown }).detail) ?? message } catch { /* not JSON */ }

@@ -10,7 +10,7 @@ import { mistralFineTuner } from './fine-tune.ts'
 import { FineTuning } from '../../contracts/fine-tuning.ts'
 import { createMistralProvider } from './provider.ts'
 import { configSchema, DEFAULT_TIMEOUT_MS, type MistralConfig } from './schema.ts'
-import { upstreamFetch } from '../kit/egress.ts'
+import { boundedUpstreamFetch } from '../kit/answer-limit.ts'
 
 /**
  * The API's paths start with `/v1/`; an OpenAI-style base URL ending in /v1 would double it, so
@@ -37,8 +37,8 @@ export default definePlugin<MistralConfig, Provider>({
     const loadSdk = loadOnce(() => import('@mistralai/mistralai').then(({ HTTPClient, Mistral }) => new Mistral({
       apiKey: config.api_key,
       serverURL: server,
-      // Through the environment's proxy, redirects not followed (egress.ts).
-      httpClient: new HTTPClient({ fetcher: upstreamFetch }),
+      // Through the environment's proxy, redirects not followed (egress.ts), answers within max_answer_mb.
+      httpClient: new HTTPClient({ fetcher: boundedUpstreamFetch(config.max_answer_mb) }),
       // The gateway owns retries and fallbacks.
       retryConfig: { strategy: 'none' },
       timeoutMs: config.timeout_ms ?? DEFAULT_TIMEOUT_MS,
@@ -48,7 +48,7 @@ export default definePlugin<MistralConfig, Provider>({
       headers: config.headers,
       safePrompt: config.safe_prompt ?? false,
     })
-    const fineTune = mistralFineTuner({ baseUrl: server, apiKey: config.api_key, headers: config.headers })
+    const fineTune = mistralFineTuner({ baseUrl: server, apiKey: config.api_key, headers: config.headers, maxAnswerMb: config.max_answer_mb })
     return { ...provider, capabilities: { [FineTuning.key]: fineTune } }
   },
 })
