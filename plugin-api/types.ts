@@ -447,8 +447,13 @@ export interface Call<T> {
 export interface GatewayCalls {
   chat(request: ChatRequest, options?: CallOptions): Promise<Call<ChatResult>>
   embed(request: EmbeddingRequest, options?: CallOptions): Promise<Call<EmbeddingResponse>>
-  /** Route names the caller may ask for (what /v1/models lists). */
+  /** Route names and aliases the caller may ask for; what a glob route answers is not among them (globRoutes). */
   models(): string[]
+  /**
+   * The routes a glob names (`claude-*`), for every caller: the names they answer are not in models(). A surface that lists
+   * models asks their targets' providers (`Provider.listModels`) and keeps the names routes() answers for the caller.
+   */
+  globRoutes(): readonly RouteInfo[]
   /** Whether a route answers `model` for the caller (after its department's overrides), without calling it. */
   routes(model: string): RouteInfo | undefined
   /** A provider's own wire call that generates nothing (`Provider.native[wire]`, e.g. a token count; `model` set per target), routed and tried as `chat`

@@ -55,6 +55,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
       return run<NativeResult>(x)
     },
     models: () => snapshot.visibleModels(principal, {}),
+    globRoutes: () => snapshot.routes.globRoutes(),
     routes(model: string): RouteInfo | undefined {
       const routed = snapshot.access.routeFor(principal, model)
       const resolved = snapshot.routes.resolve(routed, { principal, headers: {}, metadata: undefined })
@@ -84,6 +85,7 @@ export function backgroundCalls(current: () => Snapshot, principal: Principal, s
     embed: (request, options) => pinned((calls) => calls.embed(request, options)),
     native: (wire, model, body, options) => pinned((calls) => calls.native(wire, model, body, options)),
     models: () => gatewayCalls(current(), principal).models(),
+    globRoutes: () => current().routes.globRoutes(),
     routes: (model) => gatewayCalls(current(), principal).routes(model),
   }
 }

@@ -117,13 +117,11 @@ export class RouteTable {
   /** Names a caller may ask for (exact names and aliases whose caller conditions hold), in config order. */
   names(principal?: Principal): string[] {
     const facts: RouteFacts = { principal, headers: {}, metadata: undefined }
-    const seen = new Set<string>()
-    for (const { name, route } of this.#listed) {
-      if (seen.has(name)) continue
-      if (!route.when || (route.whenIsAboutCaller && route.when(facts))) seen.add(name)
-    }
-    return [...seen]
+    return [...new Set(this.#listed.filter(({ route }) => !route.when || (route.whenIsAboutCaller && route.when(facts))).map((l) => l.name))]
   }
+
+  /** Routes a glob names, once each: names() cannot list what they answer (GatewayCalls.globRoutes). */
+  globRoutes(): RouteInfo[] { return [...new Set(this.#globs.map((g) => g.route.info))] }
 
   all(): readonly CompiledRoute[] {
     return this.#routes

@@ -6619,7 +6619,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The models (routes) the caller may use (in Anthropic's shape when the request has anthropic-version). */
+        /** The models the caller may use: routes and aliases, and what glob routes answer of their providers' lists (in Anthropic's shape when the request has anthropic-version). */
         get: {
             parameters: {
                 query?: never;

@@ -19,7 +19,7 @@ import { dropUnknownParameters } from './chat-params.ts'
 import { openAIErrorFrame, relayed, requireObject } from './wire.ts'
 import { imageEdits, imageGenerations, imageVariations } from './images.ts'
 import { speech, transcriptions, translations } from './audio.ts'
-import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
+import { ModelDiscovery, modelRoutes } from './models.ts'
 
 const chatCompletions: ModelEndpoint<ChatRequest> = {
   method: 'POST',
@@ -74,39 +74,24 @@ const moderations: RouteSpec<Record<string, unknown>> = {
   },
 }
 
-const MODEL_CREATED = Math.floor(Date.now() / 1000)
-const modelEntry = (id: string) => ({ id, object: 'model' as const, created: MODEL_CREATED, owned_by: 'gateway' })
-
-const listModels: RouteSpec = {
-  method: 'GET',
-  path: '/v1/models',
-  summary: 'The models (routes) the caller may use (in Anthropic\'s shape when the request has anthropic-version).',
-  permission: 'chat',
-  handle(req) {
-    const models = req.gateway.models()
-    return wantsAnthropicShape(req.headers) ? anthropicModelList(models) : { object: 'list', data: models.map(modelEntry) }
-  },
+interface OpenAISurfaceConfig {
+  list_glob_models: boolean
 }
 
-const getModel: RouteSpec<unknown, unknown, { id: string }> = {
-  method: 'GET',
-  path: '/v1/models/:id',
-  summary: 'One model the caller may use: a route\'s name or alias, or a name a glob route answers.',
-  permission: 'chat',
-  handle(req) {
-    const id = req.params.id
-    // Any name a chat request could use is a model: a glob route (`claude-*`) is not listed, but
-    // the names it answers are retrieved, as clients check a model before they use it.
-    if (!req.gateway.models().includes(id) && !req.gateway.routes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
-    return wantsAnthropicShape(req.headers) ? anthropicModel(id) : modelEntry(id)
-  },
-}
-
-export default definePlugin<Record<string, never>, Surface>({
+export default definePlugin<OpenAISurfaceConfig, Surface>({
   id: 'surface.openai',
   kind: 'surface',
   enabledByDefault: true,
   description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation, edits and variations, speech to text and back, and models.',
-  configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  setup: () => ({ endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, listModels, getModel] }),
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      list_glob_models: { type: 'boolean', default: true, description: 'GET /v1/models also lists the names a glob route (`claude-*`) answers, from its providers\' own model lists (kept 5 minutes). Off: only routes and aliases are listed.' },
+    },
+  },
+  setup: (ctx, config) => {
+    const discovery = config.list_glob_models === false ? undefined : new ModelDiscovery((name) => ctx.provider(name), ctx.logger)
+    return { endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery)] }
+  },
 })

@@ -1,0 +1,98 @@
+/**
+ * GET /v1/models and /v1/models/{id}: the names a caller may ask for. A route named by a glob
+ * (`claude-*`, `gpt-*`) has no name of its own to list, so pickers (the console's chat, Open WebUI)
+ * showed none of its models: its targets' providers are asked what they serve (Provider.listModels),
+ * and the names the caller's routes answer are listed after the routes' own names.
+ *
+ * A provider's list is kept for LIST_TTL_MS and served stale while a fresh one is fetched; the first
+ * list waits at most LIST_TIMEOUT_MS, and a provider that fails or is slow adds nothing (logged,
+ * asked again after RETRY_MS) while the routes' own names are still listed.
+ */
+import { notFound, type GatewayCalls, type Logger, type Provider, type RouteSpec } from '../../../plugin-api/index.ts'
+import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
+
+const LIST_TTL_MS = 5 * 60_000
+const RETRY_MS = 30_000
+const LIST_TIMEOUT_MS = 5_000
+/** More than any provider serves (OpenRouter lists ~350): a list past it is cut, not kept whole. */
+const MAX_LISTED = 5_000
+
+interface ProviderList {
+  readonly at: number
+  readonly ids: Promise<readonly string[]>
+  failed: boolean
+}
+
+/** Each provider's model list, by instance: a reload's new instances are asked afresh. */
+export class ModelDiscovery {
+  readonly #lists = new WeakMap<Provider, ProviderList>()
+  readonly #provider: (name: string) => Provider | undefined
+  readonly #logger: Logger
+
+  constructor(provider: (name: string) => Provider | undefined, logger: Logger) {
+    this.#provider = provider
+    this.#logger = logger
+  }
+
+  /** Names the caller's glob routes answer, of those their providers list, in the providers' order. */
+  async names(gateway: GatewayCalls): Promise<string[]> {
+    const providers = new Set(gateway.globRoutes().flatMap((route) => route.targets.map((t) => t.provider)))
+    const lists = await Promise.all([...providers].map((name) => this.#list(name)))
+    const answered = new Set<string>()
+    for (const id of lists.flat()) if (!answered.has(id) && gateway.routes(id)) answered.add(id)
+    return [...answered]
+  }
+
+  #list(name: string): Promise<readonly string[]> {
+    const provider = this.#provider(name)
+    if (!provider?.listModels) return Promise.resolve([])
+    const kept = this.#lists.get(provider)
+    const now = Date.now()
+    if (kept && now - kept.at < (kept.failed ? RETRY_MS : LIST_TTL_MS)) return kept.ids
+    const fresh: ProviderList = {
+      at: now,
+      failed: false,
+      ids: provider.listModels(AbortSignal.timeout(LIST_TIMEOUT_MS)).then(
+        (models) => models.slice(0, MAX_LISTED).map((m) => m.id).filter((id) => typeof id === 'string' && id !== ''),
+        (err: unknown) => {
+          fresh.failed = true
+          this.#logger.warn({ provider: name, err: (err as Error)?.message ?? String(err) }, 'listing the provider\'s models for a glob route failed; /v1/models lists the routes\' own names')
+          return []
+        },
+      ),
+    }
+    this.#lists.set(provider, fresh)
+    // A list kept from before answers now; the fresh one answers the calls after it arrives.
+    return kept ? kept.ids : fresh.ids
+  }
+}
+
+const MODEL_CREATED = Math.floor(Date.now() / 1000)
+const modelEntry = (id: string) => ({ id, object: 'model' as const, created: MODEL_CREATED, owned_by: 'gateway' })
+
+/** The two routes; `discovery` undefined when `list_glob_models` is off. */
+export function modelRoutes(discovery: ModelDiscovery | undefined): RouteSpec[] {
+  const list: RouteSpec = {
+    method: 'GET',
+    path: '/v1/models',
+    summary: 'The models the caller may use: routes and aliases, and what glob routes answer of their providers\' lists (in Anthropic\'s shape when the request has anthropic-version).',
+    permission: 'chat',
+    async handle(req) {
+      const models = [...new Set([...req.gateway.models(), ...(discovery ? await discovery.names(req.gateway) : [])])]
+      return wantsAnthropicShape(req.headers) ? anthropicModelList(models) : { object: 'list', data: models.map(modelEntry) }
+    },
+  }
+  const get: RouteSpec<unknown, unknown, { id: string }> = {
+    method: 'GET',
+    path: '/v1/models/:id',
+    summary: 'One model the caller may use: a route\'s name or alias, or a name a glob route answers.',
+    permission: 'chat',
+    handle(req) {
+      const id = req.params.id
+      // Any name a chat request could use is a model, listed or not: clients check a model before they use it.
+      if (!req.gateway.models().includes(id) && !req.gateway.routes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+      return wantsAnthropicShape(req.headers) ? anthropicModel(id) : modelEntry(id)
+    },
+  }
+  return [list, get]
+}
