@@ -151,7 +151,7 @@ describe('security', () => {
     expect(back.headers.get('location')).toBe('/keys')
   })
 
-  it('refuses a callback the browser did not start, and a callback used twice', async () => {
+  it('refuses a callback the browser did not start, and a callback used twice (the issuer redeems a code once)', async () => {
     const starter = new CookieClient()
     const start = await starter.request(`${setup.gw.url}/api/v1/auth/login`)
     const issued = await starter.follow(start.headers.get('location')!, { stopAt: `${setup.gw.url}/api/v1/auth/callback` })
@@ -162,9 +162,12 @@ describe('security', () => {
     expect(session(other, setup)).toBeUndefined()
     const first = await starter.request(issued.stoppedAt!)
     expect(first.headers.get('location')).toBe('/')
+    // The first callback cleared the login cookie; a copy of it, replayed with the same code, signs no one in.
+    expect(starter.cookie(setup.gw.url, 'gw_login')).toBeUndefined()
     const loginCookie = starter.setCookies.find((c) => c.startsWith('gw_login='))!.split(';')[0]!
     const replay = await fetch(issued.stoppedAt!, { redirect: 'manual', headers: { cookie: loginCookie } })
-    expect(replay.headers.get('location')).toBe('/sign-in?error=login_expired')
+    expect(replay.headers.get('location')).toBe('/sign-in?error=login_failed')
+    expect(replay.headers.getSetCookie().some((c) => c.startsWith('gw_session='))).toBe(false)
   })
 
   it('signs out in the store: the old cookie is refused afterwards, even if replayed', async () => {
@@ -224,6 +227,124 @@ describe('security', () => {
       expect(res.status).toBe(403)
       expect(res.body.error).toBe('permission_denied')
     }
+  })
+})
+
+describe('the login under way (in the browser\'s login cookie, not the store)', () => {
+  const CALLBACK = '/api/v1/auth/callback'
+  /** The login cookie's contents; the same, written back. */
+  const open = (value: string) => JSON.parse(Buffer.from(value, 'base64url').toString('utf8'))
+  const seal = (fields: object) => Buffer.from(JSON.stringify(fields)).toString('base64url')
+
+  /** A fresh browser's login, stopped where the issuer sends it back: the callback URL (code and state) and the login cookie's contents. */
+  async function atCallback(returnTo = '/') {
+    const client = new CookieClient()
+    const { stoppedAt } = await client.follow(`${setup.gw.url}/api/v1/auth/login?return_to=${encodeURIComponent(returnTo)}`, { stopAt: `${setup.gw.url}${CALLBACK}` })
+    const login = open(client.cookie(setup.gw.url, 'gw_login')!)
+    return { client, callback: stoppedAt!, login, plant: (fields: object) => client.setCookie(setup.gw.url, 'gw_login', seal({ ...login, ...fields })) }
+  }
+
+  /** Every table's row count, to see that something wrote nothing. */
+  async function rowCounts(): Promise<Record<string, number>> {
+    const sql = capability(setup.gw, Store).sql
+    const { rows } = await sql.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`)
+    const counts: Record<string, number> = {}
+    for (const { t } of rows) counts[t] = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t}"`)).rows[0]!.n
+    return counts
+  }
+
+  it('writes nothing to the store for 1,000 unauthenticated GET /login calls', async () => {
+    const before = await rowCounts()
+    for (let i = 0; i < 1000; i++) {
+      const res = await fetch(`${setup.gw.url}/api/v1/auth/login?return_to=/keys`, { redirect: 'manual' })
+      expect(res.status).toBe(302)
+      await res.arrayBuffer()
+    }
+    expect(await rowCounts()).toEqual(before)
+    expect(Object.keys(before)).not.toContain('auth_logins')
+  }, 120_000)
+
+  it('is an HttpOnly, SameSite=Lax cookie sent only to the callback, for 600 s, under 4 KB with the longest return_to', async () => {
+    const long = `/${'a'.repeat(1999)}`
+    const res = await fetch(`${setup.gw.url}/api/v1/auth/login?return_to=${encodeURIComponent(long)}`, { redirect: 'manual' })
+    const line = res.headers.getSetCookie().find((c) => c.startsWith('gw_login='))!
+    expect(line).toMatch(/HttpOnly/i)
+    expect(line).toMatch(/SameSite=Lax/i)
+    expect(line).toMatch(new RegExp(`Path=${CALLBACK}(;|$)`, 'i'))
+    expect(line).toMatch(/Max-Age=600/i)
+    expect(line.length).toBeLessThan(4000)
+    expect(open(line.slice('gw_login='.length).split(';')[0]!).r).toBe(long)
+    // A return_to that grows past 2000 characters when percent-encoded goes to / rather than overflow the cookie.
+    const wide = await fetch(`${setup.gw.url}/api/v1/auth/login?return_to=${encodeURIComponent(`/${'é'.repeat(1999)}`)}`, { redirect: 'manual' })
+    const wideLine = wide.headers.getSetCookie().find((c) => c.startsWith('gw_login='))!
+    expect(wideLine.length).toBeLessThan(4000)
+    expect(open(wideLine.slice('gw_login='.length).split(';')[0]!).r).toBe('/')
+  })
+
+  it('refuses a callback whose state is not the one in the login cookie, and makes no session', async () => {
+    const other = await atCallback()
+    other.plant({ s: 'another-login-state-0123456789abcdefghijklmn' })
+    const res = await other.client.request(other.callback)
+    expect(res.headers.get('location')).toBe('/sign-in?error=login_expired')
+    expect(session(other.client, setup)).toBeUndefined()
+    expect(other.client.cookie(setup.gw.url, 'gw_login')).toBeUndefined()
+    // The code of one login with the cookie of another (both this browser's, as with two tabs): refused too.
+    const first = await atCallback()
+    const second = await atCallback()
+    first.client.setCookie(setup.gw.url, 'gw_login', seal(second.login))
+    expect((await first.client.request(first.callback)).headers.get('location')).toBe('/sign-in?error=login_expired')
+    expect(session(first.client, setup)).toBeUndefined()
+  })
+
+  it('refuses a login cookie 600 s old or more, counted from the time inside it, and takes one a little younger', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const stale = await atCallback()
+    stale.plant({ t: now - 600 })
+    expect((await stale.client.request(stale.callback)).headers.get('location')).toBe('/sign-in?error=login_expired')
+    expect(session(stale.client, setup)).toBeUndefined()
+    const fromTheFuture = await atCallback()
+    fromTheFuture.plant({ t: now + 3600 })
+    expect((await fromTheFuture.client.request(fromTheFuture.callback)).headers.get('location')).toBe('/sign-in?error=login_expired')
+    const young = await atCallback('/keys')
+    young.plant({ t: now - 590 })
+    expect((await young.client.request(young.callback)).headers.get('location')).toBe('/keys')
+    expect(session(young.client, setup)).toMatch(/^[\w-]{43}$/)
+  })
+
+  it('checks return_to again when the login comes back: a cookie pointing off-site lands on a path of the gateway', async () => {
+    for (const evil of ['https://evil.example/x', '//evil.example/x', '/\\evil.example/x', 'javascript:alert(1)']) {
+      const login = await atCallback('/keys')
+      login.plant({ r: evil })
+      const res = await login.client.request(login.callback)
+      expect(res.status).toBe(302)
+      expect(res.headers.get('location')).toBe('/')
+      expect(session(login.client, setup)).toBeDefined()
+    }
+  })
+
+  it('refuses a garbled login cookie', async () => {
+    for (const garbage of ['not-base64-json', seal({ v: 2 }), seal([]), 'null']) {
+      const login = await atCallback()
+      login.client.setCookie(setup.gw.url, 'gw_login', garbage)
+      expect((await login.client.request(login.callback)).headers.get('location')).toBe('/sign-in?error=login_expired')
+      expect(session(login.client, setup)).toBeUndefined()
+    }
+  })
+
+  it('over TLS, takes the login only from the __Host- cookie (a plain one could have been planted by a sibling site)', async () => {
+    const tls = { 'x-forwarded-proto': 'https' }
+    const client = new CookieClient()
+    const start = await client.request(`${setup.gw.url}/api/v1/auth/login`, { headers: tls })
+    const line = client.setCookies.find((c) => c.startsWith('__Host-gw_login='))!
+    expect(line).toMatch(/Path=\/(;|$)/i)
+    const httpsCallback = `${setup.gw.url.replace('http:', 'https:')}${CALLBACK}`
+    const { stoppedAt } = await client.follow(start.headers.get('location')!, { stopAt: httpsCallback })
+    const value = client.cookie(setup.gw.url, '__Host-gw_login')!
+    client.jar.get(new URL(setup.gw.url).host)!.delete('__Host-gw_login')
+    client.setCookie(setup.gw.url, 'gw_login', value)
+    const res = await client.request(stoppedAt!.replace('https:', 'http:'), { headers: tls })
+    expect(res.headers.get('location')).toBe('/sign-in?error=login_expired')
+    expect(client.cookie(setup.gw.url, '__Host-gw_session')).toBeUndefined()
   })
 })
 

@@ -82,11 +82,20 @@ describe('one usage event per /v1 request, matching what the client saw', () => 
     const up = await upstream((_req, res) => sendJson(res, 500, { error: { message: 'boom', type: 'server_error' } }))
     const gw = await gateway(up.url)
     expect((await postJson(`${gw.url}/v1/chat/completions`, ask, user('carol'))).status).toBe(502)
-    expect((await postJson(`${gw.url}/v1/chat/completions`, ask)).status).toBe(401)
-    const events = await storedEvents(gw, 2)
-    const failed = events.find((e) => e.userId === 'carol')!
-    expect(failed).toMatchObject({ status: 502, errorType: 'upstream_error', promptTokens: 0, completionTokens: 0, costUsd: 0, provider: 'a' })
-    expect(events.find((e) => e.userId === null)).toMatchObject({ status: 401, errorType: 'missing_credentials', route: null })
+    const [failed] = await storedEvents(gw, 1)
+    expect(failed).toMatchObject({ userId: 'carol', status: 502, errorType: 'upstream_error', promptTokens: 0, completionTokens: 0, costUsd: 0, provider: 'a' })
+  })
+
+  it('stores nothing for requests refused at authentication (anyone can send them), and counts them in /metrics', async () => {
+    const up = await upstream((_req, res) => sendJson(res, 200, completion('Hi.')))
+    const gw = await gateway(up.url)
+    for (let i = 0; i < 200; i++) expect((await postJson(`${gw.url}/v1/chat/completions`, ask)).status).toBe(401)
+    // One authenticated call after them: once it is stored, everything before it has been through the writer.
+    expect((await postJson(`${gw.url}/v1/chat/completions`, ask, user('erin'))).status).toBe(200)
+    const events = await storedEvents(gw, 1)
+    expect(events.map((e) => e.userId)).toEqual(['erin'])
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text()
+    expect(metrics).toMatch(/gateway_requests_total\{[^}]*status="401"[^}]*\} 200/)
   })
 
   it('a stream that ends without usage is counted with the tokenizer', async () => {

@@ -1,8 +1,8 @@
 /**
- * The cookies of a sign-in: the session cookie and the short-lived login cookie that binds an
- * OpenID Connect round trip to the browser that started it. Over TLS they carry the `__Host-`
- * prefix (the browser then insists on Secure, Path=/ and no Domain, so a sibling subdomain cannot
- * plant one); both are HttpOnly, so the console's own JavaScript never sees them.
+ * The cookies of a sign-in: the session cookie and the short-lived login cookie that carries an
+ * OpenID Connect round trip's state, nonce and verifier (login-cookie.ts). Over TLS they carry the
+ * `__Host-` prefix (the browser then insists on Secure, Path=/ and no Domain, so a sibling
+ * subdomain cannot plant one); both are HttpOnly, so the console's own JavaScript never sees them.
  */
 import { parse, serialize } from 'cookie'
 import type { AuthRequest } from '../../../plugin-api/index.ts'
@@ -17,11 +17,12 @@ export const LOGIN_TTL_S = 600
 /** The names a cookie may come in under, the Secure one first. */
 export const cookieNames = (name: string): readonly string[] => [`${SECURE_PREFIX}${name}`, name]
 
-export function readCookie(headers: AuthRequest['headers'], name: string): string | undefined {
+/** The cookie's value; with `prefixedOnly`, only under its `__Host-` name (one no other site could have set). */
+export function readCookie(headers: AuthRequest['headers'], name: string, prefixedOnly = false): string | undefined {
   const header = headers.cookie
   if (typeof header !== 'string' || header === '') return undefined
   const cookies = parse(header)
-  for (const candidate of cookieNames(name)) {
+  for (const candidate of prefixedOnly ? cookieNames(name).slice(0, 1) : cookieNames(name)) {
     const value = cookies[candidate]
     if (value) return value
   }
@@ -41,6 +42,8 @@ export interface CookieOptions {
   readonly sameSite: 'lax' | 'strict'
   /** Seconds; 0 deletes the cookie. */
   readonly maxAge: number
+  /** Where the browser sends it back (default `/`). A Secure cookie's `__Host-` prefix requires `/`: it is kept. */
+  readonly path?: string
 }
 
 export function setCookie(name: string, value: string, options: CookieOptions): string {
@@ -48,13 +51,13 @@ export function setCookie(name: string, value: string, options: CookieOptions): 
     httpOnly: true,
     secure: options.secure,
     sameSite: options.sameSite,
-    path: '/',
+    path: options.secure ? '/' : options.path ?? '/',
     maxAge: options.maxAge,
   })
 }
 
-/** Delete the cookie under both of its names (a TLS change between sign-in and sign-out leaves either). */
-export function clearCookie(name: string, secure: boolean): string[] {
-  const gone = { sameSite: 'lax' as const, maxAge: 0 }
-  return secure ? [setCookie(name, '', { ...gone, secure: true }), serialize(name, '', { path: '/', maxAge: 0, httpOnly: true })] : [setCookie(name, '', { ...gone, secure: false })]
+/** Delete the cookie under both of its names (a TLS change between sign-in and sign-out leaves either); `path` as it was set. */
+export function clearCookie(name: string, secure: boolean, path = '/'): string[] {
+  const gone = { sameSite: 'lax' as const, maxAge: 0, path }
+  return secure ? [setCookie(name, '', { ...gone, secure: true }), serialize(name, '', { path, maxAge: 0, httpOnly: true })] : [setCookie(name, '', { ...gone, secure: false })]
 }

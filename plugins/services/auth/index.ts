@@ -15,8 +15,7 @@ import { Identity } from '../../contracts/capabilities.ts'
 import { claimMapping, roleMapRoles } from '../../contracts/claims.ts'
 import { undefinedRoles } from '../../contracts/roles.ts'
 import { Sessions } from '../../contracts/sessions.ts'
-import { LOGIN_TTL_S, SESSION_COOKIE, readCookie } from './cookies.ts'
-import { LoginStore } from './logins.ts'
+import { SESSION_COOKIE, readCookie } from './cookies.ts'
 import { OidcClient } from './oidc.ts'
 import { authRoutes } from './routes.ts'
 import { configSchema, type AuthConfig } from './schema.ts'
@@ -49,7 +48,6 @@ export default definePlugin<AuthConfig, Service>({
     if (oidc) ctx.logger.info({ issuer: oidc.issuer.href }, 'console sign-in with OpenID Connect')
     const service = authRoutes({
       config, sessions, identity, oidc, logger: ctx.logger,
-      logins: new LoginStore(store.sql, LOGIN_TTL_S),
       mapping: config.oidc ? claimMapping(config.oidc, config.oidc.entra !== undefined) : undefined,
     })
     return {

@@ -9,7 +9,9 @@
  *   POST /logout     end the session (in the store: no process accepts it again)
  *
  * A redirect never leaves the gateway: `return_to` is kept only when it is a path on this origin,
- * it is stored server-side with the login, and the callback reads no target from its URL.
+ * it travels in the login cookie and is checked again when it comes back, and the callback reads
+ * no target from its URL. The public routes write nothing to the store: a login under way lives in
+ * the browser's login cookie (login-cookie.ts), not in a table anyone could fill.
  */
 import { badRequest, notFound, raw, reply, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA } from '../kit/schema.ts'
@@ -17,16 +19,15 @@ import type { Logger } from '../../../plugin-api/index.ts'
 import type { Identity } from '../../contracts/capabilities.ts'
 import { identityOf, recordUser, type ClaimMapping } from '../../contracts/claims.ts'
 import { LOGIN_COOKIE, LOGIN_TTL_S, SESSION_COOKIE, clearCookie, isSecure, readCookie, setCookie } from './cookies.ts'
-import type { LoginStore } from './logins.ts'
+import { decodeLogin, encodeLogin, sameState } from './login-cookie.ts'
 import type { OidcClient } from './oidc.ts'
 import type { AuthConfig } from './schema.ts'
-import { randomToken, type SessionStore } from './sessions.ts'
+import type { SessionStore } from './sessions.ts'
 import { ME_SCHEMA, OPTIONS_SCHEMA, SIGNED_OUT_SCHEMA, meView } from './views.ts'
 
 export interface AuthDeps {
   readonly config: AuthConfig
   readonly sessions: SessionStore
-  readonly logins: LoginStore
   readonly identity: Identity
   readonly oidc: OidcClient | undefined
   readonly mapping: ClaimMapping | undefined
@@ -62,12 +63,21 @@ function originOf(config: AuthConfig, headers: Headers): string {
   return `${proto}://${header(headers, 'x-forwarded-host') ?? header(headers, 'host') ?? 'localhost'}`
 }
 
+/**
+ * Where the issuer sends people back: the configured redirect_uri, else the callback on this
+ * origin. Worked out the same way at /login and at /callback (the browser comes back through the
+ * same host and proxy), never read from a cookie; a different one would not match at the issuer.
+ */
+function redirectUriOf(config: AuthConfig, headers: Headers): string {
+  return config.oidc?.redirect_uri ?? `${originOf(config, headers)}/api/v1/auth/callback`
+}
+
 function redirect(location: string, cookies: readonly string[] = []) {
   return raw('', 'text/plain; charset=utf-8', { status: 302, headers: { location, 'cache-control': 'no-store', ...(cookies.length ? { 'set-cookie': cookies } : {}) } })
 }
 
 export function authRoutes(deps: AuthDeps): Service {
-  const { config, sessions, logins, oidc, mapping, logger } = deps
+  const { config, sessions, oidc, mapping, logger } = deps
   // Behind a reverse proxy at https://host/gateway/, every redirect into the console goes through the prefix.
   const base = basePathOf(config.public_url)
   const signInPage = `${base}/sign-in`
@@ -84,11 +94,11 @@ export function authRoutes(deps: AuthDeps): Service {
     query: { type: 'object', properties: { return_to: { type: 'string', maxLength: 2000 } } },
     async handle({ query, headers }) {
       if (!oidc) throw notFound('No OpenID Connect issuer is configured here: sign in with an API key.', 'oidc_not_configured')
-      const redirectUri = config.oidc?.redirect_uri ?? `${originOf(config, headers)}/api/v1/auth/callback`
+      const redirectUri = redirectUriOf(config, headers)
       const started = await oidc.start(redirectUri)
-      const loginId = randomToken()
-      await logins.save(loginId, { state: started.state, nonce: started.nonce, codeVerifier: started.codeVerifier, redirectUri, returnTo: safeReturnTo(query.return_to) })
-      return redirect(started.url.href, [setCookie(LOGIN_COOKIE, loginId, { ...cookieOptions(headers, LOGIN_TTL_S), sameSite: 'lax' })])
+      const value = encodeLogin({ state: started.state, nonce: started.nonce, codeVerifier: started.codeVerifier, returnTo: safeReturnTo(query.return_to), startedAt: Date.now() })
+      // Lax: the issuer's redirect back is a cross-site navigation. Over plain http it is sent to the callback only.
+      return redirect(started.url.href, [setCookie(LOGIN_COOKIE, value, { ...cookieOptions(headers, LOGIN_TTL_S), sameSite: 'lax', path: new URL(redirectUri).pathname })])
     },
   }
 
@@ -96,19 +106,22 @@ export function authRoutes(deps: AuthDeps): Service {
     method: 'GET', path: '/callback', summary: 'The issuer\'s answer to a sign-in: sets the session cookie.', permission: null, public: true, status: 302,
     async handle({ query, headers }) {
       const secure = isSecure(config, headers)
-      const clearLogin = clearCookie(LOGIN_COOKIE, secure)
+      const redirectUri = redirectUriOf(config, headers)
+      // The login is used once: whatever happens next, the browser forgets it.
+      const clearLogin = clearCookie(LOGIN_COOKIE, secure, new URL(redirectUri).pathname)
       if (!oidc || !mapping) throw notFound('No OpenID Connect issuer is configured here.', 'oidc_not_configured')
-      const loginId = readCookie(headers, LOGIN_COOKIE)
-      const pending = loginId ? await logins.take(loginId) : undefined
-      // No login of this browser's (expired, used, or started elsewhere: a forged callback): start again.
-      if (!pending) return redirect(signInError('login_expired'), clearLogin)
+      // Over TLS only the __Host- cookie counts: one a sibling site set under the plain name is not this browser's login.
+      const pending = decodeLogin(readCookie(headers, LOGIN_COOKIE, secure), Date.now(), LOGIN_TTL_S)
+      // No login of this browser's (none, expired, or another login's state: a forged callback): start again.
+      if (!pending || !sameState(query.state, pending)) return redirect(signInError('login_expired'), clearLogin)
       if (typeof query.error === 'string') {
         logger.info({ error: query.error }, 'the issuer refused a sign-in')
         return redirect(signInError(ISSUER_ERRORS.has(query.error) ? 'access_denied' : 'login_failed'), clearLogin)
       }
       try {
-        const url = new URL(pending.redirectUri)
+        const url = new URL(redirectUri)
         for (const [key, value] of Object.entries(query)) if (typeof value === 'string') url.searchParams.set(key, value)
+        // The issuer redeems a code once, and only with this login's PKCE verifier; the ID token must carry its nonce.
         const claims = await oidc.finish(url, pending)
         const identity = identityOf(claims, mapping)
         if (!identity) throw new Error(`the ID token has no subject (${mapping.subject.join(' or ')} claim)`)
@@ -118,7 +131,7 @@ export function authRoutes(deps: AuthDeps): Service {
         if (previous) await sessions.revoke(previous)
         const { token } = await sessions.create({ method: 'oidc', principal: { userId: user.id, role: user.role, strategy: 'auth.session' }, userAgent: header(headers, 'user-agent') })
         logger.info({ userId: user.id }, 'signed in')
-        return redirect(`${base}${pending.returnTo}`, [setCookie(SESSION_COOKIE, token, cookieOptions(headers, config.session_ttl_s)), ...clearLogin])
+        return redirect(`${base}${safeReturnTo(pending.returnTo)}`, [setCookie(SESSION_COOKIE, token, cookieOptions(headers, config.session_ttl_s)), ...clearLogin])
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'a sign-in failed')
         return redirect(signInError('login_failed'), clearLogin)

@@ -20,7 +20,7 @@ import type { LiveSession } from '../../contracts/sessions.ts'
 const STRATEGY = 'auth.session'
 /** last_seen_at is written at most this often per session: a busy console costs no write per request. */
 const TOUCH_EVERY_MS = 60_000
-/** Expired sessions and abandoned logins are swept at most this often. */
+/** Expired sessions are swept at most this often. */
 const SWEEP_EVERY_MS = 3600_000
 
 export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex')
@@ -158,7 +158,6 @@ export class SessionStore {
     if (Date.now() - this.#sweptAt < SWEEP_EVERY_MS) return
     this.#sweptAt = Date.now()
     await this.#sql.query('DELETE FROM user_sessions WHERE expires_at < now()')
-    await this.#sql.query('DELETE FROM auth_logins WHERE expires_at < now()')
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * stage.usage: one usage event per model call (who, route, provider, model, status, attempts,
- * tokens, cost, latency, time to first token), recorded in the log phase and written in batches
+ * stage.usage: one usage event per model call of an authenticated caller (who, route, provider,
+ * model, status, attempts, tokens, cost, latency, time to first token), recorded in the log phase and written in batches
  * off the request path to the store's usage_events table, which this plugin owns. It provides the
  * UsageLog capability (spend for budgets, aggregates for analytics). Implied whenever a store is
  * configured; tuned under `usage:` in gateway.yaml.
@@ -97,6 +97,10 @@ export default definePlugin<UsageConfig, Stage>({
       operations: ['chat', 'embeddings', 'media'],
       log(x, outcome) {
         const principal = x.principal
+        // Refused at authentication (401): no one's usage, and anyone on the internet can send them,
+        // so a row each would let them write to the store at their rate, kept for good. They are
+        // counted in gateway_requests_total{status="401"} and the access log instead.
+        if (!principal) return
         const now = Date.now()
         const event: UsageEvent = {
           // Time-ordered (UUID v7): each goes into the unique index (event_id, occurred_at) at its right
