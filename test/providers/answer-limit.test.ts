@@ -175,7 +175,7 @@ describe('an upstream answer past max_answer_mb', () => {
     await expectStoppedReading(before)
   }
 
-  it.each([['openai', '/v1'], ['anthropic', ''], ['mistral', '']])('%s: a model list (through the SDK) that never ends is cut at the bound', async (name, base) => {
+  it.each([['openai', '/v1'], ['anthropic', ''], ['mistral', ''], ['gemini', '']])('%s: a model list (through the SDK) that never ends is cut at the bound', async (name, base) => {
     const provider = await sdkProvider(name, base)
     try {
       await expectSdkCallStopped(() => provider.listModels!())

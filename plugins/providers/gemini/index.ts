@@ -5,6 +5,7 @@
  * source of the wire types and lists models.
  */
 import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
+import { boundedUpstreamFetch } from '../kit/answer-limit.ts'
 import { providerWireClient } from '../kit/wire-client.ts'
 import { loadOnce } from '../kit/provider-kit.ts'
 import { createGeminiProvider } from './provider.ts'
@@ -32,6 +33,8 @@ export default definePlugin<GeminiConfig, Provider>({
       apiVersion,
       // No retryOptions: the SDK then makes one attempt; the gateway owns retries and fallbacks.
       httpOptions: {
+        // Through the environment's proxy, redirects not followed (egress.ts), answers within max_answer_mb.
+        fetch: boundedUpstreamFetch(config.max_answer_mb),
         ...(config.base_url ? { baseUrl: config.base_url } : {}),
         ...(config.headers ? { headers: { ...config.headers } } : {}),
       },
