@@ -15,6 +15,7 @@ import { researchAndSales, startOpenAIUpstream, upstreamRoutes, type OpenAIUpstr
 
 const ALICE = bearer('alice-key-0123456789abcdef')
 const CAROL = bearer('carol-key-0123456789abcdef')
+const BOB = bearer('bob-key-0123456789abcdef00')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const ask = (content: string) => ({ model: 'gpt', temperature: 0, messages: [{ role: 'user', content }] })
 
@@ -31,6 +32,7 @@ function config(upstream: OpenAIUpstream, store: string, cache = '{ plugin: sema
 store: ${store}
 ${upstreamRoutes(upstream)}${researchAndSales([
     { key: 'alice-key-0123456789abcdef', user: 'alice', department: 'research' },
+    { key: 'bob-key-0123456789abcdef00', user: 'bob', department: 'research' },
     { key: 'carol-key-0123456789abcdef', user: 'carol', department: 'sales' },
   ])}cache: ${cache}
 `
@@ -98,6 +100,34 @@ describe('cache.semantic on the embedded store', () => {
     // With the tokens the provider reported for each (the mock counts an input's words).
     const words = (input: string | string[]) => [input].flat().join(' ').split(/\s+/).filter(Boolean).length
     expect(embeddings.map((e) => e.promptTokens).sort()).toEqual(upstream.embeddings().map((r) => words(r.body.input)).sort())
+  })
+
+  it('never serves the answer about one image (or file, or tool call) to the same question about another', async () => {
+    const image = (secret: string) => ({ type: 'image_url', image_url: { url: `data:text/plain;base64,${Buffer.from(secret).toString('base64')}` } })
+    const about = (secret: string, text = 'What does this scan say?') => ({ model: 'gpt', temperature: 0, messages: [{ role: 'user', content: [{ type: 'text', text }, image(secret)] }] })
+    const alices = await chat(gw, about("ALICE'S PAYSLIP"), ALICE)
+    expect(alices.headers.get('x-gateway-cache')).toBe('miss')
+    await sleep(100)
+    // Bob, same department, same words, his own image: the prompts' text is alike, their images are not.
+    const bobs = await chat(gw, about("BOB'S PAYSLIP"), BOB)
+    expect(bobs.headers.get('x-gateway-cache')).toBe('miss')
+    expect(bobs.body.choices[0].message.content).not.toBe(alices.body.choices[0].message.content)
+    await sleep(100)
+    // The same image with words alike is still found.
+    const again = await chat(gw, about("ALICE'S PAYSLIP", 'What does this scan say? Please.'), BOB)
+    expect(again.headers.get('x-gateway-cache')).toBe('hit')
+    expect(again.body.choices[0].message.content).toBe(alices.body.choices[0].message.content)
+    // A tool call in the conversation counts as the images do.
+    const toolTurn = (city: string) => ({
+      model: 'gpt', temperature: 0, messages: [
+        { role: 'user', content: 'What is the weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: JSON.stringify({ city }) } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'see above' },
+      ],
+    })
+    expect((await chat(gw, toolTurn('Paris'), ALICE)).headers.get('x-gateway-cache')).toBe('miss')
+    await sleep(100)
+    expect((await chat(gw, toolTurn('Oslo'), BOB)).headers.get('x-gateway-cache')).toBe('miss')
   })
 })
 

@@ -1,8 +1,9 @@
 /**
  * The cache key of a chat request: a fingerprint of its canonical form (tenant, route and its
  * targets, messages, tools, every parameter that changes the answer; key order, `user`,
- * `metadata` and `stream_options` do not matter), and the same without the messages (the context
- * a semantic cache compares prompts within).
+ * `metadata` and `stream_options` do not matter), and the same without the messages' text (the
+ * context a semantic cache compares prompts within: what the messages hold besides text, images,
+ * files, audio, tool calls, is in it, so prompts are alike only when those are the same).
  */
 import { hash } from 'node:crypto'
 import { canonicalJson, type ChatRequest, type Principal, type StageExchange } from '../../../plugin-api/index.ts'
@@ -22,7 +23,8 @@ export function cacheKeyOf(x: StageExchange, body: ChatRequest, scope: CacheScop
   const params: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(body)) if (!NOT_IN_FINGERPRINT.has(name)) params[name] = value
   const route = x.route!
-  const context = sha256(canonicalJson({ tenant: tenantOf(x.principal, scope), route: route.name, model: x.requestedModel, targets: route.signature, params }))
+  const beyondText = beyondTextOf(body.messages)
+  const context = sha256(canonicalJson({ tenant: tenantOf(x.principal, scope), route: route.name, model: x.requestedModel, targets: route.signature, params, ...(beyondText ? { beyondText } : {}) }))
   const fingerprint = sha256(`${context}\n${canonicalJson(body.messages)}`)
   let prompt: string | undefined
   let embedding: Promise<readonly number[]> | undefined
@@ -52,6 +54,23 @@ function tenantOf(p: Principal | undefined, scope: CacheScope): string {
 
 /** One-shot: no Hash object per call (two per cached request; half the cost and less garbage). */
 const sha256 = (text: string): string => hash('sha256', text, 'base64url')
+
+/**
+ * What the messages hold besides the text promptText embeds (image, audio and file parts, tool
+ * calls, names), or undefined when they are text alone. A semantic cache compares prompts by
+ * their text: without this, one caller's question about their own payslip image was answered
+ * with another's answer about theirs.
+ */
+function beyondTextOf(messages: ChatRequest['messages']): unknown[] | undefined {
+  let beyond: unknown[] | undefined
+  messages.forEach((m, index) => {
+    const { role: _role, content, ...rest } = m as { role: string; content?: unknown } & Record<string, unknown>
+    const parts = Array.isArray(content) ? (content as { type?: string }[]).filter((p) => p?.type !== 'text') : []
+    if (parts.length === 0 && Object.keys(rest).length === 0) return
+    ;(beyond ??= []).push({ index, parts, ...rest })
+  })
+  return beyond
+}
 
 /** The conversation as one text, one `role: text` line per message: what a semantic cache embeds. */
 export function promptText(body: ChatRequest): string {
