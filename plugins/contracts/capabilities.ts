@@ -69,6 +69,8 @@ export interface ApiKeyRecord {
   readonly expiresAt: Date | null
   readonly revokedAt: Date | null
   readonly lastUsedAt: Date | null
+  /** The visible start of the secret the key's last rotation replaced; null for a key never rotated. */
+  readonly previousPrefix: string | null
   /**
    * Until when the secret the key's last rotation replaced keeps working (its grace period; a time
    * already past once it ended or when there was none); null for a key never rotated.

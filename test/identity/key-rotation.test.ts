@@ -166,3 +166,42 @@ usage: { flush_interval_ms: 50 }
     }, { timeout: 5000, interval: 100 })
   })
 })
+
+describe('a console session traded for a key that is then rotated', () => {
+  let gw: RunningGateway
+  beforeAll(async () => {
+    gw = await startTestGateway(config({
+      auth: `    - plugin: session\n${apiKeyStrategy()}`,
+      extra: 'services: { keys: {}, auth: { cache_ttl_s: 0 } }\n',
+    }))
+  }, 60_000)
+  afterAll(() => gw?.close())
+
+  /** A session cookie for `key` (POST /api/v1/auth/session). */
+  async function signIn(key: string): Promise<Record<string, string>> {
+    const res = await fetch(`${gw.url}/api/v1/auth/session`, { method: 'POST', headers: bearer(key) })
+    expect(res.status).toBe(201)
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('gw_session='))!
+    return { cookie: cookie.split(';')[0]! }
+  }
+  const me = async (session: Record<string, string>): Promise<number> => (await call(gw, 'GET', '/api/v1/auth/me', { headers: session })).status
+
+  it('ends with the secret it was made with: at once without grace, when the grace ends with one; one made with the new secret lives on', async () => {
+    const { key: first, id } = await createKey(gw, { role: 'user' })
+    const withFirst = await signIn(first)
+    expect(await me(withFirst)).toBe(200)
+    const second = (await rotate(gw, id)).body.data.key
+    expect(await me(withFirst)).toBe(401)
+
+    const withSecond = await signIn(second)
+    const rotated = (await rotate(gw, id, { grace_s: 2 })).body.data
+    // During the grace the old secret still works, and so do sessions made with it, before or since.
+    const withSecondInGrace = await signIn(second)
+    const withThird = await signIn(rotated.key)
+    for (const session of [withSecond, withSecondInGrace, withThird]) expect(await me(session)).toBe(200)
+    await sleep(new Date(rotated.previous_secret_expires_at).getTime() - Date.now() + 50)
+    expect(await me(withSecond)).toBe(401)
+    expect(await me(withSecondInGrace)).toBe(401)
+    expect(await me(withThird)).toBe(200)
+  })
+})

@@ -151,7 +151,7 @@ export class VirtualKeys {
     const replacedAt = record.secret === 'previous' ? record.previousExpiresAt?.getTime() ?? 0 : null
     // A replaced secret past its grace never works again: cached as such, like a revoked key.
     if (replacedAt !== null && Date.now() >= replacedAt) return { status: 'rotated', keyId: record.id, userId: record.userId }
-    return { status: 'active', principal: keyPrincipal(record, STRATEGY), expiresAt: record.expiresAt?.getTime() ?? null, replacedAt, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
+    return { status: 'active', principal: keyPrincipal(record, STRATEGY, record.secret), expiresAt: record.expiresAt?.getTime() ?? null, replacedAt, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
   }
 }
 

@@ -15,11 +15,12 @@ interface ApiKeyRow {
   expires_at: Date | null
   revoked_at: Date | null
   last_used_at: Date | null
+  previous_prefix: string | null
   previous_expires_at: Date | null
 }
 
 // The hashes are written and matched, never read back: a record has no use for them.
-const COLUMNS = 'id, prefix, name, user_id, department, role, allowed_models, limits, created_at, expires_at, revoked_at, last_used_at, previous_expires_at'
+const COLUMNS = 'id, prefix, name, user_id, department, role, allowed_models, limits, created_at, expires_at, revoked_at, last_used_at, previous_prefix, previous_expires_at'
 
 const CREATE = `INSERT INTO api_keys (key_hash, prefix, name, user_id, department, role, allowed_models, limits, expires_at)
   VALUES ($1, $2, $3, $4, $5, COALESCE($6, 'user'), $7, COALESCE($8::jsonb, '{}'::jsonb), $9)
@@ -37,7 +38,7 @@ const LIST = `SELECT ${COLUMNS} FROM api_keys
 const REVOKE = 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL'
 // The secret replaced in place: the row, its id and everything counted by it stay. An older
 // previous secret is overwritten (one at most); a revoked or expired key is not rotated.
-const ROTATE = `UPDATE api_keys SET previous_key_hash = key_hash, previous_expires_at = $4, key_hash = $2, prefix = $3
+const ROTATE = `UPDATE api_keys SET previous_key_hash = key_hash, previous_prefix = prefix, previous_expires_at = $4, key_hash = $2, prefix = $3
   WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $5)
   RETURNING ${COLUMNS}`
 const USER_KEY_ROLES = 'SELECT DISTINCT role FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL'
@@ -60,6 +61,7 @@ const toRecord = (r: ApiKeyRow): ApiKeyRecord => ({
   expiresAt: r.expires_at,
   revokedAt: r.revoked_at,
   lastUsedAt: r.last_used_at,
+  previousPrefix: r.previous_prefix,
   previousExpiresAt: r.previous_expires_at,
 })
 
