@@ -134,6 +134,13 @@ usage: { flush_interval_ms: 50 }
     expect((await call(gw, 'GET', `/api/v1/keys/${id}`, { headers: ADMIN })).body.data.status).toBe('active')
   })
 
+  it('ends the grace no later than the key itself expires', async () => {
+    const expires = new Date(Date.now() + 3600_000)
+    const { id } = await createKey(gw, { role: 'user', expires_at: expires.toISOString() })
+    const rotated = await rotate(gw, id, { grace_s: 7 * 24 * 3600 })
+    expect(rotated.body.data).toMatchObject({ id, expires_at: expires.toISOString(), previous_secret_expires_at: expires.toISOString() })
+  })
+
   it('keeps one previous secret: rotating again within the grace period drops the older one at once', async () => {
     const { key: first, id } = await createKey(gw, { role: 'user' })
     const second = (await rotate(gw, id, { grace_s: 60 })).body.data.key

@@ -2638,7 +2638,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description How long the old key keeps working. */
+                        /** @description How long the old secret keeps working, in seconds (default 0: it stops at once); never past the key's expiry. */
                         grace_s?: number;
                     };
                 };

@@ -34,7 +34,7 @@ const CREATE_BODY = objectSchema({
   },
   expires_at: { type: ['string', 'null'], description: 'RFC 3339, in the future.' },
 })
-const ROTATE_BODY = objectSchema({ grace_s: { type: 'integer', minimum: 0, maximum: MAX_GRACE_S, description: 'How long the old key keeps working.' } })
+const ROTATE_BODY = objectSchema({ grace_s: { type: 'integer', minimum: 0, maximum: MAX_GRACE_S, description: 'How long the old secret keeps working, in seconds (default 0: it stops at once); never past the key\'s expiry.' } })
 const LIST_QUERY = objectSchema({ ...PAGE_QUERY, user_id: { type: 'string', minLength: 1 }, department: { type: 'string', minLength: 1 }, include_revoked: { type: 'boolean', default: false } })
 
 export function keysService(identity: Identity, config: KeysConfig): Service {
@@ -154,7 +154,8 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
         await withinCallerExpiry(caller, old.expiresAt, 'rotate')
       }
       const secret = newApiKey(config.key_prefix)
-      const key = await apiKeys.rotate(old.id, { keyHash: secret.hash, prefix: secret.prefix }, new Date(Date.now() + grace * 1000))
+      const graceEnds = Math.min(Date.now() + grace * 1000, old.expiresAt?.getTime() ?? Infinity)
+      const key = await apiKeys.rotate(old.id, { keyHash: secret.hash, prefix: secret.prefix }, new Date(graceEnds))
       // Revoked or expired since it was read.
       if (!key) throw new GatewayError('This key is no longer active; create a new one instead.', { status: 409, code: 'key_not_active', param: 'id' })
       // Drops both secrets from the auth cache: the old one is looked up again, with its grace.
