@@ -69,10 +69,30 @@ export interface ApiKeyRecord {
   readonly expiresAt: Date | null
   readonly revokedAt: Date | null
   readonly lastUsedAt: Date | null
+  /** The visible start of the secret the key's last rotation replaced; null for a key never rotated. */
+  readonly previousPrefix: string | null
+  /**
+   * Until when the secret the key's last rotation replaced keeps working (its grace period; a time
+   * already past once it ended or when there was none); null for a key never rotated.
+   */
+  readonly previousExpiresAt: Date | null
+}
+
+/**
+ * A key found by one of its secrets: `current`, or `previous`, the one its last rotation replaced
+ * (which works only until `previousExpiresAt`).
+ */
+export type ApiKeyMatch = ApiKeyRecord & { readonly secret: 'current' | 'previous' }
+
+/** A key's new secret (see `newApiKey` in plugins/services/identity/data/keys.ts). */
+export interface ApiKeySecret {
+  /** sha256 of the key, hex. */
+  readonly keyHash: string
+  readonly prefix: string
 }
 
 export interface ApiKeyCreate {
-  /** sha256 of the key, hex (see `hashApiKey` in core/data/keys.ts). */
+  /** sha256 of the key, hex (see `hashApiKey` in plugins/services/identity/data/keys.ts). */
   readonly keyHash: string
   readonly prefix: string
   readonly name?: string | null
@@ -86,8 +106,11 @@ export interface ApiKeyCreate {
 
 export interface ApiKeyRepository {
   create(input: ApiKeyCreate): Promise<ApiKeyRecord>
-  /** Revoked and expired keys are returned too, so the caller can say why a key is refused. */
-  findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>
+  /**
+   * The key with this secret, current or previous. Revoked and expired keys, and a previous secret
+   * past its grace, are returned too, so the caller can say why a key is refused.
+   */
+  findByHash(keyHash: string): Promise<ApiKeyMatch | undefined>
   get(id: string): Promise<ApiKeyRecord | undefined>
   /** Newest first; revoked keys only when asked for. */
   list(filter?: { readonly userId?: string; readonly department?: string; readonly includeRevoked?: boolean } & Page): Promise<ApiKeyRecord[]>
@@ -95,8 +118,12 @@ export interface ApiKeyRepository {
   revoke(id: string): Promise<boolean>
   /** Record a use; writes at most once a minute per key, so a busy key does not cost a write per request. */
   touchLastUsed(id: string, at?: Date): Promise<void>
-  /** Make the key expire at `at` unless it already expires sooner (a rotated key's grace period). */
-  expireBy(id: string, at: Date): Promise<void>
+  /**
+   * Replace a live key's secret in place (same id, settings and history): the current secret
+   * becomes the previous one, working until `previousUntil` (now or earlier: not at all), and an
+   * older previous secret is dropped. Undefined when there is no such key or it is revoked or expired.
+   */
+  rotate(id: string, secret: ApiKeySecret, previousUntil: Date): Promise<ApiKeyRecord | undefined>
   /** The roles the user's live keys carry. */
   activeRolesOfUser(userId: string): Promise<string[]>
   /** Give the user's live keys with one of `roles` the role `role` instead (a user's role was lowered). */

@@ -41,7 +41,7 @@ describe('the documented answers of the keys and users routes', () => {
     await call('GET', '/api/v1/keys')
     await call('GET', `/api/v1/keys/${created.id}`)
     const rotated = await call('POST', `/api/v1/keys/${created.id}/rotate`, { grace_s: 60 })
-    expect(rotated.replaces).toBe(created.id)
+    expect(rotated).toMatchObject({ id: created.id, replaces: created.id })
     const revoked = await call('DELETE', `/api/v1/keys/${rotated.id}`)
     expect(revoked.status).toBe('revoked')
     expect(suite.answers.checked.size).toBe(11)

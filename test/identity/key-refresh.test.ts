@@ -6,30 +6,30 @@
  */
 import { describe, expect, it } from 'vitest'
 import { GatewayError, type Principal } from '../../plugin-api/index.ts'
-import type { ApiKeyRecord, ApiKeyRepository } from '../../plugins/contracts/capabilities.ts'
+import type { ApiKeyMatch, ApiKeyRepository } from '../../plugins/contracts/capabilities.ts'
 import { VirtualKeys } from '../../plugins/auth/api-key/virtual-keys.ts'
 import { testLogger } from '../helpers/gateway.ts'
 
 const TTL_MS = 1000
 const HASH = 'a'.repeat(64)
-const RECORD: ApiKeyRecord = {
+const RECORD: ApiKeyMatch = {
   id: 'key-1', prefix: 'gw-abc', name: null, userId: 'alice', department: null, role: 'user', allowedModels: null,
-  limits: {}, createdAt: new Date(0), expiresAt: null, revokedAt: null, lastUsedAt: new Date(),
+  limits: {}, createdAt: new Date(0), expiresAt: null, revokedAt: null, lastUsedAt: new Date(), previousPrefix: null, previousExpiresAt: null, secret: 'current',
 }
 
 /** A store whose lookups wait until the test answers them, counted. */
 function slowStore() {
-  const pending: Array<{ resolve: (record: ApiKeyRecord | undefined) => void; reject: (err: Error) => void }> = []
-  let answer: { record: ApiKeyRecord } | undefined
+  const pending: Array<{ resolve: (record: ApiKeyMatch | undefined) => void; reject: (err: Error) => void }> = []
+  let answer: { record: ApiKeyMatch } | undefined
   const keys = {
-    findByHash: () => new Promise<ApiKeyRecord | undefined>((resolve, reject) => {
+    findByHash: () => new Promise<ApiKeyMatch | undefined>((resolve, reject) => {
       pending.push({ resolve, reject })
       if (answer) resolve(answer.record)
     }),
     touchLastUsed: async () => {},
   } as unknown as ApiKeyRepository
   /** From now on every lookup (those waiting too) answers `record` at once. */
-  const answerAll = (record: ApiKeyRecord): void => {
+  const answerAll = (record: ApiKeyMatch): void => {
     answer = { record }
     for (const p of pending) p.resolve(record)
   }

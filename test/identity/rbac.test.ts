@@ -229,9 +229,9 @@ describe('the RBAC matrix: role × endpoint × scope', () => {
       const { id, key } = await createKey(gw, {}, as('alice'))
       const rotated = await call(gw, 'POST', `/api/v1/keys/${id}/rotate`, { headers: as('alice') })
       expect(rotated.status).toBe(201)
-      expect(rotated.body.data).toMatchObject({ replaces: id, status: 'active', user_id: ids.alice })
+      expect(rotated.body.data).toMatchObject({ id, replaces: id, status: 'active', user_id: ids.alice })
       expect((await chat(gw, bearer(rotated.body.data.key))).status).toBe(200)
-      expect((await chat(gw, bearer(key))).body.error.code).toBe('key_revoked')
+      expect((await chat(gw, bearer(key))).body.error.code).toBe('key_rotated')
       const { id: other, key: otherKey } = await createKey(gw, {}, as('alice'))
       expect((await chat(gw, bearer(otherKey))).status).toBe(200)
       expect((await call(gw, 'DELETE', `/api/v1/keys/${other}`, { headers: as('alice') })).body.data).toMatchObject({ id: other, status: 'revoked' })
@@ -297,7 +297,7 @@ describe('the RBAC matrix: role × endpoint × scope', () => {
   })
 
   describe('keys made with a key that has limits or an expiry', () => {
-    it('a key with limits of its own makes no keys and rotates none, itself included (its limits would not bind them)', async () => {
+    it('a key with limits of its own makes no keys and rotates no other key (its limits would not bind them); itself it may', async () => {
       const { id, key: limited } = await createKey(gw, { limits: { requests_per_minute: 1 } }, as('alice'))
       for (const body of [{}, { limits: { requests_per_minute: 1 } }]) {
         const res = await call(gw, 'POST', '/api/v1/keys', { headers: bearer(limited), body })
@@ -305,12 +305,14 @@ describe('the RBAC matrix: role × endpoint × scope', () => {
         expect(res.body.message).toContain('requests_per_minute')
       }
       expectRefused(await call(gw, 'POST', `/api/v1/keys/${keys.alice.id}/rotate`, { headers: bearer(limited) }), 403, 'key_limits_not_grantable')
-      // A fresh secret is a fresh id, with fresh buckets: a way to reset its own limits.
-      expectRefused(await call(gw, 'POST', `/api/v1/keys/${id}/rotate`, { headers: bearer(limited), body: { grace_s: 60 } }), 403, 'key_limits_not_grantable')
-      // Whoever gave it out rotates it, the limits carried over.
+      // Its own secret is replaced in place: the same id, so the same buckets (key-rotation.test.ts).
+      const itself = await call(gw, 'POST', `/api/v1/keys/${id}/rotate`, { headers: bearer(limited), body: { grace_s: 60 } })
+      expect(itself.status, JSON.stringify(itself.body)).toBe(201)
+      expect(itself.body.data).toMatchObject({ id, limits: { requests_per_minute: 1 } })
+      // Whoever gave it out rotates it too, the limits carried over.
       const byAlice = await call(gw, 'POST', `/api/v1/keys/${id}/rotate`, { headers: as('alice') })
       expect(byAlice.status, JSON.stringify(byAlice.body)).toBe(201)
-      expect(byAlice.body.data.limits).toEqual({ requests_per_minute: 1 })
+      expect(byAlice.body.data).toMatchObject({ id, limits: { requests_per_minute: 1 } })
     })
 
     it('a key that expires makes keys that expire no later: its expiry by default, a later one refused', async () => {

@@ -46,4 +46,27 @@ describe.runIf(POSTGRES_ENABLED)('virtual keys across two gateways sharing Postg
     await sleep(1100)
     expect((await chat(b, bearer(key))).body.error.code).toBe('key_revoked')
   })
+
+  it('rotates a key in place: the new secret works on both at once, the old one stops as a revoke would', async () => {
+    const { key: old, id } = await createKey(a, { role: 'user' })
+    expect((await chat(b, bearer(old))).status).toBe(200)
+    const rotated = await call(a, 'POST', `/api/v1/keys/${id}/rotate`, { headers: ADMIN })
+    expect(rotated.body.data).toMatchObject({ id, replaces: id })
+    for (const gw of [a, b]) expect((await chat(gw, bearer(rotated.body.data.key))).status).toBe(200)
+    expect((await chat(a, bearer(old))).body.error.code).toBe('key_rotated')
+    await sleep(1100)
+    expect((await chat(b, bearer(old))).body.error.code).toBe('key_rotated')
+  })
+
+  it('keeps a rotated key\'s old secret working on both for its grace period, and on neither after it', async () => {
+    const { key: old, id } = await createKey(a, { role: 'user' })
+    const rotated = await call(a, 'POST', `/api/v1/keys/${id}/rotate`, { headers: ADMIN, body: { grace_s: 2 } })
+    const graceEnds = new Date(rotated.body.data.previous_secret_expires_at).getTime()
+    for (const gw of [a, b]) {
+      expect((await chat(gw, bearer(old))).status).toBe(200)
+      expect((await chat(gw, bearer(rotated.body.data.key))).status).toBe(200)
+    }
+    await sleep(graceEnds - Date.now() + 50)
+    for (const gw of [a, b]) expect((await chat(gw, bearer(old))).body.error.code).toBe('key_rotated')
+  })
 })

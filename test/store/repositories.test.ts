@@ -136,7 +136,8 @@ for (const target of storeTargets('repos')) {
           expiresAt, revokedAt: null, lastUsedAt: null,
         })
         expect(Object.values(created)).not.toContain(secret.hash)
-        expect(await apiKeys.findByHash(hashApiKey(secret.key))).toEqual(created)
+        expect(created).toMatchObject({ previousPrefix: null, previousExpiresAt: null })
+        expect(await apiKeys.findByHash(hashApiKey(secret.key))).toEqual({ ...created, secret: 'current' })
         expect(await apiKeys.findByHash(hashApiKey(`${secret.key}x`))).toBeUndefined()
         expect(await apiKeys.get(created.id)).toEqual(created)
       })
@@ -163,13 +164,28 @@ for (const target of storeTargets('repos')) {
         expect(await apiKeys.list({ userId: 'not-a-uuid' })).toEqual([])
       })
 
-      it('shortens an expiry, never lengthens it (rotation grace)', async () => {
-        const k = newApiKey()
-        const key = await apiKeys.create({ keyHash: k.hash, prefix: k.prefix, expiresAt: new Date('2031-01-01T00:00:00Z') })
-        await apiKeys.expireBy(key.id, new Date('2030-01-01T00:00:00Z'))
-        expect((await apiKeys.get(key.id))?.expiresAt).toEqual(new Date('2030-01-01T00:00:00Z'))
-        await apiKeys.expireBy(key.id, new Date('2032-01-01T00:00:00Z'))
-        expect((await apiKeys.get(key.id))?.expiresAt).toEqual(new Date('2030-01-01T00:00:00Z'))
+      it('rotates a key in place: same id, a new secret, the old one kept as the previous until its grace ends, one previous at most', async () => {
+        const [a, b, c, d] = [newApiKey(), newApiKey(), newApiKey(), newApiKey()]
+        const key = await apiKeys.create({ keyHash: a.hash, prefix: a.prefix, name: 'kept', limits: { requests_per_minute: 5 } })
+        const graceEnds = new Date(Date.now() + 60_000)
+        const rotated = await apiKeys.rotate(key.id, { keyHash: b.hash, prefix: b.prefix }, graceEnds)
+        expect(rotated).toEqual({ ...key, prefix: b.prefix, previousPrefix: a.prefix, previousExpiresAt: graceEnds })
+        expect(await apiKeys.findByHash(b.hash)).toEqual({ ...rotated, secret: 'current' })
+        expect(await apiKeys.findByHash(a.hash)).toEqual({ ...rotated, secret: 'previous' })
+        // Again: b becomes the previous secret (here already past its grace) and a is gone.
+        const past = new Date(Date.now() - 1)
+        const again = await apiKeys.rotate(key.id, { keyHash: c.hash, prefix: c.prefix }, past)
+        expect(again).toMatchObject({ id: key.id, prefix: c.prefix, previousPrefix: b.prefix, previousExpiresAt: past })
+        expect(await apiKeys.findByHash(a.hash)).toBeUndefined()
+        expect(await apiKeys.findByHash(b.hash)).toMatchObject({ id: key.id, secret: 'previous' })
+        expect(await apiKeys.findByHash(c.hash)).toMatchObject({ id: key.id, secret: 'current' })
+        // A revoked or expired key keeps its secrets.
+        await apiKeys.revoke(key.id)
+        expect(await apiKeys.rotate(key.id, { keyHash: d.hash, prefix: d.prefix }, past)).toBeUndefined()
+        const expired = await apiKeys.create({ keyHash: d.hash, prefix: d.prefix, expiresAt: new Date(Date.now() - 1000) })
+        expect(await apiKeys.rotate(expired.id, { keyHash: newApiKey().hash, prefix: 'x' }, past)).toBeUndefined()
+        expect(await apiKeys.findByHash(d.hash)).toMatchObject({ id: expired.id, secret: 'current' })
+        expect(await apiKeys.rotate('not-a-uuid', { keyHash: newApiKey().hash, prefix: 'x' }, past)).toBeUndefined()
       })
 
       it('moves a user\'s keys with the user, and lowers their roles with the user\'s', async () => {

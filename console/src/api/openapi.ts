@@ -2302,6 +2302,11 @@ export interface paths {
                                 name: string | null;
                                 /** @description The start of the secret, to recognise it. */
                                 prefix: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the secret the last rotation replaced stops (or stopped) working: the end of its grace period. null: never rotated.
+                                 */
+                                previous_secret_expires_at: string | null;
                                 /** Format: date-time */
                                 revoked_at: string | null;
                                 role: string;
@@ -2399,7 +2404,12 @@ export interface paths {
                                 name: string | null;
                                 /** @description The start of the secret, to recognise it. */
                                 prefix: string;
-                                /** @description A rotation: the key it replaces. */
+                                /**
+                                 * Format: date-time
+                                 * @description When the secret the last rotation replaced stops (or stopped) working: the end of its grace period. null: never rotated.
+                                 */
+                                previous_secret_expires_at: string | null;
+                                /** @description A rotation: the id of the key rotated, which is its own `id` (a rotation replaces the secret in place). Kept for clients that tell a rotation by it. */
                                 replaces?: string;
                                 /** Format: date-time */
                                 revoked_at: string | null;
@@ -2484,6 +2494,11 @@ export interface paths {
                                 name: string | null;
                                 /** @description The start of the secret, to recognise it. */
                                 prefix: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the secret the last rotation replaced stops (or stopped) working: the end of its grace period. null: never rotated.
+                                 */
+                                previous_secret_expires_at: string | null;
                                 /** Format: date-time */
                                 revoked_at: string | null;
                                 role: string;
@@ -2556,6 +2571,11 @@ export interface paths {
                                 name: string | null;
                                 /** @description The start of the secret, to recognise it. */
                                 prefix: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the secret the last rotation replaced stops (or stopped) working: the end of its grace period. null: never rotated.
+                                 */
+                                previous_secret_expires_at: string | null;
                                 /** Format: date-time */
                                 revoked_at: string | null;
                                 role: string;
@@ -2605,7 +2625,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new secret with the same settings; the old key revoked (or expiring after grace_s). */
+        /** A new secret for the same key (same id, settings, limits and usage); the old secret stops working now, or after grace_s. */
         post: {
             parameters: {
                 query?: never;
@@ -2618,7 +2638,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description How long the old key keeps working. */
+                        /** @description How long the old secret keeps working, in seconds (default 0: it stops at once); never past the key's expiry. */
                         grace_s?: number;
                     };
                 };
@@ -2649,7 +2669,12 @@ export interface paths {
                                 name: string | null;
                                 /** @description The start of the secret, to recognise it. */
                                 prefix: string;
-                                /** @description A rotation: the key it replaces. */
+                                /**
+                                 * Format: date-time
+                                 * @description When the secret the last rotation replaced stops (or stopped) working: the end of its grace period. null: never rotated.
+                                 */
+                                previous_secret_expires_at: string | null;
+                                /** @description A rotation: the id of the key rotated, which is its own `id` (a rotation replaces the secret in place). Kept for clients that tell a rotation by it. */
                                 replaces?: string;
                                 /** Format: date-time */
                                 revoked_at: string | null;

@@ -50,7 +50,7 @@ export type UsageRow = AnswerOf<'/api/v1/analytics/usage', 'get'>[number]
 
 /** /api/v1/keys */
 export type ApiKey = AnswerOf<'/api/v1/keys/{id}', 'get'>
-/** POST /api/v1/keys and /api/v1/keys/:id/rotate: the key's secret, this once. */
+/** POST /api/v1/keys and /api/v1/keys/:id/rotate (the same key, a new secret): the key's secret, this once. */
 export type CreatedKey = AnswerOf<'/api/v1/keys', 'post'>
 
 /** /api/v1/users */

@@ -10,6 +10,10 @@
  * one round trip, and all of that moment's requests with them). The entry is trusted no longer
  * than before: a refresh that fails leaves it to expire as it would have, and is not tried again
  * for it (no query per request against a store that is down).
+ *
+ * A rotated key has two secrets for one id while its grace period lasts. The one it replaced is
+ * cached like the key, with the end of its grace checked on every request (as a key's expiry is),
+ * so the entry never outlives it; the rotation's identity event drops both at once.
  */
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
@@ -26,8 +30,17 @@ const TOUCH_EVERY_MS = 60_000
 const REFRESH_AHEAD_FRACTION = 0.2
 
 type Lookup =
-  | { readonly status: 'active'; readonly principal: Principal; readonly expiresAt: number | null; touchedAt: number }
+  | {
+    readonly status: 'active'
+    readonly principal: Principal
+    readonly expiresAt: number | null
+    /** For the secret a rotation replaced: when its grace period ends. */
+    readonly replacedAt: number | null
+    touchedAt: number
+  }
   | { readonly status: 'revoked'; readonly keyId: string; readonly userId: string | null }
+  /** A secret a rotation replaced, past its grace period. */
+  | { readonly status: 'rotated'; readonly keyId: string; readonly userId: string | null }
   | { readonly status: 'unknown' }
 
 const UNKNOWN: Lookup = Object.freeze({ status: 'unknown' })
@@ -82,10 +95,12 @@ export class VirtualKeys {
   #check(lookup: Lookup): Principal {
     if (lookup.status === 'unknown') throw unauthorized('Invalid API key.', 'invalid_api_key')
     if (lookup.status === 'revoked') throw unauthorized('This API key has been revoked.', 'key_revoked')
+    if (lookup.status === 'rotated') throw rotatedOut()
     const now = Date.now()
     if (lookup.expiresAt !== null && now >= lookup.expiresAt) {
       throw unauthorized(`This API key expired at ${new Date(lookup.expiresAt).toISOString()}.`, 'key_expired')
     }
+    if (lookup.replacedAt !== null && now >= lookup.replacedAt) throw rotatedOut()
     if (now - lookup.touchedAt >= TOUCH_EVERY_MS) {
       lookup.touchedAt = now
       const keyId = lookup.principal.keyId!
@@ -104,7 +119,7 @@ export class VirtualKeys {
     // forEach, not entries(): entries() skips an entry whose refresh is in flight.
     this.#cache.forEach((lookup, hash) => {
       const ids = lookup.status === 'active' ? { keyId: lookup.principal.keyId, userId: lookup.principal.userId }
-        : lookup.status === 'revoked' ? { keyId: lookup.keyId, userId: lookup.userId } : undefined
+        : lookup.status === 'unknown' ? undefined : { keyId: lookup.keyId, userId: lookup.userId }
       if (ids && (event.type === 'key-changed' ? ids.keyId === event.keyId : ids.userId === event.userId)) stale.push(hash)
     })
     for (const hash of stale) this.#cache.delete(hash)
@@ -133,6 +148,11 @@ export class VirtualKeys {
     const record = await this.#keys.findByHash(hash)
     if (!record) return UNKNOWN
     if (record.revokedAt) return { status: 'revoked', keyId: record.id, userId: record.userId }
-    return { status: 'active', principal: keyPrincipal(record, STRATEGY), expiresAt: record.expiresAt?.getTime() ?? null, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
+    const replacedAt = record.secret === 'previous' ? record.previousExpiresAt?.getTime() ?? 0 : null
+    // A replaced secret past its grace never works again: cached as such, like a revoked key.
+    if (replacedAt !== null && Date.now() >= replacedAt) return { status: 'rotated', keyId: record.id, userId: record.userId }
+    return { status: 'active', principal: keyPrincipal(record, STRATEGY, record.secret), expiresAt: record.expiresAt?.getTime() ?? null, replacedAt, touchedAt: record.lastUsedAt?.getTime() ?? 0 }
   }
 }
+
+const rotatedOut = (): GatewayError => unauthorized('This API key was replaced by a rotation; use its new secret.', 'key_rotated')

@@ -2,8 +2,9 @@
  * The sessions people hold (user_sessions). A session's cookie value is 256 random bits; only its
  * sha256 is stored, so a copy of the table signs no one in. A session ends at its absolute expiry,
  * after `idle_timeout_s` without a request, at sign-out, and (for a key session) when its key is
- * revoked or expires. Resolving asks the store each time, except for a few seconds' cache in this
- * process (`cache_ttl_s`), dropped at once on sign-out here and on identity events.
+ * revoked or expires, or the secret it was made with stops working (a rotation's grace is over).
+ * Resolving asks the store each time, except for a few seconds' cache in this process
+ * (`cache_ttl_s`), dropped at once on sign-out here and on identity events.
  *
  * What a session acts as is decided when it is resolved, not only at sign-in: an OIDC session is
  * its user as the store has them now (an admin's role change applies at the next request), a
@@ -140,9 +141,10 @@ export class SessionStore {
       const user = row.user_id && isUuid(row.user_id) ? await this.#identity.users.get(row.user_id) : undefined
       return user ? userPrincipal(user, STRATEGY) : undefined
     }
-    // A virtual key's session follows the key; a config key's keeps the principal it had at sign-in
-    // (the key lives in gateway.yaml, not the store).
-    return currentPrincipal(this.#identity, sessionPrincipal(row.principal))
+    // A virtual key's session follows the key, and ends with the secret it was made with (a
+    // rotation's grace); a config key's keeps the principal it had at sign-in (the key lives in
+    // gateway.yaml, not the store).
+    return currentPrincipal(this.#identity, sessionPrincipal(row.principal), { sameSecret: true })
   }
 
   async #touch(id: string): Promise<void> {

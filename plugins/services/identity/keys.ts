@@ -34,7 +34,7 @@ const CREATE_BODY = objectSchema({
   },
   expires_at: { type: ['string', 'null'], description: 'RFC 3339, in the future.' },
 })
-const ROTATE_BODY = objectSchema({ grace_s: { type: 'integer', minimum: 0, maximum: MAX_GRACE_S, description: 'How long the old key keeps working.' } })
+const ROTATE_BODY = objectSchema({ grace_s: { type: 'integer', minimum: 0, maximum: MAX_GRACE_S, description: 'How long the old secret keeps working, in seconds (default 0: it stops at once); never past the key\'s expiry.' } })
 const LIST_QUERY = objectSchema({ ...PAGE_QUERY, user_id: { type: 'string', minLength: 1 }, department: { type: 'string', minLength: 1 }, include_revoked: { type: 'boolean', default: false } })
 
 export function keysService(identity: Identity, config: KeysConfig): Service {
@@ -130,11 +130,14 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
   }
 
   /**
-   * A new secret with the same settings. The old key is revoked now, or with `grace_s` it keeps
-   * working that long (never longer than it would have), so clients can switch without an outage.
+   * A new secret for the same key, in place: its id stays, and with it everything counted by the id
+   * (rate buckets, budget, cache scope, usage history) and every setting. The old secret stops
+   * working now, or with `grace_s` keeps working that long (never past the key's own expiry), so
+   * clients can switch without an outage. Only one old secret is kept: rotating again ends the
+   * grace of the one before. `replaces` (the key's own id now) stays for clients that read it.
    */
   const rotate: RouteSpec<{ grace_s?: number }, unknown, { id: string }> = {
-    method: 'POST', path: '/:id/rotate', summary: 'A new secret with the same settings; the old key revoked (or expiring after grace_s).', permission: MANAGE_KEYS,
+    method: 'POST', path: '/:id/rotate', summary: 'A new secret for the same key (same id, settings, limits and usage); the old secret stops working now, or after grace_s.', permission: MANAGE_KEYS,
     body: ROTATE_BODY, params: ID_PARAMS, status: 201, response: CREATED_KEY_SCHEMA,
     async handle({ caller, body, params, access }: RouteRequest<{ grace_s?: number }, unknown, { id: string }>) {
       const grace = body?.grace_s ?? 0
@@ -144,22 +147,20 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       // A key limited to some models must not obtain a fresh secret for a key that is not.
       if (caller.principal.allowedModels && old.allowedModels === null) throw forbidden('Your key may not rotate a key that has no model limits.', 'models_not_grantable')
       if (old.allowedModels) cappedModels(caller, old.allowedModels)
-      // Rate buckets and budgets are counted by key id: a fresh secret is a fresh id, so a key with
-      // limits rotating (itself included) would reset them. Another key's secret is a key it made.
-      refuseIfKeyLimited(caller)
-      if (old.id !== caller.principal.keyId) await withinCallerExpiry(caller, old.expiresAt, 'rotate')
+      // Its own secret keeps its id, and so its buckets: a key with limits may rotate itself. A
+      // secret for another key would be a credential its limits do not bind.
+      if (old.id !== caller.principal.keyId) {
+        refuseIfKeyLimited(caller)
+        await withinCallerExpiry(caller, old.expiresAt, 'rotate')
+      }
       const secret = newApiKey(config.key_prefix)
-      const key = await identity.transaction(async (tx) => {
-        const created = await tx.apiKeys.create({
-          keyHash: secret.hash, prefix: secret.prefix, name: old.name, userId: old.userId, department: old.department, role: old.role,
-          allowedModels: old.allowedModels, limits: old.limits, expiresAt: old.expiresAt,
-        })
-        if (grace === 0) await tx.apiKeys.revoke(old.id)
-        else await tx.apiKeys.expireBy(old.id, new Date(Date.now() + grace * 1000))
-        return created
-      })
-      events.emit({ type: 'key-changed', keyId: old.id })
-      return reply({ ...keyView(key), key: secret.key, replaces: old.id }, { message: SHOWN_ONCE })
+      const graceEnds = Math.min(Date.now() + grace * 1000, old.expiresAt?.getTime() ?? Infinity)
+      const key = await apiKeys.rotate(old.id, { keyHash: secret.hash, prefix: secret.prefix }, new Date(graceEnds))
+      // Revoked or expired since it was read.
+      if (!key) throw new GatewayError('This key is no longer active; create a new one instead.', { status: 409, code: 'key_not_active', param: 'id' })
+      // Drops both secrets from the auth cache: the old one is looked up again, with its grace.
+      events.emit({ type: 'key-changed', keyId: key.id })
+      return reply({ ...keyView(key), key: secret.key, replaces: key.id }, { message: grace > 0 ? `${SHOWN_ONCE} The previous secret works until ${key.previousExpiresAt!.toISOString()}.` : SHOWN_ONCE })
     },
   }
 
@@ -182,8 +183,9 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
 
 /**
  * A key's own limits (requests, tokens, budget) bound that key alone, counted by its id: a key it
- * created, or its own rotated secret, would have buckets of its own, so a key with limits could
- * multiply or shed them. It makes and rotates none; a person signs in, or an administrator does.
+ * created, or a fresh secret for another key, would not be bound by them, so a key with limits
+ * could multiply or shed them. It makes none and rotates no other key (its own secret, rotated in
+ * place, keeps its id and buckets); a person signs in, or an administrator does.
  */
 function refuseIfKeyLimited(caller: Caller): void {
   const limits = caller.principal.limits

@@ -12,11 +12,13 @@ const KEY_FIELDS: Record<string, JsonSchema> = {
   status: { enum: ['active', 'revoked', 'expired'] }, user_id: { ...NULLABLE_STRING, description: 'null: a service key.' }, department: NULLABLE_STRING, role: { type: 'string' },
   allowed_models: { type: ['array', 'null'], items: { type: 'string' } }, limits: { type: 'object', additionalProperties: { type: 'number' } },
   created_at: TIME, expires_at: NULLABLE_TIME, revoked_at: NULLABLE_TIME, last_used_at: NULLABLE_TIME,
+  previous_secret_expires_at: { ...NULLABLE_TIME, description: 'When the secret the last rotation replaced stops (or stopped) working: the end of its grace period. null: never rotated.' },
 }
 export const KEY_SCHEMA = required(KEY_FIELDS)
 /** A created or rotated key: its secret, in this answer only. */
 export const CREATED_KEY_SCHEMA = required({
-  ...KEY_FIELDS, key: { type: 'string', description: 'The secret: shown this once.' }, replaces: { type: 'string', description: 'A rotation: the key it replaces.' },
+  ...KEY_FIELDS, key: { type: 'string', description: 'The secret: shown this once.' },
+  replaces: { type: 'string', description: 'A rotation: the id of the key rotated, which is its own `id` (a rotation replaces the secret in place). Kept for clients that tell a rotation by it.' },
 }, ['replaces'])
 
 export function keyView(record: ApiKeyRecord) {
@@ -34,6 +36,7 @@ export function keyView(record: ApiKeyRecord) {
     expires_at: record.expiresAt,
     revoked_at: record.revokedAt,
     last_used_at: record.lastUsedAt,
+    previous_secret_expires_at: record.previousExpiresAt,
   }
 }
 

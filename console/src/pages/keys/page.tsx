@@ -1,6 +1,7 @@
 /**
  * API keys within the caller's reach (their own, their department's, or all): create one (its
- * secret is shown once, with a copy button), rotate it (a new secret, the old one revoked), revoke.
+ * secret is shown once, with a copy button), rotate it (a new secret for the same key, which keeps
+ * its id, limits and usage; the old secret stops working), revoke.
  */
 import { KeyRoundIcon, MoreHorizontalIcon, PlusIcon, RotateCwIcon, TriangleAlertIcon, XCircleIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
@@ -92,7 +93,10 @@ function SecretDialog({ secret, onClose }: { secret: CreatedKey | undefined; onC
       <DialogContent onInteractOutside={(e) => e.preventDefault()}>
         <DialogHeader>
           <DialogTitle>{secret?.replaces ? 'Key rotated' : 'Key created'}</DialogTitle>
-          <DialogDescription>Copy it now: the gateway keeps only a hash and cannot show it again.</DialogDescription>
+          <DialogDescription>
+            Copy it now: the gateway keeps only a hash and cannot show it again.
+            {secret?.replaces && ' The old secret no longer works; the key keeps its limits, budget and usage.'}
+          </DialogDescription>
         </DialogHeader>
         <div className="flex items-center gap-2">
           <Input readOnly value={secret?.key ?? ''} className="font-mono text-xs" data-copy-source aria-label="New key" onFocus={(e) => e.target.select()} />

@@ -1,6 +1,6 @@
 import { type SqlClient } from '../../../../plugin-api/index.ts'
 import { isUuid, jsonParam, pageOf, rethrowAsGatewayError } from '../../../store/kit/sql.ts'
-import { type ApiKeyCreate, type ApiKeyRecord, type ApiKeyRepository, type JsonObject } from '../../../contracts/capabilities.ts'
+import { type ApiKeyCreate, type ApiKeyMatch, type ApiKeyRecord, type ApiKeyRepository, type JsonObject } from '../../../contracts/capabilities.ts'
 
 interface ApiKeyRow {
   id: string
@@ -15,22 +15,32 @@ interface ApiKeyRow {
   expires_at: Date | null
   revoked_at: Date | null
   last_used_at: Date | null
+  previous_prefix: string | null
+  previous_expires_at: Date | null
 }
 
-// The hash is written and matched, never read back: a record has no use for it.
-const COLUMNS = 'id, prefix, name, user_id, department, role, allowed_models, limits, created_at, expires_at, revoked_at, last_used_at'
+// The hashes are written and matched, never read back: a record has no use for them.
+const COLUMNS = 'id, prefix, name, user_id, department, role, allowed_models, limits, created_at, expires_at, revoked_at, last_used_at, previous_prefix, previous_expires_at'
 
 const CREATE = `INSERT INTO api_keys (key_hash, prefix, name, user_id, department, role, allowed_models, limits, expires_at)
   VALUES ($1, $2, $3, $4, $5, COALESCE($6, 'user'), $7, COALESCE($8::jsonb, '{}'::jsonb), $9)
   RETURNING ${COLUMNS}`
-const BY_HASH = `SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`
+// Either secret (migration 0004), each column a unique index; the current one first, should a
+// hash ever be both (it cannot: they are 192 random bits).
+const BY_HASH = `SELECT ${COLUMNS}, key_hash <> $1 AS previous FROM api_keys
+  WHERE key_hash = $1 OR previous_key_hash = $1
+  ORDER BY previous LIMIT 1`
 const GET = `SELECT ${COLUMNS} FROM api_keys WHERE id = $1`
 // Newest first by seq (migration 0003), since created_at ties within a clock tick of the embedded store.
 const LIST = `SELECT ${COLUMNS} FROM api_keys
   WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR department = $2) AND ($3 OR revoked_at IS NULL)
   ORDER BY seq DESC LIMIT $4 OFFSET $5`
 const REVOKE = 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL'
-const EXPIRE_BY = 'UPDATE api_keys SET expires_at = $2 WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)'
+// The secret replaced in place: the row, its id and everything counted by it stay. An older
+// previous secret is overwritten (one at most); a revoked or expired key is not rotated.
+const ROTATE = `UPDATE api_keys SET previous_key_hash = key_hash, previous_prefix = prefix, previous_expires_at = $4, key_hash = $2, prefix = $3
+  WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $5)
+  RETURNING ${COLUMNS}`
 const USER_KEY_ROLES = 'SELECT DISTINCT role FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL'
 const SET_USER_KEY_ROLES = 'UPDATE api_keys SET role = $2 WHERE user_id = $1 AND revoked_at IS NULL AND role = ANY($3)'
 const SET_USER_KEY_DEPARTMENT = 'UPDATE api_keys SET department = $2 WHERE user_id = $1'
@@ -51,6 +61,8 @@ const toRecord = (r: ApiKeyRow): ApiKeyRecord => ({
   expiresAt: r.expires_at,
   revokedAt: r.revoked_at,
   lastUsedAt: r.last_used_at,
+  previousPrefix: r.previous_prefix,
+  previousExpiresAt: r.previous_expires_at,
 })
 
 export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
@@ -66,7 +78,10 @@ export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
       ])
       return key!
     },
-    findByHash: (keyHash) => one(BY_HASH, [keyHash]),
+    async findByHash(keyHash): Promise<ApiKeyMatch | undefined> {
+      const { rows } = await db.query<ApiKeyRow & { previous: boolean }>(BY_HASH, [keyHash]).catch(rethrowAsGatewayError)
+      return rows[0] && { ...toRecord(rows[0]), secret: rows[0].previous ? 'previous' : 'current' }
+    },
     get: (id) => (isUuid(id) ? one(GET, [id]) : Promise.resolve(undefined)),
     async list(filter = {}) {
       if (filter.userId !== undefined && !isUuid(filter.userId)) return []
@@ -81,8 +96,9 @@ export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
     async touchLastUsed(id, at = new Date()) {
       if (isUuid(id)) await db.query(TOUCH, [id, at])
     },
-    async expireBy(id, at) {
-      if (isUuid(id)) await db.query(EXPIRE_BY, [id, at])
+    async rotate(id, secret, previousUntil) {
+      if (!isUuid(id)) return undefined
+      return one(ROTATE, [id, secret.keyHash, secret.prefix, previousUntil, new Date()])
     },
     async activeRolesOfUser(userId) {
       if (!isUuid(userId)) return []
