@@ -56,7 +56,7 @@ export interface PluginContext {
   get<T>(capability: Token<T>): T
   /** Like get, but undefined when the capability is not configured. */
   tryGet<T>(capability: Token<T>): T | undefined
-  /** The pipeline as `principal`, for work outside any request (a queued job): routed, limited and accounted as if that principal called over HTTP. */
+  /** The pipeline as `principal`, for work outside any request (a queued job): authorized (its role needs `chat`), routed, limited and accounted as if that principal called over HTTP. */
   callsAs(principal: Principal): GatewayCalls
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void

@@ -6,6 +6,7 @@ import type { Snapshot } from '../runtime/snapshot.ts'
 import { childSpan, SpanKind, tracer, type Span } from '../tracing.ts'
 import { account } from './account.ts'
 import { Exchange } from './exchange.ts'
+import { MODEL_PERMISSION, permittedRole } from './identity.ts'
 import { inStep, MODEL_STEPS, runSteps } from './pipeline.ts'
 import { ObservedStream } from './wire.ts'
 import { LazyAbort } from '../../plugin-api/kit/abort.ts'
@@ -69,6 +70,9 @@ export function backgroundCalls(current: () => Snapshot, principal: Principal, s
   const pinned = async <T>(make: (calls: GatewayCalls) => Promise<Call<T>>): Promise<Call<T>> => {
     await serving
     const snapshot = current()
+    // Over HTTP a model call needs `chat` before the pipeline runs (authorize); work outside a
+    // request is held to the same, with the role its principal has in the current config.
+    permittedRole(snapshot.access, principal, MODEL_PERMISSION)
     snapshot.enter()
     try {
       const call = await make(gatewayCalls(snapshot, principal))

@@ -8,7 +8,7 @@ import { GatewayError, toGatewayError } from '../../plugin-api/errors.ts'
 import { headerValue } from '../../plugin-api/kit/header-value.ts'
 import type { ModelEndpoint, RouteRequest, StreamEncoder } from '../../plugin-api/types.ts'
 import { childSpan, failSpan, type Span } from '../tracing.ts'
-import { authenticate, authorize } from './identity.ts'
+import { authenticate, authorize, MODEL_PERMISSION } from './identity.ts'
 import { decode, writeJson, writeJsonBytes, writeStream } from './wire.ts'
 import { resolveRoute } from './route.ts'
 import { callTargets, isNative } from './call-targets.ts'
@@ -89,7 +89,7 @@ export async function runSteps(x: Exchange, steps: readonly Step[]): Promise<voi
 export async function serveModel(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, read: (role: Role) => Promise<RouteRequest>): Promise<void> {
   try {
     await inStep(x, 'authenticate', authenticate, x)
-    const role = await inStep(x, 'authorize', () => authorize(x, endpoint.permission ?? 'chat'))
+    const role = await inStep(x, 'authorize', () => authorize(x, endpoint.permission ?? MODEL_PERMISSION))
     const request = await inStep(x, 'decode', async () => {
       const request = await read(role)
       await decode(ctx, x, endpoint, request)

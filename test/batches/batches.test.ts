@@ -320,6 +320,7 @@ routes:
   - { model: for-users, when: { roles: [user] }, targets: [ { provider: up, model: gpt-4o-mini } ] }
 roles:
   intern: { permissions: [chat], scope: own_data }
+  auditor: { permissions: [view_analytics], scope: own_data }
 auth:
   strategies:
     - { plugin: jwt, issuer: '${issuer.issuer}', audience: ${AUDIENCE}, jwks_uri: '${issuer.jwksUri}' }
@@ -396,6 +397,21 @@ services:
     expect(batch.sent()).toBe(6)
     const errors = (await (await admin().files.content(done.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l))
     expect(errors.map((e) => e.response.status_code)).toEqual(Array(6).fill(404))
+    handler = answer
+  })
+
+  it('refuses the next lines, as a request would be, once the user\'s new role lacks the chat permission', async () => {
+    const { client, userId } = await signIn('fay')
+    const batch = await heldBatch(client)
+    const changed = await fetch(`${gw.url}/api/v1/users/${userId}`, { method: 'PATCH', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'auditor' }) })
+    expect(changed.status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    batch.release()
+    const done = await ended(batch.created.id)
+    expect(done.request_counts).toEqual({ total: 12, completed: 6, failed: 6 })
+    expect(batch.sent()).toBe(6)
+    const errors = (await (await admin().files.content(done.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l))
+    expect(errors.map((e) => [e.response.status_code, e.response.body.error.code])).toEqual(Array(6).fill([403, 'permission_denied']))
     handler = answer
   })
 })
