@@ -65,7 +65,7 @@ export async function currentPrincipal(identity: Identity, principal: Principal)
 /** Why currentPrincipal withdrew `principal`: a code and a sentence for what the stopped work says. */
 export function withdrawal(principal: Principal): { readonly code: 'key_revoked' | 'user_deleted'; readonly reason: string } {
   return recordedAs(principal) === 'key'
-    ? { code: 'key_revoked', reason: 'the API key that started it was revoked or has expired' }
+    ? { code: 'key_revoked', reason: 'the API key that started it was revoked, has expired or was deleted with its user' }
     : { code: 'user_deleted', reason: 'the user who started it was deleted' }
 }
 
