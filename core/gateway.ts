@@ -35,7 +35,6 @@ export interface GatewayOptions {
   cluster?: ClusterPeers
 }
 
-
 export interface RunningGateway {
   readonly url: string
   readonly port: number

@@ -56,7 +56,7 @@ export interface PluginContext {
   get<T>(capability: Token<T>): T
   /** Like get, but undefined when the capability is not configured. */
   tryGet<T>(capability: Token<T>): T | undefined
-  /** The pipeline as `principal`, for work outside any request (a queued job): routed, limited and accounted as if that principal called over HTTP. */
+  /** The pipeline as `principal`, for work outside any request (a queued job): authorized (its role needs `chat`), routed, limited and accounted as if that principal called over HTTP. */
   callsAs(principal: Principal): GatewayCalls
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void
@@ -143,9 +143,16 @@ export function definePlugin<Config = Record<string, unknown>, Instance = unknow
 
 /** Who is calling. Every stage after authentication sees this. */
 export interface Principal {
+  /**
+   * Who the caller is. With a store, a UUID names a user it records (the jwt strategy and console
+   * sign-in record theirs): work that outlives the request (batches, background responses, RAG
+   * ingests) follows that user's role and department and stops once they are deleted. A strategy
+   * whose users the store does not record should not use UUIDs here, or prefix them (`ext:<id>`).
+   */
   readonly userId: string
   readonly role: string
   readonly department?: string
+  /** The credential: a UUID names a virtual key in the store (work it started stops once it is revoked); another string (`config:<name>`) one the store does not keep. */
   readonly keyId?: string
   readonly name?: string
   readonly email?: string

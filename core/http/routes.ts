@@ -113,7 +113,7 @@ async function serveRoute(ctx: Koa.Context, route: RouteSpec, errors: ErrorBody,
       role = snapshot.access.nobody
     } else {
       await inStep(scope, 'authenticate', () => authenticate(scope))
-      role = await inStep(scope, 'authorize', () => authorize(scope, route.permission))
+      role = await inStep(scope, 'authorize', () => authorize(scope.snapshot.access, scope.principal, route.permission))
     }
     const req = await inStep(scope, 'validate', () => readRequest(ctx, scope, role, route))
     const out = await inStep(scope, 'handle', () => route.handle(req))

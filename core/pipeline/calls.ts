@@ -6,6 +6,7 @@ import type { Snapshot } from '../runtime/snapshot.ts'
 import { childSpan, SpanKind, tracer, type Span } from '../tracing.ts'
 import { account } from './account.ts'
 import { Exchange } from './exchange.ts'
+import { authorize } from './identity.ts'
 import { inStep, MODEL_STEPS, runSteps } from './pipeline.ts'
 import { ObservedStream } from './wire.ts'
 import { LazyAbort } from '../../plugin-api/kit/abort.ts'
@@ -70,6 +71,8 @@ export function backgroundCalls(current: () => Snapshot, principal: Principal, s
   const pinned = async <T>(make: (calls: GatewayCalls) => Promise<Call<T>>): Promise<Call<T>> => {
     await serving
     const snapshot = current()
+    // Work outside a request needs `chat` for a model call, as a request does, by its role in the current config.
+    authorize(snapshot.access, principal, 'chat')
     snapshot.enter()
     try {
       const call = await make(gatewayCalls(snapshot, principal))

@@ -15,7 +15,6 @@ import type { RequestScope } from './scope.ts'
 type Headers = Readonly<Record<string, string | string[] | undefined>>
 type ChunkObserver = readonly [onChunk: (chunk: ChatChunk) => void, onEnd: ((complete: boolean) => void) | undefined]
 
-
 export interface ExchangeInit {
   readonly snapshot: Snapshot
   readonly requestId: string

@@ -1,7 +1,7 @@
 /** The first two steps of every request: who is calling, and whether their role has the route's permission (refusals name only the caller's own role). */
 import { forbidden, unauthorized } from '../../plugin-api/errors.ts'
 import type { Caller, DataScope, Principal } from '../../plugin-api/types.ts'
-import type { Role } from '../runtime/access.ts'
+import type { AccessTables, Role } from '../runtime/access.ts'
 import type { RequestScope } from './scope.ts'
 
 /** With no `auth:` strategies configured the gateway is open: every caller is this anonymous admin (the startup log warns). */
@@ -26,10 +26,10 @@ async function askStrategies(r: RequestScope, strategies: RequestScope['snapshot
   throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key> (or x-api-key).', 'missing_credentials')
 }
 
-/** The caller's role, if it has `permission` (null: any authenticated caller); else a 403. */
-export function authorize(r: RequestScope, permission: string | null): Role {
-  const role = r.snapshot.access.roleOf(r.principal)
-  if (!role) throw forbidden(`Your role '${r.principal?.role ?? ''}' is not defined on this gateway; ask an admin.`, 'unknown_role')
+/** `principal`'s role in these tables, if it has `permission` (null: any authenticated caller); else a 403 naming only its own role. */
+export function authorize(access: AccessTables, principal: Principal | undefined, permission: string | null): Role {
+  const role = access.roleOf(principal)
+  if (!role) throw forbidden(`Your role '${principal?.role ?? ''}' is not defined on this gateway; ask an admin.`, 'unknown_role')
   if (permission !== null && !role.can(permission)) throw forbidden(`Your role '${role.name}' does not have the '${permission}' permission.`, 'permission_denied')
   return role
 }

@@ -89,7 +89,7 @@ export async function runSteps(x: Exchange, steps: readonly Step[]): Promise<voi
 export async function serveModel(ctx: Koa.Context, x: Exchange, endpoint: ModelEndpoint, read: (role: Role) => Promise<RouteRequest>): Promise<void> {
   try {
     await inStep(x, 'authenticate', authenticate, x)
-    const role = await inStep(x, 'authorize', () => authorize(x, endpoint.permission ?? 'chat'))
+    const role = await inStep(x, 'authorize', () => authorize(x.snapshot.access, x.principal, endpoint.permission ?? 'chat'))
     const request = await inStep(x, 'decode', async () => {
       const request = await read(role)
       await decode(ctx, x, endpoint, request)

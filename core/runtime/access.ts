@@ -47,7 +47,6 @@ export class Role {
 /** What the anonymous caller of a gateway without auth gets: everything. */
 const UNRESTRICTED = new Role('admin', { permissions: ['*'], scope: 'all_data' })
 
-
 export interface Department {
   readonly name: string
   /** Undefined: the department may use every route. */

@@ -16,7 +16,6 @@ import { Snapshot, tryResolve, type BuiltInstance } from './snapshot.ts'
 /** Generous: a first start of the embedded database on a busy machine takes seconds. */
 const SETUP_TIMEOUT_MS = 60_000
 
-
 interface PlannedSlot {
   readonly slot: PluginSlot
   readonly manifest: PluginManifest

@@ -194,7 +194,6 @@ export class ReloadController {
     }
   }
 
-
   /** sha256 of the file as it is now: file events that do not change it are ignored. */
   async #digest(): Promise<string | undefined> {
     if (!('file' in this.#options.source)) return undefined

@@ -47,20 +47,49 @@ export function keyPrincipal(record: ApiKeyRecord, strategy: string, secret: Key
 
 /**
  * A principal recorded earlier, as it stands now, for work that goes on after its request (a
- * batch's lines): a virtual key's rebuilt from its record (role, department, models and limits as
- * they are now), or undefined once the key is revoked, expired or gone, so revoking a key stops
- * what it started; rotating it does not (the key is the same). With `sameSecret` (a console
- * session, which stands in for the secret it was traded for), also undefined once the secret it
- * was made with stops working. Other principals (a config key, a token) as recorded: the store
- * holds nothing that could withdraw them.
+ * batch's lines, a background response, a RAG ingest, a training job), or undefined once what it
+ * stands on is withdrawn, so that withdrawing it stops what it started:
+ * - a virtual key (keyId a uuid): rebuilt from its record (role, department, models and limits as
+ *   they are now); undefined once the key is revoked, expired or gone. Rotating it does not stop
+ *   it (the key is the same), except with `sameSecret` (a console session, which stands in for the
+ *   secret it was traded for): then also undefined once that secret stops working;
+ * - a recorded user (no key, userId a uuid: the store's id for the user a token or a console
+ *   sign-in names): their role and department as the store has them now; undefined once the user
+ *   is deleted. The store holds all such a principal is made of: the jwt strategy and the console
+ *   sign-in write what the claims say (role, department, name, email) and read the rest from it;
+ * - any other principal (a config key's, which lives in gateway.yaml even when its user is
+ *   recorded; a token's without a store; another strategy's): as recorded, since the store holds
+ *   nothing that could withdraw it.
+ * `strategy` is kept: it says who authenticated the work, not what it is now.
  */
 export async function currentPrincipal(identity: Identity, principal: KeyPrincipal, options: { readonly sameSecret?: boolean } = {}): Promise<Principal | undefined> {
-  if (!principal.keyId || !isUuid(principal.keyId)) return principal
-  const key = await identity.apiKeys.get(principal.keyId)
-  if (!key || keyStatus(key) !== 'active') return undefined
-  if (!options.sameSecret) return keyPrincipal(key, principal.strategy)
-  const secret = secretNow(key, principal.secretPrefix)
-  return secret && keyPrincipal(key, principal.strategy, secret)
+  switch (recordedAs(principal)) {
+    case 'key': {
+      const key = await identity.apiKeys.get(principal.keyId!)
+      if (!key || keyStatus(key) !== 'active') return undefined
+      if (!options.sameSecret) return keyPrincipal(key, principal.strategy)
+      const secret = secretNow(key, principal.secretPrefix)
+      return secret && keyPrincipal(key, principal.strategy, secret)
+    }
+    case 'user': {
+      const user = await identity.users.get(principal.userId)
+      return user ? userPrincipal(user, principal.strategy) : undefined
+    }
+    default: return principal
+  }
+}
+
+/** Why currentPrincipal withdrew `principal`: a code and a sentence for what the stopped work says. */
+export function withdrawal(principal: Principal): { readonly code: 'key_revoked' | 'user_deleted'; readonly reason: string } {
+  return recordedAs(principal) === 'key'
+    ? { code: 'key_revoked', reason: 'the API key that started it was revoked, has expired or was deleted with its user' }
+    : { code: 'user_deleted', reason: 'the user who started it was deleted' }
+}
+
+/** What the store holds of a principal: its virtual key, its user, or nothing. */
+function recordedAs(principal: Principal): 'key' | 'user' | undefined {
+  if (principal.keyId !== undefined) return isUuid(principal.keyId) ? 'key' : undefined
+  return isUuid(principal.userId) ? 'user' : undefined
 }
 
 /**

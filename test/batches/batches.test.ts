@@ -15,6 +15,7 @@ import { waitFor } from '../helpers/wait.ts'
 import { DATABASE_URL, dropSchema, POSTGRES_ENABLED, uniqueSchema } from '../store/helpers.ts'
 import { stepDelay } from '../../plugins/services/batches/worker.ts'
 import { RABBITMQ_ENABLED, RABBITMQ_URL, deleteQueues, uniquePrefix } from '../queue/helpers.ts'
+import { sign, signingKey, startIssuer, type Issuer, type SigningKey } from '../identity/helpers.ts'
 
 const ALICE = 'batch-alice-key-0123456789abcdef'
 const CAROL = 'batch-carol-key-0123456789abcdef'
@@ -295,6 +296,124 @@ services:
       await dropSchema(schema)
     }
   }, 90_000)
+})
+
+describe('batches made with a token: each step runs as the user the store has now', () => {
+  const AUDIENCE = 'batches-api'
+  const ADMIN = 'batch-admin-key-0123456789abcdef'
+  let upstream: MockUpstream
+  let gw: RunningGateway
+  let issuer: Issuer
+  let signer: SigningKey
+  let handler: Handler = answer
+  beforeAll(async () => {
+    signer = await signingKey('batch-k1')
+    issuer = await startIssuer([signer])
+    upstream = await startUpstream((req, res) => handler(req, res))
+    gw = await startTestGateway(`
+version: 1
+store: { plugin: embedded, memory: true, vector: false }
+queue: { plugin: memory }
+providers:
+  up: { plugin: openai, api_key: sk-test, base_url: '${upstream.url}' }
+routes:
+  - { model: for-users, when: { roles: [user] }, targets: [ { provider: up, model: gpt-4o-mini } ] }
+roles:
+  intern: { permissions: [chat], scope: own_data }
+  auditor: { permissions: [view_analytics], scope: own_data }
+auth:
+  strategies:
+    - { plugin: jwt, issuer: '${issuer.issuer}', audience: ${AUDIENCE}, jwks_uri: '${issuer.jwksUri}' }
+    - plugin: api-key
+      keys: [ { key: "${ADMIN}", user: admin, role: admin } ]
+services:
+  files: {}
+  users: {}
+  batches: { concurrency: 3, step_ms: 300, sweep_ms: 200 }
+`)
+  }, 120_000)
+  afterAll(async () => {
+    await gw?.close()
+    await upstream?.close()
+    await issuer?.close()
+  })
+
+  const admin = () => new OpenAI({ apiKey: ADMIN, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  /** A token for `sub` (no role claim: the role is the one the store keeps), its client, and the user the gateway recorded. */
+  const signIn = async (sub: string) => {
+    const token = await sign(signer, { sub }, { issuer: issuer.issuer, audience: AUDIENCE })
+    const me = await (await fetch(`${gw.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } })).json() as { data: { user_id: string; role: string } }
+    expect(me.data.role).toBe('user')
+    return { client: new OpenAI({ apiKey: token, baseURL: `${gw.url}/v1`, maxRetries: 0 }), userId: me.data.user_id }
+  }
+  /** Twelve lines; the upstream answers three at once and holds the next until `release()`: two steps' worth sent, the rest for later steps. */
+  const heldBatch = async (client: OpenAI) => {
+    let sent = 0
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    handler = async (req, res) => {
+      if (++sent > 3) await gate
+      return answer(req, res)
+    }
+    const lines = Array.from({ length: 12 }, (_, i) => chat(`u${i}`, `line ${i}`, 'for-users'))
+    const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'requests.jsonl', { type: 'application/jsonl' }), purpose: 'batch' })
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    await waitFor(() => sent === 6, 10_000, 20)
+    return { created, sent: () => sent, release }
+  }
+  const ended = async (id: string): Promise<OpenAI.Batch> =>
+    (await waitFor(async () => {
+      const b = await admin().batches.retrieve(id)
+      return ['completed', 'failed', 'cancelled', 'expired'].includes(b.status) ? b : undefined
+    }, 20_000, 50)).value!
+
+  it('stops the batches of a user who is deleted: the lines sent before are kept, no line is sent after', async () => {
+    const { client, userId } = await signIn('dave')
+    const batch = await heldBatch(client)
+    // No management route deletes users: an operator does it in the database.
+    await capability(gw, Store).sql.query('DELETE FROM users WHERE id = $1', [userId])
+    // Past the step's time, so the lines in flight are its last; then they are answered.
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    batch.release()
+    const done = await ended(batch.created.id)
+    expectOpenAISchema('Batch', done)
+    expect(done.status).toBe('cancelled')
+    expect(done.errors?.data?.[0]).toMatchObject({ code: 'user_deleted', message: expect.stringContaining('user who started it was deleted') })
+    expect(done.request_counts).toMatchObject({ total: 12, completed: 6 })
+    expect(batch.sent()).toBe(6)
+    handler = answer
+  })
+
+  it('runs the next lines with the role an admin gives the user meanwhile: a route only users may ask for is refused to them', async () => {
+    const { client, userId } = await signIn('erin')
+    const batch = await heldBatch(client)
+    const changed = await fetch(`${gw.url}/api/v1/users/${userId}`, { method: 'PATCH', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'intern' }) })
+    expect(changed.status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    batch.release()
+    const done = await ended(batch.created.id)
+    expect(done.status).toBe('completed')
+    expect(done.request_counts).toEqual({ total: 12, completed: 6, failed: 6 })
+    expect(batch.sent()).toBe(6)
+    const errors = (await (await admin().files.content(done.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l))
+    expect(errors.map((e) => e.response.status_code)).toEqual(Array(6).fill(404))
+    handler = answer
+  })
+
+  it('refuses the next lines, as a request would be, once the user\'s new role lacks the chat permission', async () => {
+    const { client, userId } = await signIn('fay')
+    const batch = await heldBatch(client)
+    const changed = await fetch(`${gw.url}/api/v1/users/${userId}`, { method: 'PATCH', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'auditor' }) })
+    expect(changed.status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    batch.release()
+    const done = await ended(batch.created.id)
+    expect(done.request_counts).toEqual({ total: 12, completed: 6, failed: 6 })
+    expect(batch.sent()).toBe(6)
+    const errors = (await (await admin().files.content(done.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l))
+    expect(errors.map((e) => [e.response.status_code, e.response.body.error.code])).toEqual(Array(6).fill([403, 'permission_denied']))
+    handler = answer
+  })
 })
 
 describe('batch step waits', () => {

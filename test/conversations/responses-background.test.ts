@@ -3,11 +3,13 @@
  * created queued, polled to their end, cancelled (the upstream call stopped), refused where they
  * cannot run, bounded by their deadline, and failed (not left running) when the gateway stops.
  */
+import { createHash, randomBytes } from 'node:crypto'
 import type http from 'node:http'
 import OpenAI from 'openai'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '../../plugin-api/index.ts'
+import { Identity } from '../../plugins/contracts/capabilities.ts'
 import { capability } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import type { RecordedRequest } from '../helpers/upstream.ts'
@@ -239,6 +241,24 @@ describe('background responses through the openai SDK', () => {
     await waitFor(() => held.hungUp.includes('delete me while running'), 1500, 10)
     await expect(alice.responses.retrieve(queued.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
     held.release()
+  })
+
+  it('does not run one whose virtual key was revoked before its run started: cancelled, the model never called', async () => {
+    // Revoked in the store as another gateway does it: this one still trusts the key for its cache
+    // time, so the response is accepted, and only the run's own look at the key can stop it.
+    f.upstream.handle(openAIUpstreamHandler())
+    const identity = capability(f.gw, Identity)
+    const secret = `gw-bg-${randomBytes(16).toString('hex')}`
+    const key = await identity.apiKeys.create({ keyHash: createHash('sha256').update(secret).digest('hex'), prefix: secret.slice(0, 9), role: 'user', department: 'research' })
+    const withKey = new OpenAI({ baseURL: `${f.gw.url}/v1`, apiKey: secret, maxRetries: 0 })
+    expect((await withKey.models.list()).data.length).toBeGreaterThan(0)
+    expect(await identity.apiKeys.revoke(key.id)).toBe(true)
+    const queued = await withKey.responses.create({ model: 'chat-a', input: 'run me after my key is gone', background: true })
+    expect(queued.status).toBe('queued')
+    const done = await settled(f.client('admin'), queued.id)
+    expectOpenAISchema('Response', done)
+    expect(done).toMatchObject({ id: queued.id, status: 'cancelled', output: [] })
+    expect(f.upstreamChats().filter((r) => r.body.messages.at(-1).content === 'run me after my key is gone')).toHaveLength(0)
   })
 })
 

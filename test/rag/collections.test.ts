@@ -6,9 +6,12 @@
  * refused with nothing stored, a failed ingest that says why and succeeds on retry, and a
  * document half-embedded that search does not see.
  */
+import { createHash, randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '../../plugin-api/index.ts'
+import { Identity } from '../../plugins/contracts/capabilities.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { DIMENSIONS, api, fixture, pdfOf, ragConfig, startRagUpstream, type Api, type RagUpstream } from './helpers.ts'
 
 const PDF_PAGES = [
@@ -289,6 +292,36 @@ describe('RAG collections (/api/v1/rag) on the embedded store', () => {
     await rag.settled(id)
     const after = await rag('POST', `/collections/${id}/search`, 'alice', { query: 'walrus colony ice floe' })
     expect(after.body.data.length).toBeGreaterThan(0)
+  })
+
+  it('stops an ingest whose uploader\'s key is revoked while it runs: no batch is embedded after, the document fails saying why', async () => {
+    // Ingestion runs after the upload; each batch is embedded as the uploader is then. Revoked in
+    // the store as another gateway does it (no event reaches this one), while a batch is upstream.
+    const identity = capability(gw, Identity)
+    const secret = `gw-rag-${randomBytes(16).toString('hex')}`
+    const key = await identity.apiKeys.create({ keyHash: createHash('sha256').update(secret).digest('hex'), prefix: secret.slice(0, 10), role: 'user', department: 'research' })
+    const asKey = (method: string, path: string, body?: BodyInit, json = false) =>
+      fetch(`${gw.url}/api/v1/rag${path}`, { method, headers: { authorization: `Bearer ${secret}`, ...(json ? { 'content-type': 'application/json' } : {}) }, body })
+    const id = (await (await asKey('POST', '/collections', JSON.stringify({ name: 'Revoked midway' }), true)).json()).data.id
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    let batches = 0
+    upstream.beforeEmbed = async (inputs) => { if (inputs.some((i) => i.includes('narwhal')) && ++batches === 2) await gate }
+    const text = Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: the narwhal pod number ${i} dives under the pack ice near the fjord, far from the harbour.`).join('\n\n')
+    const form = new FormData()
+    form.append('file', new Blob([text], { type: 'text/plain' }), 'narwhal.txt')
+    expect((await asKey('POST', `/collections/${id}/documents`, form)).status).toBe(202)
+    try {
+      await waitFor(() => batches === 2, 10_000, 10)
+      expect(await identity.apiKeys.revoke(key.id)).toBe(true)
+    } finally {
+      release()
+      upstream.beforeEmbed = undefined
+    }
+    const [doc] = await rag.settled(id)
+    expect(doc).toMatchObject({ status: 'failed', error: { code: 'key_revoked', message: expect.stringContaining('revoked') } })
+    expect(doc.progress.chunks_total).toBeGreaterThan(8)
+    expect(upstream.embeddings().filter((r) => JSON.stringify(r.body.input).includes('narwhal'))).toHaveLength(2)
   })
 
   it('deletes a document, then the collection with everything in it', async () => {

@@ -18,6 +18,7 @@ import { EMPTY_BODY_SCHEMA } from '../kit/schema.ts'
 import type { Logger } from '../../../plugin-api/index.ts'
 import type { Identity } from '../../contracts/capabilities.ts'
 import { identityOf, recordUser, type ClaimMapping } from '../../contracts/claims.ts'
+import { userPrincipal } from '../../contracts/principals.ts'
 import { LOGIN_COOKIE, LOGIN_TTL_S, SESSION_COOKIE, clearCookie, isSecure, readCookie, setCookie } from './cookies.ts'
 import { decodeLogin, encodeLogin, sameState } from './login-cookie.ts'
 import type { OidcClient } from './oidc.ts'
@@ -129,7 +130,7 @@ export function authRoutes(deps: AuthDeps): Service {
         // A session the browser already had (someone else's, or planted) ends here: sign-in always makes a new one.
         const previous = readCookie(headers, SESSION_COOKIE)
         if (previous) await sessions.revoke(previous)
-        const { token } = await sessions.create({ method: 'oidc', principal: { userId: user.id, role: user.role, strategy: 'auth.session' }, userAgent: header(headers, 'user-agent') })
+        const { token } = await sessions.create({ method: 'oidc', principal: userPrincipal(user, 'auth.session'), userAgent: header(headers, 'user-agent') })
         logger.info({ userId: user.id }, 'signed in')
         return redirect(`${base}${safeReturnTo(pending.returnTo)}`, [setCookie(SESSION_COOKIE, token, cookieOptions(headers, config.session_ttl_s)), ...clearLogin])
       } catch (err) {

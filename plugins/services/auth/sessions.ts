@@ -13,9 +13,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type Principal, type SqlClient } from '../../../plugin-api/index.ts'
-import { isUuid } from '../../store/kit/sql.ts'
 import type { Identity, IdentityEvent } from '../../contracts/capabilities.ts'
-import { currentPrincipal, userPrincipal } from '../../contracts/principals.ts'
+import { currentPrincipal } from '../../contracts/principals.ts'
 import type { LiveSession } from '../../contracts/sessions.ts'
 
 const STRATEGY = 'auth.session'
@@ -135,15 +134,14 @@ export class SessionStore {
     this.#cache?.clear()
   }
 
-  /** The session's principal now, or undefined when what it stands on is gone (a deleted user, a revoked key). */
-  async #currentPrincipal(row: Row): Promise<Principal | undefined> {
-    if (row.method === 'oidc') {
-      const user = row.user_id && isUuid(row.user_id) ? await this.#identity.users.get(row.user_id) : undefined
-      return user ? userPrincipal(user, STRATEGY) : undefined
-    }
-    // A virtual key's session follows the key, and ends with the secret it was made with (a
-    // rotation's grace); a config key's keeps the principal it had at sign-in (the key lives in
-    // gateway.yaml, not the store).
+  /**
+   * The session's principal now, or undefined when what it stands on is gone: an OIDC session's
+   * user as the store has them (deleted: gone), a virtual key's session its key (revoked: gone;
+   * and it ends with the secret it was made with, a rotation's grace), a config key's the
+   * principal it had at sign-in (the key lives in gateway.yaml, not the store). The rule is
+   * currentPrincipal's, the same that long work follows.
+   */
+  #currentPrincipal(row: Row): Promise<Principal | undefined> {
     return currentPrincipal(this.#identity, sessionPrincipal(row.principal), { sameSecret: true })
   }
 

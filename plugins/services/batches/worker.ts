@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { retryAfterMs, toGatewayError, type ChatRequest, type ChatResponse, type EmbeddingRequest, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
+import { withdrawal } from '../../contracts/principals.ts'
 import type { Queue } from '../../contracts/queue.ts'
 import { commonModel, MAX_LINES, parseBatchInput, type BatchEndpoint, type BatchLine } from './input.ts'
 import type { BatchRecord, BatchRepository, BatchStatus } from './repository.ts'
@@ -36,7 +37,7 @@ export interface WorkerDeps {
   readonly files: Files
   readonly queue: Queue
   readonly callsAs: (principal: Principal) => GatewayCalls
-  /** The batch's creator as it stands now (contracts/principals.ts): undefined once its key is revoked or expired. */
+  /** The batch's creator as it stands now (contracts/principals.ts): undefined once its key is revoked or expired, or its user deleted. */
   readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   readonly settings: WorkerSettings
   readonly logger: Logger
@@ -104,11 +105,12 @@ export function batchWorker(deps: WorkerDeps) {
         if (batch.expiresAt.getTime() <= Date.now()) return finish(batch, 'expired')
         const todo = await batches.pendingLines(batch.id, settings.concurrency * LINES_PER_LANE)
         if (todo.length === 0) return finish(batch, 'completed')
-        // Each step runs as its creator is now: a revoked or expired key stops its batches (the
-        // answers so far kept), and a user's new role or department applies to the next lines.
+        // Each step runs as its creator is now: a revoked or expired key, or a deleted user, stops
+        // its batches (the answers so far kept), and a new role or department applies to the next lines.
         const principal = await deps.currentPrincipal(batch.principal)
         if (!principal) {
-          await batches.update(batch.id, { errors: [{ code: 'key_revoked', message: 'The API key that created this batch was revoked or expired; the lines not yet run were not run.', param: null, line: null }] })
+          const { code, reason } = withdrawal(batch.principal)
+          await batches.update(batch.id, { errors: [{ code, message: `This batch was cancelled: ${reason}; the lines not yet run were not run.`, param: null, line: null }] })
           return finish(batch, 'cancelled')
         }
         const pause = await runLines(batch, todo, principal)

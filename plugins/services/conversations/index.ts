@@ -10,7 +10,9 @@
  */
 import { fileURLToPath } from 'node:url'
 import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../plugin-api/index.ts'
+import { Identity } from '../../contracts/capabilities.ts'
 import { Conversations, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
+import { currentPrincipal } from '../../contracts/principals.ts'
 import { Files } from '../../contracts/files.ts'
 import { BackgroundRuns, followEvents, isRunning, LOST_AFTER_BEATS, LOST_AFTER_MS, streams } from './background.ts'
 import assistantsService from './assistants-api.ts'
@@ -32,7 +34,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
   description: 'Chat threads, their items, stored responses and assistants in the store: the Conversations capability.',
   configSchema: conversationsConfigSchema,
   needs: [Store],
-  uses: [Tokenizer, Files],
+  uses: [Tokenizer, Files, Identity],
   provides: [Conversations],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
@@ -43,6 +45,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
     const threads = threadRepository(store, count)
     const responses = responseRepository(store, count)
     // Runs outlive a reload of this plugin; the gateway's shutdown fails those still going.
+    const identity = ctx.tryGet(Identity)
     const background = ctx.keep('background-responses', () => new BackgroundRuns())
     background.heartbeat((ids) => responses.beat(ids), config.background_heartbeat_ms, ctx.logger)
     /** Run by no process any more: its heartbeat stopped for a few beats (or, a row from before heartbeats, its deadline and a minute passed). */
@@ -103,6 +106,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         logger: ctx.logger,
         background,
         detachedCalls: (principal) => ctx.callsAs(principal),
+        currentPrincipal: async (principal) => (identity ? currentPrincipal(identity, principal) : principal),
         follow,
         files: ctx.tryGet(Files),
       }),

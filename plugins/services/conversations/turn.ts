@@ -6,10 +6,11 @@
  * client or the provider breaks off. A turn refused before the model answers keeps nothing.
  */
 import {
-  badRequest, isChatStream, toGatewayError, withDeadline,
-  type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type GatewayError, type Logger, type Principal,
+  GatewayError, badRequest, isChatStream, toGatewayError, withDeadline,
+  type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type Logger, type Principal,
 } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
+import { withdrawal } from '../../contracts/principals.ts'
 import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
@@ -57,6 +58,8 @@ export interface TurnDeps {
   readonly background: BackgroundRuns
   /** The pipeline as `principal`, outside any request (a background response's calls). */
   readonly detachedCalls: (principal: Principal) => GatewayCalls
+  /** A background response's caller as they stand now (contracts/principals.ts): undefined once their key is revoked or expired, or their user deleted. */
+  readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   /** Uploaded files that messages name (images, documents), when the files service runs. */
   readonly files: Files | undefined
   /** A streamed background response's events, from the first, live to its end. */
@@ -117,13 +120,25 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await log.open()
       void store.pruneEvents(EVENTS_KEPT_HOURS).catch(() => undefined)
     }
+    /** The pipeline as the caller is now: their new role or department applies; withdrawn (a revoked key, a deleted user), the run ends `cancelled`. */
+    const callsNow = async (): Promise<GatewayCalls> => {
+      const principal = await deps.currentPrincipal(input.caller.principal)
+      if (!principal) throw new Withdrawn(input.caller.principal)
+      return deps.detachedCalls(principal)
+    }
     let ran: Turn | undefined
     const done = deps.background.start(id, settings.backgroundTimeoutMs, deps.logger, async (signal) => {
+      // Nothing runs for a caller withdrawn since they asked; the model step looks again (run).
+      const calls = await callsNow()
       if (!(await store.update(id, at('in_progress')))) return
-      ran = await run({ ...input, signal }, deps.detachedCalls(input.caller.principal), turn, true)
+      ran = await run({ ...input, signal }, calls, turn, callsNow)
       if (ran.events) for await (const event of ran.events) log?.push(event)
       await ran.response()
-    }, (error) => store.update(id, at('failed', error)))
+    }, (error) => {
+      if (!(error instanceof Withdrawn)) return store.update(id, at('failed', error))
+      deps.logger.info({ response: id, code: error.code }, 'background response cancelled: its caller was withdrawn')
+      return store.update(id, at('cancelled'))
+    })
     // The end marker goes after the response's end is stored: a follower that sees it reads the end.
     const ended = log ? done.then(() => log.close()) : done
     return {
@@ -134,9 +149,14 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     }
   }
 
-  /** Call the model and keep the turn; `running`: a background turn, whose queued row its end updates. */
-  async function run(input: TurnInput, gateway: GatewayCalls, started: Started, running = false): Promise<Turn> {
+  /**
+   * Call the model and keep the turn. `callsNow`: a background turn, whose queued row its end
+   * updates, and whose model call is made as the caller is once the context is gathered (tools and
+   * summaries may take a while; a caller withdrawn meanwhile stops the run before the model is called).
+   */
+  async function run(input: TurnInput, gateway: GatewayCalls, started: Started, callsNow?: () => Promise<GatewayCalls>): Promise<Turn> {
     const { id, createdAt, threadId, model, newestFirst } = started
+    const running = callsNow !== undefined
     const gathered = await gatherContext(input, gateway, deps.tools, deps.grounding())
     const preOutput = gathered.output
     const instructions = [input.assistant?.instructions, input.instructions, ...gathered.instructions].filter((s): s is string => !!s).join('\n\n')
@@ -163,7 +183,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       ...input.chatParams,
     }) as unknown as ChatRequest
 
-    const call = await gateway.chat(request, { signal: input.signal, thread: input.threadId })
+    const call = await (callsNow ? await callsNow() : gateway).chat(request, { signal: input.signal, thread: input.threadId })
     let settle!: (body: JsonObject) => void
     let fail!: (err: unknown) => void
     const finished = new Promise<JsonObject>((resolve, reject) => { settle = resolve; fail = reject })
@@ -311,6 +331,14 @@ async function* streamTurn(
   }
   // The items as the final Response object shows them (incomplete when cut at the token limit).
   for (const item of output) yield { type: 'item.done', index: output.indexOf(item), item: itemView(item.id, item.content, status) }
+}
+
+/** A background response's caller was withdrawn (contracts/principals.ts): the run ends `cancelled`, saying why in the log. */
+class Withdrawn extends GatewayError {
+  constructor(principal: Principal) {
+    const { code, reason } = withdrawal(principal)
+    super(`The background response was cancelled: ${reason}.`, { status: 403, code })
+  }
 }
 
 function responseObject(r: {

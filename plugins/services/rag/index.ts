@@ -8,7 +8,9 @@
  *   services: { rag: { embedding_route: embedder } }
  */
 import { fileURLToPath } from 'node:url'
-import { Store, Tokenizer, definePlugin, estimateTextTokens, type Service } from '../../../plugin-api/index.ts'
+import { Store, Tokenizer, definePlugin, estimateTextTokens, type Principal, type Service } from '../../../plugin-api/index.ts'
+import { Identity } from '../../contracts/capabilities.ts'
+import { currentPrincipal as principalNow } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { Conversations } from '../../contracts/conversations.ts'
 import { Files } from '../../contracts/files.ts'
@@ -39,7 +41,7 @@ const rag = definePlugin<RagConfig, Service>({
   description: 'RAG collections: documents embedded through a gateway route into pgvector, searched by vector or hybrid ranking.',
   configSchema,
   needs: [Store],
-  uses: [Queue, Conversations, Tokenizer, Files],
+  uses: [Queue, Conversations, Tokenizer, Files, Identity],
   provides: [Rag, FileBatches],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
@@ -53,6 +55,8 @@ const rag = definePlugin<RagConfig, Service>({
     const tokenizer = ctx.tryGet(Tokenizer)
     // A busy token worker refuses; that text is measured at 4 bytes a token rather than failing the ingest.
     const countTokens = tokenizer ? (text: string) => tokenizer.count(text).catch(() => estimateTextTokens(text)) : undefined
+    const identity = ctx.tryGet(Identity)
+    const currentPrincipal = async (p: Principal) => (identity ? principalNow(identity, p) : p)
     const ingested = ctx.metrics.counter('gateway_rag_chunks_ingested_total', 'Chunks embedded and stored by RAG ingestion.')
     const jobs = await startIngestJobs({
       queue: ctx.tryGet(Queue),
@@ -60,7 +64,7 @@ const rag = definePlugin<RagConfig, Service>({
       concurrency: config.ingest_concurrency,
       sweepMs: SWEEP_MS,
       logger: ctx.logger,
-      run: (id, signal) => ingestDocument({ repo, config, logger: ctx.logger, callsAs: ctx.callsAs, onChunks: (n) => ingested.inc({}, n), countTokens }, id, signal),
+      run: (id, signal) => ingestDocument({ repo, config, logger: ctx.logger, callsAs: ctx.callsAs, currentPrincipal, onChunks: (n) => ingested.inc({}, n), countTokens }, id, signal),
       pending: (limit) => repo.pendingIds(limit),
     })
     const collections = ragCollections({ repo, search, jobs, config })

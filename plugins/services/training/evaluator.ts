@@ -8,6 +8,7 @@
  */
 import type { GatewayCalls, Principal } from '../../../plugin-api/index.ts'
 import type { Files, StoredFile } from '../../contracts/files.ts'
+import { withdrawal } from '../../contracts/principals.ts'
 import type { Deployments } from './deployments.ts'
 import { casesOf, generationEval, lastLosses, metricsCsv, type EvaluationSettings } from './evaluate.ts'
 import type { Evaluation } from './evaluation.ts'
@@ -20,7 +21,7 @@ export interface EvaluatorDeps {
   readonly files: Files
   readonly overlay: Pick<Deployments, 'addEvaluation' | 'removeEvaluation'>
   readonly callsAs: (principal: Principal) => GatewayCalls
-  /** The job's owner as it stands now (contracts/principals.ts): undefined once its key is revoked or expired. */
+  /** The job's owner as it stands now (contracts/principals.ts): undefined once its key is revoked or expired, or its user deleted. */
   readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   readonly rebuild: (reason: string) => Promise<void>
   readonly settings: EvaluationSettings & { readonly eval_route_wait_ms: number }
@@ -31,7 +32,7 @@ export interface EvaluatedJob {
   readonly resultFile: StoredFile
 }
 
-/** The job's owner as recorded: its key's current record (models, limits) is read through currentPrincipal. */
+/** The job's owner as recorded: its key's (models, limits) or user's (role, department) current record is read through currentPrincipal. */
 export const principalOf = (job: JobRecord): Principal | undefined =>
   job.userId && job.ownerRole ? { userId: job.userId, role: job.ownerRole, ...(job.department ? { department: job.department } : {}), ...(job.ownerKey ? { keyId: job.ownerKey } : {}), strategy: 'service.training' } : undefined
 
@@ -53,7 +54,7 @@ async function generation(deps: EvaluatorDeps, job: JobRecord): Promise<Evaluati
   const recorded = principalOf(job)
   if (!recorded || !job.fineTunedModel) return { status: 'skipped', reason: 'the job records no owner to call the model as' }
   const principal = await deps.currentPrincipal(recorded)
-  if (!principal) return { status: 'skipped', reason: 'the API key that created the job was revoked or has expired' }
+  if (!principal) return { status: 'skipped', reason: withdrawal(recorded).reason }
   const source = job.validationFile ? 'validation_file' : 'training_sample'
   const data = await deps.files.content(job.validationFile ?? job.trainingFile)
   if (!data) return { status: 'skipped', reason: `the ${source === 'validation_file' ? 'validation' : 'training'} file is gone`, source }

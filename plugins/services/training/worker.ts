@@ -10,6 +10,7 @@ import { capabilityOf, type Logger, type PluginContext } from '../../../plugin-a
 import type { Queue } from '../../contracts/queue.ts'
 import { FineTuning, type FineTuneProgress } from '../../contracts/fine-tuning.ts'
 import type { Files } from '../../contracts/files.ts'
+import { withdrawal } from '../../contracts/principals.ts'
 import { evaluateJob, evaluationMessage, principalOf, type EvaluatorDeps } from './evaluator.ts'
 import { TERMINAL, newToken, type JobRecord, type JobRepository, type JobStatus } from './jobs.ts'
 
@@ -82,9 +83,9 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
         const training = await files.content(job.trainingFile)
         const validation = job.validationFile ? await files.content(job.validationFile) : undefined
         if (!training) return void (await end(job, next, 'failed', `The training file ${job.trainingFile} is gone.`))
-        // Nothing is started (or billed) for a key revoked since it asked.
+        // Nothing is started (or billed) for a key revoked, or a user deleted, since it asked.
         const owner = principalOf(job)
-        if (owner && !(await deps.evaluator.currentPrincipal(owner))) return void (await end(job, next, 'cancelled', 'The API key that created this job was revoked or has expired before the job started.'))
+        if (owner && !(await deps.evaluator.currentPrincipal(owner))) return void (await end(job, next, 'cancelled', `The job was cancelled before it started: ${withdrawal(owner).reason}.`))
         const providerJobId = await tuner.start({
           model: job.model,
           training: { filename: `${job.trainingFile}.jsonl`, data: training },

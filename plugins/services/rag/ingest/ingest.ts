@@ -6,6 +6,7 @@
  * leaves its lease to run out, and the next attempt deletes what it had written.
  */
 import { toGatewayError, type GatewayCalls, type Logger, type Principal } from '../../../../plugin-api/index.ts'
+import { withdrawal } from '../../../contracts/principals.ts'
 import type { RagConfig } from '../schema.ts'
 import type { RagRepository, Uploader } from '../data/repository.ts'
 import { chunkSections, type CountTokens } from './chunk.ts'
@@ -16,6 +17,8 @@ export interface IngestDeps {
   readonly logger: Logger
   /** The pipeline as the uploader. */
   readonly callsAs: (principal: Principal) => GatewayCalls
+  /** The uploader as they stand now (contracts/principals.ts): undefined once their key is revoked or expired, or their user deleted. */
+  readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   readonly onChunks?: (count: number) => void
   /** The gateway's tokenizer, for chunk sizes in real tokens (else 4 bytes a token). */
   readonly countTokens?: CountTokens
@@ -36,12 +39,21 @@ export async function ingestDocument(deps: IngestDeps, documentId: string, signa
   try {
     const chunks = await chunkSections(doc.sections, doc.chunking, deps.countTokens)
     if (!await repo.setTotal(doc.id, ingestId, chunks.length, config.lease_s)) return
-    const calls = deps.callsAs(principalOf(doc.uploader))
+    const recorded = principalOf(doc.uploader)
     const dimensions = await repo.asksDimensions(collection.id) ? { dimensions: collection.dimensions } : {}
     for (let first = 0; first < chunks.length; first += config.embed_batch_size) {
       signal?.throwIfAborted()
+      // Each batch is embedded as the uploader is now (the ingest runs after the upload, maybe
+      // much later): a revoked key or a deleted user stops it, a new role or department applies.
+      const uploader = await deps.currentPrincipal(recorded)
+      if (!uploader) {
+        const { code, reason } = withdrawal(recorded)
+        logger.info({ document: doc.id, code }, 'document ingest stopped: its uploader was withdrawn')
+        await repo.fail(doc.id, ingestId, code, `The document was not ingested: ${reason}.`)
+        return
+      }
       const batch = chunks.slice(first, first + config.embed_batch_size)
-      const call = await calls.embed({ model: collection.embeddingRoute, input: batch.map((c) => c.text), ...dimensions, encoding_format: 'float' }, { signal })
+      const call = await deps.callsAs(uploader).embed({ model: collection.embeddingRoute, input: batch.map((c) => c.text), ...dimensions, encoding_format: 'float' }, { signal })
       const vectors = [...call.result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding as number[])
       const wrong = vectors.find((v) => !Array.isArray(v) || v.length !== collection.dimensions)
       if (vectors.length !== batch.length || wrong) {
