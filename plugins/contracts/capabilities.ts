@@ -17,9 +17,17 @@ export type JsonObject = { readonly [key: string]: unknown }
 // ---------------------------------------------------------------------------------------------
 // users
 
+/**
+ * The subjects the users of gateway.yaml's config keys are recorded under: `config:<user>`. No
+ * identity provider's subject may enter this namespace (claims.ts refuses it): a token whose
+ * subject claim a user can set (an email, a preferred_username) would otherwise be recorded as,
+ * and act as, a config key's user, such as the bootstrap admin.
+ */
+export const CONFIG_KEY_SUBJECT_PREFIX = 'config:'
+
 export interface UserRecord {
   readonly id: string
-  /** The identity provider's subject (OIDC `sub`) or the user name a config key names. */
+  /** The identity provider's subject (OIDC `sub`), or `config:<user>` for a config key's user. */
   readonly externalSubject: string
   readonly email: string | null
   readonly name: string | null
