@@ -17,9 +17,17 @@ export type JsonObject = { readonly [key: string]: unknown }
 // ---------------------------------------------------------------------------------------------
 // users
 
+/**
+ * The subjects the users of gateway.yaml's config keys are recorded under: `config:<user>`. No
+ * identity provider's subject may enter this namespace (claims.ts refuses it): a token whose
+ * subject claim a user can set (an email, a preferred_username) would otherwise be recorded as,
+ * and act as, a config key's user, such as the bootstrap admin.
+ */
+export const CONFIG_KEY_SUBJECT_PREFIX = 'config:'
+
 export interface UserRecord {
   readonly id: string
-  /** The identity provider's subject (OIDC `sub`) or the user name a config key names. */
+  /** The identity provider's subject (OIDC `sub`), or `config:<user>` for a config key's user. */
   readonly externalSubject: string
   readonly email: string | null
   readonly name: string | null
@@ -76,6 +84,13 @@ export interface ApiKeyRecord {
    * already past once it ended or when there was none); null for a key never rotated.
    */
   readonly previousExpiresAt: Date | null
+  /**
+   * Who made the key (users.id): the person behind the caller, who saw its secret. Null when that
+   * is not known: a key made before makers were recorded, or by a caller with no stored user.
+   */
+  readonly createdBy: string | null
+  /** Who made its current secret by a rotation (users.id); null while never rotated, or not known. */
+  readonly rotatedBy: string | null
 }
 
 /**
@@ -102,6 +117,8 @@ export interface ApiKeyCreate {
   readonly allowedModels?: readonly string[] | null
   readonly limits?: JsonObject
   readonly expiresAt?: Date | null
+  /** Who makes it (users.id), or null when not known. */
+  readonly createdBy?: string | null
 }
 
 export interface ApiKeyRepository {
@@ -121,15 +138,21 @@ export interface ApiKeyRepository {
   /**
    * Replace a live key's secret in place (same id, settings and history): the current secret
    * becomes the previous one, working until `previousUntil` (now or earlier: not at all), and an
-   * older previous secret is dropped. Undefined when there is no such key or it is revoked or expired.
+   * older previous secret is dropped. `rotatedBy`: who gets the new secret (users.id), or null when not
+   * known. Undefined when there is no such key or it is revoked or expired.
    */
-  rotate(id: string, secret: ApiKeySecret, previousUntil: Date): Promise<ApiKeyRecord | undefined>
+  rotate(id: string, secret: ApiKeySecret, previousUntil: Date, rotatedBy: string | null): Promise<ApiKeyRecord | undefined>
   /** The roles the user's live keys carry. */
   activeRolesOfUser(userId: string): Promise<string[]>
   /** Give the user's live keys with one of `roles` the role `role` instead (a user's role was lowered). */
   replaceUserKeyRoles(userId: string, roles: readonly string[], role: string): Promise<void>
-  /** Move all the user's keys to `department` (keys follow their owner). */
-  setUserKeysDepartment(userId: string, department: string | null): Promise<void>
+  /**
+   * The user changed department: their keys whose current secret they made themselves go with them
+   * to `department` (a grace period still running for a replaced secret ends now); their live keys
+   * whose secret someone else made, or an unknown maker, are revoked where they are, as a copy in
+   * the maker's hands must not reach the new department as the user. Returns the revoked keys' ids.
+   */
+  moveUserKeys(userId: string, department: string | null): Promise<string[]>
 }
 
 // ---------------------------------------------------------------------------------------------

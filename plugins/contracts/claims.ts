@@ -9,7 +9,8 @@
  * speaks in its own terms (Entra app roles, group ids). A user is recorded by subject: what the
  * claims say wins and is written; what they do not say (a role an admin set) comes from the store.
  */
-import type { UserRecord, UserRepository } from './capabilities.ts'
+import { unauthorized } from '../../plugin-api/index.ts'
+import { CONFIG_KEY_SUBJECT_PREFIX, type UserRecord, type UserRepository } from './capabilities.ts'
 
 /** A claim name, or several tried in order (the first present wins). A dotted path reaches a nested claim. */
 export type ClaimNames = string | string[]
@@ -106,10 +107,17 @@ export function claimMapping(config: ClaimMappingConfig, entra: boolean): ClaimM
   }
 }
 
-/** The claims' identity, or undefined when they have no subject. */
+/**
+ * The claims' identity, or undefined when they have no subject. A subject in the config keys'
+ * namespace (`config:`, any case) is refused with a 401 `reserved_subject`: it would be recorded
+ * as that config key's user and act as them (see CONFIG_KEY_SUBJECT_PREFIX).
+ */
 export function identityOf(payload: Claims, mapping: ClaimMapping): ClaimIdentity | undefined {
   const subject = firstString(payload, mapping.subject)
   if (subject === undefined) return undefined
+  if (subject.toLowerCase().startsWith(CONFIG_KEY_SUBJECT_PREFIX)) {
+    throw unauthorized(`The subject (${mapping.subject.join(' or ')} claim) starts with '${CONFIG_KEY_SUBJECT_PREFIX}', which this gateway keeps for the users of its config keys: map claims.subject to a claim users cannot set.`, 'reserved_subject')
+  }
   const name = firstString(payload, mapping.name)
   const email = firstString(payload, mapping.email)
   const role = pick(values(payload, mapping.role), mapping.roleMap)

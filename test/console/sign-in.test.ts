@@ -63,6 +63,16 @@ describe('OIDC sign-in', () => {
     expect((await client.request(`${setup.gw.url}/api/v1/auth/me`)).body.data).toMatchObject({ role: 'department_admin', department: 'research' })
   })
 
+  it('refuses a person whose subject is in the config keys\' namespace: they never sign in as the config admin', async () => {
+    const before = setup.issuer.account
+    setup.issuer.account = { sub: 'config:admin', name: 'Mallory', roles: ['Gateway.User'] }
+    const { client, landedAt } = await signIn(setup).finally(() => { setup.issuer.account = before })
+    expect(landedAt).toBe(`${setup.gw.url}/sign-in?error=login_failed`)
+    expect(session(client, setup)).toBeUndefined()
+    const admin = (await client.request(`${setup.gw.url}/api/v1/users/me`, { headers: ADMIN })).body.data.user
+    expect(admin).toMatchObject({ external_subject: 'config:admin', name: 'admin', role: 'admin' })
+  })
+
   it('sends a refusal at the issuer back to the sign-in page without a session', async () => {
     setup.issuer.refuseNext = 'access_denied'
     const { client, landedAt } = await signIn(setup)

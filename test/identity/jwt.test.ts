@@ -234,6 +234,47 @@ departments:
   })
 })
 
+describe('jwt: the subject namespace of config keys\' users', () => {
+  let issuer: Issuer
+  let key: SigningKey
+  let gw: RunningGateway
+  // The subject comes from a claim the user may set (here `email`, as with preferred_username).
+  const token = (email: string, claims: Record<string, unknown> = {}) =>
+    sign(key, { sub: 'opaque-1', email, ...claims }, { issuer: issuer.issuer, audience: AUDIENCE })
+
+  beforeAll(async () => {
+    key = await signingKey('ns-key')
+    issuer = await startIssuer([key])
+    gw = await startTestGateway(config({
+      auth: apiKeyStrategy() + jwtStrategy(issuer, '      claims: { subject: email }\n'),
+      extra: 'services: { keys: {}, users: {} }\n',
+    }))
+  })
+  afterAll(async () => {
+    await gw?.close()
+    await issuer?.close()
+  })
+
+  it('refuses a token whose subject is in the config keys\' namespace, so it never becomes the config admin\'s user', async () => {
+    const admin = await call(gw, 'GET', '/api/v1/users/me', { headers: ADMIN })
+    expect(admin.body.data.user.external_subject).toBe('config:admin')
+    for (const subject of ['config:admin', 'config:someone-not-configured']) {
+      const res = await call(gw, 'GET', '/api/v1/users/me', { headers: bearer(await token(subject)) })
+      expect(res.status, JSON.stringify(res.body)).toBe(401)
+      expect(res.body).toMatchObject({ success: false, error: 'reserved_subject' })
+      expect(res.body.message).toContain("'config:'")
+      expect((await chat(gw, bearer(await token(subject, { roles: ['user'] })))).body.error).toMatchObject({ type: 'authentication_error', code: 'reserved_subject' })
+    }
+    // Nothing was recorded under the reserved subject, and the admin's record is untouched.
+    expect(await capability(gw, Identity).users.findBySubject('config:someone-not-configured')).toBeUndefined()
+    expect((await call(gw, 'GET', '/api/v1/users/me', { headers: ADMIN })).body.data.user).toMatchObject({ id: admin.body.data.user_id, role: 'admin' })
+    // Any other subject is a user of its own.
+    const other = await call(gw, 'GET', '/api/v1/users/me', { headers: bearer(await token('configured@example.com')) })
+    expect(other.body.data).toMatchObject({ role: 'user', user: { external_subject: 'configured@example.com' } })
+    expect(other.body.data.user_id).not.toBe(admin.body.data.user_id)
+  })
+})
+
 describe('jwt: config errors', () => {
   it('refuses HS256 in algorithms: a JWKS-verified strategy accepts asymmetric algorithms only', async () => {
     const auth = '    - { plugin: jwt, issuer: https://id.example.com, audience: x, jwks_uri: "https://id.example.com/keys", algorithms: [RS256, HS256] }\n'

@@ -14,7 +14,7 @@ const TTL_MS = 1000
 const HASH = 'a'.repeat(64)
 const RECORD: ApiKeyMatch = {
   id: 'key-1', prefix: 'gw-abc', name: null, userId: 'alice', department: null, role: 'user', allowedModels: null,
-  limits: {}, createdAt: new Date(0), expiresAt: null, revokedAt: null, lastUsedAt: new Date(), previousPrefix: null, previousExpiresAt: null, secret: 'current',
+  limits: {}, createdAt: new Date(0), expiresAt: null, revokedAt: null, lastUsedAt: new Date(), previousPrefix: null, previousExpiresAt: null, createdBy: null, rotatedBy: null, secret: 'current',
 }
 
 /** A store whose lookups wait until the test answers them, counted. */

@@ -254,12 +254,16 @@ describe('the RBAC matrix: role × endpoint × scope', () => {
       expect((await call(gw, 'GET', '/api/v1/users', { headers: bearer(key) })).status).toBe(403)
     })
 
-    it('moves the keys with a user who changes department, and their models with them', async () => {
-      const { key } = await createKey(gw, { user_id: ids.carol })
+    it('moves the keys a user made with a user who changes department, and their models with them; revokes the ones someone else made for them', async () => {
+      const { key } = await createKey(gw, {}, as('carol'))
+      const { id: adminMade, key: adminCopy } = await createKey(gw, { user_id: ids.carol })
       expect((await chat(gw, bearer(key), 'mock-c')).status).toBe(200)
-      expect((await call(gw, 'PATCH', `/api/v1/users/${ids.carol}`, { headers: ADMIN, body: { department: 'research' } })).status).toBe(200)
+      const moved = await call(gw, 'PATCH', `/api/v1/users/${ids.carol}`, { headers: ADMIN, body: { department: 'research' } })
+      expect(moved.status).toBe(200)
+      expect(moved.body.meta.revoked_keys).toEqual([adminMade])
       expect((await chat(gw, bearer(key), 'mock-c')).status).toBe(403)
       expect((await chat(gw, bearer(key), 'mock-a')).status).toBe(200)
+      expect((await chat(gw, bearer(adminCopy), 'mock-a')).body.error.code).toBe('key_revoked')
     })
   })
 

@@ -63,7 +63,7 @@ for (const target of storeTargets('migrate')) {
       const pending = new Set(PLUGIN_MIGRATIONS.flatMap((set) => report(set).pending.map((p) => p.id)))
       // Everything not waiting for an extension is applied, in file order per owner.
       expect(applied).toEqual(PLUGIN_MIGRATIONS.flatMap(namesOf).filter((name) => !pending.has(name)))
-      expect(report(IDENTITY_MIGRATIONS).applied).toEqual(['identity/0001_identity', 'identity/0002_sessions_moved', 'identity/0003_insertion_order'])
+      expect(report(IDENTITY_MIGRATIONS).applied).toEqual(['identity/0001_identity', 'identity/0002_sessions_moved', 'identity/0003_insertion_order', 'identity/0004_rotation_in_place', 'identity/0005_key_makers'])
       expect(report(USAGE_MIGRATIONS).applied[0]).toBe('usage/0001_usage_events')
 
       const rows = await ledger(store)
@@ -207,7 +207,7 @@ for (const target of storeTargets('migrate')) {
 
         const reports = await migrateOwners(store, [IDENTITY_MIGRATIONS, USAGE_MIGRATIONS])
         // Only what came after that release (the sessions' move to service.auth, the insertion order) is applied.
-        expect(reports.get('identity')).toEqual({ applied: ['identity/0002_sessions_moved', 'identity/0003_insertion_order'], pending: [] })
+        expect(reports.get('identity')).toEqual({ applied: ['identity/0002_sessions_moved', 'identity/0003_insertion_order', 'identity/0004_rotation_in_place', 'identity/0005_key_makers'], pending: [] })
         expect(reports.get('usage')?.applied).not.toContain('usage/0001_usage_events')
         expect(lines.filter((l) => l.level === 'warn')).toEqual([])
         expect((await ledger(store)).filter((r) => r.version === 'identity/0001' || r.version === 'usage/0001')).toEqual([])

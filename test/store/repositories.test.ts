@@ -168,31 +168,33 @@ for (const target of storeTargets('repos')) {
         const [a, b, c, d] = [newApiKey(), newApiKey(), newApiKey(), newApiKey()]
         const key = await apiKeys.create({ keyHash: a.hash, prefix: a.prefix, name: 'kept', limits: { requests_per_minute: 5 } })
         const graceEnds = new Date(Date.now() + 60_000)
-        const rotated = await apiKeys.rotate(key.id, { keyHash: b.hash, prefix: b.prefix }, graceEnds)
-        expect(rotated).toEqual({ ...key, prefix: b.prefix, previousPrefix: a.prefix, previousExpiresAt: graceEnds })
+        const rotator = await users.upsertBySubject({ externalSubject: 'keys|rotator' })
+        const rotated = await apiKeys.rotate(key.id, { keyHash: b.hash, prefix: b.prefix }, graceEnds, rotator.id)
+        expect(rotated).toEqual({ ...key, prefix: b.prefix, previousPrefix: a.prefix, previousExpiresAt: graceEnds, rotatedBy: rotator.id })
         expect(await apiKeys.findByHash(b.hash)).toEqual({ ...rotated, secret: 'current' })
         expect(await apiKeys.findByHash(a.hash)).toEqual({ ...rotated, secret: 'previous' })
         // Again: b becomes the previous secret (here already past its grace) and a is gone.
         const past = new Date(Date.now() - 1)
-        const again = await apiKeys.rotate(key.id, { keyHash: c.hash, prefix: c.prefix }, past)
+        const again = await apiKeys.rotate(key.id, { keyHash: c.hash, prefix: c.prefix }, past, null)
         expect(again).toMatchObject({ id: key.id, prefix: c.prefix, previousPrefix: b.prefix, previousExpiresAt: past })
         expect(await apiKeys.findByHash(a.hash)).toBeUndefined()
         expect(await apiKeys.findByHash(b.hash)).toMatchObject({ id: key.id, secret: 'previous' })
         expect(await apiKeys.findByHash(c.hash)).toMatchObject({ id: key.id, secret: 'current' })
         // A revoked or expired key keeps its secrets.
         await apiKeys.revoke(key.id)
-        expect(await apiKeys.rotate(key.id, { keyHash: d.hash, prefix: d.prefix }, past)).toBeUndefined()
+        expect(await apiKeys.rotate(key.id, { keyHash: d.hash, prefix: d.prefix }, past, null)).toBeUndefined()
         const expired = await apiKeys.create({ keyHash: d.hash, prefix: d.prefix, expiresAt: new Date(Date.now() - 1000) })
-        expect(await apiKeys.rotate(expired.id, { keyHash: newApiKey().hash, prefix: 'x' }, past)).toBeUndefined()
+        expect(await apiKeys.rotate(expired.id, { keyHash: newApiKey().hash, prefix: 'x' }, past, null)).toBeUndefined()
         expect(await apiKeys.findByHash(d.hash)).toMatchObject({ id: expired.id, secret: 'current' })
-        expect(await apiKeys.rotate('not-a-uuid', { keyHash: newApiKey().hash, prefix: 'x' }, past)).toBeUndefined()
+        expect(await apiKeys.rotate('not-a-uuid', { keyHash: newApiKey().hash, prefix: 'x' }, past, null)).toBeUndefined()
       })
 
-      it('moves a user\'s keys with the user, and lowers their roles with the user\'s', async () => {
+      it('lowers a user\'s keys\' roles with the user\'s, and takes along on a department move only the keys whose secret the user made', async () => {
         const owner = await users.upsertBySubject({ externalSubject: 'keys|mover', department: 'a' })
-        const make = async (role: string) => {
+        const lead = await users.upsertBySubject({ externalSubject: 'keys|lead', department: 'a' })
+        const make = async (role: string, createdBy: string | null = owner.id) => {
           const k = newApiKey()
-          return apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: owner.id, department: 'a', role })
+          return apiKeys.create({ keyHash: k.hash, prefix: k.prefix, userId: owner.id, department: 'a', role, createdBy })
         }
         const admin = await make('admin')
         const user = await make('user')
@@ -202,10 +204,30 @@ for (const target of storeTargets('repos')) {
         await apiKeys.replaceUserKeyRoles(owner.id, ['admin'], 'user')
         expect((await apiKeys.get(admin.id))?.role).toBe('user')
         expect((await apiKeys.get(revoked.id))?.role).toBe('admin') // revoked keys are left alone
-        await apiKeys.setUserKeysDepartment(owner.id, 'b')
-        expect((await apiKeys.list({ userId: owner.id, includeRevoked: true })).map((k) => k.department)).toEqual(['b', 'b', 'b'])
-        expect((await apiKeys.get(user.id))?.department).toBe('b')
+
+        expect(user.createdBy).toBe(owner.id)
+        const byLead = await make('user', lead.id)
+        const unknown = await make('user', null)
+        // The owner's own key, rotated by the lead (who now holds its secret), and one the lead's, rotated by the owner.
+        const rotatedByLead = await make('user')
+        const k1 = newApiKey()
+        await apiKeys.rotate(rotatedByLead.id, { keyHash: k1.hash, prefix: k1.prefix }, new Date(), lead.id)
+        const rotatedByOwner = await make('user', lead.id)
+        const k2 = newApiKey()
+        const grace = new Date(Date.now() + 3600_000)
+        await apiKeys.rotate(rotatedByOwner.id, { keyHash: k2.hash, prefix: k2.prefix }, grace, owner.id)
+
+        const revokedNow = await apiKeys.moveUserKeys(owner.id, 'b')
+        expect(revokedNow.sort()).toEqual([byLead.id, unknown.id, rotatedByLead.id].sort())
+        for (const id of [admin.id, user.id, revoked.id, rotatedByOwner.id]) expect((await apiKeys.get(id))?.department).toBe('b')
+        for (const id of revokedNow) expect(await apiKeys.get(id)).toMatchObject({ department: 'a', revokedAt: expect.any(Date) })
+        expect((await apiKeys.get(user.id))?.revokedAt).toBeNull()
+        // The secret the owner's rotation replaced was the lead's: its grace ends with the move.
+        expect((await apiKeys.get(rotatedByOwner.id))!.previousExpiresAt!.getTime()).toBeLessThanOrEqual(Date.now())
+        expect((await apiKeys.get(user.id))?.previousExpiresAt).toBeNull()
+        expect(await apiKeys.moveUserKeys(owner.id, 'c')).toEqual([])
         expect(await apiKeys.activeRolesOfUser('not-a-uuid')).toEqual([])
+        expect(await apiKeys.moveUserKeys('not-a-uuid', 'c')).toEqual([])
       })
 
       it('records last use at most once a minute', async () => {

@@ -2290,6 +2290,8 @@ export interface paths {
                                 allowed_models: string[] | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                /** @description Who made the key and saw its secret (a user id). null: not known (made before makers were recorded, or by a caller with no stored user). */
+                                created_by: string | null;
                                 department: string | null;
                                 /** Format: date-time */
                                 expires_at: string | null;
@@ -2310,6 +2312,8 @@ export interface paths {
                                 /** Format: date-time */
                                 revoked_at: string | null;
                                 role: string;
+                                /** @description Who made its current secret by a rotation (a user id). null: never rotated, or not known. */
+                                rotated_by: string | null;
                                 /** @enum {unknown} */
                                 status: "active" | "revoked" | "expired";
                                 /** @description null: a service key. */
@@ -2390,6 +2394,8 @@ export interface paths {
                                 allowed_models: string[] | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                /** @description Who made the key and saw its secret (a user id). null: not known (made before makers were recorded, or by a caller with no stored user). */
+                                created_by: string | null;
                                 department: string | null;
                                 /** Format: date-time */
                                 expires_at: string | null;
@@ -2414,6 +2420,8 @@ export interface paths {
                                 /** Format: date-time */
                                 revoked_at: string | null;
                                 role: string;
+                                /** @description Who made its current secret by a rotation (a user id). null: never rotated, or not known. */
+                                rotated_by: string | null;
                                 /** @enum {unknown} */
                                 status: "active" | "revoked" | "expired";
                                 /** @description null: a service key. */
@@ -2482,6 +2490,8 @@ export interface paths {
                                 allowed_models: string[] | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                /** @description Who made the key and saw its secret (a user id). null: not known (made before makers were recorded, or by a caller with no stored user). */
+                                created_by: string | null;
                                 department: string | null;
                                 /** Format: date-time */
                                 expires_at: string | null;
@@ -2502,6 +2512,8 @@ export interface paths {
                                 /** Format: date-time */
                                 revoked_at: string | null;
                                 role: string;
+                                /** @description Who made its current secret by a rotation (a user id). null: never rotated, or not known. */
+                                rotated_by: string | null;
                                 /** @enum {unknown} */
                                 status: "active" | "revoked" | "expired";
                                 /** @description null: a service key. */
@@ -2559,6 +2571,8 @@ export interface paths {
                                 allowed_models: string[] | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                /** @description Who made the key and saw its secret (a user id). null: not known (made before makers were recorded, or by a caller with no stored user). */
+                                created_by: string | null;
                                 department: string | null;
                                 /** Format: date-time */
                                 expires_at: string | null;
@@ -2579,6 +2593,8 @@ export interface paths {
                                 /** Format: date-time */
                                 revoked_at: string | null;
                                 role: string;
+                                /** @description Who made its current secret by a rotation (a user id). null: never rotated, or not known. */
+                                rotated_by: string | null;
                                 /** @enum {unknown} */
                                 status: "active" | "revoked" | "expired";
                                 /** @description null: a service key. */
@@ -2655,6 +2671,8 @@ export interface paths {
                                 allowed_models: string[] | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                /** @description Who made the key and saw its secret (a user id). null: not known (made before makers were recorded, or by a caller with no stored user). */
+                                created_by: string | null;
                                 department: string | null;
                                 /** Format: date-time */
                                 expires_at: string | null;
@@ -2679,6 +2697,8 @@ export interface paths {
                                 /** Format: date-time */
                                 revoked_at: string | null;
                                 role: string;
+                                /** @description Who made its current secret by a rotation (a user id). null: never rotated, or not known. */
+                                rotated_by: string | null;
                                 /** @enum {unknown} */
                                 status: "active" | "revoked" | "expired";
                                 /** @description null: a service key. */

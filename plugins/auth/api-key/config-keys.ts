@@ -9,7 +9,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { UserRepository } from '../../contracts/capabilities.ts'
+import { CONFIG_KEY_SUBJECT_PREFIX, type UserRepository } from '../../contracts/capabilities.ts'
 import type { Principal } from '../../../plugin-api/index.ts'
 import { digestBytes, sha256Hex } from './hash.ts'
 import type { ConfigKey } from './schema.ts'
@@ -44,7 +44,7 @@ export class ConfigKeys {
       seen.set(hex, i)
       return {
         hash: digestBytes(hex),
-        subject: `config:${k.user}`,
+        subject: `${CONFIG_KEY_SUBJECT_PREFIX}${k.user}`,
         principal: Object.freeze({
           userId: k.user,
           role: k.role,

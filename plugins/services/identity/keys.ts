@@ -3,15 +3,20 @@
  * then only its prefix), list, get, revoke, rotate. Who may touch a key is the caller's role's
  * data scope: own keys (user), the department's keys (department_admin), all keys (admin). A key
  * never carries more than its creator's role, its owner's role, or its creator key's models.
+ *
+ * A key records who saw its secret: `created_by`, and `rotated_by` for the secret a rotation made.
+ * A user changing department takes along only the keys whose secret they made (users.ts).
  */
 import { GatewayError, Store, globCovers, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import { Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
 import { newApiKey } from './data/keys.ts'
+import { secretMakerOf } from './data/api-keys.ts'
+import { isUuid } from '../../store/kit/sql.ts'
 import { ID_PARAMS, PAGE_QUERY, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'
 import { keysConfigSchema, type KeysConfig } from './schema.ts'
 import { CREATED_KEY_SCHEMA, KEY_SCHEMA, keyView } from './views.ts'
-import { keyStatus } from '../../contracts/principals.ts'
+import { keyStatus, type KeyPrincipal } from '../../contracts/principals.ts'
 
 const MANAGE_KEYS = 'manage_keys'
 /** Per-key limits and budget, stored for the limits stage. */
@@ -46,6 +51,21 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
     if (!key) throw notFound('No such key.', 'key_not_found', 'id')
     caller.requireReach(key, 'key')
     return key
+  }
+
+  /**
+   * The person who gets a secret this caller makes (users.id), or null when not known. A user
+   * signed in (a token, a console session, a recorded config key) is themselves; a caller using a
+   * virtual key is whoever holds that key's secret, not its owner: a key made for alice by her
+   * department admin acts as alice, but what it makes is in the admin's hands. A key's previous
+   * secret (in a rotation's grace) was someone's before its rotation, who is not recorded.
+   */
+  async function holderOf(caller: Caller): Promise<string | null> {
+    const principal: KeyPrincipal = caller.principal
+    if (principal.keyId === undefined || !isUuid(principal.keyId)) return isUuid(principal.userId) ? principal.userId : null
+    const key = await apiKeys.get(principal.keyId)
+    if (!key || (principal.secretPrefix !== undefined && principal.secretPrefix !== key.prefix)) return null
+    return secretMakerOf(key)
   }
 
   /** When a new key expires: as asked, within the configured maximum (which is also the default). */
@@ -86,6 +106,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       const secret = newApiKey(config.key_prefix)
       const key = await apiKeys.create({
         keyHash: secret.hash, prefix: secret.prefix, name: name ?? null, userId: owner?.id ?? null, department, role, allowedModels, limits, expiresAt,
+        createdBy: await holderOf(caller),
       })
       return reply({ ...keyView(key), key: secret.key }, { message: SHOWN_ONCE })
     },
@@ -155,7 +176,9 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       }
       const secret = newApiKey(config.key_prefix)
       const graceEnds = Math.min(Date.now() + grace * 1000, old.expiresAt?.getTime() ?? Infinity)
-      const key = await apiKeys.rotate(old.id, { keyHash: secret.hash, prefix: secret.prefix }, new Date(graceEnds))
+      // The new secret is the caller's: if they are not the owner, the key no longer follows its
+      // owner to another department (it is revoked there instead).
+      const key = await apiKeys.rotate(old.id, { keyHash: secret.hash, prefix: secret.prefix }, new Date(graceEnds), await holderOf(caller))
       // Revoked or expired since it was read.
       if (!key) throw new GatewayError('This key is no longer active; create a new one instead.', { status: 409, code: 'key_not_active', param: 'id' })
       // Drops both secrets from the auth cache: the old one is looked up again, with its grace.

@@ -4,9 +4,13 @@
  * department; `GET /me` tells any caller who the gateway thinks they are; `GET /roles` and
  * `GET /departments` list what may be given (the console's pickers).
  *
- * A user's keys follow the user: a new department moves them, and a lower role lowers every key
- * whose role the user no longer covers. Identity events drop the auth caches' stale entries.
+ * A user's keys follow the user: a lower role lowers every key whose role the user no longer
+ * covers, and a new department moves the keys whose secret the user made. A key someone else made
+ * for them (or rotated, or whose maker is unknown) is revoked instead: its secret is in that
+ * person's hands, and must not follow the user into another department's data. The answer names
+ * the revoked keys; a log line records them. Identity events drop the auth caches' stale entries.
  */
+import type { Logger } from 'pino'
 import { Store, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import { Identity, type ApiKeyRepository } from '../../contracts/capabilities.ts'
@@ -17,7 +21,7 @@ import { DEPARTMENT_SCHEMA, ME_SCHEMA, ROLE_SCHEMA, USER_SCHEMA, userView } from
 const VIEW_USERS = 'view_users'
 const MANAGE_USERS = 'manage_users'
 
-export function usersService(identity: Identity): Service {
+export function usersService(identity: Identity, logger?: Logger): Service {
   const { users, events } = identity
 
   const me: RouteSpec = {
@@ -100,20 +104,25 @@ export function usersService(identity: Identity): Service {
         if (department !== null && !access.isDepartment(department)) throw badRequest(`No department '${department}' in gateway.yaml.`, 'department', 'unknown_department')
         if (!caller.reaches({ userId: null, department })) throw forbidden('You may only move users into your own department.', 'out_of_scope')
       }
-      const user = await identity.transaction(async (tx) => {
+      const { user, revoked } = await identity.transaction(async (tx) => {
         let updated = target
+        let revokedKeys: string[] = []
         if (role !== undefined) {
           updated = (await tx.users.setRole(target.id, role)) ?? updated
           await lowerKeyRoles(tx.apiKeys, access, target.id, role)
         }
         if (department !== undefined) {
           updated = (await tx.users.setDepartment(target.id, department)) ?? updated
-          await tx.apiKeys.setUserKeysDepartment(target.id, department)
+          if (department !== target.department) revokedKeys = await tx.apiKeys.moveUserKeys(target.id, department)
         }
-        return updated
+        return { user: updated, revoked: revokedKeys }
       })
       events.emit({ type: 'user-changed', userId: target.id })
-      return reply(userView(user), { message: 'updated' })
+      for (const keyId of revoked) events.emit({ type: 'key-changed', keyId })
+      if (revoked.length === 0) return reply(userView(user), { message: 'updated', meta: { revoked_keys: [] } })
+      logger?.info({ userId: target.id, from: target.department, to: department, revokedKeys: revoked, by: caller.principal.userId }, 'user changed department: revoked the keys someone else made for them')
+      const message = `updated; revoked ${revoked.length === 1 ? '1 key' : `${revoked.length} keys`} made for this user by someone else or an unknown maker (meta.revoked_keys): those do not follow a user to another department`
+      return reply(userView(user), { message, meta: { revoked_keys: revoked } })
     },
   }
 
@@ -144,6 +153,6 @@ export default definePlugin<UsersConfig, Service>({
   setup(ctx) {
     const identity = ctx.tryGet(Identity)
     if (!identity) throw new Error('users are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
-    return usersService(identity)
+    return usersService(identity, ctx.logger)
   },
 })

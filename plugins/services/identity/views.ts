@@ -13,6 +13,8 @@ const KEY_FIELDS: Record<string, JsonSchema> = {
   allowed_models: { type: ['array', 'null'], items: { type: 'string' } }, limits: { type: 'object', additionalProperties: { type: 'number' } },
   created_at: TIME, expires_at: NULLABLE_TIME, revoked_at: NULLABLE_TIME, last_used_at: NULLABLE_TIME,
   previous_secret_expires_at: { ...NULLABLE_TIME, description: 'When the secret the last rotation replaced stops (or stopped) working: the end of its grace period. null: never rotated.' },
+  created_by: { ...NULLABLE_STRING, description: 'Who made the key and saw its secret (a user id). null: not known (made before makers were recorded, or by a caller with no stored user).' },
+  rotated_by: { ...NULLABLE_STRING, description: 'Who made its current secret by a rotation (a user id). null: never rotated, or not known.' },
 }
 export const KEY_SCHEMA = required(KEY_FIELDS)
 /** A created or rotated key: its secret, in this answer only. */
@@ -37,6 +39,8 @@ export function keyView(record: ApiKeyRecord) {
     revoked_at: record.revokedAt,
     last_used_at: record.lastUsedAt,
     previous_secret_expires_at: record.previousExpiresAt,
+    created_by: record.createdBy,
+    rotated_by: record.rotatedBy,
   }
 }
 

@@ -17,13 +17,24 @@ interface ApiKeyRow {
   last_used_at: Date | null
   previous_prefix: string | null
   previous_expires_at: Date | null
+  created_by: string | null
+  rotated_by: string | null
 }
 
 // The hashes are written and matched, never read back: a record has no use for them.
-const COLUMNS = 'id, prefix, name, user_id, department, role, allowed_models, limits, created_at, expires_at, revoked_at, last_used_at, previous_prefix, previous_expires_at'
+const COLUMNS = 'id, prefix, name, user_id, department, role, allowed_models, limits, created_at, expires_at, revoked_at, last_used_at, previous_prefix, previous_expires_at, created_by, rotated_by'
 
-const CREATE = `INSERT INTO api_keys (key_hash, prefix, name, user_id, department, role, allowed_models, limits, expires_at)
-  VALUES ($1, $2, $3, $4, $5, COALESCE($6, 'user'), $7, COALESCE($8::jsonb, '{}'::jsonb), $9)
+/**
+ * Who made the key's current secret, and so holds it (migration 0005): its maker, or after a
+ * rotation in place whoever rotated it; null when not known. SECRET_MAKER is the same rule in SQL.
+ */
+export function secretMakerOf(key: ApiKeyRecord): string | null {
+  return key.previousPrefix === null ? key.createdBy : key.rotatedBy
+}
+const SECRET_MAKER = '(CASE WHEN previous_prefix IS NULL THEN created_by ELSE rotated_by END)'
+
+const CREATE = `INSERT INTO api_keys (key_hash, prefix, name, user_id, department, role, allowed_models, limits, expires_at, created_by)
+  VALUES ($1, $2, $3, $4, $5, COALESCE($6, 'user'), $7, COALESCE($8::jsonb, '{}'::jsonb), $9, $10)
   RETURNING ${COLUMNS}`
 // Either secret (migration 0004), each column a unique index; the current one first, should a
 // hash ever be both (it cannot: they are 192 random bits).
@@ -38,12 +49,19 @@ const LIST = `SELECT ${COLUMNS} FROM api_keys
 const REVOKE = 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL'
 // The secret replaced in place: the row, its id and everything counted by it stay. An older
 // previous secret is overwritten (one at most); a revoked or expired key is not rotated.
-const ROTATE = `UPDATE api_keys SET previous_key_hash = key_hash, previous_prefix = prefix, previous_expires_at = $4, key_hash = $2, prefix = $3
+const ROTATE = `UPDATE api_keys SET previous_key_hash = key_hash, previous_prefix = prefix, previous_expires_at = $4, key_hash = $2, prefix = $3, rotated_by = $6
   WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $5)
   RETURNING ${COLUMNS}`
 const USER_KEY_ROLES = 'SELECT DISTINCT role FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL'
 const SET_USER_KEY_ROLES = 'UPDATE api_keys SET role = $2 WHERE user_id = $1 AND revoked_at IS NULL AND role = ANY($3)'
-const SET_USER_KEY_DEPARTMENT = 'UPDATE api_keys SET department = $2 WHERE user_id = $1'
+// A department move (moveUserKeys): the live keys whose secret another (or an unknown) maker holds
+// are revoked where they are; those the user made move, a replaced secret's grace ending now.
+const REVOKE_OTHERS_KEYS = `UPDATE api_keys SET revoked_at = now()
+  WHERE user_id = $1 AND revoked_at IS NULL AND ${SECRET_MAKER} IS DISTINCT FROM $1
+  RETURNING id`
+const MOVE_OWN_KEYS = `UPDATE api_keys SET department = $2,
+    previous_expires_at = CASE WHEN previous_expires_at > now() THEN now() ELSE previous_expires_at END
+  WHERE user_id = $1 AND ${SECRET_MAKER} = $1`
 // Skipping writes within a minute of the last one keeps a hot key from costing a row update per request.
 const TOUCH = `UPDATE api_keys SET last_used_at = $2
   WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '60 seconds')`
@@ -63,6 +81,8 @@ const toRecord = (r: ApiKeyRow): ApiKeyRecord => ({
   lastUsedAt: r.last_used_at,
   previousPrefix: r.previous_prefix,
   previousExpiresAt: r.previous_expires_at,
+  createdBy: r.created_by,
+  rotatedBy: r.rotated_by,
 })
 
 export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
@@ -74,7 +94,7 @@ export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
     async create(input: ApiKeyCreate) {
       const key = await one(CREATE, [
         input.keyHash, input.prefix, input.name ?? null, input.userId ?? null, input.department ?? null, input.role ?? null,
-        input.allowedModels ? [...input.allowedModels] : null, jsonParam(input.limits), input.expiresAt ?? null,
+        input.allowedModels ? [...input.allowedModels] : null, jsonParam(input.limits), input.expiresAt ?? null, input.createdBy ?? null,
       ])
       return key!
     },
@@ -96,9 +116,9 @@ export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
     async touchLastUsed(id, at = new Date()) {
       if (isUuid(id)) await db.query(TOUCH, [id, at])
     },
-    async rotate(id, secret, previousUntil) {
+    async rotate(id, secret, previousUntil, rotatedBy) {
       if (!isUuid(id)) return undefined
-      return one(ROTATE, [id, secret.keyHash, secret.prefix, previousUntil, new Date()])
+      return one(ROTATE, [id, secret.keyHash, secret.prefix, previousUntil, new Date(), rotatedBy])
     },
     async activeRolesOfUser(userId) {
       if (!isUuid(userId)) return []
@@ -107,8 +127,11 @@ export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
     async replaceUserKeyRoles(userId, roles, role) {
       if (isUuid(userId) && roles.length) await db.query(SET_USER_KEY_ROLES, [userId, role, [...roles]])
     },
-    async setUserKeysDepartment(userId, department) {
-      if (isUuid(userId)) await db.query(SET_USER_KEY_DEPARTMENT, [userId, department])
+    async moveUserKeys(userId, department) {
+      if (!isUuid(userId)) return []
+      const { rows } = await db.query<{ id: string }>(REVOKE_OTHERS_KEYS, [userId])
+      await db.query(MOVE_OWN_KEYS, [userId, department])
+      return rows.map((r) => r.id)
     },
   }
 }
