@@ -48,19 +48,23 @@ describe('background responses through the openai SDK', () => {
   beforeAll(async () => {
     f = await startConversations({ services: 'background_timeout_ms: 4000, background_heartbeat_ms: 200' })
     alice = f.client('alice')
+    // One turn first: it starts the token counter's worker thread (1-2 s from the TypeScript
+    // sources, far more on a loaded CI host), which the first background run would otherwise wait for.
+    await alice.responses.create({ model: 'chat-a', input: 'warm up' })
   }, 120_000)
   afterAll(async () => { await f?.close() })
 
   it('answers queued at once, runs after the request has ended, and is polled to completed with its output, usage and input items', async () => {
     const held = heldUpstream()
     f.upstream.handle(held.handler)
+    const chatsBefore = f.upstreamChats().length
     const queued = await alice.responses.create({ model: 'chat-a', input: 'write a long story', background: true })
     expectOpenAISchema('Response', queued)
     expect(queued).toMatchObject({ status: 'queued', background: true, store: true, output: [] })
     // The create request has ended; the run goes on (in_progress, its upstream call held).
     // Generous: a loaded CI host once took longer than 5 s to start the run.
     await waitFor(async () => (await alice.responses.retrieve(queued.id)).status === 'in_progress', 15_000, 20)
-    await waitFor(() => f.upstreamChats().length > 0, 15_000, 10)
+    await waitFor(() => f.upstreamChats().length > chatsBefore, 15_000, 10)
     held.release()
     const done = await settled(alice, queued.id)
     expectOpenAISchema('Response', done)
@@ -266,10 +270,12 @@ describe.runIf(POSTGRES_ENABLED)('background responses at shutdown (postgres sto
   it('fails the runs still going when the gateway stops, so no poller waits for ever', async () => {
     const f = await startConversations({ store: 'postgres' })
     try {
+      // Starts the token counter's worker first, which the background run would otherwise wait for.
+      await f.client('alice').responses.create({ model: 'chat-a', input: 'warm up' })
       const held = heldUpstream()
       f.upstream.handle(held.handler)
       const queued = await f.client('alice').responses.create({ model: 'chat-a', input: 'still running at shutdown', background: true })
-      await waitFor(() => f.upstreamChats().length > 0, 5000, 10)
+      await waitFor(() => f.upstreamChats().length > 1, 5000, 10)
       await f.gw.close()
       const client = new pg.Client(DATABASE_URL)
       await client.connect()
