@@ -95,12 +95,12 @@ function recordedAs(principal: Principal): 'key' | 'user' | undefined {
 /**
  * Which of the key's secrets the one starting `prefix` is now, or undefined once it no longer
  * works (replaced, and its grace over or a later rotation dropped it). A principal recorded before
- * secrets were told apart (no prefix) was made with the secret current before the key's first
- * rotation in place.
+ * secrets were told apart (no prefix) ends at the key's first rotation in place: which secret it
+ * was made with is not known, and after a second rotation "previous" would be another one.
  */
 function secretNow(key: ApiKeyRecord, prefix: string | undefined, now = Date.now()): KeySecret | undefined {
   const previousWorks = key.previousExpiresAt !== null && now < key.previousExpiresAt.getTime()
-  if (prefix === undefined) return key.previousExpiresAt === null ? 'current' : previousWorks ? 'previous' : undefined
+  if (prefix === undefined) return key.previousExpiresAt === null ? 'current' : undefined
   if (prefix === key.prefix) return 'current'
   return prefix === key.previousPrefix && previousWorks ? 'previous' : undefined
 }

@@ -161,6 +161,24 @@ usage: { flush_interval_ms: 50 }
     expect((await rotate(gw, id)).status).toBe(409)
   })
 
+  it('a replaced secret, in its grace, manages no keys: it cannot rotate the key back into its hands, revoke it, or mint keys', async () => {
+    const { key: old, id } = await createKey(gw, { role: 'user' })
+    const fresh = (await rotate(gw, id, { grace_s: 3600 })).body.data.key
+    // Still good for calls while clients switch.
+    expect((await chat(gw, bearer(old))).status).toBe(200)
+    for (const refused of [
+      await rotate(gw, id, { grace_s: 0 }, bearer(old)),
+      await call(gw, 'POST', '/api/v1/keys', { headers: bearer(old), body: { name: 'minted' } }),
+      await call(gw, 'DELETE', `/api/v1/keys/${id}`, { headers: bearer(old) }),
+    ]) {
+      expect(refused.status).toBe(403)
+      expect(refused.body.error).toBe('secret_replaced')
+    }
+    // The owner's new secret is untouched, and it may manage its own key.
+    expect((await chat(gw, bearer(fresh))).status).toBe(200)
+    expect((await rotate(gw, id, {}, bearer(fresh))).status).toBe(201)
+  })
+
   it('records usage under the one key id, before and after the rotation', async () => {
     const { key: old, id } = await createKey(gw, { role: 'user', name: 'usage-across-rotation' })
     for (let i = 0; i < 2; i++) expect((await chat(gw, bearer(old))).status).toBe(200)

@@ -68,6 +68,20 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
     return secretMakerOf(key)
   }
 
+  /**
+   * A key's previous secret (in a rotation's grace) only keeps clients working while they switch:
+   * it manages no keys. Else a leaked old secret could rotate the key back into its own hands (the
+   * owner's new secret cut off) or mint keys that outlive its grace.
+   */
+  async function refuseReplacedSecret(caller: Caller): Promise<void> {
+    const principal: KeyPrincipal = caller.principal
+    if (principal.keyId === undefined || !isUuid(principal.keyId) || principal.secretPrefix === undefined) return
+    const key = await apiKeys.get(principal.keyId)
+    if (key && principal.secretPrefix !== key.prefix) {
+      throw forbidden('This secret was replaced by a rotation and works only until its grace ends; manage keys with the new secret.', 'secret_replaced')
+    }
+  }
+
   /** When a new key expires: as asked, within the configured maximum (which is also the default). */
   function expiryOf(asked: Date | undefined): Date | null {
     if (config.max_expiry_days === undefined) return asked ?? null
@@ -86,6 +100,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       const askedModels = optionalStringList(body, 'allowed_models')
       const limits = (body.limits ?? undefined) as Record<string, number> | undefined
       refuseIfKeyLimited(caller)
+      await refuseReplacedSecret(caller)
       const expiresAt = await withinCallerExpiry(caller, expiryOf(optionalFutureDate(body, 'expires_at')))
 
       // Whose key: the caller's own by default, a named user's, or nobody's (user_id: null, a service key).
@@ -140,6 +155,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
     method: 'DELETE', path: '/:id', summary: 'Revoke a key (at once in this process, within the auth cache TTL elsewhere).', permission: MANAGE_KEYS, params: ID_PARAMS, response: KEY_SCHEMA,
     async handle({ caller, params, access }: RouteRequest<unknown, unknown, { id: string }>) {
       const key = await reachableKey(caller, params.id)
+      await refuseReplacedSecret(caller)
       // As for rotating or changing a user: not a key of a role above the caller's (a department
       // admin cutting off an administrator). A role since removed from gateway.yaml does not block.
       if (access.hasRole(key.role) && !caller.mayGrant(key.role)) throw forbidden(`Your role '${caller.role.name}' may not revoke a key of the role '${key.role}'.`, 'role_not_grantable')
@@ -163,6 +179,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
     async handle({ caller, body, params, access }: RouteRequest<{ grace_s?: number }, unknown, { id: string }>) {
       const grace = body?.grace_s ?? 0
       const old = await reachableKey(caller, params.id)
+      await refuseReplacedSecret(caller)
       if (keyStatus(old) !== 'active') throw new GatewayError(`This key is ${keyStatus(old)}; create a new one instead.`, { status: 409, code: 'key_not_active', param: 'id' })
       requireGrantable(caller, access, old.role, undefined)
       // A key limited to some models must not obtain a fresh secret for a key that is not.
