@@ -4,6 +4,7 @@
  */
 import type { Principal } from '../../plugin-api/index.ts'
 import type { ApiKeyRecord, Identity, JsonObject, UserRecord } from './capabilities.ts'
+import { isConfigKeyId, type ConfigKeyDirectory } from './config-keys.ts'
 import { isUuid } from '../store/kit/sql.ts'
 
 /** A recorded user: their role and department as the store has them now. */
@@ -19,9 +20,10 @@ export function userPrincipal(user: UserRecord, strategy: string): Principal {
 }
 
 /**
- * A virtual key's principal, which also says which of the key's secrets it was made with (its
- * visible start): a rotated key has two for a while, and what one of them was traded for (a
- * console session) ends when that secret stops working, not with the key.
+ * A key's principal, which also says which of the key's secrets it was made with (a virtual key's
+ * visible start; a config key's fingerprint, see plugins/auth/api-key/config-keys.ts): a rotated
+ * key has two for a while, and what one of them was traded for (a console session) ends when that
+ * secret stops working, not with the key.
  */
 export type KeyPrincipal = Principal & { readonly secretPrefix?: string }
 
@@ -57,13 +59,26 @@ export function keyPrincipal(record: ApiKeyRecord, strategy: string, secret: Key
  *   sign-in names): their role and department as the store has them now; undefined once the user
  *   is deleted. The store holds all such a principal is made of: the jwt strategy and the console
  *   sign-in write what the claims say (role, department, name, email) and read the rest from it;
- * - any other principal (a config key's, which lives in gateway.yaml even when its user is
- *   recorded; a token's without a store; another strategy's): as recorded, since the store holds
- *   nothing that could withdraw it.
+ * - a config key (keyId `config:<name>`), given `configKeys` (the config being served's): the key
+ *   as gateway.yaml has it now (role, department, models; its user's store id once recorded),
+ *   found by its fingerprint (`secretPrefix`); undefined once it is removed, or its strategy is.
+ *   With `sameSecret`, a principal recorded without a fingerprint is undefined too. Without
+ *   `configKeys`, as recorded;
+ * - any other principal (a token's without a store; another strategy's): as recorded, since the
+ *   store holds nothing that could withdraw it.
  * `strategy` is kept: it says who authenticated the work, not what it is now.
  */
-export async function currentPrincipal(identity: Identity, principal: KeyPrincipal, options: { readonly sameSecret?: boolean } = {}): Promise<Principal | undefined> {
+export async function currentPrincipal(
+  identity: Identity, principal: KeyPrincipal, options: { readonly sameSecret?: boolean; readonly configKeys?: ConfigKeyDirectory } = {},
+): Promise<Principal | undefined> {
   switch (recordedAs(principal)) {
+    case 'config': {
+      const { configKeys } = options
+      if (!configKeys) return principal
+      if (options.sameSecret && principal.secretPrefix === undefined) return undefined
+      const now = await configKeys.principal(principal.keyId!, principal.secretPrefix)
+      return now && Object.freeze({ ...now, strategy: principal.strategy })
+    }
     case 'key': {
       const key = await identity.apiKeys.get(principal.keyId!)
       if (!key || keyStatus(key) !== 'active') return undefined
@@ -81,13 +96,16 @@ export async function currentPrincipal(identity: Identity, principal: KeyPrincip
 
 /** Why currentPrincipal withdrew `principal`: a code and a sentence for what the stopped work says. */
 export function withdrawal(principal: Principal): { readonly code: 'key_revoked' | 'user_deleted'; readonly reason: string } {
-  return recordedAs(principal) === 'key'
-    ? { code: 'key_revoked', reason: 'the API key that started it was revoked, has expired or was deleted with its user' }
-    : { code: 'user_deleted', reason: 'the user who started it was deleted' }
+  switch (recordedAs(principal)) {
+    case 'key': return { code: 'key_revoked', reason: 'the API key that started it was revoked, has expired or was deleted with its user' }
+    case 'config': return { code: 'key_revoked', reason: 'the API key that started it was removed from gateway.yaml' }
+    default: return { code: 'user_deleted', reason: 'the user who started it was deleted' }
+  }
 }
 
-/** What the store holds of a principal: its virtual key, its user, or nothing. */
-function recordedAs(principal: Principal): 'key' | 'user' | undefined {
+/** Where a principal is kept: its virtual key or its user in the store, its config key in gateway.yaml, or nowhere. */
+function recordedAs(principal: Principal): 'key' | 'user' | 'config' | undefined {
+  if (isConfigKeyId(principal.keyId)) return 'config'
   if (principal.keyId !== undefined) return isUuid(principal.keyId) ? 'key' : undefined
   return isUuid(principal.userId) ? 'user' : undefined
 }

@@ -22,7 +22,7 @@ const { default: apiKey } = await import('../../plugins/auth/api-key/index.ts')
 const KEYS = ['first-key-0123456789abcdef', 'second-key-0123456789abcde', 'third-key-0123456789abcdef']
 
 function strategy() {
-  const ctx = { id: 'auth.api-key', name: 'api-key#0', logger: testLogger(), configDir: '.', tryGet: () => undefined } as unknown as PluginContext
+  const ctx = { id: 'auth.api-key', name: 'api-key#0', logger: testLogger(), configDir: '.', tryGet: () => undefined, provide: () => undefined } as unknown as PluginContext
   return apiKey.setup(ctx, { keys: KEYS.map((key, i) => ({ key, user: `u${i}`, role: 'user' })), cache_ttl_s: 30, cache_size: 10 }) as Awaited<ReturnType<typeof apiKey.setup>>
 }
 const headers = (key: string) => ({ headers: { authorization: `Bearer ${key}` }, method: 'POST', path: '/v1/chat/completions' })

@@ -6,10 +6,17 @@
  * With a store, the key's user is recorded in `users` (as `config:<user>`) the first time the key
  * is used, so its principal carries a user id the management API can own records by. A store that
  * is down never locks the bootstrap keys out: they then act with the plain user name.
+ *
+ * A key's principal carries a fingerprint of the key (`secretPrefix`: 12 hex digits of the sha256
+ * of its sha256), which tells apart keys that share a keyId (an old and a new key for one user):
+ * what one of them started (a console session) is found again by it in the config as it is now
+ * (`principal`), and ends once that key is removed, even while the other stays.
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
 import { CONFIG_KEY_SUBJECT_PREFIX, type UserRepository } from '../../contracts/capabilities.ts'
+import { CONFIG_KEY_ID_PREFIX, type ConfigKeyDirectory } from '../../contracts/config-keys.ts'
+import type { KeyPrincipal } from '../../contracts/principals.ts'
 import type { Principal } from '../../../plugin-api/index.ts'
 import { digestBytes, sha256Hex } from './hash.ts'
 import type { ConfigKey } from './schema.ts'
@@ -21,14 +28,14 @@ const RETRY_MS = 30_000
 interface Entry {
   readonly hash: Buffer
   readonly subject: string
-  principal: Principal
+  principal: KeyPrincipal
   /** Whether `principal.userId` is the stored user's id. */
   recorded: boolean
   retryAt: number
   pending: Promise<Principal> | undefined
 }
 
-export class ConfigKeys {
+export class ConfigKeys implements ConfigKeyDirectory {
   readonly #entries: Entry[]
   readonly #users: UserRepository | undefined
   readonly #logger: Logger
@@ -49,7 +56,8 @@ export class ConfigKeys {
           userId: k.user,
           role: k.role,
           strategy: STRATEGY,
-          keyId: `config:${k.name ?? k.user}`,
+          keyId: `${CONFIG_KEY_ID_PREFIX}${k.name ?? k.user}`,
+          secretPrefix: sha256Hex(hex).slice(0, 12),
           name: k.user,
           ...(k.department !== undefined ? { department: k.department } : {}),
           ...(k.allowed_models ? { allowedModels: Object.freeze([...k.allowed_models]) } : {}),
@@ -75,10 +83,19 @@ export class ConfigKeys {
     for (const entry of this.#entries) {
       if (timingSafeEqual(entry.hash, hash) && !found) found = entry
     }
-    if (!found) return undefined
-    if (found.recorded || Date.now() < found.retryAt) return found.principal
-    found.pending ??= this.#record(found).finally(() => { found.pending = undefined })
-    return found.pending
+    return found && this.#principalOf(found)
+  }
+
+  /** The configured key with this keyId and fingerprint (ConfigKeyDirectory): what a session made with it acts as now. */
+  principal(keyId: string, secret: string | undefined): Principal | Promise<Principal> | undefined {
+    const same = this.#entries.filter((e) => e.principal.keyId === keyId && (secret === undefined || e.principal.secretPrefix === secret))
+    return same.length === 1 ? this.#principalOf(same[0]!) : undefined
+  }
+
+  #principalOf(entry: Entry): Principal | Promise<Principal> {
+    if (entry.recorded || Date.now() < entry.retryAt) return entry.principal
+    entry.pending ??= this.#record(entry).finally(() => { entry.pending = undefined })
+    return entry.pending
   }
 
   async #record(entry: Entry): Promise<Principal> {

@@ -5,6 +5,7 @@
  */
 import { definePlugin, type AuthStrategy, type Principal } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
+import { ConfigKeyDirectory } from '../../contracts/config-keys.ts'
 import { undefinedRoles } from '../../contracts/roles.ts'
 import { unauthorized } from '../../../plugin-api/index.ts'
 import { ConfigKeys } from './config-keys.ts'
@@ -19,6 +20,7 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
   description: 'API keys: from gateway.yaml (env vars) and virtual keys kept hashed in the store.',
   configSchema,
   uses: [Identity],
+  provides: [ConfigKeyDirectory],
   checkConfig(_config, at) {
     const keys = Array.isArray(at.block.keys) ? (at.block.keys as unknown[]) : []
     return undefinedRoles(keys.map((key, i) => [['keys', i, 'role'], (key as { role?: unknown } | null)?.role]), at)
@@ -30,6 +32,8 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
     if (!useStore && config.keys.length === 0) throw new Error('no keys to accept: list keys: (e.g. { key: ${ADMIN_KEY}, user: admin, role: admin }) or configure a store for virtual keys')
 
     const configKeys = new ConfigKeys(config.keys, identity?.users, ctx.logger)
+    // What a config key started (a console session) follows this config's keys: see contracts/config-keys.ts.
+    ctx.provide(ConfigKeyDirectory, configKeys)
     const virtualKeys = useStore ? new VirtualKeys(identity!.apiKeys, { ttlMs: config.cache_ttl_s * 1000, max: config.cache_size }, ctx.logger) : undefined
     const unsubscribe = virtualKeys ? identity!.events.subscribe((event) => virtualKeys.forget(event)) : undefined
 

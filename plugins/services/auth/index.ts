@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, type Service } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { claimMapping, roleMapRoles } from '../../contracts/claims.ts'
+import { ConfigKeyDirectory, NO_CONFIG_KEYS } from '../../contracts/config-keys.ts'
 import { undefinedRoles } from '../../contracts/roles.ts'
 import { Sessions } from '../../contracts/sessions.ts'
 import { SESSION_COOKIE, readCookie } from './cookies.ts'
@@ -29,7 +30,8 @@ export default definePlugin<AuthConfig, Service>({
   description: 'Console sign-in: OpenID Connect (authorization code + PKCE) or an API key, to an HttpOnly session cookie with CSRF protection.',
   configSchema,
   needs: [Store],
-  uses: [Identity],
+  // ConfigKeyDirectory: a config-key session follows gateway.yaml's keys; this service is rebuilt with the api-key strategy.
+  uses: [Identity, ConfigKeyDirectory],
   provides: [Sessions],
   checkConfig: (_config, at) => undefinedRoles(roleMapRoles(at.block.oidc).map(([path, role]) => [['oidc', ...path], role]), at),
   async setup(ctx, config) {
@@ -38,7 +40,8 @@ export default definePlugin<AuthConfig, Service>({
     if (!store || !identity) throw new Error('sessions are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
     const oidc = config.oidc ? new OidcClient(config.oidc) : undefined
     await store.migrate({ owner: 'auth', dir: MIGRATIONS })
-    const sessions = new SessionStore(store.sql, identity, { ttlS: config.session_ttl_s, idleS: config.idle_timeout_s, cacheTtlS: config.cache_ttl_s })
+    const configKeys = ctx.tryGet(ConfigKeyDirectory) ?? NO_CONFIG_KEYS
+    const sessions = new SessionStore(store.sql, identity, configKeys, { ttlS: config.session_ttl_s, idleS: config.idle_timeout_s, cacheTtlS: config.cache_ttl_s })
     const unsubscribe = identity.events.subscribe((event) => sessions.forget(event))
     ctx.provide(Sessions, {
       tokenOf: (headers) => readCookie(headers, SESSION_COOKIE),

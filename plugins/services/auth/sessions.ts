@@ -8,12 +8,15 @@
  *
  * What a session acts as is decided when it is resolved, not only at sign-in: an OIDC session is
  * its user as the store has them now (an admin's role change applies at the next request), a
- * virtual-key session is its key as it is now.
+ * virtual-key session is its key as it is now, a config-key session its key as the config being
+ * served has it (a reload that removes the key ends it; service.auth is rebuilt with the api-key
+ * strategy, and with it this store and its cache).
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type Principal, type SqlClient } from '../../../plugin-api/index.ts'
 import type { Identity, IdentityEvent } from '../../contracts/capabilities.ts'
+import type { ConfigKeyDirectory } from '../../contracts/config-keys.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import type { LiveSession } from '../../contracts/sessions.ts'
 
@@ -56,14 +59,17 @@ export interface NewSession {
 export class SessionStore {
   readonly #sql: SqlClient
   readonly #identity: Identity
+  readonly #configKeys: ConfigKeyDirectory
   readonly #ttlMs: number
   readonly #idleMs: number
   readonly #cache: LRUCache<string, Cached> | undefined
   #sweptAt = 0
 
-  constructor(sql: SqlClient, identity: Identity, options: { ttlS: number; idleS: number; cacheTtlS: number }) {
+  /** `configKeys`: the config keys of the config this store serves (NO_CONFIG_KEYS without an api-key strategy). */
+  constructor(sql: SqlClient, identity: Identity, configKeys: ConfigKeyDirectory, options: { ttlS: number; idleS: number; cacheTtlS: number }) {
     this.#sql = sql
     this.#identity = identity
+    this.#configKeys = configKeys
     this.#ttlMs = options.ttlS * 1000
     this.#idleMs = options.idleS * 1000
     this.#cache = options.cacheTtlS > 0 ? new LRUCache({ max: 10_000, ttl: options.cacheTtlS * 1000, ttlResolution: 0 }) : undefined
@@ -137,12 +143,12 @@ export class SessionStore {
   /**
    * The session's principal now, or undefined when what it stands on is gone: an OIDC session's
    * user as the store has them (deleted: gone), a virtual key's session its key (revoked: gone;
-   * and it ends with the secret it was made with, a rotation's grace), a config key's the
-   * principal it had at sign-in (the key lives in gateway.yaml, not the store). The rule is
-   * currentPrincipal's, the same that long work follows.
+   * and it ends with the secret it was made with, a rotation's grace), a config key's its key as
+   * gateway.yaml has it now (removed: gone). The rule is currentPrincipal's, the same that long
+   * work follows.
    */
   #currentPrincipal(row: Row): Promise<Principal | undefined> {
-    return currentPrincipal(this.#identity, sessionPrincipal(row.principal), { sameSecret: true })
+    return currentPrincipal(this.#identity, sessionPrincipal(row.principal), { sameSecret: true, configKeys: this.#configKeys })
   }
 
   async #touch(id: string): Promise<void> {
