@@ -118,16 +118,19 @@ describe('cache.semantic on the embedded store', () => {
     expect(again.headers.get('x-gateway-cache')).toBe('hit')
     expect(again.body.choices[0].message.content).toBe(alices.body.choices[0].message.content)
     // A tool call in the conversation counts as the images do.
-    const toolTurn = (city: string) => ({
+    const toolTurn = (city: string, id: string, question = 'What is the weather?') => ({
       model: 'gpt', temperature: 0, messages: [
-        { role: 'user', content: 'What is the weather?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: JSON.stringify({ city }) } }] },
-        { role: 'tool', tool_call_id: 'call_1', content: 'see above' },
+        { role: 'user', content: question },
+        { role: 'assistant', content: null, refusal: null, tool_calls: [{ id, type: 'function', function: { name: 'weather', arguments: JSON.stringify({ city }) } }] },
+        { role: 'tool', tool_call_id: id, content: 'see above' },
       ],
     })
-    expect((await chat(gw, toolTurn('Paris'), ALICE)).headers.get('x-gateway-cache')).toBe('miss')
+    expect((await chat(gw, toolTurn('Paris', 'call_1'), ALICE)).headers.get('x-gateway-cache')).toBe('miss')
     await sleep(100)
-    expect((await chat(gw, toolTurn('Oslo'), BOB)).headers.get('x-gateway-cache')).toBe('miss')
+    expect((await chat(gw, toolTurn('Oslo', 'call_2'), BOB)).headers.get('x-gateway-cache')).toBe('miss')
+    // The same call under another id, asked in words alike, is the same conversation.
+    await sleep(100)
+    expect((await chat(gw, toolTurn('Paris', 'call_9', 'What is the weather? Please.'), BOB)).headers.get('x-gateway-cache')).toBe('hit')
   })
 })
 

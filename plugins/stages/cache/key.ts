@@ -24,7 +24,9 @@ export function cacheKeyOf(x: StageExchange, body: ChatRequest, scope: CacheScop
   for (const [name, value] of Object.entries(body)) if (!NOT_IN_FINGERPRINT.has(name)) params[name] = value
   const route = x.route!
   const beyondText = beyondTextOf(body.messages)
-  const context = sha256(canonicalJson({ tenant: tenantOf(x.principal, scope), route: route.name, model: x.requestedModel, targets: route.signature, params, ...(beyondText ? { beyondText } : {}) }))
+  // v 2: entries stored before beyondText was in the context (an answer about an image, under a
+  // context that named no image) are never found again.
+  const context = sha256(canonicalJson({ v: 2, tenant: tenantOf(x.principal, scope), route: route.name, model: x.requestedModel, targets: route.signature, params, ...(beyondText ? { beyondText } : {}) }))
   const fingerprint = sha256(`${context}\n${canonicalJson(body.messages)}`)
   let prompt: string | undefined
   let embedding: Promise<readonly number[]> | undefined
@@ -56,18 +58,21 @@ function tenantOf(p: Principal | undefined, scope: CacheScope): string {
 const sha256 = (text: string): string => hash('sha256', text, 'base64url')
 
 /**
- * What the messages hold besides the text promptText embeds (image, audio and file parts, tool
- * calls, names), or undefined when they are text alone. A semantic cache compares prompts by
- * their text: without this, one caller's question about their own payslip image was answered
- * with another's answer about theirs.
+ * What the messages hold besides the text promptText embeds, as far as it changes the answer:
+ * image, file and audio parts, the tools called and with what arguments, names; undefined when
+ * they are text alone. A semantic cache compares prompts by their text: without this, one caller's
+ * question about their own payslip image was answered with another's answer about theirs. Ids
+ * (tool call ids) and what clients echo back of an answer (refusal, annotations) are left out, so
+ * agentic conversations alike still meet.
  */
 function beyondTextOf(messages: ChatRequest['messages']): unknown[] | undefined {
   let beyond: unknown[] | undefined
   messages.forEach((m, index) => {
-    const { role: _role, content, ...rest } = m as { role: string; content?: unknown } & Record<string, unknown>
+    const { content, name, tool_calls: calls } = m as { content?: unknown; name?: unknown; tool_calls?: unknown }
     const parts = Array.isArray(content) ? (content as { type?: string }[]).filter((p) => p?.type !== 'text') : []
-    if (parts.length === 0 && Object.keys(rest).length === 0) return
-    ;(beyond ??= []).push({ index, parts, ...rest })
+    const tools = Array.isArray(calls) ? (calls as { type?: string; function?: { name?: string; arguments?: string } }[]).map((c) => [c.type, c.function?.name, c.function?.arguments]) : []
+    if (parts.length === 0 && tools.length === 0 && name === undefined) return
+    ;(beyond ??= []).push({ index, parts, tools, name })
   })
   return beyond
 }

@@ -5,17 +5,18 @@
  * and the names the caller's routes answer are listed after the routes' own names.
  *
  * A provider's list is kept for LIST_TTL_MS and served stale while a fresh one is fetched; the first
- * list waits at most LIST_TIMEOUT_MS, and a provider that fails or is slow adds nothing (logged,
- * asked again after RETRY_MS) while the routes' own names are still listed.
+ * list waits at most LIST_TIMEOUT_MS. A provider that fails or is slow adds nothing the first time,
+ * and keeps its last list after (logged, asked again after RETRY_MS); the routes' own names are
+ * listed whatever happens.
  */
-import { notFound, type GatewayCalls, type Logger, type Provider, type RouteSpec } from '../../../plugin-api/index.ts'
+import { NamePatterns, notFound, type GatewayCalls, type Logger, type Provider, type RouteInfo, type RouteSpec } from '../../../plugin-api/index.ts'
 import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
 
 const LIST_TTL_MS = 5 * 60_000
 const RETRY_MS = 30_000
 const LIST_TIMEOUT_MS = 5_000
 /** More than any provider serves (OpenRouter lists ~350): a list past it is cut, not kept whole. */
-const MAX_LISTED = 5_000
+const MAX_LISTED = 2_000
 
 interface ProviderList {
   readonly at: number
@@ -36,10 +37,13 @@ export class ModelDiscovery {
 
   /** Names the caller's glob routes answer, of those their providers list, in the providers' order. */
   async names(gateway: GatewayCalls): Promise<string[]> {
-    const providers = new Set(gateway.globRoutes().flatMap((route) => route.targets.map((t) => t.provider)))
+    const globRoutes = gateway.globRoutes()
+    const providers = new Set(globRoutes.flatMap((route) => route.targets.map((t) => t.provider)))
+    // Only names some glob matches are asked of routes(), which then weighs the caller's departments and key.
+    const named = new NamePatterns(globRoutes.flatMap((route) => [route.name, ...aliasesOf(route)]))
     const lists = await Promise.all([...providers].map((name) => this.#list(name)))
     const answered = new Set<string>()
-    for (const id of lists.flat()) if (!answered.has(id) && gateway.routes(id)) answered.add(id)
+    for (const id of lists.flat()) if (!answered.has(id) && named.matches(id) && gateway.routes(id)) answered.add(id)
     return [...answered]
   }
 
@@ -56,8 +60,9 @@ export class ModelDiscovery {
         (models) => models.slice(0, MAX_LISTED).map((m) => m.id).filter((id) => typeof id === 'string' && id !== ''),
         (err: unknown) => {
           fresh.failed = true
-          this.#logger.warn({ provider: name, err: (err as Error)?.message ?? String(err) }, 'listing the provider\'s models for a glob route failed; /v1/models lists the routes\' own names')
-          return []
+          this.#logger.warn({ provider: name, err: (err as Error)?.message ?? String(err) }, 'listing the provider\'s models for a glob route failed; /v1/models keeps the last list it had, if any')
+          // A refresh that failed keeps the list it was to replace, so pickers do not lose the models for a while.
+          return kept ? kept.ids : []
         },
       ),
     }
@@ -65,6 +70,12 @@ export class ModelDiscovery {
     // A list kept from before answers now; the fresh one answers the calls after it arrives.
     return kept ? kept.ids : fresh.ids
   }
+}
+
+/** A route's aliases, as its block in gateway.yaml names them. */
+function aliasesOf(route: RouteInfo): string[] {
+  const aliases = route.settings.aliases
+  return Array.isArray(aliases) ? aliases.filter((a): a is string => typeof a === 'string') : []
 }
 
 const MODEL_CREATED = Math.floor(Date.now() / 1000)

@@ -229,6 +229,23 @@ describe('a provider\'s model list over time (ModelDiscovery)', () => {
     expect(await discovery.names(gateway)).toEqual(['x-1', 'x-2'])
   })
 
+  it('a refresh that fails keeps the list it was to replace', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { pending, discovery, gateway, warned } = setup()
+    const first = discovery.names(gateway)
+    pending[0].resolve(['x-1', 'x-2'])
+    expect(await first).toEqual(['x-1', 'x-2'])
+    vi.setSystemTime(Date.now() + 6 * 60_000)
+    expect(await discovery.names(gateway)).toEqual(['x-1', 'x-2'])
+    pending[1].reject(new Error('upstream down'))
+    await Promise.resolve()
+    expect(await discovery.names(gateway)).toEqual(['x-1', 'x-2'])
+    expect(warned).toHaveLength(1)
+    vi.setSystemTime(Date.now() + 20_000)
+    expect(await discovery.names(gateway)).toEqual(['x-1', 'x-2'])
+    expect(pending).toHaveLength(2)
+  })
+
   it('a failed list adds nothing, is logged, and is asked again after 30 s without making a list wait', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const { pending, discovery, gateway, warned } = setup()
