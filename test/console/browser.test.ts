@@ -408,6 +408,21 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await page.goto(`${setup.gw.url}/users`)
     await page.getByText('Ada Admin').waitFor()
     await screenshot(page, '12-users')
+    // Moving a user to another department: the dialog says beforehand that the keys someone else
+    // made for them are revoked, and afterwards how many were.
+    const users = (await (await fetch(`${setup.gw.url}/api/v1/users`, { headers: ADMIN })).json()).data as { id: string; email: string | null }[]
+    const uma = users.find((u) => u.email === 'uma@example.com')!
+    const made = await fetch(`${setup.gw.url}/api/v1/keys`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ user_id: uma.id, name: 'made for uma' }) })
+    expect(made.status).toBe(201)
+    await page.getByRole('button', { name: 'Edit Uma User' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Department').fill('sales')
+    await dialog.getByText('Moving them revokes the keys someone else made for them').waitFor()
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await dialog.getByText('Saved. 1 key was revoked').waitFor()
+    await screenshot(page, '12b-user-moved-keys-revoked')
+    await dialog.getByRole('button', { name: 'Done' }).click()
+    await page.getByRole('cell', { name: 'sales' }).waitFor()
     await context.close()
   })
 

@@ -3,12 +3,13 @@
  * reach; those who may manage users set a role or a department (the user's keys follow).
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { PencilIcon, UsersIcon } from 'lucide-react'
+import { KeyRoundIcon, PencilIcon, UsersIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
 import type { User, UserChange } from '@/api/types'
 import { Can } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
+import { Alert, AlertDescription, AlertTitle } from '@/components/ui/alert'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
@@ -47,25 +48,35 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
   const [role, setRole] = useState('')
   const [department, setDepartment] = useState('')
   const save = useMutation({
-    mutationFn: async (change: UserChange) => (await api('/users/{id}', { params: { id: user!.id }, method: 'PATCH', body: change })).data,
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['users'] }),
+    mutationFn: async (change: UserChange) => (await api('/users/{id}', { params: { id: user!.id }, method: 'PATCH', body: change })).meta,
+    // A department move may revoke keys (those someone else made for the user): the keys page too.
+    onSuccess: () => Promise.all([queryClient.invalidateQueries({ queryKey: ['users'] }), queryClient.invalidateQueries({ queryKey: ['keys'] })]),
   })
+  const [revoked, setRevoked] = useState<number>()
+
+  function close() {
+    save.reset()
+    setRevoked(undefined)
+    onClose()
+  }
 
   function open(next: boolean) {
-    if (!next) {
-      save.reset()
-      onClose()
-    }
+    if (!next) close()
   }
+
+  const chosenDepartment = department === NO_DEPARTMENT ? null : department.trim() || null
+  const moving = user !== undefined && access.data !== undefined && chosenDepartment !== user.department
 
   async function submit(event: FormEvent) {
     event.preventDefault()
     const change: { role?: string; department?: string | null } = {}
     if (role && role !== user!.role) change.role = role
-    const dept = department === NO_DEPARTMENT ? null : department.trim() || null
-    if (dept !== user!.department) change.department = dept
-    if (Object.keys(change).length) await save.mutateAsync(change)
-    onClose()
+    if (chosenDepartment !== user!.department) change.department = chosenDepartment
+    const meta = Object.keys(change).length ? await save.mutateAsync(change) : {}
+    const revokedKeys = Array.isArray(meta.revoked_keys) ? meta.revoked_keys.length : 0
+    // Said before the dialog closes: keys that stopped working are news to whoever moved the user.
+    if (revokedKeys > 0) setRevoked(revokedKeys)
+    else close()
   }
 
   // Roles the caller may not give out are shown, disabled, so the list reads the same for everyone.
@@ -77,8 +88,17 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
         <form onSubmit={submit} className="grid gap-4">
           <DialogHeader>
             <DialogTitle>Edit {user?.name ?? user?.email ?? 'user'}</DialogTitle>
-            <DialogDescription>Their keys follow: a new department moves them, a lower role lowers them.</DialogDescription>
+            <DialogDescription>A lower role lowers their keys. A new department takes along the keys they made themselves; keys someone else made for them are revoked.</DialogDescription>
           </DialogHeader>
+          {revoked !== undefined && (
+            <Alert variant="warning">
+              <KeyRoundIcon />
+              <div>
+                <AlertTitle>Saved. {revoked === 1 ? '1 key was' : `${revoked} keys were`} revoked</AlertTitle>
+                <AlertDescription className="mt-1">Keys someone else made for this user (or made before key makers were recorded) do not follow them to another department: whoever holds those keys would reach the new department's data. The user can make new keys.</AlertDescription>
+              </div>
+            </Alert>
+          )}
           {access.isPending && <LoadingRows rows={2} />}
           {access.isError && <ErrorState error={access.error} retry={() => void access.refetch()} />}
           {access.data && (
@@ -115,10 +135,19 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
               </div>
             </>
           )}
+          {moving && revoked === undefined && (
+            <p className="text-sm text-muted-foreground">Moving them revokes the keys someone else made for them, including keys made before key makers were recorded.</p>
+          )}
           <ApiErrorAlert error={save.error} />
           <DialogFooter>
-            <Button type="button" variant="outline" onClick={onClose}>Cancel</Button>
-            <Button type="submit" disabled={save.isPending || !access.data}>{save.isPending ? 'Saving…' : 'Save'}</Button>
+            {revoked !== undefined ? (
+              <Button type="button" onClick={close}>Done</Button>
+            ) : (
+              <>
+                <Button type="button" variant="outline" onClick={close}>Cancel</Button>
+                <Button type="submit" disabled={save.isPending || !access.data}>{save.isPending ? 'Saving…' : 'Save'}</Button>
+              </>
+            )}
           </DialogFooter>
         </form>
       </DialogContent>
