@@ -32,7 +32,7 @@ describe('the embedded store in a directory', () => {
     try {
       expect(await first.hasExtension('vector')).toBe(false)
       const reports = await migrateOwners(first)
-      expect(reports.get('identity')?.applied).toEqual(['identity/0001_identity', 'identity/0002_sessions_moved', 'identity/0003_insertion_order'])
+      expect(reports.get('identity')?.applied).toEqual(['identity/0001_identity', 'identity/0002_sessions_moved', 'identity/0003_insertion_order', 'identity/0004_rotation_in_place', 'identity/0005_key_makers'])
       expect(reports.get(SEMANTIC_CACHE_MIGRATIONS.owner)).toEqual({
         applied: [], pending: [{ id: 'semantic-cache/0001_semantic_cache', extension: 'vector', reason: "this database does not offer the extension 'vector'" }],
       })

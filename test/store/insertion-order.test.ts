@@ -97,7 +97,7 @@ describe('the migration that adds seq, on a store with users already', () => {
       await store.sql.query(`INSERT INTO users (external_subject, created_at) VALUES ('third', '2025-01-03'), ('first', '2025-01-01'), ('second', '2025-01-02')`)
       // An update writes a new row version: where the table keeps a row says nothing of its age.
       await store.sql.query(`UPDATE users SET email = 'first@example.com' WHERE external_subject = 'first'`)
-      expect((await migrateOwners(store, [IDENTITY_MIGRATIONS])).get('identity')?.applied).toEqual(['identity/0003_insertion_order'])
+      expect((await migrateOwners(store, [IDENTITY_MIGRATIONS])).get('identity')?.applied).toEqual(['identity/0003_insertion_order', 'identity/0004_rotation_in_place', 'identity/0005_key_makers'])
       const users = userRepository(store.sql)
       await users.upsertBySubject({ externalSubject: 'fourth' })
       expect((await users.list()).map((u) => u.externalSubject)).toEqual(['first', 'second', 'third', 'fourth'])
