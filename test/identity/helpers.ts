@@ -163,3 +163,14 @@ export function unsignedToken(claims: JWTPayload): string {
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`
 }
+
+/** The store's user id of each person, as their key's first call records them (GET /api/v1/users/me). */
+export async function recordedUserIds<P extends string>(gw: RunningGateway, people: readonly P[], as: (who: P) => Record<string, string>): Promise<Record<P, string>> {
+  const ids = {} as Record<P, string>
+  for (const who of people) {
+    const me = await call(gw, 'GET', '/api/v1/users/me', { headers: as(who) })
+    if (me.status !== 200) throw new Error(`GET /api/v1/users/me as ${who}: ${me.status}`)
+    ids[who] = (me.body as { data: { user_id: string } }).data.user_id
+  }
+  return ids
+}

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { ADMIN, apiKeyStrategy, bearer, call, chat, config, createKey } from './helpers.ts'
+import { ADMIN, apiKeyStrategy, bearer, call, chat, config, createKey, recordedUserIds } from './helpers.ts'
 
 const PEOPLE = {
   lead: { role: 'department_admin', department: 'research' },
@@ -32,15 +32,11 @@ departments:
 
 describe('who made a key, and a key made for a user who changes department', () => {
   let gw: RunningGateway
-  const ids = {} as Record<Person, string>
+  let ids = {} as Record<Person, string>
 
   beforeAll(async () => {
     gw = await startTestGateway(CONFIG)
-    for (const who of Object.keys(PEOPLE) as Person[]) {
-      const me = await call(gw, 'GET', '/api/v1/users/me', { headers: as(who) })
-      expect(me.status).toBe(200)
-      ids[who] = me.body.data.user_id
-    }
+    ids = await recordedUserIds(gw, Object.keys(PEOPLE) as Person[], as)
   }, 60_000)
   afterAll(() => gw?.close())
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { ADMIN, apiKeyStrategy, bearer, call, chat, config, createKey, type Answer } from './helpers.ts'
+import { ADMIN, apiKeyStrategy, bearer, call, chat, config, createKey, recordedUserIds, type Answer } from './helpers.ts'
 
 const PEOPLE = {
   admin: { role: 'admin' },
@@ -35,16 +35,12 @@ departments:
 
 describe('the RBAC matrix: role × endpoint × scope', () => {
   let gw: RunningGateway
-  const ids = {} as Record<Person, string>
+  let ids = {} as Record<Person, string>
   const keys = {} as Record<'alice' | 'bob' | 'carol', { id: string; prefix: string; name: string }>
 
   beforeAll(async () => {
     gw = await startTestGateway(CONFIG)
-    for (const who of Object.keys(PEOPLE) as Person[]) {
-      const me = await call(gw, 'GET', '/api/v1/users/me', { headers: as(who) })
-      expect(me.status).toBe(200)
-      ids[who] = me.body.data.user_id
-    }
+    ids = await recordedUserIds(gw, Object.keys(PEOPLE) as Person[], as)
     for (const who of ['alice', 'bob', 'carol'] as const) {
       const { id, record } = await createKey(gw, { name: `${who}-laptop` }, as(who))
       keys[who] = { id, prefix: record.prefix, name: record.name }
