@@ -53,6 +53,16 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
     return key
   }
 
+  /** The caller's own virtual key as stored, read once per request however many rules ask (a management call, not the hot path). */
+  const callerKeys = new WeakMap<Caller, Promise<ApiKeyRecord | undefined>>()
+  function callerKey(caller: Caller): Promise<ApiKeyRecord | undefined> {
+    const keyId = caller.principal.keyId
+    if (keyId === undefined || !isUuid(keyId)) return Promise.resolve(undefined)
+    let key = callerKeys.get(caller)
+    if (!key) callerKeys.set(caller, (key = apiKeys.get(keyId)))
+    return key
+  }
+
   /**
    * The person who gets a secret this caller makes (users.id), or null when not known. A user
    * signed in (a token, a console session, a recorded config key) is themselves; a caller using a
@@ -63,7 +73,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
   async function holderOf(caller: Caller): Promise<string | null> {
     const principal: KeyPrincipal = caller.principal
     if (principal.keyId === undefined || !isUuid(principal.keyId)) return isUuid(principal.userId) ? principal.userId : null
-    const key = await apiKeys.get(principal.keyId)
+    const key = await callerKey(caller)
     if (!key || (principal.secretPrefix !== undefined && principal.secretPrefix !== key.prefix)) return null
     return secretMakerOf(key)
   }
@@ -75,8 +85,8 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
    */
   async function refuseReplacedSecret(caller: Caller): Promise<void> {
     const principal: KeyPrincipal = caller.principal
-    if (principal.keyId === undefined || !isUuid(principal.keyId) || principal.secretPrefix === undefined) return
-    const key = await apiKeys.get(principal.keyId)
+    if (principal.secretPrefix === undefined) return
+    const key = await callerKey(caller)
     if (key && principal.secretPrefix !== key.prefix) {
       throw forbidden('This secret was replaced by a rotation and works only until its grace ends; manage keys with the new secret.', 'secret_replaced')
     }
@@ -209,7 +219,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
    * creator's, and a later one is refused, so a short-lived key cannot outlive itself by a copy.
    */
   async function withinCallerExpiry(caller: Caller, asked: Date | null, action: 'create' | 'rotate' = 'create'): Promise<Date | null> {
-    const own = caller.principal.keyId ? (await apiKeys.get(caller.principal.keyId))?.expiresAt ?? null : null
+    const own = (await callerKey(caller))?.expiresAt ?? null
     if (!own) return asked
     if (asked === null && action === 'create') return own
     if (asked === null || asked > own) {
