@@ -17,13 +17,20 @@ export function authenticate(r: RequestScope): Principal | Promise<Principal> {
   return strategies.length === 0 ? (r.principal = ANONYMOUS) : askStrategies(r, strategies)
 }
 
+/** A strategy's 401 lets the next ones try (two jwt strategies, each refusing the other's issuer); the first 401 is the answer if none accepts. */
 async function askStrategies(r: RequestScope, strategies: RequestScope['snapshot']['auth']): Promise<Principal> {
   const req = { headers: r.headers, method: r.method, path: r.path }
+  let refusal: unknown
   for (const { strategy } of strategies) {
-    const principal = await strategy.authenticate(req)
-    if (principal) return (r.principal = principal)
+    try {
+      const principal = await strategy.authenticate(req)
+      if (principal) return (r.principal = principal)
+    } catch (err) {
+      if ((err as { status?: unknown } | null)?.status !== 401) throw err
+      refusal ??= err
+    }
   }
-  throw unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key> (or x-api-key).', 'missing_credentials')
+  throw refusal ?? unauthorized('Missing or unrecognised credentials: send Authorization: Bearer <key> (or x-api-key).', 'missing_credentials')
 }
 
 /** `principal`'s role in these tables, if it has `permission` (null: any authenticated caller); else a 403 naming only its own role. */

@@ -1,6 +1,7 @@
 /** The route table, compiled once per snapshot: names, aliases and globs, `when` conditions, targets with their provider. */
 import type { Matchable, RetryConfig, RetryOn, RouteConfig, TargetConfig, WhenConfig } from '../config/types.ts'
 import { compileGlob, isGlob, type Glob } from '../../plugin-api/kit/glob.ts'
+import { namesUser } from '../../plugin-api/kit/user-names.ts'
 import type { GatewayError } from '../../plugin-api/errors.ts'
 import { createHash } from 'node:crypto'
 import type { Principal, Provider, RouteInfo } from '../../plugin-api/types.ts'
@@ -207,12 +208,7 @@ function compileWhen(when: WhenConfig): (facts: RouteFacts) => boolean {
   }
   if (when.users) {
     const set = new Set(when.users)
-    // A user is named by id, or by the name or email the identity provider gave (ids are UUIDs
-    // once users are kept in the store, which config authors do not know).
-    checks.push((f) => {
-      const p = f.principal
-      return p !== undefined && (set.has(p.userId) || (p.name !== undefined && set.has(p.name)) || (p.email !== undefined && set.has(p.email)))
-    })
+    checks.push((f) => namesUser(set, f.principal))
   }
   for (const [name, allowed] of Object.entries(when.headers ?? {})) {
     const key = name.toLowerCase()

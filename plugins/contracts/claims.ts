@@ -28,6 +28,7 @@ export interface ClaimMappingConfig {
   claims?: ClaimsConfig
   role_map?: Record<string, string>
   department_map?: Record<string, string>
+  subject_prefix?: string
 }
 
 /** Who the claims say the bearer is; role and department only when they say so. */
@@ -40,6 +41,8 @@ export interface ClaimIdentity {
 }
 
 export interface ClaimMapping {
+  /** Put before the subject claim's value: the user's subject in the store, so two issuers' subjects never meet. */
+  readonly subjectPrefix: string
   readonly subject: readonly string[]
   readonly name: readonly string[]
   readonly email: readonly string[]
@@ -78,6 +81,10 @@ export const CLAIM_MAPPING_SCHEMA = {
     type: 'object', additionalProperties: { type: 'string', minLength: 1 },
     description: 'Claim value (e.g. an Entra group id) → department; the first entry the token has wins. Absent: the claim value is the department.',
   },
+  subject_prefix: {
+    type: 'string', minLength: 1, maxLength: 64, pattern: '^(?![Cc][Oo][Nn][Ff][Ii][Gg]:)',
+    description: 'Put before every subject from this issuer (e.g. "okta:"), so its users are not another issuer\'s users of the same subject. Needed when two strategies (or a strategy and the console\'s oidc) trust different issuers; the same prefix on both says their subjects name the same people. Changing it records every user again, as new users.',
+  },
 } as const
 
 /** The roles a block's `role_map` hands out, with their paths within the block (`['role_map', claim]`). */
@@ -95,6 +102,7 @@ export function claimMapping(config: ClaimMappingConfig, entra: boolean): ClaimM
   const claims: ClaimsConfig = config.claims ?? {}
   const map = (m: Record<string, string> | undefined) => (m ? new Map(Object.entries(m)) : undefined)
   return {
+    subjectPrefix: config.subject_prefix ?? '',
     // Entra's `sub` differs per application; `oid` is the user's id in the tenant.
     subject: list(claims.subject, entra ? ['oid', 'sub'] : ['sub']),
     name: list(claims.name, ['name']),
@@ -113,8 +121,9 @@ export function claimMapping(config: ClaimMappingConfig, entra: boolean): ClaimM
  * as that config key's user and act as them (see CONFIG_KEY_SUBJECT_PREFIX).
  */
 export function identityOf(payload: Claims, mapping: ClaimMapping): ClaimIdentity | undefined {
-  const subject = firstString(payload, mapping.subject)
-  if (subject === undefined) return undefined
+  const claimed = firstString(payload, mapping.subject)
+  if (claimed === undefined) return undefined
+  const subject = mapping.subjectPrefix + claimed
   if (subject.toLowerCase().startsWith(CONFIG_KEY_SUBJECT_PREFIX)) {
     throw unauthorized(`The subject (${mapping.subject.join(' or ')} claim) starts with '${CONFIG_KEY_SUBJECT_PREFIX}', which this gateway keeps for the users of its config keys: map claims.subject to a claim users cannot set.`, 'reserved_subject')
   }
@@ -128,6 +137,77 @@ export function identityOf(payload: Claims, mapping: ClaimMapping): ClaimIdentit
     ...(email !== undefined ? { email } : {}),
     ...(role !== undefined ? { role } : {}),
     ...(department !== undefined ? { department } : {}),
+  }
+}
+
+/** Where users are recorded from an issuer's subjects: a jwt strategy, or the console's OIDC sign-in. */
+interface SubjectSource {
+  readonly path: readonly (string | number)[]
+  readonly issuers: readonly string[]
+  readonly prefix: string | undefined
+}
+
+const JWT_PLUGINS = new Set(['jwt', 'auth.jwt'])
+
+/** The issuers a block trusts (`issuer`, one or a list, or Entra's from its tenant), trailing slashes aside; empty when it names none. */
+function issuersOf(block: Record<string, unknown>): string[] {
+  const trim = (s: string) => s.replace(/\/+$/, '')
+  if (typeof block.issuer === 'string') return [trim(block.issuer)]
+  if (Array.isArray(block.issuer)) return block.issuer.filter((s): s is string => typeof s === 'string').map(trim)
+  const entra = block.entra as { tenant_id?: unknown; authority?: unknown } | undefined
+  if (typeof entra?.tenant_id !== 'string') return []
+  const authority = typeof entra.authority === 'string' ? entra.authority : 'https://login.microsoftonline.com'
+  return [`${trim(authority)}/${entra.tenant_id}/v2.0`]
+}
+
+function subjectSources(config: Readonly<Record<string, unknown>>): SubjectSource[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const source = (path: readonly (string | number)[], block: Record<string, unknown>): SubjectSource =>
+    ({ path, issuers: issuersOf(block), prefix: typeof block.subject_prefix === 'string' ? block.subject_prefix : undefined })
+  const sources: SubjectSource[] = []
+  const strategies = isObject(config.auth) ? config.auth.strategies : undefined
+  if (Array.isArray(strategies)) {
+    strategies.forEach((s: unknown, i) => {
+      if (isObject(s) && typeof s.plugin === 'string' && JWT_PLUGINS.has(s.plugin)) sources.push(source(['auth', 'strategies', i], s))
+    })
+  }
+  const oidc = isObject(config.services) && isObject(config.services.auth) ? config.services.auth.oidc : undefined
+  if (isObject(oidc)) sources.push(source(['services', 'auth', 'oidc'], oidc))
+  return sources
+}
+
+/**
+ * Users are recorded by subject, and a subject is unique only within its issuer: two issuers
+ * (two jwt strategies, or a strategy and the console's sign-in) that could each give out `12345`
+ * would make one user of two people, the second acting with the first's role, keys and data.
+ * So each such pair must tell its subjects apart with `subject_prefix`, or say with the same
+ * prefix on both that their subjects name the same people (e.g. `claims.subject: email` at two
+ * identity providers of one company). Reported at the later block of the pair, the one at `self`.
+ */
+export function subjectPrefixIssues(config: Readonly<Record<string, unknown>>, self: readonly (string | number)[]): { path: (string | number)[]; message: string }[] {
+  const sources = subjectSources(config)
+  const at = sources.findIndex((s) => s.path.join('.') === self.join('.'))
+  const mine = sources[at]
+  if (!mine || mine.issuers.length === 0) return []
+  const issues: { path: (string | number)[]; message: string }[] = []
+  for (const other of sources.slice(0, at)) {
+    if (other.issuers.length === 0 || other.issuers.some((i) => mine.issuers.includes(i))) continue
+    if ((other.prefix ?? '') !== (mine.prefix ?? '')) continue
+    if (other.prefix !== undefined && mine.prefix !== undefined) continue
+    const where = other.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')
+    issues.push({
+      path: [...self, 'subject_prefix'],
+      message: `this issuer (${mine.issuers[0]}) and ${where}'s (${other.issuers[0]}) record users by subject alike, so a subject given out by both would be one user: set subject_prefix on one of them (e.g. "${hostLabel(mine.issuers[0]!)}:"), or the same subject_prefix on both if their subjects name the same people`,
+    })
+  }
+  return issues
+}
+
+const hostLabel = (issuer: string): string => {
+  try {
+    return new URL(issuer).hostname.split('.')[0] || 'idp'
+  } catch {
+    return 'idp'
   }
 }
 

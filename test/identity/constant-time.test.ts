@@ -30,7 +30,7 @@ const headers = (key: string) => ({ headers: { authorization: `Bearer ${key}` },
 describe('config key comparison', () => {
   it('compares against every configured key whether the match is first, last, or nowhere', async () => {
     const auth = await strategy()
-    for (const [presented, expected] of [[KEYS[0], 'u0'], [KEYS[2], 'u2'], ['first-key-0123456789abcdeX', undefined]] as const) {
+    for (const [presented, expected] of [[KEYS[0], 'config:u0'], [KEYS[2], 'config:u2'], ['first-key-0123456789abcdeX', undefined]] as const) {
       compare.calls = 0
       const principal = await auth.authenticate(headers(presented)).catch(() => undefined)
       expect(principal?.userId).toBe(expected)

@@ -3,9 +3,11 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { Identity } from '../../plugins/contracts/capabilities.ts'
+import { loadConfig } from '../../core/config/index.ts'
+import { builtinRegistry } from '../../core/plugins/loader.ts'
 import { issuerSettings } from '../../plugins/auth/jwt/verify.ts'
 import type { JwtConfig } from '../../plugins/auth/jwt/schema.ts'
-import { ADMIN, apiKeyStrategy, bearer, call, chat, config, signingKey, sign, startIssuer, unsignedToken, type Issuer, type SigningKey, type TokenOptions } from './helpers.ts'
+import { ADMIN, apiKeyStrategy, bearer, call, chat, config, createKey, signingKey, sign, startIssuer, unsignedToken, type Issuer, type SigningKey, type TokenOptions } from './helpers.ts'
 
 const AUDIENCE = 'api://gateway'
 
@@ -275,10 +277,127 @@ describe('jwt: the subject namespace of config keys\' users', () => {
   })
 })
 
+describe('jwt: two issuers record their users apart (subject_prefix)', () => {
+  let okta: Issuer
+  let google: Issuer
+  let oktaKey: SigningKey
+  let googleKey: SigningKey
+  let gw: RunningGateway
+  const fromOkta = (claims: Record<string, unknown> = {}) => sign(oktaKey, { sub: '00u1', ...claims }, { issuer: okta.issuer, audience: AUDIENCE })
+  const fromGoogle = (claims: Record<string, unknown> = {}) => sign(googleKey, { sub: '00u1', ...claims }, { issuer: google.issuer, audience: AUDIENCE })
+
+  beforeAll(async () => {
+    oktaKey = await signingKey('okta-key')
+    googleKey = await signingKey('google-key')
+    okta = await startIssuer([oktaKey])
+    google = await startIssuer([googleKey])
+    gw = await startTestGateway(config({
+      auth: apiKeyStrategy() + jwtStrategy(okta, '      subject_prefix: "okta:"\n') + jwtStrategy(google, '      subject_prefix: "google:"\n'),
+      extra: 'services: { keys: {}, users: {} }\n',
+    }))
+  })
+  afterAll(async () => {
+    await gw?.close()
+    await okta?.close()
+    await google?.close()
+  })
+
+  it('makes two users of one subject from two issuers: the second is not the first, nor gets their role or keys', async () => {
+    const admin = await call(gw, 'GET', '/api/v1/users/me', { headers: bearer(await fromOkta({ roles: ['admin'] })) })
+    expect(admin.body.data).toMatchObject({ role: 'admin', user: { external_subject: 'okta:00u1' } })
+    const key = await createKey(gw, { name: 'okta admin\'s' }, bearer(await fromOkta()))
+
+    const stranger = await call(gw, 'GET', '/api/v1/users/me', { headers: bearer(await fromGoogle()) })
+    expect(stranger.body.data).toMatchObject({ role: 'user', user: { external_subject: 'google:00u1' } })
+    expect(stranger.body.data.user_id).not.toBe(admin.body.data.user_id)
+    const theirKeys = await call(gw, 'GET', '/api/v1/keys', { headers: bearer(await fromGoogle()) })
+    expect(theirKeys.body.data.map((k: { id: string }) => k.id)).not.toContain(key.id)
+    expect((await call(gw, 'GET', '/api/v1/users', { headers: bearer(await fromGoogle()) })).status).toBe(403)
+  })
+})
+
+describe('jwt: a second issuer\'s tokens, and a config key\'s user, without a store', () => {
+  let okta: Issuer
+  let google: Issuer
+  let googleKey: SigningKey
+  let gw: RunningGateway
+  const fromGoogle = (sub: string) => sign(googleKey, { sub }, { issuer: google.issuer, audience: AUDIENCE })
+
+  beforeAll(async () => {
+    googleKey = await signingKey('google-key')
+    google = await startIssuer([googleKey])
+    // The first strategy's issuer is down from the start: its keys were never fetched.
+    okta = await startIssuer([await signingKey('okta-key')])
+    await okta.close()
+    gw = await startTestGateway(config({
+      store: '',
+      auth: apiKeyStrategy() + jwtStrategy(okta, '      subject_prefix: "okta:"\n      cache_ttl_s: 0\n') + jwtStrategy(google, '      cache_ttl_s: 0\n'),
+      extra: 'limits:\n  backend: { plugin: memory }\n  policies: [ { scope: user, requests_per_minute: 1 } ]\n',
+    }))
+  })
+  afterAll(async () => {
+    await gw?.close()
+    await google?.close()
+  })
+
+  it('verifies the second issuer\'s token although the first issuer\'s keys cannot be fetched (not a 503)', async () => {
+    const res = await chat(gw, bearer(await fromGoogle('someone')))
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+  })
+
+  it('answers a token of neither issuer with the first refusal, 401 invalid_issuer', async () => {
+    const stranger = await sign(googleKey, { sub: 'x' }, { issuer: 'https://evil.example.com', audience: AUDIENCE })
+    expect((await chat(gw, bearer(stranger))).body.error).toMatchObject({ type: 'authentication_error', code: 'invalid_issuer' })
+  })
+
+  it('keeps the config key user admin apart from a token whose subject is admin: per-user buckets are their own', async () => {
+    expect((await chat(gw, ADMIN)).status).toBe(200)
+    expect((await chat(gw, bearer(await fromGoogle('admin')))).status).toBe(200)
+    expect((await chat(gw, bearer(await fromGoogle('admin')))).status).toBe(429)
+    expect((await chat(gw, ADMIN)).status).toBe(429)
+  })
+})
+
 describe('jwt: config errors', () => {
   it('refuses HS256 in algorithms: a JWKS-verified strategy accepts asymmetric algorithms only', async () => {
     const auth = '    - { plugin: jwt, issuer: https://id.example.com, audience: x, jwks_uri: "https://id.example.com/keys", algorithms: [RS256, HS256] }\n'
     await expect(startTestGateway(config({ store: '', auth }))).rejects.toThrow(/auth\.strategies\[0\]\.algorithms\[1\]: must be one of: "RS256"/)
+  })
+
+  describe('two issuers whose subjects would meet', () => {
+    const strategy = (issuer: string, more = '') => `    - { plugin: jwt, issuer: "${issuer}", audience: x, jwks_uri: "${issuer}/keys"${more} }\n`
+    const OKTA = 'https://acme.okta.com'
+    const GOOGLE = 'https://accounts.google.com'
+    const check = async (text: string) => loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, await builtinRegistry(), {})
+
+    it('refuses two jwt strategies of different issuers unless subject_prefix tells their subjects apart, naming the field', async () => {
+      await expect(check(config({ store: '', auth: strategy(OKTA) + strategy(GOOGLE) })))
+        .rejects.toThrow(/auth\.strategies\[1\]\.subject_prefix: this issuer \(https:\/\/accounts\.google\.com\) and auth\.strategies\[0\]'s \(https:\/\/acme\.okta\.com\) record users by subject alike.*"accounts:"/)
+      await expect(check(config({ store: '', auth: strategy(OKTA, ', subject_prefix: "okta:"') + strategy(GOOGLE) + strategy('https://login.example.com') })))
+        .rejects.toThrow(/auth\.strategies\[2\]\.subject_prefix: this issuer \(https:\/\/login\.example\.com\) and auth\.strategies\[1\]'s/)
+    })
+
+    it('refuses the console\'s oidc sign-in of another issuer than a jwt strategy\'s, at services.auth.oidc.subject_prefix', async () => {
+      const extra = `services:\n  auth:\n    oidc: { issuer: "${GOOGLE}", client_id: console }\n`
+      await expect(check(config({ auth: strategy(OKTA), extra }))).rejects.toThrow(/services\.auth\.oidc\.subject_prefix: this issuer \(https:\/\/accounts\.google\.com\) and auth\.strategies\[0\]'s/)
+    })
+
+    it('accepts one issuer twice (a jwt strategy and the console, one tenant), a prefix on one, or the same prefix on both (the same people)', async () => {
+      const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
+      const entra = `    - { plugin: jwt, entra: { tenant_id: ${TENANT}, client_id: api } }\n`
+      const console = `services:\n  auth:\n    oidc: { entra: { tenant_id: ${TENANT} }, client_id: console }\n`
+      for (const [auth, extra] of [
+        [entra, console],
+        [strategy(OKTA) + strategy(`${OKTA}/`), ''],
+        [strategy(OKTA) + strategy(GOOGLE, ', subject_prefix: "google:"'), ''],
+        [strategy(OKTA, ', subject_prefix: "acme:", claims: { subject: email }') + strategy(GOOGLE, ', subject_prefix: "acme:", claims: { subject: email }'), ''],
+      ]) await check(config({ auth: auth!, extra: extra! }))
+    })
+
+    it('refuses a subject_prefix in the config keys\' namespace', async () => {
+      await expect(check(config({ store: '', auth: strategy(OKTA, ', subject_prefix: "Config:x"') })))
+        .rejects.toThrow(/auth\.strategies\[0\]\.subject_prefix: must match pattern/)
+    })
   })
 
   it('refuses a jwt strategy without issuer, audience and jwks_uri (or entra)', async () => {

@@ -273,3 +273,20 @@ limits:
     expect(String(scope)).toContain('limits.policies[0].scope')
   })
 })
+
+describe('when: { users } names a user as routes do: by id, or by the name or email they go by', () => {
+  let gw: RunningGateway
+  beforeAll(async () => {
+    // With a store, a config key's user has a UUID for an id: the config can only know its name.
+    gw = await startTestGateway(limitsConfig(['{ scope: user, when: { users: [alice] }, requests_per_minute: 1 }'], {
+      extra: `${CALLERS}store: { plugin: embedded, memory: true, vector: false }\n`,
+    }))
+  })
+  afterAll(() => gw.close())
+
+  it('applies a policy naming alice to alice, and to no one else', async () => {
+    expect((await chat(gw, {}, bearer(KEYS.alice))).status).toBe(200)
+    expect((await chat(gw, {}, bearer(KEYS.alice))).status).toBe(429)
+    for (let i = 0; i < 3; i++) expect((await chat(gw, {}, bearer(KEYS.bob))).status).toBe(200)
+  })
+})

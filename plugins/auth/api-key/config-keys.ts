@@ -4,8 +4,10 @@
  * of a key was right, nor which key matched.
  *
  * With a store, the key's user is recorded in `users` (as `config:<user>`) the first time the key
- * is used, so its principal carries a user id the management API can own records by. A store that
- * is down never locks the bootstrap keys out: they then act with the plain user name.
+ * is used, so its principal carries a user id the management API can own records by. Without a
+ * store, or while a store is down (which never locks the bootstrap keys out), the user id is that
+ * subject, `config:<user>`: a namespace no token's subject may enter (claims.ts refuses it), so a
+ * key's per-user limits and cache are never a token user's of the same name.
  *
  * A key's principal carries a fingerprint of the key (`secretPrefix`: 12 hex digits of the sha256
  * of its sha256), which tells apart keys that share a keyId (an old and a new key for one user):
@@ -49,11 +51,12 @@ export class ConfigKeys implements ConfigKeyDirectory {
       const repeated = seen.get(hex)
       if (repeated !== undefined) throw new Error(`keys[${i}] is the same key as keys[${repeated}]`)
       seen.set(hex, i)
+      const subject = `${CONFIG_KEY_SUBJECT_PREFIX}${k.user}`
       return {
         hash: digestBytes(hex),
-        subject: `${CONFIG_KEY_SUBJECT_PREFIX}${k.user}`,
+        subject,
         principal: Object.freeze({
-          userId: k.user,
+          userId: subject,
           role: k.role,
           strategy: STRATEGY,
           keyId: `${CONFIG_KEY_ID_PREFIX}${k.name ?? k.user}`,
@@ -106,7 +109,7 @@ export class ConfigKeys implements ConfigKeyDirectory {
       entry.recorded = true
     } catch (err) {
       entry.retryAt = Date.now() + RETRY_MS
-      this.#logger.warn({ key: p.keyId, err: (err as Error).message }, 'could not record a config key\'s user in the store; using the user name for now')
+      this.#logger.warn({ key: p.keyId, err: (err as Error).message }, 'could not record a config key\'s user in the store; acting as config:<user> for now')
     }
     return entry.principal
   }

@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache'
 import { definePlugin, type AuthRequest, type AuthStrategy, type Principal } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { unauthorized } from '../../../plugin-api/index.ts'
-import { claimMapping, identityOf, roleMapRoles } from '../../contracts/claims.ts'
+import { claimMapping, identityOf, roleMapRoles, subjectPrefixIssues } from '../../contracts/claims.ts'
 import { undefinedRoles } from '../../contracts/roles.ts'
 import { JwtPrincipals } from './principals.ts'
 import { configSchema, type JwtConfig } from './schema.ts'
@@ -38,7 +38,7 @@ export default definePlugin<JwtConfig, AuthStrategy>({
   description: 'Bearer JWTs from an OIDC issuer (e.g. Microsoft Entra ID), verified against its JWKS.',
   configSchema,
   uses: [Identity],
-  checkConfig: (_config, at) => undefinedRoles(roleMapRoles(at.block), at),
+  checkConfig: (config, at) => [...undefinedRoles(roleMapRoles(at.block), at), ...subjectPrefixIssues(config, at.path)],
   setup(ctx, config) {
     const settings = issuerSettings(config)
     const verifier = tokenVerifier(config, settings, ctx.logger)

@@ -4,7 +4,7 @@
  * the algorithm allow-list. Each way a token can be bad becomes a 401 with its own code; a JWKS
  * that cannot be fetched is the gateway's problem, a 503.
  */
-import { createRemoteJWKSet, errors, jwksCache, jwtVerify, type JWKSCacheInput, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSet } from 'jose'
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwksCache, jwtVerify, type JWKSCacheInput, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSet } from 'jose'
 import { GatewayError, unauthorized, type Logger } from '../../../plugin-api/index.ts'
 import { ASYMMETRIC_ALGORITHMS, type JwtConfig } from './schema.ts'
 
@@ -58,8 +58,14 @@ export function tokenVerifier(config: JwtConfig, settings: IssuerSettings, logge
     requiredClaims: ['exp'],
     ...(config.max_token_age_s !== undefined ? { maxTokenAge: config.max_token_age_s } : {}),
   }
+  const issuers = new Set(typeof settings.issuer === 'string' ? [settings.issuer] : settings.issuer)
   return {
     async verify(token) {
+      // Another issuer's token is refused before any key is looked up: beside a second jwt
+      // strategy (whose tokens this one is asked about first), this issuer's keys being out of
+      // reach must not turn the other's tokens away with a 503. jwtVerify checks iss again.
+      const iss = claimedIssuer(token)
+      if (iss === undefined || !issuers.has(iss)) throw unauthorized('The token was not issued by the expected issuer.', 'invalid_issuer')
       try {
         return (await jwtVerify(token, jwks, options)).payload
       } catch (err) {
@@ -97,6 +103,18 @@ function keepFresh(remote: RemoteJWKSet, fetchedAt: () => number | undefined, ti
       }
     }
     return remote(header, token)
+  }
+}
+
+/** The `iss` a token claims, unverified (only to tell whose it is); a token that is not a JWT is malformed_token. */
+function claimedIssuer(token: string): string | undefined {
+  try {
+    decodeProtectedHeader(token)
+    const { iss } = decodeJwt(token)
+    return typeof iss === 'string' ? iss : undefined
+  } catch {
+    // Both throw only for a token that does not parse (decodeProtectedHeader a plain TypeError).
+    throw unauthorized('The token is malformed.', 'malformed_token')
   }
 }
 

@@ -12,7 +12,7 @@
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, type Service } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
-import { claimMapping, roleMapRoles } from '../../contracts/claims.ts'
+import { claimMapping, roleMapRoles, subjectPrefixIssues } from '../../contracts/claims.ts'
 import { ConfigKeyDirectory, NO_CONFIG_KEYS } from '../../contracts/config-keys.ts'
 import { undefinedRoles } from '../../contracts/roles.ts'
 import { Sessions } from '../../contracts/sessions.ts'
@@ -33,7 +33,10 @@ export default definePlugin<AuthConfig, Service>({
   // ConfigKeyDirectory: a config-key session follows gateway.yaml's keys; this service is rebuilt with the api-key strategy.
   uses: [Identity, ConfigKeyDirectory],
   provides: [Sessions],
-  checkConfig: (_config, at) => undefinedRoles(roleMapRoles(at.block.oidc).map(([path, role]) => [['oidc', ...path], role]), at),
+  checkConfig: (config, at) => [
+    ...undefinedRoles(roleMapRoles(at.block.oidc).map(([path, role]) => [['oidc', ...path], role]), at),
+    ...subjectPrefixIssues(config, [...at.path, 'oidc']),
+  ],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     const identity = ctx.tryGet(Identity)

@@ -1,5 +1,5 @@
 /** What limit policies and budgets look at, and their `when` conditions. */
-import { NamePatterns, type Principal } from '../../../plugin-api/index.ts'
+import { NamePatterns, namesUser, type Principal } from '../../../plugin-api/index.ts'
 
 /** Whose bucket a limit counts in. */
 export type LimitScope = 'key' | 'user' | 'department' | 'thread' | 'organization' | 'route'
@@ -40,7 +40,10 @@ export function compileWhen(when: LimitWhen | undefined): (facts: LimitFacts) =>
   }
   inSet(when.departments, (f) => f.principal?.department)
   inSet(when.roles, (f) => f.principal?.role)
-  inSet(when.users, (f) => f.principal?.userId)
+  if (when.users?.length) {
+    const users = new Set(when.users)
+    tests.push((f) => namesUser(users, f.principal))
+  }
   inSet(when.keys, (f) => f.principal?.keyId)
   if (when.routes?.length) {
     const routes = new NamePatterns(when.routes)
