@@ -180,6 +180,19 @@ describe('circuit breaker', () => {
     expect(a.requests).toHaveLength(2)
   })
 
+  it('keeps a breaker per model a glob target sends: gpt-4o rate limited leaves gpt-4o-mini of the same route open', async () => {
+    const a = await upstream('a', [{ status: 429 }, { status: 429 }, { ok: 'mini answers' }])
+    const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: 'gpt-*'\n    retry: { attempts: 0 }\n    circuit: { failures: 2, window_s: 10, cooldown_s: 30 }\n    targets: [ { provider: a } ]\n`)
+    const big = { ...ask, model: 'gpt-4o' }
+    expect((await chat(gw, big)).status).toBe(429)
+    expect((await chat(gw, big)).status).toBe(429)
+    expect((await chat(gw, big)).body.error.code).toBe('circuit_open')
+    const mini = await chat(gw, { ...ask, model: 'gpt-4o-mini' })
+    expect(mini.status, JSON.stringify(mini.body)).toBe(200)
+    expect(mini.body.choices[0].message.content).toBe('mini answers')
+    expect(a.requests.map((r) => r.body.model)).toEqual(['gpt-4o', 'gpt-4o', 'gpt-4o-mini'])
+  })
+
   it('reopens when the half-open probe fails', async () => {
     const a = await upstream('a', [{ status: 500 }])
     const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: r\n    circuit: { failures: 1, window_s: 10, cooldown_s: 0.2 }\n    targets: [ { provider: a } ]\n`)

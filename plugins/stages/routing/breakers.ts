@@ -3,7 +3,8 @@
  * latency, per `provider/model`, kept per gateway across reloads (ctx.keep). The call step reports
  * each try through the plan's outcomes; the admin service reads them through `Circuits`.
  */
-import type { RoutingTarget, StageExchange, TargetOutcomes, TargetPlan } from '../../../plugin-api/index.ts'
+import { LRUCache } from 'lru-cache'
+import { isGlob, type RoutingTarget, type StageExchange, type TargetOutcomes, type TargetPlan } from '../../../plugin-api/index.ts'
 import type { CircuitState, CircuitView, Circuits } from '../../contracts/circuits.ts'
 
 export interface CircuitSettings {
@@ -124,20 +125,38 @@ export class TargetHealth {
 
 const key = (provider: string, model: string | undefined): string => `${provider}/${model ?? '*'}`
 
+/**
+ * How many models of glob targets keep a health of their own. A `gpt-*` target sends each client's
+ * model name upstream, and gpt-4o being rate limited says nothing of gpt-4o-mini: each name is a
+ * target of its own (one breaker for all let one model's 429s close every model of the route). The
+ * names are the client's to choose, so they are bounded; an evicted model starts closed again.
+ */
+const GLOB_MODELS_MAX = 4096
+
 /** Every target's health in one gateway, shared by its snapshots (and so by each reload's stage instance). */
 export class Breakers implements Circuits {
   readonly #byKey = new Map<string, TargetHealth>()
   /** A snapshot's target → its health: found once per target object (each reload brings new ones), not by its key on every call. */
   readonly #byTarget = new WeakMap<RoutingTarget, TargetHealth>()
   readonly #onChange: (health: TargetHealth) => void
+  /** A glob target's health per model sent (`provider/model`), and the outcomes of a plan for each model asked for. */
+  readonly #byModel = new LRUCache<string, TargetHealth>({ max: GLOB_MODELS_MAX })
+  readonly #outcomesByModel = new LRUCache<string, TargetOutcomes<RoutingTarget>>({ max: GLOB_MODELS_MAX })
 
   constructor(onChange: (health: TargetHealth) => void) {
     this.#onChange = onChange
   }
 
   plan<T extends RoutingTarget>(x: StageExchange, targets: readonly T[], fallback: boolean): TargetPlan<T> {
-    for (const target of targets) if (!this.#byTarget.has(target)) this.#register(target, x.route?.settings.circuit as CircuitConfig | undefined)
-    return { targets, fallback, outcomes: this.#outcomes as TargetOutcomes<T> }
+    // A target without a model of its own sends the client's model name: on a glob route, one of many.
+    let perModel = false
+    for (const target of targets) {
+      if (!this.#byTarget.has(target)) this.#register(target, x.route?.settings.circuit as CircuitConfig | undefined)
+      if (target.model === undefined) perModel = true
+    }
+    perModel &&= x.route !== undefined && isGlob(x.route.name)
+    const outcomes = perModel ? this.#outcomesFor(x.requestedModel) : this.#outcomes
+    return { targets, fallback, outcomes: outcomes as TargetOutcomes<T> }
   }
 
   latencyMs(target: RoutingTarget): number | undefined {
@@ -146,7 +165,8 @@ export class Breakers implements Circuits {
   }
 
   describe(provider: string, model: string | undefined, now = Date.now()): CircuitView {
-    return this.#byKey.get(key(provider, model))?.describe(now) ?? { state: 'closed', recent_failures: 0, retry_in_ms: 0, latency_ms: null }
+    const k = key(provider, model)
+    return (this.#byKey.get(k) ?? this.#byModel.peek(k))?.describe(now) ?? { state: 'closed', recent_failures: 0, retry_in_ms: 0, latency_ms: null }
   }
 
   /** The target's health under its `circuit:` over its route's; the settings follow the latest config (a reload's new target objects come here again). */
@@ -162,6 +182,35 @@ export class Breakers implements Circuits {
   /** The call step reports only targets of a plan, which `plan` registered. */
   #of(target: RoutingTarget): TargetHealth {
     return this.#byTarget.get(target)!
+  }
+
+  /** Outcomes that count a glob target's tries under the model sent (its own latency feeds the target's too, for least-latency). */
+  #outcomesFor(model: string): TargetOutcomes<RoutingTarget> {
+    let outcomes = this.#outcomesByModel.get(model)
+    if (outcomes) return outcomes
+    const of = (t: RoutingTarget): TargetHealth => (t.model === undefined ? this.#modelHealth(t, model) : this.#of(t))
+    outcomes = {
+      admit: (t) => of(t).tryAcquire(),
+      success: (t, latencyMs) => {
+        of(t).success(latencyMs)
+        if (t.model === undefined) this.#of(t).success(latencyMs)
+      },
+      failure: (t) => of(t).failure(),
+      release: (t) => of(t).release(),
+      retryInMs: (targets) => Math.min(...targets.map((t) => of(t).retryInMs())),
+    }
+    this.#outcomesByModel.set(model, outcomes)
+    return outcomes
+  }
+
+  /** The glob target's health for one model, with the target's settings as the latest config has them. */
+  #modelHealth(target: RoutingTarget, model: string): TargetHealth {
+    const settings = this.#of(target).settings
+    const k = key(target.provider, model)
+    let health = this.#byModel.get(k)
+    if (!health) this.#byModel.set(k, (health = new TargetHealth(k, settings, this.#onChange)))
+    else health.settings = settings
+    return health
   }
 
   readonly #outcomes: TargetOutcomes<RoutingTarget> = {
