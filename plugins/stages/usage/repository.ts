@@ -181,6 +181,18 @@ function checkInterval(interval: UsageInterval): UsageInterval {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Events as 20 column arrays; a bad event fails the batch before the database sees it, naming the event. */
+/** The largest value of the integer columns. */
+const INT4_MAX = 2_147_483_647
+
+/**
+ * A token count as its column holds one. Counts come from upstreams, which have reported null,
+ * 2.5 and 3e9: PostgreSQL refused the whole batch for each, and every event after it waited.
+ */
+const count = (n: number | undefined): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.min(Math.round(n), INT4_MAX) : 0)
+
+/** Text as PostgreSQL takes it: a model name is the client's, and text may not hold U+0000. */
+const text = (s: string | null | undefined): string | null => (s == null ? null : s.includes('\u0000') ? s.replaceAll('\u0000', '') : s)
+
 function toRows(events: readonly UsageEvent[]): unknown[][] {
   return events.map((e, i) => {
     if (typeof e.eventId !== 'string' || !UUID.test(e.eventId)) throw badRequest(`usage event ${i} has no event id (a UUID).`, `events[${i}].eventId`, 'invalid_usage_event')
@@ -190,9 +202,9 @@ function toRows(events: readonly UsageEvent[]): unknown[][] {
     if (!Number.isFinite(e.latencyMs) || e.latencyMs < 0) throw badRequest(`usage event ${i} has no valid latency.`, `events[${i}].latencyMs`, 'invalid_usage_event')
     // The time as an ISO instant (Date's toJSON); numbers as JavaScript writes them, as pg would.
     return [
-      e.eventId, e.time, e.requestId, e.userId ?? null, e.keyId ?? null, e.department ?? null, e.route ?? null, e.provider ?? null, e.model ?? null,
-      e.status, e.errorType ?? null, e.attempts ?? 1, e.cacheHit ?? false, e.promptTokens ?? 0, e.completionTokens ?? 0,
-      e.cachedTokens ?? 0, e.costUsd ?? 0, Math.round(e.latencyMs), e.ttftMs == null ? null : Math.round(e.ttftMs), e.streamed ?? false,
+      e.eventId, e.time, e.requestId, text(e.userId), text(e.keyId), text(e.department), text(e.route), text(e.provider), text(e.model),
+      e.status, text(e.errorType), e.attempts ?? 1, e.cacheHit ?? false, count(e.promptTokens), count(e.completionTokens),
+      count(e.cachedTokens), Number.isFinite(e.costUsd) && e.costUsd! >= 0 ? e.costUsd : 0, Math.round(e.latencyMs), e.ttftMs == null ? null : Math.round(e.ttftMs), e.streamed ?? false,
     ]
   })
 }

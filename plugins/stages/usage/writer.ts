@@ -57,6 +57,7 @@ export interface UsageMetrics {
   readonly usageJournalEvents: { set(value: number): void }
   readonly usageJournalBytes: { set(value: number): void }
   readonly usageWriteFailures: { inc(): void }
+  readonly usageRejected: { inc(): void }
 }
 
 export function usageMetrics(metrics: Metrics): UsageMetrics {
@@ -68,7 +69,18 @@ export function usageMetrics(metrics: Metrics): UsageMetrics {
     usageJournalEvents: metrics.gauge('gateway_usage_journal_events', 'Usage events in the journal on disk, waiting to be written.'),
     usageJournalBytes: metrics.gauge('gateway_usage_journal_bytes', 'Size of the usage journal on disk.'),
     usageWriteFailures: metrics.counter('gateway_usage_write_failures_total', 'Failed usage batch writes (retried).'),
+    usageRejected: metrics.counter('gateway_usage_events_rejected_total', 'Usage events the store refused for what they hold (set aside, logged, not retried). Should stay 0.'),
   }
+}
+
+/**
+ * The store refused the events themselves: a 400 of the repository's own checks, or PostgreSQL's
+ * data exceptions (class 22: bad value, out of range, invalid text) and integrity violations (23).
+ * Anything else (a connection, a timeout) says the store is down, and the batch is retried whole.
+ */
+function refusesEvents(err: unknown): boolean {
+  const { status, code } = (err ?? {}) as { status?: unknown; code?: unknown }
+  return status === 400 || (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code))
 }
 
 const FIRST_RETRY_DELAY_MS = 250
@@ -172,7 +184,7 @@ export class UsageWriter {
       try {
         const batch = await this.#nextBatch()
         if (!batch) break
-        await store.insertBatch(batch.events)
+        await this.#insert(store, batch.events)
         if (this.#stopped) break
         await batch.acknowledge()
         if (this.#failures) this.#options.logger.info({ failures: this.#failures, pending: this.pending }, 'usage writes resumed; catching up')
@@ -191,6 +203,27 @@ export class UsageWriter {
       } finally {
         this.#updateGauges()
       }
+    }
+  }
+
+  /**
+   * Write the events. A batch the store refuses for what it holds (not for being down) is written
+   * again in halves, down to the event it will not take, which is set aside (logged, counted) and
+   * never tried again: one bad event held every event behind it, across restarts too (journaled).
+   */
+  async #insert(store: UsageEventRepository, events: readonly UsageEvent[]): Promise<void> {
+    try {
+      await store.insertBatch(events)
+    } catch (err) {
+      if (!refusesEvents(err)) throw err
+      if (events.length === 1) {
+        this.#options.metrics.usageRejected.inc()
+        this.#options.logger.error({ err: (err as Error).message, event: events[0] }, 'the store refused a usage event; it is set aside and not written')
+        return
+      }
+      const half = Math.ceil(events.length / 2)
+      await this.#insert(store, events.slice(0, half))
+      await this.#insert(store, events.slice(half))
     }
   }
 
