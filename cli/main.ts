@@ -166,12 +166,28 @@ async function start(args: string[]): Promise<number> {
   // Signals are handled before readiness is announced: a supervisor that stops the gateway as soon
   // as it says it listens gets a drain, not node's default of dying on the spot.
   process.on('SIGHUP', () => void gateway.controller.reload('SIGHUP'))
+  // The first signal drains. A second (an impatient Ctrl-C, a supervisor's repeat) cuts the
+  // connections at once, and the usage the store has not taken still goes to the journal within
+  // shutdown_timeout_ms; node's own handler would have died on the spot and lost it. A third exits.
+  let signals = 0
+  let code = 0
   const stop = (signal: string): void => {
-    gateway.logger.info({ signal }, 'shutting down')
-    void gateway.close().then(() => process.exit(0), () => process.exit(1))
+    signals++
+    if (signals === 1) {
+      gateway.logger.info({ signal }, 'shutting down')
+      void gateway.close().then(() => process.exit(code), () => process.exit(1))
+    } else if (signals === 2) {
+      code = 1
+      gateway.logger.warn({ signal }, 'second signal: closing every connection now; usage not yet stored goes to the journal (a third signal exits at once)')
+      gateway.server.closeAllConnections()
+    } else {
+      gateway.logger.warn({ signal }, 'third signal: exiting now')
+      gateway.logger.flush()
+      process.exit(1)
+    }
   }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
   if (cluster.isWorker) process.send?.({ type: 'listening', url: gateway.url })
   else console.error(`gateway listening on ${gateway.url} (config ${gateway.controller.current.version})`)
   return new Promise<number>(() => undefined) // runs until a signal

@@ -97,8 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     closing ??= (async () => {
       const limit = controller.current.config.server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS
       const stopBy = Date.now() + limit
-      // Responses in flight tell their keep-alive clients that the connection closes (so none sends
-      // another request on a socket about to go), and each connection closes as its response ends.
+      // Responses in flight tell their keep-alive clients that the connection closes (so none sends another request on a socket about to go), and each connection closes as its response ends.
       const closed = gatewayServer.drain()
       if (await within(closed, limit) === 'timeout') {
         logger.warn({ inflight: controller.current.inflight }, 'shutdown timeout: closing remaining connections')

@@ -31,11 +31,10 @@ const unwritten = new Set<() => void>()
 process.once('exit', () => { for (const flush of unwritten) flush() })
 
 /**
- * The per-request access log: pino's line format, at the gateway logger's level, written to its stream at most
- * 10 ms after a line (or at 64k characters). One write(2) per event-loop turn, below saturation one per request,
- * each waking the log's reader, cost the no-auth route ~3% of its CPU at 4000 requests a second (bench/ab.ts,
- * AB_RATE). pino's serializer has nothing to do for fixed flat fields, and sonic-boom measures all it holds
- * unwritten on each write.
+ * The per-request access log: pino's line format, at the gateway logger's level, written to its stream at most 10 ms after a line (or at
+ * 64k characters). One write(2) per event-loop turn, below saturation one per request, each waking the log's reader, cost the no-auth route
+ * ~3% of its CPU at 4000 requests a second (bench/ab.ts, AB_RATE). pino's serializer has nothing to do for fixed flat fields, and sonic-boom
+ * measures all it holds unwritten on each write.
  */
 export function accessLog(logger: Logger): (fields: Record<string, unknown>) => void {
   const stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym]

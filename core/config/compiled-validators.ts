@@ -1,10 +1,8 @@
 /**
- * JSON Schema validators without compiling at every start. ajv turns a schema into JavaScript,
- * which costs ~0.9 s for the gateway's own schema (and ~0.2 s more for the 2020 meta-schema in
- * each new Ajv): `npm run build` writes that JavaScript for the built-in schemas to
- * dist/validators/<hash>.cjs (ajv standalone code), and a start evaluates the file (~40 ms).
- * The hash covers the schema and the ajv options, so an edited schema never meets stale code: a
- * schema without a file (a third-party plugin's, or any when the TypeScript sources run) is
+ * JSON Schema validators without compiling at every start. ajv turns a schema into JavaScript, which costs ~0.9 s for the gateway's own
+ * schema (and ~0.2 s more for the 2020 meta-schema in each new Ajv): `npm run build` writes that JavaScript for the built-in schemas to
+ * dist/validators/<hash>.cjs (ajv standalone code), and a start evaluates the file (~40 ms). The hash covers the schema and the ajv options,
+ * so an edited schema never meets stale code: a schema without a file (a third-party plugin's, or any when the TypeScript sources run) is
  * compiled at run time, by one Ajv per option set made on first need.
  */
 import { createHash } from 'node:crypto'
@@ -19,16 +17,13 @@ import type { JsonSchema } from '../../plugin-api/types.ts'
 
 export type Ajv = InstanceType<typeof Ajv2020Module.default>
 
-/**
- * `core`: the gateway's schema as written. `plugin`: a plugin block or a route's JSON body, the
- * schema's defaults filled in. `text`: a route's query or path, defaults filled in and its strings
- * coerced to the types the schema says.
- */
+/** `core`: the gateway's schema as written. `plugin`: a plugin block or a route's JSON body, the schema's defaults filled in. `text`: a route's query or path, defaults filled in and its strings coerced to the types the schema says. */
 export type ValidatorUse = 'core' | 'plugin' | 'text'
+// strictNumbers: YAML's .inf and JSON's 1e400 would pass `integer` and `minimum`.
 export const VALIDATOR_OPTIONS: Readonly<Record<ValidatorUse, Options>> = {
-  core: { allErrors: true, strict: false, verbose: true },
-  plugin: { allErrors: true, strict: false, verbose: true, useDefaults: true },
-  text: { allErrors: true, strict: false, verbose: true, useDefaults: true, coerceTypes: 'array' },
+  core: { allErrors: true, strict: false, verbose: true, strictNumbers: true },
+  plugin: { allErrors: true, strict: false, verbose: true, useDefaults: true, strictNumbers: true },
+  text: { allErrors: true, strict: false, verbose: true, useDefaults: true, coerceTypes: 'array', strictNumbers: true },
 }
 
 // ajv itself (~90 modules) is required only when something is compiled: built validators need

@@ -75,8 +75,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   })
   const data = (doc.toJS() ?? {}) as { providers?: Record<string, { optional?: unknown } | null> }
 
-  // A provider marked `optional: true` whose variables are not set is left out, not an error:
-  // the shipped config lists every provider, and those with a key in the environment work.
+  // A provider marked `optional: true` whose variables are not set is left out, not an error: the shipped config lists every provider, and those with a key in the environment work.
   chooseAlternatives(data as Record<string, unknown>, missing)
   const disabled = new Map<string, string>()
   const envIssues: ConfigIssue[] = []
@@ -149,8 +148,7 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, k
         return ''
       })
       if (missing) return
-      // An unquoted scalar that was entirely a variable takes the type its value reads as,
-      // so `port: ${PORT:-8080}` is a number and `enabled: ${FLAG:-false}` a boolean.
+      // An unquoted scalar that was entirely a variable takes the type its value reads as, so `port: ${PORT:-8080}` is a number and `enabled: ${FLAG:-false}` a boolean.
       const whole = node.type === 'PLAIN' && /^\$\{[^}]+\}$/.test(original)
       if (whole && NUMBER.test(result)) node.value = Number(result)
       else if (whole && (result === 'true' || result === 'false')) node.value = result === 'true'

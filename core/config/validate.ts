@@ -34,6 +34,7 @@ export async function validateConfig(
     throw new ConfigError([parsed.issue([], 'the config must be a YAML mapping (key: value)')])
   }
   const validateCore = validators.get(CORE_SCHEMA, 'core')
+  issues.push(...timerIssues(parsed, parsed.data))
   if (!validateCore(parsed.data)) {
     issues.push(...ajvIssues(parsed, [], validateCore.errors ?? []))
     throw new ConfigError(unlessUnknown(parsed, issues))
@@ -63,6 +64,15 @@ export async function validateConfig(
   const remaining = unlessUnknown(parsed, issues)
   if (remaining.length) throw new ConfigError(remaining)
   return { loaded: { ...parsed, config }, registry }
+}
+
+/** Node runs a timer of more than 2^31-1 ms (24.8 days) after 1 ms: every `*_ms` setting is held to that. */
+function timerIssues(parsed: ParsedConfig, node: unknown, path: ConfigPath = []): ConfigIssue[] {
+  if (typeof node !== 'object' || node === null) return []
+  return Object.entries(node).flatMap(([key, value]) => {
+    const at = [...path, Array.isArray(node) ? Number(key) : key]
+    return Number.isFinite(value) && key.endsWith('_ms') && (value as number) > 2 ** 31 - 1 ? [parsed.issue(at, 'must be at most 2147483647 (24.8 days)')] : timerIssues(parsed, value, at)
+  })
 }
 
 /** How a config gets a backend kind's capability. */

@@ -1,7 +1,6 @@
 /**
- * A worker's probes: `gateway worker --metrics-port N` serves /metrics (its queue consumers'
- * in-flight, retries, dead letters and pickup times, which no gateway's /metrics can see), /health
- * and /ready (the store and the broker), and nothing else: a worker takes no API requests.
+ * A worker's probes: `gateway worker --metrics-port N` serves /metrics (its queue consumers' in-flight, retries, dead letters and pickup
+ * times, which no gateway's /metrics can see), /health and /ready (the store and the broker), and nothing else: a worker takes no API requests.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'

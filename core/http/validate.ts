@@ -10,8 +10,7 @@ export interface InputValidator {
   check<T>(value: T, where: 'body' | 'query' | 'path'): T
 }
 
-// Compiled on the first request that has input to check, once per schema object (plugins' schemas
-// are constants that outlive reloads), by the same validators as config blocks.
+// Compiled on the first request that has input to check, once per schema object (plugins' schemas are constants that outlive reloads), by the same validators as config blocks.
 export function validator(schema: JsonSchema, fromText: boolean): InputValidator {
   const fn = validators.get(schema, fromText ? 'text' : 'plugin')
   return {

@@ -14,8 +14,7 @@ export function account(x: Exchange): ExchangeOutcome | Promise<ExchangeOutcome>
   const error = x.error
   const status = error ? error.status : x.aborted ? 499 : x.status
   const done = { status, errorType: error?.code ?? (status === 499 ? 'client_closed_request' : status >= 400 ? 'error' : null) }
-  // A stream that started but ended without usage (aborted, cut, or a provider that sends none)
-  // was still billed upstream: count it with a real tokenizer (bounded, off the event loop).
+  // A stream that started but ended without usage (aborted, cut, or a provider that sends none) was still billed upstream: count it with a real tokenizer (bounded, off the event loop).
   const streamedWithoutUsage = !x.usage && x.ttftMs !== undefined && !x.cacheHit && x.operation === 'chat' && (result === undefined || isChatStream(result as never) || isNative(result))
   if (!streamedWithoutUsage) return settle(x, done, x.usage?.prompt_tokens ?? 0, x.usage?.completion_tokens ?? 0)
   const text = x.completionParts.join('') || (result && isNative(result) ? result.text?.() ?? '' : '')

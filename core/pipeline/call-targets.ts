@@ -17,8 +17,7 @@ export function isNative(result: unknown): result is NativeResult {
 
 export async function callTargets(x: Exchange): Promise<CallResult> {
   const route = x.compiledRoute!
-  // Usage is always asked for upstream, so every stream is accounted for; the client gets the
-  // usage chunk only if it asked (see ObservedStream).
+  // Usage is always asked for upstream, so every stream is accounted for; the client gets the usage chunk only if it asked (see ObservedStream).
   const chat = x.operation === 'chat' ? withUsage(x.chatRequest, x) : undefined
   let lastError: GatewayError | undefined
   let tried = false
@@ -210,8 +209,7 @@ class Attempt {
     if (this.#timedOut) return upstreamError(undefined, this.#timedOut, { kind: 'timeout', provider: this.#target.provider, cause: err })
     const shaped = fromShape(err)
     if (shaped) return shaped
-    // A provider that let one through: a stack overflow while it built the request (an over-deep
-    // value) is not the upstream failing, and its message is an internal.
+    // A provider that let one through: a stack overflow while it built the request (an over-deep value) is not the upstream failing, and its message is an internal.
     if (err instanceof RangeError && !this.#answered) return requestNotSent(this.#target.provider, err)
     return upstreamError(undefined, (err as Error)?.message ?? String(err), { kind: 'connection', provider: this.#target.provider, cause: err })
   }

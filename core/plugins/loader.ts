@@ -23,10 +23,9 @@ const KIND_FOLDERS: Readonly<Record<string, PluginKind>> = {
 export const BUILTIN_PLUGIN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../plugins')
 
 /**
- * The built-ins' summaries (id, kind, schema) and module files, written by `npm run build` beside
- * the compiled plugins: a build's registry imports a plugin's code only when a config uses it,
- * instead of every plugin's (with ajv's and mdast's, 280 of the 970 modules a PostgreSQL start
- * loaded; bench/RESULTS.md). The sources have no such file and are scanned.
+ * The built-ins' summaries (id, kind, schema) and module files, written by `npm run build` beside the compiled plugins: a build's registry
+ * imports a plugin's code only when a config uses it, instead of every plugin's (with ajv's and mdast's, 280 of the 970 modules a PostgreSQL
+ * start loaded; bench/RESULTS.md). The sources have no such file and are scanned.
  */
 export const BUILTIN_INDEX = 'builtins.json'
 

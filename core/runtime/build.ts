@@ -123,8 +123,7 @@ async function setupPlugin(
     name: slot.name,
     logger: logger.child({ plugin: manifest.id, instance: slot.name }),
     configDir: load.configDir,
-    // The flags of the config being built during setup; after it, the current config's (an instance
-    // carried over by a reload that only flipped a flag still sees the flip).
+    // The flags of the config being built during setup; after it, the current config's (an instance carried over by a reload that only flipped a flag still sees the flip).
     get features() {
       return (settled ? shared.features() : undefined) ?? ownFeatures
     },

@@ -166,12 +166,16 @@ export class ReloadController {
     try {
       digest = await this.#digest()
       if (!force && digest !== undefined && (digest === this.#fileDigest || digest === this.#failedDigest)) {
+        // Back to the file being served (a bad edit undone): nothing is wrong any more.
+        if (digest === this.#fileDigest) this.#lastError = null
         return { status: 'unchanged', version: old.version }
       }
       const load = await loadConfig(this.#options.source, this.#options.builtins, this.#options.env)
-      this.#fileDigest = digest
-      if (load.loaded.hash === old.version && !this.#lastError && !rebuild) return { status: 'unchanged', version: old.version }
+      const same = load.loaded.hash === old.version
+      if (same) this.#fileDigest = digest
+      if (same && !this.#lastError && !rebuild) return { status: 'unchanged', version: old.version }
       const next = await buildSnapshot(load, this.#pool, this.shared, this.#logger, () => this.current)
+      this.#fileDigest = digest
       this.#current = next
       for (const listener of this.#snapshotListeners) listener(next)
       this.#lastError = null
@@ -217,8 +221,7 @@ export class ReloadController {
     }
     this.#watcher.on('all', onEvent)
     this.#watcher.on('error', (err) => this.#logger.error({ err: (err as Error).message }, 'config watcher error'))
-    // Until its first scan is done the watcher reports nothing: a change made right after start
-    // would wait for the poll below.
+    // Until its first scan is done the watcher reports nothing: a change made right after start would wait for the poll below.
     await new Promise<void>((resolve) => this.#watcher!.once('ready', () => resolve()))
     // A safety net for file events the OS drops under load: compare the file's digest now and then.
     this.#poll = setInterval(() => void this.reload('poll', false), this.#options.pollMs ?? 1000).unref()
@@ -235,8 +238,7 @@ export class ReloadController {
     if (this.#running && await within(this.#running.catch(() => undefined), left()) === 'timeout') {
       this.#logger.warn('shutdown: a config reload still running was abandoned')
     }
-    // What plugins kept across reloads goes first (a usage writer's last events, written while the
-    // store is still open; what it cannot write in time is journaled), then the instances.
+    // What plugins kept across reloads goes first (a usage writer's last events, written while the store is still open; what it cannot write in time is journaled), then the instances.
     await this.#disposeKept(left)
     if (this.#current && await within(this.#current.retire(), left()) === 'timeout') {
       this.#logger.warn({ inflight: this.#current.inflight }, 'shutdown: plugins did not close in time (a backend that does not answer?); exiting without waiting')

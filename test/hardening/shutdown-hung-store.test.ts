@@ -60,6 +60,45 @@ describe.runIf(POSTGRES_ENABLED)('a PostgreSQL that accepts and never answers', 
     await waitFor(() => backend.sql.query('SELECT 1').then(() => true), 5000, 100)
   }, 30_000)
 
+  it('a second SIGTERM cuts the streams in flight at once, still journals the usage, and exits 1', async () => {
+    const proxy = await proxyToPostgres()
+    const schema = uniqueSchema('twice')
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-twice-'))
+    cleanup.push(() => rm(dir, { recursive: true, force: true }), () => dropSchema(schema))
+    const file = path.join(dir, 'gateway.yaml')
+    await writeFile(file, `version: 1
+server: { shutdown_timeout_ms: 4000 }
+store: { plugin: postgres, url: "${proxy.via(DATABASE_URL)}", schema: ${schema}, query_timeout_ms: 120000 }
+usage: { journal_dir: ./journal }
+providers: { mock: { plugin: mock, chunk_delay_ms: 200 } }
+routes: [ { model: mock, targets: [ { provider: mock } ] } ]
+`)
+    const gw = await startCli(['--config', file, '--port', '0', '--no-watch'])
+    cleanup.push(async () => { gw.child.kill('SIGKILL') })
+    const chat = (content: string, stream = false) => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', stream, messages: [{ role: 'user', content }] }) })
+    expect((await chat('hi')).status).toBe(200)
+    await waitFor(async () => (await countRows(schema)).rows === 1, 10_000, 100)
+
+    proxy.blackhole()
+    for (let i = 0; i < 10; i++) expect((await chat('hi')).status).toBe(200)
+    // Streams of 60 words at 200 ms a word: far longer than the shutdown's 4 s.
+    const streams = Array.from({ length: 3 }, () => chat('word '.repeat(60), true).then((res) => res.text()).then(() => 'ended', () => 'cut'))
+    await new Promise((r) => setTimeout(r, 500))
+    const stopping = performance.now()
+    gw.child.kill('SIGTERM')
+    await new Promise((r) => setTimeout(r, 300))
+    gw.child.kill('SIGTERM')
+    expect(await settledWithin(gw.exited, 15_000)).toBe('resolved')
+    expect(await gw.exited).toBe(1)
+    // Cut at the second signal, not drained to their end (12 s away).
+    expect(await Promise.all(streams)).toEqual(['cut', 'cut', 'cut'])
+    expect(performance.now() - stopping).toBeLessThan(8000)
+    expect(gw.output()).toContain('second signal')
+    const segments = (await readdir(path.join(dir, 'journal'))).filter((f) => f.endsWith('.jsonl'))
+    const journaled = (await Promise.all(segments.map((f) => readFile(path.join(dir, 'journal', f), 'utf8')))).join('').trim().split('\n')
+    expect(journaled.length).toBeGreaterThanOrEqual(10)
+  }, 60_000)
+
   it('SIGTERM ends within shutdown_timeout_ms and journals the usage; the next start writes it', async () => {
     const proxy = await proxyToPostgres()
     const schema = uniqueSchema('hung')

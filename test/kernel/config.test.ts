@@ -41,6 +41,18 @@ server:
     expect(await issues(text)).toEqual([`gw.yaml:4:3 server.bodylimit: unknown key 'bodylimit' (did you mean 'body_limit'?)`])
   })
 
+  it('refuses infinite numbers and timers longer than Node runs (which it would fire after 1 ms), naming each', async () => {
+    const text = `${BASE}    timeout_ms: 2147483648
+server:
+  request_timeout_ms: .inf
+  shutdown_timeout_ms: 2147483647
+`
+    expect(await issues(text)).toEqual([
+      'gw.yaml:7:17 routes[0].timeout_ms: must be at most 2147483647 (24.8 days)',
+      'gw.yaml:9:23 server.request_timeout_ms: must be integer',
+    ])
+  })
+
   it('reports every problem at once, each at its own line', async () => {
     const text = `version: 1
 providers:

@@ -100,6 +100,16 @@ describe('hot reload', () => {
     expect((await chat(gw, 'new-route')).status).toBe(200)
   })
 
+  it('clears the error when a bad edit is undone, the file back to the config being served', async () => {
+    await writeFile(file, config(['mock']))
+    gw = await startTestGateway({ file }, { watch: true })
+    await writeFile(file, config(['mock']).replace('version: 1', 'version: 2'))
+    await waitFor(async () => (await health(gw!)).config.last_error !== null, 2000)
+    await writeFile(file, config(['mock']))
+    const { value } = await waitFor(async () => { const h = await health(gw!); return h.config.last_error === null ? h : undefined }, 2000)
+    expect(value!.status).toBe('ok')
+  })
+
   it('rejects a reload whose plugin fails in setup, naming the plugin, and keeps serving', async () => {
     await writeFile(file, config(['mock', 'acme']))
     gw = await startTestGateway({ file }, { watch: false })

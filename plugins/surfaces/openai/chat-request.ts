@@ -73,8 +73,13 @@ export const CHAT_REQUEST_SCHEMA = {
   },
 } as const
 
-/** How the check is compiled: the first error only (the 400 names one field); the schema is this module's constant, so it is not checked against the meta-schema. */
-export const CHAT_REQUEST_AJV_OPTIONS = { strict: false, allErrors: false, validateSchema: false, verbose: false } as const
+/**
+ * How the check is compiled: the first error only (the 400 names one field); the schema is this
+ * module's constant, so it is not checked against the meta-schema. strictNumbers: `max_tokens:
+ * 1e400` parses as Infinity, which `integer` takes otherwise (it slipped past token limits, and
+ * went upstream as null: no cap at all).
+ */
+export const CHAT_REQUEST_AJV_OPTIONS = { strict: false, allErrors: false, validateSchema: false, verbose: false, strictNumbers: true } as const
 /** `npm run build` writes the compiled check (ajv standalone code) beside this module under this name (scripts/build.mjs). */
 export const CHAT_REQUEST_VALIDATOR = 'chat-request.validator.cjs'
 

@@ -67,6 +67,17 @@ describe('errors raised by the openai SDK', () => {
     expect(up.requests).toHaveLength(0)
   })
 
+  it('max_tokens of 1e400 (Infinity once parsed) is a 400 naming it, never sent upstream without a cap', async () => {
+    const before = up.requests.length
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${ALICE}`, 'content-type': 'application/json' },
+      body: '{"model":"gpt","messages":[{"role":"user","content":"hello"}],"max_tokens":1e400}',
+    })
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toMatchObject({ param: 'max_tokens', type: 'invalid_request_error' })
+    expect(up.requests).toHaveLength(before)
+  })
+
   it('a wrong key is an AuthenticationError; a role without chat a PermissionDeniedError', async () => {
     expect(await caught(sdk('sk-wrong-0123456789abcdef').chat.completions.create(hello('gpt')))).toBeInstanceOf(OpenAI.AuthenticationError)
     const denied = await caught(sdk(VIEWER).chat.completions.create(hello('gpt')))
