@@ -58,6 +58,8 @@ routes:
   - { model: broken, targets: [ { provider: up, model: broken-model } ] }
   - { model: embed-a, targets: [ { provider: up, model: text-embedding-3-small } ] }
   - { model: limited, targets: [ { provider: up, model: gpt-4o-mini } ] }
+  - { model: strict-a, strict: true, targets: [ { provider: up, model: gpt-4o-mini } ] }
+  - { model: extra-a, extra_params: [top_k], targets: [ { provider: up, model: gpt-4o-mini } ] }
 auth:
   strategies:
     - plugin: api-key
@@ -131,6 +133,61 @@ services:
     expect(done.failed_at).toBeGreaterThan(0)
     expect(done.errors?.data?.map((e) => [e.line, e.code])).toEqual([[2, 'invalid_json_line'], [3, 'duplicate_custom_id'], [4, 'mismatched_endpoint'], [5, 'invalid_request'], [6, 'invalid_method']])
     expect(upstream.requests.length).toBe(before)
+  })
+
+  it('answers each line the endpoint would refuse with that 400 in the error file, never sending it, and runs the rest', async () => {
+    handler = answer
+    const ask = (text: string) => [{ role: 'user', content: text }]
+    // Each as /v1/chat/completions takes it: refused (the same 400), or sent without the fields outside the chat API.
+    const bodies: Record<string, Record<string, unknown>> = {
+      temp9: { model: 'chat-a', temperature: 9, messages: ask('v-temp9') },
+      n500: { model: 'chat-a', n: 500, messages: ask('v-n500') },
+      badrole: { model: 'chat-a', messages: [{ role: 'wizard', content: 'v-badrole' }] },
+      top_p5: { model: 'chat-a', top_p: 5, messages: ask('v-top_p5') },
+      nomessages: { model: 'chat-a', messages: [] },
+      strict_typo: { model: 'strict-a', temperatur: 0.5, messages: ask('v-strict_typo') },
+      typo: { model: 'chat-a', temperatur: 0.5, messages: ask('v-typo') },
+      extra: { model: 'extra-a', top_k: 3, temperatur: 0.5, messages: ask('v-extra') },
+      fine: { model: 'chat-a', temperature: 0.5, n: 1, messages: ask('v-fine') },
+    }
+    const refused = ['temp9', 'n500', 'badrole', 'top_p5', 'nomessages', 'strict_typo']
+    const direct: Record<string, unknown> = {}
+    for (const id of refused) {
+      const err = await alice.chat.completions.create(bodies[id] as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming).then(() => undefined, (e: unknown) => e)
+      expect(err, id).toBeInstanceOf(OpenAI.BadRequestError)
+      direct[id] = (err as InstanceType<typeof OpenAI.BadRequestError>).error
+    }
+    const before = upstream.requests.length
+    const file = await upload(alice, Object.entries(bodies).map(([id, body]) => line(id, body)))
+    const done = await ended(alice, (await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id)
+    expect(done).toMatchObject({ status: 'completed', request_counts: { total: 9, completed: 3, failed: 6 } })
+    const errors = await jsonl(alice, done.error_file_id!)
+    expect(errors.map((e) => e.custom_id)).toEqual(refused)
+    for (const e of errors) {
+      expect(e).toMatchObject({ error: null, response: { status_code: 400, body: { error: direct[e.custom_id] } } })
+      expect(e.response.body.error.param, e.custom_id).toBeTruthy()
+    }
+    expect((await jsonl(alice, done.output_file_id!)).map((o) => o.custom_id)).toEqual(['typo', 'extra', 'fine'])
+    // The upstream got the three that pass, each once: without the typo, with the field its route lists.
+    const sent = upstream.requests.slice(before).filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body)
+    expect(sent.map((b) => b.messages[0].content).sort()).toEqual(['v-extra', 'v-fine', 'v-typo'])
+    for (const b of sent) {
+      expect(b).not.toHaveProperty('temperatur')
+      expect(b.n ?? 1).toBe(1)
+    }
+    expect(sent.find((b) => b.messages[0].content === 'v-extra')).toMatchObject({ top_k: 3 })
+  })
+
+  it('answers an embeddings line the endpoint would refuse with its 400, never sending it', async () => {
+    handler = answer
+    const err = await alice.embeddings.create({ model: 'embed-a', input: null } as unknown as OpenAI.EmbeddingCreateParams).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+    const before = upstream.requests.length
+    const file = await upload(alice, [line('null', { model: 'embed-a', input: null }, '/v1/embeddings'), line('ok', { model: 'embed-a', input: 'abc' }, '/v1/embeddings')])
+    const done = await ended(alice, (await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/embeddings', completion_window: '24h' })).id)
+    expect(done).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 1, failed: 1 } })
+    expect(await jsonl(alice, done.error_file_id!)).toEqual([expect.objectContaining({ custom_id: 'null', error: null, response: expect.objectContaining({ status_code: 400, body: { error: (err as InstanceType<typeof OpenAI.BadRequestError>).error } }) })])
+    expect(upstream.requests.slice(before).map((r) => r.body.input)).toEqual(['abc'])
   })
 
   it('refuses at creation an endpoint it does not run, a file of another purpose, and a file the caller cannot see', async () => {

@@ -12,7 +12,7 @@ import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts
 import { SchemaValidators } from '../../core/config/compiled-validators.ts'
 import { builtinIndex, standaloneCompiler, writeValidators } from '../../cli/build-artifacts.ts'
 import { newAjv } from '../../core/config/validate.ts'
-import { CHAT_REQUEST_AJV_OPTIONS, CHAT_REQUEST_SCHEMA } from '../../plugins/surfaces/openai/chat-request.ts'
+import { CHAT_REQUEST_AJV_OPTIONS, CHAT_REQUEST_SCHEMA } from '../../plugins/contracts/chat-request.ts'
 import { CORE_SCHEMA } from '../../core/config/validate.ts'
 import { BUILTIN_PLUGIN_DIR, builtinRegistry, indexedBuiltins } from '../../core/plugins/loader.ts'
 import type { PluginRegistry } from '../../core/plugins/registry.ts'

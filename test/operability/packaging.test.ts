@@ -205,7 +205,7 @@ describe('the image', () => {
       expect((await chat()).status).toBe(401)
       expect((await chat(env.ADMIN_KEY)).status).toBe(200)
       // The chat-request check comes from the build (no ajv compile on the first request) and refuses as the sources do.
-      expect(existsSync(path.join(app, 'dist', 'plugins', 'surfaces', 'openai', 'chat-request.validator.cjs'))).toBe(true)
+      expect(existsSync(path.join(app, 'dist', 'plugins', 'contracts', 'chat-request.validator.cjs'))).toBe(true)
       const wrong = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${env.ADMIN_KEY}` }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }], temperature: 'hot' }) })
       expect(wrong.status).toBe(400)
       expect(((await wrong.json()) as { error: { param: string; code: string } }).error).toMatchObject({ param: 'temperature', code: 'invalid_type' })

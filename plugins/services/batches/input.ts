@@ -1,9 +1,12 @@
 /**
  * A batch's input file: JSONL, one request per line (`{ custom_id, method: "POST", url, body }`),
- * checked whole before any line runs, as OpenAI does: every fault with its line number.
+ * checked whole before any line runs, as OpenAI does: every fault with its line number. Each body is
+ * checked again when its line runs, as its endpoint checks a request (routedChatRequest): that fault
+ * is the line's answer, not the batch's.
  */
-import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds, type ChatRequest, type GatewayCalls } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
+import { chatCompletionRequest, dropUnknownChatParameters } from '../../contracts/openai-requests.ts'
 
 /** A fault of an input file, as a failed batch lists it (OpenAI's BatchError). */
 export interface BatchError { readonly code: string; readonly message: string; readonly param: string | null; readonly line: number | null }
@@ -74,4 +77,18 @@ export function parseBatchInput(text: string, endpoint: BatchEndpoint): { lines:
 export function commonModel(lines: readonly BatchLine[]): string | null {
   const models = new Set(lines.map((l) => l.body.model as string))
   return models.size === 1 ? [...models][0]! : null
+}
+
+/**
+ * A chat line's body as /v1/chat/completions takes the same body (a 400 naming the field at fault
+ * otherwise): checked, then the fields outside the chat API dropped, or refused on a strict route,
+ * as the route that answers its model for the batch's creator says. A request learns what was
+ * dropped from a header; an output line has none, so it is only dropped.
+ */
+export function routedChatRequest(body: JsonObject, calls: GatewayCalls): ChatRequest {
+  const request = chatCompletionRequest(body)
+  // No route: the call is refused for it (404 or 403), as a request is after these checks.
+  const route = calls.routes(request.model)
+  if (route) dropUnknownChatParameters(request, route, () => undefined)
+  return request
 }

@@ -9,12 +9,13 @@
  * lease on its row, renewed while it runs); a step lost with a process is found by the sweep.
  */
 import { randomBytes } from 'node:crypto'
-import { retryAfterMs, toGatewayError, type ChatRequest, type ChatResponse, type EmbeddingRequest, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../plugin-api/index.ts'
+import { retryAfterMs, toGatewayError, type ChatResponse, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
+import { embeddingRequest } from '../../contracts/openai-requests.ts'
 import { withdrawal } from '../../contracts/principals.ts'
 import type { Queue } from '../../contracts/queue.ts'
-import { commonModel, MAX_LINES, parseBatchInput, type BatchEndpoint, type BatchLine } from './input.ts'
+import { commonModel, MAX_LINES, parseBatchInput, routedChatRequest, type BatchEndpoint, type BatchLine } from './input.ts'
 import type { BatchRecord, BatchRepository, BatchStatus } from './repository.ts'
 
 export const TOPIC = 'batches.steps'
@@ -164,9 +165,10 @@ export function batchWorker(deps: WorkerDeps) {
     const requestId = `req_${hex()}`
     for (let attempt = 0; ; attempt++) {
       try {
+        // The line passes what the same body sent to the endpoint passes: refused, it is its line's 400 and is never sent.
         const call = batch.endpoint === '/v1/embeddings'
-          ? await calls.embed(line.body as unknown as EmbeddingRequest, { signal })
-          : await calls.chat(line.body as unknown as ChatRequest, { signal })
+          ? await calls.embed(embeddingRequest(line.body), { signal })
+          : await calls.chat(routedChatRequest(line.body, calls), { signal })
         const outcome = await call.done
         const body = call.result as ChatResponse | EmbeddingResponse
         const usage = { input_tokens: outcome.promptTokens, output_tokens: outcome.completionTokens, cached_tokens: outcome.cachedTokens }

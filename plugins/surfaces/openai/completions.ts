@@ -8,7 +8,8 @@
  */
 import { badRequest, GatewayError, type ChatChunk, type ChatRequest, type ChatResponse, type ModelEndpoint, type SseFrame, type StreamEncoder } from '../../../plugin-api/index.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
-import { openAIErrorFrame, requireObject } from './wire.ts'
+import { requireObject } from '../../contracts/openai-requests.ts'
+import { openAIErrorFrame } from './wire.ts'
 
 type CompletionBody = Record<string, unknown> & { model: string; prompt?: unknown; stream?: boolean | null }
 

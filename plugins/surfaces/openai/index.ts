@@ -9,14 +9,13 @@
  *   GET /v1/models   GET /v1/models/{id}
  */
 import {
-  badRequest, definePlugin, notFound,
+  definePlugin,
   type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
 } from '../../../plugin-api/index.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
-import { checkChatRequest } from './chat-request.ts'
+import { chatCompletionRequest, dropUnknownChatParameters, embeddingRequest } from '../../contracts/openai-requests.ts'
 import { completions } from './completions.ts'
-import { dropUnknownParameters } from './chat-params.ts'
-import { openAIErrorFrame, relayed, requireObject } from './wire.ts'
+import { openAIErrorFrame, relayed } from './wire.ts'
 import { imageEdits, imageGenerations, imageVariations } from './images.ts'
 import { speech, transcriptions, translations } from './audio.ts'
 import { ModelDiscovery, modelRoutes } from './models.ts'
@@ -27,13 +26,9 @@ const chatCompletions: ModelEndpoint<ChatRequest> = {
   summary: 'Create a chat completion.',
   operation: 'chat',
   wire: 'openai-chat',
-  decode(body) {
-    const request = requireObject<ChatRequest>(body)
-    checkChatRequest(request)
-    if (!Array.isArray(request.messages) || request.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
-    return { request }
-  },
-  routed: dropUnknownParameters,
+  decode: (body) => ({ request: chatCompletionRequest(body) }),
+  // The request is the wire body (decode passes it on) unless a stage replaced it, and then the body is not sent.
+  routed: (x) => dropUnknownChatParameters(x.request as ChatRequest, x.route!, (text) => x.warn(text)),
   encode: (result) => result,
   streamEncoder: () => chunkFrames,
 }
@@ -51,11 +46,7 @@ const embeddings: ModelEndpoint<EmbeddingRequest> = {
   summary: 'Create embeddings.',
   operation: 'embeddings',
   wire: 'openai-embeddings',
-  decode(body) {
-    const request = requireObject<EmbeddingRequest>(body)
-    if (request.input === undefined || request.input === null) throw badRequest('`input` is required.', 'input', 'missing_input')
-    return { request }
-  },
+  decode: (body) => ({ request: embeddingRequest(body) }),
   encode: (result) => result,
 }
 

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type Ajv2020Module from 'ajv/dist/2020.js'
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
-import { badRequest } from '../../../plugin-api/index.ts'
+import { badRequest } from '../../plugin-api/index.ts'
 
 const number = (minimum: number, maximum: number) => ({ type: ['number', 'null'], minimum, maximum })
 const integer = (minimum?: number, maximum?: number) => ({ type: ['integer', 'null'], ...(minimum === undefined ? {} : { minimum }), ...(maximum === undefined ? {} : { maximum }) })
