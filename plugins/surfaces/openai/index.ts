@@ -13,6 +13,7 @@ import {
   type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
 } from '../../../plugin-api/index.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
+import { DeletedModels } from '../../contracts/fine-tuning.ts'
 import { checkChatRequest } from './chat-request.ts'
 import { completions } from './completions.ts'
 import { dropUnknownParameters } from './chat-params.ts'
@@ -83,6 +84,8 @@ export default definePlugin<OpenAISurfaceConfig, Surface>({
   kind: 'surface',
   enabledByDefault: true,
   description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation, edits and variations, speech to text and back, and models.',
+  // Fine-tuned models deleted through the gateway are not listed (service.training offers them).
+  uses: [DeletedModels],
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -92,6 +95,6 @@ export default definePlugin<OpenAISurfaceConfig, Surface>({
   },
   setup: (ctx, config) => {
     const discovery = config.list_glob_models === false ? undefined : new ModelDiscovery((name) => ctx.provider(name), ctx.logger)
-    return { endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery)] }
+    return { endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery, ctx.tryGet(DeletedModels))] }
   },
 })
