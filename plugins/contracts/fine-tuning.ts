@@ -17,6 +17,8 @@ export interface FineTuneRequest {
   readonly validation?: { readonly filename: string; readonly data: Buffer }
   readonly hyperparameters: { readonly n_epochs?: number; readonly batch_size?: number; readonly learning_rate_multiplier?: number }
   readonly suffix?: string
+  /** The seed the caller asked for (providers without one ignore it, and report none). */
+  readonly seed?: number
 }
 
 /** A message or a metrics point the provider reported (training/validation loss per step). */
@@ -39,6 +41,10 @@ export interface FineTuneProgress {
   readonly events: readonly FineTuneEvent[]
   /** Usable models saved during training (OpenAI's at each epoch's end), when the provider names them. */
   readonly checkpoints?: readonly FineTuneCheckpoint[]
+  /** The hyperparameters the job runs with, once the provider resolved them (its choices for those asked as 'auto'). */
+  readonly hyperparameters?: FineTuneRequest['hyperparameters']
+  /** The seed the provider used, when it reports one. */
+  readonly seed?: number
 }
 
 export interface FineTuneCheckpoint {
@@ -67,6 +73,19 @@ export interface FineTuner {
   pause?(jobId: string, signal?: AbortSignal): Promise<void>
   /** Go on with a paused job. */
   resume?(jobId: string, signal?: AbortSignal): Promise<void>
+  /** Delete a fine-tuned model at the provider (providers that can); a model the provider no longer has is no error. */
+  deleteModel?(model: string, signal?: AbortSignal): Promise<void>
 }
 
 export const FineTuning: Token<FineTuner> = token<FineTuner>('FineTuning')
+
+/**
+ * Fine-tuned models deleted through the gateway (`DELETE /v1/models/{model}`, service.training):
+ * no longer listed, retrieved or called, whatever route would take their name (a glob such as
+ * `ft:*`). Read on every request: a set in memory, kept current by its provider.
+ */
+export interface DeletedModels {
+  has(model: string): boolean
+}
+
+export const DeletedModels: Token<DeletedModels> = token<DeletedModels>('DeletedModels')

@@ -24,7 +24,7 @@ type SchemaName =
   | 'ListFineTuningJobEventsResponse' | 'FineTuningJobCheckpoint' | 'ListFineTuningJobCheckpointsResponse'
   | 'VectorStoreObject' | 'ListVectorStoresResponse' | 'DeleteVectorStoreResponse' | 'VectorStoreFileObject' | 'ListVectorStoreFilesResponse'
   | 'DeleteVectorStoreFileResponse' | 'VectorStoreFileBatchObject' | 'VectorStoreSearchResultsPage' | 'VectorStoreFileContentResponse'
-  | 'Batch' | 'ListBatchesResponse' | 'CreateModerationResponse' | 'CreateCompletionResponse' | 'ImagesResponse'
+  | 'Batch' | 'ListBatchesResponse' | 'CreateModerationResponse' | 'CreateCompletionResponse' | 'ImagesResponse' | 'DeleteModelResponse'
 
 /** Assert that `value` conforms to OpenAI's schema `name`; the failure lists every violation. */
 export function expectOpenAISchema(name: SchemaName, value: unknown): void {

@@ -13,7 +13,7 @@ import { capability, startTestGateway, withUsage, type RunningGateway } from '..
 import { Files } from '../../plugins/contracts/files.ts'
 import { Store } from '../../plugin-api/index.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
-import { SLOW_EVAL_MS, mockMistralTrainer, mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
+import { SLOW_EVAL_MS, UPSTREAM_HYPERPARAMETERS, UPSTREAM_SEED, mockMistralTrainer, mockOpenAITrainer, type MockTrainer } from './upstreams.ts'
 
 const line = (messages: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ messages, ...extra })
 const GOOD = [
@@ -214,6 +214,29 @@ features: { custom_models: false }
     expect(wireCheckpoints).toMatchObject({ has_more: true, first_id: checkpoints.data[0].id })
     const rest = await (await fetch(`${gw.url}/v1/fine_tuning/jobs/${created.id}/checkpoints?after=${wireCheckpoints.last_id}`)).json() as any
     expect(rest.data.map((c: { step_number: number }) => c.step_number)).toEqual([1])
+  })
+
+  it('shows the hyperparameters and the seed the provider resolved once it reports them, and sends the seed asked for', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const auto = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 2 } } } })
+    // Before the provider has the job: what was asked, the rest 'auto'.
+    expect(auto.hyperparameters).toEqual({ n_epochs: 2, batch_size: 'auto', learning_rate_multiplier: 'auto' })
+    const done = await waitFor(auto.id, (s) => ['succeeded', 'failed', 'cancelled'].includes(s))
+    // After: what the provider chose for 'auto', and the seed it picked (it was asked for none).
+    const asRun = { ...UPSTREAM_HYPERPARAMETERS, n_epochs: 2 }
+    expect(done.hyperparameters).toEqual(asRun)
+    expect(done.method).toEqual({ type: 'supervised', supervised: { hyperparameters: asRun } })
+    expect(done.seed).toBe(UPSTREAM_SEED)
+    expectOpenAISchema('FineTuningJob', done)
+    const managed = (await (await fetch(`${gw.url}/api/v1/training/jobs/${auto.id}`)).json() as any).data
+    expect(managed).toMatchObject({ hyperparameters: asRun, seed: UPSTREAM_SEED })
+
+    // A seed asked for reaches the provider (it used to be kept here only), and the job reports it.
+    const seeded = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, seed: 42 })
+    const seededDone = await waitFor(seeded.id, (s) => ['succeeded', 'failed', 'cancelled'].includes(s))
+    expect(seededDone.seed).toBe(42)
+    const upstreamId = ((await (await fetch(`${gw.url}/api/v1/training/jobs/${seeded.id}`)).json()) as { data: { provider_job_id: string } }).data.provider_job_id
+    expect(openaiUp.jobs.get(upstreamId)?.body.seed).toBe(42)
   })
 
   it('evaluates a model once even when the evaluation outlasts the lease and the sweep looks for stalled jobs', async () => {

@@ -1,8 +1,10 @@
 /**
  * Mock fine-tuning upstreams written from the providers' API references: OpenAI (files, jobs,
- * events newest first, cancel; validating_files → running → succeeded) and Mistral (files, jobs
- * with auto_start, job detail with events and checkpoints; QUEUED → RUNNING → SUCCESS). A job
- * whose suffix is `fail` fails; `slow` stays running until cancelled; `noeval`'s model refuses chat, `sloweval`'s answers slowly. Both answer chat completions
+ * events newest first, cancel; validating_files → running → succeeded; hyperparameters asked as
+ * `auto` resolved once running, the seed asked for or its own; the fine-tuned models listed and
+ * deleted on /v1/models, a deleted one refusing chat) and Mistral (files, jobs with auto_start, job
+ * detail with events and checkpoints; QUEUED → RUNNING → SUCCESS; DELETE /v1/models/{id}). A job
+ * whose suffix is `fail` fails; `slow` stays running until cancelled; `noeval`'s model refuses chat, `sloweval`'s answers slowly, `undeletable`'s fails to delete. Both answer chat completions
  * in their wire format: the answer set in `answers` for the last user message, else `answered by <model>`.
  */
 import http from 'node:http'
@@ -14,8 +16,10 @@ export interface MockTrainer {
   /** Bytes of each uploaded file, by upstream file id. */
   readonly uploads: Map<string, string>
   readonly cancelled: string[]
-  /** The upstream's jobs, by its job id: their status as the provider sees it. */
-  readonly jobs: ReadonlyMap<string, { readonly status: string }>
+  /** The fine-tuned models deleted (DELETE /v1/models/{id}), in order. */
+  readonly deletedModels: string[]
+  /** The upstream's jobs, by its job id: their status as the provider sees it, and the body that created them. */
+  readonly jobs: ReadonlyMap<string, { readonly status: string; readonly body: Readonly<Record<string, unknown>> }>
   /** Chat completions received: the model and the last user message. */
   readonly chats: { model: string; user: string; temperature?: number }[]
   /** The answer to give a last user message. */
@@ -43,7 +47,7 @@ function filePart(body: Buffer): string {
   return m ? m[1] : ''
 }
 
-type State = { calls: string[]; uploads: Map<string, string>; cancelled: string[]; jobs: Map<string, Job>; chats: MockTrainer['chats']; answers: Map<string, string> }
+type State = { calls: string[]; uploads: Map<string, string>; cancelled: string[]; deletedModels: string[]; jobs: Map<string, Job>; chats: MockTrainer['chats']; answers: Map<string, string> }
 
 /** Record a chat completion request; the answer for its last user message. */
 function chatAnswer(state: State, body: Buffer): { model: string; answer: string } {
@@ -54,7 +58,7 @@ function chatAnswer(state: State, body: Buffer): { model: string; answer: string
 }
 
 async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, state: State) => void): Promise<MockTrainer> {
-  const state: State = { calls: [], uploads: new Map(), cancelled: [], jobs: new Map(), chats: [], answers: new Map() }
+  const state: State = { calls: [], uploads: new Map(), cancelled: [], deletedModels: [], jobs: new Map(), chats: [], answers: new Map() }
   const server = http.createServer(async (req, res) => {
     const body = await readBody(req)
     state.calls.push(`${req.method} ${req.url}`)
@@ -62,7 +66,7 @@ async function serve(handler: (req: http.IncomingMessage, res: http.ServerRespon
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, calls: state.calls, uploads: state.uploads, cancelled: state.cancelled, jobs: state.jobs, chats: state.chats, answers: state.answers, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }) }
+  return { url: `http://127.0.0.1:${port}`, calls: state.calls, uploads: state.uploads, cancelled: state.cancelled, deletedModels: state.deletedModels, jobs: state.jobs, chats: state.chats, answers: state.answers, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }) }
 }
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -70,15 +74,32 @@ const now = () => Math.floor(Date.now() / 1000)
 /** How long a `sloweval` model takes to answer one chat completion. */
 export const SLOW_EVAL_MS = 2500
 
+/** The seed the mock OpenAI picks for a job that asks for none. */
+export const UPSTREAM_SEED = 1
+/** What the mock OpenAI resolves hyperparameters asked as `auto` to, once the job runs. */
+export const UPSTREAM_HYPERPARAMETERS = { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 } as const
+
 export function mockOpenAITrainer(): Promise<MockTrainer> {
   let n = 0
   const events = new Map<string, Record<string, unknown>[]>()
+  const modelOf = (job: Job) => `ft:${job.model}:org-x:${job.suffix ?? ''}:abc123`
+  // As OpenAI: what was asked, `auto` until the job runs, then the values it chose.
+  const hyperparameters = (job: Job) => {
+    const body = job.body as { hyperparameters?: Record<string, unknown>; method?: { supervised?: { hyperparameters?: Record<string, unknown> } } }
+    const asked = body.method?.supervised?.hyperparameters ?? body.hyperparameters ?? {}
+    const resolved = job.status !== 'validating_files'
+    return Object.fromEntries(Object.entries(UPSTREAM_HYPERPARAMETERS).map(([key, value]) => [key, asked[key] !== undefined && asked[key] !== 'auto' ? asked[key] : resolved ? value : 'auto']))
+  }
   const view = (job: Job) => ({
     object: 'fine_tuning.job', id: job.id, model: job.model, created_at: now(), finished_at: null, organization_id: 'org-x', result_files: [],
-    status: job.status, validation_file: job.body.validation_file ?? null, training_file: job.body.training_file, hyperparameters: { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 },
-    trained_tokens: job.status === 'succeeded' ? 1234 : null, seed: 1, fine_tuned_model: job.status === 'succeeded' ? `ft:${job.model}:org-x:${job.suffix ?? ''}:abc123` : null,
+    status: job.status, validation_file: job.body.validation_file ?? null, training_file: job.body.training_file, hyperparameters: hyperparameters(job),
+    method: { type: 'supervised', supervised: { hyperparameters: hyperparameters(job) } },
+    trained_tokens: job.status === 'succeeded' ? 1234 : null, seed: typeof job.body.seed === 'number' ? job.body.seed : UPSTREAM_SEED, fine_tuned_model: job.status === 'succeeded' ? modelOf(job) : null,
     error: job.status === 'failed' ? { code: 'invalid_training_file', message: 'The training file was refused.', param: 'training_file' } : null,
   })
+  /** The fine-tuned models it has: those of succeeded jobs, less those deleted. */
+  const fineTuned = (state: State) => [...state.jobs.values()].filter((j) => j.status === 'succeeded').map(modelOf).filter((m) => !state.deletedModels.includes(m))
+  const noModel = (res: http.ServerResponse, model: string) => json(res, 404, { error: { message: `The model '${model}' does not exist`, type: 'invalid_request_error', code: 'model_not_found', param: 'model' } })
   const push = (job: Job, e: Record<string, unknown>) => {
     const list = events.get(job.id) ?? []
     list.unshift({ object: 'fine_tuning.job.event', id: `ftevent-${job.id}-${list.length}`, created_at: now(), level: 'info', type: 'message', data: {}, ...e })
@@ -89,11 +110,26 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
     const url = new URL(req.url ?? '/', 'http://x')
     if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
       const { model, answer } = chatAnswer(state, body)
+      if (state.deletedModels.includes(model)) return noModel(res, model)
       // A model from a job whose suffix is `noeval` cannot answer.
       if (model.includes(':noeval:')) return json(res, 400, { error: { message: 'The model is not ready.', type: 'invalid_request_error', code: 'model_not_ready', param: 'model' } })
       // A model from a job whose suffix is `sloweval` answers after SLOW_EVAL_MS (an evaluation longer than a lease).
       const reply = () => json(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', created: now(), model, choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } })
       return void (model.includes(':sloweval:') ? setTimeout(reply, SLOW_EVAL_MS) : reply())
+    }
+    if (req.method === 'GET' && url.pathname === '/v1/models') {
+      return json(res, 200, { object: 'list', data: ['gpt-4o-mini', ...fineTuned(state)].map((id) => ({ id, object: 'model', created: now(), owned_by: id.startsWith('ft:') ? 'org-x' : 'system' })) })
+    }
+    // Only a fine-tuned model of this organization's is deleted; a base model is refused.
+    const modelPath = /^\/v1\/models\/(.+)$/.exec(url.pathname)
+    if (req.method === 'DELETE' && modelPath) {
+      const model = decodeURIComponent(modelPath[1])
+      if (model === 'gpt-4o-mini') return json(res, 403, { error: { message: 'You have insufficient permissions to delete this model.', type: 'invalid_request_error', code: null, param: null } })
+      if (!fineTuned(state).includes(model)) return noModel(res, model)
+      // A model from a job whose suffix is `undeletable` fails to delete.
+      if (model.includes(':undeletable:')) return json(res, 500, { error: { message: 'The server had an error while processing your request.', type: 'server_error', code: null, param: null } })
+      state.deletedModels.push(model)
+      return json(res, 200, { id: model, object: 'model', deleted: true })
     }
     if (req.method === 'POST' && url.pathname === '/v1/files') {
       const id = `file-up${++n}`
@@ -168,6 +204,14 @@ export function mockMistralTrainer(): Promise<MockTrainer> {
       const job: Job = { id: `mjob-${++n}`, model: b.model as string, suffix: b.suffix as string | undefined, polls: 0, status: 'QUEUED', body: b }
       state.jobs.set(job.id, job)
       return json(res, 200, { id: job.id, auto_start: true, model: job.model, status: job.status, created_at: now(), modified_at: now(), training_files: b.training_files, hyperparameters: b.hyperparameters, job_type: 'completion' })
+    }
+    const modelPath = /^\/v1\/models\/(.+)$/.exec(url.pathname)
+    if (req.method === 'DELETE' && modelPath) {
+      const model = decodeURIComponent(modelPath[1])
+      const made = [...state.jobs.values()].some((j) => j.status === 'SUCCESS' && `ft:${j.model}:${j.suffix ?? 'x'}:mistral1` === model)
+      if (!made || state.deletedModels.includes(model)) return json(res, 404, { message: 'Model not found' })
+      state.deletedModels.push(model)
+      return json(res, 200, { id: model, object: 'model', deleted: true })
     }
     const m = /^\/v1\/fine_tuning\/jobs\/([^/]+)(\/cancel)?$/.exec(url.pathname)
     const job = m && state.jobs.get(m[1])

@@ -4184,6 +4184,7 @@ export interface paths {
                                 fine_tuned_model: string | null;
                                 /** Format: date-time */
                                 finished_at: string | null;
+                                /** @description What the job runs with: the values the provider resolved once it reported them, else those asked for (one left out is `auto`). */
                                 hyperparameters: {
                                     batch_size?: number;
                                     learning_rate_multiplier?: number;
@@ -4194,10 +4195,16 @@ export interface paths {
                                     [key: string]: string;
                                 } | null;
                                 model: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the fine-tuned model was deleted (`DELETE /v1/models/{model}`): no longer listed or routed.
+                                 */
+                                model_deleted_at: string | null;
                                 provider: string;
                                 provider_job_id: string | null;
                                 /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
                                 result_files: string[];
+                                /** @description The seed asked for, then the one the provider reports it used. */
                                 seed: number | null;
                                 /**
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
@@ -4308,6 +4315,7 @@ export interface paths {
                                 fine_tuned_model: string | null;
                                 /** Format: date-time */
                                 finished_at: string | null;
+                                /** @description What the job runs with: the values the provider resolved once it reported them, else those asked for (one left out is `auto`). */
                                 hyperparameters: {
                                     batch_size?: number;
                                     learning_rate_multiplier?: number;
@@ -4318,10 +4326,16 @@ export interface paths {
                                     [key: string]: string;
                                 } | null;
                                 model: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the fine-tuned model was deleted (`DELETE /v1/models/{model}`): no longer listed or routed.
+                                 */
+                                model_deleted_at: string | null;
                                 provider: string;
                                 provider_job_id: string | null;
                                 /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
                                 result_files: string[];
+                                /** @description The seed asked for, then the one the provider reports it used. */
                                 seed: number | null;
                                 /**
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
@@ -4426,6 +4440,7 @@ export interface paths {
                                 fine_tuned_model: string | null;
                                 /** Format: date-time */
                                 finished_at: string | null;
+                                /** @description What the job runs with: the values the provider resolved once it reported them, else those asked for (one left out is `auto`). */
                                 hyperparameters: {
                                     batch_size?: number;
                                     learning_rate_multiplier?: number;
@@ -4436,10 +4451,16 @@ export interface paths {
                                     [key: string]: string;
                                 } | null;
                                 model: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the fine-tuned model was deleted (`DELETE /v1/models/{model}`): no longer listed or routed.
+                                 */
+                                model_deleted_at: string | null;
                                 provider: string;
                                 provider_job_id: string | null;
                                 /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
                                 result_files: string[];
+                                /** @description The seed asked for, then the one the provider reports it used. */
                                 seed: number | null;
                                 /**
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
@@ -4552,6 +4573,7 @@ export interface paths {
                                 fine_tuned_model: string | null;
                                 /** Format: date-time */
                                 finished_at: string | null;
+                                /** @description What the job runs with: the values the provider resolved once it reported them, else those asked for (one left out is `auto`). */
                                 hyperparameters: {
                                     batch_size?: number;
                                     learning_rate_multiplier?: number;
@@ -4562,10 +4584,16 @@ export interface paths {
                                     [key: string]: string;
                                 } | null;
                                 model: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the fine-tuned model was deleted (`DELETE /v1/models/{model}`): no longer listed or routed.
+                                 */
+                                model_deleted_at: string | null;
                                 provider: string;
                                 provider_job_id: string | null;
                                 /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
                                 result_files: string[];
+                                /** @description The seed asked for, then the one the provider reports it used. */
                                 seed: number | null;
                                 /**
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
@@ -4913,6 +4941,7 @@ export interface paths {
                                 fine_tuned_model: string | null;
                                 /** Format: date-time */
                                 finished_at: string | null;
+                                /** @description What the job runs with: the values the provider resolved once it reported them, else those asked for (one left out is `auto`). */
                                 hyperparameters: {
                                     batch_size?: number;
                                     learning_rate_multiplier?: number;
@@ -4923,10 +4952,16 @@ export interface paths {
                                     [key: string]: string;
                                 } | null;
                                 model: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the fine-tuned model was deleted (`DELETE /v1/models/{model}`): no longer listed or routed.
+                                 */
+                                model_deleted_at: string | null;
                                 provider: string;
                                 provider_job_id: string | null;
                                 /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
                                 result_files: string[];
+                                /** @description The seed asked for, then the one the provider reports it used. */
                                 seed: number | null;
                                 /**
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
@@ -5037,6 +5072,7 @@ export interface paths {
                                 fine_tuned_model: string | null;
                                 /** Format: date-time */
                                 finished_at: string | null;
+                                /** @description What the job runs with: the values the provider resolved once it reported them, else those asked for (one left out is `auto`). */
                                 hyperparameters: {
                                     batch_size?: number;
                                     learning_rate_multiplier?: number;
@@ -5047,10 +5083,16 @@ export interface paths {
                                     [key: string]: string;
                                 } | null;
                                 model: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the fine-tuned model was deleted (`DELETE /v1/models/{model}`): no longer listed or routed.
+                                 */
+                                model_deleted_at: string | null;
                                 provider: string;
                                 provider_job_id: string | null;
                                 /** @description The results file (a CSV of the provider's metrics per step), once evaluated. */
                                 result_files: string[];
+                                /** @description The seed asked for, then the one the provider reports it used. */
                                 seed: number | null;
                                 /**
                                  * @description `evaluating`: trained; the gateway scores the model before the job ends.
@@ -6744,6 +6786,53 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a fine-tuned model a job here trained, at its provider too where it can: no longer listed or routed. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    model: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIError"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

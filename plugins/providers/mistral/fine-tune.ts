@@ -2,7 +2,8 @@
  * Mistral fine-tuning on its REST wire (https://docs.mistral.ai/api/#tag/fine-tuning): upload the
  * JSONL files (`POST /v1/files`, purpose `fine-tune`), create a job with `auto_start`
  * (`POST /v1/fine_tuning/jobs`), read it (`GET /v1/fine_tuning/jobs/{id}`: its status, events and
- * checkpoints with train/valid loss per step), cancel (`POST .../cancel`). Plain fetch: the job
+ * checkpoints with train/valid loss per step), cancel (`POST .../cancel`); delete a fine-tuned
+ * model (`DELETE /v1/models/{model_id}`). Plain fetch: the job
  * endpoints are few, and the SDK's strict response models would refuse fields it does not know.
  */
 import { badRequest, upstreamError } from '../../../plugin-api/index.ts'
@@ -112,6 +113,15 @@ export function mistralFineTuner(options: { baseUrl: string; apiKey: string; hea
 
     async cancel(jobId, signal) {
       await send(`/v1/fine_tuning/jobs/${encodeURIComponent(jobId)}/cancel`, { method: 'POST' }, signal)
+    },
+
+    async deleteModel(model, signal) {
+      try {
+        await send(`/v1/models/${encodeURIComponent(model)}`, { method: 'DELETE' }, signal)
+      } catch (err) {
+        // Already gone there (a delete retried after its answer was lost): what was asked is true.
+        if ((err as { status?: unknown }).status !== 404) throw err
+      }
     },
   }
 }

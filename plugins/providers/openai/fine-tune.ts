@@ -1,10 +1,10 @@
 /**
  * OpenAI fine-tuning through the official SDK: upload the JSONL files (purpose `fine-tune`),
- * create a supervised job, read it and its events (metrics events carry step and losses), cancel,
- * pause and resume.
+ * create a supervised job, read it and its events (metrics events carry step and losses) and the
+ * hyperparameters and seed it resolved, cancel, pause and resume; delete a fine-tuned model.
  */
 import type OpenAI from 'openai'
-import type { FineTuneEvent, FineTuneState, FineTuner } from '../../contracts/fine-tuning.ts'
+import type { FineTuneEvent, FineTuneRequest, FineTuneState, FineTuner } from '../../contracts/fine-tuning.ts'
 
 const STATES: Readonly<Record<string, FineTuneState>> = {
   validating_files: 'queued', queued: 'queued', running: 'running', paused: 'paused', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
@@ -28,6 +28,7 @@ export function openAIFineTuner(sdk: () => Promise<{ client: OpenAI; toFile: typ
         training_file: trainingFile,
         ...(validationFile ? { validation_file: validationFile } : {}),
         ...(request.suffix ? { suffix: request.suffix } : {}),
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
         method: { type: 'supervised', supervised: { hyperparameters: { ...(n_epochs ? { n_epochs } : {}), ...(batch_size ? { batch_size } : {}), ...(learning_rate_multiplier ? { learning_rate_multiplier } : {}) } } },
       }, { signal })
       return job.id
@@ -58,6 +59,9 @@ export function openAIFineTuner(sdk: () => Promise<{ client: OpenAI; toFile: typ
         error: job.error?.message ?? null,
         trainedTokens: job.trained_tokens ?? null,
         events,
+        // What the job runs with: `auto` resolved to numbers once OpenAI has chosen them.
+        hyperparameters: resolved(job.method?.supervised?.hyperparameters ?? job.hyperparameters),
+        ...(typeof job.seed === 'number' ? { seed: job.seed } : {}),
       }
     },
 
@@ -75,7 +79,23 @@ export function openAIFineTuner(sdk: () => Promise<{ client: OpenAI; toFile: typ
       const { client } = await sdk()
       await client.fineTuning.jobs.resume(jobId, { signal })
     },
+
+    async deleteModel(model, signal) {
+      const { client } = await sdk()
+      try {
+        await client.models.delete(model, { signal })
+      } catch (err) {
+        // Already gone there (a delete retried after its answer was lost): what was asked is true.
+        if ((err as { status?: unknown }).status !== 404) throw err
+      }
+    },
   }
+}
+
+/** The hyperparameters OpenAI reports as numbers (an `auto` it has not resolved yet is left out). */
+function resolved(h: { n_epochs?: unknown; batch_size?: unknown; learning_rate_multiplier?: unknown } | null | undefined): FineTuneRequest['hyperparameters'] {
+  const { n_epochs, batch_size, learning_rate_multiplier } = numbers({ ...h })
+  return { ...(n_epochs !== undefined ? { n_epochs } : {}), ...(batch_size !== undefined ? { batch_size } : {}), ...(learning_rate_multiplier !== undefined ? { learning_rate_multiplier } : {}) }
 }
 
 /** The numeric fields of a metrics event (step, train_loss, valid_loss...). */

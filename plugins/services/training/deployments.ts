@@ -30,6 +30,8 @@ export interface Deployments extends RouteOverlay {
   list(): readonly Deployment[]
   add(d: Omit<Deployment, 'createdAt'>): Promise<Deployment>
   remove(route: string): Promise<boolean>
+  /** Remove every deployment of the job's model; the routes removed. */
+  removeJob(jobId: string): Promise<string[]>
   /** Re-read the table; true when it changed since the last read. */
   refresh(): Promise<boolean>
 }
@@ -71,6 +73,11 @@ export function deployments(sql: SqlClient): Deployments {
       const { rowCount } = await sql.query('DELETE FROM training_deployments WHERE route = $1', [route])
       await read()
       return rowCount > 0
+    },
+    async removeJob(jobId) {
+      const { rows } = await sql.query('DELETE FROM training_deployments WHERE job_id = $1 RETURNING route', [jobId])
+      await read()
+      return rows.map((r) => r.route as string)
     },
     refresh: read,
   }

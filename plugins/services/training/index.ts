@@ -11,6 +11,8 @@
  * - Jobs (`/api/v1/training/jobs`, and OpenAI's `/v1/fine_tuning/jobs` through surface.fine-tuning)
  *   are rows in training_jobs, moved by queued steps (worker.ts) through the provider's optional
  *   `FineTuning` capability: pending → queued → running → succeeded | failed | cancelled, with events.
+ * - A job's model is deleted with OpenAI's `DELETE /v1/models/{model}` (model-deletion.ts): at its
+ *   provider, and here no longer listed or routed (`DeletedModels`, stage.deleted-models).
  */
 import { fileURLToPath } from 'node:url'
 import {
@@ -22,11 +24,12 @@ import { Queue } from '../../contracts/queue.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
-import { FineTuning, type FineTuneHyperparameter, type FineTuner } from '../../contracts/fine-tuning.ts'
+import { DeletedModels, FineTuning, type FineTuneHyperparameter, type FineTuner } from '../../contracts/fine-tuning.ts'
 import { PURPOSE, datasetRoutes, purposeHooks, reachableDataset } from './dataset-routes.ts'
 import { datasetRepository, type DatasetRepository } from './datasets.ts'
 import { deployments, type Deployment, type Deployments } from './deployments.ts'
 import type { EvaluationSettings } from './evaluate.ts'
+import { deleteModelRoute, deletedModelSet, deletedModelsStage, type DeletedModelSet } from './model-deletion.ts'
 import { jobRepository, type Hyperparameters, type JobRecord, type JobRepository, type JobStatus } from './jobs.ts'
 import {
   CHECKPOINT_SCHEMA, DEPLOYMENT_SCHEMA, EVENT_SCHEMA, JOB_SCHEMA, REMOVED_DEPLOYMENT_SCHEMA, deploymentView, managedJob, openAICheckpoint, openAIEvent, openAIJob,
@@ -72,6 +75,8 @@ interface Training {
   fineTunerOf: (name: string) => FineTuner | undefined
   logger: { warn(obj: object, msg: string): void }
   deployed: Deployments
+  /** Models deleted through DELETE /v1/models/{model}. */
+  deleted: DeletedModelSet
   /** The current config's flags (read per request: a reload may flip one). */
   features: () => Readonly<Record<string, boolean>>
   rebuild: (reason: string) => Promise<void>
@@ -319,6 +324,7 @@ function deployRoutes(t: Training): RouteSpec[] {
         requireDeployer(t, caller)
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
         if (job.status !== 'succeeded' || !job.fineTunedModel) throw conflict(`The job is ${job.status}: only a succeeded job has a model to deploy.`, 'job_not_succeeded', 'id')
+        if (job.modelDeletedAt) throw conflict(`The job's model ${job.fineTunedModel} was deleted.`, 'model_deleted', 'id')
         const route = (body as { route: string }).route
         if (gateway.routes(route) && !t.deployed.list().some((d) => d.route === route)) throw conflict(`A route already answers '${route}'.`, 'route_exists', 'route')
         let added: Deployment
@@ -359,7 +365,7 @@ const service = definePlugin<TrainingConfig, Service>({
   configSchema,
   needs: [Store, Queue, Files, Tokenizer],
   uses: [Identity],
-  provides: [TrainingParts, RouteOverlay],
+  provides: [TrainingParts, RouteOverlay, DeletedModels],
   async setup(ctx, config) {
     const store = ctx.get(Store)
     const queue = ctx.get(Queue)
@@ -369,13 +375,16 @@ const service = definePlugin<TrainingConfig, Service>({
     const jobs = jobRepository(store.sql)
     const datasets = datasetRepository(store.sql)
     const deployed = deployments(store.sql)
-    await deployed.refresh()
+    const deleted = deletedModelSet(jobs)
+    await Promise.all([deployed.refresh(), deleted.refresh()])
     ctx.provide(RouteOverlay, deployed)
-    const parts: Training = { jobs, datasets, files, queue, config, fineTunerOf: (name) => capabilityOf(ctx.provider(name), FineTuning), logger: ctx.logger, deployed, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason) }
+    ctx.provide(DeletedModels, deleted)
+    const parts: Training = { jobs, datasets, files, queue, config, fineTunerOf: (name) => capabilityOf(ctx.provider(name), FineTuning), logger: ctx.logger, deployed, deleted, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason) }
     ctx.provide(TrainingParts, parts)
-    // Another replica's deploy or removal: seen here within sweep_ms, then this process rebuilds too.
+    // Another replica's deploy, removal or model deletion: seen here within sweep_ms, then this process rebuilds too.
     const watcher = setInterval(() => {
       deployed.refresh().then((changed) => { if (changed) void ctx.rebuild('deployments changed') }, (err: Error) => ctx.logger.warn({ err: err.message }, 'reading deployments failed'))
+      deleted.refresh().catch((err: Error) => ctx.logger.warn({ err: err.message }, 'reading deleted models failed'))
     }, config.sweep_ms)
     watcher.unref()
     // Every fine-tune upload, on any surface, is checked before it is stored.
@@ -415,13 +424,13 @@ const surface = definePlugin<Record<string, never>, Surface>({
   id: 'surface.fine-tuning',
   kind: 'surface',
   enabledByDefault: true,
-  description: 'OpenAI\'s /v1/fine_tuning/jobs, when service.training is configured.',
+  description: 'OpenAI\'s /v1/fine_tuning/jobs, and DELETE /v1/models/{model} for the models they trained, when service.training is configured.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   uses: [TrainingParts],
   setup(ctx) {
     const parts = ctx.tryGet(TrainingParts)
-    return { endpoints: parts ? jobRoutes(parts, '/v1/fine_tuning/jobs', true) : [] }
+    return { endpoints: parts ? [...jobRoutes(parts, '/v1/fine_tuning/jobs', true), deleteModelRoute(parts, PERMISSION)] : [] }
   },
 })
 
-export default [service, surface]
+export default [service, surface, deletedModelsStage]

@@ -21,16 +21,22 @@ export interface JobRecord {
   readonly model: string
   readonly trainingFile: string
   readonly validationFile: string | null
+  /** What the caller asked for (a value left out is 'auto'). */
   readonly hyperparameters: Hyperparameters
+  /** What the provider reported the job runs with, once it resolved them; null until then. */
+  readonly resolvedHyperparameters: Hyperparameters | null
   readonly suffix: string | null
   readonly status: JobStatus
   readonly providerJobId: string | null
   readonly fineTunedModel: string | null
+  /** When the fine-tuned model was deleted (it is no longer listed or routed). */
+  readonly modelDeletedAt: Date | null
   readonly error: string | null
   readonly trainedTokens: number | null
   /** Who created the job: the evaluation calls the pipeline as them. */
   readonly ownerRole: string | null
   readonly ownerKey: string | null
+  /** The seed asked for, then the one the provider reports it used. */
   readonly seed: number | null
   readonly metadata: Readonly<Record<string, string>> | null
   /** The results file (purpose fine-tune-results) and the evaluation, once evaluated. */
@@ -65,11 +71,13 @@ const toJob = (r: Record<string, unknown>): JobRecord => ({
   model: r.model as string,
   trainingFile: r.training_file as string,
   validationFile: (r.validation_file as string | null) ?? null,
-  hyperparameters: (typeof r.hyperparameters === 'string' ? JSON.parse(r.hyperparameters) : r.hyperparameters) as Hyperparameters,
+  hyperparameters: jsonOf(r.hyperparameters) as Hyperparameters,
+  resolvedHyperparameters: jsonOf(r.resolved_hyperparameters) as Hyperparameters | null,
   suffix: (r.suffix as string | null) ?? null,
   status: r.status as JobStatus,
   providerJobId: (r.provider_job_id as string | null) ?? null,
   fineTunedModel: (r.fine_tuned_model as string | null) ?? null,
+  modelDeletedAt: r.model_deleted_at ? new Date(r.model_deleted_at as string) : null,
   error: (r.error as string | null) ?? null,
   trainedTokens: r.trained_tokens === null || r.trained_tokens === undefined ? null : Number(r.trained_tokens),
   ownerRole: (r.owner_role as string | null) ?? null,
@@ -100,6 +108,8 @@ export interface JobFilter {
 export interface StepFields {
   status?: JobStatus; providerJobId?: string; fineTunedModel?: string | null; error?: string | null; trainedTokens?: number | null; pollDelayMs?: number
   resultFile?: string; evaluation?: Evaluation; checkpoints?: readonly FineTuneCheckpoint[]
+  /** What the provider reports the job runs with (hyperparameters resolved, the seed used). */
+  resolvedHyperparameters?: Hyperparameters; seed?: number
 }
 
 export function jobRepository(sql: SqlClient) {
@@ -156,12 +166,28 @@ export function jobRepository(sql: SqlClient) {
            status = COALESCE($3, status), provider_job_id = COALESCE($4, provider_job_id), fine_tuned_model = COALESCE($5, fine_tuned_model),
            error = COALESCE($6, error), trained_tokens = COALESCE($7, trained_tokens), poll_delay_ms = COALESCE($8, poll_delay_ms),
            result_file = COALESCE($11, result_file), evaluation = COALESCE($12::jsonb, evaluation), checkpoints = COALESCE($13::jsonb, checkpoints),
+           resolved_hyperparameters = COALESCE($14::jsonb, resolved_hyperparameters), seed = COALESCE($15, seed),
            step_token = $9, lease_until = NULL, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
          WHERE id = $1 AND step_token = $2 AND status IN ${OPEN} RETURNING *`,
         [id, token, fields.status ?? null, fields.providerJobId ?? null, fields.fineTunedModel ?? null, fields.error ?? null, fields.trainedTokens ?? null, fields.pollDelayMs ?? null, nextToken, terminal,
-          fields.resultFile ?? null, jsonParam(fields.evaluation ?? null), jsonParam(fields.checkpoints ?? null)],
+          fields.resultFile ?? null, jsonParam(fields.evaluation ?? null), jsonParam(fields.checkpoints ?? null), jsonParam(fields.resolvedHyperparameters ?? null), fields.seed ?? null],
       )
       return rows[0] && toJob(rows[0])
+    },
+    /** The newest job that made `model`, deleted or not. */
+    async byModel(model: string): Promise<JobRecord | undefined> {
+      const { rows } = await sql.query('SELECT * FROM training_jobs WHERE fine_tuned_model = $1 ORDER BY seq DESC LIMIT 1', [model])
+      return rows[0] && toJob(rows[0])
+    },
+    /** Record the job's model as deleted; undefined when it already was (a delete at the same time). */
+    async markModelDeleted(id: string): Promise<JobRecord | undefined> {
+      const { rows } = await sql.query('UPDATE training_jobs SET model_deleted_at = now(), updated_at = now() WHERE id = $1 AND model_deleted_at IS NULL RETURNING *', [id])
+      return rows[0] && toJob(rows[0])
+    },
+    /** Every fine-tuned model deleted here. */
+    async deletedModels(): Promise<string[]> {
+      const { rows } = await sql.query('SELECT fine_tuned_model FROM training_jobs WHERE model_deleted_at IS NOT NULL AND fine_tuned_model IS NOT NULL')
+      return rows.map((r) => r.fine_tuned_model as string)
     },
     /** Cancel a job that has not ended; undefined when it had. */
     async cancel(id: string): Promise<JobRecord | undefined> {

@@ -9,7 +9,7 @@ import type { DatasetRecord } from './datasets.ts'
 import { yamlSnippet, type Deployment } from './deployments.ts'
 import { EVALUATION_SCHEMA } from './evaluation.ts'
 import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
-import type { EventRecord, JobRecord, JobStatus } from './jobs.ts'
+import type { EventRecord, Hyperparameters, JobRecord, JobStatus } from './jobs.ts'
 
 const NULLABLE_NUMBER: JsonSchema = { type: ['number', 'null'] }
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
@@ -21,11 +21,15 @@ const OPENAI_STATUS: Readonly<Record<JobStatus, string>> = {
 }
 const unix = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null)
 
+/** What the job runs with: the provider's resolved values once it reported them, over what the caller asked. */
+const hyperparametersOf = (job: JobRecord): Hyperparameters => ({ ...job.hyperparameters, ...job.resolvedHyperparameters })
+
 export function openAIJob(job: JobRecord): Record<string, unknown> {
+  const asRun = hyperparametersOf(job)
   const hyperparameters = {
-    n_epochs: job.hyperparameters.n_epochs ?? 'auto',
-    batch_size: job.hyperparameters.batch_size ?? 'auto',
-    learning_rate_multiplier: job.hyperparameters.learning_rate_multiplier ?? 'auto',
+    n_epochs: asRun.n_epochs ?? 'auto',
+    batch_size: asRun.batch_size ?? 'auto',
+    learning_rate_multiplier: asRun.learning_rate_multiplier ?? 'auto',
   }
   return {
     object: 'fine_tuning.job',
@@ -56,13 +60,17 @@ export const JOB_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' },
   status: { enum: JOB_STATUSES, description: '`evaluating`: trained; the gateway scores the model before the job ends.' },
   provider: { type: 'string' }, model: { type: 'string' }, training_file: { type: 'string' }, validation_file: NULLABLE_STRING,
-  hyperparameters: objectSchema({ n_epochs: { type: 'integer' }, batch_size: { type: 'integer' }, learning_rate_multiplier: { type: 'number' } }),
+  hyperparameters: {
+    ...objectSchema({ n_epochs: { type: 'integer' }, batch_size: { type: 'integer' }, learning_rate_multiplier: { type: 'number' } }),
+    description: 'What the job runs with: the values the provider resolved once it reported them, else those asked for (one left out is `auto`).',
+  },
   suffix: NULLABLE_STRING, provider_job_id: NULLABLE_STRING, fine_tuned_model: NULLABLE_STRING,
+  model_deleted_at: { ...NULLABLE_TIME, description: 'When the fine-tuned model was deleted (`DELETE /v1/models/{model}`): no longer listed or routed.' },
   error: { ...NULLABLE_STRING, description: 'Why it failed (the provider\'s message).' },
   trained_tokens: { type: ['integer', 'null'] },
   result_files: { type: 'array', items: { type: 'string' }, description: 'The results file (a CSV of the provider\'s metrics per step), once evaluated.' },
   evaluation: nullable(EVALUATION_SCHEMA),
-  seed: { type: ['integer', 'null'] }, metadata: nullable(STRING_MAP), user_id: NULLABLE_STRING, department: NULLABLE_STRING,
+  seed: { type: ['integer', 'null'], description: 'The seed asked for, then the one the provider reports it used.' }, metadata: nullable(STRING_MAP), user_id: NULLABLE_STRING, department: NULLABLE_STRING,
   created_at: TIME, finished_at: NULLABLE_TIME,
 })
 
@@ -74,10 +82,11 @@ export function managedJob(job: JobRecord): Record<string, unknown> {
     model: job.model,
     training_file: job.trainingFile,
     validation_file: job.validationFile,
-    hyperparameters: job.hyperparameters,
+    hyperparameters: hyperparametersOf(job),
     suffix: job.suffix,
     provider_job_id: job.providerJobId,
     fine_tuned_model: job.fineTunedModel,
+    model_deleted_at: job.modelDeletedAt?.toISOString() ?? null,
     error: job.error,
     trained_tokens: job.trainedTokens,
     result_files: job.resultFile ? [job.resultFile] : [],

@@ -12,7 +12,7 @@ import { FineTuning, type FineTuneProgress } from '../../contracts/fine-tuning.t
 import type { Files } from '../../contracts/files.ts'
 import { withdrawal } from '../../contracts/principals.ts'
 import { evaluateJob, evaluationMessage, principalOf, type EvaluatorDeps } from './evaluator.ts'
-import { TERMINAL, newToken, type JobRecord, type JobRepository, type JobStatus } from './jobs.ts'
+import { TERMINAL, newToken, type JobRecord, type JobRepository, type JobStatus, type StepFields } from './jobs.ts'
 
 export const TOPIC = 'training.jobs'
 
@@ -31,6 +31,12 @@ export function stepMessageId(job: Pick<JobRecord, 'id' | 'stepToken'>): string 
 
 export async function queueStep(queue: Queue, job: Pick<JobRecord, 'id' | 'stepToken'>, delayMs = 0): Promise<void> {
   await queue.publish<StepMessage>(TOPIC, { jobId: job.id, token: job.stepToken }, { id: stepMessageId(job), delayMs })
+}
+
+/** What the provider reports the job runs with, for the job's view: hyperparameters it resolved, the seed it used. */
+function reported(progress: FineTuneProgress): StepFields {
+  const resolved = progress.hyperparameters && Object.keys(progress.hyperparameters).length ? { resolvedHyperparameters: progress.hyperparameters } : {}
+  return { ...resolved, ...(progress.seed !== undefined ? { seed: progress.seed } : {}) }
 }
 
 export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; files: Files; queue: Queue; settings: WorkerSettings; logger: Logger; evaluator: EvaluatorDeps }) {
@@ -92,6 +98,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
           ...(validation ? { validation: { filename: `${job.validationFile}.jsonl`, data: validation } } : {}),
           hyperparameters: job.hyperparameters,
           ...(job.suffix ? { suffix: job.suffix } : {}),
+          ...(job.seed !== null ? { seed: job.seed } : {}),
         })
         await jobs.addEvent(job.id, { level: 'info', message: `Started on ${job.provider} as ${providerJobId}.` })
         const saved = await jobs.finishStep(job.id, msg.token, { status: 'queued', providerJobId, pollDelayMs: settings.poll_min_ms }, next)
@@ -104,7 +111,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
       const state: JobStatus = progress.state
       if (state === 'succeeded') {
         // Trained: evaluate before the job ends (the next step, so a failure there is retried alone).
-        const saved = await jobs.finishStep(job.id, msg.token, { status: 'evaluating', fineTunedModel: progress.fineTunedModel, trainedTokens: progress.trainedTokens, ...(progress.checkpoints ? { checkpoints: progress.checkpoints } : {}) }, next)
+        const saved = await jobs.finishStep(job.id, msg.token, { status: 'evaluating', fineTunedModel: progress.fineTunedModel, trainedTokens: progress.trainedTokens, ...(progress.checkpoints ? { checkpoints: progress.checkpoints } : {}), ...reported(progress) }, next)
         if (saved) {
           await jobs.addEvent(job.id, { level: 'info', message: `Trained on ${job.provider}: ${progress.fineTunedModel ?? 'no model name'}. Evaluating it.` })
           await queueStep(queue, saved)
@@ -118,7 +125,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
       const changed = state !== job.status
       if (changed) await jobs.addEvent(job.id, { level: 'info', message: `Status: ${state}.` })
       const delay = changed ? settings.poll_min_ms : Math.min(settings.poll_max_ms, Math.max(settings.poll_min_ms, job.pollDelayMs * 2))
-      const saved = await jobs.finishStep(job.id, msg.token, { status: state, pollDelayMs: delay, trainedTokens: progress.trainedTokens }, next)
+      const saved = await jobs.finishStep(job.id, msg.token, { status: state, pollDelayMs: delay, trainedTokens: progress.trainedTokens, ...reported(progress) }, next)
       if (saved) await queueStep(queue, saved, delay)
     } catch (err) {
       // The provider failed this time: give the lease back and let the queue retry the same step.
@@ -129,7 +136,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
   }
 
   async function end(job: JobRecord, token: string, status: JobStatus, error: string | null, progress?: FineTuneProgress): Promise<void> {
-    const saved = await jobs.finishStep(job.id, job.stepToken, { status, error, fineTunedModel: progress?.fineTunedModel ?? null, trainedTokens: progress?.trainedTokens ?? null }, token)
+    const saved = await jobs.finishStep(job.id, job.stepToken, { status, error, fineTunedModel: progress?.fineTunedModel ?? null, trainedTokens: progress?.trainedTokens ?? null, ...(progress ? reported(progress) : {}) }, token)
     if (saved) await jobs.addEvent(job.id, { level: status === 'succeeded' ? 'info' : 'error', message: status === 'succeeded' ? `The job succeeded: ${progress?.fineTunedModel ?? 'no model name'}.` : `The job ${status}${error ? `: ${error}` : ''}.` })
   }
 

@@ -14,6 +14,7 @@ import {
 } from '../../../plugin-api/index.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { chatCompletionRequest, dropUnknownChatParameters, embeddingRequest } from '../../contracts/openai-requests.ts'
+import { DeletedModels } from '../../contracts/fine-tuning.ts'
 import { completions } from './completions.ts'
 import { openAIErrorFrame, relayed } from './wire.ts'
 import { imageEdits, imageGenerations, imageVariations } from './images.ts'
@@ -74,6 +75,8 @@ export default definePlugin<OpenAISurfaceConfig, Surface>({
   kind: 'surface',
   enabledByDefault: true,
   description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation, edits and variations, speech to text and back, and models.',
+  // Fine-tuned models deleted through the gateway are not listed (service.training offers them).
+  uses: [DeletedModels],
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -83,6 +86,6 @@ export default definePlugin<OpenAISurfaceConfig, Surface>({
   },
   setup: (ctx, config) => {
     const discovery = config.list_glob_models === false ? undefined : new ModelDiscovery((name) => ctx.provider(name), ctx.logger)
-    return { endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery)] }
+    return { endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery, ctx.tryGet(DeletedModels))] }
   },
 })

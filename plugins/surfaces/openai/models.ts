@@ -8,9 +8,13 @@
  * list waits at most LIST_TIMEOUT_MS. A provider that fails or is slow adds nothing the first time,
  * and keeps its last list after (logged, asked again after RETRY_MS); the routes' own names are
  * listed whatever happens.
+ *
+ * A fine-tuned model deleted through the gateway (`DeletedModels`, service.training) is neither
+ * listed nor retrieved, though a provider's kept list or a glob route may still name it.
  */
 import { NamePatterns, notFound, type GatewayCalls, type Logger, type Provider, type RouteInfo, type RouteSpec } from '../../../plugin-api/index.ts'
 import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
+import type { DeletedModels } from '../../contracts/fine-tuning.ts'
 
 const LIST_TTL_MS = 5 * 60_000
 const RETRY_MS = 30_000
@@ -81,15 +85,16 @@ function aliasesOf(route: RouteInfo): string[] {
 const MODEL_CREATED = Math.floor(Date.now() / 1000)
 const modelEntry = (id: string) => ({ id, object: 'model' as const, created: MODEL_CREATED, owned_by: 'gateway' })
 
-/** The two routes; `discovery` undefined when `list_glob_models` is off. */
-export function modelRoutes(discovery: ModelDiscovery | undefined): RouteSpec[] {
+/** The two routes; `discovery` undefined when `list_glob_models` is off, `deleted` when no service deletes models. */
+export function modelRoutes(discovery: ModelDiscovery | undefined, deleted?: DeletedModels): RouteSpec[] {
   const list: RouteSpec = {
     method: 'GET',
     path: '/v1/models',
     summary: 'The models the caller may use: routes and aliases, and what glob routes answer of their providers\' lists (in Anthropic\'s shape when the request has anthropic-version).',
     permission: 'chat',
     async handle(req) {
-      const models = [...new Set([...req.gateway.models(), ...(discovery ? await discovery.names(req.gateway) : [])])]
+      const named = [...new Set([...req.gateway.models(), ...(discovery ? await discovery.names(req.gateway) : [])])]
+      const models = deleted ? named.filter((id) => !deleted.has(id)) : named
       return wantsAnthropicShape(req.headers) ? anthropicModelList(models) : { object: 'list', data: models.map(modelEntry) }
     },
   }
@@ -101,7 +106,7 @@ export function modelRoutes(discovery: ModelDiscovery | undefined): RouteSpec[] 
     handle(req) {
       const id = req.params.id
       // Any name a chat request could use is a model, listed or not: clients check a model before they use it.
-      if (!req.gateway.models().includes(id) && !req.gateway.routes(id)) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+      if (deleted?.has(id) || (!req.gateway.models().includes(id) && !req.gateway.routes(id))) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
       return wantsAnthropicShape(req.headers) ? anthropicModel(id) : modelEntry(id)
     },
   }

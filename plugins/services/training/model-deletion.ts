@@ -1,0 +1,115 @@
+/**
+ * Deleting a fine-tuned model the gateway trained: OpenAI's `DELETE /v1/models/{model}`
+ * (`client.models.delete`), on surface.fine-tuning. Only the model of a job the caller may manage
+ * (its owner, or within their role's data scope, as for the job itself) is deleted: at its
+ * provider where the provider can (`FineTuner.deleteModel`), then here. From then on the model is
+ * in the set offered as `DeletedModels`: /v1/models no longer lists or retrieves it, and
+ * stage.deleted-models refuses calls to it, whatever route takes its name (a glob such as `ft:*`);
+ * its deployments are removed. The set is read from training_jobs at start and with the
+ * deployments every `sweep_ms`, so other replicas follow.
+ */
+import {
+  GatewayError, conflict, definePlugin, forbidden, notFound,
+  type Caller, type GatewayCalls, type RouteSpec, type Stage,
+} from '../../../plugin-api/index.ts'
+import { DeletedModels, type FineTuner } from '../../contracts/fine-tuning.ts'
+import type { Deployments } from './deployments.ts'
+import { TERMINAL, type JobRecord, type JobRepository } from './jobs.ts'
+
+/** The deleted models, in memory: read on every model call. */
+export interface DeletedModelSet extends DeletedModels {
+  add(model: string): void
+  /** Re-read them from the jobs (another replica's deletes). */
+  refresh(): Promise<void>
+}
+
+export function deletedModelSet(jobs: JobRepository): DeletedModelSet {
+  let models = new Set<string>()
+  return {
+    has: (model) => models.has(model),
+    add: (model) => void models.add(model),
+    async refresh() { models = new Set(await jobs.deletedModels()) },
+  }
+}
+
+export interface ModelDeletionParts {
+  readonly jobs: JobRepository
+  readonly deployed: Deployments
+  readonly deleted: DeletedModelSet
+  readonly fineTunerOf: (name: string) => FineTuner | undefined
+  readonly rebuild: (reason: string) => Promise<void>
+}
+
+/** OpenAI's answer for a model that is not there, or not the caller's to see. */
+const noSuchModel = (model: string) => notFound(`The model '${model}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+
+/** The job whose model the caller may delete: 404 for a name no job made (or one deleted), 403 for a model a route answers but no job here made, or one out of the caller's reach. */
+async function deletableJob(t: ModelDeletionParts, caller: Caller, gateway: GatewayCalls, model: string): Promise<JobRecord> {
+  const job = await t.jobs.byModel(model)
+  if (!job) {
+    // A base model or a route's name: there, but not the caller's to delete (OpenAI: 403 for a model the organization does not own).
+    if (gateway.models().includes(model) || gateway.routes(model)) throw forbidden(`The model '${model}' was not fine-tuned through this gateway; only such models can be deleted.`, 'model_not_deletable')
+    throw noSuchModel(model)
+  }
+  caller.requireReach(job, 'job')
+  if (job.modelDeletedAt) throw noSuchModel(model)
+  if (!TERMINAL.includes(job.status)) throw conflict(`The job ${job.id} that made '${model}' is ${job.status}; its model can be deleted once the job has ended.`, 'job_not_finished', 'model')
+  return job
+}
+
+export function deleteModelRoute(t: ModelDeletionParts, permission: string): RouteSpec {
+  return {
+    method: 'DELETE',
+    path: '/v1/models/:model',
+    summary: 'Delete a fine-tuned model a job here trained, at its provider too where it can: no longer listed or routed.',
+    permission,
+    params: { type: 'object', required: ['model'], properties: { model: { type: 'string', minLength: 1, maxLength: 256 } } },
+    async handle({ caller, params, gateway }) {
+      const model = (params as { model: string }).model
+      const job = await deletableJob(t, caller, gateway, model)
+      const tuner = t.fineTunerOf(job.provider)
+      if (tuner?.deleteModel) {
+        try {
+          // Not the client's signal: once asked, the provider's answer is recorded even if the client left.
+          await tuner.deleteModel(model)
+        } catch (err) {
+          // Nothing is recorded here, so the delete can be asked again.
+          throw new GatewayError(`The provider '${job.provider}' did not delete the model: ${(err as Error).message}`, { status: 502, code: 'model_delete_failed', param: 'model' })
+        }
+      }
+      if (!(await t.jobs.markModelDeleted(job.id))) throw noSuchModel(model) // deleted meanwhile
+      t.deleted.add(model)
+      await t.jobs.addEvent(job.id, {
+        level: 'info',
+        message: tuner?.deleteModel
+          ? `The model ${model} was deleted, here and on ${job.provider}.`
+          : `The model ${model} was deleted here; the provider '${job.provider}' ${tuner ? 'cannot delete models and keeps it' : 'is not configured and was not asked'}.`,
+      })
+      const routes = await t.deployed.removeJob(job.id)
+      if (routes.length) await t.rebuild(`deleted ${model} (deployed as ${routes.join(', ')})`)
+      return { id: model, object: 'model', deleted: true }
+    },
+  }
+}
+
+/** stage.deleted-models: a call naming a deleted model is a 404, before limits count it or a provider is asked. */
+export const deletedModelsStage = definePlugin<Record<string, never>, Stage>({
+  id: 'stage.deleted-models',
+  kind: 'stage',
+  enabledByDefault: true,
+  description: 'Refuses calls to a fine-tuned model deleted through DELETE /v1/models/{model}, whatever route takes its name.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  uses: [DeletedModels],
+  setup(ctx) {
+    const deleted = ctx.tryGet(DeletedModels)
+    if (!deleted) return {}
+    return {
+      // Before limits (1000): a refused call takes nothing from the caller's buckets.
+      priority: 2000,
+      operations: ['chat', 'embeddings', 'native', 'media'],
+      access(x) {
+        if (deleted.has(x.requestedModel)) throw noSuchModel(x.requestedModel)
+      },
+    }
+  },
+})
