@@ -6,10 +6,12 @@
  * be carried is refused (400) or dropped with an `x-gateway-warning`. Errors are Anthropic's shape.
  */
 import { Tokenizer, definePlugin, type ChatResponse, type ModelEndpoint, type Surface } from '../../../plugin-api/index.ts'
-import { AnthropicEventEncoder, anthropicErrorBody, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
+import { AnthropicEventEncoder, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
 import { countTokensRoute } from './count-tokens.ts'
-import { wireHeaders } from './headers.ts'
+import { anthropicVersion, wireHeaders } from './headers.ts'
+import { checkMessagesRequest } from './validate.ts'
 import { ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
+import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 
 
 const messages: ModelEndpoint<AnthropicMessagesRequest> = {
@@ -18,7 +20,11 @@ const messages: ModelEndpoint<AnthropicMessagesRequest> = {
   summary: 'Create a message (Anthropic Messages API).',
   operation: 'chat',
   wire: ANTHROPIC_MESSAGES,
-  decode: (body, req) => ({ ...fromAnthropicRequest(body), wireHeaders: wireHeaders(req.headers) }),
+  // Checked before routing, so no route's provider is called with what Anthropic would refuse.
+  decode(body, req) {
+    checkMessagesRequest(body, anthropicVersion(req.headers))
+    return { ...fromAnthropicRequest(body), wireHeaders: wireHeaders(req.headers) }
+  },
   encode: (result) => toAnthropicMessage(result as ChatResponse),
   streamEncoder: (req, x) => new AnthropicEventEncoder(req.requestId, x),
 }
