@@ -5,7 +5,7 @@
  * server tools); any other target gets it translated to the unified API and back, and what cannot
  * be carried is refused (400) or dropped with an `x-gateway-warning`. Errors are Anthropic's shape.
  */
-import { Tokenizer, definePlugin, type ChatResponse, type ModelEndpoint, type Surface } from '../../../plugin-api/index.ts'
+import { Tokenizer, definePlugin, notFound, type ChatResponse, type HttpMethod, type ModelEndpoint, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
 import { AnthropicEventEncoder, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
 import { countTokensRoute } from './count-tokens.ts'
 import { anthropicVersion, wireHeaders } from './headers.ts'
@@ -29,6 +29,22 @@ const messages: ModelEndpoint<AnthropicMessagesRequest> = {
   streamEncoder: (req, x) => new AnthropicEventEncoder(req.requestId, x),
 }
 
+/**
+ * The rest of Anthropic's API under /v1/messages (message batches) is not served: answered here
+ * rather than by the kernel's 404, so the answer carries `request-id` like every other of this
+ * wire. A pattern path, so it stays out of the OpenAPI document.
+ */
+const notServed = (method: HttpMethod): RouteSpec<unknown, unknown, { rest: string }> => ({
+  method,
+  path: '/v1/messages/:rest(.*)',
+  summary: 'Paths of Anthropic\'s API under /v1/messages that the gateway does not serve: 404 not_found_error.',
+  permission: null,
+  public: true,
+  handle: (req) => {
+    throw notFound(`No route for ${method} /v1/messages/${req.params.rest}.`, 'unknown_url')
+  },
+})
+
 export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.anthropic',
   kind: 'surface',
@@ -38,7 +54,7 @@ export default definePlugin<Record<string, never>, Surface>({
   // The tokenizer counts /v1/messages/count_tokens for targets that cannot count natively.
   uses: [Tokenizer],
   setup: (ctx) => ({
-    endpoints: [messages, countTokensRoute({ tokenizer: ctx.tryGet(Tokenizer) })],
+    endpoints: [messages, countTokensRoute({ tokenizer: ctx.tryGet(Tokenizer) }), ...(['GET', 'POST', 'DELETE'] as const).map(notServed)],
     errorBody: anthropicErrorBody,
     // The SDK's `requestID` (and `_request_id`) come from this header; support asks for it.
     requestIdHeader: 'request-id',

@@ -296,9 +296,16 @@ function parseToolInput(args: string): unknown {
   }
 }
 
+/**
+ * Anthropic's message ids start `msg_`, and clients that tell objects apart by their prefix (or log
+ * them) expect it: an upstream's `chatcmpl-...` keeps its characters after the prefix, so support can
+ * still find it in the provider's logs.
+ */
+const messageId = (id: string): string => (id.startsWith('msg_') ? id : `msg_${id}`)
+
 function emptyMessage(id: string, model: string): Message {
   return {
-    id, type: 'message', role: 'assistant', model, content: [],
+    id: messageId(id), type: 'message', role: 'assistant', model, content: [],
     stop_reason: null, stop_sequence: null, stop_details: null, usage: toAnthropicUsage(null), container: null, diagnostics: null,
   }
 }
