@@ -115,7 +115,7 @@ auth:
       const err = await client.messages.countTokens({ model: 'mock', messages: [] }).catch((e) => e)
       expect(err).toBeInstanceOf(Anthropic.BadRequestError)
       expect(err.type).toBe('invalid_request_error')
-      expect(err.apiMessage).toBe('`messages` must be a non-empty array.')
+      expect(err.apiMessage).toBe('messages: At least one message is required.')
     })
   })
 

@@ -80,16 +80,16 @@ routes:
       expect(res.status).toBe(400)
       expect(res.body).toEqual({
         type: 'error',
-        error: { type: 'invalid_request_error', message: '`max_tokens` is required: a positive integer.' },
+        error: { type: 'invalid_request_error', message: 'max_tokens: Field required: the most tokens to generate, an integer (0 only pre-warms the prompt cache).' },
         request_id: res.headers.get('x-request-id'),
       })
     })
 
     it.each([
-      ['an empty messages array', { messages: [] }, '`messages` must be a non-empty array.'],
+      ['an empty messages array', { messages: [] }, 'messages: At least one message is required.'],
       ['a tool_choice that is not an object', { tool_choice: 'auto' }, '`tool_choice` must be an object.'],
       ['a content block the unified API has no part for', { messages: [{ role: 'user', content: [{ type: 'search_result', source: 's', title: 't', content: [] }] }] }, "type 'search_result'"],
-      ['an unknown role', { messages: [{ role: 'tool', content: 'x' }] }, "Unknown role 'tool'"],
+      ['an unknown role', { messages: [{ role: 'tool', content: 'x' }] }, "messages.0.role: Input should be 'user' or 'assistant'"],
     ])('refuses %s with a 400 invalid_request_error', async (_name, patch, expected) => {
       const res = await postJson(`${gateway.url}/v1/messages`, { model: 'mock', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], ...patch })
       expect(res.status).toBe(400)

@@ -19,9 +19,7 @@ import { toChatChunks } from './stream.ts'
 import { ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
 import { MESSAGES_PATH, passthroughCountTokens, passthroughMessages, type NativeContext } from './native.ts'
 import { boundedUpstreamFetch } from '../kit/answer-limit.ts'
-
-/** The API version before 2026-10-21 removed `temperature` and `top_p`. */
-const SAMPLING_VERSIONS = new Set(['2023-01-01', '2023-06-01'])
+import { ANTHROPIC_SAMPLING_VERSIONS } from '../../contracts/anthropic.ts'
 
 /** The SDK's client and error classes, for the model list. */
 export interface AnthropicSdk {
@@ -31,7 +29,7 @@ export interface AnthropicSdk {
 
 export function createAnthropicProvider(client: WireClient, sdk: () => Promise<AnthropicSdk>, config: AnthropicConfig, name: string): Provider {
   const requestOptions: RequestOptions = {
-    samplingParams: config.anthropic_version !== undefined && SAMPLING_VERSIONS.has(config.anthropic_version),
+    samplingParams: config.anthropic_version !== undefined && ANTHROPIC_SAMPLING_VERSIONS.has(config.anthropic_version),
     defaultMaxTokens: config.default_max_tokens,
   }
   const mapError = (err: unknown, signal: AbortSource, stage: 'call' | 'answer' = 'answer'): unknown => fromWireError(err, signal, name, stage)

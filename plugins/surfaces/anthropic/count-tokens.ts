@@ -21,7 +21,8 @@ import {
 } from '../../../plugin-api/index.ts'
 import { ANTHROPIC_COUNT_TOKENS } from '../../contracts/wires.ts'
 import { fromAnthropicRequest } from './translate.ts'
-import { wireHeaders } from './headers.ts'
+import { anthropicVersion, wireHeaders } from './headers.ts'
+import { checkMessagesRequest } from './validate.ts'
 
 export interface CountTokensDeps {
   readonly tokenizer: Tokenizer | undefined
@@ -43,7 +44,8 @@ async function countTokens(req: RouteRequest<MessageCountTokensParams>, deps: Co
   const body = req.body
   const model = body.model
   if (typeof model !== 'string' || model.length === 0) throw badRequest('`model` is required: a route name from /v1/models.', 'model', 'missing_model')
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
+  // Anthropic's rules for the turns hold for a count too, whichever target counts them.
+  checkMessagesRequest(body, anthropicVersion(req.headers), true)
   let estimatedFor: string | undefined
   const call = await req.gateway.native(ANTHROPIC_COUNT_TOKENS, model, body as unknown as Record<string, unknown>, {
     headers: req.headers,

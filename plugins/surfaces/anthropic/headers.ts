@@ -15,3 +15,9 @@ export function wireHeaders(headers: Readonly<Record<string, string | string[] |
   }
   return out
 }
+
+/** The API version the request's body is written to (`anthropic-version`), if it names one. */
+export function anthropicVersion(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  const value = headers['anthropic-version']
+  return Array.isArray(value) ? value[0] : value
+}

@@ -5,11 +5,13 @@
  * server tools); any other target gets it translated to the unified API and back, and what cannot
  * be carried is refused (400) or dropped with an `x-gateway-warning`. Errors are Anthropic's shape.
  */
-import { Tokenizer, definePlugin, type ChatResponse, type ModelEndpoint, type Surface } from '../../../plugin-api/index.ts'
-import { AnthropicEventEncoder, anthropicErrorBody, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
+import { Tokenizer, definePlugin, notFound, type ChatResponse, type HttpMethod, type ModelEndpoint, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
+import { AnthropicEventEncoder, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
 import { countTokensRoute } from './count-tokens.ts'
-import { wireHeaders } from './headers.ts'
+import { anthropicVersion, wireHeaders } from './headers.ts'
+import { checkMessagesRequest } from './validate.ts'
 import { ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
+import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 
 
 const messages: ModelEndpoint<AnthropicMessagesRequest> = {
@@ -18,10 +20,30 @@ const messages: ModelEndpoint<AnthropicMessagesRequest> = {
   summary: 'Create a message (Anthropic Messages API).',
   operation: 'chat',
   wire: ANTHROPIC_MESSAGES,
-  decode: (body, req) => ({ ...fromAnthropicRequest(body), wireHeaders: wireHeaders(req.headers) }),
+  // Checked before routing, so no route's provider is called with what Anthropic would refuse.
+  decode(body, req) {
+    checkMessagesRequest(body, anthropicVersion(req.headers))
+    return { ...fromAnthropicRequest(body), wireHeaders: wireHeaders(req.headers) }
+  },
   encode: (result) => toAnthropicMessage(result as ChatResponse),
   streamEncoder: (req, x) => new AnthropicEventEncoder(req.requestId, x),
 }
+
+/**
+ * The rest of Anthropic's API under /v1/messages (message batches) is not served: answered here
+ * rather than by the kernel's 404, so the answer carries `request-id` like every other of this
+ * wire. A pattern path, so it stays out of the OpenAPI document.
+ */
+const notServed = (method: HttpMethod): RouteSpec<unknown, unknown, { rest: string }> => ({
+  method,
+  path: '/v1/messages/:rest(.*)',
+  summary: 'Paths of Anthropic\'s API under /v1/messages that the gateway does not serve: 404 not_found_error.',
+  permission: null,
+  public: true,
+  handle: (req) => {
+    throw notFound(`No route for ${method} /v1/messages/${req.params.rest}.`, 'unknown_url')
+  },
+})
 
 export default definePlugin<Record<string, never>, Surface>({
   id: 'surface.anthropic',
@@ -32,7 +54,7 @@ export default definePlugin<Record<string, never>, Surface>({
   // The tokenizer counts /v1/messages/count_tokens for targets that cannot count natively.
   uses: [Tokenizer],
   setup: (ctx) => ({
-    endpoints: [messages, countTokensRoute({ tokenizer: ctx.tryGet(Tokenizer) })],
+    endpoints: [messages, countTokensRoute({ tokenizer: ctx.tryGet(Tokenizer) }), ...(['GET', 'POST', 'DELETE'] as const).map(notServed)],
     errorBody: anthropicErrorBody,
     // The SDK's `requestID` (and `_request_id`) come from this header; support asks for it.
     requestIdHeader: 'request-id',

@@ -5,15 +5,17 @@
  *   Anthropic Messages request  → unified ChatRequest           (fromAnthropicRequest)
  *   unified ChatCompletion      → Anthropic Message              (toAnthropicMessage)
  *   unified chunks              → Anthropic's stream events      (AnthropicEventEncoder)
- *   GatewayError                → Anthropic's error body         (anthropicErrorBody)
  *
  * A route whose target speaks this wire natively (provider.anthropic) gets the request untranslated.
+ * What Anthropic refuses on any route is refused before (validate.ts); errors are written by
+ * `anthropicErrorBody` (plugins/contracts/anthropic.ts).
  *
  * The wire types are the official SDK's, imported as types only. What the unified API cannot carry
- * is refused with a 400 naming the field (server tools, content it has no part for) or dropped with
- * an `x-gateway-warning` (settings such as `thinking` or `top_k`). `cache_control` is a caching hint
+ * is refused with a 400 naming the field (server tools, content it has no part for, a field Anthropic's
+ * API does not have) or dropped with an `x-gateway-warning` (settings such as `thinking` or `top_k`). `cache_control` is a caching hint
  * with no effect on the answer; it is dropped without a warning because Claude Code sets it everywhere.
  */
+import type { MessageCreateParamsBase as BetaMessageCreateParamsBase } from '@anthropic-ai/sdk/resources/beta/messages/messages'
 import type {
   ContentBlockParam,
   Message,
@@ -28,12 +30,12 @@ import type {
   ToolUnion,
   Usage as AnthropicUsage,
 } from '@anthropic-ai/sdk/resources/messages'
-import type { ErrorResponse, ErrorType as AnthropicErrorType } from '@anthropic-ai/sdk/resources/shared'
 import type { ChatCompletionAssistantMessageParam, ChatCompletionContentPartText } from 'openai/resources/chat/completions'
 import {
   GatewayError, badRequest,
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
+import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 
 /**
  * A Messages request as received. `temperature`, `top_p` and `top_k` left the SDK's types with API
@@ -57,34 +59,52 @@ type ReasoningEffort = NonNullable<ChatRequest['reasoning_effort']>
 // ---------------------------------------------------------------------------------------------
 // request
 
-/** Request fields this translation reads; any other field present is reported as dropped. */
+/** Request fields this translation reads; another of Anthropic's fields present is reported as dropped. */
 const TRANSLATED_FIELDS = new Set([
   'model', 'messages', 'max_tokens', 'system', 'stop_sequences', 'stream', 'metadata', 'temperature', 'top_p',
   'tools', 'tool_choice', 'output_config', 'cache_control',
 ])
 
+/**
+ * Every field of Anthropic's Messages request, betas' included (typed against the SDK's, so a field it
+ * gains fails the type check until listed), and the sampling fields of API versions before 2026-10-21.
+ * A field not here is not Anthropic's: refused as its API would ("Extra inputs are not permitted")
+ * rather than dropped, when the request is translated; a target that takes the wire as it came answers
+ * for itself.
+ */
+const ANTHROPIC_FIELDS: ReadonlySet<string> = new Set(Object.keys({
+  max_tokens: 1, messages: 1, model: 1, billing_policy: 1, cache_control: 1, compaction: 1, container: 1, context_management: 1,
+  diagnostics: 1, fallback_credit_token: 1, fallbacks: 1, inference_geo: 1, mcp_servers: 1, metadata: 1, output_config: 1,
+  output_format: 1, service_tier: 1, speed: 1, stop_sequences: 1, stream: 1, system: 1, thinking: 1, thread: 1, tool_choice: 1,
+  tools: 1, betas: 1, user_profile_id: 1, workspace_id: 1, temperature: 1, top_p: 1, top_k: 1,
+} satisfies Record<keyof MessageCreateParamsBase | keyof BetaMessageCreateParamsBase | 'temperature' | 'top_p' | 'top_k', 1>))
+
 const EFFORT: Readonly<Record<string, ReasoningEffort>> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh' }
 
+/** `body` has passed `checkMessagesRequest` (validate.ts). */
 export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body must be a JSON object.', null, 'invalid_body')
   const warnings: string[] = []
   // What the unified API cannot carry is left out of the translation and kept as the reason it
   // cannot be translated: an Anthropic target gets the request as it came, any other refuses it.
   const lost: GatewayError[] = []
   for (const field of Object.keys(body)) {
+    if (!ANTHROPIC_FIELDS.has(field)) {
+      // The name is the client's: it goes in the error's message, never into a header.
+      lost.push(badRequest(`${field}: Extra inputs are not permitted.`, field, 'unknown_parameter'))
+      continue
+    }
     if (TRANSLATED_FIELDS.has(field) || (body as unknown as Record<string, unknown>)[field] == null) continue
     if (field === 'thinking' && body.thinking?.type === 'disabled') continue
-    // Field names are the client's: only plain ones go into the warning header.
-    warnings.push(`dropped '${/^[\w.-]{1,64}$/.test(field) ? field : 'an unknown field'}': it has no equivalent in the unified API`)
+    warnings.push(`dropped '${field}': it has no equivalent in the unified API`)
   }
-  if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1) throw badRequest('`max_tokens` is required: a positive integer.', 'max_tokens', 'invalid_max_tokens')
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw badRequest('`messages` must be a non-empty array.', 'messages', 'invalid_messages')
+  // Anthropic's prompt-cache pre-warm generates nothing; another provider has no such request.
+  if (body.max_tokens === 0) lost.push(badRequest('max_tokens: 0 only pre-warms Anthropic\'s prompt cache, which this route\'s target does not have.', 'max_tokens', 'unsupported_max_tokens'))
 
   const messages: ChatMessage[] = []
   if (body.system !== undefined && body.system !== null) messages.push({ role: 'system', content: systemContent(body.system, 'system') })
   let droppedThinking = false
   body.messages.forEach((message, i) => {
-    droppedThinking = appendMessage(messages, message, `messages[${i}]`, lost) || droppedThinking
+    droppedThinking = appendMessage(messages, message, `messages.${i}`, lost) || droppedThinking
   })
   // Reasoning from earlier turns is the model's own and cannot be replayed to another provider.
   if (droppedThinking) warnings.push('dropped thinking blocks from earlier assistant turns')
@@ -97,7 +117,7 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
   if (typeof body.top_p === 'number') request.top_p = body.top_p
   if (body.tools != null && !Array.isArray(body.tools)) throw badRequest('`tools` must be an array.', 'tools', 'invalid_tools')
   if (body.tools?.length) {
-    const tools = body.tools.flatMap((tool, i) => fromAnthropicTool(tool, `tools[${i}]`, lost))
+    const tools = body.tools.flatMap((tool, i) => fromAnthropicTool(tool, `tools.${i}`, lost))
     if (tools.length) request.tools = tools
   }
   if (body.tool_choice != null && typeof body.tool_choice !== 'object') throw badRequest('`tool_choice` must be an object.', 'tool_choice', 'invalid_tool_choice')
@@ -115,28 +135,19 @@ function systemContent(system: string | TextBlockParam[], at: string): string | 
   if (typeof system === 'string') return system
   if (!Array.isArray(system)) throw badRequest('`system` must be a string or an array of text blocks.', at, 'invalid_system')
   return system.map((block, j) => {
-    if (block?.type !== 'text') throw badRequest('`system` blocks must be text.', `${at}[${j}]`, 'invalid_system')
+    if (block?.type !== 'text') throw badRequest('`system` blocks must be text.', `${at}.${j}`, 'invalid_system')
     return { type: 'text', text: block.text }
   })
 }
 
 /** Append one Anthropic turn as unified messages; returns whether thinking blocks were dropped. */
 function appendMessage(out: ChatMessage[], message: MessageParam, at: string, lost: GatewayError[]): boolean {
-  if (typeof message !== 'object' || message === null) throw badRequest('Each message must be an object.', at, 'invalid_messages')
-  const content = message.content
-  if (typeof content !== 'string' && !Array.isArray(content)) throw badRequest('`content` must be a string or an array of content blocks.', `${at}.content`, 'invalid_content')
-  switch (message.role) {
-    case 'system':
-      out.push({ role: 'system', content: systemContent(message.content, `${at}.content`) })
-      return false
-    case 'user':
-      appendUserTurn(out, content, `${at}.content`, lost)
-      return false
-    case 'assistant':
-      return appendAssistantTurn(out, content, `${at}.content`, lost)
-    default:
-      throw badRequest(`Unknown role '${String((message as { role?: unknown }).role)}': use user, assistant or system.`, `${at}.role`, 'invalid_role')
+  // Roles and content shapes were checked (validate.ts): a turn is the user's or the assistant's.
+  if (message.role === 'user') {
+    appendUserTurn(out, message.content, `${at}.content`, lost)
+    return false
   }
+  return appendAssistantTurn(out, message.content, `${at}.content`, lost)
 }
 
 /**
@@ -150,14 +161,14 @@ function appendUserTurn(out: ChatMessage[], content: string | ContentBlockParam[
   }
   const parts: ChatContentPart[] = []
   content.forEach((block, j) => {
-    const where = `${at}[${j}]`
+    const where = `${at}.${j}`
     if (block?.type === 'tool_result') {
       const texts: string[] = []
       const results = typeof block.content === 'string' ? [{ type: 'text' as const, text: block.content }] : block.content ?? []
       results.forEach((inner, k) => {
         if (inner.type === 'text') texts.push(inner.text)
         // OpenAI tool messages carry text only: an image a tool returned goes to the user message after them.
-        else parts.push(...userPart(inner, `${where}.content[${k}]`, lost))
+        else parts.push(...userPart(inner, `${where}.content.${k}`, lost))
       })
       const text = texts.join('\n')
       out.push({ role: 'tool', tool_call_id: block.tool_use_id, content: block.is_error ? `Error: ${text}` : text })
@@ -186,7 +197,6 @@ function userPart(block: UserBlock, at: string, lost: GatewayError[]): ChatConte
       break
     }
   }
-  if (typeof block !== 'object' || block === null) throw badRequest('Each content block must be an object.', at, 'invalid_content')
   const source = (block as { source?: { type?: string } })?.source?.type
   lost.push(badRequest(`Content of type '${block?.type}'${source ? ` with a '${source}' source` : ''} cannot be sent through the unified API.`, at, 'unsupported_content'))
   return []
@@ -214,7 +224,7 @@ function appendAssistantTurn(out: ChatMessage[], content: string | ContentBlockP
         droppedThinking = true
         return
       default:
-        lost.push(badRequest(`Assistant content of type '${block?.type}' cannot be sent through the unified API.`, `${at}[${j}]`, 'unsupported_content'))
+        lost.push(badRequest(`Assistant content of type '${block?.type}' cannot be sent through the unified API.`, `${at}.${j}`, 'unsupported_content'))
     }
   })
   const message: ChatCompletionAssistantMessageParam = { role: 'assistant', content: text || null }
@@ -286,9 +296,16 @@ function parseToolInput(args: string): unknown {
   }
 }
 
+/**
+ * Anthropic's message ids start `msg_`, and clients that tell objects apart by their prefix (or log
+ * them) expect it: an upstream's `chatcmpl-...` keeps its characters after the prefix, so support can
+ * still find it in the provider's logs.
+ */
+const messageId = (id: string): string => (id.startsWith('msg_') ? id : `msg_${id}`)
+
 function emptyMessage(id: string, model: string): Message {
   return {
-    id, type: 'message', role: 'assistant', model, content: [],
+    id: messageId(id), type: 'message', role: 'assistant', model, content: [],
     stop_reason: null, stop_sequence: null, stop_details: null, usage: toAnthropicUsage(null), container: null, diagnostics: null,
   }
 }
@@ -400,24 +417,3 @@ export class AnthropicEventEncoder implements StreamEncoder {
 
 /** Anthropic's stream framing: each event with its `event:` line. */
 const frame = (event: RawMessageStreamEvent): SseFrame => ({ event: event.type, data: JSON.stringify(event) })
-
-// ---------------------------------------------------------------------------------------------
-// errors
-
-const ERROR_TYPE_BY_STATUS: Readonly<Record<number, AnthropicErrorType>> = {
-  401: 'authentication_error',
-  402: 'billing_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  409: 'conflict_error',
-  429: 'rate_limit_error',
-  504: 'timeout_error',
-}
-
-/** Anthropic's error body, which its SDKs parse into typed errors by the HTTP status. */
-export function anthropicErrorBody(error: GatewayError, requestId: string | null): ErrorResponse {
-  const type: AnthropicErrorType = error.code === 'upstream_overloaded'
-    ? 'overloaded_error'
-    : ERROR_TYPE_BY_STATUS[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error')
-  return { type: 'error', error: { type, message: error.message } as ErrorResponse['error'], request_id: requestId }
-}

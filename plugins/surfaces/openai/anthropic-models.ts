@@ -1,24 +1,40 @@
 /**
  * `GET /v1/models` is one path for two wires: OpenAI's SDKs and Anthropic's both call it. A request
  * with `anthropic-version` (Anthropic's SDKs always send it; OpenAI's never do) gets Anthropic's
- * shapes, so `client.models.list()` / `retrieve()` read every field they expect; everything else
- * gets OpenAI's. The routes carry no release date or limits, so those are the epoch and null.
+ * shapes, so `client.models.list()` / `retrieve()` read every field they expect, its errors in
+ * Anthropic's envelope, and `request-id` (where the SDK reads `requestID` from); everything else
+ * gets OpenAI's. The routes carry no limits, so those are null.
  */
 import type { ModelInfo } from '@anthropic-ai/sdk/resources/models'
-
-/** "May be set to an epoch value if the release date is unknown" (Anthropic's reference). */
-const UNKNOWN_RELEASE = new Date(0).toISOString()
+import { reply, toGatewayError, type JsonReply } from '../../../plugin-api/index.ts'
+import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 
 export const wantsAnthropicShape = (headers: Readonly<Record<string, string | string[] | undefined>>): boolean => headers['anthropic-version'] !== undefined
 
-export function anthropicModel(id: string): ModelInfo {
+/** `created`: seconds since the epoch, the provider's release date where its list has one, else when the gateway started. */
+export function anthropicModel(id: string, created: number): ModelInfo {
   return {
-    id, type: 'model', display_name: id, created_at: UNKNOWN_RELEASE,
+    id, type: 'model', display_name: id, created_at: new Date(created * 1000).toISOString(),
     capabilities: null, deprecated_at: null, lifecycle: 'active', line: null, max_input_tokens: null, max_tokens: null, retires_at: null,
   }
 }
 
 /** The whole list as one page: `has_more` false, so the SDK's auto-pagination stops after it. */
-export function anthropicModelList(ids: readonly string[]): { data: ModelInfo[]; has_more: boolean; first_id: string | null; last_id: string | null } {
-  return { data: ids.map(anthropicModel), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null }
+export function anthropicModelList(models: readonly ModelInfo[]): { data: ModelInfo[]; has_more: boolean; first_id: string | null; last_id: string | null } {
+  return { data: [...models], has_more: false, first_id: models[0]?.id ?? null, last_id: models.at(-1)?.id ?? null }
+}
+
+/**
+ * What a handler answers an Anthropic client, with `request-id`; an error it throws in Anthropic's
+ * envelope. (One the kernel raises before the handler, a refused credential, is in OpenAI's: the
+ * route's error shape is the surface's, whoever calls.)
+ */
+export async function anthropicAnswer(requestId: string, answer: () => unknown): Promise<JsonReply> {
+  const headers = { 'request-id': requestId }
+  try {
+    return reply(await answer(), { headers })
+  } catch (err) {
+    const error = toGatewayError(err)
+    return reply(anthropicErrorBody(error, requestId), { status: error.status, headers: { ...error.headers, ...headers } })
+  }
 }

@@ -13,7 +13,7 @@
  * listed nor retrieved, though a provider's kept list or a glob route may still name it.
  */
 import { NamePatterns, notFound, type GatewayCalls, type Logger, type Provider, type RouteInfo, type RouteSpec } from '../../../plugin-api/index.ts'
-import { anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
+import { anthropicAnswer, anthropicModel, anthropicModelList, wantsAnthropicShape } from './anthropic-models.ts'
 import type { DeletedModels } from '../../contracts/fine-tuning.ts'
 
 const LIST_TTL_MS = 5 * 60_000
@@ -31,6 +31,8 @@ interface ProviderList {
 /** Each provider's model list, by instance: a reload's new instances are asked afresh. */
 export class ModelDiscovery {
   readonly #lists = new WeakMap<Provider, ProviderList>()
+  /** When each listed model was released (seconds), as its provider's list says: Anthropic's `created_at`. */
+  readonly #released = new Map<string, number>()
   readonly #provider: (name: string) => Provider | undefined
   readonly #logger: Logger
 
@@ -61,7 +63,12 @@ export class ModelDiscovery {
       at: now,
       failed: false,
       ids: provider.listModels(AbortSignal.timeout(LIST_TIMEOUT_MS)).then(
-        (models) => models.slice(0, MAX_LISTED).map((m) => m.id).filter((id) => typeof id === 'string' && id !== ''),
+        (models) => {
+          const listed = models.slice(0, MAX_LISTED).filter((m) => typeof m.id === 'string' && m.id !== '')
+          // A list without dates (0, or none) says nothing about them.
+          for (const m of listed) if (Number.isFinite(m.created) && m.created > 0) this.#released.set(m.id, m.created)
+          return listed.map((m) => m.id)
+        },
         (err: unknown) => {
           fresh.failed = true
           this.#logger.warn({ provider: name, err: (err as Error)?.message ?? String(err) }, 'listing the provider\'s models for a glob route failed; /v1/models keeps the last list it had, if any')
@@ -74,6 +81,11 @@ export class ModelDiscovery {
     // A list kept from before answers now; the fresh one answers the calls after it arrives.
     return kept ? kept.ids : fresh.ids
   }
+
+  /** When `id` was released, if a provider's list said (seconds since the epoch). */
+  releasedAt(id: string): number | undefined {
+    return this.#released.get(id)
+  }
 }
 
 /** A route's aliases, as its block in gateway.yaml names them. */
@@ -82,6 +94,7 @@ function aliasesOf(route: RouteInfo): string[] {
   return Array.isArray(aliases) ? aliases.filter((a): a is string => typeof a === 'string') : []
 }
 
+/** A route has no release date: the gateway's start stands in for it (not the epoch, which reads as 1970). */
 const MODEL_CREATED = Math.floor(Date.now() / 1000)
 const modelEntry = (id: string) => ({ id, object: 'model' as const, created: MODEL_CREATED, owned_by: 'gateway' })
 
@@ -93,9 +106,12 @@ export function modelRoutes(discovery: ModelDiscovery | undefined, deleted?: Del
     summary: 'The models the caller may use: routes and aliases, and what glob routes answer of their providers\' lists (in Anthropic\'s shape when the request has anthropic-version).',
     permission: 'chat',
     async handle(req) {
-      const named = [...new Set([...req.gateway.models(), ...(discovery ? await discovery.names(req.gateway) : [])])]
-      const models = deleted ? named.filter((id) => !deleted.has(id)) : named
-      return wantsAnthropicShape(req.headers) ? anthropicModelList(models) : { object: 'list', data: models.map(modelEntry) }
+      const list = async () => {
+        const named = [...new Set([...req.gateway.models(), ...(discovery ? await discovery.names(req.gateway) : [])])]
+        return deleted ? named.filter((id) => !deleted.has(id)) : named
+      }
+      if (!wantsAnthropicShape(req.headers)) return { object: 'list', data: (await list()).map(modelEntry) }
+      return anthropicAnswer(req.requestId, async () => anthropicModelList((await list()).map((id) => anthropicModel(id, discovery?.releasedAt(id) ?? MODEL_CREATED))))
     },
   }
   const get: RouteSpec<unknown, unknown, { id: string }> = {
@@ -105,9 +121,13 @@ export function modelRoutes(discovery: ModelDiscovery | undefined, deleted?: Del
     permission: 'chat',
     handle(req) {
       const id = req.params.id
-      // Any name a chat request could use is a model, listed or not: clients check a model before they use it.
-      if (deleted?.has(id) || (!req.gateway.models().includes(id) && !req.gateway.routes(id))) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
-      return wantsAnthropicShape(req.headers) ? anthropicModel(id) : modelEntry(id)
+      const find = () => {
+        // Any name a chat request could use is a model, listed or not: clients check a model before they use it.
+        if (deleted?.has(id) || (!req.gateway.models().includes(id) && !req.gateway.routes(id))) throw notFound(`The model '${id}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+        return id
+      }
+      if (!wantsAnthropicShape(req.headers)) return modelEntry(find())
+      return anthropicAnswer(req.requestId, () => anthropicModel(find(), discovery?.releasedAt(id) ?? MODEL_CREATED))
     },
   }
   return [list, get]

@@ -159,6 +159,15 @@ departments:
     expect(page.data.map((m) => m.id)).toEqual(['claude-3-5-haiku', 'claude-sonnet-4'])
   })
 
+  it('gives Anthropic\'s SDK the release date a provider\'s list has, and the gateway\'s start for a route (never 1970)', async () => {
+    const anthropic = new Anthropic({ baseURL: listed.url, apiKey: ALICE, maxRetries: 0 })
+    const created = Object.fromEntries((await anthropic.models.list()).data.map((m) => [m.id, m.created_at]))
+    // The upstream lists gpt-4o with created 1700000000.
+    expect(created['gpt-4o']).toBe('2023-11-14T22:13:20.000Z')
+    expect((await anthropic.models.retrieve('gpt-4o')).created_at).toBe('2023-11-14T22:13:20.000Z')
+    expect(Date.parse(created['chat-default'])).toBeGreaterThan(Date.parse('2024-01-01'))
+  })
+
   it('asks a provider once in five minutes, not at every list', async () => {
     const before = upstreamLists
     for (let i = 0; i < 5; i++) await ids(ALICE)
