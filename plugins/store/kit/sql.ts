@@ -75,10 +75,61 @@ interface DatabaseError {
   detail?: string
 }
 
-/** Turn constraint violations into 4xx GatewayErrors that name the field at fault; anything else is rethrown as is. */
+/** SQLSTATEs that say the database cannot answer now, not that the statement is wrong: class 08 (connection exception), 53300 too_many_connections, 57P01-57P03 (shut down, crashed, not yet accepting connections). */
+const UNAVAILABLE_STATE = /^(08...|53300|57P0[123])$/
+/** What a socket says when the database's host is gone or refuses (a dead server, a cut network). */
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED'])
+/**
+ * The same, said by the drivers without a code: pg's lost or timed-out connections and its pool's
+ * connect timeout (`connect_timeout_ms`), its client-side `query_timeout_ms`, a pool already ended
+ * (shutting down), and PGlite closed (the embedded store's only way of being unavailable).
+ */
+const UNAVAILABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client (was closed|has encountered a connection error)|Cannot use a pool after calling end|PGlite is closed)/
+
+/**
+ * A database error that says nothing about the request, only that the store cannot answer now:
+ * 503 `store_unavailable` with a retry-after, or undefined. Read through `cause` (a caller that
+ * wrapped it) and AggregateError's `errors` (a host with several addresses, each refused).
+ */
+export function storeUnavailable(err: unknown, depth = 0): GatewayError | undefined {
+  if (!(err instanceof Error) || err instanceof GatewayError || depth > 4) return undefined
+  const code = (err as { code?: unknown }).code
+  const down = (typeof code === 'string' && (UNAVAILABLE_STATE.test(code) || UNAVAILABLE_ERRNO.has(code))) || UNAVAILABLE_MESSAGE.test(err.message)
+  if (down) {
+    return new GatewayError('The gateway\'s database cannot be reached right now; try again shortly.', {
+      status: 503, code: 'store_unavailable', retryable: true, headers: { 'retry-after': String(STORE_RETRY_AFTER_S) }, cause: err,
+    })
+  }
+  const inner = err instanceof AggregateError ? err.errors[0] : err.cause
+  return inner === undefined ? undefined : storeUnavailable(inner, depth + 1)
+}
+
+/** The retry-after of a `store_unavailable` answer: a pool reconnects on the next query, so a few seconds is all a client should wait. */
+export const STORE_RETRY_AFTER_S = 5
+
+/**
+ * SQLSTATEs for text PostgreSQL cannot keep: 22021 (a NUL, U+0000, in a text parameter) and 22P05
+ * (`\u0000` in a jsonb one). JSON allows both; PostgreSQL's text and jsonb do not.
+ */
+const INVALID_TEXT = new Set(['22021', '22P05'])
+
+/** A value the database refused as text (a NUL character): 400 `invalid_text`, or undefined. */
+export function invalidText(err: unknown): GatewayError | undefined {
+  if (!(err instanceof Error) || err instanceof GatewayError || !INVALID_TEXT.has(String((err as { code?: unknown }).code))) return undefined
+  return new GatewayError('A text value contains a character that cannot be stored: the NUL character (U+0000, "\\u0000" in JSON). Remove it and send the request again.', {
+    status: 400, code: 'invalid_text', cause: err,
+  })
+}
+
+/** What the request can be told of a database error no repository mapped: unavailable (503) or unstorable text (400); undefined for anything else (a bug: a 500). */
+export const storeFailure = (err: unknown): GatewayError | undefined => storeUnavailable(err) ?? invalidText(err)
+
+/** Turn constraint violations into 4xx GatewayErrors that name the field at fault, and unstorable text into a 400; anything else is rethrown as is. */
 export function rethrowAsGatewayError(err: unknown): never {
   const fields = (err ?? {}) as DatabaseError
   const column = columnAtFault(fields)
+  const text = invalidText(err)
+  if (text) throw text
   switch (fields.code) {
     case UNIQUE_VIOLATION:
       throw new GatewayError(`A record with this ${column ?? 'value'} already exists.`, { status: 409, code: 'conflict', param: column, cause: err })

@@ -127,6 +127,11 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
       const client = await pool.connect()
       const tx = sqlClient(client, options?.unbounded ? 0 : config.query_timeout_ms)
       let broken: Error | undefined
+      // As in copyFrom: a checked-out client's socket errors are emitted on it, and unheard one is
+      // the process's uncaught exception (a server that ends the session mid-transaction, 57P01 on
+      // a restart, crashed the gateway). The statement in flight fails with it; the client is dropped.
+      const onSocketError = (err: Error): void => { broken = err }
+      client.on('error', onSocketError)
       try {
         await tx.query('BEGIN')
         const result = await fn(tx)
@@ -134,9 +139,10 @@ export async function createPostgresBackend(config: PostgresStoreConfig, logger:
         return result
       } catch (err) {
         // A connection that cannot even roll back is destroyed rather than handed to the next caller.
-        await tx.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError })
+        await tx.query('ROLLBACK').catch((rollbackError: Error) => { broken ??= rollbackError })
         throw err
       } finally {
+        client.removeListener('error', onSocketError)
         client.release(broken)
       }
     },

@@ -1,0 +1,92 @@
+/**
+ * stage.management: what every service's management API answer (`/api/v1/*`) shares, in the
+ * `http` phase (around every route, so one place for all services, built-in or third-party):
+ *  - a database error no repository mapped becomes the client's answer, not a 500: the store
+ *    unreachable is 503 `store_unavailable` with a retry-after, text PostgreSQL cannot keep (a NUL
+ *    character) is 400 `invalid_text` (the store kit's `storeFailure` says which);
+ *  - an outage is said in one warn line a minute, with how many answers it cost, instead of a
+ *    stack per request;
+ *  - each answer is counted in `gateway_management_requests_total{service,route,method,status}`
+ *    (route templates, never raw paths), so operators can alert on management 5xx: the model
+ *    requests' `gateway_requests_total` counts `/v1` exchanges only.
+ * On in every gateway; takes no config.
+ */
+import { definePlugin, GatewayError, toGatewayError, type HttpMiddleware, type Logger, type Stage } from '../../../plugin-api/index.ts'
+import { storeFailure } from '../../store/kit/sql.ts'
+
+/** The management API, in any case (the router matches paths case-insensitively). */
+const MANAGEMENT_PATH = /^\/api\/v1(?:\/|$)/i
+
+/** At most one "store unreachable" line this often, however many requests fail. */
+export const OUTAGE_WARN_INTERVAL_MS = 60_000
+
+/** The outage's log state, kept across reloads (a reload during an outage does not say it again). */
+interface OutageState {
+  /** When the last line was written (ms since the epoch). */
+  lastWarnAt: number
+  /** Answers 503 `store_unavailable` since that line. */
+  unsaid: number
+}
+
+/** Writes an error as the route does (the kernel's writer for the request: the envelope on /api/v1). */
+type ErrorWriter = (error: GatewayError, requestId: string) => unknown
+
+export default definePlugin<Record<string, never>, Stage>({
+  id: 'stage.management',
+  kind: 'stage',
+  description: 'The management API (/api/v1): store outages answered 503 store_unavailable (one warn line a minute), NUL text 400, every answer counted by service, route and status.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  enabledByDefault: true,
+  setup(ctx) {
+    const answers = ctx.metrics.counter('gateway_management_requests_total', 'Management API (/api/v1) answers by service, route template, method and status.', ['service', 'route', 'method', 'status'])
+    const outage = ctx.keep<OutageState>('store-outage', () => ({ lastWarnAt: -Infinity, unsaid: 0 }))
+    const http: HttpMiddleware = async (c, next) => {
+      if (!MANAGEMENT_PATH.test(c.path)) return next()
+      let status = 500
+      try {
+        await next()
+        status = c.status
+      } catch (err) {
+        const mapped = err instanceof GatewayError ? undefined : storeFailure(err)
+        status = (mapped ?? toGatewayError(err)).status
+        if (mapped?.code !== 'store_unavailable') throw mapped ?? err
+        warnOutage(ctx.logger, outage, err)
+        // Answered here: the kernel would log each 5xx it writes (a line per request during an outage).
+        const write = c.state.errorBody as ErrorWriter | undefined
+        if (typeof write !== 'function' || c.headerSent) throw mapped
+        c.status = mapped.status
+        c.set(mapped.headers ?? {})
+        c.body = write(mapped, String(c.state.requestId))
+      } finally {
+        const route = routeTemplate(c)
+        answers.inc({ service: route.split('/')[3] ?? '', route, method: c.method, status })
+      }
+    }
+    return {
+      // Outermost of the http hooks: what another one answers itself (a CORS preflight) is counted too.
+      priority: 2000,
+      http,
+    }
+  },
+})
+
+/**
+ * The route that answered, as mounted (`/api/v1/keys/:id`), or '' when none did (an unknown path:
+ * its raw text would make a series per path). The router names a route with parameters; a fixed
+ * path, served without it, is its own template: a route ran when it chose the request's error writer.
+ */
+function routeTemplate(c: Parameters<HttpMiddleware>[0]): string {
+  const matched = (c as { _matchedRoute?: unknown })._matchedRoute
+  if (typeof matched === 'string') return matched
+  return c.state.errorBody !== undefined ? c.path : ''
+}
+
+function warnOutage(logger: Logger, state: OutageState, err: unknown): void {
+  state.unsaid++
+  const now = Date.now()
+  if (now - state.lastWarnAt < OUTAGE_WARN_INTERVAL_MS) return
+  logger.warn({ err: (err as Error).message, answers: state.unsaid, next_line_in_s: OUTAGE_WARN_INTERVAL_MS / 1000 },
+    'the store is unreachable: the management API answers 503 store_unavailable (this line repeats at most once a minute while it lasts)')
+  state.lastWarnAt = now
+  state.unsaid = 0
+}
