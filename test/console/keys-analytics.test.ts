@@ -1,8 +1,9 @@
 /**
- * The keys and users pages for people who see others' records, in a real browser: a key's owner
- * and maker are on its row (two "notebook"s told apart before one is rotated), Rotate asks first,
- * the one-time secret survives Escape, and row actions are within reach at phone width. A
- * screenshot of each in test-output/console/.
+ * The keys, users and analytics pages for people who see others' records, in a real browser: a
+ * key's owner and maker are on its row (two "notebook"s told apart before one is rotated), Rotate
+ * asks first, the one-time secret survives Escape, daily bars carry their UTC dates in any time
+ * zone, keys are named in analytics and its state survives a reload, and row actions are within
+ * reach at phone width. A screenshot of each in test-output/console/.
  */
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -155,6 +156,70 @@ describe.skipIf(skipWithoutChromium)('keys, users and analytics for people who s
     await page.waitForTimeout(300)
     expect(await page.getByLabel('New key').inputValue()).toMatch(/^gw-/)
     await close()
+  })
+
+  it('labels daily bars and their tooltips with the UTC day the API counted, in any time zone', async () => {
+    expect(await chatWith(keyOf('admin'))).toBe(200)
+    await expect.poll(async () => (await api('admin', '/api/v1/analytics/usage')).body.data[0]?.requests ?? 0, { timeout: 10_000 }).toBeGreaterThan(0)
+    const utcToday = new Date()
+    for (const timezoneId of ['America/New_York', 'Asia/Tokyo']) {
+      const { page, close } = await signedIn('admin', { timezoneId })
+      await page.goto(`${gw.url}/analytics`)
+      await page.getByRole('img', { name: /Requests over time/ }).waitFor()
+      // The expected labels in the page's own locale, of today's UTC date.
+      const expected = await page.evaluate((iso) => ({
+        tick: new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' }),
+        tooltip: `${new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeZone: 'UTC' })} (UTC)`,
+      }), utcToday.toISOString())
+      const bar = page.locator('.recharts-bar-rectangle path').last()
+      await bar.waitFor()
+      await expect.poll(async () => (await page.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()).at(-1), { message: timezoneId, timeout: 5_000 }).toBe(expected.tick)
+      await bar.hover()
+      await expect.poll(() => page.locator('.recharts-tooltip-wrapper').innerText(), { timeout: 5_000 }).toContain(expected.tooltip)
+      await page.locator('[data-utc-note]').getByText('Days in UTC').waitFor()
+      await screenshot(page, `k04-analytics-utc-${timezoneId.replace('/', '-')}`)
+      await close()
+    }
+  })
+
+  it('names virtual keys in the by-key table and legend, and keeps range, grouping and drill-down in the URL', async () => {
+    const made = await api('rob', '/api/v1/keys', { method: 'POST', body: { name: 'rob-script' } })
+    expect(await chatWith(made.body.data.key)).toBe(200)
+    expect(await chatWith(keyOf('mia'))).toBe(200)
+    await expect.poll(async () => (await api('admin', '/api/v1/analytics/usage?group_by=key')).body.data.map((r: { group: string }) => r.group), { timeout: 10_000 }).toContain(made.body.data.id)
+
+    const { page, close } = await signedIn('admin')
+    await page.goto(`${gw.url}/analytics`)
+    await page.getByRole('tab', { name: '30d' }).click()
+    await page.getByRole('combobox', { name: 'Group by' }).click()
+    await page.getByRole('option', { name: 'Key', exact: true }).click()
+    const row = page.locator(`[data-group="${made.body.data.id}"]`)
+    await expect.poll(() => row.locator('td').first().innerText(), { timeout: 5_000 }).toBe('rob-script')
+    await page.getByRole('img', { name: /Requests over time/ }).getByRole('listitem').filter({ hasText: /^rob-script$/ }).waitFor()
+    expect(await page.getByText(made.body.data.id).count()).toBe(0)
+    await screenshot(page, 'k05-analytics-by-key')
+
+    // A reload keeps the range and the grouping.
+    expect(new URL(page.url()).search).toBe('?range=30d&by=key')
+    await page.reload()
+    await expect.poll(() => row.locator('td').first().innerText()).toBe('rob-script')
+    expect(await page.getByRole('tab', { name: '30d' }).getAttribute('data-state')).toBe('active')
+
+    // A drill-down (research's users) is in the URL too, so a shared link opens on it.
+    await page.getByRole('combobox', { name: 'Group by' }).click()
+    await page.getByRole('option', { name: 'Department', exact: true }).click()
+    await page.locator('[data-group=research]').getByRole('button', { name: 'research' }).click()
+    await page.locator(`[data-group="${ids.rob}"]`).waitFor()
+    const shared = page.url()
+    expect(new URL(shared).searchParams.get('department')).toBe('research')
+    await close()
+    const other = await signedIn('admin')
+    await other.page.goto(shared)
+    await other.page.getByText('department: research').waitFor()
+    await expect.poll(() => other.page.locator(`[data-group="${ids.rob}"] td`).first().innerText()).toBe('rob')
+    expect(await other.page.locator(`[data-group="${ids.mia}"]`).count()).toBe(0)
+    await screenshot(other.page, 'k06-analytics-shared-drill-down')
+    await other.close()
   })
 
   it('keeps row actions on screen at phone width, on the keys and the users page', async () => {
