@@ -99,6 +99,21 @@ export interface ApiKeyRecord {
  */
 export type ApiKeyMatch = ApiKeyRecord & { readonly secret: 'current' | 'previous' }
 
+/** A user a key names (its owner, its maker), with what a list shows to tell people apart. */
+export interface KeyPerson {
+  readonly id: string
+  readonly name: string | null
+  readonly email: string | null
+  readonly externalSubject: string
+}
+
+/**
+ * A key as a list shows it: its owner (`userId`) and its maker (`createdBy`) with their names, so
+ * two keys of the same name are told apart before one is rotated or revoked. Null: no such user
+ * (a service key, an unknown maker).
+ */
+export type ApiKeyListed = ApiKeyRecord & { readonly owner: KeyPerson | null; readonly creator: KeyPerson | null }
+
 /** A key's new secret (see `newApiKey` in plugins/services/identity/data/keys.ts). */
 export interface ApiKeySecret {
   /** sha256 of the key, hex. */
@@ -129,8 +144,8 @@ export interface ApiKeyRepository {
    */
   findByHash(keyHash: string): Promise<ApiKeyMatch | undefined>
   get(id: string): Promise<ApiKeyRecord | undefined>
-  /** Newest first; revoked keys only when asked for. */
-  list(filter?: { readonly userId?: string; readonly department?: string; readonly includeRevoked?: boolean } & Page): Promise<ApiKeyRecord[]>
+  /** Newest first, with the owner's and maker's names; revoked keys only when asked for. */
+  list(filter?: { readonly userId?: string; readonly department?: string; readonly includeRevoked?: boolean } & Page): Promise<ApiKeyListed[]>
   /** False when there was no such key or it was already revoked. */
   revoke(id: string): Promise<boolean>
   /** Record a use; writes at most once a minute per key, so a busy key does not cost a write per request. */

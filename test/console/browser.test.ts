@@ -235,6 +235,8 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     const idBefore = await keyId()
     await page.getByRole('button', { name: 'Actions for notebook' }).click()
     await page.getByRole('menuitem', { name: 'Rotate' }).click()
+    // It asks first (the old secret stops at once by default), then shows the new secret once.
+    await page.getByRole('button', { name: 'Rotate key' }).click()
     await page.getByRole('heading', { name: 'Key rotated' }).waitFor()
     await page.getByText('The old secret no longer works; the key keeps its limits, budget and usage.').waitFor()
     const rotated = await page.getByLabel('New key').inputValue()

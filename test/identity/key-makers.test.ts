@@ -118,6 +118,22 @@ describe('who made a key, and a key made for a user who changes department', () 
     await moveTo('bob', 'research')
   })
 
+  it('lists each key with its owner and its maker by name, so two keys of the same name are told apart', async () => {
+    const forBob = await createKey(gw, { user_id: ids.bob, name: 'notebook' }, as('lead'))
+    const bobs = await createKey(gw, { name: 'notebook' }, as('bob'))
+    const service = await createKey(gw, { user_id: null, department: 'research', name: 'notebook' }, as('lead'))
+    const listed = await call(gw, 'GET', '/api/v1/keys', { headers: as('lead') })
+    expect(listed.status).toBe(200)
+    const byId = new Map((listed.body.data as { id: string }[]).map((k) => [k.id, k]))
+    const person = (who: Person) => ({ id: ids[who], name: who, email: null, external_subject: `config:${who}` })
+    expect(byId.get(forBob.id)).toMatchObject({ user_id: ids.bob, owner: person('bob'), created_by: ids.lead, creator: person('lead') })
+    expect(byId.get(bobs.id)).toMatchObject({ owner: person('bob'), creator: person('bob') })
+    expect(byId.get(service.id)).toMatchObject({ user_id: null, owner: null, creator: person('lead') })
+    // A member's own list names them too.
+    const own = await call(gw, 'GET', '/api/v1/keys', { headers: as('bob') })
+    expect(own.body.data.find((k: { id: string }) => k.id === bobs.id)).toMatchObject({ owner: person('bob') })
+  })
+
   it('revokes nothing when the department does not change', async () => {
     const minted = await createKey(gw, { user_id: ids.bob }, as('lead'))
     const same = await moveTo('bob', 'research')

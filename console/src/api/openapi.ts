@@ -2292,6 +2292,13 @@ export interface paths {
                                 created_at: string;
                                 /** @description Who made the key and saw its secret (a user id). null: not known (made before makers were recorded, or by a caller with no stored user). */
                                 created_by: string | null;
+                                /** @description The user `created_by` names. null: not known. */
+                                creator: {
+                                    email: string | null;
+                                    external_subject: string;
+                                    id: string;
+                                    name: string | null;
+                                } | null;
                                 department: string | null;
                                 /** Format: date-time */
                                 expires_at: string | null;
@@ -2302,6 +2309,13 @@ export interface paths {
                                     [key: string]: number;
                                 };
                                 name: string | null;
+                                /** @description The user `user_id` names. null: a service key. */
+                                owner: {
+                                    email: string | null;
+                                    external_subject: string;
+                                    id: string;
+                                    name: string | null;
+                                } | null;
                                 /** @description The start of the secret, to recognise it. */
                                 prefix: string;
                                 /**

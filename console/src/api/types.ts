@@ -50,6 +50,10 @@ export type UsageRow = AnswerOf<'/api/v1/analytics/usage', 'get'>[number]
 
 /** /api/v1/keys */
 export type ApiKey = AnswerOf<'/api/v1/keys/{id}', 'get'>
+/** GET /api/v1/keys: a key with its owner and maker by name. */
+export type ListedKey = AnswerOf<'/api/v1/keys', 'get'>[number]
+/** A user a listed key names (its owner or maker). */
+export type KeyPerson = NonNullable<ListedKey['owner']>
 /** POST /api/v1/keys and /api/v1/keys/:id/rotate (the same key, a new secret): the key's secret, this once. */
 export type CreatedKey = AnswerOf<'/api/v1/keys', 'post'>
 

@@ -28,3 +28,7 @@ export function formatRelative(value: string | null | undefined): string {
   if (Math.abs(seconds) < 86400) return rtf.format(-Math.round(seconds / 3600), 'hour')
   return rtf.format(-Math.round(seconds / 86400), 'day')
 }
+
+/** A user as lists name them: their name, else email, else the subject their sign-in or key gave. */
+export const personName = (p: { readonly name: string | null; readonly email: string | null; readonly external_subject: string }): string =>
+  p.name ?? p.email ?? p.external_subject

@@ -15,7 +15,7 @@ import { secretMakerOf } from './data/api-keys.ts'
 import { isUuid } from '../../store/kit/sql.ts'
 import { ID_PARAMS, PAGE_QUERY, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'
 import { keysConfigSchema, type KeysConfig } from './schema.ts'
-import { CREATED_KEY_SCHEMA, KEY_SCHEMA, keyView } from './views.ts'
+import { CREATED_KEY_SCHEMA, KEY_SCHEMA, LISTED_KEY_SCHEMA, keyView, listedKeyView } from './views.ts'
 import { keyStatus, type KeyPrincipal } from '../../contracts/principals.ts'
 
 const MANAGE_KEYS = 'manage_keys'
@@ -138,7 +138,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
   }
 
   const list: RouteSpec<unknown, PageQuery & { user_id?: string; department?: string; include_revoked: boolean }> = {
-    method: 'GET', path: '/', summary: 'Keys within the caller\'s scope, newest first.', permission: MANAGE_KEYS, query: LIST_QUERY, response: listOf(KEY_SCHEMA),
+    method: 'GET', path: '/', summary: 'Keys within the caller\'s scope, newest first.', permission: MANAGE_KEYS, query: LIST_QUERY, response: listOf(LISTED_KEY_SCHEMA),
     async handle({ caller, query }) {
       let userId = query.user_id
       let department = query.department
@@ -152,7 +152,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       }
       const page = { limit: query.limit, offset: query.offset }
       const keys = await apiKeys.list({ userId, department, includeRevoked: query.include_revoked, ...page })
-      return reply(keys.map(keyView), { meta: { ...page, count: keys.length } })
+      return reply(keys.map(listedKeyView), { meta: { ...page, count: keys.length } })
     },
   }
 

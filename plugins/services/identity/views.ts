@@ -1,7 +1,7 @@
 /** Records as the management API shows them: snake_case, and never a key's secret or hash. */
 import type { JsonSchema } from '../../../plugin-api/index.ts'
-import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, recordSchema as required, TIME_SCHEMA as TIME } from '../kit/schema.ts'
-import type { ApiKeyRecord, UserRecord } from '../../contracts/capabilities.ts'
+import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, NULLABLE_TIME_SCHEMA as NULLABLE_TIME, nullable, recordSchema as required, TIME_SCHEMA as TIME } from '../kit/schema.ts'
+import type { ApiKeyListed, ApiKeyRecord, KeyPerson, UserRecord } from '../../contracts/capabilities.ts'
 import { keyStatus } from '../../contracts/principals.ts'
 
 // What the routes answer (the `data` of the envelope), for the OpenAPI document; each view has its schema beside it.
@@ -17,6 +17,13 @@ const KEY_FIELDS: Record<string, JsonSchema> = {
   rotated_by: { ...NULLABLE_STRING, description: 'Who made its current secret by a rotation (a user id). null: never rotated, or not known.' },
 }
 export const KEY_SCHEMA = required(KEY_FIELDS)
+const PERSON_SCHEMA: JsonSchema = required({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING, external_subject: { type: 'string' } })
+/** A key in a list: its owner and maker by name too, so keys of the same name are told apart. */
+export const LISTED_KEY_SCHEMA = required({
+  ...KEY_FIELDS,
+  owner: { ...nullable(PERSON_SCHEMA), description: 'The user `user_id` names. null: a service key.' },
+  creator: { ...nullable(PERSON_SCHEMA), description: 'The user `created_by` names. null: not known.' },
+})
 /** A created or rotated key: its secret, in this answer only. */
 export const CREATED_KEY_SCHEMA = required({
   ...KEY_FIELDS, key: { type: 'string', description: 'The secret: shown this once.' },
@@ -42,6 +49,12 @@ export function keyView(record: ApiKeyRecord) {
     created_by: record.createdBy,
     rotated_by: record.rotatedBy,
   }
+}
+
+const personView = (p: KeyPerson | null) => p && { id: p.id, name: p.name, email: p.email, external_subject: p.externalSubject }
+
+export function listedKeyView(record: ApiKeyListed) {
+  return { ...keyView(record), owner: personView(record.owner), creator: personView(record.creator) }
 }
 
 export const USER_SCHEMA = required({

@@ -17,3 +17,12 @@ export const TableHead = ({ className, ...props }: ComponentProps<'th'>) => (
 export const TableCell = ({ className, ...props }: ComponentProps<'td'>) => (
   <td className={cn('px-3 py-2.5 align-middle whitespace-nowrap', className)} {...props} />
 )
+
+/**
+ * A row's actions, the last column: it stays at the right edge while a narrow screen scrolls the
+ * table sideways (a phone would otherwise have the buttons off-screen), its shadow the cue that
+ * more of the row is underneath.
+ */
+const STICKY_END = 'sticky right-0 z-10 w-10 bg-card shadow-[-6px_0_6px_-6px_rgb(0_0_0/0.25)] md:shadow-none'
+export const TableActionsHead = ({ className, ...props }: ComponentProps<'th'>) => <TableHead className={cn(STICKY_END, className)} {...props} />
+export const TableActionsCell = ({ className, ...props }: ComponentProps<'td'>) => <TableCell className={cn(STICKY_END, className)} {...props} />

@@ -2,6 +2,9 @@
  * Usage over time, one series per group (the largest five, the rest as "other"), with recharts.
  * Counts, tokens and cost are sums per bucket, so they are stacked bars: a curve through them
  * would draw values between buckets that no bucket has. A p95 does not add up; it stays a line.
+ * A day bucket is a UTC day (the API's), so it is labelled with its UTC date, not the date of its
+ * start where the browser is (which is the day before, west of Greenwich); an hour is an hour
+ * anywhere, so hours are shown in local time.
  */
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { UsageRow } from '@/api/types'
@@ -51,7 +54,9 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
     if (additive) for (const s of series) p[s] ??= 0
     return p
   })
-  const tick = (iso: string) => new Date(iso).toLocaleString(undefined, hourly ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric' })
+  const tick = (iso: string) => new Date(iso).toLocaleString(undefined, hourly ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric', timeZone: 'UTC' })
+  const tooltipLabel = (iso: string) =>
+    hourly ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : `${new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeZone: 'UTC' })} (UTC)`
   const common = {
     data,
     margin: { top: 8, right: 8, left: 0, bottom: 0 },
@@ -63,7 +68,7 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
       <YAxis allowDecimals={!whole} tickFormatter={(n: number) => format(n)} tickLine={false} axisLine={false} width={64} fontSize={12} stroke="var(--muted-foreground)" />
       <Tooltip
         cursor={additive ? { fill: 'var(--muted)' } : { stroke: 'var(--border)' }}
-        labelFormatter={(iso) => new Date(String(iso)).toLocaleString(undefined, hourly ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' })}
+        labelFormatter={(iso) => tooltipLabel(String(iso))}
         formatter={(value) => format(Number(value))}
         contentStyle={{ background: 'var(--popover)', border: '1px solid var(--border)', borderRadius: 8, fontSize: 12 }}
       />
@@ -96,6 +101,7 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
             {s}
           </li>
         ))}
+        {!hourly && <li className="ml-auto" data-utc-note>Days in UTC</li>}
       </ul>
     </div>
   )

@@ -2,11 +2,13 @@
  * Usage and cost over time (GET /api/v1/analytics/usage): totals, a chart per metric by
  * department / user / model / provider / route / key, a time range picker, and a table to drill
  * down (a department into its users, a user into their models). What a caller sees follows their
- * role's data scope: their own requests, their department's, or everyone's.
+ * role's data scope: their own requests, their department's, or everyone's. The range, metric,
+ * grouping and drill-down live in the query string, so a reload or a shared link shows the same.
  */
 import { useQueryClient } from '@tanstack/react-query'
 import { BarChart3Icon, RefreshCwIcon, XIcon } from 'lucide-react'
 import { useState, type ReactNode } from 'react'
+import { useSearchParams } from 'react-router'
 import type { UsageGroupBy, UsageRow } from '@/api/types'
 import { useSession } from '@/auth/session'
 import { PageHeader } from '@/components/page-header'
@@ -21,7 +23,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { formatCount, formatMs, formatPercent, formatUsd } from '@/lib/format'
 import { METRICS, UsageChart, type Metric } from './chart'
-import { RANGES, bucketsOf, useBreakdown, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
+import { RANGES, bucketsOf, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
 
 const GROUP_LABELS: Record<UsageGroupBy, string> = { department: 'Department', user: 'User', model: 'Model', provider: 'Provider', route: 'Route', key: 'Key' }
 /** A row of these opens the next level: a department's users, a user's models. */
@@ -29,6 +31,11 @@ const DRILL: Partial<Record<UsageGroupBy, { filter: keyof UsageFilter; next: Usa
   department: { filter: 'department', next: 'user' },
   user: { filter: 'user_id', next: 'model' },
 }
+
+/** The page's state in the query string: `?range=30d&metric=cost_usd&by=user&department=research&user_id=…`. */
+const DEFAULTS = { range: '7d', metric: 'requests', by: 'model' } as const
+type Param = keyof typeof DEFAULTS | keyof UsageFilter
+const pick = <T extends string>(value: string | null, allowed: readonly T[], fallback: T): T => (allowed.includes(value as T) ? (value as T) : fallback)
 
 function Stat({ label, value, hint, loading }: { label: string; value: ReactNode; hint?: string; loading: boolean }) {
   return (
@@ -48,10 +55,24 @@ export default function AnalyticsPage() {
     me.scope === 'all_data' ? ['model', 'provider', 'department', 'user', 'route', 'key']
       : me.scope === 'department_data' ? ['model', 'provider', 'user', 'route', 'key']
         : ['model', 'provider', 'route', 'key']
-  const [range, setRange] = useState<Range>('7d')
-  const [groupBy, setGroupBy] = useState<UsageGroupBy>('model')
-  const [metric, setMetric] = useState<Metric>('requests')
-  const [filter, setFilter] = useState<UsageFilter>({})
+  const [search, setSearch] = useSearchParams()
+  const range = pick(search.get('range'), Object.keys(RANGES) as Range[], DEFAULTS.range)
+  const groupBy = pick(search.get('by'), groups, DEFAULTS.by)
+  const metric = pick(search.get('metric'), Object.keys(METRICS) as Metric[], DEFAULTS.metric)
+  const filter: UsageFilter = {
+    ...(search.get('department') ? { department: search.get('department')! } : {}),
+    ...(search.get('user_id') ? { user_id: search.get('user_id')! } : {}),
+  }
+  /** Change some of the state; a drill-down is a step Back undoes (`push`), the rest replace the entry. */
+  const update = (changes: Partial<Record<Param, string | undefined>>, push = false) =>
+    setSearch((previous) => {
+      const next = new URLSearchParams(previous)
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === undefined || value === DEFAULTS[name as keyof typeof DEFAULTS]) next.delete(name)
+        else next.set(name, value)
+      }
+      return next
+    }, { replace: !push })
   const [now, setNow] = useState(() => Date.now())
   const queryClient = useQueryClient()
   const refresh = () => {
@@ -64,9 +85,13 @@ export default function AnalyticsPage() {
   const series = useSeries(window, filter, groupBy)
   const breakdown = useBreakdown(window, filter, groupBy)
   const names = useUserNames(can('view_users'))
+  const keyNames = useKeyNames(can('manage_keys'))
   const label = (group: string | null): string => {
     if (group === null) return groupBy === 'department' ? 'no department' : 'none'
-    return groupBy === 'user' ? names.data?.get(group) ?? group : group
+    if (groupBy === 'user') return names.data?.get(group) ?? group
+    // A virtual key's id, named; a config key's group is already its label (config:<user>).
+    if (groupBy === 'key') return keyNames.data?.get(group) ?? group
+    return group
   }
 
   const total: UsageRow | undefined = totals.data?.[0]
@@ -80,7 +105,7 @@ export default function AnalyticsPage() {
         description={me.scope === 'all_data' ? 'Every request through the gateway.' : me.scope === 'department_data' ? `Requests of the ${me.department} department.` : 'Your own requests.'}
         actions={
           <>
-            <Tabs value={range} onValueChange={(v) => setRange(v as Range)}>
+            <Tabs value={range} onValueChange={(v) => update({ range: v })}>
               <TabsList aria-label="Time range">
                 {Object.keys(RANGES).map((r) => <TabsTrigger key={r} value={r}>{r}</TabsTrigger>)}
               </TabsList>
@@ -97,7 +122,7 @@ export default function AnalyticsPage() {
           <span className="text-muted-foreground">Showing</span>
           {filter.department && <Badge variant="outline">department: {filter.department}</Badge>}
           {filter.user_id && <Badge variant="outline">user: {names.data?.get(filter.user_id) ?? filter.user_id}</Badge>}
-          <Button variant="ghost" size="sm" onClick={() => { setFilter({}); setGroupBy('model') }}>
+          <Button variant="ghost" size="sm" onClick={() => update({ department: undefined, user_id: undefined, by: undefined })}>
             <XIcon /> Clear
           </Button>
         </div>
@@ -117,14 +142,14 @@ export default function AnalyticsPage() {
 
           <Card>
             <CardHeader className="flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
-              <Tabs value={metric} onValueChange={(v) => setMetric(v as Metric)}>
+              <Tabs value={metric} onValueChange={(v) => update({ metric: v })}>
                 <TabsList aria-label="Metric" className="max-w-full overflow-x-auto">
                   {(Object.keys(METRICS) as Metric[]).map((m) => <TabsTrigger key={m} value={m}>{METRICS[m].label}</TabsTrigger>)}
                 </TabsList>
               </Tabs>
               <div className="flex items-center gap-2">
                 <span className="text-sm text-muted-foreground">by</span>
-                <Select value={groupBy} onValueChange={(v) => setGroupBy(v as UsageGroupBy)}>
+                <Select value={groupBy} onValueChange={(v) => update({ by: v })}>
                   <SelectTrigger className="w-36" aria-label="Group by"><SelectValue /></SelectTrigger>
                   <SelectContent>
                     {groups.map((g) => <SelectItem key={g} value={g}>{GROUP_LABELS[g]}</SelectItem>)}
@@ -167,7 +192,7 @@ export default function AnalyticsPage() {
                 </TableHeader>
                 <TableBody>
                   {[...breakdown.data].sort((a, b) => b.requests - a.requests).map((row) => {
-                    const open = drill && row.group !== null ? () => { setFilter({ ...filter, [drill.filter]: row.group! }); setGroupBy(drill.next) } : undefined
+                    const open = drill && row.group !== null ? () => update({ [drill.filter]: row.group!, by: drill.next }, true) : undefined
                     return (
                       <TableRow key={row.group ?? ''} className={open ? 'cursor-pointer' : undefined} onClick={open} data-group={row.group ?? ''}>
                         <TableCell className="max-w-64 truncate font-medium">{open ? <button type="button" className="hover:underline">{label(row.group)}</button> : label(row.group)}</TableCell>

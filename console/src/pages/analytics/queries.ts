@@ -1,6 +1,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { api } from '@/api/client'
 import type { UsageGroupBy, UsageInterval } from '@/api/types'
+import { personName } from '@/lib/format'
+import { keysQuery } from '../keys/queries'
 
 export const RANGES = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30, '90d': 24 * 90 } as const
 export type Range = keyof typeof RANGES
@@ -58,7 +60,25 @@ export function useUserNames(enabled: boolean) {
     queryKey: ['users'],
     queryFn: async ({ signal }) => (await api('/users', { query: { limit: 1000 }, signal })).data,
     enabled,
-    select: (users) => new Map(users.map((u) => [u.id, u.name ?? u.email ?? u.external_subject])),
+    select: (users) => new Map(users.map((u) => [u.id, personName(u)])),
+    retry: false,
+  })
+}
+
+/**
+ * Key names for key ids (a usage row's group when grouped by key), revoked keys too, when the
+ * caller may list keys. A name two keys share gets each one's prefix, so the chart does not add
+ * two keys up as one.
+ */
+export function useKeyNames(enabled: boolean) {
+  return useQuery({
+    ...keysQuery(true),
+    enabled,
+    select: (keys) => {
+      const count = new Map<string, number>()
+      for (const k of keys) if (k.name) count.set(k.name, (count.get(k.name) ?? 0) + 1)
+      return new Map(keys.map((k) => [k.id, k.name && count.get(k.name) === 1 ? k.name : k.name ? `${k.name} (${k.prefix}…)` : `${k.prefix}…`]))
+    },
     retry: false,
   })
 }

@@ -1,11 +1,13 @@
 /**
- * API keys within the caller's reach (their own, their department's, or all): create one (its
- * secret is shown once, with a copy button), rotate it (a new secret for the same key, which keeps
- * its id, limits and usage; the old secret stops working), revoke.
+ * API keys within the caller's reach (their own, their department's, or all), with whose each is
+ * and who made it: create one (its secret is shown once, with a copy button), rotate it after a
+ * confirmation (a new secret for the same key, which keeps its id, limits and usage; the old
+ * secret stops working at once or after a grace), revoke.
  */
 import { KeyRoundIcon, MoreHorizontalIcon, PlusIcon, RotateCwIcon, TriangleAlertIcon, XCircleIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
-import type { ApiKey, CreatedKey } from '@/api/types'
+import type { CreatedKey, ListedKey } from '@/api/types'
+import { useSession } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
 import { CopyButton } from '@/components/copy-button'
 import { PageHeader } from '@/components/page-header'
@@ -20,8 +22,8 @@ import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuTrigge
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
-import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
-import { formatDateTime, formatRelative } from '@/lib/format'
+import { Table, TableActionsCell, TableActionsHead, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
+import { formatDateTime, formatRelative, personName } from '@/lib/format'
 import { useCreateKey, useKeys, useRevokeKey, useRotateKey } from './queries'
 
 const STATUS_BADGE = { active: 'success', revoked: 'destructive', expired: 'secondary' } as const
@@ -88,14 +90,18 @@ function CreateKeyDialog({ open, onOpenChange, onCreated }: { open: boolean; onO
 
 /** The secret of a new or rotated key: shown here once, never again. */
 function SecretDialog({ secret, onClose }: { secret: CreatedKey | undefined; onClose: () => void }) {
+  const graceUntil = secret?.replaces && secret.previous_secret_expires_at && Date.parse(secret.previous_secret_expires_at) > Date.now() ? secret.previous_secret_expires_at : undefined
   return (
+    // Only "I have copied it" closes it: a click outside, Escape or a corner X would lose the secret for good.
     <Dialog open={secret !== undefined} onOpenChange={(open) => !open && onClose()}>
-      <DialogContent onInteractOutside={(e) => e.preventDefault()}>
+      <DialogContent onInteractOutside={(e) => e.preventDefault()} onEscapeKeyDown={(e) => e.preventDefault()} showCloseButton={false}>
         <DialogHeader>
           <DialogTitle>{secret?.replaces ? 'Key rotated' : 'Key created'}</DialogTitle>
           <DialogDescription>
             Copy it now: the gateway keeps only a hash and cannot show it again.
-            {secret?.replaces && ' The old secret no longer works; the key keeps its limits, budget and usage.'}
+            {secret?.replaces && (graceUntil
+              ? ` The old secret works until ${formatDateTime(graceUntil)}, then stops; the key keeps its limits, budget and usage.`
+              : ' The old secret no longer works; the key keeps its limits, budget and usage.')}
           </DialogDescription>
         </DialogHeader>
         <div className="flex items-center gap-2">
@@ -114,7 +120,68 @@ function SecretDialog({ secret, onClose }: { secret: CreatedKey | undefined; onC
   )
 }
 
-function ConfirmRevoke({ target, onClose }: { target: ApiKey | undefined; onClose: () => void }) {
+/** How long the old secret keeps working after a rotation (grace_s), as the rotate dialog offers it. */
+const GRACE = { '0': 'at once', '3600': 'after an hour', '86400': 'after a day', '604800': 'after 7 days' } as const
+
+function ConfirmRotate({ target, onClose, onRotated }: { target: ListedKey | undefined; onClose: () => void; onRotated: (key: CreatedKey) => void }) {
+  const rotate = useRotateKey()
+  const [grace, setGrace] = useState<keyof typeof GRACE>('0')
+  const close = () => { rotate.reset(); setGrace('0'); onClose() }
+  return (
+    <Dialog open={target !== undefined} onOpenChange={(open) => { if (!open) close() }}>
+      <DialogContent>
+        <DialogHeader>
+          <DialogTitle>Rotate {target?.name ?? target?.prefix}?</DialogTitle>
+          <DialogDescription>
+            A new secret replaces this key's, shown once. The key keeps its id, limits, budget and usage.
+          </DialogDescription>
+        </DialogHeader>
+        <div className="grid gap-2">
+          <Label htmlFor="rotate-grace">The old secret stops working</Label>
+          <Select value={grace} onValueChange={(v) => setGrace(v as keyof typeof GRACE)}>
+            <SelectTrigger id="rotate-grace"><SelectValue /></SelectTrigger>
+            <SelectContent>
+              {Object.entries(GRACE).map(([seconds, label]) => <SelectItem key={seconds} value={seconds}>{label}</SelectItem>)}
+            </SelectContent>
+          </Select>
+          <p className="text-sm text-muted-foreground">
+            {grace === '0'
+              ? 'Whatever uses the old secret is refused from now on, until it has the new one.'
+              : 'Until then both secrets work (never past the key\'s expiry), so clients can switch without an outage.'}
+          </p>
+        </div>
+        <ApiErrorAlert error={rotate.error} prefix="Rotation failed: " />
+        <DialogFooter>
+          <Button variant="outline" onClick={close}>Cancel</Button>
+          <Button disabled={rotate.isPending} onClick={async () => { const key = await rotate.mutateAsync({ id: target!.id, graceS: Number(grace) }); close(); onRotated(key) }}>
+            {rotate.isPending ? 'Rotating…' : 'Rotate key'}
+          </Button>
+        </DialogFooter>
+      </DialogContent>
+    </Dialog>
+  )
+}
+
+/** Whose key it is and, when someone else made it, who did (they saw its secret). */
+function KeyOwner({ apiKey }: { apiKey: ListedKey }) {
+  const owner = apiKey.owner ? personName(apiKey.owner) : apiKey.user_id
+  const madeBy = apiKey.created_by !== null && apiKey.created_by !== apiKey.user_id ? (apiKey.creator ? personName(apiKey.creator) : apiKey.created_by) : undefined
+  return (
+    <>
+      <div className="max-w-48 truncate">{owner ?? <span className="text-muted-foreground">service key</span>}</div>
+      {madeBy && <div className="max-w-48 truncate text-xs text-muted-foreground">made by {madeBy}</div>}
+    </>
+  )
+}
+
+/** The key's name for buttons and dialogs; with its owner's when keys of several people are listed. */
+function keyLabel(apiKey: ListedKey, withOwner: boolean): string {
+  const name = apiKey.name ?? apiKey.prefix
+  if (!withOwner) return name
+  return `${name} of ${apiKey.owner ? personName(apiKey.owner) : apiKey.user_id ?? 'no one (service key)'}`
+}
+
+function ConfirmRevoke({ target, onClose }: { target: ListedKey | undefined; onClose: () => void }) {
   const revoke = useRevokeKey()
   return (
     <Dialog open={target !== undefined} onOpenChange={(open) => { if (!open) { revoke.reset(); onClose() } }}>
@@ -138,10 +205,12 @@ function ConfirmRevoke({ target, onClose }: { target: ApiKey | undefined; onClos
 export default function KeysPage() {
   const [showRevoked, setShowRevoked] = useState(false)
   const keys = useKeys(showRevoked)
-  const rotate = useRotateKey()
+  // Someone who sees only their own keys needs no owner column; anyone else cannot tell two "notebook"s apart without it.
+  const othersKeys = useSession().me.scope !== 'own_data'
   const [creating, setCreating] = useState(false)
   const [secret, setSecret] = useState<CreatedKey>()
-  const [revoking, setRevoking] = useState<ApiKey>()
+  const [rotating, setRotating] = useState<ListedKey>()
+  const [revoking, setRevoking] = useState<ListedKey>()
 
   const newKey = (
     <Button onClick={() => setCreating(true)}>
@@ -163,7 +232,6 @@ export default function KeysPage() {
           </>
         }
       />
-      <ApiErrorAlert error={rotate.error} prefix="Rotation failed: " className="mb-4" />
       {keys.isPending && <LoadingRows rows={5} />}
       {keys.isError && <ErrorState error={keys.error} retry={() => void keys.refetch()} service="keys" />}
       {keys.data?.length === 0 && (
@@ -177,35 +245,37 @@ export default function KeysPage() {
             <TableHeader>
               <TableRow>
                 <TableHead>Name</TableHead>
+                {othersKeys && <TableHead>Owner</TableHead>}
                 <TableHead>Key</TableHead>
                 <TableHead>Status</TableHead>
                 <TableHead>Role</TableHead>
                 <TableHead className="hidden lg:table-cell">Department</TableHead>
                 <TableHead className="hidden md:table-cell">Last used</TableHead>
                 <TableHead className="hidden lg:table-cell">Expires</TableHead>
-                <TableHead className="w-10"><span className="sr-only">Actions</span></TableHead>
+                <TableActionsHead><span className="sr-only">Actions</span></TableActionsHead>
               </TableRow>
             </TableHeader>
             <TableBody>
               {keys.data.map((key) => (
                 <TableRow key={key.id} data-key-id={key.id}>
                   <TableCell className="max-w-48 truncate font-medium">{key.name ?? '—'}</TableCell>
+                  {othersKeys && <TableCell data-owner><KeyOwner apiKey={key} /></TableCell>}
                   <TableCell className="font-mono text-xs text-muted-foreground">{key.prefix}…</TableCell>
                   <TableCell><Badge variant={STATUS_BADGE[key.status]}>{key.status}</Badge></TableCell>
                   <TableCell>{key.role}</TableCell>
                   <TableCell className="hidden lg:table-cell">{key.department ?? '—'}</TableCell>
                   <TableCell className="hidden text-muted-foreground md:table-cell">{formatRelative(key.last_used_at)}</TableCell>
                   <TableCell className="hidden text-muted-foreground lg:table-cell">{key.expires_at ? formatDateTime(key.expires_at) : 'never'}</TableCell>
-                  <TableCell>
+                  <TableActionsCell>
                     {key.status === 'active' && (
                       <DropdownMenu>
                         <DropdownMenuTrigger asChild>
-                          <Button variant="ghost" size="icon" aria-label={`Actions for ${key.name ?? key.prefix}`}>
+                          <Button variant="ghost" size="icon" aria-label={`Actions for ${keyLabel(key, othersKeys)}`}>
                             <MoreHorizontalIcon />
                           </Button>
                         </DropdownMenuTrigger>
                         <DropdownMenuContent align="end">
-                          <DropdownMenuItem disabled={rotate.isPending} onSelect={async () => setSecret(await rotate.mutateAsync(key.id))}>
+                          <DropdownMenuItem onSelect={() => setRotating(key)}>
                             <RotateCwIcon /> Rotate
                           </DropdownMenuItem>
                           <DropdownMenuItem className="text-destructive focus:text-destructive" onSelect={() => setRevoking(key)}>
@@ -214,7 +284,7 @@ export default function KeysPage() {
                         </DropdownMenuContent>
                       </DropdownMenu>
                     )}
-                  </TableCell>
+                  </TableActionsCell>
                 </TableRow>
               ))}
             </TableBody>
@@ -223,6 +293,7 @@ export default function KeysPage() {
       )}
       <CreateKeyDialog open={creating} onOpenChange={setCreating} onCreated={(key) => { setCreating(false); setSecret(key) }} />
       <SecretDialog secret={secret} onClose={() => setSecret(undefined)} />
+      <ConfirmRotate target={rotating} onClose={() => setRotating(undefined)} onRotated={setSecret} />
       <ConfirmRevoke target={revoking} onClose={() => setRevoking(undefined)} />
     </PageBody>
   )

@@ -20,8 +20,8 @@ import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, D
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
-import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
-import { formatRelative } from '@/lib/format'
+import { Table, TableActionsCell, TableActionsHead, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
+import { formatRelative, personName } from '@/lib/format'
 
 function useUsers() {
   return useQuery({ queryKey: ['users'], queryFn: async ({ signal }) => (await api('/users', { query: { limit: 1000 }, signal })).data })
@@ -173,25 +173,25 @@ export default function UsersPage() {
                 <TableHead>Role</TableHead>
                 <TableHead>Department</TableHead>
                 <TableHead className="hidden md:table-cell">Last seen</TableHead>
-                <Can permission="manage_users"><TableHead className="w-10"><span className="sr-only">Edit</span></TableHead></Can>
+                <Can permission="manage_users"><TableActionsHead><span className="sr-only">Edit</span></TableActionsHead></Can>
               </TableRow>
             </TableHeader>
             <TableBody>
               {users.data.map((user) => (
                 <TableRow key={user.id}>
                   <TableCell>
-                    <div className="font-medium">{user.name ?? user.email ?? user.external_subject}</div>
+                    <div className="font-medium">{personName(user)}</div>
                     <div className="max-w-64 truncate text-xs text-muted-foreground">{user.email ?? user.external_subject}</div>
                   </TableCell>
                   <TableCell><Badge variant={user.role === 'admin' ? 'default' : 'secondary'}>{user.role}</Badge></TableCell>
                   <TableCell>{user.department ?? <span className="text-muted-foreground">—</span>}</TableCell>
                   <TableCell className="hidden text-muted-foreground md:table-cell">{formatRelative(user.last_seen_at)}</TableCell>
                   <Can permission="manage_users">
-                    <TableCell>
+                    <TableActionsCell>
                       <Button variant="ghost" size="icon" aria-label={`Edit ${user.name ?? user.email ?? user.id}`} onClick={() => setEditing(user)}>
                         <PencilIcon />
                       </Button>
-                    </TableCell>
+                    </TableActionsCell>
                   </Can>
                 </TableRow>
               ))}

@@ -1,6 +1,6 @@
 import { type SqlClient } from '../../../../plugin-api/index.ts'
 import { isUuid, jsonParam, pageOf, rethrowAsGatewayError } from '../../../store/kit/sql.ts'
-import { type ApiKeyCreate, type ApiKeyMatch, type ApiKeyRecord, type ApiKeyRepository, type JsonObject } from '../../../contracts/capabilities.ts'
+import { type ApiKeyCreate, type ApiKeyListed, type ApiKeyMatch, type ApiKeyRecord, type ApiKeyRepository, type JsonObject, type KeyPerson } from '../../../contracts/capabilities.ts'
 
 interface ApiKeyRow {
   id: string
@@ -42,10 +42,13 @@ const BY_HASH = `SELECT ${COLUMNS}, key_hash <> $1 AS previous FROM api_keys
   WHERE key_hash = $1 OR previous_key_hash = $1
   ORDER BY previous LIMIT 1`
 const GET = `SELECT ${COLUMNS} FROM api_keys WHERE id = $1`
-// Newest first by seq (migration 0003), since created_at ties within a clock tick of the embedded store.
-const LIST = `SELECT ${COLUMNS} FROM api_keys
-  WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR department = $2) AND ($3 OR revoked_at IS NULL)
-  ORDER BY seq DESC LIMIT $4 OFFSET $5`
+// Newest first by seq (migration 0003), since created_at ties within a clock tick of the embedded
+// store. The owner's and maker's names come in the same query (a join, not a read per row).
+const PERSON = (table: string, as: string) => `${table}.name AS ${as}_name, ${table}.email AS ${as}_email, ${table}.external_subject AS ${as}_subject`
+const LIST = `SELECT ${COLUMNS.split(', ').map((c) => `k.${c}`).join(', ')}, ${PERSON('o', 'owner')}, ${PERSON('c', 'creator')}
+  FROM api_keys k LEFT JOIN users o ON o.id = k.user_id LEFT JOIN users c ON c.id = k.created_by
+  WHERE ($1::uuid IS NULL OR k.user_id = $1) AND ($2::text IS NULL OR k.department = $2) AND ($3 OR k.revoked_at IS NULL)
+  ORDER BY k.seq DESC LIMIT $4 OFFSET $5`
 const REVOKE = 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL'
 // The secret replaced in place: the row, its id and everything counted by it stay. An older
 // previous secret is overwritten (one at most); a revoked or expired key is not rotated.
@@ -85,6 +88,20 @@ const toRecord = (r: ApiKeyRow): ApiKeyRecord => ({
   rotatedBy: r.rotated_by,
 })
 
+type PersonColumns<A extends string> = { [C in `${A}_name` | `${A}_email`]: string | null } & { [C in `${A}_subject`]: string | null }
+type ListedRow = ApiKeyRow & PersonColumns<'owner'> & PersonColumns<'creator'>
+
+/** The user the LEFT JOIN found for `id`, or null (no id, or no such user: subject is null then). */
+function personOf(id: string | null, name: string | null, email: string | null, subject: string | null): KeyPerson | null {
+  return id !== null && subject !== null ? { id, name, email, externalSubject: subject } : null
+}
+
+const toListed = (r: ListedRow): ApiKeyListed => ({
+  ...toRecord(r),
+  owner: personOf(r.user_id, r.owner_name, r.owner_email, r.owner_subject),
+  creator: personOf(r.created_by, r.creator_name, r.creator_email, r.creator_subject),
+})
+
 export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
   const one = async (text: string, params: unknown[]): Promise<ApiKeyRecord | undefined> => {
     const { rows } = await db.query<ApiKeyRow>(text, params).catch(rethrowAsGatewayError)
@@ -106,8 +123,8 @@ export function apiKeyRepository(db: SqlClient): ApiKeyRepository {
     async list(filter = {}) {
       if (filter.userId !== undefined && !isUuid(filter.userId)) return []
       const [limit, offset] = pageOf(filter)
-      const { rows } = await db.query<ApiKeyRow>(LIST, [filter.userId ?? null, filter.department ?? null, filter.includeRevoked ?? false, limit, offset])
-      return rows.map(toRecord)
+      const { rows } = await db.query<ListedRow>(LIST, [filter.userId ?? null, filter.department ?? null, filter.includeRevoked ?? false, limit, offset])
+      return rows.map(toListed)
     },
     async revoke(id) {
       if (!isUuid(id)) return false

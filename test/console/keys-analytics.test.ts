@@ -1,0 +1,243 @@
+/**
+ * The keys, users and analytics pages for people who see others' records, in a real browser: a
+ * key's owner and maker are on its row (two "notebook"s told apart before one is rotated), Rotate
+ * asks first, the one-time secret survives Escape, daily bars carry their UTC dates in any time
+ * zone, keys are named in analytics and its state survives a reload, and row actions are within
+ * reach at phone width. A screenshot of each in test-output/console/.
+ */
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+
+const PEOPLE = {
+  admin: { role: 'admin', department: null },
+  lead: { role: 'department_admin', department: 'research' },
+  rob: { role: 'user', department: 'research' },
+  mia: { role: 'user', department: 'sales' },
+} as const
+type Person = keyof typeof PEOPLE
+const keyOf = (who: Person) => `console-${who}-key-0123456789abcdef`
+const as = (who: Person) => ({ authorization: `Bearer ${keyOf(who)}`, 'content-type': 'application/json' })
+
+const CONFIG = `version: 1
+store: { plugin: embedded, memory: true, vector: false }
+providers:
+  mock: { plugin: mock }
+routes:
+  - { model: mock, targets: [ { provider: mock } ] }
+departments:
+  research: {}
+  sales: {}
+auth:
+  strategies:
+    - plugin: session
+    - plugin: api-key
+      keys:
+${Object.entries(PEOPLE).map(([who, p]) => `        - { key: "${keyOf(who as Person)}", user: ${who}, role: ${p.role}${p.department ? `, department: ${p.department}` : ''} }`).join('\n')}
+services:
+  keys: {}
+  users: {}
+  analytics: {}
+  auth: {}
+  console: {}
+`
+
+let gw: RunningGateway
+let browser: Browser
+const ids = {} as Record<Person, string>
+
+async function api(who: Person, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${gw.url}${path}`, { method: init.method ?? 'GET', headers: as(who), body: init.body === undefined ? undefined : JSON.stringify(init.body) })
+  return { status: res.status, body: await res.json() }
+}
+const chatWith = async (key: string) =>
+  (await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }) })).status
+
+beforeAll(async () => {
+  if (skipWithoutChromium) return
+  ensureConsoleBuilt()
+  gw = await startTestGateway(CONFIG)
+  for (const who of Object.keys(PEOPLE) as Person[]) ids[who] = (await api(who, '/api/v1/users/me')).body.data.user_id
+  browser = await launchBrowser()
+}, 90_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await gw?.close()
+})
+
+async function signedIn(who: Person, options: { viewport?: typeof LAPTOP; timezoneId?: string } = {}): Promise<{ page: Page; close: () => Promise<void> }> {
+  const { context, page } = options.timezoneId
+    ? await (async () => {
+      const context = await browser.newContext({ viewport: options.viewport ?? LAPTOP, colorScheme: 'light', timezoneId: options.timezoneId })
+      context.setDefaultTimeout(10_000)
+      return { context, page: await context.newPage() }
+    })()
+    : await openPage(browser, options.viewport ?? LAPTOP)
+  await signInWithKey(page, gw.url, keyOf(who))
+  return { page, close: () => context.close() }
+}
+
+describe.skipIf(skipWithoutChromium)('keys, users and analytics for people who see others\' records', { timeout: 90_000 }, () => {
+  it('shows each key\'s owner and, when someone else made it, its maker, so two "notebook"s are told apart', async () => {
+    expect((await api('lead', '/api/v1/keys', { method: 'POST', body: { name: 'notebook', user_id: ids.rob } })).status).toBe(201)
+    expect((await api('rob', '/api/v1/keys', { method: 'POST', body: { name: 'notebook' } })).status).toBe(201)
+    expect((await api('admin', '/api/v1/keys', { method: 'POST', body: { name: 'ci', user_id: null, department: 'sales' } })).status).toBe(201)
+
+    const { page, close } = await signedIn('admin')
+    await page.goto(`${gw.url}/keys`)
+    await page.locator('[data-key-id]').first().waitFor()
+    expect(await page.locator('thead th').allTextContents()).toContain('Owner')
+    const rows = (await page.locator('tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' '))
+    expect(rows.filter((r) => r.startsWith('notebook'))).toEqual([
+      expect.stringMatching(/^notebook rob gw-/),
+      expect.stringMatching(/^notebook rob made by lead gw-/),
+    ])
+    expect(rows.find((r) => r.startsWith('ci'))).toMatch(/^ci service key made by admin gw-/)
+    // The actions say whose key they act on.
+    await page.getByRole('button', { name: 'Actions for notebook of rob' }).first().waitFor()
+    await screenshot(page, 'k01-keys-owner-admin')
+    await close()
+
+    // A member sees only their own keys: no owner column.
+    const member = await signedIn('rob')
+    await member.page.goto(`${gw.url}/keys`)
+    await member.page.locator('[data-key-id]').first().waitFor()
+    expect(await member.page.locator('thead th').allTextContents()).not.toContain('Owner')
+    await member.close()
+  })
+
+  it('asks before rotating, saying when the old secret stops and that the key keeps its limits and usage; Escape never closes a secret', async () => {
+    const made = await api('admin', '/api/v1/keys', { method: 'POST', body: { name: 'rotate-me' } })
+    const old = made.body.data.key as string
+    const { page, close } = await signedIn('admin')
+    await page.goto(`${gw.url}/keys`)
+
+    await page.getByRole('button', { name: 'Actions for rotate-me' }).click()
+    await page.getByRole('menuitem', { name: 'Rotate' }).click()
+    const confirm = page.getByRole('dialog')
+    await confirm.getByRole('heading', { name: 'Rotate rotate-me?' }).waitFor()
+    await confirm.getByText('The key keeps its id, limits, budget and usage.').waitFor()
+    await confirm.getByText('Whatever uses the old secret is refused from now on').waitFor()
+    await screenshot(page, 'k02-keys-rotate-confirm')
+    await confirm.getByRole('button', { name: 'Cancel' }).click()
+    await confirm.waitFor({ state: 'detached' })
+    expect(await chatWith(old)).toBe(200)
+
+    // Rotated with an hour's grace: the old secret still works, and the dialog says until when.
+    await page.getByRole('button', { name: 'Actions for rotate-me' }).click()
+    await page.getByRole('menuitem', { name: 'Rotate' }).click()
+    await page.getByLabel('The old secret stops working').click()
+    await page.getByRole('option', { name: 'after an hour' }).click()
+    await page.getByText('Until then both secrets work').waitFor()
+    await page.getByRole('button', { name: 'Rotate key' }).click()
+    await page.getByRole('heading', { name: 'Key rotated' }).waitFor()
+    await page.getByText(/The old secret works until .+, then stops; the key keeps its limits, budget and usage\./).waitFor()
+    const rotated = await page.getByLabel('New key').inputValue()
+    expect(await chatWith(old)).toBe(200)
+    expect(await chatWith(rotated)).toBe(200)
+
+    // Escape leaves the one-time secret on screen, and there is no corner X: only the button closes it.
+    await page.keyboard.press('Escape')
+    await page.waitForTimeout(300)
+    expect(await page.getByLabel('New key').inputValue()).toBe(rotated)
+    expect(await page.getByRole('dialog').getByRole('button', { name: 'Close' }).count()).toBe(0)
+    await screenshot(page, 'k03-keys-secret-after-escape')
+    await page.getByRole('button', { name: 'I have copied it' }).click()
+    await page.getByLabel('New key').waitFor({ state: 'detached' })
+
+    // A new key's secret too.
+    await page.getByRole('button', { name: 'New key' }).first().click()
+    await page.getByLabel('Name').fill('escape-test')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    await page.getByRole('heading', { name: 'Key created' }).waitFor()
+    await page.keyboard.press('Escape')
+    await page.waitForTimeout(300)
+    expect(await page.getByLabel('New key').inputValue()).toMatch(/^gw-/)
+    await close()
+  })
+
+  it('labels daily bars and their tooltips with the UTC day the API counted, in any time zone', async () => {
+    expect(await chatWith(keyOf('admin'))).toBe(200)
+    await expect.poll(async () => (await api('admin', '/api/v1/analytics/usage')).body.data[0]?.requests ?? 0, { timeout: 10_000 }).toBeGreaterThan(0)
+    const utcToday = new Date()
+    for (const timezoneId of ['America/New_York', 'Asia/Tokyo']) {
+      const { page, close } = await signedIn('admin', { timezoneId })
+      await page.goto(`${gw.url}/analytics`)
+      await page.getByRole('img', { name: /Requests over time/ }).waitFor()
+      // The expected labels in the page's own locale, of today's UTC date.
+      const expected = await page.evaluate((iso) => ({
+        tick: new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' }),
+        tooltip: `${new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeZone: 'UTC' })} (UTC)`,
+      }), utcToday.toISOString())
+      const bar = page.locator('.recharts-bar-rectangle path').last()
+      await bar.waitFor()
+      await expect.poll(async () => (await page.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()).at(-1), { message: timezoneId, timeout: 5_000 }).toBe(expected.tick)
+      await bar.hover()
+      await expect.poll(() => page.locator('.recharts-tooltip-wrapper').innerText(), { timeout: 5_000 }).toContain(expected.tooltip)
+      await page.locator('[data-utc-note]').getByText('Days in UTC').waitFor()
+      await screenshot(page, `k04-analytics-utc-${timezoneId.replace('/', '-')}`)
+      await close()
+    }
+  })
+
+  it('names virtual keys in the by-key table and legend, and keeps range, grouping and drill-down in the URL', async () => {
+    const made = await api('rob', '/api/v1/keys', { method: 'POST', body: { name: 'rob-script' } })
+    expect(await chatWith(made.body.data.key)).toBe(200)
+    expect(await chatWith(keyOf('mia'))).toBe(200)
+    await expect.poll(async () => (await api('admin', '/api/v1/analytics/usage?group_by=key')).body.data.map((r: { group: string }) => r.group), { timeout: 10_000 }).toContain(made.body.data.id)
+
+    const { page, close } = await signedIn('admin')
+    await page.goto(`${gw.url}/analytics`)
+    await page.getByRole('tab', { name: '30d' }).click()
+    await page.getByRole('combobox', { name: 'Group by' }).click()
+    await page.getByRole('option', { name: 'Key', exact: true }).click()
+    const row = page.locator(`[data-group="${made.body.data.id}"]`)
+    await expect.poll(() => row.locator('td').first().innerText(), { timeout: 5_000 }).toBe('rob-script')
+    await page.getByRole('img', { name: /Requests over time/ }).getByRole('listitem').filter({ hasText: /^rob-script$/ }).waitFor()
+    expect(await page.getByText(made.body.data.id).count()).toBe(0)
+    await screenshot(page, 'k05-analytics-by-key')
+
+    // A reload keeps the range and the grouping.
+    expect(new URL(page.url()).search).toBe('?range=30d&by=key')
+    await page.reload()
+    await expect.poll(() => row.locator('td').first().innerText()).toBe('rob-script')
+    expect(await page.getByRole('tab', { name: '30d' }).getAttribute('data-state')).toBe('active')
+
+    // A drill-down (research's users) is in the URL too, so a shared link opens on it.
+    await page.getByRole('combobox', { name: 'Group by' }).click()
+    await page.getByRole('option', { name: 'Department', exact: true }).click()
+    await page.locator('[data-group=research]').getByRole('button', { name: 'research' }).click()
+    await page.locator(`[data-group="${ids.rob}"]`).waitFor()
+    const shared = page.url()
+    expect(new URL(shared).searchParams.get('department')).toBe('research')
+    await close()
+    const other = await signedIn('admin')
+    await other.page.goto(shared)
+    await other.page.getByText('department: research').waitFor()
+    await expect.poll(() => other.page.locator(`[data-group="${ids.rob}"] td`).first().innerText()).toBe('rob')
+    expect(await other.page.locator(`[data-group="${ids.mia}"]`).count()).toBe(0)
+    await screenshot(other.page, 'k06-analytics-shared-drill-down')
+    await other.close()
+  })
+
+  it('keeps row actions on screen at phone width, on the keys and the users page', async () => {
+    const { page, close } = await signedIn('admin', { viewport: PHONE })
+    for (const [path, action] of [['keys', /^Actions for /], ['users', /^Edit /]] as const) {
+      await page.goto(`${gw.url}/${path}`)
+      const button = page.getByRole('button', { name: action }).first()
+      await button.waitFor()
+      // The table still scrolls sideways (there is more of the row), but the actions stay in view.
+      const wide = await page.locator('table').first().evaluate((t) => t.parentElement!.scrollWidth > t.parentElement!.clientWidth)
+      expect(wide, path).toBe(true)
+      const box = (await button.boundingBox())!
+      expect(box.x + box.width, path).toBeLessThanOrEqual(PHONE.width)
+      await screenshot(page, `k07-phone-${path}-actions`)
+      await button.click()
+      await (path === 'keys' ? page.getByRole('menuitem', { name: 'Rotate' }) : page.getByRole('dialog')).waitFor()
+      await page.keyboard.press('Escape')
+    }
+    await close()
+  })
+})
