@@ -13,17 +13,17 @@ import { openAIUpstreamHandler, startConversations, type ConversationsFixture } 
 import type { RecordedRequest } from '../helpers/upstream.ts'
 import type http from 'node:http'
 
-/** An upstream that streams two words, then breaks off (`break`) or stops at the token limit (`length`). */
-function brokenStream(end: 'break' | 'length') {
+/** An upstream that streams two words, then breaks off (`break`), stops at the token limit (`length`) or is stopped by its content filter. */
+function brokenStream(end: 'break' | 'length' | 'content_filter') {
   return async (req: RecordedRequest, res: http.ServerResponse): Promise<void> => {
     res.writeHead(200, { 'content-type': 'text/event-stream' })
     const chunk = (content: string, finish: string | null = null) =>
       `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: req.body.model, choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`
     res.write(chunk('partial '))
     await new Promise((r) => setTimeout(r, 30))
-    res.write(chunk('answer', end === 'length' ? 'length' : null))
+    res.write(chunk('answer', end === 'break' ? null : end))
     await new Promise((r) => setTimeout(r, 30))
-    if (end === 'length') res.end('data: [DONE]\n\n')
+    if (end !== 'break') res.end('data: [DONE]\n\n')
     else res.destroy()
   }
 }
@@ -93,6 +93,23 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
       // The stream() helper's final response is the failed one, not a snapshot left in_progress.
       const final = await alice.responses.stream({ model: 'chat-a', input: 'break off again' }).finalResponse()
       expect(final.status).toBe('failed')
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+  })
+
+  it('reports an answer the provider\'s content filter stopped as incomplete, reason content_filter, streamed or not', async () => {
+    f.upstream.handle(brokenStream('content_filter'))
+    try {
+      const final = await alice.responses.stream({ model: 'chat-a', input: 'filter me' }).finalResponse()
+      expect(final).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'content_filter' } })
+      f.upstream.handle((req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: req.body.model, choices: [{ index: 0, message: { role: 'assistant', content: 'partial' }, finish_reason: 'content_filter' }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }))
+      })
+      const whole = await alice.responses.create({ model: 'chat-a', input: 'filter me' })
+      expectOpenAISchema('Response', whole)
+      expect(whole).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'content_filter' } })
     } finally {
       f.upstream.handle(openAIUpstreamHandler())
     }

@@ -222,8 +222,8 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     if (!isChatStream(call.result)) {
       const answer = call.result as ChatResponse
       const output = answerItems(answer).map((content) => ({ id: newId(content.type === 'message' ? 'msg' : 'fc'), content }))
-      const length = answer.choices[0]?.finish_reason === 'length'
-      await persist(output, length ? 'incomplete' : 'completed', length ? 'max_output_tokens' : null, null)
+      const reason = incompleteReason(answer.choices[0]?.finish_reason)
+      await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
     return { ...base, events: streamTurn(call as Call<ChatResult>, persist) }
@@ -325,8 +325,9 @@ async function* streamTurn(
     throw failure
   } finally {
     snapshot()
-    status = ended && finishReason !== 'length' ? 'completed' : 'incomplete'
-    const reason = !ended ? (failure ? null : 'interrupted') : finishReason === 'length' ? 'max_output_tokens' : null
+    const cut = incompleteReason(finishReason)
+    status = ended && !cut ? 'completed' : 'incomplete'
+    const reason = !ended ? (failure ? null : 'interrupted') : cut
     await persist(output, status, reason, ended ? null : failure)
   }
   // The items as the final Response object shows them (incomplete when cut at the token limit).
@@ -381,4 +382,9 @@ function responseObject(r: {
 
 function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined))
+}
+
+/** Why an answer that ended is incomplete, in the Responses API's words (its incomplete_details.reason): cut at the token limit, or by the provider's content filter. */
+function incompleteReason(finishReason: string | null | undefined): 'max_output_tokens' | 'content_filter' | null {
+  return finishReason === 'length' ? 'max_output_tokens' : finishReason === 'content_filter' ? 'content_filter' : null
 }
