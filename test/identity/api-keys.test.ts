@@ -96,8 +96,13 @@ describe('config errors at load time', () => {
 
   it('refuses the same key listed twice without printing it', async () => {
     const error = await start(`    - plugin: api-key\n      keys: [ { key: "${USER_KEY}", user: a }, { key: "${USER_KEY}", user: b } ]\n`).catch((e: Error) => e)
-    expect(String(error)).toMatch(/keys\[1\] is the same key as keys\[0\]/)
+    expect(String(error)).toMatch(/auth\.strategies\[0\]\.keys\[1\]\.key: the same key as keys\[0\]/)
     expect(String(error)).not.toContain(USER_KEY)
+    // As `gateway validate` reports it: the config's check, with the line, not only the start.
+    const { loadConfig } = await import('../../core/config/index.ts')
+    const { builtinRegistry } = await import('../../core/plugins/loader.ts')
+    const text = config({ store: '', auth: `    - plugin: api-key\n      keys: [ { key: "${USER_KEY}", user: a }, { key: "${USER_KEY}", user: b } ]\n` })
+    await expect(loadConfig({ text, label: 'gw.yaml', dir: process.cwd() }, await builtinRegistry(), {})).rejects.toThrow(/gw\.yaml:\d+:\d+ auth\.strategies\[0\]\.keys\[1\]\.key: the same key as keys\[0\]/)
   })
 })
 

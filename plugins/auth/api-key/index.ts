@@ -23,7 +23,15 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
   provides: [ConfigKeyDirectory],
   checkConfig(_config, at) {
     const keys = Array.isArray(at.block.keys) ? (at.block.keys as unknown[]) : []
-    return undefinedRoles(keys.map((key, i) => [['keys', i, 'role'], (key as { role?: unknown } | null)?.role]), at)
+    // The same secret twice would make one caller two users: refused at start, so `gateway validate` says so too.
+    const seen = new Map<unknown, number>()
+    const repeated = keys.flatMap((key, i) => {
+      const secret = (key as { key?: unknown } | null)?.key
+      const first = seen.get(secret)
+      if (first === undefined) seen.set(secret, i)
+      return first === undefined || typeof secret !== 'string' ? [] : [{ path: [...at.path, 'keys', i, 'key'], message: `the same key as keys[${first}]` }]
+    })
+    return [...undefinedRoles(keys.map((key, i) => [['keys', i, 'role'], (key as { role?: unknown } | null)?.role]), at), ...repeated]
   },
   setup(ctx, config) {
     const identity = ctx.tryGet(Identity)
