@@ -97,6 +97,16 @@ export function redirectMessage(status: number, location?: string): string {
   return `the upstream answered ${status}, a redirect, which the gateway does not follow: set the provider's base_url to where it points${target ? ` (${target})` : ''}`
 }
 
+/** The start of an HTML or XML document, as an error page begins. */
+const WEB_PAGE = /^\s*<(?:!doctype|html|head|body|\?xml|title|h1|pre)\b/i
+
+/** A page's title or first heading, else the start of its text: what a person reading it would see first, never the whole page. */
+function pageHeadline(page: string): string {
+  const headline = /<(?:title|h1)[^>]*>([^<]+)/i.exec(page)?.[1] ?? page.replace(/<[^>]*>/g, ' ')
+  const words = headline.replace(/\s+/g, ' ').trim().slice(0, 80)
+  return words ? ` ("${words}")` : ''
+}
+
 export function upstreamError(
   status: number | undefined,
   message: string,
@@ -126,6 +136,9 @@ export function upstreamError(
       { status: 502, code: 'upstream_auth_failed', upstreamStatus: status, headers: { 'x-should-retry': 'false' }, cause: options.cause },
     )
   }
+  // A web page (a proxy's or load balancer's error page, a framework's traceback) is not a message: the
+  // console showed a member the upstream's HTML and stack trace. Said in words; the log keeps the cause.
+  if (WEB_PAGE.test(message)) message = `answered with a web page${pageHeadline(message)}, not an API error (a proxy or load balancer in front of the provider?)`
   const headers = options.retryAfter ? { 'retry-after': options.retryAfter } : undefined
   const CODE_BY_STATUS: Record<number, string> = { 400: 'upstream_bad_request', 404: 'upstream_not_found', 413: 'upstream_payload_too_large', 422: 'upstream_unprocessable', 429: 'upstream_rate_limited' }
   // 5xx from upstream is reported as 502 (bad gateway) except 503/504 which keep their meaning.

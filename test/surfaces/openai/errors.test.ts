@@ -14,7 +14,7 @@ const ALICE = 'sk-alice-0123456789abcdef'
 const VIEWER = 'sk-viewer-0123456789abcdef'
 
 /** What the upstream answers next: OpenAI's error bodies as its API sends them, or a completion. */
-let next: Array<{ status: number; body: unknown; headers?: Record<string, string> }> = []
+let next: Array<{ status: number; body: unknown; headers?: Record<string, string>; html?: string }> = []
 const completion = { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }
 const openAIError = (message: string, type: string, code: string | null, param: string | null = null) => ({ error: { message, type, code, param } })
 
@@ -24,7 +24,8 @@ let up: MockUpstream
 beforeAll(async () => {
   up = await startUpstream((_req, res) => {
     const answer = next.shift() ?? { status: 200, body: completion }
-    sendJson(res, answer.status, answer.body, answer.headers)
+    if (answer.html !== undefined) res.writeHead(answer.status, { 'content-type': 'text/html' }).end(answer.html)
+    else sendJson(res, answer.status, answer.body, answer.headers)
   })
   gw = await startTestGateway(`version: 1
 providers:
@@ -76,6 +77,15 @@ describe('errors raised by the openai SDK', () => {
     expect(res.status).toBe(400)
     expect((await res.json()).error).toMatchObject({ param: 'max_tokens', type: 'invalid_request_error' })
     expect(up.requests).toHaveLength(before)
+  })
+
+  it.each(['gpt', 'local'])('%s: an upstream\'s HTML error page (a proxy\'s, a traceback) is said in words, never quoted', async (model) => {
+    const page = '<html><body><h1>Internal Server Error</h1><pre>Traceback (most recent call last):\n  File "app.py", line 12</pre></body></html>'
+    next = [{ status: 500, body: null, html: page }]
+    const err = await caught(sdk().chat.completions.create(hello(model)))
+    expect(err).toMatchObject({ status: 502, code: 'upstream_error' })
+    expect(err.message).toMatch(/answered with a web page \("Internal Server Error"\), not an API error/)
+    expect(err.message).not.toMatch(/Traceback|<html|<h1>/)
   })
 
   it('a wrong key is an AuthenticationError; a role without chat a PermissionDeniedError', async () => {
