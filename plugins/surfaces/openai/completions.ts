@@ -9,6 +9,7 @@
 import { badRequest, GatewayError, type ChatChunk, type ChatRequest, type ChatResponse, type ModelEndpoint, type SseFrame, type StreamEncoder } from '../../../plugin-api/index.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
 import { openAIErrorFrame, requireObject } from './wire.ts'
+import { checkTextsOrTokens, integer, nullable, number, requestCheck, type RequestSchema } from './request-check.ts'
 
 type CompletionBody = Record<string, unknown> & { model: string; prompt?: unknown; stream?: boolean | null }
 
@@ -16,6 +17,40 @@ type CompletionBody = Record<string, unknown> & { model: string; prompt?: unknow
 const DEFAULT_MAX_TOKENS = 16
 /** Parameters a chat completion takes as they are. */
 const SHARED = ['temperature', 'top_p', 'n', 'stop', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'seed', 'user', 'stream', 'stream_options'] as const
+
+/**
+ * The fields of CreateCompletionRequest (OpenAI's OpenAPI document) with their types and ranges,
+ * checked before the request is routed, whichever way it then goes: a wrong one is a 400 naming it,
+ * never sent (`max_tokens: -5` reached the provider). `prompt` is checked by hand (checkTextsOrTokens).
+ */
+export const COMPLETION_REQUEST: RequestSchema = {
+  schema: {
+    type: 'object',
+    properties: {
+      model: { type: 'string' },
+      best_of: integer(0, 20),
+      echo: nullable('boolean'),
+      frequency_penalty: number(-2, 2),
+      logit_bias: { type: ['object', 'null'], additionalProperties: { type: 'number', minimum: -100, maximum: 100 } },
+      logprobs: integer(0, 5),
+      // Unlike chat's, 0 is allowed: with `echo`, the prompt's logprobs and no completion.
+      max_tokens: integer(0),
+      n: integer(1, 128),
+      presence_penalty: number(-2, 2),
+      seed: integer(),
+      stop: { type: ['string', 'array', 'null'], items: { type: 'string' } },
+      stream: nullable('boolean'),
+      stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' }, include_obfuscation: { type: 'boolean' } } },
+      suffix: nullable('string'),
+      temperature: number(0, 2),
+      top_p: number(0, 1),
+      user: { type: 'string' },
+    },
+  },
+  validator: 'completion-request.validator.cjs',
+}
+
+const checkFields = requestCheck(COMPLETION_REQUEST)
 
 /** What only an upstream that serves /v1/completions can do with the request, or undefined. */
 function untranslatable(body: CompletionBody): GatewayError | undefined {
@@ -71,6 +106,8 @@ export const completions: ModelEndpoint<CompletionBody> = {
     if (typeof body.model !== 'string' || body.model === '') throw badRequest('`model` is required.', 'model', 'missing_model')
     const prompt = body.prompt
     if (prompt === undefined || prompt === null || (typeof prompt !== 'string' && !Array.isArray(prompt))) throw badRequest('`prompt` must be a string or a list (of strings or token ids).', 'prompt', 'invalid_prompt')
+    checkTextsOrTokens(prompt, 'prompt', { minItems: 0, nonEmptyText: false })
+    checkFields(body)
     return { request: asChat(body), untranslatable: untranslatable(body) }
   },
   encode: (result) => textCompletion(result as ChatResponse),

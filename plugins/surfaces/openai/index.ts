@@ -10,11 +10,12 @@
  */
 import {
   badRequest, definePlugin, notFound,
-  type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
+  type ChatRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
 } from '../../../plugin-api/index.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { checkChatRequest } from './chat-request.ts'
 import { completions } from './completions.ts'
+import { embeddings } from './embeddings.ts'
 import { dropUnknownParameters } from './chat-params.ts'
 import { openAIErrorFrame, relayed, requireObject } from './wire.ts'
 import { imageEdits, imageGenerations, imageVariations } from './images.ts'
@@ -43,20 +44,6 @@ const chunkFrames: StreamEncoder = {
   chunk: (chunk): SseFrame[] => [{ data: JSON.stringify(chunk) }],
   end: (complete) => (complete ? [{ data: '[DONE]' }] : []),
   error: openAIErrorFrame,
-}
-
-const embeddings: ModelEndpoint<EmbeddingRequest> = {
-  method: 'POST',
-  path: '/v1/embeddings',
-  summary: 'Create embeddings.',
-  operation: 'embeddings',
-  wire: 'openai-embeddings',
-  decode(body) {
-    const request = requireObject<EmbeddingRequest>(body)
-    if (request.input === undefined || request.input === null) throw badRequest('`input` is required.', 'input', 'missing_input')
-    return { request }
-  },
-  encode: (result) => result,
 }
 
 /** OpenAI's default moderation model, as its API takes a request that names none. */
