@@ -92,6 +92,10 @@ describe('POST /v1/embeddings refuses what OpenAI refuses', () => {
     await refused('embeddings', '{"model":"embed","input":[[1,-1e400]]}', 'input[0][1]', 'invalid_type')
   })
 
+  it('dimensions JSON writes as 1e400 is not an integer (strictNumbers; Infinity passed minimum: 1 and went upstream as null)', async () => {
+    await refused('embeddings', '{"model":"embed","input":"a","dimensions":1e400}', 'dimensions', 'invalid_type', /expected an integer, but got a number/)
+  })
+
   it('the openai SDK raises a BadRequestError with the param', async () => {
     const before = up.requests.length
     expect(await caught(sdk().embeddings.create({ model: 'embed', input: [] }))).toMatchObject({ status: 400, param: 'input', code: 'empty_array', type: 'invalid_request_error' })
