@@ -7,7 +7,7 @@ export {
 export * from './unified.ts'
 export { pathSegment, pathSegments } from './kit/model-names.ts'
 export { MAX_JSON_DEPTH, jsonDepthExceeds } from './kit/json-depth.ts'
-export { estimateTextTokens, estimateTexts, promptTexts } from './kit/tokens.ts'
+export { embeddingInputs, estimateTextTokens, estimateTexts, promptTexts } from './kit/tokens.ts'
 export { canonicalJson } from './kit/canonical.ts'
 export { NamePatterns, globCovers, isGlob } from './kit/glob.ts'
 export { withDeadline, within } from './kit/deadline.ts'

@@ -54,10 +54,12 @@ const { CORE_SCHEMA } = await import(pathToFileURL(path.join(dist, 'core', 'conf
 const index = await builtinIndex(path.join(dist, 'plugins'))
 writeFileSync(path.join(dist, 'plugins', BUILTIN_INDEX), `${JSON.stringify(index)}\n`)
 const validators = await writeValidators(BUILT_VALIDATORS_DIR, [{ schema: CORE_SCHEMA, use: 'core' }, ...index.map((p) => ({ schema: p.summary.configSchema, use: 'plugin' }))])
-// The chat-request check (surface.openai's and batch lines'), beside its module (plugins/contracts/chat-request.ts):
-// else the first chat request compiles it.
-const chat = await import(pathToFileURL(path.join(dist, 'plugins', 'contracts', 'chat-request.js')).href)
-writeFileSync(path.join(dist, 'plugins', 'contracts', chat.CHAT_REQUEST_VALIDATOR), (await standaloneCompiler())(chat.CHAT_REQUEST_SCHEMA, chat.CHAT_REQUEST_AJV_OPTIONS))
+// The OpenAI request checks (chat, completions, embeddings; surface.openai's and batch lines'), beside
+// the module that loads them (plugins/contracts/request-check.ts): else the first request of each compiles its own.
+const contracts = path.join(dist, 'plugins', 'contracts')
+const { REQUEST_SCHEMAS, REQUEST_CHECK_AJV_OPTIONS } = await import(pathToFileURL(path.join(contracts, 'openai-requests.js')).href)
+const toCode = await standaloneCompiler()
+for (const { schema, validator } of REQUEST_SCHEMAS) writeFileSync(path.join(contracts, validator), toCode(schema, REQUEST_CHECK_AJV_OPTIONS))
 
 writeFileSync(path.join(dist, 'BUILD.json'), `${JSON.stringify({ built_at: new Date().toISOString(), sources })}\n`)
 console.error(`built ${path.relative(root, dist) || dist} (${index.length} plugins indexed, ${validators.length} validators) in ${((Date.now() - started) / 1000).toFixed(1)} s${existsSync(path.join(root, 'console', 'dist')) ? '' : ' (the console is not built: npm run build:console)'}`)

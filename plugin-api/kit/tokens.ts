@@ -20,13 +20,20 @@ export function estimateTokens(operation: Operation, request: ChatRequest | Embe
   return { prompt: estimatePromptTokens(chat), completion: bound * (positive(chat.n) ?? 1) }
 }
 
+/**
+ * An embeddings request's inputs, one per embedding it is answered: a text, or a text as token ids.
+ * `[1, 2, 3]` is one input (one tokenised text), `[[1, 2], [3]]` and `['a', 'b']` two each.
+ */
+export function embeddingInputs(input: EmbeddingRequest['input']): ReadonlyArray<string | readonly number[]> {
+  if (!Array.isArray(input)) return [input]
+  const items = input as ReadonlyArray<string | number | readonly number[]>
+  return items.length > 0 && items.every((i) => typeof i === 'number') ? [items as readonly number[]] : (items as ReadonlyArray<string | readonly number[]>)
+}
+
 /** Estimated tokens of an embeddings request's inputs (token-id inputs count as given). */
 function estimateEmbeddingTokens(request: EmbeddingRequest): number {
-  const input: unknown = request.input
-  // One token array is one input; a list of strings or token arrays is several.
-  const inputs: unknown[] = Array.isArray(input) && !input.every((i) => typeof i === 'number') ? input : [input]
   let prompt = 0
-  for (const item of inputs) prompt += typeof item === 'string' ? estimateTextTokens(item) : Array.isArray(item) ? item.length : 0
+  for (const item of embeddingInputs(request.input)) prompt += typeof item === 'string' ? estimateTextTokens(item) : Array.isArray(item) ? item.length : 0
   return prompt
 }
 

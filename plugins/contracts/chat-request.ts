@@ -10,16 +10,11 @@
  * content-part shape OpenAI accepts, which would refuse what other providers (and their
  * OpenAI-compatible servers) take; here only what every provider shares is checked.
  */
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
-import type Ajv2020Module from 'ajv/dist/2020.js'
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
 import { badRequest } from '../../plugin-api/index.ts'
+import { integer, nullable, number, requestCheck, type RequestSchema } from './request-check.ts'
 
-const number = (minimum: number, maximum: number) => ({ type: ['number', 'null'], minimum, maximum })
-const integer = (minimum?: number, maximum?: number) => ({ type: ['integer', 'null'], ...(minimum === undefined ? {} : { minimum }), ...(maximum === undefined ? {} : { maximum }) })
-const nullable = (type: string) => ({ type: [type, 'null'] })
+/** A function as a tool (`tools[].function`, `functions[]`): what every provider's translation reads. */
+const FUNCTION = { type: 'object', required: ['name'], properties: { name: { type: 'string' }, description: { type: 'string' }, parameters: { type: 'object' }, strict: nullable('boolean') } }
 
 export const CHAT_REQUEST_SCHEMA = {
   type: 'object',
@@ -34,7 +29,20 @@ export const CHAT_REQUEST_SCHEMA = {
           role: { enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] },
           content: {
             type: ['string', 'array', 'null'],
-            items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } },
+            // The fields of the parts every provider's translation reads (Anthropic's, Gemini's and
+            // Mistral's read image_url.url), when present; that a part has its type's field is
+            // checked after (withoutItsField). A part of another type passes as it is.
+            items: {
+              type: 'object',
+              required: ['type'],
+              properties: {
+                type: { type: 'string' },
+                text: { type: 'string' },
+                image_url: { type: 'object', required: ['url'], properties: { url: { type: 'string' }, detail: { type: 'string' } } },
+                input_audio: { type: 'object', required: ['data', 'format'], properties: { data: { type: 'string' }, format: { type: 'string' } } },
+                file: { type: 'object' },
+              },
+            },
           },
           name: { type: 'string' },
           tool_calls: { type: 'array', items: { type: 'object' } },
@@ -58,7 +66,9 @@ export const CHAT_REQUEST_SCHEMA = {
     // OpenAI takes at most 4 stop sequences; other providers take more, so the count is theirs to check.
     stop: { type: ['string', 'array', 'null'], items: { type: 'string' } },
     logit_bias: { type: ['object', 'null'], additionalProperties: { type: 'number', minimum: -100, maximum: 100 } },
-    tools: { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } } },
+    // A function tool needs its function (withoutItsField); OpenAI's custom tools, and other providers' own tool types, pass as they are.
+    tools: { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, function: FUNCTION } } },
+    functions: { type: 'array', items: FUNCTION },
     tool_choice: { type: ['string', 'object'] },
     parallel_tool_calls: nullable('boolean'),
     response_format: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } },
@@ -73,69 +83,48 @@ export const CHAT_REQUEST_SCHEMA = {
   },
 } as const
 
-/**
- * How the check is compiled: the first error only (the 400 names one field); the schema is this
- * module's constant, so it is not checked against the meta-schema. strictNumbers: `max_tokens:
- * 1e400` parses as Infinity, which `integer` takes otherwise (it slipped past token limits, and
- * went upstream as null: no cap at all).
- */
-export const CHAT_REQUEST_AJV_OPTIONS = { strict: false, allErrors: false, validateSchema: false, verbose: false, strictNumbers: true } as const
 /** `npm run build` writes the compiled check (ajv standalone code) beside this module under this name (scripts/build.mjs). */
 export const CHAT_REQUEST_VALIDATOR = 'chat-request.validator.cjs'
 
-// Loaded on the first chat request, not at start. From the build it is the file above (a few ms);
-// from the sources it is compiled then: ajv (~90 modules, CommonJS so required in step) and the
-// compile cost that first request ~200 ms of CPU.
-let validate: ValidateFunction | undefined
-function load(): ValidateFunction {
-  const require = createRequire(import.meta.url)
-  const built = fileURLToPath(new URL(CHAT_REQUEST_VALIDATOR, import.meta.url))
-  if (existsSync(built)) return require(built) as ValidateFunction
-  const Ajv2020 = (require('ajv/dist/2020.js') as typeof Ajv2020Module).default
-  return new Ajv2020(CHAT_REQUEST_AJV_OPTIONS).compile(CHAT_REQUEST_SCHEMA)
-}
+export const CHAT_REQUEST: RequestSchema = { schema: CHAT_REQUEST_SCHEMA, validator: CHAT_REQUEST_VALIDATOR }
+const checkSchema = requestCheck(CHAT_REQUEST)
 
 /** Throw a 400 naming the first field of `body` (a parsed JSON object) whose type or value is wrong. */
 export function checkChatRequest(body: object): void {
-  validate ??= load()
-  if (validate(body)) return
-  throw refusal(validate.errors![0], body)
+  checkSchema(body)
+  const missing = withoutItsField(body as Checked)
+  if (missing) throw badRequest(`Missing required parameter: '${missing}'.`, missing, 'missing_required_parameter')
 }
 
-function refusal(error: ErrorObject, body: object): Error {
-  const path = error.instancePath.split('/').slice(1)
-  const param = paramOf(error.keyword === 'required' ? [...path, String(error.params.missingProperty)] : path)
-  const value = path.reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], body)
-  switch (error.keyword) {
-    case 'type':
-      return badRequest(`Invalid type for '${param}': expected ${expected(String(error.params.type))}, but got ${kindOf(value)} instead.`, param, 'invalid_type')
-    case 'minimum':
-    case 'maximum':
-      return badRequest(`Invalid '${param}': ${JSON.stringify(value)} is ${error.keyword === 'minimum' ? 'below the minimum' : 'above the maximum'} of ${String(error.params.limit)}.`, param, 'invalid_value')
-    case 'enum':
-      return badRequest(`Invalid value for '${param}': ${JSON.stringify(value)}. Supported values are: ${(error.params.allowedValues as unknown[]).map((v) => `'${String(v)}'`).join(', ')}.`, param, 'invalid_value')
-    case 'required':
-      return badRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
-    default:
-      return badRequest(`Invalid '${param}': ${error.message ?? 'not accepted'}.`, param, 'invalid_value')
+type Part = { readonly type: string; readonly text?: unknown; readonly image_url?: unknown; readonly input_audio?: unknown; readonly file?: unknown }
+type Checked = { readonly messages?: ReadonlyArray<{ readonly content?: unknown }>; readonly tools?: ReadonlyArray<{ readonly type: string; readonly function?: unknown }> }
+
+/**
+ * The first content part or tool without the field its type names (`{ type: 'image_url' }` with no
+ * `image_url`, `{ type: 'function' }` with no `function`), as its param, on a body the schema
+ * passed. Here rather than in the schema: an `if` on a part's type there cost about as much per
+ * part as the rest of the check (ajv allocates an error for each `if` that does not hold), and
+ * this runs on every chat request.
+ */
+function withoutItsField(body: Checked): string | undefined {
+  const { messages, tools } = body
+  if (messages) {
+    for (let m = 0; m < messages.length; m++) {
+      const content = messages[m].content
+      if (!Array.isArray(content)) continue
+      for (let p = 0; p < content.length; p++) {
+        const part = content[p] as Part
+        // Each type compared in turn, not part[part.type]: a lookup by a computed key was most of this function's cost.
+        const missing = part.type === 'text' ? part.text === undefined
+          : part.type === 'image_url' ? part.image_url === undefined
+          : part.type === 'input_audio' ? part.input_audio === undefined
+          : part.type === 'file' && part.file === undefined
+        if (missing) return `messages[${m}].content[${p}].${part.type}`
+      }
+    }
   }
-}
-
-/** ['messages', '0', 'role'] → messages[0].role, as OpenAI names a field. */
-function paramOf(path: readonly string[]): string {
-  return path.reduce((out, key) => (/^\d+$/.test(key) ? `${out}[${key}]` : out ? `${out}.${key}` : key), '')
-}
-
-const ARTICLE: Record<string, string> = { integer: 'an integer', object: 'an object', array: 'an array' }
-
-/** 'number,null' → 'a number or null'. */
-function expected(types: string): string {
-  return types.split(',').map((t) => (t === 'null' ? 'null' : ARTICLE[t] ?? `a ${t}`)).join(' or ')
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+  if (tools) {
+    for (let t = 0; t < tools.length; t++) if (tools[t].type === 'function' && tools[t].function === undefined) return `tools[${t}].function`
+  }
+  return undefined
 }

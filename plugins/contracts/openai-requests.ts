@@ -1,8 +1,9 @@
 /**
- * OpenAI's chat completions and embeddings requests as the gateway takes them, wherever they arrive:
- * a body POSTed to /v1/chat/completions or /v1/embeddings (surface.openai) and a line of a batch
- * (service.batches) pass the same checks and lose the same fields, so a batch line is never sent on
- * where the same request would have been refused.
+ * OpenAI's chat completions, embeddings and legacy completions requests as the gateway takes them,
+ * wherever they arrive: a body POSTed to /v1/chat/completions, /v1/embeddings or /v1/completions
+ * (surface.openai) and a chat or embeddings line of a batch (service.batches) pass the same checks
+ * and lose the same fields, so a batch line is never sent on where the same request would have been
+ * refused.
  *
  * The parameters of a chat request are CreateChatCompletionRequest's in OpenAI's OpenAPI document.
  * Any other top-level field is not part of the API: a typo (`temperatur`) or a provider's own
@@ -10,7 +11,8 @@
  * otherwise it is dropped (with an `x-gateway-warning` on a request), or refused on a `strict` route.
  */
 import { badRequest, closest, type ChatRequest, type EmbeddingRequest, type RouteInfo } from '../../plugin-api/index.ts'
-import { checkChatRequest } from './chat-request.ts'
+import { CHAT_REQUEST, checkChatRequest } from './chat-request.ts'
+import { checkTextsOrTokens, integer, nullable, number, requestCheck, type RequestSchema } from './request-check.ts'
 
 export const CHAT_PARAMETERS: ReadonlySet<string> = new Set([
   'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs', 'max_completion_tokens', 'max_tokens',
@@ -36,12 +38,84 @@ export function chatCompletionRequest(body: unknown): ChatRequest {
   return request
 }
 
-/** An embeddings body as a request, or a 400. */
+/** Most inputs of one embeddings request, as OpenAI takes. */
+const MAX_INPUTS = 2048
+
+/**
+ * The fields of an embeddings request besides `input` (CreateEmbeddingRequest in OpenAI's OpenAPI
+ * document): `dimensions` an integer from 1, `encoding_format` float or base64.
+ */
+export const EMBEDDING_REQUEST: RequestSchema = {
+  schema: {
+    type: 'object',
+    properties: {
+      model: { type: 'string' },
+      dimensions: { type: 'integer', minimum: 1 },
+      encoding_format: { enum: ['float', 'base64'] },
+      user: { type: 'string' },
+    },
+  },
+  validator: 'embedding-request.validator.cjs',
+}
+
+const checkEmbeddingFields = requestCheck(EMBEDDING_REQUEST)
+
+/**
+ * An embeddings body as a request, or a 400 naming the field at fault: `input` a non-empty text, up
+ * to 2,048 non-empty texts, one text as token ids or up to 2,048 of them (`input: 5` reached the
+ * mock, which answered usage of null tokens), and the fields of EMBEDDING_REQUEST.
+ */
 export function embeddingRequest(body: unknown): EmbeddingRequest {
   const request = requireObject<EmbeddingRequest>(body)
   if (request.input === undefined || request.input === null) throw badRequest('`input` is required.', 'input', 'missing_input')
+  checkTextsOrTokens(request.input, 'input', { minItems: 1, maxItems: MAX_INPUTS, nonEmptyText: true })
+  checkEmbeddingFields(request)
   return request
 }
+
+/**
+ * The fields of CreateCompletionRequest (OpenAI's OpenAPI document) with their types and ranges,
+ * checked before the request is routed, whichever way it then goes: a wrong one is a 400 naming it,
+ * never sent (`max_tokens: -5` reached the provider). `prompt` is checked by hand (checkTextsOrTokens).
+ */
+export const COMPLETION_REQUEST: RequestSchema = {
+  schema: {
+    type: 'object',
+    properties: {
+      model: { type: 'string' },
+      best_of: integer(0, 20),
+      echo: nullable('boolean'),
+      frequency_penalty: number(-2, 2),
+      logit_bias: { type: ['object', 'null'], additionalProperties: { type: 'number', minimum: -100, maximum: 100 } },
+      logprobs: integer(0, 5),
+      // Unlike chat's, 0 is allowed: with `echo`, the prompt's logprobs and no completion.
+      max_tokens: integer(0),
+      n: integer(1, 128),
+      presence_penalty: number(-2, 2),
+      seed: integer(),
+      stop: { type: ['string', 'array', 'null'], items: { type: 'string' } },
+      stream: nullable('boolean'),
+      stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' }, include_obfuscation: { type: 'boolean' } } },
+      suffix: nullable('string'),
+      temperature: number(0, 2),
+      top_p: number(0, 1),
+      user: { type: 'string' },
+    },
+  },
+  validator: 'completion-request.validator.cjs',
+}
+
+const checkCompletionFields = requestCheck(COMPLETION_REQUEST)
+
+/** A legacy completions body's `prompt` (a string or a list, already known) and other fields, or a 400 naming the one at fault. */
+export function checkCompletionRequest(body: { readonly prompt?: unknown }): void {
+  checkTextsOrTokens(body.prompt, 'prompt', { minItems: 0, nonEmptyText: false })
+  checkCompletionFields(body)
+}
+
+/** Every request check above, which `npm run build` writes as ajv standalone code beside request-check.ts (scripts/build.mjs), so none is compiled on a first request. */
+export const REQUEST_SCHEMAS: readonly RequestSchema[] = [CHAT_REQUEST, COMPLETION_REQUEST, EMBEDDING_REQUEST]
+export { REQUEST_CHECK_AJV_OPTIONS } from './request-check.ts'
 
 /**
  * Once its route is known: drop (or, on a strict route, refuse) the fields of `request` outside the

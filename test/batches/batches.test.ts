@@ -190,6 +190,40 @@ services:
     expect(upstream.requests.slice(before).map((r) => r.body.input)).toEqual(['abc'])
   })
 
+  it("answers a line with input 5, or a function tool without its name, with the endpoint's 400 (the stricter checks surface.openai shares), never sending it", async () => {
+    handler = answer
+    const directError = async (call: Promise<unknown>) => {
+      const err = await call.then(() => undefined, (e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+      return (err as InstanceType<typeof OpenAI.BadRequestError>).error
+    }
+    const embeds: Record<string, Record<string, unknown>> = {
+      five: { model: 'embed-a', input: 5 },
+      mixed: { model: 'embed-a', input: ['a', 1] },
+      ok: { model: 'embed-a', input: 'abc' },
+    }
+    const nameless = { model: 'chat-a', messages: [{ role: 'user', content: 'v-nameless' }], tools: [{ type: 'function', function: { parameters: { type: 'object' } } }] }
+    const direct = {
+      five: await directError(alice.embeddings.create(embeds.five as unknown as OpenAI.EmbeddingCreateParams)),
+      mixed: await directError(alice.embeddings.create(embeds.mixed as unknown as OpenAI.EmbeddingCreateParams)),
+      nameless: await directError(alice.chat.completions.create(nameless as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming)),
+    }
+    expect(direct).toMatchObject({ five: { param: 'input', code: 'invalid_type' }, mixed: { param: 'input[1]' }, nameless: { param: 'tools[0].function.name' } })
+    const before = upstream.requests.length
+    const embedFile = await upload(alice, Object.entries(embeds).map(([id, body]) => line(id, body, '/v1/embeddings')))
+    const embedDone = await ended(alice, (await alice.batches.create({ input_file_id: embedFile.id, endpoint: '/v1/embeddings', completion_window: '24h' })).id)
+    expect(embedDone).toMatchObject({ status: 'completed', request_counts: { total: 3, completed: 1, failed: 2 } })
+    const chatFile = await upload(alice, [line('nameless', nameless), chat('fine', 'v-fine')])
+    const chatDone = await ended(alice, (await alice.batches.create({ input_file_id: chatFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id)
+    expect(chatDone).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 1, failed: 1 } })
+    const errors = [...await jsonl(alice, embedDone.error_file_id!), ...await jsonl(alice, chatDone.error_file_id!)]
+    expect(errors.map((e) => e.custom_id)).toEqual(['five', 'mixed', 'nameless'])
+    for (const e of errors) expect(e).toMatchObject({ error: null, response: { status_code: 400, body: { error: direct[e.custom_id as keyof typeof direct] } } })
+    // The upstream got only the lines that pass.
+    const sent = upstream.requests.slice(before).map((r) => r.body)
+    expect(sent.map((b) => b.input ?? b.messages[0].content)).toEqual(['abc', 'v-fine'])
+  })
+
   it('refuses at creation an endpoint it does not run, a file of another purpose, and a file the caller cannot see', async () => {
     const file = await upload(alice, [chat('a', 'x')])
     await expect(alice.batches.create({ input_file_id: file.id, endpoint: '/v1/moderations', completion_window: '24h' })).rejects.toMatchObject({ status: 400, param: 'endpoint' })

@@ -12,7 +12,8 @@ import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts
 import { SchemaValidators } from '../../core/config/compiled-validators.ts'
 import { builtinIndex, standaloneCompiler, writeValidators } from '../../cli/build-artifacts.ts'
 import { newAjv } from '../../core/config/validate.ts'
-import { CHAT_REQUEST_AJV_OPTIONS, CHAT_REQUEST_SCHEMA } from '../../plugins/contracts/chat-request.ts'
+import { COMPLETION_REQUEST, EMBEDDING_REQUEST, REQUEST_CHECK_AJV_OPTIONS, REQUEST_SCHEMAS } from '../../plugins/contracts/openai-requests.ts'
+import { CHAT_REQUEST } from '../../plugins/contracts/chat-request.ts'
 import { CORE_SCHEMA } from '../../core/config/validate.ts'
 import { BUILTIN_PLUGIN_DIR, builtinRegistry, indexedBuiltins } from '../../core/plugins/loader.ts'
 import type { PluginRegistry } from '../../core/plugins/registry.ts'
@@ -142,23 +143,34 @@ describe('validators written at build time', () => {
     expect(compiled.compiledAtRunTime).toBe(new Set(cases.map((c) => JSON.stringify([c.use, c.schema]))).size)
   })
 
-  it("the chat-request check built beside its module answers as the run-time compile (scripts/build.mjs)", async () => {
-    const file = path.join(tmp, 'chat-request.validator.cjs')
-    writeFileSync(file, (await standaloneCompiler())(CHAT_REQUEST_SCHEMA, CHAT_REQUEST_AJV_OPTIONS))
-    const built = createRequire(import.meta.url)(file) as ReturnType<ReturnType<typeof newAjv>['compile']>
-    const compiled = newAjv(CHAT_REQUEST_AJV_OPTIONS).compile(CHAT_REQUEST_SCHEMA)
-    const bodies = [
-      { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
-      { model: 'm', messages: [{ role: 'user', content: 'hi' }], temperature: 'hot' },
-      { model: 'm', messages: [{ role: 'robot' }], max_tokens: 0 },
-      { model: 'm', messages: [{ content: 'no role' }], logit_bias: { '1': 101 } },
-      { model: 7, stream: 'yes', tools: [{}] },
-    ]
-    for (const body of bodies) {
-      expect(built(body)).toBe(compiled(body))
-      expect(built.errors ?? null).toEqual(compiled.errors ?? null)
+  it("the OpenAI surface's request checks built beside their module answer as the run-time compile (scripts/build.mjs)", async () => {
+    const bodies: Record<string, object[]> = {
+      [CHAT_REQUEST.validator]: [
+        { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+        { model: 'm', messages: [{ role: 'user', content: 'hi' }], temperature: 'hot' },
+        { model: 'm', messages: [{ role: 'robot' }], max_tokens: 0 },
+        { model: 'm', messages: [{ content: 'no role' }], logit_bias: { '1': 101 } },
+        { model: 7, stream: 'yes', tools: [{}] },
+        { model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: 5 }] }], tools: [{ type: 'function', function: {} }] },
+        // JSON's 1e400: strictNumbers is in the built code too.
+        { model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: Infinity },
+      ],
+      [COMPLETION_REQUEST.validator]: [{ model: 'm', prompt: 'x', max_tokens: 0 }, { model: 'm', prompt: 'x', max_tokens: -5 }, { model: 'm', prompt: 'x', best_of: 21, n: 0 }],
+      [EMBEDDING_REQUEST.validator]: [{ model: 'm', input: 'x', dimensions: 3 }, { model: 'm', input: 'x', dimensions: -1 }, { model: 'm', input: 'x', encoding_format: 'hex' }, { model: 'm', input: 'x', dimensions: Infinity }],
     }
-    expect(bodies.filter((b) => !built(b))).toHaveLength(4)
+    const toCode = await standaloneCompiler()
+    expect(REQUEST_SCHEMAS.map((r) => r.validator).sort()).toEqual(Object.keys(bodies).sort())
+    for (const { schema, validator } of REQUEST_SCHEMAS) {
+      const file = path.join(tmp, validator)
+      writeFileSync(file, toCode(schema as JsonSchema, REQUEST_CHECK_AJV_OPTIONS))
+      const built = createRequire(import.meta.url)(file) as ReturnType<ReturnType<typeof newAjv>['compile']>
+      const compiled = newAjv(REQUEST_CHECK_AJV_OPTIONS).compile(schema)
+      for (const body of bodies[validator]!) {
+        expect(built(body)).toBe(compiled(body))
+        expect(built.errors ?? null).toEqual(compiled.errors ?? null)
+      }
+      expect(bodies[validator]!.filter((b) => !built(b)), validator).toHaveLength(bodies[validator]!.length - 1)
+    }
   })
 
   it('an edited schema never meets the code built for the old one', async () => {

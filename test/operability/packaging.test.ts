@@ -204,8 +204,8 @@ describe('the image', () => {
       const chat = (key?: string) => fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }) })
       expect((await chat()).status).toBe(401)
       expect((await chat(env.ADMIN_KEY)).status).toBe(200)
-      // The chat-request check comes from the build (no ajv compile on the first request) and refuses as the sources do.
-      expect(existsSync(path.join(app, 'dist', 'plugins', 'contracts', 'chat-request.validator.cjs'))).toBe(true)
+      // The request checks (chat, completions, embeddings) come from the build (no ajv compile on a first request) and refuse as the sources do.
+      for (const file of ['chat-request', 'completion-request', 'embedding-request']) expect(existsSync(path.join(app, 'dist', 'plugins', 'contracts', `${file}.validator.cjs`)), file).toBe(true)
       const wrong = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${env.ADMIN_KEY}` }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }], temperature: 'hot' }) })
       expect(wrong.status).toBe(400)
       expect(((await wrong.json()) as { error: { param: string; code: string } }).error).toMatchObject({ param: 'temperature', code: 'invalid_type' })

@@ -3,7 +3,7 @@
  * use, and the embeddings input and output shapes. (A provider's timeout is its pooled client's:
  * wire-client.ts.)
  */
-import { badRequest, type EmbeddingRequest, type EmbeddingResponse } from '../../../plugin-api/index.ts'
+import { badRequest, embeddingInputs, type EmbeddingRequest, type EmbeddingResponse } from '../../../plugin-api/index.ts'
 
 /**
  * `load` run on the first call and its result shared by every later one (an SDK client, made on
@@ -19,10 +19,12 @@ export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
 
 /** The texts to embed, for providers that embed text only (not OpenAI token arrays). */
 export function embeddingTexts(input: EmbeddingRequest['input'], provider: string): string[] {
-  const inputs = Array.isArray(input) ? input : [input]
+  const inputs = embeddingInputs(input)
   if (inputs.length === 0) throw badRequest('`input` must not be empty.', 'input', 'invalid_input')
+  // One tokenised input is `input` itself ([1, 2, 3]); one of several is input[i] ([[1, 2], [3]]).
+  const param = (i: number) => (inputs[0] === input ? 'input' : `input[${i}]`)
   return inputs.map((item, i) => {
-    if (typeof item !== 'string') throw badRequest(`input[${i}] is a token array; ${provider} embeds text only.`, `input[${i}]`, 'unsupported_input')
+    if (typeof item !== 'string') throw badRequest(`${param(i)} is a token array; ${provider} embeds text only.`, param(i), 'unsupported_input')
     return item
   })
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { definePlugin, type NativeResult, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import { definePlugin, embeddingInputs, type NativeResult, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { upstreamError } from '../../../plugin-api/index.ts'
 import { encodeEmbedding } from '../kit/provider-kit.ts'
 import { OPENAI_IMAGE_EDITS, OPENAI_IMAGE_VARIATIONS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
@@ -107,13 +107,14 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
     async embed(req: EmbeddingRequest, call: ProviderCall): Promise<EmbeddingResponse> {
       if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
       fail()
-      const inputs = Array.isArray(req.input) ? req.input : [req.input]
+      // As every provider reads `input` ([1, 2, 3] is one tokenised text); a token counts as one.
+      const inputs = embeddingInputs(req.input)
       const data = inputs.map((input, index) => {
         const vector = embedDeterministic(typeof input === 'string' ? input : JSON.stringify(input), req.dimensions ?? config.embedding_dimensions)
         const embedding = encodeEmbedding(vector, req.encoding_format)
         return { object: 'embedding' as const, index, embedding: embedding as number[] }
       })
-      const tokens = inputs.reduce<number>((n, i) => n + (typeof i === 'string' ? countWords(i) : (i as unknown[]).length), 0)
+      const tokens = inputs.reduce<number>((n, i) => n + (typeof i === 'string' ? countWords(i) : Array.isArray(i) ? i.length : 0), 0)
       return { object: 'list', data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }
     },
 

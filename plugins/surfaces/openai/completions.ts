@@ -8,7 +8,7 @@
  */
 import { badRequest, GatewayError, type ChatChunk, type ChatRequest, type ChatResponse, type ModelEndpoint, type SseFrame, type StreamEncoder } from '../../../plugin-api/index.ts'
 import { OPENAI_COMPLETIONS } from '../../contracts/wires.ts'
-import { requireObject } from '../../contracts/openai-requests.ts'
+import { checkCompletionRequest, requireObject } from '../../contracts/openai-requests.ts'
 import { openAIErrorFrame } from './wire.ts'
 
 type CompletionBody = Record<string, unknown> & { model: string; prompt?: unknown; stream?: boolean | null }
@@ -72,6 +72,7 @@ export const completions: ModelEndpoint<CompletionBody> = {
     if (typeof body.model !== 'string' || body.model === '') throw badRequest('`model` is required.', 'model', 'missing_model')
     const prompt = body.prompt
     if (prompt === undefined || prompt === null || (typeof prompt !== 'string' && !Array.isArray(prompt))) throw badRequest('`prompt` must be a string or a list (of strings or token ids).', 'prompt', 'invalid_prompt')
+    checkCompletionRequest(body)
     return { request: asChat(body), untranslatable: untranslatable(body) }
   },
   encode: (result) => textCompletion(result as ChatResponse),

@@ -53,9 +53,10 @@ describe('mistral: embeddings', () => {
   })
 
   it('rejects token-array input, which Mistral cannot embed', async () => {
+    // [1, 2, 3] is one text as token ids: `input` itself is the token array.
     const err = await client.embeddings.create({ model: 'embed', input: [1, 2, 3] }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'unsupported_input', param: 'input[0]' })
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'unsupported_input', param: 'input', message: 'input is a token array; Mistral embeds text only.' })
     expect(upstream.requests).toHaveLength(0)
   })
 })

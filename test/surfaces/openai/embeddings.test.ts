@@ -85,3 +85,20 @@ describe('embeddings through the openai SDK', () => {
     expect(three.data[0].embedding).toHaveLength(3)
   })
 })
+
+describe('the mock provider reads input as every provider does (embeddingInputs)', () => {
+  it('[1, 2, 3] is one tokenised input: one embedding, three tokens', async () => {
+    const answer = await sdk().embeddings.create({ model: 'mock-embed', input: [1, 2, 3], encoding_format: 'float' })
+    expect(answer.data).toHaveLength(1)
+    expect(answer.data[0].embedding).toHaveLength(6)
+    expect(answer.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 })
+  })
+
+  it('[[1, 2], [3, 4, 5]] is two: two embeddings, five tokens; texts count their words', async () => {
+    const tokens = await sdk().embeddings.create({ model: 'mock-embed', input: [[1, 2], [3, 4, 5]], encoding_format: 'float' })
+    expect(tokens.data.map((d) => d.index)).toEqual([0, 1])
+    expect(tokens.usage).toEqual({ prompt_tokens: 5, total_tokens: 5 })
+    const texts = await sdk().embeddings.create({ model: 'mock-embed', input: ['two words', 'three more words'], encoding_format: 'float' })
+    expect(texts.usage).toEqual({ prompt_tokens: 5, total_tokens: 5 })
+  })
+})
