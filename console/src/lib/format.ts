@@ -28,3 +28,6 @@ export function formatRelative(value: string | null | undefined): string {
   if (Math.abs(seconds) < 86400) return rtf.format(-Math.round(seconds / 3600), 'hour')
   return rtf.format(-Math.round(seconds / 86400), 'day')
 }
+
+/** `n` things, the noun in the singular for one: "1 message", "3 messages". */
+export const formatCountOf = (n: number, one: string, many = `${one}s`): string => `${formatCount(n)} ${n === 1 ? one : many}`
