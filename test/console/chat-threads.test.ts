@@ -4,7 +4,8 @@
  * in one thread goes on while another is used (whose Stop never ends it), a first question the
  * model failed is still there after a reload, an ended session keeps the typed message and offers
  * a way back in, every chat is reachable past the first hundred, and "Load earlier messages" keeps
- * the reader's place. Screenshots go to test-output/console/69-*.png.
+ * the reader's place; a new chat's first answer streams in view with its Stop while the page moves
+ * to the new chat's address. Screenshots go to test-output/console/69-*.png.
  */
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -89,6 +90,42 @@ describe.skipIf(skipWithoutChromium)('the chat page across threads', () => {
     await send(page, 'two')
     await answered(page, 'the other model answers')
     await screenshot(page, '69a-chat-model-switched')
+    await close()
+  }, 90_000)
+
+  it('shows a new chat\'s answer as it streams, with Stop, from its first word to its last, on a busy page too', async () => {
+    const { page, close } = await openChat()
+    // A slow phone: the router's move to /chat/<id> (a transition) is held back while the deltas keep the page busy.
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 })
+    await pickModel(page, 'slow')
+    // Every state of the page the reader could see, from the question sent until the answer is kept.
+    await page.evaluate(() => {
+      const seen: { question: boolean; answer: number; stop: boolean }[] = []
+      ;(window as unknown as { seen: typeof seen }).seen = seen
+      new MutationObserver(() => seen.push({
+        question: !!document.querySelector('[data-role=user]'),
+        answer: document.querySelector('[data-role=assistant]')?.textContent?.match(/word\d+/g)?.length ?? -1,
+        stop: !!document.querySelector('button[aria-label=Stop]'),
+      })).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true })
+    })
+    await send(page, 'a new chat, slowly')
+    await page.locator('[data-role=assistant]').getByText('word5').waitFor({ timeout: 30_000 })
+    await screenshot(page, '69g-chat-new-chat-streaming')
+    await answered(page, 'word39')
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 })
+    expect(page.url()).toContain(`/chat/${threadOf(page)}`)
+    const seen = await page.evaluate(() => (window as unknown as { seen: { question: boolean; answer: number; stop: boolean }[] }).seen)
+    // Stop from the moment the question is sent until the answer ends (it vanished, and the
+    // exchange with it, while the page moved to the new chat's address: up to the whole answer long).
+    const sent = seen.findIndex((s) => s.stop)
+    const ended = seen.map((s) => s.stop).lastIndexOf(true)
+    expect(sent).toBeGreaterThanOrEqual(0)
+    expect(seen.slice(sent, ended + 1).filter((s) => !s.stop)).toEqual([])
+    // Once shown, the question stays.
+    expect(seen.slice(seen.findIndex((s) => s.question)).filter((s) => !s.question)).toEqual([])
+    // And the answer grew in view, word after word, not all at once at the end.
+    expect(new Set(seen.filter((s) => s.stop && s.answer > 0).map((s) => s.answer)).size).toBeGreaterThan(3)
     await close()
   }, 90_000)
 

@@ -9,7 +9,7 @@ import { useNavigate } from 'react-router'
 import { ApiError } from '@/api/client'
 import type { Thread } from '@/api/types'
 import { describeFailure, type Failure } from './failure'
-import { NEW_CHAT, moveRun, runOf, updateRun, updateTurn } from './runs'
+import { NEW_CHAT, moveNewChat, runOf, updateRun, updateTurn } from './runs'
 import { THREADS_KEY, deleteMessages, keepQuestion, sendMessage, threadKey, useCreateThread, type LoadedThread } from './threads'
 
 /** Which stored messages a send takes out first: none, those after a message (a retry), or the last question on (regenerate, edit). */
@@ -76,7 +76,7 @@ export function useExchange(): (exchange: Exchange) => Promise<SendFailure | und
         const title = titleFromQuestion(text)
         const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value, title } : { metadata: { model: value }, title })
         id = made.id
-        moveRun(key, id)
+        moveNewChat(id)
         key = id
         navigate(`/chat/${id}`)
       }

@@ -25,7 +25,7 @@ import { useDraft } from './drafts'
 import { useExchange, type Rewind, type SendFailure } from './exchange'
 import { ToNewest, useFollowScroll, useKeepPlace } from './follow'
 import { Picker, type Pick_ } from './picker'
-import { NEW_CHAT, forgetEnded, useRun } from './runs'
+import { NEW_CHAT, forgetEnded, forgetMadeThread, useMadeThread, useRun } from './runs'
 import { SessionEnded } from './session-ended'
 import SingleTurnChat, { useModels } from './single'
 import { ThreadList, titleOf } from './thread-list'
@@ -58,7 +58,12 @@ function rememberedPick(): Pick_ | undefined {
 
 function ThreadsChat() {
   // Routed as /chat/* : the rest of the path is the thread's id.
-  const threadId = useParams()['*'] || undefined
+  const atAddress = useParams()['*'] || undefined
+  // A new chat sent from here is its thread at once, while the router is still on its way there.
+  const made = useMadeThread()
+  const threadId = atAddress ?? made
+  // Once the address changes (there, or anywhere else) or the page closes, the address says which thread.
+  useEffect(() => () => forgetMadeThread(), [atAddress])
   const key = threadId ?? NEW_CHAT
   const [search] = useSearchParams()
   const navigate = useNavigate()
@@ -127,6 +132,8 @@ function ThreadsChat() {
   }
 
   const newChat = useCallback(() => {
+    // Still at /chat while the new chat's thread was shown: the address does not change, so say it.
+    forgetMadeThread()
     navigate('/chat')
     setListOpen(false)
   }, [navigate])

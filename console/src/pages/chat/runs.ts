@@ -22,6 +22,13 @@ export interface Run {
 
 const EMPTY: Run = { live: [] }
 let runs = new Map<string, Run>()
+/**
+ * The thread the new chat on screen became, until the page is at that thread's address. The page
+ * shows it from the moment its exchange moves there: the router's move to /chat/<id> is a
+ * transition, which a busy page (a delta every few ms) can hold back until the whole answer has
+ * come, and the page still at /chat meanwhile showed neither the answer nor Stop.
+ */
+let madeThread: string | undefined
 const listeners = new Set<() => void>()
 
 function publish(next: Map<string, Run>): void {
@@ -45,12 +52,20 @@ export function updateTurn(key: string, turnId: string, change: (turn: ChatTurn)
   updateRun(key, (run) => ({ ...run, live: run.live.map((t) => (t.id === turnId ? change(t) : t)) }))
 }
 
-/** A new chat's exchange, now that its thread is made, goes with it. */
-export function moveRun(from: string, to: string): void {
+/** The new chat's exchange, now that its thread is made, goes with it, and the page shows that thread (in one change: no frame without either). */
+export function moveNewChat(to: string): void {
   const next = new Map(runs)
-  next.set(to, runOf(from))
-  next.delete(from)
+  next.set(to, runOf(NEW_CHAT))
+  next.delete(NEW_CHAT)
+  madeThread = to
   publish(next)
+}
+
+/** The page is at another address, closed, or starts a new chat: it shows what its address says. */
+export function forgetMadeThread(): void {
+  if (madeThread === undefined) return
+  madeThread = undefined
+  publish(runs)
 }
 
 /**
@@ -65,6 +80,11 @@ export function forgetEnded(keep: string): void {
 function subscribe(listener: () => void): () => void {
   listeners.add(listener)
   return () => listeners.delete(listener)
+}
+
+/** The thread the new chat on screen became, while the page's address has not caught up. */
+export function useMadeThread(): string | undefined {
+  return useSyncExternalStore(subscribe, () => madeThread)
 }
 
 /** The run of thread `key`, rendered again when it changes. */
