@@ -227,7 +227,7 @@ describe.skipIf(skipWithoutChromium)('the chat page across threads', () => {
     for (let i = 0; i < 105; i++) await call('POST', '/api/v1/chat/threads', { title: `Bulk ${i}`, metadata: { model: 'mock' } })
     const { page, close } = await openChat()
     const list = page.getByRole('list', { name: 'Threads' })
-    await list.getByText('Bulk 104').waitFor()
+    await list.getByText('Bulk 104', { exact: true }).waitFor()
     expect(await list.getByText('Bulk 0', { exact: true }).count()).toBe(0)
     await list.getByRole('button', { name: 'Show older chats' }).click()
     await list.getByText('Bulk 0', { exact: true }).waitFor()
