@@ -32,3 +32,6 @@ export function formatRelative(value: string | null | undefined): string {
 /** A user as lists name them: their name, else email, else the subject their sign-in or key gave. */
 export const personName = (p: { readonly name: string | null; readonly email: string | null; readonly external_subject: string }): string =>
   p.name ?? p.email ?? p.external_subject
+
+/** `n` things, the noun in the singular for one: "1 message", "3 messages". */
+export const formatCountOf = (n: number, one: string, many = `${one}s`): string => `${formatCount(n)} ${n === 1 ? one : many}`

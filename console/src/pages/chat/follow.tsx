@@ -4,7 +4,7 @@
  * and a "Scroll to the newest" button brings them back (and following on again).
  */
 import { ArrowDownIcon } from 'lucide-react'
-import { useCallback, useLayoutEffect, useRef, useState, type DependencyList } from 'react'
+import { useCallback, useLayoutEffect, useRef, useState, type DependencyList, type RefObject } from 'react'
 import { Button } from '@/components/ui/button'
 
 /** Within this many pixels of the bottom, the view follows the stream. */
@@ -39,6 +39,30 @@ export function useFollowScroll(grew: DependencyList) {
   }, [])
 
   return { scroller, onScroll, away, follow }
+}
+
+/**
+ * Keep the reader's place while earlier messages are put in front of the ones shown: call the
+ * returned function before loading them; once the first message shown changes (`firstId`), the
+ * message that was at the top of the view is put back where it was, not left to jump.
+ */
+export function useKeepPlace(scroller: RefObject<HTMLDivElement | null>, firstId: string | undefined): () => void {
+  const anchor = useRef<{ el: Element; top: number }>(undefined)
+  useLayoutEffect(() => {
+    const el = scroller.current
+    const mark = anchor.current
+    if (!el || !mark || !mark.el.isConnected) return
+    el.scrollTop += mark.el.getBoundingClientRect().top - mark.top
+    anchor.current = undefined
+  }, [scroller, firstId])
+  return useCallback(() => {
+    const el = scroller.current
+    if (!el) return
+    const viewTop = el.getBoundingClientRect().top
+    // The first message still (partly) in view.
+    const first = [...el.querySelectorAll('[data-role]')].find((m) => m.getBoundingClientRect().bottom > viewTop)
+    anchor.current = first ? { el: first, top: first.getBoundingClientRect().top } : undefined
+  }, [scroller])
 }
 
 export function ToNewest({ onClick }: { onClick: () => void }) {

@@ -3,21 +3,38 @@
  * rename, delete, and sending a message whose answer streams back as server-sent events
  * (`delta`, then `done` with the kept messages, or `error`).
  */
-import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
 import { ApiError, api, errorOf, gatewayUrl, openai, requestHeaders } from '@/api/client'
+import { useMemo } from 'react'
 import { readSse } from '@/api/sse'
 import type { NewMessage, NewThread, Thread, ThreadChange, ThreadMessage } from '@/api/types'
 
 export const THREADS_KEY = ['chat', 'threads'] as const
 export const threadKey = (id: string) => ['chat', 'thread', id] as const
 const PAGE = 50
+/** Threads listed per page; older ones load on asking ("Show older chats"). */
+export const THREADS_PAGE = 100
 
+/** The caller's threads, latest activity first, a page at a time (`fetchNextPage` for older ones). */
 export function useThreads() {
-  return useQuery({
+  const query = useInfiniteQuery({
     queryKey: THREADS_KEY,
-    queryFn: async ({ signal }) => (await api('/chat/threads', { query: { per_page: 100 }, signal })).data,
+    initialPageParam: 1,
+    queryFn: async ({ pageParam, signal }) => {
+      const { data, meta } = await api('/chat/threads', { query: { per_page: THREADS_PAGE, page: pageParam }, signal })
+      const pages = (meta.pagination as { total_pages?: number } | undefined)?.total_pages ?? 1
+      return { threads: data, page: pageParam, pages }
+    },
+    getNextPageParam: (last) => (last.page < last.pages ? last.page + 1 : undefined),
     retry: false,
   })
+  // A thread with activity since a page was read moves to the top: it is in two pages then, shown once.
+  const threads = useMemo(() => {
+    if (!query.data) return undefined
+    const seen = new Set<string>()
+    return query.data.pages.flatMap((p) => p.threads).filter((t) => !seen.has(t.id) && !!seen.add(t.id))
+  }, [query.data])
+  return { ...query, threads }
 }
 
 /** Threads whose title or messages contain `q` (any case), found by the gateway across all of the caller's threads. */
@@ -66,6 +83,24 @@ export function useCreateThread() {
       // Its (empty) messages are known: opening it costs no request.
       queryClient.setQueryData<LoadedThread>(threadKey(thread.id), { ...thread, messages: [], earlier: null })
       void queryClient.invalidateQueries({ queryKey: THREADS_KEY })
+    },
+  })
+}
+
+/**
+ * Keep the model picked for a thread on the thread (its `metadata.model`), so a switch mid-chat
+ * holds after a reload and on coming back to it, and the next answer comes from that model.
+ */
+export function useThreadModel() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: async ({ thread, model }: { thread: Thread; model: string }) =>
+      (await api('/chat/threads/{id}', { params: { id: thread.id }, method: 'PATCH', body: { metadata: { ...thread.metadata, model } } })).data,
+    onMutate: ({ thread, model }) => {
+      queryClient.setQueryData<LoadedThread>(threadKey(thread.id), (now) => now && { ...now, metadata: { ...now.metadata, model } })
+    },
+    onSuccess: (thread) => {
+      queryClient.setQueryData<LoadedThread>(threadKey(thread.id), (now) => now && { ...now, metadata: thread.metadata })
     },
   })
 }
@@ -136,6 +171,26 @@ export async function deleteMessages(queryClient: QueryClient, threadId: string,
   for (const id of ids) await openai(`/conversations/${encodeURIComponent(threadId)}/items/${encodeURIComponent(id)}`, { method: 'DELETE' })
   const gone = new Set(ids)
   queryClient.setQueryData<LoadedThread>(threadKey(threadId), (now) => now && { ...now, messages: now.messages.filter((m) => !gone.has(m.id)) })
+}
+
+/**
+ * Keep a question the model did not answer (refused before the answer began: the gateway keeps
+ * nothing of such a turn) in its thread, through the Conversations API as deleteMessages does, so
+ * a reload shows it, unanswered, with Retry, and not an empty chat. Resolves whether it was kept.
+ */
+export async function keepQuestion(queryClient: QueryClient, threadId: string, text: string): Promise<boolean> {
+  try {
+    await openai(`/conversations/${encodeURIComponent(threadId)}/items`, {
+      method: 'POST',
+      body: { items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }] }] },
+    })
+  } catch {
+    // Not kept (no Conversations API here, or the session ended): the page still shows it.
+    return false
+  }
+  // Read again when the thread is next opened; until then the page shows its own copy, with the failure.
+  void queryClient.invalidateQueries({ queryKey: threadKey(threadId), refetchType: 'none' })
+  return true
 }
 
 /**
