@@ -25,8 +25,11 @@ export interface ChatTurn {
   readonly sources?: readonly MessageSource[]
 }
 
-// Markdown and highlighting load after the page: until they are here (a few ms), an answer shows as plain text.
-const Markdown = lazy(() => import('./markdown'))
+// Markdown and highlighting load after the page: until they are here, an answer shows as plain text.
+const loadMarkdown = () => import('./markdown')
+const Markdown = lazy(loadMarkdown)
+/** Fetch them as the chat page opens, not at an answer's first words: on a busy machine they came after the answer had ended. */
+export const preloadMarkdown = (): void => void loadMarkdown().catch(() => undefined)
 const PlainText = ({ text }: { text: string }) => <p className="whitespace-pre-wrap break-words">{text}</p>
 const Dot = ({ delay = '0ms' }: { delay?: string }) => <span className="size-1.5 animate-bounce rounded-full bg-muted-foreground/60" style={{ animationDelay: delay }} />
 

@@ -19,7 +19,7 @@ import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { useAssistants } from '../assistants/queries'
-import { Bubble, type ChatTurn, type TurnActions } from './bubble'
+import { Bubble, preloadMarkdown, type ChatTurn, type TurnActions } from './bubble'
 import { Composer } from './composer'
 import { useDraft } from './drafts'
 import { useExchange, type Rewind, type SendFailure } from './exchange'
@@ -227,6 +227,7 @@ function ThreadsChat() {
 }
 
 export default function ChatPage() {
+  useEffect(preloadMarkdown, [])
   const threads = useThreads()
   // No conversations service on this gateway: chat without stored threads.
   if (threads.error instanceof ApiError && threads.error.notEnabled) return <SingleTurnChat />
