@@ -192,7 +192,10 @@ export interface AuthRequest {
 }
 
 export interface AuthStrategy extends Lifecycle {
-  /** The principal; `null` declines (not this strategy's kind of credential: the next is tried); a bad credential of its kind throws a 401. */
+  /**
+   * The principal; `null` declines (not this strategy's kind of credential: the next is tried); a bad credential of its kind throws a 401,
+   * and the later strategies are still asked (one of two jwt strategies refuses the other's issuer): the first 401 is the answer if none accepts.
+   */
   authenticate(req: AuthRequest): Promise<Principal | null>
 }
 
