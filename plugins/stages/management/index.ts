@@ -40,8 +40,7 @@ export default definePlugin<Record<string, never>, Stage>({
   setup(ctx) {
     const answers = ctx.metrics.counter('gateway_management_requests_total', 'Management API (/api/v1) answers by service, route template, method and status.', ['service', 'route', 'method', 'status'])
     const outage = ctx.keep<OutageState>('store-outage', () => ({ lastWarnAt: -Infinity, unsaid: 0 }))
-    const http: HttpMiddleware = async (c, next) => {
-      if (!MANAGEMENT_PATH.test(c.path)) return next()
+    const managed: HttpMiddleware = async (c, next) => {
       let status = 500
       try {
         await next()
@@ -62,6 +61,8 @@ export default definePlugin<Record<string, never>, Stage>({
         answers.inc({ service: route.split('/')[3] ?? '', route, method: c.method, status })
       }
     }
+    // Every /v1 request passes here: handed on as it is, with no async frame of its own.
+    const http: HttpMiddleware = (c, next) => (MANAGEMENT_PATH.test(c.path) ? managed(c, next) : next())
     return {
       // Outermost of the http hooks: what another one answers itself (a CORS preflight) is counted too.
       priority: 2000,
