@@ -18,6 +18,8 @@ export interface GatewayErrorOptions {
   retryable?: boolean
   /** The status the upstream answered with, when it did (the gateway may report another). */
   upstreamStatus?: number
+  /** Logged already by the plugin that raised it (at its own rate: once a minute through an outage): the kernel writes no line of its own. */
+  logged?: boolean
   cause?: unknown
 }
 
@@ -36,6 +38,7 @@ export class GatewayError extends Error {
   readonly details: unknown
   readonly retryable: boolean
   readonly upstreamStatus: number | undefined
+  readonly logged: boolean
 
   constructor(message: string, options: GatewayErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -48,6 +51,7 @@ export class GatewayError extends Error {
     this.details = options.details
     this.retryable = options.retryable ?? false
     this.upstreamStatus = options.upstreamStatus
+    this.logged = options.logged ?? false
   }
 }
 

@@ -51,7 +51,7 @@ export function createApp(controller: ReloadController, logger: Logger, cluster?
     } catch (err) {
       const error = respondWithError(ctx, err)
       if (error.status >= 500 && error.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error')
-      else if (error.status >= 500) {
+      else if (error.status >= 500 && !error.logged) {
         // The cause goes in `error`: a second `msg` key would replace the line's own in JSON pipelines.
         logger.warn(withExchange({ reqId: requestId, status: error.status, code: error.code, error: error.message }, ctx.state.exchange as Exchange | undefined), 'upstream error')
       }

@@ -60,7 +60,10 @@ describe.runIf(POSTGRES_ENABLED)('the management API while PostgreSQL is unreach
     const schema = uniqueSchema('mgmt')
     cleanup.push(() => dropSchema(schema), () => proxy.close())
     const { gw, lines } = await start(`store: { plugin: postgres, url: "${proxy.via(DATABASE_URL)}", schema: ${schema}, connect_timeout_ms: 500, query_timeout_ms: 1000 }`)
-    expect((await call(gw, 'POST', '/api/v1/keys', { name: 'before' })).status).toBe(201)
+    const made = await call(gw, 'POST', '/api/v1/keys', { name: 'before' })
+    expect(made.status).toBe(201)
+    // Never used before the outage: its lookup is not cached.
+    const virtualKey = (made.body.data as { key: string }).key
 
     proxy.cut()
     const asked = [['GET', '/api/v1/keys'], ['POST', '/api/v1/keys'], ['GET', '/api/v1/users'], ['GET', '/api/v1/analytics/usage']] as const
@@ -74,15 +77,27 @@ describe.runIf(POSTGRES_ENABLED)('the management API while PostgreSQL is unreach
         expect(res.body.message).not.toMatch(/ECONN|127\.0\.0\.1|terminated/)
       }
     }
+    // Model requests with that key cannot be authenticated: 503 auth_unavailable, said once.
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${virtualKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }),
+      })
+      expect(res.status).toBe(503)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('auth_unavailable')
+    }
     // A server that accepts and never answers: 503 within the query timeout, not a hung request.
     proxy.blackhole()
     const started = performance.now()
     expect((await call(gw, 'GET', '/api/v1/keys')).status).toBe(503)
     expect(performance.now() - started).toBeLessThan(10_000)
 
-    // One warn line for the outage, no error line (a stack) per request.
-    expect(lines.filter((l) => l.msg === 'unhandled error')).toEqual([])
-    expect(lines.filter((l) => l.level === 'error')).toEqual([])
+    // One line for each outage the requests met, none (a stack, or the kernel's 5xx line) per request.
+    expect(lines.filter((l) => l.msg === 'unhandled error' || l.msg === 'upstream error')).toEqual([])
+    const lookups = lines.filter((l) => l.level === 'error')
+    expect(lookups).toHaveLength(1)
+    expect(lookups[0]).toMatchObject({ plugin: 'auth.api-key', times: 1 })
+    expect(String(lookups[0].msg)).toMatch(/^API key lookup failed/)
     const said = lines.filter((l) => String(l.msg).startsWith('the store is unreachable'))
     expect(said).toHaveLength(1)
     expect(said[0]).toMatchObject({ level: 'warn', plugin: 'stage.management' })

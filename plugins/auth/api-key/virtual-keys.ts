@@ -17,7 +17,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
-import { GatewayError, unauthorized } from '../../../plugin-api/index.ts'
+import { GatewayError, ThrottledLog, unauthorized } from '../../../plugin-api/index.ts'
 import { keyPrincipal } from '../../contracts/principals.ts'
 import type { Principal } from '../../../plugin-api/index.ts'
 import type { ApiKeyRepository } from '../../contracts/capabilities.ts'
@@ -48,6 +48,8 @@ const UNKNOWN: Lookup = Object.freeze({ status: 'unknown' })
 export class VirtualKeys {
   readonly #keys: ApiKeyRepository
   readonly #logger: Logger
+  /** A store outage fails every uncached key's request: one line a minute says it. */
+  readonly #failures = new ThrottledLog()
   readonly #cache: LRUCache<string, Lookup>
   readonly #refreshAheadMs: number
   /** Active entries a refresh was started for: one try each (a refreshed entry is a new object). */
@@ -88,7 +90,7 @@ export class VirtualKeys {
     this.#cache.fetch(hash, { forceRefresh: true, noDeleteOnFetchRejection: true }).catch((err: Error) => {
       // Gone: an identity event dropped the entry (and so this refresh) meanwhile.
       if (!this.#cache.has(hash)) return
-      this.#logger.warn({ err: err.message }, 'API key refresh failed; the cached entry is used until it expires')
+      this.#failures.note('refresh', (times) => this.#logger.warn({ err: err.message, times }, 'API key refresh failed; the cached entry is used until it expires (said at most once a minute)'))
     })
   }
 
@@ -139,8 +141,8 @@ export class VirtualKeys {
       return lookup ?? UNKNOWN
     } catch (err) {
       if (err instanceof GatewayError) throw err
-      this.#logger.error({ err: (err as Error).message }, 'API key lookup failed')
-      throw new GatewayError('API keys cannot be checked right now; try again shortly.', { status: 503, code: 'auth_unavailable', cause: err })
+      this.#failures.note('lookup', (times) => this.#logger.error({ err: (err as Error).message, times }, 'API key lookup failed: requests with uncached keys are answered 503 auth_unavailable (said at most once a minute)'))
+      throw new GatewayError('API keys cannot be checked right now; try again shortly.', { status: 503, code: 'auth_unavailable', cause: err, logged: true })
     }
   }
 

@@ -12,7 +12,7 @@
  * (`cache.scope`, the caller's department by default). A semantic backend's embeddings go
  * through the gateway's own embeddings route, as child requests (routed, limited, accounted).
  */
-import { completionStream, definePlugin, isChatStream, withDeadline, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
+import { completionStream, definePlugin, isChatStream, ThrottledLog, withDeadline, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
 import { CACHE_OPTIONS_SCHEMA, Cache, type CacheKey } from '../../contracts/cache.ts'
 import { StreamedAnswer } from './assemble.ts'
 import { cacheKeyOf, type CacheScope } from './key.ts'
@@ -51,7 +51,7 @@ export default definePlugin<CacheStageConfig, Stage>({
     const cache = backend
     const lookups = ctx.metrics.counter('gateway_cache_lookups_total', 'Chat requests by cache result: hit, miss, or bypass (not cacheable or the client said no-cache).', ['route', 'result'])
     const errors = ctx.metrics.counter('gateway_cache_errors_total', 'Cache operations that failed or timed out (a failed lookup is served as a miss).', ['op'])
-    const lastLogged = new Map<string, number>()
+    const failures = new ThrottledLog(LOG_EVERY_MS)
     const plans = new WeakMap<StageExchange, CachePlan>()
 
     const report = (x: StageExchange, result: CacheResult): void => {
@@ -60,10 +60,7 @@ export default definePlugin<CacheStageConfig, Stage>({
     }
     const failed = (op: 'get' | 'set', err: Error): void => {
       errors.inc({ op })
-      const now = Date.now()
-      if ((lastLogged.get(op) ?? 0) + LOG_EVERY_MS > now) return
-      lastLogged.set(op, now)
-      ctx.logger.warn({ op, err: err.message }, op === 'get' ? 'cache lookup failed: served as a miss' : 'cache set failed')
+      failures.note(op, (times) => ctx.logger.warn({ op, err: err.message, times }, op === 'get' ? 'cache lookup failed: served as a miss' : 'cache set failed'))
     }
     const save = (plan: CachePlan, answer: ChatResponse): void => {
       withDeadline(cache.set(plan.key, answer, plan.ttlS), SET_TIMEOUT_MS).catch((err: Error) => failed('set', err))

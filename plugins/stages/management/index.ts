@@ -11,7 +11,7 @@
  *    requests' `gateway_requests_total` counts `/v1` exchanges only.
  * On in every gateway; takes no config.
  */
-import { definePlugin, GatewayError, toGatewayError, type HttpMiddleware, type Logger, type Stage } from '../../../plugin-api/index.ts'
+import { definePlugin, GatewayError, toGatewayError, type HttpMiddleware, type Stage, ThrottledLog } from '../../../plugin-api/index.ts'
 import { storeFailure } from '../../store/kit/sql.ts'
 
 /** The management API, in any case (the router matches paths case-insensitively). */
@@ -19,17 +19,6 @@ const MANAGEMENT_PATH = /^\/api\/v1(?:\/|$)/i
 
 /** At most one "store unreachable" line this often, however many requests fail. */
 export const OUTAGE_WARN_INTERVAL_MS = 60_000
-
-/** The outage's log state, kept across reloads (a reload during an outage does not say it again). */
-interface OutageState {
-  /** When the last line was written (ms since the epoch). */
-  lastWarnAt: number
-  /** Answers 503 `store_unavailable` since that line. */
-  unsaid: number
-}
-
-/** Writes an error as the route does (the kernel's writer for the request: the envelope on /api/v1). */
-type ErrorWriter = (error: GatewayError, requestId: string) => unknown
 
 export default definePlugin<Record<string, never>, Stage>({
   id: 'stage.management',
@@ -39,7 +28,8 @@ export default definePlugin<Record<string, never>, Stage>({
   enabledByDefault: true,
   setup(ctx) {
     const answers = ctx.metrics.counter('gateway_management_requests_total', 'Management API (/api/v1) answers by service, route template, method and status.', ['service', 'route', 'method', 'status'])
-    const outage = ctx.keep<OutageState>('store-outage', () => ({ lastWarnAt: -Infinity, unsaid: 0 }))
+    // Kept across reloads: a reload during an outage does not say it again.
+    const outage = ctx.keep('store-outage-log', () => new ThrottledLog(OUTAGE_WARN_INTERVAL_MS))
     const managed: HttpMiddleware = async (c, next) => {
       let status = 500
       try {
@@ -49,13 +39,10 @@ export default definePlugin<Record<string, never>, Stage>({
         const mapped = err instanceof GatewayError ? undefined : storeFailure(err)
         status = (mapped ?? toGatewayError(err)).status
         if (mapped?.code !== 'store_unavailable') throw mapped ?? err
-        warnOutage(ctx.logger, outage, err)
-        // Answered here: the kernel would log each 5xx it writes (a line per request during an outage).
-        const write = c.state.errorBody as ErrorWriter | undefined
-        if (typeof write !== 'function' || c.headerSent) throw mapped
-        c.status = mapped.status
-        c.set(mapped.headers ?? {})
-        c.body = write(mapped, String(c.state.requestId))
+        outage.note('store', (answers) => ctx.logger.warn({ err: (err as Error).message, answers, next_line_in_s: OUTAGE_WARN_INTERVAL_MS / 1000 },
+          'the store is unreachable: the management API answers 503 store_unavailable (this line repeats at most once a minute while it lasts)'))
+        // Said above, once a minute: the kernel writes the answer but no line of its own for each one.
+        throw new GatewayError(mapped.message, { status: mapped.status, code: mapped.code, retryable: mapped.retryable, headers: mapped.headers, cause: err, logged: true })
       } finally {
         const route = routeTemplate(c)
         answers.inc({ service: route.split('/')[3] ?? '', route, method: c.method, status })
@@ -80,14 +67,4 @@ function routeTemplate(c: Parameters<HttpMiddleware>[0]): string {
   const matched = (c as { _matchedRoute?: unknown })._matchedRoute
   if (typeof matched === 'string') return matched
   return c.state.errorBody !== undefined ? c.path : ''
-}
-
-function warnOutage(logger: Logger, state: OutageState, err: unknown): void {
-  state.unsaid++
-  const now = Date.now()
-  if (now - state.lastWarnAt < OUTAGE_WARN_INTERVAL_MS) return
-  logger.warn({ err: (err as Error).message, answers: state.unsaid, next_line_in_s: OUTAGE_WARN_INTERVAL_MS / 1000 },
-    'the store is unreachable: the management API answers 503 store_unavailable (this line repeats at most once a minute while it lasts)')
-  state.lastWarnAt = now
-  state.unsaid = 0
 }
