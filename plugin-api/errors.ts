@@ -167,7 +167,7 @@ export function toGatewayError(err: unknown): GatewayError {
 /** `err` as a GatewayError when it has the shape of one (a numeric `status` 400-599 and a string `code`), else undefined. */
 export function fromShape(err: unknown): GatewayError | undefined {
   if (err instanceof GatewayError) return err
-  const e = err as { status?: unknown; code?: unknown; message?: unknown; param?: unknown; type?: unknown; retryable?: unknown; headers?: unknown }
+  const e = err as { status?: unknown; code?: unknown; message?: unknown; param?: unknown; type?: unknown; retryable?: unknown; headers?: unknown; logged?: unknown }
   if (!(typeof e?.status === 'number' && e.status >= 400 && e.status <= 599 && typeof e.code === 'string' && e.code)) return undefined
   return new GatewayError(typeof e.message === 'string' && e.message ? e.message : e.code, {
     status: e.status,
@@ -176,6 +176,7 @@ export function fromShape(err: unknown): GatewayError | undefined {
     type: typeof e.type === 'string' ? (e.type as ErrorType) : undefined,
     retryable: e.retryable === true,
     headers: isStringRecord(e.headers) ? e.headers : undefined,
+    logged: e.logged === true,
     cause: err,
   })
 }
