@@ -138,6 +138,9 @@ describe.skipIf(skipWithoutChromium)('the chat page across threads', () => {
     const a = threadOf(page)
     await openThread(page, 'Side talk')
     await page.getByRole('heading', { name: 'Side talk' }).waitFor()
+    // The list marks the thread whose answer still streams, not with a count that lags until it is kept.
+    const listed = (id: string) => page.locator(`[role=listitem][data-thread-id="${id}"]`).textContent()
+    await expect.poll(() => listed(a)).toContain('answering…')
     // This thread's own box: no Stop (nothing streams here), the picker free, Enter sends.
     expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0)
     expect(await picker(page).isDisabled()).toBe(false)
@@ -148,6 +151,7 @@ describe.skipIf(skipWithoutChromium)('the chat page across threads', () => {
     // Thread A kept streaming, and ends complete.
     await expect.poll(async () => (await call('GET', `/api/v1/chat/threads/${a}`)).messages.at(-1)?.status, { timeout: 30_000 }).toBe('completed')
     expect((await call('GET', `/api/v1/chat/threads/${a}`)).messages.at(-1).content).toBe(SLOW)
+    await expect.poll(() => listed(a), { timeout: 15_000 }).toContain('2 messages')
     await openThread(page, 'tell me a slow story')
     await page.locator('[data-role=assistant]').getByText('word39').waitFor()
     expect(await page.getByText('Stopped.').count()).toBe(0)

@@ -91,3 +91,8 @@ export function useMadeThread(): string | undefined {
 export function useRun(key: string): Run {
   return useSyncExternalStore(subscribe, () => runOf(key))
 }
+
+/** Whether thread `key`'s answer is streaming now; rendered again only when that changes (not per delta). */
+export function useAnswering(key: string): boolean {
+  return useSyncExternalStore(subscribe, () => runOf(key).controller !== undefined)
+}

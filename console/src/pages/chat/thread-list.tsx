@@ -15,11 +15,25 @@ import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuTrigge
 import { Input } from '@/components/ui/input'
 import { formatCountOf, formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
+import { useAnswering } from './runs'
 import { useDeleteThread, useRenameThread, useThreadSearch, useThreads } from './threads'
 
 export const titleOf = (t: Pick<Thread, 'title'>) => t.title ?? 'New chat'
 /** How long typing must pause before the thread list is searched. */
 const SEARCH_PAUSE_MS = 250
+
+/**
+ * When the chat was last active and how many messages it has; while its answer streams (here or
+ * in a thread left meanwhile), "answering…": the stored count lags until the answer is kept.
+ */
+function ThreadMeta({ thread }: { thread: Thread }) {
+  const answering = useAnswering(thread.id)
+  return (
+    <span className="block truncate text-xs text-muted-foreground">
+      {formatRelative(thread.last_activity_at)} · {answering ? 'answering…' : formatCountOf(thread.message_count, 'message')}
+    </span>
+  )
+}
 
 // Memoised, like the picker: while an answer streams, only its bubble renders again.
 export const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { active: string | undefined; onPick: () => void; onNew: () => void }) {
@@ -74,7 +88,7 @@ export const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { 
               onClick={() => { navigate(`/chat/${t.id}`); onPick() }}
             >
               <span className="block truncate text-sm font-medium">{titleOf(t)}</span>
-              <span className="block truncate text-xs text-muted-foreground">{formatRelative(t.last_activity_at)} · {formatCountOf(t.message_count, 'message')}</span>
+              <ThreadMeta thread={t} />
             </button>
             <DropdownMenu>
               <DropdownMenuTrigger asChild>
