@@ -10,7 +10,8 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAPTOP, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
-import { ADMIN_KEY, startSignIn, type SignInSetup } from './helpers.ts'
+import { modelPicker, openChatPage, pickModel, startChatGateway } from './chat-page.ts'
+import { ADMIN_KEY, type SignInSetup } from './helpers.ts'
 
 const ADMIN = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }
 const SLOW = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ')
@@ -21,14 +22,10 @@ let browser: Browser
 beforeAll(async () => {
   if (skipWithoutChromium) return
   ensureConsoleBuilt()
-  setup = await startSignIn({
-    providers: [
-      `  slow: { plugin: mock, chunk_delay_ms: 60, reply: "${SLOW}" }`,
-      '  other: { plugin: mock, reply: "the other model answers" }',
-      '  broken: { plugin: mock, fail_status: 502 }',
-    ].join('\n'),
-    routes: ['slow', 'other', 'broken'].map((m) => `  - { model: ${m}, targets: [ { provider: ${m} } ], retry: { attempts: 1 } }`).join('\n'),
-    services: '  console: {}\n  conversations: {}\n  chat: {}\nsurfaces:\n  responses: {}',
+  setup = await startChatGateway({
+    slow: `{ plugin: mock, chunk_delay_ms: 60, reply: "${SLOW}" }`,
+    other: '{ plugin: mock, reply: "the other model answers" }',
+    broken: '{ plugin: mock, fail_status: 502 }',
   })
   browser = await launchBrowser()
 }, 90_000)
@@ -43,19 +40,8 @@ async function call(method: string, path: string, body?: unknown): Promise<any> 
   return ((await res.json()) as { data: unknown }).data
 }
 
-async function openChat(): Promise<{ page: Page; close: () => Promise<void> }> {
-  const { context, page } = await openPage(browser, LAPTOP)
-  await signInWithKey(page, setup.gw.url, ADMIN_KEY)
-  await page.goto(`${setup.gw.url}/chat`)
-  await page.getByRole('combobox', { name: 'Model or assistant' }).waitFor()
-  return { page, close: () => context.close() }
-}
-
-const picker = (page: Page) => page.getByRole('combobox', { name: 'Model or assistant' })
-async function pickModel(page: Page, model: string): Promise<void> {
-  await picker(page).click()
-  await page.getByRole('option', { name: model, exact: true }).click()
-}
+const openChat = () => openChatPage(browser, setup.gw.url, LAPTOP)
+const picker = modelPicker
 const box = (page: Page) => page.getByLabel('Message', { exact: true })
 async function send(page: Page, text: string): Promise<void> {
   await box(page).fill(text)

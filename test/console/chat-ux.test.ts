@@ -12,6 +12,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
+import { openChatPage, pickModel, startChatGateway } from './chat-page.ts'
 import { ADMIN_KEY, startSignIn, type SignInSetup } from './helpers.ts'
 
 const ADMIN = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }
@@ -28,16 +29,11 @@ let browser: Browser
 beforeAll(async () => {
   if (skipWithoutChromium) return
   ensureConsoleBuilt()
-  setup = await startSignIn({
-    providers: [
-      `  rich: { plugin: mock, chunk_delay_ms: 30, reply: ${JSON.stringify(RICH)} }`,
-      `  long: { plugin: mock, chunk_delay_ms: 12, reply: ${JSON.stringify(LONG)} }`,
-      '  busy: { plugin: mock, fail_status: 429 }',
-      '  broken: { plugin: mock, fail_status: 502 }',
-    ].join('\n'),
-    routes: ['rich', 'long', 'busy', 'broken'].map((m) => `  - { model: ${m}, targets: [ { provider: ${m} } ], retry: { attempts: 1 } }`).join('\n'),
-    // The Conversations API (surfaces.responses) deletes a thread's items: regenerate and edit rewind with it. Last in the file.
-    services: '  console: {}\n  conversations: {}\n  chat: {}\nsurfaces:\n  responses: {}',
+  setup = await startChatGateway({
+    rich: `{ plugin: mock, chunk_delay_ms: 30, reply: ${JSON.stringify(RICH)} }`,
+    long: `{ plugin: mock, chunk_delay_ms: 12, reply: ${JSON.stringify(LONG)} }`,
+    busy: '{ plugin: mock, fail_status: 429 }',
+    broken: '{ plugin: mock, fail_status: 502 }',
   })
   browser = await launchBrowser()
 }, 90_000)
@@ -47,18 +43,8 @@ afterAll(async () => {
   await setup?.close()
 })
 
-async function openChat(viewport = PHONE, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; close: () => Promise<void> }> {
-  const { context, page } = await openPage(browser, viewport, { colorScheme, permissions: ['clipboard-read', 'clipboard-write'] })
-  await signInWithKey(page, setup.gw.url, ADMIN_KEY)
-  await page.goto(`${setup.gw.url}/chat`)
-  await page.getByRole('combobox', { name: 'Model or assistant' }).waitFor()
-  return { page, close: () => context.close() }
-}
-
-async function pickModel(page: Page, model: string): Promise<void> {
-  await page.getByRole('combobox', { name: 'Model or assistant' }).click()
-  await page.getByRole('option', { name: model, exact: true }).click()
-}
+const openChat = (viewport = PHONE, colorScheme: 'light' | 'dark' = 'light') =>
+  openChatPage(browser, setup.gw.url, viewport, { colorScheme, permissions: ['clipboard-read', 'clipboard-write'] })
 
 async function storedMessages(threadId: string): Promise<{ role: string; content: string | null }[]> {
   const res = await fetch(`${setup.gw.url}/api/v1/chat/threads/${threadId}`, { headers: ADMIN })
