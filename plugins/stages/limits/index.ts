@@ -17,7 +17,7 @@
  * parent request was counted already.
  */
 import { randomBytes } from 'node:crypto'
-import { definePlugin, type ExchangeOutcome, type Principal, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
+import { definePlugin, ThrottledLog, type ExchangeOutcome, type Principal, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
 import { Limiter, type BudgetHold, type BudgetReservation, type BudgetStanding, type LimitBucket, type LimitDecision } from '../../contracts/limiter.ts'
 import { Identity, UsageLog } from '../../contracts/capabilities.ts'
 import { budgetExceeded, budgetsFor, compileBudget, endOfPeriod, startOfPeriod, usd, type AppliedBudget, type BudgetConfig, type CompiledBudget } from './budgets.ts'
@@ -162,6 +162,8 @@ export default definePlugin<LimitsConfig, Stage>({
 
     /** What each exchange was admitted with, for the settlement in the log phase. */
     const admitted = new WeakMap<StageExchange, Admitted>()
+    /** A limiter that went away fails every settlement in flight: one line a minute says it. */
+    const failures = new ThrottledLog()
 
     const refuseBudget = (budget: AppliedBudget, committed: number, estimate: CostEstimate, now: number): never => {
       metrics.rejections.inc({ scope: budget.scope, kind: 'budget' })
@@ -305,7 +307,7 @@ export default definePlugin<LimitsConfig, Stage>({
           limiter!.settle!(tokenBuckets, reservation, spent).then(
             (settled) => settled.forEach((b, i) => ledger.announce(entry.budgets[i], b.alerts, b.spentUsd)),
             // The reservation expires on its own (budget_reservation_ttl_s); the spend is in the usage events.
-            (err: Error) => ctx.logger.warn({ err: err.message }, 'budget settlement failed: the reservation expires on its own'),
+            (err: Error) => failures.note('settle', (times) => ctx.logger.warn({ err: err.message, times }, 'budget settlement failed: the reservation expires on its own (said at most once a minute)')),
           )
           return
         }
