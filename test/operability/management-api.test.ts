@@ -26,7 +26,7 @@ ${store}
 providers: { mock: { plugin: mock } }
 routes: [ { model: mock, targets: [ { provider: mock } ] } ]
 auth: { strategies: [ { plugin: api-key, keys: [ { key: "${ADMIN_KEY}", user: admin, role: admin } ] } ] }
-services: { keys: {}, users: {}, analytics: {} }
+services: { keys: {}, users: {}, analytics: {}, files: {} }
 `, { flushIntervalMs: 50, journalDir: freshJournalDir() })
   const gw = await startGateway({ source: { text, label: 'management.yaml', dir: process.cwd() }, port: 0, host: '127.0.0.1', watch: false, logger })
   cleanup.push(() => gw.close())
@@ -86,6 +86,11 @@ describe.runIf(POSTGRES_ENABLED)('the management API while PostgreSQL is unreach
       expect(res.status).toBe(503)
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('auth_unavailable')
     }
+    // The API surfaces' stored objects the same way, in their own error shape.
+    const files = await fetch(`${gw.url}/v1/files`, { headers: ADMIN })
+    expect(files.status).toBe(503)
+    expect(files.headers.get('retry-after')).toBe('5')
+    expect(((await files.json()) as { error: { code: string } }).error.code).toBe('store_unavailable')
     // A server that accepts and never answers: 503 within the query timeout, not a hung request.
     proxy.blackhole()
     const started = performance.now()
