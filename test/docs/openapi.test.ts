@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectDataDocumented } from '../helpers/documented.ts'
+import { LAPTOP, launchBrowser, openPage, screenshot, skipWithoutChromium } from '../helpers/browser.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 
 // ajv's CommonJS default export, as ESM sees it.
@@ -107,6 +108,29 @@ describe('the OpenAPI document and its viewer', () => {
     expect(await (await fetch(`${gw.url}/docs/init.js`)).text()).toContain("url: '/api/v1/openapi.json'")
     expect((await fetch(`${gw.url}/docs/package.json`)).status).toBe(404)
   })
+
+  it.skipIf(skipWithoutChromium)('sends the console\'s security headers with /docs, and Swagger UI renders under its policy', async () => {
+    const page = await fetch(`${gw.url}/docs`)
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+    expect(page.headers.get('x-frame-options')).toBe('DENY')
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff')
+    expect((await fetch(`${gw.url}/docs/swagger-ui-bundle.js`)).headers.get('x-content-type-options')).toBe('nosniff')
+    const browser = await launchBrowser()
+    try {
+      const { page: tab } = await openPage(browser, LAPTOP)
+      const refused: string[] = []
+      tab.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text()) })
+      await tab.goto(`${gw.url}/docs`)
+      // The document's operations, grouped by tag, as Swagger UI draws them once it has fetched and read it.
+      await tab.locator('.opblock').first().waitFor({ timeout: 20_000 })
+      expect(await tab.getByText('Acme gateway').count()).toBeGreaterThan(0)
+      expect(await tab.locator('.opblock').count()).toBeGreaterThan(20)
+      await screenshot(tab, '70-api-docs')
+      expect(refused).toEqual([])
+    } finally {
+      await browser.close()
+    }
+  }, 60_000)
 })
 
 describe('the OpenAPI document across a reload', () => {

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { definePlugin, notFound, raw, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { Sessions } from '../../contracts/sessions.ts'
 import { loadAssets, pickEncoding, withBasePath, type Asset } from './assets.ts'
+import { PAGE_SECURITY_HEADERS } from '../kit/page-headers.ts'
 
 interface ConsoleConfig {
   dir?: string
@@ -35,15 +36,6 @@ const configSchema = {
 const BUILT_DIR = fileURLToPath(new URL('../../../console/dist', import.meta.url))
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': [
-    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "connect-src 'self'",
-    "font-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "form-action 'self'",
-  ].join('; '),
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'same-origin',
-}
 
 /** Every path but the APIs' and their documentation's (/v1, /api, /docs and below): those stay 404s in their own shape when no route takes them. */
 const PAGE_PATH = '/:path((?!(?:v1|api|docs)(?:/|$)).*)'
@@ -82,7 +74,7 @@ export function consoleService(assets: ReadonlyMap<string, Asset> | undefined): 
       if (asset && urlPath !== '/index.html') return send(asset, req, { 'cache-control': asset.hashed ? IMMUTABLE : 'public, max-age=3600', 'x-content-type-options': 'nosniff' })
       // A missing file (an old build's chunk) must not be answered with the page: the browser would run HTML as a script.
       if (urlPath.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(urlPath)) throw notFound(`No file ${urlPath}.`, 'unknown_url')
-      return send(assets.get('/index.html')!, req, { 'cache-control': 'no-cache', ...SECURITY_HEADERS })
+      return send(assets.get('/index.html')!, req, { 'cache-control': 'no-cache', ...PAGE_SECURITY_HEADERS })
     },
   }
   return { pages: [page] }

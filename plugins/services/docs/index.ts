@@ -11,6 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { definePlugin, notFound, raw, reply, type PublishedRoute, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { openApiDocument } from './openapi.ts'
+import { PAGE_SECURITY_HEADERS } from '../kit/page-headers.ts'
 
 interface DocsConfig {
   title: string
@@ -68,16 +69,16 @@ export default definePlugin<DocsConfig, Service>({
     }
     const page: RouteSpec = {
       method: 'GET', path: '/docs', summary: 'The API documentation viewer.', permission: null, public: true,
-      handle: () => raw(PAGE(config.title), 'text/html; charset=utf-8', { headers: { 'cache-control': 'no-cache' } }),
+      handle: () => raw(PAGE(config.title), 'text/html; charset=utf-8', { headers: { 'cache-control': 'no-cache', ...PAGE_SECURITY_HEADERS } }),
     }
     const asset: RouteSpec<unknown, unknown, { file: string }> = {
       method: 'GET', path: '/docs/:file', summary: 'The viewer\'s files.', permission: null, public: true,
       async handle(req) {
         const name = req.params.file
-        if (name === 'init.js') return raw(INIT, 'text/javascript; charset=utf-8', { headers: { 'cache-control': 'no-cache' } })
+        if (name === 'init.js') return raw(INIT, 'text/javascript; charset=utf-8', { headers: { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } })
         const type = ASSETS[name]
         if (!type) throw notFound(`No file /docs/${name}.`, 'unknown_url')
-        return raw(await file(name), type, { headers: { 'cache-control': 'public, max-age=3600' } })
+        return raw(await file(name), type, { headers: { 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' } })
       },
     }
     return { pages: [document, page, asset] }
