@@ -37,7 +37,7 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
     const identity = ctx.tryGet(Identity)
     const useStore = config.virtual_keys ?? identity !== undefined
     if (useStore && !identity) throw new Error('virtual_keys needs a store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
-    if (!useStore && config.keys.length === 0) throw new Error('no keys to accept: list keys: (e.g. { key: ${ADMIN_KEY}, user: admin, role: admin }) or configure a store for virtual keys')
+    if (!useStore && config.keys.length === 0) throw new Error('no keys to accept: list keys: (e.g. { key: "${ADMIN_KEY}", user: admin, role: admin }) or configure a store for virtual keys')
 
     const configKeys = new ConfigKeys(config.keys, identity?.users, ctx.logger)
     // What a config key started (a console session) follows this config's keys: see contracts/config-keys.ts.
