@@ -1,5 +1,5 @@
 /**
- * `gateway config diff OLD NEW`: what a rollout changes, section by section: routes (by model name),
+ * `gateway config diff OLD NEW`: what a rollout changes, section by section: routes (by model name, and their order),
  * their targets, providers, departments, roles, limits, feature flags and every other top-level
  * section. Values of providers and other plugin blocks are not printed (they hold secrets); a
  * change is named, with the keys that changed.
@@ -80,7 +80,17 @@ function routeChanges(before: readonly RouteConfig[], after: readonly RouteConfi
       changes.push({ section: 'routes', name, change: 'changed', details })
     }
   }
-  return changes
+  return [...changes, ...orderChanges([...a.keys()].filter((k) => b.has(k)), [...b.keys()].filter((k) => a.has(k)))]
+}
+
+/** The first matching route answers: routes that trade places (a glob moved above an exact name) route differently though none of them changed. */
+function orderChanges(before: readonly string[], after: readonly string[]): ConfigChange[] {
+  const first = before.findIndex((name, i) => after[i] !== name)
+  if (first === -1) return []
+  let last = before.length - 1
+  while (before[last] === after[last]) last--
+  const span = (names: readonly string[]): string => names.slice(first, last + 1).join(', ')
+  return [{ section: 'routes', name: '(order)', change: 'changed', details: [`first match wins: ${span(before)} → ${span(after)}`] }]
 }
 
 /** The keys of two objects whose values differ, with the values when they may be shown. */

@@ -194,6 +194,18 @@ features: { beta: true }
     expect(changes).toContainEqual({ section: 'routes', name: 'cheap', change: 'added', details: ['targets: mock'] })
     expect(JSON.stringify(changes)).not.toMatch(/secret/)
   })
+
+  it('names routes that traded places: the first match wins, so a glob moved above an exact name reroutes it', async () => {
+    const routes = [
+      '  - { model: mock, targets: [ { provider: mock } ] }',
+      '  - { model: gpt-4o, targets: [ { provider: mock, model: local-4o } ] }',
+      '  - { model: "gpt-*", targets: [ { provider: mock } ] }',
+      '  - { model: last, targets: [ { provider: mock } ] }',
+    ]
+    const config = (order: number[]) => `version: 1\nproviders: { mock: { plugin: mock } }\nroutes:\n${order.map((i) => routes[i]).join('\n')}\n`
+    const { code, stdout } = await runCli(['config', 'diff', write('ordered.yaml', config([0, 1, 2, 3])), write('reordered.yaml', config([0, 2, 1, 3]))])
+    expect([code, stdout.trim()]).toEqual([1, 'routes (order): changed (first match wins: gpt-4o, gpt-* → gpt-*, gpt-4o)'])
+  })
 })
 
 describe('the CLI', () => {
