@@ -83,7 +83,7 @@ function routeChanges(before: readonly RouteConfig[], after: readonly RouteConfi
   return [...changes, ...orderChanges([...a.keys()].filter((k) => b.has(k)), [...b.keys()].filter((k) => a.has(k)))]
 }
 
-/** The first matching route answers: routes that trade places (a glob moved above an exact name) route differently though none of them changed. */
+/** The first matching route answers: routes that trade places (two globs a name matches both of) route differently though none of them changed. */
 function orderChanges(before: readonly string[], after: readonly string[]): ConfigChange[] {
   const first = before.findIndex((name, i) => after[i] !== name)
   if (first === -1) return []

@@ -66,6 +66,38 @@ describe('gateway validate', () => {
     expect(ok.stdout).toMatch(/ci-ok\.yaml: ok/)
   })
 
+  it('refuses a route that never answers: a name an earlier glob route takes, or a flag features: does not list (a typo), each at its line', async () => {
+    const text = `version: 1
+providers: { m: { plugin: mock } }
+routes:
+  - { model: "gpt-*", targets: [ { provider: m } ] }
+  - { model: gpt-4o, aliases: [ "gpt-4*", local ], targets: [ { provider: m, model: local-4o } ] }
+  - { model: beta, when: { feature: betta }, targets: [ { provider: m } ] }
+  - { model: "gpt-*", when: { departments: [research] }, targets: [ { provider: m } ] }
+features: { beta: true }
+`
+    const { code, stdout } = await runCli(['validate', write('dead-routes.yaml', text)])
+    expect(code).toBe(1)
+    expect(stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/\/dead-routes\.yaml:5:\d+ routes\[1\]\.model: unreachable: routes\[0\] \('gpt-\*'\) already answers 'gpt-4o' unconditionally; the first match wins, so put this route above it$/),
+      expect.stringMatching(/\/dead-routes\.yaml:5:\d+ routes\[1\]\.aliases\[0\]: unreachable: routes\[0\] \('gpt-\*'\) already answers 'gpt-4\*'/),
+      expect.stringMatching(/\/dead-routes\.yaml:6:\d+ routes\[2\]\.when\.feature: no flag 'betta' under features: \(have: beta\); a route behind an unlisted flag is never served/),
+      // The same glob again is the kernel's to say, once.
+      expect.stringMatching(/\/dead-routes\.yaml:7:\d+ routes\[3\]\.model: unreachable: routes\[0\] already answers 'gpt-\*' unconditionally$/),
+    ])
+    const fixed = `version: 1
+providers: { m: { plugin: mock } }
+routes:
+  - { model: "gpt-*", when: { departments: [research] }, targets: [ { provider: m } ] }
+  - { model: gpt-4o, aliases: [ "gpt-4*", local ], targets: [ { provider: m, model: local-4o } ] }
+  - { model: "gpt-*", targets: [ { provider: m } ] }
+  - { model: beta, when: { feature: beta }, targets: [ { provider: m } ] }
+  - { model: later, when: { feature: later }, targets: [ { provider: m } ] }
+features: { beta: true, later: false }
+`
+    expect(await runCli(['validate', write('live-routes.yaml', fixed)])).toMatchObject({ code: 0, stdout: expect.stringMatching(/live-routes\.yaml: ok/) })
+  })
+
   it('says which service lacks what it needs (a store, a queue, a capability another plugin provides), at its block, before anything starts', async () => {
     const text = `version: 1
 providers: { m: { plugin: mock } }
@@ -195,16 +227,16 @@ features: { beta: true }
     expect(JSON.stringify(changes)).not.toMatch(/secret/)
   })
 
-  it('names routes that traded places: the first match wins, so a glob moved above an exact name reroutes it', async () => {
+  it('names routes that traded places: the first match wins, so swapping two globs that overlap reroutes the names both match', async () => {
     const routes = [
       '  - { model: mock, targets: [ { provider: mock } ] }',
-      '  - { model: gpt-4o, targets: [ { provider: mock, model: local-4o } ] }',
-      '  - { model: "gpt-*", targets: [ { provider: mock } ] }',
+      '  - { model: "gpt-4*", targets: [ { provider: mock, model: local-4o } ] }',   // gpt-4o-mini matches both
+      '  - { model: "*-mini", targets: [ { provider: mock } ] }',
       '  - { model: last, targets: [ { provider: mock } ] }',
     ]
     const config = (order: number[]) => `version: 1\nproviders: { mock: { plugin: mock } }\nroutes:\n${order.map((i) => routes[i]).join('\n')}\n`
     const { code, stdout } = await runCli(['config', 'diff', write('ordered.yaml', config([0, 1, 2, 3])), write('reordered.yaml', config([0, 2, 1, 3]))])
-    expect([code, stdout.trim()]).toEqual([1, 'routes (order): changed (first match wins: gpt-4o, gpt-* → gpt-*, gpt-4o)'])
+    expect([code, stdout.trim()]).toEqual([1, 'routes (order): changed (first match wins: gpt-4*, *-mini → *-mini, gpt-4*)'])
   })
 })
 
