@@ -98,6 +98,29 @@ features: { beta: true, later: false }
     expect(await runCli(['validate', write('live-routes.yaml', fixed)])).toMatchObject({ code: 0, stdout: expect.stringMatching(/live-routes\.yaml: ok/) })
   })
 
+  it('names a setting that names a route no route answers (RAG, conversations, vector stores, semantic cache), at its line, as a start would', async () => {
+    const text = `version: 1
+providers: { m: { plugin: mock } }
+routes: [ { model: m, targets: [ { provider: m } ] }, { model: "embed-*", targets: [ { provider: m } ] } ]
+store: { plugin: embedded, path: ./data }
+cache: { plugin: semantic, embedding_route: embeddings }
+services:
+  rag: { embedding_route: embed-small }
+  conversations: { title_route: cheap, default_route: m }
+surfaces:
+  vector-stores: { rewrite_route: rewriter }
+`
+    const { code, stdout } = await runCli(['validate', write('route-settings.yaml', text)])
+    expect(code).toBe(1)
+    expect(stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/route-settings\.yaml:5:\d+ cache\.embedding_route: no route answers 'embeddings' \(add it under routes:\)$/),
+      expect.stringMatching(/route-settings\.yaml:8:\d+ services\.conversations\.title_route: no route answers 'cheap'/),
+      expect.stringMatching(/route-settings\.yaml:10:\d+ surfaces\.vector-stores\.rewrite_route: no route answers 'rewriter'/),
+    ])
+    // Deployed fine-tuned models are routes the file does not list: left to the check at start.
+    expect((await runCli(['validate', write('custom-models.yaml', `${text}features: { custom_models: true }\n`)])).code).toBe(0)
+  })
+
   it('says which service lacks what it needs (a store, a queue, a capability another plugin provides), at its block, before anything starts', async () => {
     const text = `version: 1
 providers: { m: { plugin: mock } }
