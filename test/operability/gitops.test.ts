@@ -139,6 +139,32 @@ services:
     expect(ok.stdout).toMatch(/needs-ok\.yaml: ok/)
   })
 
+  it('says what an auth strategy or a service would refuse at start: a session without the auth service, keys from nowhere, threads without conversations', async () => {
+    const text = `version: 1
+providers: { m: { plugin: mock } }
+routes: [ { model: m, targets: [ { provider: m } ] } ]
+auth:
+  strategies:
+    - { plugin: session }
+    - { plugin: api-key }
+    - { plugin: api-key, virtual_keys: true }
+services: { chat: {}, assistants: {} }
+`
+    const { code, stdout } = await runCli(['validate', write('start-refusals.yaml', text)])
+    expect(code).toBe(1)
+    const lines = stdout.trim().split('\n')
+    expect(lines).toHaveLength(5)
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.stringMatching(/start-refusals\.yaml:6:\d+ auth\.strategies\[0\]: auth\.session needs Sessions, which no plugin this config sets up provides: add services: \{ auth: \{\} \}$/),
+      expect.stringMatching(/start-refusals\.yaml:7:\d+ auth\.strategies\[1\]\.keys: no keys to accept: list keys/),
+      expect.stringMatching(/start-refusals\.yaml:8:\d+ auth\.strategies\[2\]\.virtual_keys: virtual_keys needs a store: add `store:`/),
+      expect.stringMatching(/start-refusals\.yaml:9:\d+ services\.chat: service\.chat needs Conversations, .*add services: \{ conversations: \{\} \}$/),
+      expect.stringMatching(/start-refusals\.yaml:9:\d+ services\.assistants: service\.assistants needs Conversations, .*add services: \{ conversations: \{\} \}$/),
+    ]))
+    const fixed = text.replace('auth:\n', 'store: { plugin: embedded, memory: true }\nauth:\n').replace('{ chat: {}, assistants: {} }', '{ auth: {}, conversations: {}, chat: {}, assistants: {} }')
+    expect(await runCli(['validate', write('start-refusals-fixed.yaml', fixed)])).toMatchObject({ code: 0, stdout: expect.stringMatching(/start-refusals-fixed\.yaml: ok/) })
+  })
+
   it('a role defined under roles: is accepted', async () => {
     const registry = await builtinRegistry()
     const text = `version: 1
