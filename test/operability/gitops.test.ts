@@ -221,6 +221,20 @@ describe('the editor schema', () => {
     expect(validate({ ...shipped, services: { ...shipped.services, analytics: { default_range_days: 'week' } } })).toBe(false)
   })
 
+  it('accepts the image\'s and the Kubernetes ConfigMap\'s gateway.yaml as written: a ${VAR} where a checked string or a choice goes', async () => {
+    const validate = new Ajv2020({ strict: false }).compile(mergedSchema(await builtinRegistry()))
+    const configMap = readFileSync('docker/k8s/gateway.yaml', 'utf8').split(/^---$/m).map((doc) => parseYaml(doc)).find((doc) => doc?.kind === 'ConfigMap')
+    for (const text of [readFileSync('docker/config/gateway.yaml', 'utf8'), configMap.data['gateway.yaml'] as string]) {
+      const config = parseYaml(text)
+      expect(config.auth.strategies.at(-1).keys[0].key).toBe('${ADMIN_KEY}')
+      expect(validate(config), JSON.stringify(validate.errors)).toBe(true)
+    }
+    const key = (value: string) => ({ version: 1, auth: { strategies: [{ plugin: 'api-key', keys: [{ key: value, user: 'admin', role: 'admin' }] }] } })
+    expect(validate(key('short'))).toBe(false)
+    expect(validate({ version: 1, logging: { level: '${LOG_LEVEL:-info}' } })).toBe(true)
+    expect(validate({ version: 1, logging: { level: 'verbose' } })).toBe(false)
+  })
+
   it('is the file the shipped gateway.yaml names (regenerate: npx gateway schema > schemas/editor.schema.json)', async () => {
     expect(readFileSync('gateway.yaml', 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./schemas/editor.schema.json')
     const file = JSON.parse(readFileSync('schemas/editor.schema.json', 'utf8'))
