@@ -104,11 +104,21 @@ function keyChanges(a: unknown, b: unknown, show: boolean): string[] {
   for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
     if (same(x[key], y[key])) continue
     if (!show) out.push(`${key} changed`)
+    // A plugin block inside a shown section (`limits.backend`: a Redis URL with its password) is named by its keys only.
+    else if (holdsPluginBlock(x[key]) || holdsPluginBlock(y[key])) out.push(...keyChanges(x[key] ?? {}, y[key] ?? {}, false).map((change) => change === 'plugin changed' ? `${key}.plugin: ${pluginOf(x[key])} → ${pluginOf(y[key])}` : `${key}.${change}`))
     else if (!(key in x)) out.push(`${key} added: ${canonicalJson(y[key])}`)
     else if (!(key in y)) out.push(`${key} removed`)
     else out.push(`${key}: ${canonicalJson(x[key])} → ${canonicalJson(y[key])}`)
   }
   return out
+}
+
+const pluginOf = (block: unknown): string => String((block as { plugin?: unknown } | undefined)?.plugin ?? 'none')
+
+/** Whether `value` is or holds a plugin's block (`{ plugin: redis, url: ... }`), whose values may be secrets. */
+function holdsPluginBlock(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  return typeof (value as { plugin?: unknown }).plugin === 'string' || Object.values(value).some(holdsPluginBlock)
 }
 
 /** One line per change, as a person reads a rollout. */

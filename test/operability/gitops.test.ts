@@ -290,6 +290,22 @@ features: { beta: true }
     expect(JSON.stringify(changes)).not.toMatch(/secret/)
   })
 
+  it('names what changed in the limiter backend by its keys, never its values (the Redis URL holds a password)', async () => {
+    const config = (timeout: number) => `version: 1
+providers: { mock: { plugin: mock } }
+routes: [ { model: m, targets: [ { provider: mock } ] } ]
+limits:
+  backend: { plugin: redis, url: "\${C17_LIMITS_REDIS_URL}", timeout_ms: ${timeout} }
+  policies: [ { scope: user, requests_per_minute: 60 } ]
+`
+    const env = { C17_LIMITS_REDIS_URL: 'redis://:redis-pass-8b1e@redis.internal:6379' }
+    const text = await runCli(['config', 'diff', write('limits-old.yaml', config(100)), write('limits-new.yaml', config(200))], env)
+    expect([text.code, text.stdout.trim()]).toEqual([1, 'limits limits: changed (backend.timeout_ms changed)'])
+    const json = await runCli(['config', 'diff', '--json', write('limits-memory.yaml', config(100).replace(/\{ plugin: redis.*\}/, '{ plugin: memory }')), write('limits-redis.yaml', config(100))], env)
+    expect(json.stdout).toMatch(/backend\.plugin: memory → redis/)
+    expect(text.stdout + json.stdout).not.toMatch(/redis-pass/)
+  })
+
   it('names routes that traded places: the first match wins, so swapping two globs that overlap reroutes the names both match', async () => {
     const routes = [
       '  - { model: mock, targets: [ { provider: mock } ] }',
