@@ -1,5 +1,5 @@
 /**
- * `gateway config diff OLD NEW`: what a rollout changes, section by section: routes (by model name),
+ * `gateway config diff OLD NEW`: what a rollout changes, section by section: routes (by model name, and their order),
  * their targets, providers, departments, roles, limits, feature flags and every other top-level
  * section. Values of providers and other plugin blocks are not printed (they hold secrets); a
  * change is named, with the keys that changed.
@@ -80,7 +80,17 @@ function routeChanges(before: readonly RouteConfig[], after: readonly RouteConfi
       changes.push({ section: 'routes', name, change: 'changed', details })
     }
   }
-  return changes
+  return [...changes, ...orderChanges([...a.keys()].filter((k) => b.has(k)), [...b.keys()].filter((k) => a.has(k)))]
+}
+
+/** The first matching route answers: routes that trade places (two globs a name matches both of) route differently though none of them changed. */
+function orderChanges(before: readonly string[], after: readonly string[]): ConfigChange[] {
+  const first = before.findIndex((name, i) => after[i] !== name)
+  if (first === -1) return []
+  let last = before.length - 1
+  while (before[last] === after[last]) last--
+  const span = (names: readonly string[]): string => names.slice(first, last + 1).join(', ')
+  return [{ section: 'routes', name: '(order)', change: 'changed', details: [`first match wins: ${span(before)} → ${span(after)}`] }]
 }
 
 /** The keys of two objects whose values differ, with the values when they may be shown. */
@@ -94,11 +104,21 @@ function keyChanges(a: unknown, b: unknown, show: boolean): string[] {
   for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
     if (same(x[key], y[key])) continue
     if (!show) out.push(`${key} changed`)
+    // A plugin block inside a shown section (`limits.backend`: a Redis URL with its password) is named by its keys only.
+    else if (holdsPluginBlock(x[key]) || holdsPluginBlock(y[key])) out.push(...keyChanges(x[key] ?? {}, y[key] ?? {}, false).map((change) => change === 'plugin changed' ? `${key}.plugin: ${pluginOf(x[key])} → ${pluginOf(y[key])}` : `${key}.${change}`))
     else if (!(key in x)) out.push(`${key} added: ${canonicalJson(y[key])}`)
     else if (!(key in y)) out.push(`${key} removed`)
     else out.push(`${key}: ${canonicalJson(x[key])} → ${canonicalJson(y[key])}`)
   }
   return out
+}
+
+const pluginOf = (block: unknown): string => String((block as { plugin?: unknown } | undefined)?.plugin ?? 'none')
+
+/** Whether `value` is or holds a plugin's block (`{ plugin: redis, url: ... }`), whose values may be secrets. */
+function holdsPluginBlock(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  return typeof (value as { plugin?: unknown }).plugin === 'string' || Object.values(value).some(holdsPluginBlock)
 }
 
 /** One line per change, as a person reads a rollout. */

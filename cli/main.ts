@@ -203,7 +203,7 @@ async function runPrimary(workers: number, file: string, runsJobs: boolean): Pro
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
     if (loaded.config.store?.plugin === 'embedded') {
-      console.error(`${file}: the embedded store belongs to one process; with --workers use store: { plugin: postgres, url: \${DATABASE_URL} }`)
+      console.error(`${file}: the embedded store belongs to one process; with --workers use store: { plugin: postgres, url: "\${DATABASE_URL}" }`)
       return 1
     }
   } catch (err) {
@@ -276,9 +276,9 @@ async function worker(args: string[]): Promise<number> {
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
     const problems = [
-      loaded.config.queue === undefined ? 'no `queue:` is configured: a worker consumes a queue (queue: { plugin: rabbitmq, url: ${RABBITMQ_URL} })' : '',
-      loaded.config.queue?.plugin === 'memory' ? 'queue.memory lives inside one process, so a worker would never see the gateway\'s jobs: use queue: { plugin: rabbitmq, url: ${RABBITMQ_URL} }' : '',
-      loaded.config.store?.plugin === 'embedded' ? 'the embedded store belongs to one process: use store: { plugin: postgres, url: ${DATABASE_URL} }' : '',
+      loaded.config.queue === undefined ? 'no `queue:` is configured: a worker consumes a queue (queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" })' : '',
+      loaded.config.queue?.plugin === 'memory' ? 'queue.memory lives inside one process, so a worker would never see the gateway\'s jobs: use queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" }' : '',
+      loaded.config.store?.plugin === 'embedded' ? 'the embedded store belongs to one process: use store: { plugin: postgres, url: "${DATABASE_URL}" }' : '',
     ].filter(Boolean)
     if (problems.length) {
       for (const p of problems) console.error(`${file}: ${p}`)

@@ -80,7 +80,7 @@ const SUBSCHEMA_MAPS = ['properties', '$defs', 'patternProperties']
 
 /**
  * The config is checked after `${VAR}` is read, but an editor checks the file as written: wherever
- * a value is a number, a boolean, or a string with a pattern or format, `${VAR}` is accepted too
+ * a value is a number, a boolean, one of a list, or a string with a length, pattern or format, `${VAR}` is accepted too
  * (`port: ${PORT:-8080}`). The gateway's own validation uses the schema without this.
  */
 function acceptEnvReferences(node: unknown, key?: string): unknown {
@@ -94,7 +94,9 @@ function acceptEnvReferences(node: unknown, key?: string): unknown {
     }
   }
   const types = ([] as unknown[]).concat(schema.type ?? [])
-  const typed = types.some((t) => t === 'integer' || t === 'number' || t === 'boolean') || (types.includes('string') && ('pattern' in schema || 'format' in schema))
+  // A string whose length, pattern or format is checked (an API key's minLength 16 refused `${ADMIN_KEY}`), or a choice (`level: ${LOG_LEVEL:-info}`).
+  const checkedString = types.includes('string') && ('pattern' in schema || 'format' in schema || 'maxLength' in schema || Number(schema.minLength ?? 0) > 1)
+  const typed = types.some((t) => t === 'integer' || t === 'number' || t === 'boolean') || checkedString || 'enum' in schema
   if (!typed || key === 'plugin') return schema
   const { description, default: fallback, ...rest } = schema
   return { ...(description === undefined ? {} : { description }), ...(fallback === undefined ? {} : { default: fallback }), anyOf: [rest, { $ref: '#/$defs/envReference' }] }

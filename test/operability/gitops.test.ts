@@ -66,6 +66,61 @@ describe('gateway validate', () => {
     expect(ok.stdout).toMatch(/ci-ok\.yaml: ok/)
   })
 
+  it('refuses a route that never answers: a name an earlier glob route takes, or a flag features: does not list (a typo), each at its line', async () => {
+    const text = `version: 1
+providers: { m: { plugin: mock } }
+routes:
+  - { model: "gpt-*", targets: [ { provider: m } ] }
+  - { model: gpt-4o, aliases: [ "gpt-4*", local ], targets: [ { provider: m, model: local-4o } ] }
+  - { model: beta, when: { feature: betta }, targets: [ { provider: m } ] }
+  - { model: "gpt-*", when: { departments: [research] }, targets: [ { provider: m } ] }
+features: { beta: true }
+`
+    const { code, stdout } = await runCli(['validate', write('dead-routes.yaml', text)])
+    expect(code).toBe(1)
+    expect(stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/\/dead-routes\.yaml:5:\d+ routes\[1\]\.model: unreachable: routes\[0\] \('gpt-\*'\) already answers 'gpt-4o' unconditionally; the first match wins, so put this route above it$/),
+      expect.stringMatching(/\/dead-routes\.yaml:5:\d+ routes\[1\]\.aliases\[0\]: unreachable: routes\[0\] \('gpt-\*'\) already answers 'gpt-4\*'/),
+      expect.stringMatching(/\/dead-routes\.yaml:6:\d+ routes\[2\]\.when\.feature: no flag 'betta' under features: \(have: beta\); a route behind an unlisted flag is never served/),
+      // The same glob again is the kernel's to say, once.
+      expect.stringMatching(/\/dead-routes\.yaml:7:\d+ routes\[3\]\.model: unreachable: routes\[0\] already answers 'gpt-\*' unconditionally$/),
+    ])
+    const fixed = `version: 1
+providers: { m: { plugin: mock } }
+routes:
+  - { model: "gpt-*", when: { departments: [research] }, targets: [ { provider: m } ] }
+  - { model: gpt-4o, aliases: [ "gpt-4*", local ], targets: [ { provider: m, model: local-4o } ] }
+  - { model: "gpt-*", targets: [ { provider: m } ] }
+  - { model: beta, when: { feature: beta }, targets: [ { provider: m } ] }
+  - { model: later, when: { feature: later }, targets: [ { provider: m } ] }
+features: { beta: true, later: false }
+`
+    expect(await runCli(['validate', write('live-routes.yaml', fixed)])).toMatchObject({ code: 0, stdout: expect.stringMatching(/live-routes\.yaml: ok/) })
+  })
+
+  it('names a setting that names a route no route answers (RAG, conversations, vector stores, semantic cache), at its line, as a start would', async () => {
+    const text = `version: 1
+providers: { m: { plugin: mock } }
+routes: [ { model: m, targets: [ { provider: m } ] }, { model: "embed-*", targets: [ { provider: m } ] } ]
+store: { plugin: embedded, path: ./data }
+cache: { plugin: semantic, embedding_route: embeddings }
+services:
+  rag: { embedding_route: embed-small }
+  conversations: { title_route: cheap, default_route: m }
+surfaces:
+  vector-stores: { rewrite_route: rewriter }
+`
+    const { code, stdout } = await runCli(['validate', write('route-settings.yaml', text)])
+    expect(code).toBe(1)
+    expect(stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/route-settings\.yaml:5:\d+ cache\.embedding_route: no route answers 'embeddings' \(add it under routes:\)$/),
+      expect.stringMatching(/route-settings\.yaml:8:\d+ services\.conversations\.title_route: no route answers 'cheap'/),
+      expect.stringMatching(/route-settings\.yaml:10:\d+ surfaces\.vector-stores\.rewrite_route: no route answers 'rewriter'/),
+    ])
+    // Deployed fine-tuned models are routes the file does not list: left to the check at start.
+    expect((await runCli(['validate', write('custom-models.yaml', `${text}features: { custom_models: true }\n`)])).code).toBe(0)
+  })
+
   it('says which service lacks what it needs (a store, a queue, a capability another plugin provides), at its block, before anything starts', async () => {
     const text = `version: 1
 providers: { m: { plugin: mock } }
@@ -82,6 +137,32 @@ services:
     const fixed = text.replace('services:\n', 'store: { plugin: embedded, memory: true }\nqueue: { plugin: memory }\nservices:\n  files: {}\n')
     const ok = await runCli(['validate', write('needs-ok.yaml', fixed)])
     expect(ok.stdout).toMatch(/needs-ok\.yaml: ok/)
+  })
+
+  it('says what an auth strategy or a service would refuse at start: a session without the auth service, keys from nowhere, threads without conversations', async () => {
+    const text = `version: 1
+providers: { m: { plugin: mock } }
+routes: [ { model: m, targets: [ { provider: m } ] } ]
+auth:
+  strategies:
+    - { plugin: session }
+    - { plugin: api-key }
+    - { plugin: api-key, virtual_keys: true }
+services: { chat: {}, assistants: {} }
+`
+    const { code, stdout } = await runCli(['validate', write('start-refusals.yaml', text)])
+    expect(code).toBe(1)
+    const lines = stdout.trim().split('\n')
+    expect(lines).toHaveLength(5)
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.stringMatching(/start-refusals\.yaml:6:\d+ auth\.strategies\[0\]: auth\.session needs Sessions, which no plugin this config sets up provides: add services: \{ auth: \{\} \}$/),
+      expect.stringMatching(/start-refusals\.yaml:7:\d+ auth\.strategies\[1\]\.keys: no keys to accept: list keys/),
+      expect.stringMatching(/start-refusals\.yaml:8:\d+ auth\.strategies\[2\]\.virtual_keys: virtual_keys needs a store: add `store:`/),
+      expect.stringMatching(/start-refusals\.yaml:9:\d+ services\.chat: service\.chat needs Conversations, .*add services: \{ conversations: \{\} \}$/),
+      expect.stringMatching(/start-refusals\.yaml:9:\d+ services\.assistants: service\.assistants needs Conversations, .*add services: \{ conversations: \{\} \}$/),
+    ]))
+    const fixed = text.replace('auth:\n', 'store: { plugin: embedded, memory: true }\nauth:\n').replace('{ chat: {}, assistants: {} }', '{ auth: {}, conversations: {}, chat: {}, assistants: {} }')
+    expect(await runCli(['validate', write('start-refusals-fixed.yaml', fixed)])).toMatchObject({ code: 0, stdout: expect.stringMatching(/start-refusals-fixed\.yaml: ok/) })
   })
 
   it('a role defined under roles: is accepted', async () => {
@@ -140,6 +221,20 @@ describe('the editor schema', () => {
     expect(validate({ ...shipped, services: { ...shipped.services, analytics: { default_range_days: 'week' } } })).toBe(false)
   })
 
+  it('accepts the image\'s and the Kubernetes ConfigMap\'s gateway.yaml as written: a ${VAR} where a checked string or a choice goes', async () => {
+    const validate = new Ajv2020({ strict: false }).compile(mergedSchema(await builtinRegistry()))
+    const configMap = readFileSync('docker/k8s/gateway.yaml', 'utf8').split(/^---$/m).map((doc) => parseYaml(doc)).find((doc) => doc?.kind === 'ConfigMap')
+    for (const text of [readFileSync('docker/config/gateway.yaml', 'utf8'), configMap.data['gateway.yaml'] as string]) {
+      const config = parseYaml(text)
+      expect(config.auth.strategies.at(-1).keys[0].key).toBe('${ADMIN_KEY}')
+      expect(validate(config), JSON.stringify(validate.errors)).toBe(true)
+    }
+    const key = (value: string) => ({ version: 1, auth: { strategies: [{ plugin: 'api-key', keys: [{ key: value, user: 'admin', role: 'admin' }] }] } })
+    expect(validate(key('short'))).toBe(false)
+    expect(validate({ version: 1, logging: { level: '${LOG_LEVEL:-info}' } })).toBe(true)
+    expect(validate({ version: 1, logging: { level: 'verbose' } })).toBe(false)
+  })
+
   it('is the file the shipped gateway.yaml names (regenerate: npx gateway schema > schemas/editor.schema.json)', async () => {
     expect(readFileSync('gateway.yaml', 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./schemas/editor.schema.json')
     const file = JSON.parse(readFileSync('schemas/editor.schema.json', 'utf8'))
@@ -193,6 +288,34 @@ features: { beta: true }
     const changes = configDiff(await load(OLD), await load(NEW))
     expect(changes).toContainEqual({ section: 'routes', name: 'cheap', change: 'added', details: ['targets: mock'] })
     expect(JSON.stringify(changes)).not.toMatch(/secret/)
+  })
+
+  it('names what changed in the limiter backend by its keys, never its values (the Redis URL holds a password)', async () => {
+    const config = (timeout: number) => `version: 1
+providers: { mock: { plugin: mock } }
+routes: [ { model: m, targets: [ { provider: mock } ] } ]
+limits:
+  backend: { plugin: redis, url: "\${C17_LIMITS_REDIS_URL}", timeout_ms: ${timeout} }
+  policies: [ { scope: user, requests_per_minute: 60 } ]
+`
+    const env = { C17_LIMITS_REDIS_URL: 'redis://:redis-pass-8b1e@redis.internal:6379' }
+    const text = await runCli(['config', 'diff', write('limits-old.yaml', config(100)), write('limits-new.yaml', config(200))], env)
+    expect([text.code, text.stdout.trim()]).toEqual([1, 'limits limits: changed (backend.timeout_ms changed)'])
+    const json = await runCli(['config', 'diff', '--json', write('limits-memory.yaml', config(100).replace(/\{ plugin: redis.*\}/, '{ plugin: memory }')), write('limits-redis.yaml', config(100))], env)
+    expect(json.stdout).toMatch(/backend\.plugin: memory → redis/)
+    expect(text.stdout + json.stdout).not.toMatch(/redis-pass/)
+  })
+
+  it('names routes that traded places: the first match wins, so swapping two globs that overlap reroutes the names both match', async () => {
+    const routes = [
+      '  - { model: mock, targets: [ { provider: mock } ] }',
+      '  - { model: "gpt-4*", targets: [ { provider: mock, model: local-4o } ] }',   // gpt-4o-mini matches both
+      '  - { model: "*-mini", targets: [ { provider: mock } ] }',
+      '  - { model: last, targets: [ { provider: mock } ] }',
+    ]
+    const config = (order: number[]) => `version: 1\nproviders: { mock: { plugin: mock } }\nroutes:\n${order.map((i) => routes[i]).join('\n')}\n`
+    const { code, stdout } = await runCli(['config', 'diff', write('ordered.yaml', config([0, 1, 2, 3])), write('reordered.yaml', config([0, 2, 1, 3]))])
+    expect([code, stdout.trim()]).toEqual([1, 'routes (order): changed (first match wins: gpt-4*, *-mini → *-mini, gpt-4*)'])
   })
 })
 

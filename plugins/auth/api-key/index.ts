@@ -21,7 +21,7 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
   configSchema,
   uses: [Identity],
   provides: [ConfigKeyDirectory],
-  checkConfig(_config, at) {
+  checkConfig(config, at) {
     const keys = Array.isArray(at.block.keys) ? (at.block.keys as unknown[]) : []
     // The same secret twice would make one caller two users: refused at start, so `gateway validate` says so too.
     const seen = new Map<unknown, number>()
@@ -31,13 +31,19 @@ export default definePlugin<ApiKeyConfig, AuthStrategy>({
       if (first === undefined) seen.set(secret, i)
       return first === undefined || typeof secret !== 'string' ? [] : [{ path: [...at.path, 'keys', i, 'key'], message: `the same key as keys[${first}]` }]
     })
-    return [...undefinedRoles(keys.map((key, i) => [['keys', i, 'role'], (key as { role?: unknown } | null)?.role]), at), ...repeated]
+    // Where keys come from, as setup decides it (virtual keys need the store's Identity, which a `store:` brings): said now, so CI fails rather than the start.
+    const hasStore = config.store !== undefined && config.store !== null
+    const virtualKeys = at.block.virtual_keys
+    const source = virtualKeys === true && !hasStore ? [{ path: [...at.path, 'virtual_keys'], message: 'virtual_keys needs a store: add `store:` (e.g. store: { plugin: embedded })' }]
+      : keys.length === 0 && !(virtualKeys ?? hasStore) ? [{ path: [...at.path, 'keys'], message: 'no keys to accept: list keys (e.g. { key: "${ADMIN_KEY}", user: admin, role: admin }), or use virtual keys (they need `store:`)' }]
+      : []
+    return [...undefinedRoles(keys.map((key, i) => [['keys', i, 'role'], (key as { role?: unknown } | null)?.role]), at), ...repeated, ...source]
   },
   setup(ctx, config) {
     const identity = ctx.tryGet(Identity)
     const useStore = config.virtual_keys ?? identity !== undefined
     if (useStore && !identity) throw new Error('virtual_keys needs a store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
-    if (!useStore && config.keys.length === 0) throw new Error('no keys to accept: list keys: (e.g. { key: ${ADMIN_KEY}, user: admin, role: admin }) or configure a store for virtual keys')
+    if (!useStore && config.keys.length === 0) throw new Error('no keys to accept: list keys: (e.g. { key: "${ADMIN_KEY}", user: admin, role: admin }) or configure a store for virtual keys')
 
     const configKeys = new ConfigKeys(config.keys, identity?.users, ctx.logger)
     // What a config key started (a console session) follows this config's keys: see contracts/config-keys.ts.

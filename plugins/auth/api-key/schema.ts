@@ -30,7 +30,7 @@ export const configSchema = {
     keys: {
       type: 'array',
       default: [],
-      description: 'Keys defined here, e.g. a bootstrap admin key: `{ key: ${ADMIN_KEY}, user: admin, role: admin }`.',
+      description: 'Keys defined here, e.g. a bootstrap admin key: `{ key: "${ADMIN_KEY}", user: admin, role: admin }`.',
       items: {
         type: 'object',
         additionalProperties: false,

@@ -28,7 +28,7 @@ export default definePlugin<Record<string, never>, AuthStrategy>({
   kind: 'auth',
   description: 'The console\'s session cookie (service.auth), with a CSRF token on state-changing requests.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Sessions],
+  needs: [Sessions],
   setup(ctx) {
     const sessions = ctx.tryGet(Sessions)
     if (!sessions) throw new Error('sessions are made by the auth service: add `auth: {}` under services: in gateway.yaml')

@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, type ChatResponse, type SqlClient } from '../../../plugin-api/index.ts'
 import { CACHE_OPTIONS_SCHEMA, type Cache } from '../../contracts/cache.ts'
+import { unansweredRoutes } from '../../contracts/route-names.ts'
 
 export interface SemanticCacheConfig {
   embedding_route: string
@@ -44,6 +45,7 @@ export default definePlugin<SemanticCacheConfig, Cache>({
   description: 'Chat answers found by prompt similarity (embeddings through a route, nearest neighbour in pgvector).',
   configSchema,
   needs: [Store],
+  checkConfig: (config, at) => unansweredRoutes(config, at, ['embedding_route']),
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     if (!store) throw new Error('cache.semantic keeps its vectors in the store: add `store:` (e.g. { plugin: embedded }, or postgres with the pgvector extension)')

@@ -135,7 +135,7 @@ export default definePlugin<Record<string, never>, Service>({
   kind: 'service',
   description: 'Assistants (route, instructions, tools, defaults, context policy) scoped to departments.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Conversations],
+  needs: [Conversations],
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) throw new Error('assistants need the conversations service: add `conversations: {}` under `services:` (and a `store:`)')

@@ -14,6 +14,7 @@ import { Identity } from '../../contracts/capabilities.ts'
 import { Conversations, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Files } from '../../contracts/files.ts'
+import { unansweredRoutes } from '../../contracts/route-names.ts'
 import { BackgroundRuns, followEvents, isRunning, LOST_AFTER_BEATS, LOST_AFTER_MS, streams } from './background.ts'
 import assistantsService from './assistants-api.ts'
 import assistantStage from './assistant-stage.ts'
@@ -36,6 +37,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
   needs: [Store],
   uses: [Tokenizer, Files, Identity],
   provides: [Conversations],
+  checkConfig: (config, at) => unansweredRoutes(config, at, ['title_route', 'summary_route', 'default_route']),
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     if (!store) throw new Error('conversations are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')

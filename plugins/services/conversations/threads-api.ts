@@ -181,7 +181,7 @@ export default definePlugin<Record<string, never>, Service>({
   kind: 'service',
   description: 'Chat threads and their messages (send, stream), over the Conversations capability.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Conversations],
+  needs: [Conversations],
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) throw new Error('chat threads need the conversations service: add `conversations: {}` under `services:` (and a `store:`)')

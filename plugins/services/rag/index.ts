@@ -15,6 +15,7 @@ import { Queue } from '../../contracts/queue.ts'
 import { Conversations } from '../../contracts/conversations.ts'
 import { Files } from '../../contracts/files.ts'
 import { Rag } from '../../contracts/rag.ts'
+import { unansweredRoutes } from '../../contracts/route-names.ts'
 import { ragCollections } from './collections.ts'
 import { fileSearchTool } from './file-search.ts'
 import { assistantGrounding } from './retriever.ts'
@@ -43,6 +44,7 @@ const rag = definePlugin<RagConfig, Service>({
   needs: [Store],
   uses: [Queue, Conversations, Tokenizer, Files, Identity],
   provides: [Rag, FileBatches],
+  checkConfig: (config, at) => unansweredRoutes(config, at, ['embedding_route']),
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
     if (!store) throw new Error('service.rag keeps its collections in the store: add `store:` (e.g. store: { plugin: embedded })')

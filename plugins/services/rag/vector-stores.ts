@@ -6,6 +6,7 @@
  */
 import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
 import { Files } from '../../contracts/files.ts'
+import { unansweredRoutes } from '../../contracts/route-names.ts'
 import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
 import { FileBatches, type FileBatchRecord } from './data/file-batches.ts'
@@ -329,6 +330,7 @@ export default definePlugin<VectorStoresConfig, Surface>({
     },
   },
   uses: [Rag, Files, FileBatches],
+  checkConfig: (config, at) => unansweredRoutes(config, at, ['rewrite_route']),
   setup(ctx, config) {
     const rag = ctx.tryGet(Rag)
     return {

@@ -12,6 +12,7 @@ import { definePlugin, type RoutingTarget, type Stage, type StageExchange, type 
 import { Circuits } from '../../contracts/circuits.ts'
 import { Breakers } from './breakers.ts'
 import { planFor, type StrategyName } from './strategies.ts'
+import { unreachableRoutes } from './reachable.ts'
 
 const STATE: Readonly<Record<string, number>> = { closed: 0, 'half-open': 1, open: 2 }
 
@@ -22,6 +23,7 @@ export default definePlugin<Record<string, never>, Stage>({
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   enabledByDefault: true,
   provides: [Circuits],
+  checkConfig: unreachableRoutes,
   setup(ctx) {
     const gauge = ctx.metrics.gauge('gateway_circuit_state', 'Circuit breaker per target: 0 closed, 1 half-open, 2 open.', ['target'])
     const breakers = ctx.keep('breakers', () => new Breakers((h) => gauge.set(STATE[h.state], { target: h.key })))

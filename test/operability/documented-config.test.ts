@@ -1,0 +1,157 @@
+/**
+ * What the gateway shows a user to copy into gateway.yaml is a config it accepts: the README's
+ * YAML examples validate (with the providers and routes they name supplied around them), and every
+ * `{ ... ${VAR} ... }` snippet in the docs, the shipped configs, the editor schema's hover text and
+ * the CLI's hints parses as YAML (an unquoted ${VAR} inside { } does not).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { isMap, parseDocument, stringify } from 'yaml'
+import { runCli } from '../helpers/cli.ts'
+import { builtinRegistry } from '../../core/plugins/loader.ts'
+import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts'
+import { CORE_SCHEMA } from '../../core/config/validate.ts'
+
+const README = readFileSync('README.md', 'utf8')
+const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-documented-'))
+
+/** The README's ```yaml blocks, each with the line its text starts on. */
+function yamlBlocks(markdown: string): { line: number; text: string }[] {
+  const blocks: { line: number; text: string }[] = []
+  let open: { line: number; lines: string[] } | undefined
+  markdown.split('\n').forEach((line, i) => {
+    if (!open && line.startsWith('```yaml')) open = { line: i + 2, lines: [] }
+    else if (open && line.startsWith('```')) {
+      blocks.push({ line: open.line, text: open.lines.join('\n') })
+      open = undefined
+    } else open?.lines.push(line)
+  })
+  return blocks
+}
+
+/** A block that shows alternatives line by line (`store: A` then `store: B`) is several examples: split where a top-level key comes again. */
+function variants(block: { line: number; text: string }): { line: number; text: string }[] {
+  const out: { line: number; lines: string[]; keys: Set<string> }[] = []
+  block.text.split('\n').forEach((line, i) => {
+    const key = /^([a-z_]+):/.exec(line)?.[1]
+    if (out.length === 0 || (key && out[out.length - 1].keys.has(key))) out.push({ line: block.line + i, lines: [], keys: new Set() })
+    const current = out[out.length - 1]
+    current.lines.push(line)
+    if (key) current.keys.add(key)
+  })
+  return out.map((v) => ({ line: v.line, text: v.lines.join('\n') }))
+}
+
+/** What the examples name without defining: providers, routes, a store and a limiter. */
+const CONTEXT = {
+  version: 1,
+  store: { plugin: 'embedded', path: './data' },
+  limits: { backend: { plugin: 'memory' } },
+  providers: {
+    openai: { plugin: 'openai', api_key: '${OPENAI_API_KEY}' },
+    anthropic: { plugin: 'anthropic', api_key: '${ANTHROPIC_API_KEY}' },
+    mock: { plugin: 'mock' },
+  },
+  roles: { intern: { permissions: ['chat'], scope: 'own_data' } },
+  routes: ['chat-default', 'chat-research', 'text-embed', 'gpt-4o', 'mock'].map((model) => ({ model, targets: [{ provider: 'openai' }] }))
+    .concat([{ model: 'claude-*', targets: [{ provider: 'anthropic' }] }]),
+}
+/** Named maps the example adds to; every other section it sets replaces the context's. */
+const ADDED_TO = new Set(['providers', 'roles', 'services', 'surfaces'])
+
+function inContext(example: Record<string, unknown>): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...CONTEXT }
+  for (const [key, value] of Object.entries(example)) {
+    if (key === 'routes') {
+      const named = new Set((value as { model: string }[]).map((r) => r.model))
+      config.routes = [...(value as unknown[]), ...CONTEXT.routes.filter((r) => !named.has(r.model))]
+    } else if (ADDED_TO.has(key)) config[key] = { ...(CONTEXT[key as keyof typeof CONTEXT] as object), ...(value as object) }
+    else config[key] = value
+  }
+  return config
+}
+
+describe("the README's gateway.yaml examples", () => {
+  // `plugins: [ ./plugins-extra/acme ]`: a third-party plugin folder beside the config.
+  mkdirSync(path.join(dir, 'plugins-extra'))
+  symlinkSync(path.resolve('test/fixtures/plugins/acme'), path.join(dir, 'plugins-extra', 'acme'))
+  const sections = new Set(Object.keys(CORE_SCHEMA.properties as object))
+  const examples = yamlBlocks(README).flatMap(variants).filter((v) => {
+    const doc = parseDocument(v.text)
+    // A block of gateway.yaml, not another file (a CI job, a compose file).
+    return isMap(doc.contents) && doc.contents.items.every((pair) => sections.has(String((pair.key as { value?: unknown })?.value)))
+      || doc.errors.length > 0
+  })
+
+  it('are found (each section the reference shows)', () => {
+    expect(examples.length).toBeGreaterThan(15)
+  })
+
+  it('parse as YAML as written', () => {
+    const errors = examples.flatMap((v) => parseDocument(v.text).errors.map((e) => `README.md:${v.line + e.linePos![0].line - 1}: ${e.message.split('\n')[0]}`))
+    expect(errors).toEqual([])
+  })
+
+  it('are configs the gateway accepts', async () => {
+    const registry = await builtinRegistry()
+    const problems: string[] = []
+    for (const v of examples) {
+      const example = parseDocument(v.text).toJS() as Record<string, unknown>
+      const text = stringify(inContext(example))
+      try {
+        await loadConfig({ text, label: `README example from line ${v.line}, merged into its context`, dir }, registry, {}, { allowMissingEnv: true })
+      } catch (err) {
+        problems.push(...(err instanceof ConfigError ? err.issues.map(formatIssue) : [`README.md:${v.line}: ${(err as Error).message}`]))
+      }
+    }
+    expect(problems).toEqual([])
+  })
+})
+
+/** `{ ... }` on one line that holds a `${`: what a user pastes as a flow mapping. */
+function flowSnippets(text: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '{' || text[i - 1] === '$') continue
+    let depth = 0
+    for (let j = i; j < text.length && text[j] !== '\n'; j++) {
+      if (text[j] === '{') depth++
+      else if (text[j] === '}' && --depth === 0) {
+        if (text.slice(i, j + 1).includes('${')) out.push(text.slice(i, j + 1))
+        break
+      }
+    }
+  }
+  return out
+}
+
+const unparsable = (snippets: string[]): string[] => snippets.filter((s) => parseDocument(s).errors.length > 0)
+
+describe('config snippets with a ${VAR} inside { }', () => {
+  it('parse as YAML in the docs, the shipped configs and the editor schema', () => {
+    const docs = execFileSync('git', ['ls-files', 'README.md', '*/README.md', 'gateway.yaml', 'docker/config/*.yaml'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+    const found = docs.flatMap((file) => flowSnippets(readFileSync(file, 'utf8')).map((s) => ({ file, s })))
+    // The editor schema's descriptions (hover text), read as the strings they are.
+    const descriptions: string[] = []
+    JSON.parse(readFileSync('schemas/editor.schema.json', 'utf8'), (key, value: unknown) => {
+      if (key === 'description' && typeof value === 'string') descriptions.push(value)
+      return value
+    })
+    found.push(...descriptions.flatMap(flowSnippets).map((s) => ({ file: 'schemas/editor.schema.json', s })))
+    expect(found.length).toBeGreaterThan(20)
+    expect(found.filter(({ s }) => unparsable([s]).length > 0)).toEqual([])
+  })
+
+  it('parse as YAML in what `gateway worker` suggests for a queue and a store other processes reach', async () => {
+    const file = path.join(dir, 'worker.yaml')
+    writeFileSync(file, 'version: 1\nstore: { plugin: embedded, path: ./data }\nqueue: { plugin: memory }\nproviders: { mock: { plugin: mock } }\nroutes: [ { model: mock, targets: [ { provider: mock } ] } ]\n')
+    const { code, stderr } = await runCli(['worker', '--config', file])
+    expect(code).toBe(1)
+    const snippets = flowSnippets(stderr)
+    expect(snippets).toHaveLength(2)
+    expect(unparsable(snippets)).toEqual([])
+  })
+})
