@@ -224,8 +224,10 @@ export interface UsageScope {
 
 export interface UsageQuery extends UsageScope {
   readonly groupBy?: UsageGroupBy
-  /** Buckets aligned to UTC hours or days. */
+  /** Buckets aligned to hours or days of `timeZone`. */
   readonly interval?: UsageInterval
+  /** The IANA time zone the buckets start in (default UTC). */
+  readonly timeZone?: string
 }
 
 export interface UsageAggregate {

@@ -172,11 +172,13 @@ export interface paths {
                 query?: {
                     /** @description Admins: one department. */
                     department?: string;
-                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). */
+                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
                     from?: string;
                     group_by?: "user" | "department" | "model" | "provider" | "route" | "key";
                     interval?: "hour" | "day";
-                    /** @description ISO 8601 date or time (default: now). */
+                    /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
+                    timezone?: string;
+                    /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
                     to?: string;
                     /** @description Admins and department admins: one user. */
                     user_id?: string;
@@ -198,7 +200,7 @@ export interface paths {
                                 rows: {
                                     /**
                                      * Format: date-time
-                                     * @description The start of the hour or day (null without `interval`).
+                                     * @description The start of the hour or day in `timezone`, as an instant (null without `interval`).
                                      */
                                     bucket: string | null;
                                     cached_tokens: number;
@@ -259,11 +261,13 @@ export interface paths {
                 query?: {
                     /** @description Admins: one department. */
                     department?: string;
-                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). */
+                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
                     from?: string;
                     group_by?: "user" | "department" | "model" | "provider" | "route" | "key";
                     interval?: "hour" | "day";
-                    /** @description ISO 8601 date or time (default: now). */
+                    /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
+                    timezone?: string;
+                    /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
                     to?: string;
                     /** @description Admins and department admins: one user. */
                     user_id?: string;
@@ -284,7 +288,7 @@ export interface paths {
                             data?: {
                                 /**
                                  * Format: date-time
-                                 * @description The start of the hour or day (null without `interval`).
+                                 * @description The start of the hour or day in `timezone`, as an instant (null without `interval`).
                                  */
                                 bucket: string | null;
                                 cached_tokens: number;

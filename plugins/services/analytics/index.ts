@@ -3,7 +3,7 @@
  * events the gateway records for every /v1 request. What a caller sees follows their role's data
  * scope: their own requests (user), their department's (department_admin), everything (admin).
  *
- *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day
+ *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day&timezone
  *     (grouped by user or key, each row also names it: `user: { id, name, email }`, `key: { id, name, prefix }`)
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  */
@@ -12,6 +12,7 @@ import {
 } from '../../../plugin-api/index.ts'
 import { listOf, nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema } from '../kit/schema.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
+import { checkTimeZone, rangeEdge } from './range.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']
 const INTERVALS: readonly UsageInterval[] = ['hour', 'day']
@@ -38,14 +39,16 @@ interface AnalyticsQuery {
   interval?: UsageInterval
   user_id?: string
   department?: string
+  timezone?: string
 }
 
 const QUERY_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    from: { type: 'string', description: 'ISO 8601 date or time (default: `default_range_days` before `to`).' },
-    to: { type: 'string', description: 'ISO 8601 date or time (default: now).' },
+    from: { type: 'string', description: 'ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`.' },
+    to: { type: 'string', description: 'ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November.' },
+    timezone: { type: 'string', minLength: 1, description: 'IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight).' },
     group_by: { enum: GROUPS, 'x-error-code': 'invalid_group_by' },
     interval: { enum: INTERVALS, 'x-error-code': 'invalid_interval' },
     user_id: { type: 'string', minLength: 1, description: 'Admins and department admins: one user.' },
@@ -54,34 +57,35 @@ const QUERY_SCHEMA = {
 }
 
 function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): UsageQuery {
+  const timeZone = checkTimeZone(q.timezone)
   const date = (name: 'from' | 'to', fallback: Date): Date => {
     const text = q[name]
     if (text === undefined || text === '') return fallback
-    const d = new Date(text)
-    if (Number.isNaN(d.getTime())) throw badRequest(`\`${name}\` must be an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T12:00:00Z.`, name, 'invalid_date')
+    const d = rangeEdge(text, name, timeZone)
+    if (!d) throw badRequest(`\`${name}\` must be an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T12:00:00Z.`, name, 'invalid_date')
     return d
   }
   const to = date('to', new Date())
   const from = date('from', new Date(to.getTime() - config.default_range_days * DAY_MS))
   if (from >= to) throw badRequest('`from` must be before `to`.', 'from', 'invalid_range')
   if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw badRequest('The range may be at most 366 days.', 'from', 'invalid_range')
-  const { group_by: groupBy, interval } = q
+  const base = { from, to, groupBy: q.group_by, interval: q.interval, timeZone }
 
   // The caller's data scope decides the filter; an admin may narrow it with user_id / department.
   const { principal } = caller
   switch (caller.scope) {
     case 'own_data':
-      return { from, to, groupBy, interval, userId: principal.userId }
+      return { ...base, userId: principal.userId }
     case 'department_data':
-      return { from, to, groupBy, interval, department: principal.department, userId: q.user_id }
+      return { ...base, department: principal.department, userId: q.user_id }
     case 'all_data':
-      return { from, to, groupBy, interval, department: q.department, userId: q.user_id }
+      return { ...base, department: q.department, userId: q.user_id }
   }
 }
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
-const BUCKET: JsonSchema = { type: ['string', 'null'], format: 'date-time', description: 'The start of the hour or day (null without `interval`).' }
+const BUCKET: JsonSchema = { type: ['string', 'null'], format: 'date-time', description: 'The start of the hour or day in `timezone`, as an instant (null without `interval`).' }
 const GROUP: JsonSchema = { ...NULLABLE_STRING, description: 'The group\'s value: a user id, department, model, provider, route or key id (null without `group_by`).' }
 const USAGE_ROW_SCHEMA = recordSchema({
   bucket: BUCKET, group: GROUP, requests: COUNT, errors: COUNT, error_rate: { type: 'number', minimum: 0, maximum: 1 },
@@ -141,7 +145,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
       const rows = await log.aggregate(scoped)
-      return reply(await named(rows, scoped.groupBy, identity), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? null, interval: scoped.interval ?? null, scope: caller.scope } })
+      return reply(await named(rows, scoped.groupBy, identity), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? null, interval: scoped.interval ?? null, timezone: scoped.timeZone, scope: caller.scope } })
     },
   }
   const costs: RouteSpec<unknown, AnalyticsQuery> = {
@@ -155,7 +159,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
           total_cost_usd: Math.round(total * 1e10) / 1e10,
           rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens })),
         },
-        { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? 'model', interval: scoped.interval ?? null, scope: caller.scope } },
+        { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? 'model', interval: scoped.interval ?? null, timezone: scoped.timeZone, scope: caller.scope } },
       )
     },
   }

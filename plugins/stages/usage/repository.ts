@@ -119,7 +119,7 @@ export function usageRepository(db: SqlClient): UsageEventRepository {
 
     async aggregate(query: UsageQuery) {
       const params: unknown[] = []
-      const bucket = query.interval === undefined ? 'NULL::timestamptz' : `date_trunc(${bind(params, checkInterval(query.interval))}, occurred_at, 'UTC')`
+      const bucket = query.interval === undefined ? 'NULL::timestamptz' : `date_trunc(${bind(params, checkInterval(query.interval))}, occurred_at, ${bind(params, query.timeZone ?? 'UTC')})`
       const group = query.groupBy === undefined ? 'NULL::text' : checkGroupBy(query.groupBy)
       const where = scopeFilter(query, params)
       const { rows } = await db.query<AggregateRow>(
