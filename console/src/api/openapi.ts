@@ -850,6 +850,100 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Management actions (keys created, rotated, revoked; users changed), newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only this action, e.g. key.revoke. */
+                    action?: string;
+                    /** @description Only what this user id did. */
+                    actor?: string;
+                    /** @description Only entries about this department. */
+                    department?: string;
+                    /** @description ISO 8601 time (default: 30 days before `to`). */
+                    from?: string;
+                    limit?: number;
+                    offset?: number;
+                    /** @description Only what was done to this key or user id. */
+                    target_id?: string;
+                    /** @description ISO 8601 time, exclusive (default: now). */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update. */
+                                action: string;
+                                actor: {
+                                    key_id: string | null;
+                                    role: string;
+                                    user_id: string;
+                                };
+                                department: string | null;
+                                /** @description What changed (names, prefixes, roles, limits; before and after). Never a secret. */
+                                details: Record<string, unknown>;
+                                id: string;
+                                request_id: string | null;
+                                target: {
+                                    id: string;
+                                    type: string;
+                                };
+                                /** Format: date-time */
+                                time: string;
+                            }[];
+                            message?: string;
+                            /** @description Pagination (`meta.pagination`) on lists. */
+                            meta?: Record<string, unknown>;
+                            success: boolean;
+                        };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/callback": {
         parameters: {
             query?: never;
