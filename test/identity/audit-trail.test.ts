@@ -1,7 +1,7 @@
 /**
  * The audit trail of management actions: every key created, rotated or revoked and every user
  * changed is an entry naming who did it (user, credential, role), to what, and what changed, at
- * GET /api/v1/audit (newest first, filtered by action, actor, target); never a key's secret. Before,
+ * GET /api/v1/audit (config reloads through the admin API too; newest first, filtered by action, actor, target); never a key's secret. Before,
  * a revoked key left no trace of who revoked it, and a role change none at all.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -59,6 +59,14 @@ describe('the audit trail of management actions', () => {
     const res = await audit('action=user.update')
     expect(res.body.data).toHaveLength(1)
     expect(res.body.data[0]).toMatchObject({ action: 'user.update', target: { type: 'user', id: bob.id }, details: { role: { from: 'user', to: 'department_admin' }, revoked_keys: [] } })
+  })
+
+  it('records who reloaded the config, and what came of it', async () => {
+    const reloaded = await call(gw, 'POST', '/api/v1/admin/reload', { headers: ADMIN, body: {} })
+    expect(reloaded.status).toBe(200)
+    const [entry] = (await audit('action=config.reload')).body.data
+    expect(entry).toMatchObject({ action: 'config.reload', actor: { role: 'admin' }, target: { type: 'config', id: 'gateway.yaml' }, details: { status: reloaded.body.data.status, version: reloaded.body.data.version } })
+    expect(entry.request_id).toBe(reloaded.headers.get('x-request-id'))
   })
 
   it('filters by action and actor, and is refused to a caller without view_audit', async () => {

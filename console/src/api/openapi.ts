@@ -890,7 +890,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data?: {
-                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update. */
+                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload. */
                                 action: string;
                                 actor: {
                                     key_id: string | null;
