@@ -240,6 +240,8 @@ export interface UsageAggregate {
   /** Requests answered with status >= 400. */
   readonly errors: number
   readonly errorRate: number
+  /** Requests answered from the gateway's cache (no upstream call, cost 0). */
+  readonly cacheHits: number
   readonly promptTokens: number
   readonly completionTokens: number
   readonly cachedTokens: number

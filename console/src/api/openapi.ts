@@ -291,6 +291,8 @@ export interface paths {
                                  * @description The start of the hour or day in `timezone`, as an instant (null without `interval`).
                                  */
                                 bucket: string | null;
+                                /** @description Requests answered from the gateway's cache (no upstream call, cost 0). */
+                                cache_hits: number;
                                 cached_tokens: number;
                                 completion_tokens: number;
                                 cost_usd: number;

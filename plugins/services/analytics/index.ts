@@ -89,6 +89,7 @@ const BUCKET: JsonSchema = { type: ['string', 'null'], format: 'date-time', desc
 const GROUP: JsonSchema = { ...NULLABLE_STRING, description: 'The group\'s value: a user id, department, model, provider, route or key id (null without `group_by`).' }
 const USAGE_ROW_SCHEMA = recordSchema({
   bucket: BUCKET, group: GROUP, requests: COUNT, errors: COUNT, error_rate: { type: 'number', minimum: 0, maximum: 1 },
+  cache_hits: { ...COUNT, description: 'Requests answered from the gateway\'s cache (no upstream call, cost 0).' },
   prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, total_tokens: COUNT, cost_usd: { type: 'number' },
   latency_p50_ms: { type: 'number' }, latency_p95_ms: { type: 'number' },
   user: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING })), description: '`group_by=user`: who the user is.' },
@@ -106,6 +107,7 @@ function row(a: UsageAggregate): Record<string, unknown> {
     requests: a.requests,
     errors: a.errors,
     error_rate: a.errorRate,
+    cache_hits: a.cacheHits,
     prompt_tokens: a.promptTokens,
     completion_tokens: a.completionTokens,
     cached_tokens: a.cachedTokens,

@@ -52,6 +52,7 @@ const SCOPE_COLUMNS = [['userId', 'user_id'], ['department', 'department'], ['ke
 
 const MEASURES = `count(*) AS requests,
   count(*) FILTER (WHERE status >= 400) AS errors,
+  count(*) FILTER (WHERE cache_hit) AS cache_hits,
   coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
   coalesce(sum(completion_tokens), 0) AS completion_tokens,
   coalesce(sum(cached_tokens), 0) AS cached_tokens,
@@ -67,6 +68,7 @@ interface AggregateRow {
   group_key: string | null
   requests: number | string
   errors: number | string
+  cache_hits: number | string
   prompt_tokens: number | string
   completion_tokens: number | string
   cached_tokens: number | string
@@ -223,6 +225,7 @@ function toAggregate(r: AggregateRow): UsageAggregate {
     requests,
     errors,
     errorRate: requests === 0 ? 0 : errors / requests,
+    cacheHits: toNumber(r.cache_hits),
     promptTokens,
     completionTokens,
     cachedTokens: toNumber(r.cached_tokens),
