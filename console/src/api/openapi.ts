@@ -170,17 +170,19 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Admins: one department. */
+                    /** @description One department (within the caller's scope: 403 `out_of_scope` outside it). */
                     department?: string;
                     /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
                     from?: string;
                     group_by?: "user" | "department" | "model" | "provider" | "route" | "key";
                     interval?: "hour" | "day";
+                    /** @description One API key (its id), within the caller's scope. */
+                    key_id?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
                     timezone?: string;
                     /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
                     to?: string;
-                    /** @description Admins and department admins: one user. */
+                    /** @description One user (within the caller's scope: 403 `out_of_scope` outside it). */
                     user_id?: string;
                 };
                 header?: never;
@@ -259,17 +261,19 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Admins: one department. */
+                    /** @description One department (within the caller's scope: 403 `out_of_scope` outside it). */
                     department?: string;
                     /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
                     from?: string;
                     group_by?: "user" | "department" | "model" | "provider" | "route" | "key";
                     interval?: "hour" | "day";
+                    /** @description One API key (its id), within the caller's scope. */
+                    key_id?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
                     timezone?: string;
                     /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
                     to?: string;
-                    /** @description Admins and department admins: one user. */
+                    /** @description One user (within the caller's scope: 403 `out_of_scope` outside it). */
                     user_id?: string;
                 };
                 header?: never;

@@ -1,14 +1,15 @@
 /**
  * service.analytics, mounted at /api/v1/analytics: usage and cost over time, from the usage
  * events the gateway records for every /v1 request. What a caller sees follows their role's data
- * scope: their own requests (user), their department's (department_admin), everything (admin).
+ * scope: their own requests (user), their department's (department_admin), everything (admin);
+ * `user_id`, `department` and `key_id` narrow it, and one outside it is a 403 `out_of_scope`.
  *
  *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day&timezone
  *     (grouped by user or key, each row also names it: `user: { id, name, email }`, `key: { id, name, prefix }`)
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  */
 import {
-  Store, badRequest, definePlugin, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
+  Store, badRequest, definePlugin, forbidden, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
 } from '../../../plugin-api/index.ts'
 import { listOf, nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema } from '../kit/schema.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
@@ -39,6 +40,7 @@ interface AnalyticsQuery {
   interval?: UsageInterval
   user_id?: string
   department?: string
+  key_id?: string
   timezone?: string
 }
 
@@ -51,8 +53,9 @@ const QUERY_SCHEMA = {
     timezone: { type: 'string', minLength: 1, description: 'IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight).' },
     group_by: { enum: GROUPS, 'x-error-code': 'invalid_group_by' },
     interval: { enum: INTERVALS, 'x-error-code': 'invalid_interval' },
-    user_id: { type: 'string', minLength: 1, description: 'Admins and department admins: one user.' },
-    department: { type: 'string', minLength: 1, description: 'Admins: one department.' },
+    user_id: { type: 'string', minLength: 1, description: 'One user (within the caller\'s scope: 403 `out_of_scope` outside it).' },
+    department: { type: 'string', minLength: 1, description: 'One department (within the caller\'s scope: 403 `out_of_scope` outside it).' },
+    key_id: { type: 'string', minLength: 1, description: 'One API key (its id), within the caller\'s scope.' },
   },
 }
 
@@ -69,14 +72,19 @@ function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): Usag
   const from = date('from', new Date(to.getTime() - config.default_range_days * DAY_MS))
   if (from >= to) throw badRequest('`from` must be before `to`.', 'from', 'invalid_range')
   if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw badRequest('The range may be at most 366 days.', 'from', 'invalid_range')
-  const base = { from, to, groupBy: q.group_by, interval: q.interval, timeZone }
+  const base = { from, to, groupBy: q.group_by, interval: q.interval, timeZone, keyId: q.key_id }
 
-  // The caller's data scope decides the filter; an admin may narrow it with user_id / department.
+  // The caller's data scope decides the filter, which user_id / department / key_id narrow; a
+  // filter outside the scope is refused, not silently replaced by the scope (the answer would
+  // look like the figures asked for).
   const { principal } = caller
   switch (caller.scope) {
     case 'own_data':
+      if (q.user_id !== undefined && q.user_id !== principal.userId) throw forbidden('You may only read your own usage: leave out `user_id`.', 'out_of_scope')
+      if (q.department !== undefined && q.department !== principal.department) throw forbidden('You may only read your own usage: leave out `department`.', 'out_of_scope')
       return { ...base, userId: principal.userId }
     case 'department_data':
+      if (q.department !== undefined && q.department !== principal.department) throw forbidden('You may only read your department\'s usage: leave out `department`.', 'out_of_scope')
       return { ...base, department: principal.department, userId: q.user_id }
     case 'all_data':
       return { ...base, department: q.department, userId: q.user_id }
