@@ -7,13 +7,16 @@
  *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day&timezone
  *     (grouped by user or key, each row also names it: `user: { id, name, email }`, `key: { id, name, prefix }`)
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
+ *   GET /api/v1/analytics/events?from&to&user_id&department&key_id&limit&offset   (one per request)
+ *   GET /api/v1/analytics/usage.csv?...   GET /api/v1/analytics/events.csv?...   (export.ts)
  */
 import {
-  Store, badRequest, definePlugin, forbidden, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
+  Store, badRequest, definePlugin, forbidden, raw, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
 } from '../../../plugin-api/index.ts'
 import { listOf, nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema } from '../kit/schema.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
 import { checkTimeZone, rangeEdge } from './range.ts'
+import { allEvents, EVENT_COLUMNS, eventView, MAX_EXPORT_EVENTS, toCsv } from './export.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']
 const INTERVALS: readonly UsageInterval[] = ['hour', 'day']
@@ -56,6 +59,16 @@ const QUERY_SCHEMA = {
     user_id: { type: 'string', minLength: 1, description: 'One user (within the caller\'s scope: 403 `out_of_scope` outside it).' },
     department: { type: 'string', minLength: 1, description: 'One department (within the caller\'s scope: 403 `out_of_scope` outside it).' },
     key_id: { type: 'string', minLength: 1, description: 'One API key (its id), within the caller\'s scope.' },
+  },
+}
+
+/** /events: the range and filters, without grouping, and a page. */
+const EVENTS_QUERY = {
+  ...QUERY_SCHEMA,
+  properties: {
+    ...Object.fromEntries(Object.entries(QUERY_SCHEMA.properties).filter(([name]) => name !== 'group_by' && name !== 'interval')),
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'At most this many events.' },
+    offset: { type: 'integer', minimum: 0, default: 0, description: 'Skip this many events.' },
   },
 }
 
@@ -103,6 +116,12 @@ const USAGE_ROW_SCHEMA = recordSchema({
   user: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING })), description: '`group_by=user`: who the user is.' },
   key: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, prefix: NULLABLE_STRING })), description: '`group_by=key`: which key it is.' },
 }, ['user', 'key'])
+const EVENT_SCHEMA = recordSchema({
+  time: { type: 'string', format: 'date-time' }, request_id: { type: 'string' }, user_id: NULLABLE_STRING, key_id: NULLABLE_STRING, department: NULLABLE_STRING,
+  route: NULLABLE_STRING, provider: NULLABLE_STRING, model: NULLABLE_STRING, status: { type: 'integer' }, error_type: NULLABLE_STRING, attempts: COUNT,
+  cache_hit: { type: 'boolean' }, streamed: { type: 'boolean' }, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT,
+  cost_usd: { type: 'number' }, latency_ms: COUNT, ttft_ms: { type: ['integer', 'null'] },
+})
 const COSTS_SCHEMA = recordSchema({
   total_cost_usd: { type: 'number' },
   rows: listOf(recordSchema({ bucket: BUCKET, group: GROUP, cost_usd: { type: 'number' }, requests: COUNT, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT })),
@@ -173,8 +192,41 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
       )
     },
   }
-  return { routes: [usage, costs] }
+  const events: RouteSpec<unknown, AnalyticsQuery & { limit: number; offset: number }> = {
+    method: 'GET', path: '/events', summary: 'The usage events themselves, one per request, oldest first: who, key, route, model, status, tokens, cost, latency.', permission: VIEW_ANALYTICS,
+    query: EVENTS_QUERY, response: listOf(EVENT_SCHEMA),
+    async handle({ caller, query: q }) {
+      const scoped = query(q, config, caller)
+      const page = await log.list({ ...scoped, limit: q.limit, offset: q.offset })
+      return reply(page.map(eventView), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), limit: q.limit, offset: q.offset, count: page.length, scope: caller.scope } })
+    },
+  }
+  const usageCsv: RouteSpec<unknown, AnalyticsQuery> = {
+    method: 'GET', path: '/usage.csv', summary: 'The rows of /usage as CSV (the same parameters).', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA, produces: 'text/csv',
+    async handle({ caller, query: q }) {
+      const scoped = query(q, config, caller)
+      const rows = (await named(await log.aggregate(scoped), scoped.groupBy, identity)).map((r) => ({ ...r, name: nameOf(r, scoped.groupBy) }))
+      return raw(toCsv(USAGE_COLUMNS, rows), CSV, { headers: download('usage') })
+    },
+  }
+  const eventsCsv: RouteSpec<unknown, AnalyticsQuery> = {
+    method: 'GET', path: '/events.csv', summary: `Every usage event in the range as CSV, oldest first (at most ${MAX_EXPORT_EVENTS.toLocaleString('en-US')}; x-export-truncated: true when there were more).`, permission: VIEW_ANALYTICS,
+    query: EVENTS_QUERY, produces: 'text/csv',
+    async handle({ caller, query: q }) {
+      const scoped = query(q, config, caller)
+      const { events: all, truncated } = await allEvents(log, scoped)
+      return raw(toCsv(EVENT_COLUMNS, all.map(eventView)), CSV, { headers: { ...download('usage-events'), 'x-export-truncated': String(truncated) } })
+    },
+  }
+  return { routes: [usage, costs, events, usageCsv, eventsCsv] }
 }
+
+const CSV = 'text/csv; charset=utf-8'
+const USAGE_COLUMNS = ['bucket', 'group', 'name', 'requests', 'errors', 'error_rate', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'total_tokens', 'cost_usd', 'latency_p50_ms', 'latency_p95_ms']
+const download = (name: string) => ({ 'content-disposition': `attachment; filename="${name}.csv"` })
+/** A user's or key's name beside its id in the CSV (/usage's `user` / `key` objects). */
+const nameOf = (row: Record<string, unknown>, groupBy: UsageGroupBy | undefined): unknown =>
+  groupBy === 'user' || groupBy === 'key' ? (row[groupBy] as { name?: unknown } | null)?.name ?? null : null
 
 export default definePlugin<AnalyticsConfig, Service>({
   id: 'service.analytics',
