@@ -221,6 +221,8 @@ export interface UsageScope {
   readonly userId?: string
   readonly department?: string
   readonly keyId?: string
+  /** Only requests answered with this status, or with any error (status >= 400). */
+  readonly status?: number | 'error'
 }
 
 export interface UsageQuery extends UsageScope {

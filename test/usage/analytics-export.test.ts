@@ -1,7 +1,7 @@
 /**
  * The requests themselves and a spreadsheet export, as an admin coming from a gateway with request
  * logs expects: GET /api/v1/analytics/events lists the usage events (one per request), within the
- * caller's scope and its filters; /usage.csv and /events.csv answer the same figures as CSV, a
+ * caller's scope and its filters (`status=error` for the failed ones); /usage.csv and /events.csv answer the same figures as CSV, a
  * client-chosen name that a spreadsheet would run as a formula written as text. Before, only
  * aggregates could be read: which requests failed, and for whom, could not.
  */
@@ -46,6 +46,17 @@ describe('usage events and CSV exports', () => {
     const filtered = await (await get('events?user_id=alice&limit=1&offset=1')).json()
     expect(filtered.data.map((e: { request_id: string }) => e.request_id)).toEqual(['alice-fail'])
     expect((await get('events?group_by=user')).status).toBe(400)
+  })
+
+  it('status narrows to the failed requests (`error`) or one status, in the events and the figures', async () => {
+    const failed = await (await get('events?status=error')).json()
+    expect(failed.data.map((e: { request_id: string }) => e.request_id)).toEqual(['alice-fail'])
+    expect((await (await get('events?status=200')).json()).data).toHaveLength(2)
+    const [errors] = (await (await get('usage?status=error')).json()).data
+    expect(errors).toMatchObject({ requests: 1, errors: 1 })
+    const bad = await get('usage?status=oops')
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({ error: 'invalid_status' })
   })
 
   it('/usage.csv: the rows of /usage, as CSV', async () => {

@@ -178,6 +178,8 @@ export interface paths {
                     interval?: "hour" | "day";
                     /** @description One API key (its id), within the caller's scope. */
                     key_id?: string;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
                     timezone?: string;
                     /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
@@ -271,6 +273,8 @@ export interface paths {
                     limit?: number;
                     /** @description Skip this many events. */
                     offset?: number;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
                     timezone?: string;
                     /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
@@ -369,6 +373,8 @@ export interface paths {
                     limit?: number;
                     /** @description Skip this many events. */
                     offset?: number;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
                     timezone?: string;
                     /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
@@ -438,6 +444,8 @@ export interface paths {
                     interval?: "hour" | "day";
                     /** @description One API key (its id), within the caller's scope. */
                     key_id?: string;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
                     timezone?: string;
                     /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
@@ -545,6 +553,8 @@ export interface paths {
                     interval?: "hour" | "day";
                     /** @description One API key (its id), within the caller's scope. */
                     key_id?: string;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
                     timezone?: string;
                     /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */

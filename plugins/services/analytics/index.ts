@@ -44,6 +44,7 @@ interface AnalyticsQuery {
   user_id?: string
   department?: string
   key_id?: string
+  status?: string
   timezone?: string
 }
 
@@ -59,6 +60,7 @@ const QUERY_SCHEMA = {
     user_id: { type: 'string', minLength: 1, description: 'One user (within the caller\'s scope: 403 `out_of_scope` outside it).' },
     department: { type: 'string', minLength: 1, description: 'One department (within the caller\'s scope: 403 `out_of_scope` outside it).' },
     key_id: { type: 'string', minLength: 1, description: 'One API key (its id), within the caller\'s scope.' },
+    status: { type: 'string', pattern: '^(error|[1-5][0-9]{2})$', 'x-error-code': 'invalid_status', description: 'Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400.' },
   },
 }
 
@@ -85,7 +87,8 @@ function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): Usag
   const from = date('from', new Date(to.getTime() - config.default_range_days * DAY_MS))
   if (from >= to) throw badRequest('`from` must be before `to`.', 'from', 'invalid_range')
   if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw badRequest('The range may be at most 366 days.', 'from', 'invalid_range')
-  const base = { from, to, groupBy: q.group_by, interval: q.interval, timeZone, keyId: q.key_id }
+  const status: UsageQuery['status'] = q.status === undefined || q.status === 'error' ? q.status : Number(q.status)
+  const base = { from, to, groupBy: q.group_by, interval: q.interval, timeZone, keyId: q.key_id, status }
 
   // The caller's data scope decides the filter, which user_id / department / key_id narrow; a
   // filter outside the scope is refused, not silently replaced by the scope (the answer would

@@ -166,6 +166,8 @@ function scopeFilter(scope: UsageScope, params: unknown[]): string {
     const value = scope[field]
     if (value !== undefined) conditions.push(`${column} = ${bind(params, value)}`)
   }
+  if (scope.status === 'error') conditions.push('status >= 400')
+  else if (scope.status !== undefined) conditions.push(`status = ${bind(params, scope.status)}`)
   return conditions.join(' AND ')
 }
 
