@@ -1144,7 +1144,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data?: {
-                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload. */
+                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, model.deploy, model.undeploy. */
                                 action: string;
                                 actor: {
                                     key_id: string | null;

@@ -45,7 +45,7 @@ const LIST_QUERY = objectSchema({
 const ENTRY_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' },
   time: TIME_SCHEMA,
-  action: { type: 'string', description: '`<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload.' },
+  action: { type: 'string', description: '`<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, model.deploy, model.undeploy.' },
   actor: recordSchema({ user_id: { type: 'string' }, key_id: NULLABLE_STRING_SCHEMA, role: { type: 'string' } }),
   target: recordSchema({ type: { type: 'string' }, id: { type: 'string' } }),
   department: NULLABLE_STRING_SCHEMA,
