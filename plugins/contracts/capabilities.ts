@@ -1,8 +1,9 @@
 /**
  * Capabilities the built-in plugins offer each other (the kernel uses neither): who the users and
  * keys are (`Identity`, provided by the identity plugin whenever a store is configured, used by
- * the auth strategies and the keys/users services), and the record of every model call
- * (`UsageLog`, provided by the usage stage, read by budgets and analytics). The plugins that
+ * the auth strategies and the keys/users services), the record of every model call
+ * (`UsageLog`, provided by the usage stage, read by budgets and analytics), and the audit trail of
+ * management actions (`AuditLog`, provided by service.audit, written by the keys/users services). The plugins that
  * provide them own their tables; these are the interfaces they promise, and a third-party plugin
  * may use or provide them the same way.
  */
@@ -220,12 +221,16 @@ export interface UsageScope {
   readonly userId?: string
   readonly department?: string
   readonly keyId?: string
+  /** Only requests answered with this status, or with any error (status >= 400). */
+  readonly status?: number | 'error'
 }
 
 export interface UsageQuery extends UsageScope {
   readonly groupBy?: UsageGroupBy
-  /** Buckets aligned to UTC hours or days. */
+  /** Buckets aligned to hours or days of `timeZone`. */
   readonly interval?: UsageInterval
+  /** The IANA time zone the buckets start in (default UTC). */
+  readonly timeZone?: string
 }
 
 export interface UsageAggregate {
@@ -237,6 +242,8 @@ export interface UsageAggregate {
   /** Requests answered with status >= 400. */
   readonly errors: number
   readonly errorRate: number
+  /** Requests answered from the gateway's cache (no upstream call, cost 0). */
+  readonly cacheHits: number
   readonly promptTokens: number
   readonly completionTokens: number
   readonly cachedTokens: number
@@ -280,5 +287,45 @@ export interface UsageLog {
   list(scope: UsageScope & Page): Promise<UsageEventRecord[]>
 }
 
+// ---------------------------------------------------------------------------------------------
+// audit: who changed what through the management API
+
+/** One management action, as the service that did it records it: never a secret, only what names and describes the change. */
+export interface AuditEntry {
+  /** What was done: `<object>.<verb>`, e.g. `key.create`, `key.revoke`, `key.rotate`, `user.update`. */
+  readonly action: string
+  /** The caller who did it (the principal the kernel authenticated). */
+  readonly actor: { readonly userId: string; readonly keyId?: string; readonly role: string }
+  readonly target: { readonly type: string; readonly id: string }
+  /** The target's department (who may read the entry besides admins). */
+  readonly department?: string | null
+  /** What changed: names, prefixes, roles, limits, before and after. */
+  readonly details?: JsonObject
+  readonly requestId?: string
+}
+
+export interface AuditRecord extends AuditEntry {
+  readonly id: string
+  readonly time: Date
+}
+
+export interface AuditQuery extends Page {
+  readonly from: Date
+  readonly to: Date
+  readonly actorUserId?: string
+  readonly action?: string
+  readonly targetId?: string
+  readonly department?: string
+}
+
+/** The audit trail: written by the services that change users and keys, read by GET /api/v1/audit. */
+export interface AuditLog {
+  /** Keep one entry; resolves once it is stored. */
+  record(entry: AuditEntry): Promise<void>
+  /** Entries in the query's range, newest first. */
+  list(query: AuditQuery): Promise<AuditRecord[]>
+}
+
 export const Identity: Token<Identity> = token<Identity>('Identity')
 export const UsageLog: Token<UsageLog> = token<UsageLog>('UsageLog')
+export const AuditLog: Token<AuditLog> = token<AuditLog>('AuditLog')

@@ -76,4 +76,10 @@ describe('exchange metrics', () => {
     const families = [...text.matchAll(/^# TYPE (gateway_\S+)/gm)].map((m) => m[1]).slice(0, 7)
     expect(families).toEqual(['gateway_requests_total', 'gateway_request_duration_seconds', 'gateway_time_to_first_token_seconds', 'gateway_tokens_total', 'gateway_cost_usd_total', 'gateway_cache_hits_total', 'gateway_config_reloads_total'])
   })
+
+  it('resolve latencies up to the providers\' default timeout (600 s): a long stream or a reasoning model is not lost in +Inf', async () => {
+    await client.chat.completions.create({ model: 'a', messages: [{ role: 'user', content: 'hi' }] })
+    const bounds = (await series('gateway_request_duration_seconds_bucket{')).filter((l) => l.includes('route="a"')).map((l) => /le="([^"]+)"/.exec(l)![1])
+    expect(bounds.slice(-4)).toEqual(['120', '300', '600', '+Inf'])
+  })
 })

@@ -320,7 +320,7 @@ for (const target of storeTargets('repos')) {
         ])
         // day 1, gpt-4o: latencies 100, 200, 300 -> p50 200; p95 = 200 + 0.9 * 100 = 290.
         expect(rows[1]).toEqual({
-          bucket: new Date(DAY1), group: 'gpt-4o', requests: 3, errors: 1, errorRate: 1 / 3,
+          bucket: new Date(DAY1), group: 'gpt-4o', requests: 3, errors: 1, errorRate: 1 / 3, cacheHits: 0,
           promptTokens: 40, completionTokens: 60, cachedTokens: 5, totalTokens: 100, costUsd: 0.0305,
           latencyP50Ms: 200, latencyP95Ms: 290,
         })

@@ -450,5 +450,10 @@ features: { custom_models: false }
       await new Promise((r) => setTimeout(r, 50))
     }
     await expect(client.chat.completions.create({ model: 'support-bot', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 404 })
+
+    // Both are in the audit trail: who routed what to which model, and who stopped it.
+    const audit = (await (await fetch(`${gw.url}/api/v1/audit?target_id=support-bot`)).json()) as any
+    expect(audit.data.map((e: { action: string }) => e.action)).toEqual(['model.undeploy', 'model.deploy'])
+    for (const entry of audit.data) expect(entry).toMatchObject({ target: { type: 'route', id: 'support-bot' }, details: { job_id: job.id, provider: 'openai', model: done.fine_tuned_model } })
   })
 })

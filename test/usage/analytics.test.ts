@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { capability, postJson, type RunningGateway } from '../helpers/gateway.ts'
-import { Identity } from '../../plugins/contracts/capabilities.ts'
+import { randomUUID } from 'node:crypto'
+import { Identity, UsageLog } from '../../plugins/contracts/capabilities.ts'
+import type { UsageEventRepository } from '../../plugins/stages/usage/repository.ts'
 import { PRICE, storedEvents, usageGateway, user } from './helpers.ts'
 
 /** Each caller's requests and the usage the upstream reports for each (prompt, completion). */
@@ -74,14 +76,23 @@ describe('analytics over recorded usage, scoped by role', () => {
     expect(res.body.data).toHaveLength(1)
     expect(res.body.data[0]).toMatchObject({ requests: 2, prompt_tokens: 400 })
     expect(res.body.meta.scope).toBe('own_data')
-    // A user cannot widen the scope with filters.
-    const widened = await get('usage?user_id=bob&department=sales', user('alice', 'user', 'research'))
-    expect(widened.body.data[0]).toMatchObject({ requests: 2, prompt_tokens: 400 })
+    // A filter outside the scope is refused, not answered with the scope's figures as if they were the ones asked for.
+    for (const widened of ['user_id=bob', 'department=sales']) {
+      const res = await get(`usage?${widened}`, user('alice', 'user', 'research'))
+      expect(res.status).toBe(403)
+      expect(res.body).toMatchObject({ success: false, error: 'out_of_scope' })
+    }
+    expect((await get('usage?user_id=alice', user('alice', 'user', 'research'))).body.data[0]).toMatchObject({ requests: 2 })
   })
 
-  it('a department admin sees their department', async () => {
+  it('a department admin sees their department, and may not ask for another', async () => {
     const res = await get('usage?group_by=user', user('dana', 'department_admin', 'research'))
     expect(res.body.data.map((r: { group: string }) => r.group).sort()).toEqual(['alice', 'bob'])
+    const other = await get('usage?department=sales', user('dana', 'department_admin', 'research'))
+    expect(other.status).toBe(403)
+    expect(other.body.error).toBe('out_of_scope')
+    // A user of another department is outside it: nothing.
+    expect((await get('usage?user_id=carol', user('dana', 'department_admin', 'research'))).body.data).toEqual([])
   })
 
   it('costs: the total and per-model rows', async () => {
@@ -98,5 +109,14 @@ describe('analytics over recorded usage, scoped by role', () => {
     expect((await get('usage?from=yesterday', user('root', 'admin'))).body.error).toBe('invalid_date')
     expect((await get('usage?from=2026-02-01&to=2026-01-01', user('root', 'admin'))).body.error).toBe('invalid_range')
     expect((await fetch(`${gw.url}/api/v1/analytics/usage`)).status).toBe(401)
+  })
+
+  it('key_id narrows to one API key, within the scope', async () => {
+    const event = (keyId: string, userId: string, department: string) => ({ eventId: randomUUID(), time: new Date(), requestId: `k-${randomUUID()}`, userId, keyId, department, status: 200, latencyMs: 5, promptTokens: 7 })
+    await (capability(gw, UsageLog) as UsageEventRepository).insertBatch([event('key-1', 'alice', 'research'), event('key-1', 'alice', 'research'), event('key-2', 'bob', 'research')])
+    expect((await get('usage?key_id=key-1', user('root', 'admin'))).body.data[0]).toMatchObject({ requests: 2, prompt_tokens: 14 })
+    expect((await get('usage?key_id=key-2', user('dana', 'department_admin', 'research'))).body.data[0]).toMatchObject({ requests: 1 })
+    // Bob's key is not Alice's data.
+    expect((await get('usage?key_id=key-2', user('alice', 'user', 'research'))).body.data).toEqual([])
   })
 })

@@ -23,7 +23,7 @@ describe('the documented answers of the analytics routes', () => {
     },
     headers: ROOT,
     prefixes: ['/api/v1/analytics'],
-    routes: 2,
+    routes: 5,
   })
   // Two requests, one from each department, stored before the routes count them.
   beforeAll(async () => {
@@ -45,6 +45,8 @@ describe('the documented answers of the analytics routes', () => {
     expect(costs.rows.map((r: { group: string }) => r.group).sort()).toEqual(['research', 'sales'])
     // Two answers of 10 input and 1 output tokens at the configured prices.
     expect(costs.total_cost_usd).toBeCloseTo(2 * (10 * PRICE.input + 1 * PRICE.output) / 1e6, 12)
-    expect(suite.answers.checked.size).toBe(2)
+    const events = await call('GET', '/api/v1/analytics/events?limit=10')
+    expect(events.map((e: { user_id: string }) => e.user_id).sort()).toEqual(['alice', 'bob'])
+    expect(suite.answers.checked.size).toBe(3)
   })
 })

@@ -170,15 +170,21 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Admins: one department. */
+                    /** @description One department (within the caller's scope: 403 `out_of_scope` outside it). */
                     department?: string;
-                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). */
+                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
                     from?: string;
                     group_by?: "user" | "department" | "model" | "provider" | "route" | "key";
                     interval?: "hour" | "day";
-                    /** @description ISO 8601 date or time (default: now). */
+                    /** @description One API key (its id), within the caller's scope. */
+                    key_id?: string;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
+                    /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
+                    timezone?: string;
+                    /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
                     to?: string;
-                    /** @description Admins and department admins: one user. */
+                    /** @description One user (within the caller's scope: 403 `out_of_scope` outside it). */
                     user_id?: string;
                 };
                 header?: never;
@@ -198,7 +204,7 @@ export interface paths {
                                 rows: {
                                     /**
                                      * Format: date-time
-                                     * @description The start of the hour or day (null without `interval`).
+                                     * @description The start of the hour or day in `timezone`, as an instant (null without `interval`).
                                      */
                                     bucket: string | null;
                                     cached_tokens: number;
@@ -246,6 +252,179 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The usage events themselves, one per request, oldest first: who, key, route, model, status, tokens, cost, latency. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One department (within the caller's scope: 403 `out_of_scope` outside it). */
+                    department?: string;
+                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
+                    from?: string;
+                    /** @description One API key (its id), within the caller's scope. */
+                    key_id?: string;
+                    /** @description At most this many events. */
+                    limit?: number;
+                    /** @description Skip this many events. */
+                    offset?: number;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
+                    /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
+                    timezone?: string;
+                    /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
+                    to?: string;
+                    /** @description One user (within the caller's scope: 403 `out_of_scope` outside it). */
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                attempts: number;
+                                cache_hit: boolean;
+                                cached_tokens: number;
+                                completion_tokens: number;
+                                cost_usd: number;
+                                department: string | null;
+                                error_type: string | null;
+                                key_id: string | null;
+                                latency_ms: number;
+                                model: string | null;
+                                prompt_tokens: number;
+                                provider: string | null;
+                                request_id: string;
+                                route: string | null;
+                                status: number;
+                                streamed: boolean;
+                                /** Format: date-time */
+                                time: string;
+                                ttft_ms: number | null;
+                                user_id: string | null;
+                            }[];
+                            message?: string;
+                            /** @description Pagination (`meta.pagination`) on lists. */
+                            meta?: Record<string, unknown>;
+                            success: boolean;
+                        };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/events.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every usage event in the range as CSV, oldest first (at most 100,000; x-export-truncated: true when there were more). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One department (within the caller's scope: 403 `out_of_scope` outside it). */
+                    department?: string;
+                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
+                    from?: string;
+                    /** @description One API key (its id), within the caller's scope. */
+                    key_id?: string;
+                    /** @description At most this many events. */
+                    limit?: number;
+                    /** @description Skip this many events. */
+                    offset?: number;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
+                    /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
+                    timezone?: string;
+                    /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
+                    to?: string;
+                    /** @description One user (within the caller's scope: 403 `out_of_scope` outside it). */
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The bytes. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/usage": {
         parameters: {
             query?: never;
@@ -257,15 +436,21 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Admins: one department. */
+                    /** @description One department (within the caller's scope: 403 `out_of_scope` outside it). */
                     department?: string;
-                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). */
+                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
                     from?: string;
                     group_by?: "user" | "department" | "model" | "provider" | "route" | "key";
                     interval?: "hour" | "day";
-                    /** @description ISO 8601 date or time (default: now). */
+                    /** @description One API key (its id), within the caller's scope. */
+                    key_id?: string;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
+                    /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
+                    timezone?: string;
+                    /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
                     to?: string;
-                    /** @description Admins and department admins: one user. */
+                    /** @description One user (within the caller's scope: 403 `out_of_scope` outside it). */
                     user_id?: string;
                 };
                 header?: never;
@@ -284,9 +469,11 @@ export interface paths {
                             data?: {
                                 /**
                                  * Format: date-time
-                                 * @description The start of the hour or day (null without `interval`).
+                                 * @description The start of the hour or day in `timezone`, as an instant (null without `interval`).
                                  */
                                 bucket: string | null;
+                                /** @description Requests answered from the gateway's cache (no upstream call, cost 0). */
+                                cache_hits: number;
                                 cached_tokens: number;
                                 completion_tokens: number;
                                 cost_usd: number;
@@ -317,6 +504,77 @@ export interface paths {
                             meta?: Record<string, unknown>;
                             success: boolean;
                         };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/usage.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rows of /usage as CSV (the same parameters). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One department (within the caller's scope: 403 `out_of_scope` outside it). */
+                    department?: string;
+                    /** @description ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`. */
+                    from?: string;
+                    group_by?: "user" | "department" | "model" | "provider" | "route" | "key";
+                    interval?: "hour" | "day";
+                    /** @description One API key (its id), within the caller's scope. */
+                    key_id?: string;
+                    /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
+                    status?: string;
+                    /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
+                    timezone?: string;
+                    /** @description ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November. */
+                    to?: string;
+                    /** @description One user (within the caller's scope: 403 `out_of_scope` outside it). */
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The bytes. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
                     };
                 };
                 /** @description An error. */
@@ -844,6 +1102,100 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Management actions (keys created, rotated, revoked; users changed), newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only this action, e.g. key.revoke. */
+                    action?: string;
+                    /** @description Only what this user id did. */
+                    actor?: string;
+                    /** @description Only entries about this department. */
+                    department?: string;
+                    /** @description ISO 8601 time (default: 30 days before `to`). */
+                    from?: string;
+                    limit?: number;
+                    offset?: number;
+                    /** @description Only what was done to this key or user id. */
+                    target_id?: string;
+                    /** @description ISO 8601 time, exclusive (default: now). */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, model.deploy, model.undeploy. */
+                                action: string;
+                                actor: {
+                                    key_id: string | null;
+                                    role: string;
+                                    user_id: string;
+                                };
+                                department: string | null;
+                                /** @description What changed (names, prefixes, roles, limits; before and after). Never a secret. */
+                                details: Record<string, unknown>;
+                                id: string;
+                                request_id: string | null;
+                                target: {
+                                    id: string;
+                                    type: string;
+                                };
+                                /** Format: date-time */
+                                time: string;
+                            }[];
+                            message?: string;
+                            /** @description Pagination (`meta.pagination`) on lists. */
+                            meta?: Record<string, unknown>;
+                            success: boolean;
+                        };
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            details?: unknown;
+                            /** @description A machine-readable code. */
+                            error: string;
+                            message?: string;
+                            /** @description The field at fault, when there is one: a body field (`params.temperature`), `query.<name>` or `path.<name>`. */
+                            param?: string;
+                            /** @constant */
+                            success: false;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/auth/callback": {

@@ -2,11 +2,14 @@
  * service.admin: the gateway's management routes under /api/v1/admin: every model route with its
  * targets' live state, and a reload. It reads the running gateway through the kernel's
  * GatewayControl capability, so it answers for the current config after every reload, and the
- * targets' circuits through stage.routing's Circuits (null when that stage is off).
+ * targets' circuits through stage.routing's Circuits (null when that stage is off). A reload is
+ * recorded in the audit trail (service.audit), when the gateway keeps one.
  */
 import { GatewayControl, GatewayError, definePlugin, reply, type JsonSchema, type Service } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf, nullable, recordSchema } from '../kit/schema.ts'
 import { Circuits } from '../../contracts/circuits.ts'
+import { AuditLog } from '../../contracts/capabilities.ts'
+import { auditTo } from '../kit/audit.ts'
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
@@ -30,10 +33,11 @@ export default definePlugin<Record<string, never>, Service>({
   description: 'Management routes under /api/v1/admin: the model routes with their targets\' live state, and a config reload.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   enabledByDefault: true,
-  uses: [GatewayControl, Circuits],
+  uses: [GatewayControl, Circuits, AuditLog],
   setup(ctx) {
     const control = ctx.get(GatewayControl)
     const circuits = ctx.tryGet(Circuits)
+    const audit = auditTo(ctx.tryGet(AuditLog), ctx.logger)
     return {
       routes: [{
         method: 'GET',
@@ -69,8 +73,13 @@ export default definePlugin<Record<string, never>, Service>({
         permission: 'manage_gateway',
         body: EMPTY_BODY_SCHEMA,
         response: RELOADED_SCHEMA,
-        handle: async () => {
+        handle: async (req) => {
           const outcome = await control.reload('admin API')
+          // Who reloaded, and what came of it (a refused config too: someone tried).
+          await audit(req, {
+            action: 'config.reload', target: { type: 'config', id: 'gateway.yaml' },
+            details: outcome.status === 'failed' ? { status: outcome.status, message: outcome.message } : { status: outcome.status, version: outcome.version },
+          })
           if (outcome.status === 'failed') {
             throw new GatewayError(`The config was not reloaded: ${outcome.message}`, { status: 422, code: 'config_invalid', details: outcome.issues })
           }

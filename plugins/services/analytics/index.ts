@@ -1,17 +1,22 @@
 /**
  * service.analytics, mounted at /api/v1/analytics: usage and cost over time, from the usage
  * events the gateway records for every /v1 request. What a caller sees follows their role's data
- * scope: their own requests (user), their department's (department_admin), everything (admin).
+ * scope: their own requests (user), their department's (department_admin), everything (admin);
+ * `user_id`, `department` and `key_id` narrow it, and one outside it is a 403 `out_of_scope`.
  *
- *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day
+ *   GET /api/v1/analytics/usage?from&to&group_by=user|department|model|provider|route|key&interval=hour|day&timezone
  *     (grouped by user or key, each row also names it: `user: { id, name, email }`, `key: { id, name, prefix }`)
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
+ *   GET /api/v1/analytics/events?from&to&user_id&department&key_id&limit&offset   (one per request)
+ *   GET /api/v1/analytics/usage.csv?...   GET /api/v1/analytics/events.csv?...   (export.ts)
  */
 import {
-  Store, badRequest, definePlugin, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
+  Store, badRequest, definePlugin, forbidden, raw, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
 } from '../../../plugin-api/index.ts'
 import { listOf, nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema } from '../kit/schema.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
+import { checkTimeZone, rangeEdge } from './range.ts'
+import { allEvents, EVENT_COLUMNS, eventView, MAX_EXPORT_EVENTS, toCsv } from './export.ts'
 
 const GROUPS: readonly UsageGroupBy[] = ['user', 'department', 'model', 'provider', 'route', 'key']
 const INTERVALS: readonly UsageInterval[] = ['hour', 'day']
@@ -38,58 +43,88 @@ interface AnalyticsQuery {
   interval?: UsageInterval
   user_id?: string
   department?: string
+  key_id?: string
+  status?: string
+  timezone?: string
 }
 
 const QUERY_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    from: { type: 'string', description: 'ISO 8601 date or time (default: `default_range_days` before `to`).' },
-    to: { type: 'string', description: 'ISO 8601 date or time (default: now).' },
+    from: { type: 'string', description: 'ISO 8601 date or time (default: `default_range_days` before `to`). A date is the start of that day in `timezone`.' },
+    to: { type: 'string', description: 'ISO 8601 date or time, exclusive (default: now). A date includes that whole day in `timezone`: from=2026-11-01&to=2026-11-30 is November.' },
+    timezone: { type: 'string', minLength: 1, description: 'IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight).' },
     group_by: { enum: GROUPS, 'x-error-code': 'invalid_group_by' },
     interval: { enum: INTERVALS, 'x-error-code': 'invalid_interval' },
-    user_id: { type: 'string', minLength: 1, description: 'Admins and department admins: one user.' },
-    department: { type: 'string', minLength: 1, description: 'Admins: one department.' },
+    user_id: { type: 'string', minLength: 1, description: 'One user (within the caller\'s scope: 403 `out_of_scope` outside it).' },
+    department: { type: 'string', minLength: 1, description: 'One department (within the caller\'s scope: 403 `out_of_scope` outside it).' },
+    key_id: { type: 'string', minLength: 1, description: 'One API key (its id), within the caller\'s scope.' },
+    status: { type: 'string', pattern: '^(error|[1-5][0-9]{2})$', 'x-error-code': 'invalid_status', description: 'Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400.' },
+  },
+}
+
+/** /events: the range and filters, without grouping, and a page. */
+const EVENTS_QUERY = {
+  ...QUERY_SCHEMA,
+  properties: {
+    ...Object.fromEntries(Object.entries(QUERY_SCHEMA.properties).filter(([name]) => name !== 'group_by' && name !== 'interval')),
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'At most this many events.' },
+    offset: { type: 'integer', minimum: 0, default: 0, description: 'Skip this many events.' },
   },
 }
 
 function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): UsageQuery {
+  const timeZone = checkTimeZone(q.timezone)
   const date = (name: 'from' | 'to', fallback: Date): Date => {
     const text = q[name]
     if (text === undefined || text === '') return fallback
-    const d = new Date(text)
-    if (Number.isNaN(d.getTime())) throw badRequest(`\`${name}\` must be an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T12:00:00Z.`, name, 'invalid_date')
+    const d = rangeEdge(text, name, timeZone)
+    if (!d) throw badRequest(`\`${name}\` must be an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T12:00:00Z.`, name, 'invalid_date')
     return d
   }
   const to = date('to', new Date())
   const from = date('from', new Date(to.getTime() - config.default_range_days * DAY_MS))
   if (from >= to) throw badRequest('`from` must be before `to`.', 'from', 'invalid_range')
   if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw badRequest('The range may be at most 366 days.', 'from', 'invalid_range')
-  const { group_by: groupBy, interval } = q
+  const status: UsageQuery['status'] = q.status === undefined || q.status === 'error' ? q.status : Number(q.status)
+  const base = { from, to, groupBy: q.group_by, interval: q.interval, timeZone, keyId: q.key_id, status }
 
-  // The caller's data scope decides the filter; an admin may narrow it with user_id / department.
+  // The caller's data scope decides the filter, which user_id / department / key_id narrow; a
+  // filter outside the scope is refused, not silently replaced by the scope (the answer would
+  // look like the figures asked for).
   const { principal } = caller
   switch (caller.scope) {
     case 'own_data':
-      return { from, to, groupBy, interval, userId: principal.userId }
+      if (q.user_id !== undefined && q.user_id !== principal.userId) throw forbidden('You may only read your own usage: leave out `user_id`.', 'out_of_scope')
+      if (q.department !== undefined && q.department !== principal.department) throw forbidden('You may only read your own usage: leave out `department`.', 'out_of_scope')
+      return { ...base, userId: principal.userId }
     case 'department_data':
-      return { from, to, groupBy, interval, department: principal.department, userId: q.user_id }
+      if (q.department !== undefined && q.department !== principal.department) throw forbidden('You may only read your department\'s usage: leave out `department`.', 'out_of_scope')
+      return { ...base, department: principal.department, userId: q.user_id }
     case 'all_data':
-      return { from, to, groupBy, interval, department: q.department, userId: q.user_id }
+      return { ...base, department: q.department, userId: q.user_id }
   }
 }
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
-const BUCKET: JsonSchema = { type: ['string', 'null'], format: 'date-time', description: 'The start of the hour or day (null without `interval`).' }
+const BUCKET: JsonSchema = { type: ['string', 'null'], format: 'date-time', description: 'The start of the hour or day in `timezone`, as an instant (null without `interval`).' }
 const GROUP: JsonSchema = { ...NULLABLE_STRING, description: 'The group\'s value: a user id, department, model, provider, route or key id (null without `group_by`).' }
 const USAGE_ROW_SCHEMA = recordSchema({
   bucket: BUCKET, group: GROUP, requests: COUNT, errors: COUNT, error_rate: { type: 'number', minimum: 0, maximum: 1 },
+  cache_hits: { ...COUNT, description: 'Requests answered from the gateway\'s cache (no upstream call, cost 0).' },
   prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, total_tokens: COUNT, cost_usd: { type: 'number' },
   latency_p50_ms: { type: 'number' }, latency_p95_ms: { type: 'number' },
   user: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING })), description: '`group_by=user`: who the user is.' },
   key: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, prefix: NULLABLE_STRING })), description: '`group_by=key`: which key it is.' },
 }, ['user', 'key'])
+const EVENT_SCHEMA = recordSchema({
+  time: { type: 'string', format: 'date-time' }, request_id: { type: 'string' }, user_id: NULLABLE_STRING, key_id: NULLABLE_STRING, department: NULLABLE_STRING,
+  route: NULLABLE_STRING, provider: NULLABLE_STRING, model: NULLABLE_STRING, status: { type: 'integer' }, error_type: NULLABLE_STRING, attempts: COUNT,
+  cache_hit: { type: 'boolean' }, streamed: { type: 'boolean' }, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT,
+  cost_usd: { type: 'number' }, latency_ms: COUNT, ttft_ms: { type: ['integer', 'null'] },
+})
 const COSTS_SCHEMA = recordSchema({
   total_cost_usd: { type: 'number' },
   rows: listOf(recordSchema({ bucket: BUCKET, group: GROUP, cost_usd: { type: 'number' }, requests: COUNT, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT })),
@@ -102,6 +137,7 @@ function row(a: UsageAggregate): Record<string, unknown> {
     requests: a.requests,
     errors: a.errors,
     error_rate: a.errorRate,
+    cache_hits: a.cacheHits,
     prompt_tokens: a.promptTokens,
     completion_tokens: a.completionTokens,
     cached_tokens: a.cachedTokens,
@@ -141,7 +177,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
       const rows = await log.aggregate(scoped)
-      return reply(await named(rows, scoped.groupBy, identity), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? null, interval: scoped.interval ?? null, scope: caller.scope } })
+      return reply(await named(rows, scoped.groupBy, identity), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? null, interval: scoped.interval ?? null, timezone: scoped.timeZone, scope: caller.scope } })
     },
   }
   const costs: RouteSpec<unknown, AnalyticsQuery> = {
@@ -155,12 +191,45 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
           total_cost_usd: Math.round(total * 1e10) / 1e10,
           rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens })),
         },
-        { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? 'model', interval: scoped.interval ?? null, scope: caller.scope } },
+        { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? 'model', interval: scoped.interval ?? null, timezone: scoped.timeZone, scope: caller.scope } },
       )
     },
   }
-  return { routes: [usage, costs] }
+  const events: RouteSpec<unknown, AnalyticsQuery & { limit: number; offset: number }> = {
+    method: 'GET', path: '/events', summary: 'The usage events themselves, one per request, oldest first: who, key, route, model, status, tokens, cost, latency.', permission: VIEW_ANALYTICS,
+    query: EVENTS_QUERY, response: listOf(EVENT_SCHEMA),
+    async handle({ caller, query: q }) {
+      const scoped = query(q, config, caller)
+      const page = await log.list({ ...scoped, limit: q.limit, offset: q.offset })
+      return reply(page.map(eventView), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), limit: q.limit, offset: q.offset, count: page.length, scope: caller.scope } })
+    },
+  }
+  const usageCsv: RouteSpec<unknown, AnalyticsQuery> = {
+    method: 'GET', path: '/usage.csv', summary: 'The rows of /usage as CSV (the same parameters).', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA, produces: 'text/csv',
+    async handle({ caller, query: q }) {
+      const scoped = query(q, config, caller)
+      const rows = (await named(await log.aggregate(scoped), scoped.groupBy, identity)).map((r) => ({ ...r, name: nameOf(r, scoped.groupBy) }))
+      return raw(toCsv(USAGE_COLUMNS, rows), CSV, { headers: download('usage') })
+    },
+  }
+  const eventsCsv: RouteSpec<unknown, AnalyticsQuery> = {
+    method: 'GET', path: '/events.csv', summary: `Every usage event in the range as CSV, oldest first (at most ${MAX_EXPORT_EVENTS.toLocaleString('en-US')}; x-export-truncated: true when there were more).`, permission: VIEW_ANALYTICS,
+    query: EVENTS_QUERY, produces: 'text/csv',
+    async handle({ caller, query: q }) {
+      const scoped = query(q, config, caller)
+      const { events: all, truncated } = await allEvents(log, scoped)
+      return raw(toCsv(EVENT_COLUMNS, all.map(eventView)), CSV, { headers: { ...download('usage-events'), 'x-export-truncated': String(truncated) } })
+    },
+  }
+  return { routes: [usage, costs, events, usageCsv, eventsCsv] }
 }
+
+const CSV = 'text/csv; charset=utf-8'
+const USAGE_COLUMNS = ['bucket', 'group', 'name', 'requests', 'errors', 'error_rate', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'total_tokens', 'cost_usd', 'latency_p50_ms', 'latency_p95_ms']
+const download = (name: string) => ({ 'content-disposition': `attachment; filename="${name}.csv"` })
+/** A user's or key's name beside its id in the CSV (/usage's `user` / `key` objects). */
+const nameOf = (row: Record<string, unknown>, groupBy: UsageGroupBy | undefined): unknown =>
+  groupBy === 'user' || groupBy === 'key' ? (row[groupBy] as { name?: unknown } | null)?.name ?? null : null
 
 export default definePlugin<AnalyticsConfig, Service>({
   id: 'service.analytics',

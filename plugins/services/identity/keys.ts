@@ -9,7 +9,8 @@
  */
 import { GatewayError, Store, globCovers, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
-import { Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
+import { AuditLog, Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
+import { auditTo, keyDetails, type Audit } from './audit.ts'
 import { newApiKey } from './data/keys.ts'
 import { secretMakerOf } from './data/api-keys.ts'
 import { isUuid } from '../../store/kit/sql.ts'
@@ -42,7 +43,7 @@ const CREATE_BODY = objectSchema({
 const ROTATE_BODY = objectSchema({ grace_s: { type: 'integer', minimum: 0, maximum: MAX_GRACE_S, description: 'How long the old secret keeps working, in seconds (default 0: it stops at once); never past the key\'s expiry.' } })
 const LIST_QUERY = objectSchema({ ...PAGE_QUERY, user_id: { type: 'string', minLength: 1 }, department: { type: 'string', minLength: 1 }, include_revoked: { type: 'boolean', default: false } })
 
-export function keysService(identity: Identity, config: KeysConfig): Service {
+export function keysService(identity: Identity, config: KeysConfig, audit: Audit = auditTo(undefined, undefined)): Service {
   const { apiKeys, users, events } = identity
 
   /** The key `id`, if the caller's scope reaches it (404 / 403 otherwise). */
@@ -102,7 +103,8 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
 
   const create: RouteSpec<Body> = {
     method: 'POST', path: '/', summary: 'Create a key (its secret is in this answer only).', permission: MANAGE_KEYS, body: CREATE_BODY, status: 201, response: CREATED_KEY_SCHEMA,
-    async handle({ caller, body, access }) {
+    async handle(req) {
+      const { caller, body, access } = req
       const name = optionalString(body, 'name', 100)
       const askedUser = nullableString(body, 'user_id', 64)
       const askedDepartment = optionalString(body, 'department', 64)
@@ -133,6 +135,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
         keyHash: secret.hash, prefix: secret.prefix, name: name ?? null, userId: owner?.id ?? null, department, role, allowedModels, limits, expiresAt,
         createdBy: await holderOf(caller),
       })
+      await audit(req, { action: 'key.create', target: { type: 'key', id: key.id }, department: key.department, details: keyDetails(key) })
       return reply({ ...keyView(key), key: secret.key }, { message: SHOWN_ONCE })
     },
   }
@@ -163,7 +166,8 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
 
   const revoke: RouteSpec<unknown, unknown, { id: string }> = {
     method: 'DELETE', path: '/:id', summary: 'Revoke a key (at once in this process, within the auth cache TTL elsewhere).', permission: MANAGE_KEYS, params: ID_PARAMS, response: KEY_SCHEMA,
-    async handle({ caller, params, access }: RouteRequest<unknown, unknown, { id: string }>) {
+    async handle(req: RouteRequest<unknown, unknown, { id: string }>) {
+      const { caller, params, access } = req
       const key = await reachableKey(caller, params.id)
       await refuseReplacedSecret(caller)
       // As for rotating or changing a user: not a key of a role above the caller's (a department
@@ -172,6 +176,7 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       const revoked = await apiKeys.revoke(key.id)
       events.emit({ type: 'key-changed', keyId: key.id })
       const now = (await apiKeys.get(key.id)) ?? key
+      if (revoked) await audit(req, { action: 'key.revoke', target: { type: 'key', id: key.id }, department: key.department, details: keyDetails(now) })
       return reply(keyView(now), { message: revoked ? 'revoked' : 'already revoked' })
     },
   }
@@ -186,7 +191,8 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
   const rotate: RouteSpec<{ grace_s?: number }, unknown, { id: string }> = {
     method: 'POST', path: '/:id/rotate', summary: 'A new secret for the same key (same id, settings, limits and usage); the old secret stops working now, or after grace_s.', permission: MANAGE_KEYS,
     body: ROTATE_BODY, params: ID_PARAMS, status: 201, response: CREATED_KEY_SCHEMA,
-    async handle({ caller, body, params, access }: RouteRequest<{ grace_s?: number }, unknown, { id: string }>) {
+    async handle(req: RouteRequest<{ grace_s?: number }, unknown, { id: string }>) {
+      const { caller, body, params, access } = req
       const grace = body?.grace_s ?? 0
       const old = await reachableKey(caller, params.id)
       await refuseReplacedSecret(caller)
@@ -210,6 +216,10 @@ export function keysService(identity: Identity, config: KeysConfig): Service {
       if (!key) throw new GatewayError('This key is no longer active; create a new one instead.', { status: 409, code: 'key_not_active', param: 'id' })
       // Drops both secrets from the auth cache: the old one is looked up again, with its grace.
       events.emit({ type: 'key-changed', keyId: key.id })
+      await audit(req, {
+        action: 'key.rotate', target: { type: 'key', id: key.id }, department: key.department,
+        details: { ...keyDetails(key), previous_prefix: key.previousPrefix, grace_s: grace, previous_expires_at: key.previousExpiresAt?.toISOString() ?? null },
+      })
       return reply({ ...keyView(key), key: secret.key, replaces: key.id }, { message: grace > 0 ? `${SHOWN_ONCE} The previous secret works until ${key.previousExpiresAt!.toISOString()}.` : SHOWN_ONCE })
     },
   }
@@ -269,10 +279,10 @@ export default definePlugin<KeysConfig, Service>({
   description: 'Virtual API keys: create (shown once), list, revoke, rotate, within the caller\'s data scope.',
   configSchema: keysConfigSchema,
   needs: [Store],
-  uses: [Identity],
+  uses: [Identity, AuditLog],
   setup(ctx, config) {
     const identity = ctx.tryGet(Identity)
     if (!identity) throw new Error('keys are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
-    return keysService(identity, config)
+    return keysService(identity, config, auditTo(ctx.tryGet(AuditLog), ctx.logger))
   },
 })

@@ -13,7 +13,8 @@
 import type { Logger } from 'pino'
 import { Store, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
-import { Identity, type ApiKeyRepository } from '../../contracts/capabilities.ts'
+import { AuditLog, Identity, type ApiKeyRepository } from '../../contracts/capabilities.ts'
+import { auditTo, type Audit } from './audit.ts'
 import { ID_PARAMS, PAGE_QUERY, nullableString, optionalString, type Body, type PageQuery } from './input.ts'
 import { usersConfigSchema, type UsersConfig } from './schema.ts'
 import { DEPARTMENT_SCHEMA, ME_SCHEMA, ROLE_SCHEMA, USER_SCHEMA, userView } from './views.ts'
@@ -21,7 +22,7 @@ import { DEPARTMENT_SCHEMA, ME_SCHEMA, ROLE_SCHEMA, USER_SCHEMA, userView } from
 const VIEW_USERS = 'view_users'
 const MANAGE_USERS = 'manage_users'
 
-export function usersService(identity: Identity, logger?: Logger): Service {
+export function usersService(identity: Identity, logger?: Logger, audit: Audit = auditTo(undefined, undefined)): Service {
   const { users, events } = identity
 
   const me: RouteSpec = {
@@ -92,7 +93,8 @@ export function usersService(identity: Identity, logger?: Logger): Service {
   const update: RouteSpec<Body, unknown, { id: string }> = {
     method: 'PATCH', path: '/:id', summary: 'Set a user\'s role and/or department (their keys follow).', permission: MANAGE_USERS, params: ID_PARAMS, response: USER_SCHEMA,
     body: objectSchema({ role: { type: 'string' }, department: { type: ['string', 'null'] } }),
-    async handle({ caller, body, params, access }) {
+    async handle(req) {
+      const { caller, body, params, access } = req
       const role = optionalString(body, 'role', 64)
       const department = nullableString(body, 'department', 64)
       if (role === undefined && department === undefined) throw badRequest('Nothing to change: give `role` and/or `department`.', null, 'empty_update')
@@ -119,6 +121,10 @@ export function usersService(identity: Identity, logger?: Logger): Service {
       })
       events.emit({ type: 'user-changed', userId: target.id })
       for (const keyId of revoked) events.emit({ type: 'key-changed', keyId })
+      const changes: Record<string, unknown> = { revoked_keys: revoked }
+      if (role !== undefined) changes.role = { from: target.role, to: user.role }
+      if (department !== undefined) changes.department = { from: target.department, to: user.department }
+      await audit(req, { action: 'user.update', target: { type: 'user', id: target.id }, department: user.department, details: changes })
       if (revoked.length === 0) return reply(userView(user), { message: 'updated', meta: { revoked_keys: [] } })
       logger?.info({ userId: target.id, from: target.department, to: department, revokedKeys: revoked, by: caller.principal.userId }, 'user changed department: revoked the keys someone else made for them')
       const message = `updated; revoked ${revoked.length === 1 ? '1 key' : `${revoked.length} keys`} made for this user by someone else or an unknown maker (meta.revoked_keys): those do not follow a user to another department`
@@ -149,10 +155,10 @@ export default definePlugin<UsersConfig, Service>({
   description: 'Users: list, read, set role and department, within the caller\'s data scope; GET /me.',
   configSchema: usersConfigSchema,
   needs: [Store],
-  uses: [Identity],
+  uses: [Identity, AuditLog],
   setup(ctx) {
     const identity = ctx.tryGet(Identity)
     if (!identity) throw new Error('users are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
-    return usersService(identity, ctx.logger)
+    return usersService(identity, ctx.logger, auditTo(ctx.tryGet(AuditLog), ctx.logger))
   },
 })

@@ -29,7 +29,11 @@ export default definePlugin<Record<string, ModelPrice>, Service>({
   provides: [Pricing],
   enabledByDefault: { at: ['pricing'] },
   setup(ctx, config) {
-    ctx.provide(Pricing, new PriceTable(config))
+    // An unpriced model costs 0: its spend is missing from analytics and budgets never count it, so say so (once per model).
+    ctx.provide(Pricing, new PriceTable(config, (model) => ctx.logger.warn(
+      { model },
+      `model '${model}' has no price in config/models.json or gateway.yaml \`pricing:\`: its calls are recorded at cost 0 and budgets do not count them; add \`pricing: { ${model}: { input: <USD per 1M>, output: <USD per 1M> } }\``,
+    )))
     return {}
   },
 })

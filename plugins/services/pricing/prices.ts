@@ -37,14 +37,22 @@ export interface TokenCounts {
   readonly cached?: number
 }
 
+/** The most unpriced model names told about (a glob route passes clients' names on). */
+const MAX_UNPRICED_TOLD = 1000
+
 export class PriceTable implements Pricing {
   readonly #prices = new Map<string, ModelPrice>()
   /** Model name → price (or null), after dated-version and provider-prefix matching. */
   readonly #resolved = new Map<string, ModelPrice | null>()
+  readonly #onUnpriced: ((model: string) => void) | undefined
+  /** Models `onUnpriced` was told about: once each. */
+  readonly #told = new Set<string>()
 
-  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
+  /** `onUnpriced` hears once of each model whose tokens were priced at 0 for want of a price. */
+  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}, onUnpriced?: (model: string) => void) {
     for (const [name, entry] of Object.entries(MODEL_CATALOG.models)) this.#prices.set(name, entry)
     for (const [name, entry] of Object.entries(overrides)) this.#prices.set(name, entry)
+    this.#onUnpriced = onUnpriced
   }
 
   /**
@@ -65,7 +73,10 @@ export class PriceTable implements Pricing {
   /** Cost in USD; 0 for a model without a price (and the caller may log that). */
   cost(model: string | undefined, tokens: TokenCounts): number {
     const price = this.price(model)
-    if (!price) return 0
+    if (!price) {
+      if (model && tokens.prompt + tokens.completion > 0) this.#tell(model)
+      return 0
+    }
     const cached = Math.min(tokens.cached ?? 0, tokens.prompt)
     const uncached = tokens.prompt - cached
     return (uncached * price.input + cached * (price.cached_input ?? price.input) + tokens.completion * price.output) / 1_000_000
@@ -77,6 +88,12 @@ export class PriceTable implements Pricing {
 
   contextWindow(model: string | undefined): number | undefined {
     return this.price(model)?.context_window
+  }
+
+  #tell(model: string): void {
+    if (!this.#onUnpriced || this.#told.has(model) || this.#told.size >= MAX_UNPRICED_TOLD) return
+    this.#told.add(model)
+    this.#onUnpriced(model)
   }
 
   #lookup(model: string): ModelPrice | undefined {

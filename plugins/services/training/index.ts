@@ -21,7 +21,8 @@ import {
 } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf } from '../kit/schema.ts'
 import { Queue } from '../../contracts/queue.ts'
-import { Identity } from '../../contracts/capabilities.ts'
+import { AuditLog, Identity } from '../../contracts/capabilities.ts'
+import { auditTo, type Audit } from '../kit/audit.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
 import { DeletedModels, FineTuning, type FineTuneHyperparameter, type FineTuner } from '../../contracts/fine-tuning.ts'
@@ -80,6 +81,8 @@ interface Training {
   /** The current config's flags (read per request: a reload may flip one). */
   features: () => Readonly<Record<string, boolean>>
   rebuild: (reason: string) => Promise<void>
+  /** Deploys and removals go to the audit trail (service.audit), when the gateway keeps one. */
+  audit: Audit
 }
 const TrainingParts = token<Training>('TrainingParts')
 
@@ -320,7 +323,8 @@ function deployRoutes(t: Training): RouteSpec[] {
     {
       method: 'POST', path: '/jobs/:id/deploy', summary: 'Make a succeeded job\'s model routable under a route name (no gateway.yaml edit; every replica picks it up).', permission: PERMISSION,
       params: ID_PARAMS, body: { type: 'object', additionalProperties: false, required: ['route'], properties: { route: ROUTE_NAME } }, status: 201, response: DEPLOYMENT_SCHEMA,
-      async handle({ caller, params, body, gateway }) {
+      async handle(req) {
+        const { caller, params, body, gateway } = req
         requireDeployer(t, caller)
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
         if (job.status !== 'succeeded' || !job.fineTunedModel) throw conflict(`The job is ${job.status}: only a succeeded job has a model to deploy.`, 'job_not_succeeded', 'id')
@@ -337,6 +341,7 @@ function deployRoutes(t: Training): RouteSpec[] {
         await t.jobs.addEvent(job.id, { level: 'info', message: `Deployed as route ${route}.` })
         // Answered once this replica routes it (others follow within sweep_ms).
         await t.rebuild(`deployed ${route}`)
+        await t.audit(req, { action: 'model.deploy', target: { type: 'route', id: route }, details: { job_id: job.id, provider: job.provider, model: job.fineTunedModel } })
         return deploymentView(added)
       },
     },
@@ -347,11 +352,14 @@ function deployRoutes(t: Training): RouteSpec[] {
     {
       method: 'DELETE', path: '/deployments/:route', summary: 'Stop routing a deployed model.', permission: PERMISSION, response: REMOVED_DEPLOYMENT_SCHEMA,
       params: { type: 'object', required: ['route'], properties: { route: { type: 'string', minLength: 1 } } },
-      async handle({ caller, params }) {
+      async handle(req) {
+        const { caller, params } = req
         requireDeployer(t, caller)
         const route = (params as { route: string }).route
+        const was = t.deployed.list().find((d) => d.route === route)
         if (!(await t.deployed.remove(route))) throw notFound(`No deployed route '${route}'.`, 'deployment_not_found', 'route')
         await t.rebuild(`removed ${route}`)
+        await t.audit(req, { action: 'model.undeploy', target: { type: 'route', id: route }, details: { job_id: was?.jobId ?? null, provider: was?.provider ?? null, model: was?.model ?? null } })
         return { route, deleted: true }
       },
     },
@@ -364,7 +372,7 @@ const service = definePlugin<TrainingConfig, Service>({
   description: 'Fine-tuning datasets (checked JSONL, stats, cost estimate) and jobs run by queue workers through providers\' FineTuning capability.',
   configSchema,
   needs: [Store, Queue, Files, Tokenizer],
-  uses: [Identity],
+  uses: [Identity, AuditLog],
   provides: [TrainingParts, RouteOverlay, DeletedModels],
   async setup(ctx, config) {
     const store = ctx.get(Store)
@@ -379,7 +387,7 @@ const service = definePlugin<TrainingConfig, Service>({
     await Promise.all([deployed.refresh(), deleted.refresh()])
     ctx.provide(RouteOverlay, deployed)
     ctx.provide(DeletedModels, deleted)
-    const parts: Training = { jobs, datasets, files, queue, config, fineTunerOf: (name) => capabilityOf(ctx.provider(name), FineTuning), logger: ctx.logger, deployed, deleted, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason) }
+    const parts: Training = { jobs, datasets, files, queue, config, fineTunerOf: (name) => capabilityOf(ctx.provider(name), FineTuning), logger: ctx.logger, deployed, deleted, features: () => ctx.features, rebuild: (reason) => ctx.rebuild(reason), audit: auditTo(ctx.tryGet(AuditLog), ctx.logger) }
     ctx.provide(TrainingParts, parts)
     // Another replica's deploy, removal or model deletion: seen here within sweep_ms, then this process rebuilds too.
     const watcher = setInterval(() => {

@@ -52,6 +52,7 @@ const SCOPE_COLUMNS = [['userId', 'user_id'], ['department', 'department'], ['ke
 
 const MEASURES = `count(*) AS requests,
   count(*) FILTER (WHERE status >= 400) AS errors,
+  count(*) FILTER (WHERE cache_hit) AS cache_hits,
   coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
   coalesce(sum(completion_tokens), 0) AS completion_tokens,
   coalesce(sum(cached_tokens), 0) AS cached_tokens,
@@ -67,6 +68,7 @@ interface AggregateRow {
   group_key: string | null
   requests: number | string
   errors: number | string
+  cache_hits: number | string
   prompt_tokens: number | string
   completion_tokens: number | string
   cached_tokens: number | string
@@ -119,7 +121,7 @@ export function usageRepository(db: SqlClient): UsageEventRepository {
 
     async aggregate(query: UsageQuery) {
       const params: unknown[] = []
-      const bucket = query.interval === undefined ? 'NULL::timestamptz' : `date_trunc(${bind(params, checkInterval(query.interval))}, occurred_at, 'UTC')`
+      const bucket = query.interval === undefined ? 'NULL::timestamptz' : `date_trunc(${bind(params, checkInterval(query.interval))}, occurred_at, ${bind(params, query.timeZone ?? 'UTC')})`
       const group = query.groupBy === undefined ? 'NULL::text' : checkGroupBy(query.groupBy)
       const where = scopeFilter(query, params)
       const { rows } = await db.query<AggregateRow>(
@@ -164,6 +166,8 @@ function scopeFilter(scope: UsageScope, params: unknown[]): string {
     const value = scope[field]
     if (value !== undefined) conditions.push(`${column} = ${bind(params, value)}`)
   }
+  if (scope.status === 'error') conditions.push('status >= 400')
+  else if (scope.status !== undefined) conditions.push(`status = ${bind(params, scope.status)}`)
   return conditions.join(' AND ')
 }
 
@@ -223,6 +227,7 @@ function toAggregate(r: AggregateRow): UsageAggregate {
     requests,
     errors,
     errorRate: requests === 0 ? 0 : errors / requests,
+    cacheHits: toNumber(r.cache_hits),
     promptTokens,
     completionTokens,
     cachedTokens: toNumber(r.cached_tokens),
