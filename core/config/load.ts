@@ -70,8 +70,10 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
 
   const missing: { keys: (string | number)[]; issue: ConfigIssue; variable: string }[] = []
   interpolate(doc, env, (node, keys, variable, message) => {
-    const { line, col } = position(node.range?.[0] ?? 0)
-    missing.push({ keys, variable, issue: { file: source, line, col, path: dottedPath(keys), message } })
+    const issue = { file: source, ...position(node.range?.[0] ?? 0), path: dottedPath(keys), message }
+    // No variable named: a malformed reference, an error whatever the environment (its text would become the value).
+    if (variable) missing.push({ keys, variable, issue })
+    else throw new ConfigError([issue])
   })
   const data = (doc.toJS() ?? {}) as { providers?: Record<string, { optional?: unknown } | null> }
 
@@ -135,8 +137,10 @@ function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (str
 function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, keys: (string | number)[], variable: string, message: string) => void): void {
   visit(doc, {
     Scalar(_key, node, ancestors) {
-      if (typeof node.value !== 'string' || !node.value.includes('${')) return
+      if (typeof node.value !== 'string' || !/\$\{|^os\.environ\//.test(node.value)) return
       const original = node.value
+      const stray = /\$\{(?![A-Za-z_]\w*(?::-[^}]*)?\})[^}]*\}?|^os\.environ\/\w*/.exec(original)
+      if (stray) return fail(node, pathOf([...ancestors, node]), '', `'${stray[0]}' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`)
       let missing = false
       const result = original.replace(VAR, (_m, name: string, fallback: string | undefined) => {
         const value = env[name]
