@@ -79,6 +79,26 @@ describe('background responses through the openai SDK', () => {
     expect(next.status).toBe('completed')
   })
 
+  it('refuses to continue one still running (its exchange is not kept yet) instead of answering without it, and continues it once it has ended', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const running = await alice.responses.create({ model: 'chat-a', input: 'name three rivers', background: true })
+    const chatsBefore = f.upstreamChats().length
+    const refused = await alice.responses.create({ model: 'chat-a', previous_response_id: running.id, input: 'which is longest?' }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ status: 400, param: 'previous_response_id', code: 'previous_response_in_progress' })
+    expect((refused as Error).message).toMatch(/still (queued|in_progress)/)
+    await waitFor(() => f.upstreamChats().some((r) => r.body.messages.at(-1).content === 'name three rivers'), 5000, 10)
+    held.release()
+    expect((await settled(alice, running.id)).status).toBe('completed')
+    f.upstream.handle(openAIUpstreamHandler())
+    await alice.responses.create({ model: 'chat-a', previous_response_id: running.id, input: 'which is longest?' })
+    // The refused request never reached the model; the one after the run carries its exchange.
+    expect(f.upstreamChats().slice(chatsBefore).map((r) => r.body.messages.map((m: { content: string }) => m.content))).toEqual([
+      ['name three rivers'], ['name three rivers', 'reply to: name three rivers', 'which is longest?'],
+    ])
+  })
+
   it('cancels a running one: the upstream call is stopped, it stays cancelled, and cancelling again answers the same', async () => {
     const held = heldUpstream()
     f.upstream.handle(held.handler)

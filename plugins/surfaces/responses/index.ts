@@ -115,7 +115,13 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
       const thread = conversationId ? await reachableConversation(conversations, caller, conversationId, 'conversation') : undefined
-      if (previous) await reachableResponse(caller, previous, 'previous_response_id')
+      if (previous) {
+        // A background response's items are kept when its run ends: continuing it before then would answer without its exchange.
+        const status = (await reachableResponse(caller, previous, 'previous_response_id')).body.status
+        if (status === 'queued' || status === 'in_progress') {
+          throw badRequest(`The previous response '${previous}' is still ${status}: wait until it has ended (poll it with GET /v1/responses/${previous}), then continue it.`, 'previous_response_id', 'previous_response_in_progress')
+        }
+      }
       const assistant = await assistantOf(caller, body.model)
       const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
       await checkFileParts(input, 'input', caller, files)
