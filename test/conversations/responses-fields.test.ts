@@ -28,6 +28,21 @@ describe('Responses create fields', () => {
     await waitFor(() => f.upstreamChats().at(-1)!.body.user === 'end-user-8', 5000, 10)
   })
 
+  it('passes text.verbosity to the model as the chat verbosity, streamed or not, and echoes it', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'be terse', text: { verbosity: 'low' } })
+    expect(f.upstreamChats().at(-1)!.body.verbosity).toBe('low')
+    expectOpenAISchema('Response', response)
+    expect(response.text).toEqual({ format: { type: 'text' }, verbosity: 'low' })
+    expect(response).not.toHaveProperty('verbosity')
+    const final = await alice.responses.stream({ model: 'chat-a', input: 'be wordy', text: { verbosity: 'high', format: { type: 'text' } } }).finalResponse()
+    expect(f.upstreamChats().at(-1)!.body.verbosity).toBe('high')
+    expect(final.text?.verbosity).toBe('high')
+    await alice.responses.create({ model: 'chat-a', input: 'plain' })
+    expect(f.upstreamChats().at(-1)!.body).not.toHaveProperty('verbosity')
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', text: { verbosity: 'loud' as 'low' } })).rejects.toMatchObject({ status: 400, param: 'text.verbosity' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', text: { formt: { type: 'json_object' } } as never })).rejects.toMatchObject({ status: 400, code: 'unknown_parameter', param: 'text.formt' })
+  })
+
   it('refuses an unknown field and one it cannot carry out, naming it', async () => {
     await expect(alice.responses.create({ model: 'chat-a', input: 'hi', foo: 1 } as never)).rejects.toMatchObject({ status: 400, code: 'unknown_parameter', param: 'foo' })
     await expect(alice.responses.create({ model: 'chat-a', input: 'hi', context_management: [{ type: 'compaction' }] } as never)).rejects.toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'context_management' })

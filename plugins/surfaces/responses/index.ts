@@ -16,7 +16,7 @@ import { Conversations, type AssistantRecord } from '../../contracts/conversatio
 import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
-import { checkFileParts, chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools } from './input.ts'
+import { checkFileParts, chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools, textVerbosity } from './input.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -109,6 +109,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const chatParams = checkFields(body)
       if (body.prompt !== undefined && body.prompt !== null) throw badRequest('Stored prompt templates (`prompt`) are not supported by this gateway: send the text as `instructions` and `input`.', 'prompt', 'unsupported_parameter')
       const responseFormat = chatResponseFormat(body.text)
+      const verbosity = textVerbosity(body.text)
       const effort = reasoningEffort(body.reasoning)
       const logprobs = logprobsOf(body.include, body.top_logprobs)
       const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation as { id?: string } | null | undefined)?.id
@@ -149,7 +150,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
-        store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams,
+        store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams: verbosity ? { ...chatParams, verbosity } : chatParams,
       }, gateway)
       if (turn.events) return sse(responseEvents(turn), errorEvent)
       if (body.background === true) return turn.draft()
