@@ -322,6 +322,12 @@ export interface TurnInput {
   /** The answer's tokens with their log probabilities, and `top` alternatives of each (0-20). */
   readonly logprobs?: { readonly top: number }
   readonly metadata?: Readonly<Record<string, string>>
+  /**
+   * A history that does not fit the model's window: `auto` (or absent) drops its oldest whole
+   * turns, `disabled` (the Responses API's default) refuses the turn with a 400
+   * context_length_exceeded. An assistant's `summarize` policy folds them into its summary either way.
+   */
+  readonly truncation?: 'auto' | 'disabled'
   /** Keep the response (retrievable, continuable). Items of a thread are kept either way. */
   readonly store: boolean
   readonly stream: boolean

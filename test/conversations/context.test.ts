@@ -5,6 +5,7 @@
  * (on, off, and a title route that fails without failing the reply).
  */
 import { readFileSync } from 'node:fs'
+import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startConversations, type ConversationsFixture } from './helpers.ts'
 
@@ -94,6 +95,34 @@ describe('the context window of a turn', () => {
     const narrow = await f.call('lead', 'POST', '/api/v1/assistants', { name: 'narrow-a', route: 'chat-a', context_policy: { max_context_tokens: 400 } })
     const lowered = await sixTurns({ assistant_id: narrow.body.data.id })
     expect(lowered.sent.filter((m) => m.role === 'user').length).toBeLessThan(6)
+  })
+
+  it('on /v1/responses, refuses a history that does not fit (truncation disabled, OpenAI\'s default) and drops its oldest turns with truncation: auto', async () => {
+    const alice = f.client('alice')
+    /** Chain long messages on chat-tiny until one is refused (or `n` is 8); the last response and the refusal. */
+    let previous: OpenAI.Responses.Response | undefined
+    let refused: unknown
+    for (let n = 1; n <= 8 && !refused; n++) {
+      await alice.responses.create({ model: 'chat-tiny', input: long(n), previous_response_id: previous?.id })
+        .then((r) => { previous = r }, (e: unknown) => { refused = e })
+    }
+    expect(previous?.truncation).toBe('disabled')
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'input' })
+    expect((refused as Error).message).toContain("truncation: 'auto'")
+    const before = f.upstreamChats().length
+    const cut = await alice.responses.create({ model: 'chat-tiny', input: long(9), previous_response_id: previous!.id, truncation: 'auto' })
+    expect(cut).toMatchObject({ status: 'completed', truncation: 'auto' })
+    const sent = f.upstreamChats().slice(before)
+    expect(sent).toHaveLength(1)
+    const kept = (sent[0].body.messages as Sent[]).filter((m) => m.role === 'user').map((m) => numbers(m.content)[0])
+    expect(kept.at(-1)).toBe(9)
+    expect(kept[0]).toBeGreaterThan(1)
+
+    // A conversation the same way.
+    const conversation = await alice.conversations.create({ items: Array.from({ length: 8 }, (_, i) => ({ type: 'message' as const, role: 'user' as const, content: long(i + 1) })) })
+    await expect(alice.responses.create({ model: 'chat-tiny', conversation: conversation.id, input: long(9) })).rejects.toMatchObject({ status: 400, code: 'context_length_exceeded' })
+    expect((await alice.responses.create({ model: 'chat-tiny', conversation: conversation.id, input: long(9), truncation: 'auto' })).status).toBe('completed')
   })
 
   it('names no thread when no title route is configured (the default)', async () => {

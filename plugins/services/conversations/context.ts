@@ -64,6 +64,18 @@ export function fitHistory(newestFirst: readonly ItemRecord[], fixedTokens: numb
   return { items: kept, dropped: dropped.length }
 }
 
+/** The history that fits (fitHistory); with `truncation: 'disabled'` one that does not fit whole is a 400 rather than cut. */
+export function fittedHistory(newestFirst: readonly ItemRecord[], fixedTokens: number, window: Window, truncation: 'auto' | 'disabled' | undefined): ItemRecord[] {
+  const { items, dropped } = fitHistory(newestFirst, fixedTokens, window)
+  if (dropped > 0 && truncation === 'disabled') {
+    throw badRequest(
+      `The conversation so far and the new input do not fit the model's window of ${window.tokens} tokens (${window.reserve} kept for the answer): send \`truncation: 'auto'\` to drop its oldest turns, or start a new one.`,
+      'input', 'context_length_exceeded',
+    )
+  }
+  return items
+}
+
 const isUserMessage = (item: ItemRecord): boolean => item.content.type === 'message' && item.content.role === 'user'
 
 /** Every tool result answers a call the history (or the input itself) holds. */

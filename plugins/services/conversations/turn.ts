@@ -15,7 +15,7 @@ import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grou
 import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
 import { readFileParts } from './file-parts.ts'
-import { contextWindowTokens, fitHistory, requireKnownCalls, type Window } from './context.ts'
+import { contextWindowTokens, fittedHistory, requireKnownCalls, type Window } from './context.ts'
 import { gatherContext, withCitations } from './grounding.ts'
 import { newId } from '../kit/ids.ts'
 import { itemText, type CountTokens } from './data/items.ts'
@@ -246,7 +246,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
         threadId: input.threadId, newestFirst: turn.newestFirst, fixedTokens, window, route: settings.summaryRoute ?? turn.model, maxTokens: settings.summaryMaxTokens,
         gateway: turn.gateway, signal: input.signal,
       }, { count, logger: deps.logger, read: deps.summaries.read, save: deps.summaries.save })
-      : { summary: null, items: fitHistory(turn.newestFirst, fixedTokens, window).items }
+      : { summary: null, items: fittedHistory(turn.newestFirst, fixedTokens, window, input.truncation) }
     return [
       ...(instructions ? [{ role: 'system' as const, content: instructions }] : []),
       ...(summary ? [summaryMessage(summary)] : []),

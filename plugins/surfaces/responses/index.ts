@@ -149,6 +149,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: server,
         toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
+        truncation: body.truncation === 'auto' ? 'auto' : 'disabled',
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
         store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams: verbosity ? { ...chatParams, verbosity } : chatParams,
       }, gateway)
