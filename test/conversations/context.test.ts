@@ -240,3 +240,34 @@ describe('when the summary and title routes fail', () => {
     expect((await f.call('alice', 'GET', `/api/v1/chat/threads/${thread}`)).body.data).toMatchObject({ title: null, message_count: 12 })
   })
 })
+
+describe('a history cut at max_history_items', () => {
+  let f: ConversationsFixture
+  beforeAll(async () => { f = await startConversations({ services: 'max_history_items: 2' }) }, 120_000)
+  afterAll(async () => { await f?.close() })
+
+  it('never starts with a tool result whose call was cut off (a chat API refuses one), nor sends one whose call was deleted', async () => {
+    const alice = f.client('alice')
+    const weather = { type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }
+    const asked = await alice.responses.create({ model: 'chat-a', input: 'What is the weather in Paris?', tools: [weather] })
+    const call = asked.output[0] as OpenAI.Responses.ResponseFunctionToolCall
+    const answered = await alice.responses.create({ model: 'chat-a', previous_response_id: asked.id, tools: [weather], input: [{ type: 'function_call_output', call_id: call.call_id, output: '20C' }] })
+    expect(answered.output_text).toBe('tool said: 20C')
+    // The newest two items are the call's output and the reply: the call itself is not read.
+    const thanked = await alice.responses.create({ model: 'chat-a', previous_response_id: answered.id, input: 'and tomorrow?' })
+    expect(thanked.output_text).toBe('reply to: and tomorrow?')
+    const sent = f.upstreamChats().at(-1)!.body.messages as { role: string; tool_call_id?: string; tool_calls?: unknown[] }[]
+    expect(sent.map((m) => m.role)).toEqual(['assistant', 'user'])
+
+    // A conversation whose function call was deleted: its output is not sent without it.
+    const conversation = await alice.conversations.create({ items: [
+      { type: 'message', role: 'user', content: 'weather?' },
+      { type: 'function_call', call_id: 'call_x', name: 'get_weather', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'call_x', output: '5C' },
+    ] })
+    const items = await alice.conversations.items.list(conversation.id, { order: 'asc' })
+    await alice.conversations.items.delete(items.data[1]!.id!, { conversation_id: conversation.id })
+    await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'so?' })
+    expect((f.upstreamChats().at(-1)!.body.messages as { role: string }[]).map((m) => m.role)).toEqual(['user', 'user'])
+  })
+})
