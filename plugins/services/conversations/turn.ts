@@ -97,6 +97,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const threadId = input.threadId ?? null
     const model = input.model ?? input.assistant?.route ?? settings.defaultRoute
     if (!model) throw badRequest('`model` is required.', 'model', 'missing_model')
+    requireChosenTool(input.toolChoice, [...(input.assistant?.tools ?? []), ...(input.tools ?? [])])
 
     const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
       : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
@@ -404,6 +405,15 @@ function responseObject(r: {
     metadata: input.metadata ?? {},
     conversation: r.threadId ? { id: r.threadId } : null,
     ...input.echo,
+  }
+}
+
+/** A `tool_choice` that names a tool, or requires one, needs it among the turn's tools (else it would be dropped, and the model answer freely). */
+function requireChosenTool(choice: unknown, tools: readonly ChatTool[]): void {
+  if (choice === 'required' && tools.length === 0) throw badRequest("`tool_choice: 'required'` needs `tools`: this request has none.", 'tool_choice', 'invalid_tool_choice')
+  const name = (choice as { function?: { name?: unknown } } | null | undefined)?.function?.name
+  if (typeof name === 'string' && !tools.some((t) => t.type === 'function' && t.function.name === name)) {
+    throw badRequest(`\`tool_choice\` names the function '${name}', which is not among \`tools\`.`, 'tool_choice', 'invalid_tool_choice')
   }
 }
 

@@ -13,7 +13,7 @@
 import { badRequest, definePlugin, notFound, sse, type Caller, type RouteSpec, type SseFrame, type Surface } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
-import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'
+import { METADATA, conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
 import { checkFileParts, chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools, textVerbosity } from './input.ts'
@@ -47,7 +47,7 @@ const CREATE_BODY = {
     top_p: { type: ['number', 'null'], minimum: 0, maximum: 1 },
     max_output_tokens: { type: ['integer', 'null'], minimum: 1 },
     parallel_tool_calls: { type: ['boolean', 'null'] },
-    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } },
+    metadata: METADATA,
     text: { type: ['object', 'null'] },
     truncation: { enum: ['auto', 'disabled', null] },
   },
