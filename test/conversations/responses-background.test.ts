@@ -99,6 +99,23 @@ describe('background responses through the openai SDK', () => {
     ])
   })
 
+  it('fails one the provider rate-limits with error.code rate_limit_exceeded (a client backs off), another with server_error', async () => {
+    f.upstream.handle((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' })
+      res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded', param: null } }))
+    })
+    try {
+      const limited = await settled(alice, (await alice.responses.create({ model: 'chat-a', input: 'too many', background: true })).id)
+      expectOpenAISchema('Response', limited)
+      expect(limited).toMatchObject({ status: 'failed', error: { code: 'rate_limit_exceeded' } })
+      f.upstream.handle(openAIUpstreamHandler({ failing: ['gpt-4o-mini'] }))
+      const broken = await settled(alice, (await alice.responses.create({ model: 'chat-a', input: 'broken', background: true })).id)
+      expect(broken).toMatchObject({ status: 'failed', error: { code: 'server_error' } })
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+  })
+
   it('cancels a running one: the upstream call is stopped, it stays cancelled, and cancelling again answers the same', async () => {
     const held = heldUpstream()
     f.upstream.handle(held.handler)

@@ -380,7 +380,7 @@ function responseObject(r: {
     object: 'response',
     created_at: r.createdAt,
     status: r.status,
-    error: r.error ? { code: 'server_error', message: r.error.message } : null,
+    error: r.error ? { code: responseErrorCode(r.error), message: r.error.message } : null,
     incomplete_details: r.status === 'incomplete' ? { reason: r.reason ?? 'interrupted' } : null,
     instructions: input.instructions ?? null,
     max_output_tokens: input.maxOutputTokens ?? null,
@@ -416,6 +416,17 @@ function requireChosenTool(choice: unknown, tools: readonly ChatTool[]): void {
     throw badRequest(`\`tool_choice\` names the function '${name}', which is not among \`tools\`.`, 'tool_choice', 'invalid_tool_choice')
   }
 }
+
+/** A failure in the Responses API's error codes: a rate limit says so (a client backs off rather than give up), an image's own code is kept, the rest is a server error. */
+function responseErrorCode(error: GatewayError): string {
+  if (error.status === 429 || error.upstreamStatus === 429) return 'rate_limit_exceeded'
+  return IMAGE_ERROR_CODES.has(error.code) ? error.code : 'server_error'
+}
+
+const IMAGE_ERROR_CODES = new Set([
+  'invalid_image', 'invalid_image_format', 'invalid_base64_image', 'invalid_image_url', 'image_too_large', 'image_too_small', 'image_parse_error',
+  'image_content_policy_violation', 'invalid_image_mode', 'image_file_too_large', 'unsupported_image_media_type', 'empty_image_file', 'failed_to_download_image', 'image_file_not_found',
+])
 
 function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined))
