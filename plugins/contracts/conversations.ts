@@ -206,6 +206,8 @@ export interface Responses {
   follow(id: string): Promise<TurnStream | undefined>
   /** The items the client sent with the response, in order. */
   inputItems(id: string, options: ItemListOptions): Promise<Slice<ItemRecord>>
+  /** A background response of this thread still queued or in progress (its items are kept when it ends), if any. */
+  runningIn(threadId: string): Promise<ResponseRecord | undefined>
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -99,6 +99,28 @@ describe('background responses through the openai SDK', () => {
     ])
   })
 
+  it('refuses a turn in a conversation while a background response runs in it (conversation_locked, as OpenAI), so its history stays in order', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] })
+    const running = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'research this', background: true })
+    const refused = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'meanwhile' }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ status: 400, param: 'conversation', code: 'conversation_locked' })
+    // Another conversation is not held up.
+    f.upstream.handle(openAIUpstreamHandler())
+    expect((await alice.responses.create({ model: 'chat-a', conversation: (await alice.conversations.create({})).id, input: 'elsewhere' })).status).toBe('completed')
+    f.upstream.handle(held.handler)
+    await waitFor(() => f.upstreamChats().some((r) => r.body.messages.at(-1).content === 'research this'), 5000, 10)
+    held.release()
+    expect((await settled(alice, running.id)).status).toBe('completed')
+    f.upstream.handle(openAIUpstreamHandler())
+    await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'meanwhile' })
+    const texts: string[] = []
+    for await (const item of alice.conversations.items.list(conversation.id, { order: 'asc' })) texts.push(((item as OpenAI.Conversations.Message).content[0] as { text: string }).text)
+    expect(texts).toEqual(['hello', 'research this', 'reply to: research this', 'meanwhile', 'reply to: meanwhile'])
+  })
+
   it('fails one the provider rate-limits with error.code rate_limit_exceeded (a client backs off), another with server_error', async () => {
     f.upstream.handle((_req, res) => {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' })

@@ -43,7 +43,7 @@ export interface TurnRecord {
 /** The statuses of a background response whose run has not ended. */
 const RUNNING = `body->>'status' IN ('queued', 'in_progress')`
 
-export interface ResponseStore extends Omit<Responses, 'follow' | 'get'> {
+export interface ResponseStore extends Omit<Responses, 'follow' | 'get' | 'runningIn'> {
   get(id: string): Promise<StoredResponse | undefined>
   /** The runs of these background responses are still going (in this process). */
   beat(ids: readonly string[]): Promise<void>
@@ -59,6 +59,8 @@ export interface ResponseStore extends Omit<Responses, 'follow' | 'get'> {
   events(id: string, seq: number, limit: number): Promise<{ seq: number; event: JsonObject }[]>
   /** Forget events older than `hours` (their responses keep their output): what they were kept for is a resume soon after. */
   pruneEvents(hours: number): Promise<void>
+  /** The background responses of a thread whose runs have not ended (as their rows say). */
+  runningIn(threadId: string): Promise<StoredResponse[]>
   /** The newest `limit` items of a thread, newest first. */
   threadHistory(threadId: string, limit: number): Promise<ItemRecord[]>
   /** The newest `limit` items of a response and its stored ancestors, newest first. */
@@ -129,6 +131,10 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
         if (turn.threadId) await tx.query('UPDATE chat_threads SET item_count = item_count + $2, last_activity_at = now() WHERE id = $1', [turn.threadId, stored.length])
         return stored
       })
+    },
+    async runningIn(threadId) {
+      const { rows } = await sql.query<ResponseRow>(`SELECT ${COLUMNS} FROM chat_responses WHERE thread_id = $1 AND ${RUNNING}`, [threadId])
+      return rows.map(responseOf)
     },
     async threadHistory(threadId, limit) {
       // Walk the (thread_id, seq) index backwards and stop at `limit`. Without statistics (the
