@@ -39,7 +39,7 @@ const CREATE_BODY = {
     model: { type: 'string', minLength: 1 },
     instructions: { type: ['string', 'null'] },
     previous_response_id: { type: ['string', 'null'], minLength: 1 },
-    conversation: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }, { type: 'null' }] },
+    conversation: { type: ['string', 'object', 'null'] },
     store: { type: ['boolean', 'null'] },
     stream: { type: ['boolean', 'null'] },
     background: { type: ['boolean', 'null'] },
@@ -80,6 +80,14 @@ function checkFields(body: CreateBody): Record<string, unknown> {
   return chat
 }
 
+/** The conversation a create names: its id, or `{ id }`. */
+function conversationIdOf(conversation: unknown): string | undefined {
+  if (conversation === undefined || conversation === null) return undefined
+  const id = typeof conversation === 'string' ? conversation : (conversation as { id?: unknown }).id
+  if (typeof id !== 'string' || id === '') throw badRequest('`conversation` must be a conversation id (conv_...) or { id: "conv_..." }.', 'conversation', 'invalid_value')
+  return id
+}
+
 /** The frames numbered after `sequence` (frames are numbered from 0 in order, so the first sequence+1 go). */
 async function* after(frames: AsyncIterable<SseFrame>, sequence: number): AsyncGenerator<SseFrame> {
   let n = 0
@@ -112,7 +120,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const verbosity = textVerbosity(body.text)
       const effort = reasoningEffort(body.reasoning)
       const logprobs = logprobsOf(body.include, body.top_logprobs)
-      const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation as { id?: string } | null | undefined)?.id
+      const conversationId = conversationIdOf(body.conversation)
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
       const thread = conversationId ? await reachableConversation(conversations, caller, conversationId, 'conversation') : undefined

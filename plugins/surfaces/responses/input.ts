@@ -26,7 +26,10 @@ function contentOf(content: unknown, param: string, role: string, media = role =
   return content.map((part, i): ContentPart => {
     const at = `${param}[${i}]`
     if (!isObject(part) || typeof part.type !== 'string') throw badRequest('A content part must be an object with a `type`.', at, 'invalid_content')
-    if ((part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') return { type: partType, text: part.text }
+    if (part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') {
+      if (typeof part.text !== 'string') throw badRequest(`A ${part.type} part needs its \`text\` (a string).`, `${at}.text`, 'invalid_content')
+      return { type: partType, text: part.text }
+    }
     if (media && part.type === 'input_image') {
       const url = typeof part.image_url === 'string' ? part.image_url : undefined
       const fileId = typeof part.file_id === 'string' && part.file_id ? part.file_id : undefined
