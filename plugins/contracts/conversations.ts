@@ -327,7 +327,7 @@ export interface TurnInput {
   /**
    * A history that does not fit the model's window: `auto` (or absent) drops its oldest whole
    * turns, `disabled` (the Responses API's default) refuses the turn with a 400
-   * context_length_exceeded. An assistant's `summarize` policy folds them into its summary either way.
+   * context_length_exceeded. In a thread, an assistant's `summarize` policy folds them into its summary either way.
    */
   readonly truncation?: 'auto' | 'disabled'
   /** Keep the response (retrievable, continuable). Items of a thread are kept either way. */
