@@ -339,6 +339,19 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     await expect(alice.conversations.retrieve(conversation.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
   })
 
+  it('continues a response made in a conversation with previous_response_id from all it saw: the conversation up to it, not what came after', async () => {
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'my name is Ada' }] })
+    const first = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'remember it' })
+    await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'later in the conversation' })
+    const branch = await alice.responses.create({ model: 'chat-a', previous_response_id: first.id, input: 'what is my name?' })
+    const sent = () => f.upstreamChats().at(-1)!.body.messages.map((m: { content: string }) => m.content)
+    expect(sent()).toEqual(['my name is Ada', 'remember it', 'reply to: remember it', 'what is my name?'])
+    await alice.responses.create({ model: 'chat-a', previous_response_id: branch.id, input: 'and again?' })
+    expect(sent()).toEqual(['my name is Ada', 'remember it', 'reply to: remember it', 'what is my name?', 'reply to: what is my name?', 'and again?'])
+    // The branch is not the conversation's: it stays as it was.
+    expect((await alice.conversations.items.list(conversation.id)).data).toHaveLength(5)
+  })
+
   it('answers errors as the SDK\'s typed errors, naming the param', async () => {
     const unknown = await alice.responses.create({ model: 'chat-a', previous_response_id: 'resp_0123456789abcdef0123456789abcdef', input: 'x' }).catch((e: unknown) => e)
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError)

@@ -147,14 +147,23 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
       return rows.map(itemOf)
     },
     async chainHistory(responseId, limit) {
+      // A chain that starts from a response made in a conversation continues all that response
+      // saw: the conversation's items up to its own last one, then the chain's.
       const { rows } = await sql.query<ItemRow>(
         `WITH RECURSIVE chain(id, depth) AS (
            SELECT id, 0 FROM chat_responses WHERE id = $1
            UNION ALL
            SELECT r.previous_response_id, c.depth + 1 FROM chain c JOIN chat_responses r ON r.id = c.id
            WHERE r.previous_response_id IS NOT NULL AND c.depth < 10000
+         ),
+         root AS (
+           SELECT r.id, r.thread_id FROM chat_responses r JOIN chain c ON c.id = r.id WHERE r.thread_id IS NOT NULL ORDER BY c.depth DESC LIMIT 1
          )
-         SELECT ${ITEM_COLUMNS} FROM chat_items WHERE response_id IN (SELECT id FROM chain) ORDER BY seq DESC LIMIT $2`,
+         (SELECT ${ITEM_COLUMNS} FROM chat_items WHERE response_id IN (SELECT id FROM chain) ORDER BY seq DESC LIMIT $2)
+         UNION
+         (SELECT ${ITEM_COLUMNS} FROM chat_items WHERE thread_id = (SELECT thread_id FROM root)
+            AND seq <= (SELECT max(i.seq) FROM chat_items i WHERE i.response_id = (SELECT id FROM root)) ORDER BY seq DESC LIMIT $2)
+         ORDER BY seq DESC LIMIT $2`,
         [responseId, limit],
       )
       return rows.map(itemOf)
