@@ -206,6 +206,8 @@ export interface Responses {
   follow(id: string): Promise<TurnStream | undefined>
   /** The items the client sent with the response, in order. */
   inputItems(id: string, options: ItemListOptions): Promise<Slice<ItemRecord>>
+  /** A background response of this thread still queued or in progress (its items are kept when it ends), if any. */
+  runningIn(threadId: string): Promise<ResponseRecord | undefined>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,6 +324,12 @@ export interface TurnInput {
   /** The answer's tokens with their log probabilities, and `top` alternatives of each (0-20). */
   readonly logprobs?: { readonly top: number }
   readonly metadata?: Readonly<Record<string, string>>
+  /**
+   * A history that does not fit the model's window: `auto` (or absent) drops its oldest whole
+   * turns, `disabled` (the Responses API's default) refuses the turn with a 400
+   * context_length_exceeded. In a thread, an assistant's `summarize` policy folds them into its summary either way.
+   */
+  readonly truncation?: 'auto' | 'disabled'
   /** Keep the response (retrievable, continuable). Items of a thread are kept either way. */
   readonly store: boolean
   readonly stream: boolean

@@ -5,6 +5,7 @@
  * (on, off, and a title route that fails without failing the reply).
  */
 import { readFileSync } from 'node:fs'
+import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startConversations, type ConversationsFixture } from './helpers.ts'
 
@@ -94,6 +95,34 @@ describe('the context window of a turn', () => {
     const narrow = await f.call('lead', 'POST', '/api/v1/assistants', { name: 'narrow-a', route: 'chat-a', context_policy: { max_context_tokens: 400 } })
     const lowered = await sixTurns({ assistant_id: narrow.body.data.id })
     expect(lowered.sent.filter((m) => m.role === 'user').length).toBeLessThan(6)
+  })
+
+  it('on /v1/responses, refuses a history that does not fit (truncation disabled, OpenAI\'s default) and drops its oldest turns with truncation: auto', async () => {
+    const alice = f.client('alice')
+    /** Chain long messages on chat-tiny until one is refused (or `n` is 8); the last response and the refusal. */
+    let previous: OpenAI.Responses.Response | undefined
+    let refused: unknown
+    for (let n = 1; n <= 8 && !refused; n++) {
+      await alice.responses.create({ model: 'chat-tiny', input: long(n), previous_response_id: previous?.id })
+        .then((r) => { previous = r }, (e: unknown) => { refused = e })
+    }
+    expect(previous?.truncation).toBe('disabled')
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'input' })
+    expect((refused as Error).message).toContain("truncation: 'auto'")
+    const before = f.upstreamChats().length
+    const cut = await alice.responses.create({ model: 'chat-tiny', input: long(9), previous_response_id: previous!.id, truncation: 'auto' })
+    expect(cut).toMatchObject({ status: 'completed', truncation: 'auto' })
+    const sent = f.upstreamChats().slice(before)
+    expect(sent).toHaveLength(1)
+    const kept = (sent[0].body.messages as Sent[]).filter((m) => m.role === 'user').map((m) => numbers(m.content)[0])
+    expect(kept.at(-1)).toBe(9)
+    expect(kept[0]).toBeGreaterThan(1)
+
+    // A conversation the same way.
+    const conversation = await alice.conversations.create({ items: Array.from({ length: 8 }, (_, i) => ({ type: 'message' as const, role: 'user' as const, content: long(i + 1) })) })
+    await expect(alice.responses.create({ model: 'chat-tiny', conversation: conversation.id, input: long(9) })).rejects.toMatchObject({ status: 400, code: 'context_length_exceeded' })
+    expect((await alice.responses.create({ model: 'chat-tiny', conversation: conversation.id, input: long(9), truncation: 'auto' })).status).toBe('completed')
   })
 
   it('names no thread when no title route is configured (the default)', async () => {
@@ -209,5 +238,36 @@ describe('when the summary and title routes fail', () => {
     expect(recent.length).toBeLessThan(6)
     expect(recent).toEqual(Array.from({ length: recent.length }, (_, i) => 7 - recent.length + i))
     expect((await f.call('alice', 'GET', `/api/v1/chat/threads/${thread}`)).body.data).toMatchObject({ title: null, message_count: 12 })
+  })
+})
+
+describe('a history cut at max_history_items', () => {
+  let f: ConversationsFixture
+  beforeAll(async () => { f = await startConversations({ services: 'max_history_items: 2' }) }, 120_000)
+  afterAll(async () => { await f?.close() })
+
+  it('never starts with a tool result whose call was cut off (a chat API refuses one), nor sends one whose call was deleted', async () => {
+    const alice = f.client('alice')
+    const weather = { type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }
+    const asked = await alice.responses.create({ model: 'chat-a', input: 'What is the weather in Paris?', tools: [weather] })
+    const call = asked.output[0] as OpenAI.Responses.ResponseFunctionToolCall
+    const answered = await alice.responses.create({ model: 'chat-a', previous_response_id: asked.id, tools: [weather], input: [{ type: 'function_call_output', call_id: call.call_id, output: '20C' }] })
+    expect(answered.output_text).toBe('tool said: 20C')
+    // The newest two items are the call's output and the reply: the call itself is not read.
+    const thanked = await alice.responses.create({ model: 'chat-a', previous_response_id: answered.id, input: 'and tomorrow?' })
+    expect(thanked.output_text).toBe('reply to: and tomorrow?')
+    const sent = f.upstreamChats().at(-1)!.body.messages as { role: string; tool_call_id?: string; tool_calls?: unknown[] }[]
+    expect(sent.map((m) => m.role)).toEqual(['assistant', 'user'])
+
+    // A conversation whose function call was deleted: its output is not sent without it.
+    const conversation = await alice.conversations.create({ items: [
+      { type: 'message', role: 'user', content: 'weather?' },
+      { type: 'function_call', call_id: 'call_x', name: 'get_weather', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'call_x', output: '5C' },
+    ] })
+    const items = await alice.conversations.items.list(conversation.id, { order: 'asc' })
+    await alice.conversations.items.delete(items.data[1]!.id!, { conversation_id: conversation.id })
+    await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'so?' })
+    expect((f.upstreamChats().at(-1)!.body.messages as { role: string }[]).map((m) => m.role)).toEqual(['user', 'user'])
   })
 })

@@ -79,6 +79,65 @@ describe('background responses through the openai SDK', () => {
     expect(next.status).toBe('completed')
   })
 
+  it('refuses to continue one still running (its exchange is not kept yet) instead of answering without it, and continues it once it has ended', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const running = await alice.responses.create({ model: 'chat-a', input: 'name three rivers', background: true })
+    const chatsBefore = f.upstreamChats().length
+    const refused = await alice.responses.create({ model: 'chat-a', previous_response_id: running.id, input: 'which is longest?' }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ status: 400, param: 'previous_response_id', code: 'previous_response_in_progress' })
+    expect((refused as Error).message).toMatch(/still (queued|in_progress)/)
+    await waitFor(() => f.upstreamChats().some((r) => r.body.messages.at(-1).content === 'name three rivers'), 5000, 10)
+    held.release()
+    expect((await settled(alice, running.id)).status).toBe('completed')
+    f.upstream.handle(openAIUpstreamHandler())
+    await alice.responses.create({ model: 'chat-a', previous_response_id: running.id, input: 'which is longest?' })
+    // The refused request never reached the model; the one after the run carries its exchange.
+    expect(f.upstreamChats().slice(chatsBefore).map((r) => r.body.messages.map((m: { content: string }) => m.content))).toEqual([
+      ['name three rivers'], ['name three rivers', 'reply to: name three rivers', 'which is longest?'],
+    ])
+  })
+
+  it('refuses a turn in a conversation while a background response runs in it (conversation_locked, as OpenAI), so its history stays in order', async () => {
+    const held = heldUpstream()
+    f.upstream.handle(held.handler)
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] })
+    const running = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'research this', background: true })
+    const refused = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'meanwhile' }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject({ status: 400, param: 'conversation', code: 'conversation_locked' })
+    // Another conversation is not held up.
+    f.upstream.handle(openAIUpstreamHandler())
+    expect((await alice.responses.create({ model: 'chat-a', conversation: (await alice.conversations.create({})).id, input: 'elsewhere' })).status).toBe('completed')
+    f.upstream.handle(held.handler)
+    await waitFor(() => f.upstreamChats().some((r) => r.body.messages.at(-1).content === 'research this'), 5000, 10)
+    held.release()
+    expect((await settled(alice, running.id)).status).toBe('completed')
+    f.upstream.handle(openAIUpstreamHandler())
+    await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'meanwhile' })
+    const texts: string[] = []
+    for await (const item of alice.conversations.items.list(conversation.id, { order: 'asc' })) texts.push(((item as OpenAI.Conversations.Message).content[0] as { text: string }).text)
+    expect(texts).toEqual(['hello', 'research this', 'reply to: research this', 'meanwhile', 'reply to: meanwhile'])
+  })
+
+  it('fails one the provider rate-limits with error.code rate_limit_exceeded (a client backs off), another with server_error', async () => {
+    f.upstream.handle((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' })
+      res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded', param: null } }))
+    })
+    try {
+      const limited = await settled(alice, (await alice.responses.create({ model: 'chat-a', input: 'too many', background: true })).id)
+      expectOpenAISchema('Response', limited)
+      expect(limited).toMatchObject({ status: 'failed', error: { code: 'rate_limit_exceeded' } })
+      f.upstream.handle(openAIUpstreamHandler({ failing: ['gpt-4o-mini'] }))
+      const broken = await settled(alice, (await alice.responses.create({ model: 'chat-a', input: 'broken', background: true })).id)
+      expect(broken).toMatchObject({ status: 'failed', error: { code: 'server_error' } })
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+  })
+
   it('cancels a running one: the upstream call is stopped, it stays cancelled, and cancelling again answers the same', async () => {
     const held = heldUpstream()
     f.upstream.handle(held.handler)

@@ -28,6 +28,40 @@ describe('Responses create fields', () => {
     await waitFor(() => f.upstreamChats().at(-1)!.body.user === 'end-user-8', 5000, 10)
   })
 
+  it('passes text.verbosity to the model as the chat verbosity, streamed or not, and echoes it', async () => {
+    const response = await alice.responses.create({ model: 'chat-a', input: 'be terse', text: { verbosity: 'low' } })
+    expect(f.upstreamChats().at(-1)!.body.verbosity).toBe('low')
+    expectOpenAISchema('Response', response)
+    expect(response.text).toEqual({ format: { type: 'text' }, verbosity: 'low' })
+    expect(response).not.toHaveProperty('verbosity')
+    const final = await alice.responses.stream({ model: 'chat-a', input: 'be wordy', text: { verbosity: 'high', format: { type: 'text' } } }).finalResponse()
+    expect(f.upstreamChats().at(-1)!.body.verbosity).toBe('high')
+    expect(final.text?.verbosity).toBe('high')
+    await alice.responses.create({ model: 'chat-a', input: 'plain' })
+    expect(f.upstreamChats().at(-1)!.body).not.toHaveProperty('verbosity')
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', text: { verbosity: 'loud' as 'low' } })).rejects.toMatchObject({ status: 400, param: 'text.verbosity' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', text: { formt: { type: 'json_object' } } as never })).rejects.toMatchObject({ status: 400, code: 'unknown_parameter', param: 'text.formt' })
+  })
+
+  it('refuses a tool_choice that requires or names a tool the request does not have, instead of dropping it', async () => {
+    const weather = { type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: {} }, strict: false }
+    const before = f.upstreamChats().length
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', tool_choice: 'required' })).rejects.toMatchObject({ status: 400, param: 'tool_choice', code: 'invalid_tool_choice' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', tools: [weather], tool_choice: { type: 'function', name: 'get_time' } })).rejects.toMatchObject({ status: 400, param: 'tool_choice' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', tool_choice: 'required', background: true })).rejects.toMatchObject({ status: 400, param: 'tool_choice' })
+    expect(f.upstreamChats().length).toBe(before)
+    await alice.responses.create({ model: 'chat-a', input: 'hi', tools: [weather], tool_choice: { type: 'function', name: 'get_weather' } })
+    expect(f.upstreamChats().at(-1)!.body.tool_choice).toEqual({ type: 'function', function: { name: 'get_weather' } })
+    expect((await alice.responses.create({ model: 'chat-a', input: 'hi', tool_choice: 'none' })).status).toBe('completed')
+  })
+
+  it('refuses a metadata key longer than 64 characters, as OpenAI does, on responses and conversations', async () => {
+    const long = { ['k'.repeat(65)]: 'v' }
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', metadata: long })).rejects.toMatchObject({ status: 400, param: expect.stringMatching(/^metadata/) })
+    await expect(alice.conversations.create({ metadata: long })).rejects.toMatchObject({ status: 400, param: expect.stringMatching(/^metadata/) })
+    expect((await alice.conversations.create({ metadata: { ['k'.repeat(64)]: 'v' } })).metadata).toEqual({ ['k'.repeat(64)]: 'v' })
+  })
+
   it('refuses an unknown field and one it cannot carry out, naming it', async () => {
     await expect(alice.responses.create({ model: 'chat-a', input: 'hi', foo: 1 } as never)).rejects.toMatchObject({ status: 400, code: 'unknown_parameter', param: 'foo' })
     await expect(alice.responses.create({ model: 'chat-a', input: 'hi', context_management: [{ type: 'compaction' }] } as never)).rejects.toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'context_management' })

@@ -163,6 +163,49 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     expect(second.previous_response_id).toBe(first.id)
   })
 
+  it('streams text then parallel tool calls item after item: each done before the next is added, numbered as the final output lists them', async () => {
+    f.upstream.handle(async (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      const send = (delta: unknown, finish: string | null = null) =>
+        res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: req.body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`)
+      send({ role: 'assistant', content: 'Let me look ' })
+      send({ content: 'both up.' })
+      send({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } }] })
+      send({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Oslo"}' } }] })
+      send({ tool_calls: [{ index: 1, id: 'call_b', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] })
+      send({ tool_calls: [{ index: 1, function: { arguments: '"Rome"}' } }] })
+      send({}, 'tool_calls')
+      res.end('data: [DONE]\n\n')
+    })
+    try {
+      const events: OpenAI.Responses.ResponseStreamEvent[] = []
+      for await (const event of await alice.responses.create({ model: 'chat-a', input: 'Weather in Oslo and Rome?', tools: [WEATHER], stream: true })) {
+        expectOpenAISchema('ResponseStreamEvent', event)
+        events.push(event)
+      }
+      const short = events.map((e) => `${e.type.replace('response.', '')}${'output_index' in e ? `@${e.output_index}` : ''}`)
+      expect(short).toEqual([
+        'created', 'in_progress',
+        'output_item.added@0', 'content_part.added@0', 'output_text.delta@0', 'output_text.delta@0', 'output_text.done@0', 'content_part.done@0', 'output_item.done@0',
+        'output_item.added@1', 'function_call_arguments.delta@1', 'function_call_arguments.done@1', 'output_item.done@1',
+        'output_item.added@2', 'function_call_arguments.delta@2', 'function_call_arguments.delta@2', 'function_call_arguments.done@2', 'output_item.done@2',
+        'completed',
+      ])
+      const final = (events.at(-1) as OpenAI.Responses.ResponseCompletedEvent).response
+      const done = events.filter((e): e is OpenAI.Responses.ResponseOutputItemDoneEvent => e.type === 'response.output_item.done')
+      expect(done.map((e) => e.item)).toEqual(final.output)
+      expect(final.output.map((o) => (o as { status?: string }).status)).toEqual(['completed', 'completed', 'completed'])
+      expect(final.output.slice(1)).toMatchObject([{ call_id: 'call_a', arguments: '{"city":"Oslo"}' }, { call_id: 'call_b', arguments: '{"city":"Rome"}' }])
+      // The stream() helper builds the same response, and it is kept as streamed.
+      const helper = await alice.responses.stream({ model: 'chat-a', input: 'Weather in Oslo and Rome?', tools: [WEATHER] }).finalResponse()
+      expect(helper.output.map((o) => o.type)).toEqual(['message', 'function_call', 'function_call'])
+      expect(helper.output_text).toBe('Let me look both up.')
+      expect((await alice.responses.retrieve(final.id)).output).toEqual(final.output)
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+  })
+
   it('chains with previous_response_id without carrying the earlier instructions', async () => {
     const first = await alice.responses.create({ model: 'chat-a', instructions: 'Speak French.', input: 'one' })
     const second = await alice.responses.create({ model: 'chat-a', previous_response_id: first.id, input: 'two' })
@@ -296,6 +339,19 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     await expect(alice.conversations.retrieve(conversation.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
   })
 
+  it('continues a response made in a conversation with previous_response_id from all it saw: the conversation up to it, not what came after', async () => {
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'my name is Ada' }] })
+    const first = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'remember it' })
+    await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'later in the conversation' })
+    const branch = await alice.responses.create({ model: 'chat-a', previous_response_id: first.id, input: 'what is my name?' })
+    const sent = () => f.upstreamChats().at(-1)!.body.messages.map((m: { content: string }) => m.content)
+    expect(sent()).toEqual(['my name is Ada', 'remember it', 'reply to: remember it', 'what is my name?'])
+    await alice.responses.create({ model: 'chat-a', previous_response_id: branch.id, input: 'and again?' })
+    expect(sent()).toEqual(['my name is Ada', 'remember it', 'reply to: remember it', 'what is my name?', 'reply to: what is my name?', 'and again?'])
+    // The branch is not the conversation's: it stays as it was.
+    expect((await alice.conversations.items.list(conversation.id)).data).toHaveLength(5)
+  })
+
   it('answers errors as the SDK\'s typed errors, naming the param', async () => {
     const unknown = await alice.responses.create({ model: 'chat-a', previous_response_id: 'resp_0123456789abcdef0123456789abcdef', input: 'x' }).catch((e: unknown) => e)
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError)
@@ -315,6 +371,12 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     const badFormat = await alice.responses.create({ model: 'chat-a', input: 'x', text: { format: { type: 'json_schema', name: 'has spaces', schema: {} } } }).catch((e: unknown) => e)
     expect(badFormat).toBeInstanceOf(OpenAI.BadRequestError)
     expect(badFormat).toMatchObject({ param: 'text.format.name' })
-    for (const e of [unknown, badRole, badTemperature, noModel, badConversation, badFormat]) expectOpenAISchema('ErrorResponse', { error: (e as InstanceType<typeof OpenAI.APIError>).error })
+    const noText = await alice.responses.create({ model: 'chat-a', input: [{ role: 'user', content: [{ type: 'input_text' } as OpenAI.Responses.ResponseInputText] }] }).catch((e: unknown) => e)
+    expect(noText).toMatchObject({ status: 400, param: 'input[0].content[0].text' })
+    expect((noText as Error).message).toContain('needs its `text`')
+    const conversationWithoutId = await alice.responses.create({ model: 'chat-a', input: 'x', conversation: {} as { id: string } }).catch((e: unknown) => e)
+    expect(conversationWithoutId).toMatchObject({ status: 400, param: 'conversation' })
+    expect((conversationWithoutId as Error).message).toContain('{ id: "conv_..." }')
+    for (const e of [unknown, badRole, badTemperature, noModel, badConversation, badFormat, noText, conversationWithoutId]) expectOpenAISchema('ErrorResponse', { error: (e as InstanceType<typeof OpenAI.APIError>).error })
   })
 })

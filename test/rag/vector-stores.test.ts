@@ -247,6 +247,16 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect(sent).toContain('[1] (faq.txt)')
     expect(sent).toContain('underground garage on level minus two')
     expect(response.output_text).toContain('According to the sources [1]')
+    // Streamed: the file_search_call is announced first, and the answer's events are numbered as the final output lists it.
+    const events: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }], stream: true })) events.push(event)
+    const final = (events.at(-1) as OpenAI.Responses.ResponseCompletedEvent).response
+    expect(final.output.map((o) => o.type)).toEqual(['file_search_call', 'message'])
+    const added = events.filter((e): e is OpenAI.Responses.ResponseOutputItemAddedEvent => e.type === 'response.output_item.added')
+    expect(added.map((e) => [e.output_index, e.item.type])).toEqual([[0, 'file_search_call'], [1, 'message']])
+    const done = events.filter((e): e is OpenAI.Responses.ResponseOutputItemDoneEvent => e.type === 'response.output_item.done')
+    expect(done.map((e) => e.item)).toEqual(final.output)
+    expect(new Set(events.filter((e) => e.type === 'response.output_text.delta').map((e) => (e as OpenAI.Responses.ResponseTextDeltaEvent).output_index))).toEqual(new Set([1]))
     // Another department's user gets nothing from a store they cannot see.
     await expect(carol.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })).rejects.toBeInstanceOf(NotFoundError)
   })

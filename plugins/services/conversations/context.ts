@@ -64,12 +64,29 @@ export function fitHistory(newestFirst: readonly ItemRecord[], fixedTokens: numb
   return { items: kept, dropped: dropped.length }
 }
 
+/** The history that fits (fitHistory); with `truncation: 'disabled'` one that does not fit whole is a 400 rather than cut. */
+export function fittedHistory(newestFirst: readonly ItemRecord[], fixedTokens: number, window: Window, truncation: 'auto' | 'disabled' | undefined): ItemRecord[] {
+  const { items, dropped } = fitHistory(newestFirst, fixedTokens, window)
+  if (dropped > 0 && truncation === 'disabled') {
+    throw badRequest(
+      `The conversation so far and the new input do not fit the model's window of ${window.tokens} tokens (${window.reserve} kept for the answer): send \`truncation: 'auto'\` to drop its oldest turns, or start a new one.`,
+      'input', 'context_length_exceeded',
+    )
+  }
+  return items
+}
+
 const isUserMessage = (item: ItemRecord): boolean => item.content.type === 'message' && item.content.role === 'user'
 
-/** Every tool result answers a call the history (or the input itself) holds. */
+/**
+ * Every tool result of the new input answers a call the history (or the input itself) holds. One
+ * in the history without its call (cut off by the history bound, or its call deleted from the
+ * conversation) is the history's, not this input's fault: it is left out when sent (chatMessages).
+ */
 export function requireKnownCalls(history: readonly ItemContent[], input: readonly ItemContent[]): void {
   const calls = new Set<string>()
-  for (const item of [...history, ...input]) {
+  for (const item of history) if (item.type === 'function_call') calls.add(item.call_id)
+  for (const item of input) {
     if (item.type === 'function_call') calls.add(item.call_id)
     if (item.type === 'function_call_output' && !calls.has(item.call_id)) {
       throw badRequest(`No function call with call_id '${item.call_id}' in this conversation.`, 'input', 'unknown_call_id')

@@ -70,6 +70,13 @@ const conversations = definePlugin<ConversationsConfig, Service>({
       responses: {
         ...responses,
         get: async (id) => settled(await responses.get(id)),
+        async runningIn(threadId) {
+          for (const record of await responses.runningIn(threadId)) {
+            const now = await settled(record)
+            if (now && isRunning(now.body)) return now
+          }
+          return undefined
+        },
         async cancel(id) {
           const record = await responses.cancel(id)
           if (record?.body.status === 'cancelled') background.stop(id)

@@ -8,9 +8,14 @@ import { partText, type ContentPart, type ItemContent, type TokenLogprob } from 
 /** A chat choice's `logprobs.content`. */
 type ChatLogprobs = NonNullable<NonNullable<ChatResponse['choices'][number]['logprobs']>['content']>
 
-/** Chat messages for items in order: a function call joins the assistant message before it, its output is a `tool` message. */
+/**
+ * Chat messages for items in order: a function call joins the assistant message before it, its
+ * output is a `tool` message. An output whose call is not among the items (the history read began
+ * after it, or it was deleted) is left out: a chat API refuses a tool message without its call.
+ */
 export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
   const out: ChatMessage[] = []
+  const calls = new Set<string>()
   for (const item of items) {
     if (item.type === 'message') {
       const text = item.content.map(partText).join('\n')
@@ -18,11 +23,12 @@ export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
       else if (item.role === 'user') out.push({ role: 'user', content: item.content.every((p) => p.type === 'input_text' || p.type === 'output_text') ? text : item.content.map(chatPart) })
       else out.push({ role: 'system', content: text })
     } else if (item.type === 'function_call') {
+      calls.add(item.call_id)
       const call: ChatToolCall = { id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } }
       const last = out.at(-1)
       if (last?.role === 'assistant') (last as { tool_calls?: ChatToolCall[] }).tool_calls = [...(last.tool_calls ?? []), call]
       else out.push({ role: 'assistant', content: null, tool_calls: [call] })
-    } else {
+    } else if (calls.has(item.call_id)) {
       out.push({ role: 'tool', tool_call_id: item.call_id, content: item.output })
     }
   }

@@ -15,7 +15,7 @@ import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grou
 import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
 import { readFileParts } from './file-parts.ts'
-import { contextWindowTokens, fitHistory, requireKnownCalls, type Window } from './context.ts'
+import { contextWindowTokens, fittedHistory, requireKnownCalls, type Window } from './context.ts'
 import { gatherContext, withCitations } from './grounding.ts'
 import { newId } from '../kit/ids.ts'
 import { itemText, type CountTokens } from './data/items.ts'
@@ -84,6 +84,8 @@ interface Started {
 interface OutputItem {
   readonly id: string
   content: ItemContent
+  /** Set when the item was done before the answer ended (the next item had begun): it keeps this status whatever the answer's end. */
+  status?: ItemStatus
 }
 
 export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayCalls) => Promise<Turn> {
@@ -95,6 +97,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const threadId = input.threadId ?? null
     const model = input.model ?? input.assistant?.route ?? settings.defaultRoute
     if (!model) throw badRequest('`model` is required.', 'model', 'missing_model')
+    requireChosenTool(input.toolChoice, [...(input.assistant?.tools ?? []), ...(input.tools ?? [])])
 
     const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
       : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
@@ -197,7 +200,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const keep = async (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> => {
       for (const o of output) o.content = withCitations(o.content, gathered.passages)
       const outcome = await withDeadline(call.done, ACCOUNTING_WAIT_MS).catch(() => undefined)
-      const body = responseObject({ id, createdAt, input, model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, status))] })
+      const body = responseObject({ id, createdAt, input, model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, o.status ?? status))] })
       const cost = outcome?.costUsd ?? null
       const usage = (body.usage ?? null) as JsonObject | null
       if (input.store || threadId) {
@@ -208,7 +211,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
           response: input.store ? { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null, body } : undefined,
           items: [
             ...input.input.map((content) => ({ content, origin: 'input' as const })),
-            ...output.map((o, i) => ({ id: o.id, content: o.content, origin: 'output' as const, status, ...(i === output.length - 1 ? { costUsd: cost, usage } : {}) })),
+            ...output.map((o, i) => ({ id: o.id, content: o.content, origin: 'output' as const, status: o.status ?? status, ...(i === output.length - 1 ? { costUsd: cost, usage } : {}) })),
           ],
         })
         if (threadId && newestFirst.length === 0 && settings.titleRoute) void nameThread(gateway, threadId, input.input, output)
@@ -226,7 +229,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
-    return { ...base, events: streamTurn(call as Call<ChatResult>, persist) }
+    return { ...base, events: streamTurn(call as Call<ChatResult>, persist, preOutput, (content) => withCitations(content, gathered.passages)) }
   }
 
   /**
@@ -246,7 +249,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
         threadId: input.threadId, newestFirst: turn.newestFirst, fixedTokens, window, route: settings.summaryRoute ?? turn.model, maxTokens: settings.summaryMaxTokens,
         gateway: turn.gateway, signal: input.signal,
       }, { count, logger: deps.logger, read: deps.summaries.read, save: deps.summaries.save })
-      : { summary: null, items: fitHistory(turn.newestFirst, fixedTokens, window).items }
+      : { summary: null, items: fittedHistory(turn.newestFirst, fixedTokens, window, input.truncation) }
     return [
       ...(instructions ? [{ role: 'system' as const, content: instructions }] : []),
       ...(summary ? [summaryMessage(summary)] : []),
@@ -271,22 +274,43 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
 
 /**
  * The answer's chunks as turn events (an item added, text and arguments as they come, the item
- * done), kept when the stream ends or breaks off (then marked incomplete).
+ * done), kept when the stream ends or breaks off (then marked incomplete). Numbered as the Response
+ * object lists its output: the items made before the model was called (`before`: a server tool's
+ * call) first, announced at once; each item is done before the next is added, as OpenAI streams
+ * them (text, then a tool call: the message is done when the call begins), `finish` giving its
+ * final content (citations); the last items are done when the answer ends, with its status.
  */
 async function* streamTurn(
   call: Call<ChatResult>,
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
+  before: readonly JsonObject[],
+  finish: (content: ItemContent) => ItemContent,
 ): AsyncGenerator<TurnEvent> {
+  for (const [index, item] of before.entries()) {
+    yield { type: 'item.added', index, item: { ...item, status: 'in_progress' } }
+    yield { type: 'item.done', index, item }
+  }
   const output: OutputItem[] = []
-  let text: { index: number; item: OutputItem; text: string; logprobs: TokenLogprob[] } | undefined
-  const calls = new Map<number, { index: number; item: OutputItem; callId: string; name: string; args: string }>()
+  const indexOf = (item: OutputItem): number => before.length + output.indexOf(item)
+  let text: { item: OutputItem; text: string; logprobs: TokenLogprob[] } | undefined
+  const calls = new Map<number, { item: OutputItem; callId: string; name: string; args: string }>()
   let finishReason: string | null = null
   let ended = false
   let failure: GatewayError | null = null
   let status: ItemStatus = 'incomplete'
   const snapshot = (): void => {
-    if (text) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [], ...(text.logprobs.length ? { logprobs: text.logprobs } : {}) }] }
-    for (const c of calls.values()) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
+    if (text && !text.item.status) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [], ...(text.logprobs.length ? { logprobs: text.logprobs } : {}) }] }
+    for (const c of calls.values()) if (!c.item.status) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
+  }
+  /** Done with the items so far: a new one begins. */
+  function* closeOpen(): Generator<TurnEvent> {
+    snapshot()
+    for (const item of output) {
+      if (item.status) continue
+      item.content = finish(item.content)
+      item.status = 'completed'
+      yield { type: 'item.done', index: indexOf(item), item: itemView(item.id, item.content, item.status) }
+    }
   }
   try {
     for await (const chunk of call.result as AsyncIterable<ChatChunk>) {
@@ -294,27 +318,31 @@ async function* streamTurn(
       if (!choice) continue
       const delta = choice.delta
       if (delta.content) {
-        if (!text) {
-          text = { index: output.length, item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [] }
+        if (!text || text.item.status) {
+          yield* closeOpen()
+          text = { item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [] }
           output.push(text.item)
-          yield { type: 'item.added', index: text.index, item: { id: text.item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } }
+          yield { type: 'item.added', index: indexOf(text.item), item: { id: text.item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } }
         }
         text.text += delta.content
         const logprobs = tokenLogprobs(choice.logprobs?.content)
         if (logprobs) text.logprobs.push(...logprobs)
-        yield { type: 'text.delta', index: text.index, itemId: text.item.id, delta: delta.content, ...(logprobs ? { logprobs } : {}) }
+        yield { type: 'text.delta', index: indexOf(text.item), itemId: text.item.id, delta: delta.content, ...(logprobs ? { logprobs } : {}) }
       }
       for (const tc of delta.tool_calls ?? []) {
         let c = calls.get(tc.index)
         if (!c) {
-          c = { index: output.length, item: { id: newId('fc'), content: { type: 'function_call', call_id: '', name: '', arguments: '' } }, callId: tc.id ?? newId('call'), name: tc.function?.name ?? '', args: '' }
+          yield* closeOpen()
+          c = { item: { id: newId('fc'), content: { type: 'function_call', call_id: '', name: '', arguments: '' } }, callId: tc.id ?? newId('call'), name: tc.function?.name ?? '', args: '' }
           calls.set(tc.index, c)
           output.push(c.item)
-          yield { type: 'item.added', index: c.index, item: { id: c.item.id, type: 'function_call', status: 'in_progress', call_id: c.callId, name: c.name, arguments: '' } }
+          yield { type: 'item.added', index: indexOf(c.item), item: { id: c.item.id, type: 'function_call', status: 'in_progress', call_id: c.callId, name: c.name, arguments: '' } }
         }
         if (tc.function?.arguments) {
           c.args += tc.function.arguments
-          yield { type: 'arguments.delta', index: c.index, itemId: c.item.id, delta: tc.function.arguments }
+          // A provider that went back to a call already done (none streams so): its arguments are kept whole all the same.
+          if (c.item.status) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
+          yield { type: 'arguments.delta', index: indexOf(c.item), itemId: c.item.id, delta: tc.function.arguments }
         }
       }
       if (choice.finish_reason) finishReason = choice.finish_reason
@@ -330,8 +358,8 @@ async function* streamTurn(
     const reason = !ended ? (failure ? null : 'interrupted') : cut
     await persist(output, status, reason, ended ? null : failure)
   }
-  // The items as the final Response object shows them (incomplete when cut at the token limit).
-  for (const item of output) yield { type: 'item.done', index: output.indexOf(item), item: itemView(item.id, item.content, status) }
+  // The items still open, as the final Response object shows them (incomplete when cut at the token limit).
+  for (const item of output) if (!item.status) yield { type: 'item.done', index: indexOf(item), item: itemView(item.id, item.content, status) }
 }
 
 /** A background response's caller was withdrawn (contracts/principals.ts): the run ends `cancelled`, saying why in the log. */
@@ -352,7 +380,7 @@ function responseObject(r: {
     object: 'response',
     created_at: r.createdAt,
     status: r.status,
-    error: r.error ? { code: 'server_error', message: r.error.message } : null,
+    error: r.error ? { code: responseErrorCode(r.error), message: r.error.message } : null,
     incomplete_details: r.status === 'incomplete' ? { reason: r.reason ?? 'interrupted' } : null,
     instructions: input.instructions ?? null,
     max_output_tokens: input.maxOutputTokens ?? null,
@@ -379,6 +407,26 @@ function responseObject(r: {
     ...input.echo,
   }
 }
+
+/** A `tool_choice` that names a tool, or requires one, needs it among the turn's tools (else it would be dropped, and the model answer freely). */
+function requireChosenTool(choice: unknown, tools: readonly ChatTool[]): void {
+  if (choice === 'required' && tools.length === 0) throw badRequest("`tool_choice: 'required'` needs `tools`: this request has none.", 'tool_choice', 'invalid_tool_choice')
+  const name = (choice as { function?: { name?: unknown } } | null | undefined)?.function?.name
+  if (typeof name === 'string' && !tools.some((t) => t.type === 'function' && t.function.name === name)) {
+    throw badRequest(`\`tool_choice\` names the function '${name}', which is not among \`tools\`.`, 'tool_choice', 'invalid_tool_choice')
+  }
+}
+
+/** A failure in the Responses API's error codes: a rate limit says so (a client backs off rather than give up), an image's own code is kept, the rest is a server error. */
+function responseErrorCode(error: GatewayError): string {
+  if (error.status === 429 || error.upstreamStatus === 429) return 'rate_limit_exceeded'
+  return IMAGE_ERROR_CODES.has(error.code) ? error.code : 'server_error'
+}
+
+const IMAGE_ERROR_CODES = new Set([
+  'invalid_image', 'invalid_image_format', 'invalid_base64_image', 'invalid_image_url', 'image_too_large', 'image_too_small', 'image_parse_error',
+  'image_content_policy_violation', 'invalid_image_mode', 'image_file_too_large', 'unsupported_image_media_type', 'empty_image_file', 'failed_to_download_image', 'image_file_not_found',
+])
 
 function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined))

@@ -18,7 +18,7 @@ export const paginationMeta = (q: PageQuery, total: number) => ({
 })
 
 export const METADATA_SCHEMA: JsonSchema = {
-  type: 'object', maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 },
+  type: 'object', maxProperties: 16, propertyNames: { maxLength: 64 }, additionalProperties: { type: 'string', maxLength: 512 },
   description: 'Up to 16 string pairs (keys up to 64 characters, values up to 512).',
 }
 

@@ -10,7 +10,8 @@ import type { Files } from '../../contracts/files.ts'
 import { checkFileParts, inputItems } from './input.ts'
 
 const CHAT = 'chat'
-const METADATA = { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } }
+/** OpenAI's metadata: up to 16 pairs, keys up to 64 characters, values up to 512. */
+export const METADATA = { type: ['object', 'null'], maxProperties: 16, propertyNames: { maxLength: 64 }, additionalProperties: { type: 'string', maxLength: 512 } }
 const ID = { type: 'string', minLength: 1, maxLength: 128 }
 const CONVERSATION_PARAMS = { type: 'object', required: ['id'], properties: { id: ID } }
 const ITEM_PARAMS = { type: 'object', required: ['id', 'item_id'], properties: { id: ID, item_id: ID } }

@@ -13,10 +13,10 @@
 import { badRequest, definePlugin, notFound, sse, type Caller, type RouteSpec, type SseFrame, type Surface } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
-import { conversationRoutes, listOf, reachableConversation } from './conversations.ts'
+import { METADATA, conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
-import { checkFileParts, chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools } from './input.ts'
+import { checkFileParts, chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools, textVerbosity } from './input.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -39,7 +39,7 @@ const CREATE_BODY = {
     model: { type: 'string', minLength: 1 },
     instructions: { type: ['string', 'null'] },
     previous_response_id: { type: ['string', 'null'], minLength: 1 },
-    conversation: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }, { type: 'null' }] },
+    conversation: { type: ['string', 'object', 'null'] },
     store: { type: ['boolean', 'null'] },
     stream: { type: ['boolean', 'null'] },
     background: { type: ['boolean', 'null'] },
@@ -47,7 +47,7 @@ const CREATE_BODY = {
     top_p: { type: ['number', 'null'], minimum: 0, maximum: 1 },
     max_output_tokens: { type: ['integer', 'null'], minimum: 1 },
     parallel_tool_calls: { type: ['boolean', 'null'] },
-    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } },
+    metadata: METADATA,
     text: { type: ['object', 'null'] },
     truncation: { enum: ['auto', 'disabled', null] },
   },
@@ -80,6 +80,14 @@ function checkFields(body: CreateBody): Record<string, unknown> {
   return chat
 }
 
+/** The conversation a create names: its id, or `{ id }`. */
+function conversationIdOf(conversation: unknown): string | undefined {
+  if (conversation === undefined || conversation === null) return undefined
+  const id = typeof conversation === 'string' ? conversation : (conversation as { id?: unknown }).id
+  if (typeof id !== 'string' || id === '') throw badRequest('`conversation` must be a conversation id (conv_...) or { id: "conv_..." }.', 'conversation', 'invalid_value')
+  return id
+}
+
 /** The frames numbered after `sequence` (frames are numbered from 0 in order, so the first sequence+1 go). */
 async function* after(frames: AsyncIterable<SseFrame>, sequence: number): AsyncGenerator<SseFrame> {
   let n = 0
@@ -109,13 +117,24 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const chatParams = checkFields(body)
       if (body.prompt !== undefined && body.prompt !== null) throw badRequest('Stored prompt templates (`prompt`) are not supported by this gateway: send the text as `instructions` and `input`.', 'prompt', 'unsupported_parameter')
       const responseFormat = chatResponseFormat(body.text)
+      const verbosity = textVerbosity(body.text)
       const effort = reasoningEffort(body.reasoning)
       const logprobs = logprobsOf(body.include, body.top_logprobs)
-      const conversationId = typeof body.conversation === 'string' ? body.conversation : (body.conversation as { id?: string } | null | undefined)?.id
+      const conversationId = conversationIdOf(body.conversation)
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
       const thread = conversationId ? await reachableConversation(conversations, caller, conversationId, 'conversation') : undefined
-      if (previous) await reachableResponse(caller, previous, 'previous_response_id')
+      // Its background response's exchange is kept when the run ends: a turn now would answer without it and land before it.
+      if (thread && await conversations.responses.runningIn(thread.id)) {
+        throw badRequest('Another response is still running in this conversation (in the background): retry once it has ended.', 'conversation', 'conversation_locked')
+      }
+      if (previous) {
+        // A background response's items are kept when its run ends: continuing it before then would answer without its exchange.
+        const status = (await reachableResponse(caller, previous, 'previous_response_id')).body.status
+        if (status === 'queued' || status === 'in_progress') {
+          throw badRequest(`The previous response '${previous}' is still ${status}: wait until it has ended (poll it with GET /v1/responses/${previous}), then continue it.`, 'previous_response_id', 'previous_response_in_progress')
+        }
+      }
       const assistant = await assistantOf(caller, body.model)
       const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
       await checkFileParts(input, 'input', caller, files)
@@ -142,8 +161,9 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: server,
         toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
+        truncation: body.truncation === 'auto' ? 'auto' : 'disabled',
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
-        store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams,
+        store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams: verbosity ? { ...chatParams, verbosity } : chatParams,
       }, gateway)
       if (turn.events) return sse(responseEvents(turn), errorEvent)
       if (body.background === true) return turn.draft()

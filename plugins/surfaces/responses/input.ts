@@ -1,7 +1,7 @@
 /**
  * The Responses API's request fields in the shape a turn takes: input items (a string, messages
  * with text, image and file parts, function calls and their outputs), tools (function tools become chat tools,
- * others are server tools the gateway runs), tool_choice, text.format and reasoning.effort. Anything the gateway cannot carry
+ * others are server tools the gateway runs), tool_choice, text.format and .verbosity, and reasoning.effort. Anything the gateway cannot carry
  * out is a 400 naming the field, never dropped silently.
  */
 import { badRequest, notFound, type Caller, type ChatRequest, type ChatTool } from '../../../plugin-api/index.ts'
@@ -26,7 +26,10 @@ function contentOf(content: unknown, param: string, role: string, media = role =
   return content.map((part, i): ContentPart => {
     const at = `${param}[${i}]`
     if (!isObject(part) || typeof part.type !== 'string') throw badRequest('A content part must be an object with a `type`.', at, 'invalid_content')
-    if ((part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') return { type: partType, text: part.text }
+    if (part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') {
+      if (typeof part.text !== 'string') throw badRequest(`A ${part.type} part needs its \`text\` (a string).`, `${at}.text`, 'invalid_content')
+      return { type: partType, text: part.text }
+    }
     if (media && part.type === 'input_image') {
       const url = typeof part.image_url === 'string' ? part.image_url : undefined
       const fileId = typeof part.file_id === 'string' && part.file_id ? part.file_id : undefined
@@ -134,6 +137,8 @@ type ResponseFormat = ChatRequest['response_format']
 export function chatResponseFormat(text: unknown): ResponseFormat | undefined {
   if (text === undefined || text === null) return undefined
   if (!isObject(text)) throw badRequest('`text` must be an object.', 'text', 'invalid_value')
+  const unknown = Object.keys(text).find((key) => key !== 'format' && key !== 'verbosity')
+  if (unknown !== undefined) throw badRequest(`Unknown parameter: 'text.${unknown}'.`, `text.${unknown}`, 'unknown_parameter')
   const format = text.format
   if (format === undefined || format === null) return undefined
   if (!isObject(format)) throw badRequest('`text.format` must be an object with a `type`.', 'text.format', 'invalid_value')
@@ -153,6 +158,16 @@ export function chatResponseFormat(text: unknown): ResponseFormat | undefined {
       ...(typeof format.strict === 'boolean' ? { strict: format.strict } : {}),
     },
   }
+}
+
+const VERBOSITIES = new Set(['low', 'medium', 'high'])
+
+/** `text.verbosity` as the chat `verbosity` (a provider without the control refuses or drops it as on /v1/chat/completions). */
+export function textVerbosity(text: unknown): 'low' | 'medium' | 'high' | undefined {
+  const verbosity = isObject(text) ? text.verbosity : undefined
+  if (verbosity === undefined || verbosity === null) return undefined
+  if (typeof verbosity !== 'string' || !VERBOSITIES.has(verbosity)) throw badRequest('`text.verbosity` must be low, medium or high.', 'text.verbosity', 'invalid_value')
+  return verbosity as 'low' | 'medium' | 'high'
 }
 
 const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])

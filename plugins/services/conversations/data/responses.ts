@@ -43,7 +43,7 @@ export interface TurnRecord {
 /** The statuses of a background response whose run has not ended. */
 const RUNNING = `body->>'status' IN ('queued', 'in_progress')`
 
-export interface ResponseStore extends Omit<Responses, 'follow' | 'get'> {
+export interface ResponseStore extends Omit<Responses, 'follow' | 'get' | 'runningIn'> {
   get(id: string): Promise<StoredResponse | undefined>
   /** The runs of these background responses are still going (in this process). */
   beat(ids: readonly string[]): Promise<void>
@@ -59,6 +59,8 @@ export interface ResponseStore extends Omit<Responses, 'follow' | 'get'> {
   events(id: string, seq: number, limit: number): Promise<{ seq: number; event: JsonObject }[]>
   /** Forget events older than `hours` (their responses keep their output): what they were kept for is a resume soon after. */
   pruneEvents(hours: number): Promise<void>
+  /** The background responses of a thread whose runs have not ended (as their rows say). */
+  runningIn(threadId: string): Promise<StoredResponse[]>
   /** The newest `limit` items of a thread, newest first. */
   threadHistory(threadId: string, limit: number): Promise<ItemRecord[]>
   /** The newest `limit` items of a response and its stored ancestors, newest first. */
@@ -130,6 +132,10 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
         return stored
       })
     },
+    async runningIn(threadId) {
+      const { rows } = await sql.query<ResponseRow>(`SELECT ${COLUMNS} FROM chat_responses WHERE thread_id = $1 AND ${RUNNING}`, [threadId])
+      return rows.map(responseOf)
+    },
     async threadHistory(threadId, limit) {
       // Walk the (thread_id, seq) index backwards and stop at `limit`. Without statistics (the
       // embedded store has no autovacuum; a new PostgreSQL table) the planner guesses a thread is
@@ -141,14 +147,23 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
       return rows.map(itemOf)
     },
     async chainHistory(responseId, limit) {
+      // A chain that starts from a response made in a conversation continues all that response
+      // saw: the conversation's items up to its own last one, then the chain's.
       const { rows } = await sql.query<ItemRow>(
         `WITH RECURSIVE chain(id, depth) AS (
            SELECT id, 0 FROM chat_responses WHERE id = $1
            UNION ALL
            SELECT r.previous_response_id, c.depth + 1 FROM chain c JOIN chat_responses r ON r.id = c.id
            WHERE r.previous_response_id IS NOT NULL AND c.depth < 10000
+         ),
+         root AS (
+           SELECT r.id, r.thread_id FROM chat_responses r JOIN chain c ON c.id = r.id WHERE r.thread_id IS NOT NULL ORDER BY c.depth DESC LIMIT 1
          )
-         SELECT ${ITEM_COLUMNS} FROM chat_items WHERE response_id IN (SELECT id FROM chain) ORDER BY seq DESC LIMIT $2`,
+         (SELECT ${ITEM_COLUMNS} FROM chat_items WHERE response_id IN (SELECT id FROM chain) ORDER BY seq DESC LIMIT $2)
+         UNION
+         (SELECT ${ITEM_COLUMNS} FROM chat_items WHERE thread_id = (SELECT thread_id FROM root)
+            AND seq <= (SELECT max(i.seq) FROM chat_items i WHERE i.response_id = (SELECT id FROM root)) ORDER BY seq DESC LIMIT $2)
+         ORDER BY seq DESC LIMIT $2`,
         [responseId, limit],
       )
       return rows.map(itemOf)
