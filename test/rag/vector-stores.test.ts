@@ -134,6 +134,32 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await alice.vectorStores.files.retrieve(kept.id, { vector_store_id: one.id })).id).toBe(kept.id)
   })
 
+  it('keeps two files with the same bytes as two files of a store (attached one by one or in a batch); the same file again stays one', async () => {
+    const upload = async (name: string) => alice.files.create({ file: await toFile(Buffer.from('The cafeteria opens at seven.'), name, { type: 'text/plain' }), purpose: 'assistants' })
+    const first = await upload('first.txt')
+    const copy = await upload('copy.txt')
+    const store = await alice.vectorStores.create({ name: 'Copies' })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: first.id, attributes: { copy: false } }, { pollIntervalMs: 50 })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: copy.id, attributes: { copy: true } }, { pollIntervalMs: 50 })
+    // Attaching a file again reuses its document.
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: first.id, attributes: { copy: false } }, { pollIntervalMs: 50 })
+    const listed = (await alice.vectorStores.files.list(store.id)).data
+    expect(listed.map((f) => f.id).sort()).toEqual([first.id, copy.id].sort())
+    expect((await alice.vectorStores.files.retrieve(first.id, { vector_store_id: store.id })).attributes).toEqual({ copy: false })
+    expect((await alice.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ completed: 2, total: 2 })
+    const hits = (await alice.vectorStores.search(store.id, { query: 'When does the cafeteria open?' })).data
+    expect(hits.map((h) => h.filename).sort()).toEqual(['copy.txt', 'first.txt'])
+    // Deleting one file leaves the other attached.
+    await alice.files.delete(copy.id)
+    expect((await alice.vectorStores.files.retrieve(first.id, { vector_store_id: store.id })).status).toBe('completed')
+    expect((await alice.vectorStores.search(store.id, { query: 'When does the cafeteria open?' })).data.map((h) => h.file_id)).toEqual([first.id])
+
+    const again = await upload('again.txt')
+    const batchStore = await alice.vectorStores.create({ name: 'Copies in a batch' })
+    const batch = await alice.vectorStores.fileBatches.createAndPoll(batchStore.id, { file_ids: [first.id, again.id] }, { pollIntervalMs: 50 })
+    expect(batch.file_counts).toEqual({ in_progress: 0, completed: 2, failed: 0, cancelled: 0, total: 2 })
+  })
+
   it('attaches files in batches: fileBatches.createAndPoll and uploadAndPoll, counts, listFiles with a filter, cancel', async () => {
     const store = await alice.vectorStores.create({ name: 'Batches' })
     const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })

@@ -152,8 +152,9 @@ export function ragRepository(store: Store) {
     },
 
     /**
-     * A new document, or (same content in the same collection) the one already there, queued to
-     * be ingested again: its chunks are replaced when the new ingest completes, never duplicated.
+     * A new document, or the one already there, queued to be ingested again: its chunks are
+     * replaced when the new ingest completes, never duplicated. "Already there" is the same
+     * /v1/files file in the collection, or for an upload without one the same content.
      */
     async upsertDocument(input: {
       collectionId: string; fileId: string | null; filename: string; contentType: string; kind: DocumentKind; bytes: number; contentHash: string
@@ -162,8 +163,8 @@ export function ragRepository(store: Store) {
       const { rows } = await sql.query<Row>(
         `INSERT INTO rag_documents (collection_id, file_id, filename, content_type, kind, bytes, content_hash, sections, attributes, chunk_max_tokens, chunk_overlap_tokens, uploader)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb)
-         ON CONFLICT (collection_id, content_hash) DO UPDATE SET
-           file_id = coalesce(EXCLUDED.file_id, rag_documents.file_id), filename = EXCLUDED.filename, content_type = EXCLUDED.content_type,
+         ON CONFLICT ${input.fileId === null ? '(collection_id, content_hash) WHERE file_id IS NULL' : '(collection_id, file_id) WHERE file_id IS NOT NULL'} DO UPDATE SET
+           filename = EXCLUDED.filename, content_type = EXCLUDED.content_type,
            attributes = EXCLUDED.attributes, chunk_max_tokens = EXCLUDED.chunk_max_tokens, chunk_overlap_tokens = EXCLUDED.chunk_overlap_tokens,
            uploader = EXCLUDED.uploader, status = 'queued', error_code = NULL, error_message = NULL, lease_until = NULL, updated_at = now()
          RETURNING *`,
