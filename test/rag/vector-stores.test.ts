@@ -276,4 +276,37 @@ describe('/v1/vector_stores with the openai SDK', () => {
     // Another department's user gets nothing from a store they cannot see.
     await expect(carol.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })).rejects.toBeInstanceOf(NotFoundError)
   })
+
+  it('bounds file_search results by max_num_results and ranking_options.score_threshold, refusing values out of range with the field at fault', async () => {
+    const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const handbook = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
+    const store = await alice.vectorStores.create({ name: 'Bounded', file_ids: [faq.id, handbook.id] })
+    await alice.vectorStores.files.poll(store.id, faq.id, { pollIntervalMs: 50 })
+    await alice.vectorStores.files.poll(store.id, handbook.id, { pollIntervalMs: 50 })
+    const results = async (tool: object): Promise<{ score: number }[]> => {
+      const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool }] })
+      return (response.output.find((o) => o.type === 'file_search_call') as { results: { score: number }[] }).results
+    }
+    const all = await results({ max_num_results: 20 })
+    expect(all.length).toBeGreaterThan(2)
+    expect(await results({ max_num_results: 1 })).toHaveLength(1)
+    const threshold = (all[0]!.score + all.at(-1)!.score) / 2
+    const kept = await results({ max_num_results: 20, ranking_options: { ranker: 'auto', score_threshold: threshold } })
+    expect(kept.length).toBeGreaterThan(0)
+    expect(kept).toEqual(all.filter((r) => r.score >= threshold))
+
+    const refused = async (tool: object, param: string) => {
+      const call = alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool }] })
+      await expect(call).rejects.toBeInstanceOf(BadRequestError)
+      await expect(call).rejects.toMatchObject({ status: 400, param })
+    }
+    const chats = upstream.chats().length
+    await refused({ max_num_results: 0 }, 'tools.max_num_results')
+    await refused({ max_num_results: 51 }, 'tools.max_num_results')
+    await refused({ ranking_options: { score_threshold: 1.5 } }, 'tools.ranking_options.score_threshold')
+    await refused({ ranking_options: { ranker: 'best' } }, 'tools.ranking_options.ranker')
+    await refused({ ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 1 } } }, 'tools.ranking_options.hybrid_search')
+    // Refused before any model call.
+    expect(upstream.chats().length).toBe(chats)
+  })
 })
