@@ -160,6 +160,40 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect(batch.file_counts).toEqual({ in_progress: 0, completed: 2, failed: 0, cancelled: 0, total: 2 })
   })
 
+  it('pages lists by cursor as OpenAI does: after and before give the page next to the cursor, in either order', async () => {
+    const store = await alice.vectorStores.create({ name: 'Pages' })
+    const ids: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const file = await alice.files.create({ file: await toFile(Buffer.from(`Page test document ${i}.`), `p${i}.txt`, { type: 'text/plain' }), purpose: 'assistants' })
+      ids.push(file.id)
+    }
+    const batch = await alice.vectorStores.fileBatches.createAndPoll(store.id, { file_ids: ids }, { pollIntervalMs: 50 })
+    const newest = [...ids].reverse()
+    const listed: string[] = []
+    for await (const f of alice.vectorStores.files.list(store.id, { limit: 4 })) listed.push(f.id)
+    expect(listed).toEqual(newest)
+
+    const files = async (query: { before?: string; after?: string; order?: 'asc' | 'desc'; limit?: number; filter?: 'completed' | 'failed' }) => {
+      const page = await alice.vectorStores.files.list(store.id, query)
+      return { ids: page.data.map((f) => f.id), has_more: page.has_more }
+    }
+    // Newest first: the two newer than ids[1] are ids[3], ids[2] (ids[5], ids[4] are further on).
+    expect(await files({ before: ids[1], limit: 2 })).toEqual({ ids: [ids[3], ids[2]], has_more: true })
+    expect(await files({ before: ids[3], limit: 2 })).toEqual({ ids: [ids[5], ids[4]], has_more: false })
+    expect(await files({ after: ids[4], limit: 2 })).toEqual({ ids: [ids[3], ids[2]], has_more: true })
+    expect(await files({ order: 'asc', before: ids[4], limit: 2 })).toEqual({ ids: [ids[2], ids[3]], has_more: true })
+    expect(await files({ order: 'asc', after: ids[3], limit: 2, filter: 'completed' })).toEqual({ ids: [ids[4], ids[5]], has_more: false })
+    expect(await files({ after: ids[5], before: ids[1], limit: 10 })).toEqual({ ids: [ids[4], ids[3], ids[2]], has_more: false })
+    const inBatch = await alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, before: ids[0], limit: 1 })
+    expect(inBatch.data.map((f) => f.id)).toEqual([ids[1]])
+
+    const stores = [store.id]
+    for (let i = 0; i < 3; i++) stores.unshift((await alice.vectorStores.create({ name: `Pages ${i}` })).id)
+    const page = await alice.vectorStores.list({ before: stores[3], limit: 2 })
+    expect(page.data.map((s) => s.id)).toEqual([stores[1], stores[2]])
+    expect(page.has_more).toBe(true)
+  })
+
   it('attaches files in batches: fileBatches.createAndPoll and uploadAndPoll, counts, listFiles with a filter, cancel', async () => {
     const store = await alice.vectorStores.create({ name: 'Batches' })
     const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })

@@ -6,7 +6,7 @@
  */
 import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
 import { Files } from '../../contracts/files.ts'
-import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord } from '../../contracts/rag.ts'
+import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord, type DocumentStatus } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
 import { FileBatches, type FileBatchRecord } from './data/file-batches.ts'
 
@@ -70,12 +70,15 @@ function fileView(d: DocumentRecord) {
   }
 }
 
-/** OpenAI's cursor list over records with ids, newest first unless asked otherwise. */
-function page<T extends { id: string }>(all: T[], q: ListQuery) {
-  let rows = q.order === 'asc' ? [...all].reverse() : all
-  if (q.after) rows = rows.slice(rows.findIndex((r) => r.id === q.after) + 1)
-  if (q.before) { const at = rows.findIndex((r) => r.id === q.before); if (at >= 0) rows = rows.slice(0, at) }
-  const data = rows.slice(0, q.limit)
+/** The documents a list's `filter` names (none is ever `cancelled`). */
+const STATUSES_OF: Record<string, DocumentStatus[]> = { in_progress: ['queued', 'processing'], completed: ['completed'], failed: ['failed'], cancelled: [] }
+/** What a list asks the store for: its cursor and filter, and one record more than the page to tell `has_more`. */
+const cursorOf = (q: ListQuery) => ({ order: q.order, after: q.after, before: q.before, limit: q.limit + 1, status: q.filter === undefined ? undefined : STATUSES_OF[q.filter] })
+
+/** OpenAI's cursor list of a page the store read with `cursorOf` (newest first unless asked otherwise). */
+function page<T extends { id: string }>(rows: T[], q: ListQuery) {
+  // Read back from `before`, the one record more is the farthest from it: first in the list's order.
+  const data = q.before !== undefined && q.after === undefined ? rows.slice(-q.limit) : rows.slice(0, q.limit)
   // OpenAI's list schemas require string ids: an empty page has empty ones (the SDK pages by the last item, not these).
   return { object: 'list', data, first_id: data[0]?.id ?? '', last_id: data.at(-1)?.id ?? '', has_more: rows.length > data.length }
 }
@@ -146,8 +149,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     const store = await rag.getCollection(caller, storeId)
     const batch = await batches?.get(store.id, batchId)
     if (!batch) throw notFound(`No file batch '${batchId}' in this vector store.`, 'batch_not_found', 'batch_id')
-    const inBatch = new Set(batch.fileIds)
-    const docs = (await rag.listDocuments(caller, store.id, { limit: 1000 })).map(fileView).filter((d) => inBatch.has(d.id))
+    // A batch holds at most 500 files, each one document at most.
+    const docs = (await rag.listDocuments(caller, store.id, { fileIds: batch.fileIds, limit: 1000 })).map(fileView)
     return { batch, docs }
   }
 
@@ -195,8 +198,9 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       async handle({ caller, params, query }) {
         const q = query as ListQuery
         const { id, batch_id: batchId } = params as { id: string; batch_id: string }
-        const { docs } = await batchOf(caller, id, batchId)
-        return page(docs.filter((f) => !q.filter || f.status === q.filter), q)
+        const { batch } = await batchOf(caller, id, batchId)
+        const docs = await rag.listDocuments(caller, batch.collectionId, { ...cursorOf(q), fileIds: batch.fileIds })
+        return page(docs.map(fileView), q)
       },
     },
   ] : []
@@ -216,7 +220,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     },
     {
       method: 'GET', path: '/v1/vector_stores', summary: 'Vector stores the caller may search.', permission: PERMISSION, query: LIST,
-      handle: async ({ caller, query }) => page((await rag.listCollections(caller, { limit: 1000 })).map(storeView), query as ListQuery),
+      handle: async ({ caller, query }) => page((await rag.listCollections(caller, cursorOf(query as ListQuery))).map(storeView), query as ListQuery),
     },
     {
       method: 'GET', path: '/v1/vector_stores/:id', summary: 'One vector store.', permission: PERMISSION, params: STORE_ID,
@@ -250,8 +254,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       method: 'GET', path: '/v1/vector_stores/:id/files', summary: 'Files of a vector store with their status.', permission: PERMISSION, params: STORE_ID, query: LIST,
       async handle({ caller, params, query }) {
         const q = query as ListQuery
-        const views = (await rag.listDocuments(caller, (params as { id: string }).id, { limit: 1000 })).map(fileView).filter((f) => !q.filter || f.status === q.filter)
-        return page(views, q)
+        const docs = await rag.listDocuments(caller, (params as { id: string }).id, cursorOf(q))
+        return page(docs.map(fileView), q)
       },
     },
     {
