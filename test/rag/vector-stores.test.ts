@@ -311,6 +311,32 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(carol.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })).rejects.toBeInstanceOf(NotFoundError)
   })
 
+  it('streams a file_search answer with its file_search_call item first, at the output_index the final response gives it', async () => {
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const store = await alice.vectorStores.create({ name: 'Streamed', file_ids: [file.id] })
+    await alice.vectorStores.files.poll(store.id, file.id, { pollIntervalMs: 50 })
+    const stream = alice.responses.stream({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })
+    const events: { type: string; output_index?: number; item?: { type: string; id: string } }[] = []
+    stream.on('event', (e) => events.push(e as never))
+    const final = await stream.finalResponse()
+    for (const e of events) expectOpenAISchema('ResponseStreamEvent', e)
+    expect(final.output.map((o) => o.type)).toEqual(['file_search_call', 'message'])
+    // Every item the final response holds was announced, at its index, and done with its final content.
+    const added = events.filter((e) => e.type === 'response.output_item.added').map((e) => [e.output_index, e.item!.type, e.item!.id])
+    expect(added).toEqual(final.output.map((o, i) => [i, o.type, o.id]))
+    const done = events.filter((e) => e.type === 'response.output_item.done').map((e) => e.item)
+    // (The SDK's final response adds `parsed` to each text part.)
+    expect(final.output).toMatchObject(done)
+    expect(done).toHaveLength(final.output.length)
+    expect(events.filter((e) => e.type.startsWith('response.file_search_call.')).map((e) => [e.type, e.output_index])).toEqual([
+      ['response.file_search_call.in_progress', 0], ['response.file_search_call.searching', 0], ['response.file_search_call.completed', 0],
+    ])
+    expect(new Set(events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.output_index))).toEqual(new Set([1]))
+    const call = final.output[0] as { results: { file_id: string }[] }
+    expect(call.results[0]).toMatchObject({ file_id: file.id })
+    expect((final.output[1] as { content: { annotations: unknown[] }[] }).content[0]!.annotations[0]).toMatchObject({ type: 'file_citation', file_id: file.id })
+  })
+
   it('bounds file_search results by max_num_results and ranking_options.score_threshold, refusing values out of range with the field at fault', async () => {
     const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const handbook = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })

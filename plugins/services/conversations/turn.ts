@@ -226,7 +226,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
-    return { ...base, events: streamTurn(call as Call<ChatResult>, persist) }
+    return { ...base, events: streamTurn(call as Call<ChatResult>, persist, preOutput) }
   }
 
   /**
@@ -271,12 +271,20 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
 
 /**
  * The answer's chunks as turn events (an item added, text and arguments as they come, the item
- * done), kept when the stream ends or breaks off (then marked incomplete).
+ * done), kept when the stream ends or breaks off (then marked incomplete). The items server tools
+ * made before the model was called (`preOutput`: a file_search_call) come first, at the indexes
+ * the final Response object gives them; the answer's items are numbered after them.
  */
 async function* streamTurn(
   call: Call<ChatResult>,
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
+  preOutput: readonly JsonObject[],
 ): AsyncGenerator<TurnEvent> {
+  for (const [index, item] of preOutput.entries()) {
+    yield { type: 'item.added', index, item: { ...item, status: 'in_progress', ...('results' in item ? { results: null } : {}) } }
+    yield { type: 'item.done', index, item }
+  }
+  const first = preOutput.length
   const output: OutputItem[] = []
   let text: { index: number; item: OutputItem; text: string; logprobs: TokenLogprob[] } | undefined
   const calls = new Map<number, { index: number; item: OutputItem; callId: string; name: string; args: string }>()
@@ -295,7 +303,7 @@ async function* streamTurn(
       const delta = choice.delta
       if (delta.content) {
         if (!text) {
-          text = { index: output.length, item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [] }
+          text = { index: first + output.length, item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [] }
           output.push(text.item)
           yield { type: 'item.added', index: text.index, item: { id: text.item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } }
         }
@@ -307,7 +315,7 @@ async function* streamTurn(
       for (const tc of delta.tool_calls ?? []) {
         let c = calls.get(tc.index)
         if (!c) {
-          c = { index: output.length, item: { id: newId('fc'), content: { type: 'function_call', call_id: '', name: '', arguments: '' } }, callId: tc.id ?? newId('call'), name: tc.function?.name ?? '', args: '' }
+          c = { index: first + output.length, item: { id: newId('fc'), content: { type: 'function_call', call_id: '', name: '', arguments: '' } }, callId: tc.id ?? newId('call'), name: tc.function?.name ?? '', args: '' }
           calls.set(tc.index, c)
           output.push(c.item)
           yield { type: 'item.added', index: c.index, item: { id: c.item.id, type: 'function_call', status: 'in_progress', call_id: c.callId, name: c.name, arguments: '' } }
@@ -331,7 +339,7 @@ async function* streamTurn(
     await persist(output, status, reason, ended ? null : failure)
   }
   // The items as the final Response object shows them (incomplete when cut at the token limit).
-  for (const item of output) yield { type: 'item.done', index: output.indexOf(item), item: itemView(item.id, item.content, status) }
+  for (const [i, item] of output.entries()) yield { type: 'item.done', index: first + i, item: itemView(item.id, item.content, status) }
 }
 
 /** A background response's caller was withdrawn (contracts/principals.ts): the run ends `cancelled`, saying why in the log. */
