@@ -337,6 +337,23 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((final.output[1] as { content: { annotations: unknown[] }[] }).content[0]!.annotations[0]).toMatchObject({ type: 'file_citation', file_id: file.id })
   })
 
+  it('takes tool_choice as OpenAI does with file_search: { type: file_search } searches, none does not, another tool type is refused', async () => {
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const store = await alice.vectorStores.create({ name: 'Choice', file_ids: [file.id] })
+    await alice.vectorStores.files.poll(store.id, file.id, { pollIntervalMs: 50 })
+    const tools: OpenAI.Responses.Tool[] = [{ type: 'file_search', vector_store_ids: [store.id] }]
+    const forced = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools, tool_choice: { type: 'file_search' } })
+    expect(forced.tool_choice).toEqual({ type: 'file_search' })
+    expect(forced.output.map((o) => o.type)).toEqual(['file_search_call', 'message'])
+    expect(forced.output_text).toContain('According to the sources [1]')
+    const none = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools, tool_choice: 'none' })
+    expect(none.output.map((o) => o.type)).toEqual(['message'])
+    expect(none.output_text).toContain('No sources')
+    const other = alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools, tool_choice: { type: 'web_search_preview' } })
+    await expect(other).rejects.toBeInstanceOf(BadRequestError)
+    await expect(other).rejects.toMatchObject({ code: 'invalid_tool_choice', param: 'tool_choice' })
+  })
+
   it('bounds file_search results by max_num_results and ranking_options.score_threshold, refusing values out of range with the field at fault', async () => {
     const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const handbook = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
