@@ -42,7 +42,15 @@ interface Chunking { type: 'auto' | 'static'; static?: { max_chunk_size_tokens: 
 function chunkingOf(strategy: Chunking | undefined): Partial<ChunkingSettings> | undefined {
   if (!strategy || strategy.type === 'auto') return undefined
   if (!strategy.static) throw badRequest('A static chunking strategy needs `static`.', 'chunking_strategy.static')
-  return { maxTokens: strategy.static.max_chunk_size_tokens, overlapTokens: strategy.static.chunk_overlap_tokens }
+  const { max_chunk_size_tokens: size, chunk_overlap_tokens: overlap } = strategy.static
+  // Checked here to name the SDK's field (the Rag capability names its own, `chunking.overlap_tokens`).
+  if (overlap > size / 2) throw badRequest(`\`chunk_overlap_tokens\` (${overlap}) may be at most half of \`max_chunk_size_tokens\` (${size}).`, 'chunking_strategy.static.chunk_overlap_tokens', 'invalid_chunking')
+  return { maxTokens: size, overlapTokens: overlap }
+}
+
+/** Stores here never expire: an `expires_after` is refused, not dropped (null, "never", is what they do). */
+function neverExpires(expiresAfter: unknown): void {
+  if (expiresAfter !== undefined && expiresAfter !== null) throw badRequest('Vector stores on this gateway do not expire; leave out `expires_after`.', 'expires_after', 'unsupported_parameter')
 }
 
 function storeView(c: CollectionRecord) {
@@ -212,7 +220,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: { type: 'object' } }),
       async handle({ caller, body, gateway }) {
         const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: unknown }
-        if (b.expires_after !== undefined) throw badRequest('Vector stores on this gateway do not expire; leave out `expires_after`.', 'expires_after', 'unsupported_parameter')
+        neverExpires(b.expires_after)
         const c = await rag.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy) })
         for (const fileId of b.file_ids ?? []) await attach(caller, c.id, fileId, undefined, undefined)
         return storeView(await rag.getCollection(caller, c.id))
@@ -230,7 +238,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       method: 'POST', path: '/v1/vector_stores/:id', summary: 'Rename a vector store or replace its metadata.', permission: PERMISSION, params: STORE_ID,
       body: object({ name: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA, expires_after: { type: ['object', 'null'] } }),
       async handle({ caller, params, body }) {
-        const b = body as { name?: string | null; metadata?: Record<string, string> | null }
+        const b = body as { name?: string | null; metadata?: Record<string, string> | null; expires_after?: unknown }
+        neverExpires(b.expires_after)
         return storeView(await rag.updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined }))
       },
     },
