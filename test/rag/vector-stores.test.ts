@@ -401,6 +401,7 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await refused({ ranking_options: { score_threshold: 1.5 } }, 'tools.ranking_options.score_threshold')
     await refused({ ranking_options: { ranker: 'best' } }, 'tools.ranking_options.ranker')
     await refused({ ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 1 } } }, 'tools.ranking_options.hybrid_search')
+    await refused({ max_results: 3 }, 'tools.max_results')
     // Refused before any model call.
     expect(upstream.chats().length).toBe(chats)
   })

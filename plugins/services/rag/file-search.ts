@@ -15,8 +15,12 @@ import { fileSearchCall, passagesOf } from './retriever.ts'
 const RANKERS = ['none', 'auto', 'default-2024-11-15']
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 
+const FIELDS = new Set(['type', 'vector_store_ids', 'max_num_results', 'ranking_options', 'filters'])
+
 /** `max_num_results` (1 to 50) and `ranking_options` as OpenAI's FileSearchTool types them, or a 400 naming the field. */
 function searchOptionsOf(declaration: JsonObject): { topK?: number; scoreThreshold?: number } {
+  const stray = Object.keys(declaration).find((key) => !FIELDS.has(key))
+  if (stray !== undefined) throw badRequest(`Unknown file_search parameter: '${stray}'.`, `tools.${stray}`, 'unknown_parameter')
   const max = declaration.max_num_results ?? undefined
   if (max !== undefined && !(Number.isInteger(max) && (max as number) >= 1 && (max as number) <= 50)) {
     throw badRequest('file_search `max_num_results` must be a whole number from 1 to 50.', 'tools.max_num_results', 'invalid_value')
