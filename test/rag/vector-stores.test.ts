@@ -111,6 +111,20 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
   })
 
+  it('creates no store when one of its file_ids is refused: the error names the file and nothing is left behind', async () => {
+    const before = (await alice.vectorStores.list({ limit: 100 })).data.map((s) => s.id)
+    const good = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const scan = await alice.files.create({ file: await toFile(await pdfOf([[]]), 'scan.pdf', { type: 'application/pdf' }), purpose: 'assistants' })
+    const noText = alice.vectorStores.create({ name: 'Half made', file_ids: [good.id, scan.id] })
+    await expect(noText).rejects.toBeInstanceOf(BadRequestError)
+    await expect(noText).rejects.toMatchObject({ code: 'no_text', message: expect.stringContaining('scan.pdf') })
+    const missing = alice.vectorStores.create({ name: 'Half made', file_ids: [good.id, 'file-000000000000000000000000'] })
+    await expect(missing).rejects.toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' })
+    expect((await alice.vectorStores.list({ limit: 100 })).data.map((s) => s.id)).toEqual(before)
+    // The files themselves stay.
+    expect((await alice.files.retrieve(good.id)).id).toBe(good.id)
+  })
+
   it('answers in OpenAI\'s schemas: stores, files, lists (empty ones too), deletions and search pages', async () => {
     const wire = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${gw.url}/v1${path}`, { method, headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })

@@ -222,7 +222,13 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
         const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: unknown }
         neverExpires(b.expires_after)
         const c = await rag.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy) })
-        for (const fileId of b.file_ids ?? []) await attach(caller, c.id, fileId, undefined, undefined)
+        try {
+          for (const fileId of b.file_ids ?? []) await attach(caller, c.id, fileId, undefined, undefined)
+        } catch (err) {
+          // All or nothing: a refused file leaves no store behind (the caller never learnt its id).
+          await rag.deleteCollection(caller, c.id).catch(() => undefined)
+          throw err
+        }
         return storeView(await rag.getCollection(caller, c.id))
       },
     },
