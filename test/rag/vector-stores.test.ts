@@ -297,6 +297,25 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await dana.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: { reviewed: true } })).attributes).toEqual({ reviewed: true })
   })
 
+  it('matches a file without the attribute with ne and nin, for a number as for a string', async () => {
+    const store = await alice.vectorStores.create({ name: 'Negations' })
+    const upload = async (name: string, text: string) => alice.files.create({ file: await toFile(Buffer.from(text), name, { type: 'text/plain' }), purpose: 'assistants' })
+    const dated = await upload('dated.txt', 'The cafeteria opens at seven.')
+    const undated = await upload('undated.txt', 'The garage opens at six.')
+    const worded = await upload('worded.txt', 'The library opens at nine.')
+    await alice.vectorStores.fileBatches.createAndPoll(store.id, {
+      files: [{ file_id: dated.id, attributes: { year: 2024, kind: 'food' } }, { file_id: undated.id }, { file_id: worded.id, attributes: { year: 'unknown' } }],
+    }, { pollIntervalMs: 50 })
+    const found = async (filters: OpenAI.VectorStores.VectorStoreSearchParams['filters']) =>
+      (await alice.vectorStores.search(store.id, { query: 'When does it open?', max_num_results: 10, filters })).data.map((h) => h.filename).sort()
+    expect(await found({ type: 'ne', key: 'kind', value: 'drink' })).toEqual(['dated.txt', 'undated.txt', 'worded.txt'])
+    expect(await found({ type: 'nin', key: 'year', value: [2023] })).toEqual(['dated.txt', 'undated.txt', 'worded.txt'])
+    expect(await found({ type: 'ne', key: 'year', value: 2023 })).toEqual(['dated.txt', 'undated.txt', 'worded.txt'])
+    expect(await found({ type: 'ne', key: 'year', value: 2024 })).toEqual(['undated.txt', 'worded.txt'])
+    expect(await found({ type: 'eq', key: 'year', value: 2024 })).toEqual(['dated.txt'])
+    expect(await found({ type: 'gte', key: 'year', value: 2000 })).toEqual(['dated.txt'])
+  })
+
   it('rewrites the query with rewrite_route when a search asks (rewrite_query), saying what it searched', async () => {
     const store = await alice.vectorStores.create({ name: 'Rewrite' })
     const file = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
