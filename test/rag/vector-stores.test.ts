@@ -78,6 +78,29 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await alice.files.retrieve(pdf.id)).id).toBe(pdf.id)
   })
 
+  it('searches source code and other text files OpenAI\'s file search takes (.py, .ts, .go...), uploaded without a content type', async () => {
+    const store = await alice.vectorStores.create({ name: 'Code' })
+    const sources: [string, string][] = [
+      ['retry.py', 'def backoff_delay(attempt):\n    # Exponential backoff for the billing webhook.\n    return min(60, 2 ** attempt)\n'],
+      ['server.ts', 'export const listenPort = Number(process.env.PORT ?? 8080) // the invoice service port\n'],
+      ['main.go', 'package main\n\n// ledgerShards is how many shards hold the ledger.\nconst ledgerShards = 16\n'],
+      ['deploy.sh', '#!/bin/sh\n# Deploys the reporting cron job.\nkubectl apply -f cron.yaml\n'],
+    ]
+    const ids = new Map<string, string>()
+    for (const [name, text] of sources) {
+      // No type: the SDK sends the part as application/octet-stream.
+      const file = await alice.files.create({ file: await toFile(Buffer.from(text), name), purpose: 'assistants' })
+      const attached = await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
+      expect(attached.status).toBe('completed')
+      ids.set(name, file.id)
+    }
+    expect((await alice.vectorStores.search(store.id, { query: 'billing webhook backoff', max_num_results: 1 })).data[0]).toMatchObject({ file_id: ids.get('retry.py'), filename: 'retry.py' })
+    expect((await alice.vectorStores.search(store.id, { query: 'ledger shards', max_num_results: 1 })).data[0]).toMatchObject({ filename: 'main.go' })
+    // A binary file under a code name is still refused.
+    const binary = await alice.files.create({ file: await toFile(Buffer.from(Array.from({ length: 400 }, (_, i) => ((i * 37) % 256) | 0x80)), 'blob.py'), purpose: 'assistants' })
+    await expect(alice.vectorStores.files.create(store.id, { file_id: binary.id })).rejects.toMatchObject({ status: 400, code: 'unsupported_file' })
+  })
+
   it('refuses an unknown store, an unknown file and a PDF without text, storing nothing', async () => {
     await expect(alice.vectorStores.retrieve('9d5ed678-fe57-4cca-b9a2-0e6c1f8f0a11')).rejects.toBeInstanceOf(NotFoundError)
     await expect(alice.vectorStores.search('no-such-store', { query: 'x' })).rejects.toBeInstanceOf(NotFoundError)
