@@ -127,9 +127,27 @@ export interface SearchHit {
   readonly endOffset: number
 }
 
+/**
+ * OpenAI's cursor paging (with `limit`): the records after or before the one a cursor names, in
+ * `order` of creation (newest first by default). A cursor that names no record bounds nothing.
+ */
+export interface Cursor {
+  readonly order?: 'asc' | 'desc'
+  /** A record's id (a document's, or the /v1/files id it was attached from). */
+  readonly after?: string
+  /** As `after`: the page just before it, in the same order. */
+  readonly before?: string
+}
+
+export interface DocumentFilter extends Page, Cursor {
+  readonly status?: DocumentStatus | readonly DocumentStatus[]
+  /** Only the documents attached from these /v1/files ids. */
+  readonly fileIds?: readonly string[]
+}
+
 export interface Rag {
   createCollection(caller: Caller, gateway: GatewayCalls, input: NewCollection): Promise<CollectionRecord>
-  listCollections(caller: Caller, page?: Page): Promise<CollectionRecord[]>
+  listCollections(caller: Caller, page?: Page & Cursor): Promise<CollectionRecord[]>
   /** A collection the caller may search; 404 otherwise. */
   getCollection(caller: Caller, id: string): Promise<CollectionRecord>
   updateCollection(caller: Caller, id: string, changes: { readonly name?: string; readonly metadata?: Readonly<Record<string, string>> }): Promise<CollectionRecord>
@@ -137,7 +155,7 @@ export interface Rag {
   deleteCollection(caller: Caller, id: string): Promise<void>
   /** Checks and extracts the text now (a clear 4xx for bad input, nothing stored), embeds in the background. */
   addDocument(caller: Caller, collectionId: string, doc: NewDocument): Promise<DocumentRecord>
-  listDocuments(caller: Caller, collectionId: string, filter?: Page & { readonly status?: DocumentStatus }): Promise<DocumentRecord[]>
+  listDocuments(caller: Caller, collectionId: string, filter?: DocumentFilter): Promise<DocumentRecord[]>
   /** By document id or by the /v1/files id it was attached from. */
   getDocument(caller: Caller, collectionId: string, id: string): Promise<DocumentRecord>
   deleteDocument(caller: Caller, collectionId: string, id: string): Promise<void>

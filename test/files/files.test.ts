@@ -82,6 +82,30 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
     expect(none.hasNextPage()).toBe(false)
   })
 
+  it('lists up to 10,000 files a page by default, as OpenAI\'s files.list does (has_more past the limit asked)', async () => {
+    const carol = client(CAROL)
+    const ids: string[] = []
+    for (let i = 0; i < 101; i++) ids.push((await carol.files.create({ file: await toFile(Buffer.from(`image note ${i}`), `n${i}.txt`), purpose: 'vision' })).id)
+    const page = await carol.files.list({ purpose: 'vision' })
+    expect(page.data.map((f) => f.id)).toEqual([...ids].reverse())
+    expect(page.hasNextPage()).toBe(false)
+    const hundred = await (await fetch(`${gw.url}/v1/files?purpose=vision&limit=100`, { headers: bearer(CAROL) })).json()
+    expect(hundred.data).toHaveLength(100)
+    expect(hundred.has_more).toBe(true)
+    const all = await (await fetch(`${gw.url}/v1/files?purpose=vision&limit=10000`, { headers: bearer(CAROL) })).json()
+    expect(all).toMatchObject({ has_more: false, last_id: ids[0] })
+    // 10,001 files: a page of the most a list may ask still says there is more.
+    await capability(gw, Store).sql.query(
+      `INSERT INTO files (id, user_id, department, filename, purpose, content_type, bytes, content)
+       SELECT 'file-' || lpad(to_hex(n), 24, '0'), f.user_id, f.department, 'bulk.txt', 'vision', 'text/plain', 1, 'x'::bytea
+       FROM generate_series(1, 9900) AS n, (SELECT user_id, department FROM files WHERE id = $1) AS f`, [ids[0]],
+    )
+    const full = await (await fetch(`${gw.url}/v1/files?purpose=vision&limit=10000`, { headers: bearer(CAROL) })).json()
+    expect(full.data).toHaveLength(10_000)
+    expect(full.has_more).toBe(true)
+    await capability(gw, Store).sql.query(`DELETE FROM files WHERE filename = 'bulk.txt'`)
+  })
+
   it('keeps files within the owner\'s scope: others get 403, the department admin sees the department', async () => {
     const carol = client(CAROL)
     const mine = await carol.files.create({ file: await toFile(Buffer.from('secret'), 'c.txt'), purpose: 'assistants' })

@@ -78,6 +78,29 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await alice.files.retrieve(pdf.id)).id).toBe(pdf.id)
   })
 
+  it('searches source code and other text files OpenAI\'s file search takes (.py, .ts, .go...), uploaded without a content type', async () => {
+    const store = await alice.vectorStores.create({ name: 'Code' })
+    const sources: [string, string][] = [
+      ['retry.py', 'def backoff_delay(attempt):\n    # Exponential backoff for the billing webhook.\n    return min(60, 2 ** attempt)\n'],
+      ['server.ts', 'export const listenPort = Number(process.env.PORT ?? 8080) // the invoice service port\n'],
+      ['main.go', 'package main\n\n// ledgerShards is how many shards hold the ledger.\nconst ledgerShards = 16\n'],
+      ['deploy.sh', '#!/bin/sh\n# Deploys the reporting cron job.\nkubectl apply -f cron.yaml\n'],
+    ]
+    const ids = new Map<string, string>()
+    for (const [name, text] of sources) {
+      // No type: the SDK sends the part as application/octet-stream.
+      const file = await alice.files.create({ file: await toFile(Buffer.from(text), name), purpose: 'assistants' })
+      const attached = await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
+      expect(attached.status).toBe('completed')
+      ids.set(name, file.id)
+    }
+    expect((await alice.vectorStores.search(store.id, { query: 'billing webhook backoff', max_num_results: 1 })).data[0]).toMatchObject({ file_id: ids.get('retry.py'), filename: 'retry.py' })
+    expect((await alice.vectorStores.search(store.id, { query: 'ledger shards', max_num_results: 1 })).data[0]).toMatchObject({ filename: 'main.go' })
+    // A binary file under a code name is still refused.
+    const binary = await alice.files.create({ file: await toFile(Buffer.from(Array.from({ length: 400 }, (_, i) => ((i * 37) % 256) | 0x80)), 'blob.py'), purpose: 'assistants' })
+    await expect(alice.vectorStores.files.create(store.id, { file_id: binary.id })).rejects.toMatchObject({ status: 400, code: 'unsupported_file' })
+  })
+
   it('refuses an unknown store, an unknown file and a PDF without text, storing nothing', async () => {
     await expect(alice.vectorStores.retrieve('9d5ed678-fe57-4cca-b9a2-0e6c1f8f0a11')).rejects.toBeInstanceOf(NotFoundError)
     await expect(alice.vectorStores.search('no-such-store', { query: 'x' })).rejects.toBeInstanceOf(NotFoundError)
@@ -91,6 +114,38 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(noText).rejects.toMatchObject({ code: 'no_text' })
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
     expect((await alice.vectorStores.retrieve(store.id)).file_counts.total).toBe(0)
+  })
+
+  it('refuses what it cannot honour, naming the SDK\'s field: expires_after on create or update, a chunk overlap over half the chunk size', async () => {
+    const store = await alice.vectorStores.create({ name: 'Kept' })
+    const expiring = alice.vectorStores.update(store.id, { name: 'Renamed', expires_after: { anchor: 'last_active_at', days: 7 } })
+    await expect(expiring).rejects.toBeInstanceOf(BadRequestError)
+    await expect(expiring).rejects.toMatchObject({ code: 'unsupported_parameter', param: 'expires_after' })
+    expect((await alice.vectorStores.retrieve(store.id)).name).toBe('Kept')
+    expect((await alice.vectorStores.update(store.id, { name: 'Renamed', expires_after: null })).name).toBe('Renamed')
+    await expect(alice.vectorStores.create({ name: 'x', expires_after: { anchor: 'last_active_at', days: 7 } })).rejects.toMatchObject({ status: 400, param: 'expires_after' })
+
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const overlap = alice.vectorStores.files.create(store.id, { file_id: file.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 200, chunk_overlap_tokens: 150 } } })
+    await expect(overlap).rejects.toBeInstanceOf(BadRequestError)
+    await expect(overlap).rejects.toMatchObject({ code: 'invalid_chunking', param: 'chunking_strategy.static.chunk_overlap_tokens' })
+    await expect(alice.vectorStores.create({ name: 'x', chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 51 } } }))
+      .rejects.toMatchObject({ status: 400, param: 'chunking_strategy.static.chunk_overlap_tokens' })
+    expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
+  })
+
+  it('creates no store when one of its file_ids is refused: the error names the file and nothing is left behind', async () => {
+    const before = (await alice.vectorStores.list({ limit: 100 })).data.map((s) => s.id)
+    const good = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const scan = await alice.files.create({ file: await toFile(await pdfOf([[]]), 'scan.pdf', { type: 'application/pdf' }), purpose: 'assistants' })
+    const noText = alice.vectorStores.create({ name: 'Half made', file_ids: [good.id, scan.id] })
+    await expect(noText).rejects.toBeInstanceOf(BadRequestError)
+    await expect(noText).rejects.toMatchObject({ code: 'no_text', message: expect.stringContaining('scan.pdf') })
+    const missing = alice.vectorStores.create({ name: 'Half made', file_ids: [good.id, 'file-000000000000000000000000'] })
+    await expect(missing).rejects.toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' })
+    expect((await alice.vectorStores.list({ limit: 100 })).data.map((s) => s.id)).toEqual(before)
+    // The files themselves stay.
+    expect((await alice.files.retrieve(good.id)).id).toBe(good.id)
   })
 
   it('answers in OpenAI\'s schemas: stores, files, lists (empty ones too), deletions and search pages', async () => {
@@ -132,6 +187,66 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await alice.vectorStores.retrieve(one.id)).file_counts.total).toBe(1)
     expect((await alice.vectorStores.retrieve(two.id)).file_counts.total).toBe(0)
     expect((await alice.vectorStores.files.retrieve(kept.id, { vector_store_id: one.id })).id).toBe(kept.id)
+  })
+
+  it('keeps two files with the same bytes as two files of a store (attached one by one or in a batch); the same file again stays one', async () => {
+    const upload = async (name: string) => alice.files.create({ file: await toFile(Buffer.from('The cafeteria opens at seven.'), name, { type: 'text/plain' }), purpose: 'assistants' })
+    const first = await upload('first.txt')
+    const copy = await upload('copy.txt')
+    const store = await alice.vectorStores.create({ name: 'Copies' })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: first.id, attributes: { copy: false } }, { pollIntervalMs: 50 })
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: copy.id, attributes: { copy: true } }, { pollIntervalMs: 50 })
+    // Attaching a file again reuses its document.
+    await alice.vectorStores.files.createAndPoll(store.id, { file_id: first.id, attributes: { copy: false } }, { pollIntervalMs: 50 })
+    const listed = (await alice.vectorStores.files.list(store.id)).data
+    expect(listed.map((f) => f.id).sort()).toEqual([first.id, copy.id].sort())
+    expect((await alice.vectorStores.files.retrieve(first.id, { vector_store_id: store.id })).attributes).toEqual({ copy: false })
+    expect((await alice.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ completed: 2, total: 2 })
+    const hits = (await alice.vectorStores.search(store.id, { query: 'When does the cafeteria open?' })).data
+    expect(hits.map((h) => h.filename).sort()).toEqual(['copy.txt', 'first.txt'])
+    // Deleting one file leaves the other attached.
+    await alice.files.delete(copy.id)
+    expect((await alice.vectorStores.files.retrieve(first.id, { vector_store_id: store.id })).status).toBe('completed')
+    expect((await alice.vectorStores.search(store.id, { query: 'When does the cafeteria open?' })).data.map((h) => h.file_id)).toEqual([first.id])
+
+    const again = await upload('again.txt')
+    const batchStore = await alice.vectorStores.create({ name: 'Copies in a batch' })
+    const batch = await alice.vectorStores.fileBatches.createAndPoll(batchStore.id, { file_ids: [first.id, again.id] }, { pollIntervalMs: 50 })
+    expect(batch.file_counts).toEqual({ in_progress: 0, completed: 2, failed: 0, cancelled: 0, total: 2 })
+  })
+
+  it('pages lists by cursor as OpenAI does: after and before give the page next to the cursor, in either order', async () => {
+    const store = await alice.vectorStores.create({ name: 'Pages' })
+    const ids: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const file = await alice.files.create({ file: await toFile(Buffer.from(`Page test document ${i}.`), `p${i}.txt`, { type: 'text/plain' }), purpose: 'assistants' })
+      ids.push(file.id)
+    }
+    const batch = await alice.vectorStores.fileBatches.createAndPoll(store.id, { file_ids: ids }, { pollIntervalMs: 50 })
+    const newest = [...ids].reverse()
+    const listed: string[] = []
+    for await (const f of alice.vectorStores.files.list(store.id, { limit: 4 })) listed.push(f.id)
+    expect(listed).toEqual(newest)
+
+    const files = async (query: { before?: string; after?: string; order?: 'asc' | 'desc'; limit?: number; filter?: 'completed' | 'failed' }) => {
+      const page = await alice.vectorStores.files.list(store.id, query)
+      return { ids: page.data.map((f) => f.id), has_more: page.has_more }
+    }
+    // Newest first: the two newer than ids[1] are ids[3], ids[2] (ids[5], ids[4] are further on).
+    expect(await files({ before: ids[1], limit: 2 })).toEqual({ ids: [ids[3], ids[2]], has_more: true })
+    expect(await files({ before: ids[3], limit: 2 })).toEqual({ ids: [ids[5], ids[4]], has_more: false })
+    expect(await files({ after: ids[4], limit: 2 })).toEqual({ ids: [ids[3], ids[2]], has_more: true })
+    expect(await files({ order: 'asc', before: ids[4], limit: 2 })).toEqual({ ids: [ids[2], ids[3]], has_more: true })
+    expect(await files({ order: 'asc', after: ids[3], limit: 2, filter: 'completed' })).toEqual({ ids: [ids[4], ids[5]], has_more: false })
+    expect(await files({ after: ids[5], before: ids[1], limit: 10 })).toEqual({ ids: [ids[4], ids[3], ids[2]], has_more: false })
+    const inBatch = await alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, before: ids[0], limit: 1 })
+    expect(inBatch.data.map((f) => f.id)).toEqual([ids[1]])
+
+    const stores = [store.id]
+    for (let i = 0; i < 3; i++) stores.unshift((await alice.vectorStores.create({ name: `Pages ${i}` })).id)
+    const page = await alice.vectorStores.list({ before: stores[3], limit: 2 })
+    expect(page.data.map((s) => s.id)).toEqual([stores[1], stores[2]])
+    expect(page.has_more).toBe(true)
   })
 
   it('attaches files in batches: fileBatches.createAndPoll and uploadAndPoll, counts, listFiles with a filter, cancel', async () => {
@@ -205,6 +320,25 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await dana.vectorStores.files.update(faq.id, { vector_store_id: store.id, attributes: { reviewed: true } })).attributes).toEqual({ reviewed: true })
   })
 
+  it('matches a file without the attribute with ne and nin, for a number as for a string', async () => {
+    const store = await alice.vectorStores.create({ name: 'Negations' })
+    const upload = async (name: string, text: string) => alice.files.create({ file: await toFile(Buffer.from(text), name, { type: 'text/plain' }), purpose: 'assistants' })
+    const dated = await upload('dated.txt', 'The cafeteria opens at seven.')
+    const undated = await upload('undated.txt', 'The garage opens at six.')
+    const worded = await upload('worded.txt', 'The library opens at nine.')
+    await alice.vectorStores.fileBatches.createAndPoll(store.id, {
+      files: [{ file_id: dated.id, attributes: { year: 2024, kind: 'food' } }, { file_id: undated.id }, { file_id: worded.id, attributes: { year: 'unknown' } }],
+    }, { pollIntervalMs: 50 })
+    const found = async (filters: OpenAI.VectorStores.VectorStoreSearchParams['filters']) =>
+      (await alice.vectorStores.search(store.id, { query: 'When does it open?', max_num_results: 10, filters })).data.map((h) => h.filename).sort()
+    expect(await found({ type: 'ne', key: 'kind', value: 'drink' })).toEqual(['dated.txt', 'undated.txt', 'worded.txt'])
+    expect(await found({ type: 'nin', key: 'year', value: [2023] })).toEqual(['dated.txt', 'undated.txt', 'worded.txt'])
+    expect(await found({ type: 'ne', key: 'year', value: 2023 })).toEqual(['dated.txt', 'undated.txt', 'worded.txt'])
+    expect(await found({ type: 'ne', key: 'year', value: 2024 })).toEqual(['undated.txt', 'worded.txt'])
+    expect(await found({ type: 'eq', key: 'year', value: 2024 })).toEqual(['dated.txt'])
+    expect(await found({ type: 'gte', key: 'year', value: 2000 })).toEqual(['dated.txt'])
+  })
+
   it('rewrites the query with rewrite_route when a search asks (rewrite_query), saying what it searched', async () => {
     const store = await alice.vectorStores.create({ name: 'Rewrite' })
     const file = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
@@ -259,5 +393,82 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect(new Set(events.filter((e) => e.type === 'response.output_text.delta').map((e) => (e as OpenAI.Responses.ResponseTextDeltaEvent).output_index))).toEqual(new Set([1]))
     // Another department's user gets nothing from a store they cannot see.
     await expect(carol.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })).rejects.toBeInstanceOf(NotFoundError)
+  })
+
+  it('streams a file_search answer with its file_search_call item first, at the output_index the final response gives it', async () => {
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const store = await alice.vectorStores.create({ name: 'Streamed', file_ids: [file.id] })
+    await alice.vectorStores.files.poll(store.id, file.id, { pollIntervalMs: 50 })
+    const stream = alice.responses.stream({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })
+    const events: { type: string; output_index?: number; item?: { type: string; id: string } }[] = []
+    stream.on('event', (e) => events.push(e as never))
+    const final = await stream.finalResponse()
+    for (const e of events) expectOpenAISchema('ResponseStreamEvent', e)
+    expect(final.output.map((o) => o.type)).toEqual(['file_search_call', 'message'])
+    // Every item the final response holds was announced, at its index, and done with its final content.
+    const added = events.filter((e) => e.type === 'response.output_item.added').map((e) => [e.output_index, e.item!.type, e.item!.id])
+    expect(added).toEqual(final.output.map((o, i) => [i, o.type, o.id]))
+    const done = events.filter((e) => e.type === 'response.output_item.done').map((e) => e.item)
+    // (The SDK's final response adds `parsed` to each text part.)
+    expect(final.output).toMatchObject(done)
+    expect(done).toHaveLength(final.output.length)
+    expect(events.filter((e) => e.type.startsWith('response.file_search_call.')).map((e) => [e.type, e.output_index])).toEqual([
+      ['response.file_search_call.in_progress', 0], ['response.file_search_call.searching', 0], ['response.file_search_call.completed', 0],
+    ])
+    expect(new Set(events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.output_index))).toEqual(new Set([1]))
+    const call = final.output[0] as { results: { file_id: string }[] }
+    expect(call.results[0]).toMatchObject({ file_id: file.id })
+    expect((final.output[1] as { content: { annotations: unknown[] }[] }).content[0]!.annotations[0]).toMatchObject({ type: 'file_citation', file_id: file.id })
+  })
+
+  it('takes tool_choice as OpenAI does with file_search: { type: file_search } searches, none does not, another tool type is refused', async () => {
+    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const store = await alice.vectorStores.create({ name: 'Choice', file_ids: [file.id] })
+    await alice.vectorStores.files.poll(store.id, file.id, { pollIntervalMs: 50 })
+    const tools: OpenAI.Responses.Tool[] = [{ type: 'file_search', vector_store_ids: [store.id] }]
+    const forced = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools, tool_choice: { type: 'file_search' } })
+    expect(forced.tool_choice).toEqual({ type: 'file_search' })
+    expect(forced.output.map((o) => o.type)).toEqual(['file_search_call', 'message'])
+    expect(forced.output_text).toContain('According to the sources [1]')
+    const none = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools, tool_choice: 'none' })
+    expect(none.output.map((o) => o.type)).toEqual(['message'])
+    expect(none.output_text).toContain('No sources')
+    const other = alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools, tool_choice: { type: 'web_search_preview' } })
+    await expect(other).rejects.toBeInstanceOf(BadRequestError)
+    await expect(other).rejects.toMatchObject({ code: 'invalid_tool_choice', param: 'tool_choice' })
+  })
+
+  it('bounds file_search results by max_num_results and ranking_options.score_threshold, refusing values out of range with the field at fault', async () => {
+    const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const handbook = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
+    const store = await alice.vectorStores.create({ name: 'Bounded', file_ids: [faq.id, handbook.id] })
+    await alice.vectorStores.files.poll(store.id, faq.id, { pollIntervalMs: 50 })
+    await alice.vectorStores.files.poll(store.id, handbook.id, { pollIntervalMs: 50 })
+    const results = async (tool: object): Promise<{ score: number }[]> => {
+      const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool }] })
+      return (response.output.find((o) => o.type === 'file_search_call') as { results: { score: number }[] }).results
+    }
+    const all = await results({ max_num_results: 20 })
+    expect(all.length).toBeGreaterThan(2)
+    expect(await results({ max_num_results: 1 })).toHaveLength(1)
+    const threshold = (all[0]!.score + all.at(-1)!.score) / 2
+    const kept = await results({ max_num_results: 20, ranking_options: { ranker: 'auto', score_threshold: threshold } })
+    expect(kept.length).toBeGreaterThan(0)
+    expect(kept).toEqual(all.filter((r) => r.score >= threshold))
+
+    const refused = async (tool: object, param: string) => {
+      const call = alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool }] })
+      await expect(call).rejects.toBeInstanceOf(BadRequestError)
+      await expect(call).rejects.toMatchObject({ status: 400, param })
+    }
+    const chats = upstream.chats().length
+    await refused({ max_num_results: 0 }, 'tools.max_num_results')
+    await refused({ max_num_results: 51 }, 'tools.max_num_results')
+    await refused({ ranking_options: { score_threshold: 1.5 } }, 'tools.ranking_options.score_threshold')
+    await refused({ ranking_options: { ranker: 'best' } }, 'tools.ranking_options.ranker')
+    await refused({ ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 1 } } }, 'tools.ranking_options.hybrid_search')
+    await refused({ max_results: 3 }, 'tools.max_results')
+    // Refused before any model call.
+    expect(upstream.chats().length).toBe(chats)
   })
 })

@@ -287,7 +287,7 @@ async function* streamTurn(
   finish: (content: ItemContent) => ItemContent,
 ): AsyncGenerator<TurnEvent> {
   for (const [index, item] of before.entries()) {
-    yield { type: 'item.added', index, item: { ...item, status: 'in_progress' } }
+    yield { type: 'item.added', index, item: { ...item, status: 'in_progress', ...('results' in item ? { results: null } : {}) } }
     yield { type: 'item.done', index, item }
   }
   const output: OutputItem[] = []

@@ -48,6 +48,8 @@ const LIST_QUERY = {
     order: { enum: ['asc', 'desc'], default: 'desc' },
   },
 }
+/** OpenAI's list answers up to 10,000 files unless asked for fewer (a caller reading `.data` gets them all). */
+const OPENAI_LIST_QUERY = { ...LIST_QUERY, properties: { ...LIST_QUERY.properties, limit: { ...LIST_QUERY.properties.limit, default: 10_000 } } }
 interface ListQuery { purpose?: string; limit: number; after?: string; order: 'asc' | 'desc' }
 
 /** The same five routes for both surfaces; `view` and `deleted` say how each answers. */
@@ -66,7 +68,7 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       },
     } satisfies RouteSpec,
     {
-      method: 'GET', path: root, summary: 'List the files the caller may see, newest first.', permission: PERMISSION, query: LIST_QUERY, ...answers(listOf(MANAGED_FILE_SCHEMA)),
+      method: 'GET', path: root, summary: 'List the files the caller may see, newest first.', permission: PERMISSION, query: openAI ? OPENAI_LIST_QUERY : LIST_QUERY, ...answers(listOf(MANAGED_FILE_SCHEMA)),
       async handle({ caller, query }) {
         const q = query as ListQuery
         const found = await files.list({ ...ownerFilter(caller), purpose: q.purpose, after: q.after, order: q.order, limit: q.limit + 1 })

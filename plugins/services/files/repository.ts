@@ -81,7 +81,8 @@ export function fileRepository(sql: SqlClient): FileRepository {
       if (query.department !== undefined) add('department IS NOT DISTINCT FROM ?', query.department ?? null)
       const order = query.order === 'asc' ? 'ASC' : 'DESC'
       if (query.after !== undefined) add(`seq ${order === 'ASC' ? '>' : '<'} (SELECT seq FROM files WHERE id = ?)`, query.after)
-      const limit = Math.min(Math.max(query.limit ?? 100, 1), 10_000)
+      // A page of 10,000 (the most a list asks) and the one more that tells it has_more.
+      const limit = Math.min(Math.max(query.limit ?? 100, 1), 10_001)
       const { rows } = await sql.query<FileRow>(
         `SELECT ${COLUMNS} FROM files WHERE ${where.join(' AND ')} ORDER BY seq ${order} LIMIT ${limit}`,
         params,

@@ -7,7 +7,7 @@
 import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
 import { Files } from '../../contracts/files.ts'
 import { unansweredRoutes } from '../../contracts/route-names.ts'
-import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord } from '../../contracts/rag.ts'
+import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord, type DocumentStatus } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
 import { FileBatches, type FileBatchRecord } from './data/file-batches.ts'
 
@@ -43,7 +43,15 @@ interface Chunking { type: 'auto' | 'static'; static?: { max_chunk_size_tokens: 
 function chunkingOf(strategy: Chunking | undefined): Partial<ChunkingSettings> | undefined {
   if (!strategy || strategy.type === 'auto') return undefined
   if (!strategy.static) throw badRequest('A static chunking strategy needs `static`.', 'chunking_strategy.static')
-  return { maxTokens: strategy.static.max_chunk_size_tokens, overlapTokens: strategy.static.chunk_overlap_tokens }
+  const { max_chunk_size_tokens: size, chunk_overlap_tokens: overlap } = strategy.static
+  // Checked here to name the SDK's field (the Rag capability names its own, `chunking.overlap_tokens`).
+  if (overlap > size / 2) throw badRequest(`\`chunk_overlap_tokens\` (${overlap}) may be at most half of \`max_chunk_size_tokens\` (${size}).`, 'chunking_strategy.static.chunk_overlap_tokens', 'invalid_chunking')
+  return { maxTokens: size, overlapTokens: overlap }
+}
+
+/** Stores here never expire: an `expires_after` is refused, not dropped (null, "never", is what they do). */
+function neverExpires(expiresAfter: unknown): void {
+  if (expiresAfter !== undefined && expiresAfter !== null) throw badRequest('Vector stores on this gateway do not expire; leave out `expires_after`.', 'expires_after', 'unsupported_parameter')
 }
 
 function storeView(c: CollectionRecord) {
@@ -71,12 +79,15 @@ function fileView(d: DocumentRecord) {
   }
 }
 
-/** OpenAI's cursor list over records with ids, newest first unless asked otherwise. */
-function page<T extends { id: string }>(all: T[], q: ListQuery) {
-  let rows = q.order === 'asc' ? [...all].reverse() : all
-  if (q.after) rows = rows.slice(rows.findIndex((r) => r.id === q.after) + 1)
-  if (q.before) { const at = rows.findIndex((r) => r.id === q.before); if (at >= 0) rows = rows.slice(0, at) }
-  const data = rows.slice(0, q.limit)
+/** The documents a list's `filter` names (none is ever `cancelled`). */
+const STATUSES_OF: Record<string, DocumentStatus[]> = { in_progress: ['queued', 'processing'], completed: ['completed'], failed: ['failed'], cancelled: [] }
+/** What a list asks the store for: its cursor and filter, and one record more than the page to tell `has_more`. */
+const cursorOf = (q: ListQuery) => ({ order: q.order, after: q.after, before: q.before, limit: q.limit + 1, status: q.filter === undefined ? undefined : STATUSES_OF[q.filter] })
+
+/** OpenAI's cursor list of a page the store read with `cursorOf` (newest first unless asked otherwise). */
+function page<T extends { id: string }>(rows: T[], q: ListQuery) {
+  // Read back from `before`, the one record more is the farthest from it: first in the list's order.
+  const data = q.before !== undefined && q.after === undefined ? rows.slice(-q.limit) : rows.slice(0, q.limit)
   // OpenAI's list schemas require string ids: an empty page has empty ones (the SDK pages by the last item, not these).
   return { object: 'list', data, first_id: data[0]?.id ?? '', last_id: data.at(-1)?.id ?? '', has_more: rows.length > data.length }
 }
@@ -147,8 +158,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     const store = await rag.getCollection(caller, storeId)
     const batch = await batches?.get(store.id, batchId)
     if (!batch) throw notFound(`No file batch '${batchId}' in this vector store.`, 'batch_not_found', 'batch_id')
-    const inBatch = new Set(batch.fileIds)
-    const docs = (await rag.listDocuments(caller, store.id, { limit: 1000 })).map(fileView).filter((d) => inBatch.has(d.id))
+    // A batch holds at most 500 files, each one document at most.
+    const docs = (await rag.listDocuments(caller, store.id, { fileIds: batch.fileIds, limit: 1000 })).map(fileView)
     return { batch, docs }
   }
 
@@ -196,8 +207,9 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       async handle({ caller, params, query }) {
         const q = query as ListQuery
         const { id, batch_id: batchId } = params as { id: string; batch_id: string }
-        const { docs } = await batchOf(caller, id, batchId)
-        return page(docs.filter((f) => !q.filter || f.status === q.filter), q)
+        const { batch } = await batchOf(caller, id, batchId)
+        const docs = await rag.listDocuments(caller, batch.collectionId, { ...cursorOf(q), fileIds: batch.fileIds })
+        return page(docs.map(fileView), q)
       },
     },
   ] : []
@@ -209,15 +221,21 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: { type: 'object' } }),
       async handle({ caller, body, gateway }) {
         const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: unknown }
-        if (b.expires_after !== undefined) throw badRequest('Vector stores on this gateway do not expire; leave out `expires_after`.', 'expires_after', 'unsupported_parameter')
+        neverExpires(b.expires_after)
         const c = await rag.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy) })
-        for (const fileId of b.file_ids ?? []) await attach(caller, c.id, fileId, undefined, undefined)
+        try {
+          for (const fileId of b.file_ids ?? []) await attach(caller, c.id, fileId, undefined, undefined)
+        } catch (err) {
+          // All or nothing: a refused file leaves no store behind (the caller never learnt its id).
+          await rag.deleteCollection(caller, c.id).catch(() => undefined)
+          throw err
+        }
         return storeView(await rag.getCollection(caller, c.id))
       },
     },
     {
       method: 'GET', path: '/v1/vector_stores', summary: 'Vector stores the caller may search.', permission: PERMISSION, query: LIST,
-      handle: async ({ caller, query }) => page((await rag.listCollections(caller, { limit: 1000 })).map(storeView), query as ListQuery),
+      handle: async ({ caller, query }) => page((await rag.listCollections(caller, cursorOf(query as ListQuery))).map(storeView), query as ListQuery),
     },
     {
       method: 'GET', path: '/v1/vector_stores/:id', summary: 'One vector store.', permission: PERMISSION, params: STORE_ID,
@@ -227,7 +245,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       method: 'POST', path: '/v1/vector_stores/:id', summary: 'Rename a vector store or replace its metadata.', permission: PERMISSION, params: STORE_ID,
       body: object({ name: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA, expires_after: { type: ['object', 'null'] } }),
       async handle({ caller, params, body }) {
-        const b = body as { name?: string | null; metadata?: Record<string, string> | null }
+        const b = body as { name?: string | null; metadata?: Record<string, string> | null; expires_after?: unknown }
+        neverExpires(b.expires_after)
         return storeView(await rag.updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined }))
       },
     },
@@ -251,8 +270,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       method: 'GET', path: '/v1/vector_stores/:id/files', summary: 'Files of a vector store with their status.', permission: PERMISSION, params: STORE_ID, query: LIST,
       async handle({ caller, params, query }) {
         const q = query as ListQuery
-        const views = (await rag.listDocuments(caller, (params as { id: string }).id, { limit: 1000 })).map(fileView).filter((f) => !q.filter || f.status === q.filter)
-        return page(views, q)
+        const docs = await rag.listDocuments(caller, (params as { id: string }).id, cursorOf(q))
+        return page(docs.map(fileView), q)
       },
     },
     {

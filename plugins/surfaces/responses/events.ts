@@ -1,7 +1,8 @@
 /**
  * A streamed turn as the Responses API's event stream: response.created and .in_progress, then per
  * output item output_item.added, (content_part.added, output_text.delta..., output_text.done,
- * content_part.done | function_call_arguments.delta..., .done), output_item.done, and finally
+ * content_part.done | function_call_arguments.delta..., .done | file_search_call.in_progress,
+ * .searching, .completed), output_item.done, and finally
  * response.completed (or .incomplete / .failed: a stream the model broke off ends with the failed
  * response). Every event carries its sequence_number, from 0 without a gap.
  */
@@ -44,6 +45,7 @@ async function* turnFrames(turn: TurnStream, frame: Frame): AsyncGenerator<SseFr
       case 'item.added':
         yield frame('response.output_item.added', { output_index: event.index, item: event.item })
         if (event.item.type === 'message') yield frame('response.content_part.added', { item_id: event.item.id, output_index: event.index, content_index: 0, part: part('') })
+        if (event.item.type === 'file_search_call') yield frame('response.file_search_call.in_progress', { item_id: event.item.id, output_index: event.index })
         break
       case 'text.delta':
         yield frame('response.output_text.delta', { item_id: event.itemId, output_index: event.index, content_index: 0, delta: event.delta, logprobs: event.logprobs ?? [] })
@@ -60,6 +62,10 @@ async function* turnFrames(turn: TurnStream, frame: Frame): AsyncGenerator<SseFr
           yield frame('response.content_part.done', { item_id: item.id, output_index: event.index, content_index: 0, part: done ?? part(text) })
         } else if (item.type === 'function_call') {
           yield frame('response.function_call_arguments.done', { item_id: item.id, output_index: event.index, name: item.name, arguments: item.arguments })
+        } else if (item.type === 'file_search_call') {
+          // The search ran before the model was called: its events come one after the other.
+          yield frame('response.file_search_call.searching', { item_id: item.id, output_index: event.index })
+          yield frame('response.file_search_call.completed', { item_id: item.id, output_index: event.index })
         }
         yield frame('response.output_item.done', { output_index: event.index, item })
         break

@@ -139,6 +139,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
       await checkFileParts(input, 'input', caller, files)
       if (input.length === 0) throw badRequest('`input` must hold at least one item.', 'input', 'invalid_input')
+      // `tool_choice: none` calls no tool, server tools included.
       const { functions, server } = splitTools(body.tools)
       // Server tools run once each per turn: a bound below their number cannot be kept.
       if (typeof body.max_tool_calls === 'number' && body.max_tool_calls < server.length) {
@@ -158,8 +159,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const turn = await conversations.turn({
         owner: { userId: caller.principal.userId, department: caller.principal.department ?? null }, caller,
         threadId: thread?.id, previousResponseId: previous, assistant, model: assistant ? undefined : body.model,
-        instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: server,
-        toolChoice: chatToolChoice(body.tool_choice), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
+        instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: body.tool_choice === 'none' ? [] : server,
+        toolChoice: chatToolChoice(body.tool_choice, server), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         truncation: body.truncation === 'auto' ? 'auto' : 'disabled',
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,

@@ -119,12 +119,19 @@ export function splitTools(tools: unknown): { functions: ChatTool[]; server: Jso
   return { functions, server }
 }
 
-/** `tool_choice` in the chat shape. */
-export function chatToolChoice(choice: unknown): unknown {
+/**
+ * `tool_choice` in the chat shape. Choosing a server tool (`{ type: file_search }`, one of `tools`)
+ * asks for what the gateway does anyway, run it before the model: the model then answers freely.
+ */
+export function chatToolChoice(choice: unknown, serverTools: readonly JsonObject[] = []): unknown {
   if (choice === undefined || choice === null) return undefined
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice
   if (isObject(choice) && choice.type === 'function' && typeof choice.name === 'string') return { type: 'function', function: { name: choice.name } }
-  throw badRequest('`tool_choice` must be auto, none, required or { type: function, name }.', 'tool_choice', 'invalid_tool_choice')
+  if (isObject(choice) && typeof choice.type === 'string' && choice.type !== 'function') {
+    if (serverTools.some((t) => t.type === choice.type)) return undefined
+    throw badRequest(`\`tool_choice\` names the tool type '${choice.type}', which is not among \`tools\`.`, 'tool_choice', 'invalid_tool_choice')
+  }
+  throw badRequest('`tool_choice` must be auto, none, required, { type: function, name } or the type of a tool in `tools` (file_search).', 'tool_choice', 'invalid_tool_choice')
 }
 
 type ResponseFormat = ChatRequest['response_format']

@@ -57,8 +57,10 @@ export function filterSql(filter: SearchFilter, params: unknown[], column = 'd.a
         const op = COMPARE[f.type]
         if (typeof f.value === 'number') {
           const key = param(f.key)
-          // Only numbers compare with a number: a string attribute never matches `gt 3`.
-          return `(jsonb_typeof(${column} -> ${key}) = 'number' AND (${column} ->> ${key})::numeric ${op} ${param(f.value)})`
+          // Only numbers compare with a number: a string attribute never matches `gt 3`. `ne` is
+          // not `eq`, as for strings and `nin`: a file without the attribute, or with a string, matches.
+          const compare = (o: string) => `(jsonb_typeof(${column} -> ${key}) = 'number' AND (${column} ->> ${key})::numeric ${o} ${param(f.value)})`
+          return op === '<>' ? `NOT coalesce(${compare('=')}, false)` : compare(op)
         }
         if (op !== '=' && op !== '<>' && typeof f.value !== 'string') throw badRequest(`'${f.type}' compares numbers or strings.`, 'filters', 'invalid_filter')
         const cond = `(${column} -> ${param(f.key)}) ${op} ${param(JSON.stringify(f.value))}::jsonb`

@@ -5,7 +5,7 @@
 import pgvector from 'pgvector'
 import { type SqlClient, type Store } from '../../../../plugin-api/index.ts'
 import { isUuid, jsonParam, pageOf, toNumber, type Page } from '../../../store/kit/sql.ts'
-import type { ChunkingSettings, CollectionRecord, DocumentRecord, DocumentStatus } from '../../../contracts/rag.ts'
+import type { ChunkingSettings, CollectionRecord, Cursor, DocumentFilter, DocumentRecord, DocumentStatus } from '../../../contracts/rag.ts'
 import type { Chunk } from '../ingest/chunk.ts'
 import type { DocumentKind, Section } from '../ingest/extract.ts'
 
@@ -84,7 +84,29 @@ function documentOf(r: Row): DocumentWork {
 /** Index names carry the collection id: `rag_chunks_hnsw_<32 hex>`. */
 const indexName = (collectionId: string): string => `rag_chunks_hnsw_${collectionId.replace(/-/g, '')}`
 
-export interface CollectionFilter extends Page {
+/**
+ * `seq` bounds and the order for a cursor page: `before` alone reads backwards from its cursor
+ * (the rows are turned back after), so the page is the one next to it. `cursorSeq` is the SQL of
+ * the seq a cursor parameter names; one that names no row bounds nothing.
+ */
+function cursorSql(cursor: Cursor, params: unknown[], column: string, cursorSeq: (param: string) => string): { where: string[]; order: 'ASC' | 'DESC'; backwards: boolean } {
+  const asc = cursor.order === 'asc'
+  const backwards = cursor.before !== undefined && cursor.after === undefined
+  const where: string[] = []
+  const bound = (id: string, beyond: boolean) => {
+    const seq = cursorSeq(`$${params.push(id)}`)
+    where.push(`(${seq} IS NULL OR ${column} ${asc === beyond ? '>' : '<'} ${seq})`)
+  }
+  if (cursor.after !== undefined) bound(cursor.after, true)
+  if (cursor.before !== undefined) bound(cursor.before, false)
+  return { where, order: asc !== backwards ? 'ASC' : 'DESC', backwards }
+}
+
+/** A list's columns: not the extracted text (`sections`), which a list never shows. */
+const LIST_DOCUMENT_COLUMNS = `id, collection_id, file_id, filename, content_type, kind, bytes, content_hash, attributes, status, error_code, error_message,
+  chunks_done, chunks_total, attempts, chunk_max_tokens, chunk_overlap_tokens, ingest_id, created_at, completed_at`
+
+export interface CollectionFilter extends Page, Cursor {
   /** Only collections these callers may see: all (undefined), or by owner / department / scope. */
   readonly visibleTo?: { readonly userId: string; readonly department: string | null; readonly departmentAdmin: boolean }
 }
@@ -125,14 +147,18 @@ export function ragRepository(store: Store) {
     async listCollections(filter: CollectionFilter): Promise<CollectionRecord[]> {
       const [limit, offset] = pageOf(filter)
       const v = filter.visibleTo
-      const where = v
-        ? `WHERE c.owner_user_id = $3 OR ($4::text IS NOT NULL AND c.dept_scope = $4) OR ($5 AND $4::text IS NOT NULL AND c.department = $4)`
-        : ''
+      const where: string[] = []
       const params: unknown[] = [limit, offset]
-      if (v) params.push(v.userId, v.department, v.departmentAdmin)
+      if (v) {
+        params.push(v.userId, v.department, v.departmentAdmin)
+        where.push(`(c.owner_user_id = $3 OR ($4::text IS NOT NULL AND c.dept_scope = $4) OR ($5 AND $4::text IS NOT NULL AND c.department = $4))`)
+      }
+      const cursor = cursorSql(filter, params, 'c.seq', (p) => `(SELECT seq FROM rag_collections WHERE id::text = ${p})`)
+      where.push(...cursor.where)
       // Newest first by seq (migrations/0003), since created_at ties within a clock tick of the embedded store.
-      const { rows } = await sql.query<Row>(`SELECT ${COLLECTION_COLUMNS} FROM rag_collections c ${where} ORDER BY c.seq DESC LIMIT $1 OFFSET $2`, params)
-      return rows.map(collectionOf)
+      const { rows } = await sql.query<Row>(`SELECT ${COLLECTION_COLUMNS} FROM rag_collections c ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.seq ${cursor.order} LIMIT $1 OFFSET $2`, params)
+      const found = rows.map(collectionOf)
+      return cursor.backwards ? found.reverse() : found
     },
 
     async updateCollection(id: string, changes: { name?: string; metadata?: Record<string, string> }): Promise<void> {
@@ -152,8 +178,9 @@ export function ragRepository(store: Store) {
     },
 
     /**
-     * A new document, or (same content in the same collection) the one already there, queued to
-     * be ingested again: its chunks are replaced when the new ingest completes, never duplicated.
+     * A new document, or the one already there, queued to be ingested again: its chunks are
+     * replaced when the new ingest completes, never duplicated. "Already there" is the same
+     * /v1/files file in the collection, or for an upload without one the same content.
      */
     async upsertDocument(input: {
       collectionId: string; fileId: string | null; filename: string; contentType: string; kind: DocumentKind; bytes: number; contentHash: string
@@ -162,8 +189,8 @@ export function ragRepository(store: Store) {
       const { rows } = await sql.query<Row>(
         `INSERT INTO rag_documents (collection_id, file_id, filename, content_type, kind, bytes, content_hash, sections, attributes, chunk_max_tokens, chunk_overlap_tokens, uploader)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb)
-         ON CONFLICT (collection_id, content_hash) DO UPDATE SET
-           file_id = coalesce(EXCLUDED.file_id, rag_documents.file_id), filename = EXCLUDED.filename, content_type = EXCLUDED.content_type,
+         ON CONFLICT ${input.fileId === null ? '(collection_id, content_hash) WHERE file_id IS NULL' : '(collection_id, file_id) WHERE file_id IS NOT NULL'} DO UPDATE SET
+           filename = EXCLUDED.filename, content_type = EXCLUDED.content_type,
            attributes = EXCLUDED.attributes, chunk_max_tokens = EXCLUDED.chunk_max_tokens, chunk_overlap_tokens = EXCLUDED.chunk_overlap_tokens,
            uploader = EXCLUDED.uploader, status = 'queued', error_code = NULL, error_message = NULL, lease_until = NULL, updated_at = now()
          RETURNING *`,
@@ -187,14 +214,21 @@ export function ragRepository(store: Store) {
       return rows[0] ? documentOf(rows[0]) : undefined
     },
 
-    async listDocuments(collectionId: string, filter: Page & { status?: DocumentStatus }): Promise<DocumentRecord[]> {
+    async listDocuments(collectionId: string, filter: DocumentFilter): Promise<DocumentRecord[]> {
       const [limit, offset] = pageOf(filter)
+      const statuses = filter.status === undefined ? null : [filter.status].flat()
+      const params: unknown[] = [collectionId, limit, offset, statuses]
+      const where = ['collection_id = $1', '($4::text[] IS NULL OR status = ANY($4::text[]))']
+      if (filter.fileIds) where.push(`file_id = ANY($${params.push(filter.fileIds)}::text[])`)
+      const cursor = cursorSql(filter, params, 'seq', (p) => `(SELECT seq FROM rag_documents WHERE collection_id = $1 AND (file_id = ${p} OR id::text = ${p}))`)
+      where.push(...cursor.where)
       const { rows } = await sql.query<Row>(
         // Newest first by seq (migrations/0003): created_at ties within a clock tick of the embedded store.
-        `SELECT * FROM rag_documents WHERE collection_id = $1 AND ($4::text IS NULL OR status = $4) ORDER BY seq DESC LIMIT $2 OFFSET $3`,
-        [collectionId, limit, offset, filter.status ?? null],
+        `SELECT ${LIST_DOCUMENT_COLUMNS} FROM rag_documents WHERE ${where.join(' AND ')} ORDER BY seq ${cursor.order} LIMIT $2 OFFSET $3`,
+        params,
       )
-      return rows.map(documentOf)
+      const found = rows.map(documentOf)
+      return cursor.backwards ? found.reverse() : found
     },
 
     async updateAttributes(id: string, attributes: Record<string, unknown>): Promise<DocumentWork> {

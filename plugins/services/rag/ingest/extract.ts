@@ -21,14 +21,19 @@ export interface Section {
   readonly offset: number
 }
 
+/** Source code and other text OpenAI's file search takes (.py, .js, .ts, .go, .java, .c, .cs, .rb, .php, .sh, .tex, .css...), read as plain text. */
+const CODE = 'c h cc cpp hpp cs css go java js mjs cjs jsx ts tsx php py rb rs sh bash kt swift scala sql tex yaml yml toml xml rst'.split(' ')
+
 const BY_EXTENSION: Readonly<Record<string, DocumentKind>> = {
+  ...Object.fromEntries(CODE.map((ext) => [ext, 'text' as const])),
   txt: 'text', text: 'text', log: 'text', csv: 'text', json: 'text',
   md: 'markdown', markdown: 'markdown', mdx: 'markdown',
   html: 'html', htm: 'html', xhtml: 'html',
   pdf: 'pdf',
 }
 const BY_TYPE: Readonly<Record<string, DocumentKind>> = {
-  'text/plain': 'text', 'text/csv': 'text', 'application/json': 'text',
+  'text/plain': 'text', 'text/csv': 'text', 'application/json': 'text', 'application/javascript': 'text', 'application/typescript': 'text',
+  'application/x-sh': 'text', 'application/x-tex': 'text', 'application/xml': 'text', 'application/yaml': 'text', 'application/sql': 'text',
   'text/markdown': 'markdown', 'text/x-markdown': 'markdown',
   'text/html': 'html', 'application/xhtml+xml': 'html',
   'application/pdf': 'pdf',
@@ -44,7 +49,7 @@ export function kindOf(filename: string, contentType: string, data: Buffer): Doc
   return type.startsWith('text/') ? 'text' : undefined
 }
 
-export const SUPPORTED = 'plain text (.txt), Markdown (.md), HTML (.html) or PDF (.pdf)'
+export const SUPPORTED = 'plain text (.txt, .json, .csv, source code such as .py, .ts, .go), Markdown (.md), HTML (.html) or PDF (.pdf)'
 
 export interface ExtractJob {
   readonly kind: DocumentKind
