@@ -1,5 +1,5 @@
 /** OpenTelemetry spans through @opentelemetry/api: no-ops costing close to nothing until a tracer provider is registered (telemetry.otel). */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api'
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api'
 
 let provider: TracerProvider | undefined
 let cached: Tracer | undefined
@@ -14,7 +14,7 @@ export function tracer(): Tracer {
   return cached!
 }
 
-export { SpanKind, type Span }
+export { SpanKind, context, propagation, type Span }
 
 /** A child span of `parent`. */
 export function childSpan(parent: Span, name: string, kind: SpanKind = SpanKind.INTERNAL, attributes?: Attributes): Span {

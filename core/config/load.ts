@@ -71,7 +71,6 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   const missing: { keys: (string | number)[]; issue: ConfigIssue; variable: string }[] = []
   interpolate(doc, env, (node, keys, variable, message) => {
     const issue = { file: source, ...position(node.range?.[0] ?? 0), path: dottedPath(keys), message }
-    // No variable named: a malformed reference, an error whatever the environment (its text would become the value).
     if (variable) missing.push({ keys, variable, issue })
     else throw new ConfigError([issue])
   })
@@ -133,7 +132,7 @@ function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (str
   }
 }
 
-/** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. */
+/** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. A malformed reference fails with no variable named: an error whatever the environment (its text would become the value). */
 function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, keys: (string | number)[], variable: string, message: string) => void): void {
   visit(doc, {
     Scalar(_key, node, ancestors) {

@@ -16,7 +16,7 @@ import { LazyAbort } from '../../plugin-api/kit/abort.ts'
 import { childCalls, gatewayCalls, type CallerDefaults } from '../pipeline/calls.ts'
 import type { RequestScope } from '../pipeline/scope.ts'
 import { writeStream } from '../pipeline/wire.ts'
-import { SpanKind, tracer } from '../tracing.ts'
+import { SpanKind, context, propagation, tracer } from '../tracing.ts'
 import { readJson } from './body.ts'
 import { readMultipart } from '../../plugin-api/kit/multipart.ts'
 import { ENVELOPE, envelope, openAIErrorBody, type ErrorBody } from './errors.ts'
@@ -124,7 +124,8 @@ async function serveRoute(ctx: Koa.Context, route: RouteSpec, errors: ErrorBody,
 }
 
 function requestSpan(ctx: Koa.Context) {
-  const span = tracer().startSpan('gateway.request', { kind: SpanKind.SERVER })
+  // Under the caller's trace when it sent one (W3C traceparent, read once telemetry.otel registers its propagator).
+  const span = tracer().startSpan('gateway.request', { kind: SpanKind.SERVER }, propagation.extract(context.active(), ctx.headers))
   if (span.isRecording()) span.setAttributes({ 'http.request.method': ctx.method, 'url.path': ctx.path, 'gateway.request_id': ctx.state.requestId as string })
   return span
 }

@@ -52,6 +52,28 @@ describe('OpenTelemetry traces (telemetry.otel)', () => {
     expect(collector.requests[0].headers['content-type']).toContain('application/json')
   })
 
+  it('joins the caller\'s trace when the request carries a W3C traceparent, and follows its sampling decision', async () => {
+    const { spans, gw } = await tracedGateway()
+    const traceId = '0af7651916cd43dd8448eb211c80319c'
+    const callerSpan = 'b7ad6b7169203331'
+    const ask = (traceparent: string) => postJson(`${gw.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'hi' }] }, { traceparent })
+    expect((await ask(`00-${traceId}-${callerSpan}-01`)).status).toBe(200)
+    await waitFor(() => spans.some((s) => s.name === 'gateway.request' && s.traceId === traceId), 5000)
+    const request = spans.find((s) => s.name === 'gateway.request')!
+    expect(request.parentSpanId).toBe(callerSpan)
+    // Every span of the request is in the caller's trace.
+    expect(spans.find((s) => s.name === 'chat mock-1')!.traceId).toBe(traceId)
+    // The caller did not sample its trace: neither does the gateway (sample_ratio 1 is for traces the gateway starts).
+    const unsampled = '1bf7651916cd43dd8448eb211c80319c'
+    expect((await ask(`00-${unsampled}-${callerSpan}-00`)).status).toBe(200)
+    expect((await ask('not a traceparent')).status).toBe(200)
+    await waitFor(() => spans.filter((s) => s.name === 'gateway.request').length >= 2, 5000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(spans.filter((s) => s.traceId === unsampled)).toEqual([])
+    // A malformed header starts a trace of the gateway's own.
+    expect(spans.filter((s) => s.name === 'gateway.request' && !s.parentSpanId)).toHaveLength(1)
+  })
+
   it('exports one span per pipeline step and per stage plugin, in the declared order, under the request span', async () => {
     const { spans, gw } = await tracedGateway(`limits:
   backend: { plugin: memory }

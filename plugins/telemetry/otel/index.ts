@@ -5,7 +5,7 @@
  *   telemetry:
  *     otel: { endpoint: http://collector:4318/v1/traces, service_name: ai-gateway, sample_ratio: 1 }
  */
-import { trace } from '@opentelemetry/api'
+import { propagation, trace } from '@opentelemetry/api'
 import { definePlugin, type Lifecycle } from '../../../plugin-api/index.ts'
 
 interface OtelConfig {
@@ -39,10 +39,11 @@ export default definePlugin<OtelConfig, Lifecycle>({
   configSchema,
   async setup(ctx, config) {
     // Loaded only when configured.
-    const [{ BasicTracerProvider, BatchSpanProcessor, TraceIdRatioBasedSampler, ParentBasedSampler }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
+    const [{ BasicTracerProvider, BatchSpanProcessor, TraceIdRatioBasedSampler, ParentBasedSampler }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] = await Promise.all([
       import('@opentelemetry/sdk-trace-base'),
       import('@opentelemetry/exporter-trace-otlp-http'),
       import('@opentelemetry/resources'),
+      import('@opentelemetry/core'),
     ])
     const exporter = new OTLPTraceExporter({ url: config.endpoint, headers: config.headers })
     const provider = new BasicTracerProvider({
@@ -53,12 +54,16 @@ export default definePlugin<OtelConfig, Lifecycle>({
     // A reload with a changed block builds a new provider before the old one is disposed.
     trace.disable()
     trace.setGlobalTracerProvider(provider)
+    // A request's W3C traceparent makes its spans part of the caller's trace (and the sampler follows the caller's decision).
+    propagation.disable()
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator())
     registered = provider
     ctx.logger.info({ endpoint: config.endpoint }, 'exporting traces over OTLP')
     return {
       async dispose() {
         if (registered === provider) {
           trace.disable()
+          propagation.disable()
           registered = undefined
         }
         await provider.shutdown()
