@@ -86,25 +86,28 @@ export function UsageChart({ rows, window, metric, label, note }: Props) {
     </>
   )
   return (
-    <div className="h-72 w-full" role="img" aria-label={`${METRICS[metric].label} over time`}>
-      <ResponsiveContainer width="100%" height="100%">
-        {additive ? (
-          <BarChart {...common} maxBarSize={48}>
-            {axes}
-            {series.map((s, i) => (
-              // Only the top of the stack is rounded: rounded inner segments would show gaps between groups.
-              <Bar key={s} dataKey={s} stackId="1" fill={COLORS[i % COLORS.length]} radius={i === series.length - 1 ? [4, 4, 0, 0] : 0} isAnimationActive={false} />
-            ))}
-          </BarChart>
-        ) : (
-          <LineChart {...common}>
-            {axes}
-            {series.map((s, i) => (
-              <Line key={s} type="monotone" dataKey={s} stroke={COLORS[i % COLORS.length]} strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
-            ))}
-          </LineChart>
-        )}
-      </ResponsiveContainer>
+    <div className="w-full" role="img" aria-label={`${METRICS[metric].label} over time`}>
+      {/* The legend below the chart's fixed height, not over the card's edge when it wraps. */}
+      <div className="h-72">
+        <ResponsiveContainer width="100%" height="100%">
+          {additive ? (
+            <BarChart {...common} maxBarSize={48}>
+              {axes}
+              {series.map((s, i) => (
+                // Only the top of the stack is rounded: rounded inner segments would show gaps between groups.
+                <Bar key={s} dataKey={s} stackId="1" fill={COLORS[i % COLORS.length]} radius={i === series.length - 1 ? [4, 4, 0, 0] : 0} isAnimationActive={false} />
+              ))}
+            </BarChart>
+          ) : (
+            <LineChart {...common}>
+              {axes}
+              {series.map((s, i) => (
+                <Line key={s} type="monotone" dataKey={s} stroke={COLORS[i % COLORS.length]} strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
+              ))}
+            </LineChart>
+          )}
+        </ResponsiveContainer>
+      </div>
       <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-muted-foreground">
         {series.map((s, i) => (
           <li key={s} className="flex items-center gap-1.5">

@@ -104,6 +104,17 @@ export default function AnalyticsPage() {
     return group
   }
 
+  const zoneNote = (
+    <>
+      <span data-zone-note>{window.interval === 'hour' ? 'Hours' : 'Days'} in {timeZone}</span>
+      {/* Where the viewer's zone is UTC, there is nothing to switch to. */}
+      {localZone !== 'UTC' && (
+        <Button variant="outline" size="sm" className="h-6 px-2" onClick={() => update({ tz: zone === 'utc' ? undefined : 'utc' })}>
+          {zone === 'utc' ? `Use ${localZone}` : 'Use UTC'}
+        </Button>
+      )}
+    </>
+  )
   const total: UsageRow | undefined = totals.data?.[0]
   const refreshing = totals.isFetching || series.isFetching || breakdown.isFetching
   const drill = DRILL[groupBy]
@@ -171,23 +182,14 @@ export default function AnalyticsPage() {
               {series.isPending && <Skeleton className="h-72 w-full" />}
               {series.isError && <ErrorState error={series.error} retry={() => void series.refetch()} />}
               {series.data && (total?.requests ?? 0) === 0 && (
-                <EmptyState icon={<BarChart3Icon />} title="No requests in this range">Requests through /v1 show up here within seconds.</EmptyState>
+                <>
+                  <EmptyState icon={<BarChart3Icon />} title="No requests in this range">Requests through /v1 show up here within seconds.</EmptyState>
+                  {/* The zone decides the range's edges: it can be switched with nothing in it too. */}
+                  <div className="mt-3 flex items-center justify-end gap-2 text-xs text-muted-foreground">{zoneNote}</div>
+                </>
               )}
               {series.data && (total?.requests ?? 0) > 0 && (
-                <UsageChart
-                  rows={series.data} window={window} metric={metric} label={label}
-                  note={
-                    <>
-                      <span data-zone-note>{window.interval === 'hour' ? 'Hours' : 'Days'} in {timeZone}</span>
-                      {/* Where the viewer's zone is UTC, there is nothing to switch to. */}
-                      {localZone !== 'UTC' && (
-                        <Button variant="outline" size="sm" className="h-6 px-2" onClick={() => update({ tz: zone === 'utc' ? undefined : 'utc' })}>
-                          {zone === 'utc' ? `Use ${localZone}` : 'Use UTC'}
-                        </Button>
-                      )}
-                    </>
-                  }
-                />
+                <UsageChart rows={series.data} window={window} metric={metric} label={label} note={zoneNote} />
               )}
             </CardContent>
           </Card>
