@@ -4,7 +4,7 @@
  * would draw values between buckets that no bucket has. A p95 does not add up; it stays a line.
  * Buckets are the days or hours of the window's time zone (the API's, asked in that zone): a day
  * is labelled with its date there, an hour with its time there (and, in the tooltip, the zone's
- * abbreviation, which tells the hour repeated when clocks go back from the first).
+ * abbreviation, which tells apart the two hours that share a time when clocks go back).
  */
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { ReactNode } from 'react'
