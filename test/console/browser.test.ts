@@ -186,9 +186,11 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     await context.close()
   })
 
-  it('shows analytics moving after requests', async () => {
-    const { context, page } = await newPage()
+  it('shows analytics moving after requests, on the viewer\'s days', async () => {
+    const { context, page } = await openPage(browser, LAPTOP, { timezoneId: 'Europe/Paris' })
     await signInWithKey(page, ADMIN_KEY)
+    const zones = new Set<string | null>()
+    page.on('request', (req) => { if (new URL(req.url()).pathname.startsWith('/api/v1/analytics/')) zones.add(new URL(req.url()).searchParams.get('timezone')) })
     await page.goto(`${setup.gw.url}/analytics`)
     const stat = page.locator('[data-stat=Requests]')
     await stat.waitFor()
@@ -204,6 +206,11 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
     }, { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 3)
     await page.getByRole('img', { name: /Requests over time/ }).waitFor()
     await page.locator('[data-group=mock]').waitFor()
+    // Paris's days, asked of the API in Paris: today's bar is today's date there.
+    await page.locator('[data-zone-note]').getByText('Days in Europe/Paris', { exact: true }).waitFor()
+    expect(zones).toEqual(new Set(['Europe/Paris']))
+    const today = await page.evaluate(() => new Date().toLocaleString(undefined, { month: 'short', day: 'numeric', timeZone: 'Europe/Paris' }))
+    expect((await page.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()).at(-1)).toBe(today)
     await screenshot(page, '06-analytics')
     // The chart's colours are theme tokens: the same page in the dark scheme.
     await page.emulateMedia({ colorScheme: 'dark' })
@@ -443,11 +450,15 @@ describe.skipIf(skipWithoutChromium)('the console in a browser', () => {
   })
 
   it('is usable at phone width: the navigation opens from a menu', async () => {
-    const { context, page } = await newPage(PHONE)
+    const { context, page } = await openPage(browser, PHONE, { timezoneId: 'America/Los_Angeles' })
     await signInWithKey(page, ADMIN_KEY)
     await page.goto(`${setup.gw.url}/analytics`)
     await page.locator('[data-stat=Requests]').waitFor()
     await screenshot(page, '13-phone-analytics')
+    // The chart's time zone and its switch fit beside the legend.
+    await page.locator('[data-zone-note]').getByText('Days in America/Los_Angeles').scrollIntoViewIfNeeded()
+    await screenshot(page, '13-phone-analytics-zone')
+    await page.evaluate(() => window.scrollTo(0, 0))
     await page.getByRole('button', { name: 'Open navigation' }).click()
     await page.getByRole('dialog').getByRole('link', { name: 'API keys' }).click()
     await page.getByRole('heading', { name: 'API keys' }).waitFor()

@@ -1,14 +1,17 @@
 /**
  * The keys, users and analytics pages for people who see others' records, in a real browser: a
  * key's owner and maker are on its row (two "notebook"s told apart before one is rotated), Rotate
- * asks first, the one-time secret survives Escape, daily bars carry their UTC dates in any time
- * zone, keys are named in analytics and its state survives a reload, and row actions are within
- * reach at phone width. A screenshot of each in test-output/console/.
+ * asks first, the one-time secret survives Escape, analytics counts the viewer's own days (or
+ * UTC's, at a click) across a DST change, keys are named in analytics and its state survives a
+ * reload, and row actions are within reach at phone width. A screenshot of each in test-output/console/.
  */
+import { randomUUID } from 'node:crypto'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { UsageLog } from '../../plugins/contracts/capabilities.ts'
+import type { UsageEventRepository } from '../../plugins/stages/usage/repository.ts'
 import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 
 const PEOPLE = {
   admin: { role: 'admin', department: null },
@@ -68,15 +71,56 @@ afterAll(async () => {
 })
 
 async function signedIn(who: Person, options: { viewport?: typeof LAPTOP; timezoneId?: string } = {}): Promise<{ page: Page; close: () => Promise<void> }> {
-  const { context, page } = options.timezoneId
-    ? await (async () => {
-      const context = await browser.newContext({ viewport: options.viewport ?? LAPTOP, colorScheme: 'light', timezoneId: options.timezoneId })
-      context.setDefaultTimeout(10_000)
-      return { context, page: await context.newPage() }
-    })()
-    : await openPage(browser, options.viewport ?? LAPTOP)
+  const { context, page } = await openPage(browser, options.viewport ?? LAPTOP, { timezoneId: options.timezoneId })
   await signInWithKey(page, gw.url, keyOf(who))
   return { page, close: () => context.close() }
+}
+
+/**
+ * The analytics page's clock and usage at known instants, the week New York goes back to standard
+ * time (2026-11-01, 02:00 EDT → 01:00 EST, so its Sunday is 25 hours long).
+ */
+const NOW = '2026-11-03T12:00:00Z' // Tuesday: 07:00 in New York, 21:00 in Tokyo
+const AT = {
+  sundayNight: '2026-11-02T04:30:00Z', // New York: Sunday 1st 23:30 EST (after the change); Tokyo and UTC: Monday 2nd
+  mondayNight: '2026-11-03T02:00:00Z', // New York: Monday 2nd 21:00 EST; Tokyo and UTC: Tuesday 3rd
+}
+/** The 7d range at NOW: today and the six days before it, in any of the zones here. */
+const WEEK = ['2026-10-28', '2026-10-29', '2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02', '2026-11-03']
+/** The days the bars with requests are on, left to right, and their counts. */
+const UTC_DAYS: [string, number][] = [['2026-11-02', 2], ['2026-11-03', 1]]
+const LOCAL_DAYS: Record<'America/New_York' | 'Asia/Tokyo', [string, number][]> = {
+  'America/New_York': [['2026-11-01', 2], ['2026-11-02', 1]],
+  'Asia/Tokyo': UTC_DAYS,
+}
+
+/** `dates` (YYYY-MM-DD) as the page's browser writes them with `options`. */
+const dayLabels = (page: Page, dates: readonly string[], options: Intl.DateTimeFormatOptions): Promise<string[]> =>
+  page.evaluate(([ds, o]) => ds.map((d) => new Date(`${d}T00:00:00Z`).toLocaleString(undefined, { ...o, timeZone: 'UTC' })), [dates, options] as const)
+
+/** The chart's x-axis labels. */
+const ticks = (page: Page): Promise<string[]> => page.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()
+
+/** The `timezone` of every analytics request the page makes from now on (pushed as they go). */
+function analyticsZones(page: Page): (string | null)[] {
+  const zones: (string | null)[] = []
+  page.on('request', (req) => {
+    const url = new URL(req.url())
+    if (url.pathname.startsWith('/api/v1/analytics/')) zones.push(url.searchParams.get('timezone'))
+  })
+  return zones
+}
+
+/** The chart's bars with requests are on `days` (their tooltips say the day and the count). */
+async function expectBars(page: Page, days: readonly [string, number][]): Promise<void> {
+  const bars = page.locator('.recharts-bar-rectangle path')
+  await expect.poll(() => bars.count(), { timeout: 5_000 }).toBe(days.length)
+  const labels = await dayLabels(page, days.map(([d]) => d), { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' })
+  for (const [i, [, count]] of days.entries()) {
+    await bars.nth(i).hover()
+    await expect.poll(async () => (await page.locator('.recharts-tooltip-wrapper').innerText()).replace(/\s+/g, ' '), { timeout: 5_000 })
+      .toBe(`${labels[i]} tz-model : ${count}`)
+  }
 }
 
 describe.skipIf(skipWithoutChromium)('keys, users and analytics for people who see others\' records', { timeout: 90_000 }, () => {
@@ -158,26 +202,49 @@ describe.skipIf(skipWithoutChromium)('keys, users and analytics for people who s
     await close()
   })
 
-  it('labels daily bars and their tooltips with the UTC day the API counted, in any time zone', async () => {
-    expect(await chatWith(keyOf('admin'))).toBe(200)
-    await expect.poll(async () => (await api('admin', '/api/v1/analytics/usage')).body.data[0]?.requests ?? 0, { timeout: 10_000 }).toBeGreaterThan(0)
-    const utcToday = new Date()
-    for (const timezoneId of ['America/New_York', 'Asia/Tokyo']) {
+  it('counts the viewer\'s own days by default, and UTC\'s at a click, on every analytics request, across a DST change', async () => {
+    // The browser's clock stands still at NOW; the usage events are at known instants that week.
+    await (capability(gw, UsageLog) as UsageEventRepository).insertBatch([
+      ...[1, 2].map(() => ({ eventId: randomUUID(), time: new Date(AT.sundayNight), requestId: 'tz-sunday', model: 'tz-model', status: 200, latencyMs: 5 })),
+      { eventId: randomUUID(), time: new Date(AT.mondayNight), requestId: 'tz-monday', model: 'tz-model', status: 200, latencyMs: 5 },
+    ])
+    for (const timezoneId of ['America/New_York', 'Asia/Tokyo'] as const) {
       const { page, close } = await signedIn('admin', { timezoneId })
+      await page.clock.setFixedTime(new Date(NOW))
+      const asked = analyticsZones(page)
       await page.goto(`${gw.url}/analytics`)
-      await page.getByRole('img', { name: /Requests over time/ }).waitFor()
-      // The expected labels in the page's own locale, of today's UTC date.
-      const expected = await page.evaluate((iso) => ({
-        tick: new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' }),
-        tooltip: `${new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeZone: 'UTC' })} (UTC)`,
-      }), utcToday.toISOString())
-      const bar = page.locator('.recharts-bar-rectangle path').last()
-      await bar.waitFor()
-      await expect.poll(async () => (await page.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()).at(-1), { message: timezoneId, timeout: 5_000 }).toBe(expected.tick)
-      await bar.hover()
-      await expect.poll(() => page.locator('.recharts-tooltip-wrapper').innerText(), { timeout: 5_000 }).toContain(expected.tooltip)
-      await page.locator('[data-utc-note]').getByText('Days in UTC').waitFor()
-      await screenshot(page, `k04-analytics-utc-${timezoneId.replace('/', '-')}`)
+      await page.locator('[data-zone-note]').getByText(`Days in ${timezoneId}`, { exact: true }).waitFor()
+      // Seven whole days of the viewer's, today the last: in New York one of them 25 hours long, each day once.
+      expect(await ticks(page), timezoneId).toEqual(await dayLabels(page, WEEK, { month: 'short', day: 'numeric' }))
+      await expectBars(page, LOCAL_DAYS[timezoneId])
+      expect(asked.length, timezoneId).toBeGreaterThanOrEqual(3) // totals, chart, table
+      expect(new Set(asked), timezoneId).toEqual(new Set([timezoneId]))
+      await screenshot(page, `k04-analytics-days-${timezoneId.replace('/', '-')}`)
+
+      // UTC at a click: kept in the URL (a reload keeps it), asked of the API, its days on the bars.
+      asked.length = 0
+      await page.getByRole('button', { name: 'Use UTC' }).click()
+      await page.locator('[data-zone-note]').getByText('Days in UTC', { exact: true }).waitFor()
+      expect(new URL(page.url()).search).toBe('?tz=utc')
+      await expectBars(page, UTC_DAYS)
+      expect(new Set(asked), timezoneId).toEqual(new Set(['UTC']))
+      await page.reload()
+      await expectBars(page, UTC_DAYS)
+      if (timezoneId === 'America/New_York') await screenshot(page, 'k04-analytics-days-UTC')
+      // And back.
+      await page.getByRole('button', { name: `Use ${timezoneId}` }).click()
+      await page.locator('[data-zone-note]').getByText(`Days in ${timezoneId}`, { exact: true }).waitFor()
+      expect(new URL(page.url()).search).toBe('')
+      await expectBars(page, LOCAL_DAYS[timezoneId])
+
+      // 24 hours, by the viewer's hours: Monday night's request at its local hour, with the zone's abbreviation.
+      await page.getByRole('tab', { name: '24h' }).click()
+      await page.locator('[data-zone-note]').getByText(`Hours in ${timezoneId}`, { exact: true }).waitFor()
+      const hour = await page.evaluate(([iso, timeZone]) => new Date(iso!).toLocaleString(undefined, { hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone }), [AT.mondayNight, timezoneId])
+      await page.locator('.recharts-bar-rectangle path').first().hover()
+      await expect.poll(() => page.locator('.recharts-tooltip-wrapper').innerText(), { timeout: 5_000 }).toContain(hour)
+      expect((await page.locator('.recharts-bar-rectangle path').count())).toBe(1)
+      if (timezoneId === 'America/New_York') await screenshot(page, 'k04-analytics-hours-America-New_York')
       await close()
     }
   })

@@ -46,13 +46,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export const LAPTOP = { width: 1280, height: 800 }
 export const PHONE = { width: 390, height: 844 }
 
-/** A fresh browser profile at `viewport` (light, or dark as asked) with one page; page errors are printed (a crash shows in the log). */
+/**
+ * A fresh browser profile at `viewport` (light, or dark as asked; in the machine's time zone, or
+ * `timezoneId`) with one page; page errors are printed (a crash shows in the log).
+ */
 export async function openPage(
   browser: Browser,
   viewport: { width: number; height: number } = LAPTOP,
-  options: { colorScheme?: 'light' | 'dark'; permissions?: string[] } = {},
+  options: { colorScheme?: 'light' | 'dark'; permissions?: string[]; timezoneId?: string } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, colorScheme: options.colorScheme ?? 'light', permissions: options.permissions })
+  const context = await browser.newContext({ viewport, colorScheme: options.colorScheme ?? 'light', permissions: options.permissions, timezoneId: options.timezoneId })
   context.setDefaultTimeout(10_000)
   const page = await context.newPage()
   page.on('pageerror', (err) => console.error('page error:', err.message, err.stack))

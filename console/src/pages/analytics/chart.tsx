@@ -2,13 +2,15 @@
  * Usage over time, one series per group (the largest five, the rest as "other"), with recharts.
  * Counts, tokens and cost are sums per bucket, so they are stacked bars: a curve through them
  * would draw values between buckets that no bucket has. A p95 does not add up; it stays a line.
- * A day bucket is a UTC day (the API's), so it is labelled with its UTC date, not the date of its
- * start where the browser is (which is the day before, west of Greenwich); an hour is an hour
- * anywhere, so hours are shown in local time.
+ * Buckets are the days or hours of the window's time zone (the API's, asked in that zone): a day
+ * is labelled with its date there, an hour with its time there (and, in the tooltip, the zone's
+ * abbreviation, which tells apart the two hours that share a time when clocks go back).
  */
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import type { ReactNode } from 'react'
 import type { UsageRow } from '@/api/types'
 import { formatCount, formatMs, formatUsd } from '@/lib/format'
+import { bucketKey, type Window } from './queries'
 
 export type Metric = 'requests' | 'total_tokens' | 'cost_usd' | 'latency_p95_ms'
 
@@ -26,13 +28,17 @@ const OTHER = 'other'
 
 interface Props {
   readonly rows: readonly UsageRow[]
-  readonly buckets: readonly string[]
+  readonly window: Window
   readonly metric: Metric
-  readonly hourly: boolean
   readonly label: (group: string | null) => string
+  /** Beside the legend, at its end: the time zone the buckets are in. */
+  readonly note?: ReactNode
 }
 
-export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
+/** A day's date (YYYY-MM-DD) as the browser writes dates: a calendar date, the same in every zone. */
+const dayLabel = (date: string, options: Intl.DateTimeFormatOptions) => new Date(`${date}T00:00:00Z`).toLocaleString(undefined, { ...options, timeZone: 'UTC' })
+
+export function UsageChart({ rows, window, metric, label, note }: Props) {
   const { format, additive, whole } = METRICS[metric]
   const totals = new Map<string, number>()
   for (const r of rows) totals.set(label(r.group), (totals.get(label(r.group)) ?? 0) + (additive ? r[metric] : r.requests))
@@ -41,9 +47,9 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
   const hasOther = additive && ranked.length > TOP
   const series = hasOther ? [...shown, OTHER] : shown
 
-  const byBucket = new Map<string, Record<string, number | string>>(buckets.map((b) => [b, { bucket: b }]))
+  const byBucket = new Map<string, Record<string, number | string>>(window.buckets.map((b) => [b, { bucket: b }]))
   for (const r of rows) {
-    const point = byBucket.get(r.bucket ?? '')
+    const point = r.bucket ? byBucket.get(bucketKey(window, r.bucket)) : undefined
     if (!point) continue
     const name = label(r.group)
     const key = shown.includes(name) ? name : hasOther ? OTHER : undefined
@@ -54,9 +60,14 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
     if (additive) for (const s of series) p[s] ??= 0
     return p
   })
-  const tick = (iso: string) => new Date(iso).toLocaleString(undefined, hourly ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric', timeZone: 'UTC' })
-  const tooltipLabel = (iso: string) =>
-    hourly ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : `${new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeZone: 'UTC' })} (UTC)`
+  const { timeZone } = window
+  const hourly = window.interval === 'hour'
+  const tick = (key: string) =>
+    hourly ? new Date(key).toLocaleString(undefined, { hour: '2-digit', minute: '2-digit', timeZone }) : dayLabel(key, { month: 'short', day: 'numeric' })
+  const tooltipLabel = (key: string) =>
+    hourly
+      ? new Date(key).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone })
+      : dayLabel(key, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' })
   const common = {
     data,
     margin: { top: 8, right: 8, left: 0, bottom: 0 },
@@ -68,32 +79,35 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
       <YAxis allowDecimals={!whole} tickFormatter={(n: number) => format(n)} tickLine={false} axisLine={false} width={64} fontSize={12} stroke="var(--muted-foreground)" />
       <Tooltip
         cursor={additive ? { fill: 'var(--muted)' } : { stroke: 'var(--border)' }}
-        labelFormatter={(iso) => tooltipLabel(String(iso))}
+        labelFormatter={(key) => tooltipLabel(String(key))}
         formatter={(value) => format(Number(value))}
         contentStyle={{ background: 'var(--popover)', border: '1px solid var(--border)', borderRadius: 8, fontSize: 12 }}
       />
     </>
   )
   return (
-    <div className="h-72 w-full" role="img" aria-label={`${METRICS[metric].label} over time`}>
-      <ResponsiveContainer width="100%" height="100%">
-        {additive ? (
-          <BarChart {...common} maxBarSize={48}>
-            {axes}
-            {series.map((s, i) => (
-              // Only the top of the stack is rounded: rounded inner segments would show gaps between groups.
-              <Bar key={s} dataKey={s} stackId="1" fill={COLORS[i % COLORS.length]} radius={i === series.length - 1 ? [4, 4, 0, 0] : 0} isAnimationActive={false} />
-            ))}
-          </BarChart>
-        ) : (
-          <LineChart {...common}>
-            {axes}
-            {series.map((s, i) => (
-              <Line key={s} type="monotone" dataKey={s} stroke={COLORS[i % COLORS.length]} strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
-            ))}
-          </LineChart>
-        )}
-      </ResponsiveContainer>
+    <div className="w-full" role="img" aria-label={`${METRICS[metric].label} over time`}>
+      {/* The legend below the chart's fixed height, not over the card's edge when it wraps. */}
+      <div className="h-72">
+        <ResponsiveContainer width="100%" height="100%">
+          {additive ? (
+            <BarChart {...common} maxBarSize={48}>
+              {axes}
+              {series.map((s, i) => (
+                // Only the top of the stack is rounded: rounded inner segments would show gaps between groups.
+                <Bar key={s} dataKey={s} stackId="1" fill={COLORS[i % COLORS.length]} radius={i === series.length - 1 ? [4, 4, 0, 0] : 0} isAnimationActive={false} />
+              ))}
+            </BarChart>
+          ) : (
+            <LineChart {...common}>
+              {axes}
+              {series.map((s, i) => (
+                <Line key={s} type="monotone" dataKey={s} stroke={COLORS[i % COLORS.length]} strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
+              ))}
+            </LineChart>
+          )}
+        </ResponsiveContainer>
+      </div>
       <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-muted-foreground">
         {series.map((s, i) => (
           <li key={s} className="flex items-center gap-1.5">
@@ -101,7 +115,7 @@ export function UsageChart({ rows, buckets, metric, hourly, label }: Props) {
             {s}
           </li>
         ))}
-        {!hourly && <li className="ml-auto" data-utc-note>Days in UTC</li>}
+        {note && <li className="ml-auto flex items-center gap-2">{note}</li>}
       </ul>
     </div>
   )

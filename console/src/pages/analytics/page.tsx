@@ -2,8 +2,10 @@
  * Usage and cost over time (GET /api/v1/analytics/usage): totals, a chart per metric by
  * department / user / model / provider / route / key, a time range picker, and a table to drill
  * down (a department into its users, a user into their models). What a caller sees follows their
- * role's data scope: their own requests, their department's, or everyone's. The range, metric,
- * grouping and drill-down live in the query string, so a reload or a shared link shows the same.
+ * role's data scope: their own requests, their department's, or everyone's. Days and hours are the
+ * viewer's (the browser's time zone), or UTC at a click: the range's edges and the chart's buckets
+ * are that zone's, asked of the API in it. The range, metric, grouping, zone and drill-down live in
+ * the query string, so a reload or a shared link shows the same.
  */
 import { useQueryClient } from '@tanstack/react-query'
 import { BarChart3Icon, RefreshCwIcon, XIcon } from 'lucide-react'
@@ -23,7 +25,8 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { formatCount, formatMs, formatPercent, formatUsd } from '@/lib/format'
 import { METRICS, UsageChart, type Metric } from './chart'
-import { RANGES, bucketsOf, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
+import { RANGES, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
+import { browserTimeZone } from './zone'
 
 const GROUP_LABELS: Record<UsageGroupBy, string> = { department: 'Department', user: 'User', model: 'Model', provider: 'Provider', route: 'Route', key: 'Key' }
 /** A row of these opens the next level: a department's users, a user's models. */
@@ -32,8 +35,12 @@ const DRILL: Partial<Record<UsageGroupBy, { filter: keyof UsageFilter; next: Usa
   user: { filter: 'user_id', next: 'model' },
 }
 
-/** The page's state in the query string: `?range=30d&metric=cost_usd&by=user&department=research&user_id=…`. */
-const DEFAULTS = { range: '7d', metric: 'requests', by: 'model' } as const
+/**
+ * The page's state in the query string: `?range=30d&metric=cost_usd&by=user&tz=utc&department=research&user_id=…`.
+ * `tz` is `local` (the viewer's own zone, whoever opens the link) or `utc`.
+ */
+const DEFAULTS = { range: '7d', metric: 'requests', by: 'model', tz: 'local' } as const
+const ZONES = ['local', 'utc'] as const
 type Param = keyof typeof DEFAULTS | keyof UsageFilter
 const pick = <T extends string>(value: string | null, allowed: readonly T[], fallback: T): T => (allowed.includes(value as T) ? (value as T) : fallback)
 
@@ -59,6 +66,9 @@ export default function AnalyticsPage() {
   const range = pick(search.get('range'), Object.keys(RANGES) as Range[], DEFAULTS.range)
   const groupBy = pick(search.get('by'), groups, DEFAULTS.by)
   const metric = pick(search.get('metric'), Object.keys(METRICS) as Metric[], DEFAULTS.metric)
+  const zone = pick(search.get('tz'), ZONES, DEFAULTS.tz)
+  const localZone = browserTimeZone()
+  const timeZone = zone === 'utc' ? 'UTC' : localZone
   const filter: UsageFilter = {
     ...(search.get('department') ? { department: search.get('department')! } : {}),
     ...(search.get('user_id') ? { user_id: search.get('user_id')! } : {}),
@@ -80,7 +90,7 @@ export default function AnalyticsPage() {
     void queryClient.invalidateQueries({ queryKey: ['analytics'] })
   }
 
-  const window = windowOf(range, now)
+  const window = windowOf(range, now, timeZone)
   const totals = useTotals(window, filter)
   const series = useSeries(window, filter, groupBy)
   const breakdown = useBreakdown(window, filter, groupBy)
@@ -94,6 +104,17 @@ export default function AnalyticsPage() {
     return group
   }
 
+  const zoneNote = (
+    <>
+      <span data-zone-note>{window.interval === 'hour' ? 'Hours' : 'Days'} in {timeZone}</span>
+      {/* Where the viewer's zone is UTC, there is nothing to switch to. */}
+      {localZone !== 'UTC' && (
+        <Button variant="outline" size="sm" className="h-6 px-2" onClick={() => update({ tz: zone === 'utc' ? undefined : 'utc' })}>
+          {zone === 'utc' ? `Use ${localZone}` : 'Use UTC'}
+        </Button>
+      )}
+    </>
+  )
   const total: UsageRow | undefined = totals.data?.[0]
   const refreshing = totals.isFetching || series.isFetching || breakdown.isFetching
   const drill = DRILL[groupBy]
@@ -161,10 +182,14 @@ export default function AnalyticsPage() {
               {series.isPending && <Skeleton className="h-72 w-full" />}
               {series.isError && <ErrorState error={series.error} retry={() => void series.refetch()} />}
               {series.data && (total?.requests ?? 0) === 0 && (
-                <EmptyState icon={<BarChart3Icon />} title="No requests in this range">Requests through /v1 show up here within seconds.</EmptyState>
+                <>
+                  <EmptyState icon={<BarChart3Icon />} title="No requests in this range">Requests through /v1 show up here within seconds.</EmptyState>
+                  {/* The zone decides the range's edges: it can be switched with nothing in it too. */}
+                  <div className="mt-3 flex items-center justify-end gap-2 text-xs text-muted-foreground">{zoneNote}</div>
+                </>
               )}
               {series.data && (total?.requests ?? 0) > 0 && (
-                <UsageChart rows={series.data} buckets={bucketsOf(window)} metric={metric} hourly={window.interval === 'hour'} label={label} />
+                <UsageChart rows={series.data} window={window} metric={metric} label={label} note={zoneNote} />
               )}
             </CardContent>
           </Card>

@@ -3,8 +3,9 @@ import { api } from '@/api/client'
 import type { UsageGroupBy, UsageInterval } from '@/api/types'
 import { personName } from '@/lib/format'
 import { keysQuery } from '../keys/queries'
+import { addDays, datesBetween, hourStart, hoursBetween, localDate } from './zone'
 
-export const RANGES = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30, '90d': 24 * 90 } as const
+export const RANGES = { '24h': { hours: 24 }, '7d': { days: 7 }, '30d': { days: 30 }, '90d': { days: 90 } } as const
 export type Range = keyof typeof RANGES
 
 export interface UsageFilter {
@@ -12,38 +13,48 @@ export interface UsageFilter {
   readonly user_id?: string
 }
 
+/**
+ * What the page asks the API for, and the buckets it will answer with, in `timeZone`: `from` a
+ * local date (the API reads it as that day's midnight there) or an hour's start, `to` now. A bucket
+ * is named by its key: a local date (YYYY-MM-DD) for days, an hour's start (ISO) for hours.
+ */
 export interface Window {
   readonly from: string
   readonly to: string
   readonly interval: UsageInterval
+  readonly timeZone: string
+  readonly buckets: readonly string[]
 }
 
 const HOUR_MS = 3_600_000
 
-/** The range ending now (to the minute, so repeated renders share one cache entry), by hour up to two days, else by day. */
-export function windowOf(range: Range, now: number): Window {
+/**
+ * The range ending now (to the minute, so repeated renders share one cache entry) in `timeZone`:
+ * 24h is the hours since this hour yesterday, by hour; 7d, 30d and 90d are today and the days
+ * before it, by day, whole local days however long (a DST change's 23 or 25 hours).
+ */
+export function windowOf(range: Range, now: number, timeZone: string): Window {
   const to = Math.ceil(now / 60_000) * 60_000
-  const hours = RANGES[range]
-  const interval: UsageInterval = hours <= 48 ? 'hour' : 'day'
-  // Whole buckets: the first one starts at its hour or day.
-  const step = interval === 'hour' ? HOUR_MS : 24 * HOUR_MS
-  const from = Math.floor((to - hours * HOUR_MS) / step) * step + step
-  return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), interval }
+  const spec: { hours?: number; days?: number } = RANGES[range]
+  if (spec.days === undefined) {
+    // Whole buckets: the first one starts at the hour after this one yesterday.
+    const from = hourStart(to - (spec.hours ?? 24) * HOUR_MS, timeZone) + HOUR_MS
+    return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), interval: 'hour', timeZone, buckets: hoursBetween(from, to, timeZone).map((t) => new Date(t).toISOString()) }
+  }
+  const today = localDate(to - 1, timeZone)
+  const first = addDays(today, 1 - spec.days)
+  return { from: first, to: new Date(to).toISOString(), interval: 'day', timeZone, buckets: datesBetween(first, today) }
 }
 
-/** Every bucket start in the window, so buckets without requests show as zero. */
-export function bucketsOf(window: Window): string[] {
-  const step = window.interval === 'hour' ? HOUR_MS : 24 * HOUR_MS
-  const out: string[] = []
-  for (let t = new Date(window.from).getTime(); t < new Date(window.to).getTime(); t += step) out.push(new Date(t).toISOString())
-  return out
-}
+/** The key of the bucket the API answered as `bucket` (its start, an instant): see Window. */
+export const bucketKey = (window: Window, bucket: string): string =>
+  window.interval === 'day' ? localDate(new Date(bucket).getTime(), window.timeZone) : new Date(bucket).toISOString()
 
 function useUsage(key: string, window: Window, filter: UsageFilter, groupBy: UsageGroupBy | undefined, interval: UsageInterval | undefined) {
   return useQuery({
-    queryKey: ['analytics', key, window.from, window.to, filter, groupBy, interval],
+    queryKey: ['analytics', key, window.from, window.to, window.timeZone, filter, groupBy, interval],
     queryFn: async ({ signal }) =>
-      (await api('/analytics/usage', { query: { from: window.from, to: window.to, group_by: groupBy, interval, ...filter }, signal })).data,
+      (await api('/analytics/usage', { query: { from: window.from, to: window.to, timezone: window.timeZone, group_by: groupBy, interval, ...filter }, signal })).data,
     placeholderData: keepPreviousData,
     // New requests show up without a click; the Refresh button asks at once.
     refetchInterval: 30_000,

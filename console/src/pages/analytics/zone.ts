@@ -1,0 +1,64 @@
+/**
+ * Calendar days and hours in an IANA time zone, as the analytics API buckets them (PostgreSQL's
+ * date_trunc in the query's `timezone`): a day is a local calendar date, whatever its length (23
+ * or 25 hours across a DST change); an hour starts at a local hour, keeping the UTC offset of the
+ * instants in it (so the hour repeated when clocks go back is two buckets).
+ */
+
+const HOUR_MS = 3_600_000
+const formats = new Map<string, Intl.DateTimeFormat>()
+
+function wallFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = formats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+    formats.set(timeZone, format)
+  }
+  return format
+}
+
+/** The wall clock in `timeZone` at `instant`, as if it were UTC (milliseconds, to the second). */
+function wallClock(instant: number, timeZone: string): number {
+  const parts = wallFormat(timeZone).formatToParts(instant)
+  const part = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value)
+  return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'))
+}
+
+/** The viewer's time zone, from the browser; UTC when the browser cannot say (`Etc/Unknown`). */
+export function browserTimeZone(): string {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone
+  return zone && zone !== 'Etc/Unknown' ? zone : 'UTC'
+}
+
+/** The calendar date (YYYY-MM-DD) in `timeZone` at `instant`. */
+export const localDate = (instant: number, timeZone: string): string => new Date(wallClock(instant, timeZone)).toISOString().slice(0, 10)
+
+/** The date `days` after `date` (YYYY-MM-DD; negative for before). */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`)
+  d.setUTCDate(d.getUTCDate() + days)
+  return d.toISOString().slice(0, 10)
+}
+
+/** The start of the local hour `instant` is in: its wall clock's minutes and seconds taken off. */
+export function hourStart(instant: number, timeZone: string): number {
+  const offset = Math.round((wallClock(instant, timeZone) - Math.floor(instant / 1000) * 1000) / 60_000) * 60_000
+  return instant - ((((instant + offset) % HOUR_MS) + HOUR_MS) % HOUR_MS)
+}
+
+/** Every local hour's start in [from, to), in order (quarter-hour steps find a half-hour DST shift too). */
+export function hoursBetween(from: number, to: number, timeZone: string): number[] {
+  const out: number[] = []
+  for (let t = from; t < to; t += HOUR_MS / 4) {
+    const start = hourStart(t, timeZone)
+    if (out.at(-1) !== start) out.push(start)
+  }
+  return out
+}
+
+/** Every date from `first` to `last` (YYYY-MM-DD), both included. */
+export function datesBetween(first: string, last: string): string[] {
+  const out: string[] = []
+  for (let d = first; d <= last; d = addDays(d, 1)) out.push(d)
+  return out
+}
