@@ -62,6 +62,20 @@ describe('Responses create fields', () => {
     expect((await alice.conversations.create({ metadata: { ['k'.repeat(64)]: 'v' } })).metadata).toEqual({ ['k'.repeat(64)]: 'v' })
   })
 
+  it('refuses a message with an empty content list and max_output_tokens below 16, naming the field, without calling the model', async () => {
+    const before = f.upstreamChats().length
+    await expect(alice.responses.create({ model: 'chat-a', input: [{ role: 'user', content: [] }] })).rejects.toMatchObject({ status: 400, code: 'empty_array', param: 'input[0].content' })
+    await expect(alice.responses.create({ model: 'chat-a', input: [{ role: 'user', content: 'hi' }, { type: 'message', role: 'user', content: [] }] })).rejects.toMatchObject({ status: 400, param: 'input[1].content' })
+    const conversation = await alice.conversations.create()
+    await expect(alice.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: [] }] })).rejects.toMatchObject({ status: 400, param: 'items[0].content' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', max_output_tokens: 15 })).rejects.toMatchObject({ status: 400, param: 'max_output_tokens' })
+    await expect(alice.responses.create({ model: 'chat-a', input: 'hi', max_output_tokens: 1, background: true })).rejects.toMatchObject({ status: 400, param: 'max_output_tokens' })
+    expect(f.upstreamChats().length).toBe(before)
+    expect((await alice.conversations.items.list(conversation.id)).data).toEqual([])
+    expect((await alice.responses.create({ model: 'chat-a', input: [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], max_output_tokens: 16 })).status).toBe('completed')
+    expect(f.upstreamChats().at(-1)!.body.max_tokens ?? f.upstreamChats().at(-1)!.body.max_completion_tokens).toBe(16)
+  })
+
   it('refuses an unknown field and one it cannot carry out, naming it', async () => {
     await expect(alice.responses.create({ model: 'chat-a', input: 'hi', foo: 1 } as never)).rejects.toMatchObject({ status: 400, code: 'unknown_parameter', param: 'foo' })
     await expect(alice.responses.create({ model: 'chat-a', input: 'hi', context_management: [{ type: 'compaction' }] } as never)).rejects.toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'context_management' })

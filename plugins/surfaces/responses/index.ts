@@ -45,7 +45,7 @@ const CREATE_BODY = {
     background: { type: ['boolean', 'null'] },
     temperature: { type: ['number', 'null'], minimum: 0, maximum: 2 },
     top_p: { type: ['number', 'null'], minimum: 0, maximum: 1 },
-    max_output_tokens: { type: ['integer', 'null'], minimum: 1 },
+    max_output_tokens: { type: ['integer', 'null'], minimum: 16 }, // OpenAI's minimum
     parallel_tool_calls: { type: ['boolean', 'null'] },
     metadata: METADATA,
     text: { type: ['object', 'null'] },

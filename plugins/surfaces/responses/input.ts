@@ -77,6 +77,8 @@ export function inputItems(input: unknown, param: string, maxChars: number): Ite
     if (type === 'message') {
       const role = raw.role
       if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') throw badRequest('`role` must be user, assistant, system or developer.', `${at}.role`, 'invalid_role')
+      // OpenAI's content list holds "one or many" parts: a message with none says nothing to the model.
+      if (Array.isArray(raw.content) && raw.content.length === 0) throw badRequest(`Invalid '${at}.content': empty array. Expected an array with minimum length 1, but got an empty array instead.`, `${at}.content`, 'empty_array')
       return { type: 'message', role, content: contentOf(raw.content, `${at}.content`, role) }
     }
     if (type === 'function_call') {
