@@ -2,8 +2,8 @@
  * The keys, users and analytics pages for people who see others' records, in a real browser: a
  * key's owner and maker are on its row (two "notebook"s told apart before one is rotated), Rotate
  * asks first, the one-time secret survives Escape, analytics counts the viewer's own days (or
- * UTC's, at a click) across a DST change, keys are named in analytics and its state survives a
- * reload, and row actions are within reach at phone width. A screenshot of each in test-output/console/.
+ * UTC's, at a click) across a DST change, and UTC's, saying so, where the gateway does not know the
+ * viewer's zone, keys are named in analytics and its state survives a reload, and row actions are within reach at phone width. A screenshot of each in test-output/console/.
  */
 import { randomUUID } from 'node:crypto'
 import type { Browser, Page } from 'playwright-core'
@@ -247,6 +247,39 @@ describe.skipIf(skipWithoutChromium)('keys, users and analytics for people who s
       if (timezoneId === 'America/New_York') await screenshot(page, 'k04-analytics-hours-America-New_York')
       await close()
     }
+  })
+
+  it('shows UTC, saying so, for the rest of the session when the gateway does not know the viewer\'s time zone, instead of an error a retry cannot fix', async () => {
+    // The usage is the test above's. A gateway whose time zone data lacks the viewer's zone is made
+    // here by asking in a name no runtime knows whenever the page asks in that zone.
+    const timezoneId = 'America/New_York'
+    const { page, close } = await signedIn('admin', { timezoneId })
+    await page.clock.setFixedTime(new Date(NOW))
+    await page.route((url) => url.pathname.startsWith('/api/v1/analytics/') && url.searchParams.get('timezone') === timezoneId, async (route) => {
+      const url = new URL(route.request().url())
+      url.searchParams.set('timezone', 'Mars/Olympus_Mons')
+      await route.continue({ url: url.toString() })
+    })
+    const asked = analyticsZones(page)
+    await page.goto(`${gw.url}/analytics`)
+    await page.locator('[data-zone-refused]').getByText(`Your time zone ${timezoneId} is not known to the gateway; showing UTC.`, { exact: true }).waitFor()
+    await page.locator('[data-zone-note]').getByText('Days in UTC', { exact: true }).waitFor()
+    await expectBars(page, UTC_DAYS)
+    expect(await page.getByText('Could not load this').count()).toBe(0)
+    // No switch to a zone the gateway cannot answer in; each question in it asked once, not retried.
+    expect(await page.getByRole('button', { name: /^Use / }).count()).toBe(0)
+    const refused = asked.filter((z) => z === timezoneId).length
+    expect(refused).toBeGreaterThanOrEqual(1)
+    expect(refused).toBeLessThanOrEqual(3)
+    await screenshot(page, 'k07-analytics-zone-unknown')
+
+    // For the rest of the session the page asks in UTC only, and still says why.
+    asked.length = 0
+    await page.reload()
+    await page.locator('[data-zone-refused]').waitFor()
+    await expectBars(page, UTC_DAYS)
+    expect(new Set(asked)).toEqual(new Set(['UTC']))
+    await close()
   })
 
   it('names virtual keys in the by-key table and legend, and keeps range, grouping and drill-down in the URL', async () => {

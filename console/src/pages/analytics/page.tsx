@@ -4,11 +4,13 @@
  * down (a department into its users, a user into their models). What a caller sees follows their
  * role's data scope: their own requests, their department's, or everyone's. Days and hours are the
  * viewer's (the browser's time zone), or UTC at a click: the range's edges and the chart's buckets
- * are that zone's, asked of the API in it. The range, metric, grouping, zone and drill-down live in
+ * are that zone's, asked of the API in it. A zone the gateway does not know (400 `invalid_timezone`:
+ * its time zone data is older than the browser's) gives UTC for the rest of the session, said so
+ * above the page, instead of an error whose retry would fail again. The range, metric, grouping, zone and drill-down live in
  * the query string, so a reload or a shared link shows the same.
  */
 import { useQueryClient } from '@tanstack/react-query'
-import { BarChart3Icon, RefreshCwIcon, XIcon } from 'lucide-react'
+import { BarChart3Icon, GlobeIcon, RefreshCwIcon, XIcon } from 'lucide-react'
 import { useState, type ReactNode } from 'react'
 import { useSearchParams } from 'react-router'
 import type { UsageGroupBy, UsageRow } from '@/api/types'
@@ -16,6 +18,7 @@ import { useSession } from '@/auth/session'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
+import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card'
@@ -25,8 +28,8 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { formatCount, formatMs, formatPercent, formatUsd } from '@/lib/format'
 import { METRICS, UsageChart, type Metric } from './chart'
-import { RANGES, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
-import { browserTimeZone } from './zone'
+import { RANGES, isZoneRefusal, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
+import { browserTimeZone, refusedZone, rememberRefusedZone } from './zone'
 
 const GROUP_LABELS: Record<UsageGroupBy, string> = { department: 'Department', user: 'User', model: 'Model', provider: 'Provider', route: 'Route', key: 'Key' }
 /** A row of these opens the next level: a department's users, a user's models. */
@@ -68,7 +71,9 @@ export default function AnalyticsPage() {
   const metric = pick(search.get('metric'), Object.keys(METRICS) as Metric[], DEFAULTS.metric)
   const zone = pick(search.get('tz'), ZONES, DEFAULTS.tz)
   const localZone = browserTimeZone()
-  const timeZone = zone === 'utc' ? 'UTC' : localZone
+  const [refused, setRefused] = useState(refusedZone)
+  const localKnown = refused !== localZone
+  const timeZone = zone === 'utc' || !localKnown ? 'UTC' : localZone
   const filter: UsageFilter = {
     ...(search.get('department') ? { department: search.get('department')! } : {}),
     ...(search.get('user_id') ? { user_id: search.get('user_id')! } : {}),
@@ -96,6 +101,11 @@ export default function AnalyticsPage() {
   const breakdown = useBreakdown(window, filter, groupBy)
   const names = useUserNames(can('view_users'))
   const keyNames = useKeyNames(can('manage_keys'))
+  // The gateway refused the viewer's zone: UTC from this render on (set while rendering, so the error never shows).
+  if (localKnown && timeZone === localZone && [totals, series, breakdown].some((q) => isZoneRefusal(q.error))) {
+    rememberRefusedZone(localZone)
+    setRefused(localZone)
+  }
   const label = (group: string | null): string => {
     if (group === null) return groupBy === 'department' ? 'no department' : 'none'
     if (groupBy === 'user') return names.data?.get(group) ?? group
@@ -107,8 +117,8 @@ export default function AnalyticsPage() {
   const zoneNote = (
     <>
       <span data-zone-note>{window.interval === 'hour' ? 'Hours' : 'Days'} in {timeZone}</span>
-      {/* Where the viewer's zone is UTC, there is nothing to switch to. */}
-      {localZone !== 'UTC' && (
+      {/* Where the viewer's zone is UTC, or one the gateway does not know, there is nothing to switch to. */}
+      {localZone !== 'UTC' && localKnown && (
         <Button variant="outline" size="sm" className="h-6 px-2" onClick={() => update({ tz: zone === 'utc' ? undefined : 'utc' })}>
           {zone === 'utc' ? `Use ${localZone}` : 'Use UTC'}
         </Button>
@@ -147,6 +157,13 @@ export default function AnalyticsPage() {
             <XIcon /> Clear
           </Button>
         </div>
+      )}
+
+      {!localKnown && (
+        <Alert variant="warning" className="mb-4" data-zone-refused>
+          <GlobeIcon />
+          <AlertDescription>Your time zone {localZone} is not known to the gateway; showing UTC.</AlertDescription>
+        </Alert>
       )}
 
       {totals.isError ? (

@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query'
-import { api } from '@/api/client'
+import { ApiError, api } from '@/api/client'
 import type { UsageGroupBy, UsageInterval } from '@/api/types'
 import { personName } from '@/lib/format'
 import { keysQuery } from '../keys/queries'
@@ -50,12 +50,16 @@ export function windowOf(range: Range, now: number, timeZone: string): Window {
 export const bucketKey = (window: Window, bucket: string): string =>
   window.interval === 'day' ? localDate(new Date(bucket).getTime(), window.timeZone) : new Date(bucket).toISOString()
 
+/** The gateway does not know the zone the page asked in (its time zone data lacks it): asking again cannot help. */
+export const isZoneRefusal = (error: unknown): boolean => error instanceof ApiError && error.code === 'invalid_timezone'
+
 function useUsage(key: string, window: Window, filter: UsageFilter, groupBy: UsageGroupBy | undefined, interval: UsageInterval | undefined) {
   return useQuery({
     queryKey: ['analytics', key, window.from, window.to, window.timeZone, filter, groupBy, interval],
     queryFn: async ({ signal }) =>
       (await api('/analytics/usage', { query: { from: window.from, to: window.to, timezone: window.timeZone, group_by: groupBy, interval, ...filter }, signal })).data,
     placeholderData: keepPreviousData,
+    retry: (failures, error) => failures < 1 && !isZoneRefusal(error),
     // New requests show up without a click; the Refresh button asks at once.
     refetchInterval: 30_000,
   })

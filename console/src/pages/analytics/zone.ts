@@ -30,6 +30,21 @@ export function browserTimeZone(): string {
   return zone && zone !== 'Etc/Unknown' ? zone : 'UTC'
 }
 
+const REFUSED_KEY = 'analytics.refused-zone'
+
+/**
+ * The viewer's zone the gateway answered 400 `invalid_timezone` for this browser session (its time
+ * zone data is older than the browser's), if it did: the page shows UTC instead of asking again.
+ */
+export function refusedZone(): string | undefined {
+  try { return sessionStorage.getItem(REFUSED_KEY) ?? undefined } catch { return undefined }
+}
+
+/** Remember that the gateway does not know `zone`, for this session (this page view only where storage is off). */
+export function rememberRefusedZone(zone: string): void {
+  try { sessionStorage.setItem(REFUSED_KEY, zone) } catch { /* storage off: the page's state still has it */ }
+}
+
 /** The calendar date (YYYY-MM-DD) in `timeZone` at `instant`. */
 export const localDate = (instant: number, timeZone: string): string => new Date(wallClock(instant, timeZone)).toISOString().slice(0, 10)
 
