@@ -144,7 +144,8 @@ function checkTokens(tokens: readonly unknown[], param: string): void {
   }
 }
 
-function checkLength(array: readonly unknown[], param: string, minItems: number, maxItems?: number): void {
+/** `array` holds from `minItems` to `maxItems` items, else a 400 naming `param` as OpenAI words it (`empty_array`, `array_above_max_length`). */
+export function checkLength(array: readonly unknown[], param: string, minItems: number, maxItems?: number): void {
   if (array.length < minItems) throw badRequest(`Invalid '${param}': empty array. Expected an array with minimum length ${minItems}, but got an empty array instead.`, param, 'empty_array')
   if (maxItems !== undefined && array.length > maxItems) throw badRequest(`Invalid '${param}': array too long. Expected an array with maximum length ${maxItems}, but got an array with length ${array.length} instead.`, param, 'array_above_max_length')
 }

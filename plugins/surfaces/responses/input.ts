@@ -8,6 +8,7 @@ import { badRequest, notFound, type Caller, type ChatRequest, type ChatTool } fr
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { partText, type ContentPart, type ItemContent, type TextPart } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
+import { checkLength } from '../../contracts/request-check.ts'
 
 type Raw = Record<string, unknown>
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -78,7 +79,7 @@ export function inputItems(input: unknown, param: string, maxChars: number): Ite
       const role = raw.role
       if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') throw badRequest('`role` must be user, assistant, system or developer.', `${at}.role`, 'invalid_role')
       // OpenAI's content list holds "one or many" parts: a message with none says nothing to the model.
-      if (Array.isArray(raw.content) && raw.content.length === 0) throw badRequest(`Invalid '${at}.content': empty array. Expected an array with minimum length 1, but got an empty array instead.`, `${at}.content`, 'empty_array')
+      if (Array.isArray(raw.content)) checkLength(raw.content, `${at}.content`, 1)
       return { type: 'message', role, content: contentOf(raw.content, `${at}.content`, role) }
     }
     if (type === 'function_call') {
