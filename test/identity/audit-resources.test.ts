@@ -46,4 +46,35 @@ describe('the audit trail of assistants and files', () => {
     // A department reads its own: the department filter finds them.
     expect((await audit('department=research&action=assistant.create')).map((e: { target: { id: string } }) => e.target.id)).toContain(id)
   })
+
+  it('records who uploaded and deleted a file, through /api/v1/files and /v1/files, by name, purpose and size; never its bytes', async () => {
+    const upload = async (path: string) => {
+      const form = new FormData()
+      form.set('purpose', 'user_data')
+      form.set('file', new Blob(['FILE-CONTENT-NOT-AUDITED']), `notes-${path.length}.txt`)
+      const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: bearer(LEAD_KEY), body: form })
+      const body = await res.json()
+      return { id: (body.data ?? body).id as string, requestId: res.headers.get('x-request-id') }
+    }
+    const managed = await upload('/api/v1/files')
+    const openai = await upload('/v1/files')
+    const deletedManaged = await call(gw, 'DELETE', `/api/v1/files/${managed.id}`, { headers: bearer(LEAD_KEY) })
+    expect(deletedManaged.status).toBe(200)
+    expect((await call(gw, 'DELETE', `/v1/files/${openai.id}`, { headers: ADMIN })).status).toBe(200)
+
+    const me = await lead()
+    for (const [file, filename] of [[managed, 'notes-13.txt'], [openai, 'notes-9.txt']] as const) {
+      const entries = await audit(`target_id=${file.id}`)
+      expect(entries.map((e: { action: string }) => e.action)).toEqual(['file.delete', 'file.upload'])
+      for (const e of entries) {
+        expect(e).toMatchObject({ target: { type: 'file', id: file.id }, department: 'research' })
+        expect(e.details).toEqual({ filename, purpose: 'user_data', bytes: 24, owner: me.user_id })
+      }
+      expect(entries[1]).toMatchObject({ actor: { user_id: me.user_id }, request_id: file.requestId })
+      expect(JSON.stringify(entries)).not.toContain('FILE-CONTENT')
+    }
+    // Who deleted it: the lead one, the admin the other.
+    expect((await audit(`target_id=${managed.id}&action=file.delete`))[0]).toMatchObject({ actor: { role: 'department_admin' }, request_id: deletedManaged.headers.get('x-request-id') })
+    expect((await audit(`target_id=${openai.id}&action=file.delete`))[0]).toMatchObject({ actor: { role: 'admin' } })
+  })
 })
