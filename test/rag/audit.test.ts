@@ -1,5 +1,5 @@
 /**
- * The audit trail of RAG collections: a collection (vector store) created and deleted, and its
+ * The audit trail of RAG collections: a collection (vector store) created, changed and deleted, and its
  * documents (files) added and removed, through /api/v1/rag and OpenAI's /v1/vector_stores alike,
  * each an entry naming who did it, the collection, the document by id and filename, and the
  * request id; never a document's text. `target_id=<collection>` reads its history.
@@ -37,7 +37,7 @@ describe('the audit trail of RAG collections and vector stores', () => {
     await upstream?.close()
   })
 
-  it('records a collection created and deleted through /api/v1/rag, and its documents uploaded and deleted; never their text', async () => {
+  it('records a collection created, renamed and deleted through /api/v1/rag, and its documents uploaded and deleted; never their text', async () => {
     const created = await rag('POST', '/collections', 'dana', { name: 'plans', dept_scope: 'research' })
     expect(created.status).toBe(201)
     const id = created.body.data.id
@@ -45,23 +45,25 @@ describe('the audit trail of RAG collections and vector stores', () => {
     expect(uploaded.status).toBe(202)
     const doc = uploaded.body.data[0]
     await rag.settled(id)
+    expect((await rag('PATCH', `/collections/${id}`, 'dana', { name: 'plans-2027', metadata: { team: 'core' } })).status).toBe(200)
     expect((await rag('DELETE', `/collections/${id}/documents/${doc.id}`, 'dana')).status).toBe(200)
     expect((await rag('DELETE', `/collections/${id}`, 'admin')).status).toBe(200)
 
     const entries = await history(id)
-    expect(entries.map((e) => e.action)).toEqual(['collection.delete', 'document.delete', 'document.add', 'collection.create'])
+    expect(entries.map((e) => e.action)).toEqual(['collection.delete', 'document.delete', 'collection.update', 'document.add', 'collection.create'])
     const dana = await userId('dana')
     for (const e of entries.slice(1)) expect(e).toMatchObject({ actor: { user_id: dana }, target: { type: 'collection', id }, department: 'research' })
-    const [remove, docDelete, docAdd, create] = entries
+    const [remove, docDelete, update, docAdd, create] = entries
     expect(create).toMatchObject({ actor: { role: 'department_admin' }, details: { name: 'plans', dept_scope: 'research', embedding_route: 'embedder' } })
     const document = { collection: 'plans', document_id: doc.id, file_id: null, filename: 'plan.txt', bytes: Buffer.byteLength(TEXT) }
     expect(docAdd.details).toEqual(document)
-    expect(docDelete.details).toEqual(document)
-    expect(remove).toMatchObject({ actor: { role: 'admin' }, target: { type: 'collection', id }, department: 'research', details: { name: 'plans' } })
+    expect(update.details).toEqual({ name: { from: 'plans', to: 'plans-2027' }, dept_scope: 'research', embedding_route: 'embedder', changed: ['metadata', 'name'] })
+    expect(docDelete.details).toEqual({ ...document, collection: 'plans-2027' })
+    expect(remove).toMatchObject({ actor: { role: 'admin' }, target: { type: 'collection', id }, department: 'research', details: { name: 'plans-2027' } })
     expect(JSON.stringify(entries)).not.toContain('SECRET-BODY-TEXT')
   })
 
-  it('records a vector store created with files, a file attached and detached, and the store deleted, through /v1/vector_stores', async () => {
+  it('records a vector store created with files, a file attached and detached, its metadata changed and the store deleted, through /v1/vector_stores', async () => {
     const upload = async (name: string) => {
       const form = new FormData()
       form.set('purpose', 'assistants')
@@ -74,6 +76,7 @@ describe('the audit trail of RAG collections and vector stores', () => {
     expect(created.status).toBe(200)
     const id = created.body.id
     expect((await v1('POST', `/vector_stores/${id}/files`, 'alice', { file_id: second })).status).toBe(200)
+    expect((await v1('POST', `/vector_stores/${id}`, 'alice', { metadata: { topic: 'notes' } })).status).toBe(200)
     const detached = await v1('DELETE', `/vector_stores/${id}/files/${first}`, 'alice')
     expect(detached.status).toBe(200)
     // An unknown file is the SDK's 404, and no entry.
@@ -82,9 +85,10 @@ describe('the audit trail of RAG collections and vector stores', () => {
 
     const entries = await history(id)
     expect(entries.map((e) => [e.action, e.details.filename ?? e.details.name])).toEqual([
-      ['collection.delete', 'notes'], ['document.delete', 'a.txt'], ['document.add', 'b.txt'], ['document.add', 'a.txt'], ['collection.create', 'notes'],
+      ['collection.delete', 'notes'], ['document.delete', 'a.txt'], ['collection.update', 'notes'], ['document.add', 'b.txt'], ['document.add', 'a.txt'], ['collection.create', 'notes'],
     ])
     expect(entries[1].details).toMatchObject({ file_id: first, collection: 'notes' })
+    expect(entries[2].details).toMatchObject({ name: 'notes', changed: ['metadata'] })
     expect(entries[1].request_id).toBe(detached.requestId)
     expect(entries.at(-1)!.request_id).toBe(created.requestId)
     const alice = await userId('alice')

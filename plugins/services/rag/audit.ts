@@ -1,5 +1,5 @@
 /**
- * The audit trail of RAG collections (OpenAI's vector stores): created and deleted, and their
+ * The audit trail of RAG collections (OpenAI's vector stores): created, renamed and deleted, and their
  * documents (files) added and removed, through /api/v1/rag and /v1/vector_stores alike. A route
  * that changes a collection does it through `recorded(req)`: the Rag capability, recording what
  * that request's caller changed. Names and ids only, never a document's text.
@@ -36,6 +36,15 @@ export function recordedRag(rag: Rag, audit: Audit): RecordedRag {
         const created = await rag.createCollection(caller, gateway, input)
         await audit(req, collectionEntry('collection.create', created))
         return created
+      },
+      async updateCollection(caller, id, changes) {
+        const was = await rag.getCollection(caller, id)
+        const now = await rag.updateCollection(caller, id, changes)
+        const entry = collectionEntry('collection.update', now)
+        const changed = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k).sort()
+        const renamed = was.name !== now.name ? { name: { from: was.name, to: now.name } } : {}
+        await audit(req, { ...entry, details: { ...entry.details, changed, ...renamed } })
+        return now
       },
       async deleteCollection(caller, id) {
         const was = await rag.getCollection(caller, id)

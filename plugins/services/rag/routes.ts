@@ -80,7 +80,7 @@ export function ragRoutes(rag: Rag, recorded: RecordedRag = () => rag): RouteSpe
   }
   const update: RouteSpec<{ name?: string; metadata?: Record<string, string> }, unknown, { id: string }> = {
     method: 'PATCH', path: '/collections/:id', summary: 'Rename a collection or replace its metadata.', permission: PERMISSION, params: ID, body: UPDATE, response: COLLECTION_SCHEMA,
-    handle: async ({ caller, params, body }) => collectionView(await rag.updateCollection(caller, params.id, body)),
+    handle: async (req) => collectionView(await recorded(req).updateCollection(req.caller, req.params.id, req.body)),
   }
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
     method: 'DELETE', path: '/collections/:id', summary: 'Delete a collection with its documents and chunks.', permission: PERMISSION, params: ID, response: DELETED_SCHEMA,

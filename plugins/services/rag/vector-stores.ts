@@ -252,10 +252,11 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     {
       method: 'POST', path: '/v1/vector_stores/:id', summary: 'Rename a vector store or replace its metadata.', permission: PERMISSION, params: STORE_ID,
       body: object({ name: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA, expires_after: { type: ['object', 'null'] } }),
-      async handle({ caller, params, body }) {
+      async handle(req) {
+        const { caller, params, body } = req
         const b = body as { name?: string | null; metadata?: Record<string, string> | null; expires_after?: unknown }
         neverExpires(b.expires_after)
-        return storeView(await rag.updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined }))
+        return storeView(await recorded(req).updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined }))
       },
     },
     {
