@@ -63,7 +63,7 @@ describe('the audit trail of RAG collections and vector stores', () => {
     expect(JSON.stringify(entries)).not.toContain('SECRET-BODY-TEXT')
   })
 
-  it('records a vector store created with files, a file attached and detached, its metadata changed and the store deleted, through /v1/vector_stores', async () => {
+  it('records a vector store created with files, a file attached (alone and in a batch) and detached, its metadata changed and the store deleted, through /v1/vector_stores', async () => {
     const upload = async (name: string) => {
       const form = new FormData()
       form.set('purpose', 'assistants')
@@ -71,11 +71,12 @@ describe('the audit trail of RAG collections and vector stores', () => {
       const res = await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.alice}` }, body: form })
       return (await res.json()).id as string
     }
-    const [first, second] = [await upload('a.txt'), await upload('b.txt')]
+    const [first, second, third] = [await upload('a.txt'), await upload('b.txt'), await upload('c.txt')]
     const created = await v1('POST', '/vector_stores', 'alice', { name: 'notes', file_ids: [first] })
     expect(created.status).toBe(200)
     const id = created.body.id
     expect((await v1('POST', `/vector_stores/${id}/files`, 'alice', { file_id: second })).status).toBe(200)
+    expect((await v1('POST', `/vector_stores/${id}/file_batches`, 'alice', { file_ids: [third] })).status).toBe(200)
     expect((await v1('POST', `/vector_stores/${id}`, 'alice', { metadata: { topic: 'notes' } })).status).toBe(200)
     const detached = await v1('DELETE', `/vector_stores/${id}/files/${first}`, 'alice')
     expect(detached.status).toBe(200)
@@ -85,7 +86,7 @@ describe('the audit trail of RAG collections and vector stores', () => {
 
     const entries = await history(id)
     expect(entries.map((e) => [e.action, e.details.filename ?? e.details.name])).toEqual([
-      ['collection.delete', 'notes'], ['document.delete', 'a.txt'], ['collection.update', 'notes'], ['document.add', 'b.txt'], ['document.add', 'a.txt'], ['collection.create', 'notes'],
+      ['collection.delete', 'notes'], ['document.delete', 'a.txt'], ['collection.update', 'notes'], ['document.add', 'c.txt'], ['document.add', 'b.txt'], ['document.add', 'a.txt'], ['collection.create', 'notes'],
     ])
     expect(entries[1].details).toMatchObject({ file_id: first, collection: 'notes' })
     expect(entries[2].details).toMatchObject({ name: 'notes', changed: ['metadata'] })
