@@ -334,6 +334,12 @@ features: { custom_models: false }
     await expect(client.fineTuning.jobs.cancel(created.id)).rejects.toMatchObject({ status: 409 })
     await new Promise((r) => setTimeout(r, 200))
     expect((await client.fineTuning.jobs.retrieve(created.id)).status).toBe('cancelled')
+    // Both are in the audit trail (the refused second cancel is not): the job by its provider, model and files.
+    const audit = (await (await fetch(`${gw.url}/api/v1/audit?target_id=${created.id}`)).json()) as any
+    expect(audit.data.map((e: { action: string }) => e.action)).toEqual(['training_job.cancel', 'training_job.create'])
+    const job = { provider: 'openai', model: 'gpt-4o-mini', training_file: file.id, validation_file: null, suffix: 'slow' }
+    expect(audit.data[1]).toMatchObject({ target: { type: 'training_job', id: created.id }, details: { ...job, status: 'pending' } })
+    expect(audit.data[0]).toMatchObject({ target: { type: 'training_job', id: created.id }, details: { ...job, status: 'cancelled', previous_status: 'running' } })
   })
 
   it('pauses a training job and resumes it, here and upstream (client.fineTuning.jobs.pause/resume); Mistral cannot, and says so', async () => {
