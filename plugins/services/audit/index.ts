@@ -45,7 +45,7 @@ const LIST_QUERY = objectSchema({
 const ENTRY_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' },
   time: TIME_SCHEMA,
-  action: { type: 'string', description: '`<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, training_job.create, training_job.cancel, model.deploy, model.undeploy, assistant.create, assistant.update, assistant.delete, file.upload, file.delete, collection.create, collection.update, collection.delete, document.add, document.delete.' },
+  action: { type: 'string', description: '`<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, dataset.create, training_job.create, training_job.cancel, model.deploy, model.undeploy, assistant.create, assistant.update, assistant.delete, file.upload, file.delete, collection.create, collection.update, collection.delete, document.add, document.delete.' },
   actor: recordSchema({ user_id: { type: 'string' }, key_id: NULLABLE_STRING_SCHEMA, role: { type: 'string' } }),
   target: recordSchema({ type: { type: 'string' }, id: { type: 'string' } }),
   department: NULLABLE_STRING_SCHEMA,
@@ -86,7 +86,7 @@ function scoped(caller: Caller, q: ListQuery): AuditQuery {
 
 export function auditService(log: AuditLog): Service {
   const list: RouteSpec<unknown, ListQuery> = {
-    method: 'GET', path: '/', summary: 'Management actions (keys, users, config reloads, fine-tuning jobs and deployments, assistants, files, RAG collections and their documents), newest first.', permission: VIEW_AUDIT,
+    method: 'GET', path: '/', summary: 'Management actions (keys, users, config reloads, training datasets, jobs and deployments, assistants, files, RAG collections and their documents), newest first.', permission: VIEW_AUDIT,
     query: LIST_QUERY, response: listOf(ENTRY_SCHEMA),
     async handle({ caller, query }) {
       const q = scoped(caller, query)
@@ -100,7 +100,7 @@ export function auditService(log: AuditLog): Service {
 export default definePlugin<Record<string, never>, Service>({
   id: 'service.audit',
   kind: 'service',
-  description: 'The audit trail of management actions (keys, users, config reloads, fine-tuning jobs and deployments, assistants, files, RAG collections): recorded by the services that act, read at /api/v1/audit.',
+  description: 'The audit trail of management actions (keys, users, config reloads, training datasets, jobs and deployments, assistants, files, RAG collections): recorded by the services that act, read at /api/v1/audit.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   enabledByDefault: { requires: ['store'] },
   uses: [Store],

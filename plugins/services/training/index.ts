@@ -406,7 +406,7 @@ const service = definePlugin<TrainingConfig, Service>({
     }, config.sweep_ms)
     watcher.unref()
     // Every fine-tune upload, on any surface, is checked before it is stored.
-    const datasetDeps = { files, datasets, tokenizer, config, permission: PERMISSION }
+    const datasetDeps = { files, datasets, tokenizer, config, permission: PERMISSION, audit: parts.audit }
     const hooks = purposeHooks(datasetDeps)
     const uncheck = files.checkPurpose(PURPOSE, hooks.check, hooks.stored)
     let stop: (() => Promise<void>) | undefined
