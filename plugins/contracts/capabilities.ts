@@ -292,7 +292,7 @@ export interface UsageLog {
 
 /** One management action, as the service that did it records it: never a secret, only what names and describes the change. */
 export interface AuditEntry {
-  /** What was done: `<object>.<verb>`, e.g. `key.create`, `key.revoke`, `key.rotate`, `user.update`. */
+  /** What was done: `<object>.<verb>`, e.g. `key.create`, `user.update`, `assistant.delete`, `file.upload`, `document.add`. */
   readonly action: string
   /** The caller who did it (the principal the kernel authenticated). */
   readonly actor: { readonly userId: string; readonly keyId?: string; readonly role: string }

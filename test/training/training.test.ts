@@ -137,6 +137,16 @@ features: { custom_models: false }
     expect((await fetch(`${gw.url}/api/v1/training/datasets/${fromSdk.id}`)).status).toBe(404)
     const one = await (await fetch(`${gw.url}/api/v1/training/datasets/${split.body.data.id}`)).json() as any
     expect(one.data).toEqual(split.body.data)
+    // The upload is in the audit trail by its name and files (never its examples); the file uploaded through /v1/files is a file.upload.
+    const audit = async (id: string) => ((await (await fetch(`${gw.url}/api/v1/audit?target_id=${id}`)).json()) as any).data
+    expect(await audit(split.body.data.id)).toMatchObject([{
+      action: 'dataset.create', target: { type: 'dataset', id: split.body.data.id },
+      details: { name: 'data.jsonl', file_id: split.body.data.file_id, validation_file_id: split.body.data.validation_file_id, model: null },
+    }])
+    expect((await audit(viaFiles.id)).map((e: { action: string }) => e.action)).toEqual(['file.delete', 'file.upload'])
+    const [entry] = await audit(res.body.data.id)
+    expect(entry).toMatchObject({ action: 'dataset.create', details: { name: 'data.jsonl', model: 'gpt-4o-mini', validation_file_id: null } })
+    expect(JSON.stringify(entry)).not.toContain('Capital of France')
   })
 
   it('runs a whole job on OpenAI with client.fineTuning.jobs: progression, metrics events, the model, the evaluation', async () => {
@@ -334,6 +344,12 @@ features: { custom_models: false }
     await expect(client.fineTuning.jobs.cancel(created.id)).rejects.toMatchObject({ status: 409 })
     await new Promise((r) => setTimeout(r, 200))
     expect((await client.fineTuning.jobs.retrieve(created.id)).status).toBe('cancelled')
+    // Both are in the audit trail (the refused second cancel is not): the job by its provider, model and files.
+    const audit = (await (await fetch(`${gw.url}/api/v1/audit?target_id=${created.id}`)).json()) as any
+    expect(audit.data.map((e: { action: string }) => e.action)).toEqual(['training_job.cancel', 'training_job.create'])
+    const job = { provider: 'openai', model: 'gpt-4o-mini', training_file: file.id, validation_file: null, suffix: 'slow' }
+    expect(audit.data[1]).toMatchObject({ target: { type: 'training_job', id: created.id }, details: { ...job, status: 'pending' } })
+    expect(audit.data[0]).toMatchObject({ target: { type: 'training_job', id: created.id }, details: { ...job, status: 'cancelled', previous_status: 'running' } })
   })
 
   it('pauses a training job and resumes it, here and upstream (client.fineTuning.jobs.pause/resume); Mistral cannot, and says so', async () => {

@@ -1111,7 +1111,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Management actions (keys created, rotated, revoked; users changed), newest first. */
+        /** Management actions (keys, users, config reloads, training datasets, jobs and deployments, assistants, files, RAG collections and their documents), newest first. */
         get: {
             parameters: {
                 query?: {
@@ -1144,7 +1144,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data?: {
-                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, model.deploy, model.undeploy. */
+                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, dataset.create, training_job.create, training_job.cancel, model.deploy, model.undeploy, assistant.create, assistant.update, assistant.delete, file.upload, file.delete, collection.create, collection.update, collection.delete, document.add, document.delete. */
                                 action: string;
                                 actor: {
                                     key_id: string | null;

@@ -1,6 +1,6 @@
 /**
  * service.audit, mounted at /api/v1/audit: the audit trail of management actions. The services
- * that change users and keys record each change here once it is made (who, what, to which
+ * that change users, keys, assistants, files and RAG collections record each change here once it is made (who, what, to which
  * object, what changed; never a secret), and admins read it:
  *
  *   GET /api/v1/audit?from&to&actor&action&target_id&department&limit&offset   (newest first)
@@ -45,7 +45,7 @@ const LIST_QUERY = objectSchema({
 const ENTRY_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' },
   time: TIME_SCHEMA,
-  action: { type: 'string', description: '`<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, model.deploy, model.undeploy.' },
+  action: { type: 'string', description: '`<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, dataset.create, training_job.create, training_job.cancel, model.deploy, model.undeploy, assistant.create, assistant.update, assistant.delete, file.upload, file.delete, collection.create, collection.update, collection.delete, document.add, document.delete.' },
   actor: recordSchema({ user_id: { type: 'string' }, key_id: NULLABLE_STRING_SCHEMA, role: { type: 'string' } }),
   target: recordSchema({ type: { type: 'string' }, id: { type: 'string' } }),
   department: NULLABLE_STRING_SCHEMA,
@@ -86,7 +86,7 @@ function scoped(caller: Caller, q: ListQuery): AuditQuery {
 
 export function auditService(log: AuditLog): Service {
   const list: RouteSpec<unknown, ListQuery> = {
-    method: 'GET', path: '/', summary: 'Management actions (keys created, rotated, revoked; users changed), newest first.', permission: VIEW_AUDIT,
+    method: 'GET', path: '/', summary: 'Management actions (keys, users, config reloads, training datasets, jobs and deployments, assistants, files, RAG collections and their documents), newest first.', permission: VIEW_AUDIT,
     query: LIST_QUERY, response: listOf(ENTRY_SCHEMA),
     async handle({ caller, query }) {
       const q = scoped(caller, query)
@@ -100,7 +100,7 @@ export function auditService(log: AuditLog): Service {
 export default definePlugin<Record<string, never>, Service>({
   id: 'service.audit',
   kind: 'service',
-  description: 'The audit trail of management actions (keys created, rotated, revoked; users changed): recorded by the services that act, read at /api/v1/audit.',
+  description: 'The audit trail of management actions (keys, users, config reloads, training datasets, jobs and deployments, assistants, files, RAG collections): recorded by the services that act, read at /api/v1/audit.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   enabledByDefault: { requires: ['store'] },
   uses: [Store],

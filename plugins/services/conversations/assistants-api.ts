@@ -9,8 +9,10 @@ import {
   badRequest, definePlugin, reply,
   type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
 } from '../../../plugin-api/index.ts'
+import { auditTo, type Audit } from '../kit/audit.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import type { ChatTool } from '../../../plugin-api/index.ts'
+import { AuditLog } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantInput, type AssistantRecord, type ContextPolicy } from '../../contracts/conversations.ts'
 import { seesAssistant, visibleAssistant } from './access.ts'
 import {
@@ -74,8 +76,20 @@ function fieldsOf(body: AssistantBody, caller: Caller, access: AccessView, gatew
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
 }
 
-export function assistantsService(conversations: Conversations): Service {
+/** An assistant as the audit trail names it: its name, route and department, never its instructions. */
+const named = (a: AssistantRecord) => ({ name: a.name, route: a.route, dept_scope: a.department })
+
+/** What an update changed: the fields the body set, with `{ from, to }` for the name, route and department. */
+function changes(before: AssistantRecord, after: AssistantRecord, body: AssistantBody) {
+  const was = named(before)
+  const now = named(after)
+  const moved = (Object.keys(was) as (keyof typeof was)[]).filter((k) => was[k] !== now[k])
+  return { name: after.name, changed: Object.keys(body).sort(), ...Object.fromEntries(moved.map((k) => [k, { from: was[k], to: now[k] }])) }
+}
+
+export function assistantsService(conversations: Conversations, audit: Audit = auditTo(undefined, undefined)): Service {
   const { assistants } = conversations
+  const target = (a: AssistantRecord) => ({ target: { type: 'assistant', id: a.id }, department: a.department })
 
   /** An assistant the caller may change: visible (else 404), and in reach (else 403). */
   async function manageable(caller: Caller, id: string): Promise<AssistantRecord> {
@@ -86,12 +100,14 @@ export function assistantsService(conversations: Conversations): Service {
 
   const create: RouteSpec<AssistantBody> = {
     method: 'POST', path: '/', summary: 'Create an assistant.', permission: MANAGE, body: CREATE_BODY, status: 201, response: ASSISTANT_SCHEMA,
-    async handle({ caller, body, access, gateway }) {
+    async handle(req) {
+      const { caller, body, access, gateway } = req
       const fields = fieldsOf(body, caller, access, gateway)
       const created = await assistants.create({
         name: body.name!, route: body.route!, description: null, instructions: null, params: {}, tools: [], ragCollections: [], contextPolicy: { strategy: 'truncate' },
         metadata: {}, department: null, ...fields, userId: caller.principal.userId,
       })
+      await audit(req, { action: 'assistant.create', ...target(created), details: named(created) })
       return assistantView(created)
     },
   }
@@ -112,17 +128,21 @@ export function assistantsService(conversations: Conversations): Service {
 
   const update: RouteSpec<AssistantBody, unknown, { id: string }> = {
     method: 'PATCH', path: '/:id', summary: 'Change an assistant.', permission: MANAGE, params: ID_PARAMS, body: PATCH_BODY, response: ASSISTANT_SCHEMA,
-    async handle({ caller, params, body, access, gateway }) {
+    async handle(req) {
+      const { caller, params, body, access, gateway } = req
       const current = await manageable(caller, params.id)
-      return assistantView((await assistants.update(current.id, fieldsOf(body, caller, access, gateway, current)))!)
+      const updated = (await assistants.update(current.id, fieldsOf(body, caller, access, gateway, current)))!
+      await audit(req, { action: 'assistant.update', ...target(updated), details: changes(current, updated, body) })
+      return assistantView(updated)
     },
   }
 
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
     method: 'DELETE', path: '/:id', summary: 'Delete an assistant (its threads stay, unbound).', permission: MANAGE, params: ID_PARAMS, response: DELETED_SCHEMA,
-    async handle({ caller, params }) {
-      const current = await manageable(caller, params.id)
+    async handle(req) {
+      const current = await manageable(req.caller, req.params.id)
       await assistants.delete(current.id)
+      await audit(req, { action: 'assistant.delete', ...target(current), details: named(current) })
       return reply({ id: current.id, deleted: true })
     },
   }
@@ -136,9 +156,10 @@ export default definePlugin<Record<string, never>, Service>({
   description: 'Assistants (route, instructions, tools, defaults, context policy) scoped to departments.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   needs: [Conversations],
+  uses: [AuditLog],
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) throw new Error('assistants need the conversations service: add `conversations: {}` under `services:` (and a `store:`)')
-    return assistantsService(conversations)
+    return assistantsService(conversations, auditTo(ctx.tryGet(AuditLog), ctx.logger))
   },
 })

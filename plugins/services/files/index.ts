@@ -14,7 +14,9 @@
 import contentDisposition from 'content-disposition'
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../plugin-api/index.ts'
+import { auditTo, type Audit } from '../kit/audit.ts'
 import { listOf } from '../kit/schema.ts'
+import { AuditLog } from '../../contracts/capabilities.ts'
 import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type DeleteHook, type PurposeCheck, type PurposeStored, type StoredFile } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'
 import { DELETED_FILE_SCHEMA, MANAGED_FILE_SCHEMA, managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
@@ -52,8 +54,13 @@ const LIST_QUERY = {
 const OPENAI_LIST_QUERY = { ...LIST_QUERY, properties: { ...LIST_QUERY.properties, limit: { ...LIST_QUERY.properties.limit, default: 10_000 } } }
 interface ListQuery { purpose?: string; limit: number; after?: string; order: 'asc' | 'desc' }
 
+/** A file as the audit trail names it: by its name, purpose and size, never its bytes. */
+const fileEntry = (action: string, f: StoredFile) => ({
+  action, target: { type: 'file', id: f.id }, department: f.department, details: { filename: f.filename, purpose: f.purpose, bytes: f.bytes, owner: f.userId },
+})
+
 /** The same five routes for both surfaces; `view` and `deleted` say how each answers. */
-function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI: boolean): RouteSpec[] {
+function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI: boolean, audit: Audit): RouteSpec[] {
   const view = openAI ? openAIFile : managedFile
   const root = base === '' ? '/' : base
   // The management API's answers are documented here; /v1's are OpenAI's (its SDK's types).
@@ -61,9 +68,10 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
   return [
     {
       method: 'POST', path: root, summary: 'Upload a file (multipart: `file`, `purpose`, optional `expires_after[anchor]` and `expires_after[seconds]`).', permission: PERMISSION, body: 'multipart', status: openAI ? 200 : 201, ...answers(MANAGED_FILE_SCHEMA),
-      async handle({ caller, body, files: uploaded }) {
-        const { file, purpose, expiresAt } = uploadOf(body as Record<string, unknown>, uploaded, settings)
-        const stored = await files.put({ filename: file.filename, purpose, contentType: file.contentType, data: file.data, owner: ownerOf(caller), ...(expiresAt ? { expiresAt } : {}) })
+      async handle(req) {
+        const { file, purpose, expiresAt } = uploadOf(req.body as Record<string, unknown>, req.files, settings)
+        const stored = await files.put({ filename: file.filename, purpose, contentType: file.contentType, data: file.data, owner: ownerOf(req.caller), ...(expiresAt ? { expiresAt } : {}) })
+        await audit(req, fileEntry('file.upload', stored))
         return view(stored)
       },
     } satisfies RouteSpec,
@@ -97,9 +105,10 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
     } satisfies RouteSpec,
     {
       method: 'DELETE', path: `${base}/:id`, summary: 'Delete a file.', permission: PERMISSION, params: ID_PARAMS, ...answers(DELETED_FILE_SCHEMA),
-      async handle({ caller, params }) {
-        const file = await reachableFile(files, caller, (params as { id: string }).id)
-        await files.delete(file.id)
+      async handle(req) {
+        const file = await reachableFile(files, req.caller, (req.params as { id: string }).id)
+        // A file deleted meanwhile by another request is that request's entry.
+        if (await files.delete(file.id)) await audit(req, fileEntry('file.delete', file))
         return openAI ? { id: file.id, object: 'file', deleted: true } : { id: file.id, deleted: true }
       },
     } satisfies RouteSpec,
@@ -179,6 +188,7 @@ const service = definePlugin<FilesConfig, FilesService>({
   description: 'Uploaded files (owner, department, purpose) in the store: /api/v1/files, OpenAI\'s /v1/files, and the Files capability.',
   configSchema,
   needs: [Store],
+  uses: [AuditLog],
   provides: [Files, FilesSettings],
   async setup(ctx, config) {
     const store = ctx.get(Store)
@@ -194,7 +204,7 @@ const service = definePlugin<FilesConfig, FilesService>({
         (err: Error) => ctx.logger.warn({ err: err.message }, 'looking for expired files failed; the next sweep tries again'),
       )
     }, config.expiry_sweep_ms).unref() : undefined
-    return { files, settings: config, routes: fileRoutes(files, config, '', false), dispose: () => clearInterval(sweeper) }
+    return { files, settings: config, routes: fileRoutes(files, config, '', false, auditTo(ctx.tryGet(AuditLog), ctx.logger)), dispose: () => clearInterval(sweeper) }
   },
 })
 
@@ -204,12 +214,12 @@ const surface = definePlugin<Record<string, never>, Surface>({
   enabledByDefault: true,
   description: 'OpenAI\'s /v1/files, when service.files is configured.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Files, FilesSettings],
+  uses: [Files, FilesSettings, AuditLog],
   setup(ctx) {
     const files = ctx.tryGet(Files)
     const settings = ctx.tryGet(FilesSettings)
     if (!files || !settings) return { endpoints: [] }
-    return { endpoints: fileRoutes(files, settings, '/v1/files', true) }
+    return { endpoints: fileRoutes(files, settings, '/v1/files', true, auditTo(ctx.tryGet(AuditLog), ctx.logger)) }
   },
 })
 

@@ -9,13 +9,15 @@
  */
 import { fileURLToPath } from 'node:url'
 import { Store, Tokenizer, definePlugin, estimateTextTokens, type Principal, type Service } from '../../../plugin-api/index.ts'
-import { Identity } from '../../contracts/capabilities.ts'
+import { AuditLog, Identity } from '../../contracts/capabilities.ts'
 import { currentPrincipal as principalNow } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { Conversations } from '../../contracts/conversations.ts'
 import { Files } from '../../contracts/files.ts'
 import { Rag } from '../../contracts/rag.ts'
 import { unansweredRoutes } from '../../contracts/route-names.ts'
+import { auditTo } from '../kit/audit.ts'
+import { recordedRag } from './audit.ts'
 import { ragCollections } from './collections.ts'
 import { fileSearchTool } from './file-search.ts'
 import { assistantGrounding } from './retriever.ts'
@@ -42,7 +44,7 @@ const rag = definePlugin<RagConfig, Service>({
   description: 'RAG collections: documents embedded through a gateway route into pgvector, searched by vector or hybrid ranking.',
   configSchema,
   needs: [Store],
-  uses: [Queue, Conversations, Tokenizer, Files, Identity],
+  uses: [Queue, Conversations, Tokenizer, Files, Identity, AuditLog],
   provides: [Rag, FileBatches],
   checkConfig: (config, at) => unansweredRoutes(config, at, ['embedding_route']),
   async setup(ctx, config) {
@@ -79,7 +81,7 @@ const rag = definePlugin<RagConfig, Service>({
     const detachDeleted = ctx.tryGet(Files)?.onDelete(async (file) => { await repo.deleteDocumentsOfFile(file.id) })
     const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k)), detachDeleted]
     return {
-      routes: ragRoutes(collections),
+      routes: ragRoutes(collections, recordedRag(collections, auditTo(ctx.tryGet(AuditLog), ctx.logger))),
       check(routes) {
         if (config.embedding_route === undefined) return
         const route = routes.resolve(config.embedding_route)

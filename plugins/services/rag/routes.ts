@@ -6,6 +6,7 @@
 import { badRequest, reply, type RouteSpec } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf, objectSchema as object } from '../kit/schema.ts'
 import type { DocumentStatus, Rag } from '../../contracts/rag.ts'
+import type { RecordedRag } from './audit.ts'
 import { FILTER_SCHEMA, parseFilter } from './data/filters.ts'
 import { COLLECTION_SCHEMA, DELETED_SCHEMA, DOCUMENT_SCHEMA, HIT_SCHEMA, collectionView, documentView, hitView } from './views.ts'
 
@@ -52,12 +53,14 @@ function attributesField(text: string | undefined): Record<string, string | numb
   return parsed as Record<string, string | number | boolean>
 }
 
-export function ragRoutes(rag: Rag): RouteSpec[] {
+/** `recorded(req)` is the Rag the routes that change a collection go through (the audit trail's). */
+export function ragRoutes(rag: Rag, recorded: RecordedRag = () => rag): RouteSpec[] {
   const create: RouteSpec<CreateBody> = {
     method: 'POST', path: '/collections', summary: 'Create a collection (embeddings route, dimension, department scope, chunking).', permission: PERMISSION, body: CREATE, status: 201, response: COLLECTION_SCHEMA,
-    async handle({ caller, body, gateway, access }) {
+    async handle(req) {
+      const { caller, body, gateway, access } = req
       if (body.dept_scope && !access.isDepartment(body.dept_scope)) throw badRequest(`No department '${body.dept_scope}' in gateway.yaml.`, 'dept_scope', 'unknown_department')
-      const c = await rag.createCollection(caller, gateway, {
+      const c = await recorded(req).createCollection(caller, gateway, {
         name: body.name, description: body.description, embeddingRoute: body.embedding_route, dimensions: body.dimensions, deptScope: body.dept_scope,
         chunking: body.chunking && { maxTokens: body.chunking.max_tokens, overlapTokens: body.chunking.overlap_tokens }, metadata: body.metadata,
       })
@@ -77,25 +80,28 @@ export function ragRoutes(rag: Rag): RouteSpec[] {
   }
   const update: RouteSpec<{ name?: string; metadata?: Record<string, string> }, unknown, { id: string }> = {
     method: 'PATCH', path: '/collections/:id', summary: 'Rename a collection or replace its metadata.', permission: PERMISSION, params: ID, body: UPDATE, response: COLLECTION_SCHEMA,
-    handle: async ({ caller, params, body }) => collectionView(await rag.updateCollection(caller, params.id, body)),
+    handle: async (req) => collectionView(await recorded(req).updateCollection(req.caller, req.params.id, req.body)),
   }
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
     method: 'DELETE', path: '/collections/:id', summary: 'Delete a collection with its documents and chunks.', permission: PERMISSION, params: ID, response: DELETED_SCHEMA,
-    async handle({ caller, params }) {
-      await rag.deleteCollection(caller, params.id)
+    async handle(req) {
+      const { caller, params } = req
+      await recorded(req).deleteCollection(caller, params.id)
       return reply({ id: params.id, deleted: true }, { message: 'deleted' })
     },
   }
   const upload: RouteSpec<Record<string, string>, unknown, { id: string }> = {
     method: 'POST', path: '/collections/:id/documents', summary: 'Upload documents (multipart `file`, optional `attributes` JSON); embedded in the background.', permission: PERMISSION,
     params: ID, body: 'multipart', status: 202, response: listOf(DOCUMENT_SCHEMA),
-    async handle({ caller, params, body, files }) {
+    async handle(req) {
+      const { caller, params, body, files } = req
       if (files.length === 0) throw badRequest('Attach the document as the multipart field `file`.', 'file', 'missing_file')
       const attributes = attributesField(body.attributes)
       const docs = []
+      const into = recorded(req)
       // One by one: each file is checked before any is stored, so a bad one stores none.
       for (const f of files) if (f.data.length === 0) throw badRequest(`'${f.filename}' is empty.`, 'file', 'empty_file')
-      for (const f of files) docs.push(await rag.addDocument(caller, params.id, { filename: f.filename, contentType: f.contentType, data: f.data, attributes }))
+      for (const f of files) docs.push(await into.addDocument(caller, params.id, { filename: f.filename, contentType: f.contentType, data: f.data, attributes }))
       return reply(docs.map(documentView), { message: 'queued for ingestion' })
     },
   }
@@ -113,8 +119,9 @@ export function ragRoutes(rag: Rag): RouteSpec[] {
   }
   const removeDocument: RouteSpec<unknown, unknown, { id: string; document_id: string }> = {
     method: 'DELETE', path: '/collections/:id/documents/:document_id', summary: 'Delete a document and its chunks.', permission: PERMISSION, params: DOC_ID, response: DELETED_SCHEMA,
-    async handle({ caller, params }) {
-      await rag.deleteDocument(caller, params.id, params.document_id)
+    async handle(req) {
+      const { caller, params } = req
+      await recorded(req).deleteDocument(caller, params.id, params.document_id)
       return reply({ id: params.document_id, deleted: true }, { message: 'deleted' })
     },
   }

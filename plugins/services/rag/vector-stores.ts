@@ -5,7 +5,10 @@
  * service.rag is configured; attaching files needs service.files too.
  */
 import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
+import { AuditLog } from '../../contracts/capabilities.ts'
 import { Files } from '../../contracts/files.ts'
+import { auditTo } from '../kit/audit.ts'
+import { recordedRag, type RecordedRag } from './audit.ts'
 import { unansweredRoutes } from '../../contracts/route-names.ts'
 import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord, type DocumentStatus } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
@@ -143,14 +146,15 @@ function batchView(b: FileBatchRecord, docs: readonly ReturnType<typeof fileView
   }
 }
 
-export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: FileBatches, config: VectorStoresConfig = {}): RouteSpec[] {
-  async function attach(caller: Caller, storeId: string, fileId: string, attributes: Record<string, string | number | boolean> | undefined, chunking: Chunking | undefined) {
+/** `recorded(req)` is the Rag the routes that change a store go through (the audit trail's). */
+export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: FileBatches, config: VectorStoresConfig = {}, recorded: RecordedRag = () => rag): RouteSpec[] {
+  async function attach(into: Rag, caller: Caller, storeId: string, fileId: string, attributes: Record<string, string | number | boolean> | undefined, chunking: Chunking | undefined) {
     if (!files) throw new GatewayError('Attaching files needs service.files (services: { files: {} }).', { status: 501, code: 'files_not_configured' })
     const stored = await files.get(fileId)
     if (!stored || !caller.reaches({ userId: stored.userId, department: stored.department })) throw notFound(`No file '${fileId}'.`, 'file_not_found', 'file_id')
     const data = await files.content(fileId)
     if (!data) throw notFound(`No file '${fileId}'.`, 'file_not_found', 'file_id')
-    return rag.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId, attributes: attributes ?? undefined, chunking: chunkingOf(chunking) })
+    return into.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId, attributes: attributes ?? undefined, chunking: chunkingOf(chunking) })
   }
 
   /** The batch and its files' views, if the caller sees the store. */
@@ -171,13 +175,15 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
         files: { type: 'array', minItems: 1, maxItems: 500, items: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES, chunking_strategy: CHUNKING }, ['file_id']) },
         attributes: ATTRIBUTES, chunking_strategy: CHUNKING,
       }),
-      async handle({ caller, params, body }) {
+      async handle(req) {
+        const { caller, params, body } = req
+        const into = recorded(req)
         const b = body as { file_ids?: string[]; files?: { file_id: string; attributes?: Attributes | null; chunking_strategy?: Chunking }[]; attributes?: Attributes | null; chunking_strategy?: Chunking }
         if ((b.file_ids === undefined) === (b.files === undefined)) throw badRequest('Send either `file_ids` or `files`.', b.files ? 'files' : 'file_ids', 'invalid_request')
         const items = b.files ?? b.file_ids!.map((file_id) => ({ file_id, attributes: undefined, chunking_strategy: undefined }))
         const store = await rag.getCollection(caller, (params as { id: string }).id)
         // Every file is checked and extracted now: a bad one refuses the request with the files before it attached.
-        for (const item of items) await attach(caller, store.id, item.file_id, item.attributes ?? b.attributes ?? undefined, item.chunking_strategy ?? b.chunking_strategy)
+        for (const item of items) await attach(into, caller, store.id, item.file_id, item.attributes ?? b.attributes ?? undefined, item.chunking_strategy ?? b.chunking_strategy)
         const batch = await batches.create(store.id, items.map((i) => i.file_id))
         const { docs } = await batchOf(caller, store.id, batch.id)
         return batchView(batch, docs)
@@ -219,15 +225,17 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     {
       method: 'POST', path: '/v1/vector_stores', summary: 'Create a vector store (a RAG collection), optionally with files.', permission: PERMISSION,
       body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: { type: 'object' } }),
-      async handle({ caller, body, gateway }) {
+      async handle(req) {
+        const { caller, body, gateway } = req
+        const into = recorded(req)
         const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: unknown }
         neverExpires(b.expires_after)
-        const c = await rag.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy) })
+        const c = await into.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy) })
         try {
-          for (const fileId of b.file_ids ?? []) await attach(caller, c.id, fileId, undefined, undefined)
+          for (const fileId of b.file_ids ?? []) await attach(into, caller, c.id, fileId, undefined, undefined)
         } catch (err) {
           // All or nothing: a refused file leaves no store behind (the caller never learnt its id).
-          await rag.deleteCollection(caller, c.id).catch(() => undefined)
+          await into.deleteCollection(caller, c.id).catch(() => undefined)
           throw err
         }
         return storeView(await rag.getCollection(caller, c.id))
@@ -244,26 +252,28 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     {
       method: 'POST', path: '/v1/vector_stores/:id', summary: 'Rename a vector store or replace its metadata.', permission: PERMISSION, params: STORE_ID,
       body: object({ name: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA, expires_after: { type: ['object', 'null'] } }),
-      async handle({ caller, params, body }) {
+      async handle(req) {
+        const { caller, params, body } = req
         const b = body as { name?: string | null; metadata?: Record<string, string> | null; expires_after?: unknown }
         neverExpires(b.expires_after)
-        return storeView(await rag.updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined }))
+        return storeView(await recorded(req).updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined }))
       },
     },
     {
       method: 'DELETE', path: '/v1/vector_stores/:id', summary: 'Delete a vector store and its chunks (the files stay in /v1/files).', permission: PERMISSION, params: STORE_ID,
-      async handle({ caller, params }) {
-        const { id } = params as { id: string }
-        await rag.deleteCollection(caller, id)
+      async handle(req) {
+        const { id } = req.params as { id: string }
+        await recorded(req).deleteCollection(req.caller, id)
         return { id, object: 'vector_store.deleted', deleted: true }
       },
     },
     {
       method: 'POST', path: '/v1/vector_stores/:id/files', summary: 'Attach a file: extracted now, embedded in the background.', permission: PERMISSION, params: STORE_ID,
       body: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES, chunking_strategy: CHUNKING }, ['file_id']),
-      async handle({ caller, params, body }) {
+      async handle(req) {
+        const { caller, params, body } = req
         const b = body as { file_id: string; attributes?: Record<string, string | number | boolean> | null; chunking_strategy?: Chunking }
-        return fileView(await attach(caller, (params as { id: string }).id, b.file_id, b.attributes ?? undefined, b.chunking_strategy))
+        return fileView(await attach(recorded(req), caller, (params as { id: string }).id, b.file_id, b.attributes ?? undefined, b.chunking_strategy))
       },
     },
     {
@@ -301,9 +311,9 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     },
     {
       method: 'DELETE', path: '/v1/vector_stores/:id/files/:file_id', summary: 'Detach a file (its chunks are deleted; the file stays).', permission: PERMISSION, params: FILE_ID,
-      async handle({ caller, params }) {
-        const { id, file_id: fileId } = params as { id: string; file_id: string }
-        await storeFile(fileId, () => rag.deleteDocument(caller, id, fileId))
+      async handle(req) {
+        const { id, file_id: fileId } = req.params as { id: string; file_id: string }
+        await storeFile(fileId, () => recorded(req).deleteDocument(req.caller, id, fileId))
         return { id: fileId, object: 'vector_store.file.deleted', deleted: true }
       },
     },
@@ -348,12 +358,12 @@ export default definePlugin<VectorStoresConfig, Surface>({
       rewrite_route: { type: 'string', minLength: 1, description: 'The chat route that rewrites a search\'s query when it asks (`rewrite_query: true`); without it the query is searched as sent.' },
     },
   },
-  uses: [Rag, Files, FileBatches],
+  uses: [Rag, Files, FileBatches, AuditLog],
   checkConfig: (config, at) => unansweredRoutes(config, at, ['rewrite_route']),
   setup(ctx, config) {
     const rag = ctx.tryGet(Rag)
     return {
-      endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files), ctx.tryGet(FileBatches), config) : [],
+      endpoints: rag ? vectorStoreRoutes(rag, ctx.tryGet(Files), ctx.tryGet(FileBatches), config, recordedRag(rag, auditTo(ctx.tryGet(AuditLog), ctx.logger))) : [],
       check(routes) {
         if (config.rewrite_route !== undefined && !routes.resolve(config.rewrite_route)) throw Object.assign(new Error(`no route answers '${config.rewrite_route}'`), { path: ['rewrite_route'] })
       },

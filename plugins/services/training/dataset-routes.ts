@@ -4,6 +4,7 @@
  * every problem, or stored with a dataset record.
  */
 import { badRequest, notFound, type Caller, type RouteSpec, type Tokenizer } from '../../../plugin-api/index.ts'
+import type { Audit } from '../kit/audit.ts'
 import { listOf } from '../kit/schema.ts'
 import { ownerFilter, ownerOf, type Files, type FileUpload, type StoredFile } from '../../contracts/files.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
@@ -19,6 +20,8 @@ export interface DatasetDeps {
   readonly tokenizer: Tokenizer
   readonly config: { readonly max_example_tokens: number; readonly default_epochs: number }
   readonly permission: string
+  /** The audit trail, told of each dataset uploaded to /datasets. */
+  readonly audit?: Audit
 }
 
 /** Set on the files of an upload to /datasets: that route records the dataset (both sides of a split) itself. */
@@ -61,7 +64,16 @@ export function datasetRoutes(deps: DatasetDeps): RouteSpec[] {
   return [
     {
       method: 'POST', path: '/datasets', summary: 'Upload a JSONL chat dataset (multipart: file, model?, validation_split?), checked line by line.', permission, body: 'multipart', status: 201, response: DATASET_SCHEMA,
-      async handle({ caller, body, files: uploaded }) {
+      async handle(req) {
+        const { caller, body, files: uploaded } = req
+        // A dataset uploaded here is recorded by name and file ids (its files are not file.upload entries: this route stores them).
+        const recorded = async (d: DatasetRecord) => {
+          await deps.audit?.(req, {
+            action: 'dataset.create', target: { type: 'dataset', id: d.id }, department: d.department,
+            details: { name: d.name, file_id: d.fileId, validation_file_id: d.validationFileId, model: d.model },
+          })
+          return datasetView(d)
+        }
         const fields = body as Record<string, string | undefined>
         const file = uploaded.find((f) => f.field === 'file')
         if (!file) throw badRequest('Send the dataset in the `file` field.', 'file', 'missing_file')
@@ -75,14 +87,14 @@ export function datasetRoutes(deps: DatasetDeps): RouteSpec[] {
         const record = { userId: owner.userId, department: owner.department, name: file.filename, model: model ?? null, validation: { ...checked.validation } }
         if (fraction === undefined) {
           const train = await put(file.filename, checked.lines, 'train')
-          return datasetView(await datasets.create({ ...record, fileId: train.id, validationFileId: null, stats: { ...checked.stats }, split: null }))
+          return recorded(await datasets.create({ ...record, fileId: train.id, validationFileId: null, stats: { ...checked.stats }, split: null }))
         }
         const parts = splitLines(checked.lines, fraction)
         const train = await put(file.filename.replace(/(\.jsonl)?$/, '.train.jsonl'), parts.train, 'train')
         const validation = await put(file.filename.replace(/(\.jsonl)?$/, '.validation.jsonl'), parts.validation, 'validation')
         const { validation: _v, ...trainStats } = train.metadata
         const { validation: _w, ...validationStats } = validation.metadata
-        return datasetView(await datasets.create({
+        return recorded(await datasets.create({
           ...record, fileId: train.id, validationFileId: validation.id, stats: trainStats,
           split: { fraction, train: { examples: parts.train.length, tokens: trainStats.tokens ?? null }, validation: { examples: parts.validation.length, tokens: validationStats.tokens ?? null } },
         }))

@@ -21,7 +21,7 @@ import {
 } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf } from '../kit/schema.ts'
 import { Queue } from '../../contracts/queue.ts'
-import { AuditLog, Identity } from '../../contracts/capabilities.ts'
+import { AuditLog, Identity, type JsonObject } from '../../contracts/capabilities.ts'
 import { auditTo, type Audit } from '../kit/audit.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
@@ -211,6 +211,12 @@ const MANAGED_CREATE_BODY = {
   properties: { ...CREATE_PROPERTIES, dataset: { type: 'string', minLength: 1, description: 'A dataset id: its training file, and its validation file unless `validation_file` names one.' } },
 }
 
+/** A fine-tuning job as the audit trail names it: where it trains and on which files (by id). */
+const jobEntry = (action: string, job: JobRecord, more: JsonObject = {}) => ({
+  action, target: { type: 'training_job', id: job.id }, department: job.department,
+  details: { provider: job.provider, model: job.model, training_file: job.trainingFile, validation_file: job.validationFile, suffix: job.suffix, status: job.status, ...more },
+})
+
 function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
   const view = openAI ? openAIJob : managedJob
   // The management API's answers are documented here; /v1's are OpenAI's (its SDK's types).
@@ -218,7 +224,8 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
   return [
     {
       method: 'POST', path: base, summary: 'Create a fine-tuning job (queued for a worker).', permission: PERMISSION, body: openAI ? OPENAI_CREATE_BODY : MANAGED_CREATE_BODY, status: openAI ? 200 : 201, ...answers(JOB_SCHEMA),
-      async handle({ caller, body, gateway }) {
+      async handle(req) {
+        const { caller, body, gateway } = req
         const b = body as Record<string, unknown>
         refuseUnrun(b)
         const { training, validation } = await filesOfJob(t, caller, b)
@@ -233,6 +240,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
         })
         await t.jobs.addEvent(job.id, { level: 'info', message: `Created fine-tuning job ${job.id} on ${trainer.provider} (${trainer.model}).` })
         await queueStep(t.queue, job)
+        await t.audit(req, jobEntry('training_job.create', job))
         return view(job)
       },
     },
@@ -253,10 +261,12 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
     {
       method: 'POST', path: `${base}/:id/cancel`, summary: 'Cancel a job that has not ended.', permission: PERMISSION, params: ID_PARAMS, ...answers(JOB_SCHEMA),
       body: EMPTY_BODY_SCHEMA,
-      async handle({ caller, params, requestId }) {
+      async handle(req) {
+        const { caller, params, requestId } = req
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
         const cancelled = await t.jobs.cancel(job.id)
         if (!cancelled) throw conflict(`The job has already ${job.status}.`, 'job_finished', 'id')
+        await t.audit(req, jobEntry('training_job.cancel', cancelled, { previous_status: job.status }))
         await t.jobs.addEvent(job.id, { level: 'info', message: 'The job was cancelled.' })
         if (cancelled.providerJobId) {
           // The provider's job stops too; the worker stops polling a cancelled job.
@@ -396,7 +406,7 @@ const service = definePlugin<TrainingConfig, Service>({
     }, config.sweep_ms)
     watcher.unref()
     // Every fine-tune upload, on any surface, is checked before it is stored.
-    const datasetDeps = { files, datasets, tokenizer, config, permission: PERMISSION }
+    const datasetDeps = { files, datasets, tokenizer, config, permission: PERMISSION, audit: parts.audit }
     const hooks = purposeHooks(datasetDeps)
     const uncheck = files.checkPurpose(PURPOSE, hooks.check, hooks.stored)
     let stop: (() => Promise<void>) | undefined

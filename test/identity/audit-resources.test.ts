@@ -1,0 +1,80 @@
+/**
+ * The audit trail of the resources users manage: assistants created, changed and deleted, and
+ * files uploaded and deleted (through /api/v1/files and OpenAI's /v1/files), each an entry
+ * naming who did it, to what (by id and name), what changed and the request id; never an
+ * assistant's instructions or a file's bytes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { ADMIN, apiKeyStrategy, bearer, call, config } from './helpers.ts'
+
+const LEAD_KEY = 'test-lead-key-0123456789abcdef0123'
+
+describe('the audit trail of assistants and files', () => {
+  let gw: RunningGateway
+  const audit = async (query: string) => (await call(gw, 'GET', `/api/v1/audit?${query}`, { headers: ADMIN })).body.data
+  const lead = async () => (await call(gw, 'GET', '/api/v1/users/me', { headers: bearer(LEAD_KEY) })).body.data
+
+  beforeAll(async () => {
+    gw = await startTestGateway(config({
+      auth: apiKeyStrategy(`        - { key: "${LEAD_KEY}", user: lead, role: department_admin, department: research }\n`),
+      extra: 'departments: { research: {}, sales: {} }\nservices: { users: {}, conversations: {}, assistants: {}, files: {} }\n',
+    }))
+  }, 60_000)
+  afterAll(() => gw?.close())
+
+  it('records who created, changed and deleted an assistant, by name, route and department; never its instructions', async () => {
+    const created = await call(gw, 'POST', '/api/v1/assistants', { headers: bearer(LEAD_KEY), body: { name: 'helper', route: 'mock-a', instructions: 'SECRET-PROMPT-TEXT' } })
+    expect(created.status).toBe(201)
+    const { id } = created.body.data
+    const patched = await call(gw, 'PATCH', `/api/v1/assistants/${id}`, { headers: bearer(LEAD_KEY), body: { route: 'mock-b', instructions: 'OTHER-PROMPT-TEXT' } })
+    expect(patched.status).toBe(200)
+    const deleted = await call(gw, 'DELETE', `/api/v1/assistants/${id}`, { headers: bearer(LEAD_KEY) })
+    expect(deleted.status).toBe(200)
+
+    const entries = await audit(`target_id=${id}`)
+    expect(entries.map((e: { action: string }) => e.action)).toEqual(['assistant.delete', 'assistant.update', 'assistant.create'])
+    const me = await lead()
+    for (const e of entries) expect(e).toMatchObject({ actor: { user_id: me.user_id, role: 'department_admin' }, target: { type: 'assistant', id }, department: 'research' })
+    const [remove, update, create] = entries
+    expect(create.details).toEqual({ name: 'helper', route: 'mock-a', dept_scope: 'research' })
+    expect(update.details).toEqual({ name: 'helper', changed: ['instructions', 'route'], route: { from: 'mock-a', to: 'mock-b' } })
+    expect(remove.details).toEqual({ name: 'helper', route: 'mock-b', dept_scope: 'research' })
+    expect(create.request_id).toBe(created.headers.get('x-request-id'))
+    expect(remove.request_id).toBe(deleted.headers.get('x-request-id'))
+    expect(JSON.stringify(entries)).not.toMatch(/PROMPT-TEXT/)
+    // A department reads its own: the department filter finds them.
+    expect((await audit('department=research&action=assistant.create')).map((e: { target: { id: string } }) => e.target.id)).toContain(id)
+  })
+
+  it('records who uploaded and deleted a file, through /api/v1/files and /v1/files, by name, purpose and size; never its bytes', async () => {
+    const upload = async (path: string) => {
+      const form = new FormData()
+      form.set('purpose', 'user_data')
+      form.set('file', new Blob(['FILE-CONTENT-NOT-AUDITED']), `notes-${path.length}.txt`)
+      const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: bearer(LEAD_KEY), body: form })
+      const body = await res.json()
+      return { id: (body.data ?? body).id as string, requestId: res.headers.get('x-request-id') }
+    }
+    const managed = await upload('/api/v1/files')
+    const openai = await upload('/v1/files')
+    const deletedManaged = await call(gw, 'DELETE', `/api/v1/files/${managed.id}`, { headers: bearer(LEAD_KEY) })
+    expect(deletedManaged.status).toBe(200)
+    expect((await call(gw, 'DELETE', `/v1/files/${openai.id}`, { headers: ADMIN })).status).toBe(200)
+
+    const me = await lead()
+    for (const [file, filename] of [[managed, 'notes-13.txt'], [openai, 'notes-9.txt']] as const) {
+      const entries = await audit(`target_id=${file.id}`)
+      expect(entries.map((e: { action: string }) => e.action)).toEqual(['file.delete', 'file.upload'])
+      for (const e of entries) {
+        expect(e).toMatchObject({ target: { type: 'file', id: file.id }, department: 'research' })
+        expect(e.details).toEqual({ filename, purpose: 'user_data', bytes: 24, owner: me.user_id })
+      }
+      expect(entries[1]).toMatchObject({ actor: { user_id: me.user_id }, request_id: file.requestId })
+      expect(JSON.stringify(entries)).not.toContain('FILE-CONTENT')
+    }
+    // Who deleted it: the lead one, the admin the other.
+    expect((await audit(`target_id=${managed.id}&action=file.delete`))[0]).toMatchObject({ actor: { role: 'department_admin' }, request_id: deletedManaged.headers.get('x-request-id') })
+    expect((await audit(`target_id=${openai.id}&action=file.delete`))[0]).toMatchObject({ actor: { role: 'admin' } })
+  })
+})
