@@ -113,6 +113,13 @@ features: { custom_models: true }
     expect(again.status).toBe(409)
     expect(again.body.error).toBe('model_deleted')
 
+    // In the audit trail: who deleted which model, of which job, where, and the deployment it took.
+    const audit = await call(gw, 'GET', `/api/v1/audit?target_id=${encodeURIComponent(model)}`, { headers: ADMIN })
+    expect(audit.body.data).toMatchObject([{
+      action: 'model.delete', target: { type: 'model', id: model }, department: 'research', actor: { role: 'trainer' },
+      details: { job_id: id, provider: 'openai', deleted_at_provider: true, routes_removed: ['gone-bot'] },
+    }])
+
     // Deleting twice: a 404, the provider not asked again.
     await expect(alice.models.delete(model)).rejects.toMatchObject({ status: 404, code: 'model_not_found' })
     expect(openaiUp.deletedModels).toEqual([model])

@@ -1144,7 +1144,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data?: {
-                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, dataset.create, training_job.create, training_job.cancel, model.deploy, model.undeploy, assistant.create, assistant.update, assistant.delete, file.upload, file.delete, collection.create, collection.update, collection.delete, document.add, document.delete. */
+                                /** @description `<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, dataset.create, training_job.create, training_job.cancel, model.deploy, model.undeploy, model.delete, assistant.create, assistant.update, assistant.delete, file.upload, file.delete, collection.create, collection.update, collection.delete, document.add, document.delete. */
                                 action: string;
                                 actor: {
                                     key_id: string | null;

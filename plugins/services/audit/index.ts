@@ -45,7 +45,7 @@ const LIST_QUERY = objectSchema({
 const ENTRY_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' },
   time: TIME_SCHEMA,
-  action: { type: 'string', description: '`<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, dataset.create, training_job.create, training_job.cancel, model.deploy, model.undeploy, assistant.create, assistant.update, assistant.delete, file.upload, file.delete, collection.create, collection.update, collection.delete, document.add, document.delete.' },
+  action: { type: 'string', description: '`<object>.<verb>`: key.create, key.rotate, key.revoke, user.update, config.reload, dataset.create, training_job.create, training_job.cancel, model.deploy, model.undeploy, model.delete, assistant.create, assistant.update, assistant.delete, file.upload, file.delete, collection.create, collection.update, collection.delete, document.add, document.delete.' },
   actor: recordSchema({ user_id: { type: 'string' }, key_id: NULLABLE_STRING_SCHEMA, role: { type: 'string' } }),
   target: recordSchema({ type: { type: 'string' }, id: { type: 'string' } }),
   department: NULLABLE_STRING_SCHEMA,

@@ -13,6 +13,7 @@ import {
   type Caller, type GatewayCalls, type RouteSpec, type Stage,
 } from '../../../plugin-api/index.ts'
 import { DeletedModels, type FineTuner } from '../../contracts/fine-tuning.ts'
+import type { Audit } from '../kit/audit.ts'
 import type { Deployments } from './deployments.ts'
 import { TERMINAL, type JobRecord, type JobRepository } from './jobs.ts'
 
@@ -38,6 +39,7 @@ export interface ModelDeletionParts {
   readonly deleted: DeletedModelSet
   readonly fineTunerOf: (name: string) => FineTuner | undefined
   readonly rebuild: (reason: string) => Promise<void>
+  readonly audit: Audit
 }
 
 /** OpenAI's answer for a model that is not there, or not the caller's to see. */
@@ -64,7 +66,8 @@ export function deleteModelRoute(t: ModelDeletionParts, permission: string): Rou
     summary: 'Delete a fine-tuned model a job here trained, at its provider too where it can: no longer listed or routed.',
     permission,
     params: { type: 'object', required: ['model'], properties: { model: { type: 'string', minLength: 1, maxLength: 256 } } },
-    async handle({ caller, params, gateway }) {
+    async handle(req) {
+      const { caller, params, gateway } = req
       const model = (params as { model: string }).model
       const job = await deletableJob(t, caller, gateway, model)
       const tuner = t.fineTunerOf(job.provider)
@@ -87,6 +90,10 @@ export function deleteModelRoute(t: ModelDeletionParts, permission: string): Rou
       })
       const routes = await t.deployed.removeJob(job.id)
       if (routes.length) await t.rebuild(`deleted ${model} (deployed as ${routes.join(', ')})`)
+      await t.audit(req, {
+        action: 'model.delete', target: { type: 'model', id: model }, department: job.department,
+        details: { job_id: job.id, provider: job.provider, deleted_at_provider: tuner?.deleteModel !== undefined, routes_removed: routes },
+      })
       return { id: model, object: 'model', deleted: true }
     },
   }
