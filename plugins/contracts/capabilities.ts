@@ -283,8 +283,8 @@ export interface UsageLog {
   aggregate(query: UsageQuery): Promise<UsageAggregate[]>
   /** Total cost in USD in the scope (for budgets), from the events written so far. */
   totalCostUsd(scope: UsageScope): Promise<number>
-  /** The events in the scope, oldest first. */
-  list(scope: UsageScope & Page): Promise<UsageEventRecord[]>
+  /** The events in the scope, oldest first; `after` (the last event of the previous page) continues from it without counting past the ones before. */
+  list(scope: UsageScope & Page & { readonly after?: Pick<UsageEventRecord, 'time' | 'id'> }): Promise<UsageEventRecord[]>
 }
 
 // ---------------------------------------------------------------------------------------------

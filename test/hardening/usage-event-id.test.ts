@@ -11,6 +11,7 @@ import { createEmbeddedBackend } from '../../plugins/store/embedded/backend.ts'
 import { UsageLog, type UsageEvent } from '../../plugins/contracts/capabilities.ts'
 import type { SqlClient } from '../../plugin-api/types.ts'
 import { usageRepository, type UsageEventRepository } from '../../plugins/stages/usage/repository.ts'
+import { allEvents } from '../../plugins/services/analytics/export.ts'
 import { capability, postJson } from '../helpers/gateway.ts'
 import { migrateOwners, silentLogger, storeTargets, USAGE_MIGRATIONS } from '../store/helpers.ts'
 import { okUpstream, storedEvents, usageGateway, user } from '../usage/helpers.ts'
@@ -88,6 +89,18 @@ for (const target of storeTargets('event_id')) {
       expect(await repository.insertBatch([batch[0], event({ time })])).toBe(1)
       expect(statements).toEqual(['COPY', 'COPY', 'INSERT'])
       expect(await usage.totalCostUsd({ from: time, to: new Date(time.getTime() + 1) })).toBe(1.5)
+    })
+
+    it('exports every event of a range once, in order, across pages whose edges fall inside one millisecond', async () => {
+      // 2,500 events, 250 to a millisecond: a page of 1,000 ends between events of the same time.
+      const start = Date.parse('2024-09-01T16:00:00Z')
+      const events = Array.from({ length: 2500 }, (_, i) => event({ time: new Date(start + Math.floor(i / 250)), requestId: `r${i}` }))
+      for (let i = 0; i < events.length; i += 500) expect(await usage.insertBatch(events.slice(i, i + 500))).toBe(500)
+      const { events: exported, truncated } = await allEvents(usage, { from: new Date(start), to: new Date(start + 1000) })
+      expect(truncated).toBe(false)
+      expect(exported).toHaveLength(2500)
+      expect(new Set(exported.map((e) => e.eventId)).size).toBe(2500)
+      expect(exported.map((e) => e.time.getTime())).toEqual(events.map((e) => e.time.getTime()))
     })
 
     it('keeps only the indexes a query reads: every one is written at each insert', async () => {

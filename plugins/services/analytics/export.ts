@@ -41,8 +41,9 @@ export const EVENT_COLUMNS = Object.keys(eventView({
 /** Every event in the scope, oldest first, up to MAX_EXPORT_EVENTS; whether there were more. */
 export async function allEvents(log: UsageLog, scope: UsageScope): Promise<{ events: UsageEventRecord[]; truncated: boolean }> {
   const events: UsageEventRecord[] = []
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await log.list({ ...scope, limit: PAGE, offset })
+  // Each page continues from the last event read (an offset would make the database count past every earlier one again).
+  for (;;) {
+    const page = await log.list({ ...scope, limit: PAGE, after: events.at(-1) })
     events.push(...page)
     if (page.length < PAGE) return { events, truncated: false }
     if (events.length >= MAX_EXPORT_EVENTS) return { events: events.slice(0, MAX_EXPORT_EVENTS), truncated: true }

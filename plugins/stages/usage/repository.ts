@@ -142,8 +142,9 @@ export function usageRepository(db: SqlClient): UsageEventRepository {
       const params: unknown[] = []
       const where = scopeFilter(scope, params)
       const [limit, offset] = pageOf(scope)
+      const after = scope.after ? ` AND (occurred_at, id) > (${bind(params, scope.after.time)}, ${bind(params, scope.after.id)})` : ''
       const { rows } = await db.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM usage_events WHERE ${where} ORDER BY occurred_at, id LIMIT ${bind(params, limit)} OFFSET ${bind(params, offset)}`,
+        `SELECT ${EVENT_COLUMNS} FROM usage_events WHERE ${where}${after} ORDER BY occurred_at, id LIMIT ${bind(params, limit)} OFFSET ${bind(params, offset)}`,
         params,
       )
       return rows.map(toEventRecord)
