@@ -5,7 +5,7 @@ import { createApp } from './http/app.ts'
 import { startProbes } from './http/probes.ts'
 import { createGatewayServer, serverSettings } from './http/server.ts'
 import { errorWriterFor } from './http/errors.ts'
-import { createLogger, LogLevelControl, type Logger } from './logger.ts'
+import { createLogger, logLevelControl, type Logger } from './logger.ts'
 import { builtinRegistry } from './plugins/loader.ts'
 import { ReloadController } from './runtime/controller.ts'
 import type { ConfigSource } from './config/index.ts'
@@ -72,10 +72,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const gatewayServer = createGatewayServer(app.callback(), serverSettings(snapshot.config.server), logger, (path) => errorWriterFor(path, controller.current.surfaces))
   const { server } = gatewayServer
   // Server timeouts, the header limit and the log level follow the config on every reload.
-  const logLevel = new LogLevelControl(logger, options.logLevel)
+  const applyLogLevel = logLevelControl(logger, options.logLevel)
   controller.onSnapshot((current) => {
     gatewayServer.apply(serverSettings(current.config.server))
-    logLevel.apply(current.config.logging?.level)
+    applyLogLevel(current.config.logging?.level)
   })
   const port = options.port ?? snapshot.config.server?.port ?? 8080
   // Without auth every caller is an admin: listen on the loopback only, unless a host is chosen.

@@ -61,22 +61,13 @@ export function accessLog(logger: Logger): (fields: Record<string, unknown>) => 
   }
 }
 
-/** gateway.yaml's `logging.level`, applied at start and on every reload; a level fixed by the operator (LOG_LEVEL) wins. */
-export class LogLevelControl {
-  readonly #logger: Logger
-  readonly #fixed: string | undefined
-  readonly #initial: string
-
-  constructor(logger: Logger, fixed: string | undefined) {
-    this.#logger = logger
-    this.#fixed = fixed
-    this.#initial = logger.level
-  }
-
-  apply(configured: string | undefined): void {
-    const level = this.#fixed ?? configured ?? this.#initial
-    if (this.#logger.level === level) return
-    this.#logger.level = level
-    this.#logger.info({ level }, 'log level set from logging.level')
+/** gateway.yaml's `logging.level`, to apply at start and on every reload; a level fixed by the operator (LOG_LEVEL) wins. */
+export function logLevelControl(logger: Logger, fixed: string | undefined): (configured: string | undefined) => void {
+  const initial = logger.level
+  return (configured) => {
+    const level = fixed ?? configured ?? initial
+    if (logger.level === level) return
+    logger.level = level
+    logger.info({ level }, 'log level set from logging.level')
   }
 }

@@ -67,6 +67,16 @@ export const unauthorized = (message = 'Missing or invalid credentials.', code =
 export const forbidden = (message: string, code = 'forbidden'): GatewayError =>
   new GatewayError(message, { status: 403, code })
 
+/** The client went before its answer (nginx's 499): what is logged and accounted, never sent. */
+export const clientClosed = (cause?: unknown): GatewayError =>
+  new GatewayError('The client closed the connection.', { status: 499, code: 'client_closed_request', cause })
+
+/** Every target of `route` is failing (its circuits open): the wait is until one would be tried again. */
+export function circuitOpen(route: string, waitMs: number): GatewayError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000))
+  return new GatewayError(`Every target of route '${route}' is failing (circuit open); try again in ${seconds} s.`, { status: 503, code: 'circuit_open', headers: { 'retry-after': String(seconds) } })
+}
+
 /** JS engine errors: their messages ("Maximum call stack size exceeded") are internals, never shown to a client. */
 const ENGINE_ERRORS: readonly (new (...args: never[]) => Error)[] = [RangeError, TypeError, ReferenceError, SyntaxError, URIError, EvalError]
 

@@ -1,7 +1,7 @@
 /** The published plugin API: `import { definePlugin, ... } from 'ai-gateway/plugin'`. */
 export * from './types.ts'
 export {
-  GatewayError, badRequest, conflict, forbidden, isRetryableStatus, notFound, redirectMessage, requestNotSent, retryAfterMs, toGatewayError, unauthorized, upstreamError,
+  GatewayError, badRequest, circuitOpen, clientClosed, conflict, forbidden, isRetryableStatus, notFound, redirectMessage, requestNotSent, retryAfterMs, toGatewayError, unauthorized, upstreamError,
   type ErrorType, type GatewayErrorOptions,
 } from './errors.ts'
 export * from './unified.ts'

@@ -18,10 +18,13 @@ export function formatIssue(issue: ConfigIssue): string {
 /** A config that cannot be used, with every problem found in it. */
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[]
-  constructor(issues: ConfigIssue[]) {
+  /** The same config may load when tried again: a plugin's setup failed (a store or an issuer briefly unreachable), not the config. */
+  readonly passing: boolean
+  constructor(issues: ConfigIssue[], passing = false) {
     super(issues.map(formatIssue).join('\n'))
     this.name = 'ConfigError'
     this.issues = issues
+    this.passing = passing
   }
 }
 

@@ -6,10 +6,6 @@ import type { Surface } from '../../plugin-api/types.ts'
 /** Writes an error as a route's wire does. */
 export type ErrorBody = (error: GatewayError, requestId: string) => unknown
 
-export interface OpenAIErrorBody {
-  error: { message: string; type: string; code: string; param: string | null }
-}
-
 export interface Envelope<T = unknown> {
   success: boolean
   data: T | null
@@ -21,7 +17,7 @@ export interface Envelope<T = unknown> {
   meta: Record<string, unknown>
 }
 
-export const openAIErrorBody: ErrorBody = (error): OpenAIErrorBody => ({ error: { message: error.message, type: error.type, code: error.code, param: error.param } })
+export const openAIErrorBody: ErrorBody = (error) => ({ error: { message: error.message, type: error.type, code: error.code, param: error.param } })
 
 /** The management API's envelope, as in the seed design. */
 export const ENVELOPE: ErrorBody = (error, requestId): Envelope => ({

@@ -1,10 +1,10 @@
 /** The `call` step: the route's targets in the order the `targets` phase gives, past those its plan does not admit (open breakers), with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire (a `native` call: only there). */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type Usage } from '../../plugin-api/unified.ts'
-import { GatewayError, badRequest, fromShape, requestNotSent, retryAfterMs, upstreamError } from '../../plugin-api/errors.ts'
+import { GatewayError, badRequest, circuitOpen, clientClosed, fromShape, requestNotSent, retryAfterMs, upstreamError } from '../../plugin-api/errors.ts'
 import type { NativeResult, ProviderCall, TargetOutcomes, TargetPlan } from '../../plugin-api/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
-import { childSpan, failSpan, SpanKind, type Span } from '../tracing.ts'
+import { childSpan, failSpan, SpanKind, tracedHeaders, type Span } from '../tracing.ts'
 import type { Exchange } from './exchange.ts'
 import { redactError, secretsOf } from '../../plugin-api/kit/secrets.ts'
 import { LazyAbort } from '../../plugin-api/kit/abort.ts'
@@ -63,7 +63,7 @@ export async function callTargets(x: Exchange): Promise<CallResult> {
     }
     if (!plan.fallback) break
   }
-  if (!tried) throw plan.targets.some((t) => speaksWire(x, t)) ? circuitOpen(route, outcomes.retryInMs(plan.targets)) : badRequest(`No target of route '${route.name}' speaks ${x.wire!.name}.`, 'model', 'wire_unsupported')
+  if (!tried) throw plan.targets.some((t) => speaksWire(x, t)) ? circuitOpen(route.name, outcomes.retryInMs(plan.targets)) : badRequest(`No target of route '${route.name}' speaks ${x.wire!.name}.`, 'model', 'wire_unsupported')
   throw lastError!
 }
 
@@ -134,15 +134,6 @@ export function backoffMs(policy: CompiledRetry, retry: number, error: GatewayEr
 /** A plan without outcomes: every target is tried (no stage keeps breakers for it). */
 const ADMIT_ALL: TargetOutcomes<CompiledTarget> = { admit: () => true, success() {}, failure() {}, release() {}, retryInMs: () => 0 }
 
-/** The plan admitted none of its targets (every circuit open): the wait is until it would admit one. */
-function circuitOpen(route: CompiledRoute, waitMs: number): GatewayError {
-  return new GatewayError(`Every target of route '${route.name}' is failing (circuit open); try again in ${Math.ceil(waitMs / 1000)} s.`, {
-    status: 503, code: 'circuit_open', headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
-  })
-}
-
-const clientClosed = (): GatewayError => new GatewayError('The client closed the connection.', { status: 499, code: 'client_closed_request' })
-
 /** The signal, timers, span and error classification of one try of one target. */
 class Attempt {
   readonly call: TargetCall
@@ -176,7 +167,7 @@ class Attempt {
       : undefined
     if (target.timeoutMs) this.#timer = setTimeout(() => this.#timeout(`no answer within ${target.timeoutMs} ms`), target.timeoutMs)
     if (firstToken) this.#firstTokenTimer = setTimeout(() => this.#timeout(`no first token within ${firstToken} ms`), firstToken)
-    this.call = new TargetCall(x, target, route, this.#abort)
+    this.call = new TargetCall(x, target, route, this.#abort, tracedHeaders(this.#span ?? parent, target.headers))
   }
 
   /** Read a stream's first item within the attempt; the rest is read by the pump, still under this attempt's timers. */
@@ -230,9 +221,9 @@ class TargetCall implements ProviderCall {
   readonly #route: CompiledRoute
   readonly #abort: LazyAbort | Exchange
 
-  constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute, abort: LazyAbort | undefined) {
+  constructor(x: Exchange, target: CompiledTarget, route: CompiledRoute, abort: LazyAbort | undefined, headers: Readonly<Record<string, string>> | undefined) {
     this.requestId = x.requestId
-    this.headers = target.headers
+    this.headers = headers
     this.#x = x
     this.#target = target
     this.#route = route

@@ -164,6 +164,6 @@ async function setupPlugin(
     settled = true
     return instance as Lifecycle
   } catch (err) {
-    throw new ConfigError([load.loaded.issue(slot.path, `plugin ${manifest.id} failed to set up: ${(err as Error).message}`)])
+    throw new ConfigError([load.loaded.issue(slot.path, `plugin ${manifest.id} failed to set up: ${(err as Error).message}`)], true)
   }
 }

@@ -14,6 +14,7 @@ import { InstancePool } from './instances.ts'
 import 'reflect-metadata'
 import { container as rootContainer } from 'tsyringe'
 import { GatewayMetrics } from '../metrics.ts'
+import { Gauge, type Registry } from 'prom-client'
 import type { GatewayServices } from './services.ts'
 import type { Snapshot } from './snapshot.ts'
 import { buildSnapshot } from './build.ts'
@@ -76,8 +77,10 @@ export class ReloadController {
   #startedWith: NonNullable<GatewayConfig['server']> = {}
   /** The blocks plugins read once, as the process started with them (see readOnceBlocks). */
   #startedBlocks = new Map<string, string>()
-  /** Digest of the last file content that failed, so it is not retried until it changes. */
+  /** Digest of the last file content that failed, and when to try it again: a refused config waits for the file to change; one whose plugin failed to set up is retried, backing off from 1 s to a minute. */
   #failedDigest: string | undefined
+  #retryAt = 0
+  #failuresInRow = 0
   #poll: NodeJS.Timeout | undefined
   #reloads = { ok: 0, failed: 0 }
   readonly #snapshotListeners: ((snapshot: Snapshot) => void)[] = []
@@ -92,6 +95,14 @@ export class ReloadController {
     this.#serving = () => serving()
     this.shared = { serving: new Promise<void>((resolve) => { serving = resolve }), metrics, container: rootContainer.createChildContainer(), kept: new Map(), runsJobs: options.runsJobs ?? true, provider: (name) => this.#current?.providers.get(name), rebuild: (reason) => this.reload(reason, true, true).then(() => undefined, () => undefined), features: () => this.#current?.features }
     this.shared.container.register(GatewayControl.key, { useValue: this.#control() })
+    this.#configGauges(metrics.registry)
+  }
+
+  /** Read at scrape time, for an alert and a rollout check: whether the last reload took, and which config version serves (across replicas). */
+  #configGauges(registry: Registry): void {
+    const controller = this
+    new Gauge({ name: 'gateway_config_last_reload_successful', help: '1 if the config file as last read is serving; 0 while a refused reload leaves the previous config serving.', registers: [registry], collect() { this.set(controller.#lastError ? 0 : 1) } })
+    new Gauge({ name: 'gateway_config_info', help: 'The config version serving (its hash, as /health shows), value 1.', labelNames: ['version'], registers: [registry], collect() { this.reset(); if (controller.#current) this.set({ version: controller.#current.version }, 1) } })
   }
 
   /** Load the initial config; throws (ConfigError) if it is not usable. */
@@ -165,7 +176,7 @@ export class ReloadController {
     let digest: string | undefined
     try {
       digest = await this.#digest()
-      if (!force && digest !== undefined && (digest === this.#fileDigest || digest === this.#failedDigest)) {
+      if (!force && digest !== undefined && (digest === this.#fileDigest || (digest === this.#failedDigest && Date.now() < this.#retryAt))) {
         // Back to the file being served (a bad edit undone): nothing is wrong any more.
         if (digest === this.#fileDigest) this.#lastError = null
         return { status: 'unchanged', version: old.version }
@@ -179,6 +190,7 @@ export class ReloadController {
       this.#current = next
       for (const listener of this.#snapshotListeners) listener(next)
       this.#lastError = null
+      this.#failuresInRow = 0
       this.#restartRequired = RESTART_ONLY.filter((k) => next.config.server?.[k] !== this.#startedWith[k]).map((k) => `server.${k}`)
       for (const [at, block] of readOnceBlocks(load)) if (this.#startedBlocks.get(at) !== block) this.#restartRequired.push(at)
       if (this.#restartRequired.length) this.#logger.warn({ settings: this.#restartRequired }, 'config changes that need a restart to take effect')
@@ -191,9 +203,11 @@ export class ReloadController {
       const issues = err instanceof ConfigError ? err.issues : []
       this.#lastError = { at: new Date(), message: (err as Error).message, issues }
       this.#failedDigest = digest
+      const retryInMs = err instanceof ConfigError && !err.passing ? undefined : Math.min(60_000, 1000 * 2 ** this.#failuresInRow++)
+      this.#retryAt = retryInMs === undefined ? Infinity : Date.now() + retryInMs
       this.#reloads.failed++
       this.shared.metrics.reloads.inc({ result: 'failed' })
-      this.#logger.error({ reason, error: this.#lastError.message }, 'config reload rejected; the previous config keeps serving')
+      this.#logger.error({ reason, error: this.#lastError.message, retry_in_s: retryInMs && retryInMs / 1000 }, 'config reload rejected; the previous config keeps serving')
       return { status: 'failed', error: this.#lastError }
     }
   }

@@ -1,5 +1,6 @@
 /** A runtime snapshot: one validated config made live. */
 import 'reflect-metadata'
+import bytes from 'bytes'
 import type { DependencyContainer } from 'tsyringe'
 import type { ConfigLoad } from '../config/index.ts'
 import type { GatewayConfig } from '../config/types.ts'
@@ -117,7 +118,7 @@ export class Snapshot {
     this.#backends = instances.filter((i) => BACKEND_KINDS.includes(i.slot.kind)).map((i) => [i.slot.kind, i.instance])
     this.surfaces = ofKind('surface').map((i) => ({ name: i.slot.name, surface: i.instance }))
     this.services = ofKind('service').map((i) => ({ name: i.slot.name, service: i.instance }))
-    this.bodyLimit = parseBytes(this.config.server?.body_limit) ?? DEFAULT_BODY_LIMIT
+    this.bodyLimit = bytes.parse(this.config.server?.body_limit ?? DEFAULT_BODY_LIMIT) ?? DEFAULT_BODY_LIMIT
     this.tokenizer = capability(Tokenizer)
     this.#stages = ofKind('stage')
       .map((i) => ({
@@ -202,13 +203,4 @@ export class Snapshot {
 /** A capability from `container` or the gateway's (its parent), or undefined when nothing provides it. */
 export function tryResolve<T>(container: DependencyContainer, capability: Token<T>): T | undefined {
   return container.isRegistered(capability.key, true) ? container.resolve<T>(capability.key) : undefined
-}
-
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
-function parseBytes(value: string | number | undefined): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value === 'number') return value
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb)?$/i.exec(value.trim())
-  if (!m) return undefined
-  return Math.floor(Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()])
 }

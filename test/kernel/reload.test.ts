@@ -88,6 +88,8 @@ describe('hot reload', () => {
     expect(value!.config.last_error!.message).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:2:1 bogus: unknown key 'bogus' \\(allowed: version, server, .*routes.*\\)$`))
     expect((await chat(gw, 'mock')).status).toBe(200)
     expect((await chat(gw, 'new-route')).status).toBe(404)
+    const metrics = async () => (await (await fetch(`${gw!.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('gateway_config_'))
+    expect(await metrics()).toEqual(expect.arrayContaining(['gateway_config_last_reload_successful 0', `gateway_config_info{version="${before}"} 1`, 'gateway_config_reloads_total{result="failed"} 1']))
 
     // A YAML syntax error is rejected the same way.
     await writeFile(file, 'version: 1\nroutes: [\n')
@@ -98,6 +100,9 @@ describe('hot reload', () => {
     await writeFile(file, config(['mock', 'new-route']))
     await waitFor(async () => (await health(gw!)).config.last_error === null, 2000)
     expect((await chat(gw, 'new-route')).status).toBe(200)
+    const after = (await health(gw)).config.version
+    expect(await metrics()).toEqual(expect.arrayContaining(['gateway_config_last_reload_successful 1', `gateway_config_info{version="${after}"} 1`]))
+    expect((await metrics()).filter((l) => l.startsWith('gateway_config_info'))).toHaveLength(1)
   })
 
   it('clears the error when a bad edit is undone, the file back to the config being served', async () => {
@@ -118,6 +123,26 @@ describe('hot reload', () => {
     expect(outcome.status).toBe('failed')
     expect((await health(gw)).config.last_error!.message).toMatch(/providers\.acme: plugin provider\.acme failed to set up: acme refuses to start/)
     expect((await chat(gw, 'acme')).body.choices[0].message.content).toBe('hello')
+  })
+
+  it('retries a reload whose plugin failed to set up (its backend briefly down), backing off, without the file changing; a refused config waits for an edit', async () => {
+    await writeFile(file, config(['mock', 'acme']))
+    gw = await startTestGateway({ file }, { watch: true, pollMs: 100 })
+    const backend = path.join(dir, 'backend-up')
+    await writeFile(file, config(['mock', 'acme'], 'back', `, backend_file: ${backend}`))
+    await waitFor(async () => /acme cannot reach its backend/.test((await health(gw!)).config.last_error?.message ?? ''), 2000)
+    expect((await chat(gw, 'acme')).body.choices[0].message.content).toBe('hello')
+    await writeFile(backend, '')
+    // Retried 1 s after the failure, then 2 s, 4 s after the one before (a loaded machine may miss the first).
+    await waitFor(async () => (await chat(gw!, 'acme')).body.choices[0].message.content === 'back', 8000)
+    expect((await health(gw)).config.last_error).toBeNull()
+
+    // A config refused as such is not tried again until the file changes (the poll sees the same digest).
+    await writeFile(file, config(['mock', 'acme'], 'back', `, backend_file: ${backend}`).replace('version: 1', 'version: 1\nbogus: true'))
+    await waitFor(async () => (await health(gw!)).config.last_error !== null, 2000)
+    const failed = gw.controller.reloadCounts.failed
+    await new Promise((r) => setTimeout(r, 2500))
+    expect(gw.controller.reloadCounts.failed).toBe(failed)
   })
 
   it('fails the start, not the process, when a plugin throws in setup', async () => {

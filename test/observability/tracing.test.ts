@@ -11,9 +11,9 @@ const attrs = (span: OtlpSpan) => Object.fromEntries(span.attributes.map((a) => 
 
 /**
  * A gateway exporting its traces (OTLP over HTTP, JSON) to a collector that keeps every span it
- * receives; route `m` goes to the mock provider's `mock-1`; `extra` is more top-level YAML.
+ * receives; route `m` goes to the mock provider's `mock-1`; `extraRoutes` is more routes or top-level YAML, `extraProviders` more providers.
  */
-async function tracedGateway(extra = '') {
+async function tracedGateway(extraRoutes = '', extraProviders = '') {
   const spans: OtlpSpan[] = []
   const collector = await startUpstream((req, res) => {
     for (const rs of req.body.resourceSpans ?? []) for (const ss of rs.scopeSpans) spans.push(...ss.spans)
@@ -25,10 +25,10 @@ telemetry:
   otel: { endpoint: "${collector.url}/v1/traces", flush_interval_ms: 50 }
 providers:
   mock: { plugin: mock }
-routes:
+${extraProviders}routes:
   - model: m
     targets: [ { provider: mock, model: mock-1 } ]
-${extra}`)
+${extraRoutes}`)
   cleanup.push(() => gw.close())
   return { spans, collector, gw }
 }
@@ -72,6 +72,28 @@ describe('OpenTelemetry traces (telemetry.otel)', () => {
     expect(spans.filter((s) => s.traceId === unsampled)).toEqual([])
     // A malformed header starts a trace of the gateway's own.
     expect(spans.filter((s) => s.name === 'gateway.request' && !s.parentSpanId)).toHaveLength(1)
+  })
+
+  it('sends the upstream call\'s span to the provider as its parent (W3C traceparent); a caller\'s unsampled trace goes on unsampled', async () => {
+    const seen: (string | undefined)[] = []
+    const upstream = await startUpstream((req, res) => {
+      seen.push(req.headers.traceparent as string | undefined)
+      sendJson(res, 200, { id: 'c1', object: 'chat.completion', created: 0, model: 'gpt-x', choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })
+    })
+    cleanup.push(() => upstream.close())
+    const { spans, gw } = await tracedGateway(`  - model: up
+    targets: [ { provider: up, model: gpt-x } ]
+`, `  up: { plugin: openai, api_key: sk-test, base_url: "${upstream.url}/v1" }\n`)
+    const ask = (headers: Record<string, string> = {}) => postJson(`${gw.url}/v1/chat/completions`, { model: 'up', messages: [{ role: 'user', content: 'hi' }] }, headers)
+    expect((await ask()).status).toBe(200)
+    await waitFor(() => spans.some((s) => s.name === 'chat gpt-x'), 5000)
+    const call = spans.find((s) => s.name === 'chat gpt-x')!
+    expect(seen[0]).toBe(`00-${call.traceId}-${call.spanId}-01`)
+
+    const unsampled = '1bf7651916cd43dd8448eb211c80319c'
+    expect((await ask({ traceparent: `00-${unsampled}-b7ad6b7169203331-00` })).status).toBe(200)
+    // The same trace, not sampled (the gateway's own span id: it took part without recording).
+    expect(seen[1]).toMatch(new RegExp(`^00-${unsampled}-[0-9a-f]{16}-00$`))
   })
 
   it('exports one span per pipeline step and per stage plugin, in the declared order, under the request span', async () => {

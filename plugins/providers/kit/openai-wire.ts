@@ -22,7 +22,7 @@ import https from 'node:https'
 import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import {
-  GatewayError, completionStream, isChatStream, redactSecrets, requestNotSent, upstreamError,
+  GatewayError, clientClosed, completionStream, isChatStream, redactSecrets, requestNotSent, upstreamError,
   type ChatChunk, type ChatRequest, type ChatResponse, type ChatStream, type EmbeddingRequest, type EmbeddingResponse, type JsonSchema, type ModelInfo,
   type PluginContext, type Provider, type ProviderCall, type Usage,
 } from '../../../plugin-api/index.ts'
@@ -577,7 +577,7 @@ function abortedError(signal: AbortSignal | undefined, provider: string, cause: 
   if (reason instanceof Error && reason.name === 'TimeoutError') {
     return upstreamError(undefined, 'the route\'s timeout_ms elapsed', { kind: 'timeout', provider, cause })
   }
-  return new GatewayError('The client closed the connection.', { status: 499, code: 'client_closed_request', cause })
+  return clientClosed(cause)
 }
 
 function isAbort(err: unknown): boolean {
