@@ -19,7 +19,7 @@ export const pricedCompletion = {
 export const okUpstream = (): Promise<MockUpstream> => startUpstream((_req, res) => sendJson(res, 200, pricedCompletion))
 
 /** USD per 1M tokens for the upstream model the suites use. */
-export const PRICE = { input: 2, output: 8, cached_input: 0.5 }
+export const PRICE = { input: 2, output: 8, cached_input: 0.5, cache_write_input: 2.5 }
 
 /** `services`: more YAML lines under services: (indented two spaces). */
 export function usageConfig(upstreamUrl: string, url: string, schema: string, extra = '', services = ''): string {
@@ -31,7 +31,7 @@ store: { plugin: postgres, url: "${url}", schema: ${schema} }
 services:
   analytics: {}
 ${services}pricing:
-  priced-model: { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input} }
+  priced-model: { input: ${PRICE.input}, output: ${PRICE.output}, cached_input: ${PRICE.cached_input}, cache_write_input: ${PRICE.cache_write_input} }
 providers:
   a: { plugin: openai, api_key: sk-test, base_url: "${upstreamUrl}/v1" }
 routes:

@@ -55,6 +55,15 @@ describe('one usage event per /v1 request, matching what the client saw', () => 
     expect(event.latencyMs).toBeGreaterThanOrEqual(0)
   })
 
+  it('prices prompt tokens written to the provider\'s cache (prompt_tokens_details.cache_write_tokens) at cache_write_input', async () => {
+    const usage = { ...USAGE, prompt_tokens_details: { cached_tokens: 200, cache_write_tokens: 100 } }
+    const up = await upstream((_req, res) => sendJson(res, 200, { ...completion('Foxes are quick.'), usage }))
+    const gw = await gateway(up.url)
+    expect((await postJson(`${gw.url}/v1/chat/completions`, ask, user('alice', 'user', 'research'))).status).toBe(200)
+    const [event] = await storedEvents(gw, 1)
+    expect(event.costUsd).toBeCloseTo((700 * PRICE.input + 200 * PRICE.cached_input + 100 * PRICE.cache_write_input + 500 * PRICE.output) / 1e6, 10)
+  })
+
   it('streaming: asks the upstream for usage even when the client did not, and keeps that chunk from the client', async () => {
     const up = await upstream((_req, res) => sendSse(res, [{ data: chunk('Foxes') }, { data: chunk(' run.') }, { data: chunk(null, 'stop') }, { data: usageChunk }, { data: '[DONE]' }]))
     const gw = await gateway(up.url)

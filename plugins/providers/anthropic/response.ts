@@ -29,13 +29,14 @@ export type UsageCounts = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens' 
  */
 export function toUsage(usage: UsageCounts): Usage {
   const cached = usage.cache_read_input_tokens ?? 0
-  const prompt = usage.input_tokens + cached + (usage.cache_creation_input_tokens ?? 0)
+  const written = usage.cache_creation_input_tokens ?? 0
+  const prompt = usage.input_tokens + cached + written
   const thinking = usage.output_tokens_details?.thinking_tokens
   return {
     prompt_tokens: prompt,
     completion_tokens: usage.output_tokens,
     total_tokens: prompt + usage.output_tokens,
-    prompt_tokens_details: { cached_tokens: cached },
+    prompt_tokens_details: written ? { cached_tokens: cached, cache_write_tokens: written } : { cached_tokens: cached },
     ...(thinking !== undefined ? { completion_tokens_details: { reasoning_tokens: thinking } } : {}),
   }
 }

@@ -12,6 +12,8 @@ export interface ModelPrice {
   readonly output: number
   /** Cached prompt tokens (prompt_tokens_details.cached_tokens); defaults to `input`. */
   readonly cached_input?: number
+  /** Prompt tokens written to the provider's cache (prompt_tokens_details.cache_write_tokens; Anthropic bills 1.25x input); defaults to `input`. */
+  readonly cache_write_input?: number
   /** Output-token limit: what a request without max_tokens may cost at most (budget reservations), for providers that require max_tokens. */
   readonly max_output_tokens?: number
   /** Input and output tokens the model holds at once (what a conversation's history is fitted into). */
@@ -35,6 +37,8 @@ export interface TokenCounts {
   readonly completion: number
   /** Of the prompt tokens, how many were read from the provider's prompt cache. */
   readonly cached?: number
+  /** Of the prompt tokens, how many were written to it. */
+  readonly cacheWrite?: number
 }
 
 /** The most unpriced model names told about (a glob route passes clients' names on). */
@@ -78,8 +82,9 @@ export class PriceTable implements Pricing {
       return 0
     }
     const cached = Math.min(tokens.cached ?? 0, tokens.prompt)
-    const uncached = tokens.prompt - cached
-    return (uncached * price.input + cached * (price.cached_input ?? price.input) + tokens.completion * price.output) / 1_000_000
+    const written = Math.min(tokens.cacheWrite ?? 0, tokens.prompt - cached)
+    const uncached = tokens.prompt - cached - written
+    return (uncached * price.input + cached * (price.cached_input ?? price.input) + written * (price.cache_write_input ?? price.input) + tokens.completion * price.output) / 1_000_000
   }
 
   maxOutputTokens(model: string | undefined): number | undefined {

@@ -92,10 +92,13 @@ describe('anthropic provider: chat completions', () => {
     expect(f.lastRequest().body.max_tokens).toBe(1000)
   })
 
-  it('reports cached prompt tokens: prompt_tokens includes them and prompt_tokens_details counts them', async () => {
+  it('reports cached prompt tokens: prompt_tokens includes them and prompt_tokens_details counts reads and writes', async () => {
     f.upstream.handle((_req, res) => sendMessage(res, message([text('ok')], { usage: usage({ input_tokens: 10, cache_read_input_tokens: 90, cache_creation_input_tokens: 5, output_tokens: 3 }) })))
     const res = await f.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Hi' }] })
-    expect(res.usage).toMatchObject({ prompt_tokens: 105, completion_tokens: 3, total_tokens: 108, prompt_tokens_details: { cached_tokens: 90 } })
+    expect(res.usage).toMatchObject({ prompt_tokens: 105, completion_tokens: 3, total_tokens: 108, prompt_tokens_details: { cached_tokens: 90, cache_write_tokens: 5 } })
+    // Priced from the catalog: writes at 1.25x input (claude-sonnet-4-5: $3.75 per 1M), reads at 0.1x.
+    const { PriceTable } = await import('../../../plugins/services/pricing/prices.ts')
+    expect(new PriceTable().cost('claude-sonnet-4-5-20250929', { prompt: 105, completion: 3, cached: 90, cacheWrite: 5 })).toBeCloseTo((10 * 3 + 90 * 0.3 + 5 * 3.75 + 3 * 15) / 1e6, 12)
   })
 
   it.each([
