@@ -53,10 +53,7 @@ export async function readConfigFile(file: string, env: NodeJS.ProcessEnv = proc
 export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env, options: ParseOptions = {}): ParsedConfig {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
-  const position = (offset: number): { line: number; col: number } => {
-    const p = lineCounter.linePos(offset)
-    return { line: p.line, col: p.col }
-  }
+  const position = (offset: number): { line: number; col: number } => lineCounter.linePos(offset)
 
   const issues: ConfigIssue[] = []
   const lines = text.split('\n')
@@ -64,7 +61,10 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     const { line, col } = position(e.pos[0])
     // `{ port: ${PORT} }` is a YAML error: in a flow mapping, braces end the plain scalar.
     const hint = /\{[^}]*\$\{/.test(lines[line - 1] ?? '') ? ' (a ${VAR} inside a { } mapping must be quoted: quote it, "${VAR}", or use block style)' : ''
-    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}${hint}` })
+    const key = e.code === 'DUPLICATE_KEY' ? `: '${/^["']?([^"':,}]*)/.exec(lines[line - 1].slice(col - 1))![1].trim()}' is given twice` : ''
+    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}${key}${hint}` })
+    // What follows an unquoted ${VAR} in { } is the parser losing its place: one line says it all.
+    if (hint) break
   }
   if (issues.length) throw new ConfigError(issues)
 
@@ -135,6 +135,9 @@ function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (str
 /** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. A malformed reference fails with no variable named: an error whatever the environment (its text would become the value). */
 function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, keys: (string | number)[], variable: string, message: string) => void): void {
   visit(doc, {
+    Alias(_key, node, ancestors) {
+      if (!node.resolve(doc)) fail(node, pathOf([...ancestors, node]), '', `YAML: the alias *${node.source} has no anchor &${node.source} before it`)
+    },
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string' || !/\$\{|^os\.environ\//.test(node.value)) return
       const original = node.value

@@ -121,8 +121,20 @@ describe('environment interpolation', () => {
   })
 
   it('explains that a variable inside a { } flow mapping must be quoted', async () => {
-    const found = await issues(`version: 1\nserver: { port: \${PORT:-8080} }\n`)
+    const found = await issues(`version: 1\nserver: { port: \${PORT:-8080}, host: 0.0.0.0 }\nproviders:\n  mock: { plugin: mock }\nroutes:\n  - model: m\n    targets: [ { provider: mock } ]\n`)
     expect(found[0]).toMatch(/^gw\.yaml:2:\d+ \(root\): YAML syntax: .*quote it/)
+    // One line: what follows is the parser losing its place (it was a dozen lines down to the last one).
+    expect(found).toHaveLength(1)
+  })
+
+  it('names a key given twice, block or flow style, at its second place', async () => {
+    expect(await issues(`version: 1\nproviders:\n  mock: { plugin: mock }\n  mock: { plugin: mock }\n`)).toEqual(["gw.yaml:4:3 (root): YAML syntax: Map keys must be unique: 'mock' is given twice"])
+    expect(await issues(`version: 1\nserver: { port: 1, "port": 2 }\n`)).toEqual(["gw.yaml:2:20 (root): YAML syntax: Map keys must be unique: 'port' is given twice"])
+  })
+
+  it('places an alias without its anchor at the alias, with its path (it was reported at 1:1)', async () => {
+    const text = `version: 1\nproviders:\n  mock: { plugin: mock }\nroutes:\n  - model: m\n    targets: *mock_targets\n`
+    expect(await issues(text)).toEqual(['gw.yaml:6:14 routes[0].targets: YAML: the alias *mock_targets has no anchor &mock_targets before it'])
   })
 
   it('keeps a quoted variable a string', async () => {
