@@ -647,11 +647,21 @@ export interface ModelEndpoint<Wire = any> {
   streamEncoder?(req: RouteRequest<Wire>, x: StageExchange): StreamEncoder
 }
 
+/** What an error writer may read of the request it answers. */
+export interface ErrorRequest {
+  readonly path: string
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+}
+
 /** A wire format clients speak (a chat API, a messages API, Responses...): its routes under /v1. */
 export interface Surface extends Lifecycle {
   readonly endpoints: readonly (ModelEndpoint | RouteSpec)[]
-  /** An error as this wire writes it (default: OpenAI's `{ error: { message, type, code, param } }`). */
-  errorBody?(error: GatewayError, requestId: string): unknown
+  /**
+   * An error as this wire writes it (default: OpenAI's `{ error: { message, type, code, param } }`).
+   * `request`, when there is one, is the refused request's path and headers: for a path two wires
+   * share (`GET /v1/models`, which Anthropic's SDKs call too), the wire its caller speaks.
+   */
+  errorBody?(error: GatewayError, requestId: string, request?: ErrorRequest): unknown
   /** A header this wire's clients read the request id from (some SDKs read `request-id`), set on its answers besides `x-request-id`. */
   readonly requestIdHeader?: string
 }
