@@ -426,6 +426,12 @@ export interface CallOptions {
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>
 }
 
+/** What routes' `when: { headers, metadata }` read of a call: its client's headers (lower-case names) and its body's `metadata`. */
+export interface RoutingFacts {
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>
+  readonly metadata?: Readonly<Record<string, unknown>> | null
+}
+
 /** Options for `GatewayCalls.native`. */
 export interface NativeOptions extends CallOptions {
   /** The client's headers that are part of the wire, for the provider to forward (ProviderCall.wireHeaders). */
@@ -451,6 +457,8 @@ export interface Call<T> {
   readonly route: string
   readonly provider: string | undefined
   readonly model: string | undefined
+  /** What was dropped or changed on the way, as a request's `x-gateway-warning` says (a stream's, once it has ended). */
+  readonly warnings: readonly string[]
 }
 
 /** The gateway's own pipeline, as a caller: route, stages, targets, accounting. */
@@ -464,8 +472,11 @@ export interface GatewayCalls {
    * models asks their targets' providers (`Provider.listModels`) and keeps the names routes() answers for the caller.
    */
   globRoutes(): readonly RouteInfo[]
-  /** Whether a route answers `model` for the caller (after its department's overrides), without calling it. */
-  routes(model: string): RouteInfo | undefined
+  /**
+   * Whether a route answers `model` for the caller (after its department's overrides), without calling it.
+   * `facts`: what a route's `when: { headers, metadata }` reads, as a call with them would be routed (default none).
+   */
+  routes(model: string, facts?: RoutingFacts): RouteInfo | undefined
   /** A provider's own wire call that generates nothing (`Provider.native[wire]`, e.g. a token count; `model` set per target), routed and tried as `chat`
    * is (timeouts, retries, breakers, fallback, errors mapped and redacted); in metrics and traces, not a usage event (stages opt in by `operations`) unless `metered`. */
   native(wire: string, model: string, body: Record<string, unknown>, options?: NativeOptions): Promise<Call<NativeResult>>
@@ -647,11 +658,21 @@ export interface ModelEndpoint<Wire = any> {
   streamEncoder?(req: RouteRequest<Wire>, x: StageExchange): StreamEncoder
 }
 
+/** What an error writer may read of the request it answers. */
+export interface ErrorRequest {
+  readonly path: string
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+}
+
 /** A wire format clients speak (a chat API, a messages API, Responses...): its routes under /v1. */
 export interface Surface extends Lifecycle {
   readonly endpoints: readonly (ModelEndpoint | RouteSpec)[]
-  /** An error as this wire writes it (default: OpenAI's `{ error: { message, type, code, param } }`). */
-  errorBody?(error: GatewayError, requestId: string): unknown
+  /**
+   * An error as this wire writes it (default: OpenAI's `{ error: { message, type, code, param } }`).
+   * `request`, when there is one, is the refused request's path and headers: for a path two wires
+   * share (`GET /v1/models`, which Anthropic's SDKs call too), the wire its caller speaks.
+   */
+  errorBody?(error: GatewayError, requestId: string, request?: ErrorRequest): unknown
   /** A header this wire's clients read the request id from (some SDKs read `request-id`), set on its answers besides `x-request-id`. */
   readonly requestIdHeader?: string
 }

@@ -1,10 +1,10 @@
 /** The one place errors become wire format. */
 import type Koa from 'koa'
 import { toGatewayError, type GatewayError } from '../../plugin-api/errors.ts'
-import type { Surface } from '../../plugin-api/types.ts'
+import type { ErrorRequest, Surface } from '../../plugin-api/types.ts'
 
 /** Writes an error as a route's wire does. */
-export type ErrorBody = (error: GatewayError, requestId: string) => unknown
+export type ErrorBody = (error: GatewayError, requestId: string, request?: ErrorRequest) => unknown
 
 export interface Envelope<T = unknown> {
   success: boolean
@@ -47,6 +47,6 @@ export function respondWithError(ctx: Koa.Context, err: unknown): GatewayError {
   if (error.headers) ctx.set(error.headers)
   // A client without valid credentials does not keep the connection (a slow one would hold it).
   if (error.status === 401) ctx.set('connection', 'close')
-  ctx.body = ((ctx.state.errorBody as ErrorBody | undefined) ?? errorWriterFor(ctx.path, (ctx.state.snapshot as { surfaces?: readonly { surface: Surface }[] } | undefined)?.surfaces))(error, String(ctx.state.requestId))
+  ctx.body = ((ctx.state.errorBody as ErrorBody | undefined) ?? errorWriterFor(ctx.path, (ctx.state.snapshot as { surfaces?: readonly { surface: Surface }[] } | undefined)?.surfaces))(error, String(ctx.state.requestId), ctx.request)
   return error
 }

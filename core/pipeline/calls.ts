@@ -1,7 +1,7 @@
 /** The pipeline as a caller: what services and stages get as `gateway` (GatewayCalls). */
 import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse } from '../../plugin-api/unified.ts'
 import { toGatewayError } from '../../plugin-api/errors.ts'
-import type { Call, CallOptions, ExchangeOutcome, GatewayCalls, NativeResult, Operation, Principal, RouteInfo } from '../../plugin-api/types.ts'
+import type { Call, CallOptions, ExchangeOutcome, GatewayCalls, NativeResult, Operation, Principal, RouteInfo, RoutingFacts } from '../../plugin-api/types.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { childSpan, SpanKind, tracer, type Span } from '../tracing.ts'
 import { account } from './account.ts'
@@ -57,9 +57,9 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
     },
     models: () => snapshot.visibleModels(principal, {}),
     globRoutes: () => snapshot.routes.globRoutes(),
-    routes(model: string): RouteInfo | undefined {
+    routes(model: string, facts: RoutingFacts = {}): RouteInfo | undefined {
       const routed = snapshot.access.routeFor(principal, model)
-      const resolved = snapshot.routes.resolve(routed, { principal, headers: {}, metadata: undefined })
+      const resolved = snapshot.routes.resolve(routed, { principal, headers: facts.headers ?? {}, metadata: facts.metadata })
       if (!resolved || snapshot.access.modelDenial(principal, model, resolved.route.name, routed)) return undefined
       return resolved.route.info
     },
@@ -89,7 +89,7 @@ export function backgroundCalls(current: () => Snapshot, principal: Principal, s
     native: (wire, model, body, options) => pinned((calls) => calls.native(wire, model, body, options)),
     models: () => gatewayCalls(current(), principal).models(),
     globRoutes: () => current().routes.globRoutes(),
-    routes: (model) => gatewayCalls(current(), principal).routes(model),
+    routes: (model, facts) => gatewayCalls(current(), principal).routes(model, facts),
   }
 }
 
@@ -117,7 +117,7 @@ async function run<T extends ChatResult | EmbeddingResponse | NativeResult>(x: E
   } else {
     finish()
   }
-  return { result, done, route: x.compiledRoute!.name, provider: x.provider, model: x.upstreamModel }
+  return { result, done, route: x.compiledRoute!.name, provider: x.provider, model: x.upstreamModel, warnings: x.warnings }
 }
 
 function failedOutcome(x: Exchange): ExchangeOutcome {

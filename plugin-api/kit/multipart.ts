@@ -66,7 +66,8 @@ export async function readMultipart(req: IncomingMessage, limit: number): Promis
       })
       stream.on('limit', () => fail(tooLarge(limit)))
       stream.on('end', () => {
-        if (!failed) files.push({ field, filename: info.filename ?? 'upload', contentType: info.mimeType ?? 'application/octet-stream', data: Buffer.concat(chunks) })
+        // A quote in a name is sent as %22 (the HTML standard's form encoding, which fetch's FormData and so the official SDKs follow): the name as the client knew it.
+        if (!failed) files.push({ field, filename: info.filename?.replaceAll('%22', '"') ?? 'upload', contentType: info.mimeType ?? 'application/octet-stream', data: Buffer.concat(chunks) })
       })
     })
     parser.on('error', (err: Error) => fail(badRequest(`The multipart body cannot be read: ${err.message}`, null, 'invalid_multipart')))

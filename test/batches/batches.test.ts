@@ -60,6 +60,9 @@ routes:
   - { model: limited, targets: [ { provider: up, model: gpt-4o-mini } ] }
   - { model: strict-a, strict: true, targets: [ { provider: up, model: gpt-4o-mini } ] }
   - { model: extra-a, extra_params: [top_k], targets: [ { provider: up, model: gpt-4o-mini } ] }
+  - { model: tiered, when: { metadata: { tier: gold } }, targets: [ { provider: up, model: gold-model } ] }
+  - { model: tiered, when: { headers: { x-team: blue } }, targets: [ { provider: up, model: blue-model } ] }
+  - { model: tiered, strict: true, targets: [ { provider: up, model: plain-model } ] }
 auth:
   strategies:
     - plugin: api-key
@@ -176,6 +179,33 @@ services:
       expect(b.n ?? 1).toBe(1)
     }
     expect(sent.find((b) => b.messages[0].content === 'v-extra')).toMatchObject({ top_k: 3 })
+  })
+
+  it('routes each line as the request sent directly: by its metadata and the creating request\'s headers, its warnings in response.headers', async () => {
+    handler = answer
+    const ask = (text: string) => [{ role: 'user' as const, content: text }]
+    // A field outside the chat API: dropped with a warning on the metadata and header routes, refused on the strict one they stand before.
+    const gold = { model: 'tiered', metadata: { tier: 'gold' }, temperatur: 0.5, messages: ask('r-gold') }
+    const blue = { model: 'tiered', temperatur: 0.5, messages: ask('r-blue') }
+    const direct = await alice.chat.completions.create(gold as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming).withResponse()
+    expect(direct.data.model).toBe('gold-model')
+    const warning = direct.response.headers.get('x-gateway-warning')
+    expect(warning).toContain("dropped 'temperatur'")
+    const directBlue = await alice.chat.completions.create(blue as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { headers: { 'x-team': 'blue' } })
+    expect(directBlue.model).toBe('blue-model')
+
+    const file = await upload(alice, [line('gold', gold), line('blue', blue)])
+    const created = await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }, { headers: { 'x-team': 'blue' } })
+    const done = await ended(alice, created.id)
+    expect(done).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 2, failed: 0 } })
+    const outputs = await jsonl(alice, done.output_file_id!)
+    expect(outputs.map((o) => [o.custom_id, o.response.body.model])).toEqual([['gold', 'gold-model'], ['blue', 'blue-model']])
+    expect(outputs[0].response.headers).toMatchObject({ 'x-gateway-route': 'tiered', 'x-gateway-provider': 'up', 'x-gateway-model': 'gold-model', 'x-gateway-warning': warning })
+    expect(outputs[1].response.headers['x-gateway-warning']).toContain("dropped 'temperatur'")
+    // The key that created it is not kept with the batch.
+    const [row] = (await capability(gw, Store).sql.query<{ headers: Record<string, string> }>('SELECT headers FROM batches WHERE id = $1', [created.id])).rows
+    expect(row!.headers['x-team']).toBe('blue')
+    expect(JSON.stringify(row!.headers)).not.toContain(ALICE)
   })
 
   it('answers an embeddings line the endpoint would refuse with its 400, never sending it', async () => {

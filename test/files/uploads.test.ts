@@ -6,7 +6,9 @@
 import http from 'node:http'
 import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import contentDisposition from 'content-disposition'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { Files } from '../../plugins/contracts/files.ts'
 
 const LIMIT = 64 * 1024
 const BOUNDARY = 'B'
@@ -81,5 +83,25 @@ services: { files: {} }
     expect(disposition).toMatch(/^attachment; filename="[^"]*"; filename\*=UTF-8''/)
     expect(decodeURIComponent(disposition.split("UTF-8''")[1]!)).toBe('报告 final.txt')
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+  })
+
+  it('keeps quotes in an uploaded name, and downloads a stored name with a backslash, quotes and non-ASCII whole, in an ASCII-only header', async () => {
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    // The SDK's form sends a quote as %22; the name is stored as the client named it.
+    const uploaded = await client.files.create({ file: await toFile(Buffer.from('q'), 'plan "final" é.txt'), purpose: 'user_data' })
+    expect(uploaded.filename).toBe('plan "final" é.txt')
+    // A backslash cannot come through a form (a path there), but a stored name may hold one.
+    const stored = await capability(gw, Files).put({ filename: 'Q3\\plan "final" é 报告.txt', purpose: 'user_data', contentType: 'text/plain', data: Buffer.from('x'), owner: { userId: null, department: null } })
+    for (const [id, expected] of [[uploaded.id, 'plan "final" é.txt'], [stored.id, 'Q3_plan "final" é 报告.txt']] as const) {
+      const res = await client.files.content(id)
+      const header = res.headers.get('content-disposition') ?? ''
+      // Nothing but printable ASCII on the wire (no raw Latin-1 byte), the name escaped so it stays one parameter.
+      expect(header).toMatch(/^[\x20-\x7e]+$/)
+      const parsed = contentDisposition.parse(header)
+      expect(parsed.type).toBe('attachment')
+      // filename* (UTF-8) carries the whole name, the backslash as `_` rather than cutting what came before it.
+      expect(parsed.parameters.filename).toBe(expected)
+      expect(header).toMatch(/; filename="plan \\"final\\" _\.txt"|; filename="Q3_plan \\"final\\" _ __\.txt"/)
+    }
   })
 })

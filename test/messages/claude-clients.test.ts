@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
@@ -188,6 +189,22 @@ limits:
       expect(narrow.has_more).toBe(false)
       expect(await client.models.retrieve('claude')).toMatchObject({ id: 'claude', type: 'model' })
       await expect(client.models.retrieve('claude-none')).rejects.toBeInstanceOf(Anthropic.NotFoundError)
+    })
+
+    it('refuses an unknown key in Anthropic\'s error shape to the Anthropic SDK, and in OpenAI\'s to the OpenAI SDK', async () => {
+      const refused = clientWith('sk-gw-not-a-real-key-000000')
+      for (const call of [() => refused.models.list(), () => refused.models.retrieve('claude')]) {
+        const err = await call().catch((e) => e)
+        expect(err).toBeInstanceOf(Anthropic.AuthenticationError)
+        expect(err.error).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) } })
+      }
+      const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-gw-not-a-real-key-000000', maxRetries: 0 })
+      for (const call of [() => openai.models.list(), () => openai.models.retrieve('claude')]) {
+        const err = await call().catch((e) => e)
+        expect(err).toBeInstanceOf(OpenAI.AuthenticationError)
+        expect(err.error).toMatchObject({ message: expect.any(String), type: expect.any(String), code: expect.any(String) })
+        expect(err.error.type).not.toBe('error')
+      }
     })
 
     it('still answers OpenAI\'s shape to a request without anthropic-version', async () => {

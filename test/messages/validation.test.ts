@@ -85,6 +85,15 @@ routes:
       ['a tool_use left unanswered by the next user turn', {
         messages: [...hi, { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }] }, { role: 'user', content: 'and?' }],
       }, 'messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_1'],
+      ['text before the tool_result in the user turn that answers a tool_use', {
+        messages: [...hi, { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }] },
+          { role: 'user', content: [{ type: 'text', text: 'here it is' }, { type: 'tool_result', tool_use_id: 'toolu_1', content: '3°C' }] }],
+      }, 'messages.2: Did not find 1 `tool_result` block(s) at the beginning of this message. Messages following `tool_use` blocks must begin with a matching number of `tool_result` blocks.'],
+      ['a tool_result after text, in a second user message of the turn', {
+        messages: [...hi, { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} }, { type: 'tool_use', id: 'toolu_2', name: 'get_weather', input: {} }] },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '3°C' }, { type: 'text', text: 'and' }] },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_2', content: '20°C' }] }],
+      }, 'messages.2: Did not find 2 `tool_result` block(s) at the beginning of this message.'],
       ['citations on a user\'s text block (2026-10-21)', {
         messages: [{ role: 'user', content: [{ type: 'text', text: 'hi', citations: [{ type: 'char_location', cited_text: 'h', document_index: 0, start_char_index: 0, end_char_index: 1, document_title: null }] }] }],
       }, 'messages.0.content.0.citations'],

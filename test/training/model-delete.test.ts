@@ -132,6 +132,36 @@ features: { custom_models: true }
     expect(events).toContain(`The model ${model} was deleted, here and on openai.`)
   })
 
+  it('deletes a checkpoint model (ft:...:ckpt-step-N) as it deletes the final model, with its audit record; the final model stays', async () => {
+    const { id, model } = await trained(ALICE, 'ckpt')
+    const alice = client(ALICE)
+    const checkpoints = (await alice.fineTuning.jobs.checkpoints.list(id)).data
+    const step1 = checkpoints.find((c) => c.step_number === 1)!.fine_tuned_model_checkpoint
+    expect(step1).toBe(`${model}:ckpt-step-1`)
+    expect((await chat(ALICE, step1)).choices[0].message.content).toBe(`answered by ${step1}`)
+    // Another trainer cannot, as for the final model.
+    await expect(client(CAROL).models.delete(step1)).rejects.toMatchObject({ status: 403, code: 'out_of_scope' })
+
+    expect(await alice.models.delete(step1)).toEqual({ id: step1, object: 'model', deleted: true })
+    expect(openaiUp.deletedModels).toContain(step1)
+    expect(await listed(ALICE)).not.toContain(step1)
+    await expect(alice.models.retrieve(step1)).rejects.toMatchObject({ status: 404, code: 'model_not_found' })
+    await expect(chat(ALICE, step1)).rejects.toMatchObject({ status: 404, code: 'model_not_found' })
+    await expect(alice.models.delete(step1)).rejects.toMatchObject({ status: 404, code: 'model_not_found' })
+    // The final model and the other checkpoint still answer; the job's model is not marked deleted.
+    expect((await chat(ALICE, model)).choices[0].message.content).toBe(`answered by ${model}`)
+    expect((await chat(ALICE, `${model}:ckpt-step-2`)).choices[0].message.content).toBe(`answered by ${model}:ckpt-step-2`)
+    expect((await call(gw, 'GET', `/api/v1/training/jobs/${id}`, { headers: bearer(ALICE) })).body.data.model_deleted_at).toBeNull()
+
+    const audit = await call(gw, 'GET', `/api/v1/audit?target_id=${encodeURIComponent(step1)}`, { headers: ADMIN })
+    expect(audit.body.data).toMatchObject([{
+      action: 'model.delete', target: { type: 'model', id: step1 }, department: 'research', actor: { role: 'trainer' },
+      details: { job_id: id, provider: 'openai', deleted_at_provider: true, routes_removed: [], checkpoint: { step: 1 } },
+    }])
+    const events = (await alice.fineTuning.jobs.listEvents(id, { limit: 100 })).data.map((e) => e.message)
+    expect(events).toContain(`The checkpoint model ${step1} (step 1) was deleted, here and on openai.`)
+  })
+
   it('lets only a caller who may manage the job delete its model: its owner, or a role whose data scope reaches it', async () => {
     const { model } = await trained(BOB, 'bobs')
     // Another trainer of the same department (own_data), one of another department: out of scope.

@@ -97,8 +97,11 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
     trained_tokens: job.status === 'succeeded' ? 1234 : null, seed: typeof job.body.seed === 'number' ? job.body.seed : UPSTREAM_SEED, fine_tuned_model: job.status === 'succeeded' ? modelOf(job) : null,
     error: job.status === 'failed' ? { code: 'invalid_training_file', message: 'The training file was refused.', param: 'training_file' } : null,
   })
-  /** The fine-tuned models it has: those of succeeded jobs, less those deleted. */
-  const fineTuned = (state: State) => [...state.jobs.values()].filter((j) => j.status === 'succeeded').map(modelOf).filter((m) => !state.deletedModels.includes(m))
+  /** A checkpoint's model, one per epoch (steps 1 and 2), named after the final model as OpenAI's are. */
+  const checkpointOf = (job: Job, step: number) => `${modelOf(job)}:ckpt-step-${step}`
+  /** The fine-tuned models it has: those of succeeded jobs and their checkpoints, less those deleted. */
+  const fineTuned = (state: State) => [...state.jobs.values()].filter((j) => j.status === 'succeeded')
+    .flatMap((j) => [modelOf(j), checkpointOf(j, 1), checkpointOf(j, 2)]).filter((m) => !state.deletedModels.includes(m))
   const noModel = (res: http.ServerResponse, model: string) => json(res, 404, { error: { message: `The model '${model}' does not exist`, type: 'invalid_request_error', code: 'model_not_found', param: 'model' } })
   const push = (job: Job, e: Record<string, unknown>) => {
     const list = events.get(job.id) ?? []
@@ -150,7 +153,7 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
       // One per epoch once trained, newest first, named after the final model.
       const data = job.status !== 'succeeded' ? [] : [2, 1].map((step) => ({
         object: 'fine_tuning.job.checkpoint', id: `ftckpt-${job.id}-${step}`, created_at: now(), fine_tuning_job_id: job.id, step_number: step,
-        fine_tuned_model_checkpoint: `ft:${job.model}:org-x:${job.suffix ?? ''}:abc123:ckpt-step-${step}`, metrics: { step, train_loss: 1 / (step + 1), valid_loss: 1.1 / (step + 1) },
+        fine_tuned_model_checkpoint: checkpointOf(job, step), metrics: { step, train_loss: 1 / (step + 1), valid_loss: 1.1 / (step + 1) },
       }))
       return json(res, 200, { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false })
     }

@@ -7167,7 +7167,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a fine-tuned model a job here trained, at its provider too where it can: no longer listed or routed. */
+        /** Delete a fine-tuned model a job here trained, or one of its checkpoints, at its provider too where it can: no longer listed or routed. */
         delete: {
             parameters: {
                 query?: never;

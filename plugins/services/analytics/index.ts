@@ -14,6 +14,7 @@ import {
   Store, badRequest, definePlugin, forbidden, raw, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
 } from '../../../plugin-api/index.ts'
 import { listOf, nullable, NULLABLE_STRING_SCHEMA as NULLABLE_STRING, recordSchema } from '../kit/schema.ts'
+import { attachment } from '../kit/download.ts'
 import { Identity, UsageLog, type UsageAggregate, type UsageGroupBy, type UsageInterval, type UsageQuery } from '../../contracts/capabilities.ts'
 import { checkTimeZone, rangeEdge } from './range.ts'
 import { allEvents, EVENT_COLUMNS, eventView, MAX_EXPORT_EVENTS, toCsv } from './export.ts'
@@ -226,7 +227,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
 
 const CSV = 'text/csv; charset=utf-8'
 const USAGE_COLUMNS = ['bucket', 'group', 'name', 'requests', 'errors', 'error_rate', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'total_tokens', 'cost_usd', 'latency_p50_ms', 'latency_p95_ms']
-const download = (name: string) => ({ 'content-disposition': `attachment; filename="${name}.csv"` })
+const download = (name: string) => ({ 'content-disposition': attachment(`${name}.csv`) })
 /** A user's or key's name beside its id in the CSV (/usage's `user` / `key` objects). */
 const nameOf = (row: Record<string, unknown>, groupBy: UsageGroupBy | undefined): unknown =>
   groupBy === 'user' || groupBy === 'key' ? (row[groupBy] as { name?: unknown } | null)?.name ?? null : null

@@ -8,13 +8,13 @@
  *   surface.batches   POST/GET /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel
  */
 import { fileURLToPath } from 'node:url'
-import { badRequest, definePlugin, notFound, Store, token, within, type Caller, type RouteSpec, type Service, type Surface, type Token } from '../../../plugin-api/index.ts'
+import { badRequest, definePlugin, notFound, Store, token, within, type Caller, type RouteRequest, type RouteSpec, type Service, type Surface, type Token } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { Files, ownerFilter, type StoredFile } from '../../contracts/files.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { newId, isId } from '../kit/ids.ts'
-import { ENDPOINTS, type BatchEndpoint } from './input.ts'
+import { ENDPOINTS, routingHeaders, type BatchEndpoint } from './input.ts'
 import { batchRepository, type BatchRecord, type BatchRepository } from './repository.ts'
 import { batchView } from './views.ts'
 import { batchWorker, queueStep, TOPIC, type StepMessage } from './worker.ts'
@@ -156,7 +156,7 @@ function batchRoutes(parts: BatchParts): RouteSpec[] {
   return [
     {
       method: 'POST', path: '/v1/batches', summary: 'Create a batch from a `batch` file of requests; it is checked, then run in the background.', permission: PERMISSION, body: CREATE_BODY,
-      async handle({ caller, body }: { caller: Caller; body: CreateBody }) {
+      async handle({ caller, body, headers }: { caller: Caller; body: CreateBody; headers: RouteRequest['headers'] }) {
         if (!(ENDPOINTS as readonly string[]).includes(body.endpoint)) {
           throw badRequest(`This gateway runs batches of ${ENDPOINTS.join(' and ')}, not ${body.endpoint}.`, 'endpoint', 'unsupported_value')
         }
@@ -164,7 +164,7 @@ function batchRoutes(parts: BatchParts): RouteSpec[] {
         const batch = await batches.create({
           id: newId('batch'), userId: caller.principal.userId, department: caller.principal.department ?? null, principal: caller.principal,
           endpoint: body.endpoint as BatchEndpoint, inputFileId: file.id, completionWindow: body.completion_window, expiresAt: new Date(Date.now() + WINDOW_MS),
-          metadata: body.metadata ?? {}, outputExpiresAfter: body.output_expires_after ?? null,
+          metadata: body.metadata ?? {}, headers: routingHeaders(headers), outputExpiresAfter: body.output_expires_after ?? null,
         })
         await queueStep(queue, batch.id)
         return batchView(batch)

@@ -4,7 +4,7 @@
  * checked again when its line runs, as its endpoint checks a request (routedChatRequest): that fault
  * is the line's answer, not the batch's.
  */
-import { MAX_JSON_DEPTH, jsonDepthExceeds, type ChatRequest, type GatewayCalls } from '../../../plugin-api/index.ts'
+import { MAX_JSON_DEPTH, jsonDepthExceeds, type ChatRequest, type GatewayCalls, type RoutingFacts } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { chatCompletionRequest, dropUnknownChatParameters } from '../../contracts/openai-requests.ts'
 
@@ -82,13 +82,32 @@ export function commonModel(lines: readonly BatchLine[]): string | null {
 /**
  * A chat line's body as /v1/chat/completions takes the same body (a 400 naming the field at fault
  * otherwise): checked, then the fields outside the chat API dropped, or refused on a strict route,
- * as the route that answers its model for the batch's creator says. A request learns what was
- * dropped from a header; an output line has none, so it is only dropped.
+ * as the route that answers its model for the batch's creator (with the line's metadata and the
+ * batch's headers) says; `warn` is told what was dropped, which a request's `x-gateway-warning`
+ * says and a line's output says in `response.headers`.
  */
-export function routedChatRequest(body: JsonObject, calls: GatewayCalls): ChatRequest {
+export function routedChatRequest(body: JsonObject, calls: GatewayCalls, headers: RoutingFacts['headers'], warn: (text: string) => void): ChatRequest {
   const request = chatCompletionRequest(body)
-  // No route: the call is refused for it (404 or 403), as a request is after these checks.
-  const route = calls.routes(request.model)
-  if (route) dropUnknownChatParameters(request, route, () => undefined)
+  // The route the call will take (by the line's metadata and the batch's headers); none: the call is refused for it (404 or 403), as a request is after these checks.
+  const route = calls.routes(request.model, { headers, metadata: request.metadata })
+  if (route) dropUnknownChatParameters(request, route, warn)
   return request
 }
+
+/**
+ * Of the headers of the request that creates a batch, those its lines are routed with (routes'
+ * `when: { headers }`), as the same request sent directly would be: not its credentials (kept with
+ * the batch, they would outlive a revoked key) nor what describes that request's own body.
+ */
+export function routingHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string | string[]> {
+  const kept: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || NOT_ROUTING.test(name) || CREDENTIAL.test(name)) continue
+    kept[name] = value
+  }
+  return kept
+}
+
+const NOT_ROUTING = /^(host|connection|keep-alive|transfer-encoding|te|upgrade|expect|content-.*|accept-encoding)$/
+const CREDENTIAL = /authorization|cookie|api-key|token|secret|password/
+

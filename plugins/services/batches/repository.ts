@@ -27,6 +27,8 @@ export interface BatchRecord extends Owner {
   readonly requestCounts: RequestCounts
   readonly usage: JsonObject | null
   readonly metadata: Readonly<Record<string, string>>
+  /** The creating request's headers that routes may read (no credentials): each line is routed with them. */
+  readonly headers: Readonly<Record<string, string | string[]>>
   readonly outputExpiresAfter: { readonly anchor: string; readonly seconds: number } | null
   readonly createdAt: Date
   readonly expiresAt: Date
@@ -39,7 +41,7 @@ export interface BatchRecord extends Owner {
   readonly cancelledAt: Date | null
 }
 
-export type BatchCreate = Pick<BatchRecord, 'id' | 'userId' | 'department' | 'principal' | 'endpoint' | 'inputFileId' | 'completionWindow' | 'expiresAt' | 'metadata' | 'outputExpiresAfter'>
+export type BatchCreate = Pick<BatchRecord, 'id' | 'userId' | 'department' | 'principal' | 'endpoint' | 'inputFileId' | 'completionWindow' | 'expiresAt' | 'metadata' | 'headers' | 'outputExpiresAfter'>
 
 /** What a step may change (timestamps as they happen). */
 export interface BatchPatch {
@@ -72,7 +74,7 @@ const batchOf = (r: Row): BatchRecord => ({
   endpoint: r.endpoint as string, inputFileId: r.input_file_id as string, completionWindow: r.completion_window as string, status: r.status as BatchStatus,
   model: (r.model as string | null) ?? null, outputFileId: (r.output_file_id as string | null) ?? null, errorFileId: (r.error_file_id as string | null) ?? null,
   errors: (r.errors as BatchError[] | null) ?? null, requestCounts: r.request_counts as RequestCounts, usage: (r.usage as JsonObject | null) ?? null,
-  metadata: (r.metadata as Record<string, string>) ?? {}, outputExpiresAfter: (r.output_expires_after as BatchRecord['outputExpiresAfter']) ?? null,
+  metadata: (r.metadata as Record<string, string>) ?? {}, headers: (r.headers as Record<string, string | string[]>) ?? {}, outputExpiresAfter: (r.output_expires_after as BatchRecord['outputExpiresAfter']) ?? null,
   createdAt: date(r.created_at)!, expiresAt: date(r.expires_at)!, inProgressAt: date(r.in_progress_at), finalizingAt: date(r.finalizing_at), completedAt: date(r.completed_at),
   failedAt: date(r.failed_at), expiredAt: date(r.expired_at), cancellingAt: date(r.cancelling_at), cancelledAt: date(r.cancelled_at),
 })
@@ -93,9 +95,9 @@ export function batchRepository(sql: SqlClient) {
     get,
     async create(b: BatchCreate): Promise<BatchRecord> {
       const { rows } = await sql.query<Row>(
-        `INSERT INTO batches (id, user_id, department, principal, endpoint, input_file_id, completion_window, status, expires_at, metadata, output_expires_after)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'validating', $8, $9, $10) RETURNING *`,
-        [b.id, b.userId, b.department, jsonParam(b.principal), b.endpoint, b.inputFileId, b.completionWindow, b.expiresAt, jsonParam(b.metadata), jsonParam(b.outputExpiresAfter)],
+        `INSERT INTO batches (id, user_id, department, principal, endpoint, input_file_id, completion_window, status, expires_at, metadata, output_expires_after, headers)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'validating', $8, $9, $10, $11) RETURNING *`,
+        [b.id, b.userId, b.department, jsonParam(b.principal), b.endpoint, b.inputFileId, b.completionWindow, b.expiresAt, jsonParam(b.metadata), jsonParam(b.outputExpiresAfter), jsonParam(b.headers)],
       )
       return batchOf(rows[0]!)
     },

@@ -9,7 +9,7 @@
  * lease on its row, renewed while it runs); a step lost with a process is found by the sweep.
  */
 import { randomBytes } from 'node:crypto'
-import { retryAfterMs, toGatewayError, type ChatResponse, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../plugin-api/index.ts'
+import { retryAfterMs, toGatewayError, type Call, type ChatResponse, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
 import { embeddingRequest } from '../../contracts/openai-requests.ts'
@@ -166,13 +166,17 @@ export function batchWorker(deps: WorkerDeps) {
     for (let attempt = 0; ; attempt++) {
       try {
         // The line passes what the same body sent to the endpoint passes: refused, it is its line's 400 and is never sent.
+        // Routed as the request would be sent directly: by its body's metadata and the creating request's headers.
+        const options = { signal, headers: batch.headers }
+        const dropped: string[] = []
         const call = batch.endpoint === '/v1/embeddings'
-          ? await calls.embed(embeddingRequest(line.body), { signal })
-          : await calls.chat(routedChatRequest(line.body, calls), { signal })
+          ? await calls.embed(embeddingRequest(line.body), options)
+          : await calls.chat(routedChatRequest(line.body, calls, batch.headers, (text) => dropped.push(text)), options)
         const outcome = await call.done
         const body = call.result as ChatResponse | EmbeddingResponse
         const usage = { input_tokens: outcome.promptTokens, output_tokens: outcome.completionTokens, cached_tokens: outcome.cachedTokens }
-        await batches.saveResult(batch.id, line.line, true, outputLine(line, { status_code: 200, request_id: requestId, body: body as unknown as JsonObject }), usage)
+        const response = { status_code: 200, request_id: requestId, headers: gatewayHeaders(call, [...dropped, ...call.warnings]), body: body as unknown as JsonObject }
+        await batches.saveResult(batch.id, line.line, true, outputLine(line, response), usage)
         return undefined
       } catch (err) {
         if (signal.aborted) return undefined
@@ -226,7 +230,16 @@ export function batchWorker(deps: WorkerDeps) {
   return { step }
 }
 
-function outputLine(line: BatchLine, response: { status_code: number; request_id: string; body: JsonObject }): JsonObject {
+/** What a direct request's `x-gateway-*` headers say (route, provider, model, warnings), for its line's `response.headers`. */
+function gatewayHeaders(call: Call<unknown>, warnings: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = { 'x-gateway-route': call.route }
+  if (call.provider) headers['x-gateway-provider'] = call.provider
+  if (call.model) headers['x-gateway-model'] = call.model
+  if (warnings.length) headers['x-gateway-warning'] = warnings.join('; ')
+  return headers
+}
+
+function outputLine(line: BatchLine, response: { status_code: number; request_id: string; headers?: Record<string, string>; body: JsonObject }): JsonObject {
   return { id: `batch_req_${hex()}`, custom_id: line.customId, response, error: null }
 }
 

@@ -11,10 +11,10 @@
  *
  * Who sees a file is the caller's data scope: their own, their department's, or all.
  */
-import contentDisposition from 'content-disposition'
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../plugin-api/index.ts'
 import { auditTo, type Audit } from '../kit/audit.ts'
+import { attachment } from '../kit/download.ts'
 import { listOf } from '../kit/schema.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
 import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type DeleteHook, type PurposeCheck, type PurposeStored, type StoredFile } from '../../contracts/files.ts'
@@ -98,9 +98,8 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       async handle({ caller, params }) {
         const file = await reachableFile(files, caller, (params as { id: string }).id)
         const data = await files.content(file.id)
-        // content-disposition writes any name (UTF-8 as RFC 5987's filename*, an ASCII fallback beside it);
-        // the type is the uploader's word, so a browser must not sniff it into something it renders.
-        return raw(data ?? Buffer.alloc(0), file.contentType, { headers: { 'content-disposition': contentDisposition(file.filename), 'x-content-type-options': 'nosniff' } })
+        // Any name (kit/download.ts); the type is the uploader's word, so a browser must not sniff it into something it renders.
+        return raw(data ?? Buffer.alloc(0), file.contentType, { headers: { 'content-disposition': attachment(file.filename), 'x-content-type-options': 'nosniff' } })
       },
     } satisfies RouteSpec,
     {

@@ -184,10 +184,27 @@ export function jobRepository(sql: SqlClient) {
       const { rows } = await sql.query('UPDATE training_jobs SET model_deleted_at = now(), updated_at = now() WHERE id = $1 AND model_deleted_at IS NULL RETURNING *', [id])
       return rows[0] && toJob(rows[0])
     },
-    /** Every fine-tuned model deleted here. */
+    /** The job one of whose checkpoints is `model`, and whether that checkpoint was deleted here. */
+    async byCheckpoint(model: string): Promise<{ job: JobRecord; deleted: boolean } | undefined> {
+      const { rows } = await sql.query(
+        `SELECT j.*, d.model IS NOT NULL AS checkpoint_deleted FROM training_jobs j LEFT JOIN training_deleted_checkpoints d ON d.model = $2
+         WHERE j.checkpoints @> $1::jsonb ORDER BY j.seq DESC LIMIT 1`,
+        [jsonParam([{ model }]), model],
+      )
+      return rows[0] && { job: toJob(rows[0]), deleted: rows[0].checkpoint_deleted === true }
+    },
+    /** Record a job's checkpoint model as deleted; false when it already was (a delete at the same time). */
+    async markCheckpointDeleted(jobId: string, model: string): Promise<boolean> {
+      const { rowCount } = await sql.query('INSERT INTO training_deleted_checkpoints (model, job_id) VALUES ($1, $2) ON CONFLICT (model) DO NOTHING', [model, jobId])
+      return rowCount > 0
+    },
+    /** Every fine-tuned model deleted here: jobs' final models and their checkpoints. */
     async deletedModels(): Promise<string[]> {
-      const { rows } = await sql.query('SELECT fine_tuned_model FROM training_jobs WHERE model_deleted_at IS NOT NULL AND fine_tuned_model IS NOT NULL')
-      return rows.map((r) => r.fine_tuned_model as string)
+      const { rows } = await sql.query(
+        `SELECT fine_tuned_model AS model FROM training_jobs WHERE model_deleted_at IS NOT NULL AND fine_tuned_model IS NOT NULL
+         UNION ALL SELECT model FROM training_deleted_checkpoints`,
+      )
+      return rows.map((r) => r.model as string)
     },
     /** Cancel a job that has not ended; undefined when it had. */
     async cancel(id: string): Promise<JobRecord | undefined> {

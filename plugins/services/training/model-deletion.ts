@@ -1,5 +1,6 @@
 /**
- * Deleting a fine-tuned model the gateway trained: OpenAI's `DELETE /v1/models/{model}`
+ * Deleting a fine-tuned model the gateway trained, or one of its job's checkpoint models
+ * (`ft:...:ckpt-step-N`, callable like it): OpenAI's `DELETE /v1/models/{model}`
  * (`client.models.delete`), on surface.fine-tuning. Only the model of a job the caller may manage
  * (its owner, or within their role's data scope, as for the job itself) is deleted: at its
  * provider where the provider can (`FineTuner.deleteModel`), then here. From then on the model is
@@ -12,7 +13,7 @@ import {
   GatewayError, conflict, definePlugin, forbidden, notFound,
   type Caller, type GatewayCalls, type RouteSpec, type Stage,
 } from '../../../plugin-api/index.ts'
-import { DeletedModels, type FineTuner } from '../../contracts/fine-tuning.ts'
+import { DeletedModels, type FineTuneCheckpoint, type FineTuner } from '../../contracts/fine-tuning.ts'
 import type { Audit } from '../kit/audit.ts'
 import type { Deployments } from './deployments.ts'
 import { TERMINAL, type JobRecord, type JobRepository } from './jobs.ts'
@@ -45,31 +46,39 @@ export interface ModelDeletionParts {
 /** OpenAI's answer for a model that is not there, or not the caller's to see. */
 const noSuchModel = (model: string) => notFound(`The model '${model}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
 
-/** The job whose model the caller may delete: 404 for a name no job made (or one deleted), 403 for a model a route answers but no job here made, or one out of the caller's reach. */
-async function deletableJob(t: ModelDeletionParts, caller: Caller, gateway: GatewayCalls, model: string): Promise<JobRecord> {
+/** A model the caller may delete: a job's final model, or one of its checkpoints (`ft:...:ckpt-step-N`). */
+interface Deletable {
+  readonly job: JobRecord
+  readonly checkpoint: FineTuneCheckpoint | undefined
+}
+
+/** What the caller may delete as `model`: 404 for a name no job made (or one deleted), 403 for a model a route answers but no job here made, or one out of the caller's reach. */
+async function deletableModel(t: ModelDeletionParts, caller: Caller, gateway: GatewayCalls, model: string): Promise<Deletable> {
   const job = await t.jobs.byModel(model)
-  if (!job) {
+  const saved = job ? undefined : await t.jobs.byCheckpoint(model)
+  const found = job ?? saved?.job
+  if (!found) {
     // A base model or a route's name: there, but not the caller's to delete (OpenAI: 403 for a model the organization does not own).
     if (gateway.models().includes(model) || gateway.routes(model)) throw forbidden(`The model '${model}' was not fine-tuned through this gateway; only such models can be deleted.`, 'model_not_deletable')
     throw noSuchModel(model)
   }
-  caller.requireReach(job, 'job')
-  if (job.modelDeletedAt) throw noSuchModel(model)
-  if (!TERMINAL.includes(job.status)) throw conflict(`The job ${job.id} that made '${model}' is ${job.status}; its model can be deleted once the job has ended.`, 'job_not_finished', 'model')
-  return job
+  caller.requireReach(found, 'job')
+  if (job ? job.modelDeletedAt : saved!.deleted) throw noSuchModel(model)
+  if (!TERMINAL.includes(found.status)) throw conflict(`The job ${found.id} that made '${model}' is ${found.status}; its model can be deleted once the job has ended.`, 'job_not_finished', 'model')
+  return { job: found, checkpoint: job ? undefined : found.checkpoints.find((c) => c.model === model) }
 }
 
 export function deleteModelRoute(t: ModelDeletionParts, permission: string): RouteSpec {
   return {
     method: 'DELETE',
     path: '/v1/models/:model',
-    summary: 'Delete a fine-tuned model a job here trained, at its provider too where it can: no longer listed or routed.',
+    summary: 'Delete a fine-tuned model a job here trained, or one of its checkpoints, at its provider too where it can: no longer listed or routed.',
     permission,
     params: { type: 'object', required: ['model'], properties: { model: { type: 'string', minLength: 1, maxLength: 256 } } },
     async handle(req) {
       const { caller, params, gateway } = req
       const model = (params as { model: string }).model
-      const job = await deletableJob(t, caller, gateway, model)
+      const { job, checkpoint } = await deletableModel(t, caller, gateway, model)
       const tuner = t.fineTunerOf(job.provider)
       if (tuner?.deleteModel) {
         try {
@@ -80,19 +89,25 @@ export function deleteModelRoute(t: ModelDeletionParts, permission: string): Rou
           throw new GatewayError(`The provider '${job.provider}' did not delete the model: ${(err as Error).message}`, { status: 502, code: 'model_delete_failed', param: 'model' })
         }
       }
-      if (!(await t.jobs.markModelDeleted(job.id))) throw noSuchModel(model) // deleted meanwhile
+      const marked = checkpoint ? await t.jobs.markCheckpointDeleted(job.id, model) : await t.jobs.markModelDeleted(job.id)
+      if (!marked) throw noSuchModel(model) // deleted meanwhile
       t.deleted.add(model)
+      const what = checkpoint ? `The checkpoint model ${model} (step ${checkpoint.step})` : `The model ${model}`
       await t.jobs.addEvent(job.id, {
         level: 'info',
         message: tuner?.deleteModel
-          ? `The model ${model} was deleted, here and on ${job.provider}.`
-          : `The model ${model} was deleted here; the provider '${job.provider}' ${tuner ? 'cannot delete models and keeps it' : 'is not configured and was not asked'}.`,
+          ? `${what} was deleted, here and on ${job.provider}.`
+          : `${what} was deleted here; the provider '${job.provider}' ${tuner ? 'cannot delete models and keeps it' : 'is not configured and was not asked'}.`,
       })
-      const routes = await t.deployed.removeJob(job.id)
+      // Deployments are of the job's final model: a checkpoint's deletion leaves them.
+      const routes = checkpoint ? [] : await t.deployed.removeJob(job.id)
       if (routes.length) await t.rebuild(`deleted ${model} (deployed as ${routes.join(', ')})`)
       await t.audit(req, {
         action: 'model.delete', target: { type: 'model', id: model }, department: job.department,
-        details: { job_id: job.id, provider: job.provider, deleted_at_provider: tuner?.deleteModel !== undefined, routes_removed: routes },
+        details: {
+          job_id: job.id, provider: job.provider, deleted_at_provider: tuner?.deleteModel !== undefined, routes_removed: routes,
+          ...(checkpoint ? { checkpoint: { id: checkpoint.id, step: checkpoint.step } } : {}),
+        },
       })
       return { id: model, object: 'model', deleted: true }
     },

@@ -16,7 +16,8 @@
  *   typed blocks (the system prompt is the top-level `system`; consecutive turns of one role count
  *   as one turn, and no rule says which role comes first);
  * - each `tool_result` answers a `tool_use` of the assistant turn just before, and a `tool_use`
- *   followed by a user turn is answered in it;
+ *   followed by a user turn is answered in it, by `tool_result` blocks that open that turn (text or
+ *   any other block only after them);
  * - up to 2023-06-01: `temperature` and `top_p` between 0 and 1, `top_k` a non-negative integer;
  * - from 2026-10-21: no `temperature`, `top_p` or `top_k` at all, no `document` block directly in an
  *   assistant turn, no non-empty `citations` on a user's text block (directly or in a `search_result`).
@@ -104,7 +105,8 @@ function checkStrictContent(message: MessageParam, i: number): void {
 
 /**
  * Tool results answer the tool uses of the assistant turn just before them, all of them when a user
- * turn follows. Consecutive messages of one role are one turn, as Anthropic reads them.
+ * turn follows, and come first in that turn. Consecutive messages of one role are one turn, as
+ * Anthropic reads them. The messages are Anthropic's own (its 400s as Claude Code users see them).
  */
 function checkToolPairing(messages: readonly MessageParam[]): void {
   let asked: { readonly ids: Set<string>; readonly at: number } | undefined
@@ -113,15 +115,26 @@ function checkToolPairing(messages: readonly MessageParam[]): void {
     const start = i
     const answered = new Set<string>()
     const ids = new Set<string>()
+    // Whether a block other than a tool_result has come in this turn, and one came after it.
+    let other = false
+    let resultAfterOther = false
     for (; i < messages.length && messages[i].role === role; i++) {
       const content = messages[i].content
-      if (typeof content === 'string') continue
+      if (typeof content === 'string') {
+        other = true
+        continue
+      }
       content.forEach((block, j) => {
         if (role === 'assistant' && block.type === 'tool_use') ids.add(block.id)
-        if (role !== 'user' || block.type !== 'tool_result') return
+        if (role !== 'user') return
+        if (block.type !== 'tool_result') {
+          other = true
+          return
+        }
         if (!asked?.ids.has(block.tool_use_id)) {
           throw invalid(`messages.${i}.content.${j}`, `unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(block.tool_use_id)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`, 'invalid_tool_result')
         }
+        resultAfterOther ||= other
         answered.add(block.tool_use_id)
       })
     }
@@ -132,6 +145,9 @@ function checkToolPairing(messages: readonly MessageParam[]): void {
     const unanswered = [...(asked?.ids ?? [])].filter((id) => !answered.has(id))
     if (unanswered.length) {
       throw invalid(`messages.${asked!.at}`, `\`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${unanswered.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`, 'invalid_tool_use')
+    }
+    if (resultAfterOther) {
+      throw invalid(`messages.${start}`, `Did not find ${asked!.ids.size} \`tool_result\` block(s) at the beginning of this message. Messages following \`tool_use\` blocks must begin with a matching number of \`tool_result\` blocks.`, 'invalid_tool_result')
     }
     asked = undefined
   }

@@ -6,10 +6,23 @@
  * gets OpenAI's. The routes carry no limits, so those are null.
  */
 import type { ModelInfo } from '@anthropic-ai/sdk/resources/models'
-import { reply, toGatewayError, type JsonReply } from '../../../plugin-api/index.ts'
+import { reply, toGatewayError, type ErrorRequest, type GatewayError, type JsonReply } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 
 export const wantsAnthropicShape = (headers: Readonly<Record<string, string | string[] | undefined>>): boolean => headers['anthropic-version'] !== undefined
+
+/**
+ * This surface's errors: OpenAI's shape, but Anthropic's on /v1/models to an Anthropic client, the
+ * errors the kernel raises before a handler runs (a refused key) included. A key in `x-api-key`
+ * names such a client too (OpenAI's SDKs send theirs as a bearer token).
+ */
+export function surfaceErrorBody(error: GatewayError, requestId: string, request?: ErrorRequest): unknown {
+  const anthropicClient = request !== undefined && MODELS_PATH.test(request.path) && (wantsAnthropicShape(request.headers) || request.headers['x-api-key'] !== undefined)
+  if (anthropicClient) return anthropicErrorBody(error, requestId)
+  return { error: { message: error.message, type: error.type, code: error.code, param: error.param } }
+}
+
+const MODELS_PATH = /^\/v1\/models(\/|$)/
 
 /** `created`: seconds since the epoch, the provider's release date where its list has one, else when the gateway started. */
 export function anthropicModel(id: string, created: number): ModelInfo {
@@ -26,8 +39,7 @@ export function anthropicModelList(models: readonly ModelInfo[]): { data: ModelI
 
 /**
  * What a handler answers an Anthropic client, with `request-id`; an error it throws in Anthropic's
- * envelope. (One the kernel raises before the handler, a refused credential, is in OpenAI's: the
- * route's error shape is the surface's, whoever calls.)
+ * envelope (one the kernel raises before the handler, a refused credential, is written by `surfaceErrorBody`).
  */
 export async function anthropicAnswer(requestId: string, answer: () => unknown): Promise<JsonReply> {
   const headers = { 'request-id': requestId }

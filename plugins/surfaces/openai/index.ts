@@ -20,6 +20,7 @@ import { openAIErrorFrame, relayed } from './wire.ts'
 import { imageEdits, imageGenerations, imageVariations } from './images.ts'
 import { speech, transcriptions, translations } from './audio.ts'
 import { ModelDiscovery, modelRoutes } from './models.ts'
+import { surfaceErrorBody } from './anthropic-models.ts'
 
 const chatCompletions: ModelEndpoint<ChatRequest> = {
   method: 'POST',
@@ -86,6 +87,6 @@ export default definePlugin<OpenAISurfaceConfig, Surface>({
   },
   setup: (ctx, config) => {
     const discovery = config.list_glob_models === false ? undefined : new ModelDiscovery((name) => ctx.provider(name), ctx.logger)
-    return { endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery, ctx.tryGet(DeletedModels))] }
+    return { endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery, ctx.tryGet(DeletedModels))], errorBody: surfaceErrorBody }
   },
 })

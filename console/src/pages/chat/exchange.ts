@@ -9,8 +9,8 @@ import { useNavigate } from 'react-router'
 import { ApiError } from '@/api/client'
 import type { Thread } from '@/api/types'
 import { describeFailure, type Failure } from './failure'
-import { NEW_CHAT, moveNewChat, runOf, updateRun, updateTurn } from './runs'
-import { THREADS_KEY, deleteMessages, keepQuestion, sendMessage, threadKey, useCreateThread, type LoadedThread } from './threads'
+import { NEW_CHAT, forgetMadeThread, moveNewChat, runOf, updateRun, updateTurn } from './runs'
+import { THREADS_KEY, deleteMessages, dropEmptyThread, keepQuestion, sendMessage, threadKey, useCreateThread, type LoadedThread } from './threads'
 
 /** Which stored messages a send takes out first: none, those after a message (a retry), or the last question on (regenerate, edit). */
 export type Rewind = { readonly after: string | null } | 'last-question' | undefined
@@ -118,7 +118,17 @@ export function useExchange(): (exchange: Exchange) => Promise<SendFailure | und
         // Refused before the answer began (an HTTP error, not one mid-stream), the gateway kept nothing
         // of the exchange: the question is kept in the thread, so a reload shows it (unanswered, with
         // Retry) and not an empty chat. Retry takes out whatever of it was kept and asks again.
-        if (canRewind && err instanceof ApiError && err.status !== 0) await keepQuestion(queryClient, threadNow, text)
+        const refused = err instanceof ApiError && err.status !== 0
+        const kept = canRewind && refused && await keepQuestion(queryClient, threadNow, text)
+        // Not kept (no Conversations API here) in the chat made for it: that chat would stay in the list
+        // empty, and open empty after a reload. It is taken out again, and the page is back at a new chat
+        // with the question in the box and why it failed, as when the chat could not be made at all.
+        if (!threadId && refused && !kept && await dropEmptyThread(queryClient, threadNow)) {
+          updateRun(key, (run) => ({ ...run, live: [] }))
+          forgetMadeThread()
+          navigate('/chat', { replace: true })
+          return { kind: 'failed', failure: describeFailure(err), key: NEW_CHAT }
+        }
         updateTurn(key, answerId, (t) => ({ ...t, streaming: false, error: describeFailure(err) }))
       }
     } finally {

@@ -87,13 +87,14 @@ function ThreadsChat() {
   const preset = search.get('assistant')
   const current = thread.data
   const bound = current?.assistant_id ? `assistant:${current.assistant_id}` : current?.metadata.model ? `model:${current.metadata.model}` : undefined
-  // The pick remembered from last time, while this gateway still offers it to the caller.
+  // The pick remembered from last time, while this gateway still offers it to the caller (read again
+  // when a pick is made or let go: a new chat after a refused first question keeps the model it was asked of).
   const remembered = useMemo(() => {
     const r = rememberedPick()
     if (r?.startsWith('model:')) return models.data?.includes(r.slice('model:'.length)) ? r : undefined
     if (r?.startsWith('assistant:')) return assistants.data?.some((a) => `assistant:${a.id}` === r) ? r : undefined
     return undefined
-  }, [models.data, assistants.data])
+  }, [models.data, assistants.data, picked])
   const choice = threadId ? picked ?? bound : picked ?? (preset ? `assistant:${preset}` : remembered ?? (models.data?.[0] ? `model:${models.data[0]}` : undefined))
   const pick = useCallback((value: Pick_) => {
     setPicked(value)
@@ -108,7 +109,8 @@ function ThreadsChat() {
   const keepPlace = useKeepPlace(scroller, current?.messages[0]?.id)
   useEffect(() => {
     setPicked(undefined)
-    setFailure(undefined)
+    // A failure said of this chat stays (a new chat's first question refused, its empty thread taken out, is said at the new chat).
+    setFailure((f) => (f?.key === key ? f : undefined))
     forgetEnded(key)
     follow()
   }, [key, follow])

@@ -194,6 +194,23 @@ export async function keepQuestion(queryClient: QueryClient, threadId: string, t
 }
 
 /**
+ * Take out a thread the page made that holds nothing (its first question was refused and could not
+ * be kept: no Conversations API here), so the list has no empty chat. Resolves whether it did; a
+ * thread with messages (another tab's) is left as it is.
+ */
+export async function dropEmptyThread(queryClient: QueryClient, threadId: string): Promise<boolean> {
+  try {
+    const { data } = await api('/chat/threads/{id}', { params: { id: threadId }, query: { order: 'desc', limit: 1 } })
+    if (data.messages.length > 0) return false
+    await api('/chat/threads/{id}', { params: { id: threadId }, method: 'DELETE' })
+  } catch {
+    return false
+  }
+  queryClient.removeQueries({ queryKey: threadKey(threadId) })
+  return true
+}
+
+/**
  * Whether this gateway can take messages out of a thread (its Conversations API is enabled): asked
  * once, by reading the thread as a conversation. Until the answer is in, it is assumed it can.
  */
