@@ -404,7 +404,7 @@ export interface Stage extends Lifecycle {
   readonly priority?: number
   /** The operations it applies to (default: chat only). */
   readonly operations?: readonly Operation[]
-  /** Every HTTP request the config serves (surfaces, services, pages; not /health, /ready, /metrics), before its route: CORS, security headers. Global stages only. */
+  /** Every HTTP request the config serves (surfaces, services, pages; not /health, /ready, /metrics), around its route: CORS, security headers. Global stages only. Once `next()` returns, `ctx.state.route` names the route that took the request as mounted (`/api/v1/keys/:id`; unset when none did). */
   readonly http?: HttpMiddleware
   /** `x.route` is undefined here. */
   request?(x: StageExchange): void | Promise<void>

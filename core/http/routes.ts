@@ -25,23 +25,24 @@ import { validator } from './validate.ts'
 /** The router for a snapshot's surfaces and services. */
 export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
   const router = new Router()
+  // `ctx.state.route`: the route as mounted (`/api/v1/keys/:id`), for the stages' `http` phase (a series per route, not per path).
+  const mount = (method: string, path: string, serve: Koa.Middleware): void => void router[method.toLowerCase() as 'get'](path, (ctx, next) => { ctx.state.route = path; return serve(ctx, next) })
   for (const { surface } of snapshot.surfaces) {
     for (const endpoint of surface.endpoints) {
-      const method = endpoint.method.toLowerCase() as 'get'
       const errors = surface.errorBody?.bind(surface) ?? openAIErrorBody
       const idHeader = surface.requestIdHeader
       const serve = isModelEndpoint(endpoint) ? (ctx: Koa.Context) => serveModelEndpoint(ctx, errors, endpoint) : (ctx: Koa.Context) => serveRoute(ctx, endpoint, errors)
-      router[method](endpoint.path, idHeader ? (ctx) => { ctx.res.setHeader(idHeader, ctx.state.requestId as string); return serve(ctx) } : serve)
+      mount(endpoint.method, endpoint.path, idHeader ? (ctx) => { ctx.res.setHeader(idHeader, ctx.state.requestId as string); return serve(ctx) } : serve)
     }
   }
   for (const { name, service } of snapshot.services) {
     for (const route of service.routes ?? []) {
-      router[route.method.toLowerCase() as 'get'](`/api/v1/${name}${route.path === '/' ? '' : route.path}`, (ctx) => serveRoute(ctx, route, ENVELOPE))
+      mount(route.method, `/api/v1/${name}${route.path === '/' ? '' : route.path}`, (ctx) => serveRoute(ctx, route, ENVELOPE))
     }
   }
   // Pages last: a surface's or a service's route wins over a page's pattern.
   for (const { service } of snapshot.services) {
-    for (const page of service.pages ?? []) router[page.method.toLowerCase() as 'get'](page.path, (ctx) => serveRoute(ctx, page, openAIErrorBody, false))
+    for (const page of service.pages ?? []) mount(page.method, page.path, (ctx) => serveRoute(ctx, page, openAIErrorBody, false))
   }
   // A path that exists with another method: 405 and `Allow` (the app turns it into the route's error shape).
   const allowed = router.allowedMethods()

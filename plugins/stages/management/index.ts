@@ -63,13 +63,7 @@ export default definePlugin<Record<string, never>, Stage>({
   },
 })
 
-/**
- * The route that answered, as mounted (`/api/v1/keys/:id`), or '' when none did (an unknown path:
- * its raw text would make a series per path). The router names a route with parameters; a fixed
- * path, served without it, is its own template: a route ran when it chose the request's error writer.
- */
+/** The route that answered, as mounted (`/api/v1/keys/:id`: the kernel's `ctx.state.route`), or '' when none did (an unknown path: its raw text would make a series per path). */
 function routeTemplate(c: Parameters<HttpMiddleware>[0]): string {
-  const matched = (c as { _matchedRoute?: unknown })._matchedRoute
-  if (typeof matched === 'string') return matched
-  return c.state.errorBody !== undefined ? c.path : ''
+  return typeof c.state.route === 'string' ? c.state.route : ''
 }
