@@ -48,7 +48,7 @@ export type DocumentAttributes = Readonly<Record<string, string | number | boole
 /** One section of a document's extracted text. */
 export interface DocumentText {
   readonly text: string
-  /** A PDF's page (from 1). */
+  /** A PDF's page or a presentation's slide (from 1). */
   readonly page?: number
   readonly heading?: string
 }
@@ -60,7 +60,7 @@ export interface DocumentRecord {
   readonly fileId: string | null
   readonly filename: string
   readonly contentType: string
-  readonly kind: 'text' | 'markdown' | 'html' | 'pdf'
+  readonly kind: 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'pptx'
   readonly bytes: number
   readonly contentHash: string
   readonly attributes: DocumentAttributes

@@ -8,7 +8,8 @@
 import pgvector from 'pgvector'
 import { type Store } from '../../../../plugin-api/index.ts'
 import { toNumber } from '../../../store/kit/sql.ts'
-import type { CollectionRecord, SearchFilter, SearchHit } from '../../../contracts/rag.ts'
+import type { SearchFilter, SearchHit } from '../../../contracts/rag.ts'
+import type { CollectionRow } from './repository.ts'
 import { filterSql } from './filters.ts'
 
 const RRF_K = 60
@@ -42,7 +43,7 @@ function hitOf(r: Row, score: number): SearchHit {
 }
 
 export interface CollectionQuery {
-  readonly collection: CollectionRecord
+  readonly collection: CollectionRow
   readonly vector: readonly number[]
   readonly text: string
   readonly topK: number
