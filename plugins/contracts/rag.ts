@@ -107,9 +107,16 @@ export interface SearchOptions {
   readonly filters?: SearchFilter
   /** Fuse vector and full-text ranks (reciprocal rank fusion). */
   readonly hybrid?: boolean
+  /** How much each ranking weighs in the fusion (OpenAI's `hybrid_search`; default 1 and 1): implies `hybrid`. */
+  readonly hybridWeights?: HybridWeights
   /** Hits scoring below this are dropped. */
   readonly scoreThreshold?: number
   readonly signal?: AbortSignal
+}
+
+export interface HybridWeights {
+  readonly embedding: number
+  readonly text: number
 }
 
 export interface SearchHit {
@@ -119,7 +126,7 @@ export interface SearchHit {
   readonly filename: string
   readonly attributes: Readonly<Record<string, string | number | boolean>>
   readonly text: string
-  /** Cosine similarity (vector search) or the fused rank score (hybrid). */
+  /** Cosine similarity (vector search) or the fused rank score (hybrid), from 0 to 1. */
   readonly score: number
   readonly page: number | null
   readonly heading: string | null

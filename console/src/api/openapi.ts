@@ -4008,7 +4008,7 @@ export interface paths {
                                 document_id: string;
                                 file_id: string | null;
                                 filename: string;
-                                /** @description Cosine similarity (vector search) or the fused rank score (hybrid). */
+                                /** @description Cosine similarity (vector search) or the fused rank score (hybrid), scaled so first in both rankings is 1. */
                                 score: number;
                                 source: {
                                     end_offset: number;
@@ -8001,7 +8001,10 @@ export interface paths {
                         max_num_results?: number;
                         query: string | string[];
                         ranking_options?: {
-                            /** @enum {unknown} */
+                            /**
+                             * @description OpenAI's values, each ranking alike: their rankers re-score with a model of theirs, this gateway has none (results are ranked by cosine similarity).
+                             * @enum {unknown}
+                             */
                             ranker?: "none" | "auto" | "default-2024-11-15";
                             score_threshold?: number;
                         };

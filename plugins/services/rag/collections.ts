@@ -197,7 +197,7 @@ export function ragCollections(deps: RagDeps): Rag {
         return vector
       }
       const perCollection = await Promise.all(collections.map(async (c) =>
-        deps.search.search({ collection: c, vector: await vectorFor(c), text: query, topK, filters: options.filters, hybrid: options.hybrid ?? false })))
+        deps.search.search({ collection: c, vector: await vectorFor(c), text: query, topK, filters: options.filters, hybrid: options.hybrid === true || options.hybridWeights !== undefined, weights: options.hybridWeights })))
       // Last activity to the minute: a write per search would queue behind the store's one connection.
       const now = Date.now()
       const stale = collections.filter((c) => now - (touched.get(c.id) ?? 0) > TOUCH_EVERY_MS)

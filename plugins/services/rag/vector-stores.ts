@@ -347,7 +347,10 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
         query: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', minLength: 1 } }] },
         max_num_results: { type: 'integer', minimum: 1, maximum: 50, default: 10 },
         filters: { type: 'object' },
-        ranking_options: object({ ranker: { enum: ['none', 'auto', 'default-2024-11-15'] }, score_threshold: { type: 'number', minimum: 0, maximum: 1 } }),
+        ranking_options: object({
+          ranker: { enum: ['none', 'auto', 'default-2024-11-15'], description: 'OpenAI\'s values, each ranking alike: their rankers re-score with a model of theirs, this gateway has none (results are ranked by cosine similarity).' },
+          score_threshold: { type: 'number', minimum: 0, maximum: 1 },
+        }),
         rewrite_query: { type: 'boolean' },
       }, ['query']),
       async handle({ caller, params, body, gateway, signal }) {

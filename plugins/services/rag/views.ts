@@ -66,7 +66,7 @@ export const documentView = (d: DocumentRecord) => ({
 })
 
 export const HIT_SCHEMA: JsonSchema = recordSchema({
-  score: { type: 'number', description: 'Cosine similarity (vector search) or the fused rank score (hybrid).' },
+  score: { type: 'number', description: 'Cosine similarity (vector search) or the fused rank score (hybrid), scaled so first in both rankings is 1.' },
   text: { type: 'string' }, collection_id: { type: 'string' }, document_id: { type: 'string' }, file_id: NULLABLE_STRING, filename: { type: 'string' }, attributes: ATTRIBUTES,
   source: recordSchema({ page: { type: ['integer', 'null'] }, heading: NULLABLE_STRING, start_offset: COUNT, end_offset: COUNT }),
 })
