@@ -247,6 +247,14 @@ describe('/v1/vector_stores with the openai SDK', () => {
     const page = await alice.vectorStores.list({ before: stores[3], limit: 2 })
     expect(page.data.map((s) => s.id)).toEqual([stores[1], stores[2]])
     expect(page.has_more).toBe(true)
+
+    // A cursor that names nothing the caller sees is refused, naming it (it gave the first page, as if it were the next).
+    const unknownStore = '9d5ed678-fe57-4cca-b9a2-0e6c1f8f0a11'
+    await expect(alice.vectorStores.list({ after: unknownStore })).rejects.toMatchObject({ status: 400, param: 'after' })
+    await expect(carol.vectorStores.list({ before: store.id })).rejects.toMatchObject({ status: 400, param: 'before' })
+    await expect(alice.vectorStores.files.list(store.id, { after: 'file-000000000000000000000000' })).rejects.toMatchObject({ status: 400, param: 'after' })
+    await expect(alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, before: 'file-000000000000000000000000' })).rejects.toMatchObject({ status: 400, param: 'before' })
+    await expect(carol.vectorStores.files.list(store.id, { after: ids[0] })).rejects.toMatchObject({ status: 404 })
   })
 
   it('attaches files in batches: fileBatches.createAndPoll and uploadAndPoll, counts, listFiles with a filter, cancel', async () => {

@@ -89,6 +89,23 @@ const STATUSES_OF: Record<string, DocumentStatus[]> = { in_progress: ['queued', 
 /** What a list asks the store for: its cursor and filter, and one record more than the page to tell `has_more`. */
 const cursorOf = (q: ListQuery) => ({ order: q.order, after: q.after, before: q.before, limit: q.limit + 1, status: q.filter === undefined ? undefined : STATUSES_OF[q.filter] })
 
+/**
+ * A list's `after` and `before` name records the caller sees (`known`), or a 400 naming the cursor:
+ * one that names nothing would bound nothing, and the first page came back as if it were the next.
+ */
+async function checkCursors(q: ListQuery, what: string, known: (id: string) => Promise<boolean>): Promise<void> {
+  for (const name of ['after', 'before'] as const) {
+    const id = q[name]
+    if (id !== undefined && !await known(id)) throw badRequest(`Invalid '${name}': no ${what} '${id}' to page from.`, name, 'invalid_value')
+  }
+}
+
+/** Whether `read` finds the record: a 404 is false, any other error is thrown. */
+const found = (read: () => Promise<unknown>): Promise<boolean> => read().then(() => true, (err: unknown) => {
+  if (err instanceof GatewayError && err.status === 404) return false
+  throw err
+})
+
 /** OpenAI's cursor list of a page the store read with `cursorOf` (newest first unless asked otherwise). */
 function page<T extends { id: string }>(rows: T[], q: ListQuery) {
   // Read back from `before`, the one record more is the farthest from it: first in the list's order.
@@ -235,6 +252,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
         const q = query as ListQuery
         const { id, batch_id: batchId } = params as { id: string; batch_id: string }
         const batch = await batchOf(caller, id, batchId)
+        await checkCursors(q, 'file of this batch', async (fileId) => batch.fileIds.includes(fileId) && found(() => rag.getDocument(caller, batch.collectionId, fileId)))
         const docs = await rag.listDocuments(caller, batch.collectionId, { ...cursorOf(q), fileIds: batch.fileIds })
         return page(docs.map(fileView), q)
       },
@@ -265,7 +283,11 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     },
     {
       method: 'GET', path: '/v1/vector_stores', summary: 'Vector stores the caller may search.', permission: PERMISSION, query: LIST,
-      handle: async ({ caller, query }) => page((await rag.listCollections(caller, cursorOf(query as ListQuery))).map(storeView), query as ListQuery),
+      async handle({ caller, query }) {
+        const q = query as ListQuery
+        await checkCursors(q, 'vector store', (id) => found(() => rag.getCollection(caller, id)))
+        return page((await rag.listCollections(caller, cursorOf(q))).map(storeView), q)
+      },
     },
     {
       method: 'GET', path: '/v1/vector_stores/:id', summary: 'One vector store.', permission: PERMISSION, params: STORE_ID,
@@ -304,7 +326,11 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       method: 'GET', path: '/v1/vector_stores/:id/files', summary: 'Files of a vector store with their status.', permission: PERMISSION, params: STORE_ID, query: LIST,
       async handle({ caller, params, query }) {
         const q = query as ListQuery
-        const docs = await rag.listDocuments(caller, (params as { id: string }).id, cursorOf(q))
+        const storeId = (params as { id: string }).id
+        // The store first: an unknown store is a 404 whatever the cursor.
+        await rag.getCollection(caller, storeId)
+        await checkCursors(q, 'file in this vector store', (fileId) => found(() => rag.getDocument(caller, storeId, fileId)))
+        const docs = await rag.listDocuments(caller, storeId, cursorOf(q))
         return page(docs.map(fileView), q)
       },
     },
