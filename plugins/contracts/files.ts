@@ -77,6 +77,8 @@ export interface Files {
   /** Check (see `checkPurpose`) and store; throws the check's error when it refuses. */
   put(upload: FileUpload): Promise<StoredFile>
   get(id: string): Promise<StoredFile | undefined>
+  /** Those of `ids` that are files, in one read (a vector store's batch of up to 2,000). */
+  getMany(ids: readonly string[]): Promise<StoredFile[]>
   /** The file's bytes, or undefined when there is no such file. */
   content(id: string): Promise<Buffer | undefined>
   list(query?: FileListQuery): Promise<StoredFile[]>

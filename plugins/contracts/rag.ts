@@ -48,7 +48,7 @@ export type DocumentAttributes = Readonly<Record<string, string | number | boole
 /** One section of a document's extracted text. */
 export interface DocumentText {
   readonly text: string
-  /** A PDF's page (from 1). */
+  /** A PDF's page or a presentation's slide (from 1). */
   readonly page?: number
   readonly heading?: string
 }
@@ -60,7 +60,7 @@ export interface DocumentRecord {
   readonly fileId: string | null
   readonly filename: string
   readonly contentType: string
-  readonly kind: 'text' | 'markdown' | 'html' | 'pdf'
+  readonly kind: 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'pptx'
   readonly bytes: number
   readonly contentHash: string
   readonly attributes: DocumentAttributes
@@ -107,9 +107,16 @@ export interface SearchOptions {
   readonly filters?: SearchFilter
   /** Fuse vector and full-text ranks (reciprocal rank fusion). */
   readonly hybrid?: boolean
+  /** How much each ranking weighs in the fusion (OpenAI's `hybrid_search`; default 1 and 1): implies `hybrid`. */
+  readonly hybridWeights?: HybridWeights
   /** Hits scoring below this are dropped. */
   readonly scoreThreshold?: number
   readonly signal?: AbortSignal
+}
+
+export interface HybridWeights {
+  readonly embedding: number
+  readonly text: number
 }
 
 export interface SearchHit {
@@ -119,7 +126,7 @@ export interface SearchHit {
   readonly filename: string
   readonly attributes: Readonly<Record<string, string | number | boolean>>
   readonly text: string
-  /** Cosine similarity (vector search) or the fused rank score (hybrid). */
+  /** Cosine similarity (vector search) or the fused rank score (hybrid), from 0 to 1. */
   readonly score: number
   readonly page: number | null
   readonly heading: string | null

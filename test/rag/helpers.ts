@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { strToU8, zipSync } from 'fflate'
 import { PDFDocument, StandardFonts } from 'pdf-lib'
 import type { MockUpstream } from '../helpers/upstream.ts'
 import { lastUserText, researchAndSales, startOpenAIUpstream, upstreamRoutes, type OpenAIUpstream } from '../helpers/openai-upstream.ts'
@@ -37,6 +38,28 @@ export async function pdfOf(pages: readonly string[][]): Promise<Buffer> {
     lines.forEach((line, i) => page.drawText(line, { x: 40, y: 750 - i * 18, size: 11, font }))
   }
   return Buffer.from(await pdf.save())
+}
+
+const xml = (body: string): Uint8Array => strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>${body}`)
+const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
+/** A minimal valid Word file: its paragraphs, and `extra` parts (e.g. a large one, to bound). */
+export function docxOf(paragraphs: readonly string[], extra: Record<string, Uint8Array> = {}): Buffer {
+  return Buffer.from(zipSync({
+    '[Content_Types].xml': xml('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'),
+    '_rels/.rels': xml('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>'),
+    'word/document.xml': xml(`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs.map((p) => `<w:p><w:r><w:t xml:space="preserve">${escapeXml(p)}</w:t></w:r></w:p>`).join('')}</w:body></w:document>`),
+    ...extra,
+  }))
+}
+
+/** A minimal PowerPoint file: slides (numbered from 1) of paragraphs of runs. */
+export function pptxOf(slides: readonly (readonly (readonly string[])[])[]): Buffer {
+  const slide = (paragraphs: readonly (readonly string[])[]) => xml(`<p:sld xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree><p:sp><p:txBody><a:bodyPr/>${paragraphs.map((runs) => `<a:p>${runs.map((r) => `<a:r><a:rPr lang="en-US" dirty="0"/><a:t>${escapeXml(r)}</a:t></a:r>`).join('')}</a:p>`).join('')}</p:txBody></p:sp></p:spTree></p:cSld></p:sld>`)
+  return Buffer.from(zipSync({
+    '[Content_Types].xml': xml('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>'),
+    ...Object.fromEntries(slides.map((paragraphs, i) => [`ppt/slides/slide${i + 1}.xml`, slide(paragraphs)])),
+  }))
 }
 
 export const KEYS = {

@@ -247,6 +247,14 @@ describe('/v1/vector_stores with the openai SDK', () => {
     const page = await alice.vectorStores.list({ before: stores[3], limit: 2 })
     expect(page.data.map((s) => s.id)).toEqual([stores[1], stores[2]])
     expect(page.has_more).toBe(true)
+
+    // A cursor that names nothing the caller sees is refused, naming it (it gave the first page, as if it were the next).
+    const unknownStore = '9d5ed678-fe57-4cca-b9a2-0e6c1f8f0a11'
+    await expect(alice.vectorStores.list({ after: unknownStore })).rejects.toMatchObject({ status: 400, param: 'after' })
+    await expect(carol.vectorStores.list({ before: store.id })).rejects.toMatchObject({ status: 400, param: 'before' })
+    await expect(alice.vectorStores.files.list(store.id, { after: 'file-000000000000000000000000' })).rejects.toMatchObject({ status: 400, param: 'after' })
+    await expect(alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, before: 'file-000000000000000000000000' })).rejects.toMatchObject({ status: 400, param: 'before' })
+    await expect(carol.vectorStores.files.list(store.id, { after: ids[0] })).rejects.toMatchObject({ status: 404 })
   })
 
   it('attaches files in batches: fileBatches.createAndPoll and uploadAndPoll, counts, listFiles with a filter, cancel', async () => {
@@ -438,15 +446,15 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(other).rejects.toMatchObject({ code: 'invalid_tool_choice', param: 'tool_choice' })
   })
 
-  it('bounds file_search results by max_num_results and ranking_options.score_threshold, refusing values out of range with the field at fault', async () => {
+  it('bounds file_search results by max_num_results and ranking_options (score_threshold, hybrid_search weights; rankers rank alike), refusing values out of range with the field at fault', async () => {
     const faq = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const handbook = await alice.files.create({ file: await toFile(fixture('handbook.md'), 'handbook.md', { type: 'text/markdown' }), purpose: 'assistants' })
     const store = await alice.vectorStores.create({ name: 'Bounded', file_ids: [faq.id, handbook.id] })
     await alice.vectorStores.files.poll(store.id, faq.id, { pollIntervalMs: 50 })
     await alice.vectorStores.files.poll(store.id, handbook.id, { pollIntervalMs: 50 })
-    const results = async (tool: object): Promise<{ score: number }[]> => {
-      const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool }] })
-      return (response.output.find((o) => o.type === 'file_search_call') as { results: { score: number }[] }).results
+    const results = async (tool: object): Promise<{ score: number; text: string }[]> => {
+      const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool } as OpenAI.Responses.FileSearchTool] })
+      return (response.output.find((o) => o.type === 'file_search_call') as { results: { score: number; text: string }[] }).results
     }
     const all = await results({ max_num_results: 20 })
     expect(all.length).toBeGreaterThan(2)
@@ -455,6 +463,29 @@ describe('/v1/vector_stores with the openai SDK', () => {
     const kept = await results({ max_num_results: 20, ranking_options: { ranker: 'auto', score_threshold: threshold } })
     expect(kept.length).toBeGreaterThan(0)
     expect(kept).toEqual(all.filter((r) => r.score >= threshold))
+    // OpenAI's rankers re-score with a model of theirs; this retriever has none: each ranks by similarity alike.
+    expect(await results({ max_num_results: 20, ranking_options: { ranker: 'default-2024-11-15' } })).toEqual(all)
+
+    // hybrid_search fuses the vector ranking with a full-text one, weighted as asked; scores stay
+    // from 0 to 1 (first in both rankings is 1), so score_threshold reads the same.
+    const hybrid = await results({ max_num_results: 20, ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 1 } } })
+    expect(hybrid.length).toBeGreaterThan(2)
+    expect(hybrid.every((r) => r.score > 0 && r.score <= 1)).toBe(true)
+    const vectorOnly = await results({ max_num_results: 20, ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 0 } } })
+    expect(vectorOnly.slice(0, all.length).map((r) => r.text)).toEqual(all.map((r) => r.text))
+    expect(vectorOnly[0]!.score).toBe(1)
+    const cut = await results({ max_num_results: 20, ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 1 }, score_threshold: 0.5 } })
+    expect(cut.length).toBeGreaterThan(0)
+    expect(cut).toEqual(hybrid.filter((r) => r.score >= 0.5))
+
+    // The search endpoint's rankers (`none` too) rank alike, and its score_threshold applies with each.
+    const searched = async (ranking_options: OpenAI.VectorStores.VectorStoreSearchParams.RankingOptions) =>
+      (await alice.vectorStores.search(store.id, { query: 'Where can bicycles be parked?', max_num_results: 20, ranking_options })).data.map((h) => h.score)
+    const scores = await searched({ ranker: 'none' })
+    for (const ranker of ['none', 'auto', 'default-2024-11-15'] as const) {
+      expect(await searched({ ranker })).toEqual(scores)
+      expect(await searched({ ranker, score_threshold: threshold })).toEqual(scores.filter((score) => score >= threshold))
+    }
 
     const refused = async (tool: object, param: string) => {
       const call = alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool }] })
@@ -466,7 +497,12 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await refused({ max_num_results: 51 }, 'tools.max_num_results')
     await refused({ ranking_options: { score_threshold: 1.5 } }, 'tools.ranking_options.score_threshold')
     await refused({ ranking_options: { ranker: 'best' } }, 'tools.ranking_options.ranker')
-    await refused({ ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 1 } } }, 'tools.ranking_options.hybrid_search')
+    // `none` is the search endpoint's value, not the tool's (OpenAI's RankerVersionType).
+    await refused({ ranking_options: { ranker: 'none' } }, 'tools.ranking_options.ranker')
+    await refused({ ranking_options: { hybrid_search: { embedding_weight: 1 } } }, 'tools.ranking_options.hybrid_search.text_weight')
+    await refused({ ranking_options: { hybrid_search: { embedding_weight: -1, text_weight: 1 } } }, 'tools.ranking_options.hybrid_search.embedding_weight')
+    await refused({ ranking_options: { hybrid_search: { embedding_weight: 0, text_weight: 0 } } }, 'tools.ranking_options.hybrid_search')
+    await refused({ ranking_options: { rerank: true } }, 'tools.ranking_options.rerank')
     await refused({ max_results: 3 }, 'tools.max_results')
     // Refused before any model call.
     expect(upstream.chats().length).toBe(chats)

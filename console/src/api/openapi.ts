@@ -3579,7 +3579,7 @@ export interface paths {
                                 filename: string;
                                 id: string;
                                 /** @enum {unknown} */
-                                kind: "text" | "markdown" | "html" | "pdf";
+                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx";
                                 progress: {
                                     chunks_done: number;
                                     chunks_total: number | null;
@@ -3667,7 +3667,7 @@ export interface paths {
                                 filename: string;
                                 id: string;
                                 /** @enum {unknown} */
-                                kind: "text" | "markdown" | "html" | "pdf";
+                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx";
                                 progress: {
                                     chunks_done: number;
                                     chunks_total: number | null;
@@ -3762,7 +3762,7 @@ export interface paths {
                                 filename: string;
                                 id: string;
                                 /** @enum {unknown} */
-                                kind: "text" | "markdown" | "html" | "pdf";
+                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx";
                                 progress: {
                                     chunks_done: number;
                                     chunks_total: number | null;
@@ -3916,7 +3916,7 @@ export interface paths {
                                 filename: string;
                                 id: string;
                                 /** @enum {unknown} */
-                                kind: "text" | "markdown" | "html" | "pdf";
+                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx";
                                 progress: {
                                     chunks_done: number;
                                     chunks_total: number | null;
@@ -4008,7 +4008,7 @@ export interface paths {
                                 document_id: string;
                                 file_id: string | null;
                                 filename: string;
-                                /** @description Cosine similarity (vector search) or the fused rank score (hybrid). */
+                                /** @description Cosine similarity (vector search) or the fused rank score (hybrid), scaled so first in both rankings is 1. */
                                 score: number;
                                 source: {
                                     end_offset: number;
@@ -7498,9 +7498,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        attributes?: {
-                            [key: string]: string | number | boolean;
-                        } | null;
+                        /** @description At most 16 pairs; keys of at most 64 characters; values strings of at most 512 characters, numbers or booleans. */
+                        attributes?: Record<string, unknown> | null;
                         /** @description `{ type: auto }` or `{ type: static, static: { max_chunk_size_tokens, chunk_overlap_tokens } }`. */
                         chunking_strategy?: {
                             static?: {
@@ -7510,11 +7509,12 @@ export interface paths {
                             /** @enum {unknown} */
                             type: "auto" | "static";
                         };
+                        /** @description The batch-wide `attributes` and `chunking_strategy` apply to each. Mutually exclusive with `files`. */
                         file_ids?: string[];
+                        /** @description Each with its own `attributes` and `chunking_strategy`; the batch-wide ones are ignored. Mutually exclusive with `file_ids`. */
                         files?: {
-                            attributes?: {
-                                [key: string]: string | number | boolean;
-                            } | null;
+                            /** @description At most 16 pairs; keys of at most 64 characters; values strings of at most 512 characters, numbers or booleans. */
+                            attributes?: Record<string, unknown> | null;
                             /** @description `{ type: auto }` or `{ type: static, static: { max_chunk_size_tokens, chunk_overlap_tokens } }`. */
                             chunking_strategy?: {
                                 static?: {
@@ -7765,9 +7765,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        attributes?: {
-                            [key: string]: string | number | boolean;
-                        } | null;
+                        /** @description At most 16 pairs; keys of at most 64 characters; values strings of at most 512 characters, numbers or booleans. */
+                        attributes?: Record<string, unknown> | null;
                         /** @description `{ type: auto }` or `{ type: static, static: { max_chunk_size_tokens, chunk_overlap_tokens } }`. */
                         chunking_strategy?: {
                             static?: {
@@ -7863,9 +7862,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        attributes: {
-                            [key: string]: string | number | boolean;
-                        } | null;
+                        /** @description At most 16 pairs; keys of at most 64 characters; values strings of at most 512 characters, numbers or booleans. */
+                        attributes: Record<string, unknown> | null;
                     };
                 };
             };
@@ -8003,7 +8001,10 @@ export interface paths {
                         max_num_results?: number;
                         query: string | string[];
                         ranking_options?: {
-                            /** @enum {unknown} */
+                            /**
+                             * @description OpenAI's values, each ranking alike: their rankers re-score with a model of theirs, this gateway has none (results are ranked by cosine similarity).
+                             * @enum {unknown}
+                             */
                             ranker?: "none" | "auto" | "default-2024-11-15";
                             score_threshold?: number;
                         };

@@ -157,6 +157,7 @@ function filesOver(store: Store): { files: Files; sweepExpired(onError: (fileId:
       return file
     },
     get: (id) => repo.get(id),
+    getMany: (ids) => repo.getMany(ids),
     content: (id) => repo.content(id),
     list: (query = {}) => repo.list(query),
     async delete(id) {

@@ -42,6 +42,7 @@ export interface FileRepository {
   insert(upload: FileUpload, metadata: JsonObject): Promise<StoredFile>
   /** `expired`: a file past its `expires_at` too (for the sweep). */
   get(id: string, expired?: boolean): Promise<StoredFile | undefined>
+  getMany(ids: readonly string[]): Promise<StoredFile[]>
   content(id: string): Promise<Buffer | undefined>
   list(query: FileListQuery): Promise<StoredFile[]>
   delete(id: string): Promise<boolean>
@@ -63,6 +64,12 @@ export function fileRepository(sql: SqlClient): FileRepository {
       if (!FILE_ID.test(id)) return undefined
       const { rows } = await sql.query<FileRow>(`SELECT ${COLUMNS} FROM files WHERE id = $1${expired ? '' : ` AND ${LIVE}`}`, [id])
       return rows[0] && toFile(rows[0])
+    },
+    async getMany(ids) {
+      const valid = ids.filter((id) => FILE_ID.test(id))
+      if (valid.length === 0) return []
+      const { rows } = await sql.query<FileRow>(`SELECT ${COLUMNS} FROM files WHERE id = ANY($1::text[]) AND ${LIVE}`, [valid])
+      return rows.map(toFile)
     },
     async content(id) {
       if (!FILE_ID.test(id)) return undefined

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto'
 import { GatewayError, badRequest, notFound, type Caller, type GatewayCalls } from '../../../plugin-api/index.ts'
 import { isUuid } from '../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, DocumentRecord, NewCollection, NewDocument, Rag, SearchHit, SearchOptions } from '../../contracts/rag.ts'
-import type { DocumentWork, RagRepository } from './data/repository.ts'
+import { checkAttributes } from './attributes.ts'
+import type { CollectionRow, DocumentWork, RagRepository } from './data/repository.ts'
 import type { chunkSearch } from './data/search.ts'
 import { SUPPORTED, extractInWorker, kindOf } from './ingest/extract.ts'
 import type { IngestJobs } from './ingest/jobs.ts'
@@ -24,7 +25,7 @@ export interface RagDeps {
   readonly config: RagConfig
 }
 
-const seesCollection = (caller: Caller, c: CollectionRecord): boolean =>
+const seesCollection = (caller: Caller, c: CollectionRow): boolean =>
   caller.scope === 'all_data' ||
   (c.ownerUserId !== null && c.ownerUserId === caller.principal.userId) ||
   (c.deptScope !== null && c.deptScope === caller.principal.department) ||
@@ -40,13 +41,22 @@ export function ragCollections(deps: RagDeps): Rag {
     if (!found || !seesCollection(caller, found)) throw notFound(`No collection '${id}'.`, 'collection_not_found', 'id')
     return found
   }
-  async function manageable(caller: Caller, id: string): Promise<CollectionRecord> {
-    const c = await visible(caller, id)
+  /**
+   * As visible, without the documents' counts: what adding a document or searching needs. Counting
+   * read every document of the collection, once per file of a batch (quadratic in its size).
+   */
+  async function seen(caller: Caller, id: string): Promise<CollectionRow> {
+    const found = isUuid(id) ? await repo.getCollectionRow(id) : undefined
+    if (!found || !seesCollection(caller, found)) throw notFound(`No collection '${id}'.`, 'collection_not_found', 'id')
+    return found
+  }
+  async function manageable(caller: Caller, id: string): Promise<CollectionRow> {
+    const c = await seen(caller, id)
     caller.requireReach({ userId: c.ownerUserId, department: c.department }, 'collection')
     return c
   }
   async function documentOf(caller: Caller, collectionId: string, id: string, write: boolean): Promise<DocumentWork> {
-    const c = write ? await manageable(caller, collectionId) : await visible(caller, collectionId)
+    const c = write ? await manageable(caller, collectionId) : await seen(caller, collectionId)
     const doc = await repo.getDocument(c.id, id)
     if (!doc) throw notFound(`No document '${id}' in collection '${collectionId}'.`, 'document_not_found', 'document_id')
     return doc
@@ -114,6 +124,7 @@ export function ragCollections(deps: RagDeps): Rag {
     },
 
     async addDocument(caller, collectionId, doc: NewDocument) {
+      checkAttributes(doc.attributes)
       const c = await manageable(caller, collectionId)
       if (doc.data.length === 0) throw badRequest(`'${doc.filename}' is empty.`, 'file', 'empty_file')
       if (doc.data.length > config.max_file_bytes) {
@@ -141,7 +152,7 @@ export function ragCollections(deps: RagDeps): Rag {
     },
 
     async listDocuments(caller, collectionId, filter) {
-      const c = await visible(caller, collectionId)
+      const c = await seen(caller, collectionId)
       return repo.listDocuments(c.id, { ...filter })
     },
 
@@ -153,6 +164,7 @@ export function ragCollections(deps: RagDeps): Rag {
     },
 
     async updateDocument(caller, collectionId, id, changes) {
+      checkAttributes(changes.attributes)
       const doc = await documentOf(caller, collectionId, id, true)
       return repo.updateAttributes(doc.id, { ...changes.attributes })
     },
@@ -171,11 +183,11 @@ export function ragCollections(deps: RagDeps): Rag {
 
     async search(caller, gateway, collectionIds, query, options: SearchOptions = {}) {
       if (!query.trim()) throw badRequest('The query is empty.', 'query', 'empty_query')
-      const collections = await Promise.all([...new Set(collectionIds)].map((id) => visible(caller, id)))
+      const collections = await Promise.all([...new Set(collectionIds)].map((id) => seen(caller, id)))
       const topK = options.topK ?? config.top_k
       // The query is embedded once per (route, dimension) the collections use.
       const vectors = new Map<string, Promise<number[]>>()
-      const vectorFor = async (c: CollectionRecord): Promise<number[]> => {
+      const vectorFor = async (c: CollectionRow): Promise<number[]> => {
         const asks = await repo.asksDimensions(c.id)
         const key = `${c.embeddingRoute}\u0000${asks ? c.dimensions : ''}`
         let v = vectors.get(key)
@@ -185,7 +197,7 @@ export function ragCollections(deps: RagDeps): Rag {
         return vector
       }
       const perCollection = await Promise.all(collections.map(async (c) =>
-        deps.search.search({ collection: c, vector: await vectorFor(c), text: query, topK, filters: options.filters, hybrid: options.hybrid ?? false })))
+        deps.search.search({ collection: c, vector: await vectorFor(c), text: query, topK, filters: options.filters, hybrid: options.hybrid === true || options.hybridWeights !== undefined, weights: options.hybridWeights })))
       // Last activity to the minute: a write per search would queue behind the store's one connection.
       const now = Date.now()
       const stale = collections.filter((c) => now - (touched.get(c.id) ?? 0) > TOUCH_EVERY_MS)

@@ -5,7 +5,8 @@
  */
 import { badRequest, reply, type RouteSpec } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf, objectSchema as object } from '../kit/schema.ts'
-import type { DocumentStatus, Rag } from '../../contracts/rag.ts'
+import type { DocumentAttributes, DocumentStatus, Rag } from '../../contracts/rag.ts'
+import { checkAttributes } from './attributes.ts'
 import type { RecordedRag } from './audit.ts'
 import { FILTER_SCHEMA, parseFilter } from './data/filters.ts'
 import { COLLECTION_SCHEMA, DELETED_SCHEMA, DOCUMENT_SCHEMA, HIT_SCHEMA, collectionView, documentView, hitView } from './views.ts'
@@ -42,15 +43,12 @@ const SEARCH = object({
 interface CreateBody { name: string; description?: string; embedding_route?: string; dimensions?: number; dept_scope?: string | null; chunking?: { max_tokens?: number; overlap_tokens?: number }; metadata?: Record<string, string> }
 interface SearchBody { query: string; top_k?: number; filters?: unknown; hybrid: boolean; score_threshold?: number }
 
-/** Multipart fields: `attributes` (a JSON object of strings, numbers, booleans). */
-function attributesField(text: string | undefined): Record<string, string | number | boolean> | undefined {
+/** Multipart fields: `attributes` (a JSON object of strings, numbers, booleans, bounded as OpenAI bounds them). */
+function attributesField(text: string | undefined): DocumentAttributes | undefined {
   if (text === undefined || text === '') return undefined
   let parsed: unknown
   try { parsed = JSON.parse(text) } catch { throw badRequest('`attributes` must be a JSON object.', 'attributes', 'invalid_attributes') }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => !['string', 'number', 'boolean'].includes(typeof v)) || Object.keys(parsed).length > 16) {
-    throw badRequest('`attributes` must be a JSON object of at most 16 strings, numbers or booleans.', 'attributes', 'invalid_attributes')
-  }
-  return parsed as Record<string, string | number | boolean>
+  return checkAttributes(parsed)
 }
 
 /** `recorded(req)` is the Rag the routes that change a collection go through (the audit trail's). */

@@ -17,6 +17,7 @@ export interface ExtractionLimits {
   memory_mb: number
   queue: number
   pdf_max_inflated_mb: number
+  office_max_inflated_mb: number
 }
 
 export const configSchema = {
@@ -48,6 +49,7 @@ export const configSchema = {
         memory_mb: { type: 'integer', minimum: 64, default: 1024, description: 'How far the process\'s memory (RSS) may grow while a document is read: what a PDF decodes is held outside the heap, so heap_mb alone does not bound it.' },
         queue: { type: 'integer', minimum: 0, default: 8, description: 'Uploads that may wait for a reading thread (two read at once); past it an upload is a 503 with retry-after.' },
         pdf_max_inflated_mb: { type: 'integer', minimum: 1, default: 512, description: 'How much a PDF\'s compressed text streams may inflate to, together (a small file can hold gigabytes).' },
+        office_max_inflated_mb: { type: 'integer', minimum: 1, default: 256, description: 'How much a Word (.docx) or PowerPoint (.pptx) file, a zip archive, may inflate to: the sizes its entries declare, added up before anything is inflated.' },
       },
     },
     lease_s: {

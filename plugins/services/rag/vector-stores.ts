@@ -6,12 +6,13 @@
  */
 import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
-import { Files } from '../../contracts/files.ts'
+import { Files, type StoredFile } from '../../contracts/files.ts'
 import { auditTo } from '../kit/audit.ts'
 import { recordedRag, type RecordedRag } from './audit.ts'
 import { unansweredRoutes } from '../../contracts/route-names.ts'
-import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentRecord, type DocumentStatus } from '../../contracts/rag.ts'
+import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentAttributes, type DocumentRecord, type DocumentStatus } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
+import { ATTRIBUTES_SCHEMA, checkAttributes } from './attributes.ts'
 import { FileBatches, type FileBatchRecord } from './data/file-batches.ts'
 
 const PERMISSION = 'chat'
@@ -20,7 +21,8 @@ const unix = (d: Date): number => Math.floor(d.getTime() / 1000)
 const object = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema =>
   ({ type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) })
 const METADATA = { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } }
-const ATTRIBUTES = { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: ['string', 'number', 'boolean'] } }
+/** OpenAI's most files in one batch (CreateVectorStoreFileBatchRequest). */
+const MAX_BATCH_FILES = 2000
 const CHUNKING = {
   type: 'object',
   description: '`{ type: auto }` or `{ type: static, static: { max_chunk_size_tokens, chunk_overlap_tokens } }`.',
@@ -87,6 +89,23 @@ const STATUSES_OF: Record<string, DocumentStatus[]> = { in_progress: ['queued', 
 /** What a list asks the store for: its cursor and filter, and one record more than the page to tell `has_more`. */
 const cursorOf = (q: ListQuery) => ({ order: q.order, after: q.after, before: q.before, limit: q.limit + 1, status: q.filter === undefined ? undefined : STATUSES_OF[q.filter] })
 
+/**
+ * A list's `after` and `before` name records the caller sees (`known`), or a 400 naming the cursor:
+ * one that names nothing would bound nothing, and the first page came back as if it were the next.
+ */
+async function checkCursors(q: ListQuery, what: string, known: (id: string) => Promise<boolean>): Promise<void> {
+  for (const name of ['after', 'before'] as const) {
+    const id = q[name]
+    if (id !== undefined && !await known(id)) throw badRequest(`Invalid '${name}': no ${what} '${id}' to page from.`, name, 'invalid_value')
+  }
+}
+
+/** Whether `read` finds the record: a 404 is false, any other error is thrown. */
+const found = (read: () => Promise<unknown>): Promise<boolean> => read().then(() => true, (err: unknown) => {
+  if (err instanceof GatewayError && err.status === 404) return false
+  throw err
+})
+
 /** OpenAI's cursor list of a page the store read with `cursorOf` (newest first unless asked otherwise). */
 function page<T extends { id: string }>(rows: T[], q: ListQuery) {
   // Read back from `before`, the one record more is the farthest from it: first in the list's order.
@@ -107,8 +126,6 @@ async function storeFile<T>(fileId: string, read: () => Promise<T>): Promise<T> 
     throw err
   }
 }
-
-type Attributes = Record<string, string | number | boolean>
 
 /** surfaces.vector-stores in gateway.yaml. */
 interface VectorStoresConfig {
@@ -134,78 +151,99 @@ async function rewritten(gateway: GatewayCalls, route: string, question: string,
 }
 
 /** A batch as OpenAI shows it: counts of its files by their documents' status. */
-function batchView(b: FileBatchRecord, docs: readonly ReturnType<typeof fileView>[]) {
-  const count = (status: string) => docs.filter((d) => d.status === status).length
-  const inProgress = b.cancelled ? 0 : count('in_progress')
+function batchView(b: FileBatchRecord, counts: Partial<Record<DocumentStatus, number>>) {
+  const completed = counts.completed ?? 0
+  const failed = counts.failed ?? 0
+  const inProgress = b.cancelled ? 0 : (counts.queued ?? 0) + (counts.processing ?? 0)
   // Files detached since, or cut short by a cancel, count as cancelled.
-  const cancelled = b.fileIds.length - count('completed') - count('failed') - inProgress
+  const cancelled = b.fileIds.length - completed - failed - inProgress
   return {
     id: b.id, object: 'vector_store.files_batch', created_at: unix(b.createdAt), vector_store_id: b.collectionId,
     status: b.cancelled ? 'cancelled' : inProgress > 0 ? 'in_progress' : 'completed',
-    file_counts: { in_progress: inProgress, completed: count('completed'), failed: count('failed'), cancelled, total: b.fileIds.length },
+    file_counts: { in_progress: inProgress, completed, failed, cancelled, total: b.fileIds.length },
   }
 }
 
 /** `recorded(req)` is the Rag the routes that change a store go through (the audit trail's). */
 export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: FileBatches, config: VectorStoresConfig = {}, recorded: RecordedRag = () => rag): RouteSpec[] {
-  async function attach(into: Rag, caller: Caller, storeId: string, fileId: string, attributes: Record<string, string | number | boolean> | undefined, chunking: Chunking | undefined) {
+  const filesNeeded = (): Files => {
     if (!files) throw new GatewayError('Attaching files needs service.files (services: { files: {} }).', { status: 501, code: 'files_not_configured' })
-    const stored = await files.get(fileId)
-    if (!stored || !caller.reaches({ userId: stored.userId, department: stored.department })) throw notFound(`No file '${fileId}'.`, 'file_not_found', 'file_id')
-    const data = await files.content(fileId)
-    if (!data) throw notFound(`No file '${fileId}'.`, 'file_not_found', 'file_id')
-    return into.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId, attributes: attributes ?? undefined, chunking: chunkingOf(chunking) })
+    return files
+  }
+  const noFile = (fileId: string) => notFound(`No file '${fileId}'.`, 'file_not_found', 'file_id')
+
+  /** The /v1/files records of `ids`, read at once, or a 404 naming the first the caller does not reach (before anything is attached). */
+  async function filesOf(caller: Caller, ids: readonly string[]): Promise<StoredFile[]> {
+    const found = new Map((await filesNeeded().getMany([...new Set(ids)])).map((f) => [f.id, f]))
+    return ids.map((id) => {
+      const stored = found.get(id)
+      if (!stored || !caller.reaches({ userId: stored.userId, department: stored.department })) throw noFile(id)
+      return stored
+    })
   }
 
-  /** The batch and its files' views, if the caller sees the store. */
+  async function attach(into: Rag, caller: Caller, storeId: string, stored: StoredFile, attributes: DocumentAttributes | undefined, chunking: Chunking | undefined) {
+    const data = await filesNeeded().content(stored.id)
+    if (!data) throw noFile(stored.id)
+    return into.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId: stored.id, attributes, chunking: chunkingOf(chunking) })
+  }
+
+  /** The batch, if the caller sees its store. */
   async function batchOf(caller: Caller, storeId: string, batchId: string) {
     const store = await rag.getCollection(caller, storeId)
     const batch = await batches?.get(store.id, batchId)
     if (!batch) throw notFound(`No file batch '${batchId}' in this vector store.`, 'batch_not_found', 'batch_id')
-    // A batch holds at most 500 files, each one document at most.
-    const docs = (await rag.listDocuments(caller, store.id, { fileIds: batch.fileIds, limit: 1000 })).map(fileView)
-    return { batch, docs }
+    return batch
   }
 
   const batchRoutes: RouteSpec[] = batches ? [
     {
       method: 'POST', path: '/v1/vector_stores/:id/file_batches', summary: 'Attach several files at once (`file_ids`, or `files` each with its own attributes and chunking).', permission: PERMISSION, params: STORE_ID,
       body: object({
-        file_ids: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1, maxLength: 128 } },
-        files: { type: 'array', minItems: 1, maxItems: 500, items: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES, chunking_strategy: CHUNKING }, ['file_id']) },
-        attributes: ATTRIBUTES, chunking_strategy: CHUNKING,
+        file_ids: { type: 'array', minItems: 1, maxItems: MAX_BATCH_FILES, items: { type: 'string', minLength: 1, maxLength: 128 }, description: 'The batch-wide `attributes` and `chunking_strategy` apply to each. Mutually exclusive with `files`.' },
+        files: {
+          type: 'array', minItems: 1, maxItems: MAX_BATCH_FILES, description: 'Each with its own `attributes` and `chunking_strategy`; the batch-wide ones are ignored. Mutually exclusive with `file_ids`.',
+          items: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES_SCHEMA, chunking_strategy: CHUNKING }, ['file_id']),
+        },
+        attributes: ATTRIBUTES_SCHEMA, chunking_strategy: CHUNKING,
       }),
       async handle(req) {
         const { caller, params, body } = req
         const into = recorded(req)
-        const b = body as { file_ids?: string[]; files?: { file_id: string; attributes?: Attributes | null; chunking_strategy?: Chunking }[]; attributes?: Attributes | null; chunking_strategy?: Chunking }
-        if ((b.file_ids === undefined) === (b.files === undefined)) throw badRequest('Send either `file_ids` or `files`.', b.files ? 'files' : 'file_ids', 'invalid_request')
-        const items = b.files ?? b.file_ids!.map((file_id) => ({ file_id, attributes: undefined, chunking_strategy: undefined }))
+        const b = body as { file_ids?: string[]; files?: { file_id: string; attributes?: unknown; chunking_strategy?: Chunking }[]; attributes?: unknown; chunking_strategy?: Chunking }
+        if (b.file_ids !== undefined && b.files !== undefined) throw badRequest('`file_ids` and `files` are mutually exclusive: send one of them.', 'files', 'invalid_request')
+        if (b.file_ids === undefined && b.files === undefined) throw badRequest('Missing required parameter: \'file_ids\' (or \'files\').', 'file_ids', 'missing_required_parameter')
+        const attributes = checkAttributes(b.attributes)
+        // With `files`, the batch-wide attributes and chunking_strategy are ignored (as OpenAI documents): each file says its own.
+        const items = b.files
+          ? b.files.map((f, i) => ({ fileId: f.file_id, attributes: checkAttributes(f.attributes, `files[${i}].attributes`), chunking: f.chunking_strategy }))
+          : b.file_ids!.map((fileId) => ({ fileId, attributes, chunking: b.chunking_strategy }))
+        for (const item of items) chunkingOf(item.chunking)
         const store = await rag.getCollection(caller, (params as { id: string }).id)
-        // Every file is checked and extracted now: a bad one refuses the request with the files before it attached.
-        for (const item of items) await attach(into, caller, store.id, item.file_id, item.attributes ?? b.attributes ?? undefined, item.chunking_strategy ?? b.chunking_strategy)
-        const batch = await batches.create(store.id, items.map((i) => i.file_id))
-        const { docs } = await batchOf(caller, store.id, batch.id)
-        return batchView(batch, docs)
+        // Every file is found in one read before any is attached; then each is extracted now: a bad one refuses the request with the files before it attached.
+        const stored = await filesOf(caller, items.map((i) => i.fileId))
+        for (const [i, item] of items.entries()) await attach(into, caller, store.id, stored[i]!, item.attributes, item.chunking)
+        const batch = await batches.create(store.id, [...new Set(items.map((i) => i.fileId))])
+        return batchView(batch, await batches.statusCounts(batch))
       },
     },
     {
       method: 'GET', path: '/v1/vector_stores/:id/file_batches/:batch_id', summary: 'A file batch with its files\' counts by status.', permission: PERMISSION, params: BATCH_ID,
       async handle({ caller, params }) {
         const { id, batch_id: batchId } = params as { id: string; batch_id: string }
-        const { batch, docs } = await batchOf(caller, id, batchId)
-        return batchView(batch, docs)
+        const batch = await batchOf(caller, id, batchId)
+        return batchView(batch, await batches.statusCounts(batch))
       },
     },
     {
       method: 'POST', path: '/v1/vector_stores/:id/file_batches/:batch_id/cancel', summary: 'Mark a batch cancelled (files already accepted are still ingested; detach them to drop them).', permission: PERMISSION, params: BATCH_ID,
       async handle({ caller, params }) {
         const { id, batch_id: batchId } = params as { id: string; batch_id: string }
-        const { batch, docs } = await batchOf(caller, id, batchId)
+        const batch = await batchOf(caller, id, batchId)
         // Only who may change the store may cancel: an empty update checks that and changes nothing.
         await rag.updateCollection(caller, batch.collectionId, {})
         await batches.cancel(batch.collectionId, batch.id)
-        return batchView({ ...batch, cancelled: true }, docs)
+        return batchView({ ...batch, cancelled: true }, await batches.statusCounts(batch))
       },
     },
     {
@@ -213,7 +251,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       async handle({ caller, params, query }) {
         const q = query as ListQuery
         const { id, batch_id: batchId } = params as { id: string; batch_id: string }
-        const { batch } = await batchOf(caller, id, batchId)
+        const batch = await batchOf(caller, id, batchId)
+        await checkCursors(q, 'file of this batch', async (fileId) => batch.fileIds.includes(fileId) && found(() => rag.getDocument(caller, batch.collectionId, fileId)))
         const docs = await rag.listDocuments(caller, batch.collectionId, { ...cursorOf(q), fileIds: batch.fileIds })
         return page(docs.map(fileView), q)
       },
@@ -232,7 +271,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
         neverExpires(b.expires_after)
         const c = await into.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy) })
         try {
-          for (const fileId of b.file_ids ?? []) await attach(into, caller, c.id, fileId, undefined, undefined)
+          const stored = await filesOf(caller, b.file_ids ?? [])
+          for (const file of stored) await attach(into, caller, c.id, file, undefined, undefined)
         } catch (err) {
           // All or nothing: a refused file leaves no store behind (the caller never learnt its id).
           await into.deleteCollection(caller, c.id).catch(() => undefined)
@@ -243,7 +283,11 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     },
     {
       method: 'GET', path: '/v1/vector_stores', summary: 'Vector stores the caller may search.', permission: PERMISSION, query: LIST,
-      handle: async ({ caller, query }) => page((await rag.listCollections(caller, cursorOf(query as ListQuery))).map(storeView), query as ListQuery),
+      async handle({ caller, query }) {
+        const q = query as ListQuery
+        await checkCursors(q, 'vector store', (id) => found(() => rag.getCollection(caller, id)))
+        return page((await rag.listCollections(caller, cursorOf(q))).map(storeView), q)
+      },
     },
     {
       method: 'GET', path: '/v1/vector_stores/:id', summary: 'One vector store.', permission: PERMISSION, params: STORE_ID,
@@ -269,18 +313,24 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     },
     {
       method: 'POST', path: '/v1/vector_stores/:id/files', summary: 'Attach a file: extracted now, embedded in the background.', permission: PERMISSION, params: STORE_ID,
-      body: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES, chunking_strategy: CHUNKING }, ['file_id']),
+      body: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES_SCHEMA, chunking_strategy: CHUNKING }, ['file_id']),
       async handle(req) {
         const { caller, params, body } = req
-        const b = body as { file_id: string; attributes?: Record<string, string | number | boolean> | null; chunking_strategy?: Chunking }
-        return fileView(await attach(recorded(req), caller, (params as { id: string }).id, b.file_id, b.attributes ?? undefined, b.chunking_strategy))
+        const b = body as { file_id: string; attributes?: unknown; chunking_strategy?: Chunking }
+        const attributes = checkAttributes(b.attributes)
+        const [stored] = await filesOf(caller, [b.file_id])
+        return fileView(await attach(recorded(req), caller, (params as { id: string }).id, stored!, attributes, b.chunking_strategy))
       },
     },
     {
       method: 'GET', path: '/v1/vector_stores/:id/files', summary: 'Files of a vector store with their status.', permission: PERMISSION, params: STORE_ID, query: LIST,
       async handle({ caller, params, query }) {
         const q = query as ListQuery
-        const docs = await rag.listDocuments(caller, (params as { id: string }).id, cursorOf(q))
+        const storeId = (params as { id: string }).id
+        // The store first: an unknown store is a 404 whatever the cursor.
+        await rag.getCollection(caller, storeId)
+        await checkCursors(q, 'file in this vector store', (fileId) => found(() => rag.getDocument(caller, storeId, fileId)))
+        const docs = await rag.listDocuments(caller, storeId, cursorOf(q))
         return page(docs.map(fileView), q)
       },
     },
@@ -293,10 +343,10 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     },
     {
       method: 'POST', path: '/v1/vector_stores/:id/files/:file_id', summary: 'Replace a file\'s attributes (search filters read them at once).', permission: PERMISSION, params: FILE_ID,
-      body: object({ attributes: ATTRIBUTES }, ['attributes']),
+      body: object({ attributes: ATTRIBUTES_SCHEMA }, ['attributes']),
       async handle({ caller, params, body }) {
         const { id, file_id: fileId } = params as { id: string; file_id: string }
-        const { attributes } = body as { attributes: Attributes | null }
+        const attributes = checkAttributes((body as { attributes: unknown }).attributes)
         return fileView(await storeFile(fileId, () => rag.updateDocument(caller, id, fileId, { attributes: attributes ?? {} })))
       },
     },
@@ -323,7 +373,10 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
         query: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', minLength: 1 } }] },
         max_num_results: { type: 'integer', minimum: 1, maximum: 50, default: 10 },
         filters: { type: 'object' },
-        ranking_options: object({ ranker: { enum: ['none', 'auto', 'default-2024-11-15'] }, score_threshold: { type: 'number', minimum: 0, maximum: 1 } }),
+        ranking_options: object({
+          ranker: { enum: ['none', 'auto', 'default-2024-11-15'], description: 'OpenAI\'s values, each ranking alike: their rankers re-score with a model of theirs, this gateway has none (results are ranked by cosine similarity).' },
+          score_threshold: { type: 'number', minimum: 0, maximum: 1 },
+        }),
         rewrite_query: { type: 'boolean' },
       }, ['query']),
       async handle({ caller, params, body, gateway, signal }) {

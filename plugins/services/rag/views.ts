@@ -39,7 +39,7 @@ export const collectionView = (c: CollectionRecord) => ({
 
 export const DOCUMENT_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' }, collection_id: { type: 'string' }, file_id: { ...NULLABLE_STRING, description: 'The /v1/files id it was attached from, if any.' },
-  filename: { type: 'string' }, content_type: { type: 'string' }, kind: { enum: ['text', 'markdown', 'html', 'pdf'] }, bytes: COUNT, content_hash: { type: 'string' },
+  filename: { type: 'string' }, content_type: { type: 'string' }, kind: { enum: ['text', 'markdown', 'html', 'pdf', 'docx', 'pptx'] }, bytes: COUNT, content_hash: { type: 'string' },
   attributes: ATTRIBUTES, status: { enum: ['queued', 'processing', 'completed', 'failed'] },
   error: { ...nullable(recordSchema({ code: { type: 'string' }, message: { type: 'string' } })), description: 'Why it failed.' },
   progress: recordSchema({ chunks_done: COUNT, chunks_total: { type: ['integer', 'null'], minimum: 0 } }),
@@ -66,7 +66,7 @@ export const documentView = (d: DocumentRecord) => ({
 })
 
 export const HIT_SCHEMA: JsonSchema = recordSchema({
-  score: { type: 'number', description: 'Cosine similarity (vector search) or the fused rank score (hybrid).' },
+  score: { type: 'number', description: 'Cosine similarity (vector search) or the fused rank score (hybrid), scaled so first in both rankings is 1.' },
   text: { type: 'string' }, collection_id: { type: 'string' }, document_id: { type: 'string' }, file_id: NULLABLE_STRING, filename: { type: 'string' }, attributes: ATTRIBUTES,
   source: recordSchema({ page: { type: ['integer', 'null'] }, heading: NULLABLE_STRING, start_offset: COUNT, end_offset: COUNT }),
 })

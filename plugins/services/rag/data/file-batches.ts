@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { token, type SqlClient } from '../../../../plugin-api/index.ts'
+import type { DocumentStatus } from '../../../contracts/rag.ts'
 
 export interface FileBatchRecord {
   readonly id: string
@@ -19,6 +20,8 @@ export interface FileBatches {
   /** The batch of that collection, or undefined. */
   get(collectionId: string, id: string): Promise<FileBatchRecord | undefined>
   cancel(collectionId: string, id: string): Promise<void>
+  /** The batch's files' documents by status, counted in one query (a batch holds up to 2,000). */
+  statusCounts(batch: FileBatchRecord): Promise<Partial<Record<DocumentStatus, number>>>
 }
 
 /** service.rag's batches, for surface.vector-stores (this folder's own, not a shared capability). */
@@ -41,6 +44,12 @@ export function fileBatchRepository(sql: SqlClient): FileBatches {
     },
     async cancel(collectionId, id) {
       await sql.query('UPDATE rag_file_batches SET cancelled = true WHERE id = $1 AND collection_id = $2', [id, collectionId])
+    },
+    async statusCounts(batch) {
+      const { rows } = await sql.query<{ status: DocumentStatus; n: number | string }>(
+        'SELECT status, count(*) AS n FROM rag_documents WHERE collection_id = $1 AND file_id = ANY($2::text[]) GROUP BY status', [batch.collectionId, batch.fileIds],
+      )
+      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
     },
   }
 }

@@ -36,8 +36,15 @@ type Row = Record<string, unknown>
 const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)))
 const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v))
 
+/** A collection without its documents' counts and bytes (which read every document of it): what deciding who may use it needs. */
+export type CollectionRow = Omit<CollectionRecord, 'counts' | 'bytes'>
+
 function collectionOf(r: Row): CollectionRecord {
   const counts = { queued: toNumber(r.n_queued), processing: toNumber(r.n_processing), completed: toNumber(r.n_completed), failed: toNumber(r.n_failed) }
+  return { ...collectionRowOf(r), counts: { ...counts, total: counts.queued + counts.processing + counts.completed + counts.failed }, bytes: toNumber(r.n_bytes) }
+}
+
+function collectionRowOf(r: Row): CollectionRow {
   return {
     id: String(r.id),
     name: String(r.name),
@@ -51,8 +58,6 @@ function collectionOf(r: Row): CollectionRecord {
     metadata: (r.metadata ?? {}) as Record<string, string>,
     createdAt: date(r.created_at),
     lastActiveAt: dateOrNull(r.last_active_at),
-    counts: { ...counts, total: counts.queued + counts.processing + counts.completed + counts.failed },
-    bytes: toNumber(r.n_bytes),
   }
 }
 
@@ -142,6 +147,12 @@ export function ragRepository(store: Store) {
     async getCollection(id: string): Promise<CollectionRecord | undefined> {
       const { rows } = await sql.query<Row>(`SELECT ${COLLECTION_COLUMNS} FROM rag_collections c WHERE c.id = $1`, [id])
       return rows[0] ? collectionOf(rows[0]) : undefined
+    },
+
+    /** The collection without its counts: one row, however many documents it holds. */
+    async getCollectionRow(id: string): Promise<CollectionRow | undefined> {
+      const { rows } = await sql.query<Row>('SELECT * FROM rag_collections WHERE id = $1', [id])
+      return rows[0] ? collectionRowOf(rows[0]) : undefined
     },
 
     async listCollections(filter: CollectionFilter): Promise<CollectionRecord[]> {

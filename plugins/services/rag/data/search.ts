@@ -3,12 +3,14 @@
  * index on `embedding::vector(<dims>)`, see repository.ts), only chunks of each document's
  * completed ingest, optionally filtered by attributes; and, for hybrid search, PostgreSQL
  * full-text ranks (over a bounded candidate set, see fullTextSql) fused with the vector ranks
- * (reciprocal rank fusion, k = 60).
+ * (reciprocal rank fusion, k = 60, each ranking weighted, 1 and 1 unless asked; the fused score
+ * scaled so that first in both rankings is 1).
  */
 import pgvector from 'pgvector'
 import { type Store } from '../../../../plugin-api/index.ts'
 import { toNumber } from '../../../store/kit/sql.ts'
-import type { CollectionRecord, SearchFilter, SearchHit } from '../../../contracts/rag.ts'
+import type { HybridWeights, SearchFilter, SearchHit } from '../../../contracts/rag.ts'
+import type { CollectionRow } from './repository.ts'
 import { filterSql } from './filters.ts'
 
 const RRF_K = 60
@@ -42,12 +44,14 @@ function hitOf(r: Row, score: number): SearchHit {
 }
 
 export interface CollectionQuery {
-  readonly collection: CollectionRecord
+  readonly collection: CollectionRow
   readonly vector: readonly number[]
   readonly text: string
   readonly topK: number
   readonly filters?: SearchFilter
   readonly hybrid: boolean
+  /** Each ranking's weight in the fusion (default 1 and 1). */
+  readonly weights?: HybridWeights
 }
 
 /** A statement with the session settings it runs under (SET LOCAL, inside one transaction). */
@@ -143,15 +147,18 @@ export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
       const n = q.topK * CANDIDATES_PER_HIT
       const byVector = await nearest(q, n)
       const byText = await fullText(q, n, byVector.map(({ row }) => String(row.id)))
+      const { embedding, text } = q.weights ?? { embedding: 1, text: 1 }
+      // Scaled so a chunk first in both rankings scores 1: a score threshold reads as with vector search.
+      const best = (embedding + text) / (RRF_K + 1)
       const fused = new Map<string, { row: Row; score: number }>()
-      const add = (row: Row, rank: number): void => {
+      const add = (row: Row, rank: number, weight: number): void => {
         const key = String(row.id)
         const entry = fused.get(key) ?? { row, score: 0 }
-        entry.score += 1 / (RRF_K + rank + 1)
+        entry.score += weight / (RRF_K + rank + 1) / best
         fused.set(key, entry)
       }
-      byVector.forEach(({ row }, rank) => add(row, rank))
-      byText.forEach((row, rank) => add(row, rank))
+      byVector.forEach(({ row }, rank) => add(row, rank, embedding))
+      byText.forEach((row, rank) => add(row, rank, text))
       return [...fused.values()].sort((a, b) => b.score - a.score).slice(0, q.topK).map(({ row, score }) => hitOf(row, score))
     },
   }

@@ -8,7 +8,7 @@ import { extractSections, type ExtractJob, type ExtractResult } from './extract.
 
 const port = parentPort!
 port.once('message', (job: ExtractJob) => {
-  extractSections(job.kind, Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength), job.filename, { maxInflatedBytes: job.maxInflatedBytes }).then(
+  extractSections(job.kind, Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength), job.filename, { maxInflatedBytes: job.maxInflatedBytes, maxOfficeInflatedBytes: job.maxOfficeInflatedBytes }).then(
     (sections) => port.postMessage({ sections } satisfies ExtractResult),
     (err: { message?: string; status?: number; code?: string; param?: string | null }) => {
       port.postMessage({ error: { message: String(err?.message ?? err), status: err?.status, code: err?.code, param: err?.param } } satisfies ExtractResult)
