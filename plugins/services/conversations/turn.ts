@@ -14,6 +14,7 @@ import { withdrawal } from '../../contracts/principals.ts'
 import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
+import type { ThreadClaim } from './data/claims.ts'
 import { readFileParts } from './file-parts.ts'
 import { contextWindowTokens, fittedHistory, requireKnownCalls, type Window } from './context.ts'
 import { gatherContext, withCitations } from './grounding.ts'
@@ -64,6 +65,10 @@ export interface TurnDeps {
   readonly files: Files | undefined
   /** A streamed background response's events, from the first, live to its end. */
   readonly follow: (id: string) => AsyncIterable<TurnEvent>
+  /** Claim a thread for a turn (data/claims.ts): undefined while another turn holds it. */
+  readonly claim: (threadId: string, holder: string, signal: AbortSignal) => Promise<ThreadClaim | undefined>
+  /** Whether a background response still runs in a thread (its exchange is kept when it ends). */
+  readonly backgroundIn: (threadId: string) => Promise<boolean>
 }
 
 /** How long a streamed background response's events are kept to be followed again. */
@@ -79,6 +84,8 @@ interface Started {
   readonly threadId: string | null
   readonly model: string
   readonly newestFirst: readonly ItemRecord[]
+  /** The thread's claim, freed once the turn is kept (before its answer goes out: the client's next turn finds the thread free). */
+  readonly claim?: ThreadClaim
 }
 
 interface OutputItem {
@@ -99,11 +106,36 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     if (!model) throw badRequest('`model` is required.', 'model', 'missing_model')
     requireChosenTool(input.toolChoice, [...(input.assistant?.tools ?? []), ...(input.tools ?? [])])
 
-    const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
-      : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
-    requireKnownCalls([...newestFirst].reverse().map((i) => i.content), input.input)
-    const turn: Started = { id, createdAt, threadId, model, newestFirst }
-    return input.background ? background(input, turn) : run(input, gateway, turn)
+    // A thread answers one turn at a time: one begun meanwhile would answer without this one's
+    // exchange, and their items would interleave. A background turn holds the claim until its row
+    // is queued (the running row holds the thread from then on); another, until it is kept.
+    const claim = threadId ? await lockThread(threadId, id, input.signal) : undefined
+    try {
+      const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
+        : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
+      requireKnownCalls([...newestFirst].reverse().map((i) => i.content), input.input)
+      const turn: Started = { id, createdAt, threadId, model, newestFirst, claim }
+      if (input.background) {
+        const queued = await background(input, turn)
+        await claim?.release()
+        return queued
+      }
+      const ran = await run(input, gateway, turn)
+      // Freed when the turn is kept; a keep that failed frees it here.
+      if (claim) void ran.response().catch(() => claim.release()).catch((err: unknown) => deps.logger.warn({ err: (err as Error)?.message }, 'conversation: claim not released (it expires)'))
+      return ran
+    } catch (err) {
+      await claim?.release().catch(() => undefined)
+      throw err
+    }
+  }
+
+  /** The thread's claim for turn `id`, or a 400 conversation_locked while another turn answers in it. */
+  async function lockThread(threadId: string, id: string, signal: AbortSignal): Promise<ThreadClaim> {
+    const claim = await deps.claim(threadId, id, signal)
+    if (claim && !(await deps.backgroundIn(threadId).catch(async (err: unknown) => { await claim.release(); throw err }))) return claim
+    await claim?.release()
+    throw badRequest('Another response is still running in this conversation: retry once it has ended.', 'conversation', 'conversation_locked')
   }
 
   /**
@@ -216,6 +248,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
         })
         if (threadId && newestFirst.length === 0 && settings.titleRoute) void nameThread(gateway, threadId, input.input, output)
       }
+      if (!running) await started.claim?.release()
       settle(body)
       return body
     }

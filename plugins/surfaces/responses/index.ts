@@ -124,10 +124,6 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
       const thread = conversationId ? await reachableConversation(conversations, caller, conversationId, 'conversation') : undefined
-      // Its background response's exchange is kept when the run ends: a turn now would answer without it and land before it.
-      if (thread && await conversations.responses.runningIn(thread.id)) {
-        throw badRequest('Another response is still running in this conversation (in the background): retry once it has ended.', 'conversation', 'conversation_locked')
-      }
       if (previous) {
         // A background response's items are kept when its run ends: continuing it before then would answer without its exchange.
         const status = (await reachableResponse(caller, previous, 'previous_response_id')).body.status
