@@ -148,7 +148,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const at = (status: string, error: GatewayError | null = null): JsonObject =>
       responseObject({ id, createdAt, input, model, threadId, status, reason: null, error, outcome: undefined, output: [] })
     const record = { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null }
-    await store.queue(id, threadId, { ...record, body: at('queued') })
+    await store.queue(id, threadId, { ...record, body: at('queued') }, input.input.map((content) => ({ content, origin: 'input' as const })))
     // Streamed: its events are kept as they come, for this client and any that follows it later.
     const log = input.stream ? new EventLog(id, store, deps.background, deps.logger) : undefined
     if (log) {
@@ -242,7 +242,8 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
           running,
           response: input.store ? { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null, body } : undefined,
           items: [
-            ...input.input.map((content) => ({ content, origin: 'input' as const })),
+            // A background response's input items were kept as it was queued.
+            ...(running ? [] : input.input.map((content) => ({ content, origin: 'input' as const }))),
             ...output.map((o, i) => ({ id: o.id, content: o.content, origin: 'output' as const, status: o.status ?? status, ...(i === output.length - 1 ? { costUsd: cost, usage } : {}) })),
           ],
         })
