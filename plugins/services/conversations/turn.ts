@@ -17,7 +17,7 @@ import { EventLog, type BackgroundRuns } from './background.ts'
 import type { ThreadClaim } from './data/claims.ts'
 import { readFileParts } from './file-parts.ts'
 import { contextWindowTokens, fittedHistory, requireKnownCalls, type Window } from './context.ts'
-import { gatherContext, withCitations } from './grounding.ts'
+import { fileCitations, gatherContext, withCitations } from './grounding.ts'
 import { newId } from '../kit/ids.ts'
 import { itemText, type CountTokens } from './data/items.ts'
 import type { ResponseStore } from './data/responses.ts'
@@ -244,6 +244,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
           items: [
             // A background response's input items were kept as it was queued.
             ...(running ? [] : input.input.map((content) => ({ content, origin: 'input' as const }))),
+            ...gathered.kept.map(({ id, ...content }) => ({ id, content: content as ItemContent, origin: 'output' as const })),
             ...output.map((o, i) => ({ id: o.id, content: o.content, origin: 'output' as const, status: o.status ?? status, ...(i === output.length - 1 ? { costUsd: cost, usage } : {}) })),
           ],
         })
@@ -263,7 +264,13 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
-    return { ...base, events: streamTurn(call as Call<ChatResult>, persist, preOutput, (content) => withCitations(content, gathered.passages)) }
+    return {
+      ...base,
+      events: streamTurn(call as Call<ChatResult>, persist, preOutput, {
+        finish: (content) => withCitations(content, gathered.passages),
+        citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
+      }),
+    }
   }
 
   /**
@@ -313,20 +320,23 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
  * call) first, announced at once; each item is done before the next is added, as OpenAI streams
  * them (text, then a tool call: the message is done when the call begins), `finish` giving its
  * final content (citations); the last items are done when the answer ends, with its status.
+ * A citation is announced as soon as its whole marker has streamed (`citations`: a text's
+ * annotations so far; a marker, once closed, stays where it is), numbered as `finish` lists them.
  */
 async function* streamTurn(
   call: Call<ChatResult>,
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
   before: readonly JsonObject[],
-  finish: (content: ItemContent) => ItemContent,
+  cite: { finish: (content: ItemContent) => ItemContent; citations?: (text: string) => JsonObject[] },
 ): AsyncGenerator<TurnEvent> {
+  const { finish, citations } = cite
   for (const [index, item] of before.entries()) {
     yield { type: 'item.added', index, item: { ...item, status: 'in_progress', ...('results' in item ? { results: null } : {}) } }
     yield { type: 'item.done', index, item }
   }
   const output: OutputItem[] = []
   const indexOf = (item: OutputItem): number => before.length + output.indexOf(item)
-  let text: { item: OutputItem; text: string; logprobs: TokenLogprob[] } | undefined
+  let text: { item: OutputItem; text: string; logprobs: TokenLogprob[]; annotated: number } | undefined
   const calls = new Map<number, { item: OutputItem; callId: string; name: string; args: string }>()
   let finishReason: string | null = null
   let ended = false
@@ -354,7 +364,7 @@ async function* streamTurn(
       if (delta.content) {
         if (!text || text.item.status) {
           yield* closeOpen()
-          text = { item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [] }
+          text = { item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [], annotated: 0 }
           output.push(text.item)
           yield { type: 'item.added', index: indexOf(text.item), item: { id: text.item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } }
         }
@@ -362,6 +372,12 @@ async function* streamTurn(
         const logprobs = tokenLogprobs(choice.logprobs?.content)
         if (logprobs) text.logprobs.push(...logprobs)
         yield { type: 'text.delta', index: indexOf(text.item), itemId: text.item.id, delta: delta.content, ...(logprobs ? { logprobs } : {}) }
+        if (citations && delta.content.includes(']')) {
+          const annotations = citations(text.text)
+          for (; text.annotated < annotations.length; text.annotated++) {
+            yield { type: 'annotation.added', index: indexOf(text.item), itemId: text.item.id, annotationIndex: text.annotated, annotation: annotations[text.annotated] }
+          }
+        }
       }
       for (const tc of delta.tool_calls ?? []) {
         let c = calls.get(tc.index)

@@ -28,7 +28,7 @@ export function itemOf(row: ItemRow): ItemRecord {
   }
 }
 
-const PREFIX: Record<ItemContent['type'], string> = { message: 'msg', function_call: 'fc', function_call_output: 'fco' }
+const PREFIX: Record<ItemContent['type'], string> = { message: 'msg', function_call: 'fc', function_call_output: 'fco', file_search_call: 'fs' }
 
 /** An item's text, as a tokenizer counts it. */
 export function itemText(content: ItemContent): string {
@@ -36,6 +36,8 @@ export function itemText(content: ItemContent): string {
     case 'message': return content.content.map(partText).join('\n')
     case 'function_call': return `${content.name}(${content.arguments})`
     case 'function_call_output': return content.output
+    // Its passages are not sent again: it adds nothing to a later turn's context.
+    case 'file_search_call': return ''
   }
 }
 
