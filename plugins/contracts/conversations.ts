@@ -156,7 +156,7 @@ export interface Slice<T> {
 export interface ItemListOptions {
   readonly order: 'asc' | 'desc'
   readonly limit: number
-  /** Items after this id in the order (the cursor). */
+  /** Items after this id in the order (the cursor); an id that is not an item of the list is a 400 naming `after`. */
   readonly after?: string
 }
 

@@ -281,6 +281,35 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     expect(ascending).toEqual(['a', 'b', 'c', 'd', 'e'])
   })
 
+  it('refuses an `after` cursor that names no item of the list with a 400 naming `after`, instead of an empty page that reads as the end', async () => {
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'one' }, { type: 'message', role: 'user', content: 'two' }] })
+    const response = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'three' })
+    const items = (await alice.conversations.items.list(conversation.id, { order: 'asc' })).data
+    expect(items).toHaveLength(4)
+    // A good cursor pages on.
+    expect((await alice.conversations.items.list(conversation.id, { order: 'asc', after: items[1].id })).data.map((i) => i.id)).toEqual(items.slice(2).map((i) => i.id))
+    const other = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'elsewhere' }] })
+    const elsewhere = (await alice.conversations.items.list(other.id)).data[0].id
+    const output = response.output[0].id
+    await alice.conversations.items.delete(items[0].id, { conversation_id: conversation.id })
+    const refused = [
+      // An id no item has; an item deleted since; another conversation's item.
+      alice.conversations.items.list(conversation.id, { after: 'msg_nosuchitem' }),
+      alice.conversations.items.list(conversation.id, { after: items[0].id }),
+      alice.conversations.items.list(conversation.id, { after: elsewhere }),
+      // A response's input items: an id that is not among them (its output item, another's input).
+      alice.responses.inputItems.list(response.id, { after: output }),
+      alice.responses.inputItems.list(response.id, { after: items[1].id }),
+    ]
+    for (const list of refused) {
+      const err = await list.catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(err).toMatchObject({ status: 400, param: 'after', code: 'invalid_value' })
+    }
+    // The management API's pages follow the same rule.
+    expect(await f.call('alice', 'GET', `/api/v1/chat/threads/${conversation.id}/messages?after=msg_nosuchitem`)).toMatchObject({ status: 400 })
+  })
+
   it('asks for structured output with text.format json_schema, and responses.parse gives output_parsed', async () => {
     const Weather = z.object({ city: z.string(), celsius: z.number() })
     const parsed = await alice.responses.parse({ model: 'structured', input: 'Weather in Oslo', text: { format: zodTextFormat(Weather, 'weather') } })
