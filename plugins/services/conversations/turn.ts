@@ -225,6 +225,9 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     // Who waits for the answer after a failed keep learns it from `response()`; nobody else must.
     finished.catch(() => undefined)
     let storedItems: ItemRecord[] = []
+    // The model that answered, as the chat completions surface shows it: the upstream's own name
+    // for it (OpenAI's dated snapshot), else the target's; the route's name until the call is made.
+    const served = { model: call.model ?? model }
 
     /** Keep the turn: the Response object and the items, as far as the answer got. */
     const persist = (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> =>
@@ -232,7 +235,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const keep = async (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> => {
       for (const o of output) o.content = withCitations(o.content, gathered.passages)
       const outcome = await withDeadline(call.done, ACCOUNTING_WAIT_MS).catch(() => undefined)
-      const body = responseObject({ id, createdAt, input, model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, o.status ?? status))] })
+      const body = responseObject({ id, createdAt, input, model: served.model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, o.status ?? status))] })
       const cost = outcome?.costUsd ?? null
       const usage = (body.usage ?? null) as JsonObject | null
       if (input.store || threadId) {
@@ -255,10 +258,11 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       return body
     }
 
-    const draft = () => responseObject({ id, createdAt, input, model, threadId, status: 'in_progress', reason: null, error: null, outcome: undefined, output: [] })
+    const draft = () => responseObject({ id, createdAt, input, model: served.model, threadId, status: 'in_progress', reason: null, error: null, outcome: undefined, output: [] })
     const base = { id, threadId, createdAt, draft, response: () => finished, items: async () => { await finished; return storedItems } }
     if (!isChatStream(call.result)) {
       const answer = call.result as ChatResponse
+      if (answer.model) served.model = answer.model
       const output = answerItems(answer).map((content) => ({ id: newId(content.type === 'message' ? 'msg' : 'fc'), content }))
       const reason = incompleteReason(answer.choices[0]?.finish_reason)
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
@@ -266,7 +270,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     }
     return {
       ...base,
-      events: streamTurn(call as Call<ChatResult>, persist, preOutput, {
+      events: streamTurn(call as Call<ChatResult>, persist, preOutput, served, {
         finish: (content) => withCitations(content, gathered.passages),
         citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
       }),
@@ -322,11 +326,13 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
  * final content (citations); the last items are done when the answer ends, with its status.
  * A citation is announced as soon as its whole marker has streamed (`citations`: a text's
  * annotations so far; a marker, once closed, stays where it is), numbered as `finish` lists them.
+ * `served` takes the model the chunks name.
  */
 async function* streamTurn(
   call: Call<ChatResult>,
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
   before: readonly JsonObject[],
+  served: { model: string },
   cite: { finish: (content: ItemContent) => ItemContent; citations?: (text: string) => JsonObject[] },
 ): AsyncGenerator<TurnEvent> {
   const { finish, citations } = cite
@@ -358,6 +364,7 @@ async function* streamTurn(
   }
   try {
     for await (const chunk of call.result as AsyncIterable<ChatChunk>) {
+      if (chunk.model) served.model = chunk.model
       const choice = chunk.choices[0]
       if (!choice) continue
       const delta = choice.delta

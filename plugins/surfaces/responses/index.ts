@@ -142,8 +142,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         throw badRequest(`This gateway runs each server tool once per response: max_tool_calls must be at least ${server.length}.`, 'max_tool_calls', 'unsupported_parameter')
       }
       const store = body.store !== false
+      // `model` is the one that answered (the upstream's name for it, as /v1/chat/completions shows it), not echoed.
       const echo: JsonObject = {
-        model: body.model,
         tools: (body.tools as unknown[] | undefined) ?? [],
         text: { ...(body.text as JsonObject | null | undefined), format: (body.text as { format?: JsonObject | null } | null | undefined)?.format ?? { type: 'text' } },
         truncation: (body.truncation as string | undefined) ?? 'disabled',
