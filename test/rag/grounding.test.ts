@@ -61,6 +61,14 @@ describe('grounded answers from RAG collections', () => {
     await upstream?.close()
   })
 
+  /** The FAQ uploaded to a vector store of the client's own, and the file_search tool over it. */
+  async function faqSearch(openai: OpenAI, name: string) {
+    const file = await openai.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const store = await openai.vectorStores.create({ name })
+    await openai.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
+    return { file, tools: [{ type: 'file_search' as const, vector_store_ids: [store.id] }] }
+  }
+
   async function helpdeskThread(user: User): Promise<string> {
     const assistant = (await call(user, 'GET', '/api/v1/assistants')).body.data.find((a: any) => a.name === 'helpdesk')
     const thread = await call(user, 'POST', '/api/v1/chat/threads', { assistant_id: assistant.id })
@@ -156,11 +164,8 @@ describe('grounded answers from RAG collections', () => {
 
   it('annotates a file_search answer with file_citation annotations and searches with the caller\'s reach', async () => {
     const alice = client('alice')
-    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     // Alice's own store: not shared with her department.
-    const store = await alice.vectorStores.create({ name: 'Private FAQ' })
-    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
-    const tools = [{ type: 'file_search' as const, vector_store_ids: [store.id] }]
+    const { file, tools } = await faqSearch(alice, 'Private FAQ')
 
     const response = await alice.responses.create({ model: 'gpt', input: BIKES, tools })
     expectOpenAISchema('Response', response)
@@ -185,10 +190,7 @@ describe('grounded answers from RAG collections', () => {
 
   it('keeps a file_search_call in the conversation as OpenAI does, and streams each citation as response.output_text.annotation.added', async () => {
     const alice = client('alice')
-    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
-    const store = await alice.vectorStores.create({ name: 'FAQ for a conversation' })
-    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
-    const tools = [{ type: 'file_search' as const, vector_store_ids: [store.id] }]
+    const { tools } = await faqSearch(alice, 'FAQ for a conversation')
     const conversation = await alice.conversations.create({})
 
     const response = await alice.responses.create({ model: 'gpt', input: BIKES, tools, conversation: conversation.id })
