@@ -91,6 +91,8 @@ export type ItemContent =
   }
   | { readonly type: 'function_call'; readonly call_id: string; readonly name: string; readonly arguments: string }
   | { readonly type: 'function_call_output'; readonly call_id: string; readonly output: string }
+  /** A file search the gateway ran for the turn (the `file_search` tool): kept in a conversation as OpenAI keeps it; not sent to the model again. */
+  | { readonly type: 'file_search_call'; readonly queries: readonly string[]; readonly results: readonly JsonObject[] | null }
 
 export type ItemStatus = 'completed' | 'incomplete' | 'in_progress'
 
@@ -154,7 +156,7 @@ export interface Slice<T> {
 export interface ItemListOptions {
   readonly order: 'asc' | 'desc'
   readonly limit: number
-  /** Items after this id in the order (the cursor). */
+  /** Items after this id in the order (the cursor); an id that is not an item of the list is a 400 naming `after`. */
   readonly after?: string
 }
 
@@ -264,7 +266,7 @@ export interface PreparedContext {
   readonly instructions?: string
   /** Passages the turn numbers [1]..[n] in its instructions and lists as the reply's sources. */
   readonly passages?: readonly Passage[]
-  /** Items shown in the response's output before the model's (e.g. a `file_search_call`). */
+  /** Items shown in the response's output before the model's (e.g. a `file_search_call`); a server tool's are kept with the turn's items too. */
   readonly output?: readonly JsonObject[]
 }
 
@@ -354,6 +356,8 @@ export type TurnEvent =
   | { readonly type: 'item.added'; readonly index: number; readonly item: JsonObject }
   | { readonly type: 'text.delta'; readonly index: number; readonly itemId: string; readonly delta: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'arguments.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
+  /** A citation in a message's text (a `file_citation`), as soon as its marker has streamed: the `annotationIndex`th of the final text's annotations. */
+  | { readonly type: 'annotation.added'; readonly index: number; readonly itemId: string; readonly annotationIndex: number; readonly annotation: JsonObject }
   | { readonly type: 'item.done'; readonly index: number; readonly item: JsonObject }
 
 export interface Turn {

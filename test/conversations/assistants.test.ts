@@ -77,7 +77,8 @@ describe('assistants', () => {
 
     const response = await alice.responses.create({ model: 'assistant/helper', input: 'hello' })
     expectOpenAISchema('Response', response)
-    expect(response.model).toBe('assistant/helper')
+    // The model that answered, as on /v1/chat/completions.
+    expect(response.model).toBe(completion.model)
     sent = f.upstreamChats().at(-1)!.body
     expect(sent.messages).toEqual([{ role: 'system', content: 'You help researchers.' }, { role: 'user', content: 'hello' }])
 

@@ -25,9 +25,9 @@ export type ModelAnswers = Readonly<Record<string, (lastUserText: string) => str
 
 /**
  * What the mock upstream answers: `reply to: <last user text>`, or a tool call when the text asks
- * for one; a model in `answers` answers its own text, one in `failing` a 500.
+ * for one; a model in `answers` answers its own text, one in `failing` a 500. `served`: the model the answer names (OpenAI's dated snapshot), else the one asked for.
  */
-export function openAIUpstreamHandler(options: { delayMs?: number; answers?: ModelAnswers; failing?: readonly string[] } = {}) {
+export function openAIUpstreamHandler(options: { delayMs?: number; answers?: ModelAnswers; failing?: readonly string[]; served?: (model: string) => string } = {}) {
   return async (req: RecordedRequest, res: http.ServerResponse): Promise<void> => {
     if (options.failing?.includes(req.body.model)) return sendJson(res, 500, { error: { message: 'the upstream is down', type: 'server_error', code: null, param: null } })
     const messages = (req.body.messages ?? []) as { role: string; content: string | null }[]
@@ -36,7 +36,7 @@ export function openAIUpstreamHandler(options: { delayMs?: number; answers?: Mod
     const text = own ? own(String(last?.content ?? '')) : last?.role === 'tool' ? `tool said: ${last.content}` : `reply to: ${last?.content ?? ''}`
     const wantsTool = last?.role === 'user' && /weather/i.test(String(last.content)) && Array.isArray(req.body.tools)
     const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }
-    const base = { id: 'chatcmpl-up', created: 1700000000, model: req.body.model }
+    const base = { id: 'chatcmpl-up', created: 1700000000, model: options.served?.(req.body.model) ?? req.body.model }
     const toolCall = { id: 'call_weather_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }
     if (!req.body.stream) {
       const message = wantsTool ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: text }

@@ -61,6 +61,9 @@ describe('background responses through the openai SDK', () => {
     const queued = await alice.responses.create({ model: 'chat-a', input: 'write a long story', background: true })
     expectOpenAISchema('Response', queued)
     expect(queued).toMatchObject({ status: 'queued', background: true, store: true, output: [] })
+    // Its input items are listed from its creation, as OpenAI lists them, not once it has ended.
+    const listed = await alice.responses.inputItems.list(queued.id)
+    expect(listed.data.map((i) => (i as { content: { text: string }[] }).content[0]?.text)).toEqual(['write a long story'])
     // The create request has ended; the run goes on (in_progress, its upstream call held).
     // Generous: a loaded CI host once took longer than 5 s to start the run.
     await waitFor(async () => (await alice.responses.retrieve(queued.id)).status === 'in_progress', 15_000, 20)
@@ -72,6 +75,7 @@ describe('background responses through the openai SDK', () => {
     expect(done.output_text).toBe('reply to: write a long story')
     const items = await alice.responses.inputItems.list(queued.id)
     expect(items.data.map((i) => (i as { content: { text: string }[] }).content[0]?.text)).toEqual(['write a long story'])
+    expect(items.data[0].id).toBe(listed.data[0].id)
     // It continues like any stored response.
     f.upstream.handle(openAIUpstreamHandler())
     const next = await alice.responses.create({ model: 'chat-a', previous_response_id: queued.id, input: 'and then?' })
@@ -107,6 +111,9 @@ describe('background responses through the openai SDK', () => {
     const refused = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'meanwhile' }).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
     expect(refused).toMatchObject({ status: 400, param: 'conversation', code: 'conversation_locked' })
+    // Its input is listed at once; the conversation gets it with the answer, when the run ends.
+    expect((await alice.responses.inputItems.list(running.id)).data.map((i) => (i as OpenAI.Conversations.Message).content[0])).toMatchObject([{ text: 'research this' }])
+    expect((await alice.conversations.items.list(conversation.id)).data).toHaveLength(1)
     // Another conversation is not held up.
     f.upstream.handle(openAIUpstreamHandler())
     expect((await alice.responses.create({ model: 'chat-a', conversation: (await alice.conversations.create({})).id, input: 'elsewhere' })).status).toBe('completed')
@@ -152,8 +159,9 @@ describe('background responses through the openai SDK', () => {
     await new Promise((r) => setTimeout(r, 100))
     expect((await alice.responses.retrieve(queued.id)).status).toBe('cancelled')
     expect((await alice.responses.cancel(queued.id)).status).toBe('cancelled')
-    // Nothing of it was kept as a conversation item.
-    expect((await alice.responses.inputItems.list(queued.id)).data).toEqual([])
+    // What it was given is still listed (as OpenAI lists a cancelled response's input); nothing of its answer was kept.
+    expect((await alice.responses.inputItems.list(queued.id)).data.map((i) => (i as OpenAI.Conversations.Message).content[0])).toMatchObject([{ text: 'cancel me' }])
+    expect((await alice.responses.retrieve(queued.id)).output).toEqual([])
   })
 
   it('refuses to cancel a response that was not made in the background or has ended, and another user\'s', async () => {

@@ -9,6 +9,7 @@ import { zodTextFormat } from 'openai/helpers/zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { openAIUpstreamHandler, startConversations, type ConversationsFixture } from './helpers.ts'
 import type { RecordedRequest } from '../helpers/upstream.ts'
 import type http from 'node:http'
@@ -45,7 +46,7 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
   it('answers a plain create with the Response object, its instructions and output_text', async () => {
     const response = await alice.responses.create({ model: 'chat-a', instructions: 'Be brief.', input: 'Hello there' })
     expectOpenAISchema('Response', response)
-    expect(response).toMatchObject({ object: 'response', status: 'completed', instructions: 'Be brief.', model: 'chat-a', store: true, text: { format: { type: 'text' } } })
+    expect(response).toMatchObject({ object: 'response', status: 'completed', instructions: 'Be brief.', model: 'gpt-4o-mini', store: true, text: { format: { type: 'text' } } })
     expect(response.output_text).toBe('reply to: Hello there')
     expect(response.output[0]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'reply to: Hello there', annotations: [] }] })
   })
@@ -279,6 +280,60 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     const ascending: string[] = []
     for await (const item of alice.responses.inputItems.list(response.id, { limit: 2, order: 'asc' })) ascending.push(((item as OpenAI.Responses.ResponseInputMessageItem).content[0] as { text: string }).text)
     expect(ascending).toEqual(['a', 'b', 'c', 'd', 'e'])
+  })
+
+  it('names the model that answered, as the upstream names it (its dated snapshot), like /v1/chat/completions: plain, streamed, stored, in the background', async () => {
+    f.upstream.handle(openAIUpstreamHandler({ served: (model) => `${model}-2024-07-18` }))
+    try {
+      const completion = await alice.chat.completions.create({ model: 'chat-a', messages: [{ role: 'user', content: 'hi' }] })
+      expect(completion.model).toBe('gpt-4o-mini-2024-07-18')
+      const response = await alice.responses.create({ model: 'chat-a', input: 'hi' })
+      expect(response.model).toBe(completion.model)
+      expect((await alice.responses.retrieve(response.id)).model).toBe(completion.model)
+      const events: OpenAI.Responses.ResponseStreamEvent[] = []
+      for await (const event of await alice.responses.create({ model: 'chat-a', input: 'hi', stream: true })) events.push(event)
+      // Before the first chunk, the target the call went to; then the upstream's own name.
+      expect((events[0] as OpenAI.Responses.ResponseCreatedEvent).response.model).toBe('gpt-4o-mini')
+      expect((events.at(-1) as OpenAI.Responses.ResponseCompletedEvent).response.model).toBe(completion.model)
+      const queued = await alice.responses.create({ model: 'chat-b', input: 'hi', background: true })
+      expect(queued.model).toBe('chat-b')
+      const done = (await waitFor(async () => {
+        const r = await alice.responses.retrieve(queued.id)
+        return r.status === 'completed' ? r : undefined
+      }, 10_000, 25)).value!
+      expect(done.model).toBe('gpt-4o-2024-07-18')
+    } finally {
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+  })
+
+  it('refuses an `after` cursor that names no item of the list with a 400 naming `after`, instead of an empty page that reads as the end', async () => {
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'one' }, { type: 'message', role: 'user', content: 'two' }] })
+    const response = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'three' })
+    const items = (await alice.conversations.items.list(conversation.id, { order: 'asc' })).data
+    expect(items).toHaveLength(4)
+    // A good cursor pages on.
+    expect((await alice.conversations.items.list(conversation.id, { order: 'asc', after: items[1].id })).data.map((i) => i.id)).toEqual(items.slice(2).map((i) => i.id))
+    const other = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'elsewhere' }] })
+    const elsewhere = (await alice.conversations.items.list(other.id)).data[0].id
+    const output = response.output[0].id
+    await alice.conversations.items.delete(items[0].id!, { conversation_id: conversation.id })
+    const refused = [
+      // An id no item has; an item deleted since; another conversation's item.
+      alice.conversations.items.list(conversation.id, { after: 'msg_nosuchitem' }),
+      alice.conversations.items.list(conversation.id, { after: items[0].id }),
+      alice.conversations.items.list(conversation.id, { after: elsewhere }),
+      // A response's input items: an id that is not among them (its output item, another's input).
+      alice.responses.inputItems.list(response.id, { after: output }),
+      alice.responses.inputItems.list(response.id, { after: items[1].id }),
+    ]
+    for (const list of refused) {
+      const err = await list.catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(err).toMatchObject({ status: 400, param: 'after', code: 'invalid_value' })
+    }
+    // The management API's pages follow the same rule.
+    expect(await f.call('alice', 'GET', `/api/v1/chat/threads/${conversation.id}/messages?after=msg_nosuchitem`)).toMatchObject({ status: 400 })
   })
 
   it('asks for structured output with text.format json_schema, and responses.parse gives output_parsed', async () => {

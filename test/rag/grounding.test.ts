@@ -61,6 +61,14 @@ describe('grounded answers from RAG collections', () => {
     await upstream?.close()
   })
 
+  /** The FAQ uploaded to a vector store of the client's own, and the file_search tool over it. */
+  async function faqSearch(openai: OpenAI, name: string) {
+    const file = await openai.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const store = await openai.vectorStores.create({ name })
+    await openai.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
+    return { file, tools: [{ type: 'file_search' as const, vector_store_ids: [store.id] }] }
+  }
+
   async function helpdeskThread(user: User): Promise<string> {
     const assistant = (await call(user, 'GET', '/api/v1/assistants')).body.data.find((a: any) => a.name === 'helpdesk')
     const thread = await call(user, 'POST', '/api/v1/chat/threads', { assistant_id: assistant.id })
@@ -156,11 +164,8 @@ describe('grounded answers from RAG collections', () => {
 
   it('annotates a file_search answer with file_citation annotations and searches with the caller\'s reach', async () => {
     const alice = client('alice')
-    const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     // Alice's own store: not shared with her department.
-    const store = await alice.vectorStores.create({ name: 'Private FAQ' })
-    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
-    const tools = [{ type: 'file_search' as const, vector_store_ids: [store.id] }]
+    const { file, tools } = await faqSearch(alice, 'Private FAQ')
 
     const response = await alice.responses.create({ model: 'gpt', input: BIKES, tools })
     expectOpenAISchema('Response', response)
@@ -181,5 +186,47 @@ describe('grounded answers from RAG collections', () => {
       await expect(client(user).responses.create({ model: 'gpt', input: BIKES, tools })).rejects.toBeInstanceOf(NotFoundError)
     }
     expect(upstream.chats().length).toBe(chats)
+  })
+
+  it('keeps a file_search_call in the conversation as OpenAI does, and streams each citation as response.output_text.annotation.added', async () => {
+    const alice = client('alice')
+    const { tools } = await faqSearch(alice, 'FAQ for a conversation')
+    const conversation = await alice.conversations.create({})
+
+    const response = await alice.responses.create({ model: 'gpt', input: BIKES, tools, conversation: conversation.id })
+    expectOpenAISchema('ConversationItemList', (await call('alice', 'GET', `/v1/conversations/${conversation.id}/items`)).body)
+    const items = (await alice.conversations.items.list(conversation.id, { order: 'asc' })).data
+    expect(items.map((i) => i.type)).toEqual(['message', 'file_search_call', 'message'])
+    // The same item as the response's output lists, under the same id; retrievable on its own.
+    const search = response.output.find((o) => o.type === 'file_search_call')!
+    expect(items[1]).toEqual(search)
+    expect(await alice.conversations.items.retrieve(search.id, { conversation_id: conversation.id })).toEqual(search)
+    expect(items[2]).toEqual(response.output.find((o) => o.type === 'message'))
+
+    // Streamed in the conversation: the citation is announced after the delta that closes its marker,
+    // numbered as the final Response's annotations, at the message's output_index.
+    const events: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of await alice.responses.create({ model: 'gpt', input: BIKES, tools, conversation: conversation.id, stream: true })) events.push(event)
+    const final = (events.at(-1) as OpenAI.Responses.ResponseCompletedEvent).response
+    const messageIndex = final.output.findIndex((o) => o.type === 'message')
+    const message = final.output[messageIndex] as OpenAI.Responses.ResponseOutputMessage
+    const annotations = (message.content[0] as OpenAI.Responses.ResponseOutputText).annotations
+    expect(annotations).toHaveLength(1)
+    const added = events.filter((e) => e.type === 'response.output_text.annotation.added') as OpenAI.Responses.ResponseOutputTextAnnotationAddedEvent[]
+    expect(added).toEqual(annotations.map((annotation, i) => ({
+      type: 'response.output_text.annotation.added', item_id: message.id, output_index: messageIndex, content_index: 0, annotation_index: i, annotation, sequence_number: expect.any(Number),
+    })))
+    for (const event of events) expectOpenAISchema('ResponseStreamEvent', event)
+    const types = events.map((e) => e.type)
+    const at = types.indexOf('response.output_text.annotation.added')
+    // After the text that cites it, before the text is done.
+    const streamed = events.slice(0, at).filter((e) => e.type === 'response.output_text.delta').map((e) => (e as OpenAI.Responses.ResponseTextDeltaEvent).delta).join('')
+    expect(streamed.endsWith('[1]: ')).toBe(true)
+    expect(at).toBeLessThan(types.indexOf('response.output_text.done'))
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i))
+    expect((await alice.conversations.items.list(conversation.id, { order: 'asc' })).data.map((i) => i.type))
+      .toEqual(['message', 'file_search_call', 'message', 'message', 'file_search_call', 'message'])
+    // The second turn's model call did not get the first search as a tool call.
+    expect(upstream.chats().at(-1)!.body.messages.map((m: any) => m.role)).toEqual(['system', 'user', 'assistant', 'user'])
   })
 })

@@ -12,6 +12,8 @@ import { lastUserText, partText, type ContentPart, type Grounding, type ItemCont
 export interface GatheredContext {
   readonly instructions: string[]
   readonly output: JsonObject[]
+  /** The server tools' output items, kept with the turn's items (a grounding's show in the response only: the management API lists its sources instead). */
+  readonly kept: (ItemContent & { readonly id: string })[]
   readonly passages: Passage[]
 }
 
@@ -22,6 +24,7 @@ export async function gatherContext(
   const instructions: string[] = []
   const output: JsonObject[] = []
   const passages: Passage[] = []
+  const kept: (ItemContent & { id: string })[] = []
   const add = (prepared: { instructions?: string; output?: readonly JsonObject[]; passages?: readonly Passage[] }): void => {
     if (prepared.instructions) instructions.push(prepared.instructions)
     output.push(...(prepared.output ?? []))
@@ -30,13 +33,21 @@ export async function gatherContext(
   for (const declaration of input.serverTools ?? []) {
     const tool = tools.get(String(declaration.type))
     if (!tool) throw badRequest(`The tool type '${String(declaration.type)}' is not offered by this gateway.`, 'tools', 'unsupported_tool')
-    add(await tool.prepare(declaration, turn))
+    const prepared = await tool.prepare(declaration, turn)
+    add(prepared)
+    kept.push(...(prepared.output ?? []).flatMap(keptItem))
   }
   const collections = input.assistant?.ragCollections ?? []
   const query = lastUserText(input.input)
   if (collections.length && grounding && query.trim()) add(await grounding.retrieve(collections, query, turn))
   if (passages.length) instructions.push(passageInstructions(passages))
-  return { instructions, output, passages }
+  return { instructions, output, kept, passages }
+}
+
+/** A server tool's output item as a thread keeps it (a `file_search_call`), under the id the response shows. */
+function keptItem(item: JsonObject): (ItemContent & { id: string })[] {
+  if (item.type !== 'file_search_call' || typeof item.id !== 'string') return []
+  return [{ id: item.id, type: 'file_search_call', queries: (item.queries as string[] | undefined) ?? [], results: (item.results as JsonObject[] | null | undefined) ?? null }]
 }
 
 /** The passages as the model reads them, numbered from 1. */

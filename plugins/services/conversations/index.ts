@@ -20,6 +20,7 @@ import assistantsService from './assistants-api.ts'
 import assistantStage from './assistant-stage.ts'
 import chatService from './threads-api.ts'
 import { assistantRepository } from './data/assistants.ts'
+import { claimThread } from './data/claims.ts'
 import { estimateTokens } from './data/items.ts'
 import { responseRepository, type StoredResponse } from './data/responses.ts'
 import { threadSummaries } from './data/summaries.ts'
@@ -62,6 +63,14 @@ const conversations = definePlugin<ConversationsConfig, Service>({
       await responses.update(record.id, body)
       return responses.get(record.id)
     }
+    /** A background response of the thread whose run goes on (a lost one reads as failed). */
+    const runningIn = async (threadId: string): Promise<ResponseRecord | undefined> => {
+      for (const record of await responses.runningIn(threadId)) {
+        const now = await settled(record)
+        if (now && isRunning(now.body)) return now
+      }
+      return undefined
+    }
     // Server tools outlive a reload of this plugin: the plugin that registered one unregisters it.
     const tools = ctx.keep('server-tools', () => new Map<string, ServerTool>())
     const grounding = ctx.keep('grounding', () => ({ current: undefined as Grounding | undefined }))
@@ -70,13 +79,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
       responses: {
         ...responses,
         get: async (id) => settled(await responses.get(id)),
-        async runningIn(threadId) {
-          for (const record of await responses.runningIn(threadId)) {
-            const now = await settled(record)
-            if (now && isRunning(now.body)) return now
-          }
-          return undefined
-        },
+        runningIn,
         async cancel(id) {
           const record = await responses.cancel(id)
           if (record?.body.status === 'cancelled') background.stop(id)
@@ -118,6 +121,9 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         currentPrincipal: async (principal) => (identity ? currentPrincipal(identity, principal) : principal),
         follow,
         files: ctx.tryGet(Files),
+        // A turn's claim lapses as a lost background run does: a few heartbeats after its process stopped renewing it.
+        claim: (threadId, holder, signal) => claimThread(store.sql, threadId, holder, config.background_heartbeat_ms * LOST_AFTER_BEATS, signal),
+        backgroundIn: async (threadId) => (await runningIn(threadId)) !== undefined,
       }),
       registerTool(tool) {
         tools.set(tool.type, tool)

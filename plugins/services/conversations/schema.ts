@@ -41,7 +41,7 @@ export const conversationsConfigSchema: JsonSchema = {
     },
     background_heartbeat_ms: {
       type: 'integer', minimum: 100, maximum: 600000, default: 10000,
-      description: 'How often the gateway running a background response says so in the store; one whose gateway stopped beating for three of these (it died) reads as failed, and its followers stop.',
+      description: 'How often the gateway running a background response (or a turn holding its conversation) says so in the store; one whose gateway stopped beating for three of these (it died) reads as failed, and its followers stop (a conversation it held is free again).',
     },
   },
 }

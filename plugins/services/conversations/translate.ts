@@ -12,6 +12,7 @@ type ChatLogprobs = NonNullable<NonNullable<ChatResponse['choices'][number]['log
  * Chat messages for items in order: a function call joins the assistant message before it, its
  * output is a `tool` message. An output whose call is not among the items (the history read began
  * after it, or it was deleted) is left out: a chat API refuses a tool message without its call.
+ * A file search the gateway ran is left out too: its passages were that turn's instructions only.
  */
 export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
   const out: ChatMessage[] = []
@@ -28,7 +29,7 @@ export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
       const last = out.at(-1)
       if (last?.role === 'assistant') (last as { tool_calls?: ChatToolCall[] }).tool_calls = [...(last.tool_calls ?? []), call]
       else out.push({ role: 'assistant', content: null, tool_calls: [call] })
-    } else if (calls.has(item.call_id)) {
+    } else if (item.type === 'function_call_output' && calls.has(item.call_id)) {
       out.push({ role: 'tool', tool_call_id: item.call_id, content: item.output })
     }
   }

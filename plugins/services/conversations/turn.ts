@@ -14,9 +14,10 @@ import { withdrawal } from '../../contracts/principals.ts'
 import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
+import type { ThreadClaim } from './data/claims.ts'
 import { readFileParts } from './file-parts.ts'
 import { contextWindowTokens, fittedHistory, requireKnownCalls, type Window } from './context.ts'
-import { gatherContext, withCitations } from './grounding.ts'
+import { fileCitations, gatherContext, withCitations } from './grounding.ts'
 import { newId } from '../kit/ids.ts'
 import { itemText, type CountTokens } from './data/items.ts'
 import type { ResponseStore } from './data/responses.ts'
@@ -64,6 +65,10 @@ export interface TurnDeps {
   readonly files: Files | undefined
   /** A streamed background response's events, from the first, live to its end. */
   readonly follow: (id: string) => AsyncIterable<TurnEvent>
+  /** Claim a thread for a turn (data/claims.ts): undefined while another turn holds it. */
+  readonly claim: (threadId: string, holder: string, signal: AbortSignal) => Promise<ThreadClaim | undefined>
+  /** Whether a background response still runs in a thread (its exchange is kept when it ends). */
+  readonly backgroundIn: (threadId: string) => Promise<boolean>
 }
 
 /** How long a streamed background response's events are kept to be followed again. */
@@ -79,6 +84,8 @@ interface Started {
   readonly threadId: string | null
   readonly model: string
   readonly newestFirst: readonly ItemRecord[]
+  /** The thread's claim, freed once the turn is kept (before its answer goes out: the client's next turn finds the thread free). */
+  readonly claim?: ThreadClaim
 }
 
 interface OutputItem {
@@ -99,11 +106,36 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     if (!model) throw badRequest('`model` is required.', 'model', 'missing_model')
     requireChosenTool(input.toolChoice, [...(input.assistant?.tools ?? []), ...(input.tools ?? [])])
 
-    const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
-      : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
-    requireKnownCalls([...newestFirst].reverse().map((i) => i.content), input.input)
-    const turn: Started = { id, createdAt, threadId, model, newestFirst }
-    return input.background ? background(input, turn) : run(input, gateway, turn)
+    // A thread answers one turn at a time: one begun meanwhile would answer without this one's
+    // exchange, and their items would interleave. A background turn holds the claim until its row
+    // is queued (the running row holds the thread from then on); another, until it is kept.
+    const claim = threadId ? await lockThread(threadId, id, input.signal) : undefined
+    try {
+      const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
+        : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
+      requireKnownCalls([...newestFirst].reverse().map((i) => i.content), input.input)
+      const turn: Started = { id, createdAt, threadId, model, newestFirst, claim }
+      if (input.background) {
+        const queued = await background(input, turn)
+        await claim?.release()
+        return queued
+      }
+      const ran = await run(input, gateway, turn)
+      // Freed when the turn is kept; a keep that failed frees it here.
+      if (claim) void ran.response().catch(() => claim.release()).catch((err: unknown) => deps.logger.warn({ err: (err as Error)?.message }, 'conversation: claim not released (it expires)'))
+      return ran
+    } catch (err) {
+      await claim?.release().catch(() => undefined)
+      throw err
+    }
+  }
+
+  /** The thread's claim for turn `id`, or a 400 conversation_locked while another turn answers in it. */
+  async function lockThread(threadId: string, id: string, signal: AbortSignal): Promise<ThreadClaim> {
+    const claim = await deps.claim(threadId, id, signal)
+    if (claim && !(await deps.backgroundIn(threadId).catch(async (err: unknown) => { await claim.release(); throw err }))) return claim
+    await claim?.release()
+    throw badRequest('Another response is still running in this conversation: retry once it has ended.', 'conversation', 'conversation_locked')
   }
 
   /**
@@ -116,7 +148,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const at = (status: string, error: GatewayError | null = null): JsonObject =>
       responseObject({ id, createdAt, input, model, threadId, status, reason: null, error, outcome: undefined, output: [] })
     const record = { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null }
-    await store.queue(id, threadId, { ...record, body: at('queued') })
+    await store.queue(id, threadId, { ...record, body: at('queued') }, input.input.map((content) => ({ content, origin: 'input' as const })))
     // Streamed: its events are kept as they come, for this client and any that follows it later.
     const log = input.stream ? new EventLog(id, store, deps.background, deps.logger) : undefined
     if (log) {
@@ -193,6 +225,9 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     // Who waits for the answer after a failed keep learns it from `response()`; nobody else must.
     finished.catch(() => undefined)
     let storedItems: ItemRecord[] = []
+    // The model that answered, as the chat completions surface shows it: the upstream's own name
+    // for it (OpenAI's dated snapshot), else the target's; the route's name until the call is made.
+    const served = { model: call.model ?? model }
 
     /** Keep the turn: the Response object and the items, as far as the answer got. */
     const persist = (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> =>
@@ -200,7 +235,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const keep = async (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null): Promise<JsonObject> => {
       for (const o of output) o.content = withCitations(o.content, gathered.passages)
       const outcome = await withDeadline(call.done, ACCOUNTING_WAIT_MS).catch(() => undefined)
-      const body = responseObject({ id, createdAt, input, model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, o.status ?? status))] })
+      const body = responseObject({ id, createdAt, input, model: served.model, threadId, status: error ? 'failed' : status, reason, error, outcome, output: [...preOutput, ...output.map((o) => itemView(o.id, o.content, o.status ?? status))] })
       const cost = outcome?.costUsd ?? null
       const usage = (body.usage ?? null) as JsonObject | null
       if (input.store || threadId) {
@@ -210,26 +245,36 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
           running,
           response: input.store ? { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null, body } : undefined,
           items: [
-            ...input.input.map((content) => ({ content, origin: 'input' as const })),
+            // A background response's input items were kept as it was queued.
+            ...(running ? [] : input.input.map((content) => ({ content, origin: 'input' as const }))),
+            ...gathered.kept.map(({ id, ...content }) => ({ id, content: content as ItemContent, origin: 'output' as const })),
             ...output.map((o, i) => ({ id: o.id, content: o.content, origin: 'output' as const, status: o.status ?? status, ...(i === output.length - 1 ? { costUsd: cost, usage } : {}) })),
           ],
         })
         if (threadId && newestFirst.length === 0 && settings.titleRoute) void nameThread(gateway, threadId, input.input, output)
       }
+      if (!running) await started.claim?.release()
       settle(body)
       return body
     }
 
-    const draft = () => responseObject({ id, createdAt, input, model, threadId, status: 'in_progress', reason: null, error: null, outcome: undefined, output: [] })
+    const draft = () => responseObject({ id, createdAt, input, model: served.model, threadId, status: 'in_progress', reason: null, error: null, outcome: undefined, output: [] })
     const base = { id, threadId, createdAt, draft, response: () => finished, items: async () => { await finished; return storedItems } }
     if (!isChatStream(call.result)) {
       const answer = call.result as ChatResponse
+      if (answer.model) served.model = answer.model
       const output = answerItems(answer).map((content) => ({ id: newId(content.type === 'message' ? 'msg' : 'fc'), content }))
       const reason = incompleteReason(answer.choices[0]?.finish_reason)
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
-    return { ...base, events: streamTurn(call as Call<ChatResult>, persist, preOutput, (content) => withCitations(content, gathered.passages)) }
+    return {
+      ...base,
+      events: streamTurn(call as Call<ChatResult>, persist, preOutput, served, {
+        finish: (content) => withCitations(content, gathered.passages),
+        citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
+      }),
+    }
   }
 
   /**
@@ -279,20 +324,25 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
  * call) first, announced at once; each item is done before the next is added, as OpenAI streams
  * them (text, then a tool call: the message is done when the call begins), `finish` giving its
  * final content (citations); the last items are done when the answer ends, with its status.
+ * A citation is announced as soon as its whole marker has streamed (`citations`: a text's
+ * annotations so far; a marker, once closed, stays where it is), numbered as `finish` lists them.
+ * `served` takes the model the chunks name.
  */
 async function* streamTurn(
   call: Call<ChatResult>,
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
   before: readonly JsonObject[],
-  finish: (content: ItemContent) => ItemContent,
+  served: { model: string },
+  cite: { finish: (content: ItemContent) => ItemContent; citations?: (text: string) => JsonObject[] },
 ): AsyncGenerator<TurnEvent> {
+  const { finish, citations } = cite
   for (const [index, item] of before.entries()) {
     yield { type: 'item.added', index, item: { ...item, status: 'in_progress', ...('results' in item ? { results: null } : {}) } }
     yield { type: 'item.done', index, item }
   }
   const output: OutputItem[] = []
   const indexOf = (item: OutputItem): number => before.length + output.indexOf(item)
-  let text: { item: OutputItem; text: string; logprobs: TokenLogprob[] } | undefined
+  let text: { item: OutputItem; text: string; logprobs: TokenLogprob[]; annotated: number } | undefined
   const calls = new Map<number, { item: OutputItem; callId: string; name: string; args: string }>()
   let finishReason: string | null = null
   let ended = false
@@ -314,13 +364,14 @@ async function* streamTurn(
   }
   try {
     for await (const chunk of call.result as AsyncIterable<ChatChunk>) {
+      if (chunk.model) served.model = chunk.model
       const choice = chunk.choices[0]
       if (!choice) continue
       const delta = choice.delta
       if (delta.content) {
         if (!text || text.item.status) {
           yield* closeOpen()
-          text = { item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [] }
+          text = { item: { id: newId('msg'), content: { type: 'message', role: 'assistant', content: [] } }, text: '', logprobs: [], annotated: 0 }
           output.push(text.item)
           yield { type: 'item.added', index: indexOf(text.item), item: { id: text.item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } }
         }
@@ -328,6 +379,12 @@ async function* streamTurn(
         const logprobs = tokenLogprobs(choice.logprobs?.content)
         if (logprobs) text.logprobs.push(...logprobs)
         yield { type: 'text.delta', index: indexOf(text.item), itemId: text.item.id, delta: delta.content, ...(logprobs ? { logprobs } : {}) }
+        if (citations && delta.content.includes(']')) {
+          const annotations = citations(text.text)
+          for (; text.annotated < annotations.length; text.annotated++) {
+            yield { type: 'annotation.added', index: indexOf(text.item), itemId: text.item.id, annotationIndex: text.annotated, annotation: annotations[text.annotated] }
+          }
+        }
       }
       for (const tc of delta.tool_calls ?? []) {
         let c = calls.get(tc.index)

@@ -53,7 +53,7 @@ export const MESSAGE_SCHEMA: JsonSchema = objectSchema({
   sources: { type: 'array', description: "A grounded reply: the passages in its context, numbered as its [n] markers cite them.", items: SOURCE_SCHEMA },
 }, ['id', 'type', 'role', 'content', 'status', 'tokens', 'cost_usd', 'usage', 'created_at'])
 
-/** A thread's item as a message: a text message, a tool call, or a tool result. */
+/** A thread's item as a message: a text message, a tool call (a file search the gateway ran included), or a tool result. */
 export function messageView(item: ItemRecord): Record<string, unknown> {
   const c = item.content
   const common = { id: item.id, status: item.status, tokens: item.tokens, cost_usd: item.costUsd, usage: item.usage, created_at: item.createdAt.toISOString() }
@@ -61,6 +61,7 @@ export function messageView(item: ItemRecord): Record<string, unknown> {
     case 'message': return { ...common, type: 'message', role: c.role, content: itemText(c), ...(c.sources ? { sources: c.sources } : {}) }
     case 'function_call': return { ...common, type: 'tool_call', role: 'assistant', content: null, tool_call: { id: c.call_id, name: c.name, arguments: c.arguments } }
     case 'function_call_output': return { ...common, type: 'tool_result', role: 'tool', content: c.output, tool_call_id: c.call_id }
+    case 'file_search_call': return { ...common, type: 'tool_call', role: 'assistant', content: null, tool_call: { id: item.id, name: 'file_search', arguments: JSON.stringify({ queries: c.queries }) } }
   }
 }
 

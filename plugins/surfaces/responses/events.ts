@@ -1,6 +1,7 @@
 /**
  * A streamed turn as the Responses API's event stream: response.created and .in_progress, then per
- * output item output_item.added, (content_part.added, output_text.delta..., output_text.done,
+ * output item output_item.added, (content_part.added, output_text.delta... with
+ * output_text.annotation.added after the delta that closes a citation, output_text.done,
  * content_part.done | function_call_arguments.delta..., .done | file_search_call.in_progress,
  * .searching, .completed), output_item.done, and finally
  * response.completed (or .incomplete / .failed: a stream the model broke off ends with the failed
@@ -49,6 +50,9 @@ async function* turnFrames(turn: TurnStream, frame: Frame): AsyncGenerator<SseFr
         break
       case 'text.delta':
         yield frame('response.output_text.delta', { item_id: event.itemId, output_index: event.index, content_index: 0, delta: event.delta, logprobs: event.logprobs ?? [] })
+        break
+      case 'annotation.added':
+        yield frame('response.output_text.annotation.added', { item_id: event.itemId, output_index: event.index, content_index: 0, annotation_index: event.annotationIndex, annotation: event.annotation })
         break
       case 'arguments.delta':
         yield frame('response.function_call_arguments.delta', { item_id: event.itemId, output_index: event.index, delta: event.delta })

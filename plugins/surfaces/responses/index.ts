@@ -124,10 +124,6 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
       const thread = conversationId ? await reachableConversation(conversations, caller, conversationId, 'conversation') : undefined
-      // Its background response's exchange is kept when the run ends: a turn now would answer without it and land before it.
-      if (thread && await conversations.responses.runningIn(thread.id)) {
-        throw badRequest('Another response is still running in this conversation (in the background): retry once it has ended.', 'conversation', 'conversation_locked')
-      }
       if (previous) {
         // A background response's items are kept when its run ends: continuing it before then would answer without its exchange.
         const status = (await reachableResponse(caller, previous, 'previous_response_id')).body.status
@@ -146,8 +142,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         throw badRequest(`This gateway runs each server tool once per response: max_tool_calls must be at least ${server.length}.`, 'max_tool_calls', 'unsupported_parameter')
       }
       const store = body.store !== false
+      // `model` is the one that answered (the upstream's name for it, as /v1/chat/completions shows it), not echoed.
       const echo: JsonObject = {
-        model: body.model,
         tools: (body.tools as unknown[] | undefined) ?? [],
         text: { ...(body.text as JsonObject | null | undefined), format: (body.text as { format?: JsonObject | null } | null | undefined)?.format ?? { type: 'text' } },
         truncation: (body.truncation as string | undefined) ?? 'disabled',

@@ -94,7 +94,7 @@ export function inputItems(input: unknown, param: string, maxChars: number): Ite
     }
     throw badRequest(`Items of type '${String(type)}' are not supported by this gateway.`, `${at}.type`, 'unsupported_item')
   })
-  const chars = items.reduce((n, item) => n + (item.type === 'message' ? item.content.reduce((m, p) => m + partText(p).length, 0) : item.type === 'function_call' ? item.arguments.length : item.output.length), 0)
+  const chars = items.reduce((n, item) => n + (item.type === 'message' ? item.content.reduce((m, p) => m + partText(p).length, 0) : item.type === 'function_call' ? item.arguments.length : item.type === 'function_call_output' ? item.output.length : 0), 0)
   if (chars > maxChars) throw badRequest(`The input is longer than ${maxChars} characters.`, param, 'message_too_long')
   return items
 }

@@ -1,5 +1,5 @@
 /** chat_items rows: the items of threads and responses, read newest first and in bounded pages. */
-import { estimateTextTokens, type SqlClient } from '../../../../plugin-api/index.ts'
+import { badRequest, estimateTextTokens, type SqlClient } from '../../../../plugin-api/index.ts'
 import { jsonParam, toNumber, toNumberOrNull } from '../../../store/kit/sql.ts'
 import { partText, type ItemContent, type ItemListOptions, type ItemRecord, type NewItem, type Slice } from '../../../contracts/conversations.ts'
 import type { JsonObject } from '../../../contracts/capabilities.ts'
@@ -28,7 +28,7 @@ export function itemOf(row: ItemRow): ItemRecord {
   }
 }
 
-const PREFIX: Record<ItemContent['type'], string> = { message: 'msg', function_call: 'fc', function_call_output: 'fco' }
+const PREFIX: Record<ItemContent['type'], string> = { message: 'msg', function_call: 'fc', function_call_output: 'fco', file_search_call: 'fs' }
 
 /** An item's text, as a tokenizer counts it. */
 export function itemText(content: ItemContent): string {
@@ -36,6 +36,8 @@ export function itemText(content: ItemContent): string {
     case 'message': return content.content.map(partText).join('\n')
     case 'function_call': return `${content.name}(${content.arguments})`
     case 'function_call_output': return content.output
+    // Its passages are not sent again: it adds nothing to a later turn's context.
+    case 'file_search_call': return ''
   }
 }
 
@@ -67,13 +69,19 @@ export async function insertItems(
   return rows.map(itemOf).sort((a, b) => a.seq - b.seq)
 }
 
-/** A page of items under `column = key`, after the cursor, in the order asked. */
+/**
+ * A page of items under `column = key`, after the cursor, in the order asked. A cursor that names
+ * no item of the list is a 400 naming `after`: an empty page would read as the list's end, and a
+ * client paging through it would stop there without a word.
+ */
 export async function listItems(sql: SqlClient, column: 'thread_id' | 'response_id', key: string, options: ItemListOptions, extra = ''): Promise<Slice<ItemRecord>> {
   const params: unknown[] = [key, options.limit + 1]
   let cursor = ''
   if (options.after) {
-    params.push(options.after)
-    cursor = `AND seq ${options.order === 'asc' ? '>' : '<'} (SELECT seq FROM chat_items WHERE id = $3 AND ${column} = $1)`
+    const { rows } = await sql.query<{ seq: number | string }>(`SELECT seq FROM chat_items WHERE id = $2 AND ${column} = $1 ${extra}`, [key, options.after])
+    if (!rows[0]) throw badRequest(`\`after\` names no item of this list: '${options.after}'. Page on from an id a previous page gave.`, 'after', 'invalid_value')
+    params.push(rows[0].seq)
+    cursor = `AND seq ${options.order === 'asc' ? '>' : '<'} $3`
   }
   const { rows } = await sql.query<ItemRow>(
     `SELECT ${ITEM_COLUMNS} FROM chat_items WHERE ${column} = $1 ${extra} ${cursor} ORDER BY seq ${options.order === 'asc' ? 'ASC' : 'DESC'} LIMIT $2`,

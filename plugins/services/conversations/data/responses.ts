@@ -36,7 +36,10 @@ export interface TurnRecord {
   /** The response row, when the client asked to store it. */
   readonly response?: Omit<ResponseRecord, 'createdAt' | 'id' | 'threadId'>
   readonly items: readonly (NewItem & { id?: string })[]
-  /** A background response's end: its queued row is updated, and nothing is kept if it was cancelled or deleted meanwhile. */
+  /**
+   * A background response's end: its queued row is updated (its input items, kept when it was
+   * queued, are not among `items`), and nothing is kept if it was cancelled or deleted meanwhile.
+   */
   readonly running?: boolean
 }
 
@@ -49,8 +52,11 @@ export interface ResponseStore extends Omit<Responses, 'follow' | 'get' | 'runni
   beat(ids: readonly string[]): Promise<void>
   /** A turn's response and items in one transaction. */
   saveTurn(turn: TurnRecord): Promise<ItemRecord[]>
-  /** Store a background response as it starts (status `queued`). */
-  queue(id: string, threadId: string | null, response: Omit<ResponseRecord, 'createdAt' | 'id' | 'threadId'>): Promise<void>
+  /**
+   * Store a background response as it starts (status `queued`), with the items the client sent
+   * (its input items are listed from then on; a thread gets them when the run's end is kept).
+   */
+  queue(id: string, threadId: string | null, response: Omit<ResponseRecord, 'createdAt' | 'id' | 'threadId'>, input: readonly NewItem[]): Promise<void>
   /** Replace a background response's body while its run has not ended (not cancelled, not deleted): whether it was. */
   update(id: string, body: JsonObject): Promise<boolean>
   /** Append a streamed background response's events from number `seq` on. */
@@ -89,11 +95,14 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
       await sql.query(`UPDATE chat_responses SET body = jsonb_set(body, '{status}', '"cancelled"') WHERE id = $1 AND body->>'background' = 'true' AND ${RUNNING}`, [id])
       return get(id)
     },
-    async queue(id, threadId, r) {
-      await sql.query(
-        'INSERT INTO chat_responses (id, user_id, department, thread_id, previous_response_id, body, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6, now())',
-        [id, r.userId, r.department, threadId, r.previousResponseId, jsonParam(r.body)],
-      )
+    async queue(id, threadId, r, input) {
+      await store.transaction(async (tx) => {
+        await tx.query(
+          'INSERT INTO chat_responses (id, user_id, department, thread_id, previous_response_id, body, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6, now())',
+          [id, r.userId, r.department, threadId, r.previousResponseId, jsonParam(r.body)],
+        )
+        await insertItems(tx, count, { threadId: null, responseId: id }, input)
+      })
     },
     async beat(ids) {
       if (ids.length) await sql.query(`UPDATE chat_responses SET heartbeat_at = now() WHERE id = ANY($1::text[]) AND ${RUNNING}`, [ids])
@@ -116,10 +125,18 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
     },
     async saveTurn(turn) {
       return store.transaction(async (tx: SqlClient) => {
+        let kept: ItemRecord[] = []
         if (turn.running) {
           const { rowCount } = await tx.query(`UPDATE chat_responses SET body = $2 WHERE id = $1 AND ${RUNNING}`, [turn.responseId, jsonParam(turn.response!.body)])
           // Cancelled or deleted while it ran: its answer goes nowhere, a thread's items included.
           if (rowCount === 0) return []
+          // Its input items were kept when it was queued: the thread gets them now, before the answer.
+          if (turn.threadId) {
+            const { rows } = await tx.query<ItemRow>(
+              `UPDATE chat_items SET thread_id = $2 WHERE response_id = $1 AND origin = 'input' AND thread_id IS NULL RETURNING ${ITEM_COLUMNS}`, [turn.responseId, turn.threadId],
+            )
+            kept = rows.map(itemOf).sort((a, b) => a.seq - b.seq)
+          }
         } else if (turn.response) {
           const r = turn.response
           await tx.query(
@@ -127,7 +144,7 @@ export function responseRepository(store: Store, count: CountTokens): ResponseSt
             [turn.responseId, r.userId, r.department, turn.threadId, r.previousResponseId, jsonParam(r.body)],
           )
         }
-        const stored = await insertItems(tx, count, { threadId: turn.threadId, responseId: turn.response ? turn.responseId : null }, turn.items)
+        const stored = [...kept, ...await insertItems(tx, count, { threadId: turn.threadId, responseId: turn.response ? turn.responseId : null }, turn.items)]
         if (turn.threadId) await tx.query('UPDATE chat_threads SET item_count = item_count + $2, last_activity_at = now() WHERE id = $1', [turn.threadId, stored.length])
         return stored
       })
