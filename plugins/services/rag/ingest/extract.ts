@@ -14,14 +14,8 @@ import { officeSections } from './office.ts'
 
 export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'pptx'
 
-/** A run of text with its source: a PDF page (a slide's number), or the heading path it sits under. */
-export interface Section {
-  readonly text: string
-  readonly page?: number
-  readonly heading?: string
-  /** Where the section starts in the document's extracted text (per page for a PDF). */
-  readonly offset: number
-}
+import type { Section } from './section.ts'
+export type { Section }
 
 /** Source code and other text OpenAI's file search takes (.py, .js, .ts, .go, .java, .c, .cs, .rb, .php, .sh, .tex, .css...), read as plain text. */
 const CODE = 'c h cc cpp hpp cs css go java js mjs cjs jsx ts tsx php py rb rs sh bash kt swift scala sql tex yaml yml toml xml rst'.split(' ')

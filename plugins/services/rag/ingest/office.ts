@@ -10,7 +10,7 @@
  */
 import { strFromU8, unzipSync, zipSync, type UnzipFileInfo } from 'fflate'
 import { GatewayError } from '../../../../plugin-api/index.ts'
-import type { Section } from './extract.ts'
+import type { Section } from './section.ts'
 
 export type OfficeKind = 'docx' | 'pptx'
 
