@@ -249,9 +249,13 @@ export interface UsageAggregate {
   readonly cachedTokens: number
   readonly totalTokens: number
   readonly costUsd: number
-  /** Interpolated (percentile_cont), to the microsecond. */
-  readonly latencyP50Ms: number
-  readonly latencyP95Ms: number
+  /**
+   * Interpolated (percentile_cont), to the microsecond, over the requests that were answered or
+   * went upstream: requests the gateway refused before any upstream call (an error with no attempt:
+   * 401, 403, 429, 400) are counted but not timed. Null when the group has none.
+   */
+  readonly latencyP50Ms: number | null
+  readonly latencyP95Ms: number | null
 }
 
 

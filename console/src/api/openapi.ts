@@ -487,8 +487,10 @@ export interface paths {
                                     name: string | null;
                                     prefix: string | null;
                                 } | null;
-                                latency_p50_ms: number;
-                                latency_p95_ms: number;
+                                /** @description Milliseconds, over requests answered or sent upstream (not those refused before any upstream call: 401, 403, 429, 400); null when there were none. */
+                                latency_p50_ms: number | null;
+                                /** @description Milliseconds, over requests answered or sent upstream (not those refused before any upstream call: 401, 403, 429, 400); null when there were none. */
+                                latency_p95_ms: number | null;
                                 prompt_tokens: number;
                                 requests: number;
                                 total_tokens: number;

@@ -41,7 +41,7 @@ const dayLabel = (date: string, options: Intl.DateTimeFormatOptions) => new Date
 export function UsageChart({ rows, window, metric, label, note }: Props) {
   const { format, additive, whole } = METRICS[metric]
   const totals = new Map<string, number>()
-  for (const r of rows) totals.set(label(r.group), (totals.get(label(r.group)) ?? 0) + (additive ? r[metric] : r.requests))
+  for (const r of rows) totals.set(label(r.group), (totals.get(label(r.group)) ?? 0) + (additive ? r[metric] ?? 0 : r.requests))
   const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g)
   const shown = ranked.slice(0, TOP)
   const hasOther = additive && ranked.length > TOP
@@ -50,11 +50,13 @@ export function UsageChart({ rows, window, metric, label, note }: Props) {
   const byBucket = new Map<string, Record<string, number | string>>(window.buckets.map((b) => [b, { bucket: b }]))
   for (const r of rows) {
     const point = r.bucket ? byBucket.get(bucketKey(window, r.bucket)) : undefined
-    if (!point) continue
+    // A latency is null for a bucket whose requests were all refused before going upstream: no point.
+    const value = r[metric]
+    if (!point || value === null) continue
     const name = label(r.group)
     const key = shown.includes(name) ? name : hasOther ? OTHER : undefined
     if (key === undefined) continue
-    point[key] = ((point[key] as number | undefined) ?? 0) + r[metric]
+    point[key] = ((point[key] as number | undefined) ?? 0) + value
   }
   const data = [...byBucket.values()].map((p) => {
     if (additive) for (const s of series) p[s] ??= 0

@@ -26,7 +26,7 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@
 import { Skeleton } from '@/components/ui/skeleton'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
-import { formatCount, formatMs, formatPercent, formatUsd } from '@/lib/format'
+import { formatCount, formatLatency, formatPercent, formatUsd } from '@/lib/format'
 import { METRICS, UsageChart, type Metric } from './chart'
 import { RANGES, isZoneRefusal, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
 import { browserTimeZone, refusedZone, rememberRefusedZone } from './zone'
@@ -175,7 +175,7 @@ export default function AnalyticsPage() {
             <Stat label="Requests" value={formatCount(total?.requests ?? 0)} hint={total ? `${formatPercent(total.error_rate)} errors` : undefined} loading={totals.isPending} />
             <Stat label="Tokens" value={formatCount(total?.total_tokens ?? 0)} hint={total ? `${formatCount(total.prompt_tokens)} in · ${formatCount(total.completion_tokens)} out` : undefined} loading={totals.isPending} />
             <Stat label="Cost" value={formatUsd(total?.cost_usd ?? 0)} loading={totals.isPending} />
-            <Stat label="Latency p50 / p95" value={total && total.requests ? <>{/* A phone wraps between the two, never inside one ("1.23 / s"). */}<span className="whitespace-nowrap">{formatMs(total.latency_p50_ms)}</span> / <span className="whitespace-nowrap">{formatMs(total.latency_p95_ms)}</span></> : '—'} loading={totals.isPending} />
+            <Stat label="Latency p50 / p95" value={total && total.requests ? <>{/* A phone wraps between the two, never inside one ("1.23 / s"). */}<span className="whitespace-nowrap">{formatLatency(total.latency_p50_ms)}</span> / <span className="whitespace-nowrap">{formatLatency(total.latency_p95_ms)}</span></> : '—'} loading={totals.isPending} />
           </div>
 
           <Card>
@@ -242,8 +242,8 @@ export default function AnalyticsPage() {
                         <TableCell className="text-right tabular-nums">{row.errors ? <span className="text-destructive">{formatCount(row.errors)}</span> : 0}</TableCell>
                         <TableCell className="text-right tabular-nums">{formatCount(row.total_tokens)}</TableCell>
                         <TableCell className="text-right tabular-nums">{formatUsd(row.cost_usd)}</TableCell>
-                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatMs(row.latency_p50_ms)}</TableCell>
-                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatMs(row.latency_p95_ms)}</TableCell>
+                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p50_ms)}</TableCell>
+                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p95_ms)}</TableCell>
                       </TableRow>
                     )
                   })}
