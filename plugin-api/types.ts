@@ -590,6 +590,8 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly params?: JsonSchema
   /** JSON Schema of the data answered, for the OpenAPI document. */
   readonly response?: JsonSchema
+  /** What the /api/v1 envelope's `meta` holds, for the OpenAPI document (a list's pagination is implied). */
+  readonly meta?: JsonSchema
   /** A route that answers bytes (a `raw` reply, e.g. a download) instead of JSON: their media type, for the OpenAPI document. */
   readonly produces?: string
   /** Status of a successful answer (default 200). */

@@ -374,6 +374,15 @@ for (const target of storeTargets('repos')) {
         expect(eve).toMatchObject({ group: 'eve', requests: 1, errors: 1, latencyP50Ms: null, latencyP95Ms: null })
       })
 
+      it('lists every bucket of a range, with or without events, in a time zone (a 25-hour day, a half-hour offset)', async () => {
+        const days = await usage.buckets({ from: new Date('2026-10-31T04:00:00Z'), to: new Date('2026-11-03T05:00:00Z'), interval: 'day', timeZone: 'America/New_York' })
+        expect(days.map((d) => d.toISOString())).toEqual(['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z'])
+        const hours = await usage.buckets({ from: new Date('2026-11-01T04:00:00Z'), to: new Date('2026-11-02T05:00:00Z'), interval: 'hour', timeZone: 'America/New_York' })
+        expect(hours).toHaveLength(25)
+        const kolkata = await usage.buckets({ from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-01T02:00:00Z'), interval: 'hour', timeZone: 'Asia/Kolkata' })
+        expect(kolkata.map((d) => d.toISOString())).toEqual(['2024-12-31T23:30:00.000Z', '2025-01-01T00:30:00.000Z', '2025-01-01T01:30:00.000Z'])
+      })
+
       it('buckets by UTC hour', async () => {
         const rows = await usage.aggregate({ from: new Date(DAY1), to: new Date(DAY2), interval: 'hour' })
         expect(rows.map((r) => [r.bucket?.toISOString(), r.requests])).toEqual([

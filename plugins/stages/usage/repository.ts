@@ -139,6 +139,19 @@ export function usageRepository(db: SqlClient): UsageEventRepository {
       return rows.map(toAggregate)
     },
 
+    async buckets(range) {
+      // date_trunc itself names them, as aggregate does: the instants every quarter hour (the shortest
+      // local hour is half an hour, a half-hour DST shift), and the range's last, each to its bucket.
+      const { rows } = await db.query<{ bucket: Date }>(
+        `SELECT DISTINCT date_trunc($1, t, $2) AS bucket
+           FROM (SELECT generate_series($3::timestamptz, $4::timestamptz - interval '1 microsecond', interval '15 minutes') AS t
+                 UNION ALL SELECT $4::timestamptz - interval '1 microsecond') AS instants
+          ORDER BY 1`,
+        [checkInterval(range.interval), range.timeZone ?? 'UTC', range.from, range.to],
+      )
+      return rows.map((r) => r.bucket)
+    },
+
     async totalCostUsd(scope) {
       const params: unknown[] = []
       const where = scopeFilter(scope, params)

@@ -125,7 +125,7 @@ export default function AnalyticsPage() {
       )}
     </>
   )
-  const total: UsageRow | undefined = totals.data?.[0]
+  const total: UsageRow | undefined = totals.data?.rows[0]
   const refreshing = totals.isFetching || series.isFetching || breakdown.isFetching
   const drill = DRILL[groupBy]
 
@@ -206,7 +206,7 @@ export default function AnalyticsPage() {
                 </>
               )}
               {series.data && (total?.requests ?? 0) > 0 && (
-                <UsageChart rows={series.data} window={window} metric={metric} label={label} note={zoneNote} />
+                <UsageChart rows={series.data.rows} buckets={series.data.buckets} window={window} metric={metric} label={label} note={zoneNote} />
               )}
             </CardContent>
           </Card>
@@ -218,8 +218,8 @@ export default function AnalyticsPage() {
             </CardHeader>
             {breakdown.isPending && <CardContent><LoadingRows rows={3} /></CardContent>}
             {breakdown.isError && <CardContent><ErrorState error={breakdown.error} retry={() => void breakdown.refetch()} /></CardContent>}
-            {breakdown.data && breakdown.data.length === 0 && <CardContent><p className="py-6 text-center text-sm text-muted-foreground">Nothing in this range.</p></CardContent>}
-            {breakdown.data && breakdown.data.length > 0 && (
+            {breakdown.data && breakdown.data.rows.length === 0 && <CardContent><p className="py-6 text-center text-sm text-muted-foreground">Nothing in this range.</p></CardContent>}
+            {breakdown.data && breakdown.data.rows.length > 0 && (
               <Table>
                 <TableHeader>
                   <TableRow>
@@ -233,7 +233,7 @@ export default function AnalyticsPage() {
                   </TableRow>
                 </TableHeader>
                 <TableBody>
-                  {[...breakdown.data].sort((a, b) => b.requests - a.requests).map((row) => {
+                  {[...breakdown.data.rows].sort((a, b) => b.requests - a.requests).map((row) => {
                     const open = drill && row.group !== null ? () => update({ [drill.filter]: row.group!, by: drill.next }, true) : undefined
                     return (
                       <TableRow key={row.group ?? ''} className={open ? 'cursor-pointer' : undefined} onClick={open} data-group={row.group ?? ''}>
