@@ -313,6 +313,12 @@ export interface ExchangeOutcome {
   readonly streamed: boolean
 }
 
+/** The target that produced an answer: its provider instance name and model. */
+export interface AnswerOrigin {
+  readonly provider: string
+  readonly model: string
+}
+
 /** One model call moving through the pipeline, as stages see it. */
 export interface StageExchange {
   readonly requestId: string
@@ -348,8 +354,11 @@ export interface StageExchange {
   warn(message: string): void
   /** A response header for the client (x-ratelimit-*, x-gateway-cache). */
   setHeader(name: string, value: string): void
-  /** Mark the answer as served from a cache: no provider cost, and `x-gateway-cache: hit`. */
-  markCacheHit(answer: ChatResponse): void
+  /** The provider instance (key under `providers:`) and model that answered: set once a target answered, and by markCacheHit. */
+  readonly provider: string | undefined
+  readonly upstreamModel: string | undefined
+  /** Mark the answer as served from a cache: no provider cost, and `x-gateway-cache: hit`; `origin` is the target that produced it (recorded as the provider and model). */
+  markCacheHit(answer: ChatResponse, origin?: AnswerOrigin): void
   /** See each chunk of a streamed answer as it passes (cheap; called in the stream's one loop). */
   observe(onChunk: (chunk: ChatChunk) => void, onEnd?: (complete: boolean) => void): void
   /** Calls through this gateway's pipeline on behalf of this exchange (accounted as child requests). */
@@ -592,6 +601,8 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly params?: JsonSchema
   /** JSON Schema of the data answered, for the OpenAPI document. */
   readonly response?: JsonSchema
+  /** What the /api/v1 envelope's `meta` holds, for the OpenAPI document (a list's pagination is implied). */
+  readonly meta?: JsonSchema
   /** A route that answers bytes (a `raw` reply, e.g. a download) instead of JSON: their media type, for the OpenAPI document. */
   readonly produces?: string
   /** Status of a successful answer (default 200). */

@@ -1,7 +1,7 @@
 /** One model call moving through the pipeline: what the steps fill in, and what stages see of it (StageExchange). */
 import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../../plugin-api/unified.ts'
 import type {
-  Caller, GatewayCalls, NativeOptions, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
+  AnswerOrigin, Caller, GatewayCalls, NativeOptions, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
 } from '../../plugin-api/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
@@ -190,10 +190,10 @@ export class Exchange implements StageExchange, RequestScope {
     this.#setHeader?.(name, value)
   }
 
-  markCacheHit(answer: ChatResponse): void {
+  markCacheHit(answer: ChatResponse, origin?: AnswerOrigin): void {
     this.cacheHit = true
     this.usage = answer.usage
-    this.upstreamModel = answer.model
+    ;[this.provider, this.upstreamModel] = [origin?.provider, origin?.model ?? answer.model]
     this.ttftMs = performance.now() - this.startedAt
   }
 

@@ -2,7 +2,7 @@
  * Response cache backends (`cache:`: memory, redis, semantic) and the cache stage that asks them:
  * the kernel sets a backend up and offers it as `Cache`, and never calls it itself.
  */
-import { token, type ChatRequest, type ChatResponse, type JsonSchema, type Lifecycle, type Token } from '../../plugin-api/index.ts'
+import { token, type AnswerOrigin, type ChatRequest, type ChatResponse, type JsonSchema, type Lifecycle, type Token } from '../../plugin-api/index.ts'
 
 /** What a cache is asked about: one chat request, canonicalised by the cache stage. */
 export interface CacheKey {
@@ -30,6 +30,13 @@ export const CACHE_OPTIONS_SCHEMA: Readonly<Record<string, JsonSchema>> = Object
   lookup_timeout_ms: { type: 'integer', minimum: 1, default: 1000, description: 'A lookup slower than this counts as a miss (the request goes upstream).' },
 })
 
+/**
+ * An answer as it is kept: the completion, and the target that produced it (`gateway_origin`, so a
+ * hit is accounted to that provider and model). Entries kept before the origin was recorded have
+ * none: their hits are accounted with no provider. The cache stage strips it before replaying.
+ */
+export type CachedAnswer = ChatResponse & { readonly gateway_origin?: AnswerOrigin }
+
 /** A response cache backend (`cache:`). */
 export interface Cache extends Lifecycle {
   /** A route of this gateway that embeds text, for caches that compare embeddings. */
@@ -39,8 +46,8 @@ export interface Cache extends Lifecycle {
    * (no promise: the stage then needs no deadline, no timer and no promise); one that fails should
    * throw or reject (counted a miss).
    */
-  get(key: CacheKey): ChatResponse | undefined | Promise<ChatResponse | undefined>
-  set(key: CacheKey, answer: ChatResponse, ttlSeconds: number): Promise<void>
+  get(key: CacheKey): CachedAnswer | undefined | Promise<CachedAnswer | undefined>
+  set(key: CacheKey, answer: CachedAnswer, ttlSeconds: number): Promise<void>
 }
 
 export const Cache: Token<Cache> = token<Cache>('Cache')

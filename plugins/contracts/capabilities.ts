@@ -249,9 +249,13 @@ export interface UsageAggregate {
   readonly cachedTokens: number
   readonly totalTokens: number
   readonly costUsd: number
-  /** Interpolated (percentile_cont), to the microsecond. */
-  readonly latencyP50Ms: number
-  readonly latencyP95Ms: number
+  /**
+   * Interpolated (percentile_cont), to the microsecond, over the requests that were answered or
+   * went upstream: requests the gateway refused before any upstream call (an error with no attempt:
+   * 401, 403, 429, 400) are counted but not timed. Null when the group has none.
+   */
+  readonly latencyP50Ms: number | null
+  readonly latencyP95Ms: number | null
 }
 
 
@@ -281,6 +285,12 @@ export interface Identity {
 export interface UsageLog {
   /** Requests, tokens, cost, error rate and latency percentiles per group and bucket, ordered by bucket then group. */
   aggregate(query: UsageQuery): Promise<UsageAggregate[]>
+  /**
+   * Every bucket `aggregate` can answer for the range, in order, with or without events in it: the
+   * start of each hour or day of `timeZone` that overlaps [from, to) (a day of 23 or 25 hours across
+   * a DST change is one bucket; an hour repeated when clocks go back is two).
+   */
+  buckets(range: { readonly from: Date; readonly to: Date; readonly interval: UsageInterval; readonly timeZone?: string }): Promise<Date[]>
   /** Total cost in USD in the scope (for budgets), from the events written so far. */
   totalCostUsd(scope: UsageScope): Promise<number>
   /** The events in the scope, oldest first; `after` (the last event of the previous page) continues from it without counting past the ones before. */

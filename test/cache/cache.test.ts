@@ -87,6 +87,15 @@ describe('cache.memory: hit, miss, bypass', () => {
     expect(miss.costUsd).toBeCloseTo(10 * 0.15e-6 + 5 * 0.6e-6, 12)
     expect(hit).toMatchObject({ cacheHit: true, costUsd: 0, status: 200 })
     expect(await metric(gw, 'gateway_cache_hits_total', { route: 'gpt' })).toBe(1)
+  })
+
+  it('accounts a hit to the provider and model that produced the cached answer, not to no provider', async () => {
+    const log = capability(gw, UsageLog)
+    const events = await log.list({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) })
+    const hit = events.find((e) => e.cacheHit)
+    expect(hit).toMatchObject({ provider: 'up', model: 'gpt-4o-mini' })
+    expect(await metric(gw, 'gateway_requests_total', { route: 'gpt', provider: 'up', status: '200' })).toBe(2)
+    expect(await metric(gw, 'gateway_requests_total', { route: 'gpt', provider: '' })).toBeUndefined()
     expect(await metric(gw, 'gateway_cache_lookups_total', { route: 'gpt', result: 'miss' })).toBe(1)
     expect(await metric(gw, 'gateway_cache_lookups_total', { route: 'gpt', result: 'hit' })).toBe(1)
   })
@@ -333,6 +342,9 @@ cache: ${cache}
       const res = await chat(inTime, { temperature: 0 })
       expect(res.headers.get('x-gateway-cache')).toBe('hit')
       expect((res.body as ChatResponse).choices[0].message.content).toBe('from the odd cache')
+      // An entry kept with no origin (as every entry was before origins were recorded): served, and accounted with no provider.
+      expect(res.body).not.toHaveProperty('gateway_origin')
+      expect(await metric(inTime, 'gateway_requests_total', { route: 'mock', provider: '', status: '200' })).toBe(1)
     } finally {
       await inTime.close()
     }

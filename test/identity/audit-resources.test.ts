@@ -1,11 +1,14 @@
 /**
- * The audit trail of the resources users manage: assistants created, changed and deleted, and
- * files uploaded and deleted (through /api/v1/files and OpenAI's /v1/files), each an entry
- * naming who did it, to what (by id and name), what changed and the request id; never an
- * assistant's instructions or a file's bytes.
+ * The audit trail of the resources users manage: assistants created, changed and deleted, chat
+ * threads started, renamed and deleted, and files uploaded and deleted (through /api/v1/files and
+ * OpenAI's /v1/files) or deleted by the expiry sweep (actor `system`), each an entry naming who
+ * did it, to what (by id and name), what changed and the request id; never an assistant's
+ * instructions, what was said in a thread, or a file's bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { Store } from '../../plugin-api/index.ts'
 import { ADMIN, apiKeyStrategy, bearer, call, config } from './helpers.ts'
 
 const LEAD_KEY = 'test-lead-key-0123456789abcdef0123'
@@ -18,7 +21,7 @@ describe('the audit trail of assistants and files', () => {
   beforeAll(async () => {
     gw = await startTestGateway(config({
       auth: apiKeyStrategy(`        - { key: "${LEAD_KEY}", user: lead, role: department_admin, department: research }\n`),
-      extra: 'departments: { research: {}, sales: {} }\nservices: { users: {}, conversations: {}, assistants: {}, files: {} }\n',
+      extra: 'departments: { research: {}, sales: {} }\nservices: { users: {}, conversations: {}, assistants: {}, chat: {}, files: { expiry_sweep_ms: 100 } }\n',
     }))
   }, 60_000)
   afterAll(() => gw?.close())
@@ -76,5 +79,46 @@ describe('the audit trail of assistants and files', () => {
     // Who deleted it: the lead one, the admin the other.
     expect((await audit(`target_id=${managed.id}&action=file.delete`))[0]).toMatchObject({ actor: { role: 'department_admin' }, request_id: deletedManaged.headers.get('x-request-id') })
     expect((await audit(`target_id=${openai.id}&action=file.delete`))[0]).toMatchObject({ actor: { role: 'admin' } })
+  })
+
+  it('records a file the expiry sweep deleted, by the system, with when it expired', async () => {
+    const form = new FormData()
+    form.set('purpose', 'user_data')
+    form.set('expires_after[anchor]', 'created_at')
+    form.set('expires_after[seconds]', '3600')
+    form.set('file', new Blob(['SHORT-LIVED-CONTENT']), 'short.txt')
+    const res = await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: bearer(LEAD_KEY), body: form })
+    const { id } = await res.json() as { id: string }
+    expect(res.status).toBe(200)
+    // Its time comes (an hour is the shortest OpenAI allows).
+    await capability(gw, Store).sql.query(`UPDATE files SET expires_at = now() - interval '1 second' WHERE id = $1`, [id])
+    const expired = await waitFor(async () => (await audit(`target_id=${id}&action=file.expire`))[0])
+    const me = await lead()
+    expect(expired.value).toMatchObject({ actor: { user_id: 'system', key_id: null, role: 'system' }, target: { type: 'file', id }, department: 'research', request_id: null })
+    expect(expired.value.details).toMatchObject({ filename: 'short.txt', purpose: 'user_data', bytes: 19, owner: me.user_id })
+    expect(Date.parse(expired.value.details.expired_at)).toBeLessThan(Date.now())
+    // The system's actions are found by its actor id.
+    expect((await audit('actor=system')).map((e: { target: { id: string } }) => e.target.id)).toContain(id)
+  })
+
+  it('records who started, renamed and deleted a chat thread, by title; never what was said in it', async () => {
+    const created = await call(gw, 'POST', '/api/v1/chat/threads', { headers: bearer(LEAD_KEY), body: { title: 'Plans' } })
+    expect(created.status).toBe(201)
+    const { id } = created.body.data
+    expect((await call(gw, 'POST', `/api/v1/chat/threads/${id}/messages`, { headers: bearer(LEAD_KEY), body: { content: 'SAID-IN-THE-THREAD', model: 'mock-a' } })).status).toBe(201)
+    const renamed = await call(gw, 'PATCH', `/api/v1/chat/threads/${id}`, { headers: bearer(LEAD_KEY), body: { title: 'Plans 2027' } })
+    expect(renamed.status).toBe(200)
+    const deleted = await call(gw, 'DELETE', `/api/v1/chat/threads/${id}`, { headers: ADMIN })
+    expect(deleted.status).toBe(200)
+
+    const entries = await audit(`target_id=${id}`)
+    expect(entries.map((e: { action: string }) => e.action)).toEqual(['thread.delete', 'thread.update', 'thread.create'])
+    const me = await lead()
+    const [remove, rename, create] = entries
+    for (const e of entries) expect(e).toMatchObject({ target: { type: 'thread', id }, department: 'research' })
+    expect(create).toMatchObject({ actor: { user_id: me.user_id }, request_id: created.headers.get('x-request-id'), details: { title: 'Plans', owner: me.user_id, assistant_id: null } })
+    expect(rename).toMatchObject({ actor: { user_id: me.user_id }, details: { changed: ['title'], title: { from: 'Plans', to: 'Plans 2027' } } })
+    expect(remove).toMatchObject({ actor: { role: 'admin' }, request_id: deleted.headers.get('x-request-id'), details: { title: 'Plans 2027', owner: me.user_id } })
+    expect(JSON.stringify(entries)).not.toContain('SAID-IN-THE-THREAD')
   })
 })

@@ -95,4 +95,38 @@ describe('the audit trail of RAG collections and vector stores', () => {
     const alice = await userId('alice')
     for (const e of entries) expect(e.actor).toMatchObject({ user_id: alice, role: 'user' })
   })
+
+  it('records a vector store file given new attributes (before and after), and a failed document retried with why it had failed', async () => {
+    const form = new FormData()
+    form.set('purpose', 'assistants')
+    form.set('file', new Blob([TEXT]), 'labelled.txt')
+    const fileId = (await (await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.alice}` }, body: form })).json()).id as string
+    const store = (await v1('POST', '/vector_stores', 'alice', { name: 'labelled' })).body.id as string
+    expect((await v1('POST', `/vector_stores/${store}/files`, 'alice', { file_id: fileId, attributes: { team: 'core' } })).status).toBe(200)
+    const relabelled = await v1('POST', `/vector_stores/${store}/files/${fileId}`, 'alice', { attributes: { team: 'ops', year: 2027 } })
+    expect(relabelled.status).toBe(200)
+
+    const { body } = await rag('POST', '/collections', 'alice', { name: 'flaky' })
+    const collection = body.data.id as string
+    upstream.beforeEmbed = (inputs) => { if (inputs.some((i) => i.includes('SECRET-BODY-TEXT'))) throw new Error('embedding backend on fire') }
+    try {
+      await rag.upload(collection, 'alice', [{ name: 'plan.txt', type: 'text/plain', data: Buffer.from(TEXT) }])
+      expect((await rag.settled(collection))[0].status).toBe('failed')
+    } finally {
+      upstream.beforeEmbed = undefined
+    }
+    const [failed] = (await rag('GET', `/collections/${collection}/documents`, 'alice')).body.data
+    const retried = await rag('POST', `/collections/${collection}/documents/${failed.id}/retry`, 'alice')
+    expect(retried.status).toBe(202)
+    await rag.settled(collection)
+
+    const alice = await userId('alice')
+    const [update] = await history(store)
+    expect(update).toMatchObject({ action: 'document.update', actor: { user_id: alice }, target: { type: 'collection', id: store }, request_id: relabelled.requestId })
+    expect(update.details).toMatchObject({ collection: 'labelled', file_id: fileId, filename: 'labelled.txt', attributes: { from: { team: 'core' }, to: { team: 'ops', year: 2027 } } })
+    const [retry] = await history(collection)
+    expect(retry).toMatchObject({ action: 'document.retry', actor: { user_id: alice }, target: { type: 'collection', id: collection } })
+    expect(retry.details).toMatchObject({ collection: 'flaky', document_id: failed.id, filename: 'plan.txt', previous_error: failed.error.code })
+    expect(JSON.stringify([update, retry])).not.toContain('SECRET-BODY-TEXT')
+  })
 })

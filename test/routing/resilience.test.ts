@@ -9,6 +9,7 @@ import { backoffMs } from '../../core/pipeline/call-targets.ts'
 import { upstreamError } from '../../plugin-api/errors.ts'
 import type { CompiledRetry } from '../../core/runtime/routes.ts'
 import { ask, provider, routingFixtures } from './helpers.ts'
+import { MODEL_SERIES_MAX } from '../../plugins/stages/routing/series.ts'
 
 const { cleanup, gateway, upstream, chat } = routingFixtures()
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i])
@@ -191,6 +192,27 @@ describe('circuit breaker', () => {
     expect(mini.status, JSON.stringify(mini.body)).toBe(200)
     expect(mini.body.choices[0].message.content).toBe('mini answers')
     expect(a.requests.map((r) => r.body.model)).toEqual(['gpt-4o', 'gpt-4o', 'gpt-4o-mini'])
+  })
+
+  it('bounds gateway_circuit_state on a glob route: a model has a series only while its breaker is not closed, at most MODEL_SERIES_MAX at once', async () => {
+    const a = await upstream('a', [{ status: 500 }])
+    const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: 'm-*'\n    retry: { attempts: 0 }\n    circuit: { failures: 1, window_s: 10, cooldown_s: 0.3 }\n    targets: [ { provider: a } ]\n`)
+    const series = async () => (await (await fetch(`${gw.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('gateway_circuit_state{'))
+    const models = Array.from({ length: MODEL_SERIES_MAX + 16 }, (_, i) => `m-${i}`)
+    for (const model of models) expect((await chat(gw, { ...ask, model })).status).toBe(502)
+    // Every model's breaker is open; only the first MODEL_SERIES_MAX have a series.
+    expect((await chat(gw, { ...ask, model: models.at(-1) })).body.error.code).toBe('circuit_open')
+    const open = await series()
+    expect(open).toHaveLength(MODEL_SERIES_MAX)
+    expect(open).toContain('gateway_circuit_state{target="a/m-0"} 2')
+
+    await new Promise((r) => setTimeout(r, 350))
+    a.script.splice(0, a.script.length, { ok: 'back' })
+    for (const model of models.slice(0, 10)) expect((await chat(gw, { ...ask, model })).status).toBe(200) // the probe closes it
+    const after = await series()
+    expect(after).toHaveLength(MODEL_SERIES_MAX - 10)
+    expect(after.some((l) => l.includes('"a/m-0"'))).toBe(false)
+    expect(after).toContain('gateway_circuit_state{target="a/m-10"} 2')
   })
 
   it('reopens when the half-open probe fails', async () => {

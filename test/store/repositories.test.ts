@@ -352,6 +352,37 @@ for (const target of storeTargets('repos')) {
         expect(total).toMatchObject({ requests: 8, errors: 2, errorRate: 0.25, promptTokens: 196, completionTokens: 316, costUsd: 0.407, latencyP50Ms: 250, latencyP95Ms: 2300 })
       })
 
+      it('leaves requests refused before any upstream call out of the latency percentiles, and counts them', async () => {
+        const at = Date.parse('2024-09-01T00:00:00Z')
+        const e = (n: number, fields: Partial<UsageEvent>): UsageEvent => ({ eventId: randomUUID(), time: new Date(at + n * 1000), requestId: `refused-${n}`, userId: 'dave', status: 200, latencyMs: 100, attempts: 1, ...fields })
+        expect(await usage.insertBatch([
+          e(1, { latencyMs: 100 }), e(2, { latencyMs: 200 }), e(3, { latencyMs: 300 }),
+          e(4, { status: 502, errorType: 'upstream_error', attempts: 2, latencyMs: 400 }), // went upstream: timed
+          e(5, { cacheHit: true, attempts: 0, latencyMs: 5 }), // answered from the cache: timed
+          // Refused by the gateway itself, each in about a millisecond: counted, not timed.
+          e(6, { status: 401, errorType: 'authentication_error', attempts: 0, latencyMs: 1 }),
+          e(7, { status: 403, errorType: 'permission_error', attempts: 0, latencyMs: 1 }),
+          e(8, { status: 429, errorType: 'rate_limit_error', attempts: 0, latencyMs: 1 }),
+          e(9, { status: 400, errorType: 'invalid_request_error', attempts: 0, latencyMs: 1 }),
+          e(10, { userId: 'eve', status: 429, errorType: 'rate_limit_error', attempts: 0, latencyMs: 2 }),
+        ])).toBe(10)
+        const range = { from: new Date(at), to: new Date(at + HOUR) }
+        const [dave, eve] = await usage.aggregate({ ...range, groupBy: 'user' })
+        // timed: 5 100 200 300 400 -> p50 200; p95 = 300 + 0.8 * 100 = 380.
+        expect(dave).toMatchObject({ group: 'dave', requests: 9, errors: 5, latencyP50Ms: 200, latencyP95Ms: 380 })
+        // Only refusals: nothing timed.
+        expect(eve).toMatchObject({ group: 'eve', requests: 1, errors: 1, latencyP50Ms: null, latencyP95Ms: null })
+      })
+
+      it('lists every bucket of a range, with or without events, in a time zone (a 25-hour day, a half-hour offset)', async () => {
+        const days = await usage.buckets({ from: new Date('2026-10-31T04:00:00Z'), to: new Date('2026-11-03T05:00:00Z'), interval: 'day', timeZone: 'America/New_York' })
+        expect(days.map((d) => d.toISOString())).toEqual(['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z'])
+        const hours = await usage.buckets({ from: new Date('2026-11-01T04:00:00Z'), to: new Date('2026-11-02T05:00:00Z'), interval: 'hour', timeZone: 'America/New_York' })
+        expect(hours).toHaveLength(25)
+        const kolkata = await usage.buckets({ from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-01T02:00:00Z'), interval: 'hour', timeZone: 'Asia/Kolkata' })
+        expect(kolkata.map((d) => d.toISOString())).toEqual(['2024-12-31T23:30:00.000Z', '2025-01-01T00:30:00.000Z', '2025-01-01T01:30:00.000Z'])
+      })
+
       it('buckets by UTC hour', async () => {
         const rows = await usage.aggregate({ from: new Date(DAY1), to: new Date(DAY2), interval: 'hour' })
         expect(rows.map((r) => [r.bucket?.toISOString(), r.requests])).toEqual([

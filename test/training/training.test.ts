@@ -373,6 +373,11 @@ features: { custom_models: false }
     expect(messages).toEqual(expect.arrayContaining(['The job was paused.', 'The job was resumed.']))
     expect((await client.fineTuning.jobs.cancel(created.id)).status).toBe('cancelled')
     await expect(client.fineTuning.jobs.pause(created.id)).rejects.toMatchObject({ status: 409 })
+    // The audit trail has the pause and the resume (the refused ones are not), each with the status it left.
+    const audit = (await (await fetch(`${gw.url}/api/v1/audit?target_id=${created.id}`)).json()) as any
+    expect(audit.data.map((e: { action: string }) => e.action)).toEqual(['training_job.cancel', 'training_job.resume', 'training_job.pause', 'training_job.create'])
+    expect(audit.data[2]).toMatchObject({ target: { type: 'training_job', id: created.id }, details: { provider: 'openai', model: 'gpt-4o-mini', status: 'paused', previous_status: 'running' } })
+    expect(audit.data[1]).toMatchObject({ target: { type: 'training_job', id: created.id }, details: { status: 'queued', previous_status: 'paused' } })
 
     // The management API has them too; a provider without pause is a 400 naming it, and the job goes on.
     const mistralJob = await fetch(`${gw.url}/api/v1/training/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'open-mistral-nemo', training_file: file.id, suffix: 'slow' }) })

@@ -12,7 +12,7 @@
  * state-changing call carries the session's CSRF token in `x-csrf-token`.
  */
 import type { paths } from './openapi'
-import type { AnswerOf } from './types'
+import type { AnswerOf, MetaOf } from './types'
 
 /**
  * The path the console is served under, from the page's <base href> (service.console writes it):
@@ -75,10 +75,10 @@ export interface CallOptions {
   readonly headers?: Record<string, string>
 }
 
-export interface Enveloped<T> {
+export interface Enveloped<T, Meta = Record<string, unknown>> {
   readonly data: T
   readonly message: string
-  readonly meta: Record<string, unknown>
+  readonly meta: Meta
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -155,14 +155,15 @@ type ApiArgs<P extends ApiPath, M extends Method> = M extends MethodsOf<P>
  * answers, so a renamed field breaks the console's build), message and meta. `path` is the
  * route's template; `params` fill it in, encoded.
  */
-export async function api<P extends ApiPath, M extends Method = 'GET'>(path: P, ...[options]: ApiArgs<P, M>): Promise<Enveloped<AnswerOf<`/api/v1${P}`, Lowercase<M>>>> {
+export async function api<P extends ApiPath, M extends Method = 'GET'>(path: P, ...[options]: ApiArgs<P, M>): Promise<Enveloped<AnswerOf<`/api/v1${P}`, Lowercase<M>>, MetaOf<`/api/v1${P}`, Lowercase<M>>>> {
   type Data = AnswerOf<`/api/v1${P}`, Lowercase<M>>
+  type Meta = MetaOf<`/api/v1${P}`, Lowercase<M>>
   const params = (options as { params?: Record<string, string> } | undefined)?.params ?? {}
   const filled = path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''))
   const res = await checked(await send(`/api/v1${filled}`, options ?? {}))
-  if (res.status === 204) return { data: undefined as unknown as Data, message: 'ok', meta: {} }
-  const body = (await res.json()) as { data: Data; message: string; meta: Record<string, unknown> }
-  return { data: body.data, message: body.message, meta: body.meta ?? {} }
+  if (res.status === 204) return { data: undefined as unknown as Data, message: 'ok', meta: {} as Meta }
+  const body = (await res.json()) as { data: Data; message: string; meta?: Meta }
+  return { data: body.data, message: body.message, meta: body.meta ?? ({} as Meta) }
 }
 
 /** A call to the OpenAI-shaped API under /v1: its body as is. */

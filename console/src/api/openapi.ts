@@ -218,8 +218,21 @@ export interface paths {
                                 total_cost_usd: number;
                             };
                             message?: string;
-                            /** @description Pagination (`meta.pagination`) on lists. */
-                            meta?: Record<string, unknown>;
+                            meta?: {
+                                /** @description With `interval`: the start of every hour or day of `timezone` the range overlaps, in order, those without requests too (each row's `bucket` is one of them); null without `interval`. */
+                                buckets: string[] | null;
+                                /** Format: date-time */
+                                from: string;
+                                /** @enum {string|null} */
+                                group_by: "user" | "department" | "model" | "provider" | "route" | "key" | null;
+                                /** @enum {string|null} */
+                                interval: "hour" | "day" | null;
+                                /** @enum {unknown} */
+                                scope: "own_data" | "department_data" | "all_data";
+                                timezone: string;
+                                /** Format: date-time */
+                                to: string;
+                            };
                             success: boolean;
                         };
                     };
@@ -432,7 +445,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Requests, errors, tokens, cost and latency per group and time bucket. */
+        /** Requests, errors, tokens, cost and latency per group and time bucket (buckets without requests have no row: `meta.buckets` lists them all). */
         get: {
             parameters: {
                 query?: {
@@ -487,8 +500,10 @@ export interface paths {
                                     name: string | null;
                                     prefix: string | null;
                                 } | null;
-                                latency_p50_ms: number;
-                                latency_p95_ms: number;
+                                /** @description Milliseconds, over requests answered or sent upstream (not those refused before any upstream call: 401, 403, 429, 400); null when there were none. */
+                                latency_p50_ms: number | null;
+                                /** @description Milliseconds, over requests answered or sent upstream (not those refused before any upstream call: 401, 403, 429, 400); null when there were none. */
+                                latency_p95_ms: number | null;
                                 prompt_tokens: number;
                                 requests: number;
                                 total_tokens: number;
@@ -500,8 +515,21 @@ export interface paths {
                                 } | null;
                             }[];
                             message?: string;
-                            /** @description Pagination (`meta.pagination`) on lists. */
-                            meta?: Record<string, unknown>;
+                            meta?: {
+                                /** @description With `interval`: the start of every hour or day of `timezone` the range overlaps, in order, those without requests too (each row's `bucket` is one of them); null without `interval`. */
+                                buckets: string[] | null;
+                                /** Format: date-time */
+                                from: string;
+                                /** @enum {string|null} */
+                                group_by: "user" | "department" | "model" | "provider" | "route" | "key" | null;
+                                /** @enum {string|null} */
+                                interval: "hour" | "day" | null;
+                                /** @enum {unknown} */
+                                scope: "own_data" | "department_data" | "all_data";
+                                timezone: string;
+                                /** Format: date-time */
+                                to: string;
+                            };
                             success: boolean;
                         };
                     };

@@ -20,6 +20,9 @@ type Success<R> = R extends { 200: infer Ok } ? Ok : R extends { 201: infer Crea
 /** The `data` of an operation's success answer, as the document declares it. */
 export type AnswerOf<P extends keyof paths, M extends 'get' | 'post' | 'put' | 'patch' | 'delete'> =
   NonNullable<JsonOf<Success<Operation<P, M>['responses']>> extends { data?: infer Data } ? Data : never>
+/** The `meta` of an operation's success answer, as the document declares it (a free-form object unless the route says). */
+export type MetaOf<P extends keyof paths, M extends 'get' | 'post' | 'put' | 'patch' | 'delete'> =
+  NonNullable<JsonOf<Success<Operation<P, M>['responses']>> extends { meta?: infer Meta } ? Meta : never>
 
 export type AssistantInput = RequestBody<'/api/v1/assistants', 'post'>
 export type AssistantChange = RequestBody<'/api/v1/assistants/{id}', 'patch'>

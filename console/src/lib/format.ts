@@ -12,6 +12,9 @@ export function formatUsd(n: number): string {
 
 export const formatMs = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n)} ms`)
 
+/** A latency figure, or a dash where none was measured (every request refused before going upstream). */
+export const formatLatency = (n: number | null): string => (n === null ? '—' : formatMs(n))
+
 export const formatPercent = (n: number): string => `${(n * 100).toFixed(n < 0.1 && n > 0 ? 1 : 0)}%`
 
 export function formatDateTime(value: string | null | undefined): string {

@@ -110,13 +110,14 @@ function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): Usag
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
+const LATENCY: JsonSchema = { type: ['number', 'null'], description: 'Milliseconds, over requests answered or sent upstream (not those refused before any upstream call: 401, 403, 429, 400); null when there were none.' }
 const BUCKET: JsonSchema = { type: ['string', 'null'], format: 'date-time', description: 'The start of the hour or day in `timezone`, as an instant (null without `interval`).' }
 const GROUP: JsonSchema = { ...NULLABLE_STRING, description: 'The group\'s value: a user id, department, model, provider, route or key id (null without `group_by`).' }
 const USAGE_ROW_SCHEMA = recordSchema({
   bucket: BUCKET, group: GROUP, requests: COUNT, errors: COUNT, error_rate: { type: 'number', minimum: 0, maximum: 1 },
   cache_hits: { ...COUNT, description: 'Requests answered from the gateway\'s cache (no upstream call, cost 0).' },
   prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, total_tokens: COUNT, cost_usd: { type: 'number' },
-  latency_p50_ms: { type: 'number' }, latency_p95_ms: { type: 'number' },
+  latency_p50_ms: LATENCY, latency_p95_ms: LATENCY,
   user: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING })), description: '`group_by=user`: who the user is.' },
   key: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, prefix: NULLABLE_STRING })), description: '`group_by=key`: which key it is.' },
 }, ['user', 'key'])
@@ -130,6 +131,31 @@ const COSTS_SCHEMA = recordSchema({
   total_cost_usd: { type: 'number' },
   rows: listOf(recordSchema({ bucket: BUCKET, group: GROUP, cost_usd: { type: 'number' }, requests: COUNT, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT })),
 })
+
+/** What /usage and /costs say of the range in `meta`; `buckets` lets a chart show the buckets no request fell in. */
+const RANGE_META_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['from', 'to', 'group_by', 'interval', 'timezone', 'scope', 'buckets'],
+  properties: {
+    from: { type: 'string', format: 'date-time' },
+    to: { type: 'string', format: 'date-time' },
+    group_by: { ...NULLABLE_STRING, enum: [...GROUPS, null] },
+    interval: { ...NULLABLE_STRING, enum: [...INTERVALS, null] },
+    timezone: { type: 'string' },
+    scope: { enum: ['own_data', 'department_data', 'all_data'] },
+    buckets: {
+      ...nullable(listOf({ type: 'string', format: 'date-time' })),
+      description: 'With `interval`: the start of every hour or day of `timezone` the range overlaps, in order, those without requests too (each row\'s `bucket` is one of them); null without `interval`.',
+    },
+  },
+}
+
+/** The range's meta, with every bucket of it when an interval was asked for. */
+async function rangeMeta(log: UsageLog, scoped: UsageQuery, groupBy: UsageGroupBy | null, scope: Caller['scope']): Promise<Record<string, unknown>> {
+  const { from, to, interval, timeZone } = scoped
+  const buckets = interval ? (await log.buckets({ from, to, interval, timeZone })).map((b) => b.toISOString()) : null
+  return { from: from.toISOString(), to: to.toISOString(), group_by: groupBy, interval: interval ?? null, timezone: timeZone, scope, buckets }
+}
 
 function row(a: UsageAggregate): Record<string, unknown> {
   return {
@@ -174,25 +200,25 @@ async function named(rows: UsageAggregate[], groupBy: UsageGroupBy | undefined, 
 
 export function analyticsService(log: UsageLog, config: AnalyticsConfig, identity?: Identity): Service {
   const usage: RouteSpec<unknown, AnalyticsQuery> = {
-    method: 'GET', path: '/usage', summary: 'Requests, errors, tokens, cost and latency per group and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA, response: listOf(USAGE_ROW_SCHEMA),
+    method: 'GET', path: '/usage', summary: 'Requests, errors, tokens, cost and latency per group and time bucket (buckets without requests have no row: `meta.buckets` lists them all).', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA, response: listOf(USAGE_ROW_SCHEMA), meta: RANGE_META_SCHEMA,
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
-      const rows = await log.aggregate(scoped)
-      return reply(await named(rows, scoped.groupBy, identity), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? null, interval: scoped.interval ?? null, timezone: scoped.timeZone, scope: caller.scope } })
+      const [rows, meta] = await Promise.all([log.aggregate(scoped), rangeMeta(log, scoped, scoped.groupBy ?? null, caller.scope)])
+      return reply(await named(rows, scoped.groupBy, identity), { meta })
     },
   }
   const costs: RouteSpec<unknown, AnalyticsQuery> = {
-    method: 'GET', path: '/costs', summary: 'Total cost and cost per group (model by default) and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA, response: COSTS_SCHEMA,
+    method: 'GET', path: '/costs', summary: 'Total cost and cost per group (model by default) and time bucket.', permission: VIEW_ANALYTICS, query: QUERY_SCHEMA, response: COSTS_SCHEMA, meta: RANGE_META_SCHEMA,
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
-      const rows = await log.aggregate({ ...scoped, groupBy: scoped.groupBy ?? 'model' })
+      const [rows, meta] = await Promise.all([log.aggregate({ ...scoped, groupBy: scoped.groupBy ?? 'model' }), rangeMeta(log, scoped, scoped.groupBy ?? 'model', caller.scope)])
       const total = rows.reduce((sum, r) => sum + r.costUsd, 0)
       return reply(
         {
           total_cost_usd: Math.round(total * 1e10) / 1e10,
           rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens })),
         },
-        { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), group_by: scoped.groupBy ?? 'model', interval: scoped.interval ?? null, timezone: scoped.timeZone, scope: caller.scope } },
+        { meta },
       )
     },
   }

@@ -7,7 +7,9 @@
  */
 import { badRequest, definePlugin, forbidden, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
-import { Conversations, type ItemContent, type Turn } from '../../contracts/conversations.ts'
+import { Conversations, type ItemContent, type ThreadRecord, type Turn } from '../../contracts/conversations.ts'
+import { AuditLog, type JsonObject } from '../../contracts/capabilities.ts'
+import { auditTo, type Audit } from '../kit/audit.ts'
 import { ownerOf, reachableThread, visibleAssistant } from './access.ts'
 import {
   DELETED_SCHEMA, MESSAGE_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, THREAD_SCHEMA, messageView, pageWindow, paginationMeta, threadView, type PageQuery,
@@ -70,12 +72,20 @@ interface SendBody {
   stream: boolean
 }
 
-export function chatService(conversations: Conversations): Service {
+/** A thread as the audit trail names it: its owner, title and assistant, never what was said in it. */
+const threadEntry = (action: string, t: ThreadRecord, more: JsonObject = {}) => ({
+  action, target: { type: 'thread', id: t.id }, department: t.department,
+  details: { title: t.title, owner: t.userId, assistant_id: t.assistantId, ...more },
+})
+
+export function chatService(conversations: Conversations, audit: Audit = auditTo(undefined, undefined)): Service {
   const create: RouteSpec<{ title?: string; assistant_id?: string; metadata?: Record<string, string> }> = {
     method: 'POST', path: '/threads', summary: 'Start a thread (optionally bound to an assistant).', permission: CHAT, body: CREATE_BODY, status: 201, response: THREAD_SCHEMA,
-    async handle({ caller, body }) {
+    async handle(req) {
+      const { caller, body } = req
       const assistant = body.assistant_id ? await visibleAssistant(conversations, caller, body.assistant_id, 'assistant_id') : undefined
       const { thread } = await conversations.threads.create({ ...ownerOf(caller), assistantId: assistant?.id ?? null, title: body.title ?? null, metadata: body.metadata })
+      await audit(req, threadEntry('thread.create', thread))
       return threadView(thread)
     },
   }
@@ -115,17 +125,22 @@ export function chatService(conversations: Conversations): Service {
 
   const rename: RouteSpec<{ title?: string | null; metadata?: Record<string, string> }, unknown, { id: string }> = {
     method: 'PATCH', path: '/threads/:id', summary: 'Rename a thread or replace its metadata.', permission: CHAT, params: ID_PARAMS, body: PATCH_BODY, response: THREAD_SCHEMA,
-    async handle({ caller, params, body }) {
+    async handle(req) {
+      const { caller, params, body } = req
       const thread = await reachableThread(conversations, caller, params.id)
-      return threadView((await conversations.threads.update(thread.id, body))!)
+      const updated = (await conversations.threads.update(thread.id, body))!
+      const renamed: JsonObject = thread.title !== updated.title ? { title: { from: thread.title, to: updated.title } } : {}
+      await audit(req, threadEntry('thread.update', updated, { changed: Object.keys(body).sort(), ...renamed }))
+      return threadView(updated)
     },
   }
 
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
     method: 'DELETE', path: '/threads/:id', summary: 'Delete a thread and its messages.', permission: CHAT, params: ID_PARAMS, response: DELETED_SCHEMA,
-    async handle({ caller, params }) {
-      const thread = await reachableThread(conversations, caller, params.id)
+    async handle(req) {
+      const thread = await reachableThread(conversations, req.caller, req.params.id)
       await conversations.threads.delete(thread.id)
+      await audit(req, threadEntry('thread.delete', thread))
       return reply({ id: thread.id, deleted: true })
     },
   }
@@ -182,9 +197,10 @@ export default definePlugin<Record<string, never>, Service>({
   description: 'Chat threads and their messages (send, stream), over the Conversations capability.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   needs: [Conversations],
+  uses: [AuditLog],
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) throw new Error('chat threads need the conversations service: add `conversations: {}` under `services:` (and a `store:`)')
-    return chatService(conversations)
+    return chatService(conversations, auditTo(ctx.tryGet(AuditLog), ctx.logger))
   },
 })

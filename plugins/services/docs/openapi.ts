@@ -7,14 +7,14 @@ import type { JsonSchema, PublishedRoute } from '../../../plugin-api/index.ts'
 type Operation = Record<string, unknown>
 
 /** The /api/v1 envelope around a service's data (core/http/errors.ts writes it). */
-const envelope = (data: JsonSchema | undefined): JsonSchema => ({
+const envelope = (data: JsonSchema | undefined, meta: JsonSchema | undefined): JsonSchema => ({
   type: 'object',
   required: ['success'],
   properties: {
     success: { type: 'boolean' },
     data: data ?? {},
     message: { type: 'string' },
-    meta: { type: 'object', description: 'Pagination (`meta.pagination`) on lists.' },
+    meta: meta ?? { type: 'object', description: 'Pagination (`meta.pagination`) on lists.' },
   },
 })
 
@@ -65,7 +65,7 @@ function operation({ route, area, owner }: PublishedRoute, path: string): Operat
     op.requestBody = { required: true, content: { 'application/json': { schema: route.body } } }
   }
   const status = route.status ?? 200
-  const data = area === 'service' ? envelope(route.response) : route.response
+  const data = area === 'service' ? envelope(route.response, route.meta) : route.response
   op.responses = {
     [status]: status === 204 ? { description: 'Done.' }
       : status >= 300 && status < 400 ? { description: 'A redirect (the Location header).' }

@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../plugin-api/index.ts'
-import { auditTo, type Audit } from '../kit/audit.ts'
+import { auditTo, systemAuditTo, type Audit, type SystemAudit } from '../kit/audit.ts'
 import { attachment } from '../kit/download.ts'
 import { listOf } from '../kit/schema.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
@@ -118,7 +118,7 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
  * The Files capability over the repository, with the purpose checks run before anything is
  * stored; and the sweep that deletes expired files (through the delete hooks, as a delete does).
  */
-function filesOver(store: Store): { files: Files; sweepExpired(onError: (fileId: string, err: Error) => void): Promise<number> } {
+function filesOver(store: Store, audit: SystemAudit): { files: Files; sweepExpired(onError: (fileId: string, err: Error) => void): Promise<number> } {
   const repo = fileRepository(store.sql)
   const checks = new Map<string, { check: PurposeCheck; stored?: PurposeStored }>()
   const deleteHooks = new Set<DeleteHook>()
@@ -133,7 +133,10 @@ function filesOver(store: Store): { files: Files; sweepExpired(onError: (fileId:
       // One file whose hook fails is kept for the next sweep; the others still go.
       try {
         const file = await repo.get(id, true)
-        if (file && await remove(file)) deleted++
+        if (!file || !await remove(file)) continue
+        deleted++
+        const entry = fileEntry('file.expire', file)
+        await audit({ ...entry, details: { ...entry.details, expired_at: file.expiresAt?.toISOString() ?? null } })
       } catch (err) {
         onError(id, err as Error)
       }
@@ -193,7 +196,8 @@ const service = definePlugin<FilesConfig, FilesService>({
   async setup(ctx, config) {
     const store = ctx.get(Store)
     await store.migrate({ owner: 'files', dir: MIGRATIONS })
-    const { files, sweepExpired } = filesOver(store)
+    const audit = auditTo(ctx.tryGet(AuditLog), ctx.logger)
+    const { files, sweepExpired } = filesOver(store, systemAuditTo(ctx.tryGet(AuditLog), ctx.logger))
     ctx.provide(Files, files)
     ctx.provide(FilesSettings, config)
     // One sweeper per process that runs jobs (a worker of --workers does not).
@@ -204,7 +208,7 @@ const service = definePlugin<FilesConfig, FilesService>({
         (err: Error) => ctx.logger.warn({ err: err.message }, 'looking for expired files failed; the next sweep tries again'),
       )
     }, config.expiry_sweep_ms).unref() : undefined
-    return { files, settings: config, routes: fileRoutes(files, config, '', false, auditTo(ctx.tryGet(AuditLog), ctx.logger)), dispose: () => clearInterval(sweeper) }
+    return { files, settings: config, routes: fileRoutes(files, config, '', false, audit), dispose: () => clearInterval(sweeper) }
   },
 })
 

@@ -1,6 +1,7 @@
 /**
  * The audit trail of RAG collections (OpenAI's vector stores): created, renamed and deleted, and their
- * documents (files) added and removed, through /api/v1/rag and /v1/vector_stores alike. A route
+ * documents (files) added, removed, given new attributes and retried after a failure, through
+ * /api/v1/rag and /v1/vector_stores alike. A route
  * that changes a collection does it through `recorded(req)`: the Rag capability, recording what
  * that request's caller changed. Names and ids only, never a document's text.
  */
@@ -60,6 +61,21 @@ export function recordedRag(rag: Rag, audit: Audit): RecordedRag {
         const was = await rag.getDocument(caller, collectionId, id)
         await rag.deleteDocument(caller, collectionId, id)
         await audit(req, documentEntry('document.delete', await collection(collectionId), was))
+      },
+      async updateDocument(caller, collectionId, id, changes) {
+        const was = await rag.getDocument(caller, collectionId, id)
+        const now = await rag.updateDocument(caller, collectionId, id, changes)
+        const entry = documentEntry('document.update', await collection(collectionId), now)
+        // Attributes are the caller's filter labels (as a collection's metadata): kept before and after.
+        await audit(req, { ...entry, details: { ...entry.details, attributes: { from: was.attributes, to: now.attributes } } })
+        return now
+      },
+      async retryDocument(caller, collectionId, id) {
+        const was = await rag.getDocument(caller, collectionId, id)
+        const retried = await rag.retryDocument(caller, collectionId, id)
+        const entry = documentEntry('document.retry', await collection(collectionId), retried)
+        await audit(req, { ...entry, details: { ...entry.details, previous_error: was.error?.code ?? null } })
+        return retried
       },
     }
   }

@@ -125,7 +125,7 @@ export function ragRoutes(rag: Rag, recorded: RecordedRag = () => rag): RouteSpe
   }
   const retry: RouteSpec<unknown, unknown, { id: string; document_id: string }> = {
     method: 'POST', path: '/collections/:id/documents/:document_id/retry', summary: 'Ingest a failed document again.', permission: PERMISSION, params: DOC_ID, body: EMPTY_BODY_SCHEMA, status: 202, response: DOCUMENT_SCHEMA,
-    handle: async ({ caller, params }) => documentView(await rag.retryDocument(caller, params.id, params.document_id)),
+    handle: async (req) => documentView(await recorded(req).retryDocument(req.caller, req.params.id, req.params.document_id)),
   }
   const search: RouteSpec<SearchBody, unknown, { id: string }> = {
     method: 'POST', path: '/collections/:id/search', summary: 'Top-k chunks with scores and sources (vector, or hybrid with full text).', permission: PERMISSION, params: ID, body: SEARCH, response: listOf(HIT_SCHEMA),

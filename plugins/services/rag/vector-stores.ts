@@ -344,10 +344,11 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     {
       method: 'POST', path: '/v1/vector_stores/:id/files/:file_id', summary: 'Replace a file\'s attributes (search filters read them at once).', permission: PERMISSION, params: FILE_ID,
       body: object({ attributes: ATTRIBUTES_SCHEMA }, ['attributes']),
-      async handle({ caller, params, body }) {
+      async handle(req) {
+        const { caller, params, body } = req
         const { id, file_id: fileId } = params as { id: string; file_id: string }
         const attributes = checkAttributes((body as { attributes: unknown }).attributes)
-        return fileView(await storeFile(fileId, () => rag.updateDocument(caller, id, fileId, { attributes: attributes ?? {} })))
+        return fileView(await storeFile(fileId, () => recorded(req).updateDocument(caller, id, fileId, { attributes: attributes ?? {} })))
       },
     },
     {

@@ -99,8 +99,8 @@ async function reachableJob(jobs: JobRepository, caller: Caller, id: string): Pr
  * Pause a running job or resume a paused one on its provider, then here: `paused`, or `queued`
  * until the worker's next poll reads the provider's status (as OpenAI answers a resume).
  */
-async function pauseOrResume(t: Training, caller: Caller, id: string, action: 'pause' | 'resume'): Promise<JobRecord> {
-  const job = await reachableJob(t.jobs, caller, id)
+async function pauseOrResume(t: Training, req: Parameters<Audit>[0], id: string, action: 'pause' | 'resume'): Promise<JobRecord> {
+  const job = await reachableJob(t.jobs, req.caller, id)
   const from: readonly JobStatus[] = action === 'pause' ? ['queued', 'running'] : ['paused']
   if (!from.includes(job.status) || !job.providerJobId) {
     throw action === 'pause'
@@ -120,6 +120,7 @@ async function pauseOrResume(t: Training, caller: Caller, id: string, action: 'p
   const moved = await t.jobs.transition(job.id, from, action === 'pause' ? 'paused' : 'queued')
   if (!moved) throw conflict(`The job has ${(await t.jobs.get(job.id))?.status ?? 'gone'} meanwhile.`, 'job_finished', 'id')
   await t.jobs.addEvent(job.id, { level: 'info', message: action === 'pause' ? 'The job was paused.' : 'The job was resumed.' })
+  await t.audit(req, jobEntry(`training_job.${action}`, moved, { previous_status: job.status }))
   return moved
 }
 
@@ -279,7 +280,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
     ...(['pause', 'resume'] as const).map((action): RouteSpec => ({
       method: 'POST', path: `${base}/:id/${action}`, permission: PERMISSION, params: ID_PARAMS, body: EMPTY_BODY_SCHEMA, ...answers(JOB_SCHEMA),
       summary: action === 'pause' ? 'Pause a running job where its provider can (it keeps its progress).' : 'Go on with a paused job.',
-      handle: async ({ caller, params }) => view(await pauseOrResume(t, caller, (params as { id: string }).id, action)),
+      handle: async (req) => view(await pauseOrResume(t, req, (req.params as { id: string }).id, action)),
     })),
     {
       method: 'GET', path: `${base}/:id/checkpoints`, summary: 'The models the provider saved during training (newest step first), once the job trained.', permission: PERMISSION, params: ID_PARAMS, ...answers(listOf(CHECKPOINT_SCHEMA)),

@@ -13,7 +13,7 @@
  * through the gateway's own embeddings route, as child requests (routed, limited, accounted).
  */
 import { completionStream, definePlugin, isChatStream, ThrottledLog, withDeadline, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
-import { CACHE_OPTIONS_SCHEMA, Cache, type CacheKey } from '../../contracts/cache.ts'
+import { CACHE_OPTIONS_SCHEMA, Cache, type CachedAnswer, type CacheKey } from '../../contracts/cache.ts'
 import { StreamedAnswer } from './assemble.ts'
 import { cacheKeyOf, type CacheScope } from './key.ts'
 
@@ -62,22 +62,26 @@ export default definePlugin<CacheStageConfig, Stage>({
       errors.inc({ op })
       failures.note(op, (times) => ctx.logger.warn({ op, err: err.message, times }, op === 'get' ? 'cache lookup failed: served as a miss' : 'cache set failed'))
     }
-    const save = (plan: CachePlan, answer: ChatResponse): void => {
-      withDeadline(cache.set(plan.key, answer, plan.ttlS), SET_TIMEOUT_MS).catch((err: Error) => failed('set', err))
+    /** Kept with the target that answered, so a hit is accounted to it. */
+    const save = (x: StageExchange, plan: CachePlan, answer: ChatResponse): void => {
+      const kept: CachedAnswer = x.provider && x.upstreamModel ? { ...answer, gateway_origin: { provider: x.provider, model: x.upstreamModel } } : answer
+      withDeadline(cache.set(plan.key, kept, plan.ttlS), SET_TIMEOUT_MS).catch((err: Error) => failed('set', err))
     }
     /** The lookup's outcome: a miss, or the stored answer replayed as the client asked (a completion, or a stream of chunks). */
-    const answerWith = (x: StageExchange, answer: ChatResponse | undefined): ChatResult | void => {
-      if (!answer) return report(x, 'miss')
+    const answerWith = (x: StageExchange, found: CachedAnswer | undefined): ChatResult | void => {
+      if (!found) return report(x, 'miss')
       report(x, 'hit')
       plans.delete(x)
-      x.markCacheHit(answer)
+      // An entry kept before origins were recorded has none: its hit is accounted with no provider.
+      const { gateway_origin: origin, ...answer } = found
+      x.markCacheHit(answer, origin)
       const id = `chatcmpl-cache-${x.requestId}`
       const created = Math.floor(Date.now() / 1000)
       return x.streaming ? completionStream(answer, { id, created }) : { ...answer, id, created }
     }
     /** A backend that answers later (redis, semantic) is given `lookup_timeout_ms`; a failure or a timeout is a miss. */
-    const lookedUp = async (x: StageExchange, lookup: Promise<ChatResponse | undefined>): Promise<ChatResult | void> => {
-      let answer: ChatResponse | undefined
+    const lookedUp = async (x: StageExchange, lookup: Promise<CachedAnswer | undefined>): Promise<ChatResult | void> => {
+      let answer: CachedAnswer | undefined
       try {
         answer = await withDeadline(lookup, config.lookup_timeout_ms)
       } catch (err) {
@@ -113,7 +117,7 @@ export default definePlugin<CacheStageConfig, Stage>({
         })
         plans.set(x, { key, ttlS })
         if (cacheControl.includes('no-cache')) return report(x, 'bypass')
-        let found: ChatResponse | undefined | Promise<ChatResponse | undefined>
+        let found: CachedAnswer | undefined | Promise<CachedAnswer | undefined>
         try {
           found = cache.get(key)
         } catch (err) {
@@ -127,13 +131,13 @@ export default definePlugin<CacheStageConfig, Stage>({
         const plan = plans.get(x)
         if (!plan) return
         if (!isChatStream(result as ChatResult)) {
-          save(plan, result as ChatResponse)
+          save(x, plan, result as ChatResponse)
           return
         }
         const assembled = new StreamedAnswer()
         x.observe((chunk) => assembled.add(chunk), (complete) => {
           const answer = complete ? assembled.completion() : undefined
-          if (answer) save(plan, answer)
+          if (answer) save(x, plan, answer)
         })
       },
     }

@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache'
 import { isGlob, type RoutingTarget, type StageExchange, type TargetOutcomes, type TargetPlan } from '../../../plugin-api/index.ts'
 import type { CircuitState, CircuitView, Circuits } from '../../contracts/circuits.ts'
+import type { CircuitSeries } from './series.ts'
 
 export interface CircuitSettings {
   readonly failures: number
@@ -138,13 +139,14 @@ export class Breakers implements Circuits {
   readonly #byKey = new Map<string, TargetHealth>()
   /** A snapshot's target → its health: found once per target object (each reload brings new ones), not by its key on every call. */
   readonly #byTarget = new WeakMap<RoutingTarget, TargetHealth>()
-  readonly #onChange: (health: TargetHealth) => void
+  readonly #series: CircuitSeries
   /** A glob target's health per model sent (`provider/model`), and the outcomes of a plan for each model asked for. */
-  readonly #byModel = new LRUCache<string, TargetHealth>({ max: GLOB_MODELS_MAX })
+  readonly #byModel: LRUCache<string, TargetHealth>
   readonly #outcomesByModel = new LRUCache<string, TargetOutcomes<RoutingTarget>>({ max: GLOB_MODELS_MAX })
 
-  constructor(onChange: (health: TargetHealth) => void) {
-    this.#onChange = onChange
+  constructor(series: CircuitSeries) {
+    this.#series = series
+    this.#byModel = new LRUCache<string, TargetHealth>({ max: GLOB_MODELS_MAX, dispose: (_, k) => series.forget(k) })
   }
 
   plan<T extends RoutingTarget>(x: StageExchange, targets: readonly T[], fallback: boolean): TargetPlan<T> {
@@ -175,7 +177,7 @@ export class Breakers implements Circuits {
     const k = key(target.provider, target.model)
     let health = this.#byKey.get(k)
     if (health) health.settings = settings
-    else this.#byKey.set(k, (health = new TargetHealth(k, settings, this.#onChange)))
+    else this.#byKey.set(k, (health = new TargetHealth(k, settings, (h) => this.#series.target(h))))
     this.#byTarget.set(target, health)
   }
 
@@ -208,7 +210,7 @@ export class Breakers implements Circuits {
     const settings = this.#of(target).settings
     const k = key(target.provider, model)
     let health = this.#byModel.get(k)
-    if (!health) this.#byModel.set(k, (health = new TargetHealth(k, settings, this.#onChange)))
+    if (!health) this.#byModel.set(k, (health = new TargetHealth(k, settings, (h) => this.#series.model(h))))
     else health.settings = settings
     return health
   }

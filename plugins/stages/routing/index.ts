@@ -11,10 +11,9 @@
 import { definePlugin, type RoutingTarget, type Stage, type StageExchange, type TargetPlan } from '../../../plugin-api/index.ts'
 import { Circuits } from '../../contracts/circuits.ts'
 import { Breakers } from './breakers.ts'
+import { CircuitSeries } from './series.ts'
 import { planFor, type StrategyName } from './strategies.ts'
 import { unreachableRoutes } from './reachable.ts'
-
-const STATE: Readonly<Record<string, number>> = { closed: 0, 'half-open': 1, open: 2 }
 
 export default definePlugin<Record<string, never>, Stage>({
   id: 'stage.routing',
@@ -25,8 +24,8 @@ export default definePlugin<Record<string, never>, Stage>({
   provides: [Circuits],
   checkConfig: unreachableRoutes,
   setup(ctx) {
-    const gauge = ctx.metrics.gauge('gateway_circuit_state', 'Circuit breaker per target: 0 closed, 1 half-open, 2 open.', ['target'])
-    const breakers = ctx.keep('breakers', () => new Breakers((h) => gauge.set(STATE[h.state], { target: h.key })))
+    const gauge = ctx.metrics.gauge('gateway_circuit_state', 'Circuit breaker per target: 0 closed, 1 half-open, 2 open (a glob target\'s models only while not closed).', ['target'])
+    const breakers = ctx.keep('breakers', () => new Breakers(new CircuitSeries(gauge)))
     ctx.provide(Circuits, breakers)
     const latencyOf = (t: RoutingTarget): number | undefined => breakers.latencyMs(t)
     return {

@@ -50,6 +50,14 @@ const INTERVALS: ReadonlySet<UsageInterval> = new Set(['hour', 'day'])
 /** Optional scope filters, each an indexed column. */
 const SCOPE_COLUMNS = [['userId', 'user_id'], ['department', 'department'], ['keyId', 'key_id']] as const
 
+/**
+ * Requests whose latency says something about answering: not those the gateway refused before any
+ * upstream call (401, 403, 429, a 400 for a bad request: an error with no attempt), which take a
+ * millisecond and would pull the percentiles down. They still count as requests and errors; a
+ * cache hit (no attempt, but an answer) is measured.
+ */
+const ANSWERED = 'NOT (attempts = 0 AND status >= 400)'
+
 const MEASURES = `count(*) AS requests,
   count(*) FILTER (WHERE status >= 400) AS errors,
   count(*) FILTER (WHERE cache_hit) AS cache_hits,
@@ -57,8 +65,8 @@ const MEASURES = `count(*) AS requests,
   coalesce(sum(completion_tokens), 0) AS completion_tokens,
   coalesce(sum(cached_tokens), 0) AS cached_tokens,
   coalesce(sum(cost_usd), 0) AS cost_usd,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50_ms,
-  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS latency_p95_ms`
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ${ANSWERED}) AS latency_p50_ms,
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ${ANSWERED}) AS latency_p95_ms`
 
 const EVENT_COLUMNS = `id, event_id, occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
   attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed`
@@ -129,6 +137,19 @@ export function usageRepository(db: SqlClient): UsageEventRepository {
         params,
       )
       return rows.map(toAggregate)
+    },
+
+    async buckets(range) {
+      // date_trunc itself names them, as aggregate does: the instants every quarter hour (the shortest
+      // local hour is half an hour, a half-hour DST shift), and the range's last, each to its bucket.
+      const { rows } = await db.query<{ bucket: Date }>(
+        `SELECT DISTINCT date_trunc($1, t, $2) AS bucket
+           FROM (SELECT generate_series($3::timestamptz, $4::timestamptz - interval '1 microsecond', interval '15 minutes') AS t
+                 UNION ALL SELECT $4::timestamptz - interval '1 microsecond') AS instants
+          ORDER BY 1`,
+        [checkInterval(range.interval), range.timeZone ?? 'UTC', range.from, range.to],
+      )
+      return rows.map((r) => r.bucket)
     },
 
     async totalCostUsd(scope) {
@@ -215,7 +236,7 @@ function toRows(events: readonly UsageEvent[]): unknown[][] {
 }
 
 /** percentile_cont interpolates in floating point (2299.999999999999); a microsecond is precise enough. */
-const toMilliseconds = (value: unknown): number => Math.round(toNumber(value) * 1000) / 1000
+const toMilliseconds = (value: unknown): number | null => (value === null || value === undefined ? null : Math.round(toNumber(value) * 1000) / 1000)
 
 function toAggregate(r: AggregateRow): UsageAggregate {
   const requests = toNumber(r.requests)

@@ -2,15 +2,15 @@
  * Usage over time, one series per group (the largest five, the rest as "other"), with recharts.
  * Counts, tokens and cost are sums per bucket, so they are stacked bars: a curve through them
  * would draw values between buckets that no bucket has. A p95 does not add up; it stays a line.
- * Buckets are the days or hours of the window's time zone (the API's, asked in that zone): a day
- * is labelled with its date there, an hour with its time there (and, in the tooltip, the zone's
+ * Buckets are the days or hours of the window's time zone, as the API lists them (`meta.buckets`,
+ * empty ones too): a day is labelled with its date there, an hour with its time there (and, in the tooltip, the zone's
  * abbreviation, which tells apart the two hours that share a time when clocks go back).
  */
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { ReactNode } from 'react'
 import type { UsageRow } from '@/api/types'
 import { formatCount, formatMs, formatUsd } from '@/lib/format'
-import { bucketKey, type Window } from './queries'
+import type { Window } from './queries'
 
 export type Metric = 'requests' | 'total_tokens' | 'cost_usd' | 'latency_p95_ms'
 
@@ -28,6 +28,8 @@ const OTHER = 'other'
 
 interface Props {
   readonly rows: readonly UsageRow[]
+  /** Every bucket of the range, those without requests too (the API's `meta.buckets`): a row's `bucket` is one of them. */
+  readonly buckets: readonly string[]
   readonly window: Window
   readonly metric: Metric
   readonly label: (group: string | null) => string
@@ -35,26 +37,25 @@ interface Props {
   readonly note?: ReactNode
 }
 
-/** A day's date (YYYY-MM-DD) as the browser writes dates: a calendar date, the same in every zone. */
-const dayLabel = (date: string, options: Intl.DateTimeFormatOptions) => new Date(`${date}T00:00:00Z`).toLocaleString(undefined, { ...options, timeZone: 'UTC' })
-
-export function UsageChart({ rows, window, metric, label, note }: Props) {
+export function UsageChart({ rows, buckets, window, metric, label, note }: Props) {
   const { format, additive, whole } = METRICS[metric]
   const totals = new Map<string, number>()
-  for (const r of rows) totals.set(label(r.group), (totals.get(label(r.group)) ?? 0) + (additive ? r[metric] : r.requests))
+  for (const r of rows) totals.set(label(r.group), (totals.get(label(r.group)) ?? 0) + (additive ? r[metric] ?? 0 : r.requests))
   const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g)
   const shown = ranked.slice(0, TOP)
   const hasOther = additive && ranked.length > TOP
   const series = hasOther ? [...shown, OTHER] : shown
 
-  const byBucket = new Map<string, Record<string, number | string>>(window.buckets.map((b) => [b, { bucket: b }]))
+  const byBucket = new Map<string, Record<string, number | string>>(buckets.map((b) => [b, { bucket: b }]))
   for (const r of rows) {
-    const point = r.bucket ? byBucket.get(bucketKey(window, r.bucket)) : undefined
-    if (!point) continue
+    const point = r.bucket ? byBucket.get(r.bucket) : undefined
+    // A latency is null for a bucket whose requests were all refused before going upstream: no point.
+    const value = r[metric]
+    if (!point || value === null) continue
     const name = label(r.group)
     const key = shown.includes(name) ? name : hasOther ? OTHER : undefined
     if (key === undefined) continue
-    point[key] = ((point[key] as number | undefined) ?? 0) + r[metric]
+    point[key] = ((point[key] as number | undefined) ?? 0) + value
   }
   const data = [...byBucket.values()].map((p) => {
     if (additive) for (const s of series) p[s] ??= 0
@@ -62,12 +63,13 @@ export function UsageChart({ rows, window, metric, label, note }: Props) {
   })
   const { timeZone } = window
   const hourly = window.interval === 'hour'
+  // A bucket is its start, an instant: a day's is its midnight in the zone, so the zone names its date.
   const tick = (key: string) =>
-    hourly ? new Date(key).toLocaleString(undefined, { hour: '2-digit', minute: '2-digit', timeZone }) : dayLabel(key, { month: 'short', day: 'numeric' })
+    new Date(key).toLocaleString(undefined, hourly ? { hour: '2-digit', minute: '2-digit', timeZone } : { month: 'short', day: 'numeric', timeZone })
   const tooltipLabel = (key: string) =>
-    hourly
-      ? new Date(key).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone })
-      : dayLabel(key, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' })
+    new Date(key).toLocaleString(undefined, hourly
+      ? { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone }
+      : { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', timeZone })
   const common = {
     data,
     margin: { top: 8, right: 8, left: 0, bottom: 0 },

@@ -26,7 +26,7 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@
 import { Skeleton } from '@/components/ui/skeleton'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
-import { formatCount, formatMs, formatPercent, formatUsd } from '@/lib/format'
+import { formatCount, formatLatency, formatPercent, formatUsd } from '@/lib/format'
 import { METRICS, UsageChart, type Metric } from './chart'
 import { RANGES, isZoneRefusal, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
 import { browserTimeZone, refusedZone, rememberRefusedZone } from './zone'
@@ -125,7 +125,7 @@ export default function AnalyticsPage() {
       )}
     </>
   )
-  const total: UsageRow | undefined = totals.data?.[0]
+  const total: UsageRow | undefined = totals.data?.rows[0]
   const refreshing = totals.isFetching || series.isFetching || breakdown.isFetching
   const drill = DRILL[groupBy]
 
@@ -175,7 +175,7 @@ export default function AnalyticsPage() {
             <Stat label="Requests" value={formatCount(total?.requests ?? 0)} hint={total ? `${formatPercent(total.error_rate)} errors` : undefined} loading={totals.isPending} />
             <Stat label="Tokens" value={formatCount(total?.total_tokens ?? 0)} hint={total ? `${formatCount(total.prompt_tokens)} in · ${formatCount(total.completion_tokens)} out` : undefined} loading={totals.isPending} />
             <Stat label="Cost" value={formatUsd(total?.cost_usd ?? 0)} loading={totals.isPending} />
-            <Stat label="Latency p50 / p95" value={total && total.requests ? <>{/* A phone wraps between the two, never inside one ("1.23 / s"). */}<span className="whitespace-nowrap">{formatMs(total.latency_p50_ms)}</span> / <span className="whitespace-nowrap">{formatMs(total.latency_p95_ms)}</span></> : '—'} loading={totals.isPending} />
+            <Stat label="Latency p50 / p95" value={total && total.requests ? <>{/* A phone wraps between the two, never inside one ("1.23 / s"). */}<span className="whitespace-nowrap">{formatLatency(total.latency_p50_ms)}</span> / <span className="whitespace-nowrap">{formatLatency(total.latency_p95_ms)}</span></> : '—'} loading={totals.isPending} />
           </div>
 
           <Card>
@@ -206,7 +206,7 @@ export default function AnalyticsPage() {
                 </>
               )}
               {series.data && (total?.requests ?? 0) > 0 && (
-                <UsageChart rows={series.data} window={window} metric={metric} label={label} note={zoneNote} />
+                <UsageChart rows={series.data.rows} buckets={series.data.buckets} window={window} metric={metric} label={label} note={zoneNote} />
               )}
             </CardContent>
           </Card>
@@ -218,8 +218,8 @@ export default function AnalyticsPage() {
             </CardHeader>
             {breakdown.isPending && <CardContent><LoadingRows rows={3} /></CardContent>}
             {breakdown.isError && <CardContent><ErrorState error={breakdown.error} retry={() => void breakdown.refetch()} /></CardContent>}
-            {breakdown.data && breakdown.data.length === 0 && <CardContent><p className="py-6 text-center text-sm text-muted-foreground">Nothing in this range.</p></CardContent>}
-            {breakdown.data && breakdown.data.length > 0 && (
+            {breakdown.data && breakdown.data.rows.length === 0 && <CardContent><p className="py-6 text-center text-sm text-muted-foreground">Nothing in this range.</p></CardContent>}
+            {breakdown.data && breakdown.data.rows.length > 0 && (
               <Table>
                 <TableHeader>
                   <TableRow>
@@ -233,7 +233,7 @@ export default function AnalyticsPage() {
                   </TableRow>
                 </TableHeader>
                 <TableBody>
-                  {[...breakdown.data].sort((a, b) => b.requests - a.requests).map((row) => {
+                  {[...breakdown.data.rows].sort((a, b) => b.requests - a.requests).map((row) => {
                     const open = drill && row.group !== null ? () => update({ [drill.filter]: row.group!, by: drill.next }, true) : undefined
                     return (
                       <TableRow key={row.group ?? ''} className={open ? 'cursor-pointer' : undefined} onClick={open} data-group={row.group ?? ''}>
@@ -242,8 +242,8 @@ export default function AnalyticsPage() {
                         <TableCell className="text-right tabular-nums">{row.errors ? <span className="text-destructive">{formatCount(row.errors)}</span> : 0}</TableCell>
                         <TableCell className="text-right tabular-nums">{formatCount(row.total_tokens)}</TableCell>
                         <TableCell className="text-right tabular-nums">{formatUsd(row.cost_usd)}</TableCell>
-                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatMs(row.latency_p50_ms)}</TableCell>
-                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatMs(row.latency_p95_ms)}</TableCell>
+                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p50_ms)}</TableCell>
+                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p95_ms)}</TableCell>
                       </TableRow>
                     )
                   })}

@@ -1,9 +1,9 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { ApiError, api } from '@/api/client'
-import type { UsageGroupBy, UsageInterval } from '@/api/types'
+import type { UsageGroupBy, UsageInterval, UsageRow } from '@/api/types'
 import { personName } from '@/lib/format'
 import { keysQuery } from '../keys/queries'
-import { addDays, datesBetween, hourStart, hoursBetween, localDate } from './zone'
+import { addDays, hourStart, localDate } from './zone'
 
 export const RANGES = { '24h': { hours: 24 }, '7d': { days: 7 }, '30d': { days: 30 }, '90d': { days: 90 } } as const
 export type Range = keyof typeof RANGES
@@ -14,16 +14,15 @@ export interface UsageFilter {
 }
 
 /**
- * What the page asks the API for, and the buckets it will answer with, in `timeZone`: `from` a
- * local date (the API reads it as that day's midnight there) or an hour's start, `to` now. A bucket
- * is named by its key: a local date (YYYY-MM-DD) for days, an hour's start (ISO) for hours.
+ * What the page asks the API for, in `timeZone`: `from` a local date (the API reads it as that
+ * day's midnight there) or an hour's start, `to` now. The API answers the range's buckets
+ * (`meta.buckets`), so the page never works out the zone's calendar itself.
  */
 export interface Window {
   readonly from: string
   readonly to: string
   readonly interval: UsageInterval
   readonly timeZone: string
-  readonly buckets: readonly string[]
 }
 
 const HOUR_MS = 3_600_000
@@ -39,25 +38,28 @@ export function windowOf(range: Range, now: number, timeZone: string): Window {
   if (spec.days === undefined) {
     // Whole buckets: the first one starts at the hour after this one yesterday.
     const from = hourStart(to - (spec.hours ?? 24) * HOUR_MS, timeZone) + HOUR_MS
-    return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), interval: 'hour', timeZone, buckets: hoursBetween(from, to, timeZone).map((t) => new Date(t).toISOString()) }
+    return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), interval: 'hour', timeZone }
   }
-  const today = localDate(to - 1, timeZone)
-  const first = addDays(today, 1 - spec.days)
-  return { from: first, to: new Date(to).toISOString(), interval: 'day', timeZone, buckets: datesBetween(first, today) }
+  const first = addDays(localDate(to - 1, timeZone), 1 - spec.days)
+  return { from: first, to: new Date(to).toISOString(), interval: 'day', timeZone }
 }
-
-/** The key of the bucket the API answered as `bucket` (its start, an instant): see Window. */
-export const bucketKey = (window: Window, bucket: string): string =>
-  window.interval === 'day' ? localDate(new Date(bucket).getTime(), window.timeZone) : new Date(bucket).toISOString()
 
 /** The gateway does not know the zone the page asked in (its time zone data lacks it): asking again cannot help. */
 export const isZoneRefusal = (error: unknown): boolean => error instanceof ApiError && error.code === 'invalid_timezone'
 
+/** Rows of the range, and every bucket of it (those without requests too) when asked by interval. */
+export interface Usage {
+  readonly rows: readonly UsageRow[]
+  readonly buckets: readonly string[]
+}
+
 function useUsage(key: string, window: Window, filter: UsageFilter, groupBy: UsageGroupBy | undefined, interval: UsageInterval | undefined) {
   return useQuery({
     queryKey: ['analytics', key, window.from, window.to, window.timeZone, filter, groupBy, interval],
-    queryFn: async ({ signal }) =>
-      (await api('/analytics/usage', { query: { from: window.from, to: window.to, timezone: window.timeZone, group_by: groupBy, interval, ...filter }, signal })).data,
+    queryFn: async ({ signal }): Promise<Usage> => {
+      const { data, meta } = await api('/analytics/usage', { query: { from: window.from, to: window.to, timezone: window.timeZone, group_by: groupBy, interval, ...filter }, signal })
+      return { rows: data, buckets: meta.buckets ?? [] }
+    },
     placeholderData: keepPreviousData,
     retry: (failures, error) => failures < 1 && !isZoneRefusal(error),
     // New requests show up without a click; the Refresh button asks at once.

@@ -1,8 +1,7 @@
 /**
- * Calendar days and hours in an IANA time zone, as the analytics API buckets them (PostgreSQL's
- * date_trunc in the query's `timezone`): a day is a local calendar date, whatever its length (23
- * or 25 hours across a DST change); an hour starts at a local hour, keeping the UTC offset of the
- * instants in it (so the hour repeated when clocks go back is two buckets).
+ * Calendar dates and hours in an IANA time zone, for the analytics page's range edges (where it
+ * starts: a local date, or a local hour's start). The buckets within it are the API's
+ * (`meta.buckets`): the page does not list them itself.
  */
 
 const HOUR_MS = 3_600_000
@@ -59,21 +58,4 @@ export function addDays(date: string, days: number): string {
 export function hourStart(instant: number, timeZone: string): number {
   const offset = Math.round((wallClock(instant, timeZone) - Math.floor(instant / 1000) * 1000) / 60_000) * 60_000
   return instant - ((((instant + offset) % HOUR_MS) + HOUR_MS) % HOUR_MS)
-}
-
-/** Every local hour's start in [from, to), in order (quarter-hour steps find a half-hour DST shift too). */
-export function hoursBetween(from: number, to: number, timeZone: string): number[] {
-  const out: number[] = []
-  for (let t = from; t < to; t += HOUR_MS / 4) {
-    const start = hourStart(t, timeZone)
-    if (out.at(-1) !== start) out.push(start)
-  }
-  return out
-}
-
-/** Every date from `first` to `last` (YYYY-MM-DD), both included. */
-export function datesBetween(first: string, last: string): string[] {
-  const out: string[] = []
-  for (let d = first; d <= last; d = addDays(d, 1)) out.push(d)
-  return out
 }
