@@ -193,7 +193,8 @@ export class Exchange implements StageExchange, RequestScope {
   markCacheHit(answer: ChatResponse, origin?: AnswerOrigin): void {
     this.cacheHit = true
     this.usage = answer.usage
-    ;[this.provider, this.upstreamModel] = [origin?.provider, origin?.model ?? answer.model]
+    this.provider = origin?.provider
+    this.upstreamModel = origin?.model ?? answer.model
     this.ttftMs = performance.now() - this.startedAt
   }
 
