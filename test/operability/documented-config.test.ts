@@ -197,6 +197,10 @@ describe("the README's quick start, against the shipped gateway.yaml", () => {
     expect(Object.keys(health.config.providers_disabled).sort()).toEqual(['anthropic', 'gemini', 'groq', 'mistral', 'openai'])
     expect(health.config.providers_disabled.openai).toBe('OPENAI_API_KEY is not set')
     expect(health.config.routes_unavailable).toContain('chat-default')
+    // The fields the Health section lists are the answer's.
+    const [, top, config] = /`GET \/health` → `\{ (.*?), config: \{ (.*?) \} \}`/.exec(README)!
+    expect(Object.keys(health)).toEqual([...top.split(', '), 'config'])
+    expect(Object.keys(health.config)).toEqual(config.split(', '))
   })
 })
 
