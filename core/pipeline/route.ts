@@ -28,7 +28,7 @@ export function resolveRoute(x: Exchange): void {
 function notConfigured(x: Exchange, model: string, unavailable: { route: string; providers: readonly string[] }): GatewayError {
   const reasons = unavailable.providers.map((p) => `${p} (${x.snapshot.disabledProviders.get(p) ?? 'not configured'})`)
   return new GatewayError(
-    `The model '${model}' is served by route '${unavailable.route}', but its provider is not configured on this gateway: ${reasons.join(', ')}. Set the variable and reload the gateway.`,
+    `The model '${model}' is served by route '${unavailable.route}', but its provider is not configured on this gateway: ${reasons.join(', ')}. Set the variable and restart the gateway (a reload keeps the environment it started with).`,
     { status: 404, code: 'provider_not_configured', param: 'model' },
   )
 }

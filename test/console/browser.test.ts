@@ -499,4 +499,20 @@ describe.skipIf(skipWithoutChromium)('the console without auth', () => {
     await screenshot(page, '17-not-enabled')
     await context.close()
   })
+
+  it('says on an empty Users page that no one is recorded without sign-in (the shipped config\'s first view)', async () => {
+    const users = await startTestGateway('version: 1\nstore: { plugin: embedded, memory: true, vector: false }\nproviders: { mock: { plugin: mock } }\nroutes: [ { model: mock, targets: [ { provider: mock } ] } ]\nservices: { auth: {}, console: {}, users: {} }\n')
+    const { context, page } = await newPage()
+    try {
+      // A request first: "after their first request" would be false of it.
+      expect((await fetch(`${users.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }) })).status).toBe(200)
+      await page.goto(`${users.url}/users`)
+      await page.getByText('No users yet').waitFor()
+      await page.getByText('every caller is the anonymous admin, and no one is recorded').waitFor()
+      await screenshot(page, '18-users-anonymous')
+    } finally {
+      await context.close()
+      await users.close()
+    }
+  })
 })

@@ -14,9 +14,9 @@ const APP_JS = 'console.log("app")'.repeat(50)
 const INDEX = '<!doctype html><title>console</title><script type="module" src="/assets/app-3f9a1b.js"></script>'
 
 /** A built console of our own (as vite writes it), so the test does not depend on the real build. */
-async function fakeBuild(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-console-'))
-  await mkdir(path.join(dir, 'assets'))
+async function fakeBuild(dir?: string): Promise<string> {
+  dir ??= await mkdtemp(path.join(os.tmpdir(), 'gw-console-'))
+  await mkdir(path.join(dir, 'assets'), { recursive: true })
   await writeFile(path.join(dir, 'index.html'), INDEX)
   await writeFile(path.join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>')
   await writeFile(path.join(dir, 'assets', 'app-3f9a1b.js'), APP_JS)
@@ -98,15 +98,52 @@ describe('service.console', () => {
     expect((await (await fetch(`${gw.url}/health`)).json()).status).toBe('ok')
   })
 
-  it('says how to build the console when it is not built, instead of failing the config', async () => {
+  it('says how to build the console when it is not built, and serves it once built, without a restart', async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), 'gw-console-empty-'))
     const other = await startTestGateway(config(empty))
     try {
       const res = await fetch(`${other.url}/`)
       expect(res.status).toBe(503)
-      expect(await res.text()).toContain('npm run build:console')
+      const page = await res.text()
+      expect(page).toContain('npm run build:console')
+      expect(page).toContain('then reload this page')
+      // What the page says to do: build, then reload.
+      await fakeBuild(empty)
+      const built = await pageOnceChanged(other.url, page)
+      expect(built.status).toBe(200)
+      expect(built.text).toBe(INDEX)
+      expect((await fetch(`${other.url}/assets/app-3f9a1b.js`)).status).toBe(200)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('picks up a new build at the next page load, keeping the last build\'s hashed files for a tab opened on it', async () => {
+    const dir = await fakeBuild()
+    const other = await startTestGateway(config(dir))
+    try {
+      expect(await (await fetch(`${other.url}/`)).text()).toBe(INDEX)
+      // As console/scripts/build.mjs leaves it: new hashed names, index.html, then .source-hash last.
+      const next = INDEX.replace('app-3f9a1b.js', 'app-77c0de.js')
+      await writeFile(path.join(dir, 'assets', 'app-77c0de.js'), 'console.log("next")')
+      await writeFile(path.join(dir, 'index.html'), next)
+      await writeFile(path.join(dir, '.source-hash'), 'next\n')
+      const built = await pageOnceChanged(other.url, INDEX)
+      expect(built.text).toBe(next)
+      expect(await (await fetch(`${other.url}/assets/app-77c0de.js`)).text()).toBe('console.log("next")')
+      expect((await fetch(`${other.url}/assets/app-3f9a1b.js`)).status).toBe(200)
     } finally {
       await other.close()
     }
   })
 })
+
+/** GET / until it answers something other than `before` (the gateway looks at the build at most once a second). */
+async function pageOnceChanged(url: string, before: string): Promise<{ status: number; text: string }> {
+  for (let tries = 0; ; tries++) {
+    const res = await fetch(`${url}/`)
+    const text = await res.text()
+    if (text !== before || tries >= 50) return { status: res.status, text }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

@@ -322,6 +322,18 @@ describe.skipIf(skipWithoutChromium)('keys, users and analytics for people who s
     await other.close()
   })
 
+  it('names the requests refused before routing (an unknown model) "not routed", not a model called "none"', async () => {
+    const unknown = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: as('admin'), body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }) })
+    expect(unknown.status).toBe(404)
+    await expect.poll(async () => (await api('admin', '/api/v1/analytics/usage?group_by=model')).body.data.map((r: { group: string | null }) => r.group), { timeout: 10_000 }).toContain(null)
+    const { page, close } = await signedIn('admin')
+    await page.goto(`${gw.url}/analytics?range=30d&by=model`)
+    await expect.poll(() => page.locator('[data-group=""] td').first().innerText(), { timeout: 5_000 }).toBe('not routed')
+    await page.getByRole('img', { name: /Requests over time/ }).getByRole('listitem').filter({ hasText: /^not routed$/ }).waitFor()
+    await screenshot(page, 'k07-analytics-not-routed')
+    await close()
+  })
+
   it('keeps row actions on screen at phone width, on the keys and the users page', async () => {
     const { page, close } = await signedIn('admin', { viewport: PHONE })
     for (const [path, action] of [['keys', /^Actions for /], ['users', /^Edit /]] as const) {

@@ -2,15 +2,19 @@
  * What the gateway shows a user to copy into gateway.yaml is a config it accepts: the README's
  * YAML examples validate (with the providers and routes they name supplied around them), and every
  * `{ ... ${VAR} ... }` snippet in the docs, the shipped configs, the editor schema's hover text and
- * the CLI's hints parses as YAML (an unquoted ${VAR} inside { } does not).
+ * the CLI's hints parses as YAML (an unquoted ${VAR} inside { } does not). The quick start's curl
+ * and SDK snippet answer as written against the shipped gateway.yaml; the README's links reach
+ * files and headings that exist, and its CLI lines are the commands' own usage and options.
  */
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isMap, parseDocument, stringify } from 'yaml'
 import { runCli } from '../helpers/cli.ts'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { builtinRegistry } from '../../core/plugins/loader.ts'
 import { ConfigError, formatIssue, loadConfig } from '../../core/config/index.ts'
 import { CORE_SCHEMA } from '../../core/config/validate.ts'
@@ -154,4 +158,82 @@ describe('config snippets with a ${VAR} inside { }', () => {
     expect(snippets).toHaveLength(2)
     expect(unparsable(snippets)).toEqual([])
   })
+})
+
+/** The README's fenced blocks of one language, in order. */
+function fenced(markdown: string, lang: string): string[] {
+  return [...markdown.matchAll(new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```', 'gm'))].map((m) => m[1])
+}
+
+describe("the README's quick start, against the shipped gateway.yaml", () => {
+  let gw: RunningGateway
+  beforeAll(async () => {
+    // As shipped, with no provider key set; its store in memory rather than in ./data.
+    const shipped = parseDocument(readFileSync('gateway.yaml', 'utf8')).toJS() as Record<string, unknown>
+    gw = await startTestGateway(stringify({ ...shipped, store: { plugin: 'embedded', memory: true } }), { env: {} })
+  }, 60_000)
+  afterAll(async () => { await gw?.close() })
+
+  it('answers its curl as its SDK snippet says ("echo: Hello!"), streams included', async () => {
+    const curl = fenced(README, 'sh').find((block) => block.startsWith('curl '))!
+    const url = new URL(/curl (\S+)/.exec(curl)![1])
+    const body = /-d '([^']+)'/.exec(curl)![1]
+    const res = await fetch(`${gw.url}${url.pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    expect(res.status).toBe(200)
+    const snippet = fenced(README, 'ts')[0]
+    expect(snippet).toContain(`baseURL: '${url.origin}/v1'`)
+    const expected = /\/\/ "([^"]+)"/.exec(snippet)![1]
+    expect((await res.json()).choices[0].message.content).toBe(expected)
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused' })
+    let streamed = ''
+    for await (const chunk of await client.chat.completions.create({ model: 'mock', stream: true, messages: [{ role: 'user', content: 'Hi' }] })) {
+      streamed += chunk.choices[0]?.delta?.content ?? ''
+    }
+    expect(streamed).toBe('echo: Hi')
+  })
+
+  it('lists on /health the providers it leaves out for want of a key, and their routes', async () => {
+    const health = await (await fetch(`${gw.url}/health`)).json()
+    expect(Object.keys(health.config.providers_disabled).sort()).toEqual(['anthropic', 'gemini', 'groq', 'mistral', 'openai'])
+    expect(health.config.providers_disabled.openai).toBe('OPENAI_API_KEY is not set')
+    expect(health.config.routes_unavailable).toContain('chat-default')
+    // The fields the Health section lists are the answer's.
+    const [, top, config] = /`GET \/health` → `\{ (.*?), config: \{ (.*?) \} \}`/.exec(README)!
+    expect(Object.keys(health)).toEqual([...top.split(', '), 'config'])
+    expect(Object.keys(health.config)).toEqual(config.split(', '))
+  })
+})
+
+describe("the README's references", () => {
+  it('link to files that exist', () => {
+    const targets = [...README.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/.test(t))
+    expect(targets.length).toBeGreaterThan(20)
+    expect(targets.filter((t) => !existsSync(t))).toEqual([])
+  })
+
+  it('link to headings that exist', () => {
+    const slug = (heading: string) => heading.toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')
+    const prose = README.replace(/^```[\s\S]*?^```/gm, '')
+    const anchors = new Set([...prose.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1])))
+    const links = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1])
+    expect(links.filter((a) => !anchors.has(a))).toEqual([])
+  })
+
+  it('show each CLI command as its --help does, with options it takes', async () => {
+    const lines = [...README.matchAll(/^npx gateway ((?:config )?[a-z]+) (.*?)(?:#|$)/gm)].map((m) => ({ command: m[1], rest: m[2].trim() }))
+    const helps = new Map<string, string>()
+    for (const command of new Set(lines.map((l) => l.command))) {
+      const help = await runCli([...command.split(' '), '--help'])
+      expect(help.code, `gateway ${command} --help`).toBe(0)
+      helps.set(command, help.stdout)
+    }
+    // The CLI section's synopsis is each command's own usage line, placeholders and all.
+    const synopsis = lines.filter((l) => l.rest.startsWith('['))
+    expect(synopsis.map((l) => l.command)).toEqual(['start', 'worker', 'validate', 'schema', 'config diff'])
+    for (const { command, rest } of synopsis) expect(helps.get(command)!.split('\n')[0]).toBe(`usage: gateway ${command} ${rest}`)
+    // Every option an example passes is one the command takes.
+    const unknown = lines.flatMap(({ command, rest }) => [...rest.matchAll(/--[a-z-]+/g)].map((m) => m[0])
+      .filter((option) => !helps.get(command)!.includes(`${option} `)).map((option) => `npx gateway ${command} ${option}`))
+    expect(unknown).toEqual([])
+  }, 60_000)
 })

@@ -122,5 +122,7 @@ describe('strict input', () => {
     expect(err).toBeInstanceOf(OpenAI.NotFoundError)
     expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('provider_not_configured')
     expect((err as Error).message).toMatch(/route 'claude-\*'.*absent \(C17_UNSET_ANTHROPIC_KEY is not set\)/)
+    // A process's environment is fixed at its start: a reload (SIGHUP, the file changed) cannot see a variable set since.
+    expect((err as Error).message).toContain('restart the gateway')
   })
 })

@@ -5,7 +5,8 @@
  *
  * - Hashed assets (/assets/*): a year-long immutable cache; a new build has new names.
  * - index.html, and every client-side route (/chat, /keys...) as the single-page app's fallback:
- *   no-cache (revalidated with its ETag), so a new build is picked up at the next load, with a
+ *   no-cache (revalidated with its ETag), so a new build is picked up at the next load (build.ts
+ *   reads it again when it changes, a first build after a start without one too), with a
  *   content security policy that allows only the gateway's own origin.
  * - Brotli or gzip from the build's precompressed files, when the client accepts them.
  * - /v1 and /api paths are never answered here: an unknown API path stays a 404 in the API's shape.
@@ -18,7 +19,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { definePlugin, notFound, raw, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { Sessions } from '../../contracts/sessions.ts'
-import { loadAssets, pickEncoding, withBasePath, type Asset } from './assets.ts'
+import { pickEncoding, type Asset } from './assets.ts'
+import { ConsoleBuild } from './build.ts'
 import { PAGE_SECURITY_HEADERS } from '../kit/page-headers.ts'
 
 interface ConsoleConfig {
@@ -60,21 +62,21 @@ function send(asset: Asset, req: Pick<RouteRequest, 'headers'>, extra: Readonly<
   return raw(encoding === 'br' ? asset.br! : encoding === 'gzip' ? asset.gzip! : asset.body, asset.contentType, { headers })
 }
 
-export function consoleService(assets: ReadonlyMap<string, Asset> | undefined): Service {
+export function consoleService(build: ConsoleBuild): Service {
   const page: RouteSpec<unknown, unknown, { path?: string }> = {
     method: 'GET',
     path: PAGE_PATH,
     summary: 'The web console: its files, and index.html for its client-side routes.',
     permission: null,
     public: true,
-    handle(req) {
-      if (!assets) return raw(NOT_BUILT, 'text/html; charset=utf-8', { status: 503, headers: { 'cache-control': 'no-store' } })
+    async handle(req) {
       const urlPath = `/${req.params.path ?? ''}`
-      const asset = assets.get(urlPath)
+      const asset = build.file(urlPath)
       if (asset && urlPath !== '/index.html') return send(asset, req, { 'cache-control': asset.hashed ? IMMUTABLE : 'public, max-age=3600', 'x-content-type-options': 'nosniff' })
       // A missing file (an old build's chunk) must not be answered with the page: the browser would run HTML as a script.
       if (urlPath.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(urlPath)) throw notFound(`No file ${urlPath}.`, 'unknown_url')
-      return send(assets.get('/index.html')!, req, { 'cache-control': 'no-cache', ...PAGE_SECURITY_HEADERS })
+      if (!(await build.refresh())) return raw(NOT_BUILT, 'text/html; charset=utf-8', { status: 503, headers: { 'cache-control': 'no-store' } })
+      return send(build.file('/index.html')!, req, { 'cache-control': 'no-cache', ...PAGE_SECURITY_HEADERS })
     },
   }
   return { pages: [page] }
@@ -89,11 +91,10 @@ export default definePlugin<ConsoleConfig, Service>({
   uses: [Sessions],
   async setup(ctx, config) {
     const dir = config.dir ? path.resolve(ctx.configDir, config.dir) : BUILT_DIR
-    const assets = await loadAssets(dir)
     const basePath = `${ctx.tryGet(Sessions)?.publicUrl?.pathname.replace(/\/+$/, '') ?? ''}/`
-    if (assets) assets.set('/index.html', withBasePath(assets.get('/index.html')!, basePath))
-    if (!assets) ctx.logger.warn({ dir }, 'the console is not built: run `npm run build:console` (npm ci does it); / says so until then')
-    else ctx.logger.info({ dir, files: assets.size, basePath }, `console ready at ${basePath}`)
-    return consoleService(assets)
+    const build = new ConsoleBuild(dir, basePath)
+    if (!(await build.refresh())) ctx.logger.warn({ dir }, 'the console is not built: run `npm run build:console` (npm ci does it); / says so until then, and serves it once built')
+    else ctx.logger.info({ dir, basePath }, `console ready at ${basePath}`)
+    return consoleService(build)
   },
 })

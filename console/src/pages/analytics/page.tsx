@@ -32,6 +32,13 @@ import { RANGES, isZoneRefusal, useBreakdown, useKeyNames, useSeries, useTotals,
 import { browserTimeZone, refusedZone, rememberRefusedZone } from './zone'
 
 const GROUP_LABELS: Record<UsageGroupBy, string> = { department: 'Department', user: 'User', model: 'Model', provider: 'Provider', route: 'Route', key: 'Key' }
+/**
+ * A row without a group, by grouping: a request refused before it was routed (an unknown model, a
+ * refused parameter) has no model or route; one no provider was tried for, no provider.
+ */
+const NO_GROUP: Record<UsageGroupBy, string> = {
+  model: 'not routed', route: 'not routed', provider: 'no provider', department: 'no department', user: 'no user', key: 'no key',
+}
 /** A row of these opens the next level: a department's users, a user's models. */
 const DRILL: Partial<Record<UsageGroupBy, { filter: keyof UsageFilter; next: UsageGroupBy }>> = {
   department: { filter: 'department', next: 'user' },
@@ -107,7 +114,7 @@ export default function AnalyticsPage() {
     setRefused(localZone)
   }
   const label = (group: string | null): string => {
-    if (group === null) return groupBy === 'department' ? 'no department' : 'none'
+    if (group === null) return NO_GROUP[groupBy]
     if (groupBy === 'user') return names.data?.get(group) ?? group
     // A virtual key's id, named; a config key's group is already its label (config:<user>).
     if (groupBy === 'key') return keyNames.data?.get(group) ?? group

@@ -69,9 +69,10 @@ function ConfigCard({ health }: { health: Health }) {
         {disabled.length > 0 && (
           <div>
             <p className="mb-2 text-xs text-muted-foreground">Providers left out</p>
-            <ul className="flex flex-wrap gap-2">
+            {/* Why, in words (a key not in the environment): a hover title is not there on a phone. */}
+            <ul className="flex flex-col gap-1.5">
               {disabled.map(([name, reason]) => (
-                <li key={name} title={reason}><Badge variant="secondary">{name}</Badge></li>
+                <li key={name} className="flex flex-wrap items-center gap-2 text-sm"><Badge variant="secondary">{name}</Badge><span className="text-muted-foreground">{reason}</span></li>
               ))}
             </ul>
             {config.routes_unavailable.length > 0 && <p className="mt-2 text-xs text-muted-foreground">Routes without a target: {config.routes_unavailable.join(', ')}</p>}

@@ -7,7 +7,7 @@ import { KeyRoundIcon, PencilIcon, UsersIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import { api } from '@/api/client'
 import type { User, UserChange } from '@/api/types'
-import { Can } from '@/auth/session'
+import { Can, useSession } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
 import { Alert, AlertDescription, AlertTitle } from '@/components/ui/alert'
 import { PageHeader } from '@/components/page-header'
@@ -157,13 +157,21 @@ function EditUserDialog({ user, onClose }: { user: User | undefined; onClose: ()
 
 export default function UsersPage() {
   const users = useUsers()
+  const { me } = useSession()
   const [editing, setEditing] = useState<User>()
   return (
     <PageBody>
       <PageHeader title="Users" description="Everyone who has signed in or called the gateway, with their role and department." />
       {users.isPending && <LoadingRows rows={5} />}
       {users.isError && <ErrorState error={users.error} retry={() => void users.refetch()} service="users" />}
-      {users.data?.length === 0 && <EmptyState icon={<UsersIcon />} title="No users yet">People appear here after their first sign-in or request.</EmptyState>}
+      {users.data?.length === 0 && (
+        <EmptyState icon={<UsersIcon />} title="No users yet">
+          {/* Without auth: every caller is the one anonymous admin, whom the store does not record. */}
+          {me.anonymous
+            ? <>Without sign-in (<code className="font-mono text-xs">auth:</code> in gateway.yaml) every caller is the anonymous admin, and no one is recorded. With it, people appear here after their first sign-in or request.</>
+            : 'People appear here after their first sign-in or request.'}
+        </EmptyState>
+      )}
       {users.data && users.data.length > 0 && (
         <Card className="overflow-hidden">
           <Table>
