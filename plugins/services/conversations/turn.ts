@@ -268,12 +268,25 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
+    const streamed = streamTurn(call as Call<ChatResult>, persist, preOutput, served, {
+      finish: (content) => withCitations(content, gathered.passages),
+      citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
+    })
+    // A client gone before its stream is read (before the first byte): a generator never begun
+    // never reaches its end, so nothing would keep the turn or free the thread. The turn ends
+    // there, keeping nothing (the client saw nothing); its failed end frees the thread (turn()).
+    let begun = false
+    const abandoned = (): void => { if (!begun) fail(toGatewayError(input.signal.reason ?? new Error('client closed the connection'))) }
+    input.signal.addEventListener('abort', abandoned, { once: true })
+    if (input.signal.aborted) abandoned()
     return {
       ...base,
-      events: streamTurn(call as Call<ChatResult>, persist, preOutput, served, {
-        finish: (content) => withCitations(content, gathered.passages),
-        citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
-      }),
+      events: (async function* (): AsyncGenerator<TurnEvent> {
+        begun = true
+        input.signal.removeEventListener('abort', abandoned)
+        if (input.signal.aborted) return
+        yield* streamed
+      })(),
     }
   }
 
