@@ -70,6 +70,24 @@ describe.each<StoreKind>(['embedded', 'postgres'])('a conversation answers one t
     expect(await texts(alice, conversation.id)).toEqual(['hello', 'first', 'reply to: first', 'streamed', 'reply to: streamed', 'second', 'reply to: second'])
   })
 
+  it.runIf(store === 'embedded' || POSTGRES_ENABLED)('refuses adding or deleting items while a turn answers (they would fall among its own), and allows both after it', async () => {
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] })
+    const hello = (await alice.conversations.items.list(conversation.id)).data[0] as OpenAI.Conversations.Message
+    f.upstream.handle(openAIUpstreamHandler({ delayMs: 200 }))
+    const streamed = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'streamed', stream: true })
+    const events = streamed[Symbol.asyncIterator]()
+    expect((await events.next()).value?.type).toBe('response.created')
+    await expect(alice.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: 'meanwhile' }] })).rejects.toMatchObject(LOCKED)
+    await expect(alice.conversations.items.delete(hello.id, { conversation_id: conversation.id })).rejects.toMatchObject(LOCKED)
+    for (let e = await events.next(); !e.done; e = await events.next()) { /* to its end */ }
+    f.upstream.handle(openAIUpstreamHandler())
+    // The edit's own claim is freed when it is done: the next turn, and the next edit, go ahead.
+    await alice.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: 'after' }] })
+    expect((await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'then' })).output_text).toBe('reply to: then')
+    expect((await alice.conversations.items.delete(hello.id, { conversation_id: conversation.id })).id).toBe(conversation.id)
+    expect(await texts(alice, conversation.id)).toEqual(['streamed', 'reply to: streamed', 'after', 'then', 'reply to: then'])
+  })
+
   it.runIf(store === 'embedded' || POSTGRES_ENABLED)('frees the conversation when the turn fails, and a claim whose process died expires', async () => {
     const conversation = await alice.conversations.create({})
     f.upstream.handle((_req, res) => { res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'bad', type: 'invalid_request_error', code: null, param: null } })) })

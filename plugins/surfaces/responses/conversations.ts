@@ -87,7 +87,9 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
     body: { type: 'object', required: ['items'], properties: { items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS_PER_CALL } } },
     async handle({ caller, params, body }) {
       const thread = await reach(caller, params.id)
-      const added = await conversations.threads.append(thread.id, await items(body.items, 'items', caller))
+      const adding = await items(body.items, 'items', caller)
+      // Items added while a turn answers would fall among its own: refused, as a second turn is.
+      const added = await conversations.exclusive(thread.id, () => conversations.threads.append(thread.id, adding))
       return listOf({ data: added, hasMore: false })
     },
   }
@@ -104,7 +106,7 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
     method: 'DELETE', path: '/v1/conversations/:id/items/:item_id', summary: 'Delete an item; answers the conversation.', permission: CHAT, params: ITEM_PARAMS,
     async handle({ caller, params }) {
       const thread = await reach(caller, params.id)
-      if (!(await conversations.threads.deleteItem(thread.id, params.item_id))) throw notFound(`No item with id '${params.item_id}' in this conversation.`, 'item_not_found', 'item_id')
+      if (!(await conversations.exclusive(thread.id, () => conversations.threads.deleteItem(thread.id, params.item_id)))) throw notFound(`No item with id '${params.item_id}' in this conversation.`, 'item_not_found', 'item_id')
       return conversationOut(thread)
     },
   }
