@@ -398,6 +398,12 @@ export interface Conversations {
 
 export const Conversations: Token<Conversations> = token<Conversations>('Conversations')
 
+/** A thread (a conversation) as the audit trail names it, whichever API changed it: its owner, title and assistant, never what was said in it. */
+export const threadAuditEntry = (action: 'thread.create' | 'thread.update' | 'thread.delete', t: ThreadRecord, more: JsonObject = {}) => ({
+  action, target: { type: 'thread', id: t.id }, department: t.department,
+  details: { title: t.title, owner: t.userId, assistant_id: t.assistantId, ...more },
+})
+
 /** An item as the Responses and Conversations APIs show it. */
 export function itemView(id: string, content: ItemContent, status: ItemStatus): JsonObject {
   if (content.type === 'message') {
