@@ -384,6 +384,8 @@ export interface Conversations {
   readonly assistants: Assistants
   /** Carry one exchange through `gateway` (the caller's pipeline) and store it. */
   turn(input: TurnInput, gateway: GatewayCalls): Promise<Turn>
+  /** Run `work` (an edit of the thread's items) while no turn answers in the thread, which none starts meanwhile; a 400 conversation_locked while one does. */
+  exclusive<T>(threadId: string, work: () => Promise<T>): Promise<T>
   /** Server-side tools by type; a plugin registers its tool in setup and unregisters in dispose. */
   registerTool(tool: ServerTool): () => void
   /** The grounding of assistants with attached collections; one at a time (the RAG service's). */
@@ -395,6 +397,12 @@ export interface Conversations {
 }
 
 export const Conversations: Token<Conversations> = token<Conversations>('Conversations')
+
+/** A thread (a conversation) as the audit trail names it, whichever API changed it: its owner, title and assistant, never what was said in it. */
+export const threadAuditEntry = (action: 'thread.create' | 'thread.update' | 'thread.delete', t: ThreadRecord, more: JsonObject = {}) => ({
+  action, target: { type: 'thread', id: t.id }, department: t.department,
+  details: { title: t.title, owner: t.userId, assistant_id: t.assistantId, ...more },
+})
 
 /** An item as the Responses and Conversations APIs show it. */
 export function itemView(id: string, content: ItemContent, status: ItemStatus): JsonObject {

@@ -7,7 +7,8 @@
 import type http from 'node:http'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Store } from '../../plugin-api/index.ts'
+import { Store, type GatewayCalls } from '../../plugin-api/index.ts'
+import { Conversations, type TurnInput } from '../../plugins/contracts/conversations.ts'
 import { capability } from '../helpers/gateway.ts'
 import type { RecordedRequest } from '../helpers/upstream.ts'
 import { POSTGRES_ENABLED } from '../store/helpers.ts'
@@ -69,6 +70,24 @@ describe.each<StoreKind>(['embedded', 'postgres'])('a conversation answers one t
     expect(await texts(alice, conversation.id)).toEqual(['hello', 'first', 'reply to: first', 'streamed', 'reply to: streamed', 'second', 'reply to: second'])
   })
 
+  it.runIf(store === 'embedded' || POSTGRES_ENABLED)('refuses adding or deleting items while a turn answers (they would fall among its own), and allows both after it', async () => {
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] })
+    const hello = (await alice.conversations.items.list(conversation.id)).data[0] as OpenAI.Conversations.Message
+    f.upstream.handle(openAIUpstreamHandler({ delayMs: 200 }))
+    const streamed = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'streamed', stream: true })
+    const events = streamed[Symbol.asyncIterator]()
+    expect((await events.next()).value?.type).toBe('response.created')
+    await expect(alice.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: 'meanwhile' }] })).rejects.toMatchObject(LOCKED)
+    await expect(alice.conversations.items.delete(hello.id, { conversation_id: conversation.id })).rejects.toMatchObject(LOCKED)
+    for (let e = await events.next(); !e.done; e = await events.next()) { /* to its end */ }
+    f.upstream.handle(openAIUpstreamHandler())
+    // The edit's own claim is freed when it is done: the next turn, and the next edit, go ahead.
+    await alice.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: 'after' }] })
+    expect((await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'then' })).output_text).toBe('reply to: then')
+    expect((await alice.conversations.items.delete(hello.id, { conversation_id: conversation.id })).id).toBe(conversation.id)
+    expect(await texts(alice, conversation.id)).toEqual(['streamed', 'reply to: streamed', 'after', 'then', 'reply to: then'])
+  })
+
   it.runIf(store === 'embedded' || POSTGRES_ENABLED)('frees the conversation when the turn fails, and a claim whose process died expires', async () => {
     const conversation = await alice.conversations.create({})
     f.upstream.handle((_req, res) => { res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'bad', type: 'invalid_request_error', code: null, param: null } })) })
@@ -85,5 +104,102 @@ describe.each<StoreKind>(['embedded', 'postgres'])('a conversation answers one t
     expect((await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'now' })).output_text).toBe('reply to: now')
     // Freed once the exchange is kept.
     await expect.poll(async () => (await sql.query<{ claimed_by: string | null }>('SELECT claimed_by FROM chat_threads WHERE id = $1', [conversation.id])).rows[0].claimed_by).toBeNull()
+  })
+})
+
+/** The upstream answers after `headersMs`, then streams its words `wordMs` apart (none: at once). */
+const slowStream = (headersMs: number, wordMs?: number) => {
+  const answer = openAIUpstreamHandler({ delayMs: wordMs })
+  return async (req: RecordedRequest, res: http.ServerResponse) => { await sleep(headersMs); if (!res.destroyed) await answer(req, res) }
+}
+
+describe.each<StoreKind>(['embedded', 'postgres'])('a turn whose client goes away frees its conversation at once (%s store)', (store) => {
+  let f: ConversationsFixture
+  let alice: OpenAI
+  beforeAll(async () => {
+    if (store === 'postgres' && !POSTGRES_ENABLED) return
+    // The default heartbeat: a claim left behind would hold the conversation for half a minute.
+    f = await startConversations({ store })
+    alice = f.client('alice')
+    await alice.responses.create({ model: 'chat-a', input: 'warm up' })
+  }, 120_000)
+  afterAll(async () => { await f?.close() })
+
+  /** A turn in the conversation answers within a second of the abort (a claim left behind would refuse it). */
+  const nextTurnWithinASecond = async (conversation: string, input: string) => {
+    f.upstream.handle(openAIUpstreamHandler())
+    const started = Date.now()
+    for (;;) {
+      try {
+        return await alice.responses.create({ model: 'chat-a', conversation, input })
+      } catch (err) {
+        if (!(err instanceof OpenAI.BadRequestError) || Date.now() - started > 1000) throw err
+        await sleep(50)
+      }
+    }
+  }
+
+  it.runIf(store === 'embedded' || POSTGRES_ENABLED)('a streamed turn aborted before its first byte, as it starts, or as it streams frees the conversation, keeping what the model said', async () => {
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] })
+
+    // Before the first byte: the upstream has not answered yet.
+    f.upstream.handle(slowStream(600))
+    const early = new AbortController()
+    const abortedEarly = alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'gone early', stream: true }, { signal: early.signal })
+    await sleep(150)
+    early.abort()
+    await expect(abortedEarly).rejects.toThrow()
+    expect((await nextTurnWithinASecond(conversation.id, 'one')).output_text).toBe('reply to: one')
+
+    // As the upstream answers: the abort reaches the gateway while its stream is being set up.
+    for (const wait of [0, 5, 20]) {
+      f.upstream.handle(slowStream(100, 300))
+      const gone = new AbortController()
+      const aborted = alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: `gone at ${wait}`, stream: true }, { signal: gone.signal })
+      await sleep(100 + wait)
+      gone.abort()
+      await aborted.then(async (s) => { for await (const _ of s) { /* cut */ } }).catch(() => undefined)
+      await nextTurnWithinASecond(conversation.id, `after ${wait}`)
+    }
+
+    // As it streams: its words come 300 ms apart; the client leaves after the first.
+    f.upstream.handle(slowStream(0, 300))
+    const late = new AbortController()
+    const stream = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'gone late', stream: true }, { signal: late.signal })
+    // (The SDK ends an aborted stream quietly, or throws, depending on where the abort finds it.)
+    await (async () => { for await (const event of stream) if (event.type === 'response.output_text.delta') late.abort() })().catch(() => undefined)
+    expect(late.signal.aborted).toBe(true)
+    expect((await nextTurnWithinASecond(conversation.id, 'two')).output_text).toBe('reply to: two')
+
+    // Nothing kept of the turn the model never answered; the streamed one as far as it got, as before.
+    const kept = await texts(alice, conversation.id)
+    expect(kept.slice(0, 3)).toEqual(['hello', 'one', 'reply to: one'])
+    expect(kept).not.toContain('gone early')
+    expect(kept.slice(-4)).toEqual(['gone late', 'reply ', 'two', 'reply to: two'])
+  })
+
+  it.runIf(store === 'embedded' || POSTGRES_ENABLED)('a streamed turn whose client is gone before the gateway sends its first byte frees the conversation, keeping nothing', async () => {
+    // The client leaves between the model's answer and the gateway's first byte: here the turn's
+    // return waits for it (in a gateway, any slow step there), so its stream is never read.
+    const conversations = capability(f.gw, Conversations)
+    const turn = conversations.turn
+    const gone = new AbortController()
+    conversations.turn = async (input: TurnInput, gateway: GatewayCalls) => {
+      const ran = await turn(input, gateway)
+      gone.abort()
+      if (!input.signal.aborted) await new Promise((r) => input.signal.addEventListener('abort', r, { once: true }))
+      await sleep(20)
+      return ran
+    }
+    try {
+      const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] })
+      f.upstream.handle(openAIUpstreamHandler({ delayMs: 100 }))
+      await expect(alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'gone', stream: true }, { signal: gone.signal })).rejects.toThrow()
+      conversations.turn = turn
+      expect((await nextTurnWithinASecond(conversation.id, 'next')).output_text).toBe('reply to: next')
+      expect(await texts(alice, conversation.id)).toEqual(['hello', 'next', 'reply to: next'])
+    } finally {
+      conversations.turn = turn
+    }
   })
 })

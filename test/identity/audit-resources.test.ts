@@ -5,6 +5,7 @@
  * did it, to what (by id and name), what changed and the request id; never an assistant's
  * instructions, what was said in a thread, or a file's bytes.
  */
+import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -120,5 +121,34 @@ describe('the audit trail of assistants and files', () => {
     expect(rename).toMatchObject({ actor: { user_id: me.user_id }, details: { changed: ['title'], title: { from: 'Plans', to: 'Plans 2027' } } })
     expect(remove).toMatchObject({ actor: { role: 'admin' }, request_id: deleted.headers.get('x-request-id'), details: { title: 'Plans 2027', owner: me.user_id } })
     expect(JSON.stringify(entries)).not.toContain('SAID-IN-THE-THREAD')
+  })
+})
+
+describe('the audit trail of conversations made through OpenAI\'s Conversations API', () => {
+  let gw: RunningGateway
+  const audit = async (query: string) => (await call(gw, 'GET', `/api/v1/audit?${query}`, { headers: ADMIN })).body.data
+
+  beforeAll(async () => {
+    gw = await startTestGateway(config({
+      auth: apiKeyStrategy(`        - { key: "${LEAD_KEY}", user: lead, role: department_admin, department: research }\n`),
+      extra: 'departments: { research: {} }\nservices: { users: {}, conversations: {} }\nsurfaces: { responses: {} }\n',
+    }))
+  }, 60_000)
+  afterAll(() => gw?.close())
+
+  it('records who created, updated and deleted a conversation, as the console\'s threads are; never its items or metadata values', async () => {
+    const lead = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: LEAD_KEY, maxRetries: 0 })
+    const { data: conversation, response: created } = await lead.conversations.create({ items: [{ type: 'message', role: 'user', content: 'SAID-IN-THE-CONVERSATION' }], metadata: { topic: 'METADATA-VALUE' } }).withResponse()
+    await lead.conversations.update(conversation.id, { metadata: { topic: 'OTHER-VALUE' } })
+    const { response: deleted } = await lead.conversations.delete(conversation.id).withResponse()
+
+    const entries = await audit(`target_id=${conversation.id}`)
+    expect(entries.map((e: { action: string }) => e.action)).toEqual(['thread.delete', 'thread.update', 'thread.create'])
+    const [remove, update, create] = entries
+    for (const e of entries) expect(e).toMatchObject({ actor: { role: 'department_admin' }, target: { type: 'thread', id: conversation.id }, department: 'research', details: { title: null, assistant_id: null } })
+    expect(create.request_id).toBe(created.headers.get('x-request-id'))
+    expect(update.details.changed).toEqual(['metadata'])
+    expect(remove.request_id).toBe(deleted.headers.get('x-request-id'))
+    expect(JSON.stringify(entries)).not.toMatch(/SAID-IN-THE-CONVERSATION|METADATA-VALUE|OTHER-VALUE/)
   })
 })

@@ -9,7 +9,7 @@ import { GatewayControl, GatewayError, definePlugin, reply, type JsonSchema, typ
 import { EMPTY_BODY_SCHEMA, listOf, nullable, recordSchema } from '../kit/schema.ts'
 import { Circuits } from '../../contracts/circuits.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
-import { auditTo } from '../kit/audit.ts'
+import { auditTo } from '../../contracts/audit.ts'
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }

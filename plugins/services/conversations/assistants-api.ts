@@ -9,7 +9,7 @@ import {
   badRequest, definePlugin, reply,
   type AccessView, type Caller, type GatewayCalls, type RouteSpec, type Service,
 } from '../../../plugin-api/index.ts'
-import { auditTo, type Audit } from '../kit/audit.ts'
+import { auditTo, type Audit } from '../../contracts/audit.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import type { ChatTool } from '../../../plugin-api/index.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'

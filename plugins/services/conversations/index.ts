@@ -26,7 +26,8 @@ import { responseRepository, type StoredResponse } from './data/responses.ts'
 import { threadSummaries } from './data/summaries.ts'
 import { threadRepository, titleUntitledThread } from './data/threads.ts'
 import { conversationsConfigSchema, type ConversationsConfig } from './schema.ts'
-import { turnRunner } from './turn.ts'
+import { lockThread, turnRunner } from './turn.ts'
+import { newId } from '../kit/ids.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
 
@@ -70,6 +71,11 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         if (now && isRunning(now.body)) return now
       }
       return undefined
+    }
+    // A turn's claim lapses as a lost background run does: a few heartbeats after its process stopped renewing it.
+    const locks = {
+      claim: (threadId: string, holder: string, signal: AbortSignal) => claimThread(store.sql, threadId, holder, config.background_heartbeat_ms * LOST_AFTER_BEATS, signal),
+      backgroundIn: async (threadId: string) => (await runningIn(threadId)) !== undefined,
     }
     // Server tools outlive a reload of this plugin: the plugin that registered one unregisters it.
     const tools = ctx.keep('server-tools', () => new Map<string, ServerTool>())
@@ -121,10 +127,16 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         currentPrincipal: async (principal) => (identity ? currentPrincipal(identity, principal) : principal),
         follow,
         files: ctx.tryGet(Files),
-        // A turn's claim lapses as a lost background run does: a few heartbeats after its process stopped renewing it.
-        claim: (threadId, holder, signal) => claimThread(store.sql, threadId, holder, config.background_heartbeat_ms * LOST_AFTER_BEATS, signal),
-        backgroundIn: async (threadId) => (await runningIn(threadId)) !== undefined,
+        ...locks,
       }),
+      async exclusive(threadId, work) {
+        const claim = await lockThread(locks, threadId, newId('edit'), new AbortController().signal)
+        try {
+          return await work()
+        } finally {
+          await claim.release()
+        }
+      },
       registerTool(tool) {
         tools.set(tool.type, tool)
         return () => { if (tools.get(tool.type) === tool) tools.delete(tool.type) }

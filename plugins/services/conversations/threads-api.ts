@@ -7,9 +7,9 @@
  */
 import { badRequest, definePlugin, forbidden, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
-import { Conversations, type ItemContent, type ThreadRecord, type Turn } from '../../contracts/conversations.ts'
+import { Conversations, threadAuditEntry, type ItemContent, type Turn } from '../../contracts/conversations.ts'
 import { AuditLog, type JsonObject } from '../../contracts/capabilities.ts'
-import { auditTo, type Audit } from '../kit/audit.ts'
+import { auditTo, type Audit } from '../../contracts/audit.ts'
 import { ownerOf, reachableThread, visibleAssistant } from './access.ts'
 import {
   DELETED_SCHEMA, MESSAGE_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, THREAD_SCHEMA, messageView, pageWindow, paginationMeta, threadView, type PageQuery,
@@ -72,12 +72,6 @@ interface SendBody {
   stream: boolean
 }
 
-/** A thread as the audit trail names it: its owner, title and assistant, never what was said in it. */
-const threadEntry = (action: string, t: ThreadRecord, more: JsonObject = {}) => ({
-  action, target: { type: 'thread', id: t.id }, department: t.department,
-  details: { title: t.title, owner: t.userId, assistant_id: t.assistantId, ...more },
-})
-
 export function chatService(conversations: Conversations, audit: Audit = auditTo(undefined, undefined)): Service {
   const create: RouteSpec<{ title?: string; assistant_id?: string; metadata?: Record<string, string> }> = {
     method: 'POST', path: '/threads', summary: 'Start a thread (optionally bound to an assistant).', permission: CHAT, body: CREATE_BODY, status: 201, response: THREAD_SCHEMA,
@@ -85,7 +79,7 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
       const { caller, body } = req
       const assistant = body.assistant_id ? await visibleAssistant(conversations, caller, body.assistant_id, 'assistant_id') : undefined
       const { thread } = await conversations.threads.create({ ...ownerOf(caller), assistantId: assistant?.id ?? null, title: body.title ?? null, metadata: body.metadata })
-      await audit(req, threadEntry('thread.create', thread))
+      await audit(req, threadAuditEntry('thread.create', thread))
       return threadView(thread)
     },
   }
@@ -130,7 +124,7 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
       const thread = await reachableThread(conversations, caller, params.id)
       const updated = (await conversations.threads.update(thread.id, body))!
       const renamed: JsonObject = thread.title !== updated.title ? { title: { from: thread.title, to: updated.title } } : {}
-      await audit(req, threadEntry('thread.update', updated, { changed: Object.keys(body).sort(), ...renamed }))
+      await audit(req, threadAuditEntry('thread.update', updated, { changed: Object.keys(body).sort(), ...renamed }))
       return threadView(updated)
     },
   }
@@ -140,7 +134,7 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
     async handle(req) {
       const thread = await reachableThread(conversations, req.caller, req.params.id)
       await conversations.threads.delete(thread.id)
-      await audit(req, threadEntry('thread.delete', thread))
+      await audit(req, threadAuditEntry('thread.delete', thread))
       return reply({ id: thread.id, deleted: true })
     },
   }

@@ -109,7 +109,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     // A thread answers one turn at a time: one begun meanwhile would answer without this one's
     // exchange, and their items would interleave. A background turn holds the claim until its row
     // is queued (the running row holds the thread from then on); another, until it is kept.
-    const claim = threadId ? await lockThread(threadId, id, input.signal) : undefined
+    const claim = threadId ? await lockThread(deps, threadId, id, input.signal) : undefined
     try {
       const newestFirst = input.threadId ? await store.threadHistory(input.threadId, settings.maxHistoryItems)
         : input.previousResponseId ? await store.chainHistory(input.previousResponseId, settings.maxHistoryItems) : []
@@ -128,14 +128,6 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await claim?.release().catch(() => undefined)
       throw err
     }
-  }
-
-  /** The thread's claim for turn `id`, or a 400 conversation_locked while another turn answers in it. */
-  async function lockThread(threadId: string, id: string, signal: AbortSignal): Promise<ThreadClaim> {
-    const claim = await deps.claim(threadId, id, signal)
-    if (claim && !(await deps.backgroundIn(threadId).catch(async (err: unknown) => { await claim.release(); throw err }))) return claim
-    await claim?.release()
-    throw badRequest('Another response is still running in this conversation: retry once it has ended.', 'conversation', 'conversation_locked')
   }
 
   /**
@@ -268,12 +260,25 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
+    const streamed = streamTurn(call as Call<ChatResult>, persist, preOutput, served, {
+      finish: (content) => withCitations(content, gathered.passages),
+      citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
+    })
+    // A client gone before its stream is read (before the first byte): a generator never begun
+    // never reaches its end, so nothing would keep the turn or free the thread. The turn ends
+    // there, keeping nothing (the client saw nothing); its failed end frees the thread (turn()).
+    let begun = false
+    const abandoned = (): void => { if (!begun) fail(toGatewayError(input.signal.reason ?? new Error('client closed the connection'))) }
+    input.signal.addEventListener('abort', abandoned, { once: true })
+    if (input.signal.aborted) abandoned()
     return {
       ...base,
-      events: streamTurn(call as Call<ChatResult>, persist, preOutput, served, {
-        finish: (content) => withCitations(content, gathered.passages),
-        citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
-      }),
+      events: (async function* (): AsyncGenerator<TurnEvent> {
+        begun = true
+        input.signal.removeEventListener('abort', abandoned)
+        if (input.signal.aborted) return
+        yield* streamed
+      })(),
     }
   }
 
@@ -315,6 +320,14 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       // A title is a nicety: a failed one leaves the thread untitled.
     }
   }
+}
+
+/** Thread `threadId`'s claim for `holder` (a turn, an edit of its items), or a 400 conversation_locked while a turn answers in it. */
+export async function lockThread(deps: Pick<TurnDeps, 'claim' | 'backgroundIn'>, threadId: string, holder: string, signal: AbortSignal): Promise<ThreadClaim> {
+  const claim = await deps.claim(threadId, holder, signal)
+  if (claim && !(await deps.backgroundIn(threadId).catch(async (err: unknown) => { await claim.release(); throw err }))) return claim
+  await claim?.release()
+  throw badRequest('Another response is still running in this conversation: retry once it has ended.', 'conversation', 'conversation_locked')
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../plugin-api/index.ts'
-import { auditTo, systemAuditTo, type Audit, type SystemAudit } from '../kit/audit.ts'
+import { auditTo, systemAuditTo, type Audit, type SystemAudit } from '../../contracts/audit.ts'
 import { attachment } from '../kit/download.ts'
 import { listOf } from '../kit/schema.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'

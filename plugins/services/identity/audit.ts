@@ -1,10 +1,10 @@
 /**
- * What the keys and users services tell the audit trail: each change once made (kit/audit.ts), a
+ * What the keys and users services tell the audit trail: each change once made (contracts/audit.ts), a
  * key described field by field from what names it (its prefix, never its secret).
  */
 import type { ApiKeyRecord, JsonObject } from '../../contracts/capabilities.ts'
 
-export { auditTo, type Audit } from '../kit/audit.ts'
+export { auditTo, type Audit } from '../../contracts/audit.ts'
 
 /** A key as the trail names it: its settings, never its secret. */
 export const keyDetails = (key: ApiKeyRecord): JsonObject => ({

@@ -5,7 +5,7 @@
  * that changes a collection does it through `recorded(req)`: the Rag capability, recording what
  * that request's caller changed. Names and ids only, never a document's text.
  */
-import type { Audit } from '../kit/audit.ts'
+import type { Audit } from '../../contracts/audit.ts'
 import type { CollectionRecord, DocumentRecord, Rag } from '../../contracts/rag.ts'
 
 type Request = Parameters<Audit>[0]

@@ -7,7 +7,7 @@
 import { GatewayError, badRequest, definePlugin, notFound, type Caller, type ChatResponse, type GatewayCalls, type JsonSchema, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
 import { Files, type StoredFile } from '../../contracts/files.ts'
-import { auditTo } from '../kit/audit.ts'
+import { auditTo } from '../../contracts/audit.ts'
 import { recordedRag, type RecordedRag } from './audit.ts'
 import { unansweredRoutes } from '../../contracts/route-names.ts'
 import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentAttributes, type DocumentRecord, type DocumentStatus } from '../../contracts/rag.ts'

@@ -4,7 +4,7 @@
  * every problem, or stored with a dataset record.
  */
 import { badRequest, notFound, type Caller, type RouteSpec, type Tokenizer } from '../../../plugin-api/index.ts'
-import type { Audit } from '../kit/audit.ts'
+import type { Audit } from '../../contracts/audit.ts'
 import { listOf } from '../kit/schema.ts'
 import { ownerFilter, ownerOf, type Files, type FileUpload, type StoredFile } from '../../contracts/files.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'

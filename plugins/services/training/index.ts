@@ -22,7 +22,7 @@ import {
 import { EMPTY_BODY_SCHEMA, listOf } from '../kit/schema.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { AuditLog, Identity, type JsonObject } from '../../contracts/capabilities.ts'
-import { auditTo, type Audit } from '../kit/audit.ts'
+import { auditTo, type Audit } from '../../contracts/audit.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Files, ownerFilter, ownerOf, type StoredFile } from '../../contracts/files.ts'
 import { DeletedModels, FineTuning, type FineTuneHyperparameter, type FineTuner } from '../../contracts/fine-tuning.ts'

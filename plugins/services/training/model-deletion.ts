@@ -14,7 +14,7 @@ import {
   type Caller, type GatewayCalls, type RouteSpec, type Stage,
 } from '../../../plugin-api/index.ts'
 import { DeletedModels, type FineTuneCheckpoint, type FineTuner } from '../../contracts/fine-tuning.ts'
-import type { Audit } from '../kit/audit.ts'
+import type { Audit } from '../../contracts/audit.ts'
 import type { Deployments } from './deployments.ts'
 import { TERMINAL, type JobRecord, type JobRepository } from './jobs.ts'
 

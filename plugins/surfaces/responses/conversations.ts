@@ -5,7 +5,8 @@
  */
 import { notFound, type Caller, type RouteSpec } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import { itemView, type Conversations, type ItemRecord, type Slice, type ThreadRecord } from '../../contracts/conversations.ts'
+import { auditTo, type Audit } from '../../contracts/audit.ts'
+import { itemView, threadAuditEntry, type Conversations, type ItemRecord, type Slice, type ThreadRecord } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { checkFileParts, inputItems } from './input.ts'
 
@@ -36,7 +37,8 @@ export const listOf = (page: Slice<ItemRecord>): JsonObject => ({
 
 const conversationOut = (t: ThreadRecord): JsonObject => ({ id: t.id, object: 'conversation', created_at: Math.floor(t.createdAt.getTime() / 1000), metadata: t.metadata })
 
-export function conversationRoutes(conversations: Conversations, files: Files | undefined): RouteSpec[] {
+/** `audit`: creating, updating and deleting a conversation is recorded as the console's threads are (thread.create, .update, .delete). */
+export function conversationRoutes(conversations: Conversations, files: Files | undefined, audit: Audit = auditTo(undefined, undefined)): RouteSpec[] {
   const reach = (caller: Caller, id: string) => reachableConversation(conversations, caller, id)
   const items = async (raw: unknown, param: string, caller: Caller) => {
     const contents = inputItems(raw ?? [], param, conversations.maxInputChars)
@@ -47,11 +49,13 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
   const create: RouteSpec<{ items?: unknown; metadata?: Record<string, string> | null }> = {
     method: 'POST', path: '/v1/conversations', summary: 'Create a conversation, optionally with items.', permission: CHAT,
     body: { type: 'object', properties: { items: { type: ['array', 'null'], maxItems: MAX_ITEMS_PER_CALL }, metadata: METADATA } },
-    async handle({ caller, body }) {
+    async handle(req) {
+      const { caller, body } = req
       const { thread } = await conversations.threads.create(
         { userId: caller.principal.userId, department: caller.principal.department ?? null, metadata: body.metadata ?? undefined },
         await items(body.items, 'items', caller),
       )
+      await audit(req, threadAuditEntry('thread.create', thread))
       return conversationOut(thread)
     },
   }
@@ -62,16 +66,19 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
   const update: RouteSpec<{ metadata: Record<string, string> }, unknown, { id: string }> = {
     method: 'POST', path: '/v1/conversations/:id', summary: 'Replace a conversation\'s metadata.', permission: CHAT, params: CONVERSATION_PARAMS,
     body: { type: 'object', required: ['metadata'], properties: { metadata: METADATA } },
-    async handle({ caller, params, body }) {
-      const thread = await reach(caller, params.id)
-      return conversationOut((await conversations.threads.update(thread.id, { metadata: body.metadata ?? {} }))!)
+    async handle(req) {
+      const thread = await reach(req.caller, req.params.id)
+      const updated = (await conversations.threads.update(thread.id, { metadata: req.body.metadata ?? {} }))!
+      await audit(req, threadAuditEntry('thread.update', updated, { changed: ['metadata'] }))
+      return conversationOut(updated)
     },
   }
   const remove: RouteSpec<unknown, unknown, { id: string }> = {
     method: 'DELETE', path: '/v1/conversations/:id', summary: 'Delete a conversation and its items.', permission: CHAT, params: CONVERSATION_PARAMS,
-    async handle({ caller, params }) {
-      const thread = await reach(caller, params.id)
+    async handle(req) {
+      const thread = await reach(req.caller, req.params.id)
       await conversations.threads.delete(thread.id)
+      await audit(req, threadAuditEntry('thread.delete', thread))
       return { id: thread.id, object: 'conversation.deleted', deleted: true }
     },
   }
@@ -87,7 +94,9 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
     body: { type: 'object', required: ['items'], properties: { items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS_PER_CALL } } },
     async handle({ caller, params, body }) {
       const thread = await reach(caller, params.id)
-      const added = await conversations.threads.append(thread.id, await items(body.items, 'items', caller))
+      const adding = await items(body.items, 'items', caller)
+      // Items added while a turn answers would fall among its own: refused, as a second turn is.
+      const added = await conversations.exclusive(thread.id, () => conversations.threads.append(thread.id, adding))
       return listOf({ data: added, hasMore: false })
     },
   }
@@ -104,7 +113,7 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
     method: 'DELETE', path: '/v1/conversations/:id/items/:item_id', summary: 'Delete an item; answers the conversation.', permission: CHAT, params: ITEM_PARAMS,
     async handle({ caller, params }) {
       const thread = await reach(caller, params.id)
-      if (!(await conversations.threads.deleteItem(thread.id, params.item_id))) throw notFound(`No item with id '${params.item_id}' in this conversation.`, 'item_not_found', 'item_id')
+      if (!(await conversations.exclusive(thread.id, () => conversations.threads.deleteItem(thread.id, params.item_id)))) throw notFound(`No item with id '${params.item_id}' in this conversation.`, 'item_not_found', 'item_id')
       return conversationOut(thread)
     },
   }

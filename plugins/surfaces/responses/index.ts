@@ -11,7 +11,8 @@
  * RAG service's `file_search`), registered with `Conversations.registerTool`.
  */
 import { badRequest, definePlugin, notFound, sse, type Caller, type RouteSpec, type SseFrame, type Surface } from '../../../plugin-api/index.ts'
-import type { JsonObject } from '../../contracts/capabilities.ts'
+import { AuditLog, type JsonObject } from '../../contracts/capabilities.ts'
+import { auditTo, type Audit } from '../../contracts/audit.ts'
 import { Conversations, type AssistantRecord } from '../../contracts/conversations.ts'
 import { METADATA, conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
@@ -94,7 +95,7 @@ async function* after(frames: AsyncIterable<SseFrame>, sequence: number): AsyncG
   for await (const frame of frames) if (n++ > sequence) yield frame
 }
 
-export function responsesSurface(conversations: Conversations, files: Files | undefined): Surface {
+export function responsesSurface(conversations: Conversations, files: Files | undefined, audit?: Audit): Surface {
   /** The assistant a `model: assistant/<name>` names, if the caller may use it. */
   async function assistantOf(caller: Caller, model: string): Promise<AssistantRecord | undefined> {
     if (!model.startsWith(ASSISTANT_PREFIX)) return undefined
@@ -210,7 +211,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
     },
   }
 
-  return { endpoints: [create, get, remove, cancel, inputItemsRoute, ...conversationRoutes(conversations, files)] }
+  return { endpoints: [create, get, remove, cancel, inputItemsRoute, ...conversationRoutes(conversations, files, audit)] }
 }
 
 export default definePlugin<Record<string, never>, Surface>({
@@ -219,10 +220,10 @@ export default definePlugin<Record<string, never>, Surface>({
   description: 'OpenAI\'s Responses and Conversations APIs over the conversations service, for every provider.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   needs: [Conversations],
-  uses: [Files],
+  uses: [Files, AuditLog],
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) throw new Error('the Responses API keeps responses and conversations: add `conversations: {}` under `services:` (and a `store:`)')
-    return responsesSurface(conversations, ctx.tryGet(Files))
+    return responsesSurface(conversations, ctx.tryGet(Files), auditTo(ctx.tryGet(AuditLog), ctx.logger))
   },
 })

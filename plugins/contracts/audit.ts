@@ -3,8 +3,8 @@
  * action it has done: by the request's caller, or by `system` for what the gateway does by itself
  * (an expiry sweep), never failing the request or the work.
  */
-import type { Caller, Logger } from '../../../plugin-api/index.ts'
-import type { AuditEntry, AuditLog } from '../../contracts/capabilities.ts'
+import type { Caller, Logger } from '../../plugin-api/index.ts'
+import type { AuditEntry, AuditLog } from './capabilities.ts'
 
 /** Record one action of `req`'s caller; never fails the request (a failure is logged, with the entry). */
 export type Audit = (req: { readonly caller: Caller; readonly requestId: string }, entry: Omit<AuditEntry, 'actor' | 'requestId'>) => Promise<void>
