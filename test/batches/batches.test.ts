@@ -479,7 +479,8 @@ services:
     const lines = Array.from({ length: 12 }, (_, i) => chat(`u${i}`, `line ${i}`, 'for-users'))
     const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'requests.jsonl', { type: 'application/jsonl' }), purpose: 'batch' })
     const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
-    await waitFor(() => sent === 6, 10_000, 20)
+    // Generous: on a loaded machine (CI beside other jobs) two steps' queue round trips took over 10 s.
+    await waitFor(() => sent === 6, 25_000, 20)
     return { created, sent: () => sent, release }
   }
   const ended = async (id: string): Promise<OpenAI.Batch> =>
@@ -503,7 +504,7 @@ services:
     expect(done.request_counts).toMatchObject({ total: 12, completed: 6 })
     expect(batch.sent()).toBe(6)
     handler = answer
-  })
+  }, 60_000)
 
   /** A batch of `name`'s, held after its first step while an admin gives them `role`; its end, the first step's lines answered, the rest failed, and the failed lines. */
   async function batchAcrossRoleChange(name: string, role: string) {
@@ -525,12 +526,12 @@ services:
     const { done, errors } = await batchAcrossRoleChange('erin', 'intern')
     expect(done.status).toBe('completed')
     expect(errors.map((e) => e.response.status_code)).toEqual(Array(6).fill(404))
-  })
+  }, 60_000)
 
   it('refuses the next lines, as a request would be, once the user\'s new role lacks the chat permission', async () => {
     const { errors } = await batchAcrossRoleChange('fay', 'auditor')
     expect(errors.map((e) => [e.response.status_code, e.response.body.error.code])).toEqual(Array(6).fill([403, 'permission_denied']))
-  })
+  }, 60_000)
 })
 
 describe('batch step waits', () => {
