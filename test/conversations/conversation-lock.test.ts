@@ -88,6 +88,34 @@ describe.each<StoreKind>(['embedded', 'postgres'])('a conversation answers one t
     expect(await texts(alice, conversation.id)).toEqual(['streamed', 'reply to: streamed', 'after', 'then', 'reply to: then'])
   })
 
+  it.runIf(store === 'embedded' || POSTGRES_ENABLED)('refuses deleting the conversation while a turn answers in it (streamed or background), so no turn writes into a deleted one, and deletes it after', async () => {
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'hello' }] })
+    f.upstream.handle(openAIUpstreamHandler({ delayMs: 200 }))
+    const streamed = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'streamed', stream: true })
+    const events = streamed[Symbol.asyncIterator]()
+    expect((await events.next()).value?.type).toBe('response.created')
+    const refused = await alice.conversations.delete(conversation.id).catch((err: unknown) => err)
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(refused).toMatchObject(LOCKED)
+    expect((refused as Error).message).toMatch(/response is still running/)
+    // The console's API over the same thread refuses it alike.
+    expect(await f.call('alice', 'DELETE', `/api/v1/chat/threads/${conversation.id}`)).toMatchObject({ status: 400, body: { success: false } })
+    let completed: OpenAI.Responses.Response | undefined
+    for (let e = await events.next(); !e.done; e = await events.next()) if (e.value.type === 'response.completed') completed = e.value.response
+    expect(completed?.status).toBe('completed')
+    expect(await texts(alice, conversation.id)).toEqual(['hello', 'streamed', 'reply to: streamed'])
+
+    // A background turn holds it from the moment it is queued to its end.
+    f.upstream.handle(slowly(400))
+    const queued = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'in the background', background: true })
+    await expect(alice.conversations.delete(conversation.id)).rejects.toMatchObject(LOCKED)
+    await expect.poll(async () => (await alice.responses.retrieve(queued.id)).status, { timeout: 10_000 }).toBe('completed')
+    f.upstream.handle(openAIUpstreamHandler())
+    // Once the turns are over the delete goes ahead, and the conversation is gone.
+    expect(await alice.conversations.delete(conversation.id)).toEqual({ id: conversation.id, object: 'conversation.deleted', deleted: true })
+    await expect(alice.conversations.retrieve(conversation.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+  })
+
   it.runIf(store === 'embedded' || POSTGRES_ENABLED)('frees the conversation when the turn fails, and a claim whose process died expires', async () => {
     const conversation = await alice.conversations.create({})
     f.upstream.handle((_req, res) => { res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'bad', type: 'invalid_request_error', code: null, param: null } })) })

@@ -133,7 +133,8 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
     method: 'DELETE', path: '/threads/:id', summary: 'Delete a thread and its messages.', permission: CHAT, params: ID_PARAMS, response: DELETED_SCHEMA,
     async handle(req) {
       const thread = await reachableThread(conversations, req.caller, req.params.id)
-      await conversations.threads.delete(thread.id)
+      // Not while a turn answers in it: a 400 conversation_locked, as on /v1/conversations.
+      await conversations.exclusive(thread.id, () => conversations.threads.delete(thread.id))
       await audit(req, threadAuditEntry('thread.delete', thread))
       return reply({ id: thread.id, deleted: true })
     },

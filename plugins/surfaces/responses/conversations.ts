@@ -77,7 +77,9 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
     method: 'DELETE', path: '/v1/conversations/:id', summary: 'Delete a conversation and its items.', permission: CHAT, params: CONVERSATION_PARAMS,
     async handle(req) {
       const thread = await reach(req.caller, req.params.id)
-      await conversations.threads.delete(thread.id)
+      // Not while a turn answers in it (it would keep writing into a conversation that is gone):
+      // refused as a second turn or an item edit is, so a client retries all three alike.
+      await conversations.exclusive(thread.id, () => conversations.threads.delete(thread.id))
       await audit(req, threadAuditEntry('thread.delete', thread))
       return { id: thread.id, object: 'conversation.deleted', deleted: true }
     },
