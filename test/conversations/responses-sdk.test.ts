@@ -290,11 +290,19 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
       const response = await alice.responses.create({ model: 'chat-a', input: 'hi' })
       expect(response.model).toBe(completion.model)
       expect((await alice.responses.retrieve(response.id)).model).toBe(completion.model)
-      const events: OpenAI.Responses.ResponseStreamEvent[] = []
-      for await (const event of await alice.responses.create({ model: 'chat-a', input: 'hi', stream: true })) events.push(event)
-      // Before the first chunk, the target the call went to; then the upstream's own name.
-      expect((events[0] as OpenAI.Responses.ResponseCreatedEvent).response.model).toBe('gpt-4o-mini')
-      expect((events.at(-1) as OpenAI.Responses.ResponseCompletedEvent).response.model).toBe(completion.model)
+      // Streamed, every event that carries the Response names the same model, as OpenAI's do,
+      // response.created included (not the route's target first, the upstream's at the end);
+      // in a conversation too; and the stored Response names it.
+      const conversation = await alice.conversations.create({})
+      for (const params of [{}, { conversation: conversation.id }]) {
+        const events: OpenAI.Responses.ResponseStreamEvent[] = []
+        for await (const event of await alice.responses.create({ model: 'chat-a', input: 'hi', stream: true, ...params })) events.push(event)
+        const carrying = events.filter((e): e is Extract<OpenAI.Responses.ResponseStreamEvent, { response: OpenAI.Responses.Response }> => 'response' in e)
+        expect(carrying.map((e) => [e.type, e.response.model])).toEqual([
+          ['response.created', completion.model], ['response.in_progress', completion.model], ['response.completed', completion.model],
+        ])
+        expect((await alice.responses.retrieve(carrying[0].response.id)).model).toBe(completion.model)
+      }
       const queued = await alice.responses.create({ model: 'chat-b', input: 'hi', background: true })
       expect(queued.model).toBe('chat-b')
       const done = (await waitFor(async () => {

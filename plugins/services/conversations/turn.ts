@@ -7,7 +7,7 @@
  */
 import {
   GatewayError, badRequest, isChatStream, toGatewayError, withDeadline,
-  type Call, type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatResult, type ChatTool, type ExchangeOutcome, type GatewayCalls, type Logger, type Principal,
+  type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatTool, type ExchangeOutcome, type GatewayCalls, type Logger, type Principal,
 } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { withdrawal } from '../../contracts/principals.ts'
@@ -16,6 +16,7 @@ import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
 import type { ThreadClaim } from './data/claims.ts'
 import { readFileParts } from './file-parts.ts'
+import { readAhead } from './read-ahead.ts'
 import { contextWindowTokens, fittedHistory, requireKnownCalls, type Window } from './context.ts'
 import { fileCitations, gatherContext, withCitations } from './grounding.ts'
 import { newId } from '../kit/ids.ts'
@@ -260,7 +261,11 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
-    const streamed = streamTurn(call as Call<ChatResult>, persist, preOutput, served, {
+    // OpenAI names the resolved model in every event, response.created included: the first chunk
+    // is read before the turn is handed back, so the draft names the upstream's model as the end does.
+    const { first, stream: chunks } = await readAhead(call.result)
+    if (first?.model) served.model = first.model
+    const streamed = streamTurn(chunks, persist, preOutput, served, {
       finish: (content) => withCitations(content, gathered.passages),
       citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
     })
@@ -342,7 +347,7 @@ export async function lockThread(deps: Pick<TurnDeps, 'claim' | 'backgroundIn'>,
  * `served` takes the model the chunks name.
  */
 async function* streamTurn(
-  call: Call<ChatResult>,
+  chunks: AsyncIterable<ChatChunk>,
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
   before: readonly JsonObject[],
   served: { model: string },
@@ -376,7 +381,7 @@ async function* streamTurn(
     }
   }
   try {
-    for await (const chunk of call.result as AsyncIterable<ChatChunk>) {
+    for await (const chunk of chunks) {
       if (chunk.model) served.model = chunk.model
       const choice = chunk.choices[0]
       if (!choice) continue
