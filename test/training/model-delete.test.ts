@@ -160,6 +160,18 @@ features: { custom_models: true }
     }])
     const events = (await alice.fineTuning.jobs.listEvents(id, { limit: 100 })).data.map((e) => e.message)
     expect(events).toContain(`The checkpoint model ${step1} (step 1) was deleted, here and on openai.`)
+
+    // The job's checkpoints list only those ready to use, as OpenAI's: the deleted one is left
+    // out (on /api/v1 too), and pages do not count it (the newest, alone, is the last page).
+    const left = (await alice.fineTuning.jobs.checkpoints.list(id)).data
+    expect(left.map((c) => c.fine_tuned_model_checkpoint)).toEqual(checkpoints.map((c) => c.fine_tuned_model_checkpoint).filter((m) => m !== step1))
+    expectOpenAISchema('ListFineTuningJobCheckpointsResponse', { object: 'list', data: left, first_id: left[0]?.id ?? null, last_id: left.at(-1)?.id ?? null, has_more: false })
+    const managed = await call(gw, 'GET', `/api/v1/training/jobs/${id}/checkpoints`, { headers: bearer(ALICE) })
+    expect(managed.body.data.map((c: { fine_tuned_model_checkpoint: string }) => c.fine_tuned_model_checkpoint)).not.toContain(step1)
+    expect(checkpoints.map((c) => c.step_number)).toEqual([2, 1])
+    const first = await alice.fineTuning.jobs.checkpoints.list(id, { limit: 1 })
+    expect([first.data.map((c) => c.step_number), first.has_more]).toEqual([[2], false])
+    expect((await alice.fineTuning.jobs.checkpoints.list(id, { after: checkpoints[0].id })).data).toEqual([])
   })
 
   it('lets only a caller who may manage the job delete its model: its owner, or a role whose data scope reaches it', async () => {

@@ -5040,7 +5040,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The models the provider saved during training (newest step first), once the job trained. */
+        /** The models the provider saved during training (newest step first), once the job trained; one deleted (DELETE /v1/models/{model}) is left out. */
         get: {
             parameters: {
                 query?: {
@@ -6653,7 +6653,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The models the provider saved during training (newest step first), once the job trained. */
+        /** The models the provider saved during training (newest step first), once the job trained; one deleted (DELETE /v1/models/{model}) is left out. */
         get: {
             parameters: {
                 query?: {

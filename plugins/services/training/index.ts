@@ -283,15 +283,19 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       handle: async (req) => view(await pauseOrResume(t, req, (req.params as { id: string }).id, action)),
     })),
     {
-      method: 'GET', path: `${base}/:id/checkpoints`, summary: 'The models the provider saved during training (newest step first), once the job trained.', permission: PERMISSION, params: ID_PARAMS, ...answers(listOf(CHECKPOINT_SCHEMA)),
+      method: 'GET', path: `${base}/:id/checkpoints`, summary: 'The models the provider saved during training (newest step first), once the job trained; one deleted (DELETE /v1/models/{model}) is left out.', permission: PERMISSION, params: ID_PARAMS, ...answers(listOf(CHECKPOINT_SCHEMA)),
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 }, after: { type: 'string' } } },
       async handle({ caller, params, query }) {
         const job = await reachableJob(t.jobs, caller, (params as { id: string }).id)
         const q = query as { limit: number; after?: string }
-        const all = [...job.checkpoints].sort((a, b) => b.step - a.step)
-        const from = q.after === undefined ? 0 : all.findIndex((c) => c.id === q.after) + 1
-        const page = all.slice(from, from + q.limit).map((c) => openAICheckpoint(job, c))
-        const hasMore = from + q.limit < all.length
+        const sorted = [...job.checkpoints].sort((a, b) => b.step - a.step)
+        // OpenAI lists the checkpoints that are ready to use: a deleted one is not (it is no longer
+        // listed, retrieved or routed either). A cursor naming it still pages on from its place.
+        const from = q.after === undefined ? 0 : sorted.findIndex((c) => c.id === q.after) + 1
+        const deleted = await t.jobs.deletedCheckpoints(job.id)
+        const rest = sorted.slice(from).filter((c) => !deleted.has(c.model))
+        const page = rest.slice(0, q.limit).map((c) => openAICheckpoint(job, c))
+        const hasMore = q.limit < rest.length
         return openAI ? { object: 'list', data: page, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: hasMore } : reply(page, { meta: { has_more: hasMore } })
       },
     },

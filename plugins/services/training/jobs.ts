@@ -198,6 +198,11 @@ export function jobRepository(sql: SqlClient) {
       const { rowCount } = await sql.query('INSERT INTO training_deleted_checkpoints (model, job_id) VALUES ($1, $2) ON CONFLICT (model) DO NOTHING', [model, jobId])
       return rowCount > 0
     },
+    /** The job's checkpoint models deleted here. */
+    async deletedCheckpoints(jobId: string): Promise<Set<string>> {
+      const { rows } = await sql.query('SELECT model FROM training_deleted_checkpoints WHERE job_id = $1', [jobId])
+      return new Set(rows.map((r) => r.model as string))
+    },
     /** Every fine-tuned model deleted here: jobs' final models and their checkpoints. */
     async deletedModels(): Promise<string[]> {
       const { rows } = await sql.query(
