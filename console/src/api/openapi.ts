@@ -7349,7 +7349,11 @@ export interface paths {
                             type: "auto" | "static";
                         };
                         description?: string;
-                        expires_after?: Record<string, unknown>;
+                        expires_after?: {
+                            /** @constant */
+                            anchor: "last_active_at";
+                            days: number;
+                        };
                         file_ids?: string[];
                         metadata?: {
                             [key: string]: string;
@@ -7425,7 +7429,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Rename a vector store or replace its metadata. */
+        /** Rename a vector store, replace its metadata, or set its expiry (`expires_after: null` never expires). */
         post: {
             parameters: {
                 query?: never;
@@ -7438,7 +7442,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        expires_after?: Record<string, unknown> | null;
+                        expires_after?: {
+                            /** @constant */
+                            anchor: "last_active_at";
+                            days: number;
+                        } | null;
                         metadata?: {
                             [key: string]: string;
                         } | null;
@@ -7780,7 +7788,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Attach a file: extracted now, embedded in the background. */
+        /** Attach a file: extracted now (one that cannot be read is attached `failed`, saying why), embedded in the background. */
         post: {
             parameters: {
                 query?: never;
