@@ -74,6 +74,11 @@ describe('/v1/vector_stores: Word and PowerPoint files', () => {
     expect(await alice.vectorStores.retrieve(store.id)).toMatchObject({ status: 'completed', file_counts: { failed: 2, completed: 0, in_progress: 0, total: 2 } })
     expect((await alice.vectorStores.files.list(store.id, { filter: 'failed' })).data.map((f) => f.id).sort()).toEqual([bomb.id, broken.id].sort())
     expect((await alice.vectorStores.search(store.id, { query: 'Small text' })).data).toEqual([])
+    // It has no text to ingest again: a retry says to attach it again (and does not complete it empty).
+    const retry = await fetch(`${gw.url}/api/v1/rag/collections/${store.id}/documents/${bomb.id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.alice}` } })
+    expect(retry.status).toBe(409)
+    expect(await retry.json()).toMatchObject({ error: 'document_unreadable' })
+    expect((await alice.vectorStores.files.retrieve(bomb.id, { vector_store_id: store.id })).status).toBe('failed')
     // Within the bound, the same file is read.
     const fine = await upload(docxOf(['Small text.'], { 'word/media/padding.bin': new Uint8Array(1024 * 1024) }), 'fine.docx', DOCX)
     expect((await alice.vectorStores.files.createAndPoll(store.id, { file_id: fine.id }, { pollIntervalMs: 50 })).status).toBe('completed')
