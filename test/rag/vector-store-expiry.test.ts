@@ -80,6 +80,10 @@ describe('/v1/vector_stores: expires_after', () => {
     const expired = await alice.vectorStores.retrieve(store.id)
     expect(expired).toMatchObject({ status: 'expired', file_counts: { completed: 1, total: 1 } })
     expect(expired.expires_at).toBeLessThan(Date.now() / 1000)
+    // The management API shows the same collection's expiry.
+    const managed = await (await fetch(`${gw.url}/api/v1/rag/collections/${store.id}`, { headers: { authorization: `Bearer ${KEYS.alice}` } })).json()
+    expect(managed.data.expires_after_days).toBe(1)
+    expect(Math.floor(new Date(managed.data.expires_at).getTime() / 1000)).toBe(expired.expires_at)
 
     const search = alice.vectorStores.search(store.id, { query: 'Which room has a projector?' })
     await expect(search).rejects.toBeInstanceOf(BadRequestError)

@@ -3181,6 +3181,13 @@ export interface paths {
                                     total: number;
                                 };
                                 embedding_route: string;
+                                /** @description Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never. */
+                                expires_after_days: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description From then on it is expired: searches and new documents are refused, and its chunks are freed.
+                                 */
+                                expires_at: string | null;
                                 id: string;
                                 /** Format: date-time */
                                 last_active_at: string | null;
@@ -3279,6 +3286,13 @@ export interface paths {
                                     total: number;
                                 };
                                 embedding_route: string;
+                                /** @description Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never. */
+                                expires_after_days: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description From then on it is expired: searches and new documents are refused, and its chunks are freed.
+                                 */
+                                expires_at: string | null;
                                 id: string;
                                 /** Format: date-time */
                                 last_active_at: string | null;
@@ -3370,6 +3384,13 @@ export interface paths {
                                     total: number;
                                 };
                                 embedding_route: string;
+                                /** @description Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never. */
+                                expires_after_days: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description From then on it is expired: searches and new documents are refused, and its chunks are freed.
+                                 */
+                                expires_at: string | null;
                                 id: string;
                                 /** Format: date-time */
                                 last_active_at: string | null;
@@ -3512,6 +3533,13 @@ export interface paths {
                                     total: number;
                                 };
                                 embedding_route: string;
+                                /** @description Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never. */
+                                expires_after_days: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description From then on it is expired: searches and new documents are refused, and its chunks are freed.
+                                 */
+                                expires_at: string | null;
                                 id: string;
                                 /** Format: date-time */
                                 last_active_at: string | null;
