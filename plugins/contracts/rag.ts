@@ -27,6 +27,10 @@ export interface CollectionRecord {
   readonly metadata: Readonly<Record<string, string>>
   readonly createdAt: Date
   readonly lastActiveAt: Date | null
+  /** Days after its last use (or its creation, if never used) it expires; null: never. */
+  readonly expiresAfterDays: number | null
+  /** When it expires (searches and new documents are refused from then on); null: never. */
+  readonly expiresAt: Date | null
   /** Documents by status, and the bytes they hold. */
   readonly counts: DocumentCounts
   readonly bytes: number
@@ -84,6 +88,8 @@ export interface NewCollection {
   readonly deptScope?: string | null
   readonly chunking?: Partial<ChunkingSettings>
   readonly metadata?: Readonly<Record<string, string>>
+  /** Expire this many days (1 to 365) after its last use. */
+  readonly expiresAfterDays?: number
 }
 
 export interface NewDocument {
@@ -94,6 +100,11 @@ export interface NewDocument {
   readonly attributes?: Readonly<Record<string, string | number | boolean>>
   /** Per-document chunking (OpenAI's chunking_strategy on a file), else the collection's. */
   readonly chunking?: Partial<ChunkingSettings>
+  /**
+   * A file that cannot be read (corrupt, or past an extraction bound) is kept as a failed document
+   * saying why, as OpenAI's vector store files are, instead of refusing the call.
+   */
+  readonly failUnreadable?: boolean
 }
 
 /** OpenAI's attribute filters: a comparison, or `and` / `or` of filters. */
@@ -155,9 +166,10 @@ export interface DocumentFilter extends Page, Cursor {
 export interface Rag {
   createCollection(caller: Caller, gateway: GatewayCalls, input: NewCollection): Promise<CollectionRecord>
   listCollections(caller: Caller, page?: Page & Cursor): Promise<CollectionRecord[]>
-  /** A collection the caller may search; 404 otherwise. */
+  /** A collection the caller may see (expired ones too); 404 otherwise. */
   getCollection(caller: Caller, id: string): Promise<CollectionRecord>
-  updateCollection(caller: Caller, id: string, changes: { readonly name?: string; readonly metadata?: Readonly<Record<string, string>> }): Promise<CollectionRecord>
+  /** `expiresAfterDays`: null never expires; an expired collection's expiry cannot change. */
+  updateCollection(caller: Caller, id: string, changes: { readonly name?: string; readonly metadata?: Readonly<Record<string, string>>; readonly expiresAfterDays?: number | null }): Promise<CollectionRecord>
   /** With its documents and chunks. */
   deleteCollection(caller: Caller, id: string): Promise<void>
   /** Checks and extracts the text now (a clear 4xx for bad input, nothing stored), embeds in the background. */

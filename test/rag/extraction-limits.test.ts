@@ -76,7 +76,7 @@ describe('RAG: bounded document extraction', () => {
   }, 30_000)
 
   it('stops reading at timeout_ms', async () => {
-    const slow = extractInWorker('markdown', Buffer.from('*a _b '.repeat(200_000)), 'slow.md', { timeout_ms: 300, heap_mb: 512, memory_mb: 4096, pdf_max_inflated_mb: 512, office_max_inflated_mb: 256, queue: 8 })
+    const slow = extractInWorker('markdown', Buffer.from('*a _b '.repeat(200_000)), 'slow.md', { concurrency: 2, timeout_ms: 300, heap_mb: 512, memory_mb: 4096, pdf_max_inflated_mb: 512, office_max_inflated_mb: 256, queue: 8 })
     await expect(slow).rejects.toMatchObject({ status: 422, code: 'document_too_complex', message: expect.stringContaining('extraction.timeout_ms') })
   }, 30_000)
 

@@ -3181,6 +3181,13 @@ export interface paths {
                                     total: number;
                                 };
                                 embedding_route: string;
+                                /** @description Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never. */
+                                expires_after_days: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description From then on it is expired: searches and new documents are refused, and its chunks are freed.
+                                 */
+                                expires_at: string | null;
                                 id: string;
                                 /** Format: date-time */
                                 last_active_at: string | null;
@@ -3279,6 +3286,13 @@ export interface paths {
                                     total: number;
                                 };
                                 embedding_route: string;
+                                /** @description Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never. */
+                                expires_after_days: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description From then on it is expired: searches and new documents are refused, and its chunks are freed.
+                                 */
+                                expires_at: string | null;
                                 id: string;
                                 /** Format: date-time */
                                 last_active_at: string | null;
@@ -3370,6 +3384,13 @@ export interface paths {
                                     total: number;
                                 };
                                 embedding_route: string;
+                                /** @description Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never. */
+                                expires_after_days: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description From then on it is expired: searches and new documents are refused, and its chunks are freed.
+                                 */
+                                expires_at: string | null;
                                 id: string;
                                 /** Format: date-time */
                                 last_active_at: string | null;
@@ -3512,6 +3533,13 @@ export interface paths {
                                     total: number;
                                 };
                                 embedding_route: string;
+                                /** @description Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never. */
+                                expires_after_days: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description From then on it is expired: searches and new documents are refused, and its chunks are freed.
+                                 */
+                                expires_at: string | null;
                                 id: string;
                                 /** Format: date-time */
                                 last_active_at: string | null;
@@ -7349,7 +7377,11 @@ export interface paths {
                             type: "auto" | "static";
                         };
                         description?: string;
-                        expires_after?: Record<string, unknown>;
+                        expires_after?: {
+                            /** @constant */
+                            anchor: "last_active_at";
+                            days: number;
+                        };
                         file_ids?: string[];
                         metadata?: {
                             [key: string]: string;
@@ -7425,7 +7457,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Rename a vector store or replace its metadata. */
+        /** Rename a vector store, replace its metadata, or set its expiry (`expires_after: null` never expires). */
         post: {
             parameters: {
                 query?: never;
@@ -7438,7 +7470,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        expires_after?: Record<string, unknown> | null;
+                        expires_after?: {
+                            /** @constant */
+                            anchor: "last_active_at";
+                            days: number;
+                        } | null;
                         metadata?: {
                             [key: string]: string;
                         } | null;
@@ -7780,7 +7816,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Attach a file: extracted now, embedded in the background. */
+        /** Attach a file: extracted now (one that cannot be read is attached `failed`, saying why), embedded in the background. */
         post: {
             parameters: {
                 query?: never;

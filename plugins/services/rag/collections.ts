@@ -13,6 +13,7 @@ import type { CollectionRow, DocumentWork, RagRepository } from './data/reposito
 import type { chunkSearch } from './data/search.ts'
 import { SUPPORTED, extractInWorker, kindOf } from './ingest/extract.ts'
 import type { IngestJobs } from './ingest/jobs.ts'
+import { refuseExpired } from './expiry.ts'
 import type { RagConfig } from './schema.ts'
 
 const PROBE_TEXT = 'dimension probe'
@@ -31,10 +32,25 @@ const seesCollection = (caller: Caller, c: CollectionRow): boolean =>
   (c.deptScope !== null && c.deptScope === caller.principal.department) ||
   caller.reaches({ userId: c.ownerUserId, department: c.department })
 
+/**
+ * An extraction failure that is the file's own and found only by reading it (corrupt, or past an
+ * extraction bound): kept on a failed document when asked. A file of a type not read, or with no
+ * text, is still refused at once; a busy reader (503) or a crashed one (500) refuses the call.
+ */
+const UNREADABLE = new Set(['invalid_file', 'document_too_complex'])
+const unreadable = (err: unknown): err is GatewayError => err instanceof GatewayError && err.status < 500 && UNREADABLE.has(err.code)
+
 export function ragCollections(deps: RagDeps): Rag {
   const { repo, config } = deps
   /** When each collection's last_active_at was last written by this process. */
   const touched = new Map<string, number>()
+  /** Mark the collections used (their expiry counts from now), to the minute: a write per use would queue behind the store's one connection. */
+  const touch = (ids: readonly string[]): void => {
+    const now = Date.now()
+    const stale = ids.filter((id) => now - (touched.get(id) ?? 0) > TOUCH_EVERY_MS)
+    for (const id of stale) touched.set(id, now)
+    void Promise.all(stale.map((id) => repo.touchCollection(id))).catch(() => undefined)
+  }
 
   async function visible(caller: Caller, id: string): Promise<CollectionRecord> {
     const found = isUuid(id) ? await repo.getCollection(id) : undefined
@@ -101,6 +117,7 @@ export function ragCollections(deps: RagDeps): Rag {
         askDimensions: input.dimensions !== undefined,
         chunking: chunkingOf(input.chunking, { maxTokens: config.chunking.max_tokens, overlapTokens: config.chunking.overlap_tokens }),
         metadata: { ...(input.metadata ?? {}) },
+        expiresAfterDays: input.expiresAfterDays ?? null,
       })
     },
 
@@ -114,7 +131,9 @@ export function ragCollections(deps: RagDeps): Rag {
 
     async updateCollection(caller, id, changes) {
       const c = await manageable(caller, id)
-      await repo.updateCollection(c.id, { name: changes.name, metadata: changes.metadata ? { ...changes.metadata } : undefined })
+      // Its chunks may already be freed: an expired store stays expired.
+      if (changes.expiresAfterDays !== undefined) refuseExpired(c, 'expires_after')
+      await repo.updateCollection(c.id, { name: changes.name, metadata: changes.metadata ? { ...changes.metadata } : undefined, expiresAfterDays: changes.expiresAfterDays })
       return (await repo.getCollection(c.id))!
     },
 
@@ -126,13 +145,20 @@ export function ragCollections(deps: RagDeps): Rag {
     async addDocument(caller, collectionId, doc: NewDocument) {
       checkAttributes(doc.attributes)
       const c = await manageable(caller, collectionId)
+      refuseExpired(c)
       if (doc.data.length === 0) throw badRequest(`'${doc.filename}' is empty.`, 'file', 'empty_file')
       if (doc.data.length > config.max_file_bytes) {
         throw new GatewayError(`'${doc.filename}' is ${doc.data.length} bytes; the limit is ${config.max_file_bytes} (services.rag.max_file_bytes).`, { status: 413, code: 'file_too_large', param: 'file' })
       }
       const kind = kindOf(doc.filename, doc.contentType, doc.data)
       if (!kind) throw badRequest(`'${doc.filename}' (${doc.contentType}) is not a supported file type: send ${SUPPORTED}.`, 'file', 'unsupported_file')
-      const sections = await extractInWorker(kind, doc.data, doc.filename, config.extraction)
+      const read = await extractInWorker(kind, doc.data, doc.filename, config.extraction).then(
+        (sections) => ({ sections }),
+        (err: unknown) => {
+          if (doc.failUnreadable && unreadable(err)) return { sections: [], failed: { code: err.code, message: err.message } }
+          throw err
+        },
+      )
       const { principal } = caller
       const record = await repo.upsertDocument({
         collectionId: c.id,
@@ -142,12 +168,14 @@ export function ragCollections(deps: RagDeps): Rag {
         kind,
         bytes: doc.data.length,
         contentHash: createHash('sha256').update(doc.data).digest('hex'),
-        sections,
+        sections: read.sections,
+        failed: 'failed' in read ? read.failed : undefined,
         attributes: { ...(doc.attributes ?? {}) },
         chunking: chunkingOf(doc.chunking, c.chunking),
         uploader: { userId: principal.userId, role: principal.role, department: principal.department, keyId: principal.keyId, allowedModels: principal.allowedModels },
       })
-      await deps.jobs.submit(record.id)
+      touch([c.id])
+      if (record.status === 'queued') await deps.jobs.submit(record.id)
       return record
     },
 
@@ -176,6 +204,8 @@ export function ragCollections(deps: RagDeps): Rag {
 
     async retryDocument(caller, collectionId, id) {
       const doc = await documentOf(caller, collectionId, id, true)
+      refuseExpired((await seen(caller, collectionId)))
+      if (doc.status === 'failed' && doc.sections.length === 0) throw new GatewayError(`'${doc.filename}' could not be read (${doc.error?.message ?? 'no text'}); attach it again once that is fixed.`, { status: 409, code: 'document_unreadable', param: 'document_id' })
       if (!await repo.requeue(doc.id)) throw new GatewayError(`The document is ${doc.status}; only a failed one can be retried.`, { status: 409, code: 'document_not_failed', param: 'document_id' })
       await deps.jobs.submit(doc.id)
       return (await repo.documentById(doc.id))!
@@ -184,6 +214,7 @@ export function ragCollections(deps: RagDeps): Rag {
     async search(caller, gateway, collectionIds, query, options: SearchOptions = {}) {
       if (!query.trim()) throw badRequest('The query is empty.', 'query', 'empty_query')
       const collections = await Promise.all([...new Set(collectionIds)].map((id) => seen(caller, id)))
+      for (const c of collections) refuseExpired(c)
       const topK = options.topK ?? config.top_k
       // The query is embedded once per (route, dimension) the collections use.
       const vectors = new Map<string, Promise<number[]>>()
@@ -198,11 +229,7 @@ export function ragCollections(deps: RagDeps): Rag {
       }
       const perCollection = await Promise.all(collections.map(async (c) =>
         deps.search.search({ collection: c, vector: await vectorFor(c), text: query, topK, filters: options.filters, hybrid: options.hybrid === true || options.hybridWeights !== undefined, weights: options.hybridWeights })))
-      // Last activity to the minute: a write per search would queue behind the store's one connection.
-      const now = Date.now()
-      const stale = collections.filter((c) => now - (touched.get(c.id) ?? 0) > TOUCH_EVERY_MS)
-      for (const c of stale) touched.set(c.id, now)
-      void Promise.all(stale.map((c) => repo.touchCollection(c.id))).catch(() => undefined)
+      touch(collections.map((c) => c.id))
       const threshold = options.scoreThreshold ?? -Infinity
       return perCollection.flat().filter((h) => h.score >= threshold).sort((a, b) => b.score - a.score).slice(0, topK) satisfies SearchHit[]
     },

@@ -24,6 +24,7 @@ import { assistantGrounding } from './retriever.ts'
 import { ragRepository } from './data/repository.ts'
 import { FileBatches, fileBatchRepository } from './data/file-batches.ts'
 import { chunkSearch, hasIterativeScan } from './data/search.ts'
+import { startExpirySweep } from './expiry.ts'
 import { ingestDocument } from './ingest/ingest.ts'
 import { startIngestJobs } from './ingest/jobs.ts'
 import { ragRoutes } from './routes.ts'
@@ -79,7 +80,9 @@ const rag = definePlugin<RagConfig, Service>({
     const conversations = ctx.tryGet(Conversations)
     // A deleted /v1/files file leaves every vector store it was attached to (as OpenAI's files.delete does).
     const detachDeleted = ctx.tryGet(Files)?.onDelete(async (file) => { await repo.deleteDocumentsOfFile(file.id) })
-    const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k)), detachDeleted]
+    // One sweeper per process that runs jobs (a worker of --workers does not).
+    const stopSweep = ctx.runsJobs ? startExpirySweep(repo, config.expiry_sweep_ms, ctx.logger) : undefined
+    const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k)), detachDeleted, stopSweep]
     return {
       routes: ragRoutes(collections, recordedRag(collections, auditTo(ctx.tryGet(AuditLog), ctx.logger))),
       check(routes) {

@@ -7,11 +7,14 @@ export interface RagConfig {
   ingest_concurrency: number
   top_k: number
   lease_s: number
+  expiry_sweep_ms: number
   extraction: ExtractionLimits
 }
 
 /** What reading one uploaded document may take, in a worker thread of its own (ingest/extract.ts). */
 export interface ExtractionLimits {
+  /** Documents read at once in this process (each in a thread of its own); others wait in `queue`. */
+  concurrency: number
   timeout_ms: number
   heap_mb: number
   memory_mb: number
@@ -42,16 +45,18 @@ export const configSchema = {
     top_k: { type: 'integer', minimum: 1, maximum: 50, default: 5, description: 'Hits a search returns when the request does not say.' },
     extraction: {
       type: 'object', additionalProperties: false, default: {},
-      description: 'Bounds on reading one uploaded document to text, which runs in a worker thread of its own (two at once): past one, the upload is a 422 document_too_complex.',
+      description: 'Bounds on reading one uploaded document (PDF, Word, PowerPoint, Markdown, HTML) to text, which runs in a worker thread of its own: past one, an upload to a collection is a 422 document_too_complex, and a file attached to a vector store is attached `failed` with `last_error.code: invalid_file`.',
       properties: {
+        concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Documents read at once in this process, each in a thread of its own (plain text is only decoded, without one); others wait in `queue`.' },
         timeout_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How long reading a document may take.' },
         heap_mb: { type: 'integer', minimum: 32, default: 512, description: 'The reading thread\'s JavaScript heap.' },
         memory_mb: { type: 'integer', minimum: 64, default: 1024, description: 'How far the process\'s memory (RSS) may grow while a document is read: what a PDF decodes is held outside the heap, so heap_mb alone does not bound it.' },
-        queue: { type: 'integer', minimum: 0, default: 8, description: 'Uploads that may wait for a reading thread (two read at once); past it an upload is a 503 with retry-after.' },
+        queue: { type: 'integer', minimum: 0, default: 8, description: 'Uploads that may wait for a reading thread (`concurrency` read at once); past it an upload is a 503 with retry-after.' },
         pdf_max_inflated_mb: { type: 'integer', minimum: 1, default: 512, description: 'How much a PDF\'s compressed text streams may inflate to, together (a small file can hold gigabytes).' },
         office_max_inflated_mb: { type: 'integer', minimum: 1, default: 256, description: 'How much a Word (.docx) or PowerPoint (.pptx) file, a zip archive, may inflate to: the sizes its entries declare, added up before anything is inflated.' },
       },
     },
+    expiry_sweep_ms: { type: 'integer', minimum: 50, default: 60_000, description: 'How often the chunks of expired vector stores (`expires_after`) are deleted, a bounded number at a time; the stores refuse searches and files from their expiry on.' },
     lease_s: {
       type: 'integer', minimum: 10, default: 300,
       description: 'A document being ingested whose worker has not reported progress for this long is taken up again (the worker died).',

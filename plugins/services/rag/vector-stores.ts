@@ -54,31 +54,36 @@ function chunkingOf(strategy: Chunking | undefined): Partial<ChunkingSettings> |
   return { maxTokens: size, overlapTokens: overlap }
 }
 
-/** Stores here never expire: an `expires_after` is refused, not dropped (null, "never", is what they do). */
-function neverExpires(expiresAfter: unknown): void {
-  if (expiresAfter !== undefined && expiresAfter !== null) throw badRequest('Vector stores on this gateway do not expire; leave out `expires_after`.', 'expires_after', 'unsupported_parameter')
-}
+/** OpenAI's `expires_after`: the only anchor is the last use; from a day to a year. */
+const EXPIRES_AFTER = object({ anchor: { const: 'last_active_at' }, days: { type: 'integer', minimum: 1, maximum: 365 } }, ['anchor', 'days'])
+interface ExpiresAfter { anchor: 'last_active_at'; days: number }
 
 function storeView(c: CollectionRecord) {
   const inProgress = c.counts.queued + c.counts.processing
+  const expired = c.expiresAt !== null && c.expiresAt.getTime() <= Date.now()
   return {
     id: c.id, object: 'vector_store', created_at: unix(c.createdAt), name: c.name, description: c.description, usage_bytes: c.bytes,
     file_counts: { in_progress: inProgress, completed: c.counts.completed, failed: c.counts.failed, cancelled: 0, total: c.counts.total },
-    // `expires_after` is left out, not null: OpenAI's schema types it as an object (stores here never expire).
-    status: inProgress > 0 ? 'in_progress' : 'completed', expires_at: null,
+    // Without an expiry `expires_after` is left out, not null: OpenAI's schema types it as an object.
+    ...(c.expiresAfterDays === null ? {} : { expires_after: { anchor: 'last_active_at', days: c.expiresAfterDays } }),
+    status: expired ? 'expired' : inProgress > 0 ? 'in_progress' : 'completed', expires_at: c.expiresAt ? unix(c.expiresAt) : null,
     last_active_at: c.lastActiveAt ? unix(c.lastActiveAt) : null, metadata: c.metadata,
   }
 }
 
-/** The codes OpenAI's `last_error` may carry; any other failure is a `server_error`. */
-const LAST_ERROR_CODES = new Set(['server_error', 'unsupported_file', 'invalid_file'])
+/**
+ * OpenAI's `last_error` code for a document's failure: a file that could not be read is
+ * `invalid_file` (corrupt, no text, or past an extraction bound), one of a kind not read is
+ * `unsupported_file`, any other failure (embedding, a withdrawn uploader) a `server_error`.
+ */
+const LAST_ERROR_CODES: Readonly<Record<string, string>> = { invalid_file: 'invalid_file', no_text: 'invalid_file', document_too_complex: 'invalid_file', unsupported_file: 'unsupported_file' }
 const STATUS = { queued: 'in_progress', processing: 'in_progress', completed: 'completed', failed: 'failed' } as const
 
 function fileView(d: DocumentRecord) {
   return {
     id: d.fileId ?? d.id, object: 'vector_store.file', usage_bytes: d.bytes, created_at: unix(d.createdAt), vector_store_id: d.collectionId,
     status: STATUS[d.status],
-    last_error: d.error ? { code: LAST_ERROR_CODES.has(d.error.code) ? d.error.code : 'server_error', message: d.error.message } : null,
+    last_error: d.error ? { code: LAST_ERROR_CODES[d.error.code] ?? 'server_error', message: d.error.message } : null,
     chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: d.chunking.maxTokens, chunk_overlap_tokens: d.chunking.overlapTokens } },
     attributes: d.attributes,
   }
@@ -185,7 +190,8 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
   async function attach(into: Rag, caller: Caller, storeId: string, stored: StoredFile, attributes: DocumentAttributes | undefined, chunking: Chunking | undefined) {
     const data = await filesNeeded().content(stored.id)
     if (!data) throw noFile(stored.id)
-    return into.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId: stored.id, attributes, chunking: chunkingOf(chunking) })
+    // A file that cannot be read is attached failed, saying why (as on OpenAI): a batch goes on with the others.
+    return into.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId: stored.id, attributes, chunking: chunkingOf(chunking), failUnreadable: true })
   }
 
   /** The batch, if the caller sees its store. */
@@ -220,7 +226,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
           : b.file_ids!.map((fileId) => ({ fileId, attributes, chunking: b.chunking_strategy }))
         for (const item of items) chunkingOf(item.chunking)
         const store = await rag.getCollection(caller, (params as { id: string }).id)
-        // Every file is found in one read before any is attached; then each is extracted now: a bad one refuses the request with the files before it attached.
+        // Every file is found in one read before any is attached; then each is extracted now (one that cannot be read is attached failed).
         const stored = await filesOf(caller, items.map((i) => i.fileId))
         for (const [i, item] of items.entries()) await attach(into, caller, store.id, stored[i]!, item.attributes, item.chunking)
         const batch = await batches.create(store.id, [...new Set(items.map((i) => i.fileId))])
@@ -263,13 +269,12 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     ...batchRoutes,
     {
       method: 'POST', path: '/v1/vector_stores', summary: 'Create a vector store (a RAG collection), optionally with files.', permission: PERMISSION,
-      body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: { type: 'object' } }),
+      body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: EXPIRES_AFTER }),
       async handle(req) {
         const { caller, body, gateway } = req
         const into = recorded(req)
-        const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: unknown }
-        neverExpires(b.expires_after)
-        const c = await into.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy) })
+        const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: ExpiresAfter }
+        const c = await into.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy), expiresAfterDays: b.expires_after?.days })
         try {
           const stored = await filesOf(caller, b.file_ids ?? [])
           for (const file of stored) await attach(into, caller, c.id, file, undefined, undefined)
@@ -294,13 +299,13 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       handle: async ({ caller, params }) => storeView(await rag.getCollection(caller, (params as { id: string }).id)),
     },
     {
-      method: 'POST', path: '/v1/vector_stores/:id', summary: 'Rename a vector store or replace its metadata.', permission: PERMISSION, params: STORE_ID,
-      body: object({ name: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA, expires_after: { type: ['object', 'null'] } }),
+      method: 'POST', path: '/v1/vector_stores/:id', summary: 'Rename a vector store, replace its metadata, or set its expiry (`expires_after: null` never expires).', permission: PERMISSION, params: STORE_ID,
+      body: object({ name: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA, expires_after: { ...EXPIRES_AFTER, type: ['object', 'null'] } }),
       async handle(req) {
         const { caller, params, body } = req
-        const b = body as { name?: string | null; metadata?: Record<string, string> | null; expires_after?: unknown }
-        neverExpires(b.expires_after)
-        return storeView(await recorded(req).updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined }))
+        const b = body as { name?: string | null; metadata?: Record<string, string> | null; expires_after?: ExpiresAfter | null }
+        const expiresAfterDays = b.expires_after === undefined ? undefined : b.expires_after?.days ?? null
+        return storeView(await recorded(req).updateCollection(caller, (params as { id: string }).id, { name: b.name ?? undefined, metadata: b.metadata ?? undefined, expiresAfterDays }))
       },
     },
     {
@@ -312,7 +317,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       },
     },
     {
-      method: 'POST', path: '/v1/vector_stores/:id/files', summary: 'Attach a file: extracted now, embedded in the background.', permission: PERMISSION, params: STORE_ID,
+      method: 'POST', path: '/v1/vector_stores/:id/files', summary: 'Attach a file: extracted now (one that cannot be read is attached `failed`, saying why), embedded in the background.', permission: PERMISSION, params: STORE_ID,
       body: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES_SCHEMA, chunking_strategy: CHUNKING }, ['file_id']),
       async handle(req) {
         const { caller, params, body } = req

@@ -18,6 +18,8 @@ export const COLLECTION_SCHEMA: JsonSchema = recordSchema({
   embedding_route: { type: 'string' }, dimensions: { type: 'integer', minimum: 1 }, chunking: CHUNKING, metadata: STRING_MAP,
   documents: { ...recordSchema({ queued: COUNT, processing: COUNT, completed: COUNT, failed: COUNT, total: COUNT }), description: 'Documents by status.' },
   bytes: COUNT, created_at: TIME, last_active_at: NULLABLE_TIME,
+  expires_after_days: { type: ['integer', 'null'], minimum: 1, maximum: 365, description: 'Days after its last use (or its creation) it expires, set on /v1/vector_stores; null: never.' },
+  expires_at: { ...NULLABLE_TIME, description: 'From then on it is expired: searches and new documents are refused, and its chunks are freed.' },
 })
 
 export const collectionView = (c: CollectionRecord) => ({
@@ -35,6 +37,8 @@ export const collectionView = (c: CollectionRecord) => ({
   bytes: c.bytes,
   created_at: c.createdAt.toISOString(),
   last_active_at: c.lastActiveAt?.toISOString() ?? null,
+  expires_after_days: c.expiresAfterDays,
+  expires_at: c.expiresAt?.toISOString() ?? null,
 })
 
 export const DOCUMENT_SCHEMA: JsonSchema = recordSchema({

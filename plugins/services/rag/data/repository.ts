@@ -44,7 +44,11 @@ function collectionOf(r: Row): CollectionRecord {
   return { ...collectionRowOf(r), counts: { ...counts, total: counts.queued + counts.processing + counts.completed + counts.failed }, bytes: toNumber(r.n_bytes) }
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000
+
 function collectionRowOf(r: Row): CollectionRow {
+  const lastActiveAt = dateOrNull(r.last_active_at)
+  const expiresAfterDays = r.expires_after_days === null || r.expires_after_days === undefined ? null : toNumber(r.expires_after_days)
   return {
     id: String(r.id),
     name: String(r.name),
@@ -57,9 +61,15 @@ function collectionRowOf(r: Row): CollectionRow {
     chunking: { maxTokens: toNumber(r.chunk_max_tokens), overlapTokens: toNumber(r.chunk_overlap_tokens) },
     metadata: (r.metadata ?? {}) as Record<string, string>,
     createdAt: date(r.created_at),
-    lastActiveAt: dateOrNull(r.last_active_at),
+    lastActiveAt,
+    expiresAfterDays,
+    // Anchored on the last use; a store never used counts from its creation.
+    expiresAt: expiresAfterDays === null ? null : new Date((lastActiveAt ?? date(r.created_at)).getTime() + expiresAfterDays * DAY_MS),
   }
 }
+
+/** SQL: the collection `c` is past its expiry. */
+const EXPIRED = `c.expires_after_days IS NOT NULL AND coalesce(c.last_active_at, c.created_at) + make_interval(days => c.expires_after_days) <= now()`
 
 function documentOf(r: Row): DocumentWork {
   return {
@@ -121,14 +131,14 @@ export function ragRepository(store: Store) {
   return {
     async createCollection(input: {
       name: string; description: string | null; ownerUserId: string | null; department: string | null; deptScope: string | null
-      embeddingRoute: string; dimensions: number; askDimensions: boolean; chunking: ChunkingSettings; metadata: Record<string, string>
+      embeddingRoute: string; dimensions: number; askDimensions: boolean; chunking: ChunkingSettings; metadata: Record<string, string>; expiresAfterDays?: number | null
     }): Promise<CollectionRecord> {
       return store.transaction(async (tx) => {
         const { rows } = await tx.query<Row>(
-          `INSERT INTO rag_collections (name, description, owner_user_id, department, dept_scope, embedding_route, dimensions, chunk_max_tokens, chunk_overlap_tokens, metadata, ask_dimensions)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) RETURNING id`,
+          `INSERT INTO rag_collections (name, description, owner_user_id, department, dept_scope, embedding_route, dimensions, chunk_max_tokens, chunk_overlap_tokens, metadata, ask_dimensions, expires_after_days)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12) RETURNING id`,
           [input.name, input.description, input.ownerUserId, input.department, input.deptScope, input.embeddingRoute, input.dimensions,
-            input.chunking.maxTokens, input.chunking.overlapTokens, jsonParam(input.metadata), input.askDimensions],
+            input.chunking.maxTokens, input.chunking.overlapTokens, jsonParam(input.metadata), input.askDimensions, input.expiresAfterDays ?? null],
         )
         const id = String(rows[0].id)
         // DDL cannot take parameters: the id is the UUID just generated and the dimension an
@@ -172,8 +182,12 @@ export function ragRepository(store: Store) {
       return cursor.backwards ? found.reverse() : found
     },
 
-    async updateCollection(id: string, changes: { name?: string; metadata?: Record<string, string> }): Promise<void> {
-      await sql.query(`UPDATE rag_collections SET name = coalesce($2, name), metadata = coalesce($3::jsonb, metadata) WHERE id = $1`, [id, changes.name ?? null, jsonParam(changes.metadata)])
+    /** `expiresAfterDays`: undefined keeps it, null clears it. */
+    async updateCollection(id: string, changes: { name?: string; metadata?: Record<string, string>; expiresAfterDays?: number | null }): Promise<void> {
+      await sql.query(
+        `UPDATE rag_collections SET name = coalesce($2, name), metadata = coalesce($3::jsonb, metadata), expires_after_days = CASE WHEN $4 THEN $5::integer ELSE expires_after_days END WHERE id = $1`,
+        [id, changes.name ?? null, jsonParam(changes.metadata), changes.expiresAfterDays !== undefined, changes.expiresAfterDays ?? null],
+      )
     },
 
     async deleteCollection(id: string): Promise<void> {
@@ -188,6 +202,20 @@ export function ragRepository(store: Store) {
       await sql.query('UPDATE rag_collections SET last_active_at = now() WHERE id = $1', [id])
     },
 
+    /** Up to `limit` expired collections that still hold chunks (for the sweep that frees them). */
+    async expiredWithChunks(limit: number): Promise<string[]> {
+      const { rows } = await sql.query<{ id: string }>(
+        `SELECT c.id FROM rag_collections c WHERE ${EXPIRED} AND EXISTS (SELECT 1 FROM rag_chunks k WHERE k.collection_id = c.id) LIMIT $1`, [limit])
+      return rows.map((r) => String(r.id))
+    },
+
+    /** Delete up to `limit` chunks of an expired collection (none if it is no longer expired); how many went. */
+    async freeExpiredChunks(id: string, limit: number): Promise<number> {
+      const { rowCount } = await sql.query(
+        `DELETE FROM rag_chunks WHERE id IN (SELECT k.id FROM rag_chunks k JOIN rag_collections c ON c.id = k.collection_id WHERE k.collection_id = $1 AND ${EXPIRED} LIMIT $2)`, [id, limit])
+      return rowCount
+    },
+
     /**
      * A new document, or the one already there, queued to be ingested again: its chunks are
      * replaced when the new ingest completes, never duplicated. "Already there" is the same
@@ -196,17 +224,21 @@ export function ragRepository(store: Store) {
     async upsertDocument(input: {
       collectionId: string; fileId: string | null; filename: string; contentType: string; kind: DocumentKind; bytes: number; contentHash: string
       sections: Section[]; attributes: Record<string, unknown>; chunking: ChunkingSettings; uploader: Uploader
+      /** Stored failed with why (a file that could not be read): nothing to ingest. */
+      failed?: { code: string; message: string }
     }): Promise<DocumentWork> {
+      const failed = input.failed ?? null
       const { rows } = await sql.query<Row>(
-        `INSERT INTO rag_documents (collection_id, file_id, filename, content_type, kind, bytes, content_hash, sections, attributes, chunk_max_tokens, chunk_overlap_tokens, uploader)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb)
+        `INSERT INTO rag_documents (collection_id, file_id, filename, content_type, kind, bytes, content_hash, sections, attributes, chunk_max_tokens, chunk_overlap_tokens, uploader, status, error_code, error_message)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15)
          ON CONFLICT ${input.fileId === null ? '(collection_id, content_hash) WHERE file_id IS NULL' : '(collection_id, file_id) WHERE file_id IS NOT NULL'} DO UPDATE SET
-           filename = EXCLUDED.filename, content_type = EXCLUDED.content_type,
+           filename = EXCLUDED.filename, content_type = EXCLUDED.content_type, kind = EXCLUDED.kind, sections = EXCLUDED.sections,
            attributes = EXCLUDED.attributes, chunk_max_tokens = EXCLUDED.chunk_max_tokens, chunk_overlap_tokens = EXCLUDED.chunk_overlap_tokens,
-           uploader = EXCLUDED.uploader, status = 'queued', error_code = NULL, error_message = NULL, lease_until = NULL, updated_at = now()
+           uploader = EXCLUDED.uploader, status = EXCLUDED.status, error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message, lease_until = NULL, updated_at = now()
          RETURNING *`,
         [input.collectionId, input.fileId, input.filename, input.contentType, input.kind, input.bytes, input.contentHash, jsonParam(input.sections),
-          jsonParam(input.attributes), input.chunking.maxTokens, input.chunking.overlapTokens, jsonParam(input.uploader)],
+          jsonParam(input.attributes), input.chunking.maxTokens, input.chunking.overlapTokens, jsonParam(input.uploader),
+          failed ? 'failed' : 'queued', failed?.code ?? null, failed ? failed.message.slice(0, 2000) : null],
       )
       return documentOf(rows[0])
     },

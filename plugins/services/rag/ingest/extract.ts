@@ -63,30 +63,32 @@ export type ExtractResult =
   | { readonly sections: Section[] }
   | { readonly error: { readonly message: string; readonly status?: number; readonly code?: string; readonly param?: string | null } }
 
-/** Documents read at once; others wait their turn. */
-const CONCURRENT = 2
 /** How often the process's memory is looked at while a document is read. */
 const MEMORY_CHECK_MS = 25
+// Process-wide, not per snapshot: the threads and the memory they take are the process's, so a
+// reload that briefly holds two snapshots still reads at most `concurrency` documents at once.
 let running = 0
 const waiting: (() => void)[] = []
+
+/** Documents being read now (for tests and metrics). */
+export const extractionsRunning = (): number => running
 
 /**
  * The file's sections, read in a worker thread of its own: parsing a large Markdown or HTML file
  * takes seconds of CPU (a 1.8 MB Markdown file held the event loop 25 s), deep nesting overflows
  * the stack, and a small PDF can inflate to gigabytes. Its heap is bounded, it is stopped after
- * the timeout, a PDF's compressed streams may inflate so far in all, and two run at once (others
- * wait). A 4xx for a file that has no text, cannot be read, or passes a bound.
+ * the timeout, a PDF's compressed streams may inflate so far in all, and `limits.concurrency` run
+ * at once (up to `limits.queue` others wait; past that, a 503). A 4xx for a file that has no text, cannot be read, or passes a bound.
  */
 export async function extractInWorker(kind: DocumentKind, data: Buffer, filename: string, limits: ExtractionLimits): Promise<Section[]> {
   // Plain text is only decoded (linear, bounded by max_file_bytes): starting a thread for it cost
   // more than the reading (a batch of 2,000 source files waited on 2,000 thread starts).
   if (kind === 'text') return extractSections(kind, data, filename)
-  if (running >= CONCURRENT) {
-    if (waiting.length >= limits.queue) {
-      throw new GatewayError(`Documents are being read for other uploads; send '${filename}' again shortly.`, { status: 503, code: 'extraction_busy', param: 'file', headers: { 'retry-after': '5' } })
-    }
-    await new Promise<void>((resolve) => waiting.push(resolve))
+  if (running >= limits.concurrency && waiting.length >= limits.queue) {
+    throw new GatewayError(`Documents are being read for other uploads; send '${filename}' again shortly.`, { status: 503, code: 'extraction_busy', param: 'file', headers: { 'retry-after': '5' } })
   }
+  // A loop, not an if: a freed slot wakes the first waiter, but a caller arriving meanwhile may take it first.
+  while (running >= limits.concurrency) await new Promise<void>((resolve) => waiting.push(resolve))
   running++
   try {
     return await runWorker({ kind, data: new Uint8Array(data), filename, maxInflatedBytes: limits.pdf_max_inflated_mb * 1024 * 1024, maxOfficeInflatedBytes: limits.office_max_inflated_mb * 1024 * 1024 }, limits)
