@@ -804,8 +804,8 @@ export const Tokenizer: Token<Tokenizer> = token<Tokenizer>('Tokenizer')
 
 /** Model prices (service.pricing provides them): what the kernel charges each model call. */
 export interface Pricing {
-  /** USD for these token counts at `model`'s price; 0 when unpriced. `cached` (read from a prompt cache) and `cacheWrite` (written to it) are of the prompt tokens. */
-  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number; cacheWrite?: number }): number
+  /** USD for these token counts at `model`'s price; 0 when unpriced. `cached` (read from a prompt cache) and `cacheWrite` (written to it) are of the prompt tokens, `cacheWrite1h` of `cacheWrite` (to a 1-hour cache). */
+  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number; cacheWrite?: number; cacheWrite1h?: number }): number
   /** The most output tokens `model` may produce, when known. */
   maxOutputTokens(model: string | undefined): number | undefined
   /** Input and output tokens `model` holds at once, when known (what a conversation's history is fitted into). */
