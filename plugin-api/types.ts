@@ -609,6 +609,8 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly status?: number
   /** Served without authentication (pages, docs, a sign-in callback): `caller` is the anonymous principal, and `permission` must be null. */
   readonly public?: boolean
+  /** A surface route's header for the request id besides `x-request-id`, on every answer, the kernel's refusals included (default: its surface's `requestIdHeader`). */
+  readonly requestIdHeader?: string
   handle(req: RouteRequest<Body, Query, Params>): unknown | Promise<unknown>
 }
 

@@ -73,3 +73,39 @@ routes:
     expect(res.id).toBe('msg_chatcmpl-valid-1')
   })
 })
+
+describe('request-id on the errors an Anthropic client gets from a gateway that checks keys', () => {
+  let gateway: RunningGateway
+  beforeAll(async () => {
+    gateway = await startTestGateway(`
+version: 1
+auth: { strategies: [ { plugin: api-key, keys: [ { key: sk-gateway-key-0000000001, user: u, role: user } ] } ] }
+providers:
+  mock: { plugin: mock }
+routes:
+  - model: mock
+    targets: [ { provider: mock } ]
+`)
+  })
+  afterAll(() => gateway.close())
+
+  it.each([
+    ['models.list', (c: Anthropic) => c.models.list()],
+    ['models.retrieve', (c: Anthropic) => c.models.retrieve('mock')],
+    ['messages.create', (c: Anthropic) => c.messages.create({ model: 'mock', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })],
+  ])('answers %s with a refused key as a 401 authentication_error whose requestID is the gateway\'s request id', async (_name, call) => {
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: 'sk-not-a-key', maxRetries: 0 })
+    const err = await (call(client) as Promise<unknown>).catch((e: InstanceType<typeof Anthropic.APIError>) => e) as InstanceType<typeof Anthropic.APIError>
+    expect(err).toBeInstanceOf(Anthropic.AuthenticationError)
+    expect(err.error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } })
+    expect(err.requestID).toBeTruthy()
+    expect(err.requestID).toBe(err.headers?.get('x-request-id'))
+    expect(err.requestID).toBe((err.error as { request_id?: string }).request_id)
+  })
+
+  it('lists models for a valid key with request-id too', async () => {
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: 'sk-gateway-key-0000000001', maxRetries: 0 })
+    const { response } = await client.models.list().withResponse()
+    expect(response.headers.get('request-id')).toBe(response.headers.get('x-request-id'))
+  })
+})
