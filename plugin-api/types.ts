@@ -433,6 +433,8 @@ export interface CallOptions {
   readonly thread?: string
   /** The request headers routes' `when: { headers }` read (a surface's client's); default none. */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>
+  /** The call's request id (its logs, trace and usage event), for a caller that reports it back (a batch line's `request_id`); default a new one. */
+  readonly requestId?: string
 }
 
 /** What routes' `when: { headers, metadata }` read of a call: its client's headers (lower-case names) and its body's `metadata`. */
