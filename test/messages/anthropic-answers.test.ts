@@ -63,9 +63,13 @@ routes:
     expect(err.requestID).toBeTruthy()
   })
 
-  it('still answers a wrong method on a served path with 405', async () => {
-    const res = await fetch(`${gateway.url}/v1/messages`, { method: 'GET' })
+  it('still answers a wrong method on a served path with 405, in Anthropic\'s envelope with request-id', async () => {
+    const res = await fetch(`${gateway.url}/v1/messages`, { method: 'GET', headers: { 'anthropic-version': '2023-06-01' } })
     expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('POST')
+    const requestId = res.headers.get('x-request-id')
+    expect(res.headers.get('request-id')).toBe(requestId)
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' }, request_id: requestId })
   })
 
   it('gives a translated message an id of Anthropic\'s form, the upstream\'s after the prefix', async () => {
