@@ -433,6 +433,8 @@ export interface CallOptions {
   readonly thread?: string
   /** The request headers routes' `when: { headers }` read (a surface's client's); default none. */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>
+  /** The call's request id (its logs, trace and usage event), for a caller that reports it back (a batch line's `request_id`); default a new one. */
+  readonly requestId?: string
 }
 
 /** What routes' `when: { headers, metadata }` read of a call: its client's headers (lower-case names) and its body's `metadata`. */
@@ -609,6 +611,8 @@ export interface RouteSpec<Body = any, Query = any, Params = any> {
   readonly status?: number
   /** Served without authentication (pages, docs, a sign-in callback): `caller` is the anonymous principal, and `permission` must be null. */
   readonly public?: boolean
+  /** A surface route's header for the request id besides `x-request-id`, on every answer, the kernel's refusals included (default: its surface's `requestIdHeader`). */
+  readonly requestIdHeader?: string
   handle(req: RouteRequest<Body, Query, Params>): unknown | Promise<unknown>
 }
 
@@ -804,8 +808,8 @@ export const Tokenizer: Token<Tokenizer> = token<Tokenizer>('Tokenizer')
 
 /** Model prices (service.pricing provides them): what the kernel charges each model call. */
 export interface Pricing {
-  /** USD for these token counts at `model`'s price; 0 when unpriced. `cached` (read from a prompt cache) and `cacheWrite` (written to it) are of the prompt tokens. */
-  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number; cacheWrite?: number }): number
+  /** USD for these token counts at `model`'s price; 0 when unpriced. `cached` (read from a prompt cache) and `cacheWrite` (written to it) are of the prompt tokens, `cacheWrite1h` of `cacheWrite` (to a 1-hour cache). */
+  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number; cacheWrite?: number; cacheWrite1h?: number }): number
   /** The most output tokens `model` may produce, when known. */
   maxOutputTokens(model: string | undefined): number | undefined
   /** Input and output tokens `model` holds at once, when known (what a conversation's history is fitted into). */

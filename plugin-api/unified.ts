@@ -25,7 +25,13 @@ export type EmbeddingResponse = CreateEmbeddingResponse
 export type ModelInfo = Model
 
 /** Token usage in the unified shape. */
-export type Usage = NonNullable<ChatCompletion['usage']>
+export type Usage = NonNullable<ChatCompletion['usage']> & { prompt_tokens_details?: PromptTokensDetails }
+
+/**
+ * OpenAI's prompt details, and `cache_write_1h_tokens`: of `cache_write_tokens`, those written to a
+ * 1-hour cache (Anthropic bills them at 2x input, its 5-minute writes at 1.25x), where the provider says.
+ */
+export type PromptTokensDetails = NonNullable<NonNullable<ChatCompletion['usage']>['prompt_tokens_details']> & { cache_write_1h_tokens?: number }
 
 /** A streamed chat result. */
 export type ChatStream = AsyncIterable<ChatChunk>

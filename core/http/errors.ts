@@ -28,13 +28,13 @@ export function envelope<T>(data: T, requestId: string, message = 'ok', meta: Re
   return { success: true, data, message, error: null, details: null, meta: { request_id: requestId, ...meta } }
 }
 
-/** How errors are written on `path` when no route took the request: the envelope on /api/v1, else the shape of the surface the path names, else OpenAI's. */
-export function errorWriterFor(path: string, surfaces: readonly { readonly surface: Surface }[] = []): ErrorBody {
+/** How errors are written on `path` when no route took the request: the envelope on /api/v1, else the shape of the surface the path names (`/v1/responses/:id` names all under `/v1/responses/`), its `requestIdHeader` told to `idHeader`, else OpenAI's. */
+export function errorWriterFor(path: string, surfaces: readonly { readonly surface: Surface }[] = [], idHeader?: (name: string) => void): ErrorBody {
   if (path.startsWith('/api/v1')) return ENVELOPE
   for (const { surface } of surfaces) {
-    if (!surface.errorBody) continue
-    // `/v1/responses/:id` names every path under `/v1/responses/`.
-    if (surface.endpoints.some((e) => path === e.path || path.startsWith(e.path.split('/:')[0] + '/'))) return surface.errorBody.bind(surface)
+    if (!surface.errorBody || !surface.endpoints.some((e) => path === e.path || path.startsWith(e.path.split('/:')[0] + '/'))) continue
+    if (surface.requestIdHeader) idHeader?.(surface.requestIdHeader)
+    return surface.errorBody.bind(surface)
   }
   return openAIErrorBody
 }
@@ -47,6 +47,6 @@ export function respondWithError(ctx: Koa.Context, err: unknown): GatewayError {
   if (error.headers) ctx.set(error.headers)
   // A client without valid credentials does not keep the connection (a slow one would hold it).
   if (error.status === 401) ctx.set('connection', 'close')
-  ctx.body = ((ctx.state.errorBody as ErrorBody | undefined) ?? errorWriterFor(ctx.path, (ctx.state.snapshot as { surfaces?: readonly { surface: Surface }[] } | undefined)?.surfaces))(error, String(ctx.state.requestId), ctx.request)
+  ctx.body = ((ctx.state.errorBody as ErrorBody | undefined) ?? errorWriterFor(ctx.path, (ctx.state.snapshot as { surfaces?: readonly { surface: Surface }[] } | undefined)?.surfaces, (name) => ctx.set(name, String(ctx.state.requestId))))(error, String(ctx.state.requestId), ctx.request)
   return error
 }

@@ -30,7 +30,7 @@ export function snapshotRouter(snapshot: Snapshot): Router.Middleware {
   for (const { surface } of snapshot.surfaces) {
     for (const endpoint of surface.endpoints) {
       const errors = surface.errorBody?.bind(surface) ?? openAIErrorBody
-      const idHeader = surface.requestIdHeader
+      const idHeader = (isModelEndpoint(endpoint) ? undefined : endpoint.requestIdHeader) ?? surface.requestIdHeader
       const serve = isModelEndpoint(endpoint) ? (ctx: Koa.Context) => serveModelEndpoint(ctx, errors, endpoint) : (ctx: Koa.Context) => serveRoute(ctx, endpoint, errors)
       mount(endpoint.method, endpoint.path, idHeader ? (ctx) => { ctx.res.setHeader(idHeader, ctx.state.requestId as string); return serve(ctx) } : serve)
     }

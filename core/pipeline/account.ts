@@ -24,8 +24,8 @@ export function account(x: Exchange): ExchangeOutcome | Promise<ExchangeOutcome>
 /** The outcome, as it stood when the answer went, with the tokens counted: cost, metrics, the span, and the stages' `log` phase. */
 function settle(x: Exchange, { status, errorType }: Pick<ExchangeOutcome, 'status' | 'errorType'>, prompt: number, completion: number): ExchangeOutcome {
   const error = x.error
-  const { cached_tokens: cached = 0, cache_write_tokens: cacheWrite } = x.usage?.prompt_tokens_details ?? {}
-  const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached, cacheWrite })
+  const { cached_tokens: cached = 0, cache_write_tokens: cacheWrite, cache_write_1h_tokens: cacheWrite1h } = x.usage?.prompt_tokens_details ?? {}
+  const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached, cacheWrite, cacheWrite1h })
   const latencyMs = performance.now() - x.startedAt
   const outcome: ExchangeOutcome = {
     status, errorType, latencyMs, promptTokens: prompt, completionTokens: completion, cachedTokens: cached, costUsd,

@@ -30,7 +30,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
     const { signal } = options, inherited = defaults.signal
     const x = new Exchange({
       snapshot,
-      requestId: randomUuid(),
+      requestId: options.requestId ?? randomUuid(),
       operation,
       signal: !signal ? inherited ?? new LazyAbort() : !inherited ? signal : AbortSignal.any([signal, inherited instanceof LazyAbort ? inherited.signal : inherited]),
       span: defaults.parentSpan?.isRecording() ? childSpan(defaults.parentSpan, 'gateway.call') : tracer().startSpan('gateway.call', { kind: SpanKind.INTERNAL }),

@@ -35,7 +35,8 @@ export async function readMultipart(req: IncomingMessage, limit: number): Promis
     let parser: busboy.Busboy
     try {
       // File names as UTF-8 (busboy's default for `filename=` is latin1: `报告.txt` became mojibake).
-      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: limit, fieldSize: Math.min(1024 * 1024, limit), fields: MAX_FIELDS, files: MAX_FILES, parts: MAX_FIELDS + MAX_FILES } })
+      // preservePath: busboy's own basename cuts at every backslash (`a\b.txt` became `b.txt`); `uploadName` decides.
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', preservePath: true, limits: { fileSize: limit, fieldSize: Math.min(1024 * 1024, limit), fields: MAX_FIELDS, files: MAX_FILES, parts: MAX_FIELDS + MAX_FILES } })
     } catch (err) {
       reject(badRequest(`The multipart body cannot be read: ${(err as Error).message}`, null, 'invalid_multipart'))
       return
@@ -66,14 +67,29 @@ export async function readMultipart(req: IncomingMessage, limit: number): Promis
       })
       stream.on('limit', () => fail(tooLarge(limit)))
       stream.on('end', () => {
-        // A quote in a name is sent as %22 (the HTML standard's form encoding, which fetch's FormData and so the official SDKs follow): the name as the client knew it.
-        if (!failed) files.push({ field, filename: info.filename?.replaceAll('%22', '"') ?? 'upload', contentType: info.mimeType ?? 'application/octet-stream', data: Buffer.concat(chunks) })
+        if (!failed) files.push({ field, filename: uploadName(info.filename), contentType: info.mimeType ?? 'application/octet-stream', data: Buffer.concat(chunks) })
       })
     })
     parser.on('error', (err: Error) => fail(badRequest(`The multipart body cannot be read: ${err.message}`, null, 'invalid_multipart')))
     parser.on('close', () => { if (!failed) resolve({ fields, files }) })
     req.pipe(parser)
   })
+}
+
+/**
+ * The name an uploaded file is kept under: its base name, as OpenAI keeps it. A `/` always
+ * separates a path's parts (no common file system allows it in a name); a `\` does only in what
+ * is plainly a Windows path (`C:\docs\a.txt`, `\\server\share\a.txt`: some clients send a picked
+ * file's full path), since elsewhere it is a character a name may hold (`a\b.txt` on Linux or
+ * macOS stays whole). A quote is sent as %22 (the HTML standard's form encoding, which fetch's
+ * FormData and so the official SDKs follow): the name as the client knew it. No name, or only
+ * `.` / `..`: `upload`.
+ */
+export function uploadName(sent: string | undefined): string {
+  const path = sent ?? ''
+  const windows = /^(?:[A-Za-z]:\\|\\)/.test(path)
+  const name = path.slice(Math.max(path.lastIndexOf('/'), windows ? path.lastIndexOf('\\') : -1) + 1).replaceAll('%22', '"')
+  return name === '' || name === '.' || name === '..' ? 'upload' : name
 }
 
 /** The refusal of a body over `server.body_limit`. */

@@ -117,6 +117,26 @@ services:
     expect(upstream.requests.filter((r) => r.path.endsWith('/chat/completions')).length).toBeGreaterThanOrEqual(4)
   })
 
+  it('writes a failed line\'s response as an answered line\'s: status_code, request_id of its call, and headers', async () => {
+    handler = answer
+    const file = await upload(alice, [chat('ok', 'fine'), chat('bad', 'refused', 'broken')])
+    const done = await ended(alice, (await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id)
+    expect(done.request_counts).toMatchObject({ completed: 1, failed: 1 })
+    const [answered] = await jsonl(alice, done.output_file_id!)
+    const [failed] = await jsonl(alice, done.error_file_id!)
+    expect(Object.keys(failed.response).sort()).toEqual(Object.keys(answered.response).sort())
+    expect(failed).toMatchObject({ custom_id: 'bad', error: null, response: { status_code: 400, request_id: expect.stringMatching(/^req_[0-9a-f]+$/), headers: expect.any(Object) } })
+    expect(answered.response.request_id).toMatch(/^req_[0-9a-f]+$/)
+    expect(failed.response.request_id).not.toBe(answered.response.request_id)
+    // Each is the request id of the call that answered the line: its usage event has it.
+    const { rows } = await waitFor(async () => {
+      const found = await capability(gw, Store).sql.query<{ request_id: string; status: number }>(
+        'SELECT request_id, status FROM usage_events WHERE request_id = ANY($1) ORDER BY status', [[answered.response.request_id, failed.response.request_id]])
+      return found.rows.length === 2 ? found : undefined
+    }, 10_000, 50).then((r) => r.value!)
+    expect(rows).toEqual([{ request_id: answered.response.request_id, status: 200 }, { request_id: failed.response.request_id, status: 400 }])
+  })
+
   it('runs an embeddings batch', async () => {
     handler = answer
     const file = await upload(alice, [line('e1', { model: 'embed-a', input: 'abc' }, '/v1/embeddings'), line('e2', { model: 'embed-a', input: ['hello', 'x'] }, '/v1/embeddings')])

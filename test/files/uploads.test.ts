@@ -90,7 +90,7 @@ services: { files: {} }
     // The SDK's form sends a quote as %22; the name is stored as the client named it.
     const uploaded = await client.files.create({ file: await toFile(Buffer.from('q'), 'plan "final" é.txt'), purpose: 'user_data' })
     expect(uploaded.filename).toBe('plan "final" é.txt')
-    // A backslash cannot come through a form (a path there), but a stored name may hold one.
+    // A stored name may hold a backslash (an upload's may too: see below).
     const stored = await capability(gw, Files).put({ filename: 'Q3\\plan "final" é 报告.txt', purpose: 'user_data', contentType: 'text/plain', data: Buffer.from('x'), owner: { userId: null, department: null } })
     for (const [id, expected] of [[uploaded.id, 'plan "final" é.txt'], [stored.id, 'Q3_plan "final" é 报告.txt']] as const) {
       const res = await client.files.content(id)
@@ -103,5 +103,25 @@ services: { files: {} }
       expect(parsed.parameters.filename).toBe(expected)
       expect(header).toMatch(/; filename="plan \\"final\\" _\.txt"|; filename="Q3_plan \\"final\\" _ __\.txt"/)
     }
+  })
+
+  it.each([
+    ['a name with a backslash in it, which Linux and macOS allow', 'a\\b.txt', 'a\\b.txt'],
+    ['a Windows path (drive letter)', 'C:\\docs\\report.txt', 'report.txt'],
+    ['a Windows network path', '\\\\server\\share\\notes.txt', 'notes.txt'],
+    ['a path with slashes', 'home/me/data.jsonl', 'data.jsonl'],
+    ['a Windows path with forward slashes', 'C:/docs/report.txt', 'report.txt'],
+    ['a name that is only ..', '..', 'upload'],
+  ])('keeps %s as its base name: %s is stored as %s', async (_what, sent, kept) => {
+    // Sent as a browser's or curl's form sends it: the openai SDK cuts names at `/` and `\` itself before sending.
+    const form = new FormData()
+    form.append('purpose', 'user_data')
+    form.append('file', new Blob(['x'], { type: 'text/plain' }), sent)
+    const res = await fetch(`${gw.url}/v1/files`, { method: 'POST', body: form })
+    expect(res.status).toBe(200)
+    const created = await res.json() as OpenAI.FileObject
+    expect(created.filename).toBe(kept)
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    expect((await client.files.retrieve(created.id)).filename).toBe(kept)
   })
 })

@@ -63,13 +63,53 @@ routes:
     expect(err.requestID).toBeTruthy()
   })
 
-  it('still answers a wrong method on a served path with 405', async () => {
-    const res = await fetch(`${gateway.url}/v1/messages`, { method: 'GET' })
+  it('still answers a wrong method on a served path with 405, in Anthropic\'s envelope with request-id', async () => {
+    const res = await fetch(`${gateway.url}/v1/messages`, { method: 'GET', headers: { 'anthropic-version': '2023-06-01' } })
     expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('POST')
+    const requestId = res.headers.get('x-request-id')
+    expect(res.headers.get('request-id')).toBe(requestId)
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' }, request_id: requestId })
   })
 
   it('gives a translated message an id of Anthropic\'s form, the upstream\'s after the prefix', async () => {
     const res = await client.messages.create({ model: 'gpt', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
     expect(res.id).toBe('msg_chatcmpl-valid-1')
+  })
+})
+
+describe('request-id on the errors an Anthropic client gets from a gateway that checks keys', () => {
+  let gateway: RunningGateway
+  beforeAll(async () => {
+    gateway = await startTestGateway(`
+version: 1
+auth: { strategies: [ { plugin: api-key, keys: [ { key: sk-gateway-key-0000000001, user: u, role: user } ] } ] }
+providers:
+  mock: { plugin: mock }
+routes:
+  - model: mock
+    targets: [ { provider: mock } ]
+`)
+  })
+  afterAll(() => gateway.close())
+
+  it.each([
+    ['models.list', (c: Anthropic) => c.models.list()],
+    ['models.retrieve', (c: Anthropic) => c.models.retrieve('mock')],
+    ['messages.create', (c: Anthropic) => c.messages.create({ model: 'mock', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })],
+  ])('answers %s with a refused key as a 401 authentication_error whose requestID is the gateway\'s request id', async (_name, call) => {
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: 'sk-not-a-key', maxRetries: 0 })
+    const err = await (call(client) as Promise<unknown>).catch((e: InstanceType<typeof Anthropic.APIError>) => e) as InstanceType<typeof Anthropic.APIError>
+    expect(err).toBeInstanceOf(Anthropic.AuthenticationError)
+    expect(err.error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } })
+    expect(err.requestID).toBeTruthy()
+    expect(err.requestID).toBe(err.headers?.get('x-request-id'))
+    expect(err.requestID).toBe((err.error as { request_id?: string }).request_id)
+  })
+
+  it('lists models for a valid key with request-id too', async () => {
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: 'sk-gateway-key-0000000001', maxRetries: 0 })
+    const { response } = await client.models.list().withResponse()
+    expect(response.headers.get('request-id')).toBe(response.headers.get('x-request-id'))
   })
 })

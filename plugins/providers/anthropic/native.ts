@@ -166,6 +166,8 @@ class EventRelay implements NativeResult {
         cache_read_input_tokens: u.cache_read_input_tokens ?? this.#usage.cache_read_input_tokens,
         cache_creation_input_tokens: u.cache_creation_input_tokens ?? this.#usage.cache_creation_input_tokens,
         output_tokens_details: u.output_tokens_details ?? this.#usage.output_tokens_details,
+        // message_delta has no split of the cache writes by lifetime: message_start's stands.
+        cache_creation: this.#usage.cache_creation,
       }
     }
   }

@@ -21,22 +21,24 @@ export function toFinishReason(reason: StopReason | null | undefined): FinishRea
 
 /** The usage counters that the message and its stream deltas both carry. */
 export type UsageCounts = Pick<AnthropicUsage, 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens'> &
-  Partial<Pick<MessageDeltaUsage, 'output_tokens_details'>>
+  Partial<Pick<MessageDeltaUsage, 'output_tokens_details'>> & Partial<Pick<AnthropicUsage, 'cache_creation'>>
 
 /**
  * Anthropic counts cache reads and cache writes apart from `input_tokens`; OpenAI's
- * `prompt_tokens` is every prompt token, with the cached ones detailed.
+ * `prompt_tokens` is every prompt token, with the cached ones detailed. Writes to the 1-hour
+ * cache (`cache_creation.ephemeral_1h_input_tokens`) cost more than 5-minute ones: they are told apart.
  */
 export function toUsage(usage: UsageCounts): Usage {
   const cached = usage.cache_read_input_tokens ?? 0
   const written = usage.cache_creation_input_tokens ?? 0
   const prompt = usage.input_tokens + cached + written
   const thinking = usage.output_tokens_details?.thinking_tokens
+  const written1h = usage.cache_creation?.ephemeral_1h_input_tokens
   return {
     prompt_tokens: prompt,
     completion_tokens: usage.output_tokens,
     total_tokens: prompt + usage.output_tokens,
-    prompt_tokens_details: written ? { cached_tokens: cached, cache_write_tokens: written } : { cached_tokens: cached },
+    prompt_tokens_details: written ? { cached_tokens: cached, cache_write_tokens: written, ...(written1h ? { cache_write_1h_tokens: written1h } : {}) } : { cached_tokens: cached },
     ...(thinking !== undefined ? { completion_tokens_details: { reasoning_tokens: thinking } } : {}),
   }
 }

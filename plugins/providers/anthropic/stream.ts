@@ -79,6 +79,8 @@ export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>
             cache_read_input_tokens: event.usage.cache_read_input_tokens ?? usage.cache_read_input_tokens,
             cache_creation_input_tokens: event.usage.cache_creation_input_tokens ?? usage.cache_creation_input_tokens,
             output_tokens_details: event.usage.output_tokens_details ?? usage.output_tokens_details,
+            // message_delta has no split of the cache writes by lifetime: message_start's stands.
+            cache_creation: usage.cache_creation,
           }
           break
         case 'message_stop':

@@ -160,14 +160,18 @@ export function batchWorker(deps: WorkerDeps) {
     return pause
   }
 
-  /** One line, kept as its output (2xx) or error (any other answer); a 429 is not kept: the wait before trying it again. */
+  /**
+   * One line, kept as its output (2xx) or error (any other answer); a 429 is not kept: the wait before trying it again.
+   * Either way its `response` has the status, the request id of the call that answered (the one its usage event and
+   * logs name) and the headers a direct request would have had of the gateway.
+   */
   async function runLine(batch: BatchRecord, line: BatchLine, calls: GatewayCalls, signal: AbortSignal): Promise<number | undefined> {
-    const requestId = `req_${hex()}`
     for (let attempt = 0; ; attempt++) {
+      const requestId = `req_${hex()}`
       try {
         // The line passes what the same body sent to the endpoint passes: refused, it is its line's 400 and is never sent.
         // Routed as the request would be sent directly: by its body's metadata and the creating request's headers.
-        const options = { signal, headers: batch.headers }
+        const options = { signal, headers: batch.headers, requestId }
         const dropped: string[] = []
         const call = batch.endpoint === '/v1/embeddings'
           ? await calls.embed(embeddingRequest(line.body), options)
@@ -186,7 +190,8 @@ export function batchWorker(deps: WorkerDeps) {
           await new Promise((r) => setTimeout(r, 500 * 2 ** attempt))
           continue
         }
-        await batches.saveResult(batch.id, line.line, false, outputLine(line, { status_code: error.status, request_id: requestId, body: { error: errorBody(error) } }), null)
+        // The error's own headers (retry-after, a limit's x-ratelimit-*), as a direct request's error answer has them.
+        await batches.saveResult(batch.id, line.line, false, outputLine(line, { status_code: error.status, request_id: requestId, headers: { ...error.headers }, body: { error: errorBody(error) } }), null)
         return undefined
       }
     }

@@ -22,6 +22,7 @@ export default definePlugin<Record<string, ModelPrice>, Service>({
         output: { type: 'number', minimum: 0 },
         cached_input: { type: 'number', minimum: 0 },
         cache_write_input: { type: 'number', minimum: 0 },
+        cache_write_1h_input: { type: 'number', minimum: 0 },
         max_output_tokens: { type: 'integer', minimum: 1 },
         context_window: { type: 'integer', minimum: 1 },
       },

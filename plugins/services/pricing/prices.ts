@@ -12,8 +12,10 @@ export interface ModelPrice {
   readonly output: number
   /** Cached prompt tokens (prompt_tokens_details.cached_tokens); defaults to `input`. */
   readonly cached_input?: number
-  /** Prompt tokens written to the provider's cache (prompt_tokens_details.cache_write_tokens; Anthropic bills 1.25x input); defaults to `input`. */
+  /** Prompt tokens written to the provider's cache (prompt_tokens_details.cache_write_tokens; Anthropic bills 1.25x input for its 5-minute cache); defaults to `input`. */
   readonly cache_write_input?: number
+  /** Of those, the ones written to a 1-hour cache (prompt_tokens_details.cache_write_1h_tokens; Anthropic bills 2x input); defaults to `cache_write_input`. */
+  readonly cache_write_1h_input?: number
   /** Output-token limit: what a request without max_tokens may cost at most (budget reservations), for providers that require max_tokens. */
   readonly max_output_tokens?: number
   /** Input and output tokens the model holds at once (what a conversation's history is fitted into). */
@@ -39,6 +41,8 @@ export interface TokenCounts {
   readonly cached?: number
   /** Of the prompt tokens, how many were written to it. */
   readonly cacheWrite?: number
+  /** Of those written, how many to a 1-hour cache (priced apart where the model has `cache_write_1h_input`). */
+  readonly cacheWrite1h?: number
 }
 
 /** The most unpriced model names told about (a glob route passes clients' names on). */
@@ -83,8 +87,10 @@ export class PriceTable implements Pricing {
     }
     const cached = Math.min(tokens.cached ?? 0, tokens.prompt)
     const written = Math.min(tokens.cacheWrite ?? 0, tokens.prompt - cached)
+    const written1h = Math.min(tokens.cacheWrite1h ?? 0, written)
     const uncached = tokens.prompt - cached - written
-    return (uncached * price.input + cached * (price.cached_input ?? price.input) + written * (price.cache_write_input ?? price.input) + tokens.completion * price.output) / 1_000_000
+    const writePrice = price.cache_write_input ?? price.input
+    return (uncached * price.input + cached * (price.cached_input ?? price.input) + (written - written1h) * writePrice + written1h * (price.cache_write_1h_input ?? writePrice) + tokens.completion * price.output) / 1_000_000
   }
 
   maxOutputTokens(model: string | undefined): number | undefined {

@@ -268,16 +268,19 @@ const STOP_REASON: Readonly<Record<NonNullable<FinishReason>, StopReason>> = {
 
 const toStopReason = (reason: FinishReason | null | undefined): StopReason => (reason && STOP_REASON[reason]) || 'end_turn'
 
-/** OpenAI's prompt tokens include the cached ones; Anthropic counts cache reads apart from `input_tokens`. */
+/**
+ * OpenAI's prompt tokens include those read from and written to the prompt cache; Anthropic counts
+ * both apart from `input_tokens`, and splits the writes by the cache's lifetime where the provider said.
+ */
 function toAnthropicUsage(usage: Usage | null | undefined): AnthropicUsage {
-  const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0
+  const { cached_tokens: cached = 0, cache_write_tokens: written = 0, cache_write_1h_tokens: written1h } = usage?.prompt_tokens_details ?? {}
   const reasoning = usage?.completion_tokens_details?.reasoning_tokens
   return {
-    input_tokens: (usage?.prompt_tokens ?? 0) - cached,
+    input_tokens: Math.max(0, (usage?.prompt_tokens ?? 0) - cached - written),
     output_tokens: usage?.completion_tokens ?? 0,
     cache_read_input_tokens: cached,
-    cache_creation_input_tokens: 0,
-    cache_creation: null,
+    cache_creation_input_tokens: written,
+    cache_creation: written1h === undefined ? null : { ephemeral_1h_input_tokens: written1h, ephemeral_5m_input_tokens: Math.max(0, written - written1h) },
     output_tokens_details: reasoning === undefined ? null : { thinking_tokens: reasoning },
     inference_geo: null,
     server_tool_use: null,
@@ -357,7 +360,9 @@ export class AnthropicEventEncoder implements StreamEncoder {
     if (!this.#started) {
       this.#started = true
       const message = emptyMessage(chunk.id, chunk.model)
-      message.usage.input_tokens = this.#exchange?.estimate.prompt ?? 0
+      // An upstream that counts the prompt up front (usage on its first chunk) gives the real figures, cache reads and writes included.
+      if (chunk.usage) message.usage = { ...toAnthropicUsage(chunk.usage), output_tokens: 0 }
+      else message.usage.input_tokens = this.#exchange?.estimate.prompt ?? 0
       events.push({ type: 'message_start', message })
     }
     if (chunk.usage) this.#usage = chunk.usage
@@ -393,10 +398,10 @@ export class AnthropicEventEncoder implements StreamEncoder {
     const events: RawMessageStreamEvent[] = []
     if (!this.#started) events.push({ type: 'message_start', message: emptyMessage('msg_empty', 'unknown') })
     this.#close(events)
-    const { input_tokens, output_tokens, cache_read_input_tokens, output_tokens_details } = toAnthropicUsage(this.#usage)
+    const { input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, output_tokens_details } = toAnthropicUsage(this.#usage)
     // Without usage (no chunk carried any), input_tokens is null: the SDK keeps message_start's estimate rather than a zero.
     const deltaUsage: MessageDeltaUsage = {
-      input_tokens: this.#usage ? input_tokens : null, output_tokens, cache_read_input_tokens, cache_creation_input_tokens: null, output_tokens_details, server_tool_use: null,
+      input_tokens: this.#usage ? input_tokens : null, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, output_tokens_details, server_tool_use: null,
     }
     events.push({ type: 'message_delta', delta: { stop_reason: toStopReason(this.#finishReason), stop_sequence: null, stop_details: null, container: null }, usage: deltaUsage })
     events.push({ type: 'message_stop' })

@@ -105,6 +105,8 @@ export function modelRoutes(discovery: ModelDiscovery | undefined, deleted?: Del
     path: '/v1/models',
     summary: 'The models the caller may use: routes and aliases, and what glob routes answer of their providers\' lists (in Anthropic\'s shape when the request has anthropic-version).',
     permission: 'chat',
+    // Anthropic's SDKs call this path too and read `requestID` from `request-id`, on a refused key (a 401 before the handler) as well.
+    requestIdHeader: 'request-id',
     async handle(req) {
       const list = async () => {
         const named = [...new Set([...req.gateway.models(), ...(discovery ? await discovery.names(req.gateway) : [])])]
@@ -119,6 +121,7 @@ export function modelRoutes(discovery: ModelDiscovery | undefined, deleted?: Del
     path: '/v1/models/:id',
     summary: 'One model the caller may use: a route\'s name or alias, or a name a glob route answers.',
     permission: 'chat',
+    requestIdHeader: 'request-id',
     handle(req) {
       const id = req.params.id
       const find = () => {
