@@ -78,6 +78,9 @@ const EVENTS_KEPT_HOURS = 24
 /** How long a finished answer's accounting is waited for before it is kept without its cost. */
 const ACCOUNTING_WAIT_MS = 5000
 
+/** How long response.created waits for the upstream's first chunk to name its model (read-ahead.ts). */
+const FIRST_CHUNK_WAIT_MS = 1000
+
 /** A turn as far as it goes before the model is called: its id, model and history. */
 interface Started {
   readonly id: string
@@ -261,9 +264,10 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
     }
-    // OpenAI names the resolved model in every event, response.created included: the first chunk
-    // is read before the turn is handed back, so the draft names the upstream's model as the end does.
-    const { first, stream: chunks } = await readAhead(call.result)
+    // OpenAI names the resolved model in every event, response.created included: the first chunk,
+    // if it comes within FIRST_CHUNK_WAIT_MS, is read before the turn is handed back, so the draft
+    // names the upstream's model as the end does (else the route's target, until the end).
+    const { first, stream: chunks } = await readAhead(call.result, FIRST_CHUNK_WAIT_MS)
     if (first?.model) served.model = first.model
     const streamed = streamTurn(chunks, persist, preOutput, served, {
       finish: (content) => withCitations(content, gathered.passages),
