@@ -87,6 +87,10 @@ export class PriceTable implements Pricing {
     return (uncached * price.input + cached * (price.cached_input ?? price.input) + written * (price.cache_write_input ?? price.input) + tokens.completion * price.output) / 1_000_000
   }
 
+  priced(model: string | undefined): boolean {
+    return this.price(model) !== undefined
+  }
+
   maxOutputTokens(model: string | undefined): number | undefined {
     return this.price(model)?.max_output_tokens
   }

@@ -29,6 +29,7 @@ import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { formatCount, formatLatency, formatPercent, formatUsd } from '@/lib/format'
 import { METRICS, UsageChart, type Metric } from './chart'
 import { RANGES, isZoneRefusal, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
+import { CostFigure, UnpricedNote } from './unpriced'
 import { browserTimeZone, refusedZone, rememberRefusedZone } from './zone'
 
 const GROUP_LABELS: Record<UsageGroupBy, string> = { department: 'Department', user: 'User', model: 'Model', provider: 'Provider', route: 'Route', key: 'Key' }
@@ -181,9 +182,11 @@ export default function AnalyticsPage() {
           <div className="grid grid-cols-2 gap-3 lg:grid-cols-4">
             <Stat label="Requests" value={formatCount(total?.requests ?? 0)} hint={total ? `${formatPercent(total.error_rate)} errors` : undefined} loading={totals.isPending} />
             <Stat label="Tokens" value={formatCount(total?.total_tokens ?? 0)} hint={total ? `${formatCount(total.prompt_tokens)} in · ${formatCount(total.completion_tokens)} out` : undefined} loading={totals.isPending} />
-            <Stat label="Cost" value={formatUsd(total?.cost_usd ?? 0)} loading={totals.isPending} />
+            <Stat label="Cost" value={total ? <CostFigure row={total} /> : formatUsd(0)} hint={total?.unpriced_requests ? `${formatCount(total.unpriced_requests)} unpriced not counted` : undefined} loading={totals.isPending} />
             <Stat label="Latency p50 / p95" value={total && total.requests ? <>{/* A phone wraps between the two, never inside one ("1.23 / s"). */}<span className="whitespace-nowrap">{formatLatency(total.latency_p50_ms)}</span> / <span className="whitespace-nowrap">{formatLatency(total.latency_p95_ms)}</span></> : '—'} loading={totals.isPending} />
           </div>
+
+          <UnpricedNote total={total} />
 
           <Card>
             <CardHeader className="flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
@@ -248,7 +251,7 @@ export default function AnalyticsPage() {
                         <TableCell className="text-right tabular-nums">{formatCount(row.requests)}</TableCell>
                         <TableCell className="text-right tabular-nums">{row.errors ? <span className="text-destructive">{formatCount(row.errors)}</span> : 0}</TableCell>
                         <TableCell className="text-right tabular-nums">{formatCount(row.total_tokens)}</TableCell>
-                        <TableCell className="text-right tabular-nums">{formatUsd(row.cost_usd)}</TableCell>
+                        <TableCell className="text-right tabular-nums"><CostFigure row={row} /></TableCell>
                         <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p50_ms)}</TableCell>
                         <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p95_ms)}</TableCell>
                       </TableRow>
