@@ -191,8 +191,9 @@ export default function AnalyticsPage() {
           <Card>
             <CardHeader className="flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
               <Tabs value={metric} onValueChange={(v) => update({ metric: v })}>
-                <TabsList aria-label="Metric" className="max-w-full overflow-x-auto">
-                  {(Object.keys(METRICS) as Metric[]).map((m) => <TabsTrigger key={m} value={m}>{METRICS[m].label}</TabsTrigger>)}
+                {/* A phone's width holds the four when they share it (at their own padding "Latency p95" was cut off at the edge). */}
+                <TabsList aria-label="Metric" className="flex w-full overflow-x-auto sm:inline-flex sm:w-auto">
+                  {(Object.keys(METRICS) as Metric[]).map((m) => <TabsTrigger key={m} value={m} className="flex-1 px-2 sm:flex-none sm:px-3">{METRICS[m].label}</TabsTrigger>)}
                 </TabsList>
               </Tabs>
               <div className="flex items-center gap-2">
