@@ -71,6 +71,11 @@ describe.skipIf(skipWithoutChromium)('the analytics page with unpriced traffic',
         expect(await page.locator('tr[data-group="priced-mock"]').innerText()).toMatch(/\$\d/)
         // The note fits the width: no sideways scroll on a phone.
         expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
+        // The breakdown's cost column is on screen without scrolling the table sideways (at phone width it ran off the edge).
+        const costHead = page.getByRole('columnheader', { name: 'Cost' })
+        const [head, table] = [await costHead.boundingBox(), await page.locator('table').boundingBox()]
+        const visibleRight = await page.locator('table').evaluate((t) => t.parentElement!.getBoundingClientRect().right)
+        expect(head!.x + head!.width, `cost column ends at ${head!.x + head!.width}, the table's box at ${table!.x + table!.width}`).toBeLessThanOrEqual(visibleRight + 0.5)
         await note.scrollIntoViewIfNeeded()
         await screenshot(page, `analytics-unpriced-${width}`)
       } finally {

@@ -237,7 +237,8 @@ export default function AnalyticsPage() {
                     <TableHead>{GROUP_LABELS[groupBy]}</TableHead>
                     <TableHead className="text-right">Requests</TableHead>
                     <TableHead className="text-right">Errors</TableHead>
-                    <TableHead className="text-right">Tokens</TableHead>
+                    {/* A phone's width holds the group, requests, errors and cost: tokens (a chart tab of their own) give way, or cost ran off the edge. */}
+                    <TableHead className="hidden text-right sm:table-cell">Tokens</TableHead>
                     <TableHead className="text-right">Cost</TableHead>
                     <TableHead className="hidden text-right sm:table-cell">p50</TableHead>
                     <TableHead className="hidden text-right sm:table-cell">p95</TableHead>
@@ -248,10 +249,10 @@ export default function AnalyticsPage() {
                     const open = drill && row.group !== null ? () => update({ [drill.filter]: row.group!, by: drill.next }, true) : undefined
                     return (
                       <TableRow key={row.group ?? ''} className={open ? 'cursor-pointer' : undefined} onClick={open} data-group={row.group ?? ''}>
-                        <TableCell className="max-w-64 truncate font-medium">{open ? <button type="button" className="hover:underline">{label(row.group)}</button> : label(row.group)}</TableCell>
+                        <TableCell className="max-w-64 font-medium whitespace-normal break-all sm:truncate sm:break-normal">{open ? <button type="button" className="hover:underline">{label(row.group)}</button> : label(row.group)}</TableCell>
                         <TableCell className="text-right tabular-nums">{formatCount(row.requests)}</TableCell>
                         <TableCell className="text-right tabular-nums">{row.errors ? <span className="text-destructive">{formatCount(row.errors)}</span> : 0}</TableCell>
-                        <TableCell className="text-right tabular-nums">{formatCount(row.total_tokens)}</TableCell>
+                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatCount(row.total_tokens)}</TableCell>
                         <TableCell className="text-right tabular-nums"><CostFigure row={row} /></TableCell>
                         <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p50_ms)}</TableCell>
                         <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p95_ms)}</TableCell>
