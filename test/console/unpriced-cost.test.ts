@@ -10,27 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { keyAdminConfig } from './helpers.ts'
 
 const KEY = 'console-unpriced-admin-key-0123456789'
-const CONFIG = `version: 1
-store: { plugin: embedded, memory: true, vector: false }
-pricing:
-  priced-mock: { input: 1000, output: 2000 }
-providers:
-  mock: { plugin: mock }
-routes:
-  - { model: mock, targets: [ { provider: mock } ] }
-  - { model: priced, targets: [ { provider: mock, model: priced-mock } ] }
-auth:
-  strategies:
-    - plugin: session
-    - plugin: api-key
-      keys: [ { key: "${KEY}", user: admin, role: admin } ]
-services:
-  analytics: {}
-  auth: {}
-  console: {}
-`
+const CONFIG = keyAdminConfig(KEY, {
+  services: ['analytics'],
+  top: 'pricing:\n  priced-mock: { input: 1000, output: 2000 }\n',
+  routes: '  - { model: priced, targets: [ { provider: mock, model: priced-mock } ] }\n',
+})
 
 describe.skipIf(skipWithoutChromium)('the analytics page with unpriced traffic', () => {
   let gw: RunningGateway

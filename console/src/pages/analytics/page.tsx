@@ -249,7 +249,7 @@ export default function AnalyticsPage() {
                     const open = drill && row.group !== null ? () => update({ [drill.filter]: row.group!, by: drill.next }, true) : undefined
                     return (
                       <TableRow key={row.group ?? ''} className={open ? 'cursor-pointer' : undefined} onClick={open} data-group={row.group ?? ''}>
-                        <TableCell className="max-w-64 font-medium whitespace-normal break-all sm:truncate sm:break-normal">{open ? <button type="button" className="hover:underline">{label(row.group)}</button> : label(row.group)}</TableCell>
+                        <TableCell className="max-w-64 font-medium whitespace-normal break-all sm:truncate sm:break-normal" title={label(row.group)}>{open ? <button type="button" className="hover:underline">{label(row.group)}</button> : label(row.group)}</TableCell>
                         <TableCell className="text-right tabular-nums">{formatCount(row.requests)}</TableCell>
                         <TableCell className="text-right tabular-nums">{row.errors ? <span className="text-destructive">{formatCount(row.errors)}</span> : 0}</TableCell>
                         <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatCount(row.total_tokens)}</TableCell>

@@ -142,7 +142,7 @@ function Documents({ collection }: { collection: Collection }) {
               {docs.data.map((d) => (
                 <TableRow key={d.id} data-document={d.filename} data-status={d.status}>
                   <TableCell className="max-w-56">
-                    <div className="truncate font-medium">{d.filename}</div>
+                    <div className="truncate font-medium" title={d.filename}>{d.filename}</div>
                     <div className="text-xs text-muted-foreground">{d.kind} · {formatRelative(d.created_at)}</div>
                     <div className="sm:hidden"><Progress doc={d} /></div>
                   </TableCell>
@@ -226,7 +226,7 @@ export default function KnowledgePage() {
                 onClick={() => setChosen(c.id)}
                 className={cn('shrink-0 rounded-md border px-3 py-2 text-left text-sm hover:bg-accent lg:w-full', c.id === current.id && 'border-primary bg-accent')}
               >
-                <div className="truncate font-medium">{c.name}</div>
+                <div className="truncate font-medium" title={c.name}>{c.name}</div>
                 <div className="text-xs text-muted-foreground">{c.documents.completed}/{c.documents.total} ready{c.dept_scope ? ` · ${c.dept_scope}` : ''}</div>
               </button>
             ))}

@@ -1,30 +1,17 @@
 /**
- * Console pages at phone width (390x844) show their figures whole: the Gateway page's "Loaded" time
- * was cut off with an ellipsis ("Dec 7, 2026, 2:54 …"), and the analytics metric tabs ran past
- * the card's edge ("Latency p95" clipped). Screenshots in test-output/console/.
+ * Console text shown whole. At phone width (390x844) the Gateway page's "Loaded" time was cut off
+ * with an ellipsis ("Dec 7, 2026, 2:54 …"), and the analytics metric tabs ran past the card's edge
+ * ("Latency p95" clipped). A name the console cuts off with an ellipsis (a key's, at any width) now
+ * shows whole on hover, where before it could not be read at all. Screenshots in test-output/console/.
  */
 import type { Browser, Locator } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
+import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { keyAdminConfig } from './helpers.ts'
 
 const KEY = 'console-phone-admin-key-0123456789'
-const CONFIG = `version: 1
-store: { plugin: embedded, memory: true, vector: false }
-providers:
-  mock: { plugin: mock }
-routes:
-  - { model: mock, targets: [ { provider: mock } ] }
-auth:
-  strategies:
-    - plugin: session
-    - plugin: api-key
-      keys: [ { key: "${KEY}", user: admin, role: admin } ]
-services:
-  analytics: {}
-  auth: {}
-  console: {}
-`
+const CONFIG = keyAdminConfig(KEY, { services: ['analytics', 'keys'] })
 
 /**
  * Whether an element shows all of its content: its text laid out within it (a Range measures the
@@ -40,7 +27,7 @@ const whole = (l: Locator) => l.evaluate((e) => {
   return !cuts && text.getBoundingClientRect().width <= e.clientWidth + 0.01 && box.left >= 0 && box.right <= window.innerWidth
 })
 
-describe.skipIf(skipWithoutChromium)('console pages at phone width', () => {
+describe.skipIf(skipWithoutChromium)('console text that used to be cut off', () => {
   let gw: RunningGateway
   let browser: Browser
   beforeAll(async () => {
@@ -50,8 +37,8 @@ describe.skipIf(skipWithoutChromium)('console pages at phone width', () => {
   }, 90_000)
   afterAll(async () => { await browser?.close(); await gw?.close() })
 
-  const onPhone = async (path: string, check: (page: import('playwright-core').Page) => Promise<void>, shot: string) => {
-    const { context, page } = await openPage(browser, PHONE)
+  const onPhone = async (path: string, check: (page: import('playwright-core').Page) => Promise<void>, shot: string, viewport = PHONE) => {
+    const { context, page } = await openPage(browser, viewport)
     try {
       await signInWithKey(page, gw.url, KEY)
       await page.goto(`${gw.url}${path}`)
@@ -82,5 +69,18 @@ describe.skipIf(skipWithoutChromium)('console pages at phone width', () => {
         expect(t!.x >= list!.x && t!.x + t!.width <= list!.x + list!.width + 0.5, name).toBe(true)
       }
     }, 'phone-analytics-tabs')
+  }, 60_000)
+
+  it('a key name cut off in the keys table shows whole on hover', async () => {
+    const name = 'the nightly billing export job for the finance department'
+    const made = await fetch(`${gw.url}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) })
+    expect(made.status).toBe(201)
+    await onPhone('/keys', async (page) => {
+      const cell = page.getByRole('cell', { name: /^the nightly billing/ })
+      await cell.waitFor()
+      // Cut off on screen (so the test means something), and whole in its title.
+      expect(await whole(cell)).toBe(false)
+      expect(await cell.getAttribute('title')).toBe(name)
+    }, 'laptop-keys-long-name', LAPTOP)
   }, 60_000)
 })
