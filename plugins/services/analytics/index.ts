@@ -9,6 +9,9 @@
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  *   GET /api/v1/analytics/events?from&to&user_id&department&key_id&limit&offset   (one per request)
  *   GET /api/v1/analytics/usage.csv?...   GET /api/v1/analytics/events.csv?...   (export.ts)
+ *
+ * A request that spent tokens on a model without a price is recorded at cost 0 and flagged
+ * (`unpriced`): each figure says how many such requests its cost leaves out, and their models.
  */
 import {
   Store, badRequest, definePlugin, forbidden, raw, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
