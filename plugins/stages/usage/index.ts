@@ -94,6 +94,8 @@ export default definePlugin<UsageConfig, Stage>({
     }
     const { writer } = state
     const pricing = ctx.tryGet(Pricing)
+    // No Pricing at all: the kernel charges 0 for everything. A pricing plugin without `priced` is taken at its word.
+    const priced = (model: string | null): boolean => (pricing ? pricing.priced?.(model ?? undefined) ?? true : false)
     return {
       priority: 0,
       operations: ['chat', 'embeddings', 'media'],
@@ -127,7 +129,7 @@ export default definePlugin<UsageConfig, Stage>({
           cachedTokens: outcome.cachedTokens,
           costUsd: outcome.costUsd,
           // Tokens spent upstream (not a cache hit) at a model without a price: the 0 is unknown, not free.
-          unpriced: !outcome.cacheHit && outcome.promptTokens + outcome.completionTokens > 0 && !(pricing?.priced(outcome.model ?? undefined) ?? false),
+          unpriced: !outcome.cacheHit && outcome.promptTokens + outcome.completionTokens > 0 && !priced(outcome.model),
           latencyMs: Math.round(outcome.latencyMs),
           ttftMs: outcome.ttftMs,
           streamed: outcome.streamed,
