@@ -1,7 +1,7 @@
 /**
  * Console text shown whole. At phone width (390x844) the Gateway page's "Loaded" time was cut off
  * with an ellipsis ("Dec 7, 2026, 2:54 …"), and the analytics metric tabs ran past the card's edge
- * ("Latency p95" clipped). A name the console cuts off with an ellipsis (a key's, at any width) now
+ * ("Latency p95" clipped), and a knowledge collection with a long name ran past the screen's edge. A name the console cuts off with an ellipsis (a key's, at any width) now
  * shows whole on hover, where before it could not be read at all. Screenshots in test-output/console/.
  */
 import type { Browser, Locator } from 'playwright-core'
@@ -11,7 +11,7 @@ import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { keyAdminConfig } from './helpers.ts'
 
 const KEY = 'console-phone-admin-key-0123456789'
-const CONFIG = keyAdminConfig(KEY, { services: ['analytics', 'keys'] })
+const CONFIG = keyAdminConfig(KEY, { services: ['analytics', 'keys', 'rag: { embedding_route: mock }'], vector: true })
 
 /**
  * Whether an element shows all of its content: its text laid out within it (a Range measures the
@@ -82,5 +82,18 @@ describe.skipIf(skipWithoutChromium)('console text that used to be cut off', () 
       expect(await whole(cell)).toBe(false)
       expect(await cell.getAttribute('title')).toBe(name)
     }, 'laptop-keys-long-name', LAPTOP)
+  }, 60_000)
+
+  it('a knowledge collection with a long name stays on a phone\'s screen', async () => {
+    const name = 'Handbooks and policies of the company, every version since 2019'
+    const made = await fetch(`${gw.url}/api/v1/rag/collections`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) })
+    expect(made.status).toBe(201)
+    await onPhone('/knowledge', async (page) => {
+      const chip = page.locator(`[data-collection="${name}"]`)
+      await chip.waitFor()
+      const box = (await chip.boundingBox())!
+      expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width)
+      expect(await chip.locator('[title]').getAttribute('title')).toBe(name)
+    }, 'phone-knowledge-long-name')
   }, 60_000)
 })

@@ -209,12 +209,12 @@ export async function startPrefixProxy(prefix: string): Promise<PrefixProxy> {
 
 /**
  * A console whose one admin signs in with `key` (no issuer), on the mock provider and the embedded
- * store in memory: `services` beside auth and console, `routes` more route lines, `top` more
- * top-level YAML (e.g. `pricing:`).
+ * store in memory: `services` beside auth and console (a name, or `name: { settings }`), `routes` more route lines, `top` more
+ * top-level YAML (e.g. `pricing:`); `vector` loads pgvector (service.rag needs it; it slows the start).
  */
-export function keyAdminConfig(key: string, parts: { services: readonly string[]; routes?: string; top?: string }): string {
+export function keyAdminConfig(key: string, parts: { services: readonly string[]; routes?: string; top?: string; vector?: boolean }): string {
   return `version: 1
-store: { plugin: embedded, memory: true, vector: false }
+store: { plugin: embedded, memory: true, vector: ${parts.vector ?? false} }
 ${parts.top ?? ''}providers:
   mock: { plugin: mock }
 routes:
@@ -225,5 +225,5 @@ ${parts.routes ?? ''}auth:
     - plugin: api-key
       keys: [ { key: "${key}", user: admin, role: admin } ]
 services:
-${['auth', 'console', ...parts.services].map((s) => `  ${s}: {}\n`).join('')}`
+${['auth', 'console', ...parts.services].map((s) => `  ${s.includes(':') ? s : `${s}: {}`}\n`).join('')}`
 }
