@@ -810,6 +810,8 @@ export const Tokenizer: Token<Tokenizer> = token<Tokenizer>('Tokenizer')
 export interface Pricing {
   /** USD for these token counts at `model`'s price; 0 when unpriced. `cached` (read from a prompt cache) and `cacheWrite` (written to it) are of the prompt tokens, `cacheWrite1h` of `cacheWrite` (to a 1-hour cache). */
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number; cacheWrite?: number; cacheWrite1h?: number }): number
+  /** Whether `model` has a price: its cost of 0 is then a fact, not a missing figure (analytics says which). Optional for pricing plugins written before it: without it every model counts as priced. */
+  priced?(model: string | undefined): boolean
   /** The most output tokens `model` may produce, when known. */
   maxOutputTokens(model: string | undefined): number | undefined
   /** Input and output tokens `model` holds at once, when known (what a conversation's history is fitted into). */

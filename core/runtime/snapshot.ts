@@ -25,7 +25,7 @@ export interface BuiltInstance {
   readonly instance: Lifecycle
 }
 
-const UNPRICED: Pricing = { cost: () => 0, maxOutputTokens: () => undefined, contextWindow: () => undefined }
+const UNPRICED: Pricing = { cost: () => 0, priced: () => false, maxOutputTokens: () => undefined, contextWindow: () => undefined }
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
 /** Stages run in this priority when their plugin says nothing. */
 const DEFAULT_STAGE_PRIORITY = 500

@@ -202,6 +202,8 @@ export interface UsageEvent {
   readonly completionTokens?: number
   readonly cachedTokens?: number
   readonly costUsd?: number
+  /** Tokens were spent on a model without a price: `costUsd` is 0 for want of one, not a free call. */
+  readonly unpriced?: boolean
   readonly latencyMs: number
   readonly ttftMs?: number | null
   readonly streamed?: boolean
@@ -249,6 +251,10 @@ export interface UsageAggregate {
   readonly cachedTokens: number
   readonly totalTokens: number
   readonly costUsd: number
+  /** Requests that spent tokens on a model without a price: their cost is not in `costUsd`. */
+  readonly unpricedRequests: number
+  /** Those requests' models, sorted (the names a `pricing:` entry would need). */
+  readonly unpricedModels: readonly string[]
   /**
    * Interpolated (percentile_cont), to the microsecond, over the requests that were answered or
    * went upstream: requests the gateway refused before any upstream call (an error with no attempt:

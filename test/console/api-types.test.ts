@@ -17,6 +17,14 @@ describe('the console\'s generated API types', () => {
     expect(committed).toContain('"/api/v1/training/jobs/{id}/deploy"')
   }, 120_000)
 
+  it('hold one type for a schema routes share: /usage and /costs name one AnalyticsRangeMeta', async () => {
+    const committed = await readFile(TYPES_FILE, 'utf8')
+    // Before, each route's `meta` was an identical inline copy: two types that could drift apart in the console.
+    expect(committed.match(/\bAnalyticsRangeMeta: \{/g)).toHaveLength(1)
+    expect(committed.match(/meta\?: components\["schemas"\]\["AnalyticsRangeMeta"\];/g)).toHaveLength(2)
+    expect(committed.match(/buckets: string\[\] \| null;/g)).toHaveLength(1)
+  })
+
   it('change when a field of a route\'s body is renamed (the check compares what matters)', async () => {
     const doc = (name: string) => ({
       openapi: '3.1.0', info: { title: 't', version: '1' },

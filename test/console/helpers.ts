@@ -206,3 +206,24 @@ export async function startPrefixProxy(prefix: string): Promise<PrefixProxy> {
   }
   return proxy
 }
+
+/**
+ * A console whose one admin signs in with `key` (no issuer), on the mock provider and the embedded
+ * store in memory: `services` beside auth and console (a name, or `name: { settings }`), `routes` more route lines, `top` more
+ * top-level YAML (e.g. `pricing:`); `vector` loads pgvector (service.rag needs it; it slows the start).
+ */
+export function keyAdminConfig(key: string, parts: { services: readonly string[]; routes?: string; top?: string; vector?: boolean }): string {
+  return `version: 1
+store: { plugin: embedded, memory: true, vector: ${parts.vector ?? false} }
+${parts.top ?? ''}providers:
+  mock: { plugin: mock }
+routes:
+  - { model: mock, targets: [ { provider: mock } ] }
+${parts.routes ?? ''}auth:
+  strategies:
+    - plugin: session
+    - plugin: api-key
+      keys: [ { key: "${key}", user: admin, role: admin } ]
+services:
+${['auth', 'console', ...parts.services].map((s) => `  ${s.includes(':') ? s : `${s}: {}`}\n`).join('')}`
+}

@@ -28,7 +28,8 @@ function documentedAnswers(doc: any, baseUrl = ''): DocumentedAnswers {
     const bare = path.split('?')[0]
     const template = Object.keys(doc.paths).find((t) => new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare!))!
     const schema = doc.paths[template][method.toLowerCase()].responses[status].content['application/json'].schema
-    const validate = ajv.compile(schema)
+    // A shared schema is a $ref into the document's components: compiled beside them, it resolves.
+    const validate = ajv.compile({ ...schema, components: doc.components })
     expect(validate(body), `${method} ${template}: ${ajv.errorsText(validate.errors)}`).toBe(true)
     checked.add(`${method} ${template}`)
     return body.data

@@ -214,25 +214,19 @@ export interface paths {
                                     group: string | null;
                                     prompt_tokens: number;
                                     requests: number;
+                                    /** @description Those requests' models, sorted: each needs a `pricing:` entry for its cost to count. */
+                                    unpriced_models: string[];
+                                    /** @description Requests that spent tokens on a model without a price (config/models.json or gateway.yaml `pricing:`): their cost is not in `cost_usd`, which is then a lower bound. */
+                                    unpriced_requests: number;
                                 }[];
                                 total_cost_usd: number;
+                                /** @description Those requests' models, sorted: each needs a `pricing:` entry for its cost to count. */
+                                unpriced_models: string[];
+                                /** @description Requests that spent tokens on a model without a price (config/models.json or gateway.yaml `pricing:`): their cost is not in `cost_usd`, which is then a lower bound. */
+                                unpriced_requests: number;
                             };
                             message?: string;
-                            meta?: {
-                                /** @description With `interval`: the start of every hour or day of `timezone` the range overlaps, in order, those without requests too (each row's `bucket` is one of them); null without `interval`. */
-                                buckets: string[] | null;
-                                /** Format: date-time */
-                                from: string;
-                                /** @enum {string|null} */
-                                group_by: "user" | "department" | "model" | "provider" | "route" | "key" | null;
-                                /** @enum {string|null} */
-                                interval: "hour" | "day" | null;
-                                /** @enum {unknown} */
-                                scope: "own_data" | "department_data" | "all_data";
-                                timezone: string;
-                                /** Format: date-time */
-                                to: string;
-                            };
+                            meta?: components["schemas"]["AnalyticsRangeMeta"];
                             success: boolean;
                         };
                     };
@@ -328,6 +322,8 @@ export interface paths {
                                 /** Format: date-time */
                                 time: string;
                                 ttft_ms: number | null;
+                                /** @description The model had no price: `cost_usd` is 0 for want of one, not a free call. */
+                                unpriced: boolean;
                                 user_id: string | null;
                             }[];
                             message?: string;
@@ -507,6 +503,10 @@ export interface paths {
                                 prompt_tokens: number;
                                 requests: number;
                                 total_tokens: number;
+                                /** @description Those requests' models, sorted: each needs a `pricing:` entry for its cost to count. */
+                                unpriced_models: string[];
+                                /** @description Requests that spent tokens on a model without a price (config/models.json or gateway.yaml `pricing:`): their cost is not in `cost_usd`, which is then a lower bound. */
+                                unpriced_requests: number;
                                 /** @description `group_by=user`: who the user is. */
                                 user?: {
                                     email: string | null;
@@ -515,21 +515,7 @@ export interface paths {
                                 } | null;
                             }[];
                             message?: string;
-                            meta?: {
-                                /** @description With `interval`: the start of every hour or day of `timezone` the range overlaps, in order, those without requests too (each row's `bucket` is one of them); null without `interval`. */
-                                buckets: string[] | null;
-                                /** Format: date-time */
-                                from: string;
-                                /** @enum {string|null} */
-                                group_by: "user" | "department" | "model" | "provider" | "route" | "key" | null;
-                                /** @enum {string|null} */
-                                interval: "hour" | "day" | null;
-                                /** @enum {unknown} */
-                                scope: "own_data" | "department_data" | "all_data";
-                                timezone: string;
-                                /** Format: date-time */
-                                to: string;
-                            };
+                            meta?: components["schemas"]["AnalyticsRangeMeta"];
                             success: boolean;
                         };
                     };
@@ -8107,6 +8093,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AnalyticsRangeMeta */
+        AnalyticsRangeMeta: {
+            /** @description With `interval`: the start of every hour or day of `timezone` the range overlaps, in order, those without requests too (each row's `bucket` is one of them); null without `interval`. */
+            buckets: string[] | null;
+            /** Format: date-time */
+            from: string;
+            /** @enum {string|null} */
+            group_by: "user" | "department" | "model" | "provider" | "route" | "key" | null;
+            /** @enum {string|null} */
+            interval: "hour" | "day" | null;
+            /** @enum {unknown} */
+            scope: "own_data" | "department_data" | "all_data";
+            timezone: string;
+            /** Format: date-time */
+            to: string;
+        };
         OpenAIError: {
             error?: {
                 code?: string | null;

@@ -9,6 +9,9 @@
  *   GET /api/v1/analytics/costs?from&to&group_by=...&interval=...
  *   GET /api/v1/analytics/events?from&to&user_id&department&key_id&limit&offset   (one per request)
  *   GET /api/v1/analytics/usage.csv?...   GET /api/v1/analytics/events.csv?...   (export.ts)
+ *
+ * A request that spent tokens on a model without a price is recorded at cost 0 and flagged
+ * (`unpriced`): each figure says how many such requests its cost leaves out, and their models.
  */
 import {
   Store, badRequest, definePlugin, forbidden, raw, reply, type Caller, type JsonSchema, type RouteSpec, type Service,
@@ -112,11 +115,16 @@ function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): Usag
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
 const LATENCY: JsonSchema = { type: ['number', 'null'], description: 'Milliseconds, over requests answered or sent upstream (not those refused before any upstream call: 401, 403, 429, 400); null when there were none.' }
 const BUCKET: JsonSchema = { type: ['string', 'null'], format: 'date-time', description: 'The start of the hour or day in `timezone`, as an instant (null without `interval`).' }
+/** A cost that leaves requests out: what an admin needs to tell "free" from "not counted". */
+const UNPRICED = {
+  unpriced_requests: { ...COUNT, description: 'Requests that spent tokens on a model without a price (config/models.json or gateway.yaml `pricing:`): their cost is not in `cost_usd`, which is then a lower bound.' },
+  unpriced_models: { ...listOf({ type: 'string' }), description: 'Those requests\' models, sorted: each needs a `pricing:` entry for its cost to count.' },
+} satisfies Record<string, JsonSchema>
 const GROUP: JsonSchema = { ...NULLABLE_STRING, description: 'The group\'s value: a user id, department, model, provider, route or key id (null without `group_by`).' }
 const USAGE_ROW_SCHEMA = recordSchema({
   bucket: BUCKET, group: GROUP, requests: COUNT, errors: COUNT, error_rate: { type: 'number', minimum: 0, maximum: 1 },
   cache_hits: { ...COUNT, description: 'Requests answered from the gateway\'s cache (no upstream call, cost 0).' },
-  prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, total_tokens: COUNT, cost_usd: { type: 'number' },
+  prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, total_tokens: COUNT, cost_usd: { type: 'number' }, ...UNPRICED,
   latency_p50_ms: LATENCY, latency_p95_ms: LATENCY,
   user: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING })), description: '`group_by=user`: who the user is.' },
   key: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, prefix: NULLABLE_STRING })), description: '`group_by=key`: which key it is.' },
@@ -125,15 +133,22 @@ const EVENT_SCHEMA = recordSchema({
   time: { type: 'string', format: 'date-time' }, request_id: { type: 'string' }, user_id: NULLABLE_STRING, key_id: NULLABLE_STRING, department: NULLABLE_STRING,
   route: NULLABLE_STRING, provider: NULLABLE_STRING, model: NULLABLE_STRING, status: { type: 'integer' }, error_type: NULLABLE_STRING, attempts: COUNT,
   cache_hit: { type: 'boolean' }, streamed: { type: 'boolean' }, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT,
-  cost_usd: { type: 'number' }, latency_ms: COUNT, ttft_ms: { type: ['integer', 'null'] },
+  cost_usd: { type: 'number' }, unpriced: { type: 'boolean', description: 'The model had no price: `cost_usd` is 0 for want of one, not a free call.' },
+  latency_ms: COUNT, ttft_ms: { type: ['integer', 'null'] },
 })
 const COSTS_SCHEMA = recordSchema({
   total_cost_usd: { type: 'number' },
-  rows: listOf(recordSchema({ bucket: BUCKET, group: GROUP, cost_usd: { type: 'number' }, requests: COUNT, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT })),
+  ...UNPRICED,
+  rows: listOf(recordSchema({ bucket: BUCKET, group: GROUP, cost_usd: { type: 'number' }, ...UNPRICED, requests: COUNT, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT })),
 })
 
-/** What /usage and /costs say of the range in `meta`; `buckets` lets a chart show the buckets no request fell in. */
+/**
+ * What /usage and /costs say of the range in `meta`; `buckets` lets a chart show the buckets no
+ * request fell in. Its `title` makes it one named schema in the OpenAPI document, which both
+ * routes refer to (so the console's generated types hold one type, not a copy per route).
+ */
 const RANGE_META_SCHEMA: JsonSchema = {
+  title: 'AnalyticsRangeMeta',
   type: 'object',
   required: ['from', 'to', 'group_by', 'interval', 'timezone', 'scope', 'buckets'],
   properties: {
@@ -157,6 +172,8 @@ async function rangeMeta(log: UsageLog, scoped: UsageQuery, groupBy: UsageGroupB
   return { from: from.toISOString(), to: to.toISOString(), group_by: groupBy, interval: interval ?? null, timezone: timeZone, scope, buckets }
 }
 
+const unpriced = (a: Pick<UsageAggregate, 'unpricedRequests' | 'unpricedModels'>) => ({ unpriced_requests: a.unpricedRequests, unpriced_models: a.unpricedModels })
+
 function row(a: UsageAggregate): Record<string, unknown> {
   return {
     bucket: a.bucket?.toISOString() ?? null,
@@ -170,6 +187,7 @@ function row(a: UsageAggregate): Record<string, unknown> {
     cached_tokens: a.cachedTokens,
     total_tokens: a.totalTokens,
     cost_usd: a.costUsd,
+    ...unpriced(a),
     latency_p50_ms: a.latencyP50Ms,
     latency_p95_ms: a.latencyP95Ms,
   }
@@ -213,10 +231,12 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
       const scoped = query(q, config, caller)
       const [rows, meta] = await Promise.all([log.aggregate({ ...scoped, groupBy: scoped.groupBy ?? 'model' }), rangeMeta(log, scoped, scoped.groupBy ?? 'model', caller.scope)])
       const total = rows.reduce((sum, r) => sum + r.costUsd, 0)
+      const unpricedModels = [...new Set(rows.flatMap((r) => r.unpricedModels))].sort()
       return reply(
         {
           total_cost_usd: Math.round(total * 1e10) / 1e10,
-          rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens })),
+          ...unpriced({ unpricedRequests: rows.reduce((sum, r) => sum + r.unpricedRequests, 0), unpricedModels }),
+          rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, ...unpriced(r), requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens })),
         },
         { meta },
       )
@@ -252,7 +272,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
 }
 
 const CSV = 'text/csv; charset=utf-8'
-const USAGE_COLUMNS = ['bucket', 'group', 'name', 'requests', 'errors', 'error_rate', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'total_tokens', 'cost_usd', 'latency_p50_ms', 'latency_p95_ms']
+const USAGE_COLUMNS = ['bucket', 'group', 'name', 'requests', 'errors', 'error_rate', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'total_tokens', 'cost_usd', 'unpriced_requests', 'latency_p50_ms', 'latency_p95_ms']
 const download = (name: string) => ({ 'content-disposition': attachment(`${name}.csv`) })
 /** A user's or key's name beside its id in the CSV (/usage's `user` / `key` objects). */
 const nameOf = (row: Record<string, unknown>, groupBy: UsageGroupBy | undefined): unknown =>

@@ -30,6 +30,20 @@ const ERROR_ENVELOPE: JsonSchema = {
   },
 }
 
+/**
+ * A schema with a `title` goes into `components.schemas` under it, and each use becomes a `$ref`:
+ * routes that share one schema constant (analytics' range meta) then share one generated type in
+ * the console, instead of an identical copy per route. One title names one schema.
+ */
+function shared(schema: JsonSchema | undefined, components: Map<string, JsonSchema>): JsonSchema | undefined {
+  const title = schema?.title
+  if (typeof title !== 'string') return schema
+  const known = components.get(title)
+  if (known && known !== schema) throw new Error(`two different schemas are titled '${title}': a title names one shared schema in the OpenAPI document`)
+  components.set(title, schema!)
+  return { $ref: `#/components/schemas/${encodeURIComponent(title)}` }
+}
+
 /** `/threads/:id` → `/threads/{id}`; a pattern route (a regular expression) has no OpenAPI form. */
 function openApiPath(path: string): string | undefined {
   if (path.includes('(')) return undefined
@@ -49,7 +63,7 @@ function parameters(route: PublishedRoute['route'], path: string): unknown[] {
   return out
 }
 
-function operation({ route, area, owner }: PublishedRoute, path: string): Operation {
+function operation({ route, area, owner }: PublishedRoute, path: string, components: Map<string, JsonSchema>): Operation {
   const op: Operation = { summary: route.summary, tags: [area === 'service' ? owner : `/v1 ${owner}`] }
   const params = parameters(route, path)
   if (params.length) op.parameters = params
@@ -65,7 +79,7 @@ function operation({ route, area, owner }: PublishedRoute, path: string): Operat
     op.requestBody = { required: true, content: { 'application/json': { schema: route.body } } }
   }
   const status = route.status ?? 200
-  const data = area === 'service' ? envelope(route.response, route.meta) : route.response
+  const data = area === 'service' ? envelope(shared(route.response, components), shared(route.meta, components)) : shared(route.response, components)
   op.responses = {
     [status]: status === 204 ? { description: 'Done.' }
       : status >= 300 && status < 400 ? { description: 'A redirect (the Location header).' }
@@ -80,10 +94,11 @@ function operation({ route, area, owner }: PublishedRoute, path: string): Operat
 
 export function openApiDocument(routes: readonly PublishedRoute[], title: string): Record<string, unknown> {
   const paths: Record<string, Record<string, Operation>> = {}
+  const components = new Map<string, JsonSchema>()
   for (const published of routes) {
     const path = openApiPath(published.path)
     if (!path) continue
-    ;(paths[path] ??= {})[published.route.method.toLowerCase()] = operation(published, path)
+    ;(paths[path] ??= {})[published.route.method.toLowerCase()] = operation(published, path, components)
   }
   return {
     openapi: '3.1.0',
@@ -95,6 +110,7 @@ export function openApiDocument(routes: readonly PublishedRoute[], title: string
         session: { type: 'apiKey', in: 'cookie', name: 'gw_session', description: 'The console\'s sign-in session.' },
       },
       schemas: {
+        ...Object.fromEntries(components),
         OpenAIError: { type: 'object', properties: { error: { type: 'object', properties: { message: { type: 'string' }, type: { type: 'string' }, code: { type: ['string', 'null'] }, param: { type: ['string', 'null'] } } } } },
       },
     },

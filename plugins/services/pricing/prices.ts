@@ -93,6 +93,10 @@ export class PriceTable implements Pricing {
     return (uncached * price.input + cached * (price.cached_input ?? price.input) + (written - written1h) * writePrice + written1h * (price.cache_write_1h_input ?? writePrice) + tokens.completion * price.output) / 1_000_000
   }
 
+  priced(model: string | undefined): boolean {
+    return this.price(model) !== undefined
+  }
+
   maxOutputTokens(model: string | undefined): number | undefined {
     return this.price(model)?.max_output_tokens
   }

@@ -12,7 +12,7 @@
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Store, definePlugin, timeOrderedUuid, type Stage } from '../../../plugin-api/index.ts'
+import { Pricing, Store, definePlugin, timeOrderedUuid, type Stage } from '../../../plugin-api/index.ts'
 import { UsageLog, type UsageEvent } from '../../contracts/capabilities.ts'
 import { usageRepository, type UsageEventRepository } from './repository.ts'
 import { UsageWriter, usageMetrics } from './writer.ts'
@@ -55,7 +55,8 @@ export default definePlugin<UsageConfig, Stage>({
       journal_max_mb: { type: 'integer', minimum: 1, default: 1024, description: 'The journal\'s largest size; beyond it events are dropped (logged and counted).' },
     },
   },
-  uses: [Store],
+  // Pricing: set up first, so each event can say whether its cost of 0 is a price or the want of one.
+  uses: [Store, Pricing],
   provides: [UsageLog],
   // The writer and its journal are made once per gateway, from the settings at start.
   enabledByDefault: { at: ['usage'], requires: ['store'], readOnce: true },
@@ -92,6 +93,9 @@ export default definePlugin<UsageConfig, Stage>({
       if (!state.writer.journaling) ctx.logger.error({ dir: config.journal_dir }, 'the usage journal cannot be written: during a long store outage, usage events beyond the memory buffer will be lost (set usage.journal_dir to a writable directory)')
     }
     const { writer } = state
+    const pricing = ctx.tryGet(Pricing)
+    // No Pricing at all: the kernel charges 0 for everything. A pricing plugin without `priced` is taken at its word.
+    const priced = (model: string | null): boolean => (pricing ? pricing.priced?.(model ?? undefined) ?? true : false)
     return {
       priority: 0,
       operations: ['chat', 'embeddings', 'media'],
@@ -124,6 +128,8 @@ export default definePlugin<UsageConfig, Stage>({
           completionTokens: outcome.completionTokens,
           cachedTokens: outcome.cachedTokens,
           costUsd: outcome.costUsd,
+          // Tokens spent upstream (not a cache hit) at a model without a price: the 0 is unknown, not free.
+          unpriced: !outcome.cacheHit && outcome.promptTokens + outcome.completionTokens > 0 && !priced(outcome.model),
           latencyMs: Math.round(outcome.latencyMs),
           ttftMs: outcome.ttftMs,
           streamed: outcome.streamed,

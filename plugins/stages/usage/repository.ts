@@ -13,7 +13,7 @@ export interface UsageEventRepository extends UsageLog {
 
 /** The columns a batch writes, in the order of toRows' arrays. */
 const COLUMNS = ['event_id', 'occurred_at', 'request_id', 'user_id', 'key_id', 'department', 'route', 'provider', 'model', 'status', 'error_type',
-  'attempts', 'cache_hit', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms', 'ttft_ms', 'streamed'] as const
+  'attempts', 'cache_hit', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms', 'ttft_ms', 'streamed', 'unpriced'] as const
 
 /**
  * Where the store can COPY (both stores can), a batch is copied in: PostgreSQL's CPU per event 10.7 →
@@ -35,7 +35,7 @@ const COLUMNS = ['event_id', 'occurred_at', 'request_id', 'user_id', 'key_id', '
  */
 const INSERT_BATCH = `INSERT INTO usage_events (${COLUMNS.join(', ')})
   SELECT (r->>0)::uuid, (r->>1)::timestamptz, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, (r->>9)::int,
-    r->>10, (r->>11)::int, (r->>12)::bool, (r->>13)::int, (r->>14)::int, (r->>15)::int, (r->>16)::numeric, (r->>17)::int, (r->>18)::int, (r->>19)::bool
+    r->>10, (r->>11)::int, (r->>12)::bool, (r->>13)::int, (r->>14)::int, (r->>15)::int, (r->>16)::numeric, (r->>17)::int, (r->>18)::int, (r->>19)::bool, (r->>20)::bool
   FROM jsonb_array_elements($1::jsonb) AS rows(r)
   ON CONFLICT (event_id, occurred_at) DO NOTHING`
 
@@ -65,11 +65,13 @@ const MEASURES = `count(*) AS requests,
   coalesce(sum(completion_tokens), 0) AS completion_tokens,
   coalesce(sum(cached_tokens), 0) AS cached_tokens,
   coalesce(sum(cost_usd), 0) AS cost_usd,
+  count(*) FILTER (WHERE unpriced) AS unpriced_requests,
+  coalesce(array_agg(DISTINCT model ORDER BY model) FILTER (WHERE unpriced AND model IS NOT NULL), '{}') AS unpriced_models,
   percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ${ANSWERED}) AS latency_p50_ms,
   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ${ANSWERED}) AS latency_p95_ms`
 
 const EVENT_COLUMNS = `id, event_id, occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
-  attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed`
+  attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed, unpriced`
 
 interface AggregateRow {
   bucket: Date | null
@@ -81,6 +83,8 @@ interface AggregateRow {
   completion_tokens: number | string
   cached_tokens: number | string
   cost_usd: number | string
+  unpriced_requests: number | string
+  unpriced_models: string[]
   latency_p50_ms: number | null
   latency_p95_ms: number | null
 }
@@ -107,6 +111,7 @@ interface EventRow {
   latency_ms: number
   ttft_ms: number | null
   streamed: boolean
+  unpriced: boolean
 }
 
 export function usageRepository(db: SqlClient): UsageEventRepository {
@@ -206,7 +211,7 @@ function checkInterval(interval: UsageInterval): UsageInterval {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** Events as 20 column arrays; a bad event fails the batch before the database sees it, naming the event. */
+/** Events as 21 column arrays; a bad event fails the batch before the database sees it, naming the event. */
 /** The largest value of the integer columns. */
 const INT4_MAX = 2_147_483_647
 
@@ -231,6 +236,7 @@ function toRows(events: readonly UsageEvent[]): unknown[][] {
       e.eventId, e.time, e.requestId, text(e.userId), text(e.keyId), text(e.department), text(e.route), text(e.provider), text(e.model),
       e.status, text(e.errorType), e.attempts ?? 1, e.cacheHit ?? false, count(e.promptTokens), count(e.completionTokens),
       count(e.cachedTokens), Number.isFinite(e.costUsd) && e.costUsd! >= 0 ? e.costUsd : 0, Math.round(e.latencyMs), e.ttftMs == null ? null : Math.round(e.ttftMs), e.streamed ?? false,
+      e.unpriced ?? false,
     ]
   })
 }
@@ -255,6 +261,8 @@ function toAggregate(r: AggregateRow): UsageAggregate {
     cachedTokens: toNumber(r.cached_tokens),
     totalTokens: promptTokens + completionTokens,
     costUsd: toNumber(r.cost_usd),
+    unpricedRequests: toNumber(r.unpriced_requests),
+    unpricedModels: r.unpriced_models,
     latencyP50Ms: toMilliseconds(r.latency_p50_ms),
     latencyP95Ms: toMilliseconds(r.latency_p95_ms),
   }
@@ -282,4 +290,5 @@ const toEventRecord = (r: EventRow): UsageEventRecord => ({
   latencyMs: r.latency_ms,
   ttftMs: r.ttft_ms,
   streamed: r.streamed,
+  unpriced: r.unpriced,
 })

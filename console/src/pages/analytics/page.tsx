@@ -29,6 +29,7 @@ import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { formatCount, formatLatency, formatPercent, formatUsd } from '@/lib/format'
 import { METRICS, UsageChart, type Metric } from './chart'
 import { RANGES, isZoneRefusal, useBreakdown, useKeyNames, useSeries, useTotals, useUserNames, windowOf, type Range, type UsageFilter } from './queries'
+import { CostFigure, UnpricedNote } from './unpriced'
 import { browserTimeZone, refusedZone, rememberRefusedZone } from './zone'
 
 const GROUP_LABELS: Record<UsageGroupBy, string> = { department: 'Department', user: 'User', model: 'Model', provider: 'Provider', route: 'Route', key: 'Key' }
@@ -181,15 +182,18 @@ export default function AnalyticsPage() {
           <div className="grid grid-cols-2 gap-3 lg:grid-cols-4">
             <Stat label="Requests" value={formatCount(total?.requests ?? 0)} hint={total ? `${formatPercent(total.error_rate)} errors` : undefined} loading={totals.isPending} />
             <Stat label="Tokens" value={formatCount(total?.total_tokens ?? 0)} hint={total ? `${formatCount(total.prompt_tokens)} in · ${formatCount(total.completion_tokens)} out` : undefined} loading={totals.isPending} />
-            <Stat label="Cost" value={formatUsd(total?.cost_usd ?? 0)} loading={totals.isPending} />
+            <Stat label="Cost" value={total ? <CostFigure row={total} /> : formatUsd(0)} hint={total?.unpriced_requests ? `${formatCount(total.unpriced_requests)} unpriced not counted` : undefined} loading={totals.isPending} />
             <Stat label="Latency p50 / p95" value={total && total.requests ? <>{/* A phone wraps between the two, never inside one ("1.23 / s"). */}<span className="whitespace-nowrap">{formatLatency(total.latency_p50_ms)}</span> / <span className="whitespace-nowrap">{formatLatency(total.latency_p95_ms)}</span></> : '—'} loading={totals.isPending} />
           </div>
+
+          <UnpricedNote total={total} />
 
           <Card>
             <CardHeader className="flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
               <Tabs value={metric} onValueChange={(v) => update({ metric: v })}>
-                <TabsList aria-label="Metric" className="max-w-full overflow-x-auto">
-                  {(Object.keys(METRICS) as Metric[]).map((m) => <TabsTrigger key={m} value={m}>{METRICS[m].label}</TabsTrigger>)}
+                {/* A phone's width holds the four when they share it (at their own padding "Latency p95" was cut off at the edge). */}
+                <TabsList aria-label="Metric" className="flex w-full overflow-x-auto sm:inline-flex sm:w-auto">
+                  {(Object.keys(METRICS) as Metric[]).map((m) => <TabsTrigger key={m} value={m} className="flex-1 px-2 sm:flex-none sm:px-3">{METRICS[m].label}</TabsTrigger>)}
                 </TabsList>
               </Tabs>
               <div className="flex items-center gap-2">
@@ -233,7 +237,8 @@ export default function AnalyticsPage() {
                     <TableHead>{GROUP_LABELS[groupBy]}</TableHead>
                     <TableHead className="text-right">Requests</TableHead>
                     <TableHead className="text-right">Errors</TableHead>
-                    <TableHead className="text-right">Tokens</TableHead>
+                    {/* A phone's width holds the group, requests, errors and cost: tokens (a chart tab of their own) give way, or cost ran off the edge. */}
+                    <TableHead className="hidden text-right sm:table-cell">Tokens</TableHead>
                     <TableHead className="text-right">Cost</TableHead>
                     <TableHead className="hidden text-right sm:table-cell">p50</TableHead>
                     <TableHead className="hidden text-right sm:table-cell">p95</TableHead>
@@ -244,11 +249,11 @@ export default function AnalyticsPage() {
                     const open = drill && row.group !== null ? () => update({ [drill.filter]: row.group!, by: drill.next }, true) : undefined
                     return (
                       <TableRow key={row.group ?? ''} className={open ? 'cursor-pointer' : undefined} onClick={open} data-group={row.group ?? ''}>
-                        <TableCell className="max-w-64 truncate font-medium">{open ? <button type="button" className="hover:underline">{label(row.group)}</button> : label(row.group)}</TableCell>
+                        <TableCell className="max-w-64 font-medium whitespace-normal break-all sm:truncate sm:break-normal" title={label(row.group)}>{open ? <button type="button" className="hover:underline">{label(row.group)}</button> : label(row.group)}</TableCell>
                         <TableCell className="text-right tabular-nums">{formatCount(row.requests)}</TableCell>
                         <TableCell className="text-right tabular-nums">{row.errors ? <span className="text-destructive">{formatCount(row.errors)}</span> : 0}</TableCell>
-                        <TableCell className="text-right tabular-nums">{formatCount(row.total_tokens)}</TableCell>
-                        <TableCell className="text-right tabular-nums">{formatUsd(row.cost_usd)}</TableCell>
+                        <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatCount(row.total_tokens)}</TableCell>
+                        <TableCell className="text-right tabular-nums"><CostFigure row={row} /></TableCell>
                         <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p50_ms)}</TableCell>
                         <TableCell className="hidden text-right tabular-nums sm:table-cell">{formatLatency(row.latency_p95_ms)}</TableCell>
                       </TableRow>

@@ -71,7 +71,7 @@ export default function AssistantsPage() {
               <div className="flex items-start gap-3">
                 <div className="flex size-9 shrink-0 items-center justify-center rounded-full bg-primary/10 text-primary"><BotIcon className="size-4" /></div>
                 <div className="min-w-0 flex-1">
-                  <h2 className="truncate font-semibold">{a.name}</h2>
+                  <h2 className="truncate font-semibold" title={a.name}>{a.name}</h2>
                   <p className="truncate font-mono text-xs text-muted-foreground">{a.route}</p>
                 </div>
                 {manages(a) && (

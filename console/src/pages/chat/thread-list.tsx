@@ -87,7 +87,7 @@ export const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { 
               aria-current={t.id === active ? 'page' : undefined}
               onClick={() => { navigate(`/chat/${t.id}`); onPick() }}
             >
-              <span className="block truncate text-sm font-medium">{titleOf(t)}</span>
+              <span className="block truncate text-sm font-medium" title={titleOf(t)}>{titleOf(t)}</span>
               <ThreadMeta thread={t} />
             </button>
             <DropdownMenu>

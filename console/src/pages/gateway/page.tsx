@@ -30,7 +30,8 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
   return (
     <div className="min-w-0">
       <dt className="text-xs text-muted-foreground">{label}</dt>
-      <dd className="mt-0.5 truncate text-sm font-medium">{children}</dd>
+      {/* Wrapped, not truncated: at phone width a cut-off "Loaded" lost its time, the part that matters. */}
+      <dd className="mt-0.5 text-sm font-medium break-words">{children}</dd>
     </div>
   )
 }

@@ -258,7 +258,8 @@ export default function KeysPage() {
             <TableBody>
               {keys.data.map((key) => (
                 <TableRow key={key.id} data-key-id={key.id}>
-                  <TableCell className="max-w-48 truncate font-medium">{key.name ?? '—'}</TableCell>
+                  {/* Cut off with an ellipsis at max-w-48: the whole name on hover. */}
+                  <TableCell className="max-w-48 truncate font-medium" title={key.name ?? undefined}>{key.name ?? '—'}</TableCell>
                   {othersKeys && <TableCell data-owner><KeyOwner apiKey={key} /></TableCell>}
                   <TableCell className="font-mono text-xs text-muted-foreground">{key.prefix}…</TableCell>
                   <TableCell><Badge variant={STATUS_BADGE[key.status]}>{key.status}</Badge></TableCell>

@@ -142,7 +142,7 @@ function Documents({ collection }: { collection: Collection }) {
               {docs.data.map((d) => (
                 <TableRow key={d.id} data-document={d.filename} data-status={d.status}>
                   <TableCell className="max-w-56">
-                    <div className="truncate font-medium">{d.filename}</div>
+                    <div className="truncate font-medium" title={d.filename}>{d.filename}</div>
                     <div className="text-xs text-muted-foreground">{d.kind} · {formatRelative(d.created_at)}</div>
                     <div className="sm:hidden"><Progress doc={d} /></div>
                   </TableCell>
@@ -224,9 +224,10 @@ export default function KnowledgePage() {
                 type="button"
                 data-collection={c.name}
                 onClick={() => setChosen(c.id)}
-                className={cn('shrink-0 rounded-md border px-3 py-2 text-left text-sm hover:bg-accent lg:w-full', c.id === current.id && 'border-primary bg-accent')}
+                // At most 16rem wide in the phone's row (a long name ran past the screen's edge, border and all), its name cut off with an ellipsis.
+                className={cn('max-w-64 shrink-0 rounded-md border px-3 py-2 text-left text-sm hover:bg-accent lg:w-full lg:max-w-none', c.id === current.id && 'border-primary bg-accent')}
               >
-                <div className="truncate font-medium">{c.name}</div>
+                <div className="truncate font-medium" title={c.name}>{c.name}</div>
                 <div className="text-xs text-muted-foreground">{c.documents.completed}/{c.documents.total} ready{c.dept_scope ? ` · ${c.dept_scope}` : ''}</div>
               </button>
             ))}
@@ -234,7 +235,7 @@ export default function KnowledgePage() {
           <div className="min-w-0 space-y-6">
             <div className="flex flex-wrap items-start justify-between gap-2">
               <div className="min-w-0">
-                <h2 className="truncate text-lg font-semibold">{current.name}</h2>
+                <h2 className="truncate text-lg font-semibold" title={current.name}>{current.name}</h2>
                 <p className="font-mono text-xs text-muted-foreground">{current.id} · {current.embedding_route} · {current.dimensions} dimensions</p>
               </div>
               <Button variant="ghost" size="sm" className="text-destructive" disabled={remove.isPending} onClick={() => { if (window.confirm(`Delete ${current.name} and its documents?`)) remove.mutate(current.id) }}>

@@ -74,7 +74,7 @@ function Datasets({ datasets }: { datasets: ReturnType<typeof useDatasets> }) {
             <TableBody>
               {datasets.data.map((d) => (
                 <TableRow key={d.id} data-dataset={d.filename}>
-                  <TableCell className="max-w-56"><div className="truncate font-medium">{d.filename}</div><div className="font-mono text-xs text-muted-foreground">{d.file_id}</div>{d.split && <div className="text-xs text-muted-foreground">{formatCount(d.split.validation.examples)} held out</div>}</TableCell>
+                  <TableCell className="max-w-56"><div className="truncate font-medium" title={d.filename}>{d.filename}</div><div className="font-mono text-xs text-muted-foreground">{d.file_id}</div>{d.split && <div className="text-xs text-muted-foreground">{formatCount(d.split.validation.examples)} held out</div>}</TableCell>
                   <TableCell>{formatCount(d.stats.examples)}</TableCell>
                   <TableCell className="hidden sm:table-cell">{formatCount(d.stats.tokens)}</TableCell>
                   <TableCell className="hidden md:table-cell">{d.stats.estimated_cost_usd === null ? '—' : formatUsd(d.stats.estimated_cost_usd)}</TableCell>
