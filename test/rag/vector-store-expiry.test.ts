@@ -4,7 +4,8 @@
  * shows `expires_after` and `expires_at` (its last use plus the days), and its use (a search, a
  * file attached) moves `last_active_at`. Once past `expires_at` it is `expired`: a search or a new
  * file is a 400 `vector_store_expired`; it is still retrieved, listed and deleted, and a sweep
- * frees its chunks.
+ * frees its chunks. A file still waiting for its turn when its store expires is failed, not
+ * embedded (its embeddings would be paid for and then deleted).
  */
 import OpenAI, { BadRequestError, toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,7 +23,7 @@ describe('/v1/vector_stores: expires_after', () => {
 
   beforeAll(async () => {
     upstream = await startRagUpstream()
-    gw = await startTestGateway(ragConfig(upstream, ', expiry_sweep_ms: 100').replace('services:\n', 'services:\n  files: {}\n'))
+    gw = await startTestGateway(ragConfig(upstream, ', expiry_sweep_ms: 100, ingest_concurrency: 1').replace('services:\n', 'services:\n  files: {}\n'))
     alice = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 })
   }, 60_000)
   afterAll(async () => {
@@ -106,5 +107,38 @@ describe('/v1/vector_stores: expires_after', () => {
 
     expect(await alice.vectorStores.delete(store.id)).toMatchObject({ id: store.id, deleted: true })
     await expect(alice.vectorStores.retrieve(store.id)).rejects.toMatchObject({ status: 404 })
+  }, 60_000)
+
+  it('fails a file still waiting to be embedded when its store expires before its turn, without an embedding call for it', async () => {
+    const busy = await alice.vectorStores.create({ name: 'Busy' })
+    const store = await alice.vectorStores.create({ name: 'Expiring', expires_after: { anchor: 'last_active_at', days: 1 } })
+    // One document embeds at a time (ingest_concurrency: 1): the first is held upstream while the second waits.
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    upstream.beforeEmbed = async (inputs) => { if (inputs.some((t) => t.includes('gazebo'))) await held }
+    try {
+      const first = await upload('garden.txt', 'The gazebo in the garden is closed for repairs.')
+      expect((await alice.vectorStores.files.create(busy.id, { file_id: first.id })).status).toBe('in_progress')
+      await waitFor(() => upstream.embeddings().some((r) => JSON.stringify(r.body.input).includes('gazebo')))
+      const late = await upload('parking.txt', 'Zeppelin parking is on the roof.')
+      expect((await alice.vectorStores.files.create(store.id, { file_id: late.id })).status).toBe('in_progress')
+      // The attach used the store (last_active_at set); then a day and a minute pass while the file waits.
+      await waitFor(async () => (await alice.vectorStores.retrieve(store.id)).last_active_at !== null)
+      await sql().query(`UPDATE rag_collections SET last_active_at = now() - interval '1 day 1 minute' WHERE id = $1`, [store.id])
+      expect((await alice.vectorStores.retrieve(store.id)).status).toBe('expired')
+      release()
+
+      const settled = await alice.vectorStores.files.poll(store.id, late.id, { pollIntervalMs: 50 })
+      expect(settled).toMatchObject({ status: 'failed', last_error: { code: 'server_error', message: expect.stringContaining(`vector store '${store.id}' expired`) } })
+      expect(settled.last_error!.message).toContain('Attach the file to a store in use')
+      expect(upstream.embeddings().filter((r) => JSON.stringify(r.body.input).includes('Zeppelin'))).toEqual([])
+      expect(await chunksOf(store.id)).toBe(0)
+      expect(await alice.vectorStores.retrieve(store.id)).toMatchObject({ status: 'expired', file_counts: { failed: 1, in_progress: 0, total: 1 } })
+      // The store in use is not held up by it.
+      expect((await alice.vectorStores.files.poll(busy.id, first.id, { pollIntervalMs: 50 })).status).toBe('completed')
+    } finally {
+      release()
+      upstream.beforeEmbed = undefined
+    }
   }, 60_000)
 })

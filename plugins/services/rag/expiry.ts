@@ -8,11 +8,21 @@
 import { GatewayError, type Logger } from '../../../plugin-api/index.ts'
 import type { RagRepository } from './data/repository.ts'
 
+/** Whether the collection is past its expiry now. */
+export const isExpired = <C extends { readonly expiresAt: Date | null }>(c: C): c is C & { readonly expiresAt: Date } => c.expiresAt !== null && c.expiresAt.getTime() <= Date.now()
+
 /** An expired collection cannot be used: a 400 naming it and when it expired. */
 export function refuseExpired(c: { readonly id: string; readonly expiresAt: Date | null }, param = 'vector_store_id'): void {
-  if (c.expiresAt === null || c.expiresAt.getTime() > Date.now()) return
+  if (!isExpired(c)) return
   throw new GatewayError(`Vector store '${c.id}' expired at ${c.expiresAt.toISOString()} (its expires_after passed since it was last used): it can be read, listed and deleted, not searched or given files.`, { status: 400, code: 'vector_store_expired', param })
 }
+
+/**
+ * Why a document waiting in a store that expired before its turn is failed, not ingested: its
+ * embeddings would be paid for and then deleted by the sweep.
+ */
+export const expiredBeforeIngest = (c: { readonly id: string; readonly expiresAt: Date }): string =>
+  `Not ingested: vector store '${c.id}' expired at ${c.expiresAt.toISOString()} before this file's turn (an expired store's chunks are deleted). Attach the file to a store in use.`
 
 /** Stores looked at per sweep, and chunks deleted per statement and per sweep: one sweep stays short on a shared store connection. */
 const STORES_PER_SWEEP = 10

@@ -14,6 +14,7 @@ import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentAttribu
 import { parseFilter } from './data/filters.ts'
 import { ATTRIBUTES_SCHEMA, checkAttributes } from './attributes.ts'
 import { FileBatches, type FileBatchRecord } from './data/file-batches.ts'
+import { isExpired } from './expiry.ts'
 
 const PERMISSION = 'chat'
 const unix = (d: Date): number => Math.floor(d.getTime() / 1000)
@@ -60,7 +61,7 @@ interface ExpiresAfter { anchor: 'last_active_at'; days: number }
 
 function storeView(c: CollectionRecord) {
   const inProgress = c.counts.queued + c.counts.processing
-  const expired = c.expiresAt !== null && c.expiresAt.getTime() <= Date.now()
+  const expired = isExpired(c)
   return {
     id: c.id, object: 'vector_store', created_at: unix(c.createdAt), name: c.name, description: c.description, usage_bytes: c.bytes,
     file_counts: { in_progress: inProgress, completed: c.counts.completed, failed: c.counts.failed, cancelled: 0, total: c.counts.total },
@@ -74,7 +75,8 @@ function storeView(c: CollectionRecord) {
 /**
  * OpenAI's `last_error` code for a document's failure: a file that could not be read is
  * `invalid_file` (corrupt, no text, or past an extraction bound), one of a kind not read is
- * `unsupported_file`, any other failure (embedding, a withdrawn uploader) a `server_error`.
+ * `unsupported_file`, any other failure (embedding, a withdrawn uploader, a store that expired
+ * before the file's turn) a `server_error`.
  */
 const LAST_ERROR_CODES: Readonly<Record<string, string>> = { invalid_file: 'invalid_file', no_text: 'invalid_file', document_too_complex: 'invalid_file', unsupported_file: 'unsupported_file' }
 const STATUS = { queued: 'in_progress', processing: 'in_progress', completed: 'completed', failed: 'failed' } as const

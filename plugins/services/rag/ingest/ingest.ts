@@ -10,6 +10,7 @@ import { withdrawal } from '../../../contracts/principals.ts'
 import type { RagConfig } from '../schema.ts'
 import type { RagRepository, Uploader } from '../data/repository.ts'
 import { chunkSections, type CountTokens } from './chunk.ts'
+import { expiredBeforeIngest, isExpired } from '../expiry.ts'
 
 export interface IngestDeps {
   readonly repo: RagRepository
@@ -34,8 +35,22 @@ export async function ingestDocument(deps: IngestDeps, documentId: string, signa
   const doc = await repo.claim(documentId, config.lease_s)
   if (!doc) return
   const ingestId = doc.ingestId!
-  const collection = await repo.getCollection(doc.collectionId)
+  const collection = await repo.getCollectionRow(doc.collectionId)
   if (!collection) return
+  /**
+   * Whether the store expired before this batch (an expired store's chunks are swept: no embedding
+   * is paid for to be deleted). Read again only once the expiry read at the claim has passed: a
+   * use since then moves it.
+   */
+  let expiry = collection
+  const expired = async (): Promise<boolean> => {
+    if (!isExpired(expiry)) return false
+    expiry = await repo.getCollectionRow(collection.id) ?? expiry
+    if (!isExpired(expiry)) return false
+    logger.info({ document: doc.id, collection: collection.id }, 'document not ingested: its vector store expired')
+    await repo.fail(doc.id, ingestId, 'vector_store_expired', expiredBeforeIngest(expiry))
+    return true
+  }
   try {
     const chunks = await chunkSections(doc.sections, doc.chunking, deps.countTokens)
     if (!await repo.setTotal(doc.id, ingestId, chunks.length, config.lease_s)) return
@@ -43,6 +58,7 @@ export async function ingestDocument(deps: IngestDeps, documentId: string, signa
     const dimensions = await repo.asksDimensions(collection.id) ? { dimensions: collection.dimensions } : {}
     for (let first = 0; first < chunks.length; first += config.embed_batch_size) {
       signal?.throwIfAborted()
+      if (await expired()) return
       // Each batch is embedded as the uploader is now (the ingest runs after the upload, maybe
       // much later): a revoked key or a deleted user stops it, a new role or department applies.
       const uploader = await deps.currentPrincipal(recorded)
