@@ -64,7 +64,8 @@ export interface DocumentRecord {
   readonly fileId: string | null
   readonly filename: string
   readonly contentType: string
-  readonly kind: 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'pptx'
+  /** How its text was read; `other` for a file of a type not read (kept failed, `unsupported_file`). */
+  readonly kind: 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'pptx' | 'other'
   readonly bytes: number
   readonly contentHash: string
   readonly attributes: DocumentAttributes
@@ -101,8 +102,9 @@ export interface NewDocument {
   /** Per-document chunking (OpenAI's chunking_strategy on a file), else the collection's. */
   readonly chunking?: Partial<ChunkingSettings>
   /**
-   * A file that cannot be read (corrupt, or past an extraction bound) is kept as a failed document
-   * saying why, as OpenAI's vector store files are, instead of refusing the call.
+   * A file that cannot be read (of a type not read, with no text, corrupt, or past an extraction
+   * bound) is kept as a failed document saying why, as OpenAI's vector store files are, instead of
+   * refusing the call.
    */
   readonly failUnreadable?: boolean
 }

@@ -2,8 +2,9 @@
  * OpenAI's /v1/vector_stores driven by the official `openai` SDK: files uploaded with
  * `files.create`, a store made with `vectorStores.create`, files attached with
  * `vectorStores.files.createAndPoll` (ingested through the queue), `vectorStores.search` finding
- * the passage with its file; bad input (unknown store or file, a PDF with no text) refused with
- * nothing stored; another department's user never sees the store.
+ * the passage with its file; an unknown store or file refused with nothing stored; a file of a
+ * type not read or without text attached `failed` (as on OpenAI), saying why; another
+ * department's user never sees the store.
  */
 import OpenAI, { NotFoundError, BadRequestError, toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -96,24 +97,55 @@ describe('/v1/vector_stores with the openai SDK', () => {
     }
     expect((await alice.vectorStores.search(store.id, { query: 'billing webhook backoff', max_num_results: 1 })).data[0]).toMatchObject({ file_id: ids.get('retry.py'), filename: 'retry.py' })
     expect((await alice.vectorStores.search(store.id, { query: 'ledger shards', max_num_results: 1 })).data[0]).toMatchObject({ filename: 'main.go' })
-    // A binary file under a code name is still refused.
+    // A binary file under a code name is attached failed (as on OpenAI): its type is not one read.
     const binary = await alice.files.create({ file: await toFile(Buffer.from(Array.from({ length: 400 }, (_, i) => ((i * 37) % 256) | 0x80)), 'blob.py'), purpose: 'assistants' })
-    await expect(alice.vectorStores.files.create(store.id, { file_id: binary.id })).rejects.toMatchObject({ status: 400, code: 'unsupported_file' })
+    expect(await alice.vectorStores.files.create(store.id, { file_id: binary.id })).toMatchObject({ status: 'failed', last_error: { code: 'unsupported_file', message: expect.stringContaining('blob.py') } })
   })
 
-  it('refuses an unknown store, an unknown file and a PDF without text, storing nothing', async () => {
+  it('refuses an unknown store and an unknown file, storing nothing', async () => {
     await expect(alice.vectorStores.retrieve('9d5ed678-fe57-4cca-b9a2-0e6c1f8f0a11')).rejects.toBeInstanceOf(NotFoundError)
     await expect(alice.vectorStores.search('no-such-store', { query: 'x' })).rejects.toBeInstanceOf(NotFoundError)
     const store = await alice.vectorStores.create({ name: 'Strict' })
     const missing = alice.vectorStores.files.create(store.id, { file_id: 'file-000000000000000000000000' })
     await expect(missing).rejects.toBeInstanceOf(NotFoundError)
     await expect(missing).rejects.toMatchObject({ code: 'file_not_found', param: 'file_id' })
-    const scan = await alice.files.create({ file: await toFile(await pdfOf([[]]), 'scan.pdf', { type: 'application/pdf' }), purpose: 'assistants' })
-    const noText = alice.vectorStores.files.create(store.id, { file_id: scan.id })
-    await expect(noText).rejects.toBeInstanceOf(BadRequestError)
-    await expect(noText).rejects.toMatchObject({ code: 'no_text' })
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
     expect((await alice.vectorStores.retrieve(store.id)).file_counts.total).toBe(0)
+  })
+
+  it('attaches a file of a type not read, a PDF without a text layer and a blank one as failed, as OpenAI does: unsupported_file or invalid_file saying why, nothing embedded', async () => {
+    const store = await alice.vectorStores.create({ name: 'Unreadable' })
+    const embedded = upstream.embeddings().length
+    const upload = async (data: Buffer, name: string, type: string) => alice.files.create({ file: await toFile(data, name, { type }), purpose: 'assistants' })
+    const tool = await upload(Buffer.from([0x4d, 0x5a, 0x90, 0, 3, 0, 0, 0]), 'tool.exe', 'application/octet-stream')
+    const scan = await upload(await pdfOf([[]]), 'scan.pdf', 'application/pdf')
+    const blank = await upload(Buffer.from('   \n\n  '), 'blank.md', 'text/markdown')
+
+    const unsupported = await alice.vectorStores.files.create(store.id, { file_id: tool.id })
+    expect(unsupported).toMatchObject({ id: tool.id, object: 'vector_store.file', status: 'failed', last_error: { code: 'unsupported_file', message: expect.stringContaining('tool.exe') } })
+    expect(unsupported.last_error!.message).toContain('not a supported file type')
+    expectOpenAISchema('VectorStoreFileObject', unsupported)
+    const noLayer = await alice.vectorStores.files.createAndPoll(store.id, { file_id: scan.id }, { pollIntervalMs: 50 })
+    expect(noLayer).toMatchObject({ status: 'failed', last_error: { code: 'invalid_file', message: expect.stringContaining('no text layer') } })
+    expect(noLayer.last_error!.message).toContain('scan.pdf')
+    // In a batch, the others go on.
+    const good = await upload(fixture('faq.txt'), 'faq.txt', 'text/plain')
+    const batch = await alice.vectorStores.fileBatches.createAndPoll(store.id, { file_ids: [blank.id, good.id] }, { pollIntervalMs: 50 })
+    expect(batch).toMatchObject({ status: 'completed', file_counts: { completed: 1, failed: 1, total: 2 } })
+    expect(await alice.vectorStores.files.retrieve(blank.id, { vector_store_id: store.id })).toMatchObject({ status: 'failed', last_error: { code: 'invalid_file', message: expect.stringContaining('blank.md') } })
+
+    expect(await alice.vectorStores.retrieve(store.id)).toMatchObject({ status: 'completed', file_counts: { completed: 1, failed: 3, in_progress: 0, total: 4 } })
+    expect((await alice.vectorStores.files.list(store.id, { filter: 'failed' })).data.map((f) => f.id).sort()).toEqual([tool.id, scan.id, blank.id].sort())
+    // Only the readable file was embedded.
+    const inputs: string[] = upstream.embeddings().slice(embedded).flatMap((r) => [r.body.input].flat())
+    expect(inputs.length).toBeGreaterThan(0)
+    for (const input of inputs) expect(fixture('faq.txt').toString()).toContain(input)
+    // The management API shows them failed with the gateway's own codes; a retry says to attach them again.
+    const docs = await (await fetch(`${gw.url}/api/v1/rag/collections/${store.id}/documents`, { headers: { authorization: `Bearer ${KEYS.alice}` } })).json()
+    const byFile = Object.fromEntries((docs.data as { filename: string; kind: string; status: string; error: { code: string } | null }[]).map((d) => [d.filename, [d.kind, d.status, d.error?.code]]))
+    expect(byFile).toMatchObject({ 'tool.exe': ['other', 'failed', 'unsupported_file'], 'scan.pdf': ['pdf', 'failed', 'no_text'], 'blank.md': ['markdown', 'failed', 'no_text'] })
+    const retry = await fetch(`${gw.url}/api/v1/rag/collections/${store.id}/documents/${tool.id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.alice}` } })
+    expect(retry.status).toBe(409)
   })
 
   it('refuses what it cannot honour, naming the SDK\'s field: a chunk overlap over half the chunk size', async () => {
@@ -128,13 +160,15 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
   })
 
-  it('creates no store when one of its file_ids is refused: the error names the file and nothing is left behind', async () => {
+  it('creates no store when one of its file_ids is refused (one it cannot read is attached failed): the error names the file and nothing is left behind', async () => {
     const before = (await alice.vectorStores.list({ limit: 100 })).data.map((s) => s.id)
     const good = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const scan = await alice.files.create({ file: await toFile(await pdfOf([[]]), 'scan.pdf', { type: 'application/pdf' }), purpose: 'assistants' })
-    const noText = alice.vectorStores.create({ name: 'Half made', file_ids: [good.id, scan.id] })
-    await expect(noText).rejects.toBeInstanceOf(BadRequestError)
-    await expect(noText).rejects.toMatchObject({ code: 'no_text', message: expect.stringContaining('scan.pdf') })
+    // A file without text does not refuse the store: it is attached failed (as on OpenAI).
+    const made = await alice.vectorStores.create({ name: 'Made', file_ids: [good.id, scan.id] })
+    expect(made.file_counts).toMatchObject({ failed: 1, total: 2 })
+    expect(await alice.vectorStores.files.retrieve(scan.id, { vector_store_id: made.id })).toMatchObject({ status: 'failed', last_error: { code: 'invalid_file' } })
+    await alice.vectorStores.delete(made.id)
     const missing = alice.vectorStores.create({ name: 'Half made', file_ids: [good.id, 'file-000000000000000000000000'] })
     await expect(missing).rejects.toMatchObject({ status: 404, code: 'file_not_found', param: 'file_id' })
     expect((await alice.vectorStores.list({ limit: 100 })).data.map((s) => s.id)).toEqual(before)

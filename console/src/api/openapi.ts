@@ -3620,8 +3620,11 @@ export interface paths {
                                 file_id: string | null;
                                 filename: string;
                                 id: string;
-                                /** @enum {unknown} */
-                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx";
+                                /**
+                                 * @description `other`: a file of a type not read, attached failed (`unsupported_file`) through /v1.
+                                 * @enum {unknown}
+                                 */
+                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx" | "other";
                                 progress: {
                                     chunks_done: number;
                                     chunks_total: number | null;
@@ -3708,8 +3711,11 @@ export interface paths {
                                 file_id: string | null;
                                 filename: string;
                                 id: string;
-                                /** @enum {unknown} */
-                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx";
+                                /**
+                                 * @description `other`: a file of a type not read, attached failed (`unsupported_file`) through /v1.
+                                 * @enum {unknown}
+                                 */
+                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx" | "other";
                                 progress: {
                                     chunks_done: number;
                                     chunks_total: number | null;
@@ -3803,8 +3809,11 @@ export interface paths {
                                 file_id: string | null;
                                 filename: string;
                                 id: string;
-                                /** @enum {unknown} */
-                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx";
+                                /**
+                                 * @description `other`: a file of a type not read, attached failed (`unsupported_file`) through /v1.
+                                 * @enum {unknown}
+                                 */
+                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx" | "other";
                                 progress: {
                                     chunks_done: number;
                                     chunks_total: number | null;
@@ -3957,8 +3966,11 @@ export interface paths {
                                 file_id: string | null;
                                 filename: string;
                                 id: string;
-                                /** @enum {unknown} */
-                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx";
+                                /**
+                                 * @description `other`: a file of a type not read, attached failed (`unsupported_file`) through /v1.
+                                 * @enum {unknown}
+                                 */
+                                kind: "text" | "markdown" | "html" | "pdf" | "docx" | "pptx" | "other";
                                 progress: {
                                     chunks_done: number;
                                     chunks_total: number | null;
@@ -7802,7 +7814,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Attach a file: extracted now (one that cannot be read is attached `failed`, saying why), embedded in the background. */
+        /** Attach a file: extracted now (one of a type not read, without text or corrupt is attached `failed`, saying why), embedded in the background. */
         post: {
             parameters: {
                 query?: never;

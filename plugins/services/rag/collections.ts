@@ -33,11 +33,11 @@ const seesCollection = (caller: Caller, c: CollectionRow): boolean =>
   caller.reaches({ userId: c.ownerUserId, department: c.department })
 
 /**
- * An extraction failure that is the file's own and found only by reading it (corrupt, or past an
- * extraction bound): kept on a failed document when asked. A file of a type not read, or with no
- * text, is still refused at once; a busy reader (503) or a crashed one (500) refuses the call.
+ * A failure that is the file's own (of a type not read, with no text, corrupt, or past an
+ * extraction bound): kept on a failed document when asked, as OpenAI attaches such a file
+ * `failed`. A busy reader (503) or a crashed one (500) refuses the call.
  */
-const UNREADABLE = new Set(['invalid_file', 'document_too_complex'])
+const UNREADABLE = new Set(['unsupported_file', 'no_text', 'invalid_file', 'document_too_complex'])
 const unreadable = (err: unknown): err is GatewayError => err instanceof GatewayError && err.status < 500 && UNREADABLE.has(err.code)
 
 export function ragCollections(deps: RagDeps): Rag {
@@ -151,8 +151,8 @@ export function ragCollections(deps: RagDeps): Rag {
         throw new GatewayError(`'${doc.filename}' is ${doc.data.length} bytes; the limit is ${config.max_file_bytes} (services.rag.max_file_bytes).`, { status: 413, code: 'file_too_large', param: 'file' })
       }
       const kind = kindOf(doc.filename, doc.contentType, doc.data)
-      if (!kind) throw badRequest(`'${doc.filename}' (${doc.contentType}) is not a supported file type: send ${SUPPORTED}.`, 'file', 'unsupported_file')
-      const read = await extractInWorker(kind, doc.data, doc.filename, config.extraction).then(
+      const unsupported = (): never => { throw badRequest(`'${doc.filename}' (${doc.contentType}) is not a supported file type: send ${SUPPORTED}.`, 'file', 'unsupported_file') }
+      const read = await (kind ? extractInWorker(kind, doc.data, doc.filename, config.extraction) : Promise.resolve().then(unsupported)).then(
         (sections) => ({ sections }),
         (err: unknown) => {
           if (doc.failUnreadable && unreadable(err)) return { sections: [], failed: { code: err.code, message: err.message } }
@@ -165,7 +165,7 @@ export function ragCollections(deps: RagDeps): Rag {
         fileId: doc.fileId ?? null,
         filename: doc.filename,
         contentType: doc.contentType,
-        kind,
+        kind: kind ?? 'other',
         bytes: doc.data.length,
         contentHash: createHash('sha256').update(doc.data).digest('hex'),
         sections: read.sections,

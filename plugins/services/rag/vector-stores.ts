@@ -192,7 +192,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
   async function attach(into: Rag, caller: Caller, storeId: string, stored: StoredFile, attributes: DocumentAttributes | undefined, chunking: Chunking | undefined) {
     const data = await filesNeeded().content(stored.id)
     if (!data) throw noFile(stored.id)
-    // A file that cannot be read is attached failed, saying why (as on OpenAI): a batch goes on with the others.
+    // A file that cannot be read (of a type not read, without text, corrupt) is attached failed, saying why (as on OpenAI): a batch goes on with the others.
     return into.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId: stored.id, attributes, chunking: chunkingOf(chunking), failUnreadable: true })
   }
 
@@ -319,7 +319,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       },
     },
     {
-      method: 'POST', path: '/v1/vector_stores/:id/files', summary: 'Attach a file: extracted now (one that cannot be read is attached `failed`, saying why), embedded in the background.', permission: PERMISSION, params: STORE_ID,
+      method: 'POST', path: '/v1/vector_stores/:id/files', summary: 'Attach a file: extracted now (one of a type not read, without text or corrupt is attached `failed`, saying why), embedded in the background.', permission: PERMISSION, params: STORE_ID,
       body: object({ file_id: { type: 'string', minLength: 1, maxLength: 128 }, attributes: ATTRIBUTES_SCHEMA, chunking_strategy: CHUNKING }, ['file_id']),
       async handle(req) {
         const { caller, params, body } = req

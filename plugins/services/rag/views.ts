@@ -43,7 +43,7 @@ export const collectionView = (c: CollectionRecord) => ({
 
 export const DOCUMENT_SCHEMA: JsonSchema = recordSchema({
   id: { type: 'string' }, collection_id: { type: 'string' }, file_id: { ...NULLABLE_STRING, description: 'The /v1/files id it was attached from, if any.' },
-  filename: { type: 'string' }, content_type: { type: 'string' }, kind: { enum: ['text', 'markdown', 'html', 'pdf', 'docx', 'pptx'] }, bytes: COUNT, content_hash: { type: 'string' },
+  filename: { type: 'string' }, content_type: { type: 'string' }, kind: { enum: ['text', 'markdown', 'html', 'pdf', 'docx', 'pptx', 'other'], description: '`other`: a file of a type not read, attached failed (`unsupported_file`) through /v1.' }, bytes: COUNT, content_hash: { type: 'string' },
   attributes: ATTRIBUTES, status: { enum: ['queued', 'processing', 'completed', 'failed'] },
   error: { ...nullable(recordSchema({ code: { type: 'string' }, message: { type: 'string' } })), description: 'Why it failed.' },
   progress: recordSchema({ chunks_done: COUNT, chunks_total: { type: ['integer', 'null'], minimum: 0 } }),

@@ -7,7 +7,7 @@ import { type SqlClient, type Store } from '../../../../plugin-api/index.ts'
 import { isUuid, jsonParam, pageOf, toNumber, type Page } from '../../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, Cursor, DocumentFilter, DocumentRecord, DocumentStatus } from '../../../contracts/rag.ts'
 import type { Chunk } from '../ingest/chunk.ts'
-import type { DocumentKind, Section } from '../ingest/extract.ts'
+import type { Section } from '../ingest/extract.ts'
 
 /** Whose calls embed a document, as stored with it. */
 export interface Uploader {
@@ -78,7 +78,7 @@ function documentOf(r: Row): DocumentWork {
     fileId: (r.file_id as string | null) ?? null,
     filename: String(r.filename),
     contentType: String(r.content_type),
-    kind: r.kind as DocumentKind,
+    kind: r.kind as DocumentRecord['kind'],
     bytes: toNumber(r.bytes),
     contentHash: String(r.content_hash),
     attributes: (r.attributes ?? {}) as Record<string, string | number | boolean>,
@@ -222,7 +222,7 @@ export function ragRepository(store: Store) {
      * /v1/files file in the collection, or for an upload without one the same content.
      */
     async upsertDocument(input: {
-      collectionId: string; fileId: string | null; filename: string; contentType: string; kind: DocumentKind; bytes: number; contentHash: string
+      collectionId: string; fileId: string | null; filename: string; contentType: string; kind: DocumentRecord['kind']; bytes: number; contentHash: string
       sections: Section[]; attributes: Record<string, unknown>; chunking: ChunkingSettings; uploader: Uploader
       /** Stored failed with why (a file that could not be read): nothing to ingest. */
       failed?: { code: string; message: string }
