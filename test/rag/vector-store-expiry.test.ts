@@ -132,6 +132,9 @@ describe('/v1/vector_stores: expires_after', () => {
       expect(settled).toMatchObject({ status: 'failed', last_error: { code: 'server_error', message: expect.stringContaining(`vector store '${store.id}' expired`) } })
       expect(settled.last_error!.message).toContain('Attach the file to a store in use')
       expect(upstream.embeddings().filter((r) => JSON.stringify(r.body.input).includes('Zeppelin'))).toEqual([])
+      // The management API names the gateway's own code.
+      const docs = await (await fetch(`${gw.url}/api/v1/rag/collections/${store.id}/documents`, { headers: { authorization: `Bearer ${KEYS.alice}` } })).json()
+      expect(docs.data).toMatchObject([{ filename: 'parking.txt', status: 'failed', error: { code: 'vector_store_expired' } }])
       expect(await chunksOf(store.id)).toBe(0)
       expect(await alice.vectorStores.retrieve(store.id)).toMatchObject({ status: 'expired', file_counts: { failed: 1, in_progress: 0, total: 1 } })
       // The store in use is not held up by it.
