@@ -58,6 +58,8 @@ export interface PluginContext {
   tryGet<T>(capability: Token<T>): T | undefined
   /** The pipeline as `principal`, for work outside any request (a queued job): authorized (its role needs `chat`), routed, limited and accounted as if that principal called over HTTP. */
   callsAs(principal: Principal): GatewayCalls
+  /** Resolves once the gateway serves its first config: work started in setup (a queue consumer, a sweep) that reads routes waits for it; callsAs's model calls wait for it themselves. */
+  readonly serving: Promise<void>
   /** Offer a capability to the plugins set up after this one (list it in the manifest's `provides`). */
   provide<T>(capability: Token<T>, value: T): void
   /** A provider of the current config by its name under `providers:` (for its optional capabilities, e.g. `fineTune`); ask when working, not in setup. */

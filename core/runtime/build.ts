@@ -132,7 +132,7 @@ async function setupPlugin(
     // The current snapshot's, or (at the first start, before there is one) this build's.
     provider: (name) => shared.provider(name) ?? (built.find((b) => b.slot.kind === 'provider' && b.slot.name === name)?.instance as Provider | undefined),
     rebuild: shared.rebuild,
-    callsAs: (principal) => backgroundCalls(current, principal, shared.serving),
+    callsAs: (principal) => backgroundCalls(current, principal, shared.serving), serving: shared.serving,
     routes: () => current().publishedRoutes(),
     get<T>(capability: Token<T>): T {
       // Recursive: the kernel's own capabilities (GatewayControl) are in the gateway's container.

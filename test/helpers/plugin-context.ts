@@ -31,6 +31,8 @@ export function testPluginContext(options: { id: string; name?: string; logger?:
     callsAs(): never {
       throw new Error('a plugin set up outside a gateway has no pipeline to call')
     },
+    // Outside a gateway nothing waits to be served.
+    serving: Promise.resolve(),
     keep<T extends object>(key: string, create: () => T): T {
       let value = kept.get(key) as T | undefined
       if (!value) kept.set(key, (value = create()))

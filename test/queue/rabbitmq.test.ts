@@ -54,6 +54,26 @@ describe.runIf(RABBITMQ_ENABLED)('queue.rabbitmq', () => {
     }
   })
 
+  it("publishes beside the depth readings of a consumed topic whose dead letters are not declared yet (a passive declare's failure closed the shared channel: a 503)", async () => {
+    const { queue } = await rabbitQueue({ prefix, metrics_interval_ms: 100 })
+    try {
+      // Consumed here, published by no one yet: its dead-letter queue does not exist, so each reading's passive declare fails.
+      const stop = await queue.consume(topic('consumed-only'), async () => {})
+      // Each publish to a new topic declares its queues: declares beside the readings, for 1.5 s.
+      const end = Date.now() + 1_500
+      let published = 0
+      while (Date.now() < end && published < 40) {
+        await queue.publish(topic(`published-${published}`), { i: published })
+        published++
+        await sleep(20)
+      }
+      expect(published).toBeGreaterThan(10)
+      await stop()
+    } finally {
+      await queue.dispose?.()
+    }
+  })
+
   it('picks a message up within 5 ms (p50) of its publish, on the same machine', async () => {
     const { queue } = await rabbitQueue({ prefix })
     try {

@@ -114,14 +114,21 @@ export default definePlugin<RabbitQueueConfig, Queue>({
     }
 
     const consumers = new Set<Consumer>()
+    // Depths are read on a channel of their own: a passive declare of a queue not there yet (a
+    // consumed topic's dead letters, declared at its first publish) closes its channel, and on the
+    // connection's shared channel that failed a declare or publish running beside it (a 503).
     const refreshDepths = async (): Promise<void> => {
       if (!connection.ready) return
       for (const topic of known) {
         const n = names(topic)
+        const channel = await connection.acquire().catch(() => undefined)
+        if (!channel) return // not connected: the next round tries again
         try {
-          metrics.depth(topic, (await connection.queueDeclare({ queue: n.work, passive: true })).messageCount)
-          metrics.deadDepth(topic, (await connection.queueDeclare({ queue: n.dead, passive: true })).messageCount)
-        } catch { /* the next round tries again */ }
+          metrics.depth(topic, (await channel.queueDeclare({ queue: n.work, passive: true })).messageCount)
+          metrics.deadDepth(topic, (await channel.queueDeclare({ queue: n.dead, passive: true })).messageCount)
+        } catch { /* the next round tries again */ } finally {
+          if (channel.active) await channel.close().catch(() => undefined)
+        }
       }
     }
     const depthTimer = setInterval(() => void refreshDepths(), config.metrics_interval_ms)

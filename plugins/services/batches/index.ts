@@ -79,7 +79,8 @@ const service = definePlugin<BatchesConfig, Service>({
         stopping: stopping.signal, batches, files, queue, callsAs: (p) => ctx.callsAs(p), settings: config, logger: ctx.logger,
         currentPrincipal: async (p) => (identity ? currentPrincipal(identity, p) : p),
       })
-      stop = await queue.consume<StepMessage>(TOPIC, (msg) => stopping.track(worker.step(msg.body.batchId)), { prefetch: config.prefetch })
+      // A step routes its lines (calls.routes reads the serving config): a message taken during the start waits for it.
+      stop = await queue.consume<StepMessage>(TOPIC, (msg) => stopping.track(ctx.serving.then(() => worker.step(msg.body.batchId))), { prefetch: config.prefetch })
       // A step lost with a process (the memory queue keeps nothing across a restart) is queued again.
       const sweep = (idleMs: number) => batches.lost(idleMs)
         .then((ids) => Promise.all(ids.map((id) => queueStep(queue, id))))
