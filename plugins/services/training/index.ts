@@ -423,7 +423,8 @@ const service = definePlugin<TrainingConfig, Service>({
         currentPrincipal: async (p: Principal) => (identity ? currentPrincipal(identity, p) : p),
       }
       const worker = trainingWorker({ ctx, jobs, files, queue, settings: config, logger: ctx.logger, evaluator })
-      stop = await queue.consume<StepMessage>(TOPIC, (msg) => worker.step(msg.body, msg.attempts), { prefetch: config.prefetch })
+      // A step evaluates on a route it reads through callsAs (calls.routes reads the serving config): a step of a job resumed at start (the sweep below) waits for it.
+      stop = await queue.consume<StepMessage>(TOPIC, (msg) => ctx.serving.then(() => worker.step(msg.body, msg.attempts)), { prefetch: config.prefetch })
       const idle = config.poll_max_ms + config.lease_ms
       const sweep = () => worker.sweep(idle).catch((err: Error) => ctx.logger.warn({ err: err.message }, 'training sweep failed'))
       // At start, any job not stepped lately lost its step with the process that held it.
