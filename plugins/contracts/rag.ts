@@ -102,8 +102,8 @@ export interface NewDocument {
   /** Per-document chunking (OpenAI's chunking_strategy on a file), else the collection's. */
   readonly chunking?: Partial<ChunkingSettings>
   /**
-   * A file that cannot be read (of a type not read, with no text, corrupt, or past an extraction
-   * bound) is kept as a failed document saying why, as OpenAI's vector store files are, instead of
+   * A file that cannot be read (over services.rag.max_file_bytes, of a type not read, with no text,
+   * corrupt, or past an extraction bound) is kept as a failed document saying why, as OpenAI's vector store files are, instead of
    * refusing the call.
    */
   readonly failUnreadable?: boolean

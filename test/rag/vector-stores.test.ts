@@ -10,7 +10,7 @@ import OpenAI, { NotFoundError, BadRequestError, toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
-import { KEYS, fixture, pdfOf, ragConfig, startRagUpstream, type RagUpstream } from './helpers.ts'
+import { KEYS, api, fixture, pdfOf, ragConfig, startRagUpstream, type RagUpstream } from './helpers.ts'
 
 describe('/v1/vector_stores with the openai SDK', () => {
   let upstream: RagUpstream
@@ -111,6 +111,29 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(missing).rejects.toMatchObject({ code: 'file_not_found', param: 'file_id' })
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
     expect((await alice.vectorStores.retrieve(store.id)).file_counts.total).toBe(0)
+  })
+
+  it('attaches a file over services.rag.max_file_bytes as failed, as OpenAI does: invalid_file naming the limit and the setting, nothing read or embedded; the management API still refuses it (413)', async () => {
+    const store = await alice.vectorStores.create({ name: 'Too large' })
+    // 250,000 bytes of text: over the 200,000 the test config allows.
+    const big = Buffer.alloc(250_000, 'word ')
+    const large = await alice.files.create({ file: await toFile(big, 'big.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const attached = await alice.vectorStores.files.create(store.id, { file_id: large.id })
+    expect(attached).toMatchObject({ id: large.id, status: 'failed', last_error: { code: 'invalid_file' } })
+    expectOpenAISchema('VectorStoreFileObject', attached)
+    for (const part of ['big.txt', 'too large', '250000', '200000', 'services.rag.max_file_bytes']) expect(attached.last_error!.message).toContain(part)
+    // In a batch, the others go on.
+    const good = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
+    const again = await alice.vectorStores.create({ name: 'Too large, in a batch' })
+    const embedded = upstream.embeddings().length
+    const batch = await alice.vectorStores.fileBatches.createAndPoll(again.id, { file_ids: [large.id, good.id] }, { pollIntervalMs: 50 })
+    expect(batch).toMatchObject({ status: 'completed', file_counts: { completed: 1, failed: 1, total: 2 } })
+    const inputs: string[] = upstream.embeddings().slice(embedded).flatMap((r) => [r.body.input].flat())
+    for (const input of inputs) expect(fixture('faq.txt').toString()).toContain(input)
+    // The management API keeps its refusal.
+    const refused = await api(gw).upload(store.id, 'alice', [{ name: 'big.txt', type: 'text/plain', data: big }])
+    expect(refused).toMatchObject({ status: 413, body: { success: false, error: 'file_too_large' } })
+    expect((await alice.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ failed: 1, total: 1 })
   })
 
   it('attaches a file of a type not read, a PDF without a text layer and a blank one as failed, as OpenAI does: unsupported_file or invalid_file saying why, nothing embedded', async () => {

@@ -33,11 +33,11 @@ const seesCollection = (caller: Caller, c: CollectionRow): boolean =>
   caller.reaches({ userId: c.ownerUserId, department: c.department })
 
 /**
- * A failure that is the file's own (of a type not read, with no text, corrupt, or past an
- * extraction bound): kept on a failed document when asked, as OpenAI attaches such a file
- * `failed`. A busy reader (503) or a crashed one (500) refuses the call.
+ * A failure that is the file's own (over max_file_bytes, of a type not read, with no text,
+ * corrupt, or past an extraction bound): kept on a failed document when asked, as OpenAI attaches
+ * such a file `failed`. A busy reader (503) or a crashed one (500) refuses the call.
  */
-const UNREADABLE = new Set(['unsupported_file', 'no_text', 'invalid_file', 'document_too_complex'])
+const UNREADABLE = new Set(['file_too_large', 'unsupported_file', 'no_text', 'invalid_file', 'document_too_complex'])
 const unreadable = (err: unknown): err is GatewayError => err instanceof GatewayError && err.status < 500 && UNREADABLE.has(err.code)
 
 export function ragCollections(deps: RagDeps): Rag {
@@ -147,12 +147,15 @@ export function ragCollections(deps: RagDeps): Rag {
       const c = await manageable(caller, collectionId)
       refuseExpired(c)
       if (doc.data.length === 0) throw badRequest(`'${doc.filename}' is empty.`, 'file', 'empty_file')
-      if (doc.data.length > config.max_file_bytes) {
-        throw new GatewayError(`'${doc.filename}' is ${doc.data.length} bytes; the limit is ${config.max_file_bytes} (services.rag.max_file_bytes).`, { status: 413, code: 'file_too_large', param: 'file' })
-      }
       const kind = kindOf(doc.filename, doc.contentType, doc.data)
+      const tooLarge = (): never => {
+        throw new GatewayError(`'${doc.filename}' is too large: ${doc.data.length} bytes, over the limit of ${config.max_file_bytes} (services.rag.max_file_bytes).`, { status: 413, code: 'file_too_large', param: 'file' })
+      }
       const unsupported = (): never => { throw badRequest(`'${doc.filename}' (${doc.contentType}) is not a supported file type: send ${SUPPORTED}.`, 'file', 'unsupported_file') }
-      const read = await (kind ? extractInWorker(kind, doc.data, doc.filename, config.extraction) : Promise.resolve().then(unsupported)).then(
+      // A file over the limit is not read at all.
+      const reading = doc.data.length > config.max_file_bytes ? Promise.resolve().then(tooLarge)
+        : kind ? extractInWorker(kind, doc.data, doc.filename, config.extraction) : Promise.resolve().then(unsupported)
+      const read = await reading.then(
         (sections) => ({ sections }),
         (err: unknown) => {
           if (doc.failUnreadable && unreadable(err)) return { sections: [], failed: { code: err.code, message: err.message } }

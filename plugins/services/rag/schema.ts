@@ -39,7 +39,7 @@ export const configSchema = {
         overlap_tokens: { type: 'integer', minimum: 0, maximum: 2048, default: 400, description: 'At most half of max_tokens.' },
       },
     },
-    max_file_bytes: { type: 'integer', minimum: 1, default: 10 * 1024 * 1024, description: 'The largest document accepted (server.body_limit also applies to uploads).' },
+    max_file_bytes: { type: 'integer', minimum: 1, default: 10 * 1024 * 1024, description: 'The largest document accepted (server.body_limit also applies to uploads): a larger upload to a collection is a 413 file_too_large; a larger file attached to a vector store through /v1 is attached `failed` with `last_error.code: invalid_file`, as OpenAI does.' },
     embed_batch_size: { type: 'integer', minimum: 1, maximum: 2048, default: 64, description: 'Chunks per embeddings call.' },
     ingest_concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Documents embedded at once in this process (without a queue, or per queue consumer).' },
     top_k: { type: 'integer', minimum: 1, maximum: 50, default: 5, description: 'Hits a search returns when the request does not say.' },

@@ -74,11 +74,11 @@ function storeView(c: CollectionRecord) {
 
 /**
  * OpenAI's `last_error` code for a document's failure: a file that could not be read is
- * `invalid_file` (corrupt, no text, or past an extraction bound), one of a kind not read is
+ * `invalid_file` (over max_file_bytes, corrupt, no text, or past an extraction bound), one of a kind not read is
  * `unsupported_file`, any other failure (embedding, a withdrawn uploader, a store that expired
  * before the file's turn) a `server_error`.
  */
-const LAST_ERROR_CODES: Readonly<Record<string, string>> = { invalid_file: 'invalid_file', no_text: 'invalid_file', document_too_complex: 'invalid_file', unsupported_file: 'unsupported_file' }
+const LAST_ERROR_CODES: Readonly<Record<string, string>> = { file_too_large: 'invalid_file', invalid_file: 'invalid_file', no_text: 'invalid_file', document_too_complex: 'invalid_file', unsupported_file: 'unsupported_file' }
 const STATUS = { queued: 'in_progress', processing: 'in_progress', completed: 'completed', failed: 'failed' } as const
 
 function fileView(d: DocumentRecord) {
@@ -192,7 +192,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
   async function attach(into: Rag, caller: Caller, storeId: string, stored: StoredFile, attributes: DocumentAttributes | undefined, chunking: Chunking | undefined) {
     const data = await filesNeeded().content(stored.id)
     if (!data) throw noFile(stored.id)
-    // A file that cannot be read (of a type not read, without text, corrupt) is attached failed, saying why (as on OpenAI): a batch goes on with the others.
+    // A file that cannot be read (too large, of a type not read, without text, corrupt) is attached failed, saying why (as on OpenAI): a batch goes on with the others.
     return into.addDocument(caller, storeId, { filename: stored.filename, contentType: stored.contentType, data, fileId: stored.id, attributes, chunking: chunkingOf(chunking), failUnreadable: true })
   }
 
