@@ -37,7 +37,7 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
   beforeAll(async () => {
     f = await startConversations({
       providers: '  offline: { plugin: mock }',
-      routes: '  - { model: structured, targets: [ { provider: offline } ] }',
+      routes: '  - { model: structured, targets: [ { provider: offline } ] }\n  - { model: admins-only, when: { roles: [admin] }, targets: [ { provider: up, model: gpt-4o } ] }',
     })
     alice = f.client('alice')
   }, 120_000)
@@ -303,8 +303,9 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
         ])
         expect((await alice.responses.retrieve(carrying[0].response.id)).model).toBe(completion.model)
       }
+      // Queued, it names the model its route calls (as a streamed one does before its first chunk); ended, the upstream's.
       const queued = await alice.responses.create({ model: 'chat-b', input: 'hi', background: true })
-      expect(queued.model).toBe('chat-b')
+      expect(queued.model).toBe('gpt-4o')
       const done = (await waitFor(async () => {
         const r = await alice.responses.retrieve(queued.id)
         return r.status === 'completed' ? r : undefined
@@ -313,6 +314,40 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     } finally {
       f.upstream.handle(openAIUpstreamHandler())
     }
+  })
+
+  it('names the model its route calls while a background response waits for its run (the route\'s target, as a streamed response names it before its first chunk); the name asked for when no route answers the caller', async () => {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const answer = openAIUpstreamHandler()
+    f.upstream.handle(async (req, res) => { await held; await answer(req, res) })
+    try {
+      const asked = f.upstream.requests.length
+      const queued = await alice.responses.create({ model: 'chat-b', input: 'hi', background: true })
+      expect(queued).toMatchObject({ status: 'queued', model: 'gpt-4o' })
+      // Polled while its model call is held, the same model.
+      await waitFor(() => f.upstream.requests.slice(asked).some((r) => r.body.model === 'gpt-4o'), 10_000, 20)
+      expect(await alice.responses.retrieve(queued.id)).toMatchObject({ status: 'in_progress', model: 'gpt-4o' })
+      // Streamed in the background: response.created names it too.
+      const stream = await alice.responses.create({ model: 'chat-a', input: 'hi', background: true, stream: true })
+      for await (const event of stream) {
+        expect(event).toMatchObject({ type: 'response.created', response: { status: 'queued', model: 'gpt-4o-mini' } })
+        break
+      }
+      // A route whose target names no model calls the model asked for: that is its name.
+      expect((await alice.responses.create({ model: 'structured', input: 'hi', background: true })).model).toBe('structured')
+    } finally {
+      release()
+      f.upstream.handle(openAIUpstreamHandler())
+    }
+    // A route that does not answer this caller: the name asked for, and the run fails.
+    const denied = await alice.responses.create({ model: 'admins-only', input: 'hi', background: true })
+    expect(denied.model).toBe('admins-only')
+    const failed = (await waitFor(async () => {
+      const r = await alice.responses.retrieve(denied.id)
+      return r.status === 'failed' ? r : undefined
+    }, 10_000, 25)).value!
+    expect(failed.model).toBe('admins-only')
   })
 
   it('refuses an `after` cursor that names no item of the list with a 400 naming `after`, instead of an empty page that reads as the end', async () => {

@@ -120,7 +120,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       requireKnownCalls([...newestFirst].reverse().map((i) => i.content), input.input)
       const turn: Started = { id, createdAt, threadId, model, newestFirst, claim }
       if (input.background) {
-        const queued = await background(input, turn)
+        const queued = await background(input, turn, gateway)
         await claim?.release()
         return queued
       }
@@ -138,9 +138,11 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
    * A background turn: stored as queued, answered here, run detached as the caller (outside the
    * request, so its end does not stop it), the row kept up to date until the run ends.
    */
-  async function background(input: TurnInput, turn: Started): Promise<Turn> {
+  async function background(input: TurnInput, turn: Started, gateway: GatewayCalls): Promise<Turn> {
     if (!input.store) throw badRequest('A background response is kept to be polled: `store` cannot be false.', 'store', 'invalid_request')
-    const { id, createdAt, threadId, model } = turn
+    const { id, createdAt, threadId } = turn
+    // Until its run ends (then the upstream's own name), it names the model its route would call, as a streamed response does before its first chunk.
+    const model = targetModel(gateway, turn.model)
     const at = (status: string, error: GatewayError | null = null): JsonObject =>
       responseObject({ id, createdAt, input, model, threadId, status, reason: null, error, outcome: undefined, output: [] })
     const record = { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null }
@@ -485,6 +487,11 @@ function responseObject(r: {
     conversation: r.threadId ? { id: r.threadId } : null,
     ...input.echo,
   }
+}
+
+/** The model `route`'s first target calls, if the route resolves for the caller (a target that names none calls the model asked for); else the name asked for. */
+function targetModel(gateway: GatewayCalls, route: string): string {
+  return gateway.routes(route)?.targets[0]?.model ?? route
 }
 
 /** A `tool_choice` that names a tool, or requires one, needs it among the turn's tools (else it would be dropped, and the model answer freely). */
