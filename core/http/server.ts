@@ -99,8 +99,8 @@ export function createGatewayServer(handler: http.RequestListener, settings: Ser
         server.close(() => undefined)
         resolve()
       }))
-      const wait = Math.max(0, lastResponseEnd + IDLE_GRACE_MS - performance.now())
-      setTimeout(() => server.closeIdleConnections(), wait).unref()
+      const wait = Math.max(0, lastResponseEnd + IDLE_GRACE_MS - performance.now()) // then idle connections close, and ones that never sent a byte (a client's spare: undici opens one beside an aborted stream), which closeIdleConnections leaves to the timeout
+      setTimeout(() => { server.closeIdleConnections(); for (const socket of connections) if ((socket as net.Socket).bytesRead === 0) socket.destroy() }, wait).unref()
       return closed
     },
   }

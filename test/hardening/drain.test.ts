@@ -130,4 +130,18 @@ describe('draining on close', () => {
       await gw.close()
     }
   })
+
+  it("closes a connection that never sent a byte (a client's spare, as undici opens one beside an aborted stream) at once, not at shutdown_timeout_ms", async () => {
+    const gw = await startTestGateway(CONFIG)
+    const { socket, closed } = await connectRaw(gw.port)
+    try {
+      const started = performance.now()
+      await gw.close()
+      await closed
+      // The default shutdown_timeout_ms is 10 s: without the close it waited all of it.
+      expect(performance.now() - started).toBeLessThan(5_000)
+    } finally {
+      socket.destroy()
+    }
+  })
 })
