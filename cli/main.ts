@@ -137,12 +137,13 @@ async function start(args: string[]): Promise<number> {
   const parsed = parse('start', args)
   if (parsed === 'help') return help('start')
   const values = parsed.values as { config?: string; port?: string; host?: string; 'no-watch'?: boolean; 'no-jobs'?: boolean; workers?: string }
-  const portText = values.port ?? process.env.PORT
+  // An empty variable is unset, as `${VAR:-default}` in gateway.yaml reads it (Number('') would be port 0, a random one).
+  const portText = values.port ?? (process.env.PORT || undefined)
   const port = portText === undefined ? undefined : Number(portText)
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new UsageError(`gateway start: invalid port '${portText}' (0-65535)`)
   }
-  const workersText = values.workers ?? process.env.GATEWAY_WORKERS
+  const workersText = values.workers ?? (process.env.GATEWAY_WORKERS || undefined)
   const workers = workersText === undefined ? 1 : workersText === 'auto' ? os.availableParallelism() : Number(workersText)
   if (!Number.isInteger(workers) || workers < 1) {
     throw new UsageError(`gateway start: invalid --workers '${workersText}': a whole number, or auto (one per core)`)

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GATEWAY_NODE_FLAGS } from '../../cli/node-flags.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
+import { freePort } from '../helpers/ports.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 let dir: string
@@ -100,6 +101,19 @@ describe('gateway start', () => {
       expect(await ids()).toEqual(['mock'])
       gw.child.kill('SIGHUP')
       await waitFor(async () => (await ids()).includes('after-hup'), 3000)
+    } finally {
+      gw.child.kill('SIGTERM')
+      await gw.exited
+    }
+  })
+
+  it('reads an empty PORT or GATEWAY_WORKERS as unset (as ${VAR:-default} in gateway.yaml does): the config\'s port, one worker', async () => {
+    const port = await freePort()
+    const file = path.join(dir, 'empty-port.yaml')
+    await writeFile(file, `${GOOD}server: { port: ${port} }\n`)
+    const gw = await startCli(['--config', file], { PORT: '', GATEWAY_WORKERS: '' })
+    try {
+      expect(new URL(gw.url).port).toBe(String(port))
     } finally {
       gw.child.kill('SIGTERM')
       await gw.exited
