@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
@@ -28,6 +28,13 @@ const TIMED = [
 // A renamed or removed file would otherwise drop out of the timed group silently and run with the rest.
 const missing = TIMED.filter((file) => !existsSync(fileURLToPath(new URL(file, import.meta.url))))
 if (missing.length > 0) throw new Error(`vitest.config.ts lists timed test files that do not exist: ${missing.join(', ')}`)
+
+// Suite files share their worker's modules (isolate: false below): a module mock there would reach
+// the files that run after it in the same worker. Such a file belongs in TIMED, which is isolated.
+const testDir = fileURLToPath(new URL('test/', import.meta.url))
+const mocking = readdirSync(testDir, { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.test.ts') && !TIMED.includes(`test/${file}`) && /\bvi\.(mock|doMock)\(/.test(readFileSync(testDir + file, 'utf8')))
+if (mocking.length > 0) throw new Error(`vitest.config.ts: these suite files mock modules, which would leak into other files (move them to TIMED): ${mocking.join(', ')}`)
 
 export default defineConfig({
   test: {
