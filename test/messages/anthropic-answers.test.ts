@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
+import { upstreamProviders } from './helpers.ts'
 
 describe('Anthropic\'s error envelope and request-id on every Anthropic SDK call', () => {
   let openai: MockUpstream
@@ -22,7 +23,7 @@ describe('Anthropic\'s error envelope and request-id on every Anthropic SDK call
 version: 1
 providers:
   mock: { plugin: mock }
-  gpt: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${openai.url}/v1' }
+${upstreamProviders({ openai: openai.url })}
 routes:
   - model: mock
     targets: [ { provider: mock } ]

@@ -12,6 +12,7 @@ import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { message, sendMessage, sendStream, streamEvents, text, usage } from '../providers/anthropic/anthropic-upstream.ts'
+import { upstreamProviders } from './helpers.ts'
 
 /** claude-sonnet-4-5 in config/models.json, USD per 1M tokens. */
 const SONNET = { input: 3, output: 15, cached_input: 0.3, cache_write_input: 3.75, cache_write_1h_input: 6 }
@@ -29,8 +30,7 @@ describe('prompt-cache reads and writes on /v1/messages, and 1-hour cache writes
     gateway = await startTestGateway(`
 version: 1
 providers:
-  gpt: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${openai.url}/v1' }
-  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${anthropic.url}' }
+${upstreamProviders({ openai: openai.url, anthropic: anthropic.url })}
 routes:
   - model: gpt
     targets: [ { provider: gpt, model: gpt-4o-mini } ]

@@ -10,7 +10,7 @@ import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { MODEL, message, sendMessage, sendStream, streamEvents, text } from '../providers/anthropic/anthropic-upstream.ts'
-import { WEATHER_TOOL, parseEvents } from './helpers.ts'
+import { WEATHER_TOOL, parseEvents, upstreamProviders } from './helpers.ts'
 
 const ADMIN_KEY = 'sk-gw-claude-admin-0123456789'
 const VIEWER_KEY = 'sk-gw-claude-viewer-0123456789'
@@ -60,8 +60,7 @@ describe('/v1/messages for Claude-native clients', () => {
 version: 1
 providers:
   mock: { plugin: mock }
-  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${anthropic.url}' }
-  gpt: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${openai.url}/v1' }
+${upstreamProviders({ openai: openai.url, anthropic: anthropic.url })}
 routes:
   - model: mock
     targets: [ { provider: mock } ]

@@ -17,3 +17,14 @@ export function parseEvents(body: string): RawMessageStreamEvent[] {
     return data
   })
 }
+
+/**
+ * The `providers:` entries (indented, one per line) of an OpenAI-wire `gpt` and an Anthropic `claude`
+ * in front of the mock upstreams at these URLs: the pair the /v1/messages suites route to.
+ */
+export function upstreamProviders(urls: { readonly openai?: string; readonly anthropic?: string }): string {
+  const lines: string[] = []
+  if (urls.openai) lines.push(`  gpt: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${urls.openai}/v1' }`)
+  if (urls.anthropic) lines.push(`  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${urls.anthropic}' }`)
+  return lines.join('\n')
+}

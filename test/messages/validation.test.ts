@@ -10,6 +10,7 @@ import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resource
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { MODEL, message, sendError, sendMessage, text } from '../providers/anthropic/anthropic-upstream.ts'
+import { upstreamProviders } from './helpers.ts'
 
 /** A client pinned to API version 2023-06-01 (this SDK sends 2026-10-21, whose rules apply otherwise). */
 const LEGACY = { headers: { 'anthropic-version': '2023-06-01' } }
@@ -31,8 +32,7 @@ describe('/v1/messages refuses what Anthropic refuses, before any provider call'
     gateway = await startTestGateway(`
 version: 1
 providers:
-  gpt: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${openai.url}/v1' }
-  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${anthropic.url}' }
+${upstreamProviders({ openai: openai.url, anthropic: anthropic.url })}
 routes:
   - model: gpt
     targets: [ { provider: gpt, model: gpt-4o-mini } ]
