@@ -435,6 +435,8 @@ export interface CallOptions {
   readonly thread?: string
   /** The request headers routes' `when: { headers }` read (a surface's client's); default none. */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>
+  /** The metadata routes' `when: { metadata }` read, for a request whose own is not sent on (a Responses turn's); default the request's `metadata`. */
+  readonly metadata?: RoutingFacts['metadata']
   /** The call's request id (its logs, trace and usage event), for a caller that reports it back (a batch line's `request_id`); default a new one. */
   readonly requestId?: string
 }

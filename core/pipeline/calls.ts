@@ -35,7 +35,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
       signal: !signal ? inherited ?? new LazyAbort() : !inherited ? signal : AbortSignal.any([signal, inherited instanceof LazyAbort ? inherited.signal : inherited]),
       span: defaults.parentSpan?.isRecording() ? childSpan(defaults.parentSpan, 'gateway.call') : tracer().startSpan('gateway.call', { kind: SpanKind.INTERNAL }),
       principal,
-      headers: options.headers,
+      headers: options.headers, metadata: options.metadata,
       parentId: defaults.parentId,
       thread: options.thread ?? defaults.thread,
       setHeader: defaults.setHeader,

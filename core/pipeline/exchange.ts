@@ -1,8 +1,6 @@
 /** One model call moving through the pipeline: what the steps fill in, and what stages see of it (StageExchange). */
 import type { ChatChunk, ChatRequest, ChatResponse, ChatResult, EmbeddingRequest, EmbeddingResponse, Usage } from '../../plugin-api/unified.ts'
-import type {
-  AnswerOrigin, Caller, GatewayCalls, NativeOptions, NativeResult, Operation, Principal, RouteInfo, Stage, StageExchange, TokenEstimate,
-} from '../../plugin-api/types.ts'
+import type { AnswerOrigin, Caller, GatewayCalls, NativeOptions, NativeResult, Operation, Principal, RouteInfo, RoutingFacts, Stage, StageExchange, TokenEstimate } from '../../plugin-api/types.ts'
 import type { CompiledRoute } from '../runtime/routes.ts'
 import type { Snapshot } from '../runtime/snapshot.ts'
 import { estimatePromptTokens, estimateTextTokens, estimateTokens } from '../../plugin-api/kit/tokens.ts'
@@ -22,6 +20,7 @@ export interface ExchangeInit {
   readonly signal: AbortSignal | LazyAbort
   readonly span: Span
   readonly headers?: Headers
+  readonly metadata?: RoutingFacts['metadata']
   readonly method?: string
   readonly path?: string
   readonly principal?: Principal
@@ -43,6 +42,7 @@ export class Exchange implements StageExchange, RequestScope {
   readonly span: Span
   activeSpan: Span | undefined
   readonly headers: Headers
+  readonly metadata: RoutingFacts['metadata'] // what routes' `when: { metadata }` read if not the request's own (CallOptions.metadata)
   readonly parentId: string | undefined
   readonly startedAt = performance.now()
   readonly #setHeader: ((name: string, value: string) => void) | undefined
@@ -96,6 +96,7 @@ export class Exchange implements StageExchange, RequestScope {
     this.#signal = init.signal
     this.span = init.span
     this.headers = init.headers ?? {}
+    this.metadata = init.metadata
     this.method = init.method ?? 'POST'
     this.path = init.path ?? ''
     this.principal = init.principal

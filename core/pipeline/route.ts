@@ -12,8 +12,7 @@ export function resolveRoute(x: Exchange): void {
   if (unsafe) throw badRequest(`This model name cannot be used: ${unsafe}.`, 'model', 'invalid_model')
   const { access, routes } = x.snapshot
   const routed = access.routeFor(x.principal, model)
-  const metadata = (x.request as { metadata?: Readonly<Record<string, unknown>> | null }).metadata
-  const resolved = routes.resolve(routed, { principal: x.principal, headers: x.headers, metadata })
+  const resolved = routes.resolve(routed, { principal: x.principal, headers: x.headers, metadata: x.metadata ?? (x.request as { metadata?: Exchange['metadata'] }).metadata })
   if (!resolved) throw routes.unavailableFor(routed) ? notConfigured(x, model, routes.unavailableFor(routed)!) : new GatewayError(`The model '${model}' does not exist or you do not have access to it.`, { status: 404, code: 'model_not_found', param: 'model' })
   const denial = access.modelDenial(x.principal, model, resolved.route.name, routed)
   if (denial) throw modelForbidden(model, denial)

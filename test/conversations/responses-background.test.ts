@@ -46,7 +46,13 @@ describe('background responses through the openai SDK', () => {
   let f: ConversationsFixture
   let alice: OpenAI
   beforeAll(async () => {
-    f = await startConversations({ services: 'background_timeout_ms: 4000, background_heartbeat_ms: 200' })
+    f = await startConversations({
+      services: 'background_timeout_ms: 4000, background_heartbeat_ms: 200',
+      // One name, two routes: the request's metadata picks one (first match wins).
+      routes: `
+  - { model: chat-tiered, when: { metadata: { tier: gold } }, targets: [ { provider: up, model: gpt-gold } ] }
+  - { model: chat-tiered, targets: [ { provider: up, model: gpt-plain } ] }`,
+    })
     alice = f.client('alice')
     // One turn first: it starts the token counter's worker thread (1-2 s from the TypeScript
     // sources, far more on a loaded CI host), which the first background run would otherwise wait for.
@@ -81,6 +87,21 @@ describe('background responses through the openai SDK', () => {
     const next = await alice.responses.create({ model: 'chat-a', previous_response_id: queued.id, input: 'and then?' })
     expect(f.upstreamChats().at(-1)?.body.messages.map((m: { content: string }) => m.content)).toEqual(['write a long story', 'reply to: write a long story', 'and then?'])
     expect(next.status).toBe('completed')
+  })
+
+  it('names, while queued, the model its run calls: the target of the route its metadata selects, as the completed response does', async () => {
+    f.upstream.handle(openAIUpstreamHandler())
+    const queued = await alice.responses.create({ model: 'chat-tiered', input: 'which tier am I', metadata: { tier: 'gold' }, background: true })
+    expect(queued).toMatchObject({ status: 'queued', model: 'gpt-gold', metadata: { tier: 'gold' } })
+    expect((await alice.responses.retrieve(queued.id)).model).toBe('gpt-gold')
+    const done = await settled(alice, queued.id)
+    expect(done).toMatchObject({ status: 'completed', model: 'gpt-gold', output_text: 'reply to: which tier am I' })
+    // The metadata is the Response's: it routes the call, and is not sent to the model.
+    expect(f.upstreamChats().filter((r) => r.body.messages.at(-1).content === 'which tier am I').map((r) => [r.body.model, r.body.metadata])).toEqual([['gpt-gold', undefined]])
+    // Without the metadata, the other route: queued and completed alike.
+    const plain = await alice.responses.create({ model: 'chat-tiered', input: 'and without a tier', background: true })
+    expect(plain.model).toBe('gpt-plain')
+    expect((await settled(alice, plain.id)).model).toBe('gpt-plain')
   })
 
   it('refuses to continue one still running (its exchange is not kept yet) instead of answering without it, and continues it once it has ended', async () => {

@@ -7,7 +7,7 @@
  */
 import {
   GatewayError, badRequest, isChatStream, toGatewayError, withDeadline,
-  type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatTool, type ExchangeOutcome, type GatewayCalls, type Logger, type Principal,
+  type ChatChunk, type ChatMessage, type ChatRequest, type ChatResponse, type ChatTool, type ExchangeOutcome, type GatewayCalls, type Logger, type Principal, type RoutingFacts,
 } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { withdrawal } from '../../contracts/principals.ts'
@@ -141,8 +141,9 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
   async function background(input: TurnInput, turn: Started, gateway: GatewayCalls): Promise<Turn> {
     if (!input.store) throw badRequest('A background response is kept to be polled: `store` cannot be false.', 'store', 'invalid_request')
     const { id, createdAt, threadId } = turn
-    // Until its run ends (then the upstream's own name), it names the model its route would call, as a streamed response does before its first chunk.
-    const model = targetModel(gateway, turn.model)
+    // Until its run ends (then the upstream's own name), it names the model its route would call, as a streamed response does before its first chunk:
+    // routed as the run is (routing facts), so a route chosen by the request's metadata names its own target.
+    const model = targetModel(gateway, turn.model, routingFacts(input))
     const at = (status: string, error: GatewayError | null = null): JsonObject =>
       responseObject({ id, createdAt, input, model, threadId, status, reason: null, error, outcome: undefined, output: [] })
     const record = { userId: input.owner.userId, department: input.owner.department, previousResponseId: input.previousResponseId ?? null }
@@ -216,7 +217,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       ...input.chatParams,
     }) as unknown as ChatRequest
 
-    const call = await (callsNow ? await callsNow() : gateway).chat(request, { signal: input.signal, thread: input.threadId })
+    const call = await (callsNow ? await callsNow() : gateway).chat(request, { signal: input.signal, thread: input.threadId, ...routingFacts(input) })
     let settle!: (body: JsonObject) => void
     let fail!: (err: unknown) => void
     const finished = new Promise<JsonObject>((resolve, reject) => { settle = resolve; fail = reject })
@@ -302,7 +303,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
   }): Promise<ChatMessage[]> {
     const { input, instructions } = turn
     const policy = input.assistant?.contextPolicy
-    const tokens = contextWindowTokens(turn.gateway.routes(turn.model), turn.model, deps.catalogWindow, settings.contextWindowTokens, policy)
+    const tokens = contextWindowTokens(turn.gateway.routes(turn.model, routingFacts(input)), turn.model, deps.catalogWindow, settings.contextWindowTokens, policy)
     const window: Window = { tokens, reserve: Math.min(turn.maxOutput ?? settings.answerReserve, Math.floor(tokens / 2)) }
     const fixedTokens = (instructions ? await count(instructions) : 0) + (await Promise.all(input.input.map((i) => count(itemText(i))))).reduce((a, b) => a + b, 0)
     const { summary, items } = policy?.strategy === 'summarize' && input.threadId
@@ -489,9 +490,17 @@ function responseObject(r: {
   }
 }
 
-/** The model `route`'s first target calls, if the route resolves for the caller (a target that names none calls the model asked for); else the name asked for. */
-function targetModel(gateway: GatewayCalls, route: string): string {
-  return gateway.routes(route)?.targets[0]?.model ?? route
+/** The model `route`'s first target calls, if the route resolves for the caller with `facts` (a target that names none calls the model asked for); else the name asked for. */
+function targetModel(gateway: GatewayCalls, route: string, facts: RoutingFacts): string {
+  return gateway.routes(route, facts)?.targets[0]?.model ?? route
+}
+
+/**
+ * What a turn's routes' `when:` read besides its caller: the Response's `metadata` (it is the Response's, not sent to the model, so it goes as
+ * the call's routing metadata). Every routing of the turn (its model call, its window, a background one's queued model) reads the same.
+ */
+function routingFacts(input: TurnInput): { readonly metadata?: RoutingFacts['metadata'] } {
+  return input.metadata ? { metadata: input.metadata } : {}
 }
 
 /** A `tool_choice` that names a tool, or requires one, needs it among the turn's tools (else it would be dropped, and the model answer freely). */
