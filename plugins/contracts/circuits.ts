@@ -24,6 +24,11 @@ export interface Circuits {
   describe(provider: string, model: string | undefined, now?: number): CircuitView
   /** `targets` in this order, with the outcomes through which the call step keeps their breakers (the route's and targets' `circuit:`). */
   plan<T extends RoutingTarget>(x: StageExchange, targets: readonly T[], fallback: boolean): TargetPlan<T>
+  /**
+   * The breakers of the models a glob route's target (`provider`, no model of its own) sends that are open or half-open, by model name:
+   * each model has its own, and the target's `describe(provider, undefined)` says only its latency.
+   */
+  openModels(provider: string, now?: number): readonly (CircuitView & { readonly model: string })[]
   /** A planned target's moving-average latency (ms, to the answer or a stream's first chunk); undefined until one was seen. */
   latencyMs(target: RoutingTarget): number | undefined
 }

@@ -194,25 +194,40 @@ describe('circuit breaker', () => {
     expect(a.requests.map((r) => r.body.model)).toEqual(['gpt-4o', 'gpt-4o', 'gpt-4o-mini'])
   })
 
-  it('bounds gateway_circuit_state on a glob route: a model has a series only while its breaker is not closed, at most MODEL_SERIES_MAX at once', async () => {
+  it('bounds gateway_circuit_state on a glob route (a model has a series only while its breaker is not closed, at most MODEL_SERIES_MAX at once), and counts and lists the rest', async () => {
     const a = await upstream('a', [{ status: 500 }])
     const gw = await gateway(`providers:\n${provider('a', a)}routes:\n  - model: 'm-*'\n    retry: { attempts: 0 }\n    circuit: { failures: 1, window_s: 10, cooldown_s: 0.3 }\n    targets: [ { provider: a } ]\n`)
-    const series = async () => (await (await fetch(`${gw.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('gateway_circuit_state{'))
+    const metrics = async () => (await (await fetch(`${gw.url}/metrics`)).text()).split('\n')
+    const series = async () => (await metrics()).filter((l) => l.startsWith('gateway_circuit_state{'))
+    const totals = async () => (await metrics()).filter((l) => l.startsWith('gateway_circuit_glob_models'))
+    const openModels = async () => (await (await fetch(`${gw.url}/api/v1/admin/routes`)).json()).data[0].targets[0].open_models as { model: string; state: string; retry_in_ms: number }[]
     const models = Array.from({ length: MODEL_SERIES_MAX + 16 }, (_, i) => `m-${i}`)
     for (const model of models) expect((await chat(gw, { ...ask, model })).status).toBe(502)
-    // Every model's breaker is open; only the first MODEL_SERIES_MAX have a series.
+    // Every model's breaker is open; only the first MODEL_SERIES_MAX have a series, the 16 others are counted as without one.
     expect((await chat(gw, { ...ask, model: models.at(-1) })).body.error.code).toBe('circuit_open')
     const open = await series()
     expect(open).toHaveLength(MODEL_SERIES_MAX)
     expect(open).toContain('gateway_circuit_state{target="a/m-0"} 2')
+    expect(await totals()).toEqual(expect.arrayContaining([
+      `gateway_circuit_glob_models{state="open"} ${models.length}`, 'gateway_circuit_glob_models{state="half-open"} 0', 'gateway_circuit_glob_models_without_series 16',
+    ]))
+    // The admin API lists every one, series or not.
+    const listed = await openModels()
+    expect(listed).toHaveLength(models.length)
+    expect(listed.find((m) => m.model === models.at(-1))).toMatchObject({ state: 'open', recent_failures: 0 })
 
     await new Promise((r) => setTimeout(r, 350))
     a.script.splice(0, a.script.length, { ok: 'back' })
     for (const model of models.slice(0, 10)) expect((await chat(gw, { ...ask, model })).status).toBe(200) // the probe closes it
+    // The 10 series freed go to the 10 models waiting longest: still MODEL_SERIES_MAX series, 6 without.
     const after = await series()
-    expect(after).toHaveLength(MODEL_SERIES_MAX - 10)
+    expect(after).toHaveLength(MODEL_SERIES_MAX)
     expect(after.some((l) => l.includes('"a/m-0"'))).toBe(false)
     expect(after).toContain('gateway_circuit_state{target="a/m-10"} 2')
+    expect(after).toContain(`gateway_circuit_state{target="a/m-${MODEL_SERIES_MAX + 9}"} 2`)
+    expect(after.some((l) => l.includes(`"a/m-${MODEL_SERIES_MAX + 10}"`))).toBe(false)
+    expect(await totals()).toEqual(expect.arrayContaining([`gateway_circuit_glob_models{state="open"} ${models.length - 10}`, 'gateway_circuit_glob_models_without_series 6']))
+    expect((await openModels()).map((m) => m.model)).toEqual(models.slice(10).sort())
   })
 
   it('reopens when the half-open probe fails', async () => {

@@ -114,6 +114,16 @@ export interface paths {
                                         state: "closed" | "open" | "half-open";
                                     } | null;
                                     model: string | null;
+                                    open_models: {
+                                        /** @description Moving average. */
+                                        latency_ms: number | null;
+                                        model: string;
+                                        recent_failures: number;
+                                        /** @description Until an open circuit lets a probe through. */
+                                        retry_in_ms: number;
+                                        /** @enum {unknown} */
+                                        state: "closed" | "open" | "half-open";
+                                    }[] | null;
                                     provider: string;
                                     retry: {
                                         attempts: number;

@@ -5,7 +5,7 @@
  * targets' circuits through stage.routing's Circuits (null when that stage is off). A reload is
  * recorded in the audit trail (service.audit), when the gateway keeps one.
  */
-import { GatewayControl, GatewayError, definePlugin, reply, type JsonSchema, type Service } from '../../../plugin-api/index.ts'
+import { GatewayControl, GatewayError, definePlugin, isGlob, reply, type JsonSchema, type Service } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf, nullable, recordSchema } from '../kit/schema.ts'
 import { Circuits } from '../../contracts/circuits.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
@@ -13,19 +13,27 @@ import { auditTo } from '../../contracts/audit.ts'
 
 // What the routes answer (the envelope's `data`), for the OpenAPI document and the console's types.
 const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
-const CIRCUIT_SCHEMA = recordSchema({
+const CIRCUIT_FIELDS: Record<string, JsonSchema> = {
   state: { enum: ['closed', 'open', 'half-open'] }, recent_failures: COUNT,
   retry_in_ms: { ...COUNT, description: 'Until an open circuit lets a probe through.' }, latency_ms: { type: ['number', 'null'], description: 'Moving average.' },
-})
+}
+const CIRCUIT_SCHEMA = recordSchema(CIRCUIT_FIELDS)
+const OPEN_MODELS_SCHEMA = {
+  ...listOf(recordSchema({ model: { type: 'string' }, ...CIRCUIT_FIELDS })),
+  description: 'A glob route\'s target without a model of its own keeps a breaker per model it sends (its `circuit` gives only its latency): those open or half-open, by model name. Null for other targets.',
+}
 const ROUTE_SCHEMA = recordSchema({
   model: { type: 'string' }, strategy: { type: 'string' }, conditional: { type: 'boolean', description: 'The route has a `when:`.' },
   source: { type: 'string', description: '`config` for gateway.yaml\'s routes; a plugin\'s overlay names itself (`deployed`).' },
   targets: listOf(recordSchema({
     provider: { type: 'string' }, model: { type: ['string', 'null'] }, weight: { type: 'number' }, timeout_ms: { type: ['integer', 'null'] },
-    retry: recordSchema({ attempts: COUNT, backoff_ms: COUNT, max_backoff_ms: COUNT }), circuit: nullable(CIRCUIT_SCHEMA),
+    retry: recordSchema({ attempts: COUNT, backoff_ms: COUNT, max_backoff_ms: COUNT }), circuit: nullable(CIRCUIT_SCHEMA), open_models: nullable(OPEN_MODELS_SCHEMA),
   })),
 })
 const RELOADED_SCHEMA = recordSchema({ status: { enum: ['reloaded', 'unchanged'] }, version: { type: 'string' } })
+
+/** Whether a route's target keeps a breaker per model it sends (stage.routing's breakers.ts): one of a glob route with no model of its own. */
+const perModel = (route: string, model: string | undefined): boolean => model === undefined && isGlob(route)
 
 export default definePlugin<Record<string, never>, Service>({
   id: 'service.admin',
@@ -62,6 +70,7 @@ export default definePlugin<Record<string, never>, Service>({
               timeout_ms: t.timeoutMs ?? null,
               retry: { attempts: t.retry.attempts, backoff_ms: t.retry.backoffMs, max_backoff_ms: t.retry.maxBackoffMs },
               circuit: circuits?.describe(t.provider, t.model, now) ?? null,
+              open_models: perModel(route.info.name, t.model) ? circuits?.openModels(t.provider, now) ?? null : null,
             })),
           }))
           return reply(data, { meta: { config_version: version } })

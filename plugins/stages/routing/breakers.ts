@@ -171,6 +171,16 @@ export class Breakers implements Circuits {
     return (this.#byKey.get(k) ?? this.#byModel.peek(k))?.describe(now) ?? { state: 'closed', recent_failures: 0, retry_in_ms: 0, latency_ms: null }
   }
 
+  openModels(provider: string, now = Date.now()): (CircuitView & { model: string })[] {
+    const prefix = key(provider, '')
+    const open: (CircuitView & { model: string })[] = []
+    // Provider names are identifiers (no `/`): what follows the first is the model, slashes and all.
+    for (const [k, health] of this.#byModel.entries()) {
+      if (health.state !== 'closed' && k.startsWith(prefix)) open.push({ model: k.slice(prefix.length), ...health.describe(now) })
+    }
+    return open.sort((a, b) => a.model.localeCompare(b.model))
+  }
+
   /** The target's health under its `circuit:` over its route's; the settings follow the latest config (a reload's new target objects come here again). */
   #register(target: RoutingTarget, routeCircuit: CircuitConfig | undefined): void {
     const settings = circuitSettings(target.settings.circuit as CircuitConfig | undefined, circuitSettings(routeCircuit))

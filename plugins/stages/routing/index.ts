@@ -11,7 +11,7 @@
 import { definePlugin, type RoutingTarget, type Stage, type StageExchange, type TargetPlan } from '../../../plugin-api/index.ts'
 import { Circuits } from '../../contracts/circuits.ts'
 import { Breakers } from './breakers.ts'
-import { CircuitSeries } from './series.ts'
+import { CircuitSeries, MODEL_SERIES_MAX } from './series.ts'
 import { planFor, type StrategyName } from './strategies.ts'
 import { unreachableRoutes } from './reachable.ts'
 
@@ -24,8 +24,12 @@ export default definePlugin<Record<string, never>, Stage>({
   provides: [Circuits],
   checkConfig: unreachableRoutes,
   setup(ctx) {
-    const gauge = ctx.metrics.gauge('gateway_circuit_state', 'Circuit breaker per target: 0 closed, 1 half-open, 2 open (a glob target\'s models only while not closed).', ['target'])
-    const breakers = ctx.keep('breakers', () => new Breakers(new CircuitSeries(gauge)))
+    const gauges = {
+      state: ctx.metrics.gauge('gateway_circuit_state', `Circuit breaker per target: 0 closed, 1 half-open, 2 open (a glob target's models only while not closed, at most ${MODEL_SERIES_MAX}).`, ['target']),
+      globModels: ctx.metrics.gauge('gateway_circuit_glob_models', 'Models of glob targets whose breaker is open or half-open, each counted whether it has a gateway_circuit_state series or not.', ['state']),
+      withoutSeries: ctx.metrics.gauge('gateway_circuit_glob_models_without_series', `Models of glob targets not closed beyond the ${MODEL_SERIES_MAX} with a gateway_circuit_state series (GET /api/v1/admin/routes lists them all).`),
+    }
+    const breakers = ctx.keep('breakers', () => new Breakers(new CircuitSeries(gauges)))
     ctx.provide(Circuits, breakers)
     const latencyOf = (t: RoutingTarget): number | undefined => breakers.latencyMs(t)
     return {
