@@ -11,9 +11,9 @@ export interface RagConfig {
   extraction: ExtractionLimits
 }
 
-/** What reading one uploaded document may take, in a worker thread of its own (ingest/extract.ts). */
+/** What reading one uploaded document may take, in a worker thread, kept for the next document (ingest/extract.ts, ingest/readers.ts). */
 export interface ExtractionLimits {
-  /** Documents read at once in this process (each in a thread of its own); others wait in `queue`. */
+  /** Documents read at once in this process (each in a thread, one at a time); others wait in `queue`. */
   concurrency: number
   timeout_ms: number
   heap_mb: number
@@ -45,9 +45,9 @@ export const configSchema = {
     top_k: { type: 'integer', minimum: 1, maximum: 50, default: 5, description: 'Hits a search returns when the request does not say.' },
     extraction: {
       type: 'object', additionalProperties: false, default: {},
-      description: 'Bounds on reading one uploaded document (PDF, Word, PowerPoint, Markdown, HTML) to text, which runs in a worker thread of its own: past one, an upload to a collection is a 422 document_too_complex, and a file attached to a vector store is attached `failed` with `last_error.code: invalid_file`.',
+      description: 'Bounds on reading one uploaded document (PDF, Word, PowerPoint, Markdown, HTML) to text, which runs in a worker thread (kept to read the next; one stopped at a bound or crashed is replaced): past one, an upload to a collection is a 422 document_too_complex, and a file attached to a vector store is attached `failed` with `last_error.code: invalid_file`.',
       properties: {
-        concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Documents read at once in this process, each in a thread of its own (plain text is only decoded, without one); others wait in `queue`.' },
+        concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Documents read at once in this process, each in a thread, one at a time (plain text is only decoded, without one); others wait in `queue`; as many threads are kept idle for the next.' },
         timeout_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How long reading a document may take.' },
         heap_mb: { type: 'integer', minimum: 32, default: 512, description: 'The reading thread\'s JavaScript heap.' },
         memory_mb: { type: 'integer', minimum: 64, default: 1024, description: 'How far the process\'s memory (RSS) may grow while a document is read: what a PDF decodes is held outside the heap, so heap_mb alone does not bound it.' },

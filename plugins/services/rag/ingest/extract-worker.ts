@@ -1,13 +1,13 @@
 /**
- * The extraction worker: one document's sections read off the event loop (extract.ts), in a
- * thread started for it with a bounded heap. Message in: `{ kind, data, filename }`; out:
- * `{ sections }` or `{ error: { message, status, code, param } }`.
+ * The extraction worker: documents' sections read off the event loop (extract.ts), one at a time,
+ * in a thread with a bounded heap that reads one after another (readers.ts). Message in: an
+ * ExtractJob; out, for each: `{ sections }` or `{ error: { message, status, code, param } }`.
  */
 import { parentPort } from 'node:worker_threads'
 import { extractSections, type ExtractJob, type ExtractResult } from './extract.ts'
 
 const port = parentPort!
-port.once('message', (job: ExtractJob) => {
+port.on('message', (job: ExtractJob) => {
   extractSections(job.kind, Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength), job.filename, { maxInflatedBytes: job.maxInflatedBytes, maxOfficeInflatedBytes: job.maxOfficeInflatedBytes }).then(
     (sections) => port.postMessage({ sections } satisfies ExtractResult),
     (err: { message?: string; status?: number; code?: string; param?: string | null }) => {

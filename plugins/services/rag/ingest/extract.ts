@@ -5,12 +5,12 @@
  * (turndown) and then split the same way, a PowerPoint file slide by slide and a Word file whole
  * (office.ts), plain text whole. Bad input is a 4xx naming the file.
  */
-import { Worker } from 'node:worker_threads'
 import zlib from 'node:zlib'
 import { GatewayError, badRequest } from '../../../../plugin-api/index.ts'
 import type TurndownService from 'turndown'
 import type { ExtractionLimits } from '../schema.ts'
 import { officeSections } from './office.ts'
+import { returnReader, stopReader, takeReader } from './readers.ts'
 
 export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'pptx'
 
@@ -74,11 +74,12 @@ const waiting: (() => void)[] = []
 export const extractionsRunning = (): number => running
 
 /**
- * The file's sections, read in a worker thread of its own: parsing a large Markdown or HTML file
- * takes seconds of CPU (a 1.8 MB Markdown file held the event loop 25 s), deep nesting overflows
- * the stack, and a small PDF can inflate to gigabytes. Its heap is bounded, it is stopped after
- * the timeout, a PDF's compressed streams may inflate so far in all, and `limits.concurrency` run
- * at once (up to `limits.queue` others wait; past that, a 503). A 4xx for a file that has no text, cannot be read, or passes a bound.
+ * The file's sections, read in a worker thread (readers.ts: kept and reused, one document at a
+ * time each): parsing a large Markdown or HTML file takes seconds of CPU (a 1.8 MB Markdown file
+ * held the event loop 25 s), deep nesting overflows the stack, and a small PDF can inflate to
+ * gigabytes. Its heap is bounded, it is stopped (and not reused) after the timeout, a PDF's
+ * compressed streams may inflate so far in all, and `limits.concurrency` run at once (up to
+ * `limits.queue` others wait; past that, a 503). A 4xx for a file that has no text, cannot be read, or passes a bound.
  */
 export async function extractInWorker(kind: DocumentKind, data: Buffer, filename: string, limits: ExtractionLimits): Promise<Section[]> {
   // Plain text is only decoded (linear, bounded by max_file_bytes): starting a thread for it cost
@@ -101,32 +102,41 @@ export async function extractInWorker(kind: DocumentKind, data: Buffer, filename
 function runWorker(job: ExtractJob, limits: ExtractionLimits): Promise<Section[]> {
   const tooMuch = (what: string): GatewayError => new GatewayError(`'${job.filename}' cannot be indexed: reading it ${what}.`, { status: 422, code: 'document_too_complex', param: 'file' })
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('../../kit/worker-entry.mjs', import.meta.url), { workerData: { entry: new URL('./extract-worker.ts', import.meta.url).href }, resourceLimits: { maxOldGenerationSizeMb: limits.heap_mb } })
+    const reader = takeReader(limits.heap_mb)
+    const { worker } = reader
     let settled = false
-    const settle = (fn: () => void): void => {
+    /** The reading ended: `answered`, the thread is whole and reads the next document; else (a bound, a crash) it is stopped and replaced. */
+    const settle = (fn: () => void, answered = false): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
       clearInterval(watch)
-      void worker.terminate()
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit)
+      if (answered) returnReader(reader, limits.concurrency)
+      else stopReader(reader, limits.concurrency)
       fn()
     }
     const timer = setTimeout(() => settle(() => reject(tooMuch(`took longer than ${limits.timeout_ms} ms (services.rag.extraction.timeout_ms)`))), limits.timeout_ms)
     // What pdf.js decodes lives in buffers outside the thread's heap (a 20 kB PDF of twice-deflated
     // text reached 4.4 GB): the process's growth is watched, and the reading stopped past memory_mb.
-    const baseline = process.memoryUsage.rss()
+    // Growth from the lowest seen meanwhile: another thread that ends (an idle one retired, another
+    // document's) frees memory, and from the start alone that would hide as much of this one's growth.
+    let baseline = process.memoryUsage.rss()
     const watch = setInterval(() => {
-      if (process.memoryUsage.rss() - baseline > limits.memory_mb * 1024 * 1024) settle(() => reject(tooMuch(`needs more than ${limits.memory_mb} MB (services.rag.extraction.memory_mb)`)))
+      const rss = process.memoryUsage.rss()
+      baseline = Math.min(baseline, rss)
+      if (rss - baseline > limits.memory_mb * 1024 * 1024) settle(() => reject(tooMuch(`needs more than ${limits.memory_mb} MB (services.rag.extraction.memory_mb)`)))
     }, MEMORY_CHECK_MS)
-    worker.once('message', (result: ExtractResult) => settle(() => {
+    const onMessage = (result: ExtractResult): void => settle(() => {
       if ('sections' in result) return resolve(result.sections)
       const { message, status, code, param } = result.error
       reject(status ? new GatewayError(message, { status, code: code ?? 'invalid_file', param: param ?? 'file' }) : new GatewayError(`'${job.filename}' cannot be read: ${message}`, { status: 400, code: 'invalid_file', param: 'file' }))
-    }))
-    worker.once('error', (err: Error & { code?: string }) => settle(() => reject(
+    }, true)
+    const onError = (err: Error & { code?: string }): void => settle(() => reject(
       err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooMuch(`needs more than ${limits.heap_mb} MB (services.rag.extraction.heap_mb)`) : new GatewayError(`'${job.filename}' cannot be read: ${err.message}`, { status: 400, code: 'invalid_file', param: 'file' }),
-    )))
-    worker.once('exit', (code) => settle(() => reject(new GatewayError(`'${job.filename}' could not be read (the reader stopped with code ${code}).`, { status: 500, code: 'extraction_failed' }))))
+    ))
+    const onExit = (code: number): void => settle(() => reject(new GatewayError(`'${job.filename}' could not be read (the reader stopped with code ${code}).`, { status: 500, code: 'extraction_failed' })))
+    worker.once('message', onMessage).once('error', onError).once('exit', onExit)
     worker.postMessage(job, [job.data.buffer as ArrayBuffer])
   })
 }
@@ -169,7 +179,8 @@ async function pdfPages(data: Buffer, filename: string): Promise<Section[]> {
     // Imported here, as turndown and mdast below: each is loaded when a file of its kind is first ingested.
     const { extractText, getDocumentProxy } = await import('unpdf')
     const pdf = await getDocumentProxy(new Uint8Array(data))
-    pages = (await extractText(pdf, { mergePages: false })).text
+    // Destroyed when read: the thread reads the next document too (readers.ts).
+    pages = (await extractText(pdf, { mergePages: false }).finally(() => pdf.destroy())).text
   } catch (err) {
     throw new GatewayError(`'${filename}' cannot be read as a PDF: ${(err as Error).message}`, { status: 400, code: 'invalid_file', param: 'file' })
   }
