@@ -1,7 +1,8 @@
 /**
  * What the running config is doing, refreshed every few seconds: its version and reloads, the
  * last reload error, providers left out (no key in the environment), and every route with its
- * targets' circuit state and latency (GET /health, GET /api/v1/admin/routes).
+ * targets' circuit state and latency, and a glob route's models whose breaker is open
+ * (GET /health, GET /api/v1/admin/routes).
  */
 import { useQuery } from '@tanstack/react-query'
 import { CircleAlertIcon, RouteIcon } from 'lucide-react'
@@ -18,6 +19,8 @@ import { formatDateTime, formatMs } from '@/lib/format'
 
 const REFRESH_MS = 5000
 const CIRCUIT_BADGE = { closed: 'success', open: 'destructive', 'half-open': 'warning' } as const
+/** A glob target's open models named under it; the rest counted. */
+const OPEN_MODELS_NAMED = 5
 
 function useHealth() {
   return useQuery({ queryKey: ['health'], queryFn: ({ signal }) => plain<Health>('/health', { signal }), refetchInterval: REFRESH_MS })
@@ -97,20 +100,40 @@ function RouteCard({ route }: { route: RouteState }) {
       <CardContent>
         <ul className="divide-y">
           {route.targets.map((t, i) => (
-            <li key={i} className="flex items-center justify-between gap-3 py-2 text-sm">
-              <span className="min-w-0 truncate">
-                <span className="font-medium">{t.provider}</span>
-                <span className="text-muted-foreground"> · {t.model ?? 'model as asked'}</span>
-              </span>
-              <span className="flex shrink-0 items-center gap-2 text-xs text-muted-foreground">
-                {t.circuit?.latency_ms != null && <span>{formatMs(t.circuit.latency_ms)}</span>}
-                {/* null: the gateway runs without stage.routing, so no breakers. */}
-                {t.circuit && (
-                  <Badge variant={CIRCUIT_BADGE[t.circuit.state] ?? 'secondary'} title={t.circuit.state === 'open' ? `retry in ${formatMs(t.circuit.retry_in_ms)}` : `${t.circuit.recent_failures} recent failures`}>
-                    {t.circuit.state}
-                  </Badge>
-                )}
-              </span>
+            <li key={i} className="py-2 text-sm">
+              <div className="flex items-center justify-between gap-3">
+                <span className="min-w-0 truncate">
+                  <span className="font-medium">{t.provider}</span>
+                  <span className="text-muted-foreground"> · {t.model ?? 'model as asked'}</span>
+                </span>
+                <span className="flex shrink-0 items-center gap-2 text-xs text-muted-foreground">
+                  {t.circuit?.latency_ms != null && <span>{formatMs(t.circuit.latency_ms)}</span>}
+                  {/* null: the gateway runs without stage.routing, so no breakers. A glob target's own is only its latency: its models' follow. */}
+                  {t.circuit && !t.open_models && (
+                    <Badge variant={CIRCUIT_BADGE[t.circuit.state] ?? 'secondary'} title={t.circuit.state === 'open' ? `retry in ${formatMs(t.circuit.retry_in_ms)}` : `${t.circuit.recent_failures} recent failures`}>
+                      {t.circuit.state}
+                    </Badge>
+                  )}
+                  {t.open_models && (
+                    <Badge variant={t.open_models.length > 0 ? 'destructive' : 'success'}>
+                      {t.open_models.length > 0 ? `${t.open_models.length} ${t.open_models.length === 1 ? 'model' : 'models'} open` : 'closed'}
+                    </Badge>
+                  )}
+                </span>
+              </div>
+              {/* Each model a glob target sends has its own breaker: the open ones by name, so a rate-limited model is seen. */}
+              {t.open_models && t.open_models.length > 0 && (
+                <ul className="mt-1.5 flex flex-wrap gap-1.5" aria-label={`Open models of ${t.provider}`}>
+                  {t.open_models.slice(0, OPEN_MODELS_NAMED).map((m) => (
+                    <li key={m.model}>
+                      <Badge variant="outline" className="max-w-full font-mono font-normal break-all" title={m.state === 'open' ? `retry in ${formatMs(m.retry_in_ms)}` : 'half-open: one probe goes through'}>
+                        {m.model} · {m.state}
+                      </Badge>
+                    </li>
+                  ))}
+                  {t.open_models.length > OPEN_MODELS_NAMED && <li className="text-xs text-muted-foreground self-center">and {t.open_models.length - OPEN_MODELS_NAMED} more</li>}
+                </ul>
+              )}
             </li>
           ))}
         </ul>
