@@ -23,6 +23,8 @@ describe('services.rag.extraction: reading threads', () => {
     const file = await alice.files.create({ file: await toFile(data, name, { type }), purpose: 'assistants' })
     return alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
   }
+  /** The threads of this suite's heap bound idle now (another suite's may be idle in this process too). */
+  const idleThreads = (): number[] => readerThreads().idle.filter((r) => r.heapMb === HEAP_MB).map((r) => r.threadId)
   const report = async (i: number) => attach(await pdfOf([[`Report ${i}: the warehouse in city ${i} ships on Mondays.`]]), `report${i}.pdf`, 'application/pdf')
 
   beforeAll(async () => {
@@ -38,30 +40,30 @@ describe('services.rag.extraction: reading threads', () => {
   })
 
   it('reads document after document in one thread, kept idle between them', async () => {
-    const before = readerThreads()
+    const started = readerThreads().started
     const first = await report(0)
     expect(first).toMatchObject({ status: 'completed', last_error: null })
-    const [thread] = readerThreads().idle.filter((id) => !before.idle.includes(id))
+    const [thread] = idleThreads()
     expect(thread).toBeDefined()
     for (let i = 1; i < 5; i++) expect(await report(i)).toMatchObject({ status: 'completed', last_error: null })
     // Five documents, one thread started (or none, had one of this heap been idle already), and the same one idle now.
-    expect(readerThreads().started - before.started).toBeLessThanOrEqual(1)
-    expect(readerThreads().idle).toContain(thread)
+    expect(readerThreads().started - started).toBeLessThanOrEqual(1)
+    expect(idleThreads()).toEqual([thread])
   }, 60_000)
 
   it('replaces a thread that crashed: the file is attached failed with last_error, and the next is read by a new thread', async () => {
     expect(await report(10)).toMatchObject({ status: 'completed' })
-    const [crashing] = readerThreads().idle
+    const [crashing] = idleThreads()
     const started = readerThreads().started
     // Lists the parser keeps whole: past HEAP_MB, the thread runs out of heap and dies.
     const crash = await attach(Buffer.from('- a\n'.repeat(200_000)), 'lists.md', 'text/markdown')
     expect(crash).toMatchObject({ status: 'failed', last_error: { code: 'invalid_file', message: expect.stringContaining('lists.md') } })
     expect(crash.last_error!.message).toContain('services.rag.extraction.heap_mb')
-    expect(readerThreads().idle).not.toContain(crashing)
+    expect(idleThreads()).not.toContain(crashing)
     expect(await report(11)).toMatchObject({ status: 'completed', last_error: null })
     expect(readerThreads().started).toBe(started + 1)
-    expect(readerThreads().idle).toHaveLength(1)
-    expect(readerThreads().idle).not.toContain(crashing)
+    expect(idleThreads()).toHaveLength(1)
+    expect(idleThreads()).not.toContain(crashing)
     const search = await alice.vectorStores.search(store.id, { query: 'Which warehouse is in city 11?', max_num_results: 1 })
     expect(search.data[0]!.content[0]!.text).toContain('city 11')
   }, 60_000)

@@ -3,10 +3,10 @@
  * reading a small file (the TypeScript loader and pdf.js loaded again each time), so a thread that
  * has read a document is kept idle for the next, up to `concurrency` idle at once, for IDLE_MS. A
  * thread stopped for a bound (timeout, memory), or that crashed (out of heap, an uncaught error),
- * is never taken again: the next document gets a new one. A thread is retired after MAX_READS
- * documents, so what a parser leaves behind cannot pile up. A thread stopped or crashed is replaced
- * at once (started idle), so the next document does not wait for a thread to start. Threads are keyed by their heap bound
- * (`heap_mb`: a reload that changes it gets new ones). An idle thread does not keep the process alive.
+ * is never taken again, and is replaced at once (started idle), so the next document does not wait
+ * for a thread to start. A thread is retired after MAX_READS documents, so what a parser leaves
+ * behind cannot pile up. Threads are keyed by their heap bound (`heap_mb`: a reload that changes it
+ * gets new ones, and the old ones retire idle). An idle thread does not keep the process alive.
  * Process-wide, as extract.ts's bound on documents read at once.
  */
 import { Worker } from 'node:worker_threads'
@@ -28,8 +28,9 @@ export interface ReaderThread {
 const idle: ReaderThread[] = []
 let started = 0
 
-/** Threads started so far, and the ids of those idle now (tests; what a metric would show). */
-export const readerThreads = (): { readonly started: number; readonly idle: readonly number[] } => ({ started, idle: idle.map((r) => r.worker.threadId) })
+/** Threads started so far, and those idle now (tests; what a metric would show). */
+export const readerThreads = (): { readonly started: number; readonly idle: readonly { readonly threadId: number; readonly heapMb: number }[] } =>
+  ({ started, idle: idle.map((r) => ({ threadId: r.worker.threadId, heapMb: r.heapMb })) })
 
 /** An idle thread with heap bound `heapMb`, else a new one. */
 export function takeReader(heapMb: number): ReaderThread {
@@ -44,7 +45,7 @@ export function takeReader(heapMb: number): ReaderThread {
 /** A thread done with a document: kept for the next one (`keepIdle` at most), or stopped. */
 export function returnReader(reader: ReaderThread, keepIdle: number): void {
   reader.reads++
-  if (reader.dead || reader.reads >= MAX_READS || idle.length >= keepIdle) return stopReader(reader)
+  if (reader.dead || reader.reads >= MAX_READS || idleOf(reader.heapMb) >= keepIdle) return stopReader(reader)
   park(reader)
 }
 
@@ -53,8 +54,11 @@ export function stopReader(reader: ReaderThread, replaceUpTo = 0): void {
   reader.dead = true
   drop(reader)
   void reader.worker.terminate()
-  if (idle.length < replaceUpTo) park(startReader(reader.heapMb))
+  if (idleOf(reader.heapMb) < replaceUpTo) park(startReader(reader.heapMb))
 }
+
+/** Threads idle with heap bound `heapMb` (those of another, from before a reload, retire after IDLE_MS). */
+const idleOf = (heapMb: number): number => idle.reduce((n, r) => n + (r.heapMb === heapMb ? 1 : 0), 0)
 
 function startReader(heapMb: number): ReaderThread {
   const worker = new Worker(new URL('../../kit/worker-entry.mjs', import.meta.url), {
