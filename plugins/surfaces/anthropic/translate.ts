@@ -316,13 +316,15 @@ function emptyMessage(id: string, model: string): Message {
 export function toAnthropicMessage(completion: ChatResponse): Message {
   const choice = completion.choices[0]
   const message = emptyMessage(completion.id, completion.model)
-  const text = choice?.message.content
+  // A refusal (OpenAI's `refusal`, in place of content) is what Claude says in text, with stop_reason `refusal`.
+  const { content, refusal } = choice?.message ?? {}
+  const text = (content ?? '') + (refusal ?? '')
   if (text) message.content.push({ type: 'text', text, citations: null })
   for (const call of choice?.message.tool_calls ?? []) {
     if (call.type !== 'function') continue
     message.content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments), caller: { type: 'direct' } })
   }
-  message.stop_reason = toStopReason(choice?.finish_reason)
+  message.stop_reason = refusal ? 'refusal' : toStopReason(choice?.finish_reason)
   message.usage = toAnthropicUsage(completion.usage)
   return message
 }
@@ -345,6 +347,7 @@ export class AnthropicEventEncoder implements StreamEncoder {
   #textBlock: number | undefined
   readonly #blockByToolIndex = new Map<number, number>()
   #finishReason: FinishReason | undefined
+  #refused = false
   #usage: Usage | undefined
   readonly #requestId: string
   readonly #exchange: Pick<StageExchange, 'estimate'> | undefined
@@ -369,14 +372,12 @@ export class AnthropicEventEncoder implements StreamEncoder {
     const choice = chunk.choices[0]
     if (choice) {
       if (choice.finish_reason) this.#finishReason = choice.finish_reason
-      const { content, tool_calls: toolCalls } = choice.delta
-      if (content) {
-        if (this.#textBlock === undefined) {
-          this.#close(events)
-          this.#textBlock = this.#openBlock = this.#nextBlock++
-          events.push({ type: 'content_block_start', index: this.#textBlock, content_block: { type: 'text', text: '', citations: null } })
-        }
-        events.push({ type: 'content_block_delta', index: this.#textBlock, delta: { type: 'text_delta', text: content } })
+      const { content, refusal, tool_calls: toolCalls } = choice.delta
+      if (content) this.#text(events, content)
+      // A refusal streams as text, as Claude's does, and ends the message with stop_reason `refusal`.
+      if (refusal) {
+        this.#refused = true
+        this.#text(events, refusal)
       }
       for (const call of toolCalls ?? []) {
         let block = this.#blockByToolIndex.get(call.index)
@@ -403,13 +404,23 @@ export class AnthropicEventEncoder implements StreamEncoder {
     const deltaUsage: MessageDeltaUsage = {
       input_tokens: this.#usage ? input_tokens : null, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, output_tokens_details, server_tool_use: null,
     }
-    events.push({ type: 'message_delta', delta: { stop_reason: toStopReason(this.#finishReason), stop_sequence: null, stop_details: null, container: null }, usage: deltaUsage })
+    events.push({ type: 'message_delta', delta: { stop_reason: this.#refused ? 'refusal' : toStopReason(this.#finishReason), stop_sequence: null, stop_details: null, container: null }, usage: deltaUsage })
     events.push({ type: 'message_stop' })
     return events.map(frame)
   }
 
   error(error: GatewayError): SseFrame {
     return { event: 'error', data: JSON.stringify(anthropicErrorBody(error, this.#requestId)) }
+  }
+
+  /** A piece of text, in the open text block or a new one. */
+  #text(events: RawMessageStreamEvent[], text: string): void {
+    if (this.#textBlock === undefined) {
+      this.#close(events)
+      this.#textBlock = this.#openBlock = this.#nextBlock++
+      events.push({ type: 'content_block_start', index: this.#textBlock, content_block: { type: 'text', text: '', citations: null } })
+    }
+    events.push({ type: 'content_block_delta', index: this.#textBlock, delta: { type: 'text_delta', text } })
   }
 
   #close(events: RawMessageStreamEvent[]): void {
