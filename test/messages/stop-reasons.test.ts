@@ -1,12 +1,15 @@
 /**
  * Why an answer ended, as a Claude-native client reads it (`stop_reason`, `stop_sequence`) from a
- * route whose target is not reached on Anthropic's own wire: an OpenAI-wire upstream, whole and
- * streamed, through the official SDK's `messages.create` and `messages.stream().finalMessage()`.
+ * route whose target is not reached on Anthropic's own wire: an OpenAI-wire upstream, and an
+ * Anthropic one behind a cached route (the cache keeps answers in the unified shape, so the request
+ * is translated), whole and streamed, through the official SDK's `messages.create` and
+ * `messages.stream().finalMessage()`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
+import { MODEL, message, sendMessage, sendStream, streamEvents, text } from '../providers/anthropic/anthropic-upstream.ts'
 import { upstreamProviders } from './helpers.ts'
 
 type Choice = { message?: Record<string, unknown>; finish_reason: string; extra?: Record<string, unknown> }
@@ -81,6 +84,16 @@ routes:
     })
   })
 
+  it('says which stop sequence ended the answer where the upstream tells (vLLM\'s stop_reason on the choice), whole and streamed', async () => {
+    answer({ message: { content: 'One, two' }, finish_reason: 'stop', extra: { stop_reason: 'THREE' } }, [{ content: 'One, ' }, { content: 'two' }])
+    const stops = { ...ask, stop_sequences: ['THREE'] }
+    const whole = await client.messages.create(stops)
+    expect([whole.stop_reason, whole.stop_sequence]).toEqual(['stop_sequence', 'THREE'])
+    expect(openai.requests.at(-1)!.body.stop).toEqual(['THREE'])
+    const final = await client.messages.stream(stops).finalMessage()
+    expect([final.stop_reason, final.stop_sequence]).toEqual(['stop_sequence', 'THREE'])
+  })
+
   it.each([
     ['length', 'max_tokens'],
     ['tool_calls', 'tool_use'],
@@ -90,5 +103,52 @@ routes:
     answer({ message: { content: 'Some text' }, finish_reason: finish }, [{ content: 'Some text' }])
     expect((await client.messages.create(ask)).stop_reason).toBe(stop)
     expect((await client.messages.stream(ask).finalMessage()).stop_reason).toBe(stop)
+  })
+})
+
+describe('stop_reason from an Anthropic target reached through the unified API (a cached route)', () => {
+  let anthropic: MockUpstream
+  let gateway: RunningGateway
+  let client: Anthropic
+  beforeAll(async () => {
+    anthropic = await startUpstream()
+    gateway = await startTestGateway(`
+version: 1
+providers:
+${upstreamProviders({ anthropic: anthropic.url })}
+routes:
+  - model: claude
+    targets: [ { provider: claude, model: ${MODEL} } ]
+    cache: true
+cache: { plugin: memory }
+`)
+    client = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 })
+  })
+  afterAll(async () => {
+    await gateway.close()
+    await anthropic.close()
+  })
+
+  const stopped = (content: string) => ({ model: 'claude', max_tokens: 50, stop_sequences: ['###'], messages: [{ role: 'user' as const, content }] })
+
+  it('keeps stop_sequence and the sequence on a whole message', async () => {
+    anthropic.handle((_req, res) => sendMessage(res, message([text('Part one')], { stop_reason: 'stop_sequence', stop_sequence: '###' })))
+    const res = await client.messages.create(stopped('whole'))
+    expect([res.stop_reason, res.stop_sequence]).toEqual(['stop_sequence', '###'])
+    expect(anthropic.requests.at(-1)!.body.stop_sequences).toEqual(['###'])
+  })
+
+  it('keeps them on a stream, and on the same answer replayed from the cache', async () => {
+    const events = streamEvents({ text: ['Part ', 'one'] })
+    const delta = events.find((e) => e.type === 'message_delta')!
+    if (delta.type === 'message_delta') Object.assign(delta.delta, { stop_reason: 'stop_sequence', stop_sequence: '###' })
+    anthropic.handle((_req, res) => sendStream(res, events))
+    const first = await client.messages.stream(stopped('streamed')).finalMessage()
+    expect([first.stop_reason, first.stop_sequence]).toEqual(['stop_sequence', '###'])
+    const calls = anthropic.requests.length
+    const again = await client.messages.stream(stopped('streamed')).finalMessage()
+    expect(anthropic.requests.length).toBe(calls)
+    expect(again.content).toEqual([{ type: 'text', text: 'Part one', citations: null }])
+    expect([again.stop_reason, again.stop_sequence]).toEqual(['stop_sequence', '###'])
   })
 })

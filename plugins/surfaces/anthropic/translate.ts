@@ -32,7 +32,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages'
 import type { ChatCompletionAssistantMessageParam, ChatCompletionContentPartText } from 'openai/resources/chat/completions'
 import {
-  GatewayError, badRequest,
+  GatewayError, badRequest, stopSequenceOf,
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
@@ -266,7 +266,9 @@ const STOP_REASON: Readonly<Record<NonNullable<FinishReason>, StopReason>> = {
   content_filter: 'refusal',
 }
 
-const toStopReason = (reason: FinishReason | null | undefined): StopReason => (reason && STOP_REASON[reason]) || 'end_turn'
+/** `stopSequence`: the one that ended the answer, where the upstream said (unified.ts's StopSequenceField). */
+const toStopReason = (reason: FinishReason | null | undefined, stopSequence: string | null = null): StopReason =>
+  (reason === 'stop' && stopSequence !== null ? 'stop_sequence' : reason && STOP_REASON[reason]) || 'end_turn'
 
 /**
  * OpenAI's prompt tokens include those read from and written to the prompt cache; Anthropic counts
@@ -324,7 +326,8 @@ export function toAnthropicMessage(completion: ChatResponse): Message {
     if (call.type !== 'function') continue
     message.content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments), caller: { type: 'direct' } })
   }
-  message.stop_reason = refusal ? 'refusal' : toStopReason(choice?.finish_reason)
+  message.stop_reason = refusal ? 'refusal' : toStopReason(choice?.finish_reason, stopSequenceOf(choice))
+  if (message.stop_reason === 'stop_sequence') message.stop_sequence = stopSequenceOf(choice)
   message.usage = toAnthropicUsage(completion.usage)
   return message
 }
@@ -348,6 +351,7 @@ export class AnthropicEventEncoder implements StreamEncoder {
   readonly #blockByToolIndex = new Map<number, number>()
   #finishReason: FinishReason | undefined
   #refused = false
+  #stopSequence: string | null = null
   #usage: Usage | undefined
   readonly #requestId: string
   readonly #exchange: Pick<StageExchange, 'estimate'> | undefined
@@ -372,6 +376,7 @@ export class AnthropicEventEncoder implements StreamEncoder {
     const choice = chunk.choices[0]
     if (choice) {
       if (choice.finish_reason) this.#finishReason = choice.finish_reason
+      this.#stopSequence = stopSequenceOf(choice) ?? this.#stopSequence
       const { content, refusal, tool_calls: toolCalls } = choice.delta
       if (content) this.#text(events, content)
       // A refusal streams as text, as Claude's does, and ends the message with stop_reason `refusal`.
@@ -404,7 +409,9 @@ export class AnthropicEventEncoder implements StreamEncoder {
     const deltaUsage: MessageDeltaUsage = {
       input_tokens: this.#usage ? input_tokens : null, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, output_tokens_details, server_tool_use: null,
     }
-    events.push({ type: 'message_delta', delta: { stop_reason: this.#refused ? 'refusal' : toStopReason(this.#finishReason), stop_sequence: null, stop_details: null, container: null }, usage: deltaUsage })
+    const stopReason = this.#refused ? 'refusal' : toStopReason(this.#finishReason, this.#stopSequence)
+    const stopSequence = stopReason === 'stop_sequence' ? this.#stopSequence : null
+    events.push({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: stopSequence, stop_details: null, container: null }, usage: deltaUsage })
     events.push({ type: 'message_stop' })
     return events.map(frame)
   }
