@@ -94,6 +94,18 @@ routes:
     expect([final.stop_reason, final.stop_sequence]).toEqual(['stop_sequence', 'THREE'])
   })
 
+  it('answers a tool call that max_tokens cut off as stop_reason max_tokens, not as the provider\'s error', async () => {
+    const cut = { id: 'call_cut', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Pa' } }
+    answer({ message: { tool_calls: [cut] }, finish_reason: 'length' }, [{ tool_calls: [{ index: 0, ...cut }] }])
+    const whole = await client.messages.create(ask)
+    expect(whole.stop_reason).toBe('max_tokens')
+    // Its arguments end mid-way: no input can be read from them, and the stop reason says why.
+    expect(whole.content).toEqual([{ type: 'tool_use', id: 'call_cut', name: 'get_weather', input: {}, caller: { type: 'direct' } }])
+    const streamed = await client.messages.stream(ask).finalMessage()
+    expect(streamed.stop_reason).toBe('max_tokens')
+    expect(streamed.content).toMatchObject([{ type: 'tool_use', id: 'call_cut', name: 'get_weather' }])
+  })
+
   it.each([
     ['length', 'max_tokens'],
     ['tool_calls', 'tool_use'],

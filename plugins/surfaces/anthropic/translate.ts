@@ -291,11 +291,13 @@ function toAnthropicUsage(usage: Usage | null | undefined): AnthropicUsage {
   }
 }
 
-function parseToolInput(args: string): unknown {
+/** `cutOff`: the answer hit max_tokens, so arguments may end mid-way: an empty input then, as the stop reason says why. */
+function parseToolInput(args: string, cutOff: boolean): unknown {
   if (!args.trim()) return {}
   try {
     return JSON.parse(args)
   } catch (err) {
+    if (cutOff) return {}
     // Anthropic's tool input is an object: broken arguments from the provider cannot be passed on as one.
     throw new GatewayError('The provider returned tool call arguments that are not valid JSON.', { status: 502, code: 'upstream_invalid_tool_arguments', cause: err })
   }
@@ -324,7 +326,7 @@ export function toAnthropicMessage(completion: ChatResponse): Message {
   if (text) message.content.push({ type: 'text', text, citations: null })
   for (const call of choice?.message.tool_calls ?? []) {
     if (call.type !== 'function') continue
-    message.content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments), caller: { type: 'direct' } })
+    message.content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments, choice.finish_reason === 'length'), caller: { type: 'direct' } })
   }
   message.stop_reason = refusal ? 'refusal' : toStopReason(choice?.finish_reason, stopSequenceOf(choice))
   if (message.stop_reason === 'stop_sequence') message.stop_sequence = stopSequenceOf(choice)
