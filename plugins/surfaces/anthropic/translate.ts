@@ -30,7 +30,7 @@ import type {
   ToolUnion,
   Usage as AnthropicUsage,
 } from '@anthropic-ai/sdk/resources/messages'
-import type { ChatCompletionAssistantMessageParam, ChatCompletionContentPartText } from 'openai/resources/chat/completions'
+import type { ChatCompletionAssistantMessageParam } from 'openai/resources/chat/completions'
 import {
   GatewayError, badRequest, stopSequenceOf,
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
@@ -131,13 +131,18 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
   return { request, warnings, untranslatable: lost[0] }
 }
 
-function systemContent(system: string | TextBlockParam[], at: string): string | ChatCompletionContentPartText[] {
+/**
+ * The system prompt as one string, its blocks' texts a paragraph each: OpenAI takes text parts too,
+ * but OpenAI-compatible servers such as Groq refuse a system message whose content is not a string,
+ * and Claude Code (any client marking `cache_control`) always sends blocks.
+ */
+function systemContent(system: string | TextBlockParam[], at: string): string {
   if (typeof system === 'string') return system
   if (!Array.isArray(system)) throw badRequest('`system` must be a string or an array of text blocks.', at, 'invalid_system')
   return system.map((block, j) => {
     if (block?.type !== 'text') throw badRequest('`system` blocks must be text.', `${at}.${j}`, 'invalid_system')
-    return { type: 'text', text: block.text }
-  })
+    return block.text
+  }).join('\n\n')
 }
 
 /** Append one Anthropic turn as unified messages; returns whether thinking blocks were dropped. */
