@@ -36,6 +36,7 @@ import {
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
+import { unifiedToolName } from './tool-names.ts'
 
 /**
  * A Messages request as received. `temperature`, `top_p` and `top_k` left the SDK's types with API
@@ -222,7 +223,7 @@ function appendAssistantTurn(out: ChatMessage[], content: string | ContentBlockP
         text += block.text
         return
       case 'tool_use':
-        toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } })
+        toolCalls.push({ id: block.id, type: 'function', function: { name: unifiedToolName(block.name), arguments: JSON.stringify(block.input ?? {}) } })
         return
       case 'thinking':
       case 'redacted_thinking':
@@ -246,7 +247,7 @@ function fromAnthropicTool(tool: ToolUnion, at: string, lost: GatewayError[]): C
     return []
   }
   const { name, description, input_schema: parameters, strict } = tool as Extract<ToolUnion, { input_schema: unknown }>
-  return [{ type: 'function', function: { name, parameters: parameters as Record<string, unknown>, ...(description ? { description } : {}), ...(strict ? { strict } : {}) } }]
+  return [{ type: 'function', function: { name: unifiedToolName(name), parameters: parameters as Record<string, unknown>, ...(description ? { description } : {}), ...(strict ? { strict } : {}) } }]
 }
 
 function fromToolChoice(choice: ToolChoice): Pick<ChatRequest, 'tool_choice' | 'parallel_tool_calls'> {
@@ -255,7 +256,7 @@ function fromToolChoice(choice: ToolChoice): Pick<ChatRequest, 'tool_choice' | '
     case 'auto': return { tool_choice: 'auto', ...parallel }
     case 'any': return { tool_choice: 'required', ...parallel }
     case 'none': return { tool_choice: 'none' }
-    case 'tool': return { tool_choice: { type: 'function', function: { name: choice.name } }, ...parallel }
+    case 'tool': return { tool_choice: { type: 'function', function: { name: unifiedToolName(choice.name) } }, ...parallel }
     default: throw badRequest(`Unknown tool_choice type '${String((choice as { type?: unknown }).type)}'.`, 'tool_choice.type', 'invalid_tool_choice')
   }
 }
@@ -322,7 +323,8 @@ function emptyMessage(id: string, model: string): Message {
   }
 }
 
-export function toAnthropicMessage(completion: ChatResponse): Message {
+/** `names`: the client's name for each tool name the request shortened (tool-names.ts). */
+export function toAnthropicMessage(completion: ChatResponse, names: ReadonlyMap<string, string> = new Map()): Message {
   const choice = completion.choices[0]
   const message = emptyMessage(completion.id, completion.model)
   // A refusal (OpenAI's `refusal`, in place of content) is what Claude says in text, with stop_reason `refusal`.
@@ -331,7 +333,7 @@ export function toAnthropicMessage(completion: ChatResponse): Message {
   if (text) message.content.push({ type: 'text', text, citations: null })
   for (const call of choice?.message.tool_calls ?? []) {
     if (call.type !== 'function') continue
-    message.content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments, choice.finish_reason === 'length'), caller: { type: 'direct' } })
+    message.content.push({ type: 'tool_use', id: call.id, name: names.get(call.function.name) ?? call.function.name, input: parseToolInput(call.function.arguments, choice.finish_reason === 'length'), caller: { type: 'direct' } })
   }
   message.stop_reason = refusal ? 'refusal' : toStopReason(choice?.finish_reason, stopSequenceOf(choice))
   if (message.stop_reason === 'stop_sequence') message.stop_sequence = stopSequenceOf(choice)
@@ -362,11 +364,16 @@ export class AnthropicEventEncoder implements StreamEncoder {
   #usage: Usage | undefined
   readonly #requestId: string
   readonly #exchange: Pick<StageExchange, 'estimate'> | undefined
+  readonly #names: ReadonlyMap<string, string>
 
-  /** `exchange`: its prompt estimate is `message_start`'s input_tokens (the upstream's figure comes only at the end). */
-  constructor(requestId: string, exchange?: Pick<StageExchange, 'estimate'>) {
+  /**
+   * `exchange`: its prompt estimate is `message_start`'s input_tokens (the upstream's figure comes only at the end).
+   * `names`: the client's name for each tool name the request shortened (tool-names.ts).
+   */
+  constructor(requestId: string, exchange?: Pick<StageExchange, 'estimate'>, names: ReadonlyMap<string, string> = new Map()) {
     this.#requestId = requestId
     this.#exchange = exchange
+    this.#names = names
   }
 
   chunk(chunk: ChatChunk): SseFrame[] {
@@ -398,7 +405,8 @@ export class AnthropicEventEncoder implements StreamEncoder {
           block = this.#openBlock = this.#nextBlock++
           this.#blockByToolIndex.set(call.index, block)
           const id = call.id ?? `toolu_${chunk.id}_${call.index}`
-          events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {}, caller: { type: 'direct' } } })
+          const name = call.function?.name ?? ''
+          events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: this.#names.get(name) ?? name, input: {}, caller: { type: 'direct' } } })
         }
         if (call.function?.arguments) events.push({ type: 'content_block_delta', index: block, delta: { type: 'input_json_delta', partial_json: call.function.arguments } })
       }
