@@ -10,31 +10,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { MODEL, message, sendMessage, sendStream, streamEvents, text } from '../providers/anthropic/anthropic-upstream.ts'
-import { upstreamProviders } from './helpers.ts'
-
-type Choice = { message?: Record<string, unknown>; finish_reason: string; extra?: Record<string, unknown> }
-
-/** An OpenAI chat completion with this one choice. */
-function completion({ message, finish_reason, extra }: Choice) {
-  return {
-    id: 'chatcmpl-stops', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini',
-    choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, finish_reason, logprobs: null, ...extra }],
-    usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
-  }
-}
-
-/** The same answer as OpenAI streams it: the deltas given, then the finish chunk (with `extra` on its choice) and the usage chunk. */
-function chunks(deltas: object[], finish: string, extra: Record<string, unknown> = {}) {
-  const common = { id: 'chatcmpl-stops', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini' }
-  const chunk = (delta: object, finish_reason: string | null = null, more = {}) => ({ data: { ...common, choices: [{ index: 0, delta, finish_reason, logprobs: null, ...more }] } })
-  return [
-    chunk({ role: 'assistant', content: null }),
-    ...deltas.map((delta) => chunk(delta)),
-    chunk({}, finish, extra),
-    { data: { ...common, choices: [], usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 } } },
-    { data: '[DONE]' },
-  ]
-}
+import { claudeClientOnGpt, openAIChunks, openAICompletion, upstreamProviders, type OpenAIChoice } from './helpers.ts'
 
 describe('stop_reason from an OpenAI-wire target, as the Anthropic SDK reads it', () => {
   let openai: MockUpstream
@@ -42,15 +18,7 @@ describe('stop_reason from an OpenAI-wire target, as the Anthropic SDK reads it'
   let client: Anthropic
   beforeAll(async () => {
     openai = await startUpstream()
-    gateway = await startTestGateway(`
-version: 1
-providers:
-${upstreamProviders({ openai: openai.url })}
-routes:
-  - model: gpt
-    targets: [ { provider: gpt, model: gpt-4o-mini } ]
-`)
-    client = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 })
+    ;({ gateway, client } = await claudeClientOnGpt(openai.url))
   })
   afterAll(async () => {
     await gateway.close()
@@ -58,7 +26,7 @@ routes:
   })
 
   /** Answer the next call with `choice`, whole or streamed as the request asks. */
-  const answer = (choice: Choice, deltas: object[]) => openai.handle((req, res) => (req.body.stream ? sendSse(res, chunks(deltas, choice.finish_reason, choice.extra)) : sendJson(res, 200, completion(choice))))
+  const answer = (choice: OpenAIChoice, deltas: object[]) => openai.handle((req, res) => (req.body.stream ? sendSse(res, openAIChunks(deltas, choice.finish_reason, choice.extra)) : sendJson(res, 200, openAICompletion(choice))))
   const ask = { model: 'gpt', max_tokens: 50, messages: [{ role: 'user' as const, content: 'Tell me how to pick a lock.' }] }
 
   describe('a refusal (OpenAI\'s `refusal` in place of content)', () => {

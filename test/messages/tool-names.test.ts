@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
 import type { Tool } from '@anthropic-ai/sdk/resources/messages'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import type { RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
-import { upstreamProviders, WEATHER_TOOL } from './helpers.ts'
+import { claudeClientOnGpt, openAIChunks, openAICompletion, WEATHER_TOOL } from './helpers.ts'
 
 const LONG_NAME = 'mcp__plugin_atlassian-cloud_atlassian__getJiraProjectIssueTypesMetadataForProject'
 const LONG_TOOL: Tool = { name: LONG_NAME, description: 'Issue types of a Jira project.', input_schema: { type: 'object', properties: { project: { type: 'string' } } } }
@@ -33,24 +33,11 @@ describe('a tool name over 64 characters, through an OpenAI-wire target', () => 
         return sendJson(res, 400, { error: { message: `Invalid 'tools[0].function.name': string too long. Expected a string with maximum length 64, but got a string with length ${tooLong.length} instead.`, type: 'invalid_request_error', param: 'tools[0].function.name', code: 'string_above_max_length' } })
       }
       // The model calls the tool by the name it was given.
-      const name = req.body.tools[0].function.name
-      const common = { id: 'chatcmpl-names', created: 1_700_000_000, model: 'gpt-4o-mini' }
-      const call = { id: 'call_jira', type: 'function', function: { name, arguments: '{"project":"OPS"}' } }
-      if (!req.body.stream) {
-        return sendJson(res, 200, { ...common, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, tool_calls: [call] }, finish_reason: 'tool_calls', logprobs: null }], usage: { prompt_tokens: 20, completion_tokens: 8, total_tokens: 28 } })
-      }
-      const chunk = (delta: object, finish: string | null = null) => ({ data: { ...common, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] } })
-      return sendSse(res, [chunk({ role: 'assistant', content: null }), chunk({ tool_calls: [{ index: 0, ...call }] }), chunk({}, 'tool_calls'), { data: { ...common, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 20, completion_tokens: 8, total_tokens: 28 } } }, { data: '[DONE]' }])
+      const call = { id: 'call_jira', type: 'function', function: { name: req.body.tools[0].function.name, arguments: '{"project":"OPS"}' } }
+      if (!req.body.stream) return sendJson(res, 200, openAICompletion({ message: { tool_calls: [call] }, finish_reason: 'tool_calls' }))
+      return sendSse(res, openAIChunks([{ tool_calls: [{ index: 0, ...call }] }], 'tool_calls'))
     })
-    gateway = await startTestGateway(`
-version: 1
-providers:
-${upstreamProviders({ openai: openai.url })}
-routes:
-  - model: gpt
-    targets: [ { provider: gpt, model: gpt-4o-mini } ]
-`)
-    client = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 })
+    ;({ gateway, client } = await claudeClientOnGpt(openai.url))
   })
   afterAll(async () => {
     await gateway.close()
