@@ -62,6 +62,14 @@ describe('stop_reason from an OpenAI-wire target, as the Anthropic SDK reads it'
     expect([final.stop_reason, final.stop_sequence]).toEqual(['stop_sequence', 'THREE'])
   })
 
+  it('takes the choice\'s stop_reason for a stop sequence only when it is one the request set', async () => {
+    answer({ message: { content: 'Done.' }, finish_reason: 'stop', extra: { stop_reason: '</s>' } }, [{ content: 'Done.' }])
+    const whole = await client.messages.create({ ...ask, stop_sequences: ['THREE'] })
+    expect([whole.stop_reason, whole.stop_sequence]).toEqual(['end_turn', null])
+    const final = await client.messages.stream(ask).finalMessage()
+    expect([final.stop_reason, final.stop_sequence]).toEqual(['end_turn', null])
+  })
+
   it('answers a tool call that max_tokens cut off as stop_reason max_tokens, not as the provider\'s error', async () => {
     const cut = { id: 'call_cut', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Pa' } }
     answer({ message: { tool_calls: [cut] }, finish_reason: 'length' }, [{ tool_calls: [{ index: 0, ...cut }] }])

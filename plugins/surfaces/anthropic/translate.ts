@@ -36,7 +36,7 @@ import {
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
-import { unifiedToolName } from './tool-names.ts'
+import { clientToolNames, unifiedToolName } from './tool-names.ts'
 
 /**
  * A Messages request as received. `temperature`, `top_p` and `top_k` left the SDK's types with API
@@ -272,9 +272,30 @@ const STOP_REASON: Readonly<Record<NonNullable<FinishReason>, StopReason>> = {
   content_filter: 'refusal',
 }
 
-/** `stopSequence`: the one that ended the answer, where the upstream said (unified.ts's StopSequenceField). */
-const toStopReason = (reason: FinishReason | null | undefined, stopSequence: string | null = null): StopReason =>
+/** `stopSequence`: the one that ended the answer, where the upstream said (unified.ts's StopSequenceField) and the client asked for it. */
+const toStopReason = (reason: FinishReason | null | undefined, stopSequence: string | null): StopReason =>
   (reason === 'stop' && stopSequence !== null ? 'stop_sequence' : reason && STOP_REASON[reason]) || 'end_turn'
+
+/** What translating an answer back reads of the client's request. */
+export interface ClientRequestView {
+  /** The client's name for each tool name the unified request shortened (tool-names.ts). */
+  readonly toolNames: ReadonlyMap<string, string>
+  /** Its `stop_sequences`: an upstream's word that one of them ended the answer is taken only for one of these. */
+  readonly stopSequences: readonly string[]
+}
+
+const NO_VIEW: ClientRequestView = { toolNames: new Map(), stopSequences: [] }
+
+export function clientView(body: AnthropicMessagesRequest): ClientRequestView {
+  const stops = Array.isArray(body.stop_sequences) ? body.stop_sequences : []
+  return { toolNames: clientToolNames(body), stopSequences: stops }
+}
+
+/** The stop sequence that ended `choice`, if the upstream said so and the client asked for it. */
+const askedStop = (choice: object | undefined, view: ClientRequestView): string | null => {
+  const sequence = stopSequenceOf(choice)
+  return sequence !== null && view.stopSequences.includes(sequence) ? sequence : null
+}
 
 /**
  * OpenAI's prompt tokens include those read from and written to the prompt cache; Anthropic counts
@@ -323,8 +344,7 @@ function emptyMessage(id: string, model: string): Message {
   }
 }
 
-/** `names`: the client's name for each tool name the request shortened (tool-names.ts). */
-export function toAnthropicMessage(completion: ChatResponse, names: ReadonlyMap<string, string> = new Map()): Message {
+export function toAnthropicMessage(completion: ChatResponse, view: ClientRequestView = NO_VIEW): Message {
   const choice = completion.choices[0]
   const message = emptyMessage(completion.id, completion.model)
   // A refusal (OpenAI's `refusal`, in place of content) is what Claude says in text, with stop_reason `refusal`.
@@ -333,10 +353,11 @@ export function toAnthropicMessage(completion: ChatResponse, names: ReadonlyMap<
   if (text) message.content.push({ type: 'text', text, citations: null })
   for (const call of choice?.message.tool_calls ?? []) {
     if (call.type !== 'function') continue
-    message.content.push({ type: 'tool_use', id: call.id, name: names.get(call.function.name) ?? call.function.name, input: parseToolInput(call.function.arguments, choice.finish_reason === 'length'), caller: { type: 'direct' } })
+    message.content.push({ type: 'tool_use', id: call.id, name: view.toolNames.get(call.function.name) ?? call.function.name, input: parseToolInput(call.function.arguments, choice.finish_reason === 'length'), caller: { type: 'direct' } })
   }
-  message.stop_reason = refusal ? 'refusal' : toStopReason(choice?.finish_reason, stopSequenceOf(choice))
-  if (message.stop_reason === 'stop_sequence') message.stop_sequence = stopSequenceOf(choice)
+  const stopSequence = askedStop(choice, view)
+  message.stop_reason = refusal ? 'refusal' : toStopReason(choice?.finish_reason, stopSequence)
+  if (message.stop_reason === 'stop_sequence') message.stop_sequence = stopSequence
   message.usage = toAnthropicUsage(completion.usage)
   return message
 }
@@ -364,16 +385,13 @@ export class AnthropicEventEncoder implements StreamEncoder {
   #usage: Usage | undefined
   readonly #requestId: string
   readonly #exchange: Pick<StageExchange, 'estimate'> | undefined
-  readonly #names: ReadonlyMap<string, string>
+  readonly #view: ClientRequestView
 
-  /**
-   * `exchange`: its prompt estimate is `message_start`'s input_tokens (the upstream's figure comes only at the end).
-   * `names`: the client's name for each tool name the request shortened (tool-names.ts).
-   */
-  constructor(requestId: string, exchange?: Pick<StageExchange, 'estimate'>, names: ReadonlyMap<string, string> = new Map()) {
+  /** `exchange`: its prompt estimate is `message_start`'s input_tokens (the upstream's figure comes only at the end). */
+  constructor(requestId: string, exchange?: Pick<StageExchange, 'estimate'>, view: ClientRequestView = NO_VIEW) {
     this.#requestId = requestId
     this.#exchange = exchange
-    this.#names = names
+    this.#view = view
   }
 
   chunk(chunk: ChatChunk): SseFrame[] {
@@ -390,7 +408,7 @@ export class AnthropicEventEncoder implements StreamEncoder {
     const choice = chunk.choices[0]
     if (choice) {
       if (choice.finish_reason) this.#finishReason = choice.finish_reason
-      this.#stopSequence = stopSequenceOf(choice) ?? this.#stopSequence
+      this.#stopSequence = askedStop(choice, this.#view) ?? this.#stopSequence
       const { content, refusal, tool_calls: toolCalls } = choice.delta
       if (content) this.#text(events, content)
       // A refusal streams as text, as Claude's does, and ends the message with stop_reason `refusal`.
@@ -406,7 +424,7 @@ export class AnthropicEventEncoder implements StreamEncoder {
           this.#blockByToolIndex.set(call.index, block)
           const id = call.id ?? `toolu_${chunk.id}_${call.index}`
           const name = call.function?.name ?? ''
-          events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: this.#names.get(name) ?? name, input: {}, caller: { type: 'direct' } } })
+          events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: this.#view.toolNames.get(name) ?? name, input: {}, caller: { type: 'direct' } } })
         }
         if (call.function?.arguments) events.push({ type: 'content_block_delta', index: block, delta: { type: 'input_json_delta', partial_json: call.function.arguments } })
       }
