@@ -8,6 +8,8 @@ import OpenAI from 'openai'
 import { zodTextFormat } from 'openai/helpers/zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { Tokenizer } from '../../plugin-api/index.ts'
+import { capability } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { openAIUpstreamHandler, startConversations, type ConversationsFixture } from './helpers.ts'
@@ -448,6 +450,42 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     expect(sent()).toEqual(['my name is Ada', 'remember it', 'reply to: remember it', 'what is my name?', 'reply to: what is my name?', 'and again?'])
     // The branch is not the conversation's: it stays as it was.
     expect((await alice.conversations.items.list(conversation.id)).data).toHaveLength(5)
+  })
+
+  it('counts the input tokens a create would send with responses.inputTokens.count: the history it continues, instructions, input and tools', async () => {
+    const tokenizer = capability(f.gw, Tokenizer)
+    const first = await alice.responses.create({ model: 'chat-a', input: 'my name is Ada and I collect old maps of the northern coast' })
+    const fields = { model: 'chat-a', instructions: 'Answer in one short sentence.', input: 'what do I collect?', previous_response_id: first.id, tools: [WEATHER] }
+    const counted = await alice.responses.inputTokens.count(fields)
+    expectOpenAISchema('TokenCountsResource', counted)
+    // The count is the prompt the create then sends upstream, as the gateway's tokenizer counts it.
+    await alice.responses.create(fields)
+    const sent = f.upstreamChats().at(-1)!.body
+    expect(counted).toEqual({ object: 'response.input_tokens', input_tokens: await tokenizer.countChat({ model: sent.model, messages: sent.messages, tools: sent.tools }) })
+    // Each part counts: without the history, the instructions or the tools it is less.
+    const alone = await alice.responses.inputTokens.count({ model: 'chat-a', input: 'what do I collect?' })
+    expect(alone.input_tokens).toBeGreaterThan(0)
+    expect(alone.input_tokens).toBeLessThan((await alice.responses.inputTokens.count({ ...fields, previous_response_id: undefined })).input_tokens)
+    expect((await alice.responses.inputTokens.count({ ...fields, tools: undefined })).input_tokens).toBeLessThan(counted.input_tokens)
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'my name is Ada and I collect old maps of the northern coast' }] })
+    expect((await alice.responses.inputTokens.count({ model: 'chat-a', conversation: conversation.id, input: 'what do I collect?' })).input_tokens).toBeGreaterThan(alone.input_tokens)
+
+    // Checked as a create is checked.
+    const noRoute = await alice.responses.inputTokens.count({ model: 'no-such-model', input: 'x' }).catch((e: unknown) => e)
+    expect(noRoute).toBeInstanceOf(OpenAI.NotFoundError)
+    expect(noRoute).toMatchObject({ param: 'model', code: 'model_not_found' })
+    const noResponse = await alice.responses.inputTokens.count({ model: 'chat-a', previous_response_id: 'resp_0123456789abcdef0123456789abcdef', input: 'x' }).catch((e: unknown) => e)
+    expect(noResponse).toMatchObject({ status: 404, param: 'previous_response_id' })
+    const unknown = await alice.responses.inputTokens.count({ model: 'chat-a', input: 'x', max_output_tokens: 20 } as OpenAI.Responses.InputTokenCountParams).catch((e: unknown) => e)
+    expect(unknown).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(unknown).toMatchObject({ param: 'max_output_tokens', code: 'unknown_parameter' })
+  })
+
+  it('refuses responses.compact with a 400 saying it is not offered, not a 405 that says to use GET', async () => {
+    const compact = await alice.responses.compact({ model: 'chat-a', input: 'x' }).catch((e: unknown) => e)
+    expect(compact).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(compact).toMatchObject({ status: 400, code: 'unsupported_endpoint' })
+    expect((compact as Error).message).toContain('previous_response_id')
   })
 
   it('answers errors as the SDK\'s typed errors, naming the param', async () => {
