@@ -20,6 +20,7 @@ import {
   type Caller, type JsonSchema, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
 } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf } from '../kit/schema.ts'
+import { unknownCursor } from '../kit/cursor.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { AuditLog, Identity, type JsonObject } from '../../contracts/capabilities.ts'
 import { auditTo, type Audit } from '../../contracts/audit.ts'
@@ -250,6 +251,10 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 }, after: { type: 'string' }, status: { type: 'string' } } },
       async handle({ caller, query }) {
         const q = query as { limit: number; after?: string; status?: string }
+        if (q.after !== undefined) {
+          const cursor = await t.jobs.get(q.after)
+          if (!cursor || !caller.reaches(cursor)) throw unknownCursor('fine-tuning job', q.after)
+        }
         const found = await t.jobs.list({ ...ownerFilter(caller), status: q.status, after: q.after, limit: q.limit + 1, metadata: metadataFilter(query) })
         const page = found.slice(0, q.limit).map(view)
         return openAI ? { object: 'list', data: page, has_more: found.length > q.limit } : reply(page, { meta: { has_more: found.length > q.limit } })
@@ -292,6 +297,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
         // OpenAI lists the checkpoints that are ready to use: a deleted one is not (it is no longer
         // listed, retrieved or routed either). A cursor naming it still pages on from its place.
         const from = q.after === undefined ? 0 : sorted.findIndex((c) => c.id === q.after) + 1
+        if (q.after !== undefined && from === 0) throw unknownCursor('checkpoint', q.after)
         const deleted = await t.jobs.deletedCheckpoints(job.id)
         const rest = sorted.slice(from).filter((c) => !deleted.has(c.model))
         const page = rest.slice(0, q.limit).map((c) => openAICheckpoint(job, c))
