@@ -209,6 +209,28 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     }
   })
 
+  it('offers the model only the tools tool_choice allowed_tools lists, as it likes (auto) or at least one (required), and echoes the choice', async () => {
+    const clock = { type: 'function' as const, name: 'get_time', description: 'Time in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false }, strict: true }
+    const required = { type: 'allowed_tools' as const, mode: 'required' as const, tools: [{ type: 'function', name: 'get_time' }] }
+    const response = await alice.responses.create({ model: 'chat-a', input: 'what now?', tools: [WEATHER, clock], tool_choice: required })
+    expectOpenAISchema('Response', response)
+    expect(response.tool_choice).toEqual(required)
+    expect(response.tools.map((t) => (t as { name: string }).name)).toEqual(['get_weather', 'get_time'])
+    let sent = f.upstreamChats().at(-1)!.body
+    expect(sent.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['get_time'])
+    expect(sent.tool_choice).toBe('required')
+    await alice.responses.create({ model: 'chat-a', input: 'what now?', tools: [WEATHER, clock], tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'get_weather' }] } })
+    sent = f.upstreamChats().at(-1)!.body
+    expect(sent.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['get_weather'])
+    expect(sent.tool_choice).toBe('auto')
+    // A tool it lists that `tools` does not have, or no mode, is a 400 naming it (as a function tool_choice is).
+    const unknown = await alice.responses.create({ model: 'chat-a', input: 'x', tools: [WEATHER], tool_choice: { ...required, tools: [{ type: 'function', name: 'get_time' }] } }).catch((e: unknown) => e)
+    expect(unknown).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(unknown).toMatchObject({ param: 'tool_choice.tools[0].name', code: 'invalid_tool_choice' })
+    const noMode = await alice.responses.create({ model: 'chat-a', input: 'x', tools: [WEATHER], tool_choice: { type: 'allowed_tools', tools: [{ type: 'function', name: 'get_weather' }] } as unknown as typeof required }).catch((e: unknown) => e)
+    expect(noMode).toMatchObject({ status: 400, param: 'tool_choice.mode' })
+  })
+
   it('chains with previous_response_id without carrying the earlier instructions', async () => {
     const first = await alice.responses.create({ model: 'chat-a', instructions: 'Speak French.', input: 'one' })
     const second = await alice.responses.create({ model: 'chat-a', previous_response_id: first.id, input: 'two' })

@@ -18,7 +18,7 @@ import { Conversations, type AssistantRecord } from '../../contracts/conversatio
 import { METADATA, conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
-import { checkFileParts, chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools, textVerbosity } from './input.ts'
+import { checkFileParts, chatResponseFormat, inputItems, logprobsOf, offeredTools, reasoningEffort, textVerbosity } from './input.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -153,8 +153,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
       await checkFileParts(input, 'input', caller, files)
       if (input.length === 0) throw badRequest('`input` must hold at least one item.', 'input', 'invalid_input')
-      // `tool_choice: none` calls no tool, server tools included.
-      const { functions, server } = splitTools(body.tools)
+      // `tool_choice: none` calls no tool, server tools included; `allowed_tools` offers only those it lists.
+      const { functions, server, toolChoice } = offeredTools(body.tools, body.tool_choice)
       // Server tools run once each per turn: a bound below their number cannot be kept.
       if (typeof body.max_tool_calls === 'number' && body.max_tool_calls < server.length) {
         throw badRequest(`This gateway runs each server tool once per response: max_tool_calls must be at least ${server.length}.`, 'max_tool_calls', 'unsupported_parameter')
@@ -174,7 +174,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         owner: { userId: caller.principal.userId, department: caller.principal.department ?? null }, caller,
         threadId: thread?.id, previousResponseId: previous, assistant, model: assistant ? undefined : body.model,
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: body.tool_choice === 'none' ? [] : server,
-        toolChoice: chatToolChoice(body.tool_choice, server), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
+        toolChoice, parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         truncation: body.truncation === 'auto' ? 'auto' : 'disabled',
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
@@ -205,8 +205,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       if (previous) await reachableResponse(caller, previous, 'previous_response_id')
       const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
       await checkFileParts(input, 'input', caller, files)
-      const { functions, server } = splitTools(body.tools)
-      chatToolChoice(body.tool_choice, server)
+      const { functions } = offeredTools(body.tools, body.tool_choice)
       const tokens = await conversations.inputTokens({
         threadId: thread?.id, previousResponseId: previous, assistant, model: assistant ? undefined : model,
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions,
