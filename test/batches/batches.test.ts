@@ -281,6 +281,10 @@ services:
     await expect(alice.batches.create({ input_file_id: other.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toMatchObject({ status: 400, param: 'input_file_id', code: 'invalid_file_purpose' })
     const carol = new OpenAI({ apiKey: CAROL, baseURL: `${gw.url}/v1`, maxRetries: 0 })
     await expect(carol.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toMatchObject({ status: 404, param: 'input_file_id' })
+    // A misspelt field is a 400 naming it (the batch would have run without its metadata), as OpenAI answers.
+    const misspelt = await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metdata: { job: 'nightly' } } as OpenAI.BatchCreateParams).catch((e: unknown) => e)
+    expect(misspelt).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(misspelt).toMatchObject({ param: 'metdata', code: 'unknown_parameter' })
   })
 
   it('cancels a running batch: what was answered is kept in its output file, the lines in flight are stopped', async () => {

@@ -461,6 +461,22 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     await expect(alice.conversations.retrieve(conversation.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
   })
 
+  it('refuses a misspelt field of a conversation create, update or items create with a 400 naming it, as a response create does', async () => {
+    const conversation = await alice.conversations.create({ metadata: { topic: 'x' } })
+    const attempts = [
+      () => alice.conversations.create({ metdata: { topic: 'y' } } as OpenAI.Conversations.ConversationCreateParams),
+      () => alice.conversations.update(conversation.id, { metadata: { topic: 'y' }, title: 'y' } as OpenAI.Conversations.ConversationUpdateParams),
+      () => alice.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: 'x' }], itemz: [] } as OpenAI.Conversations.ItemCreateParams),
+    ]
+    for (const [i, param] of ['metdata', 'title', 'itemz'].entries()) {
+      const err = await attempts[i]!().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(err).toMatchObject({ param, code: 'unknown_parameter' })
+    }
+    expect(await alice.conversations.retrieve(conversation.id)).toMatchObject({ metadata: { topic: 'x' } })
+    expect((await alice.conversations.items.list(conversation.id)).data).toEqual([])
+  })
+
   it('continues a response made in a conversation with previous_response_id from all it saw: the conversation up to it, not what came after', async () => {
     const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'my name is Ada' }] })
     const first = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'remember it' })

@@ -451,6 +451,20 @@ features: { custom_models: false }
     const other = await client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants' })
     await expect(client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: other.id })).rejects.toMatchObject({ status: 400, param: 'training_file', code: 'invalid_file_purpose' })
     await expect(client.fineTuning.jobs.retrieve('ftjob-nope')).rejects.toMatchObject({ status: 404 })
+    // A misspelt field or hyperparameter is a 400 naming it, not a job trained with the provider's defaults.
+    const good = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const before = (await client.fineTuning.jobs.list({ limit: 100 })).data.length
+    const typos = [
+      { model: 'gpt-4o-mini', training_file: good.id, sufix: 'typo' },
+      { model: 'gpt-4o-mini', training_file: good.id, hyperparameters: { n_epoch: 3 } },
+      { model: 'gpt-4o-mini', training_file: good.id, method: { type: 'supervised', supervised: { hyperparameters: { learning_rate: 0.1 } } } },
+    ]
+    for (const [i, param] of ['sufix', 'hyperparameters.n_epoch', 'method.supervised.hyperparameters.learning_rate'].entries()) {
+      const err = await client.fineTuning.jobs.create(typos[i] as OpenAI.FineTuning.JobCreateParams).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(err).toMatchObject({ param, code: 'unknown_parameter' })
+    }
+    expect((await client.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(before)
   })
 
   it('deploys a succeeded job\'s model as a route at runtime (flag and admin gated), then removes it', async () => {

@@ -127,6 +127,7 @@ interface CreateBody {
 
 const CREATE_BODY = {
   type: 'object',
+  additionalProperties: false,
   required: ['input_file_id', 'endpoint', 'completion_window'],
   properties: {
     input_file_id: { type: 'string', minLength: 1, maxLength: 128 },

@@ -193,22 +193,32 @@ async function filesOfJob(t: Training, caller: Caller, b: Record<string, unknown
   return { training, ...(validation ? { validation } : {}) }
 }
 
-const HYPER = { type: ['object', 'null'] }
+/** OpenAI's hyperparameters: a misspelt one is a 400 naming it, not trained with the provider's default. */
+const HYPER = {
+  type: ['object', 'null'], additionalProperties: false,
+  properties: { n_epochs: { type: ['integer', 'string'] }, batch_size: { type: ['integer', 'string'] }, learning_rate_multiplier: { type: ['number', 'string'] } },
+}
+/** OpenAI's methods: `supervised` is run (its hyperparameters as HYPER); `dpo` and `reinforcement` are refused by refuseUnrun. */
+const METHOD = {
+  type: ['object', 'null'], additionalProperties: false,
+  properties: { type: { type: 'string' }, supervised: { type: 'object', additionalProperties: false, properties: { hyperparameters: HYPER } }, dpo: { type: 'object' }, reinforcement: { type: 'object' } },
+}
 const CREATE_PROPERTIES = {
     model: { type: 'string', minLength: 1, maxLength: 200 },
     training_file: { type: 'string', minLength: 1 },
     validation_file: { type: ['string', 'null'] },
     provider: { type: 'string', minLength: 1, description: 'Which of the providers of the route answering `model` trains (default: its first target\'s).' },
     hyperparameters: HYPER,
-    method: { type: ['object', 'null'] },
+    method: METHOD,
     suffix: { type: ['string', 'null'], maxLength: 64 },
     seed: { type: ['integer', 'null'] },
     integrations: { type: ['array', 'null'] },
     metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, propertyNames: { maxLength: 64 } },
 }
-const OPENAI_CREATE_BODY = { type: 'object', required: ['model', 'training_file'], properties: CREATE_PROPERTIES }
+const OPENAI_CREATE_BODY = { type: 'object', additionalProperties: false, required: ['model', 'training_file'], properties: CREATE_PROPERTIES }
 const MANAGED_CREATE_BODY = {
   type: 'object',
+  additionalProperties: false,
   required: ['model'],
   properties: { ...CREATE_PROPERTIES, dataset: { type: 'string', minLength: 1, description: 'A dataset id: its training file, and its validation file unless `validation_file` names one.' } },
 }
