@@ -19,7 +19,7 @@ ajv.addSchema({ $id: 'openai', $defs: defs })
 
 type SchemaName =
   | 'CreateChatCompletionResponse' | 'CreateChatCompletionStreamResponse' | 'CreateEmbeddingResponse' | 'ListModelsResponse' | 'Model' | 'ErrorResponse'
-  | 'Response' | 'ResponseStreamEvent' | 'ResponseItemList' | 'ConversationResource' | 'ConversationItem' | 'ConversationItemList' | 'DeletedConversationResource'
+  | 'Response' | 'ResponseStreamEvent' | 'ResponseItemList' | 'TokenCountsResource' | 'ConversationResource' | 'ConversationItem' | 'ConversationItemList' | 'DeletedConversationResource'
   | 'OpenAIFile' | 'ListFilesResponse' | 'DeleteFileResponse' | 'FineTuningJob' | 'ListPaginatedFineTuningJobsResponse' | 'FineTuningJobEvent'
   | 'ListFineTuningJobEventsResponse' | 'FineTuningJobCheckpoint' | 'ListFineTuningJobCheckpointsResponse'
   | 'VectorStoreObject' | 'ListVectorStoresResponse' | 'DeleteVectorStoreResponse' | 'VectorStoreFileObject' | 'ListVectorStoreFilesResponse'

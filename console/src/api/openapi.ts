@@ -4678,12 +4678,27 @@ export interface paths {
                     "application/json": {
                         /** @description A dataset id: its training file, and its validation file unless `validation_file` names one. */
                         dataset?: string;
-                        hyperparameters?: Record<string, unknown> | null;
+                        hyperparameters?: {
+                            batch_size?: number | string;
+                            learning_rate_multiplier?: number | string;
+                            n_epochs?: number | string;
+                        } | null;
                         integrations?: unknown[] | null;
                         metadata?: {
                             [key: string]: string;
                         } | null;
-                        method?: Record<string, unknown> | null;
+                        method?: {
+                            dpo?: Record<string, unknown>;
+                            reinforcement?: Record<string, unknown>;
+                            supervised?: {
+                                hyperparameters?: {
+                                    batch_size?: number | string;
+                                    learning_rate_multiplier?: number | string;
+                                    n_epochs?: number | string;
+                                } | null;
+                            };
+                            type?: string;
+                        } | null;
                         model: string;
                         /** @description Which of the providers of the route answering `model` trains (default: its first target's). */
                         provider?: string;
@@ -6531,12 +6546,27 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        hyperparameters?: Record<string, unknown> | null;
+                        hyperparameters?: {
+                            batch_size?: number | string;
+                            learning_rate_multiplier?: number | string;
+                            n_epochs?: number | string;
+                        } | null;
                         integrations?: unknown[] | null;
                         metadata?: {
                             [key: string]: string;
                         } | null;
-                        method?: Record<string, unknown> | null;
+                        method?: {
+                            dpo?: Record<string, unknown>;
+                            reinforcement?: Record<string, unknown>;
+                            supervised?: {
+                                hyperparameters?: {
+                                    batch_size?: number | string;
+                                    learning_rate_multiplier?: number | string;
+                                    n_epochs?: number | string;
+                                } | null;
+                            };
+                            type?: string;
+                        } | null;
                         model: string;
                         /** @description Which of the providers of the route answering `model` trains (default: its first target's). */
                         provider?: string;

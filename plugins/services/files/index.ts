@@ -16,6 +16,7 @@ import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec
 import { auditTo, systemAuditTo, type Audit, type SystemAudit } from '../../contracts/audit.ts'
 import { attachment } from '../kit/download.ts'
 import { listOf } from '../kit/schema.ts'
+import { unknownCursor } from '../kit/cursor.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
 import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type DeleteHook, type PurposeCheck, type PurposeStored, type StoredFile } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'
@@ -79,6 +80,10 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       method: 'GET', path: root, summary: 'List the files the caller may see, newest first.', permission: PERMISSION, query: openAI ? OPENAI_LIST_QUERY : LIST_QUERY, ...answers(listOf(MANAGED_FILE_SCHEMA)),
       async handle({ caller, query }) {
         const q = query as ListQuery
+        if (q.after !== undefined) {
+          const cursor = await files.get(q.after)
+          if (!cursor || !caller.reaches(cursor)) throw unknownCursor('file', q.after)
+        }
         const found = await files.list({ ...ownerFilter(caller), purpose: q.purpose, after: q.after, order: q.order, limit: q.limit + 1 })
         const page = found.slice(0, q.limit)
         const hasMore = found.length > q.limit
