@@ -2,7 +2,8 @@
  * Where the keyboard's focus goes in the chat. Stop, Regenerate and an edited question's Save and
  * send are gone from the page once clicked (the answer starts or ends), and the focus fell to the
  * page's body: the next question could not be typed until the box was clicked. It now comes back to
- * the message box (the composer both chat modes share).
+ * the message box (the composer both chat modes share); an edit cancelled with Escape gives it back
+ * to the question's Edit button.
  */
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -39,7 +40,7 @@ async function typesIntoTheBox(page: Page): Promise<void> {
 }
 
 describe.skipIf(skipWithoutChromium)('the focus in the chat', () => {
-  it('comes back to the message box after Stop, Regenerate and Save and send', async () => {
+  it('comes back to the message box after Stop, Regenerate and Save and send, and to Edit after an edit is cancelled', async () => {
     const { page, close } = await openChatPage(browser, setup.gw.url, LAPTOP)
     await pickModel(page, 'long')
     const box = page.getByLabel('Message', { exact: true })
@@ -61,6 +62,10 @@ describe.skipIf(skipWithoutChromium)('the focus in the chat', () => {
     const question = page.locator('[data-role=user]').last()
     await question.hover()
     await question.getByRole('button', { name: 'Edit', exact: true }).click()
+    // Escape cancels the edit and the focus is back on Edit: Enter opens the editor again.
+    await page.getByLabel('Your question, edited').press('Escape')
+    expect(await focused(page)).toBe('Edit')
+    await page.keyboard.press('Enter')
     await page.getByLabel('Your question, edited').fill('Tell me a short story')
     await page.getByRole('button', { name: 'Save and send' }).click()
     await page.getByRole('button', { name: 'Stop' }).click()

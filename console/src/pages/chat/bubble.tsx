@@ -4,7 +4,7 @@
  * answer), Retry (a failed answer, whose failure is said in plain words).
  */
 import { BotIcon, CheckIcon, CopyIcon, FileTextIcon, PencilIcon, RefreshCwIcon, RotateCcwIcon, TriangleAlertIcon, UserIcon, WrenchIcon } from 'lucide-react'
-import { Suspense, lazy, memo, useMemo, useState, type KeyboardEvent } from 'react'
+import { Suspense, lazy, memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { MessageSource } from '@/api/types'
 import { Button } from '@/components/ui/button'
 import { Textarea } from '@/components/ui/input'
@@ -114,13 +114,17 @@ function EditBox({ initial, drops, onSave, onCancel }: { initial: string; drops:
 // Memoised: while an answer streams, only its own bubble renders again.
 export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; actions?: TurnActions }) {
   const [editing, setEditing] = useState(false)
+  // An edit cancelled (Escape or Cancel) gives the focus back to its Edit button, not to the page.
+  const editButton = useRef<HTMLButtonElement>(null)
+  const [cancelled, setCancelled] = useState(0)
+  useEffect(() => { if (cancelled) editButton.current?.focus() }, [cancelled])
   const mine = turn.role === 'user'
   const citations = useMemo(() => (turn.sources?.length ? { messageId: turn.id, numbers: turn.sources.map(sourceNumber) } : undefined), [turn.id, turn.sources])
   if (mine && editing && actions?.onEdit) {
     const onEdit = actions.onEdit
     return (
       <div className="ml-auto flex w-full max-w-[85%] gap-3" data-role={turn.role}>
-        <EditBox initial={turn.content} drops={actions.editDrops ?? 0} onCancel={() => setEditing(false)} onSave={(text) => { setEditing(false); onEdit(text) }} />
+        <EditBox initial={turn.content} drops={actions.editDrops ?? 0} onCancel={() => { setEditing(false); setCancelled((n) => n + 1) }} onSave={(text) => { setEditing(false); onEdit(text) }} />
       </div>
     )
   }
@@ -168,7 +172,7 @@ export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; 
       </div>
       {mine && actions?.onEdit && (
         // Shown on hover or focus where there is a pointer; always on a touch screen (no hover there).
-        <Button type="button" variant="ghost" size="icon" className="size-8 self-center text-muted-foreground opacity-100 sm:opacity-0 sm:group-hover/turn:opacity-100 sm:focus-visible:opacity-100" onClick={() => setEditing(true)} aria-label="Edit" title="Edit the question">
+        <Button ref={editButton} type="button" variant="ghost" size="icon" className="size-8 self-center text-muted-foreground opacity-100 sm:opacity-0 sm:group-hover/turn:opacity-100 sm:focus-visible:opacity-100" onClick={() => setEditing(true)} aria-label="Edit" title="Edit the question">
           <PencilIcon className="size-3.5" />
         </Button>
       )}
