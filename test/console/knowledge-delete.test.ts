@@ -10,28 +10,15 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { keyAdminConfig } from './helpers.ts'
 
 const ADMIN_KEY = 'console-knowledge-admin-key-0123456789'
 const SELLER_KEY = 'console-knowledge-seller-key-0123456789'
-const CONFIG = `version: 1
-store: { plugin: embedded, memory: true, vector: true }
-queue: { plugin: memory }
-providers:
-  mock: { plugin: mock }
-routes:
-  - { model: mock, targets: [ { provider: mock } ] }
-auth:
-  strategies:
-    - plugin: session
-    - plugin: api-key
-      keys:
-        - { key: "${ADMIN_KEY}", user: admin, role: admin }
-        - { key: "${SELLER_KEY}", user: sam, role: user, department: sales }
-services:
-  auth: {}
-  console: {}
-  rag: { embedding_route: mock }
-`
+const CONFIG = keyAdminConfig(ADMIN_KEY, {
+  services: ['rag: { embedding_route: mock }'],
+  vector: true,
+  otherKeys: [`{ key: "${SELLER_KEY}", user: sam, role: user, department: sales }`],
+})
 
 let gw: RunningGateway
 let browser: Browser
@@ -65,13 +52,14 @@ async function openKnowledge(key: string, viewport = LAPTOP): Promise<{ page: Pa
   return { page, close: () => context.close() }
 }
 
+beforeAll(async () => {
+  if (skipWithoutChromium) return
+  ensureConsoleBuilt()
+  ;[gw, browser] = await Promise.all([startTestGateway(CONFIG), launchBrowser()])
+}, 90_000)
+afterAll(async () => { await browser?.close(); await gw?.close() })
+
 describe.skipIf(skipWithoutChromium)('deleting knowledge in the console', () => {
-  beforeAll(async () => {
-    ensureConsoleBuilt()
-    gw = await startTestGateway(CONFIG)
-    browser = await launchBrowser()
-  }, 90_000)
-  afterAll(async () => { await browser?.close(); await gw?.close() })
 
   it('asks before deleting a document: Cancel keeps it, Delete document takes it out', async () => {
     const id = await collectionWith('Handbook', 'notes.txt')
