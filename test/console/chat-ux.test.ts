@@ -253,6 +253,27 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await close()
   }, 90_000)
 
+  it('says under a question the model failed on that it was not answered, once another is asked (also after a reload)', async () => {
+    const { page, close } = await openChat(LAPTOP_WIDE)
+    await pickModel(page, 'broken')
+    await send(page, 'Will this fail?')
+    await page.getByText(/provider failed/i).waitFor({ timeout: 30_000 })
+    await pickModel(page, 'mock')
+    await send(page, 'And this one?')
+    await answered(page, 'echo: And this one?')
+    // The thread holds the failed question, kept, and the next exchange after it.
+    expect((await storedMessages(threadOf(page))).map((m) => m.content)).toEqual(['Will this fail?', 'And this one?', 'echo: And this one?'])
+    const failed = page.locator('[data-role=user]', { hasText: 'Will this fail?' })
+    const next = page.locator('[data-role=user]', { hasText: 'And this one?' })
+    for (const when of ['answered', 'reloaded']) {
+      if (when === 'reloaded') { await page.reload(); await page.getByText('echo: And this one?').waitFor() }
+      await failed.getByText('Not answered.').waitFor()
+      expect(await next.getByText('Not answered.').count(), when).toBe(0)
+    }
+    await screenshot(page, '68-chat-not-answered')
+    await close()
+  }, 60_000)
+
   it('finds a chat by its title or by what was said in it, in the thread list', async () => {
     for (const title of ['Invoice for March', 'Holiday plans', 'invoice reminders']) {
       const made = await fetch(`${setup.gw.url}/api/v1/chat/threads`, { method: 'POST', headers: ADMIN, body: JSON.stringify({ metadata: { model: 'mock' } }) })

@@ -19,6 +19,8 @@ export interface ChatTurn {
   readonly streaming?: boolean
   readonly error?: Failure
   readonly stopped?: boolean
+  /** A question the thread holds no answer to, with another question after it (the model failed on it). */
+  readonly unanswered?: boolean
   /** A tool call the model made (name and arguments), shown as such. */
   readonly tool?: string
   /** A grounded answer's sources, which its [n] markers link to. */
@@ -135,7 +137,10 @@ export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; 
       </div>
       <div className={cn('min-w-0 max-w-[85%] rounded-2xl px-4 py-2.5 text-sm', mine ? 'bg-primary text-primary-foreground' : 'border bg-card shadow-xs')}>
         {mine ? (
-          <p className="whitespace-pre-wrap break-words">{turn.content}</p>
+          <>
+            <p className="whitespace-pre-wrap break-words">{turn.content}</p>
+            {turn.unanswered && <p className="mt-1 text-xs opacity-80">Not answered.</p>}
+          </>
         ) : turn.tool ? (
           <p className="font-mono text-xs break-all">{turn.tool}</p>
         ) : (
