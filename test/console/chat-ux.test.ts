@@ -207,7 +207,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await close()
   }, 90_000)
 
-  it('names a new chat after its first question, so the list tells chats apart', async () => {
+  it('names a new chat after its first question, without its Markdown marks, so the list tells chats apart', async () => {
     const { page, close } = await openChat(LAPTOP_WIDE)
     await pickModel(page, 'mock')
     await send(page, 'How do I rotate the signing keys of the gateway without downtime for the clients?\nDetails follow.')
@@ -215,6 +215,13 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     const title = 'How do I rotate the signing keys of the gateway without…'
     await page.getByRole('heading', { name: title }).waitFor()
     await page.locator(`[data-thread-id="${threadOf(page)}"]`).getByText(title).waitFor()
+
+    // Without the question's Markdown marks: its heading, bold and code ticks, and a code fence line.
+    await page.getByRole('button', { name: 'New chat' }).click()
+    await send(page, '```\n## Why does **`npm ci`** fail in __init__?\nlog below')
+    await page.getByText('log below').last().waitFor({ timeout: 30_000 })
+    await page.getByRole('heading', { name: 'Why does npm ci fail in __init__?', exact: true }).waitFor()
+    await page.locator(`[data-thread-id="${threadOf(page)}"]`).getByText('Why does npm ci fail in __init__?', { exact: true }).waitFor()
     await close()
   }, 60_000)
 
