@@ -212,13 +212,13 @@ export class ReloadController {
     }
   }
 
-  /** sha256 of the file as it is now: file events that do not change it are ignored. */
+  /** sha256 of the file as it is now: file events that do not change it are ignored. A file that cannot be read is '', a state refused once (not at every poll) until the file is back. */
   async #digest(): Promise<string | undefined> {
     if (!('file' in this.#options.source)) return undefined
     try {
       return createHash('sha256').update(await readFile(this.#options.source.file)).digest('hex')
     } catch {
-      return undefined
+      return ''
     }
   }
 

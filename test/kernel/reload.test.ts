@@ -145,6 +145,20 @@ describe('hot reload', () => {
     expect(gw.controller.reloadCounts.failed).toBe(failed)
   })
 
+  it('refuses a deleted config file once, not at every poll (one log line, one failed reload), and applies the file when it is back', async () => {
+    await writeFile(file, config(['mock']))
+    gw = await startTestGateway({ file }, { watch: true, pollMs: 100 })
+    await rm(file)
+    await waitFor(async () => /cannot read config: file not found/.test((await health(gw!)).config.last_error?.message ?? ''), 2000)
+    const failed = gw.controller.reloadCounts.failed
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(gw.controller.reloadCounts.failed).toBe(failed)
+    expect((await chat(gw, 'mock')).status).toBe(200)
+    await writeFile(file, config(['mock', 'back']))
+    await waitFor(async () => (await chat(gw!, 'back')).status === 200, 2000)
+    expect((await health(gw)).config.last_error).toBeNull()
+  })
+
   it('fails the start, not the process, when a plugin throws in setup', async () => {
     await writeFile(file, config(['acme'], 'x', ', fail_setup: true'))
     await expect(startTestGateway({ file })).rejects.toThrow(/plugin provider\.acme failed to set up: acme refuses to start/)
