@@ -77,9 +77,12 @@ routes:
     expect(found).toEqual([`gw.yaml:3:25 providers.mock.latncy_ms: unknown key 'latncy_ms' (did you mean 'latency_ms'?)`])
   })
 
-  it('names an unknown plugin and lists the known ones', async () => {
+  it('names an unknown plugin, suggests the near miss and lists the known ones', async () => {
     const found = await issues(BASE.replace('{ plugin: mock }', '{ plugin: mokc }'))
-    expect(found[0]).toMatch(/^gw\.yaml:3:19 providers\.mock\.plugin: unknown provider plugin 'mokc'; known: .*mock/)
+    expect(found[0]).toMatch(/^gw\.yaml:3:19 providers\.mock\.plugin: unknown provider plugin 'mokc' \(did you mean 'mock'\?\); known: .*mock/)
+    // A route's target that names a provider not under providers: likewise.
+    const target = await issues(BASE.replace('{ provider: mock }', '{ provider: mokc }'))
+    expect(target).toEqual([`gw.yaml:6:28 routes[0].targets[0].provider: no provider named 'mokc' (did you mean 'mock'?) under providers: (have: mock)`])
   })
 
   it('reports YAML syntax errors with their line', async () => {
