@@ -62,7 +62,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     // `{ port: ${PORT} }` is a YAML error: in a flow mapping, braces end the plain scalar.
     const hint = /\{[^}]*\$\{/.test(lines[line - 1] ?? '') ? ' (a ${VAR} inside a { } mapping must be quoted: quote it, "${VAR}", or use block style)' : ''
     const key = e.code === 'DUPLICATE_KEY' ? `: '${/^["']?([^"':,}]*)/.exec(lines[line - 1].slice(col - 1))![1].trim()}' is given twice` : ''
-    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}${key}${hint}` })
+    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0].replace(/; please use YAML\.parseAllDocuments\(\)$/, ': a config is one document (the --- line here starts a second one)')}${key}${hint}` })
     // What follows an unquoted ${VAR} in { } is the parser losing its place: one line says it all.
     if (hint) break
   }

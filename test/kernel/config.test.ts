@@ -89,6 +89,8 @@ routes:
     const found = await issues('version: 1\nroutes:\n  - model: [unclosed\n')
     expect(found).toHaveLength(1)
     expect(found[0]).toMatch(/^gw\.yaml:\d+:\d+ \(root\): YAML syntax: /)
+    // Two documents (a pasted manifest's ---): said in the file's terms, not the YAML library's ("use YAML.parseAllDocuments()").
+    expect(await issues(`${BASE}---\n${BASE}`)).toEqual([`gw.yaml:7:1 (root): YAML syntax: Source contains multiple documents: a config is one document (the --- line here starts a second one)`])
   })
 
   it('rejects a duplicate key', async () => {
