@@ -150,7 +150,7 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, k
         if (fallback !== undefined) return fallback
         missing = true
         const keys = pathOf([...ancestors, node])
-        fail(node, keys, name, `environment variable ${name} is not set (write \${${name}:-default} to give a default)`)
+        fail(node, keys, name, `environment variable ${name} is not set (${keys[0] === 'providers' ? `set it, or mark providers.${keys[1]} \`optional: true\` to leave it out while it is unset` : `set it, or write \${${name}:-default} to give a default`})`)
         return ''
       })
       if (missing) return

@@ -147,10 +147,14 @@ describe('environment interpolation', () => {
     expect(found).toEqual(['gw.yaml:2:17 server.port: must be integer'])
   })
 
-  it('names a missing variable that has no default, at its line', async () => {
+  it('names a missing variable that has no default, at its line, with what to do: set it, or for a provider optional: true', async () => {
     const text = BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "${SECRET_REPLY}" }')
     expect(await issues(text)).toEqual([
-      'gw.yaml:3:32 providers.mock.reply: environment variable SECRET_REPLY is not set (write ${SECRET_REPLY:-default} to give a default)',
+      'gw.yaml:3:32 providers.mock.reply: environment variable SECRET_REPLY is not set (set it, or mark providers.mock `optional: true` to leave it out while it is unset)',
+    ])
+    // A provider's key is never given a default in the file: the hint for it is `optional: true`; elsewhere a default is.
+    expect(await issues(`version: 1\nserver: { port: "\${GW_PORT_UNSET}" }\n`)).toEqual([
+      'gw.yaml:2:17 server.port: environment variable GW_PORT_UNSET is not set (set it, or write ${GW_PORT_UNSET:-default} to give a default)',
     ])
   })
 
@@ -271,7 +275,7 @@ routes:
 
   it('without `optional`, a missing variable is still an error', async () => {
     expect(await issues(text.replace(', optional: true', ''), {})).toEqual([
-      'gw.yaml:4:36 providers.paid.api_key: environment variable PAID_KEY is not set (write ${PAID_KEY:-default} to give a default)',
+      'gw.yaml:4:36 providers.paid.api_key: environment variable PAID_KEY is not set (set it, or mark providers.paid `optional: true` to leave it out while it is unset)',
     ])
   })
 
