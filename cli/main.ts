@@ -16,6 +16,7 @@ import path from 'node:path'
 import type { ClusterPeers, WorkerConfigState } from '../core/gateway.ts'
 import type { GatewayConfig } from '../core/config/types.ts'
 import { existsSync, readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { PluginRegistry } from '../core/plugins/registry.ts'
 import { withGatewayFlags } from './node-flags.ts'
@@ -50,7 +51,7 @@ const COMMANDS = {
   },
   validate: {
     usage: 'gateway validate [--allow-missing-env] [FILE...]',
-    about: 'Check config files: YAML, schema, plugin blocks, references (routes, roles). Prints every problem as FILE:LINE:COL path: message; exit 0 when all are valid, else 1.',
+    about: 'Check config files: YAML, schema, plugin blocks, references (routes, roles). Prints every problem as FILE:LINE:COL path: message; exit 0 when all are valid, else 1. A secret written in a file (not a ${VAR}) is a warning.',
     options: {
       'allow-missing-env': { type: 'boolean', about: 'an unset ${VAR} is a warning, not an error (CI without secrets)' },
     },
@@ -327,10 +328,13 @@ async function validate(args: string[]): Promise<number> {
   if (parsed === 'help') return help('validate')
   const allowMissingEnv = parsed.values['allow-missing-env'] === true
   const files = parsed.positionals.length ? parsed.positionals : [configFile(undefined)]
-  const { ConfigError, formatIssue, loadConfig } = await configModule()
+  const [{ ConfigError, formatIssue, loadConfig }, { secretsInFile }] = await Promise.all([configModule(), import('./secrets.ts')])
   const builtins = await builtinRegistry()
   let failed = false
   for (const file of files) {
+    // A secret written in the file, valid or not: a warning (exit code unchanged), so the review sees it.
+    const text = await readFile(file, 'utf8').catch(() => '')
+    for (const issue of secretsInFile(text, file)) console.log(`${formatIssue(issue)} (warning)`)
     try {
       const { loaded } = await loadConfig({ file }, builtins, process.env, { allowMissingEnv })
       // Unset variables, allowed: said as warnings, so CI shows what production must set.

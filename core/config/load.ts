@@ -164,7 +164,7 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, k
 }
 
 /** The config path of the last of `chain` (a visitor's ancestors and node): map keys and list indices. */
-function pathOf(chain: readonly unknown[]): (string | number)[] {
+export function pathOf(chain: readonly unknown[]): (string | number)[] {
   const keys: (string | number)[] = []
   chain.forEach((item, i) => {
     if (isPair(item)) keys.push(String(isScalar(item.key) ? item.key.value : item.key))

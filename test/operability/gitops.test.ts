@@ -66,6 +66,37 @@ describe('gateway validate', () => {
     expect(ok.stdout).toMatch(/ci-ok\.yaml: ok/)
   })
 
+  it('warns of a secret written in the file (a provider key, a config key, a default, a URL\'s password) at its line, not of one read from ${VAR}; the exit code is unchanged', async () => {
+    const text = `version: 1
+providers:
+  env: { plugin: openai, api_key: "\${C17_SET_KEY}" }
+  lit: { plugin: openai, api_key: sk-written-here }
+  dflt: { plugin: openai, api_key: "\${C17_UNSET_KEY_A:-sk-default-here}" }
+routes:
+  - model: chat
+    targets: [ { provider: env } ]
+store: { plugin: postgres, url: "postgres://gw:pw-written-here@db:5432/gw" }
+telemetry:
+  otel: { endpoint: "http://127.0.0.1:4318/v1/traces", headers: { authorization: "Bearer \${C17_SET_KEY}" } }
+auth:
+  strategies:
+    - plugin: api-key
+      keys: [ { key: "0123456789abcdef-written", user: admin, role: admin } ]
+`
+    const file = write('secrets.yaml', text)
+    const { code, stdout } = await runCli(['validate', file], { C17_SET_KEY: 'sk-from-the-environment' })
+    expect(code).toBe(0)
+    const warning = (at: string, what = 'a secret') => `${file}:${at}: ${what} written in the file (reviewed, and kept in git): keep it in the environment and write "\${NAME}" here (warning)`
+    expect(stdout.trim().split('\n')).toEqual([
+      warning('4:35 providers.lit.api_key'),
+      warning('5:36 providers.dflt.api_key'),
+      warning('9:33 store.url', 'a URL with its password'),
+      warning('15:22 auth.strategies[0].keys[0].key'),
+      `${file}: ok`,
+    ])
+    expect(stdout).not.toContain('sk-from-the-environment')
+  })
+
   it('refuses a route that never answers: a name an earlier glob route takes, or a flag features: does not list (a typo), each at its line', async () => {
     const text = `version: 1
 providers: { m: { plugin: mock } }
