@@ -177,7 +177,8 @@ export class ReloadController {
     try {
       digest = await this.#digest()
       if (!force && digest !== undefined && (digest === this.#fileDigest || (digest === this.#failedDigest && Date.now() < this.#retryAt))) {
-        // Back to the file being served (a bad edit undone): nothing is wrong any more.
+        // Back to the file being served (a bad edit undone): nothing is wrong any more, which the log says after its refusal.
+        if (digest === this.#fileDigest && this.#lastError) this.#logger.info({ reason, version: old.version }, 'config file back to the config serving: the last reload error is cleared')
         if (digest === this.#fileDigest) this.#lastError = null
         return { status: 'unchanged', version: old.version }
       }
