@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import path from 'node:path'
 import type { ClusterPeers, WorkerConfigState } from '../core/gateway.ts'
 import type { GatewayConfig } from '../core/config/types.ts'
+import type { ConfigIssue, LoadedConfig } from '../core/config/index.ts'
 import { existsSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -204,8 +205,9 @@ async function runPrimary(workers: number, file: string, runsJobs: boolean): Pro
   const { ConfigError, formatIssue, loadConfig } = await configModule()
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
-    if (loaded.config.store?.plugin === 'embedded') {
-      console.error(`${file}: the embedded store belongs to one process; with --workers use store: { plugin: postgres, url: "\${DATABASE_URL}" }`)
+    const problems = sharedProcessIssues(loaded, 'with --workers')
+    if (problems.length) {
+      console.error(problems.map(formatIssue).join('\n'))
       return 1
     }
   } catch (err) {
@@ -277,13 +279,9 @@ async function worker(args: string[]): Promise<number> {
   const [{ startWorker }, { ConfigError, formatIssue, loadConfig }] = await Promise.all([import('../core/gateway.ts'), configModule()])
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
-    const problems = [
-      loaded.config.queue === undefined ? 'no `queue:` is configured: a worker consumes a queue (queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" })' : '',
-      loaded.config.queue?.plugin === 'memory' ? 'queue.memory lives inside one process, so a worker would never see the gateway\'s jobs: use queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" }' : '',
-      loaded.config.store?.plugin === 'embedded' ? 'the embedded store belongs to one process: use store: { plugin: postgres, url: "${DATABASE_URL}" }' : '',
-    ].filter(Boolean)
+    const problems = sharedProcessIssues(loaded, 'a worker')
     if (problems.length) {
-      for (const p of problems) console.error(`${file}: ${p}`)
+      console.error(problems.map(formatIssue).join('\n'))
       return 1
     }
   } catch (err) {
@@ -308,6 +306,19 @@ async function worker(args: string[]): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'))
   console.error(`gateway worker running (config ${running.controller.current.version})${running.metricsUrl ? `, probes on ${running.metricsUrl}` : ''}`)
   return new Promise<number>(() => undefined)
+}
+
+/**
+ * What a config run by several processes cannot have, each at its line: the embedded store (one
+ * process's); for `gateway worker`, no queue or the in-process one (it would never see the jobs).
+ */
+function sharedProcessIssues(loaded: LoadedConfig, by: 'a worker' | 'with --workers'): ConfigIssue[] {
+  const { queue, store } = loaded.config
+  return [
+    by === 'a worker' && queue === undefined ? loaded.issue([], 'no `queue:` is configured: a worker consumes a queue (queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" })') : undefined,
+    by === 'a worker' && queue?.plugin === 'memory' ? loaded.issue(['queue', 'plugin'], 'queue.memory lives inside one process, so a worker would never see the gateway\'s jobs: use queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" }') : undefined,
+    store?.plugin === 'embedded' ? loaded.issue(['store', 'plugin'], `the embedded store belongs to one process${by === 'a worker' ? ':' : '; with --workers'} use store: { plugin: postgres, url: "\${DATABASE_URL}" }`) : undefined,
+  ].filter((issue) => issue !== undefined)
 }
 
 /** A worker's view of its peers: the table the primary broadcasts, and messages to it. */

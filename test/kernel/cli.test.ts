@@ -182,6 +182,6 @@ describe('gateway start --workers', () => {
     await writeFile(file, GOOD + 'store: { plugin: embedded, memory: true }\n')
     const res = await runCli(['start', '--config', file, '--port', '0', '--workers', '2'])
     expect(res.code).toBe(1)
-    expect(res.stderr).toContain('the embedded store belongs to one process')
+    expect(res.stderr.trim()).toBe(`${file}:7:18 store.plugin: the embedded store belongs to one process; with --workers use store: { plugin: postgres, url: "\${DATABASE_URL}" }`)
   })
 })
