@@ -97,7 +97,7 @@ auth:
     expect(stdout).not.toContain('sk-from-the-environment')
   })
 
-  it('refuses a route that never answers: a name an earlier glob route takes, or a flag features: does not list (a typo), each at its line', async () => {
+  it('refuses a route that never answers: a name an earlier glob route takes, or an earlier route with the same when: conditions, or a flag features: does not list (a typo), each at its line', async () => {
     const text = `version: 1
 providers: { m: { plugin: mock } }
 routes:
@@ -105,6 +105,8 @@ routes:
   - { model: gpt-4o, aliases: [ "gpt-4*", local ], targets: [ { provider: m, model: local-4o } ] }
   - { model: beta, when: { feature: betta }, targets: [ { provider: m } ] }
   - { model: "gpt-*", when: { departments: [research] }, targets: [ { provider: m } ] }
+  - { model: mini, when: { roles: [admin] }, targets: [ { provider: m } ] }
+  - { model: mini, aliases: [ tiny ], when: { roles: [admin] }, targets: [ { provider: m, model: other } ] }
 features: { beta: true }
 `
     const { code, stdout } = await runCli(['validate', write('dead-routes.yaml', text)])
@@ -113,6 +115,8 @@ features: { beta: true }
       expect.stringMatching(/\/dead-routes\.yaml:5:\d+ routes\[1\]\.model: unreachable: routes\[0\] \('gpt-\*'\) already answers 'gpt-4o' unconditionally; the first match wins, so put this route above it$/),
       expect.stringMatching(/\/dead-routes\.yaml:5:\d+ routes\[1\]\.aliases\[0\]: unreachable: routes\[0\] \('gpt-\*'\) already answers 'gpt-4\*'/),
       expect.stringMatching(/\/dead-routes\.yaml:6:\d+ routes\[2\]\.when\.feature: no flag 'betta' under features: \(have: beta\); a route behind an unlisted flag is never served/),
+      // A route pasted with the same when: as an earlier one for its name is never reached either.
+      expect.stringMatching(/\/dead-routes\.yaml:9:\d+ routes\[5\]\.model: unreachable: routes\[4\] already answers 'mini' under the same when: conditions; the first match wins/),
       // The same glob again is the kernel's to say, once.
       expect.stringMatching(/\/dead-routes\.yaml:7:\d+ routes\[3\]\.model: unreachable: routes\[0\] already answers 'gpt-\*' unconditionally$/),
     ])
