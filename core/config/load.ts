@@ -132,16 +132,16 @@ function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (str
   }
 }
 
-/** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. A malformed reference fails with no variable named: an error whatever the environment (its text would become the value). */
+/** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. A malformed reference (a whole `$VAR` too) fails with no variable named: an error whatever the environment (its text would become the value). */
 function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, keys: (string | number)[], variable: string, message: string) => void): void {
   visit(doc, {
     Alias(_key, node, ancestors) {
       if (!node.resolve(doc)) fail(node, pathOf([...ancestors, node]), '', `YAML: the alias *${node.source} has no anchor &${node.source} before it`)
     },
     Scalar(_key, node, ancestors) {
-      if (typeof node.value !== 'string' || !/\$\{|^os\.environ\//.test(node.value)) return
+      if (typeof node.value !== 'string' || !/\$\{|^os\.environ\/|^\$\w+$/.test(node.value)) return
       const original = node.value
-      const stray = /\$\{(?![A-Za-z_]\w*(?::-[^}]*)?\})[^}]*\}?|^os\.environ\/\w*/.exec(original)
+      const stray = /\$\{(?![A-Za-z_]\w*(?::-[^}]*)?\})[^}]*\}?|^os\.environ\/\w*|^\$[A-Za-z_]\w*$/.exec(original)
       if (stray) return fail(node, pathOf([...ancestors, node]), '', `'${stray[0]}' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`)
       let missing = false
       const result = original.replace(VAR, (_m, name: string, fallback: string | undefined) => {

@@ -160,13 +160,15 @@ describe('environment interpolation', () => {
 
   it('refuses a malformed reference at its line, set or not, optional provider or not, instead of using its text as the value', async () => {
     const at = (value: string) => BASE.replace('{ plugin: mock }', `{ plugin: mock, reply: "${value}" }`)
-    for (const [written, shown] of [['${KEY }', '${KEY }'], ['${KEY:fallback}', '${KEY:fallback}'], ['${KEY-fallback}', '${KEY-fallback}'], ['x ${} y', '${}'], ['os.environ/KEY', 'os.environ/KEY']]) {
+    for (const [written, shown] of [['${KEY }', '${KEY }'], ['${KEY:fallback}', '${KEY:fallback}'], ['${KEY-fallback}', '${KEY-fallback}'], ['x ${} y', '${}'], ['os.environ/KEY', 'os.environ/KEY'], ['$KEY', '$KEY']]) {
       const found = await issues(at(written), { KEY: 'secret' })
       expect(found, written).toEqual([`gw.yaml:3:32 providers.mock.reply: '${shown}' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
     }
     // An optional provider is left out when its variable is unset; a malformed reference is still an error.
     const optional = `version: 1\nproviders:\n  mock: { plugin: mock }\n  up: { plugin: openai, api_key: "\${OPENAI_KEY }", optional: true }\nroutes:\n  - model: mock\n    targets: [ { provider: mock } ]\n`
     expect(await issues(optional)).toEqual([`gw.yaml:4:34 providers.up.api_key: '\${OPENAI_KEY }' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
+    // A whole value `$KEY` (shell style, as compose files write it) would be the API key `$KEY`: refused, unquoted too.
+    expect(await issues(BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: $KEY }'), { KEY: 'secret' })).toEqual([`gw.yaml:3:32 providers.mock.reply: '$KEY' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
     // Well-formed references around it are untouched, and a $ alone is text.
     const { loaded } = await load(BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "p$ss ${A}-${B:-b}" }'), { A: 'a' })
     expect(loaded.config.providers?.mock.reply).toBe('p$ss a-b')
