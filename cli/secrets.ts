@@ -24,7 +24,7 @@ export function secretsInFile(text: string, file: string): ConfigIssue[] {
       if (!isScalar(pair.key) || !isScalar(pair.value) || typeof pair.value.value !== 'string') return
       const value = pair.value.value
       // `$KEY` and `os.environ/KEY` are meant as references: the loader refuses them, and says so.
-      if (/^(\$|os\.environ\/)/.test(value)) return
+      if (/^\$\w+$|^os\.environ\//.test(value)) return
       // What the file itself supplies: the defaults (`${NAME:-default}`), not what the environment does.
       const written = value.replace(REFERENCE, (_m, fallback: string | undefined) => fallback ?? '')
       const url = URL_WITH_PASSWORD.test(written)
