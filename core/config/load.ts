@@ -142,7 +142,7 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, k
       if (typeof node.value !== 'string' || !/\$\{|^os\.environ\/|^\$\w+$/.test(node.value)) return
       const original = node.value
       const stray = /\$\{(?![A-Za-z_]\w*(?::-[^}]*)?\})[^}]*\}?|^os\.environ\/\w*|^\$[A-Za-z_]\w*$/.exec(original)
-      if (stray) return fail(node, pathOf([...ancestors, node]), '', `'${stray[0]}' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`)
+      if (stray) return fail(node, pathOf([...ancestors, node]), '', `'${stray[0].length > 24 ? `${stray[0].slice(0, 12)}…` : stray[0]}' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`)
       let missing = false
       const result = original.replace(VAR, (_m, name: string, fallback: string | undefined) => {
         const value = env[name]

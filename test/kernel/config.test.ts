@@ -167,6 +167,9 @@ describe('environment interpolation', () => {
     // An optional provider is left out when its variable is unset; a malformed reference is still an error.
     const optional = `version: 1\nproviders:\n  mock: { plugin: mock }\n  up: { plugin: openai, api_key: "\${OPENAI_KEY }", optional: true }\nroutes:\n  - model: mock\n    targets: [ { provider: mock } ]\n`
     expect(await issues(optional)).toEqual([`gw.yaml:4:34 providers.up.api_key: '\${OPENAI_KEY }' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
+    // A key pasted inside the braces is not echoed whole (the message reaches /health, the logs and CI): its start locates it.
+    const pasted = await issues(at('${sk-proj-0123456789abcdefghijklmnopqrstuvwxyz}'))
+    expect(pasted).toEqual([`gw.yaml:3:32 providers.mock.reply: '\${sk-proj-01…' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
     // A whole value `$KEY` (shell style, as compose files write it) would be the API key `$KEY`: refused, unquoted too.
     expect(await issues(BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: $KEY }'), { KEY: 'secret' })).toEqual([`gw.yaml:3:32 providers.mock.reply: '$KEY' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
     // Well-formed references around it are untouched, and a $ alone is text.
