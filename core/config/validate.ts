@@ -133,7 +133,7 @@ function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): Conf
     for (const [k, name] of [route.model, ...(route.aliases ?? [])].entries()) {
       const first = unconditional.get(name)
       const at = k === 0 ? ['routes', i, 'model'] : ['routes', i, 'aliases', k - 1]
-      if (first !== undefined) issues.push(parsed.issue(at, `unreachable: routes[${first}] already answers '${name}' unconditionally`))
+      if (first !== undefined) issues.push(parsed.issue(at, first === i ? `'${name}' is already one of this route's names: remove it here` : `unreachable: routes[${first}] already answers '${name}' unconditionally`))
       else if (!route.when) unconditional.set(name, i)
     }
     route.targets.forEach((target, j) => {

@@ -106,6 +106,11 @@ routes:
   it('rejects a route that can never match because an earlier one without conditions takes its name', async () => {
     const text = BASE + `  - model: mock\n    targets: [ { provider: mock } ]\n`
     expect(await issues(text)).toEqual([`gw.yaml:7:12 routes[1].model: unreachable: routes[0] already answers 'mock' unconditionally`])
+    // A name a route lists twice (model and alias, or an alias again) is said as such, not as another route's.
+    expect(await issues(BASE.replace('- model: mock', '- model: mock\n    aliases: [m2, mock, m2]'))).toEqual([
+      `gw.yaml:6:19 routes[0].aliases[1]: 'mock' is already one of this route's names: remove it here`,
+      `gw.yaml:6:25 routes[0].aliases[2]: 'm2' is already one of this route's names: remove it here`,
+    ])
     // With a condition on the first, the second is its fallback: fine.
     const conditional = BASE.replace('targets: [ { provider: mock } ]', 'when: { roles: [admin] }\n    targets: [ { provider: mock } ]') + `  - model: mock\n    targets: [ { provider: mock } ]\n`
     await load(conditional)
