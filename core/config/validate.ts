@@ -200,7 +200,7 @@ function ajvIssues(parsed: ParsedConfig, prefix: ConfigPath, errors: ErrorObject
     } else if (error.keyword === 'const') {
       issue = parsed.issue(path, `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`)
     } else {
-      issue = parsed.issue(path, error.message ?? 'is invalid')
+      issue = parsed.issue(path, `${error.message ?? 'is invalid'}${error.keyword === 'pattern' && typeof error.parentSchema?.description === 'string' ? ` (${error.parentSchema.description})` : ''}`)
     }
     const id = `${issue.path}|${issue.message}`
     if (!seen.has(id)) {

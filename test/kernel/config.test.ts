@@ -98,6 +98,12 @@ routes:
     expect(found[0]).toMatch(/^gw\.yaml:2:1 \(root\): YAML syntax: .*[Uu]nique/)
   })
 
+  it('says what a value that fails its pattern should look like, from its description', async () => {
+    expect(await issues(BASE.replace('version: 1', 'version: 1\nserver: { body_limit: 10 megabytes }'))).toEqual([
+      'gw.yaml:2:23 server.body_limit: must match pattern "^[0-9]+(\\.[0-9]+)?\\s*(b|kb|mb|gb)?$" (Largest request body, e.g. 10mb.)',
+    ])
+  })
+
   it('requires version 1', async () => {
     expect(await issues('server: {}\n')).toEqual([`gw.yaml:1:1 (root): missing required key 'version'`])
     expect(await issues('version: 2\n')).toEqual(['gw.yaml:1:10 version: must be 1'])
