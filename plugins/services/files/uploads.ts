@@ -11,7 +11,7 @@ import { badRequest, conflict, notFound, type Caller, type RouteSpec } from '../
 import type { Audit } from '../../contracts/audit.ts'
 import { ownerOf, type Files, type StoredFile } from '../../contracts/files.ts'
 import type { UploadRecord, UploadRepository } from './upload-repository.ts'
-import { EXPIRY_SECONDS, checkFileSize, fileEntry, openAIFile, purposeOf, type UploadSettings } from './views.ts'
+import { EXPIRY_SECONDS, checkFileSize, fileEntry, namedBytes, openAIFile, purposeOf, type UploadSettings } from './views.ts'
 
 /** OpenAI's bound on one part. */
 export const PART_MAX_BYTES = 64 * 1024 * 1024
@@ -65,12 +65,7 @@ function statusOf(upload: UploadRecord): 'pending' | 'completed' | 'cancelled' |
 /** OpenAI's Upload object; `file` once completed (left out before, as OpenAI's schema types it a File). */
 export function uploadView(upload: UploadRecord, file?: StoredFile): Record<string, unknown> {
   return {
-    id: upload.id,
-    object: 'upload',
-    bytes: upload.bytes,
-    created_at: Math.floor(upload.createdAt.getTime() / 1000),
-    filename: upload.filename,
-    purpose: upload.purpose,
+    ...namedBytes('upload', upload),
     status: statusOf(upload),
     expires_at: Math.floor(upload.expiresAt.getTime() / 1000),
     ...(file ? { file: openAIFile(file) } : {}),

@@ -3,6 +3,11 @@ import { badRequest, notFound, type Caller, type JsonSchema, type UploadedFile }
 import { NULLABLE_STRING_SCHEMA, recordSchema, TIME_SCHEMA } from '../kit/schema.ts'
 import type { Files, StoredFile } from '../../contracts/files.ts'
 
+/** What OpenAI's File and Upload objects begin with: the id, the object type, the size, when, the name and the purpose. */
+export function namedBytes(object: string, r: Pick<StoredFile, 'id' | 'bytes' | 'createdAt' | 'filename' | 'purpose'>): Record<string, unknown> {
+  return { id: r.id, object, bytes: r.bytes, created_at: Math.floor(r.createdAt.getTime() / 1000), filename: r.filename, purpose: r.purpose }
+}
+
 /**
  * OpenAI's file object (`client.files.retrieve`). `expires_at` only when the file expires and
  * `status_details` never, left out rather than null: OpenAI's schema types them as an integer and
@@ -10,12 +15,7 @@ import type { Files, StoredFile } from '../../contracts/files.ts'
  */
 export function openAIFile(file: StoredFile): Record<string, unknown> {
   return {
-    id: file.id,
-    object: 'file',
-    bytes: file.bytes,
-    created_at: Math.floor(file.createdAt.getTime() / 1000),
-    filename: file.filename,
-    purpose: file.purpose,
+    ...namedBytes('file', file),
     status: 'processed',
     ...(file.expiresAt ? { expires_at: Math.floor(file.expiresAt.getTime() / 1000) } : {}),
   }
