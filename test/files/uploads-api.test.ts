@@ -181,6 +181,20 @@ describe('uploads: /v1/uploads with the openai SDK', () => {
   })
 })
 
+describe('uploads: a part holds at most 64 MB, as on OpenAI', () => {
+  it('refuses a part of 64 MB and a byte even when the body limit and the upload would take it', async () => {
+    const gw = await startTestGateway(config({ auth: AUTH, extra: `server: { body_limit: 70mb }\nservices: { files: { max_bytes: 80000000 } }\n` }))
+    try {
+      const alice = new OpenAI({ apiKey: ALICE, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+      const upload = await alice.uploads.create({ purpose: 'user_data', filename: 'big.bin', bytes: 70_000_000, mime_type: 'application/octet-stream' })
+      const big = alice.uploads.parts.create(upload.id, { data: await toFile(Buffer.alloc(64 * 1024 * 1024 + 1), 'p') })
+      await expect(big).rejects.toMatchObject({ status: 400, code: 'upload_part_too_large', param: 'data' })
+    } finally {
+      await gw.close()
+    }
+  }, 120_000)
+})
+
 describe('uploads: parts kept across a restart of a gateway with a persistent store', () => {
   let dir: string
   beforeAll(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'gw-uploads-')) })
