@@ -178,6 +178,12 @@ describe('uploads: /v1/uploads with the openai SDK', () => {
     await waitFor(async () => (await partsOf(upload.id)) === 0)
     const { rows } = await sql.query<{ status: string }>('SELECT status FROM uploads WHERE id = $1', [upload.id])
     expect(rows[0].status).toBe('expired')
+
+    // Its record answers why for 30 days, then goes.
+    await expect(alice.uploads.cancel(upload.id)).rejects.toMatchObject({ status: 400, code: 'upload_expired' })
+    await sql.query(`UPDATE uploads SET expires_at = now() - interval '31 days' WHERE id = $1`, [upload.id])
+    await waitFor(async () => (await sql.query('SELECT id FROM uploads WHERE id = $1', [upload.id])).rows.length === 0)
+    await expect(alice.uploads.cancel(upload.id)).rejects.toMatchObject({ status: 404, code: 'upload_not_found' })
   })
 })
 

@@ -215,7 +215,7 @@ const service = definePlugin<FilesConfig, FilesService>({
         (err: Error) => ctx.logger.warn({ err: err.message }, 'looking for expired files failed; the next sweep tries again'),
       )
       sweepUploads(uploads).then(
-        (n) => { if (n.expired || n.parts) ctx.logger.info(n, 'expired uploads marked, parts of ended uploads deleted') },
+        (n) => { if (n.expired || n.parts || n.forgotten) ctx.logger.info(n, 'uploads swept: expired ones marked, parts and old records of ended ones deleted') },
         (err: Error) => ctx.logger.warn({ err: err.message }, 'sweeping ended uploads failed; the next sweep tries again'),
       )
     }, config.expiry_sweep_ms).unref() : undefined

@@ -80,10 +80,11 @@ export interface UploadRepository {
   /** Cancel an open upload and delete its parts; undefined when it is not open. */
   cancel(id: string): Promise<UploadRecord | undefined>
   /**
-   * One bounded sweep: up to `uploads` open uploads past their expiry become `expired`, and up to
-   * `parts` parts of ended uploads are deleted; how many of each.
+   * One bounded sweep: up to `uploads` open uploads past their expiry become `expired`, up to
+   * `parts` parts of ended uploads are deleted, and up to `uploads` records of uploads ended 30
+   * days ago are deleted; how many of each.
    */
-  sweep(uploads: number, parts: number): Promise<{ expired: number; parts: number }>
+  sweep(uploads: number, parts: number): Promise<{ expired: number; parts: number; forgotten: number }>
 }
 
 export function uploadRepository(sql: SqlClient): UploadRepository {
@@ -152,7 +153,13 @@ export function uploadRepository(sql: SqlClient): UploadRepository {
            SELECT p.id FROM upload_parts p JOIN uploads u ON u.id = p.upload_id WHERE u.status IN ('completed', 'cancelled', 'expired') LIMIT $1)`,
         [parts],
       )
-      return { expired: expired.rowCount, parts: deleted.rowCount }
+      // An ended upload's record answers a late complete or cancel with why for 30 days, then goes.
+      const forgotten = await sql.query(
+        `DELETE FROM uploads WHERE id IN (
+           SELECT id FROM uploads WHERE status IN ('completed', 'cancelled', 'expired') AND expires_at < now() - interval '30 days' ORDER BY expires_at LIMIT $1)`,
+        [uploads],
+      )
+      return { expired: expired.rowCount, parts: deleted.rowCount, forgotten: forgotten.rowCount }
     },
   }
 }

@@ -186,5 +186,5 @@ export function uploadRoutes(files: Files, uploads: UploadRepository, settings: 
 const UPLOADS_PER_SWEEP = 100
 const PARTS_PER_SWEEP = 1000
 
-/** One bounded sweep of ended uploads: how many expired and how many parts were deleted (the next sweep takes the rest). */
-export const sweepUploads = (uploads: UploadRepository): Promise<{ expired: number; parts: number }> => uploads.sweep(UPLOADS_PER_SWEEP, PARTS_PER_SWEEP)
+/** One bounded sweep of ended uploads: how many expired, parts deleted and old records deleted (the next sweep takes the rest). */
+export const sweepUploads = (uploads: UploadRepository): Promise<{ expired: number; parts: number; forgotten: number }> => uploads.sweep(UPLOADS_PER_SWEEP, PARTS_PER_SWEEP)
