@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import type { RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, startUpstream, type MockUpstream, type UpstreamHandler } from '../helpers/upstream.ts'
-import { openAICompletion } from './helpers.ts'
+import { gatewayWithDownUpstream, openAICompletion } from './helpers.ts'
 
 /** The caps OpenAI enforces, as config/models.json and the `pricing:` below know them. */
 const CAPS: Record<string, number> = { 'gpt-4o': 16384, 'gpt-4.1': 32768, 'local-llm': 4096 }
@@ -34,13 +34,7 @@ describe('an answer bound above the target model\'s output cap', () => {
   let client: OpenAI
   beforeAll(async () => {
     openai = await startUpstream(openAIUpstream)
-    down = await startUpstream((_req, res) => sendJson(res, 500, { error: { message: 'upstream is down', type: 'server_error' } }))
-    gateway = await startTestGateway(`
-version: 1
-providers:
-  gpt: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${openai.url}/v1' }
-  down: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${down.url}/v1' }
-  local: { plugin: openai-compatible, base_url: '${openai.url}/v1' }
+    ;({ gateway, down } = await gatewayWithDownUpstream(openai.url, `  local: { plugin: openai-compatible, base_url: '${openai.url}/v1' }
 routes:
   - model: gpt
     targets: [ { provider: gpt, model: gpt-4o } ]
@@ -54,7 +48,7 @@ routes:
     targets: [ { provider: local, model: local-llm } ]
 pricing:
   local-llm: { input: 0, output: 0, max_output_tokens: 4096 }
-`)
+`))
     // A timeout of its own, as without one the SDK refuses a whole (non-streamed) answer of 32000 tokens.
     claude = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0, timeout: 60_000 })
     client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 })

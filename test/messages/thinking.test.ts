@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import type { RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
-import { openAIChunks, openAICompletion } from './helpers.ts'
+import { gatewayWithDownUpstream, openAIChunks, openAICompletion } from './helpers.ts'
 
 describe('/v1/messages thinking to OpenAI-wire targets', () => {
   let openai: MockUpstream
@@ -24,13 +24,7 @@ describe('/v1/messages thinking to OpenAI-wire targets', () => {
       if (req.body.stream) return sendSse(res, openAIChunks([{ content: 'Thought it through.' }], 'stop'))
       sendJson(res, 200, openAICompletion({ message: { content: 'Thought it through.' }, finish_reason: 'stop' }))
     })
-    down = await startUpstream((_req, res) => sendJson(res, 500, { error: { message: 'upstream is down', type: 'server_error' } }))
-    gateway = await startTestGateway(`
-version: 1
-providers:
-  gpt: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${openai.url}/v1' }
-  down: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${down.url}/v1' }
-routes:
+    ;({ gateway, down } = await gatewayWithDownUpstream(openai.url, `routes:
   - model: o3
     targets: [ { provider: gpt, model: o3 } ]
   - model: gpt-4o
@@ -38,7 +32,7 @@ routes:
   - model: fallback
     strategy: fallback
     targets: [ { provider: down, model: gpt-4o }, { provider: gpt, model: o3 } ]
-`)
+`))
     client = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 })
   })
   afterAll(async () => {
