@@ -3,6 +3,7 @@ import { expect } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
 import type { RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { sendJson, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 
 export const WEATHER_TOOL: Tool = {
   name: 'get_weather',
@@ -29,6 +30,21 @@ export function upstreamProviders(urls: { readonly openai?: string; readonly ant
   if (urls.openai) lines.push(`  gpt: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${urls.openai}/v1' }`)
   if (urls.anthropic) lines.push(`  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${urls.anthropic}' }`)
   return lines.join('\n')
+}
+
+/**
+ * A gateway with providers `gpt` (the OpenAI-wire upstream at `openaiUrl`) and `down` (an OpenAI-wire
+ * upstream that fails every call with a 500: the first target of a fallback route), then `rest` of
+ * its config (more provider lines, `routes:`).
+ */
+export async function gatewayWithDownUpstream(openaiUrl: string, rest: string): Promise<{ gateway: RunningGateway; down: MockUpstream }> {
+  const down = await startUpstream((_req, res) => sendJson(res, 500, { error: { message: 'upstream is down', type: 'server_error' } }))
+  const gateway = await startTestGateway(`version: 1
+providers:
+${upstreamProviders({ openai: openaiUrl })}
+  down: { plugin: openai, api_key: sk-openai-upstream-key, base_url: '${down.url}/v1' }
+${rest}`)
+  return { gateway, down }
 }
 
 /** A gateway whose route `gpt` goes to the OpenAI-wire upstream at `url`, and the Anthropic SDK pointed at it. */

@@ -12,7 +12,7 @@
  *
  * The wire types are the official SDK's, imported as types only. What the unified API cannot carry
  * is refused with a 400 naming the field (server tools, content it has no part for, a field Anthropic's
- * API does not have) or dropped with an `x-gateway-warning` (settings such as `thinking` or `top_k`). `cache_control` is a caching hint
+ * API does not have) or dropped with an `x-gateway-warning` (settings such as `top_k`; `thinking` where the target model has no reasoning_effort). `cache_control` is a caching hint
  * with no effect on the answer; it is dropped without a warning because Claude Code sets it everywhere.
  */
 import type { MessageCreateParamsBase as BetaMessageCreateParamsBase } from '@anthropic-ai/sdk/resources/beta/messages/messages'
@@ -36,6 +36,7 @@ import {
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
+import { withThinking } from '../../contracts/thinking.ts'
 import { clientToolNames, unifiedToolName } from './tool-names.ts'
 
 /**
@@ -95,7 +96,8 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
       continue
     }
     if (TRANSLATED_FIELDS.has(field) || (body as unknown as Record<string, unknown>)[field] == null) continue
-    if (field === 'thinking' && body.thinking?.type === 'disabled') continue
+    // Disabled asks for nothing; a budget is settled per target (contracts/thinking.ts: reasoning_effort, or reported dropped).
+    if (field === 'thinking' && (body.thinking?.type === 'disabled' || body.thinking?.type === 'enabled')) continue
     warnings.push(`dropped '${field}': it has no equivalent in the unified API`)
   }
   // Anthropic's prompt-cache pre-warm generates nothing; another provider has no such request.
@@ -129,6 +131,7 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
     if (EFFORT[effort]) request.reasoning_effort = EFFORT[effort]
     else warnings.push(`dropped 'output_config.effort': that level has no equivalent in the unified API`)
   }
+  if (body.thinking?.type === 'enabled') withThinking(request, body.thinking.budget_tokens)
   return { request, warnings, untranslatable: lost[0] }
 }
 
