@@ -15,7 +15,9 @@ import { parseArgs } from 'node:util'
 import path from 'node:path'
 import type { ClusterPeers, WorkerConfigState } from '../core/gateway.ts'
 import type { GatewayConfig } from '../core/config/types.ts'
+import type { ConfigIssue, LoadedConfig } from '../core/config/index.ts'
 import { existsSync, readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { PluginRegistry } from '../core/plugins/registry.ts'
 import { withGatewayFlags } from './node-flags.ts'
@@ -50,7 +52,7 @@ const COMMANDS = {
   },
   validate: {
     usage: 'gateway validate [--allow-missing-env] [FILE...]',
-    about: 'Check config files: YAML, schema, plugin blocks, references (routes, roles). Prints every problem as FILE:LINE:COL path: message; exit 0 when all are valid, else 1.',
+    about: 'Check config files: YAML, schema, plugin blocks, references (routes, roles). Prints every problem as FILE:LINE:COL path: message; exit 0 when all are valid, else 1. A secret written in a file (not a ${VAR}) is a warning.',
     options: {
       'allow-missing-env': { type: 'boolean', about: 'an unset ${VAR} is a warning, not an error (CI without secrets)' },
     },
@@ -58,7 +60,7 @@ const COMMANDS = {
   schema: {
     usage: 'gateway schema [--config FILE]',
     about: "Print the JSON Schema (2020-12) of gateway.yaml: the core, every plugin's block, and the config's own plugins.",
-    options: { config: { type: 'string', short: 'c', about: 'also include the plugins this config lists' } },
+    options: { config: { type: 'string', short: 'c', about: 'also include the plugins this config lists (its unset variables are allowed)' } },
   },
   config: {
     usage: 'gateway config diff [--json] OLD NEW',
@@ -203,8 +205,9 @@ async function runPrimary(workers: number, file: string, runsJobs: boolean): Pro
   const { ConfigError, formatIssue, loadConfig } = await configModule()
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
-    if (loaded.config.store?.plugin === 'embedded') {
-      console.error(`${file}: the embedded store belongs to one process; with --workers use store: { plugin: postgres, url: "\${DATABASE_URL}" }`)
+    const problems = sharedProcessIssues(loaded, 'with --workers')
+    if (problems.length) {
+      console.error(problems.map(formatIssue).join('\n'))
       return 1
     }
   } catch (err) {
@@ -276,13 +279,9 @@ async function worker(args: string[]): Promise<number> {
   const [{ startWorker }, { ConfigError, formatIssue, loadConfig }] = await Promise.all([import('../core/gateway.ts'), configModule()])
   try {
     const { loaded } = await loadConfig({ file }, await builtinRegistry())
-    const problems = [
-      loaded.config.queue === undefined ? 'no `queue:` is configured: a worker consumes a queue (queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" })' : '',
-      loaded.config.queue?.plugin === 'memory' ? 'queue.memory lives inside one process, so a worker would never see the gateway\'s jobs: use queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" }' : '',
-      loaded.config.store?.plugin === 'embedded' ? 'the embedded store belongs to one process: use store: { plugin: postgres, url: "${DATABASE_URL}" }' : '',
-    ].filter(Boolean)
+    const problems = sharedProcessIssues(loaded, 'a worker')
     if (problems.length) {
-      for (const p of problems) console.error(`${file}: ${p}`)
+      console.error(problems.map(formatIssue).join('\n'))
       return 1
     }
   } catch (err) {
@@ -309,6 +308,19 @@ async function worker(args: string[]): Promise<number> {
   return new Promise<number>(() => undefined)
 }
 
+/**
+ * What a config run by several processes cannot have, each at its line: the embedded store (one
+ * process's); for `gateway worker`, no queue or the in-process one (it would never see the jobs).
+ */
+function sharedProcessIssues(loaded: LoadedConfig, by: 'a worker' | 'with --workers'): ConfigIssue[] {
+  const { queue, store } = loaded.config
+  return [
+    by === 'a worker' && queue === undefined ? loaded.issue([], 'no `queue:` is configured: a worker consumes a queue (queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" })') : undefined,
+    by === 'a worker' && queue?.plugin === 'memory' ? loaded.issue(['queue', 'plugin'], 'queue.memory lives inside one process, so a worker would never see the gateway\'s jobs: use queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}" }') : undefined,
+    store?.plugin === 'embedded' ? loaded.issue(['store', 'plugin'], `the embedded store belongs to one process${by === 'a worker' ? ':' : '; with --workers'} use store: { plugin: postgres, url: "\${DATABASE_URL}" }`) : undefined,
+  ].filter((issue) => issue !== undefined)
+}
+
 /** A worker's view of its peers: the table the primary broadcasts, and messages to it. */
 function workerPeers(): ClusterPeers {
   let table: readonly WorkerConfigState[] = []
@@ -327,10 +339,13 @@ async function validate(args: string[]): Promise<number> {
   if (parsed === 'help') return help('validate')
   const allowMissingEnv = parsed.values['allow-missing-env'] === true
   const files = parsed.positionals.length ? parsed.positionals : [configFile(undefined)]
-  const { ConfigError, formatIssue, loadConfig } = await configModule()
+  const [{ ConfigError, formatIssue, loadConfig }, { secretsInFile }] = await Promise.all([configModule(), import('./secrets.ts')])
   const builtins = await builtinRegistry()
   let failed = false
   for (const file of files) {
+    // A secret written in the file, valid or not: a warning (exit code unchanged), so the review sees it.
+    const text = await readFile(file, 'utf8').catch(() => '')
+    for (const issue of secretsInFile(text, file)) console.log(`${formatIssue(issue)} (warning)`)
     try {
       const { loaded } = await loadConfig({ file }, builtins, process.env, { allowMissingEnv })
       // Unset variables, allowed: said as warnings, so CI shows what production must set.
@@ -381,7 +396,8 @@ async function schema(args: string[]): Promise<number> {
   let registry: PluginRegistry = await builtinRegistry()
   if (values.config) {
     try {
-      registry = (await loadConfig({ file: path.resolve(values.config) }, registry)).registry
+      // Only its `plugins:` matter here: unset variables (CI has no secrets) are allowed, as `config diff` allows them.
+      registry = (await loadConfig({ file: path.resolve(values.config) }, registry, process.env, { allowMissingEnv: true })).registry
     } catch (err) {
       console.error((err as Error).message)
       return 1

@@ -11,7 +11,7 @@ export { embeddingInputs, estimateTextTokens, estimateTexts, promptTexts } from 
 export { canonicalJson } from './kit/canonical.ts'
 export { NamePatterns, globCovers, isGlob } from './kit/glob.ts'
 export { withDeadline, within } from './kit/deadline.ts'
-export { closest } from './kit/closest.ts'
+export { closest, didYouMean } from './kit/closest.ts'
 export { redactSecrets } from './kit/secrets.ts'
 export { randomUuid, timeOrderedUuid } from './kit/ids.ts'
 export { LazyAbort, abortReason, isAborted, onAbort, type AbortSource } from './kit/abort.ts'

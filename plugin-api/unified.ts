@@ -43,6 +43,25 @@ export function isChatStream(result: ChatResult): result is ChatStream {
   return typeof (result as ChatStream)[Symbol.asyncIterator] === 'function'
 }
 
+/**
+ * Which stop sequence ended a choice, where the upstream says: `stop_reason` on the choice (a stream's
+ * on its finish chunk), as vLLM writes it: one of the request's `stop` strings (a token id or null
+ * when something else stopped it). OpenAI does not say; provider.anthropic sets it from Anthropic's
+ * `stop_sequence`, so a Claude-native client still gets `stop_reason: 'stop_sequence'` translated.
+ */
+export interface StopSequenceField {
+  stop_reason?: string | number | null
+}
+
+/** The stop sequence that ended `choice` (`StopSequenceField`), if the upstream said. */
+export function stopSequenceOf(choice: object | undefined): string | null {
+  const value = (choice as StopSequenceField | undefined)?.stop_reason
+  return typeof value === 'string' ? value : null
+}
+
+/** The field to spread into a choice for the stop sequence that ended it; none without one. */
+export const stopSequenceField = (sequence: string | null | undefined): StopSequenceField => (sequence ? { stop_reason: sequence } : {})
+
 /** The final usage chunk the gateway sends itself when the client asked for usage and the upstream sent none: its own count, marked. */
 export function countedUsageChunk(last: Pick<ChatChunk, 'id' | 'created' | 'model'>, usage: Usage): ChatChunk {
   return { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage, x_gateway: { usage: 'counted' } } as ChatChunk
@@ -56,8 +75,8 @@ export function countedUsageChunk(last: Pick<ChatChunk, 'id' | 'created' | 'mode
  */
 export async function* completionStream(answer: ChatResponse, envelope: Pick<ChatChunk, 'id' | 'created'> = answer): ChatStream {
   const base = { id: envelope.id, object: 'chat.completion.chunk' as const, created: envelope.created, model: answer.model, ...(answer.system_fingerprint ? { system_fingerprint: answer.system_fingerprint } : {}) }
-  const chunk = (index: number, delta: ChatChunk['choices'][number]['delta'], finish: ChatChunk['choices'][number]['finish_reason'] = null): ChatChunk =>
-    ({ ...base, choices: [{ index, delta, finish_reason: finish, logprobs: null }] })
+  const chunk = (index: number, delta: ChatChunk['choices'][number]['delta'], finish: ChatChunk['choices'][number]['finish_reason'] = null, more: StopSequenceField = {}): ChatChunk =>
+    ({ ...base, choices: [{ index, delta, finish_reason: finish, logprobs: null, ...more }] })
   for (const choice of answer.choices) {
     const { message } = choice
     yield chunk(choice.index, { role: 'assistant', content: '' })
@@ -68,7 +87,7 @@ export async function* completionStream(answer: ChatResponse, envelope: Pick<Cha
     if (calls.length) {
       yield chunk(choice.index, { tool_calls: calls.map((c, index) => ({ index, id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) })
     }
-    yield chunk(choice.index, {}, choice.finish_reason)
+    yield chunk(choice.index, {}, choice.finish_reason, stopSequenceField(stopSequenceOf(choice)))
   }
   if (answer.usage) yield { ...base, choices: [], usage: answer.usage }
 }

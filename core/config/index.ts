@@ -26,7 +26,7 @@ export async function loadConfig(source: ConfigSource, builtins: PluginRegistry,
         const file = resolvePluginModule(spec, configDir)
         for (const manifest of await importManifests(file)) registry.register(manifest, spec)
       } catch (err) {
-        issues.push(parsed.issue(['plugins', i], `cannot load plugin '${spec}': ${(err as Error).message}`))
+        issues.push(parsed.issue(['plugins', i], `cannot load plugin '${spec}': ${(err as Error).message.split('\n')[0]}`))
       }
     }
     if (issues.length) throw new ConfigError(issues)

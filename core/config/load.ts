@@ -62,7 +62,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     // `{ port: ${PORT} }` is a YAML error: in a flow mapping, braces end the plain scalar.
     const hint = /\{[^}]*\$\{/.test(lines[line - 1] ?? '') ? ' (a ${VAR} inside a { } mapping must be quoted: quote it, "${VAR}", or use block style)' : ''
     const key = e.code === 'DUPLICATE_KEY' ? `: '${/^["']?([^"':,}]*)/.exec(lines[line - 1].slice(col - 1))![1].trim()}' is given twice` : ''
-    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}${key}${hint}` })
+    issues.push({ file: source, line, col, path: '', message: `YAML syntax: ${e.message.split('\n')[0].replace(/; please use YAML\.parseAllDocuments\(\)$/, ': a config is one document (the --- line here starts a second one)')}${key}${hint}` })
     // What follows an unquoted ${VAR} in { } is the parser losing its place: one line says it all.
     if (hint) break
   }
@@ -132,17 +132,17 @@ function chooseAlternatives(data: Record<string, unknown>, missing: { keys: (str
   }
 }
 
-/** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. A malformed reference fails with no variable named: an error whatever the environment (its text would become the value). */
+/** Replace `${VAR}` / `${VAR:-default}` in every scalar string; a plain `${PORT:-8080}` becomes a number. A malformed reference (a whole `$VAR` too) fails with no variable named: an error whatever the environment (its text would become the value). */
 function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, keys: (string | number)[], variable: string, message: string) => void): void {
   visit(doc, {
     Alias(_key, node, ancestors) {
       if (!node.resolve(doc)) fail(node, pathOf([...ancestors, node]), '', `YAML: the alias *${node.source} has no anchor &${node.source} before it`)
     },
     Scalar(_key, node, ancestors) {
-      if (typeof node.value !== 'string' || !/\$\{|^os\.environ\//.test(node.value)) return
+      if (typeof node.value !== 'string' || !/\$\{|^os\.environ\/|^\$\w+$/.test(node.value)) return
       const original = node.value
-      const stray = /\$\{(?![A-Za-z_]\w*(?::-[^}]*)?\})[^}]*\}?|^os\.environ\/\w*/.exec(original)
-      if (stray) return fail(node, pathOf([...ancestors, node]), '', `'${stray[0]}' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`)
+      const stray = /\$\{(?![A-Za-z_]\w*(?::-[^}]*)?\})[^}]*\}?|^os\.environ\/\w*|^\$[A-Za-z_]\w*$/.exec(original)
+      if (stray) return fail(node, pathOf([...ancestors, node]), '', `'${stray[0].length > 24 ? `${stray[0].slice(0, 12)}…` : stray[0]}' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`)
       let missing = false
       const result = original.replace(VAR, (_m, name: string, fallback: string | undefined) => {
         const value = env[name]
@@ -150,7 +150,7 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, k
         if (fallback !== undefined) return fallback
         missing = true
         const keys = pathOf([...ancestors, node])
-        fail(node, keys, name, `environment variable ${name} is not set (write \${${name}:-default} to give a default)`)
+        fail(node, keys, name, `environment variable ${name} is not set (${keys[0] === 'providers' ? `set it, or mark providers.${keys[1]} \`optional: true\` to leave it out while it is unset` : `set it, or write \${${name}:-default} to give a default`})`)
         return ''
       })
       if (missing) return
@@ -164,7 +164,7 @@ function interpolate(doc: Document, env: NodeJS.ProcessEnv, fail: (node: Node, k
 }
 
 /** The config path of the last of `chain` (a visitor's ancestors and node): map keys and list indices. */
-function pathOf(chain: readonly unknown[]): (string | number)[] {
+export function pathOf(chain: readonly unknown[]): (string | number)[] {
   const keys: (string | number)[] = []
   chain.forEach((item, i) => {
     if (isPair(item)) keys.push(String(isScalar(item.key) ? item.key.value : item.key))

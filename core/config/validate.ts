@@ -6,7 +6,7 @@ import { SchemaValidators } from './compiled-validators.ts'
 import { ConfigError, type ConfigIssue, type ConfigPath } from './issues.ts'
 import type { LoadedConfig, ParsedConfig } from './load.ts'
 import { pluginSlots, valueAt, type PluginSlot } from './slots.ts'
-import { closest } from '../../plugin-api/kit/closest.ts'
+import { didYouMean } from '../../plugin-api/kit/closest.ts'
 import type { GatewayConfig } from './types.ts'
 import { capabilitiesOf, providersOf, type PluginRegistry } from '../plugins/registry.ts'
 import type { JsonSchema, PluginManifest } from '../../plugin-api/types.ts'
@@ -48,7 +48,7 @@ export async function validateConfig(
     const registered = registry.get(slot.kind, slot.plugin)
     if (!registered) {
       const known = registry.names(slot.kind)
-      issues.push(parsed.issue([...slot.path, 'plugin'], `unknown ${slot.kind} plugin '${slot.plugin}'; known: ${known.join(', ') || 'none'}`))
+      issues.push(parsed.issue([...slot.path, 'plugin'], `unknown ${slot.kind} plugin '${slot.plugin}'${didYouMean(slot.plugin, known)}; known: ${known.join(', ') || 'none'}`))
       continue
     }
     const validate = pluginValidator(registered.manifest)
@@ -133,12 +133,12 @@ function crossReferenceIssues(parsed: ParsedConfig, config: GatewayConfig): Conf
     for (const [k, name] of [route.model, ...(route.aliases ?? [])].entries()) {
       const first = unconditional.get(name)
       const at = k === 0 ? ['routes', i, 'model'] : ['routes', i, 'aliases', k - 1]
-      if (first !== undefined) issues.push(parsed.issue(at, `unreachable: routes[${first}] already answers '${name}' unconditionally`))
+      if (first !== undefined) issues.push(parsed.issue(at, first === i ? `'${name}' is already one of this route's names: remove it here` : `unreachable: routes[${first}] already answers '${name}' unconditionally`))
       else if (!route.when) unconditional.set(name, i)
     }
     route.targets.forEach((target, j) => {
       if (!providers.has(target.provider) && !parsed.disabledProviders.has(target.provider)) {
-        issues.push(parsed.issue(['routes', i, 'targets', j, 'provider'], `no provider named '${target.provider}' under providers: (have: ${[...providers].join(', ') || 'none'})`))
+        issues.push(parsed.issue(['routes', i, 'targets', j, 'provider'], `no provider named '${target.provider}'${didYouMean(target.provider, [...providers])} under providers: (have: ${[...providers].join(', ') || 'none'})`))
       }
     })
   })
@@ -189,8 +189,8 @@ function ajvIssues(parsed: ParsedConfig, prefix: ConfigPath, errors: ErrorObject
     if (error.keyword === 'additionalProperties') {
       const key = String((error.params as { additionalProperty: string }).additionalProperty)
       const allowed = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties as JsonSchema | undefined) ?? {})
-      const hint = closest(key, allowed)
-      issue = parsed.issue([...path, key], `unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`, true)
+      const hint = didYouMean(key, allowed)
+      issue = parsed.issue([...path, key], `unknown key '${key}'${hint || (allowed.length ? ` (allowed: ${allowed.join(', ')})` : '')}`, true)
     } else if (error.keyword === 'required') {
       const key = String((error.params as { missingProperty: string }).missingProperty)
       issue = parsed.issue(path, `missing required key '${key}'`)
@@ -200,7 +200,7 @@ function ajvIssues(parsed: ParsedConfig, prefix: ConfigPath, errors: ErrorObject
     } else if (error.keyword === 'const') {
       issue = parsed.issue(path, `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`)
     } else {
-      issue = parsed.issue(path, error.message ?? 'is invalid')
+      issue = parsed.issue(path, `${error.message ?? 'is invalid'}${error.keyword === 'pattern' && typeof error.parentSchema?.description === 'string' ? ` (${error.parentSchema.description})` : ''}`)
     }
     const id = `${issue.path}|${issue.message}`
     if (!seen.has(id)) {

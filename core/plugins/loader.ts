@@ -93,12 +93,11 @@ export function resolvePluginModule(spec: string, configDir: string): string {
     if (!entry) throw new Error(`folder ${full} has no index.ts, index.js or package.json`)
     return entry
   }
-  // A package: resolved from the config's folder first, then from the gateway's own.
-  try {
-    return createRequire(path.join(configDir, 'noop.js')).resolve(spec)
-  } catch {
-    return createRequire(import.meta.url).resolve(spec)
+  // A package: resolved from the config's folder first, then from the gateway's own (node's require stack would name the gateway's loader, not where it looked).
+  for (const from of [path.join(configDir, 'noop.js'), import.meta.url]) {
+    try { return createRequire(from).resolve(spec) } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err }
   }
+  throw new Error(`Cannot find module '${spec}' (a package is looked for from the config's folder, ${configDir}, then beside the gateway: npm install it, or give its path)`)
 }
 
 /** The compiled gateway (dist/) has no TypeScript loader: tsx is registered when a third-party TypeScript plugin is first imported. */

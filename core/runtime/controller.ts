@@ -177,7 +177,8 @@ export class ReloadController {
     try {
       digest = await this.#digest()
       if (!force && digest !== undefined && (digest === this.#fileDigest || (digest === this.#failedDigest && Date.now() < this.#retryAt))) {
-        // Back to the file being served (a bad edit undone): nothing is wrong any more.
+        // Back to the file being served (a bad edit undone): nothing is wrong any more, which the log says after its refusal.
+        if (digest === this.#fileDigest && this.#lastError) this.#logger.info({ reason, version: old.version }, 'config file back to the config serving: the last reload error is cleared')
         if (digest === this.#fileDigest) this.#lastError = null
         return { status: 'unchanged', version: old.version }
       }
@@ -212,13 +213,13 @@ export class ReloadController {
     }
   }
 
-  /** sha256 of the file as it is now: file events that do not change it are ignored. */
+  /** sha256 of the file as it is now: file events that do not change it are ignored. A file that cannot be read is '', a state refused once (not at every poll) until the file is back. */
   async #digest(): Promise<string | undefined> {
     if (!('file' in this.#options.source)) return undefined
     try {
       return createHash('sha256').update(await readFile(this.#options.source.file)).digest('hex')
     } catch {
-      return undefined
+      return ''
     }
   }
 

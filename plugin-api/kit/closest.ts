@@ -16,6 +16,12 @@ export function closest(key: string, allowed: string[]): string | undefined {
   return best
 }
 
+/** ` (did you mean 'NAME'?)` for the allowed name `key` most likely meant, else ''. */
+export function didYouMean(key: string, allowed: string[]): string {
+  const hint = closest(key, allowed)
+  return hint ? ` (did you mean '${hint}'?)` : ''
+}
+
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {

@@ -351,6 +351,9 @@ export interface TurnInput {
   readonly echo?: JsonObject
 }
 
+/** What `Conversations.inputTokens` counts: a turn's prompt as it would be sent, before any server tool has run. */
+export type PromptInput = Pick<TurnInput, 'threadId' | 'previousResponseId' | 'assistant' | 'model' | 'instructions' | 'input' | 'tools'>
+
 /** What a streamed turn reports as it goes; the surfaces encode these in their wire format. */
 export type TurnEvent =
   | { readonly type: 'item.added'; readonly index: number; readonly item: JsonObject }
@@ -384,6 +387,11 @@ export interface Conversations {
   readonly assistants: Assistants
   /** Carry one exchange through `gateway` (the caller's pipeline) and store it. */
   turn(input: TurnInput, gateway: GatewayCalls): Promise<Turn>
+  /**
+   * The input tokens a turn of `prompt` would send (the Responses API's input_tokens): the history
+   * it continues (read as a turn reads it), the instructions, the input and the tools; text only.
+   */
+  inputTokens(prompt: PromptInput): Promise<number>
   /** Run `work` (an edit of the thread's items) while no turn answers in the thread, which none starts meanwhile; a 400 conversation_locked while one does. */
   exclusive<T>(threadId: string, work: () => Promise<T>): Promise<T>
   /** Server-side tools by type; a plugin registers its tool in setup and unregisters in dispose. */

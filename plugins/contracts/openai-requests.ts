@@ -10,7 +10,7 @@
  * extension (`top_k`). It reaches a provider only on a route that lists it (`extra_params`);
  * otherwise it is dropped (with an `x-gateway-warning` on a request), or refused on a `strict` route.
  */
-import { badRequest, closest, type ChatRequest, type EmbeddingRequest, type RouteInfo } from '../../plugin-api/index.ts'
+import { badRequest, didYouMean, type ChatRequest, type EmbeddingRequest, type RouteInfo } from '../../plugin-api/index.ts'
 import { CHAT_REQUEST, checkChatRequest } from './chat-request.ts'
 import { checkTextsOrTokens, integer, nullable, number, requestCheck, type RequestSchema } from './request-check.ts'
 
@@ -129,8 +129,7 @@ export function dropUnknownChatParameters(request: ChatRequest, route: RouteInfo
   const fields = request as unknown as Record<string, unknown>
   for (const field of Object.keys(fields)) {
     if (CHAT_PARAMETERS.has(field) || (Array.isArray(extra) && extra.includes(field))) continue
-    const guess = closest(field, LIST)
-    const text = `'${field}' is not a chat completions parameter${guess ? ` (did you mean '${guess}'?)` : ''}`
+    const text = `'${field}' is not a chat completions parameter${didYouMean(field, LIST)}`
     if (settings.strict === true) throw badRequest(`Unrecognized request argument supplied: ${text}; route '${name}' is strict.`, field, 'unknown_parameter')
     delete fields[field]
     warn(`dropped ${text}`)

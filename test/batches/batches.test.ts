@@ -281,6 +281,10 @@ services:
     await expect(alice.batches.create({ input_file_id: other.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toMatchObject({ status: 400, param: 'input_file_id', code: 'invalid_file_purpose' })
     const carol = new OpenAI({ apiKey: CAROL, baseURL: `${gw.url}/v1`, maxRetries: 0 })
     await expect(carol.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toMatchObject({ status: 404, param: 'input_file_id' })
+    // A misspelt field is a 400 naming it (the batch would have run without its metadata), as OpenAI answers.
+    const misspelt = await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metdata: { job: 'nightly' } } as OpenAI.BatchCreateParams).catch((e: unknown) => e)
+    expect(misspelt).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(misspelt).toMatchObject({ param: 'metdata', code: 'unknown_parameter' })
   })
 
   it('cancels a running batch: what was answered is kept in its output file, the lines in flight are stopped', async () => {
@@ -382,8 +386,17 @@ services:
     const wire = await (await fetch(`${gw.url}/v1/batches?limit=1`, { headers: { authorization: `Bearer ${ALICE}` } })).json()
     expectOpenAISchema('ListBatchesResponse', wire)
     expect((await carol.batches.list()).data).toEqual([])
+    // An empty list is OpenAI's shape too (ids typed as strings).
+    expectOpenAISchema('ListBatchesResponse', await (await fetch(`${gw.url}/v1/batches`, { headers: { authorization: `Bearer ${CAROL}` } })).json())
     await expect(carol.batches.retrieve(all[0]!)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
     await expect(carol.batches.cancel(all[0]!)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
+    // A cursor that names no batch the caller can list is a 400 naming `after`, not an empty page that reads as the end.
+    for (const after of [all[0]!, 'batch_00000000000000000000000000000000', 'nonsense']) {
+      const refused = await carol.batches.list({ after }).catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(refused).toMatchObject({ status: 400, param: 'after', code: 'invalid_value' })
+    }
+    expect((await alice.batches.list({ after: all[0]! })).data[0]?.id).toBe(all[1])
   })
 })
 

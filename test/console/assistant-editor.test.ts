@@ -123,6 +123,44 @@ describe.skipIf(skipWithoutChromium)('the assistant editor', () => {
     await context.close()
   }, 90_000)
 
+  it('puts the focus on the first refused field, out of sight above the button as it may be', async () => {
+    const { context, page } = await openPage(browser, PHONE)
+    await signInWithKey(page, setup.gw.url, ADMIN_KEY)
+    await page.goto(`${setup.gw.url}/assistants`)
+    await page.getByRole('button', { name: 'New assistant' }).first().click()
+    const dialog = page.getByRole('dialog')
+    await dialog.locator('[data-collection-option=handbook]').waitFor()
+    const focusedId = () => page.evaluate(() => document.activeElement?.id)
+    /** Whether the focused control is on screen, not scrolled out of the dialog. */
+    const focusedInSight = () => page.evaluate(() => {
+      const box = document.activeElement!.getBoundingClientRect()
+      return box.top >= 0 && box.bottom <= window.innerHeight
+    })
+
+    await dialog.getByRole('button', { name: 'Create assistant' }).click()
+    await expect.poll(focusedId).toBe('asst-name')
+    expect(await focusedInSight()).toBe(true)
+
+    await page.keyboard.type('focus-test')
+    await dialog.getByRole('button', { name: 'Create assistant' }).click()
+    await expect.poll(focusedId).toBe('asst-route')
+    expect(await focusedInSight()).toBe(true)
+
+    // A tool's field, below the fold: the focus goes there, and a name typed at once fixes it.
+    await pick(page, 'Model', 'mock')
+    await dialog.getByRole('button', { name: 'Add tool' }).click()
+    await dialog.getByLabel('Name', { exact: true }).focus()
+    await dialog.getByRole('button', { name: 'Create assistant' }).click()
+    await expect.poll(focusedId).toMatch(/^tool-.*-name$/)
+    expect(await focusedInSight()).toBe(true)
+    await screenshot(page, '44-phone-assistant-refused-focus')
+    await page.keyboard.type('lookup_order')
+    await dialog.getByRole('button', { name: 'Create assistant' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    expect((await savedAssistants()).find((a) => a.name === 'focus-test')).toMatchObject({ route: 'mock', tools: [{ type: 'function', function: { name: 'lookup_order' } }] })
+    await context.close()
+  }, 60_000)
+
   it('fits a phone', async () => {
     const { context, page } = await openPage(browser, PHONE)
     await signInWithKey(page, setup.gw.url, ADMIN_KEY)

@@ -4,7 +4,7 @@
  * lists, tables, code with its language and a copy button), Stop that keeps what arrived,
  * regenerate and edit-and-resend of the last message (the thread keeps only the new exchange) or of
  * an earlier one (the thread is cut there),
- * Enter / Shift+Enter, a model choice remembered, errors in plain words with Retry, searching the
+ * Enter / Shift+Enter, the focus back in the box after Stop, Regenerate and Edit, a model choice remembered, errors in plain words with Retry, searching the
  * threads by title and by what was said, and scrolling that follows the stream unless the reader scrolled up; the same in the
  * single-exchange chat of a gateway without the conversations services. Screenshots in light,
  * dark and at 390 px go to test-output/console/6x-*.png.
@@ -65,6 +65,27 @@ async function answered(page: Page, text: string | RegExp): Promise<void> {
   await page.getByRole('button', { name: 'Send' }).waitFor()
 }
 const LAPTOP_WIDE = { width: 1280, height: 800 }
+
+/** A chat at `viewport` asked for the long story, once its answer has streamed as far as `shown`. */
+async function askForLongStory(viewport: { width: number; height: number }, shown: string) {
+  const chat = await openChat(viewport)
+  await pickModel(chat.page, 'long')
+  await send(chat.page, 'Tell me a long story')
+  const answer = chat.page.locator('[data-role=assistant]').last()
+  await answer.getByText(shown).waitFor({ timeout: 30_000 })
+  return { ...chat, answer }
+}
+
+/** The focused element's accessible label ("Message" is the chat's box), or its tag when it has none. */
+const focused = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName)
+
+/** The next question is typed at once, without clicking the box first. */
+async function typesIntoTheBox(page: Page): Promise<void> {
+  expect(await focused(page)).toBe('Message')
+  await page.keyboard.type('next question')
+  expect(await page.getByLabel('Message', { exact: true }).inputValue()).toBe('next question')
+  await page.getByLabel('Message', { exact: true }).fill('')
+}
 
 describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects it', () => {
   it('renders the answer as Markdown while it streams: heading, list, table, code with its language and a copy button', async () => {
@@ -186,7 +207,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await close()
   }, 90_000)
 
-  it('names a new chat after its first question, so the list tells chats apart', async () => {
+  it('names a new chat after its first question, without its Markdown marks, so the list tells chats apart', async () => {
     const { page, close } = await openChat(LAPTOP_WIDE)
     await pickModel(page, 'mock')
     await send(page, 'How do I rotate the signing keys of the gateway without downtime for the clients?\nDetails follow.')
@@ -194,6 +215,13 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     const title = 'How do I rotate the signing keys of the gateway without…'
     await page.getByRole('heading', { name: title }).waitFor()
     await page.locator(`[data-thread-id="${threadOf(page)}"]`).getByText(title).waitFor()
+
+    // Without the question's Markdown marks: its heading, bold and code ticks, and a code fence line.
+    await page.getByRole('button', { name: 'New chat' }).click()
+    await send(page, '```\n## Why does **`npm ci`** fail in __init__?\nlog below')
+    await page.getByText('log below').last().waitFor({ timeout: 30_000 })
+    await page.getByRole('heading', { name: 'Why does npm ci fail in __init__?', exact: true }).waitFor()
+    await page.locator(`[data-thread-id="${threadOf(page)}"]`).getByText('Why does npm ci fail in __init__?', { exact: true }).waitFor()
     await close()
   }, 60_000)
 
@@ -231,6 +259,27 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     expect((await storedMessages(threadOf(page))).map((m) => m.content)).toEqual(['Are you there?', 'echo: Are you there?'])
     await close()
   }, 90_000)
+
+  it('says under a question the model failed on that it was not answered, once another is asked (also after a reload)', async () => {
+    const { page, close } = await openChat(LAPTOP_WIDE)
+    await pickModel(page, 'broken')
+    await send(page, 'Will this fail?')
+    await page.getByText(/provider failed/i).waitFor({ timeout: 30_000 })
+    await pickModel(page, 'mock')
+    await send(page, 'And this one?')
+    await answered(page, 'echo: And this one?')
+    // The thread holds the failed question, kept, and the next exchange after it.
+    expect((await storedMessages(threadOf(page))).map((m) => m.content)).toEqual(['Will this fail?', 'And this one?', 'echo: And this one?'])
+    const failed = page.locator('[data-role=user]', { hasText: 'Will this fail?' })
+    const next = page.locator('[data-role=user]', { hasText: 'And this one?' })
+    for (const when of ['answered', 'reloaded']) {
+      if (when === 'reloaded') { await page.reload(); await page.getByText('echo: And this one?').waitFor() }
+      await failed.getByText('Not answered.').waitFor()
+      expect(await next.getByText('Not answered.').count(), when).toBe(0)
+    }
+    await screenshot(page, '68-chat-not-answered')
+    await close()
+  }, 60_000)
 
   it('finds a chat by its title or by what was said in it, in the thread list', async () => {
     for (const title of ['Invoice for March', 'Holiday plans', 'invoice reminders']) {
@@ -271,11 +320,7 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
   }, 60_000)
 
   it('follows the stream to the bottom, but not after the reader scrolls up', async () => {
-    const { page, close } = await openChat(PHONE)
-    await pickModel(page, 'long')
-    await send(page, 'Tell me a long story')
-    const answer = page.locator('[data-role=assistant]').last()
-    await answer.getByText('Paragraph 20 ').waitFor({ timeout: 30_000 })
+    const { page, close, answer } = await askForLongStory(PHONE, 'Paragraph 20 ')
     const scroller = page.locator('[data-chat-scroll]')
     const gap = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)
     // Following: the newest line is in view.
@@ -292,6 +337,35 @@ describe.skipIf(skipWithoutChromium)('the chat page, as a ChatGPT user expects i
     await answer.getByText('Paragraph 89').waitFor({ timeout: 30_000 })
     await page.getByRole('button', { name: 'Send' }).waitFor()
     await expect.poll(gap).toBeLessThan(80)
+    await close()
+  }, 90_000)
+
+  // Stop, Regenerate and Save and send are gone once clicked (the answer starts or ends): the focus fell to the page's body, and the next question could not be typed before clicking the box.
+  it('gives the focus back to the box after Stop, Regenerate and Save and send, and to Edit after an edit is cancelled', async () => {
+    const { page, close, answer } = await askForLongStory(LAPTOP_WIDE, 'Paragraph 2 ')
+    await page.getByRole('button', { name: 'Stop' }).click()
+    await answer.getByText('Stopped.').waitFor()
+    await typesIntoTheBox(page)
+
+    await page.getByRole('button', { name: 'Regenerate' }).click()
+    await page.getByRole('button', { name: 'Stop' }).waitFor()
+    expect(await focused(page)).toBe('Message')
+    await answered(page, 'Paragraph 89')
+    await typesIntoTheBox(page)
+
+    const question = page.locator('[data-role=user]').last()
+    await question.hover()
+    await question.getByRole('button', { name: 'Edit', exact: true }).click()
+    // Escape cancels the edit and the focus is back on Edit: Enter opens the editor again.
+    await page.getByLabel('Your question, edited').press('Escape')
+    expect(await focused(page)).toBe('Edit')
+    await page.keyboard.press('Enter')
+    await page.getByLabel('Your question, edited').fill('Tell me a short story')
+    await page.getByRole('button', { name: 'Save and send' }).click()
+    await page.getByRole('button', { name: 'Stop' }).click()
+    await answer.getByText('Stopped.').waitFor()
+    await typesIntoTheBox(page)
+    await screenshot(page, '67-chat-focus-after-stop')
     await close()
   }, 90_000)
 })

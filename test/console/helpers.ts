@@ -210,9 +210,10 @@ export async function startPrefixProxy(prefix: string): Promise<PrefixProxy> {
 /**
  * A console whose one admin signs in with `key` (no issuer), on the mock provider and the embedded
  * store in memory: `services` beside auth and console (a name, or `name: { settings }`), `routes` more route lines, `top` more
- * top-level YAML (e.g. `pricing:`); `vector` loads pgvector (service.rag needs it; it slows the start).
+ * top-level YAML (e.g. `pricing:`); `vector` loads pgvector (service.rag needs it; it slows the start);
+ * `otherKeys` more config keys, each a YAML flow mapping (`{ key: "…", user: sam, role: user }`).
  */
-export function keyAdminConfig(key: string, parts: { services: readonly string[]; routes?: string; top?: string; vector?: boolean }): string {
+export function keyAdminConfig(key: string, parts: { services: readonly string[]; routes?: string; top?: string; vector?: boolean; otherKeys?: readonly string[] }): string {
   return `version: 1
 store: { plugin: embedded, memory: true, vector: ${parts.vector ?? false} }
 ${parts.top ?? ''}providers:
@@ -223,7 +224,7 @@ ${parts.routes ?? ''}auth:
   strategies:
     - plugin: session
     - plugin: api-key
-      keys: [ { key: "${key}", user: admin, role: admin } ]
+      keys: [ { key: "${key}", user: admin, role: admin }${(parts.otherKeys ?? []).map((k) => `, ${k}`).join('')} ]
 services:
 ${['auth', 'console', ...parts.services].map((s) => `  ${s.includes(':') ? s : `${s}: {}`}\n`).join('')}`
 }

@@ -8,6 +8,8 @@ import OpenAI from 'openai'
 import { zodTextFormat } from 'openai/helpers/zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { Tokenizer } from '../../plugin-api/index.ts'
+import { capability } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { openAIUpstreamHandler, startConversations, type ConversationsFixture } from './helpers.ts'
@@ -205,6 +207,28 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     } finally {
       f.upstream.handle(openAIUpstreamHandler())
     }
+  })
+
+  it('offers the model only the tools tool_choice allowed_tools lists, as it likes (auto) or at least one (required), and echoes the choice', async () => {
+    const clock = { type: 'function' as const, name: 'get_time', description: 'Time in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false }, strict: true }
+    const required = { type: 'allowed_tools' as const, mode: 'required' as const, tools: [{ type: 'function', name: 'get_time' }] }
+    const response = await alice.responses.create({ model: 'chat-a', input: 'what now?', tools: [WEATHER, clock], tool_choice: required })
+    expectOpenAISchema('Response', response)
+    expect(response.tool_choice).toEqual(required)
+    expect(response.tools.map((t) => (t as { name: string }).name)).toEqual(['get_weather', 'get_time'])
+    let sent = f.upstreamChats().at(-1)!.body
+    expect(sent.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['get_time'])
+    expect(sent.tool_choice).toBe('required')
+    await alice.responses.create({ model: 'chat-a', input: 'what now?', tools: [WEATHER, clock], tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'get_weather' }] } })
+    sent = f.upstreamChats().at(-1)!.body
+    expect(sent.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['get_weather'])
+    expect(sent.tool_choice).toBe('auto')
+    // A tool it lists that `tools` does not have, or no mode, is a 400 naming it (as a function tool_choice is).
+    const unknown = await alice.responses.create({ model: 'chat-a', input: 'x', tools: [WEATHER], tool_choice: { ...required, tools: [{ type: 'function', name: 'get_time' }] } }).catch((e: unknown) => e)
+    expect(unknown).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(unknown).toMatchObject({ param: 'tool_choice.tools[0].name', code: 'invalid_tool_choice' })
+    const noMode = await alice.responses.create({ model: 'chat-a', input: 'x', tools: [WEATHER], tool_choice: { type: 'allowed_tools', tools: [{ type: 'function', name: 'get_weather' }] } as unknown as typeof required }).catch((e: unknown) => e)
+    expect(noMode).toMatchObject({ status: 400, param: 'tool_choice.mode' })
   })
 
   it('chains with previous_response_id without carrying the earlier instructions', async () => {
@@ -437,6 +461,22 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     await expect(alice.conversations.retrieve(conversation.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
   })
 
+  it('refuses a misspelt field of a conversation create, update or items create with a 400 naming it, as a response create does', async () => {
+    const conversation = await alice.conversations.create({ metadata: { topic: 'x' } })
+    const attempts = [
+      () => alice.conversations.create({ metdata: { topic: 'y' } } as OpenAI.Conversations.ConversationCreateParams),
+      () => alice.conversations.update(conversation.id, { metadata: { topic: 'y' }, title: 'y' } as OpenAI.Conversations.ConversationUpdateParams),
+      () => alice.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: 'x' }], itemz: [] } as OpenAI.Conversations.ItemCreateParams),
+    ]
+    for (const [i, param] of ['metdata', 'title', 'itemz'].entries()) {
+      const err = await attempts[i]!().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(err).toMatchObject({ param, code: 'unknown_parameter' })
+    }
+    expect(await alice.conversations.retrieve(conversation.id)).toMatchObject({ metadata: { topic: 'x' } })
+    expect((await alice.conversations.items.list(conversation.id)).data).toEqual([])
+  })
+
   it('continues a response made in a conversation with previous_response_id from all it saw: the conversation up to it, not what came after', async () => {
     const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'my name is Ada' }] })
     const first = await alice.responses.create({ model: 'chat-a', conversation: conversation.id, input: 'remember it' })
@@ -448,6 +488,42 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     expect(sent()).toEqual(['my name is Ada', 'remember it', 'reply to: remember it', 'what is my name?', 'reply to: what is my name?', 'and again?'])
     // The branch is not the conversation's: it stays as it was.
     expect((await alice.conversations.items.list(conversation.id)).data).toHaveLength(5)
+  })
+
+  it('counts the input tokens a create would send with responses.inputTokens.count: the history it continues, instructions, input and tools', async () => {
+    const tokenizer = capability(f.gw, Tokenizer)
+    const first = await alice.responses.create({ model: 'chat-a', input: 'my name is Ada and I collect old maps of the northern coast' })
+    const fields = { model: 'chat-a', instructions: 'Answer in one short sentence.', input: 'what do I collect?', previous_response_id: first.id, tools: [WEATHER] }
+    const counted = await alice.responses.inputTokens.count(fields)
+    expectOpenAISchema('TokenCountsResource', counted)
+    // The count is the prompt the create then sends upstream, as the gateway's tokenizer counts it.
+    await alice.responses.create(fields)
+    const sent = f.upstreamChats().at(-1)!.body
+    expect(counted).toEqual({ object: 'response.input_tokens', input_tokens: await tokenizer.countChat({ model: sent.model, messages: sent.messages, tools: sent.tools }) })
+    // Each part counts: without the history, the instructions or the tools it is less.
+    const alone = await alice.responses.inputTokens.count({ model: 'chat-a', input: 'what do I collect?' })
+    expect(alone.input_tokens).toBeGreaterThan(0)
+    expect(alone.input_tokens).toBeLessThan((await alice.responses.inputTokens.count({ ...fields, previous_response_id: undefined })).input_tokens)
+    expect((await alice.responses.inputTokens.count({ ...fields, tools: undefined })).input_tokens).toBeLessThan(counted.input_tokens)
+    const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'my name is Ada and I collect old maps of the northern coast' }] })
+    expect((await alice.responses.inputTokens.count({ model: 'chat-a', conversation: conversation.id, input: 'what do I collect?' })).input_tokens).toBeGreaterThan(alone.input_tokens)
+
+    // Checked as a create is checked.
+    const noRoute = await alice.responses.inputTokens.count({ model: 'no-such-model', input: 'x' }).catch((e: unknown) => e)
+    expect(noRoute).toBeInstanceOf(OpenAI.NotFoundError)
+    expect(noRoute).toMatchObject({ param: 'model', code: 'model_not_found' })
+    const noResponse = await alice.responses.inputTokens.count({ model: 'chat-a', previous_response_id: 'resp_0123456789abcdef0123456789abcdef', input: 'x' }).catch((e: unknown) => e)
+    expect(noResponse).toMatchObject({ status: 404, param: 'previous_response_id' })
+    const unknown = await alice.responses.inputTokens.count({ model: 'chat-a', input: 'x', max_output_tokens: 20 } as OpenAI.Responses.InputTokenCountParams).catch((e: unknown) => e)
+    expect(unknown).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(unknown).toMatchObject({ param: 'max_output_tokens', code: 'unknown_parameter' })
+  })
+
+  it('refuses responses.compact with a 400 saying it is not offered, not a 405 that says to use GET', async () => {
+    const compact = await alice.responses.compact({ model: 'chat-a', input: 'x' }).catch((e: unknown) => e)
+    expect(compact).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(compact).toMatchObject({ status: 400, code: 'unsupported_endpoint' })
+    expect((compact as Error).message).toContain('previous_response_id')
   })
 
   it('answers errors as the SDK\'s typed errors, naming the param', async () => {

@@ -82,6 +82,20 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
     expect(none.hasNextPage()).toBe(false)
   })
 
+  it('refuses an `after` cursor that names no file the caller can list (deleted since, another\'s) with a 400 naming `after`, not an empty page that reads as the end', async () => {
+    const bob = client(BOB)
+    const older = await bob.files.create({ file: await toFile(Buffer.from('older'), 'older.txt'), purpose: 'user_data' })
+    const cursor = await bob.files.create({ file: await toFile(Buffer.from('cursor'), 'cursor.txt'), purpose: 'user_data' })
+    expect((await bob.files.list({ after: cursor.id, limit: 100 })).data.map((f) => f.id)).toContain(older.id)
+    await bob.files.delete(cursor.id)
+    const gone = await bob.files.list({ after: cursor.id }).catch((e: unknown) => e)
+    expect(gone).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(gone).toMatchObject({ status: 400, param: 'after', code: 'invalid_value' })
+    const others = (await client(CAROL).files.create({ file: await toFile(Buffer.from('hers'), 'hers.txt'), purpose: 'user_data' })).id
+    await expect(bob.files.list({ after: others })).rejects.toMatchObject({ status: 400, param: 'after' })
+    await expect(bob.files.list({ after: 'file-000000000000000000000000' })).rejects.toMatchObject({ status: 400, param: 'after' })
+  })
+
   it('lists up to 10,000 files a page by default, as OpenAI\'s files.list does (has_more past the limit asked)', async () => {
     const carol = client(CAROL)
     const ids: string[] = []

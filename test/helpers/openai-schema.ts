@@ -19,12 +19,13 @@ ajv.addSchema({ $id: 'openai', $defs: defs })
 
 type SchemaName =
   | 'CreateChatCompletionResponse' | 'CreateChatCompletionStreamResponse' | 'CreateEmbeddingResponse' | 'ListModelsResponse' | 'Model' | 'ErrorResponse'
-  | 'Response' | 'ResponseStreamEvent' | 'ResponseItemList' | 'ConversationResource' | 'ConversationItem' | 'ConversationItemList' | 'DeletedConversationResource'
+  | 'Response' | 'ResponseStreamEvent' | 'ResponseItemList' | 'TokenCountsResource' | 'ConversationResource' | 'ConversationItem' | 'ConversationItemList' | 'DeletedConversationResource'
   | 'OpenAIFile' | 'ListFilesResponse' | 'DeleteFileResponse' | 'FineTuningJob' | 'ListPaginatedFineTuningJobsResponse' | 'FineTuningJobEvent'
   | 'ListFineTuningJobEventsResponse' | 'FineTuningJobCheckpoint' | 'ListFineTuningJobCheckpointsResponse'
   | 'VectorStoreObject' | 'ListVectorStoresResponse' | 'DeleteVectorStoreResponse' | 'VectorStoreFileObject' | 'ListVectorStoreFilesResponse'
   | 'DeleteVectorStoreFileResponse' | 'VectorStoreFileBatchObject' | 'VectorStoreSearchResultsPage' | 'VectorStoreFileContentResponse'
   | 'Batch' | 'ListBatchesResponse' | 'CreateModerationResponse' | 'CreateCompletionResponse' | 'ImagesResponse' | 'DeleteModelResponse'
+  | 'Upload' | 'UploadPart'
 
 /** Assert that `value` conforms to OpenAI's schema `name`; the failure lists every violation. */
 export function expectOpenAISchema(name: SchemaName, value: unknown): void {

@@ -1,7 +1,7 @@
 /**
  * The audit trail of the resources users manage: assistants created, changed and deleted, chat
  * threads started, renamed and deleted, and files uploaded and deleted (through /api/v1/files and
- * OpenAI's /v1/files) or deleted by the expiry sweep (actor `system`), each an entry naming who
+ * OpenAI's /v1/files and /v1/uploads) or deleted by the expiry sweep (actor `system`), each an entry naming who
  * did it, to what (by id and name), what changed and the request id; never an assistant's
  * instructions, what was said in a thread, or a file's bytes.
  */
@@ -80,6 +80,20 @@ describe('the audit trail of assistants and files', () => {
     // Who deleted it: the lead one, the admin the other.
     expect((await audit(`target_id=${managed.id}&action=file.delete`))[0]).toMatchObject({ actor: { role: 'department_admin' }, request_id: deletedManaged.headers.get('x-request-id') })
     expect((await audit(`target_id=${openai.id}&action=file.delete`))[0]).toMatchObject({ actor: { role: 'admin' } })
+  })
+
+  it('records a file made by completing an upload (/v1/uploads) as an upload by its creator, with the complete\'s request id', async () => {
+    const client = new OpenAI({ apiKey: LEAD_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const upload = await client.uploads.create({ purpose: 'user_data', filename: 'parts.txt', bytes: 24, mime_type: 'text/plain' })
+    const a = await client.uploads.parts.create(upload.id, { data: new File(['FILE-CONTENT'], 'a') })
+    const b = await client.uploads.parts.create(upload.id, { data: new File(['-NOT-AUDITED'], 'b') })
+    const { data: done, response } = await client.uploads.complete(upload.id, { part_ids: [a.id, b.id] }).withResponse()
+    const entries = await audit(`target_id=${done.file!.id}`)
+    const me = await lead()
+    expect(entries).toHaveLength(1)
+    expect(entries[0]).toMatchObject({ action: 'file.upload', actor: { user_id: me.user_id }, target: { type: 'file', id: done.file!.id }, department: 'research', request_id: response.headers.get('x-request-id') })
+    expect(entries[0].details).toEqual({ filename: 'parts.txt', purpose: 'user_data', bytes: 24, owner: me.user_id })
+    expect(JSON.stringify(entries)).not.toContain('FILE-CONTENT')
   })
 
   it('records a file the expiry sweep deleted, by the system, with when it expired', async () => {

@@ -87,6 +87,15 @@ describe('gateway schema', () => {
     const schema = JSON.parse((await runCli(['schema', '--config', file])).stdout)
     expect(schema.$defs.providerPlugin.properties.plugin.enum).toContain('acme')
   })
+
+  it('takes a config whose secrets are not set (CI writes the editor schema without them)', async () => {
+    const file = path.join(dir, 'third-secrets.yaml')
+    await writeFile(file, `version: 1\nplugins: [ ${path.resolve('test/fixtures/plugins/acme')} ]\nproviders:\n  up: { plugin: openai, api_key: "\${GW_TEST_UNSET_KEY}" }\n`)
+    const res = await runCli(['schema', '--config', file], { GW_TEST_UNSET_KEY: '' })
+    expect(res.stderr).toBe('')
+    expect(res.code).toBe(0)
+    expect(JSON.parse(res.stdout).$defs.providerPlugin.properties.plugin.enum).toContain('acme')
+  })
 })
 
 describe('gateway start', () => {
@@ -173,6 +182,6 @@ describe('gateway start --workers', () => {
     await writeFile(file, GOOD + 'store: { plugin: embedded, memory: true }\n')
     const res = await runCli(['start', '--config', file, '--port', '0', '--workers', '2'])
     expect(res.code).toBe(1)
-    expect(res.stderr).toContain('the embedded store belongs to one process')
+    expect(res.stderr.trim()).toBe(`${file}:7:18 store.plugin: the embedded store belongs to one process; with --workers use store: { plugin: postgres, url: "\${DATABASE_URL}" }`)
   })
 })

@@ -77,20 +77,31 @@ routes:
     expect(found).toEqual([`gw.yaml:3:25 providers.mock.latncy_ms: unknown key 'latncy_ms' (did you mean 'latency_ms'?)`])
   })
 
-  it('names an unknown plugin and lists the known ones', async () => {
+  it('names an unknown plugin, suggests the near miss and lists the known ones', async () => {
     const found = await issues(BASE.replace('{ plugin: mock }', '{ plugin: mokc }'))
-    expect(found[0]).toMatch(/^gw\.yaml:3:19 providers\.mock\.plugin: unknown provider plugin 'mokc'; known: .*mock/)
+    expect(found[0]).toMatch(/^gw\.yaml:3:19 providers\.mock\.plugin: unknown provider plugin 'mokc' \(did you mean 'mock'\?\); known: .*mock/)
+    // A route's target that names a provider not under providers: likewise.
+    const target = await issues(BASE.replace('{ provider: mock }', '{ provider: mokc }'))
+    expect(target).toEqual([`gw.yaml:6:28 routes[0].targets[0].provider: no provider named 'mokc' (did you mean 'mock'?) under providers: (have: mock)`])
   })
 
   it('reports YAML syntax errors with their line', async () => {
     const found = await issues('version: 1\nroutes:\n  - model: [unclosed\n')
     expect(found).toHaveLength(1)
     expect(found[0]).toMatch(/^gw\.yaml:\d+:\d+ \(root\): YAML syntax: /)
+    // Two documents (a pasted manifest's ---): said in the file's terms, not the YAML library's ("use YAML.parseAllDocuments()").
+    expect(await issues(`${BASE}---\n${BASE}`)).toEqual([`gw.yaml:7:1 (root): YAML syntax: Source contains multiple documents: a config is one document (the --- line here starts a second one)`])
   })
 
   it('rejects a duplicate key', async () => {
     const found = await issues('version: 1\nversion: 1\n')
     expect(found[0]).toMatch(/^gw\.yaml:2:1 \(root\): YAML syntax: .*[Uu]nique/)
+  })
+
+  it('says what a value that fails its pattern should look like, from its description', async () => {
+    expect(await issues(BASE.replace('version: 1', 'version: 1\nserver: { body_limit: 10 megabytes }'))).toEqual([
+      'gw.yaml:2:23 server.body_limit: must match pattern "^[0-9]+(\\.[0-9]+)?\\s*(b|kb|mb|gb)?$" (Largest request body, e.g. 10mb.)',
+    ])
   })
 
   it('requires version 1', async () => {
@@ -101,6 +112,11 @@ routes:
   it('rejects a route that can never match because an earlier one without conditions takes its name', async () => {
     const text = BASE + `  - model: mock\n    targets: [ { provider: mock } ]\n`
     expect(await issues(text)).toEqual([`gw.yaml:7:12 routes[1].model: unreachable: routes[0] already answers 'mock' unconditionally`])
+    // A name a route lists twice (model and alias, or an alias again) is said as such, not as another route's.
+    expect(await issues(BASE.replace('- model: mock', '- model: mock\n    aliases: [m2, mock, m2]'))).toEqual([
+      `gw.yaml:6:19 routes[0].aliases[1]: 'mock' is already one of this route's names: remove it here`,
+      `gw.yaml:6:25 routes[0].aliases[2]: 'm2' is already one of this route's names: remove it here`,
+    ])
     // With a condition on the first, the second is its fallback: fine.
     const conditional = BASE.replace('targets: [ { provider: mock } ]', 'when: { roles: [admin] }\n    targets: [ { provider: mock } ]') + `  - model: mock\n    targets: [ { provider: mock } ]\n`
     await load(conditional)
@@ -142,22 +158,31 @@ describe('environment interpolation', () => {
     expect(found).toEqual(['gw.yaml:2:17 server.port: must be integer'])
   })
 
-  it('names a missing variable that has no default, at its line', async () => {
+  it('names a missing variable that has no default, at its line, with what to do: set it, or for a provider optional: true', async () => {
     const text = BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "${SECRET_REPLY}" }')
     expect(await issues(text)).toEqual([
-      'gw.yaml:3:32 providers.mock.reply: environment variable SECRET_REPLY is not set (write ${SECRET_REPLY:-default} to give a default)',
+      'gw.yaml:3:32 providers.mock.reply: environment variable SECRET_REPLY is not set (set it, or mark providers.mock `optional: true` to leave it out while it is unset)',
+    ])
+    // A provider's key is never given a default in the file: the hint for it is `optional: true`; elsewhere a default is.
+    expect(await issues(`version: 1\nserver: { port: "\${GW_PORT_UNSET}" }\n`)).toEqual([
+      'gw.yaml:2:17 server.port: environment variable GW_PORT_UNSET is not set (set it, or write ${GW_PORT_UNSET:-default} to give a default)',
     ])
   })
 
   it('refuses a malformed reference at its line, set or not, optional provider or not, instead of using its text as the value', async () => {
     const at = (value: string) => BASE.replace('{ plugin: mock }', `{ plugin: mock, reply: "${value}" }`)
-    for (const [written, shown] of [['${KEY }', '${KEY }'], ['${KEY:fallback}', '${KEY:fallback}'], ['${KEY-fallback}', '${KEY-fallback}'], ['x ${} y', '${}'], ['os.environ/KEY', 'os.environ/KEY']]) {
+    for (const [written, shown] of [['${KEY }', '${KEY }'], ['${KEY:fallback}', '${KEY:fallback}'], ['${KEY-fallback}', '${KEY-fallback}'], ['x ${} y', '${}'], ['os.environ/KEY', 'os.environ/KEY'], ['$KEY', '$KEY']]) {
       const found = await issues(at(written), { KEY: 'secret' })
       expect(found, written).toEqual([`gw.yaml:3:32 providers.mock.reply: '${shown}' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
     }
     // An optional provider is left out when its variable is unset; a malformed reference is still an error.
     const optional = `version: 1\nproviders:\n  mock: { plugin: mock }\n  up: { plugin: openai, api_key: "\${OPENAI_KEY }", optional: true }\nroutes:\n  - model: mock\n    targets: [ { provider: mock } ]\n`
     expect(await issues(optional)).toEqual([`gw.yaml:4:34 providers.up.api_key: '\${OPENAI_KEY }' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
+    // A key pasted inside the braces is not echoed whole (the message reaches /health, the logs and CI): its start locates it.
+    const pasted = await issues(at('${sk-proj-0123456789abcdefghijklmnopqrstuvwxyz}'))
+    expect(pasted).toEqual([`gw.yaml:3:32 providers.mock.reply: '\${sk-proj-01…' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
+    // A whole value `$KEY` (shell style, as compose files write it) would be the API key `$KEY`: refused, unquoted too.
+    expect(await issues(BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: $KEY }'), { KEY: 'secret' })).toEqual([`gw.yaml:3:32 providers.mock.reply: '$KEY' is not a variable reference: write \${NAME} or \${NAME:-default} (NAME of letters, digits and _)`])
     // Well-formed references around it are untouched, and a $ alone is text.
     const { loaded } = await load(BASE.replace('{ plugin: mock }', '{ plugin: mock, reply: "p$ss ${A}-${B:-b}" }'), { A: 'a' })
     expect(loaded.config.providers?.mock.reply).toBe('p$ss a-b')
@@ -190,7 +215,8 @@ describe('third-party plugins', () => {
     expect(found).toHaveLength(3)
     expect(found[0]).toMatch(/^gw\.yaml:3:5 plugins\[0\]: cannot load plugin '\.\/test\/fixtures\/plugins\/broken': .*must export default a plugin manifest/)
     expect(found[1]).toMatch(/^gw\.yaml:4:5 plugins\[1\]: cannot load plugin '\.\/no\/such\/folder': no such file or folder/)
-    expect(found[2]).toMatch(/^gw\.yaml:5:5 plugins\[2\]: cannot load plugin 'no-such-package-xyz'/)
+    // One line (CI reads a problem a line), saying where a package is looked for: not node's require stack.
+    expect(found[2]).toBe(`gw.yaml:5:5 plugins[2]: cannot load plugin 'no-such-package-xyz': Cannot find module 'no-such-package-xyz' (a package is looked for from the config's folder, ${process.cwd()}, then beside the gateway: npm install it, or give its path)`)
   })
 })
 
@@ -265,7 +291,7 @@ routes:
 
   it('without `optional`, a missing variable is still an error', async () => {
     expect(await issues(text.replace(', optional: true', ''), {})).toEqual([
-      'gw.yaml:4:36 providers.paid.api_key: environment variable PAID_KEY is not set (write ${PAID_KEY:-default} to give a default)',
+      'gw.yaml:4:36 providers.paid.api_key: environment variable PAID_KEY is not set (set it, or mark providers.paid `optional: true` to leave it out while it is unset)',
     ])
   })
 

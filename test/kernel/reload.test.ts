@@ -4,6 +4,8 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startTestGateway, postJson, type RunningGateway } from '../helpers/gateway.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { capturingLogger } from '../helpers/logs.ts'
+import { startGateway } from '../../core/gateway.ts'
 
 const ACME = path.resolve('test/fixtures/plugins/acme')
 const lifecycle = () => (globalThis as unknown as { __acmeLifecycle: { setups: string[]; disposals: string[] } }).__acmeLifecycle
@@ -105,14 +107,20 @@ describe('hot reload', () => {
     expect((await metrics()).filter((l) => l.startsWith('gateway_config_info'))).toHaveLength(1)
   })
 
-  it('clears the error when a bad edit is undone, the file back to the config being served', async () => {
+  it('clears the error when a bad edit is undone, the file back to the config being served, and logs that it did', async () => {
     await writeFile(file, config(['mock']))
-    gw = await startTestGateway({ file }, { watch: true })
+    const { logger, lines } = capturingLogger('info')
+    gw = await startGateway({ source: { file }, port: 0, host: '127.0.0.1', logger, watch: true, debounceMs: 50 })
     await writeFile(file, config(['mock']).replace('version: 1', 'version: 2'))
     await waitFor(async () => (await health(gw!)).config.last_error !== null, 2000)
     await writeFile(file, config(['mock']))
     const { value } = await waitFor(async () => { const h = await health(gw!); return h.config.last_error === null ? h : undefined }, 2000)
     expect(value!.status).toBe('ok')
+    // The log's last word on the config is not the refusal: an operator reading it sees the error cleared.
+    const said = lines.filter((l) => /^config /.test(l.msg)).map((l) => l.msg)
+    expect(said.at(-2)).toBe('config reload rejected; the previous config keeps serving')
+    expect(said.at(-1)).toBe('config file back to the config serving: the last reload error is cleared')
+    expect(lines.find((l) => l.msg === said.at(-1))?.version).toBe(value!.config.version)
   })
 
   it('rejects a reload whose plugin fails in setup, naming the plugin, and keeps serving', async () => {
@@ -143,6 +151,20 @@ describe('hot reload', () => {
     const failed = gw.controller.reloadCounts.failed
     await new Promise((r) => setTimeout(r, 2500))
     expect(gw.controller.reloadCounts.failed).toBe(failed)
+  })
+
+  it('refuses a deleted config file once, not at every poll (one log line, one failed reload), and applies the file when it is back', async () => {
+    await writeFile(file, config(['mock']))
+    gw = await startTestGateway({ file }, { watch: true, pollMs: 100 })
+    await rm(file)
+    await waitFor(async () => /cannot read config: file not found/.test((await health(gw!)).config.last_error?.message ?? ''), 2000)
+    const failed = gw.controller.reloadCounts.failed
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(gw.controller.reloadCounts.failed).toBe(failed)
+    expect((await chat(gw, 'mock')).status).toBe(200)
+    await writeFile(file, config(['mock', 'back']))
+    await waitFor(async () => (await chat(gw!, 'back')).status === 200, 2000)
+    expect((await health(gw)).config.last_error).toBeNull()
   })
 
   it('fails the start, not the process, when a plugin throws in setup', async () => {

@@ -9,7 +9,7 @@ import OpenAI from 'openai'
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, sendSse, startUpstream, type MockUpstream } from '../helpers/upstream.ts'
-import { MODEL, message, sendMessage, sendStream, streamEvents, text } from '../providers/anthropic/anthropic-upstream.ts'
+import { MODEL, message, sendError, sendMessage, sendStream, streamEvents, text } from '../providers/anthropic/anthropic-upstream.ts'
 import { WEATHER_TOOL, parseEvents, upstreamProviders } from './helpers.ts'
 
 const ADMIN_KEY = 'sk-gw-claude-admin-0123456789'
@@ -256,6 +256,19 @@ limits:
       const notJson = await fetch(`${gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_KEY }, body: '{"model":' })
       expect(notJson.status).toBe(400)
       expect(await notJson.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } })
+    })
+
+    it('529: Anthropic overloaded on a passed-through route is OverloadedError, as from Anthropic; an OpenAI client of the route gets 503', async () => {
+      anthropic.handle((_req, res) => sendError(res, 529, 'overloaded_error', 'Overloaded'))
+      const err = await client.messages.create(params('claude')).catch((e) => e)
+      expect(err).toBeInstanceOf(Anthropic.OverloadedError)
+      expect([err.status, err.type, err.apiMessage]).toEqual([529, 'overloaded_error', 'claude: Overloaded'])
+      const streamed = await client.messages.stream(params('claude')).finalMessage().catch((e) => e)
+      expect(streamed).toBeInstanceOf(Anthropic.OverloadedError)
+      const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: ADMIN_KEY, maxRetries: 0 })
+      const viaOpenAI = await openai.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e)
+      expect(viaOpenAI).toBeInstanceOf(OpenAI.InternalServerError)
+      expect(viaOpenAI.status).toBe(503)
     })
 
     it('the SDK reads the gateway\'s request id from request-id, on answers and on errors (in the body too)', async () => {

@@ -66,7 +66,38 @@ describe('gateway validate', () => {
     expect(ok.stdout).toMatch(/ci-ok\.yaml: ok/)
   })
 
-  it('refuses a route that never answers: a name an earlier glob route takes, or a flag features: does not list (a typo), each at its line', async () => {
+  it('warns of a secret written in the file (a provider key, a config key, a default, a URL\'s password) at its line, not of one read from ${VAR}; the exit code is unchanged', async () => {
+    const text = `version: 1
+providers:
+  env: { plugin: openai, api_key: "\${C17_SET_KEY}" }
+  lit: { plugin: openai, api_key: sk-written-here }
+  dflt: { plugin: openai, api_key: "\${C17_UNSET_KEY_A:-sk-default-here}" }
+routes:
+  - model: chat
+    targets: [ { provider: env } ]
+store: { plugin: postgres, url: "postgres://gw:pw-written-here@db:5432/gw" }
+telemetry:
+  otel: { endpoint: "http://127.0.0.1:4318/v1/traces", headers: { authorization: "Bearer \${C17_SET_KEY}" } }
+auth:
+  strategies:
+    - plugin: api-key
+      keys: [ { key: "0123456789abcdef-written", user: admin, role: admin } ]
+`
+    const file = write('secrets.yaml', text)
+    const { code, stdout } = await runCli(['validate', file], { C17_SET_KEY: 'sk-from-the-environment' })
+    expect(code).toBe(0)
+    const warning = (at: string, what = 'a secret') => `${file}:${at}: ${what} written in the file (reviewed, and kept in git): keep it in the environment and write "\${NAME}" here (warning)`
+    expect(stdout.trim().split('\n')).toEqual([
+      warning('4:35 providers.lit.api_key'),
+      warning('5:36 providers.dflt.api_key'),
+      warning('9:33 store.url', 'a URL with its password'),
+      warning('15:22 auth.strategies[0].keys[0].key'),
+      `${file}: ok`,
+    ])
+    expect(stdout).not.toContain('sk-from-the-environment')
+  })
+
+  it('refuses a route that never answers: a name an earlier glob route takes, or an earlier route with the same when: conditions, or a flag features: does not list (a typo), each at its line', async () => {
     const text = `version: 1
 providers: { m: { plugin: mock } }
 routes:
@@ -74,6 +105,8 @@ routes:
   - { model: gpt-4o, aliases: [ "gpt-4*", local ], targets: [ { provider: m, model: local-4o } ] }
   - { model: beta, when: { feature: betta }, targets: [ { provider: m } ] }
   - { model: "gpt-*", when: { departments: [research] }, targets: [ { provider: m } ] }
+  - { model: mini, when: { roles: [admin] }, targets: [ { provider: m } ] }
+  - { model: mini, aliases: [ tiny ], when: { roles: [admin] }, targets: [ { provider: m, model: other } ] }
 features: { beta: true }
 `
     const { code, stdout } = await runCli(['validate', write('dead-routes.yaml', text)])
@@ -82,6 +115,8 @@ features: { beta: true }
       expect.stringMatching(/\/dead-routes\.yaml:5:\d+ routes\[1\]\.model: unreachable: routes\[0\] \('gpt-\*'\) already answers 'gpt-4o' unconditionally; the first match wins, so put this route above it$/),
       expect.stringMatching(/\/dead-routes\.yaml:5:\d+ routes\[1\]\.aliases\[0\]: unreachable: routes\[0\] \('gpt-\*'\) already answers 'gpt-4\*'/),
       expect.stringMatching(/\/dead-routes\.yaml:6:\d+ routes\[2\]\.when\.feature: no flag 'betta' under features: \(have: beta\); a route behind an unlisted flag is never served/),
+      // A route pasted with the same when: as an earlier one for its name is never reached either.
+      expect.stringMatching(/\/dead-routes\.yaml:9:\d+ routes\[5\]\.model: unreachable: routes\[4\] already answers 'mini' under the same when: conditions; the first match wins/),
       // The same glob again is the kernel's to say, once.
       expect.stringMatching(/\/dead-routes\.yaml:7:\d+ routes\[3\]\.model: unreachable: routes\[0\] already answers 'gpt-\*' unconditionally$/),
     ])

@@ -9,8 +9,9 @@ describe('gateway worker', () => {
   it('refuses the in-process queue and the embedded store, naming the settings to use', async () => {
     const { code, stderr } = await runCli(['worker', '--config', 'gateway.yaml'])
     expect(code).toBe(1)
-    expect(stderr).toMatch(/queue\.memory lives inside one process.*plugin: rabbitmq/)
-    expect(stderr).toMatch(/embedded store belongs to one process.*plugin: postgres/)
+    // Each at its line, as validate says a problem (the shipped gateway.yaml: its queue and store plugins).
+    expect(stderr).toMatch(/gateway\.yaml:19:11 queue\.plugin: queue\.memory lives inside one process.*plugin: rabbitmq/)
+    expect(stderr).toMatch(/gateway\.yaml:13:11 store\.plugin: the embedded store belongs to one process: use store: \{ plugin: postgres/)
   })
 
   it('refuses a --metrics-port that is not a port, naming it', async () => {
@@ -25,6 +26,6 @@ describe('gateway worker', () => {
     await writeFile(file, 'version: 1\nproviders: { mock: { plugin: mock } }\nroutes: [ { model: m, targets: [ { provider: mock } ] } ]\n')
     const { code, stderr } = await runCli(['worker', '--config', file])
     expect(code).toBe(1)
-    expect(stderr).toMatch(/no `queue:` is configured/)
+    expect(stderr).toMatch(/g\.yaml:1:1 \(root\): no `queue:` is configured/)
   })
 })

@@ -105,6 +105,13 @@ describe('/v1/vector_stores with the openai SDK', () => {
   it('refuses an unknown store and an unknown file, storing nothing', async () => {
     await expect(alice.vectorStores.retrieve('9d5ed678-fe57-4cca-b9a2-0e6c1f8f0a11')).rejects.toBeInstanceOf(NotFoundError)
     await expect(alice.vectorStores.search('no-such-store', { query: 'x' })).rejects.toBeInstanceOf(NotFoundError)
+    // In the SDK's words: a vector store, not the management API's collection.
+    const reads = [() => alice.vectorStores.retrieve('vs_nope'), () => alice.vectorStores.files.list('vs_nope'), () => alice.vectorStores.fileBatches.retrieve('vsfb_x', { vector_store_id: 'vs_nope' })]
+    for (const read of reads) {
+      const err = await read().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(NotFoundError)
+      expect(err).toMatchObject({ code: 'vector_store_not_found', param: 'id', message: "404 No vector store with id 'vs_nope'." })
+    }
     const store = await alice.vectorStores.create({ name: 'Strict' })
     const missing = alice.vectorStores.files.create(store.id, { file_id: 'file-000000000000000000000000' })
     await expect(missing).rejects.toBeInstanceOf(NotFoundError)
@@ -451,7 +458,10 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect(done.map((e) => e.item)).toEqual(final.output)
     expect(new Set(events.filter((e) => e.type === 'response.output_text.delta').map((e) => (e as OpenAI.Responses.ResponseTextDeltaEvent).output_index))).toEqual(new Set([1]))
     // Another department's user gets nothing from a store they cannot see.
-    await expect(carol.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })).rejects.toBeInstanceOf(NotFoundError)
+    // Another department's store is no vector store to carol, named where her request named it.
+    const hidden = await carol.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] }).catch((e: unknown) => e)
+    expect(hidden).toBeInstanceOf(NotFoundError)
+    expect(hidden).toMatchObject({ code: 'vector_store_not_found', param: 'tools.vector_store_ids', message: `404 No vector store with id '${store.id}'.` })
   })
 
   it('streams a file_search answer with its file_search_call item first, at the output_index the final response gives it', async () => {

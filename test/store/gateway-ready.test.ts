@@ -128,6 +128,15 @@ describe.runIf(POSTGRES_ENABLED)('a gateway on PostgreSQL', () => {
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 
+  it('says nothing of a connection string without its postgres:// (user:password@host/db): not its password', async () => {
+    const port = await freePort()
+    const err = await startTestGateway(
+      `version: 1\nstore: { plugin: postgres, url: "gateway:hunter2@127.0.0.1:${port}/app", connect_timeout_ms: 1000 }\n${ROUTES}`,
+    ).then(() => undefined, (e: Error) => e)
+    expect(err!.message).toContain('cannot use PostgreSQL at the configured database')
+    expect(err!.message).not.toContain('hunter2')
+  })
+
   it('refuses a schema name that is not a plain lower-case identifier', async () => {
     await expect(startTestGateway(`version: 1\nstore: { plugin: postgres, url: "${DATABASE_URL}", schema: "x; DROP TABLE users" }\n${ROUTES}`))
       .rejects.toThrow(/schema/)

@@ -331,6 +331,30 @@ features: { custom_models: false }
     expect(done.error?.message).toMatch(/refused/)
   })
 
+  it('refuses an `after` cursor that names nothing of the list (a job, an event, a checkpoint) with a 400 naming `after`, not an empty page or the first page again', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const job = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'cursors' })
+    const other = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'slow' })
+    await waitFor(job.id, (s) => s === 'succeeded')
+    const refused = async (page: Promise<unknown>) => {
+      const err = await page.catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(err).toMatchObject({ status: 400, param: 'after', code: 'invalid_value' })
+    }
+    // Known cursors page on.
+    expect((await client.fineTuning.jobs.list({ after: other.id })).data.map((j) => j.id)).toContain(job.id)
+    const firstEvent = (await client.fineTuning.jobs.listEvents(job.id, { limit: 1 })).data[0]!
+    expect((await client.fineTuning.jobs.listEvents(job.id, { after: firstEvent.id, limit: 100 })).data.map((e) => e.id)).not.toContain(firstEvent.id)
+    const [newest, older] = (await client.fineTuning.jobs.checkpoints.list(job.id)).data
+    expect((await client.fineTuning.jobs.checkpoints.list(job.id, { after: newest!.id })).data.map((c) => c.id)).toEqual([older!.id])
+    // Unknown ones, or another job's, are refused.
+    await refused(client.fineTuning.jobs.list({ after: 'ftjob-0123456789abcdef01234567' }))
+    await refused(client.fineTuning.jobs.listEvents(job.id, { after: 'ftevent-0123456789abcdef01234567' }))
+    await refused(client.fineTuning.jobs.listEvents(job.id, { after: (await client.fineTuning.jobs.listEvents(other.id)).data[0]!.id }))
+    await refused(client.fineTuning.jobs.checkpoints.list(job.id, { after: 'ftckpt_0123456789abcdef01234567' }))
+    await client.fineTuning.jobs.cancel(other.id)
+  })
+
   it('cancels a running job here and upstream; a second cancel is a 409', async () => {
     const file = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
     const created = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'slow' })
@@ -427,6 +451,20 @@ features: { custom_models: false }
     const other = await client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants' })
     await expect(client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: other.id })).rejects.toMatchObject({ status: 400, param: 'training_file', code: 'invalid_file_purpose' })
     await expect(client.fineTuning.jobs.retrieve('ftjob-nope')).rejects.toMatchObject({ status: 404 })
+    // A misspelt field or hyperparameter is a 400 naming it, not a job trained with the provider's defaults.
+    const good = await client.files.create({ file: await toFile(Buffer.from(GOOD), 'train.jsonl'), purpose: 'fine-tune' })
+    const before = (await client.fineTuning.jobs.list({ limit: 100 })).data.length
+    const typos = [
+      { model: 'gpt-4o-mini', training_file: good.id, sufix: 'typo' },
+      { model: 'gpt-4o-mini', training_file: good.id, hyperparameters: { n_epoch: 3 } },
+      { model: 'gpt-4o-mini', training_file: good.id, method: { type: 'supervised', supervised: { hyperparameters: { learning_rate: 0.1 } } } },
+    ]
+    for (const [i, param] of ['sufix', 'hyperparameters.n_epoch', 'method.supervised.hyperparameters.learning_rate'].entries()) {
+      const err = await client.fineTuning.jobs.create(typos[i] as OpenAI.FineTuning.JobCreateParams).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(err).toMatchObject({ param, code: 'unknown_parameter' })
+    }
+    expect((await client.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(before)
   })
 
   it('deploys a succeeded job\'s model as a route at runtime (flag and admin gated), then removes it', async () => {

@@ -4688,12 +4688,27 @@ export interface paths {
                     "application/json": {
                         /** @description A dataset id: its training file, and its validation file unless `validation_file` names one. */
                         dataset?: string;
-                        hyperparameters?: Record<string, unknown> | null;
+                        hyperparameters?: {
+                            batch_size?: number | string;
+                            learning_rate_multiplier?: number | string;
+                            n_epochs?: number | string;
+                        } | null;
                         integrations?: unknown[] | null;
                         metadata?: {
                             [key: string]: string;
                         } | null;
-                        method?: Record<string, unknown> | null;
+                        method?: {
+                            dpo?: Record<string, unknown>;
+                            reinforcement?: Record<string, unknown>;
+                            supervised?: {
+                                hyperparameters?: {
+                                    batch_size?: number | string;
+                                    learning_rate_multiplier?: number | string;
+                                    n_epochs?: number | string;
+                                } | null;
+                            };
+                            type?: string;
+                        } | null;
                         model: string;
                         /** @description Which of the providers of the route answering `model` trains (default: its first target's). */
                         provider?: string;
@@ -6541,12 +6556,27 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        hyperparameters?: Record<string, unknown> | null;
+                        hyperparameters?: {
+                            batch_size?: number | string;
+                            learning_rate_multiplier?: number | string;
+                            n_epochs?: number | string;
+                        } | null;
                         integrations?: unknown[] | null;
                         metadata?: {
                             [key: string]: string;
                         } | null;
-                        method?: Record<string, unknown> | null;
+                        method?: {
+                            dpo?: Record<string, unknown>;
+                            reinforcement?: Record<string, unknown>;
+                            supervised?: {
+                                hyperparameters?: {
+                                    batch_size?: number | string;
+                                    learning_rate_multiplier?: number | string;
+                                    n_epochs?: number | string;
+                                } | null;
+                            };
+                            type?: string;
+                        } | null;
                         model: string;
                         /** @description Which of the providers of the route answering `model` trains (default: its first target's). */
                         provider?: string;
@@ -7290,6 +7320,219 @@ export interface paths {
                     "application/json": {
                         input: string | unknown[];
                         model?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an upload (`purpose`, `filename`, `bytes`, `mime_type`, optional `expires_after`) that takes parts for an hour. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        bytes: number;
+                        expires_after?: {
+                            /** @enum {unknown} */
+                            anchor: "created_at";
+                            seconds: number;
+                        };
+                        filename: string;
+                        mime_type: string;
+                        purpose: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a pending upload; its parts are deleted. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete an upload: its parts, in the order of `part_ids` (optional `md5`), become a file. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        md5?: string;
+                        part_ids: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Success. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description An error. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAIError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{id}/parts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a part (multipart `data`, at most 64 MB) to a pending upload. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        file?: string;
                     };
                 };
             };

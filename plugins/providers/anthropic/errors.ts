@@ -2,7 +2,8 @@
  * Anthropic's errors in the gateway's terms: what the kit's pooled client threw on the hot path
  * (fromWireError), and the SDK's errors for the model list (fromSdkError). The upstream's own
  * message is kept (it never carries the key); 429 keeps `retry-after`; 529 "overloaded" is a
- * retryable 503.
+ * retryable 503, but stays 529 to a client on Anthropic's own wire (a passed-through call), whose
+ * SDK raises it as `OverloadedError`.
  */
 import type * as AnthropicSdk from '@anthropic-ai/sdk'
 import { GatewayError, isAborted, requestNotSent, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
@@ -50,9 +51,10 @@ export function fromSdkError(err: unknown, sdk: SdkErrors, provider: string, sta
 
 /**
  * Map what the kit's client threw (wire-client.ts), as fromSdkError maps the SDK's: an abort is
- * returned unchanged; `stage` is `call` before an answer was read.
+ * returned unchanged; `stage` is `call` before an answer was read. `sameWire`: the client speaks
+ * Anthropic's wire (a passed-through call), so Anthropic's own 529 "overloaded" reaches it as 529.
  */
-export function fromWireError(err: unknown, signal: AbortSource, provider: string, stage: 'call' | 'answer' = 'answer'): unknown {
+export function fromWireError(err: unknown, signal: AbortSource, provider: string, stage: 'call' | 'answer' = 'answer', sameWire = false): unknown {
   if (err instanceof GatewayError || isAborted(signal)) return err
   const transport = transportError(err, provider)
   if (transport) return transport
@@ -61,7 +63,7 @@ export function fromWireError(err: unknown, signal: AbortSource, provider: strin
     const detail = (err.body as { error?: { type?: unknown; message?: unknown } } | null)?.error
     const type = typeof detail?.type === 'string' ? detail.type : undefined
     const message = typeof detail?.message === 'string' && detail.message ? detail.message : err.message
-    return statusError(err.status, type, message, err.retryAfter, provider, err)
+    return statusError(err.status, type, message, err.retryAfter, provider, err, sameWire)
   }
   // Serialising an over-deep value threw before anything was sent.
   if (stage === 'call' && err instanceof RangeError) return requestNotSent(provider, err)
@@ -69,12 +71,12 @@ export function fromWireError(err: unknown, signal: AbortSource, provider: strin
   return upstreamError(undefined, (err as Error)?.message ?? String(err), { kind: 'connection', provider, cause: err })
 }
 
-/** An error answer: its status (or, inside a stream, its error type's), 529 "overloaded" a retryable 503. */
-function statusError(status: number | undefined, type: string | undefined, message: string, retryAfter: string | null, provider: string, cause: unknown): GatewayError {
+/** An error answer: its status (or, inside a stream, its error type's), 529 "overloaded" a retryable 503 (529 to a client on Anthropic's wire). */
+function statusError(status: number | undefined, type: string | undefined, message: string, retryAfter: string | null, provider: string, cause: unknown, sameWire = false): GatewayError {
   const resolved = status ?? (type ? STATUS_BY_ERROR_TYPE[type] : undefined) ?? 502
   if (resolved === OVERLOADED) {
     return new GatewayError(`${provider}: ${message}`, {
-      status: 503, code: 'upstream_overloaded', retryable: true, cause, headers: retryAfter ? { 'retry-after': retryAfter } : undefined,
+      status: sameWire ? OVERLOADED : 503, code: 'upstream_overloaded', retryable: true, cause, headers: retryAfter ? { 'retry-after': retryAfter } : undefined,
     })
   }
   return upstreamError(resolved, message, { retryAfter, provider, cause })

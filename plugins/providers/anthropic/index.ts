@@ -33,7 +33,7 @@ export function createAnthropicProvider(client: WireClient, sdk: () => Promise<A
     defaultMaxTokens: config.default_max_tokens,
   }
   const mapError = (err: unknown, signal: AbortSource, stage: 'call' | 'answer' = 'answer'): unknown => fromWireError(err, signal, name, stage)
-  const native: NativeContext = { client, provider: name, mapError, betas: config.betas ?? [] }
+  const native: NativeContext = { client, provider: name, mapError: (err, signal, stage) => fromWireError(err, signal, name, stage, true), betas: config.betas ?? [] }
 
   return {
     dispose: () => client.close(),

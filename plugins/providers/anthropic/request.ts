@@ -22,6 +22,7 @@ import type { ProviderCall } from '../../../plugin-api/index.ts'
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../plugin-api/index.ts'
 import { defaultMaxTokens } from './models.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
+import { thinkingDropped } from '../../contracts/thinking.ts'
 
 /**
  * The request body. `temperature` and `top_p` are not in the SDK's types because API version
@@ -83,6 +84,7 @@ const DATA_URL = /^data:([^;,]+);base64,(.*)$/s
 const EMPTY_INPUT_SCHEMA: Tool.InputSchema = { type: 'object', properties: {} }
 
 export function toAnthropicRequest(req: ChatRequest, call: ProviderCall, options: RequestOptions): AnthropicRequest {
+  thinkingDropped(req, call)
   for (const [param, inEffect, reason] of UNSUPPORTED) if (inEffect(req[param])) call.unsupported(param, reason)
 
   const { system, messages } = toAnthropicMessages(req.messages, call)

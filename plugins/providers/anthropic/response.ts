@@ -1,6 +1,6 @@
 /** Anthropic Message → unified chat completion: content, tool calls, finish reason, usage. */
 import type { Message, MessageDeltaUsage, StopReason, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages'
-import type { ChatResponse, ChatToolCall, Usage } from '../../../plugin-api/index.ts'
+import { stopSequenceField, type ChatResponse, type ChatToolCall, type Usage } from '../../../plugin-api/index.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 
@@ -66,6 +66,8 @@ export function toChatCompletion(message: Message): ChatResponse {
       },
       finish_reason: toFinishReason(message.stop_reason),
       logprobs: null,
+      // Which of the request's stop sequences ended it, which OpenAI's shape has no field for (unified.ts).
+      ...stopSequenceField(message.stop_sequence),
     }],
     usage: toUsage(message.usage),
   }

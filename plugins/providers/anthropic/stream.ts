@@ -4,13 +4,13 @@
  *   message_start        → a chunk with the assistant role (and the prompt usage, kept for the end)
  *   content_block_start  → for tool_use: a tool-call chunk with its id and name
  *   content_block_delta  → text_delta: content; input_json_delta: a piece of the tool arguments
- *   message_delta        → the stop reason and the final usage, kept for the end
+ *   message_delta        → the stop reason (and stop sequence) and the final usage, kept for the end
  *   message_stop         → the finish chunk, then (stream_options.include_usage) the usage chunk
  *
  * Thinking, signature and citation deltas have no place in OpenAI's chunk shape and are skipped.
  */
 import type { RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages'
-import { abortReason, isAborted, upstreamError, type AbortSource } from '../../../plugin-api/index.ts'
+import { abortReason, isAborted, stopSequenceField, upstreamError, type AbortSource, type StopSequenceField } from '../../../plugin-api/index.ts'
 import type { ChatChunk } from '../../../plugin-api/index.ts'
 import { toFinishReason, toUsage, type UsageCounts } from './response.ts'
 
@@ -31,14 +31,15 @@ export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>
   let model = ''
   let usage: UsageCounts = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: null, cache_creation_input_tokens: null }
   let stopReason: StopReason | null = null
+  let stopSequence: string | null = null
   let stopped = false
   let yielded = false
   /** Anthropic numbers every content block; OpenAI numbers tool calls only. */
   const toolIndexByBlock = new Map<number, number>()
 
-  const chunk = (delta: Delta, finishReason: ChatChunk['choices'][number]['finish_reason'] = null): ChatChunk => {
+  const chunk = (delta: Delta, finishReason: ChatChunk['choices'][number]['finish_reason'] = null, more: StopSequenceField = {}): ChatChunk => {
     yielded = true
-    return { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] }
+    return { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null, ...more }] }
   }
 
   try {
@@ -72,6 +73,7 @@ export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>
         }
         case 'message_delta':
           stopReason = event.delta.stop_reason ?? stopReason
+          stopSequence = event.delta.stop_sequence ?? stopSequence
           // Deltas carry cumulative totals; a counter that does not apply is left out (null).
           usage = {
             input_tokens: event.usage.input_tokens ?? usage.input_tokens,
@@ -85,7 +87,8 @@ export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>
           break
         case 'message_stop':
           stopped = true
-          yield chunk({}, toFinishReason(stopReason))
+          // Which stop sequence ended it rides on the finish chunk's choice (unified.ts's StopSequenceField).
+          yield chunk({}, toFinishReason(stopReason), stopSequenceField(stopSequence))
           if (options.includeUsage) yield { id, object: 'chat.completion.chunk', created, model, choices: [], usage: toUsage(usage) }
           break
       }

@@ -18,6 +18,7 @@ import { audioPart, filePart, imagePart } from './media.ts'
 import { sdkEnum } from './sdk-enum.ts'
 import { callRefOf } from './tool-ids.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
+import { thinkingDropped } from '../../contracts/thinking.ts'
 
 /** generateContent's request body. */
 export interface GeminiRequestBody {
@@ -75,6 +76,7 @@ const THINKING_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
 const present = (value: unknown): boolean => value !== undefined && value !== null
 
 export function toGeminiRequest(req: ChatRequest, call: ProviderCall): GeminiRequestBody {
+  thinkingDropped(req, call)
   const fields = req as unknown as Readonly<Record<string, unknown>>
   const config: GenerationConfig = {}
   const target = config as Record<string, unknown>

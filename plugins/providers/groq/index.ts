@@ -4,7 +4,8 @@
  * which Groq reports in the final chunk's `x_groq.usage`, is turned into OpenAI's usage chunk when
  * the client asked for `stream_options.include_usage`.
  */
-import { definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import { Pricing, definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import { outputCapOf } from '../kit/output-cap.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
 import type { ChatChunk, ChatMessage, ChatRequest, Usage } from '../../../plugin-api/index.ts'
 import { GROQ_SERVICE_TIERS, GROQ_UNSUPPORTED, GROQ_UNSUPPORTED_IN_EMBEDDINGS } from './params.ts'
@@ -52,6 +53,7 @@ export default definePlugin<GroqConfig, Provider>({
   kind: 'provider',
   description: 'Groq (chat, streaming, tools, vision, JSON modes) through the official groq-sdk.',
   configSchema,
+  uses: [Pricing],
   async setup(ctx, config) {
     const { default: Groq } = await import('groq-sdk')
     // groq-sdk's paths, below the API root.
@@ -71,6 +73,7 @@ export default definePlugin<GroqConfig, Provider>({
         prepare: toGroqRequest,
         usageOf: groqUsage,
         modelOwner: 'groq',
+        outputCap: outputCapOf(ctx),
         dispose: wire.close,
       },
     )

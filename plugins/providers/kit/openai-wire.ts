@@ -33,6 +33,8 @@ export type { WirePaths } from './passthrough.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { boundedUpstreamFetch, DEFAULT_MAX_ANSWER_MB, guardAnswer, MAX_ANSWER_PROPERTY, MB, tooLargeIn } from './answer-limit.ts'
 import { proxyNamed, upstreamFetch } from './egress.ts'
+import { withinOutputCap, type OutputCap } from './output-cap.ts'
+import { thinkingAsReasoningEffort } from '../../contracts/thinking.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -307,6 +309,8 @@ export interface OpenAIWireOptions {
   readonly unsupported?: ParamRules
   /** The same for embedding requests. */
   readonly unsupportedInEmbeddings?: ParamRules
+  /** The target model's output cap (output-cap.ts): an answer bound above it is lowered to it, before `prepare`. */
+  readonly outputCap?: OutputCap
   /** Provider-specific reshaping of the request, after the unsupported parameters are gone. */
   readonly prepare?: (req: ChatRequest, call: ProviderCall) => ChatRequest
   /** Usage an upstream reports outside `chunk.usage` (Groq: `x_groq.usage`), to honour include_usage. */
@@ -373,7 +377,9 @@ function requestOptions(call: ProviderCall): UpstreamRequestOptions {
 }
 
 function prepareChat(req: ChatRequest, call: ProviderCall, options: OpenAIWireOptions): ChatRequest {
-  const body = options.unsupported ? dropUnsupported(req, options.unsupported, call) : req
+  // A thinking budget (from Anthropic's wire) first: a rule may then refuse the reasoning_effort it became (Groq's).
+  const thought = thinkingAsReasoningEffort(req, call)
+  const body = withinOutputCap(options.unsupported ? dropUnsupported(thought, options.unsupported, call) : thought, options.outputCap, call)
   return options.prepare ? options.prepare(body, call) : body
 }
 

@@ -21,6 +21,7 @@ import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../
 import { badRequest } from '../../../plugin-api/index.ts'
 import type { ProviderCall } from '../../../plugin-api/index.ts'
 import { toMistralToolCallId } from './tool-ids.ts'
+import { thinkingDropped } from '../../contracts/thinking.ts'
 
 type MistralMessage = ChatCompletionRequest['messages'][number]
 type MistralTool = Tool & { type: 'function' }
@@ -65,6 +66,7 @@ const present = (value: unknown): boolean => value !== undefined && value !== nu
 
 /** `stream` is written as the SDK writes it: `false` unless the request streams. */
 export function toMistralRequest(req: ChatRequest, call: ProviderCall, defaults: { safePrompt: boolean }): ChatCompletionRequest {
+  thinkingDropped(req, call)
   const fields = req as unknown as Readonly<Record<string, unknown>>
   const request: ChatCompletionRequest = { model: req.model, stream: req.stream === true, messages: translateMessages(req.messages, call) }
   const target = request as Record<string, unknown>

@@ -15,6 +15,7 @@ import { mockImages } from './images.ts'
 import { mockSpeech, mockTranscript } from './audio.ts'
 import { instanceOf } from './json-instance.ts'
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, Usage } from '../../../plugin-api/index.ts'
+import { thinkingDropped } from '../../contracts/thinking.ts'
 
 export interface MockConfig {
   latency_ms: number
@@ -88,6 +89,7 @@ export function createMockProvider(config: MockConfig, name: string): Provider {
     async chat(req, call) {
       if (config.latency_ms) await sleep(config.latency_ms, undefined, { signal: call.signal })
       fail()
+      thinkingDropped(req, call)
       const id = `chatcmpl-mock-${call.requestId}`
       if (req.stream) return stream(req, call, id)
       const { text, usage } = answer(req)

@@ -6,7 +6,8 @@
  * `api-key` header. The deployment is the route target's model unless `deployment` pins one. Chat
  * and embeddings go over the kit's pooled client either way; the official openai SDK lists models.
  */
-import { definePlugin, pathSegment, type Provider } from '../../../plugin-api/index.ts'
+import { Pricing, definePlugin, pathSegment, type Provider } from '../../../plugin-api/index.ts'
+import { outputCapOf } from '../kit/output-cap.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig, type OpenAIWireTransport, type WireAddressing } from '../kit/openai-wire.ts'
 
 export interface OpenAICompatibleConfig extends ConnectionConfig {
@@ -37,6 +38,7 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
   kind: 'provider',
   description: 'Any OpenAI-compatible server (vLLM, Ollama, LM Studio) or Azure OpenAI, over the kit\'s pooled client (the openai SDK for model lists).',
   configSchema,
+  uses: [Pricing],
   async setup(ctx, config) {
     const { default: OpenAI, AzureOpenAI } = await import('openai')
     const azure = config.api_version
@@ -65,6 +67,7 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
       errors: OpenAI,
       secrets: config.api_key ? [config.api_key] : [],
       modelOwner: config.api_version ? 'azure' : ctx.name,
+      outputCap: outputCapOf(ctx),
       dispose: wire.close,
     })
   },

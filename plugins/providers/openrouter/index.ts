@@ -6,7 +6,8 @@
  * parser skips them), the usage chunk it always sends (forwarded only when asked for), errors sent
  * as a 200 body or mid-stream with the status in `error.code`, and model entries without `owned_by`.
  */
-import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
+import { Pricing, definePlugin, type Provider } from '../../../plugin-api/index.ts'
+import { outputCapOf } from '../kit/output-cap.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
 
 export interface OpenRouterConfig extends ConnectionConfig {
@@ -45,13 +46,14 @@ export default definePlugin<OpenRouterConfig, Provider>({
   kind: 'provider',
   description: 'OpenRouter (hundreds of models behind one OpenAI-compatible API) through the official openai SDK.',
   configSchema,
+  uses: [Pricing],
   async setup(ctx, config) {
     const { default: OpenAI } = await import('openai')
     const wire = openAIWireSetup(ctx, config, { baseURL: OPENROUTER_BASE_URL, headers: attributionHeaders(config) })
     const client = new OpenAI({ ...wire.sdk, organization: null, project: null })
     return createOpenAIWireProvider(
       { ...wire.calls, passthrough: wire.completionsOnly, models: async (options) => (await client.models.list(options)).data },
-      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', dispose: wire.close },
+      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', outputCap: outputCapOf(ctx), dispose: wire.close },
     )
   },
 })

@@ -14,6 +14,7 @@ import { Files, ownerFilter, type StoredFile } from '../../contracts/files.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { newId, isId } from '../kit/ids.ts'
+import { unknownCursor } from '../kit/cursor.ts'
 import { ENDPOINTS, routingHeaders, type BatchEndpoint } from './input.ts'
 import { batchRepository, type BatchRecord, type BatchRepository } from './repository.ts'
 import { batchView } from './views.ts'
@@ -126,6 +127,7 @@ interface CreateBody {
 
 const CREATE_BODY = {
   type: 'object',
+  additionalProperties: false,
   required: ['input_file_id', 'endpoint', 'completion_window'],
   properties: {
     input_file_id: { type: 'string', minLength: 1, maxLength: 128 },
@@ -174,9 +176,14 @@ function batchRoutes(parts: BatchParts): RouteSpec[] {
     {
       method: 'GET', path: '/v1/batches', summary: 'The batches the caller may see, newest first.', permission: PERMISSION, query: LIST_QUERY,
       async handle({ caller, query }: { caller: Caller; query: { limit: number; after?: string } }) {
+        if (query.after !== undefined) {
+          const cursor = isId(query.after, 'batch') ? await batches.get(query.after) : undefined
+          if (!cursor || !caller.reaches(cursor)) throw unknownCursor('batch', query.after)
+        }
         const found = await batches.list({ ...ownerFilter(caller), after: query.after, limit: query.limit + 1 })
         const data = found.slice(0, query.limit).map(batchView)
-        return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: found.length > query.limit }
+        // OpenAI's ListBatchesResponse types the ids as strings: an empty page has empty ones (the SDK pages by the last item, not these).
+        return { object: 'list', data, first_id: data[0]?.id ?? '', last_id: data.at(-1)?.id ?? '', has_more: found.length > query.limit }
       },
     },
     {

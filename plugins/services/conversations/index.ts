@@ -27,6 +27,7 @@ import { threadSummaries } from './data/summaries.ts'
 import { threadRepository, titleUntitledThread } from './data/threads.ts'
 import { conversationsConfigSchema, type ConversationsConfig } from './schema.ts'
 import { lockThread, turnRunner } from './turn.ts'
+import { promptTokens } from './prompt-tokens.ts'
 import { newId } from '../kit/ids.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
@@ -129,6 +130,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         files: ctx.tryGet(Files),
         ...locks,
       }),
+      inputTokens: promptTokens(responses, config.max_history_items, tokenizer),
       async exclusive(threadId, work) {
         const claim = await lockThread(locks, threadId, newId('edit'), new AbortController().signal)
         try {

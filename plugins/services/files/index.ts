@@ -7,7 +7,8 @@
  *   upload) and mounts /api/v1/files (upload, list, get, content, delete) in the envelope.
  * - surface.files is OpenAI's /v1/files over the same capability, so `client.files.create /
  *   list / retrieve / content / delete` of the official SDKs work unchanged. It is on whenever
- *   service.files is configured.
+ *   service.files is configured. Its /v1/uploads (uploads.ts) is OpenAI's Uploads API: a file
+ *   sent in parts, completed into a file of this service.
  *
  * Who sees a file is the caller's data scope: their own, their department's, or all.
  */
@@ -16,10 +17,13 @@ import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec
 import { auditTo, systemAuditTo, type Audit, type SystemAudit } from '../../contracts/audit.ts'
 import { attachment } from '../kit/download.ts'
 import { listOf } from '../kit/schema.ts'
+import { unknownCursor } from '../kit/cursor.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
 import { FILE_PURPOSES, Files, ownerFilter, ownerOf, type DeleteHook, type PurposeCheck, type PurposeStored, type StoredFile } from '../../contracts/files.ts'
 import { fileRepository } from './repository.ts'
-import { DELETED_FILE_SCHEMA, MANAGED_FILE_SCHEMA, managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
+import { uploadRepository, type UploadRepository } from './upload-repository.ts'
+import { sweepUploads, uploadRoutes } from './uploads.ts'
+import { DELETED_FILE_SCHEMA, MANAGED_FILE_SCHEMA, fileEntry, managedFile, openAIFile, reachableFile, uploadOf, type UploadSettings } from './views.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
 /** Files are data the caller sends models: whoever may use /v1 may keep their own. */
@@ -28,6 +32,8 @@ const PERMISSION = 'chat'
 type FilesConfig = UploadSettings & { readonly expiry_sweep_ms: number }
 /** The upload settings, from service.files to the /v1/files surface (this folder's own, not a shared capability). */
 const FilesSettings = token<UploadSettings>('FilesSettings')
+/** The upload tables, from service.files to the /v1/uploads routes of the surface (this folder's own too). */
+const FileUploads = token<UploadRepository>('FileUploads')
 
 const configSchema = {
   type: 'object',
@@ -54,11 +60,6 @@ const LIST_QUERY = {
 const OPENAI_LIST_QUERY = { ...LIST_QUERY, properties: { ...LIST_QUERY.properties, limit: { ...LIST_QUERY.properties.limit, default: 10_000 } } }
 interface ListQuery { purpose?: string; limit: number; after?: string; order: 'asc' | 'desc' }
 
-/** A file as the audit trail names it: by its name, purpose and size, never its bytes. */
-const fileEntry = (action: string, f: StoredFile) => ({
-  action, target: { type: 'file', id: f.id }, department: f.department, details: { filename: f.filename, purpose: f.purpose, bytes: f.bytes, owner: f.userId },
-})
-
 /** The same five routes for both surfaces; `view` and `deleted` say how each answers. */
 function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI: boolean, audit: Audit): RouteSpec[] {
   const view = openAI ? openAIFile : managedFile
@@ -79,6 +80,10 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       method: 'GET', path: root, summary: 'List the files the caller may see, newest first.', permission: PERMISSION, query: openAI ? OPENAI_LIST_QUERY : LIST_QUERY, ...answers(listOf(MANAGED_FILE_SCHEMA)),
       async handle({ caller, query }) {
         const q = query as ListQuery
+        if (q.after !== undefined) {
+          const cursor = await files.get(q.after)
+          if (!cursor || !caller.reaches(cursor)) throw unknownCursor('file', q.after)
+        }
         const found = await files.list({ ...ownerFilter(caller), purpose: q.purpose, after: q.after, order: q.order, limit: q.limit + 1 })
         const page = found.slice(0, q.limit)
         const hasMore = found.length > q.limit
@@ -192,7 +197,7 @@ const service = definePlugin<FilesConfig, FilesService>({
   configSchema,
   needs: [Store],
   uses: [AuditLog],
-  provides: [Files, FilesSettings],
+  provides: [Files, FilesSettings, FileUploads],
   async setup(ctx, config) {
     const store = ctx.get(Store)
     await store.migrate({ owner: 'files', dir: MIGRATIONS })
@@ -200,12 +205,18 @@ const service = definePlugin<FilesConfig, FilesService>({
     const { files, sweepExpired } = filesOver(store, systemAuditTo(ctx.tryGet(AuditLog), ctx.logger))
     ctx.provide(Files, files)
     ctx.provide(FilesSettings, config)
+    const uploads = uploadRepository(store.sql)
+    ctx.provide(FileUploads, uploads)
     // One sweeper per process that runs jobs (a worker of --workers does not).
     const sweeper = ctx.runsJobs ? setInterval(() => {
       const failed = (fileId: string, err: Error): void => ctx.logger.warn({ file: fileId, err: err.message }, 'deleting an expired file failed; the next sweep tries again')
       sweepExpired(failed).then(
         (n) => { if (n) ctx.logger.info({ deleted: n }, 'expired files deleted') },
         (err: Error) => ctx.logger.warn({ err: err.message }, 'looking for expired files failed; the next sweep tries again'),
+      )
+      sweepUploads(uploads).then(
+        (n) => { if (n.expired || n.parts || n.forgotten) ctx.logger.info(n, 'uploads swept: expired ones marked, parts and old records of ended ones deleted') },
+        (err: Error) => ctx.logger.warn({ err: err.message }, 'sweeping ended uploads failed; the next sweep tries again'),
       )
     }, config.expiry_sweep_ms).unref() : undefined
     return { files, settings: config, routes: fileRoutes(files, config, '', false, audit), dispose: () => clearInterval(sweeper) }
@@ -216,14 +227,16 @@ const surface = definePlugin<Record<string, never>, Surface>({
   id: 'surface.files',
   kind: 'surface',
   enabledByDefault: true,
-  description: 'OpenAI\'s /v1/files, when service.files is configured.',
+  description: 'OpenAI\'s /v1/files and /v1/uploads, when service.files is configured.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [Files, FilesSettings, AuditLog],
+  uses: [Files, FilesSettings, FileUploads, AuditLog],
   setup(ctx) {
     const files = ctx.tryGet(Files)
     const settings = ctx.tryGet(FilesSettings)
-    if (!files || !settings) return { endpoints: [] }
-    return { endpoints: fileRoutes(files, settings, '/v1/files', true, auditTo(ctx.tryGet(AuditLog), ctx.logger)) }
+    const uploads = ctx.tryGet(FileUploads)
+    if (!files || !settings || !uploads) return { endpoints: [] }
+    const audit = auditTo(ctx.tryGet(AuditLog), ctx.logger)
+    return { endpoints: [...fileRoutes(files, settings, '/v1/files', true, audit), ...uploadRoutes(files, uploads, settings, audit)] }
   },
 })
 

@@ -3,6 +3,11 @@ import { badRequest, notFound, type Caller, type JsonSchema, type UploadedFile }
 import { NULLABLE_STRING_SCHEMA, recordSchema, TIME_SCHEMA } from '../kit/schema.ts'
 import type { Files, StoredFile } from '../../contracts/files.ts'
 
+/** What OpenAI's File and Upload objects begin with: the id, the object type, the size, when, the name and the purpose. */
+export function namedBytes(object: string, r: Pick<StoredFile, 'id' | 'bytes' | 'createdAt' | 'filename' | 'purpose'>): Record<string, unknown> {
+  return { id: r.id, object, bytes: r.bytes, created_at: Math.floor(r.createdAt.getTime() / 1000), filename: r.filename, purpose: r.purpose }
+}
+
 /**
  * OpenAI's file object (`client.files.retrieve`). `expires_at` only when the file expires and
  * `status_details` never, left out rather than null: OpenAI's schema types them as an integer and
@@ -10,16 +15,16 @@ import type { Files, StoredFile } from '../../contracts/files.ts'
  */
 export function openAIFile(file: StoredFile): Record<string, unknown> {
   return {
-    id: file.id,
-    object: 'file',
-    bytes: file.bytes,
-    created_at: Math.floor(file.createdAt.getTime() / 1000),
-    filename: file.filename,
-    purpose: file.purpose,
+    ...namedBytes('file', file),
     status: 'processed',
     ...(file.expiresAt ? { expires_at: Math.floor(file.expiresAt.getTime() / 1000) } : {}),
   }
 }
+
+/** A file as the audit trail names it: by its name, purpose and size, never its bytes. */
+export const fileEntry = (action: string, f: StoredFile) => ({
+  action, target: { type: 'file', id: f.id }, department: f.department, details: { filename: f.filename, purpose: f.purpose, bytes: f.bytes, owner: f.userId },
+})
 
 /** What the management API answers for a file (the envelope's `data`). */
 export const MANAGED_FILE_SCHEMA: JsonSchema = recordSchema({
@@ -47,9 +52,8 @@ export interface UploadSettings {
   readonly max_bytes: number
 }
 
-/** The one file and the purpose of a multipart upload (`file`, `purpose`), or a 400 naming the field. */
 /** OpenAI's bounds on `expires_after.seconds`: an hour to 30 days. */
-const EXPIRY_SECONDS = { min: 3600, max: 2_592_000 }
+export const EXPIRY_SECONDS = { min: 3600, max: 2_592_000 }
 
 /** `expires_after[anchor]` and `expires_after[seconds]`, as the SDKs send the object in a form: when the file is to be deleted. */
 function expiryOf(body: Record<string, unknown>): Date | undefined {
@@ -64,16 +68,27 @@ function expiryOf(body: Record<string, unknown>): Date | undefined {
   return new Date(Date.now() + n * 1000)
 }
 
-export function uploadOf(body: Record<string, unknown>, files: readonly UploadedFile[], settings: UploadSettings): { file: UploadedFile; purpose: string; expiresAt: Date | undefined } {
-  const purpose = body.purpose
+/** The purpose an upload names, if the settings allow it (a 400 naming `purpose` otherwise). */
+export function purposeOf(purpose: unknown, settings: UploadSettings): string {
   if (typeof purpose !== 'string' || purpose === '') throw badRequest('`purpose` is required.', 'purpose', 'missing_purpose')
   if (!settings.purposes.includes(purpose)) throw badRequest(`\`purpose\` must be one of: ${settings.purposes.join(', ')}.`, 'purpose', 'invalid_purpose')
+  return purpose
+}
+
+/** A file's size and name within the limits files.create applies (a 400 naming `param` otherwise). */
+export function checkFileSize(bytes: number, filename: string, settings: UploadSettings, param: { bytes: string; filename: string }): void {
+  if (bytes === 0) throw badRequest('The file is empty.', param.bytes, 'empty_file')
+  if (bytes > settings.max_bytes) throw badRequest(`The file is larger than ${settings.max_bytes} bytes.`, param.bytes, 'file_too_large')
+  if (!filename || filename.length > 255) throw badRequest('The file needs a name of 1 to 255 characters.', param.filename, 'invalid_filename')
+}
+
+/** The one file and the purpose of a multipart upload (`file`, `purpose`), or a 400 naming the field. */
+export function uploadOf(body: Record<string, unknown>, files: readonly UploadedFile[], settings: UploadSettings): { file: UploadedFile; purpose: string; expiresAt: Date | undefined } {
+  const purpose = purposeOf(body.purpose, settings)
   const file = files.find((f) => f.field === 'file')
   if (!file) throw badRequest('Send the file in the `file` field.', 'file', 'missing_file')
   if (files.length > 1) throw badRequest('Send one file per upload.', 'file', 'too_many_files')
-  if (file.data.length === 0) throw badRequest('The file is empty.', 'file', 'empty_file')
-  if (file.data.length > settings.max_bytes) throw badRequest(`The file is larger than ${settings.max_bytes} bytes.`, 'file', 'file_too_large')
-  if (!file.filename || file.filename.length > 255) throw badRequest('The file needs a name of 1 to 255 characters.', 'file', 'invalid_filename')
+  checkFileSize(file.data.length, file.filename, settings, { bytes: 'file', filename: 'file' })
   return { file, purpose, expiresAt: expiryOf(body) }
 }
 

@@ -14,6 +14,7 @@ import type { chunkSearch } from './data/search.ts'
 import { SUPPORTED, extractInWorker, kindOf } from './ingest/extract.ts'
 import type { IngestJobs } from './ingest/jobs.ts'
 import { refuseExpired } from './expiry.ts'
+import { CollectionNotFound } from './not-found.ts'
 import type { RagConfig } from './schema.ts'
 
 const PROBE_TEXT = 'dimension probe'
@@ -54,7 +55,7 @@ export function ragCollections(deps: RagDeps): Rag {
 
   async function visible(caller: Caller, id: string): Promise<CollectionRecord> {
     const found = isUuid(id) ? await repo.getCollection(id) : undefined
-    if (!found || !seesCollection(caller, found)) throw notFound(`No collection '${id}'.`, 'collection_not_found', 'id')
+    if (!found || !seesCollection(caller, found)) throw new CollectionNotFound(id)
     return found
   }
   /**
@@ -63,7 +64,7 @@ export function ragCollections(deps: RagDeps): Rag {
    */
   async function seen(caller: Caller, id: string): Promise<CollectionRow> {
     const found = isUuid(id) ? await repo.getCollectionRow(id) : undefined
-    if (!found || !seesCollection(caller, found)) throw notFound(`No collection '${id}'.`, 'collection_not_found', 'id')
+    if (!found || !seesCollection(caller, found)) throw new CollectionNotFound(id)
     return found
   }
   async function manageable(caller: Caller, id: string): Promise<CollectionRow> {

@@ -14,6 +14,7 @@ import type { JsonObject } from '../../contracts/capabilities.ts'
 import { lastUserText, type ServerTool } from '../../contracts/conversations.ts'
 import type { HybridWeights, Rag } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
+import { asVectorStoreError } from './not-found.ts'
 import { fileSearchCall, passagesOf } from './retriever.ts'
 
 /** OpenAI's RankerVersionType (`none` is the vector store search endpoint's alone). */
@@ -73,7 +74,7 @@ export function fileSearchTool(rag: Rag): ServerTool {
       if (!query.trim()) return {}
       const hits = await rag.search(turn.caller, turn.gateway, ids as string[], query, {
         topK, scoreThreshold, hybridWeights, filters: declaration.filters === undefined || declaration.filters === null ? undefined : parseFilter(declaration.filters, 'tools.filters'), signal: turn.signal,
-      })
+      }).catch((err: unknown) => { throw asVectorStoreError(err, 'tools.vector_store_ids') })
       return {
         ...(hits.length ? {} : { instructions: 'The file search found nothing relevant in the user\'s files; say so if the question depends on them.' }),
         passages: passagesOf(hits),

@@ -15,6 +15,7 @@ import { parseFilter } from './data/filters.ts'
 import { ATTRIBUTES_SCHEMA, checkAttributes } from './attributes.ts'
 import { FileBatches, type FileBatchRecord } from './data/file-batches.ts'
 import { isExpired } from './expiry.ts'
+import { asVectorStoreError } from './not-found.ts'
 
 const PERMISSION = 'chat'
 const unix = (d: Date): number => Math.floor(d.getTime() / 1000)
@@ -267,7 +268,7 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     },
   ] : []
 
-  return [
+  const routes: RouteSpec[] = [
     ...batchRoutes,
     {
       method: 'POST', path: '/v1/vector_stores', summary: 'Create a vector store (a RAG collection), optionally with files.', permission: PERMISSION,
@@ -406,6 +407,17 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
       },
     },
   ]
+  // The store in the path that the caller does not see is a vector store here, not a collection.
+  return routes.map((route) => ({
+    ...route,
+    async handle(req) {
+      try {
+        return await route.handle(req)
+      } catch (err) {
+        throw asVectorStoreError(err, 'id')
+      }
+    },
+  }))
 }
 
 export default definePlugin<VectorStoresConfig, Surface>({

@@ -20,6 +20,7 @@ import {
   type Caller, type JsonSchema, type GatewayCalls, type Principal, type RouteSpec, type Service, type Surface,
 } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA, listOf } from '../kit/schema.ts'
+import { unknownCursor } from '../kit/cursor.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { AuditLog, Identity, type JsonObject } from '../../contracts/capabilities.ts'
 import { auditTo, type Audit } from '../../contracts/audit.ts'
@@ -192,22 +193,32 @@ async function filesOfJob(t: Training, caller: Caller, b: Record<string, unknown
   return { training, ...(validation ? { validation } : {}) }
 }
 
-const HYPER = { type: ['object', 'null'] }
+/** OpenAI's hyperparameters: a misspelt one is a 400 naming it, not trained with the provider's default. */
+const HYPER = {
+  type: ['object', 'null'], additionalProperties: false,
+  properties: { n_epochs: { type: ['integer', 'string'] }, batch_size: { type: ['integer', 'string'] }, learning_rate_multiplier: { type: ['number', 'string'] } },
+}
+/** OpenAI's methods: `supervised` is run (its hyperparameters as HYPER); `dpo` and `reinforcement` are refused by refuseUnrun. */
+const METHOD = {
+  type: ['object', 'null'], additionalProperties: false,
+  properties: { type: { type: 'string' }, supervised: { type: 'object', additionalProperties: false, properties: { hyperparameters: HYPER } }, dpo: { type: 'object' }, reinforcement: { type: 'object' } },
+}
 const CREATE_PROPERTIES = {
     model: { type: 'string', minLength: 1, maxLength: 200 },
     training_file: { type: 'string', minLength: 1 },
     validation_file: { type: ['string', 'null'] },
     provider: { type: 'string', minLength: 1, description: 'Which of the providers of the route answering `model` trains (default: its first target\'s).' },
     hyperparameters: HYPER,
-    method: { type: ['object', 'null'] },
+    method: METHOD,
     suffix: { type: ['string', 'null'], maxLength: 64 },
     seed: { type: ['integer', 'null'] },
     integrations: { type: ['array', 'null'] },
     metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, propertyNames: { maxLength: 64 } },
 }
-const OPENAI_CREATE_BODY = { type: 'object', required: ['model', 'training_file'], properties: CREATE_PROPERTIES }
+const OPENAI_CREATE_BODY = { type: 'object', additionalProperties: false, required: ['model', 'training_file'], properties: CREATE_PROPERTIES }
 const MANAGED_CREATE_BODY = {
   type: 'object',
+  additionalProperties: false,
   required: ['model'],
   properties: { ...CREATE_PROPERTIES, dataset: { type: 'string', minLength: 1, description: 'A dataset id: its training file, and its validation file unless `validation_file` names one.' } },
 }
@@ -250,6 +261,10 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 }, after: { type: 'string' }, status: { type: 'string' } } },
       async handle({ caller, query }) {
         const q = query as { limit: number; after?: string; status?: string }
+        if (q.after !== undefined) {
+          const cursor = await t.jobs.get(q.after)
+          if (!cursor || !caller.reaches(cursor)) throw unknownCursor('fine-tuning job', q.after)
+        }
         const found = await t.jobs.list({ ...ownerFilter(caller), status: q.status, after: q.after, limit: q.limit + 1, metadata: metadataFilter(query) })
         const page = found.slice(0, q.limit).map(view)
         return openAI ? { object: 'list', data: page, has_more: found.length > q.limit } : reply(page, { meta: { has_more: found.length > q.limit } })
@@ -292,6 +307,7 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
         // OpenAI lists the checkpoints that are ready to use: a deleted one is not (it is no longer
         // listed, retrieved or routed either). A cursor naming it still pages on from its place.
         const from = q.after === undefined ? 0 : sorted.findIndex((c) => c.id === q.after) + 1
+        if (q.after !== undefined && from === 0) throw unknownCursor('checkpoint', q.after)
         const deleted = await t.jobs.deletedCheckpoints(job.id)
         const rest = sorted.slice(from).filter((c) => !deleted.has(c.model))
         const page = rest.slice(0, q.limit).map((c) => openAICheckpoint(job, c))

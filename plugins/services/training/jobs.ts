@@ -4,6 +4,7 @@ import { type SqlClient } from '../../../plugin-api/index.ts'
 import type { FineTuneCheckpoint } from '../../contracts/fine-tuning.ts'
 import type { Evaluation } from './evaluation.ts'
 import { jsonParam } from '../../store/kit/sql.ts'
+import { unknownCursor } from '../kit/cursor.ts'
 
 /** `evaluating`: the provider's training succeeded; the gateway is scoring the model before the job ends. */
 export type JobStatus = 'pending' | 'queued' | 'running' | 'paused' | 'evaluating' | 'succeeded' | 'failed' | 'cancelled'
@@ -245,6 +246,7 @@ export function jobRepository(sql: SqlClient) {
     },
     /** Newest first, as OpenAI lists them. */
     async events(jobId: string, limit: number, after?: string): Promise<EventRecord[]> {
+      if (after !== undefined && !(await sql.query('SELECT 1 FROM training_job_events WHERE id = $1 AND job_id = $2', [after, jobId])).rows[0]) throw unknownCursor('event', after)
       const { rows } = await sql.query(
         `SELECT id, level, message, metrics, created_at FROM training_job_events WHERE job_id = $1 ${after ? 'AND seq < (SELECT seq FROM training_job_events WHERE id = $2)' : ''}
          ORDER BY seq DESC LIMIT ${Math.min(Math.max(limit, 1), 1000)}`,

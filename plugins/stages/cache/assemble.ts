@@ -3,13 +3,14 @@
  * streams expects, and a completion assembled from a streamed answer's chunks (kept only if every
  * choice finished).
  */
-import type { ChatChunk, ChatResponse } from '../../../plugin-api/index.ts'
+import { stopSequenceField, stopSequenceOf, type ChatChunk, type ChatResponse } from '../../../plugin-api/index.ts'
 
 interface ChoiceParts {
   content: string
   refusal: string
   calls: Map<number, { id: string; name: string; arguments: string }>
   finish: ChatResponse['choices'][number]['finish_reason'] | null
+  stopSequence: string | null
 }
 
 /** A completion assembled from a stream's chunks; `completion()` is undefined unless every choice finished. */
@@ -23,7 +24,7 @@ export class StreamedAnswer {
     if (chunk.usage) this.#usage = chunk.usage
     for (const choice of chunk.choices) {
       let parts = this.#choices.get(choice.index)
-      if (!parts) this.#choices.set(choice.index, (parts = { content: '', refusal: '', calls: new Map(), finish: null }))
+      if (!parts) this.#choices.set(choice.index, (parts = { content: '', refusal: '', calls: new Map(), finish: null, stopSequence: null }))
       const { delta } = choice
       if (delta.content) parts.content += delta.content
       if (delta.refusal) parts.refusal += delta.refusal
@@ -37,6 +38,7 @@ export class StreamedAnswer {
         }
       }
       if (choice.finish_reason) parts.finish = choice.finish_reason
+      parts.stopSequence = stopSequenceOf(choice) ?? parts.stopSequence
     }
   }
 
@@ -52,6 +54,7 @@ export class StreamedAnswer {
         message: { role: 'assistant', content: parts.content || (calls.length ? null : ''), refusal: parts.refusal || null, ...(calls.length ? { tool_calls: calls } : {}) },
         finish_reason: parts.finish,
         logprobs: null,
+        ...stopSequenceField(parts.stopSequence),
       })
     }
     return {

@@ -4,9 +4,11 @@
  * not see. A name an earlier unconditional glob route already covers (`gpt-4o` below `gpt-*`: the
  * first match wins, so its traffic goes to the glob's targets), and a route behind a feature flag
  * that `features:` does not list (an unlisted flag is off: a typo in its name hides the route).
+ * And the conditional twin of the kernel's check: a name an earlier route with the very same `when:`
+ * answers (a pasted route whose condition was not changed).
  * (They sit with the strategies because the kernel's config checks have no room to grow.)
  */
-import { globCovers, isGlob, type ConfigCheckIssue } from '../../../plugin-api/index.ts'
+import { canonicalJson, globCovers, isGlob, type ConfigCheckIssue } from '../../../plugin-api/index.ts'
 
 interface RouteBlock { model?: unknown; aliases?: unknown; when?: { feature?: unknown } | null }
 
@@ -18,6 +20,8 @@ export function unreachableRoutes(config: Readonly<Record<string, unknown>>): Co
   const issues: ConfigCheckIssue[] = []
   /** Unconditional glob routes seen so far: they answer every name they cover. */
   const globs: { glob: string; index: number }[] = []
+  /** The names routes with conditions answer so far, with their `when:` as canonical JSON. */
+  const conditional: { name: string; index: number; when: string }[] = []
   routes.forEach((route, i) => {
     if (typeof route !== 'object' || route === null) return
     const flag = route.when?.feature
@@ -28,9 +32,13 @@ export function unreachableRoutes(config: Readonly<Record<string, unknown>>): Co
     names.forEach((name, k) => {
       // The same glob twice is the kernel's to say.
       const earlier = globs.find((g) => g.glob !== name && globCovers(g.glob, name))
-      if (earlier) issues.push({ path: k === 0 ? ['routes', i, 'model'] : ['routes', i, 'aliases', k - 1], message: `unreachable: routes[${earlier.index}] ('${earlier.glob}') already answers '${name}' unconditionally; the first match wins, so put this route above it` })
+      const at = k === 0 ? ['routes', i, 'model'] : ['routes', i, 'aliases', k - 1]
+      if (earlier) issues.push({ path: at, message: `unreachable: routes[${earlier.index}] ('${earlier.glob}') already answers '${name}' unconditionally; the first match wins, so put this route above it` })
+      const twin = route.when ? conditional.find((c) => c.when === canonicalJson(route.when) && (c.name === name || globCovers(c.name, name))) : undefined
+      if (twin && !earlier) issues.push({ path: at, message: `unreachable: routes[${twin.index}] already answers '${name}' under the same when: conditions; the first match wins, so change one's conditions or remove this route` })
     })
-    if (!route.when) for (const name of names) if (isGlob(name)) globs.push({ glob: name, index: i })
+    if (!route.when) globs.push(...names.filter(isGlob).map((glob) => ({ glob, index: i })))
+    else conditional.push(...names.map((name) => ({ name, index: i, when: canonicalJson(route.when) })))
   })
   return issues
 }

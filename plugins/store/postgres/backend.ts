@@ -63,7 +63,8 @@ export function describeDatabase(url: string, schema?: string): string {
   let where = 'the configured database'
   try {
     const u = new URL(url)
-    where = `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || ''}`
+    // `user:password@host/db` (the scheme left out) parses as a URL of scheme `user:` whose path holds the password.
+    if (u.protocol === 'postgres:' || u.protocol === 'postgresql:') where = `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || ''}`
   } catch { /* not a URL (e.g. a key=value string): say nothing about it */ }
   return schema ? `${where} (schema ${schema})` : where
 }

@@ -6,7 +6,7 @@
  * be carried is refused (400) or dropped with an `x-gateway-warning`. Errors are Anthropic's shape.
  */
 import { Tokenizer, definePlugin, notFound, type ChatResponse, type HttpMethod, type ModelEndpoint, type RouteSpec, type Surface } from '../../../plugin-api/index.ts'
-import { AnthropicEventEncoder, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
+import { AnthropicEventEncoder, clientView, fromAnthropicRequest, toAnthropicMessage, type AnthropicMessagesRequest } from './translate.ts'
 import { countTokensRoute } from './count-tokens.ts'
 import { anthropicVersion, wireHeaders } from './headers.ts'
 import { checkMessagesRequest } from './validate.ts'
@@ -25,8 +25,8 @@ const messages: ModelEndpoint<AnthropicMessagesRequest> = {
     checkMessagesRequest(body, anthropicVersion(req.headers))
     return { ...fromAnthropicRequest(body), wireHeaders: wireHeaders(req.headers) }
   },
-  encode: (result) => toAnthropicMessage(result as ChatResponse),
-  streamEncoder: (req, x) => new AnthropicEventEncoder(req.requestId, x),
+  encode: (result, req) => toAnthropicMessage(result as ChatResponse, clientView(req.body)),
+  streamEncoder: (req, x) => new AnthropicEventEncoder(req.requestId, x, clientView(req.body)),
 }
 
 /**

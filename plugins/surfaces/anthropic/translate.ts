@@ -12,7 +12,7 @@
  *
  * The wire types are the official SDK's, imported as types only. What the unified API cannot carry
  * is refused with a 400 naming the field (server tools, content it has no part for, a field Anthropic's
- * API does not have) or dropped with an `x-gateway-warning` (settings such as `thinking` or `top_k`). `cache_control` is a caching hint
+ * API does not have) or dropped with an `x-gateway-warning` (settings such as `top_k`; `thinking` where the target model has no reasoning_effort). `cache_control` is a caching hint
  * with no effect on the answer; it is dropped without a warning because Claude Code sets it everywhere.
  */
 import type { MessageCreateParamsBase as BetaMessageCreateParamsBase } from '@anthropic-ai/sdk/resources/beta/messages/messages'
@@ -30,12 +30,14 @@ import type {
   ToolUnion,
   Usage as AnthropicUsage,
 } from '@anthropic-ai/sdk/resources/messages'
-import type { ChatCompletionAssistantMessageParam, ChatCompletionContentPartText } from 'openai/resources/chat/completions'
+import type { ChatCompletionAssistantMessageParam } from 'openai/resources/chat/completions'
 import {
-  GatewayError, badRequest,
+  GatewayError, badRequest, stopSequenceOf,
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
+import { withThinking } from '../../contracts/thinking.ts'
+import { clientToolNames, unifiedToolName } from './tool-names.ts'
 
 /**
  * A Messages request as received. `temperature`, `top_p` and `top_k` left the SDK's types with API
@@ -94,7 +96,8 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
       continue
     }
     if (TRANSLATED_FIELDS.has(field) || (body as unknown as Record<string, unknown>)[field] == null) continue
-    if (field === 'thinking' && body.thinking?.type === 'disabled') continue
+    // Disabled asks for nothing; a budget is settled per target (contracts/thinking.ts: reasoning_effort, or reported dropped).
+    if (field === 'thinking' && (body.thinking?.type === 'disabled' || body.thinking?.type === 'enabled')) continue
     warnings.push(`dropped '${field}': it has no equivalent in the unified API`)
   }
   // Anthropic's prompt-cache pre-warm generates nothing; another provider has no such request.
@@ -128,16 +131,22 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
     if (EFFORT[effort]) request.reasoning_effort = EFFORT[effort]
     else warnings.push(`dropped 'output_config.effort': that level has no equivalent in the unified API`)
   }
+  if (body.thinking?.type === 'enabled') withThinking(request, body.thinking.budget_tokens)
   return { request, warnings, untranslatable: lost[0] }
 }
 
-function systemContent(system: string | TextBlockParam[], at: string): string | ChatCompletionContentPartText[] {
+/**
+ * The system prompt as one string, its blocks' texts a paragraph each: OpenAI takes text parts too,
+ * but OpenAI-compatible servers such as Groq refuse a system message whose content is not a string,
+ * and Claude Code (any client marking `cache_control`) always sends blocks.
+ */
+function systemContent(system: string | TextBlockParam[], at: string): string {
   if (typeof system === 'string') return system
   if (!Array.isArray(system)) throw badRequest('`system` must be a string or an array of text blocks.', at, 'invalid_system')
   return system.map((block, j) => {
     if (block?.type !== 'text') throw badRequest('`system` blocks must be text.', `${at}.${j}`, 'invalid_system')
-    return { type: 'text', text: block.text }
-  })
+    return block.text
+  }).join('\n\n')
 }
 
 /** Append one Anthropic turn as unified messages; returns whether thinking blocks were dropped. */
@@ -217,7 +226,7 @@ function appendAssistantTurn(out: ChatMessage[], content: string | ContentBlockP
         text += block.text
         return
       case 'tool_use':
-        toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } })
+        toolCalls.push({ id: block.id, type: 'function', function: { name: unifiedToolName(block.name), arguments: JSON.stringify(block.input ?? {}) } })
         return
       case 'thinking':
       case 'redacted_thinking':
@@ -241,7 +250,7 @@ function fromAnthropicTool(tool: ToolUnion, at: string, lost: GatewayError[]): C
     return []
   }
   const { name, description, input_schema: parameters, strict } = tool as Extract<ToolUnion, { input_schema: unknown }>
-  return [{ type: 'function', function: { name, parameters: parameters as Record<string, unknown>, ...(description ? { description } : {}), ...(strict ? { strict } : {}) } }]
+  return [{ type: 'function', function: { name: unifiedToolName(name), parameters: parameters as Record<string, unknown>, ...(description ? { description } : {}), ...(strict ? { strict } : {}) } }]
 }
 
 function fromToolChoice(choice: ToolChoice): Pick<ChatRequest, 'tool_choice' | 'parallel_tool_calls'> {
@@ -250,7 +259,7 @@ function fromToolChoice(choice: ToolChoice): Pick<ChatRequest, 'tool_choice' | '
     case 'auto': return { tool_choice: 'auto', ...parallel }
     case 'any': return { tool_choice: 'required', ...parallel }
     case 'none': return { tool_choice: 'none' }
-    case 'tool': return { tool_choice: { type: 'function', function: { name: choice.name } }, ...parallel }
+    case 'tool': return { tool_choice: { type: 'function', function: { name: unifiedToolName(choice.name) } }, ...parallel }
     default: throw badRequest(`Unknown tool_choice type '${String((choice as { type?: unknown }).type)}'.`, 'tool_choice.type', 'invalid_tool_choice')
   }
 }
@@ -266,7 +275,30 @@ const STOP_REASON: Readonly<Record<NonNullable<FinishReason>, StopReason>> = {
   content_filter: 'refusal',
 }
 
-const toStopReason = (reason: FinishReason | null | undefined): StopReason => (reason && STOP_REASON[reason]) || 'end_turn'
+/** `stopSequence`: the one that ended the answer, where the upstream said (unified.ts's StopSequenceField) and the client asked for it. */
+const toStopReason = (reason: FinishReason | null | undefined, stopSequence: string | null): StopReason =>
+  (reason === 'stop' && stopSequence !== null ? 'stop_sequence' : reason && STOP_REASON[reason]) || 'end_turn'
+
+/** What translating an answer back reads of the client's request. */
+export interface ClientRequestView {
+  /** The client's name for each tool name the unified request shortened (tool-names.ts). */
+  readonly toolNames: ReadonlyMap<string, string>
+  /** Its `stop_sequences`: an upstream's word that one of them ended the answer is taken only for one of these. */
+  readonly stopSequences: readonly string[]
+}
+
+const NO_VIEW: ClientRequestView = { toolNames: new Map(), stopSequences: [] }
+
+export function clientView(body: AnthropicMessagesRequest): ClientRequestView {
+  const stops = Array.isArray(body.stop_sequences) ? body.stop_sequences : []
+  return { toolNames: clientToolNames(body), stopSequences: stops }
+}
+
+/** The stop sequence that ended `choice`, if the upstream said so and the client asked for it. */
+const askedStop = (choice: object | undefined, view: ClientRequestView): string | null => {
+  const sequence = stopSequenceOf(choice)
+  return sequence !== null && view.stopSequences.includes(sequence) ? sequence : null
+}
 
 /**
  * OpenAI's prompt tokens include those read from and written to the prompt cache; Anthropic counts
@@ -289,11 +321,13 @@ function toAnthropicUsage(usage: Usage | null | undefined): AnthropicUsage {
   }
 }
 
-function parseToolInput(args: string): unknown {
+/** `cutOff`: the answer hit max_tokens, so arguments may end mid-way: an empty input then, as the stop reason says why. */
+function parseToolInput(args: string, cutOff: boolean): unknown {
   if (!args.trim()) return {}
   try {
     return JSON.parse(args)
   } catch (err) {
+    if (cutOff) return {}
     // Anthropic's tool input is an object: broken arguments from the provider cannot be passed on as one.
     throw new GatewayError('The provider returned tool call arguments that are not valid JSON.', { status: 502, code: 'upstream_invalid_tool_arguments', cause: err })
   }
@@ -313,16 +347,20 @@ function emptyMessage(id: string, model: string): Message {
   }
 }
 
-export function toAnthropicMessage(completion: ChatResponse): Message {
+export function toAnthropicMessage(completion: ChatResponse, view: ClientRequestView = NO_VIEW): Message {
   const choice = completion.choices[0]
   const message = emptyMessage(completion.id, completion.model)
-  const text = choice?.message.content
+  // A refusal (OpenAI's `refusal`, in place of content) is what Claude says in text, with stop_reason `refusal`.
+  const { content, refusal } = choice?.message ?? {}
+  const text = (content ?? '') + (refusal ?? '')
   if (text) message.content.push({ type: 'text', text, citations: null })
   for (const call of choice?.message.tool_calls ?? []) {
     if (call.type !== 'function') continue
-    message.content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments), caller: { type: 'direct' } })
+    message.content.push({ type: 'tool_use', id: call.id, name: view.toolNames.get(call.function.name) ?? call.function.name, input: parseToolInput(call.function.arguments, choice.finish_reason === 'length'), caller: { type: 'direct' } })
   }
-  message.stop_reason = toStopReason(choice?.finish_reason)
+  const stopSequence = askedStop(choice, view)
+  message.stop_reason = refusal ? 'refusal' : toStopReason(choice?.finish_reason, stopSequence)
+  if (message.stop_reason === 'stop_sequence') message.stop_sequence = stopSequence
   message.usage = toAnthropicUsage(completion.usage)
   return message
 }
@@ -345,14 +383,18 @@ export class AnthropicEventEncoder implements StreamEncoder {
   #textBlock: number | undefined
   readonly #blockByToolIndex = new Map<number, number>()
   #finishReason: FinishReason | undefined
+  #refused = false
+  #stopSequence: string | null = null
   #usage: Usage | undefined
   readonly #requestId: string
   readonly #exchange: Pick<StageExchange, 'estimate'> | undefined
+  readonly #view: ClientRequestView
 
   /** `exchange`: its prompt estimate is `message_start`'s input_tokens (the upstream's figure comes only at the end). */
-  constructor(requestId: string, exchange?: Pick<StageExchange, 'estimate'>) {
+  constructor(requestId: string, exchange?: Pick<StageExchange, 'estimate'>, view: ClientRequestView = NO_VIEW) {
     this.#requestId = requestId
     this.#exchange = exchange
+    this.#view = view
   }
 
   chunk(chunk: ChatChunk): SseFrame[] {
@@ -369,14 +411,13 @@ export class AnthropicEventEncoder implements StreamEncoder {
     const choice = chunk.choices[0]
     if (choice) {
       if (choice.finish_reason) this.#finishReason = choice.finish_reason
-      const { content, tool_calls: toolCalls } = choice.delta
-      if (content) {
-        if (this.#textBlock === undefined) {
-          this.#close(events)
-          this.#textBlock = this.#openBlock = this.#nextBlock++
-          events.push({ type: 'content_block_start', index: this.#textBlock, content_block: { type: 'text', text: '', citations: null } })
-        }
-        events.push({ type: 'content_block_delta', index: this.#textBlock, delta: { type: 'text_delta', text: content } })
+      this.#stopSequence = askedStop(choice, this.#view) ?? this.#stopSequence
+      const { content, refusal, tool_calls: toolCalls } = choice.delta
+      if (content) this.#text(events, content)
+      // A refusal streams as text, as Claude's does, and ends the message with stop_reason `refusal`.
+      if (refusal) {
+        this.#refused = true
+        this.#text(events, refusal)
       }
       for (const call of toolCalls ?? []) {
         let block = this.#blockByToolIndex.get(call.index)
@@ -385,7 +426,8 @@ export class AnthropicEventEncoder implements StreamEncoder {
           block = this.#openBlock = this.#nextBlock++
           this.#blockByToolIndex.set(call.index, block)
           const id = call.id ?? `toolu_${chunk.id}_${call.index}`
-          events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: call.function?.name ?? '', input: {}, caller: { type: 'direct' } } })
+          const name = call.function?.name ?? ''
+          events.push({ type: 'content_block_start', index: block, content_block: { type: 'tool_use', id, name: this.#view.toolNames.get(name) ?? name, input: {}, caller: { type: 'direct' } } })
         }
         if (call.function?.arguments) events.push({ type: 'content_block_delta', index: block, delta: { type: 'input_json_delta', partial_json: call.function.arguments } })
       }
@@ -403,13 +445,25 @@ export class AnthropicEventEncoder implements StreamEncoder {
     const deltaUsage: MessageDeltaUsage = {
       input_tokens: this.#usage ? input_tokens : null, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, output_tokens_details, server_tool_use: null,
     }
-    events.push({ type: 'message_delta', delta: { stop_reason: toStopReason(this.#finishReason), stop_sequence: null, stop_details: null, container: null }, usage: deltaUsage })
+    const stopReason = this.#refused ? 'refusal' : toStopReason(this.#finishReason, this.#stopSequence)
+    const stopSequence = stopReason === 'stop_sequence' ? this.#stopSequence : null
+    events.push({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: stopSequence, stop_details: null, container: null }, usage: deltaUsage })
     events.push({ type: 'message_stop' })
     return events.map(frame)
   }
 
   error(error: GatewayError): SseFrame {
     return { event: 'error', data: JSON.stringify(anthropicErrorBody(error, this.#requestId)) }
+  }
+
+  /** A piece of text, in the open text block or a new one. */
+  #text(events: RawMessageStreamEvent[], text: string): void {
+    if (this.#textBlock === undefined) {
+      this.#close(events)
+      this.#textBlock = this.#openBlock = this.#nextBlock++
+      events.push({ type: 'content_block_start', index: this.#textBlock, content_block: { type: 'text', text: '', citations: null } })
+    }
+    events.push({ type: 'content_block_delta', index: this.#textBlock, delta: { type: 'text_delta', text } })
   }
 
   #close(events: RawMessageStreamEvent[]): void {

@@ -6,7 +6,7 @@
  * gets OpenAI's. The routes carry no limits, so those are null.
  */
 import type { ModelInfo } from '@anthropic-ai/sdk/resources/models'
-import { reply, toGatewayError, type ErrorRequest, type GatewayError, type JsonReply } from '../../../plugin-api/index.ts'
+import { badRequest, reply, toGatewayError, type ErrorRequest, type GatewayError, type JsonReply } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 
 export const wantsAnthropicShape = (headers: Readonly<Record<string, string | string[] | undefined>>): boolean => headers['anthropic-version'] !== undefined
@@ -32,9 +32,31 @@ export function anthropicModel(id: string, created: number): ModelInfo {
   }
 }
 
-/** The whole list as one page: `has_more` false, so the SDK's auto-pagination stops after it. */
-export function anthropicModelList(models: readonly ModelInfo[]): { data: ModelInfo[]; has_more: boolean; first_id: string | null; last_id: string | null } {
-  return { data: [...models], has_more: false, first_id: models[0]?.id ?? null, last_id: models.at(-1)?.id ?? null }
+/** Anthropic's page size when the request names none, and the largest it takes. */
+const DEFAULT_LIMIT = 20
+const MAX_LIMIT = 1000
+
+/**
+ * One page of the list, as Anthropic's API pages it: `limit` models (1 to 1000, default 20) after the
+ * one `after_id` names, or before the one `before_id` names; `has_more` says whether there are more
+ * that way, which the SDK's `hasNextPage()` and auto-pagination follow (with `last_id`, or `first_id`).
+ */
+export function anthropicModelList(models: readonly ModelInfo[], query: Readonly<Record<string, unknown>> = {}): { data: ModelInfo[]; has_more: boolean; first_id: string | null; last_id: string | null } {
+  const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit)
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`Input should be a whole number from 1 to ${MAX_LIMIT}, not ${JSON.stringify(query.limit)}.`, 'limit', 'invalid_limit')
+  const cursor = (field: 'after_id' | 'before_id'): number | undefined => {
+    const id = query[field]
+    if (id === undefined) return undefined
+    const at = models.findIndex((m) => m.id === id)
+    if (at < 0) throw badRequest(`No model '${String(id)}' in the list to page from (the list may have changed: start again without it).`, field, 'invalid_cursor')
+    return at
+  }
+  const before = cursor('before_id')
+  const after = cursor('after_id')
+  const start = before !== undefined ? Math.max(0, before - limit) : after !== undefined ? after + 1 : 0
+  const end = before !== undefined ? before : Math.min(models.length, start + limit)
+  const data = models.slice(start, end)
+  return { data, has_more: before !== undefined ? start > 0 : end < models.length, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null }
 }
 
 /**

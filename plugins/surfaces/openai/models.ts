@@ -113,7 +113,7 @@ export function modelRoutes(discovery: ModelDiscovery | undefined, deleted?: Del
         return deleted ? named.filter((id) => !deleted.has(id)) : named
       }
       if (!wantsAnthropicShape(req.headers)) return { object: 'list', data: (await list()).map(modelEntry) }
-      return anthropicAnswer(req.requestId, async () => anthropicModelList((await list()).map((id) => anthropicModel(id, discovery?.releasedAt(id) ?? MODEL_CREATED))))
+      return anthropicAnswer(req.requestId, async () => anthropicModelList((await list()).map((id) => anthropicModel(id, discovery?.releasedAt(id) ?? MODEL_CREATED)), req.query))
     },
   }
   const get: RouteSpec<unknown, unknown, { id: string }> = {

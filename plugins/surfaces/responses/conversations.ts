@@ -48,7 +48,7 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
 
   const create: RouteSpec<{ items?: unknown; metadata?: Record<string, string> | null }> = {
     method: 'POST', path: '/v1/conversations', summary: 'Create a conversation, optionally with items.', permission: CHAT,
-    body: { type: 'object', properties: { items: { type: ['array', 'null'], maxItems: MAX_ITEMS_PER_CALL }, metadata: METADATA } },
+    body: { type: 'object', additionalProperties: false, properties: { items: { type: ['array', 'null'], maxItems: MAX_ITEMS_PER_CALL }, metadata: METADATA } },
     async handle(req) {
       const { caller, body } = req
       const { thread } = await conversations.threads.create(
@@ -65,7 +65,7 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
   }
   const update: RouteSpec<{ metadata: Record<string, string> }, unknown, { id: string }> = {
     method: 'POST', path: '/v1/conversations/:id', summary: 'Replace a conversation\'s metadata.', permission: CHAT, params: CONVERSATION_PARAMS,
-    body: { type: 'object', required: ['metadata'], properties: { metadata: METADATA } },
+    body: { type: 'object', additionalProperties: false, required: ['metadata'], properties: { metadata: METADATA } },
     async handle(req) {
       const thread = await reach(req.caller, req.params.id)
       const updated = (await conversations.threads.update(thread.id, { metadata: req.body.metadata ?? {} }))!
@@ -93,7 +93,7 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
   }
   const addItems: RouteSpec<{ items: unknown }, unknown, { id: string }> = {
     method: 'POST', path: '/v1/conversations/:id/items', summary: 'Add items to a conversation.', permission: CHAT, params: CONVERSATION_PARAMS,
-    body: { type: 'object', required: ['items'], properties: { items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS_PER_CALL } } },
+    body: { type: 'object', additionalProperties: false, required: ['items'], properties: { items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS_PER_CALL } } },
     async handle({ caller, params, body }) {
       const thread = await reach(caller, params.id)
       const adding = await items(body.items, 'items', caller)

@@ -5,6 +5,7 @@
  * so `previous_response_id` continues it. A conversation is a chat thread of /api/v1/chat/threads.
  *
  *   POST /v1/responses   GET/DELETE /v1/responses/{id}   POST /v1/responses/{id}/cancel   GET /v1/responses/{id}/input_items
+ *   POST /v1/responses/input_tokens (the input tokens a create would use); /v1/responses/compact is refused (400)
  *   /v1/conversations: create, get, update, delete; items list/create/get/delete
  *
  * Tools: `function` tools go to the model; any other type is a server tool the gateway runs (the
@@ -17,7 +18,7 @@ import { Conversations, type AssistantRecord } from '../../contracts/conversatio
 import { METADATA, conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
-import { checkFileParts, chatResponseFormat, chatToolChoice, inputItems, logprobsOf, reasoningEffort, splitTools, textVerbosity } from './input.ts'
+import { checkFileParts, chatResponseFormat, inputItems, logprobsOf, offeredTools, reasoningEffort, textVerbosity } from './input.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -55,6 +56,22 @@ const CREATE_BODY = {
 }
 
 type CreateBody = Record<string, unknown> & { model: string }
+
+/** An input token count's fields (OpenAI's TokenCountsBody): a create's that shape the prompt; `personality` changes no input token. */
+const COUNT_FIELDS = new Set(['model', 'input', 'previous_response_id', 'conversation', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'reasoning', 'truncation', 'personality'])
+const COUNT_BODY = {
+  type: 'object',
+  properties: {
+    model: { type: ['string', 'null'], minLength: 1 },
+    instructions: { type: ['string', 'null'] },
+    previous_response_id: { type: ['string', 'null'], minLength: 1 },
+    conversation: { type: ['string', 'object', 'null'] },
+    parallel_tool_calls: { type: ['boolean', 'null'] },
+    text: { type: ['object', 'null'] },
+    truncation: { enum: ['auto', 'disabled', null] },
+    personality: { type: ['string', 'null'], maxLength: 64 },
+  },
+}
 
 /** Create fields this surface carries out itself. */
 const CARRIED = new Set([
@@ -136,8 +153,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
       await checkFileParts(input, 'input', caller, files)
       if (input.length === 0) throw badRequest('`input` must hold at least one item.', 'input', 'invalid_input')
-      // `tool_choice: none` calls no tool, server tools included.
-      const { functions, server } = splitTools(body.tools)
+      // `tool_choice: none` calls no tool, server tools included; `allowed_tools` offers only those it lists.
+      const { functions, server, toolChoice } = offeredTools(body.tools, body.tool_choice)
       // Server tools run once each per turn: a bound below their number cannot be kept.
       if (typeof body.max_tool_calls === 'number' && body.max_tool_calls < server.length) {
         throw badRequest(`This gateway runs each server tool once per response: max_tool_calls must be at least ${server.length}.`, 'max_tool_calls', 'unsupported_parameter')
@@ -157,7 +174,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         owner: { userId: caller.principal.userId, department: caller.principal.department ?? null }, caller,
         threadId: thread?.id, previousResponseId: previous, assistant, model: assistant ? undefined : body.model,
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: body.tool_choice === 'none' ? [] : server,
-        toolChoice: chatToolChoice(body.tool_choice, server), parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
+        toolChoice, parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         truncation: body.truncation === 'auto' ? 'auto' : 'disabled',
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
@@ -166,6 +183,42 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       if (turn.events) return sse(responseEvents(turn), errorEvent)
       if (body.background === true) return turn.draft()
       return turn.response()
+    },
+  }
+
+  // The SDK's `responses.inputTokens.count()`: the prompt a create with these fields would send, checked as a create checks them.
+  const inputTokens: RouteSpec<Record<string, unknown>> = {
+    method: 'POST', path: '/v1/responses/input_tokens', summary: 'Count the input tokens a response with these fields would use (its history, instructions, input and tools), without creating it.', permission: CHAT, body: COUNT_BODY,
+    async handle({ caller, body, gateway }) {
+      const unknown = Object.keys(body).find((key) => !COUNT_FIELDS.has(key))
+      if (unknown !== undefined) throw badRequest(`Unknown parameter: '${unknown}'.`, unknown, 'unknown_parameter')
+      chatResponseFormat(body.text)
+      textVerbosity(body.text)
+      reasoningEffort(body.reasoning)
+      const model = (body.model as string | null | undefined) ?? undefined
+      const assistant = model === undefined ? undefined : await assistantOf(caller, model)
+      if (model !== undefined && !assistant && !gateway.routes(model)) throw notFound(`The model '${model}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
+      const conversationId = conversationIdOf(body.conversation)
+      const previous = (body.previous_response_id as string | null | undefined) ?? undefined
+      if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
+      const thread = conversationId ? await reachableConversation(conversations, caller, conversationId, 'conversation') : undefined
+      if (previous) await reachableResponse(caller, previous, 'previous_response_id')
+      const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
+      await checkFileParts(input, 'input', caller, files)
+      const { functions } = offeredTools(body.tools, body.tool_choice)
+      const tokens = await conversations.inputTokens({
+        threadId: thread?.id, previousResponseId: previous, assistant, model: assistant ? undefined : model,
+        instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions,
+      })
+      return { object: 'response.input_tokens', input_tokens: tokens }
+    },
+  }
+
+  // Without this route `POST /v1/responses/compact` matched /v1/responses/:id and answered 405 "use GET, DELETE".
+  const compact: RouteSpec = {
+    method: 'POST', path: '/v1/responses/compact', summary: 'Not offered: compaction is refused with a 400 that says what to use instead.', permission: CHAT,
+    handle() {
+      throw badRequest('Compaction (`responses.compact`) is not offered by this gateway: continue with `previous_response_id` or a `conversation`; with `truncation: "auto"` the oldest turns that do not fit are dropped.', null, 'unsupported_endpoint')
     },
   }
 
@@ -211,7 +264,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
     },
   }
 
-  return { endpoints: [create, get, remove, cancel, inputItemsRoute, ...conversationRoutes(conversations, files, audit)] }
+  return { endpoints: [create, inputTokens, compact, get, remove, cancel, inputItemsRoute, ...conversationRoutes(conversations, files, audit)] }
 }
 
 export default definePlugin<Record<string, never>, Surface>({

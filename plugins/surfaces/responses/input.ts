@@ -130,11 +130,47 @@ export function chatToolChoice(choice: unknown, serverTools: readonly JsonObject
   if (choice === undefined || choice === null) return undefined
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice
   if (isObject(choice) && choice.type === 'function' && typeof choice.name === 'string') return { type: 'function', function: { name: choice.name } }
-  if (isObject(choice) && typeof choice.type === 'string' && choice.type !== 'function') {
+  if (isObject(choice) && typeof choice.type === 'string' && choice.type !== 'function' && choice.type !== 'allowed_tools') {
     if (serverTools.some((t) => t.type === choice.type)) return undefined
     throw badRequest(`\`tool_choice\` names the tool type '${choice.type}', which is not among \`tools\`.`, 'tool_choice', 'invalid_tool_choice')
   }
-  throw badRequest('`tool_choice` must be auto, none, required, { type: function, name } or the type of a tool in `tools` (file_search).', 'tool_choice', 'invalid_tool_choice')
+  throw badRequest('`tool_choice` must be auto, none, required, { type: function, name }, { type: allowed_tools, mode, tools } or the type of a tool in `tools` (file_search).', 'tool_choice', 'invalid_tool_choice')
+}
+
+const functionName = (tool: ChatTool): string | undefined => (tool.type === 'function' ? tool.function.name : undefined)
+
+/**
+ * `tool_choice: { type: allowed_tools, mode, tools }`: the model may call only the listed tools
+ * (each one of `tools`), as it likes (`auto`) or at least one (`required`). Carried out by offering
+ * it only those; a server tool listed runs as it does anyway. Undefined for any other tool_choice.
+ */
+function allowedTools(choice: unknown, functions: readonly ChatTool[], server: readonly JsonObject[]): { functions: ChatTool[]; server: JsonObject[]; toolChoice: 'auto' | 'required' | undefined } | undefined {
+  if (!isObject(choice) || choice.type !== 'allowed_tools') return undefined
+  if (choice.mode !== 'auto' && choice.mode !== 'required') throw badRequest('`tool_choice.mode` must be auto or required.', 'tool_choice.mode', 'invalid_tool_choice')
+  if (!Array.isArray(choice.tools) || choice.tools.length === 0) throw badRequest('`tool_choice.tools` must list at least one of `tools`.', 'tool_choice.tools', 'invalid_tool_choice')
+  const names = new Set<string>()
+  const types = new Set<string>()
+  choice.tools.forEach((tool, i) => {
+    const at = `tool_choice.tools[${i}]`
+    if (!isObject(tool) || typeof tool.type !== 'string') throw badRequest('An allowed tool must be an object with a `type`.', at, 'invalid_tool_choice')
+    if (tool.type !== 'function') {
+      if (!server.some((s) => s.type === tool.type)) throw badRequest(`\`${at}\` names the tool type '${tool.type}', which is not among \`tools\`.`, `${at}.type`, 'invalid_tool_choice')
+      types.add(tool.type)
+    } else if (typeof tool.name !== 'string' || !functions.some((f) => functionName(f) === tool.name)) {
+      throw badRequest(`\`${at}\` names the function ${JSON.stringify(tool.name)}, which is not among \`tools\`.`, `${at}.name`, 'invalid_tool_choice')
+    } else {
+      names.add(tool.name)
+    }
+  })
+  const allowed = functions.filter((f) => names.has(functionName(f) ?? ''))
+  // With only server tools allowed, `required` is met by running them (as `{ type: file_search }` is).
+  return { functions: allowed, server: server.filter((s) => types.has(s.type as string)), toolChoice: allowed.length ? choice.mode : undefined }
+}
+
+/** The tools a request offers the model (`allowed_tools` narrows them), and its tool_choice in the chat shape. */
+export function offeredTools(tools: unknown, choice: unknown): { functions: ChatTool[]; server: JsonObject[]; toolChoice: unknown } {
+  const declared = splitTools(tools)
+  return allowedTools(choice, declared.functions, declared.server) ?? { ...declared, toolChoice: chatToolChoice(choice, declared.server) }
 }
 
 type ResponseFormat = ChatRequest['response_format']

@@ -10,7 +10,7 @@ import { ApiError } from '@/api/client'
 import type { Assistant, Collection } from '@/api/types'
 import { useSession } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
-import { Field, invalidProps } from '@/components/field'
+import { Field, invalidProps, useFocusFirstInvalid } from '@/components/field'
 import { Button } from '@/components/ui/button'
 import { Checkbox } from '@/components/ui/checkbox'
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
@@ -113,6 +113,7 @@ export function AssistantDialog({ editing, open, onClose }: { editing: Assistant
   const update = useUpdateAssistant()
   const [draft, setDraft] = useState<Draft>(() => draftOf(editing, me.department))
   const [problems, setProblems] = useState<Problems>({})
+  const { form, refused } = useFocusFirstInvalid()
   const saving = create.isPending || update.isPending
   const error = create.error ?? update.error
   const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => {
@@ -125,7 +126,7 @@ export function AssistantDialog({ editing, open, onClose }: { editing: Assistant
     event.preventDefault()
     const { input, problems: found } = check(draft)
     setProblems(found)
-    if (!input) return
+    if (!input) return refused()
     try {
       if (editing) await update.mutateAsync({ id: editing.id, ...input })
       else await create.mutateAsync(input)
@@ -144,7 +145,7 @@ export function AssistantDialog({ editing, open, onClose }: { editing: Assistant
   return (
     <Dialog open={open} onOpenChange={(next) => { if (!next) { reset(); onClose() } }}>
       <DialogContent className="max-w-2xl" onOpenAutoFocus={() => { setDraft(draftOf(editing, me.department)); reset() }}>
-        <form onSubmit={submit} className="grid gap-4" noValidate>
+        <form ref={form} onSubmit={submit} className="grid gap-4" noValidate>
           <DialogHeader>
             <DialogTitle>{editing ? `Edit ${editing.name}` : 'New assistant'}</DialogTitle>
             <DialogDescription>Its instructions and tools apply to every chat with it; use it from code as <code className="font-mono text-xs">model: "assistant/{draft.name || 'name'}"</code>.</DialogDescription>

@@ -9,34 +9,24 @@ import { useState } from 'react'
 import { Link } from 'react-router'
 import type { Assistant } from '@/api/types'
 import { Can, useSession } from '@/auth/session'
-import { ApiErrorAlert } from '@/components/api-error-alert'
+import { ConfirmDialog } from '@/components/confirm-dialog'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
-import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
 import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuTrigger } from '@/components/ui/dropdown-menu'
+import { formatCountOf } from '@/lib/format'
 import { AssistantDialog } from './editor'
 import { useAssistants, useDeleteAssistant } from './queries'
 
 function ConfirmDelete({ target, onClose }: { target: Assistant | undefined; onClose: () => void }) {
   const remove = useDeleteAssistant()
   return (
-    <Dialog open={target !== undefined} onOpenChange={(open) => { if (!open) { remove.reset(); onClose() } }}>
-      <DialogContent>
-        <DialogHeader>
-          <DialogTitle>Delete {target?.name}?</DialogTitle>
-          <DialogDescription>Chats with it stay, without its instructions. Code using <code className="font-mono text-xs">assistant/{target?.name}</code> stops working.</DialogDescription>
-        </DialogHeader>
-        <ApiErrorAlert error={remove.error} />
-        <DialogFooter>
-          <Button variant="outline" onClick={onClose}>Cancel</Button>
-          <Button variant="destructive" disabled={remove.isPending} onClick={async () => { await remove.mutateAsync(target!.id); onClose() }}>Delete assistant</Button>
-        </DialogFooter>
-      </DialogContent>
-    </Dialog>
+    <ConfirmDialog open={target !== undefined} title={`Delete ${target?.name}?`} action="Delete assistant" change={remove} onConfirm={() => remove.mutateAsync(target!.id)} onClose={onClose}>
+      Chats with it stay, without its instructions. Code using <code className="font-mono text-xs">assistant/{target?.name}</code> stops working.
+    </ConfirmDialog>
   )
 }
 
@@ -90,7 +80,7 @@ export default function AssistantsPage() {
               <div className="flex flex-wrap gap-1.5">
                 <Badge variant="secondary">{a.dept_scope ?? 'every department'}</Badge>
                 {a.tools.length > 0 && <Badge variant="outline">{a.tools.length} tools</Badge>}
-                {a.rag_collections.length > 0 && <Badge variant="outline">{a.rag_collections.length} collections</Badge>}
+                {a.rag_collections.length > 0 && <Badge variant="outline">{formatCountOf(a.rag_collections.length, 'collection')}</Badge>}
               </div>
               <Can permission="chat">
                 <Button asChild variant="outline" size="sm" className="mt-auto self-start">

@@ -4,7 +4,7 @@
  * answer), Retry (a failed answer, whose failure is said in plain words).
  */
 import { BotIcon, CheckIcon, CopyIcon, FileTextIcon, PencilIcon, RefreshCwIcon, RotateCcwIcon, TriangleAlertIcon, UserIcon, WrenchIcon } from 'lucide-react'
-import { Suspense, lazy, memo, useMemo, useState, type KeyboardEvent } from 'react'
+import { Suspense, lazy, memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { MessageSource } from '@/api/types'
 import { Button } from '@/components/ui/button'
 import { Textarea } from '@/components/ui/input'
@@ -19,6 +19,8 @@ export interface ChatTurn {
   readonly streaming?: boolean
   readonly error?: Failure
   readonly stopped?: boolean
+  /** A question the thread holds no answer to, with another question after it (the model failed on it). */
+  readonly unanswered?: boolean
   /** A tool call the model made (name and arguments), shown as such. */
   readonly tool?: string
   /** A grounded answer's sources, which its [n] markers link to. */
@@ -114,13 +116,17 @@ function EditBox({ initial, drops, onSave, onCancel }: { initial: string; drops:
 // Memoised: while an answer streams, only its own bubble renders again.
 export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; actions?: TurnActions }) {
   const [editing, setEditing] = useState(false)
+  // An edit cancelled (Escape or Cancel) gives the focus back to its Edit button, not to the page.
+  const editButton = useRef<HTMLButtonElement>(null)
+  const [cancelled, setCancelled] = useState(0)
+  useEffect(() => { if (cancelled) editButton.current?.focus() }, [cancelled])
   const mine = turn.role === 'user'
   const citations = useMemo(() => (turn.sources?.length ? { messageId: turn.id, numbers: turn.sources.map(sourceNumber) } : undefined), [turn.id, turn.sources])
   if (mine && editing && actions?.onEdit) {
     const onEdit = actions.onEdit
     return (
       <div className="ml-auto flex w-full max-w-[85%] gap-3" data-role={turn.role}>
-        <EditBox initial={turn.content} drops={actions.editDrops ?? 0} onCancel={() => setEditing(false)} onSave={(text) => { setEditing(false); onEdit(text) }} />
+        <EditBox initial={turn.content} drops={actions.editDrops ?? 0} onCancel={() => { setEditing(false); setCancelled((n) => n + 1) }} onSave={(text) => { setEditing(false); onEdit(text) }} />
       </div>
     )
   }
@@ -131,7 +137,10 @@ export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; 
       </div>
       <div className={cn('min-w-0 max-w-[85%] rounded-2xl px-4 py-2.5 text-sm', mine ? 'bg-primary text-primary-foreground' : 'border bg-card shadow-xs')}>
         {mine ? (
-          <p className="whitespace-pre-wrap break-words">{turn.content}</p>
+          <>
+            <p className="whitespace-pre-wrap break-words">{turn.content}</p>
+            {turn.unanswered && <p className="mt-1 text-xs opacity-80">Not answered.</p>}
+          </>
         ) : turn.tool ? (
           <p className="font-mono text-xs break-all">{turn.tool}</p>
         ) : (
@@ -168,7 +177,7 @@ export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; 
       </div>
       {mine && actions?.onEdit && (
         // Shown on hover or focus where there is a pointer; always on a touch screen (no hover there).
-        <Button type="button" variant="ghost" size="icon" className="size-8 self-center text-muted-foreground opacity-100 sm:opacity-0 sm:group-hover/turn:opacity-100 sm:focus-visible:opacity-100" onClick={() => setEditing(true)} aria-label="Edit" title="Edit the question">
+        <Button ref={editButton} type="button" variant="ghost" size="icon" className="size-8 self-center text-muted-foreground opacity-100 sm:opacity-0 sm:group-hover/turn:opacity-100 sm:focus-visible:opacity-100" onClick={() => setEditing(true)} aria-label="Edit" title="Edit the question">
           <PencilIcon className="size-3.5" />
         </Button>
       )}

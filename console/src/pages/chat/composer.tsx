@@ -4,7 +4,7 @@
  * gateway without the conversations service) use it.
  */
 import { ArrowUpIcon, SquareIcon } from 'lucide-react'
-import type { KeyboardEvent } from 'react'
+import { useEffect, useRef, type KeyboardEvent } from 'react'
 import { Button } from '@/components/ui/button'
 import { Textarea } from '@/components/ui/input'
 
@@ -17,6 +17,14 @@ export function Composer({ draft, setDraft, send, running, disabled }: {
   /** Nothing to send to (no model chosen, or the thread is gone). */
   disabled: boolean
 }) {
+  const box = useRef<HTMLTextAreaElement>(null)
+  // As an answer starts or ends, the control that had the focus (Stop, Regenerate, Retry, an edited
+  // question's Save and send) is gone and the focus fell to the page: it comes back to the box, so the
+  // next question is typed at once. Not on a touch screen, where focusing the box opens the keyboard.
+  useEffect(() => {
+    const lost = document.activeElement === null || document.activeElement === document.body
+    if (lost && !disabled && !window.matchMedia('(pointer: coarse)').matches) box.current?.focus()
+  }, [running, disabled])
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault()
@@ -27,6 +35,7 @@ export function Composer({ draft, setDraft, send, running, disabled }: {
     <div className="border-t bg-card/60 px-4 py-3 sm:px-6">
       <form className="mx-auto flex max-w-3xl items-end gap-2" onSubmit={(e) => { e.preventDefault(); send() }}>
         <Textarea
+          ref={box}
           aria-label="Message"
           placeholder="Message…"
           className="field-sizing-content max-h-48 min-h-11 resize-none"
@@ -36,12 +45,13 @@ export function Composer({ draft, setDraft, send, running, disabled }: {
           onKeyDown={onKeyDown}
           disabled={disabled}
         />
+        {/* Keyed: one button element turned from Stop into Send kept the focus, and lost it as Send was disabled. */}
         {running ? (
-          <Button type="button" variant="outline" size="icon" className="size-11" onClick={() => running.abort()} aria-label="Stop">
+          <Button key="stop" type="button" variant="outline" size="icon" className="size-11" onClick={() => running.abort()} aria-label="Stop">
             <SquareIcon className="fill-current" />
           </Button>
         ) : (
-          <Button type="submit" size="icon" className="size-11" disabled={!draft.trim() || disabled} aria-label="Send">
+          <Button key="send" type="submit" size="icon" className="size-11" disabled={!draft.trim() || disabled} aria-label="Send">
             <ArrowUpIcon />
           </Button>
         )}

@@ -32,9 +32,12 @@ export interface Exchange {
   readonly canRewind: boolean
 }
 
-/** A new chat's title: its first question's first line, cut at a word near 60 characters. */
+/** A line as a title shows it: without its Markdown marks (heading, quote or list marker, bold, strikethrough, code ticks; `__` stays: `__init__`). */
+const plainLine = (line: string) => line.trim().replace(/^(#{1,6}|>|[-*+]|\d+[.)])\s+/, '').replace(/\*\*|~~|`/g, '').trim()
+
+/** A new chat's title: its first question's first line of text (not a code fence), plain, cut at a word near 60 characters. */
 export function titleFromQuestion(text: string): string {
-  const line = text.split('\n').map((l) => l.trim()).find(Boolean)?.replace(/\s+/g, ' ') ?? 'New chat'
+  const line = text.split('\n').filter((l) => !l.trim().startsWith('```')).map(plainLine).find(Boolean)?.replace(/\s+/g, ' ') ?? 'New chat'
   if (line.length <= 60) return line
   const cut = line.slice(0, 60)
   return `${cut.slice(0, cut.lastIndexOf(' ') > 30 ? cut.lastIndexOf(' ') : 60)}…`

@@ -8,6 +8,7 @@ import { memo, useEffect, useState, type FormEvent } from 'react'
 import { useNavigate } from 'react-router'
 import type { Thread } from '@/api/types'
 import { ApiErrorAlert } from '@/components/api-error-alert'
+import { ConfirmDialog } from '@/components/confirm-dialog'
 import { ErrorState, LoadingRows } from '@/components/states'
 import { Button } from '@/components/ui/button'
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
@@ -127,29 +128,19 @@ export const ThreadList = memo(function ThreadList({ active, onPick, onNew }: { 
         </DialogContent>
       </Dialog>
 
-      <Dialog open={deleting !== undefined} onOpenChange={(open) => { if (!open) { remove.reset(); setDeleting(undefined) } }}>
-        <DialogContent>
-          <DialogHeader>
-            <DialogTitle>Delete “{deleting && titleOf(deleting)}”?</DialogTitle>
-            <DialogDescription>The chat and its messages are deleted from the gateway. This cannot be undone.</DialogDescription>
-          </DialogHeader>
-          <ApiErrorAlert error={remove.error} />
-          <DialogFooter>
-            <Button variant="outline" onClick={() => setDeleting(undefined)}>Cancel</Button>
-            <Button
-              variant="destructive"
-              disabled={remove.isPending}
-              onClick={async () => {
-                await remove.mutateAsync(deleting!.id)
-                if (deleting!.id === active) navigate('/chat')
-                setDeleting(undefined)
-              }}
-            >
-              Delete chat
-            </Button>
-          </DialogFooter>
-        </DialogContent>
-      </Dialog>
+      <ConfirmDialog
+        open={deleting !== undefined}
+        title={`Delete “${deleting && titleOf(deleting)}”?`}
+        action="Delete chat"
+        change={remove}
+        onConfirm={async () => {
+          await remove.mutateAsync(deleting!.id)
+          if (deleting!.id === active) navigate('/chat')
+        }}
+        onClose={() => setDeleting(undefined)}
+      >
+        The chat and its messages are deleted from the gateway. This cannot be undone.
+      </ConfirmDialog>
     </div>
   )
 })

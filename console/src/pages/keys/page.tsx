@@ -9,6 +9,7 @@ import { useState, type FormEvent } from 'react'
 import type { CreatedKey, ListedKey } from '@/api/types'
 import { useSession } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
+import { ConfirmDialog } from '@/components/confirm-dialog'
 import { CopyButton } from '@/components/copy-button'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
@@ -184,21 +185,9 @@ function keyLabel(apiKey: ListedKey, withOwner: boolean): string {
 function ConfirmRevoke({ target, onClose }: { target: ListedKey | undefined; onClose: () => void }) {
   const revoke = useRevokeKey()
   return (
-    <Dialog open={target !== undefined} onOpenChange={(open) => { if (!open) { revoke.reset(); onClose() } }}>
-      <DialogContent>
-        <DialogHeader>
-          <DialogTitle>Revoke {target?.name ?? target?.prefix}?</DialogTitle>
-          <DialogDescription>Requests with this key are refused from now on. This cannot be undone.</DialogDescription>
-        </DialogHeader>
-        <ApiErrorAlert error={revoke.error} />
-        <DialogFooter>
-          <Button variant="outline" onClick={onClose}>Cancel</Button>
-          <Button variant="destructive" disabled={revoke.isPending} onClick={async () => { await revoke.mutateAsync(target!.id); onClose() }}>
-            {revoke.isPending ? 'Revoking…' : 'Revoke key'}
-          </Button>
-        </DialogFooter>
-      </DialogContent>
-    </Dialog>
+    <ConfirmDialog open={target !== undefined} title={`Revoke ${target?.name ?? target?.prefix}?`} action="Revoke key" pendingAction="Revoking…" change={revoke} onConfirm={() => revoke.mutateAsync(target!.id)} onClose={onClose}>
+      Requests with this key are refused from now on. This cannot be undone.
+    </ConfirmDialog>
   )
 }
 

@@ -1,7 +1,8 @@
 /**
  * Knowledge (/api/v1/rag/collections): collections of documents the gateway embeds for grounded
  * answers. Create one, upload files (their ingestion progress refreshes while any is under way),
- * see each document's status and why one failed (retry it), delete, and try a search.
+ * see each document's status and why one failed (retry it), delete (after a confirmation, saying why
+ * when the gateway refuses), and try a search.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { BookOpenIcon, FileUpIcon, PlusIcon, RotateCwIcon, SearchIcon, Trash2Icon } from 'lucide-react'
@@ -10,6 +11,7 @@ import { api } from '@/api/client'
 import type { Collection, NewCollection, RagDocument, SearchInput } from '@/api/types'
 import { useSession } from '@/auth/session'
 import { ApiErrorAlert } from '@/components/api-error-alert'
+import { ConfirmDialog } from '@/components/confirm-dialog'
 import { PageHeader } from '@/components/page-header'
 import { PageBody } from '@/components/shell'
 import { EmptyState, ErrorState, LoadingRows } from '@/components/states'
@@ -20,7 +22,7 @@ import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, D
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
-import { formatRelative } from '@/lib/format'
+import { formatCountOf, formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 import { COLLECTIONS, useCollections } from './queries'
 
@@ -79,7 +81,7 @@ function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () =
 function Progress({ doc }: { doc: RagDocument }) {
   const { chunks_done: done, chunks_total: total } = doc.progress
   if (doc.status === 'failed') return <span className="text-xs text-destructive">{doc.error?.message ?? 'failed'}</span>
-  if (doc.status === 'completed') return <span className="text-xs text-muted-foreground">{done} chunks</span>
+  if (doc.status === 'completed') return <span className="text-xs text-muted-foreground">{formatCountOf(done, 'chunk')}</span>
   const share = total ? Math.round((done / total) * 100) : 0
   return (
     <div className="flex items-center gap-2" aria-label={`Ingestion ${share}%`}>
@@ -93,6 +95,7 @@ function Documents({ collection }: { collection: Collection }) {
   const queryClient = useQueryClient()
   const docs = useDocuments(collection.id)
   const fileInput = useRef<HTMLInputElement>(null)
+  const [deleting, setDeleting] = useState<RagDocument>()
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: docsKey(collection.id) }), queryClient.invalidateQueries({ queryKey: COLLECTIONS })])
   const upload = useMutation({
     mutationFn: async (files: readonly File[]) => {
@@ -124,6 +127,7 @@ function Documents({ collection }: { collection: Collection }) {
         </Button>
       </div>
       <ApiErrorAlert error={upload.error} />
+      <ApiErrorAlert error={retry.error} prefix="Not retried: " />
       {docs.isPending && <LoadingRows rows={3} />}
       {docs.isError && <ErrorState error={docs.error} retry={() => void docs.refetch()} />}
       {docs.data?.length === 0 && <EmptyState icon={<FileUpIcon />} title="No documents yet">Upload text, Markdown, HTML or PDF files.</EmptyState>}
@@ -152,7 +156,7 @@ function Documents({ collection }: { collection: Collection }) {
                     {d.status === 'failed' && (
                       <Button variant="ghost" size="icon" aria-label={`Retry ${d.filename}`} onClick={() => retry.mutate(d.id)}><RotateCwIcon /></Button>
                     )}
-                    <Button variant="ghost" size="icon" aria-label={`Delete ${d.filename}`} onClick={() => remove.mutate(d.id)}><Trash2Icon /></Button>
+                    <Button variant="ghost" size="icon" aria-label={`Delete ${d.filename}`} onClick={() => setDeleting(d)}><Trash2Icon /></Button>
                   </TableCell>
                 </TableRow>
               ))}
@@ -160,6 +164,17 @@ function Documents({ collection }: { collection: Collection }) {
           </Table>
         </Card>
       )}
+      <ConfirmDialog
+        open={deleting !== undefined}
+        title={`Delete ${deleting?.filename}?`}
+        action="Delete document"
+        pendingAction="Deleting…"
+        change={remove}
+        onConfirm={() => remove.mutateAsync(deleting!.id)}
+        onClose={() => setDeleting(undefined)}
+      >
+        Its passages are taken out of {collection.name}: searches and assistants no longer find them. This cannot be undone.
+      </ConfirmDialog>
     </section>
   )
 }
@@ -200,6 +215,7 @@ export default function KnowledgePage() {
   const queryClient = useQueryClient()
   const [chosen, setChosen] = useState<string>()
   const [creating, setCreating] = useState(false)
+  const [deleting, setDeleting] = useState(false)
   const remove = useMutation({
     mutationFn: (id: string) => api('/rag/collections/{id}', { params: { id }, method: 'DELETE' }),
     onSuccess: () => { setChosen(undefined); void queryClient.invalidateQueries({ queryKey: COLLECTIONS }) },
@@ -238,13 +254,24 @@ export default function KnowledgePage() {
                 <h2 className="truncate text-lg font-semibold" title={current.name}>{current.name}</h2>
                 <p className="font-mono text-xs text-muted-foreground">{current.id} · {current.embedding_route} · {current.dimensions} dimensions</p>
               </div>
-              <Button variant="ghost" size="sm" className="text-destructive" disabled={remove.isPending} onClick={() => { if (window.confirm(`Delete ${current.name} and its documents?`)) remove.mutate(current.id) }}>
+              <Button variant="ghost" size="sm" className="text-destructive" onClick={() => setDeleting(true)}>
                 <Trash2Icon /> Delete collection
               </Button>
             </div>
             <Documents key={current.id} collection={current} />
             <Search key={`s-${current.id}`} collection={current} />
           </div>
+          <ConfirmDialog
+            open={deleting}
+            title={`Delete ${current.name}?`}
+            action="Delete collection"
+            pendingAction="Deleting…"
+            change={remove}
+            onConfirm={() => remove.mutateAsync(current.id)}
+            onClose={() => setDeleting(false)}
+          >
+            {current.documents.total === 0 ? 'It has no documents.' : `${current.documents.total === 1 ? 'Its document goes' : `Its ${formatCountOf(current.documents.total, 'document')} go`} with it, and assistants that use it no longer find them.`} This cannot be undone.
+          </ConfirmDialog>
         </div>
       )}
       <NewCollection open={creating} onClose={() => setCreating(false)} onMade={(c) => { setCreating(false); setChosen(c.id) }} />

@@ -7,7 +7,7 @@ import { PlayIcon } from 'lucide-react'
 import { useState, type FormEvent } from 'react'
 import type { Dataset, NewTrainingJob } from '@/api/types'
 import { ApiErrorAlert } from '@/components/api-error-alert'
-import { Field, invalidProps } from '@/components/field'
+import { Field, invalidProps, useFocusFirstInvalid } from '@/components/field'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
 import { Input } from '@/components/ui/input'
@@ -46,6 +46,7 @@ export function NewJobForm({ datasets, onCreated }: { datasets: readonly Dataset
   const create = useCreateJob()
   const [draft, setDraft] = useState<Draft>({ dataset: datasets[0]?.id ?? '', model: '', suffix: '', n_epochs: '', batch_size: '', learning_rate_multiplier: '' })
   const [problems, setProblems] = useState<Problems>({})
+  const { form, refused } = useFocusFirstInvalid()
   const set = (key: keyof Draft) => (value: string) => {
     setDraft((d) => ({ ...d, [key]: value }))
     // A field's refusal goes once it is edited, until the next start checks again.
@@ -57,7 +58,7 @@ export function NewJobForm({ datasets, onCreated }: { datasets: readonly Dataset
     event.preventDefault()
     const { input, problems: found } = check(draft)
     setProblems(found)
-    if (!input) return
+    if (!input) return refused()
     const job = await create.mutateAsync(input).catch(() => undefined)
     if (job) onCreated(job.id)
   }
@@ -65,7 +66,7 @@ export function NewJobForm({ datasets, onCreated }: { datasets: readonly Dataset
   const error = create.error
   return (
     <Card className="p-4">
-      <form onSubmit={submit} className="grid gap-4" aria-label="New fine-tuning job" noValidate>
+      <form ref={form} onSubmit={submit} className="grid gap-4" aria-label="New fine-tuning job" noValidate>
         <h3 className="font-semibold">New fine-tuning job</h3>
         <div className="grid gap-4 sm:grid-cols-2">
           <Field id="job-dataset" label="Dataset" error={problems.dataset}>
