@@ -18,6 +18,7 @@ const TIMED = [
   'messages/count-tokens',
   'providers/anthropic/errors', 'providers/gemini/stream', 'providers/mistral/stream', 'providers/openai/passthrough', 'providers/openai/wire-client-stream',
   'queue/memory', 'queue/rabbitmq',
+  'rag/extraction-limits',
   'routing/resilience', 'routing/strategies',
   // Six gateways migrating one schema at once: many connections and processes of its own.
   'store/gateway-ready', 'store/migrations',
