@@ -12,6 +12,7 @@ import path from 'node:path'
 import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '../../plugin-api/index.ts'
+import { Files } from '../../plugins/contracts/files.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -225,4 +226,80 @@ describe('uploads: parts kept across a restart of a gateway with a persistent st
       await gw.close()
     }
   }, 120_000)
+})
+
+describe('uploads: a complete that never finished (crashed gateway, failed store call) is taken over, and an upload makes one file', () => {
+  let gw: RunningGateway
+  const alice = () => new OpenAI({ apiKey: ALICE, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  const sql = () => capability(gw, Store).sql
+  const filesNamed = async (filename: string) => (await sql().query<{ id: string }>('SELECT id FROM files WHERE filename = $1', [filename])).rows.map((r) => r.id)
+  /** The row as a gateway that crashed while completing leaves it: `completing`, claimed `age` ago. */
+  const crashedWhileCompleting = (id: string, age: string | null) => sql().query(
+    `UPDATE uploads SET status = 'completing', claim = 'crashed', claimed_at = ${age === null ? 'NULL' : `now() - interval '${age}'`} WHERE id = $1`, [id])
+
+  beforeAll(async () => { gw = await startTestGateway(config({ auth: AUTH, extra: SERVICES })) }, 120_000)
+  afterAll(async () => { await gw?.close() })
+
+  it('answers 409 while a complete holds the upload, then lets a later complete take over an abandoned one and make exactly one file', async () => {
+    const { upload, ids } = await sendInParts(alice(), 'crash while completing', 2, 'user_data', 'crashed.txt')
+    await crashedWhileCompleting(upload.id, '1 second')
+    await expect(alice().uploads.complete(upload.id, { part_ids: ids })).rejects.toMatchObject({ status: 409, code: 'upload_completing' })
+
+    await crashedWhileCompleting(upload.id, '61 seconds')
+    const done = await alice().uploads.complete(upload.id, { part_ids: ids })
+    expect(done).toMatchObject({ status: 'completed', file: { filename: 'crashed.txt', bytes: 22 } })
+    expect(await (await alice().files.content(done.file!.id)).text()).toBe('crash while completing')
+    expect(await filesNamed('crashed.txt')).toEqual([done.file!.id])
+    await expect(alice().uploads.complete(upload.id, { part_ids: ids })).rejects.toMatchObject({ status: 400, code: 'upload_already_completed' })
+
+    // A row claimed before claims were timed (no claimed_at) is abandoned too; so it also takes parts and a cancel.
+    const old = await sendInParts(alice(), 'old claim', 1, 'user_data', 'old-claim.txt')
+    await crashedWhileCompleting(old.upload.id, null)
+    expect((await alice().uploads.complete(old.upload.id, { part_ids: old.ids })).status).toBe('completed')
+    const stuck = await sendInParts(alice(), 'cancel me', 1, 'user_data', 'stuck.txt')
+    await crashedWhileCompleting(stuck.upload.id, '2 minutes')
+    expect((await alice().uploads.cancel(stuck.upload.id)).status).toBe('cancelled')
+  })
+
+  it('puts the upload back to pending when the store fails while making the file, so the next complete succeeds', async () => {
+    const { upload, ids } = await sendInParts(alice(), 'store fails once', 1, 'user_data', 'store-fails.txt')
+    let failures = 1
+    const remove = capability(gw, Files).checkPurpose('user_data', async () => {
+      if (failures-- > 0) throw new Error('store connection lost')
+    })
+    try {
+      await expect(alice().uploads.complete(upload.id, { part_ids: ids })).rejects.toMatchObject({ status: 500 })
+      expect((await sql().query<{ status: string }>('SELECT status FROM uploads WHERE id = $1', [upload.id])).rows[0].status).toBe('pending')
+      const done = await alice().uploads.complete(upload.id, { part_ids: ids })
+      expect(await filesNamed('store-fails.txt')).toEqual([done.file!.id])
+    } finally { remove() }
+  })
+
+  it('two completes: one too slow is taken over, the slow one keeps no file and says the upload was completed', async () => {
+    const { upload, ids } = await sendInParts(alice(), 'slow then taken over', 2, 'user_data', 'slow.txt')
+    let takeover: Promise<OpenAI.Uploads.Upload> | undefined
+    const remove = capability(gw, Files).checkPurpose('user_data', async () => {
+      if (takeover) return
+      // The first complete stalls past the bound while making its file; another one takes the upload over and finishes.
+      await sql().query(`UPDATE uploads SET claimed_at = now() - interval '61 seconds' WHERE id = $1`, [upload.id])
+      takeover = alice().uploads.complete(upload.id, { part_ids: ids })
+      await takeover
+    })
+    try {
+      const slow = await alice().uploads.complete(upload.id, { part_ids: ids }).catch((e: unknown) => e)
+      const done = await takeover!
+      expect(done).toMatchObject({ status: 'completed' })
+      expect(slow).toMatchObject({ status: 400, code: 'upload_already_completed' })
+      expect(await filesNamed('slow.txt')).toEqual([done.file!.id])
+      expect(await (await alice().files.content(done.file!.id)).text()).toBe('slow then taken over')
+    } finally { remove() }
+
+    // Racing completes of a pending upload: one makes the file, the other is refused.
+    const race = await sendInParts(alice(), 'racing completes', 2, 'user_data', 'race.txt')
+    const results = await Promise.allSettled([0, 1, 2].map(() => alice().uploads.complete(race.upload.id, { part_ids: race.ids })))
+    const made = results.filter((r) => r.status === 'fulfilled')
+    expect(made).toHaveLength(1)
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as { status: number }).status).toBeOneOf([400, 409])
+    expect(await filesNamed('race.txt')).toHaveLength(1)
+  })
 })

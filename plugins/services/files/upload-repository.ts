@@ -1,8 +1,15 @@
 /** The `uploads` and `upload_parts` tables (service.files owns them): OpenAI's Uploads, a file sent in parts. */
 import { type Owner, type SqlClient } from '../../../plugin-api/index.ts'
+import { randomUUID } from 'node:crypto'
 import { isId, newId } from '../kit/ids.ts'
 
-/** `completing`: a complete is making the file (shown as `pending`; a failed one sets it back). */
+/**
+ * How long a complete holds an upload: a `completing` upload claimed longer ago than this was
+ * abandoned (the gateway crashed, or a store call never returned) and is open again.
+ */
+export const CLAIM_SECONDS = 60
+
+/** `completing`: a complete is making the file (shown as `pending`; a failed one sets it back, an abandoned one is taken over). */
 export type UploadStatus = 'pending' | 'completing' | 'completed' | 'cancelled' | 'expired'
 
 export interface UploadRecord extends Owner {
@@ -15,9 +22,14 @@ export interface UploadRecord extends Owner {
   /** The completed file's `expires_after.seconds`, or null (kept until deleted). */
   readonly fileExpiresAfter: number | null
   readonly fileId: string | null
+  /** While `completing`: when the complete claimed it (null for a claim made before claims were timed: abandoned). */
+  readonly claimedAt: Date | null
   readonly createdAt: Date
   readonly expiresAt: Date
 }
+
+/** A claimed upload, and the claim only its complete may finish or release. */
+export interface Claimed { readonly upload: UploadRecord; readonly claim: string }
 
 export interface UploadPartRecord {
   readonly id: string
@@ -35,9 +47,10 @@ export interface NewUpload extends Owner {
   readonly expiresAt: Date
 }
 
-const COLUMNS = 'id, user_id, department, filename, purpose, mime_type, bytes, status, file_expires_after, file_id, created_at, expires_at'
-/** An upload that can take parts or be completed: pending and not past its expiry. */
-const OPEN = `status = 'pending' AND expires_at > now()`
+const COLUMNS = 'id, user_id, department, filename, purpose, mime_type, bytes, status, file_expires_after, file_id, claimed_at, created_at, expires_at'
+/** An upload that can take parts or be completed: not past its expiry, pending or its complete abandoned. */
+const OPEN = `expires_at > now() AND (status = 'pending'
+  OR (status = 'completing' AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => ${CLAIM_SECONDS}))))`
 
 interface UploadRow {
   id: string
@@ -50,6 +63,7 @@ interface UploadRow {
   status: UploadStatus
   file_expires_after: number | null
   file_id: string | null
+  claimed_at: Date | string | null
   created_at: Date | string
   expires_at: Date | string
 }
@@ -58,7 +72,7 @@ interface PartRow { id: string; upload_id: string; bytes: number; created_at: Da
 const toUpload = (row: UploadRow): UploadRecord => ({
   id: row.id, userId: row.user_id, department: row.department, filename: row.filename, purpose: row.purpose, mimeType: row.mime_type,
   bytes: Number(row.bytes), status: row.status, fileExpiresAfter: row.file_expires_after, fileId: row.file_id,
-  createdAt: new Date(row.created_at), expiresAt: new Date(row.expires_at),
+  claimedAt: row.claimed_at === null ? null : new Date(row.claimed_at), createdAt: new Date(row.created_at), expiresAt: new Date(row.expires_at),
 })
 const toPart = (row: PartRow): UploadPartRecord => ({ id: row.id, uploadId: row.upload_id, bytes: Number(row.bytes), createdAt: new Date(row.created_at) })
 
@@ -71,12 +85,12 @@ export interface UploadRepository {
   parts(uploadId: string, ids: readonly string[]): Promise<UploadPartRecord[]>
   /** The parts' bytes, joined in the order of `ids`. */
   content(uploadId: string, ids: readonly string[]): Promise<Buffer>
-  /** Move an open upload to `completing` (one complete at a time); undefined when it is not open. */
-  claim(id: string): Promise<UploadRecord | undefined>
-  /** A complete that failed: the upload is pending again. */
-  release(id: string): Promise<void>
-  /** A complete that made `fileId`: completed, its parts deleted. */
-  finish(id: string, fileId: string): Promise<UploadRecord>
+  /** Move an open upload (an abandoned complete's too) to `completing` under a new claim; undefined when it is not open. */
+  claim(id: string): Promise<Claimed | undefined>
+  /** A complete that failed: the upload is pending again, unless another complete took its claim over. */
+  release(id: string, claim: string): Promise<void>
+  /** A complete that made `fileId`: completed, its parts deleted; undefined when its claim was taken over (the upload was not changed). */
+  finish(id: string, claim: string, fileId: string): Promise<UploadRecord | undefined>
   /** Cancel an open upload and delete its parts; undefined when it is not open. */
   cancel(id: string): Promise<UploadRecord | undefined>
   /**
@@ -107,7 +121,7 @@ export function uploadRepository(sql: SqlClient): UploadRepository {
       const { rows } = await sql.query<PartRow>(
         `INSERT INTO upload_parts (id, upload_id, bytes, content)
          SELECT $1, u.id, $3::integer, $4 FROM uploads u
-         WHERE u.id = $2 AND u.status = 'pending' AND u.expires_at > now()
+         WHERE u.id = $2 AND ${OPEN}
            AND (SELECT coalesce(sum(p.bytes), 0) FROM upload_parts p WHERE p.upload_id = u.id) + $3::integer <= $5::bigint
          RETURNING id, upload_id, bytes, created_at`,
         [newId('part'), uploadId, data.length, data, cap],
@@ -126,15 +140,21 @@ export function uploadRepository(sql: SqlClient): UploadRepository {
       return Buffer.concat(ids.map((id) => byId.get(id) ?? Buffer.alloc(0)))
     },
     async claim(id) {
-      const { rows } = await sql.query<UploadRow>(`UPDATE uploads SET status = 'completing' WHERE id = $1 AND ${OPEN} RETURNING ${COLUMNS}`, [id])
-      return rows[0] && toUpload(rows[0])
+      const claim = randomUUID()
+      const { rows } = await sql.query<UploadRow>(`UPDATE uploads SET status = 'completing', claim = $2, claimed_at = now() WHERE id = $1 AND ${OPEN} RETURNING ${COLUMNS}`, [id, claim])
+      return rows[0] && { upload: toUpload(rows[0]), claim }
     },
-    async release(id) {
-      await sql.query(`UPDATE uploads SET status = 'pending' WHERE id = $1 AND status = 'completing'`, [id])
+    async release(id, claim) {
+      await sql.query(`UPDATE uploads SET status = 'pending', claim = NULL, claimed_at = NULL WHERE id = $1 AND status = 'completing' AND claim = $2`, [id, claim])
     },
-    async finish(id, fileId) {
-      const { rows } = await sql.query<UploadRow>(`UPDATE uploads SET status = 'completed', file_id = $2 WHERE id = $1 RETURNING ${COLUMNS}`, [id, fileId])
-      await deleteParts(id)
+    async finish(id, claim, fileId) {
+      const { rows } = await sql.query<UploadRow>(
+        `UPDATE uploads SET status = 'completed', file_id = $3, claim = NULL, claimed_at = NULL WHERE id = $1 AND status = 'completing' AND claim = $2 RETURNING ${COLUMNS}`,
+        [id, claim, fileId],
+      )
+      if (!rows[0]) return undefined
+      // Completed: the file is made. Parts a failed delete leaves go with the sweep's (it deletes those of ended uploads).
+      await deleteParts(id).catch(() => undefined)
       return toUpload(rows[0])
     },
     async cancel(id) {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { badRequest, conflict, notFound, type Caller, type RouteSpec } from '../../../plugin-api/index.ts'
 import type { Audit } from '../../contracts/audit.ts'
 import { ownerOf, type Files, type StoredFile } from '../../contracts/files.ts'
-import type { UploadRecord, UploadRepository } from './upload-repository.ts'
+import { CLAIM_SECONDS, type UploadRecord, type UploadRepository } from './upload-repository.ts'
 import { EXPIRY_SECONDS, checkFileSize, fileEntry, namedBytes, openAIFile, purposeOf, type UploadSettings } from './views.ts'
 
 /** OpenAI's bound on one part. */
@@ -78,8 +78,13 @@ function refuseEnded(upload: UploadRecord): void {
   if (status === 'completed') throw badRequest(`Upload ${upload.id} is already completed (file ${upload.fileId ?? ''}).`, 'upload_id', 'upload_already_completed')
   if (status === 'cancelled') throw badRequest(`Upload ${upload.id} was cancelled.`, 'upload_id', 'upload_already_cancelled')
   if (status === 'expired') throw badRequest(`Upload ${upload.id} expired at ${upload.expiresAt.toISOString()} (an upload takes parts for an hour); create a new one.`, 'upload_id', 'upload_expired')
-  if (upload.status === 'completing') throw conflict(`Upload ${upload.id} is being completed by another request.`, 'upload_completing', 'upload_id')
+  if (upload.status === 'completing' && !abandoned(upload)) {
+    throw conflict(`Upload ${upload.id} is being completed by another request (a complete that does not finish within ${CLAIM_SECONDS} seconds is taken over).`, 'upload_completing', 'upload_id')
+  }
 }
+
+/** A complete that claimed the upload longer ago than CLAIM_SECONDS (the gateway crashed, or the store never answered): the next complete takes it over. */
+const abandoned = (upload: UploadRecord): boolean => upload.claimedAt === null || upload.claimedAt.getTime() <= Date.now() - CLAIM_SECONDS * 1000
 
 /** The parts named, once each, all of this upload, totalling its bytes (a 400 naming what is wrong). */
 async function checkParts(uploads: UploadRepository, upload: UploadRecord, ids: readonly string[]): Promise<void> {
@@ -152,7 +157,7 @@ export function uploadRoutes(files: Files, uploads: UploadRepository, settings: 
         const upload = await reachable(req.caller, (req.params as { id: string }).id)
         refuseEnded(upload)
         await checkParts(uploads, upload, ids)
-        if (!await uploads.claim(upload.id)) return refuseNow(upload.id)
+        const { claim } = (await uploads.claim(upload.id)) ?? await refuseNow(upload.id)
         let file: StoredFile
         try {
           const data = await uploads.content(upload.id, ids)
@@ -162,11 +167,24 @@ export function uploadRoutes(files: Files, uploads: UploadRepository, settings: 
           const expiresAt = upload.fileExpiresAfter === null ? undefined : new Date(Date.now() + upload.fileExpiresAfter * 1000)
           file = await files.put({ filename: upload.filename, purpose: upload.purpose, contentType: upload.mimeType, data, owner: { userId: upload.userId, department: upload.department }, ...(expiresAt ? { expiresAt } : {}) })
         } catch (err) {
-          // Refused (md5, the purpose's check): pending again, to be completed with other parts.
-          await uploads.release(upload.id)
+          // Refused (md5, the purpose's check) or failed: pending again, to be completed with other parts.
+          await uploads.release(upload.id, claim)
           throw err
         }
-        const done = await uploads.finish(upload.id, file.id)
+        // Only the complete that still holds the claim keeps its file: one that ran past CLAIM_SECONDS
+        // and was taken over (or whose finish failed) deletes it, so an upload makes one file.
+        let done: UploadRecord | undefined
+        try {
+          done = await uploads.finish(upload.id, claim, file.id)
+        } catch (err) {
+          await files.delete(file.id)
+          await uploads.release(upload.id, claim)
+          throw err
+        }
+        if (!done) {
+          await files.delete(file.id)
+          return refuseNow(upload.id)
+        }
         await audit(req, fileEntry('file.upload', file))
         return uploadView(done, file)
       },
