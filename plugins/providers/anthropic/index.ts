@@ -7,10 +7,11 @@
  */
 import type Anthropic from '@anthropic-ai/sdk'
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
-import { definePlugin, type AbortSource, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
+import { Pricing, definePlugin, type AbortSource, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import type { ChatRequest, ChatResult, ModelInfo } from '../../../plugin-api/index.ts'
 import { providerWireClient, type WireClient } from '../kit/wire-client.ts'
 import { loadOnce } from '../kit/provider-kit.ts'
+import { outputCapOf, withinOutputCap, type OutputCap } from '../kit/output-cap.ts'
 import { ANTHROPIC_VERSION, configSchema, type AnthropicConfig } from './schema.ts'
 import { fromSdkError, fromWireError, type SdkErrors } from './errors.ts'
 import { toAnthropicRequest, type RequestOptions } from './request.ts'
@@ -27,7 +28,7 @@ export interface AnthropicSdk {
   readonly errors: SdkErrors
 }
 
-export function createAnthropicProvider(client: WireClient, sdk: () => Promise<AnthropicSdk>, config: AnthropicConfig, name: string): Provider {
+export function createAnthropicProvider(client: WireClient, sdk: () => Promise<AnthropicSdk>, config: AnthropicConfig, name: string, outputCap?: OutputCap): Provider {
   const requestOptions: RequestOptions = {
     samplingParams: config.anthropic_version !== undefined && ANTHROPIC_SAMPLING_VERSIONS.has(config.anthropic_version),
     defaultMaxTokens: config.default_max_tokens,
@@ -44,7 +45,8 @@ export function createAnthropicProvider(client: WireClient, sdk: () => Promise<A
     },
 
     async chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
-      const body = toAnthropicRequest(req, call, requestOptions)
+      // An answer bound above the model's cap is lowered to it (output-cap.ts), as Anthropic refuses more with a 400.
+      const body = toAnthropicRequest(withinOutputCap(req, outputCap, call), call, requestOptions)
       let answer: unknown
       try {
         answer = req.stream
@@ -86,6 +88,7 @@ export default definePlugin<AnthropicConfig, Provider>({
   kind: 'provider',
   description: 'Claude through Anthropic\'s Messages API (the kit\'s pooled client; @anthropic-ai/sdk for model lists).',
   configSchema,
+  uses: [Pricing],
   async setup(ctx, config) {
     const client = providerWireClient(ctx, {
       baseURL: config.base_url,
@@ -107,6 +110,6 @@ export default definePlugin<AnthropicConfig, Provider>({
         defaultHeaders: defaultHeaders(config),
       }),
     })))
-    return createAnthropicProvider(client, loadSdk, config, ctx.name)
+    return createAnthropicProvider(client, loadSdk, config, ctx.name, outputCapOf(ctx))
   },
 })

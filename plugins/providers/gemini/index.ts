@@ -4,10 +4,11 @@
  * unified OpenAI shape and sent over the kit's pooled client; the official @google/genai SDK is the
  * source of the wire types and lists models.
  */
-import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
+import { Pricing, definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import { boundedUpstreamFetch } from '../kit/answer-limit.ts'
 import { providerWireClient } from '../kit/wire-client.ts'
 import { loadOnce } from '../kit/provider-kit.ts'
+import { outputCapOf } from '../kit/output-cap.ts'
 import { createGeminiProvider } from './provider.ts'
 import { configSchema, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type GeminiConfig } from './schema.ts'
 
@@ -16,6 +17,7 @@ export default definePlugin<GeminiConfig, Provider>({
   kind: 'provider',
   description: 'Google Gemini (Gemini Developer API) over the kit\'s pooled client; @google/genai for model lists.',
   configSchema,
+  uses: [Pricing],
   async setup(ctx, config) {
     const apiVersion = config.api_version ?? DEFAULT_API_VERSION
     const client = providerWireClient(ctx, {
@@ -39,6 +41,6 @@ export default definePlugin<GeminiConfig, Provider>({
         ...(config.headers ? { headers: { ...config.headers } } : {}),
       },
     })))
-    return createGeminiProvider(client, loadSdk, { name: ctx.name, apiVersion })
+    return createGeminiProvider(client, loadSdk, { name: ctx.name, apiVersion, outputCap: outputCapOf(ctx) })
   },
 })

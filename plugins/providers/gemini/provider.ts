@@ -6,6 +6,7 @@
 import type { EmbedContentResponse, GenerateContentResponse, GoogleGenAI } from '@google/genai'
 import { pathSegments, requestNotSent, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type ModelInfo, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { embeddingTexts } from '../kit/provider-kit.ts'
+import { withinOutputCap, type OutputCap } from '../kit/output-cap.ts'
 import type { WireClient } from '../kit/wire-client.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'
@@ -18,6 +19,8 @@ export interface GeminiProviderOptions {
   name: string
   /** The API version path segment (v1beta). */
   apiVersion: string
+  /** The target model's output cap (output-cap.ts): an answer bound above it is lowered to it. */
+  outputCap?: OutputCap
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -37,7 +40,7 @@ export function createGeminiProvider(client: WireClient, sdk: () => Promise<Goog
   const path = (model: string, method: string): string => `/${apiVersion}/${model}:${method}`
 
   async function chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
-    const body = toGeminiRequest(req, call)
+    const body = toGeminiRequest(withinOutputCap(req, options.outputCap, call), call)
     const model = resourceName(req.model, name)
     const context: AnswerContext = { id: `chatcmpl-${call.requestId}`, created: nowSeconds(), model: req.model, requestId: call.requestId }
     let answer: unknown

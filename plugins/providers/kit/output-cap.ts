@@ -4,7 +4,8 @@
  * too large ... supports at most 16384 completion tokens"). Where the model's cap is known (the
  * catalog's or gateway.yaml `pricing:` max_output_tokens) the cap is sent instead, as LiteLLM's
  * `modify_params` does, and the client is told in `x-gateway-warning` (a `strict` route refuses it).
- * Per target, as its request is built: a fallback to a model with a larger cap gets the larger value.
+ * Per target, as its request is built (OpenAI-wire providers, and Anthropic, Gemini and Mistral before
+ * translating): a fallback to a model with a larger cap gets the larger value.
  */
 import { Pricing, type PluginContext, type ProviderCall } from '../../../plugin-api/index.ts'
 

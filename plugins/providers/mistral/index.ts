@@ -3,9 +3,10 @@
  * embeddings, translated to and from the unified OpenAI shape and sent over the kit's pooled
  * client; the official @mistralai/mistralai SDK writes and reads the wire (its schemas) and lists models.
  */
-import { definePlugin, type Provider } from '../../../plugin-api/index.ts'
+import { Pricing, definePlugin, type Provider } from '../../../plugin-api/index.ts'
 import { providerWireClient } from '../kit/wire-client.ts'
 import { loadOnce } from '../kit/provider-kit.ts'
+import { outputCapOf } from '../kit/output-cap.ts'
 import { mistralFineTuner } from './fine-tune.ts'
 import { FineTuning } from '../../contracts/fine-tuning.ts'
 import { createMistralProvider } from './provider.ts'
@@ -25,6 +26,7 @@ export default definePlugin<MistralConfig, Provider>({
   kind: 'provider',
   description: 'Mistral AI over the kit\'s pooled client; @mistralai/mistralai for its wire schemas and model lists.',
   configSchema,
+  uses: [Pricing],
   async setup(ctx, config) {
     const server = serverUrl(config.base_url) ?? DEFAULT_SERVER_URL
     const client = providerWireClient(ctx, {
@@ -47,6 +49,7 @@ export default definePlugin<MistralConfig, Provider>({
       name: ctx.name,
       headers: config.headers,
       safePrompt: config.safe_prompt ?? false,
+      outputCap: outputCapOf(ctx),
     })
     const fineTune = mistralFineTuner({ baseUrl: server, apiKey: config.api_key, headers: config.headers, maxAnswerMb: config.max_answer_mb })
     return { ...provider, capabilities: { [FineTuning.key]: fineTune } }

@@ -7,6 +7,7 @@ import type { Mistral } from '@mistralai/mistralai'
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResponse, ModelInfo } from '../../../plugin-api/index.ts'
 import type { Provider, ProviderCall } from '../../../plugin-api/index.ts'
 import { embeddingTexts } from '../kit/provider-kit.ts'
+import { withinOutputCap, type OutputCap } from '../kit/output-cap.ts'
 import type { WireClient } from '../kit/wire-client.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'
@@ -21,6 +22,8 @@ export interface MistralProviderOptions {
   /** Extra headers for every request (the SDK client has no client-wide headers option: its model list takes them per call). */
   headers?: Record<string, string>
   safePrompt: boolean
+  /** The target model's output cap (output-cap.ts): an answer bound above it is lowered to it. */
+  outputCap?: OutputCap
 }
 
 /** The gateway owns retries and fallbacks: the SDK makes one attempt. */
@@ -33,7 +36,7 @@ export function createMistralProvider(client: WireClient, sdk: () => Promise<Mis
   const { name, safePrompt } = options
 
   async function chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
-    const request = toMistralRequest(req, call, { safePrompt })
+    const request = toMistralRequest(withinOutputCap(req, options.outputCap, call), call, { safePrompt })
     try {
       const payload = chatRequestJson(request, name)
       if (req.stream) {
