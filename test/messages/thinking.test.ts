@@ -90,3 +90,47 @@ describe('/v1/messages thinking to OpenAI-wire targets', () => {
     expect(openai.requests.at(-1)!.body).toMatchObject({ model: 'o3', reasoning_effort: 'medium' })
   })
 })
+
+describe('/v1/messages thinking on a cached route', () => {
+  let openai: MockUpstream
+  let down: MockUpstream
+  let gateway: RunningGateway
+  let client: Anthropic
+  beforeAll(async () => {
+    openai = await startUpstream(async (req, res) => {
+      sendJson(res, 200, openAICompletion({ message: { content: `Thought at ${String(req.body.reasoning_effort ?? 'default')}.` }, finish_reason: 'stop' }))
+    })
+    ;({ gateway, down } = await gatewayWithDownUpstream(openai.url, `routes:
+  - model: o3-cached
+    cache: true
+    targets: [ { provider: gpt, model: o3 } ]
+cache: { plugin: memory }
+`))
+    client = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 })
+  })
+  afterAll(async () => {
+    await gateway.close()
+    await openai.close()
+    await down.close()
+  })
+
+  /** The answer's text to `prompt` with `thinking`, and how many upstream calls it took. */
+  async function ask(prompt: string, thinking: Anthropic.ThinkingConfigParam): Promise<{ text: string; calls: number }> {
+    const before = openai.requests.length
+    const data = await client.messages.create({ model: 'o3-cached', max_tokens: 20000, thinking, messages: [{ role: 'user', content: prompt }] })
+    return { text: (data.content[0] as Anthropic.TextBlock).text, calls: openai.requests.length - before }
+  }
+
+  it('keeps answers made at different thinking efforts apart, and serves one again at the same effort', async () => {
+    expect(await ask('Prove it, cached.', { type: 'enabled', budget_tokens: 1024 })).toEqual({ text: 'Thought at low.', calls: 1 })
+    // Another budget: another effort, another answer (not the low one from the cache).
+    expect(await ask('Prove it, cached.', { type: 'enabled', budget_tokens: 31999 })).toEqual({ text: 'Thought at high.', calls: 1 })
+    // Without thinking: neither.
+    expect(await ask('Prove it, cached.', { type: 'disabled' })).toEqual({ text: 'Thought at default.', calls: 1 })
+    // The same budget (or another of the same effort) again: from the cache.
+    expect(await ask('Prove it, cached.', { type: 'enabled', budget_tokens: 1024 })).toEqual({ text: 'Thought at low.', calls: 0 })
+    expect(await ask('Prove it, cached.', { type: 'enabled', budget_tokens: 2048 })).toEqual({ text: 'Thought at low.', calls: 0 })
+    expect(await ask('Prove it, cached.', { type: 'enabled', budget_tokens: 31999 })).toEqual({ text: 'Thought at high.', calls: 0 })
+    expect(await ask('Prove it, cached.', { type: 'disabled' })).toEqual({ text: 'Thought at default.', calls: 0 })
+  })
+})
