@@ -16,11 +16,11 @@ describe('routing of a /v1/responses turn through the openai SDK', () => {
   beforeAll(async () => {
     f = await startConversations({
       services: 'summary_route: chat-summary, summary_max_tokens: 64',
-      // One name, two routes each (first match wins): the turn's by a header, the summary's by the metadata.
+      // One name, two routes each (first match wins): the turn's by a header, the summary's by the metadata and the header.
       routes: `
   - { model: chat-tiered, when: { headers: { x-tier: gold } }, targets: [ { provider: up, model: gpt-gold } ] }
   - { model: chat-tiered, targets: [ { provider: up, model: gpt-plain } ] }
-  - { model: chat-summary, when: { metadata: { tier: gold } }, targets: [ { provider: up, model: summary-gold } ] }
+  - { model: chat-summary, when: { metadata: { tier: gold }, headers: { x-tier: gold } }, targets: [ { provider: up, model: summary-gold } ] }
   - { model: chat-summary, targets: [ { provider: up, model: summary-plain } ] }`,
       answers: { 'summary-gold': () => 'gold summary', 'summary-plain': () => 'plain summary' },
     })
@@ -61,6 +61,11 @@ describe('routing of a /v1/responses turn through the openai SDK', () => {
     expect(gold.summaries.length).toBeGreaterThan(0)
     expect(new Set(gold.summaries)).toEqual(new Set(['summary-gold']))
     expect(gold.turns).toEqual(Array(9).fill('gpt-gold'))
+    // The metadata without the header: the summary's route needs both.
+    const half = await nineTurns({ metadata: { tier: 'gold' } })
+    expect(half.summaries.length).toBeGreaterThan(0)
+    expect(new Set(half.summaries)).toEqual(new Set(['summary-plain']))
+    expect(half.turns).toEqual(Array(9).fill('gpt-plain'))
     const plain = await nineTurns({})
     expect(plain.summaries.length).toBeGreaterThan(0)
     expect(new Set(plain.summaries)).toEqual(new Set(['summary-plain']))
