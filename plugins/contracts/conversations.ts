@@ -9,7 +9,7 @@
  * Items are kept in the Responses API's item shape (a message with content parts, a
  * function_call, a function_call_output): one form, translated to chat messages when a turn runs.
  */
-import { token, type Caller, type ChatRequest, type ChatTool, type GatewayCalls, type Owner, type Token } from '../../plugin-api/index.ts'
+import { token, type Caller, type ChatRequest, type ChatTool, type GatewayCalls, type Owner, type RoutingFacts, type Token } from '../../plugin-api/index.ts'
 import type { JsonObject } from './capabilities.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -326,6 +326,8 @@ export interface TurnInput {
   /** The answer's tokens with their log probabilities, and `top` alternatives of each (0-20). */
   readonly logprobs?: { readonly top: number }
   readonly metadata?: Readonly<Record<string, string>>
+  /** The client's request headers, which routes' `when: { headers }` read for every routing of the turn (as for a chat completion sent directly). */
+  readonly headers?: RoutingFacts['headers']
   /**
    * A history that does not fit the model's window: `auto` (or absent) drops its oldest whole
    * turns, `disabled` (the Responses API's default) refuses the turn with a 400

@@ -2,7 +2,8 @@
  * Anthropic's extended thinking on a translated route: to an OpenAI reasoning model (o-series,
  * gpt-5) the budget becomes `reasoning_effort` (under 4,096 tokens low, under 16,384 medium, else
  * high); to a model that takes no reasoning effort it is dropped, and `x-gateway-warning` says so.
- * Per target: a fallback from gpt-4o to o3 sends o3 the effort and gpt-4o none.
+ * Per target: a fallback from gpt-4o to o3 sends o3 the effort and gpt-4o none. The effort is part of
+ * the response cache's key: an answer cached at one effort is not served at another.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
@@ -32,6 +33,10 @@ describe('/v1/messages thinking to OpenAI-wire targets', () => {
   - model: fallback
     strategy: fallback
     targets: [ { provider: down, model: gpt-4o }, { provider: gpt, model: o3 } ]
+  - model: o3-cached
+    cache: true
+    targets: [ { provider: gpt, model: o3 } ]
+cache: { plugin: memory }
 `))
     client = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0 })
   })
@@ -88,5 +93,26 @@ describe('/v1/messages thinking to OpenAI-wire targets', () => {
     expect(down.requests.slice(before).every((r) => r.body.reasoning_effort === undefined)).toBe(true)
     expect(down.requests.length).toBeGreaterThan(before)
     expect(openai.requests.at(-1)!.body).toMatchObject({ model: 'o3', reasoning_effort: 'medium' })
+  })
+
+  it('keeps answers cached at different efforts apart (a cache: true route), and serves one again at the same effort', async () => {
+    /** The effort the upstream was asked at for `thinking` (undefined: not asked, answered from the cache; null: none sent). */
+    const cached = async (thinking: Anthropic.ThinkingConfigParam): Promise<string | null | undefined> => {
+      const before = openai.requests.length
+      const { data } = await ask('o3-cached', thinking, { messages: [{ role: 'user', content: 'Prove it, cached.' }] })
+      expect(data.content).toEqual([{ type: 'text', text: 'Thought it through.', citations: null }])
+      const sent = openai.requests.slice(before)
+      expect(sent.length).toBeLessThanOrEqual(1)
+      return sent.length ? (sent[0].body.reasoning_effort ?? null) : undefined
+    }
+    expect(await cached({ type: 'enabled', budget_tokens: 1024 })).toBe('low')
+    // Another budget is another effort: not the low answer from the cache; nor is thinking disabled.
+    expect(await cached({ type: 'enabled', budget_tokens: 31999 })).toBe('high')
+    expect(await cached({ type: 'disabled' })).toBeNull()
+    // The same budget (or another of the same effort) again: from the cache, the upstream not called.
+    expect(await cached({ type: 'enabled', budget_tokens: 1024 })).toBeUndefined()
+    expect(await cached({ type: 'enabled', budget_tokens: 2048 })).toBeUndefined()
+    expect(await cached({ type: 'enabled', budget_tokens: 31999 })).toBeUndefined()
+    expect(await cached({ type: 'disabled' })).toBeUndefined()
   })
 })

@@ -7,7 +7,7 @@
  * a new summary is made every few turns, not every turn. A summary that cannot be made never
  * fails the turn: the history is truncated instead.
  */
-import type { ChatMessage, ChatResponse, GatewayCalls, Logger } from '../../../plugin-api/index.ts'
+import type { ChatMessage, ChatResponse, GatewayCalls, Logger, RoutingFacts } from '../../../plugin-api/index.ts'
 import type { ItemRecord } from '../../contracts/conversations.ts'
 import { historyBudget, newestTurnsWithin, type Window } from './context.ts'
 import type { ThreadSummary } from './data/summaries.ts'
@@ -34,6 +34,8 @@ export interface SummaryTurn {
   readonly maxTokens: number
   readonly gateway: GatewayCalls
   readonly signal?: AbortSignal
+  /** What the summary route's `when:` reads: the turn's own routing facts (its client's headers, its metadata). */
+  readonly facts: RoutingFacts
 }
 
 /** The summary (null: none yet) and the history after it that fits, oldest first. */
@@ -70,7 +72,7 @@ async function writeSummary(turn: SummaryTurn, previous: string | null, items: r
     },
     { role: 'user', content: `${previous ? `The summary so far:\n${previous}\n\nThe turns that follow it:\n` : ''}${transcript}` },
   ]
-  const call = await turn.gateway.chat({ model: turn.route, messages, max_tokens: turn.maxTokens }, { signal: turn.signal, thread: turn.threadId })
+  const call = await turn.gateway.chat({ model: turn.route, messages, max_tokens: turn.maxTokens }, { signal: turn.signal, thread: turn.threadId, ...turn.facts })
   const text = (call.result as ChatResponse).choices[0]?.message.content?.trim()
   if (!text) throw new Error('the summary route answered no text')
   return text

@@ -309,7 +309,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const { summary, items } = policy?.strategy === 'summarize' && input.threadId
       ? await summarizedHistory({
         threadId: input.threadId, newestFirst: turn.newestFirst, fixedTokens, window, route: settings.summaryRoute ?? turn.model, maxTokens: settings.summaryMaxTokens,
-        gateway: turn.gateway, signal: input.signal,
+        gateway: turn.gateway, signal: input.signal, facts: routingFacts(input),
       }, { count, logger: deps.logger, read: deps.summaries.read, save: deps.summaries.save })
       : { summary: null, items: fittedHistory(turn.newestFirst, fixedTokens, window, input.truncation) }
     return [
@@ -496,11 +496,12 @@ function targetModel(gateway: GatewayCalls, route: string, facts: RoutingFacts):
 }
 
 /**
- * What a turn's routes' `when:` read besides its caller: the Response's `metadata` (it is the Response's, not sent to the model, so it goes as
- * the call's routing metadata). Every routing of the turn (its model call, its window, a background one's queued model) reads the same.
+ * What a turn's routes' `when:` read besides its caller: the client's headers, and the Response's `metadata` (it is the Response's, not sent to
+ * the model, so it goes as the call's routing metadata). Every routing of the turn (its model call, its window, its summary, a background one's
+ * queued model) reads the same.
  */
-function routingFacts(input: TurnInput): { readonly metadata?: RoutingFacts['metadata'] } {
-  return input.metadata ? { metadata: input.metadata } : {}
+function routingFacts(input: TurnInput): RoutingFacts {
+  return { ...(input.metadata ? { metadata: input.metadata } : {}), ...(input.headers ? { headers: input.headers } : {}) }
 }
 
 /** A `tool_choice` that names a tool, or requires one, needs it among the turn's tools (else it would be dropped, and the model answer freely). */

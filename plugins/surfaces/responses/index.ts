@@ -130,7 +130,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
 
   const create: RouteSpec<CreateBody> = {
     method: 'POST', path: '/v1/responses', summary: 'Create a model response (a turn), optionally continuing a response or a conversation.', permission: CHAT, body: CREATE_BODY,
-    async handle({ caller, body, gateway, signal }) {
+    async handle({ caller, body, gateway, signal, headers }) {
       // A stored prompt template lives at OpenAI: answering without it would be a different request.
       const chatParams = checkFields(body)
       if (body.prompt !== undefined && body.prompt !== null) throw badRequest('Stored prompt templates (`prompt`) are not supported by this gateway: send the text as `instructions` and `input`.', 'prompt', 'unsupported_parameter')
@@ -177,7 +177,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         toolChoice, parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         truncation: body.truncation === 'auto' ? 'auto' : 'disabled',
-        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined,
+        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined, headers,
         store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams: verbosity ? { ...chatParams, verbosity } : chatParams,
       }, gateway)
       if (turn.events) return sse(responseEvents(turn), errorEvent)
