@@ -19,6 +19,7 @@ describe('routing of a /v1/responses turn through the openai SDK', () => {
       // One name, two routes each (first match wins): the turn's by a header, the summary's by the metadata and the header.
       routes: `
   - { model: chat-tiered, when: { headers: { x-tier: gold } }, targets: [ { provider: up, model: gpt-gold } ] }
+  - { model: chat-tiered, when: { headers: { x-session-token: gold } }, targets: [ { provider: up, model: gpt-token } ] }
   - { model: chat-tiered, targets: [ { provider: up, model: gpt-plain } ] }
   - { model: chat-summary, when: { metadata: { tier: gold }, headers: { x-tier: gold } }, targets: [ { provider: up, model: summary-gold } ] }
   - { model: chat-summary, targets: [ { provider: up, model: summary-plain } ] }`,
@@ -39,6 +40,16 @@ describe('routing of a /v1/responses turn through the openai SDK', () => {
     expect(sent('gold by header')).toEqual(['gpt-gold'])
     expect(sent('plain without it')).toEqual(['gpt-plain'])
     expect(sent('gold streamed')).toEqual(['gpt-gold'])
+  })
+
+  it('keeps none of the request\'s credentials for the turn (a background run holds them until it ends), as batches do not', async () => {
+    // A credential-like header is not a routing fact here: the turn routes as without it.
+    const r = await alice.responses.create({ model: 'chat-tiered', input: 'token header', background: true }, { headers: { 'x-session-token': 'gold' } })
+    let done = await alice.responses.retrieve(r.id)
+    for (let i = 0; i < 100 && (done.status === 'queued' || done.status === 'in_progress'); i++) done = await new Promise((resolve) => setTimeout(resolve, 50)).then(() => alice.responses.retrieve(r.id))
+    expect(done.status).toBe('completed')
+    expect(r.model).toBe('gpt-plain')
+    expect(done.model).toBe('gpt-plain')
   })
 
   it('makes the summary of dropped turns through the target its metadata and headers select, as the turn itself', async () => {

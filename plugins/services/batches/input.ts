@@ -94,20 +94,3 @@ export function routedChatRequest(body: JsonObject, calls: GatewayCalls, headers
   return request
 }
 
-/**
- * Of the headers of the request that creates a batch, those its lines are routed with (routes'
- * `when: { headers }`), as the same request sent directly would be: not its credentials (kept with
- * the batch, they would outlive a revoked key) nor what describes that request's own body.
- */
-export function routingHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string | string[]> {
-  const kept: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || NOT_ROUTING.test(name) || CREDENTIAL.test(name)) continue
-    kept[name] = value
-  }
-  return kept
-}
-
-const NOT_ROUTING = /^(host|connection|keep-alive|transfer-encoding|te|upgrade|expect|content-.*|accept-encoding)$/
-const CREDENTIAL = /authorization|cookie|api-key|token|secret|password/
-

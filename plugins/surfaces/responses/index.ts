@@ -18,6 +18,7 @@ import { Conversations, type AssistantRecord } from '../../contracts/conversatio
 import { METADATA, conversationRoutes, listOf, reachableConversation } from './conversations.ts'
 import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
+import { routingHeaders } from '../../contracts/routing-headers.ts'
 import { checkFileParts, chatResponseFormat, inputItems, logprobsOf, offeredTools, reasoningEffort, textVerbosity } from './input.ts'
 
 const CHAT = 'chat'
@@ -177,7 +178,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         toolChoice, parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         truncation: body.truncation === 'auto' ? 'auto' : 'disabled',
-        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined, headers,
+        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined, headers: routingHeaders(headers),
         store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams: verbosity ? { ...chatParams, verbosity } : chatParams,
       }, gateway)
       if (turn.events) return sse(responseEvents(turn), errorEvent)
