@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startConversations, type ConversationsFixture } from './helpers.ts'
+import { as, startConversations, type ConversationsFixture } from './helpers.ts'
 
 /** A user message long enough to count (about 60 tokens). */
 const long = (n: number) => `message ${n} ` + 'lorem ipsum dolor sit amet '.repeat(10)
@@ -40,6 +40,19 @@ describe('routing of a /v1/responses turn through the openai SDK', () => {
     expect(sent('gold by header')).toEqual(['gpt-gold'])
     expect(sent('plain without it')).toEqual(['gpt-plain'])
     expect(sent('gold streamed')).toEqual(['gpt-gold'])
+  })
+
+  it('routes a console thread\'s message by the client\'s headers too (credentials left out)', async () => {
+    const created = await f.call('alice', 'POST', '/api/v1/chat/threads', { title: 'tiers' })
+    expect(created.status).toBe(201)
+    const send = (content: string, headers: Record<string, string>) => fetch(`${f.gw.url}/api/v1/chat/threads/${created.body.data.id}/messages`, {
+      method: 'POST', headers: { ...as('alice'), 'content-type': 'application/json', ...headers }, body: JSON.stringify({ content, model: 'chat-tiered' }),
+    })
+    expect((await send('thread gold', { 'x-tier': 'gold' })).status).toBe(201)
+    expect((await send('thread token', { 'x-session-token': 'gold' })).status).toBe(201)
+    const sent = (text: string) => f.upstreamChats().filter((r) => r.body.messages.at(-1).content === text).map((r) => r.body.model)
+    expect(sent('thread gold')).toEqual(['gpt-gold'])
+    expect(sent('thread token')).toEqual(['gpt-plain'])
   })
 
   it('keeps none of the request\'s credentials for the turn (a background run holds them until it ends), as batches do not', async () => {

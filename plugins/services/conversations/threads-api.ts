@@ -11,6 +11,7 @@ import { Conversations, threadAuditEntry, type ItemContent, type Turn } from '..
 import { AuditLog, type JsonObject } from '../../contracts/capabilities.ts'
 import { auditTo, type Audit } from '../../contracts/audit.ts'
 import { ownerOf, reachableThread, visibleAssistant } from './access.ts'
+import { routingHeaders } from '../../contracts/routing-headers.ts'
 import {
   DELETED_SCHEMA, MESSAGE_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, THREAD_SCHEMA, messageView, pageWindow, paginationMeta, threadView, type PageQuery,
 } from './views.ts'
@@ -143,7 +144,7 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
   const send: RouteSpec<SendBody, unknown, { id: string }> = {
     method: 'POST', path: '/threads/:id/messages', summary: 'Send a message (or tool results) and get the reply; `stream: true` streams it.', permission: CHAT,
     params: ID_PARAMS, body: SEND_BODY, response: TURN_SCHEMA, status: 201,
-    async handle({ caller, params, body, gateway, signal }) {
+    async handle({ caller, params, body, gateway, signal, headers }) {
       const thread = await reachableThread(conversations, caller, params.id)
       if ((body.content === undefined) === (body.tool_results === undefined)) throw badRequest('Send either `content` or `tool_results`.', 'content', 'invalid_message')
       if (body.content !== undefined && body.content.length > conversations.maxInputChars) {
@@ -155,7 +156,7 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
       const assistant = thread.assistantId ? await conversations.assistants.get(thread.assistantId) : undefined
       const turn = await conversations.turn({
         owner: ownerOf(caller), caller, threadId: thread.id, assistant, model: body.model, instructions: body.instructions, input,
-        temperature: body.temperature, maxOutputTokens: body.max_tokens, store: false, stream: body.stream, signal,
+        temperature: body.temperature, maxOutputTokens: body.max_tokens, store: false, stream: body.stream, signal, headers: routingHeaders(headers),
       }, gateway)
       if (!turn.events) return reply(await turnSummary(turn), { status: 201 })
       return sse(threadFrames(turn), errorFrame)
