@@ -3,8 +3,10 @@
  * on OpenAI-wire ones (test/messages/output-cap.test.ts): an OpenAI client asking claude-3-5-haiku
  * (at most 8192 output tokens) for 16000 got Anthropic's 400; the gateway now sends the model's cap
  * (config/models.json, or a `pricing:` entry's max_output_tokens) and says so in `x-gateway-warning`;
- * a `strict` route refuses it before anything is sent.
+ * a `strict` route refuses it before anything is sent. Claude Code's 32000 on /v1/messages, passed
+ * through to an Anthropic target, is capped the same way, and so is a provider's default_max_tokens.
  */
+import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
@@ -23,6 +25,7 @@ describe('an answer bound above the model\'s cap, on Anthropic, Gemini and Mistr
   let mistral: RoutedUpstream
   let gateway: RunningGateway
   let client: OpenAI
+  let claude: Anthropic
 
   beforeAll(async () => {
     // Each upstream refuses more than the model's cap with its own 400, as the real APIs do.
@@ -49,6 +52,7 @@ describe('an answer bound above the model\'s cap, on Anthropic, Gemini and Mistr
 version: 1
 providers:
   claude: { plugin: anthropic, api_key: sk-ant-test, base_url: '${anthropic.url}' }
+  claude-big-default: { plugin: anthropic, api_key: sk-ant-test, base_url: '${anthropic.url}', default_max_tokens: 32000 }
   gemini: { plugin: gemini, api_key: gemini-key, base_url: '${gemini.url}' }
   mistral: { plugin: mistral, api_key: mistral-key, base_url: '${mistral.url}' }
 routes:
@@ -57,6 +61,8 @@ routes:
   - model: strict-haiku
     strict: true
     targets: [ { provider: claude, model: ${HAIKU} } ]
+  - model: haiku-big-default
+    targets: [ { provider: claude-big-default, model: ${HAIKU} } ]
   - model: flash
     targets: [ { provider: gemini, model: gemini-2.0-flash } ]
   - model: strict-flash
@@ -72,6 +78,8 @@ pricing:
   my-mistral: { input: 0, output: 0, max_output_tokens: 4096 }
 `)
     client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 })
+    // A timeout of its own, as without one the SDK refuses a whole (non-streamed) answer of 32000 tokens.
+    claude = new Anthropic({ baseURL: gateway.url, apiKey: 'unused', maxRetries: 0, timeout: 60_000 })
   })
   afterAll(async () => {
     await gateway?.close()
@@ -103,6 +111,37 @@ pricing:
     expect(err).toBeInstanceOf(OpenAI.BadRequestError)
     expect((err as Error).message).toContain('at most 8192')
     expect(anthropic.requests.length).toBe(sent)
+  })
+
+  it('sends claude-3-5-haiku its cap when Claude Code asks for 32000 on /v1/messages, passed through, and says so', async () => {
+    const { data, response } = await claude.messages.create({ model: 'haiku', max_tokens: 32000, messages: [{ role: 'user', content: 'Hi' }] }).withResponse()
+    expect(data.content).toMatchObject([{ type: 'text', text: 'Hello' }])
+    expect(anthropic.requests.at(-1)!.body).toMatchObject({ model: HAIKU, max_tokens: 8192 })
+    expect(response.headers.get('x-gateway-warning')).toContain(`${HAIKU} writes at most 8192 output tokens; sent 8192 instead of 32000`)
+
+    // Streamed.
+    const stream = claude.messages.stream({ model: 'haiku', max_tokens: 32000, messages: [{ role: 'user', content: 'Hi' }] })
+    expect((await stream.finalMessage()).content).toMatchObject([{ type: 'text', text: 'Hello' }])
+    expect(anthropic.requests.at(-1)!.body).toMatchObject({ max_tokens: 8192, stream: true })
+
+    // Within the cap: as sent, no warning.
+    const within = await claude.messages.create({ model: 'haiku', max_tokens: 1000, messages: [{ role: 'user', content: 'Hi' }] }).withResponse()
+    expect(anthropic.requests.at(-1)!.body.max_tokens).toBe(1000)
+    expect(within.response.headers.get('x-gateway-warning')).toBeNull()
+
+    // A strict route refuses it, naming the cap, before Anthropic is called.
+    const sent = anthropic.requests.length
+    const err = await claude.messages.create({ model: 'strict-haiku', max_tokens: 32000, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError)
+    expect((err as Error).message).toContain('at most 8192')
+    expect(anthropic.requests.length).toBe(sent)
+  })
+
+  it('lowers a configured default_max_tokens above the model\'s cap to it, without a warning, when the client sets no bound', async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'haiku-big-default', messages: [{ role: 'user', content: 'Hi' }] }).withResponse()
+    expect(data.choices[0].message.content).toBe('Hello')
+    expect(anthropic.requests.at(-1)!.body).toMatchObject({ model: HAIKU, max_tokens: 8192 })
+    expect(response.headers.get('x-gateway-warning')).toBeNull()
   })
 
   it('sends gemini-2.0-flash its cap as maxOutputTokens, per model (2.5 takes more), and refuses on a strict route', async () => {

@@ -11,7 +11,7 @@ import { Pricing, definePlugin, type AbortSource, type Provider, type ProviderCa
 import type { ChatRequest, ChatResult, ModelInfo } from '../../../plugin-api/index.ts'
 import { providerWireClient, type WireClient } from '../kit/wire-client.ts'
 import { loadOnce } from '../kit/provider-kit.ts'
-import { outputCapOf, withinOutputCap, type OutputCap } from '../kit/output-cap.ts'
+import { ANTHROPIC_BOUNDS, outputCapOf, withinOutputCap, type OutputCap } from '../kit/output-cap.ts'
 import { ANTHROPIC_VERSION, configSchema, type AnthropicConfig } from './schema.ts'
 import { fromSdkError, fromWireError, type SdkErrors } from './errors.ts'
 import { toAnthropicRequest, type RequestOptions } from './request.ts'
@@ -35,18 +35,27 @@ export function createAnthropicProvider(client: WireClient, sdk: () => Promise<A
   }
   const mapError = (err: unknown, signal: AbortSource, stage: 'call' | 'answer' = 'answer'): unknown => fromWireError(err, signal, name, stage)
   const native: NativeContext = { client, provider: name, mapError: (err, signal, stage) => fromWireError(err, signal, name, stage, true), betas: config.betas ?? [] }
+  // A configured default_max_tokens above the model's cap is lowered to it, without a warning: the
+  // client asked for no bound (so a strict route has nothing of the client's to refuse).
+  const optionsFor = (req: ChatRequest): RequestOptions => {
+    const configured = config.default_max_tokens
+    if (configured === undefined || req.max_tokens != null || req.max_completion_tokens != null) return requestOptions
+    const most = outputCap?.(req.model)
+    return most !== undefined && most < configured ? { ...requestOptions, defaultMaxTokens: most } : requestOptions
+  }
 
   return {
     dispose: () => client.close(),
-    // /v1/messages and /v1/messages/count_tokens to an Anthropic target: the client's request as it came (native.ts).
+    // /v1/messages and /v1/messages/count_tokens to an Anthropic target: the client's request as it came (native.ts),
+    // but for a `max_tokens` above the model's cap, lowered to it (output-cap.ts) as Anthropic refuses more with a 400.
     native: {
-      [ANTHROPIC_MESSAGES]: (body, call) => passthroughMessages(native, body, call),
+      [ANTHROPIC_MESSAGES]: (body, call) => passthroughMessages(native, withinOutputCap(body, outputCap, call, ANTHROPIC_BOUNDS), call),
       [ANTHROPIC_COUNT_TOKENS]: (body, call) => passthroughCountTokens(native, body, call),
     },
 
     async chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
       // An answer bound above the model's cap is lowered to it (output-cap.ts), as Anthropic refuses more with a 400.
-      const body = toAnthropicRequest(withinOutputCap(req, outputCap, call), call, requestOptions)
+      const body = toAnthropicRequest(withinOutputCap(req, outputCap, call), call, optionsFor(req))
       let answer: unknown
       try {
         answer = req.stream

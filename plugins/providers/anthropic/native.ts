@@ -1,6 +1,7 @@
 /**
  * Same-wire passthrough: a request that came in on Anthropic's own Messages API (surface.anthropic)
- * goes to Anthropic as it came, only `model` set to the target's, so everything the unified API
+ * goes to Anthropic as it came, only `model` set to the target's (and a `max_tokens` above its cap
+ * lowered, in index.ts), so everything the unified API
  * cannot carry survives (`cache_control` breakpoints, `thinking`, server tools, citations). The
  * answer goes back as Anthropic sent it, byte for byte (a stream event by event); its usage is read
  * on the way for accounting. Sent over the kit's pooled client (wire-client.ts), not the SDK.
