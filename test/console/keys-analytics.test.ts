@@ -334,6 +334,23 @@ describe.skipIf(skipWithoutChromium)('keys, users and analytics for people who s
     await close()
   })
 
+  it('shows a key\'s status on screen at phone width, without scrolling the table sideways', async () => {
+    const made = await api('admin', '/api/v1/keys', { method: 'POST', body: { name: 'phone-revoked' } })
+    expect((await api('admin', `/api/v1/keys/${made.body.data.id}`, { method: 'DELETE' })).status).toBe(200)
+    const { page, close } = await signedIn('admin', { viewport: PHONE })
+    await page.goto(`${gw.url}/keys`)
+    await page.getByRole('button', { name: 'Show revoked' }).click()
+    const status = page.locator(`[data-key-id="${made.body.data.id}"]`).getByText('revoked', { exact: true }).filter({ visible: true })
+    await status.waitFor()
+    expect(await status.innerText()).toBe('revoked')
+    expect(await page.locator('table').first().evaluate((t) => t.parentElement!.scrollLeft)).toBe(0)
+    const box = (await status.boundingBox())!
+    expect(box.x).toBeGreaterThanOrEqual(0)
+    expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width)
+    await screenshot(page, 'k08-phone-keys-status')
+    await close()
+  })
+
   it('keeps row actions on screen at phone width, on the keys and the users page', async () => {
     const { page, close } = await signedIn('admin', { viewport: PHONE })
     for (const [path, action] of [['keys', /^Actions for /], ['users', /^Edit /]] as const) {

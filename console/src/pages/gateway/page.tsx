@@ -1,8 +1,8 @@
 /**
  * What the running config is doing, refreshed every few seconds: its version and reloads, the
  * last reload error, providers left out (no key in the environment), and every route with its
- * targets' circuit state and latency, and a glob route's models whose breaker is open
- * (GET /health, GET /api/v1/admin/routes).
+ * targets' circuit state (healthy, failing — paused, testing) and latency, and a glob route's
+ * models whose breaker is open (GET /health, GET /api/v1/admin/routes).
  */
 import { useQuery } from '@tanstack/react-query'
 import { CircleAlertIcon, RouteIcon } from 'lucide-react'
@@ -18,9 +18,34 @@ import { Skeleton } from '@/components/ui/skeleton'
 import { formatDateTime, formatMs } from '@/lib/format'
 
 const REFRESH_MS = 5000
-const CIRCUIT_BADGE = { closed: 'success', open: 'destructive', 'half-open': 'warning' } as const
+/**
+ * A breaker's state in plain words ("closed" read as "down" to anyone who does not know breaker
+ * terms); the raw state stays in the badge's title.
+ */
+const CIRCUIT = {
+  closed: { label: 'healthy', badge: 'success' },
+  open: { label: 'failing — paused', badge: 'destructive' },
+  'half-open': { label: 'testing', badge: 'warning' },
+} as const
+type CircuitState = keyof typeof CIRCUIT
+
+/** A breaker's state as a badge: the plain label, the raw state and what it means in the title. */
+function CircuitBadge({ state, detail, prefix, className }: { state: CircuitState; detail: string; prefix?: string; className?: string }) {
+  const circuit = CIRCUIT[state]
+  return (
+    <Badge variant={prefix ? 'outline' : circuit?.badge ?? 'secondary'} className={className} title={`circuit ${state}: ${detail}`} data-circuit={state}>
+      {prefix}{circuit?.label ?? state}
+    </Badge>
+  )
+}
 /** A glob target's open models named under it; the rest counted. */
 const OPEN_MODELS_NAMED = 5
+
+function circuitDetail(state: CircuitState, retryInMs: number, recentFailures?: number): string {
+  if (state === 'open') return `requests skip it; retry in ${formatMs(retryInMs)}`
+  if (state === 'half-open') return 'one probe request goes through'
+  return recentFailures === undefined ? 'requests go through' : `requests go through; ${recentFailures} recent failures`
+}
 
 function useHealth() {
   return useQuery({ queryKey: ['health'], queryFn: ({ signal }) => plain<Health>('/health', { signal }), refetchInterval: REFRESH_MS })
@@ -110,25 +135,22 @@ function RouteCard({ route }: { route: RouteState }) {
                   {t.circuit?.latency_ms != null && <span>{formatMs(t.circuit.latency_ms)}</span>}
                   {/* null: the gateway runs without stage.routing, so no breakers. A glob target's own is only its latency: its models' follow. */}
                   {t.circuit && !t.open_models && (
-                    <Badge variant={CIRCUIT_BADGE[t.circuit.state] ?? 'secondary'} title={t.circuit.state === 'open' ? `retry in ${formatMs(t.circuit.retry_in_ms)}` : `${t.circuit.recent_failures} recent failures`}>
-                      {t.circuit.state}
-                    </Badge>
+                    <CircuitBadge state={t.circuit.state} detail={circuitDetail(t.circuit.state, t.circuit.retry_in_ms, t.circuit.recent_failures)} />
                   )}
-                  {t.open_models && (
-                    <Badge variant={t.open_models.length > 0 ? 'destructive' : 'success'}>
-                      {t.open_models.length > 0 ? `${t.open_models.length} ${t.open_models.length === 1 ? 'model' : 'models'} open` : 'closed'}
+                  {t.open_models && t.open_models.length === 0 && <CircuitBadge state="closed" detail="no model's breaker is open" />}
+                  {t.open_models && t.open_models.length > 0 && (
+                    <Badge variant="destructive" title={`circuit open or half-open for ${t.open_models.length} ${t.open_models.length === 1 ? 'model' : 'models'}`}>
+                      {t.open_models.length} {t.open_models.length === 1 ? 'model' : 'models'} failing
                     </Badge>
                   )}
                 </span>
               </div>
               {/* Each model a glob target sends has its own breaker: the open ones by name, so a rate-limited model is seen. */}
               {t.open_models && t.open_models.length > 0 && (
-                <ul className="mt-1.5 flex flex-wrap gap-1.5" aria-label={`Open models of ${t.provider}`}>
+                <ul className="mt-1.5 flex flex-wrap gap-1.5" aria-label={`Failing models of ${t.provider}`}>
                   {t.open_models.slice(0, OPEN_MODELS_NAMED).map((m) => (
                     <li key={m.model}>
-                      <Badge variant="outline" className="max-w-full font-mono font-normal break-all" title={m.state === 'open' ? `retry in ${formatMs(m.retry_in_ms)}` : 'half-open: one probe goes through'}>
-                        {m.model} · {m.state}
-                      </Badge>
+                      <CircuitBadge state={m.state} detail={circuitDetail(m.state, m.retry_in_ms)} prefix={`${m.model} · `} className="max-w-full font-mono font-normal break-all" />
                     </li>
                   ))}
                   {t.open_models.length > OPEN_MODELS_NAMED && <li className="text-xs text-muted-foreground self-center">and {t.open_models.length - OPEN_MODELS_NAMED} more</li>}

@@ -236,7 +236,7 @@ export default function KeysPage() {
                 <TableHead>Name</TableHead>
                 {othersKeys && <TableHead>Owner</TableHead>}
                 <TableHead>Key</TableHead>
-                <TableHead>Status</TableHead>
+                <TableHead className="hidden sm:table-cell">Status</TableHead>
                 <TableHead>Role</TableHead>
                 <TableHead className="hidden lg:table-cell">Department</TableHead>
                 <TableHead className="hidden md:table-cell">Last used</TableHead>
@@ -247,11 +247,17 @@ export default function KeysPage() {
             <TableBody>
               {keys.data.map((key) => (
                 <TableRow key={key.id} data-key-id={key.id}>
-                  {/* Cut off with an ellipsis at max-w-48: the whole name on hover. */}
-                  <TableCell className="max-w-48 truncate font-medium" title={key.name ?? undefined}>{key.name ?? '—'}</TableCell>
+                  {/* Cut off with an ellipsis at max-w-48: the whole name on hover. Below sm the status sits beside
+                      the name: in its own column it started off-screen at phone width, so a revoked key looked live. */}
+                  <TableCell className="max-w-48 font-medium">
+                    <div className="flex min-w-0 items-center gap-2">
+                      <span className="truncate" title={key.name ?? undefined}>{key.name ?? '—'}</span>
+                      <Badge variant={STATUS_BADGE[key.status]} className="shrink-0 sm:hidden" data-key-status>{key.status}</Badge>
+                    </div>
+                  </TableCell>
                   {othersKeys && <TableCell data-owner><KeyOwner apiKey={key} /></TableCell>}
                   <TableCell className="font-mono text-xs text-muted-foreground">{key.prefix}…</TableCell>
-                  <TableCell><Badge variant={STATUS_BADGE[key.status]}>{key.status}</Badge></TableCell>
+                  <TableCell className="hidden sm:table-cell"><Badge variant={STATUS_BADGE[key.status]} data-key-status>{key.status}</Badge></TableCell>
                   <TableCell>{key.role}</TableCell>
                   <TableCell className="hidden lg:table-cell">{key.department ?? '—'}</TableCell>
                   <TableCell className="hidden text-muted-foreground md:table-cell">{formatRelative(key.last_used_at)}</TableCell>
