@@ -4,8 +4,8 @@
  * service.files (its own `files` table; `/api/v1/files` and OpenAI's `/v1/files`), used by the
  * services that read what users upload (training datasets, RAG ingestion).
  *
- * Scoping is the caller's: a route asks `Files` for records, then checks `caller.requireReach`
- * (or lists with `ownerFilter(caller)`), as for every other record.
+ * Scoping is the caller's: a route asks `Files` for records, then checks `caller.reaches` (a file
+ * out of reach is answered as no file, a 404) or lists with `ownerFilter(caller)`.
  */
 import { token, type Caller, type Owner, type Token } from '../../plugin-api/index.ts'
 import type { JsonObject } from './capabilities.ts'

@@ -120,12 +120,12 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
     await capability(gw, Store).sql.query(`DELETE FROM files WHERE filename = 'bulk.txt'`)
   })
 
-  it('keeps files within the owner\'s scope: others get 403, the department admin sees the department', async () => {
+  it('keeps files within the owner\'s scope: others get 404 (as for no file), the department admin sees the department', async () => {
     const carol = client(CAROL)
     const mine = await carol.files.create({ file: await toFile(Buffer.from('secret'), 'c.txt'), purpose: 'assistants' })
-    await expect(client(ALICE).files.retrieve(mine.id)).rejects.toMatchObject({ status: 403, code: 'out_of_scope' })
-    await expect(client(ALICE).files.content(mine.id)).rejects.toMatchObject({ status: 403 })
-    await expect(client(ALICE).files.delete(mine.id)).rejects.toMatchObject({ status: 403 })
+    await expect(client(ALICE).files.retrieve(mine.id)).rejects.toMatchObject({ status: 404, code: 'file_not_found' })
+    await expect(client(ALICE).files.content(mine.id)).rejects.toMatchObject({ status: 404 })
+    await expect(client(ALICE).files.delete(mine.id)).rejects.toMatchObject({ status: 404 })
     expect((await client(ALICE).files.list()).data.map((f) => f.id)).not.toContain(mine.id)
 
     const bobs = (await client(BOB).files.list()).data.map((f) => f.id)
@@ -229,7 +229,7 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
     expect(list.body.meta).toMatchObject({ has_more: true })
     const both = await call(gw, 'GET', '/api/v1/files?purpose=assistants&limit=2', { headers: bearer(ALICE) })
     expect(both.body.data.map((f: { id: string }) => f.id)).toEqual([id, older.id])
-    expect((await call(gw, 'GET', `/api/v1/files/${id}`, { headers: bearer(CAROL) })).status).toBe(403)
+    expect((await call(gw, 'GET', `/api/v1/files/${id}`, { headers: bearer(CAROL) })).status).toBe(404)
     expect((await call(gw, 'DELETE', `/api/v1/files/${id}`, { headers: ADMIN })).status).toBe(200)
     expect((await call(gw, 'GET', `/api/v1/files/${id}`, { headers: ADMIN })).status).toBe(404)
   })

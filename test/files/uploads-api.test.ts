@@ -98,12 +98,12 @@ describe('uploads: /v1/uploads with the openai SDK', () => {
     const bob = client(BOB)
     const good = `${example('Capital of France?', 'Paris.')}\n${example('2+2?', '4')}\n`
     const { upload, ids } = await sendInParts(alice, good, 3, 'fine-tune', 'train.jsonl')
-    await expect(bob.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('x'), 'x') })).rejects.toMatchObject({ status: 403, code: 'out_of_scope' })
-    await expect(bob.uploads.complete(upload.id, { part_ids: ids })).rejects.toMatchObject({ status: 403, code: 'out_of_scope' })
-    await expect(bob.uploads.cancel(upload.id)).rejects.toMatchObject({ status: 403, code: 'out_of_scope' })
+    await expect(bob.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('x'), 'x') })).rejects.toMatchObject({ status: 404, code: 'upload_not_found' })
+    await expect(bob.uploads.complete(upload.id, { part_ids: ids })).rejects.toMatchObject({ status: 404, code: 'upload_not_found' })
+    await expect(bob.uploads.cancel(upload.id)).rejects.toMatchObject({ status: 404, code: 'upload_not_found' })
     const done = await alice.uploads.complete(upload.id, { part_ids: ids })
     expect(done.file).toMatchObject({ purpose: 'fine-tune', bytes: Buffer.byteLength(good) })
-    await expect(bob.files.retrieve(done.file!.id)).rejects.toMatchObject({ status: 403, code: 'out_of_scope' })
+    await expect(bob.files.retrieve(done.file!.id)).rejects.toMatchObject({ status: 404, code: 'file_not_found' })
     expect((await alice.files.list({ purpose: 'fine-tune' })).data.map((f) => f.id)).toContain(done.file!.id)
 
     // Not JSONL for fine-tuning: refused whole as files.create refuses it, and the upload stays pending.

@@ -104,8 +104,8 @@ async function checkParts(uploads: UploadRepository, upload: UploadRecord, ids: 
 export function uploadRoutes(files: Files, uploads: UploadRepository, settings: UploadSettings, audit: Audit): RouteSpec[] {
   const reachable = async (caller: Caller, id: string): Promise<UploadRecord> => {
     const upload = await uploads.get(id)
-    if (!upload) throw notFound(`No such upload: ${id}`, 'upload_not_found', 'upload_id')
-    caller.requireReach(upload, 'upload')
+    // Someone else's upload is no upload: a 403 would confirm the id exists.
+    if (!upload || !caller.reaches(upload)) throw notFound(`No such upload: ${id}`, 'upload_not_found', 'upload_id')
     return upload
   }
   /** After a conditional update found the upload not open: why (it changed since it was read). */

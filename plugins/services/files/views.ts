@@ -92,10 +92,9 @@ export function uploadOf(body: Record<string, unknown>, files: readonly Uploaded
   return { file, purpose, expiresAt: expiryOf(body) }
 }
 
-/** The file `id` if the caller's scope reaches it: 404 when there is none, 403 when it is someone else's. */
+/** The file `id` if the caller's scope reaches it: 404 when there is none or it is out of reach (as OpenAI answers, its existence not confirmed). */
 export async function reachableFile(files: Files, caller: Caller, id: string): Promise<StoredFile> {
   const file = await files.get(id)
-  if (!file) throw notFound(`No such file: ${id}`, 'file_not_found', 'file_id')
-  caller.requireReach(file, 'file')
+  if (!file || !caller.reaches(file)) throw notFound(`No such file: ${id}`, 'file_not_found', 'file_id')
   return file
 }

@@ -52,8 +52,7 @@ export function purposeHooks(deps: DatasetDeps) {
 
 export async function reachableDataset(datasets: DatasetRepository, caller: Caller, id: string, param: string): Promise<DatasetRecord> {
   const d = await datasets.get(id)
-  if (!d) throw notFound(`No such dataset: ${id}`, 'dataset_not_found', param)
-  caller.requireReach(d, 'dataset')
+  if (!d || !caller.reaches(d)) throw notFound(`No such dataset: ${id}`, 'dataset_not_found', param)
   return d
 }
 

@@ -91,8 +91,8 @@ const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 
 
 async function reachableJob(jobs: JobRepository, caller: Caller, id: string): Promise<JobRecord> {
   const job = await jobs.get(id)
-  if (!job) throw notFound(`No such fine-tuning job: ${id}`, 'job_not_found', 'id')
-  caller.requireReach(job, 'job')
+  // Someone else's job is no job: a 403 would confirm the id exists.
+  if (!job || !caller.reaches(job)) throw notFound(`No such fine-tuning job: ${id}`, 'job_not_found', 'id')
   return job
 }
 
@@ -127,8 +127,7 @@ async function pauseOrResume(t: Training, req: Parameters<Audit>[0], id: string,
 
 async function trainingFile(files: Files, caller: Caller, id: string, param: string): Promise<StoredFile> {
   const file = await files.get(id)
-  if (!file) throw notFound(`No such file: ${id}`, 'file_not_found', param)
-  caller.requireReach(file, 'file')
+  if (!file || !caller.reaches(file)) throw notFound(`No such file: ${id}`, 'file_not_found', param)
   if (file.purpose !== PURPOSE) throw badRequest(`The file ${id} has purpose '${file.purpose}'; a training file needs purpose '${PURPOSE}'.`, param, 'invalid_file_purpose')
   return file
 }
