@@ -35,6 +35,10 @@ providers:
 routes:
   - { model: gpt-4o-mini, targets: [ { provider: openai } ] }
   - { model: mock, targets: [ { provider: mock } ] }
+  - { model: 'claude-*', targets: [ { provider: mock } ] }
+departments:
+  research: { models: [gpt-4o-mini, mock, 'claude-*'] }
+  sales: { models: [gpt-4o-mini, mock] }
 auth:
   strategies:
     - plugin: api-key
@@ -44,9 +48,10 @@ auth:
         - { key: "${KEYS.bob}", user: bob, role: trainer, department: sales }
         - { key: "${KEYS.lead}", user: lead, role: lead, department: research }
 roles:
-  trainer: { permissions: [chat, manage_training], scope: own_data }
+  trainer: { permissions: [chat, manage_training, manage_keys], scope: own_data }
   lead: { permissions: [chat, manage_training], scope: department_data }
 services:
+  keys: {}
   files: {}
   batches: {}
   training: { poll_min_ms: 20, poll_max_ms: 60, lease_ms: 1000, sweep_ms: 200 }
@@ -172,5 +177,29 @@ describe("another user's objects, through other objects", () => {
     const conversation = await alice.conversations.create({ items: [{ type: 'message', role: 'user', content: 'between us' }] })
     expect(await refusal(bob.conversations.items.list(conversation.id))).toEqual({ status: 404, code: 'conversation_not_found' })
     expect(await refusal(bob.responses.create({ model: 'mock', input: 'x', conversation: conversation.id }))).toEqual({ status: 404, code: 'conversation_not_found' })
+  })
+})
+
+describe('models a caller may not use', () => {
+  it('refuses a background response for one at once, as the same request in the foreground is refused, instead of queueing it to fail', async () => {
+    const bob = client('bob')
+    // Sales may not use claude-*: refused in the foreground...
+    expect(await refusal(bob.responses.create({ model: 'claude-3-5-haiku', input: 'hi' }))).toMatchObject({ status: 403, code: 'model_not_allowed' })
+    // ...and in the background, before anything is queued or stored.
+    expect(await refusal(bob.responses.create({ model: 'claude-3-5-haiku', input: 'hi', background: true }))).toEqual({ status: 404, code: 'model_not_found' })
+    // A key's allow-list the same way.
+    const made = await fetch(`${gw.url}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'mock-only', allowed_models: ['mock'] }) })
+    const limited = new OpenAI({ apiKey: ((await made.json()) as { data: { key: string } }).data.key, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    expect(await refusal(limited.responses.create({ model: 'claude-3-5-haiku', input: 'hi', background: true }))).toEqual({ status: 404, code: 'model_not_found' })
+    // What the caller may use still runs in the background: a glob route's name included.
+    for (const [who, model] of [[limited, 'mock'], [client('alice'), 'claude-3-5-haiku']] as const) {
+      const queued = await who.responses.create({ model, input: 'hi', background: true })
+      let done = queued
+      for (let i = 0; i < 200 && ['queued', 'in_progress'].includes(done.status!); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25))
+        done = await who.responses.retrieve(queued.id)
+      }
+      expect(done.status, model).toBe('completed')
+    }
   })
 })

@@ -151,6 +151,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         }
       }
       const assistant = await assistantOf(caller, body.model)
+      // A background run is accepted before it calls the model: a model the caller may not use is refused now, not a `failed` server_error later.
+      if (body.background === true && !assistant && !gateway.routes(body.model, { headers, metadata: body.metadata as JsonObject | null | undefined })) throw notFound(`The model '${body.model}' does not exist or you do not have access to it.`, 'model_not_found', 'model')
       const input = inputItems(body.input ?? [], 'input', conversations.maxInputChars)
       await checkFileParts(input, 'input', caller, files)
       if (input.length === 0) throw badRequest('`input` must hold at least one item.', 'input', 'invalid_input')
