@@ -153,6 +153,25 @@ describe("another user's objects, by id", () => {
   })
 })
 
+describe("another user's fine-tuned model", () => {
+  it('is no model to Bob: deleting it is answered as for a name no job made', { timeout: 90_000 }, async () => {
+    const alice = client('alice')
+    const training = await alice.files.create({ file: await toFile(Buffer.from(`${EXAMPLE}\n${EXAMPLE}\n`), 'train.jsonl'), purpose: 'fine-tune' })
+    let job = await alice.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: training.id })
+    for (const end = Date.now() + 60_000; job.status !== 'succeeded' && Date.now() < end;) {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+      job = await alice.fineTuning.jobs.retrieve(job.id)
+    }
+    const model = job.fine_tuned_model!
+    expect(model).toMatch(/^ft:/)
+    const theirs = await refusal(client('bob').models.delete(model))
+    expect(theirs).toEqual({ status: 404, code: 'model_not_found' })
+    expect(await refusal(client('bob').models.delete(`${model}x`))).toEqual(theirs)
+    expect(trainer.deletedModels).not.toContain(model)
+    expect(await alice.models.delete(model)).toMatchObject({ id: model, deleted: true })
+  })
+})
+
 describe("another user's objects, through other objects", () => {
   it("refuses a batch, a vector store and a response built on Alice's objects", async () => {
     const alice = client('alice')
@@ -181,7 +200,7 @@ describe("another user's objects, through other objects", () => {
 })
 
 describe('models a caller may not use', () => {
-  it('refuses a background response for one at once, as the same request in the foreground is refused, instead of queueing it to fail', async () => {
+  it('refuses a background response for one at once, as the same request in the foreground is refused, instead of queueing it to fail', { timeout: 60_000 }, async () => {
     const bob = client('bob')
     // Sales may not use claude-*: refused in the foreground...
     expect(await refusal(bob.responses.create({ model: 'claude-3-5-haiku', input: 'hi' }))).toMatchObject({ status: 403, code: 'model_not_allowed' })
@@ -195,7 +214,7 @@ describe('models a caller may not use', () => {
     for (const [who, model] of [[limited, 'mock'], [client('alice'), 'claude-3-5-haiku']] as const) {
       const queued = await who.responses.create({ model, input: 'hi', background: true })
       let done = queued
-      for (let i = 0; i < 200 && ['queued', 'in_progress'].includes(done.status!); i++) {
+      for (const end = Date.now() + 30_000; ['queued', 'in_progress'].includes(done.status!) && Date.now() < end;) {
         await new Promise((resolve) => setTimeout(resolve, 25))
         done = await who.responses.retrieve(queued.id)
       }

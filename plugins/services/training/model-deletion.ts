@@ -52,7 +52,7 @@ interface Deletable {
   readonly checkpoint: FineTuneCheckpoint | undefined
 }
 
-/** What the caller may delete as `model`: 404 for a name no job made (or one deleted), 403 for a model a route answers but no job here made, or one out of the caller's reach. */
+/** What the caller may delete as `model`: 404 for a name no job made (or one deleted, or out of the caller's reach and not routed for them), 403 for a model a route answers but no job here made, or one out of the caller's reach that a route answers for them. */
 async function deletableModel(t: ModelDeletionParts, caller: Caller, gateway: GatewayCalls, model: string): Promise<Deletable> {
   const job = await t.jobs.byModel(model)
   const saved = job ? undefined : await t.jobs.byCheckpoint(model)
@@ -62,7 +62,11 @@ async function deletableModel(t: ModelDeletionParts, caller: Caller, gateway: Ga
     if (gateway.models().includes(model) || gateway.routes(model)) throw forbidden(`The model '${model}' was not fine-tuned through this gateway; only such models can be deleted.`, 'model_not_deletable')
     throw noSuchModel(model)
   }
-  caller.requireReach(found, 'job')
+  if (!caller.reaches(found)) {
+    // Someone else's model is no model to the caller (a 403 would confirm the name), unless a route answers it for them anyway.
+    if (!gateway.models().includes(model) && !gateway.routes(model)) throw noSuchModel(model)
+    caller.requireReach(found, 'job')
+  }
   if (job ? job.modelDeletedAt : saved!.deleted) throw noSuchModel(model)
   if (!TERMINAL.includes(found.status)) throw conflict(`The job ${found.id} that made '${model}' is ${found.status}; its model can be deleted once the job has ended.`, 'job_not_finished', 'model')
   return { job: found, checkpoint: job ? undefined : found.checkpoints.find((c) => c.model === model) }
