@@ -59,6 +59,7 @@ const configSchema = {
     lease_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How long a worker holds a job for one step; another worker may take it after.' },
     sweep_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How often a worker looks for jobs whose queued step was lost (a restart of the in-process queue).' },
     prefetch: { type: 'integer', minimum: 1, default: 4, description: 'Job steps one worker runs at once.' },
+    start_attempts: { type: 'integer', minimum: 1, maximum: 100, default: 5, description: 'Tries to start a job at its provider that may crash (an outage) before the job ends failed; a refusal (a 400: too few examples) fails it at once.' },
     eval_examples: { type: 'integer', minimum: 0, maximum: 1000, default: 20, description: 'Held-out examples (the validation file, else the first of the training file) the fine-tuned model answers through the gateway after training, scored by exact match and token F1; 0 records the provider\'s losses only.' },
     eval_max_tokens: { type: 'integer', minimum: 1, default: 512, description: 'The longest answer an evaluation call asks for.' },
     eval_concurrency: { type: 'integer', minimum: 1, maximum: 32, default: 4, description: 'Evaluation calls in flight at once per job.' },
