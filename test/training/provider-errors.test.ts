@@ -70,6 +70,32 @@ services:
     expect(events.data[0]).toMatchObject({ level: 'error', message: expect.stringContaining('at least 10 examples') })
   })
 
+  it('refuses hyperparameters, a seed, a suffix or a method outside OpenAI\'s bounds with a 400 naming the field, starting nothing', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(FEW), 'train.jsonl'), purpose: 'fine-tune' })
+    const base = { model: 'gpt-4o-mini', training_file: file.id }
+    const before = (await client.fineTuning.jobs.list({ limit: 100 })).data.length
+    const cases: [Record<string, unknown>, string][] = [
+      [{ hyperparameters: { n_epochs: 51 } }, 'hyperparameters.n_epochs'],
+      [{ hyperparameters: { batch_size: 257 } }, 'hyperparameters.batch_size'],
+      [{ method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 0 } } } }, 'method.supervised.hyperparameters.n_epochs'],
+      [{ method: { type: 'supervised', supervised: { hyperparameters: { learning_rate_multiplier: 'high' } } } }, 'method.supervised.hyperparameters.learning_rate_multiplier'],
+      [{ seed: -1 }, 'seed'],
+      [{ seed: 2 ** 31 }, 'seed'],
+      [{ suffix: '' }, 'suffix'],
+      [{ method: { supervised: { hyperparameters: { n_epochs: 2 } } } }, 'method.type'],
+    ]
+    for (const [extra, param] of cases) {
+      const err = await client.fineTuning.jobs.create({ ...base, ...extra } as unknown as OpenAI.FineTuning.JobCreateParams).catch((e: unknown) => e)
+      expect(err, JSON.stringify(extra)).toBeInstanceOf(OpenAI.BadRequestError)
+      expect(err, JSON.stringify(extra)).toMatchObject({ status: 400, param })
+    }
+    expect((await client.fineTuning.jobs.list({ limit: 100 })).data).toHaveLength(before)
+    // The bounds themselves are taken.
+    const edge = await client.fineTuning.jobs.create({ ...base, seed: 2 ** 31 - 1, suffix: 'x'.repeat(64), method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 50, batch_size: 256 } } } })
+    expect(edge).toMatchObject({ seed: 2 ** 31 - 1, hyperparameters: { n_epochs: 50, batch_size: 256 } })
+    await client.fineTuning.jobs.cancel(edge.id)
+  })
+
   it('shows the provider\'s error code and param for a job that fails while training', async () => {
     const file = await client.files.create({ file: await toFile(Buffer.from(FEW), 'train.jsonl'), purpose: 'fine-tune' })
     const job = await client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: file.id, suffix: 'fail' })
