@@ -137,8 +137,12 @@ export function batchRepository(sql: SqlClient) {
     async renew(id: string, leaseMs: number): Promise<void> {
       await sql.query(`UPDATE batches SET lease_until = now() + ($2 || ' milliseconds')::interval WHERE id = $1`, [id, String(leaseMs)])
     },
-    async release(id: string): Promise<void> {
-      await sql.query('UPDATE batches SET lease_until = NULL, updated_at = now() WHERE id = $1', [id])
+    /** Give the step's lease back, counting a crashed step (`failed`) or clearing the count: the crashed steps in a row. */
+    async release(id: string, failed = false): Promise<number> {
+      const { rows } = await sql.query<{ failed_steps: number }>(
+        'UPDATE batches SET lease_until = NULL, updated_at = now(), failed_steps = CASE WHEN $2 THEN failed_steps + 1 ELSE 0 END WHERE id = $1 RETURNING failed_steps', [id, failed],
+      )
+      return Number(rows[0]?.failed_steps ?? 0)
     },
     /** Open batches no step holds and none has touched for `idleMs`: their step was lost with a process. */
     async lost(idleMs: number): Promise<string[]> {
