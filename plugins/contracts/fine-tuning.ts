@@ -36,6 +36,9 @@ export interface FineTuneProgress {
   readonly state: FineTuneState
   readonly fineTunedModel: string | null
   readonly error: string | null
+  /** The provider's machine-readable code for the failure, and the parameter at fault (`training_file`), when it gives them. */
+  readonly errorCode?: string | null
+  readonly errorParam?: string | null
   readonly trainedTokens: number | null
   /** The events the provider has (any order; already-seen ones are skipped by id). */
   readonly events: readonly FineTuneEvent[]

@@ -285,6 +285,13 @@ services:
     const misspelt = await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metdata: { job: 'nightly' } } as OpenAI.BatchCreateParams).catch((e: unknown) => e)
     expect(misspelt).toBeInstanceOf(OpenAI.BadRequestError)
     expect(misspelt).toMatchObject({ param: 'metdata', code: 'unknown_parameter' })
+    // OpenAI's metadata: keys up to 64 characters (a longer one is refused, not kept cut or whole).
+    const create = (extra: Record<string, unknown>) => alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', ...extra } as OpenAI.BatchCreateParams)
+    await expect(create({ metadata: { ['k'.repeat(65)]: 'v' } })).rejects.toMatchObject({ status: 400, param: expect.stringMatching(/^metadata/) })
+    await expect(create({ completion_window: '48h' })).rejects.toMatchObject({ status: 400, param: 'completion_window' })
+    const kept = await create({ metadata: { ['k'.repeat(64)]: 'v'.repeat(512) } })
+    expect(kept.metadata).toEqual({ ['k'.repeat(64)]: 'v'.repeat(512) })
+    await alice.batches.cancel(kept.id)
   })
 
   it('cancels a running batch: what was answered is kept in its output file, the lines in flight are stopped', async () => {

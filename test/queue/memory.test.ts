@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { queueContract } from './contract.ts'
 import { memoryQueue, until } from './helpers.ts'
 import { testPluginContext } from '../helpers/plugin-context.ts'
+import type { MemoryQueue } from '../../plugins/queue/memory/index.ts'
 
 // One context for the suite: its queues share one in-process broker, as two consumers of one gateway do.
 const shared = testPluginContext({ id: 'queue.memory' })
@@ -17,6 +18,19 @@ describe('queue.memory', () => {
     await queue.publish('full', 1)
     await queue.publish('full', 2)
     await expect(queue.publish('full', 3)).rejects.toMatchObject({ status: 503, code: 'queue_full', retryable: true })
+  })
+
+  it('keeps why a dead-lettered message failed: its last error, with its attempts', async () => {
+    const { queue } = await memoryQueue({ max_attempts: 2, retry_delay_ms: 10 })
+    let calls = 0
+    const stop = await queue.consume('poison', async () => {
+      calls++
+      throw new Error(`boom ${calls}: the job always crashes`)
+    })
+    await queue.publish('poison', { doomed: true }, { id: 'p-1' })
+    await until(() => (queue as MemoryQueue).deadLetters('poison').length === 1, 'the dead letter')
+    expect((queue as MemoryQueue).deadLetters('poison')).toEqual([{ topic: 'poison', id: 'p-1', attempts: 2, body: { doomed: true }, error: 'boom 2: the job always crashes' }])
+    await stop()
   })
 
   it('refuses a topic that cannot be a queue name', async () => {

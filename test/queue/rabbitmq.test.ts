@@ -3,6 +3,7 @@
  * deleted after): the queue contract, then a connection cut mid-run through a TCP proxy this test
  * owns (the shared broker is never stopped), publish latency and a burst.
  */
+import { Connection } from 'rabbitmq-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startTcpProxy } from '../helpers/tcp-proxy.ts'
 import { queueContract } from './contract.ts'
@@ -51,6 +52,39 @@ describe.runIf(RABBITMQ_ENABLED)('queue.rabbitmq', () => {
     } finally {
       await queue.dispose?.()
       await proxy.close()
+    }
+  })
+
+  it('dead-letters a poison message with why: its last error and attempts in its headers', async () => {
+    const { queue } = await rabbitQueue({ prefix, max_attempts: 2, retry_delay_ms: 50, max_retry_delay_ms: 50 })
+    const name = topic('poison')
+    try {
+      let calls = 0
+      const stop = await queue.consume(name, async () => {
+        calls++
+        throw new Error(`boom ${calls}: the job always crashes`)
+      })
+      await queue.publish(name, { doomed: true }, { id: 'p-1' })
+      await until(() => calls === 2, 'two failed attempts')
+      const connection = new Connection({ url: RABBITMQ_URL })
+      connection.on('error', () => undefined)
+      try {
+        const channel = await connection.acquire()
+        let dead: Awaited<ReturnType<typeof channel.basicGet>>
+        const end = Date.now() + 5000
+        while (!(dead = await channel.basicGet({ queue: `${prefix}${name}.dead`, noAck: true })) && Date.now() < end) await sleep(50)
+        await channel.close()
+        expect(dead).toBeDefined()
+        expect(dead!.messageId).toBe('p-1')
+        expect(JSON.parse(Buffer.isBuffer(dead!.body) ? dead!.body.toString() : String(dead!.body))).toEqual({ doomed: true })
+        expect(dead!.headers).toMatchObject({ 'x-gateway-attempts': 2 })
+        expect(String(dead!.headers?.['x-gateway-error'])).toBe('boom 2: the job always crashes')
+      } finally {
+        await connection.close()
+      }
+      await stop()
+    } finally {
+      await queue.dispose?.()
     }
   })
 

@@ -4,7 +4,7 @@
  * `auto` resolved once running, the seed asked for or its own; the fine-tuned models listed and
  * deleted on /v1/models, a deleted one refusing chat) and Mistral (files, jobs with auto_start, job
  * detail with events and checkpoints; QUEUED → RUNNING → SUCCESS; DELETE /v1/models/{id}). A job
- * whose suffix is `fail` fails; `slow` stays running until cancelled; `noeval`'s model refuses chat, `sloweval`'s answers slowly, `undeletable`'s fails to delete. Both answer chat completions
+ * whose suffix is `fail` fails; `strict` is refused at creation for a training file of fewer than 10 examples; `outage` answers 500 to its creation; `slow` stays running until cancelled; `noeval`'s model refuses chat, `sloweval`'s answers slowly, `undeletable`'s fails to delete. Both answer chat completions
  * in their wire format: the answer set in `answers` for the last user message, else `answered by <model>`.
  */
 import http from 'node:http'
@@ -76,6 +76,8 @@ export const SLOW_EVAL_MS = 2500
 
 /** The seed the mock OpenAI picks for a job that asks for none. */
 export const UPSTREAM_SEED = 1
+/** OpenAI's least number of training examples (a job whose suffix is `strict` is held to it; the other tests train on a few). */
+export const MIN_EXAMPLES = 10
 /** What the mock OpenAI resolves hyperparameters asked as `auto` to, once the job runs. */
 export const UPSTREAM_HYPERPARAMETERS = { n_epochs: 3, batch_size: 1, learning_rate_multiplier: 1 } as const
 
@@ -141,6 +143,13 @@ export function mockOpenAITrainer(): Promise<MockTrainer> {
     }
     if (req.method === 'POST' && url.pathname === '/v1/fine_tuning/jobs') {
       const b = JSON.parse(body.toString()) as Record<string, unknown>
+      // As OpenAI: a training file of fewer than 10 examples is refused when the job is created.
+      const examples = (state.uploads.get(b.training_file as string) ?? '').split('\n').filter((l) => l.trim() !== '').length
+      if (examples < MIN_EXAMPLES && b.suffix === 'strict') {
+        return json(res, 400, { error: { message: `Training file has ${examples} example(s), but must have at least ${MIN_EXAMPLES} examples`, type: 'invalid_request_error', param: 'training_file', code: 'invalid_n_examples' } })
+      }
+      // `outage`: the fine-tuning API answers 500 to every create.
+      if (b.suffix === 'outage') return json(res, 500, { error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })
       const job: Job = { id: `ftjob-up${++n}`, model: b.model as string, suffix: b.suffix as string | undefined, polls: 0, status: 'validating_files', body: b }
       state.jobs.set(job.id, job)
       push(job, { message: 'Validating training file' })

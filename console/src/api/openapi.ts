@@ -4587,6 +4587,10 @@ export interface paths {
                                 department: string | null;
                                 /** @description Why it failed (the provider's message). */
                                 error: string | null;
+                                /** @description The provider's code for the failure (`invalid_n_examples`), `provider_error` for a start that kept crashing. */
+                                error_code: string | null;
+                                /** @description The parameter at fault (`training_file`), when the provider names one. */
+                                error_param: string | null;
                                 evaluation: {
                                     /** @description Examples whose call failed (not scored). */
                                     errors?: number;
@@ -4733,6 +4737,10 @@ export interface paths {
                                 department: string | null;
                                 /** @description Why it failed (the provider's message). */
                                 error: string | null;
+                                /** @description The provider's code for the failure (`invalid_n_examples`), `provider_error` for a start that kept crashing. */
+                                error_code: string | null;
+                                /** @description The parameter at fault (`training_file`), when the provider names one. */
+                                error_param: string | null;
                                 evaluation: {
                                     /** @description Examples whose call failed (not scored). */
                                     errors?: number;
@@ -4858,6 +4866,10 @@ export interface paths {
                                 department: string | null;
                                 /** @description Why it failed (the provider's message). */
                                 error: string | null;
+                                /** @description The provider's code for the failure (`invalid_n_examples`), `provider_error` for a start that kept crashing. */
+                                error_code: string | null;
+                                /** @description The parameter at fault (`training_file`), when the provider names one. */
+                                error_param: string | null;
                                 evaluation: {
                                     /** @description Examples whose call failed (not scored). */
                                     errors?: number;
@@ -4991,6 +5003,10 @@ export interface paths {
                                 department: string | null;
                                 /** @description Why it failed (the provider's message). */
                                 error: string | null;
+                                /** @description The provider's code for the failure (`invalid_n_examples`), `provider_error` for a start that kept crashing. */
+                                error_code: string | null;
+                                /** @description The parameter at fault (`training_file`), when the provider names one. */
+                                error_param: string | null;
                                 evaluation: {
                                     /** @description Examples whose call failed (not scored). */
                                     errors?: number;
@@ -5359,6 +5375,10 @@ export interface paths {
                                 department: string | null;
                                 /** @description Why it failed (the provider's message). */
                                 error: string | null;
+                                /** @description The provider's code for the failure (`invalid_n_examples`), `provider_error` for a start that kept crashing. */
+                                error_code: string | null;
+                                /** @description The parameter at fault (`training_file`), when the provider names one. */
+                                error_param: string | null;
                                 evaluation: {
                                     /** @description Examples whose call failed (not scored). */
                                     errors?: number;
@@ -5490,6 +5510,10 @@ export interface paths {
                                 department: string | null;
                                 /** @description Why it failed (the provider's message). */
                                 error: string | null;
+                                /** @description The provider's code for the failure (`invalid_n_examples`), `provider_error` for a start that kept crashing. */
+                                error_code: string | null;
+                                /** @description The parameter at fault (`training_file`), when the provider names one. */
+                                error_param: string | null;
                                 evaluation: {
                                     /** @description Examples whose call failed (not scored). */
                                     errors?: number;

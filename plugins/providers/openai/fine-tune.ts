@@ -57,6 +57,8 @@ export function openAIFineTuner(sdk: () => Promise<{ client: OpenAI; toFile: typ
         ...(checkpoints ? { checkpoints } : {}),
         fineTunedModel: job.fine_tuned_model ?? null,
         error: job.error?.message ?? null,
+        errorCode: job.error?.code || null,
+        errorParam: job.error?.param ?? null,
         trainedTokens: job.trained_tokens ?? null,
         events,
         // What the job runs with: `auto` resolved to numbers once OpenAI has chosen them.

@@ -68,6 +68,12 @@ export function checkTopic(topic: string): void {
   if (!TOPIC.test(topic)) throw new Error(`queue topic '${topic}' must be 1-100 characters of a-z, 0-9, '.', '_' or '-'`)
 }
 
+/** Why a handler failed, as a dead letter keeps it (its message, bounded). */
+export function failureReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  return text.length > 1000 ? `${text.slice(0, 1000)}…` : text
+}
+
 /** A message id when the publisher gives none. */
 export function messageId(id: string | undefined): string {
   return id ?? randomUuid()

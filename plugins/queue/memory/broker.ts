@@ -7,7 +7,7 @@
  */
 import { GatewayError } from '../../../plugin-api/index.ts'
 import type { QueueMessage } from '../../contracts/queue.ts'
-import { checkTopic, messageId, retryDelayMs, type QueueMetrics, type RetrySettings } from '../kit/settings.ts'
+import { checkTopic, failureReason, messageId, retryDelayMs, type QueueMetrics, type RetrySettings } from '../kit/settings.ts'
 
 interface Envelope {
   readonly id: string
@@ -18,6 +18,8 @@ interface Envelope {
   attempts: number
   /** When it became deliverable (performance.now()), for the pickup metric. */
   readyAt: number
+  /** Why its last delivery failed. */
+  error?: string
 }
 
 type Handler = (msg: QueueMessage<unknown>) => Promise<void>
@@ -143,6 +145,7 @@ export class MemoryBroker {
   #settle(topic: Topic, consumer: Consumer, envelope: Envelope, failure: unknown): void {
     // A consumer stopped before its handler ended has given the message back already: this late outcome is nobody's.
     if (!consumer.held.delete(envelope)) return
+    if (failure !== undefined) envelope.error = failureReason(failure)
     if (failure === undefined) {
       this.#held--
     } else if (envelope.attempts >= this.settings.max_attempts) {
@@ -181,9 +184,9 @@ export class MemoryBroker {
     this.metrics.deadDepth(name, topic.dead.length)
   }
 
-  /** The dead-lettered messages of a topic (oldest first), for inspection. */
-  deadLetters(topicName: string): QueueMessage<unknown>[] {
-    return (this.#topics.get(topicName)?.dead ?? []).map((e) => ({ topic: e.topic, id: e.id, attempts: e.attempts, body: JSON.parse(e.payload) }))
+  /** The dead-lettered messages of a topic (oldest first), for inspection, each with why its last delivery failed. */
+  deadLetters(topicName: string): (QueueMessage<unknown> & { error: string })[] {
+    return (this.#topics.get(topicName)?.dead ?? []).map((e) => ({ topic: e.topic, id: e.id, attempts: e.attempts, body: JSON.parse(e.payload), error: e.error ?? '' }))
   }
 
   depth(topicName: string): number {

@@ -14,7 +14,7 @@
 import type { AsyncMessage, Consumer, Publisher } from 'rabbitmq-client'
 import { GatewayError, definePlugin, redactSecrets, within } from '../../../plugin-api/index.ts'
 import type { Queue, QueueMessage } from '../../contracts/queue.ts'
-import { RETRY_SCHEMA, checkTopic, messageId, queueMetrics, retryDelayMs, type RetrySettings } from '../kit/settings.ts'
+import { RETRY_SCHEMA, checkTopic, failureReason, messageId, queueMetrics, retryDelayMs, type RetrySettings } from '../kit/settings.ts'
 
 export interface RabbitQueueConfig extends RetrySettings {
   url: string
@@ -27,6 +27,8 @@ export interface RabbitQueueConfig extends RetrySettings {
 
 const ATTEMPTS = 'x-gateway-attempts'
 const PUBLISHED_AT = 'x-gateway-published-at'
+/** On a dead letter: why its last delivery failed (the handler's error, the URL's password left out). */
+const ERROR = 'x-gateway-error'
 
 export default definePlugin<RabbitQueueConfig, Queue>({
   id: 'queue.rabbitmq',
@@ -102,10 +104,10 @@ export default definePlugin<RabbitQueueConfig, Queue>({
       await declare(queue, { 'x-message-ttl': ms, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': n.work })
       return queue
     }
-    async function send(queue: string, id: string, body: string, attempts: number, publishedAt: number): Promise<void> {
+    async function send(queue: string, id: string, body: string, attempts: number, publishedAt: number, error?: string): Promise<void> {
       try {
         await publisher.send(
-          { routingKey: queue, durable: true, messageId: id, contentType: 'application/json', headers: { [ATTEMPTS]: attempts, [PUBLISHED_AT]: publishedAt } },
+          { routingKey: queue, durable: true, messageId: id, contentType: 'application/json', headers: { [ATTEMPTS]: attempts, [PUBLISHED_AT]: publishedAt, ...(error === undefined ? {} : { [ERROR]: error }) } },
           body,
         )
       } catch (err) {
@@ -170,7 +172,7 @@ export default definePlugin<RabbitQueueConfig, Queue>({
               body = JSON.parse(text) as T
             } catch {
               // Not ours to read: straight to the dead letters.
-              await send(n.dead, id, JSON.stringify(text), attempts, publishedAt)
+              await send(n.dead, id, JSON.stringify(text), attempts, publishedAt, 'The message body is not JSON.')
               metrics.deadLettered(topic)
               return ConsumerStatus.ACK
             }
@@ -181,14 +183,16 @@ export default definePlugin<RabbitQueueConfig, Queue>({
               return ConsumerStatus.ACK
             } catch (err) {
               // Re-published (confirmed) before the ack: a failure in between redelivers, never loses.
+              const reason = clean(failureReason(err))
               if (attempts >= config.max_attempts) {
-                await send(n.dead, id, text, attempts, publishedAt)
+                await send(n.dead, id, text, attempts, publishedAt, reason)
                 metrics.deadLettered(topic)
+                ctx.logger.error({ topic, id, attempts, err: reason }, 'queued job dead-lettered after its last attempt')
               } else {
                 await send(await delayQueue(topic, retryDelayMs(config, attempts)), id, text, attempts, Date.now() + retryDelayMs(config, attempts))
                 metrics.retried(topic)
+                ctx.logger.warn({ topic, id, attempts, err: reason }, 'queued job failed; it is retried')
               }
-              ctx.logger.warn({ topic, id, attempts, err: clean((err as Error)?.message ?? String(err)) }, 'queued job failed')
               return ConsumerStatus.ACK
             } finally {
               inFlight.set(topic, (inFlight.get(topic) ?? 1) - 1)

@@ -134,7 +134,7 @@ const CREATE_BODY = {
     input_file_id: { type: 'string', minLength: 1, maxLength: 128 },
     endpoint: { type: 'string', minLength: 1 },
     completion_window: { enum: ['24h'] },
-    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 } },
+    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, propertyNames: { maxLength: 64 } },
     output_expires_after: {
       type: ['object', 'null'], required: ['anchor', 'seconds'], additionalProperties: false,
       properties: { anchor: { enum: ['created_at'] }, seconds: { type: 'integer', minimum: 3600, maximum: 2592000 } },

@@ -27,7 +27,8 @@ export const MAX_LINES = 50_000
 /** Faults listed on a failed batch; the rest are counted in the last one's message. */
 const MAX_ERRORS = 100
 
-const fault = (code: string, message: string, line: number | null, param: string | null = null): BatchError => ({ code, message, param, line })
+/** A fault; a NUL character quoted from the file (a parse error's excerpt) is written as its escape, as the store keeps no NUL. */
+const fault = (code: string, message: string, line: number | null, param: string | null = null): BatchError => ({ code, message: message.replaceAll('\u0000', '\\u0000'), param, line })
 
 /** The lines of `text`, or the faults that keep the batch from running. */
 export function parseBatchInput(text: string, endpoint: BatchEndpoint): { lines: BatchLine[]; errors: BatchError[] } {
@@ -51,6 +52,8 @@ export function parseBatchInput(text: string, endpoint: BatchEndpoint): { lines:
     const request = value as Record<string, unknown>
     const customId = request.custom_id
     if (typeof customId !== 'string' || customId === '') return void errors.push(fault('missing_required_parameter', `Line ${n} has no custom_id (a non-empty string).`, n, 'custom_id'))
+    // Kept as a column (its own, and the output's), where no store takes a NUL character.
+    if (customId.includes('\u0000')) return void errors.push(fault('invalid_custom_id', `Line ${n}: custom_id holds a NUL character (\\u0000).`, n, 'custom_id'))
     if (seen.has(customId)) return void errors.push(fault('duplicate_custom_id', `The custom_id '${customId}' of line ${n} is used on an earlier line.`, n, 'custom_id'))
     seen.add(customId)
     if (request.method !== 'POST') return void errors.push(fault('invalid_method', `Line ${n}: method must be POST.`, n, 'method'))

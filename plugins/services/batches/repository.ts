@@ -137,8 +137,12 @@ export function batchRepository(sql: SqlClient) {
     async renew(id: string, leaseMs: number): Promise<void> {
       await sql.query(`UPDATE batches SET lease_until = now() + ($2 || ' milliseconds')::interval WHERE id = $1`, [id, String(leaseMs)])
     },
-    async release(id: string): Promise<void> {
-      await sql.query('UPDATE batches SET lease_until = NULL, updated_at = now() WHERE id = $1', [id])
+    /** Give the step's lease back, counting a crashed step (`failed`) or clearing the count: the crashed steps in a row. */
+    async release(id: string, failed = false): Promise<number> {
+      const { rows } = await sql.query<{ failed_steps: number }>(
+        'UPDATE batches SET lease_until = NULL, updated_at = now(), failed_steps = CASE WHEN $2 THEN failed_steps + 1 ELSE 0 END WHERE id = $1 RETURNING failed_steps', [id, failed],
+      )
+      return Number(rows[0]?.failed_steps ?? 0)
     },
     /** Open batches no step holds and none has touched for `idleMs`: their step was lost with a process. */
     async lost(idleMs: number): Promise<string[]> {
@@ -158,12 +162,12 @@ export function batchRepository(sql: SqlClient) {
     },
     /** Up to `limit` lines without an answer yet, in order. */
     async pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
-      const { rows } = await sql.query<{ line: number; custom_id: string; body: JsonObject }>(
+      const { rows } = await sql.query<{ line: number; custom_id: string; body: string }>(
         `SELECT l.line, l.custom_id, l.body FROM batch_lines l WHERE l.batch_id = $1
            AND NOT EXISTS (SELECT 1 FROM batch_results r WHERE r.batch_id = l.batch_id AND r.line = l.line) ORDER BY l.line LIMIT $2`,
         [batchId, limit],
       )
-      return rows.map((r) => ({ line: r.line, customId: r.custom_id, body: r.body }))
+      return rows.map((r) => ({ line: r.line, customId: r.custom_id, body: JSON.parse(r.body) as JsonObject }))
     },
     async saveResult(batchId: string, line: number, ok: boolean, result: JsonObject, usage: JsonObject | null): Promise<void> {
       await sql.query('INSERT INTO batch_results (batch_id, line, ok, result, usage) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [batchId, line, ok, jsonParam(result), jsonParam(usage)])
@@ -175,8 +179,8 @@ export function batchRepository(sql: SqlClient) {
       return { completed: Number(rows[0]?.completed ?? 0), failed: Number(rows[0]?.failed ?? 0) }
     },
     async results(batchId: string): Promise<ResultRow[]> {
-      const { rows } = await sql.query<ResultRow>('SELECT line, ok, result, usage FROM batch_results WHERE batch_id = $1 ORDER BY line', [batchId])
-      return rows
+      const { rows } = await sql.query<Omit<ResultRow, 'result'> & { result: string }>('SELECT line, ok, result, usage FROM batch_results WHERE batch_id = $1 ORDER BY line', [batchId])
+      return rows.map((r) => ({ ...r, result: JSON.parse(r.result) as JsonObject }))
     },
     /** Once its files are written: its lines and answers are in them. */
     async dropLines(batchId: string): Promise<void> {

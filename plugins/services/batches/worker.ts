@@ -46,6 +46,8 @@ export interface WorkerDeps {
 
 /** Retries of a line that failed in a way worth trying again (5xx, a timeout), within its step. */
 const LINE_RETRIES = 2
+/** Steps of one batch that may crash in a row before it ends failed (a poison batch is not queued again for ever). */
+export const MAX_FAILED_STEPS = 5
 /** Lines a step reads per lane (it stops at `step_ms` even with some left). */
 const LINES_PER_LANE = 50
 /** How often a step looks whether its batch was cancelled. */
@@ -73,15 +75,25 @@ export function batchWorker(deps: WorkerDeps) {
     const renew = setInterval(() => void batches.renew(batchId, settings.lease_ms).catch(() => undefined), Math.max(1000, settings.lease_ms / 3))
     renew.unref()
     let next: number | undefined
+    let crash: string | undefined
     try {
       next = await advance(batch)
     } catch (err) {
-      logger.error({ batch: batchId, err: (err as Error).message }, 'batch step failed; it is tried again')
+      crash = (err as Error).message
       next = settings.rate_limit_pause_ms
     } finally {
       clearInterval(renew)
-      await batches.release(batchId)
     }
+    const crashes = await batches.release(batchId, crash !== undefined)
+    if (crash !== undefined && crashes >= MAX_FAILED_STEPS) {
+      // A poison batch: the same crash step after step. It ends, saying why, instead of being queued again for ever.
+      logger.error({ batch: batchId, err: crash, crashes }, 'batch step failed too often in a row; the batch is failed')
+      const message = `The batch's step failed ${crashes} times in a row; the last time: ${crash}`.replaceAll('\u0000', '\\u0000')
+      await batches.update(batchId, { status: 'failed', failedAt: new Date(), errors: [{ code: 'batch_step_failed', message, param: null, line: null }] })
+      await batches.dropLines(batchId).catch(() => undefined)
+      return
+    }
+    if (crash !== undefined) logger.error({ batch: batchId, err: crash, crashes }, 'batch step failed; it is tried again')
     // A stopping gateway queues nothing: the next process's sweep takes the batch up at once.
     if (next !== undefined && !deps.stopping.aborted) await queueStep(deps.queue, batchId, next)
   }

@@ -59,6 +59,7 @@ const configSchema = {
     lease_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How long a worker holds a job for one step; another worker may take it after.' },
     sweep_ms: { type: 'integer', minimum: 100, default: 60_000, description: 'How often a worker looks for jobs whose queued step was lost (a restart of the in-process queue).' },
     prefetch: { type: 'integer', minimum: 1, default: 4, description: 'Job steps one worker runs at once.' },
+    start_attempts: { type: 'integer', minimum: 1, maximum: 100, default: 5, description: 'Tries to start a job at its provider that may crash (an outage) before the job ends failed; a refusal (a 400: too few examples) fails it at once.' },
     eval_examples: { type: 'integer', minimum: 0, maximum: 1000, default: 20, description: 'Held-out examples (the validation file, else the first of the training file) the fine-tuned model answers through the gateway after training, scored by exact match and token F1; 0 records the provider\'s losses only.' },
     eval_max_tokens: { type: 'integer', minimum: 1, default: 512, description: 'The longest answer an evaluation call asks for.' },
     eval_concurrency: { type: 'integer', minimum: 1, maximum: 32, default: 4, description: 'Evaluation calls in flight at once per job.' },
@@ -149,14 +150,23 @@ function trainerOf(gateway: GatewayCalls, model: string, provider: string | unde
   return { provider: target.provider, model: target.model ?? model }
 }
 
+/** OpenAI's bounds on each hyperparameter (its API reference): a value outside them is refused here, not by the provider later. */
+const HYPERPARAMETER_MAX: Readonly<Record<keyof Hyperparameters, number>> = { n_epochs: 50, batch_size: 256, learning_rate_multiplier: Infinity }
+
 function hyperparametersOf(body: Record<string, unknown>): Hyperparameters {
   const method = body.method as { supervised?: { hyperparameters?: Record<string, unknown> } } | undefined
+  const inMethod = method?.supervised?.hyperparameters !== undefined
   const raw = (method?.supervised?.hyperparameters ?? body.hyperparameters ?? {}) as Record<string, unknown>
   const out: Hyperparameters = {}
   for (const key of ['n_epochs', 'batch_size', 'learning_rate_multiplier'] as const) {
     const v = raw[key]
     if (v === undefined || v === 'auto') continue
-    if (typeof v !== 'number' || !(v > 0) || (key !== 'learning_rate_multiplier' && !Number.isInteger(v))) throw badRequest(`\`hyperparameters.${key}\` must be 'auto' or a positive ${key === 'learning_rate_multiplier' ? 'number' : 'whole number'}.`, `hyperparameters.${key}`, 'invalid_hyperparameter')
+    const whole = key !== 'learning_rate_multiplier'
+    const max = HYPERPARAMETER_MAX[key]
+    if (typeof v !== 'number' || !(v > 0) || v > max || (whole && !Number.isInteger(v))) {
+      const param = `${inMethod ? 'method.supervised.' : ''}hyperparameters.${key}`
+      throw badRequest(`\`${param}\` must be 'auto' or a positive ${whole ? `whole number up to ${max}` : 'number'}.`, param, 'invalid_hyperparameter')
+    }
     out[key] = v
   }
   return out
@@ -173,7 +183,8 @@ function refuseUnsupported(tuner: Pick<FineTuner, 'hyperparameters'> | undefined
 /** OpenAI's methods other than supervised and its integrations (W&B) are not run here: refused, not ignored. */
 function refuseUnrun(body: Record<string, unknown>): void {
   const method = body.method as { type?: unknown } | null | undefined
-  if (method && method.type !== undefined && method.type !== 'supervised') throw badRequest(`Only the \`supervised\` method is run by this gateway, not ${JSON.stringify(method.type)}.`, 'method.type', 'unsupported_method')
+  if (method && method.type === undefined) throw badRequest('`method.type` is required: `supervised` (the method this gateway runs).', 'method.type', 'missing_required_parameter')
+  if (method && method.type !== 'supervised') throw badRequest(`Only the \`supervised\` method is run by this gateway, not ${JSON.stringify(method.type)}.`, 'method.type', 'unsupported_method')
   if (Array.isArray(body.integrations) && body.integrations.length > 0) throw badRequest('Integrations (e.g. Weights and Biases) are not supported; leave `integrations` out.', 'integrations', 'unsupported_integration')
 }
 
@@ -209,8 +220,8 @@ const CREATE_PROPERTIES = {
     provider: { type: 'string', minLength: 1, description: 'Which of the providers of the route answering `model` trains (default: its first target\'s).' },
     hyperparameters: HYPER,
     method: METHOD,
-    suffix: { type: ['string', 'null'], maxLength: 64 },
-    seed: { type: ['integer', 'null'] },
+    suffix: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
+    seed: { type: ['integer', 'null'], minimum: 0, maximum: 2147483647 },
     integrations: { type: ['array', 'null'] },
     metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, propertyNames: { maxLength: 64 } },
 }

@@ -33,6 +33,11 @@ export interface JobRecord {
   /** When the fine-tuned model was deleted (it is no longer listed or routed). */
   readonly modelDeletedAt: Date | null
   readonly error: string | null
+  /** The provider's code for the failure and the parameter at fault (OpenAI's `error.code`, `error.param`), when it gave them. */
+  readonly errorCode: string | null
+  readonly errorParam: string | null
+  /** Tries to start the job at its provider that crashed (bounded by start_attempts). */
+  readonly failedStarts: number
   readonly trainedTokens: number | null
   /** Who created the job: the evaluation calls the pipeline as them. */
   readonly ownerRole: string | null
@@ -80,6 +85,9 @@ const toJob = (r: Record<string, unknown>): JobRecord => ({
   fineTunedModel: (r.fine_tuned_model as string | null) ?? null,
   modelDeletedAt: r.model_deleted_at ? new Date(r.model_deleted_at as string) : null,
   error: (r.error as string | null) ?? null,
+  errorCode: (r.error_code as string | null) ?? null,
+  errorParam: (r.error_param as string | null) ?? null,
+  failedStarts: Number(r.failed_starts ?? 0),
   trainedTokens: r.trained_tokens === null || r.trained_tokens === undefined ? null : Number(r.trained_tokens),
   ownerRole: (r.owner_role as string | null) ?? null,
   ownerKey: (r.owner_key as string | null) ?? null,
@@ -107,7 +115,7 @@ export interface JobFilter {
 }
 
 export interface StepFields {
-  status?: JobStatus; providerJobId?: string; fineTunedModel?: string | null; error?: string | null; trainedTokens?: number | null; pollDelayMs?: number
+  status?: JobStatus; providerJobId?: string; fineTunedModel?: string | null; error?: string | null; errorCode?: string | null; errorParam?: string | null; trainedTokens?: number | null; pollDelayMs?: number
   resultFile?: string; evaluation?: Evaluation; checkpoints?: readonly FineTuneCheckpoint[]
   /** What the provider reports the job runs with (hyperparameters resolved, the seed used). */
   resolvedHyperparameters?: Hyperparameters; seed?: number
@@ -168,12 +176,21 @@ export function jobRepository(sql: SqlClient) {
            error = COALESCE($6, error), trained_tokens = COALESCE($7, trained_tokens), poll_delay_ms = COALESCE($8, poll_delay_ms),
            result_file = COALESCE($11, result_file), evaluation = COALESCE($12::jsonb, evaluation), checkpoints = COALESCE($13::jsonb, checkpoints),
            resolved_hyperparameters = COALESCE($14::jsonb, resolved_hyperparameters), seed = COALESCE($15, seed),
+           error_code = COALESCE($16, error_code), error_param = COALESCE($17, error_param),
            step_token = $9, lease_until = NULL, updated_at = now(), finished_at = CASE WHEN $10 THEN now() ELSE finished_at END
          WHERE id = $1 AND step_token = $2 AND status IN ${OPEN} RETURNING *`,
         [id, token, fields.status ?? null, fields.providerJobId ?? null, fields.fineTunedModel ?? null, fields.error ?? null, fields.trainedTokens ?? null, fields.pollDelayMs ?? null, nextToken, terminal,
-          fields.resultFile ?? null, jsonParam(fields.evaluation ?? null), jsonParam(fields.checkpoints ?? null), jsonParam(fields.resolvedHyperparameters ?? null), fields.seed ?? null],
+          fields.resultFile ?? null, jsonParam(fields.evaluation ?? null), jsonParam(fields.checkpoints ?? null), jsonParam(fields.resolvedHyperparameters ?? null), fields.seed ?? null,
+          fields.errorCode ?? null, fields.errorParam ?? null],
       )
       return rows[0] && toJob(rows[0])
+    },
+    /** Count a crashed try to start the job and give its lease back (the queue retries the step): the tries so far. */
+    async startFailed(id: string, token: string): Promise<number> {
+      const { rows } = await sql.query(
+        `UPDATE training_jobs SET failed_starts = failed_starts + 1, lease_until = NULL WHERE id = $1 AND step_token = $2 RETURNING failed_starts`, [id, token],
+      )
+      return rows[0] ? Number(rows[0].failed_starts) : 0
     },
     /** The newest job that made `model`, deleted or not. */
     async byModel(model: string): Promise<JobRecord | undefined> {

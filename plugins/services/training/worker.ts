@@ -23,6 +23,24 @@ export interface WorkerSettings {
   readonly poll_max_ms: number
   readonly lease_ms: number
   readonly sweep_ms: number
+  /** Tries to start a job at its provider that may crash before the job ends failed. */
+  readonly start_attempts: number
+}
+
+/** Why a job failed, as OpenAI shows it: the provider's code and the parameter at fault, when known. */
+interface Failure { readonly code: string | null; readonly param: string | null }
+
+/**
+ * A provider's answer no retry changes: the job as asked is refused (400, 404, 413, 422; a limit,
+ * a conflict or an outage is tried again). Its message, code and param, as the provider's SDK
+ * reports them (OpenAI's APIError: `error.message`, `code`, `param`).
+ */
+function refusal(err: unknown): (Failure & { message: string }) | undefined {
+  const e = err as { status?: unknown; statusCode?: unknown; code?: unknown; param?: unknown; error?: { message?: unknown } | null; message?: unknown }
+  const status = typeof e.status === 'number' ? e.status : e.statusCode
+  if (typeof status !== 'number' || ![400, 404, 413, 422].includes(status)) return undefined
+  const message = typeof e.error?.message === 'string' ? e.error.message : String(e.message ?? `The provider refused the job (${status}).`)
+  return { message, code: typeof e.code === 'string' ? e.code : null, param: typeof e.param === 'string' ? e.param : null }
 }
 
 export function stepMessageId(job: Pick<JobRecord, 'id' | 'stepToken'>): string {
@@ -88,7 +106,7 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
       if (!job.providerJobId) {
         const training = await files.content(job.trainingFile)
         const validation = job.validationFile ? await files.content(job.validationFile) : undefined
-        if (!training) return void (await end(job, next, 'failed', `The training file ${job.trainingFile} is gone.`))
+        if (!training) return void (await end(job, next, 'failed', `The training file ${job.trainingFile} is gone.`, undefined, { code: 'file_not_found', param: 'training_file' }))
         // Nothing is started (or billed) for a key revoked, or a user deleted, since it asked.
         const owner = principalOf(job)
         if (owner && !(await deps.evaluator.currentPrincipal(owner))) return void (await end(job, next, 'cancelled', `The job was cancelled before it started: ${withdrawal(owner).reason}.`))
@@ -128,15 +146,31 @@ export function trainingWorker(deps: { ctx: PluginContext; jobs: JobRepository; 
       const saved = await jobs.finishStep(job.id, msg.token, { status: state, pollDelayMs: delay, trainedTokens: progress.trainedTokens, ...reported(progress) }, next)
       if (saved) await queueStep(queue, saved, delay)
     } catch (err) {
-      // The provider failed this time: give the lease back and let the queue retry the same step.
-      await jobs.finishStep(job.id, msg.token, {}, msg.token).catch(() => undefined)
-      logger.warn({ job: job.id, err: (err as Error).message }, 'training step failed; the queue retries it')
+      // Refused as asked (too few examples, a model it does not tune): no retry changes that, the job fails with the provider's reason.
+      const refused = refusal(err)
+      if (refused) return void (await end(job, next, 'failed', refused.message, undefined, refused))
+      const message = (err as Error).message
+      if (!job.providerJobId) {
+        // A start that keeps crashing (each try uploads the files again) ends the job, bounded, rather than being retried and swept forever.
+        const tries = await jobs.startFailed(job.id, msg.token)
+        if (tries >= settings.start_attempts) {
+          return void (await end(job, next, 'failed', `The provider '${job.provider}' did not start the job in ${tries} tries: ${message}`, undefined, { code: 'provider_error', param: null }))
+        }
+      } else {
+        // The provider failed this time: give the lease back and let the queue retry the same step.
+        await jobs.finishStep(job.id, msg.token, {}, msg.token).catch(() => undefined)
+      }
+      logger.warn({ job: job.id, err: message }, 'training step failed; the queue retries it')
       throw err
     }
   }
 
-  async function end(job: JobRecord, token: string, status: JobStatus, error: string | null, progress?: FineTuneProgress): Promise<void> {
-    const saved = await jobs.finishStep(job.id, job.stepToken, { status, error, fineTunedModel: progress?.fineTunedModel ?? null, trainedTokens: progress?.trainedTokens ?? null, ...(progress ? reported(progress) : {}) }, token)
+  async function end(job: JobRecord, token: string, status: JobStatus, error: string | null, progress?: FineTuneProgress, failure?: Failure): Promise<void> {
+    const cause = failure ?? (progress ? { code: progress.errorCode ?? null, param: progress.errorParam ?? null } : undefined)
+    const saved = await jobs.finishStep(job.id, job.stepToken, {
+      status, error, fineTunedModel: progress?.fineTunedModel ?? null, trainedTokens: progress?.trainedTokens ?? null, ...(progress ? reported(progress) : {}),
+      ...(cause ? { errorCode: cause.code, errorParam: cause.param } : {}),
+    }, token)
     if (saved) await jobs.addEvent(job.id, { level: status === 'succeeded' ? 'info' : 'error', message: status === 'succeeded' ? `The job succeeded: ${progress?.fineTunedModel ?? 'no model name'}.` : `The job ${status}${error ? `: ${error}` : ''}.` })
   }
 
