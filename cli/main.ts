@@ -151,6 +151,8 @@ async function start(args: string[]): Promise<number> {
     throw new UsageError(`gateway start: invalid --workers '${workersText}': a whole number, or auto (one per core)`)
   }
   const file = configFile(values.config)
+  const unreadable = await secretFiles(file)
+  if (unreadable) return cannotStart(unreadable)
   const runsJobs = !values['no-jobs'] && process.env.GATEWAY_NO_JOBS !== '1'
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, file, runsJobs)
 
@@ -194,6 +196,25 @@ async function start(args: string[]): Promise<number> {
   if (cluster.isWorker) process.send?.({ type: 'listening', url: gateway.url })
   else console.error(`gateway listening on ${gateway.url} (config ${gateway.controller.current.version})`)
   return new Promise<number>(() => undefined) // runs until a signal
+}
+
+/** Each `${NAME}` the config reads whose `NAME_FILE` is set, from that file (cli/secret-files.ts); what went wrong, if anything. */
+async function secretFiles(file: string): Promise<string | undefined> {
+  // A config that cannot be read is the loader's to report, at its place.
+  const text = await readFile(file, 'utf8').catch(() => '')
+  if (!text.includes('${')) return undefined
+  const { secretsFromFiles } = await import('./secret-files.ts')
+  try {
+    secretsFromFiles(text)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+function cannotStart(message: string): number {
+  console.error(`cannot start: ${message}`)
+  return 1
 }
 
 /**
@@ -273,6 +294,8 @@ async function worker(args: string[]): Promise<number> {
   if (parsed === 'help') return help('worker')
   const values = parsed.values as { config?: string; 'no-watch'?: boolean; 'metrics-port'?: string }
   const file = configFile(values.config)
+  const unreadable = await secretFiles(file)
+  if (unreadable) return cannotStart(unreadable)
   const portText = values['metrics-port'] ?? process.env.WORKER_METRICS_PORT
   const metricsPort = portText === undefined || portText === '' ? undefined : Number(portText)
   if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)) throw new UsageError(`gateway worker: invalid --metrics-port '${portText}': a port number`)
@@ -346,6 +369,12 @@ async function validate(args: string[]): Promise<number> {
     // A secret written in the file, valid or not: a warning (exit code unchanged), so the review sees it.
     const text = await readFile(file, 'utf8').catch(() => '')
     for (const issue of secretsInFile(text, file)) console.log(`${formatIssue(issue)} (warning)`)
+    const unreadable = await secretFiles(file)
+    if (unreadable) {
+      failed = true
+      console.log(`${file}:1:1 (root): ${unreadable}`)
+      continue
+    }
     try {
       const { loaded } = await loadConfig({ file }, builtins, process.env, { allowMissingEnv })
       // Unset variables, allowed: said as warnings, so CI shows what production must set.
