@@ -16,6 +16,9 @@ const DEFAULT_SHUTDOWN_MS = 10_000
 /** The usage flush and the plugins' disposal get at least 1 s each after the drain, and the orchestrator's clock is not the gateway's. */
 const AFTER_DRAIN_S = 2 + 3
 
+/** How long /ready waits for each backend's answer. */
+const READY_DEADLINE_S = 2
+
 /** The most a SIGTERM'd gateway running `config` may take to exit, in seconds, with room. */
 function shutdownBound(config: string): number {
   const ms = (parseYaml(config) as { server?: { shutdown_timeout_ms?: number } }).server?.shutdown_timeout_ms ?? DEFAULT_SHUTDOWN_MS
@@ -61,5 +64,17 @@ describe('kubernetes', () => {
     // The grace period counts from the deletion: the preStop hook's time is inside it.
     expect(gateway.terminationGracePeriodSeconds - preStop!).toBeGreaterThanOrEqual(shutdownBound(config))
     expect(worker.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(shutdownBound(config))
+  })
+
+  it("lets a first start's migrations run their course, and reads /ready's answer rather than timing out first", () => {
+    for (const pod of [gateway, worker]) {
+      const { startupProbe, readinessProbe, livenessProbe } = pod.containers[0]
+      // Without a startup probe, liveness (3 failures, 15 s apart) kills a gateway still migrating after 45 s, and the next one starts over.
+      expect(startupProbe?.httpGet?.path).toBe('/health')
+      expect((startupProbe.periodSeconds ?? 10) * (startupProbe.failureThreshold ?? 3)).toBeGreaterThanOrEqual(300)
+      // /ready gives each backend up to 2 s (README, Health); Kubernetes' default probe timeout is 1 s.
+      expect(readinessProbe.timeoutSeconds ?? 1).toBeGreaterThan(READY_DEADLINE_S)
+      expect(livenessProbe.timeoutSeconds ?? 1).toBeGreaterThan(1)
+    }
   })
 })
