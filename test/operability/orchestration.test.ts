@@ -66,6 +66,12 @@ describe('kubernetes', () => {
     expect(worker.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(shutdownBound(config))
   })
 
+  it('leaves the replica count of an autoscaled Deployment to its HorizontalPodAutoscaler (a GitOps sync would reset it)', () => {
+    const scaled = docs.filter((d) => d.kind === 'HorizontalPodAutoscaler').map((h) => h.spec.scaleTargetRef.name as string)
+    expect(scaled).toContain('gateway')
+    for (const name of scaled) expect(docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name)!.spec.replicas, name).toBeUndefined()
+  })
+
   it("lets a first start's migrations run their course, and reads /ready's answer rather than timing out first", () => {
     for (const pod of [gateway, worker]) {
       const { startupProbe, readinessProbe, livenessProbe } = pod.containers[0]
