@@ -34,13 +34,18 @@ function composeSeconds(value: string | undefined): number {
 }
 
 describe('docker compose', () => {
-  const compose = parseYaml(read('docker/compose.yaml'), { merge: true }) as { services: Record<string, { stop_grace_period?: string; environment?: Record<string, string> }> }
+  const compose = parseYaml(read('docker/compose.yaml'), { merge: true }) as { services: Record<string, { stop_grace_period?: string; environment?: Record<string, string>; command?: string[] }> }
   const config = read('docker/config/gateway.yaml')
 
   it("waits longer than the gateway's shutdown bound before it kills the gateway or the worker", () => {
     for (const name of ['gateway', 'worker']) {
       expect(composeSeconds(compose.services[name].stop_grace_period), name).toBeGreaterThanOrEqual(shutdownBound(config))
     }
+  })
+
+  it('leaves queued jobs to the worker: the gateway serves the API only', () => {
+    expect(compose.services.worker.command[0]).toBe('worker')
+    expect(compose.services.gateway.command).toEqual(['start', '--config', '/app/config/gateway.yaml', '--no-jobs'])
   })
 
   it("passes every variable the container's config reads (the image sets PORT's and the data folder's)", () => {
@@ -64,6 +69,11 @@ describe('kubernetes', () => {
     // The grace period counts from the deletion: the preStop hook's time is inside it.
     expect(gateway.terminationGracePeriodSeconds - preStop!).toBeGreaterThanOrEqual(shutdownBound(config))
     expect(worker.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(shutdownBound(config))
+  })
+
+  it('leaves queued jobs to the worker Deployment: the gateway serves the API only', () => {
+    expect(worker.containers[0].args[0]).toBe('worker')
+    expect(gateway.containers[0].args).toContain('--no-jobs')
   })
 
   it('leaves the replica count of an autoscaled Deployment to its HorizontalPodAutoscaler (a GitOps sync would reset it)', () => {
