@@ -44,7 +44,7 @@ describe('docker compose', () => {
   })
 
   it('leaves queued jobs to the worker: the gateway serves the API only', () => {
-    expect(compose.services.worker.command[0]).toBe('worker')
+    expect(compose.services.worker.command?.[0]).toBe('worker')
     expect(compose.services.gateway.command).toEqual(['start', '--config', '/app/config/gateway.yaml', '--no-jobs'])
   })
 
