@@ -16,6 +16,8 @@ const TIMED = [
   'kernel/cli', 'kernel/logging', 'kernel/reload',
   'limits/budget-redis', 'limits/performance', 'limits/redis-gateway',
   'messages/count-tokens',
+  // An idle connection closed after 1 s; a stop within 5 s of SIGTERM; two gateway processes migrating one schema.
+  'operability/keep-alive', 'operability/pid1', 'operability/replicas-migrate',
   'providers/anthropic/errors', 'providers/gemini/stream', 'providers/mistral/stream', 'providers/openai/passthrough', 'providers/openai/wire-client-stream',
   'queue/memory', 'queue/rabbitmq',
   'rag/extraction-limits',

@@ -151,8 +151,14 @@ async function start(args: string[]): Promise<number> {
     throw new UsageError(`gateway start: invalid --workers '${workersText}': a whole number, or auto (one per core)`)
   }
   const file = configFile(values.config)
+  const unreadable = await secretFiles(file)
+  if (unreadable) return cannotStart(unreadable)
   const runsJobs = !values['no-jobs'] && process.env.GATEWAY_NO_JOBS !== '1'
-  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, file, runsJobs)
+  const started = stopWhileStarting()
+  if (workers > 1 && cluster.isPrimary) {
+    started()
+    return runPrimary(workers, file, runsJobs)
+  }
 
   const [{ startGateway }, { ConfigError, formatIssue }] = await Promise.all([import('../core/gateway.ts'), configModule()])
   let gateway
@@ -168,6 +174,7 @@ async function start(args: string[]): Promise<number> {
   }
   // Signals are handled before readiness is announced: a supervisor that stops the gateway as soon
   // as it says it listens gets a drain, not node's default of dying on the spot.
+  started()
   process.on('SIGHUP', () => void gateway.controller.reload('SIGHUP'))
   // The first signal drains. A second (an impatient Ctrl-C, a supervisor's repeat) cuts the
   // connections at once, and the usage the store has not taken still goes to the journal within
@@ -194,6 +201,43 @@ async function start(args: string[]): Promise<number> {
   if (cluster.isWorker) process.send?.({ type: 'listening', url: gateway.url })
   else console.error(`gateway listening on ${gateway.url} (config ${gateway.controller.current.version})`)
   return new Promise<number>(() => undefined) // runs until a signal
+}
+
+/** Each `${NAME}` the config reads whose `NAME_FILE` is set, from that file (cli/secret-files.ts); what went wrong, if anything. */
+async function secretFiles(file: string): Promise<string | undefined> {
+  // A config that cannot be read is the loader's to report, at its place.
+  const text = await readFile(file, 'utf8').catch(() => '')
+  if (!text.includes('${')) return undefined
+  const { secretsFromFiles } = await import('./secret-files.ts')
+  try {
+    secretsFromFiles(text)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+/**
+ * Until the gateway serves, SIGTERM or SIGINT stops the start at once (nothing is in flight; a migration under way is rolled
+ * back). As a container's PID 1, node has no default action for them: a pod deleted while its gateway waited for a store went
+ * on starting until the kubelet's SIGKILL. Returns what removes this, once the drain's own handlers take over.
+ */
+function stopWhileStarting(): () => void {
+  const stop = (signal: NodeJS.Signals): void => {
+    console.error(`${signal} while starting: stopped`)
+    process.exit(128 + os.constants.signals[signal])
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+  return () => {
+    process.off('SIGTERM', stop)
+    process.off('SIGINT', stop)
+  }
+}
+
+function cannotStart(message: string): number {
+  console.error(`cannot start: ${message}`)
+  return 1
 }
 
 /**
@@ -273,6 +317,9 @@ async function worker(args: string[]): Promise<number> {
   if (parsed === 'help') return help('worker')
   const values = parsed.values as { config?: string; 'no-watch'?: boolean; 'metrics-port'?: string }
   const file = configFile(values.config)
+  const unreadable = await secretFiles(file)
+  if (unreadable) return cannotStart(unreadable)
+  const started = stopWhileStarting()
   const portText = values['metrics-port'] ?? process.env.WORKER_METRICS_PORT
   const metricsPort = portText === undefined || portText === '' ? undefined : Number(portText)
   if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)) throw new UsageError(`gateway worker: invalid --metrics-port '${portText}': a port number`)
@@ -297,6 +344,7 @@ async function worker(args: string[]): Promise<number> {
     return 1
   }
   // As for `start`: signals are handled before the worker says it runs.
+  started()
   process.on('SIGHUP', () => void running.controller.reload('SIGHUP'))
   const stop = (signal: string): void => {
     running.logger.info({ signal }, 'worker shutting down')
@@ -346,6 +394,12 @@ async function validate(args: string[]): Promise<number> {
     // A secret written in the file, valid or not: a warning (exit code unchanged), so the review sees it.
     const text = await readFile(file, 'utf8').catch(() => '')
     for (const issue of secretsInFile(text, file)) console.log(`${formatIssue(issue)} (warning)`)
+    const unreadable = await secretFiles(file)
+    if (unreadable) {
+      failed = true
+      console.log(`${file}:1:1 (root): ${unreadable}`)
+      continue
+    }
     try {
       const { loaded } = await loadConfig({ file }, builtins, process.env, { allowMissingEnv })
       // Unset variables, allowed: said as warnings, so CI shows what production must set.

@@ -78,8 +78,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     applyLogLevel(current.config.logging?.level)
   })
   const port = options.port ?? snapshot.config.server?.port ?? 8080
-  // Without auth every caller is an admin: listen on the loopback only, unless a host is chosen.
-  const host = options.host ?? snapshot.config.server?.host ?? (open ? '127.0.0.1' : '0.0.0.0')
+  // Without auth every caller is an admin: the loopback only, unless a host is chosen. Else Node's default: `::` (IPv6 and IPv4: IPv6-only clusters too), or 0.0.0.0 without IPv6.
+  const host = options.host ?? snapshot.config.server?.host ?? (open ? '127.0.0.1' : undefined)
   if (open && host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
     logger.warn({ host }, 'listening beyond the loopback without auth: anyone who can reach this address is an admin')
   }
@@ -87,10 +87,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     server.once('error', reject)
     server.listen(port, host, () => { server.off('error', reject); resolve() })
   })
-  const bound = (server.address() as AddressInfo).port
+  const { port: bound, address } = server.address() as AddressInfo
   if (options.watch ?? 'file' in options.source) await controller.watch()
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
-  logger.info({ port: bound, host, version: snapshot.version }, 'gateway listening')
+  const shownHost = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address
+  logger.info({ port: bound, host: address, version: snapshot.version }, 'gateway listening')
 
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
@@ -127,7 +127,7 @@ export interface RunningWorker {
 export async function startWorker(options: Omit<GatewayOptions, 'port' | 'host' | 'runsJobs' | 'cluster'> & { metricsPort?: number; metricsHost?: string }): Promise<RunningWorker> {
   const { logger, controller, snapshot } = await startController({ ...options, runsJobs: true })
   if (options.watch ?? 'file' in options.source) await controller.watch()
-  const probes = options.metricsPort === undefined ? undefined : await startProbes(controller, options.metricsPort, options.metricsHost ?? '0.0.0.0')
+  const probes = options.metricsPort === undefined ? undefined : await startProbes(controller, options.metricsPort, options.metricsHost)
   logger.info({ version: snapshot.version, probes: probes?.url }, 'worker running')
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {

@@ -76,6 +76,7 @@ export interface ServerConfig {
   request_timeout_ms?: number
   /** The largest request head (request line and headers) accepted, in bytes. */
   max_header_bytes?: number
+  keep_alive_timeout_ms?: number
 }
 
 export interface GatewayConfig {

@@ -13,15 +13,16 @@ export interface ProbeServer {
   close(): Promise<void>
 }
 
-export async function startProbes(controller: ReloadController, port: number, host: string): Promise<ProbeServer> {
+/** `host` undefined: every address, as the gateway's own default with auth (`::`, or 0.0.0.0 without IPv6). */
+export async function startProbes(controller: ReloadController, port: number, host: string | undefined): Promise<ProbeServer> {
   const app = new Koa()
   app.silent = true
   app.use(probeRoutes(controller))
   const server = http.createServer(app.callback())
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve) })
-  const bound = (server.address() as AddressInfo).port
+  const { port: bound, address } = server.address() as AddressInfo
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}`,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
   }
 }

@@ -12,12 +12,11 @@ export interface ServerSettings {
   readonly headersTimeoutMs: number
   readonly requestTimeoutMs: number
   readonly maxHeaderBytes: number
+  readonly keepAliveTimeoutMs: number
 }
 
-const SERVER_DEFAULTS: ServerSettings = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxHeaderBytes: 16_384 }
-
-/** Longer than typical load balancers' idle timeouts, so they close first. */
-const KEEP_ALIVE_MS = 65_000
+// Keep-alive: longer than common load balancers' 60 s (AWS ALB, nginx), so they close an idle connection first.
+const SERVER_DEFAULTS: ServerSettings = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxHeaderBytes: 16_384, keepAliveTimeoutMs: 65_000 }
 /** At shutdown, how long a keep-alive connection idle since its last response may still bring a request. */
 const IDLE_GRACE_MS = 100
 /** How long a refused client's answer may take to leave before its connection is torn down. */
@@ -30,6 +29,7 @@ export function serverSettings(config: ServerConfig | undefined): ServerSettings
     headersTimeoutMs: Math.min(config?.headers_timeout_ms ?? SERVER_DEFAULTS.headersTimeoutMs, requestTimeoutMs),
     requestTimeoutMs,
     maxHeaderBytes: config?.max_header_bytes ?? SERVER_DEFAULTS.maxHeaderBytes,
+    keepAliveTimeoutMs: config?.keep_alive_timeout_ms ?? SERVER_DEFAULTS.keepAliveTimeoutMs,
   }
 }
 
@@ -47,7 +47,7 @@ export function createGatewayServer(handler: http.RequestListener, settings: Ser
     requestTimeout: settings.requestTimeoutMs,
     headersTimeout: settings.headersTimeoutMs,
     maxHeaderSize: settings.maxHeaderBytes,
-    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
     // Node checks the timeouts above every this often (30 s by default: a slow client would get half a minute more).
     connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(settings.headersTimeoutMs / 4))),
   }, handler)
@@ -85,10 +85,8 @@ export function createGatewayServer(handler: http.RequestListener, settings: Ser
     server,
     apply(next) {
       current = next
-      server.requestTimeout = next.requestTimeoutMs
-      server.headersTimeout = next.headersTimeoutMs
-      // Read by Node for each new connection's parser (typed only as a createServer option).
-      ;(server as http.Server & { maxHeaderSize?: number }).maxHeaderSize = next.maxHeaderBytes
+      // maxHeaderSize is read by Node for each new connection's parser (typed only as a createServer option).
+      Object.assign(server, { requestTimeout: next.requestTimeoutMs, headersTimeout: next.headersTimeoutMs, keepAliveTimeout: next.keepAliveTimeoutMs, maxHeaderSize: next.maxHeaderBytes })
     },
     drain() {
       draining = true

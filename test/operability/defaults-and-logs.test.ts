@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { startGateway, type RunningGateway } from '../../core/gateway.ts'
@@ -39,6 +39,11 @@ async function start(text: string, logger = createLogger('silent'), dir = os.tmp
 }
 
 const hostOf = (gw: RunningGateway): string => (gw.server.address() as AddressInfo).address
+/** Whether this machine can listen on IPv6 (its loopback, ::1). */
+const ipv6 = await new Promise<boolean>((resolve) => {
+  const probe = net.createServer().once('error', () => resolve(false))
+  probe.listen(0, '::1', () => probe.close(() => resolve(true)))
+})
 
 describe('safe defaults', () => {
   it('without auth listens on the loopback only and warns that every caller is the anonymous admin', async () => {
@@ -50,9 +55,15 @@ describe('safe defaults', () => {
     } finally { await gw.close() }
   })
 
-  it('with auth listens on every interface; without auth only when server.host says so, with a warning', async () => {
+  it('with auth listens on every interface, IPv6 and IPv4 (a pod of an IPv6-only cluster is probed on its IPv6 address); without auth only when server.host says so, with a warning', async () => {
     const withAuth = await start(MOCK + AUTH)
-    try { expect(hostOf(withAuth)).toBe('0.0.0.0') } finally { await withAuth.close() }
+    try {
+      // Node's default: `::`, which takes IPv4 too; 0.0.0.0 where the host has no IPv6.
+      expect(hostOf(withAuth)).toBe(ipv6 ? '::' : '0.0.0.0')
+      for (const address of ipv6 ? ['127.0.0.1', '[::1]'] : ['127.0.0.1']) {
+        expect((await fetch(`http://${address}:${withAuth.port}/health`)).status, address).toBe(200)
+      }
+    } finally { await withAuth.close() }
     const log = capture()
     const explicit = await start(MOCK + 'server: { host: 0.0.0.0 }\n', log.logger)
     try {
