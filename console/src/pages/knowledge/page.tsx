@@ -28,7 +28,13 @@ import { COLLECTIONS, useCollections } from './queries'
 
 const docsKey = (id: string) => ['rag', 'documents', id] as const
 const STATUS_BADGE = { completed: 'success', failed: 'destructive', processing: 'secondary', queued: 'outline' } as const
-const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,text/plain,text/markdown,text/html,application/pdf'
+/** What the gateway reads (services.rag's ingestion): the picker offered no Word, PowerPoint, CSV or JSON file. */
+const ACCEPT = [
+  '.txt,.text,.log,.csv,.json,.md,.markdown,.mdx,.html,.htm,.xhtml,.pdf,.docx,.pptx',
+  '.c,.h,.cc,.cpp,.hpp,.cs,.css,.go,.java,.js,.mjs,.cjs,.jsx,.ts,.tsx,.php,.py,.rb,.rs,.sh,.bash,.kt,.swift,.scala,.sql,.tex,.yaml,.yml,.toml,.xml,.rst',
+  'text/*,application/pdf,application/json',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.openxmlformats-officedocument.presentationml.presentation',
+].join(',')
 
 
 function useDocuments(id: string | undefined) {
@@ -126,11 +132,11 @@ function Documents({ collection }: { collection: Collection }) {
           <FileUpIcon /> {upload.isPending ? 'Uploading…' : 'Upload'}
         </Button>
       </div>
-      <ApiErrorAlert error={upload.error} />
+      <ApiErrorAlert error={upload.error} prefix="Nothing uploaded: " />
       <ApiErrorAlert error={retry.error} prefix="Not retried: " />
       {docs.isPending && <LoadingRows rows={3} />}
       {docs.isError && <ErrorState error={docs.error} retry={() => void docs.refetch()} />}
-      {docs.data?.length === 0 && <EmptyState icon={<FileUpIcon />} title="No documents yet">Upload text, Markdown, HTML or PDF files.</EmptyState>}
+      {docs.data?.length === 0 && <EmptyState icon={<FileUpIcon />} title="No documents yet">Upload PDF, Word (.docx), PowerPoint (.pptx), Markdown, HTML, text, CSV or JSON files.</EmptyState>}
       {docs.data && docs.data.length > 0 && (
         <Card className="overflow-hidden">
           <Table>

@@ -1,0 +1,88 @@
+/**
+ * Uploading to knowledge in the console. The upload picker offered only text, Markdown, HTML and
+ * PDF, while the gateway reads Word, PowerPoint, CSV, JSON and source files too: a .docx (the most
+ * common business document) was hidden in the file dialog. The picker now offers every kind the
+ * gateway reads (the same list as the ingestion's), a Word file uploads and becomes ready, and an
+ * upload of several files with a scan among them is refused naming the scan, none of them stored.
+ * Screenshots in test-output/console/.
+ */
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BY_EXTENSION } from '../../plugins/services/rag/ingest/extract.ts'
+import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
+import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { docxOf, pdfOf } from '../rag/helpers.ts'
+import { keyAdminConfig } from './helpers.ts'
+
+const ADMIN_KEY = 'console-knowledge-upload-admin-key-0123456789'
+const CONFIG = keyAdminConfig(ADMIN_KEY, { services: ['rag: { embedding_route: mock }'], vector: true })
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+
+let gw: RunningGateway
+let browser: Browser
+
+async function rag(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }> {
+  const res = await fetch(`${gw.url}/api/v1/rag${path}`, {
+    method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return { status: res.status, data: ((await res.json()) as { data: unknown }).data }
+}
+
+async function openKnowledge(viewport = LAPTOP): Promise<{ page: Page; close: () => Promise<void> }> {
+  const { context, page } = await openPage(browser, viewport)
+  await signInWithKey(page, gw.url, ADMIN_KEY)
+  await page.goto(`${gw.url}/knowledge`)
+  return { page, close: () => context.close() }
+}
+
+beforeAll(async () => {
+  if (skipWithoutChromium) return
+  ensureConsoleBuilt()
+  ;[gw, browser] = await Promise.all([startTestGateway(CONFIG), launchBrowser()])
+}, 90_000)
+afterAll(async () => { await browser?.close(); await gw?.close() })
+
+describe.skipIf(skipWithoutChromium)('uploading knowledge in the console', () => {
+  it('offers every kind of file the gateway reads in the upload picker, and says which in the empty collection', async () => {
+    const made = await rag('POST', '/collections', { name: 'Policies' })
+    expect(made.status).toBe(201)
+    for (const [viewport, shot] of [[PHONE, 'knowledge-upload-empty-phone'], [LAPTOP, 'knowledge-upload-empty']] as const) {
+      const { page, close } = await openKnowledge(viewport)
+      await page.locator('[data-collection="Policies"]').click()
+      const empty = page.getByText('No documents yet')
+      await empty.waitFor()
+      const hint = await page.locator('main').innerText()
+      expect(hint).toContain('Word (.docx)')
+      expect(hint).toContain('PowerPoint (.pptx)')
+      const accept = (await page.getByLabel('Upload documents').getAttribute('accept'))!.split(',')
+      const missing = Object.keys(BY_EXTENSION).filter((ext) => !accept.includes(`.${ext}`))
+      expect(missing).toEqual([])
+      await screenshot(page, shot)
+      await close()
+    }
+  }, 90_000)
+
+  it('uploads a Word file to ready; several files with a scan among them are refused naming it, none stored', async () => {
+    const made = await rag('POST', '/collections', { name: 'Expenses' })
+    const { page, close } = await openKnowledge()
+    await page.locator('[data-collection="Expenses"]').click()
+    await page.getByText('No documents yet').waitFor()
+    const picker = page.getByLabel('Upload documents')
+    await picker.setInputFiles({ name: 'expenses.docx', mimeType: DOCX, buffer: docxOf(['Meals up to fifty euros are reimbursed with a receipt.']) })
+    await page.locator('[data-document="expenses.docx"][data-status=completed]').waitFor({ timeout: 20_000 })
+
+    await picker.setInputFiles([
+      { name: 'travel.md', mimeType: 'text/markdown', buffer: Buffer.from('# Travel\n\nTrain tickets are refunded within a week.') },
+      { name: 'scan.pdf', mimeType: 'application/pdf', buffer: await pdfOf([[]]) },
+    ])
+    const refusal = page.getByRole('alert').filter({ hasText: 'scan.pdf' })
+    await refusal.waitFor()
+    // Nothing of the upload was stored, and the alert says so.
+    expect(await refusal.innerText()).toMatch(/^Nothing uploaded: .*no text layer/)
+    await screenshot(page, 'knowledge-upload-refused')
+    expect((await rag('GET', `/collections/${made.data.id}/documents`)).data.map((d: { filename: string }) => d.filename)).toEqual(['expenses.docx'])
+    expect(await page.locator('[data-document="travel.md"]').count()).toBe(0)
+    await close()
+  }, 90_000)
+})
