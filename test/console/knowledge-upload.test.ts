@@ -4,6 +4,8 @@
  * common business document) was hidden in the file dialog. The picker now offers every kind the
  * gateway reads (the same list as the ingestion's), a Word file uploads and becomes ready, and an
  * upload of several files with a scan among them is refused naming the scan, none of them stored.
+ * Chatting with the collection (an assistant grounded on it), a source under the answer opens its
+ * document on the Knowledge page, its collection chosen and its row marked.
  * Screenshots in test-output/console/.
  */
 import type { Browser, Page } from 'playwright-core'
@@ -15,14 +17,18 @@ import { docxOf, pdfOf } from '../rag/helpers.ts'
 import { keyAdminConfig } from './helpers.ts'
 
 const ADMIN_KEY = 'console-knowledge-upload-admin-key-0123456789'
-const CONFIG = keyAdminConfig(ADMIN_KEY, { services: ['rag: { embedding_route: mock }'], vector: true })
+const CONFIG = keyAdminConfig(ADMIN_KEY, { services: ['rag: { embedding_route: mock }', 'conversations', 'chat', 'assistants'], vector: true })
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
 
 let gw: RunningGateway
 let browser: Browser
 
 async function rag(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }> {
-  const res = await fetch(`${gw.url}/api/v1/rag${path}`, {
+  return call(method, `/rag${path}`, body)
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }> {
+  const res = await fetch(`${gw.url}/api/v1${path}`, {
     method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
@@ -84,5 +90,37 @@ describe.skipIf(skipWithoutChromium)('uploading knowledge in the console', () =>
     expect((await rag('GET', `/collections/${made.data.id}/documents`)).data.map((d: { filename: string }) => d.filename)).toEqual(['expenses.docx'])
     expect(await page.locator('[data-document="travel.md"]').count()).toBe(0)
     await close()
+  }, 90_000)
+
+  it('opens a chat answer\'s source document on the Knowledge page: its collection chosen, its row marked', async () => {
+    const made = await rag('POST', '/collections', { name: 'Travel rules' })
+    const form = new FormData()
+    form.append('file', new Blob(['Train tickets are refunded within a week of the trip.\n'], { type: 'text/plain' }), 'travel.txt')
+    const uploaded = await fetch(`${gw.url}/api/v1/rag/collections/${made.data.id}/documents`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: form })
+    const documentId = ((await uploaded.json()) as { data: { id: string }[] }).data[0]!.id
+    await expect.poll(async () => (await rag('GET', `/collections/${made.data.id}/documents`)).data.map((d: { status: string }) => d.status), { timeout: 20_000 }).toEqual(['completed'])
+    // Another collection is listed first (newest): the link must choose the source's.
+    await rag('POST', '/collections', { name: 'Newest' })
+    const assistant = await call('POST', '/assistants', { name: 'travel-desk', route: 'mock', dept_scope: null, rag_collections: [made.data.id] })
+    expect(assistant.status).toBe(201)
+    const thread = await call('POST', '/chat/threads', { assistant_id: assistant.data.id })
+    // The mock model echoes the question, its [1] included: the answer cites the passage found.
+    expect((await call('POST', `/chat/threads/${thread.data.id}/messages`, { content: 'How fast are train tickets refunded [1]?' })).status).toBeLessThan(300)
+
+    for (const [viewport, shot] of [[PHONE, 'knowledge-source-phone'], [LAPTOP, 'knowledge-source']] as const) {
+      const { page, close } = await openKnowledge(viewport)
+      await page.goto(`${gw.url}/chat/${thread.data.id}`)
+      const link = page.locator('[data-role=assistant]').last().locator('[data-source="1"] a[data-source-document]')
+      await link.waitFor()
+      expect(await link.innerText()).toBe('travel.txt')
+      await link.click()
+      const row = page.locator('[data-document="travel.txt"][data-marked]')
+      await row.waitFor()
+      expect(new URL(page.url()).searchParams.get('document')).toBe(documentId)
+      expect(await page.locator('[data-collection="Travel rules"]').getAttribute('class')).toContain('border-primary')
+      expect(await row.isVisible()).toBe(true)
+      await screenshot(page, shot)
+      await close()
+    }
   }, 90_000)
 })

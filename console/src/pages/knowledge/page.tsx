@@ -6,7 +6,8 @@
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { BookOpenIcon, FileUpIcon, PlusIcon, RotateCwIcon, SearchIcon, Trash2Icon } from 'lucide-react'
-import { useRef, useState, type FormEvent } from 'react'
+import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useSearchParams } from 'react-router'
 import { api } from '@/api/client'
 import type { Collection, NewCollection, RagDocument, SearchInput } from '@/api/types'
 import { useSession } from '@/auth/session'
@@ -97,9 +98,13 @@ function Progress({ doc }: { doc: RagDocument }) {
   )
 }
 
-function Documents({ collection }: { collection: Collection }) {
+function Documents({ collection, marked }: { collection: Collection; marked?: string }) {
   const queryClient = useQueryClient()
   const docs = useDocuments(collection.id)
+  // A chat answer's source opens its document here: scrolled to, and marked.
+  const markedRow = useRef<HTMLTableRowElement>(null)
+  const shown = docs.data !== undefined
+  useEffect(() => { if (shown) markedRow.current?.scrollIntoView({ block: 'center' }) }, [shown, marked])
   const fileInput = useRef<HTMLInputElement>(null)
   const [deleting, setDeleting] = useState<RagDocument>()
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: docsKey(collection.id) }), queryClient.invalidateQueries({ queryKey: COLLECTIONS })])
@@ -150,7 +155,8 @@ function Documents({ collection }: { collection: Collection }) {
             </TableHeader>
             <TableBody>
               {docs.data.map((d) => (
-                <TableRow key={d.id} data-document={d.filename} data-status={d.status}>
+                <TableRow key={d.id} data-document={d.filename} data-status={d.status} data-marked={d.id === marked || undefined}
+                  ref={d.id === marked ? markedRow : undefined} className={cn(d.id === marked && 'bg-primary/10 hover:bg-primary/15')} aria-current={d.id === marked ? 'true' : undefined}>
                   <TableCell className="max-w-56">
                     <div className="truncate font-medium" title={d.filename}>{d.filename}</div>
                     <div className="text-xs text-muted-foreground">{d.kind} · {formatRelative(d.created_at)}</div>
@@ -219,7 +225,10 @@ function Search({ collection }: { collection: Collection }) {
 export default function KnowledgePage() {
   const collections = useCollections()
   const queryClient = useQueryClient()
-  const [chosen, setChosen] = useState<string>()
+  // Opened from a chat answer's source: /knowledge?collection=<id>&document=<id>.
+  const [search] = useSearchParams()
+  const [chosen, setChosen] = useState<string | undefined>(search.get('collection') ?? undefined)
+  const marked = search.get('document') ?? undefined
   const [creating, setCreating] = useState(false)
   const [deleting, setDeleting] = useState(false)
   const remove = useMutation({
@@ -264,7 +273,7 @@ export default function KnowledgePage() {
                 <Trash2Icon /> Delete collection
               </Button>
             </div>
-            <Documents key={current.id} collection={current} />
+            <Documents key={current.id} collection={current} marked={current.id === search.get('collection') ? marked : undefined} />
             <Search key={`s-${current.id}`} collection={current} />
           </div>
           <ConfirmDialog
