@@ -5,7 +5,8 @@
  * gateway reads (the same list as the ingestion's), a Word file uploads and becomes ready, and an
  * upload of several files with a scan among them is refused naming the scan, none of them stored.
  * Chatting with the collection (an assistant grounded on it), a source under the answer opens its
- * document on the Knowledge page, its collection chosen and its row marked.
+ * document on the Knowledge page, its collection chosen and its row marked. A collection of more
+ * than 100 documents listed its newest 100 and no way to the others: older ones load on asking.
  * Screenshots in test-output/console/.
  */
 import type { Browser, Page } from 'playwright-core'
@@ -123,4 +124,30 @@ describe.skipIf(skipWithoutChromium)('uploading knowledge in the console', () =>
       await close()
     }
   }, 90_000)
+
+  it('lists a collection of more than a page of documents whole: the older ones on asking', async () => {
+    const made = await rag('POST', '/collections', { name: 'Archive' })
+    // In two uploads (an upload holds at most 100 files).
+    for (const [from, to] of [[1, 60], [61, 103]]) {
+      const form = new FormData()
+      for (let i = from; i <= to; i++) form.append('file', new Blob([`Minutes of meeting ${i}: the budget line ${i * 7} was approved.\n`], { type: 'text/plain' }), `minutes-${String(i).padStart(3, '0')}.txt`)
+      const uploaded = await fetch(`${gw.url}/api/v1/rag/collections/${made.data.id}/documents`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: form })
+      expect(uploaded.status).toBe(202)
+    }
+    await expect.poll(async () => (await rag('GET', `/collections/${made.data.id}`)).data.documents.completed, { timeout: 60_000 }).toBe(103)
+
+    const { page, close } = await openKnowledge()
+    await page.locator('[data-collection="Archive"]').click()
+    const rows = page.locator('[data-document^="minutes-"]')
+    await rows.nth(99).waitFor()
+    expect(await rows.count()).toBe(100)
+    const more = page.getByRole('button', { name: 'Show older documents (3 more)' })
+    await more.click()
+    await rows.nth(102).waitFor()
+    expect(await rows.count()).toBe(103)
+    // The oldest, minutes-001.txt, is among them now; the button is gone.
+    expect(await page.locator('[data-document="minutes-001.txt"]').count()).toBe(1)
+    await more.waitFor({ state: 'detached' })
+    await close()
+  }, 120_000)
 })

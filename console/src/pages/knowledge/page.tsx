@@ -4,9 +4,9 @@
  * see each document's status and why one failed (retry it), delete (after a confirmation, saying why
  * when the gateway refuses), and try a search.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query'
 import { BookOpenIcon, FileUpIcon, PlusIcon, RotateCwIcon, SearchIcon, Trash2Icon } from 'lucide-react'
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import { useSearchParams } from 'react-router'
 import { api } from '@/api/client'
 import type { Collection, NewCollection, RagDocument, SearchInput } from '@/api/types'
@@ -23,7 +23,7 @@ import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, D
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
-import { formatCountOf, formatRelative } from '@/lib/format'
+import { formatCount, formatCountOf, formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 import { COLLECTIONS, useCollections } from './queries'
 
@@ -38,14 +38,25 @@ const ACCEPT = [
 ].join(',')
 
 
+/** Documents listed per page, newest first; older ones load on asking (a collection listed only its newest 100). */
+const DOCUMENTS_PAGE = 100
+
 function useDocuments(id: string | undefined) {
-  return useQuery({
+  const query = useInfiniteQuery({
     queryKey: docsKey(id ?? ''),
     enabled: id !== undefined,
-    queryFn: async ({ signal }) => (await api('/rag/collections/{id}/documents', { params: { id: id! }, signal })).data,
+    initialPageParam: 0,
+    queryFn: async ({ pageParam, signal }) => (await api('/rag/collections/{id}/documents', { params: { id: id! }, query: { limit: DOCUMENTS_PAGE, offset: pageParam }, signal })).data,
+    getNextPageParam: (last, pages) => (last.length < DOCUMENTS_PAGE ? undefined : pages.length * DOCUMENTS_PAGE),
     // While a document is being ingested, its progress refreshes every second.
-    refetchInterval: (query) => (query.state.data?.some((d) => d.status === 'queued' || d.status === 'processing') ? 1000 : false),
+    refetchInterval: (query) => (query.state.data?.pages.some((page) => page.some((d) => d.status === 'queued' || d.status === 'processing')) ? 1000 : false),
   })
+  // A document uploaded since a page was read moves the others down: one in two pages is shown once.
+  const documents = useMemo(() => {
+    const seen = new Set<string>()
+    return query.data?.pages.flat().filter((d) => !seen.has(d.id) && !!seen.add(d.id))
+  }, [query.data])
+  return { ...query, data: documents }
 }
 
 function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () => void; onMade: (c: Collection) => void }) {
@@ -175,6 +186,11 @@ function Documents({ collection, marked }: { collection: Collection; marked?: st
             </TableBody>
           </Table>
         </Card>
+      )}
+      {docs.hasNextPage && docs.data !== undefined && collection.documents.total > docs.data.length && (
+        <Button variant="outline" className="w-full" onClick={() => void docs.fetchNextPage()} disabled={docs.isFetchingNextPage}>
+          {docs.isFetchingNextPage ? 'Loading…' : `Show older documents (${formatCount(Math.max(0, collection.documents.total - (docs.data?.length ?? 0)))} more)`}
+        </Button>
       )}
       <ConfirmDialog
         open={deleting !== undefined}
