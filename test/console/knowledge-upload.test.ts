@@ -9,10 +9,10 @@
  * than 100 documents listed its newest 100 and no way to the others: older ones load on asking.
  * Screenshots in test-output/console/.
  */
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BY_EXTENSION } from '../../plugins/services/rag/ingest/extract.ts'
-import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openPage, screenshot, signInWithKey, skipWithoutChromium } from '../helpers/browser.ts'
+import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openSignedIn, screenshot, skipWithoutChromium } from '../helpers/browser.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { docxOf, pdfOf } from '../rag/helpers.ts'
 import { keyAdminConfig } from './helpers.ts'
@@ -36,12 +36,7 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: res.status, data: ((await res.json()) as { data: unknown }).data }
 }
 
-async function openKnowledge(viewport = LAPTOP): Promise<{ page: Page; close: () => Promise<void> }> {
-  const { context, page } = await openPage(browser, viewport)
-  await signInWithKey(page, gw.url, ADMIN_KEY)
-  await page.goto(`${gw.url}/knowledge`)
-  return { page, close: () => context.close() }
-}
+const openKnowledge = (viewport = LAPTOP) => openSignedIn(browser, gw.url, ADMIN_KEY, '/knowledge', viewport)
 
 beforeAll(async () => {
   if (skipWithoutChromium) return
