@@ -294,6 +294,8 @@ export interface ServerTool {
  */
 export interface Grounding {
   retrieve(collections: readonly string[], query: string, turn: Omit<TurnContext, 'input' | 'owner'>): Promise<PreparedContext>
+  /** Of `collections`, those `caller` does not see (none such, or out of its reach): an assistant is not given them. */
+  unseen?(collections: readonly string[], caller: Caller): Promise<string[]>
 }
 
 export interface TurnInput {

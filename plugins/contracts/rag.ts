@@ -176,6 +176,8 @@ export interface Rag {
   deleteCollection(caller: Caller, id: string): Promise<void>
   /** Checks and extracts the text now (a clear 4xx for bad input, nothing stored), embeds in the background. */
   addDocument(caller: Caller, collectionId: string, doc: NewDocument): Promise<DocumentRecord>
+  /** As addDocument for several: every one is read before any is stored, so one refused stores none (the error names it). */
+  addDocuments(caller: Caller, collectionId: string, docs: readonly NewDocument[]): Promise<DocumentRecord[]>
   listDocuments(caller: Caller, collectionId: string, filter?: DocumentFilter): Promise<DocumentRecord[]>
   /** By document id or by the /v1/files id it was attached from. */
   getDocument(caller: Caller, collectionId: string, id: string): Promise<DocumentRecord>

@@ -70,3 +70,11 @@ export async function signInWithKey(page: Page, gatewayUrl: string, key: string)
   // The account button is there at every width (the sidebar's navigation is not, on a phone).
   await page.getByRole('button', { name: 'Account' }).waitFor()
 }
+
+/** A fresh page signed in with `key` and opened at `pathName` of the console (`close` ends its profile). */
+export async function openSignedIn(browser: Browser, gatewayUrl: string, key: string, pathName: string, viewport = LAPTOP): Promise<{ page: Page; close: () => Promise<void> }> {
+  const { context, page } = await openPage(browser, viewport)
+  await signInWithKey(page, gatewayUrl, key)
+  await page.goto(`${gatewayUrl}${pathName}`)
+  return { page, close: () => context.close() }
+}

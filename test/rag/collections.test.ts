@@ -228,6 +228,15 @@ describe('RAG collections (/api/v1/rag) on the embedded store', () => {
       expect(res.body.error, label).toBe(code)
       expect(res.body.message, label).toContain(file.name)
     }
+    // Several files at once, one of them a scan without text in the middle: none is stored, neither the one before it nor the one after.
+    const several = await rag.upload(id, 'alice', [
+      { name: 'first.md', type: 'text/markdown', data: Buffer.from('# Parking\n\nVisitors park on level two.') },
+      { name: 'scan.pdf', type: 'application/pdf', data: await pdfOf([[]]) },
+      { name: 'last.txt', type: 'text/plain', data: Buffer.from('The canteen opens at noon.') },
+    ])
+    expect(several.status).toBe(400)
+    expect(several.body).toMatchObject({ success: false, error: 'no_text', param: 'file' })
+    expect(several.body.message).toContain('scan.pdf')
     expect((await rag('GET', `/collections/${id}/documents`, 'alice')).body.data).toEqual([])
     expect((await rag('GET', `/collections/${id}`, 'alice')).body.data.documents.total).toBe(0)
 

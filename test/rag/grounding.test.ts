@@ -119,6 +119,28 @@ describe('grounded answers from RAG collections', () => {
     expect(validate(listed), new Ajv2020().errorsText(validate.errors)).toBe(true)
   })
 
+  it('refuses an assistant given a collection its editor cannot see (a typo, a deleted one), naming it; one already attached stays on an edit', async () => {
+    // A typo'd id would have made an assistant that answers ungrounded, without a word.
+    const typo = await call('admin', 'POST', '/api/v1/assistants', { name: 'typo', route: 'gpt', dept_scope: null, rag_collections: [collectionId, 'handbook'] })
+    expect(typo.status).toBe(400)
+    expect(typo.body).toMatchObject({ success: false, error: 'unknown_collection', param: 'rag_collections[1]' })
+    expect(typo.body.message).toContain("'handbook'")
+    // One the editor cannot see (Carol's own, in sales, out of a research admin's reach) is refused alike.
+    const hidden = await call('dana', 'POST', '/api/v1/assistants', { name: 'private-ref', route: 'gpt', rag_collections: [(await rag('POST', '/collections', 'carol', { name: 'Sales notes' })).body.data.id] })
+    expect(hidden).toMatchObject({ status: 400, body: { error: 'unknown_collection', param: 'rag_collections[0]' } })
+    expect((await call('admin', 'GET', '/api/v1/assistants')).body.data.map((a: any) => a.name)).not.toContain('typo')
+
+    // A collection deleted after it was attached does not block editing the assistant: it was not added by this edit.
+    const doomed = (await rag('POST', '/collections', 'admin', { name: 'Doomed' })).body.data.id
+    const made = await call('admin', 'POST', '/api/v1/assistants', { name: 'editable', route: 'gpt', dept_scope: null, rag_collections: [collectionId, doomed] })
+    expect(made.status).toBe(201)
+    expect((await rag('DELETE', `/collections/${doomed}`, 'admin')).status).toBe(200)
+    const edited = await call('admin', 'PATCH', `/api/v1/assistants/${made.body.data.id}`, { instructions: 'Be brief.', rag_collections: [collectionId, doomed] })
+    expect(edited.status).toBe(200)
+    const added = await call('admin', 'PATCH', `/api/v1/assistants/${made.body.data.id}`, { rag_collections: [collectionId, doomed, 'nope'] })
+    expect(added).toMatchObject({ status: 400, body: { error: 'unknown_collection', param: 'rag_collections[2]' } })
+  })
+
   it('searches an assistant\'s collections as the caller: another department gets no passages and no sources', async () => {
     const thread = await helpdeskThread('carol')
     const sent = await call('carol', 'POST', `/api/v1/chat/threads/${thread}/messages`, { content: BIKES })

@@ -187,6 +187,11 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await expect(overlap).rejects.toMatchObject({ code: 'invalid_chunking', param: 'chunking_strategy.static.chunk_overlap_tokens' })
     await expect(alice.vectorStores.create({ name: 'x', chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 51 } } }))
       .rejects.toMatchObject({ status: 400, param: 'chunking_strategy.static.chunk_overlap_tokens' })
+    // Sizes under `auto` (which has none: OpenAI's schema takes `type` alone) would be ignored, the file cut 800/400: refused instead.
+    const sizedAuto = { type: 'auto', static: { max_chunk_size_tokens: 300, chunk_overlap_tokens: 50 } } as unknown as OpenAI.FileChunkingStrategyParam
+    await expect(alice.vectorStores.files.create(store.id, { file_id: file.id, chunking_strategy: sizedAuto }))
+      .rejects.toMatchObject({ status: 400, param: 'chunking_strategy.static' })
+    await expect(alice.vectorStores.create({ name: 'x', chunking_strategy: sizedAuto })).rejects.toMatchObject({ status: 400, param: 'chunking_strategy.static' })
     expect((await alice.vectorStores.files.list(store.id)).data).toEqual([])
   })
 

@@ -57,6 +57,11 @@ export function recordedRag(rag: Rag, audit: Audit): RecordedRag {
         await audit(req, documentEntry('document.add', await collection(collectionId), added))
         return added
       },
+      async addDocuments(caller, collectionId, docs) {
+        const added = await rag.addDocuments(caller, collectionId, docs)
+        for (const d of added) await audit(req, documentEntry('document.add', await collection(collectionId), d))
+        return added
+      },
       async deleteDocument(caller, collectionId, id) {
         const was = await rag.getDocument(caller, collectionId, id)
         await rag.deleteDocument(caller, collectionId, id)

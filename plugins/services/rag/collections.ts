@@ -10,6 +10,7 @@ import { isUuid } from '../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, DocumentRecord, NewCollection, NewDocument, Rag, SearchHit, SearchOptions } from '../../contracts/rag.ts'
 import { checkAttributes } from './attributes.ts'
 import type { CollectionRow, DocumentWork, RagRepository } from './data/repository.ts'
+import type { Section } from './ingest/extract.ts'
 import type { chunkSearch } from './data/search.ts'
 import { SUPPORTED, extractInWorker, kindOf } from './ingest/extract.ts'
 import type { IngestJobs } from './ingest/jobs.ts'
@@ -92,6 +93,62 @@ export function ragCollections(deps: RagDeps): Rag {
     return [...call.result.data].sort((a, b) => a.index - b.index).map((d) => d.embedding as number[])
   }
 
+  /** What reading `doc` gave: its sections, or why it could not be read (when `failUnreadable` keeps it failed). */
+  async function read(doc: NewDocument): Promise<{ kind: DocumentRecord['kind'] | undefined; sections: Section[]; failed?: { code: string; message: string } }> {
+    if (doc.data.length === 0) throw badRequest(`'${doc.filename}' is empty.`, 'file', 'empty_file')
+    const kind = kindOf(doc.filename, doc.contentType, doc.data)
+    const tooLarge = (): never => {
+      throw new GatewayError(`'${doc.filename}' is too large: ${doc.data.length} bytes, over the limit of ${config.max_file_bytes} (services.rag.max_file_bytes).`, { status: 413, code: 'file_too_large', param: 'file' })
+    }
+    const unsupported = (): never => { throw badRequest(`'${doc.filename}' (${doc.contentType}) is not a supported file type: send ${SUPPORTED}.`, 'file', 'unsupported_file') }
+    // A file over the limit is not read at all.
+    const reading = doc.data.length > config.max_file_bytes ? Promise.resolve().then(tooLarge)
+      : kind ? extractInWorker(kind, doc.data, doc.filename, config.extraction) : Promise.resolve().then(unsupported)
+    return reading.then(
+      (sections) => ({ kind, sections }),
+      (err: unknown) => {
+        if (doc.failUnreadable && unreadable(err)) return { kind, sections: [], failed: { code: err.code, message: err.message } }
+        throw err
+      },
+    )
+  }
+
+  /**
+   * Every document is read before any is stored: one refused (empty, too large, of a type not
+   * read, without text...) stores none of them, and the error names it.
+   */
+  async function addDocuments(caller: Caller, collectionId: string, docs: readonly NewDocument[]): Promise<DocumentRecord[]> {
+    for (const doc of docs) checkAttributes(doc.attributes)
+    const c = await manageable(caller, collectionId)
+    refuseExpired(c)
+    const chunking = docs.map((doc) => chunkingOf(doc.chunking, c.chunking))
+    const texts = []
+    for (const doc of docs) texts.push(await read(doc))
+    const { principal } = caller
+    const records: DocumentWork[] = []
+    for (const [i, doc] of docs.entries()) {
+      const { kind, sections, failed } = texts[i]!
+      const record = await repo.upsertDocument({
+        collectionId: c.id,
+        fileId: doc.fileId ?? null,
+        filename: doc.filename,
+        contentType: doc.contentType,
+        kind: kind ?? 'other',
+        bytes: doc.data.length,
+        contentHash: createHash('sha256').update(doc.data).digest('hex'),
+        sections,
+        failed,
+        attributes: { ...(doc.attributes ?? {}) },
+        chunking: chunking[i]!,
+        uploader: { userId: principal.userId, role: principal.role, department: principal.department, keyId: principal.keyId, allowedModels: principal.allowedModels },
+      })
+      if (record.status === 'queued') await deps.jobs.submit(record.id)
+      records.push(record)
+    }
+    touch([c.id])
+    return records
+  }
+
   return {
     async createCollection(caller, gateway, input: NewCollection) {
       const route = input.embeddingRoute ?? config.embedding_route
@@ -144,44 +201,11 @@ export function ragCollections(deps: RagDeps): Rag {
     },
 
     async addDocument(caller, collectionId, doc: NewDocument) {
-      checkAttributes(doc.attributes)
-      const c = await manageable(caller, collectionId)
-      refuseExpired(c)
-      if (doc.data.length === 0) throw badRequest(`'${doc.filename}' is empty.`, 'file', 'empty_file')
-      const kind = kindOf(doc.filename, doc.contentType, doc.data)
-      const tooLarge = (): never => {
-        throw new GatewayError(`'${doc.filename}' is too large: ${doc.data.length} bytes, over the limit of ${config.max_file_bytes} (services.rag.max_file_bytes).`, { status: 413, code: 'file_too_large', param: 'file' })
-      }
-      const unsupported = (): never => { throw badRequest(`'${doc.filename}' (${doc.contentType}) is not a supported file type: send ${SUPPORTED}.`, 'file', 'unsupported_file') }
-      // A file over the limit is not read at all.
-      const reading = doc.data.length > config.max_file_bytes ? Promise.resolve().then(tooLarge)
-        : kind ? extractInWorker(kind, doc.data, doc.filename, config.extraction) : Promise.resolve().then(unsupported)
-      const read = await reading.then(
-        (sections) => ({ sections }),
-        (err: unknown) => {
-          if (doc.failUnreadable && unreadable(err)) return { sections: [], failed: { code: err.code, message: err.message } }
-          throw err
-        },
-      )
-      const { principal } = caller
-      const record = await repo.upsertDocument({
-        collectionId: c.id,
-        fileId: doc.fileId ?? null,
-        filename: doc.filename,
-        contentType: doc.contentType,
-        kind: kind ?? 'other',
-        bytes: doc.data.length,
-        contentHash: createHash('sha256').update(doc.data).digest('hex'),
-        sections: read.sections,
-        failed: 'failed' in read ? read.failed : undefined,
-        attributes: { ...(doc.attributes ?? {}) },
-        chunking: chunkingOf(doc.chunking, c.chunking),
-        uploader: { userId: principal.userId, role: principal.role, department: principal.department, keyId: principal.keyId, allowedModels: principal.allowedModels },
-      })
-      touch([c.id])
-      if (record.status === 'queued') await deps.jobs.submit(record.id)
-      return record
+      const [record] = await addDocuments(caller, collectionId, [doc])
+      return record!
     },
+
+    addDocuments,
 
     async listDocuments(caller, collectionId, filter) {
       const c = await seen(caller, collectionId)

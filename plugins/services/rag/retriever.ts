@@ -4,7 +4,7 @@
  * assistants with attached collections. Every search runs as the turn's caller, so department
  * scoping applies: an assistant's collection the caller may not search gives it nothing.
  */
-import { GatewayError, randomUuid } from '../../../plugin-api/index.ts'
+import { GatewayError, randomUuid, type Caller } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Grounding, Passage } from '../../contracts/conversations.ts'
 import type { Rag, SearchHit } from '../../contracts/rag.ts'
@@ -30,14 +30,19 @@ export function fileSearchCall(query: string, hits: readonly SearchHit[]): JsonO
 const isNotFound = (err: unknown): boolean => err instanceof GatewayError && err.status === 404
 
 export function assistantGrounding(rag: Rag, topK: number): Grounding {
+  /** The collections `caller` sees, in order (undefined for one it does not). */
+  const seenBy = (caller: Caller, collections: readonly string[]) => Promise.all(collections.map((id) => rag.getCollection(caller, id).then((c) => c.id, (err: unknown) => {
+    if (isNotFound(err)) return undefined
+    throw err
+  })))
   return {
+    async unseen(collections, caller) {
+      const seen = await seenBy(caller, collections)
+      return collections.filter((_, i) => seen[i] === undefined)
+    },
     async retrieve(collections, query, turn) {
       // Collections out of the caller's reach are skipped, not an error: the assistant stays usable.
-      const seen = await Promise.all(collections.map((id) => rag.getCollection(turn.caller, id).then((c) => c.id, (err: unknown) => {
-        if (isNotFound(err)) return undefined
-        throw err
-      })))
-      const ids = seen.filter((id): id is string => id !== undefined)
+      const ids = (await seenBy(turn.caller, collections)).filter((id): id is string => id !== undefined)
       if (!ids.length) return {}
       const hits = await rag.search(turn.caller, turn.gateway, ids, query, { topK, signal: turn.signal })
       return { passages: passagesOf(hits), output: [fileSearchCall(query, hits)] }

@@ -95,11 +95,8 @@ export function ragRoutes(rag: Rag, recorded: RecordedRag = () => rag): RouteSpe
       const { caller, params, body, files } = req
       if (files.length === 0) throw badRequest('Attach the document as the multipart field `file`.', 'file', 'missing_file')
       const attributes = attributesField(body.attributes)
-      const docs = []
-      const into = recorded(req)
-      // One by one: each file is checked before any is stored, so a bad one stores none.
-      for (const f of files) if (f.data.length === 0) throw badRequest(`'${f.filename}' is empty.`, 'file', 'empty_file')
-      for (const f of files) docs.push(await into.addDocument(caller, params.id, { filename: f.filename, contentType: f.contentType, data: f.data, attributes }))
+      // Every file is read before any is stored: a bad one stores none, and the error names it.
+      const docs = await recorded(req).addDocuments(caller, params.id, files.map((f) => ({ filename: f.filename, contentType: f.contentType, data: f.data, attributes })))
       return reply(docs.map(documentView), { message: 'queued for ingestion' })
     },
   }

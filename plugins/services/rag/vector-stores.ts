@@ -33,6 +33,7 @@ const CHUNKING = {
     static: object({ max_chunk_size_tokens: { type: 'integer', minimum: 100, maximum: 4096 }, chunk_overlap_tokens: { type: 'integer', minimum: 0 } }, ['max_chunk_size_tokens', 'chunk_overlap_tokens']),
   },
   required: ['type'],
+  additionalProperties: false,
 }
 const STORE_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
 const BATCH_ID = object({ id: { type: 'string', minLength: 1, maxLength: 64 }, batch_id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id', 'batch_id'])
@@ -48,6 +49,8 @@ interface ListQuery { limit: number; order: 'asc' | 'desc'; after?: string; befo
 interface Chunking { type: 'auto' | 'static'; static?: { max_chunk_size_tokens: number; chunk_overlap_tokens: number } }
 
 function chunkingOf(strategy: Chunking | undefined): Partial<ChunkingSettings> | undefined {
+  // OpenAI's `auto` takes `type` alone: sizes beside it would be ignored without a word.
+  if (strategy?.type === 'auto' && strategy.static !== undefined) throw badRequest('`static` goes with `type: static`: the `auto` strategy takes no sizes (800 tokens, 400 of overlap).', 'chunking_strategy.static', 'invalid_chunking')
   if (!strategy || strategy.type === 'auto') return undefined
   if (!strategy.static) throw badRequest('A static chunking strategy needs `static`.', 'chunking_strategy.static')
   const { max_chunk_size_tokens: size, chunk_overlap_tokens: overlap } = strategy.static

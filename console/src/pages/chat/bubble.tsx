@@ -5,6 +5,7 @@
  */
 import { BotIcon, CheckIcon, CopyIcon, FileTextIcon, PencilIcon, RefreshCwIcon, RotateCcwIcon, TriangleAlertIcon, UserIcon, WrenchIcon } from 'lucide-react'
 import { Suspense, lazy, memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
+import { Link } from 'react-router'
 import type { MessageSource } from '@/api/types'
 import { Button } from '@/components/ui/button'
 import { Textarea } from '@/components/ui/input'
@@ -53,7 +54,10 @@ function Sources({ messageId, sources }: { messageId: string; sources: readonly 
               <span className="font-mono text-muted-foreground">[{n}]</span>
               <FileTextIcon className="mt-0.5 size-3 shrink-0 text-muted-foreground" />
               <span className="min-w-0 flex-1 break-words">
-                <span className="font-medium">{s.filename}</span>
+                {/* The document on the Knowledge page (its collection open, its row marked), when the source names them. */}
+                {s.collection_id && s.document_id
+                  ? <Link to={`/knowledge?${new URLSearchParams({ collection: s.collection_id, document: s.document_id })}`} className="font-medium underline-offset-2 hover:underline" data-source-document>{s.filename}</Link>
+                  : <span className="font-medium">{s.filename}</span>}
                 {sourcePlace(s) && <span className="text-muted-foreground"> · {sourcePlace(s)}</span>}
                 {s.cited === false && <span className="text-muted-foreground"> (not cited)</span>}
               </span>

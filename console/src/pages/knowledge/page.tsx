@@ -4,9 +4,10 @@
  * see each document's status and why one failed (retry it), delete (after a confirmation, saying why
  * when the gateway refuses), and try a search.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query'
 import { BookOpenIcon, FileUpIcon, PlusIcon, RotateCwIcon, SearchIcon, Trash2Icon } from 'lucide-react'
-import { useRef, useState, type FormEvent } from 'react'
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
+import { useSearchParams } from 'react-router'
 import { api } from '@/api/client'
 import type { Collection, NewCollection, RagDocument, SearchInput } from '@/api/types'
 import { useSession } from '@/auth/session'
@@ -22,23 +23,40 @@ import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, D
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
-import { formatCountOf, formatRelative } from '@/lib/format'
+import { formatCount, formatCountOf, formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 import { COLLECTIONS, useCollections } from './queries'
 
 const docsKey = (id: string) => ['rag', 'documents', id] as const
 const STATUS_BADGE = { completed: 'success', failed: 'destructive', processing: 'secondary', queued: 'outline' } as const
-const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,text/plain,text/markdown,text/html,application/pdf'
+/** What the gateway reads (services.rag's ingestion): the picker offered no Word, PowerPoint, CSV or JSON file. */
+const ACCEPT = [
+  '.txt,.text,.log,.csv,.json,.md,.markdown,.mdx,.html,.htm,.xhtml,.pdf,.docx,.pptx',
+  '.c,.h,.cc,.cpp,.hpp,.cs,.css,.go,.java,.js,.mjs,.cjs,.jsx,.ts,.tsx,.php,.py,.rb,.rs,.sh,.bash,.kt,.swift,.scala,.sql,.tex,.yaml,.yml,.toml,.xml,.rst',
+  'text/*,application/pdf,application/json',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.openxmlformats-officedocument.presentationml.presentation',
+].join(',')
 
+
+/** Documents listed per page, newest first; older ones load on asking (a collection listed only its newest 100). */
+const DOCUMENTS_PAGE = 100
 
 function useDocuments(id: string | undefined) {
-  return useQuery({
+  const query = useInfiniteQuery({
     queryKey: docsKey(id ?? ''),
     enabled: id !== undefined,
-    queryFn: async ({ signal }) => (await api('/rag/collections/{id}/documents', { params: { id: id! }, signal })).data,
+    initialPageParam: 0,
+    queryFn: async ({ pageParam, signal }) => (await api('/rag/collections/{id}/documents', { params: { id: id! }, query: { limit: DOCUMENTS_PAGE, offset: pageParam }, signal })).data,
+    getNextPageParam: (last, pages) => (last.length < DOCUMENTS_PAGE ? undefined : pages.length * DOCUMENTS_PAGE),
     // While a document is being ingested, its progress refreshes every second.
-    refetchInterval: (query) => (query.state.data?.some((d) => d.status === 'queued' || d.status === 'processing') ? 1000 : false),
+    refetchInterval: (query) => (query.state.data?.pages.some((page) => page.some((d) => d.status === 'queued' || d.status === 'processing')) ? 1000 : false),
   })
+  // A document uploaded since a page was read moves the others down: one in two pages is shown once.
+  const documents = useMemo(() => {
+    const seen = new Set<string>()
+    return query.data?.pages.flat().filter((d) => !seen.has(d.id) && !!seen.add(d.id))
+  }, [query.data])
+  return { ...query, data: documents }
 }
 
 function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () => void; onMade: (c: Collection) => void }) {
@@ -91,9 +109,13 @@ function Progress({ doc }: { doc: RagDocument }) {
   )
 }
 
-function Documents({ collection }: { collection: Collection }) {
+function Documents({ collection, marked }: { collection: Collection; marked?: string }) {
   const queryClient = useQueryClient()
   const docs = useDocuments(collection.id)
+  // A chat answer's source opens its document here: scrolled to, and marked.
+  const markedRow = useRef<HTMLTableRowElement>(null)
+  const shown = docs.data !== undefined
+  useEffect(() => { if (shown) markedRow.current?.scrollIntoView({ block: 'center' }) }, [shown, marked])
   const fileInput = useRef<HTMLInputElement>(null)
   const [deleting, setDeleting] = useState<RagDocument>()
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: docsKey(collection.id) }), queryClient.invalidateQueries({ queryKey: COLLECTIONS })])
@@ -126,11 +148,11 @@ function Documents({ collection }: { collection: Collection }) {
           <FileUpIcon /> {upload.isPending ? 'Uploading…' : 'Upload'}
         </Button>
       </div>
-      <ApiErrorAlert error={upload.error} />
+      <ApiErrorAlert error={upload.error} prefix="Nothing uploaded: " />
       <ApiErrorAlert error={retry.error} prefix="Not retried: " />
       {docs.isPending && <LoadingRows rows={3} />}
       {docs.isError && <ErrorState error={docs.error} retry={() => void docs.refetch()} />}
-      {docs.data?.length === 0 && <EmptyState icon={<FileUpIcon />} title="No documents yet">Upload text, Markdown, HTML or PDF files.</EmptyState>}
+      {docs.data?.length === 0 && <EmptyState icon={<FileUpIcon />} title="No documents yet">Upload PDF, Word (.docx), PowerPoint (.pptx), Markdown, HTML, text, CSV or JSON files.</EmptyState>}
       {docs.data && docs.data.length > 0 && (
         <Card className="overflow-hidden">
           <Table>
@@ -144,7 +166,8 @@ function Documents({ collection }: { collection: Collection }) {
             </TableHeader>
             <TableBody>
               {docs.data.map((d) => (
-                <TableRow key={d.id} data-document={d.filename} data-status={d.status}>
+                <TableRow key={d.id} data-document={d.filename} data-status={d.status} data-marked={d.id === marked || undefined}
+                  ref={d.id === marked ? markedRow : undefined} className={cn(d.id === marked && 'bg-primary/10 hover:bg-primary/15')} aria-current={d.id === marked ? 'true' : undefined}>
                   <TableCell className="max-w-56">
                     <div className="truncate font-medium" title={d.filename}>{d.filename}</div>
                     <div className="text-xs text-muted-foreground">{d.kind} · {formatRelative(d.created_at)}</div>
@@ -163,6 +186,11 @@ function Documents({ collection }: { collection: Collection }) {
             </TableBody>
           </Table>
         </Card>
+      )}
+      {docs.hasNextPage && docs.data !== undefined && collection.documents.total > docs.data.length && (
+        <Button variant="outline" className="w-full" onClick={() => void docs.fetchNextPage()} disabled={docs.isFetchingNextPage}>
+          {docs.isFetchingNextPage ? 'Loading…' : `Show older documents (${formatCount(Math.max(0, collection.documents.total - (docs.data?.length ?? 0)))} more)`}
+        </Button>
       )}
       <ConfirmDialog
         open={deleting !== undefined}
@@ -213,7 +241,10 @@ function Search({ collection }: { collection: Collection }) {
 export default function KnowledgePage() {
   const collections = useCollections()
   const queryClient = useQueryClient()
-  const [chosen, setChosen] = useState<string>()
+  // Opened from a chat answer's source: /knowledge?collection=<id>&document=<id>.
+  const [search] = useSearchParams()
+  const [chosen, setChosen] = useState<string | undefined>(search.get('collection') ?? undefined)
+  const marked = search.get('document') ?? undefined
   const [creating, setCreating] = useState(false)
   const [deleting, setDeleting] = useState(false)
   const remove = useMutation({
@@ -258,7 +289,7 @@ export default function KnowledgePage() {
                 <Trash2Icon /> Delete collection
               </Button>
             </div>
-            <Documents key={current.id} collection={current} />
+            <Documents key={current.id} collection={current} marked={current.id === search.get('collection') ? marked : undefined} />
             <Search key={`s-${current.id}`} collection={current} />
           </div>
           <ConfirmDialog

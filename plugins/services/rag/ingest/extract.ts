@@ -20,7 +20,7 @@ export type { Section }
 /** Source code and other text OpenAI's file search takes (.py, .js, .ts, .go, .java, .c, .cs, .rb, .php, .sh, .tex, .css...), read as plain text. */
 const CODE = 'c h cc cpp hpp cs css go java js mjs cjs jsx ts tsx php py rb rs sh bash kt swift scala sql tex yaml yml toml xml rst'.split(' ')
 
-const BY_EXTENSION: Readonly<Record<string, DocumentKind>> = {
+export const BY_EXTENSION: Readonly<Record<string, DocumentKind>> = {
   ...Object.fromEntries(CODE.map((ext) => [ext, 'text' as const])),
   txt: 'text', text: 'text', log: 'text', csv: 'text', json: 'text',
   md: 'markdown', markdown: 'markdown', mdx: 'markdown',
