@@ -2,8 +2,8 @@
  * Anthropic's extended thinking on a translated route: to an OpenAI reasoning model (o-series,
  * gpt-5) the budget becomes `reasoning_effort` (under 4,096 tokens low, under 16,384 medium, else
  * high); to a model that takes no reasoning effort it is dropped, and `x-gateway-warning` says so.
- * Per target: a fallback from gpt-4o to o3 sends o3 the effort and gpt-4o none. The effort is part of
- * the response cache's key: an answer cached at one effort is not served at another.
+ * Per target: a fallback from gpt-4o to o3 sends o3 the effort and gpt-4o none. The budget is part of
+ * the response cache's key: an answer cached at one budget is not served at another.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
@@ -109,8 +109,10 @@ cache: { plugin: memory }
     // Another budget is another effort: not the low answer from the cache; nor is thinking disabled.
     expect(await cached({ type: 'enabled', budget_tokens: 31999 })).toBe('high')
     expect(await cached({ type: 'disabled' })).toBeNull()
-    // The same budget (or another of the same effort) again: from the cache, the upstream not called.
+    // The same budget again: from the cache, the upstream not called.
     expect(await cached({ type: 'enabled', budget_tokens: 1024 })).toBeUndefined()
+    // Another budget of the same effort is another key (a Gemini 2.5 or Claude target is sent the budget itself).
+    expect(await cached({ type: 'enabled', budget_tokens: 2048 })).toBe('low')
     expect(await cached({ type: 'enabled', budget_tokens: 2048 })).toBeUndefined()
     expect(await cached({ type: 'enabled', budget_tokens: 31999 })).toBeUndefined()
     expect(await cached({ type: 'disabled' })).toBeUndefined()
