@@ -80,6 +80,10 @@ routes:
     targets: [ { provider: claude-sampling, model: claude-sonnet-4-5 } ]
   - model: haiku-3-5
     targets: [ { provider: claude, model: claude-3-5-haiku-latest } ]
+  - model: sonnet-4-5-cached
+    cache: true
+    targets: [ { provider: claude, model: claude-sonnet-4-5 } ]
+cache: { plugin: memory }
 `)
     client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 })
   })
@@ -199,5 +203,20 @@ routes:
     expect(blocks).toEqual([{ type: 'thinking', thinking: THOUGHT, signature: SIGNATURE }])
     expect(content).toBe('4')
     expect(reasoningTokens).toBe(31)
+  })
+
+  it('replays a cached answer\'s thinking to a client that streams: reasoning_content and the signed block, before the text', async () => {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Cached: what is 2+2?' }]
+    await client.chat.completions.create({ model: 'sonnet-4-5-cached', reasoning_effort: 'low', messages })
+    const before = upstream.requests.length
+    const stream = await client.chat.completions.create({ model: 'sonnet-4-5-cached', reasoning_effort: 'low', stream: true, messages })
+    const deltas: Array<{ reasoning_content?: string; thinking_blocks?: unknown[]; content?: string | null }> = []
+    for await (const chunk of stream) if (chunk.choices[0]) deltas.push(chunk.choices[0].delta as never)
+    expect(upstream.requests.length).toBe(before)
+    expect(deltas.map((d) => d.reasoning_content ?? '').join('')).toBe(THOUGHT)
+    expect(deltas.flatMap((d) => d.thinking_blocks ?? [])).toEqual([{ type: 'thinking', thinking: THOUGHT, signature: SIGNATURE }])
+    const firstText = deltas.findIndex((d) => d.content)
+    expect(deltas.findIndex((d) => d.reasoning_content)).toBeLessThan(firstText)
+    expect(deltas.map((d) => d.content ?? '').join('')).toBe('4')
   })
 })
