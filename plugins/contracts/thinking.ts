@@ -16,10 +16,15 @@ import type { ChatRequest, ProviderCall } from '../../plugin-api/index.ts'
 
 export type ThinkingEffort = 'low' | 'medium' | 'high'
 
-/** The budget a thinking request carries, on the hint's key. */
-export const THINKING_BUDGET: unique symbol = Symbol('thinking budget')
+/** What an Anthropic client's thinking asks, on the hint's key: a budget (`enabled`), or none (`adaptive`: the model decides), and its effort. */
+export interface ThinkingAsk {
+  readonly budget?: number
+  readonly effort: ThinkingEffort
+}
 
-type Hinted = { [THINKING_BUDGET]?: number }
+export const THINKING: unique symbol = Symbol('thinking')
+
+type Hinted = { [THINKING]?: ThinkingAsk }
 
 /**
  * A thinking budget as an effort: under 4,096 tokens `low`, under 16,384 `medium`, else `high`
@@ -40,18 +45,27 @@ export const EFFORT_BUDGET: Readonly<Record<string, number>> = { minimal: MIN_TH
 
 /** `request` carrying a thinking budget for the target's provider to settle. */
 export function withThinking(request: ChatRequest, budgetTokens: number): ChatRequest {
-  return Object.assign(request, { [THINKING_BUDGET]: budgetTokens })
+  return Object.assign(request, { [THINKING]: { budget: budgetTokens, effort: effortOfBudget(budgetTokens) } satisfies ThinkingAsk })
 }
 
-/** The thinking budget `request` carries, if an Anthropic client asked for thinking. */
+/** `request` carrying adaptive thinking (no budget: the model decides how much) at `effort`. */
+export function withAdaptiveThinking(request: ChatRequest, effort: ThinkingEffort): ChatRequest {
+  return Object.assign(request, { [THINKING]: { effort } satisfies ThinkingAsk })
+}
+
+/** The thinking an Anthropic client asked for on `request`, if it did. */
+export function thinkingAskOf(request: ChatRequest): ThinkingAsk | undefined {
+  return (request as Hinted)[THINKING]
+}
+
+/** The thinking budget `request` carries, if an Anthropic client asked for thinking with one. */
 export function thinkingBudgetOf(request: ChatRequest): number | undefined {
-  return (request as Hinted)[THINKING_BUDGET]
+  return thinkingAskOf(request)?.budget
 }
 
 /** The thinking effort `request` carries, if an Anthropic client asked for thinking. */
 export function thinkingOf(request: ChatRequest): ThinkingEffort | undefined {
-  const budget = thinkingBudgetOf(request)
-  return budget === undefined ? undefined : effortOfBudget(budget)
+  return thinkingAskOf(request)?.effort
 }
 
 /**

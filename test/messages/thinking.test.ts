@@ -80,6 +80,14 @@ cache: { plugin: memory }
     expect(openai.requests.at(-1)!.body.reasoning_effort).toBe('low')
   })
 
+  it('sends adaptive thinking (Claude 4.6 and later) as its effort: output_config.effort, else Anthropic\'s default, high', async () => {
+    const { response } = await ask('o3', { type: 'adaptive' })
+    expect(openai.requests.at(-1)!.body.reasoning_effort).toBe('high')
+    expect(response.headers.get('x-gateway-warning')).toBeNull()
+    await ask('o3', { type: 'adaptive' }, { output_config: { effort: 'low' } })
+    expect(openai.requests.at(-1)!.body.reasoning_effort).toBe('low')
+  })
+
   it('drops it for a model without reasoning effort, and says so', async () => {
     const { data, response } = await ask('gpt-4o', { type: 'enabled', budget_tokens: 8000 })
     expect(data.content).toEqual([{ type: 'text', text: 'Thought it through.', citations: null }])
@@ -109,6 +117,8 @@ cache: { plugin: memory }
     // Another budget is another effort: not the low answer from the cache; nor is thinking disabled.
     expect(await cached({ type: 'enabled', budget_tokens: 31999 })).toBe('high')
     expect(await cached({ type: 'disabled' })).toBeNull()
+    // Adaptive thinking is neither: asked at its effort, not served the disabled answer.
+    expect(await cached({ type: 'adaptive' })).toBe('high')
     // The same budget again: from the cache, the upstream not called.
     expect(await cached({ type: 'enabled', budget_tokens: 1024 })).toBeUndefined()
     // Another budget of the same effort is another key (a Gemini 2.5 or Claude target is sent the budget itself).

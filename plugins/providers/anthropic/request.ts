@@ -23,7 +23,7 @@ import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../
 import { defaultMaxTokens } from './models.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
 import { addThinking, thinkingBlockParams } from './thinking.ts'
-import { thinkingBudgetOf, type Reasoning } from '../../contracts/thinking.ts'
+import { thinkingAskOf, type Reasoning } from '../../contracts/thinking.ts'
 
 /**
  * The request body. `temperature` and `top_p` are not in the SDK's types because API version
@@ -101,7 +101,7 @@ export function toAnthropicRequest(req: ChatRequest, call: ProviderCall, options
   const output = outputConfig(req, call)
   if (output) body.output_config = output
   // reasoning_effort (or a thinking budget from Anthropic's wire) as thinking, settled for the model (thinking.ts).
-  if (req.reasoning_effort != null || thinkingBudgetOf(req) !== undefined) {
+  if (req.reasoning_effort != null || thinkingAskOf(req)) {
     addThinking(req, body, call, { clientBound: (req.max_completion_tokens ?? req.max_tokens) != null, outputCap: options.outputCap?.(req.model) })
   }
   return body

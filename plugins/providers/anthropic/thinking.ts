@@ -16,7 +16,7 @@
  */
 import type { ContentBlockParam, MessageParam } from '@anthropic-ai/sdk/resources/messages'
 import type { ChatRequest, ProviderCall } from '../../../plugin-api/index.ts'
-import { EFFORT_BUDGET, MIN_THINKING_BUDGET, effortOfBudget, thinkingBudgetOf, type ThinkingBlock } from '../../contracts/thinking.ts'
+import { EFFORT_BUDGET, MIN_THINKING_BUDGET, thinkingAskOf, type ThinkingBlock } from '../../contracts/thinking.ts'
 import type { AnthropicRequest } from './request.ts'
 
 type Effort = NonNullable<NonNullable<AnthropicRequest['output_config']>['effort']>
@@ -45,9 +45,9 @@ interface Ask {
 }
 
 function askOf(req: ChatRequest, call: ProviderCall): Ask | undefined {
-  const hinted = thinkingBudgetOf(req)
-  // An Anthropic client's budget, with its output_config.effort (as reasoning_effort) where it set one.
-  if (hinted !== undefined) return { param: 'thinking', budget: hinted, effort: EFFORT[req.reasoning_effort ?? ''] ?? effortOfBudget(hinted) }
+  const hinted = thinkingAskOf(req)
+  // An Anthropic client's budget (adaptive: its effort's), with its output_config.effort (as reasoning_effort) where it set one.
+  if (hinted) return { param: 'thinking', budget: hinted.budget ?? EFFORT_BUDGET[hinted.effort], effort: EFFORT[req.reasoning_effort ?? ''] ?? hinted.effort }
   const effort = req.reasoning_effort
   if (effort === undefined || effort === null || effort === 'none') return undefined
   if (!EFFORT[effort]) {

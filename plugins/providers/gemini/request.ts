@@ -18,7 +18,7 @@ import { audioPart, filePart, imagePart } from './media.ts'
 import { sdkEnum } from './sdk-enum.ts'
 import { callRefOf } from './tool-ids.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
-import { EFFORT_BUDGET, effortOfBudget, thinkingBudgetOf } from '../../contracts/thinking.ts'
+import { EFFORT_BUDGET, thinkingAskOf } from '../../contracts/thinking.ts'
 
 /** generateContent's request body. */
 export interface GeminiRequestBody {
@@ -90,22 +90,23 @@ const LEVEL_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
 
 /**
  * The thinking a request asks of `req.model`: an Anthropic client's budget (contracts/thinking.ts) as
- * itself on 2.5, as its effort's level on 3; `reasoning_effort` as a level on 3, on 2.5 as LiteLLM's
+ * itself on 2.5 (adaptive thinking as the dynamic budget, -1), as its effort's level on 3; `reasoning_effort` as a level on 3, on 2.5 as LiteLLM's
  * budget for it (low 1,024, medium 2,048, high 4,096). Asked-for thinking comes back (`includeThoughts`),
  * as the thought summaries the answer's `reasoning_content` carries.
  */
 function thinkingConfig(req: ChatRequest, call: ProviderCall): ThinkingConfig | undefined {
-  const budget = thinkingBudgetOf(req)
-  const effort = req.reasoning_effort ?? (budget === undefined ? undefined : effortOfBudget(budget))
+  const ask = thinkingAskOf(req)
+  const effort = req.reasoning_effort ?? ask?.effort
   if (effort === undefined || effort === null) return undefined
-  const param = budget === undefined ? 'reasoning_effort' : 'thinking'
+  const param = ask ? 'thinking' : 'reasoning_effort'
   const mode = thinkingMode(req.model)
   if (effort === 'none') return mode === 'none' ? undefined : { thinkingBudget: 0 }
   if (mode === 'none') {
     call.unsupported(param, `${req.model} cannot think`)
     return undefined
   }
-  const tokens = budget ?? EFFORT_BUDGET[effort]
+  // Adaptive thinking (no budget) is Gemini's dynamic budget, -1.
+  const tokens = ask ? ask.budget ?? -1 : EFFORT_BUDGET[effort]
   const config = mode === 'level' ? LEVEL_BY_EFFORT[effort] : tokens === undefined ? undefined : { thinkingBudget: Math.min(tokens, mostThinking(req.model)) }
   if (!config) {
     call.unsupported(param, `Gemini has no '${effort}' thinking ${mode}`)

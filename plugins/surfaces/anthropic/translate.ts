@@ -36,7 +36,7 @@ import {
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
-import { reasoningOf, withThinking, type Reasoning } from '../../contracts/thinking.ts'
+import { reasoningOf, withAdaptiveThinking, withThinking, type Reasoning, type ThinkingEffort } from '../../contracts/thinking.ts'
 import { clientToolNames, unifiedToolName } from './tool-names.ts'
 
 /**
@@ -82,6 +82,8 @@ const ANTHROPIC_FIELDS: ReadonlySet<string> = new Set(Object.keys({
 } satisfies Record<keyof MessageCreateParamsBase | keyof BetaMessageCreateParamsBase | 'temperature' | 'top_p' | 'top_k', 1>))
 
 const EFFORT: Readonly<Record<string, ReasoningEffort>> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh' }
+/** Anthropic's output effort as the effort adaptive thinking stands for. */
+const ADAPTIVE_EFFORT: Readonly<Record<string, ThinkingEffort>> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'high', max: 'high' }
 
 /** `body` has passed `checkMessagesRequest` (validate.ts). */
 export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundRequest {
@@ -96,8 +98,8 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
       continue
     }
     if (TRANSLATED_FIELDS.has(field) || (body as unknown as Record<string, unknown>)[field] == null) continue
-    // Disabled asks for nothing; a budget is settled per target (contracts/thinking.ts: reasoning_effort, or reported dropped).
-    if (field === 'thinking' && (body.thinking?.type === 'disabled' || body.thinking?.type === 'enabled')) continue
+    // Disabled asks for nothing; a budget or adaptive thinking is settled per target (contracts/thinking.ts: reasoning_effort, a budget, or reported dropped).
+    if (field === 'thinking' && ['disabled', 'enabled', 'adaptive'].includes(body.thinking?.type as string)) continue
     warnings.push(`dropped '${field}': it has no equivalent in the unified API`)
   }
   // Anthropic's prompt-cache pre-warm generates nothing; another provider has no such request.
@@ -132,6 +134,8 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
     else warnings.push(`dropped 'output_config.effort': that level has no equivalent in the unified API`)
   }
   if (body.thinking?.type === 'enabled') withThinking(request, body.thinking.budget_tokens)
+  // Adaptive: the model decides how much, at output_config.effort (Anthropic's default: high).
+  if (body.thinking?.type === 'adaptive') withAdaptiveThinking(request, ADAPTIVE_EFFORT[effort ?? 'high'] ?? 'high')
   return { request, warnings, untranslatable: lost[0] }
 }
 
@@ -285,7 +289,7 @@ export interface ClientRequestView {
   readonly toolNames: ReadonlyMap<string, string>
   /** Its `stop_sequences`: an upstream's word that one of them ended the answer is taken only for one of these. */
   readonly stopSequences: readonly string[]
-  /** Whether it asked for thinking: only then does the answer's thinking (`reasoning_content`) come back, as thinking blocks. */
+  /** Whether it asked for thinking (a budget, or adaptive): only then does the answer's thinking (`reasoning_content`) come back, as thinking blocks. */
   readonly thinking?: boolean
 }
 
@@ -293,7 +297,7 @@ const NO_VIEW: ClientRequestView = { toolNames: new Map(), stopSequences: [] }
 
 export function clientView(body: AnthropicMessagesRequest): ClientRequestView {
   const stops = Array.isArray(body.stop_sequences) ? body.stop_sequences : []
-  return { toolNames: clientToolNames(body), stopSequences: stops, thinking: body.thinking?.type === 'enabled' }
+  return { toolNames: clientToolNames(body), stopSequences: stops, thinking: body.thinking?.type === 'enabled' || body.thinking?.type === 'adaptive' }
 }
 
 /**

@@ -127,4 +127,12 @@ ${models.map((m) => `  - model: ${m}\n    targets: [ { provider: gemini, model: 
     expect(config()).toEqual({ thinkingBudget: 24576, includeThoughts: true })
     expect(final.content).toEqual([{ type: 'thinking', thinking: THOUGHT, signature: '' }, { type: 'text', text: '4', citations: null }])
   })
+
+  it('sends an Anthropic client\'s adaptive thinking to Gemini 2.5 as its dynamic budget, to Gemini 3 as its effort\'s level, with thoughts back', async () => {
+    const data = await anthropic.messages.create({ model: 'gemini-2.5-flash', max_tokens: 4000, thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'What is 2+2?' }] })
+    expect(config()).toEqual({ thinkingBudget: -1, includeThoughts: true })
+    expect(data.content[0]).toEqual({ type: 'thinking', thinking: THOUGHT, signature: '' })
+    await anthropic.messages.create({ model: 'gemini-3-pro-preview', max_tokens: 4000, thinking: { type: 'adaptive' }, output_config: { effort: 'low' }, messages: [{ role: 'user', content: 'What is 2+2?' }] })
+    expect(config()).toEqual({ thinkingLevel: 'LOW', includeThoughts: true })
+  })
 })
