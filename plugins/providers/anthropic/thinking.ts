@@ -14,12 +14,13 @@
  * a tool; it wants the last assistant turn's tool calls preceded by that turn's thinking blocks. Each
  * conflict is settled for the client's explicit ask and reported in `x-gateway-warning`.
  */
-import type { ContentBlockParam, MessageParam } from '@anthropic-ai/sdk/resources/messages'
+import type { ContentBlockParam, MessageCreateParamsBase, MessageParam } from '@anthropic-ai/sdk/resources/messages'
 import type { ChatRequest, ProviderCall } from '../../../plugin-api/index.ts'
 import { EFFORT_BUDGET, MIN_THINKING_BUDGET, thinkingAskOf, type ThinkingBlock } from '../../contracts/thinking.ts'
-import type { AnthropicRequest } from './request.ts'
+/** The fields of a Messages request (request.ts's AnthropicRequest) that thinking reads and sets. */
+type ThinkingBody = Pick<MessageCreateParamsBase, 'model' | 'max_tokens' | 'messages' | 'tool_choice' | 'thinking' | 'output_config'> & { temperature?: number; top_p?: number }
 
-type Effort = NonNullable<NonNullable<AnthropicRequest['output_config']>['effort']>
+type Effort = NonNullable<NonNullable<ThinkingBody['output_config']>['effort']>
 
 /** OpenAI reasoning effort → Anthropic's output effort (`minimal` has none of its own). */
 const EFFORT: Readonly<Record<string, Effort>> = { minimal: 'low', low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh' }
@@ -65,7 +66,7 @@ export interface ThinkingLimits {
 }
 
 /** Set `body`'s thinking (and what it constrains) for what `req` asks; report what could not be kept. */
-export function addThinking(req: ChatRequest, body: AnthropicRequest, call: ProviderCall, limits: ThinkingLimits): void {
+export function addThinking(req: ChatRequest, body: ThinkingBody, call: ProviderCall, limits: ThinkingLimits): void {
   const ask = askOf(req, call)
   if (!ask) return
   const mode = thinkingMode(body.model)
@@ -94,7 +95,7 @@ export function addThinking(req: ChatRequest, body: AnthropicRequest, call: Prov
 }
 
 /** The budget to send, `body.max_tokens` raised past it where the client set no bound; undefined (reported) when none fits. */
-function fitBudget(ask: Ask, body: AnthropicRequest, call: ProviderCall, limits: ThinkingLimits): number | undefined {
+function fitBudget(ask: Ask, body: ThinkingBody, call: ProviderCall, limits: ThinkingLimits): number | undefined {
   let budget = Math.max(ask.budget, MIN_THINKING_BUDGET)
   if (budget < body.max_tokens) return budget
   if (!limits.clientBound) {
