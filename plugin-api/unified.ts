@@ -80,6 +80,9 @@ export async function* completionStream(answer: ChatResponse, envelope: Pick<Cha
   for (const choice of answer.choices) {
     const { message } = choice
     yield chunk(choice.index, { role: 'assistant', content: '' })
+    // The model's thinking, where the answer carries it (`reasoning_content`, and Claude's signed `thinking_blocks`), before its text.
+    const { reasoning_content: reasoning, thinking_blocks: blocks } = message as { reasoning_content?: unknown; thinking_blocks?: unknown }
+    if (reasoning || blocks) yield chunk(choice.index, { ...(reasoning ? { reasoning_content: reasoning } : {}), ...(blocks ? { thinking_blocks: blocks } : {}) } as ChatChunk['choices'][number]['delta'])
     if (message.content) yield chunk(choice.index, { content: message.content })
     if (message.refusal) yield chunk(choice.index, { refusal: message.refusal })
     // Function calls, also from servers that leave out their `type`.

@@ -1,19 +1,30 @@
 /**
- * Anthropic's extended thinking (`thinking: { type: 'enabled', budget_tokens }`) on a translated
- * route. The unified (OpenAI) API has no thinking budget, only `reasoning_effort`, which OpenAI's
- * reasoning models take and its other models refuse with a 400. Which one answers is known only per
- * target, so surface.anthropic leaves the budget's effort on the unified request as a hint (a symbol
- * key: never serialised, so never sent), and each provider settles it for its model: an OpenAI-wire
- * reasoning model gets `reasoning_effort`, any other reports `thinking` dropped (`x-gateway-warning`).
+ * Thinking ("reasoning") across wires. A request asks for it in one of two ways:
+ *
+ *   - Anthropic's `thinking: { type: 'enabled', budget_tokens }` (surface.anthropic, translated): the unified
+ *     (OpenAI) API has no thinking budget, so the budget rides on the unified request as a hint (a symbol
+ *     key: never serialised, so never sent) for each provider to settle for its model: an OpenAI-wire
+ *     reasoning model gets `reasoning_effort`, Anthropic `thinking`, Gemini 2.5 the budget itself.
+ *   - OpenAI's `reasoning_effort` (the Responses API's `reasoning.effort`): Anthropic and Gemini 2.5 take a
+ *     budget instead, the one LiteLLM gives each effort (EFFORT_BUDGET).
+ *
+ * A provider that cannot think reports it dropped (`x-gateway-warning`). The model's thinking comes
+ * back as LiteLLM returns it: `reasoning_content` (the text) on the message or a stream's delta, and,
+ * from Anthropic, `thinking_blocks` (the signed blocks a client sends back on its next turn).
  */
 import type { ChatRequest, ProviderCall } from '../../plugin-api/index.ts'
 
 export type ThinkingEffort = 'low' | 'medium' | 'high'
 
-/** The effort a thinking budget stands for, on the hint's key. */
-export const THINKING_EFFORT: unique symbol = Symbol('thinking effort')
+/** What an Anthropic client's thinking asks, on the hint's key: a budget (`enabled`), or none (`adaptive`: the model decides), and its effort. */
+export interface ThinkingAsk {
+  readonly budget?: number
+  readonly effort: ThinkingEffort
+}
 
-type Hinted = { [THINKING_EFFORT]?: ThinkingEffort }
+export const THINKING: unique symbol = Symbol('thinking')
+
+type Hinted = { [THINKING]?: ThinkingAsk }
 
 /**
  * A thinking budget as an effort: under 4,096 tokens `low`, under 16,384 `medium`, else `high`
@@ -23,14 +34,38 @@ export function effortOfBudget(budgetTokens: number): ThinkingEffort {
   return budgetTokens < 4096 ? 'low' : budgetTokens < 16_384 ? 'medium' : 'high'
 }
 
-/** `request` carrying a thinking budget's effort for the target's provider to settle. */
+/** Anthropic's least thinking budget. */
+export const MIN_THINKING_BUDGET = 1024
+
+/**
+ * `reasoning_effort` as a thinking budget, LiteLLM's defaults (DEFAULT_REASONING_EFFORT_*_THINKING_BUDGET):
+ * low 1,024, medium 2,048, high 4,096, xhigh 8,192; `minimal` is Anthropic's least, 1,024. `none` has none.
+ */
+export const EFFORT_BUDGET: Readonly<Record<string, number>> = { minimal: MIN_THINKING_BUDGET, low: 1024, medium: 2048, high: 4096, xhigh: 8192 }
+
+/** `request` carrying a thinking budget for the target's provider to settle. */
 export function withThinking(request: ChatRequest, budgetTokens: number): ChatRequest {
-  return Object.assign(request, { [THINKING_EFFORT]: effortOfBudget(budgetTokens) })
+  return Object.assign(request, { [THINKING]: { budget: budgetTokens, effort: effortOfBudget(budgetTokens) } satisfies ThinkingAsk })
 }
 
-/** The thinking effort `request` carries, if a client asked for thinking. */
+/** `request` carrying adaptive thinking (no budget: the model decides how much) at `effort`. */
+export function withAdaptiveThinking(request: ChatRequest, effort: ThinkingEffort): ChatRequest {
+  return Object.assign(request, { [THINKING]: { effort } satisfies ThinkingAsk })
+}
+
+/** The thinking an Anthropic client asked for on `request`, if it did. */
+export function thinkingAskOf(request: ChatRequest): ThinkingAsk | undefined {
+  return (request as Hinted)[THINKING]
+}
+
+/** The thinking budget `request` carries, if an Anthropic client asked for thinking with one. */
+export function thinkingBudgetOf(request: ChatRequest): number | undefined {
+  return thinkingAskOf(request)?.budget
+}
+
+/** The thinking effort `request` carries, if an Anthropic client asked for thinking. */
 export function thinkingOf(request: ChatRequest): ThinkingEffort | undefined {
-  return (request as Hinted)[THINKING_EFFORT]
+  return thinkingAskOf(request)?.effort
 }
 
 /**
@@ -60,4 +95,22 @@ export function thinkingAsReasoningEffort(request: ChatRequest, call: ProviderCa
     return request
   }
   return { ...request, reasoning_effort: effort }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the answer's thinking
+
+/** A block of Anthropic's thinking as LiteLLM hands it to an OpenAI client, and takes it back on an assistant message. */
+export type ThinkingBlock = { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string }
+
+/** The thinking an answer's message (or a stream's delta, or a client's assistant message) carries besides OpenAI's fields. */
+export interface Reasoning {
+  reasoning_content?: string
+  thinking_blocks?: ThinkingBlock[]
+}
+
+/** The thinking text of a message, a delta or an assistant message param, if any. */
+export function reasoningOf(message: object | undefined): string | undefined {
+  const text = (message as Reasoning | undefined)?.reasoning_content
+  return typeof text === 'string' && text ? text : undefined
 }

@@ -66,6 +66,13 @@ for (const store of ['embedded', 'postgres'] as StoreKind[]) {
       expect(inputs.data.map((i: any) => i.content[0].text)).toEqual(['And goodbye'])
     })
 
+    it('sends reasoning.effort to Claude as thinking at that effort (adaptive on Claude 4.6), as LiteLLM does', async () => {
+      const response = await alice.responses.create({ model: 'claude', reasoning: { effort: 'medium' }, input: 'Think about it.' })
+      expect(response.output_text).toBe('claude says: Think about it.')
+      expect(response.reasoning).toMatchObject({ effort: 'medium' })
+      expect(anthropic.requests.at(-1)!.body).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'medium' } })
+    })
+
     it('translates a conversation both ways for an Anthropic upstream', async () => {
       const conversation = await alice.conversations.create({ metadata: { topic: 'greetings' }, items: [{ type: 'message', role: 'user', content: 'My name is Alice.' }] })
       expectOpenAISchema('ConversationResource', conversation)

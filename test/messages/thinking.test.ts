@@ -2,8 +2,8 @@
  * Anthropic's extended thinking on a translated route: to an OpenAI reasoning model (o-series,
  * gpt-5) the budget becomes `reasoning_effort` (under 4,096 tokens low, under 16,384 medium, else
  * high); to a model that takes no reasoning effort it is dropped, and `x-gateway-warning` says so.
- * Per target: a fallback from gpt-4o to o3 sends o3 the effort and gpt-4o none. The effort is part of
- * the response cache's key: an answer cached at one effort is not served at another.
+ * Per target: a fallback from gpt-4o to o3 sends o3 the effort and gpt-4o none. The budget is part of
+ * the response cache's key: an answer cached at one budget is not served at another.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
@@ -80,6 +80,14 @@ cache: { plugin: memory }
     expect(openai.requests.at(-1)!.body.reasoning_effort).toBe('low')
   })
 
+  it('sends adaptive thinking (Claude 4.6 and later) as its effort: output_config.effort, else Anthropic\'s default, high', async () => {
+    const { response } = await ask('o3', { type: 'adaptive' })
+    expect(openai.requests.at(-1)!.body.reasoning_effort).toBe('high')
+    expect(response.headers.get('x-gateway-warning')).toBeNull()
+    await ask('o3', { type: 'adaptive' }, { output_config: { effort: 'low' } })
+    expect(openai.requests.at(-1)!.body.reasoning_effort).toBe('low')
+  })
+
   it('drops it for a model without reasoning effort, and says so', async () => {
     const { data, response } = await ask('gpt-4o', { type: 'enabled', budget_tokens: 8000 })
     expect(data.content).toEqual([{ type: 'text', text: 'Thought it through.', citations: null }])
@@ -109,8 +117,12 @@ cache: { plugin: memory }
     // Another budget is another effort: not the low answer from the cache; nor is thinking disabled.
     expect(await cached({ type: 'enabled', budget_tokens: 31999 })).toBe('high')
     expect(await cached({ type: 'disabled' })).toBeNull()
-    // The same budget (or another of the same effort) again: from the cache, the upstream not called.
+    // Adaptive thinking is neither: asked at its effort, not served the disabled answer.
+    expect(await cached({ type: 'adaptive' })).toBe('high')
+    // The same budget again: from the cache, the upstream not called.
     expect(await cached({ type: 'enabled', budget_tokens: 1024 })).toBeUndefined()
+    // Another budget of the same effort is another key (a Gemini 2.5 or Claude target is sent the budget itself).
+    expect(await cached({ type: 'enabled', budget_tokens: 2048 })).toBe('low')
     expect(await cached({ type: 'enabled', budget_tokens: 2048 })).toBeUndefined()
     expect(await cached({ type: 'enabled', budget_tokens: 31999 })).toBeUndefined()
     expect(await cached({ type: 'disabled' })).toBeUndefined()

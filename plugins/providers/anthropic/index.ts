@@ -32,6 +32,7 @@ export function createAnthropicProvider(client: WireClient, sdk: () => Promise<A
   const requestOptions: RequestOptions = {
     samplingParams: config.anthropic_version !== undefined && ANTHROPIC_SAMPLING_VERSIONS.has(config.anthropic_version),
     defaultMaxTokens: config.default_max_tokens,
+    outputCap,
   }
   const mapError = (err: unknown, signal: AbortSource, stage: 'call' | 'answer' = 'answer'): unknown => fromWireError(err, signal, name, stage)
   const native: NativeContext = { client, provider: name, mapError: (err, signal, stage) => fromWireError(err, signal, name, stage, true), betas: config.betas ?? [] }

@@ -22,7 +22,8 @@ import type { ProviderCall } from '../../../plugin-api/index.ts'
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../../plugin-api/index.ts'
 import { defaultMaxTokens } from './models.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
-import { thinkingDropped } from '../../contracts/thinking.ts'
+import { addThinking, thinkingBlockParams } from './thinking.ts'
+import { thinkingAskOf, type Reasoning } from '../../contracts/thinking.ts'
 
 /**
  * The request body. `temperature` and `top_p` are not in the SDK's types because API version
@@ -34,6 +35,8 @@ export interface RequestOptions {
   /** Whether the configured API version still accepts `temperature` and `top_p`. */
   readonly samplingParams: boolean
   readonly defaultMaxTokens?: number
+  /** The most a model writes, when known (a thinking budget may raise an unset max_tokens up to it). */
+  readonly outputCap?: (model: string) => number | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -68,9 +71,6 @@ const UNSUPPORTED: ReadonlyArray<readonly [param: keyof ChatRequest, inEffect: C
   ['prompt_cache_retention', present, 'Anthropic caches by cache_control breakpoints'],
 ]
 
-/** OpenAI reasoning effort → Anthropic output effort, where one exists. */
-const EFFORT: Readonly<Record<string, OutputConfig['effort']>> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh' }
-
 /** OpenAI's tool_choice keywords → Anthropic's. */
 const TOOL_CHOICE: Readonly<Record<'auto' | 'none' | 'required', ToolChoice>> = {
   auto: { type: 'auto' },
@@ -84,7 +84,6 @@ const DATA_URL = /^data:([^;,]+);base64,(.*)$/s
 const EMPTY_INPUT_SCHEMA: Tool.InputSchema = { type: 'object', properties: {} }
 
 export function toAnthropicRequest(req: ChatRequest, call: ProviderCall, options: RequestOptions): AnthropicRequest {
-  thinkingDropped(req, call)
   for (const [param, inEffect, reason] of UNSUPPORTED) if (inEffect(req[param])) call.unsupported(param, reason)
 
   const { system, messages } = toAnthropicMessages(req.messages, call)
@@ -101,6 +100,10 @@ export function toAnthropicRequest(req: ChatRequest, call: ProviderCall, options
   addTools(req, body, call)
   const output = outputConfig(req, call)
   if (output) body.output_config = output
+  // reasoning_effort (or a thinking budget from Anthropic's wire) as thinking, settled for the model (thinking.ts).
+  if (req.reasoning_effort != null || thinkingAskOf(req)) {
+    addThinking(req, body, call, { clientBound: (req.max_completion_tokens ?? req.max_tokens) != null, outputCap: options.outputCap?.(req.model) })
+  }
   return body
 }
 
@@ -129,12 +132,7 @@ function outputConfig(req: ChatRequest, call: ProviderCall): OutputConfig | unde
   } else if (format?.type === 'json_object') {
     call.unsupported('response_format', 'Anthropic has JSON schema output only: send response_format json_schema')
   }
-  if (present(req.reasoning_effort)) {
-    const effort = EFFORT[req.reasoning_effort as string]
-    if (effort) config.effort = effort
-    else call.unsupported('reasoning_effort', `Anthropic has no effort '${req.reasoning_effort}'`)
-  }
-  return config.format || config.effort ? config : undefined
+  return config.format ? config : undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,7 +266,9 @@ function imageBlock(url: string, at: string): ImageBlockParam {
 }
 
 function assistantBlocks(message: Extract<ChatMessage, { role: 'assistant' }>, at: string, call: ProviderCall): ContentBlockParam[] {
-  const blocks: ContentBlockParam[] = message.content ? textBlocks(message.content, `${at}.content`) : []
+  // The turn's thinking first, as Anthropic gave it (`thinking_blocks` on an answer, sent back as LiteLLM's clients do).
+  const blocks: ContentBlockParam[] = thinkingBlockParams((message as Reasoning).thinking_blocks)
+  if (message.content) blocks.push(...textBlocks(message.content, `${at}.content`))
   if (message.audio) call.unsupported(`${at}.audio`, 'Anthropic cannot replay audio turns')
   if (message.function_call) call.unsupported(`${at}.function_call`, 'the legacy functions API is not translated; send tool_calls')
   message.tool_calls?.forEach((toolCall, k) => {

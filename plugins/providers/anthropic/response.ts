@@ -1,6 +1,7 @@
 /** Anthropic Message → unified chat completion: content, tool calls, finish reason, usage. */
 import type { Message, MessageDeltaUsage, StopReason, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages'
 import { stopSequenceField, type ChatResponse, type ChatToolCall, type Usage } from '../../../plugin-api/index.ts'
+import type { Reasoning, ThinkingBlock } from '../../contracts/thinking.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 
@@ -45,12 +46,20 @@ export function toUsage(usage: UsageCounts): Usage {
 
 export function toChatCompletion(message: Message): ChatResponse {
   let text = ''
+  let thought = ''
   const toolCalls: ChatToolCall[] = []
+  const thinking: ThinkingBlock[] = []
   for (const block of message.content) {
     if (block.type === 'text') text += block.text
     else if (block.type === 'tool_use') toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } })
-    // Thinking and server-tool blocks have no place in OpenAI's message shape.
+    else if (block.type === 'thinking') {
+      thought += block.thinking
+      thinking.push({ type: 'thinking', thinking: block.thinking, signature: block.signature })
+    } else if (block.type === 'redacted_thinking') thinking.push({ type: 'redacted_thinking', data: block.data })
+    // Server-tool blocks have no place in OpenAI's message shape.
   }
+  // Thinking as LiteLLM gives it: the text as reasoning_content, the signed blocks to send back on the next turn.
+  const reasoning: Reasoning = thinking.length ? { ...(thought ? { reasoning_content: thought } : {}), thinking_blocks: thinking } : {}
   return {
     id: message.id,
     object: 'chat.completion',
@@ -63,6 +72,7 @@ export function toChatCompletion(message: Message): ChatResponse {
         content: text || (toolCalls.length ? null : ''),
         refusal: null,
         ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        ...reasoning,
       },
       finish_reason: toFinishReason(message.stop_reason),
       logprobs: null,

@@ -2,19 +2,22 @@
  * Anthropic's stream events → unified chat chunks, as they arrive.
  *
  *   message_start        → a chunk with the assistant role (and the prompt usage, kept for the end)
- *   content_block_start  → for tool_use: a tool-call chunk with its id and name
- *   content_block_delta  → text_delta: content; input_json_delta: a piece of the tool arguments
+ *   content_block_start  → for tool_use: a tool-call chunk with its id and name; redacted_thinking: its block
+ *   content_block_delta  → text_delta: content; input_json_delta: a piece of the tool arguments;
+ *                          thinking_delta: reasoning_content (LiteLLM's field); signature_delta: kept for the block's end
+ *   content_block_stop   → for thinking: the whole block, signed, as `thinking_blocks` (to send back on the next turn)
  *   message_delta        → the stop reason (and stop sequence) and the final usage, kept for the end
  *   message_stop         → the finish chunk, then (stream_options.include_usage) the usage chunk
  *
- * Thinking, signature and citation deltas have no place in OpenAI's chunk shape and are skipped.
+ * Citation deltas have no place in OpenAI's chunk shape and are skipped.
  */
 import type { RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages'
 import { abortReason, isAborted, stopSequenceField, upstreamError, type AbortSource, type StopSequenceField } from '../../../plugin-api/index.ts'
 import type { ChatChunk } from '../../../plugin-api/index.ts'
 import { toFinishReason, toUsage, type UsageCounts } from './response.ts'
+import type { Reasoning } from '../../contracts/thinking.ts'
 
-type Delta = ChatChunk['choices'][number]['delta']
+type Delta = ChatChunk['choices'][number]['delta'] & Reasoning
 
 export interface ChunkStreamOptions {
   readonly includeUsage: boolean
@@ -36,6 +39,8 @@ export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>
   let yielded = false
   /** Anthropic numbers every content block; OpenAI numbers tool calls only. */
   const toolIndexByBlock = new Map<number, number>()
+  /** The thinking block open, its text and signature so far. */
+  let thinking: { index: number; text: string; signature: string } | undefined
 
   const chunk = (delta: Delta, finishReason: ChatChunk['choices'][number]['finish_reason'] = null, more: StopSequenceField = {}): ChatChunk => {
     yielded = true
@@ -58,6 +63,11 @@ export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>
             yield chunk({ tool_calls: [{ index, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })
           } else if (block.type === 'text' && block.text) {
             yield chunk({ content: block.text })
+          } else if (block.type === 'thinking') {
+            thinking = { index: event.index, text: block.thinking, signature: block.signature }
+            if (block.thinking) yield chunk({ reasoning_content: block.thinking })
+          } else if (block.type === 'redacted_thinking') {
+            yield chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: block.data }] })
           }
           break
         }
@@ -68,9 +78,20 @@ export async function* toChatChunks(events: AsyncIterable<RawMessageStreamEvent>
           } else if (delta.type === 'input_json_delta') {
             const index = toolIndexByBlock.get(event.index)
             if (index !== undefined && delta.partial_json) yield chunk({ tool_calls: [{ index, function: { arguments: delta.partial_json } }] })
+          } else if (delta.type === 'thinking_delta' && thinking?.index === event.index) {
+            thinking.text += delta.thinking
+            if (delta.thinking) yield chunk({ reasoning_content: delta.thinking })
+          } else if (delta.type === 'signature_delta' && thinking?.index === event.index) {
+            thinking.signature += delta.signature
           }
           break
         }
+        case 'content_block_stop':
+          if (thinking?.index === event.index) {
+            yield chunk({ thinking_blocks: [{ type: 'thinking', thinking: thinking.text, signature: thinking.signature }] })
+            thinking = undefined
+          }
+          break
         case 'message_delta':
           stopReason = event.delta.stop_reason ?? stopReason
           stopSequence = event.delta.stop_sequence ?? stopSequence

@@ -18,7 +18,7 @@ import { audioPart, filePart, imagePart } from './media.ts'
 import { sdkEnum } from './sdk-enum.ts'
 import { callRefOf } from './tool-ids.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
-import { thinkingDropped } from '../../contracts/thinking.ts'
+import { EFFORT_BUDGET, thinkingAskOf } from '../../contracts/thinking.ts'
 
 /** generateContent's request body. */
 export interface GeminiRequestBody {
@@ -64,8 +64,23 @@ const UNSUPPORTED: Readonly<Record<string, { reason: string; applies?: (value: u
   function_call: { reason: 'the deprecated `function_call` is not translated: use `tool_choice`' },
 }
 
-/** OpenAI reasoning effort as Gemini thinking: a level on Gemini 3, a zero budget to turn it off. */
-const THINKING_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
+/**
+ * How a Gemini model thinks on request, by its name (the catalog does not say): the 2.5 series by a
+ * token budget (`thinkingBudget`), Gemini 3 and later (and an alias that names no version) by a level
+ * (`thinkingLevel`); 1.x and 2.0 cannot.
+ */
+type ThinkingMode = 'budget' | 'level' | 'none'
+
+function thinkingMode(model: string): ThinkingMode {
+  if (/gemini-2\.5/.test(model)) return 'budget'
+  return /gemini-(?:1\.|2\.0)|gemma/.test(model) ? 'none' : 'level'
+}
+
+/** The largest thinking budget a 2.5 model takes (Claude Code asks for 31,999): 32,768 on Pro, 24,576 on Flash. */
+const mostThinking = (model: string): number => (/pro/.test(model) ? 32_768 : 24_576)
+
+/** OpenAI reasoning effort as a Gemini 3 thinking level, a zero budget to turn it off. */
+const LEVEL_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
   none: { thinkingBudget: 0 },
   minimal: { thinkingLevel: sdkEnum<ThinkingLevel>('MINIMAL') },
   low: { thinkingLevel: sdkEnum<ThinkingLevel>('LOW') },
@@ -73,10 +88,36 @@ const THINKING_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
   high: { thinkingLevel: sdkEnum<ThinkingLevel>('HIGH') },
 }
 
+/**
+ * The thinking a request asks of `req.model`: an Anthropic client's budget (contracts/thinking.ts) as
+ * itself on 2.5 (adaptive thinking as the dynamic budget, -1), as its effort's level on 3; `reasoning_effort` as a level on 3, on 2.5 as LiteLLM's
+ * budget for it (low 1,024, medium 2,048, high 4,096). Asked-for thinking comes back (`includeThoughts`),
+ * as the thought summaries the answer's `reasoning_content` carries.
+ */
+function thinkingConfig(req: ChatRequest, call: ProviderCall): ThinkingConfig | undefined {
+  const ask = thinkingAskOf(req)
+  const effort = req.reasoning_effort ?? ask?.effort
+  if (effort === undefined || effort === null) return undefined
+  const param = ask ? 'thinking' : 'reasoning_effort'
+  const mode = thinkingMode(req.model)
+  if (effort === 'none') return mode === 'none' ? undefined : { thinkingBudget: 0 }
+  if (mode === 'none') {
+    call.unsupported(param, `${req.model} cannot think`)
+    return undefined
+  }
+  // Adaptive thinking (no budget) is Gemini's dynamic budget, -1.
+  const tokens = ask ? ask.budget ?? -1 : EFFORT_BUDGET[effort]
+  const config = mode === 'level' ? LEVEL_BY_EFFORT[effort] : tokens === undefined ? undefined : { thinkingBudget: Math.min(tokens, mostThinking(req.model)) }
+  if (!config) {
+    call.unsupported(param, `Gemini has no '${effort}' thinking ${mode}`)
+    return undefined
+  }
+  return { ...config, includeThoughts: true }
+}
+
 const present = (value: unknown): boolean => value !== undefined && value !== null
 
 export function toGeminiRequest(req: ChatRequest, call: ProviderCall): GeminiRequestBody {
-  thinkingDropped(req, call)
   const fields = req as unknown as Readonly<Record<string, unknown>>
   const config: GenerationConfig = {}
   const target = config as Record<string, unknown>
@@ -88,11 +129,8 @@ export function toGeminiRequest(req: ChatRequest, call: ProviderCall): GeminiReq
     const value = fields[param]
     if (present(value) && (applies?.(value) ?? true)) call.unsupported(param, reason)
   }
-  if (present(req.reasoning_effort)) {
-    const thinking = THINKING_BY_EFFORT[req.reasoning_effort!]
-    if (thinking) config.thinkingConfig = thinking
-    else call.unsupported('reasoning_effort', `Gemini has no '${req.reasoning_effort}' thinking level`)
-  }
+  const thinking = thinkingConfig(req, call)
+  if (thinking) config.thinkingConfig = thinking
   applyResponseFormat(req, config)
   const tools = functionDeclarations(req, call)
   const toolConfig = functionCallingConfig(req, call)

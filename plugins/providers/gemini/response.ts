@@ -5,6 +5,7 @@
 import type { Candidate, GenerateContentResponse, GenerateContentResponseUsageMetadata, Part } from '@google/genai'
 import type { ChatResponse, ChatToolCall, Usage } from '../../../plugin-api/index.ts'
 import { toolCallId } from './tool-ids.ts'
+import type { Reasoning } from '../../contracts/thinking.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 type FunctionToolCall = Extract<ChatToolCall, { type: 'function' }>
@@ -44,13 +45,15 @@ export function usageOf(meta: GenerateContentResponseUsageMetadata | undefined):
   return usage
 }
 
-/** The text and function calls of some parts; thought summaries are the model's notes, not its answer. */
-export function readParts(parts: readonly Part[] | undefined, callSeed: (position: number) => string, firstPosition = 0): { text: string; toolCalls: FunctionToolCall[] } {
+/** The text, thought summaries (the model's notes, not its answer: `reasoning_content`) and function calls of some parts. */
+export function readParts(parts: readonly Part[] | undefined, callSeed: (position: number) => string, firstPosition = 0): { text: string; thought: string; toolCalls: FunctionToolCall[] } {
   let text = ''
+  let thought = ''
   const toolCalls: FunctionToolCall[] = []
   for (const part of parts ?? []) {
-    if (part.thought) continue
-    if (part.functionCall) {
+    if (part.thought) {
+      thought += part.text ?? ''
+    } else if (part.functionCall) {
       const { id, name, args } = part.functionCall
       toolCalls.push({
         id: toolCallId(callSeed(firstPosition + toolCalls.length), { id, thoughtSignature: part.thoughtSignature }),
@@ -61,7 +64,7 @@ export function readParts(parts: readonly Part[] | undefined, callSeed: (positio
       text += part.text
     }
   }
-  return { text, toolCalls }
+  return { text, thought, toolCalls }
 }
 
 export interface AnswerContext {
@@ -79,7 +82,8 @@ export function toChatResponse(response: GenerateContentResponse, context: Answe
   const candidates = response.candidates ?? []
   const choices: ChatResponse['choices'] = candidates.map((candidate, position) => {
     const index = candidateIndex(candidate, position)
-    const { text, toolCalls } = readParts(candidate.content?.parts, (n) => `${context.requestId}:${index}:${n}`)
+    const { text, thought, toolCalls } = readParts(candidate.content?.parts, (n) => `${context.requestId}:${index}:${n}`)
+    const reasoning: Reasoning = thought ? { reasoning_content: thought } : {}
     return {
       index,
       message: {
@@ -87,6 +91,7 @@ export function toChatResponse(response: GenerateContentResponse, context: Answe
         content: text || (toolCalls.length ? null : ''),
         refusal: null,
         ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        ...reasoning,
       },
       finish_reason: finishReason(candidate.finishReason, toolCalls.length > 0),
       logprobs: null,

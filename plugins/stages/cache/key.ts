@@ -1,6 +1,6 @@
 /**
  * The cache key of a chat request: a fingerprint of its canonical form (tenant, route and its
- * targets, messages, tools, every parameter that changes the answer, a thinking budget's effort; key order, `user`,
+ * targets, messages, tools, every parameter that changes the answer, a thinking budget; key order, `user`,
  * `metadata` and `stream_options` do not matter), and the same without the messages' text (the
  * context a semantic cache compares prompts within: what the messages hold besides text, images,
  * files, audio, tool calls, is in it, so prompts are alike only when those are the same).
@@ -8,7 +8,7 @@
 import { hash } from 'node:crypto'
 import { canonicalJson, type ChatRequest, type Principal, type StageExchange } from '../../../plugin-api/index.ts'
 import { type CacheKey } from '../../contracts/cache.ts'
-import { thinkingOf } from '../../contracts/thinking.ts'
+import { thinkingAskOf } from '../../contracts/thinking.ts'
 
 export type CacheScope = 'department' | 'user' | 'key' | 'global'
 
@@ -25,9 +25,9 @@ export function cacheKeyOf(x: StageExchange, body: ChatRequest, scope: CacheScop
   for (const [name, value] of Object.entries(body)) if (!NOT_IN_FINGERPRINT.has(name)) params[name] = value
   const route = x.route!
   const beyondText = beyondTextOf(body.messages)
-  // A thinking budget's effort (Anthropic's wire) is on a symbol key, which Object.entries skips: it changes the answer (the provider sends it as
-  // reasoning_effort), so it counts too; absent, the key is as before.
-  const thinking = thinkingOf(body)
+  // Thinking asked on Anthropic's wire (a budget, or adaptive at an effort) is on a symbol key, which Object.entries skips: it changes the
+  // answer (the provider sends it as reasoning_effort, or as the budget itself to Gemini 2.5 and Claude), so it counts too; absent, the key is as before.
+  const thinking = thinkingAskOf(body)
   // v 2: entries stored before beyondText was in the context (an answer about an image, under a
   // context that named no image) are never found again.
   const context = sha256(canonicalJson({ v: 2, tenant: tenantOf(x.principal, scope), route: route.name, model: x.requestedModel, targets: route.signature, params, ...(beyondText ? { beyondText } : {}), ...(thinking ? { thinking } : {}) }))

@@ -36,7 +36,7 @@ import {
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
-import { withThinking } from '../../contracts/thinking.ts'
+import { reasoningOf, withAdaptiveThinking, withThinking, type Reasoning, type ThinkingEffort } from '../../contracts/thinking.ts'
 import { clientToolNames, unifiedToolName } from './tool-names.ts'
 
 /**
@@ -82,6 +82,8 @@ const ANTHROPIC_FIELDS: ReadonlySet<string> = new Set(Object.keys({
 } satisfies Record<keyof MessageCreateParamsBase | keyof BetaMessageCreateParamsBase | 'temperature' | 'top_p' | 'top_k', 1>))
 
 const EFFORT: Readonly<Record<string, ReasoningEffort>> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh' }
+/** Anthropic's output effort as the effort adaptive thinking stands for. */
+const ADAPTIVE_EFFORT: Readonly<Record<string, ThinkingEffort>> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'high', max: 'high' }
 
 /** `body` has passed `checkMessagesRequest` (validate.ts). */
 export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundRequest {
@@ -96,8 +98,8 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
       continue
     }
     if (TRANSLATED_FIELDS.has(field) || (body as unknown as Record<string, unknown>)[field] == null) continue
-    // Disabled asks for nothing; a budget is settled per target (contracts/thinking.ts: reasoning_effort, or reported dropped).
-    if (field === 'thinking' && (body.thinking?.type === 'disabled' || body.thinking?.type === 'enabled')) continue
+    // Disabled asks for nothing; a budget or adaptive thinking is settled per target (contracts/thinking.ts: reasoning_effort, a budget, or reported dropped).
+    if (field === 'thinking' && ['disabled', 'enabled', 'adaptive'].includes(body.thinking?.type as string)) continue
     warnings.push(`dropped '${field}': it has no equivalent in the unified API`)
   }
   // Anthropic's prompt-cache pre-warm generates nothing; another provider has no such request.
@@ -132,6 +134,8 @@ export function fromAnthropicRequest(body: AnthropicMessagesRequest): InboundReq
     else warnings.push(`dropped 'output_config.effort': that level has no equivalent in the unified API`)
   }
   if (body.thinking?.type === 'enabled') withThinking(request, body.thinking.budget_tokens)
+  // Adaptive: the model decides how much, at output_config.effort (Anthropic's default: high).
+  if (body.thinking?.type === 'adaptive') withAdaptiveThinking(request, ADAPTIVE_EFFORT[effort ?? 'high'] ?? 'high')
   return { request, warnings, untranslatable: lost[0] }
 }
 
@@ -285,13 +289,27 @@ export interface ClientRequestView {
   readonly toolNames: ReadonlyMap<string, string>
   /** Its `stop_sequences`: an upstream's word that one of them ended the answer is taken only for one of these. */
   readonly stopSequences: readonly string[]
+  /** Whether it asked for thinking (a budget, or adaptive): only then does the answer's thinking (`reasoning_content`) come back, as thinking blocks. */
+  readonly thinking?: boolean
 }
 
 const NO_VIEW: ClientRequestView = { toolNames: new Map(), stopSequences: [] }
 
 export function clientView(body: AnthropicMessagesRequest): ClientRequestView {
   const stops = Array.isArray(body.stop_sequences) ? body.stop_sequences : []
-  return { toolNames: clientToolNames(body), stopSequences: stops }
+  return { toolNames: clientToolNames(body), stopSequences: stops, thinking: body.thinking?.type === 'enabled' || body.thinking?.type === 'adaptive' }
+}
+
+/**
+ * An answer's thinking as Anthropic's blocks: Claude's own signed ones where the answer kept them
+ * (`thinking_blocks`), else its `reasoning_content` (another provider's thoughts) as one block with no
+ * signature, which only this answer's reader uses (sent back, the surface drops it with a warning).
+ */
+function thinkingBlocks(message: Reasoning | undefined): Message['content'] {
+  const signed = message?.thinking_blocks ?? []
+  if (signed.length) return signed.map((b) => (b.type === 'thinking' ? { type: 'thinking', thinking: b.thinking, signature: b.signature } : { type: 'redacted_thinking', data: b.data }))
+  const text = reasoningOf(message)
+  return text ? [{ type: 'thinking', thinking: text, signature: '' }] : []
 }
 
 /** The stop sequence that ended `choice`, if the upstream said so and the client asked for it. */
@@ -353,6 +371,7 @@ export function toAnthropicMessage(completion: ChatResponse, view: ClientRequest
   // A refusal (OpenAI's `refusal`, in place of content) is what Claude says in text, with stop_reason `refusal`.
   const { content, refusal } = choice?.message ?? {}
   const text = (content ?? '') + (refusal ?? '')
+  if (view.thinking) message.content.push(...thinkingBlocks(choice?.message as Reasoning | undefined))
   if (text) message.content.push({ type: 'text', text, citations: null })
   for (const call of choice?.message.tool_calls ?? []) {
     if (call.type !== 'function') continue
@@ -381,6 +400,7 @@ export class AnthropicEventEncoder implements StreamEncoder {
   #openBlock: number | undefined
   #nextBlock = 0
   #textBlock: number | undefined
+  #thinkingBlock: number | undefined
   readonly #blockByToolIndex = new Map<number, number>()
   #finishReason: FinishReason | undefined
   #refused = false
@@ -413,6 +433,7 @@ export class AnthropicEventEncoder implements StreamEncoder {
       if (choice.finish_reason) this.#finishReason = choice.finish_reason
       this.#stopSequence = askedStop(choice, this.#view) ?? this.#stopSequence
       const { content, refusal, tool_calls: toolCalls } = choice.delta
+      if (this.#view.thinking) this.#thinking(events, choice.delta as Reasoning)
       if (content) this.#text(events, content)
       // A refusal streams as text, as Claude's does, and ends the message with stop_reason `refusal`.
       if (refusal) {
@@ -466,10 +487,45 @@ export class AnthropicEventEncoder implements StreamEncoder {
     events.push({ type: 'content_block_delta', index: this.#textBlock, delta: { type: 'text_delta', text } })
   }
 
+  /**
+   * The thinking a delta carries: its `reasoning_content` into the open thinking block (or a new one);
+   * a signed block (`thinking_blocks`, Claude's through the unified API) signs and closes it, or is sent
+   * whole when its text did not stream.
+   */
+  #thinking(events: RawMessageStreamEvent[], delta: Reasoning): void {
+    const text = reasoningOf(delta)
+    if (text) {
+      this.#openThinking(events)
+      events.push({ type: 'content_block_delta', index: this.#thinkingBlock!, delta: { type: 'thinking_delta', thinking: text } })
+    }
+    for (const block of delta.thinking_blocks ?? []) {
+      if (block.type === 'redacted_thinking') {
+        this.#close(events)
+        const index = this.#nextBlock++
+        events.push({ type: 'content_block_start', index, content_block: { type: 'redacted_thinking', data: block.data } }, { type: 'content_block_stop', index })
+        continue
+      }
+      if (this.#thinkingBlock === undefined) {
+        this.#openThinking(events)
+        events.push({ type: 'content_block_delta', index: this.#thinkingBlock!, delta: { type: 'thinking_delta', thinking: block.thinking } })
+      }
+      if (block.signature) events.push({ type: 'content_block_delta', index: this.#thinkingBlock!, delta: { type: 'signature_delta', signature: block.signature } })
+      this.#close(events)
+    }
+  }
+
+  #openThinking(events: RawMessageStreamEvent[]): void {
+    if (this.#thinkingBlock !== undefined) return
+    this.#close(events)
+    this.#thinkingBlock = this.#openBlock = this.#nextBlock++
+    events.push({ type: 'content_block_start', index: this.#thinkingBlock, content_block: { type: 'thinking', thinking: '', signature: '' } })
+  }
+
   #close(events: RawMessageStreamEvent[]): void {
     if (this.#openBlock === undefined) return
     events.push({ type: 'content_block_stop', index: this.#openBlock })
     if (this.#openBlock === this.#textBlock) this.#textBlock = undefined
+    if (this.#openBlock === this.#thinkingBlock) this.#thinkingBlock = undefined
     this.#openBlock = undefined
   }
 }

@@ -59,7 +59,8 @@ describe('gemini: chat completions through generateContent', () => {
       { usage: { promptTokenCount: 12, candidatesTokenCount: 4, thoughtsTokenCount: 6, cachedContentTokenCount: 8, totalTokenCount: 22 }, modelVersion: 'gemini-2.5-flash-001' },
     )))
     const { data, response } = await suite.client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Salut' }] }).withResponse()
-    expect(data.choices).toEqual([{ index: 0, message: { role: 'assistant', content: 'Bonjour !', refusal: null }, finish_reason: 'stop', logprobs: null }])
+    // The thought summary is the model's notes, not its answer: reasoning_content, as LiteLLM returns it.
+    expect(data.choices).toEqual([{ index: 0, message: { role: 'assistant', content: 'Bonjour !', refusal: null, reasoning_content: 'thinking about it' }, finish_reason: 'stop', logprobs: null }])
     expect(data.model).toBe('gemini-2.5-flash-001')
     expect(data.usage).toEqual({
       prompt_tokens: 12, completion_tokens: 10, total_tokens: 22,
@@ -112,9 +113,9 @@ describe('gemini: chat completions through generateContent', () => {
     expect(JSON.parse(res.choices[0].message.content!)).toEqual({ city: 'Paris' })
   })
 
-  it('maps reasoning_effort to a thinking level', async () => {
+  it('maps reasoning_effort to a thinking budget on Gemini 2.5 (levels are Gemini 3\'s), asking for the thoughts', async () => {
     await suite.client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Think' }], reasoning_effort: 'low' })
-    expect(lastBody().generationConfig.thinkingConfig).toEqual({ thinkingLevel: 'LOW' })
+    expect(lastBody().generationConfig.thinkingConfig).toEqual({ thinkingBudget: 1024, includeThoughts: true })
   })
 
   it('drops a parameter Gemini cannot honour with an x-gateway-warning', async () => {
