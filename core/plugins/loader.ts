@@ -107,12 +107,10 @@ function needsTypeScriptLoader(file: string): boolean {
 }
 
 export async function importManifests(file: string): Promise<PluginManifest[]> {
-  if (needsTypeScriptLoader(file)) {
-    typescriptLoader ??= import('tsx/esm/api').then(({ register }) => { register() })
-    await typescriptLoader
-  }
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
-  const exported = mod.default
+  // A plugin anywhere (its own package, the image's config folder) imports `ai-gateway/...` from this gateway: plugin-api/provide-api.mjs.
+  ((await import(new URL('../../plugin-api/provide-api.mjs', import.meta.url).href)) as { provideApi(): void }).provideApi()
+  if (needsTypeScriptLoader(file)) await (typescriptLoader ??= import('tsx/esm/api').then(({ register }) => { register() }))
+  const exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default
   const list = Array.isArray(exported) ? exported : [exported]
   if (list.length === 0 || list.some((m) => typeof m !== 'object' || m === null)) {
     throw new Error(`${file} must export default a plugin manifest (definePlugin) or an array of them`)
