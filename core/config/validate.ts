@@ -23,6 +23,11 @@ export const CORE_SCHEMA: JsonSchema = JSON.parse(
 export const validators = new SchemaValidators()
 const pluginValidator = (manifest: Pick<PluginManifest, 'configSchema'>) => validators.get(manifest.configSchema, 'plugin')
 
+/** A listed plugin's configSchema, compiled as it is loaded: one ajv refuses is said at its `plugins:` entry, with its id (not as the config's root). */
+export function compileConfigSchema(manifest: PluginManifest): void {
+  try { pluginValidator(manifest) } catch (err) { throw new Error(`plugin ${manifest.id}'s configSchema is not a valid JSON Schema: ${(err as Error).message.replace(/^schema is invalid: /, '').replace(/\bdata\//g, 'configSchema/')}`) }
+}
+
 /** Validate, or throw a ConfigError listing every problem. */
 export async function validateConfig(
   parsed: ParsedConfig,
