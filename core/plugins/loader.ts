@@ -110,10 +110,10 @@ export async function importManifests(file: string): Promise<PluginManifest[]> {
   // A plugin anywhere (its own package, the image's config folder) imports `ai-gateway/...` from this gateway: plugin-api/provide-api.mjs.
   ((await import(new URL('../../plugin-api/provide-api.mjs', import.meta.url).href)) as { provideApi(): void }).provideApi()
   if (needsTypeScriptLoader(file)) await (typescriptLoader ??= import('tsx/esm/api').then(({ register }) => { register() }))
-  const exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default
+  const { default: exported, ...named } = (await import(pathToFileURL(file).href)) as Record<string, unknown>
   const list = Array.isArray(exported) ? exported : [exported]
   if (list.length === 0 || list.some((m) => typeof m !== 'object' || m === null)) {
-    throw new Error(`${file} must export default a plugin manifest (definePlugin) or an array of them`)
+    throw new Error(`${file} must export default a plugin manifest (definePlugin) or an array of them; its default export is ${exported === undefined ? 'missing' : typeof exported}${Object.keys(named).length ? ` (named exports: ${Object.keys(named).join(', ')})` : ''}`)
   }
   return list as PluginManifest[]
 }

@@ -127,7 +127,7 @@ async function setupPlugin(
     routes: () => current().publishedRoutes(),
     get<T>(capability: Token<T>): T {
       // Recursive: the kernel's own capabilities (GatewayControl) are in the gateway's container.
-      if (!container.isRegistered(capability.key, true)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
+      if (!container.isRegistered(capability.key, true)) throw new Error(planned.uses.includes(capability.key) ? `needs ${capability.description}, which gateway.yaml does not configure` : `asks for ${capability.description} without listing it in its manifest's \`uses\` (or \`needs\`): what a plugin lists is set up before it`)
       return container.resolve<T>(capability.key)
     },
     tryGet: (capability) => tryResolve(container, capability),

@@ -63,6 +63,21 @@ describe('a third-party plugin with a mistake', () => {
     expect(message).toMatch(/bad-schema\.yaml:2:12 plugins\[0\]: cannot load plugin '\.\/bad-schema': plugin provider\.bad-schema's configSchema is not a valid JSON Schema: configSchema\/properties\/url\/type must be equal to one of the allowed values/)
   })
 
+  it("says to list a capability in the manifest's uses when setup asks for one it did not list (not that the config lacks it)", async () => {
+    // The Tokenizer token as `token('Tokenizer')` makes it; service.tokenizer, which provides it, is in every config.
+    const tokenizer = "{ key: Symbol.for('gateway:Tokenizer'), description: 'Tokenizer' }"
+    const message = await startWith('unlisted', `{ id: 'provider.unlisted', kind: 'provider', configSchema: { type: 'object' }, setup(ctx) { ctx.get(${tokenizer}); return { chat() {} } } }`, `providers:\n  p: { plugin: unlisted }\n${ROUTE}`)
+    expect(message).toMatch(/providers\.p: plugin provider\.unlisted failed to set up: asks for Tokenizer without listing it in its manifest's `uses` \(or `needs`\)/)
+  })
+
+  it('says what a module exports when its manifest is not the default export', async () => {
+    mkdirSync(path.join(dir, 'named'))
+    writeFileSync(path.join(dir, 'named', 'index.mjs'), "export const plugin = { id: 'provider.named', kind: 'provider', configSchema: {}, setup: () => ({ chat() {} }) }\n")
+    writeFileSync(path.join(dir, 'named.yaml'), 'version: 1\nplugins: [ ./named ]\n')
+    const refused = await startTestGateway({ file: path.join(dir, 'named.yaml') }).catch((err: unknown) => err as Error)
+    expect((refused as Error).message).toMatch(/named\.yaml:2:12 plugins\[0\]: cannot load plugin '\.\/named': .*index\.mjs must export default a plugin manifest \(definePlugin\) or an array of them; its default export is missing \(named exports: plugin\)/)
+  })
+
   it('says to rename a plugin whose id a built-in has', async () => {
     const message = await startWith('clash', `{ id: 'provider.openai', kind: 'provider', configSchema: { type: 'object' }, setup: () => ({ chat() {} }) }`, '')
     expect(message).toMatch(/clash\.yaml:2:12 plugins\[0\]: cannot load plugin '\.\/clash': plugin provider\.openai from \.\/clash clashes with the built-in plugin of that id: give it another name/)
