@@ -9,7 +9,7 @@ import { pluginSlots, valueAt, type PluginSlot } from './slots.ts'
 import { didYouMean } from '../../plugin-api/kit/closest.ts'
 import type { GatewayConfig } from './types.ts'
 import { capabilitiesOf, providersOf, type PluginRegistry } from '../plugins/registry.ts'
-import type { JsonSchema, PluginManifest } from '../../plugin-api/types.ts'
+import type { ConfigCheckIssue, JsonSchema, PluginManifest } from '../../plugin-api/types.ts'
 import { BUILTIN_ROLES } from '../runtime/access.ts'
 import { NamePatterns, compileGlob, isGlob } from '../../plugin-api/kit/glob.ts'
 
@@ -61,7 +61,9 @@ export async function validateConfig(
     // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
     else if (!slot.implied) Object.assign(valueAt(config, slot.path) as Record<string, unknown>, slot.block)
     const at = { path: slot.path, block: slot.block, roles }
-    for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>, at) ?? []) issues.push(parsed.issue(found.path, found.message))
+    let checked: readonly ConfigCheckIssue[] = []
+    try { checked = registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>, at) ?? [] } catch (err) { checked = [{ path: slot.path, message: `plugin ${registered.manifest.id}: its checkConfig failed: ${(err as Error).message}` }] }
+    for (const found of checked) issues.push(parsed.issue(found.path, found.message))
   }
 
   issues.push(...missingCapabilities(parsed, registry, slots))

@@ -88,9 +88,10 @@ export function resolvePluginModule(spec: string, configDir: string): string {
     if (!existsSync(full)) throw new Error(`no such file or folder: ${full}`)
     if (statSync(full).isFile()) return full
     const pkgFile = path.join(full, 'package.json')
-    if (existsSync(pkgFile)) return createRequire(pkgFile).resolve(full)
+    const main = existsSync(pkgFile) ? (JSON.parse(readFileSync(pkgFile, 'utf8')) as { main?: unknown }).main : undefined
+    if (typeof main === 'string') try { return createRequire(pkgFile).resolve(full) } catch { throw new Error(`the main of ${pkgFile}, ${main}, names no file (not built yet?)`) }
     const entry = ['index.ts', 'index.js', 'index.mjs'].map((f) => path.join(full, f)).find((f) => existsSync(f))
-    if (!entry) throw new Error(`folder ${full} has no index.ts, index.js or package.json`)
+    if (!entry) throw new Error(`folder ${full} has no index.ts, index.js or index.mjs, nor a package.json whose main names its entry`)
     return entry
   }
   // A package: resolved from the config's folder first, then from the gateway's own (node's require stack would name the gateway's loader, not where it looked).

@@ -78,6 +78,24 @@ describe('a third-party plugin with a mistake', () => {
     expect((refused as Error).message).toMatch(/named\.yaml:2:12 plugins\[0\]: cannot load plugin '\.\/named': .*index\.mjs must export default a plugin manifest \(definePlugin\) or an array of them; its default export is missing \(named exports: plugin\)/)
   })
 
+  it('names the plugin whose checkConfig throws, at its block (not the config root)', async () => {
+    const message = await startWith('throwing-check', `{ id: 'provider.throwing-check', kind: 'provider', configSchema: { type: 'object' }, checkConfig: (config, at) => at.block.limits.max, setup: () => ({ chat() {} }) }`, `providers:\n  p: { plugin: throwing-check }\n${ROUTE}`)
+    expect(message).toMatch(/throwing-check\.yaml:4:6 providers\.p: plugin provider\.throwing-check: its checkConfig failed: Cannot read properties of undefined/)
+  })
+
+  it("loads a package folder by its index when its package.json names no main, and says so when its main is not built", async () => {
+    const manifest = "export default { id: 'provider.packaged', kind: 'provider', configSchema: { type: 'object' }, setup: () => ({ chat() {} }) }\n"
+    mkdirSync(path.join(dir, 'packaged'))
+    writeFileSync(path.join(dir, 'packaged', 'package.json'), JSON.stringify({ name: 'packaged', type: 'module' }))
+    writeFileSync(path.join(dir, 'packaged', 'index.mjs'), manifest)
+    writeFileSync(path.join(dir, 'packaged.yaml'), `version: 1\nplugins: [ ./packaged ]\nproviders:\n  p: { plugin: packaged }\n${ROUTE}`)
+    const gw = await startTestGateway({ file: path.join(dir, 'packaged.yaml') })
+    await gw.close()
+    writeFileSync(path.join(dir, 'packaged', 'package.json'), JSON.stringify({ name: 'packaged', type: 'module', main: 'dist/index.js' }))
+    const refused = await startTestGateway({ file: path.join(dir, 'packaged.yaml') }).catch((err: unknown) => err as Error)
+    expect((refused as Error).message).toMatch(/packaged\.yaml:2:12 plugins\[0\]: cannot load plugin '\.\/packaged': the main of .*packaged\/package\.json, dist\/index\.js, names no file \(not built yet\?\)/)
+  })
+
   it('says to rename a plugin whose id a built-in has', async () => {
     const message = await startWith('clash', `{ id: 'provider.openai', kind: 'provider', configSchema: { type: 'object' }, setup: () => ({ chat() {} }) }`, '')
     expect(message).toMatch(/clash\.yaml:2:12 plugins\[0\]: cannot load plugin '\.\/clash': plugin provider\.openai from \.\/clash clashes with the built-in plugin of that id: give it another name/)
