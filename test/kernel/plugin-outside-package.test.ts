@@ -52,7 +52,7 @@ describe("the README's plugin, from a folder outside the gateway", () => {
     gateway = await startCli(['--config', path.join(dir, 'gateway.yaml'), '--port', '0', '--no-watch'], {
       ACME_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, ACME_API_KEY: 'acme-secret-1', GATEWAY_DATA_DIR: dir,
     })
-  }, 60_000)
+  }, 90_000)
   afterAll(async () => {
     gateway?.child.kill('SIGTERM')
     await gateway?.exited
@@ -94,7 +94,7 @@ describe("the README's plugin, from a folder outside the gateway", () => {
     const checked = spawnSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', path.join(dir, 'acme')], { encoding: 'utf8' })
     expect(checked.stdout + checked.stderr).toBe('')
     expect(checked.status).toBe(0)
-  }, 60_000)
+  }, 120_000)
 
   it('refuses, naming what is published, a plugin that imports the gateway beyond its exports', async () => {
     mkdirSync(path.join(dir, 'reaching'))
