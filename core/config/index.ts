@@ -24,7 +24,7 @@ export async function loadConfig(source: ConfigSource, builtins: PluginRegistry,
     for (const [i, spec] of (config.plugins ?? []).entries()) {
       try {
         const file = resolvePluginModule(spec, configDir)
-        for (const manifest of await importManifests(file)) { registry.register(manifest, spec); compileConfigSchema(manifest) }
+        for (const manifest of await importManifests(file, true)) { registry.register(manifest, spec); compileConfigSchema(manifest) }
       } catch (err) {
         issues.push(parsed.issue(['plugins', i], `cannot load plugin '${spec}': ${(err as Error).message.split('\n')[0]}`))
       }

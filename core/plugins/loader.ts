@@ -107,9 +107,9 @@ function needsTypeScriptLoader(file: string): boolean {
   return /\.[mc]?ts$/.test(file) && !/\.[mc]?ts$/.test(fileURLToPath(import.meta.url))
 }
 
-export async function importManifests(file: string): Promise<PluginManifest[]> {
-  // A plugin anywhere (its own package, the image's config folder) imports `ai-gateway/...` from this gateway: plugin-api/provide-api.mjs.
-  ((await import(new URL('../../plugin-api/provide-api.mjs', import.meta.url).href)) as { provideApi(): void }).provideApi()
+export async function importManifests(file: string, listed = false): Promise<PluginManifest[]> {
+  // A listed plugin, anywhere (its own package, the image's config folder), imports `ai-gateway/...` from this gateway: plugin-api/provide-api.mjs, a resolve hook that every later import then passes through (node's hooks thread), so only for those.
+  if (listed) ((await import(new URL('../../plugin-api/provide-api.mjs', import.meta.url).href)) as { provideApi(): void }).provideApi()
   if (needsTypeScriptLoader(file)) await (typescriptLoader ??= import('tsx/esm/api').then(({ register }) => { register() }))
   const { default: exported, ...named } = (await import(pathToFileURL(file).href)) as Record<string, unknown>
   const list = Array.isArray(exported) ? exported : [exported]
