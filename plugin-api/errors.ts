@@ -55,15 +55,19 @@ export class GatewayError extends Error {
   }
 }
 
+/** 400. Mind the order: the field at fault, then the code (notFound and conflict take the code first). */
 export const badRequest = (message: string, param: string | null = null, code = 'invalid_request'): GatewayError =>
   new GatewayError(message, { status: 400, code, param })
 
+/** 404: the code, then the field at fault. */
 export const notFound = (message: string, code = 'not_found', param: string | null = null): GatewayError =>
   new GatewayError(message, { status: 404, code, param })
 
+/** 401: the code (default `invalid_api_key`). */
 export const unauthorized = (message = 'Missing or invalid credentials.', code = 'invalid_api_key'): GatewayError =>
   new GatewayError(message, { status: 401, code })
 
+/** 403: the code (default `forbidden`). */
 export const forbidden = (message: string, code = 'forbidden'): GatewayError =>
   new GatewayError(message, { status: 403, code })
 
@@ -195,6 +199,6 @@ function isStringRecord(value: unknown): value is Record<string, string> {
   return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string')
 }
 
-/** 409: the request conflicts with the record's state. */
+/** 409: the request conflicts with the record's state; the code, then the field at fault. */
 export const conflict = (message: string, code = 'conflict', param: string | null = null): GatewayError =>
   new GatewayError(message, { status: 409, code, param })

@@ -44,7 +44,7 @@ export interface PluginContext {
   readonly id: string
   /** The instance name in gateway.yaml (e.g. the key under `providers:`), or the plugin name. */
   readonly name: string
-  /** A child logger tagged with the plugin id; secrets are redacted by the kernel. */
+  /** A child logger tagged with the plugin id. Values under the keys api_key, apiKey, key, token, secret, client_secret, password and authorization (at the top of a logged object or one level down) are logged as `[redacted]`: name a secret setting so, or never log it (redaction is by key name, not by value). */
   readonly logger: Logger
   /** The directory of the config file, to resolve relative paths against. */
   readonly configDir: string

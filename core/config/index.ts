@@ -3,7 +3,7 @@ import path from 'node:path'
 import { ConfigError, type ConfigIssue } from './issues.ts'
 import { parseConfigText, readConfigFile, type LoadedConfig, type ParseOptions, type ParsedConfig } from './load.ts'
 import { pluginSlots } from './slots.ts'
-import { validateConfig } from './validate.ts'
+import { compileConfigSchema, validateConfig } from './validate.ts'
 import { importManifests, resolvePluginModule } from '../plugins/loader.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 
@@ -24,7 +24,7 @@ export async function loadConfig(source: ConfigSource, builtins: PluginRegistry,
     for (const [i, spec] of (config.plugins ?? []).entries()) {
       try {
         const file = resolvePluginModule(spec, configDir)
-        for (const manifest of await importManifests(file)) registry.register(manifest, spec)
+        for (const manifest of await importManifests(file, true)) { registry.register(manifest, spec); compileConfigSchema(manifest) }
       } catch (err) {
         issues.push(parsed.issue(['plugins', i], `cannot load plugin '${spec}': ${(err as Error).message.split('\n')[0]}`))
       }

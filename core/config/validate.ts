@@ -9,7 +9,7 @@ import { pluginSlots, valueAt, type PluginSlot } from './slots.ts'
 import { didYouMean } from '../../plugin-api/kit/closest.ts'
 import type { GatewayConfig } from './types.ts'
 import { capabilitiesOf, providersOf, type PluginRegistry } from '../plugins/registry.ts'
-import type { JsonSchema, PluginManifest } from '../../plugin-api/types.ts'
+import type { ConfigCheckIssue, JsonSchema, PluginManifest } from '../../plugin-api/types.ts'
 import { BUILTIN_ROLES } from '../runtime/access.ts'
 import { NamePatterns, compileGlob, isGlob } from '../../plugin-api/kit/glob.ts'
 
@@ -22,6 +22,11 @@ export const CORE_SCHEMA: JsonSchema = JSON.parse(
 /** The gateway's validators (config blocks, route input): built by `npm run build` (compiled-validators.ts), else compiled on first use. */
 export const validators = new SchemaValidators()
 const pluginValidator = (manifest: Pick<PluginManifest, 'configSchema'>) => validators.get(manifest.configSchema, 'plugin')
+
+/** A listed plugin's configSchema, compiled as it is loaded: one ajv refuses is said at its `plugins:` entry, with its id (not as the config's root). */
+export function compileConfigSchema(manifest: PluginManifest): void {
+  try { pluginValidator(manifest) } catch (err) { throw new Error(`plugin ${manifest.id}'s configSchema is not a valid JSON Schema: ${(err as Error).message.replace(/^schema is invalid: /, '').replace(/\bdata\//g, 'configSchema/')}`) }
+}
 
 /** Validate, or throw a ConfigError listing every problem. */
 export async function validateConfig(
@@ -56,7 +61,9 @@ export async function validateConfig(
     // The validator filled in the schema's defaults on the slot's copy: keep them in the config.
     else if (!slot.implied) Object.assign(valueAt(config, slot.path) as Record<string, unknown>, slot.block)
     const at = { path: slot.path, block: slot.block, roles }
-    for (const found of registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>, at) ?? []) issues.push(parsed.issue(found.path, found.message))
+    let checked: readonly ConfigCheckIssue[] = []
+    try { checked = registered.manifest.checkConfig?.(config as unknown as Record<string, unknown>, at) ?? [] } catch (err) { checked = [{ path: slot.path, message: `plugin ${registered.manifest.id}: its checkConfig failed: ${(err as Error).message}` }] }
+    for (const found of checked) issues.push(parsed.issue(found.path, found.message))
   }
 
   issues.push(...missingCapabilities(parsed, registry, slots))

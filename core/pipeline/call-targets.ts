@@ -1,6 +1,6 @@
 /** The `call` step: the route's targets in the order the `targets` phase gives, past those its plan does not admit (open breakers), with timeouts, retries and fallback; same-wire passthrough where a target speaks the surface's wire (a `native` call: only there). */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type Usage } from '../../plugin-api/unified.ts'
+import { completionStream, isChatStream, type ChatRequest, type ChatResult, type EmbeddingRequest, type EmbeddingResponse, type Usage } from '../../plugin-api/unified.ts'
 import { GatewayError, badRequest, circuitOpen, clientClosed, fromShape, requestNotSent, retryAfterMs, upstreamError } from '../../plugin-api/errors.ts'
 import type { NativeResult, ProviderCall, TargetOutcomes, TargetPlan } from '../../plugin-api/types.ts'
 import type { CompiledRetry, CompiledRoute, CompiledTarget } from '../runtime/routes.ts'
@@ -91,7 +91,8 @@ async function invoke(x: Exchange, target: CompiledTarget, attempt: Attempt, cha
   x.translated()
   if (chat) {
     const result = await instance.chat(forTarget(chat, target, model), attempt.call)
-    if (isChatStream(result)) return attempt.prime(result)
+    // A whole answer to a stream request (a provider that cannot stream) reaches the client as the chunks it asked for.
+    if (isChatStream(result) || chat.stream) return attempt.prime(isChatStream(result) ? result : completionStream(result))
     x.usage = result.usage
     return result
   }

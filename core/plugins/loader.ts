@@ -88,9 +88,10 @@ export function resolvePluginModule(spec: string, configDir: string): string {
     if (!existsSync(full)) throw new Error(`no such file or folder: ${full}`)
     if (statSync(full).isFile()) return full
     const pkgFile = path.join(full, 'package.json')
-    if (existsSync(pkgFile)) return createRequire(pkgFile).resolve(full)
+    const main = existsSync(pkgFile) ? (JSON.parse(readFileSync(pkgFile, 'utf8')) as { main?: unknown }).main : undefined
+    if (typeof main === 'string') try { return createRequire(pkgFile).resolve(full) } catch { throw new Error(`the main of ${pkgFile}, ${main}, names no file (not built yet?)`) }
     const entry = ['index.ts', 'index.js', 'index.mjs'].map((f) => path.join(full, f)).find((f) => existsSync(f))
-    if (!entry) throw new Error(`folder ${full} has no index.ts, index.js or package.json`)
+    if (!entry) throw new Error(`folder ${full} has no index.ts, index.js or index.mjs, nor a package.json whose main names its entry`)
     return entry
   }
   // A package: resolved from the config's folder first, then from the gateway's own (node's require stack would name the gateway's loader, not where it looked).
@@ -106,16 +107,14 @@ function needsTypeScriptLoader(file: string): boolean {
   return /\.[mc]?ts$/.test(file) && !/\.[mc]?ts$/.test(fileURLToPath(import.meta.url))
 }
 
-export async function importManifests(file: string): Promise<PluginManifest[]> {
-  if (needsTypeScriptLoader(file)) {
-    typescriptLoader ??= import('tsx/esm/api').then(({ register }) => { register() })
-    await typescriptLoader
-  }
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
-  const exported = mod.default
+export async function importManifests(file: string, listed = false): Promise<PluginManifest[]> {
+  // A listed plugin, anywhere (its own package, the image's config folder), imports `ai-gateway/...` from this gateway: plugin-api/provide-api.mjs, a resolve hook that every later import then passes through (node's hooks thread), so only for those.
+  if (listed) ((await import(new URL('../../plugin-api/provide-api.mjs', import.meta.url).href)) as { provideApi(): void }).provideApi()
+  if (needsTypeScriptLoader(file)) await (typescriptLoader ??= import('tsx/esm/api').then(({ register }) => { register() }))
+  const { default: exported, ...named } = (await import(pathToFileURL(file).href)) as Record<string, unknown>
   const list = Array.isArray(exported) ? exported : [exported]
   if (list.length === 0 || list.some((m) => typeof m !== 'object' || m === null)) {
-    throw new Error(`${file} must export default a plugin manifest (definePlugin) or an array of them`)
+    throw new Error(`${file} must export default a plugin manifest (definePlugin) or an array of them; its default export is ${exported === undefined ? 'missing' : typeof exported}${Object.keys(named).length ? ` (named exports: ${Object.keys(named).join(', ')})` : ''}`)
   }
   return list as PluginManifest[]
 }

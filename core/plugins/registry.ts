@@ -74,7 +74,7 @@ export class PluginRegistry {
     if (typeof manifest.setup !== 'function') throw new Error(`plugin ${manifest.id} has no setup function`)
     const existing = this.#byId.get(manifest.id)
     if (existing && existing.summary !== manifest) {
-      throw new Error(`plugin ${manifest.id} from ${origin} clashes with the one from ${existing.origin}`)
+      throw new Error(`plugin ${manifest.id} from ${origin} clashes with ${existing.origin === 'builtin' ? 'the built-in plugin of that id' : `the one from ${existing.origin}`}: give it another name (its id after the dot, which gateway.yaml writes)`)
     }
     this.#byId.set(manifest.id, new RegisteredPlugin(manifest, origin, manifest))
   }

@@ -6,10 +6,11 @@ import { pluginSlots, type PluginSlot } from '../config/slots.ts'
 import { withDefaults } from '../config/validate.ts'
 import type { Logger } from '../logger.ts'
 import { capabilitiesOf, kindCapability } from '../plugins/registry.ts'
-import { type Lifecycle, type PluginContext, type PluginManifest, type Provider, type Service, type Token } from '../../plugin-api/types.ts'
+import { type Lifecycle, type PluginContext, type PluginManifest, type Provider, type Token } from '../../plugin-api/types.ts'
 import { backgroundCalls } from '../pipeline/calls.ts'
 import { InstancePool } from './instances.ts'
 import { withDeadline } from '../../plugin-api/kit/deadline.ts'
+import { checkInstanceShape } from '../../plugin-api/instance-shape.ts'
 import type { GatewayServices } from './services.ts'
 import { Snapshot, tryResolve, type BuiltInstance } from './snapshot.ts'
 
@@ -65,7 +66,7 @@ function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], loa
   const issues = []
   for (const { instance, slot, id } of built) {
     try {
-      if (slot.kind === 'service') checkPages(instance as Service)
+      checkInstanceShape(slot.kind, instance)
       instance.check?.(routes)
     } catch (err) {
       const at = (err as { path?: unknown }).path
@@ -74,16 +75,6 @@ function checkInstances(snapshot: Snapshot, built: readonly BuiltInstance[], loa
     }
   }
   if (issues.length) throw new ConfigError(issues)
-}
-
-/** A service's pages stay out of /v1 and /api/v1 (but for a dotted document at its root, /api/v1/openapi.json), and only public ones need no permission. */
-function checkPages(service: Service): void {
-  for (const page of service.pages ?? []) {
-    if (/^\/(v1|api\/v1)(\/|$)/.test(page.path) && !/^\/api\/v1\/[\w-]+\.json$/.test(page.path)) throw new Error(`its page ${page.path} is under /v1 or /api/v1, which belong to surfaces and services`)
-  }
-  for (const route of [...(service.routes ?? []), ...(service.pages ?? [])]) {
-    if (route.public && route.permission !== null) throw new Error(`its public route ${route.path} asks for the permission '${route.permission}', which nobody has without credentials`)
-  }
 }
 
 /** The slots in set-up order: kind order (SLOT_SHAPES), except that a slot goes after every slot providing a capability it uses. */
@@ -136,7 +127,7 @@ async function setupPlugin(
     routes: () => current().publishedRoutes(),
     get<T>(capability: Token<T>): T {
       // Recursive: the kernel's own capabilities (GatewayControl) are in the gateway's container.
-      if (!container.isRegistered(capability.key, true)) throw new Error(`needs ${capability.description}, which gateway.yaml does not configure`)
+      if (!container.isRegistered(capability.key, true)) throw new Error(planned.uses.includes(capability.key) ? `needs ${capability.description}, which gateway.yaml does not configure` : `asks for ${capability.description} without listing it in its manifest's \`uses\` (or \`needs\`): what a plugin lists is set up before it`)
       return container.resolve<T>(capability.key)
     },
     tryGet: (capability) => tryResolve(container, capability),

@@ -174,6 +174,16 @@ describe('the image', () => {
     expect(refusals[0].stdout).toMatch(/bad-plugin\.yaml:3:\d+ providers\.up\.organisation: unknown key 'organisation' \(did you mean 'organization'\?\)/)
     for (const file of bad) rmSync(file)
 
+    // A third party's plugin mounted beside the config imports the published API: the image has dist/ alone, not the .ts files the exports map names.
+    const plugin = path.join(app, 'config', 'acme')
+    mkdirSync(plugin)
+    writeFileSync(path.join(plugin, 'index.mjs'), "import { definePlugin } from 'ai-gateway/plugin'\nimport { Queue } from 'ai-gateway/contracts/queue'\nexport default definePlugin({ id: 'provider.acme', kind: 'provider', uses: [Queue], configSchema: { type: 'object' }, setup: () => ({ chat() {} }) })\n")
+    writeFileSync(path.join(app, 'config', 'acme.yaml'), 'version: 1\nplugins: [ ./acme ]\nproviders:\n  acme: { plugin: acme }\n')
+    const withPlugin = spawnSync(process.execPath, ['bin/gateway.js', 'validate', 'config/acme.yaml'], { cwd: app, encoding: 'utf8' })
+    expect(withPlugin.stdout + withPlugin.stderr).toBe('config/acme.yaml: ok\n')
+    rmSync(plugin, { recursive: true })
+    rmSync(path.join(app, 'config', 'acme.yaml'))
+
     const { argv, env: imageEnv, healthcheck } = imageStart()
     const configFile = path.join(app, 'config', 'gateway.yaml')
     const args = argv.slice(1).map((a) => (a === '/app/config/gateway.yaml' ? configFile : a))
