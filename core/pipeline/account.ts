@@ -28,7 +28,7 @@ function settle(x: Exchange, { status, errorType }: Pick<ExchangeOutcome, 'statu
   const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached, cacheWrite, cacheWrite1h })
   const latencyMs = performance.now() - x.startedAt
   const outcome: ExchangeOutcome = {
-    status, errorType, latencyMs, promptTokens: prompt, completionTokens: completion, cachedTokens: cached, costUsd,
+    status, errorType, latencyMs, promptTokens: prompt, completionTokens: completion, cachedTokens: cached, cacheWriteTokens: cacheWrite ?? 0, reasoningTokens: x.usage?.completion_tokens_details?.reasoning_tokens ?? 0, costUsd,
     cacheHit: x.cacheHit, provider: x.provider ?? null, model: x.upstreamModel ?? null, attempts: x.attempts,
     ttftMs: x.ttftMs === undefined ? null : Math.round(x.ttftMs), streamed: x.streaming,
   }
