@@ -9,7 +9,7 @@ export function account(x: Exchange): ExchangeOutcome | Promise<ExchangeOutcome>
   const result = x.result
   if (result && isNative(result)) {
     x.usage ??= result.usage()
-    x.upstreamModel = result.model() ?? x.upstreamModel
+    x.upstreamModel ??= result.model()
   }
   const error = x.error
   const status = error ? error.status : x.aborted ? 499 : x.status
