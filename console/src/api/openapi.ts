@@ -217,12 +217,16 @@ export interface paths {
                                      * @description The start of the hour or day in `timezone`, as an instant (null without `interval`).
                                      */
                                     bucket: string | null;
+                                    /** @description Of the prompt tokens, those written to the provider's prompt cache (priced at `cache_write_input`: Anthropic bills 1.25x input, 2x for its 1-hour cache). */
+                                    cache_write_tokens: number;
                                     cached_tokens: number;
                                     completion_tokens: number;
                                     cost_usd: number;
                                     /** @description The group's value: a user id, department, model, provider, route or key id (null without `group_by`). */
                                     group: string | null;
                                     prompt_tokens: number;
+                                    /** @description Of the completion tokens, those a reasoning model spent thinking (priced as output). */
+                                    reasoning_tokens: number;
                                     requests: number;
                                     /** @description Those requests' models, sorted: each needs a `pricing:` entry for its cost to count. */
                                     unpriced_models: string[];
@@ -315,6 +319,8 @@ export interface paths {
                             data?: {
                                 attempts: number;
                                 cache_hit: boolean;
+                                /** @description Of the prompt tokens, those written to the provider's prompt cache (priced at `cache_write_input`: Anthropic bills 1.25x input, 2x for its 1-hour cache). */
+                                cache_write_tokens: number;
                                 cached_tokens: number;
                                 completion_tokens: number;
                                 cost_usd: number;
@@ -325,6 +331,8 @@ export interface paths {
                                 model: string | null;
                                 prompt_tokens: number;
                                 provider: string | null;
+                                /** @description Of the completion tokens, those a reasoning model spent thinking (priced as output). */
+                                reasoning_tokens: number;
                                 request_id: string;
                                 route: string | null;
                                 status: number;
@@ -493,6 +501,8 @@ export interface paths {
                                 bucket: string | null;
                                 /** @description Requests answered from the gateway's cache (no upstream call, cost 0). */
                                 cache_hits: number;
+                                /** @description Of the prompt tokens, those written to the provider's prompt cache (priced at `cache_write_input`: Anthropic bills 1.25x input, 2x for its 1-hour cache). */
+                                cache_write_tokens: number;
                                 cached_tokens: number;
                                 completion_tokens: number;
                                 cost_usd: number;
@@ -511,6 +521,8 @@ export interface paths {
                                 /** @description Milliseconds, over requests answered or sent upstream (not those refused before any upstream call: 401, 403, 429, 400); null when there were none. */
                                 latency_p95_ms: number | null;
                                 prompt_tokens: number;
+                                /** @description Of the completion tokens, those a reasoning model spent thinking (priced as output). */
+                                reasoning_tokens: number;
                                 requests: number;
                                 total_tokens: number;
                                 /** @description Those requests' models, sorted: each needs a `pricing:` entry for its cost to count. */
