@@ -396,10 +396,6 @@ export interface paths {
                     from?: string;
                     /** @description One API key (its id), within the caller's scope. */
                     key_id?: string;
-                    /** @description At most this many events. */
-                    limit?: number;
-                    /** @description Skip this many events. */
-                    offset?: number;
                     /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
                     status?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
@@ -2869,7 +2865,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One key. */
+        /** One key, with what it has spent this UTC day and month (the periods of its budget). */
         get: {
             parameters: {
                 query?: never;
@@ -2916,6 +2912,17 @@ export interface paths {
                                 role: string;
                                 /** @description Who made its current secret by a rotation (a user id). null: never rotated, or not known. */
                                 rotated_by: string | null;
+                                /** @description What the key has spent, from its usage events (written within about a second). null: the gateway records no usage. */
+                                spend: {
+                                    /** Format: date-time */
+                                    day_started_at: string;
+                                    /** @description Spent this UTC day (budget_usd_per_day's period). */
+                                    day_usd: number;
+                                    /** Format: date-time */
+                                    month_started_at: string;
+                                    /** @description Spent this UTC calendar month (budget_usd_per_month's period). */
+                                    month_usd: number;
+                                } | null;
                                 /** @enum {unknown} */
                                 status: "active" | "revoked" | "expired";
                                 /** @description null: a service key. */
