@@ -78,6 +78,9 @@ const EVENTS_QUERY = {
   },
 }
 
+/** /events.csv: the range and filters of /events, without a page (it is every event: `limit` or `offset` is a 400, not ignored). */
+const EXPORT_QUERY = { ...EVENTS_QUERY, properties: Object.fromEntries(Object.entries(EVENTS_QUERY.properties).filter(([name]) => name !== 'limit' && name !== 'offset')) }
+
 function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): UsageQuery {
   const timeZone = checkTimeZone(q.timezone)
   const date = (name: 'from' | 'to', fallback: Date): Date => {
@@ -268,7 +271,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
   }
   const eventsCsv: RouteSpec<unknown, AnalyticsQuery> = {
     method: 'GET', path: '/events.csv', summary: `Every usage event in the range as CSV, oldest first (at most ${MAX_EXPORT_EVENTS.toLocaleString('en-US')}; x-export-truncated: true when there were more).`, permission: VIEW_ANALYTICS,
-    query: EVENTS_QUERY, produces: 'text/csv',
+    query: EXPORT_QUERY, produces: 'text/csv',
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
       const { events: all, truncated } = await allEvents(log, scoped)
