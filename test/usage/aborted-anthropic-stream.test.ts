@@ -12,9 +12,8 @@ import OpenAI from 'openai'
 import { startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { sendStream, streamEvents } from '../providers/anthropic/anthropic-upstream.ts'
 import { WorkerTokenizer } from '../../plugins/services/tokenizer/counter.ts'
-import { storedEvents, usageConfig, user } from './helpers.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { dropSchema, DATABASE_URL, uniqueSchema } from '../store/helpers.ts'
+import { anthropicUsageGateway, storedEvents, user } from './helpers.ts'
+import type { RunningGateway } from '../helpers/gateway.ts'
 
 const tokenizer = new WorkerTokenizer()
 const WORDS = Array.from({ length: 60 }, (_, i) => ` sentence number ${i} of a long answer.`)
@@ -23,16 +22,12 @@ const INPUT_TOKENS = 25
 describe('a client that leaves an Anthropic stream mid-answer is billed for what was generated', () => {
   let up: MockUpstream
   let gw: RunningGateway
-  let schema: string
+  let cleanup: () => Promise<void>
   beforeAll(async () => {
     up = await startUpstream((_req, res) => sendStream(res, streamEvents({ text: WORDS, inputTokens: INPUT_TOKENS, outputTokens: 900 }), 20))
-    schema = uniqueSchema('usage')
-    const config = usageConfig(up.url, DATABASE_URL, schema, `  - model: claude
-    targets: [ { provider: claude, model: claude-sonnet-4-5 } ]
-`).replace('providers:\n', `providers:\n  claude: { plugin: anthropic, api_key: sk-ant-test, base_url: "${up.url}" }\n`)
-    gw = await startTestGateway(config, { usage: { flushIntervalMs: 50 } })
+    ;({ gw, cleanup } = await anthropicUsageGateway(up.url))
   }, 30_000)
-  afterAll(async () => { await gw.close(); await dropSchema(schema); await up.close() })
+  afterAll(async () => { await cleanup(); await up.close() })
 
   it.each([
     ['/v1/messages (passed through to Anthropic)', 'messages'],

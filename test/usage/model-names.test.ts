@@ -10,27 +10,22 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { startUpstream, type MockUpstream } from '../helpers/upstream.ts'
 import { message, sendMessage, sendStream, streamEvents, text } from '../providers/anthropic/anthropic-upstream.ts'
-import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
-import { dropSchema, DATABASE_URL, uniqueSchema } from '../store/helpers.ts'
-import { storedEvents, usageConfig, user } from './helpers.ts'
+import type { RunningGateway } from '../helpers/gateway.ts'
+import { anthropicUsageGateway, storedEvents, user } from './helpers.ts'
 
 const DATED = 'claude-sonnet-4-5-20250929'
 
 describe('a model is recorded under one name whichever surface called it', () => {
   let up: MockUpstream
   let gw: RunningGateway
-  let schema: string
+  let cleanup: () => Promise<void>
   beforeAll(async () => {
     up = await startUpstream((req, res) => req.body.stream
       ? sendStream(res, streamEvents({ text: ['hi'] }).map((e) => (e.type === 'message_start' ? { ...e, message: { ...e.message, model: DATED } } : e)))
       : sendMessage(res, message([text('hi')], { model: DATED })))
-    schema = uniqueSchema('usage')
-    const config = usageConfig(up.url, DATABASE_URL, schema, `  - model: claude
-    targets: [ { provider: claude, model: claude-sonnet-4-5 } ]
-`).replace('providers:\n', `providers:\n  claude: { plugin: anthropic, api_key: sk-ant-test, base_url: "${up.url}" }\n`)
-    gw = await startTestGateway(config, { usage: { flushIntervalMs: 50 } })
+    ;({ gw, cleanup } = await anthropicUsageGateway(up.url))
   }, 30_000)
-  afterAll(async () => { await gw.close(); await dropSchema(schema); await up.close() })
+  afterAll(async () => { await cleanup(); await up.close() })
 
   it('/v1/messages (passed through) and /v1/chat/completions (translated), streamed and not, are one row of group_by=model', async () => {
     const who = user('root', 'admin')
