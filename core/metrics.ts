@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ExchangeOutcome, MetricLabels, Metrics } from '../plugin-api/types.ts'
 
 /** gateway_tokens_total's kinds, in ExchangeTotals.tokens' order. */
-const TOKEN_KINDS = ['prompt', 'completion', 'cached'] as const
+const TOKEN_KINDS = ['prompt', 'completion', 'cached', 'cache_write', 'reasoning'] as const
 
 /** One route and provider's exchanges since start (the gateway's run): what the counters are set from, the histograms' children. */
 interface ExchangeTotals {
@@ -11,7 +11,7 @@ interface ExchangeTotals {
   readonly latency: Histogram.Internal<string>
   readonly ttft: Histogram.Internal<string>
   readonly statuses: Map<number, number>
-  readonly tokens: [number, number, number]
+  readonly tokens: [number, number, number, number, number]
   cost: number
   cacheHits: number
 }
@@ -27,7 +27,7 @@ export class GatewayMetrics implements Metrics {
   })
   readonly #latency = new Histogram({ name: 'gateway_request_duration_seconds', help: 'Request latency, to the end of the response.', labelNames: ['route', 'provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
   readonly #ttft = new Histogram({ name: 'gateway_time_to_first_token_seconds', help: 'Streams: time to the first chunk.', labelNames: ['route', 'provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
-  readonly #tokens = this.#exchangeCounter('gateway_tokens_total', 'Tokens by route, provider and kind (prompt, completion, cached).', ['route', 'provider', 'kind'], (t, add) => {
+  readonly #tokens = this.#exchangeCounter('gateway_tokens_total', 'Tokens by route, provider and kind (prompt, completion; of the prompt: cached, cache_write; of the completion: reasoning).', ['route', 'provider', 'kind'], (t, add) => {
     TOKEN_KINDS.forEach((kind, i) => add({ ...t.labels, kind }, t.tokens[i]))
   })
   readonly #cost = this.#exchangeCounter('gateway_cost_usd_total', 'Provider cost in USD.', ['route', 'provider'], (t, add) => add(t.labels, t.cost))
@@ -55,13 +55,13 @@ export class GatewayMetrics implements Metrics {
     let byProvider = this.#exchanges.get(route)
     if (!byProvider) this.#exchanges.set(route, (byProvider = new Map()))
     let t = byProvider.get(provider)
-    if (!t) byProvider.set(provider, (t = { labels: { route, provider }, latency: this.#latency.labels({ route, provider }), ttft: this.#ttft.labels({ route, provider }), statuses: new Map(), tokens: [0, 0, 0], cost: 0, cacheHits: 0 }))
+    if (!t) byProvider.set(provider, (t = { labels: { route, provider }, latency: this.#latency.labels({ route, provider }), ttft: this.#ttft.labels({ route, provider }), statuses: new Map(), tokens: [0, 0, 0, 0, 0], cost: 0, cacheHits: 0 }))
     t.statuses.set(outcome.status, (t.statuses.get(outcome.status) ?? 0) + 1)
     t.latency.observe(outcome.latencyMs / 1000)
     if (ttftMs !== undefined) t.ttft.observe(ttftMs / 1000)
     t.tokens[0] += outcome.promptTokens
     t.tokens[1] += outcome.completionTokens
-    t.tokens[2] += outcome.cachedTokens
+    t.tokens[2] += outcome.cachedTokens; t.tokens[3] += outcome.cacheWriteTokens ?? 0; t.tokens[4] += outcome.reasoningTokens ?? 0
     t.cost += outcome.costUsd
     if (outcome.cacheHit) t.cacheHits++
   }

@@ -305,6 +305,10 @@ export interface ExchangeOutcome {
   readonly promptTokens: number
   readonly completionTokens: number
   readonly cachedTokens: number
+  /** Of the prompt tokens, those written to the provider's prompt cache (prompt_tokens_details.cache_write_tokens). */
+  readonly cacheWriteTokens?: number
+  /** Of the completion tokens, those spent reasoning (completion_tokens_details.reasoning_tokens). */
+  readonly reasoningTokens?: number
   readonly costUsd: number
   readonly cacheHit: boolean
   /** The target that answered. */

@@ -9,16 +9,16 @@ export function account(x: Exchange): ExchangeOutcome | Promise<ExchangeOutcome>
   const result = x.result
   if (result && isNative(result)) {
     x.usage ??= result.usage()
-    x.upstreamModel = result.model() ?? x.upstreamModel
+    x.upstreamModel ??= result.model()
   }
   const error = x.error
   const status = error ? error.status : x.aborted ? 499 : x.status
   const done = { status, errorType: error?.code ?? (status === 499 ? 'client_closed_request' : status >= 400 ? 'error' : null) }
-  // A stream that started but ended without usage (aborted, cut, or a provider that sends none) was still billed upstream: count it with a real tokenizer (bounded, off the event loop).
-  const streamedWithoutUsage = !x.usage && x.ttftMs !== undefined && !x.cacheHit && x.operation === 'chat' && (result === undefined || isChatStream(result as never) || isNative(result))
+  // A stream that started but ended without usage (cut, a provider that sends none) or that the client left (its usage so far, e.g. Anthropic's output_tokens: 1 at message_start) was still billed upstream for what it generated: count it with a real tokenizer (bounded, off the event loop).
+  const streamedWithoutUsage = (!x.usage || x.aborted) && x.ttftMs !== undefined && !x.cacheHit && x.operation === 'chat' && (result === undefined || isChatStream(result as never) || isNative(result))
   if (!streamedWithoutUsage) return settle(x, done, x.usage?.prompt_tokens ?? 0, x.usage?.completion_tokens ?? 0)
   const text = x.completionParts.join('') || (result && isNative(result) ? result.text?.() ?? '' : '')
-  return x.countUsage(text).then((counted) => settle(x, done, counted.prompt_tokens, counted.completion_tokens))
+  return x.countUsage(text).then((counted) => settle(x, done, x.usage?.prompt_tokens ?? counted.prompt_tokens, Math.max(x.usage?.completion_tokens ?? 0, counted.completion_tokens)))
 }
 
 /** The outcome, as it stood when the answer went, with the tokens counted: cost, metrics, the span, and the stages' `log` phase. */
@@ -28,7 +28,7 @@ function settle(x: Exchange, { status, errorType }: Pick<ExchangeOutcome, 'statu
   const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached, cacheWrite, cacheWrite1h })
   const latencyMs = performance.now() - x.startedAt
   const outcome: ExchangeOutcome = {
-    status, errorType, latencyMs, promptTokens: prompt, completionTokens: completion, cachedTokens: cached, costUsd,
+    status, errorType, latencyMs, promptTokens: prompt, completionTokens: completion, cachedTokens: cached, cacheWriteTokens: cacheWrite ?? 0, reasoningTokens: x.usage?.completion_tokens_details?.reasoning_tokens ?? 0, costUsd,
     cacheHit: x.cacheHit, provider: x.provider ?? null, model: x.upstreamModel ?? null, attempts: x.attempts,
     ttftMs: x.ttftMs === undefined ? null : Math.round(x.ttftMs), streamed: x.streaming,
   }

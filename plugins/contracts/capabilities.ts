@@ -201,6 +201,10 @@ export interface UsageEvent {
   readonly promptTokens?: number
   readonly completionTokens?: number
   readonly cachedTokens?: number
+  /** Of the prompt tokens, those written to the provider's prompt cache (priced at `cache_write_input`). */
+  readonly cacheWriteTokens?: number
+  /** Of the completion tokens, those spent reasoning. */
+  readonly reasoningTokens?: number
   readonly costUsd?: number
   /** Tokens were spent on a model without a price: `costUsd` is 0 for want of one, not a free call. */
   readonly unpriced?: boolean
@@ -249,6 +253,8 @@ export interface UsageAggregate {
   readonly promptTokens: number
   readonly completionTokens: number
   readonly cachedTokens: number
+  readonly cacheWriteTokens: number
+  readonly reasoningTokens: number
   readonly totalTokens: number
   readonly costUsd: number
   /** Requests that spent tokens on a model without a price: their cost is not in `costUsd`. */

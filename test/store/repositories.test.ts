@@ -321,7 +321,7 @@ for (const target of storeTargets('repos')) {
         // day 1, gpt-4o: latencies 100, 200, 300 -> p50 200; p95 = 200 + 0.9 * 100 = 290.
         expect(rows[1]).toEqual({
           bucket: new Date(DAY1), group: 'gpt-4o', requests: 3, errors: 1, errorRate: 1 / 3, cacheHits: 0,
-          promptTokens: 40, completionTokens: 60, cachedTokens: 5, totalTokens: 100, costUsd: 0.0305, unpricedRequests: 0, unpricedModels: [],
+          promptTokens: 40, completionTokens: 60, cachedTokens: 5, cacheWriteTokens: 0, reasoningTokens: 0, totalTokens: 100, costUsd: 0.0305, unpricedRequests: 0, unpricedModels: [],
           latencyP50Ms: 200, latencyP95Ms: 290,
         })
         // day 2, claude: latencies 1000, 3000 -> p50 2000; p95 = 1000 + 0.95 * 2000 = 2900.

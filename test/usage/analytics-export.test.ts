@@ -81,4 +81,12 @@ describe('usage events and CSV exports', () => {
     expect(rows[2][route]).toBe("'=cmd|calc")
     expect((await (await get('events.csv', BOB)).text()).trimEnd().split('\r\n')).toHaveLength(2)
   })
+
+  it('/events.csv refuses a page (limit, offset) rather than ignoring it: an export is every event of the range', async () => {
+    for (const param of ['limit=1', 'offset=2']) {
+      const res = await get(`events.csv?${param}`)
+      expect(res.status).toBe(400)
+      expect(await res.json()).toMatchObject({ success: false, error: 'unknown_parameter', param: `query.${param.split('=')[0]}` })
+    }
+  })
 })

@@ -65,3 +65,13 @@ export async function storedEvents(gw: RunningGateway, count: number, timeoutMs 
 }
 
 export const user = (id: string, role = 'user', dept?: string): Record<string, string> => ({ 'x-test-user': id, 'x-test-role': role, ...(dept ? { 'x-test-dept': dept } : {}) })
+
+/** A usage gateway with an Anthropic provider `claude` in front of `upstreamUrl` too, and a route `claude` to its `claude-sonnet-4-5`. */
+export async function anthropicUsageGateway(upstreamUrl: string): Promise<{ gw: RunningGateway; cleanup: () => Promise<void> }> {
+  const schema = uniqueSchema('usage')
+  const config = usageConfig(upstreamUrl, DATABASE_URL, schema, `  - model: claude
+    targets: [ { provider: claude, model: claude-sonnet-4-5 } ]
+`).replace('providers:\n', `providers:\n  claude: { plugin: anthropic, api_key: sk-ant-test, base_url: "${upstreamUrl}" }\n`)
+  const gw = await startTestGateway(config, { usage: { flushIntervalMs: 50 } })
+  return { gw, cleanup: async () => { await gw.close(); await dropSchema(schema) } }
+}

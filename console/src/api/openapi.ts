@@ -217,12 +217,16 @@ export interface paths {
                                      * @description The start of the hour or day in `timezone`, as an instant (null without `interval`).
                                      */
                                     bucket: string | null;
+                                    /** @description Of the prompt tokens, those written to the provider's prompt cache (priced at `cache_write_input`: Anthropic bills 1.25x input, 2x for its 1-hour cache). */
+                                    cache_write_tokens: number;
                                     cached_tokens: number;
                                     completion_tokens: number;
                                     cost_usd: number;
                                     /** @description The group's value: a user id, department, model, provider, route or key id (null without `group_by`). */
                                     group: string | null;
                                     prompt_tokens: number;
+                                    /** @description Of the completion tokens, those a reasoning model spent thinking (priced as output). */
+                                    reasoning_tokens: number;
                                     requests: number;
                                     /** @description Those requests' models, sorted: each needs a `pricing:` entry for its cost to count. */
                                     unpriced_models: string[];
@@ -315,6 +319,8 @@ export interface paths {
                             data?: {
                                 attempts: number;
                                 cache_hit: boolean;
+                                /** @description Of the prompt tokens, those written to the provider's prompt cache (priced at `cache_write_input`: Anthropic bills 1.25x input, 2x for its 1-hour cache). */
+                                cache_write_tokens: number;
                                 cached_tokens: number;
                                 completion_tokens: number;
                                 cost_usd: number;
@@ -325,6 +331,8 @@ export interface paths {
                                 model: string | null;
                                 prompt_tokens: number;
                                 provider: string | null;
+                                /** @description Of the completion tokens, those a reasoning model spent thinking (priced as output). */
+                                reasoning_tokens: number;
                                 request_id: string;
                                 route: string | null;
                                 status: number;
@@ -388,10 +396,6 @@ export interface paths {
                     from?: string;
                     /** @description One API key (its id), within the caller's scope. */
                     key_id?: string;
-                    /** @description At most this many events. */
-                    limit?: number;
-                    /** @description Skip this many events. */
-                    offset?: number;
                     /** @description Only requests answered with this HTTP status (e.g. 429), or `error`: any status from 400. */
                     status?: string;
                     /** @description IANA time zone (default UTC) in which dates are read and `interval` buckets start (a day bucket at local midnight). */
@@ -493,6 +497,8 @@ export interface paths {
                                 bucket: string | null;
                                 /** @description Requests answered from the gateway's cache (no upstream call, cost 0). */
                                 cache_hits: number;
+                                /** @description Of the prompt tokens, those written to the provider's prompt cache (priced at `cache_write_input`: Anthropic bills 1.25x input, 2x for its 1-hour cache). */
+                                cache_write_tokens: number;
                                 cached_tokens: number;
                                 completion_tokens: number;
                                 cost_usd: number;
@@ -511,6 +517,8 @@ export interface paths {
                                 /** @description Milliseconds, over requests answered or sent upstream (not those refused before any upstream call: 401, 403, 429, 400); null when there were none. */
                                 latency_p95_ms: number | null;
                                 prompt_tokens: number;
+                                /** @description Of the completion tokens, those a reasoning model spent thinking (priced as output). */
+                                reasoning_tokens: number;
                                 requests: number;
                                 total_tokens: number;
                                 /** @description Those requests' models, sorted: each needs a `pricing:` entry for its cost to count. */
@@ -2857,7 +2865,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One key. */
+        /** One key, with what it has spent this UTC day and month (the periods of its budget). */
         get: {
             parameters: {
                 query?: never;
@@ -2904,6 +2912,17 @@ export interface paths {
                                 role: string;
                                 /** @description Who made its current secret by a rotation (a user id). null: never rotated, or not known. */
                                 rotated_by: string | null;
+                                /** @description What the key has spent, from its usage events (written within about a second). null: the gateway records no usage. */
+                                spend: {
+                                    /** Format: date-time */
+                                    day_started_at: string;
+                                    /** @description Spent this UTC day (budget_usd_per_day's period). */
+                                    day_usd: number;
+                                    /** Format: date-time */
+                                    month_started_at: string;
+                                    /** @description Spent this UTC calendar month (budget_usd_per_month's period). */
+                                    month_usd: number;
+                                } | null;
                                 /** @enum {unknown} */
                                 status: "active" | "revoked" | "expired";
                                 /** @description null: a service key. */

@@ -122,6 +122,8 @@ const EVENT_TYPE = /^\{\s*"type"\s*:\s*"([a-z_]+)"/
 class EventRelay implements NativeResult {
   #usage: UsageCounts | undefined
   #model: string | undefined
+  /** The content deltas' data as it came (a reference each, parsed only by text(): a stream the client left). */
+  readonly #deltas: string[] = []
   readonly events: AsyncIterable<SseFrame>
 
   constructor(source: EventData, signal: AbortSource, ctx: NativeContext) {
@@ -132,7 +134,8 @@ class EventRelay implements NativeResult {
         try {
           for await (const data of source) {
             const type = EVENT_TYPE.exec(data)?.[1] ?? (JSON.parse(data) as { type?: string }).type ?? 'message'
-            if (type === 'message_start' || type === 'message_delta') relay.#note(JSON.parse(data) as RawMessageStreamEvent)
+            if (type === 'content_block_delta') relay.#deltas.push(data)
+            else if (type === 'message_start' || type === 'message_delta') relay.#note(JSON.parse(data) as RawMessageStreamEvent)
             else if (type === 'error') throw new UpstreamStatusError(undefined, JSON.parse(data), null, 'upstream sent an error mid-stream')
             else if (type === 'message_stop') stopped = true
             yield { event: type, data }
@@ -152,6 +155,22 @@ class EventRelay implements NativeResult {
 
   model(): string | undefined {
     return this.#model
+  }
+
+  /**
+   * The text, thinking and tool input the deltas carried: what a stream the client left had generated.
+   * message_start reports `output_tokens: 1` and the true count comes with message_delta at the end,
+   * so the gateway counts this to bill such a stream's output.
+   */
+  text(): string {
+    let text = ''
+    for (const data of this.#deltas) {
+      try {
+        const delta = (JSON.parse(data) as { delta?: { text?: string; thinking?: string; partial_json?: string } }).delta
+        text += delta?.text ?? delta?.thinking ?? delta?.partial_json ?? ''
+      } catch { /* not JSON: carries no text */ }
+    }
+    return text
   }
 
   #note(event: RawMessageStreamEvent): void {

@@ -78,6 +78,9 @@ const EVENTS_QUERY = {
   },
 }
 
+/** /events.csv: the range and filters of /events, without a page (it is every event: `limit` or `offset` is a 400, not ignored). */
+const EXPORT_QUERY = { ...EVENTS_QUERY, properties: Object.fromEntries(Object.entries(EVENTS_QUERY.properties).filter(([name]) => name !== 'limit' && name !== 'offset')) }
+
 function query(q: AnalyticsQuery, config: AnalyticsConfig, caller: Caller): UsageQuery {
   const timeZone = checkTimeZone(q.timezone)
   const date = (name: 'from' | 'to', fallback: Date): Date => {
@@ -120,11 +123,16 @@ const UNPRICED = {
   unpriced_requests: { ...COUNT, description: 'Requests that spent tokens on a model without a price (config/models.json or gateway.yaml `pricing:`): their cost is not in `cost_usd`, which is then a lower bound.' },
   unpriced_models: { ...listOf({ type: 'string' }), description: 'Those requests\' models, sorted: each needs a `pricing:` entry for its cost to count.' },
 } satisfies Record<string, JsonSchema>
+/** What the prompt and completion tokens hold that is priced apart or spent unseen: for a cost recomputed from its tokens. */
+const TOKEN_DETAILS = {
+  cache_write_tokens: { ...COUNT, description: 'Of the prompt tokens, those written to the provider\'s prompt cache (priced at `cache_write_input`: Anthropic bills 1.25x input, 2x for its 1-hour cache).' },
+  reasoning_tokens: { ...COUNT, description: 'Of the completion tokens, those a reasoning model spent thinking (priced as output).' },
+} satisfies Record<string, JsonSchema>
 const GROUP: JsonSchema = { ...NULLABLE_STRING, description: 'The group\'s value: a user id, department, model, provider, route or key id (null without `group_by`).' }
 const USAGE_ROW_SCHEMA = recordSchema({
   bucket: BUCKET, group: GROUP, requests: COUNT, errors: COUNT, error_rate: { type: 'number', minimum: 0, maximum: 1 },
   cache_hits: { ...COUNT, description: 'Requests answered from the gateway\'s cache (no upstream call, cost 0).' },
-  prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, total_tokens: COUNT, cost_usd: { type: 'number' }, ...UNPRICED,
+  prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, ...TOKEN_DETAILS, total_tokens: COUNT, cost_usd: { type: 'number' }, ...UNPRICED,
   latency_p50_ms: LATENCY, latency_p95_ms: LATENCY,
   user: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING })), description: '`group_by=user`: who the user is.' },
   key: { ...nullable(recordSchema({ id: { type: 'string' }, name: NULLABLE_STRING, prefix: NULLABLE_STRING })), description: '`group_by=key`: which key it is.' },
@@ -132,14 +140,14 @@ const USAGE_ROW_SCHEMA = recordSchema({
 const EVENT_SCHEMA = recordSchema({
   time: { type: 'string', format: 'date-time' }, request_id: { type: 'string' }, user_id: NULLABLE_STRING, key_id: NULLABLE_STRING, department: NULLABLE_STRING,
   route: NULLABLE_STRING, provider: NULLABLE_STRING, model: NULLABLE_STRING, status: { type: 'integer' }, error_type: NULLABLE_STRING, attempts: COUNT,
-  cache_hit: { type: 'boolean' }, streamed: { type: 'boolean' }, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT,
+  cache_hit: { type: 'boolean' }, streamed: { type: 'boolean' }, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, ...TOKEN_DETAILS,
   cost_usd: { type: 'number' }, unpriced: { type: 'boolean', description: 'The model had no price: `cost_usd` is 0 for want of one, not a free call.' },
   latency_ms: COUNT, ttft_ms: { type: ['integer', 'null'] },
 })
 const COSTS_SCHEMA = recordSchema({
   total_cost_usd: { type: 'number' },
   ...UNPRICED,
-  rows: listOf(recordSchema({ bucket: BUCKET, group: GROUP, cost_usd: { type: 'number' }, ...UNPRICED, requests: COUNT, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT })),
+  rows: listOf(recordSchema({ bucket: BUCKET, group: GROUP, cost_usd: { type: 'number' }, ...UNPRICED, requests: COUNT, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, ...TOKEN_DETAILS })),
 })
 
 /**
@@ -185,6 +193,8 @@ function row(a: UsageAggregate): Record<string, unknown> {
     prompt_tokens: a.promptTokens,
     completion_tokens: a.completionTokens,
     cached_tokens: a.cachedTokens,
+    cache_write_tokens: a.cacheWriteTokens,
+    reasoning_tokens: a.reasoningTokens,
     total_tokens: a.totalTokens,
     cost_usd: a.costUsd,
     ...unpriced(a),
@@ -236,7 +246,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
         {
           total_cost_usd: Math.round(total * 1e10) / 1e10,
           ...unpriced({ unpricedRequests: rows.reduce((sum, r) => sum + r.unpricedRequests, 0), unpricedModels }),
-          rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, ...unpriced(r), requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens })),
+          rows: rows.map((r) => ({ bucket: r.bucket?.toISOString() ?? null, group: r.group, cost_usd: r.costUsd, ...unpriced(r), requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cached_tokens: r.cachedTokens, cache_write_tokens: r.cacheWriteTokens, reasoning_tokens: r.reasoningTokens })),
         },
         { meta },
       )
@@ -261,7 +271,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
   }
   const eventsCsv: RouteSpec<unknown, AnalyticsQuery> = {
     method: 'GET', path: '/events.csv', summary: `Every usage event in the range as CSV, oldest first (at most ${MAX_EXPORT_EVENTS.toLocaleString('en-US')}; x-export-truncated: true when there were more).`, permission: VIEW_ANALYTICS,
-    query: EVENTS_QUERY, produces: 'text/csv',
+    query: EXPORT_QUERY, produces: 'text/csv',
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
       const { events: all, truncated } = await allEvents(log, scoped)
@@ -272,7 +282,7 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
 }
 
 const CSV = 'text/csv; charset=utf-8'
-const USAGE_COLUMNS = ['bucket', 'group', 'name', 'requests', 'errors', 'error_rate', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'total_tokens', 'cost_usd', 'unpriced_requests', 'latency_p50_ms', 'latency_p95_ms']
+const USAGE_COLUMNS = ['bucket', 'group', 'name', 'requests', 'errors', 'error_rate', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'unpriced_requests', 'latency_p50_ms', 'latency_p95_ms']
 const download = (name: string) => ({ 'content-disposition': attachment(`${name}.csv`) })
 /** A user's or key's name beside its id in the CSV (/usage's `user` / `key` objects). */
 const nameOf = (row: Record<string, unknown>, groupBy: UsageGroupBy | undefined): unknown =>

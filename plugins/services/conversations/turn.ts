@@ -481,8 +481,8 @@ function responseObject(r: {
     truncation: 'disabled',
     // The schema has no null usage: it is absent until the answer is in.
     ...(outcome ? { usage: {
-      input_tokens: outcome.promptTokens, input_tokens_details: { cached_tokens: outcome.cachedTokens, cache_write_tokens: 0 },
-      output_tokens: outcome.completionTokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: outcome.promptTokens + outcome.completionTokens,
+      input_tokens: outcome.promptTokens, input_tokens_details: { cached_tokens: outcome.cachedTokens, cache_write_tokens: outcome.cacheWriteTokens ?? 0 },
+      output_tokens: outcome.completionTokens, output_tokens_details: { reasoning_tokens: outcome.reasoningTokens ?? 0 }, total_tokens: outcome.promptTokens + outcome.completionTokens,
     } } : {}),
     metadata: input.metadata ?? {},
     conversation: r.threadId ? { id: r.threadId } : null,

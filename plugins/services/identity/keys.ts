@@ -9,14 +9,14 @@
  */
 import { GatewayError, Store, globCovers, badRequest, definePlugin, forbidden, notFound, reply, type AccessView, type Caller, type Owner, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
-import { AuditLog, Identity, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
+import { AuditLog, Identity, UsageLog, type ApiKeyRecord, type UserRecord } from '../../contracts/capabilities.ts'
 import { auditTo, keyDetails, type Audit } from './audit.ts'
 import { newApiKey } from './data/keys.ts'
 import { secretMakerOf } from './data/api-keys.ts'
 import { isUuid } from '../../store/kit/sql.ts'
 import { ID_PARAMS, PAGE_QUERY, optionalFutureDate, optionalString, optionalStringList, nullableString, type Body, type PageQuery } from './input.ts'
 import { keysConfigSchema, type KeysConfig } from './schema.ts'
-import { CREATED_KEY_SCHEMA, KEY_SCHEMA, LISTED_KEY_SCHEMA, keyView, listedKeyView } from './views.ts'
+import { CREATED_KEY_SCHEMA, KEY_SCHEMA, KEY_WITH_SPEND_SCHEMA, LISTED_KEY_SCHEMA, keyView, listedKeyView } from './views.ts'
 import { keyStatus, type KeyPrincipal } from '../../contracts/principals.ts'
 
 const MANAGE_KEYS = 'manage_keys'
@@ -43,7 +43,7 @@ const CREATE_BODY = objectSchema({
 const ROTATE_BODY = objectSchema({ grace_s: { type: 'integer', minimum: 0, maximum: MAX_GRACE_S, description: 'How long the old secret keeps working, in seconds (default 0: it stops at once); never past the key\'s expiry.' } })
 const LIST_QUERY = objectSchema({ ...PAGE_QUERY, user_id: { type: 'string', minLength: 1 }, department: { type: 'string', minLength: 1 }, include_revoked: { type: 'boolean', default: false } })
 
-export function keysService(identity: Identity, config: KeysConfig, audit: Audit = auditTo(undefined, undefined)): Service {
+export function keysService(identity: Identity, config: KeysConfig, audit: Audit = auditTo(undefined, undefined), usage?: UsageLog): Service {
   const { apiKeys, users, events } = identity
 
   /** The key `id`, if the caller's scope reaches it (404 / 403 otherwise). */
@@ -160,8 +160,11 @@ export function keysService(identity: Identity, config: KeysConfig, audit: Audit
   }
 
   const get: RouteSpec<unknown, unknown, { id: string }> = {
-    method: 'GET', path: '/:id', summary: 'One key.', permission: MANAGE_KEYS, params: ID_PARAMS, response: KEY_SCHEMA,
-    handle: async ({ caller, params }) => keyView(await reachableKey(caller, params.id)),
+    method: 'GET', path: '/:id', summary: 'One key, with what it has spent this UTC day and month (the periods of its budget).', permission: MANAGE_KEYS, params: ID_PARAMS, response: KEY_WITH_SPEND_SCHEMA,
+    async handle({ caller, params }) {
+      const key = await reachableKey(caller, params.id)
+      return { ...keyView(key), spend: usage ? await spendOf(usage, key.id) : null }
+    },
   }
 
   const revoke: RouteSpec<unknown, unknown, { id: string }> = {
@@ -273,16 +276,30 @@ function cappedModels(caller: Caller, asked: string[] | undefined): readonly str
   return asked
 }
 
+/**
+ * What key `keyId` has spent, as its usage events record it, this UTC day and calendar month: the
+ * periods its `budget_usd_per_day` / `budget_usd_per_month` run on (what a 402 budget_exceeded counts).
+ */
+async function spendOf(usage: UsageLog, keyId: string): Promise<{ day_usd: number; month_usd: number; day_started_at: Date; month_started_at: Date }> {
+  const now = new Date()
+  const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()))
+  const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
+  // A request's event is timed at its start: one still running started before now.
+  const to = new Date(now.getTime() + 1)
+  const [dayUsd, monthUsd] = await Promise.all([usage.totalCostUsd({ from: day, to, keyId }), usage.totalCostUsd({ from: month, to, keyId })])
+  return { day_usd: dayUsd, month_usd: monthUsd, day_started_at: day, month_started_at: month }
+}
+
 export default definePlugin<KeysConfig, Service>({
   id: 'service.keys',
   kind: 'service',
   description: 'Virtual API keys: create (shown once), list, revoke, rotate, within the caller\'s data scope.',
   configSchema: keysConfigSchema,
   needs: [Store],
-  uses: [Identity, AuditLog],
+  uses: [Identity, AuditLog, UsageLog],
   setup(ctx, config) {
     const identity = ctx.tryGet(Identity)
     if (!identity) throw new Error('keys are kept in the store: add `store:` to gateway.yaml (e.g. store: { plugin: embedded })')
-    return keysService(identity, config, auditTo(ctx.tryGet(AuditLog), ctx.logger))
+    return keysService(identity, config, auditTo(ctx.tryGet(AuditLog), ctx.logger), ctx.tryGet(UsageLog))
   },
 })

@@ -127,6 +127,8 @@ export default definePlugin<UsageConfig, Stage>({
           promptTokens: outcome.promptTokens,
           completionTokens: outcome.completionTokens,
           cachedTokens: outcome.cachedTokens,
+          cacheWriteTokens: outcome.cacheWriteTokens ?? 0,
+          reasoningTokens: outcome.reasoningTokens ?? 0,
           costUsd: outcome.costUsd,
           // Tokens spent upstream (not a cache hit) at a model without a price: the 0 is unknown, not free.
           unpriced: !outcome.cacheHit && outcome.promptTokens + outcome.completionTokens > 0 && !priced(outcome.model),

@@ -13,7 +13,7 @@ export interface UsageEventRepository extends UsageLog {
 
 /** The columns a batch writes, in the order of toRows' arrays. */
 const COLUMNS = ['event_id', 'occurred_at', 'request_id', 'user_id', 'key_id', 'department', 'route', 'provider', 'model', 'status', 'error_type',
-  'attempts', 'cache_hit', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms', 'ttft_ms', 'streamed', 'unpriced'] as const
+  'attempts', 'cache_hit', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms', 'ttft_ms', 'streamed', 'unpriced', 'cache_write_tokens', 'reasoning_tokens'] as const
 
 /**
  * Where the store can COPY (both stores can), a batch is copied in: PostgreSQL's CPU per event 10.7 →
@@ -35,7 +35,7 @@ const COLUMNS = ['event_id', 'occurred_at', 'request_id', 'user_id', 'key_id', '
  */
 const INSERT_BATCH = `INSERT INTO usage_events (${COLUMNS.join(', ')})
   SELECT (r->>0)::uuid, (r->>1)::timestamptz, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, (r->>9)::int,
-    r->>10, (r->>11)::int, (r->>12)::bool, (r->>13)::int, (r->>14)::int, (r->>15)::int, (r->>16)::numeric, (r->>17)::int, (r->>18)::int, (r->>19)::bool, (r->>20)::bool
+    r->>10, (r->>11)::int, (r->>12)::bool, (r->>13)::int, (r->>14)::int, (r->>15)::int, (r->>16)::numeric, (r->>17)::int, (r->>18)::int, (r->>19)::bool, (r->>20)::bool, (r->>21)::int, (r->>22)::int
   FROM jsonb_array_elements($1::jsonb) AS rows(r)
   ON CONFLICT (event_id, occurred_at) DO NOTHING`
 
@@ -64,6 +64,8 @@ const MEASURES = `count(*) AS requests,
   coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
   coalesce(sum(completion_tokens), 0) AS completion_tokens,
   coalesce(sum(cached_tokens), 0) AS cached_tokens,
+  coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens,
+  coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
   coalesce(sum(cost_usd), 0) AS cost_usd,
   count(*) FILTER (WHERE unpriced) AS unpriced_requests,
   coalesce(array_agg(DISTINCT model ORDER BY model) FILTER (WHERE unpriced AND model IS NOT NULL), '{}') AS unpriced_models,
@@ -71,7 +73,7 @@ const MEASURES = `count(*) AS requests,
   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ${ANSWERED}) AS latency_p95_ms`
 
 const EVENT_COLUMNS = `id, event_id, occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
-  attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed, unpriced`
+  attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed, unpriced, cache_write_tokens, reasoning_tokens`
 
 interface AggregateRow {
   bucket: Date | null
@@ -82,6 +84,8 @@ interface AggregateRow {
   prompt_tokens: number | string
   completion_tokens: number | string
   cached_tokens: number | string
+  cache_write_tokens: number | string
+  reasoning_tokens: number | string
   cost_usd: number | string
   unpriced_requests: number | string
   unpriced_models: string[]
@@ -107,6 +111,8 @@ interface EventRow {
   prompt_tokens: number
   completion_tokens: number
   cached_tokens: number
+  cache_write_tokens: number
+  reasoning_tokens: number
   cost_usd: string | number
   latency_ms: number
   ttft_ms: number | null
@@ -236,7 +242,7 @@ function toRows(events: readonly UsageEvent[]): unknown[][] {
       e.eventId, e.time, e.requestId, text(e.userId), text(e.keyId), text(e.department), text(e.route), text(e.provider), text(e.model),
       e.status, text(e.errorType), e.attempts ?? 1, e.cacheHit ?? false, count(e.promptTokens), count(e.completionTokens),
       count(e.cachedTokens), Number.isFinite(e.costUsd) && e.costUsd! >= 0 ? e.costUsd : 0, Math.round(e.latencyMs), e.ttftMs == null ? null : Math.round(e.ttftMs), e.streamed ?? false,
-      e.unpriced ?? false,
+      e.unpriced ?? false, count(e.cacheWriteTokens), count(e.reasoningTokens),
     ]
   })
 }
@@ -259,6 +265,8 @@ function toAggregate(r: AggregateRow): UsageAggregate {
     promptTokens,
     completionTokens,
     cachedTokens: toNumber(r.cached_tokens),
+    cacheWriteTokens: toNumber(r.cache_write_tokens),
+    reasoningTokens: toNumber(r.reasoning_tokens),
     totalTokens: promptTokens + completionTokens,
     costUsd: toNumber(r.cost_usd),
     unpricedRequests: toNumber(r.unpriced_requests),
@@ -286,6 +294,8 @@ const toEventRecord = (r: EventRow): UsageEventRecord => ({
   promptTokens: r.prompt_tokens,
   completionTokens: r.completion_tokens,
   cachedTokens: r.cached_tokens,
+  cacheWriteTokens: r.cache_write_tokens,
+  reasoningTokens: r.reasoning_tokens,
   costUsd: Number(r.cost_usd),
   latencyMs: r.latency_ms,
   ttftMs: r.ttft_ms,
