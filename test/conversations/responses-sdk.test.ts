@@ -340,7 +340,7 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
     }
   })
 
-  it('names the model its route calls while a background response waits for its run (the route\'s target, as a streamed response names it before its first chunk); the name asked for when no route answers the caller', async () => {
+  it('names the model its route calls while a background response waits for its run (the route\'s target, as a streamed response names it before its first chunk); a caller no route answers is refused before anything is queued', async () => {
     let release!: () => void
     const held = new Promise<void>((resolve) => { release = resolve })
     const answer = openAIUpstreamHandler()
@@ -364,14 +364,8 @@ describe('Responses and Conversations APIs through the openai SDK', () => {
       release()
       f.upstream.handle(openAIUpstreamHandler())
     }
-    // A route that does not answer this caller: the name asked for, and the run fails.
-    const denied = await alice.responses.create({ model: 'admins-only', input: 'hi', background: true })
-    expect(denied.model).toBe('admins-only')
-    const failed = (await waitFor(async () => {
-      const r = await alice.responses.retrieve(denied.id)
-      return r.status === 'failed' ? r : undefined
-    }, 10_000, 25)).value!
-    expect(failed.model).toBe('admins-only')
+    // A route that does not answer this caller is refused at once, as in the foreground (it was queued, then failed as a server_error).
+    await expect(alice.responses.create({ model: 'admins-only', input: 'hi', background: true })).rejects.toMatchObject({ status: 404, code: 'model_not_found' })
   })
 
   it('refuses an `after` cursor that names no item of the list with a 400 naming `after`, instead of an empty page that reads as the end', async () => {
