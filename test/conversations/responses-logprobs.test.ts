@@ -2,8 +2,8 @@
  * /v1/responses with `include: ['message.output_text.logprobs']` and `top_logprobs`, driven by the
  * official SDK against the mock provider (each word a token, certain): the answer's tokens with
  * their log probabilities in the output_text part, in the streamed deltas and the done events,
- * kept with a stored response; an unknown `include` value or a `top_logprobs` out of range is a
- * 400 naming it; without either, the chat call asks for none.
+ * kept with a stored response; an unknown `include` value (on create, retrieve, input items and
+ * conversation items) or a `top_logprobs` out of range is a 400 naming it; without either, the chat call asks for none.
  */
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -73,9 +73,29 @@ services:
   })
 
   it('refuses an include it does not know and a top_logprobs out of range, naming the field', async () => {
-    await expect(client.responses.create({ model: 'mock', input: 'x', include: ['message.output_text.nonsense' as 'message.output_text.logprobs'] })).rejects.toMatchObject({ status: 400, param: 'include' })
+    await expect(client.responses.create({ model: 'mock', input: 'x', include: ['message.output_text.nonsense' as 'message.output_text.logprobs'] })).rejects.toMatchObject({ status: 400, param: 'include[0]', code: 'invalid_value' })
     await expect(client.responses.create({ model: 'mock', input: 'x', top_logprobs: 21 })).rejects.toMatchObject({ status: 400, param: 'top_logprobs' })
     // Values for items this gateway never makes are accepted: there is nothing to add to.
     expect((await client.responses.create({ model: 'mock', input: 'x', include: ['reasoning.encrypted_content', 'file_search_call.results'] })).status).toBe('completed')
+  })
+
+  it('checks `include` where OpenAI takes it (retrieve, input items, conversation items) as a create checks it, naming the value\'s place', async () => {
+    const bad = 'message.output_text.nonsense' as 'file_search_call.results'
+    const refused = { status: 400, param: 'include[1]', code: 'invalid_value' }
+    const response = await client.responses.create({ model: 'mock', input: 'x' })
+    await expect(client.responses.create({ model: 'mock', input: 'x', include: ['file_search_call.results', bad] })).rejects.toMatchObject(refused)
+    await expect(client.responses.retrieve(response.id, { include: ['file_search_call.results', bad] })).rejects.toMatchObject(refused)
+    await expect(client.responses.inputItems.list(response.id, { include: ['file_search_call.results', bad] })).rejects.toMatchObject(refused)
+    const conversation = await client.conversations.create({ items: [{ type: 'message', role: 'user', content: 'hi' }] })
+    await expect(client.conversations.items.list(conversation.id, { include: ['file_search_call.results', bad] })).rejects.toMatchObject(refused)
+    const [item] = (await client.conversations.items.list(conversation.id)).data
+    await expect(client.conversations.items.retrieve(item!.id!, { conversation_id: conversation.id, include: ['file_search_call.results', bad] })).rejects.toMatchObject(refused)
+    await expect(client.conversations.items.create(conversation.id, { items: [{ type: 'message', role: 'user', content: 'again' }], include: ['file_search_call.results', bad] })).rejects.toMatchObject(refused)
+    // One value as plain `include=` (curl) is read too; valid values are taken everywhere.
+    const plain = await fetch(`${gw.url}/v1/responses/${response.id}?include=${bad}`, { headers: { authorization: 'Bearer unused' } })
+    expect(plain.status).toBe(400)
+    expect((await plain.json()).error).toMatchObject({ param: 'include[0]', code: 'invalid_value' })
+    expect((await client.responses.retrieve(response.id, { include: ['file_search_call.results', 'message.output_text.logprobs'] })).id).toBe(response.id)
+    expect((await client.responses.inputItems.list(response.id, { include: ['message.input_image.image_url'] })).data).toHaveLength(1)
   })
 })

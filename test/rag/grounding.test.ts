@@ -158,7 +158,7 @@ describe('grounded answers from RAG collections', () => {
 
   it('grounds /v1/responses and /v1/chat/completions with model assistant/<name>, listing the sources', async () => {
     const alice = client('alice')
-    const response = await alice.responses.create({ model: 'assistant/helpdesk', input: BIKES })
+    const response = await alice.responses.create({ model: 'assistant/helpdesk', input: BIKES, include: ['file_search_call.results'] })
     expectOpenAISchema('Response', response)
     const search = response.output.find((o) => o.type === 'file_search_call') as any
     expect(search.results[0]).toMatchObject({ file_id: faqDocumentId, filename: 'faq.txt' })
@@ -189,17 +189,17 @@ describe('grounded answers from RAG collections', () => {
     // Alice's own store: not shared with her department.
     const { file, tools } = await faqSearch(alice, 'Private FAQ')
 
-    const response = await alice.responses.create({ model: 'gpt', input: BIKES, tools })
+    const response = await alice.responses.create({ model: 'gpt', input: BIKES, tools, include: ['file_search_call.results'] })
     expectOpenAISchema('Response', response)
     const message = response.output.find((o) => o.type === 'message') as any
     expect(response.output_text).toBe(`According to the sources [1]: ${BIKES}`)
     expect(message.content[0].annotations).toEqual([{ type: 'file_citation', file_id: file.id, filename: 'faq.txt', index: response.output_text.indexOf('[1]') }])
     // Stored as answered.
-    expect((await alice.responses.retrieve(response.id)).output).toEqual(response.output)
+    expect((await alice.responses.retrieve(response.id, { include: ['file_search_call.results'] })).output).toEqual(response.output)
 
     // The department admin and the admin reach Alice's store; Bob (same department, own data) and Carol do not.
     for (const user of ['dana', 'admin'] as const) {
-      const theirs = await client(user).responses.create({ model: 'gpt', input: BIKES, tools })
+      const theirs = await client(user).responses.create({ model: 'gpt', input: BIKES, tools, include: ['file_search_call.results'] })
       expect((theirs.output.find((o) => o.type === 'file_search_call') as any).results[0].text).toContain('underground garage')
       expect(lastSystem()).toContain('underground garage')
     }
@@ -208,6 +208,46 @@ describe('grounded answers from RAG collections', () => {
       await expect(client(user).responses.create({ model: 'gpt', input: BIKES, tools })).rejects.toBeInstanceOf(NotFoundError)
     }
     expect(upstream.chats().length).toBe(chats)
+  })
+
+  it('shows a file search\'s results only when include asks for file_search_call.results, as OpenAI does: create, stream, retrieve, conversation items (kept for a later read that asks)', async () => {
+    const alice = client('alice')
+    const { file, tools } = await faqSearch(alice, 'FAQ for include')
+    const conversation = await alice.conversations.create({})
+    const asked = ['file_search_call.results'] as OpenAI.Responses.ResponseIncludable[]
+    const searchOf = (output: readonly OpenAI.Responses.ResponseOutputItem[]) => output.find((o) => o.type === 'file_search_call') as OpenAI.Responses.ResponseFileSearchToolCall
+
+    // Not asked: the call with its queries, results null (the passages still ground the answer).
+    const bare = await alice.responses.create({ model: 'gpt', input: BIKES, tools, conversation: conversation.id })
+    expectOpenAISchema('Response', bare)
+    expect(searchOf(bare.output)).toMatchObject({ type: 'file_search_call', status: 'completed', queries: [BIKES], results: null })
+    expect(bare.output_text).toContain('According to the sources [1]')
+    // Kept all the same: a retrieve or a conversation item read that asks shows them.
+    expect(searchOf((await alice.responses.retrieve(bare.id, { include: asked })).output).results![0]).toMatchObject({ file_id: file.id, filename: 'faq.txt' })
+    expect(searchOf((await alice.responses.retrieve(bare.id)).output).results).toBeNull()
+    const items = await alice.conversations.items.list(conversation.id, { order: 'asc' })
+    expect((items.data[1] as OpenAI.Responses.ResponseFileSearchToolCall).results).toBeNull()
+    const itemsAsked = await alice.conversations.items.list(conversation.id, { order: 'asc', include: asked })
+    expect((itemsAsked.data[1] as OpenAI.Responses.ResponseFileSearchToolCall).results![0]).toMatchObject({ file_id: file.id })
+    const id = searchOf(bare.output).id
+    expect(((await alice.conversations.items.retrieve(id, { conversation_id: conversation.id })) as OpenAI.Responses.ResponseFileSearchToolCall).results).toBeNull()
+    expect(((await alice.conversations.items.retrieve(id, { conversation_id: conversation.id, include: asked })) as OpenAI.Responses.ResponseFileSearchToolCall).results![0]).toMatchObject({ file_id: file.id })
+
+    // Asked on create: in the output.
+    const withResults = await alice.responses.create({ model: 'gpt', input: BIKES, tools, include: asked })
+    expect(searchOf(withResults.output).results![0]).toMatchObject({ file_id: file.id, filename: 'faq.txt' })
+
+    // Streamed: the item's events and the final response alike, with or without.
+    for (const include of [undefined, asked]) {
+      const events: OpenAI.Responses.ResponseStreamEvent[] = []
+      for await (const event of await alice.responses.create({ model: 'gpt', input: BIKES, tools, stream: true, ...(include ? { include } : {}) })) events.push(event)
+      for (const event of events) expectOpenAISchema('ResponseStreamEvent', event)
+      const done = events.find((e): e is OpenAI.Responses.ResponseOutputItemDoneEvent => e.type === 'response.output_item.done' && e.item.type === 'file_search_call')!
+      const final = (events.at(-1) as OpenAI.Responses.ResponseCompletedEvent).response
+      const shown = [(done.item as OpenAI.Responses.ResponseFileSearchToolCall).results, searchOf(final.output).results]
+      if (include) for (const results of shown) expect(results![0]).toMatchObject({ file_id: file.id })
+      else expect(shown).toEqual([null, null])
+    }
   })
 
   it('keeps a file_search_call in the conversation as OpenAI does, and streams each citation as response.output_text.annotation.added', async () => {

@@ -442,7 +442,7 @@ describe('/v1/vector_stores with the openai SDK', () => {
     const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const store = await alice.vectorStores.create({ name: 'FAQ' })
     await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 })
-    const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], max_num_results: 2 }] })
+    const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], max_num_results: 2 }], include: ['file_search_call.results'] })
     const call = response.output.find((o) => o.type === 'file_search_call') as any
     expect(call).toMatchObject({ type: 'file_search_call', status: 'completed', queries: ['Where can bicycles be parked?'] })
     expect(call.results[0]).toMatchObject({ file_id: file.id, filename: 'faq.txt' })
@@ -473,7 +473,7 @@ describe('/v1/vector_stores with the openai SDK', () => {
     const file = await alice.files.create({ file: await toFile(fixture('faq.txt'), 'faq.txt', { type: 'text/plain' }), purpose: 'assistants' })
     const store = await alice.vectorStores.create({ name: 'Streamed', file_ids: [file.id] })
     await alice.vectorStores.files.poll(store.id, file.id, { pollIntervalMs: 50 })
-    const stream = alice.responses.stream({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }] })
+    const stream = alice.responses.stream({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }], include: ['file_search_call.results'] })
     const events: { type: string; output_index?: number; item?: { type: string; id: string } }[] = []
     stream.on('event', (e) => events.push(e as never))
     const final = await stream.finalResponse()
@@ -519,7 +519,7 @@ describe('/v1/vector_stores with the openai SDK', () => {
     await alice.vectorStores.files.poll(store.id, faq.id, { pollIntervalMs: 50 })
     await alice.vectorStores.files.poll(store.id, handbook.id, { pollIntervalMs: 50 })
     const results = async (tool: object): Promise<{ score: number; text: string }[]> => {
-      const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool } as OpenAI.Responses.FileSearchTool] })
+      const response = await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id], ...tool } as OpenAI.Responses.FileSearchTool], include: ['file_search_call.results'] })
       return (response.output.find((o) => o.type === 'file_search_call') as { results: { score: number; text: string }[] }).results
     }
     const all = await results({ max_num_results: 20 })

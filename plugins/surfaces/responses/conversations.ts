@@ -9,6 +9,7 @@ import { auditTo, type Audit } from '../../contracts/audit.ts'
 import { itemView, threadAuditEntry, type Conversations, type ItemRecord, type Slice, type ThreadRecord } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { checkFileParts, inputItems } from './input.ts'
+import { INCLUDE_QUERY, includeQuery, itemShown, type Include } from './include.ts'
 
 const CHAT = 'chat'
 /** OpenAI's metadata: up to 16 pairs, keys up to 64 characters, values up to 512. */
@@ -18,8 +19,9 @@ const CONVERSATION_PARAMS = { type: 'object', required: ['id'], properties: { id
 const ITEM_PARAMS = { type: 'object', required: ['id', 'item_id'], properties: { id: ID, item_id: ID } }
 const LIST_QUERY = {
   type: 'object',
-  properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, order: { enum: ['asc', 'desc'], default: 'desc' }, after: ID, include: {} },
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, order: { enum: ['asc', 'desc'], default: 'desc' }, after: ID, ...INCLUDE_QUERY },
 }
+const INCLUDE_ONLY = { type: 'object', properties: INCLUDE_QUERY }
 const MAX_ITEMS_PER_CALL = 20
 
 export async function reachableConversation(conversations: Conversations, caller: Caller, id: string, param = 'id'): Promise<ThreadRecord> {
@@ -28,11 +30,12 @@ export async function reachableConversation(conversations: Conversations, caller
   return thread
 }
 
-const itemOut = (item: ItemRecord): JsonObject => itemView(item.id, item.content, item.status)
+/** An item as shown: a file search's results only when `include` asks for them. */
+const itemOut = (item: ItemRecord, include: Include): JsonObject => itemShown(itemView(item.id, item.content, item.status), include)
 
 /** OpenAI's list object for a page of items. */
-export const listOf = (page: Slice<ItemRecord>): JsonObject => ({
-  object: 'list', data: page.data.map(itemOut), first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.hasMore,
+export const listOf = (page: Slice<ItemRecord>, include: Include): JsonObject => ({
+  object: 'list', data: page.data.map((item) => itemOut(item, include)), first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.hasMore,
 })
 
 const conversationOut = (t: ThreadRecord): JsonObject => ({ id: t.id, object: 'conversation', created_at: Math.floor(t.createdAt.getTime() / 1000), metadata: t.metadata })
@@ -84,31 +87,34 @@ export function conversationRoutes(conversations: Conversations, files: Files | 
       return { id: thread.id, object: 'conversation.deleted', deleted: true }
     },
   }
-  const listItems: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
+  const listItems: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string } & Record<string, unknown>, { id: string }> = {
     method: 'GET', path: '/v1/conversations/:id/items', summary: 'A page of a conversation\'s items.', permission: CHAT, params: CONVERSATION_PARAMS, query: LIST_QUERY,
     async handle({ caller, params, query }) {
+      const include = includeQuery(query)
       const thread = await reach(caller, params.id)
-      return listOf(await conversations.threads.items(thread.id, query))
+      return listOf(await conversations.threads.items(thread.id, query), include)
     },
   }
-  const addItems: RouteSpec<{ items: unknown }, unknown, { id: string }> = {
-    method: 'POST', path: '/v1/conversations/:id/items', summary: 'Add items to a conversation.', permission: CHAT, params: CONVERSATION_PARAMS,
+  const addItems: RouteSpec<{ items: unknown }, Record<string, unknown>, { id: string }> = {
+    method: 'POST', path: '/v1/conversations/:id/items', summary: 'Add items to a conversation.', permission: CHAT, params: CONVERSATION_PARAMS, query: INCLUDE_ONLY,
     body: { type: 'object', additionalProperties: false, required: ['items'], properties: { items: { type: 'array', minItems: 1, maxItems: MAX_ITEMS_PER_CALL } } },
-    async handle({ caller, params, body }) {
+    async handle({ caller, params, body, query }) {
+      const include = includeQuery(query)
       const thread = await reach(caller, params.id)
       const adding = await items(body.items, 'items', caller)
       // Items added while a turn answers would fall among its own: refused, as a second turn is.
       const added = await conversations.exclusive(thread.id, () => conversations.threads.append(thread.id, adding))
-      return listOf({ data: added, hasMore: false })
+      return listOf({ data: added, hasMore: false }, include)
     },
   }
-  const getItem: RouteSpec<unknown, unknown, { id: string; item_id: string }> = {
-    method: 'GET', path: '/v1/conversations/:id/items/:item_id', summary: 'One item of a conversation.', permission: CHAT, params: ITEM_PARAMS,
-    async handle({ caller, params }) {
+  const getItem: RouteSpec<unknown, Record<string, unknown>, { id: string; item_id: string }> = {
+    method: 'GET', path: '/v1/conversations/:id/items/:item_id', summary: 'One item of a conversation.', permission: CHAT, params: ITEM_PARAMS, query: INCLUDE_ONLY,
+    async handle({ caller, params, query }) {
+      const include = includeQuery(query)
       const thread = await reach(caller, params.id)
       const item = await conversations.threads.item(thread.id, params.item_id)
       if (!item) throw notFound(`No item with id '${params.item_id}' in this conversation.`, 'item_not_found', 'item_id')
-      return itemOut(item)
+      return itemOut(item, include)
     },
   }
   const deleteItem: RouteSpec<unknown, unknown, { id: string; item_id: string }> = {

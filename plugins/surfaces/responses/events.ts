@@ -10,36 +10,38 @@
 import { toGatewayError, type GatewayError, type SseFrame } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { TurnStream } from '../../contracts/conversations.ts'
+import { itemShown, responseShown, type Include } from './include.ts'
 
 // A cancelled background response ends as failed does (no event of its own), its status saying why.
 const FINAL: Record<string, string> = { completed: 'response.completed', incomplete: 'response.incomplete', failed: 'response.failed', cancelled: 'response.failed' }
 
-export async function* responseEvents(turn: TurnStream): AsyncGenerator<SseFrame> {
+/** `include`: what the caller asked to see (a file search's results), in items and Response objects alike. */
+export async function* responseEvents(turn: TurnStream, include: Include): AsyncGenerator<SseFrame> {
   let sequence = 0
   const frame: Frame = (type, fields) => ({ event: type, data: JSON.stringify({ type, ...fields, sequence_number: sequence++ }) })
-  const draft = turn.draft()
+  const draft = responseShown(turn.draft(), include)
   yield frame('response.created', { response: draft })
   // A background response is created queued: it says so, then that it runs.
   if (draft.status === 'queued') yield frame('response.queued', { response: draft })
   yield frame('response.in_progress', { response: { ...draft, status: 'in_progress' } })
   try {
-    yield* turnFrames(turn, frame)
+    yield* turnFrames(turn, frame, include)
   } catch (err) {
     // A stream the model broke off is a failed response, kept as such: say so with the Response
     // object (the SDK's stream helper takes it as the final one), numbered on like every event.
     const failed = await turn.response().catch(() => undefined)
-    if (failed?.status === 'failed') yield frame('response.failed', { response: failed })
+    if (failed?.status === 'failed') yield frame('response.failed', { response: responseShown(failed, include) })
     else yield frame('error', errorFields(toGatewayError(err)))
     return
   }
-  const response = await turn.response()
+  const response = responseShown(await turn.response(), include)
   yield frame(FINAL[String(response.status)] ?? 'response.completed', { response })
 }
 
 type Frame = (type: string, fields: JsonObject) => SseFrame
 
 /** The output items' events, as the turn reports them. */
-async function* turnFrames(turn: TurnStream, frame: Frame): AsyncGenerator<SseFrame> {
+async function* turnFrames(turn: TurnStream, frame: Frame, include: Include): AsyncGenerator<SseFrame> {
   const part = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] })
   for await (const event of turn.events!) {
     switch (event.type) {
@@ -58,7 +60,7 @@ async function* turnFrames(turn: TurnStream, frame: Frame): AsyncGenerator<SseFr
         yield frame('response.function_call_arguments.delta', { item_id: event.itemId, output_index: event.index, delta: event.delta })
         break
       case 'item.done': {
-        const item = event.item
+        const item = itemShown(event.item, include)
         if (item.type === 'message') {
           const done = (item.content as JsonObject[])[0]
           const text = (done?.text as string | undefined) ?? ''

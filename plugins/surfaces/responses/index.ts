@@ -20,6 +20,7 @@ import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
 import { checkFileParts, chatResponseFormat, inputItems, logprobsOf, offeredTools, reasoningEffort, textVerbosity } from './input.ts'
+import { INCLUDE_QUERY, includeOf, includeQuery, responseShown } from './include.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -30,10 +31,10 @@ const LIST_QUERY = {
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
     order: { enum: ['asc', 'desc'], default: 'desc' },
     after: { type: 'string', minLength: 1, maxLength: 128 },
-    include: {},
+    ...INCLUDE_QUERY,
   },
 }
-const RETRIEVE_QUERY = { type: 'object', properties: { stream: { type: 'boolean' }, starting_after: { type: 'integer' }, include: {}, include_obfuscation: {} } }
+const RETRIEVE_QUERY = { type: 'object', properties: { stream: { type: 'boolean' }, starting_after: { type: 'integer' }, ...INCLUDE_QUERY, include_obfuscation: {} } }
 /** What the gateway checks of a create request; the rest is checked field by field in `handle`. */
 const CREATE_BODY = {
   type: 'object',
@@ -138,7 +139,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const responseFormat = chatResponseFormat(body.text)
       const verbosity = textVerbosity(body.text)
       const effort = reasoningEffort(body.reasoning)
-      const logprobs = logprobsOf(body.include, body.top_logprobs)
+      const include = includeOf(body.include)
+      const logprobs = logprobsOf(include, body.top_logprobs)
       const conversationId = conversationIdOf(body.conversation)
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')
@@ -183,9 +185,9 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined, headers: routingHeaders(headers),
         store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams: verbosity ? { ...chatParams, verbosity } : chatParams,
       }, gateway)
-      if (turn.events) return sse(responseEvents(turn), errorEvent)
-      if (body.background === true) return turn.draft()
-      return turn.response()
+      if (turn.events) return sse(responseEvents(turn, include), errorEvent)
+      if (body.background === true) return responseShown(turn.draft(), include)
+      return responseShown(await turn.response(), include)
     },
   }
 
@@ -225,16 +227,17 @@ export function responsesSurface(conversations: Conversations, files: Files | un
     },
   }
 
-  const get: RouteSpec<unknown, { stream?: boolean; starting_after?: number }, { id: string }> = {
+  const get: RouteSpec<unknown, { stream?: boolean; starting_after?: number } & Record<string, unknown>, { id: string }> = {
     method: 'GET', path: '/v1/responses/:id', summary: 'A stored response; `stream=true` follows a background response created streaming (from `starting_after`).', permission: CHAT, params: ID_PARAMS, query: RETRIEVE_QUERY,
     async handle({ caller, params, query }) {
+      const include = includeQuery(query)
       const record = await reachableResponse(caller, params.id)
-      if (!query.stream) return record.body
+      if (!query.stream) return responseShown(record.body, include)
       // Only a background response created streaming has events to follow: a JSON answer would
       // leave the SDK's stream reader waiting for events that never come.
       const followed = await conversations.responses.follow(record.id)
       if (!followed) throw badRequest('Only a background response created with `stream: true` can be streamed again.', 'stream', 'unsupported_parameter')
-      return sse(after(responseEvents(followed), query.starting_after ?? -1), errorEvent)
+      return sse(after(responseEvents(followed, include), query.starting_after ?? -1), errorEvent)
     },
   }
 
@@ -255,15 +258,16 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const after = (await conversations.responses.cancel(record.id)) ?? record
       // Cancelling again answers the same (cancelled) response; one that has ended cannot be.
       if (after.body.status !== 'cancelled') throw badRequest(`The response has already ended (${String(after.body.status)}): only a queued or in-progress one can be cancelled.`, 'id', 'response_not_cancellable')
-      return after.body
+      return responseShown(after.body, new Set())
     },
   }
 
-  const inputItemsRoute: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string }, { id: string }> = {
+  const inputItemsRoute: RouteSpec<unknown, { limit: number; order: 'asc' | 'desc'; after?: string } & Record<string, unknown>, { id: string }> = {
     method: 'GET', path: '/v1/responses/:id/input_items', summary: 'The items a stored response was given.', permission: CHAT, params: ID_PARAMS, query: LIST_QUERY,
     async handle({ caller, params, query }) {
+      const include = includeQuery(query)
       const record = await reachableResponse(caller, params.id)
-      return listOf(await conversations.responses.inputItems(record.id, query))
+      return listOf(await conversations.responses.inputItems(record.id, query), include)
     },
   }
 

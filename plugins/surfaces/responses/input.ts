@@ -9,6 +9,7 @@ import type { JsonObject } from '../../contracts/capabilities.ts'
 import { partText, type ContentPart, type ItemContent, type TextPart } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { checkLength } from '../../contracts/request-check.ts'
+import type { Include } from './include.ts'
 
 type Raw = Record<string, unknown>
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -228,27 +229,12 @@ export function reasoningEffort(reasoning: unknown): ChatRequest['reasoning_effo
   return effort as ChatRequest['reasoning_effort']
 }
 
-/**
- * What `include` may ask for (OpenAI's values). Only the answer's log probabilities change what is
- * sent: file_search results are always in its call item, and the other fields belong to items
- * this gateway never makes (images, computer use, code interpreter, web search, encrypted reasoning).
- */
-const INCLUDABLE = new Set([
-  'message.output_text.logprobs', 'file_search_call.results', 'reasoning.encrypted_content', 'message.input_image.image_url',
-  'computer_call_output.output.image_url', 'code_interpreter_call.outputs', 'web_search_call.action.sources', 'web_search_call.results',
-])
-
 /** `include: ['message.output_text.logprobs']` or `top_logprobs` (0-20): the answer's tokens with their log probabilities. */
-export function logprobsOf(include: unknown, top: unknown): { top: number } | undefined {
-  if (include !== undefined && include !== null) {
-    if (!Array.isArray(include) || include.some((v) => typeof v !== 'string')) throw badRequest('`include` must be an array of strings.', 'include', 'invalid_value')
-    const unknown = (include as string[]).find((v) => !INCLUDABLE.has(v))
-    if (unknown !== undefined) throw badRequest(`\`include\` cannot hold '${unknown}': use ${[...INCLUDABLE].join(', ')}.`, 'include', 'invalid_value')
-  }
+export function logprobsOf(include: Include, top: unknown): { top: number } | undefined {
   if (top !== undefined && top !== null && !(typeof top === 'number' && Number.isInteger(top) && top >= 0 && top <= 20)) {
     throw badRequest('`top_logprobs` must be a whole number from 0 to 20.', 'top_logprobs', 'invalid_value')
   }
   const alternatives = typeof top === 'number' ? top : 0
-  const asked = (Array.isArray(include) && include.includes('message.output_text.logprobs')) || alternatives > 0
+  const asked = include.has('message.output_text.logprobs') || alternatives > 0
   return asked ? { top: alternatives } : undefined
 }
