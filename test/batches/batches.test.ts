@@ -33,7 +33,7 @@ const answer: Handler = (req, res) => {
   sendJson(res, 200, {
     id: 'chatcmpl-b', object: 'chat.completion', created: 1, model: req.body.model,
     choices: [{ index: 0, message: { role: 'assistant', content: `reply to: ${last}` }, finish_reason: 'stop', logprobs: null }],
-    usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 },
+    usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9, completion_tokens_details: { reasoning_tokens: 2 } },
   })
 }
 
@@ -105,7 +105,8 @@ services:
     expect(done).toMatchObject({ status: 'completed', request_counts: { total: 4, completed: 3, failed: 1 } })
     expect(done.in_progress_at).toBeGreaterThanOrEqual(done.created_at)
     expect(done.completed_at).toBeGreaterThanOrEqual(done.in_progress_at!)
-    expect(done.usage).toMatchObject({ input_tokens: 15, output_tokens: 12, total_tokens: 27 })
+    // The reasoning tokens each answer reported, summed (as a reasoning model's are).
+    expect(done.usage).toMatchObject({ input_tokens: 15, output_tokens: 12, total_tokens: 27, output_tokens_details: { reasoning_tokens: 6 } })
     const outputs = await jsonl(alice, done.output_file_id!)
     expect(outputs.map((o) => o.custom_id)).toEqual(['a', 'b', 'd'])
     expect(outputs[0]).toMatchObject({ custom_id: 'a', error: null, response: { status_code: 200, body: { object: 'chat.completion', choices: [{ message: { content: 'reply to: first' } }] } } })

@@ -452,6 +452,12 @@ describe('/v1/vector_stores with the openai SDK', () => {
     expect(sent).toContain('[1] (faq.txt)')
     expect(sent).toContain('underground garage on level minus two')
     expect(response.output_text).toContain('According to the sources [1]')
+    // Sent back as a stateless client does (the whole output, then the next question): the search is not sent to the model again, the answer is.
+    const next = await alice.responses.create({ model: 'gpt', input: [{ role: 'user', content: 'Where can bicycles be parked?' }, ...response.output, { role: 'user', content: 'And cars?' }] as OpenAI.Responses.ResponseInput })
+    expect(next.status).toBe('completed')
+    const replayed = upstream.chats().at(-1)!.body.messages as { role: string; content: string }[]
+    expect(replayed.map((m) => m.role)).toEqual(['user', 'assistant', 'user'])
+    expect(replayed[1].content).toBe(response.output_text)
     // Streamed: the file_search_call is announced first, and the answer's events are numbered as the final output lists it.
     const events: OpenAI.Responses.ResponseStreamEvent[] = []
     for await (const event of await alice.responses.create({ model: 'gpt', input: 'Where can bicycles be parked?', tools: [{ type: 'file_search', vector_store_ids: [store.id] }], stream: true })) events.push(event)

@@ -3,7 +3,7 @@
  * budget that crossed the unified API) as Anthropic's `thinking`, the way LiteLLM maps it.
  *
  *   - Claude 4.6 and later (Opus 4.7 and the Claude 5 models take nothing else): `thinking: { type: 'adaptive' }`
- *     and the effort as `output_config.effort`.
+ *     and the effort as `output_config.effort` (`xhigh` as `max` on 4.6, which has no `xhigh`).
  *   - Claude 3.7 to 4.5: `thinking: { type: 'enabled', budget_tokens }`, the budget the effort stands for
  *     (contracts/thinking.ts: low 1,024, medium 2,048, high 4,096); `max_tokens` must exceed it, so a bound
  *     the client did not set is raised to make room, and one it set lowers the budget (to half of it, at
@@ -36,6 +36,16 @@ export function thinkingMode(model: string): ThinkingMode {
   if (version && Number(version[1]) === 4 && Number(version[2] ?? 0) < 6) return 'budget'
   // 4.6 and later, Mythos, Fable, and a name that says nothing: adaptive, which every current model takes.
   return 'adaptive'
+}
+
+/**
+ * The effort `model` takes for what was asked: Claude 4.6 has no `xhigh` (Opus 4.7 and later have it), so
+ * an `xhigh` ask is sent as its highest, `max` (reported), not refused by Anthropic.
+ */
+function effortFor(model: string, ask: Ask, call: ProviderCall): Effort {
+  if (ask.effort !== 'xhigh' || !/claude-(?:opus|sonnet|haiku)-4-6(?!\d)/.test(model)) return ask.effort
+  call.unsupported(ask.param, `${model} has no 'xhigh' effort: sent its highest, 'max'`)
+  return 'max'
 }
 
 /** The client's thinking ask: which field it came in, and its budget or effort. */
@@ -78,7 +88,7 @@ export function addThinking(req: ChatRequest, body: ThinkingBody, call: Provider
   }
   if (mode === 'adaptive') {
     body.thinking = { type: 'adaptive' }
-    body.output_config = { ...body.output_config, effort: ask.effort }
+    body.output_config = { ...body.output_config, effort: effortFor(body.model, ask, call) }
   } else {
     const budget = fitBudget(ask, body, call, limits)
     if (budget === undefined) return

@@ -79,6 +79,9 @@ function thinkingMode(model: string): ThinkingMode {
 /** The largest thinking budget a 2.5 model takes (Claude Code asks for 31,999): 32,768 on Pro, 24,576 on Flash. */
 const mostThinking = (model: string): number => (/pro/.test(model) ? 32_768 : 24_576)
 
+/** The least thinking budget Gemini 2.5 Pro takes: it cannot turn thinking off (a budget of 0 is a 400). */
+const PRO_LEAST_THINKING = 128
+
 /** OpenAI reasoning effort as a Gemini 3 thinking level, a zero budget to turn it off. */
 const LEVEL_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
   none: { thinkingBudget: 0 },
@@ -100,7 +103,12 @@ function thinkingConfig(req: ChatRequest, call: ProviderCall): ThinkingConfig | 
   if (effort === undefined || effort === null) return undefined
   const param = ask ? 'thinking' : 'reasoning_effort'
   const mode = thinkingMode(req.model)
-  if (effort === 'none') return mode === 'none' ? undefined : { thinkingBudget: 0 }
+  if (effort === 'none') {
+    if (mode === 'none') return undefined
+    if (mode !== 'budget' || !/pro/.test(req.model)) return { thinkingBudget: 0 }
+    call.unsupported(param, `${req.model} cannot turn thinking off: sent its least budget, ${PRO_LEAST_THINKING}`)
+    return { thinkingBudget: PRO_LEAST_THINKING }
+  }
   if (mode === 'none') {
     call.unsupported(param, `${req.model} cannot think`)
     return undefined

@@ -34,7 +34,7 @@ import { conformEmbeddingEncoding } from './provider-kit.ts'
 import { boundedUpstreamFetch, DEFAULT_MAX_ANSWER_MB, guardAnswer, MAX_ANSWER_PROPERTY, MB, tooLargeIn } from './answer-limit.ts'
 import { proxyNamed, upstreamFetch } from './egress.ts'
 import { withinOutputCap, type OutputCap } from './output-cap.ts'
-import { thinkingAsReasoningEffort } from '../../contracts/thinking.ts'
+import { thinkingAsReasoningEffort, withoutReplayedThinking } from '../../contracts/thinking.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -378,7 +378,7 @@ function requestOptions(call: ProviderCall): UpstreamRequestOptions {
 
 function prepareChat(req: ChatRequest, call: ProviderCall, options: OpenAIWireOptions): ChatRequest {
   // A thinking budget (from Anthropic's wire) first: a rule may then refuse the reasoning_effort it became (Groq's).
-  const thought = thinkingAsReasoningEffort(req, call)
+  const thought = thinkingAsReasoningEffort(withoutReplayedThinking(req), call)
   const body = withinOutputCap(options.unsupported ? dropUnsupported(thought, options.unsupported, call) : thought, options.outputCap, call)
   return options.prepare ? options.prepare(body, call) : body
 }

@@ -16,6 +16,7 @@
 import { abortReason, completionStream, countedUsageChunk, estimateTextTokens, isAborted, type ChatChunk, type ChatResponse, type EmbeddingResponse, type NativeResult, type ProviderCall, type SseFrame, type Usage } from '../../../plugin-api/index.ts'
 import { OPENAI_COMPLETIONS, OPENAI_IMAGE_EDITS, OPENAI_IMAGE_VARIATIONS, OPENAI_IMAGES, OPENAI_MODERATIONS, OPENAI_SPEECH, OPENAI_TRANSCRIPTIONS, OPENAI_TRANSLATIONS, type MultipartBody } from '../../contracts/wires.ts'
 import { conformEmbeddingEncoding } from './provider-kit.ts'
+import { withoutReplayedThinking } from '../../contracts/thinking.ts'
 import { DONE, failure, isJson, UpstreamNotStreamedError, UpstreamStatusError, type EventData, type WholeAnswer, type WireClient } from './wire-client.ts'
 
 /** The wire names surface.openai declares for its chat completions and embeddings endpoints. */
@@ -86,7 +87,9 @@ export function openAIPassthrough(client: WireClient, paths: WirePaths, mapError
     return { bytes: answer.bytes, contentType: answer.contentType ?? 'audio/mpeg', usage: () => speechUsage(body), model: () => undefined }
   }
   /** A chat or text completion: a whole answer relayed as its bytes, a stream event by event, usage always asked for. */
-  const completion = async (path: string, body: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
+  const completion = async (path: string, asked: Record<string, unknown>, providerCall: ProviderCall): Promise<NativeResult> => {
+    // An earlier answer's thinking sent back (Claude's, Gemini's) is refused by OpenAI-wire upstreams.
+    const body = withoutReplayedThinking(asked)
     if (body.stream !== true) return whole(path, body, providerCall)
     const options = body.stream_options as { include_usage?: unknown } | null | undefined
     const clientWantsUsage = options?.include_usage === true

@@ -190,7 +190,7 @@ export function batchWorker(deps: WorkerDeps) {
           : await calls.chat(routedChatRequest(line.body, calls, batch.headers, (text) => dropped.push(text)), options)
         const outcome = await call.done
         const body = call.result as ChatResponse | EmbeddingResponse
-        const usage = { input_tokens: outcome.promptTokens, output_tokens: outcome.completionTokens, cached_tokens: outcome.cachedTokens }
+        const usage = { input_tokens: outcome.promptTokens, output_tokens: outcome.completionTokens, cached_tokens: outcome.cachedTokens, reasoning_tokens: outcome.reasoningTokens ?? 0 }
         const response = { status_code: 200, request_id: requestId, headers: gatewayHeaders(call, [...dropped, ...call.warnings]), body: body as unknown as JsonObject }
         await batches.saveResult(batch.id, line.line, true, outputLine(line, response), usage)
         return undefined
@@ -268,11 +268,13 @@ function totalUsage(usages: readonly (JsonObject | null)[]): JsonObject {
   let input = 0
   let output = 0
   let cached = 0
+  let reasoning = 0
   for (const u of usages) {
     if (!u) continue
     input += Number(u.input_tokens ?? 0)
     output += Number(u.output_tokens ?? 0)
     cached += Number(u.cached_tokens ?? 0)
+    reasoning += Number(u.reasoning_tokens ?? 0)
   }
-  return { input_tokens: input, input_tokens_details: { cached_tokens: cached }, output_tokens: output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: input + output }
+  return { input_tokens: input, input_tokens_details: { cached_tokens: cached }, output_tokens: output, output_tokens_details: { reasoning_tokens: reasoning }, total_tokens: input + output }
 }

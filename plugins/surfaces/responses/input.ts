@@ -93,6 +93,11 @@ export function inputItems(input: unknown, param: string, maxChars: number): Ite
       if (output === undefined) throw badRequest('`output` must be a string.', `${at}.output`, 'invalid_input')
       return { type: 'function_call_output', call_id: raw.call_id, output }
     }
+    if (type === 'file_search_call') {
+      // An earlier response's output sent back (`input: [...response.output, next]`): kept, not sent to the model again.
+      if (!Array.isArray(raw.queries) || !raw.queries.every((q) => typeof q === 'string')) throw badRequest('A file_search_call needs its `queries` (strings).', `${at}.queries`, 'invalid_input')
+      return { type: 'file_search_call', queries: raw.queries as string[], results: Array.isArray(raw.results) ? (raw.results as JsonObject[]) : null }
+    }
     throw badRequest(`Items of type '${String(type)}' are not supported by this gateway.`, `${at}.type`, 'unsupported_item')
   })
   const chars = items.reduce((n, item) => n + (item.type === 'message' ? item.content.reduce((m, p) => m + partText(p).length, 0) : item.type === 'function_call' ? item.arguments.length : item.type === 'function_call_output' ? item.output.length : 0), 0)

@@ -20,8 +20,10 @@ const SIGNATURE = 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds'
 function refusal(body: Record<string, any>): string | undefined {
   const thinking = body.thinking
   if (!thinking) return undefined
-  const adaptiveModel = /claude-(?:opus|sonnet)-4-6/.test(body.model)
+  const adaptiveModel = /claude-(?:opus|sonnet)-4-[67]/.test(body.model)
   if (thinking.type === 'adaptive' && !adaptiveModel) return 'adaptive thinking is not supported on this model'
+  // Opus 4.7 introduced xhigh; 4.6 has low, medium, high and max.
+  if (body.output_config?.effort === 'xhigh' && /-4-6/.test(body.model)) return 'output_config.effort: xhigh is not supported on this model'
   if (thinking.type === 'enabled') {
     if (thinking.budget_tokens < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024'
     if (body.max_tokens <= thinking.budget_tokens) return '`max_tokens` must be greater than `thinking.budget_tokens`'
@@ -76,6 +78,8 @@ routes:
     targets: [ { provider: claude, model: claude-sonnet-4-6 } ]
   - model: sonnet-4-5
     targets: [ { provider: claude, model: claude-sonnet-4-5-20250929 } ]
+  - model: opus-4-7
+    targets: [ { provider: claude, model: claude-opus-4-7 } ]
   - model: sonnet-4-5-sampling
     targets: [ { provider: claude-sampling, model: claude-sonnet-4-5 } ]
   - model: haiku-3-5
@@ -104,6 +108,17 @@ cache: { plugin: memory }
     expect(answer.thinking_blocks).toEqual([{ type: 'thinking', thinking: THOUGHT, signature: SIGNATURE }])
     expect(data.usage?.completion_tokens_details?.reasoning_tokens).toBe(31)
     expect(response.headers.get('x-gateway-warning')).toBeNull()
+  })
+
+  it('sends xhigh to a Claude that has it (Opus 4.7), and as its highest effort, max, to Claude 4.6, which has none, with a warning', async () => {
+    const { response: opus } = await ask('opus-4-7', { reasoning_effort: 'xhigh' })
+    expect(last()).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'xhigh' } })
+    expect(opus.headers.get('x-gateway-warning')).toBeNull()
+    const { data, response } = await ask('sonnet-4-6', { reasoning_effort: 'xhigh' })
+    expect(last()).toMatchObject({ model: 'claude-sonnet-4-6', thinking: { type: 'adaptive' }, output_config: { effort: 'max' } })
+    expect((data.choices[0].message as { reasoning_content?: string }).reasoning_content).toBe(THOUGHT)
+    expect(response.headers.get('x-gateway-warning')).toContain("'reasoning_effort'")
+    expect(response.headers.get('x-gateway-warning')).toContain("'max'")
   })
 
   it.each([['low', 1024], ['medium', 2048], ['high', 4096], ['minimal', 1024]] as const)('gives Claude 4.5 a budget for %s effort: %d tokens', async (effort, budget) => {

@@ -25,6 +25,8 @@ function refusal(model: string, thinking: Record<string, unknown> | undefined): 
   if (model.startsWith('gemini-2.0')) return 'Thinking is not enabled for models/gemini-2.0-flash'
   if (model.startsWith('gemini-2.5') && thinking.thinkingLevel !== undefined) return 'Thinking level is not supported for this model.'
   const budget = thinking.thinkingBudget as number | undefined
+  if (model.startsWith('gemini-2.5-pro') && budget === 0) return 'Budget 0 is invalid. This model only works in thinking mode.'
+  if (model.startsWith('gemini-2.5-pro') && budget !== undefined && budget !== -1 && (budget < 128 || budget > 32_768)) return 'The thinking budget is invalid. Please set it within 128 to 32768.'
   if (model.startsWith('gemini-2.5-flash') && budget !== undefined && budget > 24_576) return 'The thinking budget is invalid. Please set it within 0 to 24576.'
   return undefined
 }
@@ -78,6 +80,17 @@ ${models.map((m) => `  - model: ${m}\n    targets: [ { provider: gemini, model: 
     expect(message.reasoning_content).toBe(THOUGHT)
     expect(data.usage?.completion_tokens_details?.reasoning_tokens).toBe(25)
     expect(response.headers.get('x-gateway-warning')).toBeNull()
+  })
+
+  it('turns Gemini 2.5 Flash thinking off for reasoning_effort none, and gives 2.5 Pro (which cannot) its least budget, with a warning', async () => {
+    const { response: flash } = await ask('gemini-2.5-flash', { reasoning_effort: 'none' })
+    expect(config()).toEqual({ thinkingBudget: 0 })
+    expect(flash.headers.get('x-gateway-warning')).toBeNull()
+    const { data, response } = await ask('gemini-2.5-pro', { reasoning_effort: 'none' })
+    expect(config()).toEqual({ thinkingBudget: 128 })
+    expect(data.choices[0].message.content).toBe('4')
+    expect(response.headers.get('x-gateway-warning')).toContain("'reasoning_effort'")
+    expect(response.headers.get('x-gateway-warning')).toContain('128')
   })
 
   it('sends Gemini 3 reasoning_effort as a level, with its thoughts', async () => {
