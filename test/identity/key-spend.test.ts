@@ -44,4 +44,17 @@ describe('a key\'s spend in its budget\'s periods', () => {
     expect(spent.day_usd).toBeCloseTo(recorded!.total_cost_usd, 9)
     expect(spent.month_usd).toBeCloseTo(recorded!.total_cost_usd, 9)
   })
+
+  it('is on every key of the list too, read at once for all of them (a key that spent nothing: 0)', async () => {
+    const idle = (await call(gw, 'POST', '/api/v1/keys', { headers: ADMIN, body: { name: 'idle-bot' } })).body.data
+    const spender = (await call(gw, 'POST', '/api/v1/keys', { headers: ADMIN, body: { name: 'spender', limits: { budget_usd_per_day: 100 } } })).body.data
+    expect((await call(gw, 'POST', '/v1/chat/completions', { headers: bearer(spender.key), body: { model: 'dear', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(200)
+    const one = async (id: string) => (await call(gw, 'GET', `/api/v1/keys/${id}`, { headers: ADMIN })).body.data.spend
+    await waitFor(async () => ((await one(spender.id)).day_usd > 0 ? true : undefined))
+    const listed = (await call(gw, 'GET', '/api/v1/keys', { headers: ADMIN })).body.data as { id: string; spend: unknown }[]
+    expect(listed.length).toBeGreaterThanOrEqual(3)
+    for (const key of listed) expect(key.spend).toEqual(await one(key.id))
+    expect(listed.find((k) => k.id === idle.id)!.spend).toMatchObject({ day_usd: 0, month_usd: 0 })
+    expect((listed.find((k) => k.id === spender.id)!.spend as { day_usd: number }).day_usd).toBeGreaterThan(0)
+  })
 })

@@ -2645,7 +2645,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Keys within the caller's scope, newest first. */
+        /** Keys within the caller's scope, newest first, each with what it has spent this UTC day and month. */
         get: {
             parameters: {
                 query?: {
@@ -2712,6 +2712,17 @@ export interface paths {
                                 role: string;
                                 /** @description Who made its current secret by a rotation (a user id). null: never rotated, or not known. */
                                 rotated_by: string | null;
+                                /** @description What the key has spent, from its usage events (written within about a second). null: the gateway records no usage. */
+                                spend: {
+                                    /** Format: date-time */
+                                    day_started_at: string;
+                                    /** @description Spent this UTC day (budget_usd_per_day's period). */
+                                    day_usd: number;
+                                    /** Format: date-time */
+                                    month_started_at: string;
+                                    /** @description Spent this UTC calendar month (budget_usd_per_month's period). */
+                                    month_usd: number;
+                                } | null;
                                 /** @enum {unknown} */
                                 status: "active" | "revoked" | "expired";
                                 /** @description null: a service key. */

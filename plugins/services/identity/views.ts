@@ -17,24 +17,24 @@ const KEY_FIELDS: Record<string, JsonSchema> = {
   rotated_by: { ...NULLABLE_STRING, description: 'Who made its current secret by a rotation (a user id). null: never rotated, or not known.' },
 }
 export const KEY_SCHEMA = required(KEY_FIELDS)
+/** What a key has spent in its budget's periods (GET /keys and /keys/:id). */
+const SPEND: JsonSchema = {
+  ...nullable(required({
+    day_usd: { type: 'number', description: 'Spent this UTC day (budget_usd_per_day\'s period).' },
+    month_usd: { type: 'number', description: 'Spent this UTC calendar month (budget_usd_per_month\'s period).' },
+    day_started_at: TIME, month_started_at: TIME,
+  })),
+  description: 'What the key has spent, from its usage events (written within about a second). null: the gateway records no usage.',
+}
 /** One key as GET /keys/:id shows it: with its spend in its budget's periods. */
-export const KEY_WITH_SPEND_SCHEMA = required({
-  ...KEY_FIELDS,
-  spend: {
-    ...nullable(required({
-      day_usd: { type: 'number', description: 'Spent this UTC day (budget_usd_per_day\'s period).' },
-      month_usd: { type: 'number', description: 'Spent this UTC calendar month (budget_usd_per_month\'s period).' },
-      day_started_at: TIME, month_started_at: TIME,
-    })),
-    description: 'What the key has spent, from its usage events (written within about a second). null: the gateway records no usage.',
-  },
-})
+export const KEY_WITH_SPEND_SCHEMA = required({ ...KEY_FIELDS, spend: SPEND })
 const PERSON_SCHEMA: JsonSchema = required({ id: { type: 'string' }, name: NULLABLE_STRING, email: NULLABLE_STRING, external_subject: { type: 'string' } })
 /** A key in a list: its owner and maker by name too, so keys of the same name are told apart. */
 export const LISTED_KEY_SCHEMA = required({
   ...KEY_FIELDS,
   owner: { ...nullable(PERSON_SCHEMA), description: 'The user `user_id` names. null: a service key.' },
   creator: { ...nullable(PERSON_SCHEMA), description: 'The user `created_by` names. null: not known.' },
+  spend: SPEND,
 })
 /** A created or rotated key: its secret, in this answer only. */
 export const CREATED_KEY_SCHEMA = required({

@@ -170,6 +170,20 @@ export function usageRepository(db: SqlClient): UsageEventRepository {
       return toNumber(rows[0]?.cost_usd)
     },
 
+    async costUsdByKey(keyIds, range) {
+      const spent = new Map<string, { total: number; since: number }>()
+      if (keyIds.length === 0) return spent
+      const params: unknown[] = []
+      const where = scopeFilter(range, params)
+      const { rows } = await db.query<{ key_id: string; total: string | number; since: string | number }>(
+        `SELECT key_id, coalesce(sum(cost_usd), 0) AS total, coalesce(sum(cost_usd) FILTER (WHERE occurred_at >= ${bind(params, range.since)}), 0) AS since
+           FROM usage_events WHERE ${where} AND key_id = ANY(${bind(params, keyIds)}::text[]) GROUP BY key_id`,
+        params,
+      )
+      for (const r of rows) spent.set(r.key_id, { total: toNumber(r.total), since: toNumber(r.since) })
+      return spent
+    },
+
     async list(scope) {
       const params: unknown[] = []
       const where = scopeFilter(scope, params)

@@ -1,6 +1,6 @@
 /**
- * API keys within the caller's reach (their own, their department's, or all), with whose each is
- * and who made it: create one (its secret is shown once, with a copy button), rotate it after a
+ * API keys within the caller's reach (their own, their department's, or all), with whose each is,
+ * who made it, and what it has spent this UTC day and month against its budget: create one (its secret is shown once, with a copy button), rotate it after a
  * confirmation (a new secret for the same key, which keeps its id, limits and usage; the old
  * secret stops working at once or after a grace), revoke.
  */
@@ -26,6 +26,7 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@
 import { Table, TableActionsCell, TableActionsHead, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { formatDateTime, formatRelative, personName } from '@/lib/format'
 import { useCreateKey, useKeys, useRevokeKey, useRotateKey } from './queries'
+import { KeySpend } from './spend'
 
 const STATUS_BADGE = { active: 'success', revoked: 'destructive', expired: 'secondary' } as const
 const EXPIRY_DAYS = { never: 0, '30': 30, '90': 90, '365': 365 } as const
@@ -237,6 +238,7 @@ export default function KeysPage() {
                 {othersKeys && <TableHead>Owner</TableHead>}
                 <TableHead>Key</TableHead>
                 <TableHead className="hidden sm:table-cell">Status</TableHead>
+                <TableHead className="hidden sm:table-cell" title="Budgets run on the UTC day and calendar month">Spend (UTC)</TableHead>
                 <TableHead>Role</TableHead>
                 <TableHead className="hidden lg:table-cell">Department</TableHead>
                 <TableHead className="hidden md:table-cell">Last used</TableHead>
@@ -254,10 +256,13 @@ export default function KeysPage() {
                       <span className="truncate" title={key.name ?? undefined}>{key.name ?? '—'}</span>
                       <Badge variant={STATUS_BADGE[key.status]} className="shrink-0 sm:hidden" data-key-status>{key.status}</Badge>
                     </div>
+                    {/* Below sm the spend is here too: in its own column it is off-screen, an over-budget key unseen. */}
+                    <div className="mt-1 sm:hidden"><KeySpend apiKey={key} compact /></div>
                   </TableCell>
                   {othersKeys && <TableCell data-owner><KeyOwner apiKey={key} /></TableCell>}
                   <TableCell className="font-mono text-xs text-muted-foreground">{key.prefix}…</TableCell>
                   <TableCell className="hidden sm:table-cell"><Badge variant={STATUS_BADGE[key.status]} data-key-status>{key.status}</Badge></TableCell>
+                  <TableCell className="hidden sm:table-cell" data-spend-column><KeySpend apiKey={key} /></TableCell>
                   <TableCell>{key.role}</TableCell>
                   <TableCell className="hidden lg:table-cell">{key.department ?? '—'}</TableCell>
                   <TableCell className="hidden text-muted-foreground md:table-cell">{formatRelative(key.last_used_at)}</TableCell>
