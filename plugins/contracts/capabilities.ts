@@ -307,9 +307,10 @@ export interface UsageLog {
   totalCostUsd(scope: UsageScope): Promise<number>
   /**
    * Each key's cost in USD in [from, to), and in [since, to) (since within the range), in one read
-   * for a list of keys; a key without events is absent.
+   * for a list of keys; a key without events is absent. Optional (added after the contract was
+   * published): without it, each key's totals are read with `totalCostUsd`.
    */
-  costUsdByKey(keyIds: readonly string[], range: { readonly from: Date; readonly since: Date; readonly to: Date }): Promise<Map<string, { readonly total: number; readonly since: number }>>
+  costUsdByKey?(keyIds: readonly string[], range: { readonly from: Date; readonly since: Date; readonly to: Date }): Promise<Map<string, { readonly total: number; readonly since: number }>>
   /** The events in the scope, oldest first; `after` (the last event of the previous page) continues from it without counting past the ones before. */
   list(scope: UsageScope & Page & { readonly after?: Pick<UsageEventRecord, 'time' | 'id'> }): Promise<UsageEventRecord[]>
 }

@@ -290,7 +290,11 @@ async function spendOf(usage: UsageLog, keyIds: readonly string[]): Promise<(key
   const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()))
   const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
   // A request's event is timed at its start: one still running started before now.
-  const spent = await usage.costUsdByKey(keyIds, { from: month, since: day, to: new Date(now.getTime() + 1) })
+  const range = { from: month, since: day, to: new Date(now.getTime() + 1) }
+  const spent = usage.costUsdByKey ? await usage.costUsdByKey(keyIds, range) : new Map(await Promise.all(keyIds.map(async (keyId) => {
+    const [total, since] = await Promise.all([usage.totalCostUsd({ keyId, from: range.from, to: range.to }), usage.totalCostUsd({ keyId, from: range.since, to: range.to })])
+    return [keyId, { total, since }] as const
+  })))
   return (keyId) => ({ day_usd: spent.get(keyId)?.since ?? 0, month_usd: spent.get(keyId)?.total ?? 0, day_started_at: day, month_started_at: month })
 }
 
