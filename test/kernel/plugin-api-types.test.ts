@@ -8,10 +8,11 @@
  * is checked against its settings). The README's tsconfig is checked as written, on the README's plugin.
  */
 import { spawn } from 'node:child_process'
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { readmeBlock } from '../helpers/readme.ts'
 
 const TSC = path.resolve('node_modules/typescript/bin/tsc')
 /** As strict as tsc goes, and the libraries' declarations (the gateway's included) checked too. */
@@ -20,16 +21,6 @@ const STRICT = {
     module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, skipLibCheck: false,
     strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, noPropertyAccessFromIndexSignature: true, noImplicitOverride: true,
   },
-}
-
-/** The first fenced block of `lang` after `marker` in the README. */
-function readmeBlock(marker: string, lang: string): string {
-  const readme = readFileSync('README.md', 'utf8')
-  const from = readme.indexOf(marker)
-  expect(from, `README has no '${marker}'`).toBeGreaterThan(0)
-  const block = new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(readme.slice(from))
-  expect(block, `README has no ${lang} block after '${marker}'`).not.toBeNull()
-  return block![1]
 }
 
 function run(args: string[]): Promise<{ status: number | null; output: string }> {

@@ -4,7 +4,7 @@
  * package of its own, which node's resolution cannot reach `ai-gateway` from), and served by the
  * real `gateway` CLI to the official OpenAI SDK, against a mock of the wire the example speaks.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
@@ -12,16 +12,7 @@ import path from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, startCli } from '../helpers/cli.ts'
-
-/** The first fenced block of `lang` after `marker` in the README. */
-function readmeBlock(marker: string, lang: string): string {
-  const readme = readFileSync('README.md', 'utf8')
-  const from = readme.indexOf(marker)
-  expect(from, `README has no '${marker}'`).toBeGreaterThan(0)
-  const block = new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(readme.slice(from))
-  expect(block, `README has no ${lang} block after '${marker}'`).not.toBeNull()
-  return block![1]
-}
+import { readmeBlock } from '../helpers/readme.ts'
 
 describe("the README's plugin, from a folder outside the gateway", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-outside-plugin-'))
