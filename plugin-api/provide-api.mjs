@@ -33,11 +33,16 @@ export async function resolve(specifier, context, next) {
   return { url: new URL(target.replace(/\.ts$/, api.extension), api.root).href, shortCircuit: true }
 }
 
-/** The file an exports map gives `subpath` (`./plugin`, `./contracts/queue`), `*` patterns included. */
+/**
+ * The file an exports map gives `subpath` (`./plugin`, `./contracts/queue`) at run time, `*` patterns
+ * included: an entry's `default` (its `types`, the declarations `npm run build` writes, are for tsc).
+ */
 function exportTarget(exports, subpath) {
-  if (typeof exports[subpath] === 'string') return exports[subpath]
-  for (const [key, target] of Object.entries(exports)) {
+  const runtime = (entry) => (typeof entry === 'string' ? entry : entry?.default)
+  if (typeof runtime(exports[subpath]) === 'string') return runtime(exports[subpath])
+  for (const [key, entry] of Object.entries(exports)) {
     const star = key.indexOf('*')
+    const target = runtime(entry)
     if (star < 0 || typeof target !== 'string') continue
     const [before, after] = [key.slice(0, star), key.slice(star + 1)]
     if (subpath.length > key.length - 1 && subpath.startsWith(before) && subpath.endsWith(after)) {

@@ -596,8 +596,11 @@ export function replyKind(value: unknown): Reply[typeof REPLY] | undefined {
   return isReply(value) ? value[REPLY] : undefined
 }
 
-/** An HTTP route: the kernel authenticates, checks `permission` and validates the input (400 naming the field); the handler returns data or a Reply. */
-export interface RouteSpec<Body = any, Query = any, Params = any> {
+/**
+ * An HTTP route: the kernel authenticates, checks `permission` and validates the input (400 naming the field); the handler returns data or a Reply.
+ * Untyped, its body is `unknown`; its query stays `any` (built-ins pass typed query interfaces, which a `Record` default would refuse).
+ */
+export interface RouteSpec<Body = unknown, Query = any, Params = Record<string, string>> {
   readonly method: HttpMethod
   /** koa-router syntax (`/threads/:id`): absolute under /v1 for a surface, relative to /api/v1/<name> for a service. */
   readonly path: string
@@ -663,7 +666,7 @@ export interface StreamEncoder {
 }
 
 /** An endpoint that calls a model: the kernel runs the pipeline between `decode` and `encode`. */
-export interface ModelEndpoint<Wire = any> {
+export interface ModelEndpoint<Wire = unknown> {
   readonly method: 'POST'
   readonly path: string
   readonly summary: string

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm run build`: compile the gateway to dist/ with tsc (tsconfig.build.json) and put beside it
+ * `npm run build`: compile the gateway to dist/ with tsc (tsconfig.build.json), with the published
+ * plugin API's declarations (tsconfig.types.json), and put beside it
  * what the compiled modules read at run time, at the same relative places as in the sources:
  * SQL migrations, Lua scripts and worker entries next to their modules, schemas/ and config/ at
  * dist/'s top, and console/dist as a link to the web console's build. bin/gateway.js runs dist/
  * while the sources are as they were built (scripts/compiled.mjs), so no TypeScript loader runs.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire, register } from 'node:module'
 import path from 'node:path'
@@ -21,10 +22,19 @@ const started = Date.now()
 // The sources as compiled (scripts/compiled.mjs): taken first, so an edit during the build makes dist/ stale.
 const sources = sourceManifest(root)
 
-rmSync(dist, { recursive: true, force: true })
+// --types (`npm run build:types`): the declarations alone, for a plugin checked against a checkout.
+const typesOnly = process.argv.includes('--types')
+if (!typesOnly) rmSync(dist, { recursive: true, force: true })
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' })
-if (result.status !== 0) process.exit(result.status ?? 1)
+// The modules, and beside them the published API's declarations (tsconfig.types.json; package.json's
+// `types` conditions name them): two programs, run at once.
+const compile = (config) => new Promise((done) => spawn(process.execPath, [tsc, '-p', path.join(root, config), '--outDir', dist], { stdio: 'inherit' }).on('close', done))
+const codes = await Promise.all([...(typesOnly ? [] : ['tsconfig.build.json']), 'tsconfig.types.json'].map(compile))
+if (codes.some((code) => code !== 0)) process.exit(codes.find((code) => code !== 0) ?? 1)
+if (typesOnly) {
+  console.error(`declared the plugin API in ${path.relative(root, dist) || dist} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  process.exit(0)
+}
 
 // Run-time files that are not TypeScript, beside the compiled modules that read them.
 const ASSET = /\.(sql|lua|mjs|json)$/

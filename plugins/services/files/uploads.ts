@@ -7,7 +7,7 @@
  * complete or cancel itself and by the sweep.
  */
 import { createHash } from 'node:crypto'
-import { badRequest, conflict, notFound, type Caller, type RouteSpec } from '../../../plugin-api/index.ts'
+import { badRequest, conflict, notFound, type Caller, type RouteRequest, type RouteSpec } from '../../../plugin-api/index.ts'
 import type { Audit } from '../../contracts/audit.ts'
 import { ownerOf, type Files, type StoredFile } from '../../contracts/files.ts'
 import { CLAIM_SECONDS, type UploadRecord, type UploadRepository } from './upload-repository.ts'
@@ -117,7 +117,7 @@ export function uploadRoutes(files: Files, uploads: UploadRepository, settings: 
   return [
     {
       method: 'POST', path: '/v1/uploads', summary: 'Create an upload (`purpose`, `filename`, `bytes`, `mime_type`, optional `expires_after`) that takes parts for an hour.', permission: PERMISSION, body: CREATE_BODY,
-      async handle({ caller, body }: { caller: Caller; body: CreateBody }) {
+      async handle({ caller, body }: RouteRequest<CreateBody>) {
         const purpose = purposeOf(body.purpose, settings)
         checkFileSize(body.bytes, body.filename, settings, { bytes: 'bytes', filename: 'filename' })
         const upload = await uploads.create({
