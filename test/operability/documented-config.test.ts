@@ -89,6 +89,8 @@ describe("the README's gateway.yaml examples", () => {
     return isMap(doc.contents) && doc.contents.items.every((pair) => sections.has(String((pair.key as { value?: unknown })?.value)))
       || doc.errors.length > 0
   })
+    // The Plugins section's example lists the README's own plugin (./acme): test/kernel/plugin-outside-package.test.ts runs that pair as written.
+    .filter((v) => !/^plugins: \[ \.\/acme \]/m.test(v.text))
 
   it('are found (each section the reference shows)', () => {
     expect(examples.length).toBeGreaterThan(15)
@@ -137,7 +139,9 @@ const unparsable = (snippets: string[]): string[] => snippets.filter((s) => pars
 describe('config snippets with a ${VAR} inside { }', () => {
   it('parse as YAML in the docs, the shipped configs and the editor schema', () => {
     const docs = execFileSync('git', ['ls-files', 'README.md', '*/README.md', 'gateway.yaml', 'docker/config/*.yaml'], { encoding: 'utf8' }).split('\n').filter(Boolean)
-    const found = docs.flatMap((file) => flowSnippets(readFileSync(file, 'utf8')).map((s) => ({ file, s })))
+    // Code in other languages (a plugin's TypeScript: `{ authorization: `Bearer ${...}` }`) is not pasted into YAML.
+    const withoutCode = (text: string): string => text.replace(/^```(ts|typescript|js|javascript)\n[\s\S]*?^```$/gm, '')
+    const found = docs.flatMap((file) => flowSnippets(withoutCode(readFileSync(file, 'utf8'))).map((s) => ({ file, s })))
     // The editor schema's descriptions (hover text), read as the strings they are.
     const descriptions: string[] = []
     JSON.parse(readFileSync('schemas/editor.schema.json', 'utf8'), (key, value: unknown) => {
