@@ -1,7 +1,7 @@
 /**
  * What a request allocates, by function: node --import tsx bench/heap-profile.ts [requests]
  * A gateway (no auth, openai provider to the bench upstream; HEAP_PROFILE_ROW=full: the full
- * pipeline of bench/configs.ts, usage to PostgreSQL) runs with bench/heap-sampler.mjs
+ * pipeline of bench/configs.ts, usage to PostgreSQL; =cache: cache hits) runs with bench/heap-sampler.mjs
  * preloaded; after 20,000 warm-up requests it samples every allocation (one per 1 kB on average,
  * collected objects included) over `requests` more at 50 connections, then prints the bytes per
  * request and the functions that allocate most, by their own allocations and with their callees.
@@ -23,12 +23,14 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'gw-heap-'))
 const out = path.join(dir, 'heap.json')
 const upstream = await spawnServer(['--import', 'tsx', 'bench/upstream.ts', '0'], /listening (\d+)/, { cwd: ROOT })
 const full = process.env.HEAP_PROFILE_ROW === 'full'
+// HEAP_PROFILE_ROW=cache: the same route with `cache: true` on the memory backend, every timed request a hit.
+const cached = process.env.HEAP_PROFILE_ROW === 'cache'
 const DATABASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const ADMIN = 'bench-admin-key-0123456789abcdef'
 const schema = `bench_heap_${process.pid}`
 await writeFile(path.join(dir, 'gateway.yaml'), full
   ? fullPipelineConfig({ database: DATABASE, schema, upstreamBase: `http://127.0.0.1:${upstream.port}/v1`, adminKey: ADMIN })
-  : `version: 1\nproviders:\n  upstream: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\nroutes:\n  - model: bench\n    targets: [ { provider: upstream, model: bench-model } ]\n`)
+  : `version: 1\n${cached ? 'cache: { plugin: memory }\n' : ''}providers:\n  upstream: { plugin: openai, api_key: bench, base_url: "http://127.0.0.1:${upstream.port}/v1" }\nroutes:\n  - model: bench\n${cached ? '    cache: true\n' : ''}    targets: [ { provider: upstream, model: bench-model } ]\n`)
 const gateway = await spawnServer(['--import', './bench/heap-sampler.mjs', 'bin/gateway.js', 'start', '--config', path.join(dir, 'gateway.yaml'), '--port', '0', '--no-watch'], /listening on http:\/\/[^:]+:(\d+)/, { cwd: ROOT, env: { HEAP_PROFILE_OUT: out, HEAP_PROFILE_SURVIVORS: process.env.HEAP_PROFILE_SURVIVORS ?? '' } })
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about foxes.' }] })
 const headers: Record<string, string> = { 'content-type': 'application/json' }
