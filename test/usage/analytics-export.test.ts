@@ -45,6 +45,10 @@ describe('usage events and CSV exports', () => {
     expect(own.data.map((e: { request_id: string }) => e.request_id)).toEqual(['bob-two'])
     const filtered = await (await get('events?user_id=alice&limit=1&offset=1')).json()
     expect(filtered.data.map((e: { request_id: string }) => e.request_id)).toEqual(['alice-fail'])
+    // Paging says when it ends: alice has two events.
+    expect(filtered.meta).toMatchObject({ count: 1, has_more: false })
+    expect((await (await get('events?user_id=alice&limit=1')).json()).meta).toMatchObject({ count: 1, has_more: true })
+    expect((await (await get('events?limit=3')).json()).meta).toMatchObject({ count: 3, has_more: false })
     expect((await get('events?group_by=user')).status).toBe(400)
   })
 

@@ -257,8 +257,10 @@ export function analyticsService(log: UsageLog, config: AnalyticsConfig, identit
     query: EVENTS_QUERY, response: listOf(EVENT_SCHEMA),
     async handle({ caller, query: q }) {
       const scoped = query(q, config, caller)
-      const page = await log.list({ ...scoped, limit: q.limit, offset: q.offset })
-      return reply(page.map(eventView), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), limit: q.limit, offset: q.offset, count: page.length, scope: caller.scope } })
+      // One more than the page: whether another page follows (a client paging by offset knew only when it got an empty one).
+      const read = await log.list({ ...scoped, limit: q.limit + 1, offset: q.offset })
+      const page = read.slice(0, q.limit)
+      return reply(page.map(eventView), { meta: { from: scoped.from.toISOString(), to: scoped.to.toISOString(), limit: q.limit, offset: q.offset, count: page.length, has_more: read.length > q.limit, scope: caller.scope } })
     },
   }
   const usageCsv: RouteSpec<unknown, AnalyticsQuery> = {
