@@ -24,13 +24,27 @@ export function initialize(data) {
 }
 
 export async function resolve(specifier, context, next) {
-  if (!api || (specifier !== NAME && !specifier.startsWith(`${NAME}/`))) return next(specifier, context)
+  if (!api || (specifier !== NAME && !specifier.startsWith(`${NAME}/`))) return sameCodeVersion(await next(specifier, context), context.parentURL)
   const target = exportTarget(api.exports, `.${specifier.slice(NAME.length)}`)
   if (!target) {
     const names = Object.keys(api.exports).filter((key) => key !== './package.json').map((key) => `${NAME}${key.slice(1)}`)
     throw Object.assign(new Error(`'${specifier}' is not part of the gateway's published API (${names.join(', ')})`), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' })
   }
   return { url: new URL(target.replace(/\.ts$/, api.extension), api.root).href, shortCircuit: true }
+}
+
+/**
+ * A plugin re-imported after an edit (listed-plugin.ts: its entry's URL carries `?gateway-code=`)
+ * imports its own files anew too, so the new entry never runs with the old copy of a helper it edited:
+ * a file its version imports gets the same query, but for packages and the gateway's own modules
+ * (core/, plugin-api/, plugins/, dist/: one copy of the API, whose tokens and classes every plugin shares).
+ */
+function sameCodeVersion(resolved, parentURL) {
+  const version = parentURL?.includes('?gateway-code=') ? new URL(parentURL).searchParams.get('gateway-code') : null
+  const url = resolved.url
+  const gateway = api && url.startsWith(api.root) && /^(core|plugin-api|plugins|dist)\//.test(url.slice(api.root.length))
+  if (!version || !url.startsWith('file:') || url.includes('?') || url.includes('/node_modules/') || gateway) return resolved
+  return { ...resolved, url: `${url}?gateway-code=${version}` }
 }
 
 /**

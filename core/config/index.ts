@@ -5,6 +5,7 @@ import { parseConfigText, readConfigFile, type LoadedConfig, type ParseOptions, 
 import { pluginSlots } from './slots.ts'
 import { compileConfigSchema, validateConfig } from './validate.ts'
 import { importManifests, resolvePluginModule } from '../plugins/loader.ts'
+import { withPluginCode } from '../../plugin-api/listed-plugin.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 
 export type ConfigSource = { file: string } | { text: string; label: string; dir: string }
@@ -34,7 +35,8 @@ export async function loadConfig(source: ConfigSource, builtins: PluginRegistry,
     await registry.load(pluginSlots(config, registry.enabledByDefault()))
     return registry
   })
-  return { loaded, registry, configDir }
+  // A listed plugin's code is part of the version: an edit to it, then a reload, builds a new snapshot (its instances anew: InstancePool.key).
+  return { loaded: withPluginCode(loaded, (loaded.config.plugins ?? []).map((spec) => resolvePluginModule(spec, configDir))), registry, configDir }
 }
 
 export { ConfigError, formatIssue, type ConfigIssue } from './issues.ts'

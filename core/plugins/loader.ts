@@ -5,6 +5,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { PluginRegistry, type PluginSummary } from './registry.ts'
 import { token, type PluginKind, type PluginManifest } from '../../plugin-api/types.ts'
+import { importListedPlugin } from '../../plugin-api/listed-plugin.ts'
 
 /** The folder under plugins/ that holds each kind's built-in plugins. */
 const KIND_FOLDERS: Readonly<Record<string, PluginKind>> = {
@@ -101,17 +102,9 @@ export function resolvePluginModule(spec: string, configDir: string): string {
   throw new Error(`Cannot find module '${spec}' (a package is looked for from the config's folder, ${configDir}, then beside the gateway: npm install it, or give its path)`)
 }
 
-/** The compiled gateway (dist/) has no TypeScript loader: tsx is registered when a third-party TypeScript plugin is first imported. */
-let typescriptLoader: Promise<void> | undefined
-function needsTypeScriptLoader(file: string): boolean {
-  return /\.[mc]?ts$/.test(file) && !/\.[mc]?ts$/.test(fileURLToPath(import.meta.url))
-}
-
 export async function importManifests(file: string, listed = false): Promise<PluginManifest[]> {
-  // A listed plugin, anywhere (its own package, the image's config folder), imports `ai-gateway/...` from this gateway: plugin-api/provide-api.mjs, a resolve hook that every later import then passes through (node's hooks thread), so only for those.
-  if (listed) ((await import(new URL('../../plugin-api/provide-api.mjs', import.meta.url).href)) as { provideApi(): void }).provideApi()
-  if (needsTypeScriptLoader(file)) await (typescriptLoader ??= import('tsx/esm/api').then(({ register }) => { register() }))
-  const { default: exported, ...named } = (await import(pathToFileURL(file).href)) as Record<string, unknown>
+  // A listed plugin, anywhere: the published API provided to it, its code as its files hold it now (after an edit too), a syntax error located.
+  const { default: exported, ...named } = (listed ? await importListedPlugin(file) : await import(pathToFileURL(file).href)) as Record<string, unknown>
   const list = Array.isArray(exported) ? exported : [exported]
   if (list.length === 0 || list.some((m) => typeof m !== 'object' || m === null)) {
     throw new Error(`${file} must export default a plugin manifest (definePlugin) or an array of them; its default export is ${exported === undefined ? 'missing' : typeof exported}${Object.keys(named).length ? ` (named exports: ${Object.keys(named).join(', ')})` : ''}`)

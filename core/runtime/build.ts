@@ -34,7 +34,7 @@ export async function buildSnapshot(load: ConfigLoad, pool: InstancePool, shared
       const { slot, manifest } = planned
       // A plugin is rebuilt when one whose capability it uses was: a semantic cache follows its store.
       const deps = planned.uses.map((u) => keyByCapability.get(u) ?? '').join(',')
-      const key = InstancePool.key(manifest.id, slot.name, slot.block, deps)
+      const key = InstancePool.key(manifest, slot.name, slot.block, deps)
       let instance = pool.reuse(key)
       const provided = new Map<symbol, unknown>()
       if (instance) {

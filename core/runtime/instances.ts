@@ -1,7 +1,7 @@
 /** Plugin instances, shared between snapshots: one whose plugin, block and dependencies did not change is carried over, not rebuilt. */
 import { createHash } from 'node:crypto'
 import type { Logger } from '../logger.ts'
-import type { Lifecycle } from '../../plugin-api/types.ts'
+import type { Lifecycle, PluginManifest } from '../../plugin-api/types.ts'
 import { canonicalJson } from '../../plugin-api/kit/canonical.ts'
 
 interface Entry {
@@ -12,6 +12,10 @@ interface Entry {
   readonly id: string
 }
 
+/** Manifests' serials, in the order they were first keyed. */
+const serials = new WeakMap<PluginManifest, number>()
+let serialCount = 0
+
 export class InstancePool {
   readonly #entries = new Map<string, Entry>()
   readonly #logger: Logger
@@ -20,9 +24,10 @@ export class InstancePool {
     this.#logger = logger
   }
 
-  static key(id: string, name: string, block: unknown, deps: string): string {
+  /** `manifest`'s serial is in it: a listed plugin re-imported after an edit is a new manifest, whose instances are new. */
+  static key(manifest: PluginManifest, name: string, block: unknown, deps: string): string {
     const digest = createHash('sha256').update(canonicalJson(block)).update('\0').update(deps).digest('hex').slice(0, 16)
-    return `${id}|${name}|${digest}`
+    return `${manifest.id}|${name}|${digest}|${serials.get(manifest) ?? serials.set(manifest, ++serialCount).get(manifest)}`
   }
 
   /** Take a reference to the live instance under `key`, if there is one. */
