@@ -29,6 +29,7 @@ export default definePlugin({
     const started = reply()
     return {
       async chat(req) {
+        if (req.messages[0].content === 'slow') await new Promise((resolve) => setTimeout(resolve, 1500))
         const content = \`\${reply()} (set up by \${started})\`
         return {
           id: 'x', object: 'chat.completion', created: 0, model: req.model,
@@ -83,12 +84,12 @@ describe('a TypeScript plugin in a folder without a package.json', () => {
 })
 
 describe("a plugin's code edited while the gateway runs", () => {
-  it('takes effect on the next reload (SIGHUP), the plugin set up anew; back to an earlier version, that code answers again', async () => {
+  it('takes effect on the next reload (SIGHUP), the plugin set up anew, a request in flight finishing on the old code; back to an earlier version, that code answers again', async () => {
     providerPlugin('edited', 'ts', "'version one'")
     const gateway = await startCli(['--config', configFor('edited'), '--port', '0', '--no-watch'], { GATEWAY_DATA_DIR: dir })
     try {
       const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 })
-      const ask = async () => (await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })).choices[0].message.content
+      const ask = async (content = 'hi') => (await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content }] })).choices[0].message.content
       const reload = async (nth: number) => {
         gateway.child.kill('SIGHUP')
         const until = Date.now() + 20_000
@@ -100,9 +101,13 @@ describe("a plugin's code edited while the gateway runs", () => {
       expect(await ask()).toBe('version one (set up by version one)')
 
       // The helper module the entry imports is what changed: the entry alone re-imported would still run the old one.
+      const inFlight = ask('slow')
+      await new Promise((resolve) => setTimeout(resolve, 200))
       writeReply('edited', 'ts', "'version two'")
       await reload(1)
       expect(await ask()).toBe('version two (set up by version two)')
+      // A request that started before the reload finishes on the instance it started on, with its code.
+      expect(await inFlight).toBe('version one (set up by version one)')
 
       writeReply('edited', 'ts', "'version one'")
       await reload(2)
