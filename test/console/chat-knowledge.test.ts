@@ -62,10 +62,21 @@ describe.skipIf(skipWithoutChromium)('knowledge attached in the chat', () => {
   it('picks a collection with #, answers from it with a citation to the document, keeps it on reload, and removes it', async () => {
     const { page, close } = await openSignedIn(browser, gw.url, ADMIN_KEY, '/chat', LAPTOP)
     await page.getByRole('combobox', { name: 'Model or assistant' }).waitFor()
-    // `#tra` lists the collections whose name holds it; the keyboard picks one.
+    // `#` lists the collections (newest first); the arrows move through them, Escape closes the list and leaves the text.
     await box(page).click()
-    await box(page).pressSequentially('#tra')
+    await box(page).pressSequentially('#')
     const list = page.getByRole('listbox', { name: 'Knowledge collections' })
+    await list.waitFor()
+    expect(await list.getByRole('option').allInnerTexts()).toEqual(['Holidays', 'Travel rules'])
+    await box(page).press('ArrowDown')
+    expect(await list.getByRole('option', { selected: true }).innerText()).toBe('Travel rules')
+    expect(await box(page).getAttribute('aria-activedescendant')).toBe(await list.getByRole('option', { selected: true }).getAttribute('id'))
+    await box(page).press('Escape')
+    await list.waitFor({ state: 'detached' })
+    expect(await box(page).inputValue()).toBe('#')
+    // `#tra` lists the collections whose name holds it; the keyboard picks one.
+    await box(page).fill('')
+    await box(page).pressSequentially('#tra')
     await list.waitFor()
     expect(await list.getByRole('option').allInnerTexts()).toEqual(['Travel rules'])
     expect(await box(page).getAttribute('aria-expanded')).toBe('true')

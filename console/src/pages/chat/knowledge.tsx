@@ -140,6 +140,9 @@ export function useHashPicker(knowledge: ChatKnowledge | undefined, draft: strin
   }, [knowledge, typed?.query])
   const open = !!typed && dismissed !== typed.start && options.length > 0
   useEffect(() => setActive(0), [typed?.query, typed?.start])
+  // Escape closes the list for the `#word` being typed; the next `#` opens it again.
+  const typing = typed !== undefined
+  useEffect(() => { if (!typing) setDismissed(undefined) }, [typing])
 
   function pick(c: Collection) {
     if (!typed || !knowledge) return
