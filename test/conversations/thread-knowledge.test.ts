@@ -5,6 +5,7 @@
  * replaced, removed), and a collection the caller does not see — forged, deleted, another
  * department's private one — is a 400 naming the field, on create and on change.
  */
+import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { KEYS, api, fixture, ragConfig, startRagUpstream, type RagUpstream, type User } from '../rag/helpers.ts'
@@ -28,7 +29,7 @@ describe('knowledge attached to a chat thread', () => {
 
   beforeAll(async () => {
     upstream = await startRagUpstream()
-    gw = await startTestGateway(ragConfig(upstream).replace('services:\n', 'services:\n  conversations: { default_route: gpt }\n  chat: {}\n'))
+    gw = await startTestGateway(ragConfig(upstream).replace('services:\n', 'queue: { plugin: memory }\nsurfaces:\n  responses: {}\nservices:\n  conversations: { default_route: gpt }\n  chat: {}\n'))
     const rag = api(gw)
     // Alice's own collection (no dept_scope): alice sees it, carol (sales) does not.
     const created = await rag('POST', '/collections', 'alice', { name: 'Office' })
@@ -76,6 +77,16 @@ describe('knowledge attached to a chat thread', () => {
     expect((await call('alice', 'PATCH', `/threads/${plain.body.data.id}`, { rag_collections: [office] })).body.data.rag_collections).toEqual([office])
     const grounded = await call('alice', 'POST', `/threads/${plain.body.data.id}/messages`, { content: BIKES })
     expect(grounded.body.data.reply[0].sources[0].collection_id).toBe(office)
+  })
+
+  it('grounds a turn of /v1/responses in the conversation\'s knowledge too (the thread and the conversation are one record)', async () => {
+    const thread = (await call('alice', 'POST', '/threads', { rag_collections: [office] })).body.data.id
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEYS.alice, maxRetries: 0 })
+    const response = await openai.responses.create({ model: 'gpt', conversation: thread, input: BIKES })
+    expect(response.output_text).toBe(`According to the sources [1]: ${BIKES}`)
+    const message = response.output.find((o) => o.type === 'message')!
+    const text = message.type === 'message' ? message.content[0] : undefined
+    expect(text?.type === 'output_text' ? text.annotations[0] : undefined).toMatchObject({ type: 'file_citation', file_id: faqDocument, filename: 'faq.txt' })
   })
 
   it('refuses a collection the caller does not see — forged, or another\'s private one — naming the field', async () => {
