@@ -139,6 +139,7 @@ describe.skipIf(skipWithoutChromium)('knowledge attached in the chat', () => {
     const options = page.getByRole('listbox', { name: 'Knowledge collections' }).getByRole('option')
     await options.first().waitFor()
     expect(await options.allInnerTexts()).toEqual(['Travel rules'])
+    await screenshot(page, 'chat-knowledge-hash-phone')
     await options.first().click()
     await chip(page, 'Travel rules').waitFor()
     for (const name of ['Holidays', 'Travel rules']) {
