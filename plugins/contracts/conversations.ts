@@ -134,6 +134,8 @@ export interface ThreadRecord extends Owner {
   readonly title: string | null
   /** Up to 16 string pairs (OpenAI's metadata). */
   readonly metadata: Readonly<Record<string, string>>
+  /** RAG collections attached to the thread itself: each message is grounded in them (with its assistant's, if any). */
+  readonly ragCollections: readonly string[]
   readonly itemCount: number
   readonly createdAt: Date
   readonly lastActivityAt: Date
@@ -145,6 +147,7 @@ export interface ThreadCreate {
   readonly assistantId?: string | null
   readonly title?: string | null
   readonly metadata?: Readonly<Record<string, string>>
+  readonly ragCollections?: readonly string[]
 }
 
 /** One page of a cursor-paginated list. */
@@ -166,7 +169,7 @@ export interface Threads {
   /** Newest activity first. */
   /** `search`: only threads whose title or a message's text contains it, in any case. */
   list(filter: { readonly userId?: string; readonly department?: string; readonly search?: string; readonly limit: number; readonly offset: number }): Promise<{ threads: ThreadRecord[]; total: number }>
-  update(id: string, patch: { readonly title?: string | null; readonly metadata?: Readonly<Record<string, string>> }): Promise<ThreadRecord | undefined>
+  update(id: string, patch: { readonly title?: string | null; readonly metadata?: Readonly<Record<string, string>>; readonly ragCollections?: readonly string[] }): Promise<ThreadRecord | undefined>
   /** Deletes its items too; the responses made in it stay retrievable. */
   delete(id: string): Promise<boolean>
   /** Append items in order; the thread's last activity moves to now. */
@@ -307,6 +310,8 @@ export interface TurnInput {
   /** Or continue after this stored response (its chain is the context). */
   readonly previousResponseId?: string
   readonly assistant?: AssistantRecord
+  /** Collections attached to the thread (besides the assistant's): searched for the turn as the assistant's are. */
+  readonly collections?: readonly string[]
   /** The model to ask (a route name); the assistant's route when absent. */
   readonly model?: string
   readonly instructions?: string | null

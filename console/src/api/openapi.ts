@@ -1686,6 +1686,8 @@ export interface paths {
                                 metadata: {
                                     [key: string]: string;
                                 };
+                                /** @description Knowledge collections attached to the thread itself (its assistant's are on the assistant). */
+                                rag_collections: string[];
                                 title: string | null;
                                 user_id: string;
                             }[];
@@ -1734,6 +1736,8 @@ export interface paths {
                         metadata?: {
                             [key: string]: string;
                         };
+                        /** @description Knowledge collections (ids the caller sees) each message of the thread is grounded in, with citations; an id the caller does not see is a 400 `unknown_collection`. */
+                        rag_collections?: string[];
                         title?: string;
                     };
                 };
@@ -1759,6 +1763,8 @@ export interface paths {
                                 metadata: {
                                     [key: string]: string;
                                 };
+                                /** @description Knowledge collections attached to the thread itself (its assistant's are on the assistant). */
+                                rag_collections: string[];
                                 title: string | null;
                                 user_id: string;
                             };
@@ -1877,6 +1883,8 @@ export interface paths {
                                 metadata: {
                                     [key: string]: string;
                                 };
+                                /** @description Knowledge collections attached to the thread itself (its assistant's are on the assistant). */
+                                rag_collections: string[];
                                 title: string | null;
                                 user_id: string;
                             };
@@ -1962,7 +1970,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Rename a thread or replace its metadata. */
+        /** Rename a thread, or replace its metadata or its knowledge. */
         patch: {
             parameters: {
                 query?: never;
@@ -1979,6 +1987,8 @@ export interface paths {
                         metadata?: {
                             [key: string]: string;
                         };
+                        /** @description Replaces the thread's knowledge (`[]`: none). */
+                        rag_collections?: string[];
                         title?: string | null;
                     };
                 };
@@ -2004,6 +2014,8 @@ export interface paths {
                                 metadata: {
                                     [key: string]: string;
                                 };
+                                /** @description Knowledge collections attached to the thread itself (its assistant's are on the assistant). */
+                                rag_collections: string[];
                                 title: string | null;
                                 user_id: string;
                             };

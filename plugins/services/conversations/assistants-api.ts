@@ -14,7 +14,7 @@ import { listOf, objectSchema } from '../kit/schema.ts'
 import type { ChatTool } from '../../../plugin-api/index.ts'
 import { AuditLog } from '../../contracts/capabilities.ts'
 import { Conversations, type AssistantInput, type AssistantRecord, type ContextPolicy } from '../../contracts/conversations.ts'
-import { seesAssistant, visibleAssistant } from './access.ts'
+import { requireSeenCollections, seesAssistant, visibleAssistant } from './access.ts'
 import {
   ASSISTANT_PARAMS_SCHEMA, ASSISTANT_SCHEMA, DELETED_SCHEMA, FUNCTION_TOOL_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, assistantView, pageWindow, paginationMeta, type PageQuery,
 } from './views.ts'
@@ -76,20 +76,6 @@ function fieldsOf(body: AssistantBody, caller: Caller, access: AccessView, gatew
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
 }
 
-/**
- * The collections the body gives the assistant that the caller does not see (a typo, a deleted one,
- * another's private one) are a 400 naming the first: the assistant would answer ungrounded without
- * a word. Those it already had stay (a collection deleted since does not block an edit).
- */
-async function checkCollections(conversations: Conversations, caller: Caller, body: AssistantBody, current?: AssistantRecord): Promise<void> {
-  const grounding = conversations.grounding()
-  const kept = new Set(current?.ragCollections ?? [])
-  const added = (body.rag_collections ?? []).filter((id) => !kept.has(id))
-  if (!grounding?.unseen || added.length === 0) return
-  const [unseen] = await grounding.unseen(added, caller)
-  if (unseen !== undefined) throw badRequest(`No knowledge collection '${unseen}' that you can see: give its id (the Knowledge page lists them).`, `rag_collections[${body.rag_collections!.indexOf(unseen)}]`, 'unknown_collection')
-}
-
 /** An assistant as the audit trail names it: its name, route and department, never its instructions. */
 const named = (a: AssistantRecord) => ({ name: a.name, route: a.route, dept_scope: a.department })
 
@@ -117,7 +103,7 @@ export function assistantsService(conversations: Conversations, audit: Audit = a
     async handle(req) {
       const { caller, body, access, gateway } = req
       const fields = fieldsOf(body, caller, access, gateway)
-      await checkCollections(conversations, caller, body)
+      await requireSeenCollections(conversations, caller, body.rag_collections)
       const created = await assistants.create({
         name: body.name!, route: body.route!, description: null, instructions: null, params: {}, tools: [], ragCollections: [], contextPolicy: { strategy: 'truncate' },
         metadata: {}, department: null, ...fields, userId: caller.principal.userId,
@@ -147,7 +133,7 @@ export function assistantsService(conversations: Conversations, audit: Audit = a
       const { caller, params, body, access, gateway } = req
       const current = await manageable(caller, params.id)
       const fields = fieldsOf(body, caller, access, gateway, current)
-      await checkCollections(conversations, caller, body, current)
+      await requireSeenCollections(conversations, caller, body.rag_collections, current.ragCollections)
       const updated = (await assistants.update(current.id, fields))!
       await audit(req, { action: 'assistant.update', ...target(updated), details: changes(current, updated, body) })
       return assistantView(updated)

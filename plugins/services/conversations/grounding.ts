@@ -1,7 +1,7 @@
 /**
  * What a turn adds to its context before the model is called, and the citations of its answer.
  * Server tools (`file_search`) prepare from their declarations; an assistant with attached
- * collections is grounded by the registered Grounding (the RAG service's), searched as the
+ * collections (and a thread with its own) is grounded by the registered Grounding (the RAG service's), searched as the
  * caller. Their passages are numbered [1]..[n] together in the instructions; the reply lists them
  * as its sources, and each [n] its text cites becomes a `file_citation` annotation.
  */
@@ -37,7 +37,7 @@ export async function gatherContext(
     add(prepared)
     kept.push(...(prepared.output ?? []).flatMap(keptItem))
   }
-  const collections = input.assistant?.ragCollections ?? []
+  const collections = [...new Set([...(input.assistant?.ragCollections ?? []), ...(input.collections ?? [])])]
   const query = lastUserText(input.input)
   if (collections.length && grounding && query.trim()) add(await grounding.retrieve(collections, query, turn))
   if (passages.length) instructions.push(passageInstructions(passages))

@@ -3,14 +3,17 @@
  * message runs a turn (history fitted to the window, the model called through the pipeline as the
  * caller, the reply kept with its tokens and cost); `stream: true` answers with server-sent events.
  *
+ * A thread may carry knowledge of its own (`rag_collections`, collections the caller sees): each
+ * message is grounded in it, with citations, as an assistant's attached collections ground it.
+ *
  *   POST/GET /threads   GET/PATCH/DELETE /threads/:id   GET/POST /threads/:id/messages
  */
-import { badRequest, definePlugin, forbidden, reply, sse, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../plugin-api/index.ts'
+import { badRequest, definePlugin, forbidden, reply, sse, type Caller, type GatewayError, type RouteSpec, type Service, type SseFrame } from '../../../plugin-api/index.ts'
 import { listOf, objectSchema } from '../kit/schema.ts'
 import { Conversations, threadAuditEntry, type ItemContent, type Turn } from '../../contracts/conversations.ts'
 import { AuditLog, type JsonObject } from '../../contracts/capabilities.ts'
 import { auditTo, type Audit } from '../../contracts/audit.ts'
-import { ownerOf, reachableThread, visibleAssistant } from './access.ts'
+import { ownerOf, reachableThread, requireSeenCollections, visibleAssistant } from './access.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
 import {
   DELETED_SCHEMA, MESSAGE_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, THREAD_SCHEMA, messageView, pageWindow, paginationMeta, threadView, type PageQuery,
@@ -19,8 +22,13 @@ import {
 const CHAT = 'chat'
 const ID_PARAMS = objectSchema({ id: { type: 'string', minLength: 1, maxLength: 64 } }, ['id'])
 
+const RAG_COLLECTIONS = {
+  type: 'array', maxItems: 32, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128 },
+  description: 'Knowledge collections (ids the caller sees) each message of the thread is grounded in, with citations; an id the caller does not see is a 400 `unknown_collection`.',
+}
 const CREATE_BODY = objectSchema({
   title: { type: 'string', minLength: 1, maxLength: 200 },
+  rag_collections: RAG_COLLECTIONS,
   assistant_id: { type: 'string', minLength: 1, maxLength: 64, description: 'Bind the thread to an assistant: its route, instructions and tools apply to every message.' },
   metadata: METADATA_SCHEMA,
 })
@@ -29,7 +37,7 @@ const LIST_QUERY = objectSchema({
   user_id: { type: 'string', minLength: 1, description: 'Department admins and admins: another user\'s threads.' },
   q: { type: 'string', minLength: 1, maxLength: 200, description: 'Only threads whose title or a message contains this text (any case).' },
 })
-const PATCH_BODY = objectSchema({ title: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA_SCHEMA })
+const PATCH_BODY = objectSchema({ title: { type: ['string', 'null'], maxLength: 200 }, metadata: METADATA_SCHEMA, rag_collections: { ...RAG_COLLECTIONS, description: 'Replaces the thread\'s knowledge (`[]`: none).' } })
 const MESSAGES_QUERY = objectSchema({
   limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
   order: { enum: ['asc', 'desc'], default: 'asc' },
@@ -74,12 +82,21 @@ interface SendBody {
 }
 
 export function chatService(conversations: Conversations, audit: Audit = auditTo(undefined, undefined)): Service {
-  const create: RouteSpec<{ title?: string; assistant_id?: string; metadata?: Record<string, string> }> = {
+  /** Knowledge needs the RAG service: without it a thread given some would answer ungrounded without a word. */
+  async function checkKnowledge(caller: Caller, given: readonly string[] | undefined, kept?: readonly string[]): Promise<void> {
+    if (given?.length && !conversations.grounding()) throw badRequest('Knowledge collections need the rag service, which this gateway does not run.', 'rag_collections', 'unknown_collection')
+    await requireSeenCollections(conversations, caller, given, kept)
+  }
+
+  const create: RouteSpec<{ title?: string; assistant_id?: string; metadata?: Record<string, string>; rag_collections?: string[] }> = {
     method: 'POST', path: '/threads', summary: 'Start a thread (optionally bound to an assistant).', permission: CHAT, body: CREATE_BODY, status: 201, response: THREAD_SCHEMA,
     async handle(req) {
       const { caller, body } = req
       const assistant = body.assistant_id ? await visibleAssistant(conversations, caller, body.assistant_id, 'assistant_id') : undefined
-      const { thread } = await conversations.threads.create({ ...ownerOf(caller), assistantId: assistant?.id ?? null, title: body.title ?? null, metadata: body.metadata })
+      await checkKnowledge(caller, body.rag_collections)
+      const { thread } = await conversations.threads.create({
+        ...ownerOf(caller), assistantId: assistant?.id ?? null, title: body.title ?? null, metadata: body.metadata, ragCollections: body.rag_collections,
+      })
       await audit(req, threadAuditEntry('thread.create', thread))
       return threadView(thread)
     },
@@ -118,12 +135,13 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
     },
   }
 
-  const rename: RouteSpec<{ title?: string | null; metadata?: Record<string, string> }, unknown, { id: string }> = {
-    method: 'PATCH', path: '/threads/:id', summary: 'Rename a thread or replace its metadata.', permission: CHAT, params: ID_PARAMS, body: PATCH_BODY, response: THREAD_SCHEMA,
+  const rename: RouteSpec<{ title?: string | null; metadata?: Record<string, string>; rag_collections?: string[] }, unknown, { id: string }> = {
+    method: 'PATCH', path: '/threads/:id', summary: 'Rename a thread, or replace its metadata or its knowledge.', permission: CHAT, params: ID_PARAMS, body: PATCH_BODY, response: THREAD_SCHEMA,
     async handle(req) {
       const { caller, params, body } = req
       const thread = await reachableThread(conversations, caller, params.id)
-      const updated = (await conversations.threads.update(thread.id, body))!
+      await checkKnowledge(caller, body.rag_collections, thread.ragCollections)
+      const updated = (await conversations.threads.update(thread.id, { title: body.title, metadata: body.metadata, ragCollections: body.rag_collections }))!
       const renamed: JsonObject = thread.title !== updated.title ? { title: { from: thread.title, to: updated.title } } : {}
       await audit(req, threadAuditEntry('thread.update', updated, { changed: Object.keys(body).sort(), ...renamed }))
       return threadView(updated)
@@ -155,7 +173,7 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
         : body.tool_results!.map((r) => ({ type: 'function_call_output', call_id: r.call_id, output: r.output }))
       const assistant = thread.assistantId ? await conversations.assistants.get(thread.assistantId) : undefined
       const turn = await conversations.turn({
-        owner: ownerOf(caller), caller, threadId: thread.id, assistant, model: body.model, instructions: body.instructions, input,
+        owner: ownerOf(caller), caller, threadId: thread.id, assistant, collections: thread.ragCollections, model: body.model, instructions: body.instructions, input,
         temperature: body.temperature, maxOutputTokens: body.max_tokens, store: false, stream: body.stream, signal, headers: routingHeaders(headers),
       }, gateway)
       if (!turn.events) return reply(await turnSummary(turn), { status: 201 })

@@ -27,12 +27,14 @@ const STRING_MAP: JsonSchema = { type: 'object', additionalProperties: { type: '
 
 export const THREAD_SCHEMA: JsonSchema = objectSchema({
   id: { type: 'string', description: '`conv_...`: the same id in /v1/conversations.' }, title: NULLABLE_STRING, user_id: { type: 'string' }, department: NULLABLE_STRING,
-  assistant_id: NULLABLE_STRING, metadata: STRING_MAP, message_count: { type: 'integer', minimum: 0 }, created_at: TIME, last_activity_at: TIME,
-}, ['id', 'title', 'user_id', 'department', 'assistant_id', 'metadata', 'message_count', 'created_at', 'last_activity_at'])
+  assistant_id: NULLABLE_STRING, metadata: STRING_MAP,
+  rag_collections: { type: 'array', items: { type: 'string' }, description: 'Knowledge collections attached to the thread itself (its assistant\'s are on the assistant).' },
+  message_count: { type: 'integer', minimum: 0 }, created_at: TIME, last_activity_at: TIME,
+}, ['id', 'title', 'user_id', 'department', 'assistant_id', 'metadata', 'rag_collections', 'message_count', 'created_at', 'last_activity_at'])
 
 export function threadView(t: ThreadRecord): Record<string, unknown> {
   return {
-    id: t.id, title: t.title, user_id: t.userId, department: t.department, assistant_id: t.assistantId, metadata: t.metadata,
+    id: t.id, title: t.title, user_id: t.userId, department: t.department, assistant_id: t.assistantId, metadata: t.metadata, rag_collections: t.ragCollections,
     message_count: t.itemCount, created_at: t.createdAt.toISOString(), last_activity_at: t.lastActivityAt.toISOString(),
   }
 }

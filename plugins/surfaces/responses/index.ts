@@ -177,7 +177,8 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       }
       const turn = await conversations.turn({
         owner: { userId: caller.principal.userId, department: caller.principal.department ?? null }, caller,
-        threadId: thread?.id, previousResponseId: previous, assistant, model: assistant ? undefined : body.model,
+        // A conversation given knowledge in the console (its rag_collections) is grounded here too.
+        threadId: thread?.id, previousResponseId: previous, assistant, collections: thread?.ragCollections, model: assistant ? undefined : body.model,
         instructions: (body.instructions as string | null | undefined) ?? undefined, input, tools: functions, serverTools: body.tool_choice === 'none' ? [] : server,
         toolChoice, parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,

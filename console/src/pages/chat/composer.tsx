@@ -1,14 +1,16 @@
 /**
  * The message box under a chat: Enter sends, Shift+Enter is a new line, and while an answer
  * streams the send button becomes Stop. Both chat modes (threads, and the single exchange of a
- * gateway without the conversations service) use it.
+ * gateway without the conversations service) use it; in threads it attaches knowledge too (`#`,
+ * the Attach knowledge button, the chips: knowledge.tsx).
  */
 import { ArrowUpIcon, SquareIcon } from 'lucide-react'
 import { useEffect, useRef, type KeyboardEvent } from 'react'
 import { Button } from '@/components/ui/button'
 import { Textarea } from '@/components/ui/input'
+import { AttachKnowledge, KnowledgeChips, useHashPicker, type ChatKnowledge } from './knowledge'
 
-export function Composer({ draft, setDraft, send, running, disabled }: {
+export function Composer({ draft, setDraft, send, running, disabled, knowledge }: {
   draft: string
   setDraft: (text: string) => void
   send: () => void
@@ -16,8 +18,11 @@ export function Composer({ draft, setDraft, send, running, disabled }: {
   running: AbortController | undefined
   /** Nothing to send to (no model chosen, or the thread is gone). */
   disabled: boolean
+  /** The chat's knowledge, where the gateway offers some. */
+  knowledge?: ChatKnowledge
 }) {
   const box = useRef<HTMLTextAreaElement>(null)
+  const hash = useHashPicker(knowledge, draft, setDraft, box)
   // As an answer starts or ends, the control that had the focus (Stop, Regenerate, Retry, an edited
   // question's Save and send) is gone and the focus fell to the page: it comes back to the box, so the
   // next question is typed at once. Not on a touch screen, where focusing the box opens the keyboard.
@@ -26,6 +31,7 @@ export function Composer({ draft, setDraft, send, running, disabled }: {
     if (lost && !disabled && !window.matchMedia('(pointer: coarse)').matches) box.current?.focus()
   }, [running, disabled])
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (hash.onKeyDown(e)) return
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault()
       send()
@@ -33,17 +39,21 @@ export function Composer({ draft, setDraft, send, running, disabled }: {
   }
   return (
     <div className="border-t bg-card/60 px-4 py-3 sm:px-6">
-      <form className="mx-auto flex max-w-3xl items-end gap-2" onSubmit={(e) => { e.preventDefault(); send() }}>
+      {knowledge && <KnowledgeChips knowledge={knowledge} />}
+      <form className="relative mx-auto flex max-w-3xl items-end gap-2" onSubmit={(e) => { e.preventDefault(); send() }}>
+        {knowledge && <AttachKnowledge knowledge={knowledge} disabled={disabled} />}
+        {hash.listbox}
         <Textarea
           ref={box}
           aria-label="Message"
-          placeholder="Message…"
+          placeholder={knowledge ? 'Message… (# for knowledge)' : 'Message…'}
           className="field-sizing-content max-h-48 min-h-11 resize-none"
           rows={1}
           value={draft}
-          onChange={(e) => setDraft(e.target.value)}
+          onChange={(e) => { setDraft(e.target.value); hash.track(e) }}
           onKeyDown={onKeyDown}
           disabled={disabled}
+          {...hash.boxProps}
         />
         {/* Keyed: one button element turned from Stop into Send kept the focus, and lost it as Send was disabled. */}
         {running ? (
@@ -56,7 +66,7 @@ export function Composer({ draft, setDraft, send, running, disabled }: {
           </Button>
         )}
       </form>
-      <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line</p>
+      <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line{knowledge ? ' · # to answer from knowledge' : ''}</p>
     </div>
   )
 }

@@ -30,6 +30,8 @@ export interface Exchange {
   readonly rewind?: Rewind
   /** Whether this gateway can add and take out a thread's messages (its Conversations API). */
   readonly canRewind: boolean
+  /** Knowledge picked for a new chat: its thread is made with it. */
+  readonly knowledge?: readonly string[]
 }
 
 /** A line as a title shows it: without its Markdown marks (heading, quote or list marker, bold, strikethrough, code ticks; `__` stays: `__init__`). */
@@ -54,7 +56,7 @@ export function useExchange(): (exchange: Exchange) => Promise<SendFailure | und
   const navigate = useNavigate()
   const create = useCreateThread()
 
-  return async function send({ threadId, thread, choice, text, rewind, canRewind }) {
+  return async function send({ threadId, thread, choice, text, rewind, canRewind, knowledge }) {
     let key = threadId ?? NEW_CHAT
     if (runOf(key).controller) return undefined
     const controller = new AbortController()
@@ -77,7 +79,8 @@ export function useExchange(): (exchange: Exchange) => Promise<SendFailure | und
       } else {
         // Named after its first question, so the list tells chats apart (a gateway with `title_route` renames it after the answer).
         const title = titleFromQuestion(text)
-        const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value, title } : { metadata: { model: value }, title })
+        const grounded = knowledge?.length ? { rag_collections: [...knowledge] } : {}
+        const made = await create.mutateAsync(kind === 'assistant' ? { assistant_id: value, title, ...grounded } : { metadata: { model: value }, title, ...grounded })
         id = made.id
         moveNewChat(id)
         key = id

@@ -3,7 +3,8 @@
  * (behind a button on a phone); a new thread with a model or an assistant, the model switched
  * mid-chat kept on the thread; answers streamed as they arrive, each in its own thread (another
  * thread can be read and used meanwhile), Markdown with highlighted code, sources of grounded
- * answers, Stop (the gateway keeps what arrived, marked incomplete). A gateway without the
+ * answers, Stop (the gateway keeps what arrived, marked incomplete), knowledge attached to the
+ * thread with `#` (knowledge.tsx). A gateway without the
  * conversations services gets the single-exchange chat over /v1/chat/completions instead.
  */
 import { useQueryClient } from '@tanstack/react-query'
@@ -24,6 +25,7 @@ import { Composer } from './composer'
 import { useDraft } from './drafts'
 import { useExchange, type Rewind, type SendFailure } from './exchange'
 import { ToNewest, useFollowScroll, useKeepPlace } from './follow'
+import { useChatKnowledge } from './knowledge'
 import { Picker, type Pick_ } from './picker'
 import { NEW_CHAT, forgetEnded, forgetMadeThread, useMadeThread, useRun } from './runs'
 import { SessionEnded } from './session-ended'
@@ -82,6 +84,7 @@ function ThreadsChat() {
   const [picked, setPicked] = useState<Pick_>()
   const [failure, setFailure] = useState<SendFailure>()
   const [listOpen, setListOpen] = useState(false)
+  const knowledge = useChatKnowledge(key, threadId ? thread.data : undefined)
 
   // A new chat opened from the Assistants page: ?assistant=<id>.
   const preset = search.get('assistant')
@@ -119,7 +122,7 @@ function ThreadsChat() {
     if (!text || !choice || running) return
     setFailure(undefined)
     follow()
-    const failed = await exchange({ threadId, thread: current, choice, text, rewind, canRewind })
+    const failed = await exchange({ threadId, thread: current, choice, text, rewind, canRewind, knowledge: knowledge?.attached })
     if (!failed) return
     setFailure(failed)
     // Not sent: the question is back in the box (unless something new was typed meanwhile).
@@ -223,7 +226,7 @@ function ThreadsChat() {
         {away && <ToNewest onClick={follow} />}
         </div>
 
-        <Composer draft={draft} setDraft={setDraft} send={send} running={running} disabled={!choice || notFound} />
+        <Composer draft={draft} setDraft={setDraft} send={send} running={running} disabled={!choice || notFound} knowledge={threadId && !current ? undefined : knowledge} />
       </div>
     </div>
   )

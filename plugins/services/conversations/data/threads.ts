@@ -12,16 +12,17 @@ interface ThreadRow {
   assistant_id: string | null
   title: string | null
   metadata: Record<string, string>
+  rag_collections: string[] | null
   item_count: number
   created_at: Date
   last_activity_at: Date
   total?: number | string
 }
 
-const COLUMNS = 'id, user_id, department, assistant_id, title, metadata, item_count, created_at, last_activity_at'
+const COLUMNS = 'id, user_id, department, assistant_id, title, metadata, rag_collections, item_count, created_at, last_activity_at'
 
 const threadOf = (row: ThreadRow): ThreadRecord => ({
-  id: row.id, userId: row.user_id, department: row.department, assistantId: row.assistant_id, title: row.title, metadata: row.metadata ?? {},
+  id: row.id, userId: row.user_id, department: row.department, assistantId: row.assistant_id, title: row.title, metadata: row.metadata ?? {}, ragCollections: row.rag_collections ?? [],
   itemCount: row.item_count, createdAt: row.created_at, lastActivityAt: row.last_activity_at,
 })
 
@@ -38,8 +39,8 @@ export function threadRepository(store: Store, count: CountTokens): Threads {
     async create(input, items = []) {
       return store.transaction(async (tx) => {
         const { rows } = await tx.query<ThreadRow>(
-          `INSERT INTO chat_threads (id, user_id, department, assistant_id, title, metadata) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-          [newId('conv'), input.userId, input.department, input.assistantId ?? null, input.title ?? null, jsonParam(input.metadata ?? {})],
+          `INSERT INTO chat_threads (id, user_id, department, assistant_id, title, metadata, rag_collections) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+          [newId('conv'), input.userId, input.department, input.assistantId ?? null, input.title ?? null, jsonParam(input.metadata ?? {}), jsonParam(input.ragCollections ?? [])],
         )
         const thread = threadOf(rows[0])
         const stored = await appendIn(tx, thread.id, items)
@@ -75,6 +76,7 @@ export function threadRepository(store: Store, count: CountTokens): Threads {
       const params: unknown[] = [id]
       if (patch.title !== undefined) sets.push(`title = $${params.push(patch.title)}`)
       if (patch.metadata !== undefined) sets.push(`metadata = $${params.push(jsonParam(patch.metadata))}`)
+      if (patch.ragCollections !== undefined) sets.push(`rag_collections = $${params.push(jsonParam(patch.ragCollections))}`)
       if (sets.length === 0) return this.get(id)
       const { rows } = await sql.query<ThreadRow>(`UPDATE chat_threads SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`, params)
       return rows[0] ? threadOf(rows[0]) : undefined
