@@ -15,6 +15,8 @@ import { capability, startTestGateway, type RunningGateway } from '../helpers/ga
 import { startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { message, MODEL, sendError, sendMessage, text } from '../providers/anthropic/anthropic-upstream.ts'
+import { DATABASE_URL, dropSchema, POSTGRES_ENABLED, uniqueSchema } from '../store/helpers.ts'
+import { RABBITMQ_ENABLED, RABBITMQ_URL, deleteQueues, uniquePrefix } from '../queue/helpers.ts'
 
 const ALICE = 'msgbatch-alice-key-0123456789abcdef'
 const CAROL = 'msgbatch-carol-key-0123456789abcdef'
@@ -236,4 +238,51 @@ services:
     expect((await openai.batches.list()).data.map((b) => b.id)).not.toContain(mine.id)
     await expect(openai.batches.retrieve(mine.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError)
   })
+})
+
+// In CI an unreachable PostgreSQL or RabbitMQ fails this suite (the helpers' *_ENABLED are true there).
+describe.runIf(POSTGRES_ENABLED && RABBITMQ_ENABLED)('message batches on RabbitMQ and PostgreSQL', () => {
+  it('runs a message batch to its results, and deletes it once ended', async () => {
+    const schema = uniqueSchema('msgbatches_mq')
+    const prefix = uniquePrefix('msgbatches')
+    const upstream = await startUpstream(answer)
+    const gw = await startTestGateway(`
+version: 1
+store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }
+queue: { plugin: rabbitmq, url: "${RABBITMQ_URL}", prefix: "${prefix}", retry_delay_ms: 50, max_retry_delay_ms: 100, stop_grace_ms: 200, metrics_interval_ms: 200 }
+providers:
+  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${upstream.url}' }
+routes:
+  - { model: claude, targets: [ { provider: claude, model: ${MODEL} } ] }
+  - { model: broken, targets: [ { provider: claude, model: claude-broken } ] }
+auth:
+  strategies:
+    - plugin: api-key
+      keys: [ { key: "${ALICE}", user: alice, role: user, department: research } ]
+services:
+  files: {}
+  batches: { concurrency: 2, step_ms: 300, rate_limit_pause_ms: 100 }
+`)
+    try {
+      const client = new Anthropic({ apiKey: ALICE, baseURL: gw.url, maxRetries: 0 })
+      const created = await client.messages.batches.create({ requests: [{ custom_id: 'a', params: params('pg a') }, { custom_id: 'b', params: params('pg b', 'broken') }] })
+      expect(Date.parse(created.expires_at) - Date.parse(created.created_at)).toBe(24 * 3600 * 1000)
+      const done = (await waitFor(async () => {
+        const b = await client.messages.batches.retrieve(created.id)
+        return b.processing_status === 'ended' ? b : undefined
+      }, 30_000, 50)).value!
+      expect(done.request_counts).toEqual({ processing: 0, succeeded: 1, errored: 1, canceled: 0, expired: 0 })
+      const found: Record<string, string> = {}
+      for await (const r of await client.messages.batches.results(created.id)) found[r.custom_id] = r.result.type
+      expect(found).toEqual({ a: 'succeeded', b: 'errored' })
+      await expect(client.messages.batches.delete(created.id)).resolves.toMatchObject({ type: 'message_batch_deleted' })
+      const { rows } = await capability(gw, Store).sql.query('SELECT 1 FROM batch_lines WHERE batch_id = $1', [created.id])
+      expect(rows).toEqual([])
+    } finally {
+      await gw.close()
+      await upstream.close()
+      await dropSchema(schema)
+      await deleteQueues(prefix, ['batches.steps'], [250, 1000, 2000, 5000])
+    }
+  }, 60_000)
 })
