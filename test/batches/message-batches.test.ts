@@ -230,6 +230,11 @@ services:
     const res = await fetch(`${gw.url}/v1/messages/batches/${mine.id}/results`, { headers: { 'x-api-key': CAROL } })
     expect(res.status).toBe(404)
     expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } })
+    // A path under a batch that is none of the API's is Anthropic's 404 too.
+    const other = await fetch(`${gw.url}/v1/messages/batches/${mine.id}/nothing`, { headers: { 'x-api-key': ALICE } })
+    expect(other.status).toBe(404)
+    expect(other.headers.get('request-id')).toBeTruthy()
+    expect(await other.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } })
     const listed: string[] = []
     for await (const b of carol.messages.batches.list()) listed.push(b.id)
     expect(listed).not.toContain(mine.id)
