@@ -1,7 +1,7 @@
 /**
  * What an Anthropic SDK call gets besides a message: Anthropic's error envelope with `request-id`
  * (where the SDK reads `requestID` from) on models and on the paths under /v1/messages the gateway
- * does not serve, message ids of Anthropic's form, and model dates that are not 1970.
+ * does not serve (message batches without service.batches), message ids of Anthropic's form, and model dates that are not 1970.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
@@ -56,12 +56,19 @@ routes:
     ['messages.batches.list', () => client.messages.batches.list()],
     ['messages.batches.retrieve', () => client.messages.batches.retrieve('msgbatch_1')],
     ['messages.batches.delete', () => client.messages.batches.delete('msgbatch_1')],
-  ])('answers %s, which the gateway does not serve, with a 404 not_found_error and a requestID', async (_name, call) => {
+  ])('answers %s, on a gateway without service.batches, with a 404 not_found_error that says what to configure, and a requestID', async (_name, call) => {
     const err = await (call() as Promise<unknown>).catch((e: InstanceType<typeof Anthropic.APIError>) => e) as InstanceType<typeof Anthropic.APIError>
     expect(err).toBeInstanceOf(Anthropic.NotFoundError)
     expect(err.error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } })
-    expect(err.apiMessage).toMatch(/^No route for (GET|DELETE) \/v1\/messages\/batches/)
+    expect(err.apiMessage).toMatch(/^Message batches are not enabled on this gateway: .*batches: \{\}/)
     expect(err.requestID).toBeTruthy()
+  })
+
+  it('answers a path under /v1/messages it does not serve with a 404 not_found_error in Anthropic\'s envelope, with request-id', async () => {
+    const res = await fetch(`${gateway.url}/v1/messages/nothing-here`, { headers: { 'anthropic-version': '2023-06-01' } })
+    expect(res.status).toBe(404)
+    expect(res.headers.get('request-id')).toBe(res.headers.get('x-request-id'))
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error', message: 'No route for GET /v1/messages/nothing-here.' } })
   })
 
   it('still answers a wrong method on a served path with 405, in Anthropic\'s envelope with request-id', async () => {

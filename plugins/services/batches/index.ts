@@ -6,24 +6,27 @@
  *
  *   service.batches   the tables, the worker (queue topic `batches.steps`) and the sweep
  *   surface.batches   POST/GET /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel
+ *   surface.message-batches   Anthropic's Message Batches, /v1/messages/batches... (message-batches.ts)
  */
 import { fileURLToPath } from 'node:url'
-import { badRequest, definePlugin, notFound, Store, token, within, type Caller, type RouteRequest, type RouteSpec, type Service, type Surface, type Token } from '../../../plugin-api/index.ts'
+import { badRequest, definePlugin, notFound, Store, token, within, type Caller, type HttpMethod, type RouteRequest, type RouteSpec, type Service, type Surface, type Token } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
 import { Files, ownerFilter, type StoredFile } from '../../contracts/files.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
+import { MessagesCodec } from '../../contracts/message-batches.ts'
+import { anthropicErrorBody } from '../../contracts/anthropic.ts'
+import { messageBatchRoutes, type MessageBatchParts } from './message-batches.ts'
+import { cancelBatch, ID_PARAMS, PERMISSION, WINDOW_MS } from './route-parts.ts'
 import { newId, isId } from '../kit/ids.ts'
 import { unknownCursor } from '../kit/cursor.ts'
 import { ENDPOINTS, type BatchEndpoint } from './input.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
-import { batchRepository, type BatchRecord, type BatchRepository } from './repository.ts'
+import { batchRepository, type BatchRecord } from './repository.ts'
 import { batchView } from './views.ts'
 import { batchWorker, queueStep, TOPIC, type StepMessage } from './worker.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
-const PERMISSION = 'chat'
-const WINDOW_MS = 24 * 3600 * 1000
 
 interface BatchesConfig {
   concurrency: number
@@ -47,12 +50,8 @@ const configSchema = {
   },
 }
 
-/** What the batches surface uses of the service. */
-interface BatchParts {
-  readonly batches: BatchRepository
-  readonly files: Files
-  readonly queue: Queue
-}
+/** What the batches surfaces use of the service. */
+type BatchParts = MessageBatchParts
 const BatchParts: Token<BatchParts> = token<BatchParts>('BatchParts')
 
 const service = definePlugin<BatchesConfig, Service>({
@@ -61,7 +60,8 @@ const service = definePlugin<BatchesConfig, Service>({
   description: 'OpenAI\'s Batch API run through the gateway\'s own pipeline by queue workers: every provider, every line routed, limited and accounted.',
   configSchema,
   needs: [Store, Queue, Files],
-  uses: [Identity],
+  // MessagesCodec: how a message batch's lines (/v1/messages bodies) are read and answered, surface.anthropic's.
+  uses: [Identity, MessagesCodec],
   provides: [BatchParts],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
@@ -70,7 +70,8 @@ const service = definePlugin<BatchesConfig, Service>({
     if (!store || !queue || !files) throw new Error('batches need `store:`, `queue:` and the files service (`services: { files: {} }`)')
     await store.migrate({ owner: 'batches', dir: MIGRATIONS })
     const batches = batchRepository(store.sql)
-    ctx.provide(BatchParts, { batches, files, queue })
+    const messages = ctx.tryGet(MessagesCodec)
+    ctx.provide(BatchParts, { batches, files, queue, messages })
     let stop: (() => Promise<void>) | undefined
     let sweeper: NodeJS.Timeout | undefined
     if (ctx.runsJobs) {
@@ -79,7 +80,7 @@ const service = definePlugin<BatchesConfig, Service>({
       const identity = ctx.tryGet(Identity)
       const worker = batchWorker({
         stopping: stopping.signal, batches, files, queue, callsAs: (p) => ctx.callsAs(p), settings: config, logger: ctx.logger,
-        currentPrincipal: async (p) => (identity ? currentPrincipal(identity, p) : p),
+        currentPrincipal: async (p) => (identity ? currentPrincipal(identity, p) : p), messages,
       })
       // A step routes its lines (calls.routes reads the serving config): a message taken during the start waits for it.
       stop = await queue.consume<StepMessage>(TOPIC, (msg) => stopping.track(ctx.serving.then(() => worker.step(msg.body.batchId))), { prefetch: config.prefetch })
@@ -141,7 +142,6 @@ const CREATE_BODY = {
     },
   },
 }
-const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } }
 const LIST_QUERY = { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, after: { type: 'string', minLength: 1, maxLength: 128 } } }
 
 function batchRoutes(parts: BatchParts): RouteSpec[] {
@@ -181,7 +181,7 @@ function batchRoutes(parts: BatchParts): RouteSpec[] {
           const cursor = isId(query.after, 'batch') ? await batches.get(query.after) : undefined
           if (!cursor || !caller.reaches(cursor)) throw unknownCursor('batch', query.after)
         }
-        const found = await batches.list({ ...ownerFilter(caller), after: query.after, limit: query.limit + 1 })
+        const found = await batches.list({ ...ownerFilter(caller), messages: false, after: query.after, limit: query.limit + 1 })
         const data = found.slice(0, query.limit).map(batchView)
         // OpenAI's ListBatchesResponse types the ids as strings: an empty page has empty ones (the SDK pages by the last item, not these).
         return { object: 'list', data, first_id: data[0]?.id ?? '', last_id: data.at(-1)?.id ?? '', has_more: found.length > query.limit }
@@ -196,13 +196,10 @@ function batchRoutes(parts: BatchParts): RouteSpec[] {
     {
       method: 'POST', path: '/v1/batches/:id/cancel', summary: 'Cancel a batch: it is `cancelling` until what its lines answered so far is written, then `cancelled`.', permission: PERMISSION, params: ID_PARAMS,
       async handle({ caller, params }: { caller: Caller; params: { id: string } }) {
-        const batch = await reachable(caller, params.id)
-        const after = (await batches.cancel(batch.id)) ?? batch
+        const after = await cancelBatch(batches, queue, await reachable(caller, params.id))
         if (after.status !== 'cancelling' && after.status !== 'cancelled') {
           throw badRequest(`The batch has already ended (${after.status}): only a validating or in-progress batch can be cancelled.`, 'id', 'batch_not_cancellable')
         }
-        // Its step notices within a moment; a batch no step holds is ended by the one queued here.
-        if (after.status === 'cancelling') await queueStep(queue, batch.id)
         return batchView(after)
       },
     },
@@ -222,4 +219,34 @@ const surface = definePlugin<Record<string, never>, Surface>({
   },
 })
 
-export default [service, surface]
+/** Without service.batches, /v1/messages/batches... is a 404 in Anthropic's shape that says what to configure. */
+const notConfigured = (method: HttpMethod): RouteSpec<unknown, unknown, { rest: string }> => ({
+  method,
+  path: '/v1/messages/:rest(batches(?:/.*)?)',
+  summary: 'Message batches, without service.batches: 404 not_found_error.',
+  permission: null,
+  public: true,
+  handle: () => {
+    throw notFound('Message batches are not enabled on this gateway: its config needs `services: { files: {}, batches: {} }` (with `store:` and `queue:`).', 'unknown_url')
+  },
+})
+
+const messagesSurface = definePlugin<Record<string, never>, Surface>({
+  id: 'surface.message-batches',
+  kind: 'surface',
+  enabledByDefault: true,
+  description: 'Anthropic\'s Message Batches (/v1/messages/batches), when service.batches is configured.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  uses: [BatchParts],
+  setup(ctx) {
+    const parts = ctx.tryGet(BatchParts)
+    return {
+      endpoints: parts ? messageBatchRoutes(parts) : (['GET', 'POST', 'DELETE'] as const).map(notConfigured),
+      // Anthropic's wire: its error body, and the request id where its SDK reads it.
+      errorBody: anthropicErrorBody,
+      requestIdHeader: 'request-id',
+    }
+  },
+})
+
+export default [service, surface, messagesSurface]

@@ -24,6 +24,8 @@ export type BatchEndpoint = (typeof ENDPOINTS)[number]
 
 /** OpenAI's bound on requests per batch. */
 export const MAX_LINES = 50_000
+/** Anthropic's bound on requests per message batch (and so the most any batch holds). */
+export const MESSAGES_MAX_LINES = 100_000
 /** Faults listed on a failed batch; the rest are counted in the last one's message. */
 const MAX_ERRORS = 100
 

@@ -8,7 +8,11 @@ export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing'
 /** A batch in one of these still has a step to run. */
 export const OPEN: readonly BatchStatus[] = ['validating', 'in_progress', 'finalizing', 'cancelling']
 
-export interface RequestCounts { readonly total: number; readonly completed: number; readonly failed: number }
+/** `failed` counts every line of the error file; of them, a message batch's counts those its end left unrun apart (Anthropic's `canceled`, `expired`). */
+export interface RequestCounts { readonly total: number; readonly completed: number; readonly failed: number; readonly canceled?: number; readonly expired?: number }
+
+/** The endpoint of Anthropic's Message Batches (`/v1/messages/batches`): their lines are /v1/messages bodies, given inline. */
+export const MESSAGES_ENDPOINT = '/v1/messages'
 
 export interface BatchRecord extends Owner {
   readonly id: string
@@ -91,6 +95,14 @@ export function batchRepository(sql: SqlClient) {
     const { rows } = await sql.query<Row>('SELECT * FROM batches WHERE id = $1', [id])
     return rows[0] ? batchOf(rows[0]) : undefined
   }
+  /** Keep a checked batch's lines (again after a lost step: a line kept already stays as it is). */
+  const saveLines = async (batchId: string, lines: readonly BatchLine[]): Promise<void> => {
+    for (let i = 0; i < lines.length; i += LINES_PER_INSERT) {
+      const chunk = lines.slice(i, i + LINES_PER_INSERT)
+      const values = chunk.map((_, j) => `($1, $${j * 3 + 2}, $${j * 3 + 3}, $${j * 3 + 4})`).join(', ')
+      await sql.query(`INSERT INTO batch_lines (batch_id, line, custom_id, body) VALUES ${values} ON CONFLICT DO NOTHING`, [batchId, ...chunk.flatMap((l) => [l.line, l.customId, jsonParam(l.body)])])
+    }
+  }
   return {
     get,
     async create(b: BatchCreate): Promise<BatchRecord> {
@@ -101,15 +113,48 @@ export function batchRepository(sql: SqlClient) {
       )
       return batchOf(rows[0]!)
     },
-    /** Newest first; `after`: a batch id, those older than it. */
-    async list(filter: { readonly userId?: string; readonly department?: string; readonly after?: string; readonly limit: number }): Promise<BatchRecord[]> {
+    /**
+     * A message batch, its lines given (checked) with it: it starts in progress. It is held (its lease) until its lines are
+     * kept, so no step (a sweep's) takes it up with none and ends it.
+     */
+    async createWithLines(b: Omit<BatchCreate, 'inputFileId' | 'expiresAt'>, windowMs: number, lines: readonly BatchLine[], model: string | null): Promise<BatchRecord> {
+      const { rows } = await sql.query<Row>(
+        `INSERT INTO batches (id, user_id, department, principal, endpoint, input_file_id, completion_window, status, expires_at, metadata, output_expires_after, headers, model, request_counts, in_progress_at, lease_until)
+         VALUES ($1, $2, $3, $4, $5, '', $6, 'in_progress', now() + ($7 || ' milliseconds')::interval, $8, $9, $10, $11, $12, now(), now() + interval '10 minutes') RETURNING *`,
+        // Expiring exactly its window after its creation, both the store's clock.
+        [b.id, b.userId, b.department, jsonParam(b.principal), b.endpoint, b.completionWindow, String(windowMs), jsonParam(b.metadata), jsonParam(b.outputExpiresAfter), jsonParam(b.headers), model,
+          jsonParam({ total: lines.length, completed: 0, failed: 0 })],
+      )
+      try {
+        await saveLines(b.id, lines)
+      } catch (err) {
+        await sql.query('DELETE FROM batches WHERE id = $1', [b.id])
+        throw err
+      }
+      await sql.query('UPDATE batches SET lease_until = NULL WHERE id = $1', [b.id])
+      return batchOf({ ...rows[0]!, lease_until: null })
+    },
+    /**
+     * Newest first; `after`: a batch id, those older than it; `before`: those newer than it (the nearest `limit`). `messages`:
+     * Anthropic's message batches only (true), or OpenAI's only (false): each API lists its own.
+     */
+    async list(filter: { readonly userId?: string; readonly department?: string; readonly after?: string; readonly before?: string; readonly messages?: boolean; readonly limit: number }): Promise<BatchRecord[]> {
       const where: string[] = []
       const params: unknown[] = []
       if (filter.userId !== undefined) where.push(`user_id = $${params.push(filter.userId)}`)
       if (filter.department !== undefined) where.push(`department = $${params.push(filter.department)}`)
+      if (filter.messages !== undefined) where.push(`endpoint ${filter.messages ? '=' : '<>'} $${params.push(MESSAGES_ENDPOINT)}`)
       if (filter.after) where.push(`seq < (SELECT seq FROM batches WHERE id = $${params.push(filter.after)})`)
-      const { rows } = await sql.query<Row>(`SELECT * FROM batches ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.push(filter.limit)}`, params)
-      return rows.map(batchOf)
+      if (filter.before) where.push(`seq > (SELECT seq FROM batches WHERE id = $${params.push(filter.before)})`)
+      // Before a cursor: the nearest newer ones, read upwards and given newest first like any page.
+      const order = filter.before && !filter.after ? 'ASC' : 'DESC'
+      const { rows } = await sql.query<Row>(`SELECT * FROM batches ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT $${params.push(filter.limit)}`, params)
+      const found = rows.map(batchOf)
+      return order === 'ASC' ? found.reverse() : found
+    },
+    /** An ended batch, gone with its lines (the caller removes its files). */
+    async delete(id: string): Promise<void> {
+      await sql.query('DELETE FROM batches WHERE id = $1', [id])
     },
     async update(id: string, patch: BatchPatch): Promise<BatchRecord | undefined> {
       const sets: string[] = ['updated_at = now()']
@@ -152,14 +197,7 @@ export function batchRepository(sql: SqlClient) {
       )
       return rows.map((r) => r.id)
     },
-    /** Keep a checked batch's lines (again after a lost step: a line kept already stays as it is). */
-    async saveLines(batchId: string, lines: readonly BatchLine[]): Promise<void> {
-      for (let i = 0; i < lines.length; i += LINES_PER_INSERT) {
-        const chunk = lines.slice(i, i + LINES_PER_INSERT)
-        const values = chunk.map((_, j) => `($1, $${j * 3 + 2}, $${j * 3 + 3}, $${j * 3 + 4})`).join(', ')
-        await sql.query(`INSERT INTO batch_lines (batch_id, line, custom_id, body) VALUES ${values} ON CONFLICT DO NOTHING`, [batchId, ...chunk.flatMap((l) => [l.line, l.customId, jsonParam(l.body)])])
-      }
-    },
+    saveLines,
     /** Up to `limit` lines without an answer yet, in order. */
     async pendingLines(batchId: string, limit: number): Promise<BatchLine[]> {
       const { rows } = await sql.query<{ line: number; custom_id: string; body: string }>(

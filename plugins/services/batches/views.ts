@@ -25,7 +25,8 @@ export function batchView(b: BatchRecord): JsonObject {
     expired_at: seconds(b.expiredAt),
     cancelling_at: seconds(b.cancellingAt),
     cancelled_at: seconds(b.cancelledAt),
-    request_counts: b.requestCounts,
+    // OpenAI's three (a message batch's canceled and expired are Anthropic's, message-views.ts).
+    request_counts: { total: b.requestCounts.total, completed: b.requestCounts.completed, failed: b.requestCounts.failed },
     usage: b.usage ?? undefined,
     metadata: b.metadata,
   }

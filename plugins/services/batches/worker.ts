@@ -9,14 +9,16 @@
  * lease on its row, renewed while it runs); a step lost with a process is found by the sweep.
  */
 import { randomBytes } from 'node:crypto'
-import { retryAfterMs, toGatewayError, type Call, type ChatResponse, type EmbeddingResponse, type GatewayCalls, type GatewayError, type Logger, type Principal } from '../../../plugin-api/index.ts'
+import { GatewayError, retryAfterMs, toGatewayError, type Call, type ChatRequest, type ChatResponse, type EmbeddingResponse, type GatewayCalls, type Logger, type Principal } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
 import { embeddingRequest } from '../../contracts/openai-requests.ts'
 import { withdrawal } from '../../contracts/principals.ts'
 import type { Queue } from '../../contracts/queue.ts'
-import { commonModel, MAX_LINES, parseBatchInput, routedChatRequest, type BatchEndpoint, type BatchLine } from './input.ts'
-import type { BatchRecord, BatchRepository, BatchStatus } from './repository.ts'
+import { anthropicErrorBody } from '../../contracts/anthropic.ts'
+import type { MessagesCodec } from '../../contracts/message-batches.ts'
+import { commonModel, MESSAGES_MAX_LINES, parseBatchInput, routedChatRequest, type BatchEndpoint, type BatchLine } from './input.ts'
+import { MESSAGES_ENDPOINT, type BatchRecord, type BatchRepository, type BatchStatus } from './repository.ts'
 
 export const TOPIC = 'batches.steps'
 export interface StepMessage { readonly batchId: string }
@@ -42,6 +44,8 @@ export interface WorkerDeps {
   readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   readonly settings: WorkerSettings
   readonly logger: Logger
+  /** How a message batch's line (a /v1/messages body) is read and answered: surface.anthropic's; without it such lines fail. */
+  readonly messages?: MessagesCodec
 }
 
 /** Retries of a line that failed in a way worth trying again (5xx, a timeout), within its step. */
@@ -187,9 +191,9 @@ export function batchWorker(deps: WorkerDeps) {
         const dropped: string[] = []
         const call = batch.endpoint === '/v1/embeddings'
           ? await calls.embed(embeddingRequest(line.body), options)
-          : await calls.chat(routedChatRequest(line.body, calls, batch.headers, (text) => dropped.push(text)), options)
+          : await calls.chat(batch.endpoint === MESSAGES_ENDPOINT ? messageRequest(line.body, dropped) : routedChatRequest(line.body, calls, batch.headers, (text) => dropped.push(text)), options)
         const outcome = await call.done
-        const body = call.result as ChatResponse | EmbeddingResponse
+        const body = batch.endpoint === MESSAGES_ENDPOINT ? deps.messages!.encode(call.result as ChatResponse, line.body) : call.result as ChatResponse | EmbeddingResponse
         const usage = { input_tokens: outcome.promptTokens, output_tokens: outcome.completionTokens, cached_tokens: outcome.cachedTokens, reasoning_tokens: outcome.reasoningTokens ?? 0 }
         const response = { status_code: 200, request_id: requestId, headers: gatewayHeaders(call, [...dropped, ...call.warnings]), body: body as unknown as JsonObject }
         await batches.saveResult(batch.id, line.line, true, outputLine(line, response), usage)
@@ -203,10 +207,21 @@ export function batchWorker(deps: WorkerDeps) {
           continue
         }
         // The error's own headers (retry-after, a limit's x-ratelimit-*), as a direct request's error answer has them.
-        await batches.saveResult(batch.id, line.line, false, outputLine(line, { status_code: error.status, request_id: requestId, headers: { ...error.headers }, body: { error: errorBody(error) } }), null)
+        const body = batch.endpoint === MESSAGES_ENDPOINT ? anthropicErrorBody(error, requestId) as unknown as JsonObject : { error: errorBody(error) }
+        await batches.saveResult(batch.id, line.line, false, outputLine(line, { status_code: error.status, request_id: requestId, headers: { ...error.headers }, body }), null)
         return undefined
       }
     }
+  }
+
+  /** A message batch's line as the unified request, as /v1/messages reads the same body (its dropped fields told to `dropped`). */
+  function messageRequest(body: JsonObject, dropped: string[]): ChatRequest {
+    if (!deps.messages) throw new GatewayError('This gateway no longer serves /v1/messages (surface.anthropic), which this batch\'s requests are.', { status: 404, code: 'unknown_url' })
+    const { request, warnings, untranslatable } = deps.messages.decode(body)
+    // Content only Anthropic's API takes: a direct request would go to an Anthropic target as it came; a batch's line is translated, so it is refused.
+    if (untranslatable) throw untranslatable
+    dropped.push(...warnings)
+    return request
   }
 
   /** Write what the lines answered to the output and error files, and end the batch as `status`. */
@@ -215,12 +230,15 @@ export function batchWorker(deps: WorkerDeps) {
     const rows = await batches.results(batch.id)
     const outputs = rows.filter((r) => r.ok).map((r) => r.result)
     const errors = rows.filter((r) => !r.ok).map((r) => r.result)
-    if (status === 'expired') {
-      // What the window left undone is in the error file, as OpenAI writes it.
-      for (const line of await batches.pendingLines(batch.id, MAX_LINES)) {
-        errors.push({ id: `batch_req_${hex()}`, custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } })
+    const answered = errors.length
+    // What the window left undone is in the error file, as OpenAI writes it; a message batch's lines its cancel left unrun too (Anthropic's `canceled` results).
+    const unrun = status === 'expired' ? UNRUN.expired : status === 'cancelled' && batch.endpoint === MESSAGES_ENDPOINT ? UNRUN.canceled : undefined
+    if (unrun) {
+      for (const line of await batches.pendingLines(batch.id, MESSAGES_MAX_LINES)) {
+        errors.push({ id: `batch_req_${hex()}`, custom_id: line.customId, response: null, error: unrun })
       }
     }
+    const left = errors.length - answered
     const expiresAt = batch.outputExpiresAfter ? new Date(batch.createdAt.getTime() + batch.outputExpiresAfter.seconds * 1000) : undefined
     const write = async (kind: 'output' | 'error', lines: readonly JsonObject[]): Promise<string | null> => {
       if (lines.length === 0) return null
@@ -236,7 +254,10 @@ export function batchWorker(deps: WorkerDeps) {
       status,
       outputFileId: batch.outputFileId ?? await write('output', outputs),
       errorFileId: batch.errorFileId ?? await write('error', errors),
-      requestCounts: { total: batch.requestCounts.total, completed: outputs.length, failed: errors.length },
+      requestCounts: {
+        total: batch.requestCounts.total, completed: outputs.length, failed: errors.length,
+        ...(batch.endpoint === MESSAGES_ENDPOINT && unrun ? { [unrun === UNRUN.expired ? 'expired' : 'canceled']: left } : {}),
+      },
       usage,
       ...(status === 'completed' ? { completedAt: stamp } : status === 'cancelled' ? { cancelledAt: stamp } : { expiredAt: stamp }),
     })
@@ -246,6 +267,12 @@ export function batchWorker(deps: WorkerDeps) {
 
   return { step }
 }
+
+/** The error-file entry of a line its batch's end left unrun. */
+const UNRUN = {
+  expired: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' },
+  canceled: { code: 'batch_cancelled', message: 'This request was not executed: its batch was cancelled first.' },
+} as const
 
 /** What a direct request's `x-gateway-*` headers say (route, provider, model, warnings), for its line's `response.headers`. */
 function gatewayHeaders(call: Call<unknown>, warnings: readonly string[]): Record<string, string> {

@@ -5,5 +5,5 @@
  */
 import { badRequest, type GatewayError } from '../../../plugin-api/index.ts'
 
-export const unknownCursor = (what: string, id: string): GatewayError =>
-  badRequest(`\`after\` names no ${what} of this list: '${id}'. Page on from an id a previous page gave.`, 'after', 'invalid_value')
+export const unknownCursor = (what: string, id: string, param = 'after'): GatewayError =>
+  badRequest(`\`${param}\` names no ${what} of this list: '${id}'. Page on from an id a previous page gave.`, param, 'invalid_value')

@@ -12,6 +12,8 @@ import { anthropicVersion, wireHeaders } from './headers.ts'
 import { checkMessagesRequest } from './validate.ts'
 import { ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
+import { MessagesCodec } from '../../contracts/message-batches.ts'
+import type { JsonObject } from '../../contracts/capabilities.ts'
 
 
 const messages: ModelEndpoint<AnthropicMessagesRequest> = {
@@ -29,14 +31,22 @@ const messages: ModelEndpoint<AnthropicMessagesRequest> = {
   streamEncoder: (req, x) => new AnthropicEventEncoder(req.requestId, x, clientView(req.body)),
 }
 
+/** How a message batch's line is run as this endpoint runs a request (service.batches' worker asks for it, contracts/message-batches.ts). */
+const codec: MessagesCodec = {
+  check: (body, version) => checkMessagesRequest(body, version),
+  decode: (body) => fromAnthropicRequest(body as unknown as AnthropicMessagesRequest),
+  encode: (result, body) => toAnthropicMessage(result, clientView(body as unknown as AnthropicMessagesRequest)) as unknown as JsonObject,
+}
+
 /**
- * The rest of Anthropic's API under /v1/messages (message batches) is not served: answered here
- * rather than by the kernel's 404, so the answer carries `request-id` like every other of this
- * wire. A pattern path, so it stays out of the OpenAPI document.
+ * The rest of Anthropic's API under /v1/messages is not served: answered here rather than by the
+ * kernel's 404, so the answer carries `request-id` like every other of this wire. Message batches
+ * (`/v1/messages/batches...`) are surface.message-batches' (service.batches). A pattern path, so it
+ * stays out of the OpenAPI document.
  */
 const notServed = (method: HttpMethod): RouteSpec<unknown, unknown, { rest: string }> => ({
   method,
-  path: '/v1/messages/:rest(.*)',
+  path: '/v1/messages/:rest((?!batches(?:/|$)).*)',
   summary: 'Paths of Anthropic\'s API under /v1/messages that the gateway does not serve: 404 not_found_error.',
   permission: null,
   public: true,
@@ -53,10 +63,14 @@ export default definePlugin<Record<string, never>, Surface>({
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   // The tokenizer counts /v1/messages/count_tokens for targets that cannot count natively.
   uses: [Tokenizer],
-  setup: (ctx) => ({
-    endpoints: [messages, countTokensRoute({ tokenizer: ctx.tryGet(Tokenizer) }), ...(['GET', 'POST', 'DELETE'] as const).map(notServed)],
-    errorBody: anthropicErrorBody,
-    // The SDK's `requestID` (and `_request_id`) come from this header; support asks for it.
-    requestIdHeader: 'request-id',
-  }),
+  provides: [MessagesCodec],
+  setup: (ctx) => {
+    ctx.provide(MessagesCodec, codec)
+    return {
+      endpoints: [messages, countTokensRoute({ tokenizer: ctx.tryGet(Tokenizer) }), ...(['GET', 'POST', 'DELETE'] as const).map(notServed)],
+      errorBody: anthropicErrorBody,
+      // The SDK's `requestID` (and `_request_id`) come from this header; support asks for it.
+      requestIdHeader: 'request-id',
+    }
+  },
 })

@@ -1,0 +1,52 @@
+/**
+ * Anthropic's shapes of a batch (`/v1/messages/batches`): the MessageBatch object, and a line of its
+ * results, read back from the output and error files the worker writes as for any batch.
+ */
+import type { MessageBatch, MessageBatchIndividualResponse, MessageBatchResult } from '@anthropic-ai/sdk/resources/messages/batches'
+import type { JsonObject } from '../../contracts/capabilities.ts'
+import type { BatchRecord, BatchStatus } from './repository.ts'
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null)
+
+const PROCESSING: Readonly<Record<BatchStatus, MessageBatch['processing_status']>> = {
+  validating: 'in_progress', in_progress: 'in_progress', finalizing: 'in_progress', cancelling: 'canceling',
+  completed: 'ended', cancelled: 'ended', expired: 'ended', failed: 'ended',
+}
+
+/** Where a batch's results are read: relative to the client's base URL, which the SDKs put in front (a gateway behind a path prefix included). */
+export const resultsPath = (id: string): string => `/v1/messages/batches/${id}/results`
+
+export function messageBatchView(b: BatchRecord): MessageBatch {
+  const status = PROCESSING[b.status]
+  const ended = status === 'ended'
+  const { total, completed, failed, canceled = 0, expired = 0 } = b.requestCounts
+  return {
+    id: b.id,
+    type: 'message_batch',
+    processing_status: status,
+    request_counts: {
+      processing: ended ? 0 : Math.max(0, total - completed - failed),
+      succeeded: completed,
+      errored: failed - canceled - expired,
+      canceled,
+      expired,
+    },
+    created_at: iso(b.createdAt)!,
+    expires_at: iso(b.expiresAt)!,
+    ended_at: iso(b.completedAt ?? b.cancelledAt ?? b.expiredAt ?? b.failedAt),
+    cancel_initiated_at: iso(b.cancellingAt),
+    archived_at: null,
+    results_url: ended ? resultsPath(b.id) : null,
+  }
+}
+
+/** A line of the output (`ok`) or error file as Anthropic's result: succeeded, errored, or canceled / expired (unrun: no response). */
+export function messageResult(line: JsonObject, ok: boolean): MessageBatchIndividualResponse {
+  const response = line.response as { body: JsonObject } | null
+  const code = (line.error as { code?: string } | null)?.code
+  let result: MessageBatchResult
+  if (ok && response) result = { type: 'succeeded', message: response.body as unknown as Extract<MessageBatchResult, { type: 'succeeded' }>['message'] }
+  else if (response) result = { type: 'errored', error: response.body as unknown as Extract<MessageBatchResult, { type: 'errored' }>['error'] }
+  else result = { type: code === 'batch_expired' ? 'expired' : 'canceled' }
+  return { custom_id: line.custom_id as string, result }
+}
