@@ -13,6 +13,7 @@ import { TEST_API_KEY } from '../openai/wire-suite.ts'
 import { groqDialect, writeFrames, type Reply } from '../openai/wire-fixtures.ts'
 import { sendJson, type RecordedRequest } from '../../helpers/upstream.ts'
 import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
+import { readReasoningStream } from '../../helpers/reasoning.ts'
 
 const THOUGHT = 'The user asks for 2+2. That is 4.'
 const GPT_OSS = 'openai/gpt-oss-120b'
@@ -59,18 +60,11 @@ routes:
 
   it('streams the thinking as reasoning_content deltas, with reasoning tokens in the usage chunk made from x_groq', async () => {
     const stream = await setup.client.chat.completions.create({ model: 'oss', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'What is 2+2?' }] })
-    let thought = ''
-    let content = ''
-    let reasoningTokens: number | undefined
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta as (OpenAI.ChatCompletionChunk.Choice.Delta & Thinking) | undefined
-      thought += delta?.reasoning_content ?? ''
-      content += delta?.content ?? ''
-      reasoningTokens ??= chunk.usage?.completion_tokens_details?.reasoning_tokens
-    }
-    expect(thought).toBe(THOUGHT)
-    expect(content).toBe('4')
-    expect(reasoningTokens).toBe(12)
+    const read = await readReasoningStream(stream)
+    expect(read.thoughts.join('')).toBe(THOUGHT)
+    expect(read.content).toBe('4')
+    expect(read.reasoningTokens).toBe(12)
+    expect(read.strayReasoning).toBe(false)
   })
 
   it('drops reasoning_effort none for gpt-oss, which cannot stop thinking, with a warning instead of Groq\'s 400', async () => {

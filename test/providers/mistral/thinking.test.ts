@@ -9,6 +9,7 @@ import OpenAI from 'openai'
 import Anthropic from '@anthropic-ai/sdk'
 import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
 import { sendJson } from '../../helpers/upstream.ts'
+import { readReasoningStream } from '../../helpers/reasoning.ts'
 import { CHAT_PATH, completion, gatewayConfig, sendMistralStream, startMistralUpstream, streamChunk, thinkingChunk } from './mistral-upstream.ts'
 
 const THOUGHTS = ['The user asks for 2+2. ', 'That is 4.']
@@ -49,15 +50,10 @@ describe('mistral: reasoning models\' thinking', () => {
 
   it('streams the thinking chunks as reasoning_content deltas before the answer', async () => {
     const stream = await openai.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'What is 2+2?' }] })
-    const thoughts: string[] = []
-    let content = ''
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta as (OpenAI.ChatCompletionChunk.Choice.Delta & Thinking) | undefined
-      if (delta?.reasoning_content) thoughts.push(delta.reasoning_content)
-      content += delta?.content ?? ''
-    }
-    expect(thoughts).toEqual(THOUGHTS)
-    expect(content).toBe('The answer is 4.')
+    const read = await readReasoningStream(stream)
+    expect(read.thoughts).toEqual(THOUGHTS)
+    expect(read.content).toBe('The answer is 4.')
+    expect(read.strayReasoning).toBe(false)
   })
 
   it('asks for an Anthropic client\'s thinking as reasoning_effort, and answers with a thinking block, streamed or not', async () => {

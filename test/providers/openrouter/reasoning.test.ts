@@ -11,6 +11,7 @@ import { TEST_API_KEY } from '../openai/wire-suite.ts'
 import { openrouterDialect, OPENROUTER_SIGNATURE, writeFrames } from '../openai/wire-fixtures.ts'
 import { sendJson } from '../../helpers/upstream.ts'
 import { mockUpstreamSuite } from '../../helpers/provider-suite.ts'
+import { readReasoningStream } from '../../helpers/reasoning.ts'
 
 const THOUGHT = 'The user asks for 2+2. That is 4.'
 const reply = { content: '4', reasoning: THOUGHT, reasoningTokens: 42 }
@@ -50,22 +51,11 @@ routes:
 
   it('streams the thinking as reasoning_content deltas before the answer, with reasoning tokens in the usage chunk', async () => {
     const stream = await setup.client.chat.completions.create({ model: 'claude', reasoning_effort: 'high', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'What is 2+2?' }] })
-    let thought = ''
-    let content = ''
-    let reasoningTokens: number | undefined
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta as (OpenAI.ChatCompletionChunk.Choice.Delta & Thinking) | undefined
-      if (delta?.reasoning_content) {
-        expect(content).toBe('')
-        thought += delta.reasoning_content
-      }
-      if (delta) expect(delta).not.toHaveProperty('reasoning')
-      content += delta?.content ?? ''
-      reasoningTokens ??= chunk.usage?.completion_tokens_details?.reasoning_tokens
-    }
-    expect(thought).toBe(THOUGHT)
-    expect(content).toBe('4')
-    expect(reasoningTokens).toBe(42)
+    const read = await readReasoningStream(stream)
+    expect(read.thoughts.join('')).toBe(THOUGHT)
+    expect(read.content).toBe('4')
+    expect(read.reasoningTokens).toBe(42)
+    expect(read.strayReasoning).toBe(false)
   })
 
   it('sends an Anthropic client\'s thinking budget as reasoning.max_tokens to a non-OpenAI model, and answers with a thinking block, streamed or not', async () => {
