@@ -145,6 +145,35 @@ export const openaiDialect: WireDialect = {
   },
 }
 
+/**
+ * An OpenAI-compatible server with a reasoning model: OpenAI's shapes, the thinking on the message and
+ * in deltas before the content under `field` (DeepSeek, Kimi and vLLM before 0.10: `reasoning_content`;
+ * vLLM 0.10 and later: `reasoning`), its count in `completion_tokens_details.reasoning_tokens`.
+ */
+export function reasoningServerDialect(field: 'reasoning_content' | 'reasoning'): WireDialect {
+  const withTokens = (body: Record<string, unknown>, reply: Reply) => {
+    const usage = body.usage as { completion_tokens_details: Record<string, number> } | undefined
+    if (usage && reply.reasoningTokens !== undefined) usage.completion_tokens_details.reasoning_tokens = reply.reasoningTokens
+    return body
+  }
+  return {
+    ...openaiDialect,
+    name: `openai-compatible (${field})`,
+    completion(model, reply) {
+      const body = withTokens(openaiDialect.completion(model, reply), reply) as { choices: Array<{ message: Record<string, unknown> }> }
+      if (reply.reasoning) body.choices[0].message[field] = reply.reasoning
+      return body
+    },
+    streamFrames(model, reply, includeUsage) {
+      const frames = openaiDialect.streamFrames(model, reply, includeUsage)
+      const base = (frames[0] as { data: Record<string, unknown> }).data
+      const thinking = reasoningDeltas(reply, (piece) => ({ [field]: piece })).map((delta): Frame => ({ data: { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] } }))
+      for (const frame of frames) if ('data' in frame && typeof frame.data === 'object' && (frame.data as { usage?: unknown }).usage) withTokens(frame.data as Record<string, unknown>, reply)
+      return [...thinking, ...frames]
+    },
+  }
+}
+
 const groqUsage = (u: Usage, reasoningTokens?: number) => ({
   queue_time: 0.051, prompt_tokens: u.prompt_tokens, prompt_time: 0.004, completion_tokens: u.completion_tokens, completion_time: 0.021, total_tokens: u.total_tokens, total_time: 0.025,
   ...(reasoningTokens !== undefined ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {}),
