@@ -498,10 +498,12 @@ function conformChunk(chunk: ChatChunk): void {
  * (LiteLLM's field, DeepSeek's): OpenRouter, Groq (`reasoning_format: parsed`, gpt-oss) and vLLM
  * 0.10+ send it as `reasoning`. Moved, not copied (the text once); OpenRouter's `reasoning_details`
  * stay, for the client to send back. A null `reasoning` (OpenRouter's, on a model that did not think) goes.
+ * Set undefined rather than deleted (JSON leaves it out either way): a delete would turn every
+ * OpenRouter answer, which always carries the field, into a slower dictionary-mode object.
  */
 function asReasoningContent(message: Loose): void {
   const text = message.reasoning
-  delete message.reasoning
+  message.reasoning = undefined
   if (typeof text === 'string' && message.reasoning_content == null) message.reasoning_content = text
 }
 
