@@ -119,18 +119,20 @@ export function reasoningOf(message: object | undefined): string | undefined {
  * `body` without the thinking its messages carry (`reasoning_content`, `thinking_blocks`: a client sending
  * back an earlier answer of Claude or Gemini), for an OpenAI-wire upstream: OpenAI refuses a message
  * property it does not know, DeepSeek answers 400 to `reasoning_content` in input, and none of them reads
- * another model's thinking. LiteLLM leaves them out the same way. A copy only when a message carries one.
+ * another model's thinking. LiteLLM leaves them out the same way. With `keepText`, for an upstream that
+ * wants its reasoning back (Kimi K2 thinking in a tool loop), only `thinking_blocks` go. A copy only
+ * when a message carries one.
  */
-export function withoutReplayedThinking<T extends object>(body: T): T {
+export function withoutReplayedThinking<T extends object>(body: T, keepText = false): T {
   const messages = (body as { messages?: unknown }).messages
   if (!Array.isArray(messages)) return body
   let copy: unknown[] | undefined
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as Reasoning | null
-    if (typeof message !== 'object' || message === null || !('reasoning_content' in message || 'thinking_blocks' in message)) continue
-    const { reasoning_content: _text, thinking_blocks: _blocks, ...rest } = message
+    if (typeof message !== 'object' || message === null || !((!keepText && 'reasoning_content' in message) || 'thinking_blocks' in message)) continue
+    const { reasoning_content: text, thinking_blocks: _blocks, ...rest } = message
     copy ??= messages.slice()
-    copy[i] = rest
+    copy[i] = keepText && text !== undefined ? { ...rest, reasoning_content: text } : rest
   }
   return copy ? { ...body, messages: copy } : body
 }

@@ -82,13 +82,22 @@ const mostThinking = (model: string): number => (/pro/.test(model) ? 32_768 : 24
 /** The least thinking budget Gemini 2.5 Pro takes: it cannot turn thinking off (a budget of 0 is a 400). */
 const PRO_LEAST_THINKING = 128
 
-/** OpenAI reasoning effort as a Gemini 3 thinking level, a zero budget to turn it off. */
+/** OpenAI reasoning effort as a Gemini 3 thinking level. */
 const LEVEL_BY_EFFORT: Readonly<Record<string, ThinkingConfig>> = {
-  none: { thinkingBudget: 0 },
   minimal: { thinkingLevel: sdkEnum<ThinkingLevel>('MINIMAL') },
   low: { thinkingLevel: sdkEnum<ThinkingLevel>('LOW') },
   medium: { thinkingLevel: sdkEnum<ThinkingLevel>('MEDIUM') },
   high: { thinkingLevel: sdkEnum<ThinkingLevel>('HIGH') },
+}
+
+/**
+ * Gemini 3 cannot turn thinking off (a zero budget is a 400 on Pro): `none` is its least level, `low` on
+ * Pro (which has no `minimal`), `minimal` on Flash, as LiteLLM sends them; reported, as it still thinks.
+ */
+function leastLevel(model: string, param: string, call: ProviderCall): ThinkingConfig {
+  const level = /pro/.test(model) ? 'low' : 'minimal'
+  call.unsupported(param, `${model} cannot turn thinking off: sent its least thinking level, ${level}`)
+  return LEVEL_BY_EFFORT[level]
 }
 
 /**
@@ -105,7 +114,8 @@ function thinkingConfig(req: ChatRequest, call: ProviderCall): ThinkingConfig | 
   const mode = thinkingMode(req.model)
   if (effort === 'none') {
     if (mode === 'none') return undefined
-    if (mode !== 'budget' || !/pro/.test(req.model)) return { thinkingBudget: 0 }
+    if (mode === 'level') return leastLevel(req.model, param, call)
+    if (!/pro/.test(req.model)) return { thinkingBudget: 0 }
     call.unsupported(param, `${req.model} cannot turn thinking off: sent its least budget, ${PRO_LEAST_THINKING}`)
     return { thinkingBudget: PRO_LEAST_THINKING }
   }

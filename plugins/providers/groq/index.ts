@@ -2,12 +2,13 @@
  * provider.groq: Groq's OpenAI-compatible API through the official groq-sdk. Requests pass through
  * but for what Groq cannot take (params.ts, reported through call.unsupported); stream usage,
  * which Groq reports in the final chunk's `x_groq.usage`, is turned into OpenAI's usage chunk when
- * the client asked for `stream_options.include_usage`.
+ * the client asked for `stream_options.include_usage`. Reasoning per model: reasoning.ts.
  */
 import { Pricing, definePlugin, type Provider, type ProviderCall } from '../../../plugin-api/index.ts'
 import { outputCapOf } from '../kit/output-cap.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
 import type { ChatChunk, ChatMessage, ChatRequest, Usage } from '../../../plugin-api/index.ts'
+import { groqThinking } from './reasoning.ts'
 import { GROQ_SERVICE_TIERS, GROQ_UNSUPPORTED, GROQ_UNSUPPORTED_IN_EMBEDDINGS } from './params.ts'
 
 export interface GroqConfig extends ConnectionConfig {
@@ -70,6 +71,7 @@ export default definePlugin<GroqConfig, Provider>({
         secrets: [config.api_key],
         unsupported: GROQ_UNSUPPORTED,
         unsupportedInEmbeddings: GROQ_UNSUPPORTED_IN_EMBEDDINGS,
+        thinking: groqThinking,
         prepare: toGroqRequest,
         usageOf: groqUsage,
         modelOwner: 'groq',

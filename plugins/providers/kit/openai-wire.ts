@@ -313,6 +313,16 @@ export interface OpenAIWireOptions {
   readonly outputCap?: OutputCap
   /** Provider-specific reshaping of the request, after the unsupported parameters are gone. */
   readonly prepare?: (req: ChatRequest, call: ProviderCall) => ChatRequest
+  /**
+   * In place of the default (an Anthropic client's thinking as `reasoning_effort`, for the models that
+   * take it): how this upstream asks for thinking (OpenRouter's `reasoning`, Groq's per-model efforts).
+   */
+  readonly thinking?: (req: ChatRequest, call: ProviderCall) => ChatRequest
+  /**
+   * Keep `reasoning_content` on the assistant messages a client sends back (Kimi K2 thinking and
+   * DeepSeek-V3.2 want their own reasoning back in a tool loop); by default it is left out.
+   */
+  readonly replaysReasoning?: boolean
   /** Usage an upstream reports outside `chunk.usage` (Groq: `x_groq.usage`), to honour include_usage. */
   readonly usageOf?: (chunk: ChatChunk) => Usage | null | undefined
   /** `owned_by` for model entries that carry none. */
@@ -378,7 +388,8 @@ function requestOptions(call: ProviderCall): UpstreamRequestOptions {
 
 function prepareChat(req: ChatRequest, call: ProviderCall, options: OpenAIWireOptions): ChatRequest {
   // A thinking budget (from Anthropic's wire) first: a rule may then refuse the reasoning_effort it became (Groq's).
-  const thought = thinkingAsReasoningEffort(withoutReplayedThinking(req), call)
+  const replayed = withoutReplayedThinking(req, options.replaysReasoning)
+  const thought = options.thinking ? options.thinking(replayed, call) : thinkingAsReasoningEffort(replayed, call)
   const body = withinOutputCap(options.unsupported ? dropUnsupported(thought, options.unsupported, call) : thought, options.outputCap, call)
   return options.prepare ? options.prepare(body, call) : body
 }
@@ -431,6 +442,7 @@ export function conformCompletion(response: ChatResponse, options: OpenAIWireOpt
     if (message) {
       message.content ??= null
       message.refusal ??= null
+      if (message.reasoning !== undefined) asReasoningContent(message)
     }
   }
   return response
@@ -475,9 +487,24 @@ async function* relayStream(stream: ChatStream, includeUsage: boolean, signal: A
 function conformChunk(chunk: ChatChunk): void {
   conformEnvelope(chunk as unknown as Loose)
   for (const choice of chunk.choices as unknown as Loose[]) {
-    choice.delta ??= {}
+    const delta = (choice.delta ??= {}) as Loose
     choice.finish_reason ??= null
+    if (delta.reasoning !== undefined) asReasoningContent(delta)
   }
+}
+
+/**
+ * The model's thinking where every OpenAI-wire client of the gateway reads it, `reasoning_content`
+ * (LiteLLM's field, DeepSeek's): OpenRouter, Groq (`reasoning_format: parsed`, gpt-oss) and vLLM
+ * 0.10+ send it as `reasoning`. Moved, not copied (the text once); OpenRouter's `reasoning_details`
+ * stay, for the client to send back. A null `reasoning` (OpenRouter's, on a model that did not think) goes.
+ * Set undefined rather than deleted (JSON leaves it out either way): a delete would turn every
+ * OpenRouter answer, which always carries the field, into a slower dictionary-mode object.
+ */
+function asReasoningContent(message: Loose): void {
+  const text = message.reasoning
+  message.reasoning = undefined
+  if (typeof text === 'string' && message.reasoning_content == null) message.reasoning_content = text
 }
 
 /** A model entry in OpenAI's shape, from OpenAI's, Azure's (`created_at`) or OpenRouter's (no `owned_by`). */

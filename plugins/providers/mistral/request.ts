@@ -21,7 +21,7 @@ import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool } from '../../
 import { badRequest } from '../../../plugin-api/index.ts'
 import type { ProviderCall } from '../../../plugin-api/index.ts'
 import { toMistralToolCallId } from './tool-ids.ts'
-import { thinkingDropped } from '../../contracts/thinking.ts'
+import { thinkingOf } from '../../contracts/thinking.ts'
 
 type MistralMessage = ChatCompletionRequest['messages'][number]
 type MistralTool = Tool & { type: 'function' }
@@ -66,7 +66,6 @@ const present = (value: unknown): boolean => value !== undefined && value !== nu
 
 /** `stream` is written as the SDK writes it: `false` unless the request streams. */
 export function toMistralRequest(req: ChatRequest, call: ProviderCall, defaults: { safePrompt: boolean }): ChatCompletionRequest {
-  thinkingDropped(req, call)
   const fields = req as unknown as Readonly<Record<string, unknown>>
   const request: ChatCompletionRequest = { model: req.model, stream: req.stream === true, messages: translateMessages(req.messages, call) }
   const target = request as Record<string, unknown>
@@ -82,6 +81,10 @@ export function toMistralRequest(req: ChatRequest, call: ProviderCall, defaults:
   if (present(req.reasoning_effort)) {
     if (REASONING_EFFORTS.has(req.reasoning_effort!)) request.reasoning_effort = req.reasoning_effort
     else call.unsupported('reasoning_effort', `Mistral has no '${req.reasoning_effort}' reasoning effort`)
+  } else {
+    // An Anthropic client's thinking, as the effort Mistral's reasoning models take.
+    const thinking = thinkingOf(req)
+    if (thinking) request.reasoning_effort = thinking
   }
   if (req.prediction) request.prediction = prediction(req.prediction)
   const responseFormat = translateResponseFormat(req.response_format)

@@ -4,6 +4,7 @@
  */
 import type { ChatResponse, ChatToolCall, Usage } from '../../../plugin-api/index.ts'
 import { upstreamError } from '../../../plugin-api/index.ts'
+import type { Reasoning } from '../../contracts/thinking.ts'
 import type { WireCompletion, WireContentChunk, WireToolCall, WireUsage } from './wire.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
@@ -27,6 +28,20 @@ export function textOf(content: string | readonly WireContentChunk[] | null | un
   let text = ''
   for (const chunk of content ?? []) if (chunk.type === 'text' && typeof chunk.text === 'string') text += chunk.text
   return text
+}
+
+/**
+ * The text of the `thinking` chunks (Magistral's and other reasoning models' notes), which clients get
+ * as `reasoning_content`, as from every provider; none for a string (most answers: nothing to look at).
+ */
+export function thinkingTextOf(content: string | readonly WireContentChunk[] | null | undefined): string | undefined {
+  if (typeof content === 'string' || !content) return undefined
+  let text = ''
+  for (const chunk of content) {
+    if (chunk.type !== 'thinking' || !Array.isArray(chunk.thinking)) continue
+    for (const part of chunk.thinking) if (part.type === 'text' && typeof part.text === 'string') text += part.text
+  }
+  return text || undefined
 }
 
 export function toolCallOf(call: WireToolCall, fallbackId: string): FunctionToolCall {
@@ -56,13 +71,17 @@ export function toChatResponse(response: WireCompletion, provider: string): Chat
     model: response.model,
     choices: response.choices.map((choice) => {
       const toolCalls = (choice.message?.tool_calls ?? []).map((call, n) => toolCallOf(call, `${response.id}-${choice.index}-${n}`))
-      const text = textOf(choice.message?.content)
+      const content = choice.message?.content
+      const text = textOf(content)
+      const thought = thinkingTextOf(content)
+      const reasoning: Reasoning = thought ? { reasoning_content: thought } : {}
       return {
         index: choice.index,
         message: {
           role: 'assistant' as const,
           content: text || (toolCalls.length ? null : ''),
           refusal: null,
+          ...reasoning,
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
         },
         finish_reason: finishReason(choice.finish_reason, provider),

@@ -5,10 +5,11 @@
  * with no choices, as OpenAI does. Tool calls are numbered per choice across chunks.
  */
 import type { ChatChunk } from '../../../plugin-api/index.ts'
-import { finishReason, textOf, toolCallOf, usageOf } from './response.ts'
+import type { Reasoning } from '../../contracts/thinking.ts'
+import { finishReason, textOf, thinkingTextOf, toolCallOf, usageOf } from './response.ts'
 import type { WireCompletionChunk, WireUsage } from './wire.ts'
 
-type ChunkChoice = ChatChunk['choices'][number]
+type ChunkChoice = ChatChunk['choices'][number] & { delta: Reasoning }
 
 export interface StreamContext {
   includeUsage: boolean
@@ -29,6 +30,8 @@ export async function* toChatChunks(events: AsyncIterable<WireCompletionChunk>, 
         const wire = choice.delta ?? {}
         if (wire.role === 'assistant') delta.role = 'assistant'
         const text = textOf(wire.content)
+        const thought = thinkingTextOf(wire.content)
+        if (thought) delta.reasoning_content = thought
         if (text || wire.content === '') delta.content = text
         if (wire.tool_calls?.length) {
           let indexes = toolIndexes.get(choice.index)

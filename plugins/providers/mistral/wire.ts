@@ -12,10 +12,11 @@ import { DONE, type EventData } from '../kit/wire-client.ts'
 
 const MAX_MESSAGE = 1000
 
-/** A content chunk of an answer: `text`, or `thinking` (the model's notes) and others the gateway skips. */
+/** A content chunk of an answer: `text`, `thinking` (a reasoning model's notes, as chunks of their own), and others the gateway skips. */
 export interface WireContentChunk {
   readonly type: string
   readonly text?: string
+  readonly thinking?: readonly WireContentChunk[]
 }
 
 export interface WireToolCall {

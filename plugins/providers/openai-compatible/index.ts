@@ -14,6 +14,7 @@ export interface OpenAICompatibleConfig extends ConnectionConfig {
   base_url: string
   api_version?: string
   deployment?: string
+  replay_reasoning_content: boolean
 }
 
 const configSchema = {
@@ -29,6 +30,10 @@ const configSchema = {
     },
     api_version: { type: 'string', minLength: 1, description: 'Azure mode: the dated API version, e.g. 2024-10-21 (sent as the api-version query parameter).' },
     deployment: { type: 'string', minLength: 1, description: 'Azure mode: send every call to this deployment instead of the route target\'s model.' },
+    replay_reasoning_content: {
+      type: 'boolean', default: false,
+      description: 'Send `reasoning_content` on the assistant messages a client sends back, for servers whose models want their reasoning back in a tool loop (Kimi K2 thinking, DeepSeek-V3.2 with tools). Off: it is left out (DeepSeek-R1 answers 400 to it, OpenAI to any unknown field).',
+    },
   },
   dependentRequired: { api_version: ['api_key'], deployment: ['api_version'] },
 }
@@ -67,6 +72,7 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
       errors: OpenAI,
       secrets: config.api_key ? [config.api_key] : [],
       modelOwner: config.api_version ? 'azure' : ctx.name,
+      replaysReasoning: config.replay_reasoning_content,
       outputCap: outputCapOf(ctx),
       dispose: wire.close,
     })

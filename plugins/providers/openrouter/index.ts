@@ -5,8 +5,15 @@
  * OpenRouter's quirks are handled by plugins/providers/kit/openai-wire.ts: keep-alive comments (the SDK's SSE
  * parser skips them), the usage chunk it always sends (forwarded only when asked for), errors sent
  * as a 200 body or mid-stream with the status in `error.code`, and model entries without `owned_by`.
+ *
+ * Thinking: OpenRouter takes OpenAI's `reasoning_effort` as it is (its shorthand for `reasoning.effort`)
+ * for every model that reasons, so an Anthropic client's thinking becomes its `reasoning` (a budget as
+ * `max_tokens`) for any model rather than only OpenAI's. Its answer's `reasoning` becomes
+ * `reasoning_content` in the kit; `reasoning_details` (signed or encrypted blocks) stay on the message
+ * for the client to send back, which OpenRouter reads on the next turn.
  */
-import { Pricing, definePlugin, type Provider } from '../../../plugin-api/index.ts'
+import { Pricing, definePlugin, type ChatRequest, type Provider } from '../../../plugin-api/index.ts'
+import { thinkingAskOf } from '../../contracts/thinking.ts'
 import { outputCapOf } from '../kit/output-cap.ts'
 import { CONNECTION_PROPERTIES, createOpenAIWireProvider, openAIWireSetup, type ConnectionConfig } from '../kit/openai-wire.ts'
 
@@ -41,6 +48,18 @@ function attributionHeaders(config: OpenRouterConfig): Record<string, string> {
   return headers
 }
 
+/**
+ * An Anthropic client's thinking as OpenRouter's `reasoning`: its budget as `max_tokens`, adaptive
+ * thinking as its effort. OpenRouter maps either to the routed model's own form. The client's own
+ * `reasoning_effort` or `reasoning` wins. A copy only when it adds one.
+ */
+export function openRouterThinking(req: ChatRequest): ChatRequest {
+  const ask = thinkingAskOf(req)
+  if (!ask || req.reasoning_effort != null || 'reasoning' in req) return req
+  const reasoning = ask.budget !== undefined ? { max_tokens: ask.budget } : { effort: ask.effort }
+  return Object.assign({ ...req }, { reasoning })
+}
+
 export default definePlugin<OpenRouterConfig, Provider>({
   id: 'provider.openrouter',
   kind: 'provider',
@@ -53,7 +72,7 @@ export default definePlugin<OpenRouterConfig, Provider>({
     const client = new OpenAI({ ...wire.sdk, organization: null, project: null })
     return createOpenAIWireProvider(
       { ...wire.calls, passthrough: wire.completionsOnly, models: async (options) => (await client.models.list(options)).data },
-      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', outputCap: outputCapOf(ctx), dispose: wire.close },
+      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', thinking: openRouterThinking, outputCap: outputCapOf(ctx), dispose: wire.close },
     )
   },
 })

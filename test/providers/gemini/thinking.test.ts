@@ -25,7 +25,8 @@ function refusal(model: string, thinking: Record<string, unknown> | undefined): 
   if (model.startsWith('gemini-2.0')) return 'Thinking is not enabled for models/gemini-2.0-flash'
   if (model.startsWith('gemini-2.5') && thinking.thinkingLevel !== undefined) return 'Thinking level is not supported for this model.'
   const budget = thinking.thinkingBudget as number | undefined
-  if (model.startsWith('gemini-2.5-pro') && budget === 0) return 'Budget 0 is invalid. This model only works in thinking mode.'
+  if ((model.startsWith('gemini-2.5-pro') || model.startsWith('gemini-3')) && budget === 0) return 'Budget 0 is invalid. This model only works in thinking mode.'
+  if (model.startsWith('gemini-3-pro') && thinking.thinkingLevel === 'MINIMAL') return 'Thinking level MINIMAL is not supported for this model.'
   if (model.startsWith('gemini-2.5-pro') && budget !== undefined && budget !== -1 && (budget < 128 || budget > 32_768)) return 'The thinking budget is invalid. Please set it within 128 to 32768.'
   if (model.startsWith('gemini-2.5-flash') && budget !== undefined && budget > 24_576) return 'The thinking budget is invalid. Please set it within 0 to 24576.'
   return undefined
@@ -52,7 +53,7 @@ describe('gemini: thinking asked for, and its thoughts back', () => {
   let anthropic: Anthropic
   const config = () => (upstream.requests.at(-1)!.body.generationConfig as { thinkingConfig?: unknown }).thinkingConfig
   beforeAll(async () => {
-    const models = ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-3-pro-preview', 'gemini-2.0-flash']
+    const models = ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-3-pro-preview', 'gemini-3-flash-preview', 'gemini-2.0-flash']
     upstream = await startGeminiUpstream(Object.fromEntries(models.flatMap((m) => [[generatePath(m), answer(m, false)], [streamPath(m), answer(m, true)]])))
     gateway = await startTestGateway(`
 version: 1
@@ -91,6 +92,16 @@ ${models.map((m) => `  - model: ${m}\n    targets: [ { provider: gemini, model: 
     expect(data.choices[0].message.content).toBe('4')
     expect(response.headers.get('x-gateway-warning')).toContain("'reasoning_effort'")
     expect(response.headers.get('x-gateway-warning')).toContain('128')
+  })
+
+  it('gives Gemini 3 (which cannot stop thinking) its least level for reasoning_effort none: low on Pro, minimal on Flash, with a warning', async () => {
+    const { data, response } = await ask('gemini-3-pro-preview', { reasoning_effort: 'none' })
+    expect(config()).toEqual({ thinkingLevel: 'LOW' })
+    expect(data.choices[0].message.content).toBe('4')
+    expect(response.headers.get('x-gateway-warning')).toContain("'reasoning_effort'")
+    const { data: flash } = await ask('gemini-3-flash-preview', { reasoning_effort: 'none' })
+    expect(config()).toEqual({ thinkingLevel: 'MINIMAL' })
+    expect(flash.choices[0].message.content).toBe('4')
   })
 
   it('sends Gemini 3 reasoning_effort as a level, with its thoughts', async () => {

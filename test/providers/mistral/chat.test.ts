@@ -145,7 +145,8 @@ describe('mistral: chat completions', () => {
     )))
     const { data, response } = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Salut' }] }).withResponse()
     expect(data).toMatchObject({ id: 'cmpl-0123456789abcdef0123456789abcdef', object: 'chat.completion', created: 1_750_000_000, model: MODEL })
-    expect(data.choices).toEqual([{ index: 0, message: { role: 'assistant', content: 'Bonjour !', refusal: null }, finish_reason: 'stop', logprobs: null }])
+    // The thinking chunk is the model's notes, not its answer: reasoning_content (test/providers/mistral/thinking.test.ts).
+    expect(data.choices).toEqual([{ index: 0, message: { role: 'assistant', content: 'Bonjour !', refusal: null, reasoning_content: 'hmm' }, finish_reason: 'stop', logprobs: null }])
     expect(data.usage).toEqual({ prompt_tokens: 120, completion_tokens: 4, total_tokens: 124, prompt_tokens_details: { cached_tokens: 64 } })
     expect(response.headers.get('x-gateway-provider')).toBe('mistral')
     expectOpenAISchema('CreateChatCompletionResponse', data)

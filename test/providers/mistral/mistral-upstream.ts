@@ -54,6 +54,11 @@ export function streamChunk(delta: Record<string, unknown>, options: { finishRea
   }
 }
 
+/** A reasoning model's (Magistral's) notes, as a content chunk of its answer or a streamed delta. */
+export function thinkingChunk(text: string): Record<string, unknown> {
+  return { type: 'thinking', thinking: [{ type: 'text', text }] }
+}
+
 /** Mistral's usual error body. */
 export function mistralError(message: unknown, type: string, code: string | null = null): Record<string, unknown> {
   return { object: 'error', message, type, param: null, code }

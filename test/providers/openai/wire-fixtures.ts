@@ -7,7 +7,10 @@
  *    id, stream usage in the final chunk's `x_groq.usage`, its own `service_tier` values, no
  *    `refusal` on messages.
  *  - OpenRouter: `gen-` ids, `provider`, `native_finish_reason`, usage with `cost`, `: OPENROUTER
- *    PROCESSING` keep-alive comments, a usage chunk always sent, errors as `{ error: { code, message } }`.
+ *    PROCESSING` keep-alive comments, a usage chunk always sent, errors as `{ error: { code, message } }`;
+ *    a model's thinking as `reasoning` (null when none) and `reasoning_details` blocks.
+ *  - Groq's thinking (`reasoning_format: parsed`, gpt-oss) as `reasoning`, its count in
+ *    `completion_tokens_details.reasoning_tokens`.
  *  - Azure OpenAI: `prompt_filter_results` / `content_filter_results`, and a first stream chunk with
  *    empty choices, id, model and object carrying only the prompt filter results.
  */
@@ -32,6 +35,10 @@ export interface Reply {
   content?: string
   toolCalls?: ToolCallSpec[]
   usage?: Usage
+  /** The model's thinking, sent (and streamed, before the content) in the dialect's own field. */
+  reasoning?: string
+  /** Of the completion tokens, those spent thinking. */
+  reasoningTokens?: number
 }
 
 export interface WireDialect {
@@ -138,7 +145,44 @@ export const openaiDialect: WireDialect = {
   },
 }
 
-const groqUsage = (u: Usage) => ({ queue_time: 0.051, prompt_tokens: u.prompt_tokens, prompt_time: 0.004, completion_tokens: u.completion_tokens, completion_time: 0.021, total_tokens: u.total_tokens, total_time: 0.025 })
+/**
+ * An OpenAI-compatible server with a reasoning model: OpenAI's shapes, the thinking on the message and
+ * in deltas before the content under `field` (DeepSeek, Kimi and vLLM before 0.10: `reasoning_content`;
+ * vLLM 0.10 and later: `reasoning`), its count in `completion_tokens_details.reasoning_tokens`.
+ */
+export function reasoningServerDialect(field: 'reasoning_content' | 'reasoning'): WireDialect {
+  const withTokens = (body: Record<string, unknown>, reply: Reply) => {
+    const usage = body.usage as { completion_tokens_details: Record<string, number> } | undefined
+    if (usage && reply.reasoningTokens !== undefined) usage.completion_tokens_details.reasoning_tokens = reply.reasoningTokens
+    return body
+  }
+  return {
+    ...openaiDialect,
+    name: `openai-compatible (${field})`,
+    completion(model, reply) {
+      const body = withTokens(openaiDialect.completion(model, reply), reply) as { choices: Array<{ message: Record<string, unknown> }> }
+      if (reply.reasoning) body.choices[0].message[field] = reply.reasoning
+      return body
+    },
+    streamFrames(model, reply, includeUsage) {
+      const frames = openaiDialect.streamFrames(model, reply, includeUsage)
+      const base = (frames[0] as { data: Record<string, unknown> }).data
+      const thinking = reasoningDeltas(reply, (piece) => ({ [field]: piece })).map((delta): Frame => ({ data: { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] } }))
+      for (const frame of frames) if ('data' in frame && typeof frame.data === 'object' && (frame.data as { usage?: unknown }).usage) withTokens(frame.data as Record<string, unknown>, reply)
+      return [...thinking, ...frames]
+    },
+  }
+}
+
+const groqUsage = (u: Usage, reasoningTokens?: number) => ({
+  queue_time: 0.051, prompt_tokens: u.prompt_tokens, prompt_time: 0.004, completion_tokens: u.completion_tokens, completion_time: 0.021, total_tokens: u.total_tokens, total_time: 0.025,
+  ...(reasoningTokens !== undefined ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {}),
+})
+
+/** A reply's thinking as streamed deltas before its content, each in the dialect's shape (`delta`). */
+function reasoningDeltas(reply: Reply, delta: (piece: string) => Record<string, unknown>): Array<Record<string, unknown>> {
+  return reply.reasoning ? contentPieces(reply.reasoning).map((piece, i) => ({ ...(i === 0 ? { role: 'assistant' } : {}), ...delta(piece) })) : []
+}
 
 export const groqDialect: WireDialect = {
   name: 'groq',
@@ -151,11 +195,14 @@ export const groqDialect: WireDialect = {
       choices: [{
         index: 0,
         // Groq's message has no `refusal`, and no `content` beside tool calls.
-        message: reply.toolCalls?.length ? { role: 'assistant', tool_calls: fullToolCalls(reply) } : { role: 'assistant', content: reply.content ?? '' },
+        message: {
+          ...(reply.toolCalls?.length ? { role: 'assistant', tool_calls: fullToolCalls(reply) } : { role: 'assistant', content: reply.content ?? '' }),
+          ...(reply.reasoning ? { reasoning: reply.reasoning } : {}),
+        },
         logprobs: null,
         finish_reason: finishOf(reply),
       }],
-      usage: groqUsage(reply.usage ?? DEFAULT_USAGE),
+      usage: groqUsage(reply.usage ?? DEFAULT_USAGE, reply.reasoningTokens),
       usage_breakdown: null,
       system_fingerprint: 'fp_3f3b593e33',
       x_groq: { id: 'req_01jq7m6x5nf8v9k2c3d4e5f6g7' },
@@ -164,12 +211,13 @@ export const groqDialect: WireDialect = {
   },
   streamFrames(model, reply) {
     const base = { id: 'chatcmpl-9f1c4a8e-6b0a-4b7e-9d0e-2f1d3c4b5a69', object: 'chat.completion.chunk', created: CREATED, model, system_fingerprint: 'fp_3f3b593e33' }
-    const frames: Frame[] = openAIDeltas(reply).map((delta, i) => ({
+    const deltas = [...reasoningDeltas(reply, (piece) => ({ reasoning: piece })), ...openAIDeltas(reply)]
+    const frames: Frame[] = deltas.map((delta, i) => ({
       data: { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: null }], ...(i === 0 ? { x_groq: { id: 'req_01jq7m6x5nf8v9k2c3d4e5f6g7', seed: 1201873340 } } : {}) },
     }))
     // Groq reports stream usage in the final chunk's x_groq, not as an OpenAI usage chunk.
     frames.push({
-      data: { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishOf(reply) }], x_groq: { id: 'req_01jq7m6x5nf8v9k2c3d4e5f6g7', usage: groqUsage(reply.usage ?? DEFAULT_USAGE) } },
+      data: { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishOf(reply) }], x_groq: { id: 'req_01jq7m6x5nf8v9k2c3d4e5f6g7', usage: groqUsage(reply.usage ?? DEFAULT_USAGE, reply.reasoningTokens) } },
     })
     frames.push({ data: '[DONE]' })
     return frames
@@ -193,7 +241,11 @@ export const groqDialect: WireDialect = {
   },
 }
 
-const openRouterUsage = (u: Usage) => ({ ...u, cost: 0.0000123, is_byok: false, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } })
+const openRouterUsage = (u: Usage, reasoningTokens = 0) => ({ ...u, cost: 0.0000123, is_byok: false, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: reasoningTokens } })
+
+/** OpenRouter's signed thinking block (Claude's), as `reasoning_details` carries it. */
+export const OPENROUTER_SIGNATURE = 'ErUBCkYIBhgCIkD0qcMq9k'
+const openRouterDetail = (text: string, signature: string | null) => ({ type: 'reasoning.text', text, signature, format: 'anthropic-claude-v1', index: 0 })
 
 export const openrouterDialect: WireDialect = {
   name: 'openrouter',
@@ -209,20 +261,25 @@ export const openrouterDialect: WireDialect = {
         finish_reason: finishOf(reply),
         native_finish_reason: finishOf(reply),
         index: 0,
-        message: { role: 'assistant', content: reply.toolCalls?.length ? '' : reply.content ?? '', refusal: null, reasoning: null, ...(reply.toolCalls?.length ? { tool_calls: fullToolCalls(reply) } : {}) },
+        message: {
+          role: 'assistant', content: reply.toolCalls?.length ? '' : reply.content ?? '', refusal: null, reasoning: reply.reasoning ?? null,
+          ...(reply.reasoning ? { reasoning_details: [openRouterDetail(reply.reasoning, OPENROUTER_SIGNATURE)] } : {}),
+          ...(reply.toolCalls?.length ? { tool_calls: fullToolCalls(reply) } : {}),
+        },
       }],
-      usage: openRouterUsage(reply.usage ?? DEFAULT_USAGE),
+      usage: openRouterUsage(reply.usage ?? DEFAULT_USAGE, reply.reasoningTokens),
     }
   },
   streamFrames(model, reply) {
     const base = { id: 'gen-1741569952-kXG3mO1v0sCk3p1Ou4tS', provider: 'OpenAI', model, object: 'chat.completion.chunk', created: CREATED }
     const frames: Frame[] = [{ comment: 'OPENROUTER PROCESSING' }]
-    for (const delta of openAIDeltas(reply)) {
+    const thinking = reasoningDeltas(reply, (piece) => ({ content: '', reasoning: piece, reasoning_details: [openRouterDetail(piece, null)] }))
+    for (const delta of [...thinking, ...openAIDeltas(reply)]) {
       frames.push({ data: { ...base, choices: [{ index: 0, delta, finish_reason: null, native_finish_reason: null, logprobs: null }] } })
     }
     frames.push({ data: { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: finishOf(reply), native_finish_reason: finishOf(reply), logprobs: null }] } })
     // OpenRouter always sends the usage chunk, asked for or not.
-    frames.push({ data: { ...base, choices: [], usage: openRouterUsage(reply.usage ?? DEFAULT_USAGE) } })
+    frames.push({ data: { ...base, choices: [], usage: openRouterUsage(reply.usage ?? DEFAULT_USAGE, reply.reasoningTokens) } })
     frames.push({ data: '[DONE]' })
     return frames
   },
