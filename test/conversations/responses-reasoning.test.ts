@@ -5,16 +5,18 @@
  * `encrypted_content` only when `include` asks), streamed with OpenAI's reasoning summary events,
  * counted as reasoning tokens. Sent back (`input: [...output, next]`, `previous_response_id`, a
  * conversation), a reasoning item is accepted, replayed to Claude as its signed thinking blocks, and
- * stripped for an OpenAI-wire target, which refuses them.
+ * stripped for an OpenAI-wire target, which refuses them. Gemini's thought summaries are a reasoning
+ * item too, with nothing signed to seal.
  */
 import type http from 'node:http'
 import type OpenAI from 'openai'
 import type { ContentBlock } from '@anthropic-ai/sdk/resources/messages'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
 import { message, sendMessage, sendStream, text, thinkingStream, toolUse, usage } from '../providers/anthropic/anthropic-upstream.ts'
 import { startConversations, type ConversationsFixture } from './helpers.ts'
+import { API_KEY, generatePath, generateResponse, sendGeminiStream, startGeminiUpstream, streamPath, type GeminiPart } from '../providers/gemini/gemini-upstream.ts'
+import { sendJson, startUpstream, type MockUpstream, type RecordedRequest, type RoutedUpstream } from '../helpers/upstream.ts'
 
 const THOUGHT = 'The user wants 2+2. That is 4.'
 const SIGNATURE = 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds'
@@ -169,5 +171,57 @@ describe('/v1/responses: reasoning items from a model that thinks', () => {
   it('refuses a reasoning item without its summary, naming it', async () => {
     await expect(client.responses.create({ model: 'sonnet', input: [{ type: 'reasoning', id: 'rs_1' } as unknown as OpenAI.Responses.ResponseReasoningItem, { role: 'user', content: 'hi' }] }))
       .rejects.toMatchObject({ status: 400, param: 'input[0].summary' })
+  })
+})
+
+describe('/v1/responses: reasoning items from Gemini\'s thoughts', () => {
+  const GEMINI = 'gemini-2.5-flash'
+  const THOUGHTS: GeminiPart[] = [{ text: '**Adding numbers** ', thought: true }, { text: 'Two and two make four.', thought: true }]
+  const USAGE = { promptTokenCount: 9, candidatesTokenCount: 1, thoughtsTokenCount: 25, totalTokenCount: 35 }
+  let fx: ConversationsFixture
+  let gemini: RoutedUpstream
+  let client: OpenAI
+  beforeAll(async () => {
+    const answer = (stream: boolean) => async (req: RecordedRequest, res: http.ServerResponse) => {
+      const thoughts = (req.body.generationConfig as { thinkingConfig?: { includeThoughts?: boolean } }).thinkingConfig?.includeThoughts ? THOUGHTS : []
+      if (!stream) return sendJson(res, 200, generateResponse([...thoughts, { text: '4' }], { usage: USAGE, modelVersion: GEMINI }))
+      await sendGeminiStream(res, [
+        ...thoughts.map((part) => ({ candidates: [{ content: { role: 'model', parts: [part] }, index: 0 }], modelVersion: GEMINI })),
+        generateResponse([{ text: '4' }], { usage: USAGE, modelVersion: GEMINI }),
+      ])
+    }
+    gemini = await startGeminiUpstream({ [generatePath(GEMINI)]: answer(false), [streamPath(GEMINI)]: answer(true) })
+    fx = await startConversations({
+      providers: `  gemini: { plugin: gemini, api_key: ${API_KEY}, base_url: '${gemini.url}' }`,
+      routes: `  - { model: flash, targets: [ { provider: gemini, model: ${GEMINI} } ] }`,
+    })
+    client = fx.client('alice')
+  }, 60_000)
+  afterAll(async () => {
+    await fx?.close()
+    await gemini?.close()
+  })
+
+  it('answers the thought summaries as a reasoning item (nothing to seal), whole and streamed, with reasoning tokens', async () => {
+    const answer = await client.responses.create({ model: 'flash', input: 'What is 2+2?', reasoning: { effort: 'low' }, include: ['reasoning.encrypted_content'] })
+    expect(answer.output.map((item) => item.type)).toEqual(['reasoning', 'message'])
+    expect(answer.output[0]).toMatchObject({ summary: [{ type: 'summary_text', text: '**Adding numbers** Two and two make four.' }] })
+    expect(answer.output[0]).not.toHaveProperty('encrypted_content')
+    expect(answer.usage?.output_tokens_details.reasoning_tokens).toBe(25)
+
+    const deltas: string[] = []
+    let completed: OpenAI.Responses.Response | undefined
+    for await (const event of await client.responses.create({ model: 'flash', input: 'What is 2+2?', reasoning: { effort: 'low' }, stream: true })) {
+      if (event.type === 'response.reasoning_summary_text.delta') deltas.push(event.delta)
+      if (event.type === 'response.completed') completed = event.response
+    }
+    expect(deltas).toEqual(['**Adding numbers** ', 'Two and two make four.'])
+    expect(completed?.output.map((item) => item.type)).toEqual(['reasoning', 'message'])
+
+    // Sent back, it is accepted; Gemini is sent the conversation's text, not the thoughts.
+    await client.responses.create({ model: 'flash', input: [...answer.output, { role: 'user', content: 'And 3+3?' }] as OpenAI.Responses.ResponseInput })
+    const contents = gemini.requests.at(-1)!.body.contents as { role: string; parts: GeminiPart[] }[]
+    expect(contents.map((c) => c.role)).toEqual(['model', 'user'])
+    expect(contents[0]!.parts).toEqual([{ text: '4' }])
   })
 })
