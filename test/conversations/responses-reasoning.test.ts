@@ -168,6 +168,13 @@ describe('/v1/responses: reasoning items from a model that thinks', () => {
     expect(lastClaude().messages.find((m: Body) => m.role === 'assistant').content[0]).toEqual({ type: 'thinking', thinking: THOUGHT, signature: SIGNATURE })
   })
 
+  it('gives thinking only to the assistant message right after it: not to a later one past a user message', async () => {
+    const first = await client.responses.create({ model: 'sonnet', input: 'What is 2+2?', reasoning: { effort: 'low' }, include: ['reasoning.encrypted_content'], store: false })
+    const input = [first.output[0], { role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'And 3+3?' }] as OpenAI.Responses.ResponseInput
+    await client.responses.create({ model: 'sonnet', input, reasoning: { effort: 'low' } })
+    expect(lastClaude().messages.find((m: Body) => m.role === 'assistant').content).toBe('hello')
+  })
+
   it('refuses a reasoning item without its summary, naming it', async () => {
     await expect(client.responses.create({ model: 'sonnet', input: [{ type: 'reasoning', id: 'rs_1' } as unknown as OpenAI.Responses.ResponseReasoningItem, { role: 'user', content: 'hi' }] }))
       .rejects.toMatchObject({ status: 400, param: 'input[0].summary' })

@@ -33,8 +33,13 @@ export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
       thought = joinThought(thought, thoughtOf(item))
     } else if (item.type === 'message') {
       const text = item.content.map(partText).join('\n')
-      if (item.role === 'assistant') out.push(assistant({ role: 'assistant', content: text }))
-      else if (item.role === 'user') out.push({ role: 'user', content: item.content.every((p) => p.type === 'input_text' || p.type === 'output_text') ? text : item.content.map(chatPart) })
+      if (item.role === 'assistant') {
+        out.push(assistant({ role: 'assistant', content: text }))
+        continue
+      }
+      // Thinking that no assistant message followed (sent before the client's own message) goes nowhere.
+      thought = undefined
+      if (item.role === 'user') out.push({ role: 'user', content: item.content.every((p) => p.type === 'input_text' || p.type === 'output_text') ? text : item.content.map(chatPart) })
       else out.push({ role: 'system', content: text })
     } else if (item.type === 'function_call') {
       calls.add(item.call_id)
