@@ -93,6 +93,18 @@ export type ItemContent =
   | { readonly type: 'function_call_output'; readonly call_id: string; readonly output: string }
   /** A file search the gateway ran for the turn (the `file_search` tool): kept in a conversation as OpenAI keeps it; not sent to the model again. */
   | { readonly type: 'file_search_call'; readonly queries: readonly string[]; readonly results: readonly JsonObject[] | null }
+  /**
+   * The model's thinking before its answer (the Responses API's `reasoning` item): its text as the
+   * summary, and the provider's signed thinking blocks, opaque (`sealThinking`, contracts/thinking.ts), so a
+   * later turn replays them to the model that made them. Shown only when `include` asks for it.
+   */
+  | { readonly type: 'reasoning'; readonly summary: readonly SummaryText[]; readonly encrypted_content?: string }
+
+/** A reasoning item's summary part. */
+export interface SummaryText {
+  readonly type: 'summary_text'
+  readonly text: string
+}
 
 export type ItemStatus = 'completed' | 'incomplete' | 'in_progress'
 
@@ -368,6 +380,8 @@ export type TurnEvent =
   | { readonly type: 'item.added'; readonly index: number; readonly item: JsonObject }
   | { readonly type: 'text.delta'; readonly index: number; readonly itemId: string; readonly delta: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'arguments.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
+  /** The model's thinking as it comes, in a reasoning item's summary. */
+  | { readonly type: 'reasoning.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
   /** A citation in a message's text (a `file_citation`), as soon as its marker has streamed: the `annotationIndex`th of the final text's annotations. */
   | { readonly type: 'annotation.added'; readonly index: number; readonly itemId: string; readonly annotationIndex: number; readonly annotation: JsonObject }
   | { readonly type: 'item.done'; readonly index: number; readonly item: JsonObject }

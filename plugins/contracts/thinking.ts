@@ -136,3 +136,29 @@ export function withoutReplayedThinking<T extends object>(body: T, keepText = fa
   }
   return copy ? { ...body, messages: copy } : body
 }
+
+// ---------------------------------------------------------------------------------------------
+// signed thinking carried by a client (the Responses API's `reasoning.encrypted_content`)
+
+/** Marks the gateway's own sealing: content from elsewhere (OpenAI's encrypted reasoning) is not read as blocks. */
+const SEALED = 'gwtb1.'
+
+/**
+ * Signed thinking blocks as one opaque string a client keeps and sends back (`encrypted_content`):
+ * not encrypted (the text is the summary it was shown anyway) but signed by the provider, which
+ * refuses a block that was altered.
+ */
+export function sealThinking(blocks: readonly ThinkingBlock[]): string {
+  return SEALED + Buffer.from(JSON.stringify(blocks)).toString('base64url')
+}
+
+/** The blocks `sealed` carries; undefined when it is not the gateway's (another service's reasoning: nothing to replay). */
+export function openThinking(sealed: unknown): ThinkingBlock[] | undefined {
+  if (typeof sealed !== 'string' || !sealed.startsWith(SEALED)) return undefined
+  try {
+    const blocks: unknown = JSON.parse(Buffer.from(sealed.slice(SEALED.length), 'base64url').toString('utf8'))
+    return Array.isArray(blocks) ? (blocks as ThinkingBlock[]) : undefined
+  } catch {
+    return undefined
+  }
+}

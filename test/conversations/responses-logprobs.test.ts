@@ -2,7 +2,7 @@
  * /v1/responses with `include: ['message.output_text.logprobs']` and `top_logprobs`, driven by the
  * official SDK against the mock provider (each word a token, certain): the answer's tokens with
  * their log probabilities in the output_text part, in the streamed deltas and the done events,
- * kept with a stored response; an unknown `include` value (on create, retrieve, input items and
+ * kept with a stored response and shown by a retrieve that asks for them; an unknown `include` value (on create, retrieve, input items and
  * conversation items) or a `top_logprobs` out of range is a 400 naming it; without either, the chat call asks for none.
  */
 import OpenAI from 'openai'
@@ -40,7 +40,7 @@ services:
     expect(part.logprobs![0]).toMatchObject({ logprob: 0, bytes: [...Buffer.from(part.logprobs![0]!.token)] })
     expect(part.logprobs![0]!.top_logprobs).toEqual([{ token: part.logprobs![0]!.token, logprob: 0, bytes: part.logprobs![0]!.bytes }])
     expect(answer.top_logprobs).toBe(2)
-    const wire = await (await fetch(`${gw.url}/v1/responses/${answer.id}`)).json()
+    const wire = await (await fetch(`${gw.url}/v1/responses/${answer.id}?include[]=message.output_text.logprobs`)).json()
     expectOpenAISchema('Response', wire)
     expect(wire.output[0].content[0].logprobs).toEqual(part.logprobs)
 
@@ -50,6 +50,21 @@ services:
     expect(barePart?.type === 'output_text' && barePart.logprobs?.every((t) => t.top_logprobs.length === 0 && t.logprob === 0)).toBe(true)
     const plain = await client.responses.create({ model: 'mock', input: 'hello there' })
     expect(plain.output[0]?.type === 'message' && plain.output[0].content[0]?.type === 'output_text' && plain.output[0].content[0].logprobs).toEqual([])
+  })
+
+  it('shows the stored log probabilities on a retrieve only when its include asks for them, as OpenAI does', async () => {
+    const answer = await client.responses.create({ model: 'mock', input: 'hello there', include: ['message.output_text.logprobs'], top_logprobs: 1 })
+    const partOf = (response: OpenAI.Responses.Response) => (response.output[0]?.type === 'message' ? response.output[0].content[0] : undefined)
+    const asked = partOf(answer)
+    expect(asked?.type === 'output_text' && asked.logprobs?.length).toBeGreaterThan(0)
+    const plain = partOf(await client.responses.retrieve(answer.id))
+    expect(plain?.type === 'output_text' && plain.logprobs).toEqual([])
+    const withThem = partOf(await client.responses.retrieve(answer.id, { include: ['message.output_text.logprobs'] }))
+    expect(withThem?.type === 'output_text' && withThem.logprobs).toEqual(asked?.type === 'output_text' && asked.logprobs)
+    // top_logprobs without include asked the chat call for them: the create shows what it asked for.
+    const byTop = await client.responses.create({ model: 'mock', input: 'hello there', top_logprobs: 1 })
+    const topPart = partOf(byTop)
+    expect(topPart?.type === 'output_text' && topPart.logprobs?.length).toBeGreaterThan(0)
   })
 
   it('streams the log probabilities with each delta, and all of them in the done events', async () => {
@@ -75,7 +90,7 @@ services:
   it('refuses an include it does not know and a top_logprobs out of range, naming the field', async () => {
     await expect(client.responses.create({ model: 'mock', input: 'x', include: ['message.output_text.nonsense' as 'message.output_text.logprobs'] })).rejects.toMatchObject({ status: 400, param: 'include[0]', code: 'invalid_value' })
     await expect(client.responses.create({ model: 'mock', input: 'x', top_logprobs: 21 })).rejects.toMatchObject({ status: 400, param: 'top_logprobs' })
-    // Values for items this gateway never makes are accepted: there is nothing to add to.
+    // Values that add nothing to this answer (it has no reasoning, no file search) are accepted.
     expect((await client.responses.create({ model: 'mock', input: 'x', include: ['reasoning.encrypted_content', 'file_search_call.results'] })).status).toBe('completed')
   })
 

@@ -1843,7 +1843,7 @@ export interface paths {
                                 last_activity_at: string;
                                 message_count: number;
                                 messages: {
-                                    /** @description The text (null for a tool call). */
+                                    /** @description The text (null for a tool call; a reasoning item: the model's thinking). */
                                     content: string | null;
                                     /** @description A reply: what its call cost. */
                                     cost_usd: number | null;
@@ -1877,7 +1877,7 @@ export interface paths {
                                     /** @description A tool result: the call it answers. */
                                     tool_call_id?: string;
                                     /** @enum {unknown} */
-                                    type: "message" | "tool_call" | "tool_result";
+                                    type: "message" | "tool_call" | "tool_result" | "reasoning";
                                     usage: Record<string, unknown> | null;
                                 }[];
                                 metadata: {
@@ -2080,7 +2080,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             data?: {
-                                /** @description The text (null for a tool call). */
+                                /** @description The text (null for a tool call; a reasoning item: the model's thinking). */
                                 content: string | null;
                                 /** @description A reply: what its call cost. */
                                 cost_usd: number | null;
@@ -2114,7 +2114,7 @@ export interface paths {
                                 /** @description A tool result: the call it answers. */
                                 tool_call_id?: string;
                                 /** @enum {unknown} */
-                                type: "message" | "tool_call" | "tool_result";
+                                type: "message" | "tool_call" | "tool_result" | "reasoning";
                                 usage: Record<string, unknown> | null;
                             }[];
                             message?: string;
@@ -2187,7 +2187,7 @@ export interface paths {
                                 cost_usd: number | null;
                                 /** @description What was kept: the input, then the reply. */
                                 messages: {
-                                    /** @description The text (null for a tool call). */
+                                    /** @description The text (null for a tool call; a reasoning item: the model's thinking). */
                                     content: string | null;
                                     /** @description A reply: what its call cost. */
                                     cost_usd: number | null;
@@ -2221,11 +2221,11 @@ export interface paths {
                                     /** @description A tool result: the call it answers. */
                                     tool_call_id?: string;
                                     /** @enum {unknown} */
-                                    type: "message" | "tool_call" | "tool_result";
+                                    type: "message" | "tool_call" | "tool_result" | "reasoning";
                                     usage: Record<string, unknown> | null;
                                 }[];
                                 reply: {
-                                    /** @description The text (null for a tool call). */
+                                    /** @description The text (null for a tool call; a reasoning item: the model's thinking). */
                                     content: string | null;
                                     /** @description A reply: what its call cost. */
                                     cost_usd: number | null;
@@ -2259,7 +2259,7 @@ export interface paths {
                                     /** @description A tool result: the call it answers. */
                                     tool_call_id?: string;
                                     /** @enum {unknown} */
-                                    type: "message" | "tool_call" | "tool_result";
+                                    type: "message" | "tool_call" | "tool_result" | "reasoning";
                                     usage: Record<string, unknown> | null;
                                 }[];
                                 /** @description The turn's Response id (`resp_...`). */

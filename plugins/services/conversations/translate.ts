@@ -4,6 +4,7 @@
  */
 import type { ChatContentPart, ChatMessage, ChatResponse, ChatToolCall } from '../../../plugin-api/index.ts'
 import { partText, type ContentPart, type ItemContent, type TokenLogprob } from '../../contracts/conversations.ts'
+import { openThinking, reasoningOf, sealThinking, type Reasoning, type ThinkingBlock } from '../../contracts/thinking.ts'
 
 /** A chat choice's `logprobs.content`. */
 type ChatLogprobs = NonNullable<NonNullable<ChatResponse['choices'][number]['logprobs']>['content']>
@@ -13,27 +14,60 @@ type ChatLogprobs = NonNullable<NonNullable<ChatResponse['choices'][number]['log
  * output is a `tool` message. An output whose call is not among the items (the history read began
  * after it, or it was deleted) is left out: a chat API refuses a tool message without its call.
  * A file search the gateway ran is left out too: its passages were that turn's instructions only.
+ * A reasoning item goes with the assistant message after it, as LiteLLM's clients send thinking back
+ * (`reasoning_content`, and the signed `thinking_blocks` its sealed content carries): the provider
+ * that made them replays them (Claude), the others strip them (contracts/thinking.ts).
  */
 export function chatMessages(items: readonly ItemContent[]): ChatMessage[] {
   const out: ChatMessage[] = []
   const calls = new Set<string>()
+  let thought: Reasoning | undefined
+  /** An assistant message with the thinking before it, if any. */
+  const assistant = (message: ChatMessage): ChatMessage => {
+    const withThought = thought ? Object.assign(message, thought) : message
+    thought = undefined
+    return withThought
+  }
   for (const item of items) {
-    if (item.type === 'message') {
+    if (item.type === 'reasoning') {
+      thought = joinThought(thought, thoughtOf(item))
+    } else if (item.type === 'message') {
       const text = item.content.map(partText).join('\n')
-      if (item.role === 'assistant') out.push({ role: 'assistant', content: text })
-      else if (item.role === 'user') out.push({ role: 'user', content: item.content.every((p) => p.type === 'input_text' || p.type === 'output_text') ? text : item.content.map(chatPart) })
+      if (item.role === 'assistant') {
+        out.push(assistant({ role: 'assistant', content: text }))
+        continue
+      }
+      // Thinking that no assistant message followed (sent before the client's own message) goes nowhere.
+      thought = undefined
+      if (item.role === 'user') out.push({ role: 'user', content: item.content.every((p) => p.type === 'input_text' || p.type === 'output_text') ? text : item.content.map(chatPart) })
       else out.push({ role: 'system', content: text })
     } else if (item.type === 'function_call') {
       calls.add(item.call_id)
       const call: ChatToolCall = { id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } }
       const last = out.at(-1)
-      if (last?.role === 'assistant') (last as { tool_calls?: ChatToolCall[] }).tool_calls = [...(last.tool_calls ?? []), call]
-      else out.push({ role: 'assistant', content: null, tool_calls: [call] })
+      // Claude thinks between tool calls of one turn (interleaved): that thinking joins the turn's own.
+      if (last?.role === 'assistant') Object.assign(last, joinThought(last as Reasoning, thought) ?? {}, { tool_calls: [...(last.tool_calls ?? []), call] })
+      else out.push(assistant({ role: 'assistant', content: null, tool_calls: [call] }))
+      thought = undefined
     } else if (item.type === 'function_call_output' && calls.has(item.call_id)) {
       out.push({ role: 'tool', tool_call_id: item.call_id, content: item.output })
     }
   }
   return out
+}
+
+/** Thinking `a` then `b`: the texts joined, the signed blocks in order; undefined when neither has any. */
+function joinThought(a: Reasoning | undefined, b: Reasoning | undefined): Reasoning | undefined {
+  const text = [reasoningOf(a), reasoningOf(b)].filter(Boolean).join('\n')
+  const blocks = [...(a?.thinking_blocks ?? []), ...(b?.thinking_blocks ?? [])]
+  if (!text && !blocks.length) return undefined
+  return { ...(text ? { reasoning_content: text } : {}), ...(blocks.length ? { thinking_blocks: blocks } : {}) }
+}
+
+/** A reasoning item as the chat fields of thinking: its summary as the text, its sealed blocks opened (none if another service sealed them). */
+function thoughtOf(item: Extract<ItemContent, { type: 'reasoning' }>): Reasoning {
+  const blocks = openThinking(item.encrypted_content)
+  return { reasoning_content: item.summary.map((s) => s.text).join('\n'), ...(blocks ? { thinking_blocks: blocks } : {}) }
 }
 
 /** A user message's part as a chat content part; an uploaded file's part must have been read first (`readFileParts`). */
@@ -49,10 +83,12 @@ function chatPart(part: ContentPart): ChatContentPart {
   return { type: 'text', text: part.text }
 }
 
-/** The items a chat answer is: its text as an assistant message, then each tool call. */
+/** The items a chat answer is: its thinking as a reasoning item, its text as an assistant message, then each tool call. */
 export function answerItems(response: ChatResponse): ItemContent[] {
   const message = response.choices[0]?.message
   const items: ItemContent[] = []
+  const thinking = reasoningItem(reasoningOf(message), (message as Reasoning | undefined)?.thinking_blocks)
+  if (thinking) items.push(thinking)
   const logprobs = tokenLogprobs(response.choices[0]?.logprobs?.content)
   if (message?.content) items.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: message.content, annotations: [], ...(logprobs ? { logprobs } : {}) }] })
   for (const call of message?.tool_calls ?? []) {
@@ -69,4 +105,10 @@ export function tokenLogprobs(content: ChatLogprobs | null | undefined): TokenLo
     token: t.token, logprob: t.logprob, bytes: t.bytes ?? [],
     top_logprobs: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes ?? [] })),
   }))
+}
+
+/** The model's thinking as a reasoning item (its text the summary, its signed blocks sealed); undefined when it did not think. */
+export function reasoningItem(text: string | undefined, blocks: readonly ThinkingBlock[] | undefined): ItemContent | undefined {
+  if (!text && !blocks?.length) return undefined
+  return { type: 'reasoning', summary: text ? [{ type: 'summary_text', text }] : [], ...(blocks?.length ? { encrypted_content: sealThinking(blocks) } : {}) }
 }

@@ -20,11 +20,12 @@ import { readAhead } from './read-ahead.ts'
 import { contextWindowTokens, fittedHistory, requireKnownCalls, type Window } from './context.ts'
 import { fileCitations, gatherContext, withCitations } from './grounding.ts'
 import { newId } from '../kit/ids.ts'
-import { itemText, type CountTokens } from './data/items.ts'
+import { itemIdOf, itemText, type CountTokens } from './data/items.ts'
 import type { ResponseStore } from './data/responses.ts'
 import type { ThreadSummaries } from './data/summaries.ts'
 import { summarizedHistory, summaryMessage } from './summary.ts'
-import { answerItems, chatMessages, tokenLogprobs } from './translate.ts'
+import { answerItems, chatMessages, reasoningItem, tokenLogprobs } from './translate.ts'
+import { reasoningOf, type Reasoning, type ThinkingBlock } from '../../contracts/thinking.ts'
 
 export interface TurnSettings {
   /** The window of a model the catalog gives none. */
@@ -262,7 +263,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     if (!isChatStream(call.result)) {
       const answer = call.result as ChatResponse
       if (answer.model) served.model = answer.model
-      const output = answerItems(answer).map((content) => ({ id: newId(content.type === 'message' ? 'msg' : 'fc'), content }))
+      const output = answerItems(answer).map((content) => ({ id: itemIdOf({ content, origin: 'output' }), content }))
       const reason = incompleteReason(answer.choices[0]?.finish_reason)
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
@@ -368,12 +369,14 @@ async function* streamTurn(
   const output: OutputItem[] = []
   const indexOf = (item: OutputItem): number => before.length + output.indexOf(item)
   let text: { item: OutputItem; text: string; logprobs: TokenLogprob[]; annotated: number } | undefined
+  let thought: { item: OutputItem; text: string; blocks: ThinkingBlock[] } | undefined
   const calls = new Map<number, { item: OutputItem; callId: string; name: string; args: string }>()
   let finishReason: string | null = null
   let ended = false
   let failure: GatewayError | null = null
   let status: ItemStatus = 'incomplete'
   const snapshot = (): void => {
+    if (thought && !thought.item.status) thought.item.content = reasoningItem(thought.text, thought.blocks) ?? { type: 'reasoning', summary: [] }
     if (text && !text.item.status) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [], ...(text.logprobs.length ? { logprobs: text.logprobs } : {}) }] }
     for (const c of calls.values()) if (!c.item.status) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
   }
@@ -393,6 +396,22 @@ async function* streamTurn(
       const choice = chunk.choices[0]
       if (!choice) continue
       const delta = choice.delta
+      // Thinking comes before what it leads to: a new reasoning item once the model has said or called something since.
+      const thinking = reasoningOf(delta)
+      const blocks = (delta as Reasoning).thinking_blocks
+      if (thinking || blocks?.length) {
+        if (!thought || thought.item.status) {
+          yield* closeOpen()
+          thought = { item: { id: newId('rs'), content: { type: 'reasoning', summary: [] } }, text: '', blocks: [] }
+          output.push(thought.item)
+          yield { type: 'item.added', index: indexOf(thought.item), item: { id: thought.item.id, type: 'reasoning', status: 'in_progress', summary: [] } }
+        }
+        if (blocks?.length) thought.blocks.push(...blocks)
+        if (thinking) {
+          thought.text += thinking
+          yield { type: 'reasoning.delta', index: indexOf(thought.item), itemId: thought.item.id, delta: thinking }
+        }
+      }
       if (delta.content) {
         if (!text || text.item.status) {
           yield* closeOpen()

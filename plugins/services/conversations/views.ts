@@ -46,8 +46,8 @@ const SOURCE_SCHEMA: JsonSchema = objectSchema({
 }, ['number', 'cited', 'collection_id', 'document_id', 'file_id', 'filename', 'page', 'heading', 'start_offset', 'end_offset', 'score'])
 
 export const MESSAGE_SCHEMA: JsonSchema = objectSchema({
-  id: { type: 'string' }, type: { enum: ['message', 'tool_call', 'tool_result'] }, role: { enum: ['user', 'assistant', 'system', 'developer', 'tool'] },
-  content: { ...NULLABLE_STRING, description: 'The text (null for a tool call).' },
+  id: { type: 'string' }, type: { enum: ['message', 'tool_call', 'tool_result', 'reasoning'] }, role: { enum: ['user', 'assistant', 'system', 'developer', 'tool'] },
+  content: { ...NULLABLE_STRING, description: 'The text (null for a tool call; a reasoning item: the model\'s thinking).' },
   tool_call: objectSchema({ id: { type: 'string' }, name: { type: 'string' }, arguments: { type: 'string' } }, ['id', 'name', 'arguments']),
   tool_call_id: { type: 'string', description: 'A tool result: the call it answers.' },
   status: { enum: ['completed', 'incomplete', 'in_progress'] }, tokens: { type: 'integer', minimum: 0 },
@@ -55,7 +55,7 @@ export const MESSAGE_SCHEMA: JsonSchema = objectSchema({
   sources: { type: 'array', description: "A grounded reply: the passages in its context, numbered as its [n] markers cite them.", items: SOURCE_SCHEMA },
 }, ['id', 'type', 'role', 'content', 'status', 'tokens', 'cost_usd', 'usage', 'created_at'])
 
-/** A thread's item as a message: a text message, a tool call (a file search the gateway ran included), or a tool result. */
+/** A thread's item as a message: a text message, a tool call (a file search the gateway ran included), a tool result, or the model's thinking before its reply. */
 export function messageView(item: ItemRecord): Record<string, unknown> {
   const c = item.content
   const common = { id: item.id, status: item.status, tokens: item.tokens, cost_usd: item.costUsd, usage: item.usage, created_at: item.createdAt.toISOString() }
@@ -64,6 +64,7 @@ export function messageView(item: ItemRecord): Record<string, unknown> {
     case 'function_call': return { ...common, type: 'tool_call', role: 'assistant', content: null, tool_call: { id: c.call_id, name: c.name, arguments: c.arguments } }
     case 'function_call_output': return { ...common, type: 'tool_result', role: 'tool', content: c.output, tool_call_id: c.call_id }
     case 'file_search_call': return { ...common, type: 'tool_call', role: 'assistant', content: null, tool_call: { id: item.id, name: 'file_search', arguments: JSON.stringify({ queries: c.queries }) } }
+    case 'reasoning': return { ...common, type: 'reasoning', role: 'assistant', content: itemText(c) }
   }
 }
 

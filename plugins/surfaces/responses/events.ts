@@ -1,6 +1,7 @@
 /**
  * A streamed turn as the Responses API's event stream: response.created and .in_progress, then per
- * output item output_item.added, (content_part.added, output_text.delta... with
+ * output item output_item.added, (reasoning_summary_part.added, reasoning_summary_text.delta...,
+ * .done, reasoning_summary_part.done | content_part.added, output_text.delta... with
  * output_text.annotation.added after the delta that closes a citation, output_text.done,
  * content_part.done | function_call_arguments.delta..., .done | file_search_call.in_progress,
  * .searching, .completed), output_item.done, and finally
@@ -43,15 +44,26 @@ type Frame = (type: string, fields: JsonObject) => SseFrame
 /** The output items' events, as the turn reports them. */
 async function* turnFrames(turn: TurnStream, frame: Frame, include: Include): AsyncGenerator<SseFrame> {
   const part = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] })
+  const logprobs = include.has('message.output_text.logprobs')
+  // Reasoning items whose summary part has begun (with its first text, as OpenAI begins it).
+  const summarised = new Set<string>()
+  const summary = (text: string) => ({ type: 'summary_text', text })
   for await (const event of turn.events!) {
     switch (event.type) {
       case 'item.added':
-        yield frame('response.output_item.added', { output_index: event.index, item: event.item })
+        yield frame('response.output_item.added', { output_index: event.index, item: itemShown(event.item, include) })
         if (event.item.type === 'message') yield frame('response.content_part.added', { item_id: event.item.id, output_index: event.index, content_index: 0, part: part('') })
         if (event.item.type === 'file_search_call') yield frame('response.file_search_call.in_progress', { item_id: event.item.id, output_index: event.index })
         break
       case 'text.delta':
-        yield frame('response.output_text.delta', { item_id: event.itemId, output_index: event.index, content_index: 0, delta: event.delta, logprobs: event.logprobs ?? [] })
+        yield frame('response.output_text.delta', { item_id: event.itemId, output_index: event.index, content_index: 0, delta: event.delta, logprobs: (logprobs && event.logprobs) || [] })
+        break
+      case 'reasoning.delta':
+        if (!summarised.has(event.itemId)) {
+          summarised.add(event.itemId)
+          yield frame('response.reasoning_summary_part.added', { item_id: event.itemId, output_index: event.index, summary_index: 0, part: summary('') })
+        }
+        yield frame('response.reasoning_summary_text.delta', { item_id: event.itemId, output_index: event.index, summary_index: 0, delta: event.delta })
         break
       case 'annotation.added':
         yield frame('response.output_text.annotation.added', { item_id: event.itemId, output_index: event.index, content_index: 0, annotation_index: event.annotationIndex, annotation: event.annotation })
@@ -66,6 +78,10 @@ async function* turnFrames(turn: TurnStream, frame: Frame, include: Include): As
           const text = (done?.text as string | undefined) ?? ''
           yield frame('response.output_text.done', { item_id: item.id, output_index: event.index, content_index: 0, text, logprobs: done?.logprobs ?? [] })
           yield frame('response.content_part.done', { item_id: item.id, output_index: event.index, content_index: 0, part: done ?? part(text) })
+        } else if (item.type === 'reasoning' && summarised.has(item.id as string)) {
+          const text = ((item.summary as JsonObject[])[0]?.text as string | undefined) ?? ''
+          yield frame('response.reasoning_summary_text.done', { item_id: item.id, output_index: event.index, summary_index: 0, text })
+          yield frame('response.reasoning_summary_part.done', { item_id: item.id, output_index: event.index, summary_index: 0, part: summary(text) })
         } else if (item.type === 'function_call') {
           yield frame('response.function_call_arguments.done', { item_id: item.id, output_index: event.index, name: item.name, arguments: item.arguments })
         } else if (item.type === 'file_search_call') {

@@ -4,9 +4,12 @@
  * What each value does here:
  *   file_search_call.results      a `file_search_call` item's `results`; without it they are null, as
  *                                 at OpenAI (kept all the same: a later retrieve or item read may ask)
- *   message.output_text.logprobs  the answer's log probabilities (on create, see `logprobsOf`)
- *   the others                    fields of items this gateway never makes (reasoning, images it
- *                                 generates, computer use, code interpreter, web search): nothing to add
+ *   message.output_text.logprobs  the answer's log probabilities (on create, see `logprobsOf`); kept
+ *                                 with a stored response, shown by a retrieve or item read only when asked
+ *   reasoning.encrypted_content   a `reasoning` item's `encrypted_content`: the provider's signed
+ *                                 thinking, sealed, to send back as input (contracts/thinking.ts)
+ *   the others                    fields of items this gateway never makes (images it generates,
+ *                                 computer use, code interpreter, web search): nothing to add
  */
 import { badRequest } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
@@ -39,9 +42,23 @@ export function includeQuery(query: Record<string, unknown>): Include {
 /** The query fields a route that takes `include` declares. */
 export const INCLUDE_QUERY = { include: {}, 'include[]': {} }
 
-/** An output item as shown: a file search's results only when asked for. */
+/** An output item as shown: a file search's results, an answer's log probabilities and sealed thinking only when asked for. */
 export function itemShown(item: JsonObject, include: Include): JsonObject {
-  return item.type === 'file_search_call' && !include.has('file_search_call.results') ? { ...item, results: null } : item
+  if (item.type === 'file_search_call' && !include.has('file_search_call.results')) return { ...item, results: null }
+  if (item.type === 'reasoning' && 'encrypted_content' in item && !include.has('reasoning.encrypted_content')) {
+    const { encrypted_content: _sealed, ...shown } = item
+    return shown
+  }
+  if (item.type === 'message' && !include.has('message.output_text.logprobs') && Array.isArray(item.content)) {
+    const content = item.content as JsonObject[]
+    if (content.some((p) => Array.isArray(p.logprobs) && p.logprobs.length)) return { ...item, content: content.map((p) => (Array.isArray(p.logprobs) ? { ...p, logprobs: [] } : p)) }
+  }
+  return item
+}
+
+/** What a create shows: what `include` asks, and the log probabilities `top_logprobs` asked for without it (the chat call gave them). */
+export function createShows(include: Include, logprobs: { top: number } | undefined): Include {
+  return logprobs && !include.has('message.output_text.logprobs') ? new Set([...include, 'message.output_text.logprobs']) : include
 }
 
 /** A Response object as shown (its output items as `itemShown` shows them). */

@@ -20,7 +20,7 @@ import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
 import { checkFileParts, chatResponseFormat, inputItems, logprobsOf, offeredTools, reasoningEffort, textVerbosity } from './input.ts'
-import { INCLUDE_QUERY, includeOf, includeQuery, responseShown } from './include.ts'
+import { INCLUDE_QUERY, createShows, includeOf, includeQuery, responseShown } from './include.ts'
 
 const CHAT = 'chat'
 const ASSISTANT_PREFIX = 'assistant/'
@@ -139,8 +139,9 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const responseFormat = chatResponseFormat(body.text)
       const verbosity = textVerbosity(body.text)
       const effort = reasoningEffort(body.reasoning)
-      const include = includeOf(body.include)
-      const logprobs = logprobsOf(include, body.top_logprobs)
+      const asked = includeOf(body.include)
+      const logprobs = logprobsOf(asked, body.top_logprobs)
+      const include = createShows(asked, logprobs)
       const conversationId = conversationIdOf(body.conversation)
       const previous = (body.previous_response_id as string | null | undefined) ?? undefined
       if (conversationId && previous) throw badRequest('Use either `conversation` or `previous_response_id`, not both.', 'previous_response_id', 'invalid_request')

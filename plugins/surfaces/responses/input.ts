@@ -1,6 +1,6 @@
 /**
  * The Responses API's request fields in the shape a turn takes: input items (a string, messages
- * with text, image and file parts, function calls and their outputs), tools (function tools become chat tools,
+ * with text, image and file parts, function calls and their outputs, reasoning items sent back), tools (function tools become chat tools,
  * others are server tools the gateway runs), tool_choice, text.format and .verbosity, and reasoning.effort. Anything the gateway cannot carry
  * out is a 400 naming the field, never dropped silently.
  */
@@ -98,11 +98,28 @@ export function inputItems(input: unknown, param: string, maxChars: number): Ite
       if (!Array.isArray(raw.queries) || !raw.queries.every((q) => typeof q === 'string')) throw badRequest('A file_search_call needs its `queries` (strings).', `${at}.queries`, 'invalid_input')
       return { type: 'file_search_call', queries: raw.queries as string[], results: Array.isArray(raw.results) ? (raw.results as JsonObject[]) : null }
     }
+    if (type === 'reasoning') return reasoningInput(raw, at)
     throw badRequest(`Items of type '${String(type)}' are not supported by this gateway.`, `${at}.type`, 'unsupported_item')
   })
   const chars = items.reduce((n, item) => n + (item.type === 'message' ? item.content.reduce((m, p) => m + partText(p).length, 0) : item.type === 'function_call' ? item.arguments.length : item.type === 'function_call_output' ? item.output.length : 0), 0)
   if (chars > maxChars) throw badRequest(`The input is longer than ${maxChars} characters.`, param, 'message_too_long')
   return items
+}
+
+/**
+ * An earlier response's reasoning item sent back: its summary, and its `encrypted_content` (the
+ * signed thinking this gateway sealed, replayed to the model that made it; another service's is
+ * kept, not read). Its `content` (raw reasoning text) is the summary's source here: not kept twice.
+ */
+function reasoningInput(raw: Raw, at: string): ItemContent {
+  if (!Array.isArray(raw.summary)) throw badRequest('A reasoning item needs its `summary` (a list of summary_text parts).', `${at}.summary`, 'invalid_input')
+  const summary = raw.summary.map((part, j) => {
+    if (!isObject(part) || part.type !== 'summary_text' || typeof part.text !== 'string') throw badRequest('A summary part must be { type: summary_text, text }.', `${at}.summary[${j}]`, 'invalid_input')
+    return { type: 'summary_text' as const, text: part.text }
+  })
+  const sealed = raw.encrypted_content
+  if (sealed !== undefined && sealed !== null && typeof sealed !== 'string') throw badRequest('`encrypted_content` must be a string.', `${at}.encrypted_content`, 'invalid_input')
+  return { type: 'reasoning', summary, ...(sealed ? { encrypted_content: sealed } : {}) }
 }
 
 /** Function tools as chat tools; any other type is a server tool's declaration. */

@@ -79,6 +79,26 @@ export function streamEvents(options: {
 }
 
 /** Send events as the API does: each with its `event:` name, and a ping after message_start. */
+/** A streamed answer that thinks first (the thinking in `pieces`, signed), then answers `4`; 31 of its 40 output tokens thinking. */
+export function thinkingStream(pieces: readonly string[], signature: string): RawMessageStreamEvent[] {
+  const start = message([], { stop_reason: null, usage: usage({ input_tokens: 12, output_tokens: 1 }) })
+  return [
+    { type: 'message_start', message: start },
+    { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+    ...pieces.map((thinking): RawMessageStreamEvent => ({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking } })),
+    { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature } },
+    { type: 'content_block_stop', index: 0 },
+    { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '', citations: null } },
+    { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: '4' } },
+    { type: 'content_block_stop', index: 1 },
+    {
+      type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null, stop_details: null, container: null },
+      usage: { output_tokens: 40, input_tokens: 12, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, output_tokens_details: { thinking_tokens: 31 }, server_tool_use: null },
+    },
+    { type: 'message_stop' },
+  ]
+}
+
 export function sendStream(res: http.ServerResponse, events: RawMessageStreamEvent[], delayMs = 0): Promise<void> {
   const frames: Array<{ event: string; data: unknown }> = events.map((e) => ({ event: e.type, data: e }))
   frames.splice(1, 0, { event: 'ping', data: { type: 'ping' } })

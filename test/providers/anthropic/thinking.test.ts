@@ -8,10 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
-import type { ContentBlock, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
+import type { ContentBlock } from '@anthropic-ai/sdk/resources/messages'
 import { startTestGateway, type RunningGateway } from '../../helpers/gateway.ts'
 import { startUpstream, type MockUpstream } from '../../helpers/upstream.ts'
-import { message, sendError, sendMessage, sendStream, text, toolUse, usage } from './anthropic-upstream.ts'
+import { message, sendError, sendMessage, sendStream, text, thinkingStream, toolUse, usage } from './anthropic-upstream.ts'
 
 const THOUGHT = 'The user wants 2+2. That is 4.'
 const SIGNATURE = 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds'
@@ -34,26 +34,6 @@ function refusal(body: Record<string, any>): string | undefined {
   return undefined
 }
 
-function streamWithThinking(): RawMessageStreamEvent[] {
-  const start = message([], { stop_reason: null, usage: usage({ input_tokens: 12, output_tokens: 1 }) })
-  return [
-    { type: 'message_start', message: start },
-    { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
-    { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'The user wants 2+2. ' } },
-    { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'That is 4.' } },
-    { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: SIGNATURE } },
-    { type: 'content_block_stop', index: 0 },
-    { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '', citations: null } },
-    { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: '4' } },
-    { type: 'content_block_stop', index: 1 },
-    {
-      type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null, stop_details: null, container: null },
-      usage: { output_tokens: 40, input_tokens: 12, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, output_tokens_details: { thinking_tokens: 31 }, server_tool_use: null },
-    },
-    { type: 'message_stop' },
-  ]
-}
-
 describe('anthropic: reasoning_effort as thinking, and the thinking back as reasoning_content', () => {
   let upstream: MockUpstream
   let gateway: RunningGateway
@@ -64,7 +44,7 @@ describe('anthropic: reasoning_effort as thinking, and the thinking back as reas
       const body = req.body as Record<string, any>
       const refused = refusal(body)
       if (refused) return sendError(res, 400, 'invalid_request_error', refused)
-      if (body.stream) return sendStream(res, streamWithThinking())
+      if (body.stream) return sendStream(res, thinkingStream(['The user wants 2+2. ', 'That is 4.'], SIGNATURE))
       const content: ContentBlock[] = body.thinking ? [{ type: 'thinking', thinking: THOUGHT, signature: SIGNATURE }, text('4')] : [text('4')]
       sendMessage(res, message(content, { model: body.model, usage: usage({ output_tokens: 40, output_tokens_details: body.thinking ? { thinking_tokens: 31 } : null }) }))
     })

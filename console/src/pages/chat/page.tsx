@@ -145,7 +145,8 @@ function ThreadsChat() {
   const closeList = useCallback(() => setListOpen(false), [])
   const notFound = thread.error instanceof ApiError && thread.error.status === 404
   // A question followed by another one got no answer (it failed, and the next was asked): said under it, or it reads as answered by what follows.
-  const stored = useMemo(() => (current?.messages ?? []).map((m, i, all) => ({ ...toTurn(m), unanswered: m.role === 'user' && all[i + 1]?.role === 'user' })), [current?.messages])
+  // The model's thinking (a reasoning item) is not a turn of the chat: its reply follows it.
+  const stored = useMemo(() => (current?.messages ?? []).filter((m) => m.type !== 'reasoning').map((m, i, all) => ({ ...toTurn(m), unanswered: m.role === 'user' && all[i + 1]?.role === 'user' })), [current?.messages])
   // A question kept without its answer (the model failed): said so, with Retry, also after a reload.
   const unanswered = !running && live.length === 0 && stored.at(-1)?.role === 'user' && canRewind
   const shown = [...stored, ...live, ...(unanswered ? [UNANSWERED] : [])]

@@ -28,7 +28,7 @@ export function itemOf(row: ItemRow): ItemRecord {
   }
 }
 
-const PREFIX: Record<ItemContent['type'], string> = { message: 'msg', function_call: 'fc', function_call_output: 'fco', file_search_call: 'fs' }
+const PREFIX: Record<ItemContent['type'], string> = { message: 'msg', function_call: 'fc', function_call_output: 'fco', file_search_call: 'fs', reasoning: 'rs' }
 
 /** An item's text, as a tokenizer counts it. */
 export function itemText(content: ItemContent): string {
@@ -38,6 +38,8 @@ export function itemText(content: ItemContent): string {
     case 'function_call_output': return content.output
     // Its passages are not sent again: it adds nothing to a later turn's context.
     case 'file_search_call': return ''
+    // What a later turn may send again of it (its signed blocks hold the same text).
+    case 'reasoning': return content.summary.map((s) => s.text).join('\n')
   }
 }
 
