@@ -3222,6 +3222,7 @@ export interface paths {
                                 };
                                 name: string;
                                 owner_user_id: string | null;
+                                text_search: string;
                             }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
@@ -3278,6 +3279,11 @@ export interface paths {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The PostgreSQL text search configuration (a language, or `simple`: no stemming, no stop words) of the full-text half of hybrid search. Default: services.rag.text_search; kept for the collection's life.
+                         * @enum {string}
+                         */
+                        text_search?: "simple" | "arabic" | "armenian" | "basque" | "catalan" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "greek" | "hindi" | "hungarian" | "indonesian" | "irish" | "italian" | "lithuanian" | "nepali" | "norwegian" | "portuguese" | "romanian" | "russian" | "serbian" | "spanish" | "swedish" | "tamil" | "turkish" | "yiddish";
                     };
                 };
             };
@@ -3327,6 +3333,7 @@ export interface paths {
                                 };
                                 name: string;
                                 owner_user_id: string | null;
+                                text_search: string;
                             };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
@@ -3425,6 +3432,7 @@ export interface paths {
                                 };
                                 name: string;
                                 owner_user_id: string | null;
+                                text_search: string;
                             };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
@@ -3574,6 +3582,7 @@ export interface paths {
                                 };
                                 name: string;
                                 owner_user_id: string | null;
+                                text_search: string;
                             };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
@@ -7692,6 +7701,11 @@ export interface paths {
                             [key: string]: string;
                         } | null;
                         name?: string;
+                        /**
+                         * @description The PostgreSQL text search configuration (a language, or `simple`: no stemming, no stop words) of the full-text half of hybrid search. This gateway's own parameter (the SDKs send it with `extra_body` or as an extra property); default: services.rag.text_search.
+                         * @enum {string}
+                         */
+                        text_search?: "simple" | "arabic" | "armenian" | "basque" | "catalan" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "greek" | "hindi" | "hungarian" | "indonesian" | "irish" | "italian" | "lithuanian" | "nepali" | "norwegian" | "portuguese" | "romanian" | "russian" | "serbian" | "spanish" | "swedish" | "tamil" | "turkish" | "yiddish";
                     };
                 };
             };
