@@ -81,8 +81,8 @@ try {
     const texts = Array.from({ length: n }, () => sentence(WORDS_PER_CHUNK))
     const vectors = Array.from({ length: n }, () => pgvector.toSql(unitVector()) as string)
     await store.sql.query(
-      `INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, start_offset, end_offset, embedding)
-       SELECT $1, $2, $3, $4::int + o, t, 0, length(t), v::vector FROM unnest($5::text[], $6::text[]) WITH ORDINALITY AS u(t, v, o)`,
+      `INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, start_offset, end_offset, embedding, tsv)
+       SELECT $1, $2, $3, $4::int + o, t, 0, length(t), v::vector, to_tsvector('english', t) FROM unnest($5::text[], $6::text[]) WITH ORDINALITY AS u(t, v, o)`,
       [collection.id, seed.id, readyIngest, done, texts, vectors],
     )
   }

@@ -52,9 +52,9 @@ async function search(): Promise<void> {
   await store.sql.exec(`DROP INDEX ${index}`)
   for (let done = 0; done < CHUNKS; done += 10_000) {
     await store.sql.query(
-      `INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, start_offset, end_offset, embedding)
-       SELECT $1, $2, $3, g, 'chunk ' || g || ' ' || md5(g::text), 0, 10, ARRAY(SELECT random() - 0.5 + 0 * g FROM generate_series(1, ${DIMS}))::vector
-       FROM generate_series($4::int, $5::int) AS g`,
+      `INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, start_offset, end_offset, embedding, tsv)
+       SELECT $1, $2, $3, g, t, 0, 10, ARRAY(SELECT random() - 0.5 + 0 * g FROM generate_series(1, ${DIMS}))::vector, to_tsvector('english', t)
+       FROM generate_series($4::int, $5::int) AS g CROSS JOIN LATERAL (SELECT 'chunk ' || g || ' ' || md5(g::text) AS t) AS x`,
       [big.id, seed.id, readyIngest, done + 1, Math.min(CHUNKS, done + 10_000)],
     )
   }

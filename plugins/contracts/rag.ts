@@ -24,6 +24,8 @@ export interface CollectionRecord {
   readonly embeddingRoute: string
   readonly dimensions: number
   readonly chunking: ChunkingSettings
+  /** The PostgreSQL text search configuration of its full-text search (`english`, `german`, `simple`...). */
+  readonly textSearch: string
   readonly metadata: Readonly<Record<string, string>>
   readonly createdAt: Date
   readonly lastActiveAt: Date | null
@@ -88,6 +90,8 @@ export interface NewCollection {
   readonly dimensions?: number
   readonly deptScope?: string | null
   readonly chunking?: Partial<ChunkingSettings>
+  /** Default: the service's `text_search`. */
+  readonly textSearch?: string
   readonly metadata?: Readonly<Record<string, string>>
   /** Expire this many days (1 to 365) after its last use. */
   readonly expiresAfterDays?: number

@@ -110,7 +110,8 @@ describe('the audit trail of RAG collections and vector stores', () => {
     const collection = body.data.id as string
     upstream.beforeEmbed = (inputs) => { if (inputs.some((i) => i.includes('SECRET-BODY-TEXT'))) throw new Error('embedding backend on fire') }
     try {
-      await rag.upload(collection, 'alice', [{ name: 'plan.txt', type: 'text/plain', data: Buffer.from(TEXT) }])
+      // Text alice has not had embedded yet (the same text again would be copied, with no embeddings call to fail).
+      await rag.upload(collection, 'alice', [{ name: 'plan.txt', type: 'text/plain', data: Buffer.from(`${TEXT} Second draft.`) }])
       expect((await rag.settled(collection))[0].status).toBe('failed')
     } finally {
       upstream.beforeEmbed = undefined

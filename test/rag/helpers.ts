@@ -85,6 +85,10 @@ ${upstreamRoutes(upstream)}${researchAndSales([
 `
 }
 
+/** ragConfig with OpenAI's /v1/vector_stores and /v1/files on. */
+export const vectorStoresConfig = (upstream: MockUpstream, extra = ''): string =>
+  ragConfig(upstream, extra).replace('services:\n', 'surfaces:\n  vector-stores: {}\nservices:\n  files: {}\n')
+
 export interface Api {
   (method: string, pathName: string, user: User, body?: unknown): Promise<{ status: number; body: any }>
   upload(collection: string, user: User, files: { name: string; type: string; data: Buffer }[], attributes?: Record<string, unknown>): Promise<{ status: number; body: any }>

@@ -3234,6 +3234,7 @@ export interface paths {
                                 };
                                 name: string;
                                 owner_user_id: string | null;
+                                text_search: string;
                             }[];
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
@@ -3290,6 +3291,11 @@ export interface paths {
                             [key: string]: string;
                         };
                         name: string;
+                        /**
+                         * @description The PostgreSQL text search configuration (a language, or `simple`: no stemming, no stop words) of the full-text half of hybrid search. Default: services.rag.text_search; kept for the collection's life.
+                         * @enum {string}
+                         */
+                        text_search?: "simple" | "arabic" | "armenian" | "basque" | "catalan" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "greek" | "hindi" | "hungarian" | "indonesian" | "irish" | "italian" | "lithuanian" | "nepali" | "norwegian" | "portuguese" | "romanian" | "russian" | "serbian" | "spanish" | "swedish" | "tamil" | "turkish" | "yiddish";
                     };
                 };
             };
@@ -3339,6 +3345,7 @@ export interface paths {
                                 };
                                 name: string;
                                 owner_user_id: string | null;
+                                text_search: string;
                             };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
@@ -3437,6 +3444,7 @@ export interface paths {
                                 };
                                 name: string;
                                 owner_user_id: string | null;
+                                text_search: string;
                             };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
@@ -3586,6 +3594,7 @@ export interface paths {
                                 };
                                 name: string;
                                 owner_user_id: string | null;
+                                text_search: string;
                             };
                             message?: string;
                             /** @description Pagination (`meta.pagination`) on lists. */
@@ -7704,6 +7713,11 @@ export interface paths {
                             [key: string]: string;
                         } | null;
                         name?: string;
+                        /**
+                         * @description The PostgreSQL text search configuration (a language, or `simple`: no stemming, no stop words) of the full-text half of hybrid search. This gateway's own parameter (the SDKs send it with `extra_body` or as an extra property); default: services.rag.text_search.
+                         * @enum {string}
+                         */
+                        text_search?: "simple" | "arabic" | "armenian" | "basque" | "catalan" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "greek" | "hindi" | "hungarian" | "indonesian" | "irish" | "italian" | "lithuanian" | "nepali" | "norwegian" | "portuguese" | "romanian" | "russian" | "serbian" | "spanish" | "swedish" | "tamil" | "turkish" | "yiddish";
                     };
                 };
             };

@@ -9,7 +9,7 @@ import { GatewayError, badRequest, notFound, type Caller, type GatewayCalls } fr
 import { isUuid } from '../../store/kit/sql.ts'
 import type { ChunkingSettings, CollectionRecord, DocumentRecord, NewCollection, NewDocument, Rag, SearchHit, SearchOptions } from '../../contracts/rag.ts'
 import { checkAttributes } from './attributes.ts'
-import type { CollectionRow, DocumentWork, RagRepository } from './data/repository.ts'
+import { hasTextSearch, type CollectionRow, type DocumentWork, type RagRepository } from './data/repository.ts'
 import type { Section } from './ingest/extract.ts'
 import type { chunkSearch } from './data/search.ts'
 import { SUPPORTED, extractInWorker, kindOf } from './ingest/extract.ts'
@@ -156,6 +156,8 @@ export function ragCollections(deps: RagDeps): Rag {
       const info = gateway.routes(route)
       if (!info) throw badRequest(`No route '${route}' that you may use.`, 'embedding_route', 'unknown_route')
       if (!info.targets.some((t) => t.embeddings)) throw badRequest(`The route '${route}' does not make embeddings (none of its providers embeds).`, 'embedding_route', 'route_cannot_embed')
+      const textSearch = input.textSearch ?? config.text_search
+      if (!await hasTextSearch(repo.sql, textSearch)) throw badRequest(`This database has no text search configuration '${textSearch}'.`, 'text_search', 'unknown_text_search')
       const deptScope = input.deptScope ?? null
       if (deptScope !== null) caller.requireReach({ userId: null, department: deptScope }, 'department collection')
       // One call now finds the dimension (or proves the route gives the one asked for) and that the route works.
@@ -174,6 +176,7 @@ export function ragCollections(deps: RagDeps): Rag {
         dimensions: probe.length,
         askDimensions: input.dimensions !== undefined,
         chunking: chunkingOf(input.chunking, { maxTokens: config.chunking.max_tokens, overlapTokens: config.chunking.overlap_tokens }),
+        textSearch,
         metadata: { ...(input.metadata ?? {}) },
         expiresAfterDays: input.expiresAfterDays ?? null,
       })

@@ -63,13 +63,14 @@ const rag = definePlugin<RagConfig, Service>({
     const identity = ctx.tryGet(Identity)
     const currentPrincipal = async (p: Principal) => (identity ? principalNow(identity, p) : p)
     const ingested = ctx.metrics.counter('gateway_rag_chunks_ingested_total', 'Chunks embedded and stored by RAG ingestion.')
+    const reused = ctx.metrics.counter('gateway_rag_chunks_reused_total', 'Chunks RAG ingestion copied from an earlier upload of the same text by the same user instead of embedding them again.')
     const jobs = await startIngestJobs({
       queue: ctx.tryGet(Queue),
       runsJobs: ctx.runsJobs,
       concurrency: config.ingest_concurrency,
       sweepMs: SWEEP_MS,
       logger: ctx.logger,
-      run: (id, signal) => ingestDocument({ repo, config, logger: ctx.logger, callsAs: ctx.callsAs, currentPrincipal, onChunks: (n) => ingested.inc({}, n), countTokens }, id, signal),
+      run: (id, signal) => ingestDocument({ repo, config, logger: ctx.logger, callsAs: ctx.callsAs, currentPrincipal, onChunks: (n) => ingested.inc({}, n), onReused: (n) => reused.inc({}, n), countTokens }, id, signal),
       pending: (limit) => repo.pendingIds(limit),
     })
     const collections = ragCollections({ repo, search, jobs, config })

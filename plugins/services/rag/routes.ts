@@ -9,6 +9,7 @@ import type { DocumentAttributes, DocumentStatus, Rag } from '../../contracts/ra
 import { checkAttributes } from './attributes.ts'
 import type { RecordedRag } from './audit.ts'
 import { FILTER_SCHEMA, parseFilter } from './data/filters.ts'
+import { TEXT_SEARCH_SCHEMA } from './text-search.ts'
 import { COLLECTION_SCHEMA, DELETED_SCHEMA, DOCUMENT_SCHEMA, HIT_SCHEMA, collectionView, documentView, hitView } from './views.ts'
 
 const PERMISSION = 'chat'
@@ -29,6 +30,7 @@ const CREATE = object({
   dimensions: { type: 'integer', minimum: 1, maximum: 16000, description: 'Asked of the route (default: what it gives).' },
   dept_scope: { type: ['string', 'null'], minLength: 1, maxLength: 64, description: 'Members of this department may search it.' },
   chunking: CHUNKING,
+  text_search: { ...TEXT_SEARCH_SCHEMA, description: `${TEXT_SEARCH_SCHEMA.description} Default: services.rag.text_search; kept for the collection's life.` },
   metadata: METADATA,
 }, ['name'])
 const UPDATE = object({ name: { type: 'string', minLength: 1, maxLength: 200 }, metadata: METADATA })
@@ -40,7 +42,7 @@ const SEARCH = object({
   score_threshold: { type: 'number' },
 }, ['query'])
 
-interface CreateBody { name: string; description?: string; embedding_route?: string; dimensions?: number; dept_scope?: string | null; chunking?: { max_tokens?: number; overlap_tokens?: number }; metadata?: Record<string, string> }
+interface CreateBody { name: string; description?: string; embedding_route?: string; dimensions?: number; dept_scope?: string | null; chunking?: { max_tokens?: number; overlap_tokens?: number }; text_search?: string; metadata?: Record<string, string> }
 interface SearchBody { query: string; top_k?: number; filters?: unknown; hybrid: boolean; score_threshold?: number }
 
 /** Multipart fields: `attributes` (a JSON object of strings, numbers, booleans, bounded as OpenAI bounds them). */
@@ -60,7 +62,7 @@ export function ragRoutes(rag: Rag, recorded: RecordedRag = () => rag): RouteSpe
       if (body.dept_scope && !access.isDepartment(body.dept_scope)) throw badRequest(`No department '${body.dept_scope}' in gateway.yaml.`, 'dept_scope', 'unknown_department')
       const c = await recorded(req).createCollection(caller, gateway, {
         name: body.name, description: body.description, embeddingRoute: body.embedding_route, dimensions: body.dimensions, deptScope: body.dept_scope,
-        chunking: body.chunking && { maxTokens: body.chunking.max_tokens, overlapTokens: body.chunking.overlap_tokens }, metadata: body.metadata,
+        chunking: body.chunking && { maxTokens: body.chunking.max_tokens, overlapTokens: body.chunking.overlap_tokens }, textSearch: body.text_search, metadata: body.metadata,
       })
       return collectionView(c)
     },

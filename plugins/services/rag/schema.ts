@@ -1,3 +1,5 @@
+import { TEXT_SEARCH_SCHEMA, type TextSearchConfig } from './text-search.ts'
+
 /** service.rag: its block in gateway.yaml. */
 export interface RagConfig {
   embedding_route?: string
@@ -9,6 +11,7 @@ export interface RagConfig {
   lease_s: number
   expiry_sweep_ms: number
   extraction: ExtractionLimits
+  text_search: TextSearchConfig
 }
 
 /** What reading one uploaded document may take, in a worker thread, kept for the next document (ingest/extract.ts, ingest/readers.ts). */
@@ -42,6 +45,7 @@ export const configSchema = {
     max_file_bytes: { type: 'integer', minimum: 1, default: 10 * 1024 * 1024, description: 'The largest document accepted (server.body_limit also applies to uploads): a larger upload to a collection is a 413 file_too_large; a larger file attached to a vector store through /v1 is attached `failed` with `last_error.code: invalid_file`, as OpenAI does.' },
     embed_batch_size: { type: 'integer', minimum: 1, maximum: 2048, default: 64, description: 'Chunks per embeddings call.' },
     ingest_concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Documents embedded at once in this process (without a queue, or per queue consumer).' },
+    text_search: { ...TEXT_SEARCH_SCHEMA, default: 'english', description: `${TEXT_SEARCH_SCHEMA.description} For collections and vector stores made without \`text_search\`; one made keeps its own.` },
     top_k: { type: 'integer', minimum: 1, maximum: 50, default: 5, description: 'Hits a search returns when the request does not say.' },
     extraction: {
       type: 'object', additionalProperties: false, default: {},

@@ -9,6 +9,7 @@ import { AuditLog } from '../../contracts/capabilities.ts'
 import { Files, type StoredFile } from '../../contracts/files.ts'
 import { auditTo } from '../../contracts/audit.ts'
 import { recordedRag, type RecordedRag } from './audit.ts'
+import { TEXT_SEARCH_SCHEMA } from './text-search.ts'
 import { unansweredRoutes } from '../../contracts/route-names.ts'
 import { Rag, type ChunkingSettings, type CollectionRecord, type DocumentAttributes, type DocumentRecord, type DocumentStatus } from '../../contracts/rag.ts'
 import { parseFilter } from './data/filters.ts'
@@ -275,12 +276,12 @@ export function vectorStoreRoutes(rag: Rag, files: Files | undefined, batches?: 
     ...batchRoutes,
     {
       method: 'POST', path: '/v1/vector_stores', summary: 'Create a vector store (a RAG collection), optionally with files.', permission: PERMISSION,
-      body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: EXPIRES_AFTER }),
+      body: object({ name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, file_ids: { type: 'array', maxItems: 500, items: { type: 'string' } }, metadata: METADATA, chunking_strategy: CHUNKING, expires_after: EXPIRES_AFTER, text_search: { ...TEXT_SEARCH_SCHEMA, description: `${TEXT_SEARCH_SCHEMA.description} This gateway's own parameter (the SDKs send it with \`extra_body\` or as an extra property); default: services.rag.text_search.` } }),
       async handle(req) {
         const { caller, body, gateway } = req
         const into = recorded(req)
-        const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: ExpiresAfter }
-        const c = await into.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy), expiresAfterDays: b.expires_after?.days })
+        const b = body as { name?: string; description?: string; file_ids?: string[]; metadata?: Record<string, string> | null; chunking_strategy?: Chunking; expires_after?: ExpiresAfter; text_search?: string }
+        const c = await into.createCollection(caller, gateway, { name: b.name ?? 'vector store', description: b.description, metadata: b.metadata ?? undefined, chunking: chunkingOf(b.chunking_strategy), textSearch: b.text_search, expiresAfterDays: b.expires_after?.days })
         try {
           const stored = await filesOf(caller, b.file_ids ?? [])
           for (const file of stored) await attach(into, caller, c.id, file, undefined, undefined)

@@ -22,6 +22,7 @@ import { Card } from '@/components/ui/card'
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog'
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from '@/components/ui/select'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { formatCount, formatCountOf, formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
@@ -59,14 +60,27 @@ function useDocuments(id: string | undefined) {
   return { ...query, data: documents }
 }
 
+type TextSearch = NonNullable<NewCollection['text_search']>
+const DEFAULT_LANGUAGE = 'default'
+/** The languages offered for keyword search (PostgreSQL text search configurations; the API takes more). */
+const LANGUAGES: readonly [TextSearch, string][] = [
+  ['english', 'English'], ['german', 'German'], ['french', 'French'], ['spanish', 'Spanish'], ['italian', 'Italian'], ['portuguese', 'Portuguese'],
+  ['dutch', 'Dutch'], ['swedish', 'Swedish'], ['danish', 'Danish'], ['norwegian', 'Norwegian'], ['finnish', 'Finnish'], ['russian', 'Russian'],
+  ['turkish', 'Turkish'], ['simple', 'Any language (no stemming)'],
+]
+
 function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () => void; onMade: (c: Collection) => void }) {
   const { me } = useSession()
   const queryClient = useQueryClient()
   const [name, setName] = useState('')
   const [shared, setShared] = useState(true)
+  const [language, setLanguage] = useState<TextSearch | typeof DEFAULT_LANGUAGE>(DEFAULT_LANGUAGE)
   const create = useMutation({
-    mutationFn: async () => (await api('/rag/collections', { method: 'POST', body: { name: name.trim(), ...(shared && me.department ? { dept_scope: me.department } : {}) } satisfies NewCollection })).data,
-    onSuccess: (c) => { void queryClient.invalidateQueries({ queryKey: COLLECTIONS }); setName(''); onMade(c) },
+    mutationFn: async () => (await api('/rag/collections', {
+      method: 'POST',
+      body: { name: name.trim(), ...(shared && me.department ? { dept_scope: me.department } : {}), ...(language === DEFAULT_LANGUAGE ? {} : { text_search: language }) } satisfies NewCollection,
+    })).data,
+    onSuccess: (c) => { void queryClient.invalidateQueries({ queryKey: COLLECTIONS }); setName(''); setLanguage(DEFAULT_LANGUAGE); onMade(c) },
   })
   return (
     <Dialog open={open} onOpenChange={(next) => { if (!next) { create.reset(); onClose() } }}>
@@ -79,6 +93,17 @@ function NewCollection({ open, onClose, onMade }: { open: boolean; onClose: () =
           <div className="grid gap-2">
             <Label htmlFor="collection-name">Name</Label>
             <Input id="collection-name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} required />
+          </div>
+          <div className="grid gap-2">
+            <Label htmlFor="collection-language">Language of its documents</Label>
+            <Select value={language} onValueChange={(v) => setLanguage(v as TextSearch | typeof DEFAULT_LANGUAGE)}>
+              <SelectTrigger id="collection-language" aria-label="Language of its documents"><SelectValue /></SelectTrigger>
+              <SelectContent>
+                <SelectItem value={DEFAULT_LANGUAGE}>The gateway's default</SelectItem>
+                {LANGUAGES.map(([value, label]) => <SelectItem key={value} value={value}>{label}</SelectItem>)}
+              </SelectContent>
+            </Select>
+            <p className="text-xs text-muted-foreground">Keyword search matches word forms in this language (German "Haus" finds "Häuser"). It cannot change later.</p>
           </div>
           {me.department && (
             <label className="flex items-center gap-2 text-sm">

@@ -59,6 +59,7 @@ function collectionRowOf(r: Row): CollectionRow {
     embeddingRoute: String(r.embedding_route),
     dimensions: toNumber(r.dimensions),
     chunking: { maxTokens: toNumber(r.chunk_max_tokens), overlapTokens: toNumber(r.chunk_overlap_tokens) },
+    textSearch: String(r.text_search ?? 'english'),
     metadata: (r.metadata ?? {}) as Record<string, string>,
     createdAt: date(r.created_at),
     lastActiveAt,
@@ -126,19 +127,28 @@ export interface CollectionFilter extends Page, Cursor {
   readonly visibleTo?: { readonly userId: string; readonly department: string | null; readonly departmentAdmin: boolean }
 }
 
+/** Thrown inside a transaction to undo it: the ingest it wrote for was taken away (deleted, queued again). */
+class IngestTaken extends Error {}
+
+/** Whether the server has a text search configuration of this name (text-search.ts). */
+export async function hasTextSearch(sql: SqlClient, name: string): Promise<boolean> {
+  const { rows } = await sql.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = $1) AS found', [name])
+  return rows[0]?.found === true
+}
+
 export function ragRepository(store: Store) {
   const sql = store.sql
   return {
     async createCollection(input: {
       name: string; description: string | null; ownerUserId: string | null; department: string | null; deptScope: string | null
-      embeddingRoute: string; dimensions: number; askDimensions: boolean; chunking: ChunkingSettings; metadata: Record<string, string>; expiresAfterDays?: number | null
+      embeddingRoute: string; dimensions: number; askDimensions: boolean; chunking: ChunkingSettings; textSearch?: string; metadata: Record<string, string>; expiresAfterDays?: number | null
     }): Promise<CollectionRecord> {
       return store.transaction(async (tx) => {
         const { rows } = await tx.query<Row>(
-          `INSERT INTO rag_collections (name, description, owner_user_id, department, dept_scope, embedding_route, dimensions, chunk_max_tokens, chunk_overlap_tokens, metadata, ask_dimensions, expires_after_days)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12) RETURNING id`,
+          `INSERT INTO rag_collections (name, description, owner_user_id, department, dept_scope, embedding_route, dimensions, chunk_max_tokens, chunk_overlap_tokens, metadata, ask_dimensions, expires_after_days, text_search)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13) RETURNING id`,
           [input.name, input.description, input.ownerUserId, input.department, input.deptScope, input.embeddingRoute, input.dimensions,
-            input.chunking.maxTokens, input.chunking.overlapTokens, jsonParam(input.metadata), input.askDimensions, input.expiresAfterDays ?? null],
+            input.chunking.maxTokens, input.chunking.overlapTokens, jsonParam(input.metadata), input.askDimensions, input.expiresAfterDays ?? null, input.textSearch ?? 'english'],
         )
         const id = String(rows[0].id)
         // DDL cannot take parameters: the id is the UUID just generated and the dimension an
@@ -330,8 +340,11 @@ export function ragRepository(store: Store) {
       return rowCount > 0
     },
 
-    /** One batch of embedded chunks, written with the progress and a renewed lease in one transaction. */
-    async writeChunks(doc: { id: string; collectionId: string }, ingestId: string, first: number, chunks: readonly Chunk[], vectors: readonly (readonly number[])[], leaseSeconds: number): Promise<boolean> {
+    /**
+     * One batch of embedded chunks, written with the progress and a renewed lease in one
+     * transaction; their tsvector in the collection's text search configuration.
+     */
+    async writeChunks(doc: { id: string; collectionId: string; textSearch: string }, ingestId: string, first: number, chunks: readonly Chunk[], vectors: readonly (readonly number[])[], leaseSeconds: number): Promise<boolean> {
       return store.transaction(async (tx) => {
         const { rowCount } = await tx.query(
           `UPDATE rag_documents SET chunks_done = $3, lease_until = now() + make_interval(secs => $4), updated_at = now() WHERE id = $1 AND ingest_id = $2 AND status = 'processing'`,
@@ -339,23 +352,60 @@ export function ragRepository(store: Store) {
         )
         if (rowCount === 0) return false
         const values: string[] = []
-        const params: unknown[] = [doc.collectionId, doc.id, ingestId]
+        const params: unknown[] = [doc.collectionId, doc.id, ingestId, doc.textSearch]
         chunks.forEach((c, i) => {
           const p = params.length
-          values.push(`($1, $2, $3, $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}::vector)`)
+          values.push(`($1, $2, $3, $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}::vector, to_tsvector($4::regconfig, $${p + 2}))`)
           params.push(first + i, c.text, c.page, c.heading, c.startOffset, c.endOffset, pgvector.toSql(vectors[i]))
         })
-        await tx.query(`INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, page, heading, start_offset, end_offset, embedding) VALUES ${values.join(', ')}`, params)
+        await tx.query(`INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, page, heading, start_offset, end_offset, embedding, tsv) VALUES ${values.join(', ')}`, params)
         return true
       })
     },
 
-    /** The ingest's chunks become the document's searchable ones, the previous ones go: one transaction. */
-    async complete(id: string, ingestId: string): Promise<boolean> {
+    /**
+     * Copy into this ingest the completed chunks (text, place, vector) of a document embedded
+     * under the same key by the same uploader (ingest/reuse.ts), their tsvector made again in
+     * this collection's configuration: the embeddings route is not called. In their order (ids
+     * break ties between equal scores, as the original's did). A copy, not a
+     * reference, so deleting either document leaves the other whole. The number of chunks
+     * copied, or undefined when there is no such document (in a store that has not expired, whose
+     * chunks may be swept) or this ingest was taken away.
+     */
+    async copyEmbedded(doc: { id: string; collectionId: string; textSearch: string }, ingestId: string, key: string, uploaderId: string): Promise<number | undefined> {
+      return store.transaction(async (tx) => {
+        const { rows } = await tx.query<{ id: string; ready_ingest: string }>(
+          `SELECT s.id, s.ready_ingest FROM rag_documents s JOIN rag_collections c ON c.id = s.collection_id
+           WHERE s.embedded_key = $1 AND s.ready_ingest IS NOT NULL AND s.uploader->>'userId' = $2 AND NOT (${EXPIRED})
+           ORDER BY s.id = $3 DESC LIMIT 1`,
+          [key, uploaderId, doc.id],
+        )
+        const source = rows[0]
+        if (!source) return undefined
+        const { rowCount } = await tx.query(
+          `INSERT INTO rag_chunks (collection_id, document_id, ingest_id, seq, text, page, heading, start_offset, end_offset, embedding, tsv)
+           SELECT $1, $2, $3, seq, text, page, heading, start_offset, end_offset, embedding, to_tsvector($4::regconfig, text)
+           FROM rag_chunks WHERE document_id = $5 AND ingest_id = $6 ORDER BY seq`,
+          [doc.collectionId, doc.id, ingestId, doc.textSearch, source.id, source.ready_ingest],
+        )
+        const { rowCount: still } = await tx.query(
+          `UPDATE rag_documents SET chunks_total = $3, chunks_done = $3, updated_at = now() WHERE id = $1 AND ingest_id = $2 AND status = 'processing'`,
+          [doc.id, ingestId, rowCount],
+        )
+        if (still === 0) throw new IngestTaken()
+        return rowCount
+      }).catch((err: unknown) => {
+        if (err instanceof IngestTaken) return undefined
+        throw err
+      })
+    },
+
+    /** The ingest's chunks become the document's searchable ones (`embeddedKey`: what made their vectors, ingest/reuse.ts), the previous ones go: one transaction. */
+    async complete(id: string, ingestId: string, embeddedKey: string): Promise<boolean> {
       return store.transaction(async (tx) => {
         const { rowCount } = await tx.query(
-          `UPDATE rag_documents SET status = 'completed', ready_ingest = ingest_id, lease_until = NULL, completed_at = now(), updated_at = now() WHERE id = $1 AND ingest_id = $2 AND status = 'processing'`,
-          [id, ingestId],
+          `UPDATE rag_documents SET status = 'completed', ready_ingest = ingest_id, embedded_key = $3, lease_until = NULL, completed_at = now(), updated_at = now() WHERE id = $1 AND ingest_id = $2 AND status = 'processing'`,
+          [id, ingestId, embeddedKey],
         )
         if (rowCount === 0) return false
         await tx.query('DELETE FROM rag_chunks WHERE document_id = $1 AND ingest_id <> $2', [id, ingestId])

@@ -2,7 +2,7 @@
  * Nearest chunks of one collection: cosine distance on the collection's own HNSW index (a partial
  * index on `embedding::vector(<dims>)`, see repository.ts), only chunks of each document's
  * completed ingest, optionally filtered by attributes; and, for hybrid search, PostgreSQL
- * full-text ranks (over a bounded candidate set, see fullTextSql) fused with the vector ranks
+ * full-text ranks in the collection's language (over a bounded candidate set, see fullTextSql) fused with the vector ranks
  * (reciprocal rank fusion, k = 60, each ranking weighted, 1 and 1 unless asked; the fused score
  * scaled so that first in both rankings is 1).
  */
@@ -104,7 +104,8 @@ export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
    * common), then ts_rank_cd (frequency and proximity) breaks ties.
    */
   function fullTextSql(q: CollectionQuery, limit: number, vectorCandidates: readonly string[]): Statement {
-    const params: unknown[] = [q.text, limit, TEXT_MATCHES, vectorCandidates, TERM_MATCHES]
+    // $6: the collection's text search configuration (text-search.ts), as its chunks' tsv were written.
+    const params: unknown[] = [q.text, limit, TEXT_MATCHES, vectorCandidates, TERM_MATCHES, q.collection.textSearch]
     const filter = q.filters ? `AND ${filterSql(q.filters, params)}` : ''
     const inCollection = `c.collection_id = '${q.collection.id}'`
     const text = `WITH common AS (
@@ -112,7 +113,7 @@ export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
         WHERE s.schemaname = current_schema() AND s.tablename = 'rag_chunks' AND s.attname = 'tsv' AND u.e IS NOT NULL
           AND u.f * (SELECT reltuples FROM pg_class WHERE oid = 'rag_chunks'::regclass) > $5),
       terms AS (
-        SELECT t, quote_literal(t)::tsquery AS tq FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS t
+        SELECT t, quote_literal(t)::tsquery AS tq FROM unnest(tsvector_to_array(to_tsvector($6::regconfig, $1))) AS t
         ORDER BY length(t) DESC, t LIMIT ${MAX_TERMS}),
       rare_terms AS (SELECT * FROM terms WHERE t NOT IN (SELECT t FROM common)),
       term_hits AS (
@@ -121,12 +122,12 @@ export function chunkSearch(store: Store, options: { iterativeScan: boolean }) {
         UNION ALL SELECT t, $5::float8 FROM terms WHERE t IN (SELECT t FROM common)),
       candidates AS (
         SELECT h.id FROM term_hits h JOIN found f ON f.t = h.t WHERE f.n < $5
-        UNION (SELECT c.id FROM rag_chunks c WHERE ${inCollection} AND c.tsv @@ plainto_tsquery('english', $1) LIMIT $3)
+        UNION (SELECT c.id FROM rag_chunks c WHERE ${inCollection} AND c.tsv @@ plainto_tsquery($6::regconfig, $1) LIMIT $3)
         UNION SELECT unnest($4::bigint[]))
       SELECT ${HIT_COLUMNS}, w.weight FROM candidates k JOIN rag_chunks c ON c.id = k.id
         JOIN rag_documents d ON d.id = c.document_id AND d.ready_ingest = c.ingest_id
         CROSS JOIN LATERAL (SELECT sum(ln(1 + $5::float8 / f.n)) AS weight FROM found f JOIN terms ON terms.t = f.t WHERE c.tsv @@ terms.tq) AS w
-        CROSS JOIN CAST(replace(CAST(plainto_tsquery('english', $1) AS text), '&', '|') AS tsquery) AS q
+        CROSS JOIN CAST(replace(CAST(plainto_tsquery($6::regconfig, $1) AS text), '&', '|') AS tsquery) AS q
       WHERE w.weight IS NOT NULL ${filter}
       ORDER BY w.weight DESC, ts_rank_cd(c.tsv, q) DESC, c.id LIMIT $2`
     return { text, params, settings: [] }

@@ -1,5 +1,6 @@
 /**
- * One document's ingest: claim it (one worker wins), cut its sections into chunks, embed them in
+ * One document's ingest: claim it (one worker wins); copy the chunks of an earlier upload of the
+ * same text by the same uploader if there is one (reuse.ts); else cut its sections into chunks, embed them in
  * batches through the gateway's own embeddings route as the uploader (routing, limits, cost and
  * usage apply), write each batch with the progress, and make the chunks searchable in one
  * transaction at the end. A failure is recorded on the document with why; a worker that dies
@@ -11,6 +12,7 @@ import type { RagConfig } from '../schema.ts'
 import type { RagRepository, Uploader } from '../data/repository.ts'
 import { chunkSections, type CountTokens } from './chunk.ts'
 import { expiredBeforeIngest, isExpired } from '../expiry.ts'
+import { embeddedKey } from './reuse.ts'
 
 export interface IngestDeps {
   readonly repo: RagRepository
@@ -21,6 +23,8 @@ export interface IngestDeps {
   /** The uploader as they stand now (contracts/principals.ts): undefined once their key is revoked or expired, or their user deleted. */
   readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   readonly onChunks?: (count: number) => void
+  /** Chunks copied from an earlier upload's instead of embedded (ingest/reuse.ts). */
+  readonly onReused?: (count: number) => void
   /** The gateway's tokenizer, for chunk sizes in real tokens (else 4 bytes a token). */
   readonly countTokens?: CountTokens
 }
@@ -28,6 +32,12 @@ export interface IngestDeps {
 export const principalOf = (u: Uploader): Principal => ({
   userId: u.userId, role: u.role, department: u.department, keyId: u.keyId, allowedModels: u.allowedModels, strategy: 'service.rag',
 })
+
+/** Whether the uploader, as they stand now, may still call the embeddings route (a withdrawn one is told why by the embedding path). */
+async function reusable(deps: IngestDeps, recorded: Principal, route: string): Promise<boolean> {
+  const uploader = await deps.currentPrincipal(recorded)
+  return uploader !== undefined && deps.callsAs(uploader).routes(route) !== undefined
+}
 
 /** Ingest the document if it is waiting (or its worker died); a no-op when another worker has it. */
 export async function ingestDocument(deps: IngestDeps, documentId: string, signal?: AbortSignal): Promise<void> {
@@ -51,11 +61,24 @@ export async function ingestDocument(deps: IngestDeps, documentId: string, signa
     await repo.fail(doc.id, ingestId, 'vector_store_expired', expiredBeforeIngest(expiry))
     return true
   }
+  const target = { id: doc.id, collectionId: doc.collectionId, textSearch: collection.textSearch }
   try {
+    const recorded = principalOf(doc.uploader)
+    const asksDimensions = await repo.asksDimensions(collection.id)
+    const key = embeddedKey(doc, collection, asksDimensions)
+    // The same text embedded the same way for this uploader before: copied, not paid for again
+    // (ingest/reuse.ts); only while the uploader may still call the route.
+    if (await expired()) return
+    const reused = await reusable(deps, recorded, collection.embeddingRoute)
+      ? await repo.copyEmbedded(target, ingestId, key, recorded.userId) : undefined
+    if (reused !== undefined) {
+      deps.onReused?.(reused)
+      if (await repo.complete(doc.id, ingestId, key)) logger.info({ document: doc.id, chunks: reused }, 'document ingested with the embeddings of an earlier upload')
+      return
+    }
     const chunks = await chunkSections(doc.sections, doc.chunking, deps.countTokens)
     if (!await repo.setTotal(doc.id, ingestId, chunks.length, config.lease_s)) return
-    const recorded = principalOf(doc.uploader)
-    const dimensions = await repo.asksDimensions(collection.id) ? { dimensions: collection.dimensions } : {}
+    const dimensions = asksDimensions ? { dimensions: collection.dimensions } : {}
     for (let first = 0; first < chunks.length; first += config.embed_batch_size) {
       signal?.throwIfAborted()
       if (await expired()) return
@@ -76,10 +99,10 @@ export async function ingestDocument(deps: IngestDeps, documentId: string, signa
         throw Object.assign(new Error(`the embeddings route '${collection.embeddingRoute}' answered ${vectors.length} vectors of ${wrong?.length ?? collection.dimensions} dimensions for ${batch.length} chunks; the collection holds ${collection.dimensions}-dimension vectors`), { code: 'embedding_mismatch' })
       }
       // False: the document was deleted or queued again meanwhile; this ingest stops.
-      if (!await repo.writeChunks(doc, ingestId, first, batch, vectors, config.lease_s)) return
+      if (!await repo.writeChunks(target, ingestId, first, batch, vectors, config.lease_s)) return
       deps.onChunks?.(batch.length)
     }
-    if (await repo.complete(doc.id, ingestId)) logger.info({ document: doc.id, chunks: chunks.length }, 'document ingested')
+    if (await repo.complete(doc.id, ingestId, key)) logger.info({ document: doc.id, chunks: chunks.length }, 'document ingested')
   } catch (err) {
     if (signal?.aborted) return // shutting down: the lease runs out and another worker takes it up
     const e = toGatewayError(err)
