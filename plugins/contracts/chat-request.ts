@@ -11,6 +11,7 @@
  * OpenAI-compatible servers) take; here only what every provider shares is checked.
  */
 import { badRequest } from '../../plugin-api/index.ts'
+import { METADATA_SCHEMA } from './metadata.ts'
 import { integer, nullable, number, requestCheck, type RequestSchema } from './request-check.ts'
 
 /** A function as a tool (`tools[].function`, `functions[]`): what every provider's translation reads. */
@@ -73,7 +74,8 @@ export const CHAT_REQUEST_SCHEMA = {
     parallel_tool_calls: nullable('boolean'),
     response_format: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } },
     user: { type: 'string' },
-    metadata: nullable('object'),
+    // OpenAI's: up to 16 pairs, keys up to 64 characters, values strings up to 512 (what a stored completion keeps and is filtered by).
+    metadata: METADATA_SCHEMA,
     store: nullable('boolean'),
     service_tier: nullable('string'),
     reasoning_effort: nullable('string'),

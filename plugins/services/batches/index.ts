@@ -15,6 +15,7 @@ import { currentPrincipal } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { newId, isId } from '../kit/ids.ts'
 import { unknownCursor } from '../kit/cursor.ts'
+import { METADATA_SCHEMA } from '../../contracts/metadata.ts'
 import { ENDPOINTS, type BatchEndpoint } from './input.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
 import { batchRepository, type BatchRecord, type BatchRepository } from './repository.ts'
@@ -134,7 +135,7 @@ const CREATE_BODY = {
     input_file_id: { type: 'string', minLength: 1, maxLength: 128 },
     endpoint: { type: 'string', minLength: 1 },
     completion_window: { enum: ['24h'] },
-    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, propertyNames: { maxLength: 64 } },
+    metadata: METADATA_SCHEMA,
     output_expires_after: {
       type: ['object', 'null'], required: ['anchor', 'seconds'], additionalProperties: false,
       properties: { anchor: { enum: ['created_at'] }, seconds: { type: 'integer', minimum: 3600, maximum: 2592000 } },
