@@ -11,6 +11,7 @@
  * OpenAI-compatible servers) take; here only what every provider shares is checked.
  */
 import { badRequest } from '../../plugin-api/index.ts'
+import { checkMetadata } from './metadata.ts'
 import { integer, nullable, number, requestCheck, type RequestSchema } from './request-check.ts'
 
 /** A function as a tool (`tools[].function`, `functions[]`): what every provider's translation reads. */
@@ -73,6 +74,7 @@ export const CHAT_REQUEST_SCHEMA = {
     parallel_tool_calls: nullable('boolean'),
     response_format: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } },
     user: { type: 'string' },
+    // OpenAI's limits (16 pairs, keys up to 64 characters, values strings up to 512) are checkMetadata's, below.
     metadata: nullable('object'),
     store: nullable('boolean'),
     service_tier: nullable('string'),
@@ -92,6 +94,8 @@ const checkSchema = requestCheck(CHAT_REQUEST)
 /** Throw a 400 naming the first field of `body` (a parsed JSON object) whose type or value is wrong. */
 export function checkChatRequest(body: object): void {
   checkSchema(body)
+  // Only a request that sends metadata pays for this.
+  if ((body as { metadata?: unknown }).metadata) checkMetadata((body as { metadata?: unknown }).metadata)
   const missing = withoutItsField(body as Checked)
   if (missing) throw badRequest(`Missing required parameter: '${missing}'.`, missing, 'missing_required_parameter')
 }

@@ -25,7 +25,7 @@ type SchemaName =
   | 'VectorStoreObject' | 'ListVectorStoresResponse' | 'DeleteVectorStoreResponse' | 'VectorStoreFileObject' | 'ListVectorStoreFilesResponse'
   | 'DeleteVectorStoreFileResponse' | 'VectorStoreFileBatchObject' | 'VectorStoreSearchResultsPage' | 'VectorStoreFileContentResponse'
   | 'Batch' | 'ListBatchesResponse' | 'CreateModerationResponse' | 'CreateCompletionResponse' | 'ImagesResponse' | 'DeleteModelResponse'
-  | 'Upload' | 'UploadPart'
+  | 'Upload' | 'UploadPart' | 'ChatCompletionList' | 'ChatCompletionDeleted'
 
 /** Assert that `value` conforms to OpenAI's schema `name`; the failure lists every violation. */
 export function expectOpenAISchema(name: SchemaName, value: unknown): void {

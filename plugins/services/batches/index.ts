@@ -20,6 +20,7 @@ import { messageBatchRoutes, type MessageBatchParts } from './message-batches.ts
 import { cancelBatch, ID_PARAMS, PERMISSION, WINDOW_MS } from './route-parts.ts'
 import { newId, isId } from '../kit/ids.ts'
 import { unknownCursor } from '../kit/cursor.ts'
+import { METADATA_SCHEMA } from '../../contracts/metadata.ts'
 import { ENDPOINTS, type BatchEndpoint } from './input.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
 import { batchRepository, type BatchRecord } from './repository.ts'
@@ -135,7 +136,7 @@ const CREATE_BODY = {
     input_file_id: { type: 'string', minLength: 1, maxLength: 128 },
     endpoint: { type: 'string', minLength: 1 },
     completion_window: { enum: ['24h'] },
-    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, propertyNames: { maxLength: 64 } },
+    metadata: METADATA_SCHEMA,
     output_expires_after: {
       type: ['object', 'null'], required: ['anchor', 'seconds'], additionalProperties: false,
       properties: { anchor: { enum: ['created_at'] }, seconds: { type: 'integer', minimum: 3600, maximum: 2592000 } },

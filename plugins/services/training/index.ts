@@ -14,6 +14,7 @@
  * - A job's model is deleted with OpenAI's `DELETE /v1/models/{model}` (model-deletion.ts): at its
  *   provider, and here no longer listed or routed (`DeletedModels`, stage.deleted-models).
  */
+import { METADATA_SCHEMA, metadataFilter } from '../../contracts/metadata.ts'
 import { fileURLToPath } from 'node:url'
 import {
   GatewayError, RouteOverlay, Store, Tokenizer, badRequest, capabilityOf, conflict, definePlugin, forbidden, notFound, reply, token,
@@ -223,7 +224,7 @@ const CREATE_PROPERTIES = {
     suffix: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
     seed: { type: ['integer', 'null'], minimum: 0, maximum: 2147483647 },
     integrations: { type: ['array', 'null'] },
-    metadata: { type: ['object', 'null'], maxProperties: 16, additionalProperties: { type: 'string', maxLength: 512 }, propertyNames: { maxLength: 64 } },
+    metadata: METADATA_SCHEMA,
 }
 const OPENAI_CREATE_BODY = { type: 'object', additionalProperties: false, required: ['model', 'training_file'], properties: CREATE_PROPERTIES }
 const MANAGED_CREATE_BODY = {
@@ -337,18 +338,6 @@ function jobRoutes(t: Training, base: string, openAI: boolean): RouteSpec[] {
       },
     },
   ]
-}
-
-/**
- * OpenAI's metadata filter on a job list: `metadata[key]=value` query parameters (as the SDK
- * writes `list({ metadata })`); undefined when there are none.
- */
-function metadataFilter(query: Record<string, unknown>): Record<string, string> | undefined {
-  const pairs = Object.entries(query).flatMap(([name, value]) => {
-    const key = /^metadata\[(.+)\]$/.exec(name)?.[1]
-    return key === undefined ? [] : [[key, String(value)] as const]
-  })
-  return pairs.length ? Object.fromEntries(pairs) : undefined
 }
 
 const ROUTE_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$', description: 'The model name clients will send.' }

@@ -14,7 +14,7 @@
  */
 import { completionStream, definePlugin, isChatStream, ThrottledLog, withDeadline, type ChatRequest, type ChatResponse, type ChatResult, type Stage, type StageExchange } from '../../../plugin-api/index.ts'
 import { CACHE_OPTIONS_SCHEMA, Cache, type CachedAnswer, type CacheKey } from '../../contracts/cache.ts'
-import { StreamedAnswer } from './assemble.ts'
+import { StreamedAnswer } from '../../contracts/streamed-answer.ts'
 import { cacheKeyOf, type CacheScope } from './key.ts'
 
 interface CacheStageConfig {

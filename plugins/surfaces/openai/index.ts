@@ -10,11 +10,13 @@
  */
 import {
   definePlugin,
-  type ChatRequest, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
+  type ChatRequest, type ChatResponse, type EmbeddingRequest, type ModelEndpoint, type RouteSpec, type SseFrame, type StreamEncoder, type Surface,
 } from '../../../plugin-api/index.ts'
 import { OPENAI_MODERATIONS } from '../../contracts/wires.ts'
 import { chatCompletionRequest, dropUnknownChatParameters, embeddingRequest } from '../../contracts/openai-requests.ts'
 import { DeletedModels } from '../../contracts/fine-tuning.ts'
+import { StoredCompletions } from '../../contracts/stored-completions.ts'
+import { keep, keepingStream, keeps, routedToKeep } from './store.ts'
 import { completions } from './completions.ts'
 import { openAIErrorFrame, relayed } from './wire.ts'
 import { imageEdits, imageGenerations, imageVariations } from './images.ts'
@@ -22,17 +24,26 @@ import { speech, transcriptions, translations } from './audio.ts'
 import { ModelDiscovery, modelRoutes } from './models.ts'
 import { surfaceErrorBody } from './anthropic-models.ts'
 
-const chatCompletions: ModelEndpoint<ChatRequest> = {
-  method: 'POST',
-  path: '/v1/chat/completions',
-  summary: 'Create a chat completion.',
-  operation: 'chat',
-  wire: 'openai-chat',
-  decode: (body) => ({ request: chatCompletionRequest(body) }),
-  // The request is the wire body (decode passes it on) unless a stage replaced it, and then the body is not sent.
-  routed: (x) => dropUnknownChatParameters(x.request as ChatRequest, x.route!, (text) => x.warn(text)),
-  encode: (result) => result,
-  streamEncoder: () => chunkFrames,
+/** POST /v1/chat/completions; with `stored`, a completion asked for with `store: true` is kept (store.ts). */
+function chatCompletions(stored: StoredCompletions | undefined): ModelEndpoint<ChatRequest> {
+  return {
+    method: 'POST',
+    path: '/v1/chat/completions',
+    summary: 'Create a chat completion (kept, with `store: true`, when the gateway keeps chat completions).',
+    operation: 'chat',
+    wire: 'openai-chat',
+    decode: (body) => ({ request: chatCompletionRequest(body) }),
+    // The request is the wire body (decode passes it on) unless a stage replaced it, and then the body is not sent.
+    routed: (x) => {
+      dropUnknownChatParameters(x.request as ChatRequest, x.route!, (text) => x.warn(text))
+      if (keeps(stored, x.request)) routedToKeep(x)
+    },
+    encode: (result, req, x) => {
+      if (keeps(stored, req.body)) keep(stored, req, x, result as ChatResponse)
+      return result
+    },
+    streamEncoder: (req, x) => (keeps(stored, req.body) ? keepingStream(chunkFrames, stored, req, x) : chunkFrames),
+  }
 }
 
 /** OpenAI's stream framing: one `data:` per chunk, then `data: [DONE]` when it ended normally. */
@@ -76,8 +87,8 @@ export default definePlugin<OpenAISurfaceConfig, Surface>({
   kind: 'surface',
   enabledByDefault: true,
   description: 'OpenAI-compatible chat completions, text completions, embeddings, moderations, image generation, edits and variations, speech to text and back, and models.',
-  // Fine-tuned models deleted through the gateway are not listed (service.training offers them).
-  uses: [DeletedModels],
+  // Fine-tuned models deleted through the gateway are not listed (service.training offers them); `store: true` keeps a completion where service.stored-completions runs.
+  uses: [DeletedModels, StoredCompletions],
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -87,6 +98,6 @@ export default definePlugin<OpenAISurfaceConfig, Surface>({
   },
   setup: (ctx, config) => {
     const discovery = config.list_glob_models === false ? undefined : new ModelDiscovery((name) => ctx.provider(name), ctx.logger)
-    return { endpoints: [chatCompletions, completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery, ctx.tryGet(DeletedModels))], errorBody: surfaceErrorBody }
+    return { endpoints: [chatCompletions(ctx.tryGet(StoredCompletions)), completions, embeddings, moderations, imageGenerations, imageEdits, imageVariations, transcriptions, translations, speech, ...modelRoutes(discovery, ctx.tryGet(DeletedModels))], errorBody: surfaceErrorBody }
   },
 })

@@ -6,6 +6,7 @@
 import { notFound, type Caller, type RouteSpec } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { auditTo, type Audit } from '../../contracts/audit.ts'
+import { METADATA_SCHEMA } from '../../contracts/metadata.ts'
 import { itemView, threadAuditEntry, type Conversations, type ItemRecord, type Slice, type ThreadRecord } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { checkFileParts, inputItems } from './input.ts'
@@ -13,7 +14,7 @@ import { INCLUDE_QUERY, includeQuery, itemShown, type Include } from './include.
 
 const CHAT = 'chat'
 /** OpenAI's metadata: up to 16 pairs, keys up to 64 characters, values up to 512. */
-export const METADATA = { type: ['object', 'null'], maxProperties: 16, propertyNames: { maxLength: 64 }, additionalProperties: { type: 'string', maxLength: 512 } }
+export const METADATA = METADATA_SCHEMA
 const ID = { type: 'string', minLength: 1, maxLength: 128 }
 const CONVERSATION_PARAMS = { type: 'object', required: ['id'], properties: { id: ID } }
 const ITEM_PARAMS = { type: 'object', required: ['id', 'item_id'], properties: { id: ID, item_id: ID } }

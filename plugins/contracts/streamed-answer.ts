@@ -1,9 +1,8 @@
 /**
- * Streams and completions, both ways: a stored completion replayed as the chunks a client that
- * streams expects, and a completion assembled from a streamed answer's chunks (kept only if every
- * choice finished).
+ * A completion assembled from a streamed answer's chunks (kept only if every choice finished): the
+ * cache keeps it (stage.cache), and so do stored chat completions (`store: true`).
  */
-import { stopSequenceField, stopSequenceOf, type ChatChunk, type ChatResponse } from '../../../plugin-api/index.ts'
+import { stopSequenceField, stopSequenceOf, type ChatChunk, type ChatResponse } from '../../plugin-api/index.ts'
 
 interface ChoiceParts {
   content: string
