@@ -352,7 +352,9 @@ export interface StageExchange {
   replace(request: ChatRequest | EmbeddingRequest): void
   /** Cheap and bounded: never a tokenizer on the event loop. */
   readonly estimate: TokenEstimate
-  /** USD for these token counts at `model`'s price (the catalog and gateway.yaml `pricing:`); 0 when unpriced. */
+  /** A line of a batch (CallOptions.batch): priced at the batch rate, and recorded as one. */
+  readonly batch: boolean
+  /** USD for these token counts at `model`'s price (the catalog and gateway.yaml `pricing:`; its batch rate for a batch line); 0 when unpriced. */
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number
   /** The most output tokens `model` may produce (the catalog's or gateway.yaml `pricing:` max_output_tokens), when known. */
   maxOutputTokens(model: string | undefined): number | undefined
@@ -443,6 +445,11 @@ export interface CallOptions {
   readonly metadata?: RoutingFacts['metadata']
   /** The call's request id (its logs, trace and usage event), for a caller that reports it back (a batch line's `request_id`); default a new one. */
   readonly requestId?: string
+  /**
+   * The call is a line of a batch (services.batches' worker): priced at the model's batch rate (`Pricing.cost`'s `batch`) and marked so in
+   * usage. Only code in the gateway sets it: no surface reads it from a client's request, so a client cannot buy the batch rate interactively.
+   */
+  readonly batch?: boolean
 }
 
 /** What routes' `when: { headers, metadata }` read of a call: its client's headers (lower-case names) and its body's `metadata`. */
@@ -817,10 +824,10 @@ export interface Tokenizer {
 }
 export const Tokenizer: Token<Tokenizer> = token<Tokenizer>('Tokenizer')
 
-/** Model prices (service.pricing provides them): what the kernel charges each model call. */
+/** Model prices (service.pricing provides them): what the kernel charges each model call; `batch`: a batch line's, at the model's batch rate. */
 export interface Pricing {
   /** USD for these token counts at `model`'s price; 0 when unpriced. `cached` (read from a prompt cache) and `cacheWrite` (written to it) are of the prompt tokens, `cacheWrite1h` of `cacheWrite` (to a 1-hour cache). */
-  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number; cacheWrite?: number; cacheWrite1h?: number }): number
+  cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number; cacheWrite?: number; cacheWrite1h?: number }, batch?: boolean): number
   /** Whether `model` has a price: its cost of 0 is then a fact, not a missing figure (analytics says which). Optional for pricing plugins written before it: without it every model counts as priced. */
   priced?(model: string | undefined): boolean
   /** The most output tokens `model` may produce, when known. */

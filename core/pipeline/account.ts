@@ -25,7 +25,7 @@ export function account(x: Exchange): ExchangeOutcome | Promise<ExchangeOutcome>
 function settle(x: Exchange, { status, errorType }: Pick<ExchangeOutcome, 'status' | 'errorType'>, prompt: number, completion: number): ExchangeOutcome {
   const error = x.error
   const { cached_tokens: cached = 0, cache_write_tokens: cacheWrite, cache_write_1h_tokens: cacheWrite1h } = x.usage?.prompt_tokens_details ?? {}
-  const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached, cacheWrite, cacheWrite1h })
+  const costUsd = x.cacheHit ? 0 : x.snapshot.prices.cost(x.upstreamModel, { prompt, completion, cached, cacheWrite, cacheWrite1h }, x.batch)
   const latencyMs = performance.now() - x.startedAt
   const outcome: ExchangeOutcome = {
     status, errorType, latencyMs, promptTokens: prompt, completionTokens: completion, cachedTokens: cached, cacheWriteTokens: cacheWrite ?? 0, reasoningTokens: x.usage?.completion_tokens_details?.reasoning_tokens ?? 0, costUsd,

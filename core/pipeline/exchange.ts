@@ -44,6 +44,7 @@ export class Exchange implements StageExchange, RequestScope {
   readonly headers: Headers
   readonly metadata: RoutingFacts['metadata'] // what routes' `when: { metadata }` read if not the request's own (CallOptions.metadata)
   readonly parentId: string | undefined
+  batch = false // a batch line (CallOptions.batch, set by its caller, never from a request): priced at the batch rate
   readonly startedAt = performance.now()
   readonly #setHeader: ((name: string, value: string) => void) | undefined
   readonly #makeCalls: (x: Exchange) => GatewayCalls
@@ -176,7 +177,7 @@ export class Exchange implements StageExchange, RequestScope {
   }
 
   cost(model: string | undefined, tokens: { prompt: number; completion: number; cached?: number }): number {
-    return this.snapshot.prices.cost(model, tokens)
+    return this.snapshot.prices.cost(model, tokens, this.batch)
   }
 
   maxOutputTokens(model: string | undefined): number | undefined {

@@ -109,9 +109,7 @@ export class RouteTable {
 
   /** The first route for `model` whose conditions hold, or undefined. */
   resolve(model: string, facts: RouteFacts): ResolvedRoute | undefined {
-    for (const route of this.#candidatesFor(model)) {
-      if (!route.when || route.when(facts)) return { route, requested: model }
-    }
+    for (const route of this.#candidatesFor(model)) if (!route.when || route.when(facts)) return { route, requested: model }
     return undefined
   }
 

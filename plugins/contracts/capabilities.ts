@@ -208,6 +208,8 @@ export interface UsageEvent {
   readonly costUsd?: number
   /** Tokens were spent on a model without a price: `costUsd` is 0 for want of one, not a free call. */
   readonly unpriced?: boolean
+  /** A line of a batch (CallOptions.batch): `costUsd` is at the model's batch rate. */
+  readonly batch?: boolean
   readonly latencyMs: number
   readonly ttftMs?: number | null
   readonly streamed?: boolean

@@ -318,6 +318,8 @@ export interface paths {
                         "application/json": {
                             data?: {
                                 attempts: number;
+                                /** @description A line of a batch (/v1/batches, /v1/messages/batches): `cost_usd` is at the model's batch rate (gateway.yaml `pricing: { batch: }`). */
+                                batch: boolean;
                                 cache_hit: boolean;
                                 /** @description Of the prompt tokens, those written to the provider's prompt cache (priced at `cache_write_input`: Anthropic bills 1.25x input, 2x for its 1-hour cache). */
                                 cache_write_tokens: number;

@@ -30,12 +30,12 @@ export const eventView = (e: UsageEventRecord): Record<string, unknown> => ({
   time: e.time.toISOString(), request_id: e.requestId, user_id: e.userId, key_id: e.keyId, department: e.department,
   route: e.route, provider: e.provider, model: e.model, status: e.status, error_type: e.errorType, attempts: e.attempts,
   cache_hit: e.cacheHit, streamed: e.streamed, prompt_tokens: e.promptTokens, completion_tokens: e.completionTokens,
-  cached_tokens: e.cachedTokens, cache_write_tokens: e.cacheWriteTokens, reasoning_tokens: e.reasoningTokens, cost_usd: e.costUsd, unpriced: e.unpriced, latency_ms: e.latencyMs, ttft_ms: e.ttftMs,
+  cached_tokens: e.cachedTokens, cache_write_tokens: e.cacheWriteTokens, reasoning_tokens: e.reasoningTokens, cost_usd: e.costUsd, unpriced: e.unpriced, batch: e.batch, latency_ms: e.latencyMs, ttft_ms: e.ttftMs,
 })
 
 export const EVENT_COLUMNS = Object.keys(eventView({
   id: 0, eventId: '', time: new Date(0), requestId: '', userId: null, keyId: null, department: null, route: null, provider: null, model: null,
-  status: 0, errorType: null, attempts: 0, cacheHit: false, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsd: 0, unpriced: false, latencyMs: 0, ttftMs: null, streamed: false,
+  status: 0, errorType: null, attempts: 0, cacheHit: false, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsd: 0, unpriced: false, batch: false, latencyMs: 0, ttftMs: null, streamed: false,
 }))
 
 /** Every event in the scope, oldest first, up to MAX_EXPORT_EVENTS; whether there were more. */

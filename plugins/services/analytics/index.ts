@@ -142,6 +142,7 @@ const EVENT_SCHEMA = recordSchema({
   route: NULLABLE_STRING, provider: NULLABLE_STRING, model: NULLABLE_STRING, status: { type: 'integer' }, error_type: NULLABLE_STRING, attempts: COUNT,
   cache_hit: { type: 'boolean' }, streamed: { type: 'boolean' }, prompt_tokens: COUNT, completion_tokens: COUNT, cached_tokens: COUNT, ...TOKEN_DETAILS,
   cost_usd: { type: 'number' }, unpriced: { type: 'boolean', description: 'The model had no price: `cost_usd` is 0 for want of one, not a free call.' },
+  batch: { type: 'boolean', description: 'A line of a batch (/v1/batches, /v1/messages/batches): `cost_usd` is at the model\'s batch rate (gateway.yaml `pricing: { batch: }`).' },
   latency_ms: COUNT, ttft_ms: { type: ['integer', 'null'] },
 })
 const COSTS_SCHEMA = recordSchema({

@@ -187,7 +187,7 @@ export function batchWorker(deps: WorkerDeps) {
       try {
         // The line passes what the same body sent to the endpoint passes: refused, it is its line's 400 and is never sent.
         // Routed as the request would be sent directly: by its body's metadata and the creating request's headers.
-        const options = { signal, headers: batch.headers, requestId }
+        const options = { signal, headers: batch.headers, requestId, batch: true }
         const dropped: string[] = []
         const call = batch.endpoint === '/v1/embeddings'
           ? await calls.embed(embeddingRequest(line.body), options)

@@ -20,7 +20,15 @@ export interface ModelPrice {
   readonly max_output_tokens?: number
   /** Input and output tokens the model holds at once (what a conversation's history is fitted into). */
   readonly context_window?: number
+  /** A batch line's price as a fraction of this one, for every token kind (0.5: half); default its provider's rate in `pricing: { batch: }`, else 1. */
+  readonly batch?: number
+  /** A batch line's input and output prices where they are not `batch` × these; cached and cache-write tokens scale as input does. */
+  readonly batch_input?: number
+  readonly batch_output?: number
 }
+
+/** gateway.yaml `pricing:`: prices by model name, and `batch`: the batch rate by catalog provider (`{ openai: 0.5 }`). */
+export type PricingConfig = Readonly<Record<string, ModelPrice>> & { readonly batch?: Readonly<Record<string, number>> }
 
 export interface CatalogEntry extends ModelPrice {
   readonly provider: string
@@ -48,8 +56,19 @@ export interface TokenCounts {
 /** The most unpriced model names told about (a glob route passes clients' names on). */
 const MAX_UNPRICED_TOLD = 1000
 
+/**
+ * No batch discount unless gateway.yaml sets one: the batch worker sends each line to the provider's interactive API
+ * (not its Batch API), which bills it at the interactive price, so that is what a line costs the gateway. A discount set
+ * in `pricing: { batch: }` is what the gateway charges its users for batch lines (a chargeback rate), not the provider's bill.
+ */
+const DEFAULT_BATCH_RATES: Readonly<Record<string, number>> = {}
+
 export class PriceTable implements Pricing {
   readonly #prices = new Map<string, ModelPrice>()
+  /** A price → its batch price, made once (the catalog's entries live as long as the table). */
+  readonly #batchPrices = new Map<ModelPrice, ModelPrice>()
+  readonly #batchRates: Readonly<Record<string, number>>
+  readonly #providers = new Map<ModelPrice, string>()
   /** Model name → price (or null), after dated-version and provider-prefix matching. */
   readonly #resolved = new Map<string, ModelPrice | null>()
   readonly #onUnpriced: ((model: string) => void) | undefined
@@ -57,10 +76,18 @@ export class PriceTable implements Pricing {
   readonly #told = new Set<string>()
 
   /** `onUnpriced` hears once of each model whose tokens were priced at 0 for want of a price. */
-  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}, onUnpriced?: (model: string) => void) {
-    for (const [name, entry] of Object.entries(MODEL_CATALOG.models)) this.#prices.set(name, entry)
-    for (const [name, entry] of Object.entries(overrides)) this.#prices.set(name, entry)
+  constructor(config: PricingConfig = {}, onUnpriced?: (model: string) => void) {
+    const { batch, ...overrides } = config
+    for (const [name, entry] of Object.entries(MODEL_CATALOG.models)) this.#set(name, entry, entry.provider)
+    // An override of a catalog model keeps its provider, whose batch rate it takes.
+    for (const [name, entry] of Object.entries(overrides)) this.#set(name, entry, MODEL_CATALOG.models[name]?.provider)
+    this.#batchRates = { ...DEFAULT_BATCH_RATES, ...batch }
     this.#onUnpriced = onUnpriced
+  }
+
+  #set(name: string, price: ModelPrice, provider: string | undefined): void {
+    this.#prices.set(name, price)
+    if (provider) this.#providers.set(price, provider)
   }
 
   /**
@@ -78,19 +105,37 @@ export class PriceTable implements Pricing {
     return found ?? undefined
   }
 
-  /** Cost in USD; 0 for a model without a price (and the caller may log that). */
-  cost(model: string | undefined, tokens: TokenCounts): number {
-    const price = this.price(model)
+  /** Cost in USD, at the batch price for a batch line; 0 for a model without a price (and the caller may log that). */
+  cost(model: string | undefined, tokens: TokenCounts, batch?: boolean): number {
+    let price = this.price(model)
     if (!price) {
       if (model && tokens.prompt + tokens.completion > 0) this.#tell(model)
       return 0
     }
+    if (batch) price = this.batchPrice(price)
     const cached = Math.min(tokens.cached ?? 0, tokens.prompt)
     const written = Math.min(tokens.cacheWrite ?? 0, tokens.prompt - cached)
     const written1h = Math.min(tokens.cacheWrite1h ?? 0, written)
     const uncached = tokens.prompt - cached - written
     const writePrice = price.cache_write_input ?? price.input
     return (uncached * price.input + cached * (price.cached_input ?? price.input) + (written - written1h) * writePrice + written1h * (price.cache_write_1h_input ?? writePrice) + tokens.completion * price.output) / 1_000_000
+  }
+
+  /** What a batch line pays at `price`: its batch_input/batch_output, else `batch` (or its provider's rate) × every token price. */
+  batchPrice(price: ModelPrice): ModelPrice {
+    let found = this.#batchPrices.get(price)
+    if (!found) {
+      const provider = this.#providers.get(price)
+      const rate = price.batch ?? (provider === undefined ? undefined : this.#batchRates[provider]) ?? 1
+      const inputRate = price.batch_input === undefined ? rate : price.input > 0 ? price.batch_input / price.input : 0
+      const scale = (usd: number | undefined, by: number): number | undefined => usd === undefined ? undefined : usd * by
+      found = {
+        ...price, input: price.batch_input ?? price.input * rate, output: price.batch_output ?? price.output * rate,
+        cached_input: scale(price.cached_input, inputRate), cache_write_input: scale(price.cache_write_input, inputRate), cache_write_1h_input: scale(price.cache_write_1h_input, inputRate),
+      }
+      this.#batchPrices.set(price, found)
+    }
+    return found
   }
 
   priced(model: string | undefined): boolean {

@@ -132,6 +132,7 @@ export default definePlugin<UsageConfig, Stage>({
           costUsd: outcome.costUsd,
           // Tokens spent upstream (not a cache hit) at a model without a price: the 0 is unknown, not free.
           unpriced: !outcome.cacheHit && outcome.promptTokens + outcome.completionTokens > 0 && !priced(outcome.model),
+          batch: x.batch,
           latencyMs: Math.round(outcome.latencyMs),
           ttftMs: outcome.ttftMs,
           streamed: outcome.streamed,

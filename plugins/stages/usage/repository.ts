@@ -13,7 +13,7 @@ export interface UsageEventRepository extends UsageLog {
 
 /** The columns a batch writes, in the order of toRows' arrays. */
 const COLUMNS = ['event_id', 'occurred_at', 'request_id', 'user_id', 'key_id', 'department', 'route', 'provider', 'model', 'status', 'error_type',
-  'attempts', 'cache_hit', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms', 'ttft_ms', 'streamed', 'unpriced', 'cache_write_tokens', 'reasoning_tokens'] as const
+  'attempts', 'cache_hit', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms', 'ttft_ms', 'streamed', 'unpriced', 'cache_write_tokens', 'reasoning_tokens', 'batch'] as const
 
 /**
  * Where the store can COPY (both stores can), a batch is copied in: PostgreSQL's CPU per event 10.7 →
@@ -73,7 +73,7 @@ const MEASURES = `count(*) AS requests,
   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ${ANSWERED}) AS latency_p95_ms`
 
 const EVENT_COLUMNS = `id, event_id, occurred_at, request_id, user_id, key_id, department, route, provider, model, status, error_type,
-  attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed, unpriced, cache_write_tokens, reasoning_tokens`
+  attempts, cache_hit, prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, streamed, unpriced, cache_write_tokens, reasoning_tokens, batch`
 
 interface AggregateRow {
   bucket: Date | null
@@ -118,6 +118,7 @@ interface EventRow {
   ttft_ms: number | null
   streamed: boolean
   unpriced: boolean
+  batch: boolean
 }
 
 export function usageRepository(db: SqlClient): UsageEventRepository {
@@ -256,7 +257,7 @@ function toRows(events: readonly UsageEvent[]): unknown[][] {
       e.eventId, e.time, e.requestId, text(e.userId), text(e.keyId), text(e.department), text(e.route), text(e.provider), text(e.model),
       e.status, text(e.errorType), e.attempts ?? 1, e.cacheHit ?? false, count(e.promptTokens), count(e.completionTokens),
       count(e.cachedTokens), Number.isFinite(e.costUsd) && e.costUsd! >= 0 ? e.costUsd : 0, Math.round(e.latencyMs), e.ttftMs == null ? null : Math.round(e.ttftMs), e.streamed ?? false,
-      e.unpriced ?? false, count(e.cacheWriteTokens), count(e.reasoningTokens),
+      e.unpriced ?? false, count(e.cacheWriteTokens), count(e.reasoningTokens), e.batch ?? false,
     ]
   })
 }
@@ -315,4 +316,5 @@ const toEventRecord = (r: EventRow): UsageEventRecord => ({
   ttftMs: r.ttft_ms,
   streamed: r.streamed,
   unpriced: r.unpriced,
+  batch: r.batch,
 })
