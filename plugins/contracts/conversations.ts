@@ -32,6 +32,8 @@ export interface ImagePart {
   readonly image_url?: string
   readonly file_id?: string
   readonly detail: 'auto' | 'low' | 'high'
+  /** An uploaded image's name, kept where the chat console attached it (shown on the message; never sent to the model). */
+  readonly filename?: string
 }
 
 /** A document in a client's message (a PDF...): a `data:` URL or an uploaded file's id, with its name. */
