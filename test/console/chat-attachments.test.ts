@@ -39,7 +39,7 @@ describe.skipIf(skipWithoutChromium)('files attached to a chat message', () => {
     // A file that cannot be sent is said on its chip and holds the message back until it is removed.
     const [refused] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Attach files' }).click()])
     await refused.setFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('PK') })
-    await pending(page).getByText('Only images (PNG, JPEG, GIF, WebP) and PDFs can be attached.').waitFor()
+    await pending(page).getByText(/^Only images \(PNG, JPEG, GIF, WebP\) and documents \(PDF, Word/).waitFor()
     await box(page).fill('Summarise this')
     expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true)
     await page.getByRole('button', { name: 'Remove notes.zip' }).click()

@@ -7,6 +7,7 @@
  */
 import { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { docxOf } from '../rag/helpers.ts'
 import { startConversations, type ConversationsFixture } from './helpers.ts'
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ffa65b7a0000000049454e44ae426082', 'hex')
@@ -14,7 +15,7 @@ const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Length 44 >> stream\nBT /F1 12 Tf
 
 describe('attachments on a chat thread message', () => {
   let f: ConversationsFixture
-  beforeAll(async () => { f = await startConversations({ files: true, noSurface: true }) }, 120_000)
+  beforeAll(async () => { f = await startConversations({ files: true, rag: true, noSurface: true }) }, 120_000)
   afterAll(async () => { await f?.close() })
 
   const thread = async (): Promise<string> => (await f.call('alice', 'POST', '/api/v1/chat/threads', {})).body.data.id
@@ -36,6 +37,20 @@ describe('attachments on a chat thread message', () => {
     const read = await f.call('alice', 'GET', `/api/v1/chat/threads/${id}`)
     expect(read.body.data.messages[0].attachments).toEqual([{ file_id: pdf.id, filename: 'report.pdf', kind: 'file' }])
     expect(read.body.data.messages[2].attachments).toBeUndefined()
+  })
+
+  it('sends an attached Word document as its text, read by the RAG service\'s readers (no model reads a .docx)', async () => {
+    const id = await thread()
+    const docx = await f.client('alice').files.create({
+      file: await toFile(docxOf(['Travel policy', 'Train tickets are refunded within five days.']), 'policy.docx', { type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' }),
+      purpose: 'user_data',
+    })
+    const sent = await f.call('alice', 'POST', `/api/v1/chat/threads/${id}/messages`, { content: 'What does it say?', model: 'chat-a', attachments: [{ file_id: docx.id }] })
+    expect(sent.status).toBe(201)
+    // All text now: the chat API's plain string content, the document after the question.
+    const text = lastUserContent()
+    expect(text).toMatch(/^What does it say\?\n<file name="policy.docx">\n[^]*Train tickets are refunded within five days\.[^]*<\/file>$/)
+    expect(sent.body.data.messages[0].attachments).toEqual([{ file_id: docx.id, filename: 'policy.docx', kind: 'file' }])
   })
 
   it('sends an attached image as an image part', async () => {

@@ -2172,7 +2172,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Files sent with the message (at most 10): ids of the caller's uploads (`/api/v1/files`, purpose `user_data` or `vision`). An image (PNG, JPEG, GIF, WebP; 5 MB) goes to the model as an image, a PDF (32 MB) as a document. Another user's file is a 404. */
+                        /** @description Files sent with the message (at most 10): ids of the caller's uploads (`/api/v1/files`, purpose `user_data` or `vision`). An image (PNG, JPEG, GIF, WebP; 5 MB) goes to the model as an image, a PDF (32 MB) as a document, another document (.docx, .pptx, .txt, .md, .csv, .json, .html; with the rag service) as its text. Another user's file is a 404. */
                         attachments?: {
                             file_id: string;
                         }[];

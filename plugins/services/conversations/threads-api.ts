@@ -173,7 +173,7 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
         throw badRequest(`The message is longer than ${conversations.maxInputChars} characters.`, 'content', 'message_too_long')
       }
       if (body.attachments?.length && body.content === undefined) throw badRequest('Attachments go with a message\'s `content`, not with tool results.', 'attachments', 'invalid_message')
-      const attached = await attachmentParts(body.attachments ?? [], caller, files)
+      const attached = await attachmentParts(body.attachments ?? [], caller, files, conversations.documentReader())
       const input: ItemContent[] = body.content !== undefined
         ? [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: body.content }, ...attached] }]
         : body.tool_results!.map((r) => ({ type: 'function_call_output', call_id: r.call_id, output: r.output }))

@@ -17,7 +17,9 @@ const MAX_IMAGE_BYTES = 5 * 1024 * 1024
 /** A document's bound is the gateway's request body limit (10 MB by default), below its 32 MB for a PDF. */
 const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 const MAX_FILES = 10
-export const ACCEPT = [...IMAGE_TYPES, 'application/pdf', '.pdf'].join(',')
+/** Documents the gateway sends as their text (read by its RAG service; without one it says so when the message is sent). */
+const DOCUMENTS = ['.pdf', '.docx', '.pptx', '.txt', '.md', '.csv', '.json', '.html']
+export const ACCEPT = [...IMAGE_TYPES, 'application/pdf', ...DOCUMENTS].join(',')
 
 /** A file attached to the message being written. */
 export interface Pending {
@@ -46,12 +48,12 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }
 
-const isPdf = (file: File) => file.type === 'application/pdf' || /\.pdf$/i.test(file.name)
+const isDocument = (file: File) => file.type === 'application/pdf' || DOCUMENTS.some((ext) => file.name.toLowerCase().endsWith(ext))
 
 /** Why `file` cannot be attached, or undefined. */
 function refusal(file: File): string | undefined {
   const image = IMAGE_TYPES.includes(file.type)
-  if (!image && !isPdf(file)) return 'Only images (PNG, JPEG, GIF, WebP) and PDFs can be attached.'
+  if (!image && !isDocument(file)) return 'Only images (PNG, JPEG, GIF, WebP) and documents (PDF, Word, PowerPoint, text, Markdown, CSV, JSON, HTML) can be attached.'
   const max = image ? MAX_IMAGE_BYTES : MAX_DOCUMENT_BYTES
   if (file.size > max) return `Larger than ${formatBytes(max)}.`
   return undefined
@@ -127,7 +129,7 @@ export function AttachFiles({ attachments, disabled }: { attachments: Attachment
         ref={input} type="file" multiple accept={ACCEPT} className="hidden" data-testid="attach-input"
         onChange={(e) => { attachments.add([...(e.target.files ?? [])]); e.target.value = '' }}
       />
-      <Button type="button" variant="ghost" size="icon" className="size-11 shrink-0" disabled={disabled} onClick={() => input.current?.click()} aria-label="Attach files" title="Attach images or PDFs">
+      <Button type="button" variant="ghost" size="icon" className="size-11 shrink-0" disabled={disabled} onClick={() => input.current?.click()} aria-label="Attach files" title="Attach images or documents">
         <PaperclipIcon />
       </Button>
     </>

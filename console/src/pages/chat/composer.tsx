@@ -83,7 +83,7 @@ export function Composer({ draft, setDraft, send, running, disabled, knowledge, 
           </Button>
         )}
       </form>
-      <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line{knowledge ? ' · # to answer from knowledge' : ''}{attachments ? ' · paste or drop images and PDFs' : ''}</p>
+      <p className="mx-auto mt-1.5 hidden max-w-3xl text-xs text-muted-foreground sm:block">Enter to send · Shift+Enter for a new line{knowledge ? ' · # to answer from knowledge' : ''}{attachments ? ' · paste or drop images and documents' : ''}</p>
     </div>
   )
 }
