@@ -1,7 +1,7 @@
 /**
  * Files sent with a chat message, as ChatGPT and Open WebUI take them: the paperclip picks a PDF
  * and an image, each a chip with its name and size (removable) once uploaded, the message goes with
- * them, the mock model's echo names what it received ([file: report.pdf] [image]), and the thread
+ * them (and a file dropped on the composer or pasted into the box), the mock model's echo names what it received ([file: report.pdf] [image]), and the thread
  * opened again shows the files on the question (the PDF by name, the image as a thumbnail). A file
  * that cannot be sent is said on its chip, in words, and holds the message back until removed.
  * Screenshots in test-output/console/ (chat-attachments-*), at 1280 and 390 px.
@@ -72,9 +72,21 @@ describe.skipIf(skipWithoutChromium)('files attached to a chat message', () => {
 
     const phone = await openSignedIn(browser, gw.url, ADMIN_KEY, new URL(threadUrl).pathname, PHONE)
     await question(phone.page).locator('[data-attachment=file]').getByText('report.pdf').waitFor()
-    const [again] = await Promise.all([phone.page.waitForEvent('filechooser'), phone.page.getByRole('button', { name: 'Attach files' }).click()])
-    await again.setFiles({ name: 'quarterly-report-with-a-long-name.pdf', mimeType: 'application/pdf', buffer: PDF })
+    // A PDF dropped on the composer, and an image pasted into the box, are attached as the paperclip's are.
+    await phone.page.evaluate(({ pdf, png }) => {
+      const file = (b64: string, name: string, type: string) => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type })
+      const box = document.querySelector('textarea[aria-label=Message]')!
+      const dropped = new DataTransfer()
+      dropped.items.add(file(pdf, 'quarterly-report-with-a-long-name.pdf', 'application/pdf'))
+      box.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dropped }))
+      box.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dropped }))
+      const pasted = new DataTransfer()
+      pasted.items.add(file(png, 'pasted.png', 'image/png'))
+      box.dispatchEvent(new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: pasted }))
+    }, { pdf: PDF.toString('base64'), png: PNG.toString('base64') })
     await pending(phone.page).getByText(`${PDF.length} B`).waitFor()
+    await pending(phone.page).getByText(`${PNG.length} B`).waitFor()
+    expect(await pending(phone.page).innerText()).toContain('pasted.png')
     await screenshot(phone.page, 'chat-attachments-390')
     await phone.close()
   })
