@@ -10,10 +10,13 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAPTOP, PHONE, ensureConsoleBuilt, launchBrowser, openSignedIn, screenshot, skipWithoutChromium } from '../helpers/browser.ts'
 import { startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
+import { pickModel } from './chat-page.ts'
 import { keyAdminConfig } from './helpers.ts'
 
 const ADMIN_KEY = 'console-chat-attachments-admin-key-0123456789'
-const CONFIG = keyAdminConfig(ADMIN_KEY, { services: ['conversations', 'chat', 'files'] })
+// `broken` answers every question with a 500: a message that was not sent goes back on the box with its files.
+const CONFIG = keyAdminConfig(ADMIN_KEY, { services: ['conversations', 'chat', 'files'], routes: '  - { model: broken, targets: [ { provider: broken } ], retry: { attempts: 1 } }\n' })
+  .replace('  mock: { plugin: mock }', '  mock: { plugin: mock }\n  broken: { plugin: mock, fail_status: 500 }')
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ffa65b7a0000000049454e44ae426082', 'hex')
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n')
 
@@ -89,5 +92,21 @@ describe.skipIf(skipWithoutChromium)('files attached to a chat message', () => {
     expect(await pending(phone.page).innerText()).toContain('pasted.png')
     await screenshot(phone.page, 'chat-attachments-390')
     await phone.close()
+  })
+
+  it('puts a message that was not sent back on the box with its files', async () => {
+    const { page, close } = await openSignedIn(browser, gw.url, ADMIN_KEY, '/chat', LAPTOP)
+    await page.getByRole('combobox', { name: 'Model or assistant' }).waitFor()
+    await pickModel(page, 'broken')
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Attach files' }).click()])
+    await chooser.setFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: PDF })
+    await pending(page).getByText(`${PDF.length} B`).waitFor()
+    await box(page).fill('Summarise this')
+    await box(page).press('Enter')
+    await expect.poll(() => box(page).inputValue(), { timeout: 15_000 }).toBe('Summarise this')
+    await pending(page).getByText('report.pdf').waitFor()
+    await pending(page).getByText('Attached').waitFor()
+    expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(false)
+    await close()
   })
 })

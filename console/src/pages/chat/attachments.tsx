@@ -25,7 +25,8 @@ export const ACCEPT = [...IMAGE_TYPES, 'application/pdf', ...DOCUMENTS].join(','
 export interface Pending {
   readonly key: string
   readonly name: string
-  readonly bytes: number
+  /** Unknown for a file put back after a failed send. */
+  readonly bytes?: number
   readonly image: boolean
   /** 0..1 while it uploads. */
   readonly progress: number
@@ -114,9 +115,13 @@ export function useAttachments() {
     setList((now) => now.filter((p) => p.key !== key))
   }, [])
   const clear = useCallback(() => setList([]), [])
+  /** Files of a message that was not sent, back on the box with its text (already uploaded). */
+  const restore = useCallback((files: readonly SentAttachment[]) => {
+    setList((now) => (now.length ? now : files.map((f) => ({ key: f.file_id, name: f.filename ?? f.file_id, image: f.kind === 'image', progress: 1, id: f.file_id }))))
+  }, [])
   const uploading = list.some((p) => !p.id && !p.error)
   const failed = list.some((p) => p.error)
-  return { list, add, remove, clear, uploading, failed, ready: list.filter((p) => p.id) }
+  return { list, add, remove, clear, restore, uploading, failed, ready: list.filter((p) => p.id) }
 }
 export type Attachments = ReturnType<typeof useAttachments>
 
@@ -147,7 +152,7 @@ export function PendingChips({ attachments }: { attachments: Attachments }) {
           <span className="min-w-0">
             <span className="block max-w-48 truncate font-medium">{p.name}</span>
             <span className={cn('block', p.error ? 'text-destructive' : 'text-muted-foreground')}>
-              {p.error ?? (p.id ? formatBytes(p.bytes) : `Uploading… ${Math.round(p.progress * 100)}%`)}
+              {p.error ?? (p.id ? (p.bytes === undefined ? 'Attached' : formatBytes(p.bytes)) : `Uploading… ${Math.round(p.progress * 100)}%`)}
             </span>
           </span>
           <Button type="button" variant="ghost" size="icon" className="size-6 shrink-0" onClick={() => attachments.remove(p.key)} aria-label={`Remove ${p.name}`}>

@@ -128,8 +128,9 @@ function ThreadsChat() {
     const failed = await exchange({ threadId, thread: current, choice, text, rewind, canRewind, knowledge: knowledge?.attached, attachments: files })
     if (!failed) return
     setFailure(failed)
-    // Not sent: the question is back in the box (unless something new was typed meanwhile).
+    // Not sent: the question is back in the box (unless something new was typed meanwhile), with its files.
     setFor(failed.key, text)
+    if (files.length) attachments.restore(files)
   }
 
   function send() {
