@@ -32,6 +32,8 @@ export interface ImagePart {
   readonly image_url?: string
   readonly file_id?: string
   readonly detail: 'auto' | 'low' | 'high'
+  /** An uploaded image's name, kept where the chat console attached it (shown on the message; never sent to the model). */
+  readonly filename?: string
 }
 
 /** A document in a client's message (a PDF...): a `data:` URL or an uploaded file's id, with its name. */
@@ -423,8 +425,24 @@ export interface Conversations {
   registerGrounding(grounding: Grounding): () => void
   /** The registered grounding, if any (stage.assistants grounds /v1/chat/completions with it). */
   grounding(): Grounding | undefined
+  /** The reader of documents messages carry (a .docx, a .txt) into text for the model; one at a time (the RAG service's). */
+  registerDocumentReader(reader: DocumentReader): () => void
+  /** The registered document reader, if any. */
+  documentReader(): DocumentReader | undefined
   /** The largest message (in characters) a turn accepts. */
   readonly maxInputChars: number
+}
+
+/**
+ * Documents a message carries that no model reads as they are (a Word file, a text file), read into
+ * text as Open WebUI does: the RAG service's readers, the same that ingest knowledge. A PDF is not
+ * read here: it goes to the model as a file part.
+ */
+export interface DocumentReader {
+  /** Whether a file of this name and type is read (by its extension, then its type). */
+  reads(filename: string, contentType: string): boolean
+  /** The file's text; a 4xx naming the file when it cannot be read. */
+  text(file: { readonly filename: string; readonly contentType: string; readonly data: Buffer }): Promise<string>
 }
 
 export const Conversations: Token<Conversations> = token<Conversations>('Conversations')

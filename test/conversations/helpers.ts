@@ -91,12 +91,14 @@ export interface ConversationsOptions {
   failing?: readonly string[]
   /** Run the files service too (uploads messages can name). */
   files?: boolean
+  /** Run the RAG service too (it reads documents messages carry into text). */
+  rag?: boolean
 }
 
 export async function startConversations(options: ConversationsOptions = {}): Promise<ConversationsFixture> {
   const upstream = await startUpstream(openAIUpstreamHandler({ delayMs: options.upstreamDelayMs, answers: options.answers, failing: options.failing }))
   const schema = options.store === 'postgres' ? uniqueSchema('conv') : undefined
-  const store = schema ? `store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }` : 'store: { plugin: embedded, memory: true, vector: false }'
+  const store = schema ? `store: { plugin: postgres, url: "${DATABASE_URL}", schema: ${schema} }` : `store: { plugin: embedded, memory: true, vector: ${options.rag ? 'true' : 'false'} }`
   const gw = await startTestGateway(`
 version: 1
 ${store}
@@ -125,6 +127,7 @@ services:
   assistants: {}
   docs: {}
 ${options.files ? '  files: {}' : ''}
+${options.rag ? '  rag: {}' : ''}
 ${options.noSurface ? '' : 'surfaces:\n  responses: {}'}
 ${options.extra ?? ''}`)
   const call = async (who: Who, method: string, path: string, body?: unknown) => {

@@ -1845,6 +1845,13 @@ export interface paths {
                                 last_activity_at: string;
                                 message_count: number;
                                 messages: {
+                                    /** @description A user's message: the files sent with it (their content: /api/v1/files/{file_id}/content). */
+                                    attachments?: {
+                                        file_id: string;
+                                        filename: string | null;
+                                        /** @enum {unknown} */
+                                        kind: "image" | "file";
+                                    }[];
                                     /** @description The text (null for a tool call; a reasoning item: the model's thinking). */
                                     content: string | null;
                                     /** @description A reply: what its call cost. */
@@ -2082,6 +2089,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             data?: {
+                                /** @description A user's message: the files sent with it (their content: /api/v1/files/{file_id}/content). */
+                                attachments?: {
+                                    file_id: string;
+                                    filename: string | null;
+                                    /** @enum {unknown} */
+                                    kind: "image" | "file";
+                                }[];
                                 /** @description The text (null for a tool call; a reasoning item: the model's thinking). */
                                 content: string | null;
                                 /** @description A reply: what its call cost. */
@@ -2160,6 +2174,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Files sent with the message (at most 10): ids of the caller's uploads (`/api/v1/files`, purpose `user_data` or `vision`). An image (PNG, JPEG, GIF, WebP; 5 MB) goes to the model as an image, a PDF (32 MB) as a document, another document (.docx, .pptx, .txt, .md, .csv, .json, .html; with the rag service) as its text. Another user's file is a 404. */
+                        attachments?: {
+                            file_id: string;
+                        }[];
                         /** @description The user's message. */
                         content?: string;
                         instructions?: string;
@@ -2189,6 +2207,13 @@ export interface paths {
                                 cost_usd: number | null;
                                 /** @description What was kept: the input, then the reply. */
                                 messages: {
+                                    /** @description A user's message: the files sent with it (their content: /api/v1/files/{file_id}/content). */
+                                    attachments?: {
+                                        file_id: string;
+                                        filename: string | null;
+                                        /** @enum {unknown} */
+                                        kind: "image" | "file";
+                                    }[];
                                     /** @description The text (null for a tool call; a reasoning item: the model's thinking). */
                                     content: string | null;
                                     /** @description A reply: what its call cost. */
@@ -2227,6 +2252,13 @@ export interface paths {
                                     usage: Record<string, unknown> | null;
                                 }[];
                                 reply: {
+                                    /** @description A user's message: the files sent with it (their content: /api/v1/files/{file_id}/content). */
+                                    attachments?: {
+                                        file_id: string;
+                                        filename: string | null;
+                                        /** @enum {unknown} */
+                                        kind: "image" | "file";
+                                    }[];
                                     /** @description The text (null for a tool call; a reasoning item: the model's thinking). */
                                     content: string | null;
                                     /** @description A reply: what its call cost. */

@@ -44,7 +44,10 @@ const countWords = (text: string): number => (text.match(/\S+/g) ?? []).length
 
 function messageText(content: unknown): string {
   if (typeof content === 'string') return content
-  if (Array.isArray(content)) return content.map((p: { type?: string; text?: string }) => (p.type === 'text' ? p.text ?? '' : '')).join(' ')
+  // A document or an image is named in the echo, so a client sees that it reached the model.
+  if (Array.isArray(content)) {
+    return content.map((p: { type?: string; text?: string; file?: { filename?: string } }) => (p.type === 'text' ? p.text ?? '' : p.type === 'file' ? `[file: ${p.file?.filename ?? 'unnamed'}]` : p.type === 'image_url' ? '[image]' : '')).filter(Boolean).join(' ')
+  }
   return ''
 }
 

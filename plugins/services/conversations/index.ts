@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url'
 import { Pricing, Store, Tokenizer, definePlugin, type Service } from '../../../plugin-api/index.ts'
 import { Identity } from '../../contracts/capabilities.ts'
-import { Conversations, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
+import { Conversations, type DocumentReader, type Grounding, type ResponseRecord, type ServerTool } from '../../contracts/conversations.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Files } from '../../contracts/files.ts'
 import { unansweredRoutes } from '../../contracts/route-names.ts'
@@ -81,6 +81,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
     // Server tools outlive a reload of this plugin: the plugin that registered one unregisters it.
     const tools = ctx.keep('server-tools', () => new Map<string, ServerTool>())
     const grounding = ctx.keep('grounding', () => ({ current: undefined as Grounding | undefined }))
+    const documents = ctx.keep('document-reader', () => ({ current: undefined as DocumentReader | undefined }))
     ctx.provide(Conversations, {
       threads,
       responses: {
@@ -128,6 +129,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         currentPrincipal: async (principal) => (identity ? currentPrincipal(identity, principal) : principal),
         follow,
         files: ctx.tryGet(Files),
+        documents: () => documents.current,
         ...locks,
       }),
       inputTokens: promptTokens(responses, config.max_history_items, tokenizer),
@@ -148,6 +150,11 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         return () => { if (grounding.current === g) grounding.current = undefined }
       },
       grounding: () => grounding.current,
+      registerDocumentReader(reader) {
+        documents.current = reader
+        return () => { if (documents.current === reader) documents.current = undefined }
+      },
+      documentReader: () => documents.current,
     })
     return {
       check(routes) {

@@ -15,6 +15,8 @@ import { AuditLog, type JsonObject } from '../../contracts/capabilities.ts'
 import { auditTo, type Audit } from '../../contracts/audit.ts'
 import { ownerOf, reachableThread, requireSeenCollections, visibleAssistant } from './access.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
+import { Files } from '../../contracts/files.ts'
+import { ATTACHMENTS_SCHEMA, attachmentParts, type Attachment } from './attachments.ts'
 import {
   DELETED_SCHEMA, MESSAGE_SCHEMA, METADATA_SCHEMA, PAGE_QUERY, THREAD_SCHEMA, messageView, pageWindow, paginationMeta, threadView, type PageQuery,
 } from './views.ts'
@@ -45,6 +47,7 @@ const MESSAGES_QUERY = objectSchema({
 })
 const SEND_BODY = objectSchema({
   content: { type: 'string', minLength: 1, description: 'The user\'s message.' },
+  attachments: ATTACHMENTS_SCHEMA,
   tool_results: {
     type: 'array', minItems: 1, maxItems: 64,
     items: objectSchema({ call_id: { type: 'string', minLength: 1, maxLength: 128 }, output: { type: 'string' } }, ['call_id', 'output']),
@@ -73,6 +76,7 @@ const TURN_SCHEMA = objectSchema({
 
 interface SendBody {
   content?: string
+  attachments?: Attachment[]
   tool_results?: { call_id: string; output: string }[]
   model?: string
   instructions?: string
@@ -81,7 +85,7 @@ interface SendBody {
   stream: boolean
 }
 
-export function chatService(conversations: Conversations, audit: Audit = auditTo(undefined, undefined)): Service {
+export function chatService(conversations: Conversations, audit: Audit = auditTo(undefined, undefined), files?: Files): Service {
   /** Knowledge needs the RAG service: without it a thread given some would answer ungrounded without a word. */
   async function checkKnowledge(caller: Caller, given: readonly string[] | undefined, kept?: readonly string[]): Promise<void> {
     if (given?.length && !conversations.grounding()) throw badRequest('Knowledge collections need the rag service, which this gateway does not run.', 'rag_collections', 'unknown_collection')
@@ -168,8 +172,10 @@ export function chatService(conversations: Conversations, audit: Audit = auditTo
       if (body.content !== undefined && body.content.length > conversations.maxInputChars) {
         throw badRequest(`The message is longer than ${conversations.maxInputChars} characters.`, 'content', 'message_too_long')
       }
+      if (body.attachments?.length && body.content === undefined) throw badRequest('Attachments go with a message\'s `content`, not with tool results.', 'attachments', 'invalid_message')
+      const attached = await attachmentParts(body.attachments ?? [], caller, files, conversations.documentReader())
       const input: ItemContent[] = body.content !== undefined
-        ? [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: body.content }] }]
+        ? [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: body.content }, ...attached] }]
         : body.tool_results!.map((r) => ({ type: 'function_call_output', call_id: r.call_id, output: r.output }))
       const assistant = thread.assistantId ? await conversations.assistants.get(thread.assistantId) : undefined
       const turn = await conversations.turn({
@@ -211,10 +217,10 @@ export default definePlugin<Record<string, never>, Service>({
   description: 'Chat threads and their messages (send, stream), over the Conversations capability.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   needs: [Conversations],
-  uses: [AuditLog],
+  uses: [AuditLog, Files],
   setup(ctx) {
     const conversations = ctx.tryGet(Conversations)
     if (!conversations) throw new Error('chat threads need the conversations service: add `conversations: {}` under `services:` (and a `store:`)')
-    return chatService(conversations, auditTo(ctx.tryGet(AuditLog), ctx.logger))
+    return chatService(conversations, auditTo(ctx.tryGet(AuditLog), ctx.logger), ctx.tryGet(Files))
   },
 })

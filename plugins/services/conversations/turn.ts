@@ -11,7 +11,7 @@ import {
 } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { withdrawal } from '../../contracts/principals.ts'
-import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
+import { itemView, type DocumentReader, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
 import type { ThreadClaim } from './data/claims.ts'
@@ -65,6 +65,8 @@ export interface TurnDeps {
   readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   /** Uploaded files that messages name (images, documents), when the files service runs. */
   readonly files: Files | undefined
+  /** Reads documents no model takes as they are (a .docx) into text (the RAG service registers it). */
+  readonly documents: () => DocumentReader | undefined
   /** A streamed background response's events, from the first, live to its end. */
   readonly follow: (id: string) => AsyncIterable<TurnEvent>
   /** Claim a thread for a turn (data/claims.ts): undefined while another turn holds it. */
@@ -316,7 +318,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     return [
       ...(instructions ? [{ role: 'system' as const, content: instructions }] : []),
       ...(summary ? [summaryMessage(summary)] : []),
-      ...chatMessages(await readFileParts([...items.map((i) => i.content), ...input.input], deps.files)),
+      ...chatMessages(await readFileParts([...items.map((i) => i.content), ...input.input], deps.files, deps.documents())),
     ]
   }
 

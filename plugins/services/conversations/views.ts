@@ -1,7 +1,8 @@
 /** How the management API shows threads, messages and assistants, and its page/per_page paging. */
+import { attachmentsOf } from './attachments.ts'
 import type { JsonSchema } from '../../../plugin-api/index.ts'
 import { NULLABLE_STRING_SCHEMA as NULLABLE_STRING, objectSchema, TIME_SCHEMA as TIME } from '../kit/schema.ts'
-import type { AssistantRecord, ItemRecord, ThreadRecord } from '../../contracts/conversations.ts'
+import { partText, type AssistantRecord, type ItemRecord, type ThreadRecord } from '../../contracts/conversations.ts'
 import { itemText } from './data/items.ts'
 
 export const PAGE_QUERY: Readonly<Record<string, JsonSchema>> = {
@@ -52,6 +53,10 @@ export const MESSAGE_SCHEMA: JsonSchema = objectSchema({
   tool_call_id: { type: 'string', description: 'A tool result: the call it answers.' },
   status: { enum: ['completed', 'incomplete', 'in_progress'] }, tokens: { type: 'integer', minimum: 0 },
   cost_usd: { type: ['number', 'null'], description: 'A reply: what its call cost.' }, usage: { type: ['object', 'null'] }, created_at: TIME,
+  attachments: {
+    type: 'array', description: 'A user\'s message: the files sent with it (their content: /api/v1/files/{file_id}/content).',
+    items: objectSchema({ file_id: { type: 'string' }, filename: NULLABLE_STRING, kind: { enum: ['image', 'file'] } }, ['file_id', 'filename', 'kind']),
+  },
   sources: { type: 'array', description: "A grounded reply: the passages in its context, numbered as its [n] markers cite them.", items: SOURCE_SCHEMA },
 }, ['id', 'type', 'role', 'content', 'status', 'tokens', 'cost_usd', 'usage', 'created_at'])
 
@@ -60,7 +65,12 @@ export function messageView(item: ItemRecord): Record<string, unknown> {
   const c = item.content
   const common = { id: item.id, status: item.status, tokens: item.tokens, cost_usd: item.costUsd, usage: item.usage, created_at: item.createdAt.toISOString() }
   switch (c.type) {
-    case 'message': return { ...common, type: 'message', role: c.role, content: itemText(c), ...(c.sources ? { sources: c.sources } : {}) }
+    case 'message': {
+      const attachments = attachmentsOf(c.content)
+      // The text alone: a message's files are listed beside it.
+      const text = attachments.length ? c.content.map(partText).filter(Boolean).join('\n') : itemText(c)
+      return { ...common, type: 'message', role: c.role, content: text, ...(attachments.length ? { attachments } : {}), ...(c.sources ? { sources: c.sources } : {}) }
+    }
     case 'function_call': return { ...common, type: 'tool_call', role: 'assistant', content: null, tool_call: { id: c.call_id, name: c.name, arguments: c.arguments } }
     case 'function_call_output': return { ...common, type: 'tool_result', role: 'tool', content: c.output, tool_call_id: c.call_id }
     case 'file_search_call': return { ...common, type: 'tool_call', role: 'assistant', content: null, tool_call: { id: item.id, name: 'file_search', arguments: JSON.stringify({ queries: c.queries }) } }

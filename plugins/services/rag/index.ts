@@ -21,6 +21,7 @@ import { recordedRag } from './audit.ts'
 import { ragCollections } from './collections.ts'
 import { fileSearchTool } from './file-search.ts'
 import { assistantGrounding } from './retriever.ts'
+import { documentReader } from './document-reader.ts'
 import { ragRepository } from './data/repository.ts'
 import { FileBatches, fileBatchRepository } from './data/file-batches.ts'
 import { chunkSearch, hasIterativeScan } from './data/search.ts'
@@ -83,7 +84,7 @@ const rag = definePlugin<RagConfig, Service>({
     const detachDeleted = ctx.tryGet(Files)?.onDelete(async (file) => { await repo.deleteDocumentsOfFile(file.id) })
     // One sweeper per process that runs jobs (a worker of --workers does not).
     const stopSweep = ctx.runsJobs ? startExpirySweep(repo, config.expiry_sweep_ms, ctx.logger) : undefined
-    const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k)), detachDeleted, stopSweep]
+    const unregister = [conversations?.registerTool(fileSearchTool(collections)), conversations?.registerGrounding(assistantGrounding(collections, config.top_k)), conversations?.registerDocumentReader(documentReader(config.extraction)), detachDeleted, stopSweep]
     return {
       routes: ragRoutes(collections, recordedRag(collections, auditTo(ctx.tryGet(AuditLog), ctx.logger))),
       check(routes) {

@@ -4,6 +4,7 @@
  * answer), Retry (a failed answer, whose failure is said in plain words).
  */
 import { BotIcon, CheckIcon, CopyIcon, FileTextIcon, PencilIcon, RefreshCwIcon, RotateCcwIcon, TriangleAlertIcon, UserIcon, WrenchIcon } from 'lucide-react'
+import { MessageAttachments, type SentAttachment } from './attachments'
 import { Suspense, lazy, memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { Link } from 'react-router'
 import type { MessageSource } from '@/api/types'
@@ -26,6 +27,8 @@ export interface ChatTurn {
   readonly tool?: string
   /** A grounded answer's sources, which its [n] markers link to. */
   readonly sources?: readonly MessageSource[]
+  /** A question's files. */
+  readonly attachments?: readonly SentAttachment[]
 }
 
 // Markdown and highlighting load after the page: until they are here, an answer shows as plain text.
@@ -142,6 +145,7 @@ export const Bubble = memo(function Bubble({ turn, actions }: { turn: ChatTurn; 
       <div className={cn('min-w-0 max-w-[85%] rounded-2xl px-4 py-2.5 text-sm', mine ? 'bg-primary text-primary-foreground' : 'border bg-card shadow-xs')}>
         {mine ? (
           <>
+            {turn.attachments && turn.attachments.length > 0 && <MessageAttachments attachments={turn.attachments} />}
             <p className="whitespace-pre-wrap break-words">{turn.content}</p>
             {turn.unanswered && <p className="mt-1 text-xs opacity-80">Not answered.</p>}
           </>

@@ -10,6 +10,7 @@ import { ApiError } from '@/api/client'
 import type { Thread } from '@/api/types'
 import { describeFailure, type Failure } from './failure'
 import { NEW_CHAT, forgetMadeThread, moveNewChat, runOf, updateRun, updateTurn } from './runs'
+import type { SentAttachment } from './attachments'
 import { THREADS_KEY, deleteMessages, dropEmptyThread, keepQuestion, sendMessage, threadKey, useCreateThread, type LoadedThread } from './threads'
 
 /** Which stored messages a send takes out first: none, those after a message (a retry), or the last question on (regenerate, edit). */
@@ -32,6 +33,8 @@ export interface Exchange {
   readonly canRewind: boolean
   /** Knowledge picked for a new chat: its thread is made with it. */
   readonly knowledge?: readonly string[]
+  /** Uploaded files sent with the question. */
+  readonly attachments?: readonly SentAttachment[]
 }
 
 /** A line as a title shows it: without its Markdown marks (heading, quote or list marker, bold, strikethrough, code ticks; `__` stays: `__init__`). */
@@ -56,7 +59,7 @@ export function useExchange(): (exchange: Exchange) => Promise<SendFailure | und
   const navigate = useNavigate()
   const create = useCreateThread()
 
-  return async function send({ threadId, thread, choice, text, rewind, canRewind, knowledge }) {
+  return async function send({ threadId, thread, choice, text, rewind, canRewind, knowledge, attachments = [] }) {
     let key = threadId ?? NEW_CHAT
     if (runOf(key).controller) return undefined
     const controller = new AbortController()
@@ -94,12 +97,13 @@ export function useExchange(): (exchange: Exchange) => Promise<SendFailure | und
     const answerId = `live-answer-${Date.now()}`
     updateRun(key, (run) => ({
       ...run,
-      live: [{ id: `live-user-${Date.now()}`, role: 'user', content: text }, { id: answerId, role: 'assistant', content: '', streaming: true }],
+      live: [{ id: `live-user-${Date.now()}`, role: 'user', content: text, ...(attachments.length ? { attachments } : {}) }, { id: answerId, role: 'assistant', content: '', streaming: true }],
       lastSent: { text, after },
     }))
     try {
       // A thread bound to an assistant answers with the assistant's route; otherwise the model picked.
-      const body = kind === 'model' && !thread?.assistant_id ? { content: text, model: value } : { content: text }
+      const files = attachments.length ? { attachments: attachments.map((a) => ({ file_id: a.file_id })) } : {}
+      const body = kind === 'model' && !thread?.assistant_id ? { content: text, model: value, ...files } : { content: text, ...files }
       const kept = await sendMessage(threadNow, body, (delta) => updateTurn(key, answerId, (t) => ({ ...t, content: t.content + delta })), controller.signal)
       // A load of the thread begun before the answer was kept (opening a new thread starts one) would
       // land after it and drop it: cancel that first. The kept messages then replace the live ones in

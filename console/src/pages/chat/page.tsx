@@ -21,6 +21,7 @@ import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { useAssistants } from '../assistants/queries'
 import { Bubble, preloadMarkdown, type ChatTurn, type TurnActions } from './bubble'
+import { useAttachments, type SentAttachment } from './attachments'
 import { Composer } from './composer'
 import { useDraft } from './drafts'
 import { useExchange, type Rewind, type SendFailure } from './exchange'
@@ -41,6 +42,7 @@ function toTurn(m: ThreadMessage): ChatTurn {
     tool: m.type === 'tool_call' && m.tool_call ? `${m.tool_call.name}(${m.tool_call.arguments})` : undefined,
     stopped: m.status === 'incomplete',
     sources: m.sources,
+    attachments: m.attachments,
   }
 }
 
@@ -85,6 +87,7 @@ function ThreadsChat() {
   const [failure, setFailure] = useState<SendFailure>()
   const [listOpen, setListOpen] = useState(false)
   const knowledge = useChatKnowledge(key, threadId ? thread.data : undefined)
+  const attachments = useAttachments()
 
   // A new chat opened from the Assistants page: ?assistant=<id>.
   const preset = search.get('assistant')
@@ -118,22 +121,25 @@ function ThreadsChat() {
     follow()
   }, [key, follow])
 
-  async function run(text: string, rewind: Rewind = undefined) {
+  async function run(text: string, rewind: Rewind = undefined, files: readonly SentAttachment[] = []) {
     if (!text || !choice || running) return
     setFailure(undefined)
     follow()
-    const failed = await exchange({ threadId, thread: current, choice, text, rewind, canRewind, knowledge: knowledge?.attached })
+    const failed = await exchange({ threadId, thread: current, choice, text, rewind, canRewind, knowledge: knowledge?.attached, attachments: files })
     if (!failed) return
     setFailure(failed)
-    // Not sent: the question is back in the box (unless something new was typed meanwhile).
+    // Not sent: the question is back in the box (unless something new was typed meanwhile), with its files.
     setFor(failed.key, text)
+    if (files.length) attachments.restore(files)
   }
 
   function send() {
     const text = draft.trim()
-    if (!text || !choice || running) return
+    if (!text || !choice || running || attachments.uploading || attachments.failed) return
+    const files = attachments.ready.map((p): SentAttachment => ({ file_id: p.id!, filename: p.name, kind: p.image ? 'image' : 'file' }))
     setDraft('')
-    void run(text)
+    attachments.clear()
+    void run(text, undefined, files)
   }
 
   const newChat = useCallback(() => {
@@ -156,16 +162,18 @@ function ThreadsChat() {
   const actionsOf = (turn: ChatTurn, index: number): TurnActions | undefined => {
     if (running || lastQuestion < 0) return undefined
     const question = shown[lastQuestion]!.content
+    // Regenerated or retried, a question goes again with its files.
+    const files = shown[lastQuestion]!.attachments ?? []
     const rewind: Rewind = live.length && lastSent ? { after: lastSent.after } : 'last-question'
-    if (index === lastQuestion) return canRewind ? { onEdit: (text) => void run(text, rewind) } : undefined
+    if (index === lastQuestion) return canRewind ? { onEdit: (text) => void run(text, rewind, files) } : undefined
     // An earlier question the gateway kept: edited, it is sent again in its place and the thread is cut there (ChatGPT's edit, without the branches).
     if (turn.role === 'user' && index < lastQuestion && index < stored.length) {
-      return canRewind ? { onEdit: (text) => void run(text, { after: stored[index - 1]?.id ?? null }), editDrops: shown.length - index - 1 } : undefined
+      return canRewind ? { onEdit: (text) => void run(text, { after: stored[index - 1]?.id ?? null }, turn.attachments), editDrops: shown.length - index - 1 } : undefined
     }
     if (index !== lastAnswer || turn.role !== 'assistant') return undefined
     // A Retry rewinds nothing when the gateway kept nothing of the failed exchange, as it does when refused before the answer began.
-    if (turn.error) return { onRetry: () => void run(question, rewind) }
-    return canRewind ? { onRegenerate: () => void run(question, rewind) } : undefined
+    if (turn.error) return { onRetry: () => void run(question, rewind, files) }
+    return canRewind ? { onRegenerate: () => void run(question, rewind, files) } : undefined
   }
   const list = <ThreadList active={threadId} onPick={closeList} onNew={newChat} />
 
@@ -227,7 +235,7 @@ function ThreadsChat() {
         {away && <ToNewest onClick={follow} />}
         </div>
 
-        <Composer draft={draft} setDraft={setDraft} send={send} running={running} disabled={!choice || notFound} knowledge={threadId && !current ? undefined : knowledge} />
+        <Composer draft={draft} setDraft={setDraft} send={send} running={running} disabled={!choice || notFound} knowledge={threadId && !current ? undefined : knowledge} attachments={attachments} />
       </div>
     </div>
   )
