@@ -266,11 +266,13 @@ for (const target of storeTargets('repos')) {
         }))
         expect(await usage.insertBatch(events)).toBe(250)
         expect(await usage.insertBatch(events.slice(0, 10))).toBe(0)
-        const extra: UsageEvent = { eventId: randomUUID(), time: new Date('2024-06-02T00:00:00Z'), requestId: 'bulk-extra', status: 200, latencyMs: 1 }
+        const extra: UsageEvent = { eventId: randomUUID(), time: new Date('2024-06-02T00:00:00Z'), requestId: 'bulk-extra', status: 200, latencyMs: 1, batch: true, reasoningTokens: 7 }
         expect(await usage.insertBatch([events[0], extra])).toBe(1)
         expect(await usage.insertBatch([])).toBe(0)
         const stored = await usage.list({ from: new Date('2024-06-01T00:00:00Z'), to: new Date('2024-06-03T00:00:00Z'), limit: 1000 })
         expect(stored).toHaveLength(251)
+        // The batch with an event already stored went in by INSERT ... ON CONFLICT, not COPY: every column, the last ones too.
+        expect(stored.find((e) => e.requestId === 'bulk-extra')).toMatchObject({ batch: true, reasoningTokens: 7 })
       })
 
       it('stores every field of an event as written', async () => {

@@ -35,7 +35,7 @@ const COLUMNS = ['event_id', 'occurred_at', 'request_id', 'user_id', 'key_id', '
  */
 const INSERT_BATCH = `INSERT INTO usage_events (${COLUMNS.join(', ')})
   SELECT (r->>0)::uuid, (r->>1)::timestamptz, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, (r->>9)::int,
-    r->>10, (r->>11)::int, (r->>12)::bool, (r->>13)::int, (r->>14)::int, (r->>15)::int, (r->>16)::numeric, (r->>17)::int, (r->>18)::int, (r->>19)::bool, (r->>20)::bool, (r->>21)::int, (r->>22)::int
+    r->>10, (r->>11)::int, (r->>12)::bool, (r->>13)::int, (r->>14)::int, (r->>15)::int, (r->>16)::numeric, (r->>17)::int, (r->>18)::int, (r->>19)::bool, (r->>20)::bool, (r->>21)::int, (r->>22)::int, (r->>23)::bool
   FROM jsonb_array_elements($1::jsonb) AS rows(r)
   ON CONFLICT (event_id, occurred_at) DO NOTHING`
 
