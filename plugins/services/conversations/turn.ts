@@ -265,7 +265,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     if (!isChatStream(call.result)) {
       const answer = call.result as ChatResponse
       if (answer.model) served.model = answer.model
-      const output = answerItems(answer).map((content) => ({ id: itemIdOf({ content, origin: 'output' }), content }))
+      const output = answerItems(answer, input.reasoningSummary !== undefined).map((content) => ({ id: itemIdOf({ content, origin: 'output' }), content }))
       const reason = incompleteReason(answer.choices[0]?.finish_reason)
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
@@ -275,7 +275,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     // names the upstream's model as the end does (else the route's target, until the end).
     const { first, stream: chunks } = await readAhead(call.result, FIRST_CHUNK_WAIT_MS)
     if (first?.model) served.model = first.model
-    const streamed = streamTurn(chunks, persist, preOutput, served, {
+    const streamed = streamTurn(chunks, persist, preOutput, served, input.reasoningSummary !== undefined, {
       finish: (content) => withCitations(content, gathered.passages),
       citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
     })
@@ -361,6 +361,7 @@ async function* streamTurn(
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
   before: readonly JsonObject[],
   served: { model: string },
+  summarise: boolean,
   cite: { finish: (content: ItemContent) => ItemContent; citations?: (text: string) => JsonObject[] },
 ): AsyncGenerator<TurnEvent> {
   const { finish, citations } = cite
@@ -378,7 +379,7 @@ async function* streamTurn(
   let failure: GatewayError | null = null
   let status: ItemStatus = 'incomplete'
   const snapshot = (): void => {
-    if (thought && !thought.item.status) thought.item.content = reasoningItem(thought.text, thought.blocks) ?? { type: 'reasoning', summary: [] }
+    if (thought && !thought.item.status) thought.item.content = reasoningItem(thought.text, thought.blocks, summarise) ?? { type: 'reasoning', summary: [] }
     if (text && !text.item.status) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [], ...(text.logprobs.length ? { logprobs: text.logprobs } : {}) }] }
     for (const c of calls.values()) if (!c.item.status) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
   }
@@ -491,7 +492,7 @@ function responseObject(r: {
     output: r.output,
     parallel_tool_calls: input.parallelToolCalls ?? true,
     previous_response_id: input.previousResponseId ?? null,
-    reasoning: { effort: input.reasoningEffort ?? null, summary: null },
+    reasoning: { effort: input.reasoningEffort ?? null, summary: input.reasoningSummary ?? null },
     store: input.store,
     background: input.background ?? false,
     temperature: input.temperature ?? 1,
