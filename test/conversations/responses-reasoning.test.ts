@@ -12,10 +12,10 @@
  */
 import type http from 'node:http'
 import type OpenAI from 'openai'
-import type { ContentBlock } from '@anthropic-ai/sdk/resources/messages'
+import type { ContentBlock, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectOpenAISchema } from '../helpers/openai-schema.ts'
-import { message, sendMessage, sendStream, text, thinkingStream, toolUse, usage } from '../providers/anthropic/anthropic-upstream.ts'
+import { message, sendMessage, sendStream, streamEvents, text, thinkingStream, toolUse, usage } from '../providers/anthropic/anthropic-upstream.ts'
 import { startConversations, type ConversationsFixture } from './helpers.ts'
 import { API_KEY, generatePath, generateResponse, sendGeminiStream, startGeminiUpstream, streamPath, type GeminiPart } from '../providers/gemini/gemini-upstream.ts'
 import { sendJson, startUpstream, type MockUpstream, type RecordedRequest, type RoutedUpstream } from '../helpers/upstream.ts'
@@ -39,12 +39,22 @@ function claude(req: RecordedRequest, res: http.ServerResponse): void {
   const body = req.body as Body
   if (!body.thinking) return sendMessage(res, message([text('4')], { model: body.model }))
   // Thinking flagged by Claude's safety systems comes back encrypted: a redacted block, no text.
-  if (JSON.stringify(lastTurn(body).content).includes('secret')) return sendMessage(res, message([{ type: 'redacted_thinking', data: REDACTED }, text('42')], { model: body.model }))
+  if (JSON.stringify(lastTurn(body).content).includes('secret')) {
+    if (body.stream) { void sendStream(res, redactedStream()); return }
+    return sendMessage(res, message([{ type: 'redacted_thinking', data: REDACTED }, text('42')], { model: body.model }))
+  }
   if (body.stream) { void sendStream(res, thinkingStream(['The user wants 2+2. ', 'That is 4.'], SIGNATURE)); return }
   const content: ContentBlock[] = wantsWeather(body)
     ? [{ type: 'thinking', thinking: TOOL_THOUGHT, signature: TOOL_SIGNATURE }, toolUse('toolu_01', 'get_weather', { city: 'Paris' })]
     : [{ type: 'thinking', thinking: THOUGHT, signature: SIGNATURE }, text('4')]
   sendMessage(res, message(content, { model: body.model, stop_reason: wantsWeather(body) ? 'tool_use' : 'end_turn', usage: usage({ output_tokens: 40, output_tokens_details: { thinking_tokens: 31 } }) }))
+}
+
+/** A streamed answer `42` after a redacted thinking block (which comes whole, in its content_block_start). */
+function redactedStream(): RawMessageStreamEvent[] {
+  const events = streamEvents({ text: ['42'] }).map((e) => ('index' in e ? { ...e, index: e.index + 1 } : e) as RawMessageStreamEvent)
+  events.splice(1, 0, { type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: REDACTED } }, { type: 'content_block_stop', index: 0 })
+  return events
 }
 
 const WEATHER_TOOL = { type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }
@@ -236,6 +246,18 @@ describe('/v1/responses: reasoning items from a model that thinks', () => {
     expect(item).not.toHaveProperty('content')
     expect(item.encrypted_content).not.toContain(REDACTED)
     await client.responses.create({ model: 'sonnet', input: [...created.body.output, { role: 'user', content: 'And then?' }], reasoning: { effort: 'low' } })
+    expect(lastClaude().messages.find((m: Body) => m.role === 'assistant').content).toEqual([{ type: 'redacted_thinking', data: REDACTED }, { type: 'text', text: '42' }])
+
+    // Streamed: the item has no text events, only its added and done, the sealed block on the done item.
+    const events: OpenAI.Responses.ResponseStreamEvent[] = []
+    for await (const event of await client.responses.create({ model: 'sonnet', input: 'Tell me the secret', reasoning: { effort: 'low', summary: 'auto' }, include: ['reasoning.encrypted_content'], stream: true })) {
+      expectOpenAISchema('ResponseStreamEvent', event)
+      events.push(event)
+    }
+    expect(events.filter((e) => 'output_index' in e && e.output_index === 0).map((e) => e.type)).toEqual(['response.output_item.added', 'response.output_item.done'])
+    const done = events.find((e) => e.type === 'response.output_item.done') as OpenAI.Responses.ResponseOutputItemDoneEvent
+    expect(done.item).toMatchObject({ type: 'reasoning', summary: [], encrypted_content: expect.any(String) })
+    await client.responses.create({ model: 'sonnet', input: [done.item, { role: 'assistant', content: '42' }, { role: 'user', content: 'And then?' }] as OpenAI.Responses.ResponseInput, reasoning: { effort: 'low' } })
     expect(lastClaude().messages.find((m: Body) => m.role === 'assistant').content).toEqual([{ type: 'redacted_thinking', data: REDACTED }, { type: 'text', text: '42' }])
   })
 
