@@ -271,28 +271,62 @@ describe('/v1/responses: reasoning items from Gemini\'s thoughts', () => {
   const GEMINI = 'gemini-2.5-flash'
   const THOUGHTS: GeminiPart[] = [{ text: '**Adding numbers** ', thought: true }, { text: 'Two and two make four.', thought: true }]
   const USAGE = { promptTokenCount: 9, candidatesTokenCount: 1, thoughtsTokenCount: 25, totalTokenCount: 35 }
+  const GEMINI_SIGNATURE = 'CiQB0e2Kb7gemini3textsignature0000000000'
   let fx: ConversationsFixture
   let gemini: RoutedUpstream
+  let anthropic: MockUpstream
   let client: OpenAI
   beforeAll(async () => {
     const answer = (stream: boolean) => async (req: RecordedRequest, res: http.ServerResponse) => {
       const thoughts = (req.body.generationConfig as { thinkingConfig?: { includeThoughts?: boolean } }).thinkingConfig?.includeThoughts ? THOUGHTS : []
-      if (!stream) return sendJson(res, 200, generateResponse([...thoughts, { text: '4' }], { usage: USAGE, modelVersion: GEMINI }))
+      // Asked to, it signs its answer's text as Gemini 3 does: on the last part, streamed in a last empty part.
+      const signs = JSON.stringify((req.body.contents as unknown[]).at(-1)).includes('Sign')
+      if (!stream) return sendJson(res, 200, generateResponse([...thoughts, { text: '4', ...(signs ? { thoughtSignature: GEMINI_SIGNATURE } : {}) }], { usage: USAGE, modelVersion: GEMINI }))
       await sendGeminiStream(res, [
         ...thoughts.map((part) => ({ candidates: [{ content: { role: 'model', parts: [part] }, index: 0 }], modelVersion: GEMINI })),
-        generateResponse([{ text: '4' }], { usage: USAGE, modelVersion: GEMINI }),
+        ...(signs ? [{ candidates: [{ content: { role: 'model', parts: [{ text: '4' }] }, index: 0 }], modelVersion: GEMINI }] : []),
+        generateResponse([signs ? { text: '', thoughtSignature: GEMINI_SIGNATURE } : { text: '4' }], { usage: USAGE, modelVersion: GEMINI }),
       ])
     }
     gemini = await startGeminiUpstream({ [generatePath(GEMINI)]: answer(false), [streamPath(GEMINI)]: answer(true) })
+    anthropic = await startUpstream(claude)
     fx = await startConversations({
-      providers: `  gemini: { plugin: gemini, api_key: ${API_KEY}, base_url: '${gemini.url}' }`,
-      routes: `  - { model: flash, targets: [ { provider: gemini, model: ${GEMINI} } ] }`,
+      providers: `  gemini: { plugin: gemini, api_key: ${API_KEY}, base_url: '${gemini.url}' }\n  claude: { plugin: anthropic, api_key: sk-ant-test, base_url: '${anthropic.url}' }`,
+      routes: `  - { model: flash, targets: [ { provider: gemini, model: ${GEMINI} } ] }\n  - { model: sonnet, targets: [ { provider: claude, model: claude-sonnet-4-5-20250929 } ] }`,
     })
     client = fx.client('alice')
   }, 60_000)
   afterAll(async () => {
     await fx?.close()
     await gemini?.close()
+    await anthropic?.close()
+  })
+
+  it('carries the thought signature of Gemini\'s answer text in encrypted_content, back to Gemini on that text, never to Claude', async () => {
+    const answer = await client.responses.create({ model: 'flash', input: 'Sign: what is 2+2?', reasoning: { effort: 'low' }, include: ['reasoning.encrypted_content'] })
+    const item = answer.output[0] as OpenAI.Responses.ResponseReasoningItem
+    expect(item).toMatchObject({ type: 'reasoning', content: raw('**Adding numbers** Two and two make four.'), encrypted_content: expect.any(String) })
+    expect(item.encrypted_content).not.toContain(GEMINI_SIGNATURE)
+    const next = [...answer.output, { role: 'user', content: 'And 3+3?' }] as OpenAI.Responses.ResponseInput
+    await client.responses.create({ model: 'flash', input: next })
+    const contents = () => gemini.requests.at(-1)!.body.contents as { role: string; parts: GeminiPart[] }[]
+    expect(contents()[0]!.parts).toEqual([{ text: '4', thoughtSignature: GEMINI_SIGNATURE }])
+
+    // A Claude target is not sent Gemini's signature (Anthropic refuses a signature it did not make).
+    await client.responses.create({ model: 'sonnet', input: next, reasoning: { effort: 'low' } })
+    const assistant = (anthropic.requests.at(-1)!.body as Body).messages.find((m: Body) => m.role === 'assistant')
+    expect(JSON.stringify(assistant)).not.toContain(GEMINI_SIGNATURE)
+
+    // Streamed, the signature comes after the text: the final Response's reasoning item carries it.
+    let completed: OpenAI.Responses.Response | undefined
+    for await (const event of await client.responses.create({ model: 'flash', input: 'Sign: what is 2+2?', reasoning: { effort: 'low' }, include: ['reasoning.encrypted_content'], stream: true })) {
+      expectOpenAISchema('ResponseStreamEvent', event)
+      if (event.type === 'response.completed') completed = event.response
+    }
+    expect(completed?.output.map((i) => i.type)).toEqual(['reasoning', 'message'])
+    expect(completed?.output[0]).toMatchObject({ encrypted_content: expect.any(String) })
+    await client.responses.create({ model: 'flash', previous_response_id: completed!.id, input: 'And 3+3?' })
+    expect(contents()[1]!.parts).toEqual([{ text: '4', thoughtSignature: GEMINI_SIGNATURE }])
   })
 
   it('answers the thought summaries as a reasoning item (nothing to seal), whole and streamed, with reasoning tokens', async () => {

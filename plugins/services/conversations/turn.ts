@@ -25,7 +25,7 @@ import type { ResponseStore } from './data/responses.ts'
 import type { ThreadSummaries } from './data/summaries.ts'
 import { summarizedHistory, summaryMessage } from './summary.ts'
 import { answerItems, chatMessages, reasoningItem, tokenLogprobs } from './translate.ts'
-import { reasoningOf, type Reasoning, type ThinkingBlock } from '../../contracts/thinking.ts'
+import { isClaudeBlock, reasoningOf, type Reasoning, type ThinkingBlock } from '../../contracts/thinking.ts'
 
 export interface TurnSettings {
   /** The window of a model the catalog gives none. */
@@ -402,7 +402,15 @@ async function* streamTurn(
       // Thinking comes before what it leads to: a new reasoning item once the model has said or called something since.
       const thinking = reasoningOf(delta)
       const blocks = (delta as Reasoning).thinking_blocks
-      if (thinking || blocks?.length) {
+      if (!thinking && blocks?.length && !blocks.some(isClaudeBlock)) {
+        // Gemini signs its answer's text as the text ends: the signature joins the thinking before that
+        // text (in the final and kept item; its output_item.done is past). With no thoughts shown it is
+        // not kept: Gemini recommends, not requires, a text's signature back.
+        if (thought) {
+          thought.blocks.push(...blocks)
+          if (thought.item.status) thought.item.content = reasoningItem(thought.text, thought.blocks, summarise)!
+        }
+      } else if (thinking || blocks?.length) {
         if (!thought || thought.item.status) {
           yield* closeOpen()
           thought = { item: { id: newId('rs'), content: { type: 'reasoning', summary: [] } }, text: '', blocks: [] }
