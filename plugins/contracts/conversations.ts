@@ -50,6 +50,10 @@ export type ContentPart = TextPart | ImagePart | FilePart
 /** A part's text ('' for an image or a file). */
 export const partText = (part: ContentPart): string => (part.type === 'input_image' || part.type === 'input_file' ? '' : part.text)
 
+/** A reasoning item's text: its raw reasoning (`content`) when it has some, else its summary. */
+export const reasoningText = (item: { readonly summary: readonly SummaryText[]; readonly content?: readonly ReasoningText[] }): string =>
+  (item.content?.length ? item.content : item.summary).map((s) => s.text).join('\n')
+
 /** A token of an answer and its log probability, with the likeliest alternatives (the Responses API's shape). */
 export interface TokenLogprob {
   readonly token: string
@@ -97,14 +101,22 @@ export type ItemContent =
   | { readonly type: 'file_search_call'; readonly queries: readonly string[]; readonly results: readonly JsonObject[] | null }
   /**
    * The model's thinking before its answer (the Responses API's `reasoning` item): its text as the
-   * summary, and the provider's signed thinking blocks, opaque (`sealThinking`, contracts/thinking.ts), so a
-   * later turn replays them to the model that made them. Shown only when `include` asks for it.
+   * `content` (OpenAI's raw chain of thought, `reasoning_text`), the same text as the summary only when
+   * the client asked for one (`reasoning.summary`), and the provider's signed thinking blocks, opaque
+   * (`sealThinking`, contracts/thinking.ts), so a later turn replays them to the model that made them.
+   * Shown only when `include` asks for it.
    */
-  | { readonly type: 'reasoning'; readonly summary: readonly SummaryText[]; readonly encrypted_content?: string }
+  | { readonly type: 'reasoning'; readonly summary: readonly SummaryText[]; readonly content?: readonly ReasoningText[]; readonly encrypted_content?: string }
 
 /** A reasoning item's summary part. */
 export interface SummaryText {
   readonly type: 'summary_text'
+  readonly text: string
+}
+
+/** A reasoning item's raw reasoning text. */
+export interface ReasoningText {
+  readonly type: 'reasoning_text'
   readonly text: string
 }
 
@@ -344,6 +356,8 @@ export interface TurnInput {
   readonly responseFormat?: ChatRequest['response_format']
   /** How hard a reasoning model thinks (the Responses API's `reasoning.effort`). */
   readonly reasoningEffort?: ChatRequest['reasoning_effort']
+  /** The summary of its thinking the client asked for (`reasoning.summary`); absent: none, the thinking is the item's `content` only. */
+  readonly reasoningSummary?: 'auto' | 'concise' | 'detailed'
   /** The answer's tokens with their log probabilities, and `top` alternatives of each (0-20). */
   readonly logprobs?: { readonly top: number }
   readonly metadata?: Readonly<Record<string, string>>
@@ -382,7 +396,7 @@ export type TurnEvent =
   | { readonly type: 'item.added'; readonly index: number; readonly item: JsonObject }
   | { readonly type: 'text.delta'; readonly index: number; readonly itemId: string; readonly delta: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'arguments.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
-  /** The model's thinking as it comes, in a reasoning item's summary. */
+  /** The model's thinking as it comes, in a reasoning item's content (and its summary, when one was asked for: the Response's `reasoning.summary`). */
   | { readonly type: 'reasoning.delta'; readonly index: number; readonly itemId: string; readonly delta: string }
   /** A citation in a message's text (a `file_citation`), as soon as its marker has streamed: the `annotationIndex`th of the final text's annotations. */
   | { readonly type: 'annotation.added'; readonly index: number; readonly itemId: string; readonly annotationIndex: number; readonly annotation: JsonObject }

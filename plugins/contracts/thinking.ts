@@ -100,8 +100,16 @@ export function thinkingAsReasoningEffort(request: ChatRequest, call: ProviderCa
 // ---------------------------------------------------------------------------------------------
 // the answer's thinking
 
-/** A block of Anthropic's thinking as LiteLLM hands it to an OpenAI client, and takes it back on an assistant message. */
-export type ThinkingBlock = { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string }
+/**
+ * A block of Anthropic's thinking as LiteLLM hands it to an OpenAI client, and takes it back on an assistant message.
+ * `origin` names another provider whose signature a block carries (`gemini`: the thought signature of an
+ * answer's text); absent, the block is Claude's. Each provider replays only its own: Claude refuses a
+ * signature it did not make, so a route falling back from Gemini to Claude must not send one.
+ */
+export type ThinkingBlock = { type: 'thinking'; thinking: string; signature: string; origin?: 'gemini' } | { type: 'redacted_thinking'; data: string }
+
+/** Whether `block` is Claude's (no other provider's signature). */
+export const isClaudeBlock = (block: ThinkingBlock): boolean => block.type !== 'thinking' || block.origin === undefined
 
 /** The thinking an answer's message (or a stream's delta, or a client's assistant message) carries besides OpenAI's fields. */
 export interface Reasoning {

@@ -131,11 +131,11 @@ function lastToolTurnUnthought(messages: readonly MessageParam[]): boolean {
   return last.content.some((b) => b.type === 'tool_use') && first !== 'thinking' && first !== 'redacted_thinking'
 }
 
-/** An assistant message's `thinking_blocks` (LiteLLM's field, as the answer gave them) as Anthropic blocks; others skipped. */
+/** An assistant message's `thinking_blocks` (LiteLLM's field, as the answer gave them) as Anthropic blocks; others (another provider's signature among them) skipped. */
 export function thinkingBlockParams(blocks: unknown): ContentBlockParam[] {
   if (!Array.isArray(blocks)) return []
   return (blocks as ThinkingBlock[]).flatMap((b): ContentBlockParam[] => {
-    if (b?.type === 'thinking' && typeof b.thinking === 'string' && typeof b.signature === 'string') return [{ type: 'thinking', thinking: b.thinking, signature: b.signature }]
+    if (b?.type === 'thinking' && b.origin === undefined && typeof b.thinking === 'string' && typeof b.signature === 'string') return [{ type: 'thinking', thinking: b.thinking, signature: b.signature }]
     if (b?.type === 'redacted_thinking' && typeof b.data === 'string') return [{ type: 'redacted_thinking', data: b.data }]
     return []
   })

@@ -18,7 +18,7 @@ import { audioPart, filePart, imagePart } from './media.ts'
 import { sdkEnum } from './sdk-enum.ts'
 import { callRefOf } from './tool-ids.ts'
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../../../plugin-api/index.ts'
-import { EFFORT_BUDGET, thinkingAskOf } from '../../contracts/thinking.ts'
+import { EFFORT_BUDGET, thinkingAskOf, type Reasoning } from '../../contracts/thinking.ts'
 
 /** generateContent's request body. */
 export interface GeminiRequestBody {
@@ -279,6 +279,10 @@ function userParts(content: readonly ChatContentPart[], param: string, call: Pro
 
 function assistantParts(message: AssistantMessage, param: string, functionNames: Map<string, string>, call: ProviderCall): Part[] {
   const parts = textParts(message.content)
+  // The text's thought signature back on its (last) part, as Gemini recommends; only Gemini's own (a Claude block is not).
+  const signed = (message as Reasoning).thinking_blocks?.filter((b) => b.type === 'thinking' && b.origin === 'gemini').at(-1)
+  const last = parts.at(-1)
+  if (signed?.type === 'thinking' && last) parts[parts.length - 1] = { ...last, thoughtSignature: signed.signature }
   if (message.audio) call.unsupported(`${param}.audio`, 'Gemini cannot be sent earlier audio answers')
   message.tool_calls?.forEach((toolCall, j) => {
     const at = `${param}.tool_calls[${j}]`

@@ -5,7 +5,7 @@
 import type { Candidate, GenerateContentResponse, GenerateContentResponseUsageMetadata, Part } from '@google/genai'
 import type { ChatResponse, ChatToolCall, Usage } from '../../../plugin-api/index.ts'
 import { toolCallId } from './tool-ids.ts'
-import type { Reasoning } from '../../contracts/thinking.ts'
+import type { Reasoning, ThinkingBlock } from '../../contracts/thinking.ts'
 
 export type FinishReason = ChatResponse['choices'][number]['finish_reason']
 type FunctionToolCall = Extract<ChatToolCall, { type: 'function' }>
@@ -45,12 +45,18 @@ export function usageOf(meta: GenerateContentResponseUsageMetadata | undefined):
   return usage
 }
 
-/** The text, thought summaries (the model's notes, not its answer: `reasoning_content`) and function calls of some parts. */
-export function readParts(parts: readonly Part[] | undefined, callSeed: (position: number) => string, firstPosition = 0): { text: string; thought: string; toolCalls: FunctionToolCall[] } {
+/**
+ * The text, thought summaries (the model's notes, not its answer: `reasoning_content`), function calls
+ * and the thought signature of the answer's text (Gemini 3 signs its last part; returning it is
+ * recommended, not required: a function call's is carried in its id, tool-ids.ts) of some parts.
+ */
+export function readParts(parts: readonly Part[] | undefined, callSeed: (position: number) => string, firstPosition = 0): { text: string; thought: string; toolCalls: FunctionToolCall[]; signature?: string } {
   let text = ''
   let thought = ''
+  let signature: string | undefined
   const toolCalls: FunctionToolCall[] = []
   for (const part of parts ?? []) {
+    if (part.thoughtSignature && !part.functionCall && !part.thought) signature = part.thoughtSignature
     if (part.thought) {
       thought += part.text ?? ''
     } else if (part.functionCall) {
@@ -64,8 +70,11 @@ export function readParts(parts: readonly Part[] | undefined, callSeed: (positio
       text += part.text
     }
   }
-  return { text, thought, toolCalls }
+  return { text, thought, toolCalls, signature }
 }
+
+/** A text part's thought signature as a thinking block marked Gemini's (contracts/thinking.ts: Claude is never sent it). */
+export const signatureBlock = (signature: string): ThinkingBlock => ({ type: 'thinking', thinking: '', signature, origin: 'gemini' })
 
 export interface AnswerContext {
   id: string
@@ -82,8 +91,8 @@ export function toChatResponse(response: GenerateContentResponse, context: Answe
   const candidates = response.candidates ?? []
   const choices: ChatResponse['choices'] = candidates.map((candidate, position) => {
     const index = candidateIndex(candidate, position)
-    const { text, thought, toolCalls } = readParts(candidate.content?.parts, (n) => `${context.requestId}:${index}:${n}`)
-    const reasoning: Reasoning = thought ? { reasoning_content: thought } : {}
+    const { text, thought, toolCalls, signature } = readParts(candidate.content?.parts, (n) => `${context.requestId}:${index}:${n}`)
+    const reasoning: Reasoning = { ...(thought ? { reasoning_content: thought } : {}), ...(signature ? { thinking_blocks: [signatureBlock(signature)] } : {}) }
     return {
       index,
       message: {

@@ -7,7 +7,7 @@
  */
 import type { GenerateContentResponse, GenerateContentResponseUsageMetadata } from '@google/genai'
 import type { ChatChunk } from '../../../plugin-api/index.ts'
-import { candidateIndex, finishReason, readParts, usageOf, type AnswerContext } from './response.ts'
+import { candidateIndex, finishReason, readParts, signatureBlock, usageOf, type AnswerContext } from './response.ts'
 import type { Reasoning } from '../../contracts/thinking.ts'
 
 type ChunkChoice = ChatChunk['choices'][number] & { delta: Reasoning }
@@ -40,7 +40,7 @@ export async function* toChatChunks(
         const index = candidateIndex(candidate, position)
         let state = states.get(index)
         if (!state) states.set(index, (state = { roleSent: false, toolCalls: 0 }))
-        const { text, thought, toolCalls } = readParts(candidate.content?.parts, (n) => `${context.requestId}:${index}:${n}`, state.toolCalls)
+        const { text, thought, toolCalls, signature } = readParts(candidate.content?.parts, (n) => `${context.requestId}:${index}:${n}`, state.toolCalls)
         const delta: ChunkChoice['delta'] = {}
         if (!state.roleSent) {
           delta.role = 'assistant'
@@ -48,6 +48,7 @@ export async function* toChatChunks(
           state.roleSent = true
         }
         if (thought) delta.reasoning_content = thought
+        if (signature) delta.thinking_blocks = [signatureBlock(signature)]
         if (text) delta.content = text
         if (toolCalls.length) {
           // Gemini sends each function call whole: one delta carries its name and all its arguments.
@@ -55,7 +56,7 @@ export async function* toChatChunks(
           state.toolCalls += toolCalls.length
         }
         const finish = candidate.finishReason ? finishReason(candidate.finishReason, state.toolCalls > 0) : null
-        if (delta.content === undefined && !delta.reasoning_content && !delta.tool_calls && !finish) return
+        if (delta.content === undefined && !delta.reasoning_content && !delta.tool_calls && !delta.thinking_blocks && !finish) return
         choices.push({ index, delta, finish_reason: finish, logprobs: null })
       })
       if (choices.length === 0 && response.promptFeedback?.blockReason) {

@@ -3,7 +3,7 @@
  * what a turn sends through the pipeline, and what it keeps of the answer.
  */
 import type { ChatContentPart, ChatMessage, ChatResponse, ChatToolCall } from '../../../plugin-api/index.ts'
-import { partText, type ContentPart, type ItemContent, type TokenLogprob } from '../../contracts/conversations.ts'
+import { partText, reasoningText, type ContentPart, type ItemContent, type TokenLogprob } from '../../contracts/conversations.ts'
 import { openThinking, reasoningOf, sealThinking, type Reasoning, type ThinkingBlock } from '../../contracts/thinking.ts'
 
 /** A chat choice's `logprobs.content`. */
@@ -64,10 +64,10 @@ function joinThought(a: Reasoning | undefined, b: Reasoning | undefined): Reason
   return { ...(text ? { reasoning_content: text } : {}), ...(blocks.length ? { thinking_blocks: blocks } : {}) }
 }
 
-/** A reasoning item as the chat fields of thinking: its summary as the text, its sealed blocks opened (none if another service sealed them). */
+/** A reasoning item as the chat fields of thinking: its text (its content, else its summary), its sealed blocks opened (none if another service sealed them). */
 function thoughtOf(item: Extract<ItemContent, { type: 'reasoning' }>): Reasoning {
   const blocks = openThinking(item.encrypted_content)
-  return { reasoning_content: item.summary.map((s) => s.text).join('\n'), ...(blocks ? { thinking_blocks: blocks } : {}) }
+  return { reasoning_content: reasoningText(item), ...(blocks ? { thinking_blocks: blocks } : {}) }
 }
 
 /** A user message's part as a chat content part; an uploaded file's part must have been read first (`readFileParts`). */
@@ -83,11 +83,11 @@ function chatPart(part: ContentPart): ChatContentPart {
   return { type: 'text', text: part.text }
 }
 
-/** The items a chat answer is: its thinking as a reasoning item, its text as an assistant message, then each tool call. */
-export function answerItems(response: ChatResponse): ItemContent[] {
+/** The items a chat answer is: its thinking as a reasoning item (summarised when `summarise`), its text as an assistant message, then each tool call. */
+export function answerItems(response: ChatResponse, summarise: boolean): ItemContent[] {
   const message = response.choices[0]?.message
   const items: ItemContent[] = []
-  const thinking = reasoningItem(reasoningOf(message), (message as Reasoning | undefined)?.thinking_blocks)
+  const thinking = reasoningItem(reasoningOf(message), (message as Reasoning | undefined)?.thinking_blocks, summarise)
   if (thinking) items.push(thinking)
   const logprobs = tokenLogprobs(response.choices[0]?.logprobs?.content)
   if (message?.content) items.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: message.content, annotations: [], ...(logprobs ? { logprobs } : {}) }] })
@@ -107,8 +107,18 @@ export function tokenLogprobs(content: ChatLogprobs | null | undefined): TokenLo
   }))
 }
 
-/** The model's thinking as a reasoning item (its text the summary, its signed blocks sealed); undefined when it did not think. */
-export function reasoningItem(text: string | undefined, blocks: readonly ThinkingBlock[] | undefined): ItemContent | undefined {
+/**
+ * The model's thinking as a reasoning item; undefined when it did not think. Its text is the item's
+ * `content` (`reasoning_text`, as OpenAI carries raw chain of thought: what DeepSeek, gpt-oss, Qwen or
+ * Claude send is the thinking itself, not a summary of it); with `summarise` (the client asked for
+ * `reasoning.summary`) the same text is its summary too, no model here writing a separate one. Its
+ * signed blocks are sealed (a redacted block has no text: the item's content is then empty).
+ */
+export function reasoningItem(text: string | undefined, blocks: readonly ThinkingBlock[] | undefined, summarise: boolean): ItemContent | undefined {
   if (!text && !blocks?.length) return undefined
-  return { type: 'reasoning', summary: text ? [{ type: 'summary_text', text }] : [], ...(blocks?.length ? { encrypted_content: sealThinking(blocks) } : {}) }
+  return {
+    type: 'reasoning', summary: text && summarise ? [{ type: 'summary_text', text }] : [],
+    ...(text ? { content: [{ type: 'reasoning_text', text }] } : {}),
+    ...(blocks?.length ? { encrypted_content: sealThinking(blocks) } : {}),
+  }
 }

@@ -25,7 +25,7 @@ import type { ResponseStore } from './data/responses.ts'
 import type { ThreadSummaries } from './data/summaries.ts'
 import { summarizedHistory, summaryMessage } from './summary.ts'
 import { answerItems, chatMessages, reasoningItem, tokenLogprobs } from './translate.ts'
-import { reasoningOf, type Reasoning, type ThinkingBlock } from '../../contracts/thinking.ts'
+import { isClaudeBlock, reasoningOf, type Reasoning, type ThinkingBlock } from '../../contracts/thinking.ts'
 
 export interface TurnSettings {
   /** The window of a model the catalog gives none. */
@@ -265,7 +265,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     if (!isChatStream(call.result)) {
       const answer = call.result as ChatResponse
       if (answer.model) served.model = answer.model
-      const output = answerItems(answer).map((content) => ({ id: itemIdOf({ content, origin: 'output' }), content }))
+      const output = answerItems(answer, input.reasoningSummary !== undefined).map((content) => ({ id: itemIdOf({ content, origin: 'output' }), content }))
       const reason = incompleteReason(answer.choices[0]?.finish_reason)
       await persist(output, reason ? 'incomplete' : 'completed', reason, null)
       return base
@@ -275,7 +275,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     // names the upstream's model as the end does (else the route's target, until the end).
     const { first, stream: chunks } = await readAhead(call.result, FIRST_CHUNK_WAIT_MS)
     if (first?.model) served.model = first.model
-    const streamed = streamTurn(chunks, persist, preOutput, served, {
+    const streamed = streamTurn(chunks, persist, preOutput, served, input.reasoningSummary !== undefined, {
       finish: (content) => withCitations(content, gathered.passages),
       citations: gathered.passages.length ? (text) => fileCitations(text, gathered.passages) : undefined,
     })
@@ -361,6 +361,7 @@ async function* streamTurn(
   persist: (output: readonly OutputItem[], status: ItemStatus, reason: string | null, error: GatewayError | null) => Promise<JsonObject>,
   before: readonly JsonObject[],
   served: { model: string },
+  summarise: boolean,
   cite: { finish: (content: ItemContent) => ItemContent; citations?: (text: string) => JsonObject[] },
 ): AsyncGenerator<TurnEvent> {
   const { finish, citations } = cite
@@ -378,7 +379,7 @@ async function* streamTurn(
   let failure: GatewayError | null = null
   let status: ItemStatus = 'incomplete'
   const snapshot = (): void => {
-    if (thought && !thought.item.status) thought.item.content = reasoningItem(thought.text, thought.blocks) ?? { type: 'reasoning', summary: [] }
+    if (thought && !thought.item.status) thought.item.content = reasoningItem(thought.text, thought.blocks, summarise) ?? { type: 'reasoning', summary: [] }
     if (text && !text.item.status) text.item.content = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: text.text, annotations: [], ...(text.logprobs.length ? { logprobs: text.logprobs } : {}) }] }
     for (const c of calls.values()) if (!c.item.status) c.item.content = { type: 'function_call', call_id: c.callId, name: c.name, arguments: c.args }
   }
@@ -401,7 +402,15 @@ async function* streamTurn(
       // Thinking comes before what it leads to: a new reasoning item once the model has said or called something since.
       const thinking = reasoningOf(delta)
       const blocks = (delta as Reasoning).thinking_blocks
-      if (thinking || blocks?.length) {
+      if (!thinking && blocks?.length && !blocks.some(isClaudeBlock)) {
+        // Gemini signs its answer's text as the text ends: the signature joins the thinking before that
+        // text (in the final and kept item; its output_item.done is past). With no thoughts shown it is
+        // not kept: Gemini recommends, not requires, a text's signature back.
+        if (thought) {
+          thought.blocks.push(...blocks)
+          if (thought.item.status) thought.item.content = reasoningItem(thought.text, thought.blocks, summarise)!
+        }
+      } else if (thinking || blocks?.length) {
         if (!thought || thought.item.status) {
           yield* closeOpen()
           thought = { item: { id: newId('rs'), content: { type: 'reasoning', summary: [] } }, text: '', blocks: [] }
@@ -491,7 +500,7 @@ function responseObject(r: {
     output: r.output,
     parallel_tool_calls: input.parallelToolCalls ?? true,
     previous_response_id: input.previousResponseId ?? null,
-    reasoning: { effort: input.reasoningEffort ?? null, summary: null },
+    reasoning: { effort: input.reasoningEffort ?? null, summary: input.reasoningSummary ?? null },
     store: input.store,
     background: input.background ?? false,
     temperature: input.temperature ?? 1,

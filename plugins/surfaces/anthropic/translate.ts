@@ -36,7 +36,7 @@ import {
   type ChatChunk, type ChatContentPart, type ChatMessage, type ChatRequest, type ChatResponse, type ChatToolCall, type ChatTool, type SseFrame, type StageExchange, type StreamEncoder, type Usage,
 } from '../../../plugin-api/index.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
-import { reasoningOf, withAdaptiveThinking, withThinking, type Reasoning, type ThinkingEffort } from '../../contracts/thinking.ts'
+import { isClaudeBlock, reasoningOf, withAdaptiveThinking, withThinking, type Reasoning, type ThinkingEffort } from '../../contracts/thinking.ts'
 import { clientToolNames, unifiedToolName } from './tool-names.ts'
 
 /**
@@ -306,7 +306,8 @@ export function clientView(body: AnthropicMessagesRequest): ClientRequestView {
  * signature, which only this answer's reader uses (sent back, the surface drops it with a warning).
  */
 function thinkingBlocks(message: Reasoning | undefined): Message['content'] {
-  const signed = message?.thinking_blocks ?? []
+  // Another provider's signature (Gemini's) is no Anthropic block: a client would send it back to Claude.
+  const signed = message?.thinking_blocks?.filter(isClaudeBlock) ?? []
   if (signed.length) return signed.map((b) => (b.type === 'thinking' ? { type: 'thinking', thinking: b.thinking, signature: b.signature } : { type: 'redacted_thinking', data: b.data }))
   const text = reasoningOf(message)
   return text ? [{ type: 'thinking', thinking: text, signature: '' }] : []
@@ -499,6 +500,7 @@ export class AnthropicEventEncoder implements StreamEncoder {
       events.push({ type: 'content_block_delta', index: this.#thinkingBlock!, delta: { type: 'thinking_delta', thinking: text } })
     }
     for (const block of delta.thinking_blocks ?? []) {
+      if (!isClaudeBlock(block)) continue
       if (block.type === 'redacted_thinking') {
         this.#close(events)
         const index = this.#nextBlock++

@@ -1,7 +1,9 @@
 /**
  * A streamed turn as the Responses API's event stream: response.created and .in_progress, then per
- * output item output_item.added, (reasoning_summary_part.added, reasoning_summary_text.delta...,
- * .done, reasoning_summary_part.done | content_part.added, output_text.delta... with
+ * output item output_item.added, (content_part.added, reasoning_text.delta... [each followed by
+ * its reasoning_summary_text.delta when the client asked for a summary, after a
+ * reasoning_summary_part.added], reasoning_text.done, content_part.done [reasoning_summary_text.done,
+ * reasoning_summary_part.done] | content_part.added, output_text.delta... with
  * output_text.annotation.added after the delta that closes a citation, output_text.done,
  * content_part.done | function_call_arguments.delta..., .done | file_search_call.in_progress,
  * .searching, .completed), output_item.done, and finally
@@ -26,7 +28,7 @@ export async function* responseEvents(turn: TurnStream, include: Include): Async
   if (draft.status === 'queued') yield frame('response.queued', { response: draft })
   yield frame('response.in_progress', { response: { ...draft, status: 'in_progress' } })
   try {
-    yield* turnFrames(turn, frame, include)
+    yield* turnFrames(turn, frame, include, (draft.reasoning as JsonObject | null | undefined)?.summary != null)
   } catch (err) {
     // A stream the model broke off is a failed response, kept as such: say so with the Response
     // object (the SDK's stream helper takes it as the final one), numbered on like every event.
@@ -41,13 +43,14 @@ export async function* responseEvents(turn: TurnStream, include: Include): Async
 
 type Frame = (type: string, fields: JsonObject) => SseFrame
 
-/** The output items' events, as the turn reports them. */
-async function* turnFrames(turn: TurnStream, frame: Frame, include: Include): AsyncGenerator<SseFrame> {
+/** The output items' events, as the turn reports them; a reasoning item's summary events only when `summarise` (the client asked for `reasoning.summary`). */
+async function* turnFrames(turn: TurnStream, frame: Frame, include: Include, summarise: boolean): AsyncGenerator<SseFrame> {
   const part = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] })
   const logprobs = include.has('message.output_text.logprobs')
-  // Reasoning items whose summary part has begun (with its first text, as OpenAI begins it).
-  const summarised = new Set<string>()
+  // Reasoning items whose content part (and summary part) has begun, with their first text, as OpenAI begins them.
+  const thinking = new Set<string>()
   const summary = (text: string) => ({ type: 'summary_text', text })
+  const reasoning = (text: string) => ({ type: 'reasoning_text', text })
   for await (const event of turn.events!) {
     switch (event.type) {
       case 'item.added':
@@ -58,13 +61,17 @@ async function* turnFrames(turn: TurnStream, frame: Frame, include: Include): As
       case 'text.delta':
         yield frame('response.output_text.delta', { item_id: event.itemId, output_index: event.index, content_index: 0, delta: event.delta, logprobs: (logprobs && event.logprobs) || [] })
         break
-      case 'reasoning.delta':
-        if (!summarised.has(event.itemId)) {
-          summarised.add(event.itemId)
-          yield frame('response.reasoning_summary_part.added', { item_id: event.itemId, output_index: event.index, summary_index: 0, part: summary('') })
+      case 'reasoning.delta': {
+        const at = { item_id: event.itemId, output_index: event.index }
+        if (!thinking.has(event.itemId)) {
+          thinking.add(event.itemId)
+          yield frame('response.content_part.added', { ...at, content_index: 0, part: reasoning('') })
+          if (summarise) yield frame('response.reasoning_summary_part.added', { ...at, summary_index: 0, part: summary('') })
         }
-        yield frame('response.reasoning_summary_text.delta', { item_id: event.itemId, output_index: event.index, summary_index: 0, delta: event.delta })
+        yield frame('response.reasoning_text.delta', { ...at, content_index: 0, delta: event.delta })
+        if (summarise) yield frame('response.reasoning_summary_text.delta', { ...at, summary_index: 0, delta: event.delta })
         break
+      }
       case 'annotation.added':
         yield frame('response.output_text.annotation.added', { item_id: event.itemId, output_index: event.index, content_index: 0, annotation_index: event.annotationIndex, annotation: event.annotation })
         break
@@ -78,10 +85,15 @@ async function* turnFrames(turn: TurnStream, frame: Frame, include: Include): As
           const text = (done?.text as string | undefined) ?? ''
           yield frame('response.output_text.done', { item_id: item.id, output_index: event.index, content_index: 0, text, logprobs: done?.logprobs ?? [] })
           yield frame('response.content_part.done', { item_id: item.id, output_index: event.index, content_index: 0, part: done ?? part(text) })
-        } else if (item.type === 'reasoning' && summarised.has(item.id as string)) {
-          const text = ((item.summary as JsonObject[])[0]?.text as string | undefined) ?? ''
-          yield frame('response.reasoning_summary_text.done', { item_id: item.id, output_index: event.index, summary_index: 0, text })
-          yield frame('response.reasoning_summary_part.done', { item_id: item.id, output_index: event.index, summary_index: 0, part: summary(text) })
+        } else if (item.type === 'reasoning' && thinking.has(item.id as string)) {
+          const at = { item_id: item.id, output_index: event.index }
+          const text = ((item.content as JsonObject[] | undefined)?.[0]?.text as string | undefined) ?? ''
+          yield frame('response.reasoning_text.done', { ...at, content_index: 0, text })
+          yield frame('response.content_part.done', { ...at, content_index: 0, part: reasoning(text) })
+          if (summarise) {
+            yield frame('response.reasoning_summary_text.done', { ...at, summary_index: 0, text })
+            yield frame('response.reasoning_summary_part.done', { ...at, summary_index: 0, part: summary(text) })
+          }
         } else if (item.type === 'function_call') {
           yield frame('response.function_call_arguments.done', { item_id: item.id, output_index: event.index, name: item.name, arguments: item.arguments })
         } else if (item.type === 'file_search_call') {

@@ -19,7 +19,7 @@ import { METADATA, conversationRoutes, listOf, reachableConversation } from './c
 import { errorEvent, responseEvents } from './events.ts'
 import { Files } from '../../contracts/files.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
-import { checkFileParts, chatResponseFormat, inputItems, logprobsOf, offeredTools, reasoningEffort, textVerbosity } from './input.ts'
+import { checkFileParts, chatResponseFormat, inputItems, logprobsOf, offeredTools, reasoningEffort, reasoningSummary, textVerbosity } from './input.ts'
 import { INCLUDE_QUERY, createShows, includeOf, includeQuery, responseShown } from './include.ts'
 
 const CHAT = 'chat'
@@ -139,6 +139,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       const responseFormat = chatResponseFormat(body.text)
       const verbosity = textVerbosity(body.text)
       const effort = reasoningEffort(body.reasoning)
+      const summary = reasoningSummary(body.reasoning)
       const asked = includeOf(body.include)
       const logprobs = logprobsOf(asked, body.top_logprobs)
       const include = createShows(asked, logprobs)
@@ -184,7 +185,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
         toolChoice, parallelToolCalls: (body.parallel_tool_calls as boolean | null | undefined) ?? undefined,
         temperature: (body.temperature as number | null | undefined) ?? undefined, topP: (body.top_p as number | null | undefined) ?? undefined,
         truncation: body.truncation === 'auto' ? 'auto' : 'disabled',
-        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined, headers: routingHeaders(headers),
+        maxOutputTokens: (body.max_output_tokens as number | null | undefined) ?? undefined, responseFormat, reasoningEffort: effort, reasoningSummary: summary, logprobs, metadata: (body.metadata as Record<string, string> | null | undefined) ?? undefined, headers: routingHeaders(headers),
         store, stream: body.stream === true, background: body.background === true, signal, echo, chatParams: verbosity ? { ...chatParams, verbosity } : chatParams,
       }, gateway)
       if (turn.events) return sse(responseEvents(turn, include), errorEvent)
@@ -202,6 +203,7 @@ export function responsesSurface(conversations: Conversations, files: Files | un
       chatResponseFormat(body.text)
       textVerbosity(body.text)
       reasoningEffort(body.reasoning)
+      reasoningSummary(body.reasoning)
       const model = (body.model as string | null | undefined) ?? undefined
       const assistant = model === undefined ? undefined : await assistantOf(caller, model)
       if (model !== undefined && !assistant && !gateway.routes(model)) throw notFound(`The model '${model}' does not exist or you do not have access to it.`, 'model_not_found', 'model')

@@ -6,7 +6,7 @@
  */
 import { badRequest, notFound, type Caller, type ChatRequest, type ChatTool } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
-import { partText, type ContentPart, type ItemContent, type TextPart } from '../../contracts/conversations.ts'
+import { partText, type ContentPart, type ItemContent, type TextPart, type TurnInput } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { checkLength } from '../../contracts/request-check.ts'
 import type { Include } from './include.ts'
@@ -107,19 +107,26 @@ export function inputItems(input: unknown, param: string, maxChars: number): Ite
 }
 
 /**
- * An earlier response's reasoning item sent back: its summary, and its `encrypted_content` (the
- * signed thinking this gateway sealed, replayed to the model that made it; another service's is
- * kept, not read). Its `content` (raw reasoning text) is the summary's source here: not kept twice.
+ * An earlier response's reasoning item sent back: its summary, its `content` (the raw reasoning text,
+ * what a later turn replays as the thinking), and its `encrypted_content` (the signed thinking this
+ * gateway sealed, replayed to the model that made it; another service's is kept, not read).
  */
 function reasoningInput(raw: Raw, at: string): ItemContent {
   if (!Array.isArray(raw.summary)) throw badRequest('A reasoning item needs its `summary` (a list of summary_text parts).', `${at}.summary`, 'invalid_input')
-  const summary = raw.summary.map((part, j) => {
-    if (!isObject(part) || part.type !== 'summary_text' || typeof part.text !== 'string') throw badRequest('A summary part must be { type: summary_text, text }.', `${at}.summary[${j}]`, 'invalid_input')
-    return { type: 'summary_text' as const, text: part.text }
-  })
+  const summary = textParts(raw.summary, 'summary_text', `${at}.summary`)
+  if (raw.content !== undefined && raw.content !== null && !Array.isArray(raw.content)) throw badRequest('A reasoning item\'s `content` must be a list of reasoning_text parts.', `${at}.content`, 'invalid_input')
+  const content = Array.isArray(raw.content) ? textParts(raw.content, 'reasoning_text', `${at}.content`) : []
   const sealed = raw.encrypted_content
   if (sealed !== undefined && sealed !== null && typeof sealed !== 'string') throw badRequest('`encrypted_content` must be a string.', `${at}.encrypted_content`, 'invalid_input')
-  return { type: 'reasoning', summary, ...(sealed ? { encrypted_content: sealed } : {}) }
+  return { type: 'reasoning', summary, ...(content.length ? { content } : {}), ...(sealed ? { encrypted_content: sealed } : {}) }
+}
+
+/** A reasoning item's summary or content parts, each `{ type, text }`. */
+function textParts<T extends 'summary_text' | 'reasoning_text'>(parts: unknown[], type: T, at: string): { type: T; text: string }[] {
+  return parts.map((part, j) => {
+    if (!isObject(part) || part.type !== type || typeof part.text !== 'string') throw badRequest(`A part here must be { type: ${type}, text }.`, `${at}[${j}]`, 'invalid_input')
+    return { type, text: part.text }
+  })
 }
 
 /** Function tools as chat tools; any other type is a server tool's declaration. */
@@ -240,6 +247,23 @@ export function textVerbosity(text: unknown): 'low' | 'medium' | 'high' | undefi
 }
 
 const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])
+
+const REASONING_SUMMARIES = new Set(['auto', 'concise', 'detailed'])
+
+/**
+ * The summary of its thinking the client asks for: `reasoning.summary`, or the deprecated
+ * `reasoning.generate_summary` (OpenAI's older name, the same values); undefined when it asks for none.
+ */
+export function reasoningSummary(reasoning: unknown): TurnInput['reasoningSummary'] {
+  if (!isObject(reasoning)) return undefined
+  for (const key of ['summary', 'generate_summary'] as const) {
+    const value = reasoning[key]
+    if (value === undefined || value === null) continue
+    if (typeof value !== 'string' || !REASONING_SUMMARIES.has(value)) throw badRequest(`\`reasoning.${key}\` must be auto, concise or detailed.`, `reasoning.${key}`, 'invalid_value')
+    return value as TurnInput['reasoningSummary']
+  }
+  return undefined
+}
 
 /** `reasoning.effort` as the chat `reasoning_effort` (the provider refuses what its model cannot do). */
 export function reasoningEffort(reasoning: unknown): ChatRequest['reasoning_effort'] | undefined {

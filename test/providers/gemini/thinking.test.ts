@@ -17,6 +17,7 @@ import { API_KEY, generatePath, generateResponse, googleError, sendGeminiStream,
 import type { RoutedUpstream } from '../../helpers/upstream.ts'
 
 const THOUGHT = '**Adding numbers** Two and two make four.'
+const TEXT_SIGNATURE = 'CiQB0e2Kb7gemini3textsignature0000000000'
 const USAGE = { promptTokenCount: 9, candidatesTokenCount: 1, thoughtsTokenCount: 25, totalTokenCount: 35 }
 
 /** What generateContent refuses of a thinking config, as its 400 says it. */
@@ -38,10 +39,12 @@ function answer(model: string, stream: boolean) {
     const refused = refusal(model, thinking)
     if (refused) return sendJson(res, 400, googleError(400, 'INVALID_ARGUMENT', refused))
     const thoughts: GeminiPart[] = thinking?.includeThoughts ? [{ text: '**Adding numbers** ', thought: true }, { text: 'Two and two make four.', thought: true }] : []
-    if (!stream) return sendJson(res, 200, generateResponse([...thoughts, { text: '4' }], { usage: USAGE, modelVersion: model }))
+    // Asked to, it signs its answer's text as Gemini 3 does (streamed: in a last, empty part).
+    const signed = JSON.stringify(req.body.contents).includes('Sign') ? { thoughtSignature: TEXT_SIGNATURE } : {}
+    if (!stream) return sendJson(res, 200, generateResponse([...thoughts, { text: '4', ...signed }], { usage: USAGE, modelVersion: model }))
     await sendGeminiStream(res, [
       ...thoughts.map((part) => ({ candidates: [{ content: { role: 'model', parts: [part] }, index: 0 }], modelVersion: model })),
-      generateResponse([{ text: '4' }], { usage: USAGE, modelVersion: model }),
+      generateResponse([{ text: '4' }, ...('thoughtSignature' in signed ? [{ text: '', ...signed }] : [])], { usage: USAGE, modelVersion: model }),
     ])
   }
 }
@@ -133,6 +136,28 @@ ${models.map((m) => `  - model: ${m}\n    targets: [ { provider: gemini, model: 
     expect(reasoning).toBe(THOUGHT)
     expect(content).toBe('4')
     expect(reasoningTokens).toBe(25)
+  })
+
+  it('gives the thought signature of Gemini 3\'s answer text as a thinking block marked Gemini\'s, and sends it back on that text', async () => {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Sign: what is 2+2?' }]
+    const { data } = await ask('gemini-3-flash-preview', { reasoning_effort: 'low', messages })
+    const message = data.choices[0].message as OpenAI.ChatCompletionMessage & { thinking_blocks?: unknown[] }
+    expect(message.thinking_blocks).toEqual([{ type: 'thinking', thinking: '', signature: TEXT_SIGNATURE, origin: 'gemini' }])
+    await ask('gemini-3-flash-preview', { messages: [...messages, message as OpenAI.ChatCompletionMessageParam, { role: 'user', content: 'And 3+3?' }] })
+    expect((upstream.requests.at(-1)!.body.contents as { parts: GeminiPart[] }[])[1]!.parts).toEqual([{ text: '4', thoughtSignature: TEXT_SIGNATURE }])
+
+    // Streamed: on the last delta, after the text.
+    const blocks: unknown[] = []
+    for await (const chunk of await openai.chat.completions.create({ model: 'gemini-3-flash-preview', reasoning_effort: 'low', stream: true, messages })) {
+      blocks.push(...((chunk.choices[0]?.delta as { thinking_blocks?: unknown[] } | undefined)?.thinking_blocks ?? []))
+    }
+    expect(blocks).toEqual([{ type: 'thinking', thinking: '', signature: TEXT_SIGNATURE, origin: 'gemini' }])
+
+    // An Anthropic client is not given it as a thinking block: sent back to Claude, Anthropic would refuse it.
+    const answer = await anthropic.messages.create({ model: 'gemini-3-flash-preview', max_tokens: 4000, thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'Sign: what is 2+2?' }] })
+    expect(answer.content).toEqual([{ type: 'thinking', thinking: THOUGHT, signature: '' }, { type: 'text', text: '4', citations: null }])
+    const streamed = await anthropic.messages.stream({ model: 'gemini-3-flash-preview', max_tokens: 4000, thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'Sign: what is 2+2?' }] }).finalMessage()
+    expect(streamed.content).toEqual([{ type: 'thinking', thinking: THOUGHT, signature: '' }, { type: 'text', text: '4', citations: null }])
   })
 
   it('sends an Anthropic client\'s thinking budget as it is, and answers with a thinking block and thinking tokens', async () => {

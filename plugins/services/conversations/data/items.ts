@@ -1,7 +1,7 @@
 /** chat_items rows: the items of threads and responses, read newest first and in bounded pages. */
 import { badRequest, estimateTextTokens, type SqlClient } from '../../../../plugin-api/index.ts'
 import { jsonParam, toNumber, toNumberOrNull } from '../../../store/kit/sql.ts'
-import { partText, type ItemContent, type ItemListOptions, type ItemRecord, type NewItem, type Slice } from '../../../contracts/conversations.ts'
+import { partText, reasoningText, type ItemContent, type ItemListOptions, type ItemRecord, type NewItem, type Slice } from '../../../contracts/conversations.ts'
 import type { JsonObject } from '../../../contracts/capabilities.ts'
 import { newId } from '../../kit/ids.ts'
 
@@ -39,7 +39,7 @@ export function itemText(content: ItemContent): string {
     // Its passages are not sent again: it adds nothing to a later turn's context.
     case 'file_search_call': return ''
     // What a later turn may send again of it (its signed blocks hold the same text).
-    case 'reasoning': return content.summary.map((s) => s.text).join('\n')
+    case 'reasoning': return reasoningText(content)
   }
 }
 
