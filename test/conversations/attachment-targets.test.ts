@@ -9,8 +9,9 @@
 import { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { message, sendError, sendMessage, text } from '../providers/anthropic/anthropic-upstream.ts'
-import { startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
+import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import { docxOf, pdfOf } from '../rag/helpers.ts'
+import { CHAT_PATH, completion, startMistralUpstream } from '../providers/mistral/mistral-upstream.ts'
 import { openAIUpstreamHandler, startConversations, type ConversationsFixture } from './helpers.ts'
 
 const LINE = 'Quarterly revenue rose twelve percent'
@@ -20,26 +21,31 @@ describe('documents attached to a chat, per target', () => {
   let compat: MockUpstream
   let claude: MockUpstream
   let claudeDown: MockUpstream
+  let mistral: MockUpstream
   let pdf: Buffer
   beforeAll(async () => {
     pdf = await pdfOf([[LINE]])
-    compat = await startUpstream(openAIUpstreamHandler())
+    // A short answer: the mock's default repeats the question, documents and all, into the history.
+    compat = await startUpstream(openAIUpstreamHandler({ answers: { 'llama-3.1-8b': () => 'noted' } }))
     claude = await startUpstream(async (req, res) => sendMessage(res, message([text('noted')], { model: req.body.model })))
     claudeDown = await startUpstream(async (_req, res) => sendError(res, 500, 'api_error', 'Internal server error'))
+    mistral = await startMistralUpstream({ [CHAT_PATH]: (_req, res) => sendJson(res, 200, completion({ content: 'noted' })) })
     f = await startConversations({
       files: true, rag: true, noSurface: true,
       services: 'context_window_tokens: 3000, answer_reserve_tokens: 500',
       providers: `
   vllm: { plugin: openai-compatible, base_url: '${compat.url}' }
   claude: { plugin: anthropic, api_key: sk-ant-test, base_url: '${claude.url}' }
-  claude-down: { plugin: anthropic, api_key: sk-ant-test, base_url: '${claudeDown.url}' }`,
+  claude-down: { plugin: anthropic, api_key: sk-ant-test, base_url: '${claudeDown.url}' }
+  mistral: { plugin: mistral, api_key: test-mistral-key, base_url: '${mistral.url}' }`,
       routes: `
   - { model: local, targets: [ { provider: vllm, model: llama-3.1-8b } ] }
   - { model: sonnet, targets: [ { provider: claude, model: claude-sonnet-4-5 } ] }
+  - { model: le-chat, targets: [ { provider: mistral, model: mistral-small-latest } ] }
   - { model: sonnet-else-local, targets: [ { provider: claude-down, model: claude-sonnet-4-5 }, { provider: vllm, model: llama-3.1-8b } ] }`,
     })
   }, 120_000)
-  afterAll(async () => { await Promise.all([f?.close(), compat?.close(), claude?.close(), claudeDown?.close()]) })
+  afterAll(async () => { await Promise.all([f?.close(), compat?.close(), claude?.close(), claudeDown?.close(), mistral?.close()]) })
 
   const chats = (u: MockUpstream): RecordedRequest[] => u.requests.filter((r) => r.path.endsWith('/chat/completions'))
   const lastUser = (r: RecordedRequest) => r.body.messages.filter((m: { role: string }) => m.role === 'user').at(-1).content
@@ -63,6 +69,15 @@ describe('documents attached to a chat, per target', () => {
     expect(sent.status).toBe(201)
     const content = asText(lastUser(chats(compat).at(-1)!))
     expect(content).toMatch(new RegExp(`^Summarise this\\n<file name="report.pdf">\\n[^]*${LINE}[^]*</file>$`))
+  })
+
+  it('sends Mistral, whose chat takes no file part, the PDF\'s text', async () => {
+    const id = await upload(pdf, 'report.pdf', 'application/pdf')
+    const { sent } = await send('le-chat', 'Summarise this', id)
+    expect(sent.status).toBe(201)
+    const content = mistral.requests.at(-1)!.body.messages.at(-1).content
+    expect(content.map((c: { type: string; text?: string }) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('\n'))
+      .toMatch(new RegExp(`^Summarise this\\n<file name="report.pdf">\\n[^]*${LINE}[^]*</file>$`))
   })
 
   it('sends Claude the PDF as a document block', async () => {
@@ -94,6 +109,20 @@ describe('documents attached to a chat, per target', () => {
     // The second turn sent the document's text again, with the history, without reading it again.
     expect(f.upstreamChats().at(-1)!.body.messages[0].content).toContain('Train tickets are refunded within five days.')
     expect(await extractions()).toBe(before + 1)
+  })
+
+  it('counts the documents of earlier turns when fitting the history: a turn whose document no longer fits is dropped', async () => {
+    const first = await upload(Buffer.from('Alpha minutes: the board approved the plan. '.repeat(150)), 'alpha.txt', 'text/plain')
+    const second = await upload(Buffer.from('Beta minutes: the budget was cut by a third. '.repeat(150)), 'beta.txt', 'text/plain')
+    const { thread, sent } = await send('local', 'Summarise alpha', first)
+    expect(sent.status).toBe(201)
+    expect(asText(lastUser(chats(compat).at(-1)!))).toContain('Alpha minutes')
+    const next = await f.call('alice', 'POST', `/api/v1/chat/threads/${thread}/messages`, { content: 'Summarise beta', model: 'local', attachments: [{ file_id: second }] })
+    expect(next.status).toBe(201)
+    // Both documents do not fit the window of 3,000 tokens: the older turn, with its document, is left out.
+    const sentNow = JSON.stringify(chats(compat).at(-1)!.body.messages)
+    expect(sentNow).toContain('Beta minutes')
+    expect(sentNow).not.toContain('Alpha minutes')
   })
 
   it('refuses a document too large for the model\'s window, naming it, and calls no model', async () => {
