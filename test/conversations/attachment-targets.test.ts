@@ -31,7 +31,7 @@ describe('documents attached to a chat, per target', () => {
     claudeDown = await startUpstream(async (_req, res) => sendError(res, 500, 'api_error', 'Internal server error'))
     mistral = await startMistralUpstream({ [CHAT_PATH]: (_req, res) => sendJson(res, 200, completion({ content: 'noted' })) })
     f = await startConversations({
-      files: true, rag: true, noSurface: true,
+      files: true, rag: true,
       services: 'context_window_tokens: 3000, answer_reserve_tokens: 500',
       providers: `
   vllm: { plugin: openai-compatible, base_url: '${compat.url}' }
@@ -69,6 +69,20 @@ describe('documents attached to a chat, per target', () => {
     expect(sent.status).toBe(201)
     const content = asText(lastUser(chats(compat).at(-1)!))
     expect(content).toMatch(new RegExp(`^Summarise this\\n<file name="report.pdf">\\n[^]*${LINE}[^]*</file>$`))
+  })
+
+  it('does the same for a /v1/responses input_file naming an upload', async () => {
+    const id = await upload(pdf, 'report.pdf', 'application/pdf')
+    await f.client('alice').responses.create({ model: 'local', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Summarise this' }, { type: 'input_file', file_id: id }] }] })
+    expect(asText(lastUser(chats(compat).at(-1)!))).toMatch(new RegExp(`^Summarise this\\n<file name="report.pdf">\\n[^]*${LINE}[^]*</file>$`))
+  })
+
+  it('counts a document\'s text in responses.inputTokens.count, as the turn counts it', async () => {
+    const id = await upload(Buffer.from('Gamma minutes: the office moves in May. '.repeat(100)), 'gamma.txt', 'text/plain')
+    const alice = f.client('alice')
+    const bare = await alice.responses.inputTokens.count({ model: 'local', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Summarise this' }] }] })
+    const withFile = await alice.responses.inputTokens.count({ model: 'local', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Summarise this' }, { type: 'input_file', file_id: id }] }] })
+    expect(withFile.input_tokens - bare.input_tokens).toBeGreaterThan(500)
   })
 
   it('sends Mistral, whose chat takes no file part, the PDF\'s text', async () => {

@@ -29,6 +29,7 @@ import { conversationsConfigSchema, type ConversationsConfig } from './schema.ts
 import { lockThread, turnRunner } from './turn.ts'
 import { promptTokens } from './prompt-tokens.ts'
 import { documentTexts } from './document-texts.ts'
+import { documentTokens } from './file-parts.ts'
 import { newId } from '../kit/ids.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
@@ -138,7 +139,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         documentTexts: texts,
         ...locks,
       }),
-      inputTokens: promptTokens(responses, config.max_history_items, tokenizer),
+      inputTokens: promptTokens(responses, config.max_history_items, tokenizer, texts && (async (item) => (await documentTokens(item, files, texts)).total)),
       async exclusive(threadId, work) {
         const claim = await lockThread(locks, threadId, newId('edit'), new AbortController().signal)
         try {
