@@ -49,14 +49,20 @@ export function documentTexts(reader: () => DocumentReader | undefined, count: C
       pending = (async (): Promise<Outcome> => {
         const documents = reader()
         const bytes = await data()
+        // Nothing read (no reader now, the file gone): nothing kept.
         if (!documents || !bytes) return { ok: true, entry: { read: { text: undefined, why: 'it could not be read' } } }
         extracted()
         try {
-          return { ok: true, entry: { read: { text: await documents.text({ filename: file.filename, contentType: file.contentType, data: bytes }) } } }
+          const o: Outcome = { ok: true, entry: { read: { text: await documents.text({ filename: file.filename, contentType: file.contentType, data: bytes }) } } }
+          kept.set(file.id, o)
+          return o
         } catch (error) {
+          // The document's own fault (a 4xx: no text layer, a broken file) is kept; a busy or failed reader (5xx) is asked again next time.
+          const status = (error as { status?: unknown }).status
+          if (typeof status === 'number' && status < 500) kept.set(file.id, { ok: false, error })
           return { ok: false, error }
         }
-      })().then((o) => { kept.set(file.id, o); return o }).finally(() => reading.delete(file.id))
+      })().finally(() => reading.delete(file.id))
       reading.set(file.id, pending)
     }
     return pending
