@@ -449,8 +449,8 @@ export interface Conversations {
 
 /**
  * Documents a message carries that no model reads as they are (a Word file, a text file), read into
- * text as Open WebUI does: the RAG service's readers, the same that ingest knowledge. A PDF is not
- * read here: it goes to the model as a file part.
+ * text as Open WebUI does: the RAG service's readers, the same that ingest knowledge. A PDF goes to
+ * the model as a file part; its text is read too, for a target that reads no PDF (contracts/file-text.ts).
  */
 export interface DocumentReader {
   /** Whether a file of this name and type is read (by its extension, then its type). */

@@ -35,6 +35,7 @@ import { boundedUpstreamFetch, DEFAULT_MAX_ANSWER_MB, guardAnswer, MAX_ANSWER_PR
 import { proxyNamed, upstreamFetch } from './egress.ts'
 import { withinOutputCap, type OutputCap } from './output-cap.ts'
 import { thinkingAsReasoningEffort, withoutReplayedThinking } from '../../contracts/thinking.ts'
+import { carriesFileTexts, withFileTextsAsText } from '../../contracts/file-text.ts'
 
 // ---------------------------------------------------------------------------------------------
 // configuration every OpenAI-wire plugin shares
@@ -323,6 +324,12 @@ export interface OpenAIWireOptions {
    * DeepSeek-V3.2 want their own reasoning back in a tool loop); by default it is left out.
    */
   readonly replaysReasoning?: boolean
+  /**
+   * The upstream reads a chat file part's PDF (OpenAI; OpenRouter, which parses PDFs for any model).
+   * Off (an OpenAI-compatible server by default: vLLM, Groq, DeepSeek answer 400 or ignore it), a PDF
+   * whose text the gateway has (an attachment of a chat, file-text.ts) is sent as that text.
+   */
+  readonly readsPdf?: boolean
   /** Usage an upstream reports outside `chunk.usage` (Groq: `x_groq.usage`), to honour include_usage. */
   readonly usageOf?: (chunk: ChatChunk) => Usage | null | undefined
   /** `owned_by` for model entries that carry none. */
@@ -341,7 +348,8 @@ export function createOpenAIWireProvider(transport: OpenAIWireTransport, options
     dispose: options.dispose,
     ...(transport.passthrough ? { native: transport.passthrough((err, signal, stage) => toGatewayError(err, signal, options, stage)) } : {}),
     async chat(req, call) {
-      const body = prepareChat(req, call, options)
+      // One property read for every other request: only a chat's request with PDFs has anything to swap.
+      const body = prepareChat(!options.readsPdf && carriesFileTexts(req) ? await withFileTextsAsText(req) : req, call, options)
       let result: ChatResponse | ChatStream
       try {
         result = await transport.chat(body, requestOptions(call))

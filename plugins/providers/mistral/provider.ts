@@ -12,6 +12,7 @@ import type { WireClient } from '../kit/wire-client.ts'
 import { toEmbeddingResponse } from './embeddings.ts'
 import { toGatewayError } from './errors.ts'
 import { toMistralRequest } from './request.ts'
+import { carriesFileTexts, withFileTextsAsText } from '../../contracts/file-text.ts'
 import { toChatResponse } from './response.ts'
 import { toChatChunks } from './stream.ts'
 import { chatRequestJson, chatResponseOf, completionEvents, embeddingRequestJson, embeddingResponseOf } from './wire.ts'
@@ -36,7 +37,9 @@ export function createMistralProvider(client: WireClient, sdk: () => Promise<Mis
   const { name, safePrompt } = options
 
   async function chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
-    const request = toMistralRequest(withinOutputCap(req, options.outputCap, call), call, { safePrompt })
+    // Mistral's chat takes no file part: a chat's attached PDF goes as its text (file-text.ts).
+    const asked = carriesFileTexts(req) ? await withFileTextsAsText(req) : req
+    const request = toMistralRequest(withinOutputCap(asked, options.outputCap, call), call, { safePrompt })
     try {
       const payload = chatRequestJson(request, name)
       if (req.stream) {

@@ -15,6 +15,7 @@ export interface OpenAICompatibleConfig extends ConnectionConfig {
   api_version?: string
   deployment?: string
   replay_reasoning_content: boolean
+  reads_pdf: boolean
 }
 
 const configSchema = {
@@ -33,6 +34,10 @@ const configSchema = {
     replay_reasoning_content: {
       type: 'boolean', default: false,
       description: 'Send `reasoning_content` on the assistant messages a client sends back, for servers whose models want their reasoning back in a tool loop (Kimi K2 thinking, DeepSeek-V3.2 with tools). Off: it is left out (DeepSeek-R1 answers 400 to it, OpenAI to any unknown field).',
+    },
+    reads_pdf: {
+      type: 'boolean', default: false,
+      description: 'The server reads a PDF sent as a chat `file` part (a proxy in front of OpenAI, a model server with document support). Off: a PDF attached to a chat (console attachments, /v1/responses `input_file`) is sent to this server as its extracted text, in a `<file name="…">` block, as Word documents are.',
     },
   },
   dependentRequired: { api_version: ['api_key'], deployment: ['api_version'] },
@@ -73,6 +78,7 @@ export default definePlugin<OpenAICompatibleConfig, Provider>({
       secrets: config.api_key ? [config.api_key] : [],
       modelOwner: config.api_version ? 'azure' : ctx.name,
       replaysReasoning: config.replay_reasoning_content,
+      readsPdf: config.reads_pdf,
       outputCap: outputCapOf(ctx),
       dispose: wire.close,
     })

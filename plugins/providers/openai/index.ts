@@ -59,7 +59,7 @@ export default definePlugin<OpenAIConfig, Provider>({
       // OpenAI answers in its own schema: requests on its surfaces are relayed as they are (passthrough.ts),
       // an answer bound above the model's cap lowered (output-cap.ts), `max_tokens` renamed (max-tokens.ts).
       { ...wire.calls, passthrough: boundingChat(wire.passthrough, outputCap), models: async (options) => (await (await loadSdk()).client.models.list(options)).data },
-      { provider: ctx.name, errors: () => errors, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close, outputCap, prepare: withMaxCompletionTokens },
+      { provider: ctx.name, errors: () => errors, secrets: [config.api_key], modelOwner: 'openai', dispose: wire.close, outputCap, prepare: withMaxCompletionTokens, readsPdf: true },
     )
     return { ...provider, capabilities: { [FineTuning.key]: openAIFineTuner(loadSdk) } }
   },

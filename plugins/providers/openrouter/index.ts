@@ -72,7 +72,7 @@ export default definePlugin<OpenRouterConfig, Provider>({
     const client = new OpenAI({ ...wire.sdk, organization: null, project: null })
     return createOpenAIWireProvider(
       { ...wire.calls, passthrough: wire.completionsOnly, models: async (options) => (await client.models.list(options)).data },
-      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', thinking: openRouterThinking, outputCap: outputCapOf(ctx), dispose: wire.close },
+      { provider: ctx.name, errors: OpenAI, secrets: [config.api_key], modelOwner: 'openrouter', thinking: openRouterThinking, outputCap: outputCapOf(ctx), dispose: wire.close, readsPdf: true },
     )
   },
 })

@@ -3,8 +3,9 @@
  * of the caller's, checked, as the message's image and document parts. From there they go to the
  * model exactly as /v1/responses sends `input_image` / `input_file` parts with a `file_id`
  * (file-parts.ts reads them into data: URLs each turn): an image as the chat API's image part, a
- * PDF as its file part, which OpenAI, Anthropic and Gemini read natively, another document (a
- * .docx, a .txt) as its text, read by the RAG service's readers where it runs.
+ * PDF as its file part, which OpenAI, Anthropic and Gemini read natively (as its text to a target
+ * that reads no PDF: contracts/file-text.ts), another document (a .docx, a .txt) as its text, read
+ * by the RAG service's readers where it runs.
  */
 import { badRequest, notFound, type Caller } from '../../../plugin-api/index.ts'
 import type { ContentPart, DocumentReader } from '../../contracts/conversations.ts'

@@ -28,6 +28,8 @@ import { threadRepository, titleUntitledThread } from './data/threads.ts'
 import { conversationsConfigSchema, type ConversationsConfig } from './schema.ts'
 import { lockThread, turnRunner } from './turn.ts'
 import { promptTokens } from './prompt-tokens.ts'
+import { documentTexts } from './document-texts.ts'
+import { documentTokens } from './file-parts.ts'
 import { newId } from '../kit/ids.ts'
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url))
@@ -47,6 +49,11 @@ const conversations = definePlugin<ConversationsConfig, Service>({
     await store.migrate({ owner: 'conversations', dir: MIGRATIONS })
     const tokenizer = ctx.tryGet(Tokenizer)
     const count = tokenizer ? (text: string) => tokenizer.count(text) : estimateTokens
+    const files = ctx.tryGet(Files)
+    const extractions = ctx.metrics.counter('gateway_document_extractions_total', 'Documents a message carries read into text (a miss of the kept texts: each file is read once while kept).')
+    const texts = files ? documentTexts(() => documents.current, count, () => extractions.inc()) : undefined
+    // A deleted file's text goes with it.
+    const unhookFiles = texts && files?.onDelete(async (file) => texts.forget(file.id))
     const threads = threadRepository(store, count)
     const responses = responseRepository(store, count)
     // Runs outlive a reload of this plugin; the gateway's shutdown fails those still going.
@@ -128,11 +135,11 @@ const conversations = definePlugin<ConversationsConfig, Service>({
         detachedCalls: (principal) => ctx.callsAs(principal),
         currentPrincipal: async (principal) => (identity ? currentPrincipal(identity, principal) : principal),
         follow,
-        files: ctx.tryGet(Files),
-        documents: () => documents.current,
+        files,
+        documentTexts: texts,
         ...locks,
       }),
-      inputTokens: promptTokens(responses, config.max_history_items, tokenizer),
+      inputTokens: promptTokens(responses, config.max_history_items, tokenizer, texts && (async (item) => (await documentTokens(item, files, texts)).total)),
       async exclusive(threadId, work) {
         const claim = await lockThread(locks, threadId, newId('edit'), new AbortController().signal)
         try {
@@ -157,6 +164,7 @@ const conversations = definePlugin<ConversationsConfig, Service>({
       documentReader: () => documents.current,
     })
     return {
+      dispose: async () => { unhookFiles?.() },
       check(routes) {
         for (const key of ['title_route', 'summary_route', 'default_route'] as const) {
           const name = config[key]

@@ -5,6 +5,8 @@
 import type { ChatContentPart, ChatMessage, ChatResponse, ChatToolCall } from '../../../plugin-api/index.ts'
 import { partText, reasoningText, type ContentPart, type ItemContent, type TokenLogprob } from '../../contracts/conversations.ts'
 import { openThinking, reasoningOf, sealThinking, type Reasoning, type ThinkingBlock } from '../../contracts/thinking.ts'
+import { FILE_TEXT, withFileText } from '../../contracts/file-text.ts'
+import type { ReadPart } from './file-parts.ts'
 
 /** A chat choice's `logprobs.content`. */
 type ChatLogprobs = NonNullable<NonNullable<ChatResponse['choices'][number]['logprobs']>['content']>
@@ -78,7 +80,9 @@ function chatPart(part: ContentPart): ChatContentPart {
   }
   if (part.type === 'input_file') {
     if (!part.file_data) throw new Error(`the file ${part.file_id} was not read`)
-    return { type: 'file', file: { file_data: part.file_data, ...(part.filename ? { filename: part.filename } : {}) } }
+    const file: ChatContentPart = { type: 'file', file: { file_data: part.file_data, ...(part.filename ? { filename: part.filename } : {}) } }
+    const text = (part as ReadPart)[FILE_TEXT]
+    return text ? withFileText(file, text) : file
   }
   return { type: 'text', text: part.text }
 }

@@ -11,11 +11,13 @@ import {
 } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import { withdrawal } from '../../contracts/principals.ts'
-import { itemView, type DocumentReader, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
+import { itemView, type ItemContent, type ItemRecord, type ItemStatus, type Grounding, type ServerTool, type Turn, type TokenLogprob, type TurnEvent, type TurnInput } from '../../contracts/conversations.ts'
 import type { Files } from '../../contracts/files.ts'
 import { EventLog, type BackgroundRuns } from './background.ts'
 import type { ThreadClaim } from './data/claims.ts'
-import { readFileParts } from './file-parts.ts'
+import { documentTokens, readFileParts, requireDocumentFits } from './file-parts.ts'
+import type { DocumentTexts } from './document-texts.ts'
+import { markFileTexts } from '../../contracts/file-text.ts'
 import { readAhead } from './read-ahead.ts'
 import { contextWindowTokens, fittedHistory, requireKnownCalls, type Window } from './context.ts'
 import { fileCitations, gatherContext, withCitations } from './grounding.ts'
@@ -65,8 +67,8 @@ export interface TurnDeps {
   readonly currentPrincipal: (principal: Principal) => Promise<Principal | undefined>
   /** Uploaded files that messages name (images, documents), when the files service runs. */
   readonly files: Files | undefined
-  /** Reads documents no model takes as they are (a .docx) into text (the RAG service registers it). */
-  readonly documents: () => DocumentReader | undefined
+  /** The text of the documents messages carry, read by the registered DocumentReader and kept. */
+  readonly documentTexts: DocumentTexts | undefined
   /** A streamed background response's events, from the first, live to its end. */
   readonly follow: (id: string) => AsyncIterable<TurnEvent>
   /** Claim a thread for a turn (data/claims.ts): undefined while another turn holds it. */
@@ -202,7 +204,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
 
     const tools: ChatTool[] = [...(input.assistant?.tools ?? []), ...(input.tools ?? [])]
     const params = input.assistant?.params ?? {}
-    const request = withoutUndefined({
+    const request = markFileTexts(withoutUndefined({
       model,
       messages,
       tools: tools.length ? tools : undefined,
@@ -218,7 +220,7 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
       stream: input.stream || undefined,
       stream_options: input.stream ? { include_usage: true } : undefined,
       ...input.chatParams,
-    }) as unknown as ChatRequest
+    }) as unknown as ChatRequest)
 
     const call = await (callsNow ? await callsNow() : gateway).chat(request, { signal: input.signal, thread: input.threadId, ...routingFacts(input) })
     let settle!: (body: JsonObject) => void
@@ -308,17 +310,28 @@ export function turnRunner(deps: TurnDeps): (input: TurnInput, gateway: GatewayC
     const policy = input.assistant?.contextPolicy
     const tokens = contextWindowTokens(turn.gateway.routes(turn.model, routingFacts(input)), turn.model, deps.catalogWindow, settings.contextWindowTokens, policy)
     const window: Window = { tokens, reserve: Math.min(turn.maxOutput ?? settings.answerReserve, Math.floor(tokens / 2)) }
-    const fixedTokens = (instructions ? await count(instructions) : 0) + (await Promise.all(input.input.map((i) => count(itemText(i))))).reduce((a, b) => a + b, 0)
+    // The text of the documents messages carry counts as well (read once: the texts are kept); only a turn with files pays.
+    const texts = deps.documentTexts
+    const inputDocuments = await Promise.all(input.input.map((i) => documentTokens(i, deps.files, texts)))
+    const instructionTokens = instructions ? await count(instructions) : 0
+    const inputTokens = (await Promise.all(input.input.map((i) => count(itemText(i))))).reduce((a, b) => a + b, 0)
+    const fixedTokens = instructionTokens + inputTokens + inputDocuments.reduce((n, d) => n + d.total, 0)
+    const largest = inputDocuments.map((d) => d.largest).reduce((a, b) => (b && (!a || b.tokens > a.tokens) ? b : a), undefined)
+    requireDocumentFits(largest, window, instructionTokens + inputTokens)
+    const newestFirst = await Promise.all(turn.newestFirst.map(async (item) => {
+      const { total } = await documentTokens(item.content, deps.files, texts)
+      return total ? { ...item, tokens: item.tokens + total } : item
+    }))
     const { summary, items } = policy?.strategy === 'summarize' && input.threadId
       ? await summarizedHistory({
-        threadId: input.threadId, newestFirst: turn.newestFirst, fixedTokens, window, route: settings.summaryRoute ?? turn.model, maxTokens: settings.summaryMaxTokens,
+        threadId: input.threadId, newestFirst, fixedTokens, window, route: settings.summaryRoute ?? turn.model, maxTokens: settings.summaryMaxTokens,
         gateway: turn.gateway, signal: input.signal, facts: routingFacts(input),
       }, { count, logger: deps.logger, read: deps.summaries.read, save: deps.summaries.save })
-      : { summary: null, items: fittedHistory(turn.newestFirst, fixedTokens, window, input.truncation) }
+      : { summary: null, items: fittedHistory(newestFirst, fixedTokens, window, input.truncation) }
     return [
       ...(instructions ? [{ role: 'system' as const, content: instructions }] : []),
       ...(summary ? [summaryMessage(summary)] : []),
-      ...chatMessages(await readFileParts([...items.map((i) => i.content), ...input.input], deps.files, deps.documents())),
+      ...chatMessages(await readFileParts([...items.map((i) => i.content), ...input.input], deps.files, texts)),
     ]
   }
 
