@@ -33,6 +33,9 @@ async function answer(req: RecordedRequest, res: http.ServerResponse): Promise<v
   if (body.model === 'claude-broken') return sendError(res, 400, 'invalid_request_error', 'this model refuses')
   if (body.model === 'claude-slow') await slowGate
   const last = body.messages.at(-1)!.content
+  // `big N`: an answer of N multi-byte characters (results over the pages they are streamed in).
+  const big = typeof last === 'string' ? /^big (\d+)$/.exec(last) : null
+  if (big) return sendMessage(res, message([text('é'.repeat(Number(big[1])))]))
   sendMessage(res, message([text(`reply to: ${typeof last === 'string' ? last : last.map((b) => b.text).join('')}`)]))
 }
 
@@ -127,6 +130,26 @@ services:
       return rows.length >= 2 ? rows : undefined
     }, 10_000, 50)).value!
     expect(rows).toEqual([{ department: 'research', status: 200, prompt_tokens: 12 }, { department: 'research', status: 200, prompt_tokens: 12 }])
+  })
+
+  it('streams the results from the files a page at a time (a 100,000-request batch\'s are hundreds of MB): chunked, each line whole', async () => {
+    const created = await alice.messages.batches.create({
+      requests: [0, 1, 2].map((i) => ({ custom_id: `big-${i}`, params: { ...params(`big ${300_000 + i}`), max_tokens: 64 } })),
+    })
+    await ended(alice, created.id)
+    const res = await fetch(`${gw.url}/v1/messages/batches/${created.id}/results`, { headers: { 'x-api-key': ALICE, 'anthropic-version': '2023-06-01' } })
+    expect(res.status).toBe(200)
+    // Read whole and answered at once, it had a content-length; streamed, it is chunked.
+    expect(res.headers.get('content-length')).toBeNull()
+    expect(res.headers.get('transfer-encoding')).toBe('chunked')
+    await res.arrayBuffer()
+    const found = await results(alice, created.id)
+    for (const i of [0, 1, 2]) {
+      const result = found.get(`big-${i}`)
+      expect(result?.type).toBe('succeeded')
+      const block = (result as Extract<typeof result, { type: 'succeeded' }>).message.content[0] as { text: string }
+      expect(block.text).toBe('é'.repeat(300_000 + i))
+    }
   })
 
   it('refuses a bad create with Anthropic\'s 400: a duplicate or malformed custom_id, params /v1/messages would refuse', async () => {

@@ -4,6 +4,7 @@
  * `POST /v1/messages` checks its body, kept as the batch's lines and run by the same worker, as the
  * creator, through the pipeline; the results are read back from the files the worker writes.
  */
+import { Readable } from 'node:stream'
 import { badRequest, notFound, raw, toGatewayError, type Caller, type RouteRequest, type RouteSpec } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
@@ -14,6 +15,7 @@ import { routingHeaders } from '../../contracts/routing-headers.ts'
 import { unknownCursor } from '../kit/cursor.ts'
 import { isId, newId } from '../kit/ids.ts'
 import { commonModel, MESSAGES_MAX_LINES, type BatchLine } from './input.ts'
+import { jsonlChunks, jsonlLines } from './jsonl.ts'
 import { messageBatchView, messageResult } from './message-views.ts'
 import { MESSAGES_ENDPOINT, OPEN, type BatchRecord, type BatchRepository } from './repository.ts'
 import { queueStep } from './worker.ts'
@@ -72,6 +74,14 @@ function checkedLines(body: CreateBody, codec: MessagesCodec, version: string | 
     }
     return { line: i + 1, customId, body: params }
   })
+}
+
+/** An ended batch's results in Anthropic's shape, one line at a time: its output file's, then its error file's. */
+async function* results(files: Files, batch: BatchRecord): AsyncGenerator<string> {
+  for (const [file, ok] of [[batch.outputFileId, true], [batch.errorFileId, false]] as const) {
+    if (!file) continue
+    for await (const line of jsonlLines(files.contentPages(file))) yield JSON.stringify(messageResult(JSON.parse(line) as JsonObject, ok))
+  }
 }
 
 export function messageBatchRoutes(parts: MessageBatchParts): RouteSpec[] {
@@ -140,12 +150,8 @@ export function messageBatchRoutes(parts: MessageBatchParts): RouteSpec[] {
       async handle({ caller, params }: { caller: Caller; params: { id: string } }) {
         const batch = await reachable(caller, params.id)
         if (OPEN.includes(batch.status)) throw badRequest(`Message batch ${batch.id} has not ended yet: its results are read once processing_status is ended.`, 'message_batch_id', 'batch_not_ended')
-        const out: string[] = []
-        for (const [file, ok] of [[batch.outputFileId, true], [batch.errorFileId, false]] as const) {
-          const content = file ? await files.content(file) : undefined
-          for (const line of content?.toString('utf8').split('\n') ?? []) if (line) out.push(JSON.stringify(messageResult(JSON.parse(line) as JsonObject, ok)))
-        }
-        return raw(out.length ? `${out.join('\n')}\n` : '', 'application/x-jsonl')
+        // Streamed from the files a page at a time: a 100,000-request batch's results are hundreds of MB.
+        return raw(Readable.from(jsonlChunks(results(files, batch))), 'application/x-jsonl')
       },
     },
   ] as RouteSpec[]
