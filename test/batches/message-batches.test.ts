@@ -14,6 +14,8 @@ import { Store } from '../../plugin-api/index.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { crashStepsOf } from './step-fault.ts'
+import { MAX_FAILED_STEPS } from '../../plugins/services/batches/worker.ts'
 import { message, MODEL, sendError, sendMessage, text } from '../providers/anthropic/anthropic-upstream.ts'
 import { DATABASE_URL, dropSchema, POSTGRES_ENABLED, uniqueSchema } from '../store/helpers.ts'
 import { RABBITMQ_ENABLED, RABBITMQ_URL, deleteQueues, uniquePrefix } from '../queue/helpers.ts'
@@ -32,6 +34,7 @@ async function answer(req: RecordedRequest, res: http.ServerResponse): Promise<v
   const body = req.body as { model: string; messages: { content: string | { text: string }[] }[] }
   if (body.model === 'claude-broken') return sendError(res, 400, 'invalid_request_error', 'this model refuses')
   if (body.model === 'claude-slow') await slowGate
+  if (body.model === 'claude-lag') await new Promise((r) => setTimeout(r, 100))
   const last = body.messages.at(-1)!.content
   // `big N`: an answer of N multi-byte characters (results over the pages they are streamed in).
   const big = typeof last === 'string' ? /^big (\d+)$/.exec(last) : null
@@ -60,6 +63,7 @@ routes:
   - { model: broken, targets: [ { provider: claude, model: claude-broken } ] }
   - { model: slow, targets: [ { provider: claude, model: claude-slow } ] }
   - { model: secret, targets: [ { provider: claude, model: ${MODEL} } ] }
+  - { model: lag, targets: [ { provider: claude, model: claude-lag } ] }
 auth:
   strategies:
     - plugin: api-key
@@ -67,7 +71,7 @@ auth:
         - { key: "${ALICE}", user: alice, role: user, department: research }
         - { key: "${CAROL}", user: carol, role: user, department: sales }
 departments:
-  research: { models: [claude, metered, broken, slow] }
+  research: { models: [claude, metered, broken, slow, lag] }
 services:
   files: {}
   batches: { concurrency: 1, step_ms: 300, sweep_ms: 200, rate_limit_pause_ms: 100 }
@@ -149,6 +153,28 @@ services:
       expect(result?.type).toBe('succeeded')
       const block = (result as Extract<typeof result, { type: 'succeeded' }>).message.content[0] as { text: string }
       expect(block.text).toBe('é'.repeat(300_000 + i))
+    }
+  })
+
+  it(`ends a batch whose step kept crashing (${MAX_FAILED_STEPS} times) with every request answered: those not run errored, saying why`, async () => {
+    const fault = crashStepsOf(gw)
+    try {
+      const created = await alice.messages.batches.create({ requests: Array.from({ length: 40 }, (_, i) => ({ custom_id: `r${i}`, params: params(`n${i}`, 'lag') })) })
+      fault.batch(created.id)
+      const done = await ended(alice, created.id)
+      const found = await results(alice, created.id)
+      expect(found.size).toBe(40)
+      const succeeded = [...found.values()].filter((r) => r.type === 'succeeded').length
+      const errored = [...found.values()].filter((r) => r.type === 'errored')
+      // Some ran before the end, some never did: every one has its result, and the counts say the same.
+      expect(succeeded).toBeGreaterThan(0)
+      expect(errored.length).toBe(40 - succeeded)
+      expect(errored.length).toBeGreaterThan(0)
+      expect(done.request_counts).toEqual({ processing: 0, succeeded, errored: errored.length, canceled: 0, expired: 0 })
+      expect(done.ended_at).not.toBeNull()
+      expect(errored[0]).toEqual({ type: 'errored', error: { type: 'error', error: { type: 'api_error', message: expect.stringMatching(/not executed: its batch failed.*5 times.*EIO/) }, request_id: null } })
+    } finally {
+      fault.restore()
     }
   })
 

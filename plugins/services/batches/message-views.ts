@@ -40,13 +40,15 @@ export function messageBatchView(b: BatchRecord): MessageBatch {
   }
 }
 
-/** A line of the output (`ok`) or error file as Anthropic's result: succeeded, errored, or canceled / expired (unrun: no response). */
+/** A line of the output (`ok`) or error file as Anthropic's result: succeeded, errored, or canceled / expired (unrun: no response; unrun by a failed batch: errored). */
 export function messageResult(line: JsonObject, ok: boolean): MessageBatchIndividualResponse {
   const response = line.response as { body: JsonObject } | null
   const code = (line.error as { code?: string } | null)?.code
   let result: MessageBatchResult
   if (ok && response) result = { type: 'succeeded', message: response.body as unknown as Extract<MessageBatchResult, { type: 'succeeded' }>['message'] }
   else if (response) result = { type: 'errored', error: response.body as unknown as Extract<MessageBatchResult, { type: 'errored' }>['error'] }
-  else result = { type: code === 'batch_expired' ? 'expired' : 'canceled' }
+  else if (code === 'batch_expired' || code === 'batch_cancelled') result = { type: code === 'batch_expired' ? 'expired' : 'canceled' }
+  // Unrun for another reason (its batch failed): errored, with why, as Anthropic's error body.
+  else result = { type: 'errored', error: { type: 'error', error: { type: 'api_error', message: (line.error as { message?: string } | null)?.message ?? 'This request was not executed.' }, request_id: null } as unknown as Extract<MessageBatchResult, { type: 'errored' }>['error'] }
   return { custom_id: line.custom_id as string, result }
 }

@@ -93,13 +93,29 @@ export function batchWorker(deps: WorkerDeps) {
       // A poison batch: the same crash step after step. It ends, saying why, instead of being queued again for ever.
       logger.error({ batch: batchId, err: crash, crashes }, 'batch step failed too often in a row; the batch is failed')
       const message = `The batch's step failed ${crashes} times in a row; the last time: ${crash}`.replaceAll('\u0000', '\\u0000')
-      await batches.update(batchId, { status: 'failed', failedAt: new Date(), errors: [{ code: 'batch_step_failed', message, param: null, line: null }] })
-      await batches.dropLines(batchId).catch(() => undefined)
+      await fail(batchId, message)
       return
     }
     if (crash !== undefined) logger.error({ batch: batchId, err: crash, crashes }, 'batch step failed; it is tried again')
     // A stopping gateway queues nothing: the next process's sweep takes the batch up at once.
     if (next !== undefined && !deps.stopping.aborted) await queueStep(deps.queue, batchId, next)
+  }
+
+  /**
+   * End a poison batch `failed`: what its lines answered is written as for any end, and each line left unrun is in the
+   * error file with the reason (Anthropic's `errored` result), so every request has its answer. When writing fails too
+   * (the crash may be the store's), it ends failed without files, its lines dropped.
+   */
+  async function fail(batchId: string, message: string): Promise<void> {
+    const errors = [{ code: 'batch_step_failed', message, param: null, line: null }]
+    try {
+      const batch = await batches.update(batchId, { errors })
+      if (batch) return void await finish(batch, 'failed')
+    } catch (err) {
+      logger.error({ batch: batchId, err: (err as Error).message }, 'a failed batch\'s files could not be written')
+    }
+    await batches.update(batchId, { status: 'failed', failedAt: new Date(), errors })
+    await batches.dropLines(batchId).catch(() => undefined)
   }
 
   /** What this step does for the batch as it stands; the delay of the next step, or undefined when it has ended. */
@@ -225,14 +241,16 @@ export function batchWorker(deps: WorkerDeps) {
   }
 
   /** Write what the lines answered to the output and error files, and end the batch as `status`. */
-  async function finish(batch: BatchRecord, status: Extract<BatchStatus, 'completed' | 'cancelled' | 'expired'>): Promise<undefined> {
+  async function finish(batch: BatchRecord, status: Extract<BatchStatus, 'completed' | 'cancelled' | 'expired' | 'failed'>): Promise<undefined> {
     if (batch.status !== 'finalizing' && batch.status !== 'cancelling') await batches.update(batch.id, { status: 'finalizing', finalizingAt: new Date() })
     const rows = await batches.results(batch.id)
     const outputs = rows.filter((r) => r.ok).map((r) => r.result)
     const errors = rows.filter((r) => !r.ok).map((r) => r.result)
     const answered = errors.length
     // What the window left undone is in the error file, as OpenAI writes it; a message batch's lines its cancel left unrun too (Anthropic's `canceled` results).
-    const unrun = status === 'expired' ? UNRUN.expired : status === 'cancelled' && batch.endpoint === MESSAGES_ENDPOINT ? UNRUN.canceled : undefined
+    // A failed batch's too, each with why (the batch's error): counted `failed` (Anthropic's `errored`).
+    const unrun = status === 'expired' ? UNRUN.expired : status === 'cancelled' && batch.endpoint === MESSAGES_ENDPOINT ? UNRUN.canceled
+      : status === 'failed' ? { code: 'batch_step_failed', message: `This request was not executed: its batch failed. ${batch.errors?.[0]?.message ?? ''}`.trim() } : undefined
     if (unrun) {
       for (const line of await batches.pendingLines(batch.id, MESSAGES_MAX_LINES)) {
         errors.push({ id: `batch_req_${hex()}`, custom_id: line.customId, response: null, error: unrun })
@@ -256,10 +274,10 @@ export function batchWorker(deps: WorkerDeps) {
       errorFileId: batch.errorFileId ?? await write('error', errors),
       requestCounts: {
         total: batch.requestCounts.total, completed: outputs.length, failed: errors.length,
-        ...(batch.endpoint === MESSAGES_ENDPOINT && unrun ? { [unrun === UNRUN.expired ? 'expired' : 'canceled']: left } : {}),
+        ...(batch.endpoint === MESSAGES_ENDPOINT && (unrun === UNRUN.expired || unrun === UNRUN.canceled) ? { [unrun === UNRUN.expired ? 'expired' : 'canceled']: left } : {}),
       },
       usage,
-      ...(status === 'completed' ? { completedAt: stamp } : status === 'cancelled' ? { cancelledAt: stamp } : { expiredAt: stamp }),
+      ...(status === 'completed' ? { completedAt: stamp } : status === 'cancelled' ? { cancelledAt: stamp } : status === 'failed' ? { failedAt: stamp } : { expiredAt: stamp }),
     })
     await batches.dropLines(batch.id)
     return undefined
