@@ -178,6 +178,21 @@ services:
     }
   })
 
+  it('applies the create call\'s anthropic-beta flags to each request, as Anthropic does: sent to the Anthropic target with every line', async () => {
+    const betas = ['interleaved-thinking-2025-05-14', 'output-128k-2025-02-19']
+    // The SDK's beta API sends `betas` as the create request's anthropic-beta header.
+    const created = await alice.beta.messages.batches.create({ betas, requests: [0, 1].map((i) => ({ custom_id: `beta-${i}`, params: params(`beta line ${i}`) })) })
+    await ended(alice, created.id)
+    const sent = upstream.requests.filter((r) => JSON.stringify(r.body).includes('beta line'))
+    expect(sent).toHaveLength(2)
+    for (const r of sent) expect(String(r.headers['anthropic-beta']).split(',')).toEqual(expect.arrayContaining(betas))
+    expect([...(await results(alice, created.id)).values()].map((r) => r.type)).toEqual(['succeeded', 'succeeded'])
+    // A batch created without them sends none.
+    const plain = await alice.messages.batches.create({ requests: [{ custom_id: 'plain', params: params('without flags') }] })
+    await ended(alice, plain.id)
+    expect(upstream.requests.find((r) => JSON.stringify(r.body).includes('without flags'))?.headers['anthropic-beta']).toBeUndefined()
+  })
+
   it('refuses a bad create with Anthropic\'s 400: a duplicate or malformed custom_id, params /v1/messages would refuse', async () => {
     const refused = async (body: unknown): Promise<InstanceType<typeof Anthropic.BadRequestError>> => {
       const err = await alice.messages.batches.create(body as Anthropic.Messages.BatchCreateParams).then(() => undefined, (e: unknown) => e)

@@ -203,7 +203,7 @@ export function batchWorker(deps: WorkerDeps) {
       try {
         // The line passes what the same body sent to the endpoint passes: refused, it is its line's 400 and is never sent.
         // Routed as the request would be sent directly: by its body's metadata and the creating request's headers.
-        const options = { signal, headers: batch.headers, requestId, batch: true }
+        const options = { signal, headers: batch.headers, requestId, batch: true, wireHeaders: betasOf(batch) }
         const dropped: string[] = []
         const call = batch.endpoint === '/v1/embeddings'
           ? await calls.embed(embeddingRequest(line.body), options)
@@ -291,6 +291,16 @@ const UNRUN = {
   expired: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' },
   canceled: { code: 'batch_cancelled', message: 'This request was not executed: its batch was cancelled first.' },
 } as const
+
+/**
+ * A message batch's beta flags (the creating request's `anthropic-beta`, kept with its headers): Anthropic applies them to
+ * each request of the batch, so each line passes them to an Anthropic target as a direct /v1/messages request does.
+ */
+function betasOf(batch: BatchRecord): Readonly<Record<string, string>> | undefined {
+  const betas = batch.endpoint === MESSAGES_ENDPOINT ? batch.headers['anthropic-beta'] : undefined
+  const text = Array.isArray(betas) ? betas.join(',') : betas
+  return text ? { 'anthropic-beta': text } : undefined
+}
 
 /** What a direct request's `x-gateway-*` headers say (route, provider, model, warnings), for its line's `response.headers`. */
 function gatewayHeaders(call: Call<unknown>, warnings: readonly string[]): Record<string, string> {
