@@ -44,19 +44,13 @@ async function answer(req: RecordedRequest, res: http.ServerResponse): Promise<v
 
 const params = (content: string, model = 'claude') => ({ model, max_tokens: 64, messages: [{ role: 'user' as const, content }] })
 
-describe('message batches: /v1/messages/batches with the Anthropic SDK', () => {
-  let upstream: MockUpstream
-  let gw: RunningGateway
-  let alice: Anthropic
-  let carol: Anthropic
-  beforeAll(async () => {
-    upstream = await startUpstream(answer)
-    gw = await startTestGateway(`
+/** The gateway of these tests: a mock Anthropic behind the routes; `services` adds service blocks (service.auth's public_url). */
+const gatewayConfig = (upstreamUrl: string, services = '') => `
 version: 1
 store: { plugin: embedded, memory: true, vector: false }
 queue: { plugin: memory }
 providers:
-  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${upstream.url}' }
+  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${upstreamUrl}' }
 routes:
   - { model: claude, targets: [ { provider: claude, model: ${MODEL} } ] }
   - { model: metered, targets: [ { provider: claude, model: ${MODEL} } ] }
@@ -73,9 +67,18 @@ auth:
 departments:
   research: { models: [claude, metered, broken, slow, lag] }
 services:
-  files: {}
+${services}  files: {}
   batches: { concurrency: 1, step_ms: 300, sweep_ms: 200, rate_limit_pause_ms: 100 }
-`)
+`
+
+describe('message batches: /v1/messages/batches with the Anthropic SDK', () => {
+  let upstream: MockUpstream
+  let gw: RunningGateway
+  let alice: Anthropic
+  let carol: Anthropic
+  beforeAll(async () => {
+    upstream = await startUpstream(answer)
+    gw = await startTestGateway(gatewayConfig(upstream.url))
     alice = new Anthropic({ apiKey: ALICE, baseURL: gw.url, maxRetries: 0 })
     carol = new Anthropic({ apiKey: CAROL, baseURL: gw.url, maxRetries: 0 })
   }, 120_000)
@@ -192,6 +195,28 @@ services:
     await ended(alice, plain.id)
     expect(upstream.requests.find((r) => JSON.stringify(r.body).includes('without flags'))?.headers['anthropic-beta']).toBeUndefined()
   })
+
+  it('gives an ended batch an absolute results_url, as Anthropic does: a plain HTTP client fetches it as it is; behind a proxy, the forwarded origin', async () => {
+    const created = await alice.messages.batches.create({ requests: [{ custom_id: 'url', params: params('where') }] })
+    const done = await ended(alice, created.id)
+    expect(done.results_url).toBe(`${gw.url}/v1/messages/batches/${created.id}/results`)
+    const res = await fetch(done.results_url!, { headers: { 'x-api-key': ALICE } })
+    expect(res.status).toBe(200)
+    expect(JSON.parse((await res.text()).trim())).toMatchObject({ custom_id: 'url', result: { type: 'succeeded' } })
+    const proxied = await fetch(`${gw.url}/v1/messages/batches/${created.id}`, { headers: { 'x-api-key': ALICE, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'ai.example.com' } })
+    expect((await proxied.json() as MessageBatch).results_url).toBe(`https://ai.example.com/v1/messages/batches/${created.id}/results`)
+  })
+
+  it('builds results_url on the configured public_url (services.auth), its path prefix included', async () => {
+    const prefixed = await startTestGateway(gatewayConfig(upstream.url, `  auth: { public_url: 'https://ai.example.com/gateway/' }\n`))
+    try {
+      const client = new Anthropic({ apiKey: ALICE, baseURL: prefixed.url, maxRetries: 0 })
+      const created = await client.messages.batches.create({ requests: [{ custom_id: 'p', params: params('prefix') }] })
+      expect((await ended(client, created.id)).results_url).toBe(`https://ai.example.com/gateway/v1/messages/batches/${created.id}/results`)
+    } finally {
+      await prefixed.close()
+    }
+  }, 60_000)
 
   it('refuses a bad create with Anthropic\'s 400: a duplicate or malformed custom_id, params /v1/messages would refuse', async () => {
     const refused = async (body: unknown): Promise<InstanceType<typeof Anthropic.BadRequestError>> => {

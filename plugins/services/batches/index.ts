@@ -15,6 +15,7 @@ import { Files, ownerFilter, type StoredFile } from '../../contracts/files.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { MessagesCodec } from '../../contracts/message-batches.ts'
+import { Sessions } from '../../contracts/sessions.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 import { messageBatchRoutes, type MessageBatchParts } from './message-batches.ts'
 import { cancelBatch, ID_PARAMS, PERMISSION, WINDOW_MS } from './route-parts.ts'
@@ -238,11 +239,13 @@ const messagesSurface = definePlugin<Record<string, never>, Surface>({
   enabledByDefault: true,
   description: 'Anthropic\'s Message Batches (/v1/messages/batches), when service.batches is configured.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [BatchParts],
+  // Sessions: service.auth's public_url, which results_url is built on when configured.
+  uses: [BatchParts, Sessions],
   setup(ctx) {
     const parts = ctx.tryGet(BatchParts)
+    const sessions = ctx.tryGet(Sessions)
     return {
-      endpoints: parts ? messageBatchRoutes(parts) : (['GET', 'POST', 'DELETE'] as const).map(notConfigured),
+      endpoints: parts ? messageBatchRoutes(parts, sessions?.publicUrl) : (['GET', 'POST', 'DELETE'] as const).map(notConfigured),
       // Anthropic's wire: its error body, and the request id where its SDK reads it.
       errorBody: anthropicErrorBody,
       requestIdHeader: 'request-id',

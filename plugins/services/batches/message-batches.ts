@@ -11,12 +11,14 @@ import type { Files } from '../../contracts/files.ts'
 import { ownerFilter } from '../../contracts/files.ts'
 import type { MessagesCodec } from '../../contracts/message-batches.ts'
 import type { Queue } from '../../contracts/queue.ts'
+import { publicBase } from '../../contracts/public-url.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
 import { unknownCursor } from '../kit/cursor.ts'
 import { isId, newId } from '../kit/ids.ts'
 import { commonModel, MESSAGES_MAX_LINES, type BatchLine } from './input.ts'
 import { jsonlChunks, jsonlLines } from './jsonl.ts'
 import { messageBatchView, messageResult } from './message-views.ts'
+import type { MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches'
 import { MESSAGES_ENDPOINT, OPEN, type BatchRecord, type BatchRepository } from './repository.ts'
 import { queueStep } from './worker.ts'
 import { cancelBatch, ID_PARAMS, PERMISSION, WINDOW_MS } from './route-parts.ts'
@@ -56,6 +58,9 @@ export interface MessageBatchParts {
   readonly messages?: MessagesCodec
 }
 
+/** The gateway's public URL (service.auth's `public_url`), when configured: `results_url` is built on it. */
+type PublicUrl = string | URL | undefined
+
 /** The lines of a create request, each `params` refused (400 naming `requests.N...`) as /v1/messages would refuse it. */
 function checkedLines(body: CreateBody, codec: MessagesCodec, version: string | undefined): BatchLine[] {
   const seen = new Set<string>()
@@ -84,8 +89,9 @@ async function* results(files: Files, batch: BatchRecord): AsyncGenerator<string
   }
 }
 
-export function messageBatchRoutes(parts: MessageBatchParts): RouteSpec[] {
+export function messageBatchRoutes(parts: MessageBatchParts, publicUrl: PublicUrl): RouteSpec[] {
   const { batches, files, queue } = parts
+  const view = (batch: BatchRecord, headers: RouteRequest['headers']): MessageBatch => messageBatchView(batch, publicBase(publicUrl, headers))
   // Another's batch, or an OpenAI batch's id, is not found: as every other record of the gateway.
   const reachable = async (caller: Caller, id: string): Promise<BatchRecord> => {
     const batch = isId(id, PREFIX) ? await batches.get(id) : undefined
@@ -107,32 +113,32 @@ export function messageBatchRoutes(parts: MessageBatchParts): RouteSpec[] {
           endpoint: MESSAGES_ENDPOINT, completionWindow: '24h', metadata: {}, headers: routingHeaders(headers), outputExpiresAfter: null,
         }, WINDOW_MS, lines, commonModel(lines))
         await queueStep(queue, batch.id)
-        return messageBatchView(batch)
+        return view(batch, headers)
       },
     },
     {
       method: 'GET', path: '/v1/messages/batches', summary: 'The message batches the caller may see, newest first.', permission: PERMISSION, query: LIST_QUERY,
-      async handle({ caller, query }: { caller: Caller; query: { limit: number; before_id?: string; after_id?: string } }) {
+      async handle({ caller, query, headers }: { caller: Caller; query: { limit: number; before_id?: string; after_id?: string }; headers: RouteRequest['headers'] }) {
         await cursor(caller, query.after_id, 'after_id')
         await cursor(caller, query.before_id, 'before_id')
         const found = await batches.list({ ...ownerFilter(caller), messages: true, after: query.after_id, before: query.before_id, limit: query.limit + 1 })
         // Before a cursor, the extra one read is the farthest from it: the newest, first.
         const page = found.length > query.limit ? (query.before_id && !query.after_id ? found.slice(1) : found.slice(0, query.limit)) : found
-        const data = page.map(messageBatchView)
+        const data = page.map((b) => view(b, headers))
         return { data, has_more: found.length > query.limit, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null }
       },
     },
     {
       method: 'GET', path: '/v1/messages/batches/:id', summary: 'A message batch: its processing status and request counts.', permission: PERMISSION, params: ID_PARAMS,
-      async handle({ caller, params }: { caller: Caller; params: { id: string } }) {
-        return messageBatchView(await reachable(caller, params.id))
+      async handle({ caller, params, headers }: { caller: Caller; params: { id: string }; headers: RouteRequest['headers'] }) {
+        return view(await reachable(caller, params.id), headers)
       },
     },
     {
       method: 'POST', path: '/v1/messages/batches/:id/cancel', summary: 'Cancel a message batch: `canceling` until what its requests answered so far is kept, then ended.', permission: PERMISSION, params: ID_PARAMS,
-      async handle({ caller, params }: { caller: Caller; params: { id: string } }) {
+      async handle({ caller, params, headers }: { caller: Caller; params: { id: string }; headers: RouteRequest['headers'] }) {
         // An ended batch stays as it is.
-        return messageBatchView(await cancelBatch(batches, queue, await reachable(caller, params.id)))
+        return view(await cancelBatch(batches, queue, await reachable(caller, params.id)), headers)
       },
     },
     {
