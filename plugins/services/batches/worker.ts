@@ -17,6 +17,7 @@ import { withdrawal } from '../../contracts/principals.ts'
 import type { Queue } from '../../contracts/queue.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 import type { MessagesCodec } from '../../contracts/message-batches.ts'
+import type { StoredCompletions } from '../../contracts/stored-completions.ts'
 import { commonModel, MESSAGES_MAX_LINES, parseBatchInput, routedChatRequest, type BatchEndpoint, type BatchLine } from './input.ts'
 import { MESSAGES_ENDPOINT, type BatchRecord, type BatchRepository, type BatchStatus } from './repository.ts'
 
@@ -46,6 +47,8 @@ export interface WorkerDeps {
   readonly logger: Logger
   /** How a message batch's line (a /v1/messages body) is read and answered: surface.anthropic's; without it such lines fail. */
   readonly messages?: MessagesCodec
+  /** Where a chat line with `store: true` is kept, as a direct request's is (service.stored-completions); without it `store` goes on to the provider, as a direct request's does. */
+  readonly stored?: StoredCompletions
 }
 
 /** Retries of a line that failed in a way worth trying again (5xx, a timeout), within its step. */
@@ -205,10 +208,18 @@ export function batchWorker(deps: WorkerDeps) {
         // Routed as the request would be sent directly: by its body's metadata and the creating request's headers.
         const options = { signal, headers: batch.headers, requestId, batch: true, wireHeaders: betasOf(batch) }
         const dropped: string[] = []
-        const call = batch.endpoint === '/v1/embeddings'
+        const chat = batch.endpoint === MESSAGES_ENDPOINT ? messageRequest(line.body, dropped)
+          : batch.endpoint === '/v1/chat/completions' ? routedChatRequest(line.body, calls, batch.headers, (text) => dropped.push(text)) : undefined
+        // `store: true` with the gateway keeping completions: kept by it, as a direct request's is; `store` and `metadata`
+        // are then not sent on (routes still read the metadata), the provider keeping no second copy.
+        const keeping = chat && batch.endpoint !== MESSAGES_ENDPOINT && deps.stored && chat.store === true ? deps.stored : undefined
+        const call = !chat
           ? await calls.embed(embeddingRequest(line.body), options)
-          : await calls.chat(batch.endpoint === MESSAGES_ENDPOINT ? messageRequest(line.body, dropped) : routedChatRequest(line.body, calls, batch.headers, (text) => dropped.push(text)), options)
+          : await calls.chat(keeping ? withoutStore(chat) : chat, keeping ? { ...options, metadata: chat.metadata } : options)
         const outcome = await call.done
+        if (keeping && chat) {
+          keeping.keep({ owner: { userId: batch.userId, department: batch.department }, requestedModel: chat.model, messages: chat.messages, metadata: (chat.metadata as Record<string, string> | null | undefined) ?? {}, completion: call.result as ChatResponse })
+        }
         const body = batch.endpoint === MESSAGES_ENDPOINT ? deps.messages!.encode(call.result as ChatResponse, line.body) : call.result as ChatResponse | EmbeddingResponse
         const usage = { input_tokens: outcome.promptTokens, output_tokens: outcome.completionTokens, cached_tokens: outcome.cachedTokens, reasoning_tokens: outcome.reasoningTokens ?? 0 }
         const response = { status_code: 200, request_id: requestId, headers: gatewayHeaders(call, [...dropped, ...call.warnings]), body: body as unknown as JsonObject }
@@ -300,6 +311,12 @@ function betasOf(batch: BatchRecord): Readonly<Record<string, string>> | undefin
   const betas = batch.endpoint === MESSAGES_ENDPOINT ? batch.headers['anthropic-beta'] : undefined
   const text = Array.isArray(betas) ? betas.join(',') : betas
   return text ? { 'anthropic-beta': text } : undefined
+}
+
+/** A chat line's request as sent when the gateway keeps its completion: without `store` and `metadata`, as a direct request's. */
+function withoutStore(request: ChatRequest): ChatRequest {
+  const { store: _store, metadata: _metadata, ...sent } = request
+  return sent as ChatRequest
 }
 
 /** What a direct request's `x-gateway-*` headers say (route, provider, model, warnings), for its line's `response.headers`. */
