@@ -215,7 +215,7 @@ export interface ProviderCall {
   readonly requestId: string
   /** Extra upstream headers for this call (route/target overrides). */
   readonly headers?: Readonly<Record<string, string>>
-  /** A native (same-wire) call only: the client's headers that are part of its wire (`Decoded.wireHeaders`: an API version, beta flags), for the provider to forward. */
+  /** The client's headers that are part of the provider's wire (`Decoded.wireHeaders`: an API version, beta flags), for it to forward: a native (same-wire) call's, or a translated call's `CallOptions.wireHeaders`. */
   readonly wireHeaders?: Readonly<Record<string, string>>
   /** Report a request parameter this provider cannot honour: a 400 on a `strict` route, else dropped with an `x-gateway-warning`. */
   unsupported(param: string, message?: string): void
@@ -450,6 +450,12 @@ export interface CallOptions {
    * usage. Only code in the gateway sets it: no surface reads it from a client's request, so a client cannot buy the batch rate interactively.
    */
   readonly batch?: boolean
+  /**
+   * The client's headers that are part of a provider's wire (an API version, beta flags), for the provider to forward
+   * (ProviderCall.wireHeaders): a native call's body is written to them; a translated chat passes them where its provider
+   * honours them (a message batch's `anthropic-beta`, kept with the batch, to an Anthropic target).
+   */
+  readonly wireHeaders?: Readonly<Record<string, string>>
 }
 
 /** What routes' `when: { headers, metadata }` read of a call: its client's headers (lower-case names) and its body's `metadata`. */
@@ -460,8 +466,6 @@ export interface RoutingFacts {
 
 /** Options for `GatewayCalls.native`. */
 export interface NativeOptions extends CallOptions {
-  /** The client's headers that are part of the wire, for the provider to forward (ProviderCall.wireHeaders). */
-  readonly wireHeaders?: Readonly<Record<string, string>>
   /** Answers for a target whose provider does not speak the wire (e.g. the surface's estimate); without it such targets are skipped. */
   readonly otherwise?: (target: RoutingTarget) => NativeResult | Promise<NativeResult>
   /** The call generates billed content (images): it runs as operation `media`, so usage, limits and budgets count it (its NativeResult's usage, priced by the catalog). */

@@ -80,10 +80,9 @@ async function invoke(x: Exchange, target: CompiledTarget, attempt: Attempt, cha
   const { instance } = target
   const model = target.model ?? x.requestedModel
   const native = x.wire && !x.replaced && !x.translationRequired ? instance.native?.[x.wire.name] : undefined
+  attempt.call.wireHeaders = native ? x.wire!.headers : x.wireHeaders
   if (native) {
-    const { body, headers } = x.wire!
-    attempt.call.wireHeaders = headers
-    const result = await native(forTarget(body, target, model), attempt.call)
+    const result = await native(forTarget(x.wire!.body, target, model), attempt.call)
     if (!result.events) return result
     const events = await attempt.prime(result.events)
     return { events, usage: () => result.usage(), model: () => result.model(), text: () => result.text?.() ?? '' }

@@ -42,7 +42,7 @@ export function gatewayCalls(snapshot: Snapshot, principal: Principal | undefine
       calls: childCalls,
     })
     x.setRequest(request)
-    if (options.batch) x.batch = true
+    Object.assign(x, { batch: options.batch === true, wireHeaders: options.wireHeaders })
     defaults.started?.(x)
     if (operation === 'chat') x.streaming = (request as ChatRequest).stream === true
     return x

@@ -45,6 +45,7 @@ export class Exchange implements StageExchange, RequestScope {
   readonly metadata: RoutingFacts['metadata'] // what routes' `when: { metadata }` read if not the request's own (CallOptions.metadata)
   readonly parentId: string | undefined
   batch = false // a batch line (CallOptions.batch, set by its caller, never from a request): priced at the batch rate
+  wireHeaders: Readonly<Record<string, string>> | undefined // a translated call's CallOptions.wireHeaders (a native call's are its x.wire's)
   readonly startedAt = performance.now()
   readonly #setHeader: ((name: string, value: string) => void) | undefined
   readonly #makeCalls: (x: Exchange) => GatewayCalls

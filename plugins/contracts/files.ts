@@ -81,6 +81,8 @@ export interface Files {
   getMany(ids: readonly string[]): Promise<StoredFile[]>
   /** The file's bytes, or undefined when there is no such file. */
   content(id: string): Promise<Buffer | undefined>
+  /** The file's bytes a page at a time, never held whole (a batch's results of hundreds of MB); nothing when there is no such file. */
+  contentPages(id: string): AsyncIterable<Buffer>
   list(query?: FileListQuery): Promise<StoredFile[]>
   /** False when there was no such file. Runs the delete hooks first (see `onDelete`). An expired file is no file. */
   delete(id: string): Promise<boolean>

@@ -229,6 +229,23 @@ services:
     expect(JSON.stringify(row!.headers)).not.toContain(ALICE)
   })
 
+  it('keeps a line with store: true as the gateway keeps a direct request\'s (chat.completions.retrieve finds it, with its metadata), sending neither store nor metadata on; routes still read the metadata', async () => {
+    handler = answer
+    const body = { model: 'tiered', store: true, metadata: { tier: 'gold', topic: 'batch-kept' }, messages: [{ role: 'user' as const, content: 'keep-me' }] }
+    const file = await upload(alice, [line('kept', body)])
+    const done = await ended(alice, (await alice.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id)
+    expect(done.status).toBe('completed')
+    const [output] = await jsonl(alice, done.output_file_id!)
+    expect(output.response.body.model).toBe('gold-model')
+    const sent = upstream.requests.filter((r) => JSON.stringify(r.body).includes('keep-me'))
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.body).not.toHaveProperty('store')
+    expect(sent[0]!.body).not.toHaveProperty('metadata')
+    const kept = (await waitFor(async () => (await alice.chat.completions.list({ metadata: { topic: 'batch-kept' } })).data[0], 5000, 50)).value!
+    expect(kept).toMatchObject({ id: output.response.body.id, metadata: { tier: 'gold', topic: 'batch-kept' } })
+    expect((await alice.chat.completions.retrieve(kept.id)).choices[0]!.message.content).toBe(output.response.body.choices[0].message.content)
+  })
+
   it('answers an embeddings line the endpoint would refuse with its 400, never sending it', async () => {
     handler = answer
     const err = await alice.embeddings.create({ model: 'embed-a', input: null } as unknown as OpenAI.EmbeddingCreateParams).then(() => undefined, (e: unknown) => e)

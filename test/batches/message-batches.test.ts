@@ -14,6 +14,8 @@ import { Store } from '../../plugin-api/index.ts'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { crashStepsOf } from './step-fault.ts'
+import { MAX_FAILED_STEPS } from '../../plugins/services/batches/worker.ts'
 import { message, MODEL, sendError, sendMessage, text } from '../providers/anthropic/anthropic-upstream.ts'
 import { DATABASE_URL, dropSchema, POSTGRES_ENABLED, uniqueSchema } from '../store/helpers.ts'
 import { RABBITMQ_ENABLED, RABBITMQ_URL, deleteQueues, uniquePrefix } from '../queue/helpers.ts'
@@ -32,11 +34,42 @@ async function answer(req: RecordedRequest, res: http.ServerResponse): Promise<v
   const body = req.body as { model: string; messages: { content: string | { text: string }[] }[] }
   if (body.model === 'claude-broken') return sendError(res, 400, 'invalid_request_error', 'this model refuses')
   if (body.model === 'claude-slow') await slowGate
+  if (body.model === 'claude-lag') await new Promise((r) => setTimeout(r, 100))
   const last = body.messages.at(-1)!.content
+  // `big N`: an answer of N multi-byte characters (results over the pages they are streamed in).
+  const big = typeof last === 'string' ? /^big (\d+)$/.exec(last) : null
+  if (big) return sendMessage(res, message([text('é'.repeat(Number(big[1])))]))
   sendMessage(res, message([text(`reply to: ${typeof last === 'string' ? last : last.map((b) => b.text).join('')}`)]))
 }
 
 const params = (content: string, model = 'claude') => ({ model, max_tokens: 64, messages: [{ role: 'user' as const, content }] })
+
+/** The gateway of these tests: a mock Anthropic behind the routes; `services` adds service blocks (service.auth's public_url). */
+const gatewayConfig = (upstreamUrl: string, services = '') => `
+version: 1
+store: { plugin: embedded, memory: true, vector: false }
+queue: { plugin: memory }
+providers:
+  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${upstreamUrl}' }
+routes:
+  - { model: claude, targets: [ { provider: claude, model: ${MODEL} } ] }
+  - { model: metered, targets: [ { provider: claude, model: ${MODEL} } ] }
+  - { model: broken, targets: [ { provider: claude, model: claude-broken } ] }
+  - { model: slow, targets: [ { provider: claude, model: claude-slow } ] }
+  - { model: secret, targets: [ { provider: claude, model: ${MODEL} } ] }
+  - { model: lag, targets: [ { provider: claude, model: claude-lag } ] }
+auth:
+  strategies:
+    - plugin: api-key
+      keys:
+        - { key: "${ALICE}", user: alice, role: user, department: research }
+        - { key: "${CAROL}", user: carol, role: user, department: sales }
+departments:
+  research: { models: [claude, metered, broken, slow, lag] }
+services:
+${services}  files: {}
+  batches: { concurrency: 1, step_ms: 300, sweep_ms: 200, rate_limit_pause_ms: 100 }
+`
 
 describe('message batches: /v1/messages/batches with the Anthropic SDK', () => {
   let upstream: MockUpstream
@@ -45,30 +78,7 @@ describe('message batches: /v1/messages/batches with the Anthropic SDK', () => {
   let carol: Anthropic
   beforeAll(async () => {
     upstream = await startUpstream(answer)
-    gw = await startTestGateway(`
-version: 1
-store: { plugin: embedded, memory: true, vector: false }
-queue: { plugin: memory }
-providers:
-  claude: { plugin: anthropic, api_key: sk-ant-upstream-key, base_url: '${upstream.url}' }
-routes:
-  - { model: claude, targets: [ { provider: claude, model: ${MODEL} } ] }
-  - { model: metered, targets: [ { provider: claude, model: ${MODEL} } ] }
-  - { model: broken, targets: [ { provider: claude, model: claude-broken } ] }
-  - { model: slow, targets: [ { provider: claude, model: claude-slow } ] }
-  - { model: secret, targets: [ { provider: claude, model: ${MODEL} } ] }
-auth:
-  strategies:
-    - plugin: api-key
-      keys:
-        - { key: "${ALICE}", user: alice, role: user, department: research }
-        - { key: "${CAROL}", user: carol, role: user, department: sales }
-departments:
-  research: { models: [claude, metered, broken, slow] }
-services:
-  files: {}
-  batches: { concurrency: 1, step_ms: 300, sweep_ms: 200, rate_limit_pause_ms: 100 }
-`)
+    gw = await startTestGateway(gatewayConfig(upstream.url))
     alice = new Anthropic({ apiKey: ALICE, baseURL: gw.url, maxRetries: 0 })
     carol = new Anthropic({ apiKey: CAROL, baseURL: gw.url, maxRetries: 0 })
   }, 120_000)
@@ -128,6 +138,85 @@ services:
     }, 10_000, 50)).value!
     expect(rows).toEqual([{ department: 'research', status: 200, prompt_tokens: 12 }, { department: 'research', status: 200, prompt_tokens: 12 }])
   })
+
+  it('streams the results from the files a page at a time (a 100,000-request batch\'s are hundreds of MB): chunked, each line whole', async () => {
+    const created = await alice.messages.batches.create({
+      requests: [0, 1, 2].map((i) => ({ custom_id: `big-${i}`, params: { ...params(`big ${300_000 + i}`), max_tokens: 64 } })),
+    })
+    await ended(alice, created.id)
+    const res = await fetch(`${gw.url}/v1/messages/batches/${created.id}/results`, { headers: { 'x-api-key': ALICE, 'anthropic-version': '2023-06-01' } })
+    expect(res.status).toBe(200)
+    // Read whole and answered at once, it had a content-length; streamed, it is chunked.
+    expect(res.headers.get('content-length')).toBeNull()
+    expect(res.headers.get('transfer-encoding')).toBe('chunked')
+    await res.arrayBuffer()
+    const found = await results(alice, created.id)
+    for (const i of [0, 1, 2]) {
+      const result = found.get(`big-${i}`)
+      expect(result?.type).toBe('succeeded')
+      const block = (result as Extract<typeof result, { type: 'succeeded' }>).message.content[0] as { text: string }
+      expect(block.text).toBe('é'.repeat(300_000 + i))
+    }
+  })
+
+  it(`ends a batch whose step kept crashing (${MAX_FAILED_STEPS} times) with every request answered: those not run errored, saying why`, async () => {
+    const fault = crashStepsOf(gw)
+    try {
+      const created = await alice.messages.batches.create({ requests: Array.from({ length: 40 }, (_, i) => ({ custom_id: `r${i}`, params: params(`n${i}`, 'lag') })) })
+      fault.batch(created.id)
+      const done = await ended(alice, created.id)
+      const found = await results(alice, created.id)
+      expect(found.size).toBe(40)
+      const succeeded = [...found.values()].filter((r) => r.type === 'succeeded').length
+      const errored = [...found.values()].filter((r) => r.type === 'errored')
+      // Some ran before the end, some never did: every one has its result, and the counts say the same.
+      expect(succeeded).toBeGreaterThan(0)
+      expect(errored.length).toBe(40 - succeeded)
+      expect(errored.length).toBeGreaterThan(0)
+      expect(done.request_counts).toEqual({ processing: 0, succeeded, errored: errored.length, canceled: 0, expired: 0 })
+      expect(done.ended_at).not.toBeNull()
+      expect(errored[0]).toEqual({ type: 'errored', error: { type: 'error', error: { type: 'api_error', message: expect.stringMatching(/not executed: its batch failed.*5 times.*EIO/) }, request_id: null } })
+    } finally {
+      fault.restore()
+    }
+  })
+
+  it('applies the create call\'s anthropic-beta flags to each request, as Anthropic does: sent to the Anthropic target with every line', async () => {
+    const betas = ['interleaved-thinking-2025-05-14', 'output-128k-2025-02-19']
+    // The SDK's beta API sends `betas` as the create request's anthropic-beta header.
+    const created = await alice.beta.messages.batches.create({ betas, requests: [0, 1].map((i) => ({ custom_id: `beta-${i}`, params: params(`beta line ${i}`) })) })
+    await ended(alice, created.id)
+    const sent = upstream.requests.filter((r) => JSON.stringify(r.body).includes('beta line'))
+    expect(sent).toHaveLength(2)
+    for (const r of sent) expect(String(r.headers['anthropic-beta']).split(',')).toEqual(expect.arrayContaining(betas))
+    expect([...(await results(alice, created.id)).values()].map((r) => r.type)).toEqual(['succeeded', 'succeeded'])
+    // A batch created without them sends none.
+    const plain = await alice.messages.batches.create({ requests: [{ custom_id: 'plain', params: params('without flags') }] })
+    await ended(alice, plain.id)
+    expect(upstream.requests.find((r) => JSON.stringify(r.body).includes('without flags'))?.headers['anthropic-beta']).toBeUndefined()
+  })
+
+  it('gives an ended batch an absolute results_url, as Anthropic does: a plain HTTP client fetches it as it is; behind a proxy, the forwarded origin', async () => {
+    const created = await alice.messages.batches.create({ requests: [{ custom_id: 'url', params: params('where') }] })
+    const done = await ended(alice, created.id)
+    expect(done.results_url).toBe(`${gw.url}/v1/messages/batches/${created.id}/results`)
+    const res = await fetch(done.results_url!, { headers: { 'x-api-key': ALICE } })
+    expect(res.status).toBe(200)
+    expect(JSON.parse((await res.text()).trim())).toMatchObject({ custom_id: 'url', result: { type: 'succeeded' } })
+    const proxied = await fetch(`${gw.url}/v1/messages/batches/${created.id}`, { headers: { 'x-api-key': ALICE, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'ai.example.com' } })
+    expect((await proxied.json() as MessageBatch).results_url).toBe(`https://ai.example.com/v1/messages/batches/${created.id}/results`)
+  })
+
+  it('builds results_url on the configured public_url (services.auth), its path prefix included', async () => {
+    const prefixed = await startTestGateway(gatewayConfig(upstream.url, `  auth: { public_url: 'https://ai.example.com/gateway/' }\n`))
+    try {
+      const client = new Anthropic({ apiKey: ALICE, baseURL: prefixed.url, maxRetries: 0 })
+      const created = await client.messages.batches.create({ requests: [{ custom_id: 'p', params: params('prefix') }] })
+      expect((await ended(client, created.id)).results_url).toBe(`https://ai.example.com/gateway/v1/messages/batches/${created.id}/results`)
+    } finally {
+      await prefixed.close()
+    }
+  }, 60_000)
 
   it('refuses a bad create with Anthropic\'s 400: a duplicate or malformed custom_id, params /v1/messages would refuse', async () => {
     const refused = async (body: unknown): Promise<InstanceType<typeof Anthropic.BadRequestError>> => {

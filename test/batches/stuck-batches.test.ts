@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capability, startTestGateway, type RunningGateway } from '../helpers/gateway.ts'
 import { sendJson, startUpstream, type MockUpstream, type RecordedRequest } from '../helpers/upstream.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { crashStepsOf } from './step-fault.ts'
 import { Files } from '../../plugins/contracts/files.ts'
 import { MAX_FAILED_STEPS } from '../../plugins/services/batches/worker.ts'
 
@@ -115,6 +116,31 @@ services:
       expect(done.errors?.data).toEqual([expect.objectContaining({ code: 'batch_step_failed', line: null, message: expect.stringMatching(new RegExp(`${MAX_FAILED_STEPS} times.*EIO`)) })])
       await new Promise((r) => setTimeout(r, 500))
       expect(fault.reads()).toBe(MAX_FAILED_STEPS)
+    } finally {
+      fault.restore()
+    }
+  })
+
+  it('writes a failed batch\'s files: what was answered in the output file, each request not run in the error file with why', async () => {
+    const fault = crashStepsOf(gw)
+    try {
+      const lines = Array.from({ length: 600 }, (_, i) => line(`r${i}`, `n${i}`))
+      const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'requests.jsonl'), purpose: 'batch' })
+      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      fault.batch(batch.id)
+      const done = await ended(batch.id)
+      expect(done.status).toBe('failed')
+      expect(done.errors?.data).toEqual([expect.objectContaining({ code: 'batch_step_failed' })])
+      const read = async (id: string | undefined) => (id ? (await (await client.files.content(id)).text()).trim().split('\n').map((l) => JSON.parse(l)) : [])
+      const out = await read(done.output_file_id)
+      const errs = await read(done.error_file_id)
+      expect(out.length).toBeGreaterThan(0)
+      expect(errs.length).toBeGreaterThan(0)
+      expect(out.length + errs.length).toBe(600)
+      expect(new Set([...out, ...errs].map((l) => l.custom_id)).size).toBe(600)
+      expect(done.request_counts).toEqual({ total: 600, completed: out.length, failed: errs.length })
+      // As OpenAI writes a line its batch's end left unrun (batch_expired): no response, the error saying why.
+      expect(errs[0]).toEqual({ id: expect.stringMatching(/^batch_req_/), custom_id: expect.any(String), response: null, error: { code: 'batch_step_failed', message: expect.stringMatching(/not executed: its batch failed.*EIO/) } })
     } finally {
       fault.restore()
     }

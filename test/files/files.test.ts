@@ -59,6 +59,23 @@ describe('files: /v1/files with the openai SDK, /api/v1/files', () => {
     await expect(alice.files.retrieve(created.id)).rejects.toMatchObject({ status: 404 })
   })
 
+  it('streams a large file\'s content a page at a time (a batch\'s output of hundreds of MB is never held whole): chunked, every byte as stored', async () => {
+    // Over two 1 MiB pages, with a 3-byte character across each page's edge.
+    const data = Buffer.from(`${'€'.repeat(900_000)}\n`)
+    // Uploads are bounded (max_bytes): the large bytes are put in place as the batch worker writes its files.
+    const stored = await client(ALICE).files.create({ file: await toFile(Buffer.from('{}\n'), 'big.jsonl'), purpose: 'user_data' })
+    await capability(gw, Store).sql.query('UPDATE files SET content = $1, bytes = $2 WHERE id = $3', [data, data.length, stored.id])
+    const res = await fetch(`${gw.url}/v1/files/${stored.id}/content`, { headers: bearer(ALICE) })
+    expect(res.status).toBe(200)
+    // Buffered whole, the answer had a content-length; streamed, it is chunked.
+    expect(res.headers.get('content-length')).toBeNull()
+    expect(res.headers.get('transfer-encoding')).toBe('chunked')
+    expect(Buffer.from(await res.arrayBuffer()).equals(data)).toBe(true)
+    const viaSdk = await client(ALICE).files.content(stored.id)
+    expect(Buffer.from(await viaSdk.arrayBuffer()).equals(data)).toBe(true)
+    await capability(gw, Files).delete(stored.id)
+  })
+
   it('pages a list with after/limit (the SDK follows has_more) and filters by purpose', async () => {
     const bob = client(BOB)
     const ids: string[] = []

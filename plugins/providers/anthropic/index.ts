@@ -18,7 +18,7 @@ import { toAnthropicRequest, type RequestOptions } from './request.ts'
 import { toChatCompletion } from './response.ts'
 import { toChatChunks } from './stream.ts'
 import { ANTHROPIC_COUNT_TOKENS, ANTHROPIC_MESSAGES } from '../../contracts/wires.ts'
-import { MESSAGES_PATH, passthroughCountTokens, passthroughMessages, type NativeContext } from './native.ts'
+import { MESSAGES_PATH, passthroughCountTokens, passthroughHeaders, passthroughMessages, type NativeContext } from './native.ts'
 import { boundedUpstreamFetch } from '../kit/answer-limit.ts'
 import { ANTHROPIC_SAMPLING_VERSIONS } from '../../contracts/anthropic.ts'
 
@@ -57,11 +57,13 @@ export function createAnthropicProvider(client: WireClient, sdk: () => Promise<A
     async chat(req: ChatRequest, call: ProviderCall): Promise<ChatResult> {
       // An answer bound above the model's cap is lowered to it (output-cap.ts), as Anthropic refuses more with a 400.
       const body = toAnthropicRequest(withinOutputCap(req, outputCap, call), call, optionsFor(req))
+      // Beta flags its caller passed for the translated body (a message batch's `anthropic-beta`), with the config's, as a direct request's go.
+      const headers = call.wireHeaders ? passthroughHeaders(call, native.betas) : call.headers
       let answer: unknown
       try {
         answer = req.stream
-          ? await client.post(MESSAGES_PATH, { ...body, stream: true }, { signal: call, headers: call.headers, stream: true })
-          : await client.postForObject(MESSAGES_PATH, body, { signal: call, headers: call.headers })
+          ? await client.post(MESSAGES_PATH, { ...body, stream: true }, { signal: call, headers, stream: true })
+          : await client.postForObject(MESSAGES_PATH, body, { signal: call, headers })
       } catch (err) {
         throw mapError(err, call, 'call')
       }

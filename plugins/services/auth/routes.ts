@@ -13,6 +13,7 @@
  * no target from its URL. The public routes write nothing to the store: a login under way lives in
  * the browser's login cookie (login-cookie.ts), not in a table anyone could fill.
  */
+import { publicBase } from '../../contracts/public-url.ts'
 import { badRequest, notFound, raw, reply, type RouteRequest, type RouteSpec, type Service } from '../../../plugin-api/index.ts'
 import { EMPTY_BODY_SCHEMA } from '../kit/schema.ts'
 import type { Logger } from '../../../plugin-api/index.ts'
@@ -58,11 +59,7 @@ const header = (headers: Headers, name: string): string | undefined => {
 }
 
 /** The console's origin: public_url, else what the request says (behind a proxy: X-Forwarded-Proto and Host). */
-function originOf(config: AuthConfig, headers: Headers): string {
-  if (config.public_url) return config.public_url.replace(/\/+$/, '')
-  const proto = header(headers, 'x-forwarded-proto')?.split(',')[0]?.trim() === 'https' ? 'https' : 'http'
-  return `${proto}://${header(headers, 'x-forwarded-host') ?? header(headers, 'host') ?? 'localhost'}`
-}
+const originOf = (config: AuthConfig, headers: Headers): string => publicBase(config.public_url, headers)
 
 /**
  * Where the issuer sends people back: the configured redirect_uri, else the callback on this

@@ -15,6 +15,8 @@ import { Files, ownerFilter, type StoredFile } from '../../contracts/files.ts'
 import { currentPrincipal } from '../../contracts/principals.ts'
 import { Queue } from '../../contracts/queue.ts'
 import { MessagesCodec } from '../../contracts/message-batches.ts'
+import { StoredCompletions } from '../../contracts/stored-completions.ts'
+import { Sessions } from '../../contracts/sessions.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 import { messageBatchRoutes, type MessageBatchParts } from './message-batches.ts'
 import { cancelBatch, ID_PARAMS, PERMISSION, WINDOW_MS } from './route-parts.ts'
@@ -62,7 +64,8 @@ const service = definePlugin<BatchesConfig, Service>({
   configSchema,
   needs: [Store, Queue, Files],
   // MessagesCodec: how a message batch's lines (/v1/messages bodies) are read and answered, surface.anthropic's.
-  uses: [Identity, MessagesCodec],
+  // StoredCompletions: where a chat line with `store: true` is kept, as a direct request's is.
+  uses: [Identity, MessagesCodec, StoredCompletions],
   provides: [BatchParts],
   async setup(ctx, config) {
     const store = ctx.tryGet(Store)
@@ -81,7 +84,7 @@ const service = definePlugin<BatchesConfig, Service>({
       const identity = ctx.tryGet(Identity)
       const worker = batchWorker({
         stopping: stopping.signal, batches, files, queue, callsAs: (p) => ctx.callsAs(p), settings: config, logger: ctx.logger,
-        currentPrincipal: async (p) => (identity ? currentPrincipal(identity, p) : p), messages,
+        currentPrincipal: async (p) => (identity ? currentPrincipal(identity, p) : p), messages, stored: ctx.tryGet(StoredCompletions),
       })
       // A step routes its lines (calls.routes reads the serving config): a message taken during the start waits for it.
       stop = await queue.consume<StepMessage>(TOPIC, (msg) => stopping.track(ctx.serving.then(() => worker.step(msg.body.batchId))), { prefetch: config.prefetch })
@@ -238,11 +241,13 @@ const messagesSurface = definePlugin<Record<string, never>, Surface>({
   enabledByDefault: true,
   description: 'Anthropic\'s Message Batches (/v1/messages/batches), when service.batches is configured.',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  uses: [BatchParts],
+  // Sessions: service.auth's public_url, which results_url is built on when configured.
+  uses: [BatchParts, Sessions],
   setup(ctx) {
     const parts = ctx.tryGet(BatchParts)
+    const sessions = ctx.tryGet(Sessions)
     return {
-      endpoints: parts ? messageBatchRoutes(parts) : (['GET', 'POST', 'DELETE'] as const).map(notConfigured),
+      endpoints: parts ? messageBatchRoutes(parts, sessions?.publicUrl) : (['GET', 'POST', 'DELETE'] as const).map(notConfigured),
       // Anthropic's wire: its error body, and the request id where its SDK reads it.
       errorBody: anthropicErrorBody,
       requestIdHeader: 'request-id',

@@ -4,17 +4,21 @@
  * `POST /v1/messages` checks its body, kept as the batch's lines and run by the same worker, as the
  * creator, through the pipeline; the results are read back from the files the worker writes.
  */
+import { Readable } from 'node:stream'
 import { badRequest, notFound, raw, toGatewayError, type Caller, type RouteRequest, type RouteSpec } from '../../../plugin-api/index.ts'
 import type { JsonObject } from '../../contracts/capabilities.ts'
 import type { Files } from '../../contracts/files.ts'
 import { ownerFilter } from '../../contracts/files.ts'
 import type { MessagesCodec } from '../../contracts/message-batches.ts'
 import type { Queue } from '../../contracts/queue.ts'
+import { publicBase } from '../../contracts/public-url.ts'
 import { routingHeaders } from '../../contracts/routing-headers.ts'
 import { unknownCursor } from '../kit/cursor.ts'
 import { isId, newId } from '../kit/ids.ts'
 import { commonModel, MESSAGES_MAX_LINES, type BatchLine } from './input.ts'
+import { jsonlChunks, jsonlLines } from './jsonl.ts'
 import { messageBatchView, messageResult } from './message-views.ts'
+import type { MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches'
 import { MESSAGES_ENDPOINT, OPEN, type BatchRecord, type BatchRepository } from './repository.ts'
 import { queueStep } from './worker.ts'
 import { cancelBatch, ID_PARAMS, PERMISSION, WINDOW_MS } from './route-parts.ts'
@@ -54,6 +58,9 @@ export interface MessageBatchParts {
   readonly messages?: MessagesCodec
 }
 
+/** The gateway's public URL (service.auth's `public_url`), when configured: `results_url` is built on it. */
+type PublicUrl = string | URL | undefined
+
 /** The lines of a create request, each `params` refused (400 naming `requests.N...`) as /v1/messages would refuse it. */
 function checkedLines(body: CreateBody, codec: MessagesCodec, version: string | undefined): BatchLine[] {
   const seen = new Set<string>()
@@ -74,8 +81,17 @@ function checkedLines(body: CreateBody, codec: MessagesCodec, version: string | 
   })
 }
 
-export function messageBatchRoutes(parts: MessageBatchParts): RouteSpec[] {
+/** An ended batch's results in Anthropic's shape, one line at a time: its output file's, then its error file's. */
+async function* results(files: Files, batch: BatchRecord): AsyncGenerator<string> {
+  for (const [file, ok] of [[batch.outputFileId, true], [batch.errorFileId, false]] as const) {
+    if (!file) continue
+    for await (const line of jsonlLines(files.contentPages(file))) yield JSON.stringify(messageResult(JSON.parse(line) as JsonObject, ok))
+  }
+}
+
+export function messageBatchRoutes(parts: MessageBatchParts, publicUrl: PublicUrl): RouteSpec[] {
   const { batches, files, queue } = parts
+  const view = (batch: BatchRecord, headers: RouteRequest['headers']): MessageBatch => messageBatchView(batch, publicBase(publicUrl, headers))
   // Another's batch, or an OpenAI batch's id, is not found: as every other record of the gateway.
   const reachable = async (caller: Caller, id: string): Promise<BatchRecord> => {
     const batch = isId(id, PREFIX) ? await batches.get(id) : undefined
@@ -97,32 +113,32 @@ export function messageBatchRoutes(parts: MessageBatchParts): RouteSpec[] {
           endpoint: MESSAGES_ENDPOINT, completionWindow: '24h', metadata: {}, headers: routingHeaders(headers), outputExpiresAfter: null,
         }, WINDOW_MS, lines, commonModel(lines))
         await queueStep(queue, batch.id)
-        return messageBatchView(batch)
+        return view(batch, headers)
       },
     },
     {
       method: 'GET', path: '/v1/messages/batches', summary: 'The message batches the caller may see, newest first.', permission: PERMISSION, query: LIST_QUERY,
-      async handle({ caller, query }: { caller: Caller; query: { limit: number; before_id?: string; after_id?: string } }) {
+      async handle({ caller, query, headers }: { caller: Caller; query: { limit: number; before_id?: string; after_id?: string }; headers: RouteRequest['headers'] }) {
         await cursor(caller, query.after_id, 'after_id')
         await cursor(caller, query.before_id, 'before_id')
         const found = await batches.list({ ...ownerFilter(caller), messages: true, after: query.after_id, before: query.before_id, limit: query.limit + 1 })
         // Before a cursor, the extra one read is the farthest from it: the newest, first.
         const page = found.length > query.limit ? (query.before_id && !query.after_id ? found.slice(1) : found.slice(0, query.limit)) : found
-        const data = page.map(messageBatchView)
+        const data = page.map((b) => view(b, headers))
         return { data, has_more: found.length > query.limit, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null }
       },
     },
     {
       method: 'GET', path: '/v1/messages/batches/:id', summary: 'A message batch: its processing status and request counts.', permission: PERMISSION, params: ID_PARAMS,
-      async handle({ caller, params }: { caller: Caller; params: { id: string } }) {
-        return messageBatchView(await reachable(caller, params.id))
+      async handle({ caller, params, headers }: { caller: Caller; params: { id: string }; headers: RouteRequest['headers'] }) {
+        return view(await reachable(caller, params.id), headers)
       },
     },
     {
       method: 'POST', path: '/v1/messages/batches/:id/cancel', summary: 'Cancel a message batch: `canceling` until what its requests answered so far is kept, then ended.', permission: PERMISSION, params: ID_PARAMS,
-      async handle({ caller, params }: { caller: Caller; params: { id: string } }) {
+      async handle({ caller, params, headers }: { caller: Caller; params: { id: string }; headers: RouteRequest['headers'] }) {
         // An ended batch stays as it is.
-        return messageBatchView(await cancelBatch(batches, queue, await reachable(caller, params.id)))
+        return view(await cancelBatch(batches, queue, await reachable(caller, params.id)), headers)
       },
     },
     {
@@ -140,12 +156,8 @@ export function messageBatchRoutes(parts: MessageBatchParts): RouteSpec[] {
       async handle({ caller, params }: { caller: Caller; params: { id: string } }) {
         const batch = await reachable(caller, params.id)
         if (OPEN.includes(batch.status)) throw badRequest(`Message batch ${batch.id} has not ended yet: its results are read once processing_status is ended.`, 'message_batch_id', 'batch_not_ended')
-        const out: string[] = []
-        for (const [file, ok] of [[batch.outputFileId, true], [batch.errorFileId, false]] as const) {
-          const content = file ? await files.content(file) : undefined
-          for (const line of content?.toString('utf8').split('\n') ?? []) if (line) out.push(JSON.stringify(messageResult(JSON.parse(line) as JsonObject, ok)))
-        }
-        return raw(out.length ? `${out.join('\n')}\n` : '', 'application/x-jsonl')
+        // Streamed from the files a page at a time: a 100,000-request batch's results are hundreds of MB.
+        return raw(Readable.from(jsonlChunks(results(files, batch))), 'application/x-jsonl')
       },
     },
   ] as RouteSpec[]

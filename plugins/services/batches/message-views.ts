@@ -13,10 +13,13 @@ const PROCESSING: Readonly<Record<BatchStatus, MessageBatch['processing_status']
   completed: 'ended', cancelled: 'ended', expired: 'ended', failed: 'ended',
 }
 
-/** Where a batch's results are read: relative to the client's base URL, which the SDKs put in front (a gateway behind a path prefix included). */
-export const resultsPath = (id: string): string => `/v1/messages/batches/${id}/results`
+/**
+ * Where a batch's results are read: absolute, as Anthropic's, so a plain HTTP client fetches it as it is. `base` is the
+ * gateway's public base URL (contracts/public-url.ts: service.auth's `public_url`, path prefix included, else the request's).
+ */
+export const resultsUrl = (base: string, id: string): string => `${base}/v1/messages/batches/${id}/results`
 
-export function messageBatchView(b: BatchRecord): MessageBatch {
+export function messageBatchView(b: BatchRecord, base: string): MessageBatch {
   const status = PROCESSING[b.status]
   const ended = status === 'ended'
   const { total, completed, failed, canceled = 0, expired = 0 } = b.requestCounts
@@ -36,17 +39,19 @@ export function messageBatchView(b: BatchRecord): MessageBatch {
     ended_at: iso(b.completedAt ?? b.cancelledAt ?? b.expiredAt ?? b.failedAt),
     cancel_initiated_at: iso(b.cancellingAt),
     archived_at: null,
-    results_url: ended ? resultsPath(b.id) : null,
+    results_url: ended ? resultsUrl(base, b.id) : null,
   }
 }
 
-/** A line of the output (`ok`) or error file as Anthropic's result: succeeded, errored, or canceled / expired (unrun: no response). */
+/** A line of the output (`ok`) or error file as Anthropic's result: succeeded, errored, or canceled / expired (unrun: no response; unrun by a failed batch: errored). */
 export function messageResult(line: JsonObject, ok: boolean): MessageBatchIndividualResponse {
   const response = line.response as { body: JsonObject } | null
   const code = (line.error as { code?: string } | null)?.code
   let result: MessageBatchResult
   if (ok && response) result = { type: 'succeeded', message: response.body as unknown as Extract<MessageBatchResult, { type: 'succeeded' }>['message'] }
   else if (response) result = { type: 'errored', error: response.body as unknown as Extract<MessageBatchResult, { type: 'errored' }>['error'] }
-  else result = { type: code === 'batch_expired' ? 'expired' : 'canceled' }
+  else if (code === 'batch_expired' || code === 'batch_cancelled') result = { type: code === 'batch_expired' ? 'expired' : 'canceled' }
+  // Unrun for another reason (its batch failed): errored, with why, as Anthropic's error body.
+  else result = { type: 'errored', error: { type: 'error', error: { type: 'api_error', message: (line.error as { message?: string } | null)?.message ?? 'This request was not executed.' }, request_id: null } as unknown as Extract<MessageBatchResult, { type: 'errored' }>['error'] }
   return { custom_id: line.custom_id as string, result }
 }

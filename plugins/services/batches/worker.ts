@@ -17,6 +17,7 @@ import { withdrawal } from '../../contracts/principals.ts'
 import type { Queue } from '../../contracts/queue.ts'
 import { anthropicErrorBody } from '../../contracts/anthropic.ts'
 import type { MessagesCodec } from '../../contracts/message-batches.ts'
+import type { StoredCompletions } from '../../contracts/stored-completions.ts'
 import { commonModel, MESSAGES_MAX_LINES, parseBatchInput, routedChatRequest, type BatchEndpoint, type BatchLine } from './input.ts'
 import { MESSAGES_ENDPOINT, type BatchRecord, type BatchRepository, type BatchStatus } from './repository.ts'
 
@@ -46,6 +47,8 @@ export interface WorkerDeps {
   readonly logger: Logger
   /** How a message batch's line (a /v1/messages body) is read and answered: surface.anthropic's; without it such lines fail. */
   readonly messages?: MessagesCodec
+  /** Where a chat line with `store: true` is kept, as a direct request's is (service.stored-completions); without it `store` goes on to the provider, as a direct request's does. */
+  readonly stored?: StoredCompletions
 }
 
 /** Retries of a line that failed in a way worth trying again (5xx, a timeout), within its step. */
@@ -93,13 +96,29 @@ export function batchWorker(deps: WorkerDeps) {
       // A poison batch: the same crash step after step. It ends, saying why, instead of being queued again for ever.
       logger.error({ batch: batchId, err: crash, crashes }, 'batch step failed too often in a row; the batch is failed')
       const message = `The batch's step failed ${crashes} times in a row; the last time: ${crash}`.replaceAll('\u0000', '\\u0000')
-      await batches.update(batchId, { status: 'failed', failedAt: new Date(), errors: [{ code: 'batch_step_failed', message, param: null, line: null }] })
-      await batches.dropLines(batchId).catch(() => undefined)
+      await fail(batchId, message)
       return
     }
     if (crash !== undefined) logger.error({ batch: batchId, err: crash, crashes }, 'batch step failed; it is tried again')
     // A stopping gateway queues nothing: the next process's sweep takes the batch up at once.
     if (next !== undefined && !deps.stopping.aborted) await queueStep(deps.queue, batchId, next)
+  }
+
+  /**
+   * End a poison batch `failed`: what its lines answered is written as for any end, and each line left unrun is in the
+   * error file with the reason (Anthropic's `errored` result), so every request has its answer. When writing fails too
+   * (the crash may be the store's), it ends failed without files, its lines dropped.
+   */
+  async function fail(batchId: string, message: string): Promise<void> {
+    const errors = [{ code: 'batch_step_failed', message, param: null, line: null }]
+    try {
+      const batch = await batches.update(batchId, { errors })
+      if (batch) return void await finish(batch, 'failed')
+    } catch (err) {
+      logger.error({ batch: batchId, err: (err as Error).message }, 'a failed batch\'s files could not be written')
+    }
+    await batches.update(batchId, { status: 'failed', failedAt: new Date(), errors })
+    await batches.dropLines(batchId).catch(() => undefined)
   }
 
   /** What this step does for the batch as it stands; the delay of the next step, or undefined when it has ended. */
@@ -187,12 +206,20 @@ export function batchWorker(deps: WorkerDeps) {
       try {
         // The line passes what the same body sent to the endpoint passes: refused, it is its line's 400 and is never sent.
         // Routed as the request would be sent directly: by its body's metadata and the creating request's headers.
-        const options = { signal, headers: batch.headers, requestId, batch: true }
+        const options = { signal, headers: batch.headers, requestId, batch: true, wireHeaders: betasOf(batch) }
         const dropped: string[] = []
-        const call = batch.endpoint === '/v1/embeddings'
+        const chat = batch.endpoint === MESSAGES_ENDPOINT ? messageRequest(line.body, dropped)
+          : batch.endpoint === '/v1/chat/completions' ? routedChatRequest(line.body, calls, batch.headers, (text) => dropped.push(text)) : undefined
+        // `store: true` with the gateway keeping completions: kept by it, as a direct request's is; `store` and `metadata`
+        // are then not sent on (routes still read the metadata), the provider keeping no second copy.
+        const keeping = chat && batch.endpoint !== MESSAGES_ENDPOINT && deps.stored && chat.store === true ? deps.stored : undefined
+        const call = !chat
           ? await calls.embed(embeddingRequest(line.body), options)
-          : await calls.chat(batch.endpoint === MESSAGES_ENDPOINT ? messageRequest(line.body, dropped) : routedChatRequest(line.body, calls, batch.headers, (text) => dropped.push(text)), options)
+          : await calls.chat(keeping ? withoutStore(chat) : chat, keeping ? { ...options, metadata: chat.metadata } : options)
         const outcome = await call.done
+        if (keeping && chat) {
+          keeping.keep({ owner: { userId: batch.userId, department: batch.department }, requestedModel: chat.model, messages: chat.messages, metadata: (chat.metadata as Record<string, string> | null | undefined) ?? {}, completion: call.result as ChatResponse })
+        }
         const body = batch.endpoint === MESSAGES_ENDPOINT ? deps.messages!.encode(call.result as ChatResponse, line.body) : call.result as ChatResponse | EmbeddingResponse
         const usage = { input_tokens: outcome.promptTokens, output_tokens: outcome.completionTokens, cached_tokens: outcome.cachedTokens, reasoning_tokens: outcome.reasoningTokens ?? 0 }
         const response = { status_code: 200, request_id: requestId, headers: gatewayHeaders(call, [...dropped, ...call.warnings]), body: body as unknown as JsonObject }
@@ -225,14 +252,16 @@ export function batchWorker(deps: WorkerDeps) {
   }
 
   /** Write what the lines answered to the output and error files, and end the batch as `status`. */
-  async function finish(batch: BatchRecord, status: Extract<BatchStatus, 'completed' | 'cancelled' | 'expired'>): Promise<undefined> {
+  async function finish(batch: BatchRecord, status: Extract<BatchStatus, 'completed' | 'cancelled' | 'expired' | 'failed'>): Promise<undefined> {
     if (batch.status !== 'finalizing' && batch.status !== 'cancelling') await batches.update(batch.id, { status: 'finalizing', finalizingAt: new Date() })
     const rows = await batches.results(batch.id)
     const outputs = rows.filter((r) => r.ok).map((r) => r.result)
     const errors = rows.filter((r) => !r.ok).map((r) => r.result)
     const answered = errors.length
     // What the window left undone is in the error file, as OpenAI writes it; a message batch's lines its cancel left unrun too (Anthropic's `canceled` results).
-    const unrun = status === 'expired' ? UNRUN.expired : status === 'cancelled' && batch.endpoint === MESSAGES_ENDPOINT ? UNRUN.canceled : undefined
+    // A failed batch's too, each with why (the batch's error): counted `failed` (Anthropic's `errored`).
+    const unrun = status === 'expired' ? UNRUN.expired : status === 'cancelled' && batch.endpoint === MESSAGES_ENDPOINT ? UNRUN.canceled
+      : status === 'failed' ? { code: 'batch_step_failed', message: `This request was not executed: its batch failed. ${batch.errors?.[0]?.message ?? ''}`.trim() } : undefined
     if (unrun) {
       for (const line of await batches.pendingLines(batch.id, MESSAGES_MAX_LINES)) {
         errors.push({ id: `batch_req_${hex()}`, custom_id: line.customId, response: null, error: unrun })
@@ -256,10 +285,10 @@ export function batchWorker(deps: WorkerDeps) {
       errorFileId: batch.errorFileId ?? await write('error', errors),
       requestCounts: {
         total: batch.requestCounts.total, completed: outputs.length, failed: errors.length,
-        ...(batch.endpoint === MESSAGES_ENDPOINT && unrun ? { [unrun === UNRUN.expired ? 'expired' : 'canceled']: left } : {}),
+        ...(batch.endpoint === MESSAGES_ENDPOINT && (unrun === UNRUN.expired || unrun === UNRUN.canceled) ? { [unrun === UNRUN.expired ? 'expired' : 'canceled']: left } : {}),
       },
       usage,
-      ...(status === 'completed' ? { completedAt: stamp } : status === 'cancelled' ? { cancelledAt: stamp } : { expiredAt: stamp }),
+      ...(status === 'completed' ? { completedAt: stamp } : status === 'cancelled' ? { cancelledAt: stamp } : status === 'failed' ? { failedAt: stamp } : { expiredAt: stamp }),
     })
     await batches.dropLines(batch.id)
     return undefined
@@ -273,6 +302,22 @@ const UNRUN = {
   expired: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' },
   canceled: { code: 'batch_cancelled', message: 'This request was not executed: its batch was cancelled first.' },
 } as const
+
+/**
+ * A message batch's beta flags (the creating request's `anthropic-beta`, kept with its headers): Anthropic applies them to
+ * each request of the batch, so each line passes them to an Anthropic target as a direct /v1/messages request does.
+ */
+function betasOf(batch: BatchRecord): Readonly<Record<string, string>> | undefined {
+  const betas = batch.endpoint === MESSAGES_ENDPOINT ? batch.headers['anthropic-beta'] : undefined
+  const text = Array.isArray(betas) ? betas.join(',') : betas
+  return text ? { 'anthropic-beta': text } : undefined
+}
+
+/** A chat line's request as sent when the gateway keeps its completion: without `store` and `metadata`, as a direct request's. */
+function withoutStore(request: ChatRequest): ChatRequest {
+  const { store: _store, metadata: _metadata, ...sent } = request
+  return sent as ChatRequest
+}
 
 /** What a direct request's `x-gateway-*` headers say (route, provider, model, warnings), for its line's `response.headers`. */
 function gatewayHeaders(call: Call<unknown>, warnings: readonly string[]): Record<string, string> {

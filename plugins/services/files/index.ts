@@ -12,6 +12,7 @@
  *
  * Who sees a file is the caller's data scope: their own, their department's, or all.
  */
+import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { Store, definePlugin, raw, reply, token, type JsonSchema, type RouteSpec, type Service, type Surface } from '../../../plugin-api/index.ts'
 import { auditTo, systemAuditTo, type Audit, type SystemAudit } from '../../contracts/audit.ts'
@@ -102,9 +103,9 @@ function fileRoutes(files: Files, settings: UploadSettings, base: string, openAI
       method: 'GET', path: `${base}/:id/content`, summary: 'The file\'s bytes.', permission: PERMISSION, params: ID_PARAMS, produces: 'application/octet-stream',
       async handle({ caller, params }) {
         const file = await reachableFile(files, caller, (params as { id: string }).id)
-        const data = await files.content(file.id)
+        // Streamed a page at a time: a batch's output file can be hundreds of MB.
         // Any name (kit/download.ts); the type is the uploader's word, so a browser must not sniff it into something it renders.
-        return raw(data ?? Buffer.alloc(0), file.contentType, { headers: { 'content-disposition': attachment(file.filename), 'x-content-type-options': 'nosniff' } })
+        return raw(Readable.from(files.contentPages(file.id)), file.contentType, { headers: { 'content-disposition': attachment(file.filename), 'x-content-type-options': 'nosniff' } })
       },
     } satisfies RouteSpec,
     {
@@ -167,6 +168,7 @@ function filesOver(store: Store, audit: SystemAudit): { files: Files; sweepExpir
     get: (id) => repo.get(id),
     getMany: (ids) => repo.getMany(ids),
     content: (id) => repo.content(id),
+    contentPages: (id) => repo.contentPages(id),
     list: (query = {}) => repo.list(query),
     async delete(id) {
       const file = await repo.get(id)

@@ -9,6 +9,8 @@ const COLUMNS = 'id, user_id, department, filename, purpose, content_type, bytes
 /** A file past its `expires_at` is gone for every read, before the sweep deletes it. */
 const LIVE = '(expires_at IS NULL OR expires_at > now())'
 const FILE_ID = /^file-[0-9a-f]{24}$/
+/** Bytes per read of a file streamed out (contentPages). */
+const PAGE_BYTES = 1 << 20
 
 interface FileRow {
   id: string
@@ -44,6 +46,7 @@ export interface FileRepository {
   get(id: string, expired?: boolean): Promise<StoredFile | undefined>
   getMany(ids: readonly string[]): Promise<StoredFile[]>
   content(id: string): Promise<Buffer | undefined>
+  contentPages(id: string): AsyncIterable<Buffer>
   list(query: FileListQuery): Promise<StoredFile[]>
   delete(id: string): Promise<boolean>
   /** Ids of files past their `expires_at`, oldest expiry first. */
@@ -75,6 +78,17 @@ export function fileRepository(sql: SqlClient): FileRepository {
       if (!FILE_ID.test(id)) return undefined
       const { rows } = await sql.query<{ content: Uint8Array }>(`SELECT content FROM files WHERE id = $1 AND ${LIVE}`, [id])
       return rows[0] && Buffer.from(rows[0].content)
+    },
+    async *contentPages(id) {
+      if (!FILE_ID.test(id)) return
+      // A slice per read: the store sends one page, not the column (a live check each time: a file deleted meanwhile ends here).
+      for (let from = 1; ; from += PAGE_BYTES) {
+        const { rows } = await sql.query<{ page: Uint8Array }>(`SELECT substring(content FROM $2 FOR $3) AS page FROM files WHERE id = $1 AND ${LIVE}`, [id, from, PAGE_BYTES])
+        const page = rows[0]?.page
+        if (!page || page.length === 0) return
+        yield Buffer.from(page)
+        if (page.length < PAGE_BYTES) return
+      }
     },
     async list(query) {
       const where: string[] = [LIVE]
