@@ -13,6 +13,8 @@ export class CompletionWriter {
   #repository: CompletionRepository | undefined
   #logger: Logger | undefined
   readonly #pending = new Set<Promise<void>>()
+  /** The last write queued: each waits for the one before, so the list's order (`seq`) is the order the answers were given (concurrent inserts on a pool commit in any order). */
+  #last: Promise<void> = Promise.resolve()
 
   /** Where writes go from now on (each setup of the service). */
   pointAt(repository: CompletionRepository, logger: Logger): void {
@@ -21,9 +23,10 @@ export class CompletionWriter {
   }
 
   add(completion: CompletionToKeep): void {
-    const write = new Promise<void>((resolve) => setImmediate(resolve))
+    const write = Promise.all([this.#last, new Promise<void>((resolve) => setImmediate(resolve))])
       .then(() => this.#repository?.insert(completion))
       .catch((err: unknown) => this.#logger?.warn({ err: (err as Error)?.message, id: completion.completion.id }, 'stored chat completion not written'))
+    this.#last = write
     this.#pending.add(write)
     void write.finally(() => this.#pending.delete(write))
   }
